@@ -1,0 +1,67 @@
+"""``secpipe query``: SQL over the lake (DuckDB), as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from secpipe.cli._common import DataOpt
+from secpipe.store.query import QueryError, run
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, dt.datetime | dt.date):
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal | uuid.UUID):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    return v
+
+
+def query(
+    sql: str = typer.Argument(..., help="SQL; tables are OCSF class names (api_activity, ...) and dead_letter."),
+    data: Path = DataOpt,
+    out: str = typer.Option("table", "--format", help="table, json or csv."),
+) -> None:
+    """Run SQL over the lake."""
+    if out not in ("table", "json", "csv"):
+        typer.echo("error: --format must be table, json or csv", err=True)
+        raise typer.Exit(2)
+    try:
+        cols, rows = run(data, sql)
+    except QueryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if out == "json":
+        sys.stdout.write(orjson.dumps([dict(zip(cols, map(_plain, r), strict=True)) for r in rows]).decode() + "\n")
+    elif out == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(cols)
+        for r in rows:
+            w.writerow([orjson.dumps(v).decode() if isinstance(v, dict | list) else _plain(v) for v in r])
+    else:
+        table = Table(*cols)
+        for r in rows:
+            table.add_row(*("" if v is None else str(_plain(v)) for v in r))
+        Console().print(table)
+        Console(stderr=True).print(f"{len(rows)} row(s)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("query")(query)

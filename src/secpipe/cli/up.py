@@ -1,0 +1,73 @@
+"""``secpipe up``: run the pipeline server in the foreground.
+
+Without ``--config`` it runs the embedded default: HTTP ingest on 127.0.0.1:8088, the lake
+under ``--data``. On first start it creates an ingest token and an admin token, prints them
+once, and stores only their hashes. SIGINT/SIGTERM stop it cleanly: the server stops
+accepting, in-flight requests finish, the lake is committed and the WAL closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from secpipe.config.models import PipelineConfig, load_config
+from secpipe.runtime.service import Service
+from secpipe.server.app import create_app
+from secpipe.server.auth import TokenStore
+from secpipe.server.http import AppContext, Limits
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` too) -> (host, port)."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        msg = f"--listen {listen!r}: give HOST:PORT, e.g. 127.0.0.1:8088"
+        raise typer.BadParameter(msg)
+    return host.strip("[]"), int(port)
+
+
+def up(
+    config: Path | None = typer.Option(None, "--config", "-c", help="Pipeline config (YAML)."),
+    data: Path | None = typer.Option(None, "--data", help="Data directory (default ./secpipe-data)."),
+    listen: str | None = typer.Option(None, "--listen", help="HOST:PORT for HTTP (default 127.0.0.1:8088)."),
+) -> None:
+    """Run the pipeline server in the foreground."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg = load_config(config) if config else PipelineConfig()
+    data_dir = data or Path(cfg.data_dir)
+    host, port = split_listen(listen or cfg.server.listen)
+    con = Console(stderr=True)
+    tokens = TokenStore(data_dir)
+    if not tokens.list():
+        ingest_tok = tokens.create("default-ingest", "ingest")
+        admin_tok = tokens.create("default-admin", "admin")
+        con.print("[bold]First start: tokens created. They are shown only now; secpipe keeps only their hashes.")
+        typer.echo(f"ingest token: {ingest_tok}")
+        typer.echo(f"admin token:  {admin_tok}")
+    service = Service(data_dir)
+    if service.replayed:
+        con.print(f"replayed {service.replayed} WAL record(s) from an unclean stop")
+    limits = Limits(cfg.server.max_body_bytes, cfg.server.max_decompressed_bytes, cfg.server.max_json_depth)
+    ctx = AppContext(service=service, tokens=tokens, limits=limits, extras={"config": cfg})
+    app = create_app(ctx)
+    service.start()
+    con.print(f"secpipe listening on http://{host}:{port} — data in {data_dir} (Ctrl-C to stop)")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                       timeout_keep_alive=int(cfg.server.request_timeout_seconds), http="httptools", loop="uvloop")
+    )  # fmt: skip
+    try:
+        server.run()
+    finally:
+        service.close()
+        con.print("secpipe stopped; everything accepted is committed")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("up")(up)

@@ -1,0 +1,44 @@
+"""Input formats: an explicit ``name -> Format class`` registry, and auto-detection.
+
+Adding a format: one module under ``formats/`` with a :class:`~secpipe.formats.base.Format`
+subclass, one entry in :data:`REGISTRY`, one golden test under ``tests/cases/<name>/``.
+"""
+
+from __future__ import annotations
+
+from secpipe.errors import UnknownFormatError
+from secpipe.formats.base import DeadLetter, Decoded, Format
+from secpipe.formats.cloudtrail import CloudTrail
+from secpipe.formats.k8s_audit import K8sAudit
+
+REGISTRY: dict[str, type[Format]] = {
+    CloudTrail.name: CloudTrail,
+    K8sAudit.name: K8sAudit,
+}
+
+_INSTANCES: dict[str, Format] = {}
+
+
+def get(name: str) -> Format:
+    """The format registered under ``name`` (one shared, stateless instance)."""
+    if name not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        msg = f"unknown format {name!r}; known formats: {known} (or 'auto')"
+        raise UnknownFormatError(msg)
+    if name not in _INSTANCES:
+        _INSTANCES[name] = REGISTRY[name]()
+    return _INSTANCES[name]
+
+
+def detect(head: bytes) -> Format | None:
+    """The format most confident about ``head``, or None when none claims it."""
+    best: tuple[int, Format | None] = (0, None)
+    for name in REGISTRY:
+        fmt = get(name)
+        score = fmt.sniff(head)
+        if score > best[0]:
+            best = (score, fmt)
+    return best[1]
+
+
+__all__ = ["REGISTRY", "DeadLetter", "Decoded", "Format", "detect", "get"]

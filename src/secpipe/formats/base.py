@@ -1,0 +1,367 @@
+"""Contracts every input format follows, and the shared columnar helpers.
+
+A format turns one *document* (a file body, an HTTP body, a chunk of NDJSON lines) into
+OCSF RecordBatches, one class per batch, plus dead letters for what it could not read:
+
+    decode(data: bytes, source: str) -> Decoded
+
+Guarantees a format gives: every record it reads is either in a batch or in ``dead`` with a
+reason and its bytes (nothing silently dropped), ``metadata.uid`` is a stable hash of the
+format kind and the record's canonical bytes (:func:`event_uids`), ``time`` comes from the
+record (a record without one is dead-lettered, never stamped with "now"), and fields the
+mapping does not place stay in ``unmapped`` and ``raw_data``.
+
+``framing`` tells readers how a large input may be split before decoding: ``"lines"`` (any
+run of whole lines is a valid document: NDJSON, syslog) or ``"document"`` (must be decoded
+whole: a CloudTrail file, a scanner report).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.schema.ocsf import (
+    OCSF_VERSION,
+    assemble,
+    category_name,
+    category_uid,
+    class_caption,
+    class_name_of,
+    class_uid,
+    enum_captions,
+)
+
+Framing = Literal["lines", "document"]
+
+#: metadata.labels entry on an event whose source record carried no time of its own.
+TIME_FROM_RECEIPT = "secpipe:time_from_receipt"
+
+
+@dataclass(slots=True)
+class DeadLetter:
+    """A record or body that could not be turned into OCSF, with why and where."""
+
+    reason: str
+    source: str
+    offset: int
+    raw: bytes
+    format: str = ""
+
+
+@dataclass(slots=True)
+class Decoded:
+    """What a format produced from one document."""
+
+    batches: list[pa.RecordBatch] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    events: int = 0  # records read (stored + dead-lettered)
+
+    def extend(self, other: Decoded) -> None:
+        """Merge another result into this one."""
+        self.batches.extend(other.batches)
+        self.dead.extend(other.dead)
+        self.events += other.events
+
+
+class Format:
+    """Base class for input formats; subclasses set the class vars and implement decode."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    framing: ClassVar[Framing] = "document"
+    product: ClassVar[str] = ""
+    vendor: ClassVar[str] = ""
+
+    def sniff(self, head: bytes) -> int:
+        """Confidence 0..100 that ``head`` (the first bytes of a document) is this format."""
+        return 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:  # pragma: no cover - abstract
+        """Decode one document into OCSF batches and dead letters."""
+        msg = f"format {self.name} does not implement decode"
+        raise NotImplementedError(msg)
+
+
+# ---------------------------------------------------------------------------------------
+# Record splitting
+# ---------------------------------------------------------------------------------------
+
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+class _Envelope(msgspec.Struct):
+    Records: list[msgspec.Raw] | None = None
+    items: list[msgspec.Raw] | None = None
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+
+
+def split_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """Non-blank lines of ``data`` with their byte offsets (``\\r\\n`` tolerated)."""
+    out: list[tuple[int, bytes]] = []
+    pos = 0
+    for line in data.split(b"\n"):
+        stripped = line.strip()
+        if stripped:
+            out.append((pos, stripped))
+        pos += len(line) + 1
+    return out
+
+
+def split_json_records(
+    data: bytes, source: str, fmt: str, envelope: str | None = None
+) -> tuple[list[bytes], list[int], list[DeadLetter]]:
+    """Split a JSON document into raw records: envelope key, array, one object, or NDJSON.
+
+    Returns (records, offsets, dead). Offsets are byte offsets for NDJSON lines and record
+    indexes for arrays and envelopes. A line or document that is not valid JSON is dead.
+    """
+    text = data.lstrip()
+    dead: list[DeadLetter] = []
+    if not text:
+        return [], [], []
+    if text[:1] == b"[":
+        try:
+            raws = _RAW_LIST.decode(text)
+        except msgspec.DecodeError as exc:
+            return [], [], [DeadLetter(f"invalid JSON array: {exc}", source, 0, data, fmt)]
+        return [bytes(r) for r in raws], list(range(len(raws))), dead
+    if text[:1] == b"{":
+        try:
+            env = _ENVELOPE.decode(text)
+        except msgspec.DecodeError:
+            env = None  # maybe NDJSON: fall through to lines
+        if env is not None:
+            key = getattr(env, envelope) if envelope else None
+            if key is not None:
+                return [bytes(r) for r in key], list(range(len(key))), dead
+            return [text.rstrip()], [0], dead
+    records: list[bytes] = []
+    offsets: list[int] = []
+    for off, line in split_lines(data):
+        if line[:1] != b"{":
+            dead.append(DeadLetter("not a JSON object", source, off, line, fmt))
+            continue
+        records.append(line)
+        offsets.append(off)
+    return records, offsets, dead
+
+
+_TOPS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+@dataclass(slots=True)
+class Typed:
+    """Records decoded twice: typed (mapped fields) and top-level raw (for ``unmapped``)."""
+
+    recs: list[Any]
+    tops: list[dict[str, msgspec.Raw]]
+    raws: list[bytes]
+
+
+def decode_typed(
+    raws: list[bytes], offsets: list[int], type_: Any, out: Decoded, source: str, fmt: str, what: str
+) -> Typed:
+    """Decode raw JSON records into ``type_`` structs in one C call, isolating bad records.
+
+    The fast path decodes the whole list at once; only when that fails are records decoded
+    one by one so that each bad one is dead-lettered with msgspec's reason (field and type).
+    """
+    joined = b"[" + b",".join(raws) + b"]"
+    try:
+        return Typed(msgspec.json.decode(joined, type=list[type_]), _TOPS.decode(joined), raws)
+    except msgspec.DecodeError:
+        pass
+    one = msgspec.json.Decoder(type_)
+    typed = Typed([], [], [])
+    for raw, off in zip(raws, offsets, strict=True):
+        try:
+            rec = one.decode(raw)
+            top = _TOP.decode(raw)
+        except msgspec.DecodeError as exc:
+            out.dead.append(DeadLetter(f"not {what}: {exc}", source, off, raw, fmt))
+            continue
+        typed.recs.append(rec)
+        typed.tops.append(top)
+        typed.raws.append(raw)
+    return typed
+
+
+def unmapped_json(tops: list[dict[str, msgspec.Raw]], mapped: frozenset[str]) -> pa.Array:
+    """JSON of each record's top-level keys not in ``mapped`` (re-emitted from raw bytes)."""
+    enc = _ENC.encode
+    fmt = msgspec.json.format
+    out: list[str | None] = []
+    for t in tops:
+        extra = t.keys() - mapped
+        out.append(fmt(enc({k: t[k] for k in sorted(extra)}), indent=-1).decode() if extra else None)
+    return pa.array(out, pa.string())
+
+
+_ENC = msgspec.json.Encoder()
+
+
+# ---------------------------------------------------------------------------------------
+# Column helpers
+# ---------------------------------------------------------------------------------------
+
+
+def event_uids(kind: str, raws: Sequence[bytes]) -> list[str]:
+    """Stable event identity: blake2b-128 of the kind and the record's canonical JSON bytes.
+
+    Canonical means whitespace-normalized (``msgspec.json.format``), so a pretty-printed
+    redelivery of the same record collapses, and two different records never do.
+    """
+    prefix = kind.encode() + b"\0"
+    fmt = msgspec.json.format
+    out = []
+    for raw in raws:
+        try:
+            canon = fmt(raw, indent=-1)
+        except msgspec.DecodeError:
+            canon = raw
+        out.append(hashlib.blake2b(prefix + canon, digest_size=16).hexdigest())
+    return out
+
+
+def text_uids(kind: str, raws: Sequence[bytes]) -> list[str]:
+    """Event identity for non-JSON records (syslog lines, console logs): hash of the bytes."""
+    prefix = kind.encode() + b"\0"
+    return [hashlib.blake2b(prefix + r, digest_size=16).hexdigest() for r in raws]
+
+
+_FRACTION = re.compile(r"(\.\d+)")
+
+
+def _parse_one(value: str | None) -> int | None:
+    if not value:
+        return None
+    text = _FRACTION.sub(lambda m: m.group(1)[:7], value.strip().replace(" ", "T", 1))
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return int(t.timestamp() * 1000)
+
+
+def parse_times(values: pa.Array | Sequence[Any]) -> pa.Array:
+    """ISO-8601 strings -> int64 ms since epoch (null where absent or unparseable).
+
+    Vectorized Arrow cast first; only the values it rejects are parsed one by one.
+    Timestamps without a zone are taken as UTC.
+    """
+    arr = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+    if pa.types.is_integer(arr.type):
+        return arr.cast(pa.int64())
+    try:
+        ts = pc.cast(arr, pa.timestamp("ns", tz="UTC"))
+        return pc.divide(ts.cast(pa.int64()), 1_000_000).cast(pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([_parse_one(v) for v in arr.to_pylist()], pa.int64())
+
+
+def epoch_to_ms(values: Sequence[float | int | None]) -> pa.Array:
+    """Epoch seconds (int or float) -> int64 ms."""
+    return pa.array([None if v is None else int(float(v) * 1000) for v in values], pa.int64())
+
+
+def const(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
+    """A column holding one value n times (cheap: built by Arrow, not a Python list)."""
+    if value is None:
+        return pa.nulls(n, type_ or pa.string())
+    return pa.array([value], type_).take(pa.array([0] * n, pa.int32())) if n else pa.array([], type_)
+
+
+def base_columns(
+    class_name: str,
+    *,
+    kind: str,
+    product: str,
+    vendor: str,
+    uids: Sequence[str],
+    times_ms: pa.Array,
+    raws: Sequence[bytes] | None,
+    activity_id: pa.Array,
+    severity_id: pa.Array | int = 1,
+) -> dict[str, pa.Array]:
+    """The columns every OCSF event carries (class, category, type, time, metadata, raw_data)."""
+    n = len(uids)
+    cuid = class_uid(class_name)
+    missing = times_ms.null_count
+    if missing:
+        # The record has no time of its own: keep it, stamped with when we received it, and
+        # say so in metadata.labels so nobody mistakes the receipt time for the event time.
+        received = pa.scalar(int(time.time() * 1000), pa.int64())
+        labels = pc.if_else(
+            times_ms.is_null(), pa.scalar([TIME_FROM_RECEIPT], pa.list_(pa.string())), pa.scalar(None, pa.list_(pa.string()))
+        )
+        times_ms = pc.coalesce(times_ms, received)
+    act = activity_id if isinstance(activity_id, pa.Array) else const(activity_id, n, pa.int32())
+    act = act.cast(pa.int32())
+    sev = severity_id if isinstance(severity_id, pa.Array) else const(severity_id, n, pa.int32())
+    cols: dict[str, pa.Array] = {
+        "class_uid": const(cuid, n, pa.int32()),
+        "category_uid": const(category_uid(class_name), n, pa.int32()),
+        "activity_id": act,
+        "type_uid": pc.add(pc.multiply(const(cuid, n, pa.int64()), 100), act.cast(pa.int64())),
+        "activity_name": enum_captions(class_name, "activity_id", act),
+        "class_name": const(class_caption(class_name), n),
+        "category_name": const(category_name(class_name), n),
+        "severity_id": sev.cast(pa.int32()),
+        "severity": enum_captions(class_name, "severity_id", sev),
+        "time": times_ms,
+        "time_dt": times_ms.cast(pa.timestamp("ms", tz="UTC")),
+        "metadata.version": const(OCSF_VERSION, n),
+        "metadata.uid": pa.array(uids, pa.string()),
+        "metadata.log_name": const(kind, n),
+        "metadata.product.name": const(product, n),
+        "metadata.product.vendor_name": const(vendor, n),
+    }
+    if missing:
+        cols["metadata.labels"] = labels
+    if raws is not None:
+        cols["raw_data"] = pa.array(raws, pa.binary()).cast(pa.string())
+    return cols
+
+
+def rows_to_columns(rows: Iterable[dict[str, Any]], types: dict[str, pa.DataType] | None = None) -> dict[str, pa.Array]:
+    """Per-record dicts of OCSF dotted paths -> columns (for small batches: scanner reports).
+
+    Paths missing from a row are null. ``types`` overrides inference for given paths.
+    """
+    rows = list(rows)
+    keys: dict[str, None] = {}
+    for r in rows:
+        keys.update(dict.fromkeys(r))
+    types = types or {}
+    return {k: pa.array([r.get(k) for r in rows], types.get(k)) for k in keys}
+
+
+def to_batch(class_name: str, columns: dict[str, pa.Array]) -> pa.RecordBatch:
+    """Assemble checked OCSF columns into one nested RecordBatch of ``class_name``."""
+    return assemble(class_name, columns)
+
+
+def json_text(values: Iterable[Any]) -> pa.Array:
+    """Python values -> compact JSON strings (null stays null), e.g. for ``unmapped``."""
+    enc = msgspec.json.encode
+    return pa.array([None if v is None else enc(v).decode() for v in values], pa.string())
+
+
+def class_of(batch: pa.RecordBatch) -> str:
+    """Class name of an assembled batch (from its ``class_uid`` column)."""
+    return class_name_of(batch.column("class_uid")[0].as_py())

@@ -1,0 +1,1 @@
+"""The HTTP server of `secpipe up`: ingest routes, query API, auth, health."""

@@ -1,0 +1,108 @@
+"""API and ingest tokens: random, shown once, stored hashed, compared in constant time.
+
+A token reads ``sp_<id>_<secret>``: ``id`` (8 hex chars) finds the record, the secret
+(32 random bytes, urlsafe base64) is checked against its stored SHA-256 with
+:func:`hmac.compare_digest`. A lookup of an unknown id still performs one comparison, so
+timing does not reveal which ids exist. Tokens live in ``<data>/state/tokens.json``
+(mode 0600) as {id, name, role, sha256, created}; the secret itself is never stored.
+Roles are strings; what each role may do is decided by ``secpipe.server.policy``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from secpipe.errors import AuthError
+
+_DUMMY = hashlib.sha256(b"secpipe-no-such-token").hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A stored token (without its secret)."""
+
+    id: str
+    name: str
+    role: str
+    sha256: str
+    created: float
+    source: str | None = None  # ingest tokens may be bound to one source
+
+
+class TokenStore:
+    """Tokens of one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / "state" / "tokens.json"
+        self._lock = threading.Lock()
+        self._tokens: dict[str, TokenInfo] = {}
+        self._mtime = 0.0
+        self._load()
+
+    def _load(self) -> None:
+        if self.path.exists():
+            st = self.path.stat().st_mtime
+            if st != self._mtime:
+                items = json.loads(self.path.read_text())
+                self._tokens = {t["id"]: TokenInfo(**t) for t in items}
+                self._mtime = st
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump([asdict(t) for t in self._tokens.values()], fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        self._mtime = self.path.stat().st_mtime
+
+    def create(self, name: str, role: str, source: str | None = None) -> str:
+        """Create a token; returns the full token string (the only time it is visible)."""
+        with self._lock:
+            self._load()
+            tid = secrets.token_hex(4)
+            while tid in self._tokens:
+                tid = secrets.token_hex(4)
+            secret = secrets.token_urlsafe(32)
+            self._tokens[tid] = TokenInfo(tid, name, role, hashlib.sha256(secret.encode()).hexdigest(), time.time(), source)
+            self._save()
+        return f"sp_{tid}_{secret}"
+
+    def revoke(self, tid: str) -> bool:
+        """Delete a token by id; True when it existed."""
+        with self._lock:
+            self._load()
+            found = self._tokens.pop(tid, None) is not None
+            if found:
+                self._save()
+            return found
+
+    def list(self) -> list[TokenInfo]:
+        """Every stored token (no secrets)."""
+        with self._lock:
+            self._load()
+            return list(self._tokens.values())
+
+    def verify(self, token: str) -> TokenInfo:
+        """The token's record, or AuthError; constant-time in the secret."""
+        with self._lock:
+            self._load()
+            parts = token.split("_", 2) if token.startswith("sp_") else []
+            tid, secret = (parts[1], parts[2]) if len(parts) == 3 else ("", token)
+            info = self._tokens.get(tid)
+        want = info.sha256 if info else _DUMMY
+        got = hashlib.sha256(secret.encode()).hexdigest()
+        if not hmac.compare_digest(want, got) or info is None:
+            msg = "invalid token"
+            raise AuthError(msg)
+        return info

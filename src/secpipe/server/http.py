@@ -1,0 +1,157 @@
+"""Shared HTTP plumbing for every route: auth, body limits, gzip, JSON errors.
+
+Routes are declared with :func:`route` which records the permission they need in
+``policy.ROUTE_POLICY``; :func:`authenticate` accepts ``Authorization: Bearer <token>``
+(and the schemes a protocol module passes, e.g. ``Splunk``), checks it in constant time and
+checks the role. Bodies are read in chunks and refused past ``max_body_bytes`` (413);
+``Content-Encoding: gzip`` is inflated incrementally and refused past
+``max_decompressed_bytes`` (413), so a gzip bomb never expands in memory.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from secpipe.errors import AuthError, LimitExceeded
+from secpipe.server.auth import TokenInfo, TokenStore
+from secpipe.server.policy import ROUTE_POLICY, allowed
+
+
+@dataclass
+class Limits:
+    """Per-request limits."""
+
+    max_body_bytes: int = 32 << 20
+    max_decompressed_bytes: int = 256 << 20
+    max_json_depth: int = 64
+
+
+@dataclass
+class AppContext:
+    """What route modules get: the service, tokens, limits, and a bag for extensions."""
+
+    service: Any
+    tokens: TokenStore
+    limits: Limits
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class HTTPError(Exception):
+    """An error answer: status code and a JSON body."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, **extra}
+
+
+def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response serialized with orjson."""
+    return Response(orjson.dumps(obj), status_code=status, media_type="application/json", headers=headers)
+
+
+def route(method: str, path: str, permission: str,
+          endpoint: Callable[[Request], Awaitable[Response]]) -> Route:
+    """A Starlette route whose required permission is recorded in the policy table."""
+    ROUTE_POLICY[(method, path)] = permission
+
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except HTTPError as exc:
+            return json_response(exc.body, exc.status)
+
+    return Route(path, guarded, methods=[method])
+
+
+def bearer(request: Request, schemes: tuple[str, ...] = ("Bearer",)) -> str:
+    """The token from the Authorization header in one of ``schemes``; HTTPError 401 if absent."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if not value or scheme.lower() not in {s.lower() for s in schemes}:
+        raise HTTPError(401, f"missing credentials: send 'Authorization: {schemes[0]} <token>'")
+    return value.strip()
+
+
+def authenticate(ctx: AppContext, request: Request, permission: str, token: str | None = None,
+                 schemes: tuple[str, ...] = ("Bearer",)) -> TokenInfo:
+    """Check the request's token and that its role has ``permission``."""
+    tok = token if token is not None else bearer(request, schemes)
+    try:
+        info = ctx.tokens.verify(tok)
+    except AuthError:
+        raise HTTPError(401, "invalid token") from None
+    if not allowed(info.role, permission):
+        raise HTTPError(403, f"role {info.role!r} may not {permission}")
+    request.state.token = info
+    return info
+
+
+async def read_body(request: Request, limits: Limits) -> bytes:
+    """The request body, inflated if gzip, within the limits (413) and readable (400)."""
+    return inflate(request, await read_raw(request, limits), limits)
+
+
+async def read_raw(request: Request, limits: Limits) -> bytes:
+    """The request body as sent, refused (413) past ``max_body_bytes``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
+        raise HTTPError(413, f"body of {declared} bytes exceeds the limit of {limits.max_body_bytes}")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.max_body_bytes:
+            raise HTTPError(413, f"body exceeds the limit of {limits.max_body_bytes} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def inflate(request: Request, body: bytes, limits: Limits) -> bytes:
+    """Apply Content-Encoding (gzip) within ``max_decompressed_bytes``; 400/413/415 on failure."""
+    enc = request.headers.get("content-encoding", "").lower().strip()
+    if enc in ("gzip", "x-gzip"):
+        try:
+            body = gunzip_limited(body, limits.max_decompressed_bytes)
+        except LimitExceeded as exc:
+            raise HTTPError(413, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPError(400, f"unreadable gzip body: {exc}") from None
+    elif enc not in ("", "identity"):
+        raise HTTPError(415, f"unsupported Content-Encoding {enc!r}: send gzip or identity")
+    return body
+
+
+def gunzip_limited(data: bytes, limit: int) -> bytes:
+    """Inflate gzip (multi-member) without ever holding more than ``limit`` bytes."""
+    out: list[bytes] = []
+    size = 0
+    while data:
+        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            while data:
+                piece = z.decompress(data, 1 << 20)
+                data = z.unconsumed_tail
+                size += len(piece)
+                if size > limit:
+                    what = "decompressed body"
+                    raise LimitExceeded(what, limit)
+                out.append(piece)
+                if z.eof:
+                    break
+        except zlib.error as exc:
+            msg = f"corrupt gzip stream: {exc}"
+            raise ValueError(msg) from exc
+        if not z.eof:
+            msg = "truncated gzip stream"
+            raise ValueError(msg)
+        data = z.unused_data
+    return b"".join(out)

@@ -1,0 +1,1 @@
+"""Sources: files (batch and tail), HTTP, syslog, Kafka."""

@@ -1,0 +1,1 @@
+"""Storage: write-ahead log, Parquet lake, dead-letter store, DuckDB query."""

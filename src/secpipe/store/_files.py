@@ -1,0 +1,34 @@
+"""Atomic file commits: write to a temp name, fsync, rename, fsync the directory."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory so a rename inside it is durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "zstd") -> Path:
+    """Write ``table`` as ``part-<uuid>.parquet`` in ``directory``; visible only when complete."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"part-{uuid.uuid4().hex}.parquet"
+    tmp = directory / f".tmp-{name}"
+    with open(tmp, "wb") as fh:
+        pq.write_table(table, fh, compression=compression, row_group_size=128 * 1024)
+        fh.flush()
+        os.fsync(fh.fileno())
+    final = directory / name
+    os.replace(tmp, final)
+    fsync_dir(directory)
+    return final

@@ -1,0 +1,162 @@
+"""Write-ahead log: accepted input is durable before the sender gets its answer.
+
+Segments ``<root>/seg-<n>.wal`` hold framed records: ``b"SPW1"``, payload length (u32),
+crc32 of the payload (u32), payload (msgspec: format, source, received_ms, body).
+
+Guarantees:
+- :meth:`WAL.append` returns a sequence number; :meth:`WAL.sync` returns once everything up
+  to it is fsynced. Concurrent callers share fsyncs (group commit): one fsync covers every
+  record written before it started, so a burst of requests costs one or two fsyncs.
+- :meth:`WAL.rotate` starts a new segment and returns the closed ones; the caller releases
+  them (:meth:`WAL.release`) only after every sink committed what they hold.
+- :meth:`WAL.replay` yields the records of unreleased segments in order. A torn tail (crash
+  mid-write) ends a segment at its last whole record; nothing before it is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from secpipe.store._files import fsync_dir
+
+_MAGIC = b"SPW1"
+_HEAD = struct.Struct("<4sII")
+
+
+@dataclass(slots=True)
+class WalRecord:
+    """One accepted input."""
+
+    format: str
+    source: str
+    received_ms: int
+    body: bytes
+
+
+class WAL:
+    """Segmented, group-committed write-ahead log."""
+
+    def __init__(self, root: Path, segment_bytes: int = 256 << 20) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.segment_bytes = segment_bytes
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(threading.Lock())
+        self._written = 0  # last sequence number written
+        self._synced = 0  # last sequence number fsynced
+        self._syncing = False
+        segs = self.segments()
+        self._n = (int(segs[-1].stem.split("-")[1]) + 1) if segs else 1
+        self._fh = self._open()
+
+    def segments(self) -> list[Path]:
+        """Unreleased segment files, oldest first."""
+        return sorted(self.root.glob("seg-*.wal"))
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        path = self.root / f"seg-{self._n:012d}.wal"
+        fh = open(path, "ab")  # noqa: SIM115
+        fsync_dir(self.root)
+        return fh
+
+    def append(self, rec: WalRecord) -> int:
+        """Write one record (not yet durable); returns its sequence number."""
+        payload = msgspec.msgpack.encode((rec.format, rec.source, rec.received_ms, rec.body))
+        frame = _HEAD.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
+        with self._lock:
+            self._fh.write(frame)
+            self._written += 1
+            seq = self._written
+            if self._fh.tell() >= self.segment_bytes:
+                self._rotate_locked()
+        return seq
+
+    def sync(self, seq: int) -> None:
+        """Block until record ``seq`` is on disk (group commit)."""
+        while True:
+            with self._cond:
+                if self._synced >= seq:
+                    return
+                if self._syncing:
+                    self._cond.wait()
+                    continue
+                self._syncing = True
+            try:
+                with self._lock:
+                    target = self._written
+                    self._fh.flush()
+                    fd = os.dup(self._fh.fileno())
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            finally:
+                with self._cond:
+                    self._syncing = False
+                    self._synced = max(self._synced, target)
+                    self._cond.notify_all()
+
+    def _rotate_locked(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        self._synced = max(self._synced, self._written)
+        self._n += 1
+        self._fh = self._open()
+
+    def rotate(self) -> list[Path]:
+        """Close the current segment (fsynced) and start a new one; returns the closed ones."""
+        with self._lock:
+            self._rotate_locked()
+            current = self.root / f"seg-{self._n:012d}.wal"
+            return [p for p in self.segments() if p != current]
+
+    def release(self, segments: list[Path]) -> None:
+        """Delete segments whose records every sink has committed."""
+        for p in segments:
+            p.unlink(missing_ok=True)
+        fsync_dir(self.root)
+
+    def replay(self) -> Iterator[WalRecord]:
+        """Records of every segment except the open one, oldest first."""
+        current = self.root / f"seg-{self._n:012d}.wal"
+        for seg in self.segments():
+            if seg == current:
+                continue
+            yield from read_segment(seg)
+
+    def close(self) -> None:
+        """Flush, fsync and close the open segment."""
+        with self._lock:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+
+
+def read_segment(path: Path) -> Iterator[WalRecord]:
+    """Whole records of one segment; stops at the first torn or corrupt frame."""
+    data = path.read_bytes()
+    pos = 0
+    while pos + _HEAD.size <= len(data):
+        magic, n, crc = _HEAD.unpack_from(data, pos)
+        start = pos + _HEAD.size
+        payload = data[start : start + n]
+        if magic != _MAGIC or len(payload) != n or zlib.crc32(payload) != crc:
+            return
+        fmt, src, received, body = msgspec.msgpack.decode(payload)
+        yield WalRecord(fmt, src, received, body)
+        pos = start + n
+
+
+def now_ms() -> int:
+    """Current time in ms since the epoch."""
+    return int(time.time() * 1000)

@@ -1,0 +1,1 @@
+"""Transforms: ``Stage.process(batch) -> list[RecordBatch]`` steps (enrich, protect, route)."""

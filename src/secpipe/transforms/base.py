@@ -1,0 +1,40 @@
+"""The one transform contract used by `secpipe up`, `secpipe ingest`, Kafka and Spark.
+
+A stage takes one OCSF batch (one class) and returns the batches to pass on: usually the
+same batch transformed, possibly plus derived batches (a detection stage returns the input
+and a ``detection_finding`` batch). Stages must be vectorized over the batch and must not
+keep references to batches after returning. Registry: ``STAGES`` maps config ``type:``
+strings to stage classes; each package that defines stages adds its entries there.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import pyarrow as pa
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """A vectorized transform step."""
+
+    name: str
+
+    def process(self, batch: pa.RecordBatch) -> list[pa.RecordBatch]:
+        """Transform one batch; return what continues down the chain."""
+        ...
+
+
+#: config ``type:`` -> factory(name, options) building a Stage.
+STAGES: dict[str, Any] = {}
+
+
+def run_chain(stages: list[Stage], batch: pa.RecordBatch) -> list[pa.RecordBatch]:
+    """Run a batch through every stage in order; derived batches go through later stages."""
+    batches = [batch]
+    for st in stages:
+        nxt: list[pa.RecordBatch] = []
+        for b in batches:
+            nxt.extend(st.process(b))
+        batches = nxt
+    return batches
