@@ -1,0 +1,38 @@
+"""Build the transform chain from a pipeline config.
+
+Transforms are wired by ``inputs``; the embedded runtime runs them as one chain in
+dependency order (a transform after every transform it reads from), which is the same
+order `secpipe ingest`, `secpipe up`, a Kafka processor and a Spark job use. Each
+transform's ``type`` names a factory in :data:`secpipe.transforms.base.STAGES`; the factory
+gets the transform's id and its validated options dict.
+"""
+
+from __future__ import annotations
+
+from graphlib import CycleError, TopologicalSorter
+
+from secpipe.config.models import PipelineConfig
+from secpipe.errors import ConfigError
+from secpipe.transforms.base import STAGES, Stage
+
+
+def build_stages(cfg: PipelineConfig) -> list[Stage]:
+    """Instantiate every configured transform, in dependency order."""
+    graph: dict[str, set[str]] = {}
+    for name, raw in cfg.transforms.items():
+        graph[name] = {i for i in raw.get("inputs", []) if i in cfg.transforms}
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        msg = f"inputs form a cycle: {' -> '.join(exc.args[1])} — break the loop"
+        raise ConfigError("transforms", msg) from exc  # noqa: EM101
+    stages: list[Stage] = []
+    for name in order:
+        raw = cfg.transforms[name]
+        factory = STAGES.get(raw.get("type", ""))
+        if factory is None:
+            known = ", ".join(sorted(STAGES)) or "none registered"
+            msg = f"unknown transform type {raw.get('type')!r} — known: {known}"
+            raise ConfigError(f"transforms.{name}.type", msg)  # noqa: EM102
+        stages.append(factory(name, raw))
+    return stages
