@@ -1,0 +1,1 @@
+"""Protection of the pipeline itself: audit log, encryption at rest, TLS, retention policy."""
