@@ -13,9 +13,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, 
 from rich.table import Table
 
 from secpipe.cli._common import DataOpt, JsonOpt
-from secpipe.formats.base import Decoded
+from secpipe.runtime.batch import ingest_files
 from secpipe.runtime.pipeline import Pipeline
-from secpipe.sources.files import expand, read_documents
+from secpipe.sources.files import expand
 
 
 def ingest(
@@ -43,21 +43,7 @@ def ingest(
         console=Console(stderr=True), disable=not show, transient=True,
     ) as bar:  # fmt: skip
         task = bar.add_task("ingest", total=total_bytes or None)
-        for f in files:
-            done = 0
-            for doc in read_documents(f, fmt):
-                if doc.dead is not None:
-                    pipe.submit(Decoded(dead=[doc.dead], events=1))
-                else:
-                    assert doc.fmt is not None
-                    res = doc.fmt.decode(doc.data, doc.source)
-                    if doc.offset:
-                        for d in res.dead:
-                            d.offset += doc.offset if res.batches or d.offset < doc.offset else 0
-                    pipe.submit(res)
-                if doc.size_in > done:
-                    bar.advance(task, doc.size_in - done)
-                    done = doc.size_in
+        ingest_files(pipe, files, fmt, progress=lambda n: bar.advance(task, n))
         pipe.flush()
     secs = time.perf_counter() - t0
     t = pipe.totals

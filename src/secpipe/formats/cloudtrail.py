@@ -25,12 +25,12 @@ import pyarrow.compute as pc
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
-    Format,
+    RecordFormat,
+    Records,
     base_columns,
     decode_typed,
     event_uids,
     parse_times,
-    split_json_records,
     to_batch,
     unmapped_json,
 )
@@ -117,21 +117,20 @@ _VERBS: list[tuple[int, tuple[str, ...]]] = [
          "Untag", "Assume", "Authorize", "Rotate", "Restore", "Reboot", "Stop", "Apply",
          "Accept", "Reject", "Cancel", "Disable", "Revoke", "Deregister", "Disassociate")),
     (4, ("Delete", "Remove", "Terminate", "Detach", "Destroy", "Purge", "Release", "Deactivate",
-         "Schedule Key Deletion", "ScheduleKeyDeletion")),
+         "Schedule")),
 ]  # fmt: skip
+
+
+_VERB_KEYS = pa.array([p for _act, ps in _VERBS for p in ps], pa.string())
+_VERB_VALS = pa.array([act for act, ps in _VERBS for _p in ps], pa.int32())
+_VERB_RE = r"^(?P<verb>(?:Batch)?[A-Z][a-z]+)"
 
 
 def _activity(names: pa.Array) -> pa.Array:
     """Vectorized verb classification of eventName (see module docstring)."""
-    out = pa.array([99] * len(names), pa.int32()) if len(names) else pa.array([], pa.int32())
-    # Apply in reverse so that earlier groups win where prefixes overlap.
-    for act, prefixes in reversed(_VERBS):
-        hit = None
-        for p in prefixes:
-            m = pc.starts_with(names, p)
-            hit = m if hit is None else pc.or_(hit, m)
-        out = pc.if_else(pc.fill_null(hit, False), pa.scalar(act, pa.int32()), out)
-    return out
+    verbs = pc.struct_field(pc.extract_regex(names, _VERB_RE), [0])
+    acts = _VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS))
+    return pc.fill_null(acts, pa.scalar(99, pa.int32()))
 
 
 _IP_RE = r"^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
@@ -141,7 +140,7 @@ def _col(values: list[Any]) -> pa.Array:
     return pa.array(values, pa.string())
 
 
-class CloudTrail(Format):
+class CloudTrail(RecordFormat):
     """AWS CloudTrail management and data events."""
 
     name = "cloudtrail"
@@ -159,16 +158,15 @@ class CloudTrail(Format):
             return 85
         return 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:
-        """Decode a CloudTrail document into API Activity and Authentication batches."""
-        raws, offsets, dead = split_json_records(data, source, self.name, envelope="Records")
-        for d in dead:
-            d.format = self.name
-        out = Decoded(dead=dead, events=len(raws) + len(dead))
-        if not raws:
+    envelope = "Records"
+
+    def map_records(self, records: Records) -> Decoded:
+        """Map CloudTrail records to API Activity and Authentication batches."""
+        out = Decoded(dead=records.dead, events=records.events)
+        if not records.raws:
             return out
-        typed = decode_typed(raws, offsets, _Record, out, source, self.name, "a CloudTrail record")
-        recs, tops, raws = typed.recs, typed.tops, typed.raws
+        typed = decode_typed(records.raws, records.locs, _Record, out, "", self.name, "a CloudTrail record")
+        recs, tops, raws, locs = typed.recs, typed.tops, typed.raws, typed.locs
         if not recs:
             return out
         # Records missing eventName/eventSource are not CloudTrail: dead-letter them.
@@ -178,7 +176,7 @@ class CloudTrail(Format):
             for i in range(len(recs)):
                 if i not in gs:
                     out.dead.append(
-                        DeadLetter("CloudTrail record without eventName/eventSource", source, i, raws[i], self.name)
+                        DeadLetter("CloudTrail record without eventName/eventSource", *locs[i], raws[i], self.name)
                     )
             recs = [recs[i] for i in good]
             tops = [tops[i] for i in good]

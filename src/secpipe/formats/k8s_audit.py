@@ -26,12 +26,12 @@ import pyarrow.compute as pc
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
-    Format,
+    RecordFormat,
+    Records,
     base_columns,
     decode_typed,
     event_uids,
     parse_times,
-    split_json_records,
     to_batch,
     unmapped_json,
 )
@@ -96,7 +96,7 @@ def _s(values: list[Any]) -> pa.Array:
     return pa.array(values, pa.string())
 
 
-class K8sAudit(Format):
+class K8sAudit(RecordFormat):
     """Kubernetes API server audit events."""
 
     name = "k8s_audit"
@@ -112,13 +112,14 @@ class K8sAudit(Format):
         keys = sum(k in head[:8192] for k in (b'"auditID"', b'"verb"', b'"requestURI"', b'"objectRef"', b'"stage"'))
         return 80 if keys >= 3 else 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:
-        """Decode audit events into API Activity."""
-        raws, offsets, dead = split_json_records(data, source, self.name, envelope="items")
-        out = Decoded(dead=dead, events=len(raws) + len(dead))
-        if not raws:
+    envelope = "items"
+
+    def map_records(self, records: Records) -> Decoded:
+        """Map audit events to API Activity."""
+        out = Decoded(dead=records.dead, events=records.events)
+        if not records.raws:
             return out
-        typed = decode_typed(raws, offsets, _Event, out, source, self.name, "a Kubernetes audit event")
+        typed = decode_typed(records.raws, records.locs, _Event, out, "", self.name, "a Kubernetes audit event")
         keep = [
             i
             for i, e in enumerate(typed.recs)
@@ -129,13 +130,11 @@ class K8sAudit(Format):
             for i, e in enumerate(typed.recs):
                 if i not in ks:
                     why = f"kind {e.kind!r} is not an audit Event" if e.kind not in (None, "Event") else "no auditID, verb or requestURI"
-                    out.dead.append(DeadLetter(f"not a Kubernetes audit event: {why}", source, i, typed.raws[i], self.name))
-        if not keep:
-            return out
-        evs = [typed.recs[i] for i in keep]
-        tops = [typed.tops[i] for i in keep]
-        raws = [typed.raws[i] for i in keep]
-        out.batches.append(self._batch(evs, tops, raws))
+                    out.dead.append(DeadLetter(f"not a Kubernetes audit event: {why}", *typed.locs[i], typed.raws[i], self.name))
+        if keep:
+            out.batches.append(
+                self._batch([typed.recs[i] for i in keep], [typed.tops[i] for i in keep], [typed.raws[i] for i in keep])
+            )
         return out
 
     def _batch(self, evs: list[_Event], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
