@@ -80,7 +80,8 @@ def class_caption(name: str) -> str:
 def category_name(name: str) -> str:
     """Caption of the category a class belongs to."""
     cat = _class(name)["category"]
-    return str(ocsf()["categories"][cat]["caption"])
+    # base_event (class 0) belongs to no listed category: OCSF calls category 0 "Uncategorized".
+    return str(ocsf()["categories"].get(cat, {}).get("caption", "Uncategorized"))
 
 
 def enum_caption(class_name: str, attribute: str, value: int) -> str | None:
