@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from secpipe.detect.anomaly.options import AnomalyOptions
 from secpipe.errors import ConfigError
 
 
@@ -76,6 +77,7 @@ COMPONENTS: dict[str, type[BaseModel]] = {
     "lake": LakeOptions,
     "file": FileSourceOptions,
     "http": HttpSourceOptions,
+    "anomaly": AnomalyOptions,
 }
 
 

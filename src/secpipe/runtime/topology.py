@@ -9,7 +9,9 @@ gets the transform's id and its validated options dict.
 
 from __future__ import annotations
 
+import inspect
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 
 from secpipe.config.models import PipelineConfig
 from secpipe.errors import ConfigError
@@ -34,5 +36,8 @@ def build_stages(cfg: PipelineConfig) -> list[Stage]:
             known = ", ".join(sorted(STAGES)) or "none registered"
             msg = f"unknown transform type {raw.get('type')!r} — known: {known}"
             raise ConfigError(f"transforms.{name}.type", msg)  # noqa: EM102
-        stages.append(factory(name, raw))
+        if "data_dir" in inspect.signature(factory).parameters:
+            stages.append(factory(name, raw, data_dir=Path(cfg.data_dir)))
+        else:
+            stages.append(factory(name, raw))
     return stages

@@ -25,8 +25,24 @@ class Stage(Protocol):
         ...
 
 
-#: config ``type:`` -> factory(name, options) building a Stage.
+#: config ``type:`` -> factory(name, options) building a Stage. A factory that also takes a
+#: ``data_dir`` keyword gets the pipeline's data directory (for state it must keep).
 STAGES: dict[str, Any] = {}
+
+
+def lazy_stage(module: str, attr: str) -> Any:
+    """A factory that imports ``module.attr`` on first use (keeps this module import-light)."""
+
+    def factory(name: str, options: dict[str, Any], data_dir: Any = None) -> Stage:
+        import importlib
+
+        build = getattr(importlib.import_module(module), attr)
+        return build(name, options, data_dir=data_dir)
+
+    return factory
+
+
+STAGES["anomaly"] = lazy_stage("secpipe.detect.anomaly", "build_stage")
 
 
 def run_chain(stages: list[Stage], batch: pa.RecordBatch) -> list[pa.RecordBatch]:

@@ -1,0 +1,1 @@
+"""Detection: Sigma rules, correlation, anomaly detection, compliance packs."""

@@ -1,0 +1,31 @@
+"""Anomaly detection: per-entity baselines for rates, first-seen values and rare values.
+
+Three detectors, configured per transform (see :mod:`.options`):
+
+- **rate** -- events per entity per window (e.g. API calls per principal per hour) against
+  the entity's own history of active windows; alerts when the modified z-score
+  ``0.6745 * (count - median) / MAD`` reaches the threshold.
+- **first_seen** -- a value never seen for the entity: a new IP, country, ASN or user agent
+  for a principal, a new API operation for a role.
+- **rare** -- a value (or tuple, e.g. service + operation) seen fewer than ``max_count``
+  times across the whole fleet.
+
+The batch is grouped once per detector with Arrow; Python walks distinct groups only.
+Baselines persist under the data dir (:mod:`.state`), every detector has a warm-up, and
+every finding is an OCSF Detection Finding whose message states baseline and deviation.
+"""
+
+from __future__ import annotations
+
+from secpipe.detect.anomaly.options import AnomalyOptions, FirstSeenRule, RareRule, RateRule, parse_duration
+from secpipe.detect.anomaly.stage import AnomalyStage, build_stage
+
+__all__ = [
+    "AnomalyOptions",
+    "AnomalyStage",
+    "FirstSeenRule",
+    "RareRule",
+    "RateRule",
+    "build_stage",
+    "parse_duration",
+]
