@@ -9,11 +9,13 @@ from __future__ import annotations
 from secpipe.errors import UnknownFormatError
 from secpipe.formats.base import DeadLetter, Decoded, Format
 from secpipe.formats.cloudtrail import CloudTrail
+from secpipe.formats.generic_json import GenericJSON
 from secpipe.formats.k8s_audit import K8sAudit
 
 REGISTRY: dict[str, type[Format]] = {
     CloudTrail.name: CloudTrail,
     K8sAudit.name: K8sAudit,
+    GenericJSON.name: GenericJSON,
 }
 
 _INSTANCES: dict[str, Format] = {}

@@ -1,0 +1,150 @@
+"""Generic JSON: any JSON object becomes an OCSF Base Event (class_uid 0), nothing is lost.
+
+The catch-all for wire ingest (an Elasticsearch ``_bulk`` document or a HEC event that no
+specific format recognizes): it sniffs every JSON object or array at a low score (5), so
+each specific format wins when it recognizes its input.
+
+Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> Base Event:
+- ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
+  ``event_time``, ``ts``, ``date``, ``datetime``, ``EventTime``, ``ISODATE``, ``created_at``:
+  ISO-8601 strings, or epoch numbers (seconds, milliseconds, microseconds or nanoseconds,
+  told apart by magnitude). No usable time -> receipt time, labelled (see ``base_columns``).
+- ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` when it is a string;
+  ``device.hostname`` from ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
+  ``host`` (string).
+- the whole object (compact JSON) in ``unmapped`` and in ``raw_data``; ``severity_id`` 0
+  (Unknown): a generic object says nothing about severity.
+A JSON value that is not an object (a number, a string, an array element that is not an
+object) is dead-lettered with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats.base import (
+    Decoded,
+    RecordFormat,
+    Records,
+    base_columns,
+    decode_typed,
+    event_uids,
+    parse_times,
+    to_batch,
+)
+
+
+class _Host(msgspec.Struct):
+    name: Any = None
+    hostname: Any = None
+
+
+class _Object(msgspec.Struct):
+    at_timestamp: Any = msgspec.field(default=None, name="@timestamp")
+    timestamp: Any = None
+    time: Any = None
+    eventTime: Any = None
+    event_time: Any = None
+    ts: Any = None
+    date: Any = None
+    datetime: Any = None
+    EventTime: Any = None
+    ISODATE: Any = None
+    created_at: Any = None
+    message: Any = None
+    msg: Any = None
+    MESSAGE: Any = None
+    log: Any = None
+    host: Any = None
+    hostname: Any = None
+    HOST: Any = None
+
+
+_TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
+                "EventTime", "ISODATE", "created_at")  # fmt: skip
+
+
+def _first(rec: _Object, names: tuple[str, ...]) -> Any:
+    for n in names:
+        v = getattr(rec, n)
+        if v is not None and not isinstance(v, dict | list | bool):
+            return v
+    return None
+
+
+def _epoch_ms(values: list[float | None]) -> pa.Array:
+    """Epoch numbers of any common unit -> ms (unit told apart by magnitude)."""
+    a = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    mag = np.abs(a)
+    scale = np.where(mag < 1e11, 1e3, np.where(mag < 1e14, 1.0, np.where(mag < 1e17, 1e-3, 1e-6)))
+    ms = a * scale
+    mask = np.isnan(ms) | (np.abs(ms) > 4e14)  # beyond year ~14000: not a time
+    return pa.array(np.where(mask, 0, ms).astype(np.int64), pa.int64(), mask=mask)
+
+
+def _host(rec: _Object) -> str | None:
+    h = rec.host
+    if isinstance(h, dict):
+        v = h.get("name") or h.get("hostname")
+        return v if isinstance(v, str) else None
+    for v in (rec.hostname, rec.HOST, h):
+        if isinstance(v, str):
+            return v
+    return None
+
+
+class GenericJSON(RecordFormat):
+    """Any JSON object, kept whole as a Base Event."""
+
+    name = "json"
+    description = "Any JSON object (catch-all; specific formats win) -> Base Event with the object in unmapped"
+    framing = "lines"
+    product = "Generic JSON"
+    vendor = "secpipe"
+
+    def sniff(self, head: bytes) -> int:
+        """A low score for anything that starts like a JSON object or array."""
+        return 5 if head.lstrip()[:1] in (b"{", b"[") else 0
+
+    def map_records(self, records: Records) -> Decoded:
+        """Map JSON objects to Base Events."""
+        out = Decoded(dead=records.dead, events=records.events)
+        if not records.raws:
+            return out
+        typed = decode_typed(records.raws, records.locs, _Object, out, "", self.name, "a JSON object")
+        recs, raws = typed.recs, typed.raws
+        if not recs:
+            return out
+        picked = [_first(r, _TIME_FIELDS) for r in recs]
+        strs = pa.array([v if isinstance(v, str) else None for v in picked], pa.string())
+        nums = [float(v) if isinstance(v, int | float) else None for v in picked]
+        from_str = parse_times(strs)
+        times = pc.coalesce(from_str, _epoch_ms(nums)) if any(v is not None for v in nums) else from_str
+        raw_text = pa.array(raws, pa.binary()).cast(pa.string())
+        cols = base_columns(
+            "base_event",
+            kind=self.name,
+            product=self.product,
+            vendor=self.vendor,
+            uids=event_uids(self.name, raws),
+            times_ms=times,
+            raws=None,
+            activity_id=pa.array(np.zeros(len(recs), np.int32)),
+            severity_id=0,
+        )
+        msgs = [_first(r, ("message", "msg", "MESSAGE", "log")) for r in recs]
+        cols.update(
+            {
+                "message": pa.array([m if isinstance(m, str) else None for m in msgs], pa.string()),
+                "device.hostname": pa.array([_host(r) for r in recs], pa.string()),
+                "unmapped": raw_text,
+                "raw_data": raw_text,
+            }
+        )
+        out.batches.append(to_batch("base_event", cols))
+        return out
