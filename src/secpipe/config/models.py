@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from secpipe.config.ingest import IngestConfig
 from secpipe.detect.anomaly.options import AnomalyOptions
 from secpipe.errors import ConfigError
 
@@ -93,6 +94,7 @@ class PipelineConfig(Strict):
     respond: dict[str, Any] = Field(default_factory=dict)
     security: dict[str, Any] = Field(default_factory=dict)
     enrich: dict[str, Any] = Field(default_factory=dict)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
 
     def component(self, section: str, name: str) -> BaseModel:
         """The validated options model of one component."""

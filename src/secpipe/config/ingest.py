@@ -1,0 +1,72 @@
+"""Config of the wire-compatible ingest endpoints (the ``ingest:`` section).
+
+Shape::
+
+    ingest:
+      elasticsearch:
+        version: "8.17.0"                        # what GET / reports (Beats/Logstash check it)
+        index_formats: {"cloudtrail-*": cloudtrail, "k8s-audit": k8s_audit}
+      hec:
+        sourcetype_formats: {"my:audit": k8s_audit}   # added to the built-in map
+      webhooks:
+        github: {secret: "${GITHUB_WEBHOOK_SECRET}"}  # X-Hub-Signature-256 HMAC key
+        gitlab: {token: "${GITLAB_WEBHOOK_TOKEN}"}    # expected X-Gitlab-Token
+
+Secrets are ``SecretStr``: they never appear in a repr, a log line or an error message.
+A webhook whose secret is not configured answers 503 and says which key to set.
+Index names may be ``fnmatch`` patterns; the first matching entry wins; an index with no
+entry gets per-document auto-detection (``json`` catches what nothing else recognizes).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ElasticsearchIngest(_Strict):
+    """The Elasticsearch-compatible API (``/_bulk`` and the probes shippers send)."""
+
+    enabled: bool = True
+    version: str = "8.17.0"
+    cluster_name: str = "secpipe"
+    index_formats: dict[str, str] = Field(default_factory=dict)
+
+
+class HecIngest(_Strict):
+    """The Splunk HTTP Event Collector API."""
+
+    enabled: bool = True
+    sourcetype_formats: dict[str, str] = Field(default_factory=dict)
+
+
+class GithubWebhook(_Strict):
+    """GitHub webhooks: HMAC-SHA256 secret shared with the GitHub hook settings."""
+
+    secret: SecretStr | None = None
+    max_deliveries_remembered: int = Field(100_000, gt=0)
+
+
+class GitlabWebhook(_Strict):
+    """GitLab webhooks: the secret token set on the GitLab hook."""
+
+    token: SecretStr | None = None
+
+
+class WebhooksIngest(_Strict):
+    """Push endpoints of tools that cannot always send a secpipe token."""
+
+    github: GithubWebhook = Field(default_factory=GithubWebhook)
+    gitlab: GitlabWebhook = Field(default_factory=GitlabWebhook)
+    falco_query_token: bool = True  # Falco http_output cannot set headers: allow ?token=
+
+
+class IngestConfig(_Strict):
+    """Every wire-compatible ingest endpoint."""
+
+    elasticsearch: ElasticsearchIngest = Field(default_factory=ElasticsearchIngest)
+    hec: HecIngest = Field(default_factory=HecIngest)
+    webhooks: WebhooksIngest = Field(default_factory=WebhooksIngest)
