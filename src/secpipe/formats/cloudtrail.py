@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -27,16 +28,20 @@ from secpipe.formats.base import (
     Decoded,
     RecordFormat,
     Records,
+    Strict,
     base_columns,
-    decode_typed,
+    decode_strict,
     event_uids,
     parse_times,
     to_batch,
-    unmapped_json,
+    unmapped_from,
 )
 
+_R = msgspec.Raw
+_NONE = msgspec.Raw(b"")
 
-class _Issuer(msgspec.Struct):
+
+class _Issuer(msgspec.Struct, gc=False):
     type: str | None = None
     principalId: str | None = None
     arn: str | None = None
@@ -44,18 +49,18 @@ class _Issuer(msgspec.Struct):
     userName: str | None = None
 
 
-class _SessAttrs(msgspec.Struct):
-    mfaAuthenticated: Any = None
+class _SessAttrs(msgspec.Struct, gc=False):
+    mfaAuthenticated: str | bool | None = None
     creationDate: str | None = None
 
 
-class _Session(msgspec.Struct):
+class _Session(msgspec.Struct, gc=False):
     sessionIssuer: _Issuer | None = None
     attributes: _SessAttrs | None = None
     sourceIdentity: str | None = None
 
 
-class _Identity(msgspec.Struct):
+class _Identity(msgspec.Struct, gc=False):
     type: str | None = None
     principalId: str | None = None
     arn: str | None = None
@@ -66,17 +71,15 @@ class _Identity(msgspec.Struct):
     sessionContext: _Session | None = None
 
 
-class _Resource(msgspec.Struct):
+class _Resource(msgspec.Struct, gc=False):
     ARN: str | None = None
     accountId: str | None = None
     type: str | None = None
 
 
-class _ConsoleResp(msgspec.Struct):
-    ConsoleLogin: str | None = None
+class _Record(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """Every documented CloudTrail record field: mapped ones typed, the rest kept raw."""
 
-
-class _Record(msgspec.Struct):
     eventVersion: str | None = None
     eventTime: str | None = None
     eventSource: str | None = None
@@ -88,25 +91,57 @@ class _Record(msgspec.Struct):
     errorMessage: str | None = None
     requestID: str | None = None
     eventID: str | None = None
-    eventType: str | None = None
     apiVersion: str | None = None
     recipientAccountId: str | None = None
     userIdentity: _Identity | None = None
     resources: list[_Resource] | None = None
     p_event_time: str | None = None
-    responseElements: Any = None
-    additionalEventData: Any = None
+    requestParameters: _R = _NONE
+    responseElements: _R = _NONE
+    additionalEventData: _R = _NONE
+    eventType: _R = _NONE
+    readOnly: _R = _NONE
+    managementEvent: _R = _NONE
+    eventCategory: _R = _NONE
+    tlsDetails: _R = _NONE
+    sharedEventID: _R = _NONE
+    vpcEndpointId: _R = _NONE
+    vpcEndpointAccountId: _R = _NONE
+    serviceEventDetails: _R = _NONE
+    sessionCredentialFromConsole: _R = _NONE
+    edgeDeviceDetails: _R = _NONE
+    insightDetails: _R = _NONE
+    addendum: _R = _NONE
 
 
-
-#: top-level keys the mapping places; everything else goes to ``unmapped``.
-_MAPPED = frozenset(
-    {
-        "eventVersion", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress",
-        "userAgent", "errorCode", "errorMessage", "requestID", "eventID", "apiVersion",
-        "recipientAccountId", "userIdentity", "resources",
-    }
+#: raw fields that go to ``unmapped`` as they are.
+_UNMAPPED = (
+    "requestParameters", "responseElements", "additionalEventData", "eventType", "readOnly", "managementEvent",
+    "eventCategory", "tlsDetails", "sharedEventID", "vpcEndpointId", "vpcEndpointAccountId", "serviceEventDetails",
+    "sessionCredentialFromConsole", "edgeDeviceDetails", "insightDetails", "addendum",
 )  # fmt: skip
+
+
+class _LoginResp(msgspec.Struct, gc=False):
+    ConsoleLogin: str | None = None
+
+
+class _LoginExtra(msgspec.Struct, gc=False):
+    MFAUsed: str | None = None
+
+
+_LOGIN_RESP = msgspec.json.Decoder(_LoginResp)
+_LOGIN_EXTRA = msgspec.json.Decoder(_LoginExtra)
+
+
+def _sub(dec: msgspec.json.Decoder, raw: msgspec.Raw) -> Any:
+    if not raw or bytes(raw) == b"null":
+        return None
+    try:
+        return dec.decode(raw)
+    except msgspec.DecodeError:
+        return None
+
 
 _VERBS: list[tuple[int, tuple[str, ...]]] = [
     (1, ("Create", "Put", "Run", "Start", "Add", "Register", "Import", "Enable", "Allocate",
@@ -165,24 +200,17 @@ class CloudTrail(RecordFormat):
         out = Decoded(dead=records.dead, events=records.events)
         if not records.raws:
             return out
-        typed = decode_typed(records.raws, records.locs, _Record, out, "", self.name, "a CloudTrail record")
-        recs, tops, raws, locs = typed.recs, typed.tops, typed.raws, typed.locs
-        if not recs:
-            return out
+        st = decode_strict(records.raws, records.locs, _Record, out, self.name, "a CloudTrail record")
         # Records missing eventName/eventSource are not CloudTrail: dead-letter them.
-        good = [i for i, r in enumerate(recs) if r.eventName and r.eventSource]
-        if len(good) != len(recs):
-            gs = set(good)
-            for i in range(len(recs)):
-                if i not in gs:
-                    out.dead.append(
-                        DeadLetter("CloudTrail record without eventName/eventSource", *locs[i], raws[i], self.name)
-                    )
-            recs = [recs[i] for i in good]
-            tops = [tops[i] for i in good]
-            raws = [raws[i] for i in good]
-        if not recs:
+        bad = [i for i, r in enumerate(st.recs) if not (r.eventName and r.eventSource)]
+        if bad:
+            for i in bad:
+                out.dead.append(DeadLetter("CloudTrail record without eventName/eventSource", *st.locs[i], st.raws[i], self.name))
+            keep = sorted(set(range(len(st.recs))) - set(bad))
+            st = Strict(*([seq[i] for i in keep] for seq in (st.recs, st.extras, st.raws, st.locs)))
+        if not st.recs:
             return out
+        recs = st.recs
         names = _col([r.eventName for r in recs])
         is_login = pc.equal(names, "ConsoleLogin")
         if pc.any(is_login).as_py():
@@ -191,14 +219,14 @@ class CloudTrail(RecordFormat):
             idx_api = [i for i, m in enumerate(mask) if not m]
             for cls, idx in (("api_activity", idx_api), ("authentication", idx_auth)):
                 if idx:
-                    out.batches.append(
-                        self._batch(cls, [recs[i] for i in idx], [tops[i] for i in idx], [raws[i] for i in idx])
-                    )
+                    part = Strict(*([seq[i] for i in idx] for seq in (st.recs, st.extras, st.raws, st.locs)))
+                    out.batches.append(self._batch(cls, part))
         else:
-            out.batches.append(self._batch("api_activity", recs, tops, raws))
+            out.batches.append(self._batch("api_activity", st))
         return out
 
-    def _batch(self, cls: str, recs: list[_Record], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
+    def _batch(self, cls: str, st: Strict) -> pa.RecordBatch:
+        recs: list[_Record] = st.recs
         ids = [r.userIdentity or _Identity() for r in recs]
         sess = [(u.sessionContext or _Session()) for u in ids]
         issuer = [s.sessionIssuer or _Issuer() for s in sess]
@@ -208,7 +236,7 @@ class CloudTrail(RecordFormat):
         err = _col([r.errorCode for r in recs])
         failed = pc.is_valid(err)
         if cls == "authentication":
-            outcome = _col([getattr(r.responseElements, "get", lambda _k: None)("ConsoleLogin") if isinstance(r.responseElements, dict) else None for r in recs])
+            outcome = _col([getattr(_sub(_LOGIN_RESP, r.responseElements), "ConsoleLogin", None) for r in recs])
             failed = pc.or_(failed, pc.fill_null(pc.equal(outcome, "Failure"), False))
             activity = pa.array([1] * len(recs), pa.int32())
         else:
@@ -219,9 +247,9 @@ class CloudTrail(RecordFormat):
             kind=self.name,
             product=self.product,
             vendor=self.vendor,
-            uids=event_uids(self.name, raws),
+            uids=event_uids(self.name, st.raws),
             times_ms=times,
-            raws=raws,
+            raws=st.raws,
             activity_id=activity,
             severity_id=1,
         )
@@ -259,13 +287,11 @@ class CloudTrail(RecordFormat):
                 "cloud.provider": pa.array(["AWS"] * len(recs), pa.string()),
                 "cloud.region": _col([r.awsRegion for r in recs]),
                 "cloud.account.uid": _col([r.recipientAccountId for r in recs]),
-                "unmapped": unmapped_json(tops, _MAPPED),
+                "unmapped": unmapped_from(st, _UNMAPPED),
             }
         )
         if cls == "authentication":
-            cols["is_mfa"] = pc.equal(
-                _col([r.additionalEventData.get("MFAUsed") if isinstance(r.additionalEventData, dict) else None for r in recs]), "Yes"
-            )
+            cols["is_mfa"] = pc.equal(_col([getattr(_sub(_LOGIN_EXTRA, r.additionalEventData), "MFAUsed", None) for r in recs]), "Yes")
             cols["service.name"] = cols.pop("api.service.name")
             for k in ("api.operation", "api.request.uid", "api.version"):
                 cols.pop(k)
@@ -275,14 +301,17 @@ class CloudTrail(RecordFormat):
         return to_batch(cls, cols)
 
 
-_RES_TYPE = pa.list_(pa.struct([("uid", pa.string()), ("type", pa.string()), ("owner", pa.struct([("account", pa.struct([("uid", pa.string())]))]))]))
-
-
 def _resources(recs: list[_Record]) -> pa.Array:
-    vals = []
-    for r in recs:
-        if not r.resources:
-            vals.append(None)
-            continue
-        vals.append([{"uid": x.ARN, "type": x.type, "owner": {"account": {"uid": x.accountId}}} for x in r.resources])
-    return pa.array(vals, _RES_TYPE)
+    """resources[] as list<struct<uid, type, owner.account.uid>> built from flat columns."""
+    counts = [len(r.resources) if r.resources else 0 for r in recs]
+    flat = [x for r in recs if r.resources for x in r.resources]
+    offsets = np.zeros(len(recs) + 1, np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    owner = pa.StructArray.from_arrays(
+        [pa.StructArray.from_arrays([_col([x.accountId for x in flat])], names=["uid"])], names=["account"]
+    )
+    items = pa.StructArray.from_arrays(
+        [_col([x.ARN for x in flat]), _col([x.type for x in flat]), owner], names=["uid", "type", "owner"]
+    )
+    mask = pa.array([c == 0 for c in counts])
+    return pa.ListArray.from_arrays(pa.array(offsets), items, mask=mask)
