@@ -11,11 +11,17 @@ from secpipe.formats.base import DeadLetter, Decoded, Format
 from secpipe.formats.cloudtrail import CloudTrail
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.formats.k8s_audit import K8sAudit
+from secpipe.formats.sarif import Sarif
+from secpipe.formats.snyk import Snyk
+from secpipe.formats.trivy import Trivy
 
 REGISTRY: dict[str, type[Format]] = {
     CloudTrail.name: CloudTrail,
     K8sAudit.name: K8sAudit,
     GenericJSON.name: GenericJSON,
+    Trivy.name: Trivy,
+    Snyk.name: Snyk,
+    Sarif.name: Sarif,
 }
 
 _INSTANCES: dict[str, Format] = {}

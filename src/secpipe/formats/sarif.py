@@ -1,0 +1,394 @@
+"""SARIF 2.1.0 logs from any tool (Semgrep, CodeQL, Snyk Code, Trivy, sarif-sdk converters ...).
+
+One event per ``runs[].results[]`` entry, as **Application Security Posture Finding (2007)**.
+Why that class: SARIF results are mostly code defects found by static analysis and linters
+(a SQL injection sink, a null dereference, a line too long), not weaknesses of a deployed
+system. OCSF 1.8.0 describes 2007 as the notification about "any bug, defect, deficiency,
+exploit, vulnerability, weakness" with "specific code defects", and gives it
+``vulnerabilities[].affected_code[]`` (file, start/end line and column, rule) -- the exact shape
+of a SARIF location. Vulnerability Finding (2002) has no code location, and Detection
+Finding (2004) is for runtime detections.
+
+Mapping: rule (from ``ruleId``/``rule.id``/``ruleIndex``, resolved in ``tool.driver.rules`` or
+``tool.extensions[].rules``) -> ``finding_info.analytic`` (uid, name, desc from
+shortDescription/fullDescription, type Rule) and ``affected_code[0].rule``; result message
+(``message.text`` or the rule's ``messageStrings[id]``, ``{n}`` placeholders filled from
+``arguments``) -> ``message``; first location -> ``affected_code[0]`` (``file.path`` from
+``artifactLocation.uri`` or ``run.artifacts[index]``, lines, columns); tool driver name,
+version (``version`` or ``semanticVersion``) and organization -> ``metadata.product`` and
+``finding_info.product``; fingerprints and partialFingerprints -> ``finding_info.uid``
+(first fingerprint value, else first partial one, else rule|file|line|ordinal) and
+``finding_info.tags``; rule ``properties.tags`` -> ``finding_info.types``; CVE-looking rule ids
+(Trivy SARIF) -> ``vulnerabilities[0].cve.uid``.
+
+Severity: a numeric ``security-severity`` rule/result property (CodeQL, Trivy) gives CVSS
+bands (>=9 Critical, >=7 High, >=4 Medium, else Low); otherwise ``level`` (result, else the
+rule's ``defaultConfiguration.level``, else ``warning``): error High, warning Medium, note Low,
+none Informational. Suppressed results (``suppressions`` non-empty) get status Suppressed (3),
+``baselineState: absent`` Resolved (4), else New (1). ``time`` is the run's invocation end/start
+time (receipt time, labelled, when absent). Result keys not placed (codeFlows,
+relatedLocations, properties ...) stay in ``unmapped``.
+
+Dead letters: a log whose ``version`` is not 2.1.0 (SARIF 2.0.0 sarif-sdk spec examples, the
+1.0 format) is dead-lettered whole with the reason and how to convert it; so is a JSON
+document without ``runs`` and a result of the wrong JSON shape.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats._findings import (
+    S,
+    captions,
+    compact,
+    context_uids,
+    kv_list,
+    nest,
+    score_severity_ids,
+    severity_ids,
+    singleton_list,
+    str_lists,
+    strs,
+)
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    Format,
+    base_columns,
+    decode_typed,
+    parse_times,
+    to_batch,
+    unmapped_json,
+)
+
+
+class _Text(msgspec.Struct):
+    text: str | None = None
+    markdown: str | None = None
+
+
+class _Cfg(msgspec.Struct):
+    level: str | None = None
+
+
+class _Rule(msgspec.Struct):
+    id: str | None = None
+    name: str | None = None
+    shortDescription: _Text | None = None
+    fullDescription: _Text | None = None
+    helpUri: str | None = None
+    defaultConfiguration: _Cfg | None = None
+    messageStrings: dict[str, _Text] | None = None
+    properties: dict[str, Any] | None = None
+
+
+class _Component(msgspec.Struct):
+    name: str | None = None
+    version: str | None = None
+    semanticVersion: str | None = None
+    organization: str | None = None
+    rules: list[_Rule] | None = None
+
+
+class _Tool(msgspec.Struct):
+    driver: _Component | None = None
+    extensions: list[_Component] | None = None
+
+
+class _ArtLoc(msgspec.Struct):
+    uri: str | None = None
+    index: int | None = None
+
+
+class _Artifact(msgspec.Struct):
+    location: _ArtLoc | None = None
+
+
+class _Invocation(msgspec.Struct):
+    startTimeUtc: str | None = None
+    endTimeUtc: str | None = None
+
+
+class _Run(msgspec.Struct):
+    tool: _Tool | None = None
+    results: list[msgspec.Raw] | None = None
+    artifacts: list[_Artifact] | None = None
+    invocations: list[_Invocation] | None = None
+
+
+class _Log(msgspec.Struct):
+    version: Any = None
+    runs: list[_Run] | None = None
+
+
+class _Head(msgspec.Struct):
+    version: Any = None
+    runs: Any = None
+
+
+class _Region(msgspec.Struct):
+    startLine: int | None = None
+    endLine: int | None = None
+    startColumn: int | None = None
+    endColumn: int | None = None
+
+
+class _PhysLoc(msgspec.Struct):
+    artifactLocation: _ArtLoc | None = None
+    region: _Region | None = None
+
+
+class _Location(msgspec.Struct):
+    physicalLocation: _PhysLoc | None = None
+
+
+class _Message(msgspec.Struct):
+    text: str | None = None
+    id: str | None = None
+    arguments: list[Any] | None = None
+
+
+class _ToolRef(msgspec.Struct):
+    index: int | None = None
+
+
+class _RuleRef(msgspec.Struct):
+    id: str | None = None
+    index: int | None = None
+    toolComponent: _ToolRef | None = None
+
+
+class _Result(msgspec.Struct):
+    ruleId: str | None = None
+    ruleIndex: int | None = None
+    rule: _RuleRef | None = None
+    level: str | None = None
+    kind: str | None = None
+    message: _Message | None = None
+    locations: list[_Location] | None = None
+    fingerprints: dict[str, str] | None = None
+    partialFingerprints: dict[str, str] | None = None
+    suppressions: list[Any] | None = None
+    baselineState: str | None = None
+    properties: dict[str, Any] | None = None
+
+
+_MAPPED = frozenset({
+    "ruleId", "ruleIndex", "rule", "level", "kind", "message", "locations", "fingerprints", "partialFingerprints",
+    "suppressions", "baselineState",
+})  # fmt: skip
+_HEAD = msgspec.json.Decoder(_Head)
+_LOG = msgspec.json.Decoder(_Log)
+_LEVEL_WORD = {"error": "high", "warning": "medium", "note": "low", "none": "informational"}
+_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+_CVE = re.compile(r"^(CVE-\d{4}-\d+|GHSA-[\w-]+)$", re.IGNORECASE)
+_NO_RULE = _Rule()
+
+
+def _text(t: _Text | None) -> str | None:
+    return None if t is None else (t.text or t.markdown or None)
+
+
+def _fmt_message(msg: _Message | None, rule: _Rule) -> str | None:
+    if msg is None:
+        return None
+    text = msg.text
+    if text is None and msg.id and rule.messageStrings and msg.id in rule.messageStrings:
+        text = _text(rule.messageStrings[msg.id])
+    if text and msg.arguments:
+        args = msg.arguments
+        text = _PLACEHOLDER.sub(lambda m: str(args[int(m.group(1))]) if int(m.group(1)) < len(args) else m.group(0), text)
+    return text
+
+
+def _security_severity(*props: dict[str, Any] | None) -> float | None:
+    for p in props:
+        if p and "security-severity" in p:
+            try:
+                return float(p["security-severity"])
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+class _RunCtx:
+    """Rule lookup tables and tool identity of one run."""
+
+    def __init__(self, run: _Run) -> None:
+        tool = run.tool or _Tool()
+        self.driver = tool.driver or _Component()
+        self.components = [self.driver, *(tool.extensions or [])]
+        self.by_id: dict[str, _Rule] = {}
+        for comp in reversed(self.components):
+            for r in comp.rules or []:
+                if r.id:
+                    self.by_id[r.id] = r
+        self.artifacts = [(a.location.uri if a.location else None) for a in run.artifacts or []]
+        inv = (run.invocations or [None])[0]
+        self.time = (inv.endTimeUtc or inv.startTimeUtc) if inv else None
+
+    def rule(self, res: _Result) -> _Rule:
+        ref = res.rule
+        idx = res.ruleIndex if res.ruleIndex is not None else (ref.index if ref else None)
+        comp = self.driver
+        if ref and ref.toolComponent and ref.toolComponent.index is not None:
+            ci = ref.toolComponent.index + 1  # extensions follow the driver
+            comp = self.components[ci] if 0 <= ci < len(self.components) else comp
+        if idx is not None and comp.rules and 0 <= idx < len(comp.rules):
+            return comp.rules[idx]
+        rid = res.ruleId or (ref.id if ref else None)
+        return self.by_id.get(rid, _NO_RULE) if rid else _NO_RULE
+
+    def uri(self, loc: _ArtLoc | None) -> str | None:
+        if loc is None:
+            return None
+        if loc.uri:
+            return loc.uri
+        if loc.index is not None and 0 <= loc.index < len(self.artifacts):
+            return self.artifacts[loc.index]
+        return None
+
+
+_ANALYTIC_TYPE = 1  # OCSF analytic.type_id Rule
+
+
+class Sarif(Format):
+    """SARIF 2.1.0 static-analysis logs."""
+
+    name = "sarif"
+    description = "SARIF 2.1.0 from any tool -> Application Security Posture Finding (2007); other versions dead-lettered"
+    framing = "document"
+    product = "SARIF"
+    vendor = "OASIS"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize a SARIF log (any version: non-2.1.0 ones are dead-lettered with the reason)."""
+        h = head[:8192]
+        if b'"runs"' in h and (b"sarif" in h.lower() or b'"version"' in h):
+            return 90
+        return 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one SARIF log into findings."""
+        try:
+            data = compact(data)
+            head = _HEAD.decode(data)
+        except msgspec.DecodeError as exc:
+            return self._dead(f"not a SARIF log: {exc}", source, data)
+        if head.version != "2.1.0":
+            return self._dead(
+                f"SARIF version {head.version!r} is not supported: secpipe reads SARIF 2.1.0 only; convert the log "
+                "with the SARIF Multitool (`sarif transform --sarif-output-version Current`)", source, data)  # fmt: skip
+        if not isinstance(head.runs, list):
+            return self._dead("not a SARIF log: `runs` must be an array of runs", source, data)
+        try:
+            log = _LOG.decode(data)
+        except msgspec.DecodeError as exc:
+            return self._dead(f"invalid SARIF 2.1.0 log structure: {exc}", source, data)
+        out = Decoded()
+        for ri, run in enumerate(log.runs or []):
+            raws = [bytes(r) for r in run.results or []]
+            out.events += len(raws)
+            if not raws:
+                continue
+            typed = decode_typed(raws, list(range(len(raws))), _Result, out, source, self.name, "a SARIF result")
+            if typed.recs:
+                pos = {id(r): i for i, r in enumerate(raws)}
+                ords = [pos[id(r)] for r in typed.raws]
+                out.batches.append(self._batch(_RunCtx(run), ri, ords, typed.recs, typed.tops, typed.raws))
+        return out
+
+    def _dead(self, why: str, source: str, data: bytes) -> Decoded:
+        return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+
+    def _batch(
+        self, run: _RunCtx, ri: int, ords: list[int], rs: list[_Result], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]
+    ) -> pa.RecordBatch:
+        n = len(rs)
+        cls = "application_security_posture_finding"
+        rules = [run.rule(r) for r in rs]
+        rule_ids = [r.ruleId or (r.rule.id if r.rule else None) or ru.id for r, ru in zip(rs, rules, strict=True)]
+        levels = [r.level or (ru.defaultConfiguration.level if ru.defaultConfiguration else None) or "warning"
+                  for r, ru in zip(rs, rules, strict=True)]  # fmt: skip
+        sev = severity_ids([_LEVEL_WORD.get(lv, lv) for lv in levels])
+        scores = pa.array([_security_severity(r.properties, ru.properties) for r, ru in zip(rs, rules, strict=True)], pa.float64())
+        if scores.null_count < n:
+            sev = pc.if_else(scores.is_null(), sev, score_severity_ids(scores))
+        drv = run.driver
+        ctx = [f"{drv.name}\0{ri}\0{i}" for i in ords]
+        cols = base_columns(
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=context_uids(self.name, ctx, raws),
+            times_ms=parse_times(strs([run.time] * n)), raws=raws, activity_id=1, severity_id=sev,
+        )  # fmt: skip
+        version = drv.version or drv.semanticVersion
+        cols["metadata.product.name"] = strs([drv.name or self.product] * n)
+        cols["metadata.product.vendor_name"] = strs([drv.organization or drv.name or self.vendor] * n)
+        cols["metadata.product.version"] = strs([version] * n)
+        cols["metadata.log_name"] = strs([self.name] * n)
+        locs = [(r.locations[0].physicalLocation if r.locations and r.locations[0].physicalLocation else _PhysLoc()) for r in rs]
+        regions = [p.region or _Region() for p in locs]
+        paths = [run.uri(p.artifactLocation) for p in locs]
+        short = strs([_text(ru.shortDescription) or ru.name for ru in rules])
+        full = strs([_text(ru.fullDescription) for ru in rules])
+        rule_names = strs([ru.name or rid for ru, rid in zip(rules, rule_ids, strict=True)])
+        rid_arr = strs(rule_ids)
+        fps = [r.fingerprints or {} for r in rs]
+        pfps = [r.partialFingerprints or {} for r in rs]
+        uid = [next(iter(f.values()), None) or next(iter(p.values()), None) or f"{rid}|{path}|{rg.startLine}|{ri}.{o}"
+               for f, p, rid, path, rg, o in zip(fps, pfps, rule_ids, paths, regions, ords, strict=True)]  # fmt: skip
+        status_id = pa.array([3 if r.suppressions else 4 if r.baselineState == "absent" else 1 for r in rs], pa.int32())
+        code = nest({
+            "file.path": strs(paths),
+            "file.name": strs([p.rsplit("/", 1)[-1] if p else None for p in paths]),
+            "start_line": pa.array([g.startLine for g in regions], pa.int32()),
+            "end_line": pa.array([g.endLine for g in regions], pa.int32()),
+            "start_column": pa.array([g.startColumn for g in regions], pa.int32()),
+            "end_column": pa.array([g.endColumn for g in regions], pa.int32()),
+            "rule.uid": rid_arr,
+            "rule.name": rule_names,
+            "rule.desc": short,
+        })  # fmt: skip
+        cves = strs([rid if rid and _CVE.match(rid) else None for rid in rule_ids])
+        vuln = nest({
+            "title": short,
+            "desc": full,
+            "severity": captions(cls, "severity_id", sev),
+            "category": strs([r.kind for r in rs]),
+            "cve.uid": cves,
+            "references": str_lists([[ru.helpUri] if ru.helpUri else None for ru in rules]),
+            "affected_code": singleton_list(code),
+        })  # fmt: skip
+        tags = [{**{f"fingerprint:{k}": v for k, v in f.items()}, **{f"partialFingerprint:{k}": v for k, v in p.items()}}
+                for f, p in zip(fps, pfps, strict=True)]  # fmt: skip
+        types = [[str(t) for t in (ru.properties or {}).get("tags") or []] or None for ru in rules]
+        cols.update({
+            "status_id": status_id,
+            "status": captions(cls, "status_id", status_id),
+            "message": strs([_fmt_message(r.message, ru) for r, ru in zip(rs, rules, strict=True)]),
+            "finding_info.uid": strs(uid),
+            "finding_info.title": pc.coalesce(short, rid_arr),
+            "finding_info.desc": full,
+            "finding_info.types": pa.array(types, pa.list_(S)),
+            "finding_info.tags": kv_list(tags),
+            "finding_info.src_url": strs([ru.helpUri for ru in rules]),
+            "finding_info.product.name": strs([drv.name] * n),
+            "finding_info.product.version": strs([version] * n),
+            "finding_info.product.vendor_name": strs([drv.organization] * n),
+            "finding_info.analytic.uid": rid_arr,
+            "finding_info.analytic.name": rule_names,
+            "finding_info.analytic.desc": short,
+            "finding_info.analytic.type_id": pa.array([_ANALYTIC_TYPE] * n, pa.int32()),
+            "finding_info.analytic.type": strs(["Rule"] * n),
+            "vulnerabilities": singleton_list(vuln),
+            "unmapped": unmapped_json(tops, _MAPPED),
+        })  # fmt: skip
+        return to_batch(cls, cols)
+
+
+__all__ = ["Sarif"]

@@ -1,0 +1,336 @@
+"""Snyk CLI ``snyk test --json`` / ``snyk iac test --json`` reports: one project object or an array.
+
+One event per issue:
+
+- ``vulnerabilities[]`` with a security issue -> Vulnerability Finding (2002): ``cve.uid`` is the
+  first CVE identifier (the Snyk id when the issue has no CVE); every other CVE/GHSA/CWE/Snyk id
+  goes to ``related_vulnerabilities``; CVSS from ``CVSSv3`` + ``cvssScore`` (Snyk's rating) and
+  ``cvssDetails[]`` (per assigner); ``affected_packages[0]`` = packageName, version, fixedIn
+  (joined), package manager; ``dependency_chain`` = the ``from`` path joined with `` > ``;
+  exploit maturity -> ``is_exploit_available``; upgradable/patchable/fixedIn -> ``is_fix_available``.
+- ``vulnerabilities[]`` with ``type: license`` (license policy issues) and
+  ``infrastructureAsCodeIssues[]`` -> Compliance Finding (2003) with ``compliance.status`` Fail,
+  the rule as ``compliance.checks[0]``, resolution in ``remediation.desc``.
+
+The project (projectName, path, targetFile, packageManager, org) is ``resources[0]``. A Snyk
+report carries no scan time, so ``time`` is the receipt time (labelled
+``secpipe:time_from_receipt``); the issue's own dates go to ``finding_info`` (created/modified)
+and ``cve`` (publication). Identity hashes project, ordinal and issue bytes: Snyk repeats the same
+issue id once per dependency path, and each path stays its own event.
+
+A JSON document that is not a ``snyk test`` report (no ``vulnerabilities`` or
+``infrastructureAsCodeIssues``, e.g. a single vulnerability object) is dead-lettered with the
+reason. SARIF from Snyk Code is handled by the ``sarif`` format.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats._findings import (
+    captions,
+    compact,
+    context_uids,
+    json_col,
+    nest,
+    severity_ids,
+    singleton_list,
+    str_lists,
+    strs,
+)
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    Format,
+    base_columns,
+    decode_typed,
+    parse_times,
+    to_batch,
+    unmapped_json,
+)
+
+
+class _Project(msgspec.Struct):
+    vulnerabilities: list[msgspec.Raw] | None = None
+    infrastructureAsCodeIssues: list[msgspec.Raw] | None = None
+    projectName: str | None = None
+    path: str | None = None
+    targetFile: str | None = None
+    displayTargetFile: str | None = None
+    packageManager: str | None = None
+    projectType: str | None = None
+    org: str | None = None
+    ok: bool | None = None
+
+
+class _Ref(msgspec.Struct):
+    url: str | None = None
+    title: str | None = None
+
+
+class _CvssDetail(msgspec.Struct):
+    assigner: str | None = None
+    cvssV3Vector: str | None = None
+    cvssV3BaseScore: float | None = None
+
+
+class _Vuln(msgspec.Struct):
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+    severity: str | None = None
+    type: str | None = None
+    packageName: str | None = None
+    name: str | None = None
+    version: str | None = None
+    packageManager: str | None = None
+    language: str | None = None
+    license: str | None = None
+    identifiers: dict[str, Any] | None = None
+    CVSSv3: str | None = None
+    cvssScore: float | None = None
+    cvssDetails: list[_CvssDetail] | None = None
+    fixedIn: list[str] | None = None
+    isUpgradable: bool | None = None
+    isPatchable: bool | None = None
+    exploit: str | None = None
+    references: list[_Ref] | None = None
+    creationTime: str | None = None
+    modificationTime: str | None = None
+    publicationTime: str | None = None
+    disclosureTime: str | None = None
+    # IaC issue fields
+    publicId: str | None = None
+    subType: str | None = None
+    msg: str | None = None
+    issue: str | None = None
+    impact: str | None = None
+    resolve: str | None = None
+    documentation: str | None = None
+    lineNumber: int | None = None
+    path: list[Any] | None = None
+    iacDescription: dict[str, Any] | None = None
+
+    from_: list[str] | None = msgspec.field(default=None, name="from")
+
+
+_V_MAPPED = frozenset({
+    "id", "title", "description", "severity", "packageName", "name", "version", "packageManager", "language",
+    "identifiers", "CVSSv3", "cvssScore", "cvssDetails", "fixedIn", "isUpgradable", "isPatchable", "exploit",
+    "references", "creationTime", "modificationTime", "publicationTime", "from", "alternativeIds",
+})  # fmt: skip
+_C_MAPPED = frozenset({
+    "id", "title", "description", "severity", "type", "packageName", "name", "version", "license", "publicId",
+    "subType", "msg", "issue", "impact", "resolve", "documentation", "iacDescription", "from",
+})  # fmt: skip
+
+_DOC = msgspec.json.Decoder(_Project | list[_Project])
+_PROJECT_KEYS = (b'"vulnerabilities"', b'"infrastructureAsCodeIssues"')
+_SNYK_HINTS = (b'"packageManager"', b'"upgradePath"', b'"isUpgradable"', b'"dependencyCount"', b'"uniqueCount"',
+               b'"projectType"', b'"publicId"', b'"snyk')  # fmt: skip
+_VULN_HINTS = (b'"packageName"', b'"semver"', b'"CVSSv3"', b'"alternativeIds"')
+_EXPLOITED = {"mature", "proof of concept", "functional", "high", "attacked"}
+_CVSS_T = pa.list_(pa.struct([("version", pa.string()), ("base_score", pa.float64()),
+                              ("vector_string", pa.string()), ("vendor_name", pa.string())]))  # fmt: skip
+_RES = pa.list_(pa.struct([("type", pa.string()), ("name", pa.string()), ("uid", pa.string()), ("data", pa.string())]))
+
+
+def _ids(v: _Vuln, key: str) -> list[str]:
+    got = (v.identifiers or {}).get(key) or []
+    return [str(x) for x in got] if isinstance(got, list) else [str(got)]
+
+
+def _cvss(v: _Vuln) -> list[dict[str, Any]] | None:
+    out = []
+    if v.CVSSv3 or v.cvssScore is not None:
+        vec = v.CVSSv3 or ""
+        ver = vec[5:].split("/", 1)[0] if vec.startswith("CVSS:") else "3.0"
+        out.append({"version": ver, "base_score": v.cvssScore, "vector_string": v.CVSSv3, "vendor_name": "Snyk"})
+    for d in v.cvssDetails or []:
+        vec = d.cvssV3Vector or ""
+        ver = vec[5:].split("/", 1)[0] if vec.startswith("CVSS:") else "3.0"
+        out.append({"version": ver, "base_score": d.cvssV3BaseScore, "vector_string": d.cvssV3Vector, "vendor_name": d.assigner})
+    return out or None
+
+
+class Snyk(Format):
+    """Snyk CLI test reports (open source and IaC)."""
+
+    name = "snyk"
+    description = "snyk test --json (one project or an array) -> Vulnerability Finding (2002) / Compliance Finding (2003)"
+    framing = "document"
+    product = "Snyk"
+    vendor = "Snyk"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize Snyk report keys; a bare Snyk issue object is claimed weakly (to dead-letter it)."""
+        h = head[:65536]
+        if h.lstrip()[:1] not in (b"{", b"["):
+            return 0
+        if any(k in h for k in _PROJECT_KEYS) and any(k in h for k in _SNYK_HINTS):
+            return 90
+        if b'"issueId"' in h and b'"fixInfo"' in h:  # unmanaged (C/C++) report: issues come first
+            return 90
+        if sum(k in h for k in _VULN_HINTS) >= 3:
+            return 40
+        return 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one report into finding batches."""
+        try:
+            data = compact(data)
+            doc = _DOC.decode(data)
+        except msgspec.DecodeError as exc:
+            return Decoded(dead=[DeadLetter(f"not a snyk test --json report: {exc}", source, 0, data, self.name)], events=1)
+        projects = doc if isinstance(doc, list) else [doc]
+        if not projects or any(p.vulnerabilities is None and p.infrastructureAsCodeIssues is None for p in projects):
+            why = ("not a snyk test --json report: a project object needs `vulnerabilities` or "
+                   "`infrastructureAsCodeIssues` (a single issue object is not a report; run `snyk test --json`)")  # fmt: skip
+            return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+        raws: list[bytes] = []
+        where: list[int] = []
+        ctx: list[str] = []
+        iac: list[bool] = []
+        for pi, p in enumerate(projects):
+            base = f"{p.projectName}\0{p.path}\0{p.targetFile}\0{pi}"
+            for key, items in ((False, p.vulnerabilities), (True, p.infrastructureAsCodeIssues)):
+                for i, x in enumerate(items or []):
+                    raws.append(bytes(x))
+                    where.append(pi)
+                    ctx.append(f"{base}\0{int(key)}\0{i}")
+                    iac.append(key)
+        out = Decoded(events=len(raws))
+        if not raws:
+            return out
+        typed = decode_typed(raws, list(range(len(raws))), _Vuln, out, source, self.name, "a Snyk issue")
+        pos = {id(r): i for i, r in enumerate(raws)}
+        idx = [pos[id(r)] for r in typed.raws]
+        vul, comp = [], []
+        for j, i in enumerate(idx):
+            rec = typed.recs[j]
+            (comp if iac[i] or rec.type == "license" else vul).append(j)
+        for sel, cls in ((vul, "vulnerability_finding"), (comp, "compliance_finding")):
+            if not sel:
+                continue
+            recs = [typed.recs[j] for j in sel]
+            prjs = [projects[where[idx[j]]] for j in sel]
+            rraws = [typed.raws[j] for j in sel]
+            cols = self._common(cls, recs, prjs, rraws, [ctx[idx[j]] for j in sel])
+            if cls == "vulnerability_finding":
+                cols.update(self._vulns(recs, prjs))
+                mapped = _V_MAPPED
+            else:
+                cols.update(self._compliance(recs, [iac[idx[j]] for j in sel]))
+                mapped = _C_MAPPED
+            cols["unmapped"] = unmapped_json([typed.tops[j] for j in sel], mapped)
+            out.batches.append(to_batch(cls, cols))
+        return out
+
+    def _common(self, cls: str, vs: list[_Vuln], ps: list[_Project], raws: list[bytes], ctx: list[str]) -> dict[str, pa.Array]:
+        n = len(vs)
+        cols = base_columns(
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=context_uids(self.name, ctx, raws),
+            times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=severity_ids([v.severity for v in vs]),
+        )  # fmt: skip
+        cache: dict[int, dict[str, Any]] = {}
+        res = []
+        for p in ps:
+            r = cache.get(id(p))
+            if r is None:
+                extra = {"targetFile": p.displayTargetFile or p.targetFile, "org": p.org,
+                         "packageManager": p.packageManager, "projectType": p.projectType}  # fmt: skip
+                r = {"type": "project", "name": p.projectName or p.path, "uid": p.path,
+                     "data": json_col([{k: x for k, x in extra.items() if x}]).to_pylist()[0]}  # fmt: skip
+                cache[id(p)] = r
+            res.append([r])
+        cols["resources"] = pa.array(res, _RES)
+        cols["finding_info.created_time"] = parse_times(strs([v.creationTime for v in vs]))
+        cols["finding_info.modified_time"] = parse_times(strs([v.modificationTime for v in vs]))
+        cols["finding_info.title"] = strs([v.title or v.id for v in vs])
+        cols["finding_info.desc"] = strs([v.description or v.msg for v in vs])
+        cols["finding_info.product.name"] = strs(["Snyk Open Source" if p.vulnerabilities is not None else "Snyk IaC" for p in ps])
+        return cols
+
+    def _vulns(self, vs: list[_Vuln], ps: list[_Project]) -> dict[str, pa.Array]:
+        n = len(vs)
+        cves = [_ids(v, "CVE") for v in vs]
+        primary = strs([c[0] if c else v.id for c, v in zip(cves, vs, strict=True)])
+        related = []
+        for c, v in zip(cves, vs, strict=True):
+            rel = c[1:] + _ids(v, "GHSA") + _ids(v, "ALTERNATIVE") + ([v.id] if c and v.id else [])
+            related.append(sorted(set(rel)) or None)
+        fixed = strs([", ".join(v.fixedIn) if v.fixedIn else None for v in vs])
+        fixable = pa.array([bool(v.fixedIn or v.isUpgradable or v.isPatchable) for v in vs], pa.bool_())
+        pkg = nest({
+            "name": strs([v.packageName or v.name for v in vs]),
+            "version": strs([v.version for v in vs]),
+            "fixed_in_version": fixed,
+            "package_manager": strs([v.packageManager or p.packageManager for v, p in zip(vs, ps, strict=True)]),
+            "type": strs([v.language for v in vs]),
+        })  # fmt: skip
+        title = strs([v.title for v in vs])
+        vuln = nest({
+            "title": title,
+            "desc": strs([v.description for v in vs]),
+            "severity": strs([v.severity for v in vs]),
+            "vendor_name": strs(["Snyk"] * n),
+            "references": str_lists([[r.url for r in v.references if r.url] if v.references else None for v in vs]),
+            "related_vulnerabilities": pa.array(related, pa.list_(pa.string())),
+            "is_fix_available": fixable,
+            "is_exploit_available": pa.array(
+                [None if v.exploit is None else v.exploit.lower() in _EXPLOITED for v in vs], pa.bool_()),
+            "dependency_chain": strs([" > ".join(v.from_) if v.from_ else None for v in vs]),
+            "cwe.uid": strs([(_ids(v, "CWE") or [None])[0] for v in vs]),
+            "cve.uid": primary,
+            "cve.title": title,
+            "cve.created_time": parse_times(strs([v.publicationTime or v.disclosureTime for v in vs])),
+            "cve.cvss": pa.array([_cvss(v) for v in vs], _CVSS_T),
+            "affected_packages": singleton_list(pkg),
+        })  # fmt: skip
+        return {
+            "status_id": pa.array([1] * n, pa.int32()),
+            "status": strs(["New"] * n),
+            "finding_info.uid": strs([f"{v.id}|{'>'.join(v.from_ or [])}" for v in vs]),
+            "finding_info.types": pa.array([["Vulnerability"]] * n, pa.list_(pa.string())),
+            "finding_info.first_seen_time": parse_times(strs([v.publicationTime for v in vs])),
+            "message": pc.binary_join_element_wise(title, strs([f"{v.packageName or v.name}@{v.version}" for v in vs]), " in "),
+            "vulnerabilities": singleton_list(vuln),
+        }
+
+    def _compliance(self, vs: list[_Vuln], iac: list[bool]) -> dict[str, pa.Array]:
+        n = len(vs)
+        desc = [v.iacDescription or {} for v in vs]
+        detail = strs([d.get("issue") or v.issue or v.msg or (f"license {v.license}" if v.license else None)
+                       for d, v in zip(desc, vs, strict=True)])  # fmt: skip
+        check = nest({
+            "uid": strs([v.publicId or v.id for v in vs]),
+            "name": strs([v.title for v in vs]),
+            "severity": strs([v.severity for v in vs]),
+            "status": strs(["Fail"] * n),
+            "status_id": pa.array([3] * n, pa.int32()),
+        })  # fmt: skip
+        status_id = pa.array([1] * n, pa.int32())
+        return {
+            "status_id": status_id,
+            "status": captions("compliance_finding", "status_id", status_id),
+            "compliance.status_id": pa.array([3] * n, pa.int32()),
+            "compliance.status": strs(["Fail"] * n),
+            "compliance.status_detail": detail,
+            "compliance.control": strs([v.publicId or v.id for v in vs]),
+            "compliance.category": strs([v.subType or ("license" if not i else "iac") for v, i in zip(vs, iac, strict=True)]),
+            "compliance.checks": singleton_list(check),
+            "finding_info.uid": strs([
+                f"{v.publicId or v.id}|{'.'.join(map(str, v.path or []))}|{'>'.join(v.from_ or [])}" for v in vs
+            ]),
+            "finding_info.types": pa.array([["Misconfiguration"] if i else ["License"] for i in iac], pa.list_(pa.string())),
+            "finding_info.src_url": strs([v.documentation for v in vs]),
+            "message": strs([v.msg or v.title for v in vs]),
+            "remediation.desc": strs([d.get("resolve") or v.resolve for d, v in zip(desc, vs, strict=True)]),
+        }
+
+
+__all__ = ["Snyk"]

@@ -1,0 +1,404 @@
+"""Trivy JSON reports (``trivy image|fs|repo|config --format json``, SchemaVersion 2).
+
+One event per finding, in three OCSF classes:
+
+- ``Results[].Vulnerabilities[]`` -> Vulnerability Finding (2002): ``vulnerabilities[0]`` holds
+  the CVE/GHSA id (``cve.uid``), CVSS per source (``cve.cvss[]``: version from the vector,
+  base score, vector, source as ``vendor_name``), CWE, references, fixed/installed versions and
+  the package (``affected_packages[0]``: name, version, fixed_in_version, type = result Type,
+  purl, uid = PkgID, path = PkgPath).
+- ``Results[].Misconfigurations[]`` -> Compliance Finding (2003): ``compliance.status_id`` from
+  ``Status`` (PASS -> Pass 1, FAIL -> Fail 3, EXCEPTION -> Other); the check (ID/AVDID, title,
+  severity) in ``compliance.checks[0]``; a PASS finding gets finding status Resolved (4), others
+  New (1); resolution in ``remediation.desc``.
+- ``Results[].Secrets[]`` -> Data Security Finding (2006). OCSF 1.8.0 describes that class as the
+  one for "Secrets Management" detections, unlike Vulnerability Finding (software weaknesses):
+  ``data_security.detection_pattern`` = RuleID, ``pattern_match`` = Trivy's (already masked)
+  Match, ``detection_system_id`` 11 Developer Security, ``data_lifecycle_state_id`` 1 at-Rest,
+  ``category_id`` 6 Security; the file and lines go to ``file`` and ``finding_info``.
+
+Every event carries the scanned artifact in ``resources[0]`` (type = ArtifactType: container_image,
+repository, filesystem, vm ...; name = ArtifactName; uid = image id or ArtifactID; labels = repo
+tags; data = OS and repo digests) and the result target in ``resources[1]`` (name = Target, type =
+Type or Class). ``time`` = report ``CreatedAt`` (reports without it get the receipt time and the
+``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
+Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON.
+
+Event identity: hash of artifact, target, finding ordinal and the finding bytes, so one CVE found
+in two images is two events, and a redelivered report collapses. A document that is not a
+Trivy report, or a finding of the wrong JSON shape, is dead-lettered with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats._findings import (
+    captions,
+    compact,
+    context_uids,
+    json_col,
+    nest,
+    severity_ids,
+    singleton_list,
+    str_lists,
+    strs,
+)
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    Format,
+    base_columns,
+    decode_typed,
+    parse_times,
+    to_batch,
+    unmapped_json,
+)
+
+
+class _Meta(msgspec.Struct):
+    ImageID: str | None = None
+    RepoTags: list[str] | None = None
+    RepoDigests: list[str] | None = None
+    OS: dict[str, Any] | None = None
+
+
+class _Result(msgspec.Struct):
+    Target: str | None = None
+    Class: str | None = None
+    Type: str | None = None
+    Vulnerabilities: list[msgspec.Raw] | None = None
+    Misconfigurations: list[msgspec.Raw] | None = None
+    Secrets: list[msgspec.Raw] | None = None
+
+
+class _Report(msgspec.Struct):
+    SchemaVersion: int | None = None
+    CreatedAt: str | None = None
+    ArtifactID: str | None = None
+    ArtifactName: str | None = None
+    ArtifactType: str | None = None
+    Metadata: _Meta | None = None
+    Results: list[_Result] | None = None
+
+
+class _CVSS(msgspec.Struct):
+    V2Vector: str | None = None
+    V3Vector: str | None = None
+    V40Vector: str | None = None
+    V2Score: float | None = None
+    V3Score: float | None = None
+    V40Score: float | None = None
+
+
+class _PkgIdent(msgspec.Struct):
+    PURL: str | None = None
+    UID: str | None = None
+
+
+class _Vuln(msgspec.Struct):
+    VulnerabilityID: str
+    PkgID: str | None = None
+    PkgName: str | None = None
+    PkgPath: str | None = None
+    PkgIdentifier: _PkgIdent | None = None
+    InstalledVersion: str | None = None
+    FixedVersion: str | None = None
+    Status: str | None = None
+    SeveritySource: str | None = None
+    PrimaryURL: str | None = None
+    Title: str | None = None
+    Description: str | None = None
+    Severity: str | None = None
+    CweIDs: list[str] | None = None
+    VendorIDs: list[str] | None = None
+    CVSS: dict[str, _CVSS] | None = None
+    References: list[str] | None = None
+    PublishedDate: str | None = None
+    LastModifiedDate: str | None = None
+    Fingerprint: str | None = None
+
+
+class _Misconf(msgspec.Struct):
+    ID: str | None = None
+    AVDID: str | None = None
+    Type: str | None = None
+    Title: str | None = None
+    Description: str | None = None
+    Message: str | None = None
+    Namespace: str | None = None
+    Resolution: str | None = None
+    Severity: str | None = None
+    PrimaryURL: str | None = None
+    References: list[str] | None = None
+    Status: str | None = None
+
+
+class _Secret(msgspec.Struct):
+    RuleID: str | None = None
+    Category: str | None = None
+    Severity: str | None = None
+    Title: str | None = None
+    StartLine: int | None = None
+    EndLine: int | None = None
+    Match: str | None = None
+
+
+_V_MAPPED = frozenset({
+    "VulnerabilityID", "PkgID", "PkgName", "PkgPath", "PkgIdentifier", "InstalledVersion", "FixedVersion",
+    "Status", "PrimaryURL", "Title", "Description", "Severity", "CweIDs", "VendorIDs", "CVSS", "References",
+    "PublishedDate", "LastModifiedDate", "Fingerprint",
+})  # fmt: skip
+_M_MAPPED = frozenset({
+    "ID", "AVDID", "Type", "Title", "Description", "Message", "Resolution", "Severity", "PrimaryURL",
+    "References", "Status",
+})  # fmt: skip
+_S_MAPPED = frozenset({"RuleID", "Category", "Severity", "Title", "Match"})  # lines stay in unmapped
+#: Trivy misconfiguration Status -> OCSF compliance.status caption (compliance object enum).
+_COMPLIANCE_STATUS = {"PASS": "Pass", "FAIL": "Fail", "EXCEPTION": "Other", "": "Unknown", "?": "Other"}
+_COMPLIANCE_ID = {"Pass": 1, "Warning": 2, "Fail": 3, "Other": 99, "Unknown": 0}
+
+_REPORT = msgspec.json.Decoder(_Report)
+_CVSS_T = pa.list_(pa.struct([("version", pa.string()), ("base_score", pa.float64()),
+                              ("vector_string", pa.string()), ("vendor_name", pa.string())]))  # fmt: skip
+_RESOURCES = pa.list_(pa.struct([
+    ("type", pa.string()), ("name", pa.string()), ("uid", pa.string()),
+    ("labels", pa.list_(pa.string())), ("data", pa.string()),
+]))  # fmt: skip
+
+
+def _cvss_version(vector: str, default: str) -> str:
+    if vector.startswith("CVSS:"):
+        return vector[5:].split("/", 1)[0]
+    return default
+
+
+def _cvss_list(m: dict[str, _CVSS] | None) -> list[dict[str, Any]] | None:
+    if not m:
+        return None
+    out = []
+    for src, c in m.items():
+        if c.V40Vector or c.V40Score is not None:
+            out.append({"version": "4.0", "base_score": c.V40Score, "vector_string": c.V40Vector, "vendor_name": src})
+        if c.V3Vector or c.V3Score is not None:
+            ver = _cvss_version(c.V3Vector or "", "3.0")
+            out.append({"version": ver, "base_score": c.V3Score, "vector_string": c.V3Vector, "vendor_name": src})
+        if c.V2Vector or c.V2Score is not None:
+            out.append({"version": "2.0", "base_score": c.V2Score, "vector_string": c.V2Vector, "vendor_name": src})
+    return out or None
+
+
+class _Group:
+    """Findings of one kind gathered across all results, with their result index."""
+
+    def __init__(self) -> None:
+        self.raws: list[bytes] = []
+        self.where: list[int] = []
+        self.ctx: list[str] = []
+
+
+class Trivy(Format):
+    """Aqua Trivy JSON scan reports."""
+
+    name = "trivy"
+    description = "Trivy JSON report -> Vulnerability (2002), Compliance (2003), Data Security (2006) Findings"
+    framing = "document"
+    product = "Trivy"
+    vendor = "Aqua Security"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize the report header keys."""
+        h = head[:8192]
+        if b'"SchemaVersion"' in h and (b'"ArtifactName"' in h or b'"Results"' in h):
+            return 95
+        return 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one report into finding batches."""
+        try:
+            data = compact(data)
+            rep = _REPORT.decode(data)
+        except msgspec.DecodeError as exc:
+            return Decoded(dead=[DeadLetter(f"not a Trivy JSON report: {exc}", source, 0, data, self.name)], events=1)
+        if rep.SchemaVersion is None or rep.Results is None and rep.ArtifactName is None:
+            why = "not a Trivy JSON report: no SchemaVersion/ArtifactName/Results (produce it with `trivy ... --format json`)"
+            return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+        results = rep.Results or []
+        groups = {"v": _Group(), "m": _Group(), "s": _Group()}
+        head = f"{rep.ArtifactName}\0{rep.ArtifactID}\0{rep.CreatedAt}"
+        for ri, r in enumerate(results):
+            for key, items in (("v", r.Vulnerabilities), ("m", r.Misconfigurations), ("s", r.Secrets)):
+                if items:
+                    g = groups[key]
+                    g.raws.extend(bytes(x) for x in items)
+                    g.where.extend([ri] * len(items))
+                    g.ctx.extend(f"{head}\0{r.Target}\0{ri}\0{i}" for i in range(len(items)))
+        out = Decoded(events=sum(len(g.raws) for g in groups.values()))
+        for key, cls, type_, what, build in (
+            ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", self._vulns),
+            ("m", "compliance_finding", _Misconf, "a Trivy misconfiguration", self._misconfs),
+            ("s", "data_security_finding", _Secret, "a Trivy secret", self._secrets),
+        ):
+            g = groups[key]
+            if not g.raws:
+                continue
+            offsets = list(range(len(g.raws)))
+            typed = decode_typed(g.raws, offsets, type_, out, source, self.name, what)
+            if not typed.recs:
+                continue
+            if len(typed.recs) != len(g.raws):  # some were dead-lettered: keep context aligned
+                keep = {id(r): i for i, r in enumerate(g.raws)}
+                idx = [keep[id(r)] for r in typed.raws]
+                g.where = [g.where[i] for i in idx]
+                g.ctx = [g.ctx[i] for i in idx]
+            cols = self._common(cls, rep, results, g, typed.raws, typed.recs)
+            cols.update(build(typed.recs, [results[i] for i in g.where], cols))
+            cols["unmapped"] = unmapped_json(typed.tops, {"v": _V_MAPPED, "m": _M_MAPPED, "s": _S_MAPPED}[key])
+            out.batches.append(to_batch(cls, cols))
+        return out
+
+    def _common(
+        self, cls: str, rep: _Report, results: list[_Result], g: _Group, raws: list[bytes], recs: list[Any]
+    ) -> dict[str, pa.Array]:
+        n = len(raws)
+        sev = severity_ids([r.Severity for r in recs])
+        created = parse_times(strs([rep.CreatedAt] * n))
+        cols = base_columns(
+            cls, kind=self.name, product=self.product, vendor=self.vendor,
+            uids=context_uids(self.name, g.ctx, raws), times_ms=created, raws=raws,
+            activity_id=1, severity_id=sev,
+        )  # fmt: skip
+        meta = rep.Metadata or _Meta()
+        data = {"os": meta.OS, "repo_digests": meta.RepoDigests}
+        data = {k: v for k, v in data.items() if v}
+        art = {
+            "type": rep.ArtifactType, "name": rep.ArtifactName, "uid": meta.ImageID or rep.ArtifactID,
+            "labels": meta.RepoTags or None, "data": json_col([data]).to_pylist()[0],
+        }  # fmt: skip
+        per_result = [
+            [art, {"type": r.Type or r.Class, "name": r.Target, "uid": None, "labels": [r.Class] if r.Class else None,
+                   "data": None}]
+            for r in results
+        ]  # fmt: skip
+        res_arr = pa.array(per_result, _RESOURCES).take(pa.array(g.where, pa.int32()))
+        cols["resources"] = res_arr
+        cols["finding_info.created_time"] = created
+        cols["finding_info.product.name"] = strs([self.product] * n)
+        cols["metadata.log_version"] = strs([str(rep.SchemaVersion)] * n)
+        return cols
+
+    def _vulns(self, vs: list[_Vuln], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+        n = len(vs)
+        ids = strs([v.VulnerabilityID for v in vs])
+        fixed = strs([v.FixedVersion or None for v in vs])
+        pub = parse_times(strs([v.PublishedDate for v in vs]))
+        mod = parse_times(strs([v.LastModifiedDate for v in vs]))
+        title = strs([v.Title or v.VulnerabilityID for v in vs])
+        desc = strs([v.Description for v in vs])
+        pkg_ident = [v.PkgIdentifier or _PkgIdent() for v in vs]
+        pkg = nest({
+            "name": strs([v.PkgName for v in vs]),
+            "version": strs([v.InstalledVersion for v in vs]),
+            "fixed_in_version": fixed,
+            "type": strs([r.Type for r in res]),
+            "purl": strs([p.PURL for p in pkg_ident]),
+            "uid": strs([v.PkgID or p.UID for v, p in zip(vs, pkg_ident, strict=True)]),
+            "path": strs([v.PkgPath for v in vs]),
+        })  # fmt: skip
+        vuln = nest({
+            "title": title,
+            "desc": desc,
+            "severity": strs([v.Severity for v in vs]),
+            "vendor_name": strs([v.SeveritySource for v in vs]),
+            "references": str_lists([v.References for v in vs]),
+            "related_vulnerabilities": str_lists([v.VendorIDs for v in vs]),
+            "is_fix_available": pc.is_valid(fixed),
+            "fix_coverage": strs([v.Status for v in vs]),
+            "cwe.uid": strs([v.CweIDs[0] if v.CweIDs else None for v in vs]),
+            "cve.uid": ids,
+            "cve.title": title,
+            "cve.desc": desc,
+            "cve.created_time": pub,
+            "cve.modified_time": mod,
+            "cve.references": str_lists([[v.PrimaryURL] if v.PrimaryURL else None for v in vs]),
+            "cve.cvss": pa.array([_cvss_list(v.CVSS) for v in vs], _CVSS_T),
+            "affected_packages": singleton_list(pkg),
+        })  # fmt: skip
+        ctx = strs([f"{r.Target}" for r in res])
+        return {
+            "status_id": pa.array([1] * n, pa.int32()),
+            "status": strs(["New"] * n),
+            "finding_info.uid": strs([
+                v.Fingerprint or f"{v.VulnerabilityID}|{v.PkgID or v.PkgName}|{r.Target}" for v, r in zip(vs, res, strict=True)
+            ]),
+            "finding_info.title": title,
+            "finding_info.desc": desc,
+            "finding_info.types": pa.array([["Vulnerability"]] * n, pa.list_(pa.string())),
+            "finding_info.src_url": strs([v.PrimaryURL for v in vs]),
+            "finding_info.first_seen_time": pub,
+            "finding_info.modified_time": mod,
+            "message": pc.binary_join_element_wise(ids, strs([v.PkgName or "" for v in vs]), ctx, " in "),
+            "vulnerabilities": singleton_list(vuln),
+        }
+
+    def _misconfs(self, ms: list[_Misconf], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+        n = len(ms)
+        stat = [(m.Status or "").upper() if (m.Status or "").upper() in _COMPLIANCE_STATUS else "?" for m in ms]
+        cstat = pa.array([_COMPLIANCE_ID[_COMPLIANCE_STATUS[s]] for s in stat], pa.int32())
+        check = nest({
+            "uid": strs([m.AVDID or m.ID for m in ms]),
+            "name": strs([m.Title for m in ms]),
+            "desc": strs([m.Description for m in ms]),
+            "severity": strs([m.Severity for m in ms]),
+            "severity_id": cols["severity_id"],
+            "status": strs([m.Status for m in ms]),
+            "standards": str_lists([[m.Type] if m.Type else None for m in ms]),
+        })  # fmt: skip
+        fstat = pa.array([4 if s == "PASS" else 1 for s in stat], pa.int32())
+        return {
+            "status_id": fstat,
+            "status": captions("compliance_finding", "status_id", fstat),
+            "compliance.status_id": cstat,
+            "compliance.status": strs([_COMPLIANCE_STATUS[s] for s in stat]),
+            "compliance.status_detail": strs([m.Message for m in ms]),
+            "compliance.control": strs([m.ID for m in ms]),
+            "compliance.category": strs([m.Type for m in ms]),
+            "compliance.checks": singleton_list(check),
+            "finding_info.uid": strs([f"{m.AVDID or m.ID}|{r.Target}|{i}" for i, (m, r) in enumerate(zip(ms, res, strict=True))]),
+            "finding_info.title": strs([m.Title or m.ID for m in ms]),
+            "finding_info.desc": strs([m.Description for m in ms]),
+            "finding_info.types": pa.array([["Misconfiguration"]] * n, pa.list_(pa.string())),
+            "finding_info.src_url": strs([m.PrimaryURL for m in ms]),
+            "message": strs([m.Message or m.Title for m in ms]),
+            "remediation.desc": strs([m.Resolution for m in ms]),
+            "remediation.references": str_lists([m.References for m in ms]),
+        }
+
+    def _secrets(self, ss: list[_Secret], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+        n = len(ss)
+        types = [["Secret", s.Category] if s.Category else ["Secret"] for s in ss]
+        return {
+            "status_id": pa.array([1] * n, pa.int32()),
+            "status": strs(["New"] * n),
+            "finding_info.uid": strs([f"{s.RuleID}|{r.Target}|{s.StartLine}" for s, r in zip(ss, res, strict=True)]),
+            "finding_info.title": strs([s.Title or s.RuleID for s in ss]),
+            "finding_info.types": pa.array(types, pa.list_(pa.string())),
+            "message": strs([f"{s.Title or s.RuleID} in {r.Target}:{s.StartLine}" for s, r in zip(ss, res, strict=True)]),
+            "file.path": strs([r.Target for r in res]),
+            "file.name": strs([(r.Target or "").rsplit("/", 1)[-1] or None for r in res]),
+            "data_security.detection_pattern": strs([s.RuleID for s in ss]),
+            "data_security.pattern_match": strs([s.Match for s in ss]),
+            "data_security.detection_system_id": pa.array([11] * n, pa.int32()),
+            "data_security.detection_system": strs(["Developer Security"] * n),
+            "data_security.data_lifecycle_state_id": pa.array([1] * n, pa.int32()),
+            "data_security.data_lifecycle_state": strs(["Data at-Rest"] * n),
+            "data_security.category_id": pa.array([6] * n, pa.int32()),
+            "data_security.category": strs(["Security"] * n),
+        }
+
+
+__all__ = ["Trivy"]
