@@ -3,7 +3,7 @@
 Each detector groups the batch once with Arrow (``group_by`` over entity/value columns,
 counting events and collecting row indexes), then walks the *distinct* groups in Python to
 compare them with the baseline and update it. Event rows are never visited one by one;
-evidence uids are taken from the collected row indexes of the groups that alert only.
+evidence uids (the first ``max_evidence`` per group) are gathered with one ``take``.
 
 Time is event time (the OCSF ``time`` column), so a backfill learns and alerts exactly as
 the live stream would; windows are aligned on the epoch (``time // window``).
@@ -12,6 +12,7 @@ the live stream would; windows are aligned on the epoch (``time // window``).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import statistics
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,9 +76,11 @@ class BatchView:
             return None
         return cols[0] if len(cols) == 1 else pc.coalesce(*cols)
 
-    def evidence(self, rows: pa.Array, limit: int) -> list[str]:
-        """metadata.uid of the first ``limit`` rows listed."""
-        return [u for u in self.uids.take(rows.slice(0, limit)).to_pylist() if u is not None]
+    def evidence(self, groups: pa.ChunkedArray, limit: int) -> pa.ListArray:
+        """Per group (a list of row indexes), the metadata.uid of its first ``limit`` rows."""
+        lists = pc.list_slice(groups.combine_chunks(), 0, limit)
+        offsets = pc.subtract(lists.offsets, lists.offsets[0])
+        return pa.ListArray.from_arrays(offsets, self.uids.take(lists.flatten()))
 
 
 def column(batch: pa.RecordBatch, path: str) -> pa.Array | None:
@@ -107,17 +110,17 @@ def iso(ms: int) -> str:
 
 
 def span(seconds: float) -> str:
-    """A duration for people: ``45s``, ``12m``, ``3.5h``, ``9.0d``."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    """A duration for people: ``45s``, ``12m``, ``1h``, ``3.5h``, ``9d``, ``2.9d``."""
+    for unit, size in (("d", 86400), ("h", 3600)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:.0f}{unit}"
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 2 * 86400:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.1f}d"
+    if seconds >= 7200:
         return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds:.0f}s"
 
 
 def _obs(values: list[tuple[str, int | None]]) -> list[dict[str, Any]]:
@@ -150,7 +153,7 @@ def detect_rate(rule: RateRule, view: BatchView, st: Baselines, max_evidence: in
     g = g.take(pc.sort_indices(g, [("b", "ascending"), ("e", "ascending")]))
     hist_all = st.rate.setdefault(key, {})
     alerted_all = st.alerted.setdefault(key, {})
-    rows = g.column("i_list").combine_chunks()
+    rows = view.evidence(g.column("i_list"), max_evidence)
     hits: list[Hit] = []
     touched: set[str] = set()
     for j, (e, b, tmin, tmax, c) in enumerate(
@@ -185,7 +188,7 @@ def detect_rate(rule: RateRule, view: BatchView, st: Baselines, max_evidence: in
                 anomaly={"observation_parameter": path, "observation_type": "events per window",
                          "observed_pattern": f"{now} events, robust z {z:.1f}",
                          "observations": _obs([(iso(start), now)])},
-                first_ms=tmin, last_ms=tmax, count=now, evidence=view.evidence(rows[j].values, max_evidence),
+                first_ms=tmin, last_ms=tmax, count=now, evidence=[u for u in rows[j].as_py() if u],
                 details={"detector": "rate", "entity_path": path, "entity": e, "window_start": iso(start),
                          "window_seconds": rule.window, "count": now, "median": med, "mad": mad,
                          "robust_z": round(z, 3), "threshold": rule.threshold, "baseline_windows": len(base)},
@@ -231,7 +234,7 @@ def detect_first_seen(rule: FirstSeenRule, view: BatchView, st: Baselines, max_e
             ents[e] = [min(prev[0], tmin), prev[1] + c] if prev else [tmin, c]
         g = tbl.group_by(["e", "v"], use_threads=False).aggregate([("t", "min"), ("t", "max"), ("i", "count"), ("i", "list")])
         g = g.take(pc.sort_indices(g, [("t_min", "ascending"), ("e", "ascending"), ("v", "ascending")]))
-        rows = g.column("i_list").combine_chunks()
+        rows = view.evidence(g.column("i_list"), max_evidence)
         seen = st.seen.setdefault(key, {})
         for j, (e, v, tmin, tmax, c) in enumerate(
             zip(*(g.column(n).to_pylist() for n in ("e", "v", "t_min", "t_max", "i_count")), strict=True)
@@ -243,7 +246,7 @@ def detect_first_seen(rule: FirstSeenRule, view: BatchView, st: Baselines, max_e
             first = ents[e][0]
             age = (tmin - first) / 1000
             if prev is not None and tmin - first >= warm_ms and prev[1] >= rule.min_events and known:
-                sample = sorted(known, key=known.__getitem__)[-5:]
+                sample = list(itertools.islice(reversed(known), 5))[::-1]
                 msg = (
                     f"{e} used a new {path} {v!r}: first time in {span(age)} of history for this {entity_path} "
                     f"({prev[1]} earlier events, {len(known)} known values, latest: {', '.join(sample)})"
@@ -258,7 +261,7 @@ def detect_first_seen(rule: FirstSeenRule, view: BatchView, st: Baselines, max_e
                                   "observations": _obs([(x, None) for x in sample])},
                         anomaly={"observation_parameter": path, "observation_type": "new value",
                                  "observed_pattern": f"first seen {iso(tmin)}", "observations": _obs([(v, c)])},
-                        first_ms=tmin, last_ms=tmax, count=c, evidence=view.evidence(rows[j].values, max_evidence),
+                        first_ms=tmin, last_ms=tmax, count=c, evidence=[u for u in rows[j].as_py() if u],
                         details={"detector": "first_seen", "entity_path": entity_path, "entity": e, "value_path": path,
                                  "value": v, "history_seconds": age, "entity_events": prev[1], "known_values": len(known)},
                         key=(key, e, v),
@@ -291,7 +294,7 @@ def detect_rare(rule: RareRule, view: BatchView, st: Baselines, max_evidence: in
     fleet = st.fleet.get(key)
     counts = st.rare.setdefault(key, {})
     g = tbl.group_by(names, use_threads=False).aggregate([("t", "min"), ("t", "max"), ("i", "count"), ("i", "list")])
-    rows = g.column("i_list").combine_chunks()
+    rows = view.evidence(g.column("i_list"), max_evidence)
     label = " ".join(rule.values)
     hits: list[Hit] = []
     parts_cols = [g.column(n).to_pylist() for n in names]
@@ -317,7 +320,7 @@ def detect_rare(rule: RareRule, view: BatchView, st: Baselines, max_evidence: in
                           "observations": _obs([(shown, prior)])},
                 anomaly={"observation_parameter": label, "observation_type": "rare value",
                          "observed_pattern": f"seen {prior} time(s) before", "observations": _obs([(shown, c)])},
-                first_ms=tmin, last_ms=tmax, count=c, evidence=view.evidence(rows[j].values, max_evidence),
+                first_ms=tmin, last_ms=tmax, count=c, evidence=[u for u in rows[j].as_py() if u],
                 details={"detector": "rare", "value_paths": rule.values, "values": parts, "prior_count": prior,
                          "fleet_events": fleet[2], "max_count": rule.max_count},
                 key=(key, k, str(prior)),
