@@ -10,7 +10,8 @@ Guarantees:
   ingesting the same input twice, or replaying a WAL after a crash, stores each event once.
   The committed uids of a partition are read from the Parquet files themselves (one
   column), so the check survives restarts with no separate index to keep consistent.
-- Buffering is bounded: :meth:`Lake.append` flushes a class when it holds ``max_rows``;
+- Buffering is bounded: :meth:`Lake.append` flushes a class when it holds ``max_rows`` rows
+  or ``max_bytes`` bytes;
   callers flush on a timer (``max_seconds``) and at shutdown.
 """
 
@@ -53,6 +54,7 @@ class Lake:
         root: Path,
         *,
         max_rows: int = 500_000,
+        max_bytes: int = 128 << 20,
         max_seconds: float = 10.0,
         compression: str = "zstd",
         max_cached_partitions: int = 64,
@@ -60,6 +62,8 @@ class Lake:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self._bytes: dict[str, int] = {}
         self.max_seconds = max_seconds
         self.compression = compression
         self._buf: dict[str, list[pa.RecordBatch]] = {}
@@ -78,7 +82,8 @@ class Lake:
         cls = class_name_of(batch.column("class_uid")[0].as_py())
         self._buf.setdefault(cls, []).append(batch)
         self._rows[cls] = self._rows.get(cls, 0) + batch.num_rows
-        if self._rows[cls] >= self.max_rows:
+        self._bytes[cls] = self._bytes.get(cls, 0) + batch.nbytes
+        if self._rows[cls] >= self.max_rows or self._bytes[cls] >= self.max_bytes:
             return self.flush(cls)
         return None
 
@@ -97,6 +102,7 @@ class Lake:
         for cls in [only] if only else list(self._buf):
             batches = self._buf.pop(cls, [])
             self._rows.pop(cls, None)
+            self._bytes.pop(cls, None)
             if batches:
                 self._write_class(cls, batches, res)
         if not self._buf:

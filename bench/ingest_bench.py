@@ -1,0 +1,87 @@
+"""End-to-end ingest benchmark (issue: secpipe core, section 8). Prints JSON lines.
+
+1. Generates (or reuses) a seeded CloudTrail corpus of ``--size-mb`` MB of JSON (gzip files
+   in the AWS layout, see gen_cloudtrail.py) under bench/out/.
+2. Runs ``secpipe ingest --json`` on it pinned to one core (``taskset -c 0``), measuring
+   wall time and the child's peak RSS (``/usr/bin/time``-free: ``resource.getrusage``).
+3. Runs the naive per-event implementation (naive_ingest.py) on the same corpus and core.
+4. Prints {"bench": "ingest", events/s, MB/s, peak_rss_mb, naive events/s, speedup}.
+
+Floors (issue): >= 100,000 events/s per core; >= 5x naive; peak RSS < 1 GB for 1 GB input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from gen_cloudtrail import write_corpus  # noqa: E402
+
+
+def run(cmd: list[str]) -> tuple[dict, float, float]:
+    """Run a command; return (its last-line JSON, wall seconds, peak RSS MB of that child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    pr = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return json.loads(pr.stdout.strip().splitlines()[-1]), wall, max(after, before) / 1024
+
+
+def main() -> None:
+    """Run the benchmark."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size-mb", type=float, default=200)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--core", default="0")
+    ap.add_argument("--skip-naive", action="store_true")
+    a = ap.parse_args()
+    corpus = HERE / "out" / f"cloudtrail-{int(a.size_mb)}mb-{a.seed}"
+    if not (corpus / "stats.json").exists():
+        shutil.rmtree(corpus, ignore_errors=True)
+        stats = write_corpus(corpus, a.size_mb, a.seed)
+        (corpus / "stats.json").write_text(json.dumps(stats))
+    stats = json.loads((corpus / "stats.json").read_text())
+    pin = ["taskset", "-c", a.core] if shutil.which("taskset") else []
+    secpipe = [sys.executable, "-m", "secpipe.cli.main"]
+    with tempfile.TemporaryDirectory() as tmp:
+        summary, wall, rss = run([*pin, *secpipe, "ingest", "--json", "--data", f"{tmp}/data", str(corpus / "AWSLogs")])
+        result = {
+            "bench": "ingest_cloudtrail",
+            "input_mb": round(stats["bytes"] / 2**20, 1),
+            "files": stats["files"],
+            "events": summary["events"],
+            "stored": sum(summary["stored"].values()),
+            "dead_letter": summary["dead_letter"],
+            "wall_seconds": round(wall, 3),
+            "events_per_second": round(summary["events"] / wall),
+            "events_per_second_in_process": round(summary["events"] / summary["seconds"]),
+            "mb_per_second": round(stats["bytes"] / 2**20 / wall, 1),
+            "peak_rss_mb": round(rss, 1),
+            "pinned_core": a.core if pin else None,
+            "cpu": os.cpu_count(),
+        }
+        if not a.skip_naive:
+            naive, nwall, nrss = run([*pin, sys.executable, str(HERE / "naive_ingest.py"), str(corpus), f"{tmp}/naive"])
+            result.update({
+                "naive_events_per_second": round(naive["events"] / nwall),
+                "naive_events_per_second_in_process": round(naive["events"] / naive["seconds"]),
+                "naive_peak_rss_mb": round(nrss, 1),
+                "speedup_vs_naive": round((summary["events"] / wall) / (naive["events"] / nwall), 2),
+            })
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
