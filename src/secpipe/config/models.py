@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from secpipe.config.ingest import IngestConfig
 from secpipe.detect.anomaly.options import AnomalyOptions
 from secpipe.errors import ConfigError
+from secpipe.transforms.protect.options import MaskOptions, RedactOptions, TokenizeOptions
 
 
 class Strict(BaseModel):
@@ -79,6 +80,9 @@ COMPONENTS: dict[str, type[BaseModel]] = {
     "file": FileSourceOptions,
     "http": HttpSourceOptions,
     "anomaly": AnomalyOptions,
+    "tokenize": TokenizeOptions,
+    "mask": MaskOptions,
+    "redact": RedactOptions,
 }
 
 

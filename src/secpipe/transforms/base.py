@@ -43,6 +43,9 @@ def lazy_stage(module: str, attr: str) -> Any:
 
 
 STAGES["anomaly"] = lazy_stage("secpipe.detect.anomaly", "build_stage")
+STAGES["tokenize"] = lazy_stage("secpipe.transforms.protect.tokenize", "make_tokenize")
+STAGES["mask"] = lazy_stage("secpipe.transforms.protect.mask", "make_mask")
+STAGES["redact"] = lazy_stage("secpipe.transforms.protect.redact", "make_redact")
 
 
 def run_chain(stages: list[Stage], batch: pa.RecordBatch) -> list[pa.RecordBatch]:

@@ -1,0 +1,1 @@
+"""Protect stages: tokenize, mask and redact sensitive data before it is stored or forwarded."""
