@@ -7,10 +7,13 @@ subclass, one entry in :data:`REGISTRY`, one golden test under ``tests/cases/<na
 from __future__ import annotations
 
 from secpipe.errors import UnknownFormatError
+from secpipe.formats.alertmanager import Alertmanager
 from secpipe.formats.base import DeadLetter, Decoded, Format
 from secpipe.formats.cloudtrail import CloudTrail
+from secpipe.formats.falco import Falco
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.formats.k8s_audit import K8sAudit
+from secpipe.formats.opa import Opa
 from secpipe.formats.sarif import Sarif
 from secpipe.formats.snyk import Snyk
 from secpipe.formats.trivy import Trivy
@@ -22,6 +25,9 @@ REGISTRY: dict[str, type[Format]] = {
     Trivy.name: Trivy,
     Snyk.name: Snyk,
     Sarif.name: Sarif,
+    Falco.name: Falco,
+    Opa.name: Opa,
+    Alertmanager.name: Alertmanager,
 }
 
 _INSTANCES: dict[str, Format] = {}

@@ -1,0 +1,193 @@
+"""Open Policy Agent decision logs (one object, a JSON array as the decision-log service
+receives it, or NDJSON as the console logger writes it).
+
+Class: **API Activity (6003)**. An OPA decision is one policy query made over OPA's API by an
+enforcement point (Envoy, Kubernetes admission, an application) and answered allow/deny.
+OCSF 1.8.0's Authorize Session (3003) reports privileges assigned to a *new user session at
+login*, and Authentication (3002) reports logons: neither fits a per-request policy decision.
+API Activity carries exactly what a decision log holds: the API call (``api.operation`` = the
+decision path, ``api.request.uid`` = decision_id, ``api.request.data`` = input,
+``api.response.data`` = result) and its outcome as native attributes -- ``authorizations[]``
+(Authorization Result: ``decision`` + ``policy``) and ``action_id`` Allowed (1) / Denied (2).
+
+Mapping: ``timestamp`` -> ``time``; decision from ``result`` (``true``/``false``, or an object's
+``allow``/``allowed`` boolean) -> ``authorizations[0].decision`` ("allowed"/"denied"),
+``action_id`` / ``action`` and ``disposition_id`` (Allowed 1 / Blocked 2); results that are not a
+yes/no answer keep action Unknown. ``path`` -> ``api.operation`` and ``policy.name``; bundle
+revisions (``bundles.<name>.revision``, legacy ``revision``) -> ``policy.version``
+(``name@revision`` joined by commas) and ``policy.uid``; ``input.method`` or Envoy's
+``input.attributes.request.http.method`` -> ``activity_id`` (GET/HEAD Read, POST Create,
+PUT/PATCH Update, DELETE Delete, else Other) and ``http_request.http_method``; ``input.path``
+-> ``http_request.url.path``; ``requested_by`` (``host:port``) -> ``src_endpoint.ip``/``port``;
+``labels.id``/``labels.version`` -> ``metadata.product.uid``/``version``; ``error`` -> status
+Failure with the message, else Success. ``decision_id`` is also
+``metadata.original_event_uid``. Everything else (labels, metrics, erased, masked,
+nd_builtin_cache ...) stays in ``unmapped``. A record without ``decision_id`` and ``path`` is
+dead-lettered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from secpipe.formats._findings import raw_json_col, strs
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    RecordFormat,
+    Records,
+    base_columns,
+    decode_typed,
+    event_uids,
+    parse_times,
+    to_batch,
+    unmapped_json,
+)
+
+
+class _Bundle(msgspec.Struct):
+    revision: str | None = None
+
+
+class _Decision(msgspec.Struct):
+    decision_id: str | None = None
+    path: str | None = None
+    query: str | None = None
+    timestamp: str | None = None
+    requested_by: str | None = None
+    revision: str | None = None
+    bundles: dict[str, _Bundle] | None = None
+    labels: dict[str, Any] | None = None
+    input: Any = None
+    result: Any = None
+    error: Any = None
+
+
+_MAPPED = frozenset({"decision_id", "path", "query", "timestamp", "requested_by", "revision", "bundles", "input", "result", "error"})
+_METHOD_ACTIVITY = {"GET": 2, "HEAD": 2, "OPTIONS": 2, "POST": 1, "PUT": 3, "PATCH": 3, "DELETE": 4}
+
+
+def _method(inp: Any) -> str | None:
+    if not isinstance(inp, dict):
+        return None
+    m = inp.get("method")
+    if m is None:
+        m = (((inp.get("attributes") or {}).get("request") or {}).get("http") or {}).get("method")
+    return str(m).upper() if isinstance(m, str) else None
+
+
+def _allowed(result: Any) -> bool | None:
+    if isinstance(result, bool):
+        return result
+    if isinstance(result, str) and result.lower() in ("true", "false"):
+        return result.lower() == "true"
+    if isinstance(result, dict):
+        for k in ("allow", "allowed"):
+            if isinstance(result.get(k), bool):
+                return bool(result[k])
+    return None
+
+
+def _endpoint(addr: str | None) -> tuple[str | None, int | None]:
+    if not addr:
+        return None, None
+    host, sep, port = addr.rpartition(":")
+    if not sep or not port.isdigit():
+        return addr.strip("[]"), None
+    return host.strip("[]") or None, int(port)
+
+
+class Opa(RecordFormat):
+    """OPA decision logs."""
+
+    name = "opa"
+    description = "OPA decision logs (object, array, NDJSON) -> API Activity (6003) with authorization result"
+    framing = "lines"
+    product = "Open Policy Agent"
+    vendor = "OPA"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize decision-log keys."""
+        h = head[:8192]
+        if b'"decision_id"' in h and (b'"path"' in h or b'"result"' in h):
+            return 90
+        return 0
+
+    def map_records(self, recs: Records) -> Decoded:
+        """Map decision records to API Activity."""
+        out = Decoded(dead=list(recs.dead), events=recs.events)
+        if not recs.raws:
+            return out
+        typed = decode_typed(recs.raws, recs.locs, _Decision, out, "", self.name, "an OPA decision log")
+        keep = [i for i, d in enumerate(typed.recs) if d.decision_id or d.path]
+        if len(keep) != len(typed.recs):
+            ks = set(keep)
+            pos = {id(r): i for i, r in enumerate(recs.raws)}
+            for i, raw in enumerate(typed.raws):
+                if i not in ks:
+                    src, off = recs.locs[pos[id(raw)]]
+                    out.dead.append(DeadLetter("not an OPA decision log: no `decision_id` or `path`", src, off, raw, self.name))
+        if keep:
+            ds = [typed.recs[i] for i in keep]
+            out.batches.append(self._batch(ds, [typed.tops[i] for i in keep], [typed.raws[i] for i in keep]))
+        return out
+
+    def _batch(self, ds: list[_Decision], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
+        n = len(ds)
+        cls = "api_activity"
+        methods = [_method(d.input) for d in ds]
+        allowed = [_allowed(d.result) for d in ds]
+        act = pa.array([_METHOD_ACTIVITY.get(m, 99) if m else 99 for m in methods], pa.int32())
+        cols = base_columns(
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
+            times_ms=parse_times(strs([d.timestamp for d in ds])), raws=raws, activity_id=act, severity_id=1,
+        )  # fmt: skip
+        revs = [
+            ",".join(f"{k}@{b.revision}" for k, b in sorted(d.bundles.items()) if b.revision) if d.bundles else d.revision
+            for d in ds
+        ]
+        ends = [_endpoint(d.requested_by) for d in ds]
+        failed = [d.error is not None for d in ds]
+        decision = ["allowed" if a else "denied" if a is False else None for a in allowed]
+        auth = pa.array(
+            [[{"decision": dec, "policy": {"name": d.path, "version": rv}}] if dec or d.path else None
+             for dec, d, rv in zip(decision, ds, revs, strict=True)],
+            pa.list_(pa.struct([("decision", pa.string()),
+                                ("policy", pa.struct([("name", pa.string()), ("version", pa.string())]))])),
+        )  # fmt: skip
+        labels = [d.labels or {} for d in ds]
+        inputs = raw_json_col([t.get("input") for t in tops])
+        cols.update({
+            "status_id": pa.array([2 if f else 1 for f in failed], pa.int32()),
+            "status": strs(["Failure" if f else "Success" for f in failed]),
+            "status_detail": raw_json_col([t.get("error") for t in tops]),
+            "action_id": pa.array([1 if a else 2 if a is False else 0 for a in allowed], pa.int32()),
+            "action": strs(["Allowed" if a else "Denied" if a is False else "Unknown" for a in allowed]),
+            "disposition_id": pa.array([1 if a else 2 if a is False else 0 for a in allowed], pa.int32()),
+            "disposition": strs(["Allowed" if a else "Blocked" if a is False else "Unknown" for a in allowed]),
+            "authorizations": auth,
+            "policy.name": strs([d.path for d in ds]),
+            "policy.version": strs(revs),
+            "policy.uid": strs([d.revision for d in ds]),
+            "metadata.original_event_uid": strs([d.decision_id for d in ds]),
+            "metadata.product.uid": strs([None if lb.get("id") is None else str(lb["id"]) for lb in labels]),
+            "metadata.product.version": strs([None if lb.get("version") is None else str(lb["version"]) for lb in labels]),
+            "api.operation": strs([d.path or d.query for d in ds]),
+            "api.service.name": strs(["opa"] * n),
+            "api.request.uid": strs([d.decision_id for d in ds]),
+            "api.request.data": inputs,
+            "api.response.data": raw_json_col([t.get("result") for t in tops]),
+            "http_request.http_method": strs(methods),
+            "http_request.url.path": strs([d.input.get("path") if isinstance(d.input, dict) and isinstance(d.input.get("path"), str)
+                                           else None for d in ds]),
+            "src_endpoint.ip": strs([e[0] for e in ends]),
+            "src_endpoint.port": pa.array([e[1] for e in ends], pa.int32()),
+            "unmapped": unmapped_json(tops, _MAPPED),
+        })  # fmt: skip
+        return to_batch(cls, cols)
+
+
+__all__ = ["Opa"]
