@@ -9,7 +9,7 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   ``event_time``, ``ts``, ``date``, ``datetime``, ``EventTime``, ``ISODATE``, ``created_at``:
   ISO-8601 strings, or epoch numbers (seconds, milliseconds, microseconds or nanoseconds,
   told apart by magnitude). No usable time -> receipt time, labelled (see ``base_columns``).
-- ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` when it is a string;
+- ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` / ``event`` (HEC) when a string;
   ``device.hostname`` from ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
   ``host`` (string).
 - the whole object (compact JSON) in ``unmapped`` and in ``raw_data``; ``severity_id`` 0
@@ -60,6 +60,7 @@ class _Object(msgspec.Struct):
     msg: Any = None
     MESSAGE: Any = None
     log: Any = None
+    event: Any = None
     host: Any = None
     hostname: Any = None
     HOST: Any = None
@@ -137,7 +138,7 @@ class GenericJSON(RecordFormat):
             activity_id=pa.array(np.zeros(len(recs), np.int32)),
             severity_id=0,
         )
-        msgs = [_first(r, ("message", "msg", "MESSAGE", "log")) for r in recs]
+        msgs = [_first(r, ("message", "msg", "MESSAGE", "log", "event")) for r in recs]
         cols.update(
             {
                 "message": pa.array([m if isinstance(m, str) else None for m in msgs], pa.string()),

@@ -19,11 +19,12 @@ from starlette.routing import Route
 from secpipe import formats
 from secpipe.errors import UnknownFormatError
 from secpipe.formats.base import DeadLetter
+from secpipe.server import es_bulk, hec, webhooks
 from secpipe.server.http import AppContext, HTTPError, authenticate, inflate, json_response, read_raw, route
 from secpipe.server.policy import ROUTE_POLICY
 
 #: extra route builders, registered by protocol modules.
-ROUTERS: list[Callable[[AppContext], list[Route]]] = []
+ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes]
 
 
 def core_routes(ctx: AppContext) -> list[Route]:

@@ -27,7 +27,12 @@ ROLES: dict[str, frozenset[str]] = {
     "auditor": frozenset({"audit.read", "query"}),
 }
 
-#: (method, path template) -> permission name, or "public".
+#: Permission marker of routes authenticated by a per-route shared secret or signature instead
+#: of a token (GitHub ``X-Hub-Signature-256``, GitLab ``X-Gitlab-Token``): senders that cannot
+#: send a bearer token. :func:`allowed` grants it to no role; the route checks the secret.
+SECRET = "secret"
+
+#: (method, path template) -> permission name, "public", or SECRET.
 ROUTE_POLICY: dict[tuple[str, str], str] = {}
 
 

@@ -1,0 +1,371 @@
+"""Elasticsearch-compatible ingest: enough of the ES REST API for Beats, Logstash, Fluent Bit,
+Vector, syslog-ng ``elasticsearch-http()`` and the official clients to ship to secpipe.
+
+Routes (all need a token with ``ingest``; Basic auth with the token as password,
+``ApiKey <token>`` / ``ApiKey base64(id:token)`` and ``Bearer <token>`` are accepted):
+- ``POST /_bulk``, ``POST /{index}/_bulk``, ``POST /{index}/_doc``: documents are stored
+  through :func:`secpipe.server.wire.accept_items`; the answer is sent only once they are
+  durable (WAL fsync). Format per document: ``ingest.elasticsearch.index_formats`` (index
+  name or fnmatch pattern -> format), else auto-detection (``json`` catches the rest).
+  ``index``/``create`` items answer 201; an unreadable document answers 400 with an
+  ``error`` object and is dead-lettered; ``delete``/``update`` answer 400 (the lake is
+  append-only). A malformed action line fails the whole request (400), as ES does.
+- Probes shippers send before shipping: ``GET|HEAD /`` (cluster info; ``version.number``
+  from config, Beats and Logstash compare it with their own), ``/_license``, ``/_xpack``,
+  ``/_cluster/health``, ``/_nodes[/{sel}]``, ``/_cat/templates``; template, ILM, ingest
+  pipeline and data stream set-up (``PUT`` answers ``acknowledged`` and a later ``GET``
+  returns what was put; kept in memory: shippers re-install them at start).
+Every response carries ``X-Elastic-Product: Elasticsearch`` (the official clients check it);
+errors have ES's shape ``{"error": {"type", "reason", "root_cause"}, "status"}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import secrets
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from secpipe.formats.base import DeadLetter
+from secpipe.server.http import AppContext, HTTPError, authenticate, route
+from secpipe.server.wire import accept_items, ingest_config, read_body_limited
+
+_ERROR_TYPES = {400: "parse_exception", 401: "security_exception", 403: "security_exception",
+                404: "resource_not_found_exception", 408: "timeout_exception",
+                413: "content_too_long_exception", 415: "illegal_argument_exception",
+                503: "unavailable_exception"}  # fmt: skip
+
+
+class _Meta(msgspec.Struct):
+    index: str | None = msgspec.field(default=None, name="_index")
+    id: str | None = msgspec.field(default=None, name="_id")
+
+
+class _Action(msgspec.Struct):
+    index: _Meta | None = None
+    create: _Meta | None = None
+    delete: _Meta | None = None
+    update: _Meta | None = None
+
+
+_ACTIONS = msgspec.json.Decoder(list[_Action])
+_ACTION = msgspec.json.Decoder(_Action)
+_SHARDS = {"total": 1, "successful": 1, "failed": 0}
+
+
+def es_response(obj: Any, status: int = 200, request: Request | None = None) -> Response:
+    """A JSON answer with the headers ES clients check."""
+    media = "application/json"
+    accept = request.headers.get("accept", "") if request is not None else ""
+    if "compatible-with=" in accept:
+        media = "application/vnd.elasticsearch+json;compatible-with=" + accept.split("compatible-with=")[1][:2].strip(";, ")
+    return Response(orjson.dumps(obj), status_code=status, media_type=media,
+                    headers={"X-Elastic-Product": "Elasticsearch"})
+
+
+def es_error(status: int, reason: str, type_: str | None = None) -> dict[str, Any]:
+    """ES's error body."""
+    t = type_ or _ERROR_TYPES.get(status, "exception")
+    return {"error": {"root_cause": [{"type": t, "reason": reason}], "type": t, "reason": reason}, "status": status}
+
+
+def es_token(request: Request) -> str:
+    """The secpipe token from Basic (as password), ApiKey or Bearer credentials."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if not value:
+        raise HTTPError(401, f"missing authentication credentials for REST request [{request.url.path}]")
+    if scheme in ("basic", "apikey") and not value.startswith("sp_"):
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise HTTPError(401, f"unreadable {scheme} credentials: send base64(user:token)") from None
+        return decoded.partition(":")[2] or decoded
+    if scheme in ("basic", "apikey", "bearer"):
+        return value
+    raise HTTPError(401, "unsupported authorization scheme: use Basic (token as password), ApiKey or Bearer")
+
+
+def _endpoint(ctx: AppContext, fn: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
+    """Authenticate with ES credentials, run ``fn``, answer in ES's shape (errors too)."""
+
+    async def handler(request: Request) -> Response:
+        try:
+            authenticate(ctx, request, "ingest", token=es_token(request))
+            out = await fn(request)
+        except HTTPError as exc:
+            resp = es_response(es_error(exc.status, str(exc)), exc.status, request)
+            if exc.status == 401:
+                resp.headers["WWW-Authenticate"] = 'Basic realm="security" charset="UTF-8"'
+            return resp
+        return out if isinstance(out, Response) else es_response(out, 200, request)
+
+    return handler
+
+
+class _Meta2Format:
+    """index name -> format name (None = auto), from config patterns; cached per index."""
+
+    def __init__(self, patterns: dict[str, str]) -> None:
+        self.patterns = patterns
+        self.cache: dict[str, str | None] = {}
+
+    def __call__(self, index: str) -> str | None:
+        if index not in self.cache:
+            hit = self.patterns.get(index)
+            if hit is None:
+                hit = next((f for p, f in self.patterns.items() if fnmatch.fnmatchcase(index, p)), None)
+            if len(self.cache) > 10_000:
+                self.cache.clear()
+            self.cache[index] = hit
+        return self.cache[index]
+
+
+def parse_bulk(body: bytes, default_index: str | None) -> list[tuple[str, str, str | None, bytes | None]]:
+    """Bulk NDJSON -> (op, index, id, document or None) per item; HTTPError 400 when malformed.
+
+    Fast path: action and document lines alternate, and every action decodes in one call.
+    """
+    lines = body.split(b"\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if b"\r" in body:
+        lines = [ln.rstrip(b"\r") for ln in lines]
+    if len(lines) % 2 == 0 and lines:
+        try:
+            actions = _ACTIONS.decode(b"[" + b",".join(lines[0::2]) + b"]")
+        except msgspec.DecodeError:
+            actions = None
+        if actions is not None and all((a.index or a.create) and not (a.delete or a.update) for a in actions):
+            out = []
+            for a, doc in zip(actions, lines[1::2], strict=True):
+                op, meta = ("index", a.index) if a.index is not None else ("create", a.create)
+                out.append((op, meta.index or default_index or "", meta.id, doc))  # type: ignore[union-attr]
+            return out
+    return _parse_slow(lines, default_index)
+
+
+def _parse_slow(lines: list[bytes], default_index: str | None) -> list[tuple[str, str, str | None, bytes | None]]:
+    out: list[tuple[str, str, str | None, bytes | None]] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if not line:
+            i += 1
+            continue
+        try:
+            act = _ACTION.decode(line)
+        except msgspec.DecodeError as exc:
+            msg = f"Malformed action/metadata line [{i + 1}], expected a JSON object: {exc}"
+            raise HTTPError(400, msg) from None
+        ops = [(n, m) for n, m in (("index", act.index), ("create", act.create), ("delete", act.delete),
+                                   ("update", act.update)) if m is not None]  # fmt: skip
+        if len(ops) != 1:
+            msg = f"Malformed action/metadata line [{i + 1}], expected field [create], [delete], [index] or [update]"
+            raise HTTPError(400, msg)
+        op, meta = ops[0]
+        if op == "delete":
+            out.append((op, meta.index or default_index or "", meta.id, None))
+            i += 1
+            continue
+        if i + 1 >= len(lines):
+            msg = f"action [{op}] on line [{i + 1}] has no document line after it"
+            raise HTTPError(400, msg)
+        out.append((op, meta.index or default_index or "", meta.id, lines[i + 1]))
+        i += 2
+    return out
+
+
+def routes(ctx: AppContext) -> list[Route]:
+    """The ES-compatible routes (none when ``ingest.elasticsearch.enabled`` is false)."""
+    conf = ingest_config(ctx).elasticsearch
+    if not conf.enabled:
+        return []
+    to_format = _Meta2Format(conf.index_formats)
+    stored: dict[str, dict[str, Any]] = {"index_template": {}, "template": {}, "component_template": {},
+                                         "ilm": {}, "pipeline": {}, "data_stream": {}}  # fmt: skip
+    lock = threading.Lock()
+    started = int(time.time() * 1000)
+    cluster_uuid = secrets.token_urlsafe(16)
+
+    async def bulk(request: Request) -> Response:
+        index = request.path_params.get("index")
+        source = f"es_bulk:{request.state.token.name}"
+        body = await read_body_limited(ctx, request, source, "auto")
+        t0 = time.perf_counter()
+        try:
+            parsed = parse_bulk(body, index)
+        except HTTPError as exc:
+            await run_in_threadpool(ctx.service.dead_letter, [_dl(str(exc), source, body)])
+            raise
+        return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0), 200, request)
+
+    async def one_doc(request: Request) -> Response:
+        index = request.path_params["index"]
+        source = f"es_doc:{request.state.token.name}"
+        body = await read_body_limited(ctx, request, source, "auto")
+        doc = body.strip().replace(b"\n", b" ")
+        res = await run_in_threadpool(_store, ctx, to_format, source, [("index", index, None, doc)], time.perf_counter())
+        item = res["items"][0]["index"]
+        if "error" in item:
+            return es_response({"error": item["error"], "status": 400}, 400, request)
+        return es_response(item, 201, request)
+
+    async def root(_request: Request) -> dict[str, Any]:
+        return {
+            "name": "secpipe", "cluster_name": conf.cluster_name, "cluster_uuid": cluster_uuid,
+            "version": {"number": conf.version, "build_flavor": "default", "build_type": "docker",
+                        "build_hash": "secpipe", "build_date": "2024-01-01T00:00:00.000Z", "build_snapshot": False,
+                        "lucene_version": "9.12.0", "minimum_wire_compatibility_version": "7.17.0",
+                        "minimum_index_compatibility_version": "7.0.0"},
+            "tagline": "You Know, for Search",
+        }  # fmt: skip
+
+    async def license_(_request: Request) -> dict[str, Any]:
+        return {"license": _license(started)}
+
+    async def xpack(_request: Request) -> dict[str, Any]:
+        feats = {f: {"available": True, "enabled": True} for f in ("ilm", "monitoring", "security", "data_streams")}
+        return {"build": {"hash": "secpipe", "date": "2024-01-01T00:00:00.000Z"}, "license": _license(started),
+                "features": feats}
+
+    async def health(_request: Request) -> dict[str, Any]:
+        return {"cluster_name": conf.cluster_name, "status": "green", "timed_out": False, "number_of_nodes": 1,
+                "number_of_data_nodes": 1, "active_primary_shards": 0, "active_shards": 0,
+                "relocating_shards": 0, "initializing_shards": 0, "unassigned_shards": 0,
+                "active_shards_percent_as_number": 100.0}  # fmt: skip
+
+    async def nodes(request: Request) -> dict[str, Any]:
+        host = request.url.netloc
+        node = {"name": "secpipe", "version": conf.version, "roles": ["data", "ingest", "master"],
+                "http": {"publish_address": host, "bound_address": [host]}, "ip": request.url.hostname}
+        return {"_nodes": {"total": 1, "successful": 1, "failed": 0}, "cluster_name": conf.cluster_name,
+                "nodes": {"secpipe-node-0": node}}
+
+    async def cat_templates(request: Request) -> Response | list[dict[str, Any]]:
+        want = request.path_params.get("name", "*")
+        with lock:
+            rows = [{"name": n, "index_patterns": str(b.get("index_patterns", [])), "order": str(b.get("order", 0)),
+                     "version": str(b.get("version", "")), "composed_of": str(b.get("composed_of", []))}
+                    for kind in ("index_template", "template") for n, b in stored[kind].items()
+                    if fnmatch.fnmatchcase(n, want)]  # fmt: skip
+        if request.query_params.get("format") == "json":
+            return rows
+        text = "".join(f"{r['name']} {r['index_patterns']} {r['order']} {r['version']}\n" for r in rows)
+        return Response(text, media_type="text/plain", headers={"X-Elastic-Product": "Elasticsearch"})
+
+    def getter(kind: str) -> Callable[[Request], Awaitable[Any]]:
+        async def get(request: Request) -> Any:
+            name = request.path_params.get("name", "*")
+            with lock:
+                found = {n: b for n, b in stored[kind].items() if fnmatch.fnmatchcase(n, name)}
+            if not found and "*" not in name:
+                raise HTTPError(404, f"{kind.replace('_', ' ')} [{name}] not found")
+            return _shape(kind, found, started)
+
+        return get
+
+    def putter(kind: str) -> Callable[[Request], Awaitable[Any]]:
+        async def put(request: Request) -> Any:
+            raw = await read_body_limited(ctx, request, f"es_{kind}", "json")
+            try:
+                body = orjson.loads(raw) if raw.strip() else {}
+            except orjson.JSONDecodeError as exc:
+                raise HTTPError(400, f"request body is not JSON: {exc}") from None
+            with lock:
+                stored[kind][request.path_params["name"]] = body if isinstance(body, dict) else {}
+            return {"acknowledged": True}
+
+        return put
+
+    def r(method: str, path: str, fn: Callable[[Request], Awaitable[Any]]) -> Route:
+        return route(method, path, "ingest", _endpoint(ctx, fn))
+
+    out = [
+        r("GET", "/", root),
+        r("GET", "/_license", license_),
+        r("GET", "/_xpack", xpack),
+        r("GET", "/_cluster/health", health),
+        r("GET", "/_nodes", nodes),
+        r("GET", "/_nodes/{sel}", nodes),
+        r("GET", "/_nodes/{sel}/{metric}", nodes),
+        r("GET", "/_cat/templates", cat_templates),
+        r("GET", "/_cat/templates/{name}", cat_templates),
+        r("POST", "/_bulk", bulk),
+        r("PUT", "/_bulk", bulk),
+        r("POST", "/{index}/_bulk", bulk),
+        r("PUT", "/{index}/_bulk", bulk),
+        r("POST", "/{index}/_doc", one_doc),
+        r("GET", "/_ilm/policy", getter("ilm")),
+    ]
+    for kind, prefix in (("index_template", "/_index_template"), ("template", "/_template"),
+                         ("component_template", "/_component_template"), ("ilm", "/_ilm/policy"),
+                         ("pipeline", "/_ingest/pipeline"), ("data_stream", "/_data_stream")):  # fmt: skip
+        out.append(r("GET", prefix + "/{name}", getter(kind)))
+        out.append(r("PUT", prefix + "/{name}", putter(kind)))
+    return out
+
+
+def _dl(reason: str, source: str, raw: bytes) -> DeadLetter:
+    return DeadLetter(reason, source, 0, raw, "auto")
+
+
+def _license(started: int) -> dict[str, Any]:
+    return {"status": "active", "uid": "secpipe", "type": "basic", "issue_date_in_millis": started,
+            "issue_date": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(started / 1000)),
+            "max_nodes": 1000, "max_resource_units": None, "issued_to": "secpipe", "issuer": "secpipe",
+            "start_date_in_millis": -1}  # fmt: skip
+
+
+def _shape(kind: str, found: dict[str, Any], started: int) -> Any:
+    """GET answers in the shape ES gives for each kind of stored setting."""
+    if kind == "index_template":
+        return {"index_templates": [{"name": n, "index_template": b} for n, b in found.items()]}
+    if kind == "component_template":
+        return {"component_templates": [{"name": n, "component_template": b} for n, b in found.items()]}
+    if kind == "ilm":
+        return {n: {"version": 1, "modified_date_in_millis": started, "policy": b.get("policy", b)}
+                for n, b in found.items()}  # fmt: skip
+    if kind == "data_stream":
+        return {"data_streams": [{"name": n, "status": "GREEN", "generation": 1, "indices": []} for n in found]}
+    return found
+
+
+def _store(ctx: AppContext, to_format: _Meta2Format, source: str,
+           parsed: list[tuple[str, str, str | None, bytes | None]], t0: float) -> dict[str, Any]:
+    """Store the items (blocking) and build the ``_bulk`` answer."""
+    want = [i for i, p in enumerate(parsed) if p[0] in ("index", "create") and p[3] is not None]
+    items_in: list[tuple[str | None, bytes]] = [(to_format(parsed[i][1]), parsed[i][3]) for i in want]  # type: ignore[misc]
+    reasons = accept_items(ctx, source, items_in) if items_in else []
+    why: dict[int, str | None] = dict(zip(want, reasons, strict=True))
+    prefix = secrets.token_hex(6)
+    items = []
+    errors = False
+    for i, (op, index, id_, _doc) in enumerate(parsed):
+        doc_id = id_ or f"{prefix}{i:06x}"
+        if op in ("delete", "update"):
+            reason = f"secpipe stores events append-only: [{op}] is not supported — send index or create"
+            items.append({op: {"_index": index, "_id": doc_id, "status": 400,
+                               "error": {"type": "action_request_validation_exception", "reason": reason}}})
+            errors = True
+            continue
+        reason = why.get(i)
+        if reason is None:
+            items.append({op: {"_index": index, "_id": doc_id, "_version": 1, "result": "created",
+                               "_shards": _SHARDS, "_seq_no": i, "_primary_term": 1, "status": 201}})
+        else:
+            errors = True
+            items.append({op: {"_index": index, "_id": doc_id, "status": 400,
+                               "error": {"type": "document_parsing_exception", "reason": reason}}})
+    return {"took": int((time.perf_counter() - t0) * 1000), "errors": errors, "items": items}

@@ -1,0 +1,235 @@
+"""Splunk HTTP Event Collector (HEC) compatible ingest.
+
+Routes (token with ``ingest``; ``Authorization: Splunk <token>``, also ``Bearer`` and Basic
+with the token as password):
+- ``POST /services/collector``, ``/services/collector/event`` (and ``/1.0``): one or more
+  event envelopes ``{"event": ..., "time", "host", "source", "sourcetype", "index",
+  "fields"}`` concatenated (with or without whitespace between them), gzip allowed. The
+  whole request is validated first: a malformed envelope fails the request (nothing is
+  stored, the body is dead-lettered) with Splunk's code and ``invalid-event-number``, so a
+  retry never duplicates.
+- ``POST /services/collector/raw`` (and ``/1.0``): the body is data itself (lines);
+  ``?sourcetype=`` picks the format.
+- ``GET /services/collector/health``: ``{"text": "HEC is healthy", "code": 17}``.
+- ``POST /services/collector/ack``: secpipe answers only after the data is durable, so every
+  ``ackId`` it handed out (given when the client sends a channel) is acknowledged.
+
+Format per event: ``sourcetype`` through the built-in map plus ``ingest.hec.sourcetype_formats``,
+else auto-detection on the event. Events that only the generic ``json`` format recognizes
+are stored as their whole envelope (so HEC's time, host, source and fields are kept).
+Answers are sent once everything is durable (WAL fsync): ``{"text": "Success", "code": 0}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from secpipe import formats
+from secpipe.formats.generic_json import GenericJSON
+from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, route
+from secpipe.server.wire import accept_items, dead_letter, ingest_config, read_body_limited
+
+#: sourcetype -> secpipe format (formats that are not installed are skipped at lookup).
+SOURCETYPES = {
+    "aws:cloudtrail": "cloudtrail", "aws:cloudtrail:json": "cloudtrail",
+    "kube:apiserver:audit": "k8s_audit", "k8s:audit": "k8s_audit", "kubernetes:audit": "k8s_audit",
+    "falco": "falco", "falco:alert": "falco", "opa:decision": "opa", "opa": "opa",
+    "github:webhook": "github", "gitlab:webhook": "gitlab", "alertmanager": "alertmanager",
+    "syslog": "syslog", "linux_secure": "syslog", "trivy": "trivy", "snyk": "snyk", "sarif": "sarif",
+    "_json": None, "json": "json",
+}  # fmt: skip
+
+# Splunk's codes: https://docs.splunk.com/Documentation/Splunk/latest/Data/TroubleshootHTTPEventCollector
+_TEXT = {0: "Success", 2: "Token is required", 3: "Invalid authorization", 4: "Invalid token", 5: "No data",
+         6: "Invalid data format", 8: "Internal server error", 9: "Server is busy", 12: "Event field is required",
+         13: "Event field cannot be blank", 17: "HEC is healthy"}  # fmt: skip
+_SPLIT = re.compile(rb"}\s*{")
+
+
+class _Envelope(msgspec.Struct):
+    event: msgspec.Raw | None = None
+    sourcetype: str | None = None
+
+
+_ENVELOPES = msgspec.json.Decoder(list[_Envelope])
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+
+
+class HecError(HTTPError):
+    """A HEC answer other than success: HTTP status, Splunk code, text."""
+
+    def __init__(self, status: int, code: int, text: str | None = None, **extra: Any) -> None:
+        super().__init__(status, text or _TEXT.get(code, "Invalid data format"))
+        self.body = {"text": text or _TEXT.get(code, "Invalid data format"), "code": code, **extra}
+
+
+def hec_token(request: Request) -> str:
+    """The token from ``Splunk``/``Bearer``/Basic credentials; HecError 401 otherwise."""
+    header = request.headers.get("authorization", "")
+    if not header:
+        raise HecError(401, 2)
+    scheme, _, value = header.partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if scheme in ("splunk", "bearer") and value:
+        return value
+    if scheme == "basic" and value:
+        try:
+            return base64.b64decode(value, validate=True).decode().partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            raise HecError(401, 3) from None
+    raise HecError(401, 3)
+
+
+def split_events(body: bytes) -> list[bytes]:
+    """Concatenated JSON objects -> one raw object each; HecError 400 (code 6) when malformed.
+
+    Fast path: cut at ``}<whitespace>{`` and decode as one array joined by ``\\n,`` -- a cut
+    inside a string would leave a raw newline inside that string, which JSON forbids, so the
+    fast path never misreads; on any failure the exact incremental parser decides.
+    """
+    text = body.strip()
+    if not text:
+        raise HecError(400, 5)
+    pieces = _SPLIT.sub(b"}\n,{", text)
+    try:
+        raws = msgspec.json.decode(b"[" + pieces + b"]", type=list[msgspec.Raw])
+        return [bytes(r) for r in raws]
+    except msgspec.DecodeError:
+        pass
+    dec = json.JSONDecoder()
+    s = text.decode("utf-8", "replace")
+    out: list[bytes] = []
+    pos = 0
+    while pos < len(s):
+        try:
+            _obj, end = dec.raw_decode(s, pos)
+        except json.JSONDecodeError:
+            raise HecError(400, 6, **{"invalid-event-number": len(out)}) from None
+        out.append(s[pos:end].encode())
+        pos = end
+        while pos < len(s) and s[pos].isspace():
+            pos += 1
+    return out
+
+
+def _format_of(sourcetype: str | None, extra: dict[str, str]) -> str | None:
+    if not sourcetype:
+        return None
+    name = extra.get(sourcetype, SOURCETYPES.get(sourcetype))
+    return name if name in formats.REGISTRY else None
+
+
+def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]) -> list[tuple[str | None, bytes]]:
+    """HEC envelopes -> (format or None, document bytes); HecError 400 on the first bad one."""
+    try:
+        envs = _ENVELOPES.decode(b"[" + b",".join(raws) + b"]")
+    except msgspec.DecodeError:
+        envs = []
+        for n, raw in enumerate(raws):
+            try:
+                envs.append(_ENVELOPE.decode(raw))
+            except msgspec.DecodeError:
+                raise HecError(400, 6, **{"invalid-event-number": n}) from None
+    items: list[tuple[str | None, bytes]] = []
+    generic = GenericJSON.name
+    for n, (env, raw) in enumerate(zip(envs, raws, strict=True)):
+        ev = bytes(env.event) if env.event is not None else b"null"
+        if ev == b"null":
+            raise HecError(400, 12, **{"invalid-event-number": n})
+        if ev.strip() in (b'""', b"{}"):
+            raise HecError(400, 13, **{"invalid-event-number": n})
+        if ev[:1] == b'"':
+            ev = msgspec.json.decode(ev, type=str).encode()
+        name = _format_of(env.sourcetype or default_st, extra)
+        if name is None:
+            found = formats.detect(ev[: 64 * 1024])
+            name = found.name if found is not None else None
+        items.append((generic, raw) if name in (None, generic) else (name, ev))
+    return items
+
+
+def routes(ctx: AppContext) -> list[Route]:
+    """The HEC routes (none when ``ingest.hec.enabled`` is false)."""
+    conf = ingest_config(ctx).hec
+    if not conf.enabled:
+        return []
+    acks = itertools.count()
+
+    def endpoint(fn: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
+        async def handler(request: Request) -> Response:
+            try:
+                token = hec_token(request)
+                try:
+                    authenticate(ctx, request, "ingest", token=token)
+                except HTTPError as exc:  # unknown token, or a role without ingest
+                    raise HecError(403, 4, None if exc.status == 401 else f"Invalid token: {exc}") from None
+                out = await fn(request)
+            except HecError as exc:
+                return json_response(exc.body, exc.status)
+            except HTTPError as exc:  # limits (408/413/415), unreadable gzip (400), missing format (503)
+                return json_response({"text": str(exc), "code": 9 if exc.status == 503 else 6}, exc.status)
+            return out if isinstance(out, Response) else json_response(out)
+
+        return handler
+
+    def ack_id(request: Request) -> dict[str, Any]:
+        channel = request.headers.get("x-splunk-request-channel") or request.query_params.get("channel")
+        return {"ackId": next(acks)} if channel else {}
+
+    async def event(request: Request) -> dict[str, Any]:
+        source = f"hec:{request.state.token.name}"
+        body = await read_body_limited(ctx, request, source, "auto")
+        try:
+            raws = split_events(body)
+            items = build_items(raws, request.query_params.get("sourcetype"), conf.sourcetype_formats)
+        except HecError as exc:
+            await dead_letter(ctx, f"HEC {exc.body['text']}: {exc.body}", source, body, "auto")
+            raise
+        reasons = await run_in_threadpool(accept_items, ctx, source, items)
+        bad = [n for n, r in enumerate(reasons) if r is not None]
+        if bad and len(bad) == len(reasons):
+            raise HecError(400, 6, **{"invalid-event-number": bad[0], "reason": reasons[bad[0]]})
+        return {"text": "Success", "code": 0, **ack_id(request)}
+
+    async def raw(request: Request) -> dict[str, Any]:
+        source = f"hec_raw:{request.state.token.name}"
+        body = await read_body_limited(ctx, request, source, "auto", json_body=False)
+        if not body.strip():
+            raise HecError(400, 5)
+        name = _format_of(request.query_params.get("sourcetype"), conf.sourcetype_formats)
+        reasons = await run_in_threadpool(accept_items, ctx, source, [(name, body)])
+        if reasons[0] is not None:
+            raise HecError(400, 6, reason=reasons[0])
+        return {"text": "Success", "code": 0, **ack_id(request)}
+
+    async def health(_request: Request) -> dict[str, Any]:
+        return {"text": "HEC is healthy", "code": 17}
+
+    async def ack(request: Request) -> dict[str, Any]:
+        try:
+            ids = msgspec.json.decode(await request.body(), type=dict[str, list[int]]).get("acks", [])
+        except msgspec.DecodeError:
+            raise HecError(400, 6) from None
+        return {"acks": {str(i): True for i in ids}}
+
+    out = []
+    for base in ("/services/collector", "/services/collector/event", "/services/collector/event/1.0"):
+        out.append(route("POST", base, "ingest", endpoint(event)))
+    for path in ("/services/collector/raw", "/services/collector/raw/1.0"):
+        out.append(route("POST", path, "ingest", endpoint(raw)))
+    for path in ("/services/collector/health", "/services/collector/health/1.0"):
+        out.append(route("GET", path, "ingest", endpoint(health)))
+    out.append(route("POST", "/services/collector/ack", "ingest", endpoint(ack)))
+    return out

@@ -1,0 +1,156 @@
+"""Push endpoints of tools that deliver by webhook: Kubernetes audit, Falco, OPA, GitHub,
+GitLab, Alertmanager. Each stores the body with one :meth:`Service.accept` call (durable:
+WAL fsync) before it answers, under the tool's format.
+
+Routes and how each authenticates (recorded in ``ROUTE_POLICY``):
+- ``POST /v1/k8s/audit`` (format ``k8s_audit``, EventList): bearer token with ``ingest``
+  (the API server's webhook kubeconfig sets ``users[].user.token``).
+- ``POST /v1/falco`` (format ``falco``, one alert per POST): bearer token, or ``?token=``
+  because Falco's ``http_output`` cannot set headers (``ingest.webhooks.falco_query_token``).
+- ``POST /logs`` and ``POST /v1/opa/logs`` (format ``opa``, gzip JSON array): bearer token
+  (OPA ``services[].credentials.bearer.token``).
+- ``POST /v1/webhooks/alertmanager`` (format ``alertmanager``): bearer token
+  (``http_config.authorization`` in the Alertmanager receiver).
+- ``POST /v1/webhooks/github`` (format ``github``): policy ``secret``: the
+  ``X-Hub-Signature-256`` HMAC-SHA256 of the body under ``ingest.webhooks.github.secret``,
+  compared in constant time; a missing or bad signature answers 401 and stores nothing.
+  Deliveries are deduplicated by ``X-GitHub-Delivery`` (the last N ids in memory; after a
+  restart, a redelivered body still collapses in the lake by event identity). The event
+  name (``X-GitHub-Event``) reaches the format as ``webhook:github-event=<name>``.
+- ``POST /v1/webhooks/gitlab`` (format ``gitlab``): policy ``secret``: ``X-Gitlab-Token``
+  compared in constant time with ``ingest.webhooks.gitlab.token``; deduplicated by
+  ``Idempotency-Key`` when GitLab sends it; source ``webhook:gitlab-event=<X-Gitlab-Event>``.
+A webhook whose secret is not configured answers 503 naming the key to set. Secrets are
+never logged. Body limits, gzip and JSON depth are enforced by
+:func:`secpipe.server.wire.read_body_limited`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, route
+from secpipe.server.policy import SECRET
+from secpipe.server.wire import check_depth, dead_letter, ingest_config, read_body_limited, resolve_format
+
+_EVENT_NAME = re.compile(r"^[A-Za-z0-9_ .:-]{1,64}$")
+
+
+class Recent:
+    """The last ``capacity`` delivery ids seen (thread-safe, insertion-ordered)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def claim(self, key: str) -> bool:
+        """True the first time ``key`` is claimed; False for a duplicate."""
+        with self._lock:
+            if key in self._ids:
+                return False
+            self._ids[key] = None
+            while len(self._ids) > self.capacity:
+                self._ids.popitem(last=False)
+            return True
+
+    def release(self, key: str) -> None:
+        """Forget ``key`` (its delivery failed; a retry must be accepted)."""
+        with self._lock:
+            self._ids.pop(key, None)
+
+
+async def _store(ctx: AppContext, fmt: str, source: str, body: bytes) -> Response:
+    res = await run_in_threadpool(ctx.service.accept, fmt, source, body)
+    if res.accepted == 0 and res.dead_letter:
+        raise HTTPError(400, f"nothing in the body could be read: {res.reasons[0]}", dead_letter=res.dead_letter,
+                        reasons=res.reasons)
+    return json_response({"events": res.events, "accepted": res.accepted, "dead_letter": res.dead_letter})
+
+
+def _event_name(request: Request, header: str) -> str:
+    name = request.headers.get(header, "")
+    if not _EVENT_NAME.match(name):
+        raise HTTPError(400, f"missing or malformed {header} header")
+    return name
+
+
+def routes(ctx: AppContext) -> list[Route]:
+    """The webhook routes."""
+    conf = ingest_config(ctx).webhooks
+    github_seen = Recent(conf.github.max_deliveries_remembered)
+    gitlab_seen = Recent(conf.github.max_deliveries_remembered)
+
+    def token_push(fmt: str, kind: str, *, query_token: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        async def push(request: Request) -> Response:
+            token = request.query_params.get("token") if query_token and "authorization" not in request.headers else None
+            info = authenticate(ctx, request, "ingest", token=token)
+            resolve_format(fmt)
+            source = f"{kind}:{info.name}"
+            return await _store(ctx, fmt, source, await read_body_limited(ctx, request, source, fmt))
+
+        return push
+
+    async def github(request: Request) -> Response:
+        secret = conf.github.secret
+        if secret is None:
+            raise HTTPError(503, "GitHub webhooks are not configured — set ingest.webhooks.github.secret")
+        resolve_format("github")
+        raw = await read_body_limited(ctx, request, "webhook:github", "github", json_body=False, dead_letters=False)
+        sent = request.headers.get("x-hub-signature-256", "")
+        want = "sha256=" + hmac.new(secret.get_secret_value().encode(), raw, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(sent.encode(), want.encode()):
+            raise HTTPError(401, "missing or invalid X-Hub-Signature-256 — check the webhook secret")
+        event = _event_name(request, "x-github-event")
+        source = f"webhook:github-event={event}"
+        try:
+            check_depth(raw, ctx.limits.max_json_depth)
+        except HTTPError as exc:
+            await dead_letter(ctx, str(exc), source, raw, "github")
+            raise
+        delivery = request.headers.get("x-github-delivery", "")
+        return await _deduped(github_seen, delivery, "github", source, raw)
+
+    async def gitlab(request: Request) -> Response:
+        token = conf.gitlab.token
+        if token is None:
+            raise HTTPError(503, "GitLab webhooks are not configured — set ingest.webhooks.gitlab.token")
+        sent = request.headers.get("x-gitlab-token", "")
+        if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
+            raise HTTPError(401, "missing or invalid X-Gitlab-Token — check the webhook secret token")
+        resolve_format("gitlab")
+        event = _event_name(request, "x-gitlab-event")
+        source = f"webhook:gitlab-event={event}"
+        body = await read_body_limited(ctx, request, source, "gitlab")
+        return await _deduped(gitlab_seen, request.headers.get("idempotency-key", ""), "gitlab", source, body)
+
+    async def _deduped(seen: Recent, key: str, fmt: str, source: str, body: bytes) -> Response:
+        if key and not seen.claim(key):
+            return json_response({"status": "duplicate", "delivery": key})
+        try:
+            return await _store(ctx, fmt, source, body)
+        except BaseException:
+            if key:
+                seen.release(key)
+            raise
+
+    return [
+        route("POST", "/v1/k8s/audit", "ingest", token_push("k8s_audit", "k8s_audit_webhook")),
+        route("POST", "/v1/falco", "ingest", token_push("falco", "falco_http", query_token=conf.falco_query_token)),
+        route("POST", "/logs", "ingest", token_push("opa", "opa_decision_logs")),
+        route("POST", "/v1/opa/logs", "ingest", token_push("opa", "opa_decision_logs")),
+        route("POST", "/v1/webhooks/alertmanager", "ingest", token_push("alertmanager", "alertmanager")),
+        route("POST", "/v1/webhooks/github", SECRET, github),
+        route("POST", "/v1/webhooks/gitlab", SECRET, gitlab),
+    ]
+

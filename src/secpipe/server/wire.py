@@ -1,0 +1,183 @@
+"""Plumbing shared by the wire-compatible ingest endpoints (ES _bulk, Splunk HEC, webhooks).
+
+- :func:`read_body_limited`: the body within ``max_body_bytes``, inflated (gzip) within
+  ``max_decompressed_bytes``, read within ``server.request_timeout_seconds`` (a slow client
+  gets 408), with JSON nesting checked against ``max_json_depth`` when asked. Every refusal
+  is dead-lettered with its reason (the refused bytes when we hold them; an oversized body
+  is refused unread, so only the reason is kept) and raised as :class:`HTTPError`, which the
+  protocol module turns into its own error shape.
+- :func:`accept_items`: many small documents of one request (bulk items, HEC events), each
+  with a format name or ``None`` for auto-detection, grouped by format into one body per
+  format (NDJSON for line/record formats, one body per document otherwise), each body made
+  durable with :meth:`Service.accept` (WAL fsync) before this returns. It answers, per
+  item, ``None`` (stored) or the reason it was dead-lettered: a dead letter is matched to
+  its item by its bytes (or its NDJSON offset), so one bad document fails only its item.
+  WAL replay decodes each stored body with the same format, so a restart maps it the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from secpipe import formats
+from secpipe.config.ingest import IngestConfig
+from secpipe.formats.base import DeadLetter, Format, RecordFormat
+from secpipe.runtime.service import decode_body
+from secpipe.server.http import AppContext, HTTPError, inflate, read_raw
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_DEFAULT_TIMEOUT = 30.0
+
+
+def ingest_config(ctx: AppContext) -> IngestConfig:
+    """The ``ingest:`` config section (defaults when the server runs without a config)."""
+    cfg = ctx.extras.get("config")
+    return getattr(cfg, "ingest", None) or IngestConfig()
+
+
+def request_timeout(ctx: AppContext) -> float:
+    """Seconds a client has to send its whole body."""
+    cfg = ctx.extras.get("config")
+    server = getattr(cfg, "server", None)
+    return float(getattr(server, "request_timeout_seconds", _DEFAULT_TIMEOUT))
+
+
+def json_depth(data: bytes) -> int:
+    """Maximum nesting depth of JSON text (objects and arrays; several documents allowed).
+
+    Vectorized: escapes are blanked, string contents masked by the parity of quotes, and the
+    depth is the running sum of opening minus closing brackets outside strings.
+    """
+    if not data:
+        return 0
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"__", data)
+    a = np.frombuffer(data, np.uint8)
+    outside = (np.cumsum(a == 34, dtype=np.int64) & 1) == 0
+    step = ((a == 123) | (a == 91)).astype(np.int8) - ((a == 125) | (a == 93)).astype(np.int8)
+    step *= outside
+    return int(np.cumsum(step, dtype=np.int64).max(initial=0))
+
+
+def check_depth(data: bytes, limit: int) -> None:
+    """Raise :class:`HTTPError` 400 when ``data`` nests deeper than ``limit``."""
+    # A document can only nest as deep as it has opening brackets: most skip the scan.
+    if data.count(b"{") + data.count(b"[") <= limit:
+        return
+    depth = json_depth(data)
+    if depth > limit:
+        raise HTTPError(400, f"JSON nesting depth {depth} exceeds the limit of {limit} (server.max_json_depth)")
+
+
+async def dead_letter(ctx: AppContext, reason: str, source: str, raw: bytes, fmt: str) -> None:
+    """Persist a refused body (or just the reason) in the dead-letter store."""
+    await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(reason, source, 0, raw, fmt)])
+
+
+async def read_body_limited(ctx: AppContext, request: Request, source: str, fmt: str, *,
+                            json_body: bool = True, dead_letters: bool = True) -> bytes:
+    """The request body within every limit (see module docstring); HTTPError otherwise.
+
+    ``dead_letters=False`` for a sender not yet authenticated (a signature over the body is
+    checked after reading): its refusals are not stored, so strangers cannot fill the DLQ.
+    """
+    async def refuse(exc: HTTPError, raw: bytes) -> HTTPError:
+        if dead_letters:
+            await dead_letter(ctx, str(exc), source, raw, fmt)
+        return exc
+
+    try:
+        async with asyncio.timeout(request_timeout(ctx)):
+            raw = await read_raw(request, ctx.limits)
+    except TimeoutError:
+        reason = f"client did not send the body within {request_timeout(ctx):g}s (server.request_timeout_seconds)"
+        raise await refuse(HTTPError(408, reason), b"") from None
+    except HTTPError as exc:
+        raise await refuse(exc, b"") from None
+    try:
+        body = inflate(request, raw, ctx.limits)
+        if json_body:
+            check_depth(body, ctx.limits.max_json_depth)
+    except HTTPError as exc:
+        raise await refuse(exc, raw) from None
+    return body
+
+
+def resolve_format(name: str) -> Format:
+    """A registered format by name; HTTPError 503 naming the missing format otherwise."""
+    if name not in formats.REGISTRY:
+        raise HTTPError(503, f"format {name!r} is not available in this build — see `secpipe formats`")
+    return formats.get(name)
+
+
+def _groups(items: Sequence[tuple[str | None, bytes]], source: str,
+            reasons: list[str | None]) -> tuple[dict[str, list[int]], list[DeadLetter]]:
+    """Item indexes per format name (auto-detected where the name is None), plus the undetected."""
+    groups: dict[str, list[int]] = {}
+    undetected: list[DeadLetter] = []
+    for i, (name, data) in enumerate(items):
+        if name is None:
+            fmt = formats.detect(data[: 64 * 1024])
+            if fmt is None:
+                reasons[i] = "unrecognized input: no format matched"
+                undetected.append(DeadLetter(reasons[i], source, i, data, "auto"))
+                continue
+            name = fmt.name
+        groups.setdefault(name, []).append(i)
+    return groups, undetected
+
+
+def accept_items(ctx: AppContext, source: str, items: Sequence[tuple[str | None, bytes]]) -> list[str | None]:
+    """Store many small documents durably; per item ``None`` (stored) or why it was dead-lettered.
+
+    Blocking (decode + WAL fsync): call it from a worker thread (``run_in_threadpool``).
+    """
+    service = ctx.service
+    reasons: list[str | None] = [None] * len(items)
+    groups, undetected = _groups(items, source, reasons)
+    if undetected:
+        service.dead_letter(undetected)
+    for name, idx in groups.items():
+        fmt = formats.get(name)
+        if fmt.framing == "lines" or isinstance(fmt, RecordFormat):
+            _accept_group(service, fmt, source, [items[i][1] for i in idx], idx, reasons)
+        else:
+            for i in idx:
+                _accept_group(service, fmt, source, [items[i][1]], [i], reasons)
+    return reasons
+
+
+def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx: list[int],
+                  reasons: list[str | None]) -> None:
+    body = b"\n".join(docs)
+    _f, decoded = decode_body(fmt.name, body, source)
+    service.accept(fmt.name, source, body, decoded)
+    if not decoded.dead:
+        return
+    by_raw: dict[bytes, int] = {}
+    by_off: dict[int, int] = {}
+    off = 0
+    for i, d in zip(idx, docs, strict=True):
+        by_raw.setdefault(d.strip(), i)
+        by_off[off] = i
+        off += len(d) + 1
+    unmatched = []
+    for dl in decoded.dead:
+        i = by_raw.get(dl.raw.strip())
+        if i is None:
+            i = by_off.get(dl.offset) if dl.raw and body.startswith(dl.raw[:32], dl.offset) else None
+        if i is None:
+            unmatched.append(dl.reason)
+        else:
+            reasons[i] = dl.reason
+    if unmatched and not decoded.batches:
+        # The whole body failed as one piece (e.g. a decoder error): every item failed.
+        for i in idx:
+            reasons[i] = reasons[i] or unmatched[0]
