@@ -1,0 +1,225 @@
+"""SonarQube Web API JSON: ``/api/issues/search`` (``issues[]``) and ``/api/hotspots/search``
+(``hotspots[]``) responses, one page per document.
+
+Class: Application Security Posture Finding (2007), like SARIF: SonarQube issues are code
+defects (bugs, vulnerabilities, code smells) at a file and line, which 2007 models with
+``vulnerabilities[].affected_code[]``. One event per issue or hotspot.
+
+Issues: ``key`` -> ``finding_info.uid``; ``rule`` -> ``finding_info.analytic.uid`` and
+``affected_code[0].rule.uid``; ``message`` -> ``message``/``finding_info.title``; ``type`` (BUG,
+VULNERABILITY, CODE_SMELL) and ``tags`` -> ``finding_info.types``; ``severity`` (BLOCKER Critical,
+CRITICAL High, MAJOR Medium, MINOR Low, INFO Informational) or, on 10.x, the highest
+``impacts[].severity`` (BLOCKER/HIGH/MEDIUM/LOW/INFO) -> ``severity_id``; ``status``/
+``issueStatus`` + ``resolution`` -> status (OPEN/REOPENED New, CONFIRMED In Progress,
+RESOLVED/CLOSED Resolved, FALSE-POSITIVE/WONTFIX/ACCEPTED Suppressed); ``component`` ->
+``affected_code[0].file.path`` (the path after ``project:``, or ``components[].path``);
+``textRange``/``line`` -> lines and offsets; ``project`` -> ``resources[0]``;
+``author``/``assignee`` -> ``affected_code[0].owner`` / ``assignee``;
+``creationDate``/``updateDate``/``closeDate`` -> ``finding_info`` created/modified/last_seen
+and ``time`` (update, else creation).
+
+Hotspots: ``ruleKey`` as the rule; ``vulnerabilityProbability`` (HIGH/MEDIUM/LOW) as severity;
+``securityCategory`` -> ``vulnerabilities[0].category``; ``status`` TO_REVIEW New, REVIEWED +
+``resolution`` FIXED Resolved, SAFE Suppressed, ACKNOWLEDGED In Progress; type "SECURITY_HOTSPOT".
+
+Keys not placed (flows, effort, debt, hash, impacts, cleanCode*, ...) stay in ``unmapped``.
+A document with neither ``issues`` nor ``hotspots`` is dead-lettered.
+"""
+
+from __future__ import annotations
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats._findings import S, captions, compact, context_uids, nest, singleton_list, strs
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    Format,
+    base_columns,
+    decode_typed,
+    parse_times,
+    to_batch,
+    unmapped_json,
+)
+
+
+class _Component(msgspec.Struct):
+    key: str | None = None
+    path: str | None = None
+    name: str | None = None
+    longName: str | None = None
+
+
+class _Page(msgspec.Struct):
+    issues: list[msgspec.Raw] | None = None
+    hotspots: list[msgspec.Raw] | None = None
+    components: list[_Component] | None = None
+
+
+class _Range(msgspec.Struct):
+    startLine: int | None = None
+    endLine: int | None = None
+    startOffset: int | None = None
+    endOffset: int | None = None
+
+
+class _Impact(msgspec.Struct):
+    softwareQuality: str | None = None
+    severity: str | None = None
+
+
+class _Issue(msgspec.Struct):
+    key: str | None = None
+    rule: str | None = None
+    ruleKey: str | None = None
+    severity: str | None = None
+    vulnerabilityProbability: str | None = None
+    securityCategory: str | None = None
+    component: str | None = None
+    project: str | None = None
+    line: int | None = None
+    textRange: _Range | None = None
+    status: str | None = None
+    issueStatus: str | None = None
+    resolution: str | None = None
+    message: str | None = None
+    author: str | None = None
+    assignee: str | None = None
+    tags: list[str] | None = None
+    type: str | None = None
+    impacts: list[_Impact] | None = None
+    creationDate: str | None = None
+    updateDate: str | None = None
+    closeDate: str | None = None
+
+
+_DOC = msgspec.json.Decoder(_Page)
+_MAPPED = frozenset({
+    "key", "rule", "ruleKey", "severity", "vulnerabilityProbability", "securityCategory", "component", "project", "line",
+    "textRange", "status", "issueStatus", "resolution", "message", "author", "assignee", "tags", "type",
+    "creationDate", "updateDate", "closeDate",
+})  # fmt: skip
+_SEV = {"BLOCKER": 5, "CRITICAL": 4, "HIGH": 4, "MAJOR": 3, "MEDIUM": 3, "MINOR": 2, "LOW": 2, "INFO": 1}
+_STATUS = {"OPEN": 1, "REOPENED": 1, "TO_REVIEW": 1, "CONFIRMED": 2, "ACKNOWLEDGED": 2, "RESOLVED": 4, "CLOSED": 4,
+           "FIXED": 4, "FALSE-POSITIVE": 3, "FALSE_POSITIVE": 3, "WONTFIX": 3, "ACCEPTED": 3, "SAFE": 3}  # fmt: skip
+_CLS = "application_security_posture_finding"
+
+
+def _severity(i: _Issue) -> int:
+    if i.vulnerabilityProbability:
+        return _SEV.get(i.vulnerabilityProbability.upper(), 0)
+    if i.impacts:
+        return max(_SEV.get((x.severity or "").upper(), 0) for x in i.impacts)
+    return _SEV.get((i.severity or "").upper(), 0)
+
+
+def _status(i: _Issue) -> int:
+    for v in (i.resolution, i.issueStatus, i.status):
+        if v and v.upper() in _STATUS:
+            return _STATUS[v.upper()]
+    return 0
+
+
+class SonarQube(Format):
+    """SonarQube issues and security hotspots search responses."""
+
+    name = "sonarqube"
+    description = "SonarQube /api/issues/search and /api/hotspots/search JSON -> Application Security Posture Finding (2007)"
+    framing = "document"
+    product = "SonarQube"
+    vendor = "SonarSource"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize a search response page."""
+        h = head[:8192]
+        if (b'"issues"' in h or b'"hotspots"' in h) and b'"paging"' in h or (
+            b'"hotspots"' in h and b'"vulnerabilityProbability"' in h
+        ):
+            return 85
+        if b'"issues"' in h and b'"rule"' in h and b'"component"' in h:
+            return 80
+        return 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one response page."""
+        try:
+            data = compact(data)
+            page = _DOC.decode(data)
+        except msgspec.DecodeError as exc:
+            return Decoded(dead=[DeadLetter(f"not a SonarQube search response: {exc}", source, 0, data, self.name)], events=1)
+        if page.issues is None and page.hotspots is None:
+            why = "not a SonarQube search response: no `issues` or `hotspots` (save /api/issues/search or /api/hotspots/search)"
+            return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+        raws = [bytes(r) for r in (page.issues or [])] + [bytes(r) for r in (page.hotspots or [])]
+        hot = [False] * len(page.issues or []) + [True] * len(page.hotspots or [])
+        out = Decoded(events=len(raws))
+        if not raws:
+            return out
+        typed = decode_typed(raws, list(range(len(raws))), _Issue, out, source, self.name, "a SonarQube issue")
+        if typed.recs:
+            pos = {id(r): i for i, r in enumerate(raws)}
+            ords = [pos[id(r)] for r in typed.raws]
+            paths = {c.key: c.path for c in page.components or [] if c.key}
+            out.batches.append(self._batch(typed.recs, typed.tops, typed.raws, [hot[o] for o in ords], ords, paths))
+        return out
+
+    def _batch(
+        self, iss: list[_Issue], tops: list[dict[str, msgspec.Raw]], raws: list[bytes], hot: list[bool], ords: list[int],
+        paths: dict[str, str | None],
+    ) -> pa.RecordBatch:
+        n = len(iss)
+        sev = pa.array([_severity(i) for i in iss], pa.int32())
+        created = parse_times(strs([i.creationDate for i in iss]))
+        updated = parse_times(strs([i.updateDate for i in iss]))
+        cols = base_columns(
+            _CLS, kind=self.name, product=self.product, vendor=self.vendor,
+            uids=context_uids(self.name, [str(o) for o in ords], raws),
+            times_ms=pc.coalesce(updated, created), raws=raws, activity_id=1, severity_id=sev,
+        )  # fmt: skip
+        rules = strs([i.rule or i.ruleKey for i in iss])
+        ranges = [i.textRange or _Range() for i in iss]
+        files = [paths.get(i.component or "") or ((i.component or "").split(":", 1)[-1] or None) for i in iss]
+        code = nest({
+            "file.path": strs(files),
+            "file.name": strs([f.rsplit("/", 1)[-1] if f else None for f in files]),
+            "start_line": pa.array([r.startLine or i.line for r, i in zip(ranges, iss, strict=True)], pa.int32()),
+            "end_line": pa.array([r.endLine for r in ranges], pa.int32()),
+            "start_column": pa.array([r.startOffset for r in ranges], pa.int32()),
+            "end_column": pa.array([r.endOffset for r in ranges], pa.int32()),
+            "rule.uid": rules,
+            "owner.name": strs([i.author for i in iss]),
+        })  # fmt: skip
+        types = [["SECURITY_HOTSPOT" if h else (i.type or "ISSUE"), *(i.tags or [])] for i, h in zip(iss, hot, strict=True)]
+        vuln = nest({
+            "title": strs([i.message for i in iss]),
+            "severity": captions(_CLS, "severity_id", sev),
+            "category": strs([i.securityCategory for i in iss]),
+            "affected_code": singleton_list(code),
+        })  # fmt: skip
+        status_id = pa.array([_status(i) for i in iss], pa.int32())
+        cols.update({
+            "status_id": status_id,
+            "status": captions(_CLS, "status_id", status_id),
+            "status_detail": strs([i.resolution or i.issueStatus or i.status for i in iss]),
+            "message": strs([i.message for i in iss]),
+            "finding_info.uid": strs([i.key for i in iss]),
+            "finding_info.title": strs([i.message for i in iss]),
+            "finding_info.types": pa.array(types, pa.list_(S)),
+            "finding_info.created_time": created,
+            "finding_info.modified_time": updated,
+            "finding_info.last_seen_time": parse_times(strs([i.closeDate for i in iss])),
+            "finding_info.analytic.uid": rules,
+            "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
+            "finding_info.analytic.type": strs(["Rule"] * n),
+            "assignee.name": strs([i.assignee for i in iss]),
+            "resources": pa.array([[{"type": "project", "uid": i.project, "name": i.project}] if i.project else None
+                                   for i in iss], pa.list_(pa.struct([("type", S), ("uid", S), ("name", S)]))),  # fmt: skip
+            "vulnerabilities": singleton_list(vuln),
+            "unmapped": unmapped_json(tops, _MAPPED),
+        })  # fmt: skip
+        return to_batch(_CLS, cols)
+
+
+__all__ = ["SonarQube"]
