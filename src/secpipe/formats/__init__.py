@@ -16,6 +16,7 @@ from secpipe.formats.k8s_audit import K8sAudit
 from secpipe.formats.opa import Opa
 from secpipe.formats.sarif import Sarif
 from secpipe.formats.snyk import Snyk
+from secpipe.formats.sonarqube import SonarQube
 from secpipe.formats.trivy import Trivy
 
 REGISTRY: dict[str, type[Format]] = {
@@ -28,6 +29,7 @@ REGISTRY: dict[str, type[Format]] = {
     Falco.name: Falco,
     Opa.name: Opa,
     Alertmanager.name: Alertmanager,
+    SonarQube.name: SonarQube,
 }
 
 _INSTANCES: dict[str, Format] = {}
