@@ -9,8 +9,8 @@ responseElements, additionalEventData, p_* fields, ...) are kept in ``unmapped``
 re-emitted from their raw bytes without being parsed. A record whose mapped fields have
 the wrong JSON type is dead-lettered alone; the rest of the file goes on.
 
-activity_id from the eventName verb: Create/Put/Run/Start/Add/... -> Create (1),
-Get/Describe/List/Head/Lookup/... -> Read (2), Update/Modify/Set/Attach/... -> Update (3),
+activity_id from the eventName verb: Create/Put/Run/Add/... -> Create (1),
+Get/Describe/List/Head/Lookup/... -> Read (2), Update/Modify/Set/Attach/Start/Stop/Enable/... -> Update (3),
 Delete/Remove/Terminate/Detach/... -> Delete (4), otherwise Other (99).
 """
 
@@ -144,11 +144,11 @@ def _sub(dec: msgspec.json.Decoder, raw: msgspec.Raw) -> Any:
 
 
 _VERBS: list[tuple[int, tuple[str, ...]]] = [
-    (1, ("Create", "Put", "Run", "Start", "Add", "Register", "Import", "Enable", "Allocate",
+    (1, ("Create", "Put", "Run", "Add", "Register", "Import", "Allocate",
          "Associate", "Request", "Issue", "Generate", "Invoke", "Copy", "Upload", "Publish", "Send")),
     (2, ("Get", "Describe", "List", "Head", "Lookup", "Search", "Select", "Scan", "Query",
          "BatchGet", "Check", "Validate", "Preview", "Estimate", "Download", "Test", "View")),
-    (3, ("Update", "Modify", "Set", "Attach", "Change", "Edit", "Replace", "Reset", "Tag",
+    (3, ("Update", "Modify", "Set", "Attach", "Change", "Edit", "Replace", "Reset", "Tag", "Start", "Enable",
          "Untag", "Assume", "Authorize", "Rotate", "Restore", "Reboot", "Stop", "Apply",
          "Accept", "Reject", "Cancel", "Disable", "Revoke", "Deregister", "Disassociate")),
     (4, ("Delete", "Remove", "Terminate", "Detach", "Destroy", "Purge", "Release", "Deactivate",
