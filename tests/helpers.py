@@ -29,3 +29,80 @@ def query(data: Path, sql: str) -> list[dict[str, Any]]:
     """``secpipe query --format json``."""
     pr = cli("query", "--data", str(data), "--format", "json", sql)
     return json.loads(pr.stdout)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A real `secpipe up` subprocess on loopback; tokens parsed from its first-start output."""
+
+    def __init__(self, data: Path, *extra: str, port: int | None = None) -> None:
+        self.data = data
+        self.port = port or free_port()
+        self.extra = extra
+        self.proc: subprocess.Popen[str] | None = None
+        self.ingest_token = ""
+        self.admin_token = ""
+        self.output: list[str] = []
+
+    @property
+    def url(self) -> str:
+        """Base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Server:
+        """Start and wait until /healthz answers."""
+        import threading
+        import time
+
+        import httpx
+
+        self.proc = subprocess.Popen(
+            [*SECPIPE, "up", "--data", str(self.data), "--listen", f"127.0.0.1:{self.port}", *self.extra],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        assert self.proc.stdout is not None
+        stream = self.proc.stdout
+
+        def pump() -> None:
+            for line in stream:
+                self.output.append(line)
+                if line.startswith("ingest token:"):
+                    self.ingest_token = line.split()[-1]
+                elif line.startswith("admin token:"):
+                    self.admin_token = line.split()[-1]
+
+        threading.Thread(target=pump, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"secpipe up exited {self.proc.returncode}: {''.join(self.output)}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"secpipe up did not answer /healthz: {''.join(self.output)}")
+
+    def stop(self, sig: int | None = None, timeout: float = 30.0) -> int:
+        """Stop with ``sig`` (default SIGTERM); returns the exit code."""
+        import signal
+
+        assert self.proc is not None
+        self.proc.send_signal(sig or signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.stop()

@@ -9,7 +9,9 @@ accepting, in-flight requests finish, the lake is committed and the WAL closed.
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
+from types import FrameType
 
 import typer
 import uvicorn
@@ -20,6 +22,20 @@ from secpipe.runtime.service import Service
 from secpipe.server.app import create_app
 from secpipe.server.auth import TokenStore
 from secpipe.server.http import AppContext, Limits
+
+
+class _Server(uvicorn.Server):
+    """uvicorn server that stops gracefully on SIGINT/SIGTERM and then lets us commit.
+
+    uvicorn re-raises the captured signal after its own shutdown, which would kill the process
+    before the lake is committed; here the signal only asks it to stop.
+    """
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -57,7 +73,7 @@ def up(
     app = create_app(ctx)
     service.start()
     con.print(f"secpipe listening on http://{host}:{port} — data in {data_dir} (Ctrl-C to stop)")
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                        timeout_keep_alive=int(cfg.server.request_timeout_seconds), http="httptools", loop="uvloop")
     )  # fmt: skip
