@@ -59,7 +59,7 @@ _SPLIT = re.compile(rb"}\s*{")
 
 
 class _Envelope(msgspec.Struct):
-    event: msgspec.Raw | None = None
+    event: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))
     sourcetype: str | None = None
 
 
@@ -145,7 +145,7 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     items: list[tuple[str | None, bytes]] = []
     generic = GenericJSON.name
     for n, (env, raw) in enumerate(zip(envs, raws, strict=True)):
-        ev = bytes(env.event) if env.event is not None else b"null"
+        ev = bytes(env.event)
         if ev == b"null":
             raise HecError(400, 12, **{"invalid-event-number": n})
         if ev.strip() in (b'""', b"{}"):
