@@ -24,9 +24,12 @@ def ingest(
     fmt: str = typer.Option("auto", "--format", "-f", help="Input format name, or auto to detect per file."),
     data: Path = DataOpt,
     as_json: bool = JsonOpt,
+    config: Path | None = typer.Option(None, "--config", "-c", help="Pipeline config: its transforms run on the batch."),
 ) -> None:
     """Ingest files into the lake and print a summary."""
     from secpipe import formats
+    from secpipe.config.models import load_config
+    from secpipe.runtime.topology import build_stages
 
     if fmt != "auto":
         formats.get(fmt)  # fail fast on an unknown name
@@ -35,7 +38,8 @@ def ingest(
     if missing:
         typer.echo(f"error: no such file: {missing[0]} — check the path", err=True)
         raise typer.Exit(2)
-    pipe = Pipeline(data)
+    stages = build_stages(load_config(config), data) if config else []
+    pipe = Pipeline(data, stages)
     total_bytes = sum(Path(f).stat().st_size for f in files if f != "-")
     t0 = time.perf_counter()
     show = sys.stderr.isatty() and not as_json

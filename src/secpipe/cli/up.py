@@ -19,6 +19,7 @@ from rich.console import Console
 
 from secpipe.config.models import PipelineConfig, load_config
 from secpipe.runtime.service import Service
+from secpipe.runtime.topology import build_stages
 from secpipe.server.app import create_app
 from secpipe.server.auth import TokenStore
 from secpipe.server.http import AppContext, Limits
@@ -65,7 +66,7 @@ def up(
         con.print("[bold]First start: tokens created. They are shown only now; secpipe keeps only their hashes.")
         typer.echo(f"ingest token: {ingest_tok}")
         typer.echo(f"admin token:  {admin_tok}")
-    service = Service(data_dir)
+    service = Service(data_dir, build_stages(cfg, data_dir))
     if service.replayed:
         con.print(f"replayed {service.replayed} WAL record(s) from an unclean stop")
     limits = Limits(cfg.server.max_body_bytes, cfg.server.max_decompressed_bytes, cfg.server.max_json_depth)

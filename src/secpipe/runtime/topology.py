@@ -18,8 +18,13 @@ from secpipe.errors import ConfigError
 from secpipe.transforms.base import STAGES, Stage
 
 
-def build_stages(cfg: PipelineConfig) -> list[Stage]:
-    """Instantiate every configured transform, in dependency order."""
+def build_stages(cfg: PipelineConfig, data_dir: Path | None = None) -> list[Stage]:
+    """Instantiate every configured transform, in dependency order.
+
+    ``data_dir`` overrides the config's (``--data`` on the command line) for stages that keep
+    state there.
+    """
+    state_dir = Path(data_dir) if data_dir is not None else Path(cfg.data_dir)
     graph: dict[str, set[str]] = {}
     for name, raw in cfg.transforms.items():
         graph[name] = {i for i in raw.get("inputs", []) if i in cfg.transforms}
@@ -37,7 +42,7 @@ def build_stages(cfg: PipelineConfig) -> list[Stage]:
             msg = f"unknown transform type {raw.get('type')!r} — known: {known}"
             raise ConfigError(f"transforms.{name}.type", msg)  # noqa: EM102
         if "data_dir" in inspect.signature(factory).parameters:
-            stages.append(factory(name, raw, data_dir=Path(cfg.data_dir)))
+            stages.append(factory(name, raw, data_dir=state_dir))
         else:
             stages.append(factory(name, raw))
     return stages
