@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -19,13 +20,22 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "zstd") -> Path:
-    """Write ``table`` as ``part-<uuid>.parquet`` in ``directory``; visible only when complete."""
+def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "zstd", cipher: Any = None) -> Path:
+    """Write ``table`` as ``part-<uuid>.parquet`` in ``directory``; visible only when complete.
+
+    With a ``cipher`` (:class:`secpipe.security.crypto.Cipher`) the file is sealed
+    (AES-256-GCM envelope) instead of plain Parquet.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = directory / f".tmp-{name}"
     with open(tmp, "wb") as fh:
-        pq.write_table(table, fh, compression=compression, row_group_size=128 * 1024)
+        if cipher is not None:
+            from secpipe.security.crypto import parquet_bytes
+
+            fh.write(cipher.seal(parquet_bytes(table, compression)))
+        else:
+            pq.write_table(table, fh, compression=compression, row_group_size=128 * 1024)
         fh.flush()
         os.fsync(fh.fileno())
     final = directory / name

@@ -18,6 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from secpipe.formats.base import DeadLetter
+from secpipe.security import crypto
 from secpipe.store._files import fsync_dir, write_parquet_atomic
 
 SCHEMA = pa.schema(
@@ -42,6 +43,7 @@ class DeadLetterStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.inline_limit = inline_limit
+        self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
 
     def write(self, letters: Iterable[DeadLetter]) -> int:
         """Persist dead letters now (fsynced before returning); returns how many."""
@@ -63,7 +65,7 @@ class DeadLetterStore:
                 rows[k].append(v)
         if n:
             table = pa.table(rows, schema=SCHEMA)
-            write_parquet_atomic(table, self.root / f"day={now:%Y-%m-%d}")
+            write_parquet_atomic(table, self.root / f"day={now:%Y-%m-%d}", cipher=self.cipher)
         return n
 
     def _blob(self, digest: str, raw: bytes) -> str:
@@ -73,7 +75,7 @@ class DeadLetterStore:
         if not path.exists():
             tmp = d / f".tmp-{digest}"
             with open(tmp, "wb") as fh:
-                fh.write(raw)
+                fh.write(self.cipher.seal(raw) if self.cipher is not None else raw)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)

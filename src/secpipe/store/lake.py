@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from secpipe.schema.ocsf import class_name_of
+from secpipe.security import crypto
 from secpipe.store._files import write_parquet_atomic
 
 
@@ -66,6 +66,7 @@ class Lake:
         self._bytes: dict[str, int] = {}
         self.max_seconds = max_seconds
         self.compression = compression
+        self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
         self._buf: dict[str, list[pa.RecordBatch]] = {}
         self._rows: dict[str, int] = {}
         self._since = time.monotonic()
@@ -119,7 +120,7 @@ class Lake:
             part = self._dedup(cls, day, part, res)
             if part.num_rows == 0:
                 continue
-            path = write_parquet_atomic(part, self.root / cls / f"event_day={day}", self.compression)
+            path = write_parquet_atomic(part, self.root / cls / f"event_day={day}", self.compression, self.cipher)
             self._committed(cls, day).append(part.column("metadata").combine_chunks().field("uid"))
             res.files.append(path)
             res.stored[cls] = res.stored.get(cls, 0) + part.num_rows
@@ -146,7 +147,7 @@ class Lake:
             return self._uids[key]
         arrays: list[pa.Array] = []
         for f in sorted((self.root / cls / f"event_day={day}").glob("part-*.parquet")):
-            col = pq.read_table(f, columns=["metadata"]).column("metadata").combine_chunks().field("uid")
+            col = crypto.read_parquet(f, self.cipher, columns=["metadata"]).column("metadata").combine_chunks().field("uid")
             arrays.append(col)
         self._uids[key] = arrays
         while len(self._uids) > self._max_cached:

@@ -13,10 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from secpipe.errors import SecpipeError
+from secpipe.security import crypto
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_EMPTY_DLQ = (
+    "CREATE VIEW dead_letter AS SELECT * FROM (SELECT NULL::TIMESTAMPTZ AS time, NULL::VARCHAR AS source, "
+    "NULL::VARCHAR AS format, NULL::BIGINT AS offset, NULL::VARCHAR AS reason, NULL::BIGINT AS size, "
+    "NULL::VARCHAR AS sha256, NULL::BLOB AS raw, NULL::VARCHAR AS blob) WHERE false"
+)
 
 
 class QueryError(SecpipeError):
@@ -27,6 +34,9 @@ def connect(data_dir: Path) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
     """An in-memory DuckDB connection with the lake's views; returns (conn, view names)."""
     data_dir = Path(data_dir)
     con = duckdb.connect(":memory:")
+    cipher = crypto.for_data_dir(data_dir)
+    if cipher is not None:
+        return con, _encrypted_views(con, data_dir, cipher)
     views: list[str] = []
     lake = data_dir / "lake"
     if lake.is_dir():
@@ -45,13 +55,44 @@ def connect(data_dir: Path) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
             f"CREATE VIEW dead_letter AS SELECT * EXCLUDE (day) FROM read_parquet('{glob}', hive_partitioning=true)"
         )
     else:
-        con.execute(
-            "CREATE VIEW dead_letter AS SELECT * FROM (SELECT NULL::TIMESTAMPTZ AS time, NULL::VARCHAR AS source, "
-            "NULL::VARCHAR AS format, NULL::BIGINT AS offset, NULL::VARCHAR AS reason, NULL::BIGINT AS size, "
-            "NULL::VARCHAR AS sha256, NULL::BLOB AS raw, NULL::VARCHAR AS blob) WHERE false"
-        )
+        con.execute(_EMPTY_DLQ)
     views.append("dead_letter")
     return con, views
+
+
+def _encrypted_views(con: duckdb.DuckDBPyConnection, data_dir: Path, cipher: crypto.Cipher) -> list[str]:
+    """Views over an encrypted lake: each sealed file is decrypted into Arrow and handed to DuckDB.
+
+    Files of one class are unified by field name (as ``union_by_name`` does), and the Hive
+    partition value becomes the ``event_day`` column, so SQL is the same as over a plain lake.
+    """
+    views: list[str] = []
+
+    def load(files: list[Path], part_key: str) -> pa.Table:
+        tables = []
+        for f in files:
+            t = crypto.read_parquet(f, cipher)
+            value = f.parent.name.split("=", 1)[1]
+            tables.append(t.append_column(part_key, pa.array([value] * t.num_rows, pa.string())))
+        return pa.concat_tables(tables, promote_options="permissive")
+
+    lake = data_dir / "lake"
+    if lake.is_dir():
+        for d in sorted(p for p in lake.iterdir() if p.is_dir()):
+            files = sorted(d.glob("event_day=*/part-*.parquet"))
+            if _IDENT.match(d.name) and files:
+                con.register(f"__enc_{d.name}", load(files, "event_day"))
+                con.execute(f"CREATE VIEW {d.name} AS SELECT * REPLACE (CAST(event_day AS DATE) AS event_day) "
+                            f"FROM __enc_{d.name}")
+                views.append(d.name)
+    files = sorted((data_dir / "dlq").glob("day=*/part-*.parquet"))
+    if files:
+        con.register("__enc_dead_letter", load(files, "day"))
+        con.execute("CREATE VIEW dead_letter AS SELECT * EXCLUDE (day) FROM __enc_dead_letter")
+    else:
+        con.execute(_EMPTY_DLQ)
+    views.append("dead_letter")
+    return views
 
 
 def run(data_dir: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:

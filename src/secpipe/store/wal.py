@@ -26,6 +26,7 @@ from pathlib import Path
 
 import msgspec
 
+from secpipe.security import crypto
 from secpipe.store._files import fsync_dir
 
 _MAGIC = b"SPW1"
@@ -56,6 +57,8 @@ class WAL:
         self._syncing = False
         segs = self.segments()
         self._n = (int(segs[-1].stem.split("-")[1]) + 1) if segs else 1
+        self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
+        self._dek: bytes | None = None
         self._fh = self._open()
 
     def segments(self) -> list[Path]:
@@ -65,14 +68,21 @@ class WAL:
     def _open(self):  # type: ignore[no-untyped-def]
         path = self.root / f"seg-{self._n:012d}.wal"
         fh = open(path, "ab")  # noqa: SIM115
+        if self.cipher is not None:  # encrypted segment: header with its wrapped data key first
+            self._dek, head = self.cipher.new_dek()
+            fh.write(head)
+            fh.flush()
+            os.fsync(fh.fileno())
         fsync_dir(self.root)
         return fh
 
     def append(self, rec: WalRecord) -> int:
         """Write one record (not yet durable); returns its sequence number."""
         payload = msgspec.msgpack.encode((rec.format, rec.source, rec.received_ms, rec.body))
-        frame = _HEAD.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
         with self._lock:
+            if self._dek is not None:
+                payload = crypto.Cipher.seal_record(self._dek, payload)
+            frame = _HEAD.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
             self._fh.write(frame)
             self._written += 1
             seq = self._written
@@ -132,7 +142,7 @@ class WAL:
         for seg in self.segments():
             if seg == current:
                 continue
-            yield from read_segment(seg)
+            yield from read_segment(seg, self.cipher)
 
     def close(self) -> None:
         """Flush, fsync and close the open segment."""
@@ -142,16 +152,28 @@ class WAL:
             self._fh.close()
 
 
-def read_segment(path: Path) -> Iterator[WalRecord]:
-    """Whole records of one segment; stops at the first torn or corrupt frame."""
+def read_segment(path: Path, cipher: crypto.Cipher | None = None) -> Iterator[WalRecord]:
+    """Whole records of one segment; stops at the first torn or corrupt frame.
+
+    An encrypted segment (SPE1 header) needs ``cipher``; its records are decrypted here.
+    """
     data = path.read_bytes()
     pos = 0
+    dek = None
+    if crypto.is_sealed(data):
+        if cipher is None:
+            msg = f"{path} is encrypted but no master key is configured — set ${crypto.DEFAULT_KEY_ENV}"
+            raise crypto.CryptoError(msg)
+        sealed = crypto.parse_header(data, str(path))
+        dek, pos = cipher.unwrap(sealed), sealed.body_offset
     while pos + _HEAD.size <= len(data):
         magic, n, crc = _HEAD.unpack_from(data, pos)
         start = pos + _HEAD.size
         payload = data[start : start + n]
         if magic != _MAGIC or len(payload) != n or zlib.crc32(payload) != crc:
             return
+        if dek is not None:
+            payload = crypto.Cipher.open_record(dek, payload)
         fmt, src, received, body = msgspec.msgpack.decode(payload)
         yield WalRecord(fmt, src, received, body)
         pos = start + n

@@ -1,0 +1,252 @@
+"""Encryption at rest: file-level envelope encryption with AES-256-GCM.
+
+Why envelope encryption of whole files rather than Parquet modular encryption: one
+mechanism covers every store (lake and dead-letter Parquet, dead-letter blobs, WAL
+segments, state files), a key rotation only rewrites a ~150-byte header per file (the data
+is never re-encrypted), and readers need no KMS plumbing: DuckDB gets the decrypted Arrow
+data (``store.query``), the lake's dedup reads decrypted columns. The cost is that DuckDB
+cannot prune inside an encrypted file; each file is decrypted whole when a query reads
+its class.
+
+Sealed file layout (``SPE1``)::
+
+    b"SPE1" | u16 header length | header JSON {"v":1,"kid":<master key id>,"dek":<b64 wrapped>}
+    | 12-byte nonce | AES-256-GCM(data key, body, aad=b"SPE1") (ciphertext + 16-byte tag)
+
+Every file has its own random 256-bit data key (DEK); the DEK is wrapped with the master
+key named by ``kid`` (AES-256-GCM, nonce || ciphertext, aad=b"secpipe-dek:"+kid). A file
+whose body or wrapped key was altered fails to open (InvalidTag -> :class:`CryptoError`).
+WAL segments use the same header once at the start of the segment and then seal each
+record's payload with the segment DEK (fresh nonce per record).
+
+Enabling: ``secpipe keys init --data DIR`` writes ``<data>/state/encryption.json``
+({"enabled": true, "key_env": ..., "key_file": ...}); every store of that data directory
+then encrypts what it writes and decrypts what it reads, whichever command runs. The
+master key ring comes from ``$SECPIPE_MASTER_KEY`` and/or the key file (see
+:mod:`secpipe.security.keys`); the last key is active, older ones stay for reading until
+``secpipe keys rotate`` has re-wrapped every file to the active key.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import struct
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from secpipe.errors import SecpipeError
+from secpipe.security.keys import Keyring, load_keyring
+
+MAGIC = b"SPE1"
+_LEN = struct.Struct("<H")
+DEFAULT_KEY_ENV = "SECPIPE_MASTER_KEY"
+_CACHE: dict[str, tuple[float, Cipher | None]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+class CryptoError(SecpipeError):
+    """Data cannot be decrypted (wrong or missing key, or it was altered)."""
+
+
+@dataclass
+class Sealed:
+    """A parsed header: master key id, wrapped DEK, and where the body starts."""
+
+    kid: str
+    wrapped: bytes
+    body_offset: int
+
+
+class Cipher:
+    """Seal and open bytes with per-file data keys wrapped by a master key ring."""
+
+    def __init__(self, ring: Keyring) -> None:
+        self.ring = ring
+
+    # -- data keys ---------------------------------------------------------------------
+    def new_dek(self) -> tuple[bytes, bytes]:
+        """(data key, header bytes with that key wrapped by the active master key)."""
+        dek = AESGCM.generate_key(256)
+        return dek, self.header(dek, self.ring.active_kid)
+
+    def header(self, dek: bytes, kid: str) -> bytes:
+        """The SPE1 header carrying ``dek`` wrapped by master key ``kid``."""
+        nonce = os.urandom(12)
+        wrapped = nonce + AESGCM(self.ring.get(kid)).encrypt(nonce, dek, b"secpipe-dek:" + kid.encode())
+        head = orjson.dumps({"v": 1, "kid": kid, "dek": base64.b64encode(wrapped).decode()})
+        return MAGIC + _LEN.pack(len(head)) + head
+
+    def unwrap(self, sealed: Sealed) -> bytes:
+        """The data key of a parsed header."""
+        key = self.ring.keys.get(sealed.kid)
+        if key is None:
+            msg = (f"data was encrypted under master key {sealed.kid!r}, which is not in the key ring "
+                   f"({', '.join(self.ring.keys)}) — add that key to ${DEFAULT_KEY_ENV} or the key file")
+            raise CryptoError(msg)
+        try:
+            return AESGCM(key).decrypt(sealed.wrapped[:12], sealed.wrapped[12:], b"secpipe-dek:" + sealed.kid.encode())
+        except InvalidTag as exc:
+            msg = "wrapped data key does not decrypt: the file header was altered or the key is wrong"
+            raise CryptoError(msg) from exc
+
+    # -- whole files -------------------------------------------------------------------
+    def seal(self, data: bytes) -> bytes:
+        """Encrypt ``data`` into an SPE1 blob with a fresh data key."""
+        dek, head = self.new_dek()
+        nonce = os.urandom(12)
+        return head + nonce + AESGCM(dek).encrypt(nonce, data, MAGIC)
+
+    def open(self, blob: bytes, where: str = "data") -> bytes:
+        """Decrypt an SPE1 blob; CryptoError when it was altered or the key is missing."""
+        sealed = parse_header(blob, where)
+        dek = self.unwrap(sealed)
+        body = blob[sealed.body_offset :]
+        try:
+            return AESGCM(dek).decrypt(body[:12], body[12:], MAGIC)
+        except InvalidTag as exc:
+            msg = f"{where}: encrypted content was altered or truncated (authentication failed)"
+            raise CryptoError(msg) from exc
+
+    def rewrap(self, blob: bytes, where: str = "data") -> bytes | None:
+        """``blob`` with its data key re-wrapped under the active key (None if already so)."""
+        sealed = parse_header(blob, where)
+        if sealed.kid == self.ring.active_kid:
+            return None
+        dek = self.unwrap(sealed)
+        return self.header(dek, self.ring.active_kid) + blob[sealed.body_offset :]
+
+    # -- records (WAL) -----------------------------------------------------------------
+    @staticmethod
+    def seal_record(dek: bytes, payload: bytes) -> bytes:
+        """One record sealed with a segment's data key (nonce || ciphertext)."""
+        nonce = os.urandom(12)
+        return nonce + AESGCM(dek).encrypt(nonce, payload, b"SPE1-record")
+
+    @staticmethod
+    def open_record(dek: bytes, sealed: bytes) -> bytes:
+        """Inverse of :meth:`seal_record`; CryptoError when altered."""
+        try:
+            return AESGCM(dek).decrypt(sealed[:12], sealed[12:], b"SPE1-record")
+        except InvalidTag as exc:
+            msg = "WAL record was altered (authentication failed)"
+            raise CryptoError(msg) from exc
+
+
+def is_sealed(head: bytes) -> bool:
+    """True when bytes start with the SPE1 magic."""
+    return head[:4] == MAGIC
+
+
+def parse_header(blob: bytes, where: str = "data") -> Sealed:
+    """Parse an SPE1 header at the start of ``blob``."""
+    if blob[:4] != MAGIC or len(blob) < 6:
+        msg = f"{where}: not an encrypted secpipe file"
+        raise CryptoError(msg)
+    (n,) = _LEN.unpack_from(blob, 4)
+    try:
+        head = orjson.loads(blob[6 : 6 + n])
+        return Sealed(str(head["kid"]), base64.b64decode(head["dek"]), 6 + n)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        msg = f"{where}: encryption header is corrupt"
+        raise CryptoError(msg) from exc
+
+
+# -- per data directory -----------------------------------------------------------------
+
+def settings_path(data_dir: Path | str) -> Path:
+    """Where a data directory records that it is encrypted."""
+    return Path(data_dir) / "state" / "encryption.json"
+
+
+def enable(data_dir: Path | str, key_env: str = DEFAULT_KEY_ENV, key_file: str | None = None) -> Cipher:
+    """Turn encryption on for a data directory (the key must be available now)."""
+    cipher = Cipher(load_keyring(key_env, key_file, "security.encryption"))
+    p = settings_path(data_dir)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(orjson.dumps({"enabled": True, "key_env": key_env, "key_file": key_file}))
+    with _CACHE_LOCK:
+        _CACHE.pop(str(Path(data_dir).resolve()), None)
+    return cipher
+
+
+def for_data_dir(data_dir: Path | str) -> Cipher | None:
+    """The cipher of a data directory, or None when it is not encrypted (cached by mtime)."""
+    key = str(Path(data_dir).resolve())
+    p = settings_path(data_dir)
+    try:
+        mtime = p.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit and hit[0] == mtime:
+            return hit[1]
+    conf: dict[str, Any] = orjson.loads(p.read_bytes())
+    cipher = None
+    if conf.get("enabled"):
+        cipher = Cipher(load_keyring(conf.get("key_env") or DEFAULT_KEY_ENV, conf.get("key_file"), "security.encryption"))
+    with _CACHE_LOCK:
+        _CACHE[key] = (mtime, cipher)
+    return cipher
+
+
+def reset_cache() -> None:
+    """Forget loaded key rings (after the environment changed, e.g. in tests)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+# -- helpers for stores -------------------------------------------------------------------
+
+def parquet_bytes(table: pa.Table, compression: str = "zstd") -> bytes:
+    """A table serialized as Parquet in memory."""
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression=compression, row_group_size=128 * 1024)
+    return buf.getvalue()
+
+
+def read_parquet(path: Path, cipher: Cipher | None, columns: list[str] | None = None) -> pa.Table:
+    """Read a Parquet file that may be sealed (sealed files need ``cipher``)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if not is_sealed(head):
+            return pq.read_table(path, columns=columns)
+        fh.seek(0)
+        blob = fh.read()
+    if cipher is None:
+        msg = f"{path} is encrypted but no master key is configured — set ${DEFAULT_KEY_ENV}"
+        raise CryptoError(msg)
+    return pq.read_table(io.BytesIO(cipher.open(blob, str(path))), columns=columns)
+
+
+def read_bytes(path: Path, cipher: Cipher | None) -> bytes:
+    """A file's plain bytes (decrypted when sealed)."""
+    blob = Path(path).read_bytes()
+    if not is_sealed(blob):
+        return blob
+    if cipher is None:
+        msg = f"{path} is encrypted but no master key is configured — set ${DEFAULT_KEY_ENV}"
+        raise CryptoError(msg)
+    return cipher.open(blob, str(path))
+
+
+def sealed_files(data_dir: Path | str) -> Iterator[Path]:
+    """Every file under the data directory that may be sealed (lake, dlq, wal, state)."""
+    root = Path(data_dir)
+    for sub in ("lake", "dlq", "wal", "state"):
+        base = root / sub
+        if base.is_dir():
+            for p in base.rglob("*"):
+                if p.is_file() and not p.name.startswith(".tmp-"):
+                    yield p
