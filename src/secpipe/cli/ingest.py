@@ -73,7 +73,7 @@ def ingest(
     table = Table(title=f"secpipe ingest — {len(files)} file(s) into {data}", show_header=True)
     table.add_column("OCSF class")
     table.add_column("stored", justify="right")
-    for k, v in summary["stored"].items():
+    for k, v in sorted(t.stored.items()):
         table.add_row(k, f"{v:,}")
     con.print(table)
     con.print(

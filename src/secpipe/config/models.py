@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from secpipe.config.ingest import IngestConfig
 from secpipe.detect.anomaly.options import AnomalyOptions
 from secpipe.errors import ConfigError
+from secpipe.transforms.enrich.options import GeoIPOptions, LookupOptions, ThreatIntelOptions
 from secpipe.transforms.protect.options import MaskOptions, RedactOptions, TokenizeOptions
 
 
@@ -83,6 +84,9 @@ COMPONENTS: dict[str, type[BaseModel]] = {
     "tokenize": TokenizeOptions,
     "mask": MaskOptions,
     "redact": RedactOptions,
+    "threat_intel": ThreatIntelOptions,
+    "geoip": GeoIPOptions,
+    "lookup": LookupOptions,
 }
 
 
@@ -145,7 +149,7 @@ def _fix_hint(err: dict[str, Any]) -> str:
 
 
 def _errors(prefix: str, exc: ValidationError) -> list[ConfigError]:
-    return [ConfigError(_loc(prefix, tuple(e["loc"])), _fix_hint(e)) for e in exc.errors()]
+    return [ConfigError(_loc(prefix, tuple(e["loc"])), _fix_hint(dict(e))) for e in exc.errors()]
 
 
 def check(data: Any) -> tuple[PipelineConfig | None, list[ConfigError]]:

@@ -277,6 +277,11 @@ class Strict:
     raws: list[bytes]
     locs: list[tuple[str, int]]
 
+    def take(self, idx: Sequence[int]) -> Strict:
+        """The records at the given positions."""
+        return Strict([self.recs[i] for i in idx], [self.extras[i] for i in idx], [self.raws[i] for i in idx],
+                      [self.locs[i] for i in idx])
+
 
 @functools.cache
 def _loose(type_: Any) -> Any:

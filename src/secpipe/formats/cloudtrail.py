@@ -207,7 +207,7 @@ class CloudTrail(RecordFormat):
             for i in bad:
                 out.dead.append(DeadLetter("CloudTrail record without eventName/eventSource", *st.locs[i], st.raws[i], self.name))
             keep = sorted(set(range(len(st.recs))) - set(bad))
-            st = Strict(*([seq[i] for i in keep] for seq in (st.recs, st.extras, st.raws, st.locs)))
+            st = st.take(keep)
         if not st.recs:
             return out
         recs = st.recs
@@ -219,7 +219,7 @@ class CloudTrail(RecordFormat):
             idx_api = [i for i, m in enumerate(mask) if not m]
             for cls, idx in (("api_activity", idx_api), ("authentication", idx_auth)):
                 if idx:
-                    part = Strict(*([seq[i] for i in idx] for seq in (st.recs, st.extras, st.raws, st.locs)))
+                    part = st.take(idx)
                     out.batches.append(self._batch(cls, part))
         else:
             out.batches.append(self._batch("api_activity", st))

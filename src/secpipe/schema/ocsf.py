@@ -114,7 +114,7 @@ def _resolve(class_name: str, path: str) -> dict[str, Any]:
             raise SchemaError(msg)
         attr = attrs[part]
         if i < len(parts) - 1:
-            otype = attr.get("object_type") or attr.get("type")
+            otype = str(attr.get("object_type") or attr.get("type"))
             if otype in _SCALARS or otype not in ocsf()["objects"]:
                 msg = f"{class_name}: {'.'.join(parts[: i + 1])!r} is a scalar; cannot descend into {path!r}"
                 raise SchemaError(msg)
@@ -136,7 +136,7 @@ def arrow_type(class_name: str, path: str) -> pa.DataType:
 
 def _object_of(class_name: str, path: str) -> tuple[str, bool]:
     attr = _resolve(class_name, path)
-    t = attr.get("object_type") or attr.get("type")
+    t = str(attr.get("object_type") or attr.get("type"))
     if t not in ocsf()["objects"]:
         msg = f"{class_name}: {path!r} is not an object attribute"
         raise SchemaError(msg)
