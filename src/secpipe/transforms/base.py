@@ -46,6 +46,9 @@ STAGES["anomaly"] = lazy_stage("secpipe.detect.anomaly", "build_stage")
 STAGES["tokenize"] = lazy_stage("secpipe.transforms.protect.tokenize", "make_tokenize")
 STAGES["mask"] = lazy_stage("secpipe.transforms.protect.mask", "make_mask")
 STAGES["redact"] = lazy_stage("secpipe.transforms.protect.redact", "make_redact")
+STAGES["threat_intel"] = lazy_stage("secpipe.transforms.enrich.intel.stage", "build_stage")
+STAGES["geoip"] = lazy_stage("secpipe.transforms.enrich.geoip", "build_stage")
+STAGES["lookup"] = lazy_stage("secpipe.transforms.enrich.lookup", "build_stage")
 
 
 def run_chain(stages: list[Stage], batch: pa.RecordBatch) -> list[pa.RecordBatch]:

@@ -1,0 +1,316 @@
+"""Feed lifecycle: fetch from a path or HTTP URL, conditional refresh, last good copy, status.
+
+Guarantees:
+
+- A refresh that fails (network error, HTTP error status, a body that does not parse) keeps
+  the feed's last good indicators, records the error (``status()``, ``secpipe intel status``)
+  and logs a warning; it never empties a feed.
+- HTTP refreshes send ``If-None-Match`` / ``If-Modified-Since`` from the last good response;
+  a ``304`` only updates the refresh time. File feeds are re-read only when their mtime or
+  size changed.
+- With a ``state_dir``, each good body is cached on disk (``<feed>.body`` + ``.meta.json``);
+  after a restart a feed whose source is unreachable starts from that cached copy (and says so).
+- ``valid_until`` of each indicator is honoured at match time; a feed with ``max_age`` gives
+  indicators without their own expiry ``last good refresh + max_age``, so a feed that stops
+  refreshing eventually stops matching.
+- :class:`IntelStore` swaps the compiled index atomically, so matching never sees a half-built
+  index; the optional background thread refreshes each feed on its own schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.transforms.enrich.intel.loaders import SCHEMA, FeedError, Loaded, load, load_misp_feed
+from secpipe.transforms.enrich.intel.matcher import Index
+from secpipe.transforms.enrich.options import FeedOptions
+
+log = logging.getLogger("secpipe.enrich.intel")
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class FeedState:
+    """What is known about one feed (all times in ms since epoch)."""
+
+    table: pa.Table | None = None
+    skipped: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    signature: tuple[int, int] | None = None
+    last_attempt: int | None = None
+    last_success: int | None = None
+    last_change: int | None = None
+    error: str | None = None
+    from_cache: bool = False
+    fetches: int = 0
+    not_modified: int = 0
+
+
+@dataclass
+class Feed:
+    """One configured feed or allowlist."""
+
+    opts: FeedOptions
+    role: str = "feed"
+    state_dir: Path | None = None
+    state: FeedState = field(default_factory=FeedState)
+
+    @property
+    def name(self) -> str:
+        """The feed's configured name."""
+        return self.opts.name
+
+    @property
+    def source(self) -> str:
+        """Path or URL."""
+        return self.opts.url or self.opts.path or ""
+
+    def refresh(self, now_ms: int) -> bool:
+        """Fetch and parse if changed; True when the indicators changed. Never raises on feed errors."""
+        st = self.state
+        st.last_attempt = now_ms
+        st.fetches += 1
+        try:
+            changed = self._fetch(now_ms)
+        except (FeedError, OSError, ValueError, UnicodeDecodeError, pa.ArrowInvalid) as exc:
+            st.error = _short(exc)
+            kept = "keeping the last good copy" if st.table is not None else "no indicators loaded"
+            log.warning("intel %s %s: refresh failed: %s — %s", self.role, self.name, st.error, kept)
+            if st.table is None and self._from_cache():
+                log.warning("intel %s %s: using the cached copy from a previous run", self.role, self.name)
+                return True
+            return False
+        st.error = None
+        st.last_success = now_ms
+        if changed:
+            st.last_change = now_ms
+        else:
+            st.not_modified += 1
+        return changed
+
+    def _fetch(self, now_ms: int) -> bool:
+        o = self.opts
+        if o.url:
+            return self._fetch_http(now_ms)
+        p = Path(o.path or "")
+        if o.format == "misp_feed":
+            if not p.is_dir():
+                msg = f"{p} is not a directory — a misp_feed path is the feed directory with manifest.json"
+                raise FeedError(msg)
+            sig = _sig(p / "manifest.json")
+            if sig == self.state.signature and self.state.table is not None:
+                return False
+            self._accept(load_misp_feed(p, o.confidence, _ms(o.max_age)), None, sig, now_ms)
+            return True
+        if not p.is_file():
+            msg = f"file not found: {p} — fix `path` or create the file"
+            raise FeedError(msg)
+        sig = _sig(p)
+        if sig == self.state.signature and self.state.table is not None:
+            return False
+        body = p.read_bytes()
+        self._accept(self._parse(body), body, sig, now_ms)
+        return True
+
+    def _fetch_http(self, now_ms: int) -> bool:
+        o = self.opts
+        st = self.state
+        headers = {"User-Agent": "secpipe-intel", **o.headers}
+        if st.table is not None and st.etag:
+            headers["If-None-Match"] = st.etag
+        if st.table is not None and st.last_modified:
+            headers["If-Modified-Since"] = st.last_modified
+        req = urllib.request.Request(o.url or "", headers=headers)  # noqa: S310 - http(s) only, checked in options
+        try:
+            with urllib.request.urlopen(req, timeout=o.timeout) as resp:  # noqa: S310
+                body = resp.read()
+                etag, lm = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 304 and st.table is not None:
+                return False
+            msg = f"HTTP {exc.code} {exc.reason} from {o.url}"
+            raise FeedError(msg) from exc
+        except urllib.error.URLError as exc:
+            msg = f"cannot reach {o.url}: {exc.reason}"
+            raise FeedError(msg) from exc
+        loaded = self._parse(body)
+        st.etag, st.last_modified = etag, lm
+        self._accept(loaded, body, None, now_ms)
+        return True
+
+    def _parse(self, body: bytes) -> Loaded:
+        o = self.opts
+        name = o.path or o.url or ""
+        out = load(body, o.format, conf=o.confidence, labels=o.labels, kind=o.kind, column=o.column,
+                   max_age_ms=_ms(o.max_age), name=name)
+        if out.table.num_rows == 0 and body.strip() and out.skipped == 0 and self.role == "feed":
+            msg = "the body parsed to no indicators — check `format`"
+            raise FeedError(msg)
+        return out
+
+    def _accept(self, loaded: Loaded, body: bytes | None, sig: tuple[int, int] | None, now_ms: int) -> None:
+        st = self.state
+        st.table, st.skipped, st.signature, st.from_cache = loaded.table, loaded.skipped, sig, False
+        if body is not None and self.state_dir is not None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.state_dir / f"{self.name}.body.tmp"
+            tmp.write_bytes(body)
+            tmp.replace(self.state_dir / f"{self.name}.body")
+            meta = {"etag": st.etag, "last_modified": st.last_modified, "fetched": now_ms, "source": self.source}
+            (self.state_dir / f"{self.name}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    def _from_cache(self) -> bool:
+        if self.state_dir is None:
+            return False
+        body_p = self.state_dir / f"{self.name}.body"
+        meta_p = self.state_dir / f"{self.name}.meta.json"
+        if not body_p.is_file() or not meta_p.is_file():
+            return False
+        meta = json.loads(meta_p.read_text(encoding="utf-8"))
+        try:
+            loaded = self._parse(body_p.read_bytes())
+        except (FeedError, ValueError, pa.ArrowInvalid) as exc:
+            log.warning("intel %s %s: cached copy unusable: %s", self.role, self.name, _short(exc))
+            return False
+        st = self.state
+        st.table, st.skipped, st.from_cache = loaded.table, loaded.skipped, True
+        st.etag, st.last_modified = meta.get("etag"), meta.get("last_modified")
+        st.last_success = st.last_change = meta.get("fetched")
+        return True
+
+    def indicators(self) -> pa.Table:
+        """The last good indicators with ``feed`` and feed-level expiry applied."""
+        t = self.state.table if self.state.table is not None else SCHEMA.empty_table()
+        if self.opts.max_age is not None and self.state.last_success is not None and t.num_rows:
+            until = self.state.last_success + int(self.opts.max_age * 1000)
+            vu = pc.coalesce(t.column("valid_until"), pa.scalar(until, pa.int64()))
+            t = t.set_column(t.schema.get_field_index("valid_until"), "valid_until", vu)
+        return t.append_column("feed", pa.array([self.name] * t.num_rows, pa.string()).dictionary_encode().cast(pa.string()))
+
+    def status(self, now_ms: int) -> dict[str, Any]:
+        """JSON-able status: counts, refresh times, last error."""
+        st = self.state
+        t = st.table
+        counts: dict[str, int] = {}
+        expired = 0
+        if t is not None and t.num_rows:
+            for row in t.group_by("kind").aggregate([("value", "count")]).to_pylist():
+                counts[row["kind"]] = row["value_count"]
+            ind = self.indicators()
+            expired = int(pc.sum(pc.less(ind.column("valid_until"), now_ms)).as_py() or 0)
+        return {"name": self.name, "role": self.role, "source": self.source, "format": self.opts.format,
+                "indicators": sum(counts.values()), "by_kind": counts, "expired": expired, "skipped": st.skipped,
+                "last_attempt": _iso(st.last_attempt), "last_success": _iso(st.last_success),
+                "last_change": _iso(st.last_change), "error": st.error, "from_cache": st.from_cache,
+                "fetches": st.fetches, "not_modified": st.not_modified}
+
+
+class IntelStore:
+    """Feeds + allowlists, their compiled indexes, and their refresh schedule."""
+
+    def __init__(self, feeds: list[FeedOptions], allowlists: list[FeedOptions], *, state_dir: Path | None = None,
+                 clock: Clock = time.time) -> None:
+        """Create (nothing is fetched until :meth:`refresh`)."""
+        self.clock = clock
+        self.state_dir = state_dir
+        self.feeds = [Feed(o, "feed", state_dir) for o in feeds] + [Feed(o, "allowlist", state_dir) for o in allowlists]
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.index = Index(_with_feed(SCHEMA.empty_table()))
+        self.allow = Index(_with_feed(SCHEMA.empty_table()))
+
+    def refresh(self, force: bool = False) -> bool:
+        """Refresh every due feed (all with ``force``) and recompile if any changed."""
+        now = self.clock()
+        changed = False
+        with self._lock:
+            for f in self.feeds:
+                if force or now >= self._next.get(f.name + f.role, 0.0):
+                    changed |= f.refresh(int(now * 1000))
+                    self._next[f.name + f.role] = now + f.opts.refresh
+            if changed:
+                self._compile()
+            self._write_status()
+        return changed
+
+    def _compile(self) -> None:
+        t0 = time.perf_counter()
+        main = [f.indicators() for f in self.feeds if f.role == "feed"]
+        allow = [f.indicators() for f in self.feeds if f.role == "allowlist"]
+        index = Index(pa.concat_tables(main) if main else _with_feed(SCHEMA.empty_table()))
+        allow_index = Index(pa.concat_tables(allow) if allow else _with_feed(SCHEMA.empty_table()))
+        self.index, self.allow = index, allow_index
+        log.info("intel: compiled %d indicators, %d allow entries in %.2fs", index.size, allow_index.size,
+                 time.perf_counter() - t0)
+
+    def start(self, poll_seconds: float = 5.0) -> None:
+        """Refresh in a daemon thread from now on (feeds keep their own intervals)."""
+        if self._thread is not None:
+            return
+
+        def run() -> None:
+            while not self._stop.wait(poll_seconds):
+                self.refresh()
+
+        self._thread = threading.Thread(target=run, name="secpipe-intel-refresh", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the refresh thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def status(self) -> list[dict[str, Any]]:
+        """Status of every feed and allowlist."""
+        now = int(self.clock() * 1000)
+        return [f.status(now) for f in self.feeds]
+
+    def _write_status(self) -> None:
+        if self.state_dir is None:
+            return
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_dir / "status.json.tmp"
+        tmp.write_text(json.dumps({"written": _iso(int(self.clock() * 1000)), "feeds": self.status()}, indent=1),
+                       encoding="utf-8")
+        tmp.replace(self.state_dir / "status.json")
+
+
+def _with_feed(t: pa.Table) -> pa.Table:
+    return t.append_column("feed", pa.array([], pa.string()))
+
+
+def _sig(p: Path) -> tuple[int, int]:
+    st = p.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+def _ms(seconds: float | None) -> int | None:
+    return None if seconds is None else int(seconds * 1000)
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__

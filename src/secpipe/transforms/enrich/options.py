@@ -1,0 +1,158 @@
+"""Config of the enrichment transforms ``threat_intel``, ``geoip`` and ``lookup``.
+
+Example::
+
+    transforms:
+      intel:
+        type: threat_intel
+        inputs: [edge]
+        feeds:
+          - {name: feodo, url: "https://feodotracker.abuse.ch/downloads/ipblocklist.csv",
+             format: abusech_csv, refresh: 1h, confidence: 90, labels: [botnet-c2]}
+          - {name: apt1, path: /etc/secpipe/intel/apt1.json, format: stix}
+          - {name: team, path: /etc/secpipe/intel/team.yaml, format: yaml}
+        allowlists:
+          - {name: rfc1918, path: /etc/secpipe/warninglists/rfc1918/list.json, format: misp_warninglist}
+      geo:
+        type: geoip
+        inputs: [intel]
+        city: /var/lib/GeoIP/GeoLite2-City.mmdb
+        asn: /var/lib/GeoIP/GeoLite2-ASN.mmdb
+        on_error: degrade          # or "fail": a missing/corrupt database stops startup
+      assets:
+        type: lookup
+        inputs: [geo]
+        path: /etc/secpipe/assets.csv
+        key: account_id            # table column
+        field: cloud.account.uid   # event path (``resources[].uid`` for list elements)
+        match: exact               # exact | prefix | glob | cidr
+        set: {cloud.account.name: account_name}
+        labels: [environment, criticality, team]
+
+Unknown keys are errors. Durations are ``<number><s|m|h|d>`` or seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    m = _DURATION.match(str(value))
+    if not m:
+        msg = f"not a duration: {value!r} — write e.g. 30s, 15m, 1h or 1d"
+        raise ValueError(msg)
+    return float(m.group(1)) * _UNIT[m.group(2)]
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+
+FeedFormat = Literal[
+    "auto", "stix", "misp", "misp_feed", "abusech_csv", "spamhaus_drop", "plain", "csv", "yaml", "json",
+    "misp_warninglist",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FeedOptions(_Strict):
+    """One indicator feed: a local path or an HTTP(S) URL, refreshed on a schedule."""
+
+    name: str = Field(min_length=1)
+    path: str | None = None
+    url: str | None = None
+    format: FeedFormat = "auto"
+    refresh: Duration = 3600.0
+    timeout: Duration = 30.0
+    confidence: int = Field(70, ge=0, le=100)
+    labels: list[str] = Field(default_factory=list)
+    kind: Literal["auto", "ip", "domain", "url", "hash"] = "auto"
+    column: str | None = None
+    max_age: Duration | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FeedOptions:
+        if (self.path is None) == (self.url is None):
+            msg = "give exactly one of `path` (a local file) or `url` (http/https)"
+            raise ValueError(msg)
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            msg = f"url must start with http:// or https:// — got {self.url!r}"
+            raise ValueError(msg)
+        return self
+
+
+class ThreatIntelOptions(_Strict):
+    """The ``threat_intel`` transform."""
+
+    type: Literal["threat_intel"] = "threat_intel"
+    inputs: list[str] = Field(default_factory=list)
+    feeds: list[FeedOptions] = Field(min_length=1)
+    allowlists: list[FeedOptions] = Field(default_factory=list)
+    ip_fields: list[str] = Field(default_factory=lambda: ["src_endpoint.ip", "dst_endpoint.ip"])
+    domain_fields: list[str] = Field(default_factory=lambda: [
+        "src_endpoint.domain", "dst_endpoint.domain", "src_endpoint.hostname", "dst_endpoint.hostname",
+        "query.hostname", "url.hostname", "http_request.url.hostname"])
+    url_fields: list[str] = Field(default_factory=lambda: ["url.url_string", "http_request.url.url_string"])
+    hash_fields: list[str] = Field(default_factory=lambda: ["file.hashes[].value"])
+    findings: bool = True
+    background_refresh: bool = True
+    on_error: Literal["fail", "degrade"] = "degrade"
+
+
+class GeoIPOptions(_Strict):
+    """The ``geoip`` transform: MaxMind databases (any subset of the four)."""
+
+    type: Literal["geoip"] = "geoip"
+    inputs: list[str] = Field(default_factory=list)
+    city: str | None = None
+    country: str | None = None
+    asn: str | None = None
+    anonymous: str | None = None
+    endpoints: list[str] = Field(default_factory=lambda: ["src_endpoint", "dst_endpoint"])
+    language: str = "en"
+    on_error: Literal["fail", "degrade"] = "fail"
+    check_every: Duration = 10.0
+    cache_size: int = Field(262_144, ge=0)
+
+    @model_validator(mode="after")
+    def _some_db(self) -> GeoIPOptions:
+        if not (self.city or self.country or self.asn or self.anonymous):
+            msg = "give at least one database path: city, country, asn or anonymous"
+            raise ValueError(msg)
+        return self
+
+
+class LookupOptions(_Strict):
+    """The ``lookup`` transform: join a table onto events by one key."""
+
+    type: Literal["lookup"] = "lookup"
+    inputs: list[str] = Field(default_factory=list)
+    path: str
+    format: Literal["auto", "csv", "yaml", "json"] = "auto"
+    key: str
+    field: str
+    match: Literal["exact", "prefix", "glob", "cidr"] = "exact"
+    case_sensitive: bool = True
+    set: dict[str, str] = Field(default_factory=dict)
+    labels: list[str] = Field(default_factory=list)
+    unmapped: list[str] = Field(default_factory=list)
+    check_every: Duration = 10.0
+
+
+#: type -> options model, merged into ``secpipe.config.models.COMPONENTS``.
+ENRICH_OPTIONS: dict[str, type[BaseModel]] = {
+    "threat_intel": ThreatIntelOptions,
+    "geoip": GeoIPOptions,
+    "lookup": LookupOptions,
+}
