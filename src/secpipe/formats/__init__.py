@@ -12,16 +12,20 @@ from secpipe.formats.base import DeadLetter, Decoded, Format
 from secpipe.formats.cloudtrail import CloudTrail
 from secpipe.formats.falco import Falco
 from secpipe.formats.generic_json import GenericJSON
+from secpipe.formats.github import GitHub
 from secpipe.formats.k8s_audit import K8sAudit
 from secpipe.formats.opa import Opa
 from secpipe.formats.sarif import Sarif
 from secpipe.formats.snyk import Snyk
 from secpipe.formats.sonarqube import SonarQube
+from secpipe.formats.syslog import Syslog
 from secpipe.formats.trivy import Trivy
 
 REGISTRY: dict[str, type[Format]] = {
     CloudTrail.name: CloudTrail,
     K8sAudit.name: K8sAudit,
+    GitHub.name: GitHub,
+    Syslog.name: Syslog,
     GenericJSON.name: GenericJSON,
     Trivy.name: Trivy,
     Snyk.name: Snyk,

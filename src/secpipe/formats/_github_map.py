@@ -1,0 +1,359 @@
+"""Per-event-type OCSF mappers for GitHub webhooks and audit-log events (see formats.github).
+
+Each mapper takes a typed payload view and returns ``(class, leaves, time_ms, activity_id,
+severity_id)``; leaves are ``{OCSF dotted path: value}`` with None meaning "not present".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from secpipe.formats import _cicd as c
+
+#: top-level keys every webhook mapping places
+_COMMON = frozenset({"sender", "repository", "organization", "installation", "enterprise", "action"})
+
+_RUN_STATE = {"requested": 1, "pending": 1, "waiting": 1, "queued": 2, "in_progress": 3, "completed": 4}
+_RUN_ACTIVITY = {"requested": 1, "queued": 1, "waiting": 1, "in_progress": 6, "completed": 2}
+_FAIL_CONCLUSIONS = frozenset({"failure", "cancelled", "timed_out", "startup_failure", "action_required", "stale"})
+_DEPLOY_STATUS = {"success": 1, "failure": 2, "error": 2, "inactive": 99}
+_FINDING_ACTIVITY = {"created": 1, "create": 1, "fixed": 3, "closed_by_user": 3, "resolved": 3, "dismiss": 3,
+                     "dismissed": 3, "auto_dismissed": 3}  # fmt: skip
+_FINDING_STATUS = {"open": 1, "created": 1, "reopened": 1, "reopened_by_user": 1, "fixed": 4, "resolved": 4,
+                   "closed_by_user": 4, "dismissed": 3, "dismiss": 3, "auto_dismissed": 3}  # fmt: skip
+_GROUP_ACTIVITY = {
+    "member_added": 3, "member_removed": 4, "added": 3, "removed": 4, "created": 6, "deleted": 5,
+    "added_to_repository": 1, "removed_from_repository": 2,
+}  # fmt: skip
+_ENTITY_ACTIVITY = {"created": 1, "deleted": 4}
+
+
+def _actor(h: Any) -> dict[str, Any]:
+    s = h.sender
+    row: dict[str, Any] = {}
+    if s is not None:
+        row["actor.user.name"] = s.login
+        row["actor.user.uid"] = c.sid(s.id)
+    if h.organization is not None:
+        row["metadata.tenant_uid"] = c.sid(h.organization.login)
+    return row
+
+
+def _repo_resource(h: Any) -> dict[str, Any] | None:
+    r = h.repository
+    if r is None:
+        return None
+    labels = [x for x in (r.visibility, "private" if r.private else None) if x]
+    return c.resource("repository", r.full_name or r.name, r.id, labels=labels or None,
+                      owner={"name": r.owner.login} if r.owner else None)  # fmt: skip
+
+
+def _org_resource(h: Any) -> dict[str, Any] | None:
+    o = h.organization
+    return None if o is None else c.resource("organization", o.login, o.id)
+
+
+def _unmapped(top: dict[str, msgspec.Raw], more: frozenset[str] = frozenset()) -> str | None:
+    return c.unmapped_of(top, _COMMON | more)
+
+
+def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    """Map one webhook payload of type ``event``."""
+    fn = _MAPPERS.get(event, _generic)
+    cls, row, when, act, sev = fn(event, h, top)
+    row.update(_actor(h))
+    op = f"{event}.{h.action}" if h.action else event
+    row["api.operation"] = op
+    row["api.service.name"] = "GitHub webhooks"
+    row["metadata.event_code"] = event
+    return cls, row, when, act, sev
+
+
+def _generic(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    row = {"resources": c.compact([_repo_resource(h), _org_resource(h)]), "unmapped": _unmapped(top)}
+    act = c.verb_activity(h.action) if h.action else 99
+    return "api_activity", row, None, act, 1
+
+
+def _push(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    act = 1 if h.created else 4 if h.deleted else 3
+    n = len(h.commits or [])
+    who = (h.pusher.name if h.pusher else None) or (h.sender.login if h.sender else "someone")
+    verb = "force-pushed" if h.forced else "pushed"
+    row = {
+        "resources": c.compact([_repo_resource(h), c.resource("git_ref", h.ref, h.after, labels=["forced"] if h.forced else None)]),
+        "message": f"{who} {verb} {n} commit(s) to {h.ref}",
+        "unmapped": _unmapped(top, frozenset({"ref", "after", "pusher"})),
+    }
+    r = h.repository
+    when = c.first_time(r.pushed_at if r else None, h.head_commit.timestamp if h.head_commit else None)
+    return "api_activity", row, when, act, 1
+
+
+def _pull_request(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    pr = h.pull_request
+    row = {
+        "resources": c.compact([_repo_resource(h), c.resource("pull_request", f"#{pr.number} {pr.title}", pr.id,
+                                                                data=c.json_or_none({"state": pr.state, "merged": pr.merged,
+                                                                                     "head": pr.head.ref if pr.head else None,
+                                                                                     "base": pr.base.ref if pr.base else None,
+                                                                                     "url": pr.html_url}))]),  # fmt: skip
+        "unmapped": _unmapped(top, frozenset({"number"})),
+    }
+    act = 1 if h.action in ("opened", "reopened") else c.verb_activity(h.action)
+    return "api_activity", row, c.first_time(pr.updated_at, pr.created_at), act, 1
+
+
+def _run(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    run = h.workflow_run if event == "workflow_run" else h.workflow_job
+    wf = h.workflow if not isinstance(h.workflow, str) else None
+    status = None if run.conclusion is None else (1 if run.conclusion in ("success", "neutral", "skipped") else 2 if run.conclusion in _FAIL_CONCLUSIONS else 99)
+    state = run.status or h.action
+    actor = run.actor
+    row = {
+        "job.name": (wf.name if wf else None) or run.workflow_name or run.name,
+        "job.desc": run.display_title or (f"{run.name}" if event == "workflow_job" else None),
+        "job.file.path": (wf.path if wf else None) or run.path,
+        "job.file.name": ((wf.path if wf else None) or run.path or "").rsplit("/", 1)[-1] or None,
+        "job.file.type_id": 1 if ((wf.path if wf else None) or run.path) else None,
+        "job.created_time": c.iso_ms(run.created_at),
+        "job.last_run_time": c.first_time(run.run_started_at, run.started_at),
+        "job.run_state_id": _RUN_STATE.get(state or "", 99),
+        "job.run_state": state,
+        "job.user.name": actor.login if actor else None,
+        "status_id": status,
+        "status": {1: "Success", 2: "Failure", 99: "Other"}.get(status) if status else None,
+        "status_detail": run.conclusion,
+        "metadata.correlation_uid": c.sid(run.run_id if event == "workflow_job" else run.id),
+        "unmapped": _unmapped(top, frozenset({"workflow"})),
+    }
+    when = c.first_time(run.completed_at, run.updated_at, run.started_at, run.created_at)
+    return "scheduled_job_activity", row, when, _RUN_ACTIVITY.get(h.action or "", 99), 1
+
+
+def _deployment(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    d = h.deployment
+    st = h.deployment_status
+    r = h.repository
+    status = _DEPLOY_STATUS.get(st.state or "", 0) if st is not None else None
+    row = {
+        "app.name": r.full_name if r else None,
+        "app.uid": c.sid(d.id) if d else None,
+        "app.version": d.sha if d else None,
+        "app.feature.name": (st.environment if st else None) or (d.environment if d else None),
+        "status_id": status,
+        "status": {0: "Unknown", 1: "Success", 2: "Failure", 99: "Other"}.get(status) if status is not None else None,
+        "status_detail": st.state if st else None,
+        "message": (st.description if st else None) or (d.description if d else None) or None,
+        "unmapped": _unmapped(top),
+    }
+    when = c.first_time(st.updated_at, st.created_at) if st else c.first_time(d.updated_at, d.created_at) if d else None
+    return "application_lifecycle", row, when, 1, 1
+
+
+def _entity(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    r = h.repository
+    if event == "branch_protection_rule" and h.rule is not None:
+        ent = {"entity.name": h.rule.name, "entity.uid": c.sid(h.rule.id), "entity.type": "branch_protection_rule",
+               "entity.type_id": 5, "entity.data": c.json_or_none({"repository": r.full_name if r else None})}  # fmt: skip
+        when = c.first_time(h.rule.updated_at, h.rule.created_at)
+        more = frozenset({"rule"})
+    else:
+        ent = {"entity.name": r.full_name if r else None, "entity.uid": c.sid(r.id) if r else None,
+               "entity.type": "repository", "entity.type_id": 99}  # fmt: skip
+        when = c.first_time(r.updated_at) if r is not None and h.action in ("created", "edited", "renamed") else None
+        more = frozenset()
+    ent["unmapped"] = _unmapped(top, more)
+    return "entity_management", ent, when, _ENTITY_ACTIVITY.get(h.action or "", 3), 1
+
+
+def _member(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    mem = h.member
+    ch = h.changes
+    perm = None
+    if ch is not None:
+        p = ch.permission or ch.role_name
+        perm = p.to if p else None
+    r = h.repository
+    row = {
+        "user.name": mem.login if mem else None,
+        "user.uid": c.sid(mem.id) if mem else None,
+        "privileges": [perm] if perm else None,
+        "resource.type": "repository" if r else None,
+        "resource.name": r.full_name if r else None,
+        "resource.uid": c.sid(r.id) if r else None,
+        "unmapped": _unmapped(top, frozenset({"member"})),
+    }
+    return "user_access", row, None, 2 if h.action == "removed" else 1, 1
+
+
+def _group(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    t = h.team
+    o = h.organization
+    row: dict[str, Any] = {}
+    if t is not None and event in ("team", "membership", "team_add"):
+        row.update({"group.name": t.name, "group.uid": c.sid(t.id), "group.type": "team",
+                    "group.privileges": [t.permission] if t.permission else None})  # fmt: skip
+    elif o is not None:
+        row.update({"group.name": o.login, "group.uid": c.sid(o.id), "group.type": "organization"})
+    who = h.member or (h.membership.user if h.membership else None)
+    when = None
+    if who is not None:
+        row.update({"user.name": who.login, "user.uid": c.sid(who.id)})
+    elif h.invitation is not None:
+        inv = h.invitation
+        row.update({"user.name": inv.login, "user.uid": c.sid(inv.id), "user.email_addr": inv.email})
+        when = c.iso_ms(inv.created_at)
+    r = h.repository
+    if r is not None and event == "team":
+        row.update({"resource.type": "repository", "resource.name": r.full_name, "resource.uid": c.sid(r.id)})
+    row["unmapped"] = _unmapped(top, frozenset({"team", "member", "membership", "invitation"}))
+    return "group_management", row, when, _GROUP_ACTIVITY.get(h.action or "", 99), 1
+
+
+def _finding_common(h: Any, uid: str, title: str | None, types: list[str], a: Any) -> dict[str, Any]:
+    st = _FINDING_STATUS.get(h.action or "", _FINDING_STATUS.get(a.state or "", 0))
+    return {
+        "finding_info.uid": uid,
+        "finding_info.title": title,
+        "finding_info.types": types,
+        "finding_info.src_url": a.html_url,
+        "finding_info.created_time": c.iso_ms(a.created_at),
+        "finding_info.modified_time": c.first_time(a.updated_at, a.fixed_at, a.dismissed_at, a.resolved_at),
+        "status_id": st,
+        "status": {0: "Unknown", 1: "New", 3: "Suppressed", 4: "Resolved"}.get(st),
+        "status_detail": a.resolution or a.state,
+        "resources": c.compact([_repo_resource(h)]),
+        "unmapped": None,
+    }
+
+
+def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+    a = h.alert
+    repo = h.repository.full_name if h.repository else ""
+    when = c.first_time(a.updated_at, a.fixed_at, a.dismissed_at, a.resolved_at, a.created_at)
+    act = _FINDING_ACTIVITY.get(h.action or "", 2)
+    if event == "secret_scanning_alert":
+        row = _finding_common(h, f"{repo}/secret-scanning/{a.number}", f"Secret detected: {a.secret_type_display_name or a.secret_type}",
+                              ["secret_scanning", a.secret_type or "secret"], a)  # fmt: skip
+        row["unmapped"] = _unmapped(top, frozenset({"alert"}))
+        return "detection_finding", row, when, act, 4
+    vuln: dict[str, Any]
+    if event == "code_scanning_alert":
+        rule = a.rule
+        level = (rule.security_severity_level or rule.severity) if rule else None
+        loc = a.most_recent_instance.location if a.most_recent_instance and a.most_recent_instance.location else None
+        cwes = [t.rsplit("-", 1)[-1] for t in (rule.tags or []) if "cwe-" in t] if rule else []
+        vuln = {
+            "title": rule.description if rule else None, "desc": rule.name if rule else None, "severity": level,
+            "vendor_name": a.tool.name if a.tool else None,
+            "cwe": {"uid": f"CWE-{int(cwes[0])}"} if cwes and cwes[0].isdigit() else None,
+            "affected_code": [{"file": {"path": loc.path, "name": (loc.path or "").rsplit("/", 1)[-1], "type_id": 1},
+                               "start_line": loc.start_line, "end_line": loc.end_line}] if loc and loc.path else None,
+        }  # fmt: skip
+        row = _finding_common(h, f"{repo}/code-scanning/{a.number}", vuln["title"], ["code_scanning"], a)
+        row["finding_info.analytic.uid"] = rule.id if rule else None
+        row["finding_info.analytic.name"] = rule.name if rule else None
+        row["finding_info.analytic.type_id"] = 1 if rule else None
+    elif event == "dependabot_alert":
+        adv = a.security_advisory
+        sv = a.security_vulnerability
+        dep = a.dependency
+        pkg = (sv.package if sv else None) or (dep.package if dep else None)
+        level = (sv.severity if sv else None) or (adv.severity if adv else None)
+        fixed = sv.first_patched_version.identifier if sv and sv.first_patched_version else None
+        vuln = {
+            "title": adv.summary if adv else None, "desc": adv.description if adv else None, "severity": level,
+            "vendor_name": "GitHub",
+            "cve": {"uid": adv.cve_id, "cvss": [{"base_score": adv.cvss.score, "vector_string": adv.cvss.vector_string,
+                                                 "version": (adv.cvss.vector_string or "CVSS:").split("/")[0][5:] or None}]
+                    if adv.cvss and adv.cvss.score else None} if adv and adv.cve_id else None,
+            "advisory": {"uid": adv.ghsa_id, "title": adv.summary, "created_time": c.iso_ms(adv.published_at),
+                         "modified_time": c.iso_ms(adv.updated_at)} if adv and adv.ghsa_id else None,
+            "cwe": {"uid": adv.cwes[0].cwe_id, "caption": adv.cwes[0].name} if adv and adv.cwes else None,
+            "references": [u.url for u in adv.references if u.url] if adv and adv.references else None,
+            "is_fix_available": fixed is not None,
+            "affected_packages": [{"name": pkg.name, "package_manager": pkg.ecosystem, "fixed_in_version": fixed,
+                                   "path": dep.manifest_path if dep else None}] if pkg else None,
+        }  # fmt: skip
+        row = _finding_common(h, f"{repo}/dependabot/{a.number}", vuln["title"], ["dependabot"], a)
+    else:  # repository_vulnerability_alert
+        level = a.severity
+        ident = a.external_identifier
+        vuln = {
+            "title": f"{a.affected_package_name} {a.affected_range}: {ident or a.ghsa_id}", "severity": level,
+            "vendor_name": "GitHub",
+            "cve": {"uid": ident} if ident and ident.startswith("CVE-") else None,
+            "advisory": {"uid": a.ghsa_id} if a.ghsa_id else None,
+            "references": [a.external_reference] if a.external_reference else None,
+            "is_fix_available": a.fixed_in is not None,
+            "affected_packages": [{"name": a.affected_package_name, "fixed_in_version": a.fixed_in}] if a.affected_package_name else None,
+        }  # fmt: skip
+        row = _finding_common(h, f"{repo}/vulnerability-alerts/{a.number or a.id}", vuln["title"], ["repository_vulnerability_alert"], a)
+    row["vulnerabilities"] = [{k: v for k, v in vuln.items() if v is not None}]
+    row["unmapped"] = _unmapped(top, frozenset({"alert"}))
+    return "vulnerability_finding", row, when, act, c.SEVERITY.get((level or "").lower(), 0)
+
+
+_MAPPERS = {
+    "push": _push,
+    "pull_request": _pull_request, "pull_request_review": _pull_request, "pull_request_review_comment": _pull_request,
+    "pull_request_review_thread": _pull_request,
+    "workflow_run": _run, "workflow_job": _run,
+    "deployment": _deployment, "deployment_status": _deployment,
+    "repository": _entity, "branch_protection_rule": _entity,
+    "member": _member,
+    "organization": _group, "team": _group, "membership": _group,
+    "secret_scanning_alert": _alert, "code_scanning_alert": _alert, "dependabot_alert": _alert,
+    "repository_vulnerability_alert": _alert,
+}  # fmt: skip
+
+
+def _safe(mapper: Any) -> Any:
+    """Fall back to the generic mapping when the payload lacks the type's main object."""
+    key = {"_push": None, "_pull_request": "pull_request", "_run": None, "_deployment": None, "_alert": "alert"}
+    need = key.get(mapper.__name__)
+
+    def wrapped(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
+        if need is not None and getattr(h, need) is None:
+            return _generic(event, h, top)
+        if mapper is _run and (h.workflow_run if event == "workflow_run" else h.workflow_job) is None:
+            return _generic(event, h, top)
+        return mapper(event, h, top)  # type: ignore[no-any-return]
+
+    return wrapped
+
+
+_MAPPERS = {k: _safe(v) for k, v in _MAPPERS.items()}
+
+# --- audit log ------------------------------------------------------------------------
+
+_AUDIT_MAPPED = frozenset({
+    "action", "actor", "actor_id", "actor_ip", "actor_location", "user", "org", "repo", "repository", "user_agent",
+    "created_at", "@timestamp", "_document_id",
+})  # fmt: skip
+
+
+def map_audit(a: Any, top: dict[str, msgspec.Raw]) -> tuple[dict[str, Any], int | None, int]:
+    """Map one audit-log event to API Activity leaves."""
+    repo = a.repo or (a.repository if isinstance(a.repository, str) else None)
+    area = (a.action or "").split(".", 1)[0] or None
+    row = {
+        "api.operation": a.action,
+        "api.service.name": area,
+        "metadata.event_code": a.action,
+        "metadata.original_event_uid": a.document_id,
+        "metadata.tenant_uid": a.org or a.business,
+        "actor.user.name": a.actor,
+        "actor.user.uid": c.sid(a.actor_id),
+        "src_endpoint.ip": a.actor_ip or None,
+        "src_endpoint.location.country": a.actor_location.country_code if a.actor_location else None,
+        "http_request.user_agent": a.user_agent or None,
+        "resources": c.compact([c.resource("repository", repo), c.resource("user", a.user or None),
+                                c.resource("organization", a.org)]),  # fmt: skip
+        "unmapped": c.unmapped_of(top, _AUDIT_MAPPED),
+    }
+    when = c.first_time(a.timestamp, a.created_at, a.at_sign_timestamp, a.p_event_time)
+    return row, when, c.verb_activity(a.action)

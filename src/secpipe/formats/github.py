@@ -1,0 +1,585 @@
+"""GitHub: webhook payloads (every event type) and organization/enterprise audit-log events.
+
+Input: one payload (as GitHub POSTs it), a JSON array or NDJSON of payloads, or audit-log
+NDJSON (``action``, ``actor``, ``@timestamp``/``created_at``, ...). One record = one event.
+
+Event type of a webhook: GitHub sends it in the ``X-GitHub-Event`` header. The HTTP route
+passes it in the source string: a source containing ``github-event=<name>`` (for example
+``http:/github/webhook;github-event=push``) names the type of every payload in that body. A
+file has no header, so the type is inferred from the payload shape (:func:`infer_event`:
+``pusher``+``commits`` -> push, ``pull_request``, ``workflow_run``, ``deployment_status``,
+``alert`` with ``secret_type`` -> secret_scanning_alert, ...); the inference matches the
+event type of every payload in the octokit/webhooks corpus. A record with ``sender`` (or
+``hook``/``repository``/``organization`` objects) is a webhook; one with a string
+``actor`` and an ``action`` is an audit-log event; anything else is dead-lettered.
+
+OCSF classes (why):
+- push, pull_request* and every type without a specific mapping -> API Activity (6003): a
+  change made through GitHub's API/UI by ``sender``, on the repository (``resources``).
+  ``api.operation`` is ``<event>.<action>``; activity from the action verb
+  (created/opened -> Create, deleted/removed -> Delete, else Update; push: new ref Create,
+  deleted ref Delete, else Update).
+- workflow_run, workflow_job -> Scheduled Job Activity (1006): a workflow is a job a
+  scheduler runs on triggers; ``job.name``, ``job.file.path``, ``job.run_state``; requested
+  /queued/waiting -> Create, in_progress -> Start, completed -> Update with the conclusion
+  as status (success -> Success, failure/cancelled/timed_out/... -> Failure);
+  ``metadata.correlation_uid`` = run id, so a run and its jobs correlate.
+- deployment, deployment_status -> Application Lifecycle (6002) Install: the repository's
+  application (``app``: name = repository, version = commit sha, uid = deployment id) is
+  being installed into an environment; deployment_status state -> status.
+- repository, branch_protection_rule -> Entity Management (3004): admin actions on a managed
+  entity (a branch protection rule is a policy: ``entity.type_id`` 5 Policy).
+- member -> User Access Management (3005): a collaborator gains/loses repository privileges
+  (``privileges`` = the permission, ``resource`` = repository).
+- organization, team, membership -> Group Management (3006): members added/removed/invited
+  to an organization or team (group), teams created/deleted, team access to repositories.
+- secret_scanning_alert -> Detection Finding (2004): a detected exposed secret (severity
+  High: GitHub gives none, and a leaked credential is high by default).
+- code_scanning_alert, dependabot_alert, repository_vulnerability_alert -> Vulnerability
+  Finding (2002) with ``vulnerabilities[]`` (CVE/GHSA, CWE, CVSS, affected package or code
+  location) and finding status from the alert state.
+- audit-log events -> API Activity: ``api.operation`` = action, ``actor.user`` = actor,
+  ``src_endpoint.ip``/country, ``http_request.user_agent``, repository/user/org resources.
+
+Time: the event's own time where the payload has one (push: ``repository.pushed_at``; else
+the primary object's ``updated_at``/``created_at``; audit: ``@timestamp``/``created_at``);
+many webhook types carry none and get the receipt time with the ``secpipe:time_from_receipt``
+label. ``unmapped`` keeps the top-level keys the class does not place; ``raw_data`` the
+whole canonical payload.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from secpipe.formats import _cicd as c
+from secpipe.formats import _github_map as m
+from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
+
+# ---------------------------------------------------------------------------------------
+# Typed views (only the fields mapped; msgspec skips the rest in C)
+# ---------------------------------------------------------------------------------------
+
+
+class _User(msgspec.Struct):
+    login: str | None = None
+    id: Any = None
+    type: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+class _Owner(msgspec.Struct):
+    login: str | None = None
+
+
+class _Repo(msgspec.Struct):
+    id: Any = None
+    name: str | None = None
+    full_name: str | None = None
+    private: bool | None = None
+    visibility: str | None = None
+    html_url: str | None = None
+    owner: _Owner | None = None
+    pushed_at: Any = None
+    updated_at: Any = None
+
+
+class _Org(msgspec.Struct):
+    login: str | None = None
+    id: Any = None
+
+
+class _Ref(msgspec.Struct):
+    ref: str | None = None
+    sha: str | None = None
+
+
+class _PR(msgspec.Struct):
+    id: Any = None
+    number: int | None = None
+    title: str | None = None
+    state: str | None = None
+    merged: bool | None = None
+    html_url: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    head: _Ref | None = None
+    base: _Ref | None = None
+
+
+class _Run(msgspec.Struct):
+    id: Any = None
+    run_id: Any = None
+    name: str | None = None
+    workflow_name: str | None = None
+    display_title: str | None = None
+    path: str | None = None
+    event: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    head_branch: str | None = None
+    head_sha: str | None = None
+    html_url: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    run_started_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    run_number: int | None = None
+    run_attempt: int | None = None
+    runner_name: str | None = None
+    actor: _User | None = None
+
+
+class _Workflow(msgspec.Struct):
+    id: Any = None
+    name: str | None = None
+    path: str | None = None
+
+
+class _Deployment(msgspec.Struct):
+    id: Any = None
+    sha: str | None = None
+    ref: str | None = None
+    task: str | None = None
+    environment: str | None = None
+    state: str | None = None
+    description: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    target_url: str | None = None
+    creator: _User | None = None
+
+
+class _Team(msgspec.Struct):
+    id: Any = None
+    name: str | None = None
+    slug: str | None = None
+    permission: str | None = None
+    privacy: str | None = None
+
+
+class _Membership(msgspec.Struct):
+    role: str | None = None
+    state: str | None = None
+    user: _User | None = None
+
+
+class _Invitation(msgspec.Struct):
+    id: Any = None
+    login: str | None = None
+    email: str | None = None
+    role: str | None = None
+    created_at: str | None = None
+
+
+class _Perm(msgspec.Struct):
+    to: str | None = None
+    from_: str | None = msgspec.field(default=None, name="from")
+
+
+class _Changes(msgspec.Struct):
+    permission: _Perm | None = None
+    old_permission: _Perm | None = None
+    role_name: _Perm | None = None
+
+
+class _Rule(msgspec.Struct):
+    id: Any = None
+    name: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class _Package(msgspec.Struct):
+    ecosystem: str | None = None
+    name: str | None = None
+
+
+class _Patched(msgspec.Struct):
+    identifier: str | None = None
+
+
+class _SecVuln(msgspec.Struct):
+    package: _Package | None = None
+    severity: str | None = None
+    vulnerable_version_range: str | None = None
+    first_patched_version: _Patched | None = None
+
+
+class _Cvss(msgspec.Struct):
+    score: float | None = None
+    vector_string: str | None = None
+
+
+class _Cwe(msgspec.Struct):
+    cwe_id: str | None = None
+    name: str | None = None
+
+
+class _Url(msgspec.Struct):
+    url: str | None = None
+
+
+class _Advisory(msgspec.Struct):
+    ghsa_id: str | None = None
+    cve_id: str | None = None
+    summary: str | None = None
+    description: str | None = None
+    severity: str | None = None
+    cvss: _Cvss | None = None
+    cwes: list[_Cwe] | None = None
+    references: list[_Url] | None = None
+    published_at: str | None = None
+    updated_at: str | None = None
+
+
+class _Dependency(msgspec.Struct):
+    package: _Package | None = None
+    manifest_path: str | None = None
+    scope: str | None = None
+
+
+class _ARule(msgspec.Struct):
+    id: str | None = None
+    name: str | None = None
+    severity: str | None = None
+    security_severity_level: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+
+
+class _Tool(msgspec.Struct):
+    name: str | None = None
+    version: str | None = None
+
+
+class _Location(msgspec.Struct):
+    path: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+
+
+class _Instance(msgspec.Struct):
+    ref: str | None = None
+    location: _Location | None = None
+
+
+class _Alert(msgspec.Struct):
+    id: Any = None
+    number: int | None = None
+    state: str | None = None
+    html_url: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    fixed_at: str | None = None
+    dismissed_at: str | None = None
+    resolved_at: str | None = None
+    secret_type: str | None = None
+    secret_type_display_name: str | None = None
+    resolution: str | None = None
+    rule: _ARule | None = None
+    tool: _Tool | None = None
+    most_recent_instance: _Instance | None = None
+    security_advisory: _Advisory | None = None
+    security_vulnerability: _SecVuln | None = None
+    dependency: _Dependency | None = None
+    affected_package_name: str | None = None
+    affected_range: str | None = None
+    fixed_in: str | None = None
+    external_identifier: str | None = None
+    external_reference: str | None = None
+    ghsa_id: str | None = None
+    severity: str | None = None
+
+
+class _HeadCommit(msgspec.Struct):
+    id: str | None = None
+    timestamp: str | None = None
+
+
+class _Hook(msgspec.Struct):
+    sender: _User | None = None
+    action: str | None = None
+    repository: _Repo | None = None
+    organization: _Org | None = None
+    installation: _Org | None = None
+    ref: str | None = None
+    before: str | None = None
+    after: str | None = None
+    created: bool | None = None
+    deleted: bool | None = None
+    forced: bool | None = None
+    pusher: _User | None = None
+    commits: list[msgspec.Raw] | None = None
+    head_commit: _HeadCommit | None = None
+    pull_request: _PR | None = None
+    workflow_run: _Run | None = None
+    workflow_job: _Run | None = None
+    workflow: _Workflow | str | None = None
+    deployment: _Deployment | None = None
+    deployment_status: _Deployment | None = None
+    member: _User | None = None
+    membership: _Membership | None = None
+    invitation: _Invitation | None = None
+    team: _Team | None = None
+    changes: _Changes | None = None
+    rule: _Rule | None = None
+    alert: _Alert | None = None
+
+
+class _Loc(msgspec.Struct):
+    country_code: str | None = None
+
+
+class _Audit(msgspec.Struct):
+    action: str | None = None
+    actor: str | None = None
+    actor_id: Any = None
+    actor_ip: str | None = None
+    actor_location: _Loc | None = None
+    user: str | None = None
+    org: str | None = None
+    repo: str | None = None
+    repository: Any = None
+    business: str | None = None
+    user_agent: str | None = None
+    created_at: Any = None
+    timestamp: Any = msgspec.field(default=None, name="@timestamp")
+    at_sign_timestamp: Any = None
+    p_event_time: Any = None
+    document_id: str | None = msgspec.field(default=None, name="_document_id")
+    operation_type: str | None = None
+
+
+class _Times(msgspec.Struct):
+    updated_at: Any = None
+    created_at: Any = None
+    submitted_at: Any = None
+
+
+_TOPS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
+_HOOKS = msgspec.json.Decoder(list[_Hook])
+_HOOK = msgspec.json.Decoder(_Hook)
+_AUDITS = msgspec.json.Decoder(list[_Audit])
+_AUDIT = msgspec.json.Decoder(_Audit)
+_TIMES = msgspec.json.Decoder(_Times)
+
+# ---------------------------------------------------------------------------------------
+# Event type inference (files carry no X-GitHub-Event header)
+# ---------------------------------------------------------------------------------------
+
+_SINGLE_KEYS = {
+    "check_run": "check_run", "check_suite": "check_suite", "discussion": "discussion", "issue": "issues",
+    "label": "label", "marketplace_purchase": "marketplace_purchase", "merge_group": "merge_group",
+    "milestone": "milestone", "blocked_user": "org_block", "registry_package": "registry_package",
+    "package": "package", "project_card": "project_card", "project_column": "project_column",
+    "projects_v2_item": "projects_v2_item", "project": "project", "release": "release",
+    "security_advisory": "security_advisory", "sponsorship": "sponsorship", "forkee": "fork", "pages": "gollum",
+    "key": "deploy_key", "rule": "branch_protection_rule", "repositories_added": "installation_repositories",
+    "client_payload": "repository_dispatch", "starred_at": "star", "inputs": "workflow_dispatch",
+    "membership": "organization", "invitation": "organization",
+}  # fmt: skip
+_REPO_ACTIONS = frozenset({"created", "deleted", "archived", "unarchived", "edited", "renamed", "transferred", "publicized", "privatized"})
+
+
+def _alert_kind(alert: _Alert | None) -> str:
+    if alert is None:
+        return "code_scanning_alert"
+    if alert.secret_type is not None or alert.resolution is not None and alert.rule is None:
+        return "secret_scanning_alert"
+    if alert.rule is not None or alert.tool is not None:
+        return "code_scanning_alert"
+    if alert.security_advisory is not None or alert.dependency is not None:
+        return "dependabot_alert"
+    return "repository_vulnerability_alert"
+
+
+def infer_event(keys: frozenset[str] | set[str], hook: _Hook | None = None) -> str:
+    """The X-GitHub-Event name of a payload, from its top-level keys (and the alert shape)."""
+    if "pusher" in keys and "commits" in keys:
+        return "push"
+    if "zen" in keys:
+        return "ping"
+    if "hook_id" in keys and "hook" in keys:
+        return "meta"
+    if "pull_request" in keys:
+        for key, name in (("review", "pull_request_review"), ("thread", "pull_request_review_thread"), ("comment", "pull_request_review_comment")):
+            if key in keys:
+                return name
+        return "pull_request"
+    if "deployment_status" in keys:
+        return "deployment_status"
+    if "reviewers" in keys or "workflow_job_run" in keys or "requestor" in keys:
+        return "deployment_review"
+    for key in ("workflow_job", "deployment", "workflow_run"):
+        if key in keys:
+            return key
+    if "alert" in keys:
+        return _alert_kind(hook.alert if hook else None)
+    if "comment" in keys:
+        return "issue_comment" if "issue" in keys else ("discussion_comment" if "discussion" in keys else "commit_comment")
+    if "member" in keys:
+        return "membership" if "team" in keys else "member"
+    if "team" in keys:
+        return "team" if "action" in keys else "team_add"
+    for key, name in _SINGLE_KEYS.items():
+        if key in keys:
+            return name
+    if "ref_type" in keys:
+        return "create" if "master_branch" in keys else "delete"
+    if "sha" in keys and "state" in keys and "context" in keys:
+        return "status"
+    if "build" in keys:
+        return "page_build"
+    if "status" in keys:
+        return "repository_import"
+    if "repositories" in keys or "requester" in keys or ("installation" in keys and "repository" not in keys and "action" in keys and "organization" not in keys):
+        return "installation"
+    action = hook.action if hook else None
+    if "changes" in keys:
+        return "repository" if "repository" in keys else "organization"
+    if action == "revoked":
+        return "github_app_authorization"
+    if action == "started":
+        return "watch"
+    if "repository" in keys:
+        return "repository" if action in _REPO_ACTIONS else "public"
+    if "organization" in keys and action:
+        return "organization"
+    return "unknown"
+
+
+def event_hint(source: str) -> str | None:
+    """The ``X-GitHub-Event`` value the HTTP route put in the source (``github-event=<name>``)."""
+    _, sep, rest = source.partition("github-event=")
+    if not sep:
+        return None
+    name = rest.split(";", 1)[0].split("&", 1)[0].split(",", 1)[0].strip()
+    return name or None
+
+
+class GitHub(RecordFormat):
+    """GitHub webhooks and audit log."""
+
+    name = "github"
+    description = "GitHub webhook payloads (all event types) and organization audit-log events -> OCSF per type"
+    framing = "document"
+    product = "GitHub"
+    vendor = "GitHub"
+
+    def sniff(self, head: bytes) -> int:
+        """Webhook payloads (sender + repository/organization) or audit-log events."""
+        h = head[:65536]
+        if b'"sender"' in h and (b"api.github.com" in h or b"github.com" in h):
+            return 92
+        if b'"action"' in h and b'"actor"' in h and (
+            b'"GitHub.Audit"' in h or b'"programmatic_access_type"' in h or b'"actor_location"' in h
+            or (b'"org"' in h and b'"repo"' in h) or b'"at_sign_timestamp"' in h or b'"@timestamp"' in h
+        ):  # fmt: skip
+            return 75
+        return 0
+
+    def map_records(self, recs: Records) -> Decoded:
+        """Map webhook payloads and audit events into their OCSF classes."""
+        out = Decoded(dead=list(recs.dead), events=recs.events)
+        if not recs.raws:
+            return out
+        try:
+            tops = _TOPS.decode(b"[" + b",".join(recs.raws) + b"]")
+        except msgspec.DecodeError:
+            tops = []
+            for raw, (src, off) in zip(recs.raws, recs.locs, strict=True):
+                try:
+                    tops.append(msgspec.json.decode(raw, type=dict[str, msgspec.Raw]))
+                except msgspec.DecodeError as exc:
+                    tops.append({})
+                    out.dead.append(DeadLetter(f"not a JSON object: {exc}", src, off, raw, self.name))
+        hooks: list[int] = []
+        audits: list[int] = []
+        for i, top in enumerate(tops):
+            if not top:
+                continue
+            actor = top.get("actor")
+            if "sender" not in top and "action" in top and actor is not None and bytes(memoryview(actor)[:1]) == b'"':
+                audits.append(i)
+            elif "sender" in top or infer_event(top.keys()) != "unknown":
+                hooks.append(i)
+            else:
+                src, off = recs.locs[i]
+                out.dead.append(DeadLetter(
+                    "not a GitHub webhook payload (no sender or known event object) "
+                    "nor an audit-log event (no action + actor)", src, off, recs.raws[i], self.name))  # fmt: skip
+        if hooks:
+            self._hooks(hooks, tops, recs, out)
+        if audits:
+            self._audits(audits, tops, recs, out)
+        return out
+
+    def _typed(self, idx: list[int], recs: Records, many: msgspec.json.Decoder, one: msgspec.json.Decoder, what: str,
+               out: Decoded) -> tuple[list[int], list[Any]]:
+        try:
+            return idx, many.decode(b"[" + b",".join(recs.raws[i] for i in idx) + b"]")
+        except msgspec.ValidationError:
+            pass
+        keep, typed = [], []
+        for i in idx:
+            try:
+                typed.append(one.decode(recs.raws[i]))
+                keep.append(i)
+            except msgspec.ValidationError as exc:
+                src, off = recs.locs[i]
+                out.dead.append(DeadLetter(f"not {what}: {exc}", src, off, recs.raws[i], self.name))
+        return keep, typed
+
+    def _hooks(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:
+        idx, hooks = self._typed(idx, recs, _HOOKS, _HOOK, "a GitHub webhook payload", out)
+        groups: dict[str, tuple[list[int], list[dict[str, Any]], list[int | None], list[int], list[int]]] = {}
+        for i, hook in zip(idx, hooks, strict=True):
+            top = tops[i]
+            event = event_hint(recs.locs[i][0]) or infer_event(top.keys(), hook)
+            cls, row, when, act, sev = m.map_hook(event, hook, top)
+            if when is None:
+                when = _primary_time(event, top)
+            g = groups.setdefault(cls, ([], [], [], [], []))
+            g[0].append(i)
+            g[1].append(row)
+            g[2].append(when)
+            g[3].append(act)
+            g[4].append(sev)
+        self._emit(groups, recs, out)
+
+    def _audits(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:
+        idx, audits = self._typed(idx, recs, _AUDITS, _AUDIT, "a GitHub audit-log event", out)
+        groups: dict[str, tuple[list[int], list[dict[str, Any]], list[int | None], list[int], list[int]]] = {}
+        g = groups.setdefault("api_activity", ([], [], [], [], []))
+        for i, a in zip(idx, audits, strict=True):
+            row, when, act = m.map_audit(a, tops[i])
+            g[0].append(i)
+            g[1].append(row)
+            g[2].append(when)
+            g[3].append(act)
+            g[4].append(1)
+        self._emit(groups, recs, out)
+
+    def _emit(self, groups: dict[str, Any], recs: Records, out: Decoded) -> None:
+        for cls, (idx, rows, times, acts, sevs) in groups.items():
+            out.batches.append(
+                c.build_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
+                              raws=[recs.raws[i] for i in idx], times=times, activity=acts, severity=sevs, rows=rows)
+            )  # fmt: skip
+
+
+_PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}
+
+
+def _primary_time(event: str, top: dict[str, msgspec.Raw]) -> int | None:
+    """``updated_at``/``created_at`` of the payload's main object, if it has one."""
+    raw = top.get(_PRIMARY.get(event, event))
+    if raw is None or bytes(memoryview(raw)[:1]) != b"{":
+        return None
+    t = _TIMES.decode(raw) if raw else None
+    return c.first_time(t.updated_at, t.submitted_at, t.created_at) if t else None

@@ -1,0 +1,500 @@
+"""Syslog: RFC 5424 and RFC 3164 (BSD) messages, newline or octet-counted (RFC 6587) framing.
+
+Accepted input: one message per line, with or without ``<PRI>``; or octet-counted framing
+(``<len> <msg>``, detected from the first bytes, or forced by a source containing
+``framing=octet-counted`` as the syslog listener passes). RFC 5424: VERSION, TIMESTAMP (or
+``-``), HOSTNAME, APP-NAME, PROCID, MSGID (each may be the NILVALUE ``-``), STRUCTURED-DATA
+and MSG (a leading UTF-8 BOM is removed). RFC 3164: ``Mmm dd hh:mm:ss`` (or an RFC 3339
+timestamp, as rsyslog writes files), optional HOSTNAME, TAG[PID]: MSG. A 3164 timestamp has
+no year and no zone: it is taken as UTC in the current year, or the previous one when that
+would put it more than a day in the future. A line with a valid ``<PRI>`` but no parsable
+header is kept (RFC 3164 section 4.3.3: the whole rest is the MSG) with the receipt time.
+
+Columnar path: the document is split into lines by Arrow (``split_pattern``), validated as
+UTF-8 in one cast, and every header field is pulled out by ``extract_regex`` over the whole
+batch; PRI -> facility/severity with integer kernels; times with Arrow casts/strptime.
+Structured data is parsed once per distinct SD string. Only octet-counted framing walks
+the buffer in Python (each frame's start depends on the previous length).
+
+Mapping:
+- sshd, sudo and su lines that say who authenticated -> Authentication (3002): sshd
+  ``Accepted|Failed <method> for [invalid user] U from IP port P``, ``Invalid user``,
+  ``maximum authentication attempts exceeded``, ``Disconnected from user``, pam_unix session
+  opened/closed and ``authentication failure``; sudo ``U : [N incorrect password attempts ;]
+  TTY=.. ; PWD=.. ; USER=T ; COMMAND=..``; su ``'su T' failed for U``. sshd lines are
+  Logon/Logoff (``is_remote``), sudo/su lines are Account Switch (``account_switch_type_id``
+  1 Substitute User) where ``user`` is the account switched to and ``actor.user`` the invoker.
+  ``auth_protocol`` is the sshd method (password, publickey, ...; ``auth_protocol_id`` 99
+  Other: OCSF lists no SSH methods), status Success/Failure with the reason in
+  ``status_detail``.
+- every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
+  about what happened; OCSF's base class is the documented catch-all, and any specific class
+  (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
+Both keep: ``message``, ``device.hostname``, ``actor.process.name``/``pid`` (APP-NAME/TAG and
+PROCID), ``metadata.event_code`` (MSGID), ``metadata.log_level`` (syslog severity word),
+``metadata.log_format`` (``RFC 5424`` / ``RFC 3164``), severity_id from the syslog severity
+(emerg 6 Fatal, alert/crit 5, err 4, warning 3, notice 2, info/debug 1; no PRI 0 Unknown);
+``unmapped`` holds the facility, the structured data (``{SD-ID: {param: value}}``) and the
+sudo COMMAND / target TTY. ``metadata.uid`` hashes the message bytes.
+
+Dead letters: bytes that are not UTF-8, a PRI above 191, a line that is neither RFC 5424,
+RFC 3164 nor ``<PRI>`` + text, a 5424 timestamp that is not a valid RFC 3339 time, and a
+broken octet-counted frame (the rest of the buffer is dead-lettered whole).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
+
+S = pa.string()
+_I32 = pa.int32()
+
+_R5424 = (
+    r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ver>[1-9]\d?) (?P<ts>-|\d{4}-\d\d-\d\dT\S+) (?P<host>\S{1,255}) "
+    r"(?P<app>\S{1,48}) (?P<procid>\S{1,128}) (?P<msgid>\S{1,32}) "
+    r"(?P<sd>-|(?:\[[^\]\s=\"]+(?: [^\]\s=\"]+=\"(?:[^\"\\]|\\.)*\")*\])+)(?: (?P<msg>.*))?$"
+)
+_R3164 = (
+    r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d|"
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) "
+    r"(?:(?P<host>[^\s:\[\]]+) )?(?P<tag>[^\s:\[\]]{1,64})(?:\[(?P<pid>[^\]\s]*)\])?: ?(?P<msg>.*)$"
+)
+_R3164_NOTAG = r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d) (?P<host>[^\s:\[\]]+) (?P<msg>.*)$"
+_RPRI = r"(?s)^<(?P<pri>\d{1,3})>(?P<msg>.*)$"
+
+_SEV_WORDS = pa.array(["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"], S)
+_SEV_OCSF = pa.array([6, 5, 5, 4, 3, 2, 1, 1], _I32)
+_FACILITIES = pa.array(
+    ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+     "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5",
+     "local6", "local7"], S,
+)  # fmt: skip
+
+_OCTET = re.compile(rb"\s*(\d{1,9}) ")
+_BOM = "\ufeff"
+
+# --- authentication patterns (applied only to sshd/sudo/su lines) ------------------------
+_SSH_RESULT = (
+    r"^(?P<res>Accepted|Failed) (?P<method>[\w/-]+) for (?P<inv>invalid user )?(?P<user>.*?) "
+    r"from (?P<ip>[0-9A-Fa-f.:]+) port (?P<port>\d+)"
+)
+_SSH_INVALID = r"^Invalid user (?P<user>.*?) from (?P<ip>[0-9A-Fa-f.:]+)(?: port (?P<port>\d+))?"
+_SSH_MAXTRIES = (
+    r"^(?:error: )?maximum authentication attempts exceeded for (?P<inv>invalid user )?(?P<user>\S*) "
+    r"from (?P<ip>[0-9A-Fa-f.:]+) port (?P<port>\d+)"
+)
+_SSH_DISCONNECT = r"^Disconnected from user (?P<user>\S+) (?P<ip>[0-9A-Fa-f.:]+) port (?P<port>\d+)"
+_PAM_SESSION = (
+    r"^pam_unix\((?P<svc>[^:)]+):session\): session (?P<oc>opened|closed) for user (?P<user>[^\s(]+)"
+    r"(?:\(uid=\d+\))?(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?"
+)
+_PAM_FAIL = r"^pam_unix\((?P<svc>[^:)]+):auth\): (?P<detail>authentication failure);(?P<kv>.*)$"
+_SUDO = (
+    r"^\s*(?P<user>\S+) : (?:(?P<fail>\d+ incorrect password attempts?|user NOT in sudoers|command not allowed|"
+    r"a password is required|[^;=]*not allowed[^;=]*)\s*; )?(?:TTY=(?P<tty>\S+) ; )?PWD=(?P<pwd>.*?) ; "
+    r"USER=(?P<target>\S+) ;(?: GROUP=\S+ ;)?(?: TSID=\S+ ;)?(?: ENV=.*? ;)?(?: COMMAND=(?P<cmd>.*))?$"
+)
+_SU_FAIL = r"^(?:FAILED SU \(to (?P<target2>\S+)\) (?P<user2>\S+) on (?P<tty2>\S+)|'su (?P<target>\S+)' failed for (?P<user>\S+) on (?P<tty>\S+))"
+_AUTH_APPS = pa.array(["sshd", "sshd-session", "sudo", "su"], S)
+
+
+class SyslogError(ValueError):
+    """Internal: a framing problem in an octet-counted buffer."""
+
+
+def _json_str(arr: pa.Array) -> pa.Array:
+    """Strings -> JSON string literals (quoted, escaped), columnar; null stays null."""
+    out = pc.replace_substring(arr, "\\", "\\\\")
+    out = pc.replace_substring(out, '"', '\\"')
+    for ch, esc in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        out = pc.replace_substring(out, ch, esc)
+    if pc.any(pc.match_substring_regex(out, r"[\x00-\x1f]")).as_py():
+        out = pc.replace_substring_regex(out, r"[\x00-\x1f]", " ")
+    return pc.binary_join_element_wise('"', out, '"', "")
+
+
+def _nil_empty(arr: pa.Array) -> pa.Array:
+    """Empty string -> null."""
+    return pc.if_else(pc.fill_null(pc.equal(arr, ""), True), pa.scalar(None, S), arr)
+
+
+def _nil(arr: pa.Array) -> pa.Array:
+    """NILVALUE ``-`` and empty -> null."""
+    bad = pc.or_(pc.equal(arr, "-"), pc.equal(arr, ""))
+    return pc.if_else(pc.fill_null(bad, True), pa.scalar(None, S), arr)
+
+
+_SD_ELEM = re.compile(r'\[([^\]\s=\"]+)((?: [^\]\s=\"]+="(?:[^"\\]|\\.)*")*)\]')
+_SD_PARAM = re.compile(r'([^\]\s=\"]+)="((?:[^"\\]|\\.)*)"')
+_SD_UNESC = re.compile(r"\\([\"\\\]])")
+
+
+def _sd_json(sd: pa.Array) -> pa.Array:
+    """Structured data -> JSON ``{SD-ID: {name: value}}``, parsed once per distinct value."""
+    enc = msgspec.json.encode
+    dic = pc.dictionary_encode(sd)
+    out: list[str | None] = []
+    for text in dic.dictionary.to_pylist():
+        if text is None or text == "-":
+            out.append(None)
+            continue
+        doc: dict[str, dict[str, str]] = {}
+        for m in _SD_ELEM.finditer(text):
+            params = doc.setdefault(m.group(1), {})
+            for p in _SD_PARAM.finditer(m.group(2)):
+                params[p.group(1)] = _SD_UNESC.sub(r"\1", p.group(2))
+        out.append(enc(doc).decode())
+    return pa.array(out, S).take(dic.indices)
+
+
+def _split_octets(data: bytes) -> tuple[list[bytes], list[int], bytes | None, int]:
+    """RFC 6587 octet counting: frames, their offsets, and the unparsable tail (if any)."""
+    frames: list[bytes] = []
+    offs: list[int] = []
+    pos, n = 0, len(data)
+    match = _OCTET.match
+    while pos < n:
+        if data[pos:].strip() == b"":
+            break
+        m = match(data, pos)
+        if m is None:
+            return frames, offs, data[pos:], pos
+        size = int(m.group(1))
+        start = m.end()
+        if start + size > n:
+            return frames, offs, data[pos:], pos
+        frames.append(data[start : start + size].rstrip(b"\r\n"))
+        offs.append(start)
+        pos = start + size
+    return frames, offs, None, pos
+
+
+def _is_octet_counted(data: bytes, source: str) -> bool:
+    if "framing=octet-counted" in source:
+        return True
+    if "framing=" in source:
+        return False
+    m = _OCTET.match(data)
+    return bool(m) and data[m.end() : m.end() + 1] == b"<"
+
+
+def _lines(data: bytes) -> tuple[pa.Array, pa.Array]:
+    """Newline framing in Arrow: (non-empty lines as binary, their byte offsets)."""
+    arr = pa.array([data], pa.large_binary())
+    parts = pc.split_pattern(arr, b"\n").flatten()
+    lens = pc.binary_length(parts)
+    ends = pc.cumulative_sum(pc.add(lens, 1))
+    offs = pc.subtract(ends, pc.add(lens, 1))
+    parts = pc.replace_substring_regex(parts, rb"\r$", b"")
+    keep = pc.greater(pc.binary_length(pc.replace_substring_regex(parts, rb"^\s+$", b"")), 0)
+    return parts.filter(keep).cast(pa.binary()), offs.filter(keep)
+
+
+class Syslog(Format):
+    """RFC 5424 / RFC 3164 syslog messages."""
+
+    name = "syslog"
+    description = "Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) -> Authentication / Base Event"
+    framing = "lines"
+    product = "syslog"
+    vendor = "IETF"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize ``<PRI>``, octet counting, or a BSD timestamp at the start."""
+        h = head.lstrip(b"\xef\xbb\xbf")[:512]
+        if re.match(rb"<\d{1,3}>(\d{1,2} \d{4}-\d\d-\d\dT|\d{1,2} - |[A-Z][a-z]{2} [ \d]?\d \d\d:)", h):
+            return 95
+        if re.match(rb"\d{1,9} <\d{1,3}>", h):
+            return 90
+        if re.match(rb"<\d{1,3}>\S", h):
+            return 60
+        if re.match(rb"[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d \S+ \S+", h):
+            return 70
+        if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
+            return 60
+        return 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode a run of syslog messages (see module docstring)."""
+        out = Decoded()
+        if _is_octet_counted(data, source):
+            frames, offs_l, tail, at = _split_octets(data)
+            if tail is not None:
+                out.dead.append(DeadLetter("broken octet-counted frame (RFC 6587): expected '<length> <message>'", source, at, tail, self.name))
+                out.events += 1
+            lines_b = pa.array(frames, pa.binary())
+            offs = pa.array(offs_l, pa.int64())
+        else:
+            lines_b, offs = _lines(data)
+        out.events += len(lines_b)
+        if not len(lines_b):
+            return out
+        lines, lines_b, offs = self._utf8(lines_b, offs, out, source)
+        if not len(lines):
+            return out
+        self._map(lines, lines_b, offs, out, source)
+        return out
+
+    def _utf8(self, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str) -> tuple[pa.Array, pa.Array, pa.Array]:
+        try:
+            return lines_b.cast(S), lines_b, offs
+        except pa.ArrowInvalid:
+            pass
+        good: list[bool] = []
+        for raw in lines_b.to_pylist():
+            try:
+                raw.decode("utf-8")
+                good.append(True)
+            except UnicodeDecodeError:
+                good.append(False)
+        mask = pa.array(good)
+        for raw, off in zip(lines_b.filter(pc.invert(mask)).to_pylist(), offs.filter(pc.invert(mask)).to_pylist(), strict=True):
+            out.dead.append(DeadLetter("not UTF-8 text: syslog messages must be UTF-8 (RFC 5424 section 6.4)", source, off, raw, self.name))
+        lines_b, offs = lines_b.filter(mask), offs.filter(mask)
+        return lines_b.cast(S), lines_b, offs
+
+    def _map(self, lines: pa.Array, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str) -> None:
+        n = len(lines)
+        r5 = pc.extract_regex(lines, _R5424)
+        ok5 = r5.is_valid()
+        r3 = pc.extract_regex(lines, _R3164)
+        ok3 = pc.and_(r3.is_valid(), pc.invert(ok5))
+        r3n = pc.extract_regex(lines, _R3164_NOTAG)
+        ok3n = pc.and_(r3n.is_valid(), pc.invert(pc.or_(ok5, ok3)))
+        rp = pc.extract_regex(lines, _RPRI)
+        okp = pc.and_(rp.is_valid(), pc.invert(pc.or_(pc.or_(ok5, ok3), ok3n)))
+
+        def pick(field: str, *, f5: str | None = None, f3: str | None = None, f3n: str | None = None, fp: str | None = None) -> pa.Array:
+            col = pa.nulls(n, S)
+            for ok, st, name in ((okp, rp, fp), (ok3n, r3n, f3n), (ok3, r3, f3), (ok5, r5, f5)):
+                if name is not None:
+                    col = pc.if_else(ok, st.field(name), col)
+            return col
+
+        pri_s = pick("pri", f5="pri", f3="pri", f3n="pri", fp="pri")
+        ts5 = pc.if_else(ok5, _nil(r5.field("ts")), pa.scalar(None, S))
+        ts3 = pc.if_else(pc.or_(ok3, ok3n), pc.coalesce(r3.field("ts"), r3n.field("ts")), pa.scalar(None, S))
+        host = _nil(pick("host", f5="host", f3="host", f3n="host"))
+        app = _nil(pick("app", f5="app", f3="tag"))
+        procid = _nil(pick("procid", f5="procid", f3="pid"))
+        msgid = pc.if_else(ok5, _nil(r5.field("msgid")), pa.scalar(None, S))
+        sd = pc.if_else(ok5, r5.field("sd"), pa.scalar(None, S))
+        msg = pick("msg", f5="msg", f3="msg", f3n="msg", fp="msg")
+        msg = _nil_empty(pc.replace_substring_regex(msg, "^" + _BOM, ""))
+        pri = pc.cast(pri_s, pa.int32())
+        parsed = pc.or_(pc.or_(ok5, ok3), pc.or_(ok3n, okp))
+        bad_pri = pc.fill_null(pc.greater(pri, 191), False)
+        times5 = parse_times(ts5)
+        bad_ts = pc.and_(pc.is_valid(ts5), pc.is_null(times5))
+        good = pc.and_(parsed, pc.invert(pc.or_(bad_pri, bad_ts)))
+        if not pc.all(good).as_py():
+            reasons = pc.if_else(
+                pc.invert(parsed), "not a syslog message: expected an RFC 5424 or RFC 3164 header, or <PRI>",
+                pc.if_else(bad_pri, "invalid PRI: facility*8+severity must be 0..191", "invalid RFC 5424 TIMESTAMP (RFC 3339 expected)"),
+            )
+            bad = pc.invert(good)
+            for reason, raw, off in zip(reasons.filter(bad).to_pylist(), lines_b.filter(bad).to_pylist(), offs.filter(bad).to_pylist(), strict=True):
+                out.dead.append(DeadLetter(reason, source, off, raw, self.name))
+            cols = [lines, lines_b, ok5, ok3, ts3, host, app, procid, msgid, sd, msg, pri, times5]
+            (lines, lines_b, ok5, ok3, ts3, host, app, procid, msgid, sd, msg, pri, times5) = [c.filter(good) for c in cols]
+            n = len(lines)
+            if not n:
+                return
+        times = pc.coalesce(times5, _bsd_times(ts3))
+        fac = pc.divide(pri, 8)
+        sev = pc.subtract(pri, pc.multiply(fac, 8))
+        fields = {
+            "lines": lines_b, "host": host, "app": app, "procid": procid, "msgid": msgid, "msg": msg,
+            "times": times, "sev": sev, "fac": fac, "sd": sd,
+            "fmt": pc.if_else(ok5, "RFC 5424", pc.if_else(ok3, "RFC 3164", pa.scalar(None, S))),
+        }  # fmt: skip
+        is_auth = pc.fill_null(pc.is_in(app, value_set=_AUTH_APPS), False)
+        auth = _auth(msg.filter(is_auth), app.filter(is_auth)) if pc.any(is_auth).as_py() else None
+        if auth is not None:
+            idx = pc.indices_nonzero(is_auth)
+            matched = auth.pop("_matched")
+            hit_idx = idx.filter(matched)
+            hit = pc.is_in(pa.array(np.arange(n)), value_set=hit_idx)
+            sub = {k: v.take(hit_idx) for k, v in fields.items()}
+            out.batches.append(self._batch("authentication", sub, {k: v.filter(matched) for k, v in auth.items()}))
+            rest = pc.invert(hit)
+            if pc.any(rest).as_py():
+                out.batches.append(self._batch("base_event", {k: v.filter(rest) for k, v in fields.items()}, None))
+        else:
+            out.batches.append(self._batch("base_event", fields, None))
+
+    def _batch(self, cls: str, f: dict[str, pa.Array], auth: dict[str, pa.Array] | None) -> pa.RecordBatch:
+        n = len(f["lines"])
+        sev_ocsf = pc.fill_null(_SEV_OCSF.take(f["sev"]), pa.scalar(0, _I32))
+        activity = auth["activity"] if auth is not None else pa.array(np.zeros(n, np.int32))
+        raws = f["lines"].to_pylist()
+        cols = base_columns(
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
+            times_ms=f["times"], raws=None, activity_id=activity, severity_id=sev_ocsf,
+        )  # fmt: skip
+        pid_ok = pc.fill_null(pc.match_substring_regex(f["procid"], r"^\d{1,9}$"), False)
+        cols.update(
+            {
+                "raw_data": f["lines"].cast(S),
+                "message": f["msg"],
+                "device.hostname": f["host"],
+                "actor.process.name": f["app"],
+                "actor.process.pid": pc.if_else(pid_ok, f["procid"], pa.scalar(None, S)).cast(_I32),
+                "metadata.event_code": f["msgid"],
+                "metadata.log_level": _SEV_WORDS.take(f["sev"]),
+                "metadata.log_format": f["fmt"],
+            }
+        )
+        extra: list[tuple[str, pa.Array]] = [("facility", _json_str(_FACILITIES.take(f["fac"])))]
+        extra.append(("structured_data", _sd_json(f["sd"])))
+        if auth is not None:
+            self._auth_columns(cols, auth, f)
+            extra.append(("command", _json_str(auth["cmd"])))
+            extra.append(("tty", _json_str(auth["tty"])))
+        cols["unmapped"] = _object(extra, n)
+        return to_batch(cls, cols)
+
+    def _auth_columns(self, cols: dict[str, pa.Array], a: dict[str, pa.Array], f: dict[str, pa.Array]) -> None:
+        failed = a["failed"]
+        port_ok = pc.fill_null(pc.match_substring_regex(a["port"], r"^\d{1,5}$"), False)
+        ip = a["ip"]
+        method = a["method"]
+        cols.update(
+            {
+                "status_id": pc.if_else(failed, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+                "status": pc.if_else(failed, "Failure", "Success"),
+                "status_detail": a["detail"],
+                "user.name": a["user"],
+                "actor.user.name": a["actor"],
+                "src_endpoint.ip": ip,
+                "src_endpoint.port": pc.if_else(port_ok, a["port"], pa.scalar(None, S)).cast(_I32),
+                "dst_endpoint.hostname": f["host"],
+                "auth_protocol": method,
+                "auth_protocol_id": pc.if_else(pc.is_valid(method), pa.scalar(99, _I32), pa.scalar(None, _I32)),
+                "is_remote": pc.if_else(pc.is_valid(ip), True, pa.scalar(None, pa.bool_())),
+                "service.name": f["app"],
+                "account_switch_type_id": pc.if_else(pc.equal(a["activity"], 7), pa.scalar(1, _I32), pa.scalar(None, _I32)),
+            }
+        )
+        cols["account_switch_type"] = pc.if_else(pc.is_valid(cols["account_switch_type_id"]), "Substitute User", pa.scalar(None, S))
+
+
+def _object(items: list[tuple[str, pa.Array]], n: int) -> pa.Array:
+    """Columnar JSON object from (key, JSON-value column) pairs; null members are left out."""
+    members = [pc.fill_null(pc.binary_join_element_wise(f'"{key}":', val, ",", ""), "") for key, val in items]
+    joined = pc.binary_join_element_wise(*members, "") if members else pa.array([""] * n, S)
+    body = pc.binary_join_element_wise("{", pc.replace_substring_regex(joined, ",$", ""), "}", "")
+    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, S), body)
+
+
+def _bsd_times(ts: pa.Array) -> pa.Array:
+    """RFC 3164 ``Mmm dd hh:mm:ss`` (year inferred, UTC) or RFC 3339 -> int64 ms."""
+    n = len(ts)
+    if ts.null_count == n:
+        return pa.nulls(n, pa.int64())
+    iso = pc.fill_null(pc.match_substring_regex(ts, r"^\d{4}-"), False)
+    now = dt.datetime.now(dt.UTC)
+    tomorrow = int((time.time() + 86400) * 1000)
+    out = pa.nulls(n, pa.int64())
+    for year in (now.year - 1, now.year):
+        text = pc.binary_join_element_wise(str(year), pc.replace_substring(ts, "  ", " 0"), " ")
+        parsed = pc.strptime(pc.if_else(iso, pa.scalar(None, S), text), format="%Y %b %d %H:%M:%S", unit="ms", error_is_null=True)
+        ms = parsed.cast(pa.int64())
+        out = pc.if_else(pc.fill_null(pc.less_equal(ms, tomorrow), False), ms, out)
+    if pc.any(iso).as_py():
+        out = pc.if_else(iso, parse_times(pc.if_else(iso, ts, pa.scalar(None, S))), out)
+    return out
+
+
+def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
+    """Authentication fields of sshd/sudo/su lines; ``_matched`` marks lines that are auth events."""
+    n = len(msg)
+    is_sshd = pc.fill_null(pc.starts_with(app, "sshd"), False)
+    is_sudo = pc.fill_null(pc.equal(app, "sudo"), False)
+    none = pa.scalar(None, S)
+
+    def on(mask: pa.Array, arr: pa.Array) -> pa.Array:
+        return pc.if_else(mask, arr, none)
+
+    res = pc.extract_regex(msg, _SSH_RESULT)
+    inv = pc.extract_regex(msg, _SSH_INVALID)
+    mx = pc.extract_regex(msg, _SSH_MAXTRIES)
+    disc = pc.extract_regex(msg, _SSH_DISCONNECT)
+    sess = pc.extract_regex(msg, _PAM_SESSION)
+    pfail = pc.extract_regex(msg, _PAM_FAIL)
+    sudo = pc.extract_regex(msg, _SUDO)
+    su = pc.extract_regex(msg, _SU_FAIL)
+    ok_res = pc.and_(res.is_valid(), is_sshd)
+    ok_inv = pc.and_(inv.is_valid(), is_sshd)
+    ok_mx = pc.and_(mx.is_valid(), is_sshd)
+    ok_disc = pc.and_(disc.is_valid(), is_sshd)
+    ok_sess = sess.is_valid()
+    ok_pf = pfail.is_valid()
+    ok_sudo = pc.and_(sudo.is_valid(), is_sudo)
+    ok_su = su.is_valid()
+    sess_open = pc.equal(sess.field("oc"), "opened")
+    kv = pfail.field("kv")
+    pf_user = pc.extract_regex(kv, r"\suser=(?P<v>\S+)").field("v")
+    pf_ruser = pc.extract_regex(kv, r"ruser=(?P<v>\S+)").field("v")
+    pf_rhost = pc.extract_regex(kv, r"rhost=(?P<v>\S+)").field("v")
+    pf_tty = pc.extract_regex(kv, r"tty=(?P<v>\S+)").field("v")
+    sudo_fail = pc.is_valid(sudo.field("fail"))
+    user = pc.coalesce(
+        on(ok_res, res.field("user")), on(ok_inv, inv.field("user")), on(ok_mx, mx.field("user")),
+        on(ok_disc, disc.field("user")), on(ok_sess, sess.field("user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
+        on(ok_sudo, sudo.field("target")), on(ok_su, pc.coalesce(su.field("target"), su.field("target2"))),
+    )  # fmt: skip
+    actor = pc.coalesce(
+        on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(sess.field("by"))), on(ok_sudo, sudo.field("user")),
+        on(ok_su, pc.coalesce(su.field("user"), su.field("user2"))), on(pc.and_(ok_pf, pc.invert(is_sshd)), pf_ruser),
+    )  # fmt: skip
+    ip = pc.coalesce(
+        on(ok_res, res.field("ip")), on(ok_inv, inv.field("ip")), on(ok_mx, mx.field("ip")),
+        on(ok_disc, disc.field("ip")), on(ok_pf, pc.if_else(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), pf_rhost, none)),
+    )  # fmt: skip
+    port = pc.coalesce(on(ok_res, res.field("port")), on(ok_inv, inv.field("port")), on(ok_mx, mx.field("port")), on(ok_disc, disc.field("port")))
+    failed = pc.fill_null(
+        pc.or_kleene(
+            pc.or_kleene(pc.and_(ok_res, pc.equal(res.field("res"), "Failed")), pc.or_(ok_inv, ok_mx)),
+            pc.or_kleene(ok_pf, pc.or_kleene(pc.and_(ok_sudo, sudo_fail), ok_su)),
+        ),
+        False,
+    )
+    detail = pc.coalesce(
+        on(pc.and_(ok_res, pc.is_valid(res.field("inv"))), pa.array(["invalid user"] * n, S)),
+        on(ok_inv, pa.array(["invalid user"] * n, S)),
+        on(ok_mx, pa.array(["maximum authentication attempts exceeded"] * n, S)),
+        on(ok_pf, pfail.field("detail")), on(ok_sudo, sudo.field("fail")),
+        on(ok_su, pa.array(["su failed"] * n, S)),
+    )
+    matched = pc.fill_null(
+        pc.or_(pc.or_(pc.or_(ok_res, ok_inv), pc.or_(ok_mx, ok_disc)), pc.or_(pc.or_(ok_sess, ok_pf), pc.or_(ok_sudo, ok_su))),
+        False,
+    )
+    logoff = pc.or_(ok_disc, pc.and_(ok_sess, pc.invert(pc.fill_null(sess_open, False))))
+    activity = pc.if_else(
+        pc.invert(is_sshd), pa.scalar(7, _I32), pc.if_else(logoff, pa.scalar(2, _I32), pa.scalar(1, _I32))
+    )
+    return {
+        "_matched": matched,
+        "user": user,
+        "actor": actor,
+        "ip": ip,
+        "port": port,
+        "method": on(ok_res, res.field("method")),
+        "failed": failed,
+        "detail": detail,
+        "activity": activity,
+        "cmd": on(ok_sudo, _nil(sudo.field("cmd"))),
+        "tty": pc.coalesce(on(ok_sudo, sudo.field("tty")), on(ok_su, pc.coalesce(su.field("tty"), su.field("tty2"))), on(ok_pf, _nil(pf_tty))),
+    }
