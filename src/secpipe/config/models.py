@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from secpipe.config.ingest import IngestConfig
 from secpipe.detect.anomaly.options import AnomalyOptions
 from secpipe.errors import ConfigError
+from secpipe.respond.options import AlertOptions, DeployRiskOptions, MatchOptions
 from secpipe.transforms.enrich.options import GeoIPOptions, LookupOptions, ThreatIntelOptions
 from secpipe.transforms.protect.options import MaskOptions, RedactOptions, TokenizeOptions
 
@@ -87,6 +88,9 @@ COMPONENTS: dict[str, type[BaseModel]] = {
     "threat_intel": ThreatIntelOptions,
     "geoip": GeoIPOptions,
     "lookup": LookupOptions,
+    "alert": AlertOptions,
+    "match": MatchOptions,
+    "deploy_risk": DeployRiskOptions,
 }
 
 

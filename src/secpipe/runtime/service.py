@@ -79,9 +79,13 @@ class Service:
         return n
 
     def start(self) -> None:
-        """Start the background flusher."""
+        """Start the background flusher, then every stage's background work (``start()`` hook)."""
         self._thread = threading.Thread(target=self._run, name="secpipe-flusher", daemon=True)
         self._thread.start()
+        for st in self.pipeline.stages:
+            hook = getattr(st, "start", None)
+            if callable(hook):
+                hook()
 
     def _run(self) -> None:
         while not self._stop.wait(0.25):
@@ -118,3 +122,7 @@ class Service:
             self._thread.join()
         self.flush()
         self.wal.close()
+        for st in self.pipeline.stages:  # background work of stages (alert delivery...) stops last
+            hook = getattr(st, "close", None)
+            if callable(hook):
+                hook()

@@ -49,6 +49,9 @@ STAGES["redact"] = lazy_stage("secpipe.transforms.protect.redact", "make_redact"
 STAGES["threat_intel"] = lazy_stage("secpipe.transforms.enrich.intel.stage", "build_stage")
 STAGES["geoip"] = lazy_stage("secpipe.transforms.enrich.geoip", "build_stage")
 STAGES["lookup"] = lazy_stage("secpipe.transforms.enrich.lookup", "build_stage")
+STAGES["alert"] = lazy_stage("secpipe.respond.stage", "build_stage")
+STAGES["match"] = lazy_stage("secpipe.respond.match", "build_stage")
+STAGES["deploy_risk"] = lazy_stage("secpipe.respond.deploy_risk", "build_stage")
 
 
 def run_chain(stages: list[Stage], batch: pa.RecordBatch) -> list[pa.RecordBatch]:
