@@ -50,11 +50,19 @@ def get(name: str) -> Format:
     return _INSTANCES[name]
 
 
-def detect(head: bytes) -> Format | None:
-    """The format most confident about ``head``, or None when none claims it."""
+def detect(head: bytes, *, catch_all: bool = False) -> Format | None:
+    """The format most confident about ``head``, or None when none claims it.
+
+    Catch-all formats (``Format.catch_all``, e.g. the generic ``json``) take part only when
+    ``catch_all`` is set: wire endpoints whose documents must never be refused set it, while
+    `secpipe ingest --format auto` does not, so input no specific format recognizes is
+    dead-lettered as unrecognized rather than stored as an untyped event.
+    """
     best: tuple[int, Format | None] = (0, None)
     for name in REGISTRY:
         fmt = get(name)
+        if fmt.catch_all and not catch_all:
+            continue
         score = fmt.sniff(head)
         if score > best[0]:
             best = (score, fmt)

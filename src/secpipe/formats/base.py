@@ -83,6 +83,9 @@ class Format:
     framing: ClassVar[Framing] = "document"
     product: ClassVar[str] = ""
     vendor: ClassVar[str] = ""
+    #: True for formats that accept anything of a kind (generic JSON): auto-detection skips
+    #: them unless asked (see ``formats.detect``).
+    catch_all: ClassVar[bool] = False
 
     def sniff(self, head: bytes) -> int:
         """Confidence 0..100 that ``head`` (the first bytes of a document) is this format."""

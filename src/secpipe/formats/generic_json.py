@@ -2,7 +2,9 @@
 
 The catch-all for wire ingest (an Elasticsearch ``_bulk`` document or a HEC event that no
 specific format recognizes): it sniffs every JSON object or array at a low score (5), so
-each specific format wins when it recognizes its input.
+each specific format wins when it recognizes its input. It is a catch-all (``catch_all``):
+file auto-detection skips it, so `secpipe ingest --format auto` dead-letters JSON no
+specific format knows (use ``--format json`` to store such files as Base Events).
 
 Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> Base Event:
 - ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
@@ -107,6 +109,8 @@ class GenericJSON(RecordFormat):
     framing = "lines"
     product = "Generic JSON"
     vendor = "secpipe"
+
+    catch_all = True
 
     def sniff(self, head: bytes) -> int:
         """A low score for anything that starts like a JSON object or array."""
