@@ -1,0 +1,1 @@
+"""Compliance packs: controls as Sigma rules, Compliance Findings (2003), framework reports."""
