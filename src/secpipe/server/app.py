@@ -19,12 +19,13 @@ from starlette.routing import Route
 from secpipe import formats
 from secpipe.errors import UnknownFormatError
 from secpipe.formats.base import DeadLetter
+from secpipe.respond import api as respond_api
 from secpipe.server import es_bulk, hec, webhooks
 from secpipe.server.http import AppContext, HTTPError, authenticate, inflate, json_response, read_raw, route
 from secpipe.server.policy import ROUTE_POLICY
 
 #: extra route builders, registered by protocol modules.
-ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes]
+ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes, respond_api.routes]
 
 
 def core_routes(ctx: AppContext) -> list[Route]:
