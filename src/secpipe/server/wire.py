@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -49,21 +50,26 @@ def request_timeout(ctx: AppContext) -> float:
     return float(getattr(server, "request_timeout_seconds", _DEFAULT_TIMEOUT))
 
 
+_STRUCTURE = bytes(b for b in range(256) if b not in b'"{}[]')  # bytes to delete: all but these
+
+
 def json_depth(data: bytes) -> int:
     """Maximum nesting depth of JSON text (objects and arrays; several documents allowed).
 
-    Vectorized: escapes are blanked, string contents masked by the parity of quotes, and the
-    depth is the running sum of opening minus closing brackets outside strings.
+    Vectorized: escapes are dropped, then everything but quotes and brackets (one C pass,
+    ~10x shorter), string contents are masked by the parity of quotes, and the depth is the
+    running sum of opening minus closing brackets outside strings.
     """
-    if not data:
-        return 0
     if b"\\" in data:
-        data = _ESCAPE.sub(b"__", data)
-    a = np.frombuffer(data, np.uint8)
-    outside = (np.cumsum(a == 34, dtype=np.int64) & 1) == 0
+        data = _ESCAPE.sub(b"", data)
+    s = data.translate(None, _STRUCTURE)
+    if not s:
+        return 0
+    a = np.frombuffer(s, np.uint8)
     step = ((a == 123) | (a == 91)).astype(np.int8) - ((a == 125) | (a == 93)).astype(np.int8)
-    step *= outside
-    return int(np.cumsum(step, dtype=np.int64).max(initial=0))
+    if b'"' in s:
+        step *= (np.cumsum(a == 34, dtype=np.int32) & 1) == 0
+    return int(np.cumsum(step, dtype=np.int32).max(initial=0))
 
 
 def check_depth(data: bytes, limit: int) -> None:
@@ -117,14 +123,49 @@ def resolve_format(name: str) -> Format:
     return formats.get(name)
 
 
+_TOP_KEYS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
+_ONE_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _shapes(datas: list[bytes]) -> list[frozenset[str] | None]:
+    """Top-level key set of each JSON-object document (None when it is not one)."""
+    try:
+        return [frozenset(t) for t in _TOP_KEYS.decode(b"[" + b",".join(datas) + b"]")]
+    except msgspec.DecodeError:
+        pass
+    out: list[frozenset[str] | None] = []
+    for d in datas:
+        try:
+            out.append(frozenset(_ONE_TOP.decode(d)))
+        except msgspec.DecodeError:
+            out.append(None)
+    return out
+
+
 def _groups(items: Sequence[tuple[str | None, bytes]], source: str,
             reasons: list[str | None]) -> tuple[dict[str, list[int]], list[DeadLetter]]:
-    """Item indexes per format name (auto-detected where the name is None), plus the undetected."""
+    """Item indexes per format name (auto-detected where the name is None), plus the undetected.
+
+    Auto-detection runs once per distinct top-level key set: JSON objects of one shape (a
+    shipper's documents) share the format detected on the first of them. Sniffers recognize
+    formats by their characteristic keys, and running every sniffer on every document cost
+    more than decoding it. Documents that are not JSON objects are detected one by one.
+    """
     groups: dict[str, list[int]] = {}
     undetected: list[DeadLetter] = []
+    auto = [i for i, (name, _d) in enumerate(items) if name is None]
+    shapes = _shapes([items[i][1] for i in auto]) if auto else []
+    by_shape: dict[frozenset[str], Format | None] = {}
+    shape_of = dict(zip(auto, shapes, strict=True))
     for i, (name, data) in enumerate(items):
         if name is None:
-            fmt = formats.detect(data[: 64 * 1024])
+            shape = shape_of[i]
+            if shape is not None and shape in by_shape:
+                fmt = by_shape[shape]
+            else:
+                fmt = formats.detect(data[: 64 * 1024], catch_all=True)
+                if shape is not None:
+                    by_shape[shape] = fmt
             if fmt is None:
                 reasons[i] = "unrecognized input: no format matched"
                 undetected.append(DeadLetter(reasons[i], source, i, data, "auto"))

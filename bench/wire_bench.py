@@ -1,0 +1,140 @@
+"""Wire-ingest throughput over loopback: Elasticsearch ``_bulk`` and Splunk HEC, durable acks.
+
+Starts a real ``secpipe up`` pinned to one core (``taskset -c 0``); the clients run pinned to
+the other core(s). Every request is answered only after its WAL fsync, so events/s counts
+durably acknowledged events. CloudTrail records from the seeded generator (~1 KB each).
+
+Runs:
+- ``es_bulk_client``: the official ``elasticsearch`` client, ``helpers.parallel_bulk`` with
+  dict actions (the client serializes JSON: shows the client's own cost too);
+- ``es_bulk_raw``: the same client's ``bulk(operations=<pre-built NDJSON>)`` from threads,
+  so the server is the bottleneck (the per-core server figure);
+- ``es_bulk_auto``: as ``es_bulk_raw`` but the index has no format mapping (per-document
+  auto-detection);
+- ``hec``: httpx keep-alive clients posting concatenated HEC envelopes.
+
+Usage: python bench/wire_bench.py [--events 200000] [--batch 1000] [--threads 4]
+Prints one JSON object per run, plus a summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from elasticsearch import Elasticsearch, helpers
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gen_cloudtrail import records  # noqa: E402
+from tests.integration.wire_server import start  # noqa: E402
+
+CONFIG = """
+ingest:
+  elasticsearch: {index_formats: {"cloudtrail-*": cloudtrail}}
+"""
+
+
+def filebeat_docs(n: int, seed: int = 5) -> list[bytes]:
+    """Filebeat-shaped ECS documents (~290 bytes): auth.log lines with host/agent/log metadata."""
+    r = random.Random(seed)
+    out = []
+    for _ in range(n):
+        doc = {"@timestamp": f"2024-05-0{r.randint(1, 9)}T10:{r.randint(10, 59)}:{r.randint(10, 59)}.{r.randint(100, 999)}Z",
+               "message": f"sshd[{r.randint(100, 9999)}]: Accepted publickey for user{r.randint(1, 50)} from "
+                          f"10.0.{r.randint(0, 255)}.{r.randint(0, 255)} port {r.randint(1024, 65535)} ssh2",
+               "host": {"name": f"web-{r.randint(1, 20)}"}, "log": {"file": {"path": "/var/log/auth.log"},
+               "offset": r.randint(0, 10**7)}, "agent": {"type": "filebeat", "version": "8.17.0"},
+               "ecs": {"version": "8.0.0"}}  # fmt: skip
+        out.append(json.dumps(doc, separators=(",", ":")).encode())
+    return out
+
+
+def _chunks(lines: list[bytes], n: int) -> list[bytes]:
+    return [b"".join(lines[i : i + n]) for i in range(0, len(lines), n)]
+
+
+def _run(name: str, fn, events: int) -> dict:  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    fn()
+    secs = time.perf_counter() - t0
+    out = {"bench": name, "events": events, "seconds": round(secs, 3), "events_per_s": round(events / secs)}
+    print(json.dumps(out), flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--server-cpu", default="0")
+    ap.add_argument("--client-cpus", default="1")
+    args = ap.parse_args()
+    recs = list(records(args.events, seed=11))
+    docs = [json.dumps(r, separators=(",", ":")).encode() for r in recs]
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = start(Path(tmp), CONFIG, taskset=args.server_cpu)
+        os.sched_setaffinity(0, {int(c) for c in args.client_cpus.split(",")})
+        try:
+            es = Elasticsearch(srv.url, basic_auth=("elastic", srv.ingest), request_timeout=120,
+                               connections_per_node=args.threads)  # fmt: skip
+            es.info()
+            results = []
+
+            def client_bulk() -> None:
+                acts = ({"_index": "cloudtrail-a", "_source": r} for r in recs)
+                for ok, item in helpers.parallel_bulk(es, acts, chunk_size=args.batch, thread_count=args.threads):
+                    assert ok, item
+
+            def raw_bulk(index: str, payload: list[bytes]) -> None:
+                action = json.dumps({"index": {"_index": index}}).encode() + b"\n"
+                bodies = _chunks([action + d + b"\n" for d in payload], args.batch)
+
+                def send(body: bytes) -> None:
+                    resp = es.bulk(operations=body)
+                    assert not resp["errors"]
+
+                with ThreadPoolExecutor(args.threads) as pool:
+                    list(pool.map(send, bodies))
+
+            def hec() -> None:
+                bodies = _chunks([b'{"sourcetype":"aws:cloudtrail","event":' + d + b"}" for d in docs], args.batch)
+                clients = [httpx.Client(headers={"Authorization": f"Splunk {srv.ingest}"}, timeout=120)
+                           for _ in range(args.threads)]  # fmt: skip
+
+                def send(i: int) -> None:
+                    c = clients[i % len(clients)]
+                    r = c.post(f"{srv.url}/services/collector/event", content=bodies[i])
+                    assert r.status_code == 200, r.text
+
+                with ThreadPoolExecutor(args.threads) as pool:
+                    list(pool.map(send, range(len(bodies))))
+                for c in clients:
+                    c.close()
+
+            fb = filebeat_docs(len(docs))
+            results.append(_run("es_bulk_filebeat_auto", lambda: raw_bulk("filebeat-8.17.0", fb), len(fb)))
+            results.append(_run("es_bulk_cloudtrail", lambda: raw_bulk("cloudtrail-b", docs), len(docs)))
+            results.append(_run("es_bulk_cloudtrail_auto", lambda: raw_bulk("unmapped-logs", docs), len(docs)))
+            results.append(_run("es_bulk_client_helper", client_bulk, len(docs)))
+            results.append(_run("hec", hec, len(docs)))
+        finally:
+            srv.stop()
+    floor = 30_000
+    best = max(r["events_per_s"] for r in results if r["bench"].startswith("es_bulk"))
+    print(json.dumps({"summary": {r["bench"]: r["events_per_s"] for r in results}, "server_cores": 1,
+                      "es_bulk_floor": floor, "es_bulk_meets_floor": best >= floor}))
+
+
+if __name__ == "__main__":
+    main()
