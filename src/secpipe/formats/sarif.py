@@ -240,9 +240,13 @@ class _RunCtx:
         if ref and ref.toolComponent and ref.toolComponent.index is not None:
             ci = ref.toolComponent.index + 1  # extensions follow the driver
             comp = self.components[ci] if 0 <= ci < len(self.components) else comp
-        if idx is not None and comp.rules and 0 <= idx < len(comp.rules):
-            return comp.rules[idx]
         rid = res.ruleId or (ref.id if ref else None)
+        if idx is not None and comp.rules and 0 <= idx < len(comp.rules):
+            got = comp.rules[idx]
+            # Producers disagree with themselves (Snyk Code's ruleIndex can point elsewhere):
+            # the spec makes ruleId authoritative, so the index is trusted only when it agrees.
+            if rid is None or got.id is None or got.id == rid or rid.split("/", 1)[0] == got.id:
+                return got
         return self.by_id.get(rid, _NO_RULE) if rid else _NO_RULE
 
     def uri(self, loc: _ArtLoc | None) -> str | None:

@@ -1,0 +1,220 @@
+"""Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager).
+
+Builds a large realistic input per format by replicating and varying the real samples under
+../shared/data/real (ids, versions, lines and times are varied so no two findings are
+identical), then times ``decode`` (decode + OCSF mapping + assemble) on one core.
+Each finding/alert/decision counts as one event. Prints one JSON object per format and a summary.
+
+Usage: taskset -c 0 python bench/formats_scanners_bench.py [--events 100000] [--only trivy,sarif]
+(the script also pins itself to CPU 0 with sched_setaffinity when it can).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from secpipe import formats
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+FLOOR = 50_000
+
+
+def _load(rel: str) -> object:
+    return json.loads((REAL / rel).read_text())
+
+
+def gen_trivy(n: int) -> list[bytes]:
+    """One image report with n findings: 90% vulnerabilities, 8% misconfigurations, 2% secrets."""
+    img = _load("trivy/debian-stretch.json.golden")
+    vulns = [v for r in img["Results"] for v in r.get("Vulnerabilities") or []]
+    mis = [m for r in _load("trivy/helm_testchart.json.golden")["Results"] for m in r.get("Misconfigurations") or []]
+    sec = [s for r in _load("trivy/secrets.json.golden")["Results"] for s in r.get("Secrets") or []]
+    nv, nm = int(n * 0.9), int(n * 0.08)
+    ns = n - nv - nm
+    per = 1000
+    results = []
+    for t in range(0, nv, per):
+        items = []
+        for i in range(t, min(nv, t + per)):
+            v = copy.deepcopy(vulns[i % len(vulns)])
+            v["VulnerabilityID"] = f"CVE-2024-{10000 + i}"
+            v["InstalledVersion"] = f"1.{i % 97}.{i % 13}"
+            v.pop("Fingerprint", None)
+            items.append(v)
+        results.append({"Target": f"layer-{t}", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": items})
+    ms = []
+    for i in range(nm):
+        m = copy.deepcopy(mis[i % len(mis)])
+        m["ID"] = f"KSV{i:06d}"
+        ms.append(m)
+    results.append({"Target": "chart/templates/deployment.yaml", "Class": "config", "Type": "helm", "Misconfigurations": ms})
+    ss = []
+    for i in range(ns):
+        s = copy.deepcopy(sec[i % len(sec)])
+        s["StartLine"] = s["EndLine"] = i + 1
+        ss.append(s)
+    results.append({"Target": "deploy.sh", "Class": "secret", "Secrets": ss})
+    img["Results"] = results
+    return [json.dumps(img, indent=2).encode()]
+
+
+def gen_snyk(n: int) -> list[bytes]:
+    """A multi-project array with n vulnerabilities in projects of 1000."""
+    base = _load("snyk-to-html/multi-test-report.json")
+    vulns = [v for p in base for v in p["vulnerabilities"]]
+    projects = []
+    for t in range(0, n, 1000):
+        p = copy.deepcopy(base[0])
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            v = copy.deepcopy(vulns[i % len(vulns)])
+            v["id"] = f"SNYK-JS-BENCH-{i}"
+            v["version"] = f"1.{i % 50}.0"
+            items.append(v)
+        p["vulnerabilities"] = items
+        p["projectName"] = f"bench-{t}"
+        projects.append(p)
+    return [json.dumps(projects, indent=2).encode()]
+
+
+def gen_sarif(n: int) -> list[bytes]:
+    """One SARIF log (Snyk Code run) with n results."""
+    log = _load("snyk-to-html/test-code-openrefine.json")
+    run = log["runs"][0]
+    src = run["results"]
+    out = []
+    for i in range(n):
+        r = copy.deepcopy(src[i % len(src)])
+        r["locations"][0]["physicalLocation"]["region"]["startLine"] = i + 1
+        r["fingerprints"] = {"0": f"{i:064x}"}
+        out.append(r)
+    run["results"] = out
+    return [json.dumps(log, indent=2).encode()]
+
+
+def gen_sonarqube(n: int) -> list[bytes]:
+    """Issue search pages of 500 (the API's max page size), shaped as the documented response."""
+    docs = []
+    for t in range(0, n, 500):
+        issues = [{
+            "key": f"AX{i:010d}", "rule": f"java:S{2000 + i % 300}", "severity": ["MAJOR", "CRITICAL", "MINOR"][i % 3],
+            "component": f"proj:src/main/java/App{i % 40}.java", "project": "proj", "line": i % 900 + 1,
+            "hash": f"{i:032x}", "textRange": {"startLine": i % 900 + 1, "endLine": i % 900 + 1, "startOffset": 4, "endOffset": 20},
+            "flows": [], "status": "OPEN", "message": f"Remove this unused local variable x{i}.", "effort": "5min",
+            "debt": "5min", "author": "dev@example.com", "tags": ["unused"], "creationDate": "2024-05-13T17:55:39+0200",
+            "updateDate": "2024-05-14T10:00:00+0200", "type": "CODE_SMELL",
+        } for i in range(t, min(n, t + 500))]  # fmt: skip
+        docs.append(json.dumps({"total": n, "p": t // 500 + 1, "ps": 500, "paging": {"pageIndex": t // 500 + 1,
+                                "pageSize": 500, "total": n}, "issues": issues, "components": []}).encode())  # fmt: skip
+    return docs
+
+
+def gen_falco(n: int) -> list[bytes]:
+    """NDJSON alerts (json_output), in 8 MiB-ish chunks like the file reader cuts them."""
+    lines = (REAL / "falco/test/output_files/single_rule_with_cat_write.json").read_text().splitlines()
+    protos = [json.loads(x) for x in lines if x.strip()]
+    out = []
+    for i in range(n):
+        a = copy.deepcopy(protos[i % len(protos)])
+        a["time"] = f"2024-08-04T16:{(i // 60) % 60:02d}:{i % 60:02d}.{i:09d}Z"[:30] + "Z"
+        a["output_fields"].update({"proc.pid": i, "container.id": f"{i % 500:012x}", "k8s.ns.name": "default",
+                                   "k8s.pod.name": f"web-{i % 300}"})  # fmt: skip
+        out.append(json.dumps(a))
+    return _chunks(out)
+
+
+def gen_opa(n: int) -> list[bytes]:
+    """NDJSON decision logs."""
+    proto = _load("opa-docs/management-decision-logs.example1.json")[0]
+    out = []
+    for i in range(n):
+        d = copy.deepcopy(proto)
+        d["decision_id"] = f"4ca636c1-55e4-417a-b1d8-{i:012x}"
+        d["input"] = {"method": ["GET", "POST", "DELETE"][i % 3], "path": f"/salary/user{i % 1000}"}
+        d["result"] = i % 4 != 0
+        out.append(json.dumps(d))
+    return _chunks(out)
+
+
+def gen_alertmanager(n: int) -> list[bytes]:
+    """Webhook payloads of 100 alerts each (Alertmanager groups alerts per notification)."""
+    base = _load("prometheus-msteams/alert/testdata/large_prom_post_request.json")
+    protos = base["alerts"]
+    docs = []
+    for t in range(0, n, 100):
+        p = copy.deepcopy(base)
+        alerts = []
+        for i in range(t, min(n, t + 100)):
+            a = copy.deepcopy(protos[i % len(protos)])
+            a["labels"] = {**a.get("labels", {}), "instance": f"10.0.{i // 250 % 250}.{i % 250}:9100"}
+            a["fingerprint"] = f"{i:016x}"
+            alerts.append(a)
+        p["alerts"] = alerts
+        docs.append(json.dumps(p).encode())
+    return docs
+
+
+def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
+    out, cur, cur_len = [], [], 0
+    for x in lines:
+        cur.append(x)
+        cur_len += len(x) + 1
+        if cur_len >= size:
+            out.append(("\n".join(cur) + "\n").encode())
+            cur, cur_len = [], 0
+    if cur:
+        out.append(("\n".join(cur) + "\n").encode())
+    return out
+
+
+GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
+    "trivy": gen_trivy, "snyk": gen_snyk, "sarif": gen_sarif, "sonarqube": gen_sonarqube,
+    "falco": gen_falco, "opa": gen_opa, "alertmanager": gen_alertmanager,
+}  # fmt: skip
+
+
+def run(name: str, n: int) -> dict[str, object]:
+    """Time decode of the generated documents; returns the JSON result."""
+    docs = GENERATORS[name](n)
+    fmt = formats.get(name)
+    fmt.decode(docs[0], "warmup")  # warm caches (schema, decoders)
+    best = float("inf")
+    stored = dead = 0
+    for _ in range(2):
+        t0 = time.perf_counter()
+        stored = dead = 0
+        for i, d in enumerate(docs):
+            res = fmt.decode(d, f"bench-{i}")
+            stored += sum(b.num_rows for b in res.batches)
+            dead += len(res.dead)
+        best = min(best, time.perf_counter() - t0)
+    eps = stored / best
+    return {"format": name, "events": stored, "dead_letter": dead, "documents": len(docs),
+            "bytes": sum(map(len, docs)), "seconds": round(best, 3), "events_per_second": round(eps),
+            "floor": FLOOR, "meets_floor": eps >= FLOOR}  # fmt: skip
+
+
+def main() -> None:
+    """Run the benchmark for each format and print JSON lines."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+    names = [x for x in a.only.split(",") if x] or list(GENERATORS)
+    results = [run(nm, a.events) for nm in names]
+    for r in results:
+        print(json.dumps(r))
+    print(json.dumps({"summary": {r["format"]: r["events_per_second"] for r in results},
+                      "all_meet_floor": all(r["meets_floor"] for r in results)}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
