@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 #: command modules under secpipe.cli, each with ``register(app)``.
-MODULES = ["ingest", "query", "formats_cmd", "validate", "up", "audit_cmd", "keys_cmd", "enrich"]
+MODULES = ["ingest", "query", "formats_cmd", "validate", "up", "audit_cmd", "keys_cmd", "enrich", "alerts"]
 
 
 def _register() -> None:
