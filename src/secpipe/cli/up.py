@@ -23,6 +23,7 @@ from secpipe.runtime.topology import build_stages
 from secpipe.server.app import create_app
 from secpipe.server.auth import TokenStore
 from secpipe.server.http import AppContext, Limits
+from secpipe.sources import start_sources, stop_sources
 
 
 class _Server(uvicorn.Server):
@@ -73,6 +74,7 @@ def up(
     ctx = AppContext(service=service, tokens=tokens, limits=limits, extras={"config": cfg})
     app = create_app(ctx)
     service.start()
+    sources = start_sources(cfg, service)
     con.print(f"secpipe listening on http://{host}:{port} — data in {data_dir} (Ctrl-C to stop)")
     server = _Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
@@ -81,6 +83,7 @@ def up(
     try:
         server.run()
     finally:
+        stop_sources(sources)
         service.close()
         con.print("secpipe stopped; everything accepted is committed")
 

@@ -29,6 +29,7 @@ from secpipe.config.ingest import IngestConfig
 from secpipe.detect.anomaly.options import AnomalyOptions
 from secpipe.errors import ConfigError
 from secpipe.respond.options import AlertOptions, DeployRiskOptions, MatchOptions
+from secpipe.sources.syslog_options import SyslogSourceOptions
 from secpipe.transforms.enrich.options import GeoIPOptions, LookupOptions, ThreatIntelOptions
 from secpipe.transforms.protect.options import MaskOptions, RedactOptions, TokenizeOptions
 
@@ -81,6 +82,7 @@ COMPONENTS: dict[str, type[BaseModel]] = {
     "lake": LakeOptions,
     "file": FileSourceOptions,
     "http": HttpSourceOptions,
+    "syslog": SyslogSourceOptions,
     "anomaly": AnomalyOptions,
     "tokenize": TokenizeOptions,
     "mask": MaskOptions,

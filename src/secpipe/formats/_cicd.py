@@ -22,8 +22,9 @@ from typing import Any
 
 import msgspec
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from secpipe.formats.base import base_columns, event_uids, to_batch
+from secpipe.formats.base import base_columns, event_uids, string_column, to_batch
 
 #: JSON type overrides for paths whose Python values may be mixed or all-null.
 TYPES: dict[str, pa.DataType] = {}
@@ -113,12 +114,20 @@ def json_or_none(value: Any) -> str | None:
     return _ENC.encode(value).decode()
 
 
-def unmapped_of(top: dict[str, msgspec.Raw], mapped: frozenset[str], extra: dict[str, Any] | None = None) -> str | None:
-    """JSON of the top-level keys not in ``mapped`` (raw bytes re-emitted) plus ``extra``."""
+def unmapped_of(top: dict[str, msgspec.Raw], mapped: frozenset[str], extra: dict[str, Any] | None = None) -> bytes | None:
+    """JSON (bytes) of the top-level keys not in ``mapped`` (raw bytes re-emitted) plus ``extra``."""
     keep: dict[str, Any] = {k: top[k] for k in sorted(top.keys() - mapped)}
     if extra:
         keep.update({k: v for k, v in extra.items() if v is not None})
-    return _ENC.encode(keep).decode() if keep else None
+    return _ENC.encode(keep) if keep else None
+
+
+def bytes_column(values: Sequence[bytes | None]) -> pa.Array:
+    """A string column from UTF-8 byte strings (None -> null), built from one joined buffer."""
+    col = string_column([v or b"" for v in values])
+    if any(v is None for v in values):
+        col = pc.if_else(pa.array([v is None for v in values]), pa.scalar(None, col.type), col)
+    return col
 
 
 def build_batch(
@@ -144,7 +153,8 @@ def build_batch(
     for r in rows:
         keys.update(dict.fromkeys(k for k, v in r.items() if v is not None))
     for k in keys:
-        cols[k] = pa.array([r.get(k) for r in rows], TYPES.get(k))
+        vals = [r.get(k) for r in rows]
+        cols[k] = bytes_column(vals) if k == "unmapped" else pa.array(vals, TYPES.get(k))
     return to_batch(cls, cols)
 
 

@@ -488,8 +488,9 @@ class GitHub(RecordFormat):
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out
+        joined = b"[" + b",".join(recs.raws) + b"]"
         try:
-            tops = _TOPS.decode(b"[" + b",".join(recs.raws) + b"]")
+            tops = _TOPS.decode(joined)
         except msgspec.DecodeError:
             tops = []
             for raw, (src, off) in zip(recs.raws, recs.locs, strict=True):
@@ -514,15 +515,17 @@ class GitHub(RecordFormat):
                     "not a GitHub webhook payload (no sender or known event object) "
                     "nor an audit-log event (no action + actor)", src, off, recs.raws[i], self.name))  # fmt: skip
         if hooks:
-            self._hooks(hooks, tops, recs, out)
+            self._hooks(hooks, tops, recs, out, joined if len(hooks) == len(recs.raws) else None)
         if audits:
             self._audits(audits, tops, recs, out)
         return out
 
     def _typed(self, idx: list[int], recs: Records, many: msgspec.json.Decoder, one: msgspec.json.Decoder, what: str,
-               out: Decoded) -> tuple[list[int], list[Any]]:
+               out: Decoded, joined: bytes | None = None) -> tuple[list[int], list[Any]]:
+        if joined is None:
+            joined = b"[" + b",".join(recs.raws[i] for i in idx) + b"]"
         try:
-            return idx, many.decode(b"[" + b",".join(recs.raws[i] for i in idx) + b"]")
+            return idx, many.decode(joined)
         except msgspec.ValidationError:
             pass
         keep, typed = [], []
@@ -535,8 +538,9 @@ class GitHub(RecordFormat):
                 out.dead.append(DeadLetter(f"not {what}: {exc}", src, off, recs.raws[i], self.name))
         return keep, typed
 
-    def _hooks(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:
-        idx, hooks = self._typed(idx, recs, _HOOKS, _HOOK, "a GitHub webhook payload", out)
+    def _hooks(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded,
+               joined: bytes | None) -> None:
+        idx, hooks = self._typed(idx, recs, _HOOKS, _HOOK, "a GitHub webhook payload", out, joined)
         groups: dict[str, tuple[list[int], list[dict[str, Any]], list[int | None], list[int], list[int]]] = {}
         for i, hook in zip(idx, hooks, strict=True):
             top = tops[i]

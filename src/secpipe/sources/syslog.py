@@ -1,0 +1,335 @@
+"""Syslog listener: UDP (RFC 5426), TCP (RFC 6587: newline or octet-counted) and TLS (RFC 5425).
+
+Runs one asyncio loop in its own thread. Messages are grouped per connection (TCP/TLS) or
+per sender (UDP) and handed to ``Service.accept("syslog", source, body)`` in small batches:
+when a batch reaches ``batch_max_messages`` or ``batch_max_bytes``, or ``batch_max_seconds``
+after its first message. The body re-frames the batch with octet counting (RFC 6587 3.4.1),
+so a message containing a newline survives intact, and the source string says so
+(``syslog+tcp://127.0.0.1:5514/peer=127.0.0.1:40522;framing=octet-counted``); the syslog
+format reads that hint.
+
+Framing on a stream is detected per message (RFC 6587 3.4): a message that starts with a
+digit is octet-counted (``<len> <msg>``), anything else runs to the next LF (a trailing CR
+is dropped; NUL also ends a message, as some old senders use it). A message over
+``max_message_bytes`` and a broken octet count are dead-lettered with the reason (a broken
+count ends the connection, since the stream position is lost).
+
+Guarantees: a TCP/TLS sender is read no faster than batches are made durable (the reader
+awaits each accept, so back-pressure reaches the sender through TCP flow control); UDP has
+no flow control and no acknowledgement, so datagrams that arrive while the process is down
+or the kernel buffer is full are lost, as with any UDP syslog receiver. On stop, servers
+close, every pending batch is accepted, then the loop ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from secpipe.errors import SecpipeError
+from secpipe.formats.base import DeadLetter
+
+log = logging.getLogger("secpipe.sources.syslog")
+
+
+class SyslogListenerError(SecpipeError):
+    """The listener could not start (bad address, port in use, unreadable TLS files)."""
+
+
+class Acceptor(Protocol):
+    """What the listener feeds (``runtime.service.Service`` satisfies it)."""
+
+    def accept(self, fmt_name: str, source: str, body: bytes) -> Any:
+        """Make one body durable and process it."""
+
+    def dead_letter(self, letters: list[DeadLetter]) -> int:
+        """Persist dead letters."""
+
+
+@dataclass
+class ListenerConfig:
+    """Listener settings (built from the config model ``SyslogSourceOptions``)."""
+
+    host: str = "127.0.0.1"
+    port: int = 5514
+    protocol: str = "udp"
+    cert: str | None = None
+    key: str | None = None
+    ca: str | None = None
+    max_message_bytes: int = 64 * 1024
+    batch_max_messages: int = 1000
+    batch_max_bytes: int = 1 << 20
+    batch_max_seconds: float = 0.2
+    fmt: str = "syslog"
+
+
+@dataclass
+class _Batch:
+    msgs: list[bytes] = field(default_factory=list)
+    size: int = 0
+    timer: asyncio.TimerHandle | None = None
+
+
+def _frame(msgs: list[bytes]) -> bytes:
+    return b"".join(b"%d %s" % (len(m), m) for m in msgs)
+
+
+class SyslogListener:
+    """A running syslog receiver; :meth:`start` binds, :meth:`stop` drains and closes."""
+
+    def __init__(self, name: str, cfg: ListenerConfig, service: Acceptor) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.service = service
+        self.port = cfg.port
+        self.accepted = 0  # messages handed to the service
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._stopping: asyncio.Event | None = None
+        self._udp: dict[str, _Batch] = {}
+        self._pending: set[asyncio.Future[Any]] = set()
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind and serve in a background thread; returns once the socket is bound."""
+        self._thread = threading.Thread(target=self._run, name=f"secpipe-syslog-{self.name}", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            raise self._error
+        log.info("syslog source %s listening on %s %s:%d", self.name, self.cfg.protocol, self.cfg.host, self.port)
+
+    def stop(self) -> None:
+        """Stop accepting, hand every pending batch to the service, end the thread."""
+        if self._loop is None or self._thread is None:
+            return
+        if self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._serve())
+        except (OSError, ssl.SSLError, SyslogListenerError) as exc:
+            if not self._ready.is_set():
+                self._error = exc if isinstance(exc, SyslogListenerError) else SyslogListenerError(
+                    f"sources.{self.name}: cannot listen on {self.cfg.protocol} {self.cfg.host}:{self.cfg.port}: {exc} "
+                    "— choose a free port (ports below 1024 need root) or fix the TLS files"
+                )  # fmt: skip
+                self._ready.set()
+            else:
+                log.exception("syslog source %s failed", self.name)
+        finally:
+            loop.close()
+
+    async def _serve(self) -> None:
+        self._stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        cfg = self.cfg
+        closer: Callable[[], Any]
+        if cfg.protocol == "udp":
+            transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(cfg.host, cfg.port))
+            self.port = transport.get_extra_info("sockname")[1]
+            closer = transport.close
+        elif cfg.protocol in ("tcp", "tls"):
+            ctx = self._tls_context() if cfg.protocol == "tls" else None
+            server = await asyncio.start_server(self._client, cfg.host, cfg.port, ssl=ctx, limit=cfg.max_message_bytes + 64)
+            self.port = server.sockets[0].getsockname()[1]
+            closer = server.close
+        else:
+            msg = f"sources.{self.name}.protocol: {cfg.protocol!r} — use udp, tcp or tls"
+            raise SyslogListenerError(msg)
+        self._ready.set()
+        await self._stopping.wait()
+        closer()
+        for peer in list(self._udp):
+            await self._flush_udp(peer)
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+    def _tls_context(self) -> ssl.SSLContext:
+        cfg = self.cfg
+        if not cfg.cert or not cfg.key:
+            msg = f"sources.{self.name}.tls: protocol tls needs tls.cert and tls.key (PEM files)"
+            raise SyslogListenerError(msg)
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            ctx.load_cert_chain(cfg.cert, cfg.key)
+            if cfg.ca:
+                ctx.load_verify_locations(cfg.ca)
+                ctx.verify_mode = ssl.CERT_REQUIRED
+        except (OSError, ssl.SSLError) as exc:
+            msg = f"sources.{self.name}.tls: cannot load {cfg.cert} / {cfg.key}: {exc} — give PEM certificate and key paths"
+            raise SyslogListenerError(msg) from exc
+        return ctx
+
+    # --- delivery --------------------------------------------------------------------------
+
+    def _source(self, peer: str) -> str:
+        return f"syslog+{self.cfg.protocol}://{self.cfg.host}:{self.port}/peer={peer};framing=octet-counted"
+
+    async def _deliver(self, peer: str, msgs: list[bytes]) -> None:
+        if not msgs:
+            return
+        body = _frame(msgs)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.service.accept, self.cfg.fmt, self._source(peer), body)
+        self.accepted += len(msgs)
+
+    async def _dead(self, peer: str, reason: str, raw: bytes) -> None:
+        letter = DeadLetter(reason, self._source(peer), 0, raw, self.cfg.fmt)
+        await asyncio.get_running_loop().run_in_executor(None, self.service.dead_letter, [letter])
+
+    # --- UDP ---------------------------------------------------------------------------------
+
+    def _datagram(self, data: bytes, peer: str) -> None:
+        msg = data.rstrip(b"\r\n\x00")
+        if not msg:
+            return
+        b = self._udp.setdefault(peer, _Batch())
+        b.msgs.append(msg)
+        b.size += len(msg)
+        if len(b.msgs) >= self.cfg.batch_max_messages or b.size >= self.cfg.batch_max_bytes:
+            self._spawn(self._flush_udp(peer))
+        elif b.timer is None:
+            b.timer = asyncio.get_running_loop().call_later(self.cfg.batch_max_seconds, lambda: self._spawn(self._flush_udp(peer)))
+
+    async def _flush_udp(self, peer: str) -> None:
+        b = self._udp.pop(peer, None)
+        if b is None:
+            return
+        if b.timer is not None:
+            b.timer.cancel()
+        await self._deliver(peer, b.msgs)
+
+    def _spawn(self, coro: Any) -> None:
+        fut = asyncio.ensure_future(coro)
+        self._pending.add(fut)
+        fut.add_done_callback(self._done)
+
+    def _done(self, fut: asyncio.Future[Any]) -> None:
+        self._pending.discard(fut)
+        if not fut.cancelled() and fut.exception() is not None:
+            log.error("syslog source %s: delivery failed: %s", self.name, fut.exception())
+
+    # --- TCP / TLS -----------------------------------------------------------------------
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        addr = writer.get_extra_info("peername")
+        peer = f"{addr[0]}:{addr[1]}" if addr else "unknown"
+        batch: list[bytes] = []
+        size = 0
+        deadline: float | None = None
+        loop = asyncio.get_running_loop()
+        cfg = self.cfg
+        try:
+            while True:
+                timeout = None if deadline is None else max(0.0, deadline - loop.time())
+                try:
+                    msg = await asyncio.wait_for(self._read_one(reader, peer), timeout)
+                except TimeoutError:
+                    await self._deliver(peer, batch)
+                    batch, size, deadline = [], 0, None
+                    continue
+                if msg is None:
+                    break
+                if not msg:
+                    continue
+                batch.append(msg)
+                size += len(msg)
+                if deadline is None:
+                    deadline = loop.time() + cfg.batch_max_seconds
+                if len(batch) >= cfg.batch_max_messages or size >= cfg.batch_max_bytes:
+                    await self._deliver(peer, batch)
+                    batch, size, deadline = [], 0, None
+        except (ConnectionError, ssl.SSLError) as exc:
+            log.info("syslog source %s: connection from %s ended: %s", self.name, peer, exc)
+        finally:
+            await self._deliver(peer, batch)
+            writer.close()
+
+    async def _read_one(self, reader: asyncio.StreamReader, peer: str) -> bytes | None:
+        """The next message (b"" for a skipped one), None at end of stream."""
+        first = await reader.read(1)
+        if not first:
+            return None
+        if first.isdigit():
+            try:
+                head = first + await reader.readuntil(b" ")
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                await self._dead(peer, "broken octet-counted frame (RFC 6587): no space after the length", first)
+                return None
+            count = head[:-1]
+            if not count.isdigit() or len(count) > 9:
+                await self._dead(peer, "broken octet-counted frame (RFC 6587): length is not a number", head)
+                return None
+            n = int(count)
+            if n > self.cfg.max_message_bytes:
+                await self._dead(peer, f"syslog message of {n} bytes exceeds max_message_bytes={self.cfg.max_message_bytes}", head)
+                return None
+            try:
+                return (await reader.readexactly(n)).rstrip(b"\r\n")
+            except asyncio.IncompleteReadError as exc:
+                await self._dead(peer, f"truncated octet-counted frame: {len(exc.partial)} of {n} bytes before the connection closed", exc.partial)
+                return None
+        try:
+            line = first + await reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            line = first + exc.partial  # last message without a trailing LF
+        except asyncio.LimitOverrunError:
+            chunk = first + await reader.read(self.cfg.max_message_bytes)
+            await self._dead(peer, f"syslog line longer than max_message_bytes={self.cfg.max_message_bytes}", chunk)
+            await self._skip_line(reader)
+            return b""
+        return line.rstrip(b"\r\n\x00")
+
+    async def _skip_line(self, reader: asyncio.StreamReader) -> None:
+        while True:
+            try:
+                await reader.readuntil(b"\n")
+                return
+            except asyncio.LimitOverrunError as exc:
+                await reader.readexactly(exc.consumed)
+            except asyncio.IncompleteReadError:
+                return
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, owner: SyslogListener) -> None:
+        self.owner = owner
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.owner._datagram(data, f"{addr[0]}:{addr[1]}")
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` too) -> (host, port)."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        msg = f"listen {listen!r}: give HOST:PORT, e.g. 127.0.0.1:5514"
+        raise SyslogListenerError(msg)
+    return host.strip("[]"), int(port)
+
+
+def from_options(name: str, options: Any, service: Acceptor) -> SyslogListener:
+    """Build a listener from a validated ``SyslogSourceOptions``."""
+    host, port = split_listen(options.listen)
+    tls = options.tls
+    cfg = ListenerConfig(
+        host=host, port=port, protocol=options.protocol,
+        cert=tls.cert if tls else None, key=tls.key if tls else None, ca=tls.ca if tls else None,
+        max_message_bytes=options.max_message_bytes, batch_max_messages=options.batch_max_messages,
+        batch_max_bytes=options.batch_max_bytes, batch_max_seconds=options.batch_max_seconds, fmt=options.format,
+    )  # fmt: skip
+    return SyslogListener(name, cfg, service)
