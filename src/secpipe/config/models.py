@@ -67,6 +67,7 @@ class FileSourceOptions(Strict):
     paths: list[str]
     format: str = "auto"
     follow: bool = True
+    poll_seconds: float = Field(1.0, gt=0)
 
 
 class HttpSourceOptions(Strict):
