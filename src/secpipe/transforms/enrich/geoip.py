@@ -278,7 +278,8 @@ def _geo(rec: dict[str, Any], geo: list[Any], lang: str, db_type: str) -> None:
     loc = rec.get("location") or {}
     if geo[5] is None and loc.get("latitude") is not None:
         geo[5], geo[6] = float(loc["latitude"]), float(loc["longitude"])
-    geo[7] = geo[7] or db_type
+    if any(v is not None for v in geo[:7]):
+        geo[7] = geo[7] or db_type
 
 
 def build_stage(name: str, options: dict[str, Any], data_dir: Path | None = None) -> GeoIPStage:
