@@ -19,15 +19,21 @@ every message they raise through :func:`scrub` so a URL echoed by a library is r
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
 from secpipe.errors import ConfigError, TerminalError, TransientError
+
+# httpx logs every request URL at INFO; webhook URLs are secrets, so keep its logger quiet.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 #: OCSF severity_id -> the severity label routes match on.
 SEVERITY_LABELS = {0: "unknown", 1: "informational", 2: "low", 3: "medium", 4: "high", 5: "critical", 6: "fatal"}
@@ -125,6 +131,10 @@ class Channel(Protocol):
         """Deliver or raise DeliveryError / DeliveryRejected."""
         ...
 
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
 
 def resolve_secret(options: dict[str, Any], key: str, path: str, *, required: bool = True) -> str | None:
     """The secret named by ``<key>_env`` or ``<key>_file`` (trailing newline stripped).
@@ -156,9 +166,16 @@ _URLISH = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.I)
 
 def scrub(text: str, *secrets: str | None) -> str:
     """``text`` with every secret and every URL replaced, safe to log or store."""
+    parts: list[str] = []
     for s in secrets:
-        if s:
-            text = text.replace(s, "[REDACTED]")
+        if not s:
+            continue
+        parts.append(s)
+        if "://" in s:  # receivers echo paths and queries back: those carry the secret too
+            u = urlsplit(s)
+            parts += [p for p in (u.path, u.query, *u.path.split("/")) if len(p) >= 8]
+    for p in sorted(set(parts), key=len, reverse=True):
+        text = text.replace(p, "[REDACTED]")
     return _URLISH.sub("[URL]", text)
 
 

@@ -86,7 +86,8 @@ class Dispatcher:
                     c.execute("DELETE FROM alert_groups WHERE route=? AND group_key=?", (route_id, key))
                     c.execute("DELETE FROM group_alerts WHERE route=? AND group_key=?", (route_id, key))
                     continue
-                rows = c.execute("SELECT alert FROM group_alerts WHERE route=? AND group_key=?", (route_id, key)).fetchall()
+                rows = c.execute("SELECT alert FROM group_alerts WHERE route=? AND group_key=? ORDER BY fingerprint",
+                                 (route_id, key)).fetchall()
                 alerts = [Alert.from_dict(orjson.loads(r[0])) for r in rows]
                 active = [a for a in alerts if not any(m.matches(a.labels) for m in silences)]
                 sent = set(filter(None, last_sent.split(",")))

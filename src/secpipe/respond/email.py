@@ -96,3 +96,6 @@ class EmailChannel:
         except (smtplib.SMTPException, OSError) as exc:
             msg_0 = f"{self.name}: {type(exc).__name__}: {scrub(str(exc), password)}"
             raise DeliveryError(msg_0) from None
+
+    def close(self) -> None:
+        """Nothing held between sends (one SMTP session per message)."""

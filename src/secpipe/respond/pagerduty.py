@@ -76,3 +76,7 @@ class PagerDutyChannel:
         """POST one event; 202 is success."""
         key = resolve_secret(self.options, "routing_key", self.path) or ""
         post_json(self.client, self.url, orjson.dumps(event(notification, key, action)), {}, self.name, ok=(202, 200))
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.client.close()

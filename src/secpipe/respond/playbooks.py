@@ -173,6 +173,10 @@ class Executor:
         self.client = http_client(tls, 15.0)
         self.audit = audit
 
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.client.close()
+
     def __call__(self, row: Row) -> str:
         """Execute every action for every alert of the job; returns a short result note."""
         job = row.payload

@@ -49,3 +49,7 @@ class SlackChannel:
         """POST the message; raises DeliveryError / DeliveryRejected."""
         url = resolve_secret(self.options, "webhook_url", self.path) or ""
         post_json(self.client, url, orjson.dumps(blocks(notification)), {}, self.name)
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.client.close()

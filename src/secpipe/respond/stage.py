@@ -143,7 +143,11 @@ class AlertStage:
             self._thread.join(10)
         for w in self.workers.values():
             w.stop()
+            if isinstance(w.handler, Executor):
+                w.handler.close()
         self.workers.clear()
+        for ch in self.channels.values():
+            ch.close()
 
 
 def _routes(root: Any) -> list[Any]:

@@ -54,3 +54,7 @@ class TeamsChannel:
         """POST the card (Teams answers 200 or 202)."""
         url = resolve_secret(self.options, "webhook_url", self.path) or ""
         post_json(self.client, url, orjson.dumps(card(notification)), {}, self.name)
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.client.close()

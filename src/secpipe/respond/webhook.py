@@ -73,3 +73,7 @@ class WebhookChannel:
         if secret:
             headers[SIG_HEADER] = sign(secret, ts, body)
         post_json(self.client, url, body, headers, self.name)
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.client.close()
