@@ -21,7 +21,8 @@ app = typer.Typer(
 )
 
 #: command modules under secpipe.cli, each with ``register(app)``.
-MODULES = ["ingest", "query", "formats_cmd", "validate", "up", "audit_cmd", "keys_cmd", "enrich", "alerts"]
+MODULES = ["ingest", "query", "formats_cmd", "validate", "up", "audit_cmd", "keys_cmd", "enrich", "alerts",
+           "access_cmd", "retention_cmd"]
 
 
 def _register() -> None:

@@ -20,10 +20,13 @@ from rich.console import Console
 from secpipe.config.models import PipelineConfig, load_config
 from secpipe.runtime.service import Service
 from secpipe.runtime.topology import build_stages
+from secpipe.security.tls import TlsConfig, uvicorn_options
 from secpipe.server.app import create_app
 from secpipe.server.auth import TokenStore
 from secpipe.server.http import AppContext, Limits
 from secpipe.sources import start_sources, stop_sources
+from secpipe.store.retention import RetentionScheduler
+from secpipe.transforms.protect.redact import install_log_redaction
 
 
 class _Server(uvicorn.Server):
@@ -53,10 +56,20 @@ def up(
     config: Path | None = typer.Option(None, "--config", "-c", help="Pipeline config (YAML)."),
     data: Path | None = typer.Option(None, "--data", help="Data directory (default ./secpipe-data)."),
     listen: str | None = typer.Option(None, "--listen", help="HOST:PORT for HTTP (default 127.0.0.1:8088)."),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="PEM certificate: serve HTTPS (with --tls-key)."),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key of --tls-cert."),
+    tls_client_ca: Path | None = typer.Option(None, "--tls-client-ca", help="CA of client certificates (mutual TLS)."),
 ) -> None:
     """Run the pipeline server in the foreground."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
     cfg = load_config(config) if config else PipelineConfig()
+    if tls_cert or tls_key:
+        if not (tls_cert and tls_key):
+            msg = "--tls-cert and --tls-key go together"
+            raise typer.BadParameter(msg)
+        cfg.server.tls = TlsConfig(cert=str(tls_cert), key=str(tls_key),
+                                   client_ca=str(tls_client_ca) if tls_client_ca else None)
     data_dir = data or Path(cfg.data_dir)
     host, port = split_listen(listen or cfg.server.listen)
     con = Console(stderr=True)
@@ -70,19 +83,26 @@ def up(
     service = Service(data_dir, build_stages(cfg, data_dir))
     if service.replayed:
         con.print(f"replayed {service.replayed} WAL record(s) from an unclean stop")
-    limits = Limits(cfg.server.max_body_bytes, cfg.server.max_decompressed_bytes, cfg.server.max_json_depth)
+    limits = Limits(cfg.server.max_body_bytes, cfg.server.max_decompressed_bytes, cfg.server.max_json_depth,
+                    cfg.server.max_string_bytes, cfg.server.rate_per_token, cfg.server.rate_burst)
+    tls_opts = uvicorn_options(cfg.server.tls)
+    retention = RetentionScheduler(data_dir, cfg.security)
     ctx = AppContext(service=service, tokens=tokens, limits=limits, extras={"config": cfg})
     app = create_app(ctx)
     service.start()
     sources = start_sources(cfg, service)
-    con.print(f"secpipe listening on http://{host}:{port} — data in {data_dir} (Ctrl-C to stop)")
+    retention.start()
+    scheme = "https" if tls_opts else "http"
+    con.print(f"secpipe listening on {scheme}://{host}:{port} — data in {data_dir} (Ctrl-C to stop)")
     server = _Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                       timeout_keep_alive=int(cfg.server.request_timeout_seconds), http="httptools", loop="uvloop")
+                       timeout_keep_alive=int(cfg.server.request_timeout_seconds), http="httptools", loop="uvloop",
+                       **tls_opts)
     )  # fmt: skip
     try:
         server.run()
     finally:
+        retention.stop()
         stop_sources(sources)
         service.close()
         con.print("secpipe stopped; everything accepted is committed")

@@ -29,6 +29,7 @@ from secpipe.config.ingest import IngestConfig
 from secpipe.detect.anomaly.options import AnomalyOptions
 from secpipe.errors import ConfigError
 from secpipe.respond.options import AlertOptions, DeployRiskOptions, MatchOptions
+from secpipe.security.tls import TlsConfig
 from secpipe.sources.syslog_options import SyslogSourceOptions
 from secpipe.transforms.enrich.options import GeoIPOptions, LookupOptions, ThreatIntelOptions
 from secpipe.transforms.protect.options import MaskOptions, RedactOptions, TokenizeOptions
@@ -47,7 +48,11 @@ class ServerConfig(Strict):
     max_body_bytes: int = Field(32 << 20, gt=0)
     max_decompressed_bytes: int = Field(256 << 20, gt=0)
     max_json_depth: int = Field(64, gt=0)
+    max_string_bytes: int = Field(8 << 20, gt=0)
     request_timeout_seconds: float = Field(30.0, gt=0)
+    rate_per_token: float = Field(1000.0, ge=0)  # requests/s per token, 0 = unlimited
+    rate_burst: float = Field(2000.0, ge=1)
+    tls: TlsConfig | None = None
 
 
 class LakeOptions(Strict):

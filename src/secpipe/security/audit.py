@@ -80,13 +80,14 @@ def entry_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(entry)).hexdigest()
 
 
-def _scrub(value: Any, key: str = "") -> Any:
+def scrub(value: Any, key: str = "") -> Any:
+    """JSON-able copy of ``value`` with the values of secret-looking keys replaced."""
     if any(s in key.lower() for s in _SECRET_KEYS) and value is not None and not isinstance(value, bool | int):
         return "[REDACTED]"
     if isinstance(value, dict):
-        return {str(k): _scrub(v, str(k)) for k, v in value.items()}
+        return {str(k): scrub(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_scrub(v) for v in value]
+        return [scrub(v) for v in value]
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if value is None or isinstance(value, str | int | float | bool):
@@ -192,7 +193,7 @@ class AuditLog:
                         seq, prev_hash = 1, GENESIS
                     entry: dict[str, Any] = {
                         "seq": seq, "ts": int(time.time() * 1000), "actor": str(actor), "action": str(action),
-                        "details": _scrub(details), "prev": prev_hash,
+                        "details": scrub(details), "prev": prev_hash,
                     }  # fmt: skip
                     entry["hash"] = entry_hash(entry)
                     if self.signing_key is not None:

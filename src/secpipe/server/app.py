@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,15 +18,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe import formats
-from secpipe.errors import UnknownFormatError
+from secpipe.errors import LimitExceeded, UnknownFormatError
 from secpipe.formats.base import DeadLetter
 from secpipe.respond import api as respond_api
-from secpipe.server import es_bulk, hec, webhooks
-from secpipe.server.http import AppContext, HTTPError, authenticate, inflate, json_response, read_raw, route
-from secpipe.server.policy import ROUTE_POLICY
+from secpipe.security.crypto import CryptoError
+from secpipe.security.limits import check_json_limits
+from secpipe.server import es_bulk, hec, security_api, webhooks
+from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, read_body, route
+from secpipe.server.policy import ROUTE_POLICY, allowed
+from secpipe.server.wire import read_body_limited
 
 #: extra route builders, registered by protocol modules.
-ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes, respond_api.routes]
+ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes, respond_api.routes,
+                                                      security_api.routes]
 
 
 def core_routes(ctx: AppContext) -> list[Route]:
@@ -42,14 +47,15 @@ def core_routes(ctx: AppContext) -> list[Route]:
                 formats.get(name)
             except UnknownFormatError as exc:
                 raise HTTPError(404, str(exc)) from None
-        source = f"http:{info.name}:{name}"
-        raw = await read_raw(request, ctx.limits)
-        try:
-            body = inflate(request, raw, ctx.limits)
-        except HTTPError as exc:
-            if exc.status == 400:  # unreadable (e.g. truncated gzip): keep what we got
-                await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(str(exc), source, 0, raw, name)])
-            raise
+        source = f"http:{info.source or info.name}:{name}"
+        # size, gzip, time (408), depth and string-length limits; every refusal is dead-lettered
+        body = await read_body_limited(ctx, request, source, name, json_body=False)
+        if body[:1] in (b"{", b"[") or body.lstrip()[:1] in (b"{", b"["):
+            try:
+                check_json_limits(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
+            except LimitExceeded as exc:
+                await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(str(exc), source, 0, body, name)])
+                raise HTTPError(413 if "string" in exc.what else 400, str(exc)) from None
         res = await run_in_threadpool(ctx.service.accept, name, source, body)
         if res.accepted == 0 and res.dead_letter:
             raise HTTPError(400, f"nothing in the body could be read: {res.reasons[0]}", dead_letter=res.dead_letter,
@@ -58,18 +64,25 @@ def core_routes(ctx: AppContext) -> list[Route]:
                               "reasons": res.reasons})
 
     async def query(request: Request) -> Response:
-        authenticate(ctx, request, "query")
+        info = authenticate(ctx, request, "query")
+        from secpipe.security import audit
         from secpipe.store.query import QueryError, run
 
         try:
-            payload = await request.json()
+            payload = orjson.loads(await read_body(request, ctx.limits))
             sql = payload["sql"]
+            if not isinstance(sql, str):
+                raise TypeError(sql)
         except (ValueError, KeyError, TypeError):
             raise HTTPError(400, 'send JSON {"sql": "SELECT ..."}') from None
+        restricted = not allowed(info.role, "query.sensitive")
         try:
-            cols, rows = await run_in_threadpool(run, ctx.service.data_dir, sql)
-        except QueryError as exc:
+            cols, rows = await run_in_threadpool(run, ctx.service.data_dir, sql, restricted=restricted, sandbox=True)
+        except (QueryError, CryptoError) as exc:
+            await run_in_threadpool(audit.record, ctx.service.data_dir, info.name, "query", sql=sql, error=str(exc)[:200])
             raise HTTPError(400, str(exc)) from None
+        await run_in_threadpool(audit.record, ctx.service.data_dir, info.name, "query", sql=sql, rows=len(rows),
+                                role=info.role, masked=restricted)
         from secpipe.cli.query import _plain
 
         return json_response({"columns": cols, "rows": [[_plain(v) for v in r] for r in rows]})

@@ -17,7 +17,7 @@ import os
 import secrets
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from secpipe.errors import AuthError
@@ -86,6 +86,19 @@ class TokenStore:
             if found:
                 self._save()
             return found
+
+    def set_role(self, name: str, role: str) -> int:
+        """Give every token of ``name`` the role ``role``; returns how many changed."""
+        with self._lock:
+            self._load()
+            changed = 0
+            for tid, t in list(self._tokens.items()):
+                if t.name == name and t.role != role:
+                    self._tokens[tid] = replace(t, role=role)
+                    changed += 1
+            if changed:
+                self._save()
+            return changed
 
     def list(self) -> list[TokenInfo]:
         """Every stored token (no secrets)."""

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe.errors import AuthError, LimitExceeded
+from secpipe.security.guard import AuthAuditor, RateLimiter, retry_after
 from secpipe.server.auth import TokenInfo, TokenStore
 from secpipe.server.policy import ROUTE_POLICY, allowed
 
@@ -32,6 +33,9 @@ class Limits:
     max_body_bytes: int = 32 << 20
     max_decompressed_bytes: int = 256 << 20
     max_json_depth: int = 64
+    max_string_bytes: int = 8 << 20  # longest JSON string in an ingest body
+    rate_per_token: float = 1000.0  # requests/s per token (0 = unlimited); 429 + Retry-After past it
+    rate_burst: float = 2000.0
 
 
 @dataclass
@@ -51,6 +55,7 @@ class HTTPError(Exception):
         super().__init__(message)
         self.status = status
         self.body = {"error": message, **extra}
+        self.headers: dict[str, str] | None = None
 
 
 def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -67,7 +72,7 @@ def route(method: str, path: str, permission: str,
         try:
             return await endpoint(request)
         except HTTPError as exc:
-            return json_response(exc.body, exc.status)
+            return json_response(exc.body, exc.status, headers=exc.headers)
 
     return Route(path, guarded, methods=[method])
 
@@ -84,15 +89,34 @@ def bearer(request: Request, schemes: tuple[str, ...] = ("Bearer",)) -> str:
 def authenticate(ctx: AppContext, request: Request, permission: str, token: str | None = None,
                  schemes: tuple[str, ...] = ("Bearer",)) -> TokenInfo:
     """Check the request's token and that its role has ``permission``."""
+    guard = _guards(ctx)
+    remote = request.client.host if request.client else None
     tok = token if token is not None else bearer(request, schemes)
     try:
         info = ctx.tokens.verify(tok)
     except AuthError:
+        guard[1].denied("(invalid token)", "invalid token", request.url.path, remote)
         raise HTTPError(401, "invalid token") from None
+    wait = guard[0].check(info.id)
+    if wait:
+        exc = HTTPError(429, f"too many requests for this token (server.rate_per_token) — retry in {wait:.2f}s")
+        exc.headers = {"Retry-After": retry_after(wait)}
+        raise exc
     if not allowed(info.role, permission):
+        guard[1].denied(info.name, f"role {info.role} lacks {permission}", request.url.path, remote)
         raise HTTPError(403, f"role {info.role!r} may not {permission}")
+    guard[1].used(info.id, info.name, info.role, request.url.path)
     request.state.token = info
     return info
+
+
+def _guards(ctx: AppContext) -> tuple[RateLimiter, AuthAuditor]:
+    """The context's rate limiter and auth auditor (created on first use)."""
+    g = ctx.extras.get("_guards")
+    if g is None:
+        g = ctx.extras["_guards"] = (RateLimiter(ctx.limits.rate_per_token, ctx.limits.rate_burst),
+                                     AuthAuditor(getattr(ctx.service, "data_dir", None)))
+    return g
 
 
 async def read_body(request: Request, limits: Limits) -> bytes:

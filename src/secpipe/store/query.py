@@ -95,9 +95,23 @@ def _encrypted_views(con: duckdb.DuckDBPyConnection, data_dir: Path, cipher: cry
     return views
 
 
-def run(data_dir: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run one SQL statement over the lake; returns (column names, rows)."""
-    con, views = connect(data_dir)
+def run(data_dir: Path, sql: str, *, restricted: bool = False,
+        sandbox: bool = False) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one SQL statement over the lake; returns (column names, rows).
+
+    ``sandbox``: SQL may read only the lake and DLQ (no other files, no settings changes);
+    the server always sets it. ``restricted``: roles without ``query.sensitive`` see masked
+    data only (see :mod:`secpipe.security.masking`); implies the sandbox.
+    """
+    from secpipe.security import masking
+
+    if restricted:
+        con = duckdb.connect(":memory:")
+        views = masking.masked_views(con, Path(data_dir), sql)
+    else:
+        con, views = connect(data_dir)
+        if sandbox:
+            masking.lock_to(con, [Path(data_dir) / "lake", Path(data_dir) / "dlq"])
     try:
         rel = con.execute(sql)
         cols = [d[0] for d in rel.description] if rel.description else []
