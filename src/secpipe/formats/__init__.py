@@ -13,6 +13,9 @@ from secpipe.formats.cloudtrail import CloudTrail
 from secpipe.formats.falco import Falco
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.formats.github import GitHub
+from secpipe.formats.gitlab import GitLab
+from secpipe.formats.jenkins import Jenkins
+from secpipe.formats.jenkins_log import JenkinsLog
 from secpipe.formats.k8s_audit import K8sAudit
 from secpipe.formats.opa import Opa
 from secpipe.formats.sarif import Sarif
@@ -25,6 +28,9 @@ REGISTRY: dict[str, type[Format]] = {
     CloudTrail.name: CloudTrail,
     K8sAudit.name: K8sAudit,
     GitHub.name: GitHub,
+    GitLab.name: GitLab,
+    Jenkins.name: Jenkins,
+    JenkinsLog.name: JenkinsLog,
     Syslog.name: Syslog,
     GenericJSON.name: GenericJSON,
     Trivy.name: Trivy,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -46,10 +47,14 @@ DELETE_WORDS = frozenset({
 })  # fmt: skip
 
 
-def verb_activity(action: str | None) -> int:
-    """API Activity id from an action word (``repo.create`` uses its last part): 1/2/3/4, 99."""
+UPDATE_WORDS = ("update", "edit", "change", "rename", "transfer", "set", "modify", "archive", "unarchive", "publicize",
+                "privatize", "disable", "move", "merge", "close", "approve", "lock", "unlock", "push", "reset", "resolve")
+
+
+def verb_activity(action: str | None, default: int = 99) -> int:
+    """API Activity id from an action word (``repo.create`` uses its last part): 1/2/3/4, else ``default``."""
     if not action:
-        return 99
+        return default
     word = action.rsplit(".", 1)[-1].lower()
     if word in CREATE_WORDS or word.startswith(("create", "add", "invite", "enable")):
         return 1
@@ -57,7 +62,9 @@ def verb_activity(action: str | None) -> int:
         return 4
     if word in READ_WORDS or word.startswith(("clone", "fetch", "download", "view", "read", "export")):
         return 2
-    return 3
+    if word.startswith(UPDATE_WORDS):
+        return 3
+    return default
 
 
 def iso_ms(value: Any) -> int | None:
@@ -171,3 +178,35 @@ def compact(items: list[dict[str, Any] | None]) -> list[dict[str, Any]] | None:
     """Drop None items; None for an empty list."""
     kept = [i for i in items if i]
     return kept or None
+
+
+TOPS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
+TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+@dataclass(slots=True)
+class Group:
+    """Records of one OCSF class waiting to become a batch."""
+
+    idx: list[int] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    times: list[int | None] = field(default_factory=list)
+    acts: list[int] = field(default_factory=list)
+    sevs: list[int] = field(default_factory=list)
+
+    def add(self, i: int, row: dict[str, Any], when: int | None, act: int, sev: int) -> None:
+        """Append one mapped record."""
+        self.idx.append(i)
+        self.rows.append(row)
+        self.times.append(when)
+        self.acts.append(act)
+        self.sevs.append(sev)
+
+
+def emit(groups: dict[str, Group], fmt: Any, recs: Any, out: Any) -> None:
+    """One batch per class group into ``out`` (``recs.raws`` indexed by the group's idx)."""
+    for cls, g in groups.items():
+        out.batches.append(
+            build_batch(cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, raws=[recs.raws[i] for i in g.idx],
+                        times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows)
+        )  # fmt: skip

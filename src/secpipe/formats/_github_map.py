@@ -73,7 +73,7 @@ def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict
 
 def _generic(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
     row = {"resources": c.compact([_repo_resource(h), _org_resource(h)]), "unmapped": _unmapped(top)}
-    act = c.verb_activity(h.action) if h.action else 99
+    act = c.verb_activity(h.action, 3) if h.action else 99
     return "api_activity", row, None, act, 1
 
 
@@ -102,7 +102,7 @@ def _pull_request(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str,
                                                                                      "url": pr.html_url}))]),  # fmt: skip
         "unmapped": _unmapped(top, frozenset({"number"})),
     }
-    act = 1 if h.action in ("opened", "reopened") else c.verb_activity(h.action)
+    act = 1 if h.action in ("opened", "reopened") else c.verb_activity(h.action, 3)
     return "api_activity", row, c.first_time(pr.updated_at, pr.created_at), act, 1
 
 

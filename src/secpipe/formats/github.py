@@ -361,7 +361,6 @@ class _Times(msgspec.Struct):
     submitted_at: Any = None
 
 
-_TOPS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
 _HOOKS = msgspec.json.Decoder(list[_Hook])
 _HOOK = msgspec.json.Decoder(_Hook)
 _AUDITS = msgspec.json.Decoder(list[_Audit])
@@ -490,7 +489,7 @@ class GitHub(RecordFormat):
             return out
         joined = b"[" + b",".join(recs.raws) + b"]"
         try:
-            tops = _TOPS.decode(joined)
+            tops = c.TOPS.decode(joined)
         except msgspec.DecodeError:
             tops = []
             for raw, (src, off) in zip(recs.raws, recs.locs, strict=True):
@@ -541,40 +540,23 @@ class GitHub(RecordFormat):
     def _hooks(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded,
                joined: bytes | None) -> None:
         idx, hooks = self._typed(idx, recs, _HOOKS, _HOOK, "a GitHub webhook payload", out, joined)
-        groups: dict[str, tuple[list[int], list[dict[str, Any]], list[int | None], list[int], list[int]]] = {}
+        groups: dict[str, c.Group] = {}
         for i, hook in zip(idx, hooks, strict=True):
             top = tops[i]
             event = event_hint(recs.locs[i][0]) or infer_event(top.keys(), hook)
             cls, row, when, act, sev = m.map_hook(event, hook, top)
             if when is None:
                 when = _primary_time(event, top)
-            g = groups.setdefault(cls, ([], [], [], [], []))
-            g[0].append(i)
-            g[1].append(row)
-            g[2].append(when)
-            g[3].append(act)
-            g[4].append(sev)
-        self._emit(groups, recs, out)
+            groups.setdefault(cls, c.Group()).add(i, row, when, act, sev)
+        c.emit(groups, self, recs, out)
 
     def _audits(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:
         idx, audits = self._typed(idx, recs, _AUDITS, _AUDIT, "a GitHub audit-log event", out)
-        groups: dict[str, tuple[list[int], list[dict[str, Any]], list[int | None], list[int], list[int]]] = {}
-        g = groups.setdefault("api_activity", ([], [], [], [], []))
+        g = c.Group()
         for i, a in zip(idx, audits, strict=True):
             row, when, act = m.map_audit(a, tops[i])
-            g[0].append(i)
-            g[1].append(row)
-            g[2].append(when)
-            g[3].append(act)
-            g[4].append(1)
-        self._emit(groups, recs, out)
-
-    def _emit(self, groups: dict[str, Any], recs: Records, out: Decoded) -> None:
-        for cls, (idx, rows, times, acts, sevs) in groups.items():
-            out.batches.append(
-                c.build_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
-                              raws=[recs.raws[i] for i in idx], times=times, activity=acts, severity=sevs, rows=rows)
-            )  # fmt: skip
+            g.add(i, row, when, act, 1)
+        c.emit({"api_activity": g}, self, recs, out)
 
 
 _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}

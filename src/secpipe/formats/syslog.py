@@ -59,6 +59,13 @@ from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, even
 S = pa.string()
 _I32 = pa.int32()
 
+
+def _g(st: pa.Array, name: str) -> pa.Array:
+    """A named group of an ``extract_regex`` result: null where the line did not match or the
+    (optional) group did not take part (RE2 reports those as empty strings)."""
+    col = pc.struct_field(st, name)
+    return pc.if_else(pc.fill_null(pc.equal(col, ""), True), pa.scalar(None, col.type), col)
+
 _R5424 = (
     r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ver>[1-9]\d?) (?P<ts>-|\d{4}-\d\d-\d\dT\S+) (?P<host>\S{1,255}) "
     r"(?P<app>\S{1,48}) (?P<procid>\S{1,128}) (?P<msgid>\S{1,32}) "
@@ -278,19 +285,19 @@ class Syslog(Format):
             col = pa.nulls(n, S)
             for ok, st, name in ((okp, rp, fp), (ok3n, r3n, f3n), (ok3, r3, f3), (ok5, r5, f5)):
                 if name is not None:
-                    col = pc.if_else(ok, st.field(name), col)
+                    col = pc.if_else(ok, _g(st, name), col)
             return col
 
         pri_s = pick("pri", f5="pri", f3="pri", f3n="pri", fp="pri")
-        ts5 = pc.if_else(ok5, _nil(r5.field("ts")), pa.scalar(None, S))
-        ts3 = pc.if_else(pc.or_(ok3, ok3n), pc.coalesce(r3.field("ts"), r3n.field("ts")), pa.scalar(None, S))
+        ts5 = pc.if_else(ok5, _nil(_g(r5, "ts")), pa.scalar(None, S))
+        ts3 = pc.if_else(pc.or_(ok3, ok3n), pc.coalesce(_g(r3, "ts"), _g(r3n, "ts")), pa.scalar(None, S))
         host = _nil(pick("host", f5="host", f3="host", f3n="host"))
         app = _nil(pick("app", f5="app", f3="tag"))
         procid = _nil(pick("procid", f5="procid", f3="pid"))
-        msgid = pc.if_else(ok5, _nil(r5.field("msgid")), pa.scalar(None, S))
-        sd = pc.if_else(ok5, r5.field("sd"), pa.scalar(None, S))
+        msgid = pc.if_else(ok5, _nil(_g(r5, "msgid")), pa.scalar(None, S))
+        sd = pc.if_else(ok5, _g(r5, "sd"), pa.scalar(None, S))
         msg = pick("msg", f5="msg", f3="msg", f3n="msg", fp="msg")
-        msg = _nil_empty(pc.replace_substring_regex(msg, "^" + _BOM, ""))
+        msg = _nil_empty(pc.utf8_ltrim_whitespace(pc.replace_substring_regex(msg, "^" + _BOM, "")))
         pri = pc.cast(pri_s, pa.int32())
         parsed = pc.or_(pc.or_(ok5, ok3), pc.or_(ok3n, okp))
         bad_pri = pc.fill_null(pc.greater(pri, 191), False)
@@ -442,39 +449,39 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     ok_pf = pfail.is_valid()
     ok_sudo = pc.and_(sudo.is_valid(), is_sudo)
     ok_su = su.is_valid()
-    sess_open = pc.equal(sess.field("oc"), "opened")
-    kv = pfail.field("kv")
-    pf_user = pc.extract_regex(kv, r"\suser=(?P<v>\S+)").field("v")
-    pf_ruser = pc.extract_regex(kv, r"ruser=(?P<v>\S+)").field("v")
-    pf_rhost = pc.extract_regex(kv, r"rhost=(?P<v>\S+)").field("v")
-    pf_tty = pc.extract_regex(kv, r"tty=(?P<v>\S+)").field("v")
-    sudo_fail = pc.is_valid(sudo.field("fail"))
+    sess_open = pc.equal(_g(sess, "oc"), "opened")
+    kv = _g(pfail, "kv")
+    pf_user = _g(pc.extract_regex(kv, r"\suser=(?P<v>\S+)"), "v")
+    pf_ruser = _g(pc.extract_regex(kv, r"ruser=(?P<v>\S+)"), "v")
+    pf_rhost = _g(pc.extract_regex(kv, r"rhost=(?P<v>\S+)"), "v")
+    pf_tty = _g(pc.extract_regex(kv, r"tty=(?P<v>\S+)"), "v")
+    sudo_fail = pc.is_valid(_g(sudo, "fail"))
     user = pc.coalesce(
-        on(ok_res, res.field("user")), on(ok_inv, inv.field("user")), on(ok_mx, mx.field("user")),
-        on(ok_disc, disc.field("user")), on(ok_sess, sess.field("user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
-        on(ok_sudo, sudo.field("target")), on(ok_su, pc.coalesce(su.field("target"), su.field("target2"))),
+        on(ok_res, _g(res, "user")), on(ok_inv, _g(inv, "user")), on(ok_mx, _g(mx, "user")),
+        on(ok_disc, _g(disc, "user")), on(ok_sess, _g(sess, "user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
+        on(ok_sudo, _g(sudo, "target")), on(ok_su, pc.coalesce(_g(su, "target"), _g(su, "target2"))),
     )  # fmt: skip
     actor = pc.coalesce(
-        on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(sess.field("by"))), on(ok_sudo, sudo.field("user")),
-        on(ok_su, pc.coalesce(su.field("user"), su.field("user2"))), on(pc.and_(ok_pf, pc.invert(is_sshd)), pf_ruser),
+        on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(_g(sess, "by"))), on(ok_sudo, _g(sudo, "user")),
+        on(ok_su, pc.coalesce(_g(su, "user"), _g(su, "user2"))), on(pc.and_(ok_pf, pc.invert(is_sshd)), pf_ruser),
     )  # fmt: skip
     ip = pc.coalesce(
-        on(ok_res, res.field("ip")), on(ok_inv, inv.field("ip")), on(ok_mx, mx.field("ip")),
-        on(ok_disc, disc.field("ip")), on(ok_pf, pc.if_else(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), pf_rhost, none)),
+        on(ok_res, _g(res, "ip")), on(ok_inv, _g(inv, "ip")), on(ok_mx, _g(mx, "ip")),
+        on(ok_disc, _g(disc, "ip")), on(ok_pf, pc.if_else(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), pf_rhost, none)),
     )  # fmt: skip
-    port = pc.coalesce(on(ok_res, res.field("port")), on(ok_inv, inv.field("port")), on(ok_mx, mx.field("port")), on(ok_disc, disc.field("port")))
+    port = pc.coalesce(on(ok_res, _g(res, "port")), on(ok_inv, _g(inv, "port")), on(ok_mx, _g(mx, "port")), on(ok_disc, _g(disc, "port")))
     failed = pc.fill_null(
         pc.or_kleene(
-            pc.or_kleene(pc.and_(ok_res, pc.equal(res.field("res"), "Failed")), pc.or_(ok_inv, ok_mx)),
+            pc.or_kleene(pc.and_(ok_res, pc.equal(_g(res, "res"), "Failed")), pc.or_(ok_inv, ok_mx)),
             pc.or_kleene(ok_pf, pc.or_kleene(pc.and_(ok_sudo, sudo_fail), ok_su)),
         ),
         False,
     )
     detail = pc.coalesce(
-        on(pc.and_(ok_res, pc.is_valid(res.field("inv"))), pa.array(["invalid user"] * n, S)),
+        on(pc.and_(ok_res, pc.is_valid(_g(res, "inv"))), pa.array(["invalid user"] * n, S)),
         on(ok_inv, pa.array(["invalid user"] * n, S)),
         on(ok_mx, pa.array(["maximum authentication attempts exceeded"] * n, S)),
-        on(ok_pf, pfail.field("detail")), on(ok_sudo, sudo.field("fail")),
+        on(ok_pf, _g(pfail, "detail")), on(ok_sudo, _g(sudo, "fail")),
         on(ok_su, pa.array(["su failed"] * n, S)),
     )
     matched = pc.fill_null(
@@ -491,10 +498,10 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         "actor": actor,
         "ip": ip,
         "port": port,
-        "method": on(ok_res, res.field("method")),
+        "method": on(ok_res, _g(res, "method")),
         "failed": failed,
         "detail": detail,
         "activity": activity,
-        "cmd": on(ok_sudo, _nil(sudo.field("cmd"))),
-        "tty": pc.coalesce(on(ok_sudo, sudo.field("tty")), on(ok_su, pc.coalesce(su.field("tty"), su.field("tty2"))), on(ok_pf, _nil(pf_tty))),
+        "cmd": on(ok_sudo, _nil(_g(sudo, "cmd"))),
+        "tty": pc.coalesce(on(ok_sudo, _g(sudo, "tty")), on(ok_su, pc.coalesce(_g(su, "tty"), _g(su, "tty2"))), on(ok_pf, _nil(pf_tty))),
     }

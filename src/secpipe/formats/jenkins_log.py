@@ -1,0 +1,172 @@
+"""Jenkins console logs, read line by line, keeping build id, stage and result.
+
+Input: a build's console text (``$JENKINS_HOME/jobs/<job>/builds/<n>/log``, or
+``/job/<job>/<n>/consoleText``). Every non-blank line is one event. The build id is
+``<job>#<n>``, taken from the source: a ``jenkins-build=<job>#<n>`` hint, or a path/URL of
+either layout (folders included); without one it is the file name. The stage is tracked
+through Pipeline markers: ``[Pipeline] { (Build)`` opens stage "Build" and
+``[Pipeline] // stage`` closes it (innermost-last for nested/parallel stages); lines outside
+a stage have none. ``Finished: SUCCESS|FAILURE|UNSTABLE|ABORTED|NOT_BUILT`` gives the result.
+Timestamper prefixes (``[2024-05-01T10:00:00.123Z] `` or ``10:00:00 ``) give the time, ANSI
+colour codes and Jenkins' hidden console notes (``ESC[8mha:////...ESC[0m``) are removed from
+``message`` (``raw_data`` keeps the line as read).
+
+OCSF class: Scheduled Job Activity (1006), as for ``jenkins`` build results (same
+``metadata.correlation_uid`` build id, so a build's result and its log lines join). The
+``Started by ...`` line is activity Start; the ``Finished:`` line is Update with the
+result as status (SUCCESS Success, else Failure/Other) and ``status_detail``; other lines
+are Other. Lines starting ``ERROR``/``FATAL`` are severity High, ``WARNING`` Medium.
+``unmapped`` holds ``{"stage": ..., "line": n}``; ``metadata.uid`` hashes build id, line
+number and text, so repeated identical lines in one log stay distinct events while a
+re-read of the same log collapses.
+
+Columnar path: lines are split, cleaned, matched and stage-filled with Arrow kernels
+(``extract_regex``, ``fill_null_forward``) over the whole document; framing is
+``document`` because the stage of a line depends on the lines before it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
+
+S = pa.string()
+_I32 = pa.int32()
+
+
+def _g(st: pa.Array, name: str) -> pa.Array:
+    """A named group of an ``extract_regex`` result: null where the line did not match or the
+    (optional) group did not take part (RE2 reports those as empty strings)."""
+    col = pc.struct_field(st, name)
+    return pc.if_else(pc.fill_null(pc.equal(col, ""), True), pa.scalar(None, col.type), col)
+_SRC_PATTERNS = (
+    re.compile(r"jenkins-build=(?P<job>[^#;&]+)#(?P<n>\d+)"),
+    re.compile(r"jobs/(?P<job>.+?)/builds/(?P<n>\d+)/log"),
+    re.compile(r"(?:^|/)job/(?P<job>.+?)/(?P<n>\d+)/(?:consoleText|consoleFull|console|logText/progressiveText)"),
+)
+_TS = r"^(?:\[(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\] |(?P<hms>\d\d:\d\d:\d\d) )?(?P<text>.*)$"
+_NOTE = r"\x1b\[8mha:[^\x1b]*\x1b\[0m"
+_ANSI = r"\x1b\[[0-9;]*[A-Za-z]"
+_RESULT = r"^Finished: (?P<result>SUCCESS|FAILURE|UNSTABLE|ABORTED|NOT_BUILT)\s*$"
+_STAGE_OPEN = r"^\[Pipeline\] \{ \((?P<stage>.*)\)\s*$"
+_STAGE_CLOSE = r"^\[Pipeline\] // stage\s*$"
+_RESULTS = pa.array(["SUCCESS", "FAILURE", "UNSTABLE", "ABORTED", "NOT_BUILT"], S)
+_RESULT_STATUS = pa.array([1, 2, 2, 2, 99], _I32)
+
+
+def build_id(source: str) -> tuple[str, str | None]:
+    """(job, build number) from a source hint, a builds/ path or a /job/ URL."""
+    for pat in _SRC_PATTERNS:
+        m = pat.search(source)
+        if m:
+            return m.group("job").replace("/jobs/", "/").replace("/job/", "/"), m.group("n")
+    stem = source.rsplit("/", 1)[-1] or source
+    return stem, None
+
+
+def _json_str(arr: pa.Array) -> pa.Array:
+    out = pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"')
+    out = pc.replace_substring_regex(out, r"[\x00-\x1f]", " ")
+    return pc.binary_join_element_wise('"', out, '"', "")
+
+
+class JenkinsLog(Format):
+    """Jenkins console log lines."""
+
+    name = "jenkins_log"
+    description = "Jenkins console logs, one event per line with build id, stage and result -> Scheduled Job Activity"
+    framing = "document"
+    product = "Jenkins"
+    vendor = "Jenkins"
+
+    def sniff(self, head: bytes) -> int:
+        """``Started by`` / ``[Pipeline]`` / ``Running as SYSTEM`` / ``Building in workspace`` at the start."""
+        h = head[:8192]
+        if re.search(rb"(?m)^(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by (user|timer|an SCM|upstream|GitHub|remote)|Running as SYSTEM|\[Pipeline\] )", h):
+            return 85
+        if re.search(rb"(?m)^Building (in workspace|remotely on) ", h):
+            return 80
+        return 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one console log."""
+        out = Decoded()
+        arr = pa.array([data], pa.large_binary())
+        parts = pc.split_pattern(arr, b"\n").flatten()
+        lens = pc.binary_length(parts)
+        offs = pc.subtract(pc.cumulative_sum(pc.add(lens, 1)), pc.add(lens, 1))
+        parts = pc.replace_substring_regex(parts, rb"\r$", b"")
+        keep = pc.greater(pc.binary_length(pc.replace_substring_regex(parts, rb"^\s+$", b"")), 0)
+        raw, offs = parts.filter(keep).cast(pa.binary()), offs.filter(keep)
+        out.events = len(raw)
+        if not len(raw):
+            return out
+        try:
+            lines = raw.cast(S)
+        except pa.ArrowInvalid:
+            good = pa.array([_utf8(b) for b in raw.to_pylist()])
+            for b, off in zip(raw.filter(pc.invert(good)).to_pylist(), offs.filter(pc.invert(good)).to_pylist(), strict=True):
+                out.dead.append(DeadLetter("console log line is not UTF-8 text", source, off, b, self.name))
+            raw, offs = raw.filter(good), offs.filter(good)
+            lines = raw.cast(S)
+            if not len(lines):
+                return out
+        out.batches.append(self._batch(lines, raw, offs, source))
+        return out
+
+    def _batch(self, lines: pa.Array, raw: pa.Array, offs: pa.Array, source: str) -> pa.RecordBatch:
+        n = len(lines)
+        job, number = build_id(source)
+        bid = f"{job}#{number}" if number else job
+        ts = pc.extract_regex(lines, _TS)
+        text = pc.replace_substring_regex(pc.replace_substring_regex(_g(ts, "text"), _NOTE, ""), _ANSI, "")
+        times = parse_times(_g(ts, "iso"))
+        result = _g(pc.extract_regex(text, _RESULT), "result")
+        is_result = pc.is_valid(result)
+        opened = _g(pc.extract_regex(text, _STAGE_OPEN), "stage")
+        closed = pc.fill_null(pc.match_substring_regex(text, _STAGE_CLOSE), False)
+        marks = pc.if_else(closed, "", opened)
+        stage = pc.fill_null_forward(marks)
+        stage = pc.if_else(pc.fill_null(pc.equal(stage, ""), False), pa.scalar(None, S), stage)
+        started = pc.fill_null(pc.starts_with(text, "Started by "), False)
+        act = pc.if_else(is_result, pa.scalar(2, _I32), pc.if_else(started, pa.scalar(6, _I32), pa.scalar(99, _I32)))
+        sev = pc.if_else(pc.fill_null(pc.match_substring_regex(text, r"^(ERROR|FATAL)\b"), False), pa.scalar(4, _I32),
+                         pc.if_else(pc.fill_null(pc.match_substring_regex(text, r"^WARNING\b"), False), pa.scalar(3, _I32), pa.scalar(1, _I32)))  # fmt: skip
+        status = _RESULT_STATUS.take(pc.index_in(result, value_set=_RESULTS))
+        line_no = pa.array(np.arange(1, n + 1))
+        ident = [b"%s\0%d\0%s" % (bid.encode(), o, r) for o, r in zip(offs.to_pylist(), raw.to_pylist(), strict=True)]
+        cols = base_columns(
+            "scheduled_job_activity", kind=self.name, product=self.product, vendor=self.vendor,
+            uids=event_uids(self.name, ident), times_ms=times, raws=None, activity_id=act, severity_id=sev,
+        )  # fmt: skip
+        none = pa.scalar(None, S)
+        members = pc.binary_join_element_wise('{"line":', line_no.cast(S), "", "")
+        with_stage = pc.binary_join_element_wise(members, ',"stage":', _json_str(stage), "}", "")
+        cols.update(
+            {
+                "raw_data": lines,
+                "message": text,
+                "job.name": pa.array([job] * n, S),
+                "job.run_state_id": pc.if_else(is_result, pa.scalar(4, _I32), pa.scalar(3, _I32)),
+                "job.run_state": pc.if_else(is_result, "Stopped", "Running"),
+                "metadata.correlation_uid": pa.array([bid] * n, S),
+                "status_id": status,
+                "status": pc.if_else(pc.equal(status, 1), "Success", pc.if_else(pc.equal(status, 2), "Failure", pc.if_else(is_result, "Other", none))),
+                "status_detail": result,
+                "unmapped": pc.coalesce(with_stage, pc.binary_join_element_wise(members, "}", "")),
+            }
+        )
+        return to_batch("scheduled_job_activity", cols)
+
+
+def _utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
