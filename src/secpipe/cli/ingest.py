@@ -70,7 +70,8 @@ def ingest(
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
         return
     con = Console()
-    table = Table(title=f"secpipe ingest — {len(files)} file(s) into {data}", show_header=True)
+    con.print(f"[bold]secpipe ingest[/] — {len(files)} file(s) into {data}")
+    table = Table(show_header=True)
     table.add_column("OCSF class")
     table.add_column("stored", justify="right")
     for k, v in sorted(t.stored.items()):
