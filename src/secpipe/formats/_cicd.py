@@ -17,6 +17,7 @@ mapper returns as None are left out (the column is null), never invented.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,9 @@ def verb_activity(action: str | None, default: int = 99) -> int:
     return default
 
 
+_DIGITS = re.compile(r"\d*")
+
+
 def iso_ms(value: Any) -> int | None:
     """An ISO-8601 string, epoch seconds or epoch milliseconds -> int ms (None if unusable)."""
     if value is None or value == "":
@@ -85,9 +89,9 @@ def iso_ms(value: Any) -> int | None:
         text = value.replace(" UTC", "").strip().replace(" ", "T", 1) + "+00:00"
     head, sep, frac = text.partition(".")
     if sep:
-        digits = "".join(c for c in frac[:9] if c.isdigit())
-        rest = frac[len(digits) :]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest}"
+        m = _DIGITS.match(frac)
+        digits = m.group(0) if m else ""
+        text = f"{head}.{digits[:6].ljust(6, '0')}{frac[len(digits):]}"
     try:
         t = dt.datetime.fromisoformat(text)
     except ValueError:

@@ -475,6 +475,8 @@ class GitHub(RecordFormat):
         h = head[:65536]
         if b'"sender"' in h and (b"api.github.com" in h or b"github.com" in h):
             return 92
+        if b'"security_advisory"' in h and b'"ghsa_id"' in h and b'"action"' in h:
+            return 85
         if b'"action"' in h and b'"actor"' in h and (
             b'"GitHub.Audit"' in h or b'"programmatic_access_type"' in h or b'"actor_location"' in h
             or (b'"org"' in h and b'"repo"' in h) or b'"at_sign_timestamp"' in h or b'"@timestamp"' in h
