@@ -10,7 +10,6 @@ checks the role. Bodies are read in chunks and refused past ``max_body_bytes`` (
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from secpipe._gzip import ERRORS, decompressobj
 from secpipe.errors import AuthError, LimitExceeded
 from secpipe.security.guard import AuthAuditor, RateLimiter, retry_after
 from secpipe.server.auth import TokenInfo, TokenStore
@@ -159,7 +159,7 @@ def gunzip_limited(data: bytes, limit: int) -> bytes:
     out: list[bytes] = []
     size = 0
     while data:
-        z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        z = decompressobj()
         try:
             while data:
                 piece = z.decompress(data, 1 << 20)
@@ -171,7 +171,7 @@ def gunzip_limited(data: bytes, limit: int) -> bytes:
                 out.append(piece)
                 if z.eof:
                     break
-        except zlib.error as exc:
+        except ERRORS as exc:
             msg = f"corrupt gzip stream: {exc}"
             raise ValueError(msg) from exc
         if not z.eof:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import gzip
 import sys
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from secpipe import formats
+from secpipe._gzip import ERRORS, decompressobj
 from secpipe.formats.base import DeadLetter, Format
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -60,7 +60,7 @@ class _Raw:
         head = self.fh.read(2)
         self.pending = head
         self.gz = head == GZIP_MAGIC
-        self.z = zlib.decompressobj(16 + zlib.MAX_WBITS) if self.gz else None
+        self.z = decompressobj() if self.gz else None
         self.error: str | None = None
         self.consumed = 0
         self.done = False
@@ -84,9 +84,9 @@ class _Raw:
                 out = self.z.decompress(raw)
                 while self.z.eof and self.z.unused_data:  # concatenated gzip members
                     rest = self.z.unused_data
-                    self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    self.z = decompressobj()
                     out += self.z.decompress(rest)
-            except zlib.error as exc:
+            except ERRORS as exc:
                 self.done = True
                 self.error = f"corrupt gzip stream: {exc}"
                 return b""
