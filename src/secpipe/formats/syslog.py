@@ -333,7 +333,8 @@ class Syslog(Format):
             hit_idx = idx.filter(matched)
             hit = pc.is_in(pa.array(np.arange(n)), value_set=hit_idx)
             sub = {k: v.take(hit_idx) for k, v in fields.items()}
-            out.batches.append(self._batch("authentication", sub, {k: v.filter(matched) for k, v in auth.items()}))
+            if len(hit_idx):
+                out.batches.append(self._batch("authentication", sub, {k: v.filter(matched) for k, v in auth.items()}))
             rest = pc.invert(hit)
             if pc.any(rest).as_py():
                 out.batches.append(self._batch("base_event", {k: v.filter(rest) for k, v in fields.items()}, None))
