@@ -140,6 +140,7 @@ def test_es_probes_templates_ilm(server: Server) -> None:
     auth = ("elastic", server.ingest)
     assert httpx.head(f"{server.url}/", auth=auth).status_code == 200
     assert httpx.get(f"{server.url}/_cluster/health", auth=auth).json()["status"] == "green"
+    assert httpx.head(f"{server.url}/_cat/health", auth=auth).status_code == 200
     assert httpx.get(f"{server.url}/_nodes/http", auth=auth).json()["_nodes"]["total"] == 1
     assert httpx.get(f"{server.url}/_xpack", auth=auth).json()["features"]["ilm"]["available"] is True
     assert httpx.get(f"{server.url}/_index_template/filebeat-8.17.0", auth=auth).status_code == 404
@@ -206,6 +207,32 @@ def test_hec_event_concatenated_gzip_and_sourcetype(server: Server, real: Path) 
         "SELECT count(DISTINCT metadata.original_event_uid) FROM (SELECT metadata FROM api_activity UNION ALL "
         f"SELECT metadata FROM authentication) WHERE metadata.original_event_uid IN ({ids_sql})", len(ids))
     assert n == len(ids)
+
+
+def test_hec_splunk_handler_client(server: Server) -> None:
+    """splunk-handler (a Python logging handler for HEC) batches events back to back, no separator."""
+    import logging
+
+    from splunk_handler import SplunkHandler
+
+    host, port = server.url.removeprefix("http://").split(":")
+    handler = SplunkHandler(host=host, port=int(port), token=server.ingest, index="main", protocol="http",
+                            verify=True, flush_interval=0.1, sourcetype="app:log", hostname="hec-client-host")
+    logger = logging.getLogger("wire-test-splunk-handler")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        for i in range(25):
+            logger.info("splunk-handler-marker %d", i)
+        handler.wait_until_empty()
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    n = server.wait_rows("SELECT count(*) FROM base_event WHERE message LIKE 'splunk-handler-marker%'", 25)
+    assert n == 25
+    row = server.query("SELECT unmapped FROM base_event WHERE message = 'splunk-handler-marker 7'")[0]
+    assert json.loads(row[0])["host"] == "hec-client-host"
 
 
 def test_hec_errors_raw_health_ack(server: Server) -> None:

@@ -12,9 +12,12 @@ Routes (all need a token with ``ingest``; Basic auth with the token as password,
   append-only). A malformed action line fails the whole request (400), as ES does.
 - Probes shippers send before shipping: ``GET|HEAD /`` (cluster info; ``version.number``
   from config, Beats and Logstash compare it with their own), ``/_license``, ``/_xpack``,
-  ``/_cluster/health``, ``/_nodes[/{sel}]``, ``/_cat/templates``; template, ILM, ingest
+  ``/_cluster/health``, ``/_cat/health`` (rsyslog's omelasticsearch), ``/_nodes[/{sel}]``,
+  ``/_cat/templates``; template, ILM, ingest
   pipeline and data stream set-up (``PUT`` answers ``acknowledged`` and a later ``GET``
   returns what was put; kept in memory: shippers re-install them at start).
+Not served: index-level APIs (``HEAD|PUT /{index}``), so Logstash's ILM *rollover alias*
+mode is not supported; its data-stream mode (the 8.x default) and ``ilm_enabled => false`` are.
 Every response carries ``X-Elastic-Product: Elasticsearch`` (the official clients check it);
 errors have ES's shape ``{"error": {"type", "reason", "root_cause"}, "status"}``.
 """
@@ -246,6 +249,14 @@ def routes(ctx: AppContext) -> list[Route]:
                 "relocating_shards": 0, "initializing_shards": 0, "unassigned_shards": 0,
                 "active_shards_percent_as_number": 100.0}  # fmt: skip
 
+    async def cat_health(request: Request) -> Response | list[dict[str, Any]]:
+        row = {"epoch": str(int(time.time())), "timestamp": time.strftime("%H:%M:%S", time.gmtime()),
+               "cluster": conf.cluster_name, "status": "green", "node.total": "1", "node.data": "1"}
+        if request.query_params.get("format") == "json":
+            return [row]
+        return Response(" ".join(row.values()) + "\n", media_type="text/plain",
+                        headers={"X-Elastic-Product": "Elasticsearch"})
+
     async def nodes(request: Request) -> dict[str, Any]:
         host = request.url.netloc
         node = {"name": "secpipe", "version": conf.version, "roles": ["data", "ingest", "master"],
@@ -297,6 +308,7 @@ def routes(ctx: AppContext) -> list[Route]:
         r("GET", "/_license", license_),
         r("GET", "/_xpack", xpack),
         r("GET", "/_cluster/health", health),
+        r("GET", "/_cat/health", cat_health),
         r("GET", "/_nodes", nodes),
         r("GET", "/_nodes/{sel}", nodes),
         r("GET", "/_nodes/{sel}/{metric}", nodes),
