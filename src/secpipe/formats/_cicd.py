@@ -69,6 +69,7 @@ def verb_activity(action: str | None, default: int = 99) -> int:
 
 
 _DIGITS = re.compile(r"\d*")
+_SPACED_OFFSET = re.compile(r"\s+([+-]\d\d:?\d\d)$")
 
 
 def iso_ms(value: Any) -> int | None:
@@ -87,6 +88,7 @@ def iso_ms(value: Any) -> int | None:
         text = text[:-1] + "+00:00"
     if " UTC" in value:  # GitLab system hooks: "2024-01-01 10:00:00 UTC"
         text = value.replace(" UTC", "").strip().replace(" ", "T", 1) + "+00:00"
+    text = _SPACED_OFFSET.sub(r"\1", text)  # "2021-04-28 21:50:00 +0200"
     head, sep, frac = text.partition(".")
     if sep:
         m = _DIGITS.match(frac)
