@@ -154,12 +154,15 @@ def split_json_records(
                     raws = _RAW_LIST.decode(compact)
                 except msgspec.DecodeError as exc:
                     return [], [], [DeadLetter(f"invalid JSON array: {exc}", source, 0, data, fmt)]
-                return [bytes(r) for r in raws], list(range(len(raws))), dead
-            env = _ENVELOPE.decode(compact)
-            key = getattr(env, envelope) if envelope else None
+                return _utf8_only([bytes(r) for r in raws], list(range(len(raws))), dead, source, fmt)
+            try:
+                env = _ENVELOPE.decode(compact)
+            except msgspec.DecodeError:  # e.g. {"Records": false}: one object, mapped (or dead-lettered) as such
+                env = None
+            key = getattr(env, envelope) if envelope and env is not None else None
             if key is not None:
-                return [bytes(r) for r in key], list(range(len(key))), dead
-            return [compact], [0], dead
+                return _utf8_only([bytes(r) for r in key], list(range(len(key))), dead, source, fmt)
+            return _utf8_only([compact], [0], dead, source, fmt)
     records: list[bytes] = []
     offsets: list[int] = []
     for off, line in split_lines(data):
@@ -172,7 +175,28 @@ def split_json_records(
             continue
         records.append(compact)
         offsets.append(off)
-    return records, offsets, dead
+    return _utf8_only(records, offsets, dead, source, fmt)
+
+
+def _utf8_only(records: list[bytes], offsets: list[int], dead: list[DeadLetter], source: str,
+               fmt: str) -> tuple[list[bytes], list[int], list[DeadLetter]]:
+    """Dead-letter records that are not valid UTF-8 (one vectorized check; per record only on failure)."""
+    try:
+        pa.array(records, pa.binary()).cast(pa.string())
+        return records, offsets, dead
+    except pa.ArrowInvalid:
+        pass
+    good: list[bytes] = []
+    good_off: list[int] = []
+    for rec, off in zip(records, offsets, strict=True):
+        try:
+            rec.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            dead.append(DeadLetter(f"not valid UTF-8 at byte {exc.start}", source, off, rec, fmt))
+            continue
+        good.append(rec)
+        good_off.append(off)
+    return good, good_off, dead
 
 
 @dataclass(slots=True)
