@@ -9,15 +9,11 @@ import re
 import socket
 import ssl
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 import secpipe.server
 import secpipe.sources
@@ -29,39 +25,11 @@ from secpipe.server.auth import TokenStore
 from secpipe.server.http import AppContext, Limits
 from secpipe.server.policy import PERMISSIONS, ROLES, ROUTE_POLICY, SECRET, allowed
 from secpipe.transforms.protect.tokenize import TokenizeStage
+from tests.integration._security_server import serve
 
 for mod in [*pkgutil.walk_packages(secpipe.server.__path__, "secpipe.server."),
             *pkgutil.walk_packages(secpipe.sources.__path__, "secpipe.sources.")]:
     importlib.import_module(mod.name)  # every module that may add routes (helpers add them concurrently)
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serve(data_dir: Path, limits: Limits | None = None, stages=None, **ssl_opts) -> Iterator[tuple[str, AppContext]]:
-    svc = Service(data_dir, stages)
-    ctx = AppContext(service=svc, tokens=TokenStore(data_dir), limits=limits or Limits())
-    app = create_app(ctx)
-    port = _port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                                           **ssl_opts))
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    scheme = "https" if ssl_opts else "http"
-    try:
-        yield f"{scheme}://127.0.0.1:{port}", ctx
-    finally:
-        server.should_exit = True
-        t.join(10)
-        svc.close()
 
 
 def _fill(path: str) -> str:
