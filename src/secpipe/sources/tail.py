@@ -172,6 +172,8 @@ class FileSource:
                 st = os.stat(path)
             except FileNotFoundError:
                 continue
+            if st.st_size == 0 and path not in self.files:
+                continue  # nothing to classify yet (a document being created, a new log)
             n += self._once(path, st) if self._is_once(path) else self._tail(path, st)
         if self._dirty:
             self.save()
