@@ -304,6 +304,16 @@ class Strict:
     raws: list[bytes]
     locs: list[tuple[str, int]]
 
+    def reject(self, reasons: Sequence[str | None], out: Decoded, fmt: str) -> Strict:
+        """Dead-letter the records whose reason is not None; the others go on."""
+        keep = [i for i, r in enumerate(reasons) if r is None]
+        if len(keep) == len(reasons):
+            return self
+        for i, why in enumerate(reasons):
+            if why is not None:
+                out.dead.append(DeadLetter(why, self.locs[i][0], self.locs[i][1], self.raws[i], fmt))
+        return self.take(keep)
+
     def take(self, idx: Sequence[int]) -> Strict:
         """The records at the given positions."""
         return Strict([self.recs[i] for i in idx], [self.extras[i] for i in idx], [self.raws[i] for i in idx],
@@ -358,11 +368,12 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
     return res
 
 
-def unmapped_from(strict: Strict, fields: tuple[str, ...]) -> pa.Array:
+def unmapped_from(strict: Strict, fields: tuple[str, ...], more: Sequence[bytes | None] | None = None) -> pa.Array:
     """``unmapped`` JSON built from raw struct fields (``msgspec.Raw``) and extra keys.
 
     ``fields`` must be the struct's trailing fields, in declaration order (one C-level
-    ``astuple`` per record, then only the present values are touched).
+    ``astuple`` per record, then only the present values are touched). ``more`` gives per
+    record one more pre-encoded ``"key":value`` item (or None).
     """
     if not strict.recs:
         return pa.array([], pa.string())
@@ -375,8 +386,10 @@ def unmapped_from(strict: Strict, fields: tuple[str, ...]) -> pa.Array:
     astuple = msgspec.structs.astuple
     enc = _ENC.encode
     out: list[bytes | None] = []
-    for rec, extra in zip(strict.recs, strict.extras, strict=True):
+    for n, (rec, extra) in enumerate(zip(strict.recs, strict.extras, strict=True)):
         items = [p + v for p, v in zip(prefixes, astuple(rec)[start:], strict=True) if v]
+        if more is not None and more[n] is not None:
+            items.append(more[n])  # type: ignore[arg-type]
         if extra:
             items.extend(enc(k) + b":" + v for k, v in sorted(extra.items()))
         out.append(b"{" + b",".join(items) + b"}" if items else None)

@@ -24,7 +24,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats.base import (
-    DeadLetter,
     Decoded,
     RecordFormat,
     Records,
@@ -201,13 +200,8 @@ class CloudTrail(RecordFormat):
         if not records.raws:
             return out
         st = decode_strict(records.raws, records.locs, _Record, out, self.name, "a CloudTrail record")
-        # Records missing eventName/eventSource are not CloudTrail: dead-letter them.
-        bad = [i for i, r in enumerate(st.recs) if not (r.eventName and r.eventSource)]
-        if bad:
-            for i in bad:
-                out.dead.append(DeadLetter("CloudTrail record without eventName/eventSource", *st.locs[i], st.raws[i], self.name))
-            keep = sorted(set(range(len(st.recs))) - set(bad))
-            st = st.take(keep)
+        why = "CloudTrail record without eventName/eventSource"
+        st = st.reject([None if r.eventName and r.eventSource else why for r in st.recs], out, self.name)
         if not st.recs:
             return out
         recs = st.recs

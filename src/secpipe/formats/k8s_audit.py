@@ -24,26 +24,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats.base import (
-    DeadLetter,
     Decoded,
     RecordFormat,
     Records,
+    Strict,
     base_columns,
-    decode_typed,
+    decode_strict,
     event_uids,
     parse_times,
     to_batch,
-    unmapped_json,
+    unmapped_from,
 )
 
 
-class _User(msgspec.Struct):
+class _User(msgspec.Struct, gc=False):
     username: str | None = None
     uid: str | None = None
     groups: list[str] | None = None
 
 
-class _ObjRef(msgspec.Struct):
+class _ObjRef(msgspec.Struct, omit_defaults=True, gc=False):
     resource: str | None = None
     namespace: str | None = None
     name: str | None = None
@@ -51,16 +51,22 @@ class _ObjRef(msgspec.Struct):
     apiGroup: str | None = None
     apiVersion: str | None = None
     subresource: str | None = None
+    resourceVersion: str | None = None
 
 
-class _Status(msgspec.Struct):
+class _Status(msgspec.Struct, gc=False):
     code: int | None = None
     message: str | None = None
     reason: str | None = None
     status: str | None = None
 
 
-class _Event(msgspec.Struct):
+_NONE = msgspec.Raw(b"")
+
+
+class _Event(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """Every audit.k8s.io Event field (v1 and v1beta1): mapped ones typed, the rest raw."""
+
     kind: str | None = None
     apiVersion: str | None = None
     auditID: str | None = None
@@ -75,12 +81,19 @@ class _Event(msgspec.Struct):
     stageTimestamp: str | None = None
     timestamp: str | None = None
     p_event_time: str | None = None
+    level: msgspec.Raw = _NONE
+    stage: msgspec.Raw = _NONE
+    impersonatedUser: msgspec.Raw = _NONE
+    annotations: msgspec.Raw = _NONE
+    requestObject: msgspec.Raw = _NONE
+    responseObject: msgspec.Raw = _NONE
+    metadata: msgspec.Raw = _NONE
 
 
-_MAPPED = frozenset(
-    {"kind", "apiVersion", "auditID", "verb", "requestURI", "user", "sourceIPs", "userAgent",
-     "responseStatus", "requestReceivedTimestamp", "stageTimestamp"}
-)  # fmt: skip
+#: raw fields kept in ``unmapped``; objectRef is added re-encoded (it carries subresource and
+#: resourceVersion, which the mapping does not place).
+_UNMAPPED = ("level", "stage", "impersonatedUser", "annotations", "requestObject", "responseObject", "metadata")
+_ENC = msgspec.json.Encoder()
 
 _VERB_ACTIVITY = {"create": 1, "get": 2, "list": 2, "watch": 2, "update": 3, "patch": 3, "delete": 4, "deletecollection": 4}
 _VERB_KEYS = pa.array(list(_VERB_ACTIVITY), pa.string())
@@ -90,6 +103,15 @@ _GROUPS = pa.list_(pa.struct([("name", pa.string())]))
 _RES = pa.list_(
     pa.struct([("type", pa.string()), ("name", pa.string()), ("namespace", pa.string()), ("uid", pa.string())])
 )
+
+
+def _why_not(e: _Event) -> str | None:
+    """Why a decoded object is not an audit event (None when it is one)."""
+    if e.kind not in (None, "Event"):
+        return f"not a Kubernetes audit event: kind {e.kind!r} is not an audit Event"
+    if not (e.auditID or e.verb or e.requestURI):
+        return "not a Kubernetes audit event: no auditID, verb or requestURI"
+    return None
 
 
 def _s(values: list[Any]) -> pa.Array:
@@ -119,25 +141,15 @@ class K8sAudit(RecordFormat):
         out = Decoded(dead=records.dead, events=records.events)
         if not records.raws:
             return out
-        typed = decode_typed(records.raws, records.locs, _Event, out, "", self.name, "a Kubernetes audit event")
-        keep = [
-            i
-            for i, e in enumerate(typed.recs)
-            if e.kind in (None, "Event") and (e.auditID or e.verb or e.requestURI)
-        ]
-        if len(keep) != len(typed.recs):
-            ks = set(keep)
-            for i, e in enumerate(typed.recs):
-                if i not in ks:
-                    why = f"kind {e.kind!r} is not an audit Event" if e.kind not in (None, "Event") else "no auditID, verb or requestURI"
-                    out.dead.append(DeadLetter(f"not a Kubernetes audit event: {why}", *typed.locs[i], typed.raws[i], self.name))
-        if keep:
-            out.batches.append(
-                self._batch([typed.recs[i] for i in keep], [typed.tops[i] for i in keep], [typed.raws[i] for i in keep])
-            )
+        st = decode_strict(records.raws, records.locs, _Event, out, self.name, "a Kubernetes audit event")
+        st = st.reject([_why_not(e) for e in st.recs], out, self.name)
+        if st.recs:
+            out.batches.append(self._batch(st))
         return out
 
-    def _batch(self, evs: list[_Event], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
+    def _batch(self, st: Strict) -> pa.RecordBatch:
+        evs: list[_Event] = st.recs
+        raws = st.raws
         users = [e.user or _User() for e in evs]
         refs = [e.objectRef or _ObjRef() for e in evs]
         stat = [e.responseStatus or _Status() for e in evs]
@@ -193,7 +205,9 @@ class K8sAudit(RecordFormat):
                     ],
                     _RES,
                 ),
-                "unmapped": unmapped_json(tops, _MAPPED),
+                "unmapped": unmapped_from(
+                    st, _UNMAPPED, [b'"objectRef":' + _ENC.encode(e.objectRef) if e.objectRef else None for e in evs]
+                ),
             }
         )
         return to_batch("api_activity", cols)
