@@ -8,6 +8,7 @@ on its own thread, like a real server.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ class Peer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()  # answer at once: headers and body are separate writes (Nagle)
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def _handle(self) -> None:
                 n = int(self.headers.get("content-length") or 0)
@@ -86,7 +91,8 @@ class Peer:
             while len(self.seen) < n:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"expected {n} requests, got {len(self.seen)}")
+                    msg = f"expected {n} requests, got {len(self.seen)}"
+                    raise AssertionError(msg)
                 self.cond.wait(left)
             return list(self.seen)
 

@@ -79,9 +79,12 @@ class Dispatcher:
         silences = [silence_matcher(s) for s in self.store.silences(active_at=now_ms)]
         queued = 0
         woke: set[str] = set()
-        for route_id, key, receiver, glabels, last_notify, last_sent in self.store.due_groups(now_ms):
-            route = self.routes.get(route_id)
-            with self.store.tx() as c:
+        due = self.store.due_groups(now_ms)
+        if not due:
+            return 0
+        with self.store.tx() as c:  # one commit for every due group
+            for route_id, key, receiver, glabels, last_notify, last_sent in due:
+                route = self.routes.get(route_id)
                 if route is None:  # config changed: the route is gone, drop its state
                     c.execute("DELETE FROM alert_groups WHERE route=? AND group_key=?", (route_id, key))
                     c.execute("DELETE FROM group_alerts WHERE route=? AND group_key=?", (route_id, key))

@@ -1,9 +1,10 @@
 """The ``alert`` stage: findings out of the chain into the durable alert pipeline.
 
 ``process(batch)`` passes every batch on unchanged; from finding batches it builds alerts,
-counts them for threshold rules, routes them into their groups in the alert store (fsynced
-before ``process`` returns, so an event acked to its sender has its alert on disk) and
-returns threshold findings as an extra batch. Under ``secpipe up`` the service calls
+counts them for threshold rules, routes them into their groups in the alert store and
+returns threshold findings as an extra batch. The record survives a process crash at once
+and power loss after :meth:`AlertStage.sync` (run by the pipeline after each lake commit,
+before the input WAL segments are released; see ``respond.outbox``). Under ``secpipe up`` the service calls
 :meth:`AlertStage.start`: a dispatcher thread turns due groups into outbox rows every
 ``tick_seconds`` (and at once when woken), and one worker per channel queue and per playbook
 delivers them. :meth:`AlertStage.close` stops the threads; undelivered rows stay in the
@@ -98,6 +99,10 @@ class AlertStage:
         if alerts and self.dispatcher.ingest(alerts, now_ms / 1000):
             self.wake.set()
         return out
+
+    def sync(self) -> None:
+        """Make every alert recorded so far durable (called by the pipeline before WAL release)."""
+        self.store.sync()
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:

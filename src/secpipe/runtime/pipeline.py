@@ -55,7 +55,15 @@ class Pipeline:
                     self.totals.add_flush(res)
 
     def flush(self) -> FlushResult:
-        """Commit everything buffered to the lake."""
+        """Commit everything buffered to the lake, then make stage state durable (``sync()`` hook).
+
+        Callers release WAL segments only after this returns, so a stage that keeps its own
+        store (the alert outbox) is fsynced before the input it was derived from is dropped.
+        """
         res = self.lake.flush()
         self.totals.add_flush(res)
+        for st in self.stages:
+            hook = getattr(st, "sync", None)
+            if callable(hook):
+                hook()
         return res
