@@ -207,6 +207,10 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
     off = 0
     for i, d in zip(idx, docs, strict=True):
         by_raw.setdefault(d.strip(), i)
+        try:  # formats keep records in canonical (compact) JSON: match that form too
+            by_raw.setdefault(msgspec.json.format(d, indent=-1), i)
+        except msgspec.DecodeError:
+            pass
         by_off[off] = i
         off += len(d) + 1
     unmatched = []
