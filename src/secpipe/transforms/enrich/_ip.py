@@ -166,7 +166,8 @@ class PrefixIndex:
         rs: list[np.ndarray] = []
         i4 = np.flatnonzero(p.version == 4)
         if len(i4) and self._v4:
-            q = p.v4[i4]
+            i4 = i4[np.argsort(p.v4[i4], kind="stable")]
+            q = p.v4[i4]  # sorted once; masking keeps the order
             for mask, keys, rows in self._v4:
                 _expand(keys, q & mask, i4, rows, qs, rs)
         i6 = np.flatnonzero(p.version == 6)
@@ -183,24 +184,31 @@ class PrefixIndex:
         return np.concatenate(qs).astype(np.int64), np.concatenate(rs).astype(np.int64)
 
 
-def _pairs(keys: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(query index, key index) for every equal key (keys sorted, duplicates allowed)."""
-    left = np.searchsorted(keys, q, "left")
-    right = np.searchsorted(keys, q, "right")
-    counts = right - left
-    hit = np.flatnonzero(counts)
+def _pairs(keys: np.ndarray, q: np.ndarray, presorted: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(query index, key index) for every equal key (keys sorted, duplicates allowed).
+
+    Queries are searched in sorted order (cache-friendly) and only the hits get a second
+    (``right``) search, since most queries of a batch match nothing.
+    """
+    if not len(keys) or not len(q):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    qo = np.arange(len(q)) if presorted else np.argsort(q, kind="stable")
+    qs = q if presorted else q[qo]
+    left = np.searchsorted(keys, qs, "left")
+    hit = np.flatnonzero(keys[np.minimum(left, len(keys) - 1)] == qs)
     if not len(hit):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    c = counts[hit]
-    q_at = np.repeat(hit, c)
-    starts = np.repeat(left[hit] - np.concatenate(([0], np.cumsum(c)[:-1])), c)
+    lh = left[hit]
+    c = np.searchsorted(keys, qs[hit], "right") - lh
+    q_at = np.repeat(qo[hit], c)
+    starts = np.repeat(lh - np.concatenate(([0], np.cumsum(c)[:-1])), c)
     k_at = starts + np.arange(len(q_at))
     return q_at, k_at
 
 
 def _expand(keys: np.ndarray, q: np.ndarray, pos: np.ndarray, rows: np.ndarray,
             qs: list[np.ndarray], rs: list[np.ndarray]) -> None:
-    q_at, k_at = _pairs(keys, q)
+    q_at, k_at = _pairs(keys, q, presorted=True)
     if len(q_at):
         qs.append(pos[q_at])
         rs.append(rows[k_at])

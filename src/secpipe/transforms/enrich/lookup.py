@@ -5,7 +5,7 @@ that list) maps keys (cloud account ids, cluster/namespace names, repositories, 
 hostnames, IP ranges) to attributes (owner, team, environment, criticality, data
 classification...). Matching of the event field ``field`` against table column ``key``:
 
-- ``exact``: Arrow hash join (``index_in``) over all values;
+- ``exact``: sorted fixed-width key buckets (``searchsorted``) over the distinct values;
 - ``prefix``: longest key that prefixes the value — one hash lookup per distinct key length;
 - ``glob``: ``fnmatch`` patterns, first table row wins — one vectorized regex per pattern
   (meant for tens to hundreds of patterns, not 100k);
@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import yaml
 
 from secpipe.errors import ConfigError, SecpipeError
@@ -46,6 +47,7 @@ from secpipe.formats.base import class_of
 from secpipe.schema.ocsf import arrow_type
 from secpipe.transforms.enrich._columns import add_labels, field_values, get_field, set_fields
 from secpipe.transforms.enrich._ip import index_networks, parse, parse_networks
+from secpipe.transforms.enrich.intel.matcher import ExactIndex
 from secpipe.transforms.enrich.options import LookupOptions
 
 log = logging.getLogger("secpipe.enrich.lookup")
@@ -66,26 +68,32 @@ def read_table(path: Path, fmt: str = "auto") -> pa.Table:
         msg = f"cannot read lookup table {path}: {exc.strerror or exc} — fix `path`"
         raise LookupTableError(msg) from exc
     if fmt == "csv":
-        rows: Any = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    else:
+        data = data.removeprefix(b"\xef\xbb\xbf")
+        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
+        conv = pacsv.ConvertOptions(strings_can_be_null=True, column_types=dict.fromkeys(header, S))
         try:
-            rows = yaml.safe_load(data) if fmt == "yaml" else json.loads(data)
-        except (yaml.YAMLError, ValueError) as exc:
-            msg = f"lookup table {path} does not parse as {fmt.upper()}: {exc}"
+            return pacsv.read_csv(io.BytesIO(data), convert_options=conv)
+        except pa.ArrowInvalid as exc:
+            msg = f"lookup table {path} does not parse as CSV: {exc}"
             raise LookupTableError(msg) from exc
-        if isinstance(rows, dict) and len(rows) == 1 and isinstance(next(iter(rows.values())), list):
-            rows = next(iter(rows.values()))
+    try:
+        rows: Any = yaml.safe_load(data) if fmt == "yaml" else json.loads(data)
+    except (yaml.YAMLError, ValueError) as exc:
+        msg = f"lookup table {path} does not parse as {fmt.upper()}: {exc}"
+        raise LookupTableError(msg) from exc
+    if isinstance(rows, dict) and len(rows) == 1 and isinstance(next(iter(rows.values())), list):
+        rows = next(iter(rows.values()))
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         msg = f"lookup table {path}: expected a list of rows (mappings) — see the lookup transform docs"
         raise LookupTableError(msg)
-    cols: dict[str, list[Any]] = {}
-    for i, r in enumerate(rows):
-        for k in r:
-            cols.setdefault(str(k), [None] * i)
-        for k, col in cols.items():
-            v = r.get(k)
-            col.append(None if v is None else (";".join(map(str, v)) if isinstance(v, list) else str(v)))
-    return pa.table({k: pa.array(v, S) for k, v in cols.items()}) if cols else pa.table({})
+    names: dict[str, None] = {}
+    for r in rows:
+        names.update(dict.fromkeys(map(str, r)))
+
+    def cell(v: Any) -> str | None:
+        return None if v is None else (";".join(map(str, v)) if isinstance(v, list) else str(v))
+
+    return pa.table({k: pa.array([cell(r.get(k)) for r in rows], S) for k in names})
 
 
 def glob_regex(pattern: str) -> str:
@@ -120,7 +128,9 @@ class Matcher:
         self.case = case_sensitive
         keys = keys if case_sensitive or mode == "cidr" else pc.utf8_lower(keys)
         self.keys = keys
-        if mode == "prefix":
+        if mode == "exact":
+            self.exact = ExactIndex(keys, np.arange(len(keys), dtype=np.int64))
+        elif mode == "prefix":
             lens = pc.utf8_length(keys).to_numpy(zero_copy_only=False)
             self.by_len = [(int(n), keys.filter(pa.array(lens == n)), np.flatnonzero(lens == n))
                            for n in sorted(set(lens.tolist()), reverse=True)]
@@ -137,8 +147,13 @@ class Matcher:
         n = len(vals)
         out = np.full(n, -1, np.int64)
         if self.mode == "exact":
-            idx = pc.index_in(vals, value_set=self.keys)
-            return pc.fill_null(idx, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            pos, rows = self.exact.lookup(vals.to_pylist())
+            if len(pos):
+                # duplicate keys: the first table row wins
+                first = np.full(n, np.iinfo(np.int64).max, np.int64)
+                np.minimum.at(first, pos, rows)
+                out = np.where(first == np.iinfo(np.int64).max, -1, first)
+            return out
         if self.mode == "prefix":
             lens = pc.fill_null(pc.utf8_length(vals), 0).to_numpy(zero_copy_only=False)
             for length, keys, rows in self.by_len:
@@ -270,9 +285,11 @@ class LookupStage:
                 lv.append(pc.binary_join_element_wise(c, vals.filter(pa.array(ok)), ":"))
             lrows = np.concatenate(lr)
             lvals = pa.concat_arrays(lv)
-            # One label per event even when several list elements matched the same row.
-            keyed = pa.table({"r": lrows, "v": lvals}).group_by(["r", "v"]).aggregate([])
-            batch = add_labels(batch, cls, keyed.column("r").to_numpy(), keyed.column("v").combine_chunks())
+            if "[]" in self.opts.field:
+                # One label per event even when several list elements matched the same row.
+                keyed = pa.table({"r": lrows, "v": lvals}).group_by(["r", "v"]).aggregate([])
+                lrows, lvals = keyed.column("r").to_numpy(), keyed.column("v").combine_chunks()
+            batch = add_labels(batch, cls, lrows, lvals)
         return [batch]
 
     def status(self) -> dict[str, Any]:

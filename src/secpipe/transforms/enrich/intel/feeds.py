@@ -199,7 +199,7 @@ class Feed:
             until = self.state.last_success + int(self.opts.max_age * 1000)
             vu = pc.coalesce(t.column("valid_until"), pa.scalar(until, pa.int64()))
             t = t.set_column(t.schema.get_field_index("valid_until"), "valid_until", vu)
-        return t.append_column("feed", pa.array([self.name] * t.num_rows, pa.string()).dictionary_encode().cast(pa.string()))
+        return t.append_column("feed", pa.repeat(pa.scalar(self.name, pa.string()), t.num_rows))
 
     def status(self, now_ms: int) -> dict[str, Any]:
         """JSON-able status: counts, refresh times, last error."""

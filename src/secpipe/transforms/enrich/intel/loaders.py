@@ -79,12 +79,25 @@ def classify(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     v = pc.utf8_trim_whitespace(values.cast(pa.string()))
     low = pc.utf8_lower(v)
     is_url = pc.fill_null(pc.match_substring_regex(v, r"^[A-Za-z][A-Za-z0-9+.-]*://"), False)
-    is_ip = pa.array(parse_networks(v).ok)
+    is_ip = _ip_mask(v)
     is_hash = pc.fill_null(pc.match_substring_regex(low, _HASH_RE), False)
     is_dom = pc.fill_null(pc.match_substring_regex(low, _DOMAIN_RE), False)
     null = pa.scalar(None, pa.string())
     kind = pc.if_else(is_url, "url", pc.if_else(is_ip, "ip", pc.if_else(is_hash, "hash", pc.if_else(is_dom, "domain", null))))
     return kind, normalize(kind, v)
+
+
+_IP_SHAPE = r"^(?:[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?:%[^/]*)?(?:/\d{1,3})?$"
+
+
+def _ip_mask(values: pa.Array) -> pa.Array:
+    """True where the value is an IP address or network (only IP-shaped values are parsed)."""
+    shaped = pc.fill_null(pc.match_substring_regex(values, _IP_SHAPE), False)
+    at = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
+    ok = np.zeros(len(values), bool)
+    if len(at):
+        ok[at] = parse_networks(values.take(pa.array(at))).ok
+    return pa.array(ok)
 
 
 def normalize(kind: pa.Array, value: pa.Array) -> pa.Array:
@@ -329,7 +342,7 @@ def _lines(data: bytes) -> pa.Array:
         return pa.array([], pa.string())
     opts = pacsv.ParseOptions(delimiter="\x1f", quote_char=False, escape_char=False, newlines_in_values=False,
                               invalid_row_handler=lambda _row: "skip")
-    read = pacsv.ReadOptions(column_names=["line"], block_size=16 << 20)
+    read = pacsv.ReadOptions(column_names=["line"], block_size=4 << 20, use_threads=False)
     conv = pacsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False)
     col = pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=opts, convert_options=conv).column("line")
     arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)

@@ -5,12 +5,11 @@ Design: the indicator tables of every feed are concatenated into one Arrow table
 
 - IPs and CIDRs -> :class:`~secpipe.transforms.enrich._ip.PrefixIndex` (per prefix length,
   sorted keys, ``searchsorted``): every containing network matches, IPv4 and IPv6.
-- domains, URLs, hashes -> a dict from value to a group id plus CSR arrays
-  (``starts``/``order``) listing the indicator rows of each group; domains also match
-  every parent (``a.b.evil.com`` hits an indicator ``evil.com``).
+- domains, URLs, hashes -> :class:`ExactIndex` (sorted fixed-width byte keys per length,
+  ``searchsorted``); domains also match every parent (``a.b.evil.com`` hits ``evil.com``).
 
 ``match_*`` take the *distinct* values of a batch and return (value position, indicator row)
-pairs; only distinct values are touched in Python (dict lookups), never indicators.
+pairs; only distinct values are touched in Python (encoding), never indicators.
 An :class:`Index` built from allowlists answers ``allowed_*`` the same way.
 """
 
@@ -20,50 +19,62 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.transforms.enrich._ip import Parsed, index_networks, parse, parse_networks
+from secpipe.transforms.enrich._ip import Parsed, _pairs, index_networks, parse, parse_networks
 
 _EMPTY = np.zeros(0, np.int64)
 
 
 class ExactIndex:
-    """value -> indicator rows (several rows may share a value: one per feed or entry)."""
+    """value -> indicator rows (several rows may share a value: one per feed or entry).
+
+    Keys are bucketed by UTF-8 byte length; each bucket is a sorted fixed-width numpy bytes
+    array (``S<len>``) cut straight out of the Arrow data buffer, so a million keys cost
+    about their own bytes (no Python objects) and a lookup is a ``searchsorted`` per bucket.
+    """
 
     def __init__(self, values: pa.Array, rows: np.ndarray) -> None:
         """Index ``values`` (strings) whose payloads are ``rows``."""
-        enc = pc.dictionary_encode(values) if len(values) else pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), pa.array([], pa.string()))
-        keys = enc.dictionary.to_pylist()
-        codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        self._groups: dict[str, int] = dict(zip(keys, range(len(keys)), strict=True))
-        order = np.argsort(codes, kind="stable")
-        self._rows = rows[order]
-        self._starts = np.concatenate(([0], np.cumsum(np.bincount(codes, minlength=len(keys))))).astype(np.int64)
         self.size = len(values)
-
-    def groups(self, values: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-        """(value position, group id) for every value present."""
-        get = self._groups.get
-        pos: list[int] = []
-        gid: list[int] = []
-        for i, v in enumerate(values):
-            if v is not None:
-                g = get(v)
-                if g is not None:
-                    pos.append(i)
-                    gid.append(g)
-        return np.array(pos, np.int64), np.array(gid, np.int64)
-
-    def expand(self, pos: np.ndarray, gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Group hits -> (value position, indicator row) pairs."""
-        if not len(pos):
-            return _EMPTY, _EMPTY
-        counts = self._starts[gid + 1] - self._starts[gid]
-        q = np.repeat(pos, counts)
-        first = np.repeat(self._starts[gid] - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        return q, self._rows[first + np.arange(len(q))]
+        self._buckets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        if not len(values):
+            return
+        values = values.cast(pa.string())
+        valid = pc.is_valid(values).to_numpy(zero_copy_only=False)
+        lens = pc.fill_null(pc.binary_length(values), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        order = np.argsort(lens, kind="stable")
+        order = order[valid[order] & (lens[order] > 0)]
+        taken = values.take(pa.array(order))
+        offsets = np.frombuffer(taken.buffers()[1], np.int32, len(taken) + 1, taken.offset * 4)
+        data = taken.buffers()[2]
+        slens = lens[order]
+        bounds = np.flatnonzero(np.diff(np.concatenate(([-1], slens, [-1])))) if len(slens) else np.zeros(0, np.int64)
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            width = int(slens[a])
+            keys = np.frombuffer(data, f"S{width}", b - a, int(offsets[a]))
+            srt = np.argsort(keys, kind="stable")
+            self._buckets[width] = (keys[srt], rows[order[a:b]][srt])
 
     def lookup(self, values: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-        """Exact matches of ``values``."""
-        return self.expand(*self.groups(values))
+        """(value position, indicator row) for every exact match of ``values``."""
+        by_len: dict[int, tuple[list[int], list[bytes]]] = {}
+        for i, v in enumerate(values):
+            if v:
+                b = v.encode()
+                if len(b) in self._buckets:
+                    e = by_len.setdefault(len(b), ([], []))
+                    e[0].append(i)
+                    e[1].append(b)
+        qs: list[np.ndarray] = []
+        rs: list[np.ndarray] = []
+        for width, (pos, texts) in by_len.items():
+            keys, rows = self._buckets[width]
+            q_at, k_at = _pairs(keys, np.array(texts, f"S{width}"))
+            if len(q_at):
+                qs.append(np.asarray(pos, np.int64)[q_at])
+                rs.append(rows[k_at])
+        if not qs:
+            return _EMPTY, _EMPTY
+        return np.concatenate(qs), np.concatenate(rs)
 
 
 def domain_suffixes(values: list[str | None]) -> tuple[list[str], np.ndarray]:
@@ -89,9 +100,13 @@ class Index:
 
     def __init__(self, table: pa.Table) -> None:
         """Compile a table with the loader SCHEMA plus a ``feed`` column."""
+        table = table.combine_chunks()
         self.table = table
-        kind = table.column("kind").combine_chunks() if table.num_rows else pa.array([], pa.string())
-        values = table.column("value").combine_chunks() if table.num_rows else pa.array([], pa.string())
+        #: contiguous columns (``combine_chunks`` would copy on every call)
+        self.cols: dict[str, pa.Array] = {
+            n: (c.chunk(0) if c.num_chunks == 1 else c.combine_chunks()) for n, c in zip(table.column_names, table.columns, strict=True)}
+        kind = self.cols["kind"] if table.num_rows else pa.array([], pa.string())
+        values = self.cols["value"] if table.num_rows else pa.array([], pa.string())
         rows = np.arange(table.num_rows, dtype=np.int64)
 
         def sel(k: str) -> np.ndarray:
@@ -101,7 +116,7 @@ class Index:
         nets = parse_networks(values.filter(pa.array(m_ip)))
         self.ips = index_networks(nets, rows[m_ip])
         self.exact = {k: ExactIndex(values.filter(pa.array(sel(k))), rows[sel(k)]) for k in ("domain", "url", "hash")}
-        vu = table.column("valid_until").combine_chunks() if table.num_rows else pa.array([], pa.int64())
+        vu = self.cols["valid_until"] if table.num_rows else pa.array([], pa.int64())
         self.valid_until = pc.fill_null(vu, np.iinfo(np.int64).max).to_numpy(zero_copy_only=False).astype(np.int64)
         self.size = table.num_rows
 

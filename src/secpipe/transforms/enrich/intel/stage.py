@@ -224,7 +224,7 @@ class ThreatIntelStage:
     def _findings(self, batch: pa.RecordBatch, index: Index, m: Matches, enr: pa.Array, obs: pa.Array,
                   rows: np.ndarray) -> pa.RecordBatch:
         inds = np.concatenate(m.inds)
-        conf = index.table.column("confidence").combine_chunks().take(pa.array(inds)).to_numpy().astype(np.int64)
+        conf = index.cols["confidence"].take(pa.array(inds)).to_numpy().astype(np.int64)
         uniq, inv = np.unique(rows, return_inverse=True)
         best = np.full(len(uniq), -1, np.int64)
         np.maximum.at(best, inv, conf)
@@ -233,8 +233,8 @@ class ThreatIntelStage:
         top = order[np.searchsorted(inv[order], np.arange(len(uniq)))]
         ev_uid = _get(batch, "metadata.uid")
         ev_uids = ev_uid.take(pa.array(uniq)).to_pylist() if ev_uid is not None else [None] * len(uniq)
-        feeds = index.table.column("feed").combine_chunks().take(pa.array(inds)).to_pylist()
-        ivals = index.table.column("value").combine_chunks().take(pa.array(inds)).to_pylist()
+        feeds = index.cols["feed"].take(pa.array(inds)).to_pylist()
+        ivals = index.cols["value"].take(pa.array(inds)).to_pylist()
         keys: list[list[str]] = [[] for _ in uniq]
         for j, e in enumerate(inv.tolist()):
             keys[e].append(f"{feeds[j]}\x1f{ivals[j]}")
