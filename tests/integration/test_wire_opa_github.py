@@ -1,8 +1,9 @@
-"""A real OPA shipping decision logs to ``POST /logs``, and every octokit webhook event type
-delivered to ``/v1/webhooks/github`` with a valid signature.
+"""Real peers built from Go modules: OPA shipping decision logs to ``POST /logs``, Prometheus
+Alertmanager posting firing and resolved notifications to ``/v1/webhooks/alertmanager``; and
+every octokit webhook event type delivered to ``/v1/webhooks/github`` with a valid signature.
 
-OPA is built from Go modules (``go install github.com/open-policy-agent/opa@v0.70.0``, see
-.ci/system-deps); the test is skipped with the reason when no ``opa`` binary is found.
+OPA and Alertmanager are built with ``go install`` (see .ci/system-deps); each test is
+skipped with the reason when its binary is not found.
 """
 
 from __future__ import annotations
@@ -32,11 +33,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-def _opa() -> str | None:
-    for cand in (os.environ.get("SECPIPE_OPA"), shutil.which("opa"), str(Path.home() / "go/bin/opa")):
+def _binary(name: str) -> str | None:
+    for cand in (os.environ.get(f"SECPIPE_{name.upper()}"), shutil.which(name), str(Path.home() / "go/bin" / name)):
         if cand and Path(cand).is_file():
             return cand
     return None
+
+
+def _wait_port(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
 
 
 def test_github_every_octokit_event_type(server: Server, real: Path) -> None:
@@ -58,7 +69,7 @@ def test_github_every_octokit_event_type(server: Server, real: Path) -> None:
 
 
 def test_real_opa_decision_logs(server: Server, tmp_path: Path) -> None:
-    opa = _opa()
+    opa = _binary("opa")
     if opa is None:
         pytest.skip("no opa binary: build it with `go install github.com/open-policy-agent/opa@v0.70.0`")
     (tmp_path / "policy.rego").write_text(
@@ -83,13 +94,7 @@ labels:
                              str(tmp_path / "opa.yaml"), str(tmp_path / "policy.rego")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        _wait_port(port)
         for user in ("alice", "bob", "alice", "mallory"):
             r = httpx.post(f"http://127.0.0.1:{port}/v1/data/example/allow", json={"input": {"user": user}})
             assert r.status_code == 200
@@ -100,6 +105,39 @@ labels:
         assert n == 4, server.log.read_text()[-2000:]
         denied = server.query("SELECT count(*) FROM api_activity WHERE metadata.log_name = 'opa' AND action_id = 2")
         assert denied[0][0] == 2
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_real_alertmanager_webhook(server: Server, tmp_path: Path) -> None:
+    am = _binary("alertmanager")
+    if am is None:
+        pytest.skip("no alertmanager binary: `go install github.com/prometheus/alertmanager/cmd/alertmanager@v0.27.0`")
+    (tmp_path / "am.yml").write_text(f"""
+route: {{receiver: secpipe, group_wait: 1s, group_interval: 1s, repeat_interval: 1h}}
+receivers:
+  - name: secpipe
+    webhook_configs:
+      - url: {server.url}/v1/webhooks/alertmanager
+        send_resolved: true
+        http_config: {{authorization: {{type: Bearer, credentials: "{server.ingest}"}}}}
+""")
+    port = free_port()
+    proc = subprocess.Popen([am, f"--config.file={tmp_path / 'am.yml'}", f"--storage.path={tmp_path / 'am-data'}",
+                             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    api = f"http://127.0.0.1:{port}/api/v2/alerts"
+    alert = {"labels": {"alertname": "WireTestDiskFull", "severity": "critical", "instance": "db-1"},
+             "annotations": {"summary": "wire-test disk almost full"}}
+    try:
+        _wait_port(port)
+        assert httpx.post(api, json=[alert]).status_code == 200
+        sql = "SELECT count(*) FROM detection_finding WHERE metadata.log_name = 'alertmanager' AND raw_data LIKE '%WireTestDiskFull%'"
+        assert server.wait_rows(sql, 1, timeout=30) >= 1
+        ended = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+        assert httpx.post(api, json=[{**alert, "endsAt": ended}]).status_code == 200
+        assert server.wait_rows(sql + " AND status_id = 4", 1, timeout=30) >= 1
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
