@@ -14,7 +14,9 @@
 2. Feed load: a child process pinned to one core loads the 1M indicators (parse + compile the
    index) and reports seconds and its peak RSS.
 3. Runs ``secpipe ingest --json`` on the corpus pinned to one core, without and with the
-   enrichment config, and prints both throughputs and their ratio.
+   enrichment config, and prints both throughputs and their ratio: ``ratio`` from wall time
+   (includes the one-time feed/table/database load of the enriched run) and
+   ``ratio_in_process`` from ingest's own timer (steady state, after startup).
 
 Floors (issue): enriched >= 75% of the core throughput; 1M indicators load in < 10 s using
 < 500 MB RSS.
@@ -28,7 +30,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -161,15 +162,14 @@ def main() -> None:
     pin = ["taskset", "-c", a.core] if shutil.which("taskset") else []
     py = sys.executable
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     load, _wall = run([*pin, py, "-c", _LOAD, str(feeds)])
     print(json.dumps({"bench": "enrich_feed_load", **{k: (round(v, 3) if isinstance(v, float) else v)
                                                       for k, v in load.items()},
                       "floor_seconds": 10, "floor_rss_mb": 500,
                       "ok": load["seconds"] < 10 and load["peak_rss_mb"] < 500}))
-    del before
 
     results: dict[str, float] = {}
+    inproc: dict[str, float] = {}
     summaries: dict[str, dict] = {}
     for variant in ("core", "enriched"):
         best = 0.0
@@ -182,7 +182,9 @@ def main() -> None:
             if eps > best:
                 best, summaries[variant] = eps, {**summary, "wall_seconds": round(wall, 3)}
         results[variant] = best
+        inproc[variant] = summaries[variant]["events"] / summaries[variant]["seconds"]
     ratio = results["enriched"] / results["core"]
+    ratio_in = inproc["enriched"] / inproc["core"]
     enriched = summaries["enriched"]
     print(json.dumps({
         "bench": "enrich_ingest_cloudtrail",
@@ -191,6 +193,9 @@ def main() -> None:
         "core_events_per_second": round(results["core"]),
         "enriched_events_per_second": round(results["enriched"]),
         "ratio": round(ratio, 3),
+        "core_events_per_second_in_process": round(inproc["core"]),
+        "enriched_events_per_second_in_process": round(inproc["enriched"]),
+        "ratio_in_process": round(ratio_in, 3),
         "floor_ratio": 0.75,
         "ok": ratio >= 0.75,
         "stored": enriched.get("stored"),

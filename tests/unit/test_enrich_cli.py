@@ -87,3 +87,18 @@ def test_config_validation_and_topology(tmp_path: Path, real: Path) -> None:
     paths = {e.path for e in errors}
     assert "transforms.geo.citty" in paths
     assert any(p.startswith("transforms.intel.feeds[0]") for p in paths)
+
+
+def test_example_config_runs(real: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    repo = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(repo)
+    cfg, errors = check(yaml.safe_load((repo / "examples/enrich.yaml").read_text()))
+    assert errors == [] and cfg is not None
+    ev = tmp_path / "event.json"
+    ev.write_text(json.dumps({"eventVersion": "1.08", "eventTime": "2026-01-01T00:00:00Z", "eventSource": "iam.amazonaws.com",
+                              "eventName": "CreateUser", "sourceIPAddress": "112.65.0.9", "recipientAccountId": "123456789012"}))
+    res = CliRunner().invoke(_app(), ["enrich", "test", "--config", "examples/enrich.yaml", str(ev), "--json"])
+    assert res.exit_code == 0, res.output
+    by = {t["transform"]: t for t in json.loads(res.stdout)["transforms"]}
+    assert by["intel"]["findings"][0]["finding_info.title"] == "Threat intel match: 112.65.0.9 (apt1)"
+    assert json.loads(by["assets"]["changed"]["unmapped"])["assets"]["team"] == "payments"
