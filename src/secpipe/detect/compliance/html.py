@@ -53,7 +53,7 @@ def chart_svg(timeline: dict[str, Any], width: int = 1000, height: int = 260) ->
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{v}</text>')
     n = len(series)
     slot = pw / n
-    bar = max(1.0, slot * 0.8)
+    bar = min(48.0, max(1.0, slot * 0.8))
     every = max(1, -(-n // 14))
     for i, p in enumerate(series):
         x = left + i * slot + (slot - bar) / 2
