@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import typer
 import yaml
 from typer.testing import CliRunner
@@ -89,7 +90,7 @@ def test_config_validation_and_topology(tmp_path: Path, real: Path) -> None:
     assert any(p.startswith("transforms.intel.feeds[0]") for p in paths)
 
 
-def test_example_config_runs(real: Path, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_example_config_runs(real: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = Path(__file__).resolve().parents[2]
     monkeypatch.chdir(repo)
     cfg, errors = check(yaml.safe_load((repo / "examples/enrich.yaml").read_text()))

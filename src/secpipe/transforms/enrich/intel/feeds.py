@@ -256,6 +256,7 @@ class IntelStore:
         index = Index(pa.concat_tables(main) if main else _with_feed(SCHEMA.empty_table()))
         allow_index = Index(pa.concat_tables(allow) if allow else _with_feed(SCHEMA.empty_table()))
         self.index, self.allow = index, allow_index
+        pa.default_memory_pool().release_unused()
         log.info("intel: compiled %d indicators, %d allow entries in %.2fs", index.size, allow_index.size,
                  time.perf_counter() - t0)
 
