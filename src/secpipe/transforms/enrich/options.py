@@ -29,31 +29,19 @@ Example::
         set: {cloud.account.name: account_name}
         labels: [environment, criticality, team]
 
-Unknown keys are errors. Durations are ``<number><s|m|h|d>`` or seconds.
+Unknown keys are errors. Durations are ``<number><s|m|h|d|w>`` or seconds.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+from secpipe.detect.anomaly.options import Seconds
 
-
-def _duration(value: object) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    m = _DURATION.match(str(value))
-    if not m:
-        msg = f"not a duration: {value!r} — write e.g. 30s, 15m, 1h or 1d"
-        raise ValueError(msg)
-    return float(m.group(1)) * _UNIT[m.group(2)]
-
-
-Duration = Annotated[float, BeforeValidator(_duration)]
+#: durations: ``<number><s|m|h|d|w>`` or seconds (the same parser as the anomaly stage).
+Duration = Seconds
 
 FeedFormat = Literal[
     "auto", "stix", "misp", "misp_feed", "abusech_csv", "spamhaus_drop", "plain", "csv", "yaml", "json",
