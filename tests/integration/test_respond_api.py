@@ -1,0 +1,87 @@
+"""Alerting through a real `secpipe up`: authenticated silence API, audit, CLI dead letters and replay."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from secpipe.respond.outbox import Store
+from secpipe.security.audit import AuditLog
+from tests.helpers import Server, cli
+from tests.integration.respond_peer import Peer
+
+
+def config(data: Path) -> Path:
+    cfg = {"data_dir": str(data), "transforms": {
+        "rules": {"type": "match", "rules": [{"id": "deploy-created", "title": "Deployment created", "severity": "high",
+                                              "where": {"api.operation": "create"}, "message": "created {resources.name}"}]},
+        "alerts": {"type": "alert", "inputs": ["rules"], "receivers": {"hook": {"webhook": {"url_env": "API_HOOK_URL"}}},
+                   "route": {"receiver": "hook", "group_by": ["rule"], "group_wait": "0s", "group_interval": "1s"}}}}
+    path = data.parent / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def event(real: Path, name: str) -> bytes:
+    ev = json.loads((real / "falco/test/trace_files/k8s_audit/create_deployment.json").read_text())
+    return json.dumps(dict(ev, auditID=name, objectRef=dict(ev["objectRef"], name=name))).encode()
+
+
+def test_silence_api_auth_audit_and_effect(tmp_path: Path, real: Path, monkeypatch) -> None:  # noqa: ANN001
+    peer = Peer()
+    monkeypatch.setenv("API_HOOK_URL", f"{peer.url}/hook")
+    data = tmp_path / "data"
+    with Server(data, "--config", str(config(data))) as srv:
+        admin = {"Authorization": f"Bearer {srv.admin_token}"}
+        ingest = {"Authorization": f"Bearer {srv.ingest_token}"}
+        body = {"match": {"rule": "rules/deploy-created"}, "duration": "1h", "comment": "planned rollout"}
+        assert httpx.post(f"{srv.url}/v1/silences", json=body).status_code == 401
+        assert httpx.post(f"{srv.url}/v1/silences", json=body, headers=ingest).status_code == 403
+        assert httpx.post(f"{srv.url}/v1/silences", json={"match": {}, "duration": "1h", "comment": "x"},
+                          headers=admin).status_code == 400
+        r = httpx.post(f"{srv.url}/v1/silences", json=body, headers=admin)
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        listed = httpx.get(f"{srv.url}/v1/silences?active=1", headers=admin).json()["silences"]
+        assert [s["id"] for s in listed] == [sid] and listed[0]["created_by"] == "default-admin"
+        assert httpx.post(f"{srv.url}/v1/ingest/k8s_audit", content=event(real, "app-1"), headers=ingest).status_code == 200
+        time.sleep(1.5)
+        assert peer.seen == []  # silenced
+        assert httpx.delete(f"{srv.url}/v1/silences/{sid}", headers=admin).status_code == 200
+        assert httpx.delete(f"{srv.url}/v1/silences/{sid}", headers=admin).status_code == 404
+        got = peer.wait(1, 5)  # delivered at the next group_interval after the silence ended
+        assert got[0].json()["alerts"][0]["annotations"]["summary"] == "created app-1"
+        summary = httpx.get(f"{srv.url}/v1/alerts", headers=admin).json()
+        assert summary["counts"] == {"delivered": 1}
+        assert httpx.get(f"{srv.url}/v1/alerts", headers=ingest).status_code == 403
+    peer.close()
+    changes = [(e["actor"], e["details"]["op"]) for e in AuditLog(data, from_env=False).entries()
+               if e["action"] == "silence.change"]
+    assert changes == [("default-admin", "create"), ("default-admin", "expire")]
+
+
+def test_cli_lists_dead_letters_and_replays(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    st = Store(data)
+    rid = st.enqueue("ops/slack", "notify", {"status": "firing", "alerts": []}, 1)
+    st.claim("ops/slack", 10, 1000)
+    st.dead(rid, 20, "HTTP 404 no_service — check the receiver configuration")
+    out = json.loads(cli("alerts", "--data", str(data), "--state", "dead", "--json").stdout)
+    assert out["counts"] == {"dead": 1} and out["entries"][0]["id"] == rid
+    assert cli("alerts", "--data", str(data)).stdout.startswith("outbox: dead 1")
+    r = cli("alerts", "replay", str(rid), "--data", str(data), "--actor", "carol")
+    assert f"entry {rid} (ops/slack) is pending again" in r.stdout
+    assert st.get(rid).state == "pending" and st.get(rid).attempts == 0
+    again = cli("alerts", "replay", str(rid), "--data", str(data), check=False)
+    assert again.returncode == 2 and "only dead entries" in again.stderr
+    s = json.loads(cli("alerts", "silence", "add", "-m", "severity=low", "--duration", "30m", "--comment", "noise",
+                       "--data", str(data), "--actor", "carol", "--json").stdout)
+    assert json.loads(cli("alerts", "silence", "list", "--data", str(data), "--json").stdout)[0]["id"] == s["id"]
+    cli("alerts", "silence", "expire", s["id"], "--data", str(data), "--actor", "carol")
+    assert json.loads(cli("alerts", "silence", "list", "--data", str(data), "--json").stdout) == []
+    acts = [(e["actor"], e["action"]) for e in AuditLog(data, from_env=False).entries()]
+    assert acts == [("carol", "alert.replay"), ("carol", "silence.change"), ("carol", "silence.change")]
