@@ -17,6 +17,7 @@ mapper returns as None are left out (the column is null), never invented.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,9 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats.base import base_columns, event_uids, string_column, to_batch
-
-#: JSON type overrides for paths whose Python values may be mixed or all-null.
-TYPES: dict[str, pa.DataType] = {}
+from secpipe.schema.ocsf import SchemaError, arrow_type
 
 #: tool severity words -> OCSF severity_id
 SEVERITY = {
@@ -52,6 +51,7 @@ UPDATE_WORDS = ("update", "edit", "change", "rename", "transfer", "set", "modify
                 "privatize", "disable", "move", "merge", "close", "approve", "lock", "unlock", "push", "reset", "resolve")
 
 
+@functools.lru_cache(maxsize=4096)
 def verb_activity(action: str | None, default: int = 99) -> int:
     """API Activity id from an action word (``repo.create`` uses its last part): 1/2/3/4, else ``default``."""
     if not action:
@@ -74,15 +74,23 @@ _SPACED_OFFSET = re.compile(r"\s+([+-]\d\d:?\d\d)$")
 
 def iso_ms(value: Any) -> int | None:
     """An ISO-8601 string, epoch seconds or epoch milliseconds -> int ms (None if unusable)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
+    if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         v = float(value)
         return int(v if v > 10_000_000_000 else v * 1000)
     if not isinstance(value, str):
         return None
+    try:  # fast path: what fromisoformat reads as is (most ISO forms, "Z", offsets, space separator)
+        t = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return _iso_slow(value)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return int(t.timestamp() * 1000)
+
+
+def _iso_slow(value: str) -> int | None:
     text = value.strip().replace(" ", "T", 1)
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -129,7 +137,7 @@ def json_or_none(value: Any) -> str | None:
 
 def unmapped_of(top: dict[str, msgspec.Raw], mapped: frozenset[str], extra: dict[str, Any] | None = None) -> bytes | None:
     """JSON (bytes) of the top-level keys not in ``mapped`` (raw bytes re-emitted) plus ``extra``."""
-    keep: dict[str, Any] = {k: top[k] for k in sorted(top.keys() - mapped)}
+    keep: dict[str, Any] = {k: v for k, v in top.items() if k not in mapped}
     if extra:
         keep.update({k: v for k, v in extra.items() if v is not None})
     return _ENC.encode(keep) if keep else None
@@ -162,13 +170,28 @@ def build_batch(
         times_ms=pa.array(times, pa.int64()), raws=raws, activity_id=pa.array(activity, pa.int32()),
         severity_id=sev,
     )  # fmt: skip
-    keys: dict[str, None] = {}
-    for r in rows:
-        keys.update(dict.fromkeys(k for k, v in r.items() if v is not None))
-    for k in keys:
-        vals = [r.get(k) for r in rows]
-        cols[k] = bytes_column(vals) if k == "unmapped" else pa.array(vals, TYPES.get(k))
+    first = tuple(rows[0]) if rows else ()
+    if all(tuple(r) == first for r in rows):  # one key layout: transpose in C
+        columns = dict(zip(first, zip(*(r.values() for r in rows), strict=True), strict=True)) if rows else {}
+    else:
+        keys: dict[str, None] = {}
+        for r in rows:
+            keys.update(r)
+        columns = {k: [r.get(k) for r in rows] for k in keys}
+    for k, vals in columns.items():
+        if all(v is None for v in vals):
+            continue
+        cols[k] = bytes_column(vals) if k == "unmapped" else pa.array(vals, _type(cls, k))
     return to_batch(cls, cols)
+
+
+@functools.cache
+def _type(cls: str, path: str) -> pa.DataType | None:
+    """The Arrow type of a scalar OCSF path (None for objects: inferred, then conformed)."""
+    try:
+        return arrow_type(cls, path)
+    except SchemaError:
+        return None
 
 
 def resource(type_: str, name: Any, uid: Any = None, **more: Any) -> dict[str, Any] | None:
@@ -216,3 +239,48 @@ def emit(groups: dict[str, Group], fmt: Any, recs: Any, out: Any) -> None:
             build_batch(cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, raws=[recs.raws[i] for i in g.idx],
                         times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows)
         )  # fmt: skip
+
+
+_RES3 = pa.list_(pa.struct([("type", pa.string()), ("name", pa.string()), ("uid", pa.string())]))
+
+
+def resources_column(items: Sequence[Sequence[tuple[str, str | None, str | None]]]) -> pa.Array:
+    """``resources`` (list of {type, name, uid}) from per-record tuples, built without inference.
+
+    Items whose name and uid are both None are dropped; a record with no item gets null.
+    """
+    types: list[str] = []
+    names: list[str | None] = []
+    uids: list[str | None] = []
+    offsets = [0]
+    valid: list[bool] = []
+    for rec in items:
+        for t, name, uid in rec:
+            if name is not None or uid is not None:
+                types.append(t)
+                names.append(name)
+                uids.append(uid)
+        offsets.append(len(types))
+        valid.append(offsets[-1] > offsets[-2])
+    values = pa.StructArray.from_arrays(
+        [pa.array(types, pa.string()), pa.array(names, pa.string()), pa.array(uids, pa.string())], names=["type", "name", "uid"]
+    )
+    mask = pa.array([not v for v in valid])
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, type=_RES3, mask=mask)
+
+
+def columns_batch(cls: str, *, fmt: Any, raws: Sequence[bytes], times: Sequence[int | None], activity: Sequence[int],
+                  severity: int, columns: dict[str, Any]) -> pa.RecordBatch:
+    """One OCSF batch from ready columns (lists are typed from the OCSF schema; arrays kept)."""
+    cols = base_columns(
+        cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, uids=event_uids(fmt.name, raws),
+        times_ms=pa.array(times, pa.int64()), raws=raws, activity_id=pa.array(activity, pa.int32()), severity_id=severity,
+    )  # fmt: skip
+    for k, vals in columns.items():
+        if isinstance(vals, pa.Array):
+            cols[k] = vals
+        elif k == "unmapped":
+            cols[k] = bytes_column(vals)
+        elif any(v is not None for v in vals):
+            cols[k] = pa.array(vals, _type(cls, k))
+    return to_batch(cls, cols)

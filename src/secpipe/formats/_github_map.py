@@ -336,24 +336,28 @@ _AUDIT_MAPPED = frozenset({
 })  # fmt: skip
 
 
-def map_audit(a: Any, top: dict[str, msgspec.Raw]) -> tuple[dict[str, Any], int | None, int]:
-    """Map one audit-log event to API Activity leaves."""
-    repo = a.repo or (a.repository if isinstance(a.repository, str) else None)
-    area = (a.action or "").split(".", 1)[0] or None
-    row = {
-        "api.operation": a.action,
-        "api.service.name": area,
-        "metadata.event_code": a.action,
-        "metadata.original_event_uid": a.document_id,
-        "metadata.tenant_uid": a.org or a.business,
-        "actor.user.name": a.actor,
-        "actor.user.uid": c.sid(a.actor_id),
-        "src_endpoint.ip": a.actor_ip or None,
-        "src_endpoint.location.country": a.actor_location.country_code if a.actor_location else None,
-        "http_request.user_agent": a.user_agent or None,
-        "resources": c.compact([c.resource("repository", repo), c.resource("user", a.user or None),
-                                c.resource("organization", a.org)]),  # fmt: skip
-        "unmapped": c.unmapped_of(top, _AUDIT_MAPPED),
+def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], list[int | None], list[int]]:
+    """Columns of API Activity for audit-log events (one comprehension per field)."""
+    repos = [a.repo or (a.repository if isinstance(a.repository, str) else None) for a in audits]
+    actions = [a.action for a in audits]
+    cols: dict[str, Any] = {
+        "api.operation": actions,
+        "api.service.name": [(x or "").split(".", 1)[0] or None for x in actions],
+        "metadata.event_code": actions,
+        "metadata.original_event_uid": [a.document_id for a in audits],
+        "metadata.tenant_uid": [a.org or a.business for a in audits],
+        "actor.user.name": [a.actor for a in audits],
+        "actor.user.uid": [None if a.actor_id is None else str(a.actor_id) for a in audits],
+        "src_endpoint.ip": [a.actor_ip or None for a in audits],
+        "src_endpoint.location.country": [a.actor_location.country_code if a.actor_location else None for a in audits],
+        "http_request.user_agent": [a.user_agent or None for a in audits],
+        "resources": c.resources_column([
+            (("repository", r, None), ("user", a.user or None, None), ("organization", a.org, None))
+            for a, r in zip(audits, repos, strict=True)
+        ]),  # fmt: skip
+        "unmapped": [c.unmapped_of(t, _AUDIT_MAPPED) for t in tops],
     }
-    when = c.first_time(a.timestamp, a.created_at, a.at_sign_timestamp, a.p_event_time)
-    return row, when, c.verb_activity(a.action)
+    first = c.first_time
+    times = [first(a.timestamp, a.created_at, a.at_sign_timestamp, a.p_event_time) for a in audits]
+    verb = c.verb_activity
+    return cols, times, [verb(x) for x in actions]

@@ -554,11 +554,11 @@ class GitHub(RecordFormat):
 
     def _audits(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:
         idx, audits = self._typed(idx, recs, _AUDITS, _AUDIT, "a GitHub audit-log event", out)
-        g = c.Group()
-        for i, a in zip(idx, audits, strict=True):
-            row, when, act = m.map_audit(a, tops[i])
-            g.add(i, row, when, act, 1)
-        c.emit({"api_activity": g}, self, recs, out)
+        if not idx:
+            return
+        cols, times, acts = m.audit_columns(audits, [tops[i] for i in idx])
+        out.batches.append(c.columns_batch("api_activity", fmt=self, raws=[recs.raws[i] for i in idx], times=times,
+                                           activity=acts, severity=1, columns=cols))  # fmt: skip
 
 
 _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}
