@@ -22,8 +22,8 @@ def ingest_files(
     fmt: str = "auto",
     *,
     progress: Callable[[int], None] | None = None,
-    batch_records: int = 50_000,
-    batch_bytes: int = 48 << 20,
+    batch_records: int = 25_000,
+    batch_bytes: int = 24 << 20,
 ) -> None:
     """Read, decode and submit every file; the caller flushes the pipeline."""
     pending: dict[str, tuple[RecordFormat, Records, list[int]]] = {}

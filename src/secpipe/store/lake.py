@@ -54,7 +54,7 @@ class Lake:
         root: Path,
         *,
         max_rows: int = 500_000,
-        max_bytes: int = 128 << 20,
+        max_bytes: int = 64 << 20,
         max_seconds: float = 10.0,
         compression: str = "zstd",
         max_cached_partitions: int = 64,
@@ -108,6 +108,7 @@ class Lake:
                 self._write_class(cls, batches, res)
         if not self._buf:
             self._since = time.monotonic()
+        pa.default_memory_pool().release_unused()  # hand freed buffers back: bounded RSS
         return res
 
     # -- writing ----------------------------------------------------------------------
