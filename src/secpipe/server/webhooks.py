@@ -114,7 +114,7 @@ def routes(ctx: AppContext) -> list[Route]:
         event = _event_name(request, "x-github-event")
         source = f"webhook:github-event={event}"
         try:
-            check_depth(raw, ctx.limits.max_json_depth)
+            check_depth(raw, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
         except HTTPError as exc:
             await dead_letter(ctx, str(exc), source, raw, "github")
             raise

@@ -29,8 +29,10 @@ from starlette.requests import Request
 
 from secpipe import formats
 from secpipe.config.ingest import IngestConfig
+from secpipe.errors import LimitExceeded
 from secpipe.formats.base import DeadLetter, Format, RecordFormat
 from secpipe.runtime.service import decode_body
+from secpipe.security.limits import check_json_limits
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw
 
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
@@ -72,14 +74,19 @@ def json_depth(data: bytes) -> int:
     return int(np.cumsum(step, dtype=np.int32).max(initial=0))
 
 
-def check_depth(data: bytes, limit: int) -> None:
-    """Raise :class:`HTTPError` 400 when ``data`` nests deeper than ``limit``."""
+def check_depth(data: bytes, limit: int, max_string: int | None = None) -> None:
+    """Raise :class:`HTTPError` when ``data`` nests deeper than ``limit`` (400) or holds a
+    JSON string longer than ``max_string`` bytes (413)."""
     # A document can only nest as deep as it has opening brackets: most skip the scan.
-    if data.count(b"{") + data.count(b"[") <= limit:
-        return
-    depth = json_depth(data)
-    if depth > limit:
-        raise HTTPError(400, f"JSON nesting depth {depth} exceeds the limit of {limit} (server.max_json_depth)")
+    if data.count(b"{") + data.count(b"[") > limit:
+        depth = json_depth(data)
+        if depth > limit:
+            raise HTTPError(400, f"JSON nesting depth {depth} exceeds the limit of {limit} (server.max_json_depth)")
+    if max_string is not None and len(data) > max_string:
+        try:
+            check_json_limits(data, len(data), max_string)  # strings only: depth was checked above
+        except LimitExceeded as exc:
+            raise HTTPError(413, f"{exc} (server.max_string_bytes)") from None
 
 
 async def dead_letter(ctx: AppContext, reason: str, source: str, raw: bytes, fmt: str) -> None:
@@ -110,7 +117,7 @@ async def read_body_limited(ctx: AppContext, request: Request, source: str, fmt:
     try:
         body = inflate(request, raw, ctx.limits)
         if json_body:
-            check_depth(body, ctx.limits.max_json_depth)
+            check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
     except HTTPError as exc:
         raise await refuse(exc, raw) from None
     return body
