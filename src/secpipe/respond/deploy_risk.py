@@ -162,7 +162,7 @@ class DeployRiskStage:
         if "detection_finding" in views and det_targets:
             cond = " OR ".join(["contains(CAST(resources AS VARCHAR), ?)"] * len(det_targets))
             dets = self._count(con, f"SELECT count(*), 0 FROM detection_finding WHERE time >= ? AND time <= ? AND ({cond})"
-                               " AND coalesce(metadata.log_name, '') <> 'secpipe.respond'",
+                               " AND coalesce(finding_info.analytic.uid, '') <> 'deploy-risk'",  # not our own scores
                                [t_ms - self.lookback_ms, t_ms, *det_targets])[0]
         reasons = []
         if crit:
