@@ -232,9 +232,10 @@ class Group:
         self.sevs.append(sev)
 
 
-def emit(groups: dict[str, Group], fmt: Any, recs: Any, out: Any) -> None:
-    """One batch per class group into ``out`` (``recs.raws`` indexed by the group's idx)."""
-    for cls, g in groups.items():
+def emit(groups: dict[Any, Group], fmt: Any, recs: Any, out: Any) -> None:
+    """One batch per group into ``out``; a group key is the class name or (class name, subkind)."""
+    for key, g in groups.items():
+        cls = key[0] if isinstance(key, tuple) else key
         out.batches.append(
             build_batch(cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, raws=[recs.raws[i] for i in g.idx],
                         times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows)

@@ -39,6 +39,9 @@ from secpipe.formats import _cicd as c
 from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
 
 
+_NO_RAW = msgspec.Raw(b"")
+
+
 class _User(msgspec.Struct):
     id: Any = None
     name: str | None = None
@@ -75,11 +78,11 @@ class _Attrs(msgspec.Struct):
 
 
 class _Details(msgspec.Struct):
-    custom_message: Any = None
+    custom_message: msgspec.Raw = _NO_RAW
     author_name: str | None = None
-    target_id: Any = None
+    target_id: int | str | None = None
     target_type: str | None = None
-    target_details: Any = None
+    target_details: msgspec.Raw = _NO_RAW
     ip_address: str | None = None
     entity_path: str | None = None
     change: str | None = None
@@ -90,33 +93,33 @@ class _Rec(msgspec.Struct):
     object_kind: str | None = None
     event_name: str | None = None
     # audit
-    id: Any = None
-    author_id: Any = None
+    id: int | str | None = None
+    author_id: int | str | None = None
     author_name: str | None = None
-    entity_id: Any = None
+    entity_id: int | str | None = None
     entity_type: str | None = None
     entity_path: str | None = None
     event_type: str | None = None
-    target_id: Any = None
+    target_id: int | str | None = None
     target_type: str | None = None
-    target_details: Any = None
+    target_details: msgspec.Raw = _NO_RAW
     ip_address: str | None = None
     change: str | None = None
     details: _Details | None = None
     detail: _Details | None = None
-    created_at: Any = None
-    time: Any = None
+    created_at: str | int | float | None = None
+    time: str | int | float | None = None
     # request logs
     method: str | None = None
     path: str | None = None
     route: str | None = None
-    status: Any = None
+    status: int | str | None = None
     remote_ip: str | None = None
     ua: str | None = None
-    user_id: Any = None
+    user_id: int | str | None = None
     username: str | None = None
     correlation_id: str | None = None
-    params: Any = None
+    params: msgspec.Raw = _NO_RAW
     # webhooks
     user: _User | None = None
     user_name: str | None = None
@@ -128,7 +131,7 @@ class _Rec(msgspec.Struct):
     after: str | None = None
     checkout_sha: str | None = None
     total_commits_count: int | None = None
-    deployment_id: Any = None
+    deployment_id: int | str | None = None
     environment: str | None = None
     short_sha: str | None = None
     status_changed_at: str | None = None
@@ -150,7 +153,7 @@ def _kind(r: _Rec) -> str | None:
         return "hook"
     if r.author_id is not None or r.entity_type or r.event_type or r.details is not None or r.detail is not None:
         return "audit"
-    if r.path is not None and (r.params is not None or r.method is not None):
+    if r.path is not None and (len(r.params) > 0 or r.method is not None):
         return "request"
     return None
 
@@ -197,7 +200,7 @@ class GitLab(RecordFormat):
                 except msgspec.DecodeError as exc:
                     src, off = recs.locs[i]
                     out.dead.append(DeadLetter(f"not a GitLab record: {exc}", src, off, raw, self.name))
-        groups: dict[str, c.Group] = {}
+        groups: dict[tuple[str, str], c.Group] = {}
         for i, r, top in zip(idx, typed, tops, strict=True):
             kind = _kind(r)
             if kind is None:
@@ -207,7 +210,8 @@ class GitLab(RecordFormat):
                     "nor webhook (object_kind)", src, off, recs.raws[i], self.name))  # fmt: skip
                 continue
             cls, row, when, act = _audit(r, top) if kind == "audit" else _request(r, top) if kind == "request" else _hook(r, top)
-            groups.setdefault(cls, c.Group()).add(i, row, when, act, 1)
+            # one group per (class, kind): rows of one kind share a key layout (fast transpose)
+            groups.setdefault((cls, kind if kind != "hook" else r.object_kind or ""), c.Group()).add(i, row, when, act, 1)
         c.emit(groups, self, recs, out)
         return out
 
@@ -219,8 +223,16 @@ _AUDIT_MAPPED = frozenset({
 
 
 def _text(v: Any) -> str | None:
+    """A string value as is, any other JSON value (raw) as compact JSON text."""
     if v is None or v == "":
         return None
+    if isinstance(v, msgspec.Raw):
+        raw = bytes(v)
+        if not raw:
+            return None
+        if raw[:1] == b'"':
+            return _text(msgspec.json.decode(raw))
+        return None if raw == b"null" else raw.decode()
     return v if isinstance(v, str) else msgspec.json.encode(v).decode()
 
 
@@ -237,7 +249,7 @@ def _audit(r: _Rec, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], i
         "src_endpoint.ip": r.ip_address or d.ip_address,
         "resources": c.compact([
             c.resource(r.entity_type or "entity", r.entity_path or d.entity_path, r.entity_id),
-            c.resource(r.target_type or d.target_type or "target", _text(r.target_details or d.target_details), r.target_id or d.target_id),
+            c.resource(r.target_type or d.target_type or "target", _text(r.target_details) or _text(d.target_details), r.target_id or d.target_id),
         ]),  # fmt: skip
         "unmapped": c.unmapped_of(top, _AUDIT_MAPPED),
     }
