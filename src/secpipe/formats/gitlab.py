@@ -38,7 +38,6 @@ import msgspec
 from secpipe.formats import _cicd as c
 from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
 
-
 _NO_RAW = msgspec.Raw(b"")
 
 
