@@ -104,3 +104,17 @@ def test_github_deployment_targets_from_real_payloads(real: Path) -> None:
     assert repo == "Codertocat/Hello-World" and images == [] and not reviewed
     review = json.loads((base / "deployment_review/requested.payload.json").read_text())
     assert targets({"unmapped": review})[3] is bool(review.get("reviewers") or review.get("review"))
+
+
+def test_github_deployment_event_is_scored(tmp_path: Path, real: Path) -> None:
+    body = (real / "octokit-webhooks/payload-examples/api.github.com/deployment/payload.json").read_bytes()
+    batch = formats.get("github").decode(body, "t").batches[0]
+    out = build_stage("risk", {"type": "deploy_risk"}, data_dir=tmp_path / "data").process(batch)
+    assert len(out) == 2
+    f = out[1].to_pylist()[0]
+    assert f["risk_score"] == 20  # nothing in the lake; only the missing review
+    assert f["finding_info"]["title"] == "Deployment risk 20: Codertocat/Hello-World"
+    assert {"type": "repository", "name": "Codertocat/Hello-World"}.items() <= f["resources"][0].items()
+    push = formats.get("github").decode(
+        (real / "octokit-webhooks/payload-examples/api.github.com/push/payload.json").read_bytes(), "t").batches[0]
+    assert build_stage("risk", {"type": "deploy_risk"}, data_dir=tmp_path / "data").process(push) == [push]

@@ -9,7 +9,8 @@ Deployment events it recognises (vectorized masks; only matching rows are read):
 
 For each one it collects the targets: container images (every ``image`` value in the
 original event, e.g. a pod template's containers), the repository (``repository.full_name``,
-``project.path_with_namespace`` or a repository resource) and the resource names. It then
+``project.path_with_namespace``, a repository resource, else ``app.name`` which the CI/CD
+formats set to the repository) and the resource names. It then
 queries the lake (DuckDB over committed Parquet, so findings still buffered are not seen):
 
 - open (status New/In Progress/unknown) critical and high ``vulnerability_finding`` rows
@@ -100,6 +101,8 @@ def targets(row: dict[str, Any]) -> tuple[list[str], str, list[str], bool]:
         if found.get(k):
             repo = str(found[k][0])
             break
+    if not repo and isinstance(row.get("app"), dict) and row["app"].get("name"):
+        repo = str(row["app"]["name"])  # CI/CD formats map the repository to the deployed application
     names = []
     for r in row.get("resources") or []:
         if r.get("type") in ("repository", "git_repository") and not repo:
@@ -124,7 +127,7 @@ class DeployRiskStage:
         mask = deployment_mask(batch)
         if mask is None or not pc.any(mask).as_py():
             return [batch]
-        cols = [c for c in ("metadata", "time", "resources", "unmapped", "api", "actor") if c in batch.schema.names]
+        cols = [c for c in ("metadata", "time", "resources", "unmapped", "api", "actor", "app") if c in batch.schema.names]
         deployments = batch.select(cols).filter(mask).to_pylist()
         rows = self.score_all(deployments)
         return [batch, findings_batch(rows, int(time.time() * 1000))] if rows else [batch]

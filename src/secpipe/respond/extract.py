@@ -1,7 +1,8 @@
 """OCSF finding batches -> :class:`~secpipe.respond.base.Alert` objects.
 
-Only finding classes become alerts: ``vulnerability_finding`` (2002), ``compliance_finding``
-(2003), ``detection_finding`` (2004). Finding batches are small (detections, scanner reports),
+Only finding classes (2001-2007) become alerts: ``vulnerability_finding`` (2002),
+``compliance_finding`` (2003), ``detection_finding`` (2004), ``data_security_finding`` (2006),
+``application_security_posture_finding`` (2007) ... Finding batches are small (detections, scanner reports),
 so this reads the few columns it needs with ``to_pylist`` once per batch; a non-finding batch
 is recognised from its ``class_uid`` column without touching rows.
 
@@ -10,15 +11,19 @@ and ``rule_uid`` (analytic name/uid, else the finding title), ``title``, ``class
 ``product``, ``account`` (cloud.account.uid), ``cluster``, ``repository``, ``resource`` (the
 first resource's name or uid), ``resource_type``, ``namespace``, ``image``, ``tags``
 (metadata.labels + finding types, comma-joined, matched element-wise). Labels carried by the
-source (Alertmanager ``labels`` kept in ``unmapped``) are added without overriding these.
+source (``finding_info.tags`` name/value pairs, e.g. Alertmanager labels, or ``labels`` kept in
+``unmapped``) are added without overriding these.
 
 Status: a finding whose ``status_id`` is 4 (Resolved) is a resolved alert; everything else
 fires. The fingerprint is ``finding_info.uid`` (stable across repeats, so repeats dedup),
-falling back to ``metadata.uid``.
+falling back to ``metadata.uid``; for sources in :data:`LABEL_IDENTITY` (Alertmanager, whose
+resolved notification is a different event) it is a hash of the product and the label set,
+so the resolved alert meets its firing one.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -27,7 +32,12 @@ import pyarrow.compute as pc
 
 from secpipe.respond.base import SEVERITY_LABELS, Alert
 
-FINDING_CLASSES = {2002: "vulnerability_finding", 2003: "compliance_finding", 2004: "detection_finding"}
+FINDING_CLASSES = {2001: "security_finding", 2002: "vulnerability_finding", 2003: "compliance_finding",
+                   2004: "detection_finding", 2005: "incident_finding", 2006: "data_security_finding",
+                   2007: "application_security_posture_finding"}
+#: sources whose alerts are identified by their label set (they report firing and resolved
+#: as separate events with different uids): the fingerprint is a hash of product + labels.
+LABEL_IDENTITY = {"alertmanager"}
 RESOLVED_STATUS = 4
 _WANT = ("class_uid", "class_name", "severity_id", "status_id", "time", "end_time", "message", "metadata",
          "finding_info", "cloud", "resources", "unmapped", "vulnerabilities", "compliance")
@@ -114,15 +124,22 @@ def row_to_alert(row: dict[str, Any]) -> Alert:
         "image": _image(resources),
         "tags": ",".join(dict.fromkeys(str(t) for t in tags if t)),
     }
-    src_labels = um.get("labels") if isinstance(um.get("labels"), dict) else {}
+    src_labels = dict(um.get("labels")) if isinstance(um.get("labels"), dict) else {}
+    for t in fi.get("tags") or []:
+        if isinstance(t, dict) and t.get("name"):
+            src_labels.setdefault(str(t["name"]), t.get("value"))
     for k, v in src_labels.items():
         if isinstance(v, str) and k not in labels:
             labels[k] = v
     labels = {k: v for k, v in labels.items() if v}
     related = [e.get("uid") for e in (fi.get("related_events") or []) if isinstance(e, dict) and e.get("uid")]
     fp = _first_str(fi.get("uid"), dig(row, "metadata.uid"))
+    if dig(row, "metadata.log_name") in LABEL_IDENTITY and src_labels:
+        ident = orjson.dumps([dig(row, "metadata.product.name"), src_labels], option=orjson.OPT_SORT_KEYS)
+        fp = hashlib.blake2b(ident, digest_size=16).hexdigest()
     cls = labels.get("class", "detection_finding")
-    query = f"SELECT * FROM {cls} WHERE finding_info.uid = '{fp.replace(chr(39), chr(39) * 2)}'"
+    fuid = _first_str(fi.get("uid"), dig(row, "metadata.uid")).replace("'", "''")
+    query = f"SELECT * FROM {cls} WHERE finding_info.uid = '{fuid}'"
     annotations: dict[str, Any] = {
         "summary": _first_str(row.get("message"), title),
         "description": _first_str(fi.get("desc")),
