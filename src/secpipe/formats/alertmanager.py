@@ -28,7 +28,15 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats._findings import compact, context_uids, kv_list, severity_ids, strs, unmapped_merge
+from secpipe.formats._findings import (
+    compact,
+    context_uids,
+    kv_list,
+    paused_gc,
+    severity_ids,
+    strs,
+    unmapped_merge,
+)
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -91,6 +99,10 @@ class Alertmanager(Format):
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one webhook payload."""
+        with paused_gc():
+            return self._decode(data, source)
+
+    def _decode(self, data: bytes, source: str) -> Decoded:
         try:
             data = compact(data)
             doc = _DOC.decode(data)

@@ -28,7 +28,16 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats._findings import S, nest, raw_json_col, severity_ids, singleton_list, str_lists, strs
+from secpipe.formats._findings import (
+    S,
+    nest,
+    paused_gc,
+    raw_json_col,
+    severity_ids,
+    singleton_list,
+    str_lists,
+    strs,
+)
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -87,6 +96,10 @@ class Falco(RecordFormat):
 
     def map_records(self, recs: Records) -> Decoded:
         """Map alert records to Detection Findings."""
+        with paused_gc():
+            return self._map_records(recs)
+
+    def _map_records(self, recs: Records) -> Decoded:
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out

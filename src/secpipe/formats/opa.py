@@ -33,7 +33,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from secpipe.formats._findings import raw_json_col, strs
+from secpipe.formats._findings import paused_gc, raw_json_col, strs
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -118,6 +118,10 @@ class Opa(RecordFormat):
 
     def map_records(self, recs: Records) -> Decoded:
         """Map decision records to API Activity."""
+        with paused_gc():
+            return self._map_records(recs)
+
+    def _map_records(self, recs: Records) -> Decoded:
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out

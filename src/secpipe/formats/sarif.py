@@ -50,6 +50,7 @@ from secpipe.formats._findings import (
     context_uids,
     kv_list,
     nest,
+    paused_gc,
     score_severity_ids,
     severity_ids,
     singleton_list,
@@ -60,11 +61,12 @@ from secpipe.formats.base import (
     DeadLetter,
     Decoded,
     Format,
+    Strict,
     base_columns,
-    decode_typed,
+    decode_strict,
     parse_times,
     to_batch,
-    unmapped_json,
+    unmapped_from,
 )
 
 
@@ -129,7 +131,6 @@ class _Log(msgspec.Struct):
 
 class _Head(msgspec.Struct):
     version: Any = None
-    runs: Any = None
 
 
 class _Region(msgspec.Struct):
@@ -164,7 +165,13 @@ class _RuleRef(msgspec.Struct):
     toolComponent: _ToolRef | None = None
 
 
-class _Result(msgspec.Struct):
+_R = msgspec.Raw
+_NONE = msgspec.Raw(b"")
+
+
+class _Result(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """Every SARIF 2.1.0 ``result`` property: mapped ones typed, the rest kept raw."""
+
     ruleId: str | None = None
     ruleIndex: int | None = None
     rule: _RuleRef | None = None
@@ -176,13 +183,40 @@ class _Result(msgspec.Struct):
     partialFingerprints: dict[str, str] | None = None
     suppressions: list[Any] | None = None
     baselineState: str | None = None
-    properties: dict[str, Any] | None = None
+    properties: _R = _NONE
+    analysisTarget: _R = _NONE
+    guid: _R = _NONE
+    correlationGuid: _R = _NONE
+    occurrenceCount: _R = _NONE
+    stacks: _R = _NONE
+    codeFlows: _R = _NONE
+    graphs: _R = _NONE
+    graphTraversals: _R = _NONE
+    relatedLocations: _R = _NONE
+    rank: _R = _NONE
+    attachments: _R = _NONE
+    hostedViewerUri: _R = _NONE
+    workItemUris: _R = _NONE
+    provenance: _R = _NONE
+    fixes: _R = _NONE
+    taxa: _R = _NONE
+    webRequest: _R = _NONE
+    webResponse: _R = _NONE
 
 
-_MAPPED = frozenset({
-    "ruleId", "ruleIndex", "rule", "level", "kind", "message", "locations", "fingerprints", "partialFingerprints",
-    "suppressions", "baselineState",
-})  # fmt: skip
+_UNMAPPED = (
+    "properties", "analysisTarget", "guid", "correlationGuid", "occurrenceCount", "stacks", "codeFlows", "graphs",
+    "graphTraversals", "relatedLocations", "rank", "attachments", "hostedViewerUri", "workItemUris", "provenance",
+    "fixes", "taxa", "webRequest", "webResponse",
+)  # fmt: skip
+_PROPS = msgspec.json.Decoder(dict[str, Any])
+
+
+def _result_props(raw: msgspec.Raw) -> dict[str, Any] | None:
+    """A result's properties, parsed only when they carry a security-severity."""
+    return _PROPS.decode(raw) if raw and b"security-severity" in bytes(raw) else None
+
+
 _HEAD = msgspec.json.Decoder(_Head)
 _LOG = msgspec.json.Decoder(_Log)
 _LEVEL_WORD = {"error": "high", "warning": "medium", "note": "low", "none": "informational"}
@@ -280,6 +314,10 @@ class Sarif(Format):
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one SARIF log into findings."""
+        with paused_gc():
+            return self._decode(data, source)
+
+    def _decode(self, data: bytes, source: str) -> Decoded:
         try:
             data = compact(data)
             head = _HEAD.decode(data)
@@ -289,31 +327,31 @@ class Sarif(Format):
             return self._dead(
                 f"SARIF version {head.version!r} is not supported: secpipe reads SARIF 2.1.0 only; convert the log "
                 "with the SARIF Multitool (`sarif transform --sarif-output-version Current`)", source, data)  # fmt: skip
-        if not isinstance(head.runs, list):
-            return self._dead("not a SARIF log: `runs` must be an array of runs", source, data)
         try:
             log = _LOG.decode(data)
         except msgspec.DecodeError as exc:
-            return self._dead(f"invalid SARIF 2.1.0 log structure: {exc}", source, data)
+            return self._dead(f"not a SARIF log: invalid SARIF 2.1.0 structure: {exc}", source, data)
+        if log.runs is None:
+            return self._dead("not a SARIF log: no `runs` array", source, data)
         out = Decoded()
         for ri, run in enumerate(log.runs or []):
             raws = [bytes(r) for r in run.results or []]
             out.events += len(raws)
             if not raws:
                 continue
-            typed = decode_typed(raws, list(range(len(raws))), _Result, out, source, self.name, "a SARIF result")
-            if typed.recs:
+            st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Result, out, self.name, "a SARIF result")
+            if st.recs:
                 pos = {id(r): i for i, r in enumerate(raws)}
-                ords = [pos[id(r)] for r in typed.raws]
-                out.batches.append(self._batch(_RunCtx(run), ri, ords, typed.recs, typed.tops, typed.raws))
+                ords = [pos[id(r)] for r in st.raws]
+                out.batches.append(self._batch(_RunCtx(run), ri, ords, st))
         return out
 
     def _dead(self, why: str, source: str, data: bytes) -> Decoded:
         return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
 
-    def _batch(
-        self, run: _RunCtx, ri: int, ords: list[int], rs: list[_Result], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]
-    ) -> pa.RecordBatch:
+    def _batch(self, run: _RunCtx, ri: int, ords: list[int], st: Strict) -> pa.RecordBatch:
+        rs: list[_Result] = st.recs
+        raws = st.raws
         n = len(rs)
         cls = "application_security_posture_finding"
         rules = [run.rule(r) for r in rs]
@@ -321,7 +359,8 @@ class Sarif(Format):
         levels = [r.level or (ru.defaultConfiguration.level if ru.defaultConfiguration else None) or "warning"
                   for r, ru in zip(rs, rules, strict=True)]  # fmt: skip
         sev = severity_ids([_LEVEL_WORD.get(lv, lv) for lv in levels])
-        scores = pa.array([_security_severity(r.properties, ru.properties) for r, ru in zip(rs, rules, strict=True)], pa.float64())
+        scores = pa.array([_security_severity(_result_props(r.properties), ru.properties) for r, ru in zip(rs, rules, strict=True)],
+                          pa.float64())
         if scores.null_count < n:
             sev = pc.if_else(scores.is_null(), sev, score_severity_ids(scores))
         drv = run.driver
@@ -390,7 +429,7 @@ class Sarif(Format):
             "finding_info.analytic.type_id": pa.array([_ANALYTIC_TYPE] * n, pa.int32()),
             "finding_info.analytic.type": strs(["Rule"] * n),
             "vulnerabilities": singleton_list(vuln),
-            "unmapped": unmapped_json(tops, _MAPPED),
+            "unmapped": unmapped_from(st, _UNMAPPED),
         })  # fmt: skip
         return to_batch(cls, cols)
 

@@ -37,6 +37,7 @@ from secpipe.formats._findings import (
     context_uids,
     json_col,
     nest,
+    paused_gc,
     severity_ids,
     singleton_list,
     str_lists,
@@ -47,10 +48,10 @@ from secpipe.formats.base import (
     Decoded,
     Format,
     base_columns,
-    decode_typed,
+    decode_strict,
     parse_times,
     to_batch,
-    unmapped_json,
+    unmapped_from,
 )
 
 
@@ -67,18 +68,33 @@ class _Project(msgspec.Struct):
     ok: bool | None = None
 
 
-class _Ref(msgspec.Struct):
+class _Ref(msgspec.Struct, gc=False):
     url: str | None = None
     title: str | None = None
 
 
-class _CvssDetail(msgspec.Struct):
+class _CvssDetail(msgspec.Struct, gc=False):
     assigner: str | None = None
     cvssV3Vector: str | None = None
     cvssV3BaseScore: float | None = None
 
 
-class _Vuln(msgspec.Struct):
+_R = msgspec.Raw
+_NONE = msgspec.Raw(b"")
+
+
+_UNMAPPED = (
+    "disclosureTime", "alternativeIds", "credit", "semver", "patches", "upgradePath", "moduleName", "bundled",
+    "parentDepType", "functions", "functions_new", "insights", "malicious", "socialTrendAlert", "exploitDetails",
+    "epssDetails", "severityWithCritical", "severityBasedOn", "riskScore", "isDisputed", "proprietary",
+    "licenseTemplateUrl", "mavenModuleName", "method", "packageRepositoryURL", "isPinnable", "isRuntime",
+    "nearestFixedInVersion", "impact", "lineNumber", "isIgnored", "isGeneratedByCustomRule", "remediation",
+)  # fmt: skip
+
+
+class _VulnBase(msgspec.Struct, gc=False):
+    """The Snyk issue keys the mapping places (typed)."""
+
     id: str | None = None
     title: str | None = None
     description: str | None = None
@@ -102,31 +118,23 @@ class _Vuln(msgspec.Struct):
     creationTime: str | None = None
     modificationTime: str | None = None
     publicationTime: str | None = None
-    disclosureTime: str | None = None
     # IaC issue fields
     publicId: str | None = None
     subType: str | None = None
     msg: str | None = None
     issue: str | None = None
-    impact: str | None = None
     resolve: str | None = None
     documentation: str | None = None
-    lineNumber: int | None = None
     path: list[Any] | None = None
     iacDescription: dict[str, Any] | None = None
-
     from_: list[str] | None = msgspec.field(default=None, name="from")
+    filename_: str | None = msgspec.field(default=None, name="__filename")
 
 
-_V_MAPPED = frozenset({
-    "id", "title", "description", "severity", "packageName", "name", "version", "packageManager", "language",
-    "identifiers", "CVSSv3", "cvssScore", "cvssDetails", "fixedIn", "isUpgradable", "isPatchable", "exploit",
-    "references", "creationTime", "modificationTime", "publicationTime", "from", "alternativeIds",
-})  # fmt: skip
-_C_MAPPED = frozenset({
-    "id", "title", "description", "severity", "type", "packageName", "name", "version", "license", "publicId",
-    "subType", "msg", "issue", "impact", "resolve", "documentation", "iacDescription", "from",
-})  # fmt: skip
+#: Every other known Snyk issue key, kept raw (trailing fields, for ``unmapped_from``).
+_Vuln = msgspec.defstruct(
+    "_Vuln", [(k, msgspec.Raw, _NONE) for k in _UNMAPPED], bases=(_VulnBase,), forbid_unknown_fields=True, gc=False
+)
 
 _DOC = msgspec.json.Decoder(_Project | list[_Project])
 _PROJECT_KEYS = (b'"vulnerabilities"', b'"infrastructureAsCodeIssues"')
@@ -181,6 +189,10 @@ class Snyk(Format):
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one report into finding batches."""
+        with paused_gc():
+            return self._decode(data, source)
+
+    def _decode(self, data: bytes, source: str) -> Decoded:
         try:
             data = compact(data)
             doc = _DOC.decode(data)
@@ -206,27 +218,24 @@ class Snyk(Format):
         out = Decoded(events=len(raws))
         if not raws:
             return out
-        typed = decode_typed(raws, list(range(len(raws))), _Vuln, out, source, self.name, "a Snyk issue")
+        st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Vuln, out, self.name, "a Snyk issue")
         pos = {id(r): i for i, r in enumerate(raws)}
-        idx = [pos[id(r)] for r in typed.raws]
+        idx = [pos[id(r)] for r in st.raws]
         vul, comp = [], []
         for j, i in enumerate(idx):
-            rec = typed.recs[j]
+            rec = st.recs[j]
             (comp if iac[i] or rec.type == "license" else vul).append(j)
         for sel, cls in ((vul, "vulnerability_finding"), (comp, "compliance_finding")):
             if not sel:
                 continue
-            recs = [typed.recs[j] for j in sel]
+            part = st.take(sel)
             prjs = [projects[where[idx[j]]] for j in sel]
-            rraws = [typed.raws[j] for j in sel]
-            cols = self._common(cls, recs, prjs, rraws, [ctx[idx[j]] for j in sel])
+            cols = self._common(cls, part.recs, prjs, part.raws, [ctx[idx[j]] for j in sel])
             if cls == "vulnerability_finding":
-                cols.update(self._vulns(recs, prjs))
-                mapped = _V_MAPPED
+                cols.update(self._vulns(part.recs, prjs))
             else:
-                cols.update(self._compliance(recs, [iac[idx[j]] for j in sel]))
-                mapped = _C_MAPPED
-            cols["unmapped"] = unmapped_json([typed.tops[j] for j in sel], mapped)
+                cols.update(self._compliance(part.recs, [iac[idx[j]] for j in sel]))
+            cols["unmapped"] = unmapped_from(part, _UNMAPPED)
             out.batches.append(to_batch(cls, cols))
         return out
 
@@ -270,6 +279,7 @@ class Snyk(Format):
             "version": strs([v.version for v in vs]),
             "fixed_in_version": fixed,
             "package_manager": strs([v.packageManager or p.packageManager for v, p in zip(vs, ps, strict=True)]),
+            "path": strs([v.filename_ for v in vs]),
             "type": strs([v.language for v in vs]),
         })  # fmt: skip
         title = strs([v.title for v in vs])
@@ -287,7 +297,7 @@ class Snyk(Format):
             "cwe.uid": strs([(_ids(v, "CWE") or [None])[0] for v in vs]),
             "cve.uid": primary,
             "cve.title": title,
-            "cve.created_time": parse_times(strs([v.publicationTime or v.disclosureTime for v in vs])),
+            "cve.created_time": parse_times(strs([v.publicationTime for v in vs])),
             "cve.cvss": pa.array([_cvss(v) for v in vs], _CVSS_T),
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip

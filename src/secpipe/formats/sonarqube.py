@@ -32,7 +32,16 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats._findings import S, captions, compact, context_uids, nest, singleton_list, strs
+from secpipe.formats._findings import (
+    S,
+    captions,
+    compact,
+    context_uids,
+    nest,
+    paused_gc,
+    singleton_list,
+    strs,
+)
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -144,6 +153,10 @@ class SonarQube(Format):
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one response page."""
+        with paused_gc():
+            return self._decode(data, source)
+
+    def _decode(self, data: bytes, source: str) -> Decoded:
         try:
             data = compact(data)
             page = _DOC.decode(data)

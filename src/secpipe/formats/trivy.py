@@ -43,20 +43,22 @@ from secpipe.formats._findings import (
     context_uids,
     json_col,
     nest,
+    paused_gc,
     severity_ids,
     singleton_list,
     str_lists,
     strs,
+    struct_lists,
 )
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
     Format,
     base_columns,
-    decode_typed,
+    decode_strict,
     parse_times,
     to_batch,
-    unmapped_json,
+    unmapped_from,
 )
 
 
@@ -86,7 +88,7 @@ class _Report(msgspec.Struct):
     Results: list[_Result] | None = None
 
 
-class _CVSS(msgspec.Struct):
+class _CVSS(msgspec.Struct, gc=False):
     V2Vector: str | None = None
     V3Vector: str | None = None
     V40Vector: str | None = None
@@ -95,12 +97,18 @@ class _CVSS(msgspec.Struct):
     V40Score: float | None = None
 
 
-class _PkgIdent(msgspec.Struct):
+class _PkgIdent(msgspec.Struct, gc=False):
     PURL: str | None = None
     UID: str | None = None
 
 
-class _Vuln(msgspec.Struct):
+_R = msgspec.Raw
+_NONE = msgspec.Raw(b"")
+
+
+class _Vuln(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """Every Trivy vulnerability key: mapped ones typed, the rest kept raw for ``unmapped``."""
+
     VulnerabilityID: str
     PkgID: str | None = None
     PkgName: str | None = None
@@ -108,7 +116,6 @@ class _Vuln(msgspec.Struct):
     PkgIdentifier: _PkgIdent | None = None
     InstalledVersion: str | None = None
     FixedVersion: str | None = None
-    Status: str | None = None
     SeveritySource: str | None = None
     PrimaryURL: str | None = None
     Title: str | None = None
@@ -121,50 +128,57 @@ class _Vuln(msgspec.Struct):
     PublishedDate: str | None = None
     LastModifiedDate: str | None = None
     Fingerprint: str | None = None
+    Status: _R = _NONE
+    Layer: _R = _NONE
+    DataSource: _R = _NONE
+    VendorSeverity: _R = _NONE
+    Custom: _R = _NONE
+    PkgRef: _R = _NONE
 
 
-class _Misconf(msgspec.Struct):
+_V_UNMAPPED = ("Status", "Layer", "DataSource", "VendorSeverity", "Custom", "PkgRef")
+
+
+class _Misconf(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     ID: str | None = None
     AVDID: str | None = None
     Type: str | None = None
     Title: str | None = None
     Description: str | None = None
     Message: str | None = None
-    Namespace: str | None = None
     Resolution: str | None = None
     Severity: str | None = None
     PrimaryURL: str | None = None
     References: list[str] | None = None
     Status: str | None = None
+    Namespace: _R = _NONE
+    Query: _R = _NONE
+    Layer: _R = _NONE
+    CauseMetadata: _R = _NONE
 
 
-class _Secret(msgspec.Struct):
+_M_UNMAPPED = ("Namespace", "Query", "Layer", "CauseMetadata")
+
+
+class _Secret(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     RuleID: str | None = None
     Category: str | None = None
     Severity: str | None = None
     Title: str | None = None
-    StartLine: int | None = None
-    EndLine: int | None = None
     Match: str | None = None
+    StartLine: _R = _NONE
+    EndLine: _R = _NONE
+    Code: _R = _NONE
+    Layer: _R = _NONE
+    Offset: _R = _NONE
 
 
-_V_MAPPED = frozenset({
-    "VulnerabilityID", "PkgID", "PkgName", "PkgPath", "PkgIdentifier", "InstalledVersion", "FixedVersion",
-    "Status", "PrimaryURL", "Title", "Description", "Severity", "CweIDs", "VendorIDs", "CVSS", "References",
-    "PublishedDate", "LastModifiedDate", "Fingerprint",
-})  # fmt: skip
-_M_MAPPED = frozenset({
-    "ID", "AVDID", "Type", "Title", "Description", "Message", "Resolution", "Severity", "PrimaryURL",
-    "References", "Status",
-})  # fmt: skip
-_S_MAPPED = frozenset({"RuleID", "Category", "Severity", "Title", "Match"})  # lines stay in unmapped
+_S_UNMAPPED = ("StartLine", "EndLine", "Code", "Layer", "Offset")
 #: Trivy misconfiguration Status -> OCSF compliance.status caption (compliance object enum).
 _COMPLIANCE_STATUS = {"PASS": "Pass", "FAIL": "Fail", "EXCEPTION": "Other", "": "Unknown", "?": "Other"}
 _COMPLIANCE_ID = {"Pass": 1, "Warning": 2, "Fail": 3, "Other": 99, "Unknown": 0}
 
 _REPORT = msgspec.json.Decoder(_Report)
-_CVSS_T = pa.list_(pa.struct([("version", pa.string()), ("base_score", pa.float64()),
-                              ("vector_string", pa.string()), ("vendor_name", pa.string())]))  # fmt: skip
 _RESOURCES = pa.list_(pa.struct([
     ("type", pa.string()), ("name", pa.string()), ("uid", pa.string()),
     ("labels", pa.list_(pa.string())), ("data", pa.string()),
@@ -177,19 +191,27 @@ def _cvss_version(vector: str, default: str) -> str:
     return default
 
 
-def _cvss_list(m: dict[str, _CVSS] | None) -> list[dict[str, Any]] | None:
-    if not m:
-        return None
-    out = []
-    for src, c in m.items():
-        if c.V40Vector or c.V40Score is not None:
-            out.append({"version": "4.0", "base_score": c.V40Score, "vector_string": c.V40Vector, "vendor_name": src})
-        if c.V3Vector or c.V3Score is not None:
-            ver = _cvss_version(c.V3Vector or "", "3.0")
-            out.append({"version": ver, "base_score": c.V3Score, "vector_string": c.V3Vector, "vendor_name": src})
-        if c.V2Vector or c.V2Score is not None:
-            out.append({"version": "2.0", "base_score": c.V2Score, "vector_string": c.V2Vector, "vendor_name": src})
-    return out or None
+def _cvss_column(vs: list[_Vuln]) -> pa.Array:
+    """``cve.cvss[]`` per finding: one entry per source and CVSS version, built flat."""
+    lens: list[int] = []
+    ver: list[str] = []
+    score: list[float | None] = []
+    vec: list[str | None] = []
+    src: list[str] = []
+    for v in vs:
+        k = 0
+        for name, c in (v.CVSS or {}).items():
+            for vector, sc, dflt in ((c.V40Vector, c.V40Score, "4.0"), (c.V3Vector, c.V3Score, "3.0"),
+                                     (c.V2Vector, c.V2Score, "2.0")):  # fmt: skip
+                if vector or sc is not None:
+                    ver.append(_cvss_version(vector or "", dflt))
+                    score.append(sc)
+                    vec.append(vector)
+                    src.append(name)
+                    k += 1
+        lens.append(k)
+    return struct_lists(lens, {"version": strs(ver), "base_score": pa.array(score, pa.float64()),
+                               "vector_string": strs(vec), "vendor_name": strs(src)})  # fmt: skip
 
 
 class _Group:
@@ -219,6 +241,10 @@ class Trivy(Format):
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one report into finding batches."""
+        with paused_gc():
+            return self._decode(data, source)
+
+    def _decode(self, data: bytes, source: str) -> Decoded:
         try:
             data = compact(data)
             rep = _REPORT.decode(data)
@@ -238,26 +264,26 @@ class Trivy(Format):
                     g.where.extend([ri] * len(items))
                     g.ctx.extend(f"{head}\0{r.Target}\0{ri}\0{i}" for i in range(len(items)))
         out = Decoded(events=sum(len(g.raws) for g in groups.values()))
-        for key, cls, type_, what, build in (
-            ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", self._vulns),
-            ("m", "compliance_finding", _Misconf, "a Trivy misconfiguration", self._misconfs),
-            ("s", "data_security_finding", _Secret, "a Trivy secret", self._secrets),
+        for key, cls, type_, what, build, unmapped in (
+            ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", self._vulns, _V_UNMAPPED),
+            ("m", "compliance_finding", _Misconf, "a Trivy misconfiguration", self._misconfs, _M_UNMAPPED),
+            ("s", "data_security_finding", _Secret, "a Trivy secret", self._secrets, _S_UNMAPPED),
         ):
             g = groups[key]
             if not g.raws:
                 continue
             offsets = list(range(len(g.raws)))
-            typed = decode_typed(g.raws, offsets, type_, out, source, self.name, what)
-            if not typed.recs:
+            st = decode_strict(g.raws, [(source, i) for i in offsets], type_, out, self.name, what)
+            if not st.recs:
                 continue
-            if len(typed.recs) != len(g.raws):  # some were dead-lettered: keep context aligned
+            if len(st.recs) != len(g.raws):  # some were dead-lettered: keep context aligned
                 keep = {id(r): i for i, r in enumerate(g.raws)}
-                idx = [keep[id(r)] for r in typed.raws]
+                idx = [keep[id(r)] for r in st.raws]
                 g.where = [g.where[i] for i in idx]
                 g.ctx = [g.ctx[i] for i in idx]
-            cols = self._common(cls, rep, results, g, typed.raws, typed.recs)
-            cols.update(build(typed.recs, [results[i] for i in g.where], cols))
-            cols["unmapped"] = unmapped_json(typed.tops, {"v": _V_MAPPED, "m": _M_MAPPED, "s": _S_MAPPED}[key])
+            cols = self._common(cls, rep, results, g, st.raws, st.recs)
+            cols.update(build(st.recs, [results[i] for i in g.where], cols))
+            cols["unmapped"] = unmapped_from(st, unmapped)
             out.batches.append(to_batch(cls, cols))
         return out
 
@@ -317,7 +343,6 @@ class Trivy(Format):
             "references": str_lists([v.References for v in vs]),
             "related_vulnerabilities": str_lists([v.VendorIDs for v in vs]),
             "is_fix_available": pc.is_valid(fixed),
-            "fix_coverage": strs([v.Status for v in vs]),
             "cwe.uid": strs([v.CweIDs[0] if v.CweIDs else None for v in vs]),
             "cve.uid": ids,
             "cve.title": title,
@@ -325,7 +350,7 @@ class Trivy(Format):
             "cve.created_time": pub,
             "cve.modified_time": mod,
             "cve.references": str_lists([[v.PrimaryURL] if v.PrimaryURL else None for v in vs]),
-            "cve.cvss": pa.array([_cvss_list(v.CVSS) for v in vs], _CVSS_T),
+            "cve.cvss": _cvss_column(vs),
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
         ctx = strs([f"{r.Target}" for r in res])
