@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from secpipe import formats
-from secpipe.respond import webhook
+from secpipe.respond import admin, webhook
 from secpipe.respond.options import AlertOptions
 from secpipe.respond.stage import AlertStage
 from tests.integration.respond_peer import Peer
@@ -113,11 +113,15 @@ def test_pagerduty_events_v2_trigger_and_resolve(tmp_path: Path, peers, monkeypa
     try:
         st.process(batch(1))
         p.wait(1)
+        first = st.store.rows(queue="oncall/pagerduty")[0]
+        admin.acknowledge(tmp_path / "data", first.id, actor="alice")  # `secpipe alerts ack ID`
+        p.wait(2)
         st.process(batch(4))  # the source reports the condition clear
-        seen = p.wait(2)
+        seen = p.wait(3)
     finally:
         st.close()
-    trig, res = seen[0].json(), seen[1].json()
+    trig, ack, res = seen[0].json(), seen[1].json(), seen[2].json()
+    assert ack == {"routing_key": trig["routing_key"], "event_action": "acknowledge", "dedup_key": trig["dedup_key"]}
     assert seen[0].path == "/v2/enqueue"
     assert set(trig) == {"routing_key", "event_action", "dedup_key", "payload", "client"}
     assert trig["routing_key"] == "R0UT1NGKEY0000000000000000000000" and trig["event_action"] == "trigger"

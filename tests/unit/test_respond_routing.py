@@ -263,3 +263,26 @@ def test_threshold_fires_once_per_window_and_key(tmp_path: Path) -> None:
     assert len(again) == 1 and again[0].fingerprint != fired[0].fingerprint
     with pytest.raises(ConfigError, match=r"thresholds\[0\].count_gt"):
         ThresholdRule.build({"name": "x"}, "thresholds[0]")
+
+
+def test_stage_passes_batches_and_emits_threshold_findings(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from secpipe.respond.finding import FindingRow, findings_batch
+    from secpipe.respond.options import AlertOptions
+    from secpipe.respond.stage import AlertStage
+
+    monkeypatch.setenv("T_URL", "http://127.0.0.1:9/unused")
+    clock = Clock()
+    opts = AlertOptions.model_validate({
+        "type": "alert", "receivers": {"r": {"webhook": {"url_env": "T_URL"}}},
+        "route": {"receiver": "r", "group_by": ["rule"], "group_wait": "0s"},
+        "thresholds": [{"name": "crit-burst", "match": {"severity": "critical"}, "window": "1h", "count_gt": 2}]})
+    st = AlertStage("alerts", opts, tmp_path, clock=clock)
+    batch = findings_batch([FindingRow(f"u{i}", 1000, 5, "T", "m", "r", "x/r") for i in range(3)], 0)
+    out = st.process(batch)
+    assert out[0] is batch and len(out) == 2
+    f = out[1].to_pylist()[0]
+    assert f["finding_info"]["title"] == "Threshold exceeded: crit-burst" and f["severity_id"] == 5
+    assert st.dispatcher.flush_due() == 2  # the rule's group and the threshold alert's group
+    rules = sorted(r.payload["group_labels"]["rule"] for r in st.store.rows())
+    assert rules == ["threshold/crit-burst", "x/r"]
+    st.close()

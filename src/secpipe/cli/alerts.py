@@ -1,7 +1,7 @@
 """``secpipe alerts``: the alert outbox (dead letters, replay), silences, playbook approvals.
 
 ``secpipe alerts`` lists outbox entries (``--state dead`` for the dead-letter list);
-``replay ID`` sends a dead entry again; ``approve ID`` / ``reject ID`` decide on a playbook
+``replay ID`` sends a dead entry again; ``ack ID`` acknowledges a PagerDuty alert group; ``approve ID`` / ``reject ID`` decide on a playbook
 job waiting for approval; ``silence add|list|expire`` manage silences. Every change is
 written to the audit log with ``--actor`` (default: $USER) as the actor. Works while
 ``secpipe up`` runs (the store is SQLite in WAL mode; the running workers pick changes up).
@@ -72,6 +72,14 @@ def replay(row_id: int = typer.Argument(..., help="Outbox entry id (from `secpip
     """Send a dead-lettered entry again (attempts reset)."""
     r = admin.replay(data, row_id, _actor(actor))
     typer.echo(f"entry {r['id']} ({r['queue']}) is pending again")
+
+
+@alerts_app.command("ack")
+def ack(row_id: int = typer.Argument(..., help="A PagerDuty notification entry id."), data: Path = DataOpt,
+        actor: str | None = ActorOpt) -> None:
+    """Acknowledge the PagerDuty alert of that notification's group (queued like any delivery)."""
+    r = admin.acknowledge(data, row_id, _actor(actor))
+    typer.echo(f"acknowledge queued as entry {r['id']} ({r['queue']})")
 
 
 @alerts_app.command("approve")

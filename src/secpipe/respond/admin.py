@@ -96,3 +96,16 @@ def decide(data_dir: Path, row_id: int, approve: bool, actor: str) -> dict[str, 
     audit_record(data_dir, actor, "playbook.change", op="approve" if approve else "reject", id=row_id,
                  playbook=row.payload.get("playbook"), fingerprints=[a.get("fingerprint") for a in row.payload.get("alerts", [])])
     return out.to_dict()
+
+
+def acknowledge(data_dir: Path, row_id: int, actor: str) -> dict[str, Any]:
+    """Queue a PagerDuty ``acknowledge`` for the alert group of a delivered/dead notification; audited."""
+    st = Store(data_dir)
+    row = st.get(row_id)
+    if row.kind != "notify" or not row.queue.endswith("/pagerduty"):
+        msg = "id"
+        raise ConfigError(msg, f"entry {row_id} ({row.queue}) is not a PagerDuty notification — pick one from "
+                                "`secpipe alerts`")
+    new_id = st.enqueue(row.queue, "notify", {**row.payload, "action": "acknowledge"}, _now_ms())
+    audit_record(data_dir, actor, "alert.acknowledge", id=row_id, queued=new_id, queue=row.queue)
+    return st.get(new_id).to_dict()
