@@ -361,9 +361,7 @@ class _Times(msgspec.Struct):
     submitted_at: Any = None
 
 
-_HOOKS = msgspec.json.Decoder(list[_Hook])
 _HOOK = msgspec.json.Decoder(_Hook)
-_AUDITS = msgspec.json.Decoder(list[_Audit])
 _AUDIT = msgspec.json.Decoder(_Audit)
 _TIMES = msgspec.json.Decoder(_Times)
 
@@ -489,17 +487,13 @@ class GitHub(RecordFormat):
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out
-        joined = b"[" + b",".join(recs.raws) + b"]"
-        try:
-            tops = c.TOPS.decode(joined)
-        except msgspec.DecodeError:
-            tops = []
-            for raw, (src, off) in zip(recs.raws, recs.locs, strict=True):
-                try:
-                    tops.append(msgspec.json.decode(raw, type=dict[str, msgspec.Raw]))
-                except msgspec.DecodeError as exc:
-                    tops.append({})
-                    out.dead.append(DeadLetter(f"not a JSON object: {exc}", src, off, raw, self.name))
+        tops: list[dict[str, msgspec.Raw]] = []
+        for raw, (src, off) in zip(recs.raws, recs.locs, strict=True):
+            try:
+                tops.append(c.TOP.decode(raw))
+            except msgspec.DecodeError as exc:
+                tops.append({})
+                out.dead.append(DeadLetter(f"not a JSON object: {exc}", src, off, raw, self.name))
         hooks: list[int] = []
         audits: list[int] = []
         for i, top in enumerate(tops):
@@ -516,32 +510,26 @@ class GitHub(RecordFormat):
                     "not a GitHub webhook payload (no sender or known event object) "
                     "nor an audit-log event (no action + actor)", src, off, recs.raws[i], self.name))  # fmt: skip
         if hooks:
-            self._hooks(hooks, tops, recs, out, joined if len(hooks) == len(recs.raws) else None)
+            self._hooks(hooks, tops, recs, out)
         if audits:
             self._audits(audits, tops, recs, out)
         return out
 
-    def _typed(self, idx: list[int], recs: Records, many: msgspec.json.Decoder, one: msgspec.json.Decoder, what: str,
-               out: Decoded, joined: bytes | None = None) -> tuple[list[int], list[Any]]:
-        if joined is None:
-            joined = b"[" + b",".join(recs.raws[i] for i in idx) + b"]"
-        try:
-            return idx, many.decode(joined)
-        except msgspec.ValidationError:
-            pass
+    def _typed(self, idx: list[int], recs: Records, one: msgspec.json.Decoder, what: str,
+               out: Decoded) -> tuple[list[int], list[Any]]:
         keep, typed = [], []
+        dec = one.decode
         for i in idx:
             try:
-                typed.append(one.decode(recs.raws[i]))
+                typed.append(dec(recs.raws[i]))
                 keep.append(i)
             except msgspec.ValidationError as exc:
                 src, off = recs.locs[i]
                 out.dead.append(DeadLetter(f"not {what}: {exc}", src, off, recs.raws[i], self.name))
         return keep, typed
 
-    def _hooks(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded,
-               joined: bytes | None) -> None:
-        idx, hooks = self._typed(idx, recs, _HOOKS, _HOOK, "a GitHub webhook payload", out, joined)
+    def _hooks(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:
+        idx, hooks = self._typed(idx, recs, _HOOK, "a GitHub webhook payload", out)
         groups: dict[str, c.Group] = {}
         for i, hook in zip(idx, hooks, strict=True):
             top = tops[i]
@@ -553,7 +541,7 @@ class GitHub(RecordFormat):
         c.emit(groups, self, recs, out)
 
     def _audits(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:
-        idx, audits = self._typed(idx, recs, _AUDITS, _AUDIT, "a GitHub audit-log event", out)
+        idx, audits = self._typed(idx, recs, _AUDIT, "a GitHub audit-log event", out)
         if not idx:
             return
         cols, times, acts = m.audit_columns(audits, [tops[i] for i in idx])

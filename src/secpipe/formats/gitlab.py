@@ -136,7 +136,6 @@ class _Rec(msgspec.Struct):
     status_changed_at: str | None = None
 
 
-_RECS = msgspec.json.Decoder(list[_Rec])
 _REC = msgspec.json.Decoder(_Rec)
 _METHOD_ACTIVITY = {"POST": 1, "PUT": 3, "PATCH": 3, "GET": 2, "HEAD": 2, "DELETE": 4}
 _ZERO_SHA = "0" * 40
@@ -184,21 +183,7 @@ class GitLab(RecordFormat):
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out
-        joined = b"[" + b",".join(recs.raws) + b"]"
-        try:
-            typed = _RECS.decode(joined)
-            tops = c.TOPS.decode(joined)
-            idx = list(range(len(recs.raws)))
-        except msgspec.DecodeError:
-            typed, tops, idx = [], [], []
-            for i, raw in enumerate(recs.raws):
-                try:
-                    typed.append(_REC.decode(raw))
-                    tops.append(c.TOP.decode(raw))
-                    idx.append(i)
-                except msgspec.DecodeError as exc:
-                    src, off = recs.locs[i]
-                    out.dead.append(DeadLetter(f"not a GitLab record: {exc}", src, off, raw, self.name))
+        idx, typed, tops = c.decode_each(recs, _REC, "a GitLab record", out, self.name)
         groups: dict[tuple[str, str], c.Group] = {}
         for i, r, top in zip(idx, typed, tops, strict=True):
             kind = _kind(r)

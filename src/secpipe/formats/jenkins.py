@@ -83,7 +83,6 @@ class _Rec(msgspec.Struct):
     build: _Build | None = None
 
 
-_RECS = msgspec.json.Decoder(list[_Rec])
 _REC = msgspec.json.Decoder(_Rec)
 _PHASE_ACT = {"QUEUED": 1, "STARTED": 6, "COMPLETED": 2, "FINALIZED": 2}
 _PHASE_STATE = {"QUEUED": 2, "STARTED": 3, "COMPLETED": 4, "FINALIZED": 4}
@@ -125,19 +124,7 @@ class Jenkins(RecordFormat):
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out
-        joined = b"[" + b",".join(recs.raws) + b"]"
-        try:
-            typed, tops, idx = _RECS.decode(joined), c.TOPS.decode(joined), list(range(len(recs.raws)))
-        except msgspec.DecodeError:
-            typed, tops, idx = [], [], []
-            for i, raw in enumerate(recs.raws):
-                try:
-                    typed.append(_REC.decode(raw))
-                    tops.append(c.TOP.decode(raw))
-                    idx.append(i)
-                except msgspec.DecodeError as exc:
-                    src, off = recs.locs[i]
-                    out.dead.append(DeadLetter(f"not a Jenkins build record: {exc}", src, off, raw, self.name))
+        idx, typed, tops = c.decode_each(recs, _REC, "a Jenkins build record", out, self.name)
         g = c.Group()
         for i, r, top in zip(idx, typed, tops, strict=True):
             mapped = _map(r, top)
