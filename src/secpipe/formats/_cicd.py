@@ -30,6 +30,11 @@ import pyarrow.compute as pc
 from secpipe.formats.base import base_columns, event_uids, string_column, to_batch
 from secpipe.schema.ocsf import SchemaError, arrow_type
 
+#: status_id -> caption (API/job/lifecycle classes) and finding status_id -> caption
+STATUS = {0: "Unknown", 1: "Success", 2: "Failure", 99: "Other"}
+FINDING_STATUS = {0: "Unknown", 1: "New", 2: "In Progress", 3: "Suppressed", 4: "Resolved", 99: "Other"}
+RUN_STATE = {0: "Unknown", 1: "Ready", 2: "Queued", 3: "Running", 4: "Stopped", 99: "Other"}
+
 #: tool severity words -> OCSF severity_id
 SEVERITY = {
     "unknown": 0, "info": 1, "informational": 1, "note": 2, "low": 2, "warning": 3, "medium": 3,

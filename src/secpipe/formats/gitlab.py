@@ -297,7 +297,7 @@ def _hook(r: _Rec, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], in
             "job.desc": f"{a.source or 'pipeline'} on {a.ref} ({a.sha})" if a.ref else None,
             "job.run_state_id": _PIPE_STATE.get(a.status or "", 99), "job.run_state": a.status,
             "job.created_time": c.iso_ms(a.created_at), "job.user.name": row["actor.user.name"],
-            "status_id": ok if ok else None, "status": {1: "Success", 2: "Failure"}.get(ok or 0),
+            "status_id": ok if ok else None, "status": c.STATUS.get(ok) if ok else None,
             "status_detail": a.status, "metadata.correlation_uid": c.sid(a.id),
             "duration": int(a.duration * 1000) if a.duration else None,
             "api.operation": f"pipeline.{a.status}", "unmapped": c.unmapped_of(top, _HOOK_COMMON),
@@ -309,7 +309,7 @@ def _hook(r: _Rec, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], in
         row.update({
             "app.name": p.path_with_namespace if p else None, "app.uid": c.sid(r.deployment_id),
             "app.version": r.short_sha, "app.feature.name": r.environment,
-            "status_id": ok if ok is not None else None, "status": {0: "Unknown", 1: "Success", 2: "Failure"}.get(ok) if ok is not None else None,
+            "status_id": ok if ok is not None else None, "status": c.STATUS.get(ok) if ok is not None else None,
             "status_detail": r.status if isinstance(r.status, str) else None, "api.operation": f"deployment.{r.status}",
             "unmapped": c.unmapped_of(top, _HOOK_COMMON),
         })  # fmt: skip
