@@ -124,7 +124,8 @@ def row_to_alert(row: dict[str, Any]) -> Alert:
         "image": _image(resources),
         "tags": ",".join(dict.fromkeys(str(t) for t in tags if t)),
     }
-    src_labels = dict(um.get("labels")) if isinstance(um.get("labels"), dict) else {}
+    raw_labels = um.get("labels")
+    src_labels: dict[str, Any] = dict(raw_labels) if isinstance(raw_labels, dict) else {}
     for t in fi.get("tags") or []:
         if isinstance(t, dict) and t.get("name"):
             src_labels.setdefault(str(t["name"]), t.get("value"))

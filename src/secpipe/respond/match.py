@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,11 @@ from secpipe.respond.options import MatchOptions, MatchRule
 
 _SEV = {"informational": 1, "info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 _FIELD = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+
+
+def _fill(values: dict[str, Any], m: re.Match[str]) -> str:
+    v = values.get(m.group(1))
+    return "-" if v is None else str(v)
 
 
 class MatchStage:
@@ -70,8 +76,7 @@ class MatchStage:
                       for f in fields}
             for i in range(len(idx)):
                 v = {f: values[f][i] for f in fields}
-                msg = _FIELD.sub(lambda m, v=v: str(v.get(m.group(1)) if v.get(m.group(1)) is not None else "-"),
-                                 rule.message or rule.title)
+                msg = _FIELD.sub(partial(_fill, v), rule.message or rule.title)
                 uid = stable_uid("match", rule.id, str(v["metadata.uid"]))
                 rows.append(FindingRow(uid, int(v["time"] or time.time() * 1000), _SEV.get(rule.severity, 4), rule.title,
                                        msg, rule.id, f"{self.name}/{rule.id}", list(rule.tags), res[i] or [],

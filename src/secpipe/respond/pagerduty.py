@@ -40,7 +40,7 @@ def event(n: Notification, routing_key: str, action: str | None = None) -> dict[
     a = n.firing[0] if n.firing else n.alerts[0]
     lab = a.labels
     ts = dt.datetime.fromtimestamp((a.starts_at or n.created_ms) / 1000, dt.UTC).isoformat().replace("+00:00", "Z")
-    details = dict(facts(n))
+    details: dict[str, Any] = dict(facts(n))
     details["alerts"] = summary(n, 20)
     link, query = evidence(n)
     if query:

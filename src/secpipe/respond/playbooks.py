@@ -210,6 +210,7 @@ class Executor:
                 return result
             url = self._url(act, ctx)
             method = str(act.get("method", "POST")).upper()
+            body: Any
             if kind == "tag":
                 body = {"resource": {k: ctx.get("labels", {}).get(k) for k in ("resource", "resource_type", "namespace",
                                                                                  "repository", "image", "account")},
