@@ -128,6 +128,22 @@ def test_tcp_batches_per_connection_and_embedded_newlines(service: Service, data
     assert len(msgs) == 252 and "two\nlines" in msgs and "last-no-newline" in msgs
 
 
+def test_slow_sender_frames_survive_flush_deadlines(service: Service, data_dir: Path) -> None:
+    lst = listener(service, "tcp")  # batch_max_seconds=0.05: several flushes happen mid-frame
+    try:
+        with socket.create_connection(("127.0.0.1", lst.port)) as s:
+            msg = b"<13>1 2026-11-29T07:00:00Z h app - - - slow frame"
+            frame = b"%d %s" % (len(msg), msg)
+            for part in (frame[:2], frame[2:10], frame[10:], b"<13>Nov 29 07:00:00 h app: slow", b" line\n"):
+                s.sendall(part)
+                time.sleep(0.15)
+        wait_for(lambda: lst.accepted >= 2)
+    finally:
+        lst.stop()
+    service.flush()
+    assert sorted(r["message"] for r in lake_rows(data_dir, "base_event")) == ["slow frame", "slow line"]
+
+
 def test_oversize_and_broken_frames_are_dead_lettered(service: Service, data_dir: Path) -> None:
     lst = listener(service, "tcp", max_message_bytes=100)
     try:

@@ -228,35 +228,27 @@ class SyslogListener:
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         addr = writer.get_extra_info("peername")
         peer = f"{addr[0]}:{addr[1]}" if addr else "unknown"
-        batch: list[bytes] = []
-        size = 0
-        deadline: float | None = None
-        loop = asyncio.get_running_loop()
-        cfg = self.cfg
+        conn = _Conn(self, peer)
+        ticker = asyncio.ensure_future(conn.tick())
         try:
             while True:
-                timeout = None if deadline is None else max(0.0, deadline - loop.time())
-                try:
-                    msg = await asyncio.wait_for(self._read_one(reader, peer), timeout)
-                except TimeoutError:
-                    await self._deliver(peer, batch)
-                    batch, size, deadline = [], 0, None
-                    continue
+                # never cancel a read half-way (it would lose the bytes of a partial frame):
+                # time-based flushes run in the ticker, size-based ones here (back-pressure).
+                msg = await self._read_one(reader, peer)
                 if msg is None:
                     break
-                if not msg:
-                    continue
-                batch.append(msg)
-                size += len(msg)
-                if deadline is None:
-                    deadline = loop.time() + cfg.batch_max_seconds
-                if len(batch) >= cfg.batch_max_messages or size >= cfg.batch_max_bytes:
-                    await self._deliver(peer, batch)
-                    batch, size, deadline = [], 0, None
-        except (ConnectionError, ssl.SSLError) as exc:
+                if msg:
+                    await conn.add(msg)
+        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
             log.info("syslog source %s: connection from %s ended: %s", self.name, peer, exc)
+        except (SecpipeError, OSError) as exc:  # the service could not store a batch: drop the connection
+            log.error("syslog source %s: closing %s, a batch could not be stored: %s", self.name, peer, exc)
         finally:
-            await self._deliver(peer, batch)
+            ticker.cancel()
+            try:
+                await conn.flush()
+            except (SecpipeError, OSError) as exc:
+                log.error("syslog source %s: last batch from %s could not be stored: %s", self.name, peer, exc)
             writer.close()
 
     async def _read_one(self, reader: asyncio.StreamReader, peer: str) -> bytes | None:
@@ -303,6 +295,43 @@ class SyslogListener:
                 await reader.readexactly(exc.consumed)
             except asyncio.IncompleteReadError:
                 return
+
+
+class _Conn:
+    """The pending batch of one TCP/TLS connection; flushes are serialized (WAL order kept)."""
+
+    def __init__(self, owner: SyslogListener, peer: str) -> None:
+        self.owner = owner
+        self.peer = peer
+        self.batch: list[bytes] = []
+        self.size = 0
+        self.deadline: float | None = None
+        self.lock = asyncio.Lock()
+
+    async def add(self, msg: bytes) -> None:
+        self.batch.append(msg)
+        self.size += len(msg)
+        cfg = self.owner.cfg
+        if self.deadline is None:
+            self.deadline = asyncio.get_running_loop().time() + cfg.batch_max_seconds
+        if len(self.batch) >= cfg.batch_max_messages or self.size >= cfg.batch_max_bytes:
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self.lock:
+            batch, self.batch, self.size, self.deadline = self.batch, [], 0, None
+            await self.owner._deliver(self.peer, batch)
+
+    async def tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        step = max(0.01, self.owner.cfg.batch_max_seconds / 4)
+        while True:
+            await asyncio.sleep(step)
+            if self.deadline is not None and loop.time() >= self.deadline:
+                try:
+                    await self.flush()
+                except (SecpipeError, OSError) as exc:
+                    log.error("syslog source %s: batch from %s could not be stored: %s", self.owner.name, self.peer, exc)
 
 
 class _Udp(asyncio.DatagramProtocol):
