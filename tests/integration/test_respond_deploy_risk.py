@@ -118,3 +118,17 @@ def test_github_deployment_event_is_scored(tmp_path: Path, real: Path) -> None:
     push = formats.get("github").decode(
         (real / "octokit-webhooks/payload-examples/api.github.com/push/payload.json").read_bytes(), "t").batches[0]
     assert build_stage("risk", {"type": "deploy_risk"}, data_dir=tmp_path / "data").process(push) == [push]
+
+
+def test_gitlab_deployment_and_jenkins_deploy_stage(tmp_path: Path) -> None:
+    cases = Path(__file__).resolve().parents[1] / "cases/cicd"
+    risk = build_stage("risk", {"type": "deploy_risk"}, data_dir=tmp_path / "data")
+    gl = formats.get("gitlab").decode((cases / "gitlab_deployment.json").read_bytes(), "t").batches[0]
+    out = risk.process(gl)
+    assert len(out) == 2 and out[1].to_pylist()[0]["finding_info"]["title"].endswith(": root/test-deployment-webhooks")
+    log = (cases / "jenkins_console.log").read_text().replace("[Pipeline] { (Build)", "[Pipeline] { (Deploy to prod)")
+    jb = formats.get("jenkins_log").decode(log.encode(), "t").batches[0]
+    out = risk.process(jb)
+    assert len(out) == 2 and out[1].num_rows == 1  # only the line that opens the deploy stage
+    plain = formats.get("jenkins_log").decode((cases / "jenkins_console.log").read_bytes(), "t").batches[0]
+    assert risk.process(plain) == [plain]

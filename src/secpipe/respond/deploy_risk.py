@@ -5,7 +5,8 @@ Deployment events it recognises (vectorized masks; only matching rows are read):
   ``deployments``, ``statefulsets`` or ``daemonsets`` resource;
 - CI/CD events whose product is GitHub, GitLab or Jenkins and whose ``metadata.event_code``,
   ``activity_name`` or ``api.operation`` mentions ``deploy`` (GitHub ``deployment`` /
-  ``deployment_status``, GitLab deployment, a Jenkins deploy stage).
+  ``deployment_status``, GitLab deployment), and Jenkins console lines opening a stage whose
+  name mentions deploy (``[Pipeline] { (Deploy to prod)``).
 
 For each one it collects the targets: container images (every ``image`` value in the
 original event, e.g. a pod template's containers), the repository (``repository.full_name``,
@@ -66,6 +67,11 @@ def deployment_mask(batch: pa.RecordBatch) -> pa.Array | None:
                 mention = pc.binary_join_element_wise(pc.fill_null(mention, ""), pc.fill_null(h.cast(pa.string()), ""), " ")
             masks.append(pc.and_(pc.is_in(prod, value_set=pa.array(CI_PRODUCTS)),
                                  pc.match_substring(pc.fill_null(mention, ""), "deploy", ignore_case=True)))
+    msg = column(batch, "message")
+    if prod is not None and msg is not None:  # Jenkins console: the line opening a deploy stage
+        masks.append(pc.and_(pc.is_in(prod, value_set=pa.array(CI_PRODUCTS)),
+                             pc.match_substring_regex(pc.fill_null(msg, ""), r"^\[Pipeline\] \{ \(.*deploy.*\)$",
+                                                      ignore_case=True)))
     if not masks:
         return None
     out = masks[0]
@@ -104,6 +110,8 @@ def targets(row: dict[str, Any]) -> tuple[list[str], str, list[str], bool]:
     if not repo and isinstance(row.get("app"), dict) and row["app"].get("name"):
         repo = str(row["app"]["name"])  # CI/CD formats map the repository to the deployed application
     names = []
+    if isinstance(row.get("job"), dict) and row["job"].get("name"):
+        names.append(str(row["job"]["name"]))
     for r in row.get("resources") or []:
         if r.get("type") in ("repository", "git_repository") and not repo:
             repo = str(r.get("name") or "")
@@ -127,7 +135,7 @@ class DeployRiskStage:
         mask = deployment_mask(batch)
         if mask is None or not pc.any(mask).as_py():
             return [batch]
-        cols = [c for c in ("metadata", "time", "resources", "unmapped", "api", "actor", "app") if c in batch.schema.names]
+        cols = [c for c in ("metadata", "time", "resources", "unmapped", "api", "actor", "app", "job") if c in batch.schema.names]
         deployments = batch.select(cols).filter(mask).to_pylist()
         rows = self.score_all(deployments)
         return [batch, findings_batch(rows, int(time.time() * 1000))] if rows else [batch]
