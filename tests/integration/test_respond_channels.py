@@ -260,3 +260,50 @@ def test_missing_secret_is_a_config_error_naming_the_variable(tmp_path: Path, mo
         stage(tmp_path, {"s": {"slack": {"webhook_url_env": "T_NOPE"}}})
     with pytest.raises(ConfigError, match="webhook_url_env .* or webhook_url_file"):
         stage(tmp_path, {"s": {"slack": {"webhook_url": "https://hooks.slack.com/x"}}})
+
+
+def test_https_receiver_verified_with_ca_bundle(tmp_path: Path, real: Path, peers, monkeypatch) -> None:  # noqa: ANN001
+    import ssl
+
+    from tests.integration.test_respond_email import self_signed
+
+    cert, key = self_signed(tmp_path)
+    p = peers()
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    p.server.socket = ctx.wrap_socket(p.server.socket, server_side=True)
+    https = p.url.replace("http://", "https://")
+    monkeypatch.setenv("T_TLS_URL", f"{https}/hook")
+    # default: the system CAs -> the self-signed certificate is refused, nothing is sent
+    st = stage(tmp_path / "a", {"h": {"webhook": {"url_env": "T_TLS_URL"}, "max_attempts": 1}})
+    st.start()
+    try:
+        st.process(trivy_batch(real))
+        deadline = time.time() + 5
+        while time.time() < deadline and not st.store.rows(state="dead"):
+            time.sleep(0.05)
+    finally:
+        st.close()
+    assert "CERTIFICATE_VERIFY_FAILED" in st.store.rows(state="dead")[0].last_error and p.seen == []
+    # with the CA bundle option the same receiver is trusted
+    seen = run(stage(tmp_path / "b", {"h": {"webhook": {"url_env": "T_TLS_URL"}}}, tls={"ca_bundle": str(cert)}),
+               trivy_batch(real), p)
+    assert seen[0].path == "/hook"
+
+
+def test_receiver_rate_limit_spaces_sends(tmp_path: Path, peers, monkeypatch) -> None:  # noqa: ANN001
+    from secpipe.respond.finding import FindingRow, findings_batch
+
+    p = peers()
+    monkeypatch.setenv("T_RL", f"{p.url}/x")
+    st = stage(tmp_path, {"r": {"webhook": {"url_env": "T_RL"}, "rate_limit": {"per_minute": 300, "burst": 1}}},
+               {"receiver": "r", "group_by": ["..."], "group_wait": "0s"})
+    st.start()
+    try:
+        for i in range(4):
+            st.process(findings_batch([FindingRow(f"rl-{i}", 1000, 4, f"T{i}", "m", "r", "x/r")], 0))
+        seen = p.wait(4, 10)
+    finally:
+        st.close()
+    at = sorted(s.at for s in seen)
+    assert all(b - a >= 0.18 for a, b in zip(at, at[1:], strict=False))  # 300/min = one per 0.2 s, none dropped
