@@ -286,3 +286,26 @@ def test_stage_passes_batches_and_emits_threshold_findings(tmp_path: Path, monke
     rules = sorted(r.payload["group_labels"]["rule"] for r in st.store.rows())
     assert rules == ["threshold/crit-burst", "x/r"]
     st.close()
+
+
+def test_stale_alerts_leave_quietly_and_old_rows_are_pruned(tmp_path: Path) -> None:
+    clock = Clock()
+    store = Store(tmp_path)
+    d = Dispatcher(store, build_route({**TREE, "repeat_interval": "1h"}, RECEIVERS),
+                   {r: [f"{r}/webhook"] for r in RECEIVERS}, None, clock, resolve_timeout=7200)
+    d.ingest([alert("a1")])
+    clock.t += 30
+    assert d.flush_due() == 1
+    clock.t += 3600
+    assert d.flush_due() == 1  # repeat_interval while it is still considered firing
+    clock.t += 3600 + 300
+    assert d.flush_due() == 0  # not seen for > resolve_timeout: leaves without a "resolved"
+    assert store.due_groups(int(clock.t * 1000) + 10**9) == []
+    assert [p["status"] for p in _sent(store)] == ["firing", "firing"]
+    now = int(clock.t * 1000)
+    for r in store.rows():
+        store.done(r.id, now - 8 * 86400_000)
+    dead = store.enqueue("q", "notify", {}, now)
+    store.dead(dead, now - 8 * 86400_000, "x")
+    assert store.prune(now - 7 * 86400_000, now - 28 * 86400_000) == 2
+    assert [r.id for r in store.rows()] == [dead]

@@ -12,7 +12,9 @@ injected clock) and, for every group whose time has come:
 - repeats of an alert already notified (same fingerprint, same status) queue nothing: dedup;
 - silenced alerts (an active silence whose matchers all hold) are left out; a group whose
   alerts are all silenced queues nothing;
-- resolved alerts leave the group once told; an empty group is deleted.
+- resolved alerts leave the group once told; a firing alert not seen again for
+  ``resolve_timeout`` leaves quietly (the source never reported it clear, so no "resolved"
+  is sent, and a one-shot detection does not repeat forever); an empty group is deleted.
 
 Each queued notification goes to every channel queue of the route's receiver, plus one job
 per playbook of the route for the newly firing alerts (``approval`` state when the playbook
@@ -50,7 +52,7 @@ class Dispatcher:
 
     def __init__(self, store: Store, root: Route, queues: dict[str, list[str]],
                  playbook_approval: dict[str, bool] | None = None, clock: Clock = time.time,
-                 on_enqueue: Callable[[set[str]], None] | None = None) -> None:
+                 on_enqueue: Callable[[set[str]], None] | None = None, resolve_timeout: float = 86400.0) -> None:
         self.store = store
         self.root = root
         self.routes = {r.id: r for r in all_routes(root)}
@@ -58,6 +60,7 @@ class Dispatcher:
         self.playbook_approval = playbook_approval or {}
         self.clock = clock
         self.on_enqueue = on_enqueue
+        self.resolve_timeout_ms = int(resolve_timeout * 1000)
 
     def _now_ms(self, now: float | None) -> int:
         return int((self.clock() if now is None else now) * 1000)
@@ -89,6 +92,8 @@ class Dispatcher:
                     c.execute("DELETE FROM alert_groups WHERE route=? AND group_key=?", (route_id, key))
                     c.execute("DELETE FROM group_alerts WHERE route=? AND group_key=?", (route_id, key))
                     continue
+                c.execute("DELETE FROM group_alerts WHERE route=? AND group_key=? AND status='firing' AND updated_ms<?",
+                          (route_id, key, now_ms - self.resolve_timeout_ms))  # stale: leave quietly
                 rows = c.execute("SELECT alert FROM group_alerts WHERE route=? AND group_key=? ORDER BY fingerprint",
                                  (route_id, key)).fetchall()
                 alerts = [Alert.from_dict(orjson.loads(r[0])) for r in rows]

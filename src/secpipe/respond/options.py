@@ -74,6 +74,11 @@ class AlertOptions(_Strict):
     thresholds: list[dict[str, Any]] = Field(default_factory=list)
     tls: dict[str, Any] | None = None
     tick_seconds: float = Field(0.05, gt=0)
+    #: a firing alert not seen again for this long leaves its group quietly (no "resolved":
+    #: the source never said the condition cleared), so one-shot detections stop repeating.
+    resolve_timeout: str = "24h"
+    #: delivered/rejected outbox rows older than this are deleted (dead letters: 4x as long).
+    outbox_retention: str = "7d"
 
 
 class MatchRule(_Strict):

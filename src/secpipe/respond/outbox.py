@@ -266,6 +266,13 @@ class Store:
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?")
         return [_row(r) for r in self._con().execute(sql, (*args, limit)).fetchall()]
 
+    def prune(self, before_ms: int, dead_before_ms: int) -> int:
+        """Delete finished rows (delivered/rejected before ``before_ms``, dead before ``dead_before_ms``)."""
+        with self.tx() as c:
+            n = c.execute("DELETE FROM outbox WHERE (state IN ('delivered', 'rejected') AND done_ms < ?) OR"
+                          " (state = 'dead' AND done_ms < ?)", (before_ms, dead_before_ms)).rowcount
+        return int(n)
+
     def counts(self) -> dict[str, int]:
         """Rows per state."""
         return dict(self._con().execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())

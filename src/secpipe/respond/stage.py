@@ -32,7 +32,7 @@ from secpipe.respond.finding import findings_batch
 from secpipe.respond.options import AlertOptions
 from secpipe.respond.outbox import Row, Store
 from secpipe.respond.playbooks import Executor, load_playbooks
-from secpipe.respond.router import build_route
+from secpipe.respond.router import build_route, seconds
 from secpipe.respond.thresholds import ThresholdRule, observe
 
 log = logging.getLogger("secpipe.respond")
@@ -79,7 +79,10 @@ class AlertStage:
         self.workers: dict[str, Worker] = {}
         self.wake = threading.Event()
         self.dispatcher = Dispatcher(self.store, self.root, queues,
-                                     {n: p.approval_required for n, p in self.playbooks.items()}, clock, self._woken)
+                                     {n: p.approval_required for n, p in self.playbooks.items()}, clock, self._woken,
+                                     seconds(options.resolve_timeout, f"transforms.{name}.resolve_timeout"))
+        self.retention_ms = int(seconds(options.outbox_retention, f"transforms.{name}.outbox_retention") * 1000)
+        self._pruned_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -131,10 +134,18 @@ class AlertStage:
             if w is not None:
                 w.wake.set()
 
+    def prune(self) -> int:
+        """Delete old finished outbox rows (runs every 10 minutes under ``start``)."""
+        now = int(self.clock() * 1000)
+        return self.store.prune(now - self.retention_ms, now - 4 * self.retention_ms)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 self.dispatcher.flush_due()
+                if self.clock() - self._pruned_at > 600:
+                    self._pruned_at = self.clock()
+                    self.prune()
             except Exception:  # keep dispatching: a bad group must not stop all alerting
                 log.exception("alert dispatcher failed; retrying")
             self.wake.wait(self.opts.tick_seconds)
