@@ -279,3 +279,39 @@ def test_findings_reach_the_lake(template, data_dir):
     assert rows == [("Unusual event rate for alice", 400)]
     _, n = run(data_dir, "SELECT count(*) FROM api_activity")
     assert n == [(30 * 12 + 400,)]
+
+
+def test_new_country_and_asn_after_geoip(template, real, data_dir):
+    """Config-built chain: geoip (MaxMind test databases) then anomaly on country and ASN."""
+    mm = real / "maxmind-db" / "test-data"
+    cfg, errors = check({
+        "data_dir": str(data_dir),
+        "sources": {"edge": {"type": "http"}},
+        "transforms": {
+            "geo": {"type": "geoip", "inputs": ["edge"], "city": str(mm / "GeoIP2-City-Test.mmdb"),
+                    "asn": str(mm / "GeoLite2-ASN-Test.mmdb")},
+            "ueba": {"type": "anomaly", "inputs": ["geo"], "checkpoint_seconds": 0, "first_seen": [
+                {"entity": "actor.user.name", "values": ["src_endpoint.location.country",
+                                                         "src_endpoint.autonomous_system.number"], "warmup": "2d"}]},
+        },
+    })
+    assert errors == [], errors
+    geo, ueba = build_stages(cfg)
+    day = dt.timedelta(days=1)
+
+    def run(rows):
+        out = []
+        for b in geo.process(batch_of(records(template, rows))):
+            out.extend(ueba.process(b))
+        return findings(out)
+
+    # alice works from Sweden (89.160.20.112, AS29518) for three days: learning, then known.
+    assert run([(T0 + d * day, "alice", "89.160.20.112", "ListBuckets") for d in range(3)]) == []
+    # Day 4: a login from the US (216.160.83.56, AS209): new country and new ASN.
+    got = run([(T0 + 4 * day, "alice", "216.160.83.56", "ListBuckets")])
+    assert sorted(f["message"] for f in got) == [
+        "alice used a new src_endpoint.autonomous_system.number '209': first time in 4d of history for this "
+        "actor.user.name (3 earlier events, 1 known values, latest: 29518)",
+        "alice used a new src_endpoint.location.country 'US': first time in 4d of history for this "
+        "actor.user.name (3 earlier events, 1 known values, latest: SE)",
+    ]
