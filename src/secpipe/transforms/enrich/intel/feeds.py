@@ -8,8 +8,9 @@ Guarantees:
 - HTTP refreshes send ``If-None-Match`` / ``If-Modified-Since`` from the last good response;
   a ``304`` only updates the refresh time. File feeds are re-read only when their mtime or
   size changed.
-- With a ``state_dir``, each good body is cached on disk (``<feed>.body`` + ``.meta.json``);
-  after a restart a feed whose source is unreachable starts from that cached copy (and says so).
+- With a ``state_dir``, each good body of an HTTP feed is cached on disk (``<feed>.body`` +
+  ``.meta.json``); after a restart a feed whose URL is unreachable starts from that cached
+  copy (and says so). File feeds are their own copy.
 - ``valid_until`` of each indicator is honoured at match time; a feed with ``max_age`` gives
   indicators without their own expiry ``last good refresh + max_age``, so a feed that stops
   refreshing eventually stops matching.
@@ -165,7 +166,7 @@ class Feed:
     def _accept(self, loaded: Loaded, body: bytes | None, sig: tuple[int, int] | None, now_ms: int) -> None:
         st = self.state
         st.table, st.skipped, st.signature, st.from_cache = loaded.table, loaded.skipped, sig, False
-        if body is not None and self.state_dir is not None:
+        if body is not None and self.state_dir is not None and self.opts.url:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             tmp = self.state_dir / f"{self.name}.body.tmp"
             tmp.write_bytes(body)

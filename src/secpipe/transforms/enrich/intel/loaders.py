@@ -70,42 +70,67 @@ class Loaded:
     skipped: int = 0
 
 
-_HASH_RE = r"^([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})$"
+_HEX_RE = r"^[0-9a-f]+$"
+_HASH_LENS = pa.array([32, 40, 56, 64, 96, 128], pa.int32())
 _DOMAIN_RE = r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{1,63}\.?$"
+_IP_SHAPE = r"^(?:[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?:%[^/]*)?(?:/\d{1,3})?$"
+
+
+def _where(todo: np.ndarray, values: pa.Array, test: Any) -> np.ndarray:
+    """Run a vectorized ``test`` only on the values still undecided (``todo``); False elsewhere."""
+    out = np.zeros(len(values), bool)
+    at = np.flatnonzero(todo)
+    if len(at):
+        out[at] = np.asarray(test(values.take(pa.array(at))), bool)
+    return out
+
+
+def _mask(arr: pa.Array) -> np.ndarray:
+    return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
 
 
 def classify(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Vectorized kind detection and normalization: (kind, normalized value), null if not an IOC."""
+    """Vectorized kind detection and normalization: (kind, normalized value), null if not an IOC.
+
+    Cheap tests first (substring, length), and each regex only on the values still undecided,
+    so a million-line list costs a few passes of C string kernels.
+    """
     v = pc.utf8_trim_whitespace(values.cast(pa.string()))
     low = pc.utf8_lower(v)
-    is_url = pc.fill_null(pc.match_substring_regex(v, r"^[A-Za-z][A-Za-z0-9+.-]*://"), False)
-    is_ip = _ip_mask(v)
-    is_hash = pc.fill_null(pc.match_substring_regex(low, _HASH_RE), False)
-    is_dom = pc.fill_null(pc.match_substring_regex(low, _DOMAIN_RE), False)
-    null = pa.scalar(None, pa.string())
-    kind = pc.if_else(is_url, "url", pc.if_else(is_ip, "ip", pc.if_else(is_hash, "hash", pc.if_else(is_dom, "domain", null))))
-    return kind, normalize(kind, v)
-
-
-_IP_SHAPE = r"^(?:[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?:%[^/]*)?(?:/\d{1,3})?$"
+    todo = _mask(pc.greater(pc.utf8_length(v), 0))
+    is_url = _where(todo & _mask(pc.match_substring(v, "://")), v,
+                    lambda x: _mask(pc.match_substring_regex(x, r"^[A-Za-z][A-Za-z0-9+.-]*://")))
+    todo &= ~is_url
+    is_hash = _where(todo & _mask(pc.is_in(pc.binary_length(low), value_set=_HASH_LENS)), low,
+                     lambda x: _mask(pc.match_substring_regex(x, _HEX_RE)))
+    todo &= ~is_hash
+    is_ip = _where(todo, v, lambda x: _ip_mask(x).to_numpy(zero_copy_only=False))
+    todo &= ~is_ip
+    is_dom = _where(todo, low, lambda x: _mask(pc.match_substring_regex(x, _DOMAIN_RE)))
+    names = np.array([None, "url", "hash", "ip", "domain"], dtype=object)
+    code = np.select([is_url, is_hash, is_ip, is_dom], [1, 2, 3, 4], 0)
+    kind = pa.array(names[code], pa.string()) if len(code) else pa.array([], pa.string())
+    return kind, normalize(kind, v, low)
 
 
 def _ip_mask(values: pa.Array) -> pa.Array:
     """True where the value is an IP address or network (only IP-shaped values are parsed)."""
-    shaped = pc.fill_null(pc.match_substring_regex(values, _IP_SHAPE), False)
-    at = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
-    ok = np.zeros(len(values), bool)
-    if len(at):
-        ok[at] = parse_networks(values.take(pa.array(at))).ok
-    return pa.array(ok)
+    shaped = _mask(pc.match_substring_regex(values, _IP_SHAPE))
+    return pa.array(_where(shaped, values, lambda x: parse_networks(x).ok))
 
 
-def normalize(kind: pa.Array, value: pa.Array) -> pa.Array:
-    """Normalize values per kind: domains/hashes lower-case (domains without ``*.`` and final dot)."""
-    v = pc.utf8_trim_whitespace(value.cast(pa.string()))
-    low = pc.utf8_lower(v)
-    dom = pc.replace_substring_regex(pc.replace_substring_regex(low, r"^\*\.", ""), r"\.$", "")
+def normalize(kind: pa.Array, value: pa.Array, low: pa.Array | None = None) -> pa.Array:
+    """Normalize values per kind: domains/hashes lower-case (domains without ``*.`` and final dot).
+
+    ``low`` may pass the already lower-cased, trimmed ``value`` (then ``value`` must be trimmed).
+    """
+    v = value.cast(pa.string()) if low is not None else pc.utf8_trim_whitespace(value.cast(pa.string()))
+    low = pc.utf8_lower(v) if low is None else low
     is_dom = pc.fill_null(pc.equal(kind, "domain"), False)
+    dom = low
+    if pc.any(pc.and_(is_dom, pc.or_(pc.starts_with(low, "*."), pc.ends_with(low, ".")))).as_py():
+        dom = pc.if_else(pc.starts_with(low, "*."), pc.utf8_slice_codeunits(low, 2), low)
+        dom = pc.if_else(pc.ends_with(dom, "."), pc.utf8_slice_codeunits(dom, 0, -1), dom)
     is_hash = pc.fill_null(pc.equal(kind, "hash"), False)
     return pc.if_else(is_dom, dom, pc.if_else(is_hash, low, v))
 
@@ -377,7 +402,11 @@ def load_plain(data: bytes, conf: int, kind: str = "auto", labels: list[str] | N
     parts = []
     # Classify in slices so the temporaries of a million-line list stay small.
     for start in range(0, len(lines), _SLICE):
-        values = pc.utf8_trim_whitespace(pc.replace_substring_regex(lines.slice(start, _SLICE), r"\s[#;].*$", ""))
+        chunk = lines.slice(start, _SLICE)
+        noted = pc.or_(pc.match_substring(chunk, "#"), pc.match_substring(chunk, ";"))
+        if pc.any(noted).as_py():
+            chunk = pc.if_else(noted, pc.replace_substring_regex(chunk, r"\s[#;].*$", ""), chunk)
+        values = pc.utf8_trim_whitespace(chunk)
         k, v = classify(values)
         if kind != "auto":
             ok = pc.fill_null(pc.equal(k, kind), False)
