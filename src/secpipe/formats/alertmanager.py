@@ -11,9 +11,10 @@ Mapping: ``labels.alertname`` -> ``finding_info.analytic.name`` and the title fa
 ``message``); ``labels.severity`` -> ``severity_id`` with the shared severity words (critical,
 warning, info, page ...; anything else Unknown); ``fingerprint`` -> ``finding_info.uid`` and
 ``metadata.original_event_uid``; ``generatorURL`` -> ``finding_info.src_url``; every label ->
-``finding_info.tags`` (name/value); ``groupKey`` -> ``metadata.correlation_uid``; receiver and
-externalURL -> ``metadata.product``-side fields in ``unmapped``. Annotations, group/common
-labels and other keys stay in ``unmapped``; ``raw_data`` is the alert's own JSON.
+``finding_info.tags`` (name/value); ``groupKey`` -> ``metadata.correlation_uid``. The payload's
+receiver, externalURL, groupLabels, commonAnnotations and truncatedAlerts go to
+``unmapped.webhook``; the alert's annotations and other keys stay in ``unmapped``;
+``raw_data`` is the alert's own JSON.
 
 Identity: hash of the group key, the alert ordinal and the alert bytes -- a retried delivery of
 the same notification collapses, a later resolved notification is a new event. A payload
@@ -29,18 +30,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
-    compact,
+    ReportFormat,
     context_uids,
     kv_list,
-    paused_gc,
     severity_ids,
     strs,
     unmapped_merge,
 )
 from secpipe.formats.base import (
-    DeadLetter,
     Decoded,
-    Format,
     base_columns,
     decode_typed,
     parse_times,
@@ -72,7 +70,6 @@ class _Alert(msgspec.Struct):
     fingerprint: str | None = None
 
 
-_DOC = msgspec.json.Decoder(_Payload)
 _MAPPED = frozenset({"status", "labels", "startsAt", "endsAt", "generatorURL", "fingerprint"})
 _ZERO = "0001-01-01"
 
@@ -82,10 +79,12 @@ def _s(d: dict[str, Any] | None, k: str) -> str | None:
     return None if v is None else str(v)
 
 
-class Alertmanager(Format):
+class Alertmanager(ReportFormat):
     """Alertmanager webhook notifications."""
 
     name = "alertmanager"
+    report_type = _Payload
+    what = "an Alertmanager webhook payload"
     description = "Prometheus Alertmanager webhook payload (v4) -> Detection Finding (2004) per alert"
     framing = "document"
     product = "Alertmanager"
@@ -97,20 +96,11 @@ class Alertmanager(Format):
         keys = sum(k in h for k in (b'"alerts"', b'"groupKey"', b'"receiver"', b'"commonLabels"', b'"startsAt"'))
         return 90 if keys >= 3 else 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:
+    def map_report(self, doc: _Payload, data: bytes, source: str) -> Decoded:
         """Decode one webhook payload."""
-        with paused_gc():
-            return self._decode(data, source)
-
-    def _decode(self, data: bytes, source: str) -> Decoded:
-        try:
-            data = compact(data)
-            doc = _DOC.decode(data)
-        except msgspec.DecodeError as exc:
-            return Decoded(dead=[DeadLetter(f"not an Alertmanager webhook payload: {exc}", source, 0, data, self.name)], events=1)
         if not doc.alerts:
             why = "not an Alertmanager webhook payload: no `alerts` (expected the webhook_config JSON, version 4)"
-            return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+            return self.dead(why, source, data)
         raws = [bytes(a) for a in doc.alerts]
         out = Decoded(events=len(raws))
         typed = decode_typed(raws, list(range(len(raws))), _Alert, out, source, self.name, "an Alertmanager alert")

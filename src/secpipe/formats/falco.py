@@ -12,8 +12,8 @@ Medium, Notice Low, Informational/Debug Informational); ``output`` -> ``message`
 ``source`` (syscall, k8s_audit, aws_cloudtrail ...) -> ``metadata.log_source`` and
 ``finding_info.analytic.category``; ``hostname`` -> ``device.hostname``. From
 ``output_fields``: ``container.id/name/image.repository/image.tag`` -> ``device.container``,
-``k8s.ns.name``/``k8s.pod.name``/``k8s.pod.uid`` -> ``resources[0]`` (type ``pod``) and
-``device.namespace_pid`` stays unset; ``proc.name/cmdline/pid`` and ``user.name`` ->
+``k8s.ns.name``/``k8s.pod.name``/``k8s.pod.uid`` -> ``resources[0]`` (type ``pod``, only when
+the alert has Kubernetes context); ``proc.name/cmdline/pid`` and ``user.name`` ->
 ``evidences[0].process``; the whole ``output_fields`` object is kept verbatim as JSON in
 ``evidences[0].data``. Other top-level keys stay in ``unmapped``.
 
@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
     S,
+    keep_records,
     nest,
     paused_gc,
     raw_json_col,
@@ -39,7 +40,6 @@ from secpipe.formats._findings import (
     strs,
 )
 from secpipe.formats.base import (
-    DeadLetter,
     Decoded,
     RecordFormat,
     Records,
@@ -104,14 +104,7 @@ class Falco(RecordFormat):
         if not recs.raws:
             return out
         typed = decode_typed(recs.raws, recs.locs, _Alert, out, "", self.name, "a Falco alert")
-        keep = [i for i, a in enumerate(typed.recs) if a.rule and a.output is not None]
-        if len(keep) != len(typed.recs):
-            ks = set(keep)
-            pos = {id(r): i for i, r in enumerate(recs.raws)}
-            for i, raw in enumerate(typed.raws):
-                if i not in ks:
-                    src, off = recs.locs[pos[id(raw)]]
-                    out.dead.append(DeadLetter("not a Falco alert: no `rule` and `output`", src, off, raw, self.name))
+        keep = keep_records(typed, recs, [bool(a.rule) and a.output is not None for a in typed.recs], "not a Falco alert: no `rule` and `output`", out, self.name)
         if keep:
             al = [typed.recs[i] for i in keep]
             out.batches.append(self._batch(al, [typed.tops[i] for i in keep], [typed.raws[i] for i in keep]))

@@ -33,9 +33,8 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from secpipe.formats._findings import paused_gc, raw_json_col, strs
+from secpipe.formats._findings import keep_records, paused_gc, raw_json_col, strs
 from secpipe.formats.base import (
-    DeadLetter,
     Decoded,
     RecordFormat,
     Records,
@@ -126,14 +125,7 @@ class Opa(RecordFormat):
         if not recs.raws:
             return out
         typed = decode_typed(recs.raws, recs.locs, _Decision, out, "", self.name, "an OPA decision log")
-        keep = [i for i, d in enumerate(typed.recs) if d.decision_id or d.path]
-        if len(keep) != len(typed.recs):
-            ks = set(keep)
-            pos = {id(r): i for i, r in enumerate(recs.raws)}
-            for i, raw in enumerate(typed.raws):
-                if i not in ks:
-                    src, off = recs.locs[pos[id(raw)]]
-                    out.dead.append(DeadLetter("not an OPA decision log: no `decision_id` or `path`", src, off, raw, self.name))
+        keep = keep_records(typed, recs, [bool(d.decision_id or d.path) for d in typed.recs], "not an OPA decision log: no `decision_id` or `path`", out, self.name)
         if keep:
             ds = [typed.recs[i] for i in keep]
             out.batches.append(self._batch(ds, [typed.tops[i] for i in keep], [typed.raws[i] for i in keep]))

@@ -27,7 +27,8 @@ rule's ``defaultConfiguration.level``, else ``warning``): error High, warning Me
 none Informational. Suppressed results (``suppressions`` non-empty) get status Suppressed (3),
 ``baselineState: absent`` Resolved (4), else New (1). ``time`` is the run's invocation end/start
 time (receipt time, labelled, when absent). Result keys not placed (codeFlows,
-relatedLocations, properties ...) stay in ``unmapped``.
+relatedLocations, properties ...) stay in ``unmapped``; locations after the first are kept
+in ``raw_data``.
 
 Dead letters: a log whose ``version`` is not 2.1.0 (SARIF 2.0.0 sarif-sdk spec examples, the
 1.0 format) is dead-lettered whole with the reason and how to convert it; so is a JSON
@@ -44,13 +45,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    ReportFormat,
     S,
     captions,
-    compact,
     context_uids,
     kv_list,
     nest,
-    paused_gc,
     score_severity_ids,
     severity_ids,
     singleton_list,
@@ -58,9 +58,7 @@ from secpipe.formats._findings import (
     strs,
 )
 from secpipe.formats.base import (
-    DeadLetter,
     Decoded,
-    Format,
     Strict,
     base_columns,
     decode_strict,
@@ -217,7 +215,6 @@ def _result_props(raw: msgspec.Raw) -> dict[str, Any] | None:
     return _PROPS.decode(raw) if raw and b"security-severity" in bytes(raw) else None
 
 
-_HEAD = msgspec.json.Decoder(_Head)
 _LOG = msgspec.json.Decoder(_Log)
 _LEVEL_WORD = {"error": "high", "warning": "medium", "note": "low", "none": "informational"}
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
@@ -296,10 +293,12 @@ class _RunCtx:
 _ANALYTIC_TYPE = 1  # OCSF analytic.type_id Rule
 
 
-class Sarif(Format):
+class Sarif(ReportFormat):
     """SARIF 2.1.0 static-analysis logs."""
 
     name = "sarif"
+    report_type = _Head
+    what = "a SARIF log"
     description = "SARIF 2.1.0 from any tool -> Application Security Posture Finding (2007); other versions dead-lettered"
     framing = "document"
     product = "SARIF"
@@ -312,27 +311,18 @@ class Sarif(Format):
             return 90
         return 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:
+    def map_report(self, head: _Head, data: bytes, source: str) -> Decoded:
         """Decode one SARIF log into findings."""
-        with paused_gc():
-            return self._decode(data, source)
-
-    def _decode(self, data: bytes, source: str) -> Decoded:
-        try:
-            data = compact(data)
-            head = _HEAD.decode(data)
-        except msgspec.DecodeError as exc:
-            return self._dead(f"not a SARIF log: {exc}", source, data)
         if head.version != "2.1.0":
-            return self._dead(
+            return self.dead(
                 f"SARIF version {head.version!r} is not supported: secpipe reads SARIF 2.1.0 only; convert the log "
                 "with the SARIF Multitool (`sarif transform --sarif-output-version Current`)", source, data)  # fmt: skip
         try:
             log = _LOG.decode(data)
         except msgspec.DecodeError as exc:
-            return self._dead(f"not a SARIF log: invalid SARIF 2.1.0 structure: {exc}", source, data)
+            return self.dead(f"not a SARIF log: invalid SARIF 2.1.0 structure: {exc}", source, data)
         if log.runs is None:
-            return self._dead("not a SARIF log: no `runs` array", source, data)
+            return self.dead("not a SARIF log: no `runs` array", source, data)
         out = Decoded()
         for ri, run in enumerate(log.runs or []):
             raws = [bytes(r) for r in run.results or []]
@@ -347,7 +337,7 @@ class Sarif(Format):
         return out
 
     def _dead(self, why: str, source: str, data: bytes) -> Decoded:
-        return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+        return self.dead(why, source, data)
 
     def _batch(self, run: _RunCtx, ri: int, ords: list[int], st: Strict) -> pa.RecordBatch:
         rs: list[_Result] = st.recs

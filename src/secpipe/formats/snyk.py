@@ -6,7 +6,8 @@ One event per issue:
   first CVE identifier (the Snyk id when the issue has no CVE); every other CVE/GHSA/CWE/Snyk id
   goes to ``related_vulnerabilities``; CVSS from ``CVSSv3`` + ``cvssScore`` (Snyk's rating) and
   ``cvssDetails[]`` (per assigner); ``affected_packages[0]`` = packageName, version, fixedIn
-  (joined), package manager; ``dependency_chain`` = the ``from`` path joined with `` > ``;
+  (joined), package manager, install path (``__filename``); ``dependency_chain`` = the ``from``
+  path joined with `` > ``;
   exploit maturity -> ``is_exploit_available``; upgradable/patchable/fixedIn -> ``is_fix_available``.
 - ``vulnerabilities[]`` with ``type: license`` (license policy issues) and
   ``infrastructureAsCodeIssues[]`` -> Compliance Finding (2003) with ``compliance.status`` Fail,
@@ -32,21 +33,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    ReportFormat,
     captions,
-    compact,
     context_uids,
     json_col,
     nest,
-    paused_gc,
     severity_ids,
     singleton_list,
     str_lists,
     strs,
 )
 from secpipe.formats.base import (
-    DeadLetter,
     Decoded,
-    Format,
     base_columns,
     decode_strict,
     parse_times,
@@ -136,7 +134,6 @@ _Vuln = msgspec.defstruct(
     "_Vuln", [(k, msgspec.Raw, _NONE) for k in _UNMAPPED], bases=(_VulnBase,), forbid_unknown_fields=True, gc=False
 )
 
-_DOC = msgspec.json.Decoder(_Project | list[_Project])
 _PROJECT_KEYS = (b'"vulnerabilities"', b'"infrastructureAsCodeIssues"')
 _SNYK_HINTS = (b'"packageManager"', b'"upgradePath"', b'"isUpgradable"', b'"dependencyCount"', b'"uniqueCount"',
                b'"projectType"', b'"publicId"', b'"snyk')  # fmt: skip
@@ -165,10 +162,12 @@ def _cvss(v: _Vuln) -> list[dict[str, Any]] | None:
     return out or None
 
 
-class Snyk(Format):
+class Snyk(ReportFormat):
     """Snyk CLI test reports (open source and IaC)."""
 
     name = "snyk"
+    report_type = _Project | list[_Project]
+    what = "a snyk test --json report"
     description = "snyk test --json (one project or an array) -> Vulnerability Finding (2002) / Compliance Finding (2003)"
     framing = "document"
     product = "Snyk"
@@ -187,22 +186,13 @@ class Snyk(Format):
             return 40
         return 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:
+    def map_report(self, doc: _Project | list[_Project], data: bytes, source: str) -> Decoded:
         """Decode one report into finding batches."""
-        with paused_gc():
-            return self._decode(data, source)
-
-    def _decode(self, data: bytes, source: str) -> Decoded:
-        try:
-            data = compact(data)
-            doc = _DOC.decode(data)
-        except msgspec.DecodeError as exc:
-            return Decoded(dead=[DeadLetter(f"not a snyk test --json report: {exc}", source, 0, data, self.name)], events=1)
         projects = doc if isinstance(doc, list) else [doc]
         if not projects or any(p.vulnerabilities is None and p.infrastructureAsCodeIssues is None for p in projects):
             why = ("not a snyk test --json report: a project object needs `vulnerabilities` or "
                    "`infrastructureAsCodeIssues` (a single issue object is not a report; run `snyk test --json`)")  # fmt: skip
-            return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+            return self.dead(why, source, data)
         raws: list[bytes] = []
         where: list[int] = []
         ctx: list[str] = []

@@ -33,19 +33,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    ReportFormat,
     S,
     captions,
-    compact,
     context_uids,
     nest,
-    paused_gc,
     singleton_list,
     strs,
 )
 from secpipe.formats.base import (
-    DeadLetter,
     Decoded,
-    Format,
     base_columns,
     decode_typed,
     parse_times,
@@ -104,7 +101,6 @@ class _Issue(msgspec.Struct):
     closeDate: str | None = None
 
 
-_DOC = msgspec.json.Decoder(_Page)
 _MAPPED = frozenset({
     "key", "rule", "ruleKey", "severity", "vulnerabilityProbability", "securityCategory", "component", "project", "line",
     "textRange", "status", "issueStatus", "resolution", "message", "author", "assignee", "tags", "type",
@@ -131,10 +127,12 @@ def _status(i: _Issue) -> int:
     return 0
 
 
-class SonarQube(Format):
+class SonarQube(ReportFormat):
     """SonarQube issues and security hotspots search responses."""
 
     name = "sonarqube"
+    report_type = _Page
+    what = "a SonarQube search response"
     description = "SonarQube /api/issues/search and /api/hotspots/search JSON -> Application Security Posture Finding (2007)"
     framing = "document"
     product = "SonarQube"
@@ -151,20 +149,11 @@ class SonarQube(Format):
             return 80
         return 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:
+    def map_report(self, page: _Page, data: bytes, source: str) -> Decoded:
         """Decode one response page."""
-        with paused_gc():
-            return self._decode(data, source)
-
-    def _decode(self, data: bytes, source: str) -> Decoded:
-        try:
-            data = compact(data)
-            page = _DOC.decode(data)
-        except msgspec.DecodeError as exc:
-            return Decoded(dead=[DeadLetter(f"not a SonarQube search response: {exc}", source, 0, data, self.name)], events=1)
         if page.issues is None and page.hotspots is None:
             why = "not a SonarQube search response: no `issues` or `hotspots` (save /api/issues/search or /api/hotspots/search)"
-            return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+            return self.dead(why, source, data)
         raws = [bytes(r) for r in (page.issues or [])] + [bytes(r) for r in (page.hotspots or [])]
         hot = [False] * len(page.issues or []) + [True] * len(page.hotspots or [])
         out = Decoded(events=len(raws))

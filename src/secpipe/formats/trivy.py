@@ -15,14 +15,20 @@ One event per finding, in three OCSF classes:
   one for "Secrets Management" detections, unlike Vulnerability Finding (software weaknesses):
   ``data_security.detection_pattern`` = RuleID, ``pattern_match`` = Trivy's (already masked)
   Match, ``detection_system_id`` 11 Developer Security, ``data_lifecycle_state_id`` 1 at-Rest,
-  ``category_id`` 6 Security; the file and lines go to ``file`` and ``finding_info``.
+  ``category_id`` 6 Security; the file goes to ``file`` (StartLine/EndLine/Code stay in ``unmapped``).
 
 Every event carries the scanned artifact in ``resources[0]`` (type = ArtifactType: container_image,
 repository, filesystem, vm ...; name = ArtifactName; uid = image id or ArtifactID; labels = repo
 tags; data = OS and repo digests) and the result target in ``resources[1]`` (name = Target, type =
 Type or Class). ``time`` = report ``CreatedAt`` (reports without it get the receipt time and the
 ``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
-Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON.
+Status, Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
+
+Performance: the report is compacted once (so every finding slice is canonical), findings are
+decoded in one msgspec call into structs that list every known key (``forbid_unknown_fields``;
+a finding with an unknown key falls back to a per-finding decode that keeps the extra key in
+``unmapped``), columns are built per field, list columns from flat arrays and offsets, and the
+cyclic GC is paused while a report is mapped.
 
 Event identity: hash of artifact, target, finding ordinal and the finding bytes, so one CVE found
 in two images is two events, and a redelivered report collapses. A document that is not a
@@ -38,12 +44,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    ReportFormat,
     captions,
-    compact,
     context_uids,
     json_col,
     nest,
-    paused_gc,
     severity_ids,
     singleton_list,
     str_lists,
@@ -51,9 +56,7 @@ from secpipe.formats._findings import (
     struct_lists,
 )
 from secpipe.formats.base import (
-    DeadLetter,
     Decoded,
-    Format,
     base_columns,
     decode_strict,
     parse_times,
@@ -178,17 +181,10 @@ _S_UNMAPPED = ("StartLine", "EndLine", "Code", "Layer", "Offset")
 _COMPLIANCE_STATUS = {"PASS": "Pass", "FAIL": "Fail", "EXCEPTION": "Other", "": "Unknown", "?": "Other"}
 _COMPLIANCE_ID = {"Pass": 1, "Warning": 2, "Fail": 3, "Other": 99, "Unknown": 0}
 
-_REPORT = msgspec.json.Decoder(_Report)
 _RESOURCES = pa.list_(pa.struct([
     ("type", pa.string()), ("name", pa.string()), ("uid", pa.string()),
     ("labels", pa.list_(pa.string())), ("data", pa.string()),
 ]))  # fmt: skip
-
-
-def _cvss_version(vector: str, default: str) -> str:
-    if vector.startswith("CVSS:"):
-        return vector[5:].split("/", 1)[0]
-    return default
 
 
 def _cvss_column(vs: list[_Vuln]) -> pa.Array:
@@ -198,17 +194,23 @@ def _cvss_column(vs: list[_Vuln]) -> pa.Array:
     score: list[float | None] = []
     vec: list[str | None] = []
     src: list[str] = []
+    add_ver, add_score, add_vec, add_src = ver.append, score.append, vec.append, src.append
     for v in vs:
+        if not v.CVSS:
+            lens.append(0)
+            continue
         k = 0
-        for name, c in (v.CVSS or {}).items():
-            for vector, sc, dflt in ((c.V40Vector, c.V40Score, "4.0"), (c.V3Vector, c.V3Score, "3.0"),
-                                     (c.V2Vector, c.V2Score, "2.0")):  # fmt: skip
-                if vector or sc is not None:
-                    ver.append(_cvss_version(vector or "", dflt))
-                    score.append(sc)
-                    vec.append(vector)
-                    src.append(name)
-                    k += 1
+        for name, c in v.CVSS.items():
+            if c.V40Vector or c.V40Score is not None:
+                add_ver("4.0"), add_score(c.V40Score), add_vec(c.V40Vector), add_src(name)
+                k += 1
+            if c.V3Vector or c.V3Score is not None:
+                x = c.V3Vector
+                add_ver(x[5:8] if x and x.startswith("CVSS:3.") else "3.0"), add_score(c.V3Score), add_vec(x), add_src(name)
+                k += 1
+            if c.V2Vector or c.V2Score is not None:
+                add_ver("2.0"), add_score(c.V2Score), add_vec(c.V2Vector), add_src(name)
+                k += 1
         lens.append(k)
     return struct_lists(lens, {"version": strs(ver), "base_score": pa.array(score, pa.float64()),
                                "vector_string": strs(vec), "vendor_name": strs(src)})  # fmt: skip
@@ -223,10 +225,12 @@ class _Group:
         self.ctx: list[str] = []
 
 
-class Trivy(Format):
+class Trivy(ReportFormat):
     """Aqua Trivy JSON scan reports."""
 
     name = "trivy"
+    report_type = _Report
+    what = "a Trivy JSON report"
     description = "Trivy JSON report -> Vulnerability (2002), Compliance (2003), Data Security (2006) Findings"
     framing = "document"
     product = "Trivy"
@@ -239,20 +243,11 @@ class Trivy(Format):
             return 95
         return 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:
+    def map_report(self, rep: _Report, data: bytes, source: str) -> Decoded:
         """Decode one report into finding batches."""
-        with paused_gc():
-            return self._decode(data, source)
-
-    def _decode(self, data: bytes, source: str) -> Decoded:
-        try:
-            data = compact(data)
-            rep = _REPORT.decode(data)
-        except msgspec.DecodeError as exc:
-            return Decoded(dead=[DeadLetter(f"not a Trivy JSON report: {exc}", source, 0, data, self.name)], events=1)
         if rep.SchemaVersion is None or rep.Results is None and rep.ArtifactName is None:
             why = "not a Trivy JSON report: no SchemaVersion/ArtifactName/Results (produce it with `trivy ... --format json`)"
-            return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+            return self.dead(why, source, data)
         results = rep.Results or []
         groups = {"v": _Group(), "m": _Group(), "s": _Group()}
         head = f"{rep.ArtifactName}\0{rep.ArtifactID}\0{rep.CreatedAt}"
