@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats.base import DeadLetter, Decoded, Format, Records
+from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_typed
 from secpipe.schema.ocsf import enum_captions
 
 #: Severity words of every supported tool -> OCSF severity_id (0 Unknown .. 6 Fatal).
@@ -256,3 +256,40 @@ def keep_records(typed: Any, recs: Records, ok: Sequence[bool], reason: str, out
                 src, off = recs.locs[pos[id(raw)]]
                 out.dead.append(DeadLetter(reason, src, off, raw, fmt))
     return keep
+
+
+class CheckedRecordFormat(RecordFormat):
+    """A record format (NDJSON, array or one object) whose records must pass :meth:`is_valid`.
+
+    ``map_records`` decodes all records in one msgspec call into ``record_type`` with the GC
+    paused; records of the wrong shape are dead-lettered with msgspec's reason, records failing
+    :meth:`is_valid` with ``invalid_reason``; the rest go to :meth:`map_valid` as one batch.
+    """
+
+    record_type: ClassVar[Any] = None
+    what: ClassVar[str] = ""
+    invalid_reason: ClassVar[str] = ""
+
+    def is_valid(self, rec: Any) -> bool:  # pragma: no cover - abstract
+        """Whether a decoded record is really of this format."""
+        msg = f"format {self.name} does not implement is_valid"
+        raise NotImplementedError(msg)
+
+    def map_valid(self, recs: list[Any], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
+        """Map the valid records (typed, top-level raw keys, canonical bytes) to one batch."""
+        msg = f"format {self.name} does not implement map_valid"  # pragma: no cover - abstract
+        raise NotImplementedError(msg)  # pragma: no cover - abstract
+
+    def map_records(self, recs: Records) -> Decoded:
+        """Map accumulated records to one OCSF batch plus dead letters."""
+        with paused_gc():
+            out = Decoded(dead=list(recs.dead), events=recs.events)
+            if not recs.raws:
+                return out
+            typed = decode_typed(recs.raws, recs.locs, self.record_type, out, "", self.name, self.what)
+            ok = [self.is_valid(r) for r in typed.recs]
+            keep = keep_records(typed, recs, ok, self.invalid_reason, out, self.name)
+            if keep:
+                out.batches.append(self.map_valid([typed.recs[i] for i in keep], [typed.tops[i] for i in keep],
+                                                  [typed.raws[i] for i in keep]))  # fmt: skip
+            return out

@@ -29,10 +29,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    CheckedRecordFormat,
     S,
-    keep_records,
     nest,
-    paused_gc,
     raw_json_col,
     severity_ids,
     singleton_list,
@@ -40,11 +39,7 @@ from secpipe.formats._findings import (
     strs,
 )
 from secpipe.formats.base import (
-    Decoded,
-    RecordFormat,
-    Records,
     base_columns,
-    decode_typed,
     event_uids,
     parse_times,
     to_batch,
@@ -79,10 +74,13 @@ def _int(v: Any) -> int | None:
         return None
 
 
-class Falco(RecordFormat):
+class Falco(CheckedRecordFormat):
     """Falco runtime security alerts."""
 
     name = "falco"
+    record_type = _Alert
+    what = "a Falco alert"
+    invalid_reason = "not a Falco alert: no `rule` and `output`"
     description = "Falco alerts (json_output NDJSON, http_output payload) -> Detection Finding (2004)"
     framing = "lines"
     product = "Falco"
@@ -94,23 +92,11 @@ class Falco(RecordFormat):
         keys = sum(k in h for k in (b'"rule"', b'"priority"', b'"output"', b'"output_fields"'))
         return 85 if keys >= 3 else 0
 
-    def map_records(self, recs: Records) -> Decoded:
-        """Map alert records to Detection Findings."""
-        with paused_gc():
-            return self._map_records(recs)
+    def is_valid(self, rec: _Alert) -> bool:
+        """A record must carry the format's identifying keys."""
+        return bool(rec.rule) and rec.output is not None
 
-    def _map_records(self, recs: Records) -> Decoded:
-        out = Decoded(dead=list(recs.dead), events=recs.events)
-        if not recs.raws:
-            return out
-        typed = decode_typed(recs.raws, recs.locs, _Alert, out, "", self.name, "a Falco alert")
-        keep = keep_records(typed, recs, [bool(a.rule) and a.output is not None for a in typed.recs], "not a Falco alert: no `rule` and `output`", out, self.name)
-        if keep:
-            al = [typed.recs[i] for i in keep]
-            out.batches.append(self._batch(al, [typed.tops[i] for i in keep], [typed.raws[i] for i in keep]))
-        return out
-
-    def _batch(self, al: list[_Alert], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
+    def map_valid(self, al: list[_Alert], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
         n = len(al)
         cls = "detection_finding"
         uids = event_uids(self.name, raws)

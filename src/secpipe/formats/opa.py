@@ -33,13 +33,9 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from secpipe.formats._findings import keep_records, paused_gc, raw_json_col, strs
+from secpipe.formats._findings import CheckedRecordFormat, raw_json_col, strs
 from secpipe.formats.base import (
-    Decoded,
-    RecordFormat,
-    Records,
     base_columns,
-    decode_typed,
     event_uids,
     parse_times,
     to_batch,
@@ -99,10 +95,13 @@ def _endpoint(addr: str | None) -> tuple[str | None, int | None]:
     return host.strip("[]") or None, int(port)
 
 
-class Opa(RecordFormat):
+class Opa(CheckedRecordFormat):
     """OPA decision logs."""
 
     name = "opa"
+    record_type = _Decision
+    what = "an OPA decision log"
+    invalid_reason = "not an OPA decision log: no `decision_id` or `path`"
     description = "OPA decision logs (object, array, NDJSON) -> API Activity (6003) with authorization result"
     framing = "lines"
     product = "Open Policy Agent"
@@ -115,23 +114,11 @@ class Opa(RecordFormat):
             return 90
         return 0
 
-    def map_records(self, recs: Records) -> Decoded:
-        """Map decision records to API Activity."""
-        with paused_gc():
-            return self._map_records(recs)
+    def is_valid(self, rec: _Decision) -> bool:
+        """A record must carry the format's identifying keys."""
+        return bool(rec.decision_id or rec.path)
 
-    def _map_records(self, recs: Records) -> Decoded:
-        out = Decoded(dead=list(recs.dead), events=recs.events)
-        if not recs.raws:
-            return out
-        typed = decode_typed(recs.raws, recs.locs, _Decision, out, "", self.name, "an OPA decision log")
-        keep = keep_records(typed, recs, [bool(d.decision_id or d.path) for d in typed.recs], "not an OPA decision log: no `decision_id` or `path`", out, self.name)
-        if keep:
-            ds = [typed.recs[i] for i in keep]
-            out.batches.append(self._batch(ds, [typed.tops[i] for i in keep], [typed.raws[i] for i in keep]))
-        return out
-
-    def _batch(self, ds: list[_Decision], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
+    def map_valid(self, ds: list[_Decision], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
         n = len(ds)
         cls = "api_activity"
         methods = [_method(d.input) for d in ds]
