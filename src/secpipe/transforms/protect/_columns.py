@@ -12,9 +12,9 @@ only, then scatters the results back with one vectorized ``take``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -91,56 +91,99 @@ def map_distinct(arr: pa.Array, fn: Callable[[str], str]) -> tuple[pa.Array, pa.
     return out.take(enc.indices), enc.indices, distinct, out
 
 
-def group_rows(indices: pa.Array, n_groups: int) -> list[pa.Array]:
-    """Row numbers of each group (``indices`` from :func:`map_distinct`), one array per group."""
-    order = pc.array_sort_indices(indices, null_placement="at_end")
-    counts = pc.value_counts(indices.drop_null()) if indices.null_count < len(indices) else None
-    if counts is None:
-        return [pa.array([], pa.uint64()) for _ in range(n_groups)]
-    per = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
-    groups: list[pa.Array] = []
-    pos = 0
-    for g in range(n_groups):
-        c = per.get(g, 0)
-        groups.append(order.slice(pos, c))
-        pos += c
-    return groups
+@dataclass
+class Replacement:
+    """One field's values in a batch: per-row dictionary index, distinct originals and their replacements."""
+
+    indices: pa.Array
+    originals: pa.Array
+    replacements: pa.Array
+    embedded: bool  # also replace inside ARNs (low-cardinality fields)
 
 
-def _json_escaped(value: str) -> str:
-    return orjson.dumps(value).decode()[1:-1]
+def rewrite_raw(col: pa.Array, fields: list[Replacement], min_length: int = 4) -> pa.Array:
+    """Rewrite raw JSON text so the fields' original values no longer appear in it.
 
+    Two vectorized strategies, chosen per field by its number of distinct values:
 
-def rewrite_raw(col: pa.Array, groups: list[pa.Array], originals: list[str], replacements: list[str],
-                min_length: int) -> pa.Array:
-    """Replace each original value by its replacement in the raw text of the rows holding it.
-
-    ``groups[i]`` are the rows whose field held ``originals[i]``. Values shorter than
-    ``min_length`` are only replaced as whole JSON strings (``"value"``); the JSON-escaped
-    spelling of a value is replaced too.
+    - low cardinality (``embedded``: user names, account ids): rows are sorted once by
+      their combination of these fields' values, and each value is replaced with one
+      ``replace_substring`` over the contiguous slice of rows holding it, so a row's value
+      goes wherever it appears in its own text (plain string, ARN, principal id, message);
+      values shorter than ``min_length`` only as whole JSON strings. A field whose rows all
+      hold the same values as an earlier field (actor and cloud account) is skipped.
+    - high cardinality (IPs): the text is split at quotes (lossless: joining with quotes
+      restores it), every segment equal to a value of the batch is found with one hash
+      lookup (``index_in``) and swapped for its replacement, and the segments are joined.
     """
-    if col.null_count == len(col):
+    if col.null_count == len(col) or not fields:
         return col
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    whole = [f for f in fields if not f.embedded]
+    if whole:
+        col = _rewrite_whole(col, whole, min_length)
+    own: list[Replacement] = []
+    seen: list[pa.Array] = []
+    for f in fields:
+        if f.embedded:
+            rows_vals = f.originals.take(f.indices)
+            if not any(rows_vals.equals(v) for v in seen):
+                seen.append(rows_vals)
+                own.append(f)
+    return _rewrite_own(col, own, min_length) if own else col
+
+
+def _rewrite_own(col: pa.Array, fields: list[Replacement], min_length: int) -> pa.Array:
+    """Sort rows by their combination of values once; replace each field's value per slice."""
+    key = None
+    for f in fields:
+        k = pc.fill_null(f.indices.cast(pa.int64()), -1)
+        key = k if key is None else pc.add(pc.multiply(key, len(f.originals) + 1), k)
+    enc = pc.dictionary_encode(key)
+    order = pc.array_sort_indices(enc.indices)
+    counts = np.bincount(enc.indices.to_numpy(zero_copy_only=False), minlength=len(enc.dictionary))
+    first = order.to_numpy(zero_copy_only=False)[np.concatenate(([0], np.cumsum(counts)[:-1]))] if len(counts) else []
+    work = col.take(order)
+    originals = [f.originals.to_pylist() for f in fields]
+    replacements = [f.replacements.to_pylist() for f in fields]
+    row_idx = [f.indices for f in fields]
     pieces: list[pa.Array] = []
-    rows: list[pa.Array] = []
-    for g, value, new in zip(groups, originals, replacements, strict=True):
-        if len(g) == 0 or value == new or not value:
-            continue
-        sub = col.take(g)
-        pairs = [(value, new)]
-        esc = _json_escaped(value)
-        if esc != value:
-            pairs.append((esc, _json_escaped(new)))
-        for old, rep in pairs:
-            if len(value) >= min_length:
-                sub = pc.replace_substring(sub, pattern=old, replacement=rep)
-            else:
-                sub = pc.replace_substring(sub, pattern=f'"{old}"', replacement=f'"{rep}"')
+    pos = 0
+    for g, c in enumerate(counts.tolist()):
+        sub = work.slice(pos, c)
+        pos += c
+        r = int(first[g])
+        for fi in range(len(fields)):
+            i = row_idx[fi][r].as_py()
+            if i is None:
+                continue
+            value, new = originals[fi][i], replacements[fi][i]
+            if value and value != new:
+                if len(value) >= min_length:
+                    sub = pc.replace_substring(sub, pattern=value, replacement=new)
+                else:
+                    sub = pc.replace_substring(sub, pattern=f'"{value}"', replacement=f'"{new}"')
         pieces.append(sub)
-        rows.append(g)
-    if not pieces:
+    inverse = np.empty(len(col), dtype=np.int64)
+    inverse[order.to_numpy(zero_copy_only=False)] = np.arange(len(col), dtype=np.int64)
+    return pa.concat_arrays(pieces).take(pa.array(inverse))
+
+
+def _rewrite_whole(col: pa.Array, fields: list[Replacement], min_length: int) -> pa.Array:
+    parts = pc.split_pattern(col, '"')
+    segs = parts.flatten()
+    originals = pa.concat_arrays([f.originals for f in fields])
+    replacements = pa.concat_arrays([f.replacements for f in fields])
+    keep = pc.greater_equal(pc.utf8_length(originals), min_length)
+    originals, replacements = originals.filter(keep), replacements.filter(keep)
+    idx = pc.index_in(segs, value_set=originals)
+    hit = pc.is_valid(idx)
+    if not pc.any(hit).as_py():
         return col
-    return scatter(col, pa.concat_arrays(rows), pa.concat_arrays(pieces))
+    out = pc.if_else(hit, replacements.take(idx), segs)
+    rebuilt = pa.ListArray.from_arrays(parts.offsets, out, mask=parts.is_null() if parts.null_count else None)
+    return pc.binary_join(rebuilt, '"')
 
 
 def scatter(col: pa.Array, rows: pa.Array, values: pa.Array) -> pa.Array:
@@ -148,5 +191,5 @@ def scatter(col: pa.Array, rows: pa.Array, values: pa.Array) -> pa.Array:
     n = len(col)
     idx = np.arange(n, dtype=np.int64)
     idx[rows.to_numpy(zero_copy_only=False)] = np.arange(n, n + len(rows), dtype=np.int64)
-    merged = pa.concat_arrays([col.cast(values.type), values])
-    return merged.take(pa.array(idx))
+    base = col if col.type == values.type else col.cast(values.type)
+    return pa.chunked_array([base, values]).take(pa.array(idx)).combine_chunks()

@@ -3,8 +3,8 @@
 Per configured field (``fields: [actor.user.email_addr]`` with the stage's defaults, or
 ``fields: {path: {keep_first: 0, keep_last: 4, char: "*"}}``). The masked value keeps the
 original length; a value no longer than ``keep_first + keep_last`` is masked entirely, so a
-short value is never shown whole. Like tokenization, every occurrence of an original value
-in ``raw_data``/``unmapped`` of the same event is replaced with its masked form. Distinct
+short value is never shown whole. Like tokenization, the original values are replaced
+with their masked form in ``raw_data``/``unmapped`` (see ``_columns.rewrite_raw``). Distinct
 values are masked once per batch; masking is one-way.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from secpipe.transforms.protect._columns import get_path, group_rows, map_distinct, rewrite_raw, set_path
+from secpipe.transforms.protect._columns import Replacement, get_path, map_distinct, rewrite_raw, set_path
 from secpipe.transforms.protect.options import MaskOptions, MaskRule
 from secpipe.transforms.protect.tokenize import RAW_COLUMNS
 
@@ -42,17 +42,16 @@ class MaskStage:
     def process(self, batch: pa.RecordBatch) -> list[pa.RecordBatch]:
         """Mask one batch; returns it."""
         raw_cols = {c: batch.column(c) for c in RAW_COLUMNS if batch.schema.get_field_index(c) >= 0}
+        repl: list[Replacement] = []
         for path, rule in self.fields.items():
             arr = get_path(batch, path)
             if arr is None or arr.null_count == len(arr) or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
                 continue
             mapped, indices, distinct, out = map_distinct(arr, lambda v, r=rule: mask_value(v, r))
             batch = set_path(batch, path, mapped)
-            groups = group_rows(indices, len(distinct)) if raw_cols else []
-            for c, col in raw_cols.items():
-                raw_cols[c] = rewrite_raw(col, groups, distinct.to_pylist(), out.to_pylist(), 4)
+            repl.append(Replacement(indices, distinct, out, len(distinct) <= 256))
         for c, col in raw_cols.items():
-            batch = batch.set_column(batch.schema.get_field_index(c), batch.schema.field(c), col)
+            batch = batch.set_column(batch.schema.get_field_index(c), batch.schema.field(c), rewrite_raw(col, repl))
         return [batch]
 
 

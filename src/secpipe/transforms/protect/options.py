@@ -26,6 +26,7 @@ class TokenizeOptions(_Strict):
     ip_keep_v6: int = Field(48, ge=0, le=128)
     raw: bool = True
     min_raw_length: int = Field(4, ge=1)
+    substring_max_distinct: int = Field(256, ge=0)
 
 
 class MaskRule(_Strict):

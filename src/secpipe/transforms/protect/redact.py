@@ -27,10 +27,12 @@ import hashlib
 import logging
 import math
 import re
+import string
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -57,6 +59,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("private_key", r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)",
              _ph("private_key"), 5),
     Detector("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", _ph("jwt")),
+    # the caller's key id in CloudTrail (userIdentity.accessKeyId) is an expected identifier, not a leak
     Detector("aws_access_key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b", _ph("aws_access_key")),
     Detector("aws_secret_key",
              r"((?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)\\?[\"']?\s*[:=]\s*\\?[\"']?)[A-Za-z0-9/+]{40}\b",
@@ -72,13 +75,25 @@ DETECTORS: tuple[Detector, ...] = (
              r"[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,}",
              r"\1" + _ph("password")),
 )
-GENERIC = Detector("generic_secret", r"[A-Za-z0-9+/]{32,}={0,2}", _ph("generic_secret"), 3)
-#: literal contexts whose value is an expected identifier, not a leaked secret.
-ALLOW_CONTEXTS = ('"accessKeyId":"', '"accesskeyid":"', '"p_any_trace_ids":["')
+GENERIC = Detector("generic_secret", r"(?<![A-Za-z0-9+/_.\\-])[A-Za-z0-9+/]{32,}={0,2}(?![A-Za-z0-9+/=_.-])",
+                   _ph("generic_secret"), 3)
 #: text right before a high-entropy word that marks it as an id or an encoded blob, not a secret.
+#: text right before an AWS key id that marks it as the caller's identity (CloudTrail), not a leak.
+KEY_ID_ALLOW = ('"accessKeyId":"', '"accesskeyid":"', '"p_any_trace_ids":["')
 GENERIC_ALLOW = ('"x-amz-id-2":"', "failure message: ", '"requestID":"', '"eventID":"', '"sharedEventID":"')
+#: RE2 prefilters: one pass over a column with their union finds the rows that may hold a
+#: secret (a superset of what the Python detectors match); only those rows are examined.
+SPECIFIC_RE2 = "|".join((
+    r"-----BEGIN", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ", r"gh[pousr]_[A-Za-z0-9]{36}", r"github_pat_",
+    r"gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|imt|agent)-", r"xox[abposre]-", r"hooks\.slack\.com/",
+    r"://[^/\s\"'@]{1,256}:[^@/\s\"']{1,256}@",
+    r"(?i:password|passwd|client_secret|api_?key|access_?token|auth_?token|secret_?key|secret_?access_?key)"
+    r"\\?[\"']?\s*[:=]",
+))  # fmt: skip
+GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
+PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
+AWS_KEY = r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"
 _WORD_START = re.compile(r"[^\s\"'=:,]*$")
-_MARK = "_\x1f_"  # cannot occur in JSON text; breaks the \b before the key id while present
 _PY = {d.name: re.compile(d.pattern) for d in (*DETECTORS, GENERIC)}
 
 
@@ -88,9 +103,14 @@ def entropy(text: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(text).values()) if n else 0.0
 
 
+_UPPER, _LOWER, _DIGITS = set(string.ascii_uppercase), set(string.ascii_lowercase), set(string.digits)
+
+
 def _looks_secret(tok: str, min_entropy: float, min_len: int) -> bool:
-    return (len(tok) >= min_len and sum(c.isupper() for c in tok) >= 2 and sum(c.islower() for c in tok) >= 2
-            and sum(c.isdigit() for c in tok) >= 2 and entropy(tok.rstrip("=")) >= min_entropy)
+    """Long, mixing at least two distinct upper, lower and digit characters, and high entropy."""
+    chars = set(tok)
+    return (len(tok) >= min_len and len(chars & _UPPER) >= 2 and len(chars & _LOWER) >= 2
+            and len(chars & _DIGITS) >= 2 and entropy(tok.rstrip("=")) >= min_entropy)
 
 
 def _allowed_context(m: re.Match[str]) -> bool:
@@ -114,11 +134,41 @@ def _generic_sub(rx: re.Pattern[str], text: str, min_entropy: float, min_len: in
     return rx.sub(repl, text), hit
 
 
+def _aws_sub(text: str) -> tuple[str, int]:
+    """Replace AWS key ids except where they identify the caller (``KEY_ID_ALLOW`` contexts)."""
+    n = 0
+
+    def repl(m: re.Match[str]) -> str:
+        nonlocal n
+        if m.string[max(0, m.start() - 24) : m.start()].endswith(KEY_ID_ALLOW):
+            return m.group(0)
+        n += 1
+        return _ph("aws_access_key")
+
+    return _PY["aws_access_key"].sub(repl, text), n
+
+
+def redact_one(text: str, detectors: tuple[Detector, ...] | list[Detector] = DETECTORS, generic: bool = True,
+               min_entropy: float = 4.5, min_len: int = 32) -> tuple[str, list[str]]:
+    """Redact one string with Python ``re``; returns (clean text, secret types found)."""
+    kinds: list[str] = []
+    for d in detectors:
+        if d.name == "aws_access_key":
+            text, n = _aws_sub(text)
+        else:
+            text, n = _PY[d.name].subn(d.replacement.replace("\\1", "\\g<1>"), text)
+        if n:
+            kinds.append(d.name)
+    if generic:
+        text, hit = _generic_sub(_PY[GENERIC.name], text, min_entropy, min_len)
+        if hit:
+            kinds.append(GENERIC.name)
+    return text, kinds
+
+
 def redact_text(text: str, min_entropy: float = 4.5, min_len: int = 32) -> str:
-    """Redact secrets in one string with Python ``re`` (used for log lines, not batches)."""
-    for d in DETECTORS:
-        text = _PY[d.name].sub(d.replacement.replace("\\1", "\\g<1>"), text)
-    return _generic_sub(_PY[GENERIC.name], text, min_entropy, min_len)[0]
+    """Redact secrets in one string (log lines, messages)."""
+    return redact_one(text, DETECTORS, True, min_entropy, min_len)[0]
 
 
 class RedactingFilter(logging.Filter):
@@ -154,14 +204,61 @@ class RedactStage:
         self.entropy_min = opts.entropy_min
         self.entropy_len = opts.entropy_min_length
         self.findings = opts.findings
-        parts = [f"(?:{d.pattern})" for d in self.detectors]
-        if self.generic:
-            parts.append(f"(?:[A-Za-z0-9+/]{{{self.entropy_len},}})")
-        self.combined = "|".join(parts)
+        self.aws = any(d.name == "aws_access_key" for d in self.detectors)
 
     def process(self, batch: pa.RecordBatch) -> list[pa.RecordBatch]:
-        """Redact one batch; returns it plus a data_security_finding batch when secrets were found."""
+        """Redact one batch; returns it plus a data_security_finding batch when secrets were found.
+
+        When the batch keeps ``raw_data`` (the event as received, which every mapped field
+        comes from), one RE2 pass over it picks the suspect rows and only those rows are
+        examined in every column; rows without raw text are always examined.
+        """
+        raw = get_path(batch, "raw_data")
+        rows = None
+        if raw is not None and raw.null_count < len(raw) and "raw_data" not in self.exclude:
+            suspect = self._suspect(raw, self._expected(batch))
+            suspect = pc.or_(suspect, pc.is_null(raw)) if raw.null_count else suspect
+            if not pc.any(suspect).as_py():
+                return [batch]
+            rows = pc.indices_nonzero(suspect)
+            if len(rows) == len(raw):
+                rows = None
+        if rows is None:
+            batch, hits, _changed = self._redact(batch)
+        else:
+            sub, hits, changed = self._redact(batch.take(rows))
+            for path in changed:
+                batch = set_path(batch, path, scatter(get_path(batch, path), rows, get_path(sub, path)))
+            hits = [(rows.take(idx), path, d) for idx, path, d in hits]
+        out = [batch]
+        if hits and self.findings:
+            out.append(self._finding_batch(batch, hits))
+        return out
+
+    def _expected(self, batch: pa.RecordBatch) -> pa.Array | None:
+        """Per row, how often the key-id pattern occurs in the excluded credential-id columns."""
+        expected = None
+        if self.aws:
+            for path in sorted(self.exclude):
+                col = get_path(batch, path)
+                if col is not None and col.null_count < len(col):
+                    n = pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0)
+                    expected = n if expected is None else pc.add(expected, n)
+        return expected
+
+    def _suspect(self, col: pa.Array, expected: pa.Array | None) -> pa.Array:
+        """Rows that may hold a secret: one RE2 pass with every anchor, one fast key-id count."""
+        suspect = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False) if (
+            self.generic or len(self.detectors) > int(self.aws)) else None
+        if self.aws:
+            keys = pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0)
+            over = pc.greater(keys, expected) if expected is not None else pc.greater(keys, 0)
+            suspect = over if suspect is None else pc.or_(suspect, over)
+        return suspect if suspect is not None else pc.equal(pa.array([0] * len(col), pa.int8()), 1)
+
+    def _redact(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[tuple[pa.Array, str, Detector]], set[str]]:
         hits: list[tuple[pa.Array, str, Detector]] = []
+        changed: set[str] = set()
         paths, arrays = [], []
         for path in string_leaves(batch.schema):
             if path in self.exclude or path.startswith("metadata."):
@@ -171,61 +268,55 @@ class RedactStage:
                 paths.append(path)
                 arrays.append(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
         if not arrays:
-            return [batch]
-        # one RE2 pass over every string leaf at once finds the columns worth a closer look
-        big = pa.concat_arrays([a.cast(pa.string()) for a in arrays])
-        for c in ALLOW_CONTEXTS:
-            big = pc.replace_substring(big, c, c + _MARK)
-        any_hit = pc.fill_null(pc.match_substring_regex(big, self.combined), False)
-        if not pc.any(any_hit).as_py():
-            return [batch]
-        pos = 0
-        for path, arr in zip(paths, arrays, strict=True):
-            col_hit = any_hit.slice(pos, len(arr))
-            pos += len(arr)
-            if pc.any(col_hit).as_py():
-                batch = set_path(batch, path, self._column(arr, col_hit, path, hits))
-        out = [batch]
-        if hits and self.findings:
-            out.append(self._finding_batch(batch, hits))
-        return out
+            return batch, hits, changed
+        expected = self._expected(batch)
+        big_paths = [p for p, a in zip(paths, arrays, strict=True) if p in ("raw_data", "unmapped")]
+        small = [(p, a) for p, a in zip(paths, arrays, strict=True) if p not in big_paths]
+        groups: list[tuple[list[str], list[pa.Array]]] = [([p], [a]) for p, a in zip(paths, arrays, strict=True)
+                                                          if p in big_paths]
+        if small:
+            groups.append(([p for p, _ in small], [a for _, a in small]))
+        for gpaths, garrays in groups:
+            col = pa.concat_arrays([a.cast(pa.string()) for a in garrays]) if len(garrays) > 1 else garrays[0]
+            suspect = self._suspect(col, expected if len(garrays) == 1 else None)
+            if not pc.any(suspect).as_py():
+                continue
+            rows = pc.indices_nonzero(suspect)
+            sub = col.take(rows)  # few rows: classify which detectors each needs
+            spec = pc.fill_null(pc.match_substring_regex(sub, SPECIFIC_RE2), False).to_pylist()
+            gen = pc.fill_null(pc.match_substring_regex(sub, GENERIC_RE2), False).to_pylist() if self.generic else None
+            new_col = self._rewrite(col, rows, sub, spec, gen, gpaths, garrays, hits)
+            pos = 0
+            for path, arr in zip(gpaths, garrays, strict=True):
+                part = new_col.slice(pos, len(arr))
+                pos += len(arr)
+                if part is not arr and not part.equals(arr):
+                    batch = set_path(batch, path, part)
+                    changed.add(path)
+        return batch, hits, changed
 
-    def _column(self, arr: pa.Array, any_hit: pa.Array, path: str,
-                hits: list[tuple[pa.Array, str, Detector]]) -> pa.Array:
-        rows = pc.indices_nonzero(any_hit)
-        sub = arr.take(rows)
-        protected = [c for c in ALLOW_CONTEXTS if pc.any(pc.match_substring(sub, c)).as_py()]
-        for c in protected:
-            sub = pc.replace_substring(sub, c, c + _MARK)
-        for d in self.detectors:
-            m = pc.fill_null(pc.match_substring_regex(sub, d.pattern), False)
-            if pc.any(m).as_py():
-                hits.append((rows.filter(m), path, d))
-                sub = pc.replace_substring_regex(sub, d.pattern, d.replacement)
-        if self.generic:
-            sub = self._generic(sub, rows, path, hits)
-        for c in protected:
-            sub = pc.replace_substring(sub, c + _MARK, c)
-        return scatter(arr, rows, sub)
-
-    def _generic(self, sub: pa.Array, rows: pa.Array, path: str, hits: list[tuple[pa.Array, str, Detector]]) -> pa.Array:
-        cand = pc.fill_null(pc.match_substring_regex(sub, f"[A-Za-z0-9+/]{{{self.entropy_len},}}"), False)
-        if not pc.any(cand).as_py():
-            return sub
-        idx = pc.indices_nonzero(cand)
-        rx = _PY[GENERIC.name]
-        found: list[int] = []
-        texts = sub.take(idx).to_pylist()
+    def _rewrite(self, col: pa.Array, rows: pa.Array, sub: pa.Array, spec: list[bool], gen: list[bool] | None,
+                 gpaths: list[str], garrays: list[pa.Array], hits: list[tuple[pa.Array, str, Detector]]) -> pa.Array:
+        """Redact the suspect rows with the precise Python detectors; record (row, path, type) hits."""
+        bounds = np.cumsum([0] + [len(a) for a in garrays])
+        by_name = {d.name: d for d in (*self.detectors, GENERIC)}
+        aws_only = [d for d in self.detectors if d.name == "aws_access_key"]
+        found: dict[tuple[str, str], list[int]] = {}
         new: list[str | None] = []
-        for i, text in zip(idx.to_pylist(), texts, strict=True):  # only rows with a candidate run
-            clean, hit = _generic_sub(rx, text, self.entropy_min, self.entropy_len)
+        for i, (r, text) in enumerate(zip(rows.to_pylist(), sub.to_pylist(), strict=True)):  # suspect rows only
+            if text is None:
+                new.append(None)
+                continue
+            clean, kinds = redact_one(text, self.detectors if spec[i] else aws_only, bool(gen and gen[i]),
+                                      self.entropy_min, self.entropy_len)
             new.append(clean)
-            if hit:
-                found.append(i)
-        if not found:
-            return sub
-        hits.append((rows.take(pa.array(found, pa.int64())), path, GENERIC))
-        return scatter(sub, idx, pa.array(new, pa.string()))
+            if kinds:
+                g = int(np.searchsorted(bounds, r, side="right")) - 1
+                for k in kinds:
+                    found.setdefault((gpaths[g], k), []).append(r - int(bounds[g]))
+        for (path, kind), idx in found.items():
+            hits.append((pa.array(idx, pa.int64()), path, by_name[kind]))
+        return scatter(col, rows, pa.array(new, col.type))
 
     def _finding_batch(self, batch: pa.RecordBatch, hits: list[tuple[pa.Array, str, Detector]]) -> pa.RecordBatch:
         ev_uid = get_path(batch, "metadata.uid")

@@ -16,13 +16,15 @@ or a list, which uses ``mode``):
   one /24 may collide (256 slots). A value that is not an IP gets an ``hmac`` token.
 
 Where: the configured leaves of the OCSF columns (nested structs are rebuilt, see
-``_columns``), and — so the original never reaches the lake — every occurrence of each
-original value inside ``raw_data`` and ``unmapped`` of the same event is replaced by its
-token (values shorter than ``min_raw_length`` are only replaced as whole JSON strings,
-``"value"``, to avoid rewriting unrelated text).
+``_columns``), and — so the original never reaches the lake — inside ``raw_data`` and
+``unmapped`` of the same event: every JSON string equal to the event's original value is
+replaced by its token (vectorized split/compare/join at quotes, any cardinality), and for
+fields with at most ``substring_max_distinct`` distinct values in the batch (user names,
+account ids) also every occurrence inside longer strings such as ARNs and messages
+(values of ``min_raw_length`` characters or more). A value embedded in other free text (an IP inside a URL or a message) is not
+rewritten: redact or drop ``raw_data`` for such sources.
 
-Cost: every distinct value of a batch is tokenized once (dictionary encode + take); raw text
-is rewritten with ``pyarrow.compute.replace_substring`` over the rows that hold each value.
+Cost: every distinct value of a batch is tokenized once (dictionary encode + take).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import socket
 from functools import lru_cache
 from typing import Any
 
@@ -40,7 +43,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from secpipe.errors import SecpipeError
 from secpipe.security.keys import Keyring, load_keyring
-from secpipe.transforms.protect._columns import get_path, group_rows, map_distinct, rewrite_raw, set_path
+from secpipe.transforms.protect._columns import Replacement, get_path, map_distinct, rewrite_raw, set_path
 from secpipe.transforms.protect.options import Mode, TokenizeOptions
 
 RAW_COLUMNS = ("raw_data", "unmapped")
@@ -79,7 +82,7 @@ class Tokenizer:
         return hashlib.sha512(b"secpipe-tokenize-siv\0" + key).digest()  # 64 bytes: AES-256-SIV
 
     def _digest(self, value: str) -> bytes:
-        return hmac.new(self._mac_key, value.encode(), hashlib.sha256).digest()
+        return hmac.digest(self._mac_key, value.encode(), "sha256")
 
     def _hmac_token(self, value: str) -> str:
         return f"tok:{self.kid}:{_b32(self._digest(value)[:20])}"
@@ -88,6 +91,18 @@ class Tokenizer:
         return f"tokr:{self.kid}:{_b32(self._siv.encrypt(value.encode(), [self.kid.encode()]))}"
 
     def _ip_token(self, value: str) -> str:
+        try:  # fast path for dotted IPv4 (inet_pton is strict: no leading zeros, 4 parts)
+            packed = socket.inet_pton(socket.AF_INET, value)
+        except OSError:
+            packed = None
+        if packed is not None:
+            keep = self.ip_keep_v4
+            mask = (1 << (32 - keep)) - 1
+            if not mask:
+                return value
+            n = int.from_bytes(packed, "big")
+            rnd = int.from_bytes(self._digest(f"ip4:{value}")[:4], "big") & mask
+            return socket.inet_ntop(socket.AF_INET, ((n & ~mask & 0xFFFFFFFF) | rnd).to_bytes(4, "big"))
         try:
             ip = ipaddress.ip_address(value.strip())
         except ValueError:
@@ -140,10 +155,12 @@ class TokenizeStage:
         self.fields: dict[str, Mode] = fields
         self.raw = opts.raw
         self.min_raw_length = opts.min_raw_length
+        self.substring_max_distinct = opts.substring_max_distinct
 
     def process(self, batch: pa.RecordBatch) -> list[pa.RecordBatch]:
         """Tokenize one batch; returns it (no derived batches)."""
         raw_cols = {c: batch.column(c) for c in RAW_COLUMNS if self.raw and batch.schema.get_field_index(c) >= 0}
+        repl: list[Replacement] = []
         for path, mode in self.fields.items():
             arr = get_path(batch, path)
             if arr is None or arr.null_count == len(arr) or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
@@ -152,13 +169,10 @@ class TokenizeStage:
                   "ip": self.tokenizer.ip_token}[mode]
             mapped, indices, distinct, out = map_distinct(arr, fn)
             batch = set_path(batch, path, mapped)
-            if raw_cols:
-                originals, tokens = distinct.to_pylist(), out.to_pylist()
-                groups = group_rows(indices, len(originals))
-                for c, col in raw_cols.items():
-                    raw_cols[c] = rewrite_raw(col, groups, originals, tokens, self.min_raw_length)
+            repl.append(Replacement(indices, distinct, out, len(distinct) <= self.substring_max_distinct))
         for c, col in raw_cols.items():
-            batch = batch.set_column(batch.schema.get_field_index(c), batch.schema.field(c), col)
+            batch = batch.set_column(batch.schema.get_field_index(c), batch.schema.field(c),
+                                     rewrite_raw(col, repl, self.min_raw_length))
         return [batch]
 
 
