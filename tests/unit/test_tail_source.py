@@ -77,6 +77,29 @@ def test_rename_rotation_drains_old_file(tmp_path: Path, service: Service) -> No
     s.stop()
 
 
+def test_writer_keeps_writing_to_the_rotated_file(tmp_path: Path, service: Service) -> None:
+    log = tmp_path / "app.log"
+    writer = open(log, "ab")  # noqa: SIM115 - the "application" holding its log open
+    writer.write(lines(0, 3))
+    writer.flush()
+    s = FileSource("t", [str(log)], "json", service, rotate_wait=60)
+    s.poll()
+    os.rename(log, tmp_path / "app.log.1")
+    log.write_bytes(lines(100, 2))
+    s.poll()
+    writer.write(lines(3, 4) + b'{"n": 7, "tag": "t"}')  # before the app reopens; last line unterminated
+    writer.close()
+    s.poll()
+    assert stored(service) == [0, 1, 2, 3, 4, 5, 6, 100, 101]
+    s.rotate_wait = 0
+    for rec in s.files.values():
+        rec.drain_until = 0
+    s.poll()  # wait over: the partial last line is taken and the old file forgotten
+    assert stored(service) == [0, 1, 2, 3, 4, 5, 6, 7, 100, 101]
+    assert list(s.files) == [str(log)]
+    s.stop()
+
+
 def test_rotation_while_stopped_is_found_by_inode(tmp_path: Path, service: Service) -> None:
     log = tmp_path / "app.log"
     log.write_bytes(lines(0, 4))

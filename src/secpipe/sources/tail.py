@@ -12,9 +12,10 @@ Two kinds of files:
   stopped changing for one poll, then remembered by (inode, size): each is read once.
 - *tailed*: everything else (line formats: NDJSON, syslog, audit logs). Whole lines are read
   from the checkpointed offset as the file grows; a partial last line waits for its newline.
-  Rotation by rename+create: the old inode is drained to its end (through the open handle,
-  or after a restart by finding the inode among its directory's files) before the new file
-  is read from 0. Rotation by copytruncate: a size below the offset, or a changed
+  Rotation by rename+create: the old inode is drained (through the open handle, or after a
+  restart by finding the inode among its directory's files) and kept being read for
+  ``rotate_wait`` seconds, since writers go on writing to it until they reopen; then its last
+  partial line is taken and it is forgotten. The new file is read from 0 meanwhile. Rotation by copytruncate: a size below the offset, or a changed
   fingerprint (hash of the first KiB), restarts the file at 0.
 
 Guarantees: a chunk is handed to :meth:`Service.accept` (durable: WAL fsync) *before* its
@@ -33,6 +34,7 @@ import json
 import logging
 import os
 import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -46,6 +48,7 @@ from secpipe.store._files import fsync_dir
 log = logging.getLogger("secpipe.sources.tail")
 
 FINGERPRINT_BYTES = 1024
+_ROTATED = "\x00rotated:"  # state key of a rotated-away inode: <path>\0rotated:<inode>
 
 
 class FileSourceError(SecpipeError):
@@ -64,6 +67,7 @@ class FileState:
     format: str = ""
     once: bool = False
     size: int = 0  # read-once files: size when read
+    drain_until: float = 0.0  # a rotated-away file: keep reading it until then (epoch s)
 
 
 @dataclass
@@ -82,7 +86,7 @@ class FileSource:
     """One configured file source (see module docstring)."""
 
     def __init__(self, name: str, paths: list[str], fmt: str, service: Any, *, follow: bool = True,
-                 poll_seconds: float = 1.0, chunk: int = 8 << 20) -> None:
+                 poll_seconds: float = 1.0, chunk: int = 8 << 20, rotate_wait: float = 5.0) -> None:
         if fmt != "auto":
             formats.get(fmt)  # unknown format: fail at start, with the list of known ones
         self.name = name
@@ -92,6 +96,7 @@ class FileSource:
         self.follow = follow
         self.poll_seconds = poll_seconds
         self.chunk = chunk
+        self.rotate_wait = rotate_wait
         self.state_path = Path(service.data_dir) / "state" / "sources" / f"{name}.json"
         self.files: dict[str, FileState] = self._load()
         self._open: dict[str, _Open] = {}
@@ -165,6 +170,8 @@ class FileSource:
     def poll(self) -> int:
         """One pass over every file; returns the number of inputs accepted."""
         n = 0
+        for key in [k for k in self.files if _ROTATED in k]:
+            n += self._drain_rotated(key)
         for path in self.expand():
             if self._stop.is_set():
                 break
@@ -225,7 +232,15 @@ class FileSource:
         rec = self.files.get(path)
         n = 0
         if rec is not None and (rec.dev, rec.ino) != (st.st_dev, st.st_ino):
-            n += self._drain_rotated(path, rec)  # rename+create: finish the old file first
+            # rename+create: the old inode keeps being read for rotate_wait seconds (writers
+            # go on writing to it until they reopen), then its last partial line is taken.
+            key = f"{path}{_ROTATED}{rec.ino}"
+            rec.drain_until = time.time() + self.rotate_wait
+            self.files[key] = rec
+            old = self._open.pop(path, None)
+            if old is not None:
+                self._open[key] = old
+            n += self._drain_rotated(key)
             rec = None
         opened = self._open.get(path)
         if opened is not None and (opened.dev, opened.ino) != (st.st_dev, st.st_ino):
@@ -245,31 +260,27 @@ class FileSource:
             self._dirty = True
         return n + self._read_lines(path, opened.fh, rec, final=False)
 
-    def _drain_rotated(self, path: str, rec: FileState) -> int:
-        """Read what is left of the previous inode of ``path`` (renamed away or deleted)."""
-        opened = self._open.pop(path, None)
-        fh: BinaryIO | None = None
-        if opened is not None and (opened.dev, opened.ino) == (rec.dev, rec.ino):
-            fh = opened.fh
-        else:
-            if opened is not None:
-                opened.fh.close()
-            folder = os.path.dirname(path) or "."
-            for entry in os.scandir(folder):
-                try:
-                    est = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    continue
-                if (est.st_dev, est.st_ino) == (rec.dev, rec.ino) and entry.is_file():
-                    fh = open(entry.path, "rb")  # noqa: SIM115 - closed below
-                    break
-        if fh is None:
-            log.warning("file source %s: %s was rotated and its old file is gone; reading the new one", self.name, path)
-            return 0
-        try:
-            return self._read_lines(path, fh, rec, final=True)
-        finally:
-            fh.close()
+    def _drain_rotated(self, key: str) -> int:
+        """Read a rotated-away inode (renamed or deleted); forget it once its wait is over."""
+        rec = self.files[key]
+        path = key.split(_ROTATED, 1)[0]
+        opened = self._open.get(key)
+        if opened is None:
+            fh = _find_inode(os.path.dirname(path) or ".", rec.dev, rec.ino)
+            if fh is None:
+                log.warning("file source %s: the rotated file of %s is gone; reading the new one", self.name, path)
+                del self.files[key]
+                self._dirty = True
+                return 0
+            opened = self._open[key] = _Open(fh, rec.dev, rec.ino)
+        final = time.time() >= rec.drain_until
+        n = self._read_lines(path, opened.fh, rec, final=final)
+        if final:
+            opened.fh.close()
+            del self._open[key]
+            del self.files[key]
+            self._dirty = True
+        return n
 
     def _format_for(self, head: bytes, rec: FileState) -> str | None:
         if rec.format:
@@ -313,7 +324,19 @@ class FileSource:
         return n
 
 
+def _find_inode(folder: str, dev: int, ino: int) -> BinaryIO | None:
+    """An open handle on the file of ``folder`` with this inode (a renamed log), or None."""
+    for entry in os.scandir(folder):
+        try:
+            est = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if (est.st_dev, est.st_ino) == (dev, ino) and entry.is_file():
+            return open(entry.path, "rb")  # noqa: SIM115 - the caller keeps and closes it
+    return None
+
+
 def from_options(name: str, options: Any, service: Any) -> FileSource:
     """A FileSource from validated ``FileSourceOptions``."""
     return FileSource(name, list(options.paths), options.format, service, follow=options.follow,
-                      poll_seconds=getattr(options, "poll_seconds", 1.0))  # fmt: skip
+                      poll_seconds=options.poll_seconds)  # fmt: skip
