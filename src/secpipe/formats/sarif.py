@@ -61,6 +61,7 @@ from secpipe.formats.base import (
     Decoded,
     Strict,
     base_columns,
+    const,
     decode_strict,
     parse_times,
     to_batch,
@@ -357,7 +358,7 @@ class Sarif(ReportFormat):
         ctx = [f"{drv.name}\0{ri}\0{i}" for i in ords]
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=context_uids(self.name, ctx, raws),
-            times_ms=parse_times(strs([run.time] * n)), raws=raws, activity_id=1, severity_id=sev,
+            times_ms=const(parse_times(strs([run.time]))[0].as_py(), n, pa.int64()), raws=raws, activity_id=1, severity_id=sev,
         )  # fmt: skip
         version = drv.version or drv.semanticVersion
         cols["metadata.product.name"] = strs([drv.name or self.product] * n)

@@ -222,7 +222,7 @@ class Snyk(ReportFormat):
             prjs = [projects[where[idx[j]]] for j in sel]
             cols = self._common(cls, part.recs, prjs, part.raws, [ctx[idx[j]] for j in sel])
             if cls == "vulnerability_finding":
-                cols.update(self._vulns(part.recs, prjs))
+                cols.update(self._vulns(part.recs, prjs, cols))
             else:
                 cols.update(self._compliance(part.recs, [iac[idx[j]] for j in sel]))
             cols["unmapped"] = unmapped_from(part, _UNMAPPED)
@@ -254,7 +254,7 @@ class Snyk(ReportFormat):
         cols["finding_info.product.name"] = strs(["Snyk Open Source" if p.vulnerabilities is not None else "Snyk IaC" for p in ps])
         return cols
 
-    def _vulns(self, vs: list[_Vuln], ps: list[_Project]) -> dict[str, pa.Array]:
+    def _vulns(self, vs: list[_Vuln], ps: list[_Project], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
         n = len(vs)
         cves = [_ids(v, "CVE") for v in vs]
         primary = strs([c[0] if c else v.id for c, v in zip(cves, vs, strict=True)])
@@ -272,10 +272,10 @@ class Snyk(ReportFormat):
             "path": strs([v.filename_ for v in vs]),
             "type": strs([v.language for v in vs]),
         })  # fmt: skip
-        title = strs([v.title for v in vs])
+        title = cols["finding_info.title"]  # title, else the issue id
         vuln = nest({
             "title": title,
-            "desc": strs([v.description for v in vs]),
+            "desc": cols["finding_info.desc"],  # vulnerabilities carry a description, never an IaC msg
             "severity": strs([v.severity for v in vs]),
             "vendor_name": strs(["Snyk"] * n),
             "references": str_lists([[r.url for r in v.references if r.url] if v.references else None for v in vs]),

@@ -58,6 +58,7 @@ from secpipe.formats._findings import (
 from secpipe.formats.base import (
     Decoded,
     base_columns,
+    const,
     decode_strict,
     parse_times,
     to_batch,
@@ -287,7 +288,7 @@ class Trivy(ReportFormat):
     ) -> dict[str, pa.Array]:
         n = len(raws)
         sev = severity_ids([r.Severity for r in recs])
-        created = parse_times(strs([rep.CreatedAt] * n))
+        created = const(parse_times(strs([rep.CreatedAt]))[0].as_py(), n, pa.int64())  # one report time
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor,
             uids=context_uids(self.name, g.ctx, raws), times_ms=created, raws=raws,
