@@ -68,7 +68,7 @@ def _count(server: Server, table: str, where: str) -> int:
 def test_es_client_info_and_bulk_helper(server: Server, real: Path) -> None:
     es = Elasticsearch(server.url, basic_auth=("elastic", server.ingest))
     info = es.info()
-    assert info["version"]["number"] == "8.17.0" and info["tagline"] == "You Know, for Search"
+    assert info["version"]["number"] == "8.19.0" and info["tagline"] == "You Know, for Search"
     assert es.license.get()["license"]["status"] == "active"
     recs = _ct_records(real)
     marker = "wire-es-generic"

@@ -4,7 +4,7 @@ Shape::
 
     ingest:
       elasticsearch:
-        version: "8.17.0"                        # what GET / reports (Beats/Logstash check it)
+        version: "8.19.0"                        # what GET / reports: Beats/Logstash refuse an older ES
         index_formats: {"cloudtrail-*": cloudtrail, "k8s-audit": k8s_audit}
       hec:
         sourcetype_formats: {"my:audit": k8s_audit}   # added to the built-in map
@@ -31,7 +31,7 @@ class ElasticsearchIngest(_Strict):
     """The Elasticsearch-compatible API (``/_bulk`` and the probes shippers send)."""
 
     enabled: bool = True
-    version: str = "8.17.0"
+    version: str = "8.19.0"
     cluster_name: str = "secpipe"
     index_formats: dict[str, str] = Field(default_factory=dict)
 
