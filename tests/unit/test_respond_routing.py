@@ -309,3 +309,17 @@ def test_stale_alerts_leave_quietly_and_old_rows_are_pruned(tmp_path: Path) -> N
     store.dead(dead, now - 8 * 86400_000, "x")
     assert store.prune(now - 7 * 86400_000, now - 28 * 86400_000) == 2
     assert [r.id for r in store.rows()] == [dead]
+
+
+def test_two_trees_in_one_store_keep_their_groups(tmp_path: Path) -> None:
+    clock = Clock()
+    store = Store(tmp_path)
+    q = {r: [f"{r}/webhook"] for r in RECEIVERS}
+    a = Dispatcher(store, build_route({"receiver": "default", "group_wait": "0s"}, RECEIVERS, rid="a"), q, None, clock)
+    b = Dispatcher(store, build_route({"receiver": "team", "group_wait": "10s"}, RECEIVERS, rid="b"), q, None, clock)
+    a.ingest([alert("x")])
+    b.ingest([alert("x")])
+    assert b.flush_due() == 0 and a.flush_due() == 1  # b's group is not a's, and is not dropped as unknown
+    clock.t += 10
+    assert b.flush_due() == 1
+    assert len(_sent(store, "team/webhook")) == 1 and len(_sent(store)) == 1

@@ -82,7 +82,7 @@ class Dispatcher:
         silences = [silence_matcher(s) for s in self.store.silences(active_at=now_ms)]
         queued = 0
         woke: set[str] = set()
-        due = self.store.due_groups(now_ms)
+        due = self.store.due_groups(now_ms, scope=self.root.id)
         if not due:
             return 0
         with self.store.tx() as c:  # one commit for every due group

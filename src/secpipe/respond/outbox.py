@@ -34,7 +34,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -175,11 +175,18 @@ class Store:
                 changed += 1
         return changed
 
-    def due_groups(self, now_ms: int, limit: int = 500) -> list[tuple[str, str, str, dict[str, str], int, str]]:
-        """Groups whose next flush time has come: (route, key, receiver, labels, last_notify_ms, last_sent)."""
+    def due_groups(self, now_ms: int, limit: int = 500, scope: str | None = None,
+                   ) -> list[tuple[str, str, str, dict[str, str], int, str]]:
+        """Groups whose next flush time has come: (route, key, receiver, labels, last_notify_ms, last_sent).
+
+        ``scope``: only routes of that tree (the root id and its ``root.N...`` descendants).
+        """
+        where, args = "", cast(tuple[Any, ...], ())
+        if scope is not None:
+            where, args = " AND (route = ? OR substr(route, 1, ?) = ?)", (scope, len(scope) + 1, scope + ".")
         rows = self._con().execute(
             "SELECT route, group_key, receiver, group_labels, last_notify_ms, last_sent FROM alert_groups"
-            " WHERE next_flush_ms <= ? ORDER BY next_flush_ms LIMIT ?", (now_ms, limit)).fetchall()
+            f" WHERE next_flush_ms <= ?{where} ORDER BY next_flush_ms LIMIT ?", (now_ms, *args, limit)).fetchall()
         return [(r[0], r[1], r[2], orjson.loads(r[3]), r[4], r[5]) for r in rows]
 
     def next_due_ms(self) -> int | None:

@@ -54,7 +54,8 @@ class AlertStage:
         self.data_dir = Path(data_dir)
         self.clock = clock
         self.store = Store(self.data_dir)
-        self.root = build_route(options.route, set(options.receivers), path=f"transforms.{name}.route")
+        # route ids start with the stage name: two alert stages sharing a data dir keep apart
+        self.root = build_route(options.route, set(options.receivers), path=f"transforms.{name}.route", rid=name)
         self.playbooks = load_playbooks(options.playbooks, options.playbooks_file, f"transforms.{name}")
         for r in _routes(self.root):
             for pb in r.playbooks:
