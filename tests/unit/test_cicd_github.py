@@ -227,6 +227,7 @@ def test_sniff(real: Path) -> None:
         (b'{"hello": "world"}', "not a GitHub webhook payload"),
         (b'{"action": "opened", "sender": "not-an-object", "repository": 5}', "not a GitHub webhook payload"),
         (b"{not json", "invalid JSON"),
+        (b"{}", "not a GitHub webhook payload"),
     ],
 )
 def test_dead_letters(body: bytes, reason: str) -> None:

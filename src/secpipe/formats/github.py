@@ -488,16 +488,18 @@ class GitHub(RecordFormat):
         if not recs.raws:
             return out
         tops: list[dict[str, msgspec.Raw]] = []
+        bad: set[int] = set()
         for raw, (src, off) in zip(recs.raws, recs.locs, strict=True):
             try:
                 tops.append(c.TOP.decode(raw))
             except msgspec.DecodeError as exc:
+                bad.add(len(tops))
                 tops.append({})
                 out.dead.append(DeadLetter(f"not a JSON object: {exc}", src, off, raw, self.name))
         hooks: list[int] = []
         audits: list[int] = []
         for i, top in enumerate(tops):
-            if not top:
+            if i in bad:
                 continue
             actor = top.get("actor")
             if "sender" not in top and "action" in top and actor is not None and bytes(memoryview(actor)[:1]) == b'"':
