@@ -58,10 +58,23 @@ def test_silence_api_auth_audit_and_effect(tmp_path: Path, real: Path, monkeypat
         summary = httpx.get(f"{srv.url}/v1/alerts", headers=admin).json()
         assert summary["counts"] == {"delivered": 1}
         assert httpx.get(f"{srv.url}/v1/alerts", headers=ingest).status_code == 403
+        # replay and approval endpoints: a dead entry goes back out; wrong ids and kinds are refused
+        st = Store(data)
+        rid = st.enqueue("hook/webhook", "notify", summary["entries"][0]["payload"], 0)
+        st.dead(rid, 0, "HTTP 410 gone")
+        assert httpx.post(f"{srv.url}/v1/alerts/{rid}/replay", headers=ingest).status_code == 403
+        r = httpx.post(f"{srv.url}/v1/alerts/{rid}/replay", headers=admin)
+        assert r.status_code == 200 and r.json()["state"] == "pending"
+        peer.wait(2, 5)
+        assert httpx.post(f"{srv.url}/v1/alerts/999999/replay", headers=admin).status_code == 404
+        r = httpx.post(f"{srv.url}/v1/playbooks/jobs/{rid}/approve", headers=admin)
+        assert r.status_code == 400 and "not a playbook job" in r.json()["error"]
     peer.close()
     changes = [(e["actor"], e["details"]["op"]) for e in AuditLog(data, from_env=False).entries()
                if e["action"] == "silence.change"]
     assert changes == [("default-admin", "create"), ("default-admin", "expire")]
+    replays = [e["details"]["id"] for e in AuditLog(data, from_env=False).entries() if e["action"] == "alert.replay"]
+    assert len(replays) == 1
 
 
 def test_cli_lists_dead_letters_and_replays(tmp_path: Path) -> None:
