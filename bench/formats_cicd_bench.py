@@ -57,6 +57,17 @@ def gitlab(n: int) -> bytes:
     return _vary_json(recs, n)
 
 
+def gitlab_logs(n: int) -> bytes:
+    recs = [json.loads(x) for x in (REAL / "panther-analysis/extracted/gitlab.jsonl").read_bytes().splitlines() if x.strip()]
+    recs += [json.loads((CICD / name).read_bytes()) for name in ("gitlab_audit_stream.json", "gitlab_api_json.log")]
+    return _vary_json(recs, n)
+
+
+def gitlab_hooks(n: int) -> bytes:
+    names = ("gitlab_push.json", "gitlab_merge_request.json", "gitlab_pipeline.json", "gitlab_deployment.json")
+    return _vary_json([json.loads((CICD / name).read_bytes()) for name in names], n)
+
+
 def jenkins(n: int) -> bytes:
     api = json.loads((CICD / "jenkins_api_build.json").read_bytes())
     note = json.loads((CICD / "jenkins_notification.json").read_bytes())
@@ -102,6 +113,8 @@ WORKLOADS = [
     ("github", "webhooks (octokit corpus mix)", github_webhooks),
     ("github", "audit log (Panther GitHub.Audit)", github_audit),
     ("gitlab", "audit + request log + webhooks mix", gitlab),
+    ("gitlab", "audit events + request logs", gitlab_logs),
+    ("gitlab", "webhooks (push, MR, pipeline, deployment)", gitlab_hooks),
     ("jenkins", "JSON API + notification plugin", jenkins),
     ("jenkins_log", "pipeline console log", jenkins_log),
     ("syslog", "RFC 5424/3164, sshd/sudo mix", syslog),
