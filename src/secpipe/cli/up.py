@@ -90,7 +90,11 @@ def up(
     ctx = AppContext(service=service, tokens=tokens, limits=limits, extras={"config": cfg})
     app = create_app(ctx)
     service.start()
-    sources = start_sources(cfg, service)
+    try:
+        sources = start_sources(cfg, service)
+    except BaseException:
+        service.close()
+        raise
     retention.start()
     scheme = "https" if tls_opts else "http"
     con.print(f"secpipe listening on {scheme}://{host}:{port} — data in {data_dir} (Ctrl-C to stop)")
