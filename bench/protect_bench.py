@@ -9,8 +9,8 @@ bench/gen_cloudtrail.py, pinned to one core with ``taskset -c 0``) twice on the 
   over every string field incl. raw_data (with leak findings), and encryption at rest
   (AES-256-GCM envelopes for lake, DLQ and state).
 
-Each run is repeated ``--repeat`` times and the best wall time is kept (the machine is
-shared). Floor (issue): protected >= 70% of baseline events/s.
+Each run is repeated ``--repeat`` times (baseline and protected interleaved) and the best
+in-process time of each is kept (the machine is shared); wall time includes interpreter start. Floor (issue): protected >= 70% of baseline events/s.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def main() -> None:
                                    check=True, capture_output=True, env=env)
                     conf = cfg
                 summary, wall = ingest(corpus, data, env, pin, conf)
-                if mode not in best or wall < best[mode][1]:
+                if mode not in best or summary["seconds"] < best[mode][0]["seconds"]:
                     best[mode] = (summary, wall)
                 if mode == "protected":
                     lake_files = [p for p in (data / "lake").rglob("part-*.parquet")]
@@ -94,12 +94,16 @@ def main() -> None:
                 shutil.rmtree(data, ignore_errors=True)
     (base, bwall), (prot, pwall) = best["baseline"], best["protected"]
     eps_b, eps_p = base["events"] / bwall, prot["events"] / pwall
+    in_b, in_p = base["events"] / base["seconds"], prot["events"] / prot["seconds"]
     print(json.dumps({
         "bench": "protect_ingest_cloudtrail",
         "events": base["events"],
         "baseline_events_per_second": round(eps_b),
         "protected_events_per_second": round(eps_p),
         "ratio": round(eps_p / eps_b, 3),
+        "baseline_events_per_second_in_process": round(in_b),
+        "protected_events_per_second_in_process": round(in_p),
+        "ratio_in_process": round(in_p / in_b, 3),
         "floor": 0.7,
         "baseline_wall_seconds": round(bwall, 3),
         "protected_wall_seconds": round(pwall, 3),

@@ -11,6 +11,7 @@ only, then scatters the results back with one vectorized ``take``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -120,6 +121,24 @@ def rewrite_raw(col: pa.Array, fields: list[Replacement], min_length: int = 4) -
         return col
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
+    # one RE2 pass over the alternation of every value picks the rows that hold any of them
+    values = sorted({v for f in fields for v in f.originals.to_pylist() if v}, key=len, reverse=True)
+    if not values:
+        return col
+    if len(values) > 512:  # a huge alternation costs more than it saves
+        return _rewrite_all(col, fields, min_length)
+    holds = pc.fill_null(pc.match_substring_regex(col, "|".join(re.escape(v) for v in values)), False)
+    n_hold = pc.sum(holds.cast(pa.int64())).as_py() or 0
+    if n_hold == 0:
+        return col
+    if n_hold < len(col) // 2:  # rewrite only those rows, then put them back
+        rows = pc.indices_nonzero(holds)
+        sub_fields = [Replacement(f.indices.take(rows), f.originals, f.replacements, f.embedded) for f in fields]
+        return scatter(col, rows, _rewrite_all(col.take(rows), sub_fields, min_length))
+    return _rewrite_all(col, fields, min_length)
+
+
+def _rewrite_all(col: pa.Array, fields: list[Replacement], min_length: int) -> pa.Array:
     whole = [f for f in fields if not f.embedded]
     if whole:
         col = _rewrite_whole(col, whole, min_length)

@@ -3,7 +3,7 @@
 Modes, per configured OCSF field path (``fields: {actor.user.name: hmac, src_endpoint.ip: ip}``
 or a list, which uses ``mode``):
 
-- ``hmac`` (default): ``tok:<kid>:<base32 of HMAC-SHA256(key, value)[:20]>``. Deterministic
+- ``hmac`` (default): ``tok:<kid>:<base64url of HMAC-SHA256(key, value)[:20]>`` (27 chars). Deterministic
   and stable across runs and processes for one key, so joins, group-bys and detections on
   the tokenized field still work; the key id names the key, so keys can rotate.
 - ``reversible``: ``tokr:<kid>:<base32 of AES-SIV(key, value)>``. Deterministic
@@ -85,7 +85,7 @@ class Tokenizer:
         return hmac.digest(self._mac_key, value.encode(), "sha256")
 
     def _hmac_token(self, value: str) -> str:
-        return f"tok:{self.kid}:{_b32(self._digest(value)[:20])}"
+        return f"tok:{self.kid}:{base64.urlsafe_b64encode(self._digest(value)[:20]).rstrip(b'=').decode()}"
 
     def _reversible_token(self, value: str) -> str:
         return f"tokr:{self.kid}:{_b32(self._siv.encrypt(value.encode(), [self.kid.encode()]))}"
