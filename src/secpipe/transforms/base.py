@@ -42,6 +42,7 @@ def lazy_stage(module: str, attr: str) -> Any:
     return factory
 
 
+STAGES["sigma"] = lazy_stage("secpipe.detect.sigma.stage", "build_stage")
 STAGES["anomaly"] = lazy_stage("secpipe.detect.anomaly", "build_stage")
 STAGES["tokenize"] = lazy_stage("secpipe.transforms.protect.tokenize", "make_tokenize")
 STAGES["mask"] = lazy_stage("secpipe.transforms.protect.mask", "make_mask")

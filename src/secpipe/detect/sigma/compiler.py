@@ -1,0 +1,264 @@
+"""Sigma condition trees -> DuckDB SQL boolean expressions (compiled once per rule).
+
+pySigma parses a rule and applies every value modifier (contains/startswith/endswith add
+wildcards, base64/base64offset/utf16*/wide/windash rewrite or expand values, ``all`` links
+values with AND, ``cased``/``re``/``cidr``/``gt``... change the value type); this module walks
+the resulting condition tree (OR/AND/NOT, selectors already expanded) and turns each leaf into
+one SQL predicate over *field tokens*. A token is replaced per batch by a column reference
+(:mod:`secpipe.detect.sigma.engine` decides whether the field is a scalar or a list column),
+so one compiled rule serves every batch schema.
+
+Semantics (documented guarantees):
+
+- strings match case-insensitively unless ``|cased``; ``*``/``?`` are wildcards, ``\\*``
+  ``\\?`` ``\\\\`` escapes; ``|re`` is case-sensitive RE2 (flags i/m/s via ``|re|i`` ...);
+- a keyword (field-less value) is a case-insensitive substring search of the original record
+  text (``raw_data``), so ``keywords: ['rm -rf']`` finds it anywhere in the line;
+- a missing field never matches a value, so ``not selection`` is true for an event that
+  lacks the field (each leaf is ``coalesce(pred, false)``: no SQL three-valued surprises);
+- ``field: null`` matches a missing or JSON-null field; ``|exists: true/false`` tests presence;
+- numbers compare numerically and textually (``5`` matches ``5`` and ``"5"``); ``gt/gte/lt/
+  lte`` compare numerically; ``|cidr`` matches IPv4/IPv6 text by network prefix;
+- a list-valued field (a JSON array along the path, an OCSF list) matches when any element does.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import duckdb
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.types import (
+    CompareOperators,
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaQueryExpression,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SigmaTimestampPart,
+    SpecialChars,
+)
+
+from secpipe.errors import SecpipeError
+
+#: tokens in leaf templates: the field value, its lower-cased value.
+F, L = "\x01F\x01", "\x01L\x01"
+#: the keyword target (original record text), as a pseudo-field name.
+KEYWORDS = "\x00raw"
+
+
+class UnsupportedRule(SecpipeError):
+    """A rule uses something the engine cannot evaluate; the message says what and how to fix it."""
+
+
+@dataclass(slots=True)
+class Leaf:
+    """One predicate over one field (``other`` is the second field of a fieldref)."""
+
+    field: str
+    template: str
+    null_test: bool = False  # a presence test: on list fields, "missing" means empty or null
+    other: str | None = None
+
+
+@dataclass(slots=True)
+class Compiled:
+    """A rule condition as an SQL skeleton with ``\x02N\x02`` leaf slots, and its leaves."""
+
+    skeleton: str
+    leaves: list[Leaf] = field(default_factory=list)
+
+    @property
+    def fields(self) -> list[str]:
+        out: dict[str, None] = {}
+        for leaf in self.leaves:
+            out[leaf.field] = None
+            if leaf.other:
+                out[leaf.other] = None
+        return list(out)
+
+
+def sql_str(s: str) -> str:
+    """An SQL string literal."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _like(parts: list[object], lower: bool) -> tuple[str, str]:
+    """(kind, literal) for a SigmaString: kind eq|contains|starts|ends|like."""
+    out: list[str] = []
+    plain: list[str] = []
+    for p in parts:
+        if p is SpecialChars.WILDCARD_MULTI:
+            out.append("%")
+        elif p is SpecialChars.WILDCARD_SINGLE:
+            out.append("_")
+        elif isinstance(p, str):
+            text = p.lower() if lower else p
+            plain.append(text)
+            out.append(text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+        else:
+            msg = f"unresolved placeholder %{getattr(p, 'name', p)}% — give its values in the 'placeholders' option"
+            raise UnsupportedRule(msg)
+    kinds = ["%" if x == "%" else "_" if x == "_" else "s" for x in out]
+    if "_" not in kinds:
+        body = [i for i, k in enumerate(kinds) if k == "s"]
+        stars = [i for i, k in enumerate(kinds) if k == "%"]
+        text = "".join(plain)
+        if not stars:
+            return "eq", text
+        if len(body) <= 1:
+            if not body:
+                return "any", ""
+            i = body[0]
+            if stars == [i - 1, i + 1]:
+                return "contains", text
+            if stars == [i + 1]:
+                return "starts", text
+            if stars == [i - 1]:
+                return "ends", text
+    return "like", "".join(out)
+
+
+def string_pred(value: SigmaString, col: str, *, keyword: bool = False) -> str:
+    """Predicate template of a (possibly wildcarded) string value."""
+    cased = isinstance(value, SigmaCasedString)
+    parts = list(value.s)
+    if keyword:  # a keyword is a substring search unless it is anchored with wildcards itself
+        if not parts or parts[0] is not SpecialChars.WILDCARD_MULTI:
+            parts.insert(0, SpecialChars.WILDCARD_MULTI)
+        if parts[-1] is not SpecialChars.WILDCARD_MULTI:
+            parts.append(SpecialChars.WILDCARD_MULTI)
+    kind, lit = _like(parts, lower=not cased)
+    c = col if cased else (L if col == F else col)
+    q = sql_str(lit)
+    return {
+        "eq": f"{c} = {q}",
+        "any": f"{c} IS NOT NULL",
+        "contains": f"contains({c}, {q})",
+        "starts": f"starts_with({c}, {q})",
+        "ends": f"ends_with({c}, {q})",
+        "like": f"{c} LIKE {q} ESCAPE '\\'",
+    }[kind]
+
+
+def regex_pred(value: SigmaRegularExpression, col: str) -> str:
+    flags = {SigmaRegularExpressionFlag.IGNORECASE: "i", SigmaRegularExpressionFlag.MULTILINE: "m",
+             SigmaRegularExpressionFlag.DOTALL: "s"}
+    prefix = "".join(sorted(flags[f] for f in value.flags))
+    rx = value.regexp
+    pattern = (f"(?{prefix})" if prefix else "") + (rx.to_plain() if isinstance(rx, SigmaString) else str(rx))
+    check_re2(pattern)
+    return f"regexp_matches({col}, {sql_str(pattern)})"
+
+
+@functools.lru_cache(maxsize=4096)
+def check_re2(pattern: str) -> None:
+    """Raise UnsupportedRule unless DuckDB's RE2 accepts the pattern (no look-around, backrefs)."""
+    try:
+        duckdb.sql(f"SELECT regexp_matches('', {sql_str(pattern)})").fetchall()
+    except duckdb.Error as exc:
+        msg = f"regular expression {pattern!r} is not RE2 syntax ({str(exc).splitlines()[0][:120]}) — rewrite it without look-around or back-references"
+        raise UnsupportedRule(msg) from exc
+
+
+def _num(v: float | int) -> str:
+    return repr(float(v)) if isinstance(v, float) else str(int(v))
+
+
+_CMP = {CompareOperators.LT: "<", CompareOperators.LTE: "<=", CompareOperators.GT: ">", CompareOperators.GTE: ">=",
+        CompareOperators.NEQ: "<>"}
+
+
+def value_leaf(name: str, value: object) -> Leaf | str:
+    """A field/value pair -> a Leaf (or an SQL fragment for an expansion of several leaves)."""
+    if isinstance(value, SigmaExists):
+        return Leaf(name, f"{F} IS NOT NULL" if value.exists else f"{F} IS NULL", null_test=True)
+    if isinstance(value, SigmaNull):
+        return Leaf(name, f"{F} IS NULL", null_test=True)
+    if isinstance(value, SigmaRegularExpression):
+        return Leaf(name, regex_pred(value, F))
+    if isinstance(value, SigmaCIDRExpression):
+        pats = value.expand("*")
+        ors = " OR ".join(string_pred(SigmaString(p), F) for p in pats)
+        return Leaf(name, f"({ors})")
+    if isinstance(value, SigmaCompareExpression):
+        return Leaf(name, f"TRY_CAST({F} AS DOUBLE) {_CMP[value.op]} {_num(value.number.number)}")
+    if isinstance(value, SigmaTimestampPart):
+        part = value.timestamp_part.name.lower()
+        return Leaf(name, f"date_part('{part}', TRY_CAST({F} AS TIMESTAMP)) = {_num(value.number)}")
+    if isinstance(value, SigmaBool):
+        return Leaf(name, f"{L} = {'true' if value.boolean else 'false'!r}")
+    if isinstance(value, SigmaNumber):
+        n = value.number
+        return Leaf(name, f"({F} = {sql_str(str(n))} OR TRY_CAST({F} AS DOUBLE) = {_num(n)})")
+    if isinstance(value, SigmaFieldReference):
+        other = value.field
+        tmpl = "starts_with({L}, {O})" if value.starts_with else "ends_with({L}, {O})" if value.ends_with else "{L} = {O}"
+        return Leaf(name, tmpl.replace("{L}", L).replace("{O}", "\x01O\x01"), other=other)
+    if isinstance(value, SigmaString):
+        return Leaf(name, string_pred(value, F))
+    if isinstance(value, SigmaQueryExpression):
+        raise UnsupportedRule(f"query expression {value.expr!r} is backend-specific — replace the placeholder by values")
+    raise UnsupportedRule(f"value type {type(value).__name__} of field {name!r} is not supported")
+
+
+def compile_condition(tree: object) -> Compiled:
+    """Compile a pySigma (postprocessed) condition tree."""
+    out = Compiled("")
+    out.skeleton = _walk(tree, out)
+    return out
+
+
+def _slot(out: Compiled, leaf: Leaf) -> str:
+    out.leaves.append(leaf)
+    return f"\x02{len(out.leaves) - 1}\x02"
+
+
+def _walk(node: object, out: Compiled) -> str:
+    if isinstance(node, ConditionOR | ConditionAND):
+        op = " OR " if isinstance(node, ConditionOR) else " AND "
+        parts = [_walk(a, out) for a in node.args if a is not None]
+        return "(" + op.join(parts) + ")" if parts else "FALSE"
+    if isinstance(node, ConditionNOT):
+        return f"(NOT {_walk(node.args[0], out)})"
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        return _value(node.field, node.value, out)
+    if isinstance(node, ConditionValueExpression):
+        return _keyword(node.value, out)
+    if node is None:
+        return "FALSE"
+    raise UnsupportedRule(f"condition element {type(node).__name__} is not supported")
+
+
+def _value(name: str, value: object, out: Compiled) -> str:
+    if isinstance(value, SigmaExpansion):  # base64offset/windash: always OR-linked
+        return "(" + " OR ".join(_value(name, v, out) for v in value.values) + ")"
+    return _slot(out, value_leaf(name, value))  # type: ignore[arg-type]
+
+
+def _keyword(value: object, out: Compiled) -> str:
+    if isinstance(value, SigmaExpansion):
+        return "(" + " OR ".join(_keyword(v, out) for v in value.values) + ")"
+    if isinstance(value, SigmaRegularExpression):
+        return _slot(out, Leaf(KEYWORDS, regex_pred(value, F)))
+    if isinstance(value, SigmaString):
+        return _slot(out, Leaf(KEYWORDS, string_pred(value, F, keyword=True)))
+    if isinstance(value, SigmaNumber | SigmaBool):
+        return _slot(out, Leaf(KEYWORDS, string_pred(SigmaString(str(value)), F, keyword=True)))
+    raise UnsupportedRule(f"keyword value of type {type(value).__name__} is not supported — bind it to a field")

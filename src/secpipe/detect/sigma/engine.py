@@ -1,0 +1,317 @@
+"""Evaluating compiled rules over an OCSF batch: one DuckDB query per batch, all rules at once.
+
+Per batch: (1) the rules routed to the batch's formats/class are chosen (by the distinct
+``metadata.log_name`` values — a handful — never per row); (2) the fields those rules name are
+resolved once: a Sigma field is first looked up in the original record (``raw_data`` JSON,
+dotted path, all paths pulled with ONE ``json_extract_string`` call, so each record is parsed
+once) and falls back to the OCSF column of that dotted path when the batch has one; paths that
+cross a JSON array (seen with one ``json_type`` pass over the batch, only for multi-segment
+paths) are re-extracted with ``[*]`` and become list fields (any element may match);
+(3) a single ``SELECT row, r0, r1, ... WHERE r0 OR r1 OR ...`` over the Arrow batch (zero-copy)
+returns only the rows that matched something. The SQL text is cached per (schema, rules, list
+fields), so steady-state cost is DuckDB's vectorized execution.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.detect.sigma.compiler import F, KEYWORDS, L, Leaf
+from secpipe.detect.sigma.rules import Rule
+
+MATCHES_SCHEMA = pa.schema([("row", pa.int32()), ("rule_id", pa.string()), ("event_uid", pa.string()),
+                            ("event_time", pa.int64()), ("event_class", pa.string())])
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _json_path(name: str, wild: set[int] | None = None) -> str:
+    segs = name.split(".")
+    out = "$"
+    for i, s in enumerate(segs):
+        out += "." + _ident(s)
+        if wild and i in wild:
+            out += "[*]"
+    return out
+
+
+def _ocsf_expr(schema: pa.Schema, name: str) -> tuple[str, bool] | None:
+    """SQL for an OCSF dotted path in this batch schema: (expr, is_list), or None."""
+    segs = name.split(".")
+    if segs[0] not in schema.names:
+        return None
+    typ = schema.field(segs[0]).type
+    expr = _ident(segs[0])
+    is_list = False
+    depth = 0
+    for s in segs[1:]:
+        while pa.types.is_list(typ) or pa.types.is_large_list(typ):
+            typ = typ.value_type
+            depth += 1
+            var = f"x{depth}"
+            expr = f"list_transform({expr}, lambda {var}: {var}"  # closed below
+            is_list = True
+        if not pa.types.is_struct(typ) or typ.get_field_index(s) < 0:
+            return None
+        typ = typ.field(s).type
+        expr += "." + _ident(s)
+    expr += ")" * depth
+    if depth > 1:
+        expr = f"flatten({expr})" if depth == 2 else None  # type: ignore[assignment]
+        if expr is None:
+            return None
+    if pa.types.is_list(typ):
+        if is_list:
+            return None
+        return f"list_transform({expr}, lambda v: CAST(v AS VARCHAR))", True
+    if pa.types.is_struct(typ) or pa.types.is_map(typ):
+        return None
+    if is_list:
+        return f"list_transform({expr}, lambda v: CAST(v AS VARCHAR))", True
+    return f"CAST({expr} AS VARCHAR)", False
+
+
+@dataclass(slots=True)
+class _Plan:
+    sql: str
+    rules: list[Rule]
+
+
+class RuleSet:
+    """Compiled rules evaluated together over batches. Thread-safe (one DuckDB cursor per call)."""
+
+    def __init__(self, rules: list[Rule], *, unsupported: list | None = None, correlations: list | None = None,
+                 array_paths: bool = True, total: int | None = None) -> None:
+        self.rules = rules
+        self.total = len(rules) + len(unsupported or []) + len(correlations or []) if total is None else total
+        self.unsupported = unsupported or []
+        self.correlations = correlations or []
+        self.array_paths = array_paths
+        self.by_id = {r.id: r for r in rules}
+        self._con = duckdb.connect(":memory:")
+        self._con.execute("SET threads TO 1")
+        self._plans: dict[tuple, _Plan] = {}
+        self._lock = threading.Lock()
+
+    # -- routing --------------------------------------------------------------------
+    def routed(self, log_names: Iterable[str | None], class_name: str | None) -> list[Rule]:
+        names = set(log_names)
+        return [r for r in self.rules
+                if (r.formats is None or names.intersection(r.formats))
+                and (r.classes is None or class_name in r.classes)]
+
+    # -- evaluation -----------------------------------------------------------------
+    def matches(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
+        """Every (row, rule) match of the batch as a table (:data:`MATCHES_SCHEMA`)."""
+        if batch.num_rows == 0 or not self.rules:
+            return MATCHES_SCHEMA.empty_table()
+        tbl = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        meta = tbl.column("metadata") if "metadata" in tbl.schema.names else None
+        names = (pc.unique(pc.struct_field(meta, "log_name")).to_pylist() if meta is not None
+                 and tbl.schema.field("metadata").type.get_field_index("log_name") >= 0 else [None])
+        cls = _class_name(tbl)
+        rules = self.routed(names, cls)
+        if not rules:
+            return MATCHES_SCHEMA.empty_table()
+        tbl = tbl.append_column("__i", pa.array(np.arange(tbl.num_rows, dtype=np.int32)))
+        con = self._con.cursor()
+        try:
+            con.register("__b", tbl)
+            lists = self._list_fields(con, tbl, rules) if self.array_paths else {}
+            plan = self._plan(tbl.schema, rules, names, lists)
+            res = con.sql(plan.sql).to_arrow_table()
+        finally:
+            con.close()
+        return self._pairs(res, plan.rules, tbl, cls)
+
+    def masks(self, batch: pa.RecordBatch | pa.Table) -> dict[str, np.ndarray]:
+        """rule id -> boolean mask over the batch rows (rules with no match are absent)."""
+        m = self.matches(batch)
+        out: dict[str, np.ndarray] = {}
+        rows = m.column("row").to_numpy()
+        for rid, idx in _group(m.column("rule_id").to_pylist()):
+            mask = np.zeros(batch.num_rows, dtype=bool)
+            mask[rows[idx]] = True
+            out[rid] = mask
+        return out
+
+    def _pairs(self, res: pa.Table, rules: list[Rule], tbl: pa.Table, cls: str | None) -> pa.Table:
+        if res.num_rows == 0:
+            return MATCHES_SCHEMA.empty_table()
+        rows_out, rule_out = [], []
+        rows = res.column(0).combine_chunks()
+        for k, r in enumerate(rules):
+            col = res.column(k + 1).combine_chunks()
+            hit = pc.fill_null(col, False)
+            if pc.any(hit).as_py():
+                sel = rows.filter(hit)
+                rows_out.append(sel)
+                rule_out.append(pa.array([r.id], pa.string()).take(pa.array(np.zeros(len(sel), np.int32))))
+        if not rows_out:
+            return MATCHES_SCHEMA.empty_table()
+        row = pa.concat_arrays(rows_out)
+        meta = tbl.column("metadata").combine_chunks() if "metadata" in tbl.schema.names else None
+        uid = meta.field("uid").take(row) if meta is not None else pa.nulls(len(row), pa.string())
+        times = tbl.column("time").combine_chunks().take(row).cast(pa.int64()) if "time" in tbl.schema.names \
+            else pa.nulls(len(row), pa.int64())
+        return pa.table([row, pa.concat_arrays(rule_out), uid, times, pa.array([cls] * len(row), pa.string())],
+                        schema=MATCHES_SCHEMA)
+
+    # -- planning -------------------------------------------------------------------
+    def _fields(self, rules: list[Rule]) -> list[str]:
+        out: dict[str, None] = {}
+        for r in rules:
+            out.update(dict.fromkeys(r.compiled.fields))
+        return list(out)
+
+    def _list_fields(self, con: duckdb.DuckDBPyConnection, tbl: pa.Table, rules: list[Rule]) -> dict[str, frozenset[int]]:
+        """Raw fields whose path crosses a JSON array in this batch -> segment indexes to wildcard."""
+        if "raw_data" not in tbl.schema.names:
+            return {}
+        probes: list[tuple[str, int]] = []
+        for name in self._fields(rules):
+            if name == KEYWORDS:
+                continue
+            segs = name.split(".")
+            probes.extend((name, i) for i in range(len(segs)))
+        if not probes:
+            return {}
+        paths = [_json_path(".".join(n.split(".")[: i + 1])) for n, i in probes]
+        sql = ("SELECT list_distinct(flatten(list(list_transform(range(len(t)), lambda k: CASE WHEN t[k + 1] = 'ARRAY' "
+               "THEN k END)))) FROM (SELECT json_type(raw_data, " + _list_sql(paths) + ") AS t FROM __b "
+               "WHERE raw_data IS NOT NULL)")
+        hit = con.execute(sql).fetchone()
+        out: dict[str, set[int]] = {}
+        for k in (hit[0] or []) if hit else []:
+            if k is None:
+                continue
+            name, seg = probes[k]
+            out.setdefault(name, set()).add(seg)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    def _plan(self, schema: pa.Schema, rules: list[Rule], names: list[str | None],
+              lists: dict[str, frozenset[int]]) -> _Plan:
+        key = (schema, tuple(id(r) for r in rules), tuple(sorted(map(str, names))), tuple(sorted(lists.items())))
+        with self._lock:
+            plan = self._plans.get(key)
+        if plan is None:
+            plan = _build_plan(schema, rules, names, lists)
+            with self._lock:
+                if len(self._plans) > 256:
+                    self._plans.clear()
+                self._plans[key] = plan
+        return plan
+
+
+def _list_sql(items: list[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in items) + "]"
+
+
+def _class_name(tbl: pa.Table) -> str | None:
+    if "class_uid" not in tbl.schema.names or tbl.num_rows == 0:
+        return None
+    from secpipe.schema.ocsf import class_name_of
+
+    uid = tbl.column("class_uid")[0].as_py()
+    return class_name_of(uid) if uid is not None else None
+
+
+def _group(values: list[str]) -> list[tuple[str, np.ndarray]]:
+    arr = np.asarray(values, dtype=object)
+    return [(v, np.nonzero(arr == v)[0]) for v in dict.fromkeys(values)]
+
+
+def _build_plan(schema: pa.Schema, rules: list[Rule], names: list[str | None],
+                lists: dict[str, frozenset[int]]) -> _Plan:
+    fields: dict[str, None] = {}
+    for r in rules:
+        fields.update(dict.fromkeys(r.compiled.fields))
+    has_raw = "raw_data" in schema.names
+    scalar_raw = [f for f in fields if f != KEYWORDS and f not in lists]
+    col_of: dict[str, tuple[str, bool]] = {}  # field -> (column id, is_list)
+    inner: list[str] = ["__i"]
+    if "metadata" in schema.names and len(names) > 1:
+        inner.append('"metadata"."log_name" AS __log')
+    if has_raw and scalar_raw:
+        inner.append(f"json_extract_string(raw_data, {_list_sql([_json_path(f) for f in scalar_raw])}) AS __j")
+    middle: list[str] = ["__i"] + (["__log"] if len(names) > 1 and "metadata" in schema.names else [])
+    for n, f in enumerate(fields):
+        cid = f"c{n}"
+        if f == KEYWORDS:
+            src = "raw_data" if has_raw else ("message" if "message" in schema.names else "NULL::VARCHAR")
+            inner.append(f"{src} AS __k")
+            middle.append(f"__k AS {cid}, lower(__k) AS {cid}l")
+            col_of[f] = (cid, False)
+            continue
+        ocsf = _ocsf_expr(schema, f)
+        if f in lists and has_raw:
+            inner.append(f"json_extract_string(raw_data, '{_json_path(f, set(lists[f]))}') AS __w{n}")
+            inner.append(f"json_extract_string(raw_data, '{_json_path(f)}') AS __p{n}")
+            expr = f"CASE WHEN len(__w{n}) > 0 THEN __w{n} WHEN __p{n} IS NULL THEN NULL ELSE [__p{n}] END"
+            if ocsf is not None:
+                o = ocsf[0] if ocsf[1] else f"[{ocsf[0]}]"
+                inner.append(f"{o} AS __o{n}")
+                expr = f"coalesce({expr}, __o{n})"
+            middle.append(f"{expr} AS {cid}, list_transform({expr}, lambda x: lower(x)) AS {cid}l")
+            col_of[f] = (cid, True)
+            continue
+        raw = f"__j[{scalar_raw.index(f) + 1}]" if has_raw else None
+        if ocsf is not None and ocsf[1]:  # OCSF list column
+            inner.append(f"{ocsf[0]} AS __o{n}")
+            expr = f"coalesce(CASE WHEN {raw} IS NULL THEN NULL ELSE [{raw}] END, __o{n})" if raw else f"__o{n}"
+            middle.append(f"{expr} AS {cid}, list_transform({expr}, lambda x: lower(x)) AS {cid}l")
+            col_of[f] = (cid, True)
+            continue
+        if ocsf is not None:
+            inner.append(f"{ocsf[0]} AS __o{n}")
+            expr = f"coalesce({raw}, __o{n})" if raw else f"__o{n}"
+        else:
+            expr = raw or "NULL::VARCHAR"
+        middle.append(f"{expr} AS {cid}")
+        col_of[f] = (cid, False)
+    # lower-cased scalar columns in a separate projection (computed once, reused by every rule)
+    outer_cols = ["__i"] + (["__log"] if "__log" in " ".join(middle) else [])
+    for f, (cid, is_list) in col_of.items():
+        outer_cols.append(cid)
+        outer_cols.append(f"{cid}l" if is_list or f == KEYWORDS else f"lower({cid}) AS {cid}l")
+    preds = []
+    for k, r in enumerate(rules):
+        sql = r.compiled.skeleton
+        for i, leaf in reversed(list(enumerate(r.compiled.leaves))):
+            sql = sql.replace(f"\x02{i}\x02", _leaf_sql(leaf, col_of))
+        if len(names) > 1 and r.formats is not None:
+            sql = f"(__log IN ({', '.join(repr(x) for x in r.formats)}) AND {sql})"
+        preds.append(f"{sql} AS r{k}")
+    where = " OR ".join(f"r{k}" for k in range(len(rules)))
+    q = (f"SELECT * FROM (SELECT __i, {', '.join(preds)} FROM (SELECT {', '.join(outer_cols)} FROM "
+         f"(SELECT {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM __b)))) WHERE {where}")
+    return _Plan(q, rules)
+
+
+def _leaf_sql(leaf: Leaf, col_of: dict[str, tuple[str, bool]]) -> str:
+    cid, is_list = col_of[leaf.field]
+    tmpl = leaf.template
+    if leaf.other is not None:
+        ocid, olist = col_of[leaf.other]
+        if olist or is_list:
+            other = f"{ocid}l[1]" if olist else f"{ocid}l"
+            if is_list:
+                return f"coalesce(list_bool_or(list_transform({cid}l, lambda y: {tmpl.replace(L, 'y').replace(chr(1) + 'O' + chr(1), other)})), false)"
+            return f"coalesce({tmpl.replace(L, cid + 'l').replace(chr(1) + 'O' + chr(1), other)}, false)"
+        return f"coalesce({tmpl.replace(L, cid + 'l').replace(chr(1) + 'O' + chr(1), ocid + 'l')}, false)"
+    if not is_list:
+        return f"coalesce({tmpl.replace(F, cid).replace(L, cid + 'l')}, false)"
+    if leaf.null_test:
+        neg = "IS NOT NULL" in tmpl
+        return f"({cid} IS NOT NULL AND len({cid}) > 0)" if neg else f"({cid} IS NULL OR len({cid}) = 0)"
+    body = tmpl.replace(F, "y").replace(L, "lower(y)")
+    return f"coalesce(list_bool_or(list_transform({cid}, lambda y: {body})), false)"

@@ -1,0 +1,17 @@
+"""Options of the ``sigma`` transform (kept import-light: no pySigma/DuckDB here)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SigmaOptions(BaseModel):
+    """Options of a ``type: sigma`` transform."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = "sigma"
+    inputs: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(..., min_length=1, description="Sigma rule files or directories")
+    pipelines: list[str] = Field(default_factory=list, description="pySigma pipeline / fieldmappings YAML files")
+    placeholders: dict[str, list[str]] = Field(default_factory=dict, description="values of %placeholders% (expand)")
+    fail_on_unsupported: bool = False

@@ -1,0 +1,273 @@
+"""Loading Sigma rules: parse (pySigma), validate, apply pipelines, route, compile.
+
+:func:`load_rules` reads rule files and directories (``*.yml``/``*.yaml``, recursively, one or
+many documents per file), parses them with :class:`sigma.collection.SigmaCollection`, applies
+the processing pipelines (pySigma pipeline YAML, or the short form ``fieldmappings: {sigma:
+target}``), validates each rule with pySigma's core validators, decides which secpipe formats
+it sees from its ``logsource`` (:data:`ROUTES`), and compiles its condition to SQL
+(:mod:`secpipe.detect.sigma.compiler`). A rule that cannot be used is kept in
+``RuleSet.unsupported`` with the exact reason; one bad file never stops the others.
+
+Routing: ``product``/``service`` name a source; ``category`` may name an OCSF class
+(``api_activity``) which then restricts the rule to that class; ``product: secpipe,
+service: <format>`` routes to any secpipe format by name. Unknown products are unsupported
+(the reason lists the known ones).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaError
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaRule
+from sigma.validation import SigmaValidator
+from sigma.validators.base import SigmaValidationIssueSeverity
+from sigma.validators.core import validators as core_validators
+
+from secpipe.detect.sigma.compiler import Compiled, UnsupportedRule, compile_condition
+from secpipe.errors import SecpipeError
+
+#: (product, service) -> secpipe format names (metadata.log_name). service None = any service.
+ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {
+    ("aws", "cloudtrail"): ("cloudtrail",),
+    ("aws", None): ("cloudtrail",),
+    ("kubernetes", "audit"): ("k8s_audit",),
+    ("kubernetes", None): ("k8s_audit", "falco"),
+    ("github", None): ("github",),
+    ("gitlab", None): ("gitlab",),
+    ("jenkins", None): ("jenkins", "jenkins_log"),
+    ("linux", None): ("syslog",),
+    ("unix", None): ("syslog",),
+    ("syslog", None): ("syslog",),
+    ("falco", None): ("falco",),
+    ("opa", None): ("opa",),
+    ("trivy", None): ("trivy",),
+    ("snyk", None): ("snyk",),
+    ("sarif", None): ("sarif",),
+    ("sonarqube", None): ("sonarqube",),
+    ("alertmanager", None): ("alertmanager",),
+    ("prometheus", None): ("alertmanager",),
+    ("json", None): ("json",),
+}
+LEVELS = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+
+# Validators whose findings are about style or metadata, not about what a rule matches.
+_STYLE = {"identifier_existence", "identifier_uniqueness", "duplicate_references", "duplicate_title",
+          "date_existence", "description_existence", "description_length", "level_existence",
+          "duplicate_filename", "filename_length", "custom_attributes", "duplicate_tag", "namespace_tag",
+          "tag_format", "tlptag", "tlpv1_tag", "tlpv2_tag", "cvetag", "stptag", "detection_tag",
+          # these download MITRE ATT&CK / D3FEND / CAR catalogues at first use (no network here)
+          "attacktag", "d3_fendtag", "cartag"}
+
+
+class RuleLoadError(SecpipeError):
+    """A rule path or pipeline that cannot be read."""
+
+
+@dataclass(slots=True)
+class Rule:
+    """One compiled detection rule."""
+
+    id: str
+    title: str
+    level: str
+    tags: list[str]
+    path: str
+    formats: tuple[str, ...] | None  # None: every format
+    classes: tuple[str, ...] | None  # None: every OCSF class
+    compiled: Compiled
+    sigma: SigmaRule
+    name: str | None = None
+    fields: list[str] = field(default_factory=list)  # the rule's `fields:` (evidence)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def severity_id(self) -> int:
+        return LEVELS.get(self.level, 3)
+
+
+@dataclass(slots=True)
+class Unsupported:
+    """A rule (or file) that cannot be evaluated, with the exact reason."""
+
+    rule: str
+    reason: str
+
+
+@dataclass
+class Loaded:
+    """What :func:`load_files` read: compiled rules, correlation rules, the unsupported."""
+
+    rules: list[Rule] = field(default_factory=list)
+    correlations: list[SigmaCorrelationRule] = field(default_factory=list)
+    unsupported: list[Unsupported] = field(default_factory=list)
+    total: int = 0
+
+
+def rule_files(paths: list[str | Path]) -> list[Path]:
+    """Every rule file under the given files/directories, sorted."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yml", ".yaml") and q.is_file()))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise RuleLoadError(f"rule path not found: {p} — give a Sigma rule file or a directory of them")
+    return out
+
+
+def load_pipeline(spec: str | Path | dict[str, Any]) -> ProcessingPipeline:
+    """A pySigma processing pipeline from YAML text/file/dict; ``fieldmappings:`` short form accepted."""
+    if isinstance(spec, dict):
+        data = spec
+    else:
+        p = Path(spec)
+        text = p.read_text(encoding="utf-8") if p.is_file() else str(spec)
+        data = yaml.safe_load(text)
+        if not isinstance(data, dict):
+            raise RuleLoadError(f"pipeline {spec!s:.80} is not a YAML mapping — give a pySigma pipeline or fieldmappings")
+    if "fieldmappings" in data and "transformations" not in data:
+        data = {"name": data.get("name", "fieldmappings"), "priority": 10, "transformations": [
+            {"id": "secpipe_fieldmap", "type": "field_name_mapping", "mapping": data["fieldmappings"]}]}
+    try:
+        return ProcessingPipeline.from_dict(data)
+    except (SigmaError, KeyError, TypeError, ValueError) as exc:
+        raise RuleLoadError(f"invalid processing pipeline: {exc} — see pySigma's pipeline YAML format") from exc
+
+
+def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """(formats, classes) a rule applies to, from its logsource."""
+    from secpipe import formats as fmts
+    from secpipe.schema.ocsf import ocsf
+
+    ls = rule.logsource  # type: ignore[union-attr]
+    product = (ls.product or "").lower() or None
+    service = (ls.service or "").lower() or None
+    category = (ls.category or "").lower() or None
+    classes = (category,) if category and category in ocsf()["classes"] else None
+    if product == "secpipe" or (product is None and service in fmts.REGISTRY):
+        if service and service not in fmts.REGISTRY:
+            raise UnsupportedRule(f"logsource service {service!r} is no secpipe format — one of: {', '.join(sorted(fmts.REGISTRY))}")
+        return ((service,) if service else None), classes
+    if product is None:
+        if classes:
+            return None, classes
+        raise UnsupportedRule(f"logsource {category or service!r} names no product we ingest — add product (aws, kubernetes, github, linux, ...)")
+    hit = ROUTES.get((product, service)) or ROUTES.get((product, None))
+    if hit is None:
+        known = sorted({p for p, _ in ROUTES})
+        raise UnsupportedRule(f"logsource product {product!r} has no secpipe source — one of: {', '.join(known)}")
+    return hit, classes
+
+
+def _validator() -> SigmaValidator:
+    return SigmaValidator([cls for name, cls in core_validators.items() if name not in _STYLE])
+
+
+def rule_id(rule: SigmaRule | SigmaCorrelationRule, path: Path) -> str:
+    if rule.id:
+        return str(rule.id)
+    return "sha-" + hashlib.blake2b(f"{path}\0{rule.title}".encode(), digest_size=8).hexdigest()
+
+
+def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None = None) -> Rule:
+    """Compile one parsed (pipeline-processed) rule; raises UnsupportedRule with the reason."""
+    if rule.errors:
+        raise UnsupportedRule(f"invalid rule: {rule.errors[0]}")
+    warnings = []
+    for issue in (validator or _validator()).validate_rule(rule):
+        text = f"{type(issue).__name__}: {issue.description}"
+        if issue.severity == SigmaValidationIssueSeverity.HIGH:
+            raise UnsupportedRule(f"validation failed — {text}")
+        warnings.append(text)
+    formats, classes = route(rule)
+    conds = rule.detection.parsed_condition
+    try:
+        trees = [c.parsed for c in conds]
+    except SigmaError as exc:
+        raise UnsupportedRule(f"condition does not parse: {exc}") from exc
+    compiled = [compile_condition(t) for t in trees]
+    if len(compiled) > 1:  # several conditions: any of them
+        merged = Compiled("")
+        parts = []
+        for c in compiled:
+            base = len(merged.leaves)
+            merged.leaves.extend(c.leaves)
+            sk = c.skeleton
+            for i in reversed(range(len(c.leaves))):
+                sk = sk.replace(f"\x02{i}\x02", f"\x02{i + base}\x02")
+            parts.append(sk)
+        merged.skeleton = "(" + " OR ".join(parts) + ")"
+        compiled = [merged]
+    return Rule(
+        id=rule_id(rule, path), title=rule.title, level=rule.level.name.lower() if rule.level else "medium",
+        tags=[str(t) for t in rule.tags], path=str(path), formats=formats, classes=classes,
+        compiled=compiled[0], sigma=rule, name=rule.name, fields=list(rule.fields or []), warnings=warnings,
+    )
+
+
+def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
+               placeholders: dict[str, list[str]] | None = None) -> Loaded:
+    """Read, process and compile every rule under ``paths``."""
+    pipeline = _pipeline(pipelines, placeholders)
+    validator = _validator()
+    out = Loaded()
+    for path in rule_files(paths):
+        try:
+            coll = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"), collect_errors=True)
+        except (SigmaError, yaml.YAMLError, UnicodeDecodeError) as exc:
+            out.total += 1
+            out.unsupported.append(Unsupported(str(path), f"not a Sigma rule file: {exc}"))
+            continue
+        for rule in coll.rules:
+            out.total += 1
+            label = str(path) if len(coll.rules) == 1 else f"{path}#{rule.title}"
+            if getattr(rule, "errors", None):
+                out.unsupported.append(Unsupported(label, f"invalid rule: {rule.errors[0]}"))
+                continue
+            try:
+                if pipeline is not None:
+                    pipeline.apply(rule)
+                if isinstance(rule, SigmaCorrelationRule):
+                    out.correlations.append(rule)
+                else:
+                    out.rules.append(compile_rule(rule, path, validator))
+            except UnsupportedRule as exc:
+                out.unsupported.append(Unsupported(label, str(exc)))
+            except SigmaError as exc:
+                out.unsupported.append(Unsupported(label, f"pySigma rejected it: {exc}"))
+    return out
+
+
+def _pipeline(pipelines: list[Any] | None, placeholders: dict[str, list[str]] | None) -> ProcessingPipeline | None:
+    items = [load_pipeline(p) for p in pipelines or []]
+    if placeholders:
+        items.append(ProcessingPipeline.from_dict({"name": "placeholders", "priority": 5, "transformations": [
+            {"id": "secpipe_placeholders", "type": "value_placeholders", "include": list(placeholders)}],
+            "vars": {k: list(v) for k, v in placeholders.items()}}))
+    if not items:
+        return None
+    total = items[0]
+    for p in items[1:]:
+        total = total + p
+    return total
+
+
+def load_rules(paths: list[str | Path] | str | Path, *, pipelines: list[Any] | None = None,
+               placeholders: dict[str, list[str]] | None = None, array_paths: bool = True) -> Any:
+    """Load and compile every rule under ``paths`` into a :class:`~secpipe.detect.sigma.engine.RuleSet`."""
+    from secpipe.detect.sigma.engine import RuleSet
+
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    loaded = load_files(list(paths), pipelines, placeholders)
+    return RuleSet(loaded.rules, unsupported=loaded.unsupported, correlations=loaded.correlations,
+                   array_paths=array_paths, total=loaded.total)
