@@ -65,6 +65,9 @@ def enrich_test(
     cfg = load_config(config)
     data = event.read_bytes()
     decoder = get(fmt) if fmt != "auto" else detect(data[:65536])
+    if decoder is None:
+        typer.echo(f"error: {event}: format not recognised — give it with --format (see `secpipe formats`)", err=True)
+        raise typer.Exit(2)
     decoded = decoder.decode(data, str(event))
     if not decoded.batches:
         reasons = "; ".join(d.reason for d in decoded.dead) or "no events"

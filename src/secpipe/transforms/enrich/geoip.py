@@ -247,7 +247,7 @@ class GeoIPStage:
                 offsets = pa.array(np.arange(len(lat) + 1, dtype=np.int32) * 2)
                 out[f"{ep}.location.coordinates"] = pa.ListArray.from_arrays(offsets, pa.array(xy), mask=pc.invert(both))
             for flag in sorted({fl for f in facts if f for fl in f[1]}):
-                has = np.array([bool(f) and flag in f[1] for f in facts], bool)
+                has = np.array([f is not None and flag in f[1] for f in facts], dtype=np.bool_)
                 rows = np.flatnonzero(valid & has[np.where(valid, idx_np, 0).astype(np.int64)])
                 label_rows.append(rows)
                 label_vals.extend([f"geoip:{ep}:{flag}"] * len(rows))

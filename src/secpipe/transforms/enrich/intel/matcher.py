@@ -15,6 +15,8 @@ An :class:`Index` built from allowlists answers ``allowed_*`` the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -54,7 +56,7 @@ class ExactIndex:
             srt = np.argsort(keys, kind="stable")
             self._buckets[width] = (keys[srt], rows[order[a:b]][srt])
 
-    def lookup(self, values: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    def lookup(self, values: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """(value position, indicator row) for every exact match of ``values``."""
         by_len: dict[int, tuple[list[int], list[bytes]]] = {}
         for i, v in enumerate(values):

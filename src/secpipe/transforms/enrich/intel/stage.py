@@ -138,8 +138,11 @@ class ThreatIntelStage:
         m = Matches()
         for kind, paths in (("ip", self.opts.ip_fields), ("domain", self.opts.domain_fields),
                             ("url", self.opts.url_fields), ("hash", self.opts.hash_fields)):
-            got = [(self._fields.index(p), field_values(batch, p)) for p in paths]
-            got = [(fid, g) for fid, g in got if g is not None and len(g[0])]
+            got: list[tuple[int, tuple[pa.Array, np.ndarray]]] = []
+            for p in paths:
+                fv = field_values(batch, p)
+                if fv is not None and len(fv[0]):
+                    got.append((self._fields.index(p), fv))
             if not got:
                 continue
             vals = pa.concat_arrays([g[0].cast(S) for _fid, g in got])
