@@ -186,8 +186,29 @@ def build_batch(
     for k, vals in columns.items():
         if all(v is None for v in vals):
             continue
-        cols[k] = bytes_column(vals) if k == "unmapped" else pa.array(vals, _type(cls, k))
+        if k == "unmapped":
+            cols[k] = bytes_column(vals)
+        elif k == "resources" and (simple := _simple_resources(vals)) is not None:
+            cols[k] = resources_column(simple)
+        else:
+            cols[k] = pa.array(vals, _type(cls, k))
     return to_batch(cls, cols)
+
+
+def _simple_resources(vals: Sequence[Any]) -> list[list[tuple[str, str | None, str | None]]] | None:
+    """Resources as (type, name, uid) tuples when no item has more keys (typed fast path)."""
+    out: list[list[tuple[str, str | None, str | None]]] = []
+    for v in vals:
+        if not v:
+            out.append([])
+            continue
+        items = []
+        for d in v:
+            if len(d) != 3:
+                return None
+            items.append((d["type"], d["name"], d["uid"]))
+        out.append(items)
+    return out
 
 
 @functools.cache
