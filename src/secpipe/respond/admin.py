@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from secpipe.errors import ConfigError
 from secpipe.respond.dispatch import silence_matcher
 from secpipe.respond.outbox import Store
@@ -84,8 +86,6 @@ def decide(data_dir: Path, row_id: int, approve: bool, actor: str) -> dict[str, 
         raise ConfigError(msg, f"entry {row_id} is a {row.kind} entry, not a playbook job")
     if approve:
         with st.tx() as c:  # record the approver in the job so the execution audit says who approved
-            import orjson
-
             payload = {**row.payload, "approved_by": actor}
             n = c.execute("UPDATE outbox SET payload=? WHERE id=? AND state='approval'",
                           (orjson.dumps(payload).decode(), row_id)).rowcount

@@ -108,7 +108,6 @@ class Worker:
         self.wake.set()
         for t in self._threads:
             t.join(timeout)
-        self.store.close()
 
     def _loop(self) -> None:
         while not self.stop_event.is_set():
@@ -122,6 +121,7 @@ class Worker:
                 wait = 0.5 if nxt is None else max(0.0, min(0.5, nxt / 1000 - self.clock()))
                 self.wake.wait(wait)
                 self.wake.clear()
+        self.store.close()  # this thread's connection
 
     def run_once(self) -> bool:
         """Claim and handle one row; False when nothing was ready."""

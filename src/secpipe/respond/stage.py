@@ -32,7 +32,7 @@ from secpipe.respond.finding import findings_batch
 from secpipe.respond.options import AlertOptions
 from secpipe.respond.outbox import Row, Store
 from secpipe.respond.playbooks import Executor, load_playbooks
-from secpipe.respond.router import build_route, seconds
+from secpipe.respond.router import all_routes, build_route, seconds
 from secpipe.respond.thresholds import ThresholdRule, observe
 
 log = logging.getLogger("secpipe.respond")
@@ -57,7 +57,7 @@ class AlertStage:
         # route ids start with the stage name: two alert stages sharing a data dir keep apart
         self.root = build_route(options.route, set(options.receivers), path=f"transforms.{name}.route", rid=name)
         self.playbooks = load_playbooks(options.playbooks, options.playbooks_file, f"transforms.{name}")
-        for r in _routes(self.root):
+        for r in all_routes(self.root):
             for pb in r.playbooks:
                 if pb not in self.playbooks:
                     msg = f"transforms.{name}.route"
@@ -151,6 +151,7 @@ class AlertStage:
                 log.exception("alert dispatcher failed; retrying")
             self.wake.wait(self.opts.tick_seconds)
             self.wake.clear()
+        self.store.close()  # this thread's connection
 
     def close(self) -> None:
         """Stop dispatching and delivering (pending rows stay in the outbox)."""
@@ -165,12 +166,6 @@ class AlertStage:
         self.workers.clear()
         for ch in self.channels.values():
             ch.close()
-
-
-def _routes(root: Any) -> list[Any]:
-    from secpipe.respond.router import all_routes
-
-    return all_routes(root)
 
 
 def _notify_handler(channel: Any) -> Any:
