@@ -28,7 +28,6 @@ import functools
 from dataclasses import dataclass, field
 
 import duckdb
-
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
@@ -214,8 +213,10 @@ def value_leaf(name: str, value: object) -> Leaf | str:
     if isinstance(value, SigmaString):
         return Leaf(name, string_pred(value, F))
     if isinstance(value, SigmaQueryExpression):
-        raise UnsupportedRule(f"query expression {value.expr!r} is backend-specific — replace the placeholder by values")
-    raise UnsupportedRule(f"value type {type(value).__name__} of field {name!r} is not supported")
+        msg = f"query expression {value.expr!r} is backend-specific — replace the placeholder by values"
+        raise UnsupportedRule(msg)
+    msg = f"value type {type(value).__name__} of field {name!r} is not supported"
+    raise UnsupportedRule(msg)
 
 
 def compile_condition(tree: object) -> Compiled:
@@ -243,7 +244,8 @@ def _walk(node: object, out: Compiled) -> str:
         return _keyword(node.value, out)
     if node is None:
         return "FALSE"
-    raise UnsupportedRule(f"condition element {type(node).__name__} is not supported")
+    msg = f"condition element {type(node).__name__} is not supported"
+    raise UnsupportedRule(msg)
 
 
 def _value(name: str, value: object, out: Compiled) -> str:
@@ -261,4 +263,5 @@ def _keyword(value: object, out: Compiled) -> str:
         return _slot(out, Leaf(KEYWORDS, string_pred(value, F, keyword=True)))
     if isinstance(value, SigmaNumber | SigmaBool):
         return _slot(out, Leaf(KEYWORDS, string_pred(SigmaString(str(value)), F, keyword=True)))
-    raise UnsupportedRule(f"keyword value of type {type(value).__name__} is not supported — bind it to a field")
+    msg = f"keyword value of type {type(value).__name__} is not supported — bind it to a field"
+    raise UnsupportedRule(msg)

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.detect.sigma.compiler import F, KEYWORDS, L, Leaf
+from secpipe.detect.sigma.compiler import KEYWORDS, F, L, Leaf
 from secpipe.detect.sigma.rules import Rule
 
 MATCHES_SCHEMA = pa.schema([("row", pa.int32()), ("rule_id", pa.string()), ("event_uid", pa.string()),
@@ -109,6 +109,10 @@ class RuleSet:
                 if (r.formats is None or names.intersection(r.formats))
                 and (r.classes is None or class_name in r.classes)]
 
+    def routed_class(self, class_name: str) -> list[Rule]:
+        """Rules that may see events of an OCSF class (any format)."""
+        return [r for r in self.rules if r.classes is None or class_name in r.classes]
+
     # -- evaluation -----------------------------------------------------------------
     def matches(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
         """Every (row, rule) match of the batch as a table (:data:`MATCHES_SCHEMA`)."""
@@ -189,7 +193,8 @@ class RuleSet:
         sql = ("SELECT list_distinct(flatten(list(list_transform(range(len(t)), lambda k: CASE WHEN t[k + 1] = 'ARRAY' "
                "THEN k END)))) FROM (SELECT json_type(raw_data, " + _list_sql(paths) + ") AS t FROM __b "
                "WHERE raw_data IS NOT NULL)")
-        hit = con.execute(sql).fetchone()
+        rows = con.sql(sql).fetchall()
+        hit = rows[0] if rows else None
         out: dict[str, set[int]] = {}
         for k in (hit[0] or []) if hit else []:
             if k is None:

@@ -120,7 +120,8 @@ def rule_files(paths: list[str | Path]) -> list[Path]:
         elif p.is_file():
             out.append(p)
         else:
-            raise RuleLoadError(f"rule path not found: {p} — give a Sigma rule file or a directory of them")
+            msg = f"rule path not found: {p} — give a Sigma rule file or a directory of them"
+            raise RuleLoadError(msg)
     return out
 
 
@@ -133,14 +134,16 @@ def load_pipeline(spec: str | Path | dict[str, Any]) -> ProcessingPipeline:
         text = p.read_text(encoding="utf-8") if p.is_file() else str(spec)
         data = yaml.safe_load(text)
         if not isinstance(data, dict):
-            raise RuleLoadError(f"pipeline {spec!s:.80} is not a YAML mapping — give a pySigma pipeline or fieldmappings")
+            msg = f"pipeline {spec!s:.80} is not a YAML mapping — give a pySigma pipeline or fieldmappings"
+            raise RuleLoadError(msg)
     if "fieldmappings" in data and "transformations" not in data:
         data = {"name": data.get("name", "fieldmappings"), "priority": 10, "transformations": [
             {"id": "secpipe_fieldmap", "type": "field_name_mapping", "mapping": data["fieldmappings"]}]}
     try:
         return ProcessingPipeline.from_dict(data)
     except (SigmaError, KeyError, TypeError, ValueError) as exc:
-        raise RuleLoadError(f"invalid processing pipeline: {exc} — see pySigma's pipeline YAML format") from exc
+        msg = f"invalid processing pipeline: {exc} — see pySigma's pipeline YAML format"
+        raise RuleLoadError(msg) from exc
 
 
 def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
@@ -155,16 +158,19 @@ def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | Non
     classes = (category,) if category and category in ocsf()["classes"] else None
     if product == "secpipe" or (product is None and service in fmts.REGISTRY):
         if service and service not in fmts.REGISTRY:
-            raise UnsupportedRule(f"logsource service {service!r} is no secpipe format — one of: {', '.join(sorted(fmts.REGISTRY))}")
+            msg = f"logsource service {service!r} is no secpipe format — one of: {', '.join(sorted(fmts.REGISTRY))}"
+            raise UnsupportedRule(msg)
         return ((service,) if service else None), classes
     if product is None:
         if classes:
             return None, classes
-        raise UnsupportedRule(f"logsource {category or service!r} names no product we ingest — add product (aws, kubernetes, github, linux, ...)")
+        msg = f"logsource {category or service!r} names no product we ingest — add product (aws, kubernetes, github, linux, ...)"
+        raise UnsupportedRule(msg)
     hit = ROUTES.get((product, service)) or ROUTES.get((product, None))
     if hit is None:
         known = sorted({p for p, _ in ROUTES})
-        raise UnsupportedRule(f"logsource product {product!r} has no secpipe source — one of: {', '.join(known)}")
+        msg = f"logsource product {product!r} has no secpipe source — one of: {', '.join(known)}"
+        raise UnsupportedRule(msg)
     return hit, classes
 
 
@@ -181,19 +187,22 @@ def rule_id(rule: SigmaRule | SigmaCorrelationRule, path: Path) -> str:
 def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None = None) -> Rule:
     """Compile one parsed (pipeline-processed) rule; raises UnsupportedRule with the reason."""
     if rule.errors:
-        raise UnsupportedRule(f"invalid rule: {rule.errors[0]}")
+        msg = f"invalid rule: {rule.errors[0]}"
+        raise UnsupportedRule(msg)
     warnings = []
     for issue in (validator or _validator()).validate_rule(rule):
         text = f"{type(issue).__name__}: {issue.description}"
         if issue.severity == SigmaValidationIssueSeverity.HIGH:
-            raise UnsupportedRule(f"validation failed — {text}")
+            msg = f"validation failed — {text}"
+            raise UnsupportedRule(msg)
         warnings.append(text)
     formats, classes = route(rule)
     conds = rule.detection.parsed_condition
     try:
         trees = [c.parsed for c in conds]
     except SigmaError as exc:
-        raise UnsupportedRule(f"condition does not parse: {exc}") from exc
+        msg = f"condition does not parse: {exc}"
+        raise UnsupportedRule(msg) from exc
     compiled = [compile_condition(t) for t in trees]
     if len(compiled) > 1:  # several conditions: any of them
         merged = Compiled("")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
 from secpipe.detect.sigma.correlation import CorrelationEngine
 from secpipe.detect.sigma.findings import findings
 from secpipe.detect.sigma.options import SigmaOptions
@@ -32,7 +33,8 @@ class SigmaStage:
             from secpipe.errors import ConfigError
 
             u = self.ruleset.unsupported[0]
-            raise ConfigError(f"transforms.{name}.rules", f"{u.rule}: {u.reason} — fix the rule or unset fail_on_unsupported")
+            msg = f"transforms.{name}.rules"
+            raise ConfigError(msg, f"{u.rule}: {u.reason} — fix the rule or unset fail_on_unsupported")
         state = Path(data_dir) / "state" / "sigma" / f"{name}.json" if data_dir is not None else None
         self.correlation = CorrelationEngine(self.ruleset, state, clock=clock) if self.ruleset.correlations else None
 
