@@ -200,7 +200,7 @@ def test_429_retry_after_honoured_and_secrets_never_logged(tmp_path: Path, real:
     st = stage(tmp_path, {"s": {"slack": {"webhook_url_env": "T_SLACK_URL"}, "backoff_base_seconds": 0.2}})
     seen = run(st, trivy_batch(real), p, n=3, timeout=15)
     assert seen[1].at - seen[0].at >= 0.95  # waited for Retry-After: 1
-    assert seen[2].at - seen[1].at < 1.0  # 500 -> backoff 0.2s * 2 * jitter
+    assert seen[2].at - seen[1].at < 0.95  # 500 -> backoff 0.2s * 2 * [0.5, 1], far below Retry-After's 1 s
     assert st.store.counts() == {"delivered": 1}
     logs = caplog.text
     assert "429" in logs and "VERYSECRETTOKEN" not in logs and p.url not in logs
@@ -228,7 +228,7 @@ def test_rejected_goes_to_dead_letters_and_one_failing_receiver_does_not_delay_a
         t0 = time.time()
         st.process(trivy_batch(real))
         good.wait(1, 5)
-        assert good.seen[0].at - t0 < 1.0  # not held up by the slow, failing receiver
+        assert good.seen[0].at - t0 < 1.4  # before the slow receiver's first answer (1.5 s): not held up by it
         deadline = time.time() + 10
         while time.time() < deadline and st.store.counts().get("dead", 0) < 2:
             time.sleep(0.05)

@@ -182,7 +182,7 @@ def test_concurrency_and_rate_caps(tmp_path: Path, hook: Peer) -> None:
         st2.close()
         fast.close()
     at = sorted(s.at for s in seen2)
-    assert at[-1] - at[0] >= 0.35
+    assert at[-1] - at[0] >= 0.3  # 4 gaps of 0.1 s (less the first send's jitter)
 
 
 def test_argv_refuses_option_like_values_and_missing_values(tmp_path: Path, hook: Peer) -> None:
