@@ -33,17 +33,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats._text import group, json_string, split_lines, utf8_mask
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
 
 S = pa.string()
 _I32 = pa.int32()
 
-
-def _g(st: pa.Array, name: str) -> pa.Array:
-    """A named group of an ``extract_regex`` result: null where the line did not match or the
-    (optional) group did not take part (RE2 reports those as empty strings)."""
-    col = pc.struct_field(st, name)
-    return pc.if_else(pc.fill_null(pc.equal(col, ""), True), pa.scalar(None, col.type), col)
 _SRC_PATTERNS = (
     re.compile(r"jenkins-build=(?P<job>[^#;&]+)#(?P<n>\d+)"),
     re.compile(r"jobs/(?P<job>.+?)/builds/(?P<n>\d+)/log"),
@@ -69,12 +64,6 @@ def build_id(source: str) -> tuple[str, str | None]:
     return stem, None
 
 
-def _json_str(arr: pa.Array) -> pa.Array:
-    out = pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"')
-    out = pc.replace_substring_regex(out, r"[\x00-\x1f]", " ")
-    return pc.binary_join_element_wise('"', out, '"', "")
-
-
 class JenkinsLog(Format):
     """Jenkins console log lines."""
 
@@ -96,26 +85,18 @@ class JenkinsLog(Format):
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one console log."""
         out = Decoded()
-        arr = pa.array([data], pa.large_binary())
-        parts = pc.split_pattern(arr, b"\n").flatten()
-        lens = pc.binary_length(parts)
-        offs = pc.subtract(pc.cumulative_sum(pc.add(lens, 1)), pc.add(lens, 1))
-        parts = pc.replace_substring_regex(parts, rb"\r$", b"")
-        keep = pc.greater(pc.binary_length(pc.replace_substring_regex(parts, rb"^\s+$", b"")), 0)
-        raw, offs = parts.filter(keep).cast(pa.binary()), offs.filter(keep)
+        raw, offs = split_lines(data)
         out.events = len(raw)
         if not len(raw):
             return out
-        try:
-            lines = raw.cast(S)
-        except pa.ArrowInvalid:
-            good = pa.array([_utf8(b) for b in raw.to_pylist()])
+        good = utf8_mask(raw)
+        if good is not None:
             for b, off in zip(raw.filter(pc.invert(good)).to_pylist(), offs.filter(pc.invert(good)).to_pylist(), strict=True):
                 out.dead.append(DeadLetter("console log line is not UTF-8 text", source, off, b, self.name))
             raw, offs = raw.filter(good), offs.filter(good)
-            lines = raw.cast(S)
-            if not len(lines):
+            if not len(raw):
                 return out
+        lines = raw.cast(S)
         out.batches.append(self._batch(lines, raw, offs, source))
         return out
 
@@ -124,11 +105,11 @@ class JenkinsLog(Format):
         job, number = build_id(source)
         bid = f"{job}#{number}" if number else job
         ts = pc.extract_regex(lines, _TS)
-        text = pc.replace_substring_regex(pc.replace_substring_regex(_g(ts, "text"), _NOTE, ""), _ANSI, "")
-        times = parse_times(_g(ts, "iso"))
-        result = _g(pc.extract_regex(text, _RESULT), "result")
+        text = pc.replace_substring_regex(pc.replace_substring_regex(group(ts, "text"), _NOTE, ""), _ANSI, "")
+        times = parse_times(group(ts, "iso"))
+        result = group(pc.extract_regex(text, _RESULT), "result")
         is_result = pc.is_valid(result)
-        opened = _g(pc.extract_regex(text, _STAGE_OPEN), "stage")
+        opened = group(pc.extract_regex(text, _STAGE_OPEN), "stage")
         closed = pc.fill_null(pc.match_substring_regex(text, _STAGE_CLOSE), False)
         marks = pc.if_else(closed, "", opened)
         stage = pc.fill_null_forward(marks)
@@ -146,7 +127,7 @@ class JenkinsLog(Format):
         )  # fmt: skip
         none = pa.scalar(None, S)
         members = pc.binary_join_element_wise('{"line":', line_no.cast(S), "", "")
-        with_stage = pc.binary_join_element_wise(members, ',"stage":', _json_str(stage), "}", "")
+        with_stage = pc.binary_join_element_wise(members, ',"stage":', json_string(stage), "}", "")
         cols.update(
             {
                 "raw_data": lines,
@@ -162,11 +143,3 @@ class JenkinsLog(Format):
             }
         )
         return to_batch("scheduled_job_activity", cols)
-
-
-def _utf8(b: bytes) -> bool:
-    try:
-        b.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True

@@ -54,17 +54,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats._text import group, json_string, split_lines, utf8_mask
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
 
 S = pa.string()
 _I32 = pa.int32()
 
-
-def _g(st: pa.Array, name: str) -> pa.Array:
-    """A named group of an ``extract_regex`` result: null where the line did not match or the
-    (optional) group did not take part (RE2 reports those as empty strings)."""
-    col = pc.struct_field(st, name)
-    return pc.if_else(pc.fill_null(pc.equal(col, ""), True), pa.scalar(None, col.type), col)
 
 _R5424 = (
     r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ver>[1-9]\d?) (?P<ts>-|\d{4}-\d\d-\d\dT\S+) (?P<host>\S{1,255}) "
@@ -117,17 +112,6 @@ _AUTH_APPS = pa.array(["sshd", "sshd-session", "sudo", "su"], S)
 
 class SyslogError(ValueError):
     """Internal: a framing problem in an octet-counted buffer."""
-
-
-def _json_str(arr: pa.Array) -> pa.Array:
-    """Strings -> JSON string literals (quoted, escaped), columnar; null stays null."""
-    out = pc.replace_substring(arr, "\\", "\\\\")
-    out = pc.replace_substring(out, '"', '\\"')
-    for ch, esc in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
-        out = pc.replace_substring(out, ch, esc)
-    if pc.any(pc.match_substring_regex(out, r"[\x00-\x1f]")).as_py():
-        out = pc.replace_substring_regex(out, r"[\x00-\x1f]", " ")
-    return pc.binary_join_element_wise('"', out, '"', "")
 
 
 def _nil_empty(arr: pa.Array) -> pa.Array:
@@ -195,18 +179,6 @@ def _is_octet_counted(data: bytes, source: str) -> bool:
     return bool(m) and data[m.end() : m.end() + 1] == b"<"
 
 
-def _lines(data: bytes) -> tuple[pa.Array, pa.Array]:
-    """Newline framing in Arrow: (non-empty lines as binary, their byte offsets)."""
-    arr = pa.array([data], pa.large_binary())
-    parts = pc.split_pattern(arr, b"\n").flatten()
-    lens = pc.binary_length(parts)
-    ends = pc.cumulative_sum(pc.add(lens, 1))
-    offs = pc.subtract(ends, pc.add(lens, 1))
-    parts = pc.replace_substring_regex(parts, rb"\r$", b"")
-    keep = pc.greater(pc.binary_length(pc.replace_substring_regex(parts, rb"^\s+$", b"")), 0)
-    return parts.filter(keep).cast(pa.binary()), offs.filter(keep)
-
-
 class Syslog(Format):
     """RFC 5424 / RFC 3164 syslog messages."""
 
@@ -242,7 +214,7 @@ class Syslog(Format):
             lines_b = pa.array(frames, pa.binary())
             offs = pa.array(offs_l, pa.int64())
         else:
-            lines_b, offs = _lines(data)
+            lines_b, offs = split_lines(data)
         out.events += len(lines_b)
         if not len(lines_b):
             return out
@@ -253,19 +225,11 @@ class Syslog(Format):
         return out
 
     def _utf8(self, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str) -> tuple[pa.Array, pa.Array, pa.Array]:
-        try:
+        mask = utf8_mask(lines_b)
+        if mask is None:
             return lines_b.cast(S), lines_b, offs
-        except pa.ArrowInvalid:
-            pass
-        good: list[bool] = []
-        for raw in lines_b.to_pylist():
-            try:
-                raw.decode("utf-8")
-                good.append(True)
-            except UnicodeDecodeError:
-                good.append(False)
-        mask = pa.array(good)
-        for raw, off in zip(lines_b.filter(pc.invert(mask)).to_pylist(), offs.filter(pc.invert(mask)).to_pylist(), strict=True):
+        bad = pc.invert(mask)
+        for raw, off in zip(lines_b.filter(bad).to_pylist(), offs.filter(bad).to_pylist(), strict=True):
             out.dead.append(DeadLetter("not UTF-8 text: syslog messages must be UTF-8 (RFC 5424 section 6.4)", source, off, raw, self.name))
         lines_b, offs = lines_b.filter(mask), offs.filter(mask)
         return lines_b.cast(S), lines_b, offs
@@ -285,17 +249,17 @@ class Syslog(Format):
             col = pa.nulls(n, S)
             for ok, st, name in ((okp, rp, fp), (ok3n, r3n, f3n), (ok3, r3, f3), (ok5, r5, f5)):
                 if name is not None:
-                    col = pc.if_else(ok, _g(st, name), col)
+                    col = pc.if_else(ok, group(st, name), col)
             return col
 
         pri_s = pick("pri", f5="pri", f3="pri", f3n="pri", fp="pri")
-        ts5 = pc.if_else(ok5, _nil(_g(r5, "ts")), pa.scalar(None, S))
-        ts3 = pc.if_else(pc.or_(ok3, ok3n), pc.coalesce(_g(r3, "ts"), _g(r3n, "ts")), pa.scalar(None, S))
+        ts5 = pc.if_else(ok5, _nil(group(r5, "ts")), pa.scalar(None, S))
+        ts3 = pc.if_else(pc.or_(ok3, ok3n), pc.coalesce(group(r3, "ts"), group(r3n, "ts")), pa.scalar(None, S))
         host = _nil(pick("host", f5="host", f3="host", f3n="host"))
         app = _nil(pick("app", f5="app", f3="tag"))
         procid = _nil(pick("procid", f5="procid", f3="pid"))
-        msgid = pc.if_else(ok5, _nil(_g(r5, "msgid")), pa.scalar(None, S))
-        sd = pc.if_else(ok5, _g(r5, "sd"), pa.scalar(None, S))
+        msgid = pc.if_else(ok5, _nil(group(r5, "msgid")), pa.scalar(None, S))
+        sd = pc.if_else(ok5, group(r5, "sd"), pa.scalar(None, S))
         msg = pick("msg", f5="msg", f3="msg", f3n="msg", fp="msg")
         msg = _nil_empty(pc.utf8_ltrim_whitespace(pc.replace_substring_regex(msg, "^" + _BOM, "")))
         pri = pc.cast(pri_s, pa.int32())
@@ -363,12 +327,12 @@ class Syslog(Format):
                 "metadata.log_format": f["fmt"],
             }
         )
-        extra: list[tuple[str, pa.Array]] = [("facility", _json_str(_FACILITIES.take(f["fac"])))]
+        extra: list[tuple[str, pa.Array]] = [("facility", json_string(_FACILITIES.take(f["fac"])))]
         extra.append(("structured_data", _sd_json(f["sd"])))
         if auth is not None:
             self._auth_columns(cols, auth, f)
-            extra.append(("command", _json_str(auth["cmd"])))
-            extra.append(("tty", _json_str(auth["tty"])))
+            extra.append(("command", json_string(auth["cmd"])))
+            extra.append(("tty", json_string(auth["tty"])))
         cols["unmapped"] = _object(extra, n)
         return to_batch(cls, cols)
 
@@ -450,39 +414,39 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     ok_pf = pfail.is_valid()
     ok_sudo = pc.and_(sudo.is_valid(), is_sudo)
     ok_su = su.is_valid()
-    sess_open = pc.equal(_g(sess, "oc"), "opened")
-    kv = _g(pfail, "kv")
-    pf_user = _g(pc.extract_regex(kv, r"\suser=(?P<v>\S+)"), "v")
-    pf_ruser = _g(pc.extract_regex(kv, r"ruser=(?P<v>\S+)"), "v")
-    pf_rhost = _g(pc.extract_regex(kv, r"rhost=(?P<v>\S+)"), "v")
-    pf_tty = _g(pc.extract_regex(kv, r"tty=(?P<v>\S+)"), "v")
-    sudo_fail = pc.is_valid(_g(sudo, "fail"))
+    sess_open = pc.equal(group(sess, "oc"), "opened")
+    kv = group(pfail, "kv")
+    pf_user = group(pc.extract_regex(kv, r"\suser=(?P<v>\S+)"), "v")
+    pf_ruser = group(pc.extract_regex(kv, r"ruser=(?P<v>\S+)"), "v")
+    pf_rhost = group(pc.extract_regex(kv, r"rhost=(?P<v>\S+)"), "v")
+    pf_tty = group(pc.extract_regex(kv, r"tty=(?P<v>\S+)"), "v")
+    sudo_fail = pc.is_valid(group(sudo, "fail"))
     user = pc.coalesce(
-        on(ok_res, _g(res, "user")), on(ok_inv, _g(inv, "user")), on(ok_mx, _g(mx, "user")),
-        on(ok_disc, _g(disc, "user")), on(ok_sess, _g(sess, "user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
-        on(ok_sudo, _g(sudo, "target")), on(ok_su, pc.coalesce(_g(su, "target"), _g(su, "target2"))),
+        on(ok_res, group(res, "user")), on(ok_inv, group(inv, "user")), on(ok_mx, group(mx, "user")),
+        on(ok_disc, group(disc, "user")), on(ok_sess, group(sess, "user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
+        on(ok_sudo, group(sudo, "target")), on(ok_su, pc.coalesce(group(su, "target"), group(su, "target2"))),
     )  # fmt: skip
     actor = pc.coalesce(
-        on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(_g(sess, "by"))), on(ok_sudo, _g(sudo, "user")),
-        on(ok_su, pc.coalesce(_g(su, "user"), _g(su, "user2"))), on(pc.and_(ok_pf, pc.invert(is_sshd)), pf_ruser),
+        on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(group(sess, "by"))), on(ok_sudo, group(sudo, "user")),
+        on(ok_su, pc.coalesce(group(su, "user"), group(su, "user2"))), on(pc.and_(ok_pf, pc.invert(is_sshd)), pf_ruser),
     )  # fmt: skip
     ip = pc.coalesce(
-        on(ok_res, _g(res, "ip")), on(ok_inv, _g(inv, "ip")), on(ok_mx, _g(mx, "ip")),
-        on(ok_disc, _g(disc, "ip")), on(ok_pf, pc.if_else(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), pf_rhost, none)),
+        on(ok_res, group(res, "ip")), on(ok_inv, group(inv, "ip")), on(ok_mx, group(mx, "ip")),
+        on(ok_disc, group(disc, "ip")), on(ok_pf, pc.if_else(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), pf_rhost, none)),
     )  # fmt: skip
-    port = pc.coalesce(on(ok_res, _g(res, "port")), on(ok_inv, _g(inv, "port")), on(ok_mx, _g(mx, "port")), on(ok_disc, _g(disc, "port")))
+    port = pc.coalesce(on(ok_res, group(res, "port")), on(ok_inv, group(inv, "port")), on(ok_mx, group(mx, "port")), on(ok_disc, group(disc, "port")))
     failed = pc.fill_null(
         pc.or_kleene(
-            pc.or_kleene(pc.and_(ok_res, pc.equal(_g(res, "res"), "Failed")), pc.or_(ok_inv, ok_mx)),
+            pc.or_kleene(pc.and_(ok_res, pc.equal(group(res, "res"), "Failed")), pc.or_(ok_inv, ok_mx)),
             pc.or_kleene(ok_pf, pc.or_kleene(pc.and_(ok_sudo, sudo_fail), ok_su)),
         ),
         False,
     )
     detail = pc.coalesce(
-        on(pc.and_(ok_res, pc.is_valid(_g(res, "inv"))), pa.array(["invalid user"] * n, S)),
+        on(pc.and_(ok_res, pc.is_valid(group(res, "inv"))), pa.array(["invalid user"] * n, S)),
         on(ok_inv, pa.array(["invalid user"] * n, S)),
         on(ok_mx, pa.array(["maximum authentication attempts exceeded"] * n, S)),
-        on(ok_pf, _g(pfail, "detail")), on(ok_sudo, _g(sudo, "fail")),
+        on(ok_pf, group(pfail, "detail")), on(ok_sudo, group(sudo, "fail")),
         on(ok_su, pa.array(["su failed"] * n, S)),
     )
     matched = pc.fill_null(
@@ -499,10 +463,10 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         "actor": actor,
         "ip": ip,
         "port": port,
-        "method": on(ok_res, _g(res, "method")),
+        "method": on(ok_res, group(res, "method")),
         "failed": failed,
         "detail": detail,
         "activity": activity,
-        "cmd": on(ok_sudo, _nil(_g(sudo, "cmd"))),
-        "tty": pc.coalesce(on(ok_sudo, _g(sudo, "tty")), on(ok_su, pc.coalesce(_g(su, "tty"), _g(su, "tty2"))), on(ok_pf, _nil(pf_tty))),
+        "cmd": on(ok_sudo, _nil(group(sudo, "cmd"))),
+        "tty": pc.coalesce(on(ok_sudo, group(sudo, "tty")), on(ok_su, pc.coalesce(group(su, "tty"), group(su, "tty2"))), on(ok_pf, _nil(pf_tty))),
     }
