@@ -13,7 +13,9 @@ import gzip
 import hashlib
 import hmac
 import json
+import shutil
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +90,22 @@ def test_es_client_info_and_bulk_helper(server: Server, real: Path) -> None:
     assert ct + auth == distinct
     row = server.query(f"SELECT time_dt, device.hostname, class_uid FROM base_event WHERE message = '{marker} 3'")[0]
     assert row[0].startswith("2024-03-01") and row[1] == "web-1" and row[2] == 0
+
+
+def test_es_go_client_bulk_indexer(server: Server, tmp_path: Path) -> None:
+    """The official Go client (go-elasticsearch v8, its product check and esutil.BulkIndexer)."""
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    if not Path(go).is_file():
+        pytest.skip("no Go toolchain to build the go-elasticsearch client")
+    src = Path(__file__).parent / "go_esbulk"
+    binary = tmp_path / "esbulk"
+    build = subprocess.run([go, "build", "-o", str(binary), "."], cwd=src, capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-2000:]
+    run = subprocess.run([str(binary), server.url, server.ingest, "go-logs", "go-bulk-marker", "300"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout) == {"indexed": 0, "created": 300, "failed": 0}  # create actions, all 201
+    assert server.wait_rows("SELECT count(*) FROM base_event WHERE message LIKE 'go-bulk-marker %'", 300) == 300
 
 
 def test_es_bulk_per_item_errors_and_dlq(server: Server) -> None:
