@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LAZY = {"RuleSet": "engine", "MATCHES_SCHEMA": "engine", "findings": "findings", "Rule": "rules",
+_LAZY = {"RuleSet": "engine", "MATCHES_SCHEMA": "engine", "findings": "finding", "Rule": "rules",
          "Unsupported": "rules", "load_rules": "rules"}
 
 

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 
-from secpipe.detect.sigma.findings import KIND, _dig
+from secpipe.detect.sigma.finding import KIND, _dig
 from secpipe.formats.base import base_columns, to_batch
 
 _OPS = {Op.LT: lambda a, b: a < b, Op.LTE: lambda a, b: a <= b, Op.GT: lambda a, b: a > b,

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from secpipe.detect.sigma.correlation import correlate_matches
-from secpipe.detect.sigma.findings import findings
+from secpipe.detect.sigma.finding import findings
 from secpipe.errors import SecpipeError
 from secpipe.schema.ocsf import ocsf
 from secpipe.store.lake import Lake

@@ -25,6 +25,7 @@ import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 from sigma.validation import SigmaValidator
@@ -33,6 +34,9 @@ from sigma.validators.core import validators as core_validators
 
 from secpipe.detect.sigma.compiler import Compiled, UnsupportedRule, compile_condition
 from secpipe.errors import SecpipeError
+
+# The Sigma specification lists utf16le as an alias of wide; this pySigma release lacks it.
+modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
 #: (product, service) -> secpipe format names (metadata.log_name). service None = any service.
 ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {

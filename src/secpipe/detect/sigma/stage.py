@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from secpipe.detect.sigma.correlation import CorrelationEngine
-from secpipe.detect.sigma.findings import findings
+from secpipe.detect.sigma.finding import findings
 from secpipe.detect.sigma.options import SigmaOptions
 from secpipe.detect.sigma.rules import load_rules
 from secpipe.schema.ocsf import class_uid
