@@ -297,7 +297,7 @@ def resources_column(items: Sequence[Sequence[tuple[str, str | None, str | None]
 
 
 def columns_batch(cls: str, *, fmt: Any, raws: Sequence[bytes], times: Sequence[int | None], activity: Sequence[int],
-                  severity: int, columns: dict[str, Any]) -> pa.RecordBatch:
+                  severity: int | pa.Array, columns: dict[str, Any]) -> pa.RecordBatch:
     """One OCSF batch from ready columns (lists are typed from the OCSF schema; arrays kept)."""
     cols = base_columns(
         cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, uids=event_uids(fmt.name, raws),

@@ -29,6 +29,7 @@ import re
 from typing import Any
 
 import msgspec
+import pyarrow as pa
 
 from secpipe.formats import _cicd as c
 from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
@@ -125,60 +126,68 @@ class Jenkins(RecordFormat):
         if not recs.raws:
             return out
         idx, typed, tops = c.decode_each(recs, _REC, "a Jenkins build record", out, self.name)
-        g = c.Group()
+        keep: list[int] = []
+        facts: list[tuple[Any, ...]] = []
+        keep_tops: list[dict[str, msgspec.Raw]] = []
         for i, r, top in zip(idx, typed, tops, strict=True):
-            mapped = _map(r, top)
-            if mapped is None:
+            f = _facts(r)
+            if f is None:
                 src, off = recs.locs[i]
                 out.dead.append(DeadLetter(
                     "not a Jenkins build: expected number + result/building (JSON API) or build.number/phase "
                     "(Notification plugin)", src, off, recs.raws[i], self.name))  # fmt: skip
                 continue
-            row, when, act, sev = mapped
-            g.add(i, row, when, act, sev)
-        if g.idx:
-            c.emit({"scheduled_job_activity": g}, self, recs, out)
+            keep.append(i)
+            facts.append(f)
+            keep_tops.append(top)
+        if keep:
+            out.batches.append(_batch(self, [recs.raws[i] for i in keep], facts, keep_tops))
         return out
 
 
-def _map(r: _Rec, top: dict[str, msgspec.Raw]) -> tuple[dict[str, Any], int | None, int, int] | None:
+def _facts(r: _Rec) -> tuple[Any, ...] | None:
+    """(job, desc, user, number, started, duration, result, phase, finished, activity, state) of a build."""
     b = r.build
     if b is not None and b.number is not None:
         phase = (b.phase or "").upper()
-        result = (b.status or "").upper() or None
         job = r.name or job_from_url(b.full_url or b.url)
-        number, started, duration = b.number, b.timestamp, b.duration
-        act, state = _PHASE_ACT.get(phase, 99), _PHASE_STATE.get(phase, 99)
-        desc = r.display_name
-        user = None
-        finished = phase in ("COMPLETED", "FINALIZED")
-    elif r.number is not None and (r.result is not None or r.building is not None or r.timestamp is not None):
-        result = r.result
+        return (job, r.display_name, None, b.number, b.timestamp, b.duration, (b.status or "").upper() or None,
+                phase or None, phase in ("COMPLETED", "FINALIZED"), _PHASE_ACT.get(phase, 99), _PHASE_STATE.get(phase, 99))  # fmt: skip
+    if r.number is not None and (r.result is not None or r.building is not None or r.timestamp is not None):
         job = r.fullName or job_from_url(r.url) or (r.fullDisplayName or "").rsplit(" #", 1)[0] or None
-        number, started, duration = r.number, r.timestamp, r.duration
-        act, state = (6, 3) if r.building else (2, 4)
-        desc = r.fullDisplayName or r.displayName
-        causes = [cz for a in (r.actions or []) if a and a.causes for cz in a.causes]
-        user = next((cz.userId for cz in causes if cz.userId), None)
-        finished = not r.building
-        phase = "BUILDING" if r.building else "COMPLETED"
-    else:
-        return None
-    status = _STATUS.get(result or "") if result else None
-    row = {
-        "job.name": job,
-        "job.desc": desc,
-        "job.user.name": user,
+        user = None
+        for a in r.actions or ():
+            if a is not None and a.causes:
+                user = next((cz.userId for cz in a.causes if cz.userId), None)
+                if user:
+                    break
+        building = bool(r.building)
+        return (job, r.fullDisplayName or r.displayName, user, r.number, r.timestamp, r.duration, r.result,
+                "BUILDING" if building else "COMPLETED", not building, 6 if building else 2, 3 if building else 4)  # fmt: skip
+    return None
+
+
+def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: list[dict[str, msgspec.Raw]]) -> Any:
+    """Columns of Scheduled Job Activity from the per-build facts (one comprehension per field)."""
+    (jobs, descs, users, numbers, started, durations, results, phases, finished, acts, states) = (
+        list(col) for col in zip(*facts, strict=True)
+    )
+    status = [_STATUS.get(x) if x else None for x in results]
+    cols = {
+        "job.name": jobs,
+        "job.desc": descs,
+        "job.user.name": users,
         "job.last_run_time": started,
-        "job.run_state_id": state,
-        "job.run_state": c.RUN_STATE.get(state, "Other"),
+        "job.run_state_id": states,
+        "job.run_state": [c.RUN_STATE.get(x, "Other") for x in states],
         "status_id": status,
-        "status": c.STATUS.get(status) if status else None,
-        "status_detail": result,
-        "duration": duration if finished and duration else None,
-        "metadata.correlation_uid": f"{job}#{number}" if job else str(number),
-        "metadata.event_code": phase or None,
-        "unmapped": c.unmapped_of(top, _MAPPED),
+        "status": [c.STATUS.get(x) if x else None for x in status],
+        "status_detail": results,
+        "duration": [d if f and d else None for d, f in zip(durations, finished, strict=True)],
+        "metadata.correlation_uid": [f"{j}#{n}" if j else str(n) for j, n in zip(jobs, numbers, strict=True)],
+        "metadata.event_code": phases,
+        "unmapped": [c.unmapped_of(t, _MAPPED) for t in tops],
     }
-    when = started + (duration or 0) if started is not None and finished else started
-    return row, when, act, _SEV.get(result or "", 1)
+    times = [s + (d or 0) if s is not None and f else s for s, d, f in zip(started, durations, finished, strict=True)]
+    sev = pa.array([_SEV.get(x or "", 1) for x in results], pa.int32())
+    return c.columns_batch("scheduled_job_activity", fmt=fmt, raws=raws, times=times, activity=acts, severity=sev, columns=cols)
