@@ -60,6 +60,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def check_login(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN201
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"secpipe" and auth_data.password == b"pa55-w0rd"
+    return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 235 / 535
+
+
 @pytest.fixture
 def smtp(tmp_path: Path):
     cert, key = self_signed(tmp_path)
@@ -67,7 +74,8 @@ def smtp(tmp_path: Path):
     ctx.load_cert_chain(cert, key)
     sink = Sink()
     port = free_port()
-    ctl = aiosmtpd_controller.Controller(sink, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
+    ctl = aiosmtpd_controller.Controller(sink, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True,
+                                         authenticator=check_login, auth_require_tls=True)
     ctl.start()
     yield sink, port, cert
     ctl.stop()
@@ -101,6 +109,22 @@ def test_email_over_starttls_multipart(smtp) -> None:  # noqa: ANN001
     assert "RESOLVED [high] second" in parts["text/plain"]
     assert "root &lt;login&gt; &amp; co" in parts["text/html"] and "<login>" not in parts["text/html"]
     assert 'href="https://example.org/e?a=1&amp;b=2"' in parts["text/html"]
+
+
+def test_email_login_with_password_from_a_secret_file(smtp, tmp_path: Path) -> None:  # noqa: ANN001
+    from secpipe.respond.base import DeliveryRejected
+
+    sink, port, cert = smtp
+    pw = tmp_path / "smtp_password"
+    pw.write_text("pa55-w0rd\n")
+    opts = {"host": "127.0.0.1", "port": port, "from": "a@example.org", "to": ["b@example.org"],
+            "username": "secpipe", "password_file": str(pw)}
+    EmailChannel("mail", opts, {"ca_bundle": str(cert)}).send(note())
+    assert len(sink.messages) == 1
+    pw.write_text("wrong")
+    with pytest.raises(DeliveryRejected, match="SMTP 535") as err:
+        EmailChannel("mail", opts, {"ca_bundle": str(cert)}).send(note())
+    assert "wrong" not in str(err.value) and "pa55" not in str(err.value)
 
 
 def test_email_refuses_unverified_certificate(smtp) -> None:  # noqa: ANN001
