@@ -63,7 +63,7 @@ from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
 # ---------------------------------------------------------------------------------------
 
 
-class _User(msgspec.Struct):
+class _User(msgspec.Struct, gc=False):
     login: str | None = None
     id: Any = None
     type: str | None = None
@@ -71,11 +71,11 @@ class _User(msgspec.Struct):
     email: str | None = None
 
 
-class _Owner(msgspec.Struct):
+class _Owner(msgspec.Struct, gc=False):
     login: str | None = None
 
 
-class _Repo(msgspec.Struct):
+class _Repo(msgspec.Struct, gc=False):
     id: Any = None
     name: str | None = None
     full_name: str | None = None
@@ -87,17 +87,17 @@ class _Repo(msgspec.Struct):
     updated_at: Any = None
 
 
-class _Org(msgspec.Struct):
+class _Org(msgspec.Struct, gc=False):
     login: str | None = None
     id: Any = None
 
 
-class _Ref(msgspec.Struct):
+class _Ref(msgspec.Struct, gc=False):
     ref: str | None = None
     sha: str | None = None
 
 
-class _PR(msgspec.Struct):
+class _PR(msgspec.Struct, gc=False):
     id: Any = None
     number: int | None = None
     title: str | None = None
@@ -110,7 +110,7 @@ class _PR(msgspec.Struct):
     base: _Ref | None = None
 
 
-class _Run(msgspec.Struct):
+class _Run(msgspec.Struct, gc=False):
     id: Any = None
     run_id: Any = None
     name: str | None = None
@@ -134,13 +134,13 @@ class _Run(msgspec.Struct):
     actor: _User | None = None
 
 
-class _Workflow(msgspec.Struct):
+class _Workflow(msgspec.Struct, gc=False):
     id: Any = None
     name: str | None = None
     path: str | None = None
 
 
-class _Deployment(msgspec.Struct):
+class _Deployment(msgspec.Struct, gc=False):
     id: Any = None
     sha: str | None = None
     ref: str | None = None
@@ -154,7 +154,7 @@ class _Deployment(msgspec.Struct):
     creator: _User | None = None
 
 
-class _Team(msgspec.Struct):
+class _Team(msgspec.Struct, gc=False):
     id: Any = None
     name: str | None = None
     slug: str | None = None
@@ -162,13 +162,13 @@ class _Team(msgspec.Struct):
     privacy: str | None = None
 
 
-class _Membership(msgspec.Struct):
+class _Membership(msgspec.Struct, gc=False):
     role: str | None = None
     state: str | None = None
     user: _User | None = None
 
 
-class _Invitation(msgspec.Struct):
+class _Invitation(msgspec.Struct, gc=False):
     id: Any = None
     login: str | None = None
     email: str | None = None
@@ -176,55 +176,55 @@ class _Invitation(msgspec.Struct):
     created_at: str | None = None
 
 
-class _Perm(msgspec.Struct):
+class _Perm(msgspec.Struct, gc=False):
     to: str | None = None
     from_: str | None = msgspec.field(default=None, name="from")
 
 
-class _Changes(msgspec.Struct):
+class _Changes(msgspec.Struct, gc=False):
     permission: _Perm | None = None
     old_permission: _Perm | None = None
     role_name: _Perm | None = None
 
 
-class _Rule(msgspec.Struct):
+class _Rule(msgspec.Struct, gc=False):
     id: Any = None
     name: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
 
 
-class _Package(msgspec.Struct):
+class _Package(msgspec.Struct, gc=False):
     ecosystem: str | None = None
     name: str | None = None
 
 
-class _Patched(msgspec.Struct):
+class _Patched(msgspec.Struct, gc=False):
     identifier: str | None = None
 
 
-class _SecVuln(msgspec.Struct):
+class _SecVuln(msgspec.Struct, gc=False):
     package: _Package | None = None
     severity: str | None = None
     vulnerable_version_range: str | None = None
     first_patched_version: _Patched | None = None
 
 
-class _Cvss(msgspec.Struct):
+class _Cvss(msgspec.Struct, gc=False):
     score: float | None = None
     vector_string: str | None = None
 
 
-class _Cwe(msgspec.Struct):
+class _Cwe(msgspec.Struct, gc=False):
     cwe_id: str | None = None
     name: str | None = None
 
 
-class _Url(msgspec.Struct):
+class _Url(msgspec.Struct, gc=False):
     url: str | None = None
 
 
-class _Advisory(msgspec.Struct):
+class _Advisory(msgspec.Struct, gc=False):
     ghsa_id: str | None = None
     cve_id: str | None = None
     summary: str | None = None
@@ -237,13 +237,13 @@ class _Advisory(msgspec.Struct):
     updated_at: str | None = None
 
 
-class _Dependency(msgspec.Struct):
+class _Dependency(msgspec.Struct, gc=False):
     package: _Package | None = None
     manifest_path: str | None = None
     scope: str | None = None
 
 
-class _ARule(msgspec.Struct):
+class _ARule(msgspec.Struct, gc=False):
     id: str | None = None
     name: str | None = None
     severity: str | None = None
@@ -252,23 +252,23 @@ class _ARule(msgspec.Struct):
     tags: list[str] | None = None
 
 
-class _Tool(msgspec.Struct):
+class _Tool(msgspec.Struct, gc=False):
     name: str | None = None
     version: str | None = None
 
 
-class _Location(msgspec.Struct):
+class _Location(msgspec.Struct, gc=False):
     path: str | None = None
     start_line: int | None = None
     end_line: int | None = None
 
 
-class _Instance(msgspec.Struct):
+class _Instance(msgspec.Struct, gc=False):
     ref: str | None = None
     location: _Location | None = None
 
 
-class _Alert(msgspec.Struct):
+class _Alert(msgspec.Struct, gc=False):
     id: Any = None
     number: int | None = None
     state: str | None = None
@@ -296,12 +296,12 @@ class _Alert(msgspec.Struct):
     severity: str | None = None
 
 
-class _HeadCommit(msgspec.Struct):
+class _HeadCommit(msgspec.Struct, gc=False):
     id: str | None = None
     timestamp: str | None = None
 
 
-class _Hook(msgspec.Struct):
+class _Hook(msgspec.Struct, gc=False):
     sender: _User | None = None
     action: str | None = None
     repository: _Repo | None = None
@@ -331,11 +331,11 @@ class _Hook(msgspec.Struct):
     alert: _Alert | None = None
 
 
-class _Loc(msgspec.Struct):
+class _Loc(msgspec.Struct, gc=False):
     country_code: str | None = None
 
 
-class _Audit(msgspec.Struct):
+class _Audit(msgspec.Struct, gc=False):
     action: str | None = None
     actor: str | None = None
     actor_id: Any = None
@@ -355,7 +355,7 @@ class _Audit(msgspec.Struct):
     operation_type: str | None = None
 
 
-class _Times(msgspec.Struct):
+class _Times(msgspec.Struct, gc=False):
     updated_at: Any = None
     created_at: Any = None
     submitted_at: Any = None

@@ -41,14 +41,14 @@ from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
 _NO_RAW = msgspec.Raw(b"")
 
 
-class _User(msgspec.Struct):
+class _User(msgspec.Struct, gc=False):
     id: Any = None
     name: str | None = None
     username: str | None = None
     email: str | None = None
 
 
-class _Project(msgspec.Struct):
+class _Project(msgspec.Struct, gc=False):
     id: Any = None
     name: str | None = None
     path_with_namespace: str | None = None
@@ -56,7 +56,7 @@ class _Project(msgspec.Struct):
     visibility_level: int | None = None
 
 
-class _Attrs(msgspec.Struct):
+class _Attrs(msgspec.Struct, gc=False):
     id: Any = None
     iid: Any = None
     name: str | None = None
@@ -76,7 +76,7 @@ class _Attrs(msgspec.Struct):
     duration: float | None = None
 
 
-class _Details(msgspec.Struct):
+class _Details(msgspec.Struct, gc=False):
     custom_message: msgspec.Raw = _NO_RAW
     author_name: str | None = None
     target_id: int | str | None = None
@@ -88,7 +88,7 @@ class _Details(msgspec.Struct):
     event_name: str | None = None
 
 
-class _Rec(msgspec.Struct):
+class _Rec(msgspec.Struct, gc=False):
     object_kind: str | None = None
     event_name: str | None = None
     # audit

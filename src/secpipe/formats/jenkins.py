@@ -35,23 +35,23 @@ from secpipe.formats import _cicd as c
 from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
 
 
-class _Cause(msgspec.Struct):
+class _Cause(msgspec.Struct, gc=False):
     userId: str | None = None
     userName: str | None = None
     shortDescription: str | None = None
 
 
-class _Action(msgspec.Struct):
+class _Action(msgspec.Struct, gc=False):
     causes: list[_Cause] | None = None
 
 
-class _Scm(msgspec.Struct):
+class _Scm(msgspec.Struct, gc=False):
     url: str | None = None
     branch: str | None = None
     commit: str | None = None
 
 
-class _Build(msgspec.Struct):
+class _Build(msgspec.Struct, gc=False):
     number: int | None = None
     phase: str | None = None
     status: str | None = None
@@ -63,7 +63,7 @@ class _Build(msgspec.Struct):
     scm: _Scm | None = None
 
 
-class _Rec(msgspec.Struct):
+class _Rec(msgspec.Struct, gc=False):
     # JSON API
     klass: str | None = msgspec.field(default=None, name="_class")
     number: int | None = None
