@@ -87,7 +87,7 @@ def iso_ms(value: Any) -> int | None:
     if not isinstance(value, str):
         return None
     try:  # fast path: what fromisoformat reads as is (most ISO forms, "Z", offsets, space separator)
-        t = dt.datetime.fromisoformat(value)
+        t = dt.datetime.fromisoformat(value[:-4] if value.endswith(" UTC") else value)
     except ValueError:
         return _iso_slow(value)
     if t.tzinfo is None:

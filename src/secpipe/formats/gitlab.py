@@ -268,6 +268,9 @@ _HOOK_COMMON = frozenset({"object_kind", "event_name", "user", "user_id", "user_
                           "user_avatar", "project", "project_id"})  # fmt: skip
 
 
+_PUSH_MAPPED = _HOOK_COMMON | {"ref", "after"}
+
+
 def _actor(r: _Rec) -> dict[str, Any]:
     u = r.user
     return {
@@ -319,7 +322,7 @@ def _hook(r: _Rec, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], in
         row.update({
             "resources": c.compact([_project(r), c.resource("git_ref", r.ref, r.after)]),
             "message": f"{row['actor.user.name']} pushed {r.total_commits_count or 0} commit(s) to {r.ref}",
-            "api.operation": kind, "unmapped": c.unmapped_of(top, _HOOK_COMMON | {"ref", "after"}),
+            "api.operation": kind, "unmapped": c.unmapped_of(top, _PUSH_MAPPED),
         })  # fmt: skip
         return "api_activity", row, None, act
     title = (a.title or a.name) if a else None
