@@ -26,6 +26,13 @@ import pyarrow.compute as pc
 from secpipe.detect.sigma.compiler import KEYWORDS, F, L, Leaf
 from secpipe.detect.sigma.rules import Rule
 
+#: original fields a format already decoded into OCSF columns with the identical value: read
+#: from the column (no JSON parse). First existing path wins.
+ORIGINAL_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "cloudtrail": {"eventName": ("metadata.event_code",), "eventSource": ("api.service.name", "service.name"),
+                   "awsRegion": ("cloud.region",), "userAgent": ("http_request.user_agent",)},
+}
+
 MATCHES_SCHEMA = pa.schema([("row", pa.int32()), ("rule_id", pa.string()), ("event_uid", pa.string()),
                             ("event_time", pa.int64()), ("event_class", pa.string())])
 
@@ -130,6 +137,14 @@ class RuleSet:
         con = self._con.cursor()
         try:
             con.register("__b", tbl)
+            pre = self._plan(tbl.schema, rules, names, {}, prefilter=True)
+            if pre.sql:
+                keep = con.sql(pre.sql).to_arrow_table().column(0)
+                if len(keep) == 0:
+                    return MATCHES_SCHEMA.empty_table()
+                if len(keep) < tbl.num_rows:
+                    con.unregister("__b")
+                    con.register("__b", tbl.take(keep.combine_chunks()))
             lists = self._list_fields(con, tbl, rules) if self.array_paths else {}
             plan = self._plan(tbl.schema, rules, names, lists)
             res = con.sql(plan.sql).to_arrow_table()
@@ -204,12 +219,13 @@ class RuleSet:
         return {k: frozenset(v) for k, v in out.items()}
 
     def _plan(self, schema: pa.Schema, rules: list[Rule], names: list[str | None],
-              lists: dict[str, frozenset[int]]) -> _Plan:
-        key = (schema, tuple(id(r) for r in rules), tuple(sorted(map(str, names))), tuple(sorted(lists.items())))
+              lists: dict[str, frozenset[int]], prefilter: bool = False) -> _Plan:
+        key = (schema, tuple(id(r) for r in rules), tuple(sorted(map(str, names))), tuple(sorted(lists.items())),
+               prefilter)
         with self._lock:
             plan = self._plans.get(key)
         if plan is None:
-            plan = _build_plan(schema, rules, names, lists)
+            plan = _build_plan(schema, rules, names, lists, prefilter)
             with self._lock:
                 if len(self._plans) > 256:
                     self._plans.clear()
@@ -236,12 +252,26 @@ def _group(values: list[str]) -> list[tuple[str, np.ndarray]]:
 
 
 def _build_plan(schema: pa.Schema, rules: list[Rule], names: list[str | None],
-                lists: dict[str, frozenset[int]]) -> _Plan:
+                lists: dict[str, frozenset[int]], prefilter: bool = False) -> _Plan:
+    """The evaluation query; with ``prefilter`` a cheap query over OCSF-decoded columns only
+    (JSON leaves become NULL: under SQL's three-valued logic ``expr IS NOT FALSE`` then keeps
+    every row any rule could match) returning candidate row positions, or "" when no rule
+    can be narrowed that way."""
     fields: dict[str, None] = {}
     for r in rules:
         fields.update(dict.fromkeys(r.compiled.fields))
     has_raw = "raw_data" in schema.names
-    scalar_raw = [f for f in fields if f != KEYWORDS and f not in lists]
+    native: dict[str, str] = {}
+    if len(names) == 1 and names[0] in ORIGINAL_COLUMNS:
+        for f, paths in ORIGINAL_COLUMNS[str(names[0])].items():
+            for path in paths:
+                o = _ocsf_expr(schema, path)
+                if o is not None and not o[1]:
+                    native[f] = o[0]
+                    break
+    if prefilter:
+        return _prefilter(rules, native)
+    scalar_raw = [f for f in fields if f != KEYWORDS and f not in lists and f not in native]
     col_of: dict[str, tuple[str, bool]] = {}  # field -> (column id, is_list)
     inner: list[str] = ["__i"]
     if "metadata" in schema.names and len(names) > 1:
@@ -255,6 +285,11 @@ def _build_plan(schema: pa.Schema, rules: list[Rule], names: list[str | None],
             src = "raw_data" if has_raw else ("message" if "message" in schema.names else "NULL::VARCHAR")
             inner.append(f"{src} AS __k")
             middle.append(f"__k AS {cid}, lower(__k) AS {cid}l")
+            col_of[f] = (cid, False)
+            continue
+        if f in native:
+            inner.append(f"{native[f]} AS __n{n}")
+            middle.append(f"__n{n} AS {cid}")
             col_of[f] = (cid, False)
             continue
         ocsf = _ocsf_expr(schema, f)
@@ -300,6 +335,23 @@ def _build_plan(schema: pa.Schema, rules: list[Rule], names: list[str | None],
     q = (f"SELECT * FROM (SELECT __i, {', '.join(preds)} FROM (SELECT {', '.join(outer_cols)} FROM "
          f"(SELECT {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM __b)))) WHERE {where}")
     return _Plan(q, rules)
+
+
+def _prefilter(rules: list[Rule], native: dict[str, str]) -> _Plan:
+    if not native:
+        return _Plan("", rules)
+    cols = {f: (f"c{i}", False) for i, f in enumerate(native)}
+    exprs = []
+    for r in rules:
+        sql = r.compiled.skeleton
+        for i, leaf in reversed(list(enumerate(r.compiled.leaves))):
+            ok = leaf.field in native and (leaf.other is None or leaf.other in native)
+            sql = sql.replace(f"\x02{i}\x02", _leaf_sql(leaf, cols) if ok else "NULL")
+        exprs.append(f"({sql}) IS NOT FALSE")
+    if any(e.startswith("(NULL) IS") for e in exprs):
+        return _Plan("", rules)
+    proj = ", ".join(f"{e} AS {c}, lower({e}) AS {c}l" for (c, _), e in zip(cols.values(), native.values(), strict=True))
+    return _Plan(f"SELECT __i FROM (SELECT __i, {proj} FROM __b) WHERE {' OR '.join(exprs)}", rules)
 
 
 def _leaf_sql(leaf: Leaf, col_of: dict[str, tuple[str, bool]]) -> str:
