@@ -275,10 +275,12 @@ class CheckedRecordFormat(RecordFormat):
         msg = f"format {self.name} does not implement is_valid"
         raise NotImplementedError(msg)
 
-    def map_valid(self, recs: list[Any], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
+    def map_valid(  # pragma: no cover - abstract
+        self, recs: list[Any], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]
+    ) -> pa.RecordBatch:
         """Map the valid records (typed, top-level raw keys, canonical bytes) to one batch."""
-        msg = f"format {self.name} does not implement map_valid"  # pragma: no cover - abstract
-        raise NotImplementedError(msg)  # pragma: no cover - abstract
+        msg = f"format {self.name} does not implement map_valid"
+        raise NotImplementedError(msg)
 
     def map_records(self, recs: Records) -> Decoded:
         """Map accumulated records to one OCSF batch plus dead letters."""
