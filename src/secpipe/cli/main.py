@@ -22,7 +22,7 @@ app = typer.Typer(
 
 #: command modules under secpipe.cli, each with ``register(app)``.
 MODULES = ["ingest", "query", "formats_cmd", "validate", "up", "audit_cmd", "keys_cmd", "enrich", "alerts",
-           "access_cmd", "retention_cmd", "rules"]
+           "access_cmd", "retention_cmd", "rules", "compliance"]
 
 
 def _register() -> None:
