@@ -322,6 +322,41 @@ def test_gitlab_token(server: Server) -> None:
     assert dup.json().get("status") == "duplicate"
 
 
+def test_k8s_apiserver_audit_webhook_backend(tmp_path: Path) -> None:
+    """The API server's own audit webhook backend (k8s.io/apiserver), built from Go modules.
+
+    client-go sends kubeconfig credentials only over TLS, so this server serves HTTPS.
+    """
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    if not Path(go).is_file():
+        pytest.skip("no Go toolchain to build k8s.io/apiserver's audit webhook backend")
+    binary = tmp_path / "k8swh"
+    build = subprocess.run([go, "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "go_k8s_audit",
+                           capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert build.returncode == 0, build.stderr[-2000:]
+    server = start(tmp_path / "srv", tls=True)
+    try:
+        ca = base64.b64encode((tmp_path / "srv" / "server.pem").read_bytes()).decode()
+        kubeconfig = tmp_path / "webhook.kubeconfig"
+        kubeconfig.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": "default",
+            "clusters": [{"name": "secpipe", "cluster": {"server": f"{server.url}/v1/k8s/audit",
+                                                         "certificate-authority-data": ca}}],
+            "users": [{"name": "secpipe", "user": {"token": server.ingest}}],
+            "contexts": [{"name": "default", "context": {"cluster": "secpipe", "user": "secpipe"}}],
+        }))  # fmt: skip
+        run = subprocess.run([str(binary), str(kubeconfig), "k8s-webhook-test", "25"], capture_output=True,
+                             text=True, timeout=120)  # fmt: skip
+        assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[:2000]
+        sql = "SELECT count(*) FROM api_activity WHERE api.request.uid LIKE 'k8s-webhook-test-%'"
+        assert server.wait_rows(sql, 25) == 25
+        row = server.query("SELECT actor.user.name, src_endpoint.ip, activity_id FROM api_activity "
+                           "WHERE api.request.uid = 'k8s-webhook-test-3'")[0]  # fmt: skip
+        assert row == ["system:serviceaccount:default:webhook-test", "10.0.0.7", 2]
+    finally:
+        server.stop()
+
+
 def test_token_webhooks(server: Server, real: Path) -> None:
     bearer = {"Authorization": f"Bearer {server.ingest}"}
     k8s = [json.loads(line) for line in (real / "panther-analysis/extracted/k8s_audit.jsonl").read_text().splitlines()[:5]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -35,10 +36,12 @@ class Server:
     viewer: str
     proc: subprocess.Popen[bytes]
     log: Path
+    verify: Any = True  # an SSLContext trusting the server's certificate when it serves HTTPS
 
     def query(self, sql: str) -> list[list[Any]]:
         """Rows of a SQL query over the lake (admin token)."""
-        r = httpx.post(f"{self.url}/v1/query", json={"sql": sql}, headers={"Authorization": f"Bearer {self.admin}"})
+        r = httpx.post(f"{self.url}/v1/query", json={"sql": sql}, headers={"Authorization": f"Bearer {self.admin}"},
+                       verify=self.verify)
         assert r.status_code == 200, r.text
         return r.json()["rows"]
 
@@ -47,7 +50,8 @@ class Server:
         deadline = time.monotonic() + timeout
         got = -1
         while time.monotonic() < deadline:
-            r = httpx.post(f"{self.url}/v1/query", json={"sql": sql}, headers={"Authorization": f"Bearer {self.admin}"})
+            r = httpx.post(f"{self.url}/v1/query", json={"sql": sql}, headers={"Authorization": f"Bearer {self.admin}"},
+                           verify=self.verify)
             if r.status_code == 200:
                 got = r.json()["rows"][0][0]
                 if got >= want:
@@ -66,8 +70,38 @@ class Server:
                 self.proc.wait(5)
 
 
-def start(tmp: Path, config: str = "", *, taskset: str | None = None, data: Path | None = None) -> Server:
-    """Start `secpipe up` with ``config`` (YAML text) and fresh tokens; waits for /healthz."""
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (its own CA) and its key, as PEM files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))  # fmt: skip
+    cert_path, key_path = folder / "server.pem", folder / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def start(tmp: Path, config: str = "", *, taskset: str | None = None, data: Path | None = None,
+          tls: bool = False) -> Server:
+    """Start `secpipe up` with ``config`` (YAML text) and fresh tokens; waits for /healthz.
+
+    ``tls``: serve HTTPS with a fresh self-signed certificate (``Server.verify`` trusts it).
+    """
     data = data or tmp / "data"
     tokens = TokenStore(data)
     ingest = tokens.create("test-ingest", "ingest")
@@ -79,19 +113,25 @@ def start(tmp: Path, config: str = "", *, taskset: str | None = None, data: Path
     log = tmp / f"server-{port}.log"
     cmd = [sys.executable, "-m", "secpipe.cli.main", "up", "--config", str(cfg), "--data", str(data),
            "--listen", f"127.0.0.1:{port}"]  # fmt: skip
+    verify: Any = True
+    scheme = "http"
+    if tls:
+        cert, key = self_signed(tmp)
+        cmd += ["--tls-cert", str(cert), "--tls-key", str(key)]
+        verify, scheme = ssl.create_default_context(cafile=str(cert)), "https"
     if taskset:
         cmd = ["taskset", "-c", taskset, *cmd]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             msg = f"secpipe up exited: {log.read_text()[-2000:]}"
             raise RuntimeError(msg)
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return Server(url, data, ingest, admin, viewer, proc, log)
+            if httpx.get(f"{url}/healthz", timeout=1, verify=verify).status_code == 200:
+                return Server(url, data, ingest, admin, viewer, proc, log, verify)
         except httpx.TransportError:
             time.sleep(0.1)
     proc.kill()
