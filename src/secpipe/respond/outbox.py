@@ -118,6 +118,8 @@ class Store:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA busy_timeout=30000")
+            # no checkpoint inside a commit (it would run on the ingest path); see checkpoint()
+            con.execute("PRAGMA wal_autocheckpoint=0")
             self._local.con = con
         return con
 
@@ -130,6 +132,10 @@ class Store:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file (run off the ingest path, by the dispatcher thread)."""
+        self._con().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
         """Close this thread's connection."""

@@ -84,6 +84,7 @@ class AlertStage:
                                      seconds(options.resolve_timeout, f"transforms.{name}.resolve_timeout"))
         self.retention_ms = int(seconds(options.outbox_retention, f"transforms.{name}.outbox_retention") * 1000)
         self._pruned_at = 0.0
+        self._checkpointed_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -107,6 +108,8 @@ class AlertStage:
     def sync(self) -> None:
         """Make every alert recorded so far durable (called by the pipeline before WAL release)."""
         self.store.sync()
+        if self._thread is None:  # not started (`secpipe ingest`): nobody else checkpoints
+            self.store.checkpoint()
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -144,6 +147,9 @@ class AlertStage:
         while not self._stop.is_set():
             try:
                 self.dispatcher.flush_due()
+                if self.clock() - self._checkpointed_at > 5:
+                    self._checkpointed_at = self.clock()
+                    self.store.checkpoint()
                 if self.clock() - self._pruned_at > 600:
                     self._pruned_at = self.clock()
                     self.prune()
