@@ -322,6 +322,7 @@ def test_gitlab_token(server: Server) -> None:
     assert dup.json().get("status") == "duplicate"
 
 
+@pytest.mark.slow  # builds k8s.io/apiserver: minutes on a cold Go module cache
 def test_k8s_apiserver_audit_webhook_backend(tmp_path: Path) -> None:
     """The API server's own audit webhook backend (k8s.io/apiserver), built from Go modules.
 
