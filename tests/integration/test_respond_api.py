@@ -98,3 +98,36 @@ def test_cli_lists_dead_letters_and_replays(tmp_path: Path) -> None:
     assert json.loads(cli("alerts", "silence", "list", "--data", str(data), "--json").stdout) == []
     acts = [(e["actor"], e["action"]) for e in AuditLog(data, from_env=False).entries()]
     assert acts == [("carol", "alert.replay"), ("carol", "silence.change"), ("carol", "silence.change")]
+
+
+def test_alertmanager_firing_then_resolved_through_secpipe_up(tmp_path: Path, real: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Real Alertmanager payloads in, PagerDuty Events v2 out: trigger, then resolve with the same dedup_key."""
+    pd = Peer(default=(202, {"content-type": "application/json"}, b'{"status":"success","message":"Event processed"}'))
+    key = tmp_path / "pd_key"
+    key.write_text("R0UT1NGKEY0000000000000000000001")
+    data = tmp_path / "data"
+    cfg = {"data_dir": str(data), "transforms": {"alerts": {
+        "type": "alert", "receivers": {"pd": {"pagerduty": {"routing_key_file": str(key), "url": f"{pd.url}/v2/enqueue"}}},
+        "route": {"receiver": "pd", "group_by": ["alertname"], "group_wait": "0s", "group_interval": "500ms"}}}}
+    path = tmp_path / "am.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    payload = json.loads((real / "prometheus-msteams/alert/testdata/prom_post_request.json").read_text())
+    resolved = json.loads(json.dumps(payload))
+    resolved["status"] = "resolved"
+    for a in resolved["alerts"]:
+        a["status"], a["endsAt"] = "resolved", "2018-03-07T12:00:00Z"
+    try:
+        with Server(data, "--config", str(path)) as srv:
+            h = {"Authorization": f"Bearer {srv.ingest_token}"}
+            assert httpx.post(f"{srv.url}/v1/ingest/alertmanager", json=payload, headers=h).status_code == 200
+            trig = pd.wait(1, 10)[0].json()
+            assert httpx.post(f"{srv.url}/v1/ingest/alertmanager", json=payload, headers=h).status_code == 200  # repeat
+            assert httpx.post(f"{srv.url}/v1/ingest/alertmanager", json=resolved, headers=h).status_code == 200
+            seen = pd.wait(2, 10)
+            time.sleep(1.0)
+    finally:
+        pd.close()
+    assert len(pd.seen) == 2  # the repeat was deduplicated
+    assert trig["event_action"] == "trigger" and trig["payload"]["class"] == payload["alerts"][0]["labels"]["alertname"]
+    assert seen[1].json() == {"routing_key": "R0UT1NGKEY0000000000000000000001", "event_action": "resolve",
+                              "dedup_key": trig["dedup_key"]}
