@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from secpipe.config.ingest import IngestConfig
 from secpipe.detect.anomaly.options import AnomalyOptions
+from secpipe.detect.compliance.options import ComplianceOptions
 from secpipe.detect.sigma.options import SigmaOptions
 from secpipe.errors import ConfigError
 from secpipe.respond.options import AlertOptions, DeployRiskOptions, MatchOptions
@@ -91,6 +92,7 @@ COMPONENTS: dict[str, type[BaseModel]] = {
     "http": HttpSourceOptions,
     "syslog": SyslogSourceOptions,
     "anomaly": AnomalyOptions,
+    "compliance": ComplianceOptions,
     "sigma": SigmaOptions,
     "tokenize": TokenizeOptions,
     "mask": MaskOptions,

@@ -44,6 +44,7 @@ def lazy_stage(module: str, attr: str) -> Any:
 
 STAGES["sigma"] = lazy_stage("secpipe.detect.sigma.stage", "build_stage")
 STAGES["anomaly"] = lazy_stage("secpipe.detect.anomaly", "build_stage")
+STAGES["compliance"] = lazy_stage("secpipe.detect.compliance.stage", "build_stage")
 STAGES["tokenize"] = lazy_stage("secpipe.transforms.protect.tokenize", "make_tokenize")
 STAGES["mask"] = lazy_stage("secpipe.transforms.protect.mask", "make_mask")
 STAGES["redact"] = lazy_stage("secpipe.transforms.protect.redact", "make_redact")
