@@ -42,7 +42,7 @@ from starlette.routing import Route
 
 from secpipe.formats.base import DeadLetter
 from secpipe.server.http import AppContext, HTTPError, authenticate, route
-from secpipe.server.wire import accept_items, ingest_config, read_body_limited
+from secpipe.server.wire import accept_items, ingest_config, read_body_limited, who
 
 _ERROR_TYPES = {400: "parse_exception", 401: "security_exception", 403: "security_exception",
                 404: "resource_not_found_exception", 408: "timeout_exception",
@@ -204,7 +204,7 @@ def routes(ctx: AppContext) -> list[Route]:
 
     async def bulk(request: Request) -> Response:
         index = request.path_params.get("index")
-        source = f"es_bulk:{request.state.token.name}"
+        source = f"es_bulk:{who(request)}"
         body = await read_body_limited(ctx, request, source, "auto")
         t0 = time.perf_counter()
         try:
@@ -216,7 +216,7 @@ def routes(ctx: AppContext) -> list[Route]:
 
     async def one_doc(request: Request) -> Response:
         index = request.path_params["index"]
-        source = f"es_doc:{request.state.token.name}"
+        source = f"es_doc:{who(request)}"
         body = await read_body_limited(ctx, request, source, "auto")
         doc = body.strip().replace(b"\n", b" ")
         res = await run_in_threadpool(_store, ctx, to_format, source, [("index", index, None, doc)], time.perf_counter())

@@ -39,7 +39,7 @@ from starlette.routing import Route
 from secpipe import formats
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, route
-from secpipe.server.wire import accept_items, dead_letter, ingest_config, read_body_limited
+from secpipe.server.wire import accept_items, dead_letter, ingest_config, read_body_limited, who
 
 #: sourcetype -> secpipe format (formats that are not installed are skipped at lookup).
 SOURCETYPES = {
@@ -189,7 +189,7 @@ def routes(ctx: AppContext) -> list[Route]:
         return {"ackId": next(acks)} if channel else {}
 
     async def event(request: Request) -> dict[str, Any]:
-        source = f"hec:{request.state.token.name}"
+        source = f"hec:{who(request)}"
         body = await read_body_limited(ctx, request, source, "auto")
         try:
             raws = split_events(body)
@@ -204,7 +204,7 @@ def routes(ctx: AppContext) -> list[Route]:
         return {"text": "Success", "code": 0, **ack_id(request)}
 
     async def raw(request: Request) -> dict[str, Any]:
-        source = f"hec_raw:{request.state.token.name}"
+        source = f"hec_raw:{who(request)}"
         body = await read_body_limited(ctx, request, source, "auto", json_body=False)
         if not body.strip():
             raise HecError(400, 5)

@@ -96,7 +96,7 @@ def routes(ctx: AppContext) -> list[Route]:
             token = request.query_params.get("token") if query_token and "authorization" not in request.headers else None
             info = authenticate(ctx, request, "ingest", token=token)
             resolve_format(fmt)
-            source = f"{kind}:{info.name}"
+            source = f"{kind}:{info.source or info.name}"
             return await _store(ctx, fmt, source, await read_body_limited(ctx, request, source, fmt))
 
         return push

@@ -45,6 +45,12 @@ def ingest_config(ctx: AppContext) -> IngestConfig:
     return getattr(cfg, "ingest", None) or IngestConfig()
 
 
+def who(request: Request) -> str:
+    """The sender name in source strings: the token's bound source, else its name."""
+    info = request.state.token
+    return info.source or info.name
+
+
 def request_timeout(ctx: AppContext) -> float:
     """Seconds a client has to send its whole body."""
     cfg = ctx.extras.get("config")
