@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from secpipe.detect.compliance.evaluate import evaluate_batches
 
 from secpipe.detect.compliance.catalog import load_controls
+from secpipe.detect.compliance.evaluate import evaluate_batches
 from secpipe.formats import get
 from secpipe.formats.base import split_json_records, split_lines
 
@@ -95,3 +95,25 @@ def test_every_control_has_true_and_false_positives():
 
 def test_cases_reference_only_shipped_controls():
     assert {c["control"] for c in CASES} <= {c.id for c in CONTROLS}
+
+
+def _maker():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "rules" / "compliance" / "make_ruletests.py"
+    spec = importlib.util.spec_from_file_location("make_ruletests", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod, path.with_name("ruletests.yml")
+
+
+def test_rules_test_file_is_current_and_passes(real):
+    """``secpipe rules test tests/rules/compliance`` (the Sigma helper's format) passes, and its
+    inline events are exactly the records cases.yml selects from the real samples."""
+    from secpipe.detect.sigma.ruletest import run_tests
+
+    mod, path = _maker()
+    assert path.read_text() == mod.render(real), "run python tests/rules/compliance/make_ruletests.py"
+    results = run_tests([path])
+    assert len(results) == len(CASES)
+    assert [r.errors for r in results if not r.passed] == []
