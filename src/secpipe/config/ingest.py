@@ -20,11 +20,21 @@ entry gets per-document auto-detection (``json`` catches what nothing else recog
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _known_formats(mapping: dict[str, str]) -> dict[str, str]:
+    from secpipe import formats  # lazy: formats import the schema, config must stay light
+
+    bad = sorted({f for f in mapping.values() if f not in formats.REGISTRY})
+    if bad:
+        msg = f"unknown format(s) {', '.join(map(repr, bad))} — one of: {', '.join(sorted(formats.REGISTRY))}"
+        raise ValueError(msg)
+    return mapping
 
 
 class ElasticsearchIngest(_Strict):
@@ -35,12 +45,16 @@ class ElasticsearchIngest(_Strict):
     cluster_name: str = "secpipe"
     index_formats: dict[str, str] = Field(default_factory=dict)
 
+    _check_formats = field_validator("index_formats")(_known_formats)
+
 
 class HecIngest(_Strict):
     """The Splunk HTTP Event Collector API."""
 
     enabled: bool = True
     sourcetype_formats: dict[str, str] = Field(default_factory=dict)
+
+    _check_formats = field_validator("sourcetype_formats")(_known_formats)
 
 
 class GithubWebhook(_Strict):
