@@ -58,6 +58,10 @@ def test_route_tree_first_match_continue_and_nesting() -> None:
     child = root.children[1].children[0]
     assert (child.group_wait, child.group_interval, child.repeat_interval) == (30.0, 300.0, 14400.0)
     assert child.group_by == ("account",)
+    per_alert = build_route({"receiver": "default", "group_by": ["fingerprint", "rule"]}, RECEIVERS)
+    assert per_alert.group_labels(alert("fp-1")) == {"fingerprint": "fp-1", "rule": "r1"}
+    everything = build_route({"receiver": "default", "group_by": ["..."]}, RECEIVERS)
+    assert everything.group_labels(alert("fp-1", tags="a")) == {"rule": "r1", "severity": "high", "tags": "a"}
 
 
 def test_route_config_errors_name_the_key() -> None:

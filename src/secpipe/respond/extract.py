@@ -150,7 +150,8 @@ def row_to_alert(row: dict[str, Any]) -> Alert:
     if related:
         annotations["related_events"] = related[:20]
         quoted = ", ".join("'" + str(u).replace("'", "''") + "'" for u in related[:20])
-        annotations["related_query"] = f"SELECT * FROM <event class> WHERE metadata.uid IN ({quoted})"
+        ev_class = um.get("event_class") if isinstance(um.get("event_class"), str) else "<event class>"
+        annotations["related_query"] = f"SELECT * FROM {ev_class} WHERE metadata.uid IN ({quoted})"
     if row.get("vulnerabilities"):
         annotations["cve"] = _first_str(dig(row, "vulnerabilities.cve.uid"))
     annotations = {k: v for k, v in annotations.items() if v}

@@ -9,7 +9,8 @@ at each node the children are tried in order; the first child that matches takes
 siblings be tried too. When no child matches, the node itself handles the alert.
 
 ``tags`` is a comma-joined list: a ``match`` on ``tags`` succeeds when any element equals a
-wanted value. ``group_by: ["..."]`` groups by every label (one group per distinct alert).
+wanted value. ``group_by: ["..."]`` groups by every label (one group per distinct label set);
+``group_by: [fingerprint]`` gives every alert its own group (one notification per finding).
 Route ids are stable paths (``root``, ``root.0``, ``root.0.1``) so persisted group state
 survives a restart with the same config.
 """
@@ -91,7 +92,7 @@ class Route:
         """The labels that name this alert's group on this route."""
         if self.group_by == ("...",):
             return dict(sorted(alert.labels.items()))
-        return {k: alert.labels.get(k, "") for k in self.group_by}
+        return {k: alert.fingerprint if k == "fingerprint" else alert.labels.get(k, "") for k in self.group_by}
 
 
 DEFAULTS = {"group_by": [], "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
