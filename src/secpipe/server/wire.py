@@ -208,29 +208,40 @@ def accept_items(ctx: AppContext, source: str, items: Sequence[tuple[str | None,
     return reasons
 
 
+def _as_array(fmt: Format, docs: list[bytes]) -> bool:
+    """Whether a group of JSON documents may go as one JSON array (one C pass to split)."""
+    return (len(docs) > 1 and isinstance(fmt, RecordFormat)
+            and type(fmt).split_records is RecordFormat.split_records)  # fmt: skip
+
+
 def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx: list[int],
                   reasons: list[str | None]) -> None:
-    body = b"\n".join(docs)
+    array = _as_array(fmt, docs)
+    body = b"[" + b",".join(docs) + b"]" if array else b"\n".join(docs)
     _f, decoded = decode_body(fmt.name, body, source)
+    if array and not decoded.batches and len(decoded.dead) == 1 and decoded.events == 1:
+        # one unreadable document spoils the whole array: fall back to lines, so only it fails
+        array, body = False, b"\n".join(docs)
+        _f, decoded = decode_body(fmt.name, body, source)
     service.accept(fmt.name, source, body, decoded)
     if not decoded.dead:
         return
     by_raw: dict[bytes, int] = {}
-    by_off: dict[int, int] = {}
+    by_off: dict[int, int] = {}  # where a dead letter's offset points: record index or line start
     off = 0
-    for i, d in zip(idx, docs, strict=True):
+    for k, (i, d) in enumerate(zip(idx, docs, strict=True)):
         by_raw.setdefault(d.strip(), i)
         try:  # formats keep records in canonical (compact) JSON: match that form too
             by_raw.setdefault(msgspec.json.format(d, indent=-1), i)
         except msgspec.DecodeError:
             pass
-        by_off[off] = i
+        by_off[k if array else off] = i
         off += len(d) + 1
     unmatched = []
     for dl in decoded.dead:
         i = by_raw.get(dl.raw.strip())
         if i is None:
-            i = by_off.get(dl.offset) if dl.raw and body.startswith(dl.raw[:32], dl.offset) else None
+            i = by_off.get(dl.offset) if array or (dl.raw and body.startswith(dl.raw[:32], dl.offset)) else None
         if i is None:
             unmatched.append(dl.reason)
         else:
