@@ -155,6 +155,20 @@ def test_baselines_survive_restart(template, data_dir):
     assert g["metadata"]["uid"] == f["metadata"]["uid"] == f["finding_info"]["uid"]
 
 
+def test_pipeline_flush_saves_learning(template, data_dir):
+    clock = Clock()
+    stage = build_stage("ueba", {**RATE, "checkpoint_seconds": 3600}, data_dir=data_dir, clock=clock)
+    pipe = Pipeline(data_dir, [stage])
+    pipe.submit(get("cloudtrail").decode(orjson.dumps({"Records": records(template, hourly("alice", range(3), 5))}), "t"))
+    state_file = data_dir / "state" / "anomaly" / "ueba" / FILE_NAME
+    assert not state_file.exists()
+    pipe.flush()  # the sync hook runs before WAL segments are released
+    assert state_file.exists()
+    h0 = int(T0.timestamp()) // 3600
+    again = build_stage("ueba", RATE, data_dir=data_dir, clock=clock)
+    assert again.baselines.rate["rate:actor.user.name|user.name:3600"]["alice"] == {h0: 5, h0 + 1: 5, h0 + 2: 5}
+
+
 def test_close_saves_unsaved_learning(template, data_dir):
     clock = Clock()
     a = build_stage("ueba", {**RATE, "checkpoint_seconds": 3600}, data_dir=data_dir, clock=clock)

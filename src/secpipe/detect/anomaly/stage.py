@@ -4,10 +4,11 @@ Guarantees:
 - The input batch passes through unchanged; findings come out as one extra
   ``detection_finding`` batch per input batch that produced any.
 - Baselines live in ``<data_dir>/state/anomaly/<stage id>/`` (or ``state_dir``), are loaded
-  when the stage is built and saved atomically at most every ``checkpoint_seconds`` (by the
-  injected clock) and on :meth:`AnomalyStage.close`. After a crash the learning since the
-  last save is redone when the input is replayed; a finding raised again then carries the
-  same uid, so the lake keeps one copy.
+  when the stage is built and saved atomically at every pipeline flush (:meth:`sync`, called
+  before the WAL segments of the flushed input are released), at most every
+  ``checkpoint_seconds`` in between (by the injected clock), and on :meth:`close`. After a
+  crash the learning since the last save is redone when the WAL is replayed; a finding
+  raised again then carries the same uid, so the lake keeps one copy.
 - No finding before warm-up: a rate rule needs ``min_history`` active windows for the
   entity, a first-seen rule needs the entity to be ``warmup`` old (event time) with
   ``min_events`` earlier events, a rare rule needs ``warmup`` of fleet history and
@@ -82,10 +83,14 @@ class AnomalyStage:
         self._dirty = False
         self._saved_at = self.clock()
 
-    def close(self) -> None:
-        """Save what was learned since the last checkpoint."""
+    def sync(self) -> None:
+        """Pipeline flush hook: save what was learned since the last checkpoint."""
         if self._dirty:
             self.checkpoint()
+
+    def close(self) -> None:
+        """Shutdown hook: save what was learned since the last checkpoint."""
+        self.sync()
 
 
 def build_stage(
