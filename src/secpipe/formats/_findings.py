@@ -190,21 +190,13 @@ def looks_json_object(head: bytes) -> bool:
     return head.lstrip()[:1] in (b"{", b"[")
 
 
-def unmapped_merge(a: pa.Array, extra: Sequence[dict[str, Any] | None]) -> pa.Array:
-    """Merge per-row extra keys (report context) into an ``unmapped`` JSON column."""
-    if not any(extra):
-        return a
-    dec = msgspec.json.decode
-    enc = _ENC.encode
-    out = []
-    for cur, add in zip(a.to_pylist(), extra, strict=True):
-        if not add:
-            out.append(cur)
-            continue
-        base = dec(cur) if cur else {}
-        base.update(add)
-        out.append(enc(base).decode())
-    return pa.array(out, S)
+def unmapped_with(col: pa.Array, key: str, value: Any) -> pa.Array:
+    """Add one key with the same JSON value to every row of an ``unmapped`` column (string-level:
+    rows are JSON objects without that key, so no row is parsed again)."""
+    if not value:
+        return col
+    item = _ENC.encode(key).decode() + ":" + _ENC.encode(value).decode()
+    return pa.array([("{" + item + "}") if r is None else (r[:-1] + "," + item + "}") for r in col.to_pylist()], S)
 
 
 @functools.cache

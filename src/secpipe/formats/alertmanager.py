@@ -35,15 +35,16 @@ from secpipe.formats._findings import (
     kv_list,
     severity_ids,
     strs,
-    unmapped_merge,
+    unmapped_with,
 )
 from secpipe.formats.base import (
     Decoded,
+    Strict,
     base_columns,
-    decode_typed,
+    decode_strict,
     parse_times,
     to_batch,
-    unmapped_json,
+    unmapped_from,
 )
 
 
@@ -60,17 +61,30 @@ class _Payload(msgspec.Struct):
     alerts: list[msgspec.Raw] | None = None
 
 
-class _Alert(msgspec.Struct):
+class _Alert(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     status: str | None = None
     labels: dict[str, Any] | None = None
-    annotations: dict[str, Any] | None = None
     startsAt: str | None = None
     endsAt: str | None = None
     generatorURL: str | None = None
     fingerprint: str | None = None
+    annotations: msgspec.Raw = msgspec.Raw(b"")  # kept raw for ``unmapped``; summary/description read from it
 
 
-_MAPPED = frozenset({"status", "labels", "startsAt", "endsAt", "generatorURL", "fingerprint"})
+class _Notes(msgspec.Struct, gc=False):
+    summary: Any = None
+    description: Any = None
+    message: Any = None
+
+
+_NOTES = msgspec.json.Decoder(_Notes)
+_NO_NOTES = _Notes()
+
+
+def _notes(raw: msgspec.Raw) -> _Notes:
+    return _NOTES.decode(raw) if raw else _NO_NOTES
+
+
 _ZERO = "0001-01-01"
 
 
@@ -103,17 +117,19 @@ class Alertmanager(ReportFormat):
             return self.dead(why, source, data)
         raws = [bytes(a) for a in doc.alerts]
         out = Decoded(events=len(raws))
-        typed = decode_typed(raws, list(range(len(raws))), _Alert, out, source, self.name, "an Alertmanager alert")
-        if not typed.recs:
+        st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Alert, out, self.name, "an Alertmanager alert")
+        if not st.recs:
             return out
         pos = {id(r): i for i, r in enumerate(raws)}
-        ords = [pos[id(r)] for r in typed.raws]
-        out.batches.append(self._batch(doc, typed.recs, typed.tops, typed.raws, ords))
+        ords = [pos[id(r)] for r in st.raws]
+        out.batches.append(self._batch(doc, st, ords))
         return out
 
     def _batch(
-        self, doc: _Payload, al: list[_Alert], tops: list[dict[str, msgspec.Raw]], raws: list[bytes], ords: list[int]
+        self, doc: _Payload, st: Strict, ords: list[int]
     ) -> pa.RecordBatch:
+        al: list[_Alert] = st.recs
+        raws = st.raws
         n = len(al)
         cls = "detection_finding"
         resolved = [(a.status or doc.status or "").lower() == "resolved" for a in al]
@@ -128,8 +144,10 @@ class Alertmanager(ReportFormat):
             activity_id=pa.array([3 if r else 1 for r in resolved], pa.int32()), severity_id=sev,
         )  # fmt: skip
         name = strs([_s(a.labels, "alertname") for a in al])
-        summary = strs([_s(a.annotations, "summary") for a in al])
-        desc = strs([_s(a.annotations, "description") or _s(a.annotations, "message") for a in al])
+        notes = [_notes(a.annotations) for a in al]
+        summary = strs([None if x.summary is None else str(x.summary) for x in notes])
+        desc = strs([str(x.description) if x.description is not None else None if x.message is None else str(x.message)
+                     for x in notes])  # fmt: skip
         fp = strs([a.fingerprint for a in al])
         status_id = pa.array([4 if r else 1 for r in resolved], pa.int32())
         ctx = {"receiver": doc.receiver, "externalURL": doc.externalURL, "groupLabels": doc.groupLabels,
@@ -156,7 +174,7 @@ class Alertmanager(ReportFormat):
             "finding_info.analytic.name": name,
             "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
             "finding_info.analytic.type": strs(["Rule"] * n),
-            "unmapped": unmapped_merge(unmapped_json(tops, _MAPPED), [{"webhook": ctx} if ctx else None] * n),
+            "unmapped": unmapped_with(unmapped_from(st, ("annotations",)), "webhook", ctx),
         })  # fmt: skip
         return to_batch(cls, cols)
 
