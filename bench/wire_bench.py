@@ -97,8 +97,11 @@ def main() -> None:
     ap.add_argument("--server-cpu", default="0")
     ap.add_argument("--client-cpus", default="1")
     args = ap.parse_args()
+    # distinct records per run: a repeated record would be dropped by the lake's identity dedup
     recs = list(records(args.events, seed=11))
-    docs = [json.dumps(r, separators=(",", ":")).encode() for r in recs]
+    ct = {seed: [json.dumps(r, separators=(",", ":")).encode() for r in records(args.events, seed=seed)]
+          for seed in (12, 13, 14, 15)}  # fmt: skip
+    docs = ct[12]
     with tempfile.TemporaryDirectory() as tmp:
         srv = start(Path(tmp), CONFIG, taskset=args.server_cpu)
         os.sched_setaffinity(0, {int(c) for c in args.client_cpus.split(",")})
@@ -125,7 +128,7 @@ def main() -> None:
                     list(pool.map(send, bodies))
 
             def hec() -> None:
-                bodies = _chunks([b'{"sourcetype":"aws:cloudtrail","event":' + d + b"}" for d in docs], args.batch)
+                bodies = _chunks([b'{"sourcetype":"aws:cloudtrail","event":' + d + b"}" for d in ct[14]], args.batch)
                 clients = [httpx.Client(headers={"Authorization": f"Splunk {srv.ingest}"}, timeout=120)
                            for _ in range(args.threads)]  # fmt: skip
 
@@ -141,11 +144,11 @@ def main() -> None:
 
             fb = filebeat_docs(len(docs))
             pid = srv.proc.pid
-            for index, payload in (("filebeat-warmup", fb[:2000]), ("cloudtrail-warmup", docs[:2000])):
+            for index, payload in (("filebeat-warmup", filebeat_docs(2000, seed=99)), ("cloudtrail-warmup", ct[15][:2000])):
                 raw_bulk(index, payload)  # warm-up: imports, schema, first lake commit
             results.append(_run("es_bulk_filebeat_auto", lambda: raw_bulk("filebeat-8.17.0", fb), len(fb), pid))
             results.append(_run("es_bulk_cloudtrail", lambda: raw_bulk("cloudtrail-b", docs), len(docs), pid))
-            results.append(_run("es_bulk_cloudtrail_auto", lambda: raw_bulk("unmapped-logs", docs), len(docs), pid))
+            results.append(_run("es_bulk_cloudtrail_auto", lambda: raw_bulk("unmapped-logs", ct[13]), len(docs), pid))
             results.append(_run("es_bulk_client_helper", client_bulk, len(docs), pid))
             results.append(_run("hec_cloudtrail", hec, len(docs), pid))
         finally:
