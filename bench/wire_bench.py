@@ -154,7 +154,8 @@ def main() -> None:
         finally:
             srv.stop()
     floor = 30_000
-    best = max(r["events_per_s"] for r in results if r["bench"].startswith("es_bulk"))
+    # per core = per second of the (pinned) server's CPU time; wall-clock equals it on an idle machine
+    best = max(r["events_per_server_cpu_s"] or 0 for r in results if r["bench"].startswith("es_bulk"))
     print(json.dumps({"summary": {r["bench"]: [r["events_per_s"], r["events_per_server_cpu_s"]] for r in results},
                       "columns": ["events_per_s (wall)", "events_per_server_cpu_s"], "server_cores": 1,
                       "es_bulk_floor": floor, "es_bulk_meets_floor": best >= floor}))
