@@ -132,3 +132,19 @@ def test_email_refuses_unverified_certificate(smtp) -> None:  # noqa: ANN001
     ch = EmailChannel("mail", {"host": "127.0.0.1", "port": port, "from": "a@example.org", "to": ["b@example.org"]}, None)
     with pytest.raises(DeliveryError, match="SSLCertVerificationError|certificate verify failed"):
         ch.send(note())
+
+
+def test_email_over_implicit_tls(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    sink = Sink()
+    port = free_port()
+    ctl = aiosmtpd_controller.Controller(sink, hostname="127.0.0.1", port=port, ssl_context=ctx)
+    ctl.start()
+    try:
+        EmailChannel("mail", {"host": "127.0.0.1", "port": port, "ssl": True, "from": "a@example.org",
+                              "to": "b@example.org"}, {"ca_bundle": str(cert)}).send(note())
+    finally:
+        ctl.stop()
+    assert len(sink.messages) == 1 and sink.messages[0][1] == ["b@example.org"]
