@@ -90,7 +90,12 @@ class RateRule(_Rule):
 
 
 class FirstSeenRule(_Rule):
-    """A value never seen before for this entity (new IP, country, ASN, user agent, API)."""
+    """A value never seen before for this entity (new IP, country, ASN, user agent, API).
+
+    Alerts only for an entity already known (seen in an earlier batch), at least ``warmup``
+    old and with ``min_events`` earlier events, that has shown some other value of that path
+    before: the first sighting of an entity, or of a field it never carried, is learned.
+    """
 
     entity: Paths = Field(min_length=1)
     values: list[str] = Field(min_length=1)
