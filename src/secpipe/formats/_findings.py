@@ -149,19 +149,21 @@ def raw_json_col(values: Sequence[msgspec.Raw | None]) -> pa.Array:
     return pa.array([None if v is None or bytes(v) == b"null" else fmt(bytes(v), indent=-1).decode() for v in values], S)
 
 
-KV = pa.list_(pa.struct([("name", S), ("value", S)]))
-
-
 def kv_list(maps: Sequence[dict[str, Any] | None]) -> pa.Array:
-    """Dicts -> OCSF ``key_value_object[]`` (name/value; non-string values as JSON text)."""
+    """Dicts -> OCSF ``key_value_object[]`` (name/value; non-string values as JSON text), built
+    from flat name/value arrays and offsets (no per-entry dict)."""
     enc = _ENC.encode
-    out = []
+    names: list[str] = []
+    values: list[str] = []
+    lens = []
     for m in maps:
         if not m:
-            out.append(None)
+            lens.append(0)
             continue
-        out.append([{"name": k, "value": v if isinstance(v, str) else enc(v).decode()} for k, v in m.items()])
-    return pa.array(out, KV)
+        lens.append(len(m))
+        names.extend(m)
+        values.extend(v if isinstance(v, str) else enc(v).decode() for v in m.values())
+    return struct_lists(lens, {"name": strs(names), "value": strs(values)})
 
 
 def offsets_of(lens: Sequence[int]) -> pa.Array:
