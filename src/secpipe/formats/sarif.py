@@ -49,13 +49,13 @@ from secpipe.formats._findings import (
     S,
     captions,
     context_uids,
-    kv_list,
     nest,
     score_severity_ids,
     severity_ids,
     singleton_list,
     str_lists,
     strs,
+    struct_lists,
 )
 from secpipe.formats.base import (
     Decoded,
@@ -398,9 +398,16 @@ class Sarif(ReportFormat):
             "references": str_lists([[ru.helpUri] if ru.helpUri else None for ru in rules]),
             "affected_code": singleton_list(code),
         })  # fmt: skip
-        tags = [{**{f"fingerprint:{k}": v for k, v in f.items()}, **{f"partialFingerprint:{k}": v for k, v in p.items()}}
-                for f, p in zip(fps, pfps, strict=True)]  # fmt: skip
-        types = [[str(t) for t in (ru.properties or {}).get("tags") or []] or None for ru in rules]
+        tag_lens, tag_names, tag_values = [], [], []
+        for f, p in zip(fps, pfps, strict=True):
+            tag_lens.append(len(f) + len(p))
+            tag_names.extend(["fingerprint:" + k for k in f] + ["partialFingerprint:" + k for k in p])
+            tag_values.extend([*f.values(), *p.values()])
+        rule_types: dict[int, list[str] | None] = {}
+        for ru in rules:
+            if id(ru) not in rule_types:
+                rule_types[id(ru)] = [str(t) for t in (ru.properties or {}).get("tags") or []] or None
+        types = [rule_types[id(ru)] for ru in rules]
         cols.update({
             "status_id": status_id,
             "status": captions(cls, "status_id", status_id),
@@ -409,7 +416,7 @@ class Sarif(ReportFormat):
             "finding_info.title": pc.coalesce(short, rid_arr),
             "finding_info.desc": full,
             "finding_info.types": pa.array(types, pa.list_(S)),
-            "finding_info.tags": kv_list(tags),
+            "finding_info.tags": struct_lists(tag_lens, {"name": strs(tag_names), "value": strs(tag_values)}),
             "finding_info.src_url": strs([ru.helpUri for ru in rules]),
             "finding_info.product.name": strs([drv.name] * n),
             "finding_info.product.version": strs([version] * n),
