@@ -1,19 +1,24 @@
 """Secret detection and redaction in every string field, raw_data and console logs.
 
-Each detector is one RE2 pattern (run by ``pyarrow.compute`` over whole columns, the same
-text also compiles with Python ``re`` for log lines) and a typed placeholder:
-``AKIA...`` -> ``[REDACTED:aws_access_key]``. Detectors: aws_access_key, aws_secret_key,
-github_token, gitlab_token, slack_token, slack_webhook, private_key, jwt, url_password
-(``scheme://user:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON,
-connection strings) and generic_secret (a 32+ character base64-like run with upper, lower
-and digits whose Shannon entropy is at least ``entropy_min`` bits/char).
+Detectors (typed placeholders, ``AKIA...`` -> ``[REDACTED:aws_access_key]``): aws_access_key,
+aws_secret_key, github_token, gitlab_token, slack_token, slack_webhook, private_key, jwt,
+url_password (``scheme://user:PASS@host``), password (``password=...``, ``"api_key": "..."``
+in JSON, connection strings) and generic_secret (a whole 32+ character base64-like word with
+at least two distinct upper, lower and digit characters and Shannon entropy of at least
+``entropy_min`` bits/char).
 
-Per batch and string column: one RE2 pass with all detectors combined finds the rows with
-any hit (usually none, so the column is untouched); only those rows are rewritten, detector
-by detector, and scattered back. The generic detector's entropy test is Python, over the
-few rows whose text has a candidate run. Expected identifiers are not secrets: the
-caller's key id in CloudTrail (``"accessKeyId":"ASIA..."``) is left alone, as are
-``exclude_fields`` (event ids, credential ids).
+How a batch is scanned (vectorized; Python only over suspect rows):
+1. one RE2 pass (``pyarrow.compute``) over ``raw_data`` with the union of every detector's
+   anchor (:data:`PREFILTER`) plus one literal-prefix count of AWS key ids picks the suspect
+   rows; a batch without suspects is returned untouched. Mapped fields come from
+   ``raw_data``, so rows whose raw text is clean are not examined further (rows without
+   raw text always are);
+2. for the suspect rows, every string leaf (``raw_data``, ``unmapped``, and the other leaves
+   together) gets the same prefilter, and the rows that hit are redacted by the precise
+   Python detectors, then scattered back.
+Expected identifiers are not secrets: the caller's key id in CloudTrail
+(``"accessKeyId":"ASIA..."``, :data:`KEY_ID_ALLOW`) and ``exclude_fields`` (credential ids)
+stay; ids and encoded blobs after :data:`GENERIC_ALLOW` keys are not generic secrets.
 
 A ``data_security_finding`` (OCSF 2006) is emitted per (event, field, secret type): it says
 where (``metadata.correlation_uid`` = the event's uid, the field path, the type), never what
