@@ -12,7 +12,9 @@ Runs:
 - ``es_bulk_cloudtrail_auto``: the same records, auto-detected;
 - ``es_bulk_client_helper``: ``helpers.parallel_bulk`` with dict actions (the client
   serializes JSON itself, so its own cost shows too);
-- ``hec_cloudtrail``: httpx keep-alive clients posting concatenated HEC envelopes.
+- ``hec_cloudtrail``: httpx keep-alive clients posting concatenated HEC envelopes
+  (sourcetype ``aws:cloudtrail``); ``hec_json_auto``: the Filebeat-shaped documents as HEC
+  events (``_json``: auto-detected, stored whole as generic JSON).
 
 Each run reports wall-clock events/s and events per second of *server CPU time* (from
 /proc: the server's user+system time, lake commits included), which stays meaningful when
@@ -127,8 +129,8 @@ def main() -> None:
                 with ThreadPoolExecutor(args.threads) as pool:
                     list(pool.map(send, bodies))
 
-            def hec() -> None:
-                bodies = _chunks([b'{"sourcetype":"aws:cloudtrail","event":' + d + b"}" for d in ct[14]], args.batch)
+            def hec(sourcetype: bytes, payload: list[bytes]) -> None:
+                bodies = _chunks([b'{"sourcetype":"' + sourcetype + b'","event":' + d + b"}" for d in payload], args.batch)
                 clients = [httpx.Client(headers={"Authorization": f"Splunk {srv.ingest}"}, timeout=120)
                            for _ in range(args.threads)]  # fmt: skip
 
@@ -150,7 +152,9 @@ def main() -> None:
             results.append(_run("es_bulk_cloudtrail", lambda: raw_bulk("cloudtrail-b", docs), len(docs), pid))
             results.append(_run("es_bulk_cloudtrail_auto", lambda: raw_bulk("unmapped-logs", ct[13]), len(docs), pid))
             results.append(_run("es_bulk_client_helper", client_bulk, len(docs), pid))
-            results.append(_run("hec_cloudtrail", hec, len(docs), pid))
+            results.append(_run("hec_cloudtrail", lambda: hec(b"aws:cloudtrail", ct[14]), len(docs), pid))
+            fb2 = filebeat_docs(len(docs), seed=6)
+            results.append(_run("hec_json_auto", lambda: hec(b"_json", fb2), len(fb2), pid))
         finally:
             srv.stop()
     floor = 30_000
