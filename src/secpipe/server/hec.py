@@ -39,7 +39,7 @@ from starlette.routing import Route
 from secpipe import formats
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, route
-from secpipe.server.wire import accept_items, dead_letter, ingest_config, read_body_limited, who
+from secpipe.server.wire import accept_items, dead_letter, detect_many, ingest_config, read_body_limited, who
 
 #: sourcetype -> secpipe format (formats that are not installed are skipped at lookup).
 SOURCETYPES = {
@@ -142,9 +142,10 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
                 envs.append(_ENVELOPE.decode(raw))
             except msgspec.DecodeError:
                 raise HecError(400, 6, **{"invalid-event-number": n}) from None
-    items: list[tuple[str | None, bytes]] = []
     generic = GenericJSON.name
-    for n, (env, raw) in enumerate(zip(envs, raws, strict=True)):
+    payloads: list[bytes] = []
+    names: list[str | None] = []
+    for n, env in enumerate(envs):
         ev = bytes(env.event)
         if ev == b"null":
             raise HecError(400, 12, **{"invalid-event-number": n})
@@ -152,10 +153,13 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
             raise HecError(400, 13, **{"invalid-event-number": n})
         if ev[:1] == b'"':
             ev = msgspec.json.decode(ev, type=str).encode()
-        name = _format_of(env.sourcetype or default_st, extra)
-        if name is None:
-            found = formats.detect(ev[: 64 * 1024])
-            name = found.name if found is not None else None
+        payloads.append(ev)
+        names.append(_format_of(env.sourcetype or default_st, extra))
+    auto = [n for n, name in enumerate(names) if name is None]
+    for n, fmt in zip(auto, detect_many([payloads[n] for n in auto], catch_all=False), strict=True):
+        names[n] = fmt.name if fmt is not None else None
+    items: list[tuple[str | None, bytes]] = []
+    for name, ev, raw in zip(names, payloads, raws, strict=True):
         items.append((generic, raw) if name in (None, generic) else (name, ev))
     return items
 

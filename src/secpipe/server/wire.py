@@ -157,30 +157,37 @@ def _shapes(datas: list[bytes]) -> list[frozenset[str] | None]:
     return out
 
 
+def detect_many(datas: Sequence[bytes], *, catch_all: bool = True) -> list[Format | None]:
+    """The format of each document, detected once per distinct top-level key set.
+
+    JSON objects of one shape (a shipper's documents) share the format detected on the first
+    of them: sniffers recognize formats by their characteristic keys, and running every
+    sniffer on every document cost more than decoding it. Documents that are not JSON
+    objects are detected one by one.
+    """
+    by_shape: dict[frozenset[str], Format | None] = {}
+    out: list[Format | None] = []
+    for data, shape in zip(datas, _shapes(list(datas)), strict=True):
+        if shape is not None and shape in by_shape:
+            out.append(by_shape[shape])
+            continue
+        fmt = formats.detect(data[: 64 * 1024], catch_all=catch_all)
+        if shape is not None:
+            by_shape[shape] = fmt
+        out.append(fmt)
+    return out
+
+
 def _groups(items: Sequence[tuple[str | None, bytes]], source: str,
             reasons: list[str | None]) -> tuple[dict[str, list[int]], list[DeadLetter]]:
-    """Item indexes per format name (auto-detected where the name is None), plus the undetected.
-
-    Auto-detection runs once per distinct top-level key set: JSON objects of one shape (a
-    shipper's documents) share the format detected on the first of them. Sniffers recognize
-    formats by their characteristic keys, and running every sniffer on every document cost
-    more than decoding it. Documents that are not JSON objects are detected one by one.
-    """
+    """Item indexes per format name (auto-detected where the name is None), plus the undetected."""
     groups: dict[str, list[int]] = {}
     undetected: list[DeadLetter] = []
     auto = [i for i, (name, _d) in enumerate(items) if name is None]
-    shapes = _shapes([items[i][1] for i in auto]) if auto else []
-    by_shape: dict[frozenset[str], Format | None] = {}
-    shape_of = dict(zip(auto, shapes, strict=True))
+    found = dict(zip(auto, detect_many([items[i][1] for i in auto]), strict=True)) if auto else {}
     for i, (name, data) in enumerate(items):
         if name is None:
-            shape = shape_of[i]
-            if shape is not None and shape in by_shape:
-                fmt = by_shape[shape]
-            else:
-                fmt = formats.detect(data[: 64 * 1024], catch_all=True)
-                if shape is not None:
-                    by_shape[shape] = fmt
+            fmt = found[i]
             if fmt is None:
                 reasons[i] = "unrecognized input: no format matched"
                 undetected.append(DeadLetter(reasons[i], source, i, data, "auto"))
