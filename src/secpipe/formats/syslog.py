@@ -37,6 +37,11 @@ PROCID), ``metadata.event_code`` (MSGID), ``metadata.log_level`` (syslog severit
 ``unmapped`` holds the facility, the structured data (``{SD-ID: {param: value}}``) and the
 sudo COMMAND / target TTY. ``metadata.uid`` hashes the message bytes.
 
+Framing note: the format is ``lines``, so a file reader may cut a large file at line ends;
+that is exact for newline-framed logs. Octet-counted data is meant for stream bodies (the
+listener hands each batch over whole); an octet-counted *file* larger than one read chunk
+can be cut inside a frame, and the cut part is dead-lettered as a broken frame.
+
 Dead letters: bytes that are not UTF-8, a PRI above 191, a line that is neither RFC 5424,
 RFC 3164 nor ``<PRI>`` + text, a 5424 timestamp that is not a valid RFC 3339 time, and a
 broken octet-counted frame (the rest of the buffer is dead-lettered whole).
