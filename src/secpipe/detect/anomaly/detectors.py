@@ -123,8 +123,10 @@ def span(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
-def _obs(values: list[tuple[str, int | None]]) -> list[dict[str, Any]]:
-    return [{"value": v, "count": c} for v, c in values]
+def _pattern(param: str, kind: str, pattern: str, values: list[tuple[str, int | None]]) -> dict[str, Any]:
+    """An OCSF baseline/anomaly object: what was observed, and the observations."""
+    return {"observation_parameter": param, "observation_type": kind, "observed_pattern": pattern,
+            "observations": [{"value": v, "count": c} for v, c in values]}
 
 
 # ---------------------------------------------------------------------------------------
@@ -182,12 +184,10 @@ def detect_rate(rule: RateRule, view: BatchView, st: Baselines, max_evidence: in
                 kind="rate", rule=key, severity_id=SEVERITY_IDS[rule.severity], analytic_type_id=3,
                 title=f"Unusual event rate for {e}", message=msg,
                 targets=[{"name": e, "type": path}],
-                baseline={"observation_parameter": path, "observation_type": "events per window",
-                          "observed_pattern": f"median {med:g}, MAD {mad:g} over {len(base)} windows of {span(rule.window)}",
-                          "observations": _obs([(iso(k * w), v) for k, v in sorted(hist.items()) if k < b][-24:])},
-                anomaly={"observation_parameter": path, "observation_type": "events per window",
-                         "observed_pattern": f"{now} events, robust z {z:.1f}",
-                         "observations": _obs([(iso(start), now)])},
+                baseline=_pattern(path, "events per window",
+                                  f"median {med:g}, MAD {mad:g} over {len(base)} windows of {span(rule.window)}",
+                                  [(iso(k * w), v) for k, v in sorted(hist.items()) if k < b][-24:]),
+                anomaly=_pattern(path, "events per window", f"{now} events, robust z {z:.1f}", [(iso(start), now)]),
                 first_ms=tmin, last_ms=tmax, count=now, evidence=[u for u in rows[j].as_py() if u],
                 details={"detector": "rate", "entity_path": path, "entity": e, "window_start": iso(start),
                          "window_seconds": rule.window, "count": now, "median": med, "mad": mad,
@@ -256,11 +256,9 @@ def detect_first_seen(rule: FirstSeenRule, view: BatchView, st: Baselines, max_e
                         kind="first_seen", rule=key, severity_id=SEVERITY_IDS[rule.severity], analytic_type_id=2,
                         title=f"New {path} for {e}", message=msg,
                         targets=[{"name": e, "type": entity_path}],
-                        baseline={"observation_parameter": path, "observation_type": "values seen",
-                                  "observed_pattern": f"{len(known)} values since {iso(first)}",
-                                  "observations": _obs([(x, None) for x in sample])},
-                        anomaly={"observation_parameter": path, "observation_type": "new value",
-                                 "observed_pattern": f"first seen {iso(tmin)}", "observations": _obs([(v, c)])},
+                        baseline=_pattern(path, "values seen", f"{len(known)} values since {iso(first)}",
+                                          [(x, None) for x in sample]),
+                        anomaly=_pattern(path, "new value", f"first seen {iso(tmin)}", [(v, c)]),
                         first_ms=tmin, last_ms=tmax, count=c, evidence=[u for u in rows[j].as_py() if u],
                         details={"detector": "first_seen", "entity_path": entity_path, "entity": e, "value_path": path,
                                  "value": v, "history_seconds": age, "entity_events": prev[1], "known_values": len(known)},
@@ -315,11 +313,8 @@ def detect_rare(rule: RareRule, view: BatchView, st: Baselines, max_evidence: in
                 kind="rare", rule=key, severity_id=SEVERITY_IDS[rule.severity], analytic_type_id=3,
                 title=f"Rare {label}: {shown}", message=msg,
                 targets=[{"name": shown, "type": label}],
-                baseline={"observation_parameter": label, "observation_type": "fleet-wide count",
-                          "observed_pattern": f"{fleet[2]} events since {iso(fleet[0])}",
-                          "observations": _obs([(shown, prior)])},
-                anomaly={"observation_parameter": label, "observation_type": "rare value",
-                         "observed_pattern": f"seen {prior} time(s) before", "observations": _obs([(shown, c)])},
+                baseline=_pattern(label, "fleet-wide count", f"{fleet[2]} events since {iso(fleet[0])}", [(shown, prior)]),
+                anomaly=_pattern(label, "rare value", f"seen {prior} time(s) before", [(shown, c)]),
                 first_ms=tmin, last_ms=tmax, count=c, evidence=[u for u in rows[j].as_py() if u],
                 details={"detector": "rare", "value_paths": rule.values, "values": parts, "prior_count": prior,
                          "fleet_events": fleet[2], "max_count": rule.max_count},
