@@ -266,6 +266,12 @@ def test_hec_errors_raw_health_ack(server: Server) -> None:
     r = httpx.post(f"{url}/event", content=b'{"event":"a"}{"event": broken', headers=auth)
     assert r.status_code == 400 and r.json()["code"] == 6 and r.json()["invalid-event-number"] == 1
     assert httpx.post(f"{url}/event", content=b"", headers=auth).json()["code"] == 5
+    bomb = gzip.compress(b'{"event":"' + b"A" * 5_000_000 + b'"}')
+    r = httpx.post(f"{url}/event", content=bomb, headers={**auth, "Content-Encoding": "gzip"})
+    assert r.status_code == 413 and r.json()["code"] == 6 and "decompressed" in r.json()["text"]
+    r = httpx.post(f"{server.url}/v1/k8s/audit", content=b"[" * 60 + b"]" * 60,
+                   headers={"Authorization": f"Bearer {server.ingest}"})
+    assert r.status_code == 400 and "nesting depth 60" in r.json()["error"]
     r = httpx.get(f"{url}/health", headers=auth)
     assert r.json() == {"text": "HEC is healthy", "code": 17}
     r = httpx.post(url, content=b'{"event":{"message":"with-channel"}}', headers={**auth, "X-Splunk-Request-Channel": "c1"})
