@@ -205,6 +205,10 @@ def test_cloudtrail_tree_each_file_once(tmp_path: Path, service: Service, real: 
     s.poll()
     s.poll()
     assert service.pipeline.totals.events == 150
+    assert len(s.files) == 4
+    os.remove(dest / more.name)
+    s.poll()
+    assert len(s.files) == 3  # deleted files are forgotten
     s.stop()
     service.flush()
     _c, rows = run(service.data_dir, "SELECT (SELECT count(*) FROM api_activity) + (SELECT count(*) FROM authentication)")

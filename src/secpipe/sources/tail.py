@@ -172,7 +172,12 @@ class FileSource:
         n = 0
         for key in [k for k in self.files if _ROTATED in k]:
             n += self._drain_rotated(key)
-        for path in self.expand():
+        paths = self.expand()
+        gone = [p for p, rec in self.files.items() if rec.once and not os.path.exists(p)]
+        for p in gone:  # a read-once file deleted (retention): forget it, the state stays small
+            del self.files[p]
+            self._dirty = True
+        for path in paths:
             if self._stop.is_set():
                 break
             try:
