@@ -15,7 +15,8 @@ def cli(*args: str, check: bool = True, stdin: bytes | None = None) -> subproces
     """Run ``secpipe ARGS`` and return the completed process (text mode)."""
     pr = subprocess.run([*SECPIPE, *args], capture_output=True, text=stdin is None, input=stdin, timeout=600)
     if check and pr.returncode != 0:
-        raise AssertionError(f"secpipe {' '.join(args)} exited {pr.returncode}: {pr.stderr}")
+        msg = f"secpipe {' '.join(args)} exited {pr.returncode}: {pr.stderr}"
+        raise AssertionError(msg)
     return pr
 
 
@@ -83,14 +84,16 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"secpipe up exited {self.proc.returncode}: {''.join(self.output)}")
+                msg = f"secpipe up exited {self.proc.returncode}: {''.join(self.output)}"
+                raise AssertionError(msg)
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise AssertionError(f"secpipe up did not answer /healthz: {''.join(self.output)}")
+        msg = f"secpipe up did not answer /healthz: {''.join(self.output)}"
+        raise AssertionError(msg)
 
     def stop(self, sig: int | None = None, timeout: float = 30.0) -> int:
         """Stop with ``sig`` (default SIGTERM); returns the exit code."""
