@@ -4,8 +4,9 @@ Corpus: ``bench/gen_cloudtrail.py`` records (seeded), decoded once by the ``clou
 format into batches of ``--batch`` events; only the ``sigma`` stage's ``process()`` (rule
 evaluation + detection findings) is timed. Rules: the SigmaHQ AWS CloudTrail rules in
 shared/data/real plus generated variants (same detections with the ``eventName``/
-``eventSource`` values drawn from the generator's services, and a per-variant value in one
-other field), written to a temp dir and loaded like any rule directory.
+``eventSource`` values drawn from the generator's services and a per-variant suffix on the
+other string values, so a variant is a distinct rule that costs the same to evaluate but does
+not duplicate its base rule's hits), written to a temp dir and loaded like any rule directory.
 
 Run pinned to one core:  taskset -c 0 python bench/detect_bench.py  -> one JSON object.
 """
@@ -47,8 +48,10 @@ def _mutate(det: Any, r: random.Random, i: int) -> Any:
                 out[k] = r.sample(ops, min(len(ops), r.randint(1, 4)))
             elif base == "eventSource":
                 out[k] = f"{r.choice(list(gen_cloudtrail.SERVICES))}.amazonaws.com"
-            elif isinstance(v, str) and "|" not in k and k != "condition" and r.random() < 0.5:
+            elif isinstance(v, str) and k != "condition":
                 out[k] = f"{v}-variant{i}"
+            elif isinstance(v, list) and v and all(isinstance(x, str) for x in v) and base != "eventName":
+                out[k] = [f"{x}-variant{i}" for x in v]
             else:
                 out[k] = _mutate(v, r, i)
         return out

@@ -265,3 +265,34 @@ def _keyword(value: object, out: Compiled) -> str:
         return _slot(out, Leaf(KEYWORDS, string_pred(SigmaString(str(value)), F, keyword=True)))
     msg = f"keyword value of type {type(value).__name__} is not supported — bind it to a field"
     raise UnsupportedRule(msg)
+
+
+def required_values(node: object, name: str) -> frozenset[str] | None:
+    """Lower-cased values ``name`` must equal for the condition to hold (None: no such constraint).
+
+    A sound necessary condition used to dispatch rules by a key field (e.g. CloudTrail
+    ``eventName``): AND takes the tightest constrained child, OR needs every child constrained,
+    NOT and anything else give no constraint.
+    """
+    if isinstance(node, ConditionOR):
+        sets = [required_values(a, name) for a in node.args if a is not None]
+        if not sets or any(s is None for s in sets):
+            return None
+        return frozenset().union(*sets)  # type: ignore[arg-type]
+    if isinstance(node, ConditionAND):
+        known = [s for s in (required_values(a, name) for a in node.args if a is not None) if s is not None]
+        if not known:
+            return None
+        return frozenset.intersection(*known)
+    if isinstance(node, ConditionFieldEqualsValueExpression) and node.field == name:
+        return _plain_values(node.value)
+    return None
+
+
+def _plain_values(value: object) -> frozenset[str] | None:
+    if isinstance(value, SigmaExpansion):
+        parts = [_plain_values(v) for v in value.values]
+        return None if any(p is None for p in parts) else frozenset().union(*parts)  # type: ignore[arg-type]
+    if isinstance(value, SigmaString) and not value.contains_special():
+        return frozenset([value.to_plain().lower()])
+    return None

@@ -23,18 +23,30 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.detect.sigma.compiler import KEYWORDS, F, L, Leaf
+from secpipe.detect.sigma.compiler import KEYWORDS, F, L, Leaf, sql_str
 from secpipe.detect.sigma.rules import Rule
 
 #: original fields a format already decoded into OCSF columns with the identical value: read
 #: from the column (no JSON parse). First existing path wins.
 ORIGINAL_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "cloudtrail": {"eventName": ("metadata.event_code",), "eventSource": ("api.service.name", "service.name"),
-                   "awsRegion": ("cloud.region",), "userAgent": ("http_request.user_agent",)},
+                   "awsRegion": ("cloud.region",), "userAgent": ("http_request.user_agent",),
+                   "eventID": ("metadata.original_event_uid",), "eventVersion": ("metadata.log_version",),
+                   "errorCode": ("status_code",), "errorMessage": ("status_detail",),
+                   "userIdentity.type": ("actor.user.type", "user.type"),
+                   "userIdentity.arn": ("actor.user.uid_alt", "user.uid_alt"),
+                   "userIdentity.principalId": ("actor.user.uid", "user.uid"),
+                   "userIdentity.accessKeyId": ("actor.user.credential_uid", "user.credential_uid"),
+                   "userIdentity.accountId": ("actor.user.account.uid", "user.account.uid"),
+                   "userIdentity.invokedBy": ("actor.invoked_by",),
+                   "userIdentity.sessionContext.sessionIssuer.arn": ("actor.session.issuer",)},
 }
 
+#: format -> (dispatch field, ...): rules are grouped by the values this field must have.
+DISPATCH = {"cloudtrail": "eventName"}
+
 MATCHES_SCHEMA = pa.schema([("row", pa.int32()), ("rule_id", pa.string()), ("event_uid", pa.string()),
-                            ("event_time", pa.int64()), ("event_class", pa.string())])
+                            ("event_time", pa.int64()), ("event_class", pa.string()), ("evidence", pa.string())])
 
 
 def _ident(name: str) -> str:
@@ -106,7 +118,9 @@ class RuleSet:
         self.by_id = {r.id: r for r in rules}
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET threads TO 1")
+        self._con.execute("SET disabled_optimizers = 'in_clause'")
         self._plans: dict[tuple, _Plan] = {}
+        self._dispatch: dict[str, tuple[pa.Array, dict[str, int]]] = {}
         self._lock = threading.Lock()
 
     # -- routing --------------------------------------------------------------------
@@ -126,31 +140,44 @@ class RuleSet:
         if batch.num_rows == 0 or not self.rules:
             return MATCHES_SCHEMA.empty_table()
         tbl = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-        meta = tbl.column("metadata") if "metadata" in tbl.schema.names else None
-        names = (pc.unique(pc.struct_field(meta, "log_name")).to_pylist() if meta is not None
-                 and tbl.schema.field("metadata").type.get_field_index("log_name") >= 0 else [None])
+        meta = tbl.column("metadata").combine_chunks() if "metadata" in tbl.schema.names else None
+        has_log = meta is not None and meta.type.get_field_index("log_name") >= 0
+        logs = meta.field("log_name") if has_log else None
+        names = pc.unique(logs).to_pylist() if logs is not None else [None]
         cls = _class_name(tbl)
         rules = self.routed(names, cls)
         if not rules:
             return MATCHES_SCHEMA.empty_table()
-        tbl = tbl.append_column("__i", pa.array(np.arange(tbl.num_rows, dtype=np.int32)))
+        slim, native = _slim(tbl, rules, names, logs)
+        key = DISPATCH.get(str(names[0])) if len(names) == 1 else None
+        dispatch: dict[str, int] = {}
+        if key is not None and key in native:
+            low = pc.utf8_lower(slim.column(native[key]).combine_chunks())
+            present = set(pc.unique(low).drop_null().to_pylist())
+            rules = [r for r in rules if r.required.get(key) is None or r.required[key] & present]  # type: ignore[operator]
+            if not rules:
+                return MATCHES_SCHEMA.empty_table()
+            values, dispatch = self._dispatch_values(key)
+            slim = slim.append_column("__v", pc.index_in(low, value_set=values))
         con = self._con.cursor()
         try:
-            con.register("__b", tbl)
-            pre = self._plan(tbl.schema, rules, names, {}, prefilter=True)
-            if pre.sql:
-                keep = con.sql(pre.sql).to_arrow_table().column(0)
-                if len(keep) == 0:
-                    return MATCHES_SCHEMA.empty_table()
-                if len(keep) < tbl.num_rows:
-                    con.unregister("__b")
-                    con.register("__b", tbl.take(keep.combine_chunks()))
-            lists = self._list_fields(con, tbl, rules) if self.array_paths else {}
-            plan = self._plan(tbl.schema, rules, names, lists)
+            con.register("__b", slim)
+            lists = self._list_fields(con, slim, rules, native) if self.array_paths else {}
+            plan = self._plan(slim.schema, rules, names, lists, native, key if dispatch else None, dispatch)
             res = con.sql(plan.sql).to_arrow_table()
         finally:
             con.close()
-        return self._pairs(res, plan.rules, tbl, cls)
+        return self._pairs(res, plan.rules, tbl, cls) if res.num_rows else MATCHES_SCHEMA.empty_table()
+
+    def _dispatch_values(self, key: str) -> tuple[pa.Array, dict[str, int]]:
+        """All values rules require of ``key`` (sorted) and their stable indexes."""
+        with self._lock:
+            got = self._dispatch.get(key)
+            if got is None:
+                vals = sorted({v for r in self.rules for v in (r.required.get(key) or ())})
+                got = (pa.array(vals, pa.string()), {v: i for i, v in enumerate(vals)})
+                self._dispatch[key] = got
+        return got
 
     def masks(self, batch: pa.RecordBatch | pa.Table) -> dict[str, np.ndarray]:
         """rule id -> boolean mask over the batch rows (rules with no match are absent)."""
@@ -164,17 +191,18 @@ class RuleSet:
         return out
 
     def _pairs(self, res: pa.Table, rules: list[Rule], tbl: pa.Table, cls: str | None) -> pa.Table:
-        if res.num_rows == 0:
-            return MATCHES_SCHEMA.empty_table()
-        rows_out, rule_out = [], []
+        rows_out, rule_out, ev_out = [], [], []
         rows = res.column(0).combine_chunks()
+        names = res.schema.names
         for k, r in enumerate(rules):
-            col = res.column(k + 1).combine_chunks()
-            hit = pc.fill_null(col, False)
-            if pc.any(hit).as_py():
-                sel = rows.filter(hit)
-                rows_out.append(sel)
-                rule_out.append(pa.array([r.id], pa.string()).take(pa.array(np.zeros(len(sel), np.int32))))
+            hit = pc.fill_null(res.column(f"r{k}").combine_chunks(), False)
+            if not pc.any(hit).as_py():
+                continue
+            sel = rows.filter(hit)
+            rows_out.append(sel)
+            rule_out.append(pa.array([r.id], pa.string()).take(pa.array(np.zeros(len(sel), np.int32))))
+            ev_out.append(res.column(f"e{k}").combine_chunks().filter(hit) if f"e{k}" in names
+                          else pa.nulls(len(sel), pa.string()))
         if not rows_out:
             return MATCHES_SCHEMA.empty_table()
         row = pa.concat_arrays(rows_out)
@@ -182,7 +210,8 @@ class RuleSet:
         uid = meta.field("uid").take(row) if meta is not None else pa.nulls(len(row), pa.string())
         times = tbl.column("time").combine_chunks().take(row).cast(pa.int64()) if "time" in tbl.schema.names \
             else pa.nulls(len(row), pa.int64())
-        return pa.table([row, pa.concat_arrays(rule_out), uid, times, pa.array([cls] * len(row), pa.string())],
+        classes = pa.array([cls], pa.string()).take(pa.array(np.zeros(len(row), np.int32)))
+        return pa.table([row, pa.concat_arrays(rule_out), uid, times, classes, pa.concat_arrays(ev_out)],
                         schema=MATCHES_SCHEMA)
 
     # -- planning -------------------------------------------------------------------
@@ -192,45 +221,91 @@ class RuleSet:
             out.update(dict.fromkeys(r.compiled.fields))
         return list(out)
 
-    def _list_fields(self, con: duckdb.DuckDBPyConnection, tbl: pa.Table, rules: list[Rule]) -> dict[str, frozenset[int]]:
-        """Raw fields whose path crosses a JSON array in this batch -> segment indexes to wildcard."""
+    def _list_fields(self, con: duckdb.DuckDBPyConnection, tbl: pa.Table, rules: list[Rule],
+                     native: dict[str, str]) -> dict[str, frozenset[int]]:
+        """Raw fields whose path crosses (or ends in) a JSON array in this batch -> segment
+        indexes to wildcard. Only records whose text contains a field's last key are probed."""
         if "raw_data" not in tbl.schema.names:
             return {}
         probes: list[tuple[str, int]] = []
+        need: dict[str, None] = {}
         for name in self._fields(rules):
-            if name == KEYWORDS:
+            if name == KEYWORDS or name in native:
                 continue
             segs = name.split(".")
             probes.extend((name, i) for i in range(len(segs)))
+            # a path can only exist in records whose text holds every one of its keys
+            need["(" + " AND ".join(f"contains(raw_data, {sql_str(chr(34) + k + chr(34))})" for k in dict.fromkeys(segs)) + ")"] = None
         if not probes:
             return {}
         paths = [_json_path(".".join(n.split(".")[: i + 1])) for n, i in probes]
-        sql = ("SELECT list_distinct(flatten(list(list_transform(range(len(t)), lambda k: CASE WHEN t[k + 1] = 'ARRAY' "
-               "THEN k END)))) FROM (SELECT json_type(raw_data, " + _list_sql(paths) + ") AS t FROM __b "
-               "WHERE raw_data IS NOT NULL)")
-        rows = con.sql(sql).fetchall()
-        hit = rows[0] if rows else None
+        aggs = ", ".join(f"bool_or(t[{k + 1}] = 'ARRAY')" for k in range(len(probes)))
+        sql = f"SELECT {aggs} FROM (SELECT json_type(raw_data, {_list_sql(paths)}) AS t FROM __b WHERE {' OR '.join(need)})"
+        row = con.sql(sql).fetchall()[0]
         out: dict[str, set[int]] = {}
-        for k in (hit[0] or []) if hit else []:
-            if k is None:
-                continue
-            name, seg = probes[k]
-            out.setdefault(name, set()).add(seg)
+        for k, flag in enumerate(row):
+            if flag:
+                name, seg = probes[k]
+                out.setdefault(name, set()).add(seg)
         return {k: frozenset(v) for k, v in out.items()}
 
     def _plan(self, schema: pa.Schema, rules: list[Rule], names: list[str | None],
-              lists: dict[str, frozenset[int]], prefilter: bool = False) -> _Plan:
-        key = (schema, tuple(id(r) for r in rules), tuple(sorted(map(str, names))), tuple(sorted(lists.items())),
-               prefilter)
+              lists: dict[str, frozenset[int]], native: dict[str, str], dkey: str | None,
+              dispatch: dict[str, int]) -> _Plan:
+        key = (schema, tuple(id(r) for r in rules), tuple(sorted(map(str, names))), tuple(sorted(lists.items())), dkey)
         with self._lock:
             plan = self._plans.get(key)
         if plan is None:
-            plan = _build_plan(schema, rules, names, lists, prefilter)
+            plan = _build_plan(schema, rules, names, lists, native, dkey, dispatch)
             with self._lock:
-                if len(self._plans) > 256:
+                if len(self._plans) > 4096:
                     self._plans.clear()
                 self._plans[key] = plan
         return plan
+
+
+def _slim(tbl: pa.Table, rules: list[Rule], names: list[str | None],
+          logs: pa.Array | None) -> tuple[pa.Table, dict[str, str]]:
+    """The columns the rules need, flat where possible (DuckDB then converts no wide structs):
+    ``__i`` (row position), ``raw_data``, ``__log`` (multi-format batches), ``__n<k>`` for
+    original fields a format decoded into an OCSF column (:data:`ORIGINAL_COLUMNS`), and the
+    top-level OCSF columns that rule fields name. Returns (table, field -> native column)."""
+    cols: dict[str, pa.Array | pa.ChunkedArray] = {"__i": pa.array(np.arange(tbl.num_rows, dtype=np.int32))}
+    if "raw_data" in tbl.schema.names:
+        cols["raw_data"] = tbl.column("raw_data")
+    if len(names) > 1 and logs is not None:
+        cols["__log"] = logs
+    native: dict[str, str] = {}
+    fields = {f for r in rules for f in r.compiled.fields}
+    if len(names) == 1 and names[0] in ORIGINAL_COLUMNS:
+        for k, (f, paths) in enumerate(ORIGINAL_COLUMNS[str(names[0])].items()):
+            if f not in fields:
+                continue
+            for path in paths:
+                arr = _flat(tbl, path)
+                if arr is not None:
+                    cols[f"__n{k}"] = arr
+                    native[f] = f"__n{k}"
+                    break
+    tops = {f.split(".")[0] for f in fields if f != KEYWORDS and f not in native}
+    if KEYWORDS in fields:
+        tops.add("message")
+    for t in sorted(tops):
+        if t in tbl.schema.names and t not in cols:
+            cols[t] = tbl.column(t)
+    return pa.table(cols), native
+
+
+def _flat(tbl: pa.Table, path: str) -> pa.Array | None:
+    segs = path.split(".")
+    if segs[0] not in tbl.schema.names:
+        return None
+    arr = tbl.column(segs[0]).combine_chunks()
+    for s in segs[1:]:
+        if not pa.types.is_struct(arr.type) or arr.type.get_field_index(s) < 0:
+            return None
+        arr = pc.struct_field(arr, s)
+    return None if pa.types.is_nested(arr.type) else arr.cast(pa.string())
 
 
 def _list_sql(items: list[str]) -> str:
@@ -251,34 +326,43 @@ def _group(values: list[str]) -> list[tuple[str, np.ndarray]]:
     return [(v, np.nonzero(arr == v)[0]) for v in dict.fromkeys(values)]
 
 
+def _kleene(rules: list[Rule], native: dict[str, str]) -> str:
+    """A cheap row filter over native columns: JSON leaves become NULL, so under SQL's
+    three-valued logic ``expr IS NOT FALSE`` keeps every row some rule could match."""
+    exprs = []
+    for r in rules:
+        sql = r.compiled.skeleton
+        usable = False
+        for i, leaf in reversed(list(enumerate(r.compiled.leaves))):
+            ok = leaf.field in native and leaf.other is None
+            usable |= ok
+            rep = f"coalesce({leaf.template.replace(F, native[leaf.field]).replace(L, 'lower(' + native[leaf.field] + ')')}, false)" \
+                if ok else "NULL"
+            sql = sql.replace(f"\x02{i}\x02", rep)
+        if not usable:
+            return "TRUE"
+        exprs.append(f"({sql}) IS NOT FALSE")
+    return "(" + " OR ".join(exprs) + ")" if exprs else "TRUE"
+
+
 def _build_plan(schema: pa.Schema, rules: list[Rule], names: list[str | None],
-                lists: dict[str, frozenset[int]], prefilter: bool = False) -> _Plan:
-    """The evaluation query; with ``prefilter`` a cheap query over OCSF-decoded columns only
-    (JSON leaves become NULL: under SQL's three-valued logic ``expr IS NOT FALSE`` then keeps
-    every row any rule could match) returning candidate row positions, or "" when no rule
-    can be narrowed that way."""
+                lists: dict[str, frozenset[int]], native: dict[str, str], dkey: str | None = None,
+                dispatch: dict[str, int] | None = None) -> _Plan:
+    """One query for the batch. With a dispatch key, a rule that requires key values is guarded
+    by ``CASE WHEN __v IN (<its value ids>)`` (DuckDB evaluates the rule only on those rows) and
+    rows whose key value no rule requires are dropped before JSON extraction unless a rule
+    without such a requirement could match them (its cheap three-valued prefilter)."""
     fields: dict[str, None] = {}
     for r in rules:
         fields.update(dict.fromkeys(r.compiled.fields))
     has_raw = "raw_data" in schema.names
-    native: dict[str, str] = {}
-    if len(names) == 1 and names[0] in ORIGINAL_COLUMNS:
-        for f, paths in ORIGINAL_COLUMNS[str(names[0])].items():
-            for path in paths:
-                o = _ocsf_expr(schema, path)
-                if o is not None and not o[1]:
-                    native[f] = o[0]
-                    break
-    if prefilter:
-        return _prefilter(rules, native)
     scalar_raw = [f for f in fields if f != KEYWORDS and f not in lists and f not in native]
     col_of: dict[str, tuple[str, bool]] = {}  # field -> (column id, is_list)
-    inner: list[str] = ["__i"]
-    if "metadata" in schema.names and len(names) > 1:
-        inner.append('"metadata"."log_name" AS __log')
+    multi = "__log" in schema.names
+    inner: list[str] = ["__i"] + (["__log"] if multi else [])
     if has_raw and scalar_raw:
         inner.append(f"json_extract_string(raw_data, {_list_sql([_json_path(f) for f in scalar_raw])}) AS __j")
-    middle: list[str] = ["__i"] + (["__log"] if len(names) > 1 and "metadata" in schema.names else [])
+    middle: list[str] = ["__i"] + (["__log"] if multi else [])
     for n, f in enumerate(fields):
         cid = f"c{n}"
         if f == KEYWORDS:
@@ -318,40 +402,41 @@ def _build_plan(schema: pa.Schema, rules: list[Rule], names: list[str | None],
             expr = raw or "NULL::VARCHAR"
         middle.append(f"{expr} AS {cid}")
         col_of[f] = (cid, False)
-    # lower-cased scalar columns in a separate projection (computed once, reused by every rule)
-    outer_cols = ["__i"] + (["__log"] if "__log" in " ".join(middle) else [])
+    outer_cols = ["__i"] + (["__log"] if multi else [])
     for f, (cid, is_list) in col_of.items():
         outer_cols.append(cid)
         outer_cols.append(f"{cid}l" if is_list or f == KEYWORDS else f"lower({cid}) AS {cid}l")
-    preds = []
+    preds, evid = [], []
     for k, r in enumerate(rules):
         sql = r.compiled.skeleton
         for i, leaf in reversed(list(enumerate(r.compiled.leaves))):
             sql = sql.replace(f"\x02{i}\x02", _leaf_sql(leaf, col_of))
-        if len(names) > 1 and r.formats is not None:
-            sql = f"(__log IN ({', '.join(repr(x) for x in r.formats)}) AND {sql})"
+        if multi and r.formats is not None:
+            sql = f"(__log IN ({', '.join(sql_str(x) for x in r.formats)}) AND {sql})"
+        need = r.required.get(dkey) if dkey else None
+        if need is not None and dispatch is not None:
+            sql = f"(CASE WHEN __v IN ({', '.join(str(dispatch[v]) for v in sorted(need))}) THEN {sql} ELSE false END)"
         preds.append(f"{sql} AS r{k}")
-    where = " OR ".join(f"r{k}" for k in range(len(rules)))
-    q = (f"SELECT * FROM (SELECT __i, {', '.join(preds)} FROM (SELECT {', '.join(outer_cols)} FROM "
-         f"(SELECT {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM __b)))) WHERE {where}")
+        ev = [f for f in r.compiled.fields if f != KEYWORDS]
+        if ev:
+            pack = ", ".join(f"{_ident(f)} := {col_of[f][0]}" for f in ev)
+            evid.append(f"CASE WHEN r{k} THEN to_json(struct_pack({pack}))::VARCHAR END AS e{k}")
+    carry = [c for f, (c, _) in col_of.items() if f != KEYWORDS]
+    if dkey:
+        generic = [r for r in rules if r.required.get(dkey) is None]
+        filt = f"(__v IS NOT NULL OR {_kleene(generic, native)})" if generic else "__v IS NOT NULL"
+        inner.append("__v")
+        middle.append("__v")
+        outer_cols.append("__v")
+    else:
+        filt = _kleene(rules, native) if native else "TRUE"
+    any_hit = " OR ".join(f"r{k}" for k in range(len(rules)))
+    # MATERIALIZED: each predicate is computed once (an inlined subquery lets the optimizer push
+    # the any-hit filter down and evaluate every predicate twice).
+    q = (f"WITH p AS MATERIALIZED (SELECT __i, {', '.join(preds + carry)} FROM (SELECT {', '.join(outer_cols)} FROM "
+         f"(SELECT {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM __b WHERE {filt})))) "
+         f"SELECT __i, {', '.join([f'r{k}' for k in range(len(rules))] + evid)} FROM p WHERE {any_hit}")
     return _Plan(q, rules)
-
-
-def _prefilter(rules: list[Rule], native: dict[str, str]) -> _Plan:
-    if not native:
-        return _Plan("", rules)
-    cols = {f: (f"c{i}", False) for i, f in enumerate(native)}
-    exprs = []
-    for r in rules:
-        sql = r.compiled.skeleton
-        for i, leaf in reversed(list(enumerate(r.compiled.leaves))):
-            ok = leaf.field in native and (leaf.other is None or leaf.other in native)
-            sql = sql.replace(f"\x02{i}\x02", _leaf_sql(leaf, cols) if ok else "NULL")
-        exprs.append(f"({sql}) IS NOT FALSE")
-    if any(e.startswith("(NULL) IS") for e in exprs):
-        return _Plan("", rules)
-    proj = ", ".join(f"{e} AS {c}, lower({e}) AS {c}l" for (c, _), e in zip(cols.values(), native.values(), strict=True))
-    return _Plan(f"SELECT __i FROM (SELECT __i, {proj} FROM __b) WHERE {' OR '.join(exprs)}", rules)
 
 
 def _leaf_sql(leaf: Leaf, col_of: dict[str, tuple[str, bool]]) -> str:

@@ -1,6 +1,6 @@
 """Sigma matches -> OCSF Detection Finding (2004) batch, one row per (rule, event).
 
-The finding uid is blake2b(kind, rule id, event uid): the same event matched again (a
+The finding uid is md5(kind, rule id, event uid) (computed by DuckDB, vectorized): the same event matched again (a
 redelivery, a restart, a retro-hunt over events the stream already saw) yields the same uid
 and the lake keeps one copy; within a batch duplicates are dropped here. Carried: rule id
 (``finding_info.analytic.uid``), title, level -> ``severity_id``, tags (ATT&CK tags ->
@@ -8,15 +8,15 @@ and the lake keeps one copy; within a batch duplicates are dropped here. Carried
 the event's uid (``finding_info.related_events``) and time (``time``, ``start_time``), and
 evidence: the values of the fields the rule names, read from the matched event
 (``evidences[].data`` JSON). Per-rule values are built once per rule and taken by index;
-evidence is built only for matched rows (a small set).
+evidence comes from the engine (the matched fields as JSON, built by DuckDB for matched rows only).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
+import duckdb
 import msgspec
 import numpy as np
 import pyarrow as pa
@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from secpipe.detect.sigma.compiler import KEYWORDS
 from secpipe.formats.base import base_columns, to_batch
+from secpipe.store.lake import dedup_first
 
 KIND = "secpipe.sigma"
 TACTICS = {
@@ -65,10 +66,6 @@ def attacks_of(tags: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-def finding_uid(rule_id: str, event_uid: str | None) -> str:
-    return hashlib.blake2b(f"{KIND}\0{rule_id}\0{event_uid or ''}".encode(), digest_size=16).hexdigest()
-
-
 def _dig(doc: Any, path: str) -> Any:
     cur = doc
     for seg in path.split("."):
@@ -99,36 +96,54 @@ def evidence(rule: Any, raw: str | None) -> str:
     return msgspec.json.encode(data).decode()
 
 
+def finding_uids(matches: pa.Table) -> pa.Array:
+    """md5 hex of (kind, rule id, event uid) per match, computed by DuckDB (vectorized)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("m", matches.select(["rule_id", "event_uid"]))
+        pre = f"{KIND}\x00"
+        return con.sql(f"SELECT md5(concat('{pre}', rule_id, chr(0), coalesce(event_uid, ''))) FROM m").to_arrow_table().column(0).combine_chunks()
+    finally:
+        con.close()
+
+
+def _single_lists(values: pa.Array, name: str) -> pa.Array:
+    """[{name: v}] per row, built from offsets (no Python objects)."""
+    n = len(values)
+    return pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), pa.StructArray.from_arrays([values], [name]))
+
+
 def findings(ruleset: Any, batch: pa.RecordBatch | pa.Table, matches: pa.Table, *,
              created_ms: int | None = None) -> pa.RecordBatch | None:
     """Detection findings of ``matches`` (from ``ruleset.matches(batch)``); None when empty."""
     if matches.num_rows == 0:
         return None
-    rule_ids = matches.column("rule_id").to_pylist()
-    event_uids = matches.column("event_uid").to_pylist()
-    uids = [finding_uid(r, e) for r, e in zip(rule_ids, event_uids, strict=True)]
-    _, first = np.unique(np.asarray(uids, dtype=object), return_index=True)
+    uids = finding_uids(matches)
+    first = dedup_first(uids)
     if len(first) != len(uids):
-        keep = np.sort(first)
-        matches = matches.take(pa.array(keep))
-        rule_ids = [rule_ids[i] for i in keep]
-        event_uids = [event_uids[i] for i in keep]
-        uids = [uids[i] for i in keep]
+        matches = matches.take(first)
+        uids = uids.take(first)
     n = matches.num_rows
-    order = list(dict.fromkeys(rule_ids))
-    idx = pa.array([order.index(r) for r in rule_ids] if len(order) > 1 else [0] * n, pa.int32())
-    rules = [ruleset.by_id[r] for r in order]
+    rule_col = matches.column("rule_id").combine_chunks()
+    order = pc.unique(rule_col)
+    idx = pc.index_in(rule_col, value_set=order)
+    rules = [ruleset.by_id[r] for r in order.to_pylist()]
     s = pa.string()
 
     def per_rule(values: list[Any], type_: pa.DataType) -> pa.Array:
         return pa.array(values, type_).take(idx)
 
-    rows = matches.column("row")
-    raws: list[str | None]
-    if "raw_data" in batch.schema.names:
-        raws = pc.take(batch.column("raw_data"), rows).to_pylist()
+    if "evidence" in matches.schema.names:
+        ev = matches.column("evidence").combine_chunks()
     else:
-        raws = [None] * n
+        ev = pa.nulls(n, s)
+    if ev.null_count:  # keyword-only rules and rows without evidence: read the original record
+        rows = matches.column("row").combine_chunks()
+        raws = pc.take(batch.column("raw_data"), rows).to_pylist() if "raw_data" in batch.schema.names else [None] * n
+        ids = rule_col.to_pylist()
+        filled = [e if e is not None else evidence(ruleset.by_id[r], raw)
+                  for e, r, raw in zip(ev.to_pylist(), ids, raws, strict=True)]
+        ev = pa.array(filled, s)
     times = matches.column("event_time").combine_chunks()
     created = created_ms if created_ms is not None else int(time.time() * 1000)
     cols = base_columns("detection_finding", kind=KIND, product="secpipe", vendor="secpipe", uids=uids,
@@ -136,32 +151,30 @@ def findings(ruleset: Any, batch: pa.RecordBatch | pa.Table, matches: pa.Table, 
                         severity_id=per_rule([r.severity_id for r in rules], pa.int32()))
     titles = per_rule([r.title for r in rules], s)
     attacks = per_rule([attacks_of(r.tags) or None for r in rules], _ATTACKS)
-    ev_class = matches.column("event_class").combine_chunks()
+    event_uids = matches.column("event_uid").combine_chunks()
+    ones = pa.array(np.ones(n, np.int32))
     cols.update({
         "message": pc.binary_join_element_wise(pa.scalar("Sigma rule matched: "), titles, ""),
-        "status_id": pa.array(np.ones(n, np.int32)), "status": pa.array(["New"] * n, s),
+        "status_id": ones, "status": per_rule(["New"] * len(rules), s),
         "is_alert": pa.array(np.ones(n, bool)),
-        "count": pa.array(np.ones(n, np.int32)),
+        "count": ones,
         "start_time": times, "end_time": times,
         "attacks": attacks,
-        "finding_info.uid": pa.array(uids, s),
+        "finding_info.uid": uids,
         "finding_info.title": titles,
         "finding_info.desc": per_rule([(r.sigma.description or r.title) for r in rules], s),
         "finding_info.types": per_rule([["Sigma"] for _ in rules], pa.list_(s)),
         "finding_info.attacks": attacks,
         "finding_info.created_time": pa.array(np.full(n, created, np.int64)),
         "finding_info.first_seen_time": times, "finding_info.last_seen_time": times,
-        "finding_info.related_events_count": pa.array(np.ones(n, np.int32)),
-        "finding_info.related_events": pa.array([[{"uid": e}] for e in event_uids], _RELATED),
-        "finding_info.analytic.uid": pa.array(rule_ids, s),
+        "finding_info.related_events_count": ones,
+        "finding_info.related_events": _single_lists(event_uids, "uid"),
+        "finding_info.analytic.uid": rule_col,
         "finding_info.analytic.name": titles,
-        "finding_info.analytic.type_id": pa.array(np.ones(n, np.int32)),
-        "finding_info.analytic.type": pa.array(["Rule"] * n, s),
-        "evidences": pa.array([[{"data": evidence(ruleset.by_id[r], raw)}] for r, raw in zip(rule_ids, raws, strict=True)],
-                              _EVIDENCE),
-        "unmapped": pa.array([msgspec.json.encode({"rule_id": r, "rule_level": ruleset.by_id[r].level,
-                                                   "rule_tags": ruleset.by_id[r].tags, "rule_path": ruleset.by_id[r].path,
-                                                   "event_uid": e, "event_class": c}).decode()
-                              for r, e, c in zip(rule_ids, event_uids, ev_class.to_pylist(), strict=True)], s),
+        "finding_info.analytic.type_id": ones,
+        "finding_info.analytic.type": per_rule(["Rule"] * len(rules), s),
+        "evidences": _single_lists(ev, "data"),
+        "unmapped": per_rule([msgspec.json.encode({"rule_level": r.level, "rule_tags": r.tags, "rule_path": r.path}).decode()
+                              for r in rules], s),
     })
     return to_batch("detection_finding", cols)

@@ -32,7 +32,7 @@ from sigma.validation import SigmaValidator
 from sigma.validators.base import SigmaValidationIssueSeverity
 from sigma.validators.core import validators as core_validators
 
-from secpipe.detect.sigma.compiler import Compiled, UnsupportedRule, compile_condition
+from secpipe.detect.sigma.compiler import Compiled, UnsupportedRule, compile_condition, required_values
 from secpipe.errors import SecpipeError
 
 # The Sigma specification lists utf16le as an alias of wide; this pySigma release lacks it.
@@ -60,6 +60,8 @@ ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {
     ("prometheus", None): ("alertmanager",),
     ("json", None): ("json",),
 }
+#: key fields rules are dispatched on (engine.DISPATCH says which format column holds them).
+DISPATCH_FIELDS = ("eventName",)
 LEVELS = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 
 # Validators whose findings are about style or metadata, not about what a rule matches.
@@ -91,6 +93,8 @@ class Rule:
     name: str | None = None
     fields: list[str] = field(default_factory=list)  # the rule's `fields:` (evidence)
     warnings: list[str] = field(default_factory=list)
+    #: dispatch field -> the lower-cased values it must have for the rule to match (see engine)
+    required: dict[str, frozenset[str] | None] = field(default_factory=dict)
 
     @property
     def severity_id(self) -> int:
@@ -208,6 +212,10 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
         msg = f"condition does not parse: {exc}"
         raise UnsupportedRule(msg) from exc
     compiled = [compile_condition(t) for t in trees]
+    required: dict[str, frozenset[str] | None] = {}
+    for key in DISPATCH_FIELDS:
+        sets = [required_values(t, key) for t in trees]
+        required[key] = None if any(x is None for x in sets) else frozenset().union(*sets)  # type: ignore[arg-type]
     if len(compiled) > 1:  # several conditions: any of them
         merged = Compiled("")
         parts = []
@@ -224,6 +232,7 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
         id=rule_id(rule, path), title=rule.title, level=rule.level.name.lower() if rule.level else "medium",
         tags=[str(t) for t in rule.tags], path=str(path), formats=formats, classes=classes,
         compiled=compiled[0], sigma=rule, name=rule.name, fields=list(rule.fields or []), warnings=warnings,
+        required=required,
     )
 
 
