@@ -117,7 +117,7 @@ def _endpoint(ctx: AppContext, fn: Callable[[Request], Awaitable[Any]]) -> Calla
     return handler
 
 
-class _Meta2Format:
+class _IndexFormats:
     """index name -> format name (None = auto), from config patterns; cached per index."""
 
     def __init__(self, patterns: dict[str, str]) -> None:
@@ -195,7 +195,7 @@ def routes(ctx: AppContext) -> list[Route]:
     conf = ingest_config(ctx).elasticsearch
     if not conf.enabled:
         return []
-    to_format = _Meta2Format(conf.index_formats)
+    to_format = _IndexFormats(conf.index_formats)
     stored: dict[str, dict[str, Any]] = {"index_template": {}, "template": {}, "component_template": {},
                                          "ilm": {}, "pipeline": {}, "data_stream": {}}  # fmt: skip
     lock = threading.Lock()
@@ -354,7 +354,7 @@ def _shape(kind: str, found: dict[str, Any], started: int) -> Any:
     return found
 
 
-def _store(ctx: AppContext, to_format: _Meta2Format, source: str,
+def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
            parsed: list[tuple[str, str, str | None, bytes | None]], t0: float) -> dict[str, Any]:
     """Store the items (blocking) and build the ``_bulk`` answer."""
     want = [i for i, p in enumerate(parsed) if p[0] in ("index", "create") and p[3] is not None]
