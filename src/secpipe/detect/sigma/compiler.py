@@ -58,6 +58,8 @@ from secpipe.errors import SecpipeError
 
 #: tokens in leaf templates: the field value, its lower-cased value.
 F, L = "\x01F\x01", "\x01L\x01"
+#: wrappers of NOT operands in skeletons (engine.rule_sql turns them into coalesce(..., false)).
+NOT_OPEN, NOT_CLOSE = "\x05", "\x06"
 #: the keyword target (original record text), as a pseudo-field name.
 KEYWORDS = "\x00raw"
 
@@ -232,12 +234,16 @@ def _slot(out: Compiled, leaf: Leaf) -> str:
 
 
 def _walk(node: object, out: Compiled) -> str:
+    if isinstance(node, ConditionOR):
+        merged = _in_list(node)
+        if merged is not None:
+            return _slot(out, merged)
     if isinstance(node, ConditionOR | ConditionAND):
         op = " OR " if isinstance(node, ConditionOR) else " AND "
         parts = [_walk(a, out) for a in node.args if a is not None]
         return "(" + op.join(parts) + ")" if parts else "FALSE"
     if isinstance(node, ConditionNOT):
-        return f"(NOT {_walk(node.args[0], out)})"
+        return f"(NOT {NOT_OPEN}{_walk(node.args[0], out)}{NOT_CLOSE})"
     if isinstance(node, ConditionFieldEqualsValueExpression):
         return _value(node.field, node.value, out)
     if isinstance(node, ConditionValueExpression):
@@ -246,6 +252,19 @@ def _walk(node: object, out: Compiled) -> str:
         return "FALSE"
     msg = f"condition element {type(node).__name__} is not supported"
     raise UnsupportedRule(msg)
+
+
+def _in_list(node: ConditionOR) -> Leaf | None:
+    """``field: [a, b, c]`` (plain case-insensitive strings) as one ``IN`` leaf."""
+    args = [a for a in node.args if a is not None]
+    if len(args) < 2 or not all(isinstance(a, ConditionFieldEqualsValueExpression) for a in args):
+        return None
+    names = {a.field for a in args}
+    vals = [a.value for a in args]
+    if len(names) != 1 or not all(type(v) is SigmaString and not v.contains_special() for v in vals):
+        return None
+    lits = ", ".join(sql_str(v.to_plain().lower()) for v in vals)
+    return Leaf(names.pop(), f"{L} IN ({lits})")
 
 
 def _value(name: str, value: object, out: Compiled) -> str:

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.detect.sigma.compiler import KEYWORDS, F, L, Leaf, sql_str
+from secpipe.detect.sigma.compiler import KEYWORDS, NOT_CLOSE, NOT_OPEN, F, L, Leaf, sql_str
 from secpipe.detect.sigma.rules import Rule
 
 #: original fields a format already decoded into OCSF columns with the identical value: read
@@ -42,6 +41,8 @@ ORIGINAL_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
                    "userIdentity.sessionContext.sessionIssuer.arn": ("actor.session.issuer",)},
 }
 
+#: at most this many dispatch parts (one query branch each) per batch.
+BRANCHES = 12
 #: format -> (dispatch field, ...): rules are grouped by the values this field must have.
 DISPATCH = {"cloudtrail": "eventName"}
 
@@ -99,10 +100,7 @@ def _ocsf_expr(schema: pa.Schema, name: str) -> tuple[str, bool] | None:
     return f"CAST({expr} AS VARCHAR)", False
 
 
-@dataclass(slots=True)
-class _Plan:
-    sql: str
-    rules: list[Rule]
+_TABLE = "\x03T\x03"  # placeholder in cached branch SQL
 
 
 class RuleSet:
@@ -119,8 +117,7 @@ class RuleSet:
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET threads TO 1")
         self._con.execute("SET disabled_optimizers = 'in_clause'")
-        self._plans: dict[tuple, _Plan] = {}
-        self._dispatch: dict[str, tuple[pa.Array, dict[str, int]]] = {}
+        self._plans: dict[tuple, str] = {}
         self._lock = threading.Lock()
 
     # -- routing --------------------------------------------------------------------
@@ -149,35 +146,22 @@ class RuleSet:
         if not rules:
             return MATCHES_SCHEMA.empty_table()
         slim, native = _slim(tbl, rules, names, logs)
-        key = DISPATCH.get(str(names[0])) if len(names) == 1 else None
-        dispatch: dict[str, int] = {}
-        if key is not None and key in native:
-            low = pc.utf8_lower(slim.column(native[key]).combine_chunks())
-            present = set(pc.unique(low).drop_null().to_pylist())
-            rules = [r for r in rules if r.required.get(key) is None or r.required[key] & present]  # type: ignore[operator]
-            if not rules:
-                return MATCHES_SCHEMA.empty_table()
-            values, dispatch = self._dispatch_values(key)
-            slim = slim.append_column("__v", pc.index_in(low, value_set=values))
         con = self._con.cursor()
         try:
             con.register("__b", slim)
             lists = self._list_fields(con, slim, rules, native) if self.array_paths else {}
-            plan = self._plan(slim.schema, rules, names, lists, native, key if dispatch else None, dispatch)
-            res = con.sql(plan.sql).to_arrow_table()
+            out: list[pa.Table] = []
+            for j, (part, group, guards) in enumerate(self._groups(slim, rules, names, native)):
+                con.register(f"__g{j}", part)
+                sql = self._branch(part.schema, group, lists, native, guards).replace(_TABLE, f"__g{j}")
+                res = con.sql(sql).to_arrow_table()
+                if res.num_rows:
+                    out.append(self._pairs(res, group, tbl, cls))
         finally:
             con.close()
-        return self._pairs(res, plan.rules, tbl, cls) if res.num_rows else MATCHES_SCHEMA.empty_table()
-
-    def _dispatch_values(self, key: str) -> tuple[pa.Array, dict[str, int]]:
-        """All values rules require of ``key`` (sorted) and their stable indexes."""
-        with self._lock:
-            got = self._dispatch.get(key)
-            if got is None:
-                vals = sorted({v for r in self.rules for v in (r.required.get(key) or ())})
-                got = (pa.array(vals, pa.string()), {v: i for i, v in enumerate(vals)})
-                self._dispatch[key] = got
-        return got
+        if not out:
+            return MATCHES_SCHEMA.empty_table()
+        return pa.concat_tables(out) if len(out) > 1 else out[0]
 
     def masks(self, batch: pa.RecordBatch | pa.Table) -> dict[str, np.ndarray]:
         """rule id -> boolean mask over the batch rows (rules with no match are absent)."""
@@ -190,29 +174,103 @@ class RuleSet:
             out[rid] = mask
         return out
 
-    def _pairs(self, res: pa.Table, rules: list[Rule], tbl: pa.Table, cls: str | None) -> pa.Table:
-        rows_out, rule_out, ev_out = [], [], []
-        rows = res.column(0).combine_chunks()
-        names = res.schema.names
-        for k, r in enumerate(rules):
-            hit = pc.fill_null(res.column(f"r{k}").combine_chunks(), False)
-            if not pc.any(hit).as_py():
+    def _groups(self, slim: pa.Table, rules: list[Rule], names: list[str | None],
+                native: dict[str, str]) -> list[tuple[pa.Table, list[Rule], tuple | None]]:
+        """(rows, rules) parts of the batch: rules that require values of the dispatch field meet
+        only the rows holding one of those values (rows are split by value: a loop over distinct
+        values, not rows); the other rules form one part over every row."""
+        key = DISPATCH.get(str(names[0])) if len(names) == 1 else None
+        if key is None or key not in native:
+            return [(slim, rules, None)]
+        generic = [r for r in rules if r.required.get(key) is None]
+        specific = [r for r in rules if r.required.get(key) is not None]
+        if not specific:
+            return [(slim, rules, None)]
+        low = pc.utf8_lower(slim.column(native[key]).combine_chunks())
+        present = pc.unique(low).drop_null()
+        gid_of_value = np.full(len(present) + 1, -1, dtype=np.int64)  # last slot: null key
+        seen: dict[tuple[int, ...], int] = {}
+        sets: list[list[Rule]] = []
+        for j, v in enumerate(present.to_pylist()):
+            idx = tuple(i for i, r in enumerate(specific) if v in r.required[key])  # type: ignore[operator]
+            if idx:
+                if idx not in seen:
+                    seen[idx] = len(sets)
+                    sets.append([specific[i] for i in idx])
+                gid_of_value[j] = seen[idx]
+        out: list[tuple[pa.Table, list[Rule], tuple | None]] = [(slim, generic, None)] if generic else []
+        if not sets:
+            return out
+        pos = pc.fill_null(pc.index_in(low, value_set=present), len(present)).to_numpy(zero_copy_only=False)
+        gid = gid_of_value[pos]
+        counts = np.bincount(gid[gid >= 0], minlength=len(sets))
+        # Pack the rule sets into at most BRANCHES parts (largest first, into the lightest part):
+        # a part's rules are guarded by `__gid IN (...)` when they do not apply to all its rows.
+        nparts = min(BRANCHES, len(sets))
+        part_of = np.zeros(len(sets), dtype=np.int64)
+        load = np.zeros(nparts)
+        for g in np.argsort(-counts, kind="stable"):
+            k = int(np.argmin(load))
+            part_of[g] = k
+            load[k] += counts[g] + 1
+        rows_part = np.where(gid >= 0, part_of[np.maximum(gid, 0)], -1)
+        order = np.argsort(rows_part, kind="stable")
+        bounds = np.searchsorted(rows_part[order], np.arange(nparts + 1))
+        keep = order[bounds[0]:]  # rows with part -1: no specific rule can match them
+        ordered = slim.take(pa.array(keep.astype(np.int64)))
+        ordered = ordered.append_column("__gid", pa.array(gid[keep].astype(np.int32)))
+        base = bounds[0]
+        for k in range(nparts):
+            if bounds[k + 1] == bounds[k]:
                 continue
-            sel = rows.filter(hit)
-            rows_out.append(sel)
-            rule_out.append(pa.array([r.id], pa.string()).take(pa.array(np.zeros(len(sel), np.int32))))
-            ev_out.append(res.column(f"e{k}").combine_chunks().filter(hit) if f"e{k}" in names
-                          else pa.nulls(len(sel), pa.string()))
+            members = [g for g in range(len(sets)) if part_of[g] == k and counts[g]]
+            rules_k: dict[int, list[int]] = {}
+            for g in members:
+                for r in sets[g]:
+                    rules_k.setdefault(id(r), []).append(g)
+            by_id = {id(r): r for g in members for r in sets[g]}
+            group = [by_id[i] for i in rules_k]
+            guards = tuple(None if len(gs) == len(members) else tuple(gs) for gs in rules_k.values())
+            out.append((ordered.slice(bounds[k] - base, bounds[k + 1] - bounds[k]), group, guards))
+        return out
+
+    def _pairs(self, res: pa.Table, rules: list[Rule], tbl: pa.Table, cls: str | None) -> pa.Table:
+        """Decode the per-row rule bitmasks of one part into (row, rule) matches."""
+        rows_all = res.column("__i").to_numpy()
+        ev_all = res.column("ev").combine_chunks()
+        rows_out, rule_out, ev_out = [], [], []
+        for q in range(0, len(rules), 64):
+            mask = res.column(f"m{q // 64}").to_numpy()
+            for k in range(q, min(q + 64, len(rules))):
+                sel = np.nonzero((mask >> np.uint64(k - q)) & np.uint64(1))[0]
+                if len(sel):
+                    rows_out.append(rows_all[sel])
+                    rule_out.append(np.full(len(sel), k, dtype=np.int64))
+                    ev_out.append(sel)
         if not rows_out:
             return MATCHES_SCHEMA.empty_table()
-        row = pa.concat_arrays(rows_out)
+        row = pa.array(np.concatenate(rows_out).astype(np.int32))
+        ids = pa.array([r.id for r in rules], pa.string()).take(pa.array(np.concatenate(rule_out)))
+        ev = ev_all.take(pa.array(np.concatenate(ev_out)))
         meta = tbl.column("metadata").combine_chunks() if "metadata" in tbl.schema.names else None
         uid = meta.field("uid").take(row) if meta is not None else pa.nulls(len(row), pa.string())
         times = tbl.column("time").combine_chunks().take(row).cast(pa.int64()) if "time" in tbl.schema.names \
             else pa.nulls(len(row), pa.int64())
         classes = pa.array([cls], pa.string()).take(pa.array(np.zeros(len(row), np.int32)))
-        return pa.table([row, pa.concat_arrays(rule_out), uid, times, classes, pa.concat_arrays(ev_out)],
-                        schema=MATCHES_SCHEMA)
+        return pa.table([row, ids, uid, times, classes, ev], schema=MATCHES_SCHEMA)
+
+    def _branch(self, schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
+                native: dict[str, str], guards: tuple | None) -> str:
+        key = (schema, tuple(id(r) for r in rules), tuple(sorted(lists.items())), guards)
+        with self._lock:
+            sql = self._plans.get(key)
+        if sql is None:
+            sql = _build_branch(schema, rules, lists, native, guards)
+            with self._lock:
+                if len(self._plans) > 4096:
+                    self._plans.clear()
+                self._plans[key] = sql
+        return sql
 
     # -- planning -------------------------------------------------------------------
     def _fields(self, rules: list[Rule]) -> list[str]:
@@ -248,20 +306,6 @@ class RuleSet:
                 name, seg = probes[k]
                 out.setdefault(name, set()).add(seg)
         return {k: frozenset(v) for k, v in out.items()}
-
-    def _plan(self, schema: pa.Schema, rules: list[Rule], names: list[str | None],
-              lists: dict[str, frozenset[int]], native: dict[str, str], dkey: str | None,
-              dispatch: dict[str, int]) -> _Plan:
-        key = (schema, tuple(id(r) for r in rules), tuple(sorted(map(str, names))), tuple(sorted(lists.items())), dkey)
-        with self._lock:
-            plan = self._plans.get(key)
-        if plan is None:
-            plan = _build_plan(schema, rules, names, lists, native, dkey, dispatch)
-            with self._lock:
-                if len(self._plans) > 4096:
-                    self._plans.clear()
-                self._plans[key] = plan
-        return plan
 
 
 def _slim(tbl: pa.Table, rules: list[Rule], names: list[str | None],
@@ -341,17 +385,16 @@ def _kleene(rules: list[Rule], native: dict[str, str]) -> str:
             sql = sql.replace(f"\x02{i}\x02", rep)
         if not usable:
             return "TRUE"
-        exprs.append(f"({sql}) IS NOT FALSE")
+        exprs.append(f"({rule_sql(sql, kleene=True)}) IS NOT FALSE")
     return "(" + " OR ".join(exprs) + ")" if exprs else "TRUE"
 
 
-def _build_plan(schema: pa.Schema, rules: list[Rule], names: list[str | None],
-                lists: dict[str, frozenset[int]], native: dict[str, str], dkey: str | None = None,
-                dispatch: dict[str, int] | None = None) -> _Plan:
-    """One query for the batch. With a dispatch key, a rule that requires key values is guarded
-    by ``CASE WHEN __v IN (<its value ids>)`` (DuckDB evaluates the rule only on those rows) and
-    rows whose key value no rule requires are dropped before JSON extraction unless a rule
-    without such a requirement could match them (its cheap three-valued prefilter)."""
+def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
+                  native: dict[str, str], guards: tuple | None = None) -> str:
+    """SQL over one part of the batch (table ``_TABLE``) and its rules: ``__i``, the part id
+    (``_GROUP``) and ``m``, the list of {k: rule index in the part, e: evidence JSON} of the
+    rules the row matches. Rows no rule could match (cheap three-valued prefilter on native
+    columns) are dropped before any JSON is parsed; each predicate is computed once."""
     fields: dict[str, None] = {}
     for r in rules:
         fields.update(dict.fromkeys(r.compiled.fields))
@@ -406,40 +449,39 @@ def _build_plan(schema: pa.Schema, rules: list[Rule], names: list[str | None],
     for f, (cid, is_list) in col_of.items():
         outer_cols.append(cid)
         outer_cols.append(f"{cid}l" if is_list or f == KEYWORDS else f"lower({cid}) AS {cid}l")
-    preds, evid = [], []
+    preds = []
     for k, r in enumerate(rules):
         sql = r.compiled.skeleton
         for i, leaf in reversed(list(enumerate(r.compiled.leaves))):
             sql = sql.replace(f"\x02{i}\x02", _leaf_sql(leaf, col_of))
+        sql = rule_sql(sql)
         if multi and r.formats is not None:
             sql = f"(__log IN ({', '.join(sql_str(x) for x in r.formats)}) AND {sql})"
-        need = r.required.get(dkey) if dkey else None
-        if need is not None and dispatch is not None:
-            sql = f"(CASE WHEN __v IN ({', '.join(str(dispatch[v]) for v in sorted(need))}) THEN {sql} ELSE false END)"
+        if guards is not None and guards[k] is not None:
+            sql = f"(CASE WHEN __gid IN ({', '.join(map(str, guards[k]))}) THEN {sql} ELSE false END)"
         preds.append(f"{sql} AS r{k}")
-        ev = [f for f in r.compiled.fields if f != KEYWORDS]
-        if ev:
-            pack = ", ".join(f"{_ident(f)} := {col_of[f][0]}" for f in ev)
-            evid.append(f"CASE WHEN r{k} THEN to_json(struct_pack({pack}))::VARCHAR END AS e{k}")
     carry = [c for f, (c, _) in col_of.items() if f != KEYWORDS]
-    if dkey:
-        generic = [r for r in rules if r.required.get(dkey) is None]
-        filt = f"(__v IS NOT NULL OR {_kleene(generic, native)})" if generic else "__v IS NOT NULL"
-        inner.append("__v")
-        middle.append("__v")
-        outer_cols.append("__v")
-    else:
-        filt = _kleene(rules, native) if native else "TRUE"
-    any_hit = " OR ".join(f"r{k}" for k in range(len(rules)))
-    # MATERIALIZED: each predicate is computed once (an inlined subquery lets the optimizer push
-    # the any-hit filter down and evaluate every predicate twice).
-    q = (f"WITH p AS MATERIALIZED (SELECT __i, {', '.join(preds + carry)} FROM (SELECT {', '.join(outer_cols)} FROM "
-         f"(SELECT {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM __b WHERE {filt})))) "
-         f"SELECT __i, {', '.join([f'r{k}' for k in range(len(rules))] + evid)} FROM p WHERE {any_hit}")
-    return _Plan(q, rules)
+    filt = _kleene(rules, native) if native else "TRUE"
+    if "__gid" in schema.names:
+        inner.append("__gid")
+        middle.append("__gid")
+        outer_cols.append("__gid")
+    masks = []
+    for q in range(0, len(rules), 64):
+        bits = [f"(r{k}::UBIGINT << {k - q})" for k in range(q, min(q + 64, len(rules)))]
+        masks.append(f"({' | '.join(bits)}) AS m{q // 64}")
+    fields = [f for f in col_of if f != KEYWORDS]
+    ev = (f"to_json(struct_pack({', '.join(f'{_ident(f)} := {col_of[f][0]}' for f in fields)}))::VARCHAR"
+          if fields else "NULL::VARCHAR")
+    # MATERIALIZED: each predicate is computed once (an inlined subquery would let the optimizer
+    # push the any-hit filter down and evaluate every predicate twice).
+    return (f"WITH p AS MATERIALIZED (SELECT __i, {', '.join(preds + carry)} FROM (SELECT {', '.join(outer_cols)} FROM "
+            f"(SELECT {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM {_TABLE} WHERE {filt})))) "
+            f"SELECT __i, {', '.join(masks)}, {ev} AS ev FROM p WHERE {' OR '.join(f'r{k}' for k in range(len(rules)))}")
 
 
 def _leaf_sql(leaf: Leaf, col_of: dict[str, tuple[str, bool]]) -> str:
+    """One leaf over the part's columns; NULL when the field is missing (see :func:`rule_sql`)."""
     cid, is_list = col_of[leaf.field]
     tmpl = leaf.template
     if leaf.other is not None:
@@ -447,13 +489,23 @@ def _leaf_sql(leaf: Leaf, col_of: dict[str, tuple[str, bool]]) -> str:
         if olist or is_list:
             other = f"{ocid}l[1]" if olist else f"{ocid}l"
             if is_list:
-                return f"coalesce(list_bool_or(list_transform({cid}l, lambda y: {tmpl.replace(L, 'y').replace(chr(1) + 'O' + chr(1), other)})), false)"
-            return f"coalesce({tmpl.replace(L, cid + 'l').replace(chr(1) + 'O' + chr(1), other)}, false)"
-        return f"coalesce({tmpl.replace(L, cid + 'l').replace(chr(1) + 'O' + chr(1), ocid + 'l')}, false)"
+                return f"list_bool_or(list_transform({cid}l, lambda y: {tmpl.replace(L, 'y').replace(chr(1) + 'O' + chr(1), other)}))"
+            return f"({tmpl.replace(L, cid + 'l').replace(chr(1) + 'O' + chr(1), other)})"
+        return f"({tmpl.replace(L, cid + 'l').replace(chr(1) + 'O' + chr(1), ocid + 'l')})"
     if not is_list:
-        return f"coalesce({tmpl.replace(F, cid).replace(L, cid + 'l')}, false)"
+        return f"({tmpl.replace(F, cid).replace(L, cid + 'l')})"
     if leaf.null_test:
         neg = "IS NOT NULL" in tmpl
         return f"({cid} IS NOT NULL AND len({cid}) > 0)" if neg else f"({cid} IS NULL OR len({cid}) = 0)"
     body = tmpl.replace(F, "y").replace(L, "lower(y)")
-    return f"coalesce(list_bool_or(list_transform({cid}, lambda y: {body})), false)"
+    return f"list_bool_or(list_transform({cid}, lambda y: {body}))"
+
+
+def rule_sql(skeleton: str, kleene: bool = False) -> str:
+    """Finish a rule's SQL: NOT operands and the whole rule are ``coalesce(x, false)``. With
+    three-valued logic a missing field (NULL leaf) then counts as "no match" exactly as if every
+    leaf were coalesced (AND/OR are monotone), with far fewer expression nodes. For the
+    ``kleene`` prefilter NULL must flow through NOT, so the wrappers are left out."""
+    if kleene:
+        return skeleton.replace(NOT_OPEN, "(").replace(NOT_CLOSE, ")")
+    return "coalesce(" + skeleton.replace(NOT_OPEN, "coalesce(").replace(NOT_CLOSE, ", false)") + ", false)"
