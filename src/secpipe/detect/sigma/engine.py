@@ -1,15 +1,26 @@
-"""Evaluating compiled rules over an OCSF batch: one DuckDB query per batch, all rules at once.
+"""Evaluating compiled rules over an OCSF batch: vectorized DuckDB queries, never a per-event loop.
 
-Per batch: (1) the rules routed to the batch's formats/class are chosen (by the distinct
-``metadata.log_name`` values — a handful — never per row); (2) the fields those rules name are
-resolved once: a Sigma field is first looked up in the original record (``raw_data`` JSON,
-dotted path, all paths pulled with ONE ``json_extract_string`` call, so each record is parsed
-once) and falls back to the OCSF column of that dotted path when the batch has one; paths that
-cross a JSON array (seen with one ``json_type`` pass over the batch, only for multi-segment
-paths) are re-extracted with ``[*]`` and become list fields (any element may match);
-(3) a single ``SELECT row, r0, r1, ... WHERE r0 OR r1 OR ...`` over the Arrow batch (zero-copy)
-returns only the rows that matched something. The SQL text is cached per (schema, rules, list
-fields), so steady-state cost is DuckDB's vectorized execution.
+Per batch:
+
+1. routing — rules whose logsource matches the batch's distinct ``metadata.log_name`` values
+   (a handful) and class are chosen;
+2. a slim Arrow table is built with only what those rules read (``raw_data``, flat copies of
+   the OCSF columns a format already decoded an original field into — :data:`ORIGINAL_COLUMNS`,
+   e.g. CloudTrail ``eventName`` = ``metadata.event_code`` — and top-level OCSF columns rule
+   fields name), so DuckDB converts no wide structs;
+3. dispatch — for formats with a key field (:data:`DISPATCH`, CloudTrail ``eventName``), a rule
+   that requires key values (``required`` from :func:`compiler.required_values`) only meets the
+   rows holding one of them: rows are split by value (a loop over distinct values) into at most
+   :data:`BRANCHES` parts; rules without such a requirement form one part over all rows;
+4. one query per part: a cheap three-valued prefilter on native columns drops rows no rule
+   could match before any JSON is parsed; the fields the part's rules name are pulled with ONE
+   ``json_extract_string(raw_data, [paths])`` (each record parsed once), falling back to the
+   OCSF column of the same dotted path; each rule becomes one boolean, packed into 64-bit masks;
+   only rows with a hit come back, with their evidence JSON (the fields of the part's rules);
+5. masks are decoded with numpy into (row, rule) matches (:data:`MATCHES_SCHEMA`).
+
+Fields whose path crosses a JSON array (found by one ``json_type`` pass over the records that
+contain every key of the path) become list columns: any element may match.
 """
 
 from __future__ import annotations
