@@ -53,7 +53,7 @@ ORIGINAL_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 #: at most this many dispatch parts (one query branch each) per batch.
-BRANCHES = 12
+BRANCHES = 16
 #: format -> (dispatch field, ...): rules are grouped by the values this field must have.
 DISPATCH = {"cloudtrail": "eventName"}
 
