@@ -181,6 +181,8 @@ def split_json_records(
 def _utf8_only(records: list[bytes], offsets: list[int], dead: list[DeadLetter], source: str,
                fmt: str) -> tuple[list[bytes], list[int], list[DeadLetter]]:
     """Dead-letter records that are not valid UTF-8 (one vectorized check; per record only on failure)."""
+    if all(map(bytes.isascii, records)):  # the common case, checked at memory speed
+        return records, offsets, dead
     try:
         pa.array(records, pa.binary()).cast(pa.string())
         return records, offsets, dead
