@@ -35,6 +35,7 @@ def _scratch(tmp_path: Path, real: Path) -> Path:
     shutil.copy(real / "panther-analysis/extracted/cloudtrail.json", work / "trail.json")
     (work / "audit.json.gz").write_bytes(gzip.compress((real / "falco/test/trace_files/k8s_audit/exec_pod.json").read_bytes()))
     shutil.copytree(REPO / "examples", work / "examples")
+    shutil.copytree(REPO / "rules", work / "rules")
     return work
 
 
