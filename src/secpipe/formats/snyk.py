@@ -26,7 +26,7 @@ reason. SARIF from Snyk Code is handled by the ``sarif`` format.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import pyarrow as pa
@@ -130,9 +130,10 @@ class _VulnBase(msgspec.Struct, gc=False):
 
 
 #: Every other known Snyk issue key, kept raw (trailing fields, for ``unmapped_from``).
-_Vuln = msgspec.defstruct(
+#: (``defstruct`` is typed as returning ``type[Struct]``; it is a ``_VulnBase`` subclass by ``bases``.)
+_Vuln = cast(type[_VulnBase], msgspec.defstruct(
     "_Vuln", [(k, msgspec.Raw, _NONE) for k in _UNMAPPED], bases=(_VulnBase,), forbid_unknown_fields=True, gc=False
-)
+))
 
 _PROJECT_KEYS = (b'"vulnerabilities"', b'"infrastructureAsCodeIssues"')
 _SNYK_HINTS = (b'"packageManager"', b'"upgradePath"', b'"isUpgradable"', b'"dependencyCount"', b'"uniqueCount"',
@@ -144,12 +145,12 @@ _CVSS_T = pa.list_(pa.struct([("version", pa.string()), ("base_score", pa.float6
 _RES = pa.list_(pa.struct([("type", pa.string()), ("name", pa.string()), ("uid", pa.string()), ("data", pa.string())]))
 
 
-def _ids(v: _Vuln, key: str) -> list[str]:
+def _ids(v: _VulnBase, key: str) -> list[str]:
     got = (v.identifiers or {}).get(key) or []
     return [str(x) for x in got] if isinstance(got, list) else [str(got)]
 
 
-def _cvss(v: _Vuln) -> list[dict[str, Any]] | None:
+def _cvss(v: _VulnBase) -> list[dict[str, Any]] | None:
     out = []
     if v.CVSSv3 or v.cvssScore is not None:
         vec = v.CVSSv3 or ""
@@ -211,7 +212,8 @@ class Snyk(ReportFormat):
         st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Vuln, out, self.name, "a Snyk issue")
         pos = {id(r): i for i, r in enumerate(raws)}
         idx = [pos[id(r)] for r in st.raws]
-        vul, comp = [], []
+        vul: list[int] = []
+        comp: list[int] = []
         for j, i in enumerate(idx):
             rec = st.recs[j]
             (comp if iac[i] or rec.type == "license" else vul).append(j)
@@ -229,7 +231,7 @@ class Snyk(ReportFormat):
             out.batches.append(to_batch(cls, cols))
         return out
 
-    def _common(self, cls: str, vs: list[_Vuln], ps: list[_Project], raws: list[bytes], ctx: list[str]) -> dict[str, pa.Array]:
+    def _common(self, cls: str, vs: list[_VulnBase], ps: list[_Project], raws: list[bytes], ctx: list[str]) -> dict[str, pa.Array]:
         n = len(vs)
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=context_uids(self.name, ctx, raws),
@@ -254,7 +256,7 @@ class Snyk(ReportFormat):
         cols["finding_info.product.name"] = strs(["Snyk Open Source" if p.vulnerabilities is not None else "Snyk IaC" for p in ps])
         return cols
 
-    def _vulns(self, vs: list[_Vuln], ps: list[_Project], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    def _vulns(self, vs: list[_VulnBase], ps: list[_Project], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
         n = len(vs)
         cves = [_ids(v, "CVE") for v in vs]
         primary = strs([c[0] if c else v.id for c, v in zip(cves, vs, strict=True)])
@@ -284,7 +286,7 @@ class Snyk(ReportFormat):
             "is_exploit_available": pa.array(
                 [None if v.exploit is None else v.exploit.lower() in _EXPLOITED for v in vs], pa.bool_()),
             "dependency_chain": strs([" > ".join(v.from_) if v.from_ else None for v in vs]),
-            "cwe.uid": strs([(_ids(v, "CWE") or [None])[0] for v in vs]),
+            "cwe.uid": strs([next(iter(_ids(v, "CWE")), None) for v in vs]),
             "cve.uid": primary,
             "cve.title": title,
             "cve.created_time": parse_times(strs([v.publicationTime for v in vs])),
@@ -301,7 +303,7 @@ class Snyk(ReportFormat):
             "vulnerabilities": singleton_list(vuln),
         }
 
-    def _compliance(self, vs: list[_Vuln], iac: list[bool]) -> dict[str, pa.Array]:
+    def _compliance(self, vs: list[_VulnBase], iac: list[bool]) -> dict[str, pa.Array]:
         n = len(vs)
         desc = [v.iacDescription or {} for v in vs]
         detail = strs([d.get("issue") or v.issue or v.msg or (f"license {v.license}" if v.license else None)
