@@ -76,6 +76,9 @@ def test_trivy_misconfiguration_and_secret_golden(real: Path) -> None:
     assert rows[0]["file"]["path"] == "deploy.sh"
     assert rows[0]["data_security"]["pattern_match"] == "export AWS_ACCESS_KEY_ID=********************"
     assert json.loads(rows[0]["unmapped"])["StartLine"] == 3
+    # the line number is the JSON text, not the repr of the raw value (was "<msgspec.Raw object at 0x...>")
+    assert [s["message"] for s in rows] == ["AWS Access Key ID in deploy.sh:3", "My Secret in deploy.sh:7"]
+    assert rows[0]["finding_info"]["uid"] == "aws-access-key-id|deploy.sh|3"
 
 
 def test_trivy_same_cve_in_two_images_stays_two_events(real: Path) -> None:

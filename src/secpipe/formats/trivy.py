@@ -178,6 +178,11 @@ class _Secret(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _S_UNMAPPED = ("StartLine", "EndLine", "Code", "Layer", "Offset")
+
+
+def _line(raw: msgspec.Raw) -> str:
+    """A raw JSON line number as text ("" when absent); ``f"{raw}"`` would give the object's repr."""
+    return bytes(raw).decode()
 #: Trivy misconfiguration Status -> OCSF compliance.status caption (compliance object enum).
 _COMPLIANCE_STATUS = {"PASS": "Pass", "FAIL": "Fail", "EXCEPTION": "Other", "": "Unknown", "?": "Other"}
 _COMPLIANCE_ID = {"Pass": 1, "Warning": 2, "Fail": 3, "Other": 99, "Unknown": 0}
@@ -402,13 +407,15 @@ class Trivy(ReportFormat):
     def _secrets(self, ss: list[_Secret], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
         n = len(ss)
         types = [["Secret", s.Category] if s.Category else ["Secret"] for s in ss]
+        lines = [_line(s.StartLine) for s in ss]
         return {
             "status_id": pa.array([1] * n, pa.int32()),
             "status": strs(["New"] * n),
-            "finding_info.uid": strs([f"{s.RuleID}|{r.Target}|{s.StartLine}" for s, r in zip(ss, res, strict=True)]),
+            "finding_info.uid": strs([f"{s.RuleID}|{r.Target}|{ln}" for s, r, ln in zip(ss, res, lines, strict=True)]),
             "finding_info.title": strs([s.Title or s.RuleID for s in ss]),
             "finding_info.types": pa.array(types, pa.list_(pa.string())),
-            "message": strs([f"{s.Title or s.RuleID} in {r.Target}:{s.StartLine}" for s, r in zip(ss, res, strict=True)]),
+            "message": strs([f"{s.Title or s.RuleID} in {r.Target}{':' + ln if ln else ''}"
+                             for s, r, ln in zip(ss, res, lines, strict=True)]),  # fmt: skip
             "file.path": strs([r.Target for r in res]),
             "file.name": strs([(r.Target or "").rsplit("/", 1)[-1] or None for r in res]),
             "data_security.detection_pattern": strs([s.RuleID for s in ss]),
