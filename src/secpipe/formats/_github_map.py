@@ -55,7 +55,7 @@ def _org_resource(h: Any) -> dict[str, Any] | None:
     return None if o is None else c.resource("organization", o.login, o.id)
 
 
-def _unmapped(top: dict[str, msgspec.Raw], more: frozenset[str] = frozenset()) -> str | None:
+def _unmapped(top: dict[str, msgspec.Raw], more: frozenset[str] = frozenset()) -> bytes | None:
     return c.unmapped_of(top, _COMMON | more)
 
 

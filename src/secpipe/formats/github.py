@@ -50,6 +50,7 @@ whole canonical payload.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import msgspec
@@ -395,7 +396,7 @@ def _alert_kind(alert: _Alert | None) -> str:
     return "repository_vulnerability_alert"
 
 
-def infer_event(keys: frozenset[str] | set[str], hook: _Hook | None = None) -> str:
+def infer_event(keys: AbstractSet[str], hook: _Hook | None = None) -> str:
     """The X-GitHub-Event name of a payload, from its top-level keys (and the alert shape)."""
     if "pusher" in keys and "commits" in keys:
         return "push"
