@@ -7,9 +7,11 @@ a measurable share of CloudTrail ingest (AWS delivers every file gzipped).
 
 from __future__ import annotations
 
+import types
 import zlib
 from typing import Any
 
+_impl: types.ModuleType
 try:
     from isal import isal_zlib as _impl
 except ImportError:  # pragma: no cover - isal is a declared dependency

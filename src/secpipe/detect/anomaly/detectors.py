@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +124,7 @@ def span(seconds: float) -> str:
     return f"{seconds:.0f}s"
 
 
-def _pattern(param: str, kind: str, pattern: str, values: list[tuple[str, int | None]]) -> dict[str, Any]:
+def _pattern(param: str, kind: str, pattern: str, values: Sequence[tuple[str, int | None]]) -> dict[str, Any]:
     """An OCSF baseline/anomaly object: what was observed, and the observations."""
     return {"observation_parameter": param, "observation_type": kind, "observed_pattern": pattern,
             "observations": [{"value": v, "count": c} for v, c in values]}
