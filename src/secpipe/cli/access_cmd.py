@@ -102,8 +102,8 @@ def tokens_list(data: Path = DataOpt, as_json: bool = JsonOpt) -> None:
         sys.stdout.write(orjson.dumps(rows).decode() + "\n")
         return
     table = Table("id", "name", "role", "source", "created (UTC)")
-    for r in rows:
-        table.add_row(r["id"], r["name"], r["role"], r["source"] or "", _when(r["created"]))
+    for t in toks:
+        table.add_row(t.id, t.name, t.role, t.source or "", _when(t.created))
     Console().print(table)
 
 

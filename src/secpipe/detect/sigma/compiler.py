@@ -25,6 +25,7 @@ Semantics (documented guarantees):
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -100,7 +101,7 @@ def sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _like(parts: list[object], lower: bool) -> tuple[str, str]:
+def _like(parts: Sequence[object], lower: bool) -> tuple[str, str]:
     """(kind, literal) for a SigmaString: kind eq|contains|starts|ends|like."""
     out: list[str] = []
     plain: list[str] = []
@@ -172,7 +173,11 @@ def regex_pred(value: SigmaRegularExpression, col: str) -> str:
 def check_re2(pattern: str) -> None:
     """Raise UnsupportedRule unless DuckDB's RE2 accepts the pattern (no look-around, backrefs)."""
     try:
-        duckdb.sql(f"SELECT regexp_matches('', {sql_str(pattern)})").fetchall()
+        rel = duckdb.sql(f"SELECT regexp_matches('', {sql_str(pattern)})")
+        if rel is None:  # a SELECT always yields a relation
+            msg = f"DuckDB returned no result for the RE2 check of {pattern!r}"
+            raise RuntimeError(msg)
+        rel.fetchall()
     except duckdb.Error as exc:
         msg = f"regular expression {pattern!r} is not RE2 syntax ({str(exc).splitlines()[0][:120]}) — rewrite it without look-around or back-references"
         raise UnsupportedRule(msg) from exc
@@ -257,10 +262,11 @@ def _walk(node: object, out: Compiled) -> str:
 def _in_list(node: ConditionOR) -> Leaf | None:
     """``field: [a, b, c]`` (plain case-insensitive strings) as one ``IN`` leaf."""
     args = [a for a in node.args if a is not None]
-    if len(args) < 2 or not all(isinstance(a, ConditionFieldEqualsValueExpression) for a in args):
+    eqs = [a for a in args if isinstance(a, ConditionFieldEqualsValueExpression)]
+    if len(args) < 2 or len(eqs) != len(args):
         return None
-    names = {a.field for a in args}
-    vals = [a.value for a in args]
+    names = {a.field for a in eqs}
+    vals = [a.value for a in eqs]
     if len(names) != 1 or not all(type(v) is SigmaString and not v.contains_special() for v in vals):
         return None
     lits = ", ".join(sql_str(v.to_plain().lower()) for v in vals)

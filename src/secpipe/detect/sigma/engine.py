@@ -149,8 +149,7 @@ class RuleSet:
             return MATCHES_SCHEMA.empty_table()
         tbl = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         meta = tbl.column("metadata").combine_chunks() if "metadata" in tbl.schema.names else None
-        has_log = meta is not None and meta.type.get_field_index("log_name") >= 0
-        logs = meta.field("log_name") if has_log else None
+        logs = meta.field("log_name") if meta is not None and meta.type.get_field_index("log_name") >= 0 else None
         names = pc.unique(logs).to_pylist() if logs is not None else [None]
         cls = _class_name(tbl)
         rules = self.routed(names, cls)
@@ -481,9 +480,9 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
     for q in range(0, len(rules), 64):
         bits = [f"(r{k}::UBIGINT << {k - q})" for k in range(q, min(q + 64, len(rules)))]
         masks.append(f"({' | '.join(bits)}) AS m{q // 64}")
-    fields = [f for f in col_of if f != KEYWORDS]
-    ev = (f"to_json(struct_pack({', '.join(f'{_ident(f)} := {col_of[f][0]}' for f in fields)}))::VARCHAR"
-          if fields else "NULL::VARCHAR")
+    ev_fields = [f for f in col_of if f != KEYWORDS]
+    ev = (f"to_json(struct_pack({', '.join(f'{_ident(f)} := {col_of[f][0]}' for f in ev_fields)}))::VARCHAR"
+          if ev_fields else "NULL::VARCHAR")
     # MATERIALIZED: each predicate is computed once (an inlined subquery would let the optimizer
     # push the any-hit filter down and evaluate every predicate twice).
     return (f"WITH p AS MATERIALIZED (SELECT __i, {', '.join(preds + carry)} FROM (SELECT {', '.join(outer_cols)} FROM "

@@ -17,6 +17,7 @@ service: <format>`` routes to any secpipe format by name. Unknown products are u
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,7 +284,7 @@ def _pipeline(pipelines: list[Any] | None, placeholders: dict[str, list[str]] | 
     return total
 
 
-def load_rules(paths: list[str | Path] | str | Path, *, pipelines: list[Any] | None = None,
+def load_rules(paths: Sequence[str | Path] | str | Path, *, pipelines: list[Any] | None = None,
                placeholders: dict[str, list[str]] | None = None, array_paths: bool = True) -> Any:
     """Load and compile every rule under ``paths`` into a :class:`~secpipe.detect.sigma.engine.RuleSet`."""
     from secpipe.detect.sigma.engine import RuleSet

@@ -18,6 +18,7 @@ dead-letter reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def run_case(base: Path, case: dict[str, Any], file: str) -> CaseResult:
     return res
 
 
-def run_tests(paths: list[str | Path]) -> list[CaseResult]:
+def run_tests(paths: Sequence[str | Path]) -> list[CaseResult]:
     """Run every case of every test file under ``paths``."""
     out: list[CaseResult] = []
     files: list[Path] = []
