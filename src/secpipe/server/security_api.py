@@ -10,6 +10,7 @@ runs in a worker thread; every change is audited by the store it goes through.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -46,7 +47,13 @@ def _tokenize_keys(ctx: AppContext) -> tuple[str, str | None]:
 
 def routes(ctx: AppContext) -> list[Route]:
     """The security routes."""
-    data_dir = getattr(ctx.service, "data_dir", None)
+    service_dir = getattr(ctx.service, "data_dir", None)
+
+    def data_dir() -> Path:
+        if service_dir is None:
+            msg = "the security API needs a service with a data directory (ctx.service.data_dir is unset)"
+            raise RuntimeError(msg)
+        return service_dir
 
     async def audit_list(request: Request) -> Response:
         authenticate(ctx, request, "audit.read")
@@ -55,13 +62,13 @@ def routes(ctx: AppContext) -> list[Route]:
             limit = int(request.query_params.get("limit", "100"))
         except ValueError:
             raise HTTPError(400, "limit must be an integer") from None
-        entries = await run_in_threadpool(lambda: [e for e in audit.AuditLog(data_dir, from_env=False).entries()
+        entries = await run_in_threadpool(lambda: [e for e in audit.AuditLog(data_dir(), from_env=False).entries()
                                                    if action is None or str(e.get("action", "")).startswith(action)])
         return json_response({"entries": entries[-limit:] if limit > 0 else entries})
 
     async def audit_verify(request: Request) -> Response:
         authenticate(ctx, request, "audit.read")
-        res = await run_in_threadpool(audit.verify, data_dir)
+        res = await run_in_threadpool(audit.verify, data_dir())
         return json_response({"ok": res.ok, "entries": res.entries, "problems": res.problems})
 
     async def reveal(request: Request) -> Response:
@@ -76,10 +83,10 @@ def routes(ctx: AppContext) -> list[Route]:
             ring = load_keyring(*_tokenize_keys(ctx), "tokenize")
             value = do_reveal(token, ring)
         except (ConfigError, SecpipeError) as exc:
-            await run_in_threadpool(audit.record, data_dir, info.name, "reveal", subject=token, reason=reason,
+            await run_in_threadpool(audit.record, data_dir(), info.name, "reveal", subject=token, reason=reason,
                                     error=str(exc)[:200])
             raise HTTPError(400, str(exc)) from None
-        await run_in_threadpool(audit.record, data_dir, info.name, "reveal", subject=token, reason=reason, via="api")
+        await run_in_threadpool(audit.record, data_dir(), info.name, "reveal", subject=token, reason=reason, via="api")
         return json_response({"value": value})
 
     async def tokens_list(request: Request) -> Response:
@@ -91,7 +98,7 @@ def routes(ctx: AppContext) -> list[Route]:
     async def tokens_create(request: Request) -> Response:
         info = authenticate(ctx, request, "tokens.manage")
         body = await _json(request, ctx)
-        store = UserStore(data_dir)
+        store = UserStore(data_dir())
         try:
             tok = await run_in_threadpool(lambda: store.create_token(
                 user=body.get("user"), name=body.get("name"), role=body.get("role"), source=body.get("source"),
@@ -103,19 +110,19 @@ def routes(ctx: AppContext) -> list[Route]:
     async def tokens_revoke(request: Request) -> Response:
         info = authenticate(ctx, request, "tokens.manage")
         tid = request.path_params["token_id"]
-        if not await run_in_threadpool(UserStore(data_dir).revoke_token, tid, info.name):
+        if not await run_in_threadpool(UserStore(data_dir()).revoke_token, tid, info.name):
             raise HTTPError(404, f"no token {tid}")
         return json_response({"revoked": tid})
 
     async def users_list(request: Request) -> Response:
         authenticate(ctx, request, "tokens.manage")
-        return json_response({"users": UserStore(data_dir).list()})
+        return json_response({"users": UserStore(data_dir()).list()})
 
     async def users_add(request: Request) -> Response:
         info = authenticate(ctx, request, "tokens.manage")
         body = await _json(request, ctx)
         try:
-            user = await run_in_threadpool(UserStore(data_dir).add, str(body.get("name", "")), str(body.get("role", "")),
+            user = await run_in_threadpool(UserStore(data_dir()).add, str(body.get("name", "")), str(body.get("role", "")),
                                            info.name)
         except SecpipeError as exc:
             raise HTTPError(400, str(exc)) from None
@@ -123,18 +130,18 @@ def routes(ctx: AppContext) -> list[Route]:
 
     def _policy() -> retention.RetentionPolicy:
         cfg = ctx.extras.get("config")
-        return retention.load_policy(data_dir, getattr(cfg, "security", None) or {})
+        return retention.load_policy(data_dir(), getattr(cfg, "security", None) or {})
 
     async def retention_show(request: Request) -> Response:
         info = authenticate(ctx, request, "retention.manage")
         pol = _policy()
-        res = await run_in_threadpool(lambda: retention.apply(data_dir, pol, dry_run=True, actor=info.name))
+        res = await run_in_threadpool(lambda: retention.apply(data_dir(), pol, dry_run=True, actor=info.name))
         return json_response({"policy": pol.model_dump(), "plan": res.summary()})
 
     async def retention_apply(request: Request) -> Response:
         info = authenticate(ctx, request, "retention.manage")
         pol = _policy()
-        res = await run_in_threadpool(lambda: retention.apply(data_dir, pol, actor=info.name))
+        res = await run_in_threadpool(lambda: retention.apply(data_dir(), pol, actor=info.name))
         return json_response(res.summary())
 
     async def config_show(request: Request) -> Response:
