@@ -151,7 +151,7 @@ def parse_bulk(body: bytes, default_index: str | None) -> list[tuple[str, str, s
         except msgspec.DecodeError:
             actions = None
         if actions is not None and all((a.index or a.create) and not (a.delete or a.update) for a in actions):
-            out = []
+            out: list[tuple[str, str, str | None, bytes | None]] = []
             for a, doc in zip(actions, lines[1::2], strict=True):
                 op, meta = ("index", a.index) if a.index is not None else ("create", a.create)
                 out.append((op, meta.index or default_index or "", meta.id, doc))  # type: ignore[union-attr]
@@ -372,12 +372,12 @@ def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
                                "error": {"type": "action_request_validation_exception", "reason": reason}}})
             errors = True
             continue
-        reason = why.get(i)
-        if reason is None:
+        failed = why.get(i)
+        if failed is None:
             items.append({op: {"_index": index, "_id": doc_id, "_version": 1, "result": "created",
                                "_shards": _SHARDS, "_seq_no": i, "_primary_term": 1, "status": 201}})
         else:
             errors = True
             items.append({op: {"_index": index, "_id": doc_id, "status": 400,
-                               "error": {"type": "document_parsing_exception", "reason": reason}}})
+                               "error": {"type": "document_parsing_exception", "reason": failed}}})
     return {"took": int((time.perf_counter() - t0) * 1000), "errors": errors, "items": items}

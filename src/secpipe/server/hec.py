@@ -75,6 +75,11 @@ class HecError(HTTPError):
         self.body = {"text": text or _TEXT.get(code, "Invalid data format"), "code": code, **extra}
 
 
+def _bad_event(n: int, **more: Any) -> dict[str, Any]:
+    """The ``invalid-event-number`` detail of a HecError (hyphenated, so passed as ``**``)."""
+    return {"invalid-event-number": n, **more}
+
+
 def hec_token(request: Request) -> str:
     """The token from ``Splunk``/``Bearer``/Basic credentials; HecError 401 otherwise."""
     header = request.headers.get("authorization", "")
@@ -116,7 +121,7 @@ def split_events(body: bytes) -> list[bytes]:
         try:
             _obj, end = dec.raw_decode(s, pos)
         except json.JSONDecodeError:
-            raise HecError(400, 6, **{"invalid-event-number": len(out)}) from None
+            raise HecError(400, 6, **_bad_event(len(out))) from None
         out.append(s[pos:end].encode())
         pos = end
         while pos < len(s) and s[pos].isspace():
@@ -141,16 +146,16 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
             try:
                 envs.append(_ENVELOPE.decode(raw))
             except msgspec.DecodeError:
-                raise HecError(400, 6, **{"invalid-event-number": n}) from None
+                raise HecError(400, 6, **_bad_event(n)) from None
     generic = GenericJSON.name
     payloads: list[bytes] = []
     names: list[str | None] = []
     for n, env in enumerate(envs):
         ev = bytes(env.event)
         if ev == b"null":
-            raise HecError(400, 12, **{"invalid-event-number": n})
+            raise HecError(400, 12, **_bad_event(n))
         if ev.strip() in (b'""', b"{}"):
-            raise HecError(400, 13, **{"invalid-event-number": n})
+            raise HecError(400, 13, **_bad_event(n))
         if ev[:1] == b'"':
             ev = msgspec.json.decode(ev, type=str).encode()
         payloads.append(ev)
@@ -204,7 +209,7 @@ def routes(ctx: AppContext) -> list[Route]:
         reasons = await run_in_threadpool(accept_items, ctx, source, items)
         bad = [n for n, r in enumerate(reasons) if r is not None]
         if bad and len(bad) == len(reasons):
-            raise HecError(400, 6, **{"invalid-event-number": bad[0], "reason": reasons[bad[0]]})
+            raise HecError(400, 6, **_bad_event(bad[0], reason=reasons[bad[0]]))
         return {"text": "Success", "code": 0, **ack_id(request)}
 
     async def raw(request: Request) -> dict[str, Any]:

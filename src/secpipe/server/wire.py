@@ -189,8 +189,9 @@ def _groups(items: Sequence[tuple[str | None, bytes]], source: str,
         if name is None:
             fmt = found[i]
             if fmt is None:
-                reasons[i] = "unrecognized input: no format matched"
-                undetected.append(DeadLetter(reasons[i], source, i, data, "auto"))
+                why = "unrecognized input: no format matched"
+                reasons[i] = why
+                undetected.append(DeadLetter(why, source, i, data, "auto"))
                 continue
             name = fmt.name
         groups.setdefault(name, []).append(i)
@@ -246,15 +247,15 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
             pass
         by_off[k if array else off] = i
         off += len(d) + 1
-    unmatched = []
+    unmatched: list[str] = []
     for dl in decoded.dead:
-        i = by_raw.get(dl.raw.strip())
-        if i is None:
-            i = by_off.get(dl.offset) if array or (dl.raw and body.startswith(dl.raw[:32], dl.offset)) else None
-        if i is None:
+        hit = by_raw.get(dl.raw.strip())
+        if hit is None:
+            hit = by_off.get(dl.offset) if array or (dl.raw and body.startswith(dl.raw[:32], dl.offset)) else None
+        if hit is None:
             unmatched.append(dl.reason)
         else:
-            reasons[i] = dl.reason
+            reasons[hit] = dl.reason
     if unmatched and not decoded.batches:
         # The whole body failed as one piece (e.g. a decoder error): every item failed.
         for i in idx:
