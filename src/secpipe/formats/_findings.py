@@ -13,6 +13,7 @@ finding in two different images stays two events while a redelivered report coll
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import functools
 import gc
@@ -228,10 +229,9 @@ class ReportFormat(Format):
                 return self.dead(f"not {self.what}: {exc}", source, data)
             return self.map_report(doc, data, source)
 
-    def map_report(self, doc: Any, data: bytes, source: str) -> Decoded:  # pragma: no cover - abstract
+    @abc.abstractmethod
+    def map_report(self, doc: Any, data: bytes, source: str) -> Decoded:
         """Map one decoded report (``data`` is its compact bytes) to batches and dead letters."""
-        msg = f"format {self.name} does not implement map_report"
-        raise NotImplementedError(msg)
 
     def dead(self, why: str, source: str, data: bytes) -> Decoded:
         """The whole document dead-lettered with ``why``."""
@@ -264,17 +264,13 @@ class CheckedRecordFormat(RecordFormat):
     what: ClassVar[str] = ""
     invalid_reason: ClassVar[str] = ""
 
-    def is_valid(self, rec: Any) -> bool:  # pragma: no cover - abstract
+    @abc.abstractmethod
+    def is_valid(self, rec: Any) -> bool:
         """Whether a decoded record is really of this format."""
-        msg = f"format {self.name} does not implement is_valid"
-        raise NotImplementedError(msg)
 
-    def map_valid(  # pragma: no cover - abstract
-        self, recs: list[Any], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]
-    ) -> pa.RecordBatch:
+    @abc.abstractmethod
+    def map_valid(self, recs: list[Any], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
         """Map the valid records (typed, top-level raw keys, canonical bytes) to one batch."""
-        msg = f"format {self.name} does not implement map_valid"
-        raise NotImplementedError(msg)
 
     def map_records(self, recs: Records) -> Decoded:
         """Map accumulated records to one OCSF batch plus dead letters."""

@@ -18,6 +18,7 @@ whole: a CloudTrail file, a scanner report).
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import functools
 import hashlib
@@ -75,7 +76,7 @@ class Decoded:
         self.events += other.events
 
 
-class Format:
+class Format(abc.ABC):
     """Base class for input formats; subclasses set the class vars and implement decode."""
 
     name: ClassVar[str] = ""
@@ -91,10 +92,9 @@ class Format:
         """Confidence 0..100 that ``head`` (the first bytes of a document) is this format."""
         return 0
 
-    def decode(self, data: bytes, source: str) -> Decoded:  # pragma: no cover - abstract
+    @abc.abstractmethod
+    def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one document into OCSF batches and dead letters."""
-        msg = f"format {self.name} does not implement decode"
-        raise NotImplementedError(msg)
 
 
 # ---------------------------------------------------------------------------------------
@@ -237,10 +237,9 @@ class RecordFormat(Format):
         raws, offsets, dead = split_json_records(data, source, self.name, envelope=self.envelope)
         return Records(raws, [(source, o) for o in offsets], dead, len(raws) + len(dead))
 
-    def map_records(self, recs: Records) -> Decoded:  # pragma: no cover - abstract
+    @abc.abstractmethod
+    def map_records(self, recs: Records) -> Decoded:
         """Map accumulated records to OCSF batches (dead letters carried over)."""
-        msg = f"format {self.name} does not implement map_records"
-        raise NotImplementedError(msg)
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one document."""
