@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import typer
@@ -45,7 +46,7 @@ def list_controls(
             controls = controls_for(framework, controls)
     except ComplianceError as exc:
         _fail(str(exc))
-    rows = [{"control": c.id, "title": c.title, "pack": c.pack, "rules": [r.id for r in c.rules], "level": c.level,
+    rows: list[dict[str, Any]] = [{"control": c.id, "title": c.title, "pack": c.pack, "rules": [r.id for r in c.rules], "level": c.level,
              "frameworks": {k: list(v) for k, v in c.frameworks.items()}} for c in controls]  # fmt: skip
     if as_json:
         sys.stdout.write(orjson.dumps(rows).decode() + "\n")
@@ -72,7 +73,7 @@ def scan(data: Path = DataOpt, as_json: bool = JsonOpt) -> None:
         lake = Lake(Path(data) / "lake")
         lake.append(res.findings)
         stored = lake.flush().stored.get("compliance_finding", 0)
-    out = {"controls": len(controls), "events_scanned": res.events, "violations": res.violations_by_control(), "stored": stored}
+    out: dict[str, Any] = {"controls": len(controls), "events_scanned": res.events, "violations": res.violations_by_control(), "stored": stored}
     if as_json:
         sys.stdout.write(orjson.dumps(out).decode() + "\n")
         return

@@ -149,12 +149,12 @@ def build_report(
     per_control: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for control, event, t in merged.values():
         per_control[control].append((t, event))
-    rows = []
+    rows: list[dict[str, Any]] = []
     all_times: list[int] = []
     for c in chosen:
         hits = sorted(per_control.get(c.id, []))
         all_times.extend(t for t, _ in hits)
-        have = [
+        have: list[dict[str, Any]] = [
             {"class": cls, "source": src, **stats}
             for (cls, src), stats in sorted(inventory.items())
             if any(d.class_name == cls and (d.source is None or d.source == src) for d in c.data)
