@@ -176,6 +176,7 @@ def build_batch(
         severity_id=sev,
     )  # fmt: skip
     first = tuple(rows[0]) if rows else ()
+    columns: dict[str, Sequence[Any]]
     if all(tuple(r) == first for r in rows):  # one key layout: transpose in C
         columns = dict(zip(first, zip(*(r.values() for r in rows), strict=True), strict=True)) if rows else {}
     else:

@@ -262,7 +262,7 @@ class _RunCtx:
                 if r.id:
                     self.by_id[r.id] = r
         self.artifacts = [(a.location.uri if a.location else None) for a in run.artifacts or []]
-        inv = (run.invocations or [None])[0]
+        inv = run.invocations[0] if run.invocations else None
         self.time = (inv.endTimeUtc or inv.startTimeUtc) if inv else None
 
     def rule(self, res: _Result) -> _Rule:

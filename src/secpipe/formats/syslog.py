@@ -181,7 +181,7 @@ def _is_octet_counted(data: bytes, source: str) -> bool:
     if "framing=" in source:
         return False
     m = _OCTET.match(data)
-    return bool(m) and data[m.end() : m.end() + 1] == b"<"
+    return m is not None and data[m.end() : m.end() + 1] == b"<"
 
 
 class Syslog(Format):

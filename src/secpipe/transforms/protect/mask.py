@@ -10,6 +10,7 @@ values are masked once per batch; masking is one-way.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pyarrow as pa
@@ -47,7 +48,7 @@ class MaskStage:
             arr = get_path(batch, path)
             if arr is None or arr.null_count == len(arr) or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
                 continue
-            mapped, indices, distinct, out = map_distinct(arr, lambda v, r=rule: mask_value(v, r))
+            mapped, indices, distinct, out = map_distinct(arr, functools.partial(mask_value, rule=rule))
             batch = set_path(batch, path, mapped)
             repl.append(Replacement(indices, distinct, out, len(distinct) <= 256))
         for c, col in raw_cols.items():

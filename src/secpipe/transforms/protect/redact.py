@@ -332,6 +332,9 @@ class RedactStage:
         kinds: list[str] = []
         sev: list[int] = []
         for rows, path, d in hits:
+            if ev_uid is None:
+                msg = "a finding batch needs metadata.uid in the event batch"
+                raise ValueError(msg)
             uids.append(ev_uid.take(rows))
             tms.append(times.take(rows))
             fields += [path] * len(rows)
