@@ -437,11 +437,6 @@ def event_uids(kind: str, raws: Sequence[bytes]) -> list[str]:
     return [b2(prefix + r, digest_size=16).hexdigest() for r in raws]
 
 
-def text_uids(kind: str, raws: Sequence[bytes]) -> list[str]:
-    """Event identity for non-JSON records (syslog lines, console logs): hash of the bytes."""
-    return event_uids(kind, raws)
-
-
 _FRACTION = re.compile(r"(\.\d+)")
 
 
@@ -472,11 +467,6 @@ def parse_times(values: pa.Array | Sequence[Any]) -> pa.Array:
         return pc.divide(ts.cast(pa.int64()), 1_000_000).cast(pa.int64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return pa.array([_parse_one(v) for v in arr.to_pylist()], pa.int64())
-
-
-def epoch_to_ms(values: Sequence[float | int | None]) -> pa.Array:
-    """Epoch seconds (int or float) -> int64 ms."""
-    return pa.array([None if v is None else int(float(v) * 1000) for v in values], pa.int64())
 
 
 def const(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
@@ -554,12 +544,6 @@ def rows_to_columns(rows: Iterable[dict[str, Any]], types: dict[str, pa.DataType
 def to_batch(class_name: str, columns: dict[str, pa.Array]) -> pa.RecordBatch:
     """Assemble checked OCSF columns into one nested RecordBatch of ``class_name``."""
     return assemble(class_name, columns)
-
-
-def json_text(values: Iterable[Any]) -> pa.Array:
-    """Python values -> compact JSON strings (null stays null), e.g. for ``unmapped``."""
-    enc = msgspec.json.encode
-    return pa.array([None if v is None else enc(v).decode() for v in values], pa.string())
 
 
 def class_of(batch: pa.RecordBatch) -> str:
