@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import decimal
 import sys
-import uuid
 from pathlib import Path
-from typing import Any
 
 import orjson
 import typer
@@ -16,21 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from secpipe.cli._common import DataOpt
-from secpipe.store.query import QueryError, run
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "replace")
-    if isinstance(v, dt.datetime | dt.date):
-        return v.isoformat()
-    if isinstance(v, decimal.Decimal | uuid.UUID):
-        return str(v)
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    return v
+from secpipe.store.query import QueryError, plain, run
 
 
 def query(
@@ -48,16 +30,16 @@ def query(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     if out == "json":
-        sys.stdout.write(orjson.dumps([dict(zip(cols, map(_plain, r), strict=True)) for r in rows]).decode() + "\n")
+        sys.stdout.write(orjson.dumps([dict(zip(cols, map(plain, r), strict=True)) for r in rows]).decode() + "\n")
     elif out == "csv":
         w = csv.writer(sys.stdout)
         w.writerow(cols)
         for r in rows:
-            w.writerow([orjson.dumps(v).decode() if isinstance(v, dict | list) else _plain(v) for v in r])
+            w.writerow([orjson.dumps(v).decode() if isinstance(v, dict | list) else plain(v) for v in r])
     else:
         table = Table(*cols)
         for r in rows:
-            table.add_row(*("" if v is None else str(_plain(v)) for v in r))
+            table.add_row(*("" if v is None else str(plain(v)) for v in r))
         Console().print(table)
         Console(stderr=True).print(f"{len(rows)} row(s)")
 

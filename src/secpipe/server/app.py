@@ -66,7 +66,7 @@ def core_routes(ctx: AppContext) -> list[Route]:
     async def query(request: Request) -> Response:
         info = authenticate(ctx, request, "query")
         from secpipe.security import audit
-        from secpipe.store.query import QueryError, run
+        from secpipe.store.query import QueryError, plain, run
 
         try:
             payload = orjson.loads(await read_body(request, ctx.limits))
@@ -83,9 +83,7 @@ def core_routes(ctx: AppContext) -> list[Route]:
             raise HTTPError(400, str(exc)) from None
         await run_in_threadpool(audit.record, ctx.service.data_dir, info.name, "query", sql=sql, rows=len(rows),
                                 role=info.role, masked=restricted)
-        from secpipe.cli.query import _plain
-
-        return json_response({"columns": cols, "rows": [[_plain(v) for v in r] for r in rows]})
+        return json_response({"columns": cols, "rows": [[plain(v) for v in r] for r in rows]})
 
     return [
         route("GET", "/healthz", "public", healthz),

@@ -8,7 +8,10 @@ nested structs by field name).
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +124,18 @@ def run(data_dir: Path, sql: str, *, restricted: bool = False,
         raise QueryError(msg) from exc
     finally:
         con.close()
+
+
+def plain(v: Any) -> Any:
+    """A query result value as plain JSON-able Python (bytes, datetimes, decimals, nested)."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, dt.datetime | dt.date):
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal | uuid.UUID):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [plain(x) for x in v]
+    return v
