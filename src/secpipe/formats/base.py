@@ -369,32 +369,48 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
     return res
 
 
+@functools.cache
+def _trailing(type_: Any, fields: tuple[str, ...]) -> tuple[int, Any]:
+    """(index of the first of ``fields`` in ``type_``, a struct of just those fields).
+
+    The struct shares the record type's field defaults (the same ``msgspec.Raw`` objects)
+    and omits them when encoding, so an absent field is left out and a JSON ``null`` kept.
+    """
+    all_fields = msgspec.structs.fields(type_)
+    start = len(all_fields) - len(fields)
+    if tuple(f.name for f in all_fields[start:]) != fields:
+        msg = f"unmapped fields {fields} are not the trailing fields of {type_.__name__}"
+        raise ValueError(msg)
+    sub = msgspec.defstruct(f"{type_.__name__}Unmapped", [(f.name, f.type, f.default) for f in all_fields[start:]],
+                            omit_defaults=True, gc=False)  # fmt: skip
+    return start, sub
+
+
 def unmapped_from(strict: Strict, fields: tuple[str, ...], more: Sequence[bytes | None] | None = None) -> pa.Array:
     """``unmapped`` JSON built from raw struct fields (``msgspec.Raw``) and extra keys.
 
-    ``fields`` must be the struct's trailing fields, in declaration order (one C-level
-    ``astuple`` per record, then only the present values are touched). ``more`` gives per
-    record one more pre-encoded ``"key":value`` item (or None).
+    ``fields`` must be the struct's trailing fields, in declaration order: each record's
+    trailing values become one small struct (one C-level ``astuple``) that msgspec encodes
+    in C, copying the raw values verbatim and omitting absent ones. ``more`` gives per record
+    one more pre-encoded ``"key":value`` item (or None); extra keys (records decoded loosely)
+    are appended in key order. Records with nothing unmapped get null.
     """
     if not strict.recs:
         return pa.array([], pa.string())
-    names = [f.name for f in msgspec.structs.fields(type(strict.recs[0]))]
-    start = len(names) - len(fields)
-    if tuple(names[start:]) != fields:
-        msg = f"unmapped fields {fields} are not the trailing fields of {type(strict.recs[0]).__name__}"
-        raise ValueError(msg)
-    prefixes = [b'"' + f.encode() + b'":' for f in fields]
+    start, sub = _trailing(type(strict.recs[0]), fields)
     astuple = msgspec.structs.astuple
     enc = _ENC.encode
-    out: list[bytes | None] = []
-    for n, (rec, extra) in enumerate(zip(strict.recs, strict.extras, strict=True)):
-        items = [p + v for p, v in zip(prefixes, astuple(rec)[start:], strict=True) if v]
-        if more is not None and more[n] is not None:
-            items.append(more[n])  # type: ignore[arg-type]
-        if extra:
-            items.extend(enc(k) + b":" + v for k, v in sorted(extra.items()))
-        out.append(b"{" + b",".join(items) + b"}" if items else None)
-    return pa.array(out, pa.binary()).cast(pa.string())
+    out = [enc(sub(*astuple(rec)[start:])) for rec in strict.recs]
+    if more is not None or any(strict.extras):
+        for n, extra in enumerate(strict.extras):
+            items = [more[n]] if more is not None and more[n] is not None else []
+            if extra:
+                items.extend(enc(k) + b":" + v for k, v in sorted(extra.items()))
+            if items:
+                body = out[n]
+                out[n] = (body[:-1] + (b"," if len(body) > 2 else b"") + b",".join(items) + b"}")  # type: ignore[operator]
+    col = pa.array(out, pa.binary())
+    return pc.if_else(pc.equal(col, b"{}"), pa.scalar(None, pa.binary()), col).cast(pa.string())
 
 
 def string_column(raws: list[bytes]) -> pa.Array:
@@ -425,16 +441,27 @@ _ENC = msgspec.json.Encoder()
 # ---------------------------------------------------------------------------------------
 
 
-def event_uids(kind: str, raws: Sequence[bytes]) -> list[str]:
-    """Stable event identity: blake2b-128 of the kind and the record's canonical JSON bytes.
+def event_uids(kind: str, raws: Sequence[bytes]) -> pa.Array:
+    """Stable event identity: SHA-256 of the kind and the record's canonical JSON bytes, first 128 bits in hex.
 
     ``raws`` must be canonical already (``split_json_records`` makes them whitespace-free),
     so a pretty-printed redelivery of the same record collapses, and two different records
-    never do.
+    never do (a cryptographic hash: nobody can craft a record that suppresses another).
+    One hashlib call per record (SHA-NI where the CPU has it); the hex digits are made for
+    the whole batch at once with numpy.
     """
+    n = len(raws)
+    if not n:
+        return pa.array([], pa.string())
     prefix = kind.encode() + b"\0"
-    b2 = hashlib.blake2b
-    return [b2(prefix + r, digest_size=16).hexdigest() for r in raws]
+    sha = hashlib.sha256
+    digests = np.frombuffer(b"".join([sha(prefix + r).digest() for r in raws]), np.uint8).reshape(n, 32)[:, :16]
+    chars = _HEX[digests].reshape(n, 32)  # two hex digits per byte
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(np.ascontiguousarray(chars))])
+    return fixed.cast(pa.binary()).cast(pa.string())
+
+
+_HEX = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), np.uint8).reshape(256, 2)
 
 
 _FRACTION = re.compile(r"(\.\d+)")
@@ -482,7 +509,7 @@ def base_columns(
     kind: str,
     product: str,
     vendor: str,
-    uids: Sequence[str],
+    uids: pa.Array | Sequence[str],
     times_ms: pa.Array,
     raws: Sequence[bytes] | None,
     activity_id: pa.Array,
@@ -516,7 +543,7 @@ def base_columns(
         "time": times_ms,
         "time_dt": times_ms.cast(pa.timestamp("ms", tz="UTC")),
         "metadata.version": const(OCSF_VERSION, n),
-        "metadata.uid": pa.array(uids, pa.string()),
+        "metadata.uid": uids if isinstance(uids, pa.Array) else pa.array(uids, pa.string()),
         "metadata.log_name": const(kind, n),
         "metadata.product.name": const(product, n),
         "metadata.product.vendor_name": const(vendor, n),
