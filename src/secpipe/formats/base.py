@@ -269,7 +269,8 @@ def decode_typed(
     The fast path decodes the whole list at once; only when that fails are records decoded
     one by one so that each bad one is dead-lettered with msgspec's reason (field and type).
     """
-    joined = b"[" + b",".join(raws) + b"]"
+    # One JSON array without copying the records twice: brackets go on the first and last.
+    joined = b",".join([b"[" + raws[0], *raws[1:-1], raws[-1] + b"]"]) if len(raws) > 1 else b"[" + b"".join(raws) + b"]"
     try:
         locs = [o if isinstance(o, tuple) else (source, o) for o in offsets]
         return Typed(msgspec.json.decode(joined, type=list[type_]), _TOPS.decode(joined), raws, locs)
@@ -338,7 +339,8 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
     unknown keys are decoded loosely and their extra keys kept for ``unmapped``; those with
     wrong types are dead-lettered with msgspec's reason.
     """
-    joined = b"[" + b",".join(raws) + b"]"
+    # One JSON array without copying the records twice: brackets go on the first and last.
+    joined = b",".join([b"[" + raws[0], *raws[1:-1], raws[-1] + b"]"]) if len(raws) > 1 else b"[" + b"".join(raws) + b"]"
     try:
         recs = msgspec.json.decode(joined, type=list[type_])
         return Strict(recs, [None] * len(recs), raws, locs)
@@ -409,17 +411,22 @@ def unmapped_from(strict: Strict, fields: tuple[str, ...], more: Sequence[bytes 
             if items:
                 body = out[n]
                 out[n] = (body[:-1] + (b"," if len(body) > 2 else b"") + b",".join(items) + b"}")  # type: ignore[operator]
-    col = pa.array(out, pa.binary())
-    return pc.if_else(pc.equal(col, b"{}"), pa.scalar(None, pa.binary()), col).cast(pa.string())
+    col = string_column(out, checked=True)  # raw values of UTF-8-checked records
+    return pc.if_else(pc.equal(col, "{}"), pa.scalar(None, col.type), col)
 
 
-def string_column(raws: list[bytes]) -> pa.Array:
-    """A string column from byte strings, built from one joined buffer (no per-item copy)."""
+def string_column(raws: list[bytes], *, checked: bool = False) -> pa.Array:
+    """A string column from byte strings, built from one joined buffer (no per-item copy).
+
+    The bytes are validated as UTF-8 unless ``checked`` says they already were (records
+    out of :func:`split_json_records`, and raw JSON values taken from them).
+    """
     n = len(raws)
     offsets = np.zeros(n + 1, np.int64)
     np.cumsum(np.fromiter(map(len, raws), np.int64, n), out=offsets[1:])
     arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(b"".join(raws)))
-    arr.validate(full=True)  # UTF-8 check (records that passed a JSON decoder always pass)
+    if not checked:
+        arr.validate(full=True)
     return arr.cast(pa.string()) if offsets[-1] < 2**31 else arr
 
 

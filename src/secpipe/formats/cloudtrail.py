@@ -205,10 +205,9 @@ class CloudTrail(RecordFormat):
         if not st.recs:
             return out
         recs = st.recs
-        names = _col([r.eventName for r in recs])
-        is_login = pc.equal(names, "ConsoleLogin")
-        if pc.any(is_login).as_py():
-            mask = is_login.to_pylist()
+        names = [r.eventName for r in recs]
+        if "ConsoleLogin" in names:
+            mask = [n == "ConsoleLogin" for n in names]
             idx_auth = [i for i, m in enumerate(mask) if m]
             idx_api = [i for i, m in enumerate(mask) if not m]
             for cls, idx in (("api_activity", idx_api), ("authentication", idx_auth)):
@@ -269,7 +268,7 @@ class CloudTrail(RecordFormat):
                 f"{user_prefix}.account.uid": _col([u.accountId for u in ids]),
                 "actor.invoked_by": _col([u.invokedBy for u in ids]),
                 "actor.session.issuer": _col([i.arn for i in issuer]),
-                "actor.session.is_mfa": pc.equal(_col([None if a.mfaAuthenticated is None else str(a.mfaAuthenticated).lower() for a in attrs]), "true"),
+                "actor.session.is_mfa": _is_mfa([a.mfaAuthenticated for a in attrs]),
                 "actor.session.created_time": parse_times(_col([a.creationDate for a in attrs])),
                 "src_endpoint.ip": pc.if_else(is_ip, src, pa.scalar(None, pa.string())),
                 "src_endpoint.domain": pc.if_else(is_ip, pa.scalar(None, pa.string()), src),
@@ -293,6 +292,11 @@ class CloudTrail(RecordFormat):
         else:
             cols["resources"] = _resources(recs)
         return to_batch(cls, cols)
+
+
+def _is_mfa(values: list[str | bool | None]) -> pa.Array:
+    """mfaAuthenticated ("true"/"false", any case, or a JSON boolean) -> bool, null when absent."""
+    return pa.array([v if v is None or v.__class__ is bool else v.lower() == "true" for v in values], pa.bool_())
 
 
 def _resources(recs: list[_Record]) -> pa.Array:

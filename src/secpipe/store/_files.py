@@ -20,6 +20,21 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def write_parquet(table: pa.Table, sink: Any, compression: str = "zstd") -> None:
+    """Write ``table`` as Parquet to a file object: zstd, 128k-row groups.
+
+    Min/max statistics are kept for the top-level scalar columns (time, ids, status: what
+    row-group pruning uses) and skipped for nested objects and the large free-text
+    ``raw_data``/``unmapped``, where they cost write time and prune nothing.
+    """
+    stats = [f.name for f in table.schema
+             if not (pa.types.is_nested(f.type) or f.name in _NO_STATS)]  # fmt: skip
+    pq.write_table(table, sink, compression=compression, row_group_size=128 * 1024, write_statistics=stats or False)
+
+
+_NO_STATS = frozenset({"raw_data", "unmapped"})
+
+
 def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "zstd", cipher: Any = None) -> Path:
     """Write ``table`` as ``part-<uuid>.parquet`` in ``directory``; visible only when complete.
 
@@ -35,7 +50,7 @@ def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "z
 
             fh.write(cipher.seal(parquet_bytes(table, compression)))
         else:
-            pq.write_table(table, fh, compression=compression, row_group_size=128 * 1024)
+            write_parquet(table, fh, compression)
         fh.flush()
         os.fsync(fh.fileno())
     final = directory / name
