@@ -20,19 +20,38 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+@app.callback()
+def _root() -> None:
+    """Security data pipeline: ingest, OCSF, lake, detect, alert."""
+
+
 #: command modules under secpipe.cli, each with ``register(app)``.
 MODULES = ["ingest", "query", "formats_cmd", "validate", "up", "audit_cmd", "keys_cmd", "enrich", "alerts",
            "access_cmd", "retention_cmd", "rules", "compliance"]
 
 
-def _register() -> None:
-    for mod in MODULES:
+#: top-level command or group name -> the module that registers it. Running one command
+#: imports only its module (``ingest`` does not pay for the HTTP server, DuckDB, alerting
+#: channels...); help and unknown names register everything. A test keeps this in step
+#: with what the modules register.
+COMMANDS = {
+    "ingest": "ingest", "query": "query", "formats": "formats_cmd", "validate": "validate", "up": "up",
+    "audit": "audit_cmd", "keys": "keys_cmd", "enrich": "enrich", "intel": "enrich", "alerts": "alerts",
+    "users": "access_cmd", "tokens": "access_cmd", "retention": "retention_cmd", "hunt": "rules", "rules": "rules",
+    "compliance": "compliance",
+}  # fmt: skip
+
+
+def _register(argv: list[str] | None = None) -> None:
+    """Register the command modules: only the one ``argv`` names, when it names one."""
+    first = argv[0] if argv else None
+    for mod in [COMMANDS[first]] if first in COMMANDS else MODULES:
         importlib.import_module(f"secpipe.cli.{mod}").register(app)
 
 
 def main() -> None:
     """Entry point of the console script."""
-    _register()
+    _register(sys.argv[1:2])
     try:
         app()
     except SecpipeError as exc:
