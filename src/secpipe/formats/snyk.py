@@ -42,10 +42,13 @@ from secpipe.formats._findings import (
     singleton_list,
     str_lists,
     strs,
+    struct_lists,
 )
 from secpipe.formats.base import (
     Decoded,
+    Strict,
     base_columns,
+    const,
     decode_strict,
     parse_times,
     to_batch,
@@ -69,6 +72,15 @@ class _Project(msgspec.Struct):
 class _Ref(msgspec.Struct, gc=False):
     url: str | None = None
     title: str | None = None
+
+
+class _Idents(msgspec.Struct, gc=False):
+    """The identifier lists the mapping reads (other identifier kinds are not placed)."""
+
+    CVE: Any = None
+    CWE: Any = None
+    GHSA: Any = None
+    ALTERNATIVE: Any = None
 
 
 class _CvssDetail(msgspec.Struct, gc=False):
@@ -104,7 +116,7 @@ class _VulnBase(msgspec.Struct, gc=False):
     packageManager: str | None = None
     language: str | None = None
     license: str | None = None
-    identifiers: dict[str, Any] | None = None
+    identifiers: _Idents | None = None
     CVSSv3: str | None = None
     cvssScore: float | None = None
     cvssDetails: list[_CvssDetail] | None = None
@@ -135,6 +147,12 @@ _Vuln = cast(type[_VulnBase], msgspec.defstruct(
     "_Vuln", [(k, msgspec.Raw, _NONE) for k in _UNMAPPED], bases=(_VulnBase,), forbid_unknown_fields=True, gc=False
 ))
 
+#: The same report with its issues typed, decoded from the compact document in one C call.
+_TypedProject = msgspec.defstruct("_TypedProject", [
+    ("vulnerabilities", list[_Vuln] | None, None), ("infrastructureAsCodeIssues", list[_Vuln] | None, None),
+], gc=False)  # fmt: skip
+_TYPED = msgspec.json.Decoder(_TypedProject | list[_TypedProject])
+
 _PROJECT_KEYS = (b'"vulnerabilities"', b'"infrastructureAsCodeIssues"')
 _SNYK_HINTS = (b'"packageManager"', b'"upgradePath"', b'"isUpgradable"', b'"dependencyCount"', b'"uniqueCount"',
                b'"projectType"', b'"publicId"', b'"snyk')  # fmt: skip
@@ -145,22 +163,20 @@ _CVSS_T = pa.list_(pa.struct([("version", pa.string()), ("base_score", pa.float6
 _RES = pa.list_(pa.struct([("type", pa.string()), ("name", pa.string()), ("uid", pa.string()), ("data", pa.string())]))
 
 
-def _ids(v: _VulnBase, key: str) -> list[str]:
-    got = (v.identifiers or {}).get(key) or []
-    return [str(x) for x in got] if isinstance(got, list) else [str(got)]
+def _idl(got: Any) -> list[str]:
+    """One identifier kind as a list of strings (a bare value becomes a one-item list)."""
+    if not got:
+        return []
+    if type(got) is list:
+        for x in got:
+            if type(x) is not str:
+                return [str(x) for x in got]
+        return got
+    return [str(got)]
 
 
-def _cvss(v: _VulnBase) -> list[dict[str, Any]] | None:
-    out = []
-    if v.CVSSv3 or v.cvssScore is not None:
-        vec = v.CVSSv3 or ""
-        ver = vec[5:].split("/", 1)[0] if vec.startswith("CVSS:") else "3.0"
-        out.append({"version": ver, "base_score": v.cvssScore, "vector_string": v.CVSSv3, "vendor_name": "Snyk"})
-    for d in v.cvssDetails or []:
-        vec = d.cvssV3Vector or ""
-        ver = vec[5:].split("/", 1)[0] if vec.startswith("CVSS:") else "3.0"
-        out.append({"version": ver, "base_score": d.cvssV3BaseScore, "vector_string": d.cvssV3Vector, "vendor_name": d.assigner})
-    return out or None
+def _cvss_version(vec: str | None) -> str:
+    return vec[5:].split("/", 1)[0] if vec and vec.startswith("CVSS:") else "3.0"
 
 
 class Snyk(ReportFormat):
@@ -194,76 +210,117 @@ class Snyk(ReportFormat):
             why = ("not a snyk test --json report: a project object needs `vulnerabilities` or "
                    "`infrastructureAsCodeIssues` (a single issue object is not a report; run `snyk test --json`)")  # fmt: skip
             return self.dead(why, source, data)
-        raws: list[bytes] = []
+        raws: list[Any] = []  # msgspec.Raw slices of the compact document (no copy)
         where: list[int] = []
         ctx: list[str] = []
         iac: list[bool] = []
         for pi, p in enumerate(projects):
             base = f"{p.projectName}\0{p.path}\0{p.targetFile}\0{pi}"
             for key, items in ((False, p.vulnerabilities), (True, p.infrastructureAsCodeIssues)):
-                for i, x in enumerate(items or []):
-                    raws.append(bytes(x))
-                    where.append(pi)
-                    ctx.append(f"{base}\0{int(key)}\0{i}")
-                    iac.append(key)
+                if items:
+                    raws.extend(items)
+                    where.extend([pi] * len(items))
+                    ctx.extend([f"{base}\0{int(key)}\0{i}" for i in range(len(items))])
+                    iac.extend([key] * len(items))
         out = Decoded(events=len(raws))
         if not raws:
             return out
-        st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Vuln, out, self.name, "a Snyk issue")
-        pos = {id(r): i for i, r in enumerate(raws)}
-        idx = [pos[id(r)] for r in st.raws]
-        vul: list[int] = []
-        comp: list[int] = []
-        for j, i in enumerate(idx):
-            rec = st.recs[j]
-            (comp if iac[i] or rec.type == "license" else vul).append(j)
-        for sel, cls in ((vul, "vulnerability_finding"), (comp, "compliance_finding")):
+        st, idx = self._issues(data, raws, source, out)
+        rtype = [iac[i] or rec.type == "license" for i, rec in zip(idx, st.recs, strict=True)]
+        for want, cls in ((False, "vulnerability_finding"), (True, "compliance_finding")):
+            sel = [j for j, t in enumerate(rtype) if t is want]
             if not sel:
                 continue
-            part = st.take(sel)
-            prjs = [projects[where[idx[j]]] for j in sel]
-            cols = self._common(cls, part.recs, prjs, part.raws, [ctx[idx[j]] for j in sel])
+            part = st if len(sel) == len(rtype) else st.take(sel)
+            src = idx if len(sel) == len(idx) else [idx[j] for j in sel]
+            cols = self._common(cls, part.recs, projects, [where[i] for i in src], part.raws, [ctx[i] for i in src])
             if cls == "vulnerability_finding":
-                cols.update(self._vulns(part.recs, prjs, cols))
+                cols.update(self._vulns(part.recs, [projects[where[i]] for i in src], cols))
             else:
-                cols.update(self._compliance(part.recs, [iac[idx[j]] for j in sel]))
+                cols.update(self._compliance(part.recs, [iac[i] for i in src]))
             cols["unmapped"] = unmapped_from(part, _UNMAPPED)
             out.batches.append(to_batch(cls, cols))
         return out
 
-    def _common(self, cls: str, vs: list[_VulnBase], ps: list[_Project], raws: list[bytes], ctx: list[str]) -> dict[str, pa.Array]:
+    def _issues(self, data: bytes, raws: list[Any], source: str, out: Decoded) -> tuple[Strict, list[int]]:
+        """Issues typed (with each one's index into ``raws``), bad ones dead-lettered.
+
+        Fast path: the whole compact document decoded once more into typed issues (no join,
+        no copy); a report with an unknown issue key or a value of the wrong type falls back
+        to :func:`decode_strict` over the issue slices.
+        """
+        try:
+            typed = _TYPED.decode(data)
+        except msgspec.DecodeError:
+            pass
+        else:
+            tprojects = typed if isinstance(typed, list) else [typed]
+            recs = [x for p in tprojects for items in (p.vulnerabilities, p.infrastructureAsCodeIssues) if items
+                    for x in items]  # fmt: skip
+            return Strict(recs, [None] * len(recs), raws, [(source, i) for i in range(len(raws))]), list(range(len(raws)))
+        copies = [bytes(r) for r in raws]
+        st = decode_strict(copies, [(source, i) for i in range(len(copies))], _Vuln, out, self.name, "a Snyk issue")
+        pos = {id(r): i for i, r in enumerate(copies)}
+        return st, [pos[id(r)] for r in st.raws]
+
+    def _common(self, cls: str, vs: list[_VulnBase], projects: list[_Project], where: list[int], raws: list[Any],
+                ctx: list[str]) -> dict[str, pa.Array]:
         n = len(vs)
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=context_uids(self.name, ctx, raws),
             times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=severity_ids([v.severity for v in vs]),
         )  # fmt: skip
-        cache: dict[int, dict[str, Any]] = {}
         res = []
-        for p in ps:
-            r = cache.get(id(p))
-            if r is None:
-                extra = {"targetFile": p.displayTargetFile or p.targetFile, "org": p.org,
-                         "packageManager": p.packageManager, "projectType": p.projectType}  # fmt: skip
-                r = {"type": "project", "name": p.projectName or p.path, "uid": p.path,
-                     "data": json_col([{k: x for k, x in extra.items() if x}]).to_pylist()[0]}  # fmt: skip
-                cache[id(p)] = r
-            res.append([r])
-        cols["resources"] = pa.array(res, _RES)
+        for p in projects:
+            extra = {"targetFile": p.displayTargetFile or p.targetFile, "org": p.org,
+                     "packageManager": p.packageManager, "projectType": p.projectType}  # fmt: skip
+            res.append([{"type": "project", "name": p.projectName or p.path, "uid": p.path,
+                         "data": json_col([{k: x for k, x in extra.items() if x}]).to_pylist()[0]}])  # fmt: skip
+        take = pa.array(where, pa.int32())
+        cols["resources"] = pa.array(res, _RES).take(take)
         cols["finding_info.created_time"] = parse_times(strs([v.creationTime for v in vs]))
         cols["finding_info.modified_time"] = parse_times(strs([v.modificationTime for v in vs]))
         cols["finding_info.title"] = strs([v.title or v.id for v in vs])
         cols["finding_info.desc"] = strs([v.description or v.msg for v in vs])
-        cols["finding_info.product.name"] = strs(["Snyk Open Source" if p.vulnerabilities is not None else "Snyk IaC" for p in ps])
+        product = ["Snyk Open Source" if p.vulnerabilities is not None else "Snyk IaC" for p in projects]
+        cols["finding_info.product.name"] = strs(product).take(take)
         return cols
 
     def _vulns(self, vs: list[_VulnBase], ps: list[_Project], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
         n = len(vs)
-        cves = [_ids(v, "CVE") for v in vs]
-        primary = strs([c[0] if c else v.id for c, v in zip(cves, vs, strict=True)])
-        related = []
-        for c, v in zip(cves, vs, strict=True):
-            rel = c[1:] + _ids(v, "GHSA") + _ids(v, "ALTERNATIVE") + ([v.id] if c and v.id else [])
+        primary: list[str | None] = []
+        related: list[list[str] | None] = []
+        cwe: list[str | None] = []
+        lens: list[int] = []
+        ver: list[str] = []
+        score: list[float | None] = []
+        vec: list[str | None] = []
+        src: list[str | None] = []
+        for v in vs:
+            ids = v.identifiers
+            if ids is None:
+                cves = ghsa = alt = cwes = []
+            else:
+                cves, ghsa, alt, cwes = _idl(ids.CVE), _idl(ids.GHSA), _idl(ids.ALTERNATIVE), _idl(ids.CWE)
+            primary.append(cves[0] if cves else v.id)
+            rel = cves[1:] + ghsa + alt + ([v.id] if cves and v.id else [])
             related.append(sorted(set(rel)) or None)
+            cwe.append(cwes[0] if cwes else None)
+            k = 0
+            if v.CVSSv3 or v.cvssScore is not None:
+                ver.append(_cvss_version(v.CVSSv3))
+                score.append(v.cvssScore)
+                vec.append(v.CVSSv3)
+                src.append("Snyk")
+                k = 1
+            if v.cvssDetails:
+                for d in v.cvssDetails:
+                    ver.append(_cvss_version(d.cvssV3Vector))
+                    score.append(d.cvssV3BaseScore)
+                    vec.append(d.cvssV3Vector)
+                    src.append(d.assigner)
+                k += len(v.cvssDetails)
+            lens.append(k)
         fixed = strs([", ".join(v.fixedIn) if v.fixedIn else None for v in vs])
         fixable = pa.array([bool(v.fixedIn or v.isUpgradable or v.isPatchable) for v in vs], pa.bool_())
         pkg = nest({
@@ -275,30 +332,32 @@ class Snyk(ReportFormat):
             "type": strs([v.language for v in vs]),
         })  # fmt: skip
         title = cols["finding_info.title"]  # title, else the issue id
+        published = parse_times(strs([v.publicationTime for v in vs]))
         vuln = nest({
             "title": title,
             "desc": cols["finding_info.desc"],  # vulnerabilities carry a description, never an IaC msg
             "severity": strs([v.severity for v in vs]),
-            "vendor_name": strs(["Snyk"] * n),
+            "vendor_name": const("Snyk", n),
             "references": str_lists([[r.url for r in v.references if r.url] if v.references else None for v in vs]),
             "related_vulnerabilities": pa.array(related, pa.list_(pa.string())),
             "is_fix_available": fixable,
             "is_exploit_available": pa.array(
                 [None if v.exploit is None else v.exploit.lower() in _EXPLOITED for v in vs], pa.bool_()),
             "dependency_chain": strs([" > ".join(v.from_) if v.from_ else None for v in vs]),
-            "cwe.uid": strs([next(iter(_ids(v, "CWE")), None) for v in vs]),
-            "cve.uid": primary,
+            "cwe.uid": strs(cwe),
+            "cve.uid": strs(primary),
             "cve.title": title,
-            "cve.created_time": parse_times(strs([v.publicationTime for v in vs])),
-            "cve.cvss": pa.array([_cvss(v) for v in vs], _CVSS_T),
+            "cve.created_time": published,
+            "cve.cvss": struct_lists(lens, {"version": strs(ver), "base_score": pa.array(score, pa.float64()),
+                                            "vector_string": strs(vec), "vendor_name": strs(src)}),
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
         return {
-            "status_id": pa.array([1] * n, pa.int32()),
-            "status": strs(["New"] * n),
+            "status_id": const(1, n, pa.int32()),
+            "status": const("New", n),
             "finding_info.uid": strs([f"{v.id}|{'>'.join(v.from_ or [])}" for v in vs]),
-            "finding_info.types": pa.array([["Vulnerability"]] * n, pa.list_(pa.string())),
-            "finding_info.first_seen_time": parse_times(strs([v.publicationTime for v in vs])),
+            "finding_info.types": const(["Vulnerability"], n, pa.list_(pa.string())),
+            "finding_info.first_seen_time": published,
             "message": pc.binary_join_element_wise(title, strs([f"{v.packageName or v.name}@{v.version}" for v in vs]), " in "),
             "vulnerabilities": singleton_list(vuln),
         }
