@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from pathlib import Path
@@ -25,14 +26,37 @@ def write_parquet(table: pa.Table, sink: Any, compression: str = "zstd") -> None
 
     Min/max statistics are kept for the top-level scalar columns (time, ids, status: what
     row-group pruning uses) and skipped for nested objects and the large free-text
-    ``raw_data``/``unmapped``, where they cost write time and prune nothing.
+    ``raw_data``/``unmapped``, where they cost write time and prune nothing. Dictionary
+    encoding is skipped for the columns that are unique per event (uids, times, raw text):
+    it would hash every value only to fall back to plain encoding.
     """
-    stats = [f.name for f in table.schema
-             if not (pa.types.is_nested(f.type) or f.name in _NO_STATS)]  # fmt: skip
-    pq.write_table(table, sink, compression=compression, row_group_size=128 * 1024, write_statistics=stats or False)
+    stats, dictionary = _column_options(table.schema)
+    pq.write_table(table, sink, compression=compression, row_group_size=128 * 1024,
+                   write_statistics=stats or False, use_dictionary=dictionary or False)  # fmt: skip
 
 
 _NO_STATS = frozenset({"raw_data", "unmapped"})
+_UNIQUE = frozenset({"raw_data", "unmapped", "time", "time_dt", "metadata.uid", "metadata.original_event_uid",
+                     "metadata.original_time", "api.request.uid"})  # fmt: skip
+
+
+@functools.lru_cache(maxsize=256)
+def _column_options(schema: pa.Schema) -> tuple[list[str], list[str]]:
+    """(columns with statistics, leaf column paths to dictionary-encode) for a schema."""
+    stats = [f.name for f in schema if not (pa.types.is_nested(f.type) or f.name in _NO_STATS)]
+    return stats, [p for f in schema for p in _leaves(f, "") if p not in _UNIQUE]
+
+
+def _leaves(f: pa.Field, prefix: str) -> list[str]:
+    """Parquet leaf column paths under a field (lists as ``name.list.element``)."""
+    path = prefix + f.name
+    if pa.types.is_struct(f.type):
+        return [p for c in f.type for p in _leaves(c, path + ".")]
+    if pa.types.is_list(f.type) or pa.types.is_large_list(f.type):
+        return _leaves(pa.field("element", f.type.value_type), path + ".list.")
+    if pa.types.is_map(f.type):
+        return [path + ".key_value.key", *_leaves(pa.field("value", f.type.item_type), path + ".key_value.")]
+    return [path]
 
 
 def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "zstd", cipher: Any = None) -> Path:
