@@ -31,6 +31,7 @@ import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -42,7 +43,7 @@ from starlette.routing import Route
 
 from secpipe.formats.base import DeadLetter
 from secpipe.server.http import AppContext, HTTPError, authenticate, route
-from secpipe.server.wire import accept_items, ingest_config, read_body_limited, who
+from secpipe.server.wire import accept_docs, check_depth, ingest_config, read_body_limited, who
 
 _ERROR_TYPES = {400: "parse_exception", 401: "security_exception", 403: "security_exception",
                 404: "resource_not_found_exception", 408: "timeout_exception",
@@ -68,12 +69,13 @@ _SHARDS = {"total": 1, "successful": 1, "failed": 0}
 
 
 def es_response(obj: Any, status: int = 200, request: Request | None = None) -> Response:
-    """A JSON answer with the headers ES clients check."""
+    """A JSON answer with the headers ES clients check (``obj`` may be JSON bytes already)."""
     media = "application/json"
     accept = request.headers.get("accept", "") if request is not None else ""
     if "compatible-with=" in accept:
         media = "application/vnd.elasticsearch+json;compatible-with=" + accept.split("compatible-with=")[1][:2].strip(";, ")
-    return Response(orjson.dumps(obj), status_code=status, media_type=media,
+    body = obj if isinstance(obj, bytes) else orjson.dumps(obj)
+    return Response(body, status_code=status, media_type=media,
                     headers={"X-Elastic-Product": "Elasticsearch"})
 
 
@@ -135,19 +137,55 @@ class _IndexFormats:
         return self.cache[index]
 
 
-def parse_bulk(body: bytes, default_index: str | None) -> list[tuple[str, str, str | None, bytes | None]]:
-    """Bulk NDJSON -> (op, index, id, document or None) per item; HTTPError 400 when malformed.
+@dataclass(slots=True)
+class Uniform:
+    """A ``_bulk`` body whose action lines are all the same (what shippers send): one op,
+    index and id for every document, so nothing is decoded or built per item."""
 
-    Fast path: action and document lines alternate, and every action decodes in one call.
-    """
+    op: str
+    index: str
+    id: str | None
+    docs: list[bytes]
+
+    def items(self) -> list[tuple[str, str, str | None, bytes | None]]:
+        """The per-item form :func:`parse_bulk` returns."""
+        return [(self.op, self.index, self.id, d) for d in self.docs]
+
+
+def bulk_lines(body: bytes) -> list[bytes]:
+    """The lines of a ``_bulk`` body (trailing blank lines dropped, ``\r\n`` tolerated)."""
     lines = body.split(b"\n")
     while lines and not lines[-1].strip():
         lines.pop()
     if b"\r" in body:
         lines = [ln.rstrip(b"\r") for ln in lines]
+    return lines
+
+
+def parse_bulk(body: bytes, default_index: str | None) -> list[tuple[str, str, str | None, bytes | None]]:
+    """Bulk NDJSON -> (op, index, id, document or None) per item; HTTPError 400 when malformed."""
+    parsed = parse_lines(bulk_lines(body), default_index)
+    return parsed.items() if isinstance(parsed, Uniform) else parsed
+
+
+def parse_lines(lines: list[bytes], default_index: str | None) -> Uniform | list[tuple[str, str, str | None, bytes | None]]:
+    """:func:`parse_bulk` on split lines; :class:`Uniform` when every action line is the same.
+
+    Fast paths: identical action lines (one decode, a C-level comparison of the rest), then
+    alternating action and document lines whose actions decode in one call.
+    """
     if len(lines) % 2 == 0 and lines:
+        heads = lines[0::2]
+        if heads.count(heads[0]) == len(heads):
+            try:
+                one = _ACTION.decode(heads[0])
+            except msgspec.DecodeError:
+                one = None
+            if one is not None and (one.index or one.create) and not (one.delete or one.update):
+                op, meta = ("index", one.index) if one.index is not None else ("create", one.create)
+                return Uniform(op, meta.index or default_index or "", meta.id, lines[1::2])  # type: ignore[union-attr]
         try:
-            actions = _ACTIONS.decode(b"[" + b",".join(lines[0::2]) + b"]")
+            actions = _ACTIONS.decode(b"[" + b",".join(heads) + b"]")
         except msgspec.DecodeError:
             actions = None
         if actions is not None and all((a.index or a.create) and not (a.delete or a.update) for a in actions):
@@ -205,10 +243,12 @@ def routes(ctx: AppContext) -> list[Route]:
     async def bulk(request: Request) -> Response:
         index = request.path_params.get("index")
         source = f"es_bulk:{who(request)}"
-        body = await read_body_limited(ctx, request, source, "auto")
+        body = await read_body_limited(ctx, request, source, "auto", json_body=False)
         t0 = time.perf_counter()
         try:
-            parsed = parse_bulk(body, index)
+            lines = bulk_lines(body)
+            check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, parts=lines)
+            parsed = parse_lines(lines, index)
         except HTTPError as exc:
             await run_in_threadpool(ctx.service.dead_letter, [_dl(str(exc), source, body)])
             raise
@@ -219,7 +259,8 @@ def routes(ctx: AppContext) -> list[Route]:
         source = f"es_doc:{who(request)}"
         body = await read_body_limited(ctx, request, source, "auto")
         doc = body.strip().replace(b"\n", b" ")
-        res = await run_in_threadpool(_store, ctx, to_format, source, [("index", index, None, doc)], time.perf_counter())
+        res = await run_in_threadpool(_store_items, ctx, to_format, source, [("index", index, None, doc)],
+                                      time.perf_counter())
         item = res["items"][0]["index"]
         if "error" in item:
             return es_response({"error": item["error"], "status": 400}, 400, request)
@@ -355,12 +396,29 @@ def _shape(kind: str, found: dict[str, Any], started: int) -> Any:
 
 
 def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
-           parsed: list[tuple[str, str, str | None, bytes | None]], t0: float) -> dict[str, Any]:
-    """Store the items (blocking) and build the ``_bulk`` answer."""
+           parsed: Uniform | list[tuple[str, str, str | None, bytes | None]], t0: float) -> bytes:
+    """Store the items (blocking) and build the ``_bulk`` answer (JSON bytes)."""
+    if not isinstance(parsed, Uniform):
+        return orjson.dumps(_store_items(ctx, to_format, source, parsed, t0))
+    name = to_format(parsed.index)
+    reasons = accept_docs(ctx, source, [None] * len(parsed.docs) if name is None else name, parsed.docs)
+    if reasons.count(None) == len(reasons):
+        return _created(parsed, t0)
+    return orjson.dumps(_answer(parsed.items(), dict(enumerate(reasons)), t0))
+
+
+def _store_items(ctx: AppContext, to_format: _IndexFormats, source: str,
+                 parsed: list[tuple[str, str, str | None, bytes | None]], t0: float) -> dict[str, Any]:
+    """Store items of any mix of actions (blocking) and build the ``_bulk`` answer."""
     want = [i for i, p in enumerate(parsed) if p[0] in ("index", "create") and p[3] is not None]
-    items_in: list[tuple[str | None, bytes]] = [(to_format(parsed[i][1]), parsed[i][3]) for i in want]  # type: ignore[misc]
-    reasons = accept_items(ctx, source, items_in) if items_in else []
-    why: dict[int, str | None] = dict(zip(want, reasons, strict=True))
+    names = [to_format(parsed[i][1]) for i in want]
+    reasons = accept_docs(ctx, source, names, [parsed[i][3] for i in want]) if want else []  # type: ignore[misc]
+    return _answer(parsed, dict(zip(want, reasons, strict=True)), t0)
+
+
+def _answer(parsed: list[tuple[str, str, str | None, bytes | None]], why: dict[int, str | None],
+            t0: float) -> dict[str, Any]:
+    """The ``_bulk`` answer: one item per action, 201 when stored, 400 with the reason otherwise."""
     prefix = secrets.token_hex(6)
     items = []
     errors = False
@@ -381,3 +439,21 @@ def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
             items.append({op: {"_index": index, "_id": doc_id, "status": 400,
                                "error": {"type": "document_parsing_exception", "reason": failed}}})
     return {"took": int((time.perf_counter() - t0) * 1000), "errors": errors, "items": items}
+
+
+_CREATED = (b',"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},'
+            b'"_seq_no":%d,"_primary_term":1,"status":201}}')
+
+
+def _created(bulk: Uniform, t0: float) -> bytes:
+    """The answer when every document of a :class:`Uniform` body was stored, from a bytes
+    template (the same JSON :func:`_answer` gives, without a dict per item)."""
+    head = (b'{"' + bulk.op.encode() + b'":{"_index":' + orjson.dumps(bulk.index) + b',"_id":').replace(b"%", b"%%")
+    if bulk.id:
+        one = head + orjson.dumps(bulk.id).replace(b"%", b"%%") + _CREATED
+        items = b",".join([one % i for i in range(len(bulk.docs))])
+    else:
+        one = head + b'"' + secrets.token_hex(6).encode() + b'%06x"' + _CREATED
+        items = b",".join([one % (i, i) for i in range(len(bulk.docs))])
+    took = int((time.perf_counter() - t0) * 1000)
+    return b'{"took":%d,"errors":false,"items":[' % took + items + b"]}"

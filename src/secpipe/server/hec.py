@@ -38,8 +38,16 @@ from starlette.routing import Route
 
 from secpipe import formats
 from secpipe.formats.generic_json import GenericJSON
-from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, route
-from secpipe.server.wire import accept_items, dead_letter, detect_many, ingest_config, read_body_limited, who
+from secpipe.server.http import AppContext, HTTPError, Limits, authenticate, json_response, route
+from secpipe.server.wire import (
+    accept_items,
+    check_depth,
+    dead_letter,
+    detect_many,
+    ingest_config,
+    read_body_limited,
+    who,
+)
 
 #: sourcetype -> secpipe format (formats that are not installed are skipped at lookup).
 SOURCETYPES = {
@@ -64,6 +72,7 @@ class _Envelope(msgspec.Struct):
 
 
 _ENVELOPES = msgspec.json.Decoder(list[_Envelope])
+_RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 
 
@@ -97,22 +106,38 @@ def hec_token(request: Request) -> str:
     raise HecError(401, 3)
 
 
-def split_events(body: bytes) -> list[bytes]:
-    """Concatenated JSON objects -> one raw object each; HecError 400 (code 6) when malformed.
+def split_events(body: bytes, limits: Limits | None = None) -> list[bytes]:
+    """Concatenated JSON objects -> one raw object each; HecError 400 (code 6) when malformed."""
+    return _split(body, limits)[0]
+
+
+def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
+    """The raw events, and the same events as one JSON array (decoded once more by the caller).
 
     Fast path: cut at ``}<whitespace>{`` and decode as one array joined by ``\\n,`` -- a cut
     inside a string would leave a raw newline inside that string, which JSON forbids, so the
     fast path never misreads; on any failure the exact incremental parser decides.
+    ``limits``: JSON depth and string length are checked (HTTPError), per event on the fast
+    path, on the whole body before the incremental parser (which recurses) runs.
     """
     text = body.strip()
     if not text:
         raise HecError(400, 5)
-    pieces = _SPLIT.sub(b"}\n,{", text)
+    array = b"[" + _SPLIT.sub(b"}\n,{", text) + b"]"
     try:
-        raws = msgspec.json.decode(b"[" + pieces + b"]", type=list[msgspec.Raw])
-        return [bytes(r) for r in raws]
+        raws = [bytes(r) for r in _RAWS.decode(array)]
     except msgspec.DecodeError:
         pass
+    except RecursionError:  # msgspec's own nesting guard (~1000 levels): deeper than any limit allows
+        if limits is not None:
+            check_depth(body, limits.max_json_depth, limits.max_string_bytes)
+        raise HecError(400, 6, "JSON nesting too deep") from None
+    else:
+        if limits is not None:
+            check_depth(body, limits.max_json_depth, limits.max_string_bytes, parts=raws)
+        return raws, array
+    if limits is not None:
+        check_depth(body, limits.max_json_depth, limits.max_string_bytes)
     dec = json.JSONDecoder()
     s = text.decode("utf-8", "replace")
     out: list[bytes] = []
@@ -126,7 +151,7 @@ def split_events(body: bytes) -> list[bytes]:
         pos = end
         while pos < len(s) and s[pos].isspace():
             pos += 1
-    return out
+    return out, b"[" + b",".join(out) + b"]"
 
 
 def _format_of(sourcetype: str | None, extra: dict[str, str]) -> str | None:
@@ -136,10 +161,14 @@ def _format_of(sourcetype: str | None, extra: dict[str, str]) -> str | None:
     return name if name in formats.REGISTRY else None
 
 
-def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]) -> list[tuple[str | None, bytes]]:
-    """HEC envelopes -> (format or None, document bytes); HecError 400 on the first bad one."""
+def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str],
+                array: bytes | None = None) -> list[tuple[str | None, bytes]]:
+    """HEC envelopes -> (format or None, document bytes); HecError 400 on the first bad one.
+
+    ``array``: the envelopes as one JSON array when the caller has it (saves a join).
+    """
     try:
-        envs = _ENVELOPES.decode(b"[" + b",".join(raws) + b"]")
+        envs = _ENVELOPES.decode(array if array is not None else b"[" + b",".join(raws) + b"]")
     except msgspec.DecodeError:
         envs = []
         for n, raw in enumerate(raws):
@@ -199,12 +228,15 @@ def routes(ctx: AppContext) -> list[Route]:
 
     async def event(request: Request) -> dict[str, Any]:
         source = f"hec:{who(request)}"
-        body = await read_body_limited(ctx, request, source, "auto")
+        body = await read_body_limited(ctx, request, source, "auto", json_body=False)
         try:
-            raws = split_events(body)
-            items = build_items(raws, request.query_params.get("sourcetype"), conf.sourcetype_formats)
+            raws, array = _split(body, ctx.limits)  # JSON limits are checked per event here
+            items = build_items(raws, request.query_params.get("sourcetype"), conf.sourcetype_formats, array)
         except HecError as exc:
             await dead_letter(ctx, f"HEC {exc.body['text']}: {exc.body}", source, body, "auto")
+            raise
+        except HTTPError as exc:
+            await dead_letter(ctx, str(exc), source, body, "auto")
             raise
         reasons = await run_in_threadpool(accept_items, ctx, source, items)
         bad = [n for n, r in enumerate(reasons) if r is not None]

@@ -18,8 +18,10 @@
 from __future__ import annotations
 
 import asyncio
+import operator
 import re
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -82,12 +84,33 @@ def json_depth(data: bytes) -> int:
     return int(np.cumsum(step, dtype=np.int32).max(initial=0))
 
 
-def check_depth(data: bytes, limit: int, max_string: int | None = None) -> None:
+_BIG = 1 << 16  # bodies this long are counted with numpy (one SIMD pass) rather than bytes.count
+
+
+def _opening_brackets(data: bytes) -> int:
+    """How many ``{`` and ``[`` bytes ``data`` holds (an upper bound of its JSON depth)."""
+    if len(data) < _BIG:
+        return data.count(b"{") + data.count(b"[")
+    a = np.frombuffer(data, np.uint8)
+    return int(np.count_nonzero((a | 32) == 123))  # "[" (0x5B) | 0x20 == "{" (0x7B); nothing else maps there
+
+
+def check_depth(data: bytes, limit: int, max_string: int | None = None, *,
+                parts: Sequence[bytes] | None = None) -> None:
     """Raise :class:`HTTPError` when ``data`` nests deeper than ``limit`` (400) or holds a
-    JSON string longer than ``max_string`` bytes (413)."""
+    JSON string longer than ``max_string`` bytes (413).
+
+    ``parts``: the separate JSON texts ``data`` is made of, when the caller already split it
+    (NDJSON lines of a ``_bulk`` body, HEC events). Each is bounded by its own bracket count
+    (two C passes per part), so only a part with more than ``limit`` brackets is scanned.
+    """
     # A document can only nest as deep as it has opening brackets: most skip the scan.
-    if data.count(b"{") + data.count(b"[") > limit:
-        depth = json_depth(data)
+    if _opening_brackets(data) > limit:
+        if parts is None:
+            depth = json_depth(data)
+        else:
+            counts = map(operator.add, map(bytes.count, parts, repeat(b"{")), map(bytes.count, parts, repeat(b"[")))
+            depth = max((json_depth(p) for p, n in zip(parts, counts, strict=True) if n > limit), default=0)
         if depth > limit:
             raise HTTPError(400, f"JSON nesting depth {depth} exceeds the limit of {limit} (server.max_json_depth)")
     if max_string is not None and len(data) > max_string:
@@ -142,30 +165,30 @@ _TOP_KEYS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
 _ONE_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
-def _shapes(datas: list[bytes]) -> list[frozenset[str] | None]:
-    """Top-level key set of each JSON-object document (None when it is not one)."""
+def _shapes(datas: list[bytes]) -> list[tuple[str, ...] | None]:
+    """Top-level keys of each JSON-object document, in order (None when it is not one)."""
     try:
-        return [frozenset(t) for t in _TOP_KEYS.decode(b"[" + b",".join(datas) + b"]")]
+        return list(map(tuple, _TOP_KEYS.decode(b"[" + b",".join(datas) + b"]")))
     except msgspec.DecodeError:
         pass
-    out: list[frozenset[str] | None] = []
+    out: list[tuple[str, ...] | None] = []
     for d in datas:
         try:
-            out.append(frozenset(_ONE_TOP.decode(d)))
+            out.append(tuple(_ONE_TOP.decode(d)))
         except msgspec.DecodeError:
             out.append(None)
     return out
 
 
 def detect_many(datas: Sequence[bytes], *, catch_all: bool = True) -> list[Format | None]:
-    """The format of each document, detected once per distinct top-level key set.
+    """The format of each document, detected once per distinct top-level key sequence.
 
     JSON objects of one shape (a shipper's documents) share the format detected on the first
     of them: sniffers recognize formats by their characteristic keys, and running every
     sniffer on every document cost more than decoding it. Documents that are not JSON
     objects are detected one by one.
     """
-    by_shape: dict[frozenset[str], Format | None] = {}
+    by_shape: dict[tuple[str, ...], Format | None] = {}
     out: list[Format | None] = []
     for data, shape in zip(datas, _shapes(list(datas)), strict=True):
         if shape is not None and shape in by_shape:
@@ -178,20 +201,20 @@ def detect_many(datas: Sequence[bytes], *, catch_all: bool = True) -> list[Forma
     return out
 
 
-def _groups(items: Sequence[tuple[str | None, bytes]], source: str,
+def _groups(names: Sequence[str | None], docs: Sequence[bytes], source: str,
             reasons: list[str | None]) -> tuple[dict[str, list[int]], list[DeadLetter]]:
     """Item indexes per format name (auto-detected where the name is None), plus the undetected."""
     groups: dict[str, list[int]] = {}
     undetected: list[DeadLetter] = []
-    auto = [i for i, (name, _d) in enumerate(items) if name is None]
-    found = dict(zip(auto, detect_many([items[i][1] for i in auto]), strict=True)) if auto else {}
-    for i, (name, data) in enumerate(items):
+    auto = [i for i, name in enumerate(names) if name is None]
+    found = dict(zip(auto, detect_many([docs[i] for i in auto]), strict=True)) if auto else {}
+    for i, name in enumerate(names):
         if name is None:
             fmt = found[i]
             if fmt is None:
                 why = "unrecognized input: no format matched"
                 reasons[i] = why
-                undetected.append(DeadLetter(why, source, i, data, "auto"))
+                undetected.append(DeadLetter(why, source, i, docs[i], "auto"))
                 continue
             name = fmt.name
         groups.setdefault(name, []).append(i)
@@ -203,18 +226,28 @@ def accept_items(ctx: AppContext, source: str, items: Sequence[tuple[str | None,
 
     Blocking (decode + WAL fsync): call it from a worker thread (``run_in_threadpool``).
     """
+    return accept_docs(ctx, source, [name for name, _d in items], [d for _n, d in items])
+
+
+def accept_docs(ctx: AppContext, source: str, names: str | Sequence[str | None], docs: Sequence[bytes]) -> list[str | None]:
+    """:func:`accept_items` with the format names apart: one name for every document (a
+    ``_bulk`` request to one mapped index costs no per-document grouping) or one per document."""
     service = ctx.service
-    reasons: list[str | None] = [None] * len(items)
-    groups, undetected = _groups(items, source, reasons)
-    if undetected:
-        service.dead_letter(undetected)
+    reasons: list[str | None] = [None] * len(docs)
+    if isinstance(names, str):
+        groups: dict[str, list[int]] = {names: list(range(len(docs)))}
+    else:
+        groups, undetected = _groups(names, docs, source, reasons)
+        if undetected:
+            service.dead_letter(undetected)
     for name, idx in groups.items():
         fmt = formats.get(name)
         if fmt.framing == "lines" or isinstance(fmt, RecordFormat):
-            _accept_group(service, fmt, source, [items[i][1] for i in idx], idx, reasons)
+            part = list(docs) if len(idx) == len(docs) else [docs[i] for i in idx]
+            _accept_group(service, fmt, source, part, idx, reasons)
         else:
             for i in idx:
-                _accept_group(service, fmt, source, [items[i][1]], [i], reasons)
+                _accept_group(service, fmt, source, [docs[i]], [i], reasons)
     return reasons
 
 

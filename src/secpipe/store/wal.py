@@ -77,17 +77,34 @@ class WAL:
         return fh
 
     def append(self, rec: WalRecord) -> int:
-        """Write one record (not yet durable); returns its sequence number."""
+        """Write one record (not yet durable); returns its sequence number.
+
+        Unencrypted, the body is never copied: the frame head and the msgpack prefix are
+        written, then the body itself, with the crc32 run over both.
+        """
+        if self.cipher is not None:
+            return self._append_sealed(rec)
+        prefix = msgspec.msgpack.encode((rec.format, rec.source, rec.received_ms, b""))[:-2] + _bin_head(len(rec.body))
+        crc = zlib.crc32(rec.body, zlib.crc32(prefix))
+        head = _HEAD.pack(_MAGIC, len(prefix) + len(rec.body), crc) + prefix
+        with self._lock:
+            self._fh.write(head)
+            self._fh.write(rec.body)
+            return self._appended()
+
+    def _append_sealed(self, rec: WalRecord) -> int:
         payload = msgspec.msgpack.encode((rec.format, rec.source, rec.received_ms, rec.body))
         with self._lock:
-            if self._dek is not None:
-                payload = crypto.Cipher.seal_record(self._dek, payload)
-            frame = _HEAD.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
-            self._fh.write(frame)
-            self._written += 1
-            seq = self._written
-            if self._fh.tell() >= self.segment_bytes:
-                self._rotate_locked()
+            payload = crypto.Cipher.seal_record(self._dek, payload)  # type: ignore[arg-type]
+            self._fh.write(_HEAD.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload)
+            return self._appended()
+
+    def _appended(self) -> int:
+        """Count a record just written (lock held); rotate a full segment."""
+        self._written += 1
+        seq = self._written
+        if self._fh.tell() >= self.segment_bytes:
+            self._rotate_locked()
         return seq
 
     def sync(self, seq: int) -> None:
@@ -177,6 +194,15 @@ def read_segment(path: Path, cipher: crypto.Cipher | None = None) -> Iterator[Wa
         fmt, src, received, body = msgspec.msgpack.decode(payload)
         yield WalRecord(fmt, src, received, body)
         pos = start + n
+
+
+def _bin_head(n: int) -> bytes:
+    """msgpack ``bin`` header of an ``n``-byte string (what msgspec writes before the bytes)."""
+    if n < 1 << 8:
+        return b"\xc4" + n.to_bytes(1, "big")
+    if n < 1 << 16:
+        return b"\xc5" + n.to_bytes(2, "big")
+    return b"\xc6" + n.to_bytes(4, "big")
 
 
 def now_ms() -> int:
