@@ -6,15 +6,19 @@ parent is null); :func:`set_path` returns a new batch where that leaf is replace
 only the structs on the path (siblings and validity bitmaps are reused, nothing is copied
 per row). :func:`string_leaves` lists every string leaf path (not inside lists).
 :func:`map_distinct` applies a Python function to the DISTINCT values of a string array
-only, then scatters the results back with one vectorized ``take``.
+only, then scatters the results back with one vectorized ``take``. :func:`rewrite_raw`
+replaces each row's own field values in raw JSON text (per-row patterns, one vectorized
+``replace`` per field).
 """
 
 from __future__ import annotations
 
-import re
+import functools
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -74,6 +78,16 @@ def string_leaves(schema: pa.Schema) -> Iterator[str]:
         yield from walk(f.name, f.type)
 
 
+def encode_distinct(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(per-row index into ``distinct`` (null for null rows), distinct non-null values as strings)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type):
+        arr = arr.cast(pa.string())
+    enc = pc.dictionary_encode(arr)
+    return enc.indices, enc.dictionary
+
+
 def map_distinct(arr: pa.Array, fn: Callable[[str], str]) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
     """Apply ``fn`` to each distinct non-null value once.
 
@@ -82,14 +96,9 @@ def map_distinct(arr: pa.Array, fn: Callable[[str], str]) -> tuple[pa.Array, pa.
     ``indices`` gives each row's position in ``distinct`` (null for null rows), so callers
     can group rows by value without another pass.
     """
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if not pa.types.is_string(arr.type):
-        arr = arr.cast(pa.string())
-    enc = pc.dictionary_encode(arr)
-    distinct = enc.dictionary
+    indices, distinct = encode_distinct(arr)
     out = pa.array([fn(v) for v in distinct.to_pylist()], pa.string())
-    return out.take(enc.indices), enc.indices, distinct, out
+    return out.take(indices), indices, distinct, out
 
 
 @dataclass
@@ -102,107 +111,134 @@ class Replacement:
     embedded: bool  # also replace inside ARNs (low-cardinality fields)
 
 
-def rewrite_raw(col: pa.Array, fields: list[Replacement], min_length: int = 4) -> pa.Array:
-    """Rewrite raw JSON text so the fields' original values no longer appear in it.
+def rewrite_raw(cols: list[pa.Array], fields: list[Replacement], min_length: int = 4) -> list[pa.Array]:
+    """Rewrite raw JSON text so each row's own field values no longer appear in it.
 
-    Two vectorized strategies, chosen per field by its number of distinct values:
+    Per row and per field, in order (whole-string fields first, then embedded ones):
 
-    - low cardinality (``embedded``: user names, account ids): rows are sorted once by
-      their combination of these fields' values, and each value is replaced with one
-      ``replace_substring`` over the contiguous slice of rows holding it, so a row's value
-      goes wherever it appears in its own text (plain string, ARN, principal id, message);
-      values shorter than ``min_length`` only as whole JSON strings. A field whose rows all
-      hold the same values as an earlier field (actor and cloud account) is skipped.
-    - high cardinality (IPs): the text is split at quotes (lossless: joining with quotes
-      restores it), every segment equal to a value of the batch is found with one hash
-      lookup (``index_in``) and swapped for its replacement, and the segments are joined.
+    - ``embedded`` fields (low cardinality: user names, account ids): every occurrence of the
+      row's value is replaced by its replacement, wherever it appears in the row's text
+      (plain string, ARN, principal id, message); a value shorter than ``min_length`` only
+      as a whole JSON string (``"v"``). A value equal to an earlier embedded field's value
+      in the same row (actor and cloud account) is not replaced twice.
+    - other fields (high cardinality: IPs): every JSON string equal to the row's value
+      (``"v"``), for values of ``min_length`` characters or more.
+
+    The per-row patterns and replacements are built with ``pyarrow.compute``; the
+    replacement itself is one vectorized ``replace`` per field in DuckDB over all columns
+    at once (small batches: ``str.replace`` per row). Every column keeps its type.
     """
-    if col.null_count == len(col) or not fields:
-        return col
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    # one RE2 pass over the alternation of every value picks the rows that hold any of them
-    values = sorted({v for f in fields for v in f.originals.to_pylist() if v}, key=len, reverse=True)
-    if not values:
-        return col
-    if len(values) > 512:  # a huge alternation costs more than it saves
-        return _rewrite_all(col, fields, min_length)
-    holds = pc.fill_null(pc.match_substring_regex(col, "|".join(re.escape(v) for v in values)), False)
-    n_hold = pc.sum(holds.cast(pa.int64())).as_py() or 0
-    if n_hold == 0:
-        return col
-    if n_hold < len(col) // 2:  # rewrite only those rows, then put them back
-        rows = pc.indices_nonzero(holds)
-        sub_fields = [Replacement(f.indices.take(rows), f.originals, f.replacements, f.embedded) for f in fields]
-        return scatter(col, rows, _rewrite_all(col.take(rows), sub_fields, min_length))
-    return _rewrite_all(col, fields, min_length)
+    live = [i for i, c in enumerate(cols) if c.null_count < len(c)]
+    if not live or not fields:
+        return cols
+    pairs = _patterns([*(f for f in fields if not f.embedded), *(f for f in fields if f.embedded)], min_length)
+    if not pairs:
+        return cols
+    out = list(cols)
+    for i, new in zip(live, replace_rows([_flat(cols[i]) for i in live], pairs), strict=True):
+        out[i] = new if new.type == cols[i].type else new.cast(cols[i].type)
+    return out
 
 
-def _rewrite_all(col: pa.Array, fields: list[Replacement], min_length: int) -> pa.Array:
-    whole = [f for f in fields if not f.embedded]
-    if whole:
-        col = _rewrite_whole(col, whole, min_length)
-    own: list[Replacement] = []
-    seen: list[pa.Array] = []
+def rewrite_raw_columns(batch: pa.RecordBatch, names: tuple[str, ...], fields: list[Replacement],
+                        min_length: int = 4) -> pa.RecordBatch:
+    """``batch`` with its top-level raw text columns ``names`` (those present) rewritten by :func:`rewrite_raw`."""
+    idx = [batch.schema.get_field_index(c) for c in names]
+    idx = [i for i in idx if i >= 0]
+    if not idx:
+        return batch
+    new = rewrite_raw([batch.column(i) for i in idx], fields, min_length)
+    for i, col in zip(idx, new, strict=True):
+        if col is not batch.column(i):
+            batch = batch.set_column(i, batch.schema.field(i), col)
+    return batch
+
+
+def _flat(col: pa.Array) -> pa.Array:
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def _quoted(arr: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise('"', arr, '"', "")
+
+
+def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array, pa.Array]]:
+    """Per field, the per-row (pattern, replacement) strings; ``""`` where nothing is replaced."""
+    pairs: list[tuple[pa.Array, pa.Array]] = []
+    earlier: list[pa.Array] = []
     for f in fields:
+        value = f.originals.take(f.indices)
+        new = f.replacements.take(f.indices)
+        if value.type != pa.string():
+            value, new = value.cast(pa.string()), new.cast(pa.string())
+        long = pc.greater_equal(pc.utf8_length(value), min_length)
+        keep = pc.and_(pc.not_equal(value, new), pc.greater(pc.utf8_length(value), 0))
         if f.embedded:
-            rows_vals = f.originals.take(f.indices)
-            if not any(rows_vals.equals(v) for v in seen):
-                seen.append(rows_vals)
-                own.append(f)
-    return _rewrite_own(col, own, min_length) if own else col
+            for prev in earlier:
+                keep = pc.and_kleene(keep, pc.invert(pc.fill_null(pc.equal(value, prev), False)))
+            earlier.append(value)
+            pat = pc.if_else(long, value, _quoted(value))
+            rep = pc.if_else(long, new, _quoted(new))
+        else:
+            keep = pc.and_(keep, long)
+            pat, rep = _quoted(value), _quoted(new)
+        keep = pc.fill_null(keep, False)
+        if not pc.any(keep).as_py():
+            continue
+        empty = pa.scalar("", pa.string())
+        pairs.append((pc.if_else(keep, pat, empty), pc.if_else(keep, rep, empty)))
+    return pairs
 
 
-def _rewrite_own(col: pa.Array, fields: list[Replacement], min_length: int) -> pa.Array:
-    """Sort rows by their combination of values once; replace each field's value per slice."""
-    key = None
-    for f in fields:
-        k = pc.fill_null(f.indices.cast(pa.int64()), -1)
-        key = k if key is None else pc.add(pc.multiply(key, len(f.originals) + 1), k)
-    enc = pc.dictionary_encode(key)
-    order = pc.array_sort_indices(enc.indices)
-    counts = np.bincount(enc.indices.to_numpy(zero_copy_only=False), minlength=len(enc.dictionary))
-    first = order.to_numpy(zero_copy_only=False)[np.concatenate(([0], np.cumsum(counts)[:-1]))] if len(counts) else []
-    work = col.take(order)
-    originals = [f.originals.to_pylist() for f in fields]
-    replacements = [f.replacements.to_pylist() for f in fields]
-    row_idx = [f.indices for f in fields]
-    pieces: list[pa.Array] = []
-    pos = 0
-    for g, c in enumerate(counts.tolist()):
-        sub = work.slice(pos, c)
-        pos += c
-        r = int(first[g])
-        for fi in range(len(fields)):
-            i = row_idx[fi][r].as_py()
-            if i is None:
-                continue
-            value, new = originals[fi][i], replacements[fi][i]
-            if value and value != new:
-                if len(value) >= min_length:
-                    sub = pc.replace_substring(sub, pattern=value, replacement=new)
-                else:
-                    sub = pc.replace_substring(sub, pattern=f'"{value}"', replacement=f'"{new}"')
-        pieces.append(sub)
-    inverse = np.empty(len(col), dtype=np.int64)
-    inverse[order.to_numpy(zero_copy_only=False)] = np.arange(len(col), dtype=np.int64)
-    return pa.concat_arrays(pieces).take(pa.array(inverse))
+#: below this many rows a per-row ``str.replace`` beats DuckDB's per-query cost.
+SMALL_BATCH = 256
+_DB_LOCK = threading.Lock()
 
 
-def _rewrite_whole(col: pa.Array, fields: list[Replacement], min_length: int) -> pa.Array:
-    parts = pc.split_pattern(col, '"')
-    segs = parts.flatten()
-    originals = pa.concat_arrays([f.originals for f in fields])
-    replacements = pa.concat_arrays([f.replacements for f in fields])
-    keep = pc.greater_equal(pc.utf8_length(originals), min_length)
-    originals, replacements = originals.filter(keep), replacements.filter(keep)
-    idx = pc.index_in(segs, value_set=originals)
-    hit = pc.is_valid(idx)
-    if not pc.any(hit).as_py():
-        return col
-    out = pc.if_else(hit, replacements.take(idx), segs)
-    rebuilt = pa.ListArray.from_arrays(parts.offsets, out, mask=parts.is_null() if parts.null_count else None)
-    return pc.binary_join(rebuilt, '"')
+@functools.cache
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(":memory:", config={"threads": 1})
+
+
+def replace_rows(cols: list[pa.Array], pairs: list[tuple[pa.Array, pa.Array]]) -> list[pa.Array]:
+    """Each column with ``text.replace(pattern[row], replacement[row])`` applied per pair, in order.
+
+    An empty pattern leaves the row unchanged; null text stays null. DuckDB runs the
+    replacements vectorized (``replace(replace(x, p0, r0), p1, r1)``); small batches use
+    ``str.replace`` per row (same left-to-right, non-overlapping semantics).
+    """
+    n = len(cols[0])
+    if n < SMALL_BATCH:
+        pats = [(p.to_pylist(), r.to_pylist()) for p, r in pairs]
+        out = []
+        for col in cols:
+            texts = col.to_pylist()
+            for row, text in enumerate(texts):
+                if text is not None:
+                    for p, r in pats:
+                        if p[row]:
+                            text = text.replace(p[row], r[row])
+                    texts[row] = text
+            out.append(pa.array(texts, pa.string()))
+        return out
+    names = {f"x{i}": c for i, c in enumerate(cols)}
+    for k, (p, r) in enumerate(pairs):
+        names[f"p{k}"], names[f"r{k}"] = p, r
+    exprs = []
+    for i in range(len(cols)):
+        e = f"x{i}"
+        for k in range(len(pairs)):
+            e = f"replace({e}, p{k}, r{k})"
+        exprs.append(f"{e} AS x{i}")
+    table = pa.table(names)
+    with _DB_LOCK:
+        con = _duckdb()
+        con.register("secpipe_rewrite", table)
+        try:
+            res = con.sql(f"SELECT {', '.join(exprs)} FROM secpipe_rewrite").to_arrow_table()
+        finally:
+            con.unregister("secpipe_rewrite")
+    return [res.column(i).combine_chunks() for i in range(len(cols))]
 
 
 def scatter(col: pa.Array, rows: pa.Array, values: pa.Array) -> pa.Array:

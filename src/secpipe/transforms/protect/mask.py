@@ -15,7 +15,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from secpipe.transforms.protect._columns import Replacement, get_path, map_distinct, rewrite_raw, set_path
+from secpipe.transforms.protect._columns import (
+    Replacement,
+    get_path,
+    map_distinct,
+    rewrite_raw_columns,
+    set_path,
+)
 from secpipe.transforms.protect.options import MaskOptions, MaskRule
 from secpipe.transforms.protect.tokenize import RAW_COLUMNS
 
@@ -42,7 +48,6 @@ class MaskStage:
 
     def process(self, batch: pa.RecordBatch) -> list[pa.RecordBatch]:
         """Mask one batch; returns it."""
-        raw_cols = {c: batch.column(c) for c in RAW_COLUMNS if batch.schema.get_field_index(c) >= 0}
         repl: list[Replacement] = []
         for path, rule in self.fields.items():
             arr = get_path(batch, path)
@@ -51,9 +56,7 @@ class MaskStage:
             mapped, indices, distinct, out = map_distinct(arr, functools.partial(mask_value, rule=rule))
             batch = set_path(batch, path, mapped)
             repl.append(Replacement(indices, distinct, out, len(distinct) <= 256))
-        for c, col in raw_cols.items():
-            batch = batch.set_column(batch.schema.get_field_index(c), batch.schema.field(c), rewrite_raw(col, repl))
-        return [batch]
+        return [rewrite_raw_columns(batch, RAW_COLUMNS, repl) if repl else batch]
 
 
 def make_mask(name: str, options: dict[str, Any], data_dir: Any = None) -> MaskStage:

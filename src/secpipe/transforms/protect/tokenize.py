@@ -18,13 +18,15 @@ or a list, which uses ``mode``):
 Where: the configured leaves of the OCSF columns (nested structs are rebuilt, see
 ``_columns``), and — so the original never reaches the lake — inside ``raw_data`` and
 ``unmapped`` of the same event: every JSON string equal to the event's original value is
-replaced by its token (vectorized split/compare/join at quotes, any cardinality), and for
-fields with at most ``substring_max_distinct`` distinct values in the batch (user names,
-account ids) also every occurrence inside longer strings such as ARNs and messages
-(values of ``min_raw_length`` characters or more). A value embedded in other free text (an IP inside a URL or a message) is not
-rewritten: redact or drop ``raw_data`` for such sources.
+replaced by its token, and for fields with at most ``substring_max_distinct`` distinct
+values in the batch (user names, account ids) also every occurrence inside longer strings
+such as ARNs and messages (values of ``min_raw_length`` characters or more); see
+``_columns.rewrite_raw``. A value embedded in other free text (an IP inside a URL or a
+message) is not rewritten: redact or drop ``raw_data`` for such sources.
 
-Cost: every distinct value of a batch is tokenized once (dictionary encode + take).
+Cost: each distinct value of a batch is tokenized once (dictionary encode + take); the
+HMAC is the only per-value Python work (base64url, IPv4 bit arithmetic and formatting are
+vectorized with numpy / pyarrow), and the raw text is rewritten in one vectorized pass.
 """
 
 from __future__ import annotations
@@ -37,13 +39,21 @@ import socket
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from secpipe.errors import SecpipeError
 from secpipe.security.keys import Keyring, load_keyring
-from secpipe.transforms.protect._columns import Replacement, get_path, map_distinct, rewrite_raw, set_path
+from secpipe.transforms.protect._columns import (
+    Replacement,
+    encode_distinct,
+    get_path,
+    rewrite_raw_columns,
+    set_path,
+)
 from secpipe.transforms.protect.options import Mode, TokenizeOptions
 
 RAW_COLUMNS = ("raw_data", "unmapped")
@@ -60,6 +70,28 @@ def _b32(data: bytes) -> str:
 def _unb32(text: str) -> bytes:
     t = text.upper()
     return base64.b32decode(t + "=" * (-len(t) % 8))
+
+
+_ALL6 = (1 << 128) - 1
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+#: exactly the dotted IPv4 texts ``inet_pton(AF_INET)`` accepts (4 octets <= 255, no leading zeros).
+_DOTTED_V4 = rf"^(?:{_OCTET}\.){{3}}{_OCTET}$"
+_B64URL = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", np.uint8)
+
+
+def _b64url(rows: np.ndarray) -> np.ndarray:
+    """Base64url (no padding) of each row of an (n, 3k) uint8 matrix -> (n, 4k) ASCII bytes."""
+    g = rows.reshape(len(rows), -1, 3).astype(np.uint32)
+    word = (g[:, :, 0] << 16) | (g[:, :, 1] << 8) | g[:, :, 2]
+    six = np.stack([(word >> s) & 63 for s in (18, 12, 6, 0)], axis=-1)
+    return _B64URL[six].reshape(len(rows), -1)
+
+
+def _unsplit(n: int, rows_a: pa.Array, a: pa.Array, rows_b: pa.Array, b: pa.Array) -> pa.Array:
+    """Interleave ``a`` (at positions ``rows_a``) and ``b`` (at ``rows_b``) back into one array of ``n``."""
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[np.concatenate([rows_a.to_numpy(), rows_b.to_numpy()]).astype(np.int64)] = np.arange(n, dtype=np.int64)
+    return pa.concat_arrays([a, b]).take(pa.array(inverse))
 
 
 class Tokenizer:
@@ -103,6 +135,9 @@ class Tokenizer:
             n = int.from_bytes(packed, "big")
             rnd = int.from_bytes(self._digest(f"ip4:{value}")[:4], "big") & mask
             return socket.inet_ntop(socket.AF_INET, ((n & ~mask & 0xFFFFFFFF) | rnd).to_bytes(4, "big"))
+        v6 = self._ip6_fast(value)
+        if v6 is not None:
+            return v6
         try:
             ip = ipaddress.ip_address(value.strip())
         except ValueError:
@@ -115,6 +150,63 @@ class Tokenizer:
         mask = (1 << host_bits) - 1
         rnd = int.from_bytes(self._digest(f"ip{ip.version}:{ip}"), "big") & mask
         return str(ipaddress.ip_address((int(ip) & ~mask & ((1 << bits) - 1)) | rnd))
+
+    def _ip6_fast(self, value: str) -> str | None:
+        """IPv6 token via inet_pton/inet_ntop; None where that text form could differ from ``ipaddress``'s."""
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, value)
+        except OSError:
+            return None
+        canon = socket.inet_ntop(socket.AF_INET6, packed)  # RFC 5952, as ipaddress prints it unless dotted
+        host_bits = 128 - self.ip_keep_v6
+        if "." in canon or host_bits == 0:
+            return None
+        mask = (1 << host_bits) - 1
+        rnd = int.from_bytes(self._digest(f"ip6:{canon}"), "big") & mask
+        out = socket.inet_ntop(socket.AF_INET6, ((int.from_bytes(packed, "big") & ~mask & _ALL6) | rnd).to_bytes(16, "big"))
+        return None if "." in out else out
+
+    # -- vectorized: one call per batch over the distinct values of a column ------------
+    def tokens(self, values: pa.Array, mode: Mode) -> pa.Array:
+        """The tokens of distinct non-null string ``values`` (same order), as ``token`` gives them."""
+        if mode == "hmac":
+            return self.hmac_tokens(values)
+        if mode == "ip":
+            return self.ip_tokens(values)
+        return pa.array([self.reversible_token(v) for v in values.to_pylist()], pa.string())
+
+    def hmac_tokens(self, values: pa.Array) -> pa.Array:
+        """``hmac_token`` of each value: HMAC per value, base64url and prefix vectorized."""
+        if not len(values):
+            return pa.array([], pa.string())
+        mac = hmac.digest
+        key = self._mac_key
+        digests = b"".join([mac(key, m, "sha256")[:20] + b"\0" for m in values.cast(pa.binary()).to_pylist()])
+        body = _b64url(np.frombuffer(digests, np.uint8).reshape(-1, 21))[:, :27]  # 20 bytes -> 27 chars
+        n = len(values)
+        offsets = np.arange(0, 27 * (n + 1), 27, dtype=np.int32)
+        arr = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(body.tobytes())])
+        return pc.binary_join_element_wise(f"tok:{self.kid}:", arr, "")
+
+    def ip_tokens(self, values: pa.Array) -> pa.Array:
+        """``ip_token`` of each value: dotted IPv4 (what inet_pton accepts) vectorized, the rest per value."""
+        is4 = pc.fill_null(pc.match_substring_regex(values, _DOTTED_V4), False)
+        mask = (1 << (32 - self.ip_keep_v4)) - 1
+        if not mask or not pc.any(is4).as_py():
+            return pa.array([self.ip_token(v) for v in values.to_pylist()], pa.string())
+        rows4 = pc.indices_nonzero(is4)
+        rest = pc.indices_nonzero(pc.invert(is4))
+        v4 = values.take(rows4)
+        octets = pc.split_pattern(v4, ".").flatten().cast(pa.uint32()).to_numpy().reshape(-1, 4)
+        addr = (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
+        mac, key = hmac.digest, self._mac_key
+        msgs = pc.binary_join_element_wise("ip4:", v4, "").cast(pa.binary()).to_pylist()
+        rnd = np.frombuffer(b"".join([mac(key, m, "sha256")[:4] for m in msgs]), ">u4").astype(np.uint32)
+        new = (addr & np.uint32(~mask & 0xFFFFFFFF)) | (rnd & np.uint32(mask))
+        parts = [pa.array((new >> np.uint32(s)) & np.uint32(0xFF)).cast(pa.string()) for s in (24, 16, 8, 0)]
+        t4 = pc.binary_join_element_wise(*parts, ".")
+        t_rest = pa.array([self.ip_token(v) for v in values.take(rest).to_pylist()], pa.string())
+        return _unsplit(len(values), rows4, t4, rest, t_rest)
 
     def token(self, value: str, mode: Mode) -> str:
         """The token of one value in one mode."""
@@ -159,20 +251,17 @@ class TokenizeStage:
 
     def process(self, batch: pa.RecordBatch) -> list[pa.RecordBatch]:
         """Tokenize one batch; returns it (no derived batches)."""
-        raw_cols = {c: batch.column(c) for c in RAW_COLUMNS if self.raw and batch.schema.get_field_index(c) >= 0}
         repl: list[Replacement] = []
         for path, mode in self.fields.items():
             arr = get_path(batch, path)
             if arr is None or arr.null_count == len(arr) or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
                 continue
-            fn = {"hmac": self.tokenizer.hmac_token, "reversible": self.tokenizer.reversible_token,
-                  "ip": self.tokenizer.ip_token}[mode]
-            mapped, indices, distinct, out = map_distinct(arr, fn)
-            batch = set_path(batch, path, mapped)
+            indices, distinct = encode_distinct(arr)
+            out = self.tokenizer.tokens(distinct, mode)
+            batch = set_path(batch, path, out.take(indices))
             repl.append(Replacement(indices, distinct, out, len(distinct) <= self.substring_max_distinct))
-        for c, col in raw_cols.items():
-            batch = batch.set_column(batch.schema.get_field_index(c), batch.schema.field(c),
-                                     rewrite_raw(col, repl, self.min_raw_length))
+        if self.raw and repl:
+            batch = rewrite_raw_columns(batch, RAW_COLUMNS, repl, self.min_raw_length)
         return [batch]
 
 
