@@ -177,15 +177,15 @@ class Lake:
             if part.num_rows == 0:
                 continue
             path = write_parquet_atomic(part, self.root / cls / f"event_day={day}", self.compression, self.cipher)
-            self._committed(cls, day).add(part.column("metadata").combine_chunks().field("uid"))
+            self._committed(cls, day).add(_uids(part))
             res.files.append(path)
             res.stored[cls] = res.stored.get(cls, 0) + part.num_rows
 
     def _dedup(self, cls: str, day: str, part: pa.Table, res: FlushResult) -> pa.Table:
         rows = part.num_rows
-        uids = part.column("metadata").combine_chunks().field("uid")
-        first = dedup_first(uids)
-        if len(first) != len(uids):
+        uids = _uids(part)
+        if pc.count_distinct(uids).as_py() + uids.null_count != len(uids):  # hash count first: repeats are rare
+            first = dedup_first(uids)
             part = part.take(first)
             uids = uids.take(first)
         seen = self._committed(cls, day)
@@ -203,12 +203,17 @@ class Lake:
             return self._uids[key]
         index = UidIndex()
         for f in sorted((self.root / cls / f"event_day={day}").glob("part-*.parquet")):
-            col = crypto.read_parquet(f, self.cipher, columns=["metadata"]).column("metadata").combine_chunks().field("uid")
+            col = crypto.read_parquet(f, self.cipher, columns=["metadata.uid"]).column(0).combine_chunks()
             index.add(col)
         self._uids[key] = index
         while len(self._uids) > self._max_cached:
             self._uids.popitem(last=False)
         return index
+
+
+def _uids(table: pa.Table) -> pa.Array:
+    """The ``metadata.uid`` column as one array (without copying the rest of ``metadata``)."""
+    return pc.struct_field(table.column("metadata"), "uid").combine_chunks()
 
 
 def _same_schema(batches: list[pa.RecordBatch]) -> bool:
