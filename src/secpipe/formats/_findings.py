@@ -18,7 +18,7 @@ import contextlib
 import functools
 import gc
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from typing import Any, ClassVar
 
@@ -27,7 +27,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_typed
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    Format,
+    RecordFormat,
+    Records,
+    Strict,
+    decode_strict,
+    decode_typed,
+)
 from secpipe.schema.ocsf import enum_captions
 
 #: Severity words of every supported tool -> OCSF severity_id (0 Unknown .. 6 Fatal).
@@ -152,19 +161,27 @@ def raw_json_col(values: Sequence[msgspec.Raw | None]) -> pa.Array:
 
 def kv_list(maps: Sequence[dict[str, Any] | None]) -> pa.Array:
     """Dicts -> OCSF ``key_value_object[]`` (name/value; non-string values as JSON text), built
-    from flat name/value arrays and offsets (no per-entry dict)."""
-    enc = _ENC.encode
+    from flat name/value arrays and offsets (no per-entry dict; values converted in C unless
+    one is not a string)."""
     names: list[str] = []
-    values: list[str] = []
+    values: list[Any] = []
     lens = []
+    add_names, add_values = names.extend, values.extend
     for m in maps:
         if not m:
             lens.append(0)
             continue
         lens.append(len(m))
-        names.extend(m)
-        values.extend(v if isinstance(v, str) else enc(v).decode() for v in m.values())
-    return struct_lists(lens, {"name": strs(names), "value": strs(values)})
+        add_names(m)
+        add_values(m.values())
+    try:
+        vals = strs(values)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        vals = None
+    if vals is None or vals.null_count:  # a non-string value: JSON text, one by one
+        enc = _ENC.encode
+        vals = strs([v if isinstance(v, str) else enc(v).decode() for v in values])
+    return struct_lists(lens, {"name": strs(names), "value": vals})
 
 
 def offsets_of(lens: Sequence[int]) -> pa.Array:
@@ -194,12 +211,13 @@ def looks_json_object(head: bytes) -> bool:
 
 
 def unmapped_with(col: pa.Array, key: str, value: Any) -> pa.Array:
-    """Add one key with the same JSON value to every row of an ``unmapped`` column (string-level:
-    rows are JSON objects without that key, so no row is parsed again)."""
+    """Add one key with the same JSON value to every row of an ``unmapped`` column (string-level,
+    in Arrow: rows are JSON objects without that key, so no row is parsed again)."""
     if not value:
         return col
     item = _ENC.encode(key).decode() + ":" + _ENC.encode(value).decode()
-    return pa.array([("{" + item + "}") if r is None else (r[:-1] + "," + item + "}") for r in col.to_pylist()], S)
+    joined = pc.binary_join_element_wise(pc.utf8_slice_codeunits(col, 0, -1), pa.scalar("," + item + "}"), "")
+    return pc.if_else(pc.is_null(col), pa.scalar("{" + item + "}"), joined)
 
 
 @functools.cache
@@ -236,6 +254,29 @@ class ReportFormat(Format):
     def dead(self, why: str, source: str, data: bytes) -> Decoded:
         """The whole document dead-lettered with ``why``."""
         return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)
+
+
+def typed_records(data: bytes, whole: msgspec.json.Decoder, pick: Callable[[Any], list[Any]], raws: list[Any],
+                  source: str, type_: Any, out: Decoded, fmt: str, what: str) -> tuple[Strict, list[int]]:
+    """The records of a report typed, with each one's index into ``raws``; bad ones dead-lettered.
+
+    ``raws`` are the records' slices of the compact document ``data`` (``msgspec.Raw``, no
+    copy). Fast path: ``data`` decoded once more with ``whole`` (a report view whose record
+    lists are typed as ``type_``) and ``pick`` returns its records in ``raws`` order: one C
+    call, no join. When that fails (an unknown key or a value of the wrong type somewhere),
+    :func:`decode_strict` runs over the record slices and isolates the bad ones.
+    """
+    try:
+        recs = pick(whole.decode(data))
+    except msgspec.DecodeError:
+        recs = None
+    n = len(raws)
+    if recs is not None and len(recs) == n:
+        return Strict(recs, [None] * n, raws, [(source, i) for i in range(n)]), list(range(n))
+    copies = [bytes(r) for r in raws]
+    st = decode_strict(copies, [(source, i) for i in range(n)], type_, out, fmt, what)
+    pos = {id(r): i for i, r in enumerate(copies)}
+    return st, [pos[id(r)] for r in st.raws]
 
 
 def keep_records(typed: Any, recs: Records, ok: Sequence[bool], reason: str, out: Decoded, fmt: str) -> list[int]:

@@ -35,13 +35,13 @@ from secpipe.formats._findings import (
     kv_list,
     severity_ids,
     strs,
+    typed_records,
     unmapped_with,
 )
 from secpipe.formats.base import (
     Decoded,
     Strict,
     base_columns,
-    decode_strict,
     parse_times,
     to_batch,
     unmapped_from,
@@ -77,12 +77,30 @@ class _Notes(msgspec.Struct, gc=False):
     message: Any = None
 
 
+class _TypedPayload(msgspec.Struct, gc=False):
+    alerts: list[_Alert] | None = None
+
+
+_TYPED = msgspec.json.Decoder(_TypedPayload)
 _NOTES = msgspec.json.Decoder(_Notes)
+_NOTES_LIST = msgspec.json.Decoder(list[_Notes])
 _NO_NOTES = _Notes()
 
 
 def _notes(raw: msgspec.Raw) -> _Notes:
     return _NOTES.decode(raw) if raw else _NO_NOTES
+
+
+def _all_notes(raws: list[msgspec.Raw]) -> list[_Notes]:
+    """Annotations of every alert, decoded in one call (one by one if that fails)."""
+    try:
+        return _NOTES_LIST.decode(b"[" + b",".join([r if r else b"{}" for r in raws]) + b"]")
+    except msgspec.DecodeError:
+        return [_notes(r) for r in raws]
+
+
+def _alerts_of(typed: _TypedPayload) -> list[_Alert]:
+    return typed.alerts or []
 
 
 _ZERO = "0001-01-01"
@@ -115,13 +133,11 @@ class Alertmanager(ReportFormat):
         if not doc.alerts:
             why = "not an Alertmanager webhook payload: no `alerts` (expected the webhook_config JSON, version 4)"
             return self.dead(why, source, data)
-        raws = [bytes(a) for a in doc.alerts]
-        out = Decoded(events=len(raws))
-        st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Alert, out, self.name, "an Alertmanager alert")
+        out = Decoded(events=len(doc.alerts))
+        st, ords = typed_records(data, _TYPED, _alerts_of, doc.alerts, source, _Alert, out, self.name,
+                                 "an Alertmanager alert")  # fmt: skip
         if not st.recs:
             return out
-        pos = {id(r): i for i, r in enumerate(raws)}
-        ords = [pos[id(r)] for r in st.raws]
         out.batches.append(self._batch(doc, st, ords))
         return out
 
@@ -144,7 +160,7 @@ class Alertmanager(ReportFormat):
             activity_id=pa.array([3 if r else 1 for r in resolved], pa.int32()), severity_id=sev,
         )  # fmt: skip
         name = strs([_s(a.labels, "alertname") for a in al])
-        notes = [_notes(a.annotations) for a in al]
+        notes = _all_notes([a.annotations for a in al])
         summary = strs([None if x.summary is None else str(x.summary) for x in notes])
         desc = strs([str(x.description) if x.description is not None else None if x.message is None else str(x.message)
                      for x in notes])  # fmt: skip

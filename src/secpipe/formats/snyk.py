@@ -43,13 +43,12 @@ from secpipe.formats._findings import (
     str_lists,
     strs,
     struct_lists,
+    typed_records,
 )
 from secpipe.formats.base import (
     Decoded,
-    Strict,
     base_columns,
     const,
-    decode_strict,
     parse_times,
     to_batch,
     unmapped_from,
@@ -175,6 +174,12 @@ def _idl(got: Any) -> list[str]:
     return [str(got)]
 
 
+def _issues_of(typed: Any) -> list[Any]:
+    """The typed issues of a decoded report, in the order ``map_report`` lists their slices."""
+    return [x for p in (typed if isinstance(typed, list) else [typed])
+            for items in (p.vulnerabilities, p.infrastructureAsCodeIssues) if items for x in items]  # fmt: skip
+
+
 def _cvss_version(vec: str | None) -> str:
     return vec[5:].split("/", 1)[0] if vec and vec.startswith("CVSS:") else "3.0"
 
@@ -225,7 +230,7 @@ class Snyk(ReportFormat):
         out = Decoded(events=len(raws))
         if not raws:
             return out
-        st, idx = self._issues(data, raws, source, out)
+        st, idx = typed_records(data, _TYPED, _issues_of, raws, source, _Vuln, out, self.name, "a Snyk issue")
         rtype = [iac[i] or rec.type == "license" for i, rec in zip(idx, st.recs, strict=True)]
         for want, cls in ((False, "vulnerability_finding"), (True, "compliance_finding")):
             sel = [j for j, t in enumerate(rtype) if t is want]
@@ -241,27 +246,6 @@ class Snyk(ReportFormat):
             cols["unmapped"] = unmapped_from(part, _UNMAPPED)
             out.batches.append(to_batch(cls, cols))
         return out
-
-    def _issues(self, data: bytes, raws: list[Any], source: str, out: Decoded) -> tuple[Strict, list[int]]:
-        """Issues typed (with each one's index into ``raws``), bad ones dead-lettered.
-
-        Fast path: the whole compact document decoded once more into typed issues (no join,
-        no copy); a report with an unknown issue key or a value of the wrong type falls back
-        to :func:`decode_strict` over the issue slices.
-        """
-        try:
-            typed = _TYPED.decode(data)
-        except msgspec.DecodeError:
-            pass
-        else:
-            tprojects = typed if isinstance(typed, list) else [typed]
-            recs = [x for p in tprojects for items in (p.vulnerabilities, p.infrastructureAsCodeIssues) if items
-                    for x in items]  # fmt: skip
-            return Strict(recs, [None] * len(recs), raws, [(source, i) for i in range(len(raws))]), list(range(len(raws)))
-        copies = [bytes(r) for r in raws]
-        st = decode_strict(copies, [(source, i) for i in range(len(copies))], _Vuln, out, self.name, "a Snyk issue")
-        pos = {id(r): i for i, r in enumerate(copies)}
-        return st, [pos[id(r)] for r in st.raws]
 
     def _common(self, cls: str, vs: list[_VulnBase], projects: list[_Project], where: list[int], raws: list[Any],
                 ctx: list[str]) -> dict[str, pa.Array]:
