@@ -25,14 +25,16 @@ contain every key of the path) become list columns: any element may match.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.detect.sigma import vector
 from secpipe.detect.sigma.compiler import KEYWORDS, NOT_CLOSE, NOT_OPEN, F, L, Leaf, sql_str
 from secpipe.detect.sigma.rules import Rule
 
@@ -130,6 +132,7 @@ class RuleSet:
         self._con.execute("SET disabled_optimizers = 'in_clause'")
         self._plans: dict[tuple, str] = {}
         self._lock = threading.Lock()
+        self._vector = vector.Vector(rules)
 
     # -- routing --------------------------------------------------------------------
     def routed(self, log_names: Iterable[str | None], class_name: str | None) -> list[Rule]:
@@ -157,11 +160,24 @@ class RuleSet:
             return MATCHES_SCHEMA.empty_table()
         slim, native = _slim(tbl, rules, names, logs)
         con = self._con.cursor()
+        out: list[pa.Table] = []
         try:
             con.register("__b", slim)
-            lists = self._list_fields(con, slim, rules, native) if self.array_paths else {}
-            out: list[pa.Table] = []
-            for j, (part, group, guards) in enumerate(self._groups(slim, rules, names, native)):
+            values, raw = _values(con, slim, self._fields(rules), native)
+            lists = self._list_fields(con, slim, rules, native, raw) if self.array_paths else {}
+
+            def scalar(f: str) -> bool:
+                return f in native or (f not in lists and f in values)
+
+            fast = [r for r in rules if self._vector.supports(r, scalar)]
+            if fast:
+                with self._lock:
+                    rows, ridx = self._vector.run(con, fast, values, _candidates(slim, names, native))
+                if len(rows):
+                    ids = pa.array([r.id for r in fast], pa.string()).take(pa.array(ridx))
+                    out.append(_match_table(rows, ids, vector.evidence(con, fast, values, rows, ridx), tbl, cls))
+            slow = [r for r in rules if not self._vector.supports(r, scalar)] if len(fast) < len(rules) else []
+            for j, (part, group, guards) in enumerate(self._groups(slim, slow, names, native) if slow else []):
                 con.register(f"__g{j}", part)
                 sql = self._branch(part.schema, group, lists, native, guards).replace(_TABLE, f"__g{j}")
                 res = con.sql(sql).to_arrow_table()
@@ -259,15 +275,9 @@ class RuleSet:
                     ev_out.append(sel)
         if not rows_out:
             return MATCHES_SCHEMA.empty_table()
-        row = pa.array(np.concatenate(rows_out).astype(np.int32))
         ids = pa.array([r.id for r in rules], pa.string()).take(pa.array(np.concatenate(rule_out)))
         ev = ev_all.take(pa.array(np.concatenate(ev_out)))
-        meta = tbl.column("metadata").combine_chunks() if "metadata" in tbl.schema.names else None
-        uid = meta.field("uid").take(row) if meta is not None else pa.nulls(len(row), pa.string())
-        times = tbl.column("time").combine_chunks().take(row).cast(pa.int64()) if "time" in tbl.schema.names \
-            else pa.nulls(len(row), pa.int64())
-        classes = pa.array([cls], pa.string()).take(pa.array(np.zeros(len(row), np.int32)))
-        return pa.table([row, ids, uid, times, classes, ev], schema=MATCHES_SCHEMA)
+        return _match_table(np.concatenate(rows_out), ids, ev, tbl, cls)
 
     def _branch(self, schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
                 native: dict[str, str], guards: tuple | None) -> str:
@@ -290,9 +300,12 @@ class RuleSet:
         return list(out)
 
     def _list_fields(self, con: duckdb.DuckDBPyConnection, tbl: pa.Table, rules: list[Rule],
-                     native: dict[str, str]) -> dict[str, frozenset[int]]:
+                     native: dict[str, str], raw: dict[str, pa.Array] | None = None) -> dict[str, frozenset[int]]:
         """Raw fields whose path crosses (or ends in) a JSON array in this batch -> segment
-        indexes to wildcard. Only records whose text contains a field's last key are probed."""
+        indexes to wildcard. Only records whose text contains every key of a field's path are
+        probed, and with ``raw`` (field -> ``json_extract_string`` of its path) only those where
+        some field is missing or starts with ``[``: a path that crosses an array extracts as
+        NULL and one that ends in an array as its JSON text, so no other record can flag one."""
         if "raw_data" not in tbl.schema.names:
             return {}
         probes: list[tuple[str, int]] = []
@@ -306,9 +319,18 @@ class RuleSet:
             need["(" + " AND ".join(f"contains(raw_data, {sql_str(chr(34) + k + chr(34))})" for k in dict.fromkeys(segs)) + ")"] = None
         if not probes:
             return {}
+        src = "__b"
+        if raw is not None:
+            cand = [pc.or_kleene(pc.is_null(a), pc.starts_with(a, "[")) for f, a in raw.items()]
+            mask = functools.reduce(pc.or_, cand) if cand else None
+            if mask is not None and not pc.any(mask).as_py():
+                return {}
+            if mask is not None:
+                con.register("__q", tbl.select(["raw_data"]).filter(mask))
+                src = "__q"
         paths = [_json_path(".".join(n.split(".")[: i + 1])) for n, i in probes]
         aggs = ", ".join(f"bool_or(t[{k + 1}] = 'ARRAY')" for k in range(len(probes)))
-        sql = f"SELECT {aggs} FROM (SELECT json_type(raw_data, {_list_sql(paths)}) AS t FROM __b WHERE {' OR '.join(need)})"
+        sql = f"SELECT {aggs} FROM (SELECT json_type(raw_data, {_list_sql(paths)}) AS t FROM {src} WHERE {' OR '.join(need)})"
         row = con.sql(sql).fetchall()[0]
         out: dict[str, set[int]] = {}
         for k, flag in enumerate(row):
@@ -316,6 +338,96 @@ class RuleSet:
                 name, seg = probes[k]
                 out.setdefault(name, set()).add(seg)
         return {k: frozenset(v) for k, v in out.items()}
+
+
+def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str],
+            native: dict[str, str]) -> tuple[dict[str, pa.Array], dict[str, pa.Array]]:
+    """(field -> value column, field -> raw ``json_extract_string`` column) of the batch (``__b``).
+
+    A value is what the SQL path compares: the native column, else the record's JSON path with
+    the scalar OCSF column of the same dotted path as fallback (one query, each record parsed
+    once). Fields whose OCSF fallback is a list get only their raw column (list probe)."""
+    values = {f: slim.column(c).combine_chunks() for f, c in native.items() if f in fields}
+    todo = [f for f in fields if f != KEYWORDS and f not in native]
+    if not todo:
+        return values, {}
+    has_raw = "raw_data" in slim.schema.names
+    cols, scalar = [], []
+    for n, f in enumerate(todo):
+        if has_raw:
+            cols.append(f"__j[{n + 1}] AS r{n}")
+        o = _ocsf_expr(slim.schema, f)
+        if o is not None and not o[1]:
+            cols.append(f"{o[0]} AS o{n}")
+        if o is None or not o[1]:
+            scalar.append(n)
+    if not cols:
+        return values | {todo[n]: pa.nulls(slim.num_rows, pa.string()) for n in scalar}, {}
+    inner = f"*, json_extract_string(raw_data, {_list_sql([_json_path(f) for f in todo])}) AS __j" if has_raw else "*"
+    res = con.sql(f"SELECT {', '.join(cols)} FROM (SELECT {inner} FROM __b)").to_arrow_table()
+    got = {name: res.column(name).combine_chunks() for name in res.schema.names}
+    raw = {f: got[f"r{n}"] for n, f in enumerate(todo) if f"r{n}" in got}
+    for n in scalar:
+        r, o = got.get(f"r{n}"), got.get(f"o{n}")
+        values[todo[n]] = pc.coalesce(r, o) if r is not None and o is not None else \
+            r if r is not None else o if o is not None else pa.nulls(slim.num_rows, pa.string())
+    return values, raw
+
+
+def _candidates(slim: pa.Table, names: list[str | None], native: dict[str, str]) -> Callable[[Rule], np.ndarray | None]:
+    """rule -> the rows it may match: with a single format that has a dispatch field, the rows
+    whose (lower-cased) key is one of the rule's required values (None when the batch has
+    none of them); in a multi-format batch the rows of the rule's formats; else every row."""
+    n = slim.num_rows
+    every = np.arange(n, dtype=np.int64)
+    key = DISPATCH.get(str(names[0])) if len(names) == 1 else None
+    if "__log" in slim.schema.names:
+        logs = slim.column("__log").combine_chunks()
+        by_formats: dict[tuple[str, ...], np.ndarray | None] = {}
+
+        def of_formats(r: Rule) -> np.ndarray | None:
+            if r.formats is None:
+                return every
+            if r.formats not in by_formats:
+                sel = np.nonzero(pc.fill_null(pc.is_in(logs, value_set=pa.array(r.formats, pa.string())), False)
+                                 .to_numpy(zero_copy_only=False))[0]
+                by_formats[r.formats] = sel if len(sel) else None
+            return by_formats[r.formats]
+
+        return of_formats
+    if key is None or key not in native:
+        return lambda r: every
+    enc = slim.column(native[key]).combine_chunks().dictionary_encode()
+    low = pc.utf8_lower(enc.dictionary).to_pylist()
+    idx = pc.fill_null(enc.indices, len(low)).to_numpy(zero_copy_only=False)
+    order = np.argsort(idx, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=len(low) + 1))])
+    slots: dict[str, list[int]] = {}
+    for j, v in enumerate(low):
+        slots.setdefault(v, []).append(j)
+    by_set: dict[frozenset[str], np.ndarray | None] = {}
+
+    def dispatched(r: Rule) -> np.ndarray | None:
+        need = r.required.get(key)
+        if need is None:
+            return every
+        if need not in by_set:
+            parts = [order[starts[j]:starts[j + 1]] for v in need for j in slots.get(v, ())]
+            by_set[need] = np.concatenate(parts) if parts else None
+        return by_set[need]
+
+    return dispatched
+
+
+def _match_table(rows: np.ndarray, ids: pa.Array, ev: pa.Array, tbl: pa.Table, cls: str | None) -> pa.Table:
+    """(row, rule id, evidence) -> :data:`MATCHES_SCHEMA` with the event uid, time and class."""
+    row = pa.array(rows.astype(np.int32))
+    meta = tbl.column("metadata").combine_chunks() if "metadata" in tbl.schema.names else None
+    uid = meta.field("uid").take(row) if meta is not None else pa.nulls(len(row), pa.string())
+    times = tbl.column("time").combine_chunks().take(row).cast(pa.int64()) if "time" in tbl.schema.names \
+        else pa.nulls(len(row), pa.int64())
+    classes = pa.array([cls], pa.string()).take(pa.array(np.zeros(len(row), np.int32)))
+    return pa.table([row, ids, uid, times, classes, ev], schema=MATCHES_SCHEMA)
 
 
 def _slim(tbl: pa.Table, rules: list[Rule], names: list[str | None],

@@ -1,0 +1,242 @@
+"""Distinct-value evaluation of Sigma rules over scalar fields (the engine's fast path).
+
+Design, per batch (:meth:`Vector.run`):
+
+- the engine hands over one string column per field (the SQL path's own value expressions:
+  the OCSF copy a format decoded, else ``json_extract_string(raw_data, path)`` with the OCSF
+  column as fallback, all fields from ONE DuckDB query, each record parsed once);
+- each field is dictionary-encoded; its leaves (the compiled SQL templates, unchanged) are
+  evaluated by DuckDB over the distinct values it has not seen yet, in one query per field.
+  The truths are cached per field (value -> one bit per leaf, at most :data:`CACHE_VALUES`
+  values, then the cache starts over), so low-cardinality fields (``eventName``,
+  ``eventSource``, ``errorCode``...) cost no query after the first batch;
+- a rule's condition tree (parsed once from its compiled skeleton) is evaluated with numpy
+  over its candidate rows only: the rows whose dispatch key (CloudTrail ``eventName``) holds
+  one of the values the rule requires, or every row of its formats. Rules whose required
+  values are absent from the batch are skipped without any work;
+- evidence: the JSON of the fields the rule names, built by DuckDB for matched rows only.
+
+Guarantees: the same matches as the SQL path. A leaf's truth comes from the same SQL text;
+a NULL leaf counts as false and the tree is evaluated in 2-valued logic, which is exactly the
+SQL path's ``coalesce`` semantics (every NOT operand is coalesced, and under Kleene logic a
+TRUE result never depends on an unknown leaf). Rules with keyword leaves, field references or
+list-valued fields stay on the SQL path (:mod:`.engine`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.detect.sigma.compiler import KEYWORDS, F, L
+from secpipe.detect.sigma.rules import Rule
+
+#: distinct values remembered per field with their leaf truths before the cache starts over.
+CACHE_VALUES = 200_000
+
+Node = tuple
+_TOKEN = re.compile(r"\x02(\d+)\x02|\(NOT \x05|\x06\)|\(|\)| OR | AND |FALSE")
+
+
+def parse(skeleton: str) -> Node:
+    """The condition tree of a compiled skeleton (see :func:`.compiler.compile_condition`):
+    ``("leaf", i)``, ``("false",)``, ``("not", node)``, ``("and"|"or", [nodes])``."""
+    toks: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(skeleton):
+        if m.start() != pos:
+            break
+        toks.append(m.group(0))
+        pos = m.end()
+    if pos != len(skeleton):
+        msg = f"compiled skeleton has an unexpected shape at {pos}: {skeleton[pos:pos + 40]!r}"
+        raise ValueError(msg)
+
+    def expr(i: int) -> tuple[Node, int]:
+        t = toks[i]
+        if t[0] == "\x02":
+            return ("leaf", int(t[1:-1])), i + 1
+        if t == "FALSE":
+            return ("false",), i + 1
+        if t == "(NOT \x05":
+            node, i = expr(i + 1)
+            if toks[i] != "\x06)":
+                msg = f"unclosed NOT in compiled skeleton {skeleton[:80]!r}"
+                raise ValueError(msg)
+            return ("not", node), i + 1
+        if t != "(":
+            msg = f"unexpected token {t!r} in compiled skeleton {skeleton[:80]!r}"
+            raise ValueError(msg)
+        items = []
+        node, i = expr(i + 1)
+        items.append(node)
+        op = None
+        while toks[i] in (" OR ", " AND "):
+            o = "or" if toks[i] == " OR " else "and"
+            if op is not None and o != op:
+                msg = f"mixed AND/OR in one group of compiled skeleton {skeleton[:80]!r}"
+                raise ValueError(msg)
+            op = o
+            node, i = expr(i + 1)
+            items.append(node)
+        if toks[i] != ")":
+            msg = f"unclosed group in compiled skeleton {skeleton[:80]!r}"
+            raise ValueError(msg)
+        return ((op or "and", items) if len(items) > 1 else items[0]), i + 1
+
+    node, end = expr(0)
+    if end != len(toks):
+        msg = f"trailing tokens in compiled skeleton {skeleton[:80]!r}"
+        raise ValueError(msg)
+    return node
+
+
+def evaluate(node: Node, leaf: Callable[[int], np.ndarray], m: int) -> np.ndarray:
+    """2-valued evaluation of a tree over ``m`` rows (``leaf(i)`` -> bool array)."""
+    kind = node[0]
+    if kind == "leaf":
+        return leaf(node[1])
+    if kind == "not":
+        return ~evaluate(node[1], leaf, m)
+    if kind == "false":
+        return np.zeros(m, dtype=bool)
+    conj = kind == "and"
+    acc: np.ndarray | None = None
+    for child in node[1]:
+        v = evaluate(child, leaf, m)
+        acc = v if acc is None else (acc & v if conj else acc | v)
+        if (conj and not acc.any()) or (not conj and acc.all()):
+            break
+    return acc  # type: ignore[return-value]
+
+
+class _FieldTruths:
+    """Leaf truths of one field per distinct value seen (index 0 is NULL), cached across batches."""
+
+    def __init__(self) -> None:
+        self.templates: list[str] = []
+        self.index: dict[str, int] = {}
+        self.known = pa.array([None], pa.string())
+        self.truth = np.zeros((0, 1), dtype=bool)  # (leaf, known value)
+
+    def add_template(self, template: str) -> int:
+        k = self.index.get(template)
+        if k is None:
+            k = self.index[template] = len(self.templates)
+            self.templates.append(template)
+        return k
+
+    def _evaluate(self, con: duckdb.DuckDBPyConnection, values: pa.Array) -> np.ndarray:
+        cols = ", ".join(f"coalesce({t.replace(F, 'c').replace(L, 'cl')}, false) AS l{k}"
+                         for k, t in enumerate(self.templates))
+        con.register("__v", pa.table({"c": values}))
+        try:
+            res = con.sql(f"SELECT {cols} FROM (SELECT c, lower(c) AS cl FROM __v)").to_arrow_table()
+        finally:
+            con.unregister("__v")
+        return np.vstack([res.column(k).to_numpy(zero_copy_only=False) for k in range(len(self.templates))]) \
+            .astype(bool, copy=False).reshape(len(self.templates), len(values))
+
+    def rows(self, con: duckdb.DuckDBPyConnection, column: pa.Array) -> np.ndarray:
+        """Per row of ``column``, the index of its value in :attr:`truth` (evaluating new values)."""
+        if self.truth.shape[1] != len(self.known) or self.truth.shape[0] != len(self.templates):
+            self.truth = self._evaluate(con, self.known)
+        enc = column.dictionary_encode() if not pa.types.is_dictionary(column.type) else column
+        d = enc.dictionary
+        pos = pc.index_in(d, value_set=self.known)
+        if pos.null_count:
+            new = d.filter(pc.is_null(pos))
+            if len(self.known) + len(new) > CACHE_VALUES:
+                self.known = pa.array([None], pa.string())
+                self.truth = self._evaluate(con, self.known)
+            self.truth = np.concatenate([self.truth, self._evaluate(con, new)], axis=1)
+            self.known = pa.concat_arrays([self.known, new.cast(pa.string())])
+            pos = pc.index_in(d, value_set=self.known)
+        at = np.append(pos.to_numpy(zero_copy_only=False).astype(np.int64), 0)  # null rows -> NULL
+        return at[pc.fill_null(enc.indices, len(d)).to_numpy(zero_copy_only=False)]
+
+
+class Vector:
+    """Evaluator of the rules of a rule set that :meth:`supports` (scalar fields only)."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.fields: dict[str, _FieldTruths] = {}
+        self.plans: dict[int, tuple[Node, list[tuple[str, int]]]] = {}
+        for r in rules:
+            leaves = r.compiled.leaves
+            if any(leaf.field == KEYWORDS or leaf.other is not None for leaf in leaves):
+                continue
+            tree = parse(r.compiled.skeleton)
+            refs = [(leaf.field, self.fields.setdefault(leaf.field, _FieldTruths()).add_template(leaf.template))
+                    for leaf in leaves]
+            self.plans[id(r)] = (tree, refs)
+
+    def supports(self, rule: Rule, scalar: Callable[[str], bool]) -> bool:
+        """True when the rule has no keyword/field-reference leaf and every field is scalar here."""
+        return id(rule) in self.plans and all(scalar(f) for f in rule.compiled.fields)
+
+    def run(self, con: duckdb.DuckDBPyConnection, rules: list[Rule], values: dict[str, pa.Array],
+            candidates: Callable[[Rule], np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, rule index in ``rules``) of every match. ``candidates(rule)`` gives the rows a
+        rule may match (None: no row). The caller holds the rule set's lock (shared caches)."""
+        at: dict[str, np.ndarray] = {}
+        rows_out: list[np.ndarray] = []
+        rule_out: list[np.ndarray] = []
+        for j, r in enumerate(rules):
+            cand = candidates(r)
+            if cand is None or not len(cand):
+                continue
+            tree, refs = self.plans[id(r)]
+            sub: dict[str, np.ndarray] = {}
+
+            def leaf(i: int, refs: list[tuple[str, int]] = refs, cand: np.ndarray = cand,
+                     sub: dict[str, np.ndarray] = sub) -> np.ndarray:
+                f, k = refs[i]
+                idx = sub.get(f)
+                if idx is None:
+                    full = at.get(f)
+                    if full is None:
+                        full = at[f] = self.fields[f].rows(con, values[f])
+                    idx = sub[f] = full[cand]
+                return self.fields[f].truth[k][idx]
+
+            hit = evaluate(tree, leaf, len(cand))
+            if hit.any():
+                sel = np.sort(cand[hit])
+                rows_out.append(sel)
+                rule_out.append(np.full(len(sel), j, dtype=np.int64))
+        if not rows_out:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(rows_out), np.concatenate(rule_out)
+
+
+def evidence(con: duckdb.DuckDBPyConnection, rules: list[Rule], values: dict[str, pa.Array],
+             rows: np.ndarray, ridx: np.ndarray) -> pa.Array:
+    """JSON ``{field: value}`` of the fields each matched rule names, per match (DuckDB ``to_json``),
+    computed once per distinct (field list, row)."""
+    sets: dict[tuple[str, ...], int] = {}
+    set_of_rule = np.array([sets.setdefault(tuple(f for f in r.compiled.fields if f != KEYWORDS), len(sets))
+                            for r in rules], dtype=np.int64)
+    sid = set_of_rule[ridx]
+    keys, inverse = np.unique(sid * (int(rows.max()) + 1) + rows, return_inverse=True)
+    urows = keys % (int(rows.max()) + 1)
+    usid = keys // (int(rows.max()) + 1)
+    names = list(dict.fromkeys(f for s in sets for f in s))
+    take = pa.array(urows)
+    tbl = pa.table({"__s": pa.array(usid)} | {f"c{k}": values[f].take(take) for k, f in enumerate(names)})
+    col = {f: f"c{k}" for k, f in enumerate(names)}
+    cases = []
+    for s, i in sets.items():
+        pack = ", ".join('"' + f.replace('"', '""') + '" := ' + col[f] for f in s)
+        cases.append(f"WHEN {i} THEN to_json(struct_pack({pack}))::VARCHAR" if s else f"WHEN {i} THEN '{{}}'")
+    con.register("__e", tbl)
+    try:
+        res = con.sql(f"SELECT CASE __s {' '.join(cases)} END AS ev FROM __e").to_arrow_table()
+    finally:
+        con.unregister("__e")
+    return res.column(0).combine_chunks().take(pa.array(inverse.reshape(-1)))
