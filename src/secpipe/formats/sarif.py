@@ -48,8 +48,10 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
+    compact,
     context_uids,
     nest,
+    paused_gc,
     score_severity_ids,
     severity_ids,
     singleton_list,
@@ -216,7 +218,19 @@ def _result_props(raw: msgspec.Raw) -> dict[str, Any] | None:
     return _PROPS.decode(raw) if raw and b"security-severity" in bytes(raw) else None
 
 
+class _TypedRun(msgspec.Struct, gc=False):
+    results: list[_Result] | None = None
+
+
+class _TypedLog(msgspec.Struct, gc=False):
+    """The log again with every result typed: one C call for all runs (no per-result join)."""
+
+    runs: list[_TypedRun] | None = None
+
+
 _LOG = msgspec.json.Decoder(_Log)
+_HEAD = msgspec.json.Decoder(_Head)
+_TYPED_LOG = msgspec.json.Decoder(_TypedLog)
 _LEVEL_WORD = {"error": "high", "warning": "medium", "note": "low", "none": "informational"}
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
 _CVE = re.compile(r"^(CVE-\d{4}-\d+|GHSA-[\w-]+)$", re.IGNORECASE)
@@ -312,28 +326,59 @@ class Sarif(ReportFormat):
             return 90
         return 0
 
-    def map_report(self, head: _Head, data: bytes, source: str) -> Decoded:
-        """Decode one SARIF log into findings."""
-        if head.version != "2.1.0":
-            return self.dead(
-                f"SARIF version {head.version!r} is not supported: secpipe reads SARIF 2.1.0 only; convert the log "
-                "with the SARIF Multitool (`sarif transform --sarif-output-version Current`)", source, data)  # fmt: skip
-        try:
-            log = _LOG.decode(data)
-        except msgspec.DecodeError as exc:
-            return self.dead(f"not a SARIF log: invalid SARIF 2.1.0 structure: {exc}", source, data)
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one SARIF log: compacted once, then read as a whole log (the version check
+        reads the same decode; only a log that does not fit the 2.1.0 shape is read again
+        for its version alone)."""
+        with paused_gc():
+            try:
+                data = compact(data)
+            except msgspec.DecodeError as exc:
+                return self.dead(f"not {self.what}: {exc}", source, data)
+            try:
+                log: _Log | None = _LOG.decode(data)
+                invalid = None
+            except msgspec.DecodeError as exc:
+                log, invalid = None, exc
+            if log is None:
+                try:
+                    version = _HEAD.decode(data).version
+                except msgspec.DecodeError as exc:
+                    return self.dead(f"not {self.what}: {exc}", source, data)
+            else:
+                version = log.version
+            if version != "2.1.0":
+                return self.dead(
+                    f"SARIF version {version!r} is not supported: secpipe reads SARIF 2.1.0 only; convert the log "
+                    "with the SARIF Multitool (`sarif transform --sarif-output-version Current`)", source, data)  # fmt: skip
+            if log is None:
+                return self.dead(f"not a SARIF log: invalid SARIF 2.1.0 structure: {invalid}", source, data)
+            return self.map_report(log, data, source)
+
+    def map_report(self, log: _Log, data: bytes, source: str) -> Decoded:
+        """Map one decoded SARIF 2.1.0 log (``data`` is its compact bytes) into findings."""
         if log.runs is None:
             return self.dead("not a SARIF log: no `runs` array", source, data)
         out = Decoded()
+        try:
+            typed: list[_TypedRun] | None = _TYPED_LOG.decode(data).runs
+        except msgspec.DecodeError:  # some result has an unknown key or a wrong type: isolate it below
+            typed = None
         for ri, run in enumerate(log.runs or []):
-            raws = [bytes(r) for r in run.results or []]
-            out.events += len(raws)
-            if not raws:
+            res = run.results or []
+            out.events += len(res)
+            if not res:
                 continue
-            st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Result, out, self.name, "a SARIF result")
-            if st.recs:
+            trs = typed[ri].results if typed is not None and ri < len(typed) else None
+            if trs is not None and len(trs) == len(res):
+                st = Strict(trs, [None] * len(res), res, [(source, i) for i in range(len(res))])
+                ords = list(range(len(res)))
+            else:
+                raws = [bytes(r) for r in res]
+                st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Result, out, self.name, "a SARIF result")
                 pos = {id(r): i for i, r in enumerate(raws)}
                 ords = [pos[id(r)] for r in st.raws]
+            if st.recs:
                 out.batches.append(self._batch(_RunCtx(run), ri, ords, st))
         return out
 
