@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import re
 import socket
+import string
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from secpipe.security.keys import Keyring, generate_key
@@ -147,3 +150,44 @@ def test_replace_rows_empty_pattern_keeps_row() -> None:
         n = len(c)
         (out,) = replace_rows([c], [(pat.slice(0, n), rep.slice(0, n))])
         assert out.to_pylist() == ["abc", None, "xYYx"] * (n // 3)
+
+
+def _words_reference(text: str, min_entropy: float, min_len: int) -> bool:
+    from secpipe.transforms.protect.redact import entropy
+
+    for w in re.findall(r"[A-Za-z0-9+/]+", text):
+        if len(w) >= max(32, min_len - 2) and entropy(w) >= min_entropy - 1e-9 and all(
+                len(set(w) & set(cls)) >= 2 for cls in (string.ascii_uppercase, string.ascii_lowercase, string.digits)):
+            return True
+    return "\\/" in text or "\\u" in text
+
+
+def test_plausible_words_is_the_generic_superset() -> None:
+    from secpipe.transforms.protect.redact import _PY, GENERIC, _generic_sub, plausible_words
+
+    rnd = random.Random(5)
+    alphabet = string.ascii_letters + string.digits + "+/"
+    texts: list[str | None] = [None, "", "x" * 40, "A1b2" * 10]
+    for i in range(600):
+        k = rnd.choice([4, 8, 16, 64])  # small alphabets give low entropy
+        word = "".join(rnd.choice(alphabet[:k] if i % 3 else alphabet) for _ in range(rnd.randrange(20, 80)))
+        sep = rnd.choice([" ", '"', "=", ",", "\\/", "-", "é"])
+        texts.append(f'{{"k":"v{sep}{word}{rnd.choice(["", "=", "=="])}{sep}tail"}}')
+    got = plausible_words(pa.array(texts), 4.5, 32).to_pylist()
+    assert got == [t is not None and _words_reference(t, 4.5, 32) for t in texts]
+    for t, g in zip(texts, got, strict=True):
+        if t is not None and _generic_sub(_PY[GENERIC.name], t, 4.5, 32)[1]:
+            assert g, t  # every row the Python detector redacts is screened in
+    assert sum(got) > 50 and not all(got)
+
+
+def test_aws_key_leak_screen_matches_python() -> None:
+    from secpipe.transforms.protect.redact import AWS_KEY_LEAK, KEY_ID_ALLOW, _aws_sub
+
+    key = "AKIAZ7QWERTY12345678"
+    texts = [f"{ctx}{key}" for ctx in KEY_ID_ALLOW]
+    texts += [f"{ctx[k:]}{key}" for ctx in KEY_ID_ALLOW for k in range(1, len(ctx))]  # partial contexts: leaks
+    texts += [f"x{ctx}{key}" for ctx in KEY_ID_ALLOW] + [f'"secret":"{key}"', key, f"a {key} b", f'"AccessKeyId":"{key}"']
+    got = pc.fill_null(pc.match_substring_regex(pa.array(texts), AWS_KEY_LEAK), False).to_pylist()
+    assert got == [_aws_sub(t)[1] > 0 for t in texts]
+    assert got.count(False) == 2 * len(KEY_ID_ALLOW)

@@ -7,15 +7,19 @@ in JSON, connection strings) and generic_secret (a whole 32+ character base64-li
 at least two distinct upper, lower and digit characters and Shannon entropy of at least
 ``entropy_min`` bits/char).
 
-How a batch is scanned (vectorized; Python only over suspect rows):
-1. one RE2 pass (``pyarrow.compute``) over ``raw_data`` with the union of every detector's
-   anchor (:data:`PREFILTER`) plus one literal-prefix count of AWS key ids picks the suspect
-   rows; a batch without suspects is returned untouched. Mapped fields come from
-   ``raw_data``, so rows whose raw text is clean are not examined further (rows without
-   raw text always are);
-2. for the suspect rows, every string leaf (``raw_data``, ``unmapped``, and the other leaves
-   together) gets the same prefilter, and the rows that hit are redacted by the precise
-   Python detectors, then scattered back.
+How a batch is scanned (vectorized; Python only over rows that may really hold a secret):
+1. over ``raw_data``, every row: one RE2 pass (``pyarrow.compute``) with the union of every
+   detector's anchor (:data:`PREFILTER`) plus one literal-prefix count of AWS key ids. Only
+   the rows they hit are classified further (:meth:`RedactStage._classify`): specific
+   anchors; more key ids than the excluded credential-id columns hold and one outside an
+   allowed context (:data:`AWS_KEY_LEAK`); a base64 word of 32+ characters that may pass
+   the entropy test (:func:`plausible_words`, numpy histograms per word). Each test is a
+   superset of what the Python detectors replace, so a batch without candidates is
+   returned untouched and rows whose raw text is clean are not examined further (mapped
+   fields come from ``raw_data``; rows without raw text always are);
+2. for the candidate rows, every string leaf (``raw_data``, ``unmapped``, and the other
+   leaves together) is classified the same way, and the rows that qualify are redacted by
+   the precise Python detectors (only the families they qualified for), then scattered back.
 Expected identifiers are not secrets: the caller's key id in CloudTrail
 (``"accessKeyId":"ASIA..."``, :data:`KEY_ID_ALLOW`) and ``exclude_fields`` (credential ids)
 stay; ids and encoded blobs after :data:`GENERIC_ALLOW` keys are not generic secrets.
@@ -98,6 +102,38 @@ SPECIFIC_RE2 = "|".join((
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
 AWS_KEY = r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}"
+
+
+def _not_after(contexts: tuple[str, ...]) -> str:
+    """RE2 for "the text here does not end with any of ``contexts``" (no lookbehind in RE2).
+
+    Built from the trie of the reversed contexts: at each non-final node, the character
+    before the matched suffix is not one that continues a context (or the text starts).
+    """
+    trie: dict[str | None, Any] = {}
+    for c in contexts:
+        node = trie
+        for ch in reversed(c):
+            node = node.setdefault(ch, {})
+        node[None] = {}
+    alts: list[str] = []
+
+    def walk(node: dict[str | None, Any], suffix: str) -> None:
+        if None in node:
+            return  # a whole context: allowed
+        kids = sorted(k for k in node if k is not None)
+        alts.append(f"(?:^|[^{''.join(re.escape(k) if not k.isalnum() else k for k in kids)}]){re.escape(suffix)}")
+        for k in kids:
+            walk(node[k], k + suffix)
+
+    walk(trie, "")
+    return f"(?:{'|'.join(alts)})"
+
+
+#: an AWS key id that is not in a :data:`KEY_ID_ALLOW` context (a superset of what ``_aws_sub`` replaces).
+AWS_KEY_LEAK = _not_after(KEY_ID_ALLOW) + AWS_KEY
+#: characters of a generic-secret word (``GENERIC`` matches a maximal run of them).
+_EPS = 1e-9
 _WORD_START = re.compile(r"[^\s\"'=:,]*$")
 _PY = {d.name: re.compile(d.pattern) for d in (*DETECTORS, GENERIC)}
 
@@ -196,6 +232,47 @@ def install_log_redaction(logger: logging.Logger | None = None) -> None:
             h.addFilter(RedactingFilter())
 
 
+def plausible_words(texts: pa.Array, min_entropy: float, min_len: int) -> pa.Array:
+    """Per row: does the text hold a word that may pass ``_looks_secret`` (vectorized, a superset)?
+
+    Words are the maximal runs of base64 characters (what ``GENERIC`` matches, minus up to two
+    ``=``), found with numpy over the text bytes; for those of 32+ characters one histogram
+    per word gives the distinct upper/lower/digit counts and the Shannon entropy. Rows
+    whose text holds JSON escapes (``\\/``, ``\\u``), which could join runs once unescaped
+    in a mapped field, stay plausible.
+    """
+    n = len(texts)
+    out = pc.fill_null(pc.match_substring_regex(texts, r"\\[/u]"), False).to_numpy(zero_copy_only=False).copy()
+    if texts.type != pa.string():
+        texts = texts.cast(pa.string())
+    offsets = np.frombuffer(texts.buffers()[1], np.int32)[texts.offset : texts.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(texts.buffers()[2], np.uint8)[offsets[0] : offsets[-1]] if texts.buffers()[2] else np.zeros(0, np.uint8)
+    offsets -= offsets[0]
+    # base64 characters: letters, '/' and digits (47..57), '+' (uint8 arithmetic wraps)
+    isw = np.zeros(len(data) + 2, dtype=bool)
+    isw[1:-1] = (((data | 0x20) - 97) < 26) | ((data - 47) < 11) | (data == 43)
+    starts = np.flatnonzero(isw[1:-1] & ~isw[:-2])
+    ends = np.flatnonzero(isw[1:-1] & ~isw[2:]) + 1
+    long = (ends - starts) >= max(32, min_len - 2)
+    starts, ends = starts[long], ends[long]
+    if not len(starts):
+        return pa.array(out)
+    row_first = np.searchsorted(offsets, starts, side="right") - 1
+    row_last = np.searchsorted(offsets, ends - 1, side="right") - 1
+    lengths = ends - starts
+    word = np.repeat(np.arange(len(starts), dtype=np.int64), lengths)
+    pos = np.arange(len(word), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
+    hist = np.bincount(word * 128 + (data[pos] & 127), minlength=len(starts) * 128).reshape(len(starts), 128)
+    classes = [(hist[:, lo:hi] > 0).sum(axis=1) >= 2 for lo, hi in ((65, 91), (97, 123), (48, 58))]
+    c = hist.astype(np.float64)
+    plogp = (c * np.log2(np.maximum(c, 1.0))).sum(axis=1)
+    ent = np.log2(lengths) - plogp / lengths
+    ok = classes[0] & classes[1] & classes[2] & (ent >= min_entropy - _EPS)
+    out[row_first[ok]] = True
+    out[row_last[ok]] = True  # a run across two rows' texts: both stay suspect
+    return pa.array(out)
+
+
 class RedactStage:
     """Vectorized secret redaction over every string leaf of a batch, plus leak findings."""
 
@@ -251,15 +328,47 @@ class RedactStage:
                     expected = n if expected is None else pc.add(expected, n)
         return expected
 
-    def _suspect(self, col: pa.Array, expected: pa.Array | None) -> pa.Array:
-        """Rows that may hold a secret: one RE2 pass with every anchor, one fast key-id count."""
-        suspect = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False) if (
-            self.generic or len(self.detectors) > int(self.aws)) else None
+    def _classify(self, col: pa.Array, expected: pa.Array | None) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """Per row (spec, aws, generic): which detector families may fire (supersets).
+
+        Over all rows: one RE2 pass with every anchor (:data:`PREFILTER`) and one count of
+        key ids (literal prefixes, fast). Only the rows they hit are classified further:
+        specific anchors; more key ids than the excluded credential-id columns hold
+        (``expected``) and one outside a :data:`KEY_ID_ALLOW` context; a generic-secret word
+        that may pass the entropy test (:func:`plausible_words`).
+        """
+        n = len(col)
+        none = pa.array(np.zeros(n, dtype=bool))
+        specific = len(self.detectors) > int(self.aws)
+        hit = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False) if specific or self.generic else none
+        over = none
         if self.aws:
             keys = pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0)
             over = pc.greater(keys, expected) if expected is not None else pc.greater(keys, 0)
-            suspect = over if suspect is None else pc.or_(suspect, over)
-        return suspect if suspect is not None else pc.equal(pa.array([0] * len(col), pa.int8()), 1)
+            hit = pc.or_(hit, over)
+        if not pc.any(hit).as_py():
+            return none, none, none
+        rows = pc.indices_nonzero(hit)
+        sub = col.take(rows)
+        no = pa.array(np.zeros(len(rows), dtype=bool))
+        spec = pc.fill_null(pc.match_substring_regex(sub, SPECIFIC_RE2), False) if specific else no
+        aws = no
+        if self.aws:
+            aws = over.take(rows)
+            if pc.any(aws).as_py():
+                aws = pc.and_(aws, pc.fill_null(pc.match_substring_regex(sub, AWS_KEY_LEAK), False))
+        gen = no
+        if self.generic:
+            gen = pc.fill_null(pc.match_substring_regex(sub, GENERIC_RE2), False)
+            if pc.any(gen).as_py():
+                grows = pc.indices_nonzero(gen)
+                gen = scatter(no, grows, plausible_words(sub.take(grows), self.entropy_min, self.entropy_len))
+        return tuple(scatter(none, rows, a) for a in (spec, aws, gen))  # type: ignore[return-value]
+
+    def _suspect(self, col: pa.Array, expected: pa.Array | None) -> pa.Array:
+        """Rows where some detector may fire (see :meth:`_classify`)."""
+        spec, aws, gen = self._classify(col, expected)
+        return pc.or_(pc.or_(spec, aws), gen)
 
     def _redact(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[tuple[pa.Array, str, Detector]], set[str]]:
         hits: list[tuple[pa.Array, str, Detector]] = []
@@ -283,13 +392,14 @@ class RedactStage:
             groups.append(([p for p, _ in small], [a for _, a in small]))
         for gpaths, garrays in groups:
             col = pa.concat_arrays([a.cast(pa.string()) for a in garrays]) if len(garrays) > 1 else garrays[0]
-            suspect = self._suspect(col, expected if len(garrays) == 1 else None)
+            spec_rows, aws_rows, gen_rows = self._classify(col, expected if len(garrays) == 1 else None)
+            suspect = pc.or_(pc.or_(spec_rows, aws_rows), gen_rows)
             if not pc.any(suspect).as_py():
                 continue
             rows = pc.indices_nonzero(suspect)
-            sub = col.take(rows)  # few rows: classify which detectors each needs
-            spec = pc.fill_null(pc.match_substring_regex(sub, SPECIFIC_RE2), False).to_pylist()
-            gen = pc.fill_null(pc.match_substring_regex(sub, GENERIC_RE2), False).to_pylist() if self.generic else None
+            sub = col.take(rows)  # few rows: the Python detectors each needs
+            spec = spec_rows.take(rows).to_pylist()
+            gen = gen_rows.take(rows).to_pylist() if self.generic else None
             new_col = self._rewrite(col, rows, sub, spec, gen, gpaths, garrays, hits)
             pos = 0
             for path, arr in zip(gpaths, garrays, strict=True):
