@@ -57,6 +57,7 @@ from secpipe.formats._findings import (
 )
 from secpipe.formats.base import (
     Decoded,
+    Strict,
     base_columns,
     const,
     decode_strict,
@@ -180,6 +181,21 @@ class _Secret(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 _S_UNMAPPED = ("StartLine", "EndLine", "Code", "Layer", "Offset")
 
 
+class _TypedResult(msgspec.Struct, gc=False):
+    Vulnerabilities: list[_Vuln] | None = None
+    Misconfigurations: list[_Misconf] | None = None
+    Secrets: list[_Secret] | None = None
+
+
+class _TypedReport(msgspec.Struct, gc=False):
+    """The report again with every finding typed: one C call for the whole document (no join)."""
+
+    Results: list[_TypedResult] | None = None
+
+
+_TYPED = msgspec.json.Decoder(_TypedReport)
+
+
 def _line(raw: msgspec.Raw) -> str:
     """A raw JSON line number as text ("" when absent); ``f"{raw}"`` would give the object's repr."""
     return bytes(raw).decode()
@@ -226,9 +242,10 @@ class _Group:
     """Findings of one kind gathered across all results, with their result index."""
 
     def __init__(self) -> None:
-        self.raws: list[bytes] = []
+        self.raws: list[Any] = []  # msgspec.Raw slices of the compact report (no copy)
         self.where: list[int] = []
         self.ctx: list[str] = []
+        self.typed: list[Any] = []
 
 
 class Trivy(ReportFormat):
@@ -261,10 +278,11 @@ class Trivy(ReportFormat):
             for key, items in (("v", r.Vulnerabilities), ("m", r.Misconfigurations), ("s", r.Secrets)):
                 if items:
                     g = groups[key]
-                    g.raws.extend(bytes(x) for x in items)
+                    g.raws.extend(items)
                     g.where.extend([ri] * len(items))
-                    g.ctx.extend(f"{head}\0{r.Target}\0{ri}\0{i}" for i in range(len(items)))
+                    g.ctx.extend([f"{head}\0{r.Target}\0{ri}\0{i}" for i in range(len(items))])
         out = Decoded(events=sum(len(g.raws) for g in groups.values()))
+        typed = self._typed(data, groups)
         for key, cls, type_, what, build, unmapped in (
             ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", self._vulns, _V_UNMAPPED),
             ("m", "compliance_finding", _Misconf, "a Trivy misconfiguration", self._misconfs, _M_UNMAPPED),
@@ -273,8 +291,12 @@ class Trivy(ReportFormat):
             g = groups[key]
             if not g.raws:
                 continue
-            offsets = list(range(len(g.raws)))
-            st = decode_strict(g.raws, [(source, i) for i in offsets], type_, out, self.name, what)
+            locs = [(source, i) for i in range(len(g.raws))]
+            if typed:
+                st = Strict(g.typed, [None] * len(g.raws), g.raws, locs)
+            else:
+                g.raws = [bytes(r) for r in g.raws]
+                st = decode_strict(g.raws, locs, type_, out, self.name, what)
             if not st.recs:
                 continue
             if len(st.recs) != len(g.raws):  # some were dead-lettered: keep context aligned
@@ -287,6 +309,19 @@ class Trivy(ReportFormat):
             cols["unmapped"] = unmapped_from(st, unmapped)
             out.batches.append(to_batch(cls, cols))
         return out
+
+    def _typed(self, data: bytes, groups: dict[str, _Group]) -> bool:
+        """Type every finding from the compact report in one decode; False when some finding
+        has an unknown key or a wrong type (then each kind is decoded strictly, per finding)."""
+        try:
+            rep = _TYPED.decode(data)
+        except msgspec.DecodeError:
+            return False
+        for r in rep.Results or []:
+            for key, items in (("v", r.Vulnerabilities), ("m", r.Misconfigurations), ("s", r.Secrets)):
+                if items:
+                    groups[key].typed.extend(items)
+        return all(len(g.typed) == len(g.raws) for g in groups.values())
 
     def _common(
         self, cls: str, rep: _Report, results: list[_Result], g: _Group, raws: list[bytes], recs: list[Any]
