@@ -25,7 +25,6 @@ contain every key of the path) become list columns: any element may match.
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Iterable
 
@@ -163,8 +162,8 @@ class RuleSet:
         out: list[pa.Table] = []
         try:
             con.register("__b", slim)
-            values, raw = _values(con, slim, self._fields(rules), native)
-            lists = self._list_fields(con, slim, rules, native, raw) if self.array_paths else {}
+            values, arrays = _values(con, slim, self._fields(rules), native)
+            lists = self._list_fields(con, slim, rules, native, arrays) if self.array_paths else {}
 
             def scalar(f: str) -> bool:
                 return f in native or (f not in lists and f in values)
@@ -300,12 +299,11 @@ class RuleSet:
         return list(out)
 
     def _list_fields(self, con: duckdb.DuckDBPyConnection, tbl: pa.Table, rules: list[Rule],
-                     native: dict[str, str], raw: dict[str, pa.Array] | None = None) -> dict[str, frozenset[int]]:
+                     native: dict[str, str], arrays: pa.Array | None = None) -> dict[str, frozenset[int]]:
         """Raw fields whose path crosses (or ends in) a JSON array in this batch -> segment
         indexes to wildcard. Only records whose text contains every key of a field's path are
-        probed, and with ``raw`` (field -> ``json_extract_string`` of its path) only those where
-        some field is missing or starts with ``[``: a path that crosses an array extracts as
-        NULL and one that ends in an array as its JSON text, so no other record can flag one."""
+        probed, and with ``arrays`` (from :func:`_values`: the record has an array at some
+        probed path) only those records."""
         if "raw_data" not in tbl.schema.names:
             return {}
         probes: list[tuple[str, int]] = []
@@ -320,14 +318,11 @@ class RuleSet:
         if not probes:
             return {}
         src = "__b"
-        if raw is not None:
-            cand = [pc.or_kleene(pc.is_null(a), pc.starts_with(a, "[")) for f, a in raw.items()]
-            mask = functools.reduce(pc.or_, cand) if cand else None
-            if mask is not None and not pc.any(mask).as_py():
+        if arrays is not None:  # only records with an array at some probed path can flag one
+            if not pc.any(arrays).as_py():
                 return {}
-            if mask is not None:
-                con.register("__q", tbl.select(["raw_data"]).filter(mask))
-                src = "__q"
+            con.register("__a", tbl.select(["raw_data"]).filter(arrays))
+            src = "__a"
         paths = [_json_path(".".join(n.split(".")[: i + 1])) for n, i in probes]
         aggs = ", ".join(f"bool_or(t[{k + 1}] = 'ARRAY')" for k in range(len(probes)))
         sql = f"SELECT {aggs} FROM (SELECT json_type(raw_data, {_list_sql(paths)}) AS t FROM {src} WHERE {' OR '.join(need)})"
@@ -341,16 +336,18 @@ class RuleSet:
 
 
 def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str],
-            native: dict[str, str]) -> tuple[dict[str, pa.Array], dict[str, pa.Array]]:
-    """(field -> value column, field -> raw ``json_extract_string`` column) of the batch (``__b``).
+            native: dict[str, str]) -> tuple[dict[str, pa.Array], pa.Array | None]:
+    """(field -> value column, per record: has an array at some prefix of a field path) of the
+    batch (``__b``); the second is None without raw fields.
 
     A value is what the SQL path compares: the native column, else the record's JSON path with
     the scalar OCSF column of the same dotted path as fallback (one query, each record parsed
-    once). Fields whose OCSF fallback is a list get only their raw column (list probe)."""
+    once). Fields whose OCSF fallback is a list get no value (SQL path). The array test parses
+    only records with a ``[`` in their text (an array cannot be written without one)."""
     values = {f: slim.column(c).combine_chunks() for f, c in native.items() if f in fields}
     todo = [f for f in fields if f != KEYWORDS and f not in native]
     if not todo:
-        return values, {}
+        return values, None
     has_raw = "raw_data" in slim.schema.names
     cols, scalar = [], []
     for n, f in enumerate(todo):
@@ -362,16 +359,22 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str],
         if o is None or not o[1]:
             scalar.append(n)
     if not cols:
-        return values | {todo[n]: pa.nulls(slim.num_rows, pa.string()) for n in scalar}, {}
-    inner = f"*, json_extract_string(raw_data, {_list_sql([_json_path(f) for f in todo])}) AS __j" if has_raw else "*"
+        return values | {todo[n]: pa.nulls(slim.num_rows, pa.string()) for n in scalar}, None
+    inner = "*"
+    if has_raw:
+        prefixes = _list_sql(list(dict.fromkeys(_json_path(".".join(f.split(".")[:i + 1]))
+                                                for f in todo for i in range(f.count(".") + 1))))
+        inner = (f"*, json_extract_string(raw_data, {_list_sql([_json_path(f) for f in todo])}) AS __j, "
+                 f"coalesce(list_contains(CASE WHEN contains(raw_data, '[') THEN json_type(raw_data, {prefixes}) END, "
+                 f"'ARRAY'), false) AS __arr")
+        cols.append("__arr")
     res = con.sql(f"SELECT {', '.join(cols)} FROM (SELECT {inner} FROM __b)").to_arrow_table()
     got = {name: res.column(name).combine_chunks() for name in res.schema.names}
-    raw = {f: got[f"r{n}"] for n, f in enumerate(todo) if f"r{n}" in got}
     for n in scalar:
         r, o = got.get(f"r{n}"), got.get(f"o{n}")
         values[todo[n]] = pc.coalesce(r, o) if r is not None and o is not None else \
             r if r is not None else o if o is not None else pa.nulls(slim.num_rows, pa.string())
-    return values, raw
+    return values, got.get("__arr")
 
 
 def _candidates(slim: pa.Table, names: list[str | None], native: dict[str, str]) -> Callable[[Rule], np.ndarray | None]:

@@ -13,6 +13,7 @@ evidence comes from the engine (the matched fields as JSON, built by DuckDB for 
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -96,9 +97,21 @@ def evidence(rule: Any, raw: str | None) -> str:
     return msgspec.json.encode(data).decode()
 
 
+_DB: list[duckdb.DuckDBPyConnection] = []
+_DB_LOCK = threading.Lock()
+
+
+def _cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor on one shared in-memory DuckDB (opening a database per batch costs more than the hashing)."""
+    with _DB_LOCK:
+        if not _DB:
+            _DB.append(duckdb.connect(":memory:"))
+        return _DB[0].cursor()
+
+
 def finding_uids(matches: pa.Table) -> pa.Array:
     """md5 hex of (kind, rule id, event uid) per match, computed by DuckDB (vectorized)."""
-    con = duckdb.connect(":memory:")
+    con = _cursor()
     try:
         con.register("m", matches.select(["rule_id", "event_uid"]))
         pre = f"{KIND}\x00"
