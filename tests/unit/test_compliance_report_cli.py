@@ -105,7 +105,7 @@ def test_html_report_renders(lake, tmp_path):
     cells = page.cells
     i = cells.index("Ensure usage of the 'root' account is monitoredcis-aws-4.3 · CIS AWS 4.3: Root account usage")
     assert cells[i + 1 : i + 4] == ["4.3", "FAIL", "1"]
-    assert cells[i + 5] == "5fe969f58122f66ffe59bb5e4d0f5587"
+    assert cells[i + 5] == "d35a6b464746d5ef37a5e48d771974e7"
 
 
 @pytest.mark.browser

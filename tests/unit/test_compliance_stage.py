@@ -33,7 +33,7 @@ def test_stream_findings_reach_the_lake_and_the_report(data_dir, real):
     pipe.submit(get("k8s_audit").decode((real / "falco/test/trace_files/k8s_audit/exec_pod.json").read_bytes(), "falco"))
     pipe.flush()
     _, rows = run(data_dir, "SELECT compliance.control, finding_info.related_events[1].uid FROM compliance_finding ORDER BY 1")
-    assert rows == [("cis-aws-4.10", "93412721554d30626ce7e15d3def356b"), ("cis-aws-4.3", "5fe969f58122f66ffe59bb5e4d0f5587"),
+    assert rows == [("cis-aws-4.10", "99fcfd068c39300e9eb56732f6f81cac"), ("cis-aws-4.3", "d35a6b464746d5ef37a5e48d771974e7"),
                     ("k8s-1-exec-attach", run(data_dir, "SELECT metadata.uid FROM api_activity "
                                                         "WHERE metadata.log_name = 'k8s_audit'")[1][0][0])]
     # The report over the lake (nothing evaluated now) shows what the stream stored.

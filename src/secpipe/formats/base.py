@@ -344,13 +344,19 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
     try:
         recs = msgspec.json.decode(joined, type=list[type_])
         return Strict(recs, [None] * len(recs), raws, locs)
-    except msgspec.ValidationError:
+    except msgspec.DecodeError:  # ValidationError included
         pass
-    except msgspec.DecodeError:
+    known = frozenset(f.name for f in msgspec.structs.fields(type_))
+    try:  # only unknown keys? Still two C calls for the batch; the extra keys are kept
+        recs = msgspec.json.decode(joined, type=list[_loose(type_)])
+        tops = msgspec.json.decode(joined, type=list[dict[str, msgspec.Raw]])
+    except msgspec.DecodeError:  # a value of the wrong type somewhere: find it record by record
         pass
+    else:
+        extras = [None if known.issuperset(t) else {k: v for k, v in t.items() if k not in known} for t in tops]
+        return Strict(recs, extras, raws, locs)
     strict = msgspec.json.Decoder(type_)
     loose = msgspec.json.Decoder(_loose(type_))
-    known = frozenset(f.name for f in msgspec.structs.fields(type_))
     res = Strict([], [], [], [])
     for raw, loc in zip(raws, locs, strict=True):
         extra = None
@@ -496,11 +502,13 @@ def parse_times(values: pa.Array | Sequence[Any]) -> pa.Array:
     arr = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
     if pa.types.is_integer(arr.type):
         return arr.cast(pa.int64())
-    try:
-        ts = pc.cast(arr, pa.timestamp("ns", tz="UTC"))
+    for unit in (pa.timestamp("ns", tz="UTC"), pa.timestamp("ns")):  # with a zone; then all without one (UTC)
+        try:
+            ts = pc.cast(arr, unit)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
         return pc.divide(ts.cast(pa.int64()), 1_000_000).cast(pa.int64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pa.array([_parse_one(v) for v in arr.to_pylist()], pa.int64())
+    return pa.array([_parse_one(v) for v in arr.to_pylist()], pa.int64())
 
 
 def const(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
