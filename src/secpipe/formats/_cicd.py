@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import base_columns, event_uids, string_column, to_batch
 from secpipe.schema.ocsf import SchemaError, arrow_type
 
@@ -71,6 +72,18 @@ def verb_activity(action: str | None, default: int = 99) -> int:
     if word.startswith(UPDATE_WORDS):
         return 3
     return default
+
+
+def gc_paused(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a ``map_records`` with the cyclic GC paused: mapping allocates a dict or struct per
+    record and no cycles, and the collector's scans over them cost a quarter of the time."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with paused_gc():
+            return fn(*args, **kwargs)
+
+    return run
 
 
 _DIGITS = re.compile(r"\d*")
@@ -177,7 +190,7 @@ def build_batch(
     )  # fmt: skip
     first = tuple(rows[0]) if rows else ()
     columns: dict[str, Sequence[Any]]
-    if all(tuple(r) == first for r in rows):  # one key layout: transpose in C
+    if all(map(first.__eq__, map(tuple, rows))):  # one key layout: transpose in C
         columns = dict(zip(first, zip(*(r.values() for r in rows), strict=True), strict=True)) if rows else {}
     else:
         keys: dict[str, None] = {}
@@ -185,31 +198,38 @@ def build_batch(
             keys.update(r)
         columns = {k: [r.get(k) for r in rows] for k in keys}
     for k, vals in columns.items():
-        if all(v is None for v in vals):
+        if vals.count(None) == len(vals):
             continue
         if k == "unmapped":
             cols[k] = bytes_column(vals)
         elif k == "resources" and (simple := _simple_resources(vals)) is not None:
-            cols[k] = resources_column(simple)
+            cols[k] = simple
         else:
             cols[k] = pa.array(vals, _type(cls, k))
     return to_batch(cls, cols)
 
 
-def _simple_resources(vals: Sequence[Any]) -> list[list[tuple[str, str | None, str | None]]] | None:
-    """Resources as (type, name, uid) tuples when no item has more keys (typed fast path)."""
-    out: list[list[tuple[str, str | None, str | None]]] = []
+def _simple_resources(vals: Sequence[Any]) -> pa.Array | None:
+    """The ``resources`` column when every item is a plain {type, name, uid} (typed fast path:
+    one pass into flat arrays, no inference); None when some item has more keys."""
+    types: list[str] = []
+    names: list[str | None] = []
+    uids: list[str | None] = []
+    offsets = [0]
+    valid: list[bool] = []
     for v in vals:
-        if not v:
-            out.append([])
-            continue
-        items = []
-        for d in v:
-            if len(d) != 3:
-                return None
-            items.append((d["type"], d["name"], d["uid"]))
-        out.append(items)
-    return out
+        if v:
+            for d in v:
+                if len(d) != 3:
+                    return None
+                name, uid = d["name"], d["uid"]
+                if name is not None or uid is not None:
+                    types.append(d["type"])
+                    names.append(name)
+                    uids.append(uid)
+        offsets.append(len(types))
+        valid.append(offsets[-1] > offsets[-2])
+    return _resources_array(types, names, uids, offsets, valid)
 
 
 @functools.cache
@@ -290,6 +310,11 @@ def resources_column(items: Sequence[Sequence[tuple[str, str | None, str | None]
                 uids.append(uid)
         offsets.append(len(types))
         valid.append(offsets[-1] > offsets[-2])
+    return _resources_array(types, names, uids, offsets, valid)
+
+
+def _resources_array(types: list[str], names: list[str | None], uids: list[str | None], offsets: list[int],
+                     valid: list[bool]) -> pa.Array:
     values = pa.StructArray.from_arrays(
         [pa.array(types, pa.string()), pa.array(names, pa.string()), pa.array(uids, pa.string())], names=["type", "name", "uid"]
     )

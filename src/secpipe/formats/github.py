@@ -483,6 +483,7 @@ class GitHub(RecordFormat):
             return 75
         return 0
 
+    @c.gc_paused
     def map_records(self, recs: Records) -> Decoded:
         """Map webhook payloads and audit events into their OCSF classes."""
         out = Decoded(dead=list(recs.dead), events=recs.events)

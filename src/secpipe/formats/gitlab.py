@@ -178,6 +178,7 @@ class GitLab(RecordFormat):
             return 65
         return 0
 
+    @c.gc_paused
     def map_records(self, recs: Records) -> Decoded:
         """Map each record by kind; unknown shapes are dead-lettered."""
         out = Decoded(dead=list(recs.dead), events=recs.events)

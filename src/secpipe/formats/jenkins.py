@@ -120,6 +120,7 @@ class Jenkins(RecordFormat):
             return 88
         return 0
 
+    @c.gc_paused
     def map_records(self, recs: Records) -> Decoded:
         """Map builds to Scheduled Job Activity."""
         out = Decoded(dead=list(recs.dead), events=recs.events)
