@@ -1,4 +1,4 @@
-"""Evaluating compiled rules over an OCSF batch: vectorized DuckDB queries, never a per-event loop.
+"""Evaluating compiled rules over an OCSF batch: vectorized DuckDB/numpy work, never a per-event loop.
 
 Per batch:
 
@@ -8,19 +8,25 @@ Per batch:
    the OCSF columns a format already decoded an original field into — :data:`ORIGINAL_COLUMNS`,
    e.g. CloudTrail ``eventName`` = ``metadata.event_code`` — and top-level OCSF columns rule
    fields name), so DuckDB converts no wide structs;
-3. dispatch — for formats with a key field (:data:`DISPATCH`, CloudTrail ``eventName``), a rule
-   that requires key values (``required`` from :func:`compiler.required_values`) only meets the
-   rows holding one of them: rows are split by value (a loop over distinct values) into at most
-   :data:`BRANCHES` parts; rules without such a requirement form one part over all rows;
-4. one query per part: a cheap three-valued prefilter on native columns drops rows no rule
-   could match before any JSON is parsed; the fields the part's rules name are pulled with ONE
-   ``json_extract_string(raw_data, [paths])`` (each record parsed once), falling back to the
-   OCSF column of the same dotted path; each rule becomes one boolean, packed into 64-bit masks;
-   only rows with a hit come back, with their evidence JSON (the fields of the part's rules);
-5. masks are decoded with numpy into (row, rule) matches (:data:`MATCHES_SCHEMA`).
+3. values — ONE query pulls every field the rules name (:func:`_values`):
+   ``json_extract_string(raw_data, [paths])`` (each record parsed once) with the OCSF column of
+   the same dotted path as fallback, plus whether the record has a JSON array at some prefix
+   of those paths (``json_type``, only on records whose text has a ``[``);
+4. list fields — paths that cross (or end in) a JSON array in this batch, probed exactly on
+   the records flagged in 3, become list columns: any element may match;
+5. fast path (:mod:`.vector`) for every rule over scalar fields: leaf predicates evaluated once
+   per distinct field value (cached across batches), condition trees with numpy over the rows
+   the rule's dispatch key allows (:data:`DISPATCH`, CloudTrail ``eventName``: a rule that
+   requires key values only meets the rows holding one of them, and is skipped when the batch
+   has none);
+6. SQL path for the rest (keywords, field references, list fields): rows split by dispatch
+   value into at most :data:`BRANCHES` parts, one query per part with a cheap three-valued
+   prefilter on native columns, each rule one boolean packed into 64-bit masks decoded with
+   numpy; evidence is the JSON of the part's fields.
 
-Fields whose path crosses a JSON array (found by one ``json_type`` pass over the records that
-contain every key of the path) become list columns: any element may match.
+Both paths give the same matches (the fast path reuses the SQL leaf text; see :mod:`.vector`
+for why its 2-valued logic equals the SQL path's coalesced 3-valued logic); the output is
+(row, rule) matches (:data:`MATCHES_SCHEMA`).
 """
 
 from __future__ import annotations
@@ -119,7 +125,8 @@ class RuleSet:
     """Compiled rules evaluated together over batches. Thread-safe (one DuckDB cursor per call)."""
 
     def __init__(self, rules: list[Rule], *, unsupported: list | None = None, correlations: list | None = None,
-                 array_paths: bool = True, total: int | None = None) -> None:
+                 array_paths: bool = True, total: int | None = None, distinct_values: bool = True) -> None:
+        """``distinct_values=False`` puts every rule on the SQL path (the reference evaluation)."""
         self.rules = rules
         self.total = len(rules) + len(unsupported or []) + len(correlations or []) if total is None else total
         self.unsupported = unsupported or []
@@ -131,7 +138,7 @@ class RuleSet:
         self._con.execute("SET disabled_optimizers = 'in_clause'")
         self._plans: dict[tuple, str] = {}
         self._lock = threading.Lock()
-        self._vector = vector.Vector(rules)
+        self._vector = vector.Vector(rules if distinct_values else [])
 
     # -- routing --------------------------------------------------------------------
     def routed(self, log_names: Iterable[str | None], class_name: str | None) -> list[Rule]:
@@ -168,14 +175,15 @@ class RuleSet:
             def scalar(f: str) -> bool:
                 return f in native or (f not in lists and f in values)
 
-            fast = [r for r in rules if self._vector.supports(r, scalar)]
+            ok = [self._vector.supports(r, scalar) for r in rules]
+            fast = [r for r, y in zip(rules, ok, strict=True) if y]
             if fast:
                 with self._lock:
                     rows, ridx = self._vector.run(con, fast, values, _candidates(slim, names, native))
                 if len(rows):
                     ids = pa.array([r.id for r in fast], pa.string()).take(pa.array(ridx))
                     out.append(_match_table(rows, ids, vector.evidence(con, fast, values, rows, ridx), tbl, cls))
-            slow = [r for r in rules if not self._vector.supports(r, scalar)] if len(fast) < len(rules) else []
+            slow = [r for r, y in zip(rules, ok, strict=True) if not y]
             for j, (part, group, guards) in enumerate(self._groups(slim, slow, names, native) if slow else []):
                 con.register(f"__g{j}", part)
                 sql = self._branch(part.schema, group, lists, native, guards).replace(_TABLE, f"__g{j}")

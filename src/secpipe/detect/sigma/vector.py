@@ -151,9 +151,10 @@ class _FieldTruths:
         pos = pc.index_in(d, value_set=self.known)
         if pos.null_count:
             new = d.filter(pc.is_null(pos))
-            if len(self.known) + len(new) > CACHE_VALUES:
+            if len(self.known) + len(new) > CACHE_VALUES:  # start over with this batch's values
                 self.known = pa.array([None], pa.string())
                 self.truth = self._evaluate(con, self.known)
+                new = d
             self.truth = np.concatenate([self.truth, self._evaluate(con, new)], axis=1)
             self.known = pa.concat_arrays([self.known, new.cast(pa.string())])
             pos = pc.index_in(d, value_set=self.known)
