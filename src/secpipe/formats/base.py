@@ -330,30 +330,40 @@ def _loose(type_: Any) -> Any:
     return msgspec.defstruct(f"{type_.__name__}Loose", fields, gc=False)
 
 
+#: record types whose latest batch carried keys the type does not list (see decode_strict).
+_EXTRA_KEYS: set[Any] = set()
+
+
 def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, out: Decoded, fmt: str,
                   what: str) -> Strict:
     """Decode records into ``type_`` (a struct with ``forbid_unknown_fields=True, gc=False``).
 
-    Fast path: one C call for the whole list. When it fails (a record with a key the struct
-    does not list, or a value of the wrong type), records are decoded one by one: those with
-    unknown keys are decoded loosely and their extra keys kept for ``unmapped``; those with
-    wrong types are dead-lettered with msgspec's reason.
+    Fast path: one C call for the whole list. When it fails because records carry keys the
+    struct does not list, the batch is decoded loosely plus once as top-level key -> raw
+    value maps (two C calls), and the extra keys are kept for ``unmapped``; a source whose
+    last batch carried extra keys starts there. When a value has the wrong type, records are
+    decoded one by one and only the bad ones are dead-lettered, with msgspec's reason.
     """
     # One JSON array without copying the records twice: brackets go on the first and last.
     joined = b",".join([b"[" + raws[0], *raws[1:-1], raws[-1] + b"]"]) if len(raws) > 1 else b"[" + b"".join(raws) + b"]"
-    try:
-        recs = msgspec.json.decode(joined, type=list[type_])
-        return Strict(recs, [None] * len(recs), raws, locs)
-    except msgspec.DecodeError:  # ValidationError included
-        pass
+    if type_ not in _EXTRA_KEYS:
+        try:
+            recs = msgspec.json.decode(joined, type=list[type_])
+            return Strict(recs, [None] * len(recs), raws, locs)
+        except msgspec.DecodeError:  # ValidationError included
+            pass
     known = frozenset(f.name for f in msgspec.structs.fields(type_))
-    try:  # only unknown keys? Still two C calls for the batch; the extra keys are kept
+    try:
         recs = msgspec.json.decode(joined, type=list[_loose(type_)])
         tops = msgspec.json.decode(joined, type=list[dict[str, msgspec.Raw]])
     except msgspec.DecodeError:  # a value of the wrong type somewhere: find it record by record
         pass
     else:
         extras = [None if known.issuperset(t) else {k: v for k, v in t.items() if k not in known} for t in tops]
+        if any(extras):
+            _EXTRA_KEYS.add(type_)
+        else:
+            _EXTRA_KEYS.discard(type_)
         return Strict(recs, extras, raws, locs)
     strict = msgspec.json.Decoder(type_)
     loose = msgspec.json.Decoder(_loose(type_))
@@ -502,13 +512,26 @@ def parse_times(values: pa.Array | Sequence[Any]) -> pa.Array:
     arr = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
     if pa.types.is_integer(arr.type):
         return arr.cast(pa.int64())
-    for unit in (pa.timestamp("ns", tz="UTC"), pa.timestamp("ns")):  # with a zone; then all without one (UTC)
-        try:
-            ts = pc.cast(arr, unit)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue
-        return pc.divide(ts.cast(pa.int64()), 1_000_000).cast(pa.int64())
-    return pa.array([_parse_one(v) for v in arr.to_pylist()], pa.int64())
+    try:
+        return _cast_ms(arr, _ZONED)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    try:  # some or all without a zone (UTC): each kind cast on its own
+        zoned = pc.fill_null(pc.match_substring_regex(arr, _ZONE_RE), False)
+        none = pa.scalar(None, arr.type)
+        return pc.coalesce(_cast_ms(pc.if_else(zoned, arr, none), _ZONED), _cast_ms(pc.if_else(zoned, none, arr), _NAIVE))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([_parse_one(v) for v in arr.to_pylist()], pa.int64())
+
+
+_ZONED = pa.timestamp("ns", tz="UTC")
+_NAIVE = pa.timestamp("ns")
+_ZONE_RE = r"([zZ]|[+-]\d\d(:?\d\d)?)$"
+
+
+def _cast_ms(arr: pa.Array, unit: pa.DataType) -> pa.Array:
+    """ISO-8601 strings -> int64 ms via an Arrow cast (raises on any unparseable value)."""
+    return pc.divide(pc.cast(arr, unit).cast(pa.int64()), 1_000_000).cast(pa.int64())
 
 
 def const(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:
