@@ -7,9 +7,9 @@ Design, per batch (:meth:`Vector.run`):
   column as fallback, all fields from ONE DuckDB query, each record parsed once);
 - each field is dictionary-encoded; its leaves (the compiled SQL templates, unchanged) are
   evaluated by DuckDB over the distinct values it has not seen yet, in one query per field.
-  The truths are cached per field (value -> one bit per leaf, at most :data:`CACHE_VALUES`
-  values, then the cache starts over), so low-cardinality fields (``eventName``,
-  ``eventSource``, ``errorCode``...) cost no query after the first batch;
+  The truths are cached per field (value -> one bool per leaf, at most :data:`CACHE_VALUES`
+  values and :data:`CACHE_CELLS` truths, then the cache starts over), so low-cardinality
+  fields (``eventName``, ``eventSource``, ``errorCode``...) cost no query after the first batch;
 - a rule's condition tree (parsed once from its compiled skeleton) is evaluated with numpy
   over its candidate rows only: the rows whose dispatch key (CloudTrail ``eventName``) holds
   one of the values the rule requires, or every row of its formats. Rules whose required
@@ -38,6 +38,10 @@ from secpipe.detect.sigma.rules import Rule
 
 #: distinct values remembered per field with their leaf truths before the cache starts over.
 CACHE_VALUES = 200_000
+#: ... and at most this many (value, leaf) truths per field (a field with many leaves keeps fewer values).
+CACHE_CELLS = 16_000_000
+#: leaf truths computed per DuckDB result at most (values are evaluated in slices beyond it).
+EVAL_CELLS = 32_000_000
 
 Node = tuple
 _TOKEN = re.compile(r"\x02(\d+)\x02|\(NOT \x05|\x06\)|\(|\)| OR | AND |FALSE")
@@ -134,13 +138,19 @@ class _FieldTruths:
     def _evaluate(self, con: duckdb.DuckDBPyConnection, values: pa.Array) -> np.ndarray:
         cols = ", ".join(f"coalesce({t.replace(F, 'c').replace(L, 'cl')}, false) AS l{k}"
                          for k, t in enumerate(self.templates))
-        con.register("__v", pa.table({"c": values}))
-        try:
-            res = con.sql(f"SELECT {cols} FROM (SELECT c, lower(c) AS cl FROM __v)").to_arrow_table()
-        finally:
-            con.unregister("__v")
-        return np.vstack([res.column(k).to_numpy(zero_copy_only=False) for k in range(len(self.templates))]) \
-            .astype(bool, copy=False).reshape(len(self.templates), len(values))
+        sql = f"SELECT {cols} FROM (SELECT c, lower(c) AS cl FROM __v)"
+        n = len(self.templates)
+        step = max(1, EVAL_CELLS // max(n, 1))
+        out = np.zeros((n, len(values)), dtype=bool)
+        for start in range(0, len(values), step):
+            con.register("__v", pa.table({"c": values.slice(start, step)}))
+            try:
+                res = con.sql(sql).to_arrow_table()
+            finally:
+                con.unregister("__v")
+            for k in range(n):
+                out[k, start:start + res.num_rows] = res.column(k).to_numpy(zero_copy_only=False)
+        return out
 
     def rows(self, con: duckdb.DuckDBPyConnection, column: pa.Array) -> np.ndarray:
         """Per row of ``column``, the index of its value in :attr:`truth` (evaluating new values)."""
@@ -151,7 +161,8 @@ class _FieldTruths:
         pos = pc.index_in(d, value_set=self.known)
         if pos.null_count:
             new = d.filter(pc.is_null(pos))
-            if len(self.known) + len(new) > CACHE_VALUES:  # start over with this batch's values
+            cap = min(CACHE_VALUES, CACHE_CELLS // max(len(self.templates), 1))
+            if len(self.known) + len(new) > cap:  # start over with this batch's values
                 self.known = pa.array([None], pa.string())
                 self.truth = self._evaluate(con, self.known)
                 new = d
