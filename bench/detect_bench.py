@@ -8,6 +8,11 @@ shared/data/real plus generated variants (same detections with the ``eventName``
 other string values, so a variant is a distinct rule that costs the same to evaluate but does
 not duplicate its base rule's hits), written to a temp dir and loaded like any rule directory.
 
+Each run reports the best of ``--repeat`` passes (after one warm-up batch, which fills the
+engine's per-value leaf cache) as wall ``events_per_second`` and ``events_per_cpu_second``
+(user+sys CPU of the process: the floors are per core, and the wall clock is inflated when
+other processes share the core). ``rules`` is the number of rules actually loaded.
+
 Run pinned to one core:  taskset -c 0 python bench/detect_bench.py  -> one JSON object.
 """
 
