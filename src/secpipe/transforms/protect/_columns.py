@@ -17,11 +17,14 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 def _child(arr: pa.Array, name: str) -> pa.Array | None:
@@ -163,30 +166,42 @@ def _quoted(arr: pa.Array) -> pa.Array:
 
 
 def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array, pa.Array]]:
-    """Per field, the per-row (pattern, replacement) strings; ``""`` where nothing is replaced."""
+    """Per field, the per-row (pattern, replacement) strings; ``""`` where nothing is replaced.
+
+    Patterns are decided once per distinct value, then spread to rows with one ``take``.
+    """
     pairs: list[tuple[pa.Array, pa.Array]] = []
     earlier: list[pa.Array] = []
+    empty = pa.scalar("", pa.string())
     for f in fields:
-        value = f.originals.take(f.indices)
-        new = f.replacements.take(f.indices)
+        value, new = f.originals, f.replacements
         if value.type != pa.string():
             value, new = value.cast(pa.string()), new.cast(pa.string())
-        long = pc.greater_equal(pc.utf8_length(value), min_length)
-        keep = pc.and_(pc.not_equal(value, new), pc.greater(pc.utf8_length(value), 0))
+        length = pc.utf8_length(value)
+        long = pc.greater_equal(length, min_length)
+        keep = pc.and_(pc.not_equal(value, new), pc.greater(length, 0))
         if f.embedded:
-            for prev in earlier:
-                keep = pc.and_kleene(keep, pc.invert(pc.fill_null(pc.equal(value, prev), False)))
-            earlier.append(value)
-            pat = pc.if_else(long, value, _quoted(value))
-            rep = pc.if_else(long, new, _quoted(new))
+            pat, rep = pc.if_else(long, value, _quoted(value)), pc.if_else(long, new, _quoted(new))
         else:
             keep = pc.and_(keep, long)
             pat, rep = _quoted(value), _quoted(new)
         keep = pc.fill_null(keep, False)
         if not pc.any(keep).as_py():
             continue
-        empty = pa.scalar("", pa.string())
-        pairs.append((pc.if_else(keep, pat, empty), pc.if_else(keep, rep, empty)))
+        row_pat = pc.fill_null(pc.if_else(keep, pat, empty).take(f.indices), empty)
+        row_rep = pc.fill_null(pc.if_else(keep, rep, empty).take(f.indices), empty)
+        if f.embedded:
+            row_value = value.take(f.indices)
+            same = None
+            for prev in earlier:  # the row's value was already replaced by an earlier field
+                eq = pc.fill_null(pc.equal(row_value, prev), False)
+                same = eq if same is None else pc.or_(same, eq)
+            earlier.append(row_value)
+            if same is not None and pc.any(same).as_py():
+                row_pat = pc.if_else(same, empty, row_pat)
+                if pc.all(same).as_py():
+                    continue
+        pairs.append((row_pat, row_rep))
     return pairs
 
 
@@ -197,6 +212,8 @@ _DB_LOCK = threading.Lock()
 
 @functools.cache
 def _duckdb() -> duckdb.DuckDBPyConnection:
+    import duckdb  # imported on first use: a plain ingest does not pay for it
+
     return duckdb.connect(":memory:", config={"threads": 1})
 
 
@@ -224,18 +241,19 @@ def replace_rows(cols: list[pa.Array], pairs: list[tuple[pa.Array, pa.Array]]) -
     names = {f"x{i}": c for i, c in enumerate(cols)}
     for k, (p, r) in enumerate(pairs):
         names[f"p{k}"], names[f"r{k}"] = p, r
-    exprs = []
-    for i in range(len(cols)):
-        e = f"x{i}"
-        for k in range(len(pairs)):
-            e = f"replace({e}, p{k}, r{k})"
-        exprs.append(f"{e} AS x{i}")
+    # one projection per pair (stacked, so no expression is duplicated); rows without a
+    # pattern pass through without a copy
+    src = "secpipe_rewrite"
+    for k in range(len(pairs)):
+        cols_k = [f"CASE WHEN p{k} = '' THEN x{i} ELSE replace(x{i}, p{k}, r{k}) END AS x{i}" for i in range(len(cols))]
+        carry = [f"{c}{j}" for j in range(k + 1, len(pairs)) for c in "pr"]
+        src = f"(SELECT {', '.join(cols_k + carry)} FROM {src})"
     table = pa.table(names)
     with _DB_LOCK:
         con = _duckdb()
         con.register("secpipe_rewrite", table)
         try:
-            res = con.sql(f"SELECT {', '.join(exprs)} FROM secpipe_rewrite").to_arrow_table()
+            res = con.sql(f"SELECT {', '.join(f'x{i}' for i in range(len(cols)))} FROM {src}").to_arrow_table()
         finally:
             con.unregister("secpipe_rewrite")
     return [res.column(i).combine_chunks() for i in range(len(cols))]
