@@ -246,9 +246,8 @@ def routes(ctx: AppContext) -> list[Route]:
         body = await read_body_limited(ctx, request, source, "auto", json_body=False)
         t0 = time.perf_counter()
         try:
-            lines = bulk_lines(body)
-            check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, parts=lines)
-            parsed = parse_lines(lines, index)
+            check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
+            parsed = parse_lines(bulk_lines(body), index)
         except HTTPError as exc:
             await run_in_threadpool(ctx.service.dead_letter, [_dl(str(exc), source, body)])
             raise

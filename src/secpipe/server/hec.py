@@ -42,6 +42,8 @@ from secpipe.server.http import AppContext, HTTPError, Limits, authenticate, jso
 from secpipe.server.wire import (
     accept_items,
     check_depth,
+    check_parts_depth,
+    check_strings,
     dead_letter,
     detect_many,
     ingest_config,
@@ -134,7 +136,8 @@ def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
         raise HecError(400, 6, "JSON nesting too deep") from None
     else:
         if limits is not None:
-            check_depth(body, limits.max_json_depth, limits.max_string_bytes, parts=raws)
+            check_parts_depth(array, raws, limits.max_json_depth)
+            check_strings(body, limits.max_string_bytes)
         return raws, array
     if limits is not None:
         check_depth(body, limits.max_json_depth, limits.max_string_bytes)

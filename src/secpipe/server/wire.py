@@ -18,10 +18,8 @@
 from __future__ import annotations
 
 import asyncio
-import operator
 import re
 from collections.abc import Sequence
-from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -84,40 +82,87 @@ def json_depth(data: bytes) -> int:
     return int(np.cumsum(step, dtype=np.int32).max(initial=0))
 
 
-_BIG = 1 << 16  # bodies this long are counted with numpy (one SIMD pass) rather than bytes.count
+_BIG = 1 << 16  # texts this long are scanned with numpy (SIMD passes) rather than per byte
 
 
 def _opening_brackets(data: bytes) -> int:
     """How many ``{`` and ``[`` bytes ``data`` holds (an upper bound of its JSON depth)."""
     if len(data) < _BIG:
         return data.count(b"{") + data.count(b"[")
+    return len(_bracket_positions(data))
+
+
+def _bracket_positions(data: bytes) -> np.ndarray:
+    """Offsets of every ``{`` and ``[`` of ``data`` (one SIMD pass and a gather)."""
     a = np.frombuffer(data, np.uint8)
-    return int(np.count_nonzero((a | 32) == 123))  # "[" (0x5B) | 0x20 == "{" (0x7B); nothing else maps there
+    return np.flatnonzero((a | 32) == 123)  # "[" (0x5B) | 0x20 == "{" (0x7B); nothing else maps there
 
 
-def check_depth(data: bytes, limit: int, max_string: int | None = None, *,
-                parts: Sequence[bytes] | None = None) -> None:
+def _crowded(where: np.ndarray, starts: np.ndarray, limit: int) -> list[int]:
+    """Indexes of the parts (part i starts at byte ``starts[i]``) holding more than ``limit``
+    of the opening brackets at offsets ``where``."""
+    counts = np.bincount(np.searchsorted(starts, where, side="right") - 1, minlength=len(starts))
+    return np.flatnonzero(counts > limit).tolist()
+
+
+def _too_deep(depth: int, limit: int) -> HTTPError:
+    return HTTPError(400, f"JSON nesting depth {depth} exceeds the limit of {limit} (server.max_json_depth)")
+
+
+def check_strings(data: bytes, max_string: int | None) -> None:
+    """Raise :class:`HTTPError` 413 when ``data`` holds a JSON string longer than ``max_string``."""
+    if max_string is not None and len(data) > max_string:
+        try:
+            check_json_limits(data, len(data), max_string)  # strings only: depth is checked apart
+        except LimitExceeded as exc:
+            raise HTTPError(413, f"{exc} (server.max_string_bytes)") from None
+
+
+def check_depth(data: bytes, limit: int, max_string: int | None = None, *, ndjson: bool = False) -> None:
     """Raise :class:`HTTPError` when ``data`` nests deeper than ``limit`` (400) or holds a
     JSON string longer than ``max_string`` bytes (413).
 
-    ``parts``: the separate JSON texts ``data`` is made of, when the caller already split it
-    (NDJSON lines of a ``_bulk`` body, HEC events). Each is bounded by its own bracket count
-    (two C passes per part), so only a part with more than ``limit`` brackets is scanned.
+    A text can only nest as deep as it has opening brackets, so most texts skip the scan.
+    ``ndjson``: every line is a JSON text of its own (a ``_bulk`` body); each line is bounded
+    by its own bracket count and only a line with more than ``limit`` brackets is scanned.
     """
-    # A document can only nest as deep as it has opening brackets: most skip the scan.
-    if _opening_brackets(data) > limit:
-        if parts is None:
-            depth = json_depth(data)
+    if len(data) >= _BIG and ndjson:
+        where = _bracket_positions(data)
+        if len(where) > limit:
+            a = np.frombuffer(data, np.uint8)
+            crowded = _crowded(where, np.concatenate(([0], np.flatnonzero(a == 10) + 1)), limit)
+            lines = data.split(b"\n") if crowded else []
+            depth = max((json_depth(lines[i]) for i in crowded), default=0)
+            if depth > limit:
+                raise _too_deep(depth, limit)
+    elif _opening_brackets(data) > limit:
+        if ndjson:
+            depth = max((json_depth(ln) for ln in data.split(b"\n") if _opening_brackets(ln) > limit), default=0)
         else:
-            counts = map(operator.add, map(bytes.count, parts, repeat(b"{")), map(bytes.count, parts, repeat(b"[")))
-            depth = max((json_depth(p) for p, n in zip(parts, counts, strict=True) if n > limit), default=0)
+            depth = json_depth(data)
         if depth > limit:
-            raise HTTPError(400, f"JSON nesting depth {depth} exceeds the limit of {limit} (server.max_json_depth)")
-    if max_string is not None and len(data) > max_string:
-        try:
-            check_json_limits(data, len(data), max_string)  # strings only: depth was checked above
-        except LimitExceeded as exc:
-            raise HTTPError(413, f"{exc} (server.max_string_bytes)") from None
+            raise _too_deep(depth, limit)
+    check_strings(data, max_string)
+
+
+def check_parts_depth(array: bytes, parts: Sequence[bytes], limit: int) -> None:
+    """:func:`check_depth` of the JSON texts ``parts``, which ``array`` holds as a JSON array
+    separated by two bytes (``[p0\\n,p1...]``, as HEC's splitter builds it): each part is
+    bounded by its own bracket count; only parts over ``limit`` are scanned."""
+    if len(array) < _BIG:
+        crowded = [i for i, p in enumerate(parts) if _opening_brackets(p) > limit]
+    else:
+        where = _bracket_positions(array)
+        if len(where) <= limit + 1:
+            return
+        lens = np.fromiter(map(len, parts), np.int64, len(parts))
+        if int(lens.sum()) + 2 * len(parts) == len(array):  # the layout above: part starts from lengths
+            crowded = _crowded(where, np.concatenate(([0], 1 + np.cumsum(lens + 2)[:-1])), limit)  # "[" in part 0
+        else:
+            crowded = [i for i, p in enumerate(parts) if _opening_brackets(p) > limit]
+    depth = max((json_depth(parts[i]) for i in crowded), default=0)
+    if depth > limit:
+        raise _too_deep(depth, limit)
 
 
 async def dead_letter(ctx: AppContext, reason: str, source: str, raw: bytes, fmt: str) -> None:
