@@ -155,7 +155,10 @@ def json_or_none(value: Any) -> str | None:
 
 def unmapped_of(top: dict[str, msgspec.Raw], mapped: frozenset[str], extra: dict[str, Any] | None = None) -> bytes | None:
     """JSON (bytes) of the top-level keys not in ``mapped`` (raw bytes re-emitted) plus ``extra``."""
-    keep: dict[str, Any] = {k: v for k, v in top.items() if k not in mapped}
+    rest = top.keys() - mapped  # set difference in C; most records keep few keys
+    if not rest and not extra:
+        return None
+    keep: dict[str, Any] = top.copy() if len(rest) == len(top) else {k: v for k, v in top.items() if k in rest}
     if extra:
         keep.update({k: v for k, v in extra.items() if v is not None})
     return _ENC.encode(keep) if keep else None
@@ -277,6 +280,14 @@ class Group:
         self.times.append(when)
         self.acts.append(act)
         self.sevs.append(sev)
+
+
+def group(groups: dict[Any, Group], key: Any) -> Group:
+    """The group for ``key``, created on first use (``setdefault`` would build a Group per record)."""
+    g = groups.get(key)
+    if g is None:
+        g = groups[key] = Group()
+    return g
 
 
 def emit(groups: dict[Any, Group], fmt: Any, recs: Any, out: Any) -> None:

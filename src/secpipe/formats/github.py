@@ -541,7 +541,7 @@ class GitHub(RecordFormat):
             cls, row, when, act, sev = m.map_hook(event, hook, top)
             if when is None:
                 when = _primary_time(event, top)
-            groups.setdefault(cls, c.Group()).add(i, row, when, act, sev)
+            c.group(groups, cls).add(i, row, when, act, sev)
         c.emit(groups, self, recs, out)
 
     def _audits(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:

@@ -196,7 +196,7 @@ class GitLab(RecordFormat):
                 continue
             cls, row, when, act = _audit(r, top) if kind == "audit" else _request(r, top) if kind == "request" else _hook(r, top)
             # one group per (class, kind): rows of one kind share a key layout (fast transpose)
-            groups.setdefault((cls, kind if kind != "hook" else r.object_kind or ""), c.Group()).add(i, row, when, act, 1)
+            c.group(groups, (cls, kind if kind != "hook" else r.object_kind or "")).add(i, row, when, act, 1)
         c.emit(groups, self, recs, out)
         return out
 
