@@ -191,3 +191,16 @@ def test_aws_key_leak_screen_matches_python() -> None:
     got = pc.fill_null(pc.match_substring_regex(pa.array(texts), AWS_KEY_LEAK), False).to_pylist()
     assert got == [_aws_sub(t)[1] > 0 for t in texts]
     assert got.count(False) == 2 * len(KEY_ID_ALLOW)
+
+
+@pytest.mark.parametrize("key_len", [0, 16, 32, 64, 65, 200])
+def test_hmac_precomputed_pads_match_stdlib(key_len: int) -> None:
+    import hmac
+
+    from secpipe.transforms.protect.tokenize import _HmacSha256
+
+    key = bytes(range(256))[:key_len]
+    msgs = [b"", b"a", b"ip4:10.0.0.1", bytes(range(256)) * 3]
+    mac = _HmacSha256(key)
+    assert mac.digests(msgs) == [hmac.digest(key, m, "sha256") for m in msgs]
+    assert mac.digest(b"x") == hmac.digest(key, b"x", "sha256")

@@ -94,6 +94,39 @@ def _unsplit(n: int, rows_a: pa.Array, a: pa.Array, rows_b: pa.Array, b: pa.Arra
     return pa.concat_arrays([a, b]).take(pa.array(inverse))
 
 
+class _HmacSha256:
+    """HMAC-SHA256 with the key's inner and outer pad states hashed once (RFC 2104).
+
+    Same digests as ``hmac.digest(key, msg, "sha256")`` at less than half the per-call cost:
+    each message costs two ``copy`` + ``update`` of precomputed SHA-256 states.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def digest(self, msg: bytes) -> bytes:
+        """HMAC-SHA256 of one message."""
+        h = self._inner.copy()
+        h.update(msg)
+        o = self._outer.copy()
+        o.update(h.digest())
+        return o.digest()
+
+    def digests(self, msgs: list[bytes]) -> list[bytes]:
+        """HMAC-SHA256 of each message."""
+        inner, outer = self._inner, self._outer
+        out = []
+        for m in msgs:
+            h = inner.copy()
+            h.update(m)
+            o = outer.copy()
+            o.update(h.digest())
+            out.append(o.digest())
+        return out
+
+
 class Tokenizer:
     """Token functions for one key ring (the active key makes new tokens)."""
 
@@ -102,6 +135,7 @@ class Tokenizer:
         self.kid = ring.active_kid
         key = ring.active
         self._mac_key = hmac.new(key, b"secpipe-tokenize-hmac", hashlib.sha256).digest()
+        self._mac = _HmacSha256(self._mac_key)
         self._siv = AESSIV(self._siv_key(key))
         self.ip_keep_v4 = ip_keep_v4
         self.ip_keep_v6 = ip_keep_v6
@@ -114,7 +148,7 @@ class Tokenizer:
         return hashlib.sha512(b"secpipe-tokenize-siv\0" + key).digest()  # 64 bytes: AES-256-SIV
 
     def _digest(self, value: str) -> bytes:
-        return hmac.digest(self._mac_key, value.encode(), "sha256")
+        return self._mac.digest(value.encode())
 
     def _hmac_token(self, value: str) -> str:
         return f"tok:{self.kid}:{base64.urlsafe_b64encode(self._digest(value)[:20]).rstrip(b'=').decode()}"
@@ -166,6 +200,10 @@ class Tokenizer:
         out = socket.inet_ntop(socket.AF_INET6, ((int.from_bytes(packed, "big") & ~mask & _ALL6) | rnd).to_bytes(16, "big"))
         return None if "." in out else out
 
+    def _not_dotted_v4(self, value: str) -> str:
+        """``ip_token`` of a value that is not a dotted IPv4 (skips the failing IPv4 parse)."""
+        return self._ip6_fast(value) or self.ip_token(value)
+
     # -- vectorized: one call per batch over the distinct values of a column ------------
     def tokens(self, values: pa.Array, mode: Mode) -> pa.Array:
         """The tokens of distinct non-null string ``values`` (same order), as ``token`` gives them."""
@@ -179,9 +217,7 @@ class Tokenizer:
         """``hmac_token`` of each value: HMAC per value, base64url and prefix vectorized."""
         if not len(values):
             return pa.array([], pa.string())
-        mac = hmac.digest
-        key = self._mac_key
-        digests = b"".join([mac(key, m, "sha256")[:20] + b"\0" for m in values.cast(pa.binary()).to_pylist()])
+        digests = b"".join([d[:20] + b"\0" for d in self._mac.digests(values.cast(pa.binary()).to_pylist())])
         body = _b64url(np.frombuffer(digests, np.uint8).reshape(-1, 21))[:, :27]  # 20 bytes -> 27 chars
         n = len(values)
         offsets = np.arange(0, 27 * (n + 1), 27, dtype=np.int32)
@@ -199,13 +235,12 @@ class Tokenizer:
         v4 = values.take(rows4)
         octets = pc.split_pattern(v4, ".").flatten().cast(pa.uint32()).to_numpy().reshape(-1, 4)
         addr = (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
-        mac, key = hmac.digest, self._mac_key
         msgs = pc.binary_join_element_wise("ip4:", v4, "").cast(pa.binary()).to_pylist()
-        rnd = np.frombuffer(b"".join([mac(key, m, "sha256")[:4] for m in msgs]), ">u4").astype(np.uint32)
+        rnd = np.frombuffer(b"".join([d[:4] for d in self._mac.digests(msgs)]), ">u4").astype(np.uint32)
         new = (addr & np.uint32(~mask & 0xFFFFFFFF)) | (rnd & np.uint32(mask))
         parts = [pa.array((new >> np.uint32(s)) & np.uint32(0xFF)).cast(pa.string()) for s in (24, 16, 8, 0)]
         t4 = pc.binary_join_element_wise(*parts, ".")
-        t_rest = pa.array([self.ip_token(v) for v in values.take(rest).to_pylist()], pa.string())
+        t_rest = pa.array([self._not_dotted_v4(v) for v in values.take(rest).to_pylist()], pa.string())
         return _unsplit(len(values), rows4, t4, rest, t_rest)
 
     def token(self, value: str, mode: Mode) -> str:
