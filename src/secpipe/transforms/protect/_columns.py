@@ -256,7 +256,12 @@ def replace_rows(cols: list[pa.Array], pairs: list[tuple[pa.Array, pa.Array]]) -
             res = con.sql(f"SELECT {', '.join(f'x{i}' for i in range(len(cols)))} FROM {src}").to_arrow_table()
         finally:
             con.unregister("secpipe_rewrite")
-    return [res.column(i).combine_chunks() for i in range(len(cols))]
+    return [_one_chunk(res.column(i)) for i in range(len(cols))]
+
+
+def _one_chunk(col: pa.ChunkedArray) -> pa.Array:
+    """The column as one array; no copy when it already is one chunk (``combine_chunks`` copies)."""
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
 
 def scatter(col: pa.Array, rows: pa.Array, values: pa.Array) -> pa.Array:
@@ -265,4 +270,4 @@ def scatter(col: pa.Array, rows: pa.Array, values: pa.Array) -> pa.Array:
     idx = np.arange(n, dtype=np.int64)
     idx[rows.to_numpy(zero_copy_only=False)] = np.arange(n, n + len(rows), dtype=np.int64)
     base = col if col.type == values.type else col.cast(values.type)
-    return pa.chunked_array([base, values]).take(pa.array(idx)).combine_chunks()
+    return _one_chunk(pa.chunked_array([base, values]).take(pa.array(idx)))
