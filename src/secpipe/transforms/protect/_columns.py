@@ -14,6 +14,7 @@ replaces each row's own field values in raw JSON text (per-row patterns, one vec
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -211,7 +212,8 @@ _DB_LOCK = threading.Lock()
 
 
 @functools.cache
-def _duckdb() -> duckdb.DuckDBPyConnection:
+def _duckdb(pid: int) -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB connection per process (``pid``: a forked child opens its own)."""
     import duckdb  # imported on first use: a plain ingest does not pay for it
 
     return duckdb.connect(":memory:", config={"threads": 1})
@@ -250,7 +252,7 @@ def replace_rows(cols: list[pa.Array], pairs: list[tuple[pa.Array, pa.Array]]) -
         src = f"(SELECT {', '.join(cols_k + carry)} FROM {src})"
     table = pa.table(names)
     with _DB_LOCK:
-        con = _duckdb()
+        con = _duckdb(os.getpid())
         con.register("secpipe_rewrite", table)
         try:
             res = con.sql(f"SELECT {', '.join(f'x{i}' for i in range(len(cols)))} FROM {src}").to_arrow_table()
