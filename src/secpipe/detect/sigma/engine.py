@@ -169,7 +169,10 @@ class RuleSet:
         out: list[pa.Table] = []
         try:
             con.register("__b", slim)
-            values, arrays = _values(con, slim, self._fields(rules), native)
+            nat = {f: slim.column(c).combine_chunks() for f, c in native.items()}
+            with self._lock:
+                pre = self._vector.prefilter(con, rules, nat, slim.num_rows, _candidates(slim, names, native))
+            values, arrays = _values(con, slim, self._fields(rules), native, pre.rows)
             lists = self._list_fields(con, slim, rules, native, arrays) if self.array_paths else {}
 
             def scalar(f: str) -> bool:
@@ -179,7 +182,7 @@ class RuleSet:
             fast = [r for r, y in zip(rules, ok, strict=True) if y]
             if fast:
                 with self._lock:
-                    rows, ridx = self._vector.run(con, fast, values, _candidates(slim, names, native))
+                    rows, ridx = self._vector.run(con, fast, values, pre)
                 if len(rows):
                     ids = pa.array([r.id for r in fast], pa.string()).take(pa.array(ridx))
                     out.append(_match_table(rows, ids, vector.evidence(con, fast, values, rows, ridx), tbl, cls))
@@ -343,31 +346,39 @@ class RuleSet:
         return {k: frozenset(v) for k, v in out.items()}
 
 
-def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str],
-            native: dict[str, str]) -> tuple[dict[str, pa.Array], pa.Array | None]:
+def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], native: dict[str, str],
+            rows: np.ndarray | None = None) -> tuple[dict[str, pa.Array], pa.Array | None]:
     """(field -> value column, per record: has an array at some prefix of a field path) of the
     batch (``__b``); the second is None without raw fields.
 
     A value is what the SQL path compares: the native column, else the record's JSON path with
     the scalar OCSF column of the same dotted path as fallback (one query, each record parsed
     once). Fields whose OCSF fallback is a list get no value (SQL path). The array test parses
-    only records with a ``[`` in their text (an array cannot be written without one)."""
+    only records with a ``[`` in their text (an array cannot be written without one). With
+    ``rows`` (a mask), only those records are read; the others get NULL values and no array."""
     values = {f: slim.column(c).combine_chunks() for f, c in native.items() if f in fields}
     todo = [f for f in fields if f != KEYWORDS and f not in native]
     if not todo:
         return values, None
+    n = slim.num_rows
     has_raw = "raw_data" in slim.schema.names
     cols, scalar = [], []
-    for n, f in enumerate(todo):
+    for k, f in enumerate(todo):
         if has_raw:
-            cols.append(f"__j[{n + 1}] AS r{n}")
+            cols.append(f"__j[{k + 1}] AS r{k}")
         o = _ocsf_expr(slim.schema, f)
         if o is not None and not o[1]:
-            cols.append(f"{o[0]} AS o{n}")
+            cols.append(f"{o[0]} AS o{k}")
         if o is None or not o[1]:
-            scalar.append(n)
-    if not cols:
-        return values | {todo[n]: pa.nulls(slim.num_rows, pa.string()) for n in scalar}, None
+            scalar.append(k)
+    if not cols or (rows is not None and not rows.any()):
+        return values | {todo[k]: pa.nulls(n, pa.string()) for k in scalar}, pa.array(np.zeros(n, dtype=bool))
+    src, scatter = "__b", None
+    if rows is not None and not rows.all():
+        sel = np.nonzero(rows)[0]
+        con.register("__s", slim.take(pa.array(sel)))
+        src = "__s"
+        scatter = pa.array(np.cumsum(rows, dtype=np.int64) - 1, mask=~rows)  # row -> position in __s
     inner = "*"
     if has_raw:
         prefixes = _list_sql(list(dict.fromkeys(_json_path(".".join(f.split(".")[:i + 1]))
@@ -376,13 +387,16 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str],
                  f"coalesce(list_contains(CASE WHEN contains(raw_data, '[') THEN json_type(raw_data, {prefixes}) END, "
                  f"'ARRAY'), false) AS __arr")
         cols.append("__arr")
-    res = con.sql(f"SELECT {', '.join(cols)} FROM (SELECT {inner} FROM __b)").to_arrow_table()
+    res = con.sql(f"SELECT {', '.join(cols)} FROM (SELECT {inner} FROM {src})").to_arrow_table()
     got = {name: res.column(name).combine_chunks() for name in res.schema.names}
-    for n in scalar:
-        r, o = got.get(f"r{n}"), got.get(f"o{n}")
-        values[todo[n]] = pc.coalesce(r, o) if r is not None and o is not None else \
-            r if r is not None else o if o is not None else pa.nulls(slim.num_rows, pa.string())
-    return values, got.get("__arr")
+    if scatter is not None:
+        got = {name: a.take(scatter) for name, a in got.items()}
+    for k in scalar:
+        r, o = got.get(f"r{k}"), got.get(f"o{k}")
+        values[todo[k]] = pc.coalesce(r, o) if r is not None and o is not None else \
+            r if r is not None else o if o is not None else pa.nulls(n, pa.string())
+    arrays = got.get("__arr")
+    return values, pc.fill_null(arrays, False) if arrays is not None else None
 
 
 def _candidates(slim: pa.Table, names: list[str | None], native: dict[str, str]) -> Callable[[Rule], np.ndarray | None]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -173,37 +174,123 @@ class _FieldTruths:
         return at[pc.fill_null(enc.indices, len(d)).to_numpy(zero_copy_only=False)]
 
 
+def evaluate3(node: Node, leaf: Callable[[int], np.ndarray | None], m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Kleene evaluation of a tree over ``m`` rows where ``leaf(i)`` may be None (unknown):
+    (maybe, sure) — the rows where the rule may be / surely is true whatever the unknown leaves."""
+    kind = node[0]
+    if kind == "leaf":
+        t = leaf(node[1])
+        return (np.ones(m, dtype=bool), np.zeros(m, dtype=bool)) if t is None else (t, t)
+    if kind == "not":
+        maybe, sure = evaluate3(node[1], leaf, m)
+        return ~sure, ~maybe
+    if kind == "false":
+        z = np.zeros(m, dtype=bool)
+        return z, z
+    conj = kind == "and"
+    out: tuple[np.ndarray, np.ndarray] | None = None
+    for child in node[1]:
+        a, b = evaluate3(child, leaf, m)
+        out = (a, b) if out is None else ((out[0] & a, out[1] & b) if conj else (out[0] | a, out[1] | b))
+        if (conj and not out[0].any()) or (not conj and out[1].all()):
+            break
+    return out  # type: ignore[return-value]
+
+
+@dataclass(slots=True)
+class Prefilter:
+    """What :meth:`Vector.prefilter` found out from the native columns alone."""
+
+    cand: dict[int, np.ndarray]  # id(rule) -> the rows it may match (absent: none)
+    rows: np.ndarray | None  # rows where a rule that reads other fields may match (None: every row)
+    at: dict[str, np.ndarray] = field(default_factory=dict)  # native field -> value index per row
+
+
 class Vector:
     """Evaluator of the rules of a rule set that :meth:`supports` (scalar fields only)."""
 
     def __init__(self, rules: list[Rule]) -> None:
         self.fields: dict[str, _FieldTruths] = {}
-        self.plans: dict[int, tuple[Node, list[tuple[str, int]]]] = {}
+        #: id(rule) -> (tree, per leaf (field, truth index) or None for keyword/field-reference
+        #: leaves, whether every leaf has truths)
+        self.plans: dict[int, tuple[Node, list[tuple[str, int] | None], bool]] = {}
         for r in rules:
-            leaves = r.compiled.leaves
-            if any(leaf.field == KEYWORDS or leaf.other is not None for leaf in leaves):
-                continue
-            tree = parse(r.compiled.skeleton)
-            refs = [(leaf.field, self.fields.setdefault(leaf.field, _FieldTruths()).add_template(leaf.template))
-                    for leaf in leaves]
-            self.plans[id(r)] = (tree, refs)
+            refs: list[tuple[str, int] | None] = [
+                None if leaf.field == KEYWORDS or leaf.other is not None else
+                (leaf.field, self.fields.setdefault(leaf.field, _FieldTruths()).add_template(leaf.template))
+                for leaf in r.compiled.leaves]
+            self.plans[id(r)] = (parse(r.compiled.skeleton), refs, all(x is not None for x in refs))
 
     def supports(self, rule: Rule, scalar: Callable[[str], bool]) -> bool:
         """True when the rule has no keyword/field-reference leaf and every field is scalar here."""
-        return id(rule) in self.plans and all(scalar(f) for f in rule.compiled.fields)
+        plan = self.plans.get(id(rule))
+        return plan is not None and plan[2] and all(scalar(f) for f in rule.compiled.fields)
 
-    def run(self, con: duckdb.DuckDBPyConnection, rules: list[Rule], values: dict[str, pa.Array],
-            candidates: Callable[[Rule], np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, rule index in ``rules``) of every match. ``candidates(rule)`` gives the rows a
-        rule may match (None: no row). The caller holds the rule set's lock (shared caches)."""
-        at: dict[str, np.ndarray] = {}
-        rows_out: list[np.ndarray] = []
-        rule_out: list[np.ndarray] = []
-        for j, r in enumerate(rules):
+    def prefilter(self, con: duckdb.DuckDBPyConnection, rules: list[Rule], native: dict[str, pa.Array], n: int,
+                  candidates: Callable[[Rule], np.ndarray | None]) -> Prefilter:
+        """Narrow each rule's candidate rows by Kleene evaluation over the ``native`` columns
+        (every other leaf unknown): a row where the rule is surely false whatever the other
+        fields hold is dropped. ``rows`` is the union of what is left for the rules that read
+        other fields: no other row needs them. The caller holds the rule set's lock."""
+        if not self.plans:
+            cand = {id(r): c for r in rules if (c := candidates(r)) is not None and len(c)}
+            return Prefilter(cand, None)
+        pre = Prefilter({}, np.zeros(n, dtype=bool))
+        for r in rules:
             cand = candidates(r)
             if cand is None or not len(cand):
                 continue
-            tree, refs = self.plans[id(r)]
+            tree, refs, _ = self.plans[id(r)]
+            known = [ref is not None and ref[0] in native for ref in refs]
+            if any(known):
+                def leaf(i: int, refs: list = refs, known: list[bool] = known,
+                         cand: np.ndarray = cand) -> np.ndarray | None:
+                    if not known[i]:
+                        return None
+                    f, k = refs[i]
+                    at = pre.at.get(f)
+                    if at is None:
+                        at = pre.at[f] = self.fields[f].rows(con, native[f])
+                    return self.fields[f].truth[k][at[cand]]
+
+                cand = cand[evaluate3(tree, leaf, len(cand))[0]]
+                if not len(cand):
+                    continue
+            pre.cand[id(r)] = cand
+            if not all(known):
+                pre.rows[cand] = True  # type: ignore[index]
+        return pre
+
+    def run(self, con: duckdb.DuckDBPyConnection, rules: list[Rule], values: dict[str, pa.Array],
+            pre: Prefilter) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, rule index in ``rules``) of every match, each rule over its rows in ``pre``.
+        The caller holds the rule set's lock (shared caches)."""
+        work: list[tuple[int, Node, list[tuple[str, int]], np.ndarray]] = []
+        whole: set[str] = set()  # fields some rule reads on every row
+        part: dict[str, np.ndarray] = {}  # field -> rows some rule reads it on
+        for j, r in enumerate(rules):
+            cand = pre.cand.get(id(r))
+            if cand is None:
+                continue
+            tree, refs, _ = self.plans[id(r)]
+            work.append((j, tree, refs, cand))  # type: ignore[arg-type]
+            for f in {ref[0] for ref in refs if ref is not None}:
+                if f in whole or f in pre.at:
+                    continue
+                if len(cand) == len(values[f]):  # candidates are distinct rows: all of them
+                    whole.add(f)
+                    part.pop(f, None)
+                else:
+                    part.setdefault(f, np.zeros(len(values[f]), dtype=bool))[cand] = True
+        # per field and row, the index of its value in the field's truths (NULL on rows no rule reads)
+        at = dict(pre.at) | {f: self.fields[f].rows(con, values[f]) for f in whole}
+        for f, mask in part.items():
+            sel = np.nonzero(mask)[0]
+            full = at[f] = np.zeros(len(mask), dtype=np.int64)
+            full[sel] = self.fields[f].rows(con, values[f].take(pa.array(sel)))
+        rows_out: list[np.ndarray] = []
+        rule_out: list[np.ndarray] = []
+        for j, tree, refs, cand in work:
             sub: dict[str, np.ndarray] = {}
 
             def leaf(i: int, refs: list[tuple[str, int]] = refs, cand: np.ndarray = cand,
@@ -211,10 +298,7 @@ class Vector:
                 f, k = refs[i]
                 idx = sub.get(f)
                 if idx is None:
-                    full = at.get(f)
-                    if full is None:
-                        full = at[f] = self.fields[f].rows(con, values[f])
-                    idx = sub[f] = full[cand]
+                    idx = sub[f] = at[f][cand]
                 return self.fields[f].truth[k][idx]
 
             hit = evaluate(tree, leaf, len(cand))
