@@ -139,3 +139,40 @@ def test_parse_skeletons() -> None:
     t = vector.parse("((\x020\x02 OR \x021\x02) AND (NOT \x05\x022\x02\x06))")
     cols = [np.array([1, 0, 1, 0], bool), np.array([0, 1, 1, 0], bool), np.array([0, 0, 1, 1], bool)]
     assert vector.evaluate(t, lambda i: cols[i], 4).tolist() == [True, True, False, False]
+
+
+def test_evaluate3_unknown_leaves() -> None:
+    t = vector.parse("((\x020\x02 AND \x021\x02) OR (NOT \x05\x022\x02\x06))")
+    known = {0: np.array([1, 1, 0, 0], bool), 2: np.array([1, 1, 1, 0], bool)}
+    maybe, sure = vector.evaluate3(t, lambda i: known.get(i), 4)
+    assert maybe.tolist() == [True, True, False, True]  # leaf 1 unknown: rows 0-1 may match
+    assert sure.tolist() == [False, False, False, True]  # row 3: NOT leaf 2 holds whatever leaf 1 is
+
+
+def _ct(name: str, params: object) -> dict:
+    return {"eventVersion": "1.08", "eventTime": "2024-01-02T03:04:05Z", "eventSource": "s3.amazonaws.com",
+            "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "10.0.0.1",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/a", "accountId": "1"},
+            "eventID": f"id-{name}-{json.dumps(params)}", "requestParameters": params}
+
+
+def test_native_prefilter_with_list_fields(tmp_path: Path) -> None:
+    """eventName (a native column) narrows the rows read from JSON; a path crossing an array in
+    those rows is still a list field (any element matches) on both paths."""
+    recs = [_ct("RunInstances", {"items": [{"k": "v1"}, {"k": "v2"}]}), _ct("GetObject", {"items": {"k": "v2"}}),
+            _ct("GetObject", {"items": [{"k": "v0"}, {"k": "v2"}]}), _ct("GetObject", {"items": {"k": "v1"}}),
+            _ct("DeleteBucket", {"items": {"k": "v1"}})]
+    dec = formats.get("cloudtrail").decode(msgspec.json.encode({"Records": recs}), "test")
+    assert not dec.dead and len(dec.batches) == 1
+    b = dec.batches[0]
+    head = "title: t\nstatus: test\nlogsource: {product: aws, service: cloudtrail}\nlevel: low\n"
+    rules = {"get": ("GetObject", "v2", [1, 2]), "run": ("RunInstances", "v1", [0]), "del": ("DeleteBucket", "v2", [])}
+    for i, (key, (name, value, _)) in enumerate(rules.items()):
+        (tmp_path / f"{key}.yml").write_text(
+            head + f"id: 00000000-0000-4000-8000-00000000000{i}\n"
+            f"detection:\n  sel: {{eventName: {name}, requestParameters.items.k: {value}}}\n  condition: sel\n")
+    fast, sql = _both(load_rules([tmp_path]))
+    got = _pairs(fast, b)
+    assert got == _pairs(sql, b)
+    for i, (_, _, rows) in enumerate(rules.values()):
+        assert sorted(r for r, rid in got if rid.endswith(f"0{i}")) == rows
