@@ -233,8 +233,7 @@ class Vector:
         fields hold is dropped. ``rows`` is the union of what is left for the rules that read
         other fields: no other row needs them. The caller holds the rule set's lock."""
         if not self.plans:
-            cand = {id(r): c for r in rules if (c := candidates(r)) is not None and len(c)}
-            return Prefilter(cand, None)
+            return Prefilter({id(r): c for r in rules if (c := candidates(r)) is not None and len(c)}, None)
         pre = Prefilter({}, np.zeros(n, dtype=bool))
         for r in rules:
             cand = candidates(r)
@@ -265,7 +264,7 @@ class Vector:
             pre: Prefilter) -> tuple[np.ndarray, np.ndarray]:
         """(rows, rule index in ``rules``) of every match, each rule over its rows in ``pre``.
         The caller holds the rule set's lock (shared caches)."""
-        work: list[tuple[int, Node, list[tuple[str, int]], np.ndarray]] = []
+        work: list[tuple[int, Node, list[tuple[str, int] | None], np.ndarray]] = []
         whole: set[str] = set()  # fields some rule reads on every row
         part: dict[str, np.ndarray] = {}  # field -> rows some rule reads it on
         for j, r in enumerate(rules):
@@ -273,7 +272,7 @@ class Vector:
             if cand is None:
                 continue
             tree, refs, _ = self.plans[id(r)]
-            work.append((j, tree, refs, cand))  # type: ignore[arg-type]
+            work.append((j, tree, refs, cand))
             for f in {ref[0] for ref in refs if ref is not None}:
                 if f in whole or f in pre.at:
                     continue
@@ -293,9 +292,9 @@ class Vector:
         for j, tree, refs, cand in work:
             sub: dict[str, np.ndarray] = {}
 
-            def leaf(i: int, refs: list[tuple[str, int]] = refs, cand: np.ndarray = cand,
+            def leaf(i: int, refs: list[tuple[str, int] | None] = refs, cand: np.ndarray = cand,
                      sub: dict[str, np.ndarray] = sub) -> np.ndarray:
-                f, k = refs[i]
+                f, k = refs[i]  # type: ignore[misc]  # fast-path rules have truths for every leaf
                 idx = sub.get(f)
                 if idx is None:
                     idx = sub[f] = at[f][cand]
