@@ -85,15 +85,19 @@ class Compiled:
 
     skeleton: str
     leaves: list[Leaf] = field(default_factory=list)
+    _fields: tuple[int, list[str]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def fields(self) -> list[str]:
-        out: dict[str, None] = {}
-        for leaf in self.leaves:
-            out[leaf.field] = None
-            if leaf.other:
-                out[leaf.other] = None
-        return list(out)
+        """The fields the leaves read, in order (computed once per leaf count: read per batch)."""
+        if self._fields is None or self._fields[0] != len(self.leaves):
+            out: dict[str, None] = {}
+            for leaf in self.leaves:
+                out[leaf.field] = None
+                if leaf.other:
+                    out[leaf.other] = None
+            self._fields = (len(self.leaves), list(out))
+        return self._fields[1]
 
 
 def sql_str(s: str) -> str:
