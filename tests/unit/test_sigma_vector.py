@@ -176,3 +176,17 @@ def test_native_prefilter_with_list_fields(tmp_path: Path) -> None:
     assert got == _pairs(sql, b)
     for i, (_, _, rows) in enumerate(rules.values()):
         assert sorted(r for r, rid in got if rid.endswith(f"0{i}")) == rows
+
+
+def test_threads_share_the_value_cache(real: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concurrent batches on one rule set (the cache restarting all the time) match as the SQL path."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(vector, "CACHE_VALUES", 7)
+    _variants(real / AWS, tmp_path, 1)
+    fast, sql = _both(load_rules([tmp_path]))
+    batches = _cloudtrail(real) * 3
+    want = [_pairs(sql, b) for b in batches]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda b: _pairs(fast, b), batches))
+    assert got == want

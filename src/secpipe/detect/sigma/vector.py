@@ -204,6 +204,8 @@ class Prefilter:
     cand: dict[int, np.ndarray]  # id(rule) -> the rows it may match (absent: none)
     rows: np.ndarray | None  # rows where a rule that reads other fields may match (None: every row)
     at: dict[str, np.ndarray] = field(default_factory=dict)  # native field -> value index per row
+    #: native field -> the truths ``at`` indexes (a later cache restart rebinds, never mutates, them)
+    truth: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Vector:
@@ -250,7 +252,8 @@ class Vector:
                     at = pre.at.get(f)
                     if at is None:
                         at = pre.at[f] = self.fields[f].rows(con, native[f])
-                    return self.fields[f].truth[k][at[cand]]
+                        pre.truth[f] = self.fields[f].truth
+                    return pre.truth[f][k][at[cand]]
 
                 cand = cand[evaluate3(tree, leaf, len(cand))[0]]
                 if not len(cand):
@@ -287,6 +290,7 @@ class Vector:
             sel = np.nonzero(mask)[0]
             full = at[f] = np.zeros(len(mask), dtype=np.int64)
             full[sel] = self.fields[f].rows(con, values[f].take(pa.array(sel)))
+        truth = dict(pre.truth) | {f: self.fields[f].truth for f in at if f not in pre.truth}
         rows_out: list[np.ndarray] = []
         rule_out: list[np.ndarray] = []
         for j, tree, refs, cand in work:
@@ -298,7 +302,7 @@ class Vector:
                 idx = sub.get(f)
                 if idx is None:
                     idx = sub[f] = at[f][cand]
-                return self.fields[f].truth[k][idx]
+                return truth[f][k][idx]
 
             hit = evaluate(tree, leaf, len(cand))
             if hit.any():
