@@ -6,13 +6,18 @@
   is dead-lettered with its reason (the refused bytes when we hold them; an oversized body
   is refused unread, so only the reason is kept) and raised as :class:`HTTPError`, which the
   protocol module turns into its own error shape.
-- :func:`accept_items`: many small documents of one request (bulk items, HEC events), each
-  with a format name or ``None`` for auto-detection, grouped by format into one body per
-  format (NDJSON for line/record formats, one body per document otherwise), each body made
-  durable with :meth:`Service.accept` (WAL fsync) before this returns. It answers, per
+- :func:`accept_items` / :func:`accept_docs`: many small documents of one request (bulk
+  items, HEC events), each with a format name or ``None`` for auto-detection (or one name
+  for all), grouped by format into one body per format (a JSON array for record formats,
+  NDJSON for line formats, one body per document otherwise), each body made durable with
+  :meth:`Service.accept` (WAL fsync) before this returns. Detection and decoding hold the
+  service's decode gate (:attr:`Service.cpu`); the fsync wait does not. It answers, per
   item, ``None`` (stored) or the reason it was dead-lettered: a dead letter is matched to
   its item by its bytes (or its NDJSON offset), so one bad document fails only its item.
   WAL replay decodes each stored body with the same format, so a restart maps it the same.
+- :func:`check_depth` / :func:`check_parts_depth`: JSON nesting limits without scanning
+  every byte: a text nests at most as deep as it has opening brackets, counted per NDJSON
+  line or per event with numpy, and only texts over the limit get the exact scan.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ from secpipe import formats
 from secpipe.config.ingest import IngestConfig
 from secpipe.errors import LimitExceeded
 from secpipe.formats.base import DeadLetter, Format, RecordFormat
-from secpipe.runtime.service import decode_body
 from secpipe.security.limits import check_json_limits
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw
 
@@ -282,7 +286,8 @@ def accept_docs(ctx: AppContext, source: str, names: str | Sequence[str | None],
     if isinstance(names, str):
         groups: dict[str, list[int]] = {names: list(range(len(docs)))}
     else:
-        groups, undetected = _groups(names, docs, source, reasons)
+        with service.cpu:
+            groups, undetected = _groups(names, docs, source, reasons)
         if undetected:
             service.dead_letter(undetected)
     for name, idx in groups.items():
@@ -306,11 +311,11 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
                   reasons: list[str | None]) -> None:
     array = _as_array(fmt, docs)
     body = b"[" + b",".join(docs) + b"]" if array else b"\n".join(docs)
-    _f, decoded = decode_body(fmt.name, body, source)
+    _f, decoded = service.decode(fmt.name, body, source)
     if array and not decoded.batches and len(decoded.dead) == 1 and decoded.events == 1:
         # one unreadable document spoils the whole array: fall back to lines, so only it fails
         array, body = False, b"\n".join(docs)
-        _f, decoded = decode_body(fmt.name, body, source)
+        _f, decoded = service.decode(fmt.name, body, source)
     service.accept(fmt.name, source, body, decoded)
     if not decoded.dead:
         return
