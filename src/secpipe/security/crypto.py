@@ -101,19 +101,28 @@ class Cipher:
             raise CryptoError(msg) from exc
 
     # -- whole files -------------------------------------------------------------------
-    def seal(self, data: bytes) -> bytes:
-        """Encrypt ``data`` into an SPE1 blob with a fresh data key."""
+    def seal(self, data: bytes | memoryview) -> bytes:
+        """Encrypt ``data`` into an SPE1 blob with a fresh data key.
+
+        The ciphertext is written straight into the output buffer (``encrypt_into``): one
+        pass over the data, no copy of it.
+        """
         dek, head = self.new_dek()
         nonce = os.urandom(12)
-        return head + nonce + AESGCM(dek).encrypt(nonce, data, MAGIC)
+        start = len(head) + len(nonce)
+        out = bytearray(start + len(data) + 16)  # + GCM tag
+        out[: len(head)] = head
+        out[len(head) : start] = nonce
+        AESGCM(dek).encrypt_into(nonce, data, MAGIC, memoryview(out)[start:])
+        return out  # type: ignore[return-value]  # a bytearray: bytes-like, written as is
 
     def open(self, blob: bytes, where: str = "data") -> bytes:
         """Decrypt an SPE1 blob; CryptoError when it was altered or the key is missing."""
         sealed = parse_header(blob, where)
         dek = self.unwrap(sealed)
-        body = blob[sealed.body_offset :]
+        body = memoryview(blob)[sealed.body_offset :]  # no copy of the ciphertext
         try:
-            return AESGCM(dek).decrypt(body[:12], body[12:], MAGIC)
+            return AESGCM(dek).decrypt(bytes(body[:12]), body[12:], MAGIC)
         except InvalidTag as exc:
             msg = f"{where}: encrypted content was altered or truncated (authentication failed)"
             raise CryptoError(msg) from exc
@@ -209,11 +218,11 @@ def reset_cache() -> None:
 
 # -- helpers for stores -------------------------------------------------------------------
 
-def parquet_bytes(table: pa.Table, compression: str = "zstd") -> bytes:
-    """A table serialized as Parquet in memory."""
+def parquet_bytes(table: pa.Table, compression: str = "zstd") -> memoryview:
+    """A table serialized as Parquet in memory (a view of the written buffer, not a copy)."""
     buf = io.BytesIO()
     pq.write_table(table, buf, compression=compression, row_group_size=128 * 1024)
-    return buf.getvalue()
+    return buf.getbuffer()
 
 
 def read_parquet(path: Path, cipher: Cipher | None, columns: list[str] | None = None) -> pa.Table:
