@@ -373,12 +373,11 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
             scalar.append(k)
     if not cols or (rows is not None and not rows.any()):
         return values | {todo[k]: pa.nulls(n, pa.string()) for k in scalar}, pa.array(np.zeros(n, dtype=bool))
-    src, scatter = "__b", None
-    if rows is not None and not rows.all():
-        sel = np.nonzero(rows)[0]
-        con.register("__s", slim.take(pa.array(sel)))
-        src = "__s"
-        scatter = pa.array(np.cumsum(rows, dtype=np.int64) - 1, mask=~rows)  # row -> position in __s
+    src, where = "__b", ""
+    if rows is not None and not rows.all():  # filtered by DuckDB: no copy of the records
+        con.register("__s", slim.append_column("__m", pa.array(rows)))
+        src, where = "__s", " WHERE __m"
+        cols.append("__i")
     inner = "*"
     if has_raw:
         prefixes = _list_sql(list(dict.fromkeys(_json_path(".".join(f.split(".")[:i + 1]))
@@ -387,9 +386,12 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
                  f"coalesce(list_contains(CASE WHEN contains(raw_data, '[') THEN json_type(raw_data, {prefixes}) END, "
                  f"'ARRAY'), false) AS __arr")
         cols.append("__arr")
-    res = con.sql(f"SELECT {', '.join(cols)} FROM (SELECT {inner} FROM {src})").to_arrow_table()
+    res = con.sql(f"SELECT {', '.join(cols)} FROM (SELECT {inner} FROM {src}{where})").to_arrow_table()
     got = {name: res.column(name).combine_chunks() for name in res.schema.names}
-    if scatter is not None:
+    if where:  # back to batch rows: NULL (no array) where not read
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[got.pop("__i").to_numpy(zero_copy_only=False)] = np.arange(res.num_rows)
+        scatter = pa.array(pos, mask=pos < 0)
         got = {name: a.take(scatter) for name, a in got.items()}
     for k in scalar:
         r, o = got.get(f"r{k}"), got.get(f"o{k}")
