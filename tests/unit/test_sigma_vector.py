@@ -190,3 +190,21 @@ def test_threads_share_the_value_cache(real: Path, tmp_path: Path, monkeypatch: 
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda b: _pairs(fast, b), batches))
     assert got == want
+
+
+@pytest.mark.parametrize(("rules", "sample", "fmt"), [
+    ("sigmahq-sigma/rules/application/kubernetes", "panther-analysis/extracted/k8s_audit.jsonl", "k8s_audit"),
+    ("sigmahq-sigma/rules/application/github", "panther-analysis/extracted/github_audit.jsonl", "github"),
+    ("sigmahq-sigma/rules/cloud", "panther-analysis/extracted/cloudtrail.json", "cloudtrail"),
+])
+def test_sigmahq_rules_on_their_samples_same_on_both_paths(real: Path, rules: str, sample: str, fmt: str) -> None:
+    fast, sql = _both(load_rules([real / rules]))
+    assert fast.rules and not fast.unsupported
+    dec = formats.get(fmt).decode((real / sample).read_bytes(), "test")
+    assert dec.batches
+    found = 0
+    for b in dec.batches:
+        got = _pairs(fast, b)
+        assert got == _pairs(sql, b)
+        found += len(got)
+    assert found > 0
