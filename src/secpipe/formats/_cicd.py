@@ -140,7 +140,9 @@ def first_time(*values: Any) -> int | None:
 
 def sid(value: Any) -> str | None:
     """An id as a string (GitHub/GitLab ids are numbers; OCSF uids are strings)."""
-    return None if value is None or value == "" else str(value)
+    if type(value) is str:
+        return value or None
+    return None if value is None else str(value)
 
 
 _ENC = msgspec.json.Encoder()
@@ -249,7 +251,8 @@ def resource(type_: str, name: Any, uid: Any = None, **more: Any) -> dict[str, A
     if name is None and uid is None:
         return None
     item: dict[str, Any] = {"type": type_, "name": sid(name), "uid": sid(uid)}
-    item.update({k: v for k, v in more.items() if v is not None})
+    if more:
+        item.update({k: v for k, v in more.items() if v is not None})
     return item
 
 

@@ -88,6 +88,9 @@ class _Details(msgspec.Struct, gc=False):
     event_name: str | None = None
 
 
+_NO_DETAILS = _Details()
+
+
 class _Rec(msgspec.Struct, gc=False):
     object_kind: str | None = None
     event_name: str | None = None
@@ -209,12 +212,14 @@ _AUDIT_MAPPED = frozenset({
 
 def _text(v: Any) -> str | None:
     """A string value as is, any other JSON value (raw) as compact JSON text."""
-    if v is None or v == "":
+    if type(v) is str:
+        return v or None
+    if v is None:
         return None
     if isinstance(v, msgspec.Raw):
-        raw = bytes(v)
-        if not raw:
+        if not v:
             return None
+        raw = bytes(v)
         if raw[:1] == b'"':
             return _text(msgspec.json.decode(raw))
         return None if raw == b"null" else raw.decode()
@@ -222,7 +227,7 @@ def _text(v: Any) -> str | None:
 
 
 def _audit(r: _Rec, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int]:
-    d = r.details or r.detail or _Details()
+    d = r.details or r.detail or _NO_DETAILS
     op = r.event_type or d.event_name or _text(d.custom_message) or r.change or d.change
     row = {
         "api.operation": op,
