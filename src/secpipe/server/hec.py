@@ -40,6 +40,7 @@ from secpipe import formats
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import AppContext, HTTPError, Limits, authenticate, json_response, route
 from secpipe.server.wire import (
+    accept_docs,
     accept_items,
     check_depth,
     check_parts_depth,
@@ -165,10 +166,13 @@ def _format_of(sourcetype: str | None, extra: dict[str, str]) -> str | None:
 
 
 def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str],
-                array: bytes | None = None) -> list[tuple[str | None, bytes]]:
-    """HEC envelopes -> (format or None, document bytes); HecError 400 on the first bad one.
+                array: bytes | None = None) -> tuple[str | list[str | None], list[bytes]]:
+    """HEC envelopes -> format name(s) and documents; HecError 400 on the first bad one.
 
-    ``array``: the envelopes as one JSON array when the caller has it (saves a join).
+    Returns one name for every document when the envelopes agree (one sourcetype, the
+    common case: nothing is looked up per event), else one name per document. Events only
+    the generic ``json`` format recognizes are their whole envelope. ``array``: the
+    envelopes as one JSON array when the caller has it (saves a join).
     """
     try:
         envs = _ENVELOPES.decode(array if array is not None else b"[" + b",".join(raws) + b"]")
@@ -179,26 +183,28 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
                 envs.append(_ENVELOPE.decode(raw))
             except msgspec.DecodeError:
                 raise HecError(400, 6, **_bad_event(n)) from None
+    events = [bytes(env.event) for env in envs]  # a Raw value: no whitespace around it
+    bad = [(events.index(v), code) for v, code in ((b"null", 12), (b'""', 13), (b"{}", 13)) if v in events]
+    if bad:
+        n, code = min(bad)
+        raise HecError(400, code, **_bad_event(n))
+    if b'"' in b"".join([ev[:1] for ev in events]):  # string events: their text is the document
+        events = [msgspec.json.decode(ev, type=str).encode() if ev[:1] == b'"' else ev for ev in events]
+    types = [env.sourcetype for env in envs]
     generic = GenericJSON.name
-    payloads: list[bytes] = []
-    names: list[str | None] = []
-    for n, env in enumerate(envs):
-        ev = bytes(env.event)
-        if ev == b"null":
-            raise HecError(400, 12, **_bad_event(n))
-        if ev.strip() in (b'""', b"{}"):
-            raise HecError(400, 13, **_bad_event(n))
-        if ev[:1] == b'"':
-            ev = msgspec.json.decode(ev, type=str).encode()
-        payloads.append(ev)
-        names.append(_format_of(env.sourcetype or default_st, extra))
+    if types.count(types[0]) == len(types):
+        one = _format_of(types[0] or default_st, extra)
+        if one not in (None, generic):
+            return one, events  # type: ignore[return-value]
+        names: list[str | None] = [one] * len(events)
+    else:
+        known = {t: _format_of(t or default_st, extra) for t in set(types)}
+        names = [known[t] for t in types]
     auto = [n for n, name in enumerate(names) if name is None]
-    for n, fmt in zip(auto, detect_many([payloads[n] for n in auto], catch_all=False), strict=True):
+    for n, fmt in zip(auto, detect_many([events[n] for n in auto], catch_all=False), strict=True):
         names[n] = fmt.name if fmt is not None else None
-    items: list[tuple[str | None, bytes]] = []
-    for name, ev, raw in zip(names, payloads, raws, strict=True):
-        items.append((generic, raw) if name in (None, generic) else (name, ev))
-    return items
+    docs = [raw if name in (None, generic) else ev for name, ev, raw in zip(names, events, raws, strict=True)]
+    return [generic if name is None else name for name in names], docs
 
 
 def routes(ctx: AppContext) -> list[Route]:
@@ -234,14 +240,14 @@ def routes(ctx: AppContext) -> list[Route]:
         body = await read_body_limited(ctx, request, source, "auto", json_body=False)
         try:
             raws, array = _split(body, ctx.limits)  # JSON limits are checked per event here
-            items = build_items(raws, request.query_params.get("sourcetype"), conf.sourcetype_formats, array)
+            names, docs = build_items(raws, request.query_params.get("sourcetype"), conf.sourcetype_formats, array)
         except HecError as exc:
             await dead_letter(ctx, f"HEC {exc.body['text']}: {exc.body}", source, body, "auto")
             raise
         except HTTPError as exc:
             await dead_letter(ctx, str(exc), source, body, "auto")
             raise
-        reasons = await run_in_threadpool(accept_items, ctx, source, items)
+        reasons = await run_in_threadpool(accept_docs, ctx, source, names, docs)
         bad = [n for n, r in enumerate(reasons) if r is not None]
         if bad and len(bad) == len(reasons):
             raise HecError(400, 6, **_bad_event(bad[0], reason=reasons[bad[0]]))
