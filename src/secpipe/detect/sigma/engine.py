@@ -139,6 +139,7 @@ class RuleSet:
         self._plans: dict[tuple, str] = {}
         self._lock = threading.Lock()
         self._vector = vector.Vector(rules if distinct_values else [])
+        self._field_lists: dict[tuple[int, ...], list[str]] = {}
 
     # -- routing --------------------------------------------------------------------
     def routed(self, log_names: Iterable[str | None], class_name: str | None) -> list[Rule]:
@@ -175,10 +176,8 @@ class RuleSet:
             values, arrays = _values(con, slim, self._fields(rules), native, pre.rows)
             lists = self._list_fields(con, slim, rules, native, arrays) if self.array_paths else {}
 
-            def scalar(f: str) -> bool:
-                return f in native or (f not in lists and f in values)
-
-            ok = [self._vector.supports(r, scalar) for r in rules]
+            other = {f for f in self._fields(rules) if f not in native and (f in lists or f not in values)}
+            ok = [self._vector.supports(r, other) for r in rules]
             fast = [r for r, y in zip(rules, ok, strict=True) if y]
             if fast:
                 with self._lock:
@@ -304,10 +303,19 @@ class RuleSet:
 
     # -- planning -------------------------------------------------------------------
     def _fields(self, rules: list[Rule]) -> list[str]:
-        out: dict[str, None] = {}
-        for r in rules:
-            out.update(dict.fromkeys(r.compiled.fields))
-        return list(out)
+        """The fields the rules name, in order (cached per rule list: routing repeats itself)."""
+        key = tuple(map(id, rules))
+        got = self._field_lists.get(key)
+        if got is None:
+            out: dict[str, None] = {}
+            for r in rules:
+                out.update(dict.fromkeys(r.compiled.fields))
+            got = list(out)
+            with self._lock:
+                if len(self._field_lists) > 64:
+                    self._field_lists.clear()
+                self._field_lists[key] = got
+        return got
 
     def _list_fields(self, con: duckdb.DuckDBPyConnection, tbl: pa.Table, rules: list[Rule],
                      native: dict[str, str], arrays: pa.Array | None = None) -> dict[str, frozenset[int]]:

@@ -206,6 +206,7 @@ class Prefilter:
     at: dict[str, np.ndarray] = field(default_factory=dict)  # native field -> value index per row
     #: native field -> the truths ``at`` indexes (a later cache restart rebinds, never mutates, them)
     truth: dict[str, np.ndarray] = field(default_factory=dict)
+    decided: set[int] = field(default_factory=set)  # id(rule) whose ``cand`` are exactly its matches
 
 
 class Vector:
@@ -223,10 +224,11 @@ class Vector:
                 for leaf in r.compiled.leaves]
             self.plans[id(r)] = (parse(r.compiled.skeleton), refs, all(x is not None for x in refs))
 
-    def supports(self, rule: Rule, scalar: Callable[[str], bool]) -> bool:
-        """True when the rule has no keyword/field-reference leaf and every field is scalar here."""
+    def supports(self, rule: Rule, other: set[str]) -> bool:
+        """True when the rule has no keyword/field-reference leaf and none of its fields is in
+        ``other`` (the fields that are not scalar string columns in this batch)."""
         plan = self.plans.get(id(rule))
-        return plan is not None and plan[2] and all(scalar(f) for f in rule.compiled.fields)
+        return plan is not None and plan[2] and (not other or other.isdisjoint(rule.compiled.fields))
 
     def prefilter(self, con: duckdb.DuckDBPyConnection, rules: list[Rule], native: dict[str, pa.Array], n: int,
                   candidates: Callable[[Rule], np.ndarray | None]) -> Prefilter:
@@ -261,6 +263,8 @@ class Vector:
             pre.cand[id(r)] = cand
             if not all(known):
                 pre.rows[cand] = True  # type: ignore[index]
+            elif any(known):
+                pre.decided.add(id(r))  # every leaf known: these rows are its matches
         return pre
 
     def run(self, con: duckdb.DuckDBPyConnection, rules: list[Rule], values: dict[str, pa.Array],
@@ -270,9 +274,15 @@ class Vector:
         work: list[tuple[int, Node, list[tuple[str, int] | None], np.ndarray]] = []
         whole: set[str] = set()  # fields some rule reads on every row
         part: dict[str, np.ndarray] = {}  # field -> rows some rule reads it on
+        rows_out: list[np.ndarray] = []
+        rule_out: list[np.ndarray] = []
         for j, r in enumerate(rules):
             cand = pre.cand.get(id(r))
             if cand is None:
+                continue
+            if id(r) in pre.decided:
+                rows_out.append(np.sort(cand))
+                rule_out.append(np.full(len(cand), j, dtype=np.int64))
                 continue
             tree, refs, _ = self.plans[id(r)]
             work.append((j, tree, refs, cand))
@@ -291,8 +301,6 @@ class Vector:
             full = at[f] = np.zeros(len(mask), dtype=np.int64)
             full[sel] = self.fields[f].rows(con, values[f].take(pa.array(sel)))
         truth = dict(pre.truth) | {f: self.fields[f].truth for f in at if f not in pre.truth}
-        rows_out: list[np.ndarray] = []
-        rule_out: list[np.ndarray] = []
         for j, tree, refs, cand in work:
             sub: dict[str, np.ndarray] = {}
 
