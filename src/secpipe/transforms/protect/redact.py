@@ -232,6 +232,10 @@ def install_log_redaction(logger: logging.Logger | None = None) -> None:
             h.addFilter(RedactingFilter())
 
 
+#: ``bytes.translate`` table: 1 for the base64 characters a ``GENERIC`` run is made of, else 0.
+_BASE64_BYTE = bytes(int(chr(i) in string.ascii_letters + string.digits + "+/") for i in range(256))
+
+
 def plausible_words(texts: pa.Array, min_entropy: float, min_len: int) -> pa.Array:
     """Per row: does the text hold a word that may pass ``_looks_secret`` (vectorized, a superset)?
 
@@ -242,17 +246,20 @@ def plausible_words(texts: pa.Array, min_entropy: float, min_len: int) -> pa.Arr
     in a mapped field, stay plausible.
     """
     n = len(texts)
-    out = pc.fill_null(pc.match_substring_regex(texts, r"\\[/u]"), False).to_numpy(zero_copy_only=False).copy()
+    out = np.zeros(n, dtype=bool)
     if texts.type != pa.string():
         texts = texts.cast(pa.string())
     offsets = np.frombuffer(texts.buffers()[1], np.int32)[texts.offset : texts.offset + n + 1].astype(np.int64)
-    data = np.frombuffer(texts.buffers()[2], np.uint8)[offsets[0] : offsets[-1]] if texts.buffers()[2] else np.zeros(0, np.uint8)
+    body = texts.buffers()[2]
+    raw = body.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes() if body is not None else b""
+    data = np.frombuffer(raw, np.uint8)
     offsets -= offsets[0]
-    # base64 characters: letters, '/' and digits (47..57), '+' (uint8 arithmetic wraps)
-    isw = np.zeros(len(data) + 2, dtype=bool)
-    isw[1:-1] = (((data | 0x20) - 97) < 26) | ((data - 47) < 11) | (data == 43)
-    starts = np.flatnonzero(isw[1:-1] & ~isw[:-2])
-    ends = np.flatnonzero(isw[1:-1] & ~isw[2:]) + 1
+    escape = np.flatnonzero(data[:-1] == 0x5C)  # a backslash followed by '/' or 'u'
+    escape = escape[(data[escape + 1] == 0x2F) | (data[escape + 1] == 0x75)]
+    out[np.searchsorted(offsets, escape, side="right") - 1] = True
+    isw = np.frombuffer(b"\0" + raw.translate(_BASE64_BYTE) + b"\0", np.bool_)  # padded: runs end at both sides
+    starts = np.flatnonzero(isw[1:-1] > isw[:-2])
+    ends = np.flatnonzero(isw[1:-1] > isw[2:]) + 1
     long = (ends - starts) >= max(32, min_len - 2)
     starts, ends = starts[long], ends[long]
     if not len(starts):
@@ -261,7 +268,7 @@ def plausible_words(texts: pa.Array, min_entropy: float, min_len: int) -> pa.Arr
     row_last = np.searchsorted(offsets, ends - 1, side="right") - 1
     lengths = ends - starts
     word = np.repeat(np.arange(len(starts), dtype=np.int64), lengths)
-    pos = np.arange(len(word), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
+    pos = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(len(word), dtype=np.int64)
     hist = np.bincount(word * 128 + (data[pos] & 127), minlength=len(starts) * 128).reshape(len(starts), 128)
     classes = [(hist[:, lo:hi] > 0).sum(axis=1) >= 2 for lo, hi in ((65, 91), (97, 123), (48, 58))]
     c = hist.astype(np.float64)
