@@ -8,25 +8,29 @@ Per batch:
    the OCSF columns a format already decoded an original field into — :data:`ORIGINAL_COLUMNS`,
    e.g. CloudTrail ``eventName`` = ``metadata.event_code`` — and top-level OCSF columns rule
    fields name), so DuckDB converts no wide structs;
-3. values — ONE query pulls every field the rules name (:func:`_values`):
-   ``json_extract_string(raw_data, [paths])`` (each record parsed once) with the OCSF column of
-   the same dotted path as fallback, plus whether the record has a JSON array at some prefix
-   of those paths (``json_type``, only on records whose text has a ``[``);
-4. list fields — paths that cross (or end in) a JSON array in this batch, probed exactly on
-   the records flagged in 3, become list columns: any element may match;
-5. fast path (:mod:`.vector`) for every rule over scalar fields: leaf predicates evaluated once
-   per distinct field value (cached across batches), condition trees with numpy over the rows
-   the rule's dispatch key allows (:data:`DISPATCH`, CloudTrail ``eventName``: a rule that
-   requires key values only meets the rows holding one of them, and is skipped when the batch
-   has none);
-6. SQL path for the rest (keywords, field references, list fields): rows split by dispatch
+3. prefilter (:meth:`.vector.Vector.prefilter`) — each rule's candidate rows: with a dispatch
+   field (:data:`DISPATCH`, CloudTrail ``eventName``) only the rows holding a value the rule
+   requires (a rule whose values are absent is skipped), then narrowed by Kleene evaluation
+   over the native columns (every other leaf unknown);
+4. values — ONE query pulls every field the rules name (:func:`_values`), only on the rows a
+   rule reading non-native fields may still match: ``json_extract_string(raw_data, [paths])``
+   (each record parsed once) with the OCSF column of the same dotted path as fallback, plus
+   whether the record has a JSON array at some prefix of those paths (``json_type``, only on
+   records whose text has a ``[``);
+5. list fields — paths that cross (or end in) a JSON array in those rows, probed exactly on
+   the records flagged in 4, become list columns: any element may match;
+6. fast path (:mod:`.vector`) for every rule over scalar fields: leaf predicates evaluated once
+   per distinct field value (cached across batches), condition trees with numpy over the
+   rule's rows from 3; evidence is the JSON of the rule's fields;
+7. SQL path for the rest (keywords, field references, list fields): rows split by dispatch
    value into at most :data:`BRANCHES` parts, one query per part with a cheap three-valued
    prefilter on native columns, each rule one boolean packed into 64-bit masks decoded with
    numpy; evidence is the JSON of the part's fields.
 
 Both paths give the same matches (the fast path reuses the SQL leaf text; see :mod:`.vector`
-for why its 2-valued logic equals the SQL path's coalesced 3-valued logic); the output is
-(row, rule) matches (:data:`MATCHES_SCHEMA`).
+for why its 2-valued logic equals the SQL path's coalesced 3-valued logic, and why rows the
+prefilter drops cannot match whatever their JSON holds); the output is (row, rule) matches
+(:data:`MATCHES_SCHEMA`).
 """
 
 from __future__ import annotations

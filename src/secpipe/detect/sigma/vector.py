@@ -1,26 +1,34 @@
 """Distinct-value evaluation of Sigma rules over scalar fields (the engine's fast path).
 
-Design, per batch (:meth:`Vector.run`):
+Design, per batch:
 
+- :meth:`Vector.prefilter` gives each rule its candidate rows: the rows whose dispatch key
+  (CloudTrail ``eventName``) holds one of the values the rule requires, or every row of its
+  formats (a rule whose required values are absent from the batch is skipped without any
+  work), narrowed by Kleene evaluation over the native columns (other leaves unknown). A rule
+  over native fields only is decided there; the union of the rows left to the other rules is
+  all the engine reads from JSON;
 - the engine hands over one string column per field (the SQL path's own value expressions:
   the OCSF copy a format decoded, else ``json_extract_string(raw_data, path)`` with the OCSF
   column as fallback, all fields from ONE DuckDB query, each record parsed once);
-- each field is dictionary-encoded; its leaves (the compiled SQL templates, unchanged) are
-  evaluated by DuckDB over the distinct values it has not seen yet, in one query per field.
-  The truths are cached per field (value -> one bool per leaf, at most :data:`CACHE_VALUES`
-  values and :data:`CACHE_CELLS` truths, then the cache starts over), so low-cardinality
-  fields (``eventName``, ``eventSource``, ``errorCode``...) cost no query after the first batch;
-- a rule's condition tree (parsed once from its compiled skeleton) is evaluated with numpy
-  over its candidate rows only: the rows whose dispatch key (CloudTrail ``eventName``) holds
-  one of the values the rule requires, or every row of its formats. Rules whose required
-  values are absent from the batch are skipped without any work;
+- each field is dictionary-encoded on the rows some rule reads it on; its leaves (the compiled
+  SQL templates, unchanged) are evaluated by DuckDB over the distinct values it has not seen
+  yet, in one query per field. The truths are cached per field (value -> one bool per leaf,
+  at most :data:`CACHE_VALUES` values and :data:`CACHE_CELLS` truths, then the cache starts
+  over), so low-cardinality fields (``eventName``, ``eventSource``, ``errorCode``...) cost no
+  query after the first batch;
+- :meth:`Vector.run` evaluates each rule's condition tree (parsed once from its compiled
+  skeleton) with numpy over its candidate rows;
 - evidence: the JSON of the fields the rule names, built by DuckDB for matched rows only.
 
 Guarantees: the same matches as the SQL path. A leaf's truth comes from the same SQL text;
 a NULL leaf counts as false and the tree is evaluated in 2-valued logic, which is exactly the
 SQL path's ``coalesce`` semantics (every NOT operand is coalesced, and under Kleene logic a
-TRUE result never depends on an unknown leaf). Rules with keyword leaves, field references or
-list-valued fields stay on the SQL path (:mod:`.engine`).
+TRUE result never depends on an unknown leaf). For the same reason a row where the Kleene
+prefilter finds a rule surely false cannot match it whatever its other fields hold. Rules
+with keyword leaves, field references or list-valued fields stay on the SQL path
+(:mod:`.engine`). Thread-safe: the caches change under the rule set's lock, and each call
+keeps the truth arrays it indexed (a restart rebinds them, never mutates them).
 """
 
 from __future__ import annotations
