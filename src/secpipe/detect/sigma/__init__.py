@@ -16,9 +16,8 @@ Public API (stable; other packages — compliance packs, respond — build on it
 original record (``raw_data`` JSON, dotted paths) first and the OCSF columns second, and only
 rules whose ``logsource`` routes to the batch's ``metadata.log_name`` (and class) run. See
 :mod:`.compiler` for the matching semantics, :mod:`.engine` for evaluation (:mod:`.vector`: the
-distinct-value fast path), :mod:`.stage` for
-the ``sigma`` transform, :mod:`.correlation` for correlation rules and :mod:`.hunt` for
-retro-hunts over the lake.
+distinct-value fast path), :mod:`.stage` for the ``sigma`` transform, :mod:`.correlation` for
+correlation rules and :mod:`.hunt` for retro-hunts over the lake.
 """
 
 from __future__ import annotations
