@@ -24,7 +24,7 @@ import typer
 from secpipe.config.models import PipelineConfig, load_config
 from secpipe.errors import SecpipeError
 from secpipe.formats import detect, get
-from secpipe.formats.base import class_of
+from secpipe.schema.ocsf import class_of
 from secpipe.transforms.base import STAGES
 
 ENRICH_TYPES = ("threat_intel", "geoip", "lookup")

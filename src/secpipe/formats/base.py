@@ -39,7 +39,6 @@ from secpipe.schema.ocsf import (
     category_name,
     category_uid,
     class_caption,
-    class_name_of,
     class_uid,
     enum_captions,
 )
@@ -354,7 +353,8 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
             pass
     known = frozenset(f.name for f in msgspec.structs.fields(type_))
     try:
-        recs = msgspec.json.decode(joined, type=list[_loose(type_)])
+        loose_t = _loose(type_)
+        recs = msgspec.json.decode(joined, type=list[loose_t])  # type: ignore[valid-type]
         tops = msgspec.json.decode(joined, type=list[dict[str, msgspec.Raw]])
     except msgspec.DecodeError:  # a value of the wrong type somewhere: find it record by record
         pass
@@ -415,18 +415,19 @@ def unmapped_from(strict: Strict, fields: tuple[str, ...], more: Sequence[bytes 
     """
     if not strict.recs:
         return pa.array([], pa.string())
-    start, sub = _trailing(type(strict.recs[0]), fields)
+    start, sub = _trailing(type(strict.recs[0]), fields)  # type: ignore[arg-type]
     astuple = msgspec.structs.astuple
     enc = _ENC.encode
     out = [enc(sub(*astuple(rec)[start:])) for rec in strict.recs]
     if more is not None or any(strict.extras):
         for n, extra in enumerate(strict.extras):
-            items = [more[n]] if more is not None and more[n] is not None else []
+            first = more[n] if more is not None else None
+            items: list[bytes] = [first] if first is not None else []
             if extra:
                 items.extend(enc(k) + b":" + v for k, v in sorted(extra.items()))
             if items:
                 body = out[n]
-                out[n] = (body[:-1] + (b"," if len(body) > 2 else b"") + b",".join(items) + b"}")  # type: ignore[operator]
+                out[n] = (body[:-1] + (b"," if len(body) > 2 else b"") + b",".join(items) + b"}")
     col = string_column(out, checked=True)  # raw values of UTF-8-checked records
     return pc.if_else(pc.equal(col, "{}"), pa.scalar(None, col.type), col)
 
@@ -610,7 +611,3 @@ def to_batch(class_name: str, columns: dict[str, pa.Array]) -> pa.RecordBatch:
     """Assemble checked OCSF columns into one nested RecordBatch of ``class_name``."""
     return assemble(class_name, columns)
 
-
-def class_of(batch: pa.RecordBatch) -> str:
-    """Class name of an assembled batch (from its ``class_uid`` column)."""
-    return class_name_of(batch.column("class_uid")[0].as_py())

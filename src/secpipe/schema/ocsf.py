@@ -264,6 +264,7 @@ def enum_captions(class_name: str, attribute: str, ids: pa.Array) -> pa.Array:
 
 
 @functools.cache
+@functools.cache
 def class_name_of(uid: int) -> str:
     """Class name for a class_uid (6003 -> ``api_activity``)."""
     for name, c in ocsf()["classes"].items():
@@ -271,3 +272,8 @@ def class_name_of(uid: int) -> str:
             return str(name)
     msg = f"no OCSF class with uid {uid}"
     raise SchemaError(msg)
+
+
+def class_of(batch: pa.RecordBatch | pa.Table) -> str:
+    """Class name of an assembled batch (from its ``class_uid`` column)."""
+    return class_name_of(batch.column("class_uid")[0].as_py())

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.schema.ocsf import class_name_of
+from secpipe.schema.ocsf import class_of
 from secpipe.security import crypto
 from secpipe.store._files import write_parquet_atomic
 
@@ -133,7 +133,7 @@ class Lake:
         """Buffer one OCSF batch; flushes its class (returns the result) when it is full."""
         if batch.num_rows == 0:
             return None
-        cls = class_name_of(batch.column("class_uid")[0].as_py())
+        cls = class_of(batch)
         self._buf.setdefault(cls, []).append(batch)
         self._rows[cls] = self._rows.get(cls, 0) + batch.num_rows
         self._bytes[cls] = self._bytes.get(cls, 0) + batch.nbytes

@@ -28,7 +28,7 @@ from secpipe.detect.anomaly import state as st
 from secpipe.detect.anomaly.detectors import BatchView, Hit, detect_first_seen, detect_rare, detect_rate
 from secpipe.detect.anomaly.finding import findings_batch
 from secpipe.detect.anomaly.options import AnomalyOptions
-from secpipe.formats.base import class_of
+from secpipe.schema.ocsf import class_of
 
 
 class AnomalyStage:

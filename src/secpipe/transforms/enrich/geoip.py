@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 from maxminddb.errors import InvalidDatabaseError
 
 from secpipe.errors import ConfigError, SecpipeError
-from secpipe.formats.base import class_of
+from secpipe.schema.ocsf import class_of
 from secpipe.transforms.enrich._columns import add_labels, field_values, set_fields
 from secpipe.transforms.enrich.options import GeoIPOptions
 

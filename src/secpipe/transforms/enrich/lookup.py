@@ -43,8 +43,7 @@ import pyarrow.csv as pacsv
 import yaml
 
 from secpipe.errors import ConfigError, SecpipeError
-from secpipe.formats.base import class_of
-from secpipe.schema.ocsf import arrow_type
+from secpipe.schema.ocsf import arrow_type, class_of
 from secpipe.transforms.enrich._columns import add_labels, field_values, get_field, set_fields
 from secpipe.transforms.enrich._ip import index_networks, parse, parse_networks
 from secpipe.transforms.enrich.intel.matcher import ExactIndex

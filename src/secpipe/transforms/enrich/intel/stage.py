@@ -33,7 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.errors import ConfigError
-from secpipe.formats.base import base_columns, class_of, const, to_batch
+from secpipe.formats.base import base_columns, const, to_batch
+from secpipe.schema.ocsf import class_of
 from secpipe.transforms.enrich._columns import append_lists, field_values, rows_to_lists, set_fields
 from secpipe.transforms.enrich._ip import _pairs
 from secpipe.transforms.enrich.intel.feeds import Clock, IntelStore
