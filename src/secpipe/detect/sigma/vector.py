@@ -165,7 +165,11 @@ class _FieldTruths:
         """Per row of ``column``, the index of its value in :attr:`truth` (evaluating new values)."""
         if self.truth.shape[1] != len(self.known) or self.truth.shape[0] != len(self.templates):
             self.truth = self._evaluate(con, self.known)
-        enc = column.dictionary_encode() if not pa.types.is_dictionary(column.type) else column
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        if column.type != pa.string():  # large/view strings: the cache holds plain strings
+            column = column.cast(pa.string())
+        enc = column.dictionary_encode()
         d = enc.dictionary
         pos = pc.index_in(d, value_set=self.known)
         if pos.null_count:
@@ -176,7 +180,7 @@ class _FieldTruths:
                 self.truth = self._evaluate(con, self.known)
                 new = d
             self.truth = np.concatenate([self.truth, self._evaluate(con, new)], axis=1)
-            self.known = pa.concat_arrays([self.known, new.cast(pa.string())])
+            self.known = pa.concat_arrays([self.known, new])
             pos = pc.index_in(d, value_set=self.known)
         at = np.append(pos.to_numpy(zero_copy_only=False).astype(np.int64), 0)  # null rows -> NULL
         return at[pc.fill_null(enc.indices, len(d)).to_numpy(zero_copy_only=False)]
