@@ -340,9 +340,9 @@ class RedactStage:
 
         Over all rows: one RE2 pass with every anchor (:data:`PREFILTER`) and one count of
         key ids (literal prefixes, fast). Only the rows they hit are classified further:
-        specific anchors; more key ids than the excluded credential-id columns hold
-        (``expected``) and one outside a :data:`KEY_ID_ALLOW` context; a generic-secret word
-        that may pass the entropy test (:func:`plausible_words`).
+        specific anchors; a key id outside a :data:`KEY_ID_ALLOW` context (rows get here
+        with more key ids than the excluded credential-id columns hold, ``expected``, or an
+        anchor); a generic-secret word that may pass the entropy test (:func:`plausible_words`).
         """
         n = len(col)
         none = pa.array(np.zeros(n, dtype=bool))
@@ -359,11 +359,9 @@ class RedactStage:
         sub = col.take(rows)
         no = pa.array(np.zeros(len(rows), dtype=bool))
         spec = pc.fill_null(pc.match_substring_regex(sub, SPECIFIC_RE2), False) if specific else no
-        aws = no
-        if self.aws:
-            aws = over.take(rows)
-            if pc.any(aws).as_py():
-                aws = pc.and_(aws, pc.fill_null(pc.match_substring_regex(sub, AWS_KEY_LEAK), False))
+        # any key id outside an allowed context, in every row already picked (as the Python
+        # pass applies the AWS detector to every row it examines)
+        aws = pc.fill_null(pc.match_substring_regex(sub, AWS_KEY_LEAK), False) if self.aws else no
         gen = no
         if self.generic:
             gen = pc.fill_null(pc.match_substring_regex(sub, GENERIC_RE2), False)
