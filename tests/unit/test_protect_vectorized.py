@@ -136,7 +136,7 @@ def test_rewrite_raw_matches_reference(n: int) -> None:
     specs = [(u, "tok:u", True), (a, "tok:a", True), (c, "tok:a", True), (ip, "10.9.9.", False)]
     built = [field(v, p, e) for v, p, e in specs]
     col = pa.array(texts, pa.string())
-    got = rewrite_raw([col, col.cast(pa.large_string())], [r for r, _ in built], 4)
+    got = rewrite_raw([col, col.cast(pa.large_string())], [r for r, _ in built], 4, sparse=(False, True))
     expected = _raw_reference(texts, [(v, m, e) for (v, _, e), (_, m) in zip(specs, built, strict=True)], 4)
     assert got[0].to_pylist() == expected
     assert got[1].type == pa.large_string() and got[1].to_pylist() == expected

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -115,7 +115,8 @@ class Replacement:
     embedded: bool  # also replace inside ARNs (low-cardinality fields)
 
 
-def rewrite_raw(cols: list[pa.Array], fields: list[Replacement], min_length: int = 4) -> list[pa.Array]:
+def rewrite_raw(cols: list[pa.Array], fields: list[Replacement], min_length: int = 4,
+                sparse: Sequence[bool] = ()) -> list[pa.Array]:
     """Rewrite raw JSON text so each row's own field values no longer appear in it.
 
     Per row and per field, in order (whole-string fields first, then embedded ones):
@@ -131,6 +132,8 @@ def rewrite_raw(cols: list[pa.Array], fields: list[Replacement], min_length: int
     The per-row patterns and replacements are built with ``pyarrow.compute``; the
     replacement itself is one vectorized ``replace`` per field in DuckDB over all columns
     at once (small batches: ``str.replace`` per row). Every column keeps its type.
+    ``sparse[i]`` marks a column where few rows hold the values (``unmapped``: what the
+    format did not map), see :func:`replace_rows`.
     """
     live = [i for i, c in enumerate(cols) if c.null_count < len(c)]
     if not live or not fields:
@@ -139,7 +142,8 @@ def rewrite_raw(cols: list[pa.Array], fields: list[Replacement], min_length: int
     if not pairs:
         return cols
     out = list(cols)
-    for i, new in zip(live, replace_rows([_flat(cols[i]) for i in live], pairs), strict=True):
+    flags = [bool(sparse[i]) if i < len(sparse) else False for i in live]
+    for i, new in zip(live, replace_rows([_flat(cols[i]) for i in live], pairs, flags), strict=True):
         out[i] = new if new.type == cols[i].type else new.cast(cols[i].type)
     return out
 
@@ -151,7 +155,8 @@ def rewrite_raw_columns(batch: pa.RecordBatch, names: tuple[str, ...], fields: l
     idx = [i for i in idx if i >= 0]
     if not idx:
         return batch
-    new = rewrite_raw([batch.column(i) for i in idx], fields, min_length)
+    new = rewrite_raw([batch.column(i) for i in idx], fields, min_length,
+                      [batch.schema.field(i).name not in DENSE_RAW for i in idx])
     for i, col in zip(idx, new, strict=True):
         if col is not batch.column(i):
             batch = batch.set_column(i, batch.schema.field(i), col)
@@ -206,6 +211,8 @@ def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array
     return pairs
 
 
+#: raw text columns that hold every mapped value (the event as received); others are sparse.
+DENSE_RAW = frozenset({"raw_data"})
 #: below this many rows a per-row ``str.replace`` beats DuckDB (its per-query cost is ~ms).
 SMALL_BATCH = 2048
 _DB_LOCK = threading.Lock()
@@ -219,12 +226,15 @@ def _duckdb(pid: int) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(":memory:", config={"threads": 1})
 
 
-def replace_rows(cols: list[pa.Array], pairs: list[tuple[pa.Array, pa.Array]]) -> list[pa.Array]:
+def replace_rows(cols: list[pa.Array], pairs: list[tuple[pa.Array, pa.Array]],
+                 sparse: Sequence[bool] = ()) -> list[pa.Array]:
     """Each column with ``text.replace(pattern[row], replacement[row])`` applied per pair, in order.
 
     An empty pattern leaves the row unchanged; null text stays null. DuckDB runs the
     replacements vectorized (``replace(replace(x, p0, r0), p1, r1)``); small batches use
-    ``str.replace`` per row (same left-to-right, non-overlapping semantics).
+    ``str.replace`` per row (same left-to-right, non-overlapping semantics). In a
+    ``sparse`` column each replace is guarded by ``contains`` (a fast search): rows without
+    the pattern pass through uncopied.
     """
     n = len(cols[0])
     if n < SMALL_BATCH:
@@ -246,8 +256,10 @@ def replace_rows(cols: list[pa.Array], pairs: list[tuple[pa.Array, pa.Array]]) -
     # one projection per pair (stacked, so no expression is duplicated); rows without a
     # pattern pass through without a copy
     src = "secpipe_rewrite"
+    guard = [f" OR NOT contains(x{i}, p{{k}})" if i < len(sparse) and sparse[i] else "" for i in range(len(cols))]
     for k in range(len(pairs)):
-        cols_k = [f"CASE WHEN p{k} = '' THEN x{i} ELSE replace(x{i}, p{k}, r{k}) END AS x{i}" for i in range(len(cols))]
+        cols_k = [f"CASE WHEN p{k} = ''{guard[i].format(k=k)} THEN x{i} ELSE replace(x{i}, p{k}, r{k}) END AS x{i}"
+                  for i in range(len(cols))]
         carry = [f"{c}{j}" for j in range(k + 1, len(pairs)) for c in "pr"]
         src = f"(SELECT {', '.join(cols_k + carry)} FROM {src})"
     table = pa.table(names)
