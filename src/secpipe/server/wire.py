@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -87,6 +87,7 @@ def json_depth(data: bytes) -> int:
 
 
 _BIG = 1 << 16  # texts this long are scanned with numpy (SIMD passes) rather than per byte
+_BLOCK = 1 << 16
 
 
 def _opening_brackets(data: bytes) -> int:
@@ -96,10 +97,28 @@ def _opening_brackets(data: bytes) -> int:
     return len(_bracket_positions(data))
 
 
-def _bracket_positions(data: bytes) -> np.ndarray:
-    """Offsets of every ``{`` and ``[`` of ``data`` (one SIMD pass and a gather)."""
+def _offsets(data: bytes, hit: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Offsets of the bytes of ``data`` where ``hit`` (a vectorized test) holds.
+
+    Scanned in 64 KiB blocks: the temporaries stay in cache and in reused heap memory (a
+    whole-body mask costs fresh pages on every request, about twice the time).
+    """
     a = np.frombuffer(data, np.uint8)
-    return np.flatnonzero((a | 32) == 123)  # "[" (0x5B) | 0x20 == "{" (0x7B); nothing else maps there
+    found = [np.flatnonzero(hit(a[i : i + _BLOCK])) + i for i in range(0, len(a), _BLOCK)]
+    return np.concatenate(found) if found else np.zeros(0, np.intp)
+
+
+def _is_opening(block: np.ndarray) -> np.ndarray:
+    return (block | 32) == 123  # "[" (0x5B) | 0x20 == "{" (0x7B); nothing else maps there
+
+
+def _is_newline(block: np.ndarray) -> np.ndarray:
+    return block == 10
+
+
+def _bracket_positions(data: bytes) -> np.ndarray:
+    """Offsets of every ``{`` and ``[`` of ``data``."""
+    return _offsets(data, _is_opening)
 
 
 def _crowded(where: np.ndarray, starts: np.ndarray, limit: int) -> list[int]:
@@ -133,8 +152,7 @@ def check_depth(data: bytes, limit: int, max_string: int | None = None, *, ndjso
     if len(data) >= _BIG and ndjson:
         where = _bracket_positions(data)
         if len(where) > limit:
-            a = np.frombuffer(data, np.uint8)
-            crowded = _crowded(where, np.concatenate(([0], np.flatnonzero(a == 10) + 1)), limit)
+            crowded = _crowded(where, np.concatenate(([0], _offsets(data, _is_newline) + 1)), limit)
             lines = data.split(b"\n") if crowded else []
             depth = max((json_depth(lines[i]) for i in crowded), default=0)
             if depth > limit:
