@@ -28,7 +28,7 @@ from secpipe.server.es_bulk import (
     parse_bulk,
     parse_lines,
 )
-from secpipe.server.hec import _split
+from secpipe.server.hec import HecError, _split, build_items
 from secpipe.server.http import AppContext, HTTPError, Limits
 from secpipe.server.wire import _BIG, accept_docs, check_depth, check_parts_depth, json_depth
 from secpipe.store.wal import _HEAD, _MAGIC, WAL, WalRecord, read_segment
@@ -182,3 +182,18 @@ def test_accept_docs_one_name_for_all_and_dead_letters_per_item(data_dir: Path, 
     assert "eventName" in (reasons[1] or "")
     assert accept_docs(ctx, "test", "cloudtrail", good[3:]) == [None]
     svc.close()
+
+
+def test_hec_build_items_one_name_or_one_per_event() -> None:
+    ct = json.dumps({"eventVersion": "1.08", "eventSource": "s3.amazonaws.com", "eventName": "GetObject"}).encode()
+    one = [b'{"sourcetype":"aws:cloudtrail","event":' + ct + b"}"] * 3
+    assert build_items(one, None, {}) == ("cloudtrail", [ct] * 3)
+    generic = [b'{"sourcetype":"json","event":{"a":1}}', b'{"sourcetype":"json","event":"text"}']
+    assert build_items(generic, None, {}) == (["json", "json"], generic)  # whole envelopes, nothing detected
+    mixed = [one[0], b'{"event":"a plain line"}', b'{"sourcetype":"mine","event":' + ct + b"}"]
+    names, docs = build_items(mixed, None, {"mine": "cloudtrail"})
+    assert names == ["cloudtrail", "json", "cloudtrail"] and docs == [ct, mixed[1], ct]
+    for events, code, n in (([b"1", b"null", b'""'], 12, 1), ([b"1", b"{}", b"null"], 13, 1), ([b'""'], 13, 0)):
+        with pytest.raises(HecError) as err:
+            build_items([b'{"event":' + e + b"}" for e in events], None, {})
+        assert err.value.body["code"] == code and err.value.body["invalid-event-number"] == n

@@ -126,7 +126,7 @@ def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
     text = body.strip()
     if not text:
         raise HecError(400, 5)
-    array = b"[" + _SPLIT.sub(b"}\n,{", text) + b"]"
+    array = b"".join((b"[", _SPLIT.sub(b"}\n,{", text), b"]"))  # one copy of the cut body
     try:
         raws = [bytes(r) for r in _RAWS.decode(array)]
     except msgspec.DecodeError:
