@@ -4,8 +4,10 @@ Vector, syslog-ng ``elasticsearch-http()`` and the official clients to ship to s
 Routes (all need a token with ``ingest``; Basic auth with the token as password,
 ``ApiKey <token>`` / ``ApiKey base64(id:token)`` and ``Bearer <token>`` are accepted):
 - ``POST /_bulk``, ``POST /{index}/_bulk``, ``POST /{index}/_doc``: documents are stored
-  through :func:`secpipe.server.wire.accept_items`; the answer is sent only once they are
-  durable (WAL fsync). Format per document: ``ingest.elasticsearch.index_formats`` (index
+  through :func:`secpipe.server.wire.accept_docs`; the answer is sent only once they are
+  durable (WAL fsync). Hot path: when every action line is the same (what shippers send),
+  the body is split once, the documents go to their format as one batch, and the answer is
+  built from a bytes template (:class:`Uniform`); other bodies take the per-item path. Format per document: ``ingest.elasticsearch.index_formats`` (index
   name or fnmatch pattern -> format), else auto-detection (``json`` catches the rest).
   ``index``/``create`` items answer 201; an unreadable document answers 400 with an
   ``error`` object and is dead-lettered; ``delete``/``update`` answer 400 (the lake is
