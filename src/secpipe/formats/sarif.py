@@ -365,7 +365,7 @@ class Sarif(ReportFormat):
         except msgspec.DecodeError:  # some result has an unknown key or a wrong type: isolate it below
             typed = None
         for ri, run in enumerate(log.runs or []):
-            res = run.results or []
+            res: list[Any] = run.results or []  # msgspec.Raw slices of the compact log
             out.events += len(res)
             if not res:
                 continue

@@ -147,10 +147,12 @@ _Vuln = cast(type[_VulnBase], msgspec.defstruct(
 ))
 
 #: The same report with its issues typed, decoded from the compact document in one C call.
-_TypedProject = msgspec.defstruct("_TypedProject", [
-    ("vulnerabilities", list[_Vuln] | None, None), ("infrastructureAsCodeIssues", list[_Vuln] | None, None),
+#: (Types built at run time: ``_Vuln`` is made by ``defstruct``, so it cannot appear in annotations.)
+_ISSUES: Any = list.__class_getitem__(_Vuln) | None
+_TypedProject: Any = msgspec.defstruct("_TypedProject", [
+    ("vulnerabilities", _ISSUES, None), ("infrastructureAsCodeIssues", _ISSUES, None),
 ], gc=False)  # fmt: skip
-_TYPED = msgspec.json.Decoder(_TypedProject | list[_TypedProject])
+_TYPED = msgspec.json.Decoder(_TypedProject | list.__class_getitem__(_TypedProject))
 
 _PROJECT_KEYS = (b'"vulnerabilities"', b'"infrastructureAsCodeIssues"')
 _SNYK_HINTS = (b'"packageManager"', b'"upgradePath"', b'"isUpgradable"', b'"dependencyCount"', b'"uniqueCount"',
