@@ -203,7 +203,7 @@ def build_batch(
             keys.update(r)
         columns = {k: [r.get(k) for r in rows] for k in keys}
     for k, vals in columns.items():
-        if vals.count(None) == len(vals):
+        if all(v is None for v in vals):  # stops at the first value in the common case
             continue
         if k == "unmapped":
             cols[k] = bytes_column(vals)
