@@ -220,8 +220,10 @@ def reset_cache() -> None:
 
 def parquet_bytes(table: pa.Table, compression: str = "zstd") -> memoryview:
     """A table serialized as Parquet in memory (a view of the written buffer, not a copy)."""
+    from secpipe.store._files import write_parquet  # the lake's writer options, sealed or not
+
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression=compression, row_group_size=128 * 1024)
+    write_parquet(table, buf, compression)
     return buf.getbuffer()
 
 
