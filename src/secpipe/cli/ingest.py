@@ -28,8 +28,6 @@ def ingest(
 ) -> None:
     """Ingest files into the lake and print a summary."""
     from secpipe import formats
-    from secpipe.config.models import load_config
-    from secpipe.runtime.topology import build_stages
 
     if fmt != "auto":
         formats.get(fmt)  # fail fast on an unknown name
@@ -38,7 +36,12 @@ def ingest(
     if missing:
         typer.echo(f"error: no such file: {missing[0]} — check the path", err=True)
         raise typer.Exit(2)
-    stages = build_stages(load_config(config), data) if config else []
+    stages = []
+    if config:  # the config models are imported only when a config is given (startup time)
+        from secpipe.config.models import load_config
+        from secpipe.runtime.topology import build_stages
+
+        stages = build_stages(load_config(config), data)
     pipe = Pipeline(data, stages)
     total_bytes = sum(Path(f).stat().st_size for f in files if f != "-")
     t0 = time.perf_counter()
