@@ -51,7 +51,7 @@ def ocsf() -> dict[str, Any]:
     """Return the compiled OCSF schema (loaded once, from the package)."""
     ref = resources.files("secpipe.schema").joinpath(f"ocsf-{OCSF_VERSION}.json.gz")
     with ref.open("rb") as fh:
-        return msgspec.json.decode(gzip.decompress(fh.read()))  # type: ignore[no-any-return]
+        return msgspec.json.decode(gzip.decompress(fh.read()))
 
 
 def _class(name: str) -> dict[str, Any]:
