@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import random
 import re
@@ -11,6 +13,7 @@ import string
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from secpipe.security.keys import Keyring, generate_key
 from secpipe.transforms.protect._columns import Replacement, encode_distinct, replace_rows, rewrite_raw
@@ -24,8 +27,15 @@ def tok() -> Tokenizer:
     return Tokenizer(ring, 24, 48)
 
 
+def _prf(t: Tokenizer, family: int, block: bytes) -> bytes:
+    """AES-256 of one 16-byte block under the family's key, derived as the tokenize docstring says."""
+    key = hmac.new(t.ring.active, f"secpipe-tokenize-ip{family}".encode(), hashlib.sha256).digest()
+    enc = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    return enc.update(block) + enc.finalize()
+
+
 def _reference_ip(t: Tokenizer, value: str) -> str:
-    """The token as the original per-value code defined it (inet_pton for IPv4, else ``ipaddress``)."""
+    """The token by its definition, one value at a time (inet_pton for IPv4, else ``ipaddress``)."""
     try:
         packed = socket.inet_pton(socket.AF_INET, value)
     except OSError:
@@ -34,7 +44,7 @@ def _reference_ip(t: Tokenizer, value: str) -> str:
         mask = (1 << (32 - t.ip_keep_v4)) - 1
         if not mask:
             return value
-        rnd = int.from_bytes(t._digest(f"ip4:{value}")[:4], "big") & mask
+        rnd = int.from_bytes(_prf(t, 4, packed + bytes(12))[:4], "big") & mask
         return socket.inet_ntop(socket.AF_INET, ((int.from_bytes(packed, "big") & ~mask & 0xFFFFFFFF) | rnd).to_bytes(4, "big"))
     try:
         ip = ipaddress.ip_address(value.strip())
@@ -45,7 +55,8 @@ def _reference_ip(t: Tokenizer, value: str) -> str:
     if host_bits == 0:
         return str(ip)
     mask = (1 << host_bits) - 1
-    rnd = int.from_bytes(t._digest(f"ip{ip.version}:{ip}"), "big") & mask
+    block = _prf(t, 4, ip.packed + bytes(12))[:4] if ip.version == 4 else _prf(t, 6, ip.packed)
+    rnd = int.from_bytes(block, "big") & mask
     return str(ipaddress.ip_address((int(ip) & ~mask & ((1 << bits) - 1)) | rnd))
 
 

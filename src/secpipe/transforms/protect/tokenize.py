@@ -12,8 +12,12 @@ or a list, which uses ``mode``):
   audit every call).
 - ``ip``: format-preserving. The result is still a valid IP address of the same family that
   keeps the first ``ip_keep_v4`` (default 24) / ``ip_keep_v6`` (default 48) bits, so CIDR rules
-  on those prefixes still match; host bits come from the HMAC. Not reversible; two hosts of
-  one /24 may collide (256 slots). A value that is not an IP gets an ``hmac`` token.
+  on those prefixes still match; host bits come from a keyed pseudorandom function of the
+  whole address: AES-256 of the address as one 16-byte block (IPv4: 4 address bytes, then
+  zeros; IPv6: the 16 bytes), with one key per family derived from the tokenize key. One
+  block per value, so ECB mode leaks nothing here, and a batch's distinct addresses are
+  encrypted in one call. Not reversible; two hosts of one /24 may collide (256 slots). A
+  value that is not an IP gets an ``hmac`` token.
 
 Where: the configured leaves of the OCSF columns (nested structs are rebuilt, see
 ``_columns``), and — so the original never reaches the lake — inside ``raw_data`` and
@@ -43,6 +47,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from secpipe.errors import SecpipeError
@@ -127,6 +132,21 @@ class _HmacSha256:
         return out
 
 
+class _AesPrf:
+    """AES-256 as a keyed pseudorandom function of 16-byte blocks (many blocks in one call)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._cipher = Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305 - one independent block per value
+
+    def blocks(self, data: bytes) -> bytes:
+        """The PRF of each 16-byte block of ``data``, concatenated."""
+        enc = self._cipher.encryptor()
+        return enc.update(data) + enc.finalize()
+
+
+_ZERO12 = bytes(12)
+
+
 class Tokenizer:
     """Token functions for one key ring (the active key makes new tokens)."""
 
@@ -137,6 +157,8 @@ class Tokenizer:
         self._mac_key = hmac.new(key, b"secpipe-tokenize-hmac", hashlib.sha256).digest()
         self._mac = _HmacSha256(self._mac_key)
         self._siv = AESSIV(self._siv_key(key))
+        self._prf4 = _AesPrf(hmac.new(key, b"secpipe-tokenize-ip4", hashlib.sha256).digest())
+        self._prf6 = _AesPrf(hmac.new(key, b"secpipe-tokenize-ip6", hashlib.sha256).digest())
         self.ip_keep_v4 = ip_keep_v4
         self.ip_keep_v6 = ip_keep_v6
         self.hmac_token = lru_cache(maxsize=65536)(self._hmac_token)
@@ -167,7 +189,7 @@ class Tokenizer:
             if not mask:
                 return value
             n = int.from_bytes(packed, "big")
-            rnd = int.from_bytes(self._digest(f"ip4:{value}")[:4], "big") & mask
+            rnd = int.from_bytes(self._prf4.blocks(packed + _ZERO12)[:4], "big") & mask
             return socket.inet_ntop(socket.AF_INET, ((n & ~mask & 0xFFFFFFFF) | rnd).to_bytes(4, "big"))
         v6 = self._ip6_fast(value)
         if v6 is not None:
@@ -182,27 +204,37 @@ class Tokenizer:
         if host_bits == 0:
             return str(ip)
         mask = (1 << host_bits) - 1
-        rnd = int.from_bytes(self._digest(f"ip{ip.version}:{ip}"), "big") & mask
+        block = self._prf4.blocks(ip.packed + _ZERO12)[:4] if ip.version == 4 else self._prf6.blocks(ip.packed)
+        rnd = int.from_bytes(block, "big") & mask
         return str(ipaddress.ip_address((int(ip) & ~mask & ((1 << bits) - 1)) | rnd))
 
     def _ip6_fast(self, value: str) -> str | None:
         """IPv6 token via inet_pton/inet_ntop; None where that text form could differ from ``ipaddress``'s."""
-        try:
-            packed = socket.inet_pton(socket.AF_INET6, value)
-        except OSError:
-            return None
-        canon = socket.inet_ntop(socket.AF_INET6, packed)  # RFC 5952, as ipaddress prints it unless dotted
-        host_bits = 128 - self.ip_keep_v6
-        if "." in canon or host_bits == 0:
-            return None
-        mask = (1 << host_bits) - 1
-        rnd = int.from_bytes(self._digest(f"ip6:{canon}"), "big") & mask
-        out = socket.inet_ntop(socket.AF_INET6, ((int.from_bytes(packed, "big") & ~mask & _ALL6) | rnd).to_bytes(16, "big"))
-        return None if "." in out else out
+        return self._ip6_many([value])[0]
 
-    def _not_dotted_v4(self, value: str) -> str:
-        """``ip_token`` of a value that is not a dotted IPv4 (skips the failing IPv4 parse)."""
-        return self._ip6_fast(value) or self.ip_token(value)
+    def _ip6_many(self, values: list[str]) -> list[str | None]:
+        """:meth:`_ip6_fast` of each value, with one AES call for all of them."""
+        host_bits = 128 - self.ip_keep_v6
+        out: list[str | None] = [None] * len(values)
+        if host_bits == 0:
+            return out
+        where: list[int] = []
+        packed: list[bytes] = []
+        for i, v in enumerate(values):
+            try:
+                p = socket.inet_pton(socket.AF_INET6, v)
+            except OSError:
+                continue
+            if "." not in socket.inet_ntop(socket.AF_INET6, p):  # RFC 5952, as ipaddress prints it unless dotted
+                where.append(i)
+                packed.append(p)
+        mask = (1 << host_bits) - 1
+        prf = self._prf6.blocks(b"".join(packed))
+        for j, (i, p) in enumerate(zip(where, packed, strict=True)):
+            rnd = int.from_bytes(prf[16 * j : 16 * j + 16], "big") & mask
+            text = socket.inet_ntop(socket.AF_INET6, ((int.from_bytes(p, "big") & ~mask & _ALL6) | rnd).to_bytes(16, "big"))
+            out[i] = None if "." in text else text
+        return out
 
     # -- vectorized: one call per batch over the distinct values of a column ------------
     def tokens(self, values: pa.Array, mode: Mode) -> pa.Array:
@@ -235,12 +267,15 @@ class Tokenizer:
         v4 = values.take(rows4)
         octets = pc.split_pattern(v4, ".").flatten().cast(pa.uint32()).to_numpy().reshape(-1, 4)
         addr = (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
-        msgs = pc.binary_join_element_wise("ip4:", v4, "").cast(pa.binary()).to_pylist()
-        rnd = np.frombuffer(b"".join([d[:4] for d in self._mac.digests(msgs)]), ">u4").astype(np.uint32)
+        blocks = np.zeros((len(octets), 16), np.uint8)
+        blocks[:, :4] = octets
+        prf = np.frombuffer(self._prf4.blocks(blocks.tobytes()), np.uint8).reshape(-1, 16)
+        rnd = np.ascontiguousarray(prf[:, :4]).view(">u4").ravel().astype(np.uint32)
         new = (addr & np.uint32(~mask & 0xFFFFFFFF)) | (rnd & np.uint32(mask))
         parts = [pa.array((new >> np.uint32(s)) & np.uint32(0xFF)).cast(pa.string()) for s in (24, 16, 8, 0)]
         t4 = pc.binary_join_element_wise(*parts, ".")
-        t_rest = pa.array([self._not_dotted_v4(v) for v in values.take(rest).to_pylist()], pa.string())
+        others = values.take(rest).to_pylist()
+        t_rest = pa.array([t or self.ip_token(v) for t, v in zip(self._ip6_many(others), others, strict=True)], pa.string())
         return _unsplit(len(values), rows4, t4, rest, t_rest)
 
     def token(self, value: str, mode: Mode) -> str:
