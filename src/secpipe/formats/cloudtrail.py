@@ -300,7 +300,7 @@ class CloudTrail(RecordFormat):
 
 def _is_mfa(values: list[str | bool | None]) -> pa.Array:
     """mfaAuthenticated ("true"/"false", any case, or a JSON boolean) -> bool, null when absent."""
-    return pa.array([v if v is None or v.__class__ is bool else v.lower() == "true" for v in values], pa.bool_())
+    return pa.array([v.lower() == "true" if isinstance(v, str) else v for v in values], pa.bool_())
 
 
 def _resources(recs: list[_Record]) -> pa.Array:
