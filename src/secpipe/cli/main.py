@@ -20,14 +20,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 @app.callback()
 def _root() -> None:
     """Security data pipeline: ingest, OCSF, lake, detect, alert."""
-
-
-#: command modules under secpipe.cli, each with ``register(app)``.
-MODULES = ["ingest", "query", "formats_cmd", "validate", "up", "audit_cmd", "keys_cmd", "enrich", "alerts",
-           "access_cmd", "retention_cmd", "rules", "compliance"]
 
 
 #: top-level command or group name -> the module that registers it. Running one command
@@ -40,6 +36,8 @@ COMMANDS = {
     "users": "access_cmd", "tokens": "access_cmd", "retention": "retention_cmd", "hunt": "rules", "rules": "rules",
     "compliance": "compliance",
 }  # fmt: skip
+#: command modules under secpipe.cli, each with ``register(app)``, in help order.
+MODULES = list(dict.fromkeys(COMMANDS.values()))
 
 
 def _register(argv: list[str] | None = None) -> None:

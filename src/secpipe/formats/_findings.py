@@ -6,8 +6,9 @@ uses :func:`nest` + :func:`singleton_list` to turn flat leaves into the one-elem
 ``list<struct>`` columns OCSF wants for ``vulnerabilities[]`` or ``resources[]``.
 
 Guarantees: severity words map to OCSF ``severity_id`` the same way in every format
-(:data:`SEVERITY_WORDS`); event identity (:func:`context_uids`) hashes the record's canonical
-bytes together with the report context it came from (artifact, target, ordinal), so the same
+(:data:`SEVERITY_WORDS`); event identity (:func:`~secpipe.formats.base.event_uids` with
+contexts) hashes the record's canonical bytes together with the report context it came from
+(artifact, target, ordinal), so the same
 finding in two different images stays two events while a redelivered report collapses.
 """
 
@@ -17,7 +18,6 @@ import abc
 import contextlib
 import functools
 import gc
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -35,6 +35,7 @@ from secpipe.formats.base import (
     Strict,
     decode_strict,
     decode_typed,
+    strs,
 )
 from secpipe.schema.ocsf import enum_captions
 
@@ -53,11 +54,6 @@ _SEV_KEYS = pa.array(list(SEVERITY_WORDS), pa.string())
 _SEV_VALS = pa.array(list(SEVERITY_WORDS.values()), pa.int32())
 
 S = pa.string()
-
-
-def strs(values: Sequence[Any]) -> pa.Array:
-    """A string column from Python values (None stays null)."""
-    return pa.array(values, S)
 
 
 def severity_ids(words: pa.Array | Sequence[str | None]) -> pa.Array:
@@ -104,20 +100,6 @@ def singleton_list(values: pa.Array, valid: pa.Array | None = None) -> pa.Array:
     offsets = pa.array(range(n + 1), pa.int32())
     mask = None if valid is None else pc.invert(valid)
     return pa.ListArray.from_arrays(offsets, values, mask=mask)
-
-
-def context_uids(kind: str, contexts: Sequence[str], raws: Sequence[bytes]) -> list[str]:
-    """128-bit identity: SHA-256 (hardware-accelerated where the CPU has SHA extensions, about
-    twice blake2b's speed on multi-KB findings), truncated, of kind, report context and the
-    record's canonical (compact) JSON bytes."""
-    sha = hashlib.sha256
-    base = kind.encode() + b"\0"
-    out = []
-    for ctx, raw in zip(contexts, raws, strict=True):
-        h = sha(base + ctx.encode() + b"\0")
-        h.update(raw)  # no copy of the (large) record
-        out.append(h.hexdigest()[:32])
-    return out
 
 
 @contextlib.contextmanager

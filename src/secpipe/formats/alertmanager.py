@@ -31,7 +31,6 @@ import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
     ReportFormat,
-    context_uids,
     kv_list,
     severity_ids,
     strs,
@@ -42,6 +41,7 @@ from secpipe.formats.base import (
     Decoded,
     Strict,
     base_columns,
+    event_uids,
     parse_times,
     to_batch,
     unmapped_from,
@@ -156,7 +156,7 @@ class Alertmanager(ReportFormat):
         sev = severity_ids([_s(a.labels, "severity") or _s(doc.commonLabels, "severity") for a in al])
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor,
-            uids=context_uids(self.name, [f"{doc.groupKey}\0{o}" for o in ords], raws), times_ms=times, raws=raws,
+            uids=event_uids(self.name, raws, [f"{doc.groupKey}\0{o}" for o in ords]), times_ms=times, raws=raws,
             activity_id=pa.array([3 if r else 1 for r in resolved], pa.int32()), severity_id=sev,
         )  # fmt: skip
         name = strs([_s(a.labels, "alertname") for a in al])

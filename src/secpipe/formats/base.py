@@ -259,6 +259,13 @@ class Typed:
     locs: list[tuple[str, int]] = field(default_factory=list)
 
 
+def json_array(parts: Sequence[bytes]) -> bytes:
+    """``[p0,p1,...]`` from JSON texts with one copy of them (the brackets go on the first and last)."""
+    if len(parts) < 2:
+        return b"[" + b"".join(parts) + b"]"
+    return b",".join([b"[" + parts[0], *parts[1:-1], parts[-1] + b"]"])
+
+
 def decode_typed(
     raws: list[bytes], offsets: list[int] | list[tuple[str, int]], type_: Any, out: Decoded, source: str, fmt: str,
     what: str,
@@ -268,8 +275,7 @@ def decode_typed(
     The fast path decodes the whole list at once; only when that fails are records decoded
     one by one so that each bad one is dead-lettered with msgspec's reason (field and type).
     """
-    # One JSON array without copying the records twice: brackets go on the first and last.
-    joined = b",".join([b"[" + raws[0], *raws[1:-1], raws[-1] + b"]"]) if len(raws) > 1 else b"[" + b"".join(raws) + b"]"
+    joined = json_array(raws)
     try:
         locs = [o if isinstance(o, tuple) else (source, o) for o in offsets]
         return Typed(msgspec.json.decode(joined, type=list[type_]), _TOPS.decode(joined), raws, locs)
@@ -343,8 +349,7 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
     last batch carried extra keys starts there. When a value has the wrong type, records are
     decoded one by one and only the bad ones are dead-lettered, with msgspec's reason.
     """
-    # One JSON array without copying the records twice: brackets go on the first and last.
-    joined = b",".join([b"[" + raws[0], *raws[1:-1], raws[-1] + b"]"]) if len(raws) > 1 else b"[" + b"".join(raws) + b"]"
+    joined = json_array(raws)
     if type_ not in _EXTRA_KEYS:
         try:
             recs = msgspec.json.decode(joined, type=list[type_])
@@ -465,22 +470,32 @@ _ENC = msgspec.json.Encoder()
 # ---------------------------------------------------------------------------------------
 
 
-def event_uids(kind: str, raws: Sequence[bytes]) -> pa.Array:
+def event_uids(kind: str, raws: Sequence[bytes], contexts: Sequence[str] | None = None) -> pa.Array:
     """Stable event identity: SHA-256 of the kind and the record's canonical JSON bytes, first 128 bits in hex.
 
     ``raws`` must be canonical already (``split_json_records`` makes them whitespace-free),
     so a pretty-printed redelivery of the same record collapses, and two different records
     never do (a cryptographic hash: nobody can craft a record that suppresses another).
-    One hashlib call per record (SHA-NI where the CPU has it); the hex digits are made for
-    the whole batch at once with numpy.
+    ``contexts`` (one per record) go into the hash between the kind and the record: a scanner
+    finding is identified within its report context (target, project, rule). One hashlib call
+    per record (SHA-NI where the CPU has it); the hex digits are made for the whole batch at
+    once with numpy.
     """
     n = len(raws)
     if not n:
         return pa.array([], pa.string())
     prefix = kind.encode() + b"\0"
     sha = hashlib.sha256
-    digests = np.frombuffer(b"".join([sha(prefix + r).digest() for r in raws]), np.uint8).reshape(n, 32)[:, :16]
-    chars = _HEX[digests].reshape(n, 32)  # two hex digits per byte
+    if contexts is None:
+        digests = [sha(prefix + r).digest() for r in raws]
+    else:
+        digests = []
+        for ctx, raw in zip(contexts, raws, strict=True):
+            h = sha(prefix + ctx.encode() + b"\0")
+            h.update(raw)  # no copy of the (large) record
+            digests.append(h.digest())
+    first = np.frombuffer(b"".join(digests), np.uint8).reshape(n, 32)[:, :16]
+    chars = _HEX[first].reshape(n, 32)  # two hex digits per byte
     fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(np.ascontiguousarray(chars))])
     return fixed.cast(pa.binary()).cast(pa.string())
 
@@ -533,6 +548,11 @@ _ZONE_RE = r"([zZ]|[+-]\d\d(:?\d\d)?)$"
 def _cast_ms(arr: pa.Array, unit: pa.DataType) -> pa.Array:
     """ISO-8601 strings -> int64 ms via an Arrow cast (raises on any unparseable value)."""
     return pc.divide(pc.cast(arr, unit).cast(pa.int64()), 1_000_000).cast(pa.int64())
+
+
+def strs(values: Sequence[Any]) -> pa.Array:
+    """A string column from Python values (None stays null)."""
+    return pa.array(values, pa.string())
 
 
 def const(value: Any, n: int, type_: pa.DataType | None = None) -> pa.Array:

@@ -33,6 +33,7 @@ from secpipe.formats.base import (
     decode_strict,
     event_uids,
     parse_times,
+    strs,
     to_batch,
     unmapped_from,
 )
@@ -172,9 +173,6 @@ _EMPTY = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[\s*\]\s*\}\s*')
 _IP_RE = r"^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
 
 
-def _col(values: list[Any]) -> pa.Array:
-    return pa.array(values, pa.string())
-
 
 class CloudTrail(RecordFormat):
     """AWS CloudTrail management and data events."""
@@ -228,12 +226,12 @@ class CloudTrail(RecordFormat):
         sess = [(u.sessionContext or _Session()) for u in ids]
         issuer = [s.sessionIssuer or _Issuer() for s in sess]
         attrs = [s.attributes or _SessAttrs() for s in sess]
-        names = _col([r.eventName for r in recs])
-        times = parse_times(_col([r.eventTime or r.p_event_time for r in recs]))
-        err = _col([r.errorCode for r in recs])
+        names = strs([r.eventName for r in recs])
+        times = parse_times(strs([r.eventTime or r.p_event_time for r in recs]))
+        err = strs([r.errorCode for r in recs])
         failed = pc.is_valid(err)
         if cls == "authentication":
-            outcome = _col([getattr(_sub(_LOGIN_RESP, r.responseElements), "ConsoleLogin", None) for r in recs])
+            outcome = strs([getattr(_sub(_LOGIN_RESP, r.responseElements), "ConsoleLogin", None) for r in recs])
             failed = pc.or_(failed, pc.fill_null(pc.equal(outcome, "Failure"), False))
             activity = pa.array([1] * len(recs), pa.int32())
         else:
@@ -251,7 +249,7 @@ class CloudTrail(RecordFormat):
             severity_id=1,
         )
         user_name = [u.userName or (i.userName if u.type in ("AssumedRole", "FederatedUser") else None) for u, i in zip(ids, issuer, strict=True)]
-        src = _col([r.sourceIPAddress for r in recs])
+        src = strs([r.sourceIPAddress for r in recs])
         is_ip = pc.fill_null(pc.match_substring_regex(src, _IP_RE), False)
         user_prefix = "user" if cls == "authentication" else "actor.user"
         cols.update(
@@ -259,36 +257,36 @@ class CloudTrail(RecordFormat):
                 "status_id": status_id,
                 "status": pc.if_else(failed, "Failure", "Success"),
                 "status_code": err,
-                "status_detail": _col([r.errorMessage for r in recs]),
-                "metadata.original_event_uid": _col([r.eventID for r in recs]),
+                "status_detail": strs([r.errorMessage for r in recs]),
+                "metadata.original_event_uid": strs([r.eventID for r in recs]),
                 "metadata.event_code": names,
-                "metadata.log_version": _col([r.eventVersion for r in recs]),
-                "metadata.original_time": _col([r.eventTime for r in recs]),
-                f"{user_prefix}.name": _col(user_name),
-                f"{user_prefix}.uid": _col([u.principalId for u in ids]),
-                f"{user_prefix}.type": _col([u.type for u in ids]),
-                f"{user_prefix}.uid_alt": _col([u.arn for u in ids]),
-                f"{user_prefix}.credential_uid": _col([u.accessKeyId for u in ids]),
-                f"{user_prefix}.account.uid": _col([u.accountId for u in ids]),
-                "actor.invoked_by": _col([u.invokedBy for u in ids]),
-                "actor.session.issuer": _col([i.arn for i in issuer]),
+                "metadata.log_version": strs([r.eventVersion for r in recs]),
+                "metadata.original_time": strs([r.eventTime for r in recs]),
+                f"{user_prefix}.name": strs(user_name),
+                f"{user_prefix}.uid": strs([u.principalId for u in ids]),
+                f"{user_prefix}.type": strs([u.type for u in ids]),
+                f"{user_prefix}.uid_alt": strs([u.arn for u in ids]),
+                f"{user_prefix}.credential_uid": strs([u.accessKeyId for u in ids]),
+                f"{user_prefix}.account.uid": strs([u.accountId for u in ids]),
+                "actor.invoked_by": strs([u.invokedBy for u in ids]),
+                "actor.session.issuer": strs([i.arn for i in issuer]),
                 "actor.session.is_mfa": _is_mfa([a.mfaAuthenticated for a in attrs]),
-                "actor.session.created_time": parse_times(_col([a.creationDate for a in attrs])),
+                "actor.session.created_time": parse_times(strs([a.creationDate for a in attrs])),
                 "src_endpoint.ip": pc.if_else(is_ip, src, pa.scalar(None, pa.string())),
                 "src_endpoint.domain": pc.if_else(is_ip, pa.scalar(None, pa.string()), src),
-                "http_request.user_agent": _col([r.userAgent for r in recs]),
+                "http_request.user_agent": strs([r.userAgent for r in recs]),
                 "api.operation": names,
-                "api.service.name": _col([r.eventSource for r in recs]),
-                "api.request.uid": _col([r.requestID for r in recs]),
-                "api.version": _col([r.apiVersion for r in recs]),
+                "api.service.name": strs([r.eventSource for r in recs]),
+                "api.request.uid": strs([r.requestID for r in recs]),
+                "api.version": strs([r.apiVersion for r in recs]),
                 "cloud.provider": pa.array(["AWS"] * len(recs), pa.string()),
-                "cloud.region": _col([r.awsRegion for r in recs]),
-                "cloud.account.uid": _col([r.recipientAccountId for r in recs]),
+                "cloud.region": strs([r.awsRegion for r in recs]),
+                "cloud.account.uid": strs([r.recipientAccountId for r in recs]),
                 "unmapped": unmapped_from(st, _UNMAPPED),
             }
         )
         if cls == "authentication":
-            cols["is_mfa"] = pc.equal(_col([getattr(_sub(_LOGIN_EXTRA, r.additionalEventData), "MFAUsed", None) for r in recs]), "Yes")
+            cols["is_mfa"] = pc.equal(strs([getattr(_sub(_LOGIN_EXTRA, r.additionalEventData), "MFAUsed", None) for r in recs]), "Yes")
             cols["service.name"] = cols.pop("api.service.name")
             for k in ("api.operation", "api.request.uid", "api.version"):
                 cols.pop(k)
@@ -310,10 +308,10 @@ def _resources(recs: list[_Record]) -> pa.Array:
     offsets = np.zeros(len(recs) + 1, np.int32)
     np.cumsum(counts, out=offsets[1:])
     owner = pa.StructArray.from_arrays(
-        [pa.StructArray.from_arrays([_col([x.accountId for x in flat])], names=["uid"])], names=["account"]
+        [pa.StructArray.from_arrays([strs([x.accountId for x in flat])], names=["uid"])], names=["account"]
     )
     items = pa.StructArray.from_arrays(
-        [_col([x.ARN for x in flat]), _col([x.type for x in flat]), owner], names=["uid", "type", "owner"]
+        [strs([x.ARN for x in flat]), strs([x.type for x in flat]), owner], names=["uid", "type", "owner"]
     )
     mask = pa.array([c == 0 for c in counts])
     return pa.ListArray.from_arrays(pa.array(offsets), items, mask=mask)

@@ -17,8 +17,6 @@ stage stay in unmapped.
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,6 +30,7 @@ from secpipe.formats.base import (
     decode_strict,
     event_uids,
     parse_times,
+    strs,
     to_batch,
     unmapped_from,
 )
@@ -114,9 +113,6 @@ def _why_not(e: _Event) -> str | None:
     return None
 
 
-def _s(values: list[Any]) -> pa.Array:
-    return pa.array(values, pa.string())
-
 
 class K8sAudit(RecordFormat):
     """Kubernetes API server audit events."""
@@ -153,11 +149,11 @@ class K8sAudit(RecordFormat):
         users = [e.user or _User() for e in evs]
         refs = [e.objectRef or _ObjRef() for e in evs]
         stat = [e.responseStatus or _Status() for e in evs]
-        verbs = _s([e.verb for e in evs])
+        verbs = strs([e.verb for e in evs])
         activity = pc.fill_null(_VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS)), pa.scalar(99, pa.int32()))
-        start = parse_times(_s([e.requestReceivedTimestamp for e in evs]))
-        end = parse_times(_s([e.stageTimestamp for e in evs]))
-        other = parse_times(_s([e.timestamp or e.p_event_time for e in evs]))
+        start = parse_times(strs([e.requestReceivedTimestamp for e in evs]))
+        end = parse_times(strs([e.stageTimestamp for e in evs]))
+        other = parse_times(strs([e.timestamp or e.p_event_time for e in evs]))
         codes = pa.array([s.code for s in stat], pa.int32())
         failed = pc.fill_null(pc.greater_equal(codes, 400), False)
         has_status = pc.is_valid(codes)
@@ -182,22 +178,22 @@ class K8sAudit(RecordFormat):
                 "status_id": status_id,
                 "status": pc.if_else(has_status, pc.if_else(failed, "Failure", "Success"), "Unknown"),
                 "status_code": codes.cast(pa.string()),
-                "status_detail": _s([s.message or s.reason for s in stat]),
-                "metadata.original_event_uid": _s([e.auditID for e in evs]),
-                "metadata.log_version": _s([e.apiVersion for e in evs]),
+                "status_detail": strs([s.message or s.reason for s in stat]),
+                "metadata.original_event_uid": strs([e.auditID for e in evs]),
+                "metadata.log_version": strs([e.apiVersion for e in evs]),
                 "metadata.event_code": verbs,
-                "actor.user.name": _s([u.username for u in users]),
-                "actor.user.uid": _s([u.uid for u in users]),
+                "actor.user.name": strs([u.username for u in users]),
+                "actor.user.uid": strs([u.uid for u in users]),
                 "actor.user.groups": pa.array([[{"name": g} for g in u.groups] if u.groups else None for u in users], _GROUPS),
-                "src_endpoint.ip": _s([x[0] if x else None for x in ips]),
+                "src_endpoint.ip": strs([x[0] if x else None for x in ips]),
                 "src_endpoint.intermediate_ips": pa.array([x[1:] or None for x in ips], pa.list_(pa.string())),
-                "http_request.user_agent": _s([e.userAgent for e in evs]),
-                "http_request.url.path": _s([e.requestURI for e in evs]),
+                "http_request.user_agent": strs([e.userAgent for e in evs]),
+                "http_request.url.path": strs([e.requestURI for e in evs]),
                 "api.operation": verbs,
-                "api.service.name": _s(["kube-apiserver"] * len(evs)),
-                "api.request.uid": _s([e.auditID for e in evs]),
-                "api.group.name": _s([r.apiGroup for r in refs]),
-                "api.version": _s([r.apiVersion for r in refs]),
+                "api.service.name": strs(["kube-apiserver"] * len(evs)),
+                "api.request.uid": strs([e.auditID for e in evs]),
+                "api.group.name": strs([r.apiGroup for r in refs]),
+                "api.version": strs([r.apiVersion for r in refs]),
                 "resources": pa.array(
                     [
                         [{"type": r.resource, "name": r.name, "namespace": r.namespace, "uid": r.uid}] if h else None

@@ -49,7 +49,6 @@ from secpipe.formats._findings import (
     S,
     captions,
     compact,
-    context_uids,
     nest,
     paused_gc,
     score_severity_ids,
@@ -65,6 +64,7 @@ from secpipe.formats.base import (
     base_columns,
     const,
     decode_strict,
+    event_uids,
     parse_times,
     to_batch,
     unmapped_from,
@@ -402,7 +402,7 @@ class Sarif(ReportFormat):
         drv = run.driver
         ctx = [f"{drv.name}\0{ri}\0{i}" for i in ords]
         cols = base_columns(
-            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=context_uids(self.name, ctx, raws),
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
             times_ms=const(parse_times(strs([run.time]))[0].as_py(), n, pa.int64()), raws=raws, activity_id=1, severity_id=sev,
         )  # fmt: skip
         version = drv.version or drv.semanticVersion

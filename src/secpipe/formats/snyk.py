@@ -35,7 +35,6 @@ import pyarrow.compute as pc
 from secpipe.formats._findings import (
     ReportFormat,
     captions,
-    context_uids,
     json_col,
     nest,
     severity_ids,
@@ -49,6 +48,7 @@ from secpipe.formats.base import (
     Decoded,
     base_columns,
     const,
+    event_uids,
     parse_times,
     to_batch,
     unmapped_from,
@@ -253,7 +253,7 @@ class Snyk(ReportFormat):
                 ctx: list[str]) -> dict[str, pa.Array]:
         n = len(vs)
         cols = base_columns(
-            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=context_uids(self.name, ctx, raws),
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
             times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=severity_ids([v.severity for v in vs]),
         )  # fmt: skip
         res = []

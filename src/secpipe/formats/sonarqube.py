@@ -36,7 +36,6 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
-    context_uids,
     nest,
     singleton_list,
     strs,
@@ -45,6 +44,7 @@ from secpipe.formats.base import (
     Decoded,
     base_columns,
     decode_typed,
+    event_uids,
     parse_times,
     to_batch,
     unmapped_json,
@@ -177,7 +177,7 @@ class SonarQube(ReportFormat):
         updated = parse_times(strs([i.updateDate for i in iss]))
         cols = base_columns(
             _CLS, kind=self.name, product=self.product, vendor=self.vendor,
-            uids=context_uids(self.name, [str(o) for o in ords], raws),
+            uids=event_uids(self.name, raws, [str(o) for o in ords]),
             times_ms=pc.coalesce(updated, created), raws=raws, activity_id=1, severity_id=sev,
         )  # fmt: skip
         rules = strs([i.rule or i.ruleKey for i in iss])

@@ -46,7 +46,6 @@ import pyarrow.compute as pc
 from secpipe.formats._findings import (
     ReportFormat,
     captions,
-    context_uids,
     json_col,
     nest,
     severity_ids,
@@ -61,6 +60,7 @@ from secpipe.formats.base import (
     base_columns,
     const,
     decode_strict,
+    event_uids,
     parse_times,
     to_batch,
     unmapped_from,
@@ -331,7 +331,7 @@ class Trivy(ReportFormat):
         created = const(parse_times(strs([rep.CreatedAt]))[0].as_py(), n, pa.int64())  # one report time
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor,
-            uids=context_uids(self.name, g.ctx, raws), times_ms=created, raws=raws,
+            uids=event_uids(self.name, raws, g.ctx), times_ms=created, raws=raws,
             activity_id=1, severity_id=sev,
         )  # fmt: skip
         meta = rep.Metadata or _Meta()

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from secpipe import formats
 from secpipe.config.ingest import IngestConfig
 from secpipe.errors import LimitExceeded
-from secpipe.formats.base import DeadLetter, Format, RecordFormat
+from secpipe.formats.base import DeadLetter, Format, RecordFormat, json_array
 from secpipe.security.limits import check_json_limits
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw
 
@@ -235,7 +235,7 @@ _ONE_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 def _shapes(datas: list[bytes]) -> list[tuple[str, ...] | None]:
     """Top-level keys of each JSON-object document, in order (None when it is not one)."""
     try:
-        return list(map(tuple, _TOP_KEYS.decode(_json_array(datas))))
+        return list(map(tuple, _TOP_KEYS.decode(json_array(datas))))
     except msgspec.DecodeError:
         pass
     out: list[tuple[str, ...] | None] = []
@@ -325,17 +325,10 @@ def _as_array(fmt: Format, docs: list[bytes]) -> bool:
             and type(fmt).split_records is RecordFormat.split_records)  # fmt: skip
 
 
-def _json_array(docs: list[bytes]) -> bytes:
-    """``[d0,d1,...]`` built with one copy of the documents (a 1 MB request is one allocation)."""
-    if len(docs) < 2:
-        return b"[" + b"".join(docs) + b"]"
-    return b",".join([b"[" + docs[0], *docs[1:-1], docs[-1] + b"]"])
-
-
 def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx: list[int],
                   reasons: list[str | None]) -> None:
     array = _as_array(fmt, docs)
-    body = _json_array(docs) if array else b"\n".join(docs)
+    body = json_array(docs) if array else b"\n".join(docs)
     _f, decoded = service.decode(fmt.name, body, source)
     if array and not decoded.batches and len(decoded.dead) == 1 and decoded.events == 1:
         # one unreadable document spoils the whole array: fall back to lines, so only it fails
