@@ -173,15 +173,16 @@ class Lake:
         for d in days:
             day = (dt.date(1970, 1, 1) + dt.timedelta(days=d)).isoformat()
             part = table.filter(pc.equal(daynum, d)) if len(days) > 1 else table
-            part = self._dedup(cls, day, part, res)
+            part, uids = self._dedup(cls, day, part, res)
             if part.num_rows == 0:
                 continue
             path = write_parquet_atomic(part, self.root / cls / f"event_day={day}", self.compression, self.cipher)
-            self._committed(cls, day).add(_uids(part))
+            self._committed(cls, day).add(uids)
             res.files.append(path)
             res.stored[cls] = res.stored.get(cls, 0) + part.num_rows
 
-    def _dedup(self, cls: str, day: str, part: pa.Table, res: FlushResult) -> pa.Table:
+    def _dedup(self, cls: str, day: str, part: pa.Table, res: FlushResult) -> tuple[pa.Table, pa.Array]:
+        """The rows of ``part`` not seen before (in it or committed), with their uids."""
         rows = part.num_rows
         uids = _uids(part)
         if pc.count_distinct(uids).as_py() + uids.null_count != len(uids):  # hash count first: repeats are rare
@@ -192,9 +193,10 @@ class Lake:
         if seen.runs or seen.other:
             hit = seen.contains(uids)
             if hit.any():
-                part = part.filter(pa.array(~hit))
+                keep = pa.array(~hit)
+                part, uids = part.filter(keep), uids.filter(keep)
         res.duplicates += rows - part.num_rows
-        return part
+        return part, uids
 
     def _committed(self, cls: str, day: str) -> UidIndex:
         key = (cls, day)
