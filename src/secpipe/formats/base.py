@@ -22,6 +22,7 @@ import abc
 import datetime as dt
 import functools
 import hashlib
+import json
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -170,11 +171,44 @@ def split_json_records(
             continue
         compact = _compact(line)
         if compact is line:
-            dead.append(DeadLetter("invalid JSON", source, off, line, fmt))
+            parts = concatenated_objects(line)
+            if len(parts) < 2:
+                dead.append(DeadLetter("invalid JSON", source, off, line, fmt))
+                continue
+            records.extend(_compact(p) for p in parts)
+            offsets.extend([off] * len(parts))
             continue
         records.append(compact)
         offsets.append(off)
     return _utf8_only(records, offsets, dead, source, fmt)
+
+
+def concatenated_objects(data: bytes) -> list[bytes]:
+    """JSON objects written back to back (``{..}{..}``, as Firehose and HEC senders write them).
+
+    Returns each object's bytes (whitespace between them dropped), or ``[]`` when ``data``
+    is not wholly such a sequence. The stdlib's ``raw_decode`` finds the boundaries: msgspec
+    has no incremental decode, and this is the fallback path, never the per-event hot path.
+    """
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return []
+    dec = json.JSONDecoder()
+    out: list[bytes] = []
+    pos, n = 0, len(text)
+    while pos < n:
+        if text[pos] != "{":
+            return []
+        try:
+            _obj, end = dec.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            return []
+        out.append(text[pos:end].encode())
+        pos = end
+        while pos < n and text[pos] in " \t\r\n":
+            pos += 1
+    return out
 
 
 def _utf8_only(records: list[bytes], offsets: list[int], dead: list[DeadLetter], source: str,

@@ -9,6 +9,16 @@ responseElements, additionalEventData, p_* fields, ...) are kept in ``unmapped``
 re-emitted from their raw bytes without being parsed. A record whose mapped fields have
 the wrong JSON type is dead-lettered alone; the rest of the file goes on.
 
+Besides S3 delivery files, the other ways CloudTrail records reach a team are unwrapped to
+the record itself (which becomes ``raw_data``, so the same event has the same uid by every
+route; the wrapper's own fields are transport metadata repeating the record's):
+EventBridge events (``detail-type`` + ``detail``), CloudWatch Logs subscription messages
+(``logEvents[].message``, also as Firehose writes them back to back; ``CONTROL_MESSAGE``
+holds no event) and ``lookup-events`` output (``Events[].CloudTrailEvent``). The wrapper
+check costs nothing on ``{"Records": [...]}`` files. CloudTrail Insights records (no
+eventName/eventSource, ``insightDetails`` instead) are API Activity with activity Other,
+their operation and service taken from ``insightDetails``.
+
 activity_id from the eventName verb: Create/Put/Run/Add/... -> Create (1),
 Get/Describe/List/Head/Lookup/... -> Read (2), Update/Modify/Set/Attach/Start/Stop/Enable/... -> Update (3),
 Delete/Remove/Terminate/Detach/... -> Delete (4), otherwise Other (99).
@@ -25,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats.base import (
+    DeadLetter,
     Decoded,
     RecordFormat,
     Records,
@@ -131,6 +142,76 @@ class _LoginExtra(msgspec.Struct, gc=False):
     MFAUsed: str | None = None
 
 
+class _Insight(msgspec.Struct, gc=False):
+    eventSource: str | None = None
+    eventName: str | None = None
+
+
+_INSIGHT = msgspec.json.Decoder(_Insight)
+
+
+class _LogEvent(msgspec.Struct, gc=False):
+    message: str | None = None
+
+
+class _Lookup(msgspec.Struct, gc=False):
+    CloudTrailEvent: str | None = None
+
+
+class _Wrapper(msgspec.Struct, gc=False, rename={"detail_type": "detail-type"}):
+    detail_type: str | None = None
+    detail: _R = _NONE
+    messageType: str | None = None
+    logEvents: list[_LogEvent] | None = None
+    Events: list[_Lookup] | None = None
+
+
+_WRAPPER = msgspec.json.Decoder(_Wrapper)
+_WRAPPED = (b'"detail-type"', b'"logEvents"', b'"CloudTrailEvent"')
+
+
+def _unwrap(raw: bytes) -> list[bytes] | str | None:
+    """The CloudTrail records inside one wrapper record (see module docstring).
+
+    None when ``raw`` is not a wrapper (a record as it is); a reason when it is one whose
+    content is not CloudTrail JSON.
+    """
+    if not any(k in raw for k in _WRAPPED):
+        return None
+    try:
+        w = _WRAPPER.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    texts: list[str | None]
+    if w.detail_type is not None and bytes(w.detail)[:1] == b"{":
+        return [bytes(w.detail)]
+    if w.messageType == "CONTROL_MESSAGE":
+        return []
+    if w.messageType is not None and w.logEvents is not None:
+        texts, what = [e.message for e in w.logEvents], "CloudWatch Logs message"
+    elif w.Events is not None and w.detail_type is None:
+        texts, what = [e.CloudTrailEvent for e in w.Events], "lookup-events CloudTrailEvent"
+    else:
+        return None
+    out: list[bytes] = []
+    for text in texts:
+        rec = _canonical(text)
+        if rec is None:
+            return f"{what} is not a CloudTrail JSON record"
+        out.append(rec)
+    return out
+
+
+def _canonical(text: str | None) -> bytes | None:
+    if not text:
+        return None
+    try:
+        rec = msgspec.json.format(text.encode(), indent=-1)
+    except msgspec.DecodeError:
+        return None
+    return rec if rec[:1] == b"{" else None
+
+
 _LOGIN_RESP = msgspec.json.Decoder(_LoginResp)
 _LOGIN_EXTRA = msgspec.json.Decoder(_LoginExtra)
 
@@ -190,11 +271,32 @@ class CloudTrail(RecordFormat):
             return 95
         if b'"eventSource"' in h and b'"eventName"' in h and b'amazonaws.com' in h:
             return 85
+        if (b'"logEvents"' in h and b'eventSource\\"' in h) or (b'"CloudTrailEvent"' in h and b'"EventName"' in h):
+            return 90  # CloudWatch Logs subscription messages / lookup-events output holding CloudTrail JSON
         if _EMPTY.fullmatch(h):  # CloudTrail delivers files with no records: zero events, nothing dead
             return 60
         return 0
 
     envelope = "Records"
+
+    def split_records(self, data: bytes, source: str) -> Records:
+        """Split one document; records that are EventBridge/CloudWatch Logs/lookup wrappers are unwrapped."""
+        recs = super().split_records(data, source)
+        if b'"Records"' in data[:64] or not any(k in data for k in _WRAPPED):
+            return recs
+        out = Records(dead=recs.dead)
+        for raw, loc in zip(recs.raws, recs.locs, strict=True):
+            inner = _unwrap(raw)
+            if isinstance(inner, str):
+                out.dead.append(DeadLetter(inner, loc[0], loc[1], raw, self.name))
+                out.events += 1
+                continue
+            inner = [raw] if inner is None else inner
+            out.raws.extend(inner)
+            out.locs.extend([loc] * len(inner))
+            out.events += len(inner)
+        out.events += len(recs.dead)
+        return out
 
     def map_records(self, records: Records) -> Decoded:
         """Map CloudTrail records to API Activity and Authentication batches."""
@@ -202,7 +304,12 @@ class CloudTrail(RecordFormat):
         if not records.raws:
             return out
         st = decode_strict(records.raws, records.locs, _Record, out, self.name, "a CloudTrail record")
-        why = "CloudTrail record without eventName/eventSource"
+        for r in st.recs:
+            if not r.eventName and r.insightDetails:  # Insights: the API the insight is about
+                ins = _sub(_INSIGHT, r.insightDetails)
+                if ins is not None and ins.eventName and ins.eventSource:
+                    r.eventName, r.eventSource = ins.eventName, ins.eventSource
+        why = "CloudTrail record without eventName/eventSource (nor insightDetails naming them)"
         st = st.reject([None if r.eventName and r.eventSource else why for r in st.recs], out, self.name)
         if not st.recs:
             return out
@@ -236,6 +343,11 @@ class CloudTrail(RecordFormat):
             activity = pa.array([1] * len(recs), pa.int32())
         else:
             activity = _activity(names)
+            insight = [i for i, r in enumerate(recs) if r.insightDetails]
+            if insight:  # an Insight reports on the API; it is not the API call itself
+                mask = np.zeros(len(recs), bool)
+                mask[insight] = True
+                activity = pc.if_else(pa.array(mask), pa.scalar(99, pa.int32()), activity)
         status_id = pc.if_else(failed, pa.scalar(2, pa.int32()), pa.scalar(1, pa.int32()))
         cols = base_columns(
             cls,
