@@ -1,27 +1,40 @@
 """Elasticsearch-compatible ingest: enough of the ES REST API for Beats, Logstash, Fluent Bit,
 Vector, syslog-ng ``elasticsearch-http()`` and the official clients to ship to secpipe.
 
-Routes (all need a token with ``ingest``; Basic auth with the token as password,
-``ApiKey <token>`` / ``ApiKey base64(id:token)`` and ``Bearer <token>`` are accepted):
-- ``POST /_bulk``, ``POST /{index}/_bulk``, ``POST /{index}/_doc``: documents are stored
-  through :func:`secpipe.server.wire.accept_docs`; the answer is sent only once they are
-  durable (WAL fsync). Hot path: when every action line is the same (what shippers send),
-  the body is split once, the documents go to their format as one batch, and the answer is
-  built from a bytes template (:class:`Uniform`); other bodies take the per-item path. Format per document: ``ingest.elasticsearch.index_formats`` (index
-  name or fnmatch pattern -> format), else auto-detection (``json`` catches the rest).
-  ``index``/``create`` items answer 201; an unreadable document answers 400 with an
-  ``error`` object and is dead-lettered; ``delete``/``update`` answer 400 (the lake is
-  append-only). A malformed action line fails the whole request (400), as ES does.
+Routes (all need a token with ``ingest``; Basic auth with the token as password (or as user
+with an empty password), ``ApiKey <token>`` / ``ApiKey base64(id:token)`` and
+``Bearer <token>`` are accepted):
+- ``POST|PUT /_bulk``, ``/{index}/_bulk`` (also with a trailing ``/``: Fluent Bit sends
+  ``/_bulk/?pipeline=x``), ``POST /{index}/_doc``, ``PUT|POST /{index}/_doc/{id}`` and
+  ``/{index}/_create/{id}``: documents are stored through
+  :func:`secpipe.server.wire.accept_docs`; the answer is sent only once they are durable (WAL
+  fsync). Hot path: when every action line is the same (what shippers send), the body is
+  split once, the documents go to their format as one batch, and the answer is built from a
+  bytes template (:class:`Uniform`); other bodies take the per-item path. Format per
+  document: ``ingest.elasticsearch.index_formats`` (index name or fnmatch pattern -> format),
+  else auto-detection (``json`` catches the rest). ``index``/``create`` items answer 201; an
+  unreadable document answers 400 with an ``error`` {type, reason} and is dead-lettered (400:
+  Filebeat and Logstash drop or dead-letter such an item instead of retrying it forever);
+  ``update`` with ``doc_as_upsert`` stores its ``doc`` (Fluent Bit ``Write_Operation upsert``);
+  ``delete`` and other updates answer 400 per item (the lake is append-only). A malformed
+  action line or an empty body fails the whole request (400), as ES does. Query parameters:
+  ``filter_path`` is honoured (:mod:`secpipe.server.es_filter`; Filebeat and Logstash send
+  ``errors,items.*.error,items.*.status``); ``pipeline``, ``refresh``, ``timeout``,
+  ``wait_for_active_shards`` are accepted and have nothing to do here (the answer already
+  waits for durability). A rate-limited token gets 429 ``es_rejected_execution_exception``
+  with ``Retry-After``, which every shipper retries.
 - Probes shippers send before shipping: ``GET|HEAD /`` (cluster info; ``version.number``
-  from config, Beats and Logstash compare it with their own), ``/_license``, ``/_xpack``,
-  ``/_cluster/health``, ``/_cat/health`` (rsyslog's omelasticsearch), ``/_nodes[/{sel}]``,
-  ``/_cat/templates``; template, ILM, ingest
-  pipeline and data stream set-up (``PUT`` answers ``acknowledged`` and a later ``GET``
-  returns what was put; kept in memory: shippers re-install them at start).
-Not served: index-level APIs (``HEAD|PUT /{index}``), so Logstash's ILM *rollover alias*
-mode is not supported; its data-stream mode (the 8.x default) and ``ilm_enabled => false`` are.
-Every response carries ``X-Elastic-Product: Elasticsearch`` (the official clients check it);
-errors have ES's shape ``{"error": {"type", "reason", "root_cause"}, "status"}``.
+  from config, Beats and Logstash compare it with their own; ``tagline`` and
+  ``build_flavor`` for Logstash's 7.x check), ``/_license``, ``/_xpack``,
+  ``/_cluster/health`` (Vector's health check), ``/_cat/health`` (rsyslog's omelasticsearch),
+  ``/_nodes[/{sel}[/{metric}]]``, ``/_cat/templates``; template, ILM, ingest pipeline and data
+  stream set-up (``PUT`` answers ``acknowledged`` and a later ``GET``/``HEAD`` returns what was
+  put, 404 before; kept in memory: shippers re-install them at start); index and alias
+  set-up for Logstash's ILM rollover mode (``HEAD /{alias}`` and ``/_alias/{name}``, then
+  ``PUT /<logstash-{now/d}-000001>`` with the alias).
+Every response carries ``X-Elastic-Product: Elasticsearch`` (the official clients and
+Logstash >= 7.14 check it); errors have ES's shape ``{"error": {"type", "reason",
+"root_cause"}, "status"}``.
 """
 
 from __future__ import annotations
@@ -44,13 +57,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe.formats.base import DeadLetter
+from secpipe.server.es_filter import apply_filter
 from secpipe.server.http import AppContext, HTTPError, authenticate, route
 from secpipe.server.wire import accept_docs, check_depth, ingest_config, read_body_limited, who
 
 _ERROR_TYPES = {400: "parse_exception", 401: "security_exception", 403: "security_exception",
                 404: "resource_not_found_exception", 408: "timeout_exception",
                 413: "content_too_long_exception", 415: "illegal_argument_exception",
-                503: "unavailable_exception"}  # fmt: skip
+                429: "es_rejected_execution_exception", 503: "unavailable_exception"}  # fmt: skip
 
 
 class _Meta(msgspec.Struct):
@@ -98,7 +112,8 @@ def es_token(request: Request) -> str:
             decoded = base64.b64decode(value, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             raise HTTPError(401, f"unreadable {scheme} credentials: send base64(user:token)") from None
-        return decoded.partition(":")[2] or decoded
+        user, _, password = decoded.partition(":")
+        return password or user  # Basic: the token as password, or as user with no password
     if scheme in ("basic", "apikey", "bearer"):
         return value
     raise HTTPError(401, "unsupported authorization scheme: use Basic (token as password), ApiKey or Bearer")
@@ -113,6 +128,7 @@ def _endpoint(ctx: AppContext, fn: Callable[[Request], Awaitable[Any]]) -> Calla
             out = await fn(request)
         except HTTPError as exc:
             resp = es_response(es_error(exc.status, str(exc)), exc.status, request)
+            resp.headers.update(exc.headers or {})  # Retry-After of a 429
             if exc.status == 401:
                 resp.headers["WWW-Authenticate"] = 'Basic realm="security" charset="UTF-8"'
             return resp
@@ -237,7 +253,7 @@ def routes(ctx: AppContext) -> list[Route]:
         return []
     to_format = _IndexFormats(conf.index_formats)
     stored: dict[str, dict[str, Any]] = {"index_template": {}, "template": {}, "component_template": {},
-                                         "ilm": {}, "pipeline": {}, "data_stream": {}}  # fmt: skip
+                                         "ilm": {}, "pipeline": {}, "data_stream": {}, "index": {}}  # fmt: skip
     lock = threading.Lock()
     started = int(time.time() * 1000)
     cluster_uuid = secrets.token_urlsafe(16)
@@ -250,22 +266,64 @@ def routes(ctx: AppContext) -> list[Route]:
         try:
             check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
             parsed = parse_lines(bulk_lines(body), index)
+            if not parsed.docs if isinstance(parsed, Uniform) else not parsed:
+                raise HTTPError(400, "Validation Failed: 1: no requests added;")
         except HTTPError as exc:
             await run_in_threadpool(ctx.service.dead_letter, [_dl(str(exc), source, body)])
             raise
-        return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0), 200, request)
+        spec = request.query_params.get("filter_path")
+        return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0, spec), 200, request)
 
     async def one_doc(request: Request) -> Response:
         index = request.path_params["index"]
+        op = "create" if request.url.path.rstrip("/").rsplit("/", 2)[-2] == "_create" else "index"
         source = f"es_doc:{who(request)}"
         body = await read_body_limited(ctx, request, source, "auto")
         doc = body.strip().replace(b"\n", b" ")
-        res = await run_in_threadpool(_store_items, ctx, to_format, source, [("index", index, None, doc)],
-                                      time.perf_counter())
-        item = res["items"][0]["index"]
+        if not doc:
+            raise HTTPError(400, "request body is required")
+        res = await run_in_threadpool(_store_items, ctx, to_format, source,
+                                      [(op, index, request.path_params.get("id"), doc)], time.perf_counter())
+        item = res["items"][0][op]
         if "error" in item:
             return es_response({"error": item["error"], "status": 400}, 400, request)
         return es_response(item, 201, request)
+
+    async def index_exists(request: Request) -> Response:
+        """``HEAD|GET /{index}``: an index or alias created through ``PUT /{index}`` (Logstash's
+        ILM rollover set-up checks its alias this way); 404 otherwise, as ES answers."""
+        name = request.path_params["index"]
+        with lock:
+            hit = {n: b for n, b in stored["index"].items() if n == name or name in b.get("aliases", {})}
+        if not hit:
+            raise HTTPError(404, f"no such index [{name}]")
+        return es_response({n: {"aliases": b.get("aliases", {}), "mappings": b.get("mappings", {}),
+                                "settings": b.get("settings", {})} for n, b in hit.items()}, 200, request)
+
+    async def index_create(request: Request) -> dict[str, Any]:
+        """``PUT /{index}`` (Logstash's rollover index ``<logstash-{now/d}-000001>`` with its
+        alias): remembered so the alias checks above find it; documents still go by ``_bulk``."""
+        name = request.path_params["index"]
+        raw = await read_body_limited(ctx, request, "es_index", "json")
+        try:
+            body = orjson.loads(raw) if raw.strip() else {}
+        except orjson.JSONDecodeError as exc:
+            raise HTTPError(400, f"request body is not JSON: {exc}") from None
+        with lock:
+            if name in stored["index"]:
+                raise HTTPError(400, f"index [{name}] already exists")
+            stored["index"][name] = body if isinstance(body, dict) else {}
+        return {"acknowledged": True, "shards_acknowledged": True, "index": name}
+
+    async def alias_get(request: Request) -> dict[str, Any]:
+        """``HEAD|GET /_alias/{name}``: the indexes holding alias ``name`` (404 when none)."""
+        name = request.path_params["name"]
+        with lock:
+            hit = {n: {"aliases": {name: b["aliases"][name]}} for n, b in stored["index"].items()
+                   if name in b.get("aliases", {})}  # fmt: skip
+        if not hit:
+            raise HTTPError(404, f"alias [{name}] missing")
+        return hit
 
     async def root(_request: Request) -> dict[str, Any]:
         return {
@@ -356,18 +414,22 @@ def routes(ctx: AppContext) -> list[Route]:
         r("GET", "/_nodes/{sel}/{metric}", nodes),
         r("GET", "/_cat/templates", cat_templates),
         r("GET", "/_cat/templates/{name}", cat_templates),
-        r("POST", "/_bulk", bulk),
-        r("PUT", "/_bulk", bulk),
-        r("POST", "/{index}/_bulk", bulk),
-        r("PUT", "/{index}/_bulk", bulk),
-        r("POST", "/{index}/_doc", one_doc),
         r("GET", "/_ilm/policy", getter("ilm")),
+        r("GET", "/_alias/{name}", alias_get),
     ]
+    # ``/_bulk/`` too: Fluent Bit asks for ``/_bulk/?pipeline=...`` and follows no redirect
+    for path in ("/_bulk", "/_bulk/", "/{index}/_bulk", "/{index}/_bulk/"):
+        out += [r("POST", path, bulk), r("PUT", path, bulk)]
+    out.append(r("POST", "/{index}/_doc", one_doc))
+    for path in ("/{index}/_doc/{id}", "/{index}/_create/{id}"):
+        out += [r("POST", path, one_doc), r("PUT", path, one_doc)]
     for kind, prefix in (("index_template", "/_index_template"), ("template", "/_template"),
                          ("component_template", "/_component_template"), ("ilm", "/_ilm/policy"),
                          ("pipeline", "/_ingest/pipeline"), ("data_stream", "/_data_stream")):  # fmt: skip
         out.append(r("GET", prefix + "/{name}", getter(kind)))
         out.append(r("PUT", prefix + "/{name}", putter(kind)))
+    # last: index-level APIs match any name (``{index:path}``: Logstash's date-math name has a "/")
+    out += [r("GET", "/{index}", index_exists), r("PUT", "/{index:path}", index_create)]
     return out
 
 
@@ -397,36 +459,75 @@ def _shape(kind: str, found: dict[str, Any], started: int) -> Any:
 
 
 def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
-           parsed: Uniform | list[tuple[str, str, str | None, bytes | None]], t0: float) -> bytes:
-    """Store the items (blocking) and build the ``_bulk`` answer (JSON bytes)."""
+           parsed: Uniform | list[tuple[str, str, str | None, bytes | None]], t0: float,
+           spec: str | None = None) -> bytes:
+    """Store the items (blocking) and build the ``_bulk`` answer (JSON bytes), filtered by
+    ``spec`` (the request's ``filter_path``) when given."""
     if not isinstance(parsed, Uniform):
-        return orjson.dumps(_store_items(ctx, to_format, source, parsed, t0))
+        return _dumps(_store_items(ctx, to_format, source, parsed, t0), spec)
     name = to_format(parsed.index)
     reasons = accept_docs(ctx, source, [None] * len(parsed.docs) if name is None else name, parsed.docs)
     if reasons.count(None) == len(reasons):
-        return _created(parsed, t0)
-    return orjson.dumps(_answer(parsed.items(), dict(enumerate(reasons)), t0))
+        return _created(parsed, t0, spec)
+    return _dumps(_answer(parsed.items(), dict(enumerate(reasons)), t0), spec)
+
+
+def _dumps(answer: dict[str, Any], spec: str | None) -> bytes:
+    return orjson.dumps(answer if spec is None else apply_filter(answer, spec))
+
+
+class _Update(msgspec.Struct):
+    doc: msgspec.Raw | None = None
+    doc_as_upsert: bool = False
+
+
+_UPDATE = msgspec.json.Decoder(_Update)
+
+
+def _upserted(line: bytes | None) -> bytes | None:
+    """The document of an ``update`` line with ``doc_as_upsert`` (what Fluent Bit's
+    ``Write_Operation upsert`` and Logstash's ``doc_as_upsert`` send), else None."""
+    if line is None:
+        return None
+    try:
+        upd = _UPDATE.decode(line)
+    except msgspec.DecodeError:
+        return None
+    return bytes(upd.doc) if upd.doc_as_upsert and upd.doc is not None and bytes(upd.doc)[:1] == b"{" else None
 
 
 def _store_items(ctx: AppContext, to_format: _IndexFormats, source: str,
                  parsed: list[tuple[str, str, str | None, bytes | None]], t0: float) -> dict[str, Any]:
-    """Store items of any mix of actions (blocking) and build the ``_bulk`` answer."""
-    want = [i for i, p in enumerate(parsed) if p[0] in ("index", "create") and p[3] is not None]
+    """Store items of any mix of actions (blocking) and build the ``_bulk`` answer.
+
+    ``update`` with ``doc_as_upsert`` stores its ``doc`` as an event (the lake is
+    append-only: an upsert of a log record is that record); other updates and deletes fail
+    per item."""
+    docs: dict[int, bytes] = {}
+    for i, (op, _index, _id, line) in enumerate(parsed):
+        doc = line if op in ("index", "create") else _upserted(line) if op == "update" else None
+        if doc is not None:
+            docs[i] = doc
+    want = list(docs)
     names = [to_format(parsed[i][1]) for i in want]
-    reasons = accept_docs(ctx, source, names, [parsed[i][3] for i in want]) if want else []  # type: ignore[misc]
+    reasons = accept_docs(ctx, source, names, [docs[i] for i in want]) if want else []
     return _answer(parsed, dict(zip(want, reasons, strict=True)), t0)
 
 
 def _answer(parsed: list[tuple[str, str, str | None, bytes | None]], why: dict[int, str | None],
             t0: float) -> dict[str, Any]:
-    """The ``_bulk`` answer: one item per action, 201 when stored, 400 with the reason otherwise."""
+    """The ``_bulk`` answer: one item per action, 201 when stored, 400 with the reason otherwise.
+
+    ``why``: the reason per dead-lettered item (None or absent: stored); a delete, or an
+    update not in ``why`` (no ``doc_as_upsert``), fails with ``action_request_validation_exception``."""
     prefix = secrets.token_hex(6)
     items = []
     errors = False
     for i, (op, index, id_, _doc) in enumerate(parsed):
         doc_id = id_ or f"{prefix}{i:06x}"
-        if op in ("delete", "update"):
-            reason = f"secpipe stores events append-only: [{op}] is not supported — send index or create"
+        if op in ("delete", "update") and i not in why:
+            reason = (f"secpipe stores events append-only: [{op}] is not supported — send index or create"
+                      + (" (or update with doc_as_upsert)" if op == "update" else ""))
             items.append({op: {"_index": index, "_id": doc_id, "status": 400,
                                "error": {"type": "action_request_validation_exception", "reason": reason}}})
             errors = True
@@ -446,9 +547,12 @@ _CREATED = (b',"_version":1,"result":"created","_shards":{"total":1,"successful"
             b'"_seq_no":%d,"_primary_term":1,"status":201}}')
 
 
-def _created(bulk: Uniform, t0: float) -> bytes:
+def _created(bulk: Uniform, t0: float, spec: str | None = None) -> bytes:
     """The answer when every document of a :class:`Uniform` body was stored, from a bytes
-    template (the same JSON :func:`_answer` gives, without a dict per item)."""
+    template (the same JSON :func:`_answer` gives, without a dict per item), filtered by
+    ``spec`` (``filter_path``) when given."""
+    if spec is not None:
+        return _created_filtered(bulk, t0, spec)
     head = (b'{"' + bulk.op.encode() + b'":{"_index":' + orjson.dumps(bulk.index) + b',"_id":').replace(b"%", b"%%")
     if bulk.id:
         one = head + orjson.dumps(bulk.id).replace(b"%", b"%%") + _CREATED
@@ -458,3 +562,21 @@ def _created(bulk: Uniform, t0: float) -> bytes:
         items = b",".join([one % (i, i) for i in range(len(bulk.docs))])
     took = int((time.perf_counter() - t0) * 1000)
     return b'{"took":%d,"errors":false,"items":[' % took + items + b"]}"
+
+
+def _created_filtered(bulk: Uniform, t0: float, spec: str) -> bytes:
+    """:func:`_created` under a ``filter_path``: the filter runs on one item, which is then
+    repeated (what Filebeat and Logstash ask for, ``items.*.status``, is the same for every
+    item); a filter that keeps the per-item ``_id`` or ``_seq_no`` takes the general path."""
+    answer = _answer(bulk.items()[:1], {0: None}, t0)
+    filtered = apply_filter(answer, spec)
+    kept = filtered.get("items") if isinstance(filtered, dict) else None
+    if not kept:
+        return orjson.dumps(filtered)
+    inner = next(iter(kept[0].values()), {})
+    if isinstance(inner, dict) and ("_seq_no" in inner or ("_id" in inner and not bulk.id)):
+        return _dumps(_answer(bulk.items(), {}, t0), spec)
+    one = orjson.dumps(kept[0])
+    whole = orjson.dumps(filtered)
+    at = whole.rindex(one)
+    return whole[:at] + b",".join([one] * len(bulk.docs)) + whole[at + len(one):]

@@ -1,7 +1,11 @@
 """Splunk HTTP Event Collector (HEC) compatible ingest.
 
-Routes (token with ``ingest``; ``Authorization: Splunk <token>``, also ``Bearer`` and Basic
-with the token as password):
+Routes (token with ``ingest``; ``Authorization: Splunk <token>``, also ``Bearer``, Basic
+with the token as password, and ``?token=`` as Splunk's ``allowQueryStringAuth`` allows
+(``ingest.hec.allow_query_string_auth``); errors are Splunk's ``{"text", "code"}`` with its
+HTTP status: 401 code 2 no token, 401 code 3 unreadable credentials, 403 code 4 unknown
+token, 400 code 16 query token refused, 503 code 9 (with ``Retry-After``) over the token's
+rate):
 - ``POST /services/collector``, ``/services/collector/event`` (and ``/1.0``): one or more
   event envelopes ``{"event": ..., "time", "host", "source", "sourcetype", "index",
   "fields"}`` concatenated (with or without whitespace between them), gzip allowed. The
@@ -11,8 +15,11 @@ with the token as password):
 - ``POST /services/collector/raw`` (and ``/1.0``): the body is data itself (lines);
   ``?sourcetype=`` picks the format.
 - ``GET /services/collector/health``: ``{"text": "HEC is healthy", "code": 17}``.
-- ``POST /services/collector/ack``: secpipe answers only after the data is durable, so every
-  ``ackId`` it handed out (given when the client sends a channel) is acknowledged.
+- ``POST /services/collector/ack`` with a channel (header or ``?channel=``; 400 code 10
+  without) and ``{"acks": [ids]}``: answers ``{"acks": {"<id>": bool}}`` (:class:`AckLedger`).
+  An ``ackId`` is handed out (per channel, from 0) only when the request names a channel and
+  only once its data is durable, so it is ``true`` at the first query, then forgotten, as
+  Splunk does; an id never handed out on that channel is ``false``.
 
 Format per event: ``sourcetype`` through the built-in map plus ``ingest.hec.sourcetype_formats``,
 else auto-detection on the event. Events that only the generic ``json`` format recognizes
@@ -27,6 +34,8 @@ import binascii
 import itertools
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -64,8 +73,9 @@ SOURCETYPES = {
 
 # Splunk's codes: https://docs.splunk.com/Documentation/Splunk/latest/Data/TroubleshootHTTPEventCollector
 _TEXT = {0: "Success", 2: "Token is required", 3: "Invalid authorization", 4: "Invalid token", 5: "No data",
-         6: "Invalid data format", 8: "Internal server error", 9: "Server is busy", 12: "Event field is required",
-         13: "Event field cannot be blank", 17: "HEC is healthy"}  # fmt: skip
+         6: "Invalid data format", 8: "Internal server error", 9: "Server is busy", 10: "Data channel is missing",
+         11: "Invalid data channel", 12: "Event field is required", 13: "Event field cannot be blank",
+         16: "Query string authorization is not enabled", 17: "HEC is healthy"}  # fmt: skip
 _SPLIT = re.compile(rb"}\s*{")
 
 
@@ -82,9 +92,11 @@ _ENVELOPE = msgspec.json.Decoder(_Envelope)
 class HecError(HTTPError):
     """A HEC answer other than success: HTTP status, Splunk code, text."""
 
-    def __init__(self, status: int, code: int, text: str | None = None, **extra: Any) -> None:
+    def __init__(self, status: int, code: int, text: str | None = None, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
         super().__init__(status, text or _TEXT.get(code, "Invalid data format"))
         self.body = {"text": text or _TEXT.get(code, "Invalid data format"), "code": code, **extra}
+        self.headers = headers
 
 
 def _bad_event(n: int, **more: Any) -> dict[str, Any]:
@@ -92,10 +104,17 @@ def _bad_event(n: int, **more: Any) -> dict[str, Any]:
     return {"invalid-event-number": n, **more}
 
 
-def hec_token(request: Request) -> str:
-    """The token from ``Splunk``/``Bearer``/Basic credentials; HecError 401 otherwise."""
+def hec_token(request: Request, query_string_auth: bool = False) -> str:
+    """The token from ``Splunk``/``Bearer``/Basic credentials, else from ``?token=`` when
+    ``query_string_auth``; HecError otherwise (401 code 2 none, 401 code 3 unreadable,
+    400 code 16 a query-string token while that is off)."""
     header = request.headers.get("authorization", "")
     if not header:
+        token = request.query_params.get("token")
+        if token and query_string_auth:
+            return token
+        if token:
+            raise HecError(400, 16)
         raise HecError(401, 2)
     scheme, _, value = header.partition(" ")
     scheme, value = scheme.lower(), value.strip()
@@ -158,6 +177,54 @@ def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
     return out, b"[" + b",".join(out) + b"]"
 
 
+def _channel(request: Request) -> str | None:
+    """The request's HEC channel: ``X-Splunk-Request-Channel`` or ``?channel=``."""
+    return request.headers.get("x-splunk-request-channel") or request.query_params.get("channel") or None
+
+
+class _AckQuery(msgspec.Struct, forbid_unknown_fields=True):
+    acks: list[int]
+
+
+class AckLedger:
+    """Indexer acknowledgement, Splunk's way: ``ackId`` counts from 0 per channel, and an ack
+    query answers ``true`` for an id handed out on that channel (secpipe hands one out only
+    once the request is durable, so every id it has given is already acknowledged) and
+    forgets it; ``false`` for any other id (never given, already reported, or on another
+    channel). Bounded: the least recently used channels and each channel's oldest ids are
+    dropped past the caps (a dropped id answers ``false``; the client then re-sends, and
+    the lake's dedup by content absorbs the copy)."""
+
+    def __init__(self, max_channels: int = 10_000, max_ids: int = 100_000) -> None:
+        self._lock = threading.Lock()
+        self._channels: OrderedDict[str, tuple[itertools.count[int], dict[int, None]]] = OrderedDict()
+        self.max_channels = max_channels
+        self.max_ids = max_ids
+
+    def issue(self, channel: str) -> int:
+        """A new ``ackId`` on ``channel`` for a request already durable."""
+        with self._lock:
+            entry = self._channels.get(channel)
+            if entry is None:
+                entry = self._channels[channel] = (itertools.count(), {})
+                if len(self._channels) > self.max_channels:
+                    self._channels.popitem(last=False)
+            self._channels.move_to_end(channel)
+            ack_id = next(entry[0])
+            pending = entry[1]
+            pending[ack_id] = None
+            if len(pending) > self.max_ids:
+                del pending[next(iter(pending))]
+            return ack_id
+
+    def query(self, channel: str, ids: list[int]) -> dict[str, bool]:
+        """``{"<id>": acknowledged}`` for each id asked about on ``channel``."""
+        with self._lock:
+            entry = self._channels.get(channel)
+            pending = entry[1] if entry is not None else {}
+            return {str(i): pending.pop(i, False) is None for i in ids}
+
+
 def _format_of(sourcetype: str | None, extra: dict[str, str]) -> str | None:
     if not sourcetype:
         return None
@@ -212,19 +279,21 @@ def routes(ctx: AppContext) -> list[Route]:
     conf = ingest_config(ctx).hec
     if not conf.enabled:
         return []
-    acks = itertools.count()
+    acks = AckLedger()
 
     def endpoint(fn: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
             try:
-                token = hec_token(request)
+                token = hec_token(request, conf.allow_query_string_auth)
                 try:
                     authenticate(ctx, request, "ingest", token=token)
-                except HTTPError as exc:  # unknown token, or a role without ingest
+                except HTTPError as exc:  # unknown token, a role without ingest, or over the rate
+                    if exc.status == 429:  # Splunk's "Server is busy": shippers back off and retry
+                        raise HecError(503, 9, headers=exc.headers) from None
                     raise HecError(403, 4, None if exc.status == 401 else f"Invalid token: {exc}") from None
                 out = await fn(request)
             except HecError as exc:
-                return json_response(exc.body, exc.status)
+                return json_response(exc.body, exc.status, headers=exc.headers)
             except HTTPError as exc:  # limits (408/413/415), unreadable gzip (400), missing format (503)
                 return json_response({"text": str(exc), "code": 9 if exc.status == 503 else 6}, exc.status)
             return out if isinstance(out, Response) else json_response(out)
@@ -232,8 +301,8 @@ def routes(ctx: AppContext) -> list[Route]:
         return handler
 
     def ack_id(request: Request) -> dict[str, Any]:
-        channel = request.headers.get("x-splunk-request-channel") or request.query_params.get("channel")
-        return {"ackId": next(acks)} if channel else {}
+        channel = _channel(request)
+        return {"ackId": acks.issue(channel)} if channel else {}
 
     async def event(request: Request) -> dict[str, Any]:
         source = f"hec:{who(request)}"
@@ -268,11 +337,15 @@ def routes(ctx: AppContext) -> list[Route]:
         return {"text": "HEC is healthy", "code": 17}
 
     async def ack(request: Request) -> dict[str, Any]:
+        channel = _channel(request)
+        if not channel:
+            raise HecError(400, 10)
+        raw = await read_body_limited(ctx, request, f"hec_ack:{who(request)}", "json", dead_letters=False)
         try:
-            ids = msgspec.json.decode(await request.body(), type=dict[str, list[int]]).get("acks", [])
+            query = msgspec.json.decode(raw, type=_AckQuery)
         except msgspec.DecodeError:
             raise HecError(400, 6) from None
-        return {"acks": {str(i): True for i in ids}}
+        return {"acks": acks.query(channel, query.acks)}
 
     out = []
     for base in ("/services/collector", "/services/collector/event", "/services/collector/event/1.0"):
