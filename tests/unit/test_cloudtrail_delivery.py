@@ -108,3 +108,28 @@ def test_insights_record_is_api_activity_other() -> None:
     del insight["insightDetails"]["eventName"]
     rows, dead = _rows(json.dumps({"Records": [insight]}).encode())
     assert rows == [] and "without eventName/eventSource" in dead[0].reason
+
+
+def test_digest_file_holds_no_event() -> None:
+    """A digest file (fields per "CloudTrail digest file structure") is recognized: no event, no dead letter."""
+    digest = {"awsAccountId": "111122223333", "digestStartTime": "2015-08-17T14:01:31Z",
+              "digestEndTime": "2015-08-17T15:01:31Z", "digestS3Bucket": "S3-bucket-name",
+              "digestS3Object": "AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/"
+                                "111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150817T150131Z.json.gz",
+              "digestPublicKeyFingerprint": "31e8b5433410dfb61a9dc45cc65b22ff",
+              "digestSignatureAlgorithm": "SHA256withRSA", "newestEventTime": "2015-08-17T14:52:27Z",
+              "oldestEventTime": "2015-08-17T14:42:27Z", "previousDigestS3Bucket": "S3-bucket-name",
+              "previousDigestS3Object": "AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/"
+                                        "111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150817T140131Z.json.gz",
+              "previousDigestHashValue": "97fb791cf91ffc440d274f8190dbdd9aa09c34432aba82739df18b6d3c13df2d",
+              "previousDigestHashAlgorithm": "SHA-256", "previousDigestSignature": "50887ccffad4c002b97caa37cb",
+              "logFiles": [{"s3Bucket": "S3-bucket-name",
+                            "s3Object": "AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/17/"
+                                        "111122223333_CloudTrail_us-east-2_20150817T1445Z_9nYN7gp2eWAJHIfT.json.gz",
+                            "hashValue": "9bb6196fc6b84d6f075a56548feca262bd99ba3c2de41b618e5b6e22c1fc71f6",
+                            "hashAlgorithm": "SHA-256", "newestEventTime": "2015-08-17T14:52:27Z",
+                            "oldestEventTime": "2015-08-17T14:42:27Z"}]}
+    data = json.dumps(digest).encode()
+    assert formats.detect(data[:4096]).name == "cloudtrail"
+    dec = CloudTrail().decode(data, "digest")
+    assert dec.batches == [] and dec.dead == [] and dec.events == 0

@@ -17,7 +17,10 @@ EventBridge events (``detail-type`` + ``detail``), CloudWatch Logs subscription 
 holds no event) and ``lookup-events`` output (``Events[].CloudTrailEvent``). The wrapper
 check costs nothing on ``{"Records": [...]}`` files. CloudTrail Insights records (no
 eventName/eventSource, ``insightDetails`` instead) are API Activity with activity Other,
-their operation and service taken from ``insightDetails``.
+their operation and service taken from ``insightDetails``. Digest files (``CloudTrail-Digest/``,
+the hourly integrity manifests delivered beside the logs) are recognized and hold no event,
+so pointing secpipe at a whole ``AWSLogs/`` tree dead-letters nothing; their signatures are
+not verified here.
 
 activity_id from the eventName verb: Create/Put/Run/Add/... -> Create (1),
 Get/Describe/List/Head/Lookup/... -> Read (2), Update/Modify/Set/Attach/Start/Stop/Enable/... -> Update (3),
@@ -202,6 +205,11 @@ def _unwrap(raw: bytes) -> list[bytes] | str | None:
     return out
 
 
+def _is_digest(head: bytes) -> bool:
+    """A CloudTrail digest file (integrity manifest of the log files, no events)."""
+    return b'"digestSignatureAlgorithm"' in head and b'"logFiles"' in head and b'"digestStartTime"' in head
+
+
 def _canonical(text: str | None) -> bytes | None:
     if not text:
         return None
@@ -273,6 +281,8 @@ class CloudTrail(RecordFormat):
             return 85
         if (b'"logEvents"' in h and b'eventSource\\"' in h) or (b'"CloudTrailEvent"' in h and b'"EventName"' in h):
             return 90  # CloudWatch Logs subscription messages / lookup-events output holding CloudTrail JSON
+        if _is_digest(h):
+            return 80
         if _EMPTY.fullmatch(h):  # CloudTrail delivers files with no records: zero events, nothing dead
             return 60
         return 0
@@ -281,6 +291,8 @@ class CloudTrail(RecordFormat):
 
     def split_records(self, data: bytes, source: str) -> Records:
         """Split one document; records that are EventBridge/CloudWatch Logs/lookup wrappers are unwrapped."""
+        if _is_digest(data[:4096]):
+            return Records()
         recs = super().split_records(data, source)
         if b'"Records"' in data[:64] or not any(k in data for k in _WRAPPED):
             return recs
