@@ -267,7 +267,8 @@ class CloudTrail(RecordFormat):
     """AWS CloudTrail management and data events."""
 
     name = "cloudtrail"
-    description = "AWS CloudTrail records ({\"Records\": [...]} files, arrays, NDJSON) -> API Activity / Authentication"
+    description = ("AWS CloudTrail records ({\"Records\": [...]} files, arrays, NDJSON; EventBridge, CloudWatch Logs/Firehose "
+                   "and lookup-events wrappers; Insights) -> API Activity / Authentication")
     framing = "document"
     product = "CloudTrail"
     vendor = "AWS"
