@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import paused_gc
-from secpipe.formats.base import base_columns, event_uids, string_column, to_batch
+from secpipe.formats.base import base_columns, event_uids, json_array, string_column, to_batch
 from secpipe.schema.ocsf import SchemaError, arrow_type
 
 #: status_id -> caption (API/job/lifecycle classes) and finding status_id -> caption
@@ -157,10 +157,7 @@ def json_or_none(value: Any) -> str | None:
 
 def unmapped_of(top: dict[str, msgspec.Raw], mapped: frozenset[str], extra: dict[str, Any] | None = None) -> bytes | None:
     """JSON (bytes) of the top-level keys not in ``mapped`` (raw bytes re-emitted) plus ``extra``."""
-    rest = top.keys() - mapped  # set difference in C; most records keep few keys
-    if not rest and not extra:
-        return None
-    keep: dict[str, Any] = top.copy() if len(rest) == len(top) else {k: v for k, v in top.items() if k in rest}
+    keep: dict[str, Any] = {k: v for k, v in top.items() if k not in mapped}
     if extra:
         keep.update({k: v for k, v in extra.items() if v is not None})
     return _ENC.encode(keep) if keep else None
@@ -187,12 +184,6 @@ def build_batch(
     rows: Sequence[dict[str, Any]],
 ) -> pa.RecordBatch:
     """One OCSF batch of ``cls`` from per-record leaf dicts (None values are left out)."""
-    sev = pa.array(severity, pa.int32()) if not isinstance(severity, int) else severity
-    cols = base_columns(
-        cls, kind=kind, product=product, vendor=vendor, uids=event_uids(kind, raws),
-        times_ms=pa.array(times, pa.int64()), raws=raws, activity_id=pa.array(activity, pa.int32()),
-        severity_id=sev,
-    )  # fmt: skip
     first = tuple(rows[0]) if rows else ()
     columns: dict[str, Sequence[Any]]
     if all(map(first.__eq__, map(tuple, rows))):  # one key layout: transpose in C
@@ -202,7 +193,34 @@ def build_batch(
         for r in rows:
             keys.update(r)
         columns = {k: [r.get(k) for r in rows] for k in keys}
+    return leaves_batch(cls, kind=kind, product=product, vendor=vendor, raws=raws, times=times, activity=activity,
+                        severity=severity, columns=columns)  # fmt: skip
+
+
+def leaves_batch(
+    cls: str,
+    *,
+    kind: str,
+    product: str,
+    vendor: str,
+    raws: Sequence[bytes],
+    times: Sequence[int | None],
+    activity: Sequence[int] | int,
+    severity: Sequence[int] | int,
+    columns: dict[str, Sequence[Any] | pa.Array],
+) -> pa.RecordBatch:
+    """One OCSF batch of ``cls`` from leaf columns (path -> per-record values, or a ready Arrow
+    array); a column whose values are all None is left out, as :func:`build_batch` does."""
+    sev = pa.array(severity, pa.int32()) if not isinstance(severity, int) else severity
+    act = pa.array(activity, pa.int32()) if not isinstance(activity, int) else activity
+    cols = base_columns(
+        cls, kind=kind, product=product, vendor=vendor, uids=event_uids(kind, raws),
+        times_ms=pa.array(times, pa.int64()), raws=raws, activity_id=act, severity_id=sev,
+    )  # fmt: skip
     for k, vals in columns.items():
+        if isinstance(vals, pa.Array):
+            cols[k] = vals
+            continue
         if all(v is None for v in vals):  # stops at the first value in the common case
             continue
         if k == "unmapped":
@@ -351,6 +369,28 @@ def columns_batch(cls: str, *, fmt: Any, raws: Sequence[bytes], times: Sequence[
         elif any(v is not None for v in vals):
             cols[k] = pa.array(vals, _type(cls, k))
     return to_batch(cls, cols)
+
+
+@functools.cache
+def _list_decoder(type_: Any) -> msgspec.json.Decoder:
+    return msgspec.json.Decoder(list[type_])
+
+
+def decode_batch(recs: Any, type_: Any, what: str, out: Any, fmt: str) -> tuple[list[int], list[Any], list[dict[str, msgspec.Raw]]]:
+    """Like :func:`decode_each`, with one C call per view for the whole batch (small records).
+
+    The records are joined into one JSON array and decoded as ``list[type_]`` and as top-level
+    raw maps; when that fails (a bad record somewhere) the batch is decoded record by record
+    by :func:`decode_each`, so each bad record is dead-lettered alone with its own reason.
+    """
+    raws = recs.raws
+    joined = json_array(raws)
+    try:
+        views = _list_decoder(type_).decode(joined)
+        tops = TOPS.decode(joined)
+    except msgspec.DecodeError:
+        return decode_each(recs, msgspec.json.Decoder(type_), what, out, fmt)
+    return list(range(len(raws))), views, tops
 
 
 def decode_each(recs: Any, typed: msgspec.json.Decoder, what: str, out: Any, fmt: str,

@@ -36,7 +36,7 @@ from typing import Any
 import msgspec
 
 from secpipe.formats import _cicd as c
-from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
+from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, const
 
 _NO_RAW = msgspec.Raw(b"")
 
@@ -187,21 +187,39 @@ class GitLab(RecordFormat):
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out
-        idx, typed, tops = c.decode_each(recs, _REC, "a GitLab record", out, self.name)
-        groups: dict[tuple[str, str], c.Group] = {}
-        for i, r, top in zip(idx, typed, tops, strict=True):
+        idx, typed, tops = c.decode_batch(recs, _Rec, "a GitLab record", out, self.name)
+        # one group per (class, kind) in order of first appearance; a group is mapped column by column
+        groups: dict[tuple[str, str], list[int]] = {}
+        for n, r in enumerate(typed):
             kind = _kind(r)
             if kind is None:
-                src, off = recs.locs[i]
+                src, off = recs.locs[idx[n]]
                 out.dead.append(DeadLetter(
                     "not a GitLab audit event (author_id/entity_type/details), request log (method/path) "
-                    "nor webhook (object_kind)", src, off, recs.raws[i], self.name))  # fmt: skip
+                    "nor webhook (object_kind)", src, off, recs.raws[idx[n]], self.name))  # fmt: skip
                 continue
-            cls, row, when, act = _audit(r, top) if kind == "audit" else _request(r, top) if kind == "request" else _hook(r, top)
-            # one group per (class, kind): rows of one kind share a key layout (fast transpose)
-            c.group(groups, (cls, kind if kind != "hook" else r.object_kind or "")).add(i, row, when, act, 1)
-        c.emit(groups, self, recs, out)
+            if kind == "hook":
+                kind = r.object_kind or ""
+                cls = "scheduled_job_activity" if kind == "pipeline" and r.object_attributes is not None else (
+                    "application_lifecycle" if kind == "deployment" else "api_activity")  # fmt: skip
+            else:
+                cls = "api_activity"
+            g = groups.get((cls, kind))
+            if g is None:
+                g = groups[(cls, kind)] = []
+            g.append(n)
+        for (cls, kind), members in groups.items():
+            rs = [typed[n] for n in members]
+            ts = [tops[n] for n in members]
+            mapper = _audit if kind == "audit" else _request if kind == "request" else _hook
+            cols, times, acts = mapper(rs, ts, cls, kind)
+            out.batches.append(c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
+                                              raws=[recs.raws[idx[n]] for n in members], times=times, activity=acts,
+                                              severity=1, columns=cols))  # fmt: skip
         return out
+
+
+Columns = tuple[dict[str, Any], list[int | None], list[int] | int]
 
 
 _AUDIT_MAPPED = frozenset({
@@ -226,48 +244,52 @@ def _text(v: Any) -> str | None:
     return v if isinstance(v, str) else msgspec.json.encode(v).decode()
 
 
-def _audit(r: _Rec, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int]:
-    d = r.details or r.detail or _NO_DETAILS
-    op = r.event_type or d.event_name or _text(d.custom_message) or r.change or d.change
-    row = {
-        "api.operation": op,
-        "api.service.name": "GitLab",
-        "metadata.event_code": r.event_type,
-        "metadata.original_event_uid": c.sid(r.id),
-        "actor.user.name": r.author_name or d.author_name,
-        "actor.user.uid": c.sid(r.author_id),
-        "src_endpoint.ip": r.ip_address or d.ip_address,
-        "resources": c.compact([
-            c.resource(r.entity_type or "entity", r.entity_path or d.entity_path, r.entity_id),
-            c.resource(r.target_type or d.target_type or "target", _text(r.target_details) or _text(d.target_details), r.target_id or d.target_id),
-        ]),  # fmt: skip
-        "unmapped": c.unmapped_of(top, _AUDIT_MAPPED),
+def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
+    ds = [r.details or r.detail or _NO_DETAILS for r in rs]
+    ops = [r.event_type or d.event_name or _text(d.custom_message) or r.change or d.change for r, d in zip(rs, ds, strict=True)]
+    sid, res = c.sid, c.resource
+    cols = {
+        "api.operation": ops,
+        "api.service.name": const("GitLab", len(rs)),
+        "metadata.event_code": [r.event_type for r in rs],
+        "metadata.original_event_uid": [sid(r.id) for r in rs],
+        "actor.user.name": [r.author_name or d.author_name for r, d in zip(rs, ds, strict=True)],
+        "actor.user.uid": [sid(r.author_id) for r in rs],
+        "src_endpoint.ip": [r.ip_address or d.ip_address for r, d in zip(rs, ds, strict=True)],
+        "resources": [c.compact([
+            res(r.entity_type or "entity", r.entity_path or d.entity_path, r.entity_id),
+            res(r.target_type or d.target_type or "target", _text(r.target_details) or _text(d.target_details), r.target_id or d.target_id),
+        ]) for r, d in zip(rs, ds, strict=True)],  # fmt: skip
+        "unmapped": [c.unmapped_of(t, _AUDIT_MAPPED) for t in tops],
     }
-    return "api_activity", row, c.first_time(r.created_at, r.time), c.verb_activity((op or "").replace(" ", "_").split("_", 1)[0])
+    times = [c.first_time(r.created_at, r.time) for r in rs]
+    verb = c.verb_activity
+    return cols, times, [verb((op or "").replace(" ", "_").split("_", 1)[0]) for op in ops]
 
 
 _REQ_MAPPED = frozenset({"method", "path", "route", "status", "remote_ip", "ua", "user_id", "username", "correlation_id", "time"})
 
 
-def _request(r: _Rec, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int]:
-    status = r.status if isinstance(r.status, int) else None
-    failed = status is not None and status >= 400
-    row = {
-        "api.operation": r.route or (f"{r.method} {r.path}" if r.method else r.path),
-        "api.service.name": "GitLab",
-        "api.request.uid": r.correlation_id,
-        "http_request.http_method": r.method,
-        "http_request.url.path": r.path,
-        "http_request.user_agent": r.ua,
-        "src_endpoint.ip": r.remote_ip,
-        "actor.user.name": r.username,
-        "actor.user.uid": c.sid(r.user_id),
-        "status_code": c.sid(status),
-        "status_id": None if status is None else (2 if failed else 1),
-        "status": None if status is None else ("Failure" if failed else "Success"),
-        "unmapped": c.unmapped_of(top, _REQ_MAPPED),
+def _request(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
+    status = [r.status if isinstance(r.status, int) else None for r in rs]
+    failed = [s is not None and s >= 400 for s in status]
+    cols = {
+        "api.operation": [r.route or (f"{r.method} {r.path}" if r.method else r.path) for r in rs],
+        "api.service.name": const("GitLab", len(rs)),
+        "api.request.uid": [r.correlation_id for r in rs],
+        "http_request.http_method": [r.method for r in rs],
+        "http_request.url.path": [r.path for r in rs],
+        "http_request.user_agent": [r.ua for r in rs],
+        "src_endpoint.ip": [r.remote_ip for r in rs],
+        "actor.user.name": [r.username for r in rs],
+        "actor.user.uid": [c.sid(r.user_id) for r in rs],
+        "status_code": [c.sid(s) for s in status],
+        "status_id": [None if s is None else (2 if f else 1) for s, f in zip(status, failed, strict=True)],
+        "status": [None if s is None else ("Failure" if f else "Success") for s, f in zip(status, failed, strict=True)],
+        "unmapped": [c.unmapped_of(t, _REQ_MAPPED) for t in tops],
     }
-    return "api_activity", row, c.iso_ms(r.time), _METHOD_ACTIVITY.get((r.method or "").upper(), 99)
+    iso = c.iso_ms
+    return cols, [iso(r.time) for r in rs], [_METHOD_ACTIVITY.get((r.method or "").upper(), 99) for r in rs]
 
 
 _HOOK_COMMON = frozenset({"object_kind", "event_name", "user", "user_id", "user_name", "user_username", "user_email",
@@ -277,69 +299,76 @@ _HOOK_COMMON = frozenset({"object_kind", "event_name", "user", "user_id", "user_
 _PUSH_MAPPED = _HOOK_COMMON | {"ref", "after"}
 
 
-def _actor(r: _Rec) -> dict[str, Any]:
-    u = r.user
-    return {
-        "actor.user.name": (u.username if u else None) or r.user_username,
-        "actor.user.full_name": (u.name if u else None) or r.user_name,
-        "actor.user.uid": c.sid(u.id if u else r.user_id),
-        "actor.user.email_addr": u.email if u and u.email and "@" in u.email else None,
+def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
+    """Columns of one webhook kind (``cls`` tells a pipeline with ``object_attributes``)."""
+    n = len(rs)
+    us = [r.user for r in rs]
+    names = [(u.username if u else None) or r.user_username for u, r in zip(us, rs, strict=True)]
+    sid, first, iso = c.sid, c.first_time, c.iso_ms
+    cols: dict[str, Any] = {
+        "metadata.event_code": const(kind, n),
+        "api.service.name": const("GitLab webhooks", n),
+        "actor.user.name": names,
+        "actor.user.full_name": [(u.name if u else None) or r.user_name for u, r in zip(us, rs, strict=True)],
+        "actor.user.uid": [sid(u.id if u else r.user_id) for u, r in zip(us, rs, strict=True)],
+        "actor.user.email_addr": [u.email if u and u.email and "@" in u.email else None for u in us],
     }
+    if cls == "scheduled_job_activity":  # pipeline with object_attributes
+        attrs: list[_Attrs] = [r.object_attributes for r in rs]  # type: ignore[misc]
+        oks = [_OK.get(a.status or "") for a in attrs]
+        cols.update({
+            "job.name": [a.name or (f"{r.project.path_with_namespace} pipeline" if r.project else "pipeline")
+                         for a, r in zip(attrs, rs, strict=True)],
+            "job.desc": [f"{a.source or 'pipeline'} on {a.ref} ({a.sha})" if a.ref else None for a in attrs],
+            "job.run_state_id": [_PIPE_STATE.get(a.status or "", 99) for a in attrs],
+            "job.run_state": [a.status for a in attrs],
+            "job.created_time": [iso(a.created_at) for a in attrs],
+            "job.user.name": names,
+            "status_id": [ok if ok else None for ok in oks],
+            "status": [c.STATUS.get(ok) if ok else None for ok in oks],
+            "status_detail": [a.status for a in attrs],
+            "metadata.correlation_uid": [sid(a.id) for a in attrs],
+            "duration": [int(a.duration * 1000) if a.duration else None for a in attrs],
+            "api.operation": [f"pipeline.{a.status}" for a in attrs],
+            "unmapped": [c.unmapped_of(t, _HOOK_COMMON) for t in tops],
+        })  # fmt: skip
+        return cols, [first(a.finished_at, a.updated_at, a.created_at) for a in attrs], [_PIPE_ACTIVITY.get(a.status or "", 2) for a in attrs]
+    if kind == "deployment":
+        sts = [r.status if isinstance(r.status, str) else None for r in rs]
+        oks = [_OK.get(st or "") for st in sts]
+        cols.update({
+            "app.name": [r.project.path_with_namespace if r.project else None for r in rs],
+            "app.uid": [sid(r.deployment_id) for r in rs], "app.version": [r.short_sha for r in rs],
+            "app.feature.name": [r.environment for r in rs],
+            "status_id": oks, "status": [c.STATUS.get(ok) if ok is not None else None for ok in oks],
+            "status_detail": sts, "api.operation": [f"deployment.{r.status}" for r in rs],
+            "unmapped": [c.unmapped_of(t, _HOOK_COMMON) for t in tops],
+        })  # fmt: skip
+        return cols, [iso(r.status_changed_at) for r in rs], 1
+    if kind in ("push", "tag_push"):
+        cols.update({
+            "resources": [c.compact([_project(r), c.resource("git_ref", r.ref, r.after)]) for r in rs],
+            "message": [f"{who} pushed {r.total_commits_count or 0} commit(s) to {r.ref}" for who, r in zip(names, rs, strict=True)],
+            "api.operation": const(kind, n), "unmapped": [c.unmapped_of(t, _PUSH_MAPPED) for t in tops],
+        })  # fmt: skip
+        acts = [1 if r.before == _ZERO_SHA else 4 if r.after == _ZERO_SHA else 3 for r in rs]
+        return cols, [None] * n, acts
+    attrs_or_none = [r.object_attributes for r in rs]
+    res = []
+    for r, a in zip(rs, attrs_or_none, strict=True):
+        title = (a.title or a.name) if a else None
+        item = c.resource(kind, f"!{a.iid} {title}" if kind == "merge_request" and a.iid else title, a.id) if a else None
+        res.append(c.compact([_project(r), item]))
+    actions = [a.action if a else None for a in attrs_or_none]
+    cols.update({
+        "resources": res,
+        "api.operation": [f"{kind}.{action}" if action else kind for action in actions],
+        "unmapped": [c.unmapped_of(t, _HOOK_COMMON) for t in tops],
+    })  # fmt: skip
+    acts = [_MR_ACTIVITY.get(action or "", c.verb_activity(action)) if action else 99 for action in actions]
+    return cols, [first(a.updated_at, a.created_at) if a is not None else None for a in attrs_or_none], acts
 
 
 def _project(r: _Rec) -> dict[str, Any] | None:
     p = r.project
     return None if p is None else c.resource("project", p.path_with_namespace or p.name, p.id)
-
-
-def _hook(r: _Rec, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int]:
-    kind = r.object_kind or ""
-    a = r.object_attributes
-    row: dict[str, Any] = {"metadata.event_code": kind, "api.service.name": "GitLab webhooks"}
-    row.update(_actor(r))
-    p = r.project
-    when: int | None = None
-    if kind == "pipeline" and a is not None:
-        ok = _OK.get(a.status or "")
-        row.update({
-            "job.name": a.name or (f"{p.path_with_namespace} pipeline" if p else "pipeline"),
-            "job.desc": f"{a.source or 'pipeline'} on {a.ref} ({a.sha})" if a.ref else None,
-            "job.run_state_id": _PIPE_STATE.get(a.status or "", 99), "job.run_state": a.status,
-            "job.created_time": c.iso_ms(a.created_at), "job.user.name": row["actor.user.name"],
-            "status_id": ok if ok else None, "status": c.STATUS.get(ok) if ok else None,
-            "status_detail": a.status, "metadata.correlation_uid": c.sid(a.id),
-            "duration": int(a.duration * 1000) if a.duration else None,
-            "api.operation": f"pipeline.{a.status}", "unmapped": c.unmapped_of(top, _HOOK_COMMON),
-        })  # fmt: skip
-        act = _PIPE_ACTIVITY.get(a.status or "", 2)
-        return "scheduled_job_activity", row, c.first_time(a.finished_at, a.updated_at, a.created_at), act
-    if kind == "deployment":
-        ok = _OK.get(r.status if isinstance(r.status, str) else "")
-        row.update({
-            "app.name": p.path_with_namespace if p else None, "app.uid": c.sid(r.deployment_id),
-            "app.version": r.short_sha, "app.feature.name": r.environment,
-            "status_id": ok if ok is not None else None, "status": c.STATUS.get(ok) if ok is not None else None,
-            "status_detail": r.status if isinstance(r.status, str) else None, "api.operation": f"deployment.{r.status}",
-            "unmapped": c.unmapped_of(top, _HOOK_COMMON),
-        })  # fmt: skip
-        return "application_lifecycle", row, c.iso_ms(r.status_changed_at), 1
-    if kind in ("push", "tag_push"):
-        act = 1 if r.before == _ZERO_SHA else 4 if r.after == _ZERO_SHA else 3
-        row.update({
-            "resources": c.compact([_project(r), c.resource("git_ref", r.ref, r.after)]),
-            "message": f"{row['actor.user.name']} pushed {r.total_commits_count or 0} commit(s) to {r.ref}",
-            "api.operation": kind, "unmapped": c.unmapped_of(top, _PUSH_MAPPED),
-        })  # fmt: skip
-        return "api_activity", row, None, act
-    title = (a.title or a.name) if a else None
-    res = c.resource(kind, f"!{a.iid} {title}" if kind == "merge_request" and a and a.iid else title, a.id) if a else None
-    action = a.action if a else None
-    row.update({
-        "resources": c.compact([_project(r), res]),
-        "api.operation": f"{kind}.{action}" if action else kind,
-        "unmapped": c.unmapped_of(top, _HOOK_COMMON),
-    })  # fmt: skip
-    act = _MR_ACTIVITY.get(action or "", c.verb_activity(action)) if action else 99
-    if a is not None:
-        when = c.first_time(a.updated_at, a.created_at)
-    return "api_activity", row, when, act
