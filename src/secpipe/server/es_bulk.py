@@ -477,7 +477,7 @@ def _dumps(answer: dict[str, Any], spec: str | None) -> bytes:
 
 
 class _Update(msgspec.Struct):
-    doc: msgspec.Raw | None = None
+    doc: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b""))
     doc_as_upsert: bool = False
 
 
@@ -493,7 +493,8 @@ def _upserted(line: bytes | None) -> bytes | None:
         upd = _UPDATE.decode(line)
     except msgspec.DecodeError:
         return None
-    return bytes(upd.doc) if upd.doc_as_upsert and upd.doc is not None and bytes(upd.doc)[:1] == b"{" else None
+    doc = bytes(upd.doc)
+    return doc if upd.doc_as_upsert and doc[:1] == b"{" else None
 
 
 def _store_items(ctx: AppContext, to_format: _IndexFormats, source: str,

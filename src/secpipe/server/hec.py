@@ -13,7 +13,9 @@ rate):
   stored, the body is dead-lettered) with Splunk's code and ``invalid-event-number``, so a
   retry never duplicates.
 - ``POST /services/collector/raw`` (and ``/1.0``): the body is data itself (lines);
-  ``?sourcetype=`` picks the format.
+  ``?sourcetype=`` picks the format, else auto-detection; text no format recognizes is
+  stored one event per line (generic ``json``, with ``host``/``source``/``sourcetype``/``index``
+  from the query string), as Splunk indexes any raw text.
 - ``GET /services/collector/health``: ``{"text": "HEC is healthy", "code": 17}``.
 - ``POST /services/collector/ack`` with a channel (header or ``?channel=``; 400 code 10
   without) and ``{"acks": [ids]}``: answers ``{"acks": {"<id>": bool}}`` (:class:`AckLedger`).
@@ -50,7 +52,6 @@ from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import AppContext, HTTPError, Limits, authenticate, json_response, route
 from secpipe.server.wire import (
     accept_docs,
-    accept_items,
     check_depth,
     check_parts_depth,
     check_strings,
@@ -82,6 +83,7 @@ _SPLIT = re.compile(rb"}\s*{")
 class _Envelope(msgspec.Struct):
     event: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))
     sourcetype: str | None = None
+    time: Any = None  # epoch seconds, a number or (Splunk allows it) a string
 
 
 _ENVELOPES = msgspec.json.Decoder(list[_Envelope])
@@ -175,6 +177,14 @@ def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
         while pos < len(s) and s[pos].isspace():
             pos += 1
     return out, b"[" + b",".join(out) + b"]"
+
+
+def raw_line_events(body: bytes, meta: dict[str, str]) -> list[bytes]:
+    """Raw HEC text that no format recognizes -> one event envelope per non-blank line
+    (``{"event": line, "host", "source", "sourcetype", "index"}`` from the query string),
+    for the generic ``json`` format; undecodable bytes are replaced (U+FFFD)."""
+    lines = [ln for ln in body.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return [bytes(b) for b in _RAWS.decode(msgspec.json.encode([{"event": ln, **meta} for ln in lines]))]
 
 
 def _channel(request: Request) -> str | None:
@@ -271,7 +281,22 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     for n, fmt in zip(auto, detect_many([events[n] for n in auto], catch_all=False), strict=True):
         names[n] = fmt.name if fmt is not None else None
     docs = [raw if name in (None, generic) else ev for name, ev, raw in zip(names, events, raws, strict=True)]
+    for n in [n for n, env in enumerate(envs) if isinstance(env.time, str)]:
+        if names[n] in (None, generic):
+            docs[n] = _numeric_time(docs[n])
     return [generic if name is None else name for name in names], docs
+
+
+def _numeric_time(envelope: bytes) -> bytes:
+    """The envelope with a string ``time`` (``"1700000000.123"``: Splunk takes epoch seconds as
+    a string too) as a JSON number, so it is read as epoch seconds; unchanged when the string
+    is not a number (the generic format then tries it as an ISO-8601 time)."""
+    env = msgspec.json.decode(envelope)
+    try:
+        env["time"] = float(env["time"])
+    except ValueError:
+        return envelope
+    return msgspec.json.encode(env)
 
 
 def routes(ctx: AppContext) -> list[Route]:
@@ -327,10 +352,18 @@ def routes(ctx: AppContext) -> list[Route]:
         body = await read_body_limited(ctx, request, source, "auto", json_body=False)
         if not body.strip():
             raise HecError(400, 5)
-        name = _format_of(request.query_params.get("sourcetype"), conf.sourcetype_formats)
-        reasons = await run_in_threadpool(accept_items, ctx, source, [(name, body)])
-        if reasons[0] is not None:
-            raise HecError(400, 6, reason=reasons[0])
+        params = request.query_params
+        name = _format_of(params.get("sourcetype"), conf.sourcetype_formats)
+        if name is None and formats.detect(body[: 64 * 1024]) is None:
+            # text no format knows: one event per line, as Splunk indexes raw data
+            names: str | list[str | None] = GenericJSON.name
+            docs = raw_line_events(body, {k: params[k] for k in ("host", "source", "sourcetype", "index") if k in params})
+        else:
+            names, docs = [name], [body]
+        reasons = await run_in_threadpool(accept_docs, ctx, source, names, docs)
+        bad = [r for r in reasons if r is not None]
+        if bad and len(bad) == len(reasons):
+            raise HecError(400, 6, reason=bad[0])
         return {"text": "Success", "code": 0, **ack_id(request)}
 
     async def health(_request: Request) -> dict[str, Any]:
