@@ -2,14 +2,21 @@
 
 Accepted framings: one Event object, an EventList (``items``), a JSON array, NDJSON (the
 audit log file backend) -- the webhook backend POSTs EventLists. Each event -> API Activity
-(6003). A JSON object whose ``kind`` is neither Event nor EventList, or that has none of
-auditID/verb/requestURI, is not an audit event and is dead-lettered.
+(6003). An EventList whose ``items`` is null holds no events (Go writes an empty list that
+way) and yields none. A JSON object whose ``kind`` is neither Event nor EventList, or that
+has none of auditID/verb/requestURI, is not an audit event and is dead-lettered.
 
 Mapping: verb -> activity (create 1, get/list/watch 2, update/patch 3, delete/deletecollection 4,
-other 99); user -> actor.user (username, uid, groups); impersonatedUser stays in unmapped;
+other 99); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
+impersonatedUser stays in unmapped;
 sourceIPs[0] -> src_endpoint.ip (the rest -> src_endpoint.intermediate_ips); objectRef ->
 resources[0] (resource type, name, namespace, uid) and api.group/api.version; responseStatus
--> status (code >= 400 is Failure) with code and message; requestReceivedTimestamp -> time
+-> status (code >= 400 is Failure; without a code, its ``status`` "Success"/"Failure") with
+code and message (the reason when there is no message; the Status' status/reason/details stay
+in unmapped); the authorizer's audit annotations ``authorization.k8s.io/decision``
+(allow/forbid) and ``authorization.k8s.io/reason`` -> ``authorizations[0]`` (decision
+"allowed"/"denied", ``policy.desc`` the reason) and ``action_id`` Allowed/Denied;
+requestReceivedTimestamp -> time
 (stageTimestamp when absent), stageTimestamp -> end_time; auditID -> api.request.uid and
 metadata.original_event_uid. annotations, objectRef, requestObject, responseObject, level,
 stage stay in unmapped.
@@ -21,6 +28,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (
     Decoded,
     RecordFormat,
@@ -35,11 +43,14 @@ from secpipe.formats.base import (
     unmapped_from,
 )
 
+_NONE = msgspec.Raw(b"")
+
 
 class _User(msgspec.Struct, gc=False):
     username: str | None = None
     uid: str | None = None
     groups: list[str] | None = None
+    extra: msgspec.Raw = _NONE
 
 
 class _ObjRef(msgspec.Struct, omit_defaults=True, gc=False):
@@ -58,9 +69,7 @@ class _Status(msgspec.Struct, gc=False):
     message: str | None = None
     reason: str | None = None
     status: str | None = None
-
-
-_NONE = msgspec.Raw(b"")
+    details: msgspec.Raw = _NONE
 
 
 class _Event(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -102,6 +111,57 @@ _GROUPS = pa.list_(pa.struct([("name", pa.string())]))
 _RES = pa.list_(
     pa.struct([("type", pa.string()), ("name", pa.string()), ("namespace", pa.string()), ("uid", pa.string())])
 )
+_DECISION_RE = rb'"authorization\.k8s\.io/decision":"(?P<v>[^"]*)"'
+_REASON_RE = rb'"authorization\.k8s\.io/reason":"(?P<v>(?:[^"\\]|\\.)*)"'
+_DECISION_WORDS = pa.array(["allow", "forbid"], pa.string())
+_DECISION_NAMES = pa.array(["allowed", "denied"], pa.string())
+_QUOTED = msgspec.json.Decoder(str)
+
+
+def _annotation(ann: pa.Array, pattern: bytes) -> pa.Array:
+    """One string annotation's value (JSON-unescaped) out of raw annotation objects, columnar;
+    escapes are decoded once per distinct escaped value."""
+    col = pc.struct_field(pc.extract_regex(ann, pattern), "v").cast(pa.string())
+    escaped = pc.fill_null(pc.match_substring(col, "\\"), False)
+    if pc.any(escaped).as_py():
+        dic = pc.dictionary_encode(pc.if_else(escaped, col, pa.scalar(None, pa.string())))
+        plain = [None if v is None else _QUOTED.decode(('"' + v + '"').encode()) for v in dic.dictionary.to_pylist()]
+        col = pc.if_else(escaped, pa.array(plain, pa.string()).take(dic.indices), col)
+    return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+
+
+def _authorizations(evs: list[_Event]) -> tuple[pa.Array, pa.Array]:
+    """(authorizations column, decision column) from the authorizer's audit annotations."""
+    n = len(evs)
+    ann = pa.array([bytes(e.annotations) for e in evs], pa.binary())
+    word = _annotation(ann, _DECISION_RE)
+    if word.null_count == n:
+        return pa.nulls(n, pa.list_(pa.struct([("decision", pa.string())]))), word
+    decision = pc.coalesce(_DECISION_NAMES.take(pc.index_in(word, value_set=_DECISION_WORDS)), word)
+    entry = pa.StructArray.from_arrays(
+        [decision, pa.StructArray.from_arrays([_annotation(ann, _REASON_RE)], names=["desc"])], names=["decision", "policy"]
+    )
+    col = pa.ListArray.from_arrays(pa.array(range(n + 1), pa.int32()), entry, mask=pc.is_null(decision))
+    return col, decision
+
+
+def _more(e: _Event) -> bytes | None:
+    """Unmapped items the typed struct does not keep raw: objectRef, user.extra, the Status' rest."""
+    items = []
+    if e.objectRef:
+        items.append(b'"objectRef":' + _ENC.encode(e.objectRef))
+    if e.user is not None and e.user.extra:
+        items.append(b'"user":{"extra":' + bytes(e.user.extra) + b"}")
+    st = e.responseStatus
+    if st is not None and (st.status or st.reason or st.details):
+        items.append(b'"responseStatus":' + _ENC.encode(_StatusRest(st.status, st.reason, st.details)))
+    return b",".join(items) if items else None
+
+
+class _StatusRest(msgspec.Struct, omit_defaults=True, gc=False):
+    status: str | None = None
+    reason: str | None = None
+    details: msgspec.Raw = _NONE
 
 
 def _why_not(e: _Event) -> str | None:
@@ -133,11 +193,20 @@ class K8sAudit(RecordFormat):
     envelope = "items"
 
     def map_records(self, records: Records) -> Decoded:
-        """Map audit events to API Activity."""
+        """Map audit events to API Activity (the cyclic GC paused: no cycles are made, see
+        :func:`~secpipe.formats._findings.paused_gc`)."""
+        with paused_gc():
+            return self._map(records)
+
+    def _map(self, records: Records) -> Decoded:
         out = Decoded(dead=records.dead, events=records.events)
         if not records.raws:
             return out
         st = decode_strict(records.raws, records.locs, _Event, out, self.name, "a Kubernetes audit event")
+        lists = [i for i, e in enumerate(st.recs) if e.kind == "EventList"]
+        if lists:  # an EventList with ``items: null``: a list of no events
+            out.events -= len(lists)
+            st = st.take([i for i, e in enumerate(st.recs) if e.kind != "EventList"])
         st = st.reject([_why_not(e) for e in st.recs], out, self.name)
         if st.recs:
             out.batches.append(self._batch(st))
@@ -155,8 +224,9 @@ class K8sAudit(RecordFormat):
         end = parse_times(strs([e.stageTimestamp for e in evs]))
         other = parse_times(strs([e.timestamp or e.p_event_time for e in evs]))
         codes = pa.array([s.code for s in stat], pa.int32())
-        failed = pc.fill_null(pc.greater_equal(codes, 400), False)
-        has_status = pc.is_valid(codes)
+        words = strs([s.status for s in stat])
+        failed = pc.fill_null(pc.coalesce(pc.greater_equal(codes, 400), pc.equal(words, "Failure")), False)
+        has_status = pc.or_(pc.is_valid(codes), pc.is_in(words, value_set=pa.array(["Success", "Failure"])))
         status_id = pc.if_else(has_status, pc.if_else(failed, pa.scalar(2, pa.int32()), pa.scalar(1, pa.int32())), pa.scalar(0, pa.int32()))
         cols = base_columns(
             "api_activity",
@@ -170,6 +240,8 @@ class K8sAudit(RecordFormat):
             severity_id=1,
         )
         ips = [e.sourceIPs or [] for e in evs]
+        authz, decided = _authorizations(evs)
+        allowed, denied = pc.equal(decided, "allowed"), pc.equal(decided, "denied")
         has_ref = [e.objectRef is not None for e in evs]
         cols.update(
             {
@@ -201,9 +273,11 @@ class K8sAudit(RecordFormat):
                     ],
                     _RES,
                 ),
-                "unmapped": unmapped_from(
-                    st, _UNMAPPED, [b'"objectRef":' + _ENC.encode(e.objectRef) if e.objectRef else None for e in evs]
-                ),
+                "authorizations": authz,
+                "action_id": pc.fill_null(pc.if_else(allowed, pa.scalar(1, pa.int32()), pc.if_else(denied, pa.scalar(2, pa.int32()),
+                                                                                                   pa.scalar(0, pa.int32()))), 0),
+                "action": pc.fill_null(pc.if_else(allowed, "Allowed", pc.if_else(denied, "Denied", "Unknown")), "Unknown"),
+                "unmapped": unmapped_from(st, _UNMAPPED, [_more(e) for e in evs]),
             }
         )
         return to_batch("api_activity", cols)

@@ -10,19 +10,33 @@ decision path, ``api.request.uid`` = decision_id, ``api.request.data`` = input,
 ``api.response.data`` = result) and its outcome as native attributes -- ``authorizations[]``
 (Authorization Result: ``decision`` + ``policy``) and ``action_id`` Allowed (1) / Denied (2).
 
-Mapping: ``timestamp`` -> ``time``; decision from ``result`` (``true``/``false``, or an object's
-``allow``/``allowed`` boolean) -> ``authorizations[0].decision`` ("allowed"/"denied"),
+Shape: OPA's ``EventV1`` (``plugins/logs``): labels, decision_id, trace_id, span_id, revision
+(deprecated), bundles, path (absent for ad-hoc queries, which carry ``query``), input, result,
+mapped_result, nd_builtin_cache, erased, masked, error, requested_by, timestamp, metrics,
+req_id, request_context, intermediate_results; input/result may be absent (erased or
+undefined). The decision-log plugin POSTs gzip JSON arrays; the console logger writes one
+object per line with logrus' ``msg``/``level``/``time`` added.
+
+Mapping: ``timestamp`` -> ``time``; decision from ``result`` (``true``/``false``, an object's
+``allow``/``allowed`` boolean, or a Kubernetes AdmissionReview's ``response.allowed``) ->
+``authorizations[0].decision`` ("allowed"/"denied"),
 ``action_id`` / ``action`` and ``disposition_id`` (Allowed 1 / Blocked 2); results that are not a
 yes/no answer keep action Unknown. ``path`` -> ``api.operation`` and ``policy.name``; bundle
 revisions (``bundles.<name>.revision``, legacy ``revision``) -> ``policy.version``
 (``name@revision`` joined by commas) and ``policy.uid``; ``input.method`` or Envoy's
 ``input.attributes.request.http.method`` -> ``activity_id`` (GET/HEAD Read, POST Create,
-PUT/PATCH Update, DELETE Delete, else Other) and ``http_request.http_method``; ``input.path``
--> ``http_request.url.path``; ``requested_by`` (``host:port``) -> ``src_endpoint.ip``/``port``;
-``labels.id``/``labels.version`` -> ``metadata.product.uid``/``version``; ``error`` -> status
-Failure with the message, else Success. ``decision_id`` is also
-``metadata.original_event_uid``. Everything else (labels, metrics, erased, masked,
-nd_builtin_cache ...) stays in ``unmapped``. A record without ``decision_id`` and ``path`` is
+PUT/PATCH Update, DELETE Delete, else Other) and ``http_request.http_method``; for a
+Kubernetes AdmissionReview input, ``input.request.operation`` -> ``activity_id`` (CREATE,
+UPDATE, DELETE; CONNECT Other) and ``input.request.userInfo.username`` -> ``actor.user.name``; ``input.path`` (Envoy: ``input.attributes.request.http.path``)
+-> ``http_request.url.path``; the Envoy request's ``user-agent`` header ->
+``http_request.user_agent``; the client: Envoy's ``input.attributes.source.address.
+socketAddress`` when present, else ``requested_by`` (``host:port``, the caller of OPA's API)
+-> ``src_endpoint.ip``/``port``; ``labels.id``/``labels.version`` ->
+``metadata.product.uid``/``version``; ``error`` -> status Failure with the error's ``message``
+as ``status_detail`` and its ``code`` as ``status_code`` (the whole error stays in
+``unmapped``), else Success; ``trace_id``/``span_id`` -> ``trace.uid``/``trace.span.uid``.
+``decision_id`` is also ``metadata.original_event_uid``. Everything else (labels, metrics,
+erased, masked, nd_builtin_cache, req_id, intermediate_results ...) stays in ``unmapped``. A record without ``decision_id`` and ``path`` is
 dead-lettered.
 """
 
@@ -59,10 +73,23 @@ class _Decision(msgspec.Struct):
     input: Any = None
     result: Any = None
     error: Any = None
+    trace_id: str | None = None
+    span_id: str | None = None
 
 
-_MAPPED = frozenset({"decision_id", "path", "query", "timestamp", "requested_by", "revision", "bundles", "input", "result", "error"})
+_MAPPED = frozenset({"decision_id", "path", "query", "timestamp", "requested_by", "revision", "bundles", "input", "result",
+                     "trace_id", "span_id"})  # fmt: skip
 _METHOD_ACTIVITY = {"GET": 2, "HEAD": 2, "OPTIONS": 2, "POST": 1, "PUT": 3, "PATCH": 3, "DELETE": 4}
+#: Kubernetes admission operations (AdmissionRequest.operation) -> activity.
+_ADMISSION_ACTIVITY = {"CREATE": 1, "UPDATE": 3, "DELETE": 4}
+
+
+def _dig(obj: Any, *keys: str) -> Any:
+    for k in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(k)
+    return obj
 
 
 def _method(inp: Any) -> str | None:
@@ -70,8 +97,34 @@ def _method(inp: Any) -> str | None:
         return None
     m = inp.get("method")
     if m is None:
-        m = (((inp.get("attributes") or {}).get("request") or {}).get("http") or {}).get("method")
+        m = _dig(inp, "attributes", "request", "http", "method")
     return str(m).upper() if isinstance(m, str) else None
+
+
+def _activity(method: str | None, inp: Any) -> int:
+    if method:
+        return _METHOD_ACTIVITY.get(method, 99)
+    op = _dig(inp, "request", "operation")
+    return _ADMISSION_ACTIVITY.get(op, 99) if isinstance(op, str) else 99
+
+
+def _text(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _http_path(inp: Any) -> str | None:
+    if not isinstance(inp, dict):
+        return None
+    return _text(inp.get("path")) or _text(_dig(inp, "attributes", "request", "http", "path"))
+
+
+def _source(d: _Decision) -> tuple[str | None, int | None]:
+    """The client: Envoy's downstream address when the input is an Envoy check, else requested_by."""
+    sock = _dig(d.input, "attributes", "source", "address", "socketAddress")
+    if isinstance(sock, dict) and isinstance(sock.get("address"), str):
+        port = sock.get("portValue")
+        return sock["address"], port if isinstance(port, int) else None
+    return _endpoint(d.requested_by)
 
 
 def _allowed(result: Any) -> bool | None:
@@ -83,6 +136,8 @@ def _allowed(result: Any) -> bool | None:
         for k in ("allow", "allowed"):
             if isinstance(result.get(k), bool):
                 return bool(result[k])
+        if result.get("kind") == "AdmissionReview" and isinstance(_dig(result, "response", "allowed"), bool):
+            return bool(result["response"]["allowed"])
     return None
 
 
@@ -110,7 +165,7 @@ class Opa(CheckedRecordFormat):
     def sniff(self, head: bytes) -> int:
         """Recognize decision-log keys."""
         h = head[:8192]
-        if b'"decision_id"' in h and (b'"path"' in h or b'"result"' in h):
+        if b'"decision_id"' in h and any(k in h for k in (b'"path"', b'"result"', b'"query"', b'"labels"')):
             return 90
         return 0
 
@@ -123,7 +178,7 @@ class Opa(CheckedRecordFormat):
         cls = "api_activity"
         methods = [_method(d.input) for d in ds]
         allowed = [_allowed(d.result) for d in ds]
-        act = pa.array([_METHOD_ACTIVITY.get(m, 99) if m else 99 for m in methods], pa.int32())
+        act = pa.array([_activity(m, d.input) for m, d in zip(methods, ds, strict=True)], pa.int32())
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
             times_ms=parse_times(strs([d.timestamp for d in ds])), raws=raws, activity_id=act, severity_id=1,
@@ -132,7 +187,8 @@ class Opa(CheckedRecordFormat):
             ",".join(f"{k}@{b.revision}" for k, b in sorted(d.bundles.items()) if b.revision) if d.bundles else d.revision
             for d in ds
         ]
-        ends = [_endpoint(d.requested_by) for d in ds]
+        ends = [_source(d) for d in ds]
+        errs = [d.error if isinstance(d.error, dict) else {} for d in ds]
         failed = [d.error is not None for d in ds]
         decision = ["allowed" if a else "denied" if a is False else None for a in allowed]
         auth = pa.array(
@@ -146,7 +202,9 @@ class Opa(CheckedRecordFormat):
         cols.update({
             "status_id": pa.array([2 if f else 1 for f in failed], pa.int32()),
             "status": strs(["Failure" if f else "Success" for f in failed]),
-            "status_detail": raw_json_col([t.get("error") for t in tops]),
+            "status_detail": strs([_text(e.get("message")) or (d.error if isinstance(d.error, str) else None)
+                                   for e, d in zip(errs, ds, strict=True)]),
+            "status_code": strs([_text(e.get("code")) for e in errs]),
             "action_id": pa.array([1 if a else 2 if a is False else 0 for a in allowed], pa.int32()),
             "action": strs(["Allowed" if a else "Denied" if a is False else "Unknown" for a in allowed]),
             "disposition_id": pa.array([1 if a else 2 if a is False else 0 for a in allowed], pa.int32()),
@@ -164,8 +222,12 @@ class Opa(CheckedRecordFormat):
             "api.request.data": inputs,
             "api.response.data": raw_json_col([t.get("result") for t in tops]),
             "http_request.http_method": strs(methods),
-            "http_request.url.path": strs([d.input.get("path") if isinstance(d.input, dict) and isinstance(d.input.get("path"), str)
-                                           else None for d in ds]),
+            "actor.user.name": strs([_text(_dig(d.input, "request", "userInfo", "username")) for d in ds]),
+            "http_request.url.path": strs([_http_path(d.input) for d in ds]),
+            "http_request.user_agent": strs([_text(_dig(d.input, "attributes", "request", "http", "headers", "user-agent"))
+                                             for d in ds]),
+            "trace.uid": strs([d.trace_id or None for d in ds]),
+            "trace.span.uid": strs([d.span_id or None for d in ds]),
             "src_endpoint.ip": strs([e[0] for e in ends]),
             "src_endpoint.port": pa.array([e[1] for e in ends], pa.int32()),
             "unmapped": unmapped_json(tops, _MAPPED),
