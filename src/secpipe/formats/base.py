@@ -165,22 +165,42 @@ def split_json_records(
             return _utf8_only([compact], [0], dead, source, fmt)
     records: list[bytes] = []
     offsets: list[int] = []
-    for off, line in split_lines(data):
-        if line[:1] != b"{":
-            dead.append(DeadLetter("not a JSON object", source, off, line, fmt))
+    # Lines are compacted straight from views of ``data`` (no copy of each line first); a
+    # line with whitespace around it is stripped as bytes (rare).
+    view, size, find, format_ = memoryview(data), len(data), data.find, msgspec.json.format
+    pos = 0
+    while pos < size:
+        off = pos
+        end = find(b"\n", pos)
+        end = size if end < 0 else end
+        pos = end + 1
+        if off == end:
             continue
-        compact = _compact(line)
-        if compact is line:
-            parts = concatenated_objects(line)
+        line: bytes | memoryview
+        if data[off] in _SPACE or data[end - 1] in _SPACE:
+            line = data[off:end].strip()
+            if not line:
+                continue
+        else:
+            line = view[off:end]
+        if line[0] != 0x7B:  # "{"
+            dead.append(DeadLetter("not a JSON object", source, off, bytes(line), fmt))
+            continue
+        try:
+            records.append(format_(line, indent=-1))
+        except msgspec.DecodeError:
+            parts = concatenated_objects(bytes(line))
             if len(parts) < 2:
-                dead.append(DeadLetter("invalid JSON", source, off, line, fmt))
+                dead.append(DeadLetter("invalid JSON", source, off, bytes(line), fmt))
                 continue
             records.extend(_compact(p) for p in parts)
             offsets.extend([off] * len(parts))
             continue
-        records.append(compact)
         offsets.append(off)
     return _utf8_only(records, offsets, dead, source, fmt)
+
+
+_SPACE = frozenset(b" \t\r\x0b\x0c")  # what bytes.strip removes (besides the newline split on)
 
 
 def concatenated_objects(data: bytes) -> list[bytes]:

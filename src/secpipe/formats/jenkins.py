@@ -84,7 +84,6 @@ class _Rec(msgspec.Struct, gc=False):
     build: _Build | None = None
 
 
-_REC = msgspec.json.Decoder(_Rec)
 _PHASE_ACT = {"QUEUED": 1, "STARTED": 6, "COMPLETED": 2, "FINALIZED": 2}
 _PHASE_STATE = {"QUEUED": 2, "STARTED": 3, "COMPLETED": 4, "FINALIZED": 4}
 _STATUS = {"SUCCESS": 1, "FAILURE": 2, "UNSTABLE": 2, "ABORTED": 2, "NOT_BUILT": 99}
@@ -126,7 +125,7 @@ class Jenkins(RecordFormat):
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out
-        idx, typed, tops = c.decode_each(recs, _REC, "a Jenkins build record", out, self.name)
+        idx, typed, tops = c.decode_batch(recs, _Rec, "a Jenkins build record", out, self.name)
         keep: list[int] = []
         facts: list[tuple[Any, ...]] = []
         keep_tops: list[dict[str, msgspec.Raw]] = []
