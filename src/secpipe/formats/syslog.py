@@ -59,6 +59,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats import _cef
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
 
@@ -67,16 +68,33 @@ _I32 = pa.int32()
 
 
 _R5424 = (
-    r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ver>[1-9]\d?) (?P<ts>-|\d{4}-\d\d-\d\dT\S+) (?P<host>\S{1,255}) "
+    r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ver>[1-9]\d{0,2}) (?P<ts>-|\d{4}-\d\d-\d\dT\S+) (?P<host>\S{1,255}) "
     r"(?P<app>\S{1,48}) (?P<procid>\S{1,128}) (?P<msgid>\S{1,32}) "
     r"(?P<sd>-|(?:\[[^\]\s=\"]+(?: [^\]\s=\"]+=\"(?:[^\"\\]|\\.)*\")*\])+)(?: (?P<msg>.*))?$"
 )
+#: BSD timestamp: ``Mmm dd hh:mm:ss``, optionally with fractional seconds (syslog-ng
+#: ``frac-digits``, Cisco ``msec``) and a year before the month or after the day (Cisco/ASA
+#: ``year``, NX-OS).
+_BSD_TS = r"(?:\d{4} )?[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d{1,9})?"
+_ISO_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _R3164 = (
-    r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d|"
-    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) "
+    rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}|{_ISO_TS}) "
     r"(?:(?P<host>[^\s:\[\]]+) )?(?P<tag>[^\s:\[\]]{1,64})(?:\[(?P<pid>[^\]\s]*)\])?: ?(?P<msg>.*)$"
 )
-_R3164_NOTAG = r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ts>[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d) (?P<host>[^\s:\[\]]+) (?P<msg>.*)$"
+_R3164_NOTAG = rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}) (?P<host>[^\s:\[\]]+) (?P<msg>.*)$"
+#: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[seq: ][host: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
+#: optionally behind a BSD header added by a relay (``Mmm dd hh:mm:ss host``) or the ASA device id
+#: (``timestamp host : %ASA-...``); the timestamp is absent without ``service timestamps``.
+_RCISCO = (
+    r"(?s)^(?:<(?P<pri>\d{1,3})>)?"
+    rf"(?:(?P<ts0>{_BSD_TS}) (?P<host0>[^\s:%]+) ?:? )?"
+    r"(?:(?P<seq>\d+): )?(?:(?P<host>[^\s:%]+): )?"
+    rf"(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>[A-Za-z]{{2,5}}))?: )?"
+    r"%(?P<code>[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+): ?(?P<msg>.*)$"
+)
+#: CEF / LEEF written straight to a file or socket, without a syslog header.
+_RBARE = r"(?s)^(?P<msg>(?:CEF: ?\d+|LEEF:[12]\.\d+)\|.*)$"
+_PAYLOAD_TAGS = pa.array(["CEF", "LEEF"], S)
 _RPRI = r"(?s)^<(?P<pri>\d{1,3})>(?P<msg>.*)$"
 
 _SEV_WORDS = pa.array(["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"], S)
@@ -196,13 +214,17 @@ class Syslog(Format):
     def sniff(self, head: bytes) -> int:
         """Recognize ``<PRI>``, octet counting, or a BSD timestamp at the start."""
         h = head.lstrip(b"\xef\xbb\xbf")[:512]
-        if re.match(rb"<\d{1,3}>(\d{1,2} \d{4}-\d\d-\d\dT|\d{1,2} - |[A-Z][a-z]{2} [ \d]?\d \d\d:)", h):
+        if re.match(rb"<\d{1,3}>(\d{1,2} \d{4}-\d\d-\d\dT|\d{1,2} - |(\d{4} )?[A-Z][a-z]{2} [ \d]?\d (\d{4} )?\d\d:)", h):
             return 95
         if re.match(rb"\d{1,9} <\d{1,3}>", h):
             return 90
         if re.match(rb"<\d{1,3}>\S", h):
             return 60
-        if re.match(rb"[A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d \S+ \S+", h):
+        if re.match(rb"(\d{4} )?[A-Z][a-z]{2} +\d{1,2} (\d{4} )?\d\d:\d\d:\d\d(\.\d{1,9})? \S+ \S+", h):
+            return 70
+        if re.match(rb"(?:CEF: ?\d+|LEEF:[12]\.\d+)\|[^|\n]*\|", h):
+            return 70
+        if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
             return 70
         if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
             return 60
@@ -241,34 +263,63 @@ class Syslog(Format):
 
     def _map(self, lines: pa.Array, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str) -> None:
         n = len(lines)
-        r5 = pc.extract_regex(lines, _R5424)
-        ok5 = r5.is_valid()
-        r3 = pc.extract_regex(lines, _R3164)
-        ok3 = pc.and_(r3.is_valid(), pc.invert(ok5))
-        r3n = pc.extract_regex(lines, _R3164_NOTAG)
-        ok3n = pc.and_(r3n.is_valid(), pc.invert(pc.or_(ok5, ok3)))
-        rp = pc.extract_regex(lines, _RPRI)
-        okp = pc.and_(rp.is_valid(), pc.invert(pc.or_(pc.or_(ok5, ok3), ok3n)))
+        taken = pa.array(np.zeros(n, bool))
+        parsers: list[tuple[pa.Array, pa.Array, dict[str, str]]] = []
 
-        def pick(field: str, *, f5: str | None = None, f3: str | None = None, f3n: str | None = None, fp: str | None = None) -> pa.Array:
+        def run(regex: str, names: dict[str, str], pre: pa.Array | None = None) -> pa.Array:
+            """Match the lines no earlier (higher-priority) parser took (and that pass ``pre``);
+            the regex runs over those lines only. Returns the mask of lines this parser took."""
+            nonlocal taken
+            cand = pc.invert(taken) if pre is None else pc.and_(pc.invert(taken), pre)
+            count = pc.sum(cand).as_py() or 0
+            if count == 0:
+                return pa.array(np.zeros(n, bool))
+            if count == n:
+                st = pc.extract_regex(lines, regex)
+            else:  # regex over the candidates, results scattered back (null elsewhere)
+                sub = pc.extract_regex(lines.filter(cand), regex)
+                pos = pc.subtract(pc.cumulative_sum(cand.cast(pa.int64())), 1)
+                st = sub.take(pc.if_else(cand, pos, pa.scalar(None, pa.int64())))
+            ok = pc.fill_null(pc.and_(st.is_valid(), cand), False)
+            taken = pc.or_(taken, ok)
+            parsers.append((ok, st, names))
+            return ok
+
+        ok5 = run(_R5424, {"pri": "pri", "ts5": "ts", "host": "host", "app": "app", "procid": "procid", "msgid": "msgid",
+                           "sd": "sd", "msg": "msg"})  # fmt: skip
+        okc = run(_RCISCO, {"pri": "pri", "host": "host", "host0": "host0", "ts": "ts", "ts0": "ts0", "code": "code",
+                            "seq": "seq", "msg": "msg"}, pre=pc.match_substring(lines, "%"))  # fmt: skip
+        ok3 = run(_R3164, {"pri": "pri", "ts": "ts", "host": "host", "app": "tag", "procid": "pid", "msg": "msg"})
+        ok3n = run(_R3164_NOTAG, {"pri": "pri", "ts": "ts", "host": "host", "msg": "msg"})
+        run(_RBARE, {"msg": "msg"})
+        run(_RPRI, {"pri": "pri", "msg": "msg"})
+
+        def pick(field: str) -> pa.Array:
             col = pa.nulls(n, S)
-            for ok, st, name in ((okp, rp, fp), (ok3n, r3n, f3n), (ok3, r3, f3), (ok5, r5, f5)):
-                if name is not None:
-                    col = pc.if_else(ok, group(st, name), col)
+            for ok, st, names in reversed(parsers):
+                if field in names:
+                    col = pc.if_else(ok, group(st, names[field]), col)
             return col
 
-        pri_s = pick("pri", f5="pri", f3="pri", f3n="pri", fp="pri")
-        ts5 = pc.if_else(ok5, _nil(group(r5, "ts")), pa.scalar(None, S))
-        ts3 = pc.if_else(pc.or_(ok3, ok3n), pc.coalesce(group(r3, "ts"), group(r3n, "ts")), pa.scalar(None, S))
-        host = _nil(pick("host", f5="host", f3="host", f3n="host"))
-        app = _nil(pick("app", f5="app", f3="tag"))
-        procid = _nil(pick("procid", f5="procid", f3="pid"))
-        msgid = pc.if_else(ok5, _nil(group(r5, "msgid")), pa.scalar(None, S))
-        sd = pc.if_else(ok5, group(r5, "sd"), pa.scalar(None, S))
-        msg = pick("msg", f5="msg", f3="msg", f3n="msg", fp="msg")
+        pri_s = pick("pri")
+        ts5 = _nil(pick("ts5"))
+        ts3 = pc.coalesce(pick("ts"), pick("ts0"))
+        host = _nil(pc.coalesce(pick("host"), pick("host0")))
+        app = _nil(pick("app"))
+        procid = _nil(pick("procid"))
+        msgid = _nil(pc.coalesce(pick("msgid"), pick("code")))
+        sd = pick("sd")
+        seq = pick("seq")
+        msg = pick("msg")
+        # ``host CEF:0|...``: the 3164 grammar reads CEF/LEEF as a TAG; it is the payload's start.
+        payload_tag = pc.fill_null(pc.and_(ok3, pc.is_in(app, value_set=_PAYLOAD_TAGS)), False)
+        if pc.any(payload_tag).as_py():
+            msg = pc.if_else(payload_tag, pc.binary_join_element_wise(app, msg, ":"), msg)
+            app = pc.if_else(payload_tag, pa.scalar(None, S), app)
         msg = _nil_empty(pc.utf8_ltrim_whitespace(pc.replace_substring_regex(msg, "^" + _BOM, "")))
         pri = pc.cast(pri_s, pa.int32())
-        parsed = pc.or_(pc.or_(ok5, ok3), pc.or_(ok3n, okp))
+        parsed = taken
+        fmt = pc.if_else(ok5, "RFC 5424", pc.if_else(pc.or_(pc.or_(ok3, ok3n), okc), "RFC 3164", pa.scalar(None, S)))
         bad_pri = pc.fill_null(pc.greater(pri, 191), False)
         times5 = parse_times(ts5)
         bad_ts = pc.and_(pc.is_valid(ts5), pc.is_null(times5))
@@ -281,8 +332,8 @@ class Syslog(Format):
             bad = pc.invert(good)
             for reason, raw, off in zip(reasons.filter(bad).to_pylist(), lines_b.filter(bad).to_pylist(), offs.filter(bad).to_pylist(), strict=True):
                 out.dead.append(DeadLetter(reason, source, off, raw, self.name))
-            cols = [lines, lines_b, ok5, ok3, ts3, host, app, procid, msgid, sd, msg, pri, times5]
-            (lines, lines_b, ok5, ok3, ts3, host, app, procid, msgid, sd, msg, pri, times5) = [c.filter(good) for c in cols]
+            cols = [lines, lines_b, fmt, ts3, host, app, procid, msgid, sd, msg, pri, times5, seq]
+            (lines, lines_b, fmt, ts3, host, app, procid, msgid, sd, msg, pri, times5, seq) = [c.filter(good) for c in cols]
             n = len(lines)
             if not n:
                 return
@@ -291,9 +342,12 @@ class Syslog(Format):
         sev = pc.subtract(pri, pc.multiply(fac, 8))
         fields = {
             "lines": lines_b, "host": host, "app": app, "procid": procid, "msgid": msgid, "msg": msg,
-            "times": times, "sev": sev, "fac": fac, "sd": sd,
-            "fmt": pc.if_else(ok5, "RFC 5424", pc.if_else(ok3, "RFC 3164", pa.scalar(None, S))),
+            "times": times, "sev": sev, "fac": fac, "sd": sd, "fmt": fmt, "seq": seq,
         }  # fmt: skip
+        payload = _cef.parse(msg)
+        if payload is not None:
+            fields.update({"cef_" + k: v for k, v in payload.items()})
+            fields["times"] = pc.coalesce(times, _payload_times(payload["time_text"]))
         is_auth = pc.fill_null(pc.is_in(app, value_set=_AUTH_APPS), False)
         auth = _auth(msg.filter(is_auth), app.filter(is_auth)) if pc.any(is_auth).as_py() else None
         if auth is not None:
@@ -313,6 +367,9 @@ class Syslog(Format):
     def _batch(self, cls: str, f: dict[str, pa.Array], auth: dict[str, pa.Array] | None) -> pa.RecordBatch:
         n = len(f["lines"])
         sev_ocsf = pc.fill_null(_SEV_OCSF.take(f["sev"]), pa.scalar(0, _I32))
+        payload = "cef_format" in f
+        if payload:
+            sev_ocsf = pc.coalesce(f["cef_severity_id"], sev_ocsf)
         activity = auth["activity"] if auth is not None else pa.array(np.zeros(n, np.int32))
         raws = f["lines"].to_pylist()
         cols = base_columns(
@@ -334,6 +391,20 @@ class Syslog(Format):
         )
         extra: list[tuple[str, pa.Array]] = [("facility", json_string(_FACILITIES.take(f["fac"])))]
         extra.append(("structured_data", _sd_json(f["sd"])))
+        if f["seq"].null_count < n:
+            extra.append(("sequence", pc.if_else(pc.is_valid(f["seq"]), f["seq"], pa.scalar(None, S))))
+        if payload:
+            kind = f["cef_format"]
+            cols.update({
+                "message": pc.coalesce(f["cef_name"], f["msg"]),
+                "metadata.event_code": pc.coalesce(f["cef_event_code"], f["msgid"]),
+                "metadata.log_format": pc.coalesce(kind, f["fmt"]),
+                "metadata.product.name": pc.coalesce(f["cef_product"], cols["metadata.product.name"]),
+                "metadata.product.vendor_name": pc.coalesce(f["cef_vendor"], cols["metadata.product.vendor_name"]),
+                "metadata.product.version": f["cef_version"],
+            })  # fmt: skip
+            extra.append(("cef", pc.if_else(pc.equal(kind, "CEF"), f["cef_json"], pa.scalar(None, S))))
+            extra.append(("leef", pc.if_else(pc.equal(kind, "LEEF"), f["cef_json"], pa.scalar(None, S))))
         if auth is not None:
             self._auth_columns(cols, auth, f)
             extra.append(("command", json_string(auth["cmd"])))
@@ -374,20 +445,52 @@ def _object(items: list[tuple[str, pa.Array]], n: int) -> pa.Array:
     return pc.if_else(pc.equal(joined, ""), pa.scalar(None, S), body)
 
 
+def _payload_times(text: pa.Array) -> pa.Array:
+    """CEF ``rt``/``start`` and LEEF ``devTime``: epoch milliseconds, a BSD-style date
+    (``MMM dd yyyy HH:mm:ss[.SSS]``) or ISO 8601."""
+    if text.null_count == len(text):
+        return pa.nulls(len(text), pa.int64())
+    digits = pc.fill_null(pc.match_substring_regex(text, r"^\d{10,13}$"), False)
+    epoch = pc.if_else(digits, text, pa.scalar(None, S)).cast(pa.int64())
+    epoch = pc.if_else(pc.less(epoch, 10**11), pc.multiply(epoch, 1000), epoch)  # seconds -> ms
+    return pc.coalesce(epoch, _bsd_times(pc.if_else(digits, pa.scalar(None, S), text)))
+
+
+_BSD_PARTS = (
+    r"^(?:(?P<y1>\d{4}) )?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2})(?: (?P<y2>\d{4}))? "
+    r"(?P<hms>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,9}))?$"
+)
+
+
 def _bsd_times(ts: pa.Array) -> pa.Array:
-    """RFC 3164 ``Mmm dd hh:mm:ss`` (year inferred, UTC) or RFC 3339 -> int64 ms."""
+    """BSD ``Mmm dd hh:mm:ss[.frac]`` with an optional year (else inferred: the current year,
+    or the previous one when that would be more than a day ahead), taken as UTC; or RFC 3339
+    -> int64 ms."""
     n = len(ts)
     if ts.null_count == n:
         return pa.nulls(n, pa.int64())
     iso = pc.fill_null(pc.match_substring_regex(ts, r"^\d{4}-"), False)
-    now = dt.datetime.now(dt.UTC)
-    tomorrow = int((time.time() + 86400) * 1000)
-    out = pa.nulls(n, pa.int64())
-    for year in (now.year - 1, now.year):
-        text = pc.binary_join_element_wise(str(year), pc.replace_substring(ts, "  ", " 0"), " ")
-        parsed = pc.strptime(pc.if_else(iso, pa.scalar(None, S), text), format="%Y %b %d %H:%M:%S", unit="ms", error_is_null=True)
-        ms = parsed.cast(pa.int64())
-        out = pc.if_else(pc.fill_null(pc.less_equal(ms, tomorrow), False), ms, out)
+    parts = pc.extract_regex(pc.if_else(iso, pa.scalar(None, S), ts), _BSD_PARTS)
+    day = pc.utf8_lpad(pc.struct_field(parts, "day"), 2, "0")
+    rest = pc.binary_join_element_wise(pc.struct_field(parts, "mon"), day, pc.struct_field(parts, "hms"), " ")
+    given = group(parts, "y1")
+    given = pc.coalesce(given, group(parts, "y2"))
+    frac = group(parts, "frac")
+    frac_ms = pc.utf8_slice_codeunits(pc.utf8_rpad(frac, 3, "0"), 0, 3).cast(pa.int64())
+
+    def at(years: pa.Array | str) -> pa.Array:
+        text = pc.binary_join_element_wise(years, rest, " ")
+        return pc.strptime(text, format="%Y %b %d %H:%M:%S", unit="ms", error_is_null=True).cast(pa.int64())
+
+    out = at(given)
+    guess = pc.and_(pc.is_null(given), pc.is_valid(rest))
+    if pc.any(guess).as_py():
+        now = dt.datetime.now(dt.UTC)
+        tomorrow = int((time.time() + 86400) * 1000)
+        for year in (now.year - 1, now.year):
+            ms = at(str(year))
+            out = pc.if_else(pc.fill_null(pc.and_(guess, pc.less_equal(ms, tomorrow)), False), ms, out)
+    out = pc.if_else(pc.is_valid(frac_ms), pc.add(out, frac_ms), out)
     if pc.any(iso).as_py():
         out = pc.if_else(iso, parse_times(pc.if_else(iso, ts, pa.scalar(None, S))), out)
     return out
