@@ -30,6 +30,9 @@ answer with that client's own rules for accepted / retried / dropped. Sources re
   "Troubleshoot HTTP Event Collector", "About HTTP Event Collector Indexer Acknowledgment"):
   events concatenated with or without whitespace, ``time`` epoch seconds as a number or
   string, codes 2/3/4/5/6/9/10/16/17, acks per channel.
+
+Filebeat's own output client does run here: ``go_filebeat/`` builds libbeat v7.17.28's
+``outputs/elasticsearch`` client from Go modules (slow test) and ships through it.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,6 +68,44 @@ def _basic(user: str, password: str) -> dict[str, str]:
 def _ndjson(action: dict, docs: list[dict]) -> bytes:
     line = json.dumps(action, separators=(",", ":"))
     return "".join(f"{line}\n{json.dumps(d, separators=(',', ':'))}\n" for d in docs).encode()
+
+
+def _go() -> str:
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    if not Path(go).is_file():
+        pytest.skip("no Go toolchain to build Filebeat's output client")
+    return go
+
+
+@pytest.mark.slow
+def test_real_filebeat_output_client(tmp_path: Path) -> None:
+    """libbeat's Elasticsearch client (what Filebeat 7.17.28 runs) ships to secpipe: Basic
+    auth with gzip level 1, ``api_key`` auth, a bad password (Connect fails with 401), and
+    documents secpipe dead-letters (an index mapped to cloudtrail), which Filebeat must drop
+    as non-indexable rather than retry for ever."""
+    binary = tmp_path / "fbdrive"
+    build = subprocess.run([_go(), "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "go_filebeat",
+                           capture_output=True, text=True, timeout=1500)  # fmt: skip
+    assert build.returncode == 0, build.stderr[-2000:]
+    srv = start(tmp_path, "ingest: {elasticsearch: {version: '8.17.0', index_formats: {'ct-*': cloudtrail}}}\n")
+    try:
+        def ship(user: str, password: str, api_key: str, index: str, marker: str, n: int, level: int) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([str(binary), srv.url, user, password, api_key, index, marker, str(n), str(level)],
+                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+
+        ok = {"signals": ["ack"], "retry_events": 0, "failed": 0, "dropped": 0}
+        run = ship("elastic", srv.ingest, "", "filebeat-7.17.28", "fbreal-basic", 50, 1)
+        assert run.returncode == 0 and json.loads(run.stdout) == {**ok, "acked": 50}, run.stderr[-2000:]
+        run = ship("", "", f"key-id:{srv.ingest}", "filebeat-7.17.28", "fbreal-apikey", 20, 0)
+        assert run.returncode == 0 and json.loads(run.stdout) == {**ok, "acked": 20}, run.stderr[-2000:]
+        run = ship("elastic", "sp_00000000_wrong", "", "filebeat-7.17.28", "fbreal-bad", 1, 0)
+        assert run.returncode == 3 and "401" in run.stderr
+        run = ship("elastic", srv.ingest, "", "ct-logs", "fbreal-not-cloudtrail", 5, 0)
+        assert run.returncode == 0 and json.loads(run.stdout) == {**ok, "acked": 0, "dropped": 5}, run.stderr[-2000:]
+        assert srv.wait_rows("SELECT count(*) FROM base_event WHERE message LIKE 'fbreal-%'", 70) == 70
+        assert srv.wait_rows("SELECT count(*) FROM dead_letter WHERE source LIKE 'es_bulk:%'", 5) == 5
+    finally:
+        srv.stop()
 
 
 def _filebeat_outcome(answer: dict, n: int) -> dict[str, int]:
