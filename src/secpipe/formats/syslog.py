@@ -4,15 +4,28 @@ Accepted input: one message per line, with or without ``<PRI>``; or octet-counte
 (``<len> <msg>``, detected from the first bytes, or forced by a source containing
 ``framing=octet-counted`` as the syslog listener passes). RFC 5424: VERSION, TIMESTAMP (or
 ``-``), HOSTNAME, APP-NAME, PROCID, MSGID (each may be the NILVALUE ``-``), STRUCTURED-DATA
-and MSG (a leading UTF-8 BOM is removed). RFC 3164: ``Mmm dd hh:mm:ss`` (or an RFC 3339
-timestamp, as rsyslog writes files), optional HOSTNAME, TAG[PID]: MSG. A 3164 timestamp has
-no year and no zone: it is taken as UTC in the current year, or the previous one when that
-would put it more than a day in the future. A line with a valid ``<PRI>`` but no parsable
-header is kept (RFC 3164 section 4.3.3: the whole rest is the MSG) with the receipt time.
+and MSG (a leading UTF-8 BOM is removed). RFC 3164: ``Mmm dd hh:mm:ss`` (also with
+fractional seconds, as syslog-ng ``frac-digits`` writes, and with a year before the month or
+after the day), or an RFC 3339 timestamp as rsyslog writes files; optional HOSTNAME (the BSD
+``logger`` leaves it out); TAG[PID]: MSG. A BSD timestamp has no zone: it is taken as UTC; without
+a year it is in the current year, or the previous one when that would put it more than a day
+in the future. Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
+%FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id) give the
+mnemonic as ``metadata.event_code``, the text as ``message`` and the sequence number in
+``unmapped``. A line with a valid ``<PRI>`` but no parsable header is kept (RFC 3164 section
+4.3.3: the whole rest is the MSG) with the receipt time.
+
+CEF and LEEF payloads (in the MSG of either RFC, or bare lines): see :mod:`._cef`. The header
+gives ``metadata.product`` (vendor, product, version), ``metadata.event_code`` (Signature ID /
+EventID), ``severity_id`` (CEF Severity or LEEF ``sev``), ``message`` (CEF Name) and
+``metadata.log_format`` (``CEF``/``LEEF``); ``unmapped.cef``/``unmapped.leef`` keep the header
+and every extension pair; CEF ``rt`` (or ``start``) / LEEF ``devTime`` is the time when the
+syslog header has none.
 
 Columnar path: the document is split into lines by Arrow (``split_pattern``), validated as
-UTF-8 in one cast, and every header field is pulled out by ``extract_regex`` over the whole
-batch; PRI -> facility/severity with integer kernels; times with Arrow casts/strptime.
+UTF-8 in one cast, and every header field is pulled out by ``extract_regex``: each grammar
+(5424, Cisco, 3164, 3164 without tag, bare CEF/LEEF, PRI + text, in that priority) runs only
+over the lines the earlier ones did not take; PRI -> facility/severity with integer kernels; times with Arrow casts/strptime.
 Structured data is parsed once per distinct SD string. Only octet-counted framing walks
 the buffer in Python (each frame's start depends on the previous length).
 
