@@ -18,7 +18,7 @@ import abc
 import contextlib
 import functools
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import msgspec
@@ -184,6 +184,81 @@ def struct_lists(lens: Sequence[int], fields: dict[str, pa.Array]) -> pa.Array:
     """Per-row lists of structs from flat child columns (row i owns ``lens[i]`` entries; 0 -> null)."""
     mask = pa.array([n == 0 for n in lens], pa.bool_())
     return pa.ListArray.from_arrays(offsets_of(lens), nest(fields), mask=mask)
+
+
+class Distinct:
+    """One raw JSON field (``msgspec.Raw``) of many records, decoded once per distinct value.
+
+    Scanner reports repeat the same description, reference list or CVSS block for every
+    package or path a vulnerability is found in. Keeping such a field raw in the record struct
+    (msgspec skips it without allocating) and decoding here turns the per-finding work into a
+    byte-keyed dict lookup; derived values (joined lists, parsed scores) are computed per
+    distinct value with :meth:`derive`, and columns are a ``take`` of a small array.
+
+    ``values[k]`` is the decoded k-th distinct value (None for an absent field or JSON null),
+    ``idx[i]`` the distinct position of record i, ``errors`` maps a distinct position whose
+    value does not fit ``type_`` to msgspec's reason, with the field's path.
+    """
+
+    __slots__ = ("errors", "idx", "values")
+
+    def __init__(self, raws: Iterable[msgspec.Raw], type_: Any, field: str) -> None:
+        seen: dict[bytes, int] = {}
+        add = seen.setdefault
+        self.idx = [add(bytes(r), len(seen)) for r in raws]
+        dec = _decoder(type_)
+        self.values: list[Any] = []
+        self.errors: dict[int, str] = {}
+        for k, key in enumerate(seen):
+            if not key:
+                self.values.append(None)
+                continue
+            try:
+                self.values.append(dec.decode(key))
+            except msgspec.DecodeError as exc:  # a ValidationError: wrong type (the record was valid JSON)
+                msg = str(exc)
+                at = f" - at `$.{field}"
+                self.errors[k] = msg.replace(" - at `$", at, 1) if " - at `$" in msg else f"{msg}{at}`"
+                self.values.append(None)
+
+    def reasons(self) -> list[str | None] | None:
+        """Per record: msgspec's reason when its value has the wrong type, else None (None: all fit)."""
+        if not self.errors:
+            return None
+        err = self.errors.get
+        return [err(k) for k in self.idx]
+
+    def take(self, rows: Sequence[int]) -> Distinct:
+        """The same field for the given records only (distinct values shared)."""
+        new = object.__new__(Distinct)
+        new.values, new.errors, new.idx = self.values, self.errors, [self.idx[i] for i in rows]
+        return new
+
+    def derive(self, fn: Callable[[Any], Any]) -> list[Any]:
+        """``fn`` applied once per distinct value (None for absent values is passed through too)."""
+        return [fn(v) for v in self.values]
+
+    def column(self, type_: pa.DataType, fn: Callable[[Any], Any] | None = None) -> pa.Array:
+        """One row per record: the (derived) distinct values converted once, then taken."""
+        vals = self.values if fn is None else self.derive(fn)
+        return pa.array(vals, type_).take(pa.array(self.idx, pa.int32()))
+
+    def per_row(self, derived: Sequence[Any]) -> list[Any]:
+        """A per-distinct derived list expanded to one item per record."""
+        return [derived[k] for k in self.idx]
+
+
+def reject_distinct(st: Strict, fields: dict[str, Distinct], out: Decoded, fmt: str,
+                    what: str) -> tuple[Strict, dict[str, Distinct], list[int] | None]:
+    """Dead-letter the records whose distinct-decoded fields have a wrong type (msgspec's reason,
+    as ``not <what>: ...``). Returns the records kept, their fields, and their positions (None
+    when all were kept)."""
+    per = [r for r in (f.reasons() for f in fields.values()) if r is not None]
+    if not per:
+        return st, fields, None
+    reasons = [next((f"not {what}: {r[i]}" for r in per if r[i] is not None), None) for i in range(len(st.recs))]
+    keep = [i for i, r in enumerate(reasons) if r is None]
+    return st.reject(reasons, out, fmt), {k: f.take(keep) for k, f in fields.items()}, keep
 
 
 def looks_json_object(head: bytes) -> bool:

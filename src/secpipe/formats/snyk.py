@@ -33,15 +33,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    Distinct,
     ReportFormat,
+    S,
     captions,
     json_col,
     nest,
+    reject_distinct,
     severity_ids,
     singleton_list,
-    str_lists,
     strs,
-    struct_lists,
     typed_records,
 )
 from secpipe.formats.base import (
@@ -106,7 +107,7 @@ class _VulnBase(msgspec.Struct, gc=False):
 
     id: str | None = None
     title: str | None = None
-    description: str | None = None
+    description: msgspec.Raw = _NONE  # decoded per distinct value (see _FIELDS)
     severity: str | None = None
     type: str | None = None
     packageName: str | None = None
@@ -115,15 +116,15 @@ class _VulnBase(msgspec.Struct, gc=False):
     packageManager: str | None = None
     language: str | None = None
     license: str | None = None
-    identifiers: _Idents | None = None
+    identifiers: msgspec.Raw = _NONE
     CVSSv3: str | None = None
     cvssScore: float | None = None
-    cvssDetails: list[_CvssDetail] | None = None
+    cvssDetails: msgspec.Raw = _NONE
     fixedIn: list[str] | None = None
     isUpgradable: bool | None = None
     isPatchable: bool | None = None
     exploit: str | None = None
-    references: list[_Ref] | None = None
+    references: msgspec.Raw = _NONE
     creationTime: str | None = None
     modificationTime: str | None = None
     publicationTime: str | None = None
@@ -136,7 +137,7 @@ class _VulnBase(msgspec.Struct, gc=False):
     documentation: str | None = None
     path: list[Any] | None = None
     iacDescription: dict[str, Any] | None = None
-    from_: list[str] | None = msgspec.field(default=None, name="from")
+    from_: msgspec.Raw = msgspec.field(default=_NONE, name="from")
     filename_: str | None = msgspec.field(default=None, name="__filename")
 
 
@@ -186,6 +187,63 @@ def _cvss_version(vec: str | None) -> str:
     return vec[5:].split("/", 1)[0] if vec and vec.startswith("CVSS:") else "3.0"
 
 
+#: Issue keys kept raw in ``_Vuln`` and decoded once per distinct value: (name, attribute, type).
+_FIELDS = (
+    ("description", "description", str | None),
+    ("identifiers", "identifiers", _Idents | None),
+    ("cvssDetails", "cvssDetails", list[_CvssDetail] | None),
+    ("references", "references", list[_Ref] | None),
+    ("from", "from_", list[str] | None),
+)
+_STR_LIST = pa.list_(S)
+
+
+def _or_none(text: str | None) -> str | None:
+    return text or None
+
+
+def _id_parts(ids: _Idents | None) -> tuple[str | None, list[str], list[str] | None]:
+    """(first CVE or None, the other related ids, those sorted and unique or None)."""
+    if ids is None:
+        return None, [], None
+    cves, ghsa, alt = _idl(ids.CVE), _idl(ids.GHSA), _idl(ids.ALTERNATIVE)
+    rel = cves[1:] + ghsa + alt
+    return (cves[0] if cves else None), rel, sorted(set(rel)) or None
+
+
+def _first_cwe(ids: _Idents | None) -> str | None:
+    cwes = _idl(ids.CWE) if ids is not None else []
+    return cwes[0] if cwes else None
+
+
+def _with_id(rel: list[str], vid: str) -> list[str]:
+    """The related ids plus the issue's own id (when it has a CVE), sorted and unique."""
+    return sorted({*rel, vid})
+
+
+def _cvss_entries(vec: str | None, score: float | None, details: list[_CvssDetail] | None) -> list[dict[str, Any]] | None:
+    """``cve.cvss[]``: Snyk's own rating, then one entry per assigner (None when there is none)."""
+    out = []
+    if vec or score is not None:
+        out.append({"version": _cvss_version(vec), "base_score": score, "vector_string": vec, "vendor_name": "Snyk"})
+    for d in details or ():
+        out.append({"version": _cvss_version(d.cvssV3Vector), "base_score": d.cvssV3BaseScore,
+                    "vector_string": d.cvssV3Vector, "vendor_name": d.assigner})  # fmt: skip
+    return out or None
+
+
+def _urls(refs: list[_Ref] | None) -> list[str] | None:
+    return [r.url for r in refs if r.url] or None if refs else None
+
+
+def _chain(path: list[str] | None) -> str | None:
+    return " > ".join(path) if path else None
+
+
+def _arrow_path(path: list[str] | None) -> str:
+    return ">".join(path or [])
+
+
 class Snyk(ReportFormat):
     """Snyk CLI test reports (open source and IaC)."""
 
@@ -233,24 +291,30 @@ class Snyk(ReportFormat):
         if not raws:
             return out
         st, idx = typed_records(data, _TYPED, _issues_of, raws, source, _Vuln, out, self.name, "a Snyk issue")
+        fields = {name: Distinct([getattr(r, attr) for r in st.recs], type_, name) for name, attr, type_ in _FIELDS}
+        st, fields, kept = reject_distinct(st, fields, out, self.name, "a Snyk issue")
+        if kept is not None:
+            idx = [idx[i] for i in kept]
         rtype = [iac[i] or rec.type == "license" for i, rec in zip(idx, st.recs, strict=True)]
         for want, cls in ((False, "vulnerability_finding"), (True, "compliance_finding")):
             sel = [j for j, t in enumerate(rtype) if t is want]
             if not sel:
                 continue
-            part = st if len(sel) == len(rtype) else st.take(sel)
-            src = idx if len(sel) == len(idx) else [idx[j] for j in sel]
-            cols = self._common(cls, part.recs, projects, [where[i] for i in src], part.raws, [ctx[i] for i in src])
+            whole = len(sel) == len(rtype)
+            part = st if whole else st.take(sel)
+            pf = fields if whole else {k: f.take(sel) for k, f in fields.items()}
+            src = idx if whole else [idx[j] for j in sel]
+            cols = self._common(cls, part.recs, pf, projects, [where[i] for i in src], part.raws, [ctx[i] for i in src])
             if cls == "vulnerability_finding":
-                cols.update(self._vulns(part.recs, [projects[where[i]] for i in src], cols))
+                cols.update(self._vulns(part.recs, pf, [projects[where[i]] for i in src], cols))
             else:
-                cols.update(self._compliance(part.recs, [iac[i] for i in src]))
+                cols.update(self._compliance(part.recs, pf, [iac[i] for i in src]))
             cols["unmapped"] = unmapped_from(part, _UNMAPPED)
             out.batches.append(to_batch(cls, cols))
         return out
 
-    def _common(self, cls: str, vs: list[_VulnBase], projects: list[_Project], where: list[int], raws: list[Any],
-                ctx: list[str]) -> dict[str, pa.Array]:
+    def _common(self, cls: str, vs: list[_VulnBase], fields: dict[str, Distinct], projects: list[_Project],
+                where: list[int], raws: list[Any], ctx: list[str]) -> dict[str, pa.Array]:
         n = len(vs)
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
@@ -267,46 +331,26 @@ class Snyk(ReportFormat):
         cols["finding_info.created_time"] = parse_times(strs([v.creationTime for v in vs]))
         cols["finding_info.modified_time"] = parse_times(strs([v.modificationTime for v in vs]))
         cols["finding_info.title"] = strs([v.title or v.id for v in vs])
-        cols["finding_info.desc"] = strs([v.description or v.msg for v in vs])
+        desc = fields["description"].column(S, _or_none)
+        cols["finding_info.desc"] = pc.coalesce(desc, strs([v.msg for v in vs])) if desc.null_count else desc
         product = ["Snyk Open Source" if p.vulnerabilities is not None else "Snyk IaC" for p in projects]
         cols["finding_info.product.name"] = strs(product).take(take)
         return cols
 
-    def _vulns(self, vs: list[_VulnBase], ps: list[_Project], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    def _vulns(self, vs: list[_VulnBase], fields: dict[str, Distinct], ps: list[_Project],
+               cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
         n = len(vs)
-        primary: list[str | None] = []
-        related: list[list[str] | None] = []
-        cwe: list[str | None] = []
-        lens: list[int] = []
-        ver: list[str] = []
-        score: list[float | None] = []
-        vec: list[str | None] = []
-        src: list[str | None] = []
-        for v in vs:
-            ids = v.identifiers
-            if ids is None:
-                cves = ghsa = alt = cwes = []
-            else:
-                cves, ghsa, alt, cwes = _idl(ids.CVE), _idl(ids.GHSA), _idl(ids.ALTERNATIVE), _idl(ids.CWE)
-            primary.append(cves[0] if cves else v.id)
-            rel = cves[1:] + ghsa + alt + ([v.id] if cves and v.id else [])
-            related.append(sorted(set(rel)) or None)
-            cwe.append(cwes[0] if cwes else None)
-            k = 0
-            if v.CVSSv3 or v.cvssScore is not None:
-                ver.append(_cvss_version(v.CVSSv3))
-                score.append(v.cvssScore)
-                vec.append(v.CVSSv3)
-                src.append("Snyk")
-                k = 1
-            if v.cvssDetails:
-                for d in v.cvssDetails:
-                    ver.append(_cvss_version(d.cvssV3Vector))
-                    score.append(d.cvssV3BaseScore)
-                    vec.append(d.cvssV3Vector)
-                    src.append(d.assigner)
-                k += len(v.cvssDetails)
-            lens.append(k)
+        ident = fields["identifiers"]
+        parts = ident.per_row(ident.derive(_id_parts))
+        primary = [c if c is not None else v.id for (c, _, _), v in zip(parts, vs, strict=True)]
+        related = [_with_id(r, v.id) if c is not None and v.id else s for (c, r, s), v in zip(parts, vs, strict=True)]
+        keys: dict[tuple[Any, ...], int] = {}
+        add = keys.setdefault
+        details = fields["cvssDetails"]
+        cvss_idx = [add((v.CVSSv3, v.cvssScore, d), len(keys)) for v, d in zip(vs, details.idx, strict=True)]
+        cvss = [_cvss_entries(c3, score, details.values[d]) for c3, score, d in keys]
+        chains = fields["from"]
+        joined = chains.per_row(chains.derive(_arrow_path))
         fixed = strs([", ".join(v.fixedIn) if v.fixedIn else None for v in vs])
         fixable = pa.array([bool(v.fixedIn or v.isUpgradable or v.isPatchable) for v in vs], pa.bool_())
         pkg = nest({
@@ -324,32 +368,33 @@ class Snyk(ReportFormat):
             "desc": cols["finding_info.desc"],  # vulnerabilities carry a description, never an IaC msg
             "severity": strs([v.severity for v in vs]),
             "vendor_name": const("Snyk", n),
-            "references": str_lists([[r.url for r in v.references if r.url] if v.references else None for v in vs]),
-            "related_vulnerabilities": pa.array(related, pa.list_(pa.string())),
+            "references": fields["references"].column(_STR_LIST, _urls),
+            "related_vulnerabilities": pa.array(related, _STR_LIST),
             "is_fix_available": fixable,
             "is_exploit_available": pa.array(
                 [None if v.exploit is None else v.exploit.lower() in _EXPLOITED for v in vs], pa.bool_()),
-            "dependency_chain": strs([" > ".join(v.from_) if v.from_ else None for v in vs]),
-            "cwe.uid": strs(cwe),
+            "dependency_chain": chains.column(S, _chain),
+            "cwe.uid": ident.column(S, _first_cwe),
             "cve.uid": strs(primary),
             "cve.title": title,
             "cve.created_time": published,
-            "cve.cvss": struct_lists(lens, {"version": strs(ver), "base_score": pa.array(score, pa.float64()),
-                                            "vector_string": strs(vec), "vendor_name": strs(src)}),
+            "cve.cvss": pa.array(cvss, _CVSS_T).take(pa.array(cvss_idx, pa.int32())),
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
         return {
             "status_id": const(1, n, pa.int32()),
             "status": const("New", n),
-            "finding_info.uid": strs([f"{v.id}|{'>'.join(v.from_ or [])}" for v in vs]),
+            "finding_info.uid": strs([f"{v.id}|{j}" for v, j in zip(vs, joined, strict=True)]),
             "finding_info.types": const(["Vulnerability"], n, pa.list_(pa.string())),
             "finding_info.first_seen_time": published,
             "message": pc.binary_join_element_wise(title, strs([f"{v.packageName or v.name}@{v.version}" for v in vs]), " in "),
             "vulnerabilities": singleton_list(vuln),
         }
 
-    def _compliance(self, vs: list[_VulnBase], iac: list[bool]) -> dict[str, pa.Array]:
+    def _compliance(self, vs: list[_VulnBase], fields: dict[str, Distinct], iac: list[bool]) -> dict[str, pa.Array]:
         n = len(vs)
+        chains = fields["from"]
+        joined = chains.per_row(chains.derive(_arrow_path))
         desc = [v.iacDescription or {} for v in vs]
         detail = strs([d.get("issue") or v.issue or v.msg or (f"license {v.license}" if v.license else None)
                        for d, v in zip(desc, vs, strict=True)])  # fmt: skip
@@ -371,7 +416,7 @@ class Snyk(ReportFormat):
             "compliance.category": strs([v.subType or ("license" if not i else "iac") for v, i in zip(vs, iac, strict=True)]),
             "compliance.checks": singleton_list(check),
             "finding_info.uid": strs([
-                f"{v.publicId or v.id}|{'.'.join(map(str, v.path or []))}|{'>'.join(v.from_ or [])}" for v in vs
+                f"{v.publicId or v.id}|{'.'.join(map(str, v.path or []))}|{j}" for v, j in zip(vs, joined, strict=True)
             ]),
             "finding_info.types": pa.array([["Misconfiguration"] if i else ["License"] for i in iac], pa.list_(pa.string())),
             "finding_info.src_url": strs([v.documentation for v in vs]),
