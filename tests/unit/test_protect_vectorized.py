@@ -215,3 +215,26 @@ def test_hmac_precomputed_pads_match_stdlib(key_len: int) -> None:
     mac = _HmacSha256(key)
     assert mac.digests(msgs) == [hmac.digest(key, m, "sha256") for m in msgs]
     assert mac.digest(b"x") == hmac.digest(key, b"x", "sha256")
+
+
+def test_ipv6_text_matches_inet_ntop() -> None:
+    """The numpy RFC 5952 printer and dotted-form test agree with inet_ntop on zero-heavy addresses."""
+    import numpy as np
+
+    from secpipe.transforms.protect.tokenize import _dotted6, _format6, _zero_run6
+
+    rnd = random.Random(11)
+    rows = [bytes(16), bytes(15) + b"\1", b"\0" * 10 + b"\xff\xff" + b"\1\2\3\4", b"\0" * 12 + b"\1\2\3\4"]
+    for _ in range(3000):
+        words = [rnd.choice([0, 0, 0, 1, 0xF, 0x10, 0xFFF, 0x1000, 0xFFFF, rnd.randrange(1 << 16)]) for _ in range(8)]
+        rows.append(b"".join(w.to_bytes(2, "big") for w in words))
+    words = np.frombuffer(b"".join(rows), np.uint8).reshape(-1, 16).view(">u2").astype(np.uint16)
+    start, length = _zero_run6(words)
+    texts = _format6(words, start, length).to_pylist()
+    dotted = _dotted6(words, start, length).tolist()
+    for packed, text, dot in zip(rows, texts, dotted, strict=True):
+        expected = socket.inet_ntop(socket.AF_INET6, packed)
+        assert dot == ("." in expected), expected
+        if not dot:
+            assert text == expected == str(ipaddress.IPv6Address(packed))
+    assert sum(dotted) >= 2

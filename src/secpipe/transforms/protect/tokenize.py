@@ -39,8 +39,9 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import re
 import socket
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -77,7 +78,6 @@ def _unb32(text: str) -> bytes:
     return base64.b32decode(t + "=" * (-len(t) % 8))
 
 
-_ALL6 = (1 << 128) - 1
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 #: exactly the dotted IPv4 texts ``inet_pton(AF_INET)`` accepts (4 octets <= 255, no leading zeros).
 _DOTTED_V4 = rf"^(?:{_OCTET}\.){{3}}{_OCTET}$"
@@ -145,6 +145,88 @@ class _AesPrf:
 
 
 _ZERO12 = bytes(12)
+#: per ``ip_keep_v6``: the 16-byte mask of the kept (network) bits, big-endian.
+_KEEP6_MASKS = [np.frombuffer((((1 << 128) - 1) ^ ((1 << (128 - k)) - 1)).to_bytes(16, "big"), np.uint8)
+                for k in range(129)]
+_IP6_CHARS = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\Z")
+_pton6 = partial(socket.inet_pton, socket.AF_INET6)
+_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def _pton6_one(value: str) -> bytes | None:
+    try:
+        return _pton6(value)
+    except OSError:
+        return None
+
+
+def _pton6_all(values: list[str]) -> tuple[list[int], list[bytes]]:
+    """(positions, packed addresses) of the values ``inet_pton`` parses as IPv6.
+
+    Values made only of hex digits, ``:`` and ``.`` (with a ``:``; nothing else parses)
+    go through one mapped ``inet_pton``; if one of them is malformed, those are parsed one
+    at a time.
+    """
+    cand = [i for i, v in enumerate(values) if _IP6_CHARS.match(v)]
+    texts = [values[i] for i in cand]
+    try:
+        parsed: list[bytes | None] = list(map(_pton6, texts))
+    except OSError:
+        parsed = list(map(_pton6_one, texts))
+    keep = [k for k, p in enumerate(parsed) if p is not None]
+    return [cand[k] for k in keep], [parsed[k] for k in keep]  # type: ignore[misc]
+
+
+def _zero_run6(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of (n, 8) words: (start, length) of the first longest run of zero words.
+
+    Runs shorter than 2 do not count (start -1, length 0): what RFC 5952, ``inet_ntop`` and
+    ``ipaddress`` compress to ``::``.
+    """
+    n = len(words)
+    cur = np.zeros(n, np.int64)
+    best = np.zeros(n, np.int64)
+    start = np.full(n, -1, np.int64)
+    for j in range(8):  # over the 8 word positions, vectorized over the rows
+        cur = np.where(words[:, j] == 0, cur + 1, 0)
+        better = cur > best
+        best = np.where(better, cur, best)
+        start = np.where(better, j - cur + 1, start)
+    short = best < 2
+    return np.where(short, -1, start), np.where(short, 0, best)
+
+
+def _dotted6(words: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Rows ``inet_ntop`` prints with a dotted IPv4 tail (glibc: a zero run of 6, or 5 then ffff, at the start)."""
+    return (start == 0) & ((length == 6) | ((length == 5) & (words[:, 5] == 0xFFFF)))
+
+
+def _format6(words: np.ndarray, start: np.ndarray, length: np.ndarray) -> pa.Array:
+    """RFC 5952 text of each row of (n, 8) words (as ``inet_ntop`` prints undotted addresses).
+
+    Each word is a slot of 5 characters (separator + up to 4 hex digits without leading
+    zeros); the slots of the compressed run are dropped except its first, which holds
+    ``::``; the used cells of all rows, in order, are the string data.
+    """
+    n = len(words)
+    j = np.arange(8)
+    first, end = start[:, None], (start + length)[:, None]
+    in_run = (j >= first) & (j < end)
+    nib = np.stack([(words >> s) & 0xF for s in (12, 8, 4, 0)], axis=-1)
+    ndig = 1 + (words >= 0x10) + (words >= 0x100) + (words >= 0x1000)
+    cells = np.empty((n, 8, 5), np.uint8)
+    cells[:, :, 0] = ord(":")
+    cells[:, :, 1:] = _HEX[nib]
+    used = np.zeros((n, 8, 5), bool)
+    used[:, :, 0] = (j > 0) & (j != end) & ~in_run
+    used[:, :, 1:] = (np.arange(4) >= (4 - ndig)[..., None]) & ~in_run[..., None]
+    lead = j == first  # the run's first slot: "::"
+    cells[:, :, 1] = np.where(lead, ord(":"), cells[:, :, 1])
+    used[:, :, 0] |= lead
+    used[:, :, 1] |= lead
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(used.sum(axis=(1, 2)), out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(cells[used].tobytes())])
 
 
 class Tokenizer:
@@ -213,27 +295,30 @@ class Tokenizer:
         return self._ip6_many([value])[0]
 
     def _ip6_many(self, values: list[str]) -> list[str | None]:
-        """:meth:`_ip6_fast` of each value, with one AES call for all of them."""
+        """:meth:`_ip6_fast` of each value, with one AES call for all of them.
+
+        Parsing stays ``inet_pton`` (mapped over the values); host bits, the ``::`` run and
+        the text are computed with numpy over the (n, 8) address words. Addresses whose
+        input or token ``inet_ntop`` would print dotted get None (``ipaddress`` prints them).
+        """
         host_bits = 128 - self.ip_keep_v6
         out: list[str | None] = [None] * len(values)
-        if host_bits == 0:
+        if host_bits == 0 or not values:
             return out
-        where: list[int] = []
-        packed: list[bytes] = []
-        for i, v in enumerate(values):
-            try:
-                p = socket.inet_pton(socket.AF_INET6, v)
-            except OSError:
-                continue
-            if "." not in socket.inet_ntop(socket.AF_INET6, p):  # RFC 5952, as ipaddress prints it unless dotted
-                where.append(i)
-                packed.append(p)
-        mask = (1 << host_bits) - 1
-        prf = self._prf6.blocks(b"".join(packed))
-        for j, (i, p) in enumerate(zip(where, packed, strict=True)):
-            rnd = int.from_bytes(prf[16 * j : 16 * j + 16], "big") & mask
-            text = socket.inet_ntop(socket.AF_INET6, ((int.from_bytes(p, "big") & ~mask & _ALL6) | rnd).to_bytes(16, "big"))
-            out[i] = None if "." in text else text
+        where, packed = _pton6_all(values)
+        if not where:
+            return out
+        addr = np.frombuffer(b"".join(packed), np.uint8).reshape(-1, 16)
+        prf = np.frombuffer(self._prf6.blocks(addr.tobytes()), np.uint8).reshape(-1, 16)
+        mask = _KEEP6_MASKS[self.ip_keep_v6]
+        old = addr.view(">u2").astype(np.uint16)
+        new = ((addr & mask) | (prf & ~mask)).view(">u2").astype(np.uint16)
+        run_old, run_new = _zero_run6(old), _zero_run6(new)
+        ok = ~_dotted6(old, *run_old) & ~_dotted6(new, *run_new)
+        texts = _format6(new, *run_new).to_pylist()
+        for i, text, good in zip(where, texts, ok.tolist(), strict=True):
+            if good:
+                out[i] = text
         return out
 
     # -- vectorized: one call per batch over the distinct values of a column ------------
