@@ -10,7 +10,7 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
 - ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
   ``event_time``, ``ts``, ``date``, ``datetime``, ``EventTime``, ``ISODATE``, ``created_at``:
   ISO-8601 strings, or epoch numbers (seconds, milliseconds, microseconds or nanoseconds,
-  told apart by magnitude). No usable time -> receipt time, labelled (see ``base_columns``).
+  told apart by magnitude), also when written as a string of digits. No usable time -> receipt time, labelled (see ``base_columns``).
 - ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` / ``event`` (HEC) when a string;
   ``device.hostname`` from ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
   ``host`` (string).
@@ -128,8 +128,13 @@ class GenericJSON(RecordFormat):
         picked = [_first(r, _TIME_FIELDS) for r in recs]
         strs = pa.array([v if isinstance(v, str) else None for v in picked], pa.string())
         nums = [float(v) if isinstance(v, int | float) else None for v in picked]
-        from_str = parse_times(strs)
-        times = pc.coalesce(from_str, _epoch_ms(nums)) if any(v is not None for v in nums) else from_str
+        times = parse_times(strs)
+        numeric = pc.fill_null(pc.match_substring_regex(strs, r"^-?\d{9,19}(?:\.\d+)?$"), False)
+        if pc.any(numeric).as_py():  # epoch numbers written as strings ("1709287200", "1709287200.5")
+            as_num = pc.if_else(numeric, strs, pa.scalar(None, pa.string())).cast(pa.float64()).to_pylist()
+            times = pc.coalesce(times, _epoch_ms(as_num))
+        if any(v is not None for v in nums):
+            times = pc.coalesce(times, _epoch_ms(nums))
         raw_text = pa.array(raws, pa.binary()).cast(pa.string())
         cols = base_columns(
             "base_event",

@@ -74,12 +74,16 @@ class JenkinsLog(Format):
     vendor = "Jenkins"
 
     def sniff(self, head: bytes) -> int:
-        """``Started by`` / ``[Pipeline]`` / ``Running as SYSTEM`` / ``Building in workspace`` at the start."""
+        """``Started by`` / ``[Pipeline]`` / ``Running as SYSTEM`` / ``Building in workspace`` lines, or
+        a build's first line (any ``Started by`` cause, ``Branch indexing``, ``Replayed #n``, ...)."""
         h = head[:8192]
         if re.search(rb"(?m)^(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by (user|timer|an SCM|upstream|GitHub|remote)|Running as SYSTEM|\[Pipeline\] )", h):
             return 85
         if re.search(rb"(?m)^Building (in workspace|remotely on) ", h):
             return 80
+        if re.match(rb"(?m)(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by \S|Branch indexing\r?$|Branch event\r?$|Replayed #\d|"
+                    rb"Restarted from build #\d|Obtained Jenkinsfile from |Push event to branch )", h):
+            return 75  # the first line of a build's console (multibranch, replay, restart, any trigger cause)
         return 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
