@@ -107,3 +107,14 @@ def test_not_an_audit_event_is_dead_lettered() -> None:
     res = formats.get("k8s_audit").decode(b'{"kind":"Policy","apiVersion":"audit.k8s.io/v1","rules":[]}', "spec")
     assert res.events == 1 and [d.reason for d in res.dead] == [
         "not a Kubernetes audit event: kind 'Policy' is not an audit Event"]
+
+
+def test_non_resource_request_verbs_are_http_methods() -> None:
+    lines = [json.dumps({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata", "auditID": f"n-{verb}",
+                         "stage": "ResponseComplete", "requestURI": "/healthz", "verb": verb, "user": {"username": "probe"},
+                         "responseStatus": {"metadata": {}, "code": 200},
+                         "requestReceivedTimestamp": "2024-03-01T10:00:00Z", "stageTimestamp": "2024-03-01T10:00:00Z"})
+             for verb in ("get", "head", "post", "put", "options", "impersonate")]  # fmt: skip
+    got = rows(formats.get("k8s_audit").decode("\n".join(lines).encode(), "spec"))
+    assert [r["activity_id"] for r in got] == [2, 2, 1, 3, 2, 99]
+    assert {r["resources"] is None for r in got} == {True}  # no objectRef on non-resource requests

@@ -6,8 +6,8 @@ audit log file backend) -- the webhook backend POSTs EventLists. Each event -> A
 way) and yields none. A JSON object whose ``kind`` is neither Event nor EventList, or that
 has none of auditID/verb/requestURI, is not an audit event and is dead-lettered.
 
-Mapping: verb -> activity (create 1, get/list/watch 2, update/patch 3, delete/deletecollection 4,
-other 99); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
+Mapping: verb -> activity (create/post 1, get/list/watch/head/options 2, update/patch/put 3,
+delete/deletecollection 4, other (bind, escalate, impersonate, approve ...) 99); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
 impersonatedUser stays in unmapped;
 sourceIPs[0] -> src_endpoint.ip (the rest -> src_endpoint.intermediate_ips); objectRef ->
 resources[0] (resource type, name, namespace, uid) and api.group/api.version; responseStatus
@@ -103,7 +103,10 @@ class _Event(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 _UNMAPPED = ("level", "stage", "impersonatedUser", "annotations", "requestObject", "responseObject", "metadata")
 _ENC = msgspec.json.Encoder()
 
-_VERB_ACTIVITY = {"create": 1, "get": 2, "list": 2, "watch": 2, "update": 3, "patch": 3, "delete": 4, "deletecollection": 4}
+#: resource verbs, plus the lowercased HTTP methods that are the verb of non-resource requests
+#: (``/healthz``, ``/version``, ``/metrics``: post, put, head, options).
+_VERB_ACTIVITY = {"create": 1, "get": 2, "list": 2, "watch": 2, "update": 3, "patch": 3, "delete": 4, "deletecollection": 4,
+                  "post": 1, "put": 3, "head": 2, "options": 2}  # fmt: skip
 _VERB_KEYS = pa.array(list(_VERB_ACTIVITY), pa.string())
 _VERB_VALS = pa.array(list(_VERB_ACTIVITY.values()), pa.int32())
 
