@@ -238,3 +238,30 @@ def test_ipv6_text_matches_inet_ntop() -> None:
         if not dot:
             assert text == expected == str(ipaddress.IPv6Address(packed))
     assert sum(dotted) >= 2
+
+
+@pytest.mark.parametrize("detectors", [None, ["aws_access_key"], ["generic_secret"], ["jwt", "password"],
+                                       ["aws_access_key", "url_password", "generic_secret"]])
+def test_redact_suspect_is_the_or_of_the_classes(detectors: list[str] | None) -> None:
+    """The fused suspect screen picks exactly the rows where one of the three families may fire."""
+    from secpipe.transforms.protect.redact import RedactStage
+
+    rnd = random.Random(21)
+    alphabet = string.ascii_letters + string.digits + "+/"
+    pieces = ['"accessKeyId":"AKIAZ7QWERTY12345678"', "AKIAZ7QWERTY12345679", "ghp_" + "a1" * 18,
+              "https://u:pw@h.example/x", '"password":"hunter22"', "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghij",
+              "IQoJb3JpZ2luX2VjE" + "x" * 60, "-----BEGIN PRIVATE KEY-----", "arn:aws:iam::111122223333:user/bob"]
+    texts: list[str | None] = [None]
+    for _ in range(800):
+        parts = rnd.sample(pieces, rnd.randrange(0, 3))
+        if rnd.random() < 0.2:
+            parts.append("".join(rnd.choice(alphabet) for _ in range(rnd.randrange(28, 60))))
+        texts.append('{"k":"' + '","'.join(parts) + '"}')
+    col = pa.array(texts)
+    expected = pa.array([1 if rnd.random() < 0.5 else 0 for _ in texts], pa.int64())
+    stage = RedactStage("r", {} if detectors is None else {"detectors": detectors})
+    for exp in (expected, None):
+        spec, aws, gen = stage._classify(col, exp)
+        either = pc.or_(pc.or_(spec, aws), gen)
+        assert stage._suspect(col, exp).to_pylist() == either.to_pylist()
+        assert 0 < sum(either.to_pylist()) < len(texts) or detectors == ["generic_secret"]

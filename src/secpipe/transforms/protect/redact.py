@@ -95,7 +95,7 @@ GENERIC_ALLOW = ('"x-amz-id-2":"', "failure message: ", '"requestID":"', '"event
 SPECIFIC_RE2 = "|".join((
     r"-----BEGIN", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ", r"gh[pousr]_[A-Za-z0-9]{36}", r"github_pat_",
     r"gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|imt|agent)-", r"xox[abposre]-", r"hooks\.slack\.com/",
-    r"://[^/\s\"'@]{1,256}:[^@/\s\"']{1,256}@",
+    r"://[^/\s\"'@]+:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
     r"(?i:password|passwd|client_secret|api_?key|access_?token|auth_?token|secret_?key|secret_?access_?key)"
     r"\\?[\"']?\s*[:=]",
 ))  # fmt: skip
@@ -335,45 +335,70 @@ class RedactStage:
                     expected = n if expected is None else pc.add(expected, n)
         return expected
 
-    def _classify(self, col: pa.Array, expected: pa.Array | None) -> tuple[pa.Array, pa.Array, pa.Array]:
-        """Per row (spec, aws, generic): which detector families may fire (supersets).
+    def _picked(self, col: pa.Array, expected: pa.Array | None) -> pa.Array | None:
+        """Indices of the rows the first screen picks (None when it picks none).
 
         Over all rows: one RE2 pass with every anchor (:data:`PREFILTER`) and one count of
-        key ids (literal prefixes, fast). Only the rows they hit are classified further:
-        specific anchors; a key id outside a :data:`KEY_ID_ALLOW` context (rows get here
-        with more key ids than the excluded credential-id columns hold, ``expected``, or an
-        anchor); a generic-secret word that may pass the entropy test (:func:`plausible_words`).
+        key ids (literal prefixes, fast); a row is picked when an anchor matches or it holds
+        more key ids than the excluded credential-id columns (``expected``).
         """
-        n = len(col)
-        none = pa.array(np.zeros(n, dtype=bool))
         specific = len(self.detectors) > int(self.aws)
-        hit = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False) if specific or self.generic else none
-        over = none
+        hit = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False) if specific or self.generic else None
         if self.aws:
             keys = pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0)
             over = pc.greater(keys, expected) if expected is not None else pc.greater(keys, 0)
-            hit = pc.or_(hit, over)
-        if not pc.any(hit).as_py():
+            hit = over if hit is None else pc.or_(hit, over)
+        if hit is None or not pc.any(hit).as_py():
+            return None
+        return pc.indices_nonzero(hit)
+
+    def _plausible(self, sub: pa.Array) -> pa.Array:
+        """Per row of ``sub``: may the generic detector fire (a GENERIC anchor and a plausible word)?"""
+        no = pa.array(np.zeros(len(sub), dtype=bool))
+        gen = pc.fill_null(pc.match_substring_regex(sub, GENERIC_RE2), False)
+        if not pc.any(gen).as_py():
+            return no
+        grows = pc.indices_nonzero(gen)
+        return scatter(no, grows, plausible_words(sub.take(grows), self.entropy_min, self.entropy_len))
+
+    def _classify(self, col: pa.Array, expected: pa.Array | None) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """Per row (spec, aws, generic): which detector families may fire (supersets).
+
+        Only the rows :meth:`_picked` picks are classified further: specific anchors
+        (:data:`SPECIFIC_RE2`); a key id outside a :data:`KEY_ID_ALLOW` context
+        (:data:`AWS_KEY_LEAK`), in every picked row (as the Python pass applies the AWS
+        detector to every row it examines); a generic-secret word that may pass the
+        entropy test (:func:`plausible_words`).
+        """
+        none = pa.array(np.zeros(len(col), dtype=bool))
+        rows = self._picked(col, expected)
+        if rows is None:
             return none, none, none
-        rows = pc.indices_nonzero(hit)
         sub = col.take(rows)
         no = pa.array(np.zeros(len(rows), dtype=bool))
-        spec = pc.fill_null(pc.match_substring_regex(sub, SPECIFIC_RE2), False) if specific else no
-        # any key id outside an allowed context, in every row already picked (as the Python
-        # pass applies the AWS detector to every row it examines)
+        spec = pc.fill_null(pc.match_substring_regex(sub, SPECIFIC_RE2), False) if len(self.detectors) > int(self.aws) else no
         aws = pc.fill_null(pc.match_substring_regex(sub, AWS_KEY_LEAK), False) if self.aws else no
-        gen = no
-        if self.generic:
-            gen = pc.fill_null(pc.match_substring_regex(sub, GENERIC_RE2), False)
-            if pc.any(gen).as_py():
-                grows = pc.indices_nonzero(gen)
-                gen = scatter(no, grows, plausible_words(sub.take(grows), self.entropy_min, self.entropy_len))
+        gen = self._plausible(sub) if self.generic else no
         return tuple(scatter(none, rows, a) for a in (spec, aws, gen))  # type: ignore[return-value]
 
     def _suspect(self, col: pa.Array, expected: pa.Array | None) -> pa.Array:
-        """Rows where some detector may fire (see :meth:`_classify`)."""
-        spec, aws, gen = self._classify(col, expected)
-        return pc.or_(pc.or_(spec, aws), gen)
+        """Rows where some detector may fire: the OR of :meth:`_classify`'s three, in fewer passes.
+
+        One RE2 pass over the picked rows with the specific anchors and the key-id leak
+        together; the generic screen only over the picked rows that did not match.
+        """
+        none = pa.array(np.zeros(len(col), dtype=bool))
+        rows = self._picked(col, expected)
+        if rows is None:
+            return none
+        sub = col.take(rows)
+        quick = [p for p, on in ((SPECIFIC_RE2, len(self.detectors) > int(self.aws)), (AWS_KEY_LEAK, self.aws)) if on]
+        hit = (pc.fill_null(pc.match_substring_regex(sub, "|".join(quick)), False) if quick
+               else pa.array(np.zeros(len(rows), dtype=bool)))
+        if self.generic and not pc.all(hit).as_py():
+            rest = pc.indices_nonzero(pc.invert(hit))
+            hit = scatter(hit, rest, self._plausible(sub.take(rest)))
+        return scatter(none, rows, hit)
 
     def _redact(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[tuple[pa.Array, str, Detector]], set[str]]:
         hits: list[tuple[pa.Array, str, Detector]] = []
