@@ -10,6 +10,7 @@ Collector Indexer Acknowledgment" (ackIds per channel from 0, ``true`` once, the
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import orjson
 import pytest
@@ -100,3 +101,43 @@ def test_raw_text_lines_become_envelopes() -> None:
     docs = raw_line_events(b"first line\r\n\n  \nsecond \xff line\n", {"host": "h1", "sourcetype": "app:text"})
     assert [orjson.loads(d) for d in docs] == [{"event": "first line", "host": "h1", "sourcetype": "app:text"},
                                                {"event": "second \ufffd line", "host": "h1", "sourcetype": "app:text"}]
+
+
+def test_store_failure_is_a_retry_answer_in_each_protocol(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request whose data cannot be made durable (the disk is full) is not acknowledged:
+    ES answers 503 in its error shape and HEC 503 code 9, which Filebeat, Logstash, Fluent
+    Bit and Vector all retry; nothing is acknowledged and no ackId is handed out."""
+    import asyncio
+
+    import httpx
+
+    from secpipe.runtime.service import Service
+    from secpipe.server.app import create_app
+    from secpipe.server.auth import TokenStore
+    from secpipe.server.http import AppContext, Limits
+
+    svc = Service(data_dir)
+    tokens = TokenStore(data_dir)
+    token = tokens.create("t", "ingest")
+
+    def disk_full(*_args: object, **_kw: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(svc, "accept", disk_full)
+    app = create_app(AppContext(service=svc, tokens=tokens, limits=Limits()))
+
+    async def send() -> tuple[httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            es = await client.post("/_bulk", content=b'{"index":{"_index":"x"}}\n{"message":"m"}\n',
+                                   headers={"Authorization": f"Bearer {token}", "X-Opaque-Id": "req-7"})
+            hec = await client.post("/services/collector/event", content=b'{"event":"m"}',
+                                    headers={"Authorization": f"Splunk {token}", "X-Splunk-Request-Channel": "c"})
+            return es, hec
+
+    try:
+        es, hec = asyncio.run(send())
+    finally:
+        svc.close()
+    assert es.status_code == 503 and es.json()["error"]["type"] == "unavailable_exception"
+    assert "retry later" in es.json()["error"]["reason"] and es.headers["x-opaque-id"] == "req-7"
+    assert hec.status_code == 503 and hec.json() == {"text": "Server is busy", "code": 9}

@@ -59,7 +59,15 @@ from starlette.routing import Route
 from secpipe.formats.base import DeadLetter
 from secpipe.server.es_filter import apply_filter
 from secpipe.server.http import AppContext, HTTPError, authenticate, route
-from secpipe.server.wire import accept_docs, check_depth, ingest_config, read_body_limited, who
+from secpipe.server.wire import (
+    STORE_ERRORS,
+    accept_docs,
+    check_depth,
+    ingest_config,
+    read_body_limited,
+    store_failed,
+    who,
+)
 
 _ERROR_TYPES = {400: "parse_exception", 401: "security_exception", 403: "security_exception",
                 404: "resource_not_found_exception", 408: "timeout_exception",
@@ -91,8 +99,11 @@ def es_response(obj: Any, status: int = 200, request: Request | None = None) -> 
     if "compatible-with=" in accept:
         media = "application/vnd.elasticsearch+json;compatible-with=" + accept.split("compatible-with=")[1][:2].strip(";, ")
     body = obj if isinstance(obj, bytes) else orjson.dumps(obj)
-    return Response(body, status_code=status, media_type=media,
-                    headers={"X-Elastic-Product": "Elasticsearch"})
+    headers = {"X-Elastic-Product": "Elasticsearch"}
+    opaque = request.headers.get("x-opaque-id") if request is not None else None
+    if opaque:
+        headers["X-Opaque-Id"] = opaque  # ES echoes the client's request id
+    return Response(body, status_code=status, media_type=media, headers=headers)
 
 
 def es_error(status: int, reason: str, type_: str | None = None) -> dict[str, Any]:
@@ -132,6 +143,8 @@ def _endpoint(ctx: AppContext, fn: Callable[[Request], Awaitable[Any]]) -> Calla
             if exc.status == 401:
                 resp.headers["WWW-Authenticate"] = 'Basic realm="security" charset="UTF-8"'
             return resp
+        except STORE_ERRORS as exc:  # not durable: 503, which every shipper retries
+            return es_response(es_error(503, store_failed(exc)), 503, request)
         return out if isinstance(out, Response) else es_response(out, 200, request)
 
     return handler

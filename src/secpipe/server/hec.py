@@ -51,6 +51,7 @@ from secpipe import formats
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import AppContext, HTTPError, Limits, authenticate, json_response, route
 from secpipe.server.wire import (
+    STORE_ERRORS,
     accept_docs,
     check_depth,
     check_parts_depth,
@@ -59,6 +60,7 @@ from secpipe.server.wire import (
     detect_many,
     ingest_config,
     read_body_limited,
+    store_failed,
     who,
 )
 
@@ -319,6 +321,9 @@ def routes(ctx: AppContext) -> list[Route]:
                 out = await fn(request)
             except HecError as exc:
                 return json_response(exc.body, exc.status, headers=exc.headers)
+            except STORE_ERRORS as exc:  # not durable: Splunk's "Server is busy", which senders retry
+                store_failed(exc)
+                return json_response({"text": _TEXT[9], "code": 9}, 503)
             except HTTPError as exc:  # limits (408/413/415), unreadable gzip (400), missing format (503)
                 return json_response({"text": str(exc), "code": 9 if exc.status == 503 else 6}, exc.status)
             return out if isinstance(out, Response) else json_response(out)
