@@ -85,6 +85,9 @@ def test_cisco_ios_nxos_asa() -> None:
     r = _one(b"<166>%ASA-4-106023: Deny tcp src outside:1.2.3.4/1 dst inside:10.0.0.2/22")
     assert r["metadata"]["event_code"] == "ASA-4-106023" and r["message"].startswith("Deny tcp")
     assert detected(b"52: *Mar  1 00:01:23.456: %SYS-5-CONFIG_I: Configured from console\n") == "syslog"
+    r = _one(b"<189>Mar  1 2024 00:01:24 10.0.0.1 53: *Mar  1 2024 00:01:23.456: %LINK-3-UPDOWN: Interface Gi0/1, changed")
+    assert r["device"]["hostname"] == "10.0.0.1" and json.loads(r["unmapped"])["sequence"] == 53  # relay header first
+    assert r["time"] == _ms(2024, 3, 1, 0, 1, 23) + 456  # the device's own time
 
 
 def test_cef_over_rfc3164_and_rfc5424() -> None:

@@ -317,7 +317,7 @@ class Syslog(Format):
         pri_s = pick("pri")
         ts5 = _nil(pick("ts5"))
         ts3 = pc.coalesce(pick("ts"), pick("ts0"))
-        host = _nil(pc.coalesce(pick("host"), pick("host0")))
+        host = _nil(pc.coalesce(pick("host0"), pick("host")))  # a relay/ASA header names the device first
         app = _nil(pick("app"))
         procid = _nil(pick("procid"))
         msgid = _nil(pc.coalesce(pick("msgid"), pick("code")))
