@@ -31,8 +31,11 @@ answer with that client's own rules for accepted / retried / dropped. Sources re
   events concatenated with or without whitespace, ``time`` epoch seconds as a number or
   string, codes 2/3/4/5/6/9/10/16/17, acks per channel.
 
-Filebeat's own output client does run here: ``go_filebeat/`` builds libbeat v7.17.28's
-``outputs/elasticsearch`` client from Go modules (slow test) and ships through it.
+Two real clients do run here, built from Go modules (slow tests): ``go_filebeat/`` ships
+through libbeat v7.17.28's ``outputs/elasticsearch`` client (Filebeat's own output code) and
+``go_otel_hec/`` through the OpenTelemetry Collector's ``splunk_hec`` exporter (contrib
+v0.115.0; its go.sum was recorded without the checksum database, which does not serve
+those modules here, so the build runs with ``GOSUMDB=off`` against that go.sum).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import uuid
@@ -104,6 +108,35 @@ def test_real_filebeat_output_client(tmp_path: Path) -> None:
         assert run.returncode == 0 and json.loads(run.stdout) == {**ok, "acked": 0, "dropped": 5}, run.stderr[-2000:]
         assert srv.wait_rows("SELECT count(*) FROM base_event WHERE message LIKE 'fbreal-%'", 70) == 70
         assert srv.wait_rows("SELECT count(*) FROM dead_letter WHERE source LIKE 'es_bulk:%'", 5) == 5
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_real_otel_collector_splunk_hec_exporter(tmp_path: Path) -> None:
+    """The Collector's splunk_hec exporter (gzip, ``Authorization: Splunk``, its own event
+    encoding: time as float seconds, resource/log attributes as ``fields``) to
+    ``/services/collector`` and ``/services/collector/event``; a bad token is an error there."""
+    binary = tmp_path / "oteldrive"
+    build = subprocess.run([_go(), "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "go_otel_hec",
+                           capture_output=True, text=True, timeout=1500, env={**os.environ, "GOSUMDB": "off"})  # fmt: skip
+    assert build.returncode == 0, build.stderr[-2000:]
+    srv = start(tmp_path, "")
+    try:
+        def ship(path: str, token: str, marker: str) -> dict:
+            run = subprocess.run([str(binary), srv.url + path, token, marker, "30"], capture_output=True, text=True,
+                                 timeout=120)  # fmt: skip
+            assert run.returncode == 0, run.stderr[-2000:]
+            return json.loads(run.stdout)
+
+        assert ship("/services/collector", srv.ingest, "otel-hec-a") == {"sent": 30}
+        assert ship("/services/collector/event", srv.ingest, "otel-hec-b") == {"sent": 30}
+        assert "403" in ship("/services/collector", "sp_00000000_wrong", "otel-hec-c")["error"]
+        assert srv.wait_rows("SELECT count(*) FROM base_event WHERE message LIKE 'otel-hec-%'", 60) == 60
+        time_ms, host, unmapped = srv.query("SELECT time, device.hostname, unmapped FROM base_event "
+                                            "WHERE message = 'otel-hec-a 3'")[0]  # fmt: skip
+        assert time_ms == 1764410403250 and host == "otel-host"
+        assert json.loads(unmapped)["fields"] == {"service": "driver"} and json.loads(unmapped)["sourcetype"] == "otel:log"
     finally:
         srv.stop()
 
