@@ -178,6 +178,9 @@ def str_lists(values: Sequence[Sequence[str] | None]) -> pa.Array:
 
 
 _STR_LIST = pa.list_(S)
+STR_LIST = _STR_LIST
+#: ``cve.cvss[]`` built directly (one entry per scoring source and CVSS version).
+CVSS_LIST = pa.list_(pa.struct([("version", S), ("base_score", pa.float64()), ("vector_string", S), ("vendor_name", S)]))
 
 
 def struct_lists(lens: Sequence[int], fields: dict[str, pa.Array]) -> pa.Array:
@@ -242,6 +245,10 @@ class Distinct:
         """One row per record: the (derived) distinct values converted once, then taken."""
         vals = self.values if fn is None else self.derive(fn)
         return pa.array(vals, type_).take(pa.array(self.idx, pa.int32()))
+
+    def expand(self, distinct: pa.Array) -> pa.Array:
+        """A column built over the distinct values (e.g. times parsed in Arrow) taken to one row per record."""
+        return distinct.take(pa.array(self.idx, pa.int32()))
 
     def per_row(self, derived: Sequence[Any]) -> list[Any]:
         """A per-distinct derived list expanded to one item per record."""

@@ -33,6 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    CVSS_LIST,
+    STR_LIST,
     Distinct,
     ReportFormat,
     S,
@@ -160,8 +162,6 @@ _SNYK_HINTS = (b'"packageManager"', b'"upgradePath"', b'"isUpgradable"', b'"depe
                b'"projectType"', b'"publicId"', b'"snyk')  # fmt: skip
 _VULN_HINTS = (b'"packageName"', b'"semver"', b'"CVSSv3"', b'"alternativeIds"')
 _EXPLOITED = {"mature", "proof of concept", "functional", "high", "attacked"}
-_CVSS_T = pa.list_(pa.struct([("version", pa.string()), ("base_score", pa.float64()),
-                              ("vector_string", pa.string()), ("vendor_name", pa.string())]))  # fmt: skip
 _RES = pa.list_(pa.struct([("type", pa.string()), ("name", pa.string()), ("uid", pa.string()), ("data", pa.string())]))
 
 
@@ -195,7 +195,6 @@ _FIELDS = (
     ("references", "references", list[_Ref] | None),
     ("from", "from_", list[str] | None),
 )
-_STR_LIST = pa.list_(S)
 
 
 def _or_none(text: str | None) -> str | None:
@@ -368,8 +367,8 @@ class Snyk(ReportFormat):
             "desc": cols["finding_info.desc"],  # vulnerabilities carry a description, never an IaC msg
             "severity": strs([v.severity for v in vs]),
             "vendor_name": const("Snyk", n),
-            "references": fields["references"].column(_STR_LIST, _urls),
-            "related_vulnerabilities": pa.array(related, _STR_LIST),
+            "references": fields["references"].column(STR_LIST, _urls),
+            "related_vulnerabilities": pa.array(related, STR_LIST),
             "is_fix_available": fixable,
             "is_exploit_available": pa.array(
                 [None if v.exploit is None else v.exploit.lower() in _EXPLOITED for v in vs], pa.bool_()),
@@ -378,7 +377,7 @@ class Snyk(ReportFormat):
             "cve.uid": strs(primary),
             "cve.title": title,
             "cve.created_time": published,
-            "cve.cvss": pa.array(cvss, _CVSS_T).take(pa.array(cvss_idx, pa.int32())),
+            "cve.cvss": pa.array(cvss, CVSS_LIST).take(pa.array(cvss_idx, pa.int32())),
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
         return {

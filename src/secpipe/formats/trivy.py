@@ -44,15 +44,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    CVSS_LIST,
+    STR_LIST,
+    Distinct,
     ReportFormat,
+    S,
     captions,
     json_col,
     nest,
+    reject_distinct,
     severity_ids,
     singleton_list,
     str_lists,
     strs,
-    struct_lists,
 )
 from secpipe.formats.base import (
     Decoded,
@@ -112,7 +116,8 @@ _NONE = msgspec.Raw(b"")
 
 
 class _Vuln(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    """Every Trivy vulnerability key: mapped ones typed, the rest kept raw for ``unmapped``."""
+    """Every Trivy vulnerability key: mapped ones typed (or raw and decoded once per distinct value,
+    see ``_V_FIELDS``), the rest kept raw for ``unmapped``."""
 
     VulnerabilityID: str
     PkgID: str | None = None
@@ -124,12 +129,12 @@ class _Vuln(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     SeveritySource: str | None = None
     PrimaryURL: str | None = None
     Title: str | None = None
-    Description: str | None = None
+    Description: _R = _NONE
     Severity: str | None = None
     CweIDs: list[str] | None = None
     VendorIDs: list[str] | None = None
-    CVSS: dict[str, _CVSS] | None = None
-    References: list[str] | None = None
+    CVSS: _R = _NONE
+    References: _R = _NONE
     PublishedDate: str | None = None
     LastModifiedDate: str | None = None
     Fingerprint: str | None = None
@@ -142,6 +147,8 @@ class _Vuln(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _V_UNMAPPED = ("Status", "Layer", "DataSource", "VendorSeverity", "Custom", "PkgRef")
+#: Vulnerability keys kept raw and decoded once per distinct value (a CVE repeats per package and target).
+_V_FIELDS = (("Description", str | None), ("CVSS", dict[str, _CVSS] | None), ("References", list[str] | None))
 
 
 class _Misconf(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -209,33 +216,23 @@ _RESOURCES = pa.list_(pa.struct([
 ]))  # fmt: skip
 
 
-def _cvss_column(vs: list[_Vuln]) -> pa.Array:
-    """``cve.cvss[]`` per finding: one entry per source and CVSS version, built flat."""
-    lens: list[int] = []
-    ver: list[str] = []
-    score: list[float | None] = []
-    vec: list[str | None] = []
-    src: list[str] = []
-    add_ver, add_score, add_vec, add_src = ver.append, score.append, vec.append, src.append
-    for v in vs:
-        if not v.CVSS:
-            lens.append(0)
-            continue
-        k = 0
-        for name, c in v.CVSS.items():
-            if c.V40Vector or c.V40Score is not None:
-                add_ver("4.0"), add_score(c.V40Score), add_vec(c.V40Vector), add_src(name)
-                k += 1
-            if c.V3Vector or c.V3Score is not None:
-                x = c.V3Vector
-                add_ver(x[5:8] if x and x.startswith("CVSS:3.") else "3.0"), add_score(c.V3Score), add_vec(x), add_src(name)
-                k += 1
-            if c.V2Vector or c.V2Score is not None:
-                add_ver("2.0"), add_score(c.V2Score), add_vec(c.V2Vector), add_src(name)
-                k += 1
-        lens.append(k)
-    return struct_lists(lens, {"version": strs(ver), "base_score": pa.array(score, pa.float64()),
-                               "vector_string": strs(vec), "vendor_name": strs(src)})  # fmt: skip
+def _cvss_entries(cvss: dict[str, _CVSS] | None) -> list[dict[str, Any]] | None:
+    """``cve.cvss[]`` of one CVSS block: one entry per source and CVSS version (None when empty)."""
+    out = []
+    for name, c in (cvss or {}).items():
+        if c.V40Vector or c.V40Score is not None:
+            out.append({"version": "4.0", "base_score": c.V40Score, "vector_string": c.V40Vector, "vendor_name": name})
+        if c.V3Vector or c.V3Score is not None:
+            x = c.V3Vector
+            out.append({"version": x[5:8] if x and x.startswith("CVSS:3.") else "3.0", "base_score": c.V3Score,
+                        "vector_string": x, "vendor_name": name})  # fmt: skip
+        if c.V2Vector or c.V2Score is not None:
+            out.append({"version": "2.0", "base_score": c.V2Score, "vector_string": c.V2Vector, "vendor_name": name})
+    return out or None
+
+
+def _list_or_none(items: list[str] | None) -> list[str] | None:
+    return items or None
 
 
 class _Group:
@@ -299,13 +296,19 @@ class Trivy(ReportFormat):
                 st = decode_strict(g.raws, locs, type_, out, self.name, what)
             if not st.recs:
                 continue
+            fields: dict[str, Distinct] = {}
+            if key == "v":
+                fields = {k: Distinct([getattr(r, k) for r in st.recs], t, k) for k, t in _V_FIELDS}
+                st, fields, _ = reject_distinct(st, fields, out, self.name, what)
+                if not st.recs:
+                    continue
             if len(st.recs) != len(g.raws):  # some were dead-lettered: keep context aligned
                 keep = {id(r): i for i, r in enumerate(g.raws)}
                 idx = [keep[id(r)] for r in st.raws]
                 g.where = [g.where[i] for i in idx]
                 g.ctx = [g.ctx[i] for i in idx]
             cols = self._common(cls, rep, results, g, st.raws, st.recs)
-            cols.update(build(st.recs, [results[i] for i in g.where], cols))
+            cols.update(build(st.recs, [results[i] for i in g.where], cols, fields))
             cols["unmapped"] = unmapped_from(st, unmapped)
             out.batches.append(to_batch(cls, cols))
         return out
@@ -353,14 +356,15 @@ class Trivy(ReportFormat):
         cols["metadata.log_version"] = strs([str(rep.SchemaVersion)] * n)
         return cols
 
-    def _vulns(self, vs: list[_Vuln], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    def _vulns(self, vs: list[_Vuln], res: list[_Result], cols: dict[str, pa.Array],
+               f: dict[str, Distinct]) -> dict[str, pa.Array]:
         n = len(vs)
         ids = strs([v.VulnerabilityID for v in vs])
         fixed = strs([v.FixedVersion or None for v in vs])
         pub = parse_times(strs([v.PublishedDate for v in vs]))
         mod = parse_times(strs([v.LastModifiedDate for v in vs]))
         title = strs([v.Title or v.VulnerabilityID for v in vs])
-        desc = strs([v.Description for v in vs])
+        desc = f["Description"].column(S)
         pkg_ident = [v.PkgIdentifier or _PkgIdent() for v in vs]
         pkg = nest({
             "name": strs([v.PkgName for v in vs]),
@@ -376,7 +380,7 @@ class Trivy(ReportFormat):
             "desc": desc,
             "severity": strs([v.Severity for v in vs]),
             "vendor_name": strs([v.SeveritySource for v in vs]),
-            "references": str_lists([v.References for v in vs]),
+            "references": f["References"].column(STR_LIST, _list_or_none),
             "related_vulnerabilities": str_lists([v.VendorIDs for v in vs]),
             "is_fix_available": pc.is_valid(fixed),
             "cwe.uid": strs([v.CweIDs[0] if v.CweIDs else None for v in vs]),
@@ -386,7 +390,7 @@ class Trivy(ReportFormat):
             "cve.created_time": pub,
             "cve.modified_time": mod,
             "cve.references": str_lists([[v.PrimaryURL] if v.PrimaryURL else None for v in vs]),
-            "cve.cvss": _cvss_column(vs),
+            "cve.cvss": f["CVSS"].column(CVSS_LIST, _cvss_entries),
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
         ctx = strs([f"{r.Target}" for r in res])
@@ -406,7 +410,8 @@ class Trivy(ReportFormat):
             "vulnerabilities": singleton_list(vuln),
         }
 
-    def _misconfs(self, ms: list[_Misconf], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    def _misconfs(self, ms: list[_Misconf], res: list[_Result], cols: dict[str, pa.Array],
+                  _f: dict[str, Distinct]) -> dict[str, pa.Array]:
         n = len(ms)
         stat = [(m.Status or "").upper() if (m.Status or "").upper() in _COMPLIANCE_STATUS else "?" for m in ms]
         cstat = pa.array([_COMPLIANCE_ID[_COMPLIANCE_STATUS[s]] for s in stat], pa.int32())
@@ -439,7 +444,8 @@ class Trivy(ReportFormat):
             "remediation.references": str_lists([m.References for m in ms]),
         }
 
-    def _secrets(self, ss: list[_Secret], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    def _secrets(self, ss: list[_Secret], res: list[_Result], cols: dict[str, pa.Array],
+                 _f: dict[str, Distinct]) -> dict[str, pa.Array]:
         n = len(ss)
         types = [["Secret", s.Category] if s.Category else ["Secret"] for s in ss]
         lines = [_line(s.StartLine) for s in ss]
