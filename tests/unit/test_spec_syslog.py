@@ -134,3 +134,9 @@ def test_not_syslog_is_dead_lettered_with_reason() -> None:
     assert sorted(d.reason for d in res.dead) == [
         "invalid PRI: facility*8+severity must be 0..191",
         "not a syslog message: expected an RFC 5424 or RFC 3164 header, or <PRI>"]
+
+
+def test_non_numeric_procid_is_kept() -> None:
+    # RFC 5424 6.2.6: PROCID "is often used to provide the process name or process ID"
+    r = _one(b"<13>1 2024-03-01T10:00:00Z h app worker-1 - - m")
+    assert r["actor"]["process"]["pid"] is None and json.loads(r["unmapped"])["procid"] == "worker-1"

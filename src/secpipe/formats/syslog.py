@@ -47,8 +47,8 @@ Both keep: ``message``, ``device.hostname``, ``actor.process.name``/``pid`` (APP
 PROCID), ``metadata.event_code`` (MSGID), ``metadata.log_level`` (syslog severity word),
 ``metadata.log_format`` (``RFC 5424`` / ``RFC 3164``), severity_id from the syslog severity
 (emerg 6 Fatal, alert/crit 5, err 4, warning 3, notice 2, info/debug 1; no PRI 0 Unknown);
-``unmapped`` holds the facility, the structured data (``{SD-ID: {param: value}}``) and the
-sudo COMMAND / target TTY. ``metadata.uid`` hashes the message bytes.
+``unmapped`` holds the facility, a PROCID that is not a number, the structured data
+(``{SD-ID: {param: value}}``), the Cisco sequence number and the sudo COMMAND / target TTY. ``metadata.uid`` hashes the message bytes.
 
 Framing note: the format is ``lines``, so a file reader may cut a large file at line ends;
 that is exact for newline-framed logs. Octet-counted data is meant for stream bodies (the
@@ -404,6 +404,8 @@ class Syslog(Format):
         )
         extra: list[tuple[str, pa.Array]] = [("facility", json_string(_FACILITIES.take(f["fac"])))]
         extra.append(("structured_data", _sd_json(f["sd"])))
+        if pc.any(pc.and_(pc.is_valid(f["procid"]), pc.invert(pid_ok))).as_py():  # a PROCID that is no pid
+            extra.append(("procid", json_string(pc.if_else(pid_ok, pa.scalar(None, S), f["procid"]))))
         if f["seq"].null_count < n:
             extra.append(("sequence", pc.if_else(pc.is_valid(f["seq"]), f["seq"], pa.scalar(None, S))))
         if payload:
