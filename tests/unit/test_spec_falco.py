@@ -94,3 +94,17 @@ def test_na_values_are_absent_and_not_an_alert_is_dead_lettered() -> None:
     assert r["evidences"][0]["src_endpoint"]["ip"] is None and r["evidences"][0]["dst_endpoint"]["ip"] == "10.0.0.2"
     assert r["device"]["container"]["uid"] is None
     assert [d.reason for d in res.dead] == ["not a Falco alert: no `rule` with a `priority` or `output`"] * 2
+
+
+def test_falcosidekick_cloudevents_structured_mode() -> None:
+    # Falcosidekick's cloudevents output: the Falco payload is the event's ``data``
+    alert = {"output": "This is a test from falcosidekick", "priority": "Debug", "rule": "Test rule",
+             "time": "2024-03-01T10:00:00.123456789Z", "output_fields": {"proc.name": "falcosidekick"},
+             "source": "falcosidekick", "tags": ["test", "example"], "hostname": "falcosidekick", "uuid": "u-1"}
+    ce = {"specversion": "1.0", "id": "u-1", "source": "https://falco.org", "type": "falco.rule.output.v1",
+          "time": "2024-03-01T10:00:00.123456789Z", "datacontenttype": "application/json", "data": alert}
+    name, res = _decode(json.dumps(ce).encode())
+    assert name == "falco"
+    (r,) = _rows(res)
+    assert r["finding_info"]["title"] == "Test rule" and r["severity_id"] == 1 and r["time"] == 1709287200123
+    assert json.loads(r["raw_data"]) == alert

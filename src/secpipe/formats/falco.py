@@ -9,7 +9,10 @@ Shape (falcosecurity/falco ``userspace/engine/formats.cpp``): ``time``, ``rule``
 ``tags`` (``json_include_tags_property``), ``message`` (``json_include_message_property``: the
 output without the time/priority prefix) and ``output_fields``
 (``json_include_output_fields_property``) are each optional. Falcosidekick forwards the same
-object plus ``uuid`` (and its custom fields inside ``output_fields``).
+object plus ``uuid`` (and its custom fields inside ``output_fields``); its CloudEvents output
+in structured mode wraps that object as ``data`` of an envelope (``specversion``, ``id``,
+``source``, ``type`` ``falco.rule.output.v1``): the alert is taken from ``data`` (the envelope
+attributes describe the transport, not the alert).
 
 Mapping: ``rule`` -> ``finding_info.title`` and ``finding_info.analytic`` (name, type Rule);
 ``priority`` -> ``severity_id`` (Emergency Fatal, Alert/Critical Critical, Error High, Warning
@@ -53,6 +56,7 @@ from secpipe.formats._findings import (
     strs,
 )
 from secpipe.formats.base import (
+    Records,
     base_columns,
     event_uids,
     parse_times,
@@ -90,6 +94,20 @@ def _str(v: Any) -> str | None:
     return None if v is None or v == "<NA>" else str(v)
 
 
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _unwrap(raw: bytes) -> bytes:
+    """The ``data`` object of a structured-mode CloudEvent, else the record itself."""
+    if b'"specversion"' not in raw:
+        return raw
+    try:
+        data = _TOP.decode(raw).get("data")
+    except msgspec.DecodeError:  # not an object: left for the decoder to dead-letter
+        return raw
+    return bytes(data) if data is not None and bytes(data)[:1] == b"{" else raw
+
+
 def _first(f: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     for k in keys:
         v = _str(f.get(k))
@@ -116,6 +134,13 @@ class Falco(CheckedRecordFormat):
     framing = "lines"
     product = "Falco"
     vendor = "Falcosecurity"
+
+    def split_records(self, data: bytes, source: str) -> Records:
+        """Split into alert records, unwrapping Falcosidekick's structured CloudEvents."""
+        recs = super().split_records(data, source)
+        if b'"specversion"' in data:
+            recs.raws = [_unwrap(r) for r in recs.raws]
+        return recs
 
     def sniff(self, head: bytes) -> int:
         """Recognize the alert keys."""
