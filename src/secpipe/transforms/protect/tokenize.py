@@ -39,7 +39,6 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-import re
 import socket
 from functools import lru_cache, partial
 from typing import Any
@@ -148,7 +147,7 @@ _ZERO12 = bytes(12)
 #: per ``ip_keep_v6``: the 16-byte mask of the kept (network) bits, big-endian.
 _KEEP6_MASKS = [np.frombuffer((((1 << 128) - 1) ^ ((1 << (128 - k)) - 1)).to_bytes(16, "big"), np.uint8)
                 for k in range(129)]
-_IP6_CHARS = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\Z")
+_IP6_CHARS = r"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$"  # all inet_pton(AF_INET6) can accept
 _pton6 = partial(socket.inet_pton, socket.AF_INET6)
 _HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
 
@@ -167,7 +166,7 @@ def _pton6_all(values: list[str]) -> tuple[list[int], list[bytes]]:
     go through one mapped ``inet_pton``; if one of them is malformed, those are parsed one
     at a time.
     """
-    cand = [i for i, v in enumerate(values) if _IP6_CHARS.match(v)]
+    cand = np.flatnonzero(pc.match_substring_regex(pa.array(values, pa.string()), _IP6_CHARS).to_numpy(False)).tolist()
     texts = [values[i] for i in cand]
     try:
         parsed: list[bytes | None] = list(map(_pton6, texts))
