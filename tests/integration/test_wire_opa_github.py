@@ -68,6 +68,26 @@ def test_github_every_octokit_event_type(server: Server, real: Path) -> None:
     assert not failed, failed
 
 
+def test_github_form_encoded_delivery(server: Server, real: Path) -> None:
+    """A hook set to ``Content type: application/x-www-form-urlencoded``: the body is
+    ``payload=<url-encoded JSON>`` and X-Hub-Signature-256 signs that form body."""
+    import urllib.parse
+
+    payload = (real / "octokit-webhooks/payload-examples/api.github.com/member/added.payload.json").read_text()
+    body = urllib.parse.urlencode({"payload": payload}).encode()
+    sig = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"X-Hub-Signature-256": sig, "X-GitHub-Event": "member", "X-GitHub-Delivery": "form-1",
+               "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
+    r = httpx.post(f"{server.url}/v1/webhooks/github", content=body, headers=headers)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    bad = b"nopayload=1"
+    sig = "sha256=" + hmac.new(SECRET.encode(), bad, hashlib.sha256).hexdigest()
+    r = httpx.post(f"{server.url}/v1/webhooks/github", content=bad,
+                   headers={**headers, "X-Hub-Signature-256": sig, "X-GitHub-Delivery": "form-2"})
+    assert r.status_code == 400 and "payload" in r.json()["error"]
+    assert server.wait_rows("SELECT count(*) FROM dead_letter WHERE reason LIKE 'form-encoded delivery%'", 1) == 1
+
+
 def test_real_opa_decision_logs(server: Server, tmp_path: Path) -> None:
     opa = _binary("opa")
     if opa is None:
@@ -110,10 +130,15 @@ labels:
         proc.communicate(timeout=10)
 
 
-def test_real_alertmanager_webhook(server: Server, tmp_path: Path) -> None:
+@pytest.mark.parametrize("auth", ["bearer", "basic"])
+def test_real_alertmanager_webhook(server: Server, tmp_path: Path, auth: str) -> None:
+    """Alertmanager's two ways to authenticate a webhook: ``authorization`` (Bearer) and
+    ``basic_auth`` (the token as password)."""
     am = _binary("alertmanager")
     if am is None:
         pytest.skip("no alertmanager binary: `go install github.com/prometheus/alertmanager/cmd/alertmanager@v0.27.0`")
+    http_config = (f'{{authorization: {{type: Bearer, credentials: "{server.ingest}"}}}}' if auth == "bearer"
+                   else f'{{basic_auth: {{username: alertmanager, password: "{server.ingest}"}}}}')  # fmt: skip
     (tmp_path / "am.yml").write_text(f"""
 route: {{receiver: secpipe, group_wait: 1s, group_interval: 1s, repeat_interval: 1h}}
 receivers:
@@ -121,19 +146,20 @@ receivers:
     webhook_configs:
       - url: {server.url}/v1/webhooks/alertmanager
         send_resolved: true
-        http_config: {{authorization: {{type: Bearer, credentials: "{server.ingest}"}}}}
+        http_config: {http_config}
 """)
     port = free_port()
     proc = subprocess.Popen([am, f"--config.file={tmp_path / 'am.yml'}", f"--storage.path={tmp_path / 'am-data'}",
                              f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     api = f"http://127.0.0.1:{port}/api/v2/alerts"
-    alert = {"labels": {"alertname": "WireTestDiskFull", "severity": "critical", "instance": "db-1"},
+    name = f"WireTestDiskFull{auth.title()}"
+    alert = {"labels": {"alertname": name, "severity": "critical", "instance": "db-1"},
              "annotations": {"summary": "wire-test disk almost full"}}
     try:
         _wait_port(port)
         assert httpx.post(api, json=[alert]).status_code == 200
-        sql = "SELECT count(*) FROM detection_finding WHERE metadata.log_name = 'alertmanager' AND raw_data LIKE '%WireTestDiskFull%'"
+        sql = f"SELECT count(*) FROM detection_finding WHERE metadata.log_name = 'alertmanager' AND raw_data LIKE '%{name}%'"
         assert server.wait_rows(sql, 1, timeout=30) >= 1
         ended = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
         assert httpx.post(api, json=[{**alert, "endsAt": ended}]).status_code == 200

@@ -10,6 +10,8 @@ checks the role. Bodies are read in chunks and refused past ``max_body_bytes`` (
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +86,20 @@ def bearer(request: Request, schemes: tuple[str, ...] = ("Bearer",)) -> str:
     if not value or scheme.lower() not in {s.lower() for s in schemes}:
         raise HTTPError(401, f"missing credentials: send 'Authorization: {schemes[0]} <token>'")
     return value.strip()
+
+
+def basic_or_bearer(request: Request) -> str:
+    """The token of ``Authorization: Bearer <token>`` or of Basic credentials (the token as
+    password, or as user with an empty password: Prometheus/Alertmanager ``basic_auth`` and
+    most webhook senders can send only that); HTTPError 401 otherwise."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise HTTPError(401, "unreadable Basic credentials: send base64(user:token)") from None
+        return password or user
+    return bearer(request)
 
 
 def authenticate(ctx: AppContext, request: Request, permission: str, token: str | None = None,

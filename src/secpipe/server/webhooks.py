@@ -2,7 +2,10 @@
 GitLab, Alertmanager. Each stores the body with one :meth:`Service.accept` call (durable:
 WAL fsync) before it answers, under the tool's format.
 
-Routes and how each authenticates (recorded in ``ROUTE_POLICY``):
+Routes and how each authenticates (recorded in ``ROUTE_POLICY``); a token route takes
+``Authorization: Bearer <token>`` or Basic credentials with the token as password (or as
+user, empty password), for senders configured with ``basic_auth`` (Alertmanager's
+``http_config.basic_auth``, Prometheus-style clients):
 - ``POST /v1/k8s/audit`` (format ``k8s_audit``, EventList): bearer token with ``ingest``
   (the API server's webhook kubeconfig sets ``users[].user.token``).
 - ``POST /v1/falco`` (format ``falco``, one alert per POST): bearer token, or ``?token=``
@@ -14,6 +17,8 @@ Routes and how each authenticates (recorded in ``ROUTE_POLICY``):
 - ``POST /v1/webhooks/github`` (format ``github``): policy ``secret``: the
   ``X-Hub-Signature-256`` HMAC-SHA256 of the body under ``ingest.webhooks.github.secret``,
   compared in constant time; a missing or bad signature answers 401 and stores nothing.
+  Both hook content types: ``application/json`` and ``application/x-www-form-urlencoded``
+  (``payload=<JSON>``; the signature covers the form body as sent).
   Deliveries are deduplicated by ``X-GitHub-Delivery`` (the last N ids in memory; after a
   restart, a redelivered body still collapses in the lake by event identity). The event
   name (``X-GitHub-Event``) reaches the format as ``webhook:github-event=<name>``.
@@ -31,6 +36,7 @@ import hashlib
 import hmac
 import re
 import threading
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
@@ -39,7 +45,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, route
+from secpipe.server.http import AppContext, HTTPError, authenticate, basic_or_bearer, json_response, route
 from secpipe.server.policy import SECRET
 from secpipe.server.wire import check_depth, dead_letter, ingest_config, read_body_limited, resolve_format
 
@@ -78,6 +84,18 @@ async def _store(ctx: AppContext, fmt: str, source: str, body: bytes) -> Respons
     return json_response({"events": res.events, "accepted": res.accepted, "dead_letter": res.dead_letter})
 
 
+def _form_payload(raw: bytes) -> bytes:
+    """The JSON of a GitHub delivery sent as a form: ``payload=<url-encoded JSON>`` (the
+    signature covers the form body as sent, checked before this)."""
+    try:
+        found = urllib.parse.parse_qs(raw.decode("utf-8"), strict_parsing=True).get("payload")
+    except (UnicodeDecodeError, ValueError):
+        found = None
+    if not found:
+        raise HTTPError(400, "form-encoded delivery without a payload field — set the hook's content type to JSON")
+    return found[0].encode()
+
+
 def _event_name(request: Request, header: str) -> str:
     name = request.headers.get(header, "")
     if not _EVENT_NAME.match(name):
@@ -94,7 +112,7 @@ def routes(ctx: AppContext) -> list[Route]:
     def token_push(fmt: str, kind: str, *, query_token: bool = False) -> Callable[[Request], Awaitable[Response]]:
         async def push(request: Request) -> Response:
             token = request.query_params.get("token") if query_token and "authorization" not in request.headers else None
-            info = authenticate(ctx, request, "ingest", token=token)
+            info = authenticate(ctx, request, "ingest", token=token or basic_or_bearer(request))
             resolve_format(fmt)
             source = f"{kind}:{info.source or info.name}"
             return await _store(ctx, fmt, source, await read_body_limited(ctx, request, source, fmt))
@@ -114,6 +132,8 @@ def routes(ctx: AppContext) -> list[Route]:
         event = _event_name(request, "x-github-event")
         source = f"webhook:github-event={event}"
         try:
+            if request.headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
+                raw = _form_payload(raw)  # the hook's "Content type: application/x-www-form-urlencoded"
             check_depth(raw, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
         except HTTPError as exc:
             await dead_letter(ctx, str(exc), source, raw, "github")
