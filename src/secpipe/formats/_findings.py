@@ -18,6 +18,7 @@ import abc
 import contextlib
 import functools
 import gc
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -142,19 +143,12 @@ def raw_json_col(values: Sequence[msgspec.Raw | None]) -> pa.Array:
 
 def kv_list(maps: Sequence[dict[str, Any] | None]) -> pa.Array:
     """Dicts -> OCSF ``key_value_object[]`` (name/value; non-string values as JSON text), built
-    from flat name/value arrays and offsets (no per-entry dict; values converted in C unless
-    one is not a string)."""
-    names: list[str] = []
-    values: list[Any] = []
-    lens = []
-    add_names, add_values = names.extend, values.extend
-    for m in maps:
-        if not m:
-            lens.append(0)
-            continue
-        lens.append(len(m))
-        add_names(m)
-        add_values(m.values())
+    from flat name/value arrays and offsets gathered in C (no per-entry Python; values
+    converted by Arrow unless one is not a string)."""
+    ms = [m or _NO_MAP for m in maps]
+    lens = np.fromiter(map(len, ms), np.int32, len(ms))
+    names = list(itertools.chain.from_iterable(ms))
+    values = list(itertools.chain.from_iterable(map(dict.values, ms)))
     try:
         vals = strs(values)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
@@ -165,10 +159,13 @@ def kv_list(maps: Sequence[dict[str, Any] | None]) -> pa.Array:
     return struct_lists(lens, {"name": strs(names), "value": vals})
 
 
-def offsets_of(lens: Sequence[int]) -> pa.Array:
+_NO_MAP: dict[str, Any] = {}
+
+
+def offsets_of(lens: Sequence[int] | np.ndarray) -> pa.Array:
     """int32 list offsets from per-row lengths."""
     off = np.zeros(len(lens) + 1, np.int32)
-    np.cumsum(np.fromiter(lens, np.int32, len(lens)), out=off[1:])
+    np.cumsum(lens if isinstance(lens, np.ndarray) else np.fromiter(lens, np.int32, len(lens)), out=off[1:])
     return pa.array(off)
 
 
@@ -183,9 +180,9 @@ STR_LIST = _STR_LIST
 CVSS_LIST = pa.list_(pa.struct([("version", S), ("base_score", pa.float64()), ("vector_string", S), ("vendor_name", S)]))
 
 
-def struct_lists(lens: Sequence[int], fields: dict[str, pa.Array]) -> pa.Array:
+def struct_lists(lens: Sequence[int] | np.ndarray, fields: dict[str, pa.Array]) -> pa.Array:
     """Per-row lists of structs from flat child columns (row i owns ``lens[i]`` entries; 0 -> null)."""
-    mask = pa.array([n == 0 for n in lens], pa.bool_())
+    mask = pa.array(np.asarray(lens) == 0)
     return pa.ListArray.from_arrays(offsets_of(lens), nest(fields), mask=mask)
 
 

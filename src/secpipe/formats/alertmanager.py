@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
     ReportFormat,
+    S,
     kv_list,
     severity_ids,
     strs,
@@ -41,6 +42,7 @@ from secpipe.formats.base import (
     Decoded,
     Strict,
     base_columns,
+    const,
     event_uids,
     parse_times,
     to_batch,
@@ -111,6 +113,17 @@ def _s(d: dict[str, Any] | None, k: str) -> str | None:
     return None if v is None else str(v)
 
 
+def _unmapped(st: Strict, ctx: dict[str, Any]) -> pa.Array:
+    """``unmapped``: the alert's annotations (and unknown keys), then the payload context as ``webhook``."""
+    if ctx and not any(st.extras):  # the common case: the webhook item appended while encoding
+        item = _ENC.encode("webhook") + b":" + _ENC.encode(ctx)
+        return unmapped_from(st, ("annotations",), [item] * len(st.recs))
+    return unmapped_with(unmapped_from(st, ("annotations",)), "webhook", ctx)
+
+
+_ENC = msgspec.json.Encoder(order="sorted")
+
+
 class Alertmanager(ReportFormat):
     """Alertmanager webhook notifications."""
 
@@ -177,8 +190,8 @@ class Alertmanager(ReportFormat):
             "status_detail": strs(["resolved" if r else "firing" for r in resolved]),
             "message": pc.coalesce(summary, desc, name),
             "metadata.original_event_uid": fp,
-            "metadata.correlation_uid": strs([doc.groupKey] * n),
-            "metadata.log_version": strs([None if doc.version is None else str(doc.version)] * n),
+            "metadata.correlation_uid": const(doc.groupKey, n, S),
+            "metadata.log_version": const(None if doc.version is None else str(doc.version), n, S),
             "finding_info.uid": pc.coalesce(fp, cols["metadata.uid"]),
             "finding_info.title": pc.coalesce(summary, name),
             "finding_info.desc": desc,
@@ -188,9 +201,9 @@ class Alertmanager(ReportFormat):
             "finding_info.src_url": strs([a.generatorURL for a in al]),
             "finding_info.tags": kv_list([a.labels for a in al]),
             "finding_info.analytic.name": name,
-            "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
-            "finding_info.analytic.type": strs(["Rule"] * n),
-            "unmapped": unmapped_with(unmapped_from(st, ("annotations",)), "webhook", ctx),
+            "finding_info.analytic.type_id": const(1, n, pa.int32()),
+            "finding_info.analytic.type": const("Rule", n, S),
+            "unmapped": _unmapped(st, ctx),
         })  # fmt: skip
         return to_batch(cls, cols)
 
