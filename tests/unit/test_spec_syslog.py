@@ -140,3 +140,9 @@ def test_non_numeric_procid_is_kept() -> None:
     # RFC 5424 6.2.6: PROCID "is often used to provide the process name or process ID"
     r = _one(b"<13>1 2024-03-01T10:00:00Z h app worker-1 - - m")
     assert r["actor"]["process"]["pid"] is None and json.loads(r["unmapped"])["procid"] == "worker-1"
+
+
+def test_ipv6_hostname() -> None:
+    # rsyslog/syslog-ng write the sender's address as HOSTNAME when it has no name (RFC 3164 4.1.2)
+    r = _one(b"<13>Mar  1 2024 10:00:00 2001:db8::1 app[3]: msg")
+    assert r["device"]["hostname"] == "2001:db8::1" and r["actor"]["process"]["name"] == "app"

@@ -89,12 +89,15 @@ _R5424 = (
 #: ``frac-digits``, Cisco ``msec``) and a year before the month or after the day (Cisco/ASA
 #: ``year``, NX-OS).
 _BSD_TS = r"(?:\d{4} )?[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d{1,9})?"
+#: HOSTNAME: a name or IPv4 address, or an IPv6 address (rsyslog writes the peer's address when
+#: it has no name).
+_HOST = r"[^\s:\[\]]+|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]"
 _ISO_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _R3164 = (
     rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}|{_ISO_TS}) "
-    r"(?:(?P<host>[^\s:\[\]]+) )?(?P<tag>[^\s:\[\]]{1,64})(?:\[(?P<pid>[^\]\s]*)\])?: ?(?P<msg>.*)$"
+    rf"(?:(?P<host>{_HOST}) )?(?P<tag>[^\s:\[\]]{{1,64}})(?:\[(?P<pid>[^\]\s]*)\])?: ?(?P<msg>.*)$"
 )
-_R3164_NOTAG = rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}) (?P<host>[^\s:\[\]]+) (?P<msg>.*)$"
+_R3164_NOTAG = rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}) (?P<host>{_HOST}) (?P<msg>.*)$"
 #: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[seq: ][host: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
 #: optionally behind a BSD header added by a relay (``Mmm dd hh:mm:ss host``) or the ASA device id
 #: (``timestamp host : %ASA-...``); the timestamp is absent without ``service timestamps``.
