@@ -173,6 +173,8 @@ def test_filebeat_handshake_setup_and_filtered_bulk(server: Server) -> None:
     auth = {**_basic("elastic", server.ingest), "Accept": "application/json"}
     root = httpx.get(f"{server.url}/", headers=auth)
     assert root.status_code == 200 and root.json()["version"]["number"] == "8.17.0"
+    mon = httpx.get(f"{server.url}/_xpack?filter_path=features.monitoring.enabled", headers=auth)
+    assert mon.json() == {"features": {"monitoring": {"enabled": True}}}  # Beats' monitoring probe
     lic = httpx.get(f"{server.url}/_license?human=false", headers=auth).json()["license"]
     assert lic["status"] == "active" and lic["type"] and lic["uid"]
     # template and ILM set-up (libbeat template/load.go, idxmgmt/lifecycle): check, then install

@@ -145,7 +145,10 @@ def _endpoint(ctx: AppContext, fn: Callable[[Request], Awaitable[Any]]) -> Calla
             return resp
         except STORE_ERRORS as exc:  # not durable: 503, which every shipper retries
             return es_response(es_error(503, store_failed(exc)), 503, request)
-        return out if isinstance(out, Response) else es_response(out, 200, request)
+        if isinstance(out, Response):
+            return out
+        spec = request.query_params.get("filter_path")  # e.g. Beats' GET /_xpack?filter_path=features...
+        return es_response(out if spec is None else apply_filter(out, spec), 200, request)
 
     return handler
 
