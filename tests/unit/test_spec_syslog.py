@@ -146,3 +146,11 @@ def test_ipv6_hostname() -> None:
     # rsyslog/syslog-ng write the sender's address as HOSTNAME when it has no name (RFC 3164 4.1.2)
     r = _one(b"<13>Mar  1 2024 10:00:00 2001:db8::1 app[3]: msg")
     assert r["device"]["hostname"] == "2001:db8::1" and r["actor"]["process"]["name"] == "app"
+
+
+def test_origin_sd_element_gives_the_device_ip() -> None:
+    # RFC 5424 7.2: origin (ip, enterpriseId, software, swVersion); 7.1: timeQuality
+    r = _one(b'<13>1 2024-03-01T10:00:00Z h app - - [timeQuality tzKnown="1" isSynced="1"]'
+             b'[origin software="rsyslogd" swVersion="8.2" ip="192.0.2.7" ip="192.0.2.8"] m')  # fmt: skip
+    assert r["device"]["ip"] == "192.0.2.7"
+    assert json.loads(r["unmapped"])["structured_data"]["timeQuality"] == {"tzKnown": "1", "isSynced": "1"}

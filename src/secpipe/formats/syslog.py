@@ -43,7 +43,8 @@ Mapping:
 - every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
   about what happened; OCSF's base class is the documented catch-all, and any specific class
   (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
-Both keep: ``message``, ``device.hostname``, ``actor.process.name``/``pid`` (APP-NAME/TAG and
+Both keep: ``message``, ``device.hostname`` (and ``device.ip`` from the RFC 5424 ``origin``
+SD-ELEMENT's first ``ip``), ``actor.process.name``/``pid`` (APP-NAME/TAG and
 PROCID), ``metadata.event_code`` (MSGID), ``metadata.log_level`` (syslog severity word),
 ``metadata.log_format`` (``RFC 5424`` / ``RFC 3164``), severity_id from the syslog severity
 (emerg 6 Fatal, alert/crit 5, err 4, warning 3, notice 2, info/debug 1; no PRI 0 Unknown);
@@ -167,6 +168,13 @@ def _nil(arr: pa.Array) -> pa.Array:
 _SD_ELEM = re.compile(r'\[([^\]\s=\"]+)((?: [^\]\s=\"]+="(?:[^"\\]|\\.)*")*)\]')
 _SD_PARAM = re.compile(r'([^\]\s=\"]+)="((?:[^"\\]|\\.)*)"')
 _SD_UNESC = re.compile(r"\\([\"\\\]])")
+
+
+def _origin_ip(sd: pa.Array) -> pa.Array:
+    """The first ``ip`` of the RFC 5424 ``origin`` SD-ELEMENT (section 7.2.1), columnar."""
+    if sd.null_count == len(sd) or not pc.any(pc.fill_null(pc.match_substring(sd, "[origin "), False)).as_py():
+        return pa.nulls(len(sd), S)
+    return group(pc.extract_regex(sd, r'\[origin (?:[^\]"]*"(?:[^"\\]|\\.)*" )*?ip="(?P<ip>[0-9A-Fa-f.:]+)"'), "ip")
 
 
 def _sd_json(sd: pa.Array) -> pa.Array:
@@ -398,6 +406,7 @@ class Syslog(Format):
                 "raw_data": f["lines"].cast(S),
                 "message": f["msg"],
                 "device.hostname": f["host"],
+                "device.ip": _origin_ip(f["sd"]),
                 "actor.process.name": f["app"],
                 "actor.process.pid": pc.if_else(pid_ok, f["procid"], pa.scalar(None, S)).cast(_I32),
                 "metadata.event_code": f["msgid"],
