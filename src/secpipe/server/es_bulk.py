@@ -328,6 +328,7 @@ def routes(ctx: AppContext) -> list[Route]:
         with lock:
             if name in stored["index"]:
                 raise HTTPError(400, f"index [{name}] already exists")
+            _room(stored["index"], name)
             stored["index"][name] = body if isinstance(body, dict) else {}
         return {"acknowledged": True, "shards_acknowledged": True, "index": name}
 
@@ -411,6 +412,7 @@ def routes(ctx: AppContext) -> list[Route]:
             except orjson.JSONDecodeError as exc:
                 raise HTTPError(400, f"request body is not JSON: {exc}") from None
             with lock:
+                _room(stored[kind], request.path_params["name"])
                 stored[kind][request.path_params["name"]] = body if isinstance(body, dict) else {}
             return {"acknowledged": True}
 
@@ -447,6 +449,16 @@ def routes(ctx: AppContext) -> list[Route]:
     # last: index-level APIs match any name (``{index:path}``: Logstash's date-math name has a "/")
     out += [r("GET", "/{index}", index_exists), r("PUT", "/{index:path}", index_create)]
     return out
+
+
+_MAX_STORED = 10_000  # settings of one kind kept in memory (shippers install a handful)
+
+
+def _room(kind: dict[str, Any], name: str) -> None:
+    """HTTPError 400 when ``kind`` is full and ``name`` would be a new entry."""
+    if name not in kind and len(kind) >= _MAX_STORED:
+        raise HTTPError(400, f"too many stored settings of this kind ({_MAX_STORED}): shippers install a few, "
+                             "check the sender's set-up loop")
 
 
 def _dl(reason: str, source: str, raw: bytes) -> DeadLetter:

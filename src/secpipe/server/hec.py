@@ -25,8 +25,11 @@ rate):
 
 Format per event: ``sourcetype`` through the built-in map plus ``ingest.hec.sourcetype_formats``,
 else auto-detection on the event. Events that only the generic ``json`` format recognizes
-are stored as their whole envelope (so HEC's time, host, source and fields are kept).
-Answers are sent once everything is durable (WAL fsync): ``{"text": "Success", "code": 0}``.
+are stored as their whole envelope (so HEC's time, host, source and fields are kept); a
+``time`` sent as a string of epoch seconds (Splunk takes ``"1700000000.123"`` too) is made a
+number there, so it is read as the event time. Answers are sent once everything is durable
+(WAL fsync): ``{"text": "Success", "code": 0}``; data that could not be made durable answers
+503 code 9 (Server is busy), which senders retry.
 """
 
 from __future__ import annotations
