@@ -153,4 +153,6 @@ def test_origin_sd_element_gives_the_device_ip() -> None:
     r = _one(b'<13>1 2024-03-01T10:00:00Z h app - - [timeQuality tzKnown="1" isSynced="1"]'
              b'[origin software="rsyslogd" swVersion="8.2" ip="192.0.2.7" ip="192.0.2.8"] m')  # fmt: skip
     assert r["device"]["ip"] == "192.0.2.7"
-    assert json.loads(r["unmapped"])["structured_data"]["timeQuality"] == {"tzKnown": "1", "isSynced": "1"}
+    sd = json.loads(r["unmapped"])["structured_data"]
+    assert sd["timeQuality"] == {"tzKnown": "1", "isSynced": "1"}
+    assert sd["origin"] == {"software": "rsyslogd", "swVersion": "8.2", "ip": ["192.0.2.7", "192.0.2.8"]}

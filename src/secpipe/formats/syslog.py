@@ -49,7 +49,7 @@ PROCID), ``metadata.event_code`` (MSGID), ``metadata.log_level`` (syslog severit
 ``metadata.log_format`` (``RFC 5424`` / ``RFC 3164``), severity_id from the syslog severity
 (emerg 6 Fatal, alert/crit 5, err 4, warning 3, notice 2, info/debug 1; no PRI 0 Unknown);
 ``unmapped`` holds the facility, a PROCID that is not a number, the structured data
-(``{SD-ID: {param: value}}``), the Cisco sequence number and the sudo COMMAND / target TTY. ``metadata.uid`` hashes the message bytes.
+(``{SD-ID: {param: value}}``; a repeated param gets a list of its values), the Cisco sequence number and the sudo COMMAND / target TTY. ``metadata.uid`` hashes the message bytes.
 
 Framing note: the format is ``lines``, so a file reader may cut a large file at line ends;
 that is exact for newline-framed logs. Octet-counted data is meant for stream bodies (the
@@ -186,11 +186,16 @@ def _sd_json(sd: pa.Array) -> pa.Array:
         if text is None or text == "-":
             out.append(None)
             continue
-        doc: dict[str, dict[str, str]] = {}
+        doc: dict[str, dict[str, str | list[str]]] = {}
         for m in _SD_ELEM.finditer(text):
             params = doc.setdefault(m.group(1), {})
             for p in _SD_PARAM.finditer(m.group(2)):
-                params[p.group(1)] = _SD_UNESC.sub(r"\1", p.group(2))
+                name, value = p.group(1), _SD_UNESC.sub(r"\1", p.group(2))
+                if name not in params:
+                    params[name] = value
+                else:  # a repeated PARAM-NAME (RFC 5424 7.2.1: several origin ip) keeps every value
+                    prev = params[name]
+                    params[name] = [*prev, value] if isinstance(prev, list) else [prev, value]
         out.append(enc(doc).decode())
     return pa.array(out, S).take(dic.indices)
 
