@@ -164,8 +164,12 @@ def unmapped_of(top: dict[str, msgspec.Raw], mapped: frozenset[str], extra: dict
 
 
 def bytes_column(values: Sequence[bytes | None]) -> pa.Array:
-    """A string column from UTF-8 byte strings (None -> null), built from one joined buffer."""
-    col = string_column([v or b"" for v in values])
+    """A string column from UTF-8 byte strings (None -> null), built from one joined buffer.
+
+    The values are ``unmapped`` JSON: raw values out of UTF-8-checked records (see
+    ``split_json_records``) and keys and values msgspec encoded, so they are not checked again.
+    """
+    col = string_column([v or b"" for v in values], checked=True)
     if any(v is None for v in values):
         col = pc.if_else(pa.array([v is None for v in values]), pa.scalar(None, col.type), col)
     return col
@@ -210,7 +214,7 @@ def leaves_batch(
     columns: dict[str, Sequence[Any] | pa.Array],
 ) -> pa.RecordBatch:
     """One OCSF batch of ``cls`` from leaf columns (path -> per-record values, or a ready Arrow
-    array); a column whose values are all None is left out, as :func:`build_batch` does."""
+    array); a column whose values are all None (null) is left out, as :func:`build_batch` does."""
     sev = pa.array(severity, pa.int32()) if not isinstance(severity, int) else severity
     act = pa.array(activity, pa.int32()) if not isinstance(activity, int) else activity
     cols = base_columns(
@@ -219,7 +223,8 @@ def leaves_batch(
     )  # fmt: skip
     for k, vals in columns.items():
         if isinstance(vals, pa.Array):
-            cols[k] = vals
+            if vals.null_count < len(vals):
+                cols[k] = vals
             continue
         if all(v is None for v in vals):  # stops at the first value in the common case
             continue

@@ -347,7 +347,7 @@ def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: st
         return cols, [iso(r.status_changed_at) for r in rs], 1
     if kind in ("push", "tag_push"):
         cols.update({
-            "resources": [c.compact([_project(r), c.resource("git_ref", r.ref, r.after)]) for r in rs],
+            "resources": c.resources_column([(_project(r), ("git_ref", sid(r.ref), sid(r.after))) for r in rs]),
             "message": [f"{who} pushed {r.total_commits_count or 0} commit(s) to {r.ref}" for who, r in zip(names, rs, strict=True)],
             "api.operation": const(kind, n), "unmapped": [c.unmapped_of(t, _PUSH_MAPPED) for t in tops],
         })  # fmt: skip
@@ -356,12 +356,14 @@ def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: st
     attrs_or_none = [r.object_attributes for r in rs]
     res = []
     for r, a in zip(rs, attrs_or_none, strict=True):
-        title = (a.title or a.name) if a else None
-        item = c.resource(kind, f"!{a.iid} {title}" if kind == "merge_request" and a.iid else title, a.id) if a else None
-        res.append(c.compact([_project(r), item]))
+        if a is None:
+            res.append((_project(r),))
+            continue
+        title = a.title or a.name
+        res.append((_project(r), (kind, sid(f"!{a.iid} {title}" if kind == "merge_request" and a.iid else title), sid(a.id))))
     actions = [a.action if a else None for a in attrs_or_none]
     cols.update({
-        "resources": res,
+        "resources": c.resources_column(res),
         "api.operation": [f"{kind}.{action}" if action else kind for action in actions],
         "unmapped": [c.unmapped_of(t, _HOOK_COMMON) for t in tops],
     })  # fmt: skip
@@ -369,6 +371,9 @@ def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: st
     return cols, [first(a.updated_at, a.created_at) if a is not None else None for a in attrs_or_none], acts
 
 
-def _project(r: _Rec) -> dict[str, Any] | None:
+_NO_ITEM = ("project", None, None)  # dropped by resources_column (names nothing)
+
+
+def _project(r: _Rec) -> tuple[str, str | None, str | None]:
     p = r.project
-    return None if p is None else c.resource("project", p.path_with_namespace or p.name, p.id)
+    return _NO_ITEM if p is None else ("project", c.sid(p.path_with_namespace or p.name), c.sid(p.id))
