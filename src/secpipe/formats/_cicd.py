@@ -103,9 +103,12 @@ def iso_ms(value: Any) -> int | None:
         t = dt.datetime.fromisoformat(value[:-4] if value.endswith(" UTC") else value)
     except ValueError:
         return _iso_slow(value)
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.UTC)
-    return int(t.timestamp() * 1000)
+    # what int(t.timestamp() * 1000) gives (naive = UTC), without building an aware copy
+    return int((t - (_EPOCH if t.tzinfo is None else _EPOCH_UTC)).total_seconds() * 1000)
+
+
+_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - the naive epoch, for naive (UTC) times
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def _iso_slow(value: str) -> int | None:
@@ -161,6 +164,14 @@ def unmapped_of(top: dict[str, msgspec.Raw], mapped: frozenset[str], extra: dict
     if extra:
         keep.update({k: v for k, v in extra.items() if v is not None})
     return _ENC.encode(keep) if keep else None
+
+
+def unmapped_pop(top: dict[str, msgspec.Raw], mapped: frozenset[str]) -> bytes | None:
+    """:func:`unmapped_of` for a ``top`` map that is not used again: the mapped keys are
+    deleted from it in place (cheaper than building a filtered copy; same JSON)."""
+    for k in top.keys() & mapped:
+        del top[k]
+    return _ENC.encode(top) if top else None
 
 
 def bytes_column(values: Sequence[bytes | None]) -> pa.Array:

@@ -355,7 +355,7 @@ def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tupl
             (("repository", r, None), ("user", a.user or None, None), ("organization", a.org, None))
             for a, r in zip(audits, repos, strict=True)
         ]),  # fmt: skip
-        "unmapped": [c.unmapped_of(t, _AUDIT_MAPPED) for t in tops],
+        "unmapped": [c.unmapped_pop(t, _AUDIT_MAPPED) for t in tops],
     }
     first = c.first_time
     times = [first(a.timestamp, a.created_at, a.at_sign_timestamp, a.p_event_time) for a in audits]
