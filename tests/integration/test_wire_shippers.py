@@ -22,7 +22,8 @@ answer with that client's own rules for accepted / retried / dropped. Sources re
   ``Suppress_Type_Name``; ``es.c``: status != 200 retries, and a response cut by
   ``Buffer_Size`` counts as success only if it holds ``"errors":false,"items":[``.
 - Vector (``src/sinks/elasticsearch/common.rs``): ``GET /`` for ``version.number`` (api_version
-  auto), health check ``GET /_cluster/health`` must be 200, bulk to ``/_bulk?timeout=60s``.
+  auto), health check ``GET /_cluster/health`` must be 200, bulk to ``/_bulk?timeout=60s``
+  (plus ``pipeline``), ``compression`` gzip or zlib (``Content-Encoding: deflate``).
   ``splunk_hec`` sink: ``X-Splunk-Request-Channel`` with a random UUID, ``ackId`` in the
   answer, then ``POST /services/collector/ack`` ``{"acks":[..]}`` on the same channel,
   health check ``GET /services/collector/health/1.0``.
@@ -47,6 +48,7 @@ import os
 import shutil
 import subprocess
 import uuid
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -331,7 +333,16 @@ def test_vector_version_health_and_bulk(server: Server) -> None:
     r = httpx.post(f"{server.url}/_bulk?timeout=60s", content=_ndjson({"create": {"_index": "logs-vector-default"}}, ds),
                    headers=auth)
     assert r.json()["items"][0]["create"]["_index"] == "logs-vector-default"
-    assert _count(server, "message LIKE 'vector-es %'", 4) == 4
+    # compression = "zlib": Content-Encoding deflate
+    zdocs = [{"message": f"vector-es zlib {i}"} for i in range(2)]
+    r = httpx.post(f"{server.url}/_bulk?timeout=60s", content=zlib.compress(_ndjson({"index": {"_index": "vector-z"}}, zdocs)),
+                   headers={**auth, "Content-Encoding": "deflate"})
+    assert r.status_code == 200 and r.json()["errors"] is False
+    r = httpx.post(f"{server.url}/_bulk", content=b"\x78\x9cgarbage", headers={**auth, "Content-Encoding": "deflate"})
+    assert r.status_code == 400 and "deflate" in r.json()["error"]["reason"]
+    r = httpx.post(f"{server.url}/_bulk", content=b"x", headers={**auth, "Content-Encoding": "zstd"})
+    assert r.status_code == 415
+    assert _count(server, "message LIKE 'vector-es %'", 6) == 6
 
 
 def test_single_document_apis(server: Server) -> None:

@@ -4,14 +4,15 @@ Routes are declared with :func:`route` which records the permission they need in
 ``policy.ROUTE_POLICY``; :func:`authenticate` accepts ``Authorization: Bearer <token>``
 (and the schemes a protocol module passes, e.g. ``Splunk``), checks it in constant time and
 checks the role. Bodies are read in chunks and refused past ``max_body_bytes`` (413);
-``Content-Encoding: gzip`` is inflated incrementally and refused past
-``max_decompressed_bytes`` (413), so a gzip bomb never expands in memory.
+``Content-Encoding: gzip`` (and ``deflate``) is inflated incrementally and refused past
+``max_decompressed_bytes`` (413), so a compression bomb never expands in memory.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,9 +166,43 @@ def inflate(request: Request, body: bytes, limits: Limits) -> bytes:
             raise HTTPError(413, str(exc)) from None
         except ValueError as exc:
             raise HTTPError(400, f"unreadable gzip body: {exc}") from None
+    elif enc in ("deflate", "x-deflate"):  # Vector's ``compression: zlib``; ES accepts it too
+        try:
+            body = inflate_deflate_limited(body, limits.max_decompressed_bytes)
+        except LimitExceeded as exc:
+            raise HTTPError(413, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPError(400, f"unreadable deflate body: {exc}") from None
     elif enc not in ("", "identity"):
-        raise HTTPError(415, f"unsupported Content-Encoding {enc!r}: send gzip or identity")
+        raise HTTPError(415, f"unsupported Content-Encoding {enc!r}: send gzip, deflate or identity")
     return body
+
+
+def inflate_deflate_limited(data: bytes, limit: int) -> bytes:
+    """Inflate a ``deflate`` body (zlib-wrapped as HTTP says, or raw as some senders send)
+    without ever holding more than ``limit`` bytes."""
+    raw = data[:1] and (data[0] & 0x0F != 8 or ((data[0] << 8) | (data[1:2] or b"\0")[0]) % 31 != 0)
+    z = zlib.decompressobj(-15 if raw else 15)
+    out: list[bytes] = []
+    size = 0
+    try:
+        while data:
+            piece = z.decompress(data, 1 << 20)
+            data = z.unconsumed_tail
+            size += len(piece)
+            if size > limit:
+                what = "decompressed body"
+                raise LimitExceeded(what, limit)
+            out.append(piece)
+            if z.eof:
+                break
+    except zlib.error as exc:
+        msg = f"corrupt deflate stream: {exc}"
+        raise ValueError(msg) from exc
+    if not z.eof:
+        msg = "truncated deflate stream"
+        raise ValueError(msg)
+    return b"".join(out)
 
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:
