@@ -372,7 +372,7 @@ class Strict:
             return self
         for i, why in enumerate(reasons):
             if why is not None:
-                out.dead.append(DeadLetter(why, self.locs[i][0], self.locs[i][1], self.raws[i], fmt))
+                out.dead.append(DeadLetter(why, self.locs[i][0], self.locs[i][1], bytes(self.raws[i]), fmt))
         return self.take(keep)
 
     def take(self, idx: Sequence[int]) -> Strict:
