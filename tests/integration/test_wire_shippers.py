@@ -369,6 +369,24 @@ def test_empty_bulk_and_filter_path_variants(server: Server) -> None:
     assert got == {"items": [{"index": {"_seq_no": 0}}, {"index": {"_seq_no": 1}}]}
 
 
+def test_falcosidekick_elasticsearch_and_webhook_outputs(server: Server, real: Path) -> None:
+    """Falcosidekick's Elasticsearch output posts each Falco alert to ``/<index>-<date>/_doc``
+    (Basic or ``APIKey``), after ``PUT /_index_template/falco`` when ``createindextemplate``
+    is on; its webhook output posts the same payload with custom headers (a bearer token)."""
+    lines = (real / "falco/test/output_files/single_rule_with_cat_write.json").read_text().splitlines()
+    alerts = [json.loads(line) for line in lines[:2]]
+    headers = {"Authorization": f"APIKey {server.ingest}", "Content-Type": "application/json"}
+    r = httpx.put(f"{server.url}/_index_template/falco", json={"index_patterns": ["falco-*"]}, headers=headers)
+    assert r.status_code == 200
+    r = httpx.post(f"{server.url}/falco-2026.11.29/_doc", json={**alerts[0], "hostname": "sidekick-es"}, headers=headers)
+    assert r.status_code == 201 and r.json()["result"] == "created"
+    r = httpx.post(f"{server.url}/v1/falco", json={**alerts[-1], "hostname": "sidekick-webhook"},
+                   headers={"Authorization": f"Bearer {server.ingest}"})
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    n = server.wait_rows("SELECT count(*) FROM detection_finding WHERE raw_data LIKE '%sidekick-%'", 2)
+    assert n == 2
+
+
 # --------------------------------------------------------------------------------------
 # Splunk HEC: Vector splunk_hec_logs, Fluent Bit out_splunk, OTel splunk_hec exporter
 # --------------------------------------------------------------------------------------
