@@ -185,6 +185,9 @@ def test_filebeat_handshake_setup_and_filtered_bulk(server: Server) -> None:
            "template": {"settings": {"index": {"lifecycle": {"name": "filebeat"}}}}}  # fmt: skip
     assert httpx.put(f"{server.url}/_index_template/filebeat-8.17.0", json=tpl, headers=auth).status_code == 200
     assert httpx.head(f"{server.url}/_index_template/filebeat-8.17.0", headers=auth).status_code == 200
+    listed = httpx.get(f"{server.url}/_index_template", headers=auth).json()["index_templates"]
+    assert "filebeat-8.17.0" in [t["name"] for t in listed]
+    assert httpx.get(f"{server.url}/_data_stream", headers=auth).json() == {"data_streams": []}
     assert httpx.get(f"{server.url}/_ilm/policy/filebeat", headers=auth).status_code == 404
     policy = {"policy": {"phases": {"hot": {"actions": {"rollover": {"max_age": "30d"}}}}}}
     assert httpx.put(f"{server.url}/_ilm/policy/filebeat", json=policy, headers=auth).status_code == 200

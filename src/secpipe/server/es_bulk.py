@@ -444,6 +444,8 @@ def routes(ctx: AppContext) -> list[Route]:
     for kind, prefix in (("index_template", "/_index_template"), ("template", "/_template"),
                          ("component_template", "/_component_template"), ("ilm", "/_ilm/policy"),
                          ("pipeline", "/_ingest/pipeline"), ("data_stream", "/_data_stream")):  # fmt: skip
+        if kind != "ilm":  # GET /_ilm/policy is above
+            out.append(r("GET", prefix, getter(kind)))  # every one, as ES lists them
         out.append(r("GET", prefix + "/{name}", getter(kind)))
         out.append(r("PUT", prefix + "/{name}", putter(kind)))
     # last: index-level APIs match any name (``{index:path}``: Logstash's date-math name has a "/")
