@@ -599,7 +599,7 @@ def _created_filtered(bulk: Uniform, t0: float, spec: str) -> bytes:
     """:func:`_created` under a ``filter_path``: the filter runs on one item, which is then
     repeated (what Filebeat and Logstash ask for, ``items.*.status``, is the same for every
     item); a filter that keeps the per-item ``_id`` or ``_seq_no`` takes the general path."""
-    answer = _answer(bulk.items()[:1], {0: None}, t0)
+    answer = _answer([(bulk.op, bulk.index, bulk.id, bulk.docs[0])], {0: None}, t0)
     filtered = apply_filter(answer, spec)
     kept = filtered.get("items") if isinstance(filtered, dict) else None
     if not kept:
