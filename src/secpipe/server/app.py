@@ -97,6 +97,9 @@ def create_app(ctx: AppContext) -> Starlette:
     routes = core_routes(ctx)
     for builder in ROUTERS:
         routes.extend(builder(ctx))
+    # routes that match any name (``catch_all``, e.g. the ES index-level ``/{index}``) go last,
+    # so they never shadow a route of a later router
+    routes.sort(key=lambda r: bool(getattr(r, "catch_all", False)))
     for r in routes:
         for m in r.methods or []:
             if m != "HEAD" and (m, r.path) not in ROUTE_POLICY:

@@ -448,8 +448,11 @@ def routes(ctx: AppContext) -> list[Route]:
             out.append(r("GET", prefix, getter(kind)))  # every one, as ES lists them
         out.append(r("GET", prefix + "/{name}", getter(kind)))
         out.append(r("PUT", prefix + "/{name}", putter(kind)))
-    # last: index-level APIs match any name (``{index:path}``: Logstash's date-math name has a "/")
-    out += [r("GET", "/{index}", index_exists), r("PUT", "/{index:path}", index_create)]
+    # index-level APIs match any name (``{index:path}``: Logstash's date-math name has a "/"):
+    # marked ``catch_all``, so the app puts them after every other route
+    for catch_all in (r("GET", "/{index}", index_exists), r("PUT", "/{index:path}", index_create)):
+        catch_all.catch_all = True  # type: ignore[attr-defined]
+        out.append(catch_all)
     return out
 
 
