@@ -27,8 +27,8 @@ revisions (``bundles.<name>.revision``, legacy ``revision``) -> ``policy.version
 ``input.attributes.request.http.method`` -> ``activity_id`` (GET/HEAD Read, POST Create,
 PUT/PATCH Update, DELETE Delete, else Other) and ``http_request.http_method``; for a
 Kubernetes AdmissionReview input, ``input.request.operation`` -> ``activity_id`` (CREATE,
-UPDATE, DELETE; CONNECT Other) and ``input.request.userInfo.username`` -> ``actor.user.name``; ``input.path`` (Envoy: ``input.attributes.request.http.path``)
--> ``http_request.url.path``; the Envoy request's ``user-agent`` header ->
+UPDATE, DELETE; CONNECT Other) and ``input.request.userInfo.username`` -> ``actor.user.name``;
+``input.path`` (Envoy: ``input.attributes.request.http.path``) -> ``http_request.url.path``; the Envoy request's ``user-agent`` header ->
 ``http_request.user_agent``; the client: Envoy's ``input.attributes.source.address.
 socketAddress`` when present, else ``requested_by`` (``host:port``, the caller of OPA's API)
 -> ``src_endpoint.ip``/``port``; ``labels.id``/``labels.version`` ->
@@ -36,8 +36,8 @@ socketAddress`` when present, else ``requested_by`` (``host:port``, the caller o
 as ``status_detail`` and its ``code`` as ``status_code`` (the whole error stays in
 ``unmapped``), else Success; ``trace_id``/``span_id`` -> ``trace.uid``/``trace.span.uid``.
 ``decision_id`` is also ``metadata.original_event_uid``. Everything else (labels, metrics,
-erased, masked, nd_builtin_cache, req_id, intermediate_results ...) stays in ``unmapped``. A record without ``decision_id`` and ``path`` is
-dead-lettered.
+erased, masked, nd_builtin_cache, req_id, intermediate_results ...) stays in ``unmapped``. A
+record without ``decision_id`` and ``path`` is dead-lettered.
 """
 
 from __future__ import annotations
