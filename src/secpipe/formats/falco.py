@@ -17,20 +17,22 @@ attributes describe the transport, not the alert).
 Mapping: ``rule`` -> ``finding_info.title`` and ``finding_info.analytic`` (name, type Rule);
 ``priority`` -> ``severity_id`` (Emergency Fatal, Alert/Critical Critical, Error High, Warning
 Medium, Notice Low, Informational/Debug Informational); ``output`` (or ``message`` when the
-output property is switched off) -> ``message`` and ``finding_info.desc``; ``tags`` -> ``finding_info.types``; ``time`` -> ``time``; ``uuid`` ->
-``finding_info.uid`` and ``metadata.original_event_uid`` (the event uid otherwise);
-``source`` (syscall, k8s_audit, aws_cloudtrail ...) -> ``metadata.log_source`` and
-``finding_info.analytic.category``; ``hostname`` -> ``device.hostname``. From
-``output_fields``: ``container.id/name/image.repository/image.tag`` -> ``device.container``,
+output property is switched off) -> ``message`` and ``finding_info.desc``; ``tags`` ->
+``finding_info.types``; ``time`` -> ``time``; ``uuid`` -> ``finding_info.uid`` and
+``metadata.original_event_uid`` (the event uid otherwise); ``source`` (syscall, k8s_audit,
+aws_cloudtrail ...) -> ``metadata.log_source`` and ``finding_info.analytic.category``;
+``hostname`` -> ``device.hostname``. From ``output_fields``:
+``container.id/name/image.repository/image.tag`` -> ``device.container``,
 ``k8s.ns.name``/``k8s.pod.name``/``k8s.pod.uid`` -> ``resources[0]`` (type ``pod``, only when
 the alert has Kubernetes context); ``proc.name/cmdline/pid`` and ``user.name`` ->
-``evidences[0].process``. Plugin sources: the k8saudit target (``ka.target.resource/name/
-namespace``) -> ``resources[0]`` when there is no pod context; the acting user (``ka.user.name``,
-``ct.user``, ``okta.actor.name``, ``github.user``) -> ``evidences[0].actor.user.name``; the
-caller address (``ct.srcip``, ``okta.client.ip``, or a syscall connection's ``fd.cip``) ->
-``evidences[0].src_endpoint.ip`` (``fd.sip`` -> ``dst_endpoint.ip``); the call (``ka.verb``,
-``ct.name``) -> ``evidences[0].api.operation``. The whole ``output_fields`` object is kept
-verbatim as JSON in ``evidences[0].data``. Other top-level keys stay in ``unmapped``.
+``evidences[0].process``. Plugin sources: the k8saudit target (``ka.target.resource``/``name``/
+``namespace``) -> ``resources[0]`` when there is no pod context; the acting user
+(``ka.user.name``, ``ct.user``, ``okta.actor.name``, ``github.user``) ->
+``evidences[0].actor.user.name``; the caller address (``ct.srcip``, ``okta.client.ip``, or a
+syscall connection's ``fd.cip``) -> ``evidences[0].src_endpoint.ip`` (``fd.sip`` ->
+``dst_endpoint.ip``); the call (``ka.verb``, ``ct.name``) -> ``evidences[0].api.operation``.
+The whole ``output_fields`` object is kept verbatim as JSON in ``evidences[0].data``. Other
+top-level keys stay in ``unmapped``.
 
 An object without a ``rule`` string, or with neither ``priority`` nor ``output``, is not a
 Falco alert and is dead-lettered.

@@ -19,26 +19,26 @@ object per line with logrus' ``msg``/``level``/``time`` added.
 
 Mapping: ``timestamp`` -> ``time``; decision from ``result`` (``true``/``false``, an object's
 ``allow``/``allowed`` boolean, or a Kubernetes AdmissionReview's ``response.allowed``) ->
-``authorizations[0].decision`` ("allowed"/"denied"),
-``action_id`` / ``action`` and ``disposition_id`` (Allowed 1 / Blocked 2); results that are not a
-yes/no answer keep action Unknown. ``path`` -> ``api.operation`` and ``policy.name``; bundle
-revisions (``bundles.<name>.revision``, legacy ``revision``) -> ``policy.version``
-(``name@revision`` joined by commas) and ``policy.uid``; ``input.method`` or Envoy's
+``authorizations[0].decision`` ("allowed"/"denied"), ``action_id`` / ``action`` and
+``disposition_id`` (Allowed 1 / Blocked 2); results that are not a yes/no answer keep action
+Unknown. ``path`` -> ``api.operation`` and ``policy.name``; bundle revisions
+(``bundles.<name>.revision``, legacy ``revision``) -> ``policy.version`` (``name@revision``
+joined by commas) and ``policy.uid``; ``input.method`` or Envoy's
 ``input.attributes.request.http.method`` -> ``activity_id`` (GET/HEAD Read, POST Create,
-PUT/PATCH Update, DELETE Delete, else Other) and ``http_request.http_method``; for a
-Kubernetes AdmissionReview input, ``input.request.operation`` -> ``activity_id`` (CREATE,
-UPDATE, DELETE; CONNECT Other) and ``input.request.userInfo.username`` -> ``actor.user.name``;
-``input.path`` (Envoy: ``input.attributes.request.http.path``) -> ``http_request.url.path``; the Envoy request's ``user-agent`` header ->
-``http_request.user_agent``; the client: Envoy's ``input.attributes.source.address.
-socketAddress`` when present, else ``requested_by`` (``host:port``, the caller of OPA's API)
--> ``src_endpoint.ip``/``port``; ``labels.id``/``labels.version`` ->
-``metadata.product.uid``/``version``; ``error`` -> status Failure with the error's ``message``
-as ``status_detail`` and its ``code`` as ``status_code`` (the whole error stays in
-``unmapped``), else Success; ``trace_id``/``span_id`` -> ``trace.uid``/``trace.span.uid``.
-``decision_id`` is also ``metadata.original_event_uid``. Everything else (labels, metrics,
-erased, masked, nd_builtin_cache, req_id, intermediate_results ...) stays in ``unmapped``. A
-record without ``decision_id`` and ``path`` is dead-lettered.
-"""
+PUT/PATCH Update, DELETE Delete, else Other) and ``http_request.http_method``; for a Kubernetes
+AdmissionReview input, ``input.request.operation`` -> ``activity_id`` (CREATE, UPDATE, DELETE;
+CONNECT Other) and ``input.request.userInfo.username`` -> ``actor.user.name``; ``input.path``
+(Envoy: ``input.attributes.request.http.path``) -> ``http_request.url.path``; the Envoy
+request's ``user-agent`` header -> ``http_request.user_agent``; the client: Envoy's
+``input.attributes.source.address. socketAddress`` when present, else ``requested_by``
+(``host:port``, the caller of OPA's API) -> ``src_endpoint.ip``/``port``;
+``labels.id``/``labels.version`` -> ``metadata.product.uid``/``version``; ``error`` -> status
+Failure with the error's ``message`` as ``status_detail`` and its ``code`` as ``status_code``
+(the whole error stays in ``unmapped``), else Success; ``trace_id``/``span_id`` ->
+``trace.uid``/``trace.span.uid``. ``decision_id`` is also ``metadata.original_event_uid``.
+Everything else (labels, metrics, erased, masked, nd_builtin_cache, req_id,
+intermediate_results ...) stays in ``unmapped``. A record without ``decision_id`` and ``path``
+is dead-lettered."""
 
 from __future__ import annotations
 
