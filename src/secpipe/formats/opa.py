@@ -30,7 +30,7 @@ AdmissionReview input, ``input.request.operation`` -> ``activity_id`` (CREATE, U
 CONNECT Other) and ``input.request.userInfo.username`` -> ``actor.user.name``; ``input.path``
 (Envoy: ``input.attributes.request.http.path``) -> ``http_request.url.path``; the Envoy
 request's ``user-agent`` header -> ``http_request.user_agent``; the client: Envoy's
-``input.attributes.source.address. socketAddress`` when present, else ``requested_by``
+``input.attributes.source.address.socketAddress`` when present, else ``requested_by``
 (``host:port``, the caller of OPA's API) -> ``src_endpoint.ip``/``port``;
 ``labels.id``/``labels.version`` -> ``metadata.product.uid``/``version``; ``error`` -> status
 Failure with the error's ``message`` as ``status_detail`` and its ``code`` as ``status_code``
@@ -38,7 +38,8 @@ Failure with the error's ``message`` as ``status_detail`` and its ``code`` as ``
 ``trace.uid``/``trace.span.uid``. ``decision_id`` is also ``metadata.original_event_uid``.
 Everything else (labels, metrics, erased, masked, nd_builtin_cache, req_id,
 intermediate_results ...) stays in ``unmapped``. A record without ``decision_id`` and ``path``
-is dead-lettered."""
+is dead-lettered.
+"""
 
 from __future__ import annotations
 
