@@ -192,7 +192,7 @@ _FIELDS = (
     ("description", "description", str | None),
     ("identifiers", "identifiers", _Idents | None),
     ("cvssDetails", "cvssDetails", list[_CvssDetail] | None),
-    ("references", "references", list[_Ref] | None),
+    ("references", "references", list[_Ref | str] | None),  # IaC issues list bare URLs
     ("from", "from_", list[str] | None),
 )
 
@@ -231,8 +231,10 @@ def _cvss_entries(vec: str | None, score: float | None, details: list[_CvssDetai
     return out or None
 
 
-def _urls(refs: list[_Ref] | None) -> list[str] | None:
-    return [r.url for r in refs if r.url] or None if refs else None
+def _urls(refs: list[_Ref | str] | None) -> list[str] | None:
+    if not refs:
+        return None
+    return [r if isinstance(r, str) else r.url for r in refs if (r if isinstance(r, str) else r.url)] or None
 
 
 def _chain(path: list[str] | None) -> str | None:
