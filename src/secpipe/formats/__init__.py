@@ -19,6 +19,7 @@ from secpipe.formats.jenkins_log import JenkinsLog
 from secpipe.formats.k8s_audit import K8sAudit
 from secpipe.formats.opa import Opa
 from secpipe.formats.sarif import Sarif
+from secpipe.formats.sbom import Sbom
 from secpipe.formats.snyk import Snyk
 from secpipe.formats.sonarqube import SonarQube
 from secpipe.formats.syslog import Syslog
@@ -40,6 +41,7 @@ REGISTRY: dict[str, type[Format]] = {
     Opa.name: Opa,
     Alertmanager.name: Alertmanager,
     SonarQube.name: SonarQube,
+    Sbom.name: Sbom,
 }
 
 _INSTANCES: dict[str, Format] = {}

@@ -1,0 +1,510 @@
+"""Software bills of materials: CycloneDX JSON (1.2-1.6) and SPDX 2.x JSON.
+
+Scanners and SBOM tools in CI (``trivy --format cyclonedx|spdx-json``, Syft, Grype, cdxgen,
+Dependency-Track exports) emit these documents; one format recognizes both.
+
+What becomes an event:
+
+- CycloneDX ``vulnerabilities[]`` (spec 1.4+, also VEX documents) -> Vulnerability Finding
+  (2002), one event per vulnerability x ``affects[].ref`` (a vulnerability without ``affects``
+  is one event with no package). The columns are the ones :mod:`secpipe.formats.trivy` builds
+  for the same CVE: ``vulnerabilities[0]`` with ``cve.uid`` = id, ``cve.cvss[]`` from the CVSS
+  ratings (method CVSSv2/v3/v31/v4 -> version; score, vector, rating source as
+  ``vendor_name``), ``cwe.uid`` ``CWE-<n>``, references = advisory URLs,
+  ``related_vulnerabilities`` = ``references[].id`` (GHSA, SNYK ...), ``remediation.desc`` =
+  recommendation, published/updated times, and ``affected_packages[0]`` resolved from the ref:
+  ``components[]`` (nested components too) and ``metadata.component`` by ``bom-ref``, a BOM-link
+  (``urn:cdx:<serial>/<version>#<bom-ref>``) by its fragment, and an unresolvable ref that is a
+  package URL by parsing the purl. Trivy's component properties give the package type
+  (``aquasecurity:trivy:PkgType``), uid (``PkgID``) and path (``FilePath``), as in its JSON report.
+- Severity: the highest of the vulnerability's ratings (critical 5, high 4, medium 3, low 2,
+  info/none 1, unknown 0; a rating with a score but no severity word is scored like CVSS).
+- VEX: ``analysis.state`` not_affected / false_positive -> status Suppressed (3), resolved /
+  resolved_with_pedigree -> Resolved (4), in_triage -> In Progress (2), exploitable or no
+  analysis -> New (1), anything else -> Other (99, ``status`` = the state word). The state word
+  goes to ``status_code``, ``analysis.detail`` to ``status_detail``; the whole analysis (with
+  justification and response) stays in ``unmapped``.
+- ``resources[0]`` is the BOM subject (``metadata.component``: type, name, uid = Trivy ImageID
+  property, purl or bom-ref), ``resources[1]`` the affected component (type, name, uid = ref).
+  ``time`` and ``finding_info.created_time`` are ``metadata.timestamp`` (without it, the receipt
+  time and the ``secpipe:time_from_receipt`` label); ``metadata.product`` is the first tool of
+  ``metadata.tools`` (1.4 list or 1.5+ object), else "CycloneDX".
+
+What does not: a CycloneDX BOM without vulnerabilities, and every SPDX 2.x document, hold no
+security event. ``decode`` checks their shape and returns a result with 0 events and no dead
+letter (the ingest summary still counts the file). The component inventory is not stored as
+events because no OCSF event class is a per-component inventory record in this pipeline yet
+(Inventory Info 5001 describes a device, not a software package list); storing components as
+findings would invent findings that the document does not state.
+
+Guarantees: a document that is not JSON, or whose keys have the wrong JSON types, is
+dead-lettered whole with msgspec's reason and path; one vulnerability of the wrong shape is
+dead-lettered alone (``source``, ordinal) and the others go on. Event identity hashes the BOM
+serial number, subject, ref and the vulnerability's canonical bytes, so a redelivered BOM
+collapses while one CVE in two components stays two events. XML CycloneDX, SPDX tag-value and
+SPDX 3 JSON-LD are not recognized (they fall to the unrecognized-input dead letter).
+
+Performance: the document is compacted once; vulnerabilities are decoded in one msgspec call
+into a struct listing every CycloneDX 1.6 key (unknown keys fall back to a loose decode that
+keeps them in ``unmapped``); columns are built per vulnerability and expanded to events with one
+``take``; components are decoded only when there are vulnerabilities, refs resolved once each.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from secpipe.errors import DecodeError
+from secpipe.formats._findings import (
+    CVSS_LIST,
+    SEVERITY_WORDS,
+    STR_LIST,
+    ReportFormat,
+    S,
+    captions,
+    json_col,
+    nest,
+    singleton_list,
+    str_lists,
+    strs,
+)
+from secpipe.formats.base import (
+    Decoded,
+    base_columns,
+    const,
+    decode_strict,
+    event_uids,
+    parse_times,
+    to_batch,
+    unmapped_from,
+)
+
+_R = msgspec.Raw
+_NONE = msgspec.Raw(b"")
+
+
+class _Source(msgspec.Struct, gc=False):
+    name: str | None = None
+    url: str | None = None
+
+
+class _Rating(msgspec.Struct, gc=False):
+    source: _Source | None = None
+    score: float | None = None
+    severity: str | None = None
+    method: str | None = None
+    vector: str | None = None
+
+
+class _Ref(msgspec.Struct, gc=False):
+    id: str | None = None
+    source: _Source | None = None
+
+
+class _Advisory(msgspec.Struct, gc=False):
+    title: str | None = None
+    url: str | None = None
+
+
+class _Version(msgspec.Struct, gc=False):
+    version: str | None = None
+    range: str | None = None
+    status: str | None = None
+
+
+class _Affect(msgspec.Struct, gc=False):
+    ref: str
+    versions: list[_Version] | None = None
+
+
+class _Analysis(msgspec.Struct, gc=False, omit_defaults=True):
+    state: str | None = None
+    justification: str | None = None
+    response: list[str] | str | None = None  # an array in the spec; some producers write one word
+    detail: str | None = None
+    firstIssued: str | None = None  # noqa: N815 (CycloneDX key)
+    lastUpdated: str | None = None  # noqa: N815
+
+
+class _Vuln(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """Every CycloneDX 1.6 vulnerability key: mapped ones typed, the rest raw for ``unmapped``."""
+
+    bom_ref: str | None = msgspec.field(default=None, name="bom-ref")
+    id: str | None = None
+    source: _Source | None = None
+    references: list[_Ref] | None = None
+    ratings: list[_Rating] | None = None
+    cwes: list[int] | None = None
+    description: str | None = None
+    recommendation: str | None = None
+    advisories: list[_Advisory] | None = None
+    published: str | None = None
+    updated: str | None = None
+    analysis: _Analysis | None = None
+    affects: list[_Affect] | None = None
+    detail: _R = _NONE
+    workaround: _R = _NONE
+    proofOfConcept: _R = _NONE  # noqa: N815
+    created: _R = _NONE
+    rejected: _R = _NONE
+    credits: _R = _NONE
+    tools: _R = _NONE
+    properties: _R = _NONE
+
+
+_UNMAPPED = ("detail", "workaround", "proofOfConcept", "created", "rejected", "credits", "tools", "properties")
+
+
+class _Prop(msgspec.Struct, gc=False):
+    name: str | None = None
+    value: str | None = None
+
+
+class _Comp(msgspec.Struct, gc=False):
+    bom_ref: str | None = msgspec.field(default=None, name="bom-ref")
+    type: str | None = None
+    group: str | None = None
+    name: str | None = None
+    version: str | None = None
+    purl: str | None = None
+    properties: list[_Prop] | None = None
+    components: list[_Comp] | None = None
+
+
+class _Tool(msgspec.Struct, gc=False):
+    vendor: str | None = None
+    group: str | None = None
+    name: str | None = None
+    version: str | None = None
+
+
+class _Tools(msgspec.Struct, gc=False):
+    components: list[_Tool] | None = None
+    services: list[_Tool] | None = None
+
+
+class _Meta(msgspec.Struct, gc=False):
+    timestamp: str | None = None
+    tools: list[_Tool] | _Tools | None = None
+    component: _Comp | None = None
+
+
+class _Spdx(msgspec.Struct):
+    """The SPDX 2.x keys whose JSON types are checked (the document holds no event)."""
+
+    spdxVersion: str  # noqa: N815
+    SPDXID: str  # noqa: N815
+    name: str | None = None
+    documentNamespace: str | None = None  # noqa: N815
+    creationInfo: dict[str, Any] | None = None  # noqa: N815
+    packages: list[dict[str, Any]] | None = None
+    files: list[dict[str, Any]] | None = None
+    relationships: list[dict[str, Any]] | None = None
+
+
+class _BadKey(DecodeError):
+    """A top-level key of the wrong JSON type (msgspec's reason with the key's path); the
+    document is dead-lettered with it."""
+
+
+_DECODERS: dict[Any, msgspec.json.Decoder] = {}
+
+
+def _field(top: dict[str, msgspec.Raw], key: str, type_: Any, default: Any = None) -> Any:
+    raw = top.get(key)
+    if raw is None:
+        return default
+    dec = _DECODERS.get(type_)
+    if dec is None:
+        dec = _DECODERS[type_] = msgspec.json.Decoder(type_)
+    try:
+        return dec.decode(raw)
+    except msgspec.DecodeError as exc:
+        msg = str(exc)
+        raise _BadKey(msg.replace("`$", f"`$.{key}", 1) if "`$" in msg else f"{msg} - at `$.{key}`") from exc
+
+
+#: analysis.state -> finding status_id (OCSF Vulnerability Finding status enum).
+_STATE = {"not_affected": 3, "false_positive": 3, "resolved": 4, "resolved_with_pedigree": 4, "in_triage": 2,
+          "exploitable": 1}  # fmt: skip
+_CVSS_VERSION = {"cvssv2": "2.0", "cvssv3": "3.0", "cvssv31": "3.1", "cvssv4": "4.0"}
+_RESOURCES = pa.list_(pa.struct([
+    ("type", S), ("name", S), ("uid", S), ("labels", pa.list_(S)), ("data", S),
+]))  # fmt: skip
+_SPEC = re.compile(r"^1\.\d+$")
+
+
+def _score_sev(score: float) -> int:
+    return 5 if score >= 9 else 4 if score >= 7 else 3 if score >= 4 else 2 if score > 0 else 1
+
+
+def _top_rating(ratings: list[_Rating] | None) -> tuple[int, str | None]:
+    """(severity_id, severity word) of the highest rating; (0, None) without ratings."""
+    best, word = -1, None
+    for r in ratings or ():
+        sev = SEVERITY_WORDS.get(r.severity.strip().lower(), 0) if r.severity else 0
+        if not r.severity and r.score is not None:
+            sev = _score_sev(r.score)
+        if sev > best:
+            best, word = sev, r.severity
+    return max(best, 0), word
+
+
+def _cvss(ratings: list[_Rating] | None) -> list[dict[str, Any]] | None:
+    out = []
+    for r in ratings or ():
+        ver = _CVSS_VERSION.get((r.method or "").lower())
+        if ver and (r.vector or r.score is not None):
+            out.append({"version": ver, "base_score": r.score, "vector_string": r.vector,
+                        "vendor_name": r.source.name if r.source else None})  # fmt: skip
+    return out or None
+
+
+def _purl(p: str) -> tuple[str | None, str | None, str | None]:
+    """(type, name, version) of a package URL (``pkg:type/ns/name@version?q#sub``)."""
+    body = p[4:].split("#", 1)[0].split("?", 1)[0]
+    path, _, ver = body.rpartition("@") if "@" in body else (body, "", "")
+    ptype, *parts = [unquote(x) for x in path.split("/")]
+    if not parts:
+        return ptype or None, None, unquote(ver) or None
+    sep = _NS_JOIN.get(ptype.lower())
+    name = sep.join(parts) if sep and len(parts) > 1 else parts[-1]
+    return ptype or None, name, unquote(ver) or None
+
+
+#: purl types whose namespace is part of the package name (as Trivy names them); others (deb,
+#: rpm, apk: the namespace is the distro) keep the last segment.
+_NS_JOIN = {"maven": ":", "npm": "/", "golang": "/", "composer": "/", "swift": "/", "github": "/", "cocoapods": "/"}
+
+
+def _walk(comps: list[_Comp] | None, into: dict[str, _Comp]) -> None:
+    stack = list(comps or ())
+    while stack:
+        c = stack.pop()
+        if c.bom_ref is not None:
+            into.setdefault(c.bom_ref, c)
+        if c.components:
+            stack.extend(c.components)
+
+
+def _props(c: _Comp) -> dict[str, str]:
+    return {p.name: p.value for p in c.properties or () if p.name and p.value is not None}
+
+
+def _package(ref: str | None, comps: dict[str, _Comp]) -> tuple[Any, ...]:
+    """(name, version, purl, type, uid, path, component type) of one affected ref."""
+    if ref is None:
+        return (None,) * 7
+    c = comps.get(ref)
+    frag = ref.split("#", 1)[1] if ref.startswith("urn:cdx:") and "#" in ref else None
+    if c is None and frag is not None:
+        c = comps.get(frag)
+    if c is not None:
+        props = _props(c)
+        name = c.name
+        if c.group and name:
+            name = f"{c.group}:{name}" if (c.purl or "").startswith("pkg:maven/") else f"{c.group}/{name}"
+        ptype = props.get("aquasecurity:trivy:PkgType") or (_purl(c.purl)[0] if c.purl else None)
+        return (name, c.version, c.purl, ptype, props.get("aquasecurity:trivy:PkgID") or c.bom_ref,
+                props.get("aquasecurity:trivy:FilePath"), c.type)  # fmt: skip
+    purl = frag if frag and frag.startswith("pkg:") else ref if ref.startswith("pkg:") else None
+    if purl is None:
+        return (None, None, None, None, ref, None, None)
+    ptype, name, ver = _purl(purl)
+    return (name, ver, purl, ptype, frag or ref, None, None)
+
+
+def _affected_version(a: _Affect | None) -> str | None:
+    for v in (a.versions or ()) if a else ():
+        if v.version and v.status in (None, "affected"):
+            return v.version
+    return None
+
+
+def _tool(meta: _Meta) -> _Tool | None:
+    t = meta.tools
+    if isinstance(t, _Tools):
+        items = (t.components or []) + (t.services or [])
+    else:
+        items = t or []
+    return next((x for x in items if x.name), None)
+
+
+class Sbom(ReportFormat):
+    """CycloneDX and SPDX JSON SBOMs: CycloneDX vulnerabilities (and VEX) as findings."""
+
+    name = "sbom"
+    report_type = dict[str, msgspec.Raw]
+    what = "a CycloneDX or SPDX JSON document"
+    description = "CycloneDX / SPDX JSON SBOM -> Vulnerability Finding (2002) per vulnerability x component (VEX aware)"
+    framing = "document"
+    product = "CycloneDX"
+    vendor = "OWASP"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize the CycloneDX or SPDX 2.x header keys (either may sit far down in a key-sorted file)."""
+        if head.lstrip()[:1] != b"{":
+            return 0
+        if re.search(rb'"bomFormat"\s*:\s*"CycloneDX"', head):
+            return 97 if b'"specVersion"' in head else 92
+        spdx = re.search(rb'"spdxVersion"\s*:\s*"SPDX-2\.', head) is not None
+        doc = re.search(rb'"SPDXID"\s*:\s*"SPDXRef-DOCUMENT"', head) is not None
+        if spdx and b'"SPDXID"' in head:
+            return 97
+        return 92 if spdx else 90 if doc else 0
+
+    def map_report(self, top: dict[str, msgspec.Raw], data: bytes, source: str) -> Decoded:
+        """Map one SBOM document (vulnerability findings for CycloneDX, nothing for SPDX)."""
+        try:
+            if "bomFormat" in top:
+                return self._cyclonedx(top, data, source)
+            if "spdxVersion" in top:
+                spdx = msgspec.json.decode(data, type=_Spdx)
+                if not spdx.spdxVersion.startswith("SPDX-2."):
+                    why = f"unsupported SPDX version {spdx.spdxVersion!r}: only SPDX 2.x JSON is read (export SPDX 2.3 JSON)"
+                    return self.dead(why, source, data)
+                return Decoded()
+        except msgspec.DecodeError as exc:
+            return self.dead(f"not {self.what}: {exc}", source, data)
+        except _BadKey as exc:
+            return self.dead(f"not {self.what}: {exc}", source, data)
+        why = "not a CycloneDX or SPDX JSON document: no `bomFormat` or `spdxVersion` key (export the SBOM as JSON)"
+        return self.dead(why, source, data)
+
+    def _cyclonedx(self, top: dict[str, msgspec.Raw], data: bytes, source: str) -> Decoded:
+        fmt = _field(top, "bomFormat", str)
+        spec = _field(top, "specVersion", str)
+        if fmt != "CycloneDX" or spec is None or not _SPEC.match(spec):
+            why = (f"not a CycloneDX BOM: bomFormat {fmt!r}, specVersion {spec!r} "
+                   "(expected bomFormat \"CycloneDX\" and specVersion \"1.x\")")  # fmt: skip
+            return self.dead(why, source, data)
+        vraws = _field(top, "vulnerabilities", list[msgspec.Raw]) or []
+        meta = _field(top, "metadata", _Meta) or _Meta()
+        if not vraws:
+            return Decoded()
+        comps: dict[str, _Comp] = {}
+        _walk(_field(top, "components", list[_Comp]), comps)
+        if meta.component is not None:
+            _walk([meta.component], comps)
+        serial = _field(top, "serialNumber", str)
+        out = Decoded()
+        st = decode_strict([bytes(r) for r in vraws], [(source, i) for i in range(len(vraws))], _Vuln, out, self.name,
+                           "a CycloneDX vulnerability")  # fmt: skip
+        if st.recs:
+            out.batches.append(self._findings(st, meta, comps, serial, spec))
+            out.events = out.batches[0].num_rows
+        out.events += len(out.dead)
+        return out
+
+    def _findings(self, st: Any, meta: _Meta, comps: dict[str, _Comp], serial: str | None, spec: str) -> pa.RecordBatch:
+        vs: list[_Vuln] = st.recs
+        # one event per vulnerability x affects[] entry (one with no package when affects is empty)
+        rows: list[int] = []
+        affects: list[_Affect | None] = []
+        for i, v in enumerate(vs):
+            a = v.affects or [None]
+            rows.extend([i] * len(a))
+            affects.extend(a)
+        take = pa.array(np.asarray(rows, np.int32))
+        n = len(rows)
+        refs = [a.ref if a else None for a in affects]
+        cache: dict[str | None, tuple[Any, ...]] = {}
+        pk = [cache[r] if r in cache else cache.setdefault(r, _package(r, comps)) for r in refs]
+        subject = meta.component or _Comp()
+        sprops = _props(subject)
+        tool = _tool(meta) or _Tool()
+        product = tool.name or self.product
+        sev = [_top_rating(v.ratings) for v in vs]
+        ids = strs([v.id for v in vs])
+        raws = [st.raws[i] for i in rows]
+        ctx = [f"{serial}\0{subject.bom_ref or subject.name}\0{r}" for r in refs]
+        created = const(parse_times(strs([meta.timestamp]))[0].as_py(), n, pa.int64())
+        cols = base_columns(
+            "vulnerability_finding", kind=self.name, product=product, vendor=tool.vendor or tool.group,
+            uids=event_uids(self.name, raws, ctx), times_ms=created, raws=raws, activity_id=1,
+            severity_id=pa.array([s[0] for s in sev], pa.int32()).take(take),
+        )  # fmt: skip
+        desc = strs([v.description for v in vs])
+        pub = parse_times(strs([v.published for v in vs]))
+        mod = parse_times(strs([v.updated for v in vs]))
+        src_url = strs([v.source.url if v.source else None for v in vs])
+        has_fix = [bool(v.recommendation) or "update" in _responses(v.analysis) for v in vs]
+        vuln = nest({
+            "title": ids,
+            "desc": desc,
+            "severity": strs([s[1] for s in sev]),
+            "vendor_name": strs([v.source.name if v.source else None for v in vs]),
+            "references": str_lists([[a.url for a in v.advisories or () if a.url] for v in vs]),
+            "related_vulnerabilities": str_lists([[r.id for r in v.references or () if r.id] for v in vs]),
+            "is_fix_available": pa.array(has_fix, pa.bool_()),
+            "cwe.uid": strs([f"CWE-{v.cwes[0]}" if v.cwes else None for v in vs]),
+            "cve.uid": ids,
+            "cve.title": ids,
+            "cve.desc": desc,
+            "cve.created_time": pub,
+            "cve.modified_time": mod,
+            "cve.references": str_lists([[v.source.url] if v.source and v.source.url else None for v in vs]),
+            "cve.cvss": pa.array([_cvss(v.ratings) for v in vs], CVSS_LIST),
+            "remediation.desc": strs([v.recommendation for v in vs]),
+        }).take(take)  # fmt: skip
+        pkg = nest({
+            "name": strs([p[0] for p in pk]),
+            "version": strs([p[1] or _affected_version(a) for p, a in zip(pk, affects, strict=True)]),
+            "fixed_in_version": pa.nulls(n, S),
+            "type": strs([p[3] for p in pk]),
+            "purl": strs([p[2] for p in pk]),
+            "uid": strs([p[4] for p in pk]),
+            "path": strs([p[5] for p in pk]),
+        })  # fmt: skip
+        has_pkg = pa.array([r is not None for r in refs])
+        children = [vuln.field(i) for i in range(vuln.type.num_fields)] + [singleton_list(pkg, has_pkg)]
+        vuln = pa.StructArray.from_arrays(children, names=[*(f.name for f in vuln.type), "affected_packages"])
+        subj = {"type": subject.type, "name": subject.name,
+                "uid": sprops.get("aquasecurity:trivy:ImageID") or subject.purl or subject.bom_ref,
+                "labels": None, "data": json_col([{k: v for k, v in (("version", subject.version),
+                                                                      ("purl", subject.purl)) if v}]).to_pylist()[0]}  # fmt: skip
+        res = pa.array([[subj, {"type": p[6], "name": p[0], "uid": r, "labels": None, "data": None}]
+                        if r is not None else [subj] for p, r in zip(pk, refs, strict=True)], _RESOURCES)  # fmt: skip
+        states = [(v.analysis.state if v.analysis else None) for v in vs]
+        sid = [_STATE.get(s, 99) if s else 1 for s in states]
+        status = captions("vulnerability_finding", "status_id", pa.array(sid, pa.int32())).to_pylist()
+        status = [s if i != 99 else st_ for s, i, st_ in zip(status, sid, states, strict=True)]
+        name_of = strs([" in ".join(x for x in (v.id, p[0], subject.name if subject.name != p[0] else None) if x) for v, p in
+                        zip((vs[i] for i in rows), pk, strict=True)])  # fmt: skip
+        analysis = [b'"analysis":' + msgspec.json.encode(v.analysis) if v.analysis else None for v in vs]
+        cols.update({
+            "status_id": pa.array(sid, pa.int32()).take(take),
+            "status": strs(status).take(take),
+            "status_code": strs(states).take(take),
+            "status_detail": strs([v.analysis.detail if v.analysis else None for v in vs]).take(take),
+            "finding_info.uid": strs([f"{v.id or v.bom_ref}|{r}" if r else v.id or v.bom_ref
+                                      for v, r in zip((vs[i] for i in rows), refs, strict=True)]),  # fmt: skip
+            "finding_info.uid_alt": strs([v.bom_ref for v in vs]).take(take),
+            "finding_info.title": ids.take(take),
+            "finding_info.desc": desc.take(take),
+            "finding_info.types": const(["Vulnerability"], n, STR_LIST),
+            "finding_info.src_url": src_url.take(take),
+            "finding_info.created_time": created,
+            "finding_info.first_seen_time": pub.take(take),
+            "finding_info.modified_time": mod.take(take),
+            "finding_info.product.name": const(product, n),
+            "metadata.product.version": const(tool.version, n),
+            "metadata.log_version": const(spec, n),
+            "message": name_of,
+            "vulnerabilities": singleton_list(vuln),
+            "resources": res,
+            "unmapped": unmapped_from(st, _UNMAPPED, analysis).take(take),
+        })  # fmt: skip
+        return to_batch("vulnerability_finding", cols)
+
+
+def _responses(a: _Analysis | None) -> list[str]:
+    if a is None or a.response is None:
+        return []
+    return [a.response] if isinstance(a.response, str) else a.response
