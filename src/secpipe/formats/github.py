@@ -297,6 +297,16 @@ class _Alert(msgspec.Struct, gc=False):
     severity: str | None = None
 
 
+class _Times(msgspec.Struct, gc=False):
+    updated_at: Any = None
+    created_at: Any = None
+    submitted_at: Any = None
+
+
+#: the main object of an event type mapped generically, read for its time in the same pass
+_Primary = _Times | list[Any] | str | int | float | bool | None
+
+
 class _HeadCommit(msgspec.Struct, gc=False):
     id: str | None = None
     timestamp: str | None = None
@@ -330,6 +340,27 @@ class _Hook(msgspec.Struct, gc=False):
     changes: _Changes | None = None
     rule: _Rule | None = None
     alert: _Alert | None = None
+    # main objects of generically mapped types (any JSON value is accepted: only an object has times)
+    issue: _Primary = None
+    discussion: _Primary = None
+    release: _Primary = None
+    check_run: _Primary = None
+    check_suite: _Primary = None
+    project_card: _Primary = None
+    projects_v2_item: _Primary = None
+    project_column: _Primary = None
+    project: _Primary = None
+    label: _Primary = None
+    milestone: _Primary = None
+    marketplace_purchase: _Primary = None
+    blocked_user: _Primary = None
+    security_advisory: _Primary = None
+    forkee: _Primary = None
+    package: _Primary = None
+    registry_package: _Primary = None
+    sponsorship: _Primary = None
+    key: _Primary = None
+    merge_group: _Primary = None
 
 
 class _Loc(msgspec.Struct, gc=False):
@@ -354,12 +385,6 @@ class _Audit(msgspec.Struct, gc=False):
     p_event_time: Any = None
     document_id: str | None = msgspec.field(default=None, name="_document_id")
     operation_type: str | None = None
-
-
-class _Times(msgspec.Struct, gc=False):
-    updated_at: Any = None
-    created_at: Any = None
-    submitted_at: Any = None
 
 
 _HOOK = msgspec.json.Decoder(_Hook)
@@ -544,7 +569,7 @@ class GitHub(RecordFormat):
             event = event_hint(recs.locs[i][0]) or infer_event(top.keys(), hook)
             cls, row, when, act, sev = m.map_hook(event, hook, top)
             if when is None:
-                when = _primary_time(event, top)
+                when = _primary_time(event, top, hook)
             c.group(groups, cls).add(i, row, when, act, sev)
         c.emit(groups, self, recs, out)
 
@@ -560,9 +585,17 @@ class GitHub(RecordFormat):
 _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}
 
 
-def _primary_time(event: str, top: dict[str, msgspec.Raw]) -> int | None:
+_TYPED_PRIMARY = frozenset(f for f, t in zip(_Hook.__struct_fields__, _Hook.__annotations__.values(), strict=True)
+                           if t == "_Primary")  # fmt: skip
+
+
+def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _Hook) -> int | None:
     """``updated_at``/``created_at`` of the payload's main object, if it has one."""
-    raw = top.get(_PRIMARY.get(event, event))
+    key = _PRIMARY.get(event, event)
+    if key in _TYPED_PRIMARY:  # decoded with the payload
+        t = getattr(hook, key)
+        return c.first_time(t.updated_at, t.submitted_at, t.created_at) if isinstance(t, _Times) else None
+    raw = top.get(key)
     if raw is None or bytes(memoryview(raw)[:1]) != b"{":
         return None
     t = _TIMES.decode(raw) if raw else None
