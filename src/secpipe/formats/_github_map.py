@@ -6,6 +6,7 @@ severity_id)``; leaves are ``{OCSF dotted path: value}`` with None meaning "not 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -55,8 +56,14 @@ def _org_resource(h: Any) -> dict[str, Any] | None:
     return None if o is None else c.resource("organization", o.login, o.id)
 
 
-def _unmapped(top: dict[str, msgspec.Raw], more: frozenset[str] = frozenset()) -> bytes | None:
-    return c.unmapped_of(top, _COMMON | more)
+@functools.cache
+def _mapped_keys(more: tuple[str, ...]) -> frozenset[str]:
+    return _COMMON | frozenset(more)
+
+
+def _unmapped(top: dict[str, msgspec.Raw], *more: str) -> bytes | None:
+    """``unmapped`` of a webhook: the top-level keys but the common ones and ``more``."""
+    return c.unmapped_of(top, _mapped_keys(more))
 
 
 def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
@@ -85,7 +92,7 @@ def _push(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[st
     row = {
         "resources": c.compact([_repo_resource(h), c.resource("git_ref", h.ref, h.after, labels=["forced"] if h.forced else None)]),
         "message": f"{who} {verb} {n} commit(s) to {h.ref}",
-        "unmapped": _unmapped(top, frozenset({"ref", "after", "pusher"})),
+        "unmapped": _unmapped(top, "ref", "after", "pusher"),
     }
     r = h.repository
     when = c.first_time(r.pushed_at if r else None, h.head_commit.timestamp if h.head_commit else None)
@@ -100,7 +107,7 @@ def _pull_request(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str,
                                                                                      "head": pr.head.ref if pr.head else None,
                                                                                      "base": pr.base.ref if pr.base else None,
                                                                                      "url": pr.html_url}))]),  # fmt: skip
-        "unmapped": _unmapped(top, frozenset({"number"})),
+        "unmapped": _unmapped(top, "number"),
     }
     act = 1 if h.action in ("opened", "reopened") else c.verb_activity(h.action, 3)
     return "api_activity", row, c.first_time(pr.updated_at, pr.created_at), act, 1
@@ -127,7 +134,7 @@ def _run(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str
         "status": c.STATUS.get(status) if status else None,
         "status_detail": run.conclusion,
         "metadata.correlation_uid": c.sid(run.run_id if event == "workflow_job" else run.id),
-        "unmapped": _unmapped(top, frozenset({"workflow"})),
+        "unmapped": _unmapped(top, "workflow"),
     }
     when = c.first_time(run.completed_at, run.updated_at, run.started_at, run.created_at)
     return "scheduled_job_activity", row, when, _RUN_ACTIVITY.get(h.action or "", 99), 1
@@ -159,13 +166,13 @@ def _entity(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[
         ent = {"entity.name": h.rule.name, "entity.uid": c.sid(h.rule.id), "entity.type": "branch_protection_rule",
                "entity.type_id": 5, "entity.data": c.json_or_none({"repository": r.full_name if r else None})}  # fmt: skip
         when = c.first_time(h.rule.updated_at, h.rule.created_at)
-        more = frozenset({"rule"})
+        more: tuple[str, ...] = ("rule",)
     else:
         ent = {"entity.name": r.full_name if r else None, "entity.uid": c.sid(r.id) if r else None,
                "entity.type": "repository", "entity.type_id": 99}  # fmt: skip
         when = c.first_time(r.updated_at) if r is not None and h.action in ("created", "edited", "renamed") else None
-        more = frozenset()
-    ent["unmapped"] = _unmapped(top, more)
+        more = ()
+    ent["unmapped"] = _unmapped(top, *more)
     return "entity_management", ent, when, _ENTITY_ACTIVITY.get(h.action or "", 3), 1
 
 
@@ -184,7 +191,7 @@ def _member(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[
         "resource.type": "repository" if r else None,
         "resource.name": r.full_name if r else None,
         "resource.uid": c.sid(r.id) if r else None,
-        "unmapped": _unmapped(top, frozenset({"member"})),
+        "unmapped": _unmapped(top, "member"),
     }
     return "user_access", row, None, 2 if h.action == "removed" else 1, 1
 
@@ -209,7 +216,7 @@ def _group(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
     r = h.repository
     if r is not None and event == "team":
         row.update({"resource.type": "repository", "resource.name": r.full_name, "resource.uid": c.sid(r.id)})
-    row["unmapped"] = _unmapped(top, frozenset({"team", "member", "membership", "invitation"}))
+    row["unmapped"] = _unmapped(top, "team", "member", "membership", "invitation")
     return "group_management", row, when, _GROUP_ACTIVITY.get(h.action or "", 99), 1
 
 
@@ -238,7 +245,7 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
     if event == "secret_scanning_alert":
         row = _finding_common(h, f"{repo}/secret-scanning/{a.number}", f"Secret detected: {a.secret_type_display_name or a.secret_type}",
                               ["secret_scanning", a.secret_type or "secret"], a)  # fmt: skip
-        row["unmapped"] = _unmapped(top, frozenset({"alert"}))
+        row["unmapped"] = _unmapped(top, "alert")
         return "detection_finding", row, when, act, 4
     vuln: dict[str, Any]
     if event == "code_scanning_alert":
@@ -293,7 +300,7 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
         }  # fmt: skip
         row = _finding_common(h, f"{repo}/vulnerability-alerts/{a.number or a.id}", vuln["title"], ["repository_vulnerability_alert"], a)
     row["vulnerabilities"] = [{k: v for k, v in vuln.items() if v is not None}]
-    row["unmapped"] = _unmapped(top, frozenset({"alert"}))
+    row["unmapped"] = _unmapped(top, "alert")
     return "vulnerability_finding", row, when, act, c.SEVERITY.get((level or "").lower(), 0)
 
 
