@@ -7,8 +7,8 @@ only the structs on the path (siblings and validity bitmaps are reused, nothing 
 per row). :func:`string_leaves` lists every string leaf path (not inside lists).
 :func:`map_distinct` applies a Python function to the DISTINCT values of a string array
 only, then scatters the results back with one vectorized ``take``. :func:`rewrite_raw`
-replaces each row's own field values in raw JSON text (per-row patterns, one vectorized
-``replace`` per field).
+replaces each row's own field values in raw JSON text (per-row patterns: the compiled
+rewrite of :mod:`._native` where built, else one vectorized DuckDB ``replace`` per field).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from secpipe.transforms.protect import _native
 
 if TYPE_CHECKING:
     import duckdb
@@ -230,12 +232,16 @@ def replace_rows(cols: list[pa.Array], pairs: list[tuple[pa.Array, pa.Array]],
                  sparse: Sequence[bool] = ()) -> list[pa.Array]:
     """Each column with ``text.replace(pattern[row], replacement[row])`` applied per pair, in order.
 
-    An empty pattern leaves the row unchanged; null text stays null. DuckDB runs the
-    replacements vectorized (``replace(replace(x, p0, r0), p1, r1)``); small batches use
-    ``str.replace`` per row (same left-to-right, non-overlapping semantics). In a
-    ``sparse`` column each replace is guarded by ``contains`` (a fast search): rows without
-    the pattern pass through uncopied.
+    An empty pattern leaves the row unchanged; null text stays null. Where the optional C
+    accelerator is built (:mod:`._native`: one call per column over the Arrow buffers) it
+    does the work; otherwise DuckDB runs the replacements vectorized
+    (``replace(replace(x, p0, r0), p1, r1)``) and small batches use ``str.replace`` per row
+    (same left-to-right, non-overlapping semantics). In a ``sparse`` column each DuckDB
+    replace is guarded by ``contains`` (a fast search): rows without the pattern pass
+    through uncopied.
     """
+    if _native.available():
+        return [_native.replace_rows(_flat(c), pairs) for c in cols]
     n = len(cols[0])
     if n < SMALL_BATCH:
         pats = [(p.to_pylist(), r.to_pylist()) for p, r in pairs]

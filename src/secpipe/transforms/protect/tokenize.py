@@ -29,8 +29,9 @@ such as ARNs and messages (values of ``min_raw_length`` characters or more); see
 message) is not rewritten: redact or drop ``raw_data`` for such sources.
 
 Cost: each distinct value of a batch is tokenized once (dictionary encode + take); the
-HMAC is the only per-value Python work (base64url, IPv4 bit arithmetic and formatting are
-vectorized with numpy / pyarrow), and the raw text is rewritten in one vectorized pass.
+HMAC and IPv6 parsing (``inet_pton`` mapped over the values) are the only per-value work
+(base64url, IP bit arithmetic and IPv4/IPv6 text are vectorized with numpy / pyarrow), and
+the raw text is rewritten in one vectorized pass.
 """
 
 from __future__ import annotations
