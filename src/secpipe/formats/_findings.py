@@ -58,10 +58,29 @@ S = pa.string()
 
 
 def severity_ids(words: pa.Array | Sequence[str | None]) -> pa.Array:
-    """Severity words (any case) -> int32 severity_id; unknown words and nulls -> 0 Unknown."""
-    arr = words if isinstance(words, pa.Array) else strs(words)
+    """Severity words (any case) -> int32 severity_id; unknown words and nulls -> 0 Unknown.
+
+    A Python list is mapped through a memo of the words already seen (each new word goes
+    through the Arrow kernels once), so a small batch costs one Arrow call instead of six.
+    """
+    if isinstance(words, pa.Array):
+        return _severity_arrow(words)
+    memo = _SEV_MEMO
+    new = list({w for w in words if w not in memo})
+    if new:
+        if len(memo) + len(new) > _SEV_MEMO_MAX:  # bounded: arbitrary label values cannot grow it
+            memo.clear()
+        memo.update(zip(new, _severity_arrow(strs(new)).to_pylist(), strict=True))
+    return pa.array([memo[w] for w in words], pa.int32())
+
+
+def _severity_arrow(arr: pa.Array) -> pa.Array:
     idx = pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(arr)), value_set=_SEV_KEYS)
     return pc.fill_null(_SEV_VALS.take(idx), pa.scalar(0, pa.int32()))
+
+
+_SEV_MEMO: dict[str | None, int] = {}
+_SEV_MEMO_MAX = 4096
 
 
 def score_severity_ids(scores: pa.Array) -> pa.Array:

@@ -163,7 +163,8 @@ class Alertmanager(ReportFormat):
         cls = "detection_finding"
         resolved = [(a.status or doc.status or "").lower() == "resolved" for a in al]
         starts = parse_times(strs([a.startsAt for a in al]))
-        ends = parse_times(strs([None if not a.endsAt or a.endsAt.startswith(_ZERO) else a.endsAt for a in al]))
+        end_at = [None if not a.endsAt or a.endsAt.startswith(_ZERO) else a.endsAt for a in al]
+        ends = parse_times(strs(end_at)) if any(end_at) else pa.nulls(n, pa.int64())  # firing alerts have none
         res_mask = pa.array(resolved, pa.bool_())
         times = pc.if_else(res_mask, pc.coalesce(ends, starts), starts)
         sev = severity_ids([_s(a.labels, "severity") or _s(doc.commonLabels, "severity") for a in al])
