@@ -45,6 +45,7 @@ from secpipe.formats.base import (
     const,
     event_uids,
     parse_times,
+    string_column,
     to_batch,
     unmapped_from,
 )
@@ -115,9 +116,10 @@ def _s(d: dict[str, Any] | None, k: str) -> str | None:
 
 def _unmapped(st: Strict, ctx: dict[str, Any]) -> pa.Array:
     """``unmapped``: the alert's annotations (and unknown keys), then the payload context as ``webhook``."""
-    if ctx and not any(st.extras):  # the common case: the webhook item appended while encoding
-        item = _ENC.encode("webhook") + b":" + _ENC.encode(ctx)
-        return unmapped_from(st, ("annotations",), [item] * len(st.recs))
+    if ctx and not any(st.extras):  # the common case: {"annotations":<raw>,"webhook":{...}} joined as bytes
+        item = b'"webhook":' + _ENC.encode(ctx) + b"}"
+        only, head, tail = b"{" + item, b'{"annotations":', b"," + item
+        return string_column([head + a.annotations + tail if a.annotations else only for a in st.recs], checked=True)
     return unmapped_with(unmapped_from(st, ("annotations",)), "webhook", ctx)
 
 
