@@ -32,11 +32,13 @@ answer with that client's own rules for accepted / retried / dropped. Sources re
   events concatenated with or without whitespace, ``time`` epoch seconds as a number or
   string, codes 2/3/4/5/6/9/10/16/17, acks per channel.
 
-Two real clients do run here, built from Go modules (slow tests): ``go_filebeat/`` ships
-through libbeat v7.17.28's ``outputs/elasticsearch`` client (Filebeat's own output code) and
-``go_otel_hec/`` through the OpenTelemetry Collector's ``splunk_hec`` exporter (contrib
-v0.115.0; its go.sum was recorded without the checksum database, which does not serve
-those modules here, so the build runs with ``GOSUMDB=off`` against that go.sum).
+Three real clients do run here, built from Go modules (slow tests): ``go_filebeat/`` ships
+through libbeat v7.17.28's ``outputs/elasticsearch`` client (Filebeat's own output code),
+``go_otel_es/`` through the OpenTelemetry Collector's ``elasticsearch`` exporter (the
+official go-elasticsearch client and go-docappender's bulk indexer) and ``go_otel_hec/``
+through its ``splunk_hec`` exporter (contrib v0.115.0; their go.sum files were recorded
+without the checksum database, which does not serve those modules here, so those builds run
+with ``GOSUMDB=off`` against the committed go.sum).
 """
 
 from __future__ import annotations
@@ -110,6 +112,37 @@ def test_real_filebeat_output_client(tmp_path: Path) -> None:
         assert run.returncode == 0 and json.loads(run.stdout) == {**ok, "acked": 0, "dropped": 5}, run.stderr[-2000:]
         assert srv.wait_rows("SELECT count(*) FROM base_event WHERE message LIKE 'fbreal-%'", 70) == 70
         assert srv.wait_rows("SELECT count(*) FROM dead_letter WHERE source LIKE 'es_bulk:%'", 5) == 5
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_real_otel_collector_elasticsearch_exporter(tmp_path: Path) -> None:
+    """The Collector's elasticsearch exporter: the go-elasticsearch product check, gzip, and
+    go-docappender's ``_bulk`` with ``filter_path=items.*._index,items.*.status,
+    items.*.error.type,items.*.error.reason``, read per document; Basic and ``api_key`` auth;
+    documents secpipe dead-letters come back to it as failed documents; a bad password fails
+    the flush with 401."""
+    binary = tmp_path / "otelesdrive"
+    build = subprocess.run([_go(), "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "go_otel_es",
+                           capture_output=True, text=True, timeout=1500, env={**os.environ, "GOSUMDB": "off"})  # fmt: skip
+    assert build.returncode == 0, build.stderr[-2000:]
+    srv = start(tmp_path, "ingest: {elasticsearch: {index_formats: {'ct-*': cloudtrail}}}\n")
+    try:
+        def ship(user: str, password: str, api_key: str, index: str, marker: str, n: int) -> dict:
+            run = subprocess.run([str(binary), srv.url, user, password, api_key, index, marker, str(n)],
+                                 capture_output=True, text=True, timeout=120)  # fmt: skip
+            assert run.returncode == 0, run.stderr[-2000:]
+            return json.loads(run.stdout)
+
+        ok = {"consume_error": "", "failed_docs": 0, "flush_errors": 0}
+        assert ship("elastic", srv.ingest, "", "logs-otel-default", "otel-es-basic", 40) == {**ok, "sent": 40}
+        assert ship("", "", srv.ingest, "otel-apikey", "otel-es-apikey", 10) == {**ok, "sent": 10}
+        assert ship("elastic", srv.ingest, "", "ct-otel", "otel-es-not-cloudtrail", 3) == {**ok, "failed_docs": 3, "sent": 3}
+        bad = ship("elastic", "sp_00000000_wrong", "", "x", "otel-es-bad", 1)
+        assert "401" in bad["consume_error"] and bad["flush_errors"] == 1
+        assert srv.wait_rows("SELECT count(*) FROM base_event WHERE unmapped LIKE '%otel-es-%'", 50) == 50
+        assert srv.wait_rows("SELECT count(*) FROM dead_letter WHERE source LIKE 'es_bulk:%'", 3) == 3
     finally:
         srv.stop()
 
