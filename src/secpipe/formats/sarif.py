@@ -45,12 +45,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    Distinct,
     ReportFormat,
     S,
     captions,
     compact,
     nest,
     paused_gc,
+    reject_distinct,
     score_severity_ids,
     severity_ids,
     singleton_list,
@@ -178,7 +180,7 @@ class _Result(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     rule: _RuleRef | None = None
     level: str | None = None
     kind: str | None = None
-    message: _Message | None = None
+    message: _R = _NONE  # decoded once per distinct message (see _batch)
     locations: list[_Location] | None = None
     fingerprints: dict[str, str] | None = None
     partialFingerprints: dict[str, str] | None = None
@@ -251,6 +253,21 @@ def _fmt_message(msg: _Message | None, rule: _Rule) -> str | None:
         args = msg.arguments
         text = _PLACEHOLDER.sub(lambda m: str(args[int(m.group(1))]) if int(m.group(1)) < len(args) else m.group(0), text)
     return text
+
+
+def _messages(msgs: Distinct, rules: list[_Rule]) -> pa.Array:
+    """Result messages, formatted once per distinct (message, rule) pair."""
+    pairs: dict[tuple[int, int], int] = {}
+    firsts: list[tuple[_Message | None, _Rule]] = []
+    idx = []
+    for m, ru in zip(msgs.idx, rules, strict=True):
+        key = (m, id(ru))
+        j = pairs.get(key)
+        if j is None:
+            j = pairs[key] = len(firsts)
+            firsts.append((msgs.values[m], ru))
+        idx.append(j)
+    return strs([_fmt_message(msg, ru) for msg, ru in firsts]).take(pa.array(idx, pa.int32()))
 
 
 def _security_severity(*props: dict[str, Any] | None) -> float | None:
@@ -378,14 +395,18 @@ class Sarif(ReportFormat):
                 st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Result, out, self.name, "a SARIF result")
                 pos = {id(r): i for i, r in enumerate(raws)}
                 ords = [pos[id(r)] for r in st.raws]
+            msgs = {"message": Distinct([r.message for r in st.recs], _Message | None, "message")}
+            st, msgs, kept = reject_distinct(st, msgs, out, self.name, "a SARIF result")
+            if kept is not None:
+                ords = [ords[i] for i in kept]
             if st.recs:
-                out.batches.append(self._batch(_RunCtx(run), ri, ords, st))
+                out.batches.append(self._batch(_RunCtx(run), ri, ords, st, msgs["message"]))
         return out
 
     def _dead(self, why: str, source: str, data: bytes) -> Decoded:
         return self.dead(why, source, data)
 
-    def _batch(self, run: _RunCtx, ri: int, ords: list[int], st: Strict) -> pa.RecordBatch:
+    def _batch(self, run: _RunCtx, ri: int, ords: list[int], st: Strict, msgs: Distinct) -> pa.RecordBatch:
         rs: list[_Result] = st.recs
         raws = st.raws
         n = len(rs)
@@ -456,7 +477,7 @@ class Sarif(ReportFormat):
         cols.update({
             "status_id": status_id,
             "status": captions(cls, "status_id", status_id),
-            "message": strs([_fmt_message(r.message, ru) for r, ru in zip(rs, rules, strict=True)]),
+            "message": _messages(msgs, rules),
             "finding_info.uid": strs(uid),
             "finding_info.title": pc.coalesce(short, rid_arr),
             "finding_info.desc": full,
