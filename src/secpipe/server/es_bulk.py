@@ -607,7 +607,7 @@ def _created_filtered(bulk: Uniform, t0: float, spec: str) -> bytes:
     kept = filtered.get("items") if isinstance(filtered, dict) else None
     if not kept:
         return orjson.dumps(filtered)
-    inner = next(iter(kept[0].values()), {})
+    inner: Any = next(iter(kept[0].values()), None)
     if isinstance(inner, dict) and ("_seq_no" in inner or ("_id" in inner and not bulk.id)):
         return _dumps(_answer(bulk.items(), {}, t0), spec)
     one = orjson.dumps(kept[0])
