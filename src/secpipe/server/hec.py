@@ -83,6 +83,7 @@ _TEXT = {0: "Success", 2: "Token is required", 3: "Invalid authorization", 4: "I
          11: "Invalid data channel", 12: "Event field is required", 13: "Event field cannot be blank",
          16: "Query string authorization is not enabled", 17: "HEC is healthy"}  # fmt: skip
 _SPLIT = re.compile(rb"}\s*{")
+_STRING_TIME = re.compile(rb'"time"\s*:\s*"')
 
 
 class _Envelope(msgspec.Struct):
@@ -286,9 +287,10 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     for n, fmt in zip(auto, detect_many([events[n] for n in auto], catch_all=False), strict=True):
         names[n] = fmt.name if fmt is not None else None
     docs = [raw if name in (None, generic) else ev for name, ev, raw in zip(names, events, raws, strict=True)]
-    for n in [n for n, env in enumerate(envs) if isinstance(env.time, str)]:
-        if names[n] in (None, generic):
-            docs[n] = _numeric_time(docs[n])
+    if _STRING_TIME.search(array if array is not None else b"".join(raws)):  # one C scan, rarely true
+        for n in [n for n, env in enumerate(envs) if isinstance(env.time, str)]:
+            if names[n] in (None, generic):
+                docs[n] = _numeric_time(docs[n])
     return [generic if name is None else name for name in names], docs
 
 
