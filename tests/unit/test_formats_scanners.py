@@ -237,3 +237,48 @@ def test_sonarqube_dead_letters() -> None:
     assert "not a SonarQube search response" in fmt.decode(b"{oops", "t").dead[0].reason
     res = fmt.decode(b'{"issues": [{"key": "k", "rule": "r"}, {"key": 1}]}', "t")
     assert sum(b.num_rows for b in res.batches) == 1 and len(res.dead) == 1
+
+
+def test_fields_decoded_per_distinct_value_keep_rows_and_dead_letter_bad_types() -> None:
+    # Description/References/CVSS (trivy), description/identifiers/from (snyk) and message (sarif)
+    # are decoded once per distinct value: each row must still get its own value, and a value of
+    # the wrong type dead-letters only its finding, with the field's path in the reason.
+    vulns = [
+        {"VulnerabilityID": "CVE-1", "Description": "same", "References": ["https://a"], "CVSS": {"nvd": {"V3Score": 9.8}}},
+        {"VulnerabilityID": "CVE-2", "Description": "same", "References": ["https://b", "https://c"]},
+        {"VulnerabilityID": "CVE-3", "Description": 5},
+        {"VulnerabilityID": "CVE-4", "Description": "other", "References": ["https://a"], "CVSS": {"nvd": {"V3Score": "x"}}},
+    ]  # fmt: skip
+    rep = {"SchemaVersion": 2, "ArtifactName": "img", "Results": [{"Target": "t", "Vulnerabilities": vulns}]}
+    res = formats.get("trivy").decode(json.dumps(rep).encode(), "r")
+    rows = _rows(res, 2002)
+    assert [r["vulnerabilities"][0]["cve"]["uid"] for r in rows] == ["CVE-1", "CVE-2"]
+    assert [r["vulnerabilities"][0]["desc"] for r in rows] == ["same", "same"]
+    assert [r["vulnerabilities"][0]["references"] for r in rows] == [["https://a"], ["https://b", "https://c"]]
+    assert rows[0]["vulnerabilities"][0]["cve"]["cvss"][0]["base_score"] == 9.8
+    assert rows[1]["vulnerabilities"][0]["cve"]["cvss"] is None
+    reasons = sorted(d.reason for d in res.dead)
+    assert len(reasons) == 2 and "at `$.CVSS[...].V3Score`" in reasons[0] and "at `$.Description`" in reasons[1]
+    assert all(r.startswith("not a Trivy vulnerability: Expected") for r in reasons)
+
+    issues = [
+        {"id": "SNYK-1", "title": "t", "description": "d", "identifiers": {"CVE": ["CVE-9"], "CWE": ["CWE-79"]},
+         "from": ["app@1", "lib@2"], "packageName": "lib", "version": "2"},
+        {"id": "SNYK-2", "title": "t", "description": "d", "identifiers": {"CVE": ["CVE-9"], "CWE": ["CWE-79"]},
+         "from": ["app@1", "other@3", "lib@2"], "packageName": "lib", "version": "2"},
+        {"id": "SNYK-3", "title": "t", "description": ["not text"], "packageName": "lib", "version": "2"},
+    ]  # fmt: skip
+    res = formats.get("snyk").decode(json.dumps({"vulnerabilities": issues, "projectName": "p"}).encode(), "s")
+    rows = _rows(res, 2002)
+    assert [r["finding_info"]["uid"] for r in rows] == ["SNYK-1|app@1>lib@2", "SNYK-2|app@1>other@3>lib@2"]
+    assert [r["vulnerabilities"][0]["related_vulnerabilities"] for r in rows] == [["SNYK-1"], ["SNYK-2"]]
+    assert {r["vulnerabilities"][0]["cwe"]["uid"] for r in rows} == {"CWE-79"}
+    assert len(res.dead) == 1 and res.dead[0].offset == 2 and "at `$.description`" in res.dead[0].reason
+
+    results = [{"ruleId": "r", "message": {"text": "hello {0}", "arguments": ["x"]}},
+               {"ruleId": "r", "message": {"text": "hello {0}", "arguments": ["x"]}},
+               {"ruleId": "r", "message": "plain text is not a message object"}]  # fmt: skip
+    log = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": results}]}
+    res = formats.get("sarif").decode(json.dumps(log).encode(), "l")
+    assert [r["message"] for b in res.batches for r in b.to_pylist()] == ["hello x", "hello x"]
+    assert len(res.dead) == 1 and "at `$.message`" in res.dead[0].reason
