@@ -312,7 +312,7 @@ class _HeadCommit(msgspec.Struct, gc=False):
     timestamp: str | None = None
 
 
-class _Hook(msgspec.Struct, gc=False):
+class _HookBase(msgspec.Struct, gc=False):
     sender: _User | None = None
     action: str | None = None
     repository: _Repo | None = None
@@ -340,7 +340,13 @@ class _Hook(msgspec.Struct, gc=False):
     changes: _Changes | None = None
     rule: _Rule | None = None
     alert: _Alert | None = None
-    # main objects of generically mapped types (any JSON value is accepted: only an object has times)
+
+
+class _Hook(_HookBase, gc=False):
+    """_HookBase plus the main objects of generically mapped types (any JSON value is accepted:
+    only an object has times). A payload whose such value msgspec cannot hold (a number out of
+    range) is read as _HookBase, and its time found as before (see :func:`_primary_time`)."""
+
     issue: _Primary = None
     discussion: _Primary = None
     release: _Primary = None
@@ -388,6 +394,7 @@ class _Audit(msgspec.Struct, gc=False):
 
 
 _HOOK = msgspec.json.Decoder(_Hook)
+_HOOK_BASE = msgspec.json.Decoder(_HookBase)
 _AUDIT = msgspec.json.Decoder(_Audit)
 _TIMES = msgspec.json.Decoder(_Times)
 
@@ -549,7 +556,7 @@ class GitHub(RecordFormat):
         return out
 
     def _typed(self, idx: list[int], recs: Records, one: msgspec.json.Decoder, what: str,
-               out: Decoded) -> tuple[list[int], list[Any]]:
+               out: Decoded, lean: msgspec.json.Decoder | None = None) -> tuple[list[int], list[Any]]:
         keep, typed = [], []
         dec = one.decode
         for i in idx:
@@ -557,12 +564,20 @@ class GitHub(RecordFormat):
                 typed.append(dec(recs.raws[i]))
                 keep.append(i)
             except msgspec.ValidationError as exc:
+                reason = str(exc)
+                if lean is not None:
+                    try:
+                        typed.append(lean.decode(recs.raws[i]))
+                        keep.append(i)
+                        continue
+                    except msgspec.ValidationError as lean_exc:
+                        reason = str(lean_exc)  # the reason of the view that failed
                 src, off = recs.locs[i]
-                out.dead.append(DeadLetter(f"not {what}: {exc}", src, off, recs.raws[i], self.name))
+                out.dead.append(DeadLetter(f"not {what}: {reason}", src, off, recs.raws[i], self.name))
         return keep, typed
 
     def _hooks(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:
-        idx, hooks = self._typed(idx, recs, _HOOK, "a GitHub webhook payload", out)
+        idx, hooks = self._typed(idx, recs, _HOOK, "a GitHub webhook payload", out, _HOOK_BASE)
         groups: dict[str, c.Group] = {}
         for i, hook in zip(idx, hooks, strict=True):
             top = tops[i]
@@ -585,14 +600,13 @@ class GitHub(RecordFormat):
 _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}
 
 
-_TYPED_PRIMARY = frozenset(f for f, t in zip(_Hook.__struct_fields__, _Hook.__annotations__.values(), strict=True)
-                           if t == "_Primary")  # fmt: skip
+_TYPED_PRIMARY = frozenset(_Hook.__struct_fields__) - frozenset(_HookBase.__struct_fields__)
 
 
-def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _Hook) -> int | None:
+def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> int | None:
     """``updated_at``/``created_at`` of the payload's main object, if it has one."""
     key = _PRIMARY.get(event, event)
-    if key in _TYPED_PRIMARY:  # decoded with the payload
+    if key in _TYPED_PRIMARY and isinstance(hook, _Hook):  # decoded with the payload
         t = getattr(hook, key)
         return c.first_time(t.updated_at, t.submitted_at, t.created_at) if isinstance(t, _Times) else None
     raw = top.get(key)
