@@ -262,10 +262,6 @@ class Distinct:
         vals = self.values if fn is None else self.derive(fn)
         return pa.array(vals, type_).take(pa.array(self.idx, pa.int32()))
 
-    def expand(self, distinct: pa.Array) -> pa.Array:
-        """A column built over the distinct values (e.g. times parsed in Arrow) taken to one row per record."""
-        return distinct.take(pa.array(self.idx, pa.int32()))
-
     def per_row(self, derived: Sequence[Any]) -> list[Any]:
         """A per-distinct derived list expanded to one item per record."""
         return [derived[k] for k in self.idx]
