@@ -186,19 +186,9 @@ def bytes_column(values: Sequence[bytes | None]) -> pa.Array:
     return col
 
 
-def build_batch(
-    cls: str,
-    *,
-    kind: str,
-    product: str,
-    vendor: str,
-    raws: Sequence[bytes],
-    times: Sequence[int | None],
-    activity: Sequence[int],
-    severity: Sequence[int] | int,
-    rows: Sequence[dict[str, Any]],
-) -> pa.RecordBatch:
-    """One OCSF batch of ``cls`` from per-record leaf dicts (None values are left out)."""
+def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], **common: Any) -> pa.RecordBatch:
+    """One OCSF batch of ``cls`` from per-record leaf dicts (None values are left out);
+    ``common`` are the other arguments of :func:`leaves_batch` (kind, product, raws, times, ...)."""
     first = tuple(rows[0]) if rows else ()
     columns: dict[str, Sequence[Any]]
     if all(map(first.__eq__, map(tuple, rows))):  # one key layout: transpose in C
@@ -208,8 +198,7 @@ def build_batch(
         for r in rows:
             keys.update(r)
         columns = {k: [r.get(k) for r in rows] for k in keys}
-    return leaves_batch(cls, kind=kind, product=product, vendor=vendor, raws=raws, times=times, activity=activity,
-                        severity=severity, columns=columns)  # fmt: skip
+    return leaves_batch(cls, columns=columns, **common)
 
 
 def leaves_batch(

@@ -354,7 +354,7 @@ def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: st
         acts = [1 if r.before == _ZERO_SHA else 4 if r.after == _ZERO_SHA else 3 for r in rs]
         return cols, [None] * n, acts
     attrs_or_none = [r.object_attributes for r in rs]
-    res = []
+    res: list[tuple[tuple[str, str | None, str | None], ...]] = []
     for r, a in zip(rs, attrs_or_none, strict=True):
         if a is None:
             res.append((_project(r),))
