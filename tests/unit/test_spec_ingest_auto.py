@@ -22,6 +22,10 @@ SHAPES: dict[str, tuple[bytes, str, int]] = {
          "user": {"username": "u"}, "responseStatus": {"metadata": {}, "code": 200},
          "requestReceivedTimestamp": "2024-03-01T10:00:00.000000Z", "stageTimestamp": "2024-03-01T10:00:00.100000Z"}]}).encode(),
         "api_activity", 1),
+    # the k8s log backend's legacy format (apiserver audit.EventString)
+    "audit-legacy.log": (b'2024-03-01T10:00:00.1Z AUDIT: id="l1" stage="ResponseComplete" ip="10.0.0.1" method="get" '
+                         b'user="admin" groups="<none>" as="<self>" asgroups="<lookup>" user-agent="k" '
+                         b'namespace="default" uri="/api/v1/namespaces/default/pods/p" response="200"\n', "api_activity", 1),
     # Cisco IOS without PRI, and bare CEF lines
     "cisco.log": (b"52: router1: *Mar  1 2024 00:01:23.456 UTC: %SYS-5-CONFIG_I: Configured from console by vty0\n"
                   b"53: router1: *Mar  1 2024 00:01:24.000 UTC: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down\n",

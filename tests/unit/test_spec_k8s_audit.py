@@ -118,3 +118,33 @@ def test_non_resource_request_verbs_are_http_methods() -> None:
     got = rows(formats.get("k8s_audit").decode("\n".join(lines).encode(), "spec"))
     assert [r["activity_id"] for r in got] == [2, 2, 1, 3, 2, 99]
     assert {r["resources"] is None for r in got} == {True}  # no objectRef on non-resource requests
+
+
+LEGACY = (
+    # k8s.io/apiserver pkg/audit/format.go EventString, written by --audit-log-format=legacy
+    b'2024-03-01T10:00:00.123456789Z AUDIT: id="c939d2a7-1c37-4ef1-b2f7-4ba9b1e43b53" stage="ResponseComplete" '
+    b'ip="127.0.0.1" method="list" user="admin" groups="\\"system:masters\\",\\"system:authenticated\\"" as="<self>" '
+    b'asgroups="<lookup>" user-agent="kubectl/v1.29.2" namespace="default" uri="/api/v1/namespaces/default/pods" '
+    b'response="200"\n'
+    b'2024-03-01T10:00:01.5-04:00 AUDIT: id="x2" stage="RequestReceived" ip="10.0.0.1" method="create" user="alice" '
+    b'groups="\\"dev\\"" as="bob" asgroups="\\"ops\\"" user-agent="curl/8" namespace="<none>" uri="/apis/x" '
+    b'response="<deferred>"\n'
+)
+
+
+def test_legacy_log_format_lines() -> None:
+    assert detected(LEGACY) == "k8s_audit"
+    res = formats.get("k8s_audit").decode(LEGACY, "audit.log")
+    assert res.events == 2 and not res.dead
+    a, b = rows(res)
+    assert a["metadata"]["original_event_uid"] == "c939d2a7-1c37-4ef1-b2f7-4ba9b1e43b53" and a["activity_id"] == 2
+    assert a["actor"]["user"]["name"] == "admin"
+    assert [g["name"] for g in a["actor"]["user"]["groups"]] == ["system:masters", "system:authenticated"]
+    assert a["src_endpoint"]["ip"] == "127.0.0.1" and a["status"] == "Success" and a["status_code"] == "200"
+    assert a["http_request"]["url"]["path"] == "/api/v1/namespaces/default/pods"
+    assert a["time"] == 1709287200123
+    assert json.loads(a["unmapped"])["legacy_line"] == LEGACY.split(b"\n")[0].decode()
+    assert b["time"] == 1709301601500 and b["status"] == "Unknown" and b["resources"] is None  # <none>, <deferred>
+    assert json.loads(b["unmapped"])["impersonatedUser"] == {"username": "bob", "groups": ["ops"]}
+    bad = formats.get("k8s_audit").decode(b"2024-03-01T10:00:00Z something else\n", "audit.log")
+    assert [d.reason for d in bad.dead] == ["not a JSON object"]

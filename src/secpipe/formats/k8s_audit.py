@@ -1,7 +1,13 @@
 """Kubernetes audit events (``audit.k8s.io`` v1 and v1beta1 Event / EventList, or no apiVersion).
 
 Accepted framings: one Event object, an EventList (``items``), a JSON array, NDJSON (the
-audit log file backend) -- the webhook backend POSTs EventLists. Each event -> API Activity
+audit log file backend) -- the webhook backend POSTs EventLists -- and the log backend's
+``legacy`` format (one ``<time> AUDIT: id="..." ...`` line per event, apiserver
+``audit.EventString``): its fields become the Event fields they were printed from (id
+auditID, stage, ip sourceIPs[0], method verb, user/groups, as/asgroups impersonatedUser,
+user-agent, namespace objectRef.namespace, uri requestURI, response responseStatus.code;
+``<none>``/``<self>``/``<lookup>``/``<unknown>``/``<deferred>`` mean unset) and the line is
+kept as ``legacy_line`` in unmapped. Each event -> API Activity
 (6003). An EventList whose ``items`` is null holds no events (Go writes an empty list that
 way) and yields none. A JSON object whose ``kind`` is neither Event nor EventList, or that
 has none of auditID/verb/requestURI, is not an audit event and is dead-lettered.
@@ -23,6 +29,9 @@ stage stay in unmapped.
 """
 
 from __future__ import annotations
+
+import codecs
+import re
 
 import msgspec
 import pyarrow as pa
@@ -177,6 +186,71 @@ def _why_not(e: _Event) -> str | None:
 
 
 
+_LEGACY = re.compile(rb"^\s*(\d{4}-\d\d-\d\dT[^ ]+) AUDIT: (.*?)\s*$", re.S)
+_LEGACY_KV = re.compile(rb'([\w-]+)="((?:[^"\\]|\\.)*)"')
+_QUOTED_ITEM = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_UNSET = {"<none>", "<self>", "<lookup>", "<unknown>", "<deferred>"}
+
+
+def _go_unquote(v: str) -> str:
+    """The text of a Go ``%q`` string body (JSON-compatible escapes; ``\\xhh`` handled too)."""
+    if "\\" not in v:
+        return v
+    try:
+        return msgspec.json.decode(('"' + v + '"').encode(), type=str)
+    except msgspec.DecodeError:  # Go-only escapes such as \x1b
+        return codecs.decode(v.encode("latin-1", "backslashreplace"), "unicode_escape")
+
+
+def _legacy_event(line: bytes) -> bytes | None:
+    """A legacy-format audit line (``--audit-log-format=legacy``, apiserver ``audit.EventString``:
+    ``<RFC3339Nano> AUDIT: id=".." stage=".." ip=".." method=".." user=".." groups=".." as=".."
+    asgroups=".." user-agent=".." namespace=".." uri=".." response=".."``) as an Event object
+    holding exactly those fields, plus the line itself as ``legacy_line``; None if not one."""
+    m = _LEGACY.match(line)
+    if m is None:
+        return None
+    try:
+        text = line.decode()
+        kv = {k.decode(): _go_unquote(v.decode()) for k, v in _LEGACY_KV.findall(m.group(2))}
+    except (UnicodeDecodeError, ValueError):
+        return None
+    kv = {k: v for k, v in kv.items() if v not in _UNSET}
+    if "id" not in kv:
+        return None
+    ev: dict[str, object] = {"auditID": kv["id"], "requestReceivedTimestamp": m.group(1).decode()}
+    for key, field in (("stage", "stage"), ("method", "verb"), ("user-agent", "userAgent"), ("uri", "requestURI")):
+        if key in kv:
+            ev[field] = kv[key]
+    if "ip" in kv:
+        ev["sourceIPs"] = [kv["ip"]]
+    for who, groups, field in (("user", "groups", "user"), ("as", "asgroups", "impersonatedUser")):
+        if who in kv:
+            ev[field] = {"username": kv[who]}
+            if groups in kv:
+                ev[field]["groups"] = [_go_unquote(g) for g in _QUOTED_ITEM.findall(kv[groups])]  # type: ignore[index]
+    if "namespace" in kv:
+        ev["objectRef"] = {"namespace": kv["namespace"]}
+    if kv.get("response", "").isdigit():
+        ev["responseStatus"] = {"code": int(kv["response"])}
+    ev["legacy_line"] = text.strip()
+    return msgspec.json.encode(ev)
+
+
+def _take_legacy(records: Records) -> Records:
+    """Records whose legacy-format lines (dead-lettered by the JSON splitter) become events."""
+    dead = []
+    for d in records.dead:
+        ev = _legacy_event(d.raw) if d.raw[:4].isdigit() else None
+        if ev is None:
+            dead.append(d)
+        else:
+            records.raws.append(ev)
+            records.locs.append((d.source, d.offset))
+    records.dead = dead
+    return records
+
+
 class K8sAudit(RecordFormat):
     """Kubernetes API server audit events."""
 
@@ -188,7 +262,7 @@ class K8sAudit(RecordFormat):
 
     def sniff(self, head: bytes) -> int:
         """Recognize audit events by their characteristic keys."""
-        if b"audit.k8s.io" in head[:4096]:
+        if b"audit.k8s.io" in head[:4096] or _LEGACY.match(head.split(b"\n", 1)[0]):
             return 95
         keys = sum(k in head[:8192] for k in (b'"auditID"', b'"verb"', b'"requestURI"', b'"objectRef"', b'"stage"'))
         return 80 if keys >= 3 else 0
@@ -202,6 +276,8 @@ class K8sAudit(RecordFormat):
             return self._map(records)
 
     def _map(self, records: Records) -> Decoded:
+        if records.dead and any(d.raw[:4].isdigit() for d in records.dead):
+            records = _take_legacy(records)
         out = Decoded(dead=records.dead, events=records.events)
         if not records.raws:
             return out
