@@ -70,12 +70,14 @@ from secpipe.formats._findings import (
     captions,
     json_col,
     nest,
+    paused_gc,
     singleton_list,
     str_lists,
     strs,
 )
 from secpipe.formats.base import (
     Decoded,
+    Strict,
     base_columns,
     const,
     decode_strict,
@@ -238,32 +240,29 @@ _RESOURCES = pa.list_(pa.struct([
     ("type", S), ("name", S), ("uid", S), ("labels", pa.list_(S)), ("data", S),
 ]))  # fmt: skip
 _SPEC = re.compile(r"^1\.\d+$")
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_RAWS = msgspec.json.Decoder(list[msgspec.Raw])
+_VULNS = msgspec.json.Decoder(list[_Vuln])
 
 
 def _score_sev(score: float) -> int:
     return 5 if score >= 9 else 4 if score >= 7 else 3 if score >= 4 else 2 if score > 0 else 1
 
 
-def _top_rating(ratings: list[_Rating] | None) -> tuple[int, str | None]:
-    """(severity_id, severity word) of the highest rating; (0, None) without ratings."""
-    best, word = -1, None
+def _rate(ratings: list[_Rating] | None) -> tuple[int, str | None, list[dict[str, Any]] | None]:
+    """(severity_id, severity word) of the highest rating ((0, None) without ratings), and the
+    ``cve.cvss[]`` entries of the CVSS ratings (None when there are none)."""
+    best, word, cvss = -1, None, []
     for r in ratings or ():
-        sev = SEVERITY_WORDS.get(r.severity.strip().lower(), 0) if r.severity else 0
-        if not r.severity and r.score is not None:
-            sev = _score_sev(r.score)
+        w = r.severity
+        sev = SEVERITY_WORDS.get(w.lower(), 0) if w else _score_sev(r.score) if r.score is not None else 0
         if sev > best:
-            best, word = sev, r.severity
-    return max(best, 0), word
-
-
-def _cvss(ratings: list[_Rating] | None) -> list[dict[str, Any]] | None:
-    out = []
-    for r in ratings or ():
-        ver = _CVSS_VERSION.get((r.method or "").lower())
+            best, word = sev, w
+        ver = _CVSS_VERSION.get(r.method.lower()) if r.method else None
         if ver and (r.vector or r.score is not None):
-            out.append({"version": ver, "base_score": r.score, "vector_string": r.vector,
-                        "vendor_name": r.source.name if r.source else None})  # fmt: skip
-    return out or None
+            cvss.append({"version": ver, "base_score": r.score, "vector_string": r.vector,
+                         "vendor_name": r.source.name if r.source else None})  # fmt: skip
+    return max(best, 0), word, cvss or None
 
 
 def _purl(p: str) -> tuple[str | None, str | None, str | None]:
@@ -359,6 +358,17 @@ class Sbom(ReportFormat):
             return 97
         return 92 if spdx else 90 if doc else 0
 
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one SBOM document: only its top-level keys are read first (the component
+        inventory, often most of the bytes, is neither compacted nor decoded unless there are
+        vulnerabilities to resolve)."""
+        with paused_gc():
+            try:
+                top = _TOP.decode(data)
+            except msgspec.DecodeError as exc:
+                return self.dead(f"not {self.what}: {exc}", source, data)
+            return self.map_report(top, data, source)
+
     def map_report(self, top: dict[str, msgspec.Raw], data: bytes, source: str) -> Decoded:
         """Map one SBOM document (vulnerability findings for CycloneDX, nothing for SPDX)."""
         try:
@@ -384,7 +394,9 @@ class Sbom(ReportFormat):
             why = (f"not a CycloneDX BOM: bomFormat {fmt!r}, specVersion {spec!r} "
                    "(expected bomFormat \"CycloneDX\" and specVersion \"1.x\")")  # fmt: skip
             return self.dead(why, source, data)
-        vraws = _field(top, "vulnerabilities", list[msgspec.Raw]) or []
+        vjson = top.get("vulnerabilities")
+        vjson = msgspec.json.format(bytes(vjson), indent=-1) if vjson is not None else b"[]"  # canonical slices
+        vraws = _field({"vulnerabilities": vjson}, "vulnerabilities", list[msgspec.Raw]) or []
         meta = _field(top, "metadata", _Meta) or _Meta()
         if not vraws:
             return Decoded()
@@ -394,8 +406,11 @@ class Sbom(ReportFormat):
             _walk([meta.component], comps)
         serial = _field(top, "serialNumber", str)
         out = Decoded()
-        st = decode_strict([bytes(r) for r in vraws], [(source, i) for i in range(len(vraws))], _Vuln, out, self.name,
-                           "a CycloneDX vulnerability")  # fmt: skip
+        locs = [(source, i) for i in range(len(vraws))]
+        try:  # one C call over the vulnerabilities; per record (isolating bad ones) only when that fails
+            st = Strict(_VULNS.decode(vjson), [None] * len(vraws), vraws, locs)
+        except msgspec.DecodeError:
+            st = decode_strict([bytes(r) for r in vraws], locs, _Vuln, out, self.name, "a CycloneDX vulnerability")
         if st.recs:
             out.batches.append(self._findings(st, meta, comps, serial, spec))
             out.events = out.batches[0].num_rows
@@ -420,7 +435,7 @@ class Sbom(ReportFormat):
         sprops = _props(subject)
         tool = _tool(meta) or _Tool()
         product = tool.name or self.product
-        sev = [_top_rating(v.ratings) for v in vs]
+        sev = [_rate(v.ratings) for v in vs]
         ids = strs([v.id for v in vs])
         raws = [st.raws[i] for i in rows]
         ctx = [f"{serial}\0{subject.bom_ref or subject.name}\0{r}" for r in refs]
@@ -450,7 +465,7 @@ class Sbom(ReportFormat):
             "cve.created_time": pub,
             "cve.modified_time": mod,
             "cve.references": str_lists([[v.source.url] if v.source and v.source.url else None for v in vs]),
-            "cve.cvss": pa.array([_cvss(v.ratings) for v in vs], CVSS_LIST),
+            "cve.cvss": pa.array([s[2] for s in sev], CVSS_LIST),
             "remediation.desc": strs([v.recommendation for v in vs]),
         }).take(take)  # fmt: skip
         pkg = nest({
