@@ -300,3 +300,52 @@ def test_redact_suspect_is_the_or_of_the_classes(detectors: list[str] | None) ->
         either = pc.or_(pc.or_(spec, aws), gen)
         assert stage._suspect(col, exp).to_pylist() == either.to_pylist()
         assert 0 < sum(either.to_pylist()) < len(texts) or detectors == ["generic_secret"]
+
+
+_FRAGMENTS = ["-----BEGIN", "-----BEGI", "eyJ", "eyJabcdefgh.eyJ", "eyJabcdefg.eyJ", "eyJab_-cdefghi.eyJz", ".eyJ",
+              "ghp_", "gho_" + "a1" * 18, "ghs_" + "A" * 35, "ghx_" + "a" * 36, "github_pat_", "github_pa",
+              "glpat-", "glagent-", "glsoat", "xoxb-", "xoxz-", "xox", "hooks.slack.com/", "hooks.slack.com",
+              "://", "://u:p@", "://:p@", "://u:@", "://a:b:c@", "://a b:c@", "://ab@", "@", ":", "/",
+              "password", "PassWd", "paſſword", "PAſSWD", "client_secret", "api_key", "APIKEY", "api-key",
+              "access_token", "AccessToken", "auth_token", "secret_key", "secret_access_key", "secretaccess_key",
+              "secret_\u212aey", "secret\u212aey", "passw", "=", ":", "\\", "\"", "'", " ", "\t", "\n", ",", "&", ";",
+              "AKIA", "ASIA", "ABIA", "ACCA", "AKIAZ7QWERTY12345678", "ASIAZ7QWERTY1234567", "AKIAAKIAZ7QWERTY12345678",
+              "AKIAZ7QWERTY12345678ASIAZ7QWERTY12345678", "ACCAZ7QWERTY1234567x", "x", "é", "\u212a", "ſ"]
+
+
+def _fuzz_texts(n: int, seed: int) -> list[str | None]:
+    rnd = random.Random(seed)
+    b64 = string.ascii_letters + string.digits + "+/"
+    out: list[str | None] = [None, "", "a", "=" * 3]
+    for _ in range(n):
+        parts = []
+        for _ in range(rnd.randrange(1, 8)):
+            r = rnd.random()
+            if r < 0.55:
+                parts.append(rnd.choice(_FRAGMENTS))
+            elif r < 0.75:
+                parts.append("".join(rnd.choice(b64) for _ in range(rnd.choice([5, 16, 17, 31, 32, 33, 47, 48, 64]))))
+            else:
+                parts.append(rnd.choice(["=", "==", "===", " ", '"', ",", "\\", "&", "-", "."]))
+        out.append("".join(parts))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_native_screen_matches_re2(seed: int) -> None:
+    """The compiled secret screen picks exactly the rows RE2 does with PREFILTER and counts key ids as RE2 does."""
+    from secpipe.transforms.protect import _native
+    from secpipe.transforms.protect.redact import AWS_KEY, PREFILTER
+
+    if not _native.screen_available():
+        pytest.skip("the C accelerator is not built here (no C compiler when installing)")
+    texts = _fuzz_texts(6000, seed)
+    for typ in (pa.string(), pa.large_string()):
+        col = pa.array(texts, typ).slice(1)
+        hit, keys = _native.screen(col, True)
+        expected = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist()
+        assert hit.to_pylist() == expected
+        assert 0.2 < sum(expected) / len(expected) < 0.9
+        _, counts = _native.screen(col, False)
+        assert counts.to_pylist() == pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0).to_pylist()
+        assert max(counts.to_pylist()) >= 2

@@ -1,5 +1,6 @@
-/* Per-row literal replacement for the protect stages: the optional accelerator of
- * ``secpipe.transforms.protect._columns.replace_rows``.
+/* Optional accelerators of the protect stages: the per-row literal replacement of
+ * ``_columns.replace_rows``, and (secpipe_screen, at the end) the first secret screen of
+ * ``redact``: the same rows as RE2 with PREFILTER and the same AWS key-id counts.
  *
  * Design: one call per text column and batch (loaded with ctypes, no Python object per
  * row). For each row, pair 0..k-1 in order: every non-overlapping occurrence of the row's
@@ -71,6 +72,181 @@ int64_t secpipe_replace_rows(int64_t n, const int64_t *toff, const char *tdat, i
         ooff[i + 1] = o;
     }
     return o;
+}
+
+/* ---- secret screen: the redact stage's first pass (redact.PREFILTER and AWS_KEY) ------ */
+
+static uint8_t B64[256];       /* [A-Za-z0-9+/] */
+static uint8_t FIRST2[65536];  /* byte pairs that can start an anchor, a keyword or a key id */
+
+static const char *const KEYWORDS[] = { /* the spellings of PREFILTER's (?i:password|...|secret_?access_?key) */
+    "password", "passwd", "client_secret", "apikey", "api_key", "accesstoken", "access_token", "authtoken",
+    "auth_token", "secretkey", "secret_key", "secretaccesskey", "secret_accesskey", "secretaccess_key",
+    "secret_access_key", NULL};
+
+static void pair(unsigned a, unsigned b) { FIRST2[a | (b << 8)] = 1; }
+
+__attribute__((constructor)) static void init_tables(void) {
+    for (unsigned c = 0; c < 256; c++)
+        B64[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+    static const char *const lits[] = {"--", "ey", "gh", "gi", "gl", "xo", "ho", ":/", "AK", "AS", "AB", "AC", NULL};
+    for (const char *const *l = lits; *l; l++) pair((unsigned char)(*l)[0], (unsigned char)(*l)[1]);
+    for (const char *const *kw = KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
+        unsigned a = (unsigned char)(*kw)[0], b = (unsigned char)(*kw)[1];
+        pair(a, b); pair(a - 32, b); pair(a, b - 32); pair(a - 32, b - 32);
+    }
+    pair(0xC5, 0xBF);
+}
+
+static inline int alnum(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static inline int upnum(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+static inline int ws(unsigned c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; } /* RE2 \s */
+static inline int has(const unsigned char *t, int64_t n, int64_t i, const char *lit) {
+    size_t l = __builtin_strlen(lit);
+    return i + (int64_t)l <= n && memcmp(t + i, lit, l) == 0;
+}
+
+/* End of the (?i) keyword ``kw`` (lowercase ASCII, '_' literal) at ``i``, or -1. RE2 folds
+ * 's' with U+017F and 'k' with U+212A (UTF-8 C5 BF, E2 84 AA); no other letter of the
+ * keywords has a non-ASCII fold. */
+static int64_t kw_end(const unsigned char *t, int64_t n, int64_t i, const char *kw) {
+    for (; *kw; kw++) {
+        unsigned k = (unsigned char)*kw;
+        if (i < n && (t[i] == k || (k >= 'a' && k <= 'z' && t[i] == k - 32))) { i++; continue; }
+        if (k == 's' && i + 1 < n && t[i] == 0xC5 && t[i + 1] == 0xBF) { i += 2; continue; }
+        if (k == 'k' && i + 2 < n && t[i] == 0xE2 && t[i + 1] == 0x84 && t[i + 2] == 0xAA) { i += 3; continue; }
+        return -1;
+    }
+    return i;
+}
+
+/* ``\\?["']?\s*[:=]`` at ``i`` */
+static int kw_tail(const unsigned char *t, int64_t n, int64_t i) {
+    if (i < n && t[i] == '\\') i++;
+    if (i < n && (t[i] == '"' || t[i] == '\'')) i++;
+    while (i < n && ws(t[i])) i++;
+    return i < n && (t[i] == ':' || t[i] == '=');
+}
+
+static inline unsigned lower(unsigned c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+static int keyword_at(const unsigned char *t, int64_t n, int64_t i) {
+    if (i + 6 > n) return 0; /* the shortest keyword (passwd) + [:=] */
+    if (t[i] < 0x80 && t[i + 1] < 0x80 && t[i + 2] < 0x80) { /* quick reject on 3 ASCII-folded letters */
+        unsigned a = lower(t[i]), b = lower(t[i + 1]), c = lower(t[i + 2]);
+        if (!((a == 'p' && b == 'a' && c == 's') || (a == 'c' && b == 'l' && c == 'i') ||
+              (a == 'a' && ((b == 'p' && c == 'i') || (b == 'c' && c == 'c') || (b == 'u' && c == 't'))) ||
+              (a == 's' && b == 'e' && c == 'c')))
+            return 0;
+    }
+    for (const char *const *kw = KEYWORDS; *kw; kw++) {
+        int64_t e = kw_end(t, n, i, *kw);
+        if (e >= 0 && kw_tail(t, n, e)) return 1;
+    }
+    return 0;
+}
+
+/* ``[^/\s"'@]`` */
+static inline int url_char(unsigned c) { return !(c == '/' || ws(c) || c == '"' || c == '\'' || c == '@'); }
+
+/* One of PREFILTER's specific anchors starts at ``i`` (its first two bytes are in FIRST2). */
+static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
+    switch (t[i]) {
+    case '-':
+        return has(t, n, i, "-----BEGIN");
+    case 'e': { /* eyJ[A-Za-z0-9_-]{8,}\.eyJ */
+        if (!has(t, n, i, "eyJ")) return 0;
+        int64_t j = i + 3;
+        while (j < n && (alnum(t[j]) || t[j] == '_' || t[j] == '-')) j++;
+        return j - (i + 3) >= 8 && has(t, n, j, ".eyJ");
+    }
+    case 'g': {
+        if (has(t, n, i, "github_pat_")) return 1;
+        if (i + 3 < n && t[i + 1] == 'h' && t[i + 2] && strchr("pousr", t[i + 2]) && t[i + 3] == '_') {
+            int64_t j = i + 4;
+            while (j < n && j - (i + 4) < 36 && alnum(t[j])) j++;
+            if (j - (i + 4) == 36) return 1;
+        }
+        if (t[i + 1] == 'l') {
+            static const char *const gl[] = {"pat-", "ptt-", "dt-", "rt-", "oas-", "cbt-", "soat-", "ffct-", "imt-", "agent-", NULL};
+            for (const char *const *g = gl; *g; g++)
+                if (has(t, n, i + 2, *g)) return 1;
+        }
+        return 0;
+    }
+    case 'x':
+        return i + 4 < n && t[i + 2] == 'x' && t[i + 3] && strchr("abposre", t[i + 3]) && t[i + 4] == '-';
+    case 'h':
+        return has(t, n, i, "hooks.slack.com/");
+    case ':': { /* ://[^/\s"'@]+:[^@/\s"']+@ (the two classes are the same set, ':' in it) */
+        if (!has(t, n, i, "://")) return 0;
+        int64_t s = i + 3, e = s;
+        while (e < n && url_char(t[e])) e++;
+        return e < n && t[e] == '@' && e - s >= 3 && memchr(t + s + 1, ':', (size_t)(e - s - 2)) != NULL;
+    }
+    default:
+        return keyword_at(t, n, i);
+    }
+}
+
+/* GENERIC_RE2 for the base64 run [s, e): ``(?:^|["'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|["'&;,\s\\])`` */
+static int generic_run(const unsigned char *t, int64_t n, int64_t s, int64_t e) {
+    if (e - s < 32) return 0;
+    if (s > 0) {
+        unsigned p = t[s - 1];
+        if (!(p == '"' || p == '\'' || p == '=' || ws(p) || p == ',')) return 0;
+    }
+    int64_t q = e;
+    while (q < n && q - e < 3 && t[q] == '=') q++;
+    if (q - e > 2) return 0;
+    if (q == n) return 1;
+    unsigned a = t[q];
+    return a == '"' || a == '\'' || a == '&' || a == ';' || a == ',' || ws(a) || a == '\\';
+}
+
+/* AWS_KEY ``(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}`` at ``i`` */
+static int key_at(const unsigned char *t, int64_t n, int64_t i) {
+    if (i + 20 > n || t[i + 3] != 'A' ||
+        !(has(t, n, i, "AKIA") || has(t, n, i, "ASIA") || has(t, n, i, "ABIA") || has(t, n, i, "ACCA")))
+        return 0;
+    for (int64_t j = i + 4; j < i + 20; j++)
+        if (!upnum(t[j])) return 0;
+    return 1;
+}
+
+/* A base64 run of 32+ bytes of row ``t`` meets GENERIC_RE2. Such a run covers two
+ * sampled positions 16 apart (k and k + 16, k a multiple of 16), so only the runs around
+ * sampled pairs that are both base64 are measured. */
+static int generic_any(const unsigned char *t, int64_t len) {
+    int64_t done = 0;
+    for (int64_t k = 0; k + 16 < len; k += 16) {
+        if (k < done || !B64[t[k]] || !B64[t[k + 16]]) continue;
+        int64_t s = k, e = k + 1;
+        while (s > 0 && B64[t[s - 1]]) s--;
+        while (e < len && B64[t[e]]) e++;
+        done = e;
+        if (generic_run(t, len, s, e)) return 1;
+    }
+    return 0;
+}
+
+/* Per row: ``hit[r]`` = PREFILTER matches (only when ``screen``), ``keys[r]`` = the number
+ * of non-overlapping AWS_KEY matches, left to right (as RE2 counts them). A row that hits
+ * stops there (its key count is then not used). Returns 0. */
+int64_t secpipe_screen(int64_t n, const int64_t *toff, const char *tdat, int32_t screen, uint8_t *hit, int64_t *keys) {
+    for (int64_t r = 0; r < n; r++) {
+        const unsigned char *t = (const unsigned char *)tdat + toff[r];
+        int64_t len = toff[r + 1] - toff[r], key_next = 0, count = 0;
+        uint8_t h = screen && generic_any(t, len);
+        for (int64_t i = 0; i + 1 < len && !h; i++) {
+            if (!FIRST2[(unsigned)t[i] | ((unsigned)t[i + 1] << 8)]) continue;
+            if (t[i] == 'A' && i >= key_next && key_at(t, len, i)) { count++; key_next = i + 20; }
+            if (screen && anchor_at(t, len, i)) h = 1;
+        }
+        hit[r] = h;
+        keys[r] = count;
+    }
+    return 0;
 }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rewrite", NULL, -1, NULL, NULL, NULL, NULL, NULL};

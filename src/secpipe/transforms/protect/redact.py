@@ -46,6 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats.base import base_columns, to_batch
+from secpipe.transforms.protect import _native
 from secpipe.transforms.protect._columns import get_path, scatter, set_path, string_leaves
 from secpipe.transforms.protect.options import RedactOptions
 
@@ -339,13 +340,20 @@ class RedactStage:
         """Indices of the rows the first screen picks (None when it picks none).
 
         Over all rows: one RE2 pass with every anchor (:data:`PREFILTER`) and one count of
-        key ids (literal prefixes, fast); a row is picked when an anchor matches or it holds
-        more key ids than the excluded credential-id columns (``expected``).
+        key ids (literal prefixes, fast), or both in one pass of the compiled screen
+        (:mod:`._native`) where it is built; a row is picked when an anchor matches or it
+        holds more key ids than the excluded credential-id columns (``expected``).
         """
-        specific = len(self.detectors) > int(self.aws)
-        hit = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False) if specific or self.generic else None
+        anchors = len(self.detectors) > int(self.aws) or self.generic
+        if not (anchors or self.aws):
+            return None
+        if _native.screen_available():  # the same answers as the two RE2 passes below, in one C pass
+            flags, keys = _native.screen(col, anchors)
+            hit = flags if anchors else None
+        else:
+            hit = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False) if anchors else None
+            keys = pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0) if self.aws else None
         if self.aws:
-            keys = pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0)
             over = pc.greater(keys, expected) if expected is not None else pc.greater(keys, 0)
             hit = over if hit is None else pc.or_(hit, over)
         if hit is None or not pc.any(hit).as_py():
