@@ -44,10 +44,14 @@ serial number, subject, ref and the vulnerability's canonical bytes, so a redeli
 collapses while one CVE in two components stays two events. XML CycloneDX, SPDX tag-value and
 SPDX 3 JSON-LD are not recognized (they fall to the unrecognized-input dead letter).
 
-Performance: the document is compacted once; vulnerabilities are decoded in one msgspec call
-into a struct listing every CycloneDX 1.6 key (unknown keys fall back to a loose decode that
-keeps them in ``unmapped``); columns are built per vulnerability and expanded to events with one
-``take``; components are decoded only when there are vulnerabilities, refs resolved once each.
+Performance: only the top-level keys are read first (one msgspec pass that skips values), so
+an inventory-only BOM costs one scan and its components are never compacted or decoded. With
+vulnerabilities, the ``vulnerabilities`` array alone is compacted (canonical slices for identity
+and ``raw_data``) and decoded in one msgspec call into a struct listing every CycloneDX 1.6 key
+(unknown keys or a wrong type fall back to the per-record strict decode, which keeps extra keys
+in ``unmapped`` and isolates bad records); components are decoded into a small struct only
+then, each ref resolved once; columns are built per vulnerability and expanded to events with
+one ``take``, and the cyclic GC is paused while a document is mapped.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from urllib.parse import unquote
 import msgspec
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from secpipe.errors import DecodeError
 from secpipe.formats._findings import (
@@ -292,8 +297,16 @@ def _walk(comps: list[_Comp] | None, into: dict[str, _Comp]) -> None:
             stack.extend(c.components)
 
 
+_TRIVY_PROPS = frozenset(f"aquasecurity:trivy:{k}" for k in ("PkgType", "PkgID", "FilePath", "ImageID"))
+
+
 def _props(c: _Comp) -> dict[str, str]:
-    return {p.name: p.value for p in c.properties or () if p.name and p.value is not None}
+    """The Trivy properties the mapping reads (first value of each)."""
+    out: dict[str, str] = {}
+    for p in c.properties or ():
+        if p.name in _TRIVY_PROPS and p.value is not None:
+            out.setdefault(p.name, p.value)
+    return out
 
 
 def _package(ref: str | None, comps: dict[str, _Comp]) -> tuple[Any, ...]:
@@ -432,7 +445,6 @@ class Sbom(ReportFormat):
         cache: dict[str | None, tuple[Any, ...]] = {}
         pk = [cache[r] if r in cache else cache.setdefault(r, _package(r, comps)) for r in refs]
         subject = meta.component or _Comp()
-        sprops = _props(subject)
         tool = _tool(meta) or _Tool()
         product = tool.name or self.product
         sev = [_rate(v.ratings) for v in vs]
@@ -468,8 +480,9 @@ class Sbom(ReportFormat):
             "cve.cvss": pa.array([s[2] for s in sev], CVSS_LIST),
             "remediation.desc": strs([v.recommendation for v in vs]),
         }).take(take)  # fmt: skip
+        names = strs([p[0] for p in pk])
         pkg = nest({
-            "name": strs([p[0] for p in pk]),
+            "name": names,
             "version": strs([p[1] or _affected_version(a) for p, a in zip(pk, affects, strict=True)]),
             "fixed_in_version": pa.nulls(n, S),
             "type": strs([p[3] for p in pk]),
@@ -477,15 +490,10 @@ class Sbom(ReportFormat):
             "uid": strs([p[4] for p in pk]),
             "path": strs([p[5] for p in pk]),
         })  # fmt: skip
-        has_pkg = pa.array([r is not None for r in refs])
+        has_pkg = pc.is_valid(pkg.field("uid"))  # uid is the ref itself when nothing better is known
         children = [vuln.field(i) for i in range(vuln.type.num_fields)] + [singleton_list(pkg, has_pkg)]
         vuln = pa.StructArray.from_arrays(children, names=[*(f.name for f in vuln.type), "affected_packages"])
-        subj = {"type": subject.type, "name": subject.name,
-                "uid": sprops.get("aquasecurity:trivy:ImageID") or subject.purl or subject.bom_ref,
-                "labels": None, "data": json_col([{k: v for k, v in (("version", subject.version),
-                                                                      ("purl", subject.purl)) if v}]).to_pylist()[0]}  # fmt: skip
-        res = pa.array([[subj, {"type": p[6], "name": p[0], "uid": r, "labels": None, "data": None}]
-                        if r is not None else [subj] for p, r in zip(pk, refs, strict=True)], _RESOURCES)  # fmt: skip
+        res = _resources(subject, pkg.field("name"), strs([p[6] for p in pk]), strs(refs))
         states = [(v.analysis.state if v.analysis else None) for v in vs]
         sid = [_STATE.get(s, 99) if s else 1 for s in states]
         status = captions("vulnerability_finding", "status_id", pa.array(sid, pa.int32())).to_pylist()
@@ -517,6 +525,26 @@ class Sbom(ReportFormat):
             "unmapped": unmapped_from(st, _UNMAPPED, analysis).take(take),
         })  # fmt: skip
         return to_batch("vulnerability_finding", cols)
+
+
+def _resources(subject: _Comp, names: pa.Array, types: pa.Array, refs: pa.Array) -> pa.Array:
+    """``resources[]`` per event: the BOM subject, then the affected component when there is a ref
+    (built from flat columns: one subject row, the component rows, a take and offsets)."""
+    props = _props(subject)
+    data = {k: v for k, v in (("version", subject.version), ("purl", subject.purl)) if v}
+    subj = {"type": subject.type, "name": subject.name,
+            "uid": props.get("aquasecurity:trivy:ImageID") or subject.purl or subject.bom_ref,
+            "labels": None, "data": json_col([data]).to_pylist()[0]}  # fmt: skip
+    item = _RESOURCES.value_type
+    n = len(refs)
+    comp = nest({"type": types, "name": names, "uid": refs, "labels": pa.nulls(n, STR_LIST), "data": pa.nulls(n, S)})
+    values = pa.concat_arrays([pa.array([subj], item), comp.cast(item)])
+    has = np.asarray(pc.is_valid(refs).to_numpy(zero_copy_only=False), bool)
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(1 + has, out=offsets[1:])
+    idx = np.zeros(offsets[-1], np.int32)  # 0: the subject row
+    idx[offsets[:-1][has] + 1] = 1 + np.flatnonzero(has)
+    return pa.ListArray.from_arrays(pa.array(offsets), values.take(pa.array(idx)))
 
 
 def _responses(a: _Analysis | None) -> list[str]:
