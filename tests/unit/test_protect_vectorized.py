@@ -349,3 +349,19 @@ def test_native_screen_matches_re2(seed: int) -> None:
         _, counts = _native.screen(col, False)
         assert counts.to_pylist() == pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0).to_pylist()
         assert max(counts.to_pylist()) >= 2
+
+
+def test_native_empty_and_null_columns() -> None:
+    """No rows, only nulls, only empty strings: the compiled paths return the column's own shape."""
+    from secpipe.transforms.protect import _native
+
+    if not _native.available() or not _native.screen_available():
+        pytest.skip("the C accelerator is not built here (no C compiler when installing)")
+    for typ in (pa.string(), pa.large_string()):
+        for values in ([], [None, None], ["", ""]):
+            col = pa.array(values, typ)
+            n = len(values)
+            out = _native.replace_rows(col, [(pa.array(["a"] * n), pa.array(["x"] * n))])
+            assert out.type == typ and out.to_pylist() == values
+            hit, keys = _native.screen(col, True)
+            assert hit.to_pylist() == [False] * n and keys.to_pylist() == [0] * n

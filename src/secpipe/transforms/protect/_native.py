@@ -82,6 +82,8 @@ def replace_rows(col: pa.Array, pairs: list[tuple[pa.Array, pa.Array]]) -> pa.Ar
         msg = "the compiled rewrite is not built (no C compiler at install): callers check available() first"
         raise NativeUnavailableError(msg)
     n = len(col)
+    if not n:
+        return col
     toff, tdat = _parts(col)
     parts = [(_parts(p), _parts(r)) for p, r in pairs]  # the arrays (and so their buffers) outlive the call
     k = len(parts)
@@ -139,6 +141,8 @@ def screen(col: pa.Array, anchors: bool) -> tuple[pa.Array, pa.Array]:
         msg = "the compiled screen is not built (no C compiler at install): callers check available() first"
         raise NativeUnavailableError(msg)
     n = len(col)
+    if not n:
+        return pa.array([], pa.bool_()), pa.array([], pa.int64())
     toff, tdat = _parts(col)
     hit = np.zeros(n, np.uint8)
     keys = np.zeros(n, np.int64)
