@@ -274,6 +274,7 @@ def test_fields_decoded_per_distinct_value_keep_rows_and_dead_letter_bad_types()
     assert [r["vulnerabilities"][0]["related_vulnerabilities"] for r in rows] == [["SNYK-1"], ["SNYK-2"]]
     assert {r["vulnerabilities"][0]["cwe"]["uid"] for r in rows} == {"CWE-79"}
     assert len(res.dead) == 1 and res.dead[0].offset == 2 and "at `$.description`" in res.dead[0].reason
+    assert type(res.dead[0].raw) is bytes and json.loads(res.dead[0].raw)["id"] == "SNYK-3"  # the issue's own bytes
 
     results = [{"ruleId": "r", "message": {"text": "hello {0}", "arguments": ["x"]}},
                {"ruleId": "r", "message": {"text": "hello {0}", "arguments": ["x"]}},
