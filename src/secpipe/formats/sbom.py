@@ -251,6 +251,8 @@ _VULNS = msgspec.json.Decoder(list[_Vuln])
 
 
 def _score_sev(score: float) -> int:
+    """One CVSS-style score -> severity_id, with the thresholds of ``_findings.score_severity_ids``
+    (that one works on Arrow columns; a rating without a severity word is rare and scalar here)."""
     return 5 if score >= 9 else 4 if score >= 7 else 3 if score >= 4 else 2 if score > 0 else 1
 
 
