@@ -64,7 +64,8 @@ FILTER = "errors,items.*.error,items.*.status"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start(tmp_path_factory.mktemp("shippers"), "ingest: {elasticsearch: {version: '8.17.0'}}\n")
+    srv = start(tmp_path_factory.mktemp("shippers"),
+                "ingest: {elasticsearch: {version: '8.17.0'}, hec: {allow_query_string_auth: true}}\n")
     yield srv
     srv.stop()
 
@@ -501,10 +502,10 @@ def test_hec_query_token_and_error_codes(server: Server) -> None:
 
 
 def test_query_token_refused_when_off_and_rate_limit_shapes(tmp_path: Path) -> None:
-    """Splunk code 16 when query-string auth is off; over the token's rate ES answers 429
+    """Splunk code 16 when query-string auth is off (the default); over the token's rate ES answers 429
     es_rejected_execution_exception and HEC 503 code 9, both with Retry-After (every
     shipper above retries those and never drops the data)."""
-    cfg = "server: {rate_per_token: 0.2, rate_burst: 2}\ningest: {hec: {allow_query_string_auth: false}}\n"
+    cfg = "server: {rate_per_token: 0.2, rate_burst: 2}\n"
     srv = start(tmp_path, cfg)
     try:
         r = httpx.post(f"{srv.url}/services/collector/event?token={srv.ingest}", content=b'{"event":"x"}')

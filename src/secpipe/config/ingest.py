@@ -54,8 +54,9 @@ class HecIngest(_Strict):
     enabled: bool = True
     sourcetype_formats: dict[str, str] = Field(default_factory=dict)
     # Splunk's allowQueryStringAuth: the token may come as ``?token=`` (senders that cannot set
-    # headers); off answers Splunk's code 16. The server writes no access log, so URLs are not kept.
-    allow_query_string_auth: bool = True
+    # headers). Off by default, as in Splunk: a token in a URL ends up in proxy and shell logs.
+    # Off answers Splunk's code 16.
+    allow_query_string_auth: bool = False
 
     _check_formats = field_validator("sourcetype_formats")(_known_formats)
 

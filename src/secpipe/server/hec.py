@@ -2,7 +2,7 @@
 
 Routes (token with ``ingest``; ``Authorization: Splunk <token>``, also ``Bearer``, Basic
 with the token as password, and ``?token=`` as Splunk's ``allowQueryStringAuth`` allows
-(``ingest.hec.allow_query_string_auth``); errors are Splunk's ``{"text", "code"}`` with its
+(``ingest.hec.allow_query_string_auth``, off by default); errors are Splunk's ``{"text", "code"}`` with its
 HTTP status: 401 code 2 no token, 401 code 3 unreadable credentials, 403 code 4 unknown
 token, 400 code 16 query token refused, 503 code 9 (with ``Retry-After``) over the token's
 rate):
