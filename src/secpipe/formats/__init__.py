@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from secpipe.errors import UnknownFormatError
 from secpipe.formats.alertmanager import Alertmanager
-from secpipe.formats.base import DeadLetter, Decoded, Format
+from secpipe.formats.base import BOM, DeadLetter, Decoded, Format
 from secpipe.formats.cloudtrail import CloudTrail
 from secpipe.formats.falco import Falco
 from secpipe.formats.generic_json import GenericJSON
@@ -66,6 +66,7 @@ def detect(head: bytes, *, catch_all: bool = False) -> Format | None:
     `secpipe ingest --format auto` does not, so input no specific format recognizes is
     dead-lettered as unrecognized rather than stored as an untyped event.
     """
+    head = head.removeprefix(BOM)  # a UTF-8 byte-order mark (Windows tools write one) is not content
     best: tuple[int, Format | None] = (0, None)
     for name in REGISTRY:
         fmt = get(name)

@@ -48,6 +48,7 @@ Framing = Literal["lines", "document"]
 
 #: metadata.labels entry on an event whose source record carried no time of its own.
 TIME_FROM_RECEIPT = "secpipe:time_from_receipt"
+BOM = b"\xef\xbb\xbf"  # the UTF-8 byte-order mark
 
 
 @dataclass(slots=True)
@@ -142,6 +143,8 @@ def split_json_records(
     this form. Returns (records, offsets, dead): offsets are byte offsets for NDJSON lines
     and record indexes for arrays and envelopes. Invalid JSON is dead-lettered.
     """
+    if data[:3] == BOM:  # RFC 8259 lets a parser ignore it; spaces keep every offset where it was
+        data = b"   " + data[3:]
     text = data.lstrip()
     dead: list[DeadLetter] = []
     if not text:
