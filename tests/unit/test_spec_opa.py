@@ -97,3 +97,35 @@ def test_console_logger_lines_and_gzip_upload(tmp_path: Path) -> None:
     body.write_bytes(gzip.compress(json.dumps([line, {**line, "decision_id": "d-8", "result": False}]).encode()))
     summary = ingest(tmp_path / "d", body)
     assert summary["stored"] == {"api_activity": 2} and summary["dead_letter"] == 0
+
+
+# open-policy-agent/opa docs/docs/management-decision-logs.md ("Masking Sensitive Data"), verbatim:
+# the docs elide the middle of the decision with a "8<" cut line.
+_DOCS_ERASED = b"""{
+  "decision_id": "b4638167-7fcb-4bc7-9e80-31f5f87cb738",
+  "erased": [
+    "/input/password",
+    "/input/ssn"
+  ],
+  "input": {
+    "name": "bob",
+    "resource": "user"
+  },
+------------------------- 8< -------------------------
+  "path": "system/main",
+  "requested_by": "127.0.0.1:36412",
+  "result": true,
+  "timestamp": "2019-06-03T20:07:16.939402185Z"
+}
+"""
+
+
+def test_docs_example_with_cut_line_is_one_decision() -> None:
+    from secpipe.formats.opa import Opa
+
+    dec = Opa().decode(_DOCS_ERASED, "docs")
+    assert dec.dead == [] and dec.events == 1
+    (row,) = [r for b in dec.batches for r in b.to_pylist()]
+    assert row["metadata"]["uid"] and row["api"]["operation"] == "system/main"
+    broken = _DOCS_ERASED.replace(b'"result": true', b'"result": tru')
+    assert Opa().decode(broken, "docs").dead  # only the cut line is forgiven

@@ -43,6 +43,7 @@ is dead-lettered.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -50,6 +51,7 @@ import pyarrow as pa
 
 from secpipe.formats._findings import CheckedRecordFormat, raw_json_col, strs
 from secpipe.formats.base import (
+    Records,
     base_columns,
     event_uids,
     parse_times,
@@ -151,6 +153,9 @@ def _endpoint(addr: str | None) -> tuple[str | None, int | None]:
     return host.strip("[]") or None, int(port)
 
 
+_SCISSORS = re.compile(rb"(?m)^[ \t]*-{3,}[ \t]*8<[ \t]*-{3,}[ \t]*\r?\n")
+
+
 class Opa(CheckedRecordFormat):
     """OPA decision logs."""
 
@@ -169,6 +174,21 @@ class Opa(CheckedRecordFormat):
         if b'"decision_id"' in h and any(k in h for k in (b'"path"', b'"result"', b'"query"', b'"labels"')):
             return 90
         return 0
+
+    def split_records(self, data: bytes, source: str) -> Records:
+        """Split decisions; a document that only parses without its "8<" cut lines is read without them.
+
+        OPA's documentation elides parts of long decisions with a ``---- 8< ----`` line, and
+        such examples get copied into test corpora and tickets verbatim. Nothing else is relaxed.
+        """
+        recs = super().split_records(data, source)
+        if recs.dead and b"8<" in data:
+            cut = _SCISSORS.sub(b"", data)
+            if cut != data:
+                again = super().split_records(cut, source)
+                if not again.dead:
+                    return again
+        return recs
 
     def is_valid(self, rec: _Decision) -> bool:
         """A record must carry the format's identifying keys."""
