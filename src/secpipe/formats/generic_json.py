@@ -11,7 +11,9 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   ``event_time``, ``ts``, ``date``, ``datetime``, ``EventTime``, ``ISODATE``, ``created_at``:
   ISO-8601 strings, or epoch numbers (seconds, milliseconds, microseconds or nanoseconds,
   told apart by magnitude), also when written as a string of digits. No usable time -> receipt time, labelled (see ``base_columns``).
-- ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` / ``event`` (HEC) when a string;
+- ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` / ``event`` (HEC) / ``Body``
+  (OpenTelemetry log records) when a string, else from a HEC object event's own
+  ``message`` / ``log`` / ``msg``;
   ``device.hostname`` from ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
   ``host`` (string).
 - the whole object (compact JSON) in ``unmapped`` and in ``raw_data``; ``severity_id`` 0
@@ -63,6 +65,7 @@ class _Object(msgspec.Struct):
     MESSAGE: Any = None
     log: Any = None
     event: Any = None
+    Body: Any = None
     host: Any = None
     hostname: Any = None
     HOST: Any = None
@@ -77,6 +80,18 @@ def _first(rec: _Object, names: tuple[str, ...]) -> Any:
         v = getattr(rec, n)
         if v is not None and not isinstance(v, dict | list | bool):
             return v
+    return None
+
+
+_MESSAGE_FIELDS = ("message", "msg", "MESSAGE", "log", "event", "Body")
+
+
+def _inner_message(event: Any) -> str | None:
+    """The message of a HEC event sent as an object (``{"event": {"message"|"log"|"msg": ...}}``)."""
+    if isinstance(event, dict):
+        for k in ("message", "log", "msg"):
+            if isinstance(event.get(k), str):
+                return event[k]  # type: ignore[no-any-return]
     return None
 
 
@@ -147,7 +162,7 @@ class GenericJSON(RecordFormat):
             activity_id=pa.array(np.zeros(len(recs), np.int32)),
             severity_id=0,
         )
-        msgs = [_first(r, ("message", "msg", "MESSAGE", "log", "event")) for r in recs]
+        msgs = [_first(r, _MESSAGE_FIELDS) or _inner_message(r.event) for r in recs]
         cols.update(
             {
                 "message": pa.array([m if isinstance(m, str) else None for m in msgs], pa.string()),
