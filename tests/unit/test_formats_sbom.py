@@ -223,6 +223,13 @@ def test_redelivery_keeps_event_identity() -> None:
     assert uid(_decode(data)) == uid(_decode(compact))
 
 
+def test_utf8_byte_order_mark_is_ignored() -> None:
+    data = b"\xef\xbb\xbf" + (CASES / "vex-fixed.json").read_bytes()
+    assert formats.detect(data).name == "sbom"
+    res = _decode(data)
+    assert not res.dead and res.events == 1
+
+
 def test_vulnerability_without_affects_is_one_event() -> None:
     doc = json.loads((CASES / "vex-fixed.json").read_text())
     del doc["vulnerabilities"][0]["affects"]

@@ -81,6 +81,7 @@ from secpipe.formats._findings import (
     strs,
 )
 from secpipe.formats.base import (
+    BOM,
     Decoded,
     Strict,
     base_columns,
@@ -377,6 +378,7 @@ class Sbom(ReportFormat):
         """Decode one SBOM document: only its top-level keys are read first (the component
         inventory, often most of the bytes, is neither compacted nor decoded unless there are
         vulnerabilities to resolve)."""
+        data = data.removeprefix(BOM)  # a UTF-8 byte-order mark (PowerShell, some Windows tools) is not content
         with paused_gc():
             try:
                 top = _TOP.decode(data)
