@@ -11,6 +11,7 @@ import sys
 import typer
 
 from secpipe.errors import SecpipeError
+from secpipe.runtime import memory
 
 app = typer.Typer(
     name="secpipe",
@@ -49,6 +50,7 @@ def _register(argv: list[str] | None = None) -> None:
 
 def main() -> None:
     """Entry point of the console script."""
+    memory.tune()
     _register(sys.argv[1:2])
     try:
         app()
