@@ -182,9 +182,23 @@ def inflate_deflate_limited(data: bytes, limit: int) -> bytes:
     """Inflate a ``deflate`` body (zlib-wrapped as HTTP says, or raw as some senders send)
     without ever holding more than ``limit`` bytes."""
     raw = data[:1] and (data[0] & 0x0F != 8 or ((data[0] << 8) | (data[1:2] or b"\0")[0]) % 31 != 0)
-    z = zlib.decompressobj(-15 if raw else 15)
     out: list[bytes] = []
-    size = 0
+    _inflate_member(zlib.decompressobj(-15 if raw else 15), data, limit, out, "deflate")
+    return b"".join(out)
+
+
+def gunzip_limited(data: bytes, limit: int) -> bytes:
+    """Inflate gzip (multi-member) without ever holding more than ``limit`` bytes."""
+    out: list[bytes] = []
+    while data:
+        data = _inflate_member(decompressobj(), data, limit, out, "gzip")
+    return b"".join(out)
+
+
+def _inflate_member(z: Any, data: bytes, limit: int, out: list[bytes], kind: str) -> bytes:
+    """Inflate one compressed stream into ``out`` (1 MiB at a time, never past ``limit`` in
+    all of ``out``); returns the bytes after the stream (the next gzip member)."""
+    size = sum(map(len, out))
     try:
         while data:
             piece = z.decompress(data, 1 << 20)
@@ -196,37 +210,10 @@ def inflate_deflate_limited(data: bytes, limit: int) -> bytes:
             out.append(piece)
             if z.eof:
                 break
-    except zlib.error as exc:
-        msg = f"corrupt deflate stream: {exc}"
+    except ERRORS as exc:
+        msg = f"corrupt {kind} stream: {exc}"
         raise ValueError(msg) from exc
     if not z.eof:
-        msg = "truncated deflate stream"
+        msg = f"truncated {kind} stream"
         raise ValueError(msg)
-    return b"".join(out)
-
-
-def gunzip_limited(data: bytes, limit: int) -> bytes:
-    """Inflate gzip (multi-member) without ever holding more than ``limit`` bytes."""
-    out: list[bytes] = []
-    size = 0
-    while data:
-        z = decompressobj()
-        try:
-            while data:
-                piece = z.decompress(data, 1 << 20)
-                data = z.unconsumed_tail
-                size += len(piece)
-                if size > limit:
-                    what = "decompressed body"
-                    raise LimitExceeded(what, limit)
-                out.append(piece)
-                if z.eof:
-                    break
-        except ERRORS as exc:
-            msg = f"corrupt gzip stream: {exc}"
-            raise ValueError(msg) from exc
-        if not z.eof:
-            msg = "truncated gzip stream"
-            raise ValueError(msg)
-        data = z.unused_data
-    return b"".join(out)
+    return z.unused_data  # type: ignore[no-any-return]
