@@ -197,6 +197,8 @@ _STR_LIST = pa.list_(S)
 STR_LIST = _STR_LIST
 #: ``cve.cvss[]`` built directly (one entry per scoring source and CVSS version).
 CVSS_LIST = pa.list_(pa.struct([("version", S), ("base_score", pa.float64()), ("vector_string", S), ("vendor_name", S)]))
+#: ``resources[]`` of a package finding (the affected package and its image/target).
+RESOURCES = pa.list_(pa.struct([("type", S), ("name", S), ("uid", S), ("labels", pa.list_(S)), ("data", S)]))
 
 
 def struct_lists(lens: Sequence[int] | np.ndarray, fields: dict[str, pa.Array]) -> pa.Array:

@@ -627,7 +627,7 @@ def base_columns(
     *,
     kind: str,
     product: str,
-    vendor: str,
+    vendor: str | None,
     uids: pa.Array | Sequence[str],
     times_ms: pa.Array,
     raws: Sequence[bytes] | None,

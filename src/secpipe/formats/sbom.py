@@ -68,6 +68,7 @@ import pyarrow.compute as pc
 from secpipe.errors import DecodeError
 from secpipe.formats._findings import (
     CVSS_LIST,
+    RESOURCES,
     SEVERITY_WORDS,
     STR_LIST,
     ReportFormat,
@@ -242,9 +243,7 @@ def _field(top: dict[str, msgspec.Raw], key: str, type_: Any, default: Any = Non
 _STATE = {"not_affected": 3, "false_positive": 3, "resolved": 4, "resolved_with_pedigree": 4, "in_triage": 2,
           "exploitable": 1}  # fmt: skip
 _CVSS_VERSION = {"cvssv2": "2.0", "cvssv3": "3.0", "cvssv31": "3.1", "cvssv4": "4.0"}
-_RESOURCES = pa.list_(pa.struct([
-    ("type", S), ("name", S), ("uid", S), ("labels", pa.list_(S)), ("data", S),
-]))  # fmt: skip
+_RESOURCES = RESOURCES
 _SPEC = re.compile(r"^1\.\d+$")
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RAWS = msgspec.json.Decoder(list[msgspec.Raw])
@@ -411,9 +410,9 @@ class Sbom(ReportFormat):
             why = (f"not a CycloneDX BOM: bomFormat {fmt!r}, specVersion {spec!r} "
                    "(expected bomFormat \"CycloneDX\" and specVersion \"1.x\")")  # fmt: skip
             return self.dead(why, source, data)
-        vjson = top.get("vulnerabilities")
-        vjson = msgspec.json.format(bytes(vjson), indent=-1) if vjson is not None else b"[]"  # canonical slices
-        vraws = _field({"vulnerabilities": vjson}, "vulnerabilities", list[msgspec.Raw]) or []
+        found = top.get("vulnerabilities")
+        vjson = msgspec.json.format(bytes(found), indent=-1) if found is not None else b"[]"  # canonical slices
+        vraws = _field({"vulnerabilities": msgspec.Raw(vjson)}, "vulnerabilities", list[msgspec.Raw]) or []
         meta = _field(top, "metadata", _Meta) or _Meta()
         if not vraws:
             return Decoded()
@@ -440,7 +439,7 @@ class Sbom(ReportFormat):
         rows: list[int] = []
         affects: list[_Affect | None] = []
         for i, v in enumerate(vs):
-            a = v.affects or [None]
+            a: list[_Affect | None] = list(v.affects) if v.affects else [None]
             rows.extend([i] * len(a))
             affects.extend(a)
         take = pa.array(np.asarray(rows, np.int32))

@@ -234,7 +234,8 @@ def _cvss_entries(vec: str | None, score: float | None, details: list[_CvssDetai
 def _urls(refs: list[_Ref | str] | None) -> list[str] | None:
     if not refs:
         return None
-    return [r if isinstance(r, str) else r.url for r in refs if (r if isinstance(r, str) else r.url)] or None
+    urls = [r if isinstance(r, str) else r.url for r in refs]
+    return [u for u in urls if u] or None
 
 
 def _chain(path: list[str] | None) -> str | None:

@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
     CVSS_LIST,
+    RESOURCES,
     STR_LIST,
     Distinct,
     ReportFormat,
@@ -210,10 +211,7 @@ def _line(raw: msgspec.Raw) -> str:
 _COMPLIANCE_STATUS = {"PASS": "Pass", "FAIL": "Fail", "EXCEPTION": "Other", "": "Unknown", "?": "Other"}
 _COMPLIANCE_ID = {"Pass": 1, "Warning": 2, "Fail": 3, "Other": 99, "Unknown": 0}
 
-_RESOURCES = pa.list_(pa.struct([
-    ("type", pa.string()), ("name", pa.string()), ("uid", pa.string()),
-    ("labels", pa.list_(pa.string())), ("data", pa.string()),
-]))  # fmt: skip
+_RESOURCES = RESOURCES
 
 
 def _cvss_entries(cvss: dict[str, _CVSS] | None) -> list[dict[str, Any]] | None:
