@@ -24,6 +24,7 @@ import ctypes
 import functools
 import importlib.util
 import logging
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -42,7 +43,10 @@ class NativeUnavailableError(SecpipeError):
 
 @functools.cache
 def _function() -> Callable[..., int] | None:
-    """``secpipe_replace_rows`` from the built extension, or None where it was not built."""
+    """``secpipe_replace_rows`` from the built extension, or None where it was not built
+    (or where the operator turned it off with ``SECPIPE_PROTECT_NATIVE=0``)."""
+    if os.environ.get("SECPIPE_PROTECT_NATIVE", "1") == "0":
+        return None
     spec = importlib.util.find_spec("secpipe.transforms.protect._rewrite")
     if spec is None or spec.origin is None:
         return None
