@@ -17,8 +17,19 @@ every finding is an OCSF Detection Finding whose message states baseline and dev
 
 from __future__ import annotations
 
+from typing import Any
+
 from secpipe.detect.anomaly.options import AnomalyOptions, FirstSeenRule, RareRule, RateRule, parse_duration
-from secpipe.detect.anomaly.stage import AnomalyStage, build_stage
+
+
+def __getattr__(name: str) -> Any:
+    """The stage loads on first use: config validation imports only the options (PEP 562)."""
+    if name in ("AnomalyStage", "build_stage"):
+        from secpipe.detect.anomaly import stage
+
+        return getattr(stage, name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "AnomalyOptions",
