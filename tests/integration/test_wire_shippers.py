@@ -70,6 +70,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
+def _go_build(folder: str, binary: Path, *, checksum_db: bool = True) -> Path:
+    """Build the Go driver in tests/integration/<folder> (modules from the Go proxy). Without
+    ``checksum_db`` the modules are checked against the committed go.sum only (the checksum
+    database does not serve every module here)."""
+    env = None if checksum_db else {**os.environ, "GOSUMDB": "off"}
+    build = subprocess.run([_go(), "build", "-o", str(binary), "."], cwd=Path(__file__).parent / folder,
+                           capture_output=True, text=True, timeout=1500, env=env)  # fmt: skip
+    assert build.returncode == 0, build.stderr[-2000:]
+    return binary
+
+
 def _basic(user: str, password: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
@@ -92,10 +103,7 @@ def test_real_filebeat_output_client(tmp_path: Path) -> None:
     auth with gzip level 1, ``api_key`` auth, a bad password (Connect fails with 401), and
     documents secpipe dead-letters (an index mapped to cloudtrail), which Filebeat must drop
     as non-indexable rather than retry for ever."""
-    binary = tmp_path / "fbdrive"
-    build = subprocess.run([_go(), "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "go_filebeat",
-                           capture_output=True, text=True, timeout=1500)  # fmt: skip
-    assert build.returncode == 0, build.stderr[-2000:]
+    binary = _go_build("go_filebeat", tmp_path / "fbdrive", checksum_db=True)
     srv = start(tmp_path, "ingest: {elasticsearch: {version: '8.17.0', index_formats: {'ct-*': cloudtrail}}}\n")
     try:
         def ship(user: str, password: str, api_key: str, index: str, marker: str, n: int, level: int) -> subprocess.CompletedProcess[str]:
@@ -124,10 +132,7 @@ def test_real_otel_collector_elasticsearch_exporter(tmp_path: Path) -> None:
     items.*.error.type,items.*.error.reason``, read per document; Basic and ``api_key`` auth;
     documents secpipe dead-letters come back to it as failed documents; a bad password fails
     the flush with 401."""
-    binary = tmp_path / "otelesdrive"
-    build = subprocess.run([_go(), "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "go_otel_es",
-                           capture_output=True, text=True, timeout=1500, env={**os.environ, "GOSUMDB": "off"})  # fmt: skip
-    assert build.returncode == 0, build.stderr[-2000:]
+    binary = _go_build("go_otel_es", tmp_path / "otelesdrive", checksum_db=False)
     srv = start(tmp_path, "ingest: {elasticsearch: {index_formats: {'ct-*': cloudtrail}}}\n")
     try:
         def ship(user: str, password: str, api_key: str, index: str, marker: str, n: int) -> dict:
@@ -153,10 +158,7 @@ def test_real_otel_collector_splunk_hec_exporter(tmp_path: Path) -> None:
     """The Collector's splunk_hec exporter (gzip, ``Authorization: Splunk``, its own event
     encoding: time as float seconds, resource/log attributes as ``fields``) to
     ``/services/collector`` and ``/services/collector/event``; a bad token is an error there."""
-    binary = tmp_path / "oteldrive"
-    build = subprocess.run([_go(), "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "go_otel_hec",
-                           capture_output=True, text=True, timeout=1500, env={**os.environ, "GOSUMDB": "off"})  # fmt: skip
-    assert build.returncode == 0, build.stderr[-2000:]
+    binary = _go_build("go_otel_hec", tmp_path / "oteldrive", checksum_db=False)
     srv = start(tmp_path, "")
     try:
         def ship(path: str, token: str, marker: str) -> dict:
