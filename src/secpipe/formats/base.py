@@ -61,6 +61,10 @@ class DeadLetter:
     raw: bytes
     format: str = ""
 
+    def __post_init__(self) -> None:
+        if type(self.raw) is not bytes:  # a view of a record (msgspec.Raw, memoryview) is kept as its bytes
+            self.raw = bytes(self.raw)
+
 
 @dataclass(slots=True)
 class Decoded:
@@ -375,7 +379,7 @@ class Strict:
             return self
         for i, why in enumerate(reasons):
             if why is not None:
-                out.dead.append(DeadLetter(why, self.locs[i][0], self.locs[i][1], bytes(self.raws[i]), fmt))
+                out.dead.append(DeadLetter(why, self.locs[i][0], self.locs[i][1], self.raws[i], fmt))
         return self.take(keep)
 
     def take(self, idx: Sequence[int]) -> Strict:

@@ -52,16 +52,15 @@ class DeadLetterStore:
         n = 0
         for d in letters:
             n += 1
-            whole = bytes(d.raw)  # a view (memoryview, msgspec.Raw) of a record is stored as its bytes
-            digest = hashlib.sha256(whole).hexdigest()
+            digest = hashlib.sha256(d.raw).hexdigest()
             blob = None
-            raw: bytes | None = whole
-            if len(whole) > self.inline_limit:
-                blob = self._blob(digest, whole)
-                raw = whole[: self.inline_limit]
+            raw: bytes | None = d.raw
+            if len(d.raw) > self.inline_limit:
+                blob = self._blob(digest, d.raw)
+                raw = d.raw[: self.inline_limit]
             for k, v in (
                 ("time", now), ("source", d.source), ("format", d.format), ("offset", d.offset),
-                ("reason", d.reason), ("size", len(whole)), ("sha256", digest), ("raw", raw), ("blob", blob),
+                ("reason", d.reason), ("size", len(d.raw)), ("sha256", digest), ("raw", raw), ("blob", blob),
             ):  # fmt: skip
                 rows[k].append(v)
         if n:
