@@ -42,18 +42,26 @@ class NativeUnavailableError(SecpipeError):
 
 
 @functools.cache
-def _function() -> Callable[..., int] | None:
-    """``secpipe_replace_rows`` from the built extension, or None where it was not built
-    (or where the operator turned it off with ``SECPIPE_PROTECT_NATIVE=0``)."""
+def _library() -> ctypes.CDLL | None:
+    """The built extension, or None where it was not built (or where the operator turned it
+    off with ``SECPIPE_PROTECT_NATIVE=0``)."""
     if os.environ.get("SECPIPE_PROTECT_NATIVE", "1") == "0":
         return None
     spec = importlib.util.find_spec("secpipe.transforms.protect._rewrite")
     if spec is None or spec.origin is None:
         return None
     try:
-        lib = ctypes.CDLL(spec.origin)
+        return ctypes.CDLL(spec.origin)
     except OSError as exc:  # a stale or foreign build: the engines without it give the same output
         log.warning("protect: the compiled rewrite %s does not load (%s); rebuild with pip install -e .", spec.origin, exc)
+        return None
+
+
+@functools.cache
+def _function() -> Callable[..., int] | None:
+    """``secpipe_replace_rows`` from the built extension, or None (see :func:`_library`)."""
+    lib = _library()
+    if lib is None:
         return None
     fn = lib.secpipe_replace_rows
     fn.restype = ctypes.c_int64
@@ -95,8 +103,8 @@ def replace_rows(col: pa.Array, pairs: list[tuple[pa.Array, pa.Array]]) -> pa.Ar
     pdat = (ctypes.c_void_p * k)(*[pd for (_, pd), _ in parts])
     roff = (ctypes.c_void_p * k)(*[ro.ctypes.data for _, (ro, _) in parts])
     rdat = (ctypes.c_void_p * k)(*[rd for _, (_, rd) in parts])
-    size_in = int(toff[-1] - toff[0]) if n else 0
-    longest = int(np.diff(toff).max()) if n else 0
+    size_in = int(toff[-1] - toff[0])
+    longest = int(np.diff(toff).max())
     cap, scap = size_in + size_in // 2 + 4096, 4 * longest + 8192
     while True:  # output from Arrow's memory pool: reused across batches, no fresh pages each time
         out_off = pa.allocate_buffer(8 * (n + 1))
@@ -118,14 +126,14 @@ def replace_rows(col: pa.Array, pairs: list[tuple[pa.Array, pa.Array]]) -> pa.Ar
 
 @functools.cache
 def _screen_function() -> Callable[..., int] | None:
-    """``secpipe_screen`` from the built extension, or None where it was not built."""
-    spec = importlib.util.find_spec("secpipe.transforms.protect._rewrite")
-    if _function() is None or spec is None or spec.origin is None:
+    """``secpipe_screen`` from the built extension, or None (see :func:`_library`)."""
+    lib = _library()
+    if lib is None:
         return None
     try:
-        fn = ctypes.CDLL(spec.origin).secpipe_screen
+        fn = lib.secpipe_screen
     except AttributeError:  # built from an older source: the RE2 screen gives the same rows
-        log.warning("protect: %s has no secret screen (an older build); rebuild with pip install -e .", spec.origin)
+        log.warning("protect: %s has no secret screen (an older build); rebuild with pip install -e .", lib._name)
         return None
     fn.restype = ctypes.c_int64
     fn.argtypes = [ctypes.c_int64, _I64P, ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p, _I64P]
