@@ -17,7 +17,6 @@ that the process does not hand them back between batches.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 _M_TRIM_THRESHOLD = -1
@@ -30,12 +29,8 @@ def tune() -> bool:
     """Apply the settings above; True when glibc took them."""
     if any(k.startswith("MALLOC_") for k in os.environ):
         return False
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+    try:  # the process's own symbols: libc is loaded already (find_library would run ldconfig)
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # not glibc (musl has no mallopt): keep the defaults
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
