@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats import _fast
 from secpipe.schema.ocsf import (
     OCSF_VERSION,
     assemble,
@@ -162,6 +163,10 @@ def split_json_records(
                 except msgspec.DecodeError as exc:
                     return [], [], [DeadLetter(f"invalid JSON array: {exc}", source, 0, data, fmt)]
                 return _utf8_only([bytes(r) for r in raws], list(range(len(raws))), dead, source, fmt)
+            items = _fast.split_envelope(compact, envelope) if envelope else None
+            if items is not None:
+                idx = list(range(len(items)))
+                return (items, idx, dead) if compact.isascii() else _utf8_only(items, idx, dead, source, fmt)
             try:
                 env = _ENVELOPE.decode(compact)
             except msgspec.DecodeError:  # e.g. {"Records": false}: one object, mapped (or dead-lettered) as such
@@ -538,14 +543,18 @@ def event_uids(kind: str, raws: Sequence[bytes], contexts: Sequence[str] | None 
     so a pretty-printed redelivery of the same record collapses, and two different records
     never do (a cryptographic hash: nobody can craft a record that suppresses another).
     ``contexts`` (one per record) go into the hash between the kind and the record: a scanner
-    finding is identified within its report context (target, project, rule). One hashlib call
-    per record (SHA-NI where the CPU has it); the hex digits are made for the whole batch at
-    once with numpy.
+    finding is identified within its report context (target, project, rule). With the native
+    extension (``_fast``) one call hashes the batch; without it, one hashlib call per record
+    (SHA-NI where the CPU has it), the hex digits made for the whole batch at once with numpy.
     """
     n = len(raws)
     if not n:
         return pa.array([], pa.string())
     prefix = kind.encode() + b"\0"
+    native = _fast.uids(prefix, raws if isinstance(raws, list) else list(raws),
+                        None if contexts is None else [c.encode() for c in contexts])  # fmt: skip
+    if native is not None:
+        return native
     sha = hashlib.sha256
     if contexts is None:
         digests = [sha(prefix + r).digest() for r in raws]

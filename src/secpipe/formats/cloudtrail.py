@@ -29,6 +29,7 @@ Delete/Remove/Terminate/Detach/... -> Delete (4), otherwise Other (99).
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -37,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats import _fast
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -44,6 +46,7 @@ from secpipe.formats.base import (
     Records,
     Strict,
     base_columns,
+    const,
     decode_strict,
     event_uids,
     parse_times,
@@ -316,6 +319,8 @@ class CloudTrail(RecordFormat):
         out = Decoded(dead=records.dead, events=records.events)
         if not records.raws:
             return out
+        if _native(records, out):
+            return out
         st = decode_strict(records.raws, records.locs, _Record, out, self.name, "a CloudTrail record")
         for r in st.recs:
             if not r.eventName and r.insightDetails:  # Insights: the API the insight is about
@@ -335,108 +340,185 @@ class CloudTrail(RecordFormat):
             for cls, idx in (("api_activity", idx_api), ("authentication", idx_auth)):
                 if idx:
                     part = st.take(idx)
-                    out.batches.append(self._batch(cls, part))
+                    out.batches.append(_batch(cls, part))
         else:
-            out.batches.append(self._batch("api_activity", st))
+            out.batches.append(_batch("api_activity", st))
         return out
 
-    def _batch(self, cls: str, st: Strict) -> pa.RecordBatch:
-        recs: list[_Record] = st.recs
-        ids = [r.userIdentity or _Identity() for r in recs]
-        sess = [(u.sessionContext or _Session()) for u in ids]
-        issuer = [s.sessionIssuer or _Issuer() for s in sess]
-        attrs = [s.attributes or _SessAttrs() for s in sess]
-        names = strs([r.eventName for r in recs])
-        times = parse_times(strs([r.eventTime or r.p_event_time for r in recs]))
-        err = strs([r.errorCode for r in recs])
-        failed = pc.is_valid(err)
-        if cls == "authentication":
-            outcome = strs([getattr(_sub(_LOGIN_RESP, r.responseElements), "ConsoleLogin", None) for r in recs])
-            failed = pc.or_(failed, pc.fill_null(pc.equal(outcome, "Failure"), False))
-            activity = pa.array([1] * len(recs), pa.int32())
-        else:
-            activity = _activity(names)
-            insight = [i for i, r in enumerate(recs) if r.insightDetails]
-            if insight:  # an Insight reports on the API; it is not the API call itself
-                mask = np.zeros(len(recs), bool)
-                mask[insight] = True
-                activity = pc.if_else(pa.array(mask), pa.scalar(99, pa.int32()), activity)
-        status_id = pc.if_else(failed, pa.scalar(2, pa.int32()), pa.scalar(1, pa.int32()))
-        cols = base_columns(
-            cls,
-            kind=self.name,
-            product=self.product,
-            vendor=self.vendor,
-            uids=event_uids(self.name, st.raws),
-            times_ms=times,
-            raws=st.raws,
-            activity_id=activity,
-            severity_id=1,
-        )
-        user_name = [u.userName or (i.userName if u.type in ("AssumedRole", "FederatedUser") else None) for u, i in zip(ids, issuer, strict=True)]
-        src = strs([r.sourceIPAddress for r in recs])
-        is_ip = pc.fill_null(pc.match_substring_regex(src, _IP_RE), False)
-        user_prefix = "user" if cls == "authentication" else "actor.user"
-        cols.update(
-            {
-                "status_id": status_id,
-                "status": pc.if_else(failed, "Failure", "Success"),
-                "status_code": err,
-                "status_detail": strs([r.errorMessage for r in recs]),
-                "metadata.original_event_uid": strs([r.eventID for r in recs]),
-                "metadata.event_code": names,
-                "metadata.log_version": strs([r.eventVersion for r in recs]),
-                "metadata.original_time": strs([r.eventTime for r in recs]),
-                f"{user_prefix}.name": strs(user_name),
-                f"{user_prefix}.uid": strs([u.principalId for u in ids]),
-                f"{user_prefix}.type": strs([u.type for u in ids]),
-                f"{user_prefix}.uid_alt": strs([u.arn for u in ids]),
-                f"{user_prefix}.credential_uid": strs([u.accessKeyId for u in ids]),
-                f"{user_prefix}.account.uid": strs([u.accountId for u in ids]),
-                "actor.invoked_by": strs([u.invokedBy for u in ids]),
-                "actor.session.issuer": strs([i.arn for i in issuer]),
-                "actor.session.is_mfa": _is_mfa([a.mfaAuthenticated for a in attrs]),
-                "actor.session.created_time": parse_times(strs([a.creationDate for a in attrs])),
-                "src_endpoint.ip": pc.if_else(is_ip, src, pa.scalar(None, pa.string())),
-                "src_endpoint.domain": pc.if_else(is_ip, pa.scalar(None, pa.string()), src),
-                "http_request.user_agent": strs([r.userAgent for r in recs]),
-                "api.operation": names,
-                "api.service.name": strs([r.eventSource for r in recs]),
-                "api.request.uid": strs([r.requestID for r in recs]),
-                "api.version": strs([r.apiVersion for r in recs]),
-                "cloud.provider": pa.array(["AWS"] * len(recs), pa.string()),
-                "cloud.region": strs([r.awsRegion for r in recs]),
-                "cloud.account.uid": strs([r.recipientAccountId for r in recs]),
-                "unmapped": unmapped_from(st, _UNMAPPED),
-            }
-        )
-        if cls == "authentication":
-            cols["is_mfa"] = pc.equal(strs([getattr(_sub(_LOGIN_EXTRA, r.additionalEventData), "MFAUsed", None) for r in recs]), "Yes")
-            cols["service.name"] = cols.pop("api.service.name")
-            for k in ("api.operation", "api.request.uid", "api.version"):
-                cols.pop(k)
-            cols["api.operation"] = names
-        else:
-            cols["resources"] = _resources(recs)
-        return to_batch(cls, cols)
+
+def _native(records: Records, out: Decoded) -> bool:
+    """The native path (``_fast``): the batch's columns in one Rust pass. False when it does
+    not apply (no extension, an irregular record, Insights, a record without eventName or
+    eventSource): the msgspec path then decodes the batch. ConsoleLogin records are few and
+    go through the msgspec path for their Authentication batch."""
+    raws = records.raws
+    cols = _fast.extract(raws, _SPEC)
+    if cols is None or cols.strings["insightDetails"].null_count < len(raws):
+        return False
+    f = {k: v for k, v in cols.strings.items() if "[]" not in k}  # per record (item fields are per item)
+    if not pc.all(pc.and_(_nonempty(f["eventName"]), _nonempty(f["eventSource"]))).as_py():
+        return False
+    offsets, _mask, items = _fast.list_items(cols, "resources", ("ARN", "type", "accountId"))
+    f["resources"] = _resource_list(offsets, *items)
+    f["unmapped"] = pc.if_else(pc.equal(cols.unmapped, "{}"), pa.scalar(None, pa.string()), cols.unmapped)
+    login = pc.equal(f["eventName"], "ConsoleLogin")
+    if not pc.any(login).as_py():
+        out.batches.append(_ocsf("api_activity", f, raws))
+        return True
+    is_login = login.to_numpy(zero_copy_only=False)
+    idx_auth = np.flatnonzero(is_login)
+    if len(idx_auth) < len(raws):
+        api = pa.RecordBatch.from_arrays(list(f.values()), names=list(f)).filter(pc.invert(login))
+        part = dict(zip(api.schema.names, api.columns, strict=True))
+        out.batches.append(_ocsf("api_activity", part, list(itertools.compress(raws, ~is_login))))
+    st = decode_strict([raws[i] for i in idx_auth], [records.locs[i] for i in idx_auth], _Record, out,
+                       CloudTrail.name, "a CloudTrail record")  # fmt: skip
+    out.batches.append(_batch("authentication", st))
+    return True
 
 
-def _is_mfa(values: list[str | bool | None]) -> pa.Array:
-    """mfaAuthenticated ("true"/"false", any case, or a JSON boolean) -> bool, null when absent."""
-    return pa.array([v.lower() == "true" if isinstance(v, str) else v for v in values], pa.bool_())
+#: typed paths of _Record for the native walker; the raw fields go to unmapped.
+_SPEC = _fast.Spec((*_fast.struct_spec(_Record), ("insightDetails", _fast.RAW)), _UNMAPPED,
+                   tuple(f.name for f in msgspec.structs.fields(_Record)))  # fmt: skip
+
+
+def _mfa_text(v: str | bool | None) -> str | None:
+    """mfaAuthenticated as the native walker gives it: a string as is, a boolean as "true"/"false"."""
+    return ("true" if v else "false") if isinstance(v, bool) else v
+
+
+def _batch(cls: str, st: Strict) -> pa.RecordBatch:
+    """The msgspec path: columns from the typed records, then :func:`_ocsf`."""
+    recs: list[_Record] = st.recs
+    ids = [r.userIdentity or _Identity() for r in recs]
+    sess = [(u.sessionContext or _Session()) for u in ids]
+    issuer = [s.sessionIssuer or _Issuer() for s in sess]
+    attrs = [s.attributes or _SessAttrs() for s in sess]
+    top = ("eventName", "eventSource", "eventTime", "p_event_time", "errorCode", "errorMessage", "eventID",
+           "eventVersion", "sourceIPAddress", "userAgent", "requestID", "apiVersion", "awsRegion", "recipientAccountId")
+    f = {k: strs([getattr(r, k) for r in recs]) for k in top}
+    for k in ("userName", "principalId", "type", "arn", "accessKeyId", "accountId", "invokedBy"):
+        f[f"userIdentity.{k}"] = strs([getattr(u, k) for u in ids])
+    f["userIdentity.sessionContext.sessionIssuer.arn"] = strs([i.arn for i in issuer])
+    f["userIdentity.sessionContext.sessionIssuer.userName"] = strs([i.userName for i in issuer])
+    f["userIdentity.sessionContext.attributes.mfaAuthenticated"] = strs([_mfa_text(a.mfaAuthenticated) for a in attrs])
+    f["userIdentity.sessionContext.attributes.creationDate"] = strs([a.creationDate for a in attrs])
+    f["resources"] = _resources(recs)
+    f["unmapped"] = unmapped_from(st, _UNMAPPED)
+    insight = np.array([bool(r.insightDetails) for r in recs])
+    login: dict[str, pa.Array] = {}
+    if cls == "authentication":
+        login["outcome"] = strs([getattr(_sub(_LOGIN_RESP, r.responseElements), "ConsoleLogin", None) for r in recs])
+        login["mfa_used"] = strs([getattr(_sub(_LOGIN_EXTRA, r.additionalEventData), "MFAUsed", None) for r in recs])
+    return _ocsf(cls, f, st.raws, insight if insight.any() else None, login)
+
+
+def _nonempty(col: pa.Array) -> pa.Array:
+    """True where a string is present and not empty (Python truthiness, as ``a or b`` uses it)."""
+    return pc.fill_null(pc.not_equal(col, ""), False)
+
+
+def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarray | None = None,
+          login: dict[str, pa.Array] | None = None) -> pa.RecordBatch:
+    """The OCSF batch from CloudTrail field columns (keyed by record path; see :func:`_batch`)."""
+    n = len(raws)
+    null = pa.scalar(None, pa.string())
+    names = f["eventName"]
+    event_time = f["eventTime"]
+    times = parse_times(pc.if_else(_nonempty(event_time), event_time, f["p_event_time"]))
+    err = f["errorCode"]
+    failed = pc.is_valid(err)
+    if cls == "authentication":
+        assert login is not None
+        failed = pc.or_(failed, pc.fill_null(pc.equal(login["outcome"], "Failure"), False))
+        activity = const(1, n, pa.int32())
+    else:
+        activity = _activity(names)
+        if insight is not None:  # an Insight reports on the API; it is not the API call itself
+            activity = pc.if_else(pa.array(insight), pa.scalar(99, pa.int32()), activity)
+    status_id = pc.if_else(failed, pa.scalar(2, pa.int32()), pa.scalar(1, pa.int32()))
+    cols = base_columns(
+        cls,
+        kind=CloudTrail.name,
+        product=CloudTrail.product,
+        vendor=CloudTrail.vendor,
+        uids=event_uids(CloudTrail.name, raws),
+        times_ms=times,
+        raws=raws,
+        activity_id=activity,
+        severity_id=1,
+    )
+    uid = "userIdentity."
+    issuer = uid + "sessionContext.sessionIssuer."
+    attrs = uid + "sessionContext.attributes."
+    assumed = pc.fill_null(pc.is_in(f[uid + "type"], value_set=_ASSUMED), False)
+    user_name = pc.if_else(_nonempty(f[uid + "userName"]), f[uid + "userName"],
+                           pc.if_else(assumed, f[issuer + "userName"], null))  # fmt: skip
+    src = f["sourceIPAddress"]
+    is_ip = pc.fill_null(pc.match_substring_regex(src, _IP_RE), False)
+    user_prefix = "user" if cls == "authentication" else "actor.user"
+    cols.update(
+        {
+            "status_id": status_id,
+            "status": pc.if_else(failed, "Failure", "Success"),
+            "status_code": err,
+            "status_detail": f["errorMessage"],
+            "metadata.original_event_uid": f["eventID"],
+            "metadata.event_code": names,
+            "metadata.log_version": f["eventVersion"],
+            "metadata.original_time": event_time,
+            f"{user_prefix}.name": user_name,
+            f"{user_prefix}.uid": f[uid + "principalId"],
+            f"{user_prefix}.type": f[uid + "type"],
+            f"{user_prefix}.uid_alt": f[uid + "arn"],
+            f"{user_prefix}.credential_uid": f[uid + "accessKeyId"],
+            f"{user_prefix}.account.uid": f[uid + "accountId"],
+            "actor.invoked_by": f[uid + "invokedBy"],
+            "actor.session.issuer": f[issuer + "arn"],
+            "actor.session.is_mfa": pc.equal(pc.utf8_lower(f[attrs + "mfaAuthenticated"]), "true"),
+            "actor.session.created_time": parse_times(f[attrs + "creationDate"]),
+            "src_endpoint.ip": pc.if_else(is_ip, src, null),
+            "src_endpoint.domain": pc.if_else(is_ip, null, src),
+            "http_request.user_agent": f["userAgent"],
+            "api.operation": names,
+            "api.service.name": f["eventSource"],
+            "api.request.uid": f["requestID"],
+            "api.version": f["apiVersion"],
+            "cloud.provider": const("AWS", n),
+            "cloud.region": f["awsRegion"],
+            "cloud.account.uid": f["recipientAccountId"],
+            "unmapped": f["unmapped"],
+        }
+    )
+    if cls == "authentication":
+        assert login is not None
+        cols["is_mfa"] = pc.equal(login["mfa_used"], "Yes")
+        cols["service.name"] = cols.pop("api.service.name")
+        for k in ("api.operation", "api.request.uid", "api.version"):
+            cols.pop(k)
+        cols["api.operation"] = names
+    else:
+        cols["resources"] = f["resources"]
+    return to_batch(cls, cols)
+
+
+_ASSUMED = pa.array(["AssumedRole", "FederatedUser"], pa.string())
 
 
 def _resources(recs: list[_Record]) -> pa.Array:
-    """resources[] as list<struct<uid, type, owner.account.uid>> built from flat columns."""
+    """resources[] of typed records (see :func:`_resource_list`)."""
     counts = [len(r.resources) if r.resources else 0 for r in recs]
     flat = [x for r in recs if r.resources for x in r.resources]
     offsets = np.zeros(len(recs) + 1, np.int32)
     np.cumsum(counts, out=offsets[1:])
-    owner = pa.StructArray.from_arrays(
-        [pa.StructArray.from_arrays([strs([x.accountId for x in flat])], names=["uid"])], names=["account"]
-    )
-    items = pa.StructArray.from_arrays(
-        [strs([x.ARN for x in flat]), strs([x.type for x in flat]), owner], names=["uid", "type", "owner"]
-    )
-    mask = pa.array([c == 0 for c in counts])
+    return _resource_list(offsets, strs([x.ARN for x in flat]), strs([x.type for x in flat]),
+                          strs([x.accountId for x in flat]))  # fmt: skip
+
+
+def _resource_list(offsets: np.ndarray, arn: pa.Array, type_: pa.Array, account: pa.Array) -> pa.Array:
+    """resources[] as list<struct<uid, type, owner.account.uid>> from flat item columns; a
+    record with no resource (absent, null or []) gets null."""
+    owner = pa.StructArray.from_arrays([pa.StructArray.from_arrays([account], names=["uid"])], names=["account"])
+    items = pa.StructArray.from_arrays([arn, type_, owner], names=["uid", "type", "owner"])
+    mask = pa.array(np.diff(offsets) == 0)
     return pa.ListArray.from_arrays(pa.array(offsets), items, mask=mask)
