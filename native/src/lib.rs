@@ -308,10 +308,13 @@ impl Walker<'_> {
                 return Err(Irregular);
             }
             let (kend, escaped) = skip_string(b, j)?;
-            if escaped {
-                return Err(Irregular); // msgspec would match the unescaped key
-            }
-            let key = &b[j + 1..kend - 1];
+            let mut unescaped = Vec::new();
+            let key = if escaped {
+                unescape(&b[j + 1..kend - 1], &mut unescaped)?; // msgspec matches the unescaped key
+                unescaped.as_slice()
+            } else {
+                &b[j + 1..kend - 1]
+            };
             if at(b, kend)? != b':' {
                 return Err(Irregular);
             }
@@ -338,6 +341,9 @@ impl Walker<'_> {
                                 return Err(Irregular); // duplicate key
                             }
                         } else if !self.known.iter().any(|n| n.as_slice() == key) {
+                            if escaped {
+                                return Err(Irregular); // an extra key is re-encoded by msgspec
+                            }
                             extras.push((j, kend, v, end));
                         }
                     }

@@ -133,7 +133,8 @@ def _strings(buffers: tuple[bytes | None, bytes, bytes, int, int]) -> pa.Array:
 
 
 def struct_spec(type_: type, prefix: str = "") -> list[tuple[str, str]]:
-    """Spec paths for a msgspec struct's typed fields (str, str|bool, nested structs, lists of structs).
+    """Spec paths for a msgspec struct's typed fields (str, str|bool, int, bool, nested structs,
+    lists of structs or of str; each optional).
 
     Raw fields (``msgspec.Raw``) are left to :class:`Spec`'s ``unmapped``. Raises
     ValueError for a field type the native walker does not decode.
@@ -148,20 +149,30 @@ def struct_spec(type_: type, prefix: str = "") -> list[tuple[str, str]]:
         kinds = {type(t) for t in types} - {msgspec.inspect.NoneType}
         if kinds == {msgspec.inspect.RawType}:
             continue
+        if not any(isinstance(t, msgspec.inspect.NoneType) for t in types):
+            msg = f"{name}: the native walker gives null for an absent or null value; type it `X | None`"
+            raise ValueError(msg)
         if kinds == {msgspec.inspect.StrType}:
             out.append((name, STR))
         elif kinds == {msgspec.inspect.StrType, msgspec.inspect.BoolType}:
             out.append((name, STR_BOOL))
+        elif kinds == {msgspec.inspect.IntType}:
+            out.append((name, INT))
+        elif kinds == {msgspec.inspect.BoolType}:
+            out.append((name, BOOL))
         elif kinds == {msgspec.inspect.StructType}:
             sub = next(t for t in types if isinstance(t, msgspec.inspect.StructType))
             out.extend(struct_spec(sub.cls, name + "."))
         elif kinds == {msgspec.inspect.ListType}:
             item = next(t for t in types if isinstance(t, msgspec.inspect.ListType)).item_type
-            if not isinstance(item, msgspec.inspect.StructType):
-                msg = f"{name}: only lists of structs are decoded natively"
-                raise ValueError(msg)
             out.append((name + "[]", LIST))
-            out.extend(struct_spec(item.cls, name + "[]."))
+            if isinstance(item, msgspec.inspect.StructType):
+                out.extend(struct_spec(item.cls, name + "[]."))
+            elif isinstance(item, msgspec.inspect.StrType):
+                out.append((name + "[].@", STR))
+            else:
+                msg = f"{name}: only lists of structs or of str are decoded natively"
+                raise ValueError(msg)
         else:
             msg = f"{name}: type {f.type} is not decoded natively"
             raise ValueError(msg)

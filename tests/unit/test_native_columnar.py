@@ -1,0 +1,316 @@
+"""The native hot path (``secpipe.formats._columnar``, Rust) against msgspec and hashlib.
+
+Property tests generate records with every JSON type at every typed path, nulls, absent
+keys, extra keys, escapes and non-ASCII text; whenever the walker answers (it may decline
+with None, and the caller then uses msgspec), its columns must be exactly what msgspec
+decodes. CloudTrail's whole decode is compared with and without the extension on the real
+samples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import msgspec
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secpipe.formats import _fast, base, get
+
+pytestmark = pytest.mark.skipif(os.environ.get("SECPIPE_NATIVE") == "0", reason="native path turned off")
+
+
+def test_extension_is_built() -> None:
+    """CI's machine has Rust: a build that silently fell back to Python would hide a 2x regression."""
+    assert _fast.available(), "secpipe.formats._columnar is not built: pip install -e . with cargo on PATH"
+
+
+@pytest.fixture
+def python_only(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run the caller's block with the extension turned off."""
+
+    def off() -> None:
+        monkeypatch.setenv("SECPIPE_NATIVE", "0")
+        _fast._module.cache_clear()
+
+    yield off
+    monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
+    _fast._module.cache_clear()
+
+
+# --------------------------------------------------------------------------------------
+# uids
+# --------------------------------------------------------------------------------------
+
+
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=40), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_uids_are_sha256_prefixes(records: list[bytes], with_context: bool) -> None:
+    contexts = [f"ctx{i}\u00e9" for i in range(len(records))] if with_context else None
+    got = base.event_uids("kind", records, contexts).to_pylist()
+    for n, rec in enumerate(records):
+        h = hashlib.sha256(b"kind\0" + (f"ctx{n}\u00e9".encode() + b"\0" if with_context else b"") + rec)
+        assert got[n] == h.hexdigest()[:32]
+
+
+def test_uids_take_any_buffer() -> None:
+    """Formats pass msgspec.Raw views and memoryviews as well as bytes."""
+    recs = [b'{"a":1}', b"[]"]
+    views = [msgspec.json.decode(b'[{"a":1},[]]', type=list[msgspec.Raw])[0], memoryview(b"[]")]
+    assert base.event_uids("k", views).equals(base.event_uids("k", recs))
+
+
+# --------------------------------------------------------------------------------------
+# extract: generated records against msgspec
+# --------------------------------------------------------------------------------------
+
+_R = msgspec.Raw
+_NONE = msgspec.Raw(b"")
+
+
+class _Inner(msgspec.Struct):
+    a: str | None = None
+    n: int | None = None
+    f: bool | None = None
+    m: str | bool | None = None
+
+
+class _Item(msgspec.Struct):
+    x: str | None = None
+    y: int | None = None
+
+
+class _Rec(msgspec.Struct, forbid_unknown_fields=True):
+    s: str | None = None
+    i: int | None = None
+    inner: _Inner | None = None
+    items: list[_Item] | None = None
+    tags: list[str] | None = None
+    raw1: _R = _NONE
+    raw2: _R = _NONE
+
+
+_SPEC = _fast.Spec(tuple(_fast.struct_spec(_Rec)), ("raw1", "raw2"), tuple(f.name for f in msgspec.structs.fields(_Rec)))
+
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False), _text)
+_json = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)),
+                     max_leaves=8)  # fmt: skip
+
+
+def _maybe(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """Mostly the expected type, sometimes anything (msgspec then refuses the record)."""
+    return st.one_of(strategy, strategy, strategy, _json)
+
+
+_inner = st.fixed_dictionaries({}, optional={"a": _maybe(st.one_of(st.none(), _text)), "n": _maybe(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1))),
+                                             "f": _maybe(st.one_of(st.none(), st.booleans())), "m": _maybe(st.one_of(st.none(), st.booleans(), _text)),
+                                             "zz": _json})  # fmt: skip
+_item = st.fixed_dictionaries({}, optional={"x": _maybe(st.one_of(st.none(), _text)), "y": _maybe(st.integers(-5, 5)), "q": _json})
+_record = st.fixed_dictionaries(
+    {},
+    optional={
+        "s": _maybe(st.one_of(st.none(), _text)),
+        "i": _maybe(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1))),
+        "inner": _maybe(st.one_of(st.none(), _inner)),
+        "items": _maybe(st.one_of(st.none(), st.lists(_item, max_size=3))),
+        "tags": _maybe(st.one_of(st.none(), st.lists(_text, max_size=3))),
+        "raw1": _json,
+        "raw2": _json,
+        "extra_b": _json,
+        "extra_a": _json,
+        "\u00e9t\u00e9": _json,
+    },
+)
+
+
+def _encode(rec: dict, ascii_only: bool) -> bytes:
+    return msgspec.json.format(json.dumps(rec, ensure_ascii=ascii_only).encode(), indent=-1)
+
+
+def _expected(raws: list[bytes]) -> dict[str, list] | None:
+    """Columns by spec path as msgspec decodes the records; None when one is not a _Rec."""
+    loose = base._loose(_Rec)
+    cols: dict[str, list] = {p: [] for p, _m in _SPEC.paths}
+    cols["unmapped"] = []
+    known = {f.name for f in msgspec.structs.fields(_Rec)}
+    for raw in raws:
+        try:
+            rec = msgspec.json.decode(raw, type=loose)
+            top = msgspec.json.decode(raw, type=dict[str, msgspec.Raw])
+        except msgspec.DecodeError:
+            return None
+        inner = rec.inner or _Inner()
+        cols["s"].append(rec.s)
+        cols["i"].append(rec.i)
+        cols["inner.a"].append(inner.a)
+        cols["inner.n"].append(inner.n)
+        cols["inner.f"].append(inner.f)
+        cols["inner.m"].append(("true" if inner.m else "false") if isinstance(inner.m, bool) else inner.m)
+        cols["items[]"].append(None if rec.items is None else len(rec.items))
+        cols["items[].x"].extend(it.x for it in rec.items or [])
+        cols["items[].y"].extend(it.y for it in rec.items or [])
+        cols["tags[]"].append(None if rec.tags is None else len(rec.tags))
+        cols["tags[].@"].extend(rec.tags or [])
+        parts = [f'"{k}":'.encode() + bytes(getattr(rec, k)) for k in ("raw1", "raw2") if bytes(getattr(rec, k))]
+        parts += [msgspec.json.encode(k) + b":" + bytes(v) for k, v in sorted(top.items()) if k not in known]
+        cols["unmapped"].append(b"{" + b",".join(parts) + b"}" if parts else None)
+    return cols
+
+
+def _got(cols: _fast.Columns) -> dict[str, list]:
+    out: dict[str, list] = {p: c.to_pylist() for p, c in cols.strings.items()}
+    for path, (offsets, mask) in cols.lists.items():
+        counts = [int(b - a) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+        nulls = [False] * len(counts) if mask is None else list(mask)
+        out[path] = [None if null else c for c, null in zip(counts, nulls, strict=True)]
+    out["unmapped"] = [None if u is None else u.encode() for u in cols.unmapped.to_pylist()]
+    return out
+
+
+@given(st.lists(st.tuples(_record, st.booleans()), min_size=1, max_size=8))
+@settings(max_examples=400, deadline=None)
+def test_extract_matches_msgspec(records: list[tuple[dict, bool]]) -> None:
+    raws = [_encode(r, a) for r, a in records]
+    got = _fast.extract(raws, _SPEC)
+    want = _expected(raws)
+    if got is None:
+        return  # declined: the caller decodes with msgspec (checked to be rare below)
+    assert want is not None, "the walker accepted a record msgspec refuses"
+    assert _got(got) == want
+
+
+@given(st.lists(_record.filter(lambda r: True), min_size=1, max_size=8))
+@settings(max_examples=150, deadline=None)
+def test_extract_accepts_what_msgspec_accepts(records: list[dict]) -> None:
+    """No duplicate or escaped keys here: the walker must answer whenever msgspec decodes the batch."""
+    raws = [_encode(r, ascii_only=False) for r in records]
+    if _expected(raws) is not None:
+        got = _fast.extract(raws, _SPEC)
+        assert got is not None
+        assert _got(got) == _expected(raws)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"s":"a","s":"b"}',  # duplicate typed key
+        b'{"raw1":1,"raw1":2}',  # duplicate unmapped key
+        b'{"x":1,"x":2}',  # duplicate extra key
+        b'{"\\u0078":"a"}',  # an escaped extra key (msgspec re-encodes it)
+        b'{"s":"\\ud800"}',  # lone surrogate
+        b'{"i":1.0}',
+        b'{"i":1e3}',
+        b'{"i":99999999999999999999}',
+        b'{"s":1}',
+        b'{"tags":[null]}',
+        b'{"items":[1]}',
+        b'{"inner":[]}',
+        b'{ "s":"a"}',  # not compact
+        b'{"s":"a"',  # truncated
+        b'{"s":"a"}x',
+        b"",
+    ],
+)
+def test_extract_declines_what_it_does_not_decide(raw: bytes) -> None:
+    assert _fast.extract([b'{"s":"ok"}', raw], _SPEC) is None
+
+
+def test_extract_matches_escaped_keys_like_msgspec() -> None:
+    got = _fast.extract([b'{"\\u0073":"a","inner":{"\\u0061":"b","\\n":1}}'], _SPEC)
+    assert got is not None
+    assert got.strings["s"].to_pylist() == ["a"] and got.strings["inner.a"].to_pylist() == ["b"]
+
+
+def test_extract_unescapes_like_msgspec() -> None:
+    raw = msgspec.json.format(json.dumps({"s": 'q"\\/\b\f\n\r\t\u00e9\U0001f600\u0000', "tags": ["\u2028"]}).encode(), indent=-1)
+    got = _fast.extract([raw], _SPEC)
+    assert got is not None
+    assert got.strings["s"].to_pylist() == ['q"\\/\b\f\n\r\t\u00e9\U0001f600\u0000']
+    assert got.strings["tags[].@"].to_pylist() == ["\u2028"]
+
+
+# --------------------------------------------------------------------------------------
+# split_envelope against the msgspec envelope decode
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("doc", "items"),
+    [
+        (b'{"Records":[{"a":1},[2],"x",null]}', [b'{"a":1}', b"[2]", b'"x"', b"null"]),
+        (b'{"Records":[]}', []),
+        (b'{"x":{"Records":[1]},"Records":[{"b":"]"}],"items":null}', [b'{"b":"]"}']),
+        (b'{"Records":[1],"items":[2]}', [b"1"]),
+        (b'{"Records":[1],"items":3}', None),  # msgspec refuses the envelope: one object
+        (b'{"Records":[1],"Records":[2]}', None),
+        (b'{"Records":null}', None),
+        (b'{"Records":{}}', None),
+        (b'{"other":[1]}', None),
+        (b"[1]", None),
+        (b"{}", None),
+    ],
+)
+def test_split_envelope(doc: bytes, items: list[bytes] | None) -> None:
+    assert _fast.split_envelope(doc, "Records") == items
+
+
+# --------------------------------------------------------------------------------------
+# CloudTrail with and without the extension
+# --------------------------------------------------------------------------------------
+
+
+def _cloudtrail_files(real: Path) -> list[Path]:
+    """Real CloudTrail samples (Panther's, Falco's plugin traces) and the wrapper cases under tests/cases."""
+    cases = Path(__file__).resolve().parents[1] / "cases"
+    found = [p for root in (real / "panther-analysis", real / "falco", cases) for p in root.rglob("*.json*")
+             if p.is_file() and b'"eventSource"' in p.read_bytes()[:1 << 20]]  # fmt: skip
+    return sorted(found)
+
+
+def _decode_all(files: list[Path]) -> list:
+    import gzip
+
+    fmt = get("cloudtrail")
+    out = []
+    for path in files:
+        data = path.read_bytes()
+        data = gzip.decompress(data) if path.suffix == ".gz" else data
+        d = fmt.decode(data, str(path))
+        # records without their own time get the receipt time: compare the rest
+        out.append(([b.drop_columns(["time", "time_dt"]) for b in d.batches], [(x.reason, x.offset, x.raw) for x in d.dead]))
+    return out
+
+
+def test_cloudtrail_same_with_and_without_native(real: Path, python_only) -> None:  # type: ignore[no-untyped-def]
+    files = _cloudtrail_files(real)
+    assert len(files) >= 5
+    native = _decode_all(files)
+    python_only()
+    assert not _fast.available()
+    reference = _decode_all(files)
+    for path, (nb, nd), (rb, rd) in zip(files, native, reference, strict=True):
+        assert nd == rd, path
+        assert len(nb) == len(rb), path
+        for x, y in zip(nb, rb, strict=True):
+            assert x.equals(y), path
+
+
+def test_cloudtrail_native_declines_to_msgspec_on_bad_records(python_only) -> None:  # type: ignore[no-untyped-def]
+    """A batch with a wrongly typed record: the same dead letter and rows either way."""
+    good = {"eventVersion": "1.08", "eventTime": "2024-01-01T00:00:00Z", "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject", "userIdentity": {"type": "IAMUser", "userName": "alice"}, "requestParameters": {"k": 1}}  # fmt: skip
+    bad = dict(good, eventName=7)
+    doc = json.dumps({"Records": [good, bad, dict(good, eventName="ConsoleLogin")]}).encode()
+    fmt = get("cloudtrail")
+    a = fmt.decode(doc, "t")
+    python_only()
+    b = fmt.decode(doc, "t")
+    assert [x.reason for x in a.dead] == [x.reason for x in b.dead] and len(a.dead) == 1
+    assert [x.drop_columns(["time_dt"]).to_pylist() for x in a.batches] == [x.drop_columns(["time_dt"]).to_pylist() for x in b.batches]
+    assert pa.Table.from_batches([a.batches[0]]).num_rows == 1
