@@ -1,61 +1,96 @@
 """Input formats: an explicit ``name -> Format class`` registry, and auto-detection.
 
 Adding a format: one module under ``formats/`` with a :class:`~secpipe.formats.base.Format`
-subclass, one entry in :data:`REGISTRY`, one golden test under ``tests/cases/<name>/``.
+subclass, one entry in :data:`_FORMATS` (module, class, sniff ceiling), one golden test under
+``tests/cases/<name>/``.
+
+Design (start-up and per-file cost):
+- :data:`REGISTRY` is a read-only mapping that imports a format's module the first time its
+  class is asked for, so ``import secpipe.formats.base`` (the runtime, the server) and
+  ``secpipe ingest --format NAME`` import only the formats they use, not all of them.
+- :func:`detect` asks the formats in registry order, as before, but skips a format whose
+  *ceiling* (the highest score its ``sniff`` can return) cannot beat the best score so far:
+  ties go to the earlier format, so a later one must score strictly higher. A CloudTrail head
+  (95) is then only also asked of ``sbom`` (97), and the skipped formats are not even imported.
+
+Guarantees: :func:`detect` returns exactly the format an exhaustive pass (every format's
+``sniff``, highest score, first on ties) returns, provided every ceiling in :data:`_FORMATS` is
+at least what that sniff can return; tests/unit/test_formats_detect_fast.py checks each
+ceiling against the literal scores in the sniff's source and the result against the
+exhaustive pass on every real sample.
 """
 
 from __future__ import annotations
 
-from secpipe.errors import UnknownFormatError
-from secpipe.formats.alertmanager import Alertmanager
-from secpipe.formats.base import BOM, DeadLetter, Decoded, Format
-from secpipe.formats.cloudtrail import CloudTrail
-from secpipe.formats.falco import Falco
-from secpipe.formats.generic_json import GenericJSON
-from secpipe.formats.github import GitHub
-from secpipe.formats.gitlab import GitLab
-from secpipe.formats.jenkins import Jenkins
-from secpipe.formats.jenkins_log import JenkinsLog
-from secpipe.formats.k8s_audit import K8sAudit
-from secpipe.formats.opa import Opa
-from secpipe.formats.sarif import Sarif
-from secpipe.formats.sbom import Sbom
-from secpipe.formats.snyk import Snyk
-from secpipe.formats.sonarqube import SonarQube
-from secpipe.formats.syslog import Syslog
-from secpipe.formats.trivy import Trivy
+import importlib
+from collections.abc import Iterator, Mapping
 
-REGISTRY: dict[str, type[Format]] = {
-    CloudTrail.name: CloudTrail,
-    K8sAudit.name: K8sAudit,
-    GitHub.name: GitHub,
-    GitLab.name: GitLab,
-    Jenkins.name: Jenkins,
-    JenkinsLog.name: JenkinsLog,
-    Syslog.name: Syslog,
-    GenericJSON.name: GenericJSON,
-    Trivy.name: Trivy,
-    Snyk.name: Snyk,
-    Sarif.name: Sarif,
-    Falco.name: Falco,
-    Opa.name: Opa,
-    Alertmanager.name: Alertmanager,
-    SonarQube.name: SonarQube,
-    Sbom.name: Sbom,
+from secpipe.errors import UnknownFormatError
+from secpipe.formats.base import BOM, DeadLetter, Decoded, Format
+
+#: name -> (module under secpipe.formats, class name, sniff ceiling), in detection order.
+_FORMATS: dict[str, tuple[str, str, int]] = {
+    "cloudtrail": ("cloudtrail", "CloudTrail", 95),
+    "k8s_audit": ("k8s_audit", "K8sAudit", 95),
+    "github": ("github", "GitHub", 92),
+    "gitlab": ("gitlab", "GitLab", 92),
+    "jenkins": ("jenkins", "Jenkins", 92),
+    "jenkins_log": ("jenkins_log", "JenkinsLog", 85),
+    "syslog": ("syslog", "Syslog", 95),
+    "json": ("generic_json", "GenericJSON", 5),
+    "trivy": ("trivy", "Trivy", 95),
+    "snyk": ("snyk", "Snyk", 90),
+    "sarif": ("sarif", "Sarif", 90),
+    "falco": ("falco", "Falco", 85),
+    "opa": ("opa", "Opa", 90),
+    "alertmanager": ("alertmanager", "Alertmanager", 90),
+    "sonarqube": ("sonarqube", "SonarQube", 85),
+    "sbom": ("sbom", "Sbom", 97),
 }
 
+
+class _Registry(Mapping[str, type[Format]]):
+    """``name -> Format class``; a class's module is imported when the class is first asked for."""
+
+    def __init__(self, entries: dict[str, tuple[str, str, int]]) -> None:
+        self._entries = entries
+        self._classes: dict[str, type[Format]] = {}
+
+    def __getitem__(self, name: str) -> type[Format]:
+        cls = self._classes.get(name)
+        if cls is None:
+            module, attr, _ceiling = self._entries[name]
+            cls = getattr(importlib.import_module(f"secpipe.formats.{module}"), attr)
+            self._classes[name] = cls
+        return cls
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+
+REGISTRY: Mapping[str, type[Format]] = _Registry(_FORMATS)
+
 _INSTANCES: dict[str, Format] = {}
+#: (name, ceiling) in detection order: what detect() walks.
+_CEILINGS: tuple[tuple[str, int], ...] = tuple((name, entry[2]) for name, entry in _FORMATS.items())
 
 
 def get(name: str) -> Format:
     """The format registered under ``name`` (one shared, stateless instance)."""
-    if name not in REGISTRY:
-        known = ", ".join(sorted(REGISTRY))
-        msg = f"unknown format {name!r}; known formats: {known} (or 'auto')"
-        raise UnknownFormatError(msg)
-    if name not in _INSTANCES:
-        _INSTANCES[name] = REGISTRY[name]()
-    return _INSTANCES[name]
+    fmt = _INSTANCES.get(name)
+    if fmt is None:
+        if name not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            msg = f"unknown format {name!r}; known formats: {known} (or 'auto')"
+            raise UnknownFormatError(msg)
+        fmt = _INSTANCES[name] = REGISTRY[name]()
+    return fmt
 
 
 def detect(head: bytes, *, catch_all: bool = False) -> Format | None:
@@ -67,15 +102,17 @@ def detect(head: bytes, *, catch_all: bool = False) -> Format | None:
     dead-lettered as unrecognized rather than stored as an untyped event.
     """
     head = head.removeprefix(BOM)  # a UTF-8 byte-order mark (Windows tools write one) is not content
-    best: tuple[int, Format | None] = (0, None)
-    for name in REGISTRY:
+    best_score, best = 0, None
+    for name, ceiling in _CEILINGS:
+        if ceiling <= best_score:
+            continue  # cannot beat the best so far (ties go to the earlier format)
         fmt = get(name)
         if fmt.catch_all and not catch_all:
             continue
         score = fmt.sniff(head)
-        if score > best[0]:
-            best = (score, fmt)
-    return best[1]
+        if score > best_score:
+            best_score, best = score, fmt
+    return best
 
 
 __all__ = ["REGISTRY", "DeadLetter", "Decoded", "Format", "detect", "get"]
