@@ -30,6 +30,7 @@ master key ring comes from ``$SECPIPE_MASTER_KEY`` and/or the key file (see
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import os
 import struct
@@ -37,16 +38,17 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secpipe.errors import SecpipeError
 from secpipe.security.keys import Keyring, load_keyring
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"SPE1"
 _LEN = struct.Struct("<H")
@@ -57,6 +59,16 @@ _CACHE_LOCK = threading.Lock()
 
 class CryptoError(SecpipeError):
     """Data cannot be decrypted (wrong or missing key, or it was altered)."""
+
+
+@functools.cache
+def _aead() -> tuple[type[AESGCM], type[Exception]]:
+    """``cryptography``'s AES-GCM and its tag error, imported when a key is first used: a data
+    directory that is not encrypted never needs them (~30 ms off every command's start)."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM, InvalidTag
 
 
 @dataclass
@@ -77,13 +89,13 @@ class Cipher:
     # -- data keys ---------------------------------------------------------------------
     def new_dek(self) -> tuple[bytes, bytes]:
         """(data key, header bytes with that key wrapped by the active master key)."""
-        dek = AESGCM.generate_key(256)
+        dek = _aead()[0].generate_key(256)
         return dek, self.header(dek, self.ring.active_kid)
 
     def header(self, dek: bytes, kid: str) -> bytes:
         """The SPE1 header carrying ``dek`` wrapped by master key ``kid``."""
         nonce = os.urandom(12)
-        wrapped = nonce + AESGCM(self.ring.get(kid)).encrypt(nonce, dek, b"secpipe-dek:" + kid.encode())
+        wrapped = nonce + _aead()[0](self.ring.get(kid)).encrypt(nonce, dek, b"secpipe-dek:" + kid.encode())
         head = orjson.dumps({"v": 1, "kid": kid, "dek": base64.b64encode(wrapped).decode()})
         return MAGIC + _LEN.pack(len(head)) + head
 
@@ -94,6 +106,7 @@ class Cipher:
             msg = (f"data was encrypted under master key {sealed.kid!r}, which is not in the key ring "
                    f"({', '.join(self.ring.keys)}) — add that key to ${DEFAULT_KEY_ENV} or the key file")
             raise CryptoError(msg)
+        AESGCM, InvalidTag = _aead()
         try:
             return AESGCM(key).decrypt(sealed.wrapped[:12], sealed.wrapped[12:], b"secpipe-dek:" + sealed.kid.encode())
         except InvalidTag as exc:
@@ -113,7 +126,7 @@ class Cipher:
         out = bytearray(start + len(data) + 16)  # + GCM tag
         out[: len(head)] = head
         out[len(head) : start] = nonce
-        AESGCM(dek).encrypt_into(nonce, data, MAGIC, memoryview(out)[start:])
+        _aead()[0](dek).encrypt_into(nonce, data, MAGIC, memoryview(out)[start:])
         return out  # type: ignore[return-value]  # a bytearray: bytes-like, written as is
 
     def open(self, blob: bytes, where: str = "data") -> bytes:
@@ -121,6 +134,7 @@ class Cipher:
         sealed = parse_header(blob, where)
         dek = self.unwrap(sealed)
         body = memoryview(blob)[sealed.body_offset :]  # no copy of the ciphertext
+        AESGCM, InvalidTag = _aead()
         try:
             return AESGCM(dek).decrypt(bytes(body[:12]), body[12:], MAGIC)
         except InvalidTag as exc:
@@ -140,11 +154,12 @@ class Cipher:
     def seal_record(dek: bytes, payload: bytes) -> bytes:
         """One record sealed with a segment's data key (nonce || ciphertext)."""
         nonce = os.urandom(12)
-        return nonce + AESGCM(dek).encrypt(nonce, payload, b"SPE1-record")
+        return nonce + _aead()[0](dek).encrypt(nonce, payload, b"SPE1-record")
 
     @staticmethod
     def open_record(dek: bytes, sealed: bytes) -> bytes:
         """Inverse of :meth:`seal_record`; CryptoError when altered."""
+        AESGCM, InvalidTag = _aead()
         try:
             return AESGCM(dek).decrypt(sealed[:12], sealed[12:], b"SPE1-record")
         except InvalidTag as exc:
