@@ -31,19 +31,25 @@ stage stay in unmapped.
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
+from typing import Annotated
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats import _fast
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (
+    DeadLetter,
     Decoded,
     RecordFormat,
     Records,
     Strict,
     base_columns,
+    const,
     decode_strict,
     event_uids,
     parse_times,
@@ -73,8 +79,12 @@ class _ObjRef(msgspec.Struct, omit_defaults=True, gc=False):
     resourceVersion: str | None = None
 
 
+#: an int64 (msgspec alone would take a uint64): a code out of range is dead-lettered, not a crash
+_Code = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+
+
 class _Status(msgspec.Struct, gc=False):
-    code: int | None = None
+    code: _Code | None = None
     message: str | None = None
     reason: str | None = None
     status: str | None = None
@@ -142,10 +152,10 @@ def _annotation(ann: pa.Array, pattern: bytes) -> pa.Array:
     return pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
 
 
-def _authorizations(evs: list[_Event]) -> tuple[pa.Array, pa.Array]:
-    """(authorizations column, decision column) from the authorizer's audit annotations."""
-    n = len(evs)
-    ann = pa.array([bytes(e.annotations) for e in evs], pa.binary())
+def _authorizations(annotations: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(authorizations column, decision column) from the authorizer's audit annotations (raw JSON objects)."""
+    n = len(annotations)
+    ann = annotations.cast(pa.binary())
     word = _annotation(ann, _DECISION_RE)
     if word.null_count == n:
         return pa.nulls(n, pa.list_(pa.struct([("decision", pa.string())]))), word
@@ -279,7 +289,7 @@ class K8sAudit(RecordFormat):
         if records.dead and any(d.raw[:4].isdigit() for d in records.dead):
             records = _take_legacy(records)
         out = Decoded(dead=records.dead, events=records.events)
-        if not records.raws:
+        if not records.raws or _native(records, out):
             return out
         st = decode_strict(records.raws, records.locs, _Event, out, self.name, "a Kubernetes audit event")
         lists = [i for i, e in enumerate(st.recs) if e.kind == "EventList"]
@@ -288,75 +298,272 @@ class K8sAudit(RecordFormat):
             st = st.take([i for i, e in enumerate(st.recs) if e.kind != "EventList"])
         st = st.reject([_why_not(e) for e in st.recs], out, self.name)
         if st.recs:
-            out.batches.append(self._batch(st))
+            out.batches.append(_batch(st))
         return out
 
-    def _batch(self, st: Strict) -> pa.RecordBatch:
-        evs: list[_Event] = st.recs
-        raws = st.raws
-        users = [e.user or _User() for e in evs]
-        refs = [e.objectRef or _ObjRef() for e in evs]
-        stat = [e.responseStatus or _Status() for e in evs]
-        verbs = strs([e.verb for e in evs])
-        activity = pc.fill_null(_VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS)), pa.scalar(99, pa.int32()))
-        start = parse_times(strs([e.requestReceivedTimestamp for e in evs]))
-        end = parse_times(strs([e.stageTimestamp for e in evs]))
-        other = parse_times(strs([e.timestamp or e.p_event_time for e in evs]))
-        codes = pa.array([s.code for s in stat], pa.int32())
-        words = strs([s.status for s in stat])
-        failed = pc.fill_null(pc.coalesce(pc.greater_equal(codes, 400), pc.equal(words, "Failure")), False)
-        has_status = pc.or_(pc.is_valid(codes), pc.is_in(words, value_set=pa.array(["Success", "Failure"])))
-        status_id = pc.if_else(has_status, pc.if_else(failed, pa.scalar(2, pa.int32()), pa.scalar(1, pa.int32())), pa.scalar(0, pa.int32()))
-        cols = base_columns(
-            "api_activity",
-            kind=self.name,
-            product=self.product,
-            vendor=self.vendor,
-            uids=event_uids(self.name, raws),
-            times_ms=pc.coalesce(start, end, other),
-            raws=raws,
-            activity_id=activity,
-            severity_id=1,
-        )
-        ips = [e.sourceIPs or [] for e in evs]
-        authz, decided = _authorizations(evs)
-        allowed, denied = pc.equal(decided, "allowed"), pc.equal(decided, "denied")
-        has_ref = [e.objectRef is not None for e in evs]
-        cols.update(
-            {
-                "start_time": start,
-                "end_time": end,
-                "status_id": status_id,
-                "status": pc.if_else(has_status, pc.if_else(failed, "Failure", "Success"), "Unknown"),
-                "status_code": codes.cast(pa.string()),
-                "status_detail": strs([s.message or s.reason for s in stat]),
-                "metadata.original_event_uid": strs([e.auditID for e in evs]),
-                "metadata.log_version": strs([e.apiVersion for e in evs]),
-                "metadata.event_code": verbs,
-                "actor.user.name": strs([u.username for u in users]),
-                "actor.user.uid": strs([u.uid for u in users]),
-                "actor.user.groups": pa.array([[{"name": g} for g in u.groups] if u.groups else None for u in users], _GROUPS),
-                "src_endpoint.ip": strs([x[0] if x else None for x in ips]),
-                "src_endpoint.intermediate_ips": pa.array([x[1:] or None for x in ips], pa.list_(pa.string())),
-                "http_request.user_agent": strs([e.userAgent for e in evs]),
-                "http_request.url.path": strs([e.requestURI for e in evs]),
-                "api.operation": verbs,
-                "api.service.name": strs(["kube-apiserver"] * len(evs)),
-                "api.request.uid": strs([e.auditID for e in evs]),
-                "api.group.name": strs([r.apiGroup for r in refs]),
-                "api.version": strs([r.apiVersion for r in refs]),
-                "resources": pa.array(
-                    [
-                        [{"type": r.resource, "name": r.name, "namespace": r.namespace, "uid": r.uid}] if h else None
-                        for r, h in zip(refs, has_ref, strict=True)
-                    ],
-                    _RES,
-                ),
-                "authorizations": authz,
-                "action_id": pc.fill_null(pc.if_else(allowed, pa.scalar(1, pa.int32()), pc.if_else(denied, pa.scalar(2, pa.int32()),
-                                                                                                   pa.scalar(0, pa.int32()))), 0),
-                "action": pc.fill_null(pc.if_else(allowed, "Allowed", pc.if_else(denied, "Denied", "Unknown")), "Unknown"),
-                "unmapped": unmapped_from(st, _UNMAPPED, [_more(e) for e in evs]),
-            }
-        )
-        return to_batch("api_activity", cols)
+
+# ---------------------------------------------------------------------------------------
+# Field columns (native walker or msgspec structs) -> one OCSF builder
+# ---------------------------------------------------------------------------------------
+
+#: string fields of _Event / _User / _ObjRef / _Status read as columns by both paths.
+_TOP_STRS = ("kind", "apiVersion", "auditID", "verb", "requestURI", "userAgent", "requestReceivedTimestamp",
+             "stageTimestamp", "timestamp", "p_event_time")  # fmt: skip
+_REF_FIELDS = tuple(f.name for f in msgspec.structs.fields(_ObjRef))
+_STATUS_STRS = ("message", "reason", "status")
+_STR_LIST = pa.list_(pa.string())
+_NULL = pa.scalar(None, pa.string())
+
+
+def _batch(st: Strict) -> pa.RecordBatch:
+    """The msgspec path: field columns from the typed records, then :func:`_ocsf`."""
+    evs: list[_Event] = st.recs
+    users = [e.user or _User() for e in evs]
+    refs = [e.objectRef or _ObjRef() for e in evs]
+    stat = [e.responseStatus or _Status() for e in evs]
+    f = {k: strs([getattr(e, k) for e in evs]) for k in _TOP_STRS}
+    f["user.username"] = strs([u.username for u in users])
+    f["user.uid"] = strs([u.uid for u in users])
+    f["user.groups"] = pa.array([u.groups for u in users], _STR_LIST)
+    f["sourceIPs"] = pa.array([e.sourceIPs for e in evs], _STR_LIST)
+    for k in _REF_FIELDS:
+        f[f"objectRef.{k}"] = strs([getattr(r, k) for r in refs])
+    f["objectRef"] = pa.array([e.objectRef is not None for e in evs], pa.bool_())
+    f["responseStatus.code"] = pa.array([s.code for s in stat], pa.int64())
+    for k in _STATUS_STRS:
+        f[f"responseStatus.{k}"] = strs([getattr(s, k) for s in stat])
+    f["annotations"] = pa.array([bytes(e.annotations) or None for e in evs], pa.binary()).cast(pa.string())
+    f["unmapped"] = unmapped_from(st, _UNMAPPED, [_more(e) for e in evs])
+    return _ocsf(f, st.raws)
+
+
+def _nonempty(col: pa.Array) -> pa.Array:
+    """True where a string is present and not empty (Python truthiness, as ``a or b`` uses it)."""
+    return pc.fill_null(pc.not_equal(col, ""), False)
+
+
+def _or(a: pa.Array, b: pa.Array) -> pa.Array:
+    """``a or b`` of two string columns."""
+    return pc.if_else(_nonempty(a), a, b)
+
+
+def _list_parts(col: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+    """A list<string> column's (first items, the other items (null where none), lengths)."""
+    lengths = pc.fill_null(pc.list_value_length(col), 0).to_numpy(zero_copy_only=False)
+    flat = col.flatten()
+    starts = np.zeros(len(col) + 1, np.int32)
+    np.cumsum(lengths, out=starts[1:])
+    has = lengths > 0
+    first = flat.take(pa.array(np.minimum(starts[:-1], max(len(flat) - 1, 0)), mask=~has))
+    keep = np.ones(len(flat), np.bool_)
+    keep[starts[:-1][has]] = False
+    rest_offsets = np.zeros(len(col) + 1, np.int32)
+    np.cumsum(np.maximum(lengths - 1, 0), out=rest_offsets[1:])
+    rest = pa.ListArray.from_arrays(pa.array(rest_offsets), flat.filter(pa.array(keep)), type=_STR_LIST,
+                                    mask=pa.array(lengths <= 1))  # fmt: skip
+    return first, rest, lengths
+
+
+def _ocsf(f: dict[str, pa.Array], raws: list[bytes]) -> pa.RecordBatch:
+    """The OCSF API Activity batch from audit Event field columns (keyed by Event path; see
+    :func:`_batch` and :func:`_native`)."""
+    n = len(raws)
+    verbs = f["verb"]
+    activity = pc.fill_null(_VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS)), pa.scalar(99, pa.int32()))
+    start = parse_times(f["requestReceivedTimestamp"])
+    end = parse_times(f["stageTimestamp"])
+    other = parse_times(_or(f["timestamp"], f["p_event_time"]))
+    codes = f["responseStatus.code"]
+    words = f["responseStatus.status"]
+    failed = pc.fill_null(pc.coalesce(pc.greater_equal(codes, 400), pc.equal(words, "Failure")), False)
+    has_status = pc.or_(pc.is_valid(codes), pc.is_in(words, value_set=_STATUS_WORDS))
+    status_id = pc.if_else(has_status, pc.if_else(failed, pa.scalar(2, pa.int32()), pa.scalar(1, pa.int32())),
+                           pa.scalar(0, pa.int32()))  # fmt: skip
+    cols = base_columns(
+        "api_activity",
+        kind=K8sAudit.name,
+        product=K8sAudit.product,
+        vendor=K8sAudit.vendor,
+        uids=event_uids(K8sAudit.name, raws),
+        times_ms=pc.coalesce(start, end, other),
+        raws=raws,
+        activity_id=activity,
+        severity_id=1,
+    )
+    first_ip, other_ips, _n = _list_parts(f["sourceIPs"])
+    authz, decided = _authorizations(f["annotations"])
+    allowed, denied = pc.equal(decided, "allowed"), pc.equal(decided, "denied")
+    zero = pa.scalar(0, pa.int32())
+    action_id = pc.if_else(allowed, pa.scalar(1, pa.int32()), pc.if_else(denied, pa.scalar(2, pa.int32()), zero))
+    cols.update(
+        {
+            "start_time": start,
+            "end_time": end,
+            "status_id": status_id,
+            "status": pc.if_else(has_status, pc.if_else(failed, "Failure", "Success"), "Unknown"),
+            "status_code": codes.cast(pa.string()),
+            "status_detail": _or(f["responseStatus.message"], f["responseStatus.reason"]),
+            "metadata.original_event_uid": f["auditID"],
+            "metadata.log_version": f["apiVersion"],
+            "metadata.event_code": verbs,
+            "actor.user.name": f["user.username"],
+            "actor.user.uid": f["user.uid"],
+            "actor.user.groups": _named(f["user.groups"]),
+            "src_endpoint.ip": first_ip,
+            "src_endpoint.intermediate_ips": other_ips,
+            "http_request.user_agent": f["userAgent"],
+            "http_request.url.path": f["requestURI"],
+            "api.operation": verbs,
+            "api.service.name": const("kube-apiserver", n),
+            "api.request.uid": f["auditID"],
+            "api.group.name": f["objectRef.apiGroup"],
+            "api.version": f["objectRef.apiVersion"],
+            "resources": _resources(f),
+            "authorizations": authz,
+            "action_id": pc.fill_null(action_id, 0),
+            "action": pc.fill_null(pc.if_else(allowed, "Allowed", pc.if_else(denied, "Denied", "Unknown")), "Unknown"),
+            "unmapped": f["unmapped"],
+        }
+    )
+    return to_batch("api_activity", cols)
+
+
+_STATUS_WORDS = pa.array(["Success", "Failure"])
+
+
+def _named(groups: pa.Array) -> pa.Array:
+    """list<string> -> list<struct<name>> (actor.user.groups; null where the list is null or empty)."""
+    lengths = pc.fill_null(pc.list_value_length(groups), 0).to_numpy(zero_copy_only=False)
+    offsets = np.zeros(len(groups) + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    items = pa.StructArray.from_arrays([groups.flatten()], names=["name"])
+    return pa.ListArray.from_arrays(pa.array(offsets), items, type=_GROUPS, mask=pa.array(lengths == 0))
+
+
+def _resources(f: dict[str, pa.Array]) -> pa.Array:
+    """resources: one item (type, name, namespace, uid) from objectRef where the Event has one, else null."""
+    has = f["objectRef"]
+    keep = has.to_numpy(zero_copy_only=False)
+    offsets = np.zeros(len(has) + 1, np.int32)
+    np.cumsum(keep, out=offsets[1:])
+    fields = [f[f"objectRef.{k}"].filter(has) for k in ("resource", "name", "namespace", "uid")]
+    items = pa.StructArray.from_arrays(fields, names=["type", "name", "namespace", "uid"])
+    return pa.ListArray.from_arrays(pa.array(offsets), items, type=_RES, mask=pc.invert(has))
+
+
+# ---------------------------------------------------------------------------------------
+# The native path
+# ---------------------------------------------------------------------------------------
+
+_ALL_FIELDS = tuple(f.name for f in msgspec.structs.fields(_Event))
+_SPEC = _fast.Spec(
+    (
+        *((k, _fast.STR) for k in _TOP_STRS),
+        ("user.username", _fast.STR), ("user.uid", _fast.STR), ("user.groups[]", _fast.LIST),
+        ("user.groups[].@", _fast.STR), ("user.extra", _fast.RAW),
+        ("sourceIPs[]", _fast.LIST), ("sourceIPs[].@", _fast.STR),
+        *((f"objectRef.{k}", _fast.STR) for k in _REF_FIELDS),
+        ("responseStatus.code", _fast.INT), *((f"responseStatus.{k}", _fast.STR) for k in _STATUS_STRS),
+        ("responseStatus.details", _fast.RAW),
+        *((k, _fast.RAW) for k in _UNMAPPED),
+    ),
+    (),  # unmapped is assembled here (objectRef and the Status' rest go between the raw fields and extra keys)
+    _ALL_FIELDS,
+)  # fmt: skip
+
+#: the object-valued fields as raw text: a second walk over the batch finds a duplicated one
+#: (msgspec keeps the last; the walker would merge both) and tells ``"objectRef":{}`` (an
+#: Event with an empty objectRef, which maps to a resource) from an absent or null one.
+_OBJECTS = _fast.Spec((("user", _fast.RAW), ("objectRef", _fast.RAW), ("responseStatus", _fast.RAW)), (), _ALL_FIELDS)
+
+
+def _native(records: Records, out: Decoded) -> bool:
+    """The native path (``_fast``): the batch's field columns in one Rust pass, then
+    :func:`_ocsf`. False when it does not apply (no extension, an irregular record): the
+    msgspec path then decodes the batch."""
+    raws = records.raws
+    cols = _fast.extract(raws, _SPEC)
+    objects = _fast.extract(raws, _OBJECTS) if cols is not None else None
+    if cols is None or objects is None:
+        return False
+    f = {k: v for k, v in cols.strings.items() if "[]" not in k}
+    for name in ("user.groups", "sourceIPs"):
+        offsets, mask = cols.lists[name + "[]"]
+        f[name] = pa.ListArray.from_arrays(pa.array(offsets), cols.strings[name + "[].@"], type=_STR_LIST,
+                                           mask=None if mask is None else pa.array(mask))  # fmt: skip
+    ref = objects.strings["objectRef"]
+    f["objectRef"] = pc.fill_null(pc.not_equal(ref, "null"), False)
+    f["unmapped"] = _unmapped(f, cols.unmapped)
+    kind = f["kind"]
+    is_list = pc.fill_null(pc.equal(kind, "EventList"), False)
+    other_kind = pc.fill_null(pc.not_equal(kind, "Event"), False)
+    anonymous = pc.invert(pc.or_(pc.or_(_nonempty(f["auditID"]), _nonempty(f["verb"])), _nonempty(f["requestURI"])))
+    drop = pc.or_(other_kind, anonymous)
+    if pc.any(drop).as_py():
+        out.events -= pc.sum(is_list).as_py() or 0
+        kinds = kind.to_pylist()
+        for i in np.flatnonzero(pc.and_(drop, pc.invert(is_list)).to_numpy(zero_copy_only=False)):
+            k = kinds[i]
+            why = (f"not a Kubernetes audit event: kind {k!r} is not an audit Event" if k not in (None, "Event")
+                   else "not a Kubernetes audit event: no auditID, verb or requestURI")  # fmt: skip
+            out.dead.append(DeadLetter(why, records.locs[i][0], records.locs[i][1], raws[i], K8sAudit.name))
+        keep = pc.invert(drop)
+        kept = pa.RecordBatch.from_arrays(list(f.values()), names=list(f)).filter(keep)
+        f = dict(zip(kept.schema.names, kept.columns, strict=True))
+        raws = list(itertools.compress(raws, keep.to_numpy(zero_copy_only=False)))
+        if not raws:
+            return True
+    out.batches.append(_ocsf(f, raws))
+    return True
+
+
+_ESCAPE_RE = r'[\x00-\x1f"\\]'
+
+
+def _json_strings(col: pa.Array) -> pa.Array:
+    """Each string as msgspec encodes it (JSON string literal; null stays null); values that
+    need escapes are encoded once per distinct value."""
+    quoted = pc.binary_join_element_wise('"', col, '"', "")
+    escape = pc.fill_null(pc.match_substring_regex(col, _ESCAPE_RE), False)
+    if not pc.any(escape).as_py():
+        return quoted
+    dic = pc.dictionary_encode(pc.if_else(escape, col, _NULL))
+    encoded = [None if v is None else _ENC.encode(v).decode() for v in dic.dictionary.to_pylist()]
+    return pc.if_else(escape, pa.array(encoded, pa.string()).take(dic.indices), quoted)
+
+
+def _item(name: str, value: pa.Array) -> pa.Array:
+    """``"name":value`` where value is not null."""
+    return pc.binary_join_element_wise(f'"{name}":', value, "")
+
+
+def _joined(items: list[pa.Array]) -> pa.Array:
+    """The non-null items joined with commas (``""`` when none).
+
+    A leading empty string is joined too and cut off after: pyarrow 26's ``skip`` drops
+    the rows where every item is null instead of giving ``""``.
+    """
+    return pc.utf8_slice_codeunits(pc.binary_join_element_wise("", *items, ",", null_handling="skip"), start=1)
+
+
+def _object(items: list[pa.Array]) -> pa.Array:
+    """``{items...}`` of the non-null items (``{}`` when none)."""
+    return pc.binary_join_element_wise("{", _joined(items), "}", "")
+
+
+def _unmapped(f: dict[str, pa.Array], extras: pa.Array) -> pa.Array:
+    """``unmapped`` as :func:`unmapped_from` writes it on the msgspec path: the raw fields in
+    declaration order, objectRef re-encoded (its known fields, nulls left out), user.extra, the
+    Status' rest, then the extra top-level keys (sorted, from the walker)."""
+    ref = _object([_item(k, _json_strings(f[f"objectRef.{k}"])) for k in _REF_FIELDS])
+    status, reason, details = (f[f"responseStatus.{k}"] for k in ("status", "reason", "details"))
+    has_rest = pc.or_(pc.or_(_nonempty(status), _nonempty(reason)), pc.is_valid(details))
+    rest = _object([_item("status", _json_strings(status)), _item("reason", _json_strings(reason)),
+                    _item("details", details)])  # fmt: skip
+    items = [_item(k, f[k]) for k in _UNMAPPED]
+    items.append(pc.if_else(f["objectRef"], _item("objectRef", ref), _NULL))
+    items.append(pc.binary_join_element_wise('"user":{"extra":', f["user.extra"], "}", ""))
+    items.append(pc.if_else(has_rest, _item("responseStatus", rest), _NULL))
+    items.append(pc.utf8_slice_codeunits(extras, start=1, stop=-1))
+    body = _joined(items)
+    return pc.if_else(pc.equal(body, ""), _NULL, pc.binary_join_element_wise("{", body, "}", ""))
