@@ -1,22 +1,23 @@
-"""``secpipe ingest``: batch ingest of files, directories and stdin into the lake."""
+"""``secpipe ingest``: batch ingest of files, directories and stdin into the lake.
+
+Start-up: the runtime (pyarrow, the formats) is imported when the command runs, not when it is
+registered (``secpipe --help`` registers every command), and rich only when something is shown:
+with ``--json`` or a non-terminal stderr there is no progress bar, and ``--json`` prints no table.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
-from rich.table import Table
 
 from secpipe.cli._common import DataOpt, JsonOpt
-from secpipe.runtime.batch import ingest_files
-from secpipe.runtime.pipeline import Pipeline
-from secpipe.sources.files import expand
 
 
 def ingest(
@@ -28,6 +29,9 @@ def ingest(
 ) -> None:
     """Ingest files into the lake and print a summary."""
     from secpipe import formats
+    from secpipe.runtime.batch import ingest_files
+    from secpipe.runtime.pipeline import Pipeline
+    from secpipe.sources.files import expand
 
     if fmt != "auto":
         formats.get(fmt)  # fail fast on an unknown name
@@ -46,14 +50,11 @@ def ingest(
     total_bytes = sum(Path(f).stat().st_size for f in files if f != "-")
     t0 = time.perf_counter()
     show = sys.stderr.isatty() and not as_json
-    with Progress(
-        TextColumn("[bold]ingest"), BarColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), disable=not show, transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("ingest", total=total_bytes or None)
+    with contextlib.ExitStack() as stack:
+        advance = _progress_bar(stack, total_bytes) if show else None
         gc.disable()  # the hot path allocates no reference cycles; avoid collector passes
         try:
-            ingest_files(pipe, files, fmt, progress=lambda n: bar.advance(task, n))
+            ingest_files(pipe, files, fmt, progress=advance)
         finally:
             gc.enable()
         pipe.flush()
@@ -72,6 +73,9 @@ def ingest(
     if as_json:
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
         return
+    from rich.console import Console
+    from rich.table import Table
+
     con = Console()
     con.print(f"[bold]secpipe ingest[/] — {len(files)} file(s) into {data}")
     table = Table(show_header=True)
@@ -86,6 +90,19 @@ def ingest(
     )
     if t.dead_letter:
         con.print(f"[yellow]see why: secpipe query --data {data} 'SELECT source, \"offset\", reason FROM dead_letter'")
+
+
+def _progress_bar(stack: contextlib.ExitStack, total_bytes: int) -> Callable[[int], None]:
+    """A transient progress bar on stderr, open until ``stack`` closes; returns its advance."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    bar = stack.enter_context(Progress(
+        TextColumn("[bold]ingest"), BarColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    ))  # fmt: skip
+    task = bar.add_task("ingest", total=total_bytes or None)
+    return lambda n: bar.advance(task, n)
 
 
 def register(app: typer.Typer) -> None:
