@@ -586,7 +586,7 @@ class GitHub(RecordFormat):
             if when is None:
                 when = _primary_time(event, top, hook)
             c.group(groups, cls).add(i, row, when, act, sev)
-        c.emit(groups, self, recs, out)
+        c.emit(groups, self, recs, out, checked=True)  # records out of split_json_records
 
     def _audits(self, idx: list[int], tops: list[dict[str, msgspec.Raw]], recs: Records, out: Decoded) -> None:
         idx, audits = self._typed(idx, recs, _AUDIT, "a GitHub audit-log event", out)
@@ -594,7 +594,7 @@ class GitHub(RecordFormat):
             return
         cols, times, acts = m.audit_columns(audits, [tops[i] for i in idx])
         out.batches.append(c.columns_batch("api_activity", fmt=self, raws=[recs.raws[i] for i in idx], times=times,
-                                           activity=acts, severity=1, columns=cols))  # fmt: skip
+                                           activity=acts, severity=1, columns=cols, checked=True))  # fmt: skip
 
 
 _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}
