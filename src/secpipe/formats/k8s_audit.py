@@ -493,7 +493,7 @@ def _native(records: Records, out: Decoded) -> bool:
                                            mask=None if mask is None else pa.array(mask))  # fmt: skip
     ref = objects.strings["objectRef"]
     f["objectRef"] = pc.fill_null(pc.not_equal(ref, "null"), False)
-    f["unmapped"] = _unmapped(f, cols.unmapped)
+    f["unmapped"] = _unmapped(f, cols.unmapped, pc.any(pc.match_substring(ref, "\\")).as_py() is True)
     kind = f["kind"]
     is_list = pc.fill_null(pc.equal(kind, "EventList"), False)
     other_kind = pc.fill_null(pc.not_equal(kind, "Event"), False)
@@ -520,10 +520,15 @@ def _native(records: Records, out: Decoded) -> bool:
 _ESCAPE_RE = r'[\x00-\x1f"\\]'
 
 
+def _quoted(col: pa.Array) -> pa.Array:
+    """Strings that need no escape as JSON string literals."""
+    return pc.binary_join_element_wise('"', col, '"', "")
+
+
 def _json_strings(col: pa.Array) -> pa.Array:
     """Each string as msgspec encodes it (JSON string literal; null stays null); values that
     need escapes are encoded once per distinct value."""
-    quoted = pc.binary_join_element_wise('"', col, '"', "")
+    quoted = _quoted(col)
     escape = pc.fill_null(pc.match_substring_regex(col, _ESCAPE_RE), False)
     if not pc.any(escape).as_py():
         return quoted
@@ -532,38 +537,44 @@ def _json_strings(col: pa.Array) -> pa.Array:
     return pc.if_else(escape, pa.array(encoded, pa.string()).take(dic.indices), quoted)
 
 
-def _item(name: str, value: pa.Array) -> pa.Array:
-    """``"name":value`` where value is not null."""
-    return pc.binary_join_element_wise(f'"{name}":', value, "")
+def _json_object(items: list[tuple[str | None, pa.Array]], present: pa.Array | None = None) -> pa.Array:
+    """``{"key":value,...}`` of each row's non-null items (JSON texts), in one concatenation
+    that copies each value once; an item with key None holds members (``"a":1,"b":2``)
+    copied as they are. Null where the row has no item (or, with ``present``, where it is
+    false: ``{}`` where it is true and the row has no item)."""
+    seen: pa.Array | None = None
+    parts: list[pa.Array] = []
+    for key, value in items:
+        has = pc.is_valid(value)
+        bare, after = (f'"{key}":', f',"{key}":') if key is not None else ("", ",")
+        prefix = pc.if_else(seen, after, bare) if seen is not None else pa.scalar(bare)
+        parts += [pc.if_else(has, prefix, _NULL), value]
+        seen = has if seen is None else pc.or_(seen, has)
+    assert seen is not None
+    valid = seen if present is None else present
+    brace = pc.if_else(valid, "{", _NULL), pc.if_else(valid, "}", _NULL)
+    out = pc.binary_join_element_wise(brace[0], *parts, brace[1], "", null_handling="replace", null_replacement="")
+    nulls = len(out) - pc.sum(valid).as_py() if len(out) else 0
+    if not nulls:
+        return out
+    _validity, offsets, data = out.buffers()
+    return pa.StringArray.from_buffers(len(out), offsets, data, valid.buffers()[1], nulls)
 
 
-def _joined(items: list[pa.Array]) -> pa.Array:
-    """The non-null items joined with commas (``""`` when none).
-
-    A leading empty string is joined too and cut off after: pyarrow 26's ``skip`` drops
-    the rows where every item is null instead of giving ``""``.
-    """
-    return pc.utf8_slice_codeunits(pc.binary_join_element_wise("", *items, ",", null_handling="skip"), start=1)
-
-
-def _object(items: list[pa.Array]) -> pa.Array:
-    """``{items...}`` of the non-null items (``{}`` when none)."""
-    return pc.binary_join_element_wise("{", _joined(items), "}", "")
-
-
-def _unmapped(f: dict[str, pa.Array], extras: pa.Array) -> pa.Array:
+def _unmapped(f: dict[str, pa.Array], extras: pa.Array, escapes: bool = True) -> pa.Array:
     """``unmapped`` as :func:`unmapped_from` writes it on the msgspec path: the raw fields in
     declaration order, objectRef re-encoded (its known fields, nulls left out), user.extra, the
-    Status' rest, then the extra top-level keys (sorted, from the walker)."""
-    ref = _object([_item(k, _json_strings(f[f"objectRef.{k}"])) for k in _REF_FIELDS])
+    Status' rest, then the extra top-level keys (sorted, from the walker). ``escapes``: whether
+    an objectRef string may need escaping when re-encoded (an objectRef holds a backslash: an
+    unescaped JSON string has no quote, backslash or control character)."""
+    text = _json_strings if escapes else _quoted
+    ref = _json_object([(k, text(f[f"objectRef.{k}"])) for k in _REF_FIELDS], present=f["objectRef"])
+    text = _json_strings
     status, reason, details = (f[f"responseStatus.{k}"] for k in ("status", "reason", "details"))
     has_rest = pc.or_(pc.or_(_nonempty(status), _nonempty(reason)), pc.is_valid(details))
-    rest = _object([_item("status", _json_strings(status)), _item("reason", _json_strings(reason)),
-                    _item("details", details)])  # fmt: skip
-    items = [_item(k, f[k]) for k in _UNMAPPED]
-    items.append(pc.if_else(f["objectRef"], _item("objectRef", ref), _NULL))
-    items.append(pc.binary_join_element_wise('"user":{"extra":', f["user.extra"], "}", ""))
-    items.append(pc.if_else(has_rest, _item("responseStatus", rest), _NULL))
-    items.append(pc.utf8_slice_codeunits(extras, start=1, stop=-1))
-    body = _joined(items)
-    return pc.if_else(pc.equal(body, ""), _NULL, pc.binary_join_element_wise("{", body, "}", ""))
+    rest = _json_object([("status", text(status)), ("reason", text(reason)), ("details", details)], present=has_rest)
+    user = _json_object([("extra", f["user.extra"])])
+    items: list[tuple[str | None, pa.Array]] = [(k, f[k]) for k in _UNMAPPED]
+    items += [("objectRef", ref), ("user", user), ("responseStatus", rest)]
+    items.append((None, pc.utf8_slice_codeunits(extras, start=1, stop=-1)))
+    return _json_object(items)
