@@ -731,10 +731,37 @@ fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>]) -> R<Vec<(usize, usize
     }
 }
 
+/// The records as one Arrow string column's buffers (int32 offsets, data); None when they
+/// exceed 2 GiB together, or (with ``validate``) one is not UTF-8: the caller's path decides.
+#[pyfunction]
+fn concat(py: Python<'_>, records: &Bound<'_, PyList>, validate: bool) -> PyResult<Option<(Py<PyBytes>, Py<PyBytes>)>> {
+    let raws = byte_items(records)?;
+    let slices: Vec<&[u8]> = raws.iter().map(Item::slice).collect();
+    let total: usize = slices.iter().map(|s| s.len()).sum();
+    if i32::try_from(total).is_err() {
+        return Ok(None);
+    }
+    if validate && !py.detach(|| slices.iter().all(|s| std::str::from_utf8(s).is_ok())) {
+        return Ok(None);
+    }
+    let (offsets, data) = py.detach(|| {
+        let mut offsets = Vec::with_capacity((slices.len() + 1) * 4);
+        let mut data = Vec::with_capacity(total);
+        offsets.extend_from_slice(&0i32.to_le_bytes());
+        for s in &slices {
+            data.extend_from_slice(s);
+            offsets.extend_from_slice(&(data.len() as i32).to_le_bytes());
+        }
+        (offsets, data)
+    });
+    Ok(Some((PyBytes::new(py, &offsets).unbind(), PyBytes::new(py, &data).unbind())))
+}
+
 #[pymodule]
 fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
     m.add_function(wrap_pyfunction!(uids, m)?)?;
     m.add_function(wrap_pyfunction!(split_envelope, m)?)?;
+    m.add_function(wrap_pyfunction!(concat, m)?)?;
     Ok(())
 }

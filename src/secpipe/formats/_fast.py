@@ -59,6 +59,18 @@ def uids(prefix: bytes, raws: list[bytes], contexts: list[bytes] | None = None) 
     return fixed.cast(pa.binary()).cast(pa.string())
 
 
+def concat(raws: list[bytes], *, validate: bool) -> pa.Array | None:
+    """A string column of the records, or None (no extension, > 2 GiB, or with ``validate``
+    a record that is not UTF-8)."""
+    mod = _module()
+    if mod is None:
+        return None
+    bufs = mod.concat(raws, validate)
+    if bufs is None:
+        return None
+    return pa.StringArray.from_buffers(len(raws), pa.py_buffer(bufs[0]), pa.py_buffer(bufs[1]))
+
+
 def split_envelope(doc: bytes, key: str, also: tuple[str, ...] = ("items",)) -> list[bytes] | None:
     """The items of compact ``doc``'s top-level array ``key``, or None (no extension, or a
     document that is not simply such an envelope: see the Rust ``split_envelope``)."""

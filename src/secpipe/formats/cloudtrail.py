@@ -360,7 +360,7 @@ def _native(records: Records, out: Decoded) -> bool:
         return False
     offsets, _mask, items = _fast.list_items(cols, "resources", ("ARN", "type", "accountId"))
     f["resources"] = _resource_list(offsets, *items)
-    f["unmapped"] = pc.if_else(pc.equal(cols.unmapped, "{}"), pa.scalar(None, pa.string()), cols.unmapped)
+    f["unmapped"] = cols.unmapped  # null where nothing is unmapped (never "{}")
     login = pc.equal(f["eventName"], "ConsoleLogin")
     if not pc.any(login).as_py():
         out.batches.append(_ocsf("api_activity", f, raws))
