@@ -26,6 +26,18 @@ requestReceivedTimestamp -> time
 (stageTimestamp when absent), stageTimestamp -> end_time; auditID -> api.request.uid and
 metadata.original_event_uid. annotations, objectRef, requestObject, responseObject, level,
 stage stay in unmapped.
+
+Two paths feed one builder (:func:`_ocsf`, field columns keyed by Event path -> OCSF batch),
+so the mapping exists once. Native (:func:`_native`, when the Rust extension is built): the
+batch is walked in Rust straight into Arrow columns, and ``unmapped`` is assembled from the
+raw field texts with Arrow string kernels (one concatenation, each value copied once). A
+second, cheaper walk takes user/objectRef/responseStatus as raw text: it declines a record
+where one of them is duplicated (msgspec keeps the last; the column walk would merge both)
+and tells an empty objectRef (a resource) from an absent one. msgspec (:func:`_batch`): the
+fallback for a batch with an irregular record (wrong type, duplicate or escaped extra key,
+...) and where the extension is absent; it dead-letters exactly the bad records. Guarantee:
+both give identical batches and dead letters (tests/unit/test_k8s_audit_native.py, over the
+real samples and mutated records).
 """
 
 from __future__ import annotations
@@ -188,12 +200,16 @@ class _StatusRest(msgspec.Struct, omit_defaults=True, gc=False):
 
 def _why_not(e: _Event) -> str | None:
     """Why a decoded object is not an audit event (None when it is one)."""
-    if e.kind not in (None, "Event"):
-        return f"not a Kubernetes audit event: kind {e.kind!r} is not an audit Event"
-    if not (e.auditID or e.verb or e.requestURI):
+    return _not_event(e.kind, bool(e.auditID or e.verb or e.requestURI))
+
+
+def _not_event(kind: str | None, has_id: bool) -> str | None:
+    """Why an object of this kind, with or without any of auditID/verb/requestURI, is not an audit event."""
+    if kind not in (None, "Event"):
+        return f"not a Kubernetes audit event: kind {kind!r} is not an audit Event"
+    if not has_id:
         return "not a Kubernetes audit event: no auditID, verb or requestURI"
     return None
-
 
 
 _LEGACY = re.compile(rb"^\s*(\d{4}-\d\d-\d\dT[^ ]+) AUDIT: (.*?)\s*$", re.S)
@@ -497,15 +513,14 @@ def _native(records: Records, out: Decoded) -> bool:
     kind = f["kind"]
     is_list = pc.fill_null(pc.equal(kind, "EventList"), False)
     other_kind = pc.fill_null(pc.not_equal(kind, "Event"), False)
-    anonymous = pc.invert(pc.or_(pc.or_(_nonempty(f["auditID"]), _nonempty(f["verb"])), _nonempty(f["requestURI"])))
-    drop = pc.or_(other_kind, anonymous)
-    if pc.any(drop).as_py():
+    has_id = pc.or_(pc.or_(_nonempty(f["auditID"]), _nonempty(f["verb"])), _nonempty(f["requestURI"]))
+    drop = pc.or_(other_kind, pc.invert(has_id))
+    if pc.any(drop).as_py():  # rare: dead letters (and EventLists of no events) one by one
         out.events -= pc.sum(is_list).as_py() or 0
-        kinds = kind.to_pylist()
-        for i in np.flatnonzero(pc.and_(drop, pc.invert(is_list)).to_numpy(zero_copy_only=False)):
-            k = kinds[i]
-            why = (f"not a Kubernetes audit event: kind {k!r} is not an audit Event" if k not in (None, "Event")
-                   else "not a Kubernetes audit event: no auditID, verb or requestURI")  # fmt: skip
+        bad = np.flatnonzero(pc.and_(drop, pc.invert(is_list)).to_numpy(zero_copy_only=False))
+        for i, k, h in zip(bad, kind.take(bad).to_pylist(), has_id.take(bad).to_pylist(), strict=True):
+            why = _not_event(k, h)
+            assert why is not None  # a dropped row is not an Event, or has no id
             out.dead.append(DeadLetter(why, records.locs[i][0], records.locs[i][1], raws[i], K8sAudit.name))
         keep = pc.invert(drop)
         kept = pa.RecordBatch.from_arrays(list(f.values()), names=list(f)).filter(keep)
