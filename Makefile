@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test test-slow check lint typecheck bench bench-1g clean
 
-$(STAMP): pyproject.toml constraints.txt
+# the native accelerators (setup.py) build where cargo / a C compiler exist; rustup installs cargo here
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+$(STAMP): pyproject.toml constraints.txt setup.py native/Cargo.toml native/Cargo.lock native/src/lib.rs \
+          src/secpipe/transforms/protect/_rewrite.c
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
