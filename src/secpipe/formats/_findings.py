@@ -36,6 +36,7 @@ from secpipe.formats.base import (
     Strict,
     decode_strict,
     decode_typed,
+    string_column,
     strs,
 )
 from secpipe.schema.ocsf import enum_captions
@@ -237,10 +238,28 @@ class Distinct:
             try:
                 self.values.append(dec.decode(key))
             except msgspec.DecodeError as exc:  # a ValidationError: wrong type (the record was valid JSON)
-                msg = str(exc)
-                at = f" - at `$.{field}"
-                self.errors[k] = msg.replace(" - at `$", at, 1) if " - at `$" in msg else f"{msg}{at}`"
+                self.errors[k] = _at(str(exc), field)
                 self.values.append(None)
+
+    @classmethod
+    def from_column(cls, col: pa.Array, type_: Any, field: str) -> Distinct:
+        """The same from a column of raw JSON texts (the native walker's raw mode; null where
+        absent): distinct values found by Arrow's hash kernel, each decoded once."""
+        enc = pc.dictionary_encode(col)
+        new = object.__new__(Distinct)
+        texts: list[str] = enc.dictionary.to_pylist()
+        absent = len(texts)
+        new.idx = pc.fill_null(enc.indices, absent).to_numpy(zero_copy_only=False).tolist()
+        dec = _decoder(type_)
+        new.values, new.errors = [], {}
+        for k, text in enumerate(texts):
+            try:
+                new.values.append(dec.decode(text))
+            except msgspec.DecodeError as exc:
+                new.errors[k] = _at(str(exc), field)
+                new.values.append(None)
+        new.values.append(None)  # absent
+        return new
 
     def reasons(self) -> list[str | None] | None:
         """Per record: msgspec's reason when its value has the wrong type, else None (None: all fit)."""
@@ -267,6 +286,55 @@ class Distinct:
     def per_row(self, derived: Sequence[Any]) -> list[Any]:
         """A per-distinct derived list expanded to one item per record."""
         return [derived[k] for k in self.idx]
+
+
+def _at(msg: str, field: str) -> str:
+    """msgspec's reason for a value, located at the record's ``field``."""
+    at = f" - at `$.{field}"
+    return msg.replace(" - at `$", at, 1) if " - at `$" in msg else f"{msg}{at}`"
+
+
+def record_bytes(raws: Sequence[Any]) -> list[bytes]:
+    """Each record slice (``msgspec.Raw`` of the compact report) as its own bytes, copied once:
+    the native calls (uids, extract) borrow bytes, and would copy a view at every call."""
+    return [r if type(r) is bytes else bytes(r) for r in raws]
+
+
+def raw_data(raws: list[bytes]) -> pa.Array:
+    """``raw_data`` of canonical records: one joined buffer (one copy; ``pa.array`` grows its
+    buffer by reallocation, measured 2-10x slower on 200 MB), checked as UTF-8 unless it is
+    all ASCII (checked at memory speed); a record that is not UTF-8 raises ``ArrowInvalid``,
+    as :func:`~secpipe.formats.base.string_column` does."""
+    n = len(raws)
+    lens = np.fromiter(map(len, raws), np.int64, n)
+    if int(lens.sum()) >= 2**31:
+        return string_column(raws)
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(lens, out=offsets[1:])
+    joined = b"".join(raws)
+    arr = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(joined))
+    if not joined.isascii():
+        arr.validate(full=True)
+    return arr
+
+
+def first_items(lists: pa.Array) -> pa.Array:
+    """The first item of each list (null for a null or empty list)."""
+    off = lists.offsets.to_numpy()
+    empty = off[1:] == off[:-1]
+    if lists.null_count:
+        empty |= lists.is_null().to_numpy(zero_copy_only=False)
+    return lists.values.take(pa.array(off[:-1], pa.int32(), mask=empty))
+
+
+def nonempty(col: pa.Array) -> pa.Array:
+    """True where a string is present and not empty (Python truthiness, as ``a or b`` uses it)."""
+    return pc.fill_null(pc.not_equal(col, ""), False)
+
+
+def either(a: pa.Array, b: pa.Array) -> pa.Array:
+    """``a or b`` per row for string columns."""
+    return pc.if_else(nonempty(a), a, b)
 
 
 def reject_distinct(st: Strict, fields: dict[str, Distinct], out: Decoded, fmt: str,

@@ -43,6 +43,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats import _fast
 from secpipe.formats._findings import (
     CVSS_LIST,
     RESOURCES,
@@ -51,8 +52,13 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
+    either,
+    first_items,
     json_col,
     nest,
+    nonempty,
+    raw_data,
+    record_bytes,
     reject_distinct,
     severity_ids,
     singleton_list,
@@ -243,6 +249,52 @@ class _Group:
         self.typed: list[Any] = []
 
 
+#: string fields of a vulnerability read as they are (both paths).
+_V_STRS = ("VulnerabilityID", "PkgID", "PkgName", "PkgPath", "InstalledVersion", "FixedVersion", "SeveritySource",
+           "PrimaryURL", "Title", "Severity", "PublishedDate", "LastModifiedDate", "Fingerprint")  # fmt: skip
+#: the native walker's spec of ``_Vuln``: strings, the package identifier, lists of strings, CVSS raw.
+_V_SPEC = _fast.Spec(
+    (*((k, _fast.STR) for k in _V_STRS), ("PkgIdentifier.PURL", _fast.STR), ("PkgIdentifier.UID", _fast.STR),
+     ("Description", _fast.STR), ("CVSS", _fast.RAW),
+     *(p for k in ("CweIDs", "VendorIDs", "References") for p in ((f"{k}[]", _fast.LIST), (f"{k}[].@", _fast.STR)))),
+    _V_UNMAPPED, tuple(f.name for f in msgspec.structs.fields(_Vuln)),
+)  # fmt: skip
+
+
+def _native_vulns(raws: list[bytes]) -> dict[str, pa.Array] | None:
+    """The vulnerabilities' field columns in one native pass, or None when the msgspec path must
+    decide (no extension, an irregular finding, no VulnerabilityID, a CVSS block of the wrong shape)."""
+    cols = _fast.extract(raws, _V_SPEC)
+    if cols is None or cols.strings["VulnerabilityID"].null_count:
+        return None
+    cvss = Distinct.from_column(cols.strings["CVSS"], dict[str, _CVSS] | None, "CVSS")
+    if cvss.errors:
+        return None
+    f = {k: v for k, v in cols.strings.items() if "[]" not in k}
+    f["CVSS"] = cvss.column(CVSS_LIST, _cvss_entries)
+    for k in ("CweIDs", "VendorIDs", "References"):
+        offsets, _mask = cols.lists[f"{k}[]"]
+        f[k] = pa.ListArray.from_arrays(pa.array(offsets), cols.strings[f"{k}[].@"], mask=pa.array(offsets[1:] == offsets[:-1]))
+    f["unmapped"] = cols.unmapped
+    return f
+
+
+def _vuln_fields(st: Strict, fields: dict[str, Distinct]) -> dict[str, pa.Array]:
+    """The msgspec path's field columns, as :func:`_native_vulns` gives them."""
+    vs: list[_Vuln] = st.recs
+    f = {k: strs([getattr(v, k) for v in vs]) for k in _V_STRS}
+    ident = [v.PkgIdentifier or _PkgIdent() for v in vs]
+    f["PkgIdentifier.PURL"] = strs([p.PURL for p in ident])
+    f["PkgIdentifier.UID"] = strs([p.UID for p in ident])
+    f["Description"] = fields["Description"].column(S)
+    f["CVSS"] = fields["CVSS"].column(CVSS_LIST, _cvss_entries)
+    f["CweIDs"] = str_lists([v.CweIDs for v in vs])
+    f["VendorIDs"] = str_lists([v.VendorIDs for v in vs])
+    f["References"] = fields["References"].column(STR_LIST, _list_or_none)
+    f["unmapped"] = unmapped_from(st, _V_UNMAPPED)
+    return f
+
+
 class Trivy(ReportFormat):
     """Aqua Trivy JSON scan reports."""
 
@@ -277,37 +329,48 @@ class Trivy(ReportFormat):
                     g.where.extend([ri] * len(items))
                     g.ctx.extend([f"{head}\0{r.Target}\0{ri}\0{i}" for i in range(len(items))])
         out = Decoded(events=sum(len(g.raws) for g in groups.values()))
-        typed = self._typed(data, groups)
+        native = None
+        if groups["v"].raws and _fast.available():
+            groups["v"].raws = record_bytes(groups["v"].raws)
+            native = _native_vulns(groups["v"].raws)
+        typed = native is None and self._typed(data, groups)
         for key, cls, type_, what, build, unmapped in (
-            ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", self._vulns, _V_UNMAPPED),
+            ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", None, _V_UNMAPPED),
             ("m", "compliance_finding", _Misconf, "a Trivy misconfiguration", self._misconfs, _M_UNMAPPED),
             ("s", "data_security_finding", _Secret, "a Trivy secret", self._secrets, _S_UNMAPPED),
         ):
             g = groups[key]
             if not g.raws:
                 continue
-            locs = [(source, i) for i in range(len(g.raws))]
-            if typed:
-                st = Strict(g.typed, [None] * len(g.raws), g.raws, locs)
+            if key == "v" and native is not None:
+                f, raws = native, g.raws
             else:
-                g.raws = [bytes(r) for r in g.raws]
-                st = decode_strict(g.raws, locs, type_, out, self.name, what)
-            if not st.recs:
-                continue
-            fields: dict[str, Distinct] = {}
-            if key == "v":
-                fields = {k: Distinct([getattr(r, k) for r in st.recs], t, k) for k, t in _V_FIELDS}
-                st, fields, _ = reject_distinct(st, fields, out, self.name, what)
+                locs = [(source, i) for i in range(len(g.raws))]
+                if typed:
+                    st = Strict(g.typed, [None] * len(g.raws), g.raws, locs)
+                else:
+                    g.raws = record_bytes(g.raws)
+                    st = decode_strict(g.raws, locs, type_, out, self.name, what)
                 if not st.recs:
                     continue
-            if len(st.recs) != len(g.raws):  # some were dead-lettered: keep context aligned
-                keep = {id(r): i for i, r in enumerate(g.raws)}
-                idx = [keep[id(r)] for r in st.raws]
-                g.where = [g.where[i] for i in idx]
-                g.ctx = [g.ctx[i] for i in idx]
-            cols = self._common(cls, rep, results, g, st.raws, st.recs)
-            cols.update(build(st.recs, [results[i] for i in g.where], cols, fields))
-            cols["unmapped"] = unmapped_from(st, unmapped)
+                if key == "v":
+                    fields = {k: Distinct([getattr(r, k) for r in st.recs], t, k) for k, t in _V_FIELDS}
+                    st, fields, _ = reject_distinct(st, fields, out, self.name, what)
+                    if not st.recs:
+                        continue
+                if len(st.recs) != len(g.raws):  # some were dead-lettered: keep context aligned
+                    keep = {id(r): i for i, r in enumerate(g.raws)}
+                    idx = [keep[id(r)] for r in st.raws]
+                    g.where = [g.where[i] for i in idx]
+                    g.ctx = [g.ctx[i] for i in idx]
+                raws = record_bytes(st.raws)
+                f = _vuln_fields(st, fields) if key == "v" else {"Severity": strs([r.Severity for r in st.recs])}
+            cols = self._common(cls, rep, results, g, raws, f["Severity"])
+            if build is None:
+                cols.update(self._vulns(f, results, g.where, cols))
+            else:
+                cols.update(build(st.recs, [results[i] for i in g.where], cols))
+            cols["unmapped"] = f["unmapped"] if build is None else unmapped_from(st, unmapped)
             out.batches.append(to_batch(cls, cols))
         return out
 
@@ -325,16 +388,16 @@ class Trivy(ReportFormat):
         return all(len(g.typed) == len(g.raws) for g in groups.values())
 
     def _common(
-        self, cls: str, rep: _Report, results: list[_Result], g: _Group, raws: list[bytes], recs: list[Any]
+        self, cls: str, rep: _Report, results: list[_Result], g: _Group, raws: list[bytes], severity: pa.Array
     ) -> dict[str, pa.Array]:
         n = len(raws)
-        sev = severity_ids([r.Severity for r in recs])
         created = const(parse_times(strs([rep.CreatedAt]))[0].as_py(), n, pa.int64())  # one report time
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor,
-            uids=event_uids(self.name, raws, g.ctx), times_ms=created, raws=raws,
-            activity_id=1, severity_id=sev,
+            uids=event_uids(self.name, raws, g.ctx), times_ms=created, raws=None,
+            activity_id=1, severity_id=severity_ids(severity),
         )  # fmt: skip
+        cols["raw_data"] = raw_data(raws)
         meta = rep.Metadata or _Meta()
         data = {"os": meta.OS, "repo_digests": meta.RepoDigests}
         data = {k: v for k, v in data.items() if v}
@@ -354,62 +417,63 @@ class Trivy(ReportFormat):
         cols["metadata.log_version"] = strs([str(rep.SchemaVersion)] * n)
         return cols
 
-    def _vulns(self, vs: list[_Vuln], res: list[_Result], cols: dict[str, pa.Array],
-               f: dict[str, Distinct]) -> dict[str, pa.Array]:
-        n = len(vs)
-        ids = strs([v.VulnerabilityID for v in vs])
-        fixed = strs([v.FixedVersion or None for v in vs])
-        pub = parse_times(strs([v.PublishedDate for v in vs]))
-        mod = parse_times(strs([v.LastModifiedDate for v in vs]))
-        title = strs([v.Title or v.VulnerabilityID for v in vs])
-        desc = f["Description"].column(S)
-        pkg_ident = [v.PkgIdentifier or _PkgIdent() for v in vs]
+    def _vulns(self, f: dict[str, pa.Array], results: list[_Result], where: list[int],
+               cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+        """Vulnerability columns from the field columns of either path (see :func:`_vuln_fields`)."""
+        n = len(f["VulnerabilityID"])
+        take = pa.array(where, pa.int32())
+        target = strs([f"{r.Target}" for r in results]).take(take)
+        ids = f["VulnerabilityID"]
+        fixed = pc.if_else(nonempty(f["FixedVersion"]), f["FixedVersion"], pa.scalar(None, S))
+        pub = parse_times(f["PublishedDate"])
+        mod = parse_times(f["LastModifiedDate"])
+        title = either(f["Title"], ids)
+        desc = f["Description"]
         pkg = nest({
-            "name": strs([v.PkgName for v in vs]),
-            "version": strs([v.InstalledVersion for v in vs]),
+            "name": f["PkgName"],
+            "version": f["InstalledVersion"],
             "fixed_in_version": fixed,
-            "type": strs([r.Type for r in res]),
-            "purl": strs([p.PURL for p in pkg_ident]),
-            "uid": strs([v.PkgID or p.UID for v, p in zip(vs, pkg_ident, strict=True)]),
-            "path": strs([v.PkgPath for v in vs]),
+            "type": strs([r.Type for r in results]).take(take),
+            "purl": f["PkgIdentifier.PURL"],
+            "uid": either(f["PkgID"], f["PkgIdentifier.UID"]),
+            "path": f["PkgPath"],
         })  # fmt: skip
+        url = f["PrimaryURL"]
         vuln = nest({
             "title": title,
             "desc": desc,
-            "severity": strs([v.Severity for v in vs]),
-            "vendor_name": strs([v.SeveritySource for v in vs]),
-            "references": f["References"].column(STR_LIST, _list_or_none),
-            "related_vulnerabilities": str_lists([v.VendorIDs for v in vs]),
+            "severity": f["Severity"],
+            "vendor_name": f["SeveritySource"],
+            "references": f["References"],
+            "related_vulnerabilities": f["VendorIDs"],
             "is_fix_available": pc.is_valid(fixed),
-            "cwe.uid": strs([v.CweIDs[0] if v.CweIDs else None for v in vs]),
+            "cwe.uid": first_items(f["CweIDs"]),
             "cve.uid": ids,
             "cve.title": title,
             "cve.desc": desc,
             "cve.created_time": pub,
             "cve.modified_time": mod,
-            "cve.references": str_lists([[v.PrimaryURL] if v.PrimaryURL else None for v in vs]),
-            "cve.cvss": f["CVSS"].column(CVSS_LIST, _cvss_entries),
+            "cve.references": singleton_list(url, nonempty(url)),
+            "cve.cvss": f["CVSS"],
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
-        ctx = strs([f"{r.Target}" for r in res])
+        pkg_key = pc.fill_null(either(f["PkgID"], f["PkgName"]), "None")  # as an f-string shows None
+        uid = pc.binary_join_element_wise(ids, pkg_key, target, "|")
         return {
-            "status_id": pa.array([1] * n, pa.int32()),
-            "status": strs(["New"] * n),
-            "finding_info.uid": strs([
-                v.Fingerprint or f"{v.VulnerabilityID}|{v.PkgID or v.PkgName}|{r.Target}" for v, r in zip(vs, res, strict=True)
-            ]),
+            "status_id": const(1, n, pa.int32()),
+            "status": const("New", n),
+            "finding_info.uid": pc.if_else(nonempty(f["Fingerprint"]), f["Fingerprint"], uid),
             "finding_info.title": title,
             "finding_info.desc": desc,
-            "finding_info.types": pa.array([["Vulnerability"]] * n, pa.list_(pa.string())),
-            "finding_info.src_url": strs([v.PrimaryURL for v in vs]),
+            "finding_info.types": const(["Vulnerability"], n, STR_LIST),
+            "finding_info.src_url": url,
             "finding_info.first_seen_time": pub,
             "finding_info.modified_time": mod,
-            "message": pc.binary_join_element_wise(ids, strs([v.PkgName or "" for v in vs]), ctx, " in "),
+            "message": pc.binary_join_element_wise(ids, pc.fill_null(f["PkgName"], ""), target, " in "),
             "vulnerabilities": singleton_list(vuln),
         }
 
-    def _misconfs(self, ms: list[_Misconf], res: list[_Result], cols: dict[str, pa.Array],
-                  _f: dict[str, Distinct]) -> dict[str, pa.Array]:
+    def _misconfs(self, ms: list[_Misconf], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
         n = len(ms)
         stat = [(m.Status or "").upper() if (m.Status or "").upper() in _COMPLIANCE_STATUS else "?" for m in ms]
         cstat = pa.array([_COMPLIANCE_ID[_COMPLIANCE_STATUS[s]] for s in stat], pa.int32())
@@ -442,8 +506,7 @@ class Trivy(ReportFormat):
             "remediation.references": str_lists([m.References for m in ms]),
         }
 
-    def _secrets(self, ss: list[_Secret], res: list[_Result], cols: dict[str, pa.Array],
-                 _f: dict[str, Distinct]) -> dict[str, pa.Array]:
+    def _secrets(self, ss: list[_Secret], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
         n = len(ss)
         types = [["Secret", s.Category] if s.Category else ["Secret"] for s in ss]
         lines = [_line(s.StartLine) for s in ss]
