@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.table import Table
 
 from secpipe.cli._common import DataOpt, JsonOpt
-from secpipe.security.users import UserStore
 
 users_app = typer.Typer(help="Users and their roles (admin, analyst, viewer, ingest, auditor).", no_args_is_help=True)
 tokens_app = typer.Typer(help="API and ingest tokens: create (shown once), list, revoke.", no_args_is_help=True)
@@ -35,6 +34,7 @@ def _when(ts: float) -> str:
 def users_add(name: str, role: str = typer.Option(..., "--role", help="admin, analyst, viewer, ingest or auditor."),
               data: Path = DataOpt) -> None:
     """Add a user."""
+    from secpipe.security.users import UserStore
     UserStore(data).add(name, role, _actor())
     typer.echo(f"user {name} added with role {role}; create a token: secpipe tokens create --user {name}")
 
@@ -42,6 +42,7 @@ def users_add(name: str, role: str = typer.Option(..., "--role", help="admin, an
 @users_app.command("list")
 def users_list(data: Path = DataOpt, as_json: bool = JsonOpt) -> None:
     """List users."""
+    from secpipe.security.users import UserStore
     users = UserStore(data).list()
     if as_json:
         sys.stdout.write(orjson.dumps(users).decode() + "\n")
@@ -55,6 +56,7 @@ def users_list(data: Path = DataOpt, as_json: bool = JsonOpt) -> None:
 @users_app.command("set-role")
 def users_set_role(name: str, role: str = typer.Option(..., "--role"), data: Path = DataOpt) -> None:
     """Change a user's role (their tokens follow)."""
+    from secpipe.security.users import UserStore
     n = UserStore(data).set_role(name, role, _actor())
     typer.echo(f"user {name} is now {role} ({n} token(s) updated)")
 
@@ -62,6 +64,7 @@ def users_set_role(name: str, role: str = typer.Option(..., "--role"), data: Pat
 @users_app.command("remove")
 def users_remove(name: str, data: Path = DataOpt) -> None:
     """Remove a user and revoke their tokens."""
+    from secpipe.security.users import UserStore
     n = UserStore(data).remove(name, _actor())
     typer.echo(f"user {name} removed, {n} token(s) revoked")
 
@@ -76,6 +79,7 @@ def tokens_create(
     data: Path = DataOpt,
 ) -> None:
     """Create a token and print it once."""
+    from secpipe.security.users import UserStore
     store = UserStore(data)
     if user:
         tok = store.create_token(user=user, actor=_actor())
@@ -96,6 +100,7 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list(data: Path = DataOpt, as_json: bool = JsonOpt) -> None:
     """List tokens (ids, names, roles; never secrets)."""
+    from secpipe.security.users import UserStore
     toks = UserStore(data).tokens.list()
     rows = [{"id": t.id, "name": t.name, "role": t.role, "source": t.source, "created": t.created} for t in toks]
     if as_json:
@@ -111,6 +116,7 @@ def tokens_list(data: Path = DataOpt, as_json: bool = JsonOpt) -> None:
 def tokens_revoke(token_id: str = typer.Argument(..., help="Token id (the 8 hex chars after sp_)."),
                   data: Path = DataOpt) -> None:
     """Revoke a token."""
+    from secpipe.security.users import UserStore
     if not UserStore(data).revoke_token(token_id, _actor()):
         typer.echo(f"error: no token with id {token_id} — see `secpipe tokens list`", err=True)
         raise typer.Exit(1)

@@ -20,7 +20,6 @@ from rich.console import Console
 from rich.table import Table
 
 from secpipe.cli._common import DataOpt, JsonOpt
-from secpipe.respond import admin
 
 alerts_app = typer.Typer(help="Alert outbox, dead letters, replay, silences, playbook approvals.")
 silence_app = typer.Typer(help="Silences: mute matching alerts until they expire.", no_args_is_help=True)
@@ -49,6 +48,7 @@ def alerts(
     as_json: bool = JsonOpt,
 ) -> None:
     """List outbox entries and counts per state (dead letters: --state dead)."""
+    from secpipe.respond import admin
     if ctx.invoked_subcommand is not None:
         return
     res = admin.outbox_summary(data, state=state, limit=limit)
@@ -70,6 +70,7 @@ def alerts(
 def replay(row_id: int = typer.Argument(..., help="Outbox entry id (from `secpipe alerts --state dead`)."),
            data: Path = DataOpt, actor: str | None = ActorOpt) -> None:
     """Send a dead-lettered entry again (attempts reset)."""
+    from secpipe.respond import admin
     r = admin.replay(data, row_id, _actor(actor))
     typer.echo(f"entry {r['id']} ({r['queue']}) is pending again")
 
@@ -78,6 +79,7 @@ def replay(row_id: int = typer.Argument(..., help="Outbox entry id (from `secpip
 def ack(row_id: int = typer.Argument(..., help="A PagerDuty notification entry id."), data: Path = DataOpt,
         actor: str | None = ActorOpt) -> None:
     """Acknowledge the PagerDuty alert of that notification's group (queued like any delivery)."""
+    from secpipe.respond import admin
     r = admin.acknowledge(data, row_id, _actor(actor))
     typer.echo(f"acknowledge queued as entry {r['id']} ({r['queue']})")
 
@@ -86,6 +88,7 @@ def ack(row_id: int = typer.Argument(..., help="A PagerDuty notification entry i
 def approve(row_id: int = typer.Argument(..., help="Playbook job id."), data: Path = DataOpt,
             actor: str | None = ActorOpt) -> None:
     """Approve a playbook job that waits for approval (it runs next)."""
+    from secpipe.respond import admin
     r = admin.decide(data, row_id, True, _actor(actor))
     typer.echo(f"job {r['id']} ({r['queue']}) approved")
 
@@ -94,6 +97,7 @@ def approve(row_id: int = typer.Argument(..., help="Playbook job id."), data: Pa
 def reject(row_id: int = typer.Argument(..., help="Playbook job id."), data: Path = DataOpt,
            actor: str | None = ActorOpt) -> None:
     """Reject a playbook job that waits for approval (it never runs)."""
+    from secpipe.respond import admin
     r = admin.decide(data, row_id, False, _actor(actor))
     typer.echo(f"job {r['id']} ({r['queue']}) rejected")
 
@@ -120,6 +124,7 @@ def silence_add(
     as_json: bool = JsonOpt,
 ) -> None:
     """Silence alerts whose labels match."""
+    from secpipe.respond import admin
     s = admin.add_silence(data, _pairs(match, "--match"), _pairs(match_re, "--match-re"), duration, comment, _actor(actor))
     if as_json:
         _out(s)
@@ -131,6 +136,7 @@ def silence_add(
 def silence_list(data: Path = DataOpt, all_: bool = typer.Option(False, "--all", help="Include expired silences."),
                  as_json: bool = JsonOpt) -> None:
     """List active silences (--all: expired too)."""
+    from secpipe.respond import admin
     rows = admin.list_silences(data, active=not all_)
     if as_json:
         _out(rows)
@@ -145,6 +151,7 @@ def silence_list(data: Path = DataOpt, all_: bool = typer.Option(False, "--all",
 def silence_expire(sid: str = typer.Argument(..., help="Silence id."), data: Path = DataOpt,
                    actor: str | None = ActorOpt) -> None:
     """End a silence now."""
+    from secpipe.respond import admin
     admin.expire_silence(data, sid, _actor(actor))
     typer.echo(f"silence {sid} expired")
 

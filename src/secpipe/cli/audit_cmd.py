@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from secpipe.cli._common import DataOpt, JsonOpt
-from secpipe.security.audit import AuditLog, generate_keypair, load_public_key, verify
 
 audit_app = typer.Typer(help="Tamper-evident audit log: show, verify, keygen.", no_args_is_help=True)
 
@@ -26,6 +25,7 @@ def show(
     as_json: bool = JsonOpt,
 ) -> None:
     """List audit entries, oldest first."""
+    from secpipe.security.audit import AuditLog
     rows = [e for e in AuditLog(data, from_env=False).entries()
             if (action is None or str(e.get("action", "")).startswith(action))
             and (actor is None or e.get("actor") == actor)]
@@ -49,6 +49,7 @@ def verify_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Check the hash chain (and signatures); exit 1 and say where when anything was altered."""
+    from secpipe.security.audit import load_public_key, verify
     res = verify(data, load_public_key(public_key) if public_key else None)
     if as_json:
         sys.stdout.write(orjson.dumps({"ok": res.ok, "entries": res.entries, "signed": res.signed,
@@ -70,6 +71,7 @@ def keygen(
     public: Path = typer.Argument(..., help="Where to write the public key (for `audit verify --public-key`)."),
 ) -> None:
     """Create an Ed25519 key pair for signing audit entries."""
+    from secpipe.security.audit import generate_keypair
     generate_keypair(private, public)
     typer.echo(f"wrote {private} (keep secret; export SECPIPE_AUDIT_KEY={private}) and {public}")
 

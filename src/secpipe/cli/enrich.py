@@ -17,15 +17,14 @@ from __future__ import annotations
 import json
 from graphlib import TopologicalSorter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from secpipe.config.models import PipelineConfig, load_config
 from secpipe.errors import SecpipeError
-from secpipe.formats import detect, get
-from secpipe.schema.ocsf import class_of
-from secpipe.transforms.base import STAGES
+
+if TYPE_CHECKING:  # the config models, formats and stages load when a command runs, not at `--help`
+    from secpipe.config.models import PipelineConfig
 
 ENRICH_TYPES = ("threat_intel", "geoip", "lookup")
 
@@ -49,6 +48,7 @@ def _flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _build(name: str, raw: dict[str, Any], data_dir: Path | None) -> Any:
+    from secpipe.transforms.base import STAGES
     if raw.get("type") == "threat_intel":
         raw = {**raw, "background_refresh": False}
     return STAGES[raw["type"]](name, raw, data_dir=data_dir)
@@ -62,6 +62,9 @@ def enrich_test(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Show what each enrichment adds to one event."""
+    from secpipe.config.models import load_config
+    from secpipe.formats import detect, get
+    from secpipe.schema.ocsf import class_of
     cfg = load_config(config)
     data = event.read_bytes()
     decoder = get(fmt) if fmt != "auto" else detect(data[:65536])
@@ -112,6 +115,7 @@ def intel_status(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """List loaded feeds: indicator counts, last refresh, errors."""
+    from secpipe.config.models import load_config
     cfg = load_config(config)
     transforms = _enrichments(cfg, ("threat_intel",))
     if not transforms:

@@ -16,9 +16,8 @@ from pathlib import Path
 import typer
 
 from secpipe.cli._common import DataOpt
-from secpipe.security import audit, crypto
+from secpipe.security import crypto
 from secpipe.security.keys import generate_key, load_keyring
-from secpipe.store._files import fsync_dir
 
 keys_app = typer.Typer(help="Keys: generate, encryption at rest (init/status/rotate), reveal tokens.",
                        no_args_is_help=True)
@@ -37,6 +36,7 @@ def init(
     key_file: str | None = typer.Option(None, "--key-file", help="File holding the master key ring."),
 ) -> None:
     """Encrypt everything this data directory writes from now on (AES-256-GCM envelopes)."""
+    from secpipe.security import audit
     cipher = crypto.enable(data, key_env, key_file)
     audit.record(data, os.environ.get("USER", "cli"), "config.change", setting="encryption", enabled=True,
                  kid=cipher.ring.active_kid)
@@ -61,6 +61,8 @@ def status(data: Path = DataOpt) -> None:
 @keys_app.command("rotate")
 def rotate(data: Path = DataOpt) -> None:
     """Re-wrap every file's data key with the active master key."""
+    from secpipe.security import audit
+    from secpipe.store._files import fsync_dir
     cipher = crypto.for_data_dir(data)
     if cipher is None:
         typer.echo("error: encryption is not enabled for this data directory — run `secpipe keys init`", err=True)
@@ -96,6 +98,7 @@ def reveal_cmd(
     reason: str = typer.Option(..., "--reason", help="Why (recorded in the audit log)."),
 ) -> None:
     """Reveal a reversible token (needs the tokenization key; audited)."""
+    from secpipe.security import audit
     from secpipe.transforms.protect.tokenize import reveal
 
     ring = load_keyring(key_env, key_file, "tokenize")

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from secpipe.cli._common import DataOpt
-from secpipe.store.query import QueryError, plain, run
 
 
 def query(
@@ -21,6 +20,7 @@ def query(
     out: str = typer.Option("table", "--format", help="table, json or csv."),
 ) -> None:
     """Run SQL over the lake."""
+    from secpipe.store.query import QueryError, plain, run  # DuckDB: imported when a query runs
     if out not in ("table", "json", "csv"):
         typer.echo("error: --format must be table, json or csv", err=True)
         raise typer.Exit(2)

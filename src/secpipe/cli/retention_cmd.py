@@ -5,19 +5,24 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import typer
 
 from secpipe.cli._common import DataOpt, JsonOpt
-from secpipe.config.models import load_config
-from secpipe.store import retention
+
+if TYPE_CHECKING:  # imported where a command runs: registering (``secpipe --help``) stays light
+    from secpipe.store import retention
 
 retention_app = typer.Typer(help="Retention: per-class TTLs, legal holds, apply.", no_args_is_help=True)
 ConfigOpt = typer.Option(None, "--config", "-c", help="Pipeline config (security.retention).")
 
 
 def _policy(data: Path, config: Path | None) -> retention.RetentionPolicy:
+    from secpipe.config.models import load_config
+    from secpipe.store import retention
+
     sec = load_config(config).security if config else {}
     return retention.load_policy(data, sec)
 
@@ -32,6 +37,8 @@ def show(data: Path = DataOpt, config: Path | None = ConfigOpt) -> None:
 def set_ttl(cls: str = typer.Argument(..., help="OCSF class name or dead_letter."),
             days: int = typer.Argument(..., min=1, help="Keep this many days."), data: Path = DataOpt) -> None:
     """Set a class TTL for this data directory."""
+    from secpipe.store import retention
+
     retention.update_state(data, ttl=(cls, days))
     retention.audit.record(data, getpass.getuser(), "config.change", setting="retention", cls=cls, days=days)
     typer.echo(f"{cls}: kept {days} days")
@@ -40,6 +47,8 @@ def set_ttl(cls: str = typer.Argument(..., help="OCSF class name or dead_letter.
 @retention_app.command("hold")
 def hold(cls: str, reason: str = typer.Option(..., "--reason"), data: Path = DataOpt) -> None:
     """Put a class under legal hold: nothing of it is deleted until released."""
+    from secpipe.store import retention
+
     retention.update_state(data, hold=cls)
     retention.audit.record(data, getpass.getuser(), "config.change", setting="legal_hold", cls=cls, hold=True,
                            reason=reason)
@@ -49,6 +58,8 @@ def hold(cls: str, reason: str = typer.Option(..., "--reason"), data: Path = Dat
 @retention_app.command("release")
 def release(cls: str, data: Path = DataOpt) -> None:
     """Release a legal hold."""
+    from secpipe.store import retention
+
     retention.update_state(data, release=cls)
     retention.audit.record(data, getpass.getuser(), "config.change", setting="legal_hold", cls=cls, hold=False)
     typer.echo(f"{cls}: legal hold released")
@@ -59,6 +70,8 @@ def apply_cmd(data: Path = DataOpt, config: Path | None = ConfigOpt,
               dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be deleted; delete nothing."),
               as_json: bool = JsonOpt) -> None:
     """Delete day partitions past their class TTL (not held)."""
+    from secpipe.store import retention
+
     res = retention.apply(data, _policy(data, config), dry_run=dry_run, actor=getpass.getuser())
     if as_json:
         sys.stdout.write(orjson.dumps(res.summary()).decode() + "\n")

@@ -4,6 +4,9 @@ Without ``--config`` it runs the embedded default: HTTP ingest on 127.0.0.1:8088
 under ``--data``. On first start it creates an ingest token and an admin token, prints them
 once, and stores only their hashes. SIGINT/SIGTERM stop it cleanly: the server stops
 accepting, in-flight requests finish, the lake is committed and the WAL closed.
+
+The server, its config models and uvicorn are imported when the command runs, not when it is
+registered (``secpipe --help`` registers every command).
 """
 
 from __future__ import annotations
@@ -12,35 +15,30 @@ import logging
 import signal
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
-from rich.console import Console
 
-from secpipe.config.models import PipelineConfig, load_config
-from secpipe.runtime.service import Service
-from secpipe.runtime.topology import build_stages
-from secpipe.security.tls import TlsConfig, uvicorn_options
-from secpipe.server.app import create_app
-from secpipe.server.auth import TokenStore
-from secpipe.server.http import AppContext, Limits
-from secpipe.sources import start_sources, stop_sources
-from secpipe.store.retention import RetentionScheduler
-from secpipe.transforms.protect.redact import install_log_redaction
+if TYPE_CHECKING:
+    import uvicorn
 
 
-class _Server(uvicorn.Server):
-    """uvicorn server that stops gracefully on SIGINT/SIGTERM and then lets us commit.
+def _graceful_server(config: uvicorn.Config) -> uvicorn.Server:
+    """A uvicorn server that stops gracefully on SIGINT/SIGTERM and then lets us commit.
 
     uvicorn re-raises the captured signal after its own shutdown, which would kill the process
     before the lake is committed; here the signal only asks it to stop.
     """
+    import uvicorn
 
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self.should_exit and sig == signal.SIGINT:
-            self.force_exit = True
-        else:
-            self.should_exit = True
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            else:
+                self.should_exit = True
+
+    return _Server(config)
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -61,6 +59,20 @@ def up(
     tls_client_ca: Path | None = typer.Option(None, "--tls-client-ca", help="CA of client certificates (mutual TLS)."),
 ) -> None:
     """Run the pipeline server in the foreground."""
+    import uvicorn
+    from rich.console import Console
+
+    from secpipe.config.models import PipelineConfig, load_config
+    from secpipe.runtime.service import Service
+    from secpipe.runtime.topology import build_stages
+    from secpipe.security.tls import TlsConfig, uvicorn_options
+    from secpipe.server.app import create_app
+    from secpipe.server.auth import TokenStore
+    from secpipe.server.http import AppContext, Limits
+    from secpipe.sources import start_sources, stop_sources
+    from secpipe.store.retention import RetentionScheduler
+    from secpipe.transforms.protect.redact import install_log_redaction
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction()
     cfg = load_config(config) if config else PipelineConfig()
@@ -98,7 +110,7 @@ def up(
     retention.start()
     scheme = "https" if tls_opts else "http"
     con.print(f"secpipe listening on {scheme}://{host}:{port} — data in {data_dir} (Ctrl-C to stop)")
-    server = _Server(
+    server = _graceful_server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                        timeout_keep_alive=int(cfg.server.request_timeout_seconds), http="httptools", loop="uvloop",
                        **tls_opts)

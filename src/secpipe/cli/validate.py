@@ -6,11 +6,10 @@ from pathlib import Path
 
 import typer
 
-from secpipe.config.models import validate_file
-
 
 def validate(config: Path = typer.Argument(..., help="Pipeline config (YAML).")) -> None:
     """Check a pipeline config."""
+    from secpipe.config.models import validate_file  # pydantic models: imported when the command runs
     _cfg, errors = validate_file(config)
     if errors:
         for e in errors:

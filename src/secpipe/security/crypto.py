@@ -41,13 +41,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from secpipe.errors import SecpipeError
 from secpipe.security.keys import Keyring, load_keyring
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pyarrow and cryptography load where used: `secpipe keys`/`--help` need neither
+    import pyarrow as pa
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"SPE1"
@@ -244,6 +243,8 @@ def parquet_bytes(table: pa.Table, compression: str = "zstd") -> memoryview:
 
 def read_parquet(path: Path, cipher: Cipher | None, columns: list[str] | None = None) -> pa.Table:
     """Read a Parquet file that may be sealed (sealed files need ``cipher``)."""
+    import pyarrow.parquet as pq
+
     with open(path, "rb") as fh:
         head = fh.read(4)
         if not is_sealed(head):
