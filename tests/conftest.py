@@ -26,3 +26,18 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+@pytest.fixture
+def python_only(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A function that turns the native extension (``secpipe.formats._fast``) off for the rest
+    of the test, so a format's msgspec path can be compared with its native one."""
+    from secpipe.formats import _fast
+
+    def off() -> None:
+        monkeypatch.setenv("SECPIPE_NATIVE", "0")
+        _fast._module.cache_clear()
+
+    yield off
+    monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
+    _fast._module.cache_clear()

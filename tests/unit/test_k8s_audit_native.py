@@ -30,19 +30,6 @@ pytestmark = pytest.mark.skipif(os.environ.get("SECPIPE_NATIVE") == "0", reason=
 FMT = get("k8s_audit")
 
 
-@pytest.fixture
-def python_only(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Call the returned function to turn the extension off for the rest of the test."""
-
-    def off() -> None:
-        monkeypatch.setenv("SECPIPE_NATIVE", "0")
-        _fast._module.cache_clear()
-
-    yield off
-    monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
-    _fast._module.cache_clear()
-
-
 def _files(real: Path) -> list[Path]:
     return [real / "panther-analysis/extracted/k8s_audit.jsonl",
             *sorted((real / "falco/test/trace_files/k8s_audit").glob("*.json"))]  # fmt: skip

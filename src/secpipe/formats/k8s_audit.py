@@ -175,7 +175,7 @@ def _authorizations(annotations: pa.Array) -> tuple[pa.Array, pa.Array]:
     entry = pa.StructArray.from_arrays(
         [decision, pa.StructArray.from_arrays([_annotation(ann, _REASON_RE)], names=["desc"])], names=["decision", "policy"]
     )
-    col = pa.ListArray.from_arrays(pa.array(range(n + 1), pa.int32()), entry, mask=pc.is_null(decision))
+    col = pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), entry, mask=pc.is_null(decision))
     return col, decision
 
 
