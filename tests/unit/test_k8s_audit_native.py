@@ -6,8 +6,8 @@ trace files) and on records mutated from them: every typed path given each JSON 
 or removed; extra, escaped, non-ASCII and duplicated keys; escapes in the strings the
 mapping re-encodes (objectRef, the Status' rest); EventLists, foreign kinds, legacy lines.
 Each mutated record is decoded alone and within a batch of regular records (where one
-irregular record sends the whole batch to msgspec). Rows stamped with the receipt time are
-compared without ``time``/``time_dt``.
+irregular record sends the whole batch to msgspec). Compared with
+``tests/unit/native_support.py``.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ import random
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 from secpipe.formats import _fast, get, k8s_audit
 from secpipe.formats.base import Decoded
+from tests.unit.native_support import assert_same_decoded
 
 pytestmark = pytest.mark.skipif(os.environ.get("SECPIPE_NATIVE") == "0", reason="native path turned off")
 
@@ -49,31 +48,6 @@ def _events(real: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _result(d: Decoded) -> tuple[list[pa.RecordBatch], list[pa.Array], list[tuple[str, str, int, bytes]], int]:
-    """(batches without time columns, time of rows with their own time, dead letters, events)."""
-    batches, times = [], []
-    for b in d.batches:
-        own = pc.is_null(b.column("metadata").field("labels")) if "labels" in b.schema.field("metadata").type.names \
-            else pa.array([True] * b.num_rows)  # fmt: skip
-        times.append(b.column("time").filter(own))
-        batches.append(b.drop_columns(["time", "time_dt"]))
-    return batches, times, [(x.reason, x.source, x.offset, bytes(x.raw)) for x in d.dead], d.events
-
-
-def _same(native: Decoded, reference: Decoded, what: object) -> None:
-    nb, nt, nd, ne = _result(native)
-    rb, rt, rd, re_ = _result(reference)
-    assert nd == rd, what
-    assert ne == re_, what
-    assert len(nb) == len(rb), what
-    for x, y in zip(nb, rb, strict=True):
-        assert x.schema == y.schema, what
-        for name in x.schema.names:
-            assert x.column(name).equals(y.column(name)), (what, name, x.column(name).to_pylist()[:3],
-                                                           y.column(name).to_pylist()[:3])  # fmt: skip
-    assert all(a.equals(b) for a, b in zip(nt, rt, strict=True)), what
-
-
 def _decode_both(docs: list[bytes], python_only) -> list[tuple[Decoded, Decoded]]:  # type: ignore[no-untyped-def]
     native = [FMT.decode(d, f"doc{n}") for n, d in enumerate(docs)]
     python_only()
@@ -88,7 +62,7 @@ def test_real_samples_same_with_and_without_native(real: Path, python_only) -> N
     docs = [p.read_bytes() for p in files]
     docs.append(b"\n".join(docs))  # one batch of everything (the malformed trace dead-letters its lines)
     for path, (a, b) in zip([*files, "all"], _decode_both(docs, python_only), strict=True):
-        _same(a, b, path)
+        assert_same_decoded(a, b, path)
 
 
 def test_native_path_takes_the_real_samples(real: Path) -> None:
@@ -213,7 +187,7 @@ def test_mutated_records_same_with_and_without_native(real: Path, python_only) -
                                       and json.loads(m) != {}]}).encode())  # fmt: skip
     pairs = _decode_both(docs, python_only)
     for doc, (a, b) in zip(docs, pairs, strict=True):
-        _same(a, b, doc[:300])
+        assert_same_decoded(a, b, doc[:300])
 
 
 def test_mutants_exercise_both_paths(real: Path) -> None:

@@ -1,0 +1,40 @@
+"""Comparing a format's decode with the native extension and without it (``SECPIPE_NATIVE=0``).
+
+The contract of ``secpipe.formats._fast``: both paths give the same batches and the same dead
+letters. Rows stamped with the receipt time (``metadata.labels`` set) differ in ``time`` and
+``time_dt`` only; those two columns are compared for the other rows.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats.base import Decoded
+
+
+def _result(d: Decoded) -> tuple[list[pa.RecordBatch], list[pa.Array], list[tuple[str, str, int, bytes]], int]:
+    """(batches without time columns, time of rows with their own time, dead letters, events)."""
+    batches, times = [], []
+    for b in d.batches:
+        meta = b.schema.field("metadata").type
+        own = pc.is_null(b.column("metadata").field("labels")) if "labels" in meta.names else pa.array([True] * b.num_rows)
+        times.append(b.column("time").filter(own))
+        batches.append(b.drop_columns(["time", "time_dt"]))
+    return batches, times, [(x.reason, x.source, x.offset, bytes(x.raw)) for x in d.dead], d.events
+
+
+def assert_same_decoded(native: Decoded, reference: Decoded, what: object) -> None:
+    """Assert two decodes of the same input are identical (see module docstring); ``what``
+    names the input in the failure message."""
+    nb, nt, nd, ne = _result(native)
+    rb, rt, rd, re_ = _result(reference)
+    assert nd == rd, what
+    assert ne == re_, what
+    assert len(nb) == len(rb), what
+    for x, y in zip(nb, rb, strict=True):
+        assert x.schema == y.schema, what
+        for name in x.schema.names:
+            assert x.column(name).equals(y.column(name)), (what, name, x.column(name).to_pylist()[:3],
+                                                           y.column(name).to_pylist()[:3])  # fmt: skip
+    assert all(a.equals(b) for a, b in zip(nt, rt, strict=True)), what
