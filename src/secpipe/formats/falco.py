@@ -148,10 +148,10 @@ class Falco(CheckedRecordFormat):
     def sniff(self, head: bytes) -> int:
         """Recognize the alert keys."""
         h = head[:8192]
-        keys = sum(k in h for k in (b'"rule"', b'"priority"', b'"output"', b'"output_fields"'))
-        if keys >= 3:
+        rule, priority, output, fields = (k in h for k in (b'"rule"', b'"priority"', b'"output"', b'"output_fields"'))
+        if rule + priority + output + fields >= 3:
             return 85
-        return 80 if _PRIORITY.search(h) else 0
+        return 80 if rule and priority and _PRIORITY.search(h) else 0  # both branches of _PRIORITY hold both keys
 
     def is_valid(self, rec: _Alert) -> bool:
         """A record must carry the format's identifying keys (``output`` may be switched off)."""

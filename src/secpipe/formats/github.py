@@ -504,15 +504,17 @@ class GitHub(RecordFormat):
     def sniff(self, head: bytes) -> int:
         """Webhook payloads (sender + repository/organization) or audit-log events."""
         h = head[:65536]
-        if b'"sender"' in h and (b"api.github.com" in h or b"github.com" in h):
+        if b'"sender"' in h and b"github.com" in h:  # (api.github.com holds github.com)
             return 92
-        if b'"security_advisory"' in h and b'"ghsa_id"' in h and b'"action"' in h:
+        if b'"action"' not in h:  # every rule below needs it
+            return 0
+        if b'"security_advisory"' in h and b'"ghsa_id"' in h:
             return 85
-        if b'"action"' in h and b"api.github.com/" in h and (
+        if b"api.github.com/" in h and (
             b'"repository"' in h or b'"organization"' in h or b'"installation"' in h
         ):  # payloads GitHub sends without a sender (e.g. early code_scanning_alert deliveries)
             return 80
-        if b'"action"' in h and b'"actor"' in h and (
+        if b'"actor"' in h and (
             b'"GitHub.Audit"' in h or b'"programmatic_access_type"' in h or b'"actor_location"' in h
             or (b'"org"' in h and b'"repo"' in h) or b'"at_sign_timestamp"' in h or b'"@timestamp"' in h
         ):  # fmt: skip

@@ -77,9 +77,13 @@ class JenkinsLog(Format):
         """``Started by`` / ``[Pipeline]`` / ``Running as SYSTEM`` / ``Building in workspace`` lines, or
         a build's first line (any ``Started by`` cause, ``Branch indexing``, ``Replayed #n``, ...)."""
         h = head[:8192]
-        if re.search(rb"(?m)^(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by (user|timer|an SCM|upstream|GitHub|remote)|Running as SYSTEM|\[Pipeline\] )", h):
+        # a line-anchored regex search tries every position: run it only when the literal it
+        # needs is there (most heads that are no Jenkins log have none of them)
+        if (b"Started by " in h or b"Running as SYSTEM" in h or b"[Pipeline] " in h) and re.search(
+            rb"(?m)^(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by (user|timer|an SCM|upstream|GitHub|remote)|Running as SYSTEM|\[Pipeline\] )", h
+        ):  # fmt: skip
             return 85
-        if re.search(rb"(?m)^Building (in workspace|remotely on) ", h):
+        if b"Building " in h and re.search(rb"(?m)^Building (in workspace|remotely on) ", h):
             return 80
         if re.match(rb"(?m)(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by \S|Branch indexing\r?$|Branch event\r?$|Replayed #\d|"
                     rb"Restarted from build #\d|Obtained Jenkinsfile from |Push event to branch )", h):
