@@ -126,3 +126,12 @@ def test_formats_are_imported_only_when_needed() -> None:
     head = b'{"Records":[{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject"}]}'
     out = subprocess.run([sys.executable, "-c", _PROBE], input=head, capture_output=True, check=True).stdout
     assert out.decode().splitlines() == ["[]", "cloudtrail ['cloudtrail', 'sbom']"]
+
+
+def test_k8s_audit_key_count_stops_early_but_counts_exactly() -> None:
+    keys = [b'"auditID"', b'"verb"', b'"requestURI"', b'"objectRef"', b'"stage"']
+    k8s = formats.get("k8s_audit")
+    for mask in range(32):
+        present = [k for i, k in enumerate(keys) if mask >> i & 1]
+        head = b"{" + b",".join(k + b': "x"' for k in present) + b"}"
+        assert k8s.sniff(head) == (80 if len(present) >= 3 else 0), present

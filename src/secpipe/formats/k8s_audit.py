@@ -288,10 +288,17 @@ class K8sAudit(RecordFormat):
 
     def sniff(self, head: bytes) -> int:
         """Recognize audit events by their characteristic keys."""
-        if b"audit.k8s.io" in head[:4096] or _LEGACY.match(head.split(b"\n", 1)[0]):
+        nl = head.find(b"\n")  # the legacy log's first line, matched in place (no copy of the head)
+        if b"audit.k8s.io" in head[:4096] or _LEGACY.match(head, 0, nl if nl >= 0 else len(head)):
             return 95
-        keys = sum(k in head[:8192] for k in (b'"auditID"', b'"verb"', b'"requestURI"', b'"objectRef"', b'"stage"'))
-        return 80 if keys >= 3 else 0
+        h, found = head[:8192], 0
+        for i, k in enumerate((b'"requestURI"', b'"auditID"', b'"objectRef"', b'"stage"', b'"verb"')):
+            found += k in h
+            if found >= 3:
+                return 80
+            if found + 4 - i < 3:  # the keys left cannot make three
+                return 0
+        return 0
 
     envelope = "items"
 
