@@ -267,6 +267,8 @@ def leaves_batch(
             cols[k] = bytes_column(vals)
         elif k == "resources" and (simple := _simple_resources(vals)) is not None:
             cols[k] = simple
+        elif k == "resources" and (typed := _typed_resources(vals)) is not None:
+            cols[k] = typed
         else:
             cols[k] = pa.array(vals, _type(cls, k))
     return to_batch(cls, cols)
@@ -293,6 +295,47 @@ def _simple_resources(vals: Sequence[Any]) -> pa.Array | None:
         offsets.append(len(types))
         valid.append(offsets[-1] > offsets[-2])
     return _resources_array(types, names, uids, offsets, valid)
+
+
+_RES_STR = ("type", "name", "uid", "data")
+_RES_KEYS = frozenset({*_RES_STR, "labels", "owner"})
+
+
+def _typed_resources(vals: Sequence[Any]) -> pa.Array | None:
+    """The ``resources`` column of items with string type/name/uid/data, ``labels`` (strings)
+    and ``owner`` ({name}): the array ``pa.array`` infers (struct fields in first-seen order,
+    a record's None -> null), built from typed flat columns without per-value inference.
+    None when an item has another key or value type (the caller infers)."""
+    order: dict[str, None] = {}
+    items: list[dict[str, Any]] = []
+    offsets = [0]
+    valid: list[bool] = []
+    for v in vals:
+        if v is not None:
+            for d in v:
+                order.update(d)  # new keys appended as first seen, as Arrow's inference orders them
+            items.extend(v)
+        offsets.append(len(items))
+        valid.append(v is not None)
+    if not order.keys() <= _RES_KEYS:
+        return None
+    children = []
+    try:
+        for k in order:
+            col = [d.get(k) for d in items]
+            if k == "labels":
+                children.append(pa.array(col, pa.list_(pa.string())))
+            elif k == "owner":
+                if any(o is not None and (type(o) is not dict or o.keys() != {"name"}) for o in col):
+                    return None
+                names = pa.array([None if o is None else o["name"] for o in col], pa.string())
+                children.append(pa.StructArray.from_arrays([names], names=["name"], mask=pa.array([o is None for o in col])))
+            else:
+                children.append(pa.array(col, pa.string()))  # a value that is not a str raises
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    struct = pa.StructArray.from_arrays(children, names=list(order)) if order else pa.array([{}] * len(items))
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), struct, mask=pa.array([not x for x in valid]))
 
 
 @functools.cache
