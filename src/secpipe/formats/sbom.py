@@ -77,6 +77,8 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     paused_gc,
+    raw_data,
+    record_bytes,
     singleton_list,
     str_lists,
     strs,
@@ -456,14 +458,16 @@ class Sbom(ReportFormat):
         product = tool.name or self.product
         sev = [_rate(v.ratings) for v in vs]
         ids = strs([v.id for v in vs])
-        raws = [st.raws[i] for i in rows]
+        raws = record_bytes(st.raws)
+        raws = [raws[i] for i in rows]
         ctx = [f"{serial}\0{subject.bom_ref or subject.name}\0{r}" for r in refs]
         created = const(parse_times(strs([meta.timestamp]))[0].as_py(), n, pa.int64())
         cols = base_columns(
             "vulnerability_finding", kind=self.name, product=product, vendor=tool.vendor or tool.group,
-            uids=event_uids(self.name, raws, ctx), times_ms=created, raws=raws, activity_id=1,
+            uids=event_uids(self.name, raws, ctx), times_ms=created, raws=None, activity_id=1,
             severity_id=pa.array([s[0] for s in sev], pa.int32()).take(take),
         )  # fmt: skip
+        cols["raw_data"] = raw_data(raws)
         desc = strs([v.description for v in vs])
         pub = parse_times(strs([v.published for v in vs]))
         mod = parse_times(strs([v.updated for v in vs]))

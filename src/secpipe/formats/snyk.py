@@ -41,6 +41,8 @@ from secpipe.formats._findings import (
     captions,
     json_col,
     nest,
+    raw_data,
+    record_bytes,
     reject_distinct,
     severity_ids,
     singleton_list,
@@ -318,10 +320,12 @@ class Snyk(ReportFormat):
     def _common(self, cls: str, vs: list[_VulnBase], fields: dict[str, Distinct], projects: list[_Project],
                 where: list[int], raws: list[Any], ctx: list[str]) -> dict[str, pa.Array]:
         n = len(vs)
+        raws = record_bytes(raws)
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
-            times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=severity_ids([v.severity for v in vs]),
+            times_ms=pa.nulls(n, pa.int64()), raws=None, activity_id=1, severity_id=severity_ids([v.severity for v in vs]),
         )  # fmt: skip
+        cols["raw_data"] = raw_data(raws)
         res = []
         for p in projects:
             extra = {"targetFile": p.displayTargetFile or p.targetFile, "org": p.org,

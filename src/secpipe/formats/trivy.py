@@ -24,11 +24,17 @@ Type or Class). ``time`` = report ``CreatedAt`` (reports without it get the rece
 ``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
 Status, Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
 
-Performance: the report is compacted once (so every finding slice is canonical), findings are
-decoded in one msgspec call into structs that list every known key (``forbid_unknown_fields``;
-a finding with an unknown key falls back to a per-finding decode that keeps the extra key in
-``unmapped``), columns are built per field, list columns from flat arrays and offsets, and the
-cyclic GC is paused while a report is mapped.
+Performance: the report is compacted once (so every finding slice is canonical). With the native
+extension (``_fast``) the vulnerabilities (most of a report) are walked once in Rust into their
+field columns and ``unmapped`` (:func:`_native_vulns`); otherwise, or when a vulnerability is
+irregular (a value of another JSON type, no VulnerabilityID, a CVSS block of the wrong shape),
+findings are decoded in one msgspec call into structs that list every known key
+(``forbid_unknown_fields``; a finding with an unknown key falls back to a per-finding decode
+that keeps the extra key in ``unmapped``) and :func:`_vuln_fields` gives the same columns. One
+builder (``Trivy._vulns``) maps those columns with Arrow kernels, so the mapping exists once;
+tests compare both paths. Each finding is copied once to bytes (the native uids and walker
+borrow them), ``raw_data`` is one joined buffer, and the cyclic GC is paused while a report is
+mapped. Bounded by bytes: compaction, SHA-256 and the ``raw_data`` copy are about half the time.
 
 Event identity: hash of artifact, target, finding ordinal and the finding bytes, so one CVE found
 in two images is two events, and a redelivered report collapses. A document that is not a
