@@ -314,3 +314,15 @@ def test_cloudtrail_native_declines_to_msgspec_on_bad_records(python_only) -> No
     assert [x.reason for x in a.dead] == [x.reason for x in b.dead] and len(a.dead) == 1
     assert [x.drop_columns(["time_dt"]).to_pylist() for x in a.batches] == [x.drop_columns(["time_dt"]).to_pylist() for x in b.batches]
     assert pa.Table.from_batches([a.batches[0]]).num_rows == 1
+
+
+@given(st.lists(st.one_of(st.binary(max_size=200), st.builds(lambda r: _encode(r, True)[: len(_encode(r, True)) // 2], _record)),
+                min_size=1, max_size=6))  # fmt: skip
+@settings(max_examples=300, deadline=None)
+def test_arbitrary_bytes_never_crash_the_walker(raws: list[bytes]) -> None:
+    """Untrusted bytes (random, truncated records) get an answer or None: no panic, no error."""
+    got = _fast.extract(raws, _SPEC)
+    assert got is None or len(got.unmapped) == len(raws)
+    for raw in raws:
+        items = _fast.split_envelope(raw, "Records")
+        assert items is None or all(isinstance(x, bytes) for x in items)
