@@ -129,7 +129,7 @@ _ODD: list[Any] = [None, 7, -1.5, True, False, "", "x\u00e9\"\\\n\u2603", [], ["
 def _mutants(item: dict[str, Any], rnd: random.Random) -> Iterator[tuple[str, dict[str, Any]]]:
     """The item with one field changed to each odd value, removed, one extra key, nested fields changed."""
     for key in item:
-        for v in rnd.sample(_ODD, 5):
+        for v in rnd.sample(_ODD, 4):
             m = dict(item)
             m[key] = v
             yield f"{key}={v!r}", m
@@ -183,9 +183,9 @@ def _trim(doc: Any, fmt: str, keep: int = 4) -> Any:
 
 
 def _mutation_cases(real: Path) -> list[tuple[str, Path, int]]:
-    return [("trivy", real / "trivy/debian-stretch.json.golden", 3), ("trivy", real / "trivy/helm_testchart.json.golden", 2),
-            ("trivy", real / "trivy/secrets.json.golden", 2), ("snyk", real / "snyk-to-html/multi-test-report.json", 3),
-            ("sbom", CASES / "fluentd-multiple-lockfiles-short.cdx.json.golden", 3),
+    return [("trivy", real / "trivy/debian-stretch.json.golden", 2), ("trivy", real / "trivy/helm_testchart.json.golden", 1),
+            ("trivy", real / "trivy/secrets.json.golden", 1), ("snyk", real / "snyk-to-html/multi-test-report.json", 2),
+            ("sbom", CASES / "fluentd-multiple-lockfiles-short.cdx.json.golden", 2),
             ("sbom", CASES / "vex.json", 1)]  # fmt: skip
 
 
@@ -208,4 +208,4 @@ def test_mutated_findings_same_both_ways(real: Path, monkeypatch: pytest.MonkeyP
                 _same(fmt, text.replace('"\\u0000MARK"', variant).encode(), monkeypatch, (path.name, what))
                 checked += 1
             lst[i] = orig
-    assert checked > 500
+    assert checked > 300
