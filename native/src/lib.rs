@@ -584,12 +584,44 @@ fn build(spec: &[(String, String)]) -> PyResult<Obj> {
     Ok(root)
 }
 
-type Buffers = (Option<Py<PyBytes>>, Py<PyBytes>, Py<PyBytes>, usize, usize);
+/// A read-only buffer owning a Vec: Python (``pa.py_buffer``) wraps it without a copy.
+#[pyclass(frozen)]
+struct Buf {
+    data: Vec<u8>,
+}
 
-fn to_py(py: Python<'_>, col: &Col) -> Buffers {
+#[pymethods]
+impl Buf {
+    /// # Safety
+    /// ``view`` is the Py_buffer CPython passes; the data lives as long as ``self``, which
+    /// the view holds a reference to, and is never written.
+    unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, flags: std::os::raw::c_int) -> PyResult<()> {
+        let data = &slf.get().data;
+        let rc = pyo3::ffi::PyBuffer_FillInfo(view, slf.as_ptr(), data.as_ptr() as *mut std::os::raw::c_void,
+                                              data.len() as pyo3::ffi::Py_ssize_t, 1, flags);
+        if rc == -1 {
+            return Err(PyErr::fetch(slf.py()));
+        }
+        Ok(())
+    }
+
+    unsafe fn __releasebuffer__(&self, _view: *mut pyo3::ffi::Py_buffer) {}
+
+    fn __len__(&self) -> usize {
+        self.data.len()
+    }
+}
+
+fn buf(py: Python<'_>, data: Vec<u8>) -> PyResult<Py<Buf>> {
+    Py::new(py, Buf { data })
+}
+
+type Buffers = (Option<Py<Buf>>, Py<Buf>, Py<Buf>, usize, usize);
+
+fn to_py(py: Python<'_>, col: Col) -> PyResult<Buffers> {
     let offsets: Vec<u8> = col.offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
-    let valid = (col.nulls > 0).then(|| PyBytes::new(py, &col.valid).unbind());
-    (valid, PyBytes::new(py, &offsets).unbind(), PyBytes::new(py, &col.data).unbind(), col.len, col.nulls)
+    let valid = if col.nulls > 0 { Some(buf(py, col.valid)?) } else { None };
+    Ok((valid, buf(py, offsets)?, buf(py, col.data)?, col.len, col.nulls))
 }
 
 /// A record as passed in: ``bytes`` (borrowed) or another buffer (``msgspec.Raw``, memoryview: copied).
@@ -656,9 +688,10 @@ fn extract(
         (-1, w)
     });
     if bad >= 0 {
-        return Ok((bad, Vec::new(), to_py(py, &Col::new())));
+        return Ok((bad, Vec::new(), to_py(py, Col::new())?));
     }
-    Ok((bad, walker.cols.iter().map(|c| to_py(py, c)).collect(), to_py(py, &walker.unmapped)))
+    let cols = walker.cols.into_iter().map(|c| to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
+    Ok((bad, cols, to_py(py, walker.unmapped)?))
 }
 
 /// metadata.uid of each record: SHA-256 of ``prefix`` (+ its context and a NUL) + the
@@ -762,7 +795,7 @@ fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>]) -> R<Vec<(usize, usize
 /// The records as one Arrow string column's buffers (int32 offsets, data); None when they
 /// exceed 2 GiB together, or (with ``validate``) one is not UTF-8: the caller's path decides.
 #[pyfunction]
-fn concat(py: Python<'_>, records: &Bound<'_, PyList>, validate: bool) -> PyResult<Option<(Py<PyBytes>, Py<PyBytes>)>> {
+fn concat(py: Python<'_>, records: &Bound<'_, PyList>, validate: bool) -> PyResult<Option<(Py<Buf>, Py<Buf>)>> {
     let raws = byte_items(records)?;
     let slices: Vec<&[u8]> = raws.iter().map(Item::slice).collect();
     let total: usize = slices.iter().map(|s| s.len()).sum();
@@ -782,7 +815,7 @@ fn concat(py: Python<'_>, records: &Bound<'_, PyList>, validate: bool) -> PyResu
         }
         (offsets, data)
     });
-    Ok(Some((PyBytes::new(py, &offsets).unbind(), PyBytes::new(py, &data).unbind())))
+    Ok(Some((buf(py, offsets)?, buf(py, data)?)))
 }
 
 #[pymodule]
@@ -791,5 +824,6 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(uids, m)?)?;
     m.add_function(wrap_pyfunction!(split_envelope, m)?)?;
     m.add_function(wrap_pyfunction!(concat, m)?)?;
+    m.add_class::<Buf>()?;
     Ok(())
 }
