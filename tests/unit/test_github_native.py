@@ -6,8 +6,9 @@ GitHub maps through msgspec on both; the extension serves the record split, the 
 corpus (each payload alone, with and without the ``X-GitHub-Event`` hint, and all of them as
 one NDJSON batch), the Panther audit-log events, and payloads mutated from the corpus: mapped
 paths given each JSON type, null or removed; extra, escaped and non-ASCII keys and values.
-Rows stamped with the receipt time are compared without ``time``/``time_dt``. Also checks
-:func:`secpipe.formats._cicd.pooled_strings` against ``base.string_column``.
+Compared with ``native_support.assert_same_decoded`` (the ``python_only`` fixture turns the
+extension off). Also checks :func:`secpipe.formats._cicd.pooled_strings` against
+``base.string_column``.
 """
 
 from __future__ import annotations
@@ -24,53 +25,17 @@ import pytest
 
 from secpipe.formats import _cicd, _fast, get
 from secpipe.formats.base import Decoded, string_column
+from tests.unit.native_support import assert_same_decoded
 
 pytestmark = pytest.mark.skipif(os.environ.get("SECPIPE_NATIVE") == "0", reason="native path turned off")
 
 FMT = get("github")
 
 
-@pytest.fixture
-def python_only(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Call the returned function to turn the extension off for the rest of the test."""
-
-    def off() -> None:
-        monkeypatch.setenv("SECPIPE_NATIVE", "0")
-        _fast._module.cache_clear()
-
-    yield off
-    monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
-    _fast._module.cache_clear()
-
-
 def _payloads(real: Path) -> list[Path]:
     files = sorted((real / "octokit-webhooks/payload-examples/api.github.com").glob("*/*.json"))
     assert len(files) >= 250
     return files
-
-
-def _result(d: Decoded) -> tuple[list[pa.RecordBatch], list[pa.Array], list[tuple[str, str, int, bytes]], int]:
-    """(batches without time columns, time of rows with their own time, dead letters, events)."""
-    batches, times = [], []
-    for b in d.batches:
-        meta = b.schema.field("metadata").type
-        own = pc.is_null(b.column("metadata").field("labels")) if "labels" in meta.names else pa.array([True] * b.num_rows)
-        times.append(b.column("time").filter(own))
-        batches.append(b.drop_columns(["time", "time_dt"]))
-    return batches, times, [(x.reason, x.source, x.offset, bytes(x.raw)) for x in d.dead], d.events
-
-
-def _same(native: Decoded, reference: Decoded, what: object) -> None:
-    nb, nt, nd, ne = _result(native)
-    rb, rt, rd, re_ = _result(reference)
-    assert nd == rd, what
-    assert ne == re_, what
-    assert len(nb) == len(rb), what
-    for x, y in zip(nb, rb, strict=True):
-        assert x.schema == y.schema, what
-        for name in x.schema.names:
-            assert x.column(name).equals(y.column(name)), (what, name)
-    assert all(a.equals(b) for a, b in zip(nt, rt, strict=True)), what
 
 
 def _decode_both(docs: list[tuple[str, bytes]], python_only) -> list[tuple[Decoded, Decoded]]:  # type: ignore[no-untyped-def]
@@ -94,7 +59,7 @@ def test_octokit_corpus_same_with_and_without_native(real: Path, python_only) ->
     docs.append(("audit", (real / "panther-analysis/extracted/github_audit.jsonl").read_bytes()))
     pairs = _decode_both(docs, python_only)
     for (src, _), (a, b) in zip(docs, pairs, strict=True):
-        _same(a, b, src)
+        assert_same_decoded(a, b, src)
     everything = pairs[-2][0]
     assert sum(b.num_rows for b in everything.batches) == len(files) and not everything.dead
 
@@ -150,7 +115,7 @@ def test_mutated_payloads_same_with_and_without_native(real: Path, python_only) 
                         b'{"a":"\xff"}\n'))  # fmt: skip
     pairs = _decode_both(docs, python_only)
     for (src, _), (a, b) in zip(docs, pairs, strict=True):
-        _same(a, b, src)
+        assert_same_decoded(a, b, src)
     assert any(d.dead for d, _ in pairs) and any(d.batches for d, _ in pairs)
 
 
