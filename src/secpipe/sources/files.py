@@ -116,7 +116,7 @@ def read_documents(
         if fmt_name == "auto":
             fmt = formats.detect(head)
             if fmt is None:
-                rest = head + _drain(r, max_document)
+                rest = _drain(r, max_document, head)
                 yield Document(None, b"", src, dead=DeadLetter(
                     "unrecognized input: no format matched (give --format NAME; see `secpipe formats`)",
                     src, 0, rest, "auto"))  # fmt: skip
@@ -124,7 +124,7 @@ def read_documents(
         else:
             fmt = formats.get(fmt_name)
         if fmt.framing == "document":
-            data = head + _drain(r, max_document)
+            data = _drain(r, max_document, head)
             if r.error:
                 yield Document(fmt, b"", src, dead=DeadLetter(r.error, src, 0, data, fmt.name), size_in=r.consumed)
                 return
@@ -139,8 +139,9 @@ def read_documents(
         r.close()
 
 
-def _drain(r: _Raw, limit: int) -> bytes:
-    parts = []
+def _drain(r: _Raw, limit: int, head: bytes = b"") -> bytes:
+    """``head`` and the rest of the stream (reading stops once over ``limit``), joined with one copy."""
+    parts = [head]
     size = 0
     while size <= limit:
         b = r.read(8 << 20)
