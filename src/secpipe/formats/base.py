@@ -396,8 +396,9 @@ class Strict:
 @functools.cache
 def _loose(type_: Any) -> Any:
     """The same struct with unknown fields allowed (the fallback of :func:`decode_strict`)."""
-    fields = [(f.name, f.type, f.default if f.default is not msgspec.NODEFAULT else None)
-              for f in msgspec.structs.fields(type_)]
+    fields = [(f.name, f.type, msgspec.field(default=f.default if f.default is not msgspec.NODEFAULT else None,
+                                             name=f.encode_name))
+              for f in msgspec.structs.fields(type_)]  # fmt: skip
     return msgspec.defstruct(f"{type_.__name__}Loose", fields, gc=False)
 
 
@@ -422,7 +423,7 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
             return Strict(recs, [None] * len(recs), raws, locs)
         except msgspec.DecodeError:  # ValidationError included
             pass
-    known = frozenset(f.name for f in msgspec.structs.fields(type_))
+    known = frozenset(f.encode_name for f in msgspec.structs.fields(type_))  # keys as they appear in JSON
     try:
         loose_t = _loose(type_)
         recs = msgspec.json.decode(joined, type=list[loose_t])  # type: ignore[valid-type]

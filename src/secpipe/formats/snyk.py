@@ -29,9 +29,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats import _fast
 from secpipe.formats._findings import (
     CVSS_LIST,
     STR_LIST,
@@ -39,8 +41,10 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
+    either,
     json_col,
     nest,
+    nonempty,
     raw_data,
     record_bytes,
     reject_distinct,
@@ -51,8 +55,10 @@ from secpipe.formats._findings import (
 )
 from secpipe.formats.base import (
     Decoded,
+    Strict,
     base_columns,
     const,
+    decode_strict,
     event_uids,
     parse_times,
     to_batch,
@@ -248,6 +254,62 @@ def _arrow_path(path: list[str] | None) -> str:
     return ">".join(path or [])
 
 
+_EXPLOITED_SET = pa.array(sorted(_EXPLOITED), pa.string())
+#: string fields of an issue read as they are (both paths).
+_STRS = ("id", "title", "severity", "type", "packageName", "name", "version", "packageManager", "language",
+         "license", "CVSSv3", "exploit", "creationTime", "modificationTime", "publicationTime", "publicId",
+         "subType", "msg", "issue", "resolve", "documentation", "__filename")  # fmt: skip
+#: issue fields kept raw by the native walker and decoded once per distinct value: (name, type).
+_RAWS = (*((name, type_) for name, _attr, type_ in _FIELDS if name != "description"),
+         ("cvssScore", float | None), ("path", list[Any] | None), ("iacDescription", dict[str, Any] | None))
+_SPEC = _fast.Spec(
+    (*((k, _fast.STR) for k in _STRS), ("description", _fast.STR), ("fixedIn[]", _fast.LIST), ("fixedIn[].@", _fast.STR),
+     ("isUpgradable", _fast.BOOL), ("isPatchable", _fast.BOOL), *((k, _fast.RAW) for k, _t in _RAWS)),
+    _UNMAPPED, tuple(f.encode_name for f in msgspec.structs.fields(_Vuln)),
+)  # fmt: skip
+
+
+def _take(x: Any, rows: list[int]) -> Any:
+    """Rows of a field column (an Arrow array or a Python list)."""
+    return [x[i] for i in rows] if isinstance(x, list) else x.take(pa.array(rows, pa.int32()))
+
+
+def _native_fields(raws: list[bytes]) -> tuple[dict[str, Any], dict[str, Distinct]] | None:
+    """The issues' field columns in one native pass, or None when the msgspec path must decide
+    (no extension, an irregular issue, a raw field of the wrong shape)."""
+    cols = _fast.extract(raws, _SPEC)
+    if cols is None:
+        return None
+    fields = {k: Distinct.from_column(cols.strings[k], t, k) for k, t in _RAWS}
+    if any(d.errors for d in fields.values()):
+        return None
+    f: dict[str, Any] = {k: cols.strings[k] for k in (*_STRS, "isUpgradable", "isPatchable")}
+    desc = cols.strings["description"]
+    f["description"] = pc.if_else(nonempty(desc), desc, pa.scalar(None, S))
+    offsets, _mask = cols.lists["fixedIn[]"]
+    f["fixedIn"] = pa.ListArray.from_arrays(pa.array(offsets), cols.strings["fixedIn[].@"],
+                                            mask=pa.array(offsets[1:] == offsets[:-1]))  # fmt: skip
+    score = fields.pop("cvssScore")
+    f["cvssScore"] = score.per_row(score.values)
+    f["unmapped"] = cols.unmapped
+    for k in ("path", "iacDescription"):  # checked above; the compliance mapping reads them from typed issues
+        fields.pop(k)
+    return f, fields
+
+
+def _issue_fields(st: Strict, fields: dict[str, Distinct]) -> dict[str, Any]:
+    """The msgspec path's field columns, as :func:`_native_fields` gives them."""
+    vs: list[_VulnBase] = st.recs
+    f: dict[str, Any] = {k: strs([getattr(v, "filename_" if k == "__filename" else k) for v in vs]) for k in _STRS}
+    f["description"] = fields["description"].column(S, _or_none)
+    f["fixedIn"] = pa.array([v.fixedIn or None for v in vs], STR_LIST)
+    f["isUpgradable"] = pa.array([v.isUpgradable for v in vs], pa.bool_())
+    f["isPatchable"] = pa.array([v.isPatchable for v in vs], pa.bool_())
+    f["cvssScore"] = [v.cvssScore for v in vs]
+    f["unmapped"] = unmapped_from(st, _UNMAPPED)
+    return f
+
+
 class Snyk(ReportFormat):
     """Snyk CLI test reports (open source and IaC)."""
 
@@ -294,36 +356,74 @@ class Snyk(ReportFormat):
         out = Decoded(events=len(raws))
         if not raws:
             return out
+        raws = record_bytes(raws)
+        if _fast.available() and self._native(raws, iac, projects, where, ctx, source, out):
+            return out
         st, idx = typed_records(data, _TYPED, _issues_of, raws, source, _Vuln, out, self.name, "a Snyk issue")
         fields = {name: Distinct([getattr(r, attr) for r in st.recs], type_, name) for name, attr, type_ in _FIELDS}
         st, fields, kept = reject_distinct(st, fields, out, self.name, "a Snyk issue")
         if kept is not None:
             idx = [idx[i] for i in kept]
-        rtype = [iac[i] or rec.type == "license" for i, rec in zip(idx, st.recs, strict=True)]
+        rtype_l = [iac[i] or rec.type == "license" for i, rec in zip(idx, st.recs, strict=True)]
         for want, cls in ((False, "vulnerability_finding"), (True, "compliance_finding")):
-            sel = [j for j, t in enumerate(rtype) if t is want]
+            sel = [j for j, t in enumerate(rtype_l) if t is want]
             if not sel:
                 continue
-            whole = len(sel) == len(rtype)
+            whole = len(sel) == len(rtype_l)
             part = st if whole else st.take(sel)
-            pf = fields if whole else {k: f.take(sel) for k, f in fields.items()}
+            pf = fields if whole else {k: x.take(sel) for k, x in fields.items()}
             src = idx if whole else [idx[j] for j in sel]
-            cols = self._common(cls, part.recs, pf, projects, [where[i] for i in src], part.raws, [ctx[i] for i in src])
-            if cls == "vulnerability_finding":
-                cols.update(self._vulns(part.recs, pf, [projects[where[i]] for i in src], cols))
-            else:
-                cols.update(self._compliance(part.recs, pf, [iac[i] for i in src]))
-            cols["unmapped"] = unmapped_from(part, _UNMAPPED)
-            out.batches.append(to_batch(cls, cols))
+            self._emit(cls, out, _issue_fields(part, pf), pf, projects, [where[i] for i in src], part.raws,
+                       [ctx[i] for i in src], part, [iac[i] for i in src])  # fmt: skip
         return out
 
-    def _common(self, cls: str, vs: list[_VulnBase], fields: dict[str, Distinct], projects: list[_Project],
-                where: list[int], raws: list[Any], ctx: list[str]) -> dict[str, pa.Array]:
-        n = len(vs)
-        raws = record_bytes(raws)
+    def _native(self, raws: list[bytes], iac: list[bool], projects: list[_Project], where: list[int], ctx: list[str],
+                source: str, out: Decoded) -> bool:
+        """The native path (:func:`_native_fields`); False when it does not apply (the msgspec path decides)."""
+        native = _native_fields(raws)
+        if native is None:
+            return False
+        f, fields = native
+        comp = pc.or_(pa.array(iac, pa.bool_()), pc.fill_null(pc.equal(f["type"], "license"), False))
+        comp_np = comp.to_numpy(zero_copy_only=False)
+        batches: list[tuple[str, list[int], Strict | None]] = []
+        for cls, sel_np in (("vulnerability_finding", np.flatnonzero(~comp_np)), ("compliance_finding", np.flatnonzero(comp_np))):
+            sel = sel_np.tolist()
+            part = None
+            if sel and cls == "compliance_finding":  # license and IaC issues: typed for the compliance mapping
+                scratch = Decoded()
+                part = decode_strict([raws[i] for i in sel], [(source, i) for i in sel], _Vuln, scratch, self.name,
+                                     "a Snyk issue")  # fmt: skip
+                if scratch.dead:
+                    return False
+            if sel:
+                batches.append((cls, sel, part))
+        for cls, sel, part in batches:
+            whole = len(sel) == len(raws)
+            pf = fields if whole else {k: x.take(sel) for k, x in fields.items()}
+            fc = f if whole else {k: _take(x, sel) for k, x in f.items()}
+            self._emit(cls, out, fc, pf, projects, [where[i] for i in sel], raws if whole else [raws[i] for i in sel],
+                       ctx if whole else [ctx[i] for i in sel], part, [iac[i] for i in sel])  # fmt: skip
+        return True
+
+    def _emit(self, cls: str, out: Decoded, f: dict[str, Any], fields: dict[str, Distinct], projects: list[_Project],
+              where: list[int], raws: list[bytes], ctx: list[str], part: Strict | None, iac: list[bool]) -> None:
+        """One batch of ``cls`` from the issues' field columns (``part``: typed issues, for compliance)."""
+        cols = self._common(cls, f, projects, where, raws, ctx)
+        if cls == "vulnerability_finding":
+            cols.update(self._vulns(f, fields, [projects[i].packageManager for i in where], cols))
+        else:
+            assert part is not None
+            cols.update(self._compliance(part.recs, fields, iac))
+        cols["unmapped"] = f["unmapped"]
+        out.batches.append(to_batch(cls, cols))
+
+    def _common(self, cls: str, f: dict[str, Any], projects: list[_Project], where: list[int], raws: list[bytes],
+                ctx: list[str]) -> dict[str, pa.Array]:
+        n = len(raws)
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
-            times_ms=pa.nulls(n, pa.int64()), raws=None, activity_id=1, severity_id=severity_ids([v.severity for v in vs]),
+            times_ms=pa.nulls(n, pa.int64()), raws=None, activity_id=1, severity_id=severity_ids(f["severity"]),
         )  # fmt: skip
         cols["raw_data"] = raw_data(raws)
         res = []
@@ -334,51 +434,58 @@ class Snyk(ReportFormat):
                          "data": json_col([{k: x for k, x in extra.items() if x}]).to_pylist()[0]}])  # fmt: skip
         take = pa.array(where, pa.int32())
         cols["resources"] = pa.array(res, _RES).take(take)
-        cols["finding_info.created_time"] = parse_times(strs([v.creationTime for v in vs]))
-        cols["finding_info.modified_time"] = parse_times(strs([v.modificationTime for v in vs]))
-        cols["finding_info.title"] = strs([v.title or v.id for v in vs])
-        desc = fields["description"].column(S, _or_none)
-        cols["finding_info.desc"] = pc.coalesce(desc, strs([v.msg for v in vs])) if desc.null_count else desc
+        cols["finding_info.created_time"] = parse_times(f["creationTime"])
+        cols["finding_info.modified_time"] = parse_times(f["modificationTime"])
+        cols["finding_info.title"] = either(f["title"], f["id"])
+        desc = f["description"]
+        cols["finding_info.desc"] = pc.coalesce(desc, f["msg"]) if desc.null_count else desc
         product = ["Snyk Open Source" if p.vulnerabilities is not None else "Snyk IaC" for p in projects]
         cols["finding_info.product.name"] = strs(product).take(take)
         return cols
 
-    def _vulns(self, vs: list[_VulnBase], fields: dict[str, Distinct], ps: list[_Project],
+    def _vulns(self, f: dict[str, Any], fields: dict[str, Distinct], managers: list[str | None],
                cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
-        n = len(vs)
+        """Vulnerability columns from the field columns of either path (see :func:`_issue_fields`)."""
+        n = len(f["id"])
+        vids: list[str | None] = f["id"].to_pylist()
         ident = fields["identifiers"]
         parts = ident.per_row(ident.derive(_id_parts))
-        primary = [c if c is not None else v.id for (c, _, _), v in zip(parts, vs, strict=True)]
-        related = [_with_id(r, v.id) if c is not None and v.id else s for (c, r, s), v in zip(parts, vs, strict=True)]
+        primary = [c if c is not None else v for (c, _, _), v in zip(parts, vids, strict=True)]
+        related = [_with_id(r, v) if c is not None and v else s for (c, r, s), v in zip(parts, vids, strict=True)]
         keys: dict[tuple[Any, ...], int] = {}
         add = keys.setdefault
         details = fields["cvssDetails"]
-        cvss_idx = [add((v.CVSSv3, v.cvssScore, d), len(keys)) for v, d in zip(vs, details.idx, strict=True)]
+        cvss_idx = [add((c3, score, d), len(keys))
+                    for c3, score, d in zip(f["CVSSv3"].to_pylist(), f["cvssScore"], details.idx, strict=True)]  # fmt: skip
         cvss = [_cvss_entries(c3, score, details.values[d]) for c3, score, d in keys]
         chains = fields["from"]
         joined = chains.per_row(chains.derive(_arrow_path))
-        fixed = strs([", ".join(v.fixedIn) if v.fixedIn else None for v in vs])
-        fixable = pa.array([bool(v.fixedIn or v.isUpgradable or v.isPatchable) for v in vs], pa.bool_())
+        fixed_in = f["fixedIn"]
+        fixed = pc.binary_join(fixed_in, ", ")
+        fixable = pc.or_(pc.is_valid(fixed_in), pc.or_(pc.fill_null(f["isUpgradable"], False),
+                                                       pc.fill_null(f["isPatchable"], False)))  # fmt: skip
+        pkg_name = either(f["packageName"], f["name"])
         pkg = nest({
-            "name": strs([v.packageName or v.name for v in vs]),
-            "version": strs([v.version for v in vs]),
+            "name": pkg_name,
+            "version": f["version"],
             "fixed_in_version": fixed,
-            "package_manager": strs([v.packageManager or p.packageManager for v, p in zip(vs, ps, strict=True)]),
-            "path": strs([v.filename_ for v in vs]),
-            "type": strs([v.language for v in vs]),
+            "package_manager": either(f["packageManager"], strs(managers)),
+            "path": f["__filename"],
+            "type": f["language"],
         })  # fmt: skip
         title = cols["finding_info.title"]  # title, else the issue id
-        published = parse_times(strs([v.publicationTime for v in vs]))
+        published = parse_times(f["publicationTime"])
+        exploit = f["exploit"]
         vuln = nest({
             "title": title,
             "desc": cols["finding_info.desc"],  # vulnerabilities carry a description, never an IaC msg
-            "severity": strs([v.severity for v in vs]),
+            "severity": f["severity"],
             "vendor_name": const("Snyk", n),
             "references": fields["references"].column(STR_LIST, _urls),
             "related_vulnerabilities": pa.array(related, STR_LIST),
             "is_fix_available": fixable,
-            "is_exploit_available": pa.array(
-                [None if v.exploit is None else v.exploit.lower() in _EXPLOITED for v in vs], pa.bool_()),
+            "is_exploit_available": pc.if_else(pc.is_null(exploit), pa.scalar(None, pa.bool_()),
+                                               pc.is_in(pc.utf8_lower(exploit), value_set=_EXPLOITED_SET)),
             "dependency_chain": chains.column(S, _chain),
             "cwe.uid": ident.column(S, _first_cwe),
             "cve.uid": strs(primary),
@@ -387,13 +494,15 @@ class Snyk(ReportFormat):
             "cve.cvss": pa.array(cvss, CVSS_LIST).take(pa.array(cvss_idx, pa.int32())),
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
+        none = "None"  # as an f-string shows an absent value
+        at = pc.binary_join_element_wise(pc.fill_null(pkg_name, none), pc.fill_null(f["version"], none), "@")
         return {
             "status_id": const(1, n, pa.int32()),
             "status": const("New", n),
-            "finding_info.uid": strs([f"{v.id}|{j}" for v, j in zip(vs, joined, strict=True)]),
+            "finding_info.uid": pc.binary_join_element_wise(pc.fill_null(f["id"], none), strs(joined), "|"),
             "finding_info.types": const(["Vulnerability"], n, pa.list_(pa.string())),
             "finding_info.first_seen_time": published,
-            "message": pc.binary_join_element_wise(title, strs([f"{v.packageName or v.name}@{v.version}" for v in vs]), " in "),
+            "message": pc.binary_join_element_wise(title, at, " in "),
             "vulnerabilities": singleton_list(vuln),
         }
 
