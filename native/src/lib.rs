@@ -74,6 +74,34 @@ impl Col {
         Ok(())
     }
 
+    fn snapshot(&self) -> [usize; 5] {
+        [self.data.len(), self.offsets.len(), self.valid.len(), self.len, self.nulls]
+    }
+
+    /// Drop every row appended since ``snap`` was taken.
+    fn restore(&mut self, snap: [usize; 5]) {
+        let [data, offsets, valid, len, nulls] = snap;
+        self.data.truncate(data);
+        self.offsets.truncate(offsets);
+        self.valid.truncate(valid);
+        if len % 8 != 0 {
+            if let Some(last) = self.valid.last_mut() {
+                *last &= (1u8 << (len % 8)) - 1;
+            }
+        }
+        self.len = len;
+        self.nulls = nulls;
+    }
+
+    /// The last row's bytes, if it is valid.
+    fn last(&self) -> Option<&[u8]> {
+        let n = self.offsets.len();
+        if self.len == 0 || self.valid.get((self.len - 1) / 8)? & (1 << ((self.len - 1) % 8)) == 0 {
+            return None;
+        }
+        self.data.get(self.offsets[n - 2] as usize..self.offsets[n - 1] as usize)
+    }
+
     fn null(&mut self) -> R<()> {
         self.end(false)
     }
@@ -659,39 +687,65 @@ fn byte_items<'py>(items: &Bound<'py, PyList>) -> PyResult<Vec<Item<'py>>> {
 /// JSON text, ``l`` a list of objects (path ends in ``[]``; its items' fields are paths
 /// below it). ``unmapped``: top-level fields copied, in this order, into the ``unmapped``
 /// JSON; ``known``: every other top-level key the format knows (the rest are extras, added
-/// to ``unmapped`` sorted). Returns (index of the first irregular record or -1, one
-/// (validity, offsets, data, length, null count) per spec entry, the same for unmapped).
+/// to ``unmapped`` sorted). ``aside``: (spec index of a top-level string path, value):
+/// records holding that value there are left out of the columns and their indexes returned
+/// (a format maps them on another path). Returns (index of the first irregular record or
+/// -1, one (validity, offsets, data, length, null count) per spec entry, the same for
+/// unmapped, the indexes set aside).
 #[pyfunction]
+#[pyo3(signature = (records, spec, unmapped, known, aside=None))]
 fn extract(
     py: Python<'_>,
     records: &Bound<'_, PyList>,
     spec: Vec<(String, String)>,
     unmapped: Vec<Vec<u8>>,
     known: Vec<Vec<u8>>,
-) -> PyResult<(i64, Vec<Buffers>, Buffers)> {
+    aside: Option<(usize, Vec<u8>)>,
+) -> PyResult<(i64, Vec<Buffers>, Buffers, Vec<usize>)> {
+    if let Some((slot, _)) = &aside {
+        if *slot >= spec.len() || spec[*slot].1 != "s" || spec[*slot].0.contains('.') {
+            return Err(PyValueError::new_err("aside names a top-level string path of the spec"));
+        }
+    }
     let root = build(&spec)?;
     let modes: Vec<u8> = spec.iter().map(|(_, m)| m.as_bytes().first().copied().unwrap_or(0)).collect();
     let raws = byte_items(records)?;
     let slices: Vec<&[u8]> = raws.iter().map(Item::slice).collect();
-    let (bad, walker) = py.detach(|| {
+    let bad = py.detach(|| {
         let cols: Vec<Col> = (0..spec.len()).map(|_| Col::new()).collect();
         let mut out = Col::new();
         // unmapped holds at most each record's bytes plus braces: reserving that (virtual
         // memory, touched only as written) spares the copies of growing it
         out.data.reserve(slices.iter().map(|s| s.len() + 2).sum());
         let mut w = Walker { cols, modes, unmapped_names: &unmapped, unmapped: out, known: &known };
+        let mut set_aside = Vec::new();
         for (n, rec) in slices.iter().enumerate() {
+            let snaps: Vec<[usize; 5]> = match aside {
+                Some(_) => w.cols.iter().chain([&w.unmapped]).map(Col::snapshot).collect(),
+                None => Vec::new(),
+            };
             if w.record(rec, &root).is_err() {
-                return (n as i64, w);
+                return (n as i64, w, set_aside);
+            }
+            if let Some((slot, value)) = &aside {
+                if w.cols[*slot].last() == Some(value.as_slice()) {
+                    let (last, cols) = snaps.split_last().expect("one snapshot per column and unmapped");
+                    for (col, snap) in w.cols.iter_mut().zip(cols) {
+                        col.restore(*snap);
+                    }
+                    w.unmapped.restore(*last);
+                    set_aside.push(n);
+                }
             }
         }
-        (-1, w)
+        (-1, w, set_aside)
     });
+    let (bad, walker, set_aside) = (bad.0, bad.1, bad.2);
     if bad >= 0 {
-        return Ok((bad, Vec::new(), to_py(py, Col::new())?));
+        return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new()));
     }
     let cols = walker.cols.into_iter().map(|c| to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
-    Ok((bad, cols, to_py(py, walker.unmapped)?))
+    Ok((bad, cols, to_py(py, walker.unmapped)?, set_aside))
 }
 
 /// metadata.uid of each record: SHA-256 of ``prefix`` (+ its context and a NUL) + the

@@ -326,3 +326,20 @@ def test_arbitrary_bytes_never_crash_the_walker(raws: list[bytes]) -> None:
     for raw in raws:
         items = _fast.split_envelope(raw, "Records")
         assert items is None or all(isinstance(x, bytes) for x in items)
+
+
+@pytest.mark.parametrize("source", [None, ""])
+def test_cloudtrail_console_login_without_event_source_is_dead_lettered(source: str | None, python_only) -> None:  # type: ignore[no-untyped-def]
+    """Records the walker sets aside (ConsoleLogin) get the same checks as the others."""
+    good = {"eventTime": "2024-01-01T00:00:00Z", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "responseElements": {"ConsoleLogin": "Failure"}}  # fmt: skip
+    api = dict(good, eventName="GetObject", eventSource="s3.amazonaws.com")
+    bad = dict(good, eventSource=source)
+    doc = json.dumps({"Records": [api, good, bad]}).encode()
+    fmt = get("cloudtrail")
+    a = fmt.decode(doc, "t")
+    python_only()
+    b = fmt.decode(doc, "t")
+    assert [(x.reason, x.offset) for x in a.dead] == [(x.reason, x.offset) for x in b.dead] and len(a.dead) == 1
+    assert [x.to_pylist() for x in a.batches] == [x.to_pylist() for x in b.batches]
+    assert [x.num_rows for x in a.batches] == [1, 1]

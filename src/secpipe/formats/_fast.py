@@ -102,15 +102,23 @@ class Columns:
     strings: dict[str, pa.Array]
     lists: dict[str, tuple[np.ndarray, pa.Array | None]]
     unmapped: pa.Array
+    aside: list[int]  # indexes of the records set aside (not in the columns)
 
 
-def extract(raws: list[bytes], spec: Spec) -> Columns | None:
-    """Columns of canonical JSON records, or None (no extension, or an irregular record)."""
+def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None) -> Columns | None:
+    """Columns of canonical JSON records, or None (no extension, or an irregular record).
+
+    ``aside`` = (top-level string path, value): the records holding that value there are
+    left out of the columns and listed in ``Columns.aside`` (for a format that maps them
+    another way, e.g. CloudTrail's ConsoleLogin), which costs no copy of the other columns.
+    """
     mod = _module()
     if mod is None or not raws:
         return None
-    bad, cols, unmapped = mod.extract(raws, list(spec.paths), [u.encode() for u in spec.unmapped],
-                                      [k.encode() for k in spec.known])  # fmt: skip
+    paths = [p for p, _m in spec.paths]
+    route = None if aside is None else (paths.index(aside[0]), aside[1].encode())
+    bad, cols, unmapped, set_aside = mod.extract(raws, list(spec.paths), [u.encode() for u in spec.unmapped],
+                                                 [k.encode() for k in spec.known], route)  # fmt: skip
     if bad >= 0:
         return None
     strings: dict[str, pa.Array] = {}
@@ -130,7 +138,7 @@ def extract(raws: list[bytes], spec: Spec) -> Columns | None:
             strings[path] = pa.array(values, mask=None if valid is None else _nulls(valid, n))
         else:
             strings[path] = _strings(buffers)
-    return Columns(strings, lists, _strings(unmapped))
+    return Columns(strings, lists, _strings(unmapped), set_aside)
 
 
 def _nulls(valid: bytes, n: int) -> np.ndarray:

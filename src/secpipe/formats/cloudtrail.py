@@ -327,8 +327,7 @@ class CloudTrail(RecordFormat):
                 ins = _sub(_INSIGHT, r.insightDetails)
                 if ins is not None and ins.eventName and ins.eventSource:
                     r.eventName, r.eventSource = ins.eventName, ins.eventSource
-        why = "CloudTrail record without eventName/eventSource (nor insightDetails naming them)"
-        st = st.reject([None if r.eventName and r.eventSource else why for r in st.recs], out, self.name)
+        st = st.reject([None if r.eventName and r.eventSource else _NAMELESS for r in st.recs], out, self.name)
         if not st.recs:
             return out
         recs = st.recs
@@ -349,11 +348,12 @@ class CloudTrail(RecordFormat):
 def _native(records: Records, out: Decoded) -> bool:
     """The native path (``_fast``): the batch's columns in one Rust pass. False when it does
     not apply (no extension, an irregular record, Insights, a record without eventName or
-    eventSource): the msgspec path then decodes the batch. ConsoleLogin records are few and
-    go through the msgspec path for their Authentication batch."""
+    eventSource): the msgspec path then decodes the batch. ConsoleLogin records are set
+    aside by the walker (few; no copy of the others) and go through the msgspec path for
+    their Authentication batch."""
     raws = records.raws
-    cols = _fast.extract(raws, _SPEC)
-    if cols is None or cols.strings["insightDetails"].null_count < len(raws):
+    cols = _fast.extract(raws, _SPEC, aside=("eventName", "ConsoleLogin"))
+    if cols is None or cols.strings["insightDetails"].null_count < len(raws) - len(cols.aside):
         return False
     f = {k: v for k, v in cols.strings.items() if "[]" not in k}  # per record (item fields are per item)
     if not pc.all(pc.and_(_nonempty(f["eventName"]), _nonempty(f["eventSource"]))).as_py():
@@ -361,20 +361,22 @@ def _native(records: Records, out: Decoded) -> bool:
     offsets, _mask, items = _fast.list_items(cols, "resources", ("ARN", "type", "accountId"))
     f["resources"] = _resource_list(offsets, *items)
     f["unmapped"] = cols.unmapped  # null where nothing is unmapped (never "{}")
-    login = pc.equal(f["eventName"], "ConsoleLogin")
-    if not pc.any(login).as_py():
+    if not cols.aside:
         out.batches.append(_ocsf("api_activity", f, raws))
         return True
-    is_login = login.to_numpy(zero_copy_only=False)
-    idx_auth = np.flatnonzero(is_login)
-    if len(idx_auth) < len(raws):
-        api = pa.RecordBatch.from_arrays(list(f.values()), names=list(f)).filter(pc.invert(login))
-        part = dict(zip(api.schema.names, api.columns, strict=True))
-        out.batches.append(_ocsf("api_activity", part, list(itertools.compress(raws, ~is_login))))
-    st = decode_strict([raws[i] for i in idx_auth], [records.locs[i] for i in idx_auth], _Record, out,
+    login = np.zeros(len(raws), bool)
+    login[cols.aside] = True
+    if len(cols.aside) < len(raws):
+        out.batches.append(_ocsf("api_activity", f, list(itertools.compress(raws, ~login))))
+    st = decode_strict([raws[i] for i in cols.aside], [records.locs[i] for i in cols.aside], _Record, out,
                        CloudTrail.name, "a CloudTrail record")  # fmt: skip
-    out.batches.append(_batch("authentication", st))
+    st = st.reject([None if r.eventSource else _NAMELESS for r in st.recs], out, CloudTrail.name)
+    if st.recs:
+        out.batches.append(_batch("authentication", st))
     return True
+
+
+_NAMELESS = "CloudTrail record without eventName/eventSource (nor insightDetails naming them)"
 
 
 #: typed paths of _Record for the native walker; the raw fields go to unmapped.
