@@ -29,7 +29,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 import msgspec
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -44,7 +43,6 @@ from secpipe.formats._findings import (
     either,
     json_col,
     nest,
-    nonempty,
     raw_data,
     record_bytes,
     reject_distinct,
@@ -255,6 +253,15 @@ def _arrow_path(path: list[str] | None) -> str:
 
 
 _EXPLOITED_SET = pa.array(sorted(_EXPLOITED), pa.string())
+_LICENSE = b'"type":"license"'
+
+
+def _license_first(raw: bytes) -> bool:
+    return raw.startswith(b'{"license":')
+
+
+def _license_anywhere(raw: bytes) -> bool:
+    return _LICENSE in raw
 #: string fields of an issue read as they are (both paths).
 _STRS = ("id", "title", "severity", "type", "packageName", "name", "version", "packageManager", "language",
          "license", "CVSSv3", "exploit", "creationTime", "modificationTime", "publicationTime", "publicId",
@@ -269,11 +276,6 @@ _SPEC = _fast.Spec(
 )  # fmt: skip
 
 
-def _take(x: Any, rows: list[int]) -> Any:
-    """Rows of a field column (an Arrow array or a Python list)."""
-    return [x[i] for i in rows] if isinstance(x, list) else x.take(pa.array(rows, pa.int32()))
-
-
 def _native_fields(raws: list[bytes]) -> tuple[dict[str, Any], dict[str, Distinct]] | None:
     """The issues' field columns in one native pass, or None when the msgspec path must decide
     (no extension, an irregular issue, a raw field of the wrong shape)."""
@@ -285,7 +287,8 @@ def _native_fields(raws: list[bytes]) -> tuple[dict[str, Any], dict[str, Distinc
         return None
     f: dict[str, Any] = {k: cols.strings[k] for k in (*_STRS, "isUpgradable", "isPatchable")}
     desc = cols.strings["description"]
-    f["description"] = pc.if_else(nonempty(desc), desc, pa.scalar(None, S))
+    empty = pc.equal(desc, "")  # (compares lengths: no copy of the texts unless one is empty)
+    f["description"] = pc.if_else(empty, pa.scalar(None, S), desc) if pc.any(empty).as_py() else desc
     offsets, _mask = cols.lists["fixedIn[]"]
     f["fixedIn"] = pa.ListArray.from_arrays(pa.array(offsets), cols.strings["fixedIn[].@"],
                                             mask=pa.array(offsets[1:] == offsets[:-1]))  # fmt: skip
@@ -379,32 +382,53 @@ class Snyk(ReportFormat):
 
     def _native(self, raws: list[bytes], iac: list[bool], projects: list[_Project], where: list[int], ctx: list[str],
                 source: str, out: Decoded) -> bool:
-        """The native path (:func:`_native_fields`); False when it does not apply (the msgspec path decides)."""
-        native = _native_fields(raws)
-        if native is None:
+        """The native path (:func:`_native_fields`); False when it does not apply (the msgspec path decides).
+
+        Issues are split by class before they are walked, so no column is copied to split it: IaC
+        issues by their list, license issues by their bytes (Snyk writes them starting with the
+        ``license`` key; else any compact ``"type":"license"``). The walked ``type`` must confirm
+        the split; when it does not, the next, wider guess is tried.
+        """
+        for guess in (_license_first, _license_anywhere):
+            comp = [i or guess(r) for i, r in zip(iac, raws, strict=True)]
+            batches = self._split(raws, comp, iac, source)
+            if batches is None:
+                return False
+            if batches:
+                break
+        else:
             return False
-        f, fields = native
-        comp = pc.or_(pa.array(iac, pa.bool_()), pc.fill_null(pc.equal(f["type"], "license"), False))
-        comp_np = comp.to_numpy(zero_copy_only=False)
-        batches: list[tuple[str, list[int], Strict | None]] = []
-        for cls, sel_np in (("vulnerability_finding", np.flatnonzero(~comp_np)), ("compliance_finding", np.flatnonzero(comp_np))):
-            sel = sel_np.tolist()
-            part = None
-            if sel and cls == "compliance_finding":  # license and IaC issues: typed for the compliance mapping
-                scratch = Decoded()
-                part = decode_strict([raws[i] for i in sel], [(source, i) for i in sel], _Vuln, scratch, self.name,
-                                     "a Snyk issue")  # fmt: skip
-                if scratch.dead:
-                    return False
-            if sel:
-                batches.append((cls, sel, part))
-        for cls, sel, part in batches:
+        for cls, sel, (f, fields), part in batches:
             whole = len(sel) == len(raws)
-            pf = fields if whole else {k: x.take(sel) for k, x in fields.items()}
-            fc = f if whole else {k: _take(x, sel) for k, x in f.items()}
-            self._emit(cls, out, fc, pf, projects, [where[i] for i in sel], raws if whole else [raws[i] for i in sel],
+            self._emit(cls, out, f, fields, projects, [where[i] for i in sel], raws if whole else [raws[i] for i in sel],
                        ctx if whole else [ctx[i] for i in sel], part, [iac[i] for i in sel])  # fmt: skip
         return True
+
+    def _split(self, raws: list[bytes], comp: list[bool], iac: list[bool], source: str) -> list[Any] | None:
+        """Each class's issues walked natively (with typed issues for compliance); [] when the walked
+        ``type`` contradicts ``comp``, None when the native path does not apply."""
+        batches = []
+        for cls, want in (("vulnerability_finding", False), ("compliance_finding", True)):
+            sel = [i for i, c in enumerate(comp) if c is want]
+            if not sel:
+                continue
+            sub = raws if len(sel) == len(raws) else [raws[i] for i in sel]
+            native = _native_fields(sub)
+            if native is None:
+                return None
+            lic = pc.fill_null(pc.equal(native[0]["type"], "license"), False)
+            if want is False and pc.any(lic).as_py():
+                return []
+            part = None
+            if want:  # license and IaC issues: typed for the compliance mapping
+                if not all(iac[i] or ok for i, ok in zip(sel, lic.to_pylist(), strict=True)):
+                    return []
+                scratch = Decoded()
+                part = decode_strict(sub, [(source, i) for i in sel], _Vuln, scratch, self.name, "a Snyk issue")
+                if scratch.dead:
+                    return None
+            batches.append((cls, sel, native, part))
+        return batches
 
     def _emit(self, cls: str, out: Decoded, f: dict[str, Any], fields: dict[str, Distinct], projects: list[_Project],
               where: list[int], raws: list[bytes], ctx: list[str], part: Strict | None, iac: list[bool]) -> None:
