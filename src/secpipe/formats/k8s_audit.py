@@ -370,8 +370,8 @@ def _or(a: pa.Array, b: pa.Array) -> pa.Array:
     return pc.if_else(_nonempty(a), a, b)
 
 
-def _list_parts(col: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
-    """A list<string> column's (first items, the other items (null where none), lengths)."""
+def _list_parts(col: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """A list<string> column's (first items, the other items (null where none))."""
     lengths = pc.fill_null(pc.list_value_length(col), 0).to_numpy(zero_copy_only=False)
     flat = col.flatten()
     starts = np.zeros(len(col) + 1, np.int32)
@@ -384,7 +384,7 @@ def _list_parts(col: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
     np.cumsum(np.maximum(lengths - 1, 0), out=rest_offsets[1:])
     rest = pa.ListArray.from_arrays(pa.array(rest_offsets), flat.filter(pa.array(keep)), type=_STR_LIST,
                                     mask=pa.array(lengths <= 1))  # fmt: skip
-    return first, rest, lengths
+    return first, rest
 
 
 def _ocsf(f: dict[str, pa.Array], raws: list[bytes]) -> pa.RecordBatch:
@@ -413,7 +413,7 @@ def _ocsf(f: dict[str, pa.Array], raws: list[bytes]) -> pa.RecordBatch:
         activity_id=activity,
         severity_id=1,
     )
-    first_ip, other_ips, _n = _list_parts(f["sourceIPs"])
+    first_ip, other_ips = _list_parts(f["sourceIPs"])
     authz, decided = _authorizations(f["annotations"])
     allowed, denied = pc.equal(decided, "allowed"), pc.equal(decided, "denied")
     zero = pa.scalar(0, pa.int32())
