@@ -30,19 +30,6 @@ def test_extension_is_built() -> None:
     assert _fast.available(), "secpipe.formats._columnar is not built: pip install -e . with cargo on PATH"
 
 
-@pytest.fixture
-def python_only(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Run the caller's block with the extension turned off."""
-
-    def off() -> None:
-        monkeypatch.setenv("SECPIPE_NATIVE", "0")
-        _fast._module.cache_clear()
-
-    yield off
-    monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
-    _fast._module.cache_clear()
-
-
 # --------------------------------------------------------------------------------------
 # uids
 # --------------------------------------------------------------------------------------
