@@ -57,6 +57,7 @@ one ``take``, and the cyclic GC is paused while a document is mapped.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -66,16 +67,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.errors import DecodeError
+from secpipe.formats import _fast
 from secpipe.formats._findings import (
     CVSS_LIST,
     RESOURCES,
     SEVERITY_WORDS,
     STR_LIST,
+    Distinct,
     ReportFormat,
     S,
     captions,
     json_col,
     nest,
+    nonempty,
     paused_gc,
     raw_data,
     record_bytes,
@@ -337,7 +341,11 @@ def _package(ref: str | None, comps: dict[str, _Comp]) -> tuple[Any, ...]:
 
 
 def _affected_version(a: _Affect | None) -> str | None:
-    for v in (a.versions or ()) if a else ():
+    return _first_affected(a.versions) if a else None
+
+
+def _first_affected(versions: list[_Version] | None) -> str | None:
+    for v in versions or ():
         if v.version and v.status in (None, "affected"):
             return v.version
     return None
@@ -428,38 +436,36 @@ class Sbom(ReportFormat):
             _walk([meta.component], comps)
         serial = _field(top, "serialNumber", str)
         out = Decoded()
-        locs = [(source, i) for i in range(len(vraws))]
-        try:  # one C call over the vulnerabilities; per record (isolating bad ones) only when that fails
-            st = Strict(_VULNS.decode(vjson), [None] * len(vraws), vraws, locs)
-        except msgspec.DecodeError:
-            st = decode_strict([bytes(r) for r in vraws], locs, _Vuln, out, self.name, "a CycloneDX vulnerability")
-        if st.recs:
-            out.batches.append(self._findings(st, meta, comps, serial, spec))
+        raws = record_bytes(vraws)
+        vc = _native(raws) if _fast.available() else None
+        if vc is None:
+            locs = [(source, i) for i in range(len(vraws))]
+            try:  # one C call over the vulnerabilities; per record (isolating bad ones) only when that fails
+                st = Strict(_VULNS.decode(vjson), [None] * len(vraws), raws, locs)
+            except msgspec.DecodeError:
+                st = decode_strict(raws, locs, _Vuln, out, self.name, "a CycloneDX vulnerability")
+            vc = _typed_cols(st) if st.recs else None
+        if vc is not None:
+            out.batches.append(self._findings(vc, meta, comps, serial, spec))
             out.events = out.batches[0].num_rows
         out.events += len(out.dead)
         return out
 
-    def _findings(self, st: Any, meta: _Meta, comps: dict[str, _Comp], serial: str | None, spec: str) -> pa.RecordBatch:
-        vs: list[_Vuln] = st.recs
+    def _findings(self, v: _VulnCols, meta: _Meta, comps: dict[str, _Comp], serial: str | None,
+                  spec: str) -> pa.RecordBatch:
+        """The batch from the vulnerabilities' columns of either path (:func:`_native`, :func:`_typed_cols`)."""
         # one event per vulnerability x affects[] entry (one with no package when affects is empty)
-        rows: list[int] = []
-        affects: list[_Affect | None] = []
-        for i, v in enumerate(vs):
-            a: list[_Affect | None] = list(v.affects) if v.affects else [None]
-            rows.extend([i] * len(a))
-            affects.extend(a)
-        take = pa.array(np.asarray(rows, np.int32))
+        rows, refs = v.rows, v.refs
+        take = pa.array(rows)
         n = len(rows)
-        refs = [a.ref if a else None for a in affects]
         cache: dict[str | None, tuple[Any, ...]] = {}
         pk = [cache[r] if r in cache else cache.setdefault(r, _package(r, comps)) for r in refs]
         subject = meta.component or _Comp()
         tool = _tool(meta) or _Tool()
         product = tool.name or self.product
-        sev = [_rate(v.ratings) for v in vs]
-        ids = strs([v.id for v in vs])
-        raws = record_bytes(st.raws)
-        raws = [raws[i] for i in rows]
+        sev = v.sev
+        ids = strs(v.ids)
+        raws = [v.raws[i] for i in rows.tolist()]
         ctx = [f"{serial}\0{subject.bom_ref or subject.name}\0{r}" for r in refs]
         created = const(parse_times(strs([meta.timestamp]))[0].as_py(), n, pa.int64())
         cols = base_columns(
@@ -468,33 +474,42 @@ class Sbom(ReportFormat):
             severity_id=pa.array([s[0] for s in sev], pa.int32()).take(take),
         )  # fmt: skip
         cols["raw_data"] = raw_data(raws)
-        desc = strs([v.description for v in vs])
-        pub = parse_times(strs([v.published for v in vs]))
-        mod = parse_times(strs([v.updated for v in vs]))
-        src_url = strs([v.source.url if v.source else None for v in vs])
-        has_fix = [bool(v.recommendation) or "update" in _responses(v.analysis) for v in vs]
-        vuln = nest({
+        desc = v.desc
+        pub = parse_times(v.published)
+        mod = parse_times(v.updated)
+        has_fix = [bool(r) or "update" in _responses(a) for r, a in zip(v.recommendation, v.analysis, strict=True)]
+        taken: dict[int, pa.Array] = {}
+
+        def per_event(arr: pa.Array) -> pa.Array:
+            """A per-vulnerability column taken to events once (desc is used three times)."""
+            got = taken.get(id(arr))
+            if got is None:
+                got = taken[id(arr)] = arr.take(take)
+            return got
+
+        per_vuln = {
             "title": ids,
             "desc": desc,
             "severity": strs([s[1] for s in sev]),
-            "vendor_name": strs([v.source.name if v.source else None for v in vs]),
-            "references": str_lists([[a.url for a in v.advisories or () if a.url] for v in vs]),
-            "related_vulnerabilities": str_lists([[r.id for r in v.references or () if r.id] for v in vs]),
+            "vendor_name": v.source_name,
+            "references": v.advisories,
+            "related_vulnerabilities": v.references,
             "is_fix_available": pa.array(has_fix, pa.bool_()),
-            "cwe.uid": strs([f"CWE-{v.cwes[0]}" if v.cwes else None for v in vs]),
+            "cwe.uid": v.cwe,
             "cve.uid": ids,
             "cve.title": ids,
             "cve.desc": desc,
             "cve.created_time": pub,
             "cve.modified_time": mod,
-            "cve.references": str_lists([[v.source.url] if v.source and v.source.url else None for v in vs]),
+            "cve.references": str_lists([[u] if u else None for u in v.source_url]),
             "cve.cvss": pa.array([s[2] for s in sev], CVSS_LIST),
-            "remediation.desc": strs([v.recommendation for v in vs]),
-        }).take(take)  # fmt: skip
+            "remediation.desc": strs(v.recommendation),
+        }  # fmt: skip
+        vuln = nest({k: per_event(a) for k, a in per_vuln.items()})
         names = strs([p[0] for p in pk])
         pkg = nest({
             "name": names,
-            "version": strs([p[1] or _affected_version(a) for p, a in zip(pk, affects, strict=True)]),
+            "version": strs([p[1] or a for p, a in zip(pk, v.affected, strict=True)]),
             "fixed_in_version": pa.nulls(n, S),
             "type": strs([p[3] for p in pk]),
             "purl": strs([p[2] for p in pk]),
@@ -505,37 +520,166 @@ class Sbom(ReportFormat):
         children = [vuln.field(i) for i in range(vuln.type.num_fields)] + [singleton_list(pkg, has_pkg)]
         vuln = pa.StructArray.from_arrays(children, names=[*(f.name for f in vuln.type), "affected_packages"])
         res = _resources(subject, pkg.field("name"), strs([p[6] for p in pk]), strs(refs))
-        states = [(v.analysis.state if v.analysis else None) for v in vs]
+        states = [(a.state if a else None) for a in v.analysis]
         sid = [_STATE.get(s, 99) if s else 1 for s in states]
         status = captions("vulnerability_finding", "status_id", pa.array(sid, pa.int32())).to_pylist()
         status = [s if i != 99 else st_ for s, i, st_ in zip(status, sid, states, strict=True)]
-        name_of = strs([" in ".join(x for x in (v.id, p[0], subject.name if subject.name != p[0] else None) if x) for v, p in
-                        zip((vs[i] for i in rows), pk, strict=True)])  # fmt: skip
-        analysis = [b'"analysis":' + msgspec.json.encode(v.analysis) if v.analysis else None for v in vs]
+        vid = [i or b for i, b in zip(v.ids, v.bom_refs, strict=True)]
+        per = rows.tolist()
+        name_of = strs([" in ".join(x for x in (v.ids[i], p[0], subject.name if subject.name != p[0] else None) if x)
+                        for i, p in zip(per, pk, strict=True)])  # fmt: skip
         cols.update({
             "status_id": pa.array(sid, pa.int32()).take(take),
             "status": strs(status).take(take),
             "status_code": strs(states).take(take),
-            "status_detail": strs([v.analysis.detail if v.analysis else None for v in vs]).take(take),
-            "finding_info.uid": strs([f"{v.id or v.bom_ref}|{r}" if r else v.id or v.bom_ref
-                                      for v, r in zip((vs[i] for i in rows), refs, strict=True)]),  # fmt: skip
-            "finding_info.uid_alt": strs([v.bom_ref for v in vs]).take(take),
-            "finding_info.title": ids.take(take),
-            "finding_info.desc": desc.take(take),
+            "status_detail": strs([a.detail if a else None for a in v.analysis]).take(take),
+            "finding_info.uid": strs([f"{vid[i]}|{r}" if r else vid[i] for i, r in zip(per, refs, strict=True)]),
+            "finding_info.uid_alt": strs(v.bom_refs).take(take),
+            "finding_info.title": per_event(ids),
+            "finding_info.desc": per_event(desc),
             "finding_info.types": const(["Vulnerability"], n, STR_LIST),
-            "finding_info.src_url": src_url.take(take),
+            "finding_info.src_url": strs(v.source_url).take(take),
             "finding_info.created_time": created,
-            "finding_info.first_seen_time": pub.take(take),
-            "finding_info.modified_time": mod.take(take),
+            "finding_info.first_seen_time": per_event(pub),
+            "finding_info.modified_time": per_event(mod),
             "finding_info.product.name": const(product, n),
             "metadata.product.version": const(tool.version, n),
             "metadata.log_version": const(spec, n),
             "message": name_of,
             "vulnerabilities": singleton_list(vuln),
             "resources": res,
-            "unmapped": unmapped_from(st, _UNMAPPED, analysis).take(take),
+            "unmapped": v.unmapped.take(take),
         })  # fmt: skip
         return to_batch("vulnerability_finding", cols)
+
+
+@dataclass(slots=True)
+class _VulnCols:
+    """The vulnerabilities' fields as both paths give them: per vulnerability (lists or Arrow
+    columns), and per event (``rows``: the vulnerability of each event; ``refs`` and
+    ``affected``: its affects[] ref and affected version, None for a vulnerability without)."""
+
+    raws: list[bytes]
+    ids: list[str | None]
+    bom_refs: list[str | None]
+    desc: pa.Array
+    published: pa.Array
+    updated: pa.Array
+    source_name: pa.Array
+    source_url: list[str | None]
+    recommendation: list[str | None]
+    advisories: pa.Array
+    references: pa.Array
+    cwe: pa.Array
+    sev: list[tuple[int, str | None, list[dict[str, Any]] | None]]
+    analysis: list[_Analysis | None]
+    unmapped: pa.Array
+    rows: np.ndarray
+    refs: list[str | None]
+    affected: list[str | None]
+
+
+def _typed_cols(st: Strict) -> _VulnCols:
+    """The msgspec path's columns of typed vulnerabilities."""
+    vs: list[_Vuln] = st.recs
+    rows: list[int] = []
+    affects: list[_Affect | None] = []
+    for i, v in enumerate(vs):
+        a: list[_Affect | None] = list(v.affects) if v.affects else [None]
+        rows.extend([i] * len(a))
+        affects.extend(a)
+    analysis = [b'"analysis":' + msgspec.json.encode(v.analysis) if v.analysis else None for v in vs]
+    return _VulnCols(
+        raws=st.raws, ids=[v.id for v in vs], bom_refs=[v.bom_ref for v in vs], desc=strs([v.description for v in vs]),
+        published=strs([v.published for v in vs]), updated=strs([v.updated for v in vs]),
+        source_name=strs([v.source.name if v.source else None for v in vs]),
+        source_url=[v.source.url if v.source else None for v in vs], recommendation=[v.recommendation for v in vs],
+        advisories=str_lists([[a.url for a in v.advisories or () if a.url] for v in vs]),
+        references=str_lists([[r.id for r in v.references or () if r.id] for v in vs]),
+        cwe=strs([f"CWE-{v.cwes[0]}" if v.cwes else None for v in vs]), sev=[_rate(v.ratings) for v in vs],
+        analysis=[v.analysis for v in vs], unmapped=unmapped_from(st, _UNMAPPED, analysis),
+        rows=np.asarray(rows, np.int32), refs=[a.ref if a else None for a in affects],
+        affected=[_affected_version(a) for a in affects],
+    )  # fmt: skip
+
+
+#: the native walker's spec of ``_Vuln``: strings, lists of objects (every typed leaf, so the
+#: walker checks the types msgspec checks), and raw fields decoded once per distinct value.
+_RAW_FIELDS = {"ratings": list[_Rating] | None, "cwes": list[int] | None, "analysis": _Analysis | None,
+               "affects[].versions": list[_Version] | None}  # fmt: skip
+_VSPEC = _fast.Spec(
+    (*((k, _fast.STR) for k in ("bom-ref", "id", "source.name", "source.url", "description", "recommendation",
+                                  "published", "updated")),
+     ("references[]", _fast.LIST), ("references[].id", _fast.STR), ("references[].source.name", _fast.STR),
+     ("references[].source.url", _fast.STR), ("advisories[]", _fast.LIST), ("advisories[].title", _fast.STR),
+     ("advisories[].url", _fast.STR), ("affects[]", _fast.LIST), ("affects[].ref", _fast.STR),
+     *((k, _fast.RAW) for k in (*_RAW_FIELDS, *_UNMAPPED))),
+    (), tuple(f.encode_name for f in msgspec.structs.fields(_Vuln)),
+)  # fmt: skip
+
+
+def _native(raws: list[bytes]) -> _VulnCols | None:
+    """The vulnerabilities' columns in one native pass, or None when the msgspec path must decide
+    (no extension, an irregular vulnerability, an affects[] entry without a ref, a raw field of
+    the wrong shape)."""
+    cols = _fast.extract(raws, _VSPEC)
+    if cols is None or cols.strings["affects[].ref"].null_count:
+        return None
+    raw = {k: Distinct.from_column(cols.strings[k], t, k.split("[]")[0]) for k, t in _RAW_FIELDS.items()}
+    if any(d.errors for d in raw.values()):
+        return None
+    col = cols.strings
+    nv = len(raws)
+    aff_off, _mask = cols.lists["affects[]"]
+    lens = np.diff(aff_off)
+    per = np.maximum(lens, 1)
+    rows = np.repeat(np.arange(nv, dtype=np.int32), per)
+    first = np.zeros(nv + 1, np.int64)
+    np.cumsum(per, out=first[1:])
+    item = np.repeat(aff_off[:-1].astype(np.int64), per) + (np.arange(len(rows)) - np.repeat(first[:-1], per))
+    none = np.repeat(lens == 0, per)
+    at = pa.array(item, pa.int64(), mask=none)
+    refs = col["affects[].ref"].take(at).to_pylist()
+    versions = raw["affects[].versions"]
+    affected = versions.derive(_first_affected)
+    vidx = np.asarray(versions.idx, np.int64)
+    affected_at = [None if k is None else affected[vidx[k]] for k in at.to_pylist()]
+    analysis = raw["analysis"].per_row(raw["analysis"].values)
+    enc = raw["analysis"].column(S, lambda a: None if a is None else '"analysis":' + msgspec.json.encode(a).decode())
+    unmapped = _unmapped([(f'"{k}":', col[k]) for k in _UNMAPPED], enc, cols.unmapped)
+    url = col["source.url"]
+    return _VulnCols(
+        raws=raws, ids=col["id"].to_pylist(), bom_refs=col["bom-ref"].to_pylist(), desc=col["description"],
+        published=col["published"], updated=col["updated"], source_name=col["source.name"],
+        source_url=url.to_pylist(), recommendation=col["recommendation"].to_pylist(),
+        advisories=_kept(cols.lists["advisories[]"][0], col["advisories[].url"]),
+        references=_kept(cols.lists["references[]"][0], col["references[].id"]),
+        cwe=raw["cwes"].column(S, lambda c: f"CWE-{c[0]}" if c else None),
+        sev=raw["ratings"].per_row(raw["ratings"].derive(_rate)), analysis=analysis, unmapped=unmapped,
+        rows=rows, refs=refs, affected=affected_at,
+    )  # fmt: skip
+
+
+def _kept(offsets: np.ndarray, values: pa.Array) -> pa.Array:
+    """Per-row lists of the non-empty values (a row with none is null), from a LIST path's items."""
+    keep = nonempty(values)
+    counts = np.zeros(len(values) + 1, np.int64)
+    np.cumsum(keep.to_numpy(zero_copy_only=False), out=counts[1:])
+    off = counts[offsets].astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(off), values.filter(keep), mask=pa.array(off[1:] == off[:-1]))
+
+
+def _unmapped(fields: list[tuple[str, pa.Array]], more: pa.Array, extras: pa.Array) -> pa.Array:
+    """``unmapped`` as :func:`~secpipe.formats.base.unmapped_from` writes it: the raw fields in
+    order, then ``more`` (an encoded ``"key":value`` item), then the extra keys (a JSON object of
+    them, sorted), built with Arrow string kernels; null when there is nothing."""
+    # each part is "" or its item and a comma (null_handling="skip" was seen dropping rows, pyarrow 26)
+    parts = [pc.fill_null(pc.binary_join_element_wise(pa.scalar(k), v, ",", ""), "") for k, v in fields]
+    parts.append(pc.fill_null(pc.binary_join_element_wise(more, ",", ""), ""))
+    parts.append(pc.fill_null(pc.utf8_slice_codeunits(extras, 1, -1), ""))
+    body = pc.binary_join_element_wise(*parts, "")
+    return pc.if_else(pc.equal(body, ""), pa.scalar(None, S),
+                      pc.binary_join_element_wise("{", pc.utf8_rtrim(body, characters=","), "}", ""))
 
 
 def _resources(subject: _Comp, names: pa.Array, types: pa.Array, refs: pa.Array) -> pa.Array:
