@@ -47,11 +47,15 @@ SPDX 3 JSON-LD are not recognized (they fall to the unrecognized-input dead lett
 Performance: only the top-level keys are read first (one msgspec pass that skips values), so
 an inventory-only BOM costs one scan and its components are never compacted or decoded. With
 vulnerabilities, the ``vulnerabilities`` array alone is compacted (canonical slices for identity
-and ``raw_data``) and decoded in one msgspec call into a struct listing every CycloneDX 1.6 key
-(unknown keys or a wrong type fall back to the per-record strict decode, which keeps extra keys
-in ``unmapped`` and isolates bad records); components are decoded into a small struct only
-then, each ref resolved once; columns are built per vulnerability and expanded to events with
-one ``take``, and the cyclic GC is paused while a document is mapped.
+and ``raw_data``). With the native extension (``_fast``) each vulnerability is walked once in Rust
+into its columns (:func:`_native`; ratings, analysis, cwes and affected versions kept raw and
+decoded once per distinct value); otherwise, or when one is irregular, they are decoded in one
+msgspec call into a struct listing every CycloneDX 1.6 key (unknown keys or a wrong type fall
+back to the per-record strict decode, which keeps extra keys in ``unmapped`` and isolates bad
+records) and :func:`_typed_cols` gives the same columns. One builder (``Sbom._findings``) maps
+them; tests compare both paths. Components are decoded into a small struct only then, each ref
+resolved once; columns are built per vulnerability and expanded to events with one ``take`` per
+column, and the cyclic GC is paused while a document is mapped.
 """
 
 from __future__ import annotations
