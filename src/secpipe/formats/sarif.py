@@ -37,21 +37,27 @@ document without ``runs`` and a result of the wrong JSON shape.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats import _fast
 from secpipe.formats._findings import (
     Distinct,
     ReportFormat,
     S,
     captions,
     compact,
+    either,
     nest,
+    nonempty,
     paused_gc,
+    record_bytes,
     reject_distinct,
     score_severity_ids,
     severity_ids,
@@ -255,21 +261,6 @@ def _fmt_message(msg: _Message | None, rule: _Rule) -> str | None:
     return text
 
 
-def _messages(msgs: Distinct, rules: list[_Rule]) -> pa.Array:
-    """Result messages, formatted once per distinct (message, rule) pair."""
-    pairs: dict[tuple[int, int], int] = {}
-    firsts: list[tuple[_Message | None, _Rule]] = []
-    idx = []
-    for m, ru in zip(msgs.idx, rules, strict=True):
-        key = (m, id(ru))
-        j = pairs.get(key)
-        if j is None:
-            j = pairs[key] = len(firsts)
-            firsts.append((msgs.values[m], ru))
-        idx.append(j)
-    return strs([_fmt_message(msg, ru) for msg, ru in firsts]).take(pa.array(idx, pa.int32()))
-
-
 def _security_severity(*props: dict[str, Any] | None) -> float | None:
     for p in props:
         if p and "security-severity" in p:
@@ -377,15 +368,26 @@ class Sarif(ReportFormat):
         if log.runs is None:
             return self.dead("not a SARIF log: no `runs` array", source, data)
         out = Decoded()
-        try:
-            typed: list[_TypedRun] | None = _TYPED_LOG.decode(data).runs
-        except msgspec.DecodeError:  # some result has an unknown key or a wrong type: isolate it below
-            typed = None
+        typed: list[_TypedRun] | None = None
+        tried = False
         for ri, run in enumerate(log.runs or []):
             res: list[Any] = run.results or []  # msgspec.Raw slices of the compact log
             out.events += len(res)
             if not res:
                 continue
+            if _fast.available():
+                raws = record_bytes(res)
+                native = _native(raws)
+                if native is not None:
+                    f, msgs = native
+                    out.batches.append(self._batch(_RunCtx(run), ri, list(range(len(raws))), raws, f, msgs))
+                    continue
+            if not tried:
+                tried = True
+                try:
+                    typed = _TYPED_LOG.decode(data).runs
+                except msgspec.DecodeError:  # some result has an unknown key or a wrong type: isolate it below
+                    typed = None
             trs = typed[ri].results if typed is not None and ri < len(typed) else None
             if trs is not None and len(trs) == len(res):
                 st = Strict(trs, [None] * len(res), res, [(source, i) for i in range(len(res))])
@@ -400,102 +402,327 @@ class Sarif(ReportFormat):
             if kept is not None:
                 ords = [ords[i] for i in kept]
             if st.recs:
-                out.batches.append(self._batch(_RunCtx(run), ri, ords, st, msgs["message"]))
+                raws = record_bytes(st.raws)
+                out.batches.append(self._batch(_RunCtx(run), ri, ords, raws, _fields(st), msgs["message"]))
         return out
 
-    def _dead(self, why: str, source: str, data: bytes) -> Decoded:
-        return self.dead(why, source, data)
-
-    def _batch(self, run: _RunCtx, ri: int, ords: list[int], st: Strict, msgs: Distinct) -> pa.RecordBatch:
-        rs: list[_Result] = st.recs
-        raws = st.raws
-        n = len(rs)
+    def _batch(self, run: _RunCtx, ri: int, ords: list[int], raws: list[bytes], f: dict[str, Any],
+               msgs: Distinct) -> pa.RecordBatch:
+        """The findings of one run from its result field columns (see :func:`_fields`, :func:`_native`)."""
+        n = len(raws)
         cls = "application_security_posture_finding"
-        rules = [run.rule(r) for r in rs]
-        rule_ids = [r.ruleId or (r.rule.id if r.rule else None) or ru.id for r, ru in zip(rs, rules, strict=True)]
-        levels = [r.level or (ru.defaultConfiguration.level if ru.defaultConfiguration else None) or "warning"
-                  for r, ru in zip(rs, rules, strict=True)]  # fmt: skip
-        sev = severity_ids([_LEVEL_WORD.get(lv, lv) for lv in levels])
-        scores = pa.array([_security_severity(_result_props(r.properties), ru.properties) for r, ru in zip(rs, rules, strict=True)],
-                          pa.float64())
+        group, rules = _rule_groups(run, f)
+        per = _per_rule(rules)
+        take = pa.array(group, pa.int32())
+        rid_arr = per["rid"].take(take)
+        levels = either(f["level"], per["level"].take(take))
+        levels = pc.fill_null(pc.if_else(nonempty(levels), levels, pa.scalar(None, S)), "warning")
+        sev = _distinct_map(levels, lambda lv: _level_sev(lv), pa.int32())
+        scores = pc.coalesce(f["score"], per["score"].take(take))
         if scores.null_count < n:
             sev = pc.if_else(scores.is_null(), sev, score_severity_ids(scores))
         drv = run.driver
-        ctx = [f"{drv.name}\0{ri}\0{i}" for i in ords]
+        pre = f"{drv.name}\0{ri}\0"
+        ctx = [pre + str(i) for i in ords]
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
-            times_ms=const(parse_times(strs([run.time]))[0].as_py(), n, pa.int64()), raws=raws, activity_id=1, severity_id=sev,
+            times_ms=const(parse_times(strs([run.time]))[0].as_py(), n, pa.int64()), raws=raws, activity_id=1,
+            severity_id=sev,
         )  # fmt: skip
         version = drv.version or drv.semanticVersion
-        cols["metadata.product.name"] = strs([drv.name or self.product] * n)
-        cols["metadata.product.vendor_name"] = strs([drv.organization or drv.name or self.vendor] * n)
-        cols["metadata.product.version"] = strs([version] * n)
-        cols["metadata.log_name"] = strs([self.name] * n)
-        locs = [(r.locations[0].physicalLocation if r.locations and r.locations[0].physicalLocation else _PhysLoc()) for r in rs]
-        regions = [p.region or _Region() for p in locs]
-        paths = [run.uri(p.artifactLocation) for p in locs]
-        short = strs([_text(ru.shortDescription) or ru.name for ru in rules])
-        full = strs([_text(ru.fullDescription) for ru in rules])
-        rule_names = strs([ru.name or rid for ru, rid in zip(rules, rule_ids, strict=True)])
-        rid_arr = strs(rule_ids)
-        fps = [r.fingerprints or {} for r in rs]
-        pfps = [r.partialFingerprints or {} for r in rs]
-        uid = [next(iter(f.values()), None) or next(iter(p.values()), None) or f"{rid}|{path}|{rg.startLine}|{ri}.{o}"
-               for f, p, rid, path, rg, o in zip(fps, pfps, rule_ids, paths, regions, ords, strict=True)]  # fmt: skip
-        status_id = pa.array([3 if r.suppressions else 4 if r.baselineState == "absent" else 1 for r in rs], pa.int32())
+        cols["metadata.product.name"] = const(drv.name or self.product, n, S)
+        cols["metadata.product.vendor_name"] = const(drv.organization or drv.name or self.vendor, n, S)
+        cols["metadata.product.version"] = const(version, n, S)
+        cols["metadata.log_name"] = const(self.name, n, S)
+        paths = either(f["uri"], _artifact_uris(run, f["artifact"]))
+        short = per["short"].take(take)
+        full = per["full"].take(take)
+        rule_names = either(per["name"].take(take), rid_arr)
+        first_fp, tags = _fingerprints(f["fingerprints"], f["partialFingerprints"])
+        uid = either(first_fp, _fallback_uids(rid_arr, paths, f["startLine"], ri, ords)) if first_fp.null_count else first_fp
+        suppressed = f["suppressed"]
+        status_id = pc.if_else(suppressed, 3, pc.if_else(pc.fill_null(pc.equal(f["baselineState"], "absent"), False), 4, 1))
+        status_id = status_id.cast(pa.int32())
         code = nest({
-            "file.path": strs(paths),
-            "file.name": strs([p.rsplit("/", 1)[-1] if p else None for p in paths]),
-            "start_line": pa.array([g.startLine for g in regions], pa.int32()),
-            "end_line": pa.array([g.endLine for g in regions], pa.int32()),
-            "start_column": pa.array([g.startColumn for g in regions], pa.int32()),
-            "end_column": pa.array([g.endColumn for g in regions], pa.int32()),
+            "file.path": paths,
+            "file.name": _distinct_map(paths, _file_name, S),
+            "start_line": _int32(f["startLine"]),
+            "end_line": _int32(f["endLine"]),
+            "start_column": _int32(f["startColumn"]),
+            "end_column": _int32(f["endColumn"]),
             "rule.uid": rid_arr,
             "rule.name": rule_names,
             "rule.desc": short,
         })  # fmt: skip
-        cves = strs([rid if rid and _CVE.match(rid) else None for rid in rule_ids])
         vuln = nest({
             "title": short,
             "desc": full,
             "severity": captions(cls, "severity_id", sev),
-            "category": strs([r.kind for r in rs]),
-            "cve.uid": cves,
-            "references": str_lists([[ru.helpUri] if ru.helpUri else None for ru in rules]),
+            "category": f["kind"],
+            "cve.uid": per["cve"].take(take),
+            "references": per["references"].take(take),
             "affected_code": singleton_list(code),
         })  # fmt: skip
-        tag_lens, tag_names, tag_values = [], [], []
-        for f, p in zip(fps, pfps, strict=True):
-            tag_lens.append(len(f) + len(p))
-            tag_names.extend(["fingerprint:" + k for k in f] + ["partialFingerprint:" + k for k in p])
-            tag_values.extend([*f.values(), *p.values()])
-        rule_types: dict[int, list[str] | None] = {}
-        for ru in rules:
-            if id(ru) not in rule_types:
-                rule_types[id(ru)] = [str(t) for t in (ru.properties or {}).get("tags") or []] or None
-        types = [rule_types[id(ru)] for ru in rules]
         cols.update({
             "status_id": status_id,
             "status": captions(cls, "status_id", status_id),
-            "message": _messages(msgs, rules),
-            "finding_info.uid": strs(uid),
+            "message": _messages(msgs, group, rules),
+            "finding_info.uid": uid,
             "finding_info.title": pc.coalesce(short, rid_arr),
             "finding_info.desc": full,
-            "finding_info.types": pa.array(types, pa.list_(S)),
-            "finding_info.tags": struct_lists(tag_lens, {"name": strs(tag_names), "value": strs(tag_values)}),
-            "finding_info.src_url": strs([ru.helpUri for ru in rules]),
-            "finding_info.product.name": strs([drv.name] * n),
-            "finding_info.product.version": strs([version] * n),
-            "finding_info.product.vendor_name": strs([drv.organization] * n),
+            "finding_info.types": per["types"].take(take),
+            "finding_info.tags": tags,
+            "finding_info.src_url": per["url"].take(take),
+            "finding_info.product.name": const(drv.name, n, S),
+            "finding_info.product.version": const(version, n, S),
+            "finding_info.product.vendor_name": const(drv.organization, n, S),
             "finding_info.analytic.uid": rid_arr,
             "finding_info.analytic.name": rule_names,
             "finding_info.analytic.desc": short,
-            "finding_info.analytic.type_id": pa.array([_ANALYTIC_TYPE] * n, pa.int32()),
-            "finding_info.analytic.type": strs(["Rule"] * n),
+            "finding_info.analytic.type_id": const(_ANALYTIC_TYPE, n, pa.int32()),
+            "finding_info.analytic.type": const("Rule", n, S),
             "vulnerabilities": singleton_list(vuln),
-            "unmapped": unmapped_from(st, _UNMAPPED),
+            "unmapped": f["unmapped"],
         })  # fmt: skip
         return to_batch(cls, cols)
+
+
+#: the rule reference and first-location fields of a result (both paths give them as these columns).
+_REF_INTS = ("ruleIndex", "rule.index", "rule.toolComponent.index")
+_LOC_INTS = ("startLine", "endLine", "startColumn", "endColumn")
+_PHYS = "locations[].physicalLocation."
+#: the native walker's spec of ``_Result``: typed fields as columns, raw ones to ``unmapped``.
+_SPEC = _fast.Spec(
+    (("ruleId", _fast.STR), ("rule.id", _fast.STR), *((k, _fast.INT) for k in _REF_INTS), ("level", _fast.STR),
+     ("kind", _fast.STR), ("baselineState", _fast.STR), ("message", _fast.RAW), ("fingerprints", _fast.RAW),
+     ("partialFingerprints", _fast.RAW), ("suppressions", _fast.RAW), ("properties", _fast.RAW),
+     ("locations[]", _fast.LIST), (_PHYS + "artifactLocation.uri", _fast.STR),
+     (_PHYS + "artifactLocation.index", _fast.INT), *((_PHYS + "region." + k, _fast.INT) for k in _LOC_INTS)),
+    _UNMAPPED, tuple(f.encode_name for f in msgspec.structs.fields(_Result)),
+)  # fmt: skip
+_FPS = msgspec.json.Decoder(list[dict[str, str] | None])
+_SUPPRESSIONS = msgspec.json.Decoder(list[list[Any] | None])
+
+
+def _native(raws: list[bytes]) -> tuple[dict[str, Any], Distinct] | None:
+    """A run's result field columns in one native pass, or None when the msgspec path must decide
+    (no extension, an irregular result, a message, fingerprint or suppression of the wrong type)."""
+    cols = _fast.extract(raws, _SPEC)
+    if cols is None:
+        return None
+    s = cols.strings
+    msgs = Distinct.from_column(s["message"], _Message | None, "message")
+    if msgs.errors:
+        return None
+    try:
+        fps = _decode_column(s["fingerprints"], _FPS)
+        pfps = _decode_column(s["partialFingerprints"], _FPS)
+        sup = s["suppressions"]
+        suppressed = pa.array([bool(x) for x in _decode_column(sup, _SUPPRESSIONS)], pa.bool_()) if sup.null_count < len(sup) \
+            else pa.repeat(pa.scalar(False), len(sup))
+    except msgspec.DecodeError:
+        return None
+    f: dict[str, Any] = {k: s[k] for k in ("ruleId", "rule.id", *_REF_INTS, "level", "kind", "baselineState")}
+    offsets, _mask = cols.lists["locations[]"]
+    first = pa.array(offsets[:-1], pa.int32(), mask=offsets[1:] == offsets[:-1])
+    f["uri"] = s[_PHYS + "artifactLocation.uri"].take(first)
+    f["artifact"] = s[_PHYS + "artifactLocation.index"].take(first)
+    for k in _LOC_INTS:
+        f[k] = s[_PHYS + "region." + k].take(first)
+    props = s["properties"]
+    has = pc.fill_null(pc.match_substring(props, "security-severity"), False)
+    score: list[float | None] = [None] * len(raws)
+    if pc.any(has).as_py():
+        for i in np.flatnonzero(has.to_numpy(zero_copy_only=False)).tolist():
+            score[i] = _security_severity(_result_props(msgspec.Raw(props[i].as_py().encode())))
+    f["score"] = pa.array(score, pa.float64())
+    f["fingerprints"], f["partialFingerprints"], f["suppressed"] = fps, pfps, suppressed
+    f["unmapped"] = cols.unmapped
+    return f, msgs
+
+
+def _decode_column(col: pa.Array, dec: msgspec.json.Decoder) -> list[Any]:
+    """A column of raw JSON texts (null where absent) decoded in one call: one value per row."""
+    if col.null_count == len(col):
+        return [None] * len(col)
+    joined = pc.binary_join_element_wise(pc.fill_null(col, "null"), pa.scalar(","), "")
+    buf = joined.buffers()
+    off = np.frombuffer(buf[1], np.int32, len(joined) + 1, joined.offset * 4)
+    text = buf[2].to_pybytes()[off[0] : off[-1] - 1]
+    return dec.decode(b"[" + text + b"]")  # type: ignore[no-any-return]
+
+
+def _fields(st: Strict) -> dict[str, Any]:
+    """The msgspec path's result field columns, as :func:`_native` gives them."""
+    rs: list[_Result] = st.recs
+    refs = [r.rule or _NO_REF for r in rs]
+    f: dict[str, Any] = {"ruleId": strs([r.ruleId for r in rs]), "rule.id": strs([x.id for x in refs]),
+                         "ruleIndex": _ref_ints([r.ruleIndex for r in rs]),
+                         "rule.index": _ref_ints([x.index for x in refs]),
+                         "rule.toolComponent.index": _ref_ints([x.toolComponent.index if x.toolComponent else None
+                                                                for x in refs]),
+                         "level": strs([r.level for r in rs]), "kind": strs([r.kind for r in rs]),
+                         "baselineState": strs([r.baselineState for r in rs])}  # fmt: skip
+    locs = [(r.locations[0].physicalLocation if r.locations and r.locations[0].physicalLocation else _PhysLoc()) for r in rs]
+    arts = [p.artifactLocation or _NO_ART for p in locs]
+    regions = [p.region or _Region() for p in locs]
+    f["uri"] = strs([a.uri for a in arts])
+    f["artifact"] = _ref_ints([a.index for a in arts])
+    for k in _LOC_INTS:
+        f[k] = pa.array([None if v is not None and not _MIN <= v <= _MAX else v for v in (getattr(g, k) for g in regions)],
+                        pa.int64())  # fmt: skip
+    f["score"] = pa.array([_security_severity(_result_props(r.properties)) for r in rs], pa.float64())
+    f["fingerprints"] = [r.fingerprints for r in rs]
+    f["partialFingerprints"] = [r.partialFingerprints for r in rs]
+    f["suppressed"] = pa.array([bool(r.suppressions) for r in rs], pa.bool_())
+    f["unmapped"] = unmapped_from(st, _UNMAPPED)
+    return f
+
+
+_NO_REF = _RuleRef()
+_MIN, _MAX = -(2**63), 2**63 - 1
+
+
+def _ref_ints(values: list[int | None]) -> pa.Array:
+    """Indexes (rule, tool component, artifact) as int64; one beyond int64 indexes nothing: -2."""
+    return pa.array([v if v is None or _MIN <= v <= _MAX else -2 for v in values], pa.int64())
+
+
+def _int32(col: pa.Array) -> pa.Array:
+    """A line or column number as OCSF's int32; a value beyond it is left out (null)."""
+    ok = pc.and_(pc.greater_equal(col, -(2**31)), pc.less(col, 2**31))
+    return pc.if_else(ok, col, pa.scalar(None, pa.int64())).cast(pa.int32())
+_NO_ART = _ArtLoc()
+
+
+def _level_sev(level: str) -> int:
+    return severity_ids([_LEVEL_WORD.get(level, level)])[0].as_py()  # type: ignore[no-any-return]
+
+
+def _file_name(path: str | None) -> str | None:
+    return path.rsplit("/", 1)[-1] if path else None
+
+
+def _distinct_map(col: pa.Array, fn: Any, type_: pa.DataType) -> pa.Array:
+    """``fn`` applied once per distinct value of a string column (nulls stay null)."""
+    enc = pc.dictionary_encode(col)
+    return pa.array([fn(v) for v in enc.dictionary.to_pylist()], type_).take(enc.indices)
+
+
+def _rule_groups(run: _RunCtx, f: dict[str, Any]) -> tuple[np.ndarray, list[tuple[_Rule, str | None]]]:
+    """Each result's group of equal rule references, and per group (rule, rule id): the rule is
+    resolved once per distinct (ruleId, rule.id, ruleIndex, rule.index, toolComponent) reference."""
+    keys = [f[k] for k in ("ruleId", "rule.id", *_REF_INTS)]
+    n = len(keys[0])
+    code = np.zeros(n, np.int64)
+    width = 1
+    for col in keys:
+        enc = pc.dictionary_encode(col)
+        size = len(enc.dictionary) + 1
+        code += width * (pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1)
+        width *= size
+        if width >= 2**62:  # too many distinct references to pack: group the per-row tuples instead
+            return _rule_groups_slow(run, keys)
+    uniq, first, group = np.unique(code, return_index=True, return_inverse=True)
+    rows = [c.take(pa.array(first)).to_pylist() for c in keys]
+    return group, [_resolve(run, *ref) for ref in zip(*rows, strict=True)]
+
+
+def _rule_groups_slow(run: _RunCtx, keys: list[pa.Array]) -> tuple[np.ndarray, list[tuple[_Rule, str | None]]]:
+    seen: dict[tuple[Any, ...], int] = {}
+    group = np.fromiter((seen.setdefault(t, len(seen)) for t in zip(*(c.to_pylist() for c in keys), strict=True)),
+                        np.int64, len(keys[0]))  # fmt: skip
+    return group, [_resolve(run, *ref) for ref in seen]
+
+
+def _resolve(run: _RunCtx, rule_id: str | None, ref_id: str | None, index: int | None, ref_index: int | None,
+             component: int | None) -> tuple[_Rule, str | None]:
+    """(rule, rule id) of one result reference, as :meth:`_RunCtx.rule` resolves it."""
+    ref = _RuleRef(ref_id, ref_index, None if component is None else _ToolRef(component))
+    res = _Result(ruleId=rule_id, ruleIndex=index, rule=ref)
+    rule = run.rule(res)
+    return rule, rule_id or ref_id or rule.id
+
+
+def _per_rule(rules: list[tuple[_Rule, str | None]]) -> dict[str, pa.Array]:
+    """One row per rule group: the rule-derived values of its findings."""
+    rs = [r for r, _ in rules]
+    rids = [rid for _, rid in rules]
+    return {
+        "rid": strs(rids),
+        "level": strs([ru.defaultConfiguration.level if ru.defaultConfiguration else None for ru in rs]),
+        "score": pa.array([_security_severity(ru.properties) for ru in rs], pa.float64()),
+        "short": strs([_text(ru.shortDescription) or ru.name for ru in rs]),
+        "full": strs([_text(ru.fullDescription) for ru in rs]),
+        "name": strs([ru.name for ru in rs]),
+        "url": strs([ru.helpUri for ru in rs]),
+        "references": str_lists([[ru.helpUri] if ru.helpUri else None for ru in rs]),
+        "cve": strs([rid if rid and _CVE.match(rid) else None for rid in rids]),
+        "types": pa.array([[str(t) for t in (ru.properties or {}).get("tags") or []] or None for ru in rs], pa.list_(S)),
+    }
+
+
+def _artifact_uris(run: _RunCtx, index: pa.Array) -> pa.Array:
+    """``run.artifacts[index].location.uri`` (null for an absent or out-of-range index)."""
+    arts = strs(run.artifacts)
+    if not len(arts) or index.null_count == len(index):
+        return pa.nulls(len(index), S)
+    ok = pc.and_(pc.greater_equal(index, 0), pc.less(index, len(arts)))
+    return arts.take(pc.if_else(ok, index, pa.scalar(None, pa.int64())))
+
+
+def _fingerprints(fps: list[dict[str, str] | None], pfps: list[dict[str, str] | None]) -> tuple[pa.Array, pa.Array]:
+    """(first fingerprint value, else first partial one, null when neither is non-empty;
+    ``finding_info.tags``: ``fingerprint:<k>`` then ``partialFingerprint:<k>`` entries)."""
+    n = len(fps)
+    fs = [d or _NO_FP for d in fps]
+    ps = [d or _NO_FP for d in pfps]
+    flen = np.fromiter(map(len, fs), np.int64, n)
+    plen = np.fromiter(map(len, ps), np.int64, n)
+    if not flen.any() and not plen.any():
+        return pa.nulls(n, S), struct_lists(flen, {"name": pa.array([], S), "value": pa.array([], S)})
+    fn = strs(list(itertools.chain.from_iterable(fs)))
+    fv = strs(list(itertools.chain.from_iterable(map(dict.values, fs))))
+    pn = strs(list(itertools.chain.from_iterable(ps)))
+    pv = strs(list(itertools.chain.from_iterable(map(dict.values, ps))))
+    foff = np.zeros(n + 1, np.int64)
+    np.cumsum(flen, out=foff[1:])
+    poff = np.zeros(n + 1, np.int64)
+    np.cumsum(plen, out=poff[1:])
+    first_f = fv.take(pa.array(np.minimum(foff[:-1], len(fv) - 1), pa.int64(), mask=flen == 0)) if len(fv) else pa.nulls(n, S)
+    first_p = pv.take(pa.array(np.minimum(poff[:-1], len(pv) - 1), pa.int64(), mask=plen == 0)) if len(pv) else pa.nulls(n, S)
+    first = pc.if_else(nonempty(first_f), first_f, pc.if_else(nonempty(first_p), first_p, pa.scalar(None, S)))
+    # per row: its fingerprint entries, then its partial ones (positions into fingerprints + partial)
+    lens = flen + plen
+    out = np.zeros(n + 1, np.int64)
+    np.cumsum(lens, out=out[1:])
+    order = np.empty(int(out[-1]), np.int64)
+    row_f = np.repeat(np.arange(n), flen)
+    order[out[:-1][row_f] + (np.arange(len(row_f)) - foff[:-1][row_f])] = np.arange(len(row_f))
+    row_p = np.repeat(np.arange(n), plen)
+    order[out[:-1][row_p] + flen[row_p] + (np.arange(len(row_p)) - poff[:-1][row_p])] = len(row_f) + np.arange(len(row_p))
+    names = pa.concat_arrays([pc.binary_join_element_wise("fingerprint:", fn, ""),
+                              pc.binary_join_element_wise("partialFingerprint:", pn, "")]).take(pa.array(order))
+    values = pa.concat_arrays([fv, pv]).take(pa.array(order))
+    return first, struct_lists(lens, {"name": names, "value": values})
+
+
+_NO_FP: dict[str, str] = {}
+
+
+def _fallback_uids(rids: pa.Array, paths: pa.Array, lines: pa.Array, ri: int, ords: list[int]) -> pa.Array:
+    """``<rule id>|<path>|<start line>|<run>.<ordinal>`` ("None" for an absent part)."""
+    ordinal = pc.binary_join_element_wise(f"{ri}", pa.array(ords, pa.int64()).cast(S), ".")
+    return pc.binary_join_element_wise(rids, paths, lines.cast(S), ordinal, "|", null_handling="replace",
+                                       null_replacement="None")  # fmt: skip
+
+
+def _messages(msgs: Distinct, group: np.ndarray, rules: list[tuple[_Rule, str | None]]) -> pa.Array:
+    """Result messages, formatted once per distinct (message, rule group) pair."""
+    key = np.asarray(msgs.idx, np.int64) * len(rules) + group
+    uniq, inverse = np.unique(key, return_inverse=True)
+    texts = [_fmt_message(msgs.values[k // len(rules)], rules[k % len(rules)][0]) for k in uniq.tolist()]
+    return strs(texts).take(pa.array(inverse.astype(np.int32)))
 
 
 __all__ = ["Sarif"]
