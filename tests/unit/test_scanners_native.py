@@ -6,7 +6,7 @@ cases), on reports built the way the benchmarks build them, and on reports whose
 mutated: every field given each JSON type, null or removed; extra, escaped, non-ASCII and
 duplicated keys; escapes in strings. A mutated finding sits among regular ones (an irregular
 finding sends the whole report to the msgspec path). Rows stamped with the receipt time
-(every Snyk event) are compared without ``time``/``time_dt``.
+(every Snyk event) are compared without ``time``/``time_dt`` (``native_support.assert_same_decoded``).
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 from secpipe.formats import _fast, get
 from secpipe.formats.base import Decoded
+from tests.unit.native_support import assert_same_decoded
 
 pytestmark = pytest.mark.skipif(not _fast.available(), reason="native extension not built (or SECPIPE_NATIVE=0)")
 
@@ -45,31 +44,9 @@ def _decode(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, native: bool)
         _fast._module.cache_clear()
 
 
-def _result(d: Decoded) -> tuple[list[pa.RecordBatch], list[pa.Array], list[tuple[str, str, int, bytes]], int]:
-    """(batches without time columns, time of rows with their own time, dead letters, events)."""
-    batches, times = [], []
-    for b in d.batches:
-        meta = b.schema.field("metadata").type
-        own = pc.is_null(b.column("metadata").field("labels")) if "labels" in meta.names else pa.array([True] * b.num_rows)
-        times.append(b.column("time").filter(own))
-        batches.append(b.drop_columns(["time", "time_dt"]))
-    return batches, times, [(x.reason, x.source, x.offset, bytes(x.raw)) for x in d.dead], d.events
-
-
 def _same(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, what: object) -> Decoded:
     native = _decode(fmt, doc, monkeypatch, True)
-    reference = _decode(fmt, doc, monkeypatch, False)
-    nb, nt, nd, ne = _result(native)
-    rb, rt, rd, re_ = _result(reference)
-    assert nd == rd, what
-    assert ne == re_, what
-    assert len(nb) == len(rb), what
-    for x, y in zip(nb, rb, strict=True):
-        assert x.schema == y.schema, what
-        for name in x.schema.names:
-            assert x.column(name).equals(y.column(name)), (what, name)
-    for x, y in zip(nt, rt, strict=True):
-        assert x.equals(y), what
+    assert_same_decoded(native, _decode(fmt, doc, monkeypatch, False), what)
     return native
 
 
