@@ -38,6 +38,8 @@ const INT: u8 = b'i'; // int | null (a JSON integer that fits int64), as int64
 const BOOL: u8 = b'B'; // bool | null, one byte 0/1 per row
 /// Leaf name for a list item itself (``a[].@``): a list of scalars, or each item's raw text.
 const SELF: &[u8] = b"@";
+/// Most keys one object of a spec may name.
+const MAX_KEYS: usize = 256;
 
 /// One output column in Arrow layout (a list column keeps only offsets and validity).
 #[derive(Default)]
@@ -135,8 +137,8 @@ struct Obj {
 }
 
 impl Obj {
-    fn find(&self, key: &[u8]) -> Option<&Node> {
-        self.keys.iter().find(|(k, _)| k.as_slice() == key).map(|(_, n)| n)
+    fn find(&self, key: &[u8]) -> Option<(usize, &Node)> {
+        self.keys.iter().position(|(k, _)| k.as_slice() == key).map(|n| (n, &self.keys[n].1))
     }
 }
 
@@ -355,6 +357,10 @@ impl Walker<'_> {
         if at(b, j)? == b'}' {
             return Ok(j + 1);
         }
+        // keys of the spec seen in this object: a repeated one means msgspec keeps the last
+        // value, which the walker does not undo (leaves and lists would show it, nested
+        // objects would merge): decline
+        let mut seen = [0u64; MAX_KEYS / 64];
         loop {
             if at(b, j)? != b'"' {
                 return Err(Irregular);
@@ -371,7 +377,15 @@ impl Walker<'_> {
                 return Err(Irregular);
             }
             let v = kend + 1;
-            let end = match obj.find(key) {
+            let found = obj.find(key);
+            if let Some((n, _)) = found {
+                let (word, bit) = (n / 64, 1u64 << (n % 64));
+                if seen[word] & bit != 0 {
+                    return Err(Irregular);
+                }
+                seen[word] |= bit;
+            }
+            let end = match found.map(|(_, node)| node) {
                 Some(Node::Leaf { slot, mode }) => {
                     let end = self.leaf(b, v, *slot, *mode)?;
                     if root && *mode == RAW {
@@ -605,6 +619,15 @@ fn build(spec: &[(String, String)]) -> PyResult<Obj> {
             }
         }
         Ok(())
+    }
+    fn widest(obj: &Obj) -> usize {
+        obj.keys.iter().map(|(_, n)| match n {
+            Node::Obj(o) | Node::List { item: o, .. } => widest(o),
+            Node::Leaf { .. } => 0,
+        }).max().unwrap_or(0).max(obj.keys.len())
+    }
+    if widest(&root) > MAX_KEYS {
+        return Err(PyValueError::new_err(format!("a spec object names more than {MAX_KEYS} keys")));
     }
     let mut top = Vec::new();
     scopes(&mut root, &mut top)?;

@@ -187,6 +187,9 @@ def test_extract_accepts_what_msgspec_accepts(records: list[dict]) -> None:
     "raw",
     [
         b'{"s":"a","s":"b"}',  # duplicate typed key
+        b'{"inner":{"a":"x"},"inner":{"n":1}}',  # duplicate object: msgspec keeps the last, no merge
+        b'{"items":[{"x":"a","x":"b"}]}',  # duplicate key in a list item
+        b'{"inner":{"a":"x"},"inner":null}',
         b'{"raw1":1,"raw1":2}',  # duplicate unmapped key
         b'{"x":1,"x":2}',  # duplicate extra key
         b'{"\\u0078":"a"}',  # an escaped extra key (msgspec re-encodes it)
