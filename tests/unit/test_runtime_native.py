@@ -1,12 +1,12 @@
-"""SARIF and Alertmanager decoded with the native walker (``_fast``) against the msgspec path.
+"""SARIF decoded with the native walker (``_fast``) against the msgspec path.
 
 The contract (``formats/_fast.py``): both paths give the same batches and the same dead
 letters. Compared on the real samples (the sarif-sdk converter outputs, Snyk Code and Trivy
-SARIF logs; the Alertmanager webhook payloads), on documents built the way the benchmark
+SARIF logs), on documents built the way the benchmark
 builds them, and on documents whose records are mutated: every field the mapping reads given
 each JSON type, null, empty or removed; extra, escaped, non-ASCII and duplicated keys;
 escapes in strings. A mutated record sits among regular ones (an irregular record sends its
-whole run or payload to the msgspec path). Compared with ``tests/unit/native_support.py``.
+whole run to the msgspec path). Compared with ``tests/unit/native_support.py``.
 """
 
 from __future__ import annotations
@@ -180,3 +180,4 @@ def test_sarif_mutated_results_same_both_ways(real: Path, monkeypatch: pytest.Mo
                 cases += 1
     assert cases > 300
     assert True in walked and False in walked  # both paths were taken
+

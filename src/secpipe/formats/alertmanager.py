@@ -33,6 +33,7 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     kv_list,
+    record_bytes,
     severity_ids,
     strs,
     typed_records,
@@ -109,6 +110,9 @@ def _alerts_of(typed: _TypedPayload) -> list[_Alert]:
 _ZERO = "0001-01-01"
 
 
+_NO_LABELS: dict[str, Any] = {}
+
+
 def _s(d: dict[str, Any] | None, k: str) -> str | None:
     v = (d or {}).get(k)
     return None if v is None else str(v)
@@ -160,7 +164,7 @@ class Alertmanager(ReportFormat):
         self, doc: _Payload, st: Strict, ords: list[int]
     ) -> pa.RecordBatch:
         al: list[_Alert] = st.recs
-        raws = st.raws
+        raws = record_bytes(st.raws)  # copied once: the native uids and raw_data borrow bytes
         n = len(al)
         cls = "detection_finding"
         resolved = [(a.status or doc.status or "").lower() == "resolved" for a in al]
@@ -169,13 +173,15 @@ class Alertmanager(ReportFormat):
         ends = parse_times(strs(end_at)) if any(end_at) else pa.nulls(n, pa.int64())  # firing alerts have none
         res_mask = pa.array(resolved, pa.bool_())
         times = pc.if_else(res_mask, pc.coalesce(ends, starts), starts)
-        sev = severity_ids([_s(a.labels, "severity") or _s(doc.commonLabels, "severity") for a in al])
+        labels = [a.labels or _NO_LABELS for a in al]
+        common = _s(doc.commonLabels, "severity")
+        sev = severity_ids([(None if (v := lb.get("severity")) is None else str(v)) or common for lb in labels])
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor,
             uids=event_uids(self.name, raws, [f"{doc.groupKey}\0{o}" for o in ords]), times_ms=times, raws=raws,
             activity_id=pa.array([3 if r else 1 for r in resolved], pa.int32()), severity_id=sev,
         )  # fmt: skip
-        name = strs([_s(a.labels, "alertname") for a in al])
+        name = strs([None if (v := lb.get("alertname")) is None else str(v) for lb in labels])
         notes = _all_notes([a.annotations for a in al])
         summary = strs([None if x.summary is None else str(x.summary) for x in notes])
         desc = strs([str(x.description) if x.description is not None else None if x.message is None else str(x.message)
@@ -202,7 +208,7 @@ class Alertmanager(ReportFormat):
             "finding_info.first_seen_time": starts,
             "finding_info.last_seen_time": pc.coalesce(ends, starts),
             "finding_info.src_url": strs([a.generatorURL for a in al]),
-            "finding_info.tags": kv_list([a.labels for a in al]),
+            "finding_info.tags": kv_list(labels),
             "finding_info.analytic.name": name,
             "finding_info.analytic.type_id": const(1, n, pa.int32()),
             "finding_info.analytic.type": const("Rule", n, S),

@@ -30,6 +30,12 @@ time (receipt time, labelled, when absent). Result keys not placed (codeFlows,
 relatedLocations, properties ...) stay in ``unmapped``; locations after the first are kept
 in ``raw_data``.
 
+Decoding: with the native extension (``_fast``) each run's results are walked once in Rust into
+field columns; without it (or when a result is irregular) msgspec decodes them into structs
+(:func:`_fields`); both feed one builder. Rule references are resolved once per distinct
+reference, messages formatted once per distinct (message, rule) pair. A line or column number
+beyond OCSF's int32 is left null.
+
 Dead letters: a log whose ``version`` is not 2.1.0 (SARIF 2.0.0 sarif-sdk spec examples, the
 1.0 format) is dead-lettered whole with the reason and how to convert it; so is a JSON
 document without ``runs`` and a result of the wrong JSON shape.
