@@ -60,6 +60,8 @@ def main() -> None:
         stats = write_corpus(corpus, a.size_mb, a.seed)
         (corpus / "stats.json").write_text(json.dumps(stats))
     stats = json.loads((corpus / "stats.json").read_text())
+    # compiled bytecode, as an installed wheel has it (this environment may set PYTHONDONTWRITEBYTECODE)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "src")], check=True)
     pin = ["taskset", "-c", a.core] if shutil.which("taskset") else []
     secpipe = [sys.executable, "-m", "secpipe.cli.main"]
     with tempfile.TemporaryDirectory() as tmp:

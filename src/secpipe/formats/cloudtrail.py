@@ -437,7 +437,7 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarr
     else:
         activity = _activity(names)
         if insight is not None:  # an Insight reports on the API; it is not the API call itself
-            activity = pc.if_else(pa.array(insight), pa.scalar(99, pa.int32()), activity)
+            activity = pc.if_else(_fast.bools(insight), pa.scalar(99, pa.int32()), activity)
     status_id = pc.if_else(failed, pa.scalar(2, pa.int32()), pa.scalar(1, pa.int32()))
     cols = base_columns(
         cls,
@@ -522,5 +522,6 @@ def _resource_list(offsets: np.ndarray, arn: pa.Array, type_: pa.Array, account:
     record with no resource (absent, null or []) gets null."""
     owner = pa.StructArray.from_arrays([pa.StructArray.from_arrays([account], names=["uid"])], names=["account"])
     items = pa.StructArray.from_arrays([arn, type_, owner], names=["uid", "type", "owner"])
-    mask = pa.array(np.diff(offsets) == 0)
-    return pa.ListArray.from_arrays(pa.array(offsets), items, mask=mask)
+    mask = _fast.bools(np.diff(offsets) == 0)
+    return pa.ListArray.from_arrays(pa.Array.from_buffers(pa.int32(), len(offsets), [None, pa.py_buffer(offsets)]),
+                                    items, mask=mask)
