@@ -126,7 +126,8 @@ def test_mutated_payloads_same_with_and_without_native(real: Path, python_only) 
 
 @pytest.mark.parametrize(
     "values",
-    [[b'{"a":1}', b"", "é✓".encode(), b"x" * 70_000], [None, b'{"b":2}', None, b""], [None, None], [], [b"only"]],
+    [[b'{"a":1}', b"", "é✓".encode(), b"x" * 70_000], [None, b'{"b":2}', None, b""], [None, None], [], [b"only"],
+     [None, "é".encode() * 3000, None, b"z" * 3000, b""]],  # small values are joined, large ones pooled
 )
 def test_pooled_strings_is_the_joined_column(values: list[bytes | None]) -> None:
     col = _cicd.pooled_strings(values)
@@ -141,5 +142,6 @@ def test_pooled_strings_is_the_joined_column(values: list[bytes | None]) -> None
 
 def test_pooled_strings_validates_utf8_when_asked() -> None:
     assert len(_cicd.pooled_strings([b"\xff\xfe"])) == 1  # unchecked: taken as given (the caller checked)
-    with pytest.raises(pa.ArrowInvalid):
-        _cicd.pooled_strings([b"ok", b"\xff\xfe"], validate=True)
+    for values in ([b"ok", b"\xff\xfe"], [b"ok" * 2000, b"\xff\xfe" * 2000]):
+        with pytest.raises(pa.ArrowInvalid):
+            _cicd.pooled_strings(values, validate=True)
