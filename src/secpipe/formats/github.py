@@ -46,6 +46,12 @@ the primary object's ``updated_at``/``created_at``; audit: ``@timestamp``/``crea
 many webhook types carry none and get the receipt time with the ``secpipe:time_from_receipt``
 label. ``unmapped`` keeps the top-level keys the class does not place; ``raw_data`` the
 whole canonical payload.
+
+Speed: webhook payloads are ~10 KB, so byte-proportional work dominates (µs per payload on
+the benchmark machine): canonical split 14, SHA-256 uid 8.6, the two msgspec passes 7 + 8
+(the raw top-level map gives ``unmapped`` in document order, which the native walker cannot:
+it sorts extra keys), raw_data + unmapped copied into Arrow 5; the per-payload mapping ~12.
+The native ``extract`` is not used here for that reason (and for the ``Any``-typed ids).
 """
 
 from __future__ import annotations
