@@ -17,10 +17,13 @@ from pathlib import Path
 import msgspec
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secpipe.formats import _fast, base, get
+
+#: generation-heavy strategies on a loaded 2-core machine: slowness is not a failure here
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
 pytestmark = pytest.mark.skipif(os.environ.get("SECPIPE_NATIVE") == "0", reason="native path turned off")
 
@@ -36,7 +39,7 @@ def test_extension_is_built() -> None:
 
 
 @given(st.lists(st.binary(max_size=3000), min_size=1, max_size=40), st.booleans())
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=_SLOW_OK)
 def test_uids_are_sha256_prefixes(records: list[bytes], with_context: bool) -> None:
     contexts = [f"ctx{i}\u00e9" for i in range(len(records))] if with_context else None
     got = base.event_uids("kind", records, contexts).to_pylist()
@@ -84,7 +87,7 @@ class _Rec(msgspec.Struct, forbid_unknown_fields=True):
 
 _SPEC = _fast.Spec(tuple(_fast.struct_spec(_Rec)), ("raw1", "raw2"), tuple(f.name for f in msgspec.structs.fields(_Rec)))
 
-_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)  # utf-8: no surrogates
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False), _text)
 _json = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)),
                      max_leaves=8)  # fmt: skip
@@ -161,7 +164,7 @@ def _got(cols: _fast.Columns) -> dict[str, list]:
 
 
 @given(st.lists(st.tuples(_record, st.booleans()), min_size=1, max_size=8))
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=_SLOW_OK)
 def test_extract_matches_msgspec(records: list[tuple[dict, bool]]) -> None:
     raws = [_encode(r, a) for r, a in records]
     got = _fast.extract(raws, _SPEC)
@@ -172,8 +175,8 @@ def test_extract_matches_msgspec(records: list[tuple[dict, bool]]) -> None:
     assert _got(got) == want
 
 
-@given(st.lists(_record.filter(lambda r: True), min_size=1, max_size=8))
-@settings(max_examples=150, deadline=None)
+@given(st.lists(_record, min_size=1, max_size=8))
+@settings(max_examples=150, deadline=None, suppress_health_check=_SLOW_OK)
 def test_extract_accepts_what_msgspec_accepts(records: list[dict]) -> None:
     """No duplicate or escaped keys here: the walker must answer whenever msgspec decodes the batch."""
     raws = [_encode(r, ascii_only=False) for r in records]
@@ -308,7 +311,7 @@ def test_cloudtrail_native_declines_to_msgspec_on_bad_records(python_only) -> No
 
 @given(st.lists(st.one_of(st.binary(max_size=200), st.builds(lambda r: _encode(r, True)[: len(_encode(r, True)) // 2], _record)),
                 min_size=1, max_size=6))  # fmt: skip
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=_SLOW_OK)
 def test_arbitrary_bytes_never_crash_the_walker(raws: list[bytes]) -> None:
     """Untrusted bytes (random, truncated records) get an answer or None: no panic, no error."""
     got = _fast.extract(raws, _SPEC)
