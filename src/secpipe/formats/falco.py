@@ -67,6 +67,20 @@ from secpipe.formats.base import (
     unmapped_json,
 )
 
+#: the ``output_fields`` the mapping reads (values of any JSON type, as Falco writes them);
+#: a struct, so the other fields of each alert are skipped instead of built into a dict.
+_FIELD_KEYS = {
+    "ns": "k8s.ns.name", "pod": "k8s.pod.name", "pod_uid": "k8s.pod.uid", "ka_type": "ka.target.resource",
+    "ka_name": "ka.target.name", "ka_ns": "ka.target.namespace", "proc_name": "proc.name", "cmdline": "proc.cmdline",
+    "pid": "proc.pid", "user": "user.name", "fd_sip": "fd.sip", "cid": "container.id", "cname": "container.name",
+    "image_repo": "container.image.repository", "image": "container.image", "image_tag": "container.image.tag",
+    "ka_user": "ka.user.name", "ct_user": "ct.user", "okta_actor": "okta.actor.name", "github_user": "github.user",
+    "ct_srcip": "ct.srcip", "okta_ip": "okta.client.ip", "fd_cip": "fd.cip", "ka_verb": "ka.verb", "ct_name": "ct.name",
+}  # fmt: skip
+_Fields = msgspec.defstruct("_Fields", [(k, Any, msgspec.field(default=None, name=v)) for k, v in _FIELD_KEYS.items()],
+                            gc=False)  # fmt: skip
+_NO_FIELDS = _Fields()
+
 
 class _Alert(msgspec.Struct):
     rule: str | None = None
@@ -78,7 +92,7 @@ class _Alert(msgspec.Struct):
     source: str | None = None
     tags: list[str] | None = None
     uuid: str | None = None
-    output_fields: dict[str, Any] | None = None
+    output_fields: _Fields | None = None  # type: ignore[valid-type]
 
 
 _FIELDS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
@@ -88,13 +102,6 @@ _PRIORITY = re.compile(
     rb'"rule" ?: ?"[^"]+"[^\n]*?"priority" ?: ?"(?i:emergency|alert|critical|error|warning|notice|informational|info|debug)"|'
     rb'"priority" ?: ?"(?i:emergency|alert|critical|error|warning|notice|informational|info|debug)"[^\n]*?"rule" ?: ?"[^"]+"'
 )
-_ACTOR = ("ka.user.name", "ct.user", "okta.actor.name", "github.user")
-_SRC_IP = ("ct.srcip", "okta.client.ip", "fd.cip")
-_OPERATION = ("ka.verb", "ct.name")
-
-
-def _str(v: Any) -> str | None:
-    return None if v is None or v == "<NA>" else str(v)
 
 
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -111,12 +118,17 @@ def _unwrap(raw: bytes) -> bytes:
     return bytes(data) if data is not None and bytes(data)[:1] == b"{" else raw
 
 
-def _first(f: dict[str, Any], keys: tuple[str, ...]) -> str | None:
-    for k in keys:
-        v = _str(f.get(k))
-        if v:
-            return v
-    return None
+def _strs(values: Any) -> list[str | None]:
+    """Values as text: None for an absent or null value or Falco's ``<NA>``, else ``str(value)``."""
+    return [None if v is None or v == "<NA>" else v if type(v) is str else str(v) for v in values]
+
+
+def _first(*columns: list[str | None]) -> list[str | None]:
+    """Per row, the first non-empty value of the columns (None when there is none)."""
+    out = columns[0]
+    for col in columns[1:]:
+        out = [a or b for a, b in zip(out, col, strict=True)]
+    return [v or None for v in out]
 
 
 def _int(v: Any) -> int | None:
@@ -166,32 +178,33 @@ class Falco(CheckedRecordFormat):
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=uids,
             times_ms=parse_times(strs([a.time for a in al])), raws=raws, activity_id=1, severity_id=severity_ids(prio),
         )  # fmt: skip
-        of = [a.output_fields or {} for a in al]
+        of = [a.output_fields or _NO_FIELDS for a in al]
+        get = {k: _strs([getattr(f, k) for f in of]) for k in _FIELD_KEYS if k not in ("pid", "image_repo", "image")}
         rule = strs([a.rule for a in al])
         output = strs([a.message if a.output is None else a.output for a in al])
-        ns = strs([_str(f.get("k8s.ns.name")) for f in of])
-        pod = strs([_str(f.get("k8s.pod.name")) for f in of])
+        ns = strs(get["ns"])
+        pod = strs(get["pod"])
         has_pod = pc.fill_null(pc.or_kleene(pc.is_valid(ns), pc.is_valid(pod)), False)
-        ka_type = strs([_str(f.get("ka.target.resource")) for f in of])
-        ka_name = strs([_str(f.get("ka.target.name")) for f in of])
-        ka_ns = strs([_str(f.get("ka.target.namespace")) for f in of])
+        ka_type = strs(get["ka_type"])
+        ka_name = strs(get["ka_name"])
+        ka_ns = strs(get["ka_ns"])
         has_ka = pc.or_(pc.or_(pc.is_valid(ka_type), pc.is_valid(ka_name)), pc.is_valid(ka_ns))
         res = nest({
             "type": pc.if_else(has_pod, pa.scalar("pod", S), ka_type),
             "name": pc.if_else(has_pod, pod, ka_name),
             "namespace": pc.if_else(has_pod, ns, ka_ns),
-            "uid": strs([_str(f.get("k8s.pod.uid")) for f in of]),
+            "uid": strs(get["pod_uid"]),
         })  # fmt: skip
         raw_fields = [t.get("output_fields") for t in tops]
         evid = nest({
-            "process.name": strs([_str(f.get("proc.name")) for f in of]),
-            "process.cmd_line": strs([_str(f.get("proc.cmdline")) for f in of]),
-            "process.pid": pa.array([_int(f.get("proc.pid")) for f in of], pa.int32()),
-            "process.user.name": strs([_str(f.get("user.name")) for f in of]),
-            "actor.user.name": strs([_first(f, _ACTOR) for f in of]),
-            "src_endpoint.ip": strs([_first(f, _SRC_IP) for f in of]),
-            "dst_endpoint.ip": strs([_str(f.get("fd.sip")) for f in of]),
-            "api.operation": strs([_first(f, _OPERATION) for f in of]),
+            "process.name": strs(get["proc_name"]),
+            "process.cmd_line": strs(get["cmdline"]),
+            "process.pid": pa.array([_int(f.pid) for f in of], pa.int32()),
+            "process.user.name": strs(get["user"]),
+            "actor.user.name": strs(_first(get["ka_user"], get["ct_user"], get["okta_actor"], get["github_user"])),
+            "src_endpoint.ip": strs(_first(get["ct_srcip"], get["okta_ip"], get["fd_cip"])),
+            "dst_endpoint.ip": strs(get["fd_sip"]),
+            "api.operation": strs(_first(get["ka_verb"], get["ct_name"])),
             "data": raw_json_col(raw_fields),
         })  # fmt: skip
         orig = strs([a.uuid for a in al])
@@ -211,10 +224,10 @@ class Falco(CheckedRecordFormat):
             "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
             "finding_info.analytic.type": strs(["Rule"] * n),
             "device.hostname": strs([a.hostname for a in al]),
-            "device.container.uid": strs([_str(f.get("container.id")) for f in of]),
-            "device.container.name": strs([_str(f.get("container.name")) for f in of]),
-            "device.container.image.name": strs([_str(f.get("container.image.repository") or f.get("container.image")) for f in of]),
-            "device.container.image.tag": strs([_str(f.get("container.image.tag")) for f in of]),
+            "device.container.uid": strs(get["cid"]),
+            "device.container.name": strs(get["cname"]),
+            "device.container.image.name": strs(_strs([f.image_repo or f.image for f in of])),
+            "device.container.image.tag": strs(get["image_tag"]),
             "resources": singleton_list(res, pc.or_(has_pod, has_ka)),
             "evidences": singleton_list(evid),
             "unmapped": unmapped_json(tops, _MAPPED),
