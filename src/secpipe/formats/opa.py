@@ -208,7 +208,8 @@ class Opa(CheckedRecordFormat):
             ",".join(f"{k}@{b.revision}" for k, b in sorted(d.bundles.items()) if b.revision) if d.bundles else d.revision
             for d in ds
         ]
-        ends = [_source(d) for d in ds]
+        callers = {rb: _endpoint(rb) for rb in {d.requested_by for d in ds}}  # few distinct callers
+        ends = [_source(d) if type(d.input) is dict and "attributes" in d.input else callers[d.requested_by] for d in ds]
         errs = [d.error if isinstance(d.error, dict) else {} for d in ds]
         failed = [d.error is not None for d in ds]
         decision = ["allowed" if a else "denied" if a is False else None for a in allowed]
@@ -243,10 +244,11 @@ class Opa(CheckedRecordFormat):
             "api.request.data": inputs,
             "api.response.data": raw_json_col([t.get("result") for t in tops]),
             "http_request.http_method": strs(methods),
-            "actor.user.name": strs([_text(_dig(d.input, "request", "userInfo", "username")) for d in ds]),
+            "actor.user.name": strs([_text(_dig(d.input, "request", "userInfo", "username"))
+                                     if type(d.input) is dict and "request" in d.input else None for d in ds]),
             "http_request.url.path": strs([_http_path(d.input) for d in ds]),
             "http_request.user_agent": strs([_text(_dig(d.input, "attributes", "request", "http", "headers", "user-agent"))
-                                             for d in ds]),
+                                             if type(d.input) is dict and "attributes" in d.input else None for d in ds]),
             "trace.uid": strs([d.trace_id or None for d in ds]),
             "trace.span.uid": strs([d.span_id or None for d in ds]),
             "src_endpoint.ip": strs([e[0] for e in ends]),
