@@ -163,7 +163,9 @@ class Falco(CheckedRecordFormat):
         rule, priority, output, fields = (k in h for k in (b'"rule"', b'"priority"', b'"output"', b'"output_fields"'))
         if rule + priority + output + fields >= 3:
             return 85
-        return 80 if rule and priority and _PRIORITY.search(h) else 0  # both branches of _PRIORITY hold both keys
+        if rule and priority and _PRIORITY.search(h):  # both branches of _PRIORITY hold both keys
+            return 80
+        return 0
 
     def is_valid(self, rec: _Alert) -> bool:
         """A record must carry the format's identifying keys (``output`` may be switched off)."""
