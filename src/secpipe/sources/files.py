@@ -23,6 +23,7 @@ from secpipe._gzip import ERRORS, decompressobj
 from secpipe.formats.base import DeadLetter, Format
 
 GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF = 64 * 1024  # bytes of decompressed content auto-detection looks at
 
 
 @dataclass
@@ -112,9 +113,9 @@ def read_documents(
     src = "<stdin>" if path == "-" else path
     r = _Raw(path)
     try:
-        head = r.read(64 * 1024)
+        head = r.read(_SNIFF)
         if fmt_name == "auto":
-            fmt = formats.detect(head)
+            fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
             if fmt is None:
                 rest = _drain(r, max_document, head)
                 yield Document(None, b"", src, dead=DeadLetter(
