@@ -214,7 +214,7 @@ def pooled_strings(values: Sequence[bytes | None], *, validate: bool = False) ->
     pos = 0
     for v in values:
         end = pos + len(v)  # type: ignore[arg-type]
-        view[pos:end] = v  # type: ignore[index]
+        view[pos:end] = v  # type: ignore[index,assignment]
         pos = end
     valid = None if mask is None else pa.py_buffer(np.packbits(~mask, bitorder="little"))
     nulls = 0 if mask is None else int(mask.sum())

@@ -180,7 +180,7 @@ class Falco(CheckedRecordFormat):
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=uids,
             times_ms=parse_times(strs([a.time for a in al])), raws=raws, activity_id=1, severity_id=severity_ids(prio),
         )  # fmt: skip
-        of = [a.output_fields or _NO_FIELDS for a in al]
+        of: list[Any] = [a.output_fields or _NO_FIELDS for a in al]  # a struct made by defstruct
         get = {k: _strs([getattr(f, k) for f in of]) for k in _FIELD_KEYS if k not in ("pid", "image_repo", "image")}
         rule = strs([a.rule for a in al])
         output = strs([a.message if a.output is None else a.output for a in al])

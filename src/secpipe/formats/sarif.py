@@ -403,13 +403,13 @@ class Sarif(ReportFormat):
                 st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Result, out, self.name, "a SARIF result")
                 pos = {id(r): i for i, r in enumerate(raws)}
                 ords = [pos[id(r)] for r in st.raws]
-            msgs = {"message": Distinct([r.message for r in st.recs], _Message | None, "message")}
-            st, msgs, kept = reject_distinct(st, msgs, out, self.name, "a SARIF result")
+            distinct = {"message": Distinct([r.message for r in st.recs], _Message | None, "message")}
+            st, distinct, kept = reject_distinct(st, distinct, out, self.name, "a SARIF result")
             if kept is not None:
                 ords = [ords[i] for i in kept]
             if st.recs:
                 raws = record_bytes(st.raws)
-                out.batches.append(self._batch(_RunCtx(run), ri, ords, raws, _fields(st), msgs["message"]))
+                out.batches.append(self._batch(_RunCtx(run), ri, ords, raws, _fields(st), distinct["message"]))
         return out
 
     def _batch(self, run: _RunCtx, ri: int, ords: list[int], raws: list[bytes], f: dict[str, Any],
