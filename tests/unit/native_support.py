@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
+from secpipe.formats import _fast, get
 from secpipe.formats.base import Decoded
 
 
@@ -38,3 +40,24 @@ def assert_same_decoded(native: Decoded, reference: Decoded, what: object) -> No
             assert x.column(name).equals(y.column(name)), (what, name, x.column(name).to_pylist()[:3],
                                                            y.column(name).to_pylist()[:3])  # fmt: skip
     assert all(a.equals(b) for a, b in zip(nt, rt, strict=True)), what
+
+
+def decode_with(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, native: bool) -> Decoded:
+    """``fmt``'s decode of ``doc`` with the native extension on or off (then back to on)."""
+    if native:
+        monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
+    else:
+        monkeypatch.setenv("SECPIPE_NATIVE", "0")
+    _fast._module.cache_clear()
+    try:
+        return get(fmt).decode(doc, "src")
+    finally:
+        monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
+        _fast._module.cache_clear()
+
+
+def same_both_ways(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, what: object) -> Decoded:
+    """Decode ``doc`` both ways, assert they agree, return the native decode."""
+    native = decode_with(fmt, doc, monkeypatch, True)
+    assert_same_decoded(native, decode_with(fmt, doc, monkeypatch, False), what)
+    return native

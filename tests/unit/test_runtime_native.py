@@ -20,32 +20,12 @@ from typing import Any
 
 import pytest
 
-from secpipe.formats import _fast, get
-from secpipe.formats.base import Decoded
-from tests.unit.native_support import assert_same_decoded
+from secpipe.formats import _fast
+from tests.unit.native_support import same_both_ways as _same
 
 pytestmark = pytest.mark.skipif(not _fast.available(), reason="native extension not built (or SECPIPE_NATIVE=0)")
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
-def _decode(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, native: bool) -> Decoded:
-    if native:
-        monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
-    else:
-        monkeypatch.setenv("SECPIPE_NATIVE", "0")
-    _fast._module.cache_clear()
-    try:
-        return get(fmt).decode(doc, "src")
-    finally:
-        monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
-        _fast._module.cache_clear()
-
-
-def _same(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, what: object) -> Decoded:
-    native = _decode(fmt, doc, monkeypatch, True)
-    assert_same_decoded(native, _decode(fmt, doc, monkeypatch, False), what)
-    return native
 
 
 @pytest.fixture
