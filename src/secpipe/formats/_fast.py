@@ -97,10 +97,10 @@ class Spec:
 
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Extracted columns by path (string, int64 or bool); a LIST path gives (int32 offsets, null mask)."""
+    """Extracted columns by path (string, int64 or bool); a LIST path gives (int32 offsets, numpy null mask or None)."""
 
     strings: dict[str, pa.Array]
-    lists: dict[str, tuple[np.ndarray, pa.Array | None]]
+    lists: dict[str, tuple[np.ndarray, np.ndarray | None]]
     unmapped: pa.Array
     aside: list[int]  # indexes of the records set aside (not in the columns)
 
@@ -122,7 +122,7 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None)
     if bad >= 0:
         return None
     strings: dict[str, pa.Array] = {}
-    lists: dict[str, tuple[np.ndarray, pa.Array | None]] = {}
+    lists: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     for (path, mode), buffers in zip(spec.paths, cols, strict=True):
         if mode == LIST:
             valid, offsets, _data, n, nulls = buffers
@@ -207,12 +207,7 @@ def struct_spec(type_: type, prefix: str = "") -> list[tuple[str, str]]:
     return out
 
 
-def column(cols: Columns, path: str) -> pa.Array:
-    """The string column at ``path``."""
-    return cols.strings[path]
-
-
-def list_items(cols: Columns, path: str, fields: Sequence[str]) -> tuple[np.ndarray, pa.Array | None, list[pa.Array]]:
+def list_items(cols: Columns, path: str, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None, list[pa.Array]]:
     """A LIST path's (offsets, null mask, one string column per item field)."""
     offsets, mask = cols.lists[path + "[]"]
     return offsets, mask, [cols.strings[f"{path}[].{f}"] for f in fields]

@@ -140,7 +140,7 @@ def read_documents(
         r.close()
 
 
-def _drain(r: _Raw, limit: int, head: bytes = b"") -> bytes:
+def _drain(r: _Raw, limit: int, head: bytes) -> bytes:
     """``head`` and the rest of the stream (reading stops once over ``limit``), joined with one copy."""
     parts = [head]
     size = 0
