@@ -26,6 +26,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use sha2::{Digest, Sha256};
 
+mod valid;
+
 /// A record the fast path does not decide the way msgspec would.
 struct Irregular;
 
@@ -814,13 +816,63 @@ fn uids(py: Python<'_>, prefix: &[u8], records: &Bound<'_, PyList>, contexts: Op
 /// each as its bytes; None when the document is not simply that (no such key, a duplicate
 /// key, a value that is not an array, an ``also`` key whose value is neither an array nor
 /// null): the caller's msgspec path decides those.
+///
+/// ``strict``: the document may be any bytes (not yet formatted): it is also checked to be
+/// valid compact JSON (``valid``; whitespace allowed only after it), else None.
 #[pyfunction]
-fn split_envelope(py: Python<'_>, doc: &[u8], key: &[u8], also: Vec<Vec<u8>>) -> PyResult<Option<Vec<Py<PyBytes>>>> {
-    let spans = py.detach(|| envelope_spans(doc, key, &also).ok());
+#[pyo3(signature = (doc, key, also, strict=false))]
+fn split_envelope(py: Python<'_>, doc: &[u8], key: &[u8], also: Vec<Vec<u8>>, strict: bool) -> PyResult<Option<Vec<Py<PyBytes>>>> {
+    let spans = py.detach(|| envelope_spans(doc, key, &also, strict).ok());
     Ok(spans.map(|v| v.into_iter().map(|(s, e)| PyBytes::new(py, &doc[s..e]).unbind()).collect()))
 }
 
-fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>]) -> R<Vec<(usize, usize)>> {
+/// NDJSON lines as canonical records, for ``split_json_records``. Blank lines are skipped
+/// and whitespace around a line trimmed (as ``bytes.strip`` trims). Returns (one entry per
+/// remaining line: its bytes when it is a compact JSON object (``valid``), else None for the
+/// caller's msgspec path; the byte offset where each line starts; the count of None).
+#[pyfunction]
+fn split_lines(py: Python<'_>, data: &[u8]) -> PyResult<(Vec<Option<Py<PyBytes>>>, Vec<usize>, usize)> {
+    let spans = py.detach(|| {
+        let mut spans = Vec::new();
+        let mut pos = 0;
+        while pos < data.len() {
+            let off = pos;
+            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |k| pos + k);
+            pos = end + 1;
+            let (mut s, mut e) = (off, end);
+            let space = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c);
+            while s < e && space(data[s]) {
+                s += 1;
+            }
+            while e > s && space(data[e - 1]) {
+                e -= 1;
+            }
+            if s < e {
+                let line = &data[s..e];
+                let ok = line[0] == b'{' && valid::value(line, 0).is_ok_and(|k| k == line.len());
+                spans.push((off, s, e, ok));
+            }
+        }
+        spans
+    });
+    let mut todo = 0;
+    let mut records = Vec::with_capacity(spans.len());
+    let mut offsets = Vec::with_capacity(spans.len());
+    for (off, s, e, ok) in spans {
+        records.push(if ok { Some(PyBytes::new(py, &data[s..e]).unbind()) } else { None });
+        todo += usize::from(!ok);
+        offsets.push(off);
+    }
+    Ok((records, offsets, todo))
+}
+
+/// JSON whitespace (RFC 8259), as msgspec allows around a document.
+fn json_space(c: &u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>], strict: bool) -> R<Vec<(usize, usize)>> {
+    let skip = if strict { valid::value } else { skip_value };
     if at(b, 0)? != b'{' {
         return Err(Irregular);
     }
@@ -838,8 +890,11 @@ fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>]) -> R<Vec<(usize, usize
             return Err(Irregular);
         }
         let k = &b[j + 1..kend - 1];
+        if strict && k.iter().any(|&c| c < 0x20) {
+            return Err(Irregular);
+        }
         let v = kend + 1;
-        let end = skip_value(b, v)?;
+        let end = skip(b, v)?;
         if k == key {
             if items.is_some() || at(b, v)? != b'[' {
                 return Err(Irregular);
@@ -848,7 +903,7 @@ fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>]) -> R<Vec<(usize, usize
             let mut i = v + 1;
             if at(b, i)? != b']' {
                 loop {
-                    let e = skip_value(b, i)?;
+                    let e = skip(b, i)?;
                     spans.push((i, e));
                     match at(b, e)? {
                         b',' => i = e + 1,
@@ -863,7 +918,7 @@ fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>]) -> R<Vec<(usize, usize
         }
         match at(b, end)? {
             b',' => j = end + 1,
-            b'}' if end + 1 == b.len() => return items.ok_or(Irregular),
+            b'}' if end + 1 == b.len() || strict && b[end + 1..].iter().all(json_space) => return items.ok_or(Irregular),
             _ => return Err(Irregular),
         }
     }
@@ -900,6 +955,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
     m.add_function(wrap_pyfunction!(uids, m)?)?;
     m.add_function(wrap_pyfunction!(split_envelope, m)?)?;
+    m.add_function(wrap_pyfunction!(split_lines, m)?)?;
     m.add_function(wrap_pyfunction!(concat, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())

@@ -34,10 +34,11 @@ def test_ndjson_lines_offsets_whitespace_and_dead_letters() -> None:
     starts = [sum(len(x) + 1 for x in lines[:i]) for i in range(len(lines))]
     assert raws == [b'{"a":1}', b'{"b":[1,2]}', b'{"c":"x y"}', b'{"d":2}', b'{"e":3}']
     assert offs == [starts[0], starts[3], starts[6], starts[6], starts[7]]
-    assert [(d.reason, d.offset, d.raw) for d in dead] == [
+    assert [(d.reason.partition(":")[0], d.offset, d.raw) for d in dead] == [
         ("not a JSON object", starts[4], b"[1]"),
         ("invalid JSON", starts[5], b"{bad"),
     ]
+    assert "malformed" in dead[1].reason  # msgspec's own words on what is wrong
     assert all(type(r) is bytes for r in raws) and all(type(d.raw) is bytes for d in dead)
 
 

@@ -71,13 +71,30 @@ def concat(raws: list[bytes], *, validate: bool) -> pa.Array | None:
     return pa.StringArray.from_buffers(len(raws), pa.py_buffer(bufs[0]), pa.py_buffer(bufs[1]))
 
 
-def split_envelope(doc: bytes, key: str, also: tuple[str, ...] = ("items",)) -> list[bytes] | None:
+def split_envelope(doc: bytes, key: str, also: tuple[str, ...] = ("items",), *, strict: bool = False) -> list[bytes] | None:
     """The items of compact ``doc``'s top-level array ``key``, or None (no extension, or a
-    document that is not simply such an envelope: see the Rust ``split_envelope``)."""
+    document that is not simply such an envelope: see the Rust ``split_envelope``).
+
+    ``strict``: ``doc`` is not known to be valid compact JSON yet; it is checked in the same
+    pass (None when it is not), so a compact document needs no ``msgspec.json.format``.
+    """
     mod = _module()
     if mod is None:
         return None
-    return mod.split_envelope(doc, key.encode(), [a.encode() for a in also])  # type: ignore[no-any-return]
+    return mod.split_envelope(doc, key.encode(), [a.encode() for a in also], strict)  # type: ignore[no-any-return]
+
+
+def split_lines(data: bytes) -> tuple[list[bytes | None], list[int], int] | None:
+    """NDJSON ``data`` as (records, line offsets, count of None), or None without the extension.
+
+    One entry per non-blank line: its bytes (whitespace around it trimmed) when the line is
+    a compact JSON object, exactly what ``msgspec.json.format(line, indent=-1)`` would give;
+    None for any other line, which the caller decides on its msgspec path.
+    """
+    mod = _module()
+    if mod is None:
+        return None
+    return mod.split_lines(data)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,11 +130,16 @@ def split_lines(data: bytes) -> list[tuple[int, bytes]]:
     return out
 
 
+#: what msgspec raises for input it cannot read: malformed JSON, or nesting deeper than the
+#: interpreter's recursion limit (RecursionError; a document must never crash the ingest)
+_UNREADABLE = (msgspec.DecodeError, RecursionError)
+
+
 def _compact(data: bytes) -> bytes:
     """Whitespace-free JSON (msgspec, one C pass); the input unchanged if it is not JSON."""
     try:
         return msgspec.json.format(data, indent=-1)
-    except msgspec.DecodeError:
+    except _UNREADABLE:
         return data
 
 
@@ -155,13 +160,17 @@ def split_json_records(
     if not text:
         return [], [], []
     if text[:1] in (b"[", b"{"):
+        # a compact envelope document is checked and split in one native pass, no formatting
+        if envelope and text[:1] == b"{" and (items := _fast.split_envelope(text, envelope, strict=True)) is not None:
+            idx = list(range(len(items)))
+            return (items, idx, dead) if text.isascii() else _utf8_only(items, idx, dead, source, fmt)
         compact = _compact(text)
         if compact is not text or text[:1] == b"[":
             if compact[:1] == b"[":
                 try:
                     raws = _RAW_LIST.decode(compact)
-                except msgspec.DecodeError as exc:
-                    return [], [], [DeadLetter(f"invalid JSON array: {exc}", source, 0, data, fmt)]
+                except _UNREADABLE as exc:
+                    return [], [], [DeadLetter(f"invalid JSON array: {_reason(exc)}", source, 0, data, fmt)]
                 return _utf8_only([bytes(r) for r in raws], list(range(len(raws))), dead, source, fmt)
             items = _fast.split_envelope(compact, envelope) if envelope else None
             if items is not None:
@@ -177,9 +186,22 @@ def split_json_records(
             return _utf8_only([compact], [0], dead, source, fmt)
     records: list[bytes] = []
     offsets: list[int] = []
+    native = _fast.split_lines(data)
+    if native is not None:  # compact lines are checked natively; the others go line by line below
+        lines, starts, todo = native
+        if not todo:
+            return _utf8_only(lines, starts, dead, source, fmt)  # type: ignore[arg-type]  # no None when todo == 0
+        for rec, off in zip(lines, starts, strict=True):
+            if rec is None:
+                end = data.find(b"\n", off)
+                _ndjson_line(data[off : len(data) if end < 0 else end].strip(), off, records, offsets, dead, source, fmt)
+            else:
+                records.append(rec)
+                offsets.append(off)
+        return _utf8_only(records, offsets, dead, source, fmt)
     # Lines are compacted straight from views of ``data`` (no copy of each line first); a
     # line with whitespace around it is stripped as bytes (rare).
-    view, size, find, format_ = memoryview(data), len(data), data.find, msgspec.json.format
+    view, size, find = memoryview(data), len(data), data.find
     pos = 0
     while pos < size:
         off = pos
@@ -195,21 +217,33 @@ def split_json_records(
                 continue
         else:
             line = view[off:end]
-        if line[0] != 0x7B:  # "{"
-            dead.append(DeadLetter("not a JSON object", source, off, bytes(line), fmt))
-            continue
-        try:
-            records.append(format_(line, indent=-1))
-        except msgspec.DecodeError:
-            parts = concatenated_objects(bytes(line))
-            if len(parts) < 2:
-                dead.append(DeadLetter("invalid JSON", source, off, bytes(line), fmt))
-                continue
-            records.extend(_compact(p) for p in parts)
-            offsets.extend([off] * len(parts))
-            continue
-        offsets.append(off)
+        _ndjson_line(line, off, records, offsets, dead, source, fmt)
     return _utf8_only(records, offsets, dead, source, fmt)
+
+
+def _ndjson_line(line: bytes | memoryview, off: int, records: list[bytes], offsets: list[int], dead: list[DeadLetter],
+                 source: str, fmt: str) -> None:  # fmt: skip
+    """One non-blank NDJSON line (stripped) into ``records`` (canonical; several when the
+    line holds objects back to back) or ``dead``."""
+    if line[0] != 0x7B:  # "{"
+        dead.append(DeadLetter("not a JSON object", source, off, bytes(line), fmt))
+        return
+    try:
+        records.append(msgspec.json.format(line, indent=-1))
+    except _UNREADABLE as exc:
+        parts = concatenated_objects(bytes(line)) if isinstance(exc, msgspec.DecodeError) else []
+        if len(parts) < 2:
+            dead.append(DeadLetter(f"invalid JSON: {_reason(exc)}", source, off, bytes(line), fmt))
+            return
+        records.extend(_compact(p) for p in parts)
+        offsets.extend([off] * len(parts))
+        return
+    offsets.append(off)
+
+
+def _reason(exc: Exception) -> str:
+    """msgspec's message for unreadable JSON (a RecursionError's says nothing useful)."""
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
 _SPACE = frozenset(b" \t\r\x0b\x0c")  # what bytes.strip removes (besides the newline split on)

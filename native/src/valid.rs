@@ -1,0 +1,158 @@
+//! Strict validation of compact JSON: what lets a split skip `msgspec.json.format`.
+//!
+//! Design: `value` checks that the bytes at `i` are one JSON value (RFC 8259) written with
+//! no insignificant whitespace, the exact bytes `msgspec.json.format(x, indent=-1)` would
+//! give back unchanged, and returns the index just past it. It is stricter than msgspec
+//! wherever the two could differ: besides every grammar error it refuses whitespace between
+//! tokens, nesting deeper than `MAX_DEPTH` (msgspec's limit is the interpreter's recursion
+//! limit), and any `\u` escape of a surrogate that is not a high-low pair. A refusal only
+//! means "not decided here": the caller formats the input with msgspec as before.
+//!
+//! Like msgspec's formatter it does not check UTF-8 (callers check records for that after
+//! the split, as they do after msgspec). Iterative (an explicit stack), every index checked.
+
+use crate::{at, bytes_eq, hex4, Irregular, R, HIGHS, ONES};
+
+/// Deepest nesting decided here (deeper input goes to msgspec, which refuses it).
+const MAX_DEPTH: usize = 256;
+
+/// High bit set in each byte of ``w`` below 0x20 (the lowest set bit is exact).
+#[inline(always)]
+fn bytes_control(w: u64) -> u64 {
+    w.wrapping_sub(ONES * 0x20) & !w & HIGHS
+}
+
+/// Index just past the valid string starting at ``i`` (an opening quote).
+pub(crate) fn string(b: &[u8], i: usize) -> R<usize> {
+    let mut j = i + 1;
+    loop {
+        if let Some(chunk) = b.get(j..j + 8) {
+            let w = u64::from_le_bytes(chunk.try_into().map_err(|_| Irregular)?);
+            let m = bytes_eq(w, b'"') | bytes_eq(w, b'\\') | bytes_control(w);
+            if m == 0 {
+                j += 8;
+                continue;
+            }
+            j += (m.trailing_zeros() / 8) as usize;
+        }
+        match at(b, j)? {
+            b'"' => return Ok(j + 1),
+            b'\\' => match at(b, j + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j += 2,
+                b'u' => {
+                    let u = hex4(b, j + 2)?;
+                    j += 6;
+                    if (0xDC00..0xE000).contains(&u) {
+                        return Err(Irregular); // a low surrogate alone
+                    }
+                    if (0xD800..0xDC00).contains(&u) {
+                        if b.get(j..j + 2) != Some(b"\\u") || !(0xDC00..0xE000).contains(&hex4(b, j + 2)?) {
+                            return Err(Irregular); // a high surrogate without its low half
+                        }
+                        j += 6;
+                    }
+                }
+                _ => return Err(Irregular),
+            },
+            c if c < 0x20 => return Err(Irregular),
+            _ => j += 1,
+        }
+    }
+}
+
+fn digits(b: &[u8], mut j: usize) -> usize {
+    while b.get(j).is_some_and(u8::is_ascii_digit) {
+        j += 1;
+    }
+    j
+}
+
+/// Index just past the number starting at ``i``: ``-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?``.
+fn number(b: &[u8], i: usize) -> R<usize> {
+    let mut j = i + usize::from(at(b, i)? == b'-');
+    match at(b, j)? {
+        b'0' => j += 1,
+        b'1'..=b'9' => j = digits(b, j + 1),
+        _ => return Err(Irregular),
+    }
+    if b.get(j) == Some(&b'.') {
+        let k = digits(b, j + 1);
+        if k == j + 1 {
+            return Err(Irregular);
+        }
+        j = k;
+    }
+    if matches!(b.get(j), Some(b'e' | b'E')) {
+        j += 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let k = digits(b, j);
+        if k == j {
+            return Err(Irregular);
+        }
+        j = k;
+    }
+    Ok(j)
+}
+
+/// Index of the value after the object key at ``i`` (a string, then ``:``).
+fn key(b: &[u8], i: usize) -> R<usize> {
+    if at(b, i)? != b'"' {
+        return Err(Irregular);
+    }
+    let end = string(b, i)?;
+    if at(b, end)? != b':' {
+        return Err(Irregular);
+    }
+    Ok(end + 1)
+}
+
+/// Index just past the valid compact JSON value starting at ``i``.
+pub(crate) fn value(b: &[u8], i: usize) -> R<usize> {
+    let mut open: Vec<u8> = Vec::new();
+    let mut j = i;
+    loop {
+        // a value starts at j
+        match at(b, j)? {
+            c @ (b'{' | b'[') => {
+                let close = if c == b'{' { b'}' } else { b']' };
+                if at(b, j + 1)? == close {
+                    j += 2;
+                } else {
+                    if open.len() >= MAX_DEPTH {
+                        return Err(Irregular);
+                    }
+                    open.push(c);
+                    j = if c == b'{' { key(b, j + 1)? } else { j + 1 };
+                    continue;
+                }
+            }
+            b'"' => j = string(b, j)?,
+            b't' if b.get(j..j + 4) == Some(b"true") => j += 4,
+            b'f' if b.get(j..j + 5) == Some(b"false") => j += 5,
+            b'n' if b.get(j..j + 4) == Some(b"null") => j += 4,
+            b'-' | b'0'..=b'9' => j = number(b, j)?,
+            _ => return Err(Irregular),
+        }
+        // a value ended at j: close containers until the next value starts
+        loop {
+            let Some(&c) = open.last() else { return Ok(j) };
+            match at(b, j)? {
+                b',' => {
+                    j = if c == b'{' { key(b, j + 1)? } else { j + 1 };
+                    break;
+                }
+                b'}' if c == b'{' => {
+                    open.pop();
+                    j += 1;
+                }
+                b']' if c == b'[' => {
+                    open.pop();
+                    j += 1;
+                }
+                _ => return Err(Irregular),
+            }
+        }
+    }
+}
