@@ -128,8 +128,14 @@ def test_language(name: str, tmp_path: Path) -> None:
 def test_expand_placeholder(tmp_path: Path) -> None:
     det = "sel: {user|expand: '%admins%'}\ncondition: sel"
     assert hits(det, tmp_path, placeholders={"admins": ["alice", "eve"]}) == [0, 2]
+    # Without values the placeholder is an empty value list (Sigma: expansion is the pipeline's
+    # job): the rule loads with a note, the selection matches nothing and a filter on it
+    # excludes nothing.
     rs = load_rules([_rule(det, tmp_path)])
-    assert rs.unsupported and "placeholder" in rs.unsupported[0].reason
+    assert not rs.unsupported and "%admins%" in rs.rules[0].warnings[0]
+    assert hits(det, tmp_path) == []
+    assert hits("sel: {user: [alice, bob]}\nflt: {user|expand: '%admins%'}\ncondition: sel and not flt",
+                tmp_path) == [0, 1]
 
 
 def test_field_mapping_pipeline(tmp_path: Path) -> None:

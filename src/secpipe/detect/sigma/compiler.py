@@ -19,7 +19,9 @@ Semantics (documented guarantees):
 - ``field: null`` matches a missing or JSON-null field; ``|exists: true/false`` tests presence;
 - numbers compare numerically and textually (``5`` matches ``5`` and ``"5"``); ``gt/gte/lt/
   lte`` compare numerically; ``|cidr`` matches IPv4/IPv6 text by network prefix;
-- a list-valued field (a JSON array along the path, an OCSF list) matches when any element does.
+- a list-valued field (a JSON array along the path, an OCSF list) matches when any element does;
+- a placeholder no pipeline gave values (``|expand: '%name%'``) is an empty value list: it
+  matches nothing (so ``not filter`` on it keeps every event) and the rule carries a note.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from sigma.conditions import (
 )
 from sigma.types import (
     CompareOperators,
+    Placeholder,
     SigmaBool,
     SigmaCasedString,
     SigmaCIDRExpression,
@@ -85,6 +88,8 @@ class Compiled:
 
     skeleton: str
     leaves: list[Leaf] = field(default_factory=list)
+    #: what the compilation had to decide for the rule (e.g. placeholders without values)
+    notes: list[str] = field(default_factory=list)
     _fields: tuple[int, list[str]] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -280,12 +285,30 @@ def _in_list(node: ConditionOR) -> Leaf | None:
 def _value(name: str, value: object, out: Compiled) -> str:
     if isinstance(value, SigmaExpansion):  # base64offset/windash: always OR-linked
         return "(" + " OR ".join(_value(name, v, out) for v in value.values) + ")"
+    if _unresolved(value, out):
+        return "FALSE"
     return _slot(out, value_leaf(name, value))  # type: ignore[arg-type]
+
+
+def _unresolved(value: object, out: Compiled) -> bool:
+    """A value with a placeholder no pipeline expanded (``|expand: '%name%'`` without values)
+    stands for an empty value list: it matches nothing, so a filter built on it excludes
+    nothing. The rule loads with a note naming the placeholder."""
+    if not isinstance(value, SigmaString) or not value.contains_placeholder():
+        return False
+    names = [p.name for p in value.s if isinstance(p, Placeholder)]
+    note = (f"placeholder %{', %'.join(names)}% has no values: it matches nothing — give its values in the "
+            "'placeholders' option")
+    if note not in out.notes:
+        out.notes.append(note)
+    return True
 
 
 def _keyword(value: object, out: Compiled) -> str:
     if isinstance(value, SigmaExpansion):
         return "(" + " OR ".join(_keyword(v, out) for v in value.values) + ")"
+    if _unresolved(value, out):
+        return "FALSE"
     if isinstance(value, SigmaRegularExpression):
         return _slot(out, Leaf(KEYWORDS, regex_pred(value, F)))
     if isinstance(value, SigmaString):

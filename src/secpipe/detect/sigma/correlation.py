@@ -1,7 +1,9 @@
 """Sigma correlation rules over the stream (persisted state) and over the lake.
 
 Supported types: ``event_count`` (events of the referenced rules per group within
-``timespan``), ``value_count`` (distinct values of ``condition.field``), ``temporal`` (every
+``timespan``), ``value_count`` (distinct values of ``condition.field``), ``value_sum`` /
+``value_avg`` / ``value_median`` / ``value_percentile`` (of the numeric values of
+``condition.field``; non-numeric values are left out), ``temporal`` (every
 referenced rule matched within ``timespan``, any order) and ``temporal_ordered`` (matched in the
 listed order). ``group-by`` fields and ``aliases`` are read from the matched events' original
 records. Input is the base-rule *matches* (a few rows per batch), so the per-match Python here is
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
@@ -36,8 +39,13 @@ from secpipe.formats.base import base_columns, to_batch
 
 _OPS = {Op.LT: lambda a, b: a < b, Op.LTE: lambda a, b: a <= b, Op.GT: lambda a, b: a > b,
         Op.GTE: lambda a, b: a >= b, Op.EQ: lambda a, b: a == b, Op.NEQ: lambda a, b: a != b}
+#: value_* aggregations of ``condition.field`` over the window's events (numbers; others are skipped)
+_NUMERIC = {SigmaCorrelationType.VALUE_SUM: lambda v, p: float(np.sum(v)),
+            SigmaCorrelationType.VALUE_AVG: lambda v, p: float(np.mean(v)),
+            SigmaCorrelationType.VALUE_MEDIAN: lambda v, p: float(np.median(v)),
+            SigmaCorrelationType.VALUE_PERCENTILE: lambda v, p: float(np.percentile(v, p))}
 SUPPORTED = {SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT, SigmaCorrelationType.TEMPORAL,
-             SigmaCorrelationType.TEMPORAL_ORDERED}
+             SigmaCorrelationType.TEMPORAL_ORDERED, *_NUMERIC}
 _RELATED = pa.list_(pa.struct([("uid", pa.string())]))
 
 
@@ -56,6 +64,7 @@ class Correlation:
         self.count = getattr(cond, "count", len(refs))
         ref = getattr(cond, "fieldref", None)
         self.field = ref[0] if isinstance(ref, list) else ref
+        self.percentile = getattr(cond, "percentile", None)
         self.aliases = {a.alias: {str(k.reference): v for k, v in a.mapping.items()} for a in rule.aliases}
         self.level = rule.level.name.lower() if rule.level else "medium"
 
@@ -70,7 +79,7 @@ def resolve(ruleset: Any) -> tuple[list[Correlation], list[tuple[str, str]]]:
     out, bad = [], []
     for c in ruleset.correlations:
         if c.type not in SUPPORTED:
-            bad.append((c.title, f"correlation type {c.type.name.lower()} is not supported — use event_count, value_count, temporal or temporal_ordered"))
+            bad.append((c.title, f"correlation type {c.type.name.lower()} is not supported — use event_count, value_count, value_sum, value_avg, value_median, value_percentile, temporal or temporal_ordered"))
             continue
         refs = [by_name.get(str(ref.reference), []) for ref in c.rules or []]
         missing = [str(ref.reference) for ref, ids in zip(c.rules or [], refs, strict=True) if not ids]
@@ -158,6 +167,9 @@ class CorrelationEngine:
             return _OPS[c.op](len(entries), c.count)
         if c.type == SigmaCorrelationType.VALUE_COUNT:
             return _OPS[c.op](len({x[2] for x in entries if x[2] is not None}), c.count)
+        if c.type in _NUMERIC:
+            nums = [f for f in (_float(x[2]) for x in entries) if f is not None]
+            return bool(nums) and _OPS[c.op](_NUMERIC[c.type](np.array(nums), c.percentile or 50), c.count)
         seen = [x[1] for x in entries]
         if c.type == SigmaCorrelationType.TEMPORAL:
             return set(range(len(c.refs))) <= set(seen)
@@ -179,6 +191,16 @@ class CorrelationEngine:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
+
+
+def _float(value: Any) -> float | None:
+    """A correlation value as a number (None for a missing or non-numeric value)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def correlation_findings(fired: list[dict[str, Any]]) -> pa.RecordBatch:

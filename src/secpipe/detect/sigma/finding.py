@@ -129,6 +129,9 @@ def _single_lists(values: pa.Array, name: str) -> pa.Array:
 def findings(ruleset: Any, batch: pa.RecordBatch | pa.Table, matches: pa.Table, *,
              created_ms: int | None = None) -> pa.RecordBatch | None:
     """Detection findings of ``matches`` (from ``ruleset.matches(batch)``); None when empty."""
+    silent = [r.id for r in ruleset.rules if not r.output]
+    if silent and matches.num_rows:  # base rules of generate: false correlations report nothing
+        matches = matches.filter(pc.invert(pc.is_in(matches.column("rule_id"), value_set=pa.array(silent, pa.string()))))
     if matches.num_rows == 0:
         return None
     uids = finding_uids(matches)

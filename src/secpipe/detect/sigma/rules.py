@@ -26,6 +26,7 @@ import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.filters import SigmaFilter
 from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
@@ -34,6 +35,7 @@ from sigma.validators.base import SigmaValidationIssueSeverity
 from sigma.validators.core import validators as core_validators
 
 from secpipe.detect.sigma.compiler import Compiled, UnsupportedRule, compile_condition, required_values
+from secpipe.detect.sigma.legacy import has_aggregation, split_aggregation
 from secpipe.errors import SecpipeError
 
 # The Sigma specification lists utf16le as an alias of wide; this pySigma release lacks it.
@@ -96,6 +98,9 @@ class Rule:
     warnings: list[str] = field(default_factory=list)
     #: dispatch field -> the lower-cased values it must have for the rule to match (see engine)
     required: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    #: False when a correlation with ``generate: false`` (the default) refers to the rule: its
+    #: matches feed the correlation but are not reported as findings of their own.
+    output: bool = True
 
     @property
     def severity_id(self) -> int:
@@ -118,6 +123,7 @@ class Loaded:
     correlations: list[SigmaCorrelationRule] = field(default_factory=list)
     unsupported: list[Unsupported] = field(default_factory=list)
     total: int = 0
+    filters: list[SigmaFilter] = field(default_factory=list)  # meta filters (applied to the rules)
 
 
 def rule_files(paths: list[str | Path]) -> list[Path]:
@@ -213,6 +219,7 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
         msg = f"condition does not parse: {exc}"
         raise UnsupportedRule(msg) from exc
     compiled = [compile_condition(t) for t in trees]
+    warnings.extend(n for c in compiled for n in c.notes if n not in warnings)
     required: dict[str, frozenset[str] | None] = {}
     for key in DISPATCH_FIELDS:
         sets = [required_values(t, key) for t in trees]
@@ -223,6 +230,7 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
         for c in compiled:
             base = len(merged.leaves)
             merged.leaves.extend(c.leaves)
+            merged.notes.extend(n for n in c.notes if n not in merged.notes)
             sk = c.skeleton
             for i in reversed(range(len(c.leaves))):
                 sk = sk.replace(f"\x02{i}\x02", f"\x02{i + base}\x02")
@@ -239,17 +247,33 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
 
 def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
                placeholders: dict[str, list[str]] | None = None) -> Loaded:
-    """Read, process and compile every rule under ``paths``."""
+    """Read, process and compile every rule under ``paths``.
+
+    Sigma meta filters (``filter:`` documents) found in any of the files apply to the rules of
+    every file (by logsource and rule reference, as pySigma applies them within one file);
+    Sigma 1.x aggregations become correlation rules (:mod:`.legacy`); correlations with
+    ``generate: false`` (the default) mark the rules they refer to as not reported.
+    """
     pipeline = _pipeline(pipelines, placeholders)
     validator = _validator()
     out = Loaded()
+    parsed: list[tuple[Path, SigmaCollection]] = []
     for path in rule_files(paths):
         try:
-            coll = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"), collect_errors=True)
+            coll = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"), collect_errors=True,
+                                             collect_filters=True, resolve_references=False)
         except (SigmaError, yaml.YAMLError, UnicodeDecodeError) as exc:
             out.total += 1
             out.unsupported.append(Unsupported(str(path), f"not a Sigma rule file: {exc}"))
             continue
+        parsed.append((path, coll))
+        for flt in coll.filters:
+            out.total += 1
+            if flt.errors:
+                out.unsupported.append(Unsupported(f"{path}#{flt.title}", f"invalid meta filter: {flt.errors[0]}"))
+            else:
+                out.filters.append(flt)
+    for path, coll in parsed:
         for rule in coll.rules:
             out.total += 1
             label = str(path) if len(coll.rules) == 1 else f"{path}#{rule.title}"
@@ -257,17 +281,41 @@ def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
                 out.unsupported.append(Unsupported(label, f"invalid rule: {rule.errors[0]}"))
                 continue
             try:
-                if pipeline is not None:
-                    pipeline.apply(rule)
-                if isinstance(rule, SigmaCorrelationRule):
-                    out.correlations.append(rule)
-                else:
-                    out.rules.append(compile_rule(rule, path, validator))
+                _load_one(rule, path, pipeline, validator, out)
             except UnsupportedRule as exc:
                 out.unsupported.append(Unsupported(label, str(exc)))
             except SigmaError as exc:
                 out.unsupported.append(Unsupported(label, f"pySigma rejected it: {exc}"))
+    _silence_referenced(out)
     return out
+
+
+def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: ProcessingPipeline | None,
+              validator: SigmaValidator, out: Loaded) -> None:
+    """Filter, process and compile one parsed rule into ``out`` (raises UnsupportedRule)."""
+    if isinstance(rule, SigmaCorrelationRule):
+        if pipeline is not None:
+            pipeline.apply(rule)
+        out.correlations.append(rule)
+        return
+    corr, notes = split_aggregation(rule, path) if has_aggregation(rule) else (None, [])
+    for flt in out.filters:
+        rule = flt.apply_on_rule(rule)  # type: ignore[assignment]
+    if pipeline is not None:
+        pipeline.apply(rule)
+    compiled = compile_rule(rule, path, validator)
+    compiled.warnings.extend(notes)
+    out.rules.append(compiled)
+    if corr is not None:
+        out.correlations.append(corr)
+
+
+def _silence_referenced(out: Loaded) -> None:
+    """Rules a ``generate: false`` correlation refers to (by id or name) report no findings."""
+    refs = {str(r.reference) for c in out.correlations if not c.generate for r in c.rules or []}
+    for r in out.rules:
+        if r.id in refs or (r.name is not None and r.name in refs):
+            r.output = False
 
 
 def _pipeline(pipelines: list[Any] | None, placeholders: dict[str, list[str]] | None) -> ProcessingPipeline | None:

@@ -1,0 +1,108 @@
+"""Sigma 1.x aggregation conditions (``selection | count(field) by group > N``) as correlations.
+
+The pipe syntax was removed from the Sigma specification in favour of correlation rules and
+pySigma refuses it, yet many published rules still use it. :func:`split_aggregation` turns such
+a rule into what the specification says it means: the rule's search (the condition before the
+pipe) plus a correlation rule over its matches:
+
+- ``count()`` -> ``event_count``; ``count(field)`` -> ``value_count`` of ``field`` (distinct
+  values); ``sum(field)`` / ``avg(field)`` -> ``value_sum`` / ``value_avg``;
+- ``by a[, b]`` -> ``group-by``; ``>``, ``>=``, ``<``, ``<=``, ``=``/``==``, ``!=`` -> ``gt``...;
+- ``timeframe`` (top level or inside ``detection``) -> ``timespan``; without one the window is
+  :data:`DEFAULT_TIMESPAN` and the rule carries a warning saying so.
+
+Guarantees: the correlation has ``generate: false`` (as an aggregation rule never reported
+single events, neither does its search), a stable id derived from the rule's id (or, for a
+rule without one, from its file and title), and the rule's title, level and tags. ``min``/
+``max`` and ``near`` have no correlation equivalent: the rule is refused with that reason.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sigma.correlations import SigmaCorrelationRule
+from sigma.rule import SigmaRule
+
+from secpipe.detect.sigma.compiler import UnsupportedRule
+
+#: correlation window of an aggregation rule that names no ``timeframe``.
+DEFAULT_TIMESPAN = "1d"
+
+_AGG = re.compile(r"^(?P<expr>.*?)\s*\|\s*(?P<fn>\w+)\s*\(\s*(?P<field>[^()\s]*)\s*\)"
+                  r"(?:\s+by\s+(?P<group>[^<>=!]+?))?\s*(?P<op>>=|<=|==|!=|=|>|<)\s*(?P<n>-?\d+(?:\.\d+)?)\s*$",
+                  re.IGNORECASE | re.DOTALL)
+_OPS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "=": "eq", "==": "eq", "!=": "neq"}
+_TYPES = {"count": "event_count", "sum": "value_sum", "avg": "value_avg"}
+_NS = uuid.UUID("6f1d8a52-3c4e-4b1a-9d2e-5a7b8c9d0e1f")
+
+
+def has_aggregation(rule: SigmaRule) -> bool:
+    """True when one of the rule's conditions uses the Sigma 1.x pipe aggregation."""
+    return any("|" in c for c in rule.detection.condition)
+
+
+def split_aggregation(rule: SigmaRule, path: Path) -> tuple[SigmaCorrelationRule, list[str]]:
+    """Rewrite ``rule`` in place to its search and return the correlation over it (+ warnings)."""
+    parsed = []
+    for cond in rule.detection.condition:
+        m = _AGG.match(cond)
+        if m is None:
+            msg = (f"condition {cond!r} is neither a Sigma condition nor a count()/sum()/avg() aggregation "
+                   "— rewrite it as a Sigma correlation rule")
+            raise UnsupportedRule(msg)
+        parsed.append(m)
+    if len(parsed) > 1 and len({m.group(0)[m.start("fn"):] for m in parsed}) > 1:
+        msg = "conditions with different aggregations — split the rule into one rule per aggregation"
+        raise UnsupportedRule(msg)
+    m = parsed[0]
+    fn, fld = m.group("fn").lower(), m.group("field")
+    if fn not in _TYPES:
+        msg = f"aggregation {fn}() has no Sigma correlation equivalent — use count(), sum() or avg()"
+        raise UnsupportedRule(msg)
+    kind = "value_count" if fn == "count" and fld else _TYPES[fn]
+    if kind in ("value_sum", "value_avg") and not fld:
+        msg = f"aggregation {fn}() needs a field — write {fn}(field)"
+        raise UnsupportedRule(msg)
+    warnings: list[str] = []
+    timespan = _timeframe(rule)
+    if timespan is None:
+        timespan = DEFAULT_TIMESPAN
+        warnings.append(f"aggregation without timeframe: counted over {DEFAULT_TIMESPAN} windows")
+    if rule.id is None and rule.name is None:
+        rule.name = "agg-" + uuid.uuid5(_NS, f"{path}\0{rule.title}").hex[:16]
+    ref = str(rule.id) if rule.id is not None else str(rule.name)
+    cond: dict[str, Any] = {_OPS[m.group("op")]: _number(m.group("n"))}
+    if fld and kind != "event_count":
+        cond["field"] = fld
+    corr: dict[str, Any] = {
+        "title": rule.title, "id": str(uuid.uuid5(_NS, f"aggregation\0{ref}")), "status": "experimental",
+        "correlation": {"type": kind, "rules": [ref], "timespan": timespan, "condition": cond, "generate": False},
+    }
+    if rule.level is not None:
+        corr["level"] = rule.level.name.lower()
+    if m.group("group"):
+        corr["correlation"]["group-by"] = [g.strip() for g in m.group("group").split(",") if g.strip()]
+    if rule.tags:
+        corr["tags"] = [str(t) for t in rule.tags]
+    rule.detection.condition = [p.group("expr") for p in parsed]
+    rule.detection.__post_init__()  # re-parse the conditions
+    return SigmaCorrelationRule.from_dict(corr), warnings
+
+
+def _timeframe(rule: SigmaRule) -> str | None:
+    """The rule's ``timeframe`` (removed from its detections when it was put there)."""
+    det = rule.detection.detections.pop("timeframe", None)
+    if det is not None:
+        item = det.detection_items[0] if det.detection_items else None
+        values = getattr(item, "value", None) or []
+        return str(values[0].to_plain()) if values else None
+    tf = rule.custom_attributes.get("timeframe") if rule.custom_attributes else None
+    return str(tf) if tf else None
+
+
+def _number(text: str) -> int | float:
+    return float(text) if "." in text else int(text)
