@@ -10,13 +10,16 @@ it sees from its ``logsource`` (:data:`ROUTES`), and compiles its condition to S
 
 Routing: ``product``/``service`` name a source; ``category`` may name an OCSF class
 (``api_activity``) which then restricts the rule to that class; ``product: secpipe,
-service: <format>`` routes to any secpipe format by name. Unknown products are unsupported
-(the reason lists the known ones).
+service: <format>`` routes to any secpipe format by name. A product with no dedicated source
+(okta, azure, gcp, windows...) routes to the catch-all ``json`` format, a category-only
+logsource (``webserver``, ``proxy``...) to ``json`` and ``syslog``; the rule then carries a
+warning saying so.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +28,7 @@ from typing import Any
 import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError
+from sigma.exceptions import SigmaError, SigmaIdentifierError, SigmaRelatedError
 from sigma.filters import SigmaFilter
 from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.processing.pipeline import ProcessingPipeline
@@ -65,6 +68,9 @@ ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {
 }
 #: key fields rules are dispatched on (engine.DISPATCH says which format column holds them).
 DISPATCH_FIELDS = ("eventName",)
+#: custom attribute keeping a rule's non-UUID ``id`` (see :func:`parse_collection`)
+ORIGINAL_ID = "x-secpipe-original-id"
+_ID_NS = uuid.UUID("0b9f3a4e-7c1d-4e2f-8a5b-6c7d8e9f0a1b")
 LEVELS = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 
 # Validators whose findings are about style or metadata, not about what a rule matches.
@@ -161,8 +167,19 @@ def load_pipeline(spec: str | Path | dict[str, Any]) -> ProcessingPipeline:
         raise RuleLoadError(msg) from exc
 
 
-def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
-    """(formats, classes) a rule applies to, from its logsource."""
+#: where a rule goes whose logsource names no secpipe source: events kept as their original JSON
+#: (``json``) and, for a category-only logsource (``webserver``, ``proxy``...), syslog lines.
+FALLBACK_PRODUCT = ("json",)
+FALLBACK_CATEGORY = ("json", "syslog")
+
+
+def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, str | None]:
+    """(formats, classes, note) a rule applies to, from its logsource.
+
+    A product (or a category-only logsource) secpipe has no dedicated source for is not an
+    error: Sigma rules name original fields, which the catch-all ``json`` format keeps as they
+    came (and keyword rules read syslog lines), so the rule runs there and ``note`` says so.
+    """
     from secpipe import formats as fmts
     from secpipe.schema.ocsf import ocsf
 
@@ -175,25 +192,67 @@ def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | Non
         if service and service not in fmts.REGISTRY:
             msg = f"logsource service {service!r} is no secpipe format — one of: {', '.join(sorted(fmts.REGISTRY))}"
             raise UnsupportedRule(msg)
-        return ((service,) if service else None), classes
+        return ((service,) if service else None), classes, None
     if product is None:
         if classes:
-            return None, classes
-        msg = f"logsource {category or service!r} names no product we ingest — add product (aws, kubernetes, github, linux, ...)"
-        raise UnsupportedRule(msg)
+            return None, classes, None
+        what = category or service
+        if what is None:
+            msg = "logsource names neither product, service nor category — add product (aws, kubernetes, github, linux, ...)"
+            raise UnsupportedRule(msg)
+        return FALLBACK_CATEGORY, classes, (f"logsource {what!r} has no dedicated secpipe source: the rule runs on "
+                                            f"events ingested as {' and '.join(FALLBACK_CATEGORY)}")
     hit = ROUTES.get((product, service)) or ROUTES.get((product, None))
     if hit is None:
-        known = sorted({p for p, _ in ROUTES})
-        msg = f"logsource product {product!r} has no secpipe source — one of: {', '.join(known)}"
-        raise UnsupportedRule(msg)
-    return hit, classes
+        return FALLBACK_PRODUCT, classes, (f"logsource product {product!r} has no dedicated secpipe source: the rule "
+                                           f"runs on events ingested with the {FALLBACK_PRODUCT[0]} format")
+    return hit, classes, None
 
 
 def _validator() -> SigmaValidator:
     return SigmaValidator([cls for name, cls in core_validators.items() if name not in _STYLE])
 
 
+def parse_collection(text: str) -> SigmaCollection:
+    """The rules, correlations and filters of one file (errors collected per rule).
+
+    The specification recommends, but does not require, UUIDs as identifiers; pySigma refuses
+    any other ``id``. Such a rule is parsed with a UUID derived from its id (``uuid5``), keeps
+    its id as ``name`` (so correlations and filters can still refer to it by that id) and as
+    its secpipe rule id; a non-UUID ``related`` id (metadata only) is derived the same way.
+    """
+    coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
+    bad = (SigmaIdentifierError, SigmaRelatedError)
+    if not any(isinstance(e, bad) for r in [*coll.rules, *coll.filters] for e in r.errors):
+        return coll
+    docs = list(yaml.safe_load_all(text))
+    for doc in docs:
+        if isinstance(doc, dict):
+            _uuid_ids(doc)
+    return SigmaCollection.from_dicts(docs, collect_errors=True, collect_filters=True, resolve_references=False)
+
+
+def _uuid_ids(doc: dict[str, Any]) -> None:
+    def derived(value: object) -> str | None:
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            return str(uuid.uuid5(_ID_NS, str(value)))
+        return None
+
+    if "id" in doc and (new := derived(doc["id"])) is not None:
+        doc[ORIGINAL_ID] = str(doc["id"])
+        doc.setdefault("name", str(doc["id"]))
+        doc["id"] = new
+    for rel in doc.get("related") or []:
+        if isinstance(rel, dict) and "id" in rel and (new := derived(rel["id"])) is not None:
+            rel["id"] = new
+
+
 def rule_id(rule: SigmaRule | SigmaCorrelationRule, path: Path) -> str:
+    original = (rule.custom_attributes or {}).get(ORIGINAL_ID)
+    if original:
+        return str(original)
     if rule.id:
         return str(rule.id)
     return "sha-" + hashlib.blake2b(f"{path}\0{rule.title}".encode(), digest_size=8).hexdigest()
@@ -211,7 +270,9 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
             msg = f"validation failed — {text}"
             raise UnsupportedRule(msg)
         warnings.append(text)
-    formats, classes = route(rule)
+    formats, classes, note = route(rule)
+    if note:
+        warnings.append(note)
     conds = rule.detection.parsed_condition
     try:
         trees = [c.parsed for c in conds]
@@ -260,8 +321,7 @@ def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
     parsed: list[tuple[Path, SigmaCollection]] = []
     for path in rule_files(paths):
         try:
-            coll = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"), collect_errors=True,
-                                             collect_filters=True, resolve_references=False)
+            coll = parse_collection(path.read_text(encoding="utf-8"))
         except (SigmaError, yaml.YAMLError, UnicodeDecodeError) as exc:
             out.total += 1
             out.unsupported.append(Unsupported(str(path), f"not a Sigma rule file: {exc}"))
