@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -101,6 +102,20 @@ class Format(abc.ABC):
     @abc.abstractmethod
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one document into OCSF batches and dead letters."""
+
+
+def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
+    """``fmt.decode`` that never raises: a document nested deeper than msgspec can read
+    (RecursionError), or a decoder bug, dead-letters the whole document with the reason, so
+    nothing accepted is lost and the rest of the input goes on."""
+    try:
+        return fmt.decode(data, source)
+    except RecursionError:
+        reason = "invalid JSON: nested too deeply"
+    except Exception as exc:  # a decoder bug must not lose the body
+        logging.getLogger("secpipe.formats").exception("decoder %s failed on %s", fmt.name, source)
+        reason = f"decoder error: {type(exc).__name__}: {exc}"
+    return Decoded(dead=[DeadLetter(reason, source, 0, data, fmt.name)], events=1)
 
 
 # ---------------------------------------------------------------------------------------

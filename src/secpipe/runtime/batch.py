@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from secpipe.formats.base import Decoded, RecordFormat, Records
+from secpipe.formats.base import Decoded, RecordFormat, Records, decode_document
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.sources.files import read_documents
 
@@ -50,7 +50,7 @@ def ingest_files(
                     drain(doc.fmt.name)
             else:
                 assert doc.fmt is not None
-                res = doc.fmt.decode(doc.data, doc.source)
+                res = decode_document(doc.fmt, doc.data, doc.source)
                 if doc.offset:
                     for d in res.dead:
                         d.offset += doc.offset

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secpipe import formats
-from secpipe.formats.base import DeadLetter, Decoded, Format
+from secpipe.formats.base import DeadLetter, Decoded, Format, decode_document
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.store.wal import WAL, WalRecord, now_ms
 from secpipe.transforms.base import Stage
@@ -49,11 +49,7 @@ def decode_body(fmt_name: str, body: bytes, source: str) -> tuple[Format | None,
             )
     else:
         fmt = formats.get(fmt_name)
-    try:
-        return fmt, fmt.decode(body, source)
-    except Exception as exc:  # a decoder bug must not lose the body: dead-letter it whole
-        log.exception("decoder %s failed on %s", fmt.name, source)
-        return fmt, Decoded(dead=[DeadLetter(f"decoder error: {type(exc).__name__}: {exc}", source, 0, body, fmt.name)], events=1)
+    return fmt, decode_document(fmt, body, source)
 
 
 def usable_cpus() -> int:
