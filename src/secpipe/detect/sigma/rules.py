@@ -28,7 +28,24 @@ from typing import Any
 import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError, SigmaIdentifierError, SigmaRelatedError
+from sigma.exceptions import (
+    SigmaAuthorError,
+    SigmaDateError,
+    SigmaDescriptionError,
+    SigmaError,
+    SigmaFalsePositivesError,
+    SigmaFieldsError,
+    SigmaIdentifierError,
+    SigmaLevelError,
+    SigmaLicenseError,
+    SigmaModifiedError,
+    SigmaReferencesError,
+    SigmaRelatedError,
+    SigmaScopeError,
+    SigmaStatusError,
+    SigmaTagError,
+    SigmaTaxonomyError,
+)
 from sigma.filters import SigmaFilter
 from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.processing.pipeline import ProcessingPipeline
@@ -68,8 +85,17 @@ ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {
 }
 #: key fields rules are dispatched on (engine.DISPATCH says which format column holds them).
 DISPATCH_FIELDS = ("eventName",)
-#: custom attribute keeping a rule's non-UUID ``id`` (see :func:`parse_collection`)
+#: custom attributes keeping a rule's non-UUID ``id`` and what :func:`parse_collection` repaired
 ORIGINAL_ID = "x-secpipe-original-id"
+NOTES = "x-secpipe-notes"
+#: metadata errors that do not change what a rule matches -> the attribute to repair or leave out
+_METADATA: dict[type, str] = {
+    SigmaIdentifierError: "id", SigmaRelatedError: "related", SigmaDateError: "date", SigmaModifiedError: "modified",
+    SigmaAuthorError: "author", SigmaDescriptionError: "description", SigmaReferencesError: "references",
+    SigmaFalsePositivesError: "falsepositives", SigmaLicenseError: "license", SigmaScopeError: "scope",
+    SigmaStatusError: "status", SigmaLevelError: "level", SigmaTagError: "tags", SigmaFieldsError: "fields",
+    SigmaTaxonomyError: "taxonomy"}
+_RELATED_TYPES = {"derived", "obsolete", "merged", "renamed", "similar", "correlation"}
 _ID_NS = uuid.UUID("0b9f3a4e-7c1d-4e2f-8a5b-6c7d8e9f0a1b")
 LEVELS = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 
@@ -216,37 +242,60 @@ def _validator() -> SigmaValidator:
 def parse_collection(text: str) -> SigmaCollection:
     """The rules, correlations and filters of one file (errors collected per rule).
 
-    The specification recommends, but does not require, UUIDs as identifiers; pySigma refuses
-    any other ``id``. Such a rule is parsed with a UUID derived from its id (``uuid5``), keeps
-    its id as ``name`` (so correlations and filters can still refer to it by that id) and as
-    its secpipe rule id; a non-UUID ``related`` id (metadata only) is derived the same way.
+    A rule whose only errors are in metadata that does not change what it matches is not lost
+    to them: the specification recommends, but does not require, UUIDs as identifiers (pySigma
+    refuses any other ``id``), and published rules carry typos such as ``related`` types or
+    dates. Such a rule is parsed again with a UUID derived from its ``id`` (``uuid5``; the id
+    stays its ``name``, so correlations and filters still find it, and its secpipe rule id),
+    invalid ``related`` entries dropped and any other invalid metadata attribute left out; what
+    was changed is kept for :func:`compile_rule`, which reports it as warnings.
     """
     coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
-    bad = (SigmaIdentifierError, SigmaRelatedError)
-    if not any(isinstance(e, bad) for r in [*coll.rules, *coll.filters] for e in r.errors):
+    items = [*coll.rules, *coll.filters]
+    if not any(r.errors and all(type(e) in _METADATA for e in r.errors) for r in items):
         return coll
     docs = list(yaml.safe_load_all(text))
-    for doc in docs:
-        if isinstance(doc, dict):
-            _uuid_ids(doc)
+    rule_docs = [d for d in docs if isinstance(d, dict) and d.get("action") is None]  # not global/reset/repeat
+    rule_docs = [d for d in rule_docs if "filter" not in d] + [d for d in rule_docs if "filter" in d]
+    if len(rule_docs) != len(items):
+        return coll
+    for doc, item in zip(rule_docs, items, strict=True):
+        if item.errors and all(type(e) in _METADATA for e in item.errors):
+            _repair(doc, item.errors)
     return SigmaCollection.from_dicts(docs, collect_errors=True, collect_filters=True, resolve_references=False)
 
 
-def _uuid_ids(doc: dict[str, Any]) -> None:
-    def derived(value: object) -> str | None:
-        try:
-            uuid.UUID(str(value))
-        except ValueError:
-            return str(uuid.uuid5(_ID_NS, str(value)))
-        return None
+def _derived_uuid(value: object) -> str | None:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return str(uuid.uuid5(_ID_NS, str(value)))
+    return None
 
-    if "id" in doc and (new := derived(doc["id"])) is not None:
-        doc[ORIGINAL_ID] = str(doc["id"])
-        doc.setdefault("name", str(doc["id"]))
-        doc["id"] = new
-    for rel in doc.get("related") or []:
-        if isinstance(rel, dict) and "id" in rel and (new := derived(rel["id"])) is not None:
-            rel["id"] = new
+
+def _repair(doc: dict[str, Any], errors: list[Exception]) -> None:
+    notes = []
+    for err in errors:
+        key = _METADATA[type(err)]
+        if key == "id":
+            new = _derived_uuid(doc["id"])
+            doc[ORIGINAL_ID] = str(doc["id"])
+            doc.setdefault("name", str(doc["id"]))
+            doc["id"] = new
+            notes.append(f"id {doc[ORIGINAL_ID]!r} is no UUID: parsed as {new}")
+        elif key == "related":
+            keep = []
+            for rel in doc.get("related") or []:
+                if not isinstance(rel, dict) or str(rel.get("type", "")).lower() not in _RELATED_TYPES:
+                    notes.append(f"related entry {rel!r} ignored: {err}")
+                    continue
+                if (new := _derived_uuid(rel.get("id"))) is not None:
+                    rel["id"] = new
+                keep.append(rel)
+            doc["related"] = keep
+        elif doc.pop(key, None) is not None:
+            notes.append(f"{key} ignored: {err}")
+    doc[NOTES] = notes
 
 
 def rule_id(rule: SigmaRule | SigmaCorrelationRule, path: Path) -> str:
@@ -263,7 +312,7 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
     if rule.errors:
         msg = f"invalid rule: {rule.errors[0]}"
         raise UnsupportedRule(msg)
-    warnings = []
+    warnings = [str(n) for n in (rule.custom_attributes or {}).get(NOTES) or []]
     for issue in (validator or _validator()).validate_rule(rule):
         text = f"{type(issue).__name__}: {issue.description}"
         if issue.severity == SigmaValidationIssueSeverity.HIGH:
