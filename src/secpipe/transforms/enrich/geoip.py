@@ -12,6 +12,10 @@ results become Arrow columns that are ``take``-n back to the rows. Written field
 - Anonymous-IP flags (OCSF has no field for them) as ``metadata.labels`` entries
   ``geoip:<ep>:<flag>`` (``is_anonymous_vpn`` -> ``geoip:src_endpoint:anonymous_vpn``).
 
+A known MaxMind/DB-IP database type given under a role it has no data for (a Domain or
+Connection-Type database as ``city``, a City database as ``asn``) is refused like a corrupt
+file, with the role it fits; vendor-neutral or unknown types are accepted.
+
 Guarantees: a database that is missing or corrupt at startup is a :class:`ConfigError` naming
 the file (``on_error: fail``), or, with ``on_error: degrade``, a logged error and a stage that
 passes events through and keeps trying to open the file. A database file that changes is
@@ -49,6 +53,21 @@ class GeoIPError(SecpipeError):
     """A MaxMind database that cannot be opened."""
 
 
+#: MaxMind/DB-IP database types by the role whose data they hold (matched as substrings of ``database_type``)
+_ROLE_TYPES = {"city": ("City", "Country", "Enterprise"), "country": ("City", "Country", "Enterprise"),
+               "asn": ("ASN", "ISP"), "anonymous": ("Anonymous", "Residential-Proxy")}
+_VENDORS = ("GeoIP", "GeoLite", "DBIP")
+
+
+def role_mismatch(role: str, db_type: str) -> str | None:
+    """Why a known database type cannot serve ``role`` (None when it can, or the type is unknown)."""
+    if not db_type.startswith(_VENDORS) or any(t in db_type for t in _ROLE_TYPES[role]):
+        return None
+    fits = [r for r, types in _ROLE_TYPES.items() if r != "country" and any(t in db_type for t in types)]
+    hint = f"configure it as `{fits[0]}:`" if fits else "the geoip stage writes no field from it; remove it"
+    return f"a {db_type} database has no {role} data — {hint}"
+
+
 @dataclass
 class Database:
     """One .mmdb file, reopened when it changes."""
@@ -73,6 +92,11 @@ class Database:
         except (InvalidDatabaseError, ValueError, OSError) as exc:
             msg = f"{self.role} database {self.path} is not a valid MaxMind DB ({exc}) — replace the file"
             raise GeoIPError(msg) from exc
+        problem = role_mismatch(self.role, db_type)
+        if problem:
+            reader.close()
+            msg = f"{self.role} database {self.path}: {problem}"
+            raise GeoIPError(msg)
         old = self.reader
         self.reader, self.db_type, self.error = reader, db_type, None
         self.signature = (st.st_mtime_ns, st.st_size, st.st_ino)

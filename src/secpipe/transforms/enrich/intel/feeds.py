@@ -34,7 +34,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.transforms.enrich.intel.loaders import SCHEMA, FeedError, Loaded, load, load_misp_feed
+from secpipe.transforms.enrich.intel.loaders import PATTERN, SCHEMA, FeedError, Loaded, load, load_misp_feed
 from secpipe.transforms.enrich.intel.matcher import Index
 from secpipe.transforms.enrich.options import FeedOptions
 
@@ -160,6 +160,9 @@ class Feed:
                    max_age_ms=_ms(o.max_age), name=name)
         if out.table.num_rows == 0 and body.strip() and out.skipped == 0 and self.role == "feed":
             msg = "the body parsed to no indicators — check `format`"
+            raise FeedError(msg)
+        if self.role == "feed" and pc.any(pc.equal(out.table.column("kind"), PATTERN)).as_py():
+            msg = "substring/regex MISP warninglists only suppress matches — list it under `allowlists:`"
             raise FeedError(msg)
         return out
 

@@ -35,6 +35,7 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import yaml
 
 from secpipe.errors import TerminalError
@@ -56,6 +56,7 @@ SCHEMA = pa.schema([
 ])  # fmt: skip
 
 KINDS = ("ip", "domain", "url", "hash")
+log = logging.getLogger("secpipe.enrich.intel")
 
 
 class FeedError(TerminalError):
@@ -101,6 +102,12 @@ def classify(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     is_url = _where(todo & _mask(pc.match_substring(v, "://")), v,
                     lambda x: _mask(pc.match_substring_regex(x, r"^[A-Za-z][A-Za-z0-9+.-]*://")))
     todo &= ~is_url
+    colon = _where(todo, v, lambda x: _mask(pc.match_substring(x, ":")))
+    if colon.any():  # ThreatFox/feed "ip:port" and "[v6]:port" -> the address
+        at = pa.array(np.flatnonzero(colon))
+        stripped = _strip_port(v.take(at))
+        v = _put(v, colon, stripped)
+        low = _put(low, colon, pc.utf8_lower(stripped))
     is_hash = _where(todo & _mask(pc.is_in(pc.binary_length(low), value_set=_HASH_LENS)), low,
                      lambda x: _mask(pc.match_substring_regex(x, _HEX_RE)))
     todo &= ~is_hash
@@ -111,6 +118,18 @@ def classify(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     code = np.select([is_url, is_hash, is_ip, is_dom], [1, 2, 3, 4], 0)
     kind = pa.array(names[code], pa.string()) if len(code) else pa.array([], pa.string())
     return kind, normalize(kind, v, low)
+
+
+def _strip_port(values: pa.Array) -> pa.Array:
+    out = pc.replace_substring_regex(values, r"^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$", r"\1")
+    return pc.replace_substring_regex(out, r"^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$", r"\1")
+
+
+def _put(values: pa.Array, where: np.ndarray, new: pa.Array) -> pa.Array:
+    """``values`` with the positions of ``where`` replaced by ``new`` (in order)."""
+    pos = np.cumsum(where) - 1
+    filled = new.take(pa.array(np.where(where, pos, 0)))
+    return pc.if_else(pa.array(where), filled, values)
 
 
 def _ip_mask(values: pa.Array) -> pa.Array:
@@ -160,11 +179,12 @@ def _rows(rows: list[dict[str, Any]], default_conf: int) -> Loaded:
         return Loaded(SCHEMA.empty_table())
     kinds = pa.array([r.get("kind") for r in rows], pa.string())
     values = pa.array([r["value"] for r in rows], pa.string())
-    auto_kind, _auto_val = classify(values)
+    auto_kind, auto_val = classify(values)
     # A declared kind is kept only when the value has that shape (URLs may lack a scheme).
     agree = pc.fill_null(pc.or_kleene(pc.equal(kinds, auto_kind), pc.equal(kinds, "url")), False)
     kind = pc.if_else(pc.is_null(kinds), auto_kind, pc.if_else(agree, kinds, pa.scalar(None, pa.string())))
-    t = _table(kind, normalize(kind, values), [r.get("confidence", default_conf) for r in rows],
+    value = pc.if_else(pc.fill_null(pc.equal(kind, auto_kind), False), auto_val, normalize(kind, values))
+    t = _table(kind, value, [r.get("confidence", default_conf) for r in rows],
                [r.get("labels") or None for r in rows], [r.get("valid_until") for r in rows],
                [r.get("description") for r in rows], [r.get("ref") for r in rows])
     return Loaded(t, len(rows) - t.num_rows)
@@ -197,7 +217,11 @@ _COMP = re.compile(
     r"(?P<obj>[a-z0-9-]+):(?P<path>[A-Za-z0-9_.\-]+(?:\.'[^']+')?)\s*(?P<op>=|ISSUBSET)\s*'(?P<val>(?:[^'\\]|\\.)*)'"
 )
 _SKELETON = re.compile(r"\s*\[\s*X(?:\s+OR\s+X)*\s*\](?:\s+OR\s+\[\s*X(?:\s+OR\s+X)*\s*\])*\s*")
-_STIX_KIND = {"ipv4-addr:value": "ip", "ipv6-addr:value": "ip", "domain-name:value": "domain", "url:value": "url"}
+_STIX_KIND = {"ipv4-addr:value": "ip", "ipv6-addr:value": "ip", "domain-name:value": "domain", "url:value": "url",
+              "network-traffic:dst_ref.value": "auto", "network-traffic:src_ref.value": "auto"}
+#: ``network-traffic:dst_ref.type = 'ipv4-addr' AND`` only restates the value's type: dropped before parsing
+_REF_TYPE = re.compile(r"network-traffic:(?:src|dst)_ref\.type\s*=\s*'[a-z0-9-]+'\s+AND\s+"
+                       r"|\s+AND\s+network-traffic:(?:src|dst)_ref\.type\s*=\s*'[a-z0-9-]+'")
 
 
 def stix_pattern_terms(pattern: str) -> list[tuple[str, str]] | None:
@@ -212,7 +236,7 @@ def stix_pattern_terms(pattern: str) -> list[tuple[str, str]] | None:
         terms.append((kind, m["val"].replace("\\'", "'").replace("\\\\", "\\")))
         return "X"
 
-    skeleton = _COMP.sub(sub, pattern)
+    skeleton = _COMP.sub(sub, _REF_TYPE.sub("", pattern))
     return terms if terms and _SKELETON.fullmatch(skeleton) else None
 
 
@@ -237,7 +261,8 @@ def load_stix(data: bytes, conf: int) -> Loaded:
         labels = [*o.get("indicator_types", []), *o.get("labels", [])]
         c = o.get("confidence")
         for kind, value in terms:
-            rows.append({"kind": kind, "value": value, "confidence": conf if c is None else int(c), "labels": labels,
+            rows.append({"kind": None if kind == "auto" else kind, "value": value,
+                         "confidence": conf if c is None else int(c), "labels": labels,
                          "valid_until": _ms(o.get("valid_until")), "description": o.get("name") or o.get("description"),
                          "ref": o.get("id")})
     out = _rows(rows, conf)
@@ -275,12 +300,21 @@ def _misp_attr(a: dict[str, Any]) -> list[tuple[str, str]]:
         return [(_MISP_KIND[t], v)]
     if t in ("ip-src|port", "ip-dst|port"):
         return [("ip", v.rsplit("|", 1)[0])]
+    if t == "hostname|port":
+        return [("domain", v.rsplit("|", 1)[0])]
     if t == "domain|ip" and "|" in v:
         d, ip = v.split("|", 1)
         return [("domain", d), ("ip", ip)]
     if t.startswith("filename|") and t.split("|", 1)[1] in _MISP_KIND and "|" in v:
         return [("hash", v.rsplit("|", 1)[1])]
     return []
+
+
+def _flag(value: Any) -> bool:
+    """MISP booleans: ``true``/``false`` or, in older exports, ``"1"``/``"0"``."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
 
 
 def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
@@ -299,10 +333,10 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
         c = _THREAT_CONF.get(level, conf)
         attrs = list(ev.get("Attribute", []))
         for obj in ev.get("Object", []) or []:
-            if not obj.get("deleted"):
+            if not _flag(obj.get("deleted")):
                 attrs.extend(obj.get("Attribute", []) or [])
         for a in attrs:
-            if not a.get("to_ids") or a.get("deleted"):
+            if not _flag(a.get("to_ids")) or _flag(a.get("deleted")):
                 continue
             terms = _misp_attr(a)
             if not terms:
@@ -326,9 +360,16 @@ def load_misp_feed(directory: Path, conf: int, max_age_ms: int | None = None) ->
         msg = f"MISP feed: {manifest} not found — point `path` at a MISP feed directory"
         raise FeedError(msg)
     uuids = list(_json(manifest.read_bytes(), "MISP manifest"))
-    parts = [load_misp((directory / f"{u}.json").read_bytes(), conf, max_age_ms) for u in uuids]
+    present = [u for u in uuids if (directory / f"{u}.json").is_file()]
+    if uuids and not present:
+        msg = f"MISP feed: none of the {len(uuids)} events in {manifest} has its <uuid>.json file — re-sync the feed"
+        raise FeedError(msg)
+    if len(present) < len(uuids):
+        log.warning("MISP feed %s: %d of %d events listed in manifest.json have no <uuid>.json (skipped, counted)",
+                    directory, len(uuids) - len(present), len(uuids))
+    parts = [load_misp((directory / f"{u}.json").read_bytes(), conf, max_age_ms) for u in present]
     return Loaded(pa.concat_tables([p.table for p in parts]) if parts else SCHEMA.empty_table(),
-                  sum(p.skipped for p in parts))
+                  sum(p.skipped for p in parts) + len(uuids) - len(present))
 
 
 _WL_KIND = {"ip-src": "ip", "ip-dst": "ip", "domain|ip": "ip", "ip-src|port": "ip", "ip-dst|port": "ip",
@@ -336,21 +377,64 @@ _WL_KIND = {"ip-src": "ip", "ip-dst": "ip", "domain|ip": "ip", "ip-src|port": "i
             "sha224": "hash", "sha256": "hash", "sha512": "hash"}
 
 
+#: kind of the allow entries of ``substring``/``regex`` warninglists; ``labels`` holds the observable kinds
+PATTERN = "pattern"
+_DELIMITED = re.compile(r"^/(?P<re>.*)/(?P<flags>[a-zA-Z]*)$", re.S)
+
+
+def _warning_patterns(entries: list[str], kind_of: str, name: str) -> tuple[list[str], int]:
+    """RE2 patterns of a ``substring`` / ``regex`` warninglist, and how many entries were refused."""
+    out: list[str] = []
+    bad = 0
+    for e in entries:
+        if not e:
+            bad += 1
+            continue
+        if kind_of == "substring":
+            out.append(re.escape(e))
+            continue
+        m = _DELIMITED.match(e)  # MISP evaluates these with PHP preg_match: "/.../i"
+        rx = (("(?i)" if "i" in m["flags"] else "") + m["re"]) if m else e
+        try:
+            pc.match_substring_regex(pa.array([""]), rx)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            bad += 1
+            log.warning("MISP warninglist %s: regex %r is not supported (%s) — entry skipped", name, e, _first_line(exc))
+            continue
+        out.append(rx)
+    return out, bad
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def load_warninglist(data: bytes) -> Loaded:
-    """MISP warninglist JSON (``cidr``, ``string``, ``hostname`` types) as allow entries."""
+    """MISP warninglist JSON as allow entries: ``cidr``, ``string``, ``hostname``, ``substring``, ``regex``.
+
+    ``substring`` and ``regex`` entries become one ``pattern`` row each (``labels`` = the
+    observable kinds from ``matching_attributes``), matched with RE2 on the distinct values.
+    """
     doc = _json(data, "MISP warninglist")
     if not isinstance(doc, dict) or not isinstance(doc.get("list"), list):
         raise FeedError("MISP warninglist: expected an object with a `list` array")  # noqa: EM101
     kind_of = doc.get("type", "string")
+    attrs = doc.get("matching_attributes") or []
+    allowed = {_WL_KIND[a] for a in attrs if a in _WL_KIND} or set(KINDS)
+    if kind_of in ("substring", "regex"):
+        pats, bad = _warning_patterns([str(v) for v in doc["list"]], kind_of, str(doc.get("name")))
+        kinds = sorted(allowed)
+        t = _table(pa.array([PATTERN] * len(pats), pa.string()), pa.array(pats, pa.string()), 100,
+                   [kinds] * len(pats), description=doc.get("name"))
+        return Loaded(t, bad)
     if kind_of not in ("cidr", "string", "hostname"):
-        return Loaded(SCHEMA.empty_table(), len(doc["list"]))
+        msg = f"MISP warninglist type {kind_of!r} — supported: cidr, string, hostname, substring, regex"
+        raise FeedError(msg)
     values = pa.array([str(v) for v in doc["list"]], pa.string())
     kind, norm = classify(values)
     if kind_of == "hostname":
         kind = pc.if_else(pc.is_valid(kind), pc.if_else(pc.equal(kind, "ip"), "ip", "domain"), kind)
         norm = normalize(kind, values)
-    attrs = doc.get("matching_attributes") or []
-    allowed = {_WL_KIND[a] for a in attrs if a in _WL_KIND} or set(KINDS)
     kind = pc.if_else(pc.is_in(kind, value_set=pa.array(sorted(allowed))), kind, pa.scalar(None, pa.string()))
     t = _table(kind, norm, 100, description=doc.get("name"))
     return Loaded(t, len(values) - t.num_rows)
@@ -408,6 +492,7 @@ def load_plain(data: bytes, conf: int, kind: str = "auto", labels: list[str] | N
             chunk = pc.if_else(noted, pc.replace_substring_regex(chunk, r"\s[#;].*$", ""), chunk)
         values = pc.utf8_trim_whitespace(chunk)
         k, v = classify(values)
+        k, v = _token_fallback(values, k, v)
         if kind != "auto":
             ok = pc.fill_null(pc.equal(k, kind), False)
             k = pc.if_else(ok, k, pa.scalar(None, pa.string()))
@@ -417,6 +502,20 @@ def load_plain(data: bytes, conf: int, kind: str = "auto", labels: list[str] | N
 
 
 _SLICE = 1 << 17
+_HOSTS_SINK = r"^(?:0\.0\.0\.0|127\.0\.0\.1|::1?)\s+"
+
+
+def _token_fallback(values: pa.Array, kind: pa.Array, value: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Lines that are not one IOC: hosts-file ``0.0.0.0 name`` -> name, else ``IOC note`` / ``hash  file`` -> IOC."""
+    retry = _mask(pc.and_(pc.is_null(kind), pc.match_substring_regex(values, r"\s")))
+    if not retry.any():
+        return kind, value
+    lines = values.filter(pa.array(retry))
+    sink = pc.fill_null(pc.match_substring_regex(lines, _HOSTS_SINK), False)
+    rest = pc.replace_substring_regex(lines, _HOSTS_SINK, "")
+    token = pc.list_element(pc.split_pattern_regex(pc.if_else(sink, rest, lines), r"\s+", max_splits=1), 0)
+    k2, v2 = classify(token)
+    return _put(kind, retry, k2), _put(value, retry, v2)
 
 
 def load_spamhaus(data: bytes, conf: int, labels: list[str] | None = None) -> Loaded:
@@ -439,43 +538,6 @@ def load_spamhaus(data: bytes, conf: int, labels: list[str] | None = None) -> Lo
     return Loaded(t, len(cidrs) - t.num_rows)
 
 
-_LABEL_COLS = ("malware", "family", "threat", "tags", "labels", "malware_printable", "threat_type")
-
-
-def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, column: str | None = None) -> Loaded:
-    """abuse.ch-style CSV: comment header, optional quoted header row, IP column found by content."""
-    body = _uncomment(_lines(data), "#")
-    if not len(body):
-        return Loaded(SCHEMA.empty_table())
-    text = "\n".join(body.to_pylist()).encode()
-    first = next(csv.reader([body[0].as_py()]))
-    header = not any(parse_networks(pa.array(first, pa.string())).ok)
-    read = pacsv.ReadOptions(autogenerate_column_names=not header)
-    conv = pacsv.ConvertOptions(strings_can_be_null=True, column_types={})
-    t = pacsv.read_csv(io.BytesIO(text), read_options=read, convert_options=conv,
-                       parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _row: "skip"))
-    t = t.cast(pa.schema([(f.name, pa.string()) for f in t.schema]))
-    cols = {n.lower(): t.column(n).combine_chunks() for n in t.column_names}
-    if column:
-        if column.lower() not in cols:
-            msg = f"CSV feed has no column {column!r} — columns: {', '.join(t.column_names)}"
-            raise FeedError(msg)
-        vcol = column.lower()
-    else:
-        best = max(cols, key=lambda n: int(parse_networks(cols[n]).ok.sum()))
-        vcol = best
-    values = cols[vcol]
-    k, v = classify(values)
-    lab_col = next((c for c in _LABEL_COLS if c in cols), None)
-    if lab_col is None and not header:
-        rest = [n for n in cols if n != vcol and not pc.all(pc.match_substring_regex(pc.fill_null(cols[n], "0"), r"^\d+$")).as_py()]
-        lab_col = rest[-1] if rest else None
-    extra = _const_labels(labels, len(values))
-    if lab_col is not None:
-        extra = pa.array([(labels or []) + ([x] if x else []) for x in cols[lab_col].to_pylist()], pa.list_(pa.string()))
-    return Loaded(_table(k, v, conf, extra), len(values) - int(pc.sum(pc.is_valid(k)).as_py() or 0))
-
-
 def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | None = None) -> Loaded:
     """Team lists (YAML/JSON/CSV rows): value/indicator, kind/type, confidence, labels, valid_until."""
     out: list[dict[str, Any]] = []
@@ -483,20 +545,24 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
         if not isinstance(r, dict):
             msg = f"entry {i}: expected a mapping with `value`, got {type(r).__name__}"
             raise FeedError(msg)
-        value = r.get("value", r.get("indicator"))
+        value, kind, extra = _tab.team_row(r)
         if value in (None, ""):
-            msg = f"entry {i}: no `value` (or `indicator`) — every entry needs the indicator itself"
+            msg = f"entry {i}: no `value` (or `indicator`, `ioc_value`, `ip_address`, ...) — every entry needs the indicator itself"
             raise FeedError(msg)
         lab = r.get("labels", [])
         lab = [x.strip() for x in re.split(r"[;|]", lab) if x.strip()] if isinstance(lab, str) else list(lab or [])
-        kind = r.get("kind", r.get("type")) or None
         if kind is not None and kind not in KINDS:
             msg = f"entry {i}: kind {kind!r} — use one of {', '.join(KINDS)}"
             raise FeedError(msg)
-        out.append({"kind": kind, "value": str(value), "confidence": int(r.get("confidence") or conf),
-                    "labels": (labels or []) + lab, "valid_until": _ms(r.get("valid_until", r.get("expires"))),
+        c = r.get("confidence", r.get("confidence_level"))
+        out.append({"kind": kind, "value": str(value), "confidence": int(c) if _is_int(c) else conf,
+                    "labels": (labels or []) + lab + extra, "valid_until": _ms(r.get("valid_until", r.get("expires"))),
                     "description": r.get("description"), "ref": r.get("ref")})
     return _rows(out, conf)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
 
 
 def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None) -> Loaded:
@@ -509,10 +575,9 @@ def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None)
         except (yaml.YAMLError, ValueError) as exc:
             msg = f"{fmt.upper()} list does not parse: {exc}"
             raise FeedError(msg) from exc
-    if isinstance(rows, dict):
-        rows = rows.get("indicators")
+    rows = _tab.json_records(rows)
     if not isinstance(rows, list):
-        msg = f"{fmt.upper()} list: expected a list of entries or {{indicators: [...]}}"
+        msg = f"{fmt.upper()} list: expected a list of entries, {{indicators: [...]}} or a ThreatFox export"
         raise FeedError(msg)
     return load_team_rows(rows, conf, labels)
 
@@ -560,7 +625,7 @@ def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, k
     elif fmt == "misp_warninglist":
         out = load_warninglist(data)
     elif fmt == "abusech_csv":
-        out = load_abusech_csv(data, conf, labels, column)
+        out = _tab.load_abusech_csv(data, conf, labels, column)
     elif fmt == "spamhaus_drop":
         out = load_spamhaus(data, conf, labels)
     elif fmt == "plain":
@@ -580,3 +645,7 @@ def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, k
         out.skipped += t.num_rows - int(pc.sum(keep).as_py() or 0)
         out.table = t.filter(keep)
     return out
+
+
+# tabular.py builds on the helpers above; imported last (as a module) so either module can be imported first.
+from secpipe.transforms.enrich.intel import tabular as _tab  # noqa: E402

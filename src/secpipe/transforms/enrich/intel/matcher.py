@@ -97,6 +97,15 @@ def domain_suffixes(values: list[str | None]) -> tuple[list[str], np.ndarray]:
     return out, np.array(owner, np.int64)
 
 
+def _patterns(regexes: list[str], kinds: list[list[str] | None]) -> dict[str, str]:
+    """One RE2 alternation per observable kind; domains/hashes (lower-cased values) case-insensitive."""
+    by_kind: dict[str, list[str]] = {}
+    for rx, ks in zip(regexes, kinds, strict=True):
+        for k in ks or ():
+            by_kind.setdefault(k, []).append(f"(?:{rx})")
+    return {k: ("(?i)" if k in ("domain", "hash") else "") + "|".join(v) for k, v in by_kind.items()}
+
+
 class Index:
     """All indicators of a set of feeds, compiled for batch lookups."""
 
@@ -121,6 +130,15 @@ class Index:
         vu = self.cols["valid_until"] if table.num_rows else pa.array([], pa.int64())
         self.valid_until = pc.fill_null(vu, np.iinfo(np.int64).max).to_numpy(zero_copy_only=False).astype(np.int64)
         self.size = table.num_rows
+        self.patterns = _patterns(values.filter(pa.array(sel("pattern"))).to_pylist(),
+                                  self.cols["labels"].filter(pa.array(sel("pattern"))).to_pylist() if len(kind) else [])
+
+    def pattern_hits(self, kind: str, values: pa.Array) -> np.ndarray:
+        """Positions of ``values`` matched by a substring/regex entry for ``kind`` (allowlists)."""
+        rx = self.patterns.get(kind)
+        if rx is None or not len(values):
+            return _EMPTY
+        return np.flatnonzero(pc.fill_null(pc.match_substring_regex(values, rx), False).to_numpy(zero_copy_only=False))
 
     def match_ips(self, values: pa.Array) -> tuple[np.ndarray, np.ndarray, Parsed]:
         """(value position, row) for IP strings, plus the parsed addresses."""

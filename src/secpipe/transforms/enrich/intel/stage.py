@@ -174,22 +174,19 @@ class ThreatIntelStage:
             q, r, parsed = index.match_ips(distinct)
             if len(q) and allow.size:
                 aq, _ar = allow.ips.lookup(parsed)
-                keep = ~np.isin(q, aq)
-                q, r = q[keep], r[keep]
+                q, r = _drop(q, r, aq, allow.pattern_hits(kind, distinct))
             return q, r
         values = distinct.to_pylist()
         if kind == "domain":
             q, r = index.match_domains(values)
             if len(q) and allow.size:
                 aq, _ar = allow.match_domains(values)
-                keep = ~np.isin(q, aq)
-                q, r = q[keep], r[keep]
+                q, r = _drop(q, r, aq, allow.pattern_hits(kind, distinct))
             return q, r
         q, r = index.match_exact(kind, values)
         if len(q) and allow.size:
             aq, _ar = allow.match_exact(kind, values)
-            keep = ~np.isin(q, aq)
-            q, r = q[keep], r[keep]
+            q, r = _drop(q, r, aq, allow.pattern_hits(kind, distinct))
         return q, r
 
     # ---------------------------------------------------------------- output
@@ -282,6 +279,12 @@ class ThreatIntelStage:
             prov = _get(batch, "cloud.provider")
             cols["cloud.provider"] = prov.take(pa.array(uniq)) if prov is not None else pa.nulls(len(uniq), S)
         return to_batch("detection_finding", cols)
+
+
+def _drop(q: np.ndarray, r: np.ndarray, *allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Matches whose value position is not allowlisted."""
+    keep = ~np.isin(q, np.concatenate(allowed))
+    return q[keep], r[keep]
 
 
 def ivals_col(ivals: list[Any], top: np.ndarray) -> pa.Array:

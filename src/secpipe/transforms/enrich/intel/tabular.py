@@ -1,0 +1,201 @@
+"""Column-oriented feeds: abuse.ch-style CSV exports and JSON arrays/maps of IOC records.
+
+Design: the CSV body is read by Arrow's CSV reader (after dropping ``#`` comment lines and
+folding the ``", "`` field separator of ThreatFox exports to ``","``), and the indicator column
+is chosen once per feed, not per row:
+
+1. ``column:`` from the feed config, if given;
+2. else the first column whose header names a known IOC field (``ioc_value``, ``url``,
+   ``dst_ip``, ``ip_address``, ``sha1``, ``ja3_md5``, ...);
+3. else the column where most of the first rows classify as an IOC (link/reference columns
+   such as URLhaus ``urlhaus_link`` are never chosen by content).
+
+Header names come from a first row without any IOC in it, or else from the last ``#`` comment
+line with as many fields as the data (abuse.ch puts ``# id,dateadded,url,...`` there), so the
+first data row is never eaten as a header. A ``confidence_level`` column (ThreatFox) gives
+each row its confidence; a malware/threat column gives a label.
+
+JSON records (Feodo ``ipblocklist.json``, ThreatFox exports ``{"<id>": [{...}]}``, lists of
+``{"ioc_value": ..., "ioc_type": ...}``) are mapped onto the team-list fields: the indicator
+comes from ``value``/``indicator`` or a known IOC key, the kind from ``kind``/``type``/
+``ioc_type`` (``ip:port``, ``md5_hash``, ``sha256_hash`` ... are understood).
+
+Guarantees: every data row is either an indicator or counted in ``skipped``; a row whose
+value is not an IOC is never loaded under a guessed kind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from secpipe.transforms.enrich.intel.loaders import (
+    KINDS,
+    SCHEMA,
+    FeedError,
+    Loaded,
+    _const_labels,
+    _lines,
+    _table,
+    classify,
+)
+
+#: header names that hold the indicator, in order of preference
+IOC_COLUMNS = ("ioc_value", "ioc", "indicator", "value", "url", "dst_ip", "dstip", "ip_address", "ipaddress", "ip",
+               "ip_addr", "host", "hostname", "domain", "sha256_hash", "sha256", "sha1_hash", "sha1", "md5_hash", "md5",
+               "ja3_md5", "ja3", "hash")
+_NOT_IOC = ("link", "reference", "status", "reporter")
+_LABEL_COLS = ("malware", "family", "threat", "malware_printable", "listingreason", "threat_type", "tags", "labels")
+#: feed-specific kind names -> our kinds
+KIND_ALIASES = {"ip:port": "ip", "ipv4": "ip", "ipv6": "ip", "ip-src": "ip", "ip-dst": "ip", "ip_address": "ip",
+                "fqdn": "domain", "hostname": "domain", "uri": "url", "md5_hash": "hash",
+                "sha1_hash": "hash", "sha256_hash": "hash", "sha512_hash": "hash", "md5": "hash", "sha1": "hash",
+                "sha256": "hash", "sha512": "hash", "filehash": "hash", **{k: k for k in KINDS}}
+_SAMPLE = 1000
+
+
+def _fields(line: str) -> list[str]:
+    return [f.strip() for f in next(csv.reader([line], skipinitialspace=True), [])]
+
+
+def _is_ioc_row(fields: list[str]) -> bool:
+    kinds, _v = classify(pa.array(fields, pa.string()))
+    return kinds.null_count < len(kinds)
+
+
+def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, column: str | None = None) -> Loaded:
+    """abuse.ch-style CSV (see module docstring)."""
+    lines = _lines(data)
+    if not len(lines):
+        return Loaded(SCHEMA.empty_table())
+    is_comment = pc.starts_with(lines, "#")
+    body = lines.filter(pc.invert(is_comment))
+    if not len(body):
+        return Loaded(SCHEMA.empty_table())
+    first = _fields(body[0].as_py())
+    header: list[str] | None = None
+    if not _is_ioc_row(first):
+        header, body = first, body.slice(1)
+    else:
+        comments = lines.filter(is_comment).to_pylist()
+        for c in reversed(comments):
+            names = _fields(c.lstrip("#").strip())
+            if len(names) == len(first) and len(names) > 1 and not _is_ioc_row(names):
+                header = names
+                break
+    if not len(body):
+        return Loaded(SCHEMA.empty_table())
+    text = "\n".join(body.to_pylist()).encode()
+    if b'", "' in text:
+        text = text.replace(b'", "', b'","')
+    names = [h.lower() or f"f{i}" for i, h in enumerate(header)] if header else None
+    read = pacsv.ReadOptions(column_names=names, autogenerate_column_names=names is None)
+    conv = pacsv.ConvertOptions(strings_can_be_null=True, column_types={})
+    rejected: list[Any] = []
+
+    def bad_row(row: Any) -> str:
+        rejected.append(row)
+        return "skip"
+
+    try:
+        t = pacsv.read_csv(io.BytesIO(text), read_options=read, convert_options=conv,
+                           parse_options=pacsv.ParseOptions(invalid_row_handler=bad_row))
+    except pa.ArrowInvalid as exc:
+        msg = f"CSV feed does not parse ({str(exc).splitlines()[0]}) — check `format`"
+        raise FeedError(msg) from exc
+    t = t.cast(pa.schema([(f.name, pa.string()) for f in t.schema]))
+    cols = {n: t.column(n).combine_chunks() for n in t.column_names}
+    vcol = _pick_column(cols, column, t.column_names)
+    k, v = classify(cols[vcol])
+    confs: Any = conf
+    if "confidence_level" in cols:
+        num = pc.match_substring_regex(cols["confidence_level"], r"^\d{1,3}$")
+        confs = pc.if_else(pc.fill_null(num, False), cols["confidence_level"], str(conf)).cast(pa.int32())
+    lab_col = next((c for c in _LABEL_COLS if c in cols and c != vcol), None)
+    if lab_col is None and header is None:
+        rest = [n for n in cols if n != vcol and not pc.all(
+            pc.match_substring_regex(pc.fill_null(cols[n], "0"), r"^[\d\s:.-]+$")).as_py()]
+        lab_col = rest[-1] if rest else None
+    extra = _const_labels(labels, len(v))
+    if lab_col is not None:
+        extra = _labels_with(labels, cols[lab_col])
+    loaded = _table(k, v, confs, extra)
+    return Loaded(loaded, len(v) - loaded.num_rows + len(rejected))
+
+
+def _pick_column(cols: dict[str, pa.Array], column: str | None, names: list[str]) -> str:
+    if column:
+        if column.lower() not in cols:
+            msg = f"CSV feed has no column {column!r} — columns: {', '.join(names)}"
+            raise FeedError(msg)
+        return column.lower()
+    for name in IOC_COLUMNS:
+        if name in cols:
+            return name
+    best, best_n = names[0], -1
+    for n, arr in cols.items():
+        if any(x in n for x in _NOT_IOC):
+            continue
+        kinds, _v = classify(arr.slice(0, _SAMPLE))
+        hits = len(kinds) - kinds.null_count
+        if hits > best_n:
+            best, best_n = n, hits
+    return best
+
+
+def _labels_with(labels: list[str] | None, col: pa.Array) -> pa.Array:
+    """Constant feed labels plus the row's label column (null/"None"/empty values dropped)."""
+    col = pc.utf8_trim_whitespace(col)
+    keep = pc.fill_null(pc.and_(pc.greater(pc.utf8_length(col), 0), pc.not_equal(col, "None")), False)
+    lab = pc.if_else(keep, col, pa.scalar(None, pa.string()))
+    enc = pc.dictionary_encode(lab)
+    pre = labels or []
+    lists = [[*pre, x] for x in enc.dictionary.to_pylist()]
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    valid = np.asarray(pc.is_valid(enc.indices))
+    out = pa.array(lists, pa.list_(pa.string())).take(pa.array(np.where(valid, idx, 0)))
+    if valid.all():
+        return out
+    base = pa.array([pre], pa.list_(pa.string()))
+    return pc.if_else(pa.array(valid), out, base.take(pa.array(np.zeros(len(idx), np.int64))))
+
+
+# --------------------------------------------------------------------------------------
+# JSON records
+# --------------------------------------------------------------------------------------
+
+_VALUE_KEYS = ("value", "indicator", "ioc_value", "ioc", "ip_address", "dst_ip", "url", "domain", "host", "hostname",
+               "sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1", "md5")
+_KIND_KEYS = ("kind", "type", "ioc_type", "indicator_type")
+_RECORD_LABELS = ("malware_printable", "malware", "threat", "family")
+
+
+def json_records(doc: Any) -> list[Any] | None:
+    """Entries of a JSON feed document, or None when it has no recognisable list of entries."""
+    if isinstance(doc, list):
+        return doc
+    if not isinstance(doc, dict):
+        return None
+    for key in ("indicators", "data", "iocs"):
+        if isinstance(doc.get(key), list):
+            return doc[key]
+    # ThreatFox export: {"<ioc id>": [{...}], ...}
+    if doc and all(isinstance(v, list) and all(isinstance(x, dict) for x in v) for v in doc.values()):
+        return [{"ref": str(k), **x} for k, v in doc.items() for x in v]
+    return None
+
+
+def team_row(r: dict[str, Any]) -> tuple[Any, Any, list[str]]:
+    """(value, kind, extra labels) of one JSON/YAML record; kind None when not given."""
+    value = next((r[k] for k in _VALUE_KEYS if r.get(k) not in (None, "")), None)
+    kind = next((r[k] for k in _KIND_KEYS if r.get(k) not in (None, "")), None)
+    if isinstance(kind, str):
+        kind = KIND_ALIASES.get(kind.strip().lower(), kind)
+    extra = [str(r[k]) for k in _RECORD_LABELS if r.get(k) not in (None, "", "None")][:1]
+    return value, kind, extra
