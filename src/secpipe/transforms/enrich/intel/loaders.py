@@ -10,20 +10,30 @@ Formats:
 - ``stix``: STIX 2.0/2.1 bundles. Indicators with ``pattern_type`` stix whose pattern is a
   disjunction of simple comparisons (``[ipv4-addr:value = '1.2.3.4' OR domain-name:value =
   'x']``, ``ISSUBSET '10.0.0.0/8'``, several ``[...] OR [...]``) on ipv4/ipv6-addr, domain-name,
-  url and file hashes. ``AND``, ``MATCHES``, qualifiers and other objects are skipped (they
-  cannot be matched against one field). Revoked indicators are skipped; ``valid_until`` kept.
+  url and file hashes, and ``network-traffic:dst_ref.value`` (a ``dst_ref.type`` condition
+  next to it only restates the type). Other ``AND``s, ``MATCHES``, qualifiers and other
+  objects are skipped (they cannot be matched against one field). Revoked indicators are skipped; ``valid_until`` kept.
 - ``misp``: MISP event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``);
-  attributes in the event and its objects with ``to_ids`` set, of types ip-src/ip-dst(|port),
-  domain, hostname, domain|ip, url, md5/sha1/sha224/sha256/sha512 and ``filename|<hash>``.
+  attributes in the event and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older
+  exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url, md5/sha1/sha224/sha256/sha512 and ``filename|<hash>``.
   ``threat_level_id`` 1/2/3 give confidence 90/70/50; event and attribute tags become labels.
-- ``misp_feed``: a MISP feed directory (``manifest.json`` + ``<uuid>.json``).
-- ``abusech_csv``: abuse.ch CSV blocklists (``#`` comment header, quoted or bare rows); the IP
-  column is found by content, the malware/family column becomes a label.
+- ``misp_feed``: a MISP feed directory (``manifest.json`` + ``<uuid>.json``); events listed
+  but missing are skipped and counted (all missing is an error).
+- ``abusech_csv``: abuse.ch CSV exports (Feodo, SSLBL IP/SHA1/JA3, URLhaus, ThreatFox): see
+  :mod:`.tabular` for the header and indicator-column rules.
 - ``spamhaus_drop``: ``CIDR ; SBLnnn`` lines (``;`` comments) or the NDJSON DROP format.
-- ``plain``: one indicator per line (``#``/``;`` comments); kind from the value.
+- ``plain``: one indicator per line (``#``/``;`` comments); kind from the value. A line that
+  is not one IOC falls back to its first token (``IOC note``, ``hash  file``), or its second
+  for hosts-file lines (``0.0.0.0 name``).
 - ``csv`` / ``yaml`` / ``json``: team lists with ``value`` (or ``indicator``) and optional
-  ``kind``/``type``, ``confidence``, ``labels``, ``valid_until``, ``description``.
-- ``misp_warninglist``: for allowlists; ``cidr``, ``string`` and ``hostname`` lists.
+  ``kind``/``type``, ``confidence``, ``labels``, ``valid_until``, ``description``; JSON also
+  takes Feodo ``ipblocklist.json`` and ThreatFox exports (see :mod:`.tabular`).
+- ``misp_warninglist``: for allowlists; ``cidr``, ``string``, ``hostname``, ``substring`` and
+  ``regex`` lists (the last two matched with RE2; PHP ``/.../i`` delimiters understood,
+  entries RE2 cannot compile are skipped and counted).
+
+Everywhere, ``ip:port`` and ``[v6]:port`` values become the address, and a top-level
+domain label needs a letter, so a malformed address (``999.1.1.1``) is skipped, never a domain.
 
 Bulk paths (plain, spamhaus, abuse.ch CSV, team CSV) are parsed by Arrow's CSV reader and
 Arrow kernels, so a million-line list loads in about a second.
@@ -73,7 +83,8 @@ class Loaded:
 
 _HEX_RE = r"^[0-9a-f]+$"
 _HASH_LENS = pa.array([32, 40, 56, 64, 96, 128], pa.int32())
-_DOMAIN_RE = r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]{1,63}\.?$"
+#: the top-level label has a letter (RFC 3696 2), so "999.1.1.1" or "1.2.3.4.5" is never a domain
+_DOMAIN_RE = r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*\.?$"
 _IP_SHAPE = r"^(?:[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?:%[^/]*)?(?:/\d{1,3})?$"
 
 
