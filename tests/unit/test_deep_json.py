@@ -40,3 +40,18 @@ def test_deep_ndjson_line_does_not_sink_its_neighbours(name: str) -> None:
     dec = decode_document(get(name), b"\n".join([good, b'{"x":' + _DEEP + b"}", good]), "src")
     assert "invalid JSON: nested too deeply" in [d.reason for d in dec.dead]
     assert dec.events == 3
+
+
+@pytest.mark.parametrize(("name", "sample", "field"), [
+    ("trivy", "trivy/distroless-base.json.golden", b'"VulnerabilityID": "'),
+    ("sarif", "sarif-sdk/src/Test.FunctionalTests.Sarif/v2/ConverterTestData/FxCop/FxCopExceptions.xml.sarif", b'"text": "'),
+    ("snyk", "snyk-to-html/test-report-remediation-missing-patch.json", b'"title": "'),
+    ("alertmanager", "prometheus-msteams/pkg/card/testdata/prom_post_request_too_large.json", b'"alertname": "'),
+])  # fmt: skip
+def test_report_with_invalid_utf8_is_dead_lettered_with_the_reason(name: str, sample: str, field: bytes, real) -> None:  # type: ignore[no-untyped-def]
+    """Bytes that are not UTF-8 inside a mapped string: the report is refused whole, saying where."""
+    data = (real / sample).read_bytes()
+    at = data.index(field) + len(field)
+    dec = decode_document(get(name), data[:at] + b"\xff\xfe" + data[at:], "src")
+    assert dec.batches == [] and len(dec.dead) == 1
+    assert dec.dead[0].reason == f"not valid UTF-8 at byte {at} (a JSON document must be UTF-8, RFC 8259)"

@@ -106,15 +106,21 @@ class Format(abc.ABC):
 
 def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
     """``fmt.decode`` that never raises: a document nested deeper than msgspec can read
-    (RecursionError), or a decoder bug, dead-letters the whole document with the reason, so
-    nothing accepted is lost and the rest of the input goes on."""
+    (RecursionError), one that is not UTF-8 where the format reads it whole, or a decoder
+    bug, dead-letters the whole document with the reason, so nothing accepted is lost and
+    the rest of the input goes on."""
     try:
         return fmt.decode(data, source)
     except RecursionError:
         reason = "invalid JSON: nested too deeply"
     except Exception as exc:  # a decoder bug must not lose the body
-        logging.getLogger("secpipe.formats").exception("decoder %s failed on %s", fmt.name, source)
-        reason = f"decoder error: {type(exc).__name__}: {exc}"
+        try:
+            data.decode()
+        except UnicodeDecodeError as bad:  # what the decoder tripped on: say so, no stack trace
+            reason = f"not valid UTF-8 at byte {bad.start} (a JSON document must be UTF-8, RFC 8259)"
+        else:
+            logging.getLogger("secpipe.formats").exception("decoder %s failed on %s", fmt.name, source)
+            reason = f"decoder error: {type(exc).__name__}: {exc}"
     return Decoded(dead=[DeadLetter(reason, source, 0, data, fmt.name)], events=1)
 
 
