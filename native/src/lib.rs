@@ -826,6 +826,40 @@ fn split_envelope(py: Python<'_>, doc: &[u8], key: &[u8], also: Vec<Vec<u8>>, st
     Ok(spans.map(|v| v.into_iter().map(|(s, e)| PyBytes::new(py, &doc[s..e]).unbind()).collect()))
 }
 
+/// The items of a top-level JSON array, each as its bytes, when ``doc`` is valid compact
+/// JSON (``valid``; whitespace allowed only after it); else None for the caller's msgspec path.
+#[pyfunction]
+fn split_array(py: Python<'_>, doc: &[u8]) -> PyResult<Option<Vec<Py<PyBytes>>>> {
+    let spans = py.detach(|| array_spans(doc).ok());
+    Ok(spans.map(|v| v.into_iter().map(|(s, e)| PyBytes::new(py, &doc[s..e]).unbind()).collect()))
+}
+
+fn array_spans(b: &[u8]) -> R<Vec<(usize, usize)>> {
+    if at(b, 0)? != b'[' {
+        return Err(Irregular);
+    }
+    let mut spans = Vec::new();
+    let mut i = 1;
+    let end = if at(b, i)? == b']' {
+        i + 1
+    } else {
+        loop {
+            let e = valid::value(b, i)?;
+            spans.push((i, e));
+            match at(b, e)? {
+                b',' => i = e + 1,
+                b']' => break e + 1,
+                _ => return Err(Irregular),
+            }
+        }
+    };
+    if b[end..].iter().all(json_space) {
+        Ok(spans)
+    } else {
+        Err(Irregular)
+    }
+}
+
 /// NDJSON lines as canonical records, for ``split_json_records``. Blank lines are skipped
 /// and whitespace around a line trimmed (as ``bytes.strip`` trims). Returns (one entry per
 /// remaining line: its bytes when it is a compact JSON object (``valid``), else None for the
@@ -956,6 +990,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(uids, m)?)?;
     m.add_function(wrap_pyfunction!(split_envelope, m)?)?;
     m.add_function(wrap_pyfunction!(split_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(split_array, m)?)?;
     m.add_function(wrap_pyfunction!(concat, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())

@@ -158,3 +158,24 @@ def test_real_documents_split_the_same_with_and_without_native(real: Path) -> No
                 ref = _key(split_json_records(doc, "src", "fmt", envelope))
             _fast._module.cache_clear()
             assert native == ref
+
+
+@given(st.lists(st.one_of(_objects, _json), max_size=5), st.sampled_from([b"", b"\n", b" \r\n", b"x", b",", b"]"]),
+       st.integers(0, 3), st.data())  # fmt: skip
+@settings(max_examples=300, deadline=None, suppress_health_check=_SLOW_OK)
+def test_array_split_same_with_and_without_native(items: list, tail: bytes, mutations: int, data: st.DataObject) -> None:
+    doc = _compact(items, ascii_only=data.draw(st.booleans())) + tail
+    for _ in range(mutations):
+        at = data.draw(st.integers(0, len(doc)))
+        doc = doc[:at] + data.draw(_pieces) + doc[at + data.draw(st.integers(0, 2)) :]
+    got = _fast.split_array(doc)
+    if got is not None:
+        assert _formatted(doc) == doc.rstrip(b" \t\r\n")
+    for envelope in (None, "Records"):
+        native = _key(split_json_records(doc, "src", "fmt", envelope))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("SECPIPE_NATIVE", "0")
+            _fast._module.cache_clear()
+            ref = _key(split_json_records(doc, "src", "fmt", envelope))
+        _fast._module.cache_clear()
+        assert native == ref

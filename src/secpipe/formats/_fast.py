@@ -84,6 +84,15 @@ def split_envelope(doc: bytes, key: str, also: tuple[str, ...] = ("items",), *, 
     return mod.split_envelope(doc, key.encode(), [a.encode() for a in also], strict)  # type: ignore[no-any-return]
 
 
+def split_array(doc: bytes) -> list[bytes] | None:
+    """The items of ``doc``'s top-level JSON array when ``doc`` is valid compact JSON (checked
+    in the same pass); None without the extension or for anything else."""
+    mod = _module()
+    if mod is None:
+        return None
+    return mod.split_array(doc)  # type: ignore[no-any-return]
+
+
 def split_lines(data: bytes) -> tuple[list[bytes | None], list[int], int] | None:
     """NDJSON ``data`` as (records, line offsets, count of None), or None without the extension.
 

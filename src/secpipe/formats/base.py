@@ -181,8 +181,14 @@ def split_json_records(
     if not text:
         return [], [], []
     if text[:1] in (b"[", b"{"):
-        # a compact envelope document is checked and split in one native pass, no formatting
-        if envelope and text[:1] == b"{" and (items := _fast.split_envelope(text, envelope, strict=True)) is not None:
+        # a compact array or envelope document is checked and split in one native pass, no formatting
+        if text[:1] == b"[":
+            items = _fast.split_array(text)
+        elif envelope:
+            items = _fast.split_envelope(text, envelope, strict=True)
+        else:
+            items = None
+        if items is not None:
             idx = list(range(len(items)))
             return (items, idx, dead) if text.isascii() else _utf8_only(items, idx, dead, source, fmt)
         compact = _compact(text)
