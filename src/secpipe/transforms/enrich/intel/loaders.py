@@ -115,10 +115,15 @@ def classify(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     todo &= ~is_url
     colon = _where(todo, v, lambda x: _mask(pc.match_substring(x, ":")))
     if colon.any():  # ThreatFox/feed "ip:port" and "[v6]:port" -> the address
-        at = pa.array(np.flatnonzero(colon))
-        stripped = _strip_port(v.take(at))
-        v = _put(v, colon, stripped)
-        low = _put(low, colon, pc.utf8_lower(stripped))
+        at = np.flatnonzero(colon)
+        raw = v.take(pa.array(at))
+        stripped = _strip_port(raw)
+        changed = _mask(pc.not_equal(raw, stripped))
+        if changed.any():
+            where = np.zeros(len(v), bool)
+            where[at[changed]] = True
+            fix = stripped.filter(pa.array(changed))
+            v, low = _put(v, where, fix), _put(low, where, pc.utf8_lower(fix))
     is_hash = _where(todo & _mask(pc.is_in(pc.binary_length(low), value_set=_HASH_LENS)), low,
                      lambda x: _mask(pc.match_substring_regex(x, _HEX_RE)))
     todo &= ~is_hash
@@ -518,7 +523,7 @@ _HOSTS_SINK = r"^(?:0\.0\.0\.0|127\.0\.0\.1|::1?)\s+"
 
 def _token_fallback(values: pa.Array, kind: pa.Array, value: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Lines that are not one IOC: hosts-file ``0.0.0.0 name`` -> name, else ``IOC note`` / ``hash  file`` -> IOC."""
-    retry = _mask(pc.and_(pc.is_null(kind), pc.match_substring_regex(values, r"\s")))
+    retry = _where(_mask(pc.is_null(kind)), values, lambda x: _mask(pc.match_substring_regex(x, r"\s")))
     if not retry.any():
         return kind, value
     lines = values.filter(pa.array(retry))
