@@ -81,10 +81,10 @@ def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict
         row["actor.user.uid"] = c.sid(s.id)
     if h.organization is not None:
         row["metadata.tenant_uid"] = c.sid(h.organization.login)
-    op = f"{event}.{h.action}" if h.action else event
-    row["api.operation"] = op
+    known = event != "unknown"  # a type the payload shape does not tell: the action alone is known
+    row["api.operation"] = (f"{event}.{h.action}" if known else h.action) if h.action else event
     row["api.service.name"] = "GitHub webhooks"
-    row["metadata.event_code"] = event
+    row["metadata.event_code"] = event if known else None
     return cls, row, when, act, sev
 
 

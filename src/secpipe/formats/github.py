@@ -9,7 +9,10 @@ passes it in the source string: a source containing ``github-event=<name>`` (for
 file has no header, so the type is inferred from the payload shape (:func:`infer_event`:
 ``pusher``+``commits`` -> push, ``pull_request``, ``workflow_run``, ``deployment_status``,
 ``alert`` with ``secret_type`` -> secret_scanning_alert, ...); the inference matches the
-event type of every payload in the octokit/webhooks corpus. A record with ``sender`` (or
+event type of every payload in the octokit/webhooks corpus. A payload whose shape names no
+type (only a repository and an action that no repository event has, as in Panther's
+GitHub.Webhook test events) is mapped generically with ``api.operation`` = the action and no
+``metadata.event_code``, not guessed as another type. A record with ``sender`` (or
 ``hook``/``repository``/``organization`` objects) is a webhook; one with a string
 ``actor`` and an ``action`` is an audit-log event; anything else is dead-lettered.
 
@@ -482,8 +485,8 @@ def infer_event(keys: AbstractSet[str], hook: _Hook | None = None) -> str:
         return "github_app_authorization"
     if action == "started":
         return "watch"
-    if "repository" in keys:
-        return "repository" if action in _REPO_ACTIONS else "public"
+    if "repository" in keys:  # public: the only repository-only payload without an action
+        return "repository" if action in _REPO_ACTIONS else "public" if action is None else "unknown"
     if "organization" in keys and action:
         return "organization"
     return "unknown"

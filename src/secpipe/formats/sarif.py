@@ -22,10 +22,13 @@ version (``version`` or ``semanticVersion``) and organization -> ``metadata.prod
 (Trivy SARIF) -> ``vulnerabilities[0].cve.uid``.
 
 Severity: a numeric ``security-severity`` rule/result property (CodeQL, Trivy) gives CVSS
-bands (>=9 Critical, >=7 High, >=4 Medium, else Low); otherwise ``level`` (result, else the
-rule's ``defaultConfiguration.level``, else ``warning``): error High, warning Medium, note Low,
-none Informational. Suppressed results (``suppressions`` non-empty) get status Suppressed (3),
-``baselineState: absent`` Resolved (4), else New (1). ``time`` is the run's invocation end/start
+bands (>=9 Critical, >=7 High, >=4 Medium, else Low); otherwise ``level`` (result; when absent,
+``none`` for a result whose ``kind`` is not ``fail`` (pass, open, review, informational,
+notApplicable), else the rule's ``defaultConfiguration.level``, else ``warning``, as SARIF
+§3.27.10 says): error High, warning Medium, note Low, none Informational. Suppressed results
+(``suppressions`` non-empty and none of them ``underReview`` or ``rejected``: such a request does
+not suppress, SARIF §3.35.3) get status Suppressed (3), ``baselineState: absent`` Resolved (4),
+else New (1). ``time`` is the run's invocation end/start
 time (receipt time, labelled, when absent). Result keys not placed (codeFlows,
 relatedLocations, properties ...) stay in ``unmapped``; locations after the first are kept
 in ``raw_data``.
@@ -421,7 +424,10 @@ class Sarif(ReportFormat):
         per = _per_rule(rules)
         take = pa.array(group, pa.int32())
         rid_arr = per["rid"].take(take)
-        levels = either(f["level"], per["level"].take(take))
+        # §3.27.10: no level and a kind other than "fail" (pass, open, review, ...) -> "none",
+        # else the rule's default level, else "warning"
+        not_fail = pc.fill_null(pc.and_(nonempty(f["kind"]), pc.not_equal(f["kind"], "fail")), False)
+        levels = either(f["level"], pc.if_else(not_fail, pa.scalar("none", S), per["level"].take(take)))
         levels = pc.fill_null(pc.if_else(nonempty(levels), levels, pa.scalar(None, S)), "warning")
         sev = _distinct_map(levels, lambda lv: _level_sev(lv), pa.int32())
         scores = pc.coalesce(f["score"], per["score"].take(take))
@@ -524,7 +530,7 @@ def _native(raws: list[bytes]) -> tuple[dict[str, Any], Distinct] | None:
         fps = _decode_column(s["fingerprints"], _FPS)
         pfps = _decode_column(s["partialFingerprints"], _FPS)
         sup = s["suppressions"]
-        suppressed = pa.array([bool(x) for x in _decode_column(sup, _SUPPRESSIONS)], pa.bool_()) if sup.null_count < len(sup) \
+        suppressed = pa.array([_suppressed(x) for x in _decode_column(sup, _SUPPRESSIONS)], pa.bool_()) if sup.null_count < len(sup) \
             else pa.repeat(pa.scalar(False), len(sup))
     except msgspec.DecodeError:
         return None
@@ -545,6 +551,19 @@ def _native(raws: list[bytes]) -> tuple[dict[str, Any], Distinct] | None:
     f["fingerprints"], f["partialFingerprints"], f["suppressed"] = fps, pfps, suppressed
     f["unmapped"] = cols.unmapped
     return f, msgs
+
+
+#: suppression statuses that leave a result unsuppressed (SARIF 2.1.0 §3.35.3)
+_NOT_SUPPRESSING = frozenset({"underReview", "rejected"})
+
+
+def _suppressed(sups: list[Any] | None) -> bool:
+    """Whether a result is suppressed: it has suppressions and none of them is ``underReview`` or
+    ``rejected`` (a suppression under review or rejected does not suppress; sarif-tutorials,
+    "Determining suppression status")."""
+    if not sups:
+        return False
+    return not any(isinstance(x, dict) and x.get("status") in _NOT_SUPPRESSING for x in sups)
 
 
 def _decode_column(col: pa.Array, dec: msgspec.json.Decoder) -> list[Any]:
@@ -580,7 +599,7 @@ def _fields(st: Strict) -> dict[str, Any]:
     f["score"] = pa.array([_security_severity(_result_props(r.properties)) for r in rs], pa.float64())
     f["fingerprints"] = [r.fingerprints for r in rs]
     f["partialFingerprints"] = [r.partialFingerprints for r in rs]
-    f["suppressed"] = pa.array([bool(r.suppressions) for r in rs], pa.bool_())
+    f["suppressed"] = pa.array([_suppressed(r.suppressions) for r in rs], pa.bool_())
     f["unmapped"] = unmapped_from(st, _UNMAPPED)
     return f
 

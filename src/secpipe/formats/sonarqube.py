@@ -12,7 +12,8 @@ CRITICAL High, MAJOR Medium, MINOR Low, INFO Informational) or, on 10.x, the hig
 ``impacts[].severity`` (BLOCKER/HIGH/MEDIUM/LOW/INFO) -> ``severity_id``; ``status``/
 ``issueStatus`` + ``resolution`` -> status (OPEN/REOPENED New, CONFIRMED In Progress,
 RESOLVED/CLOSED Resolved, FALSE-POSITIVE/WONTFIX/ACCEPTED Suppressed); ``component`` ->
-``affected_code[0].file.path`` (the path after ``project:``, or ``components[].path``);
+``affected_code[0].file.path`` (``components[].path``, else the key after the ``project`` key and
+a colon: project keys may hold colons, as Maven's ``groupId:artifactId``);
 ``textRange``/``line`` -> lines and offsets; ``project`` -> ``resources[0]``;
 ``author``/``assignee`` -> ``affected_code[0].owner`` / ``assignee``;
 ``creationDate``/``updateDate``/``closeDate`` -> ``finding_info`` created/modified/last_seen
@@ -127,6 +128,17 @@ def _status(i: _Issue) -> int:
     return 0
 
 
+def _file_of(component: str | None, project: str | None) -> str | None:
+    """The file part of a component key ``<project key>:<path>``. A project key may hold colons
+    itself (Maven's ``groupId:artifactId``), so the project's key is cut off when it is the prefix;
+    otherwise the part after the first colon."""
+    if not component:
+        return None
+    if project and component.startswith(project + ":"):
+        return component[len(project) + 1 :] or None
+    return component.split(":", 1)[-1] or None
+
+
 class SonarQube(ReportFormat):
     """SonarQube issues and security hotspots search responses."""
 
@@ -182,7 +194,7 @@ class SonarQube(ReportFormat):
         )  # fmt: skip
         rules = strs([i.rule or i.ruleKey for i in iss])
         ranges = [i.textRange or _Range() for i in iss]
-        files = [paths.get(i.component or "") or ((i.component or "").split(":", 1)[-1] or None) for i in iss]
+        files = [paths.get(i.component or "") or _file_of(i.component, i.project) for i in iss]
         code = nest({
             "file.path": strs(files),
             "file.name": strs([f.rsplit("/", 1)[-1] if f else None for f in files]),

@@ -36,6 +36,10 @@ tests compare both paths. Each finding is copied once to bytes (the native uids 
 borrow them), ``raw_data`` is one joined buffer, and the cyclic GC is paused while a report is
 mapped. Bounded by bytes: compaction, SHA-256 and the ``raw_data`` copy are about half the time.
 
+Trivy's output before 0.20 (a bare JSON array of results, no SchemaVersion) is recognized and
+dead-lettered with the reason and how to produce a current report: it carries no artifact or
+report time to map.
+
 Event identity: hash of artifact, target, finding ordinal and the finding bytes, so one CVE found
 in two images is two events, and a redelivered report collapses. A document that is not a
 Trivy report, or a finding of the wrong JSON shape, is dead-lettered with the reason.
@@ -301,6 +305,17 @@ def _vuln_fields(st: Strict, fields: dict[str, Distinct]) -> dict[str, pa.Array]
     return f
 
 
+_LEGACY = ("a Trivy report without SchemaVersion (a JSON array of results: Trivy before 0.20, which "
+           "has no artifact, report time or schema version): re-run the scan with Trivy 0.20 or later and "
+           "`--format json` (SchemaVersion 2)")
+
+
+def _legacy(head: bytes) -> bool:
+    """Whether a document opens like Trivy's pre-0.20 output: an array of ``{"Target", "Type", ...}``."""
+    return head.lstrip()[:1] == b"[" and b'"Target"' in head and b'"SchemaVersion"' not in head \
+        and (b'"Vulnerabilities"' in head or b'"Type"' in head)
+
+
 class Trivy(ReportFormat):
     """Aqua Trivy JSON scan reports."""
 
@@ -317,7 +332,15 @@ class Trivy(ReportFormat):
         h = head[:8192]
         if b'"SchemaVersion"' in h and (b'"ArtifactName"' in h or b'"Results"' in h):
             return 95
+        if _legacy(h):
+            return 40  # recognized so that it is dead-lettered with the reason below
         return 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one report; Trivy's pre-SchemaVersion output is dead-lettered with how to redo it."""
+        if _legacy(data[:8192]):
+            return self.dead(_LEGACY, source, data)
+        return super().decode(data, source)
 
     def map_report(self, rep: _Report, data: bytes, source: str) -> Decoded:
         """Decode one report into finding batches."""
