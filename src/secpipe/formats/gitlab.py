@@ -260,7 +260,7 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
             res(r.entity_type or "entity", r.entity_path or d.entity_path, r.entity_id),
             res(r.target_type or d.target_type or "target", _text(r.target_details) or _text(d.target_details), r.target_id or d.target_id),
         ]) for r, d in zip(rs, ds, strict=True)],  # fmt: skip
-        "unmapped": [c.unmapped_pop(t, _AUDIT_MAPPED) for t in tops],
+        "unmapped": c.unmapped_rest(tops, _AUDIT_MAPPED),
     }
     times = [c.first_time(r.created_at, r.time) for r in rs]
     verb = c.verb_activity
@@ -286,7 +286,7 @@ def _request(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind:
         "status_code": [c.sid(s) for s in status],
         "status_id": [None if s is None else (2 if f else 1) for s, f in zip(status, failed, strict=True)],
         "status": [None if s is None else ("Failure" if f else "Success") for s, f in zip(status, failed, strict=True)],
-        "unmapped": [c.unmapped_pop(t, _REQ_MAPPED) for t in tops],
+        "unmapped": c.unmapped_rest(tops, _REQ_MAPPED),
     }
     iso = c.iso_ms
     return cols, [iso(r.time) for r in rs], [_METHOD_ACTIVITY.get((r.method or "").upper(), 99) for r in rs]
@@ -330,7 +330,7 @@ def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: st
             "metadata.correlation_uid": [sid(a.id) for a in attrs],
             "duration": [int(a.duration * 1000) if a.duration else None for a in attrs],
             "api.operation": [f"pipeline.{a.status}" for a in attrs],
-            "unmapped": [c.unmapped_pop(t, _HOOK_COMMON) for t in tops],
+            "unmapped": c.unmapped_rest(tops, _HOOK_COMMON),
         })  # fmt: skip
         return cols, [first(a.finished_at, a.updated_at, a.created_at) for a in attrs], [_PIPE_ACTIVITY.get(a.status or "", 2) for a in attrs]
     if kind == "deployment":
@@ -342,14 +342,14 @@ def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: st
             "app.feature.name": [r.environment for r in rs],
             "status_id": oks, "status": [c.STATUS.get(ok) if ok is not None else None for ok in oks],
             "status_detail": sts, "api.operation": [f"deployment.{r.status}" for r in rs],
-            "unmapped": [c.unmapped_pop(t, _HOOK_COMMON) for t in tops],
+            "unmapped": c.unmapped_rest(tops, _HOOK_COMMON),
         })  # fmt: skip
         return cols, [iso(r.status_changed_at) for r in rs], 1
     if kind in ("push", "tag_push"):
         cols.update({
             "resources": c.resources_column([(_project(r), ("git_ref", sid(r.ref), sid(r.after))) for r in rs]),
             "message": [f"{who} pushed {r.total_commits_count or 0} commit(s) to {r.ref}" for who, r in zip(names, rs, strict=True)],
-            "api.operation": const(kind, n), "unmapped": [c.unmapped_pop(t, _PUSH_MAPPED) for t in tops],
+            "api.operation": const(kind, n), "unmapped": c.unmapped_rest(tops, _PUSH_MAPPED),
         })  # fmt: skip
         acts = [1 if r.before == _ZERO_SHA else 4 if r.after == _ZERO_SHA else 3 for r in rs]
         return cols, [None] * n, acts
@@ -365,7 +365,7 @@ def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: st
     cols.update({
         "resources": c.resources_column(res),
         "api.operation": [f"{kind}.{action}" if action else kind for action in actions],
-        "unmapped": [c.unmapped_pop(t, _HOOK_COMMON) for t in tops],
+        "unmapped": c.unmapped_rest(tops, _HOOK_COMMON),
     })  # fmt: skip
     acts = [_MR_ACTIVITY.get(action or "", c.verb_activity(action)) if action else 99 for action in actions]
     return cols, [first(a.updated_at, a.created_at) if a is not None else None for a in attrs_or_none], acts
