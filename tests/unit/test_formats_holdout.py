@@ -34,8 +34,7 @@ def _auto(name: str) -> tuple[str, Decoded]:
     data = (CASES / name).read_bytes()
     fmt = formats.detect(data[:65536])
     assert fmt is not None, name
-    f = fmt() if isinstance(fmt, type) else fmt
-    return f.name, f.decode(data, name)
+    return fmt.name, fmt.decode(data, name)
 
 
 def _rows(d: Decoded) -> list[dict[str, Any]]:
@@ -272,3 +271,24 @@ def test_every_case_is_documented() -> None:
     files = sorted(p.name for p in CASES.iterdir() if p.name != "SOURCE.md")
     assert files and all(f"`{f}`" in listed for f in files)
 
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("name", [
+    "SomeErrors.txt.sarif", "npm-with-suppressed.json.golden", "exec_success.json", "iac-test-report.json",
+    "sonarqube-issues-search-example.json", "rfc3164_section5.4_examples.log", "github_webhook.jsonl",
+    "exec_pod.json", "decision-logs-legacy-revision.json", "client_server_alpine-39.json.golden",
+])  # fmt: skip
+def test_utf8_bom_is_not_content(name: str) -> None:
+    """A document saved with a UTF-8 byte-order mark (Windows tools, PowerShell ``Out-File``)
+    decodes as the same document without it (RFC 8259 §8.1 lets a parser ignore the mark)."""
+    data = (CASES / name).read_bytes()
+    fmt = formats.detect(BOM + data[:65536])
+    assert fmt is not None and fmt.name == formats.detect(data[:65536]).name  # type: ignore[union-attr]
+    plain, marked = fmt.decode(data, name), fmt.decode(BOM + data, name)
+    assert [x.reason for x in marked.dead] == [x.reason for x in plain.dead]
+    assert marked.events == plain.events and len(marked.batches) == len(plain.batches)
+    for a, b in zip(plain.batches, marked.batches, strict=True):
+        assert a.drop_columns(["time", "time_dt"]).equals(b.drop_columns(["time", "time_dt"])), name

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats.base import (
+    BOM,
     DeadLetter,
     Decoded,
     Format,
@@ -142,8 +143,10 @@ def paused_gc() -> Iterator[None]:
 
 def compact(data: bytes) -> bytes:
     """Whitespace-free JSON of a whole document (one C pass), so every nested record sliced
-    out of it is canonical; raises ``msgspec.DecodeError`` when ``data`` is not JSON."""
-    return msgspec.json.format(data, indent=-1)
+    out of it is canonical; raises ``msgspec.DecodeError`` when ``data`` is not JSON. A leading
+    UTF-8 byte-order mark (Windows tools, PowerShell ``Out-File``) is not content: RFC 8259 lets
+    a parser ignore it, as :func:`split_json_records` does."""
+    return msgspec.json.format(data.removeprefix(BOM), indent=-1)
 
 
 _ENC = msgspec.json.Encoder(order="sorted")

@@ -9,15 +9,22 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats.base import BOM
+
 S = pa.string()
 
 
 def split_lines(data: bytes) -> tuple[pa.Array, pa.Array]:
-    """Newline framing in Arrow: (non-blank lines as binary without CR, their byte offsets)."""
-    arr = pa.array([data], pa.large_binary())
+    """Newline framing in Arrow: (non-blank lines as binary without CR, their byte offsets).
+    A UTF-8 byte-order mark opening the text (Windows editors and tools write one) is not part
+    of the first line; offsets stay those of the whole text."""
+    skip = 3 if data[:3] == BOM else 0
+    arr = pa.array([data[skip:] if skip else data], pa.large_binary())
     parts = pc.split_pattern(arr, b"\n").flatten()
     lens = pc.binary_length(parts)
     offs = pc.subtract(pc.cumulative_sum(pc.add(lens, 1)), pc.add(lens, 1))
+    if skip:
+        offs = pc.add(offs, skip)
     parts = pc.replace_substring_regex(parts, rb"\r$", b"")
     keep = pc.greater(pc.binary_length(pc.replace_substring_regex(parts, rb"^\s+$", b"")), 0)
     return parts.filter(keep).cast(pa.binary()), offs.filter(keep)

@@ -76,6 +76,7 @@ from secpipe.formats._findings import (
     strs,
 )
 from secpipe.formats.base import (
+    BOM,
     Decoded,
     Strict,
     base_columns,
@@ -312,7 +313,7 @@ _LEGACY = ("a Trivy report without SchemaVersion (a JSON array of results: Trivy
 
 def _legacy(head: bytes) -> bool:
     """Whether a document opens like Trivy's pre-0.20 output: an array of ``{"Target", "Type", ...}``."""
-    return head.lstrip()[:1] == b"[" and b'"Target"' in head and b'"SchemaVersion"' not in head \
+    return head.removeprefix(BOM).lstrip()[:1] == b"[" and b'"Target"' in head and b'"SchemaVersion"' not in head \
         and (b'"Vulnerabilities"' in head or b'"Type"' in head)
 
 
