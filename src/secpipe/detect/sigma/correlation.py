@@ -124,7 +124,7 @@ class CorrelationEngine:
         out = []
         for rid, uid, t, raw in zip(m.column("rule_id").to_pylist(), m.column("event_uid").to_pylist(),
                                     m.column("event_time").to_pylist(), raws, strict=True):
-            doc = msgspec.json.decode(raw) if raw and raw[:1] == "{" else {}
+            doc = _document(raw)
             out.append({"rule": rid, "uid": uid, "time": t or 0, "doc": doc})
         out.sort(key=lambda e: e["time"])
         return out
@@ -191,6 +191,17 @@ class CorrelationEngine:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
+
+
+def _document(raw: str | None) -> dict[str, Any]:
+    """The original record as a dict ({} for text records such as syslog lines)."""
+    if not raw or raw[:1] != "{":
+        return {}
+    try:
+        doc = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _float(value: Any) -> float | None:

@@ -14,6 +14,9 @@ Per batch:
    over the native columns (every other leaf unknown);
 4. values — ONE query pulls every field the rules name (:func:`_values`), only on the rows a
    rule reading non-native fields may still match: ``json_extract_string(raw_data, [paths])``
+   (under ``try``: a record whose original text is no JSON, a syslog line, has no raw fields;
+   its plain field names read its ``name=value`` pairs instead — auditd, useradd — see
+   :func:`_kv_sql`)
    (each record parsed once) with the OCSF column of the same dotted path as fallback, plus
    whether the record has a JSON array at some prefix of those paths (``json_type``, only on
    records whose text has a ``[``);
@@ -35,6 +38,7 @@ prefilter drops cannot match whatever their JSON holds); the output is (row, rul
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 
@@ -177,7 +181,8 @@ class RuleSet:
             nat = {f: slim.column(c).combine_chunks() for f, c in native.items()}
             with self._lock:
                 pre = self._vector.prefilter(con, rules, nat, slim.num_rows, _candidates(slim, names, native))
-            values, arrays = _values(con, slim, self._fields(rules), native, pre.rows)
+            kv = _text_records(slim)
+            values, arrays = _values(con, slim, self._fields(rules), native, pre.rows, kv)
             lists = self._list_fields(con, slim, rules, native, arrays) if self.array_paths else {}
 
             other = {f for f in self._fields(rules) if f not in native and (f in lists or f not in values)}
@@ -192,7 +197,7 @@ class RuleSet:
             slow = [r for r, y in zip(rules, ok, strict=True) if not y]
             for j, (part, group, guards) in enumerate(self._groups(slim, slow, names, native) if slow else []):
                 con.register(f"__g{j}", part)
-                sql = self._branch(part.schema, group, lists, native, guards).replace(_TABLE, f"__g{j}")
+                sql = self._branch(part.schema, group, lists, native, guards, kv).replace(_TABLE, f"__g{j}")
                 res = con.sql(sql).to_arrow_table()
                 if res.num_rows:
                     out.append(self._pairs(res, group, tbl, cls))
@@ -293,12 +298,12 @@ class RuleSet:
         return _match_table(np.concatenate(rows_out), ids, ev, tbl, cls)
 
     def _branch(self, schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
-                native: dict[str, str], guards: tuple | None) -> str:
-        key = (schema, tuple(id(r) for r in rules), tuple(sorted(lists.items())), guards)
+                native: dict[str, str], guards: tuple | None, kv: bool = False) -> str:
+        key = (schema, tuple(id(r) for r in rules), tuple(sorted(lists.items())), guards, kv)
         with self._lock:
             sql = self._plans.get(key)
         if sql is None:
-            sql = _build_branch(schema, rules, lists, native, guards)
+            sql = _build_branch(schema, rules, lists, native, guards, kv)
             with self._lock:
                 if len(self._plans) > 4096:
                     self._plans.clear()
@@ -348,7 +353,7 @@ class RuleSet:
             src = "__a"
         paths = [_json_path(".".join(n.split(".")[: i + 1])) for n, i in probes]
         aggs = ", ".join(f"bool_or(t[{k + 1}] = 'ARRAY')" for k in range(len(probes)))
-        sql = f"SELECT {aggs} FROM (SELECT json_type(raw_data, {_list_sql(paths)}) AS t FROM {src} WHERE {' OR '.join(need)})"
+        sql = f"SELECT {aggs} FROM (SELECT try(json_type(raw_data, {_list_sql(paths)})) AS t FROM {src} WHERE {' OR '.join(need)})"
         row = con.sql(sql).fetchall()[0]
         out: dict[str, set[int]] = {}
         for k, flag in enumerate(row):
@@ -359,7 +364,7 @@ class RuleSet:
 
 
 def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], native: dict[str, str],
-            rows: np.ndarray | None = None) -> tuple[dict[str, pa.Array], pa.Array | None]:
+            rows: np.ndarray | None = None, kv: bool = False) -> tuple[dict[str, pa.Array], pa.Array | None]:
     """(field -> value column, per record: has an array at some prefix of a field path) of the
     batch (``__b``); the second is None without raw fields.
 
@@ -367,7 +372,9 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
     the scalar OCSF column of the same dotted path as fallback (one query, each record parsed
     once). Fields whose OCSF fallback is a list get no value (SQL path). The array test parses
     only records with a ``[`` in their text (an array cannot be written without one). With
-    ``rows`` (a mask), only those records are read; the others get NULL values and no array."""
+    ``rows`` (a mask), only those records are read; the others get NULL values and no array.
+    With ``kv`` (some records are text, :func:`_text_records`), a plain field name falls back to
+    the record's ``name=value`` pair (:func:`_kv_sql`)."""
     values = {f: slim.column(c).combine_chunks() for f, c in native.items() if f in fields}
     todo = [f for f in fields if f != KEYWORDS and f not in native]
     if not todo:
@@ -383,6 +390,8 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
             cols.append(f"{o[0]} AS o{k}")
         if o is None or not o[1]:
             scalar.append(k)
+            if kv and has_raw and _KV_NAME.match(f):
+                cols.append(f"{_kv_sql(f)} AS v{k}")
     if not cols or (rows is not None and not rows.any()):
         return values | {todo[k]: pa.nulls(n, pa.string()) for k in scalar}, pa.array(np.zeros(n, dtype=bool))
     src, where = "__b", ""
@@ -394,8 +403,8 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
     if has_raw:
         prefixes = _list_sql(list(dict.fromkeys(_json_path(".".join(f.split(".")[:i + 1]))
                                                 for f in todo for i in range(f.count(".") + 1))))
-        inner = (f"*, json_extract_string(raw_data, {_list_sql([_json_path(f) for f in todo])}) AS __j, "
-                 f"coalesce(list_contains(CASE WHEN contains(raw_data, '[') THEN json_type(raw_data, {prefixes}) END, "
+        inner = (f"*, try(json_extract_string(raw_data, {_list_sql([_json_path(f) for f in todo])})) AS __j, "
+                 f"coalesce(list_contains(CASE WHEN contains(raw_data, '[') THEN try(json_type(raw_data, {prefixes})) END, "
                  f"'ARRAY'), false) AS __arr")
         cols.append("__arr")
     res = con.sql(f"SELECT {', '.join(cols)} FROM (SELECT {inner} FROM {src}{where})").to_arrow_table()
@@ -406,9 +415,8 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
         scatter = pa.array(pos, mask=pos < 0)
         got = {name: a.take(scatter) for name, a in got.items()}
     for k in scalar:
-        r, o = got.get(f"r{k}"), got.get(f"o{k}")
-        values[todo[k]] = pc.coalesce(r, o) if r is not None and o is not None else \
-            r if r is not None else o if o is not None else pa.nulls(n, pa.string())
+        parts = [a for a in (got.get(f"r{k}"), got.get(f"o{k}"), got.get(f"v{k}")) if a is not None]
+        values[todo[k]] = pc.coalesce(*parts) if len(parts) > 1 else parts[0] if parts else pa.nulls(n, pa.string())
     arrays = got.get("__arr")
     return values, pc.fill_null(arrays, False) if arrays is not None else None
 
@@ -513,6 +521,27 @@ def _flat(tbl: pa.Table, path: str) -> pa.Array | None:
     return None if pa.types.is_nested(arr.type) else arr.cast(pa.string())
 
 
+#: field names that may be read from a text record's ``name=value`` pairs (no dotted paths)
+_KV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def _text_records(slim: pa.Table) -> bool:
+    """True when some record's original text is no JSON object (syslog lines, console logs)."""
+    if "raw_data" not in slim.schema.names:
+        return False
+    return not pc.all(pc.fill_null(pc.starts_with(slim.column("raw_data"), "{"), True)).as_py()
+
+
+def _kv_sql(name: str) -> str:
+    """``name``'s value in a text record written as ``name=value`` or ``name="value"`` (auditd,
+    key=value syslog messages: ``type=EXECVE ... a0="cp"``, ``useradd: name=john, UID=0``), NULL
+    in JSON records and where the pair is absent. The name is matched case-sensitively at the
+    start of the text or after a space or ``:;,[]`` delimiter."""
+    pattern = r"(?:^|[\s:;,\[\]])" + re.escape(name) + r'=("[^"]*"|[^\s,;]*)'
+    return (f"CASE WHEN NOT starts_with(raw_data, '{{') THEN "
+            f"nullif(trim(regexp_extract(raw_data, {sql_str(pattern)}, 1), '\"'), '') END")
+
+
 def _list_sql(items: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in items) + "]"
 
@@ -551,7 +580,7 @@ def _kleene(rules: list[Rule], native: dict[str, str]) -> str:
 
 
 def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
-                  native: dict[str, str], guards: tuple | None = None) -> str:
+                  native: dict[str, str], guards: tuple | None = None, kv: bool = False) -> str:
     """SQL over one part of the batch (table ``_TABLE``) and its rules: ``__i``, the part id
     (``_GROUP``) and ``m``, the list of {k: rule index in the part, e: evidence JSON} of the
     rules the row matches. Rows no rule could match (cheap three-valued prefilter on native
@@ -565,7 +594,7 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
     multi = "__log" in schema.names
     inner: list[str] = ["__i"] + (["__log"] if multi else [])
     if has_raw and scalar_raw:
-        inner.append(f"json_extract_string(raw_data, {_list_sql([_json_path(f) for f in scalar_raw])}) AS __j")
+        inner.append(f"try(json_extract_string(raw_data, {_list_sql([_json_path(f) for f in scalar_raw])})) AS __j")
     middle: list[str] = ["__i"] + (["__log"] if multi else [])
     for n, f in enumerate(fields):
         cid = f"c{n}"
@@ -582,8 +611,8 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
             continue
         ocsf = _ocsf_expr(schema, f)
         if f in lists and has_raw:
-            inner.append(f"json_extract_string(raw_data, '{_json_path(f, set(lists[f]))}') AS __w{n}")
-            inner.append(f"json_extract_string(raw_data, '{_json_path(f)}') AS __p{n}")
+            inner.append(f"try(json_extract_string(raw_data, '{_json_path(f, set(lists[f]))}')) AS __w{n}")
+            inner.append(f"try(json_extract_string(raw_data, '{_json_path(f)}')) AS __p{n}")
             expr = f"CASE WHEN len(__w{n}) > 0 THEN __w{n} WHEN __p{n} IS NULL THEN NULL ELSE [__p{n}] END"
             if ocsf is not None:
                 o = ocsf[0] if ocsf[1] else f"[{ocsf[0]}]"
@@ -604,6 +633,9 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
             expr = f"coalesce({raw}, __o{n})" if raw else f"__o{n}"
         else:
             expr = raw or "NULL::VARCHAR"
+        if kv and has_raw and _KV_NAME.match(f):
+            inner.append(f"{_kv_sql(f)} AS __v{n}")
+            expr = f"coalesce({expr}, __v{n})"
         middle.append(f"{expr} AS {cid}")
         col_of[f] = (cid, False)
     outer_cols = ["__i"] + (["__log"] if multi else [])

@@ -70,8 +70,9 @@ ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {
     ("github", None): ("github",),
     ("gitlab", None): ("gitlab",),
     ("jenkins", None): ("jenkins", "jenkins_log"),
-    ("linux", None): ("syslog",),
-    ("unix", None): ("syslog",),
+    # syslog lines, and JSON events (EDR / auditbeat / Sysmon for Linux) kept as they came
+    ("linux", None): ("syslog", "json"),
+    ("unix", None): ("syslog", "json"),
     ("syslog", None): ("syslog",),
     ("falco", None): ("falco",),
     ("opa", None): ("opa",),
