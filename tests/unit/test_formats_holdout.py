@@ -168,6 +168,44 @@ def test_github_panther_webhook_events() -> None:
     assert build["job"]["name"] == "Build" and build["status_id"] == 1  # conclusion success
 
 
+def test_github_content_reference_is_not_a_repository_event() -> None:
+    """octokit's content_reference payload (action created + repository) is not 'repository created'."""
+    name, d = _auto("content_reference.created.payload.json")
+    assert name == "github" and not d.dead
+    (r,) = _rows(d)
+    assert r["class_uid"] == 6003 and r["metadata"]["event_code"] == "content_reference"
+    assert r["api"]["operation"] == "content_reference.created" and r["actor"]["user"]["name"] == "Codertocat"
+
+
+@pytest.mark.parametrize(("keys", "event"), [
+    # top-level keys of GitHub's documented payloads for types the octokit corpus copy lacks
+    ({"action", "alert", "location", "repository", "sender"}, "secret_scanning_alert_location"),
+    ({"action", "environment", "event", "deployment_callback_url", "deployment", "repository", "sender"},
+     "deployment_protection_rule"),
+    ({"changes", "repository", "sender"}, "security_and_analysis"),
+    ({"action", "repository_advisory", "repository", "sender"}, "repository_advisory"),
+    ({"action", "repository_ruleset", "repository", "sender"}, "repository_ruleset"),
+    ({"action", "projects_v2", "organization", "sender"}, "projects_v2"),
+    ({"action", "personal_access_token_request", "organization", "sender"}, "personal_access_token_request"),
+    ({"action", "definition", "organization", "sender"}, "custom_property"),
+    ({"action", "new_property_values", "old_property_values", "repository", "organization", "sender"},
+     "custom_property_values"),
+    ({"action", "account", "changes", "target_type", "sender"}, "installation_target"),
+    ({"action", "sub_issue_id", "sub_issue", "parent_issue_id", "parent_issue", "repository", "sender"}, "sub_issues"),
+])  # fmt: skip
+def test_github_infers_types_beyond_the_corpus(keys: set[str], event: str) -> None:
+    from secpipe.formats.github import infer_event
+
+    assert infer_event(keys) == event
+
+
+def test_github_branch_protection_configuration() -> None:
+    doc = {"action": "disabled", "repository": {"full_name": "o/r", "id": 1}, "sender": {"login": "admin", "id": 2}}
+    (r,) = _rows(formats.get("github").decode(json.dumps(doc).encode(), "src"))
+    assert r["metadata"]["event_code"] == "branch_protection_configuration"
+    assert r["api"]["operation"] == "branch_protection_configuration.disabled"
+
+
 # --------------------------------------------------------------------------------------
 # Trivy
 # --------------------------------------------------------------------------------------

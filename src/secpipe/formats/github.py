@@ -9,7 +9,12 @@ passes it in the source string: a source containing ``github-event=<name>`` (for
 file has no header, so the type is inferred from the payload shape (:func:`infer_event`:
 ``pusher``+``commits`` -> push, ``pull_request``, ``workflow_run``, ``deployment_status``,
 ``alert`` with ``secret_type`` -> secret_scanning_alert, ...); the inference matches the
-event type of every payload in the octokit/webhooks corpus. A payload whose shape names no
+event type of every payload in the octokit/webhooks corpus; types beyond it are told by the
+main object GitHub documents for them (content_reference, repository_advisory, repository_ruleset,
+projects_v2, personal_access_token_request, custom_property(_values), installation_target,
+sub_issues, secret_scanning_alert_location, deployment_protection_rule; security_and_analysis
+is ``changes`` without an action, branch_protection_configuration a repository with action
+enabled/disabled). A payload whose shape names no
 type (only a repository and an action that no repository event has, as in Panther's
 GitHub.Webhook test events) is mapped generically with ``api.operation`` = the action and no
 ``metadata.event_code``, not guessed as another type. A record with ``sender`` (or
@@ -412,6 +417,11 @@ _TIMES = msgspec.json.Decoder(_Times)
 # ---------------------------------------------------------------------------------------
 
 _SINGLE_KEYS = {
+    "sub_issue": "sub_issues", "content_reference": "content_reference", "repository_advisory": "repository_advisory",
+    "repository_ruleset": "repository_ruleset", "projects_v2": "projects_v2",
+    "projects_v2_status_update": "projects_v2_status_update",
+    "personal_access_token_request": "personal_access_token_request", "definition": "custom_property",
+    "new_property_values": "custom_property_values", "target_type": "installation_target",
     "check_run": "check_run", "check_suite": "check_suite", "discussion": "discussion", "issue": "issues",
     "label": "label", "marketplace_purchase": "marketplace_purchase", "merge_group": "merge_group",
     "milestone": "milestone", "blocked_user": "org_block", "registry_package": "registry_package",
@@ -454,11 +464,13 @@ def infer_event(keys: AbstractSet[str], hook: _Hook | None = None) -> str:
         return "deployment_status"
     if "reviewers" in keys or "workflow_job_run" in keys or "requestor" in keys:
         return "deployment_review"
+    if "deployment_callback_url" in keys:
+        return "deployment_protection_rule"
     for key in ("workflow_job", "deployment", "workflow_run"):
         if key in keys:
             return key
     if "alert" in keys:
-        return _alert_kind(hook.alert if hook else None)
+        return "secret_scanning_alert_location" if "location" in keys else _alert_kind(hook.alert if hook else None)
     if "comment" in keys:
         return "issue_comment" if "issue" in keys else ("discussion_comment" if "discussion" in keys else "commit_comment")
     if "member" in keys:
@@ -480,12 +492,16 @@ def infer_event(keys: AbstractSet[str], hook: _Hook | None = None) -> str:
         return "installation"
     action = hook.action if hook else None
     if "changes" in keys:
+        if "action" not in keys:
+            return "security_and_analysis"
         return "repository" if "repository" in keys else "organization"
     if action == "revoked":
         return "github_app_authorization"
     if action == "started":
         return "watch"
     if "repository" in keys:  # public: the only repository-only payload without an action
+        if action in ("enabled", "disabled"):
+            return "branch_protection_configuration"
         return "repository" if action in _REPO_ACTIONS else "public" if action is None else "unknown"
     if "organization" in keys and action:
         return "organization"
