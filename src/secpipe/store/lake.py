@@ -44,52 +44,89 @@ class FlushResult:
 class UidIndex:
     """The committed event uids of one partition, for exact vectorized membership tests.
 
-    Uids are 32-char hex strings (128-bit identities); they are held as sorted numpy ``S32``
-    runs (32 bytes a uid, no Python object per uid) and tested with ``searchsorted``, so a
-    flush costs O(n log m) and nothing is rebuilt per flush. New runs are merged when there
-    are more than ``max_runs``. Uid columns of any other shape fall back to Arrow's ``is_in``.
+    Uids are 32-char hex strings (128-bit identities); they are held as numpy ``S32`` runs (32
+    bytes a uid, no Python object per uid), each with the uint64 value of its first 16 hex
+    digits alongside, sorted by that value. A lookup is a ``searchsorted`` on the integers
+    (about 3x faster than on the strings), confirmed on the full string, and checks every
+    committed uid of the prefix where two share their first 64 bits; so a flush costs
+    O(n log m), nothing is rebuilt per flush, and the answer is exact. New runs are merged when there are more than ``max_runs``. Uid
+    columns of any other shape fall back to Arrow's ``is_in``.
     """
 
     def __init__(self, max_runs: int = 8) -> None:
-        self.runs: list[np.ndarray] = []
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted S32 uids, their uint64 prefixes)
         self.other: list[pa.Array] = []
         self.max_runs = max_runs
 
     @staticmethod
-    def _keys(uids: pa.Array) -> np.ndarray | None:
+    def _keys(uids: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+        """(``uids`` as an ``S32`` array, their uint64 prefixes), or None unless each uid has
+        32 characters, the first 16 of them lowercase hex digits."""
         if uids.null_count or len(uids) == 0:
             return None
         lengths = pc.utf8_length(uids)
         if pc.min(lengths).as_py() != 32 or pc.max(lengths).as_py() != 32:
             return None
         fixed = uids.cast(pa.binary()).cast(pa.binary(32))
-        return np.frombuffer(fixed.buffers()[1], dtype="S32", count=len(fixed), offset=fixed.offset * 32)
+        keys = np.frombuffer(fixed.buffers()[1], dtype="S32", count=len(fixed), offset=fixed.offset * 32)
+        nib = _NIBBLE[keys.view(np.uint8).reshape(len(keys), 32)[:, :16]]
+        if nib.max() > 15:
+            return None
+        return keys, np.ascontiguousarray((nib[:, 0::2] << 4) | nib[:, 1::2]).view(">u8").ravel().astype(np.uint64)
 
     def add(self, uids: pa.Array) -> None:
         """Record committed uids."""
-        keys = self._keys(uids)
-        if keys is None:
+        keyed = self._keys(uids)
+        if keyed is None:
             if len(uids):
                 self.other.append(uids)
             return
-        self.runs.append(np.sort(keys))
+        order = np.argsort(keyed[1])
+        self.runs.append((keyed[0][order], keyed[1][order]))
         if len(self.runs) > self.max_runs:
-            self.runs = [np.sort(np.concatenate(self.runs))]
+            keys, his = (np.concatenate(parts) for parts in zip(*self.runs, strict=True))
+            order = np.argsort(his)
+            self.runs = [(keys[order], his[order])]
 
     def contains(self, uids: pa.Array) -> np.ndarray:
         """Boolean mask: which of ``uids`` are already committed."""
         hit = np.zeros(len(uids), dtype=bool)
-        keys = self._keys(uids)
-        if keys is not None:
-            for run in self.runs:
-                pos = np.minimum(np.searchsorted(run, keys), len(run) - 1)
-                hit |= run[pos] == keys
+        keyed = self._keys(uids)
+        if keyed is not None:
+            keys, hi = keyed
+            for run, run_hi in self.runs:
+                pos = np.minimum(np.searchsorted(run_hi, hi), len(run) - 1)
+                found = run[pos] == keys
+                # the first uid with this prefix was not it: a 64-bit prefix shared by two
+                # committed uids (never seen in practice); look through all of them
+                shared = ~found & (run_hi[pos] == hi) & (run_hi[np.minimum(pos + 1, len(run) - 1)] == hi)
+                for i in np.flatnonzero(shared):
+                    same = slice(pos[i], np.searchsorted(run_hi, hi[i], side="right"))
+                    found[i] = bool((run[same] == keys[i]).any())
+                hit |= found
         elif self.runs:  # odd-shaped uids asked about: compare as strings
-            flat = pa.array(np.concatenate(self.runs).astype("U32"), pa.string())
+            flat = pa.array(np.concatenate([r for r, _p in self.runs]).astype("U32"), pa.string())
             hit |= pc.is_in(uids, value_set=flat).to_numpy(zero_copy_only=False)
         for arr in self.other:
             hit |= pc.is_in(uids, value_set=arr).to_numpy(zero_copy_only=False)
         return hit
+
+
+#: hex digit value of each byte (16 for a byte that is not a lowercase hex digit)
+_NIBBLE = np.full(256, 16, np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
+
+
+def all_distinct(uids: pa.Array) -> bool:
+    """True when no uid repeats (a sort of 64-bit prefixes when the uids are hex, else a hash count)."""
+    if len(uids) < 2:
+        return True
+    keyed = UidIndex._keys(uids)
+    if keyed is not None:
+        hi = np.sort(keyed[1])
+        if not (hi[1:] == hi[:-1]).any():  # distinct prefixes: distinct uids
+            return True
+    return bool(pc.count_distinct(uids).as_py() + uids.null_count == len(uids))
 
 
 def dedup_first(uids: pa.Array) -> pa.Array:
@@ -185,7 +222,7 @@ class Lake:
         """The rows of ``part`` not seen before (in it or committed), with their uids."""
         rows = part.num_rows
         uids = _uids(part)
-        if pc.count_distinct(uids).as_py() + uids.null_count != len(uids):  # hash count first: repeats are rare
+        if not all_distinct(uids):  # repeats are rare: check before the group-by
             first = dedup_first(uids)
             part = part.take(first)
             uids = uids.take(first)
