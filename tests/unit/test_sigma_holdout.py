@@ -260,3 +260,36 @@ def test_meta_filter_in_another_file_applies_by_rule_id(tmp_path: Path) -> None:
     other.write_text((CASES / "lnx_syslog_ssh_bruteforce.yml").read_text().replace(
         "8d9c5b6a-9b42-4d71-9b3f-sshbruteforce01", "0e3b8c2d-5a4f-4e6b-9c7d-8e9f0a1b2c3d"))
     assert _hits([other, flt], "syslog", body) == [0, 1]
+
+
+# -- modifiers of the specification (v2.1) not covered by test_sigma_language -------------
+
+SPEC_EVENTS = [
+    {"user": "Alice", "cmd": "cmd.exe /c whoami", "n": 5, "t": "2026-11-29T10:15:00Z"},
+    {"user": "bob", "cmd": "net user -add eve", "n": "12", "t": "2026-11-29T23:59:00Z", "empty": ""},
+    {"user": "EVE", "cmd": "net user \u2014ADD eve", "n": 0, "t": "2025-01-01T00:00:00Z", "flag": True},
+    {"user": "carol", "cmd": "net user", "t": "2025-06-01T08:00:00Z"},
+]
+
+
+@pytest.mark.parametrize(("detection", "expected"), [
+    ("sel: {user|neq: bob}\ncondition: sel", [0, 2, 3]),
+    ("sel: {n|neq: 5}\ncondition: sel", [1, 2, 3]),  # a missing field is no value equal to 5
+    ("sel: {t|hour: 23}\ncondition: sel", [1]),
+    ("sel: {t|minute: 15}\ncondition: sel", [0]),
+    ("sel: {t|year: 2025}\ncondition: sel", [2, 3]),
+    ("sel: {t|month: 6}\ncondition: sel", [3]),
+    ("sel: {empty: ''}\ncondition: sel", [1]),
+    ("sel: {flag: true}\ncondition: sel", [2]),
+    # windash with all: every value must be there, each in any of its dash spellings
+    ("sel: {cmd|windash|contains|all: [' -add', 'net']}\ncondition: sel", [1, 2]),
+    ("keywords:\n  '|all': [net, eve]\ncondition: keywords", [1, 2]),
+    ("keywords:\n  '|cased': [EVE]\ncondition: keywords", [2]),
+])
+def test_spec_modifiers(tmp_path: Path, detection: str, expected: list[int]) -> None:
+    rule = tmp_path / "r.yml"
+    rule.write_text("title: t\nid: 5f1a1111-2222-4333-8444-555566667777\nstatus: test\n"
+                    "logsource: {product: secpipe, service: json}\nlevel: high\ndetection:\n"
+                    + textwrap.indent(detection, "    ") + "\n")
+    body = b"\n".join(msgspec.json.encode(e) for e in SPEC_EVENTS)
+    assert _hits([rule], "json", body) == expected
