@@ -168,6 +168,17 @@ def test_github_panther_webhook_events() -> None:
     assert build["job"]["name"] == "Build" and build["status_id"] == 1  # conclusion success
 
 
+def test_github_senderless_workflow_runs_are_recognized() -> None:
+    """Panther's GitHub.Webhook workflow_run tests carry no sender: still GitHub webhooks."""
+    name, d = _auto("github_webhook_runs.jsonl")
+    assert name == "github" and not d.dead
+    rows = _rows(d)
+    assert [r["class_uid"] for r in rows] == [1006] * 3  # workflow_run -> Scheduled Job Activity
+    by_job = {r["job"]["name"]: r for r in rows}
+    assert by_job["Security Scan"]["status_id"] == 1 and by_job["Build and Test"]["status_id"] == 2  # conclusion
+    assert {r["api"]["operation"] for r in rows} == {"workflow_run.completed"}
+
+
 def test_github_content_reference_is_not_a_repository_event() -> None:
     """octokit's content_reference payload (action created + repository) is not 'repository created'."""
     name, d = _auto("content_reference.created.payload.json")

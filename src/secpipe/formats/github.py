@@ -432,6 +432,9 @@ _SINGLE_KEYS = {
     "client_payload": "repository_dispatch", "starred_at": "star", "inputs": "workflow_dispatch",
     "membership": "organization", "invitation": "organization",
 }  # fmt: skip
+#: objects only GitHub webhook payloads hold beside a repository with a ``full_name``
+_HOOK_OBJECTS = (b'"pusher"', b'"pull_request"', b'"workflow_run"', b'"workflow_job"', b'"check_run"',
+                 b'"check_suite"', b'"deployment_status"')  # fmt: skip
 _REPO_ACTIONS = frozenset({"created", "deleted", "archived", "unarchived", "edited", "renamed", "transferred", "publicized", "privatized"})
 
 
@@ -531,6 +534,10 @@ class GitHub(RecordFormat):
         h = head[:65536]
         if b'"sender"' in h and b"github.com" in h:  # (api.github.com holds github.com)
             return 92
+        if b'"GitHub.Webhook"' in h:  # Panther's p_log_type of webhook payloads
+            return 85
+        if b'"repository"' in h and b'"full_name"' in h and any(k in h for k in _HOOK_OBJECTS):
+            return 70  # senderless payloads (abridged, or as a log pipeline stored them)
         if b'"action"' not in h:  # every rule below needs it
             return 0
         if b'"security_advisory"' in h and b'"ghsa_id"' in h:
