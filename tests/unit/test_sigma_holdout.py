@@ -293,3 +293,57 @@ def test_spec_modifiers(tmp_path: Path, detection: str, expected: list[int]) -> 
                     + textwrap.indent(detection, "    ") + "\n")
     body = b"\n".join(msgspec.json.encode(e) for e in SPEC_EVENTS)
     assert _hits([rule], "json", body) == expected
+
+
+RECON = textwrap.dedent("""\
+    title: recon a
+    name: recon_cmd_a
+    id: 7d1b0e2c-3a9f-4c11-9d64-000000000a01
+    status: test
+    logsource: {product: linux, category: process_creation}
+    detection: {sel: {CommandLine|contains: whoami}, condition: sel}
+    level: low
+    ---
+    title: recon b
+    name: recon_cmd_b
+    id: 7d1b0e2c-3a9f-4c11-9d64-000000000a02
+    status: test
+    logsource: {product: linux, category: process_creation}
+    detection: {sel: {CommandLine|contains: 'uname -a'}, condition: sel}
+    level: low
+    ---
+    title: recon c
+    name: recon_cmd_c
+    id: 7d1b0e2c-3a9f-4c11-9d64-000000000a03
+    status: test
+    logsource: {product: linux, category: process_creation}
+    detection: {sel: {CommandLine: id}, condition: sel}
+    level: low
+    ---
+    """)
+
+
+@pytest.mark.parametrize(("correlation", "commands", "fired"), [
+    # the specification's example, upper-case operators included (sigma-specification tests/schema)
+    ("type: temporal_ordered\n  rules: [recon_cmd_a, recon_cmd_b, recon_cmd_c]\n"
+     "  condition: recon_cmd_a AND recon_cmd_b AND recon_cmd_c", ["whoami", "uname -a", "id"], [2]),
+    ("type: temporal_ordered\n  rules: [recon_cmd_a, recon_cmd_b, recon_cmd_c]\n"
+     "  condition: recon_cmd_a AND recon_cmd_b AND recon_cmd_c", ["id", "uname -a", "whoami"], []),
+    ("type: temporal\n  condition: recon_cmd_a and (recon_cmd_b or recon_cmd_c)", ["uname -a", "id", "whoami"], [2]),
+    ("type: temporal\n  condition: recon_cmd_a and (recon_cmd_b or recon_cmd_c)", ["uname -a", "id"], []),
+    ("type: temporal\n  condition: recon_cmd_b and not recon_cmd_a", ["whoami", "uname -a"], []),
+])
+def test_extended_temporal_conditions(tmp_path: Path, correlation: str, commands: list[str], fired: list[int]) -> None:
+    (tmp_path / "r.yml").write_text(RECON + "title: recon\nid: 7d1b0e2c-3a9f-4c11-9d64-000000000a04\ncorrelation:\n  "
+                                    + correlation + "\n  group-by: [ComputerName]\n  timespan: 5m\nlevel: high\n")
+    rs = load_rules([tmp_path / "r.yml"])
+    assert not rs.unsupported and len(rs.correlations) == 1
+    assert not any(r.output for r in rs.rules if r.name in correlation)  # generate: false (the default)
+    eng = CorrelationEngine(rs, None, clock=lambda: 1795946400.0)
+    out = []
+    for i, cmd in enumerate(commands):
+        ev = {"time": f"2026-11-29T10:00:0{i}Z", "ComputerName": "h1", "CommandLine": cmd}
+        b = formats.get("json").decode(msgspec.json.encode(ev), "t").batches[0]
+        if eng.process(b, rs.matches(b)) is not None:
+            out.append(i)
+    assert out == fired

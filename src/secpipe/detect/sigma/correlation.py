@@ -4,8 +4,9 @@ Supported types: ``event_count`` (events of the referenced rules per group withi
 ``timespan``), ``value_count`` (distinct values of ``condition.field``), ``value_sum`` /
 ``value_avg`` / ``value_median`` / ``value_percentile`` (of the numeric values of
 ``condition.field``; non-numeric values are left out), ``temporal`` (every
-referenced rule matched within ``timespan``, any order) and ``temporal_ordered`` (matched in the
-listed order). ``group-by`` fields and ``aliases`` are read from the matched events' original
+referenced rule matched within ``timespan``, any order; with an extended ``condition`` such as
+``rule_a and (rule_b or not rule_c)``, that expression over the rules seen) and
+``temporal_ordered`` (matched in the listed order, and the extended condition if any). ``group-by`` fields and ``aliases`` are read from the matched events' original
 records. Input is the base-rule *matches* (a few rows per batch), so the per-match Python here is
 off the per-event hot path.
 
@@ -31,8 +32,15 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from sigma.correlations import (
+    CorrelationConditionAND,
+    CorrelationConditionNOT,
+    SigmaCorrelationRule,
+    SigmaCorrelationType,
+    SigmaExtendedCorrelationCondition,
+    SigmaRuleReference,
+)
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
-from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 
 from secpipe.detect.sigma.finding import KIND, _dig
 from secpipe.formats.base import base_columns, to_batch
@@ -64,9 +72,32 @@ class Correlation:
         self.count = getattr(cond, "count", len(refs))
         ref = getattr(cond, "fieldref", None)
         self.field = ref[0] if isinstance(ref, list) else ref
+        #: extended temporal condition (``rule_a and (rule_b or rule_c)``): its parse tree and the
+        #: reference names, in the order of ``refs``
+        self.expr = cond.parsed if isinstance(cond, SigmaExtendedCorrelationCondition) else None
+        self.names = referenced(rule)
         self.percentile = getattr(cond, "percentile", None)
         self.aliases = {a.alias: {str(k.reference): v for k, v in a.mapping.items()} for a in rule.aliases}
         self.level = rule.level.name.lower() if rule.level else "medium"
+
+
+def referenced(rule: SigmaCorrelationRule) -> list[str]:
+    """The rule names/ids a correlation refers to: its ``rules``, else those its extended
+    ``condition`` names."""
+    if rule.rules:
+        return [str(r.reference) for r in rule.rules]
+    cond = rule.condition
+    return [str(n) for n in cond.get_referenced_rules()] if isinstance(cond, SigmaExtendedCorrelationCondition) else []
+
+
+def _holds(node: Any, seen: set[str]) -> bool:
+    """An extended correlation condition over the set of referenced rules seen in the window."""
+    if isinstance(node, SigmaRuleReference):
+        return str(node.reference) in seen
+    if isinstance(node, CorrelationConditionNOT):
+        return not _holds(node.args[0], seen)
+    results = (_holds(a, seen) for a in node.args)
+    return all(results) if isinstance(node, CorrelationConditionAND) else any(results)
 
 
 def resolve(ruleset: Any) -> tuple[list[Correlation], list[tuple[str, str]]]:
@@ -81,8 +112,9 @@ def resolve(ruleset: Any) -> tuple[list[Correlation], list[tuple[str, str]]]:
         if c.type not in SUPPORTED:
             bad.append((c.title, f"correlation type {c.type.name.lower()} is not supported — use event_count, value_count, value_sum, value_avg, value_median, value_percentile, temporal or temporal_ordered"))
             continue
-        refs = [by_name.get(str(ref.reference), []) for ref in c.rules or []]
-        missing = [str(ref.reference) for ref, ids in zip(c.rules or [], refs, strict=True) if not ids]
+        names = referenced(c)
+        refs = [by_name.get(n, []) for n in names]
+        missing = [n for n, ids in zip(names, refs, strict=True) if not ids]
         if missing:
             bad.append((c.title, f"referenced rule(s) {', '.join(missing)} not loaded — add them to the rule paths"))
             continue
@@ -171,8 +203,10 @@ class CorrelationEngine:
             nums = [f for f in (_float(x[2]) for x in entries) if f is not None]
             return bool(nums) and _OPS[c.op](_NUMERIC[c.type](np.array(nums), c.percentile or 50), c.count)
         seen = [x[1] for x in entries]
+        if c.expr is not None and not _holds(c.expr, {c.names[i] for i in seen}):
+            return False
         if c.type == SigmaCorrelationType.TEMPORAL:
-            return set(range(len(c.refs))) <= set(seen)
+            return c.expr is not None or set(range(len(c.refs))) <= set(seen)
         want = 0  # temporal_ordered: the refs appear as a subsequence in time order
         for s in seen:
             if s == want:

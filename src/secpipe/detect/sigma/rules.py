@@ -19,6 +19,7 @@ warning saying so.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import (
     SigmaAuthorError,
+    SigmaCorrelationConditionError,
     SigmaDateError,
     SigmaDescriptionError,
     SigmaError,
@@ -255,11 +257,13 @@ def parse_collection(text: str) -> SigmaCollection:
     dates. Such a rule is parsed again with a UUID derived from its ``id`` (``uuid5``; the id
     stays its ``name``, so correlations and filters still find it, and its secpipe rule id),
     invalid ``related`` entries dropped and any other invalid metadata attribute left out; what
-    was changed is kept for :func:`compile_rule`, which reports it as warnings.
+    was changed is kept for :func:`compile_rule`, which reports it as warnings. An extended
+    correlation condition written with upper-case ``AND``/``OR``/``NOT`` (as the specification
+    does) is read with pySigma's lower-case operators.
     """
     coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
     items = [*coll.rules, *coll.filters]
-    if not any(r.errors and all(type(e) in _METADATA for e in r.errors) for r in items):
+    if not any(r.errors and all(_repairable(e) for e in r.errors) for r in items):
         return coll
     docs = list(yaml.safe_load_all(text))
     rule_docs = [d for d in docs if isinstance(d, dict) and d.get("action") is None]  # not global/reset/repeat
@@ -267,7 +271,7 @@ def parse_collection(text: str) -> SigmaCollection:
     if len(rule_docs) != len(items):
         return coll
     for doc, item in zip(rule_docs, items, strict=True):
-        if item.errors and all(type(e) in _METADATA for e in item.errors):
+        if item.errors and all(_repairable(e) for e in item.errors):
             _repair(doc, item.errors)
     return SigmaCollection.from_dicts(docs, collect_errors=True, collect_filters=True, resolve_references=False)
 
@@ -280,9 +284,24 @@ def _derived_uuid(value: object) -> str | None:
     return None
 
 
+def _repairable(err: Exception) -> bool:
+    return type(err) in _METADATA or _upper_operators(err)
+
+
+def _upper_operators(err: Exception) -> bool:
+    """pySigma parses extended correlation conditions with lower-case operators only; the
+    specification writes ``rule_a AND rule_b``."""
+    return isinstance(err, SigmaCorrelationConditionError) and "extended condition" in str(err)
+
+
 def _repair(doc: dict[str, Any], errors: list[Exception]) -> None:
     notes = []
     for err in errors:
+        if _upper_operators(err):
+            corr = doc.get("correlation") or {}
+            if isinstance(corr.get("condition"), str):
+                corr["condition"] = re.sub(r"(?i)\b(and|or|not)\b", lambda m: m.group(1).lower(), corr["condition"])
+            continue
         key = _METADATA[type(err)]
         if key == "id":
             new = _derived_uuid(doc["id"])
@@ -428,7 +447,9 @@ def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: Proc
 
 def _silence_referenced(out: Loaded) -> None:
     """Rules a ``generate: false`` correlation refers to (by id or name) report no findings."""
-    refs = {str(r.reference) for c in out.correlations if not c.generate for r in c.rules or []}
+    from secpipe.detect.sigma.correlation import referenced
+
+    refs = {n for c in out.correlations if not c.generate for n in referenced(c)}
     for r in out.rules:
         if r.id in refs or (r.name is not None and r.name in refs):
             r.output = False
