@@ -179,6 +179,15 @@ def test_github_senderless_workflow_runs_are_recognized() -> None:
     assert {r["api"]["operation"] for r in rows} == {"workflow_run.completed"}
 
 
+def test_github_panther_senderless_comments() -> None:
+    name, d = _auto("github_webhook_comments.jsonl")  # recognized by Panther's p_log_type GitHub.Webhook
+    assert name == "github" and not d.dead
+    codes = sorted(r["metadata"]["event_code"] for r in _rows(d))
+    assert codes == ["issue_comment", "pull_request_review", "pull_request_review_comment"]
+    review = next(r for r in _rows(d) if r["metadata"]["event_code"] == "pull_request_review")
+    assert review["time"] == 1705316400000  # review.submitted_at 2024-01-15T11:00:00Z
+
+
 def test_github_content_reference_is_not_a_repository_event() -> None:
     """octokit's content_reference payload (action created + repository) is not 'repository created'."""
     name, d = _auto("content_reference.created.payload.json")
