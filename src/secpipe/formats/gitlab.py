@@ -36,7 +36,8 @@ from typing import Any
 import msgspec
 
 from secpipe.formats import _cicd as c
-from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, const
+from secpipe.formats import _gitlab_native
+from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, const, json_array
 
 _NO_RAW = msgspec.Raw(b"")
 
@@ -186,6 +187,13 @@ class GitLab(RecordFormat):
         """Map each record by kind; unknown shapes are dead-lettered."""
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
+            return out
+        native = _gitlab_native.decode_hooks(recs.raws, lambda: _tops(recs.raws))
+        if native is not None:  # a large batch of webhooks only: walked natively, mapped by column
+            for cls, _kind_name, rows, cols, times, acts in native:
+                out.batches.append(c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
+                                                  raws=[recs.raws[i] for i in rows.tolist()], times=times, activity=acts,
+                                                  severity=1, columns=cols))  # fmt: skip
             return out
         idx, typed, tops = c.decode_batch(recs, _Rec, "a GitLab record", out, self.name)
         # one group per (class, kind) in order of first appearance; a group is mapped column by column
@@ -369,6 +377,14 @@ def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: st
     })  # fmt: skip
     acts = [_MR_ACTIVITY.get(action or "", c.verb_activity(action)) if action else 99 for action in actions]
     return cols, [first(a.updated_at, a.created_at) if a is not None else None for a in attrs_or_none], acts
+
+
+def _tops(raws: list[bytes]) -> list[dict[str, msgspec.Raw]] | None:
+    """The records' top-level raw maps in one C call (None when one is not a JSON object)."""
+    try:
+        return c.TOPS.decode(json_array(raws))  # type: ignore[no-any-return]
+    except msgspec.DecodeError:
+        return None
 
 
 _NO_ITEM = ("project", None, None)  # dropped by resources_column (names nothing)

@@ -1,0 +1,292 @@
+"""GitLab webhooks walked by the native extension (``_fast.extract``) and mapped column by column.
+
+Design: a batch of at least :data:`MIN_BATCH` records that are all webhooks (a non-empty
+``object_kind``) is walked once in Rust into the columns of every field of ``gitlab._Rec``
+(:func:`spec`: strings as strings, every other typed field as raw JSON text, decoded once per
+distinct value with the field's msgspec type, so a value msgspec would refuse declines the
+batch exactly as the record decoder would). Records are grouped by (class, kind) in order of
+first appearance, as ``GitLab.map_records`` groups them, and each group is mapped with Arrow
+compute by :func:`hook_columns`: the same leaves ``gitlab._hook`` builds record by record
+(per-value formatting, ids and times are computed once per distinct value). The ``unmapped``
+JSON is still built from each record's top-level raw map, whose key order is the record's.
+
+Guarantees: the same batches as the msgspec path (tests compare both on the webhook cases,
+the benchmark corpus and mutated payloads). :func:`decode_hooks` returns None, and the
+msgspec path decides, without the extension, for a small or mixed batch, an irregular record
+or a raw value of the wrong type. Single webhooks (one per HTTP request) stay on the msgspec
+path, where a handful of Python values cost less than an Arrow call per column.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats import _cicd as c
+from secpipe.formats import _fast
+from secpipe.formats._findings import Distinct, either, nonempty
+
+#: batches smaller than this are mapped record by record (``gitlab._hook``)
+MIN_BATCH = 64
+
+_S = pa.string()
+_NULL = msgspec.Raw(b"null")
+_ZERO_SHA = "0" * 40
+_Fn = Callable[[Any], Any]
+
+
+def _paths(type_: type, prefix: str = "") -> list[tuple[str, str, Any]]:
+    """(path, walker mode, msgspec type of a raw path) for each typed field of a struct; raw
+    (``msgspec.Raw``) fields take any JSON and are not walked."""
+    ins = msgspec.inspect
+    out: list[tuple[str, str, Any]] = []
+    for f in msgspec.structs.fields(type_):
+        name = prefix + f.encode_name
+        info = ins.type_info(f.type)
+        types = info.types if isinstance(info, ins.UnionType) else (info,)
+        kinds = {type(t) for t in types} - {ins.NoneType}
+        if kinds == {ins.RawType}:
+            continue
+        if kinds == {ins.StrType}:
+            out.append((name, _fast.STR, None))
+        elif kinds == {ins.StructType}:
+            sub = next(t for t in types if isinstance(t, ins.StructType))
+            out.extend(_paths(sub.cls, name + "."))
+        else:
+            out.append((name, _fast.RAW, f.type))
+    return out
+
+
+@functools.cache
+def spec(rec_type: type) -> tuple[_fast.Spec, tuple[tuple[str, Any], ...]]:
+    """The walker spec of a record struct and its raw paths with their msgspec types."""
+    paths = _paths(rec_type)
+    known = tuple(f.encode_name for f in msgspec.structs.fields(rec_type))
+    return _fast.Spec(tuple((p, m) for p, m, _t in paths), (), known), tuple((p, t) for p, m, t in paths if m == _fast.RAW)
+
+
+def _present(tops: list[dict[str, msgspec.Raw]], key: str) -> pa.Array:
+    """Per record: ``key`` is there and not null (the msgspec struct field is not None)."""
+    null = _NULL
+    return pa.array([t.get(key, null) != null for t in tops], pa.bool_())
+
+
+class _Cols:
+    """The walked columns of one group of records (``rows``: their positions in the batch)."""
+
+    def __init__(self, strings: dict[str, pa.Array], raws: dict[str, tuple[Distinct, np.ndarray]], rows: np.ndarray,
+                 whole: bool) -> None:  # fmt: skip
+        self._strings, self._raws, self.rows, self._whole = strings, raws, rows, whole
+        self._take = pa.array(rows, pa.int32())
+        self.n = len(rows)
+
+    def s(self, path: str) -> pa.Array:
+        """A string field."""
+        col = self._strings[path]
+        return col if self._whole else col.take(self._take)
+
+    def v(self, path: str, fn: _Fn, type_: pa.DataType = _S) -> pa.Array:
+        """``fn`` of a raw field's decoded value (None where absent), once per distinct value."""
+        d, idx = self._raws[path]
+        vals = pa.array([fn(x) for x in d.values], type_)
+        return vals.take(pa.array(idx if self._whole else idx[self.rows]))
+
+
+def _each(col: pa.Array, fn: _Fn, type_: pa.DataType) -> pa.Array:
+    """``fn`` of each string (None for null) of a column, once per distinct value."""
+    enc = pc.dictionary_encode(col)
+    vals = pa.array([fn(x) for x in enc.dictionary.to_pylist()], type_)
+    out = vals.take(enc.indices)
+    if out.null_count and (none := fn(None)) is not None:
+        out = pc.fill_null(out, pa.scalar(none, type_))
+    return out
+
+
+def _join(*parts: pa.Array | str) -> pa.Array:
+    """Strings concatenated per row (a null part gives null)."""
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _shown(col: pa.Array) -> pa.Array:
+    """A string as an f-string shows it (``None`` for null)."""
+    return pc.fill_null(col, "None")
+
+
+def _or_null(col: pa.Array) -> pa.Array:
+    """``sid`` of a string: an empty one is null."""
+    return pc.if_else(nonempty(col), col, pa.scalar(None, _S))
+
+
+def _iso(col: pa.Array) -> pa.Array:
+    return _each(col, c.iso_ms, pa.int64())
+
+
+def _resources(items: list[tuple[str, pa.Array, pa.Array]], n: int) -> pa.Array:
+    """``resources`` as ``_cicd.resources_column`` builds it: per row, the items (type, name,
+    uid) in order whose name or uid is set; a row with none is null."""
+    k = len(items)
+    names = np.empty(n * k, object)
+    uids = np.empty(n * k, object)
+    keep = np.zeros(n * k, np.bool_)
+    for j, (_t, name, uid) in enumerate(items):
+        names[j::k] = name.to_numpy(zero_copy_only=False)
+        uids[j::k] = uid.to_numpy(zero_copy_only=False)
+        keep[j::k] = pc.or_(name.is_valid(), uid.is_valid()).to_numpy(zero_copy_only=False)
+    counts = keep.reshape(n, k).sum(axis=1)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    types = np.tile(np.array([t for t, _n, _u in items], object), n)
+    return c._resources_array(types[keep].tolist(), names[keep].tolist(), uids[keep].tolist(), offsets.tolist(),
+                              (counts > 0).tolist())  # fmt: skip
+
+
+def _uid(g: _Cols, tops: list[dict[str, msgspec.Raw]], sid: _Fn) -> pa.Array:
+    """``sid(u.id if u else r.user_id)``: the user object's id where the record has one."""
+    user_id = g.v("user_id", sid)
+    if user_id.null_count == len(user_id):  # no top-level user_id: the user's id (null without a user)
+        return g.v("user.id", sid)
+    return pc.if_else(_present(tops, "user"), g.v("user.id", sid), user_id)
+
+
+def hook_columns(g: _Cols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: str,
+                 maps: Any) -> tuple[dict[str, Any], pa.Array, pa.Array | int]:  # fmt: skip
+    """``gitlab._hook``'s leaves, times and activity ids of one group, column by column
+    (``maps``: the gitlab module, for its tables and key sets)."""
+    n, sid = g.n, c.sid
+    names = either(g.s("user.username"), g.s("user_username"))
+    email = g.s("user.email")
+    cols: dict[str, Any] = {
+        "metadata.event_code": pa.repeat(pa.scalar(kind), n),
+        "api.service.name": pa.repeat(pa.scalar("GitLab webhooks"), n),
+        "actor.user.name": names,
+        "actor.user.full_name": either(g.s("user.name"), g.s("user_name")),
+        "actor.user.uid": _uid(g, tops, sid),
+        "actor.user.email_addr": pc.if_else(pc.fill_null(pc.match_substring(email, "@"), False), email,
+                                            pa.scalar(None, _S)),
+    }  # fmt: skip
+    oa = "object_attributes."
+    if cls == "scheduled_job_activity":
+        status = g.s(oa + "status")
+        pipeline = pc.if_else(_present(tops, "project"),
+                              _join(_shown(g.s("project.path_with_namespace")), " pipeline"), "pipeline")  # fmt: skip
+        ref = g.s(oa + "ref")
+        desc = _join(either(g.s(oa + "source"), pa.repeat(pa.scalar("pipeline"), n)), " on ", ref, " (",
+                     _shown(g.s(oa + "sha")), ")")  # fmt: skip
+        ok = maps._OK.get
+        cols.update({
+            "job.name": either(g.s(oa + "name"), pipeline),
+            "job.desc": pc.if_else(nonempty(ref), desc, pa.scalar(None, _S)),
+            "job.run_state_id": _each(status, lambda x: maps._PIPE_STATE.get(x or "", 99), pa.int32()),
+            "job.run_state": status,
+            "job.created_time": _iso(g.s(oa + "created_at")),
+            "job.user.name": names,
+            "status_id": _each(status, lambda x: ok(x or "") or None, pa.int32()),
+            "status": _each(status, lambda x: c.STATUS.get(ok(x or "")) if ok(x or "") else None, _S),
+            "status_detail": status,
+            "metadata.correlation_uid": g.v(oa + "id", sid),
+            "duration": g.v(oa + "duration", lambda x: int(x * 1000) if x else None, pa.int64()),
+            "api.operation": _each(status, lambda x: f"pipeline.{x}", _S),
+            "unmapped": c.unmapped_rest(tops, maps._HOOK_COMMON),
+        })  # fmt: skip
+        times = pc.coalesce(_iso(g.s(oa + "finished_at")), _iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at")))
+        return cols, times, _each(status, lambda x: maps._PIPE_ACTIVITY.get(x or "", 2), pa.int32())
+    if kind == "deployment":
+        def text(x: Any) -> str | None:
+            return x if isinstance(x, str) else None
+
+        def ok_of(x: Any) -> int | None:
+            return maps._OK.get(text(x) or "")  # type: ignore[no-any-return]
+
+        cols.update({
+            "app.name": g.s("project.path_with_namespace"),
+            "app.uid": g.v("deployment_id", sid),
+            "app.version": g.s("short_sha"),
+            "app.feature.name": g.s("environment"),
+            "status_id": g.v("status", ok_of, pa.int32()),
+            "status": g.v("status", lambda x: c.STATUS.get(ok_of(x)) if ok_of(x) is not None else None),  # type: ignore[arg-type]
+            "status_detail": g.v("status", text),
+            "api.operation": g.v("status", lambda x: f"deployment.{x}"),
+            "unmapped": c.unmapped_rest(tops, maps._HOOK_COMMON),
+        })  # fmt: skip
+        return cols, _iso(g.s("status_changed_at")), 1
+    if kind in ("push", "tag_push"):
+        ref = g.s("ref")
+        project = ("project", _or_null(either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
+        commits = g.v("total_commits_count", lambda x: str(x or 0))
+        cols.update({
+            "resources": _resources([project, ("git_ref", _or_null(ref), _or_null(g.s("after")))], n),
+            "message": _join(_shown(names), " pushed ", commits, " commit(s) to ", _shown(ref)),
+            "api.operation": pa.repeat(pa.scalar(kind), n),
+            "unmapped": c.unmapped_rest(tops, maps._PUSH_MAPPED),
+        })  # fmt: skip
+        created = pc.fill_null(pc.equal(g.s("before"), _ZERO_SHA), False)
+        deleted = pc.fill_null(pc.equal(g.s("after"), _ZERO_SHA), False)
+        acts = pc.if_else(created, 1, pc.if_else(deleted, 4, 3)).cast(pa.int32())
+        return cols, pa.nulls(n, pa.int64()), acts
+    title = either(g.s(oa + "title"), g.s(oa + "name"))
+    if kind == "merge_request":
+        prefix = g.v(oa + "iid", lambda x: f"!{x} " if x else None)
+        title = pc.if_else(prefix.is_valid(), _join(prefix, _shown(title)), title)
+    project = ("project", _or_null(either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
+    action = g.s(oa + "action")
+    cols.update({
+        "resources": _resources([project, (kind, _or_null(title), g.v(oa + "id", sid))], n),
+        "api.operation": pc.if_else(nonempty(action), _join(f"{kind}.", action), kind),
+        "unmapped": c.unmapped_rest(tops, maps._HOOK_COMMON),
+    })  # fmt: skip
+    acts = _each(action, lambda x: maps._MR_ACTIVITY.get(x, c.verb_activity(x)) if x else 99, pa.int32())
+    return cols, pc.coalesce(_iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at"))), acts
+
+
+def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec.Raw]] | None]
+                 ) -> list[tuple[str, str, np.ndarray, dict[str, Any], pa.Array, pa.Array | int]] | None:  # fmt: skip
+    """Per (class, kind) group in order of first appearance: (class, kind, record positions,
+    leaves, times, activity ids); None when the msgspec path must decide (see module doc).
+    ``tops_of`` decodes the records' top-level raw maps (None when one is not an object)."""
+    if len(raws) < MIN_BATCH or not _fast.available():
+        return None
+    from secpipe.formats import gitlab as maps  # the record type and tables (gitlab imports this module)
+
+    rec_type = maps._Rec
+    walk, raw_paths = spec(rec_type)
+    cols = _fast.extract(raws, walk)
+    if cols is None:
+        return None
+    kinds = cols.strings["object_kind"]
+    if not pc.all(nonempty(kinds)).as_py():
+        return None
+    raws_d: dict[str, tuple[Distinct, np.ndarray]] = {}
+    for path, type_ in raw_paths:
+        d = Distinct.from_column(cols.strings[path], type_, path)
+        if d.errors:
+            return None
+        raws_d[path] = (d, np.asarray(d.idx, np.int32))
+    tops = tops_of()
+    if tops is None:
+        return None
+    null = _NULL
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, (k, t) in enumerate(zip(kinds.to_pylist(), tops, strict=True)):
+        key = ("scheduled_job_activity" if t.get("object_attributes", null) != null else "api_activity", k) if (
+            k == "pipeline") else ("application_lifecycle" if k == "deployment" else "api_activity", k)  # fmt: skip
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = []
+        g.append(i)
+    out = []
+    for (cls, kind), members in groups.items():
+        rows = np.asarray(members, np.int32)
+        whole = len(members) == len(raws)
+        group = _Cols(cols.strings, raws_d, rows, whole)
+        leaves, times, acts = hook_columns(group, tops if whole else [tops[i] for i in members], cls, kind, maps)
+        for k, col in leaves.items():  # the OCSF type, as the msgspec path's pa.array(values, type) gives it
+            if isinstance(col, pa.Array) and k not in ("resources", "unmapped") and (t := c._type(cls, k)) is not None:
+                leaves[k] = col.cast(t)
+        out.append((cls, kind, rows, leaves, times, acts))
+    return out
