@@ -284,6 +284,18 @@ def _derived_uuid(value: object) -> str | None:
     return None
 
 
+#: pySigma messages that do not say what to change -> what to change
+_HINTS = {"Unsupported type": "a detection's values must be strings, numbers, booleans, null or lists of them "
+                               "(a Sigma 1.x 'aggregation' block is no detection: write a correlation rule)",
+          "Unknown modifier": "see the Sigma modifiers appendix (contains, startswith, endswith, all, re, cidr, ...)"}
+
+
+def _explain(err: Exception) -> str:
+    text = str(err)
+    hint = next((h for k, h in _HINTS.items() if k in text), None)
+    return f"{text} — {hint}" if hint else text
+
+
 def _repairable(err: Exception) -> bool:
     return type(err) in _METADATA or _upper_operators(err)
 
@@ -336,7 +348,7 @@ def rule_id(rule: SigmaRule | SigmaCorrelationRule, path: Path) -> str:
 def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None = None) -> Rule:
     """Compile one parsed (pipeline-processed) rule; raises UnsupportedRule with the reason."""
     if rule.errors:
-        msg = f"invalid rule: {rule.errors[0]}"
+        msg = f"invalid rule: {_explain(rule.errors[0])}"
         raise UnsupportedRule(msg)
     warnings = [str(n) for n in (rule.custom_attributes or {}).get(NOTES) or []]
     for issue in (validator or _validator()).validate_rule(rule):
@@ -413,7 +425,7 @@ def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
             out.total += 1
             label = str(path) if len(coll.rules) == 1 else f"{path}#{rule.title}"
             if getattr(rule, "errors", None):
-                out.unsupported.append(Unsupported(label, f"invalid rule: {rule.errors[0]}"))
+                out.unsupported.append(Unsupported(label, f"invalid rule: {_explain(rule.errors[0])}"))
                 continue
             try:
                 _load_one(rule, path, pipeline, validator, out)
