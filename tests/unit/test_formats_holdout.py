@@ -304,6 +304,40 @@ def test_k8s_audit_exec_pod() -> None:
     assert r["time"] == 1540561114867  # requestReceivedTimestamp 2018-10-26T13:38:34.867116Z
 
 
+def test_k8s_audit_stream_with_cloud_wrapped_records() -> None:
+    """Panther's unified EKS/AKS/GKE detection tests: every record is an event (none dead-lettered)."""
+    name, d = _auto("k8s_ioc_activity.jsonl")
+    assert name == "k8s_audit" and not d.dead
+    rows = _rows(d)
+    assert len(rows) == 6 and {r["class_uid"] for r in rows} == {6003}
+    by_product: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_product.setdefault(r["metadata"]["product"]["name"], []).append(r)
+    assert sorted((k, len(v)) for k, v in by_product.items()) == [
+        ("Azure Monitor", 1), ("Google Cloud Audit Logs", 2), ("Kubernetes", 3)]  # fmt: skip
+    # AKS: the Event inside properties.log is unwrapped and mapped as an Event
+    aks = next(r for r in by_product["Kubernetes"] if r["src_endpoint"]["ip"] == "5.5.5.5")
+    assert aks["api"]["operation"] == "get" and aks["actor"]["user"]["name"] == "admin@example.com"
+    assert aks["resources"][0]["type"] == "pods" and aks["status_code"] == "200"
+    # GKE LogEntry: protoPayload (AuditLog)
+    gke = next(r for r in by_product["Google Cloud Audit Logs"] if r["api"]["service"]["name"] == "k8s.io")
+    assert gke["api"]["operation"] == "io.k8s.core.v1.pods.list" and gke["activity_id"] == 2  # list: Read
+    assert gke["actor"]["user"]["email_addr"] == "user@company.com" and gke["src_endpoint"]["ip"] == "8.8.8.8"
+    assert gke["http_request"]["user_agent"] == "kubectl/v1.27.0"
+    assert gke["authorizations"][0]["decision"] == "allowed"
+    assert gke["authorizations"][0]["policy"]["name"] == "io.k8s.core.v1.pods.list"
+    assert gke["cloud"]["provider"] == "GCP" and gke["cloud"]["project_uid"] == "test-project"
+    (az,) = by_product["Azure Monitor"]  # Microsoft.Compute/virtualMachines/write: Update
+    assert az["api"]["operation"] == "Microsoft.Compute/virtualMachines/write" and az["activity_id"] == 3
+    assert az["api"]["service"]["name"] == "Microsoft.Compute" and az["cloud"]["provider"] == "Azure"
+
+
+def test_k8s_audit_unknown_objects_stay_dead_lettered() -> None:
+    doc = b'{"operationName": "x"}\n{"protoPayload": {"foo": 1}}\n{"category": "kube-audit", "properties": {"log": "{"}}\n'
+    d = formats.get("k8s_audit").decode(doc, "src")
+    assert not d.batches and len(d.dead) == 3 and d.events == 3
+
+
 def test_snyk_iac_multi_project() -> None:
     name, d = _auto("iac-test-report.json")
     assert name == "snyk" and not d.dead

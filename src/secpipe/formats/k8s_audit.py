@@ -12,6 +12,12 @@ kept as ``legacy_line`` in unmapped. Each event -> API Activity
 way) and yields none. A JSON object whose ``kind`` is neither Event nor EventList, or that
 has none of auditID/verb/requestURI, is not an audit event and is dead-lettered.
 
+Managed clusters' audit records as their cloud delivers them -- AKS ``kube-audit`` Azure
+Monitor records (the Event in ``properties.log`` is unwrapped), GKE's Google Cloud Audit Logs
+entries, and the other Azure Monitor / Cloud Audit Logs records that share such a stream -- are
+mapped by :mod:`secpipe.formats._cloud_audit` (after this format's own pass, from the records it
+found to be no Event, so the Kubernetes path pays nothing).
+
 Mapping: verb -> activity (create/post 1, get/list/watch/head/options 2, update/patch/put 3,
 delete/deletecollection 4, other (bind, escalate, impersonate, approve ...) 99); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
 impersonatedUser stays in unmapped;
@@ -52,7 +58,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats import _fast
+from secpipe.formats import _cloud_audit, _fast
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (
     DeadLetter,
@@ -292,6 +298,8 @@ class K8sAudit(RecordFormat):
         if b"audit.k8s.io" in head[:4096] or _LEGACY.match(head, 0, nl if nl >= 0 else len(head)):
             return 95
         h, found = head[:8192], 0
+        if b'"protoPayload"' in h and b'"k8s.io"' in h or b'"kube-audit' in h and b'"properties"' in h:
+            return 80  # GKE's Cloud Audit Logs, AKS's Azure Monitor records (see _cloud_audit)
         for i, k in enumerate((b'"requestURI"', b'"auditID"', b'"objectRef"', b'"stage"', b'"verb"')):
             found += k in h
             if found >= 3:
@@ -306,7 +314,9 @@ class K8sAudit(RecordFormat):
         """Map audit events to API Activity (the cyclic GC paused: no cycles are made, see
         :func:`~secpipe.formats._findings.paused_gc`)."""
         with paused_gc():
-            return self._map(records)
+            out = self._map(records)
+            # records that are no audit Event may be one wrapped by a cloud (AKS, GKE): _cloud_audit
+            return _cloud_audit.rescue(out, self._map, self.name) if out.dead else out
 
     def _map(self, records: Records) -> Decoded:
         if records.dead and any(d.raw[:4].isdigit() for d in records.dead):

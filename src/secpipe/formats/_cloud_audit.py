@@ -1,0 +1,218 @@
+"""Managed-cluster audit records that reach the Kubernetes audit format wrapped by their cloud.
+
+A managed cluster's audit trail reaches a team through its cloud's log service, and unified
+Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stream:
+
+- **Azure Monitor** resource logs of AKS (``category`` ``kube-audit`` / ``kube-audit-admin``)
+  carry the apiserver's audit Event as a JSON string in ``properties.log``. The Event is
+  unwrapped and mapped as any other (the wrapper is transport metadata; ``raw_data`` and the
+  event uid are the Event's, as CloudTrail's EventBridge unwrapping does).
+- **Google Cloud Audit Logs** ``LogEntry`` records (``protoPayload`` of type AuditLog; GKE's
+  have ``serviceName`` ``k8s.io``) -> API Activity (6003): ``methodName`` -> ``api.operation``
+  and the activity (its last word: create/insert Create, get/list/watch Read,
+  update/patch/set Update, delete Delete, else Other), ``serviceName`` -> ``api.service.name``,
+  ``authenticationInfo.principalEmail`` -> ``actor.user`` (name and email),
+  ``requestMetadata.callerIP``/``callerSuppliedUserAgent`` -> ``src_endpoint.ip`` /
+  ``http_request.user_agent``, ``resourceName`` -> ``resources[0]`` (type = ``resource.type``),
+  ``authorizationInfo[]`` -> ``authorizations[]`` (granted -> "allowed"/"denied", the
+  permission as ``policy.name``), ``status`` (google.rpc.Status: code 0 or absent Success,
+  else Failure) -> status, code and message, ``insertId`` -> ``metadata.original_event_uid``,
+  ``severity`` -> ``severity_id``, ``resource.labels.project_id`` -> ``cloud.project_uid``.
+- **Azure Monitor** Activity Log and other resource-log records (``operationName`` with
+  ``category``/``resourceId``) -> API Activity: ``operationName`` -> ``api.operation`` (its
+  last segment write Update, delete Delete, read Read, action Other) and its provider
+  namespace -> ``api.service.name``, ``caller``/``identity`` claims -> ``actor.user.name``,
+  ``callerIpAddress`` -> ``src_endpoint.ip``, ``resultType`` (Success/Failed/...) -> status,
+  ``resourceId`` -> ``resources[0].uid``, ``correlationId`` -> ``metadata.correlation_uid``,
+  ``level`` -> ``severity_id``, the subscription in ``resourceId`` -> ``cloud.account.uid``.
+
+Both clouds' records get ``cloud.provider`` and their own product (Google Cloud Audit Logs,
+Azure Monitor); keys not placed stay in ``unmapped``. Where: :func:`rescue` runs after the
+Kubernetes pass on the records it dead-lettered as "no audit event", so the Kubernetes hot path
+pays nothing; anything it does not recognize keeps its dead letter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from secpipe.formats.base import (
+    Decoded,
+    Records,
+    base_columns,
+    event_uids,
+    parse_times,
+    to_batch,
+    unmapped_json,
+)
+
+#: the Kubernetes pass's reason for a JSON object that is no audit event (k8s_audit._not_event)
+NOT_EVENT = "not a Kubernetes audit event: no auditID, verb or requestURI"
+S = pa.string()
+_KUBE_AUDIT = frozenset({"kube-audit", "kube-audit-admin"})
+_VERB = re.compile(r"[A-Za-z]+$")
+_GCP_ACT = {"create": 1, "insert": 1, "add": 1, "get": 2, "list": 2, "watch": 2, "read": 2, "search": 2,
+            "update": 3, "patch": 3, "set": 3, "setiampolicy": 3, "replace": 3, "delete": 4, "remove": 4}  # fmt: skip
+_AZ_ACT = {"write": 3, "delete": 4, "read": 2}
+_GCP_SEV = {"DEBUG": 1, "INFO": 1, "NOTICE": 2, "WARNING": 3, "ERROR": 4, "CRITICAL": 5, "ALERT": 5, "EMERGENCY": 6}
+_AZ_SEV = {"verbose": 1, "informational": 1, "warning": 3, "error": 4, "critical": 5}
+_AUTHZ = pa.list_(pa.struct([("decision", S), ("policy", pa.struct([("name", S), ("desc", S)]))]))
+_RES = pa.list_(pa.struct([("type", S), ("name", S), ("uid", S)]))
+_GCP_MAPPED = frozenset({"protoPayload", "timestamp", "insertId", "severity"})
+_AZ_MAPPED = frozenset({"time", "operationName", "resultType", "callerIpAddress", "correlationId", "level", "caller",
+                        "resourceId"})  # fmt: skip
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_ANY = msgspec.json.Decoder()
+
+
+def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decoded:
+    """Map the cloud-wrapped records among ``out``'s "no audit event" dead letters (see module
+    docstring); ``remap`` maps unwrapped Events as the Kubernetes pass does."""
+    keep, inner, gcp, azure = [], Records(), [], []
+    for d in out.dead:
+        doc = _cloud_doc(d.raw) if d.reason == NOT_EVENT else None
+        if doc is None:
+            keep.append(d)
+            continue
+        log = doc.get("properties", {}).get("log") if isinstance(doc.get("properties"), dict) else None
+        if doc.get("category") in _KUBE_AUDIT and isinstance(log, str):
+            try:
+                inner.raws.append(msgspec.json.format(log.encode(), indent=-1))
+                inner.locs.append((d.source, d.offset))
+            except msgspec.DecodeError:
+                keep.append(d)
+        elif _is_gcp(doc):
+            gcp.append((doc, d.raw))
+        elif isinstance(doc.get("operationName"), str) and ("category" in doc or "resourceId" in doc):
+            azure.append((doc, d.raw))
+        else:
+            keep.append(d)
+    out.dead = keep
+    if inner.raws:
+        sub = remap(inner)  # its events are the wrappers already counted
+        out.batches.extend(sub.batches)
+        out.dead.extend(sub.dead)
+    for rows, build in ((gcp, _gcp), (azure, _azure)):
+        if rows:
+            out.batches.append(build([r[0] for r in rows], [r[1] for r in rows], fmt))
+    return out
+
+
+def _cloud_doc(raw: bytes) -> dict[str, Any] | None:
+    """The record as Python values when it looks like a cloud audit record (cheap byte test first)."""
+    if b'"protoPayload"' not in raw and b'"operationName"' not in raw:
+        return None
+    try:
+        doc = _ANY.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _is_gcp(doc: dict[str, Any]) -> bool:
+    """A LogEntry whose payload is an AuditLog (typed, or naming its method or service)."""
+    pp = doc.get("protoPayload")
+    return isinstance(pp, dict) and (
+        "AuditLog" in str(pp.get("@type", "")) or isinstance(pp.get("methodName"), str) or isinstance(pp.get("serviceName"), str)
+    )
+
+
+def _s(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _d(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _batch(fmt: str, raws: list[bytes], times: list[str | None], acts: list[int], sev: list[int],
+           product: str, vendor: str, cols: dict[str, Any], mapped: frozenset[str]) -> pa.RecordBatch:
+    base = base_columns("api_activity", kind=fmt, product=product, vendor=vendor, uids=event_uids(fmt, raws),
+                        times_ms=parse_times(pa.array(times, S)), raws=raws, activity_id=pa.array(acts, pa.int32()),
+                        severity_id=pa.array(sev, pa.int32()))  # fmt: skip
+    base["unmapped"] = unmapped_json([_TOP.decode(r) for r in raws], mapped)
+    for k, v in cols.items():
+        base[k] = v if isinstance(v, pa.Array) else pa.array(v, pa.int32() if k == "status_id" else S)
+    return to_batch("api_activity", base)
+
+
+def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
+    pp = [_d(d.get("protoPayload")) for d in docs]
+    method = [_s(p.get("methodName")) for p in pp]
+    status = [_d(p.get("status")) for p in pp]
+    code = [s.get("code") if isinstance(s.get("code"), int) else None for s in status]
+    who = [_s(_d(p.get("authenticationInfo")).get("principalEmail")) for p in pp]
+    meta = [_d(p.get("requestMetadata")) for p in pp]
+    authz = [[{"decision": "allowed" if a.get("granted") else "denied", "policy": {"name": _s(a.get("permission")),
+                                                                                   "desc": _s(a.get("resource"))}}
+              for a in p.get("authorizationInfo") if isinstance(a, dict)] or None
+             if isinstance(p.get("authorizationInfo"), list) else None for p in pp]  # fmt: skip
+    cols = {
+        "api.operation": method,
+        "api.service.name": [_s(p.get("serviceName")) for p in pp],
+        "api.request.uid": [_s(d.get("insertId")) for d in docs],
+        "metadata.original_event_uid": [_s(d.get("insertId")) for d in docs],
+        "actor.user.name": who,
+        "actor.user.email_addr": [w if w and "@" in w else None for w in who],
+        "src_endpoint.ip": [_s(m.get("callerIP")) for m in meta],
+        "http_request.user_agent": [_s(m.get("callerSuppliedUserAgent")) for m in meta],
+        "resources": pa.array([[{"type": _s(_d(d.get("resource")).get("type")), "name": _s(p.get("resourceName")),
+                                 "uid": None}] if _s(p.get("resourceName")) else None
+                               for d, p in zip(docs, pp, strict=True)], _RES),  # fmt: skip
+        "authorizations": pa.array(authz, _AUTHZ),
+        "status_id": [2 if c else 1 for c in code],
+        "status": ["Failure" if c else "Success" for c in code],
+        "status_code": [None if c is None else str(c) for c in code],
+        "status_detail": [_s(s.get("message")) for s in status],
+        "cloud.provider": ["GCP"] * len(docs),
+        "cloud.project_uid": [_s(_d(_d(d.get("resource")).get("labels")).get("project_id")) for d in docs],
+    }
+    acts = [_GCP_ACT.get(_last_word(m), 99) for m in method]
+    sev = [_GCP_SEV.get(str(d.get("severity", "")).upper(), 1) for d in docs]
+    times = [_s(d.get("timestamp")) or _s(d.get("receiveTimestamp")) for d in docs]
+    return _batch(fmt, raws, times, acts, sev, "Google Cloud Audit Logs", "Google", cols, _GCP_MAPPED)
+
+
+def _last_word(method: str | None) -> str:
+    """``io.k8s.core.v1.pods.list`` -> list; ``v1.compute.instances.insert`` -> insert; CamelCase
+    verbs (``SetIamPolicy``) lower-cased."""
+    m = _VERB.search((method or "").rsplit(".", 1)[-1])
+    return m.group(0).lower() if m else ""
+
+
+def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
+    ops = [_s(d.get("operationName")) for d in docs]
+    result = [_s(d.get("resultType")) for d in docs]
+    failed = [None if r is None else r.lower() in ("failure", "failed") for r in result]
+    rid = [_s(d.get("resourceId")) for d in docs]
+    claims = [_d(_d(d.get("identity")).get("claims")) for d in docs]
+    cols = {
+        "api.operation": ops,
+        "api.service.name": [o.split("/", 1)[0] if o and "/" in o else None for o in ops],
+        "actor.user.name": [_s(d.get("caller")) or _s(c.get("name")) or _s(c.get(_UPN)) for d, c in zip(docs, claims, strict=True)],
+        "src_endpoint.ip": [_s(d.get("callerIpAddress")) for d in docs],
+        "resources": pa.array([[{"type": None, "name": None, "uid": r}] if r else None for r in rid], _RES),
+        "status_id": [0 if f is None else 2 if f else 1 for f in failed],
+        "status": ["Unknown" if f is None else "Failure" if f else "Success" for f in failed],
+        "status_detail": result,
+        "metadata.correlation_uid": [_s(d.get("correlationId")) for d in docs],
+        "cloud.provider": ["Azure"] * len(docs),
+        "cloud.account.uid": [_subscription(r) for r in rid],
+    }
+    acts = [_AZ_ACT.get((o or "").rsplit("/", 1)[-1].lower(), 99) for o in ops]
+    sev = [_AZ_SEV.get(str(d.get("level", "")).lower(), 1) for d in docs]
+    return _batch(fmt, raws, [_s(d.get("time")) for d in docs], acts, sev, "Azure Monitor", "Microsoft", cols, _AZ_MAPPED)
+
+
+_UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+
+
+def _subscription(resource_id: str | None) -> str | None:
+    """The subscription id in ``/subscriptions/<id>/resourceGroups/...``."""
+    parts = (resource_id or "").split("/")
+    return parts[2] if len(parts) > 2 and parts[1].lower() == "subscriptions" and parts[2] else None
