@@ -39,6 +39,7 @@ import operator
 from typing import Any, cast
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -54,6 +55,7 @@ from secpipe.formats._findings import (
     either,
     json_col,
     nest,
+    nonempty,
     raw_data,
     record_bytes,
     reject_distinct,
@@ -259,6 +261,20 @@ def _chain(path: list[str] | None) -> str | None:
     return " > ".join(path) if path else None
 
 
+def _cvss_column(vectors: pa.Array, scores: pa.Array, details: Distinct) -> pa.Array:
+    """``cve.cvss``: :func:`_cvss_entries` once per distinct (vector, score, details) combination."""
+    key = np.asarray(details.idx, np.int64)
+    for col in (vectors, scores):
+        enc = pc.dictionary_encode(col)
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+        key = key * (len(enc.dictionary) + 1) + codes
+    _u, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    take = pa.array(first)
+    entries = [_cvss_entries(v, sc, details.values[details.idx[i]])
+               for v, sc, i in zip(vectors.take(take).to_pylist(), scores.take(take).to_pylist(), first.tolist(), strict=True)]  # fmt: skip
+    return pa.array(entries, CVSS_LIST).take(pa.array(inverse.astype(np.int32)))
+
+
 def _arrow_path(path: list[str] | None) -> str:
     return ">".join(path or [])
 
@@ -310,7 +326,7 @@ def _native_fields(raws: list[bytes]) -> tuple[dict[str, Any], dict[str, Distinc
     f["fixedIn"] = pa.ListArray.from_arrays(pa.array(offsets), cols.strings["fixedIn[].@"],
                                             mask=pa.array(offsets[1:] == offsets[:-1]))  # fmt: skip
     score = fields.pop("cvssScore")
-    f["cvssScore"] = score.per_row(score.values)
+    f["cvssScore"] = score.column(pa.float64())
     f["unmapped"] = cols.unmapped
     for k in ("path", "iacDescription"):  # checked above; the compliance mapping reads them from typed issues
         fields.pop(k)
@@ -325,7 +341,7 @@ def _issue_fields(st: Strict, fields: dict[str, Distinct]) -> dict[str, Any]:
     f["fixedIn"] = pa.array([v.fixedIn or None for v in vs], STR_LIST)
     f["isUpgradable"] = pa.array([v.isUpgradable for v in vs], pa.bool_())
     f["isPatchable"] = pa.array([v.isPatchable for v in vs], pa.bool_())
-    f["cvssScore"] = [v.cvssScore for v in vs]
+    f["cvssScore"] = pa.array([v.cvssScore for v in vs], pa.float64())
     f["unmapped"] = unmapped_from(st, _UNMAPPED)
     return f
 
@@ -493,19 +509,23 @@ class Snyk(ReportFormat):
                cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
         """Vulnerability columns from the field columns of either path (see :func:`_issue_fields`)."""
         n = len(f["id"])
-        vids: list[str | None] = f["id"].to_pylist()
+        ids = f["id"]
         ident = fields["identifiers"]
-        parts = ident.per_row(ident.derive(_id_parts))
-        primary = [c if c is not None else v for (c, _, _), v in zip(parts, vids, strict=True)]
-        related = [_with_id(r, v) if c is not None and v else s for (c, r, s), v in zip(parts, vids, strict=True)]
-        keys: dict[tuple[Any, ...], int] = {}
-        add = keys.setdefault
+        parts = ident.derive(_id_parts)  # per distinct identifiers: (first CVE, related, related sorted)
+        at = pa.array(ident.idx, pa.int32())
+        cve = pa.array([c for c, _r, _s in parts], S).take(at)
+        primary = pc.coalesce(cve, ids)
+        related = pa.array([rs for _c, _r, rs in parts], STR_LIST).take(at)
+        need = np.flatnonzero(pc.and_(pc.is_valid(cve), nonempty(ids)).to_numpy(zero_copy_only=False))
+        if len(need):  # an issue with a CVE also lists its own id: sorted({*related, id}) for those rows
+            kk = np.asarray(ident.idx)[need].tolist()
+            own = [_with_id(parts[k][1], v) for k, v in zip(kk, ids.take(pa.array(need)).to_pylist(), strict=True)]
+            pos = np.arange(n, dtype=np.int64)
+            pos[need] = n + np.arange(len(need))
+            related = pa.concat_arrays([related, pa.array(own, STR_LIST)]).take(pa.array(pos))
         details = fields["cvssDetails"]
-        cvss_idx = [add((c3, score, d), len(keys))
-                    for c3, score, d in zip(f["CVSSv3"].to_pylist(), f["cvssScore"], details.idx, strict=True)]  # fmt: skip
-        cvss = [_cvss_entries(c3, score, details.values[d]) for c3, score, d in keys]
+        cvss = _cvss_column(f["CVSSv3"], f["cvssScore"], details)
         chains = fields["from"]
-        joined = chains.per_row(chains.derive(_arrow_path))
         fixed_in = f["fixedIn"]
         fixed = pc.binary_join(fixed_in, ", ")
         fixable = pc.or_(pc.is_valid(fixed_in), pc.or_(pc.fill_null(f["isUpgradable"], False),
@@ -528,16 +548,16 @@ class Snyk(ReportFormat):
             "severity": f["severity"],
             "vendor_name": const("Snyk", n),
             "references": fields["references"].column(STR_LIST, _urls),
-            "related_vulnerabilities": pa.array(related, STR_LIST),
+            "related_vulnerabilities": related,
             "is_fix_available": fixable,
             "is_exploit_available": pc.if_else(pc.is_null(exploit), pa.scalar(None, pa.bool_()),
                                                pc.is_in(pc.utf8_lower(exploit), value_set=_EXPLOITED_SET)),
             "dependency_chain": chains.column(S, _chain),
             "cwe.uid": ident.column(S, _first_cwe),
-            "cve.uid": strs(primary),
+            "cve.uid": primary,
             "cve.title": title,
             "cve.created_time": published,
-            "cve.cvss": pa.array(cvss, CVSS_LIST).take(pa.array(cvss_idx, pa.int32())),
+            "cve.cvss": cvss,
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
         none = "None"  # as an f-string shows an absent value
@@ -545,7 +565,7 @@ class Snyk(ReportFormat):
         return {
             "status_id": const(1, n, pa.int32()),
             "status": const("New", n),
-            "finding_info.uid": pc.binary_join_element_wise(pc.fill_null(f["id"], none), strs(joined), "|"),
+            "finding_info.uid": pc.binary_join_element_wise(pc.fill_null(f["id"], none), chains.column(S, _arrow_path), "|"),
             "finding_info.types": const(["Vulnerability"], n, pa.list_(pa.string())),
             "finding_info.first_seen_time": published,
             "message": pc.binary_join_element_wise(title, at, " in "),
