@@ -48,6 +48,17 @@ def _syslog(*lines: str) -> bytes:
     return "\n".join(lines).encode()
 
 
+def _fired(rs: object, events: list[dict]) -> list[int]:
+    """Indexes of the json events at which a correlation of ``rs`` fired (one event per batch)."""
+    eng = CorrelationEngine(rs, None, clock=lambda: 1795946400.0)
+    out = []
+    for i, ev in enumerate(events):
+        b = formats.get("json").decode(msgspec.json.encode(ev), "t").batches[0]
+        if eng.process(b, rs.matches(b)) is not None:  # type: ignore[attr-defined]
+            out.append(i)
+    return out
+
+
 # -- Sigma 1.x aggregations become correlation rules ---------------------------------
 
 def test_count_by_becomes_an_event_count_correlation() -> None:
@@ -78,15 +89,8 @@ def test_count_of_a_field_becomes_value_count() -> None:
     assert not rs.rules[0].warnings or "timeframe" not in " ".join(rs.rules[0].warnings)
 
     def fired(users: list[str]) -> list[int]:
-        eng = CorrelationEngine(rs, None, clock=lambda: 1795946400.0)
-        out = []
-        for i, u in enumerate(users):
-            ev = {"time": f"2026-11-29T10:00:{i:02d}Z", "pam_message": "authentication failure", "pam_user": u,
-                  "pam_rhost": "198.51.100.4"}
-            b = formats.get("json").decode(msgspec.json.encode(ev), "t").batches[0]
-            if eng.process(b, rs.matches(b)) is not None:
-                out.append(i)
-        return out
+        return _fired(rs, [{"time": f"2026-11-29T10:00:{i:02d}Z", "pam_message": "authentication failure",
+                            "pam_user": u, "pam_rhost": "198.51.100.4"} for i, u in enumerate(users)])
 
     assert fired(["root", "admin", "oracle", "test"]) == [3]  # 4 distinct users > 3
     assert fired(["root"] * 6) == []
@@ -225,14 +229,9 @@ def test_numeric_value_correlations(tmp_path: Path, kind: str, cond: str, fired:
     (tmp_path / "r.yml").write_text(_numeric(kind, cond))
     rs = load_rules([tmp_path / "r.yml"])
     assert not rs.unsupported and len(rs.correlations) == 1
-    eng = CorrelationEngine(rs, None, clock=lambda: 1795946400.0)
-    out = []
-    for i, (user, n) in enumerate([("a", 30), ("a", 50), ("a", 10), ("b", "n/a")]):
-        ev = {"time": f"2026-11-29T10:00:0{i}Z", "action": "upload", "user": user, "bytes": n}
-        b = formats.get("json").decode(msgspec.json.encode(ev), "t").batches[0]
-        if eng.process(b, rs.matches(b)) is not None:
-            out.append(i)
-    assert out == fired
+    events = [{"time": f"2026-11-29T10:00:0{i}Z", "action": "upload", "user": user, "bytes": n}
+              for i, (user, n) in enumerate([("a", 30), ("a", 50), ("a", 10), ("b", "n/a")])]
+    assert _fired(rs, events) == fired
 
 
 # -- meta filters (Sigma filters specification) -----------------------------------------
@@ -295,32 +294,11 @@ def test_spec_modifiers(tmp_path: Path, detection: str, expected: list[int]) -> 
     assert _hits([rule], "json", body) == expected
 
 
-RECON = textwrap.dedent("""\
-    title: recon a
-    name: recon_cmd_a
-    id: 7d1b0e2c-3a9f-4c11-9d64-000000000a01
-    status: test
-    logsource: {product: linux, category: process_creation}
-    detection: {sel: {CommandLine|contains: whoami}, condition: sel}
-    level: low
-    ---
-    title: recon b
-    name: recon_cmd_b
-    id: 7d1b0e2c-3a9f-4c11-9d64-000000000a02
-    status: test
-    logsource: {product: linux, category: process_creation}
-    detection: {sel: {CommandLine|contains: 'uname -a'}, condition: sel}
-    level: low
-    ---
-    title: recon c
-    name: recon_cmd_c
-    id: 7d1b0e2c-3a9f-4c11-9d64-000000000a03
-    status: test
-    logsource: {product: linux, category: process_creation}
-    detection: {sel: {CommandLine: id}, condition: sel}
-    level: low
-    ---
-    """)
+RECON = "".join(
+    f"title: recon {k}\nname: recon_cmd_{k}\nid: 7d1b0e2c-3a9f-4c11-9d64-000000000a0{i}\nstatus: test\n"
+    f"logsource: {{product: linux, category: process_creation}}\n"
+    f"detection: {{sel: {{CommandLine{mod}: '{cmd}'}}, condition: sel}}\nlevel: low\n---\n"
+    for i, (k, mod, cmd) in enumerate([("a", "|contains", "whoami"), ("b", "|contains", "uname -a"), ("c", "", "id")], 1))
 
 
 @pytest.mark.parametrize(("correlation", "commands", "fired"), [
@@ -339,11 +317,5 @@ def test_extended_temporal_conditions(tmp_path: Path, correlation: str, commands
     rs = load_rules([tmp_path / "r.yml"])
     assert not rs.unsupported and len(rs.correlations) == 1
     assert not any(r.output for r in rs.rules if r.name in correlation)  # generate: false (the default)
-    eng = CorrelationEngine(rs, None, clock=lambda: 1795946400.0)
-    out = []
-    for i, cmd in enumerate(commands):
-        ev = {"time": f"2026-11-29T10:00:0{i}Z", "ComputerName": "h1", "CommandLine": cmd}
-        b = formats.get("json").decode(msgspec.json.encode(ev), "t").batches[0]
-        if eng.process(b, rs.matches(b)) is not None:
-            out.append(i)
-    assert out == fired
+    events = [{"time": f"2026-11-29T10:00:0{i}Z", "ComputerName": "h1", "CommandLine": cmd} for i, cmd in enumerate(commands)]
+    assert _fired(rs, events) == fired
