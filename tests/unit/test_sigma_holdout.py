@@ -319,3 +319,18 @@ def test_extended_temporal_conditions(tmp_path: Path, correlation: str, commands
     assert not any(r.output for r in rs.rules if r.name in correlation)  # generate: false (the default)
     events = [{"time": f"2026-11-29T10:00:0{i}Z", "ComputerName": "h1", "CommandLine": cmd} for i, cmd in enumerate(commands)]
     assert _fired(rs, events) == fired
+
+
+@pytest.mark.parametrize(("keyword", "expected"), [
+    ("'C:\\Windows\\Temp'", [0]),  # JSON text: C:\\Windows\\Temp
+    ("'echo \"x\"'", [0]),  # JSON text: echo \"x\"
+    ("'C:\\Windows\\Temp*.bat'", [0]),  # a wildcard inside the escaped text
+    ("'C:\\Windows\\Tmp'", []),
+])
+def test_keywords_match_json_escaped_text(tmp_path: Path, keyword: str, expected: list[int]) -> None:
+    rule = tmp_path / "k.yml"
+    rule.write_text("title: t\nid: 5f1a1111-2222-4333-8444-555566667777\nstatus: test\n"
+                    "logsource: {product: secpipe, service: json}\nlevel: high\n"
+                    f"detection:\n    keywords: [{keyword}]\n    condition: keywords\n")
+    body = b"\n".join(msgspec.json.encode({"cmd": c}) for c in ['echo "x" > C:\\Windows\\Temp\\a.bat', "echo x"])
+    assert _hits([rule], "json", body) == expected

@@ -13,7 +13,9 @@ Semantics (documented guarantees):
 - strings match case-insensitively unless ``|cased``; ``*``/``?`` are wildcards, ``\\*``
   ``\\?`` ``\\\\`` escapes; ``|re`` is case-sensitive RE2 (flags i/m/s via ``|re|i`` ...);
 - a keyword (field-less value) is a case-insensitive substring search of the original record
-  text (``raw_data``), so ``keywords: ['rm -rf']`` finds it anywhere in the line;
+  text (``raw_data``), so ``keywords: ['rm -rf']`` finds it anywhere in the line; a keyword
+  with quotes, backslashes or control characters also matches its JSON-escaped form (the text
+  of a JSON record: ``C:\\Windows`` is written ``C:\\\\Windows`` there);
 - a missing field never matches a value, so ``not selection`` is true for an event that
   lacks the field (each leaf is ``coalesce(pred, false)``: no SQL three-valued surprises);
 - ``field: null`` matches a missing or JSON-null field; ``|exists: true/false`` tests presence;
@@ -26,7 +28,9 @@ Semantics (documented guarantees):
 
 from __future__ import annotations
 
+import copy
 import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -312,11 +316,26 @@ def _keyword(value: object, out: Compiled) -> str:
     if isinstance(value, SigmaRegularExpression):
         return _slot(out, Leaf(KEYWORDS, regex_pred(value, F)))
     if isinstance(value, SigmaString):
-        return _slot(out, Leaf(KEYWORDS, string_pred(value, F, keyword=True)))
+        pred = string_pred(value, F, keyword=True)
+        escaped = _json_escaped(value)
+        if escaped is not None:  # a JSON record's text holds the value escaped
+            pred = f"({pred} OR {string_pred(escaped, F, keyword=True)})"
+        return _slot(out, Leaf(KEYWORDS, pred))
     if isinstance(value, SigmaNumber | SigmaBool):
         return _slot(out, Leaf(KEYWORDS, string_pred(SigmaString(str(value)), F, keyword=True)))
     msg = f"keyword value of type {type(value).__name__} is not supported — bind it to a field"
     raise UnsupportedRule(msg)
+
+
+def _json_escaped(value: SigmaString) -> SigmaString | None:
+    """The keyword as it is written inside a JSON string (``"`` -> ``\\"``, ``\\`` -> ``\\\\``,
+    control characters), or None when escaping changes nothing."""
+    parts = [json.dumps(p, ensure_ascii=False)[1:-1] if isinstance(p, str) else p for p in value.s]
+    if parts == list(value.s):
+        return None
+    out = copy.copy(value)
+    out.s = tuple(parts)
+    return out
 
 
 def required_values(node: object, name: str) -> frozenset[str] | None:
