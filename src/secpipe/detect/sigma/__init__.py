@@ -14,10 +14,13 @@ Public API (stable; other packages — compliance packs, respond — build on it
 
 ``batch`` is any OCSF RecordBatch/Table from secpipe formats (or a lake query): rules see the
 original record (``raw_data`` JSON, dotted paths) first and the OCSF columns second, and only
-rules whose ``logsource`` routes to the batch's ``metadata.log_name`` (and class) run. See
-:mod:`.compiler` for the matching semantics, :mod:`.engine` for evaluation (:mod:`.vector`: the
-distinct-value fast path), :mod:`.stage` for the ``sigma`` transform, :mod:`.correlation` for
-correlation rules and :mod:`.hunt` for retro-hunts over the lake.
+rules whose ``logsource`` routes to the batch's ``metadata.log_name`` (and class) run; a
+product with no dedicated source routes to the catch-all ``json`` format. Meta filters
+(``filter:`` documents) apply across rule files; Sigma 1.x ``| count() by`` aggregations load
+as correlation rules (:mod:`.legacy`). See :mod:`.rules` for loading, :mod:`.compiler` for the
+matching semantics, :mod:`.engine` for evaluation (:mod:`.vector`: the distinct-value fast
+path), :mod:`.stage` for the ``sigma`` transform, :mod:`.correlation` for correlation rules and
+:mod:`.hunt` for retro-hunts over the lake.
 """
 
 from __future__ import annotations
