@@ -29,7 +29,9 @@ extension (``_fast``) the issues are walked once in Rust into their field column
 distinct value), split by class before the walk so no column is copied to split it; otherwise, or
 when an issue is irregular, msgspec types them and :func:`_issue_fields` gives the same columns.
 One builder per class maps the columns (compliance issues also read typed issues); tests compare
-both paths.
+both paths. Identifiers, CVSS entries and dependency paths are mapped once per distinct value and
+taken into columns; ``raw_data`` is copied into Arrow's pool (``_cicd.pooled_strings``), whose pages
+are reused from one report to the next.
 """
 
 from __future__ import annotations
@@ -56,7 +58,6 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     nonempty,
-    raw_data,
     record_bytes,
     reject_distinct,
     severity_ids,
@@ -292,9 +293,13 @@ def _raw_data(raws: list[bytes]) -> pa.Array:
     """``raw_data``: :func:`~secpipe.formats._findings.raw_data`'s column, its bytes copied into a
     buffer of Arrow's pool (which keeps freed pages for the next report: a fresh 300 MB join costs
     more in page faults than in copying); checked as UTF-8 unless all ASCII."""
-    if sum(map(len, raws)) >= 2**31:
-        return raw_data(raws)
-    return pooled_strings(raws, validate=not all(map(bytes.isascii, raws)))
+    return pooled_strings(raws, validate=not all(map(bytes.isascii, raws)))  # (> 2 GiB: large_string, as raw_data)
+
+
+def _picker(sel: list[int]) -> Any:
+    """A function giving the items of a list at the positions ``sel`` (in C: ``itemgetter``)."""
+    get = operator.itemgetter(*sel)
+    return (lambda seq: [get(seq)]) if len(sel) == 1 else (lambda seq: list(get(seq)))
 #: string fields of an issue read as they are (both paths).
 _STRS = ("id", "title", "severity", "type", "packageName", "name", "version", "packageManager", "language",
          "license", "CVSSv3", "exploit", "creationTime", "modificationTime", "publicationTime", "publicId",
@@ -438,8 +443,8 @@ class Snyk(ReportFormat):
             if len(sel) == len(raws):
                 self._emit(cls, out, f, fields, projects, where, raws, ctx, part, iac)
                 continue
-            self._emit(cls, out, f, fields, projects, [where[i] for i in sel], [raws[i] for i in sel],
-                       [ctx[i] for i in sel], part, [iac[i] for i in sel])  # fmt: skip
+            pick = _picker(sel)
+            self._emit(cls, out, f, fields, projects, pick(where), pick(raws), pick(ctx), part, pick(iac))
         return True
 
     def _split(self, raws: list[bytes], comp: list[bool], iac: list[bool], source: str) -> list[Any] | None:
@@ -450,7 +455,7 @@ class Snyk(ReportFormat):
             sel = list(itertools.compress(range(len(comp)), comp if want else map(operator.not_, comp)))
             if not sel:
                 continue
-            sub = raws if len(sel) == len(raws) else [raws[i] for i in sel]
+            sub = raws if len(sel) == len(raws) else _picker(sel)(raws)
             native = _native_fields(sub)
             if native is None:
                 return None
