@@ -68,7 +68,7 @@ def test_sarif_msbuild_converter_output() -> None:
     assert by_rule["CS1026"]["message"].startswith(") expected [c:\\dev\\sarif")
     lnk = by_rule["LNK1104"]  # a result without a location still is a finding
     assert lnk["message"] == "cannot open file 'somelib.lib'" and lnk["severity_id"] == 4
-    assert lnk["vulnerabilities"][0]["affected_code"][0]["file"]["path"] is None
+    assert lnk["vulnerabilities"][0]["affected_code"] is None  # OCSF affected_code requires a file
     assert {r["metadata"]["product"]["name"] for r in rows} == {"MSBuild"}
     assert {r["status_id"] for r in rows} == {1}
     # the log has no invocation times: receipt time, labelled

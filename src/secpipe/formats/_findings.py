@@ -116,6 +116,17 @@ def nest(cols: dict[str, pa.Array]) -> pa.StructArray:
     return build(tree)
 
 
+def only_where(values: pa.StructArray, key: pa.Array) -> pa.StructArray:
+    """``values`` with each row null where ``key`` (the object's required attribute) is null.
+
+    OCSF objects are not emitted without their required key (no ``cve`` without its ``uid``).
+    """
+    if key.null_count == 0:
+        return values
+    mask = pc.or_(values.is_null(), key.is_null())
+    return pa.StructArray.from_arrays(values.flatten(), fields=list(values.type), mask=mask)
+
+
 def singleton_list(values: pa.Array, valid: pa.Array | None = None) -> pa.Array:
     """Each row's value wrapped in a one-element list; rows where ``valid`` is false are null."""
     n = len(values)

@@ -21,6 +21,11 @@ version (``version`` or ``semanticVersion``) and organization -> ``metadata.prod
 ``finding_info.tags``; rule ``properties.tags`` -> ``finding_info.types``; CVE-looking rule ids
 (Trivy SARIF) -> ``vulnerabilities[0].cve.uid``.
 
+OCSF conformance: a location's file is a source file, so ``file.type_id`` is 1 (Regular File);
+a result with no file location (only logical locations, e.g. Contrast, FxCop engine errors) gets
+no ``affected_code`` (OCSF requires its ``file``; the rule stays in ``finding_info.analytic``);
+``cve`` is emitted only with a CVE id (its required ``uid``).
+
 Severity: a numeric ``security-severity`` rule/result property (CodeQL, Trivy) gives CVSS
 bands (>=9 Critical, >=7 High, >=4 Medium, else Low); otherwise ``level`` (result; when absent,
 ``none`` for a result whose ``kind`` is not ``fail`` (pass, open, review, informational,
@@ -65,6 +70,7 @@ from secpipe.formats._findings import (
     either,
     nest,
     nonempty,
+    only_where,
     paused_gc,
     record_bytes,
     reject_distinct,
@@ -323,6 +329,7 @@ class _RunCtx:
 
 
 _ANALYTIC_TYPE = 1  # OCSF analytic.type_id Rule
+_REGULAR_FILE = 1  # OCSF file.type_id Regular File: a source file the result points at
 
 
 class Sarif(ReportFormat):
@@ -455,9 +462,12 @@ class Sarif(ReportFormat):
         suppressed = f["suppressed"]
         status_id = pc.if_else(suppressed, 3, pc.if_else(pc.fill_null(pc.equal(f["baselineState"], "absent"), False), 4, 1))
         status_id = status_id.cast(pa.int32())
+        has_file = paths.is_valid()
         code = nest({
             "file.path": paths,
             "file.name": _distinct_map(paths, _file_name, S),
+            "file.type_id": pc.if_else(has_file, pa.scalar(_REGULAR_FILE, pa.int32()), pa.scalar(None, pa.int32())),
+            "file.type": pc.if_else(has_file, pa.scalar("Regular File", S), pa.scalar(None, S)),
             "start_line": _int32(f["startLine"]),
             "end_line": _int32(f["endLine"]),
             "start_column": _int32(f["startColumn"]),
@@ -466,14 +476,15 @@ class Sarif(ReportFormat):
             "rule.name": rule_names,
             "rule.desc": short,
         })  # fmt: skip
+        cve = per["cve"].take(take)
         vuln = nest({
             "title": short,
             "desc": full,
             "severity": captions(cls, "severity_id", sev),
             "category": f["kind"],
-            "cve.uid": per["cve"].take(take),
+            "cve": only_where(nest({"uid": cve}), cve),
             "references": per["references"].take(take),
-            "affected_code": singleton_list(code),
+            "affected_code": singleton_list(code, has_file),
         })  # fmt: skip
         cols.update({
             "status_id": status_id,
