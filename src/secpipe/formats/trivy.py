@@ -15,7 +15,12 @@ One event per finding, in three OCSF classes:
   one for "Secrets Management" detections, unlike Vulnerability Finding (software weaknesses):
   ``data_security.detection_pattern`` = RuleID, ``pattern_match`` = Trivy's (already masked)
   Match, ``detection_system_id`` 11 Developer Security, ``data_lifecycle_state_id`` 1 at-Rest,
-  ``category_id`` 6 Security; the file goes to ``file`` (StartLine/EndLine/Code stay in ``unmapped``).
+  ``category_id`` 6 Security; the file goes to ``file`` (``type_id`` 1 Regular File: a secret is
+  found in a file's content; StartLine/EndLine/Code stay in ``unmapped``).
+
+OCSF conformance: ``cwe`` is emitted only with a CWE id (its required ``uid``); a check's
+``severity`` is the OCSF caption of its ``severity_id`` (Trivy's own word stays in the
+finding's ``raw_data``).
 
 Every event carries the scanned artifact in ``resources[0]`` (type = ArtifactType: container_image,
 repository, filesystem, vm ...; name = ArtifactName; uid = image id or ArtifactID; labels = repo
@@ -67,6 +72,7 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     nonempty,
+    only_where,
     raw_data,
     record_bytes,
     reject_distinct,
@@ -87,6 +93,8 @@ from secpipe.formats.base import (
     to_batch,
     unmapped_from,
 )
+
+_REGULAR_FILE = 1  # OCSF file.type_id Regular File
 
 
 class _Meta(msgspec.Struct):
@@ -469,6 +477,7 @@ class Trivy(ReportFormat):
             "path": f["PkgPath"],
         })  # fmt: skip
         url = f["PrimaryURL"]
+        cwe = first_items(f["CweIDs"])
         vuln = nest({
             "title": title,
             "desc": desc,
@@ -477,7 +486,7 @@ class Trivy(ReportFormat):
             "references": f["References"],
             "related_vulnerabilities": f["VendorIDs"],
             "is_fix_available": pc.is_valid(fixed),
-            "cwe.uid": first_items(f["CweIDs"]),
+            "cwe": only_where(nest({"uid": cwe}), cwe),
             "cve.uid": ids,
             "cve.title": title,
             "cve.desc": desc,
@@ -511,7 +520,7 @@ class Trivy(ReportFormat):
             "uid": strs([m.AVDID or m.ID for m in ms]),
             "name": strs([m.Title for m in ms]),
             "desc": strs([m.Description for m in ms]),
-            "severity": strs([m.Severity for m in ms]),
+            "severity": captions("compliance_finding", "severity_id", cols["severity_id"]),
             "severity_id": cols["severity_id"],
             "status": strs([m.Status for m in ms]),
             "standards": str_lists([[m.Type] if m.Type else None for m in ms]),
@@ -550,6 +559,8 @@ class Trivy(ReportFormat):
                              for s, r, ln in zip(ss, res, lines, strict=True)]),  # fmt: skip
             "file.path": strs([r.Target for r in res]),
             "file.name": strs([(r.Target or "").rsplit("/", 1)[-1] or None for r in res]),
+            "file.type_id": pa.array([_REGULAR_FILE] * n, pa.int32()),
+            "file.type": strs(["Regular File"] * n),
             "data_security.detection_pattern": strs([s.RuleID for s in ss]),
             "data_security.pattern_match": strs([s.Match for s in ss]),
             "data_security.detection_system_id": pa.array([11] * n, pa.int32()),
