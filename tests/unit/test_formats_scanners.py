@@ -116,7 +116,8 @@ def test_snyk_single_and_multi_project_golden(real: Path) -> None:
     assert v["cve"]["uid"] == "npm:brace-expansion:20170302"  # identifiers.CVE is empty
     assert "SNYK-JS-BRACEEXPANSION-10483" in v["related_vulnerabilities"]
     assert v["cwe"]["uid"] == "CWE-400"
-    assert v["cve"]["cvss"][0]["vector_string"] == "CVSS:3.0/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"
+    # CVSSv3 without cvssScore: OCSF cvss requires base_score, so no entry; the vector stays in raw_data
+    assert v["cve"]["cvss"] is None and '"CVSSv3":"CVSS:3.0/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"' in r["raw_data"]
     assert v["dependency_chain"].startswith("goof@0.0.3 > tap@5.8.0 > nyc@6.6.1")
     pkg = v["affected_packages"][0]
     assert (pkg["name"], pkg["version"], pkg["package_manager"]) == ("brace-expansion", "1.1.4", "npm")

@@ -9,9 +9,15 @@ One event per issue:
   (joined), package manager, install path (``__filename``); ``dependency_chain`` = the ``from``
   path joined with `` > ``;
   exploit maturity -> ``is_exploit_available``; upgradable/patchable/fixedIn -> ``is_fix_available``.
+  OCSF conformance: a CVSS entry without a base score (OCSF requires it) is left out (the vector
+  stays in ``raw_data``); ``cwe`` is emitted only with a CWE id; an issue without ``version``
+  (unmanaged C/C++ issues) takes the one its ``name`` ends with (``...|cpio@2.12``), and with no
+  version at all gets no ``affected_packages`` (OCSF requires the version; the package name stays
+  in ``message`` and ``raw_data``).
 - ``vulnerabilities[]`` with ``type: license`` (license policy issues) and
   ``infrastructureAsCodeIssues[]`` -> Compliance Finding (2003) with ``compliance.status`` Fail,
-  the rule as ``compliance.checks[0]``, resolution in ``remediation.desc``.
+  the rule as ``compliance.checks[0]``, resolution in ``remediation.desc`` (no ``remediation``
+  object for an issue without one: OCSF requires its ``desc``).
 
 The project (projectName, path, targetFile, packageManager, org) is ``resources[0]``. A Snyk
 report carries no scan time, so ``time`` is the receipt time (labelled
@@ -58,6 +64,7 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     nonempty,
+    only_where,
     record_bytes,
     reject_distinct,
     severity_ids,
@@ -243,9 +250,11 @@ def _with_id(rel: list[str], vid: str) -> list[str]:
 def _cvss_entries(vec: str | None, score: float | None, details: list[_CvssDetail] | None) -> list[dict[str, Any]] | None:
     """``cve.cvss[]``: Snyk's own rating, then one entry per assigner (None when there is none)."""
     out = []
-    if vec or score is not None:
+    if score is not None:  # OCSF cvss requires base_score: a vector alone stays in raw_data
         out.append({"version": _cvss_version(vec), "base_score": score, "vector_string": vec, "vendor_name": "Snyk"})
     for d in details or ():
+        if d.cvssV3BaseScore is None:
+            continue
         out.append({"version": _cvss_version(d.cvssV3Vector), "base_score": d.cvssV3BaseScore,
                     "vector_string": d.cvssV3Vector, "vendor_name": d.assigner})  # fmt: skip
     return out or None
@@ -256,6 +265,13 @@ def _urls(refs: list[_Ref | str] | None) -> list[str] | None:
         return None
     urls = [r if isinstance(r, str) else r.url for r in refs]
     return [u for u in urls if u] or None
+
+
+def _named_version(names: pa.Array) -> pa.Array:
+    """The version a Snyk issue ``name`` ends with (``https://ftp.gnu.org|cpio@2.12``: unmanaged
+    C/C++ issues carry no ``version`` key), else null."""
+    got = pc.extract_regex(names, r"[^@|/]@(?P<v>[^@|/]+)$")
+    return pc.if_else(got.is_valid(), pc.struct_field(got, "v"), pa.scalar(None, S))
 
 
 def _chain(path: list[str] | None) -> str | None:
@@ -536,9 +552,10 @@ class Snyk(ReportFormat):
         fixable = pc.or_(pc.is_valid(fixed_in), pc.or_(pc.fill_null(f["isUpgradable"], False),
                                                        pc.fill_null(f["isPatchable"], False)))  # fmt: skip
         pkg_name = either(f["packageName"], f["name"])
+        version = either(f["version"], _named_version(f["name"]))
         pkg = nest({
             "name": pkg_name,
-            "version": f["version"],
+            "version": version,
             "fixed_in_version": fixed,
             "package_manager": either(f["packageManager"], strs(managers)),
             "path": f["__filename"],
@@ -547,6 +564,7 @@ class Snyk(ReportFormat):
         title = cols["finding_info.title"]  # title, else the issue id
         published = parse_times(f["publicationTime"])
         exploit = f["exploit"]
+        cwe = ident.column(S, _first_cwe)
         vuln = nest({
             "title": title,
             "desc": cols["finding_info.desc"],  # vulnerabilities carry a description, never an IaC msg
@@ -558,12 +576,12 @@ class Snyk(ReportFormat):
             "is_exploit_available": pc.if_else(pc.is_null(exploit), pa.scalar(None, pa.bool_()),
                                                pc.is_in(pc.utf8_lower(exploit), value_set=_EXPLOITED_SET)),
             "dependency_chain": chains.column(S, _chain),
-            "cwe.uid": ident.column(S, _first_cwe),
+            "cwe": only_where(nest({"uid": cwe}), cwe),
             "cve.uid": primary,
             "cve.title": title,
             "cve.created_time": published,
             "cve.cvss": cvss,
-            "affected_packages": singleton_list(pkg),
+            "affected_packages": singleton_list(pkg, version.is_valid()),
         })  # fmt: skip
         none = "None"  # as an f-string shows an absent value
         at = pc.binary_join_element_wise(pc.fill_null(pkg_name, none), pc.fill_null(f["version"], none), "@")
@@ -592,6 +610,7 @@ class Snyk(ReportFormat):
             "status_id": pa.array([3] * n, pa.int32()),
         })  # fmt: skip
         status_id = pa.array([1] * n, pa.int32())
+        resolve = strs([d.get("resolve") or v.resolve for d, v in zip(desc, vs, strict=True)])
         return {
             "status_id": status_id,
             "status": captions("compliance_finding", "status_id", status_id),
@@ -607,7 +626,7 @@ class Snyk(ReportFormat):
             "finding_info.types": pa.array([["Misconfiguration"] if i else ["License"] for i in iac], pa.list_(pa.string())),
             "finding_info.src_url": strs([v.documentation for v in vs]),
             "message": strs([v.msg or v.title for v in vs]),
-            "remediation.desc": strs([d.get("resolve") or v.resolve for d, v in zip(desc, vs, strict=True)]),
+            "remediation": only_where(nest({"desc": resolve}), resolve),
         }
 
 
