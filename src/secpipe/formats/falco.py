@@ -30,7 +30,8 @@ the alert has Kubernetes context); ``proc.name/cmdline/pid`` and ``user.name`` -
 (``ka.user.name``, ``ct.user``, ``okta.actor.name``, ``github.user``) ->
 ``evidences[0].actor.user.name``; the caller address (``ct.srcip``, ``okta.client.ip``, or a
 syscall connection's ``fd.cip``) -> ``evidences[0].src_endpoint.ip`` (``fd.sip`` ->
-``dst_endpoint.ip``); the call (``ka.verb``, ``ct.name``) -> ``evidences[0].api.operation``.
+``dst_endpoint.ip``); the call (``ka.verb``, ``ct.name``) -> ``evidences[0].api.operation`` (no ``api`` object for an
+alert without a call: OCSF requires ``operation``).
 The whole ``output_fields`` object is kept verbatim as JSON in ``evidences[0].data``. Other
 top-level keys stay in ``unmapped``.
 
@@ -51,6 +52,7 @@ from secpipe.formats._findings import (
     CheckedRecordFormat,
     S,
     nest,
+    only_where,
     raw_json_col,
     severity_ids,
     singleton_list,
@@ -198,6 +200,7 @@ class Falco(CheckedRecordFormat):
             "uid": strs(get["pod_uid"]),
         })  # fmt: skip
         raw_fields = [t.get("output_fields") for t in tops]
+        op = strs(_first(get["ka_verb"], get["ct_name"]))
         evid = nest({
             "process.name": strs(get["proc_name"]),
             "process.cmd_line": strs(get["cmdline"]),
@@ -206,7 +209,7 @@ class Falco(CheckedRecordFormat):
             "actor.user.name": strs(_first(get["ka_user"], get["ct_user"], get["okta_actor"], get["github_user"])),
             "src_endpoint.ip": strs(_first(get["ct_srcip"], get["okta_ip"], get["fd_cip"])),
             "dst_endpoint.ip": strs(get["fd_sip"]),
-            "api.operation": strs(_first(get["ka_verb"], get["ct_name"])),
+            "api": only_where(nest({"operation": op}), op),
             "data": raw_json_col(raw_fields),
         })  # fmt: skip
         orig = strs([a.uuid for a in al])
