@@ -82,8 +82,10 @@ def test_dependabot_alert_created(real: Path) -> None:
     assert v["cve"]["cvss"][0]["vector_string"] == "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L"
     assert v["advisory"]["uid"] == "GHSA-c2qf-rxjj-qqgw"
     assert v["cwe"]["uid"] == "CWE-1333"
-    (pkg,) = v["affected_packages"]
+    assert "affected_packages" not in v  # OCSF requires the installed version, which an alert never names
+    pkg = json.loads(ev["unmapped"])["affected_package"]
     assert pkg["name"] == "semver" and pkg["package_manager"] == "npm" and pkg["fixed_in_version"] == "7.5.2"
+    assert pkg["vulnerable_version_range"] == "< 7.5.2"
     assert pkg["path"] == "package-lock.json"
     assert v["is_fix_available"] is True
     assert ev["finding_info"]["uid"] == "wolfy1339/pika-pack/dependabot/20"
@@ -94,9 +96,9 @@ def test_repository_vulnerability_alert(real: Path) -> None:
     assert ev["class_uid"] == 2002 and ev["activity_id"] == 1 and ev["severity_id"] == 3  # moderate
     (v,) = ev["vulnerabilities"]
     assert v["cve"]["uid"] == "CVE-2018-16470" and v["advisory"]["uid"] == "GHSA-qqgx-2p2h-9c37"
-    assert v["affected_packages"] == [{"name": "rack", "fixed_in_version": "2.0.6"}] or (
-        v["affected_packages"][0]["name"] == "rack" and v["affected_packages"][0]["fixed_in_version"] == "2.0.6"
-    )
+    assert "affected_packages" not in v  # no installed version: the package goes to unmapped
+    pkg = json.loads(ev["unmapped"])["affected_package"]
+    assert pkg == {"name": "rack", "fixed_in_version": "2.0.6", "vulnerable_version_range": ">= 2.0.4, < 2.0.6"}
     assert ev["time"] == ms("2021-03-01T01:23:45Z")
 
 

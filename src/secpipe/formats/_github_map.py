@@ -17,6 +17,7 @@ from secpipe.formats import _cicd as c
 _COMMON = frozenset({"sender", "repository", "organization", "installation", "enterprise", "action"})
 
 _RUN_STATE = {"requested": 1, "pending": 1, "waiting": 1, "queued": 2, "in_progress": 3, "completed": 4}
+_RUN_STATE_CAPTION = {1: "Ready", 2: "Queued", 3: "Running", 4: "Stopped"}  # OCSF job.run_state_id
 _RUN_ACTIVITY = {"requested": 1, "queued": 1, "waiting": 1, "in_progress": 6, "completed": 2}
 _FAIL_CONCLUSIONS = frozenset({"failure", "cancelled", "timed_out", "startup_failure", "action_required", "stale"})
 _DEPLOY_STATUS = {"success": 1, "failure": 2, "error": 2, "inactive": 99}
@@ -59,12 +60,15 @@ def _mapped_keys(more: tuple[str, ...]) -> frozenset[str]:
     return _COMMON | frozenset(more)
 
 
-def _unmapped(top: dict[str, msgspec.Raw], *more: str) -> bytes | None:
+def _unmapped(top: dict[str, msgspec.Raw], *more: str, add: dict[str, Any] | None = None) -> bytes | None:
     """``unmapped`` of a webhook: the top-level keys but the common ones and ``more``, in
-    document order (``c.unmapped_of``'s JSON; deleting from a copy beats filtering into a new dict)."""
+    document order (``c.unmapped_of``'s JSON; deleting from a copy beats filtering into a new dict),
+    then ``add`` (values the mapping read but OCSF has no conformant place for)."""
     keep = dict(top)
     for k in keep.keys() & _mapped_keys(more):
         del keep[k]
+    if add:
+        keep.update(add)
     return _ENC(keep) if keep else None
 
 
@@ -85,6 +89,9 @@ def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict
     row["api.operation"] = (f"{event}.{h.action}" if known else h.action) if h.action else event
     row["api.service.name"] = "GitHub webhooks"
     row["metadata.event_code"] = event if known else None
+    if cls == "api_activity":  # OCSF requires src_endpoint; a webhook names no caller address
+        row["src_endpoint.type_id"] = 0
+        row["src_endpoint.type"] = "Unknown"
     return cls, row, when, act, sev
 
 
@@ -128,17 +135,17 @@ def _run(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str
     wf = h.workflow if not isinstance(h.workflow, str) else None
     status = None if run.conclusion is None else (1 if run.conclusion in ("success", "neutral", "skipped") else 2 if run.conclusion in _FAIL_CONCLUSIONS else 99)
     state = run.status or h.action
+    run_state = _RUN_STATE.get(state or "", 99)
+    path = (wf.path if wf else None) or run.path
     actor = run.actor
     row = {
         "job.name": (wf.name if wf else None) or run.workflow_name or run.name,
         "job.desc": run.display_title or (f"{run.name}" if event == "workflow_job" else None),
-        "job.file.path": (wf.path if wf else None) or run.path,
-        "job.file.name": ((wf.path if wf else None) or run.path or "").rsplit("/", 1)[-1] or None,
-        "job.file.type_id": 1 if ((wf.path if wf else None) or run.path) else None,
+        "job.file": {"path": path, "name": path.rsplit("/", 1)[-1] or None, "type_id": 1, "type": "Regular File"} if path else None,
         "job.created_time": c.iso_ms(run.created_at),
         "job.last_run_time": c.first_time(run.run_started_at, run.started_at),
-        "job.run_state_id": _RUN_STATE.get(state or "", 99),
-        "job.run_state": state,
+        "job.run_state_id": run_state,
+        "job.run_state": state if run_state == 99 else _RUN_STATE_CAPTION[run_state],
         "job.user.name": actor.login if actor else None,
         "status_id": status,
         "status": c.STATUS.get(status) if status else None,
@@ -173,7 +180,7 @@ def _deployment(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, d
 def _entity(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
     r = h.repository
     if event == "branch_protection_rule" and h.rule is not None:
-        ent = {"entity.name": h.rule.name, "entity.uid": c.sid(h.rule.id), "entity.type": "branch_protection_rule",
+        ent = {"entity.name": h.rule.name, "entity.uid": c.sid(h.rule.id), "entity.type": "Policy",
                "entity.type_id": 5, "entity.data": c.json_or_none({"repository": r.full_name if r else None})}  # fmt: skip
         when = c.first_time(h.rule.updated_at, h.rule.created_at)
         more: tuple[str, ...] = ("rule",)
@@ -258,6 +265,7 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
         row["unmapped"] = _unmapped(top, "alert")
         return "detection_finding", row, when, act, 4
     vuln: dict[str, Any]
+    package: dict[str, Any] | None = None
     if event == "code_scanning_alert":
         rule = a.rule
         level = (rule.security_severity_level or rule.severity) if rule else None
@@ -271,14 +279,10 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
                                "start_line": loc.start_line, "end_line": loc.end_line}] if loc and loc.path else None,
         }  # fmt: skip
         row = _finding_common(h, f"{repo}/code-scanning/{a.number}", vuln["title"], ["code_scanning"], a)
-        row["finding_info.analytic.uid"] = rule.id if rule else None
-        row["finding_info.analytic.name"] = rule.name if rule else None
-        row["finding_info.analytic.type_id"] = 1 if rule else None
+        row["finding_info.analytic"] = {"uid": rule.id, "name": rule.name, "type_id": 1} if rule else None
     elif event == "dependabot_alert":
         adv = a.security_advisory
         sv = a.security_vulnerability
-        dep = a.dependency
-        pkg = (sv.package if sv else None) or (dep.package if dep else None)
         level = (sv.severity if sv else None) or (adv.severity if adv else None)
         fixed = sv.first_patched_version.identifier if sv and sv.first_patched_version else None
         vuln = {
@@ -292,9 +296,12 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
             "cwe": {"uid": adv.cwes[0].cwe_id, "caption": adv.cwes[0].name} if adv and adv.cwes else None,
             "references": [u.url for u in adv.references if u.url] if adv and adv.references else None,
             "is_fix_available": fixed is not None,
-            "affected_packages": [{"name": pkg.name, "package_manager": pkg.ecosystem, "fixed_in_version": fixed,
-                                   "path": dep.manifest_path if dep else None}] if pkg else None,
         }  # fmt: skip
+        dep = a.dependency
+        pkg = (sv.package if sv else None) or (dep.package if dep else None)
+        package = {"name": pkg.name, "package_manager": pkg.ecosystem, "fixed_in_version": fixed,
+                   "path": dep.manifest_path if dep else None,
+                   "vulnerable_version_range": sv.vulnerable_version_range if sv else None} if pkg else None  # fmt: skip
         row = _finding_common(h, f"{repo}/dependabot/{a.number}", vuln["title"], ["dependabot"], a)
     else:  # repository_vulnerability_alert
         level = a.severity
@@ -306,11 +313,13 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
             "advisory": {"uid": a.ghsa_id} if a.ghsa_id else None,
             "references": [a.external_reference] if a.external_reference else None,
             "is_fix_available": a.fixed_in is not None,
-            "affected_packages": [{"name": a.affected_package_name, "fixed_in_version": a.fixed_in}] if a.affected_package_name else None,
         }  # fmt: skip
+        package = {"name": a.affected_package_name, "fixed_in_version": a.fixed_in,
+                   "vulnerable_version_range": a.affected_range} if a.affected_package_name else None  # fmt: skip
         row = _finding_common(h, f"{repo}/vulnerability-alerts/{a.number or a.id}", vuln["title"], ["repository_vulnerability_alert"], a)
     row["vulnerabilities"] = [{k: v for k, v in vuln.items() if v is not None}]
-    row["unmapped"] = _unmapped(top, "alert")
+    # OCSF affected_packages requires the installed version, which an alert never names
+    row["unmapped"] = _unmapped(top, "alert", add={"affected_package": package} if package else None)
     return "vulnerability_finding", row, when, act, c.SEVERITY.get((level or "").lower(), 0)
 
 
@@ -367,6 +376,8 @@ def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tupl
         "actor.user.uid": [None if a.actor_id is None else str(a.actor_id) for a in audits],
         "src_endpoint.ip": [a.actor_ip or None for a in audits],
         "src_endpoint.location.country": [a.actor_location.country_code if a.actor_location else None for a in audits],
+        "src_endpoint.type_id": [0] * len(audits),  # the caller's device type is never given
+        "src_endpoint.type": ["Unknown"] * len(audits),
         "http_request.user_agent": [a.user_agent or None for a in audits],
         "resources": c.resources_column([
             (("repository", r, None), ("user", a.user or None, None), ("organization", a.org, None))

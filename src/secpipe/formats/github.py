@@ -49,6 +49,19 @@ OCSF classes (why):
 - audit-log events -> API Activity: ``api.operation`` = action, ``actor.user`` = actor,
   ``src_endpoint.ip``/country, ``http_request.user_agent``, repository/user/org resources.
 
+OCSF conformance (what the source cannot give): API Activity requires ``src_endpoint``, but a
+webhook carries no address of the caller (GitHub delivers it from its own servers), so webhook
+API Activity has ``src_endpoint.type_id`` 0 Unknown and nothing else; audit events give
+``actor_ip`` when the organization enabled it, and also say nothing of the device type (0
+Unknown). Vulnerability alerts carry the vulnerable range and the fixed version, never the
+installed version OCSF requires of ``affected_packages``, so none is emitted: the package (name,
+ecosystem, manifest path, fixed version, vulnerable range) goes to ``unmapped.affected_package``;
+a workflow's file is a Regular File (``job.file.type_id`` 1) and
+no ``job.file`` without a path; ``job.run_state`` is the OCSF caption of ``run_state_id``
+(GitHub's status word is in ``raw_data``, the conclusion in ``status_detail``); a branch
+protection rule is ``entity.type`` Policy. ``privileges`` stays absent where the member payload
+names no new permission (``added`` without ``changes``, ``edited`` with only the old one).
+
 Time: the event's own time where the payload has one (push: ``repository.pushed_at``; else
 the primary object's ``updated_at``/``created_at``; audit: ``@timestamp``/``created_at``);
 many webhook types carry none and get the receipt time with the ``secpipe:time_from_receipt``
