@@ -5,7 +5,8 @@ audit log file backend) -- the webhook backend POSTs EventLists -- and the log b
 ``legacy`` format (one ``<time> AUDIT: id="..." ...`` line per event, apiserver
 ``audit.EventString``): its fields become the Event fields they were printed from (id
 auditID, stage, ip sourceIPs[0], method verb, user/groups, as/asgroups impersonatedUser,
-user-agent, namespace objectRef.namespace, uri requestURI, response responseStatus.code;
+user-agent, namespace objectRef.namespace, uri requestURI (``http_request.url.path`` and,
+after ``?``, ``query_string``), response responseStatus.code;
 ``<none>``/``<self>``/``<lookup>``/``<unknown>``/``<deferred>`` mean unset) and the line is
 kept as ``legacy_line`` in unmapped. Each event -> API Activity
 (6003). An EventList whose ``items`` is null holds no events (Go writes an empty list that
@@ -428,6 +429,7 @@ def _ocsf(f: dict[str, pa.Array], raws: list[bytes]) -> pa.RecordBatch:
     allowed, denied = pc.equal(decided, "allowed"), pc.equal(decided, "denied")
     zero = pa.scalar(0, pa.int32())
     action_id = pc.if_else(allowed, pa.scalar(1, pa.int32()), pc.if_else(denied, pa.scalar(2, pa.int32()), zero))
+    uri = pc.extract_regex(f["requestURI"], _URI)  # requestURI is a path with an optional ?query
     cols.update(
         {
             "start_time": start,
@@ -445,7 +447,8 @@ def _ocsf(f: dict[str, pa.Array], raws: list[bytes]) -> pa.RecordBatch:
             "src_endpoint.ip": first_ip,
             "src_endpoint.intermediate_ips": other_ips,
             "http_request.user_agent": f["userAgent"],
-            "http_request.url.path": f["requestURI"],
+            "http_request.url.path": uri.field("path"),
+            "http_request.url.query_string": _or(uri.field("query"), pa.nulls(n, pa.string())),  # "?" alone: none
             "api.operation": verbs,
             "api.service.name": const("kube-apiserver", n),
             "api.request.uid": f["auditID"],
@@ -462,6 +465,8 @@ def _ocsf(f: dict[str, pa.Array], raws: list[bytes]) -> pa.RecordBatch:
 
 
 _STATUS_WORDS = pa.array(["Success", "Failure"])
+_URI = r"(?s)^(?P<path>[^?]*)(?:\?(?P<query>.*))?$"
+
 
 
 def _named(groups: pa.Array) -> pa.Array:
