@@ -183,7 +183,7 @@ def hook_columns(g: _Cols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
             "job.name": either(g.s(oa + "name"), pipeline),
             "job.desc": pc.if_else(nonempty(ref), desc, pa.scalar(None, _S)),
             "job.run_state_id": _each(status, lambda x: maps._PIPE_STATE.get(x or "", 99), pa.int32()),
-            "job.run_state": status,
+            "job.run_state": _each(status, maps.run_state, _S),
             "job.created_time": _iso(g.s(oa + "created_at")),
             "job.user.name": names,
             "status_id": _each(status, lambda x: ok(x or "") or None, pa.int32()),

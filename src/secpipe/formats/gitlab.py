@@ -21,9 +21,12 @@ OCSF classes (why):
 - push, tag_push, merge_request and other webhooks -> API Activity (as GitHub's).
 - pipeline -> Scheduled Job Activity (1006): a CI pipeline is a job run by GitLab's
   scheduler; status success -> Success, failed/canceled -> Failure; ``job.run_state`` from
-  the pipeline status; ``metadata.correlation_uid`` = pipeline id.
+  the pipeline status (the OCSF caption of ``run_state_id``); ``metadata.correlation_uid`` = pipeline id.
 - deployment -> Application Lifecycle (6002) Install, with ``app`` = project at the
   deployed commit and the environment as ``app.feature.name``.
+OCSF conformance: API Activity requires ``src_endpoint``; webhooks and some audit events carry
+no caller address, and none names the device type, so every GitLab API Activity has
+``src_endpoint.type_id`` 0 Unknown (plus the IP where the record gives one).
 Times: ``created_at``/``time``/``finished_at``/``status_changed_at`` in any of GitLab's
 formats (ISO, ``YYYY-MM-DD hh:mm:ss UTC``, ``+0200`` offsets); records without one get the
 receipt time (labelled). A JSON object of none of these shapes is dead-lettered.
@@ -150,6 +153,15 @@ _METHOD_ACTIVITY = {"POST": 1, "PUT": 3, "PATCH": 3, "GET": 2, "HEAD": 2, "DELET
 _ZERO_SHA = "0" * 40
 _PIPE_STATE = {"created": 1, "waiting_for_resource": 1, "preparing": 1, "pending": 2, "running": 3, "success": 4,
                "failed": 4, "canceled": 4, "skipped": 4, "manual": 1, "scheduled": 1}  # fmt: skip
+_RUN_STATE_CAPTION = {1: "Ready", 2: "Queued", 3: "Running", 4: "Stopped"}  # OCSF job.run_state_id
+
+
+def run_state(status: str | None) -> str | None:
+    """``job.run_state``: the OCSF caption of the status's ``run_state_id``; GitLab's own word
+    where it maps to 99 Other (the word is also ``status_detail``)."""
+    return _RUN_STATE_CAPTION.get(_PIPE_STATE.get(status or "", 99), status)
+
+
 _PIPE_ACTIVITY = {"created": 1, "pending": 1, "waiting_for_resource": 1, "preparing": 1, "running": 6}
 _OK = {"success": 1, "failed": 2, "canceled": 2, "running": 0, "pending": 0}
 _MR_ACTIVITY = {"open": 1, "reopen": 1, "close": 3, "merge": 3, "update": 3, "approved": 3, "unapproved": 3}
@@ -198,7 +210,7 @@ class GitLab(RecordFormat):
             for cls, _kind_name, rows, cols, times, acts in native:
                 out.batches.append(c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
                                                   raws=[recs.raws[i] for i in rows.tolist()], times=times, activity=acts,
-                                                  severity=1, columns=cols))  # fmt: skip
+                                                  severity=1, columns=_endpoint(cls, cols, len(times))))  # fmt: skip
             return out
         idx, typed, tops = c.decode_batch(recs, _Rec, "a GitLab record", out, self.name)
         # one group per (class, kind) in order of first appearance; a group is mapped column by column
@@ -228,11 +240,20 @@ class GitLab(RecordFormat):
             cols, times, acts = mapper(rs, ts, cls, kind)
             out.batches.append(c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
                                               raws=[recs.raws[idx[n]] for n in members], times=times, activity=acts,
-                                              severity=1, columns=cols))  # fmt: skip
+                                              severity=1, columns=_endpoint(cls, cols, len(times))))  # fmt: skip
         return out
 
 
 Columns = tuple[dict[str, Any], list[int | None], list[int] | int]
+
+
+def _endpoint(cls: str, cols: dict[str, Any], n: int) -> dict[str, Any]:
+    """``cols`` with ``src_endpoint.type_id`` 0 Unknown for API Activity (OCSF requires
+    ``src_endpoint``; GitLab gives an address at most, never the kind of device)."""
+    if cls == "api_activity":
+        cols["src_endpoint.type_id"] = [0] * n
+        cols["src_endpoint.type"] = ["Unknown"] * n
+    return cols
 
 
 _AUDIT_MAPPED = frozenset({
@@ -334,7 +355,7 @@ def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: st
                          for a, r in zip(attrs, rs, strict=True)],
             "job.desc": [f"{a.source or 'pipeline'} on {a.ref} ({a.sha})" if a.ref else None for a in attrs],
             "job.run_state_id": [_PIPE_STATE.get(a.status or "", 99) for a in attrs],
-            "job.run_state": [a.status for a in attrs],
+            "job.run_state": [run_state(a.status) for a in attrs],
             "job.created_time": [iso(a.created_at) for a in attrs],
             "job.user.name": names,
             "status_id": [ok if ok else None for ok in oks],
