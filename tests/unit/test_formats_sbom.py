@@ -120,7 +120,7 @@ def test_trivy_cyclonedx_golden() -> None:
     # ratings: high, low, high (v2), high (v3.1), low, high, low (redhat v3.1), low -> High
     assert bash["severity_id"] == 4
     bv = bash["vulnerabilities"][0]
-    assert bv["is_fix_available"] is False and bv["remediation"]["desc"] is None  # no recommendation
+    assert bv["is_fix_available"] is False and bv["remediation"] is None  # no recommendation: no remediation object (desc is required)
     assert bv["affected_packages"][0]["uid"] == "bash@5.0-4"
 
     gem = rows["CVE-2020-8165"]["vulnerabilities"][0]

@@ -12,7 +12,7 @@ What becomes an event:
   ratings (method CVSSv2/v3/v31/v4 -> version; score, vector, rating source as
   ``vendor_name``), ``cwe.uid`` ``CWE-<n>``, references = advisory URLs,
   ``related_vulnerabilities`` = ``references[].id`` (GHSA, SNYK ...), ``remediation.desc`` =
-  recommendation, published/updated times, and ``affected_packages[0]`` resolved from the ref:
+  recommendation (``cwe`` and ``remediation`` only where the source gives their required key), published/updated times, and ``affected_packages[0]`` resolved from the ref:
   ``components[]`` (nested components too) and ``metadata.component`` by ``bom-ref``, a BOM-link
   (``urn:cdx:<serial>/<version>#<bom-ref>``) by its fragment, and an unresolvable ref that is a
   package URL by parsing the purl. Trivy's component properties give the package type
@@ -84,6 +84,7 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     nonempty,
+    only_where,
     paused_gc,
     raw_data,
     record_bytes,
@@ -491,6 +492,7 @@ class Sbom(ReportFormat):
                 got = taken[id(arr)] = arr.take(take)
             return got
 
+        rec = strs(v.recommendation)
         per_vuln = {
             "title": ids,
             "desc": desc,
@@ -499,7 +501,7 @@ class Sbom(ReportFormat):
             "references": v.advisories,
             "related_vulnerabilities": v.references,
             "is_fix_available": pa.array(has_fix, pa.bool_()),
-            "cwe.uid": v.cwe,
+            "cwe": only_where(nest({"uid": v.cwe}), v.cwe),  # no cwe / remediation object without its
             "cve.uid": ids,
             "cve.title": ids,
             "cve.desc": desc,
@@ -507,7 +509,7 @@ class Sbom(ReportFormat):
             "cve.modified_time": mod,
             "cve.references": str_lists([[u] if u else None for u in v.source_url]),
             "cve.cvss": pa.array([s[2] for s in sev], CVSS_LIST),
-            "remediation.desc": strs(v.recommendation),
+            "remediation": only_where(nest({"desc": rec}), rec),  # required key (OCSF 1.8.0)
         }  # fmt: skip
         vuln = nest({k: per_event(a) for k, a in per_vuln.items()})
         names = strs([p[0] for p in pk])

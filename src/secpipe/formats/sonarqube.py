@@ -13,7 +13,9 @@ CRITICAL High, MAJOR Medium, MINOR Low, INFO Informational) or, on 10.x, the hig
 ``issueStatus`` + ``resolution`` -> status (OPEN/REOPENED New, CONFIRMED In Progress,
 RESOLVED/CLOSED Resolved, FALSE-POSITIVE/WONTFIX/ACCEPTED Suppressed); ``component`` ->
 ``affected_code[0].file.path`` (``components[].path``, else the key after the ``project`` key and
-a colon: project keys may hold colons, as Maven's ``groupId:artifactId``);
+a colon: project keys may hold colons, as Maven's ``groupId:artifactId``; ``file.type_id`` 1
+Regular File; an issue on no file, such as a project-level one, gets no ``affected_code``: OCSF
+requires its ``file``);
 ``textRange``/``line`` -> lines and offsets; ``project`` -> ``resources[0]``;
 ``author``/``assignee`` -> ``affected_code[0].owner`` / ``assignee``;
 ``creationDate``/``updateDate``/``closeDate`` -> ``finding_info`` created/modified/last_seen
@@ -195,9 +197,13 @@ class SonarQube(ReportFormat):
         rules = strs([i.rule or i.ruleKey for i in iss])
         ranges = [i.textRange or _Range() for i in iss]
         files = [paths.get(i.component or "") or _file_of(i.component, i.project) for i in iss]
+        file_paths = strs(files)
+        has_file = file_paths.is_valid()
         code = nest({
-            "file.path": strs(files),
+            "file.path": file_paths,
             "file.name": strs([f.rsplit("/", 1)[-1] if f else None for f in files]),
+            "file.type_id": pc.if_else(has_file, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
+            "file.type": pc.if_else(has_file, pa.scalar("Regular File", pa.string()), pa.scalar(None, pa.string())),
             "start_line": pa.array([r.startLine or i.line for r, i in zip(ranges, iss, strict=True)], pa.int32()),
             "end_line": pa.array([r.endLine for r in ranges], pa.int32()),
             "start_column": pa.array([r.startOffset for r in ranges], pa.int32()),
@@ -210,7 +216,7 @@ class SonarQube(ReportFormat):
             "title": strs([i.message for i in iss]),
             "severity": captions(_CLS, "severity_id", sev),
             "category": strs([i.securityCategory for i in iss]),
-            "affected_code": singleton_list(code),
+            "affected_code": singleton_list(code, has_file),  # OCSF affected_code requires its file
         })  # fmt: skip
         status_id = pa.array([_status(i) for i in iss], pa.int32())
         cols.update({
