@@ -139,8 +139,9 @@ def _run(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str
     path = (wf.path if wf else None) or run.path
     actor = run.actor
     row = {
-        "job.name": (wf.name if wf else None) or run.workflow_name or run.name,
-        "job.desc": run.display_title or (f"{run.name}" if event == "workflow_job" else None),
+        # OCSF requires job.name: a payload naming neither workflow nor job is named by its id
+        "job.name": (wf.name if wf else None) or run.workflow_name or run.name or " ".join(filter(None, (event, c.sid(run.id)))),
+        "job.desc": run.display_title or (run.name if event == "workflow_job" else None),
         "job.file": {"path": path, "name": path.rsplit("/", 1)[-1] or None, "type_id": 1, "type": "Regular File"} if path else None,
         "job.created_time": c.iso_ms(run.created_at),
         "job.last_run_time": c.first_time(run.run_started_at, run.started_at),

@@ -56,7 +56,8 @@ API Activity has ``src_endpoint.type_id`` 0 Unknown and nothing else; audit even
 Unknown). Vulnerability alerts carry the vulnerable range and the fixed version, never the
 installed version OCSF requires of ``affected_packages``, so none is emitted: the package (name,
 ecosystem, manifest path, fixed version, vulnerable range) goes to ``unmapped.affected_package``;
-a workflow's file is a Regular File (``job.file.type_id`` 1) and
+a job named by neither workflow nor payload is named ``<event> <id>`` (OCSF requires
+``job.name``); a workflow's file is a Regular File (``job.file.type_id`` 1) and
 no ``job.file`` without a path; ``job.run_state`` is the OCSF caption of ``run_state_id``
 (GitHub's status word is in ``raw_data``, the conclusion in ``status_detail``); a branch
 protection rule is ``entity.type`` Policy. ``privileges`` stays absent where the member payload
