@@ -12,7 +12,9 @@ What becomes an event:
   ratings (method CVSSv2/v3/v31/v4 -> version; score, vector, rating source as
   ``vendor_name``), ``cwe.uid`` ``CWE-<n>``, references = advisory URLs,
   ``related_vulnerabilities`` = ``references[].id`` (GHSA, SNYK ...), ``remediation.desc`` =
-  recommendation (``cwe`` and ``remediation`` only where the source gives their required key), published/updated times, and ``affected_packages[0]`` resolved from the ref:
+  recommendation (``cwe`` and ``remediation`` only where the source gives their required key),
+  published/updated times, and ``affected_packages[0]`` (only with the name and version OCSF
+  requires; the ref is always ``resources[1]``) resolved from the ref:
   ``components[]`` (nested components too) and ``metadata.component`` by ``bom-ref``, a BOM-link
   (``urn:cdx:<serial>/<version>#<bom-ref>``) by its fragment, and an unresolvable ref that is a
   package URL by parsing the purl. Trivy's component properties give the package type
@@ -523,6 +525,8 @@ class Sbom(ReportFormat):
             "path": strs([p[5] for p in pk]),
         })  # fmt: skip
         has_pkg = pc.is_valid(pkg.field("uid"))  # uid is the ref itself when nothing better is known
+        # OCSF requires a package's name and version: a ref that resolves to neither stays a resource
+        has_pkg = pc.and_(has_pkg, pc.and_(pc.is_valid(pkg.field("name")), pc.is_valid(pkg.field("version"))))
         children = [vuln.field(i) for i in range(vuln.type.num_fields)] + [singleton_list(pkg, has_pkg)]
         vuln = pa.StructArray.from_arrays(children, names=[*(f.name for f in vuln.type), "affected_packages"])
         res = _resources(subject, pkg.field("name"), strs([p[6] for p in pk]), strs(refs))
