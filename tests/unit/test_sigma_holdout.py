@@ -334,3 +334,20 @@ def test_keywords_match_json_escaped_text(tmp_path: Path, keyword: str, expected
                     f"detection:\n    keywords: [{keyword}]\n    condition: keywords\n")
     body = b"\n".join(msgspec.json.encode({"cmd": c}) for c in ['echo "x" > C:\\Windows\\Temp\\a.bat', "echo x"])
     assert _hits([rule], "json", body) == expected
+
+
+def test_a_record_that_only_looks_like_json_does_not_stop_the_batch(tmp_path: Path) -> None:
+    """JSON reads run without ``try`` when every record starts with ``{``; a text record that
+    does but is no JSON (a console line) makes the batch run again with safe reads."""
+    import pyarrow as pa
+
+    rule = tmp_path / "r.yml"
+    rule.write_text("title: t\nid: 5f1a1111-2222-4333-8444-555566667777\nstatus: test\n"
+                    "logsource: {product: secpipe, service: json}\nlevel: high\n"
+                    "detection:\n    sel: {user: bob}\n    condition: sel\n")
+    rs = load_rules([rule])
+    b = formats.get("json").decode(b'{"user": "bob"}\n{"user": "eve"}', "t").batches[0]
+    assert rs.matches(b).column("row").to_pylist() == [0]
+    broken = b.set_column(b.schema.get_field_index("raw_data"), "raw_data",
+                          pa.array(['{"user": "bob"}', '{user=bob, not json'], pa.string()))
+    assert rs.matches(broken).column("row").to_pylist() == [0]

@@ -14,9 +14,9 @@ Per batch:
    over the native columns (every other leaf unknown);
 4. values — ONE query pulls every field the rules name (:func:`_values`), only on the rows a
    rule reading non-native fields may still match: ``json_extract_string(raw_data, [paths])``
-   (under ``try``: a record whose original text is no JSON, a syslog line, has no raw fields;
-   its plain field names read its ``name=value`` pairs instead — auditd, useradd — see
-   :func:`_kv_sql`)
+   (in a batch with text records — syslog lines — under ``try``: a record whose original text
+   is no JSON has no raw fields, its plain field names read its ``name=value`` pairs instead —
+   auditd, useradd — see :func:`_kv_sql`; JSON-only batches pay for neither)
    (each record parsed once) with the OCSF column of the same dotted path as fallback, plus
    whether the record has a JSON array at some prefix of those paths (``json_type``, only on
    records whose text has a ``[``);
@@ -174,6 +174,21 @@ class RuleSet:
         if not rules:
             return MATCHES_SCHEMA.empty_table()
         slim, native = _slim(tbl, rules, names, logs)
+        text = _text_records(slim)
+        try:
+            out = self._evaluate(tbl, slim, native, names, cls, rules, text)
+        except duckdb.InvalidInputException:
+            if text:
+                raise
+            out = self._evaluate(tbl, slim, native, names, cls, rules, True)  # a '{...' record that is no JSON
+        if not out:
+            return MATCHES_SCHEMA.empty_table()
+        return pa.concat_tables(out) if len(out) > 1 else out[0]
+
+    def _evaluate(self, tbl: pa.Table, slim: pa.Table, native: dict[str, str], names: list[str | None],
+                  cls: str | None, rules: list[Rule], text: bool) -> list[pa.Table]:
+        """The match tables of one batch. ``text``: some records are no JSON (their raw fields
+        are read under ``try`` and from ``name=value`` pairs); JSON-only batches skip both."""
         con = self._con.cursor()
         out: list[pa.Table] = []
         try:
@@ -181,9 +196,8 @@ class RuleSet:
             nat = {f: slim.column(c).combine_chunks() for f, c in native.items()}
             with self._lock:
                 pre = self._vector.prefilter(con, rules, nat, slim.num_rows, _candidates(slim, names, native))
-            kv = _text_records(slim)
-            values, arrays = _values(con, slim, self._fields(rules), native, pre.rows, kv)
-            lists = self._list_fields(con, slim, rules, native, arrays) if self.array_paths else {}
+            values, arrays = _values(con, slim, self._fields(rules), native, pre.rows, text)
+            lists = self._list_fields(con, slim, rules, native, arrays, text) if self.array_paths else {}
 
             other = {f for f in self._fields(rules) if f not in native and (f in lists or f not in values)}
             ok = [self._vector.supports(r, other) for r in rules]
@@ -197,15 +211,13 @@ class RuleSet:
             slow = [r for r, y in zip(rules, ok, strict=True) if not y]
             for j, (part, group, guards) in enumerate(self._groups(slim, slow, names, native) if slow else []):
                 con.register(f"__g{j}", part)
-                sql = self._branch(part.schema, group, lists, native, guards, kv).replace(_TABLE, f"__g{j}")
+                sql = self._branch(part.schema, group, lists, native, guards, text).replace(_TABLE, f"__g{j}")
                 res = con.sql(sql).to_arrow_table()
                 if res.num_rows:
                     out.append(self._pairs(res, group, tbl, cls))
         finally:
             con.close()
-        if not out:
-            return MATCHES_SCHEMA.empty_table()
-        return pa.concat_tables(out) if len(out) > 1 else out[0]
+        return out
 
     def masks(self, batch: pa.RecordBatch | pa.Table) -> dict[str, np.ndarray]:
         """rule id -> boolean mask over the batch rows (rules with no match are absent)."""
@@ -327,7 +339,8 @@ class RuleSet:
         return got
 
     def _list_fields(self, con: duckdb.DuckDBPyConnection, tbl: pa.Table, rules: list[Rule],
-                     native: dict[str, str], arrays: pa.Array | None = None) -> dict[str, frozenset[int]]:
+                     native: dict[str, str], arrays: pa.Array | None = None,
+                     text: bool = False) -> dict[str, frozenset[int]]:
         """Raw fields whose path crosses (or ends in) a JSON array in this batch -> segment
         indexes to wildcard. Only records whose text contains every key of a field's path are
         probed, and with ``arrays`` (from :func:`_values`: the record has an array at some
@@ -353,7 +366,8 @@ class RuleSet:
             src = "__a"
         paths = [_json_path(".".join(n.split(".")[: i + 1])) for n, i in probes]
         aggs = ", ".join(f"bool_or(t[{k + 1}] = 'ARRAY')" for k in range(len(probes)))
-        sql = f"SELECT {aggs} FROM (SELECT try(json_type(raw_data, {_list_sql(paths)})) AS t FROM {src} WHERE {' OR '.join(need)})"
+        types = _safe(f"json_type(raw_data, {_list_sql(paths)})", text)
+        sql = f"SELECT {aggs} FROM (SELECT {types} AS t FROM {src} WHERE {' OR '.join(need)})"
         row = con.sql(sql).fetchall()[0]
         out: dict[str, set[int]] = {}
         for k, flag in enumerate(row):
@@ -403,8 +417,8 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
     if has_raw:
         prefixes = _list_sql(list(dict.fromkeys(_json_path(".".join(f.split(".")[:i + 1]))
                                                 for f in todo for i in range(f.count(".") + 1))))
-        inner = (f"*, try(json_extract_string(raw_data, {_list_sql([_json_path(f) for f in todo])})) AS __j, "
-                 f"coalesce(list_contains(CASE WHEN contains(raw_data, '[') THEN try(json_type(raw_data, {prefixes})) END, "
+        inner = (f"*, {_safe(f'json_extract_string(raw_data, {_list_sql([_json_path(f) for f in todo])})', kv)} AS __j, "
+                 f"coalesce(list_contains(CASE WHEN contains(raw_data, '[') THEN {_safe(f'json_type(raw_data, {prefixes})', kv)} END, "
                  f"'ARRAY'), false) AS __arr")
         cols.append("__arr")
     res = con.sql(f"SELECT {', '.join(cols)} FROM (SELECT {inner} FROM {src}{where})").to_arrow_table()
@@ -525,6 +539,11 @@ def _flat(tbl: pa.Table, path: str) -> pa.Array | None:
 _KV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
+def _safe(expr: str, text: bool) -> str:
+    """A JSON read of ``raw_data``: under ``try`` when some records are text (NULL for them)."""
+    return f"try({expr})" if text else expr
+
+
 def _text_records(slim: pa.Table) -> bool:
     """True when some record's original text is no JSON object (syslog lines, console logs)."""
     if "raw_data" not in slim.schema.names:
@@ -594,7 +613,7 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
     multi = "__log" in schema.names
     inner: list[str] = ["__i"] + (["__log"] if multi else [])
     if has_raw and scalar_raw:
-        inner.append(f"try(json_extract_string(raw_data, {_list_sql([_json_path(f) for f in scalar_raw])})) AS __j")
+        inner.append(f"{_safe(f'json_extract_string(raw_data, {_list_sql([_json_path(f) for f in scalar_raw])})', kv)} AS __j")
     middle: list[str] = ["__i"] + (["__log"] if multi else [])
     for n, f in enumerate(fields):
         cid = f"c{n}"
@@ -611,8 +630,8 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
             continue
         ocsf = _ocsf_expr(schema, f)
         if f in lists and has_raw:
-            inner.append(f"try(json_extract_string(raw_data, '{_json_path(f, set(lists[f]))}')) AS __w{n}")
-            inner.append(f"try(json_extract_string(raw_data, '{_json_path(f)}')) AS __p{n}")
+            inner.append(f"{_safe(f'json_extract_string(raw_data, {sql_str(_json_path(f, set(lists[f])))})', kv)} AS __w{n}")
+            inner.append(f"{_safe(f'json_extract_string(raw_data, {sql_str(_json_path(f))})', kv)} AS __p{n}")
             expr = f"CASE WHEN len(__w{n}) > 0 THEN __w{n} WHEN __p{n} IS NULL THEN NULL ELSE [__p{n}] END"
             if ocsf is not None:
                 o = ocsf[0] if ocsf[1] else f"[{ocsf[0]}]"
