@@ -285,8 +285,8 @@ def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec
         whole = len(members) == len(raws)
         group = _Cols(cols.strings, raws_d, rows, whole)
         leaves, times, acts = hook_columns(group, tops if whole else [tops[i] for i in members], cls, kind, maps)
-        for k, col in leaves.items():  # the OCSF type, as the msgspec path's pa.array(values, type) gives it
-            if isinstance(col, pa.Array) and k not in ("resources", "unmapped") and (t := c._type(cls, k)) is not None:
-                leaves[k] = col.cast(t)
+        for path, col in leaves.items():  # the OCSF type, as the msgspec path's pa.array(values, type) gives it
+            if isinstance(col, pa.Array) and path not in ("resources", "unmapped") and (typ := c._type(cls, path)) is not None:
+                leaves[path] = col.cast(typ)
         out.append((cls, kind, rows, leaves, times, acts))
     return out
