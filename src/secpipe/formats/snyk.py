@@ -43,6 +43,7 @@ are reused from one report to the next.
 from __future__ import annotations
 
 import itertools
+import logging
 import operator
 from typing import Any, cast
 
@@ -84,6 +85,8 @@ from secpipe.formats.base import (
     unmapped_from,
 )
 
+_log = logging.getLogger("secpipe.formats.snyk")
+
 
 class _Project(msgspec.Struct):
     vulnerabilities: list[msgspec.Raw] | None = None
@@ -96,6 +99,7 @@ class _Project(msgspec.Struct):
     projectType: str | None = None
     org: str | None = None
     ok: bool | None = None
+    error: Any = None  # a project `snyk test --all-projects` could not test: {"ok": false, "error": ..., "path": ...}
 
 
 class _Ref(msgspec.Struct, gc=False):
@@ -202,6 +206,11 @@ def _idl(got: Any) -> list[str]:
                 return [str(x) for x in got]
         return got
     return [str(got)]
+
+
+def _untested(p: _Project) -> bool:
+    """A project entry that is only Snyk's error for a target it could not test."""
+    return p.error is not None and p.vulnerabilities is None and p.infrastructureAsCodeIssues is None
 
 
 def _issues_of(typed: Any) -> list[Any]:
@@ -394,6 +403,14 @@ class Snyk(ReportFormat):
     def map_report(self, doc: _Project | list[_Project], data: bytes, source: str) -> Decoded:
         """Decode one report into finding batches."""
         projects = doc if isinstance(doc, list) else [doc]
+        failed = [p for p in projects if _untested(p)]
+        if failed:
+            if len(failed) == len(projects):
+                where_ = "; ".join(f"{p.path or p.projectName or 'a project'}: {p.error}" for p in failed)
+                return self.dead(f"snyk test tested nothing ({where_})", source, data)
+            for p in failed:  # the projects it could test are in the report; these hold no issues
+                _log.warning("snyk report %s: %s was not tested: %s", source, p.path or p.projectName or "a project", p.error)
+            projects = [p for p in projects if not _untested(p)]
         if not projects or any(p.vulnerabilities is None and p.infrastructureAsCodeIssues is None for p in projects):
             why = ("not a snyk test --json report: a project object needs `vulnerabilities` or "
                    "`infrastructureAsCodeIssues` (a single issue object is not a report; run `snyk test --json`)")  # fmt: skip
