@@ -150,7 +150,7 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
     meta = [_d(p.get("requestMetadata")) for p in pp]
     authz = [[{"decision": "allowed" if a.get("granted") else "denied", "policy": {"name": _s(a.get("permission")),
                                                                                    "desc": _s(a.get("resource"))}}
-              for a in p.get("authorizationInfo") if isinstance(a, dict)] or None
+              for a in p.get("authorizationInfo") or () if isinstance(a, dict)] or None
              if isinstance(p.get("authorizationInfo"), list) else None for p in pp]  # fmt: skip
     cols = {
         "api.operation": method,

@@ -334,7 +334,7 @@ def _json_escaped(value: SigmaString) -> SigmaString | None:
     if parts == list(value.s):
         return None
     out = copy.copy(value)
-    out.s = tuple(parts)
+    out.s = parts
     return out
 
 

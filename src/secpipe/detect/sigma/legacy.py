@@ -75,12 +75,12 @@ def split_aggregation(rule: SigmaRule, path: Path) -> tuple[SigmaCorrelationRule
     if rule.id is None and rule.name is None:
         rule.name = "agg-" + uuid.uuid5(_NS, f"{path}\0{rule.title}").hex[:16]
     ref = str(rule.id) if rule.id is not None else str(rule.name)
-    cond: dict[str, Any] = {_OPS[m.group("op")]: _number(m.group("n"))}
+    condition: dict[str, Any] = {_OPS[m.group("op")]: _number(m.group("n"))}
     if fld and kind != "event_count":
-        cond["field"] = fld
+        condition["field"] = fld
     corr: dict[str, Any] = {
         "title": rule.title, "id": str(uuid.uuid5(_NS, f"aggregation\0{ref}")), "status": "experimental",
-        "correlation": {"type": kind, "rules": [ref], "timespan": timespan, "condition": cond, "generate": False},
+        "correlation": {"type": kind, "rules": [ref], "timespan": timespan, "condition": condition, "generate": False},
     }
     if rule.level is not None:
         corr["level"] = rule.level.name.lower()

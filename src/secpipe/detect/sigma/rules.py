@@ -306,7 +306,7 @@ def _upper_operators(err: Exception) -> bool:
     return isinstance(err, SigmaCorrelationConditionError) and "extended condition" in str(err)
 
 
-def _repair(doc: dict[str, Any], errors: list[Exception]) -> None:
+def _repair(doc: dict[str, Any], errors: Sequence[Exception]) -> None:
     notes = []
     for err in errors:
         if _upper_operators(err):
@@ -446,11 +446,12 @@ def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: Proc
         out.correlations.append(rule)
         return
     corr, notes = split_aggregation(rule, path) if has_aggregation(rule) else (None, [])
+    search: SigmaRule = rule
     for flt in out.filters:
-        rule = flt.apply_on_rule(rule)  # type: ignore[assignment]
+        search = flt.apply_on_rule(search)  # type: ignore[assignment]
     if pipeline is not None:
-        pipeline.apply(rule)
-    compiled = compile_rule(rule, path, validator)
+        pipeline.apply(search)
+    compiled = compile_rule(search, path, validator)
     compiled.warnings.extend(notes)
     out.rules.append(compiled)
     if corr is not None:

@@ -571,7 +571,7 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
             msg = f"entry {i}: kind {kind!r} — use one of {', '.join(KINDS)}"
             raise FeedError(msg)
         c = r.get("confidence", r.get("confidence_level"))
-        out.append({"kind": kind, "value": str(value), "confidence": int(c) if _is_int(c) else conf,
+        out.append({"kind": kind, "value": str(value), "confidence": int(c) if c is not None and _is_int(c) else conf,
                     "labels": (labels or []) + lab + extra, "valid_until": _ms(r.get("valid_until", r.get("expires"))),
                     "description": r.get("description"), "ref": r.get("ref")})
     return _rows(out, conf)

@@ -94,8 +94,8 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
     text = "\n".join(body.to_pylist()).encode()
     if b'", "' in text:
         text = text.replace(b'", "', b'","')
-    names = [h.lower() or f"f{i}" for i, h in enumerate(header)] if header else None
-    read = pacsv.ReadOptions(column_names=names, autogenerate_column_names=names is None)
+    columns = [h.lower() or f"f{i}" for i, h in enumerate(header)] if header else None
+    read = pacsv.ReadOptions(column_names=columns, autogenerate_column_names=columns is None)
     conv = pacsv.ConvertOptions(strings_can_be_null=True, column_types={})
     rejected: list[Any] = []
 
