@@ -37,7 +37,7 @@ def mm(real: Path) -> Path:
 
 def _disjoint(entries: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """(first address as text, record) of networks that overlap no other network of the file."""
-    nets = [(ipaddress.ip_network(next(iter(e))), next(iter(e.values()))) for e in entries]
+    nets = [(ipaddress.ip_network(next(iter(e)), strict=False), next(iter(e.values()))) for e in entries]  # some keys have host bits
     out = []
     for i, (n, rec) in enumerate(nets):
         if any(j != i and m.version == n.version and m.overlaps(n) for j, (m, _r) in enumerate(nets)):

@@ -7,7 +7,6 @@ role it fits, never loaded to enrich nothing.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,14 @@ import pytest
 
 from secpipe.errors import ConfigError
 from secpipe.transforms.enrich.geoip import build_stage, role_mismatch
-from tests.unit.test_enrich_geoip import ct_batch
+from tests.unit.test_enrich_geoip import _disjoint, ct_batch
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "enrich_geoip"
 
 
 def _cases(name: str) -> list[tuple[str, dict[str, Any]]]:
     """(first address, record) of the networks of a source JSON that overlap no other."""
-    nets = [(ipaddress.ip_network(next(iter(e)), strict=False), next(iter(e.values())))
-            for e in json.loads((CASES / name).read_text())]
-    out = []
-    for i, (n, rec) in enumerate(nets):
-        if any(j != i and m.version == n.version and m.overlaps(n) for j, (m, _r) in enumerate(nets)):
-            continue
-        addr = n.network_address
-        if n.version == 6 and n.prefixlen >= 96 and int(addr) >> 32 == 0:
-            addr = ipaddress.IPv4Address(int(addr))
-        out.append((str(addr), rec))
-    return out
+    return _disjoint(json.loads((CASES / name).read_text()))
 
 
 @pytest.mark.parametrize(("db", "role", "hint"), [

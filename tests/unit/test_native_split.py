@@ -150,14 +150,19 @@ def test_real_documents_split_the_same_with_and_without_native(real: Path) -> No
     docs = [p.read_bytes() for p in sorted(real.rglob("*")) if p.is_file() and p.name.endswith(_JSON_SUFFIXES)]
     assert len(docs) > 400
     for doc in docs:
-        for envelope in (None, "Records"):
-            native = _key(split_json_records(doc, "src", "fmt", envelope))
-            with pytest.MonkeyPatch.context() as mp:
-                mp.setenv("SECPIPE_NATIVE", "0")
-                _fast._module.cache_clear()
-                ref = _key(split_json_records(doc, "src", "fmt", envelope))
+        _assert_split_both_ways(doc)
+
+
+def _assert_split_both_ways(doc: bytes) -> None:
+    """``split_json_records`` gives the same with the extension and without, with and without an envelope."""
+    for envelope in (None, "Records"):
+        native = _key(split_json_records(doc, "src", "fmt", envelope))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("SECPIPE_NATIVE", "0")
             _fast._module.cache_clear()
-            assert native == ref
+            ref = _key(split_json_records(doc, "src", "fmt", envelope))
+        _fast._module.cache_clear()
+        assert native == ref
 
 
 @given(st.lists(st.one_of(_objects, _json), max_size=5), st.sampled_from([b"", b"\n", b" \r\n", b"x", b",", b"]"]),
@@ -171,11 +176,4 @@ def test_array_split_same_with_and_without_native(items: list, tail: bytes, muta
     got = _fast.split_array(doc)
     if got is not None:
         assert _formatted(doc) == doc.rstrip(b" \t\r\n")
-    for envelope in (None, "Records"):
-        native = _key(split_json_records(doc, "src", "fmt", envelope))
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("SECPIPE_NATIVE", "0")
-            _fast._module.cache_clear()
-            ref = _key(split_json_records(doc, "src", "fmt", envelope))
-        _fast._module.cache_clear()
-        assert native == ref
+    _assert_split_both_ways(doc)
