@@ -823,40 +823,44 @@ fn uids(py: Python<'_>, prefix: &[u8], records: &Bound<'_, PyList>, contexts: Op
 #[pyo3(signature = (doc, key, also, strict=false))]
 fn split_envelope(py: Python<'_>, doc: &[u8], key: &[u8], also: Vec<Vec<u8>>, strict: bool) -> PyResult<Option<Vec<Py<PyBytes>>>> {
     let spans = py.detach(|| envelope_spans(doc, key, &also, strict).ok());
-    Ok(spans.map(|v| v.into_iter().map(|(s, e)| PyBytes::new(py, &doc[s..e]).unbind()).collect()))
+    Ok(pieces(py, doc, spans))
 }
 
 /// The items of a top-level JSON array, each as its bytes, when ``doc`` is valid compact
 /// JSON (``valid``; whitespace allowed only after it); else None for the caller's msgspec path.
 #[pyfunction]
 fn split_array(py: Python<'_>, doc: &[u8]) -> PyResult<Option<Vec<Py<PyBytes>>>> {
-    let spans = py.detach(|| array_spans(doc).ok());
-    Ok(spans.map(|v| v.into_iter().map(|(s, e)| PyBytes::new(py, &doc[s..e]).unbind()).collect()))
+    let spans = py.detach(|| {
+        let (spans, end) = array_items(doc, 0, valid::value).ok()?;
+        doc[end..].iter().all(json_space).then_some(spans)
+    });
+    Ok(pieces(py, doc, spans))
 }
 
-fn array_spans(b: &[u8]) -> R<Vec<(usize, usize)>> {
-    if at(b, 0)? != b'[' {
+/// ``doc``'s byte ranges as bytes objects.
+fn pieces(py: Python<'_>, doc: &[u8], spans: Option<Vec<(usize, usize)>>) -> Option<Vec<Py<PyBytes>>> {
+    spans.map(|v| v.into_iter().map(|(s, e)| PyBytes::new(py, &doc[s..e]).unbind()).collect())
+}
+
+/// The items of the array opening at ``i``, each passed over by ``skip`` (which checks it or
+/// not), and the index just past the array.
+fn array_items(b: &[u8], i: usize, skip: fn(&[u8], usize) -> R<usize>) -> R<(Vec<(usize, usize)>, usize)> {
+    if at(b, i)? != b'[' {
         return Err(Irregular);
     }
     let mut spans = Vec::new();
-    let mut i = 1;
-    let end = if at(b, i)? == b']' {
-        i + 1
-    } else {
-        loop {
-            let e = valid::value(b, i)?;
-            spans.push((i, e));
-            match at(b, e)? {
-                b',' => i = e + 1,
-                b']' => break e + 1,
-                _ => return Err(Irregular),
-            }
+    let mut j = i + 1;
+    if at(b, j)? == b']' {
+        return Ok((spans, j + 1));
+    }
+    loop {
+        let e = skip(b, j)?;
+        spans.push((j, e));
+        match at(b, e)? {
+            b',' => j = e + 1,
+            b']' => return Ok((spans, e + 1)),
+            _ => return Err(Irregular),
         }
-    };
-    if b[end..].iter().all(json_space) {
-        Ok(spans)
-    } else {
-        Err(Irregular)
     }
 }
 
@@ -928,28 +932,18 @@ fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>], strict: bool) -> R<Vec
             return Err(Irregular);
         }
         let v = kend + 1;
-        let end = skip(b, v)?;
-        if k == key {
-            if items.is_some() || at(b, v)? != b'[' {
+        let end = if k == key {
+            if items.is_some() {
                 return Err(Irregular);
             }
-            let mut spans = Vec::new();
-            let mut i = v + 1;
-            if at(b, i)? != b']' {
-                loop {
-                    let e = skip(b, i)?;
-                    spans.push((i, e));
-                    match at(b, e)? {
-                        b',' => i = e + 1,
-                        b']' => break,
-                        _ => return Err(Irregular),
-                    }
-                }
-            }
+            let (spans, end) = array_items(b, v, skip)?; // each record passed over once
             items = Some(spans);
+            end
         } else if also.iter().any(|a| a.as_slice() == k) && !matches!(at(b, v)?, b'[' | b'n') {
             return Err(Irregular);
-        }
+        } else {
+            skip(b, v)?
+        };
         match at(b, end)? {
             b',' => j = end + 1,
             b'}' if end + 1 == b.len() || strict && b[end + 1..].iter().all(json_space) => return items.ok_or(Irregular),
