@@ -41,6 +41,35 @@ class FlushResult:
     files: list[Path] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class UidKeys:
+    """A uid column with its lookup keys, derived once (:func:`uid_keys`) for every test on it.
+
+    ``s32``: the uids as a numpy ``S32`` array; ``hi``: the uint64 value of each uid's first
+    16 hex digits. Both are None unless every uid has 32 characters, the first 16 of them
+    lowercase hex digits (other uids are compared as strings).
+    """
+
+    uids: pa.Array
+    s32: np.ndarray | None = None
+    hi: np.ndarray | None = None
+
+
+def uid_keys(uids: pa.Array) -> UidKeys:
+    """``uids`` with their lookup keys (see :class:`UidKeys`)."""
+    if uids.null_count or len(uids) == 0:
+        return UidKeys(uids)
+    lengths = pc.utf8_length(uids)
+    if pc.min(lengths).as_py() != 32 or pc.max(lengths).as_py() != 32:
+        return UidKeys(uids)
+    fixed = uids.cast(pa.binary()).cast(pa.binary(32))
+    s32 = np.frombuffer(fixed.buffers()[1], dtype="S32", count=len(fixed), offset=fixed.offset * 32)
+    nib = _NIBBLE[s32.view(np.uint8).reshape(len(s32), 32)[:, :16]]
+    if nib.max() > 15:
+        return UidKeys(uids)
+    return UidKeys(uids, s32, np.ascontiguousarray((nib[:, 0::2] << 4) | nib[:, 1::2]).view(">u8").ravel().astype(np.uint64))
+
+
 class UidIndex:
     """The committed event uids of one partition, for exact vectorized membership tests.
 
@@ -49,60 +78,44 @@ class UidIndex:
     digits alongside, sorted by that value. A lookup is a ``searchsorted`` on the integers
     (about 3x faster than on the strings), confirmed on the full string, and checks every
     committed uid of the prefix where two share their first 64 bits; so a flush costs
-    O(n log m), nothing is rebuilt per flush, and the answer is exact. New runs are merged when there are more than ``max_runs``. Uid
-    columns of any other shape fall back to Arrow's ``is_in``.
+    O(n log m), nothing is rebuilt per flush, and the answer is exact. New runs are merged
+    when there are more than ``max_runs``. Uid columns of any other shape fall back to
+    Arrow's ``is_in``.
     """
 
     def __init__(self, max_runs: int = 8) -> None:
-        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted S32 uids, their uint64 prefixes)
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (S32 uids, their uint64 prefixes), by prefix
         self.other: list[pa.Array] = []
         self.max_runs = max_runs
 
-    @staticmethod
-    def _keys(uids: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
-        """(``uids`` as an ``S32`` array, their uint64 prefixes), or None unless each uid has
-        32 characters, the first 16 of them lowercase hex digits."""
-        if uids.null_count or len(uids) == 0:
-            return None
-        lengths = pc.utf8_length(uids)
-        if pc.min(lengths).as_py() != 32 or pc.max(lengths).as_py() != 32:
-            return None
-        fixed = uids.cast(pa.binary()).cast(pa.binary(32))
-        keys = np.frombuffer(fixed.buffers()[1], dtype="S32", count=len(fixed), offset=fixed.offset * 32)
-        nib = _NIBBLE[keys.view(np.uint8).reshape(len(keys), 32)[:, :16]]
-        if nib.max() > 15:
-            return None
-        return keys, np.ascontiguousarray((nib[:, 0::2] << 4) | nib[:, 1::2]).view(">u8").ravel().astype(np.uint64)
-
-    def add(self, uids: pa.Array) -> None:
+    def add(self, keys: UidKeys) -> None:
         """Record committed uids."""
-        keyed = self._keys(uids)
-        if keyed is None:
-            if len(uids):
-                self.other.append(uids)
+        if keys.s32 is None or keys.hi is None:
+            if len(keys.uids):
+                self.other.append(keys.uids)
             return
-        order = np.argsort(keyed[1])
-        self.runs.append((keyed[0][order], keyed[1][order]))
+        order = np.argsort(keys.hi)
+        self.runs.append((keys.s32[order], keys.hi[order]))
         if len(self.runs) > self.max_runs:
-            keys, his = (np.concatenate(parts) for parts in zip(*self.runs, strict=True))
+            s32, his = (np.concatenate(parts) for parts in zip(*self.runs, strict=True))
             order = np.argsort(his)
-            self.runs = [(keys[order], his[order])]
+            self.runs = [(s32[order], his[order])]
 
-    def contains(self, uids: pa.Array) -> np.ndarray:
-        """Boolean mask: which of ``uids`` are already committed."""
+    def contains(self, keys: UidKeys) -> np.ndarray:
+        """Boolean mask: which of the uids are already committed."""
+        uids = keys.uids
         hit = np.zeros(len(uids), dtype=bool)
-        keyed = self._keys(uids)
-        if keyed is not None:
-            keys, hi = keyed
+        if keys.s32 is not None and keys.hi is not None:
+            s32, hi = keys.s32, keys.hi
             for run, run_hi in self.runs:
                 pos = np.minimum(np.searchsorted(run_hi, hi), len(run) - 1)
-                found = run[pos] == keys
+                found = run[pos] == s32
                 # the first uid with this prefix was not it: a 64-bit prefix shared by two
                 # committed uids (never seen in practice); look through all of them
                 shared = ~found & (run_hi[pos] == hi) & (run_hi[np.minimum(pos + 1, len(run) - 1)] == hi)
                 for i in np.flatnonzero(shared):
                     same = slice(pos[i], np.searchsorted(run_hi, hi[i], side="right"))
-                    found[i] = bool((run[same] == keys[i]).any())
+                    found[i] = bool((run[same] == s32[i]).any())
                 hit |= found
         elif self.runs:  # odd-shaped uids asked about: compare as strings
             flat = pa.array(np.concatenate([r for r, _p in self.runs]).astype("U32"), pa.string())
@@ -117,13 +130,13 @@ _NIBBLE = np.full(256, 16, np.uint8)
 _NIBBLE[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
 
 
-def all_distinct(uids: pa.Array) -> bool:
+def all_distinct(keys: UidKeys) -> bool:
     """True when no uid repeats (a sort of 64-bit prefixes when the uids are hex, else a hash count)."""
+    uids = keys.uids
     if len(uids) < 2:
         return True
-    keyed = UidIndex._keys(uids)
-    if keyed is not None:
-        hi = np.sort(keyed[1])
+    if keys.hi is not None:
+        hi = np.sort(keys.hi)
         if not (hi[1:] == hi[:-1]).any():  # distinct prefixes: distinct uids
             return True
     return bool(pc.count_distinct(uids).as_py() + uids.null_count == len(uids))
@@ -210,30 +223,31 @@ class Lake:
         for d in days:
             day = (dt.date(1970, 1, 1) + dt.timedelta(days=d)).isoformat()
             part = table.filter(pc.equal(daynum, d)) if len(days) > 1 else table
-            part, uids = self._dedup(cls, day, part, res)
+            part, keys = self._dedup(cls, day, part, res)
             if part.num_rows == 0:
                 continue
             path = write_parquet_atomic(part, self.root / cls / f"event_day={day}", self.compression, self.cipher)
-            self._committed(cls, day).add(uids)
+            self._committed(cls, day).add(keys)
             res.files.append(path)
             res.stored[cls] = res.stored.get(cls, 0) + part.num_rows
 
-    def _dedup(self, cls: str, day: str, part: pa.Table, res: FlushResult) -> tuple[pa.Table, pa.Array]:
-        """The rows of ``part`` not seen before (in it or committed), with their uids."""
+    def _dedup(self, cls: str, day: str, part: pa.Table, res: FlushResult) -> tuple[pa.Table, UidKeys]:
+        """The rows of ``part`` not seen before (in it or committed), with their uid keys."""
         rows = part.num_rows
-        uids = _uids(part)
-        if not all_distinct(uids):  # repeats are rare: check before the group-by
-            first = dedup_first(uids)
+        keys = uid_keys(_uids(part))
+        if not all_distinct(keys):  # repeats are rare: check before the group-by
+            first = dedup_first(keys.uids)
             part = part.take(first)
-            uids = uids.take(first)
+            keys = uid_keys(keys.uids.take(first))
         seen = self._committed(cls, day)
         if seen.runs or seen.other:
-            hit = seen.contains(uids)
+            hit = seen.contains(keys)
             if hit.any():
                 keep = pa.array(~hit)
-                part, uids = part.filter(keep), uids.filter(keep)
+                part = part.filter(keep)
+                keys = uid_keys(keys.uids.filter(keep))
         res.duplicates += rows - part.num_rows
-        return part, uids
+        return part, keys
 
     def _committed(self, cls: str, day: str) -> UidIndex:
         key = (cls, day)
@@ -243,7 +257,7 @@ class Lake:
         index = UidIndex()
         for f in sorted((self.root / cls / f"event_day={day}").glob("part-*.parquet")):
             col = crypto.read_parquet(f, self.cipher, columns=["metadata.uid"]).column(0).combine_chunks()
-            index.add(col)
+            index.add(uid_keys(col))
         self._uids[key] = index
         while len(self._uids) > self._max_cached:
             self._uids.popitem(last=False)
