@@ -19,7 +19,11 @@ One event per issue:
   the rule as ``compliance.checks[0]``, resolution in ``remediation.desc`` (no ``remediation``
   object for an issue without one: OCSF requires its ``desc``).
 
-The project (projectName, path, targetFile, packageManager, org) is ``resources[0]``. A Snyk
+The project (projectName, path, targetFile, packageManager, org; for an image its platform and
+base image) is ``resources[0]``. ``snyk container test`` reports hold the image's OS packages as
+the project and each application found in it (a Go binary, a lockfile) as a project of its own in
+``applications[]``: every application's issues are findings too, with that application as their
+project (product ``Snyk Container`` for all of an image's issues). A Snyk
 report carries no scan time, so ``time`` is the receipt time (labelled
 ``secpipe:time_from_receipt``); the issue's own dates go to ``finding_info`` (created/modified)
 and ``cve`` (publication). Identity hashes project, ordinal and issue bytes: Snyk repeats the same
@@ -100,6 +104,14 @@ class _Project(msgspec.Struct):
     org: str | None = None
     ok: bool | None = None
     error: Any = None  # a project `snyk test --all-projects` could not test: {"ok": false, "error": ..., "path": ...}
+    docker: Any = None  # `snyk container test`: the image's base image and its advice
+    platform: str | None = None  # `snyk container test`: the image's platform (linux/amd64)
+
+
+class _Image(_Project):
+    """A report; ``snyk container test`` puts the image's application projects in ``applications``."""
+
+    applications: list[_Project] | None = None
 
 
 class _Ref(msgspec.Struct, gc=False):
@@ -183,9 +195,12 @@ _Vuln = cast(type[_VulnBase], msgspec.defstruct(
 #: The same report with its issues typed, decoded from the compact document in one C call.
 #: (Types built at run time: ``_Vuln`` is made by ``defstruct``, so it cannot appear in annotations.)
 _ISSUES: Any = list.__class_getitem__(_Vuln) | None
-_TypedProject: Any = msgspec.defstruct("_TypedProject", [
+_TypedApp: Any = msgspec.defstruct("_TypedApp", [
     ("vulnerabilities", _ISSUES, None), ("infrastructureAsCodeIssues", _ISSUES, None),
 ], gc=False)  # fmt: skip
+_TypedProject: Any = msgspec.defstruct("_TypedProject", [
+    ("applications", list.__class_getitem__(_TypedApp) | None, None),
+], bases=(_TypedApp,), gc=False)  # fmt: skip
 _TYPED = msgspec.json.Decoder(_TypedProject | list.__class_getitem__(_TypedProject))
 
 _PROJECT_KEYS = (b'"vulnerabilities"', b'"infrastructureAsCodeIssues"')
@@ -213,9 +228,14 @@ def _untested(p: _Project) -> bool:
     return p.error is not None and p.vulnerabilities is None and p.infrastructureAsCodeIssues is None
 
 
+def _projects(doc: Any) -> list[Any]:
+    """The projects of a report in order: each top-level one followed by its ``applications``."""
+    return [q for p in (doc if isinstance(doc, list) else [doc]) for q in (p, *(p.applications or ()))]
+
+
 def _issues_of(typed: Any) -> list[Any]:
     """The typed issues of a decoded report, in the order ``map_report`` lists their slices."""
-    return [x for p in (typed if isinstance(typed, list) else [typed])
+    return [x for p in _projects(typed)
             for items in (p.vulnerabilities, p.infrastructureAsCodeIssues) if items for x in items]  # fmt: skip
 
 
@@ -380,7 +400,7 @@ class Snyk(ReportFormat):
     """Snyk CLI test reports (open source and IaC)."""
 
     name = "snyk"
-    report_type = _Project | list[_Project]
+    report_type = _Image | list[_Image]
     what = "a snyk test --json report"
     description = "snyk test --json (one project or an array) -> Vulnerability Finding (2002) / Compliance Finding (2003)"
     framing = "document"
@@ -400,9 +420,9 @@ class Snyk(ReportFormat):
             return 40
         return 0
 
-    def map_report(self, doc: _Project | list[_Project], data: bytes, source: str) -> Decoded:
+    def map_report(self, doc: _Image | list[_Image], data: bytes, source: str) -> Decoded:
         """Decode one report into finding batches."""
-        projects = doc if isinstance(doc, list) else [doc]
+        projects: list[_Project] = _projects(doc)
         failed = [p for p in projects if _untested(p)]
         if failed:
             if len(failed) == len(projects):
@@ -529,7 +549,8 @@ class Snyk(ReportFormat):
         res = []
         for p in projects:
             extra = {"targetFile": p.displayTargetFile or p.targetFile, "org": p.org,
-                     "packageManager": p.packageManager, "projectType": p.projectType}  # fmt: skip
+                     "packageManager": p.packageManager, "projectType": p.projectType, "platform": p.platform,
+                     "baseImage": p.docker.get("baseImage") if isinstance(p.docker, dict) else None}  # fmt: skip
             res.append([{"type": "project", "name": p.projectName or p.path, "uid": p.path,
                          "data": json_col([{k: x for k, x in extra.items() if x}]).to_pylist()[0]}])  # fmt: skip
         take = pa.array(where, pa.int32())
@@ -539,7 +560,8 @@ class Snyk(ReportFormat):
         cols["finding_info.title"] = either(f["title"], f["id"])
         desc = f["description"]
         cols["finding_info.desc"] = pc.coalesce(desc, f["msg"]) if desc.null_count else desc
-        product = ["Snyk Open Source" if p.vulnerabilities is not None else "Snyk IaC" for p in projects]
+        product = ["Snyk IaC" if p.vulnerabilities is None else "Snyk Container" if p.docker is not None
+                   else "Snyk Open Source" for p in projects]  # fmt: skip
         cols["finding_info.product.name"] = strs(product).take(take)
         return cols
 
