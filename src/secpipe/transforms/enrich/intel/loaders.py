@@ -28,9 +28,10 @@ Formats:
 - ``csv`` / ``yaml`` / ``json``: team lists with ``value`` (or ``indicator``) and optional
   ``kind``/``type``, ``confidence``, ``labels``, ``valid_until``, ``description``; JSON also
   takes Feodo ``ipblocklist.json`` and ThreatFox exports (see :mod:`.tabular`).
-- ``misp_warninglist``: for allowlists; ``cidr``, ``string``, ``hostname``, ``substring`` and
-  ``regex`` lists (the last two matched with RE2; PHP ``/.../i`` delimiters understood,
-  entries RE2 cannot compile are skipped and counted).
+- ``misp_warninglist``: for allowlists; ``cidr``, ``string`` (exact), ``hostname`` (the name
+  and its subdomains, also the host of a URL), ``substring`` and ``regex`` lists (the last two
+  matched with RE2; PHP ``/.../i`` delimiters understood, entries RE2 cannot compile are
+  skipped and counted). See :func:`load_warninglist`.
 
 Everywhere, ``ip:port`` and ``[v6]:port`` values become the address, and a top-level
 domain label needs a letter, so a malformed address (``999.1.1.1``) is skipped, never a domain.
@@ -395,6 +396,10 @@ _WL_KIND = {"ip-src": "ip", "ip-dst": "ip", "domain|ip": "ip", "ip-src|port": "i
 
 #: kind of the allow entries of ``substring``/``regex`` warninglists; ``labels`` holds the observable kinds
 PATTERN = "pattern"
+#: kind of the domain entries of ``string`` warninglists: that exact name, not its subdomains
+HOST = "host"
+#: kind of the domain entries of ``hostname`` warninglists that also apply to the host of a URL
+URL_HOST = "url_host"
 _DELIMITED = re.compile(r"^/(?P<re>.*)/(?P<flags>[a-zA-Z]*)$", re.S)
 
 
@@ -426,10 +431,18 @@ def _first_line(exc: BaseException) -> str:
 
 
 def load_warninglist(data: bytes) -> Loaded:
-    """MISP warninglist JSON as allow entries: ``cidr``, ``string``, ``hostname``, ``substring``, ``regex``.
+    """MISP warninglist JSON as allow entries, with MISP's matching semantics per list ``type``.
 
-    ``substring`` and ``regex`` entries become one ``pattern`` row each (``labels`` = the
-    observable kinds from ``matching_attributes``), matched with RE2 on the distinct values.
+    - ``cidr``: networks (an address is allowed when a network contains it);
+    - ``string``: exact values; a domain entry allows that name only (kind :data:`HOST`), never
+      its subdomains, and an entry with a ``/`` is the literal string, never a network;
+    - ``hostname``: a domain entry allows the name and its subdomains (``.example.com`` and
+      ``*.example.com`` mean the same); when ``matching_attributes`` names ``url``/``uri`` (or
+      is absent), the host of a URL is checked too (kind :data:`URL_HOST`);
+    - ``substring`` / ``regex``: one ``pattern`` row each (``labels`` = the observable kinds
+      from ``matching_attributes``), matched with RE2 on the distinct values.
+
+    This follows MISP (``Warninglist.php``) and PyMISPWarningLists ``_slow_search``.
     """
     doc = _json(data, "MISP warninglist")
     if not isinstance(doc, dict) or not isinstance(doc.get("list"), list):
@@ -446,13 +459,24 @@ def load_warninglist(data: bytes) -> Loaded:
     if kind_of not in ("cidr", "string", "hostname"):
         msg = f"MISP warninglist type {kind_of!r} — supported: cidr, string, hostname, substring, regex"
         raise FeedError(msg)
-    values = pa.array([str(v) for v in doc["list"]], pa.string())
+    raw = pa.array([str(v) for v in doc["list"]], pa.string())
+    values = raw
+    if kind_of == "hostname":  # ".example.com" = example.com and below (PyMISP: v.lstrip("."))
+        values = pc.utf8_ltrim(pc.utf8_trim_whitespace(raw), characters=".")
     kind, norm = classify(values)
     if kind_of == "hostname":
         kind = pc.if_else(pc.is_valid(kind), pc.if_else(pc.equal(kind, "ip"), "ip", "domain"), kind)
         norm = normalize(kind, values)
     kind = pc.if_else(pc.is_in(kind, value_set=pa.array(sorted(allowed))), kind, pa.scalar(None, pa.string()))
+    if kind_of == "string":
+        literal_net = pc.and_(pc.equal(kind, "ip"), pc.match_substring(norm, "/"))
+        kind = pc.if_else(pc.fill_null(literal_net, False), pa.scalar(None, pa.string()), kind)
+        kind = pc.if_else(pc.fill_null(pc.equal(kind, "domain"), False), HOST, kind)
     t = _table(kind, norm, 100, description=doc.get("name"))
+    if kind_of == "hostname" and "url" in allowed:
+        doms = t.filter(pc.equal(t.column("kind"), "domain"))
+        t = pa.concat_tables([t, doms.set_column(0, "kind", pa.repeat(pa.scalar(URL_HOST), doms.num_rows))])
+        return Loaded(t, len(values) - t.num_rows + doms.num_rows)
     return Loaded(t, len(values) - t.num_rows)
 
 

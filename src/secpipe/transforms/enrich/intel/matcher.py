@@ -6,7 +6,9 @@ Design: the indicator tables of every feed are concatenated into one Arrow table
 - IPs and CIDRs -> :class:`~secpipe.transforms.enrich._ip.PrefixIndex` (per prefix length,
   sorted keys, ``searchsorted``): every containing network matches, IPv4 and IPv6.
 - domains, URLs, hashes -> :class:`ExactIndex` (sorted fixed-width byte keys per length,
-  ``searchsorted``); domains also match every parent (``a.b.evil.com`` hits ``evil.com``).
+  ``searchsorted``); domains also match every parent (``a.b.evil.com`` hits ``evil.com``),
+  except ``host`` entries (exact names, from MISP ``string`` warninglists); ``url_host``
+  entries (MISP ``hostname`` warninglists) match the host of a URL and its parents.
 
 ``match_*`` take the *distinct* values of a batch and return (value position, indicator row)
 pairs; only distinct values are touched in Python (encoding), never indicators.
@@ -22,8 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.transforms.enrich._ip import Parsed, _pairs, index_networks, parse, parse_networks
+from secpipe.transforms.enrich.intel.loaders import HOST, URL_HOST
 
 _EMPTY = np.zeros(0, np.int64)
+#: the host of a URL with or without a scheme (as MISP takes it: before the first ``/``), without userinfo/port
+_URL_HOST_RE = r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?:[^@/?#]*@)?(?P<host>[^:/?#\[\]]*)"
 
 
 class ExactIndex:
@@ -126,7 +131,8 @@ class Index:
         m_ip = sel("ip")
         nets = parse_networks(values.filter(pa.array(m_ip)))
         self.ips = index_networks(nets, rows[m_ip])
-        self.exact = {k: ExactIndex(values.filter(pa.array(sel(k))), rows[sel(k)]) for k in ("domain", "url", "hash")}
+        self.exact = {k: ExactIndex(values.filter(pa.array(sel(k))), rows[sel(k)])
+                      for k in ("domain", "url", "hash", HOST, URL_HOST)}
         vu = self.cols["valid_until"] if table.num_rows else pa.array([], pa.int64())
         self.valid_until = pc.fill_null(vu, np.iinfo(np.int64).max).to_numpy(zero_copy_only=False).astype(np.int64)
         self.size = table.num_rows
@@ -147,10 +153,29 @@ class Index:
         return q, r, p
 
     def match_domains(self, values: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-        """Exact and parent-domain matches of (already lower-cased) domains."""
-        suffixes, owner = domain_suffixes(values)
-        q, r = self.exact["domain"].lookup(suffixes)
-        return (owner[q], r) if len(q) else (_EMPTY, _EMPTY)
+        """Exact and parent-domain matches of (already lower-cased) domains.
+
+        ``domain`` entries match the name and its subdomains; ``host`` entries (MISP ``string``
+        warninglists) the exact name only.
+        """
+        q, r = _EMPTY, _EMPTY
+        if self.exact["domain"].size:
+            suffixes, owner = domain_suffixes(values)
+            q, r = self.exact["domain"].lookup(suffixes)
+            q = owner[q] if len(q) else _EMPTY
+        if self.exact[HOST].size:
+            hq, hr = self.exact[HOST].lookup(values)
+            q, r = np.concatenate([q, hq]), np.concatenate([r, hr])
+        return q, r
+
+    def match_url_hosts(self, urls: pa.Array) -> np.ndarray:
+        """Positions of URLs whose host (or a parent of it) is a ``url_host`` entry (MISP ``hostname`` lists)."""
+        if not self.exact[URL_HOST].size or not len(urls):
+            return _EMPTY
+        hosts = pc.utf8_lower(pc.extract_regex(urls, _URL_HOST_RE).field("host"))
+        suffixes, owner = domain_suffixes(hosts.to_pylist())
+        q, _r = self.exact[URL_HOST].lookup(suffixes)
+        return np.unique(owner[q]) if len(q) else _EMPTY
 
     def match_exact(self, kind: str, values: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """Exact matches for ``url`` or ``hash`` values."""
@@ -162,4 +187,4 @@ class Index:
 
     def counts(self) -> dict[str, int]:
         """Indicators per kind."""
-        return {"ip": self.ips.size, **{k: v.size for k, v in self.exact.items()}}
+        return {"ip": self.ips.size, **{k: v.size for k, v in self.exact.items() if k in ("domain", "url", "hash") or v.size}}

@@ -38,7 +38,7 @@ from secpipe.schema.ocsf import class_of
 from secpipe.transforms.enrich._columns import append_lists, field_values, rows_to_lists, set_fields
 from secpipe.transforms.enrich._ip import _pairs
 from secpipe.transforms.enrich.intel.feeds import Clock, IntelStore
-from secpipe.transforms.enrich.intel.matcher import Index
+from secpipe.transforms.enrich.intel.matcher import _EMPTY, Index
 from secpipe.transforms.enrich.options import ThreatIntelOptions
 
 log = logging.getLogger("secpipe.enrich.intel")
@@ -186,7 +186,8 @@ class ThreatIntelStage:
         q, r = index.match_exact(kind, values)
         if len(q) and allow.size:
             aq, _ar = allow.match_exact(kind, values)
-            q, r = _drop(q, r, aq, allow.pattern_hits(kind, distinct))
+            hosts = allow.match_url_hosts(distinct) if kind == "url" else _EMPTY
+            q, r = _drop(q, r, aq, hosts, allow.pattern_hits(kind, distinct))
         return q, r
 
     # ---------------------------------------------------------------- output
