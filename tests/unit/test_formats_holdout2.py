@@ -100,3 +100,125 @@ def test_snyk_container_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
     docs.append(lic)
     for i, x in enumerate(docs):
         same_both_ways("snyk", json.dumps(x).encode(), monkeypatch, i)
+
+
+# --------------------------------------------------------------------------------------
+# Trivy: Kubernetes cluster scans, license scans
+# --------------------------------------------------------------------------------------
+
+K8S = "trivy-k8s-summary-zora.json"
+LICENSES = "trivy-fs-licenses-devtron.json"
+
+
+def test_trivy_k8s_summary_report() -> None:
+    """``trivy k8s --report summary -f json``: ClusterName + Findings (no SchemaVersion), one entry per workload."""
+    name, d = _auto(K8S)
+    assert name == "trivy" and not d.dead
+    rows = _rows(d)
+    doc = json.loads((CASES / K8S).read_text())
+    every = [(w["Namespace"], w["Kind"], w["Name"], r["Target"], v["VulnerabilityID"], v["PkgName"])
+             for w in doc["Findings"] for r in w.get("Results", []) for v in r.get("Vulnerabilities", [])]  # fmt: skip
+    assert d.events == len(rows) == len(every) == 10  # the error entry and the empty ones hold no finding
+    got = sorted((r["resources"][0]["namespace"], r["resources"][0]["type"], r["resources"][0]["name"],
+                  r["resources"][1]["name"], r["vulnerabilities"][0]["cve"]["uid"],
+                  r["vulnerabilities"][0]["affected_packages"][0]["name"]) for r in rows)  # fmt: skip
+    assert got == sorted(every)
+    assert {json.loads(r["resources"][0]["data"])["cluster"] for r in rows} == {"kind-kind"}
+    assert all(r["metadata"]["log_version"] is None for r in rows)  # no SchemaVersion in the report
+    api = next(r for r in rows if r["resources"][0]["type"] == "Pod")
+    assert api["resources"][0]["namespace"] == "kube-system" and api["severity_id"] == 4
+    assert api["resources"][1]["type"] == "gobinary" and api["vulnerabilities"][0]["cwe"]["uid"] == "CWE-400"
+    tz = next(r for r in rows if r["vulnerabilities"][0]["cve"]["uid"] == "DLA-3051-1")
+    assert tz["severity_id"] == 0  # UNKNOWN
+    # one image in two workloads: two events
+    assert len({r["metadata"]["uid"] for r in rows}) == len(rows)
+
+
+def _k8s_all() -> dict[str, Any]:
+    """``--report all``: ``Resources`` with a workload's misconfiguration and an image's vulnerability and secret."""
+    doc = json.loads((CASES / K8S).read_text())
+    misconf = {"Type": "Kubernetes Security Check", "ID": "KSV001", "AVDID": "AVD-KSV-0001",
+               "Title": "Process can elevate its own privileges", "Description": "A program inside the container can elevate its own privileges.",
+               "Message": "Container 'nginx' of Deployment 'web' should set 'securityContext.allowPrivilegeEscalation' to false",
+               "Namespace": "builtin.kubernetes.KSV001", "Query": "data.builtin.kubernetes.KSV001.deny",
+               "Resolution": "Set 'set containers[].securityContext.allowPrivilegeEscalation' to 'false'.", "Severity": "MEDIUM",
+               "PrimaryURL": "https://avd.aquasec.com/misconfig/ksv001", "References": ["https://avd.aquasec.com/misconfig/ksv001"],
+               "Status": "FAIL", "Layer": {}, "CauseMetadata": {"Provider": "Kubernetes", "Service": "general", "StartLine": 132, "EndLine": 143}}  # fmt: skip
+    secret = {"RuleID": "aws-access-key-id", "Category": "AWS", "Severity": "CRITICAL", "Title": "AWS Access Key ID",
+              "StartLine": 1, "EndLine": 1, "Match": "AWS_ACCESS_KEY_ID=********************"}  # fmt: skip
+    web = {"Namespace": "default", "Kind": "Deployment", "Name": "web",
+           "Metadata": {"ImageID": "sha256:abc", "RepoTags": ["nginx:1.25"], "RepoDigests": ["nginx@sha256:def"]},
+           "Results": [{"Target": "Deployment/web", "Class": "config", "Type": "kubernetes", "Misconfigurations": [misconf]},
+                       {"Target": "/app/.env", "Class": "secret", "Secrets": [secret]},
+                       *doc["Findings"][2]["Results"]]}  # fmt: skip
+    return {"ClusterName": "prod", "Resources": [web, {"Namespace": "x", "Kind": "Pod", "Name": "y", "Error": "boom"}]}
+
+
+def test_trivy_k8s_all_report_misconfigurations_and_secrets() -> None:
+    d = formats.get("trivy").decode(json.dumps(_k8s_all()).encode(), "src")
+    assert not d.dead and d.events == 3
+    by_class = {r["class_uid"]: r for r in _rows(d)}
+    assert sorted(by_class) == [2002, 2003, 2006]
+    for r in by_class.values():
+        w = r["resources"][0]
+        assert (w["type"], w["name"], w["namespace"], w["uid"], w["labels"]) == (
+            "Deployment", "web", "default", "sha256:abc", ["nginx:1.25"])  # fmt: skip
+        assert json.loads(w["data"]) == {"cluster": "prod", "repo_digests": ["nginx@sha256:def"]}
+    m = by_class[2003]
+    assert m["compliance"]["control"] == "KSV001" and m["compliance"]["status_id"] == 3
+    assert m["resources"][1]["name"] == "Deployment/web"
+    assert by_class[2006]["data_security"]["detection_pattern"] == "aws-access-key-id"
+
+
+@NATIVE
+def test_trivy_k8s_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = [json.loads((CASES / K8S).read_text()), _k8s_all()]
+    odd = copy.deepcopy(docs[0])
+    odd["Findings"][2]["Results"][0]["Vulnerabilities"][0]["CVSS"] = "not an object"  # irregular: msgspec path
+    docs.append(odd)
+    for i, x in enumerate(docs):
+        same_both_ways("trivy", json.dumps(x).encode(), monkeypatch, i)
+
+
+def test_trivy_license_scan() -> None:
+    name, d = _auto(LICENSES)
+    assert name == "trivy" and not d.dead
+    rows = _rows(d)
+    assert d.events == len(rows) == 5  # 1 vulnerability + 1 misconfiguration + 3 loose-file licenses
+    lic = sorted((r for r in rows if r["finding_info"]["types"] == ["License"]), key=lambda r: r["message"])
+    assert [r["compliance"]["control"] for r in lic] == ["Apache-2.0", "BSD-2-Clause", "BSD-2-Clause"]
+    go = lic[0]
+    assert go["class_uid"] == 2003 and go["severity_id"] == 2  # LOW
+    assert (go["compliance"]["status_id"], go["compliance"]["status"]) == (1, "Pass")  # notice
+    assert go["compliance"]["checks"][0]["status"] == "notice"
+    assert go["evidences"][0]["file"]["path"] == "vendor/github.com/jmespath/go-jmespath/LICENSE"
+    assert go["finding_info"]["src_url"] == "https://spdx.org/licenses/Apache-2.0.html"
+    assert json.loads(go["unmapped"]) == {"Confidence": 0.9285714285714286}
+    assert go["resources"][1]["name"] == "Loose File License(s)"
+    assert len({r["finding_info"]["uid"] for r in lic}) == 3
+
+
+@pytest.mark.parametrize(("category", "status_id", "status"), [
+    ("forbidden", 3, "Fail"), ("restricted", 3, "Fail"), ("reciprocal", 99, "reciprocal"),
+    ("unknown", 99, "unknown"), ("permissive", 1, "Pass"), ("unencumbered", 1, "Pass"),
+])  # fmt: skip
+def test_trivy_license_category_status(category: str, status_id: int, status: str) -> None:
+    doc = {"SchemaVersion": 2, "ArtifactName": "img", "ArtifactType": "container_image", "Results": [
+        {"Target": "Java", "Class": "license", "Licenses": [
+            {"Severity": "HIGH", "Category": category, "PkgName": "org.x:y", "FilePath": "", "Name": "GPL-3.0", "Confidence": 1,
+             "Link": ""}]}]}  # fmt: skip
+    (r,) = _rows(formats.get("trivy").decode(json.dumps(doc).encode(), "src"))
+    assert (r["compliance"]["status_id"], r["compliance"]["status"]) == (status_id, status)
+    assert r["message"] == "GPL-3.0 license in org.x:y" and r["evidences"] is None  # a package's license: no file
+    assert r["finding_info"]["src_url"] is None
+
+
+@NATIVE
+def test_trivy_licenses_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = json.loads((CASES / LICENSES).read_text())
+    extra = copy.deepcopy(doc)
+    extra["Results"][-1]["Licenses"][0]["Text"] = "Permission is hereby granted"  # license-full: kept in unmapped
+    extra["Results"][-1]["Licenses"][1]["NewKey"] = 1  # an unknown key: per-finding decode, kept in unmapped
+    for i, x in enumerate((doc, extra)):
+        d = same_both_ways("trivy", json.dumps(x).encode(), monkeypatch, i)
+        assert not d.dead and d.events == 5

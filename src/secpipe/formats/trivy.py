@@ -1,4 +1,4 @@
-"""Trivy JSON reports (``trivy image|fs|repo|config --format json``, SchemaVersion 2).
+"""Trivy JSON reports (``trivy image|fs|repo|config|k8s --format json``, SchemaVersion 2).
 
 One event per finding, in three OCSF classes:
 
@@ -17,6 +17,19 @@ One event per finding, in three OCSF classes:
   Match, ``detection_system_id`` 11 Developer Security, ``data_lifecycle_state_id`` 1 at-Rest,
   ``category_id`` 6 Security; the file goes to ``file`` (``type_id`` 1 Regular File: a secret is
   found in a file's content; StartLine/EndLine/Code stay in ``unmapped``).
+
+- ``Results[].Licenses[]`` (``--scanners license``: a package's license, or a loose license file
+  under the Target ``Loose File License(s)``) -> Compliance Finding (2003) as a license-policy
+  check: ``compliance.control`` and the check are the license name, the check status Trivy's
+  category (Google license classification); forbidden/restricted fail, notice/permissive/
+  unencumbered pass, reciprocal/unknown are Other with the category as ``compliance.status``;
+  the license file is ``evidences[0].file`` (Compliance Finding has no ``file``).
+
+``trivy k8s --format json`` reports (``ClusterName`` and ``Resources`` with ``--report all`` or
+``Findings`` with ``--report summary``; SchemaVersion left out when 0) hold per Kubernetes resource
+(Namespace, Kind, Name, image Metadata) the results of its scan: each finding's ``resources[0]``
+is then that workload (type = Kind, name, namespace; cluster and image in ``data``); a resource
+Trivy could not scan (``Error``) holds no finding and is logged.
 
 OCSF conformance: ``cwe`` is emitted only with a CWE id (its required ``uid``); a check's
 ``severity`` is the OCSF caption of its ``severity_id`` (Trivy's own word stays in the
@@ -52,6 +65,7 @@ Trivy report, or a finding of the wrong JSON shape, is dead-lettered with the re
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
@@ -111,6 +125,18 @@ class _Result(msgspec.Struct):
     Vulnerabilities: list[msgspec.Raw] | None = None
     Misconfigurations: list[msgspec.Raw] | None = None
     Secrets: list[msgspec.Raw] | None = None
+    Licenses: list[msgspec.Raw] | None = None
+
+
+class _Workload(msgspec.Struct):
+    """One Kubernetes resource of a ``trivy k8s`` report, with the results of its scan."""
+
+    Namespace: str | None = None
+    Kind: str | None = None
+    Name: str | None = None
+    Metadata: _Meta | None = None
+    Results: list[_Result] | None = None
+    Error: str | None = None
 
 
 class _Report(msgspec.Struct):
@@ -121,6 +147,9 @@ class _Report(msgspec.Struct):
     ArtifactType: str | None = None
     Metadata: _Meta | None = None
     Results: list[_Result] | None = None
+    ClusterName: str | None = None  # `trivy k8s --format json`: the cluster, and per resource ...
+    Resources: list[_Workload] | None = None  # ... its results (`--report all`)
+    Findings: list[_Workload] | None = None  # ... or (`--report summary`)
 
 
 class _CVSS(msgspec.Struct, gc=False):
@@ -138,6 +167,7 @@ class _PkgIdent(msgspec.Struct, gc=False):
 
 
 _R = msgspec.Raw
+_log = logging.getLogger("secpipe.formats.trivy")
 _NONE = msgspec.Raw(b"")
 
 
@@ -214,16 +244,47 @@ class _Secret(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 _S_UNMAPPED = ("StartLine", "EndLine", "Code", "Layer", "Offset")
 
 
+class _License(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A detected license (``--scanners license``): of a package, or of a loose file (Class license-file)."""
+
+    Severity: str | None = None
+    Category: str | None = None
+    PkgName: str | None = None
+    FilePath: str | None = None
+    Name: str | None = None
+    Link: str | None = None
+    Confidence: _R = _NONE
+    Text: _R = _NONE
+    Layer: _R = _NONE
+
+
+_L_UNMAPPED = ("Confidence", "Text", "Layer")
+#: Google license classification (Trivy's license categories) -> OCSF compliance status_id: the
+#: categories Trivy's default policy rates CRITICAL/HIGH (forbidden, restricted) fail, the ones it
+#: rates LOW (notice, permissive, unencumbered) pass; reciprocal (obligations) and unknown (not
+#: recognized) are Other (99) with Trivy's category as ``compliance.status``.
+_LICENSE_STATUS = {"forbidden": 3, "restricted": 3, "notice": 1, "permissive": 1, "unencumbered": 1}
+_EVIDENCE_FILE = pa.list_(pa.struct([("name", pa.string()), ("file", pa.struct([
+    ("path", pa.string()), ("name", pa.string()), ("type_id", pa.int32()), ("type", pa.string())]))]))  # fmt: skip
+
+
 class _TypedResult(msgspec.Struct, gc=False):
     Vulnerabilities: list[_Vuln] | None = None
     Misconfigurations: list[_Misconf] | None = None
     Secrets: list[_Secret] | None = None
+    Licenses: list[_License] | None = None
+
+
+class _TypedWorkload(msgspec.Struct, gc=False):
+    Results: list[_TypedResult] | None = None
 
 
 class _TypedReport(msgspec.Struct, gc=False):
     """The report again with every finding typed: one C call for the whole document (no join)."""
 
     Results: list[_TypedResult] | None = None
+    Resources: list[_TypedWorkload] | None = None
+    Findings: list[_TypedWorkload] | None = None
 
 
 _TYPED = msgspec.json.Decoder(_TypedReport)
@@ -237,6 +298,24 @@ _COMPLIANCE_STATUS = {"PASS": "Pass", "FAIL": "Fail", "EXCEPTION": "Other", "": 
 _COMPLIANCE_ID = {"Pass": 1, "Warning": 2, "Fail": 3, "Other": 99, "Unknown": 0}
 
 _RESOURCES = RESOURCES
+#: resources of a ``trivy k8s`` report: the workload has a namespace
+_K8S_RESOURCES = pa.list_(pa.struct([*RESOURCES.value_type, pa.field("namespace", S)]))
+
+
+def _workloads(rep: Any) -> list[Any]:
+    """The Kubernetes resources of a ``trivy k8s`` report (both report kinds), [] for other reports."""
+    return [*(rep.Resources or ()), *(rep.Findings or ())]
+
+
+def _results(rep: Any) -> tuple[list[Any], list[int]]:
+    """Every result of a report with the index of its Kubernetes resource (-1: the report's artifact)."""
+    if rep.Results is not None or not (rep.Resources or rep.Findings):
+        return list(rep.Results or ()), [-1] * len(rep.Results or ())
+    results, owner = [], []
+    for wi, w in enumerate(_workloads(rep)):
+        results.extend(w.Results or ())
+        owner.extend([wi] * len(w.Results or ()))
+    return results, owner
 
 
 def _cvss_entries(cvss: dict[str, _CVSS] | None) -> list[dict[str, Any]] | None:
@@ -325,6 +404,16 @@ def _legacy(head: bytes) -> bool:
         and (b'"Vulnerabilities"' in head or b'"Type"' in head)
 
 
+def _artifact(kind: str | None, name: str | None, uid: str | None, meta: _Meta | None,
+              extra: dict[str, Any]) -> dict[str, Any]:
+    """``resources[0]``: the scanned artifact (an image, a repository, a Kubernetes workload)."""
+    meta = meta or _Meta()
+    data = {**extra, "os": meta.OS, "repo_digests": meta.RepoDigests}
+    data = {k: v for k, v in data.items() if v}
+    return {"type": kind, "name": name, "uid": meta.ImageID or uid, "labels": meta.RepoTags or None,
+            "data": json_col([data]).to_pylist()[0]}  # fmt: skip
+
+
 class Trivy(ReportFormat):
     """Aqua Trivy JSON scan reports."""
 
@@ -341,6 +430,8 @@ class Trivy(ReportFormat):
         h = head[:8192]
         if b'"SchemaVersion"' in h and (b'"ArtifactName"' in h or b'"Results"' in h):
             return 95
+        if b'"ClusterName"' in h and (b'"Resources"' in h or b'"Findings"' in h):
+            return 90  # trivy k8s (SchemaVersion is left out when 0)
         if _legacy(h):
             return 40  # recognized so that it is dead-lettered with the reason below
         return 0
@@ -353,14 +444,23 @@ class Trivy(ReportFormat):
 
     def map_report(self, rep: _Report, data: bytes, source: str) -> Decoded:
         """Decode one report into finding batches."""
-        if rep.SchemaVersion is None or rep.Results is None and rep.ArtifactName is None:
+        k8s = rep.ClusterName is not None and rep.Results is None and (rep.Resources is not None or rep.Findings is not None)
+        if not k8s and (rep.SchemaVersion is None or rep.Results is None and rep.ArtifactName is None):
             why = "not a Trivy JSON report: no SchemaVersion/ArtifactName/Results (produce it with `trivy ... --format json`)"
             return self.dead(why, source, data)
-        results = rep.Results or []
-        groups = {"v": _Group(), "m": _Group(), "s": _Group()}
+        results, owner = _results(rep)
+        workloads = _workloads(rep)
+        for w in workloads:
+            if w.Error:
+                _log.warning("trivy k8s report %s: %s/%s/%s was not scanned: %s", source, w.Namespace, w.Kind, w.Name, w.Error)
+        groups = {"v": _Group(), "m": _Group(), "s": _Group(), "l": _Group()}
         head = f"{rep.ArtifactName}\0{rep.ArtifactID}\0{rep.CreatedAt}"
         for ri, r in enumerate(results):
-            for key, items in (("v", r.Vulnerabilities), ("m", r.Misconfigurations), ("s", r.Secrets)):
+            if k8s:
+                w = workloads[owner[ri]]
+                head = f"{rep.ClusterName}\0{w.Namespace}/{w.Kind}/{w.Name}\0{rep.CreatedAt}"
+            for key, items in (("v", r.Vulnerabilities), ("m", r.Misconfigurations), ("s", r.Secrets),
+                               ("l", r.Licenses)):
                 if items:
                     g = groups[key]
                     g.raws.extend(items)
@@ -376,6 +476,7 @@ class Trivy(ReportFormat):
             ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", None, _V_UNMAPPED),
             ("m", "compliance_finding", _Misconf, "a Trivy misconfiguration", self._misconfs, _M_UNMAPPED),
             ("s", "data_security_finding", _Secret, "a Trivy secret", self._secrets, _S_UNMAPPED),
+            ("l", "compliance_finding", _License, "a Trivy license", self._licenses, _L_UNMAPPED),
         ):
             g = groups[key]
             if not g.raws:
@@ -419,8 +520,9 @@ class Trivy(ReportFormat):
             rep = _TYPED.decode(data)
         except msgspec.DecodeError:
             return False
-        for r in rep.Results or []:
-            for key, items in (("v", r.Vulnerabilities), ("m", r.Misconfigurations), ("s", r.Secrets)):
+        for r in _results(rep)[0]:
+            for key, items in (("v", r.Vulnerabilities), ("m", r.Misconfigurations), ("s", r.Secrets),
+                               ("l", r.Licenses)):
                 if items:
                     groups[key].typed.extend(items)
         return all(len(g.typed) == len(g.raws) for g in groups.values())
@@ -436,23 +538,23 @@ class Trivy(ReportFormat):
             activity_id=1, severity_id=severity_ids(severity),
         )  # fmt: skip
         cols["raw_data"] = raw_data(raws)
-        meta = rep.Metadata or _Meta()
-        data = {"os": meta.OS, "repo_digests": meta.RepoDigests}
-        data = {k: v for k, v in data.items() if v}
-        art = {
-            "type": rep.ArtifactType, "name": rep.ArtifactName, "uid": meta.ImageID or rep.ArtifactID,
-            "labels": meta.RepoTags or None, "data": json_col([data]).to_pylist()[0],
-        }  # fmt: skip
+        arts = [_artifact(rep.ArtifactType, rep.ArtifactName, rep.ArtifactID, rep.Metadata, {})]
+        results, owner = _results(rep)
+        workloads = _workloads(rep)
+        if rep.Results is None and workloads:  # trivy k8s: each result's artifact is its workload
+            arts = [_artifact(w.Kind, w.Name, None, w.Metadata, {"cluster": rep.ClusterName}) | {"namespace": w.Namespace}
+                    for w in workloads]  # fmt: skip
         per_result = [
-            [art, {"type": r.Type or r.Class, "name": r.Target, "uid": None, "labels": [r.Class] if r.Class else None,
-                   "data": None}]
-            for r in results
+            [arts[o], {"type": r.Type or r.Class, "name": r.Target, "uid": None,
+                       "labels": [r.Class] if r.Class else None, "data": None}]
+            for r, o in zip(results, owner, strict=True)
         ]  # fmt: skip
-        res_arr = pa.array(per_result, _RESOURCES).take(pa.array(g.where, pa.int32()))
+        rtype = _K8S_RESOURCES if rep.Results is None and workloads else _RESOURCES
+        res_arr = pa.array(per_result, rtype).take(pa.array(g.where, pa.int32()))
         cols["resources"] = res_arr
         cols["finding_info.created_time"] = created
         cols["finding_info.product.name"] = strs([self.product] * n)
-        cols["metadata.log_version"] = strs([str(rep.SchemaVersion)] * n)
+        cols["metadata.log_version"] = strs([None if rep.SchemaVersion is None else str(rep.SchemaVersion)] * n)
         return cols
 
     def _vulns(self, f: dict[str, pa.Array], results: list[_Result], where: list[int],
@@ -543,6 +645,40 @@ class Trivy(ReportFormat):
             "message": strs([m.Message or m.Title for m in ms]),
             "remediation.desc": strs([m.Resolution for m in ms]),
             "remediation.references": str_lists([m.References for m in ms]),
+        }
+
+    def _licenses(self, ls: list[_License], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+        """A detected license as a license-policy check (Compliance Finding; see ``_LICENSE_STATUS``)."""
+        n = len(ls)
+        cats = [(x.Category or "").lower() for x in ls]
+        cstat = pa.array([_LICENSE_STATUS.get(c, 99) for c in cats], pa.int32())
+        where = [x.PkgName or x.FilePath or r.Target for x, r in zip(ls, res, strict=True)]
+        check = nest({
+            "uid": strs([x.Name for x in ls]),
+            "name": strs([x.Name for x in ls]),
+            "severity": captions("compliance_finding", "severity_id", cols["severity_id"]),
+            "severity_id": cols["severity_id"],
+            "status": strs([x.Category for x in ls]),
+        })  # fmt: skip
+        return {
+            "status_id": pa.array([1] * n, pa.int32()),
+            "status": strs(["New"] * n),
+            "compliance.status_id": cstat,
+            "compliance.status": strs([{1: "Pass", 3: "Fail"}.get(_LICENSE_STATUS.get(c, 99), c or None) for c in cats]),
+            "compliance.control": strs([x.Name for x in ls]),
+            "compliance.category": strs(["license"] * n),
+            "compliance.checks": singleton_list(check),
+            "finding_info.uid": strs([f"license|{x.Name}|{w}|{r.Target}" for x, w, r in zip(ls, where, res, strict=True)]),
+            "finding_info.title": strs([f"{x.Name} license ({x.Category})" if x.Category else f"{x.Name} license"
+                                        for x in ls]),  # fmt: skip
+            "finding_info.types": pa.array([["License"]] * n, pa.list_(pa.string())),
+            "finding_info.src_url": strs([x.Link or None for x in ls]),
+            "message": strs([f"{x.Name} license in {w}" for x, w in zip(ls, where, strict=True)]),
+            "compliance.status_detail": strs([f"{x.Category or 'unclassified'} license {x.Name} in {w}"
+                                              for x, w in zip(ls, where, strict=True)]),  # fmt: skip
+            "evidences": pa.array([[{"name": "license file", "file": {"path": x.FilePath, "name": x.FilePath.rsplit("/", 1)[-1],
+                                                                       "type_id": _REGULAR_FILE, "type": "Regular File"}}]
+                                   if x.FilePath else None for x in ls], _EVIDENCE_FILE),  # fmt: skip
         }
 
     def _secrets(self, ss: list[_Secret], res: list[_Result], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
