@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # the native accelerators (setup.py) build where cargo / a C compiler exist; rustup installs cargo here
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-$(STAMP): pyproject.toml constraints.txt setup.py native/Cargo.toml native/Cargo.lock native/src/lib.rs \
+$(STAMP): pyproject.toml constraints.txt setup.py native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs) \
           src/secpipe/transforms/protect/_rewrite.c
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
