@@ -7,12 +7,12 @@ Every loader returns a :class:`Loaded`: an Arrow table with the columns of :data
 
 Formats:
 
-- ``stix``: STIX 2.0/2.1 bundles. Indicators with ``pattern_type`` stix whose pattern is a
-  disjunction of simple comparisons (``[ipv4-addr:value = '1.2.3.4' OR domain-name:value =
-  'x']``, ``ISSUBSET '10.0.0.0/8'``, several ``[...] OR [...]``) on ipv4/ipv6-addr, domain-name,
-  url and file hashes, and ``network-traffic:dst_ref.value`` (a ``dst_ref.type`` condition
-  next to it only restates the type). Other ``AND``s, ``MATCHES``, qualifiers and other
-  objects are skipped (they cannot be matched against one field). Revoked indicators are skipped; ``valid_until`` kept.
+- ``stix``: STIX 2.0/2.1 bundles. Indicators with ``pattern_type`` stix: the alternatives of
+  the pattern that one field value can soundly match (``=``/``IN``/``ISSUBSET`` on
+  ipv4/ipv6-addr, domain-name, url, file hashes, ``network-traffic:*_ref.value``); an ``AND``
+  is loaded only when its other terms are implied by the indicator (a ``*_ref.type``, more
+  hashes or content properties of the same file), never split into an ``OR``. See
+  :mod:`.stix_pattern`. Revoked indicators are skipped; ``valid_until`` kept.
 - ``misp``: MISP event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``);
   attributes in the event and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older
   exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url, md5/sha1/sha224/sha256/sha512 and ``filename|<hash>``.
@@ -59,6 +59,11 @@ import yaml
 
 from secpipe.errors import TerminalError
 from secpipe.transforms.enrich._ip import parse_networks
+from secpipe.transforms.enrich.intel.stix_pattern import (
+    RELAXED_LABEL,
+    stix_pattern_terms,
+    stix_pattern_values,
+)
 
 SCHEMA = pa.schema([
     ("kind", pa.string()), ("value", pa.string()), ("confidence", pa.int32()),
@@ -67,6 +72,7 @@ SCHEMA = pa.schema([
 ])  # fmt: skip
 
 KINDS = ("ip", "domain", "url", "hash")
+__all__ = ["KINDS", "SCHEMA", "FeedError", "Loaded", "load", "stix_pattern_terms"]
 log = logging.getLogger("secpipe.enrich.intel")
 
 
@@ -230,33 +236,6 @@ def _ms(value: Any) -> int | None:
 # STIX 2.x
 # --------------------------------------------------------------------------------------
 
-_COMP = re.compile(
-    r"(?P<obj>[a-z0-9-]+):(?P<path>[A-Za-z0-9_.\-]+(?:\.'[^']+')?)\s*(?P<op>=|ISSUBSET)\s*'(?P<val>(?:[^'\\]|\\.)*)'"
-)
-_SKELETON = re.compile(r"\s*\[\s*X(?:\s+OR\s+X)*\s*\](?:\s+OR\s+\[\s*X(?:\s+OR\s+X)*\s*\])*\s*")
-_STIX_KIND = {"ipv4-addr:value": "ip", "ipv6-addr:value": "ip", "domain-name:value": "domain", "url:value": "url",
-              "network-traffic:dst_ref.value": "auto", "network-traffic:src_ref.value": "auto"}
-#: ``network-traffic:dst_ref.type = 'ipv4-addr' AND`` only restates the value's type: dropped before parsing
-_REF_TYPE = re.compile(r"network-traffic:(?:src|dst)_ref\.type\s*=\s*'[a-z0-9-]+'\s+AND\s+"
-                       r"|\s+AND\s+network-traffic:(?:src|dst)_ref\.type\s*=\s*'[a-z0-9-]+'")
-
-
-def stix_pattern_terms(pattern: str) -> list[tuple[str, str]] | None:
-    """(kind, value) of every term of a supported pattern; None when the pattern is not one."""
-    terms: list[tuple[str, str]] = []
-
-    def sub(m: re.Match[str]) -> str:
-        key = f"{m['obj']}:{m['path']}"
-        kind = _STIX_KIND.get(key) or ("hash" if key.startswith("file:hashes.") else None)
-        if kind is None or (m["op"] == "ISSUBSET" and kind != "ip"):
-            return "?"
-        terms.append((kind, m["val"].replace("\\'", "'").replace("\\\\", "\\")))
-        return "X"
-
-    skeleton = _COMP.sub(sub, _REF_TYPE.sub("", pattern))
-    return terms if terms and _SKELETON.fullmatch(skeleton) else None
-
-
 def load_stix(data: bytes, conf: int) -> Loaded:
     """STIX 2.0/2.1 bundle (or a single indicator / list of objects)."""
     doc = _json(data, "STIX")
@@ -271,11 +250,12 @@ def load_stix(data: bytes, conf: int) -> Loaded:
         if o.get("revoked") or o.get("pattern_type", "stix") != "stix":
             skipped += 1
             continue
-        terms = stix_pattern_terms(str(o.get("pattern", "")))
-        if terms is None:
+        got = stix_pattern_values(str(o.get("pattern", "")))
+        if got is None:
             skipped += 1
             continue
-        labels = [*o.get("indicator_types", []), *o.get("labels", [])]
+        terms, relaxed = got
+        labels = [*o.get("indicator_types", []), *o.get("labels", []), *([RELAXED_LABEL] if relaxed else [])]
         c = o.get("confidence")
         for kind, value in terms:
             rows.append({"kind": None if kind == "auto" else kind, "value": value,
