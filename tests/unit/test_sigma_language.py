@@ -85,7 +85,9 @@ CASES = {
     "utf16be_base64": ("sel: {cmd|utf16be|base64offset|contains: IEX}\ncondition: sel", []),
     "utf16le_alias": ("sel: {cmd|utf16le|base64offset|contains: IEX}\ncondition: sel", [0]),
     "windash": ("sel: {cmd|windash|contains: ' -c '}\ncondition: sel", [1]),
-    "exists_true": ("sel: {nullish|exists: true}\ncondition: sel", []),
+    # the modifiers appendix: exists "only verifies the presence of a field, not its value, be it empty or null"
+    "exists_true": ("sel: {nullish|exists: true}\ncondition: sel", [1]),
+    "exists_false_json_null": ("sel: {nullish|exists: false}\ncondition: sel", [0, 2]),
     "exists_true_present": ("sel: {tags|exists: true}\ncondition: sel", [1]),
     "exists_false": ("sel: {count|exists: false}\ncondition: sel", [2]),
     "null": ("sel: {count: null}\ncondition: sel", [2]),

@@ -18,7 +18,10 @@ Semantics (documented guarantees):
   of a JSON record: ``C:\\Windows`` is written ``C:\\\\Windows`` there);
 - a missing field never matches a value, so ``not selection`` is true for an event that
   lacks the field (each leaf is ``coalesce(pred, false)``: no SQL three-valued surprises);
-- ``field: null`` matches a missing or JSON-null field; ``|exists: true/false`` tests presence;
+- ``field: null`` matches a missing or JSON-null field; ``|exists: true/false`` tests presence
+  of the key, whatever its value (a key holding JSON null exists: :mod:`.fields`);
+- a field name is read as spelled, and where a record lacks that spelling, with another case
+  (``eventtype`` finds ``eventType``; :mod:`.fields` says why);
 - numbers compare numerically and textually (``5`` matches ``5`` and ``"5"``); ``gt/gte/lt/
   lte`` compare numerically; ``|cidr`` matches IPv4/IPv6 text by network prefix;
 - a list-valued field (a JSON array along the path, an OCSF list) matches when any element does;
@@ -62,6 +65,7 @@ from sigma.types import (
     SpecialChars,
 )
 
+from secpipe.detect.sigma.fields import presence
 from secpipe.errors import SecpipeError
 
 #: tokens in leaf templates: the field value, its lower-cased value.
@@ -206,8 +210,8 @@ _CMP = {CompareOperators.LT: "<", CompareOperators.LTE: "<=", CompareOperators.G
 
 def value_leaf(name: str, value: object) -> Leaf | str:
     """A field/value pair -> a Leaf (or an SQL fragment for an expansion of several leaves)."""
-    if isinstance(value, SigmaExists):
-        return Leaf(name, f"{F} IS NOT NULL" if value.exists else f"{F} IS NULL", null_test=True)
+    if isinstance(value, SigmaExists):  # reads the key's JSON type: present even when null
+        return Leaf(presence(name), f"{F} IS NOT NULL" if value.exists else f"{F} IS NULL")
     if isinstance(value, SigmaNull):
         return Leaf(name, f"{F} IS NULL", null_test=True)
     if isinstance(value, SigmaRegularExpression):

@@ -49,6 +49,7 @@ import pyarrow.compute as pc
 
 from secpipe.detect.sigma import vector
 from secpipe.detect.sigma.compiler import KEYWORDS, NOT_CLOSE, NOT_OPEN, F, L, Leaf, sql_str
+from secpipe.detect.sigma.fields import Vocabulary, base, is_evidence, is_presence
 from secpipe.detect.sigma.rules import Rule
 
 #: original fields a format already decoded into OCSF columns with the identical value: read
@@ -148,6 +149,7 @@ class RuleSet:
         self._lock = threading.Lock()
         self._vector = vector.Vector(rules if distinct_values else [])
         self._field_lists: dict[tuple[int, ...], list[str]] = {}
+        self._vocab = Vocabulary()
 
     # -- routing --------------------------------------------------------------------
     def routed(self, log_names: Iterable[str | None], class_name: str | None) -> list[Rule]:
@@ -175,20 +177,25 @@ class RuleSet:
             return MATCHES_SCHEMA.empty_table()
         slim, native = _slim(tbl, rules, names, logs)
         text = _text_records(slim)
+        raw = slim.column("raw_data") if "raw_data" in slim.schema.names else None
+        todo = [f for f in self._fields(rules) if f != KEYWORDS and f not in native]
+        aliases = self._vocab.variants(str(names[0]) if len(names) == 1 else None, raw, todo)
         try:
-            out = self._evaluate(tbl, slim, native, names, cls, rules, text)
+            out = self._evaluate(tbl, slim, native, names, cls, rules, text, aliases)
         except duckdb.InvalidInputException:
             if text:
                 raise
-            out = self._evaluate(tbl, slim, native, names, cls, rules, True)  # a '{...' record that is no JSON
+            out = self._evaluate(tbl, slim, native, names, cls, rules, True, aliases)  # a '{...' record that is no JSON
         if not out:
             return MATCHES_SCHEMA.empty_table()
         return pa.concat_tables(out) if len(out) > 1 else out[0]
 
     def _evaluate(self, tbl: pa.Table, slim: pa.Table, native: dict[str, str], names: list[str | None],
-                  cls: str | None, rules: list[Rule], text: bool) -> list[pa.Table]:
+                  cls: str | None, rules: list[Rule], text: bool,
+                  aliases: dict[str, tuple[str, ...]] | None = None) -> list[pa.Table]:
         """The match tables of one batch. ``text``: some records are no JSON (their raw fields
-        are read under ``try`` and from ``name=value`` pairs); JSON-only batches skip both."""
+        are read under ``try`` and from ``name=value`` pairs); JSON-only batches skip both.
+        ``aliases``: event field -> its other spellings in these records (:mod:`.fields`)."""
         con = self._con.cursor()
         out: list[pa.Table] = []
         try:
@@ -196,8 +203,8 @@ class RuleSet:
             nat = {f: slim.column(c).combine_chunks() for f, c in native.items()}
             with self._lock:
                 pre = self._vector.prefilter(con, rules, nat, slim.num_rows, _candidates(slim, names, native))
-            values, arrays = _values(con, slim, self._fields(rules), native, pre.rows, text)
-            lists = self._list_fields(con, slim, rules, native, arrays, text) if self.array_paths else {}
+            values, arrays = _values(con, slim, self._fields(rules), native, pre.rows, text, aliases)
+            lists = self._list_fields(con, slim, rules, native, arrays, text, aliases) if self.array_paths else {}
 
             other = {f for f in self._fields(rules) if f not in native and (f in lists or f not in values)}
             ok = [self._vector.supports(r, other) for r in rules]
@@ -211,7 +218,7 @@ class RuleSet:
             slow = [r for r, y in zip(rules, ok, strict=True) if not y]
             for j, (part, group, guards) in enumerate(self._groups(slim, slow, names, native) if slow else []):
                 con.register(f"__g{j}", part)
-                sql = self._branch(part.schema, group, lists, native, guards, text).replace(_TABLE, f"__g{j}")
+                sql = self._branch(part.schema, group, lists, native, guards, text, aliases).replace(_TABLE, f"__g{j}")
                 res = con.sql(sql).to_arrow_table()
                 if res.num_rows:
                     out.append(self._pairs(res, group, tbl, cls))
@@ -310,12 +317,14 @@ class RuleSet:
         return _match_table(np.concatenate(rows_out), ids, ev, tbl, cls)
 
     def _branch(self, schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
-                native: dict[str, str], guards: tuple | None, kv: bool = False) -> str:
-        key = (schema, tuple(id(r) for r in rules), tuple(sorted(lists.items())), guards, kv)
+                native: dict[str, str], guards: tuple | None, kv: bool = False,
+                aliases: dict[str, tuple[str, ...]] | None = None) -> str:
+        key = (schema, tuple(id(r) for r in rules), tuple(sorted(lists.items())), guards, kv,
+               tuple(sorted((aliases or {}).items())))
         with self._lock:
             sql = self._plans.get(key)
         if sql is None:
-            sql = _build_branch(schema, rules, lists, native, guards, kv)
+            sql = _build_branch(schema, rules, lists, native, guards, kv, aliases or {})
             with self._lock:
                 if len(self._plans) > 4096:
                     self._plans.clear()
@@ -340,22 +349,23 @@ class RuleSet:
 
     def _list_fields(self, con: duckdb.DuckDBPyConnection, tbl: pa.Table, rules: list[Rule],
                      native: dict[str, str], arrays: pa.Array | None = None,
-                     text: bool = False) -> dict[str, frozenset[int]]:
-        """Raw fields whose path crosses (or ends in) a JSON array in this batch -> segment
-        indexes to wildcard. Only records whose text contains every key of a field's path are
-        probed, and with ``arrays`` (from :func:`_values`: the record has an array at some
-        probed path) only those records."""
+                     text: bool = False, aliases: dict[str, tuple[str, ...]] | None = None) -> dict[str, frozenset[int]]:
+        """Raw fields whose path (in any of its spellings, ``aliases``) crosses (or ends in) a
+        JSON array in this batch -> segment indexes to wildcard. Only records whose text
+        contains every key of a field's path are probed, and with ``arrays`` (from
+        :func:`_values`: the record has an array at some probed path) only those records."""
         if "raw_data" not in tbl.schema.names:
             return {}
-        probes: list[tuple[str, int]] = []
+        probes: list[tuple[str, str, int]] = []
         need: dict[str, None] = {}
         for name in self._fields(rules):
             if name == KEYWORDS or name in native:
                 continue
-            segs = name.split(".")
-            probes.extend((name, i) for i in range(len(segs)))
-            # a path can only exist in records whose text holds every one of its keys
-            need["(" + " AND ".join(f"contains(raw_data, {sql_str(chr(34) + k + chr(34))})" for k in dict.fromkeys(segs)) + ")"] = None
+            for path in _spellings(name, aliases):
+                segs = path.split(".")
+                probes.extend((name, path, i) for i in range(len(segs)))
+                # a path can only exist in records whose text holds every one of its keys
+                need["(" + " AND ".join(f"contains(raw_data, {sql_str(chr(34) + k + chr(34))})" for k in dict.fromkeys(segs)) + ")"] = None
         if not probes:
             return {}
         src = "__b"
@@ -364,7 +374,7 @@ class RuleSet:
                 return {}
             con.register("__a", tbl.select(["raw_data"]).filter(arrays))
             src = "__a"
-        paths = [_json_path(".".join(n.split(".")[: i + 1])) for n, i in probes]
+        paths = [_json_path(".".join(p.split(".")[: i + 1])) for _, p, i in probes]
         aggs = ", ".join(f"bool_or(t[{k + 1}] = 'ARRAY')" for k in range(len(probes)))
         types = _safe(f"json_type(raw_data, {_list_sql(paths)})", text)
         sql = f"SELECT {aggs} FROM (SELECT {types} AS t FROM {src} WHERE {' OR '.join(need)})"
@@ -372,13 +382,38 @@ class RuleSet:
         out: dict[str, set[int]] = {}
         for k, flag in enumerate(row):
             if flag:
-                name, seg = probes[k]
+                name, _, seg = probes[k]
                 out.setdefault(name, set()).add(seg)
         return {k: frozenset(v) for k, v in out.items()}
 
 
+def _spellings(name: str, aliases: dict[str, tuple[str, ...]] | None) -> list[str]:
+    """The paths a (pseudo-)field is read from: its own spelling first, then the other cases
+    records use (:mod:`.fields`)."""
+    b = base(name)
+    return [b, *(aliases or {}).get(b, ())]
+
+
+def _raw_read(name: str, aliases: dict[str, tuple[str, ...]] | None, paths: list[str], types: list[str]) -> str:
+    """SQL for a field's raw value from the batch's two JSON reads (``__j``: the strings at
+    ``paths``, ``__t``: the JSON types at ``types``): its spellings coalesced in order; a presence
+    pseudo-field reads types (a JSON null is present)."""
+    target, col = (types, "__t") if is_presence(name) else (paths, "__j")
+    parts = []
+    for path in _spellings(name, aliases):
+        target.append(_json_path(path))
+        parts.append(f"{col}[{len(target)}]")
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _present(expr: str, is_list: bool) -> str:
+    """A presence pseudo-field's value from an OCSF / key=value expression: present when set."""
+    return f"CASE WHEN len({expr}) > 0 THEN 'present' END" if is_list else f"CASE WHEN {expr} IS NOT NULL THEN 'present' END"
+
+
 def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], native: dict[str, str],
-            rows: np.ndarray | None = None, kv: bool = False) -> tuple[dict[str, pa.Array], pa.Array | None]:
+            rows: np.ndarray | None = None, kv: bool = False,
+            aliases: dict[str, tuple[str, ...]] | None = None) -> tuple[dict[str, pa.Array], pa.Array | None]:
     """(field -> value column, per record: has an array at some prefix of a field path) of the
     batch (``__b``); the second is None without raw fields.
 
@@ -388,7 +423,8 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
     only records with a ``[`` in their text (an array cannot be written without one). With
     ``rows`` (a mask), only those records are read; the others get NULL values and no array.
     With ``kv`` (some records are text, :func:`_text_records`), a plain field name falls back to
-    the record's ``name=value`` pair (:func:`_kv_sql`)."""
+    the record's ``name=value`` pair (:func:`_kv_sql`). A field's other spellings (``aliases``)
+    are read after its own; a presence pseudo-field reads the JSON type (:mod:`.fields`)."""
     values = {f: slim.column(c).combine_chunks() for f, c in native.items() if f in fields}
     todo = [f for f in fields if f != KEYWORDS and f not in native]
     if not todo:
@@ -396,16 +432,19 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
     n = slim.num_rows
     has_raw = "raw_data" in slim.schema.names
     cols, scalar = [], []
+    paths: list[str] = []
+    types: list[str] = []
     for k, f in enumerate(todo):
         if has_raw:
-            cols.append(f"__j[{k + 1}] AS r{k}")
-        o = _ocsf_expr(slim.schema, f)
-        if o is not None and not o[1]:
-            cols.append(f"{o[0]} AS o{k}")
-        if o is None or not o[1]:
+            cols.append(f"{_raw_read(f, aliases, paths, types)} AS r{k}")
+        o = _ocsf_expr(slim.schema, base(f))
+        if o is not None and (not o[1] or is_presence(f)):
+            cols.append(f"{_present(*o) if is_presence(f) else o[0]} AS o{k}")
+        if o is None or not o[1] or is_presence(f):
             scalar.append(k)
-            if kv and has_raw and _KV_NAME.match(f):
-                cols.append(f"{_kv_sql(f)} AS v{k}")
+            if kv and has_raw and _KV_NAME.match(base(f)):
+                kvs = _kv_sql(base(f))
+                cols.append(f"{_present(kvs, False) if is_presence(f) else kvs} AS v{k}")
     if not cols or (rows is not None and not rows.any()):
         return values | {todo[k]: pa.nulls(n, pa.string()) for k in scalar}, pa.array(np.zeros(n, dtype=bool))
     src, where = "__b", ""
@@ -415,9 +454,12 @@ def _values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], n
         cols.append("__i")
     inner = "*"
     if has_raw:
-        prefixes = _list_sql(list(dict.fromkeys(_json_path(".".join(f.split(".")[:i + 1]))
-                                                for f in todo for i in range(f.count(".") + 1))))
-        inner = (f"*, {_safe(f'json_extract_string(raw_data, {_list_sql([_json_path(f) for f in todo])})', kv)} AS __j, "
+        prefixes = _list_sql(list(dict.fromkeys(_json_path(".".join(p.split(".")[:i + 1]))
+                                                for f in todo for p in _spellings(f, aliases)
+                                                for i in range(p.count(".") + 1))))
+        reads = [f"{_safe(f'json_extract_string(raw_data, {_list_sql(paths)})', kv)} AS __j"] if paths else []
+        reads += [f"{_safe(f'json_type(raw_data, {_list_sql(types)})', kv)} AS __t"] if types else []
+        inner = (f"*, {', '.join(reads)}, "
                  f"coalesce(list_contains(CASE WHEN contains(raw_data, '[') THEN {_safe(f'json_type(raw_data, {prefixes})', kv)} END, "
                  f"'ARRAY'), false) AS __arr")
         cols.append("__arr")
@@ -514,7 +556,7 @@ def _slim(tbl: pa.Table, rules: list[Rule], names: list[str | None],
                     cols[f"__n{k}"] = arr
                     native[f] = f"__n{k}"
                     break
-    tops = {f.split(".")[0] for f in fields if f != KEYWORDS and f not in native}
+    tops = {base(f).split(".")[0] for f in fields if f != KEYWORDS and f not in native}
     if KEYWORDS in fields:
         tops.add("message")
     for t in sorted(tops):
@@ -599,21 +641,24 @@ def _kleene(rules: list[Rule], native: dict[str, str]) -> str:
 
 
 def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
-                  native: dict[str, str], guards: tuple | None = None, kv: bool = False) -> str:
+                  native: dict[str, str], guards: tuple | None = None, kv: bool = False,
+                  aliases: dict[str, tuple[str, ...]] | None = None) -> str:
     """SQL over one part of the batch (table ``_TABLE``) and its rules: ``__i``, the part id
     (``_GROUP``) and ``m``, the list of {k: rule index in the part, e: evidence JSON} of the
     rules the row matches. Rows no rule could match (cheap three-valued prefilter on native
-    columns) are dropped before any JSON is parsed; each predicate is computed once."""
+    columns) are dropped before any JSON is parsed; each predicate is computed once. A field
+    is read in its own spelling, then its ``aliases``; a presence pseudo-field is a scalar
+    (present or NULL) also through arrays (:mod:`.fields`)."""
     fields: dict[str, None] = {}
     for r in rules:
         fields.update(dict.fromkeys(r.compiled.fields))
     has_raw = "raw_data" in schema.names
-    scalar_raw = [f for f in fields if f != KEYWORDS and f not in lists and f not in native]
     col_of: dict[str, tuple[str, bool]] = {}  # field -> (column id, is_list)
     multi = "__log" in schema.names
     inner: list[str] = ["__i"] + (["__log"] if multi else [])
-    if has_raw and scalar_raw:
-        inner.append(f"{_safe(f'json_extract_string(raw_data, {_list_sql([_json_path(f) for f in scalar_raw])})', kv)} AS __j")
+    paths: list[str] = []
+    types: list[str] = []
+    reads_at = len(inner)
     middle: list[str] = ["__i"] + (["__log"] if multi else [])
     for n, f in enumerate(fields):
         cid = f"c{n}"
@@ -628,11 +673,26 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
             middle.append(f"__n{n} AS {cid}")
             col_of[f] = (cid, False)
             continue
-        ocsf = _ocsf_expr(schema, f)
+        ocsf = _ocsf_expr(schema, base(f))
+        if f in lists and has_raw and is_presence(f):
+            wild = set(lists[f])
+            tests = [t for p in _spellings(f, aliases) for t in (
+                f"{_safe(f'json_type(raw_data, {sql_str(_json_path(p))})', kv)} IS NOT NULL",
+                f"len({_safe(f'json_type(raw_data, {sql_str(_json_path(p, wild))})', kv)}) > 0")]
+            expr = f"CASE WHEN {' OR '.join(tests)} THEN 'present' END"
+            if ocsf is not None:
+                expr = f"coalesce({expr}, {_present(*ocsf)})"
+            inner.append(f"{expr} AS __w{n}")
+            middle.append(f"__w{n} AS {cid}")
+            col_of[f] = (cid, False)
+            continue
         if f in lists and has_raw:
-            inner.append(f"{_safe(f'json_extract_string(raw_data, {sql_str(_json_path(f, set(lists[f])))})', kv)} AS __w{n}")
-            inner.append(f"{_safe(f'json_extract_string(raw_data, {sql_str(_json_path(f))})', kv)} AS __p{n}")
-            expr = f"CASE WHEN len(__w{n}) > 0 THEN __w{n} WHEN __p{n} IS NULL THEN NULL ELSE [__p{n}] END"
+            opts = []
+            for j, p in enumerate(_spellings(f, aliases)):
+                inner.append(f"{_safe(f'json_extract_string(raw_data, {sql_str(_json_path(p, set(lists[f])))})', kv)} AS __w{n}_{j}")
+                inner.append(f"{_safe(f'json_extract_string(raw_data, {sql_str(_json_path(p))})', kv)} AS __p{n}_{j}")
+                opts.append(f"CASE WHEN len(__w{n}_{j}) > 0 THEN __w{n}_{j} WHEN __p{n}_{j} IS NULL THEN NULL ELSE [__p{n}_{j}] END")
+            expr = opts[0] if len(opts) == 1 else f"coalesce({', '.join(opts)})"
             if ocsf is not None:
                 o = ocsf[0] if ocsf[1] else f"[{ocsf[0]}]"
                 inner.append(f"{o} AS __o{n}")
@@ -640,7 +700,9 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
             middle.append(f"{expr} AS {cid}, list_transform({expr}, lambda x: lower(x)) AS {cid}l")
             col_of[f] = (cid, True)
             continue
-        raw = f"__j[{scalar_raw.index(f) + 1}]" if has_raw else None
+        raw = _raw_read(f, aliases, paths, types) if has_raw else None
+        if ocsf is not None and is_presence(f):
+            ocsf = (_present(*ocsf), False)
         if ocsf is not None and ocsf[1]:  # OCSF list column
             inner.append(f"{ocsf[0]} AS __o{n}")
             expr = f"coalesce(CASE WHEN {raw} IS NULL THEN NULL ELSE [{raw}] END, __o{n})" if raw else f"__o{n}"
@@ -652,11 +714,15 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
             expr = f"coalesce({raw}, __o{n})" if raw else f"__o{n}"
         else:
             expr = raw or "NULL::VARCHAR"
-        if kv and has_raw and _KV_NAME.match(f):
-            inner.append(f"{_kv_sql(f)} AS __v{n}")
+        if kv and has_raw and _KV_NAME.match(base(f)):
+            kvs = _kv_sql(base(f))
+            inner.append(f"{_present(kvs, False) if is_presence(f) else kvs} AS __v{n}")
             expr = f"coalesce({expr}, __v{n})"
         middle.append(f"{expr} AS {cid}")
         col_of[f] = (cid, False)
+    reads = [f"{_safe(f'json_extract_string(raw_data, {_list_sql(paths)})', kv)} AS __j"] if paths else []
+    reads += [f"{_safe(f'json_type(raw_data, {_list_sql(types)})', kv)} AS __t"] if types else []
+    inner[reads_at:reads_at] = reads
     outer_cols = ["__i"] + (["__log"] if multi else [])
     for f, (cid, is_list) in col_of.items():
         outer_cols.append(cid)
@@ -682,7 +748,7 @@ def _build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozens
     for q in range(0, len(rules), 64):
         bits = [f"(r{k}::UBIGINT << {k - q})" for k in range(q, min(q + 64, len(rules)))]
         masks.append(f"({' | '.join(bits)}) AS m{q // 64}")
-    ev_fields = [f for f in col_of if f != KEYWORDS]
+    ev_fields = [f for f in col_of if is_evidence(f)]
     ev = (f"to_json(struct_pack({', '.join(f'{_ident(f)} := {col_of[f][0]}' for f in ev_fields)}))::VARCHAR"
           if ev_fields else "NULL::VARCHAR")
     # MATERIALIZED: each predicate is computed once (an inlined subquery would let the optimizer

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.detect.sigma.compiler import KEYWORDS
+from secpipe.detect.sigma.fields import is_evidence
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.store.lake import dedup_first
 
@@ -84,7 +85,7 @@ def _dig(doc: Any, path: str) -> Any:
 
 def evidence(rule: Any, raw: str | None) -> str:
     """JSON of {field: value} for the fields a rule names, read from one original record."""
-    names = [f for f in rule.compiled.fields if f != KEYWORDS] + [f for f in rule.fields if f not in rule.compiled.fields]
+    names = [f for f in rule.compiled.fields if is_evidence(f)] + [f for f in rule.fields if f not in rule.compiled.fields]
     doc: Any = None
     if raw:
         try:

@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.detect.sigma.compiler import KEYWORDS, F, L
+from secpipe.detect.sigma.fields import is_evidence
 from secpipe.detect.sigma.rules import Rule
 
 #: distinct values remembered per field with their leaf truths before the cache starts over.
@@ -339,7 +340,7 @@ def evidence(con: duckdb.DuckDBPyConnection, rules: list[Rule], values: dict[str
     """JSON ``{field: value}`` of the fields each matched rule names, per match (DuckDB ``to_json``),
     computed once per distinct (field list, row)."""
     sets: dict[tuple[str, ...], int] = {}
-    set_of_rule = np.array([sets.setdefault(tuple(f for f in r.compiled.fields if f != KEYWORDS), len(sets))
+    set_of_rule = np.array([sets.setdefault(tuple(f for f in r.compiled.fields if is_evidence(f)), len(sets))
                             for r in rules], dtype=np.int64)
     sid = set_of_rule[ridx]
     keys, inverse = np.unique(sid * (int(rows.max()) + 1) + rows, return_inverse=True)

@@ -1,0 +1,128 @@
+"""How a Sigma field name finds its value in an event: presence tests and field-name case.
+
+Two decisions of the Sigma specification and of published rules live here, used by the
+compiler and the engine:
+
+- **Presence** (``field|exists: true/false``). The specification's modifiers appendix says
+  ``exists`` "only verifies the presence of a field, not its value, be it empty or null". A
+  presence test therefore reads its own pseudo-field, :func:`presence` (``"\\x00exists\\x00"``
+  + name), whose value is the JSON *type* of the path (``json_type``: ``'NULL'`` for a JSON
+  null, SQL NULL only when the key is missing), so a key holding ``null`` exists. Its OCSF
+  fallback is present when the OCSF column holds a value (OCSF cannot tell a null from a
+  missing attribute). A pseudo-field is never evidence (:func:`is_evidence`).
+  ``field: null`` keeps its meaning: missing or JSON null.
+- **Field-name case.** The specification says to write fields "as they appear in the log
+  source", and the backends (Elasticsearch, Splunk, Kusto, SQL) compare field names
+  case-sensitively; SigmaHQ fixes wrong casing as a rule bug (e.g. 2026's camelCase fix of the
+  Okta rules, which had been written ``eventtype``/``displaymessage`` for years, so that every
+  consumer had to map them). secpipe therefore reads the exact spelling FIRST, and only where a
+  record lacks it falls back to the same path spelled with another case (``eventtype`` ->
+  ``eventType``): the exact key always wins, and a rule written correctly never sees a
+  differently-cased key of another meaning in its place. The other spellings are learned per
+  format by :class:`Vocabulary` from the records themselves: every record of a batch of at
+  most :data:`SAMPLE_ALL` rows, and :data:`SAMPLE` evenly spaced records of larger batches,
+  accumulated across batches (a spelling seen once is used from then on). A spelling that
+  occurs only in rare records of large batches may thus be learned late; the exact spelling
+  never depends on it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+#: prefix of the pseudo-field a presence test (``|exists``) reads.
+PRESENT = "\x00exists\x00"
+#: batches up to this many rows have every record's keys learned; larger ones a sample.
+SAMPLE_ALL = 512
+SAMPLE = 64
+#: spellings remembered per format before the vocabulary starts over.
+CAP = 50_000
+
+
+def presence(name: str) -> str:
+    """The pseudo-field of a presence test on ``name``."""
+    return PRESENT + name
+
+
+def is_presence(name: str) -> bool:
+    return name.startswith(PRESENT)
+
+
+def base(name: str) -> str:
+    """The event field a (pseudo-)field reads."""
+    return name[len(PRESENT):] if name.startswith(PRESENT) else name
+
+
+def is_evidence(name: str) -> bool:
+    """True for fields shown as evidence (not keywords, not presence pseudo-fields)."""
+    return not name.startswith("\x00")
+
+
+class Vocabulary:
+    """Per format: the lower-cased key paths of rule fields -> the spellings records use."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str | None, dict[str, set[str]]] = {}
+        self._lock = threading.Lock()
+
+    def variants(self, log: str | None, raw: pa.ChunkedArray | pa.Array | None,
+                 fields: list[str]) -> dict[str, tuple[str, ...]]:
+        """event field -> the other spellings of its path seen in ``log``'s records (learning
+        from ``raw``, the batch's original records). Empty when every field is spelled as seen."""
+        wanted = {base(f).lower(): base(f) for f in fields if is_evidence(f) or is_presence(f)}
+        if not wanted or raw is None:
+            return {}
+        prefixes = {p[:i] for p in wanted for i in range(len(p) + 1) if i == len(p) or p[i] == "."}
+        with self._lock:
+            seen = self._seen.setdefault(log, {})
+            for rec in _sample(raw):
+                _walk(rec, "", prefixes, wanted, seen)
+            if sum(len(v) for v in seen.values()) > CAP:
+                self._seen[log] = {}
+            out = {}
+            for low, name in wanted.items():
+                other = seen.get(low)
+                if other and (len(other) > 1 or name not in other):
+                    out[name] = tuple(sorted(s for s in other if s != name))
+        return out
+
+
+def _sample(raw: pa.ChunkedArray | pa.Array) -> list[dict]:
+    """Decoded JSON objects of the batch's records (all of a small batch, a spread sample else)."""
+    n = len(raw)
+    if n > SAMPLE_ALL:
+        idx = np.linspace(0, n - 1, SAMPLE).astype(np.int64)
+        raw = raw.take(pa.array(idx))
+    out = []
+    for text in raw.to_pylist():
+        if text and text[0] == "{":
+            try:
+                doc = msgspec.json.decode(text)
+            except msgspec.DecodeError:
+                continue  # not JSON after all (a text record): it has no keys to learn
+            if isinstance(doc, dict):
+                out.append(doc)
+    return out
+
+
+def _walk(node: object, prefix: str, prefixes: set[str], wanted: dict[str, str],
+          seen: dict[str, set[str]]) -> None:
+    """Record the spellings of the wanted paths under ``node`` (arrays are transparent)."""
+    if isinstance(node, list):
+        for item in node:
+            _walk(item, prefix, prefixes, wanted, seen)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        low = path.lower()
+        if low not in prefixes:
+            continue
+        if low in wanted:
+            seen.setdefault(low, set()).add(path)
+        _walk(value, path, prefixes, wanted, seen)
