@@ -1,20 +1,22 @@
-"""GitLab webhooks walked by the native extension (``_fast.extract``) and mapped column by column.
+"""GitLab webhooks mapped column by column: the one webhook mapping, fed by either decoder.
 
-Design: a batch of at least :data:`MIN_BATCH` records that are all webhooks (a non-empty
-``object_kind``) is walked once in Rust into the columns of every field of ``gitlab._Rec``
-(:func:`spec`: strings as strings, every other typed field as raw JSON text, decoded once per
-distinct value with the field's msgspec type, so a value msgspec would refuse declines the
-batch exactly as the record decoder would). Records are grouped by (class, kind) in order of
-first appearance, as ``GitLab.map_records`` groups them, and each group is mapped with Arrow
-compute by :func:`hook_columns`: the same leaves ``gitlab._hook`` builds record by record
-(per-value formatting, ids and times are computed once per distinct value). The ``unmapped``
-JSON is still built from each record's top-level raw map, whose key order is the record's.
+Design: :func:`hook_columns` maps one (class, kind) group of webhooks with Arrow compute
+(per-value formatting, ids and times are computed once per distinct value). It reads its
+fields through a small column source with two implementations: :class:`_Cols`, the columns
+the native extension walked (a batch of at least :data:`MIN_BATCH` records that are all
+webhooks: :func:`decode_hooks` walks each record once in Rust into the columns of every field
+of ``gitlab._Rec``, strings as strings, every other typed field as raw JSON text decoded once
+per distinct value with the field's msgspec type, so a value msgspec would refuse declines
+the batch exactly as the record decoder would), and :class:`StructCols`, the records msgspec
+decoded into ``gitlab._Rec`` structs (small or mixed batches, a batch the walker declines,
+and every batch without the extension). Records are grouped by (class, kind) in order of
+first appearance on both paths. The ``unmapped`` JSON is built from each record's top-level
+raw map, whose key order is the record's.
 
-Guarantees: the same batches as the msgspec path (tests compare both on the webhook cases,
-the benchmark corpus and mutated payloads). :func:`decode_hooks` returns None, and the
-msgspec path decides, without the extension, for a small or mixed batch, an irregular record
-or a raw value of the wrong type. Single webhooks (one per HTTP request) stay on the msgspec
-path, where a handful of Python values cost less than an Arrow call per column.
+Guarantees: one mapping, so the same batches on both paths (tests compare them on the
+webhook cases, the benchmark corpus and mutated payloads). :func:`decode_hooks` returns
+None, and the msgspec path decides, without the extension, for a small or mixed batch, an
+irregular record or a raw value of the wrong type.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
 from secpipe.formats._findings import Distinct, either, nonempty
 
-#: batches smaller than this are mapped record by record (``gitlab._hook``)
+#: batches smaller than this are decoded with msgspec (one webhook per HTTP request: a
+#: handful of C decodes cost less than a native walk's setup and per-path buffers)
 MIN_BATCH = 64
 
 _S = pa.string()
@@ -71,10 +74,12 @@ def spec(rec_type: type) -> tuple[_fast.Spec, tuple[tuple[str, Any], ...]]:
     return _fast.Spec(tuple((p, m) for p, m, _t in paths), (), known), tuple((p, t) for p, m, t in paths if m == _fast.RAW)
 
 
-def _present(tops: list[dict[str, msgspec.Raw]], key: str) -> pa.Array:
-    """Per record: ``key`` is there and not null (the msgspec struct field is not None)."""
+def _present(tops: list[dict[str, msgspec.Raw]], key: str, like: pa.Array | list[Any]) -> pa.Array | list[bool]:
+    """Per record: ``key`` is there and not null (the msgspec struct field is not None); a list
+    or an Arrow column as ``like`` is."""
     null = _NULL
-    return pa.array([t.get(key, null) != null for t in tops], pa.bool_())
+    present = [t.get(key, null) != null for t in tops]
+    return present if isinstance(like, list) else pa.array(present, pa.bool_())
 
 
 class _Cols:
@@ -98,8 +103,51 @@ class _Cols:
         return vals.take(pa.array(idx if self._whole else idx[self.rows]))
 
 
-def _each(col: pa.Array, fn: _Fn, type_: pa.DataType) -> pa.Array:
+class StructCols:
+    """The column source of :func:`hook_columns` over records msgspec decoded (``gitlab._Rec``):
+    a field's values read from each struct (a path through nested structs; None where one on
+    the way is None), as Python lists: a batch here is small (often one webhook), where an
+    Arrow call per column would cost more than the values (the column helpers below take
+    either form and give the same values)."""
+
+    def __init__(self, recs: list[Any]) -> None:
+        self._recs = recs
+        self.n = len(recs)
+
+    def _values(self, path: str) -> list[Any]:
+        head, _, rest = path.partition(".")
+        vals = [getattr(r, head) for r in self._recs]
+        for name in rest.split(".") if rest else ():
+            vals = [None if v is None else getattr(v, name) for v in vals]
+        return vals
+
+    def s(self, path: str) -> list[Any]:
+        """A string field."""
+        return self._values(path)
+
+    def v(self, path: str, fn: _Fn, type_: pa.DataType = _S) -> list[Any]:
+        """``fn`` of a field's value (None where absent)."""
+        return [fn(x) for x in self._values(path)]
+
+
+def typed_leaves(cls: str, leaves: dict[str, Any]) -> dict[str, Any]:
+    """``leaves`` with each Arrow column cast to its OCSF type (``resources`` and ``unmapped`` are
+    built typed), as ``pa.array(values, type)`` types a list column."""
+    for path, col in leaves.items():
+        if isinstance(col, pa.Array) and path not in ("resources", "unmapped") and (typ := c._type(cls, path)) is not None \
+                and col.type != typ:  # fmt: skip
+            leaves[path] = col.cast(typ)
+    return leaves
+
+
+#: a column of :func:`hook_columns`: Arrow (walked batches) or a Python list (decoded structs)
+Col = pa.Array | list[Any]
+
+
+def _each(col: Col, fn: _Fn, type_: pa.DataType) -> Col:
     """``fn`` of each string (None for null) of a column, once per distinct value."""
+    if isinstance(col, list):
+        return [fn(x) for x in col]
     enc = pc.dictionary_encode(col)
     vals = pa.array([fn(x) for x in enc.dictionary.to_pylist()], type_)
     out = vals.take(enc.indices)
@@ -108,80 +156,109 @@ def _each(col: pa.Array, fn: _Fn, type_: pa.DataType) -> pa.Array:
     return out
 
 
-def _join(*parts: pa.Array | str) -> pa.Array:
+def _join(*parts: Col | str) -> Col:
     """Strings concatenated per row (a null part gives null)."""
+    cols = [p for p in parts if not isinstance(p, str)]
+    if isinstance(cols[0], list):
+        rows = zip(*[p if isinstance(p, list) else [p] * len(cols[0]) for p in parts], strict=True)
+        return [None if None in row else "".join(row) for row in rows]
     return pc.binary_join_element_wise(*parts, "")
 
 
-def _shown(col: pa.Array) -> pa.Array:
+def _shown(col: Col) -> Col:
     """A string as an f-string shows it (``None`` for null)."""
-    return pc.fill_null(col, "None")
+    return ["None" if x is None else x for x in col] if isinstance(col, list) else pc.fill_null(col, "None")
 
 
-def _or_null(col: pa.Array) -> pa.Array:
+def _either(a: Col, b: Col) -> Col:
+    """``a or b`` per row of string columns."""
+    return [x or y for x, y in zip(a, b, strict=True)] if isinstance(a, list) else either(a, b)  # type: ignore[arg-type]
+
+
+def _or_null(col: Col) -> Col:
     """``sid`` of a string: an empty one is null."""
+    if isinstance(col, list):
+        return [x or None for x in col]
     return pc.if_else(nonempty(col), col, pa.scalar(None, _S))
 
 
-def _iso(col: pa.Array) -> pa.Array:
+def _where(mask: Col, a: Col | str, b: Col | str | None) -> Col:
+    """``a`` where ``mask`` (a bool column without nulls) is true, else ``b`` (a column, a string or None)."""
+    if isinstance(mask, list):
+        a_ = a if isinstance(a, list) else [a] * len(mask)
+        b_ = b if isinstance(b, list) else [b] * len(mask)
+        return [x if m else y for m, x, y in zip(mask, a_, b_, strict=True)]
+    return pc.if_else(mask, a, pa.scalar(None, _S) if b is None else b)
+
+
+def _nonempty(col: Col) -> Col:
+    return [bool(x) for x in col] if isinstance(col, list) else nonempty(col)
+
+
+def _coalesce(*cols: Col) -> Col:
+    if isinstance(cols[0], list):
+        return [next((x for x in row if x is not None), None) for row in zip(*cols, strict=True)]
+    return pc.coalesce(*cols)
+
+
+def _repeat(value: Any, n: int, like: Col) -> Col:
+    return [value] * n if isinstance(like, list) else pa.repeat(pa.scalar(value), n)
+
+
+def _all_null(col: Col) -> bool:
+    return all(x is None for x in col) if isinstance(col, list) else col.null_count == len(col)
+
+
+def _iso(col: Col) -> Col:
     return _each(col, c.iso_ms, pa.int64())
 
 
-def _resources(items: list[tuple[str, pa.Array, pa.Array]], n: int) -> pa.Array:
+def _resources(items: list[tuple[str, Col, Col]], n: int) -> pa.Array:
     """``resources`` as ``_cicd.resources_column`` builds it: per row, the items (type, name,
     uid) in order whose name or uid is set; a row with none is null."""
-    k = len(items)
-    names = np.empty(n * k, object)
-    uids = np.empty(n * k, object)
-    keep = np.zeros(n * k, np.bool_)
-    for j, (_t, name, uid) in enumerate(items):
-        names[j::k] = name.to_numpy(zero_copy_only=False)
-        uids[j::k] = uid.to_numpy(zero_copy_only=False)
-        keep[j::k] = pc.or_(name.is_valid(), uid.is_valid()).to_numpy(zero_copy_only=False)
-    counts = keep.reshape(n, k).sum(axis=1)
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    types = np.tile(np.array([t for t, _n, _u in items], object), n)
-    return c._resources_array(types[keep].tolist(), names[keep].tolist(), uids[keep].tolist(), offsets.tolist(),
-                              (counts > 0).tolist())  # fmt: skip
+    cols = [(t, name if isinstance(name, list) else name.to_pylist(), uid if isinstance(uid, list) else uid.to_pylist())
+            for t, name, uid in items]  # fmt: skip
+    return c.resources_column([tuple((t, names[i], uids[i]) for t, names, uids in cols) for i in range(n)])
 
 
-def _uid(g: _Cols, tops: list[dict[str, msgspec.Raw]], sid: _Fn) -> pa.Array:
+def _uid(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], sid: _Fn) -> Col:
     """``sid(u.id if u else r.user_id)``: the user object's id where the record has one."""
     user_id = g.v("user_id", sid)
-    if user_id.null_count == len(user_id):  # no top-level user_id: the user's id (null without a user)
+    if _all_null(user_id):  # no top-level user_id: the user's id (null without a user)
         return g.v("user.id", sid)
-    return pc.if_else(_present(tops, "user"), g.v("user.id", sid), user_id)
+    return _where(_present(tops, "user", user_id), g.v("user.id", sid), user_id)
 
 
-def hook_columns(g: _Cols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: str,
-                 maps: Any) -> tuple[dict[str, Any], pa.Array, pa.Array | int]:  # fmt: skip
-    """``gitlab._hook``'s leaves, times and activity ids of one group, column by column
-    (``maps``: the gitlab module, for its tables and key sets)."""
+def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: str,
+                 maps: Any) -> tuple[dict[str, Any], Col, Col | int]:  # fmt: skip
+    """The leaves, times and activity ids of one group of webhooks of ``kind`` (``cls`` tells a
+    pipeline with ``object_attributes``), column by column (``maps``: the gitlab module, for its
+    tables and key sets). The columns are Arrow arrays or Python lists, as ``g`` gives them."""
     n, sid = g.n, c.sid
-    names = either(g.s("user.username"), g.s("user_username"))
+    names = _either(g.s("user.username"), g.s("user_username"))
     email = g.s("user.email")
+    has_at = [x is not None and "@" in x for x in email] if isinstance(email, list) else pc.fill_null(
+        pc.match_substring(email, "@"), False)  # fmt: skip
     cols: dict[str, Any] = {
-        "metadata.event_code": pa.repeat(pa.scalar(kind), n),
-        "api.service.name": pa.repeat(pa.scalar("GitLab webhooks"), n),
+        "metadata.event_code": _repeat(kind, n, names),
+        "api.service.name": _repeat("GitLab webhooks", n, names),
         "actor.user.name": names,
-        "actor.user.full_name": either(g.s("user.name"), g.s("user_name")),
+        "actor.user.full_name": _either(g.s("user.name"), g.s("user_name")),
         "actor.user.uid": _uid(g, tops, sid),
-        "actor.user.email_addr": pc.if_else(pc.fill_null(pc.match_substring(email, "@"), False), email,
-                                            pa.scalar(None, _S)),
+        "actor.user.email_addr": _where(has_at, email, None),
     }  # fmt: skip
     oa = "object_attributes."
     if cls == "scheduled_job_activity":
         status = g.s(oa + "status")
-        pipeline = pc.if_else(_present(tops, "project"),
-                              _join(_shown(g.s("project.path_with_namespace")), " pipeline"), "pipeline")  # fmt: skip
+        pipeline = _where(_present(tops, "project", names), _join(_shown(g.s("project.path_with_namespace")), " pipeline"),
+                          "pipeline")  # fmt: skip
         ref = g.s(oa + "ref")
-        desc = _join(either(g.s(oa + "source"), pa.repeat(pa.scalar("pipeline"), n)), " on ", ref, " (",
+        desc = _join(_either(g.s(oa + "source"), _repeat("pipeline", n, names)), " on ", ref, " (",
                      _shown(g.s(oa + "sha")), ")")  # fmt: skip
         ok = maps._OK.get
         cols.update({
-            "job.name": either(g.s(oa + "name"), pipeline),
-            "job.desc": pc.if_else(nonempty(ref), desc, pa.scalar(None, _S)),
+            "job.name": _either(g.s(oa + "name"), pipeline),
+            "job.desc": _where(_nonempty(ref), desc, None),
             "job.run_state_id": _each(status, lambda x: maps._PIPE_STATE.get(x or "", 99), pa.int32()),
             "job.run_state": _each(status, maps.run_state, _S),
             "job.created_time": _iso(g.s(oa + "created_at")),
@@ -194,7 +271,7 @@ def hook_columns(g: _Cols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
             "api.operation": _each(status, lambda x: f"pipeline.{x}", _S),
             "unmapped": c.unmapped_rest(tops, maps._HOOK_COMMON),
         })  # fmt: skip
-        times = pc.coalesce(_iso(g.s(oa + "finished_at")), _iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at")))
+        times = _coalesce(_iso(g.s(oa + "finished_at")), _iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at")))
         return cols, times, _each(status, lambda x: maps._PIPE_ACTIVITY.get(x or "", 2), pa.int32())
     if kind == "deployment":
         def text(x: Any) -> str | None:
@@ -217,31 +294,35 @@ def hook_columns(g: _Cols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
         return cols, _iso(g.s("status_changed_at")), 1
     if kind in ("push", "tag_push"):
         ref = g.s("ref")
-        project = ("project", _or_null(either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
+        project = ("project", _or_null(_either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
         commits = g.v("total_commits_count", lambda x: str(x or 0))
+        before, after = g.s("before"), g.s("after")
         cols.update({
-            "resources": _resources([project, ("git_ref", _or_null(ref), _or_null(g.s("after")))], n),
+            "resources": _resources([project, ("git_ref", _or_null(ref), _or_null(after))], n),
             "message": _join(_shown(names), " pushed ", commits, " commit(s) to ", _shown(ref)),
-            "api.operation": pa.repeat(pa.scalar(kind), n),
+            "api.operation": _repeat(kind, n, names),
             "unmapped": c.unmapped_rest(tops, maps._PUSH_MAPPED),
         })  # fmt: skip
-        created = pc.fill_null(pc.equal(g.s("before"), _ZERO_SHA), False)
-        deleted = pc.fill_null(pc.equal(g.s("after"), _ZERO_SHA), False)
+        if isinstance(before, list):
+            return cols, [None] * n, [1 if b == _ZERO_SHA else 4 if a == _ZERO_SHA else 3 for b, a in zip(before, after, strict=True)]
+        created = pc.fill_null(pc.equal(before, _ZERO_SHA), False)
+        deleted = pc.fill_null(pc.equal(after, _ZERO_SHA), False)
         acts = pc.if_else(created, 1, pc.if_else(deleted, 4, 3)).cast(pa.int32())
         return cols, pa.nulls(n, pa.int64()), acts
-    title = either(g.s(oa + "title"), g.s(oa + "name"))
+    title = _either(g.s(oa + "title"), g.s(oa + "name"))
     if kind == "merge_request":
         prefix = g.v(oa + "iid", lambda x: f"!{x} " if x else None)
-        title = pc.if_else(prefix.is_valid(), _join(prefix, _shown(title)), title)
-    project = ("project", _or_null(either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
+        valid = [x is not None for x in prefix] if isinstance(prefix, list) else prefix.is_valid()
+        title = _where(valid, _join(prefix, _shown(title)), title)
+    project = ("project", _or_null(_either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
     action = g.s(oa + "action")
     cols.update({
         "resources": _resources([project, (kind, _or_null(title), g.v(oa + "id", sid))], n),
-        "api.operation": pc.if_else(nonempty(action), _join(f"{kind}.", action), kind),
+        "api.operation": _where(_nonempty(action), _join(f"{kind}.", action), kind),
         "unmapped": c.unmapped_rest(tops, maps._HOOK_COMMON),
     })  # fmt: skip
     acts = _each(action, lambda x: maps._MR_ACTIVITY.get(x, c.verb_activity(x)) if x else 99, pa.int32())
-    return cols, pc.coalesce(_iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at"))), acts
+    return cols, _coalesce(_iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at"))), acts
 
 
 def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec.Raw]] | None]
@@ -285,8 +366,5 @@ def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec
         whole = len(members) == len(raws)
         group = _Cols(cols.strings, raws_d, rows, whole)
         leaves, times, acts = hook_columns(group, tops if whole else [tops[i] for i in members], cls, kind, maps)
-        for path, col in leaves.items():  # the OCSF type, as the msgspec path's pa.array(values, type) gives it
-            if isinstance(col, pa.Array) and path not in ("resources", "unmapped") and (typ := c._type(cls, path)) is not None:
-                leaves[path] = col.cast(typ)
-        out.append((cls, kind, rows, leaves, times, acts))
+        out.append((cls, kind, rows, typed_leaves(cls, leaves), times, acts))
     return out

@@ -32,13 +32,15 @@ formats (ISO, ``YYYY-MM-DD hh:mm:ss UTC``, ``+0200`` offsets); records without o
 receipt time (labelled). A JSON object of none of these shapes is dead-lettered.
 
 Performance: a batch of 64 or more records that are all webhooks is walked by the native
-extension and mapped column by column (``_gitlab_native``; same batches, tested both ways);
-smaller or mixed batches, and any batch the walker declines, are decoded with msgspec and
-mapped record by record here.
+extension; smaller or mixed batches, and any batch the walker declines, are decoded with
+msgspec. Either way webhooks are mapped column by column by the one mapping in
+``_gitlab_native`` (same batches, tested both ways); audit events and request logs are
+mapped here, one comprehension per column.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import msgspec
@@ -150,7 +152,6 @@ class _Rec(msgspec.Struct, gc=False):
 
 _REC = msgspec.json.Decoder(_Rec)
 _METHOD_ACTIVITY = {"POST": 1, "PUT": 3, "PATCH": 3, "GET": 2, "HEAD": 2, "DELETE": 4}
-_ZERO_SHA = "0" * 40
 _PIPE_STATE = {"created": 1, "waiting_for_resource": 1, "preparing": 1, "pending": 2, "running": 3, "success": 4,
                "failed": 4, "canceled": 4, "skipped": 4, "manual": 1, "scheduled": 1}  # fmt: skip
 _RUN_STATE_CAPTION = {1: "Ready", 2: "Queued", 3: "Running", 4: "Stopped"}  # OCSF job.run_state_id
@@ -244,7 +245,7 @@ class GitLab(RecordFormat):
         return out
 
 
-Columns = tuple[dict[str, Any], list[int | None], list[int] | int]
+Columns = tuple[dict[str, Any], Any, Any]  # leaves, times (list or Arrow), activity ids (list, Arrow or one int)
 
 
 def _endpoint(cls: str, cols: dict[str, Any], n: int) -> dict[str, Any]:
@@ -334,75 +335,10 @@ _PUSH_MAPPED = _HOOK_COMMON | {"ref", "after"}
 
 
 def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
-    """Columns of one webhook kind (``cls`` tells a pipeline with ``object_attributes``)."""
-    n = len(rs)
-    us = [r.user for r in rs]
-    names = [(u.username if u else None) or r.user_username for u, r in zip(us, rs, strict=True)]
-    sid, first, iso = c.sid, c.first_time, c.iso_ms
-    cols: dict[str, Any] = {
-        "metadata.event_code": const(kind, n),
-        "api.service.name": const("GitLab webhooks", n),
-        "actor.user.name": names,
-        "actor.user.full_name": [(u.name if u else None) or r.user_name for u, r in zip(us, rs, strict=True)],
-        "actor.user.uid": [sid(u.id if u else r.user_id) for u, r in zip(us, rs, strict=True)],
-        "actor.user.email_addr": [u.email if u and u.email and "@" in u.email else None for u in us],
-    }
-    if cls == "scheduled_job_activity":  # pipeline with object_attributes
-        attrs: list[_Attrs] = [r.object_attributes for r in rs]  # type: ignore[misc]
-        oks = [_OK.get(a.status or "") for a in attrs]
-        cols.update({
-            "job.name": [a.name or (f"{r.project.path_with_namespace} pipeline" if r.project else "pipeline")
-                         for a, r in zip(attrs, rs, strict=True)],
-            "job.desc": [f"{a.source or 'pipeline'} on {a.ref} ({a.sha})" if a.ref else None for a in attrs],
-            "job.run_state_id": [_PIPE_STATE.get(a.status or "", 99) for a in attrs],
-            "job.run_state": [run_state(a.status) for a in attrs],
-            "job.created_time": [iso(a.created_at) for a in attrs],
-            "job.user.name": names,
-            "status_id": [ok if ok else None for ok in oks],
-            "status": [c.STATUS.get(ok) if ok else None for ok in oks],
-            "status_detail": [a.status for a in attrs],
-            "metadata.correlation_uid": [sid(a.id) for a in attrs],
-            "duration": [int(a.duration * 1000) if a.duration else None for a in attrs],
-            "api.operation": [f"pipeline.{a.status}" for a in attrs],
-            "unmapped": c.unmapped_rest(tops, _HOOK_COMMON),
-        })  # fmt: skip
-        return cols, [first(a.finished_at, a.updated_at, a.created_at) for a in attrs], [_PIPE_ACTIVITY.get(a.status or "", 2) for a in attrs]
-    if kind == "deployment":
-        sts = [r.status if isinstance(r.status, str) else None for r in rs]
-        oks = [_OK.get(st or "") for st in sts]
-        cols.update({
-            "app.name": [r.project.path_with_namespace if r.project else None for r in rs],
-            "app.uid": [sid(r.deployment_id) for r in rs], "app.version": [r.short_sha for r in rs],
-            "app.feature.name": [r.environment for r in rs],
-            "status_id": oks, "status": [c.STATUS.get(ok) if ok is not None else None for ok in oks],
-            "status_detail": sts, "api.operation": [f"deployment.{r.status}" for r in rs],
-            "unmapped": c.unmapped_rest(tops, _HOOK_COMMON),
-        })  # fmt: skip
-        return cols, [iso(r.status_changed_at) for r in rs], 1
-    if kind in ("push", "tag_push"):
-        cols.update({
-            "resources": c.resources_column([(_project(r), ("git_ref", sid(r.ref), sid(r.after))) for r in rs]),
-            "message": [f"{who} pushed {r.total_commits_count or 0} commit(s) to {r.ref}" for who, r in zip(names, rs, strict=True)],
-            "api.operation": const(kind, n), "unmapped": c.unmapped_rest(tops, _PUSH_MAPPED),
-        })  # fmt: skip
-        acts = [1 if r.before == _ZERO_SHA else 4 if r.after == _ZERO_SHA else 3 for r in rs]
-        return cols, [None] * n, acts
-    attrs_or_none = [r.object_attributes for r in rs]
-    res: list[tuple[tuple[str, str | None, str | None], ...]] = []
-    for r, a in zip(rs, attrs_or_none, strict=True):
-        if a is None:
-            res.append((_project(r),))
-            continue
-        title = a.title or a.name
-        res.append((_project(r), (kind, sid(f"!{a.iid} {title}" if kind == "merge_request" and a.iid else title), sid(a.id))))
-    actions = [a.action if a else None for a in attrs_or_none]
-    cols.update({
-        "resources": c.resources_column(res),
-        "api.operation": [f"{kind}.{action}" if action else kind for action in actions],
-        "unmapped": c.unmapped_rest(tops, _HOOK_COMMON),
-    })  # fmt: skip
-    acts = [_MR_ACTIVITY.get(action or "", c.verb_activity(action)) if action else 99 for action in actions]
-    return cols, [first(a.updated_at, a.created_at) if a is not None else None for a in attrs_or_none], acts
+    """Columns of one webhook kind: the one webhook mapping (``_gitlab_native.hook_columns``)
+    over the decoded structs."""
+    cols, times, acts = _gitlab_native.hook_columns(_gitlab_native.StructCols(rs), tops, cls, kind, sys.modules[__name__])
+    return _gitlab_native.typed_leaves(cls, cols), times, acts
 
 
 def _tops(raws: list[bytes]) -> list[dict[str, msgspec.Raw]] | None:
@@ -412,11 +348,3 @@ def _tops(raws: list[bytes]) -> list[dict[str, msgspec.Raw]] | None:
         return list(map(c.TOP.decode, raws))
     except msgspec.DecodeError:
         return None
-
-
-_NO_ITEM = ("project", None, None)  # dropped by resources_column (names nothing)
-
-
-def _project(r: _Rec) -> tuple[str, str | None, str | None]:
-    p = r.project
-    return _NO_ITEM if p is None else ("project", c.sid(p.path_with_namespace or p.name), c.sid(p.id))
