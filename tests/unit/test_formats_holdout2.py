@@ -222,3 +222,38 @@ def test_trivy_licenses_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
     for i, x in enumerate((doc, extra)):
         d = same_both_ways("trivy", json.dumps(x).encode(), monkeypatch, i)
         assert not d.dead and d.events == 5
+
+
+# --------------------------------------------------------------------------------------
+# GitHub audit-log streaming
+# --------------------------------------------------------------------------------------
+
+
+def test_github_audit_stream_operation_type() -> None:
+    """Audit-log streaming events (``@timestamp``, ``_document_id``, ``operation_type``) whose action verb says nothing."""
+    name, d = _auto("github_audit_stream_sekoia.json")
+    assert name == "github" and not d.dead
+    rows = _rows(d)
+    assert len(rows) == 4 and {r["class_uid"] for r in rows} == {6003}
+    got = sorted((r["time"], r["api"]["operation"], r["activity_id"], r["metadata"]["original_event_uid"]) for r in rows)
+    assert got == [
+        (1685465626150, "org.block_user", 1, "aCjok7V1YYqP1c9IE6qbkg"),  # operation_type create
+        (1685465627991, "org.unblock_user", 4, "gMzuZXn3m1ewbOR6RkNnLw"),  # operation_type remove
+        (1685465630880, "org.block_user", 1, "UKmJTzlW7D2OvZ5F3GrpnA"),
+        (1685465633434, "org.unblock_user", 4, "Ih4X_g0X7Ots5Mr6O-eozA"),
+    ]
+    r = rows[0]
+    assert r["actor"]["user"]["name"] == "Admin" and r["actor"]["user"]["uid"] == "6123123"
+    assert r["src_endpoint"]["location"]["country"] == "FR" and r["metadata"]["tenant_uid"] == "Test-org"
+    assert json.loads(r["unmapped"])["blocked_user"] == "aaa"
+
+
+@pytest.mark.parametrize(("action", "op", "activity"), [
+    ("repo.destroy", "create", 4),  # the verb decides when it says something
+    ("org.block_user", "access", 2), ("org.block_user", "modify", 3), ("org.block_user", "transfer", 3),
+    ("org.block_user", "authentication", 99), ("org.block_user", None, 99),
+])  # fmt: skip
+def test_github_audit_activity_from_operation_type(action: str, op: str | None, activity: int) -> None:
+    doc = {"@timestamp": 1685465626150, "_document_id": "x", "action": action, "actor": "a", "org": "o", "operation_type": op}
+    (r,) = _rows(formats.get("github").decode(json.dumps(doc).encode(), "src"))
+    assert r["activity_id"] == activity

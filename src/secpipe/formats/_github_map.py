@@ -389,4 +389,10 @@ def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tupl
     first = c.first_time
     times = [first(a.timestamp, a.created_at, a.at_sign_timestamp, a.p_event_time) for a in audits]
     verb = c.verb_activity
-    return cols, times, [verb(x) for x in actions]
+    return cols, times, [_OPERATION_TYPE.get(a.operation_type, 99) if (v := verb(x)) == 99 else v
+                         for a, x in zip(audits, actions, strict=True)]  # fmt: skip
+
+
+#: GitHub's own classification of an audit-log event (``operation_type``) -> API Activity id, for
+#: actions whose verb says nothing (``org.block_user`` is a create, ``org.unblock_user`` a remove).
+_OPERATION_TYPE = {"create": 1, "access": 2, "modify": 3, "remove": 4, "transfer": 3, "restore": 3}

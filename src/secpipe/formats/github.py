@@ -47,7 +47,9 @@ OCSF classes (why):
   Finding (2002) with ``vulnerabilities[]`` (CVE/GHSA, CWE, CVSS, affected package or code
   location) and finding status from the alert state.
 - audit-log events -> API Activity: ``api.operation`` = action, ``actor.user`` = actor,
-  ``src_endpoint.ip``/country, ``http_request.user_agent``, repository/user/org resources.
+  ``src_endpoint.ip``/country, ``http_request.user_agent``, repository/user/org resources; the
+  activity from the action verb, else from GitHub's ``operation_type`` (create, access, modify,
+  remove; transfer and restore are updates), as audit-log streaming writes for every event.
 
 OCSF conformance (what the source cannot give): API Activity requires ``src_endpoint``, but a
 webhook carries no address of the caller (GitHub delivers it from its own servers), so webhook
