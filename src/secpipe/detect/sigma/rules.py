@@ -3,7 +3,8 @@
 :func:`load_rules` reads rule files and directories (``*.yml``/``*.yaml``, recursively, one or
 many documents per file), parses them with :class:`sigma.collection.SigmaCollection`, applies
 the processing pipelines (pySigma pipeline YAML, or the short form ``fieldmappings: {sigma:
-target}``), validates each rule with pySigma's core validators, decides which secpipe formats
+target}``) and then secpipe's built-in mappings (:mod:`.mappings`: Kubernetes rules' ``apiGroup``,
+``hostPath``, ``capabilities``), validates each rule with pySigma's core validators, decides which secpipe formats
 it sees from its ``logsource`` (:data:`ROUTES`), and compiles its condition to SQL
 (:mod:`secpipe.detect.sigma.compiler`). A rule that cannot be used is kept in
 ``RuleSet.unsupported`` with the exact reason; one bad file never stops the others.
@@ -468,14 +469,15 @@ def _silence_referenced(out: Loaded) -> None:
             r.output = False
 
 
-def _pipeline(pipelines: list[Any] | None, placeholders: dict[str, list[str]] | None) -> ProcessingPipeline | None:
+def _pipeline(pipelines: list[Any] | None, placeholders: dict[str, list[str]] | None) -> ProcessingPipeline:
+    from secpipe.detect.sigma.mappings import builtin_pipeline
+
     items = [load_pipeline(p) for p in pipelines or []]
     if placeholders:
         items.append(ProcessingPipeline.from_dict({"name": "placeholders", "priority": 5, "transformations": [
             {"id": "secpipe_placeholders", "type": "value_placeholders", "include": list(placeholders)}],
             "vars": {k: list(v) for k, v in placeholders.items()}}))
-    if not items:
-        return None
+    items.append(builtin_pipeline())  # after the user's: a field they mapped is not mapped again
     total = items[0]
     for p in items[1:]:
         total = total + p

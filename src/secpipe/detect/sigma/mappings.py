@@ -1,0 +1,49 @@
+"""Built-in field mappings: names published rules use for fields that sit elsewhere in the events.
+
+Sigma rules name fields "as they appear in the log source"; a few published SigmaHQ rules
+name fields their log source does not have at that place, and were meant to be run through a
+backend pipeline. secpipe keeps the original record (``raw_data``), so these mappings point
+at the original fields, as a pySigma processing pipeline (``field_name_mapping``, one-to-many:
+the rule's own name stays first, so an event that does carry it still matches) restricted by
+logsource. It runs after the user's pipelines (a field they mapped is not mapped again).
+
+Kubernetes audit events (``audit.k8s.io`` ``Event``; rules with ``product: kubernetes``):
+
+- ``apiGroup`` is ``objectRef.apiGroup`` (SigmaHQ ``kubernetes_audit_rbac_permisions_listing``,
+  ``kubernetes_audit_sidecar_injection``);
+- ``hostPath`` is a pod's ``requestObject.spec.volumes[].hostPath``
+  (``kubernetes_audit_hostpath_mount``);
+- ``capabilities`` is a container's ``securityContext.capabilities`` in the pod spec's
+  ``containers``, ``initContainers`` or ``ephemeralContainers``
+  (``kubernetes_audit_privileged_pod_creation``).
+
+Paths cross arrays (``volumes``, ``containers``): the engine reads them as list fields, any
+element matching. GitHub audit rules (``action``, ``actor``, ``repo``, ``permission``,
+``visibility``...) already name the fields of the audit log (streamed or from the REST API)
+as secpipe stores them, and need no mapping.
+"""
+
+from __future__ import annotations
+
+from sigma.processing.pipeline import ProcessingPipeline
+
+_SPEC = "requestObject.spec"
+#: product -> {rule field: event fields it may be read from, in order}
+MAPPINGS: dict[str, dict[str, list[str]]] = {
+    "kubernetes": {
+        "apiGroup": ["apiGroup", "objectRef.apiGroup"],
+        "hostPath": ["hostPath", f"{_SPEC}.volumes.hostPath"],
+        "capabilities": ["capabilities", *(f"{_SPEC}.{c}.securityContext.capabilities"
+                                           for c in ("containers", "initContainers", "ephemeralContainers"))],
+    },
+}
+
+
+def builtin_pipeline() -> ProcessingPipeline:
+    """The built-in mappings as one pySigma pipeline (each restricted to its product)."""
+    return ProcessingPipeline.from_dict({
+        "name": "secpipe built-in field mappings", "priority": 100,
+        "transformations": [
+            {"id": f"secpipe_{product}_fields", "type": "field_name_mapping", "mapping": mapping,
+             "rule_conditions": [{"type": "logsource", "product": product}]}
+            for product, mapping in MAPPINGS.items()]})
