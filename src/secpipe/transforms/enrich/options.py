@@ -64,7 +64,7 @@ class FeedOptions(_Strict):
     timeout: Duration = 30.0
     confidence: int = Field(70, ge=0, le=100)
     labels: list[str] = Field(default_factory=list)
-    kind: Literal["auto", "ip", "domain", "url", "hash"] = "auto"
+    kind: Literal["auto", "ip", "domain", "url", "hash", "asn"] = "auto"
     column: str | None = None
     max_age: Duration | None = None
     headers: dict[str, str] = Field(default_factory=dict)
@@ -93,6 +93,10 @@ class ThreatIntelOptions(_Strict):
         "query.hostname", "url.hostname", "http_request.url.hostname"])
     url_fields: list[str] = Field(default_factory=lambda: ["url.url_string", "http_request.url.url_string"])
     hash_fields: list[str] = Field(default_factory=lambda: ["file.hashes[].value"])
+    #: ASN indicators (Spamhaus ASN-DROP, team lists with ``kind: asn``) match these; the geoip
+    #: stage fills them, so list threat_intel after geoip to use them
+    asn_fields: list[str] = Field(default_factory=lambda: [
+        "src_endpoint.autonomous_system.number", "dst_endpoint.autonomous_system.number"])
     findings: bool = True
     background_refresh: bool = True
     on_error: Literal["fail", "degrade"] = "degrade"

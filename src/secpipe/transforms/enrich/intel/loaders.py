@@ -1,7 +1,7 @@
 """Parse indicator feeds into one columnar indicator table.
 
 Every loader returns a :class:`Loaded`: an Arrow table with the columns of :data:`SCHEMA`
-(``kind`` ip|domain|url|hash, normalized ``value``, ``confidence`` 0-100, ``labels``,
+(``kind`` ip|domain|url|hash|asn, normalized ``value``, ``confidence`` 0-100, ``labels``,
 ``valid_until`` ms or null, ``description``, ``ref``) and the number of entries it skipped
 (unsupported STIX patterns, non-IOC MISP attributes, unparseable lines) so status can say so.
 
@@ -21,7 +21,8 @@ Formats:
   but missing are skipped and counted (all missing is an error).
 - ``abusech_csv``: abuse.ch CSV exports (Feodo, SSLBL IP/SHA1/JA3, URLhaus, ThreatFox): see
   :mod:`.tabular` for the header and indicator-column rules.
-- ``spamhaus_drop``: ``CIDR ; SBLnnn`` lines (``;`` comments) or the NDJSON DROP format.
+- ``spamhaus_drop``: DROP/EDROP ``CIDR ; SBLnnn`` lines (``;`` comments) or NDJSON, and
+  ASN-DROP (``ASnnn ; CC | NAME`` or NDJSON ``{"asn": ...}``) as ``asn`` indicators.
 - ``plain``: one indicator per line (``#``/``;`` comments); kind from the value. A line that
   is not one IOC falls back to its first token (``IOC note``, ``hash  file``), or its second
   for hosts-file lines (``0.0.0.0 name``).
@@ -71,7 +72,7 @@ SCHEMA = pa.schema([
     ("ref", pa.string()),
 ])  # fmt: skip
 
-KINDS = ("ip", "domain", "url", "hash")
+KINDS = ("ip", "domain", "url", "hash", "asn")
 __all__ = ["KINDS", "SCHEMA", "FeedError", "Loaded", "load", "stix_pattern_terms"]
 log = logging.getLogger("secpipe.enrich.intel")
 
@@ -207,6 +208,11 @@ def _rows(rows: list[dict[str, Any]], default_conf: int) -> Loaded:
     agree = pc.fill_null(pc.or_kleene(pc.equal(kinds, auto_kind), pc.equal(kinds, "url")), False)
     kind = pc.if_else(pc.is_null(kinds), auto_kind, pc.if_else(agree, kinds, pa.scalar(None, pa.string())))
     value = pc.if_else(pc.fill_null(pc.equal(kind, auto_kind), False), auto_val, normalize(kind, values))
+    is_asn = pc.fill_null(pc.equal(kinds, "asn"), False)
+    if pc.any(is_asn).as_py():  # ASNs have no shape classify() knows: declared only
+        asn = asn_values(values)
+        kind = pc.if_else(is_asn, pc.if_else(pc.is_valid(asn), "asn", pa.scalar(None, pa.string())), kind)
+        value = pc.if_else(is_asn, asn, value)
     t = _table(kind, value, [r.get("confidence", default_conf) for r in rows],
                [r.get("labels") or None for r in rows], [r.get("valid_until") for r in rows],
                [r.get("description") for r in rows], [r.get("ref") for r in rows])
@@ -539,23 +545,66 @@ def _token_fallback(values: pa.Array, kind: pa.Array, value: pa.Array) -> tuple[
 
 
 def load_spamhaus(data: bytes, conf: int, labels: list[str] | None = None) -> Loaded:
-    """Spamhaus DROP/EDROP: ``CIDR ; SBLnnn`` lines, or NDJSON ``{"cidr": ..., "sblid": ...}``."""
+    """Spamhaus DROP/EDROP/ASN-DROP, text (``CIDR ; SBLnnn``, ``ASnnn ; CC | NAME``) or NDJSON.
+
+    NDJSON lines are ``{"cidr": ..., "sblid": ..., "rir": ...}`` (DROP) or ``{"asn": ...,
+    "rir": ..., "domain": ..., "cc": ..., "asname": ...}`` (ASN-DROP); the closing ``{"type":
+    "metadata", ...}`` line is not an entry. ASN-DROP entries are ``asn`` indicators (the
+    decimal number), matched against ``asn_fields`` (``<ep>.autonomous_system.number``, which
+    the geoip stage fills: put threat_intel after geoip).
+    """
     lines = _lines(data)
+    desc: Any = None
     if len(lines) and lines[0].as_py().startswith("{"):
-        rows = [json.loads(x) for x in lines.to_pylist()]
-        cidrs = pa.array([r.get("cidr") for r in rows], pa.string())
+        rows = [_json_line(x) for x in lines.to_pylist()]
+        rows = [r for r in rows if r.get("type") != "metadata"]
+        values = pa.array([str(r.get("cidr") or r.get("asn") or "") for r in rows], pa.string())
+        is_asn = pa.array([r.get("asn") is not None and r.get("cidr") is None for r in rows], pa.bool_())
         refs = pa.array([r.get("sblid") for r in rows], pa.string())
+        desc = pa.array([_asn_desc(r) if r.get("asn") is not None else None for r in rows], pa.string())
     else:
         lines = _uncomment(lines, ";#")
         parts = pc.split_pattern(lines, ";", max_splits=1)
-        cidrs = pc.utf8_trim_whitespace(pc.list_element(parts, 0))
+        values = pc.utf8_trim_whitespace(pc.list_element(parts, 0))
         has_ref = pc.greater(pc.list_value_length(parts), 1)
         refs = pc.if_else(has_ref, pc.utf8_trim_whitespace(pc.list_element(pc.if_else(has_ref, parts, pa.scalar(["", ""], parts.type)), 1)),
                           pa.scalar(None, pa.string()))
-    ok = pa.array(parse_networks(cidrs).ok)
-    kind = pc.if_else(ok, "ip", pa.scalar(None, pa.string()))
-    t = _table(kind, cidrs, conf, _const_labels(labels, len(cidrs)), ref=refs)
-    return Loaded(t, len(cidrs) - t.num_rows)
+        is_asn = pc.fill_null(pc.match_substring_regex(values, r"^[Aa][Ss]\d+$"), False)
+        desc, refs = pc.if_else(is_asn, refs, pa.scalar(None, pa.string())), pc.if_else(is_asn, pa.scalar(None, pa.string()), refs)
+    asn = asn_values(values)
+    ok = pa.array(parse_networks(values).ok)
+    kind = pc.if_else(is_asn, pc.if_else(pc.is_valid(asn), "asn", pa.scalar(None, pa.string())),
+                      pc.if_else(ok, "ip", pa.scalar(None, pa.string())))
+    t = _table(kind, pc.if_else(is_asn, asn, values), conf, _const_labels(labels, len(values)), ref=refs,
+               description=desc)
+    return Loaded(t, len(values) - t.num_rows)
+
+
+def _json_line(line: str) -> dict[str, Any]:
+    """One NDJSON entry; a line that is not a JSON object is an empty entry (skipped, counted)."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return {}
+    return row if isinstance(row, dict) else {}
+
+
+def _asn_desc(r: dict[str, Any]) -> str:
+    where = ", ".join(str(r[k]) for k in ("domain", "cc", "rir") if r.get(k))
+    return f"{r.get('asname') or 'AS' + str(r['asn'])}" + (f" ({where})" if where else "")
+
+
+_ASN_RE = r"^(?:[Aa][Ss])?\s*(\d{1,10})$"
+
+
+def asn_values(values: pa.Array) -> pa.Array:
+    """``AS64500`` / ``as64500`` / ``64500`` -> ``"64500"`` (decimal, no leading zeros); null if not an ASN."""
+    v = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    ok = pc.fill_null(pc.match_substring_regex(v, _ASN_RE), False)
+    digits = pc.if_else(ok, pc.replace_substring_regex(v, _ASN_RE, r"\1"), pa.scalar(None, pa.string()))
+    num = digits.cast(pa.uint64())
+    in_range = pc.fill_null(pc.less_equal(num, 0xFFFFFFFF), False)
+    return pc.if_else(in_range, num.cast(pa.string()), pa.scalar(None, pa.string()))
 
 
 def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | None = None) -> Loaded:
@@ -622,10 +671,10 @@ def sniff(data: bytes, name: str = "") -> str:
             return "misp_warninglist"
         if b'"Attribute"' in head or b'"Event"' in head or b'"Object"' in head:
             return "misp"
-        if b'"cidr"' in head and b'"sblid"' in head:
+        if (b'"cidr"' in head and b'"sblid"' in head) or re.match(rb'\{\s*"asn"\s*:', head):
             return "spamhaus_drop"
         return "json"
-    if re.search(rb"^\s*[0-9a-fA-F:.]+/\d+\s*;\s*SBL", head, re.M):
+    if re.search(rb"^\s*(?:[0-9a-fA-F:.]+/\d+\s*;\s*SBL|AS\d+\s*;)", head, re.M):
         return "spamhaus_drop"
     body = [ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith((b"#", b";"))]
     if body and b"," in body[0]:
