@@ -49,6 +49,9 @@ _FLAGS = ("is_anonymous", "is_anonymous_vpn", "is_hosting_provider", "is_public_
           "is_tor_exit_node")
 
 
+_MISS = object()
+
+
 class GeoIPError(SecpipeError):
     """A MaxMind database that cannot be opened."""
 
@@ -185,43 +188,73 @@ class GeoIPStage:
 
     def lookup(self, ip: str) -> tuple[Any, ...] | None:
         """Geo/ASN/anonymous facts for one IP (cached); None when no database knows it."""
-        hit = self._cache.get(ip, False)
-        if hit is not False:
-            self.stats.cache_hits += 1
-            return hit  # type: ignore[return-value]
-        self.stats.lookups += 1
+        return self.lookup_many([ip])[0]
+
+    def lookup_many(self, ips: list[str]) -> list[tuple[Any, ...] | None]:
+        """:meth:`lookup` for many distinct IPs: cache first, then one pass per database."""
+        cache = self._cache
+        out: list[Any] = [cache.get(ip, _MISS) for ip in ips]
+        todo = [i for i, f in enumerate(out) if f is _MISS]
+        self.stats.cache_hits += len(ips) - len(todo)
+        if not todo:
+            return out
+        self.stats.lookups += len(todo)
+        new_ips = [ips[i] for i in todo]
+        geo: list[list[Any] | None] = [None] * len(todo)
+        flags: list[list[str] | None] = [None] * len(todo)
         lang = self.opts.language
-        geo: list[Any] = [None] * len(_GEO_FIELDS)
-        flags: list[str] = []
-        found = False
         for db in self.dbs:
             if db.reader is None:
                 continue
+            recs = self._records(db, new_ips)
+            hits = [j for j, r in enumerate(recs) if r.__class__ is dict]
+            if not hits:
+                continue
+            self.stats.by_db[db.role] = self.stats.by_db.get(db.role, 0) + len(hits)
+            for j in hits:
+                rec = recs[j]
+                g = geo[j]
+                if g is None:
+                    g = geo[j] = [None] * len(_GEO_FIELDS)
+                if db.role in ("city", "country"):
+                    _geo(rec, g, lang, db.db_type)
+                elif db.role == "asn":
+                    g[8] = rec.get("autonomous_system_number")
+                    g[9] = rec.get("autonomous_system_organization")
+                else:
+                    fl = flags[j]
+                    if fl is None:
+                        fl = flags[j] = []
+                    fl.extend(f.removeprefix("is_") for f in _FLAGS if rec.get(f))
+        size = self.opts.cache_size
+        if size and len(cache) + len(todo) > size:
+            cache.clear()
+        for j, i in enumerate(todo):
+            g = geo[j]
+            fact = (tuple(g), tuple(flags[j] or ())) if g is not None else None
+            out[i] = fact
+            if size:
+                cache[ips[i]] = fact
+        return out
+
+    def _records(self, db: Database, ips: list[str]) -> list[Any]:
+        """``db.reader.get`` of every IP; an IP the reader refuses or a record it cannot read gives None."""
+        get = db.reader.get
+        try:
+            return [get(ip) for ip in ips]
+        except (ValueError, InvalidDatabaseError):
+            pass  # a non-IP / IPv6 against an IPv4 database / a broken record: redo one by one
+        recs: list[Any] = []
+        for ip in ips:
             try:
-                rec = db.reader.get(ip)
+                recs.append(get(ip))
             except ValueError:
-                continue  # not an IP, or IPv6 against an IPv4-only database: no data
+                recs.append(None)  # not an IP, or IPv6 against an IPv4-only database: no data
             except InvalidDatabaseError as exc:
                 self.stats.lookup_errors += 1
                 log.debug("geoip %s: %s lookup of %s failed: %s", self.name, db.role, ip, exc)
-                continue
-            if not isinstance(rec, dict):
-                continue
-            found = True
-            self.stats.by_db[db.role] = self.stats.by_db.get(db.role, 0) + 1
-            if db.role in ("city", "country"):
-                _geo(rec, geo, lang, db.db_type)
-            elif db.role == "asn":
-                geo[8] = rec.get("autonomous_system_number")
-                geo[9] = rec.get("autonomous_system_organization")
-            else:
-                flags.extend(f.removeprefix("is_") for f in _FLAGS if rec.get(f))
-        out = (tuple(geo), tuple(flags)) if found else None
-        if len(self._cache) >= self.opts.cache_size:
-            self._cache.clear()
-        if self.opts.cache_size:
-            self._cache[ip] = out
-        return out
+                recs.append(None)
+        return recs
 
     def process(self, batch: pa.RecordBatch) -> list[pa.RecordBatch]:
         """Enrich every configured endpoint that has an ``ip``."""
@@ -239,20 +272,26 @@ class GeoIPStage:
         allv = pa.concat_arrays([v for _ep, v in eps])
         enc = pc.dictionary_encode(allv)
         distinct = enc.dictionary.to_pylist()
-        facts = [self.lookup(ip) for ip in distinct]
+        facts = self.lookup_many(distinct)
         if self.stats.lookup_errors > errors_before:
             log.warning("geoip %s: %d lookups hit unreadable database records (those IPs are left un-enriched)",
                         self.name, self.stats.lookup_errors - errors_before)
-        if not any(facts):
+        hit_at = [k for k, f in enumerate(facts) if f is not None]
+        if not hit_at:
             return [batch]
-        cols_d = [pa.array([f[0][i] if f else None for f in facts], t) for i, (_p, t) in enumerate(_GEO_FIELDS)]
+        # Columns over the distinct IPs with facts, then spread to all distinct IPs (null = no facts).
+        by_field = list(zip(*[facts[k][0] for k in hit_at], strict=True))
+        pos = np.full(len(facts), -1, np.int64)
+        pos[hit_at] = np.arange(len(hit_at))
+        spread = pa.array(pos, mask=pos < 0)
+        cols_d = [pa.array(v, t).take(spread) for v, (_p, t) in zip(by_field, _GEO_FIELDS, strict=True)]
         codes = enc.indices
         cls = class_of(batch)
         out: dict[str, pa.Array] = {}
         label_rows: list[np.ndarray] = []
         label_vals: list[str] = []
         start = 0
-        hit_d = np.array([f is not None for f in facts], bool)
+        hit_d = pos >= 0
         for ep, vals in eps:
             idx = codes.slice(start, len(vals))
             start += len(vals)
