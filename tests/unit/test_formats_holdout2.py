@@ -257,3 +257,29 @@ def test_github_audit_activity_from_operation_type(action: str, op: str | None, 
     doc = {"@timestamp": 1685465626150, "_document_id": "x", "action": action, "actor": "a", "org": "o", "operation_type": op}
     (r,) = _rows(formats.get("github").decode(json.dumps(doc).encode(), "src"))
     assert r["activity_id"] == activity
+
+
+# --------------------------------------------------------------------------------------
+# syslog: BSD timestamps without a year (RFC 3164 section 4.1.2)
+# --------------------------------------------------------------------------------------
+
+
+def test_syslog_feb_29_without_year_is_in_a_leap_year() -> None:
+    """A BSD timestamp has no year; ``Feb 29`` exists only in a leap year (strptime would roll it to
+    Mar 1 of a common year), and an impossible date (explicit common year, Apr 31) is no time at all."""
+    import calendar
+    import datetime as dt
+
+    lines = (b"<38>Feb 29 23:59:59 host sshd[99]: Connection closed by authenticating user root 198.51.100.4 port 22 [preauth]\n"
+             b"<38>2025 Feb 29 23:59:59 host app: impossible date\n"
+             b"<38>Apr 31 10:00:00 host app: no such day\n"
+             b"<38>Jan 31 10:00:00 host app: an ordinary date\n")  # fmt: skip
+    d = formats.get("syslog").decode(lines, "src")
+    assert not d.dead and d.events == 4
+    rows = {r["message"].split(" ", 1)[0]: r for r in _rows(d)}
+    now = dt.datetime.now(dt.UTC)
+    leap = next(y for y in range(now.year, now.year - 8, -1) if calendar.isleap(y) and dt.datetime(y, 2, 29, tzinfo=dt.UTC) <= now)
+    assert rows["Connection"]["time_dt"] == dt.datetime(leap, 2, 29, 23, 59, 59, tzinfo=dt.UTC)
+    for word in ("impossible", "no"):
+        assert rows[word]["metadata"]["labels"] == ["secpipe:time_from_receipt"]  # receipt time, labelled
+    assert rows["an"]["time_dt"].month == 1 and rows["an"]["time_dt"].day == 31

@@ -9,7 +9,7 @@ fractional seconds, as syslog-ng ``frac-digits`` writes, and with a year before 
 after the day), or an RFC 3339 timestamp as rsyslog writes files; optional HOSTNAME (the BSD
 ``logger`` leaves it out); TAG[PID]: MSG. A BSD timestamp has no zone: it is taken as UTC; without
 a year it is in the current year, or the previous one when that would put it more than a day
-in the future. Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
+in the future (``Feb 29``: the latest leap year). Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
 %FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id) give the
 mnemonic as ``metadata.event_code``, the text as ``message`` and the sequence number in
 ``unmapped``. A line with a valid ``<PRI>`` but no parsable header is kept (RFC 3164 section
@@ -63,6 +63,7 @@ broken octet-counted frame (the rest of the buffer is dead-lettered whole).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import time
@@ -522,6 +523,16 @@ def _bsd_times(ts: pa.Array) -> pa.Array:
         for year in (now.year - 1, now.year):
             ms = at(str(year))
             out = pc.if_else(pc.fill_null(pc.and_(guess, pc.less_equal(ms, tomorrow)), False), ms, out)
+        leap = pc.and_(guess, pc.fill_null(pc.starts_with(rest, "Feb 29"), False))
+        if pc.any(leap).as_py():  # Feb 29 exists only in a leap year: the latest one not ahead
+            year = next(y for y in range(now.year, now.year - 8, -1)
+                        if calendar.isleap(y) and dt.datetime(y, 2, 29, tzinfo=dt.UTC) <= now + dt.timedelta(days=1))  # fmt: skip
+            out = pc.if_else(leap, at(str(year)), out)
+    dd = pc.struct_field(parts, "day").cast(pa.int8())
+    late = pc.fill_null(pc.greater_equal(dd, 29), False)
+    if pc.any(late).as_py():  # strptime rolls Feb 29 of a common year (or Apr 31) into the next month
+        rolled = pc.not_equal(pc.day(out.cast(pa.timestamp("ms"))).cast(pa.int8()), dd)
+        out = pc.if_else(pc.fill_null(pc.and_(late, rolled), False), pa.scalar(None, pa.int64()), out)
     out = pc.if_else(pc.is_valid(frac_ms), pc.add(out, frac_ms), out)
     if pc.any(iso).as_py():
         out = pc.if_else(iso, parse_times(pc.if_else(iso, ts, pa.scalar(None, S))), out)
