@@ -91,8 +91,8 @@ def test_na_values_are_absent_and_not_an_alert_is_dead_lettered() -> None:
     res = formats.get("falco").decode(json.dumps(good).encode() + b'\n{"rule":"R"}\n{"output":"x"}\n', "spec")
     (r,) = _rows(res)
     assert r["severity_id"] == 4  # Error -> High
-    assert r["evidences"][0]["src_endpoint"]["ip"] is None and r["evidences"][0]["dst_endpoint"]["ip"] == "10.0.0.2"
-    assert r["device"]["container"]["uid"] is None
+    assert r["evidences"][0]["src_endpoint"] is None and r["evidences"][0]["dst_endpoint"]["ip"] == "10.0.0.2"
+    assert r["device"]["container"] is None  # "<NA>" id: no container object
     assert [d.reason for d in res.dead] == ["not a Falco alert: no `rule` with a `priority` or `output`"] * 2
 
 

@@ -46,7 +46,7 @@ def test_webhook_eventlist_with_impersonation_and_forbidden_status() -> None:
     assert r["actor"]["user"]["name"] == "system:serviceaccount:ci:deployer"
     assert r["src_endpoint"]["ip"] == "10.0.0.7" and r["src_endpoint"]["intermediate_ips"] == ["192.168.1.1"]
     assert r["time"] == 1709287200123 and r["end_time"] == 1709287200130
-    assert r["authorizations"] == [{"decision": "denied", "policy": {"desc": None}}]
+    assert r["authorizations"] == [{"decision": "denied", "policy": None}]  # no reason: no policy object
     assert r["action_id"] == 2 and r["action"] == "Denied"
     left = json.loads(r["unmapped"])
     assert left["impersonatedUser"] == EVENT["impersonatedUser"]

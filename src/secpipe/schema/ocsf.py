@@ -13,6 +13,19 @@ fields are checked the same way. Types:
 
 Files of one class written by different formats carry different subsets of fields; the
 query layer unions them by name (DuckDB unifies nested structs by field name).
+
+Two guarantees :func:`assemble` adds to every batch, columnar (a few Arrow kernels per batch,
+none per row; the common batch, where some leaf of each object is never null, costs a
+null-count look per leaf):
+
+- **No empty objects.** An object row whose every field is absent (null, or an empty list) is
+  a null object, not a struct of nulls, at every depth and inside lists, so a reader never sees
+  ``src_endpoint: {ip: null, ...}`` for an event that names no endpoint (a validator reads such
+  a struct as a present object missing its required fields).
+- **metadata.profiles.** Each row lists the OCSF profiles whose attributes it carries: an
+  attribute is a profile's when the compiled schema tags it ``profile`` (``cloud`` for ``api``
+  and ``cloud``, ``host`` for ``actor`` and ``device``, ``datetime`` for every ``*_dt``, ...), at
+  any depth; names are sorted. A caller that gives ``metadata.profiles`` itself keeps its own.
 """
 
 from __future__ import annotations
@@ -23,7 +36,9 @@ from importlib import resources
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from secpipe.errors import SecpipeError
 
@@ -165,7 +180,80 @@ def _conform_struct(class_name: str, path: str, arr: pa.Array) -> pa.Array:
         child = arr.field(i)
         children.append(_conform_nested(class_name, f"{path}.{f.name}", child))
         fields.append(f.name)
-    return pa.StructArray.from_arrays(children, names=fields, mask=arr.is_null() if arr.null_count else None)
+    mask = None if arr.null_count == 0 else arr.is_null()
+    bits = _valid_bits(children, len(arr))
+    if bits is not None:
+        absent = pc.invert(pa.BooleanArray.from_buffers(pa.bool_(), len(arr), [None, bits]))
+        mask = absent if mask is None else pc.or_(mask, absent)
+    return pa.StructArray.from_arrays(children, names=fields, mask=mask)
+
+
+_LIST_IDS = frozenset((pa.list_(pa.int8()).id, pa.large_list(pa.int8()).id))
+
+
+def _is_list(t: pa.DataType) -> bool:
+    return t.id in _LIST_IDS
+
+
+def _present(arr: pa.Array) -> pa.Array | None:
+    """Rows where ``arr`` carries a value (not null, not an empty list); None when every row does."""
+    if _is_list(arr.type):
+        mask = pc.greater(pc.list_value_length(arr), 0)
+        if arr.null_count:
+            mask = pc.fill_null(mask, False)
+        return None if mask.true_count == len(mask) else mask
+    return arr.is_valid() if arr.null_count else None
+
+
+def _bits(columns: list[pa.Array], n: int, rows: tuple[pa.Array, ...] = ()) -> np.ndarray | None:
+    """Rows where some column is present or some ``rows`` mask is true, as packed bits; None = all.
+
+    Bits are OR-ed as bytes (numpy, no kernel call per column): a column's validity bitmap, or
+    for a list its non-empty rows. The common case, a column that is never null, is one look.
+    """
+    if any(c.null_count == 0 and not _is_list(c.type) for c in columns):
+        return None
+    nbytes = (n + 7) // 8
+    acc = np.zeros(nbytes, np.uint8)
+    for c in (*columns, *rows):
+        if c.type == pa.bool_() and c.null_count == 0 and not c.offset % 8:  # a rows mask: its values
+            buf = c.buffers()[1]
+        elif c.null_count == len(c) and not _is_list(c.type):
+            continue  # nothing present (a NullArray has no bitmap at all)
+        elif _is_list(c.type) or c.offset % 8:
+            p = _present(c)
+            if p is None:
+                return None
+            c, buf = p, p.buffers()[1]  # a boolean array without nulls: its values are the bits
+        else:
+            buf = c.buffers()[0]
+        if c.offset % 8:
+            bits = np.packbits(c.to_numpy(zero_copy_only=False), bitorder="little")
+        else:
+            bits = np.frombuffer(buf, np.uint8, nbytes, c.offset // 8)
+        np.bitwise_or(acc, bits, out=acc)
+    return acc
+
+
+def _count(bits: np.ndarray, n: int) -> int:
+    return int(pa.BooleanArray.from_buffers(pa.bool_(), n, [None, pa.py_buffer(bits)]).true_count)
+
+
+def _valid_bits(children: list[pa.Array], n: int) -> pa.Buffer | None:
+    """Validity bitmap of an object: valid where some child is present; None = all valid."""
+    if not children:
+        return None
+    acc = _bits(children, n)
+    return None if acc is None or _count(acc, n) == n else pa.py_buffer(acc)
+
+
+def _struct(arrays: list[pa.Array], names: list[str], n: int) -> pa.Array:
+    """A struct column of ``arrays``, null where every child is absent."""
+    bits = _valid_bits(arrays, n)
+    if bits is None:
+        return pa.StructArray.from_arrays(arrays, names=names)
+    t = pa.struct([pa.field(nm, a.type) for nm, a in zip(names, arrays, strict=True)])
+    return pa.Array.from_buffers(t, n, [bits], children=arrays)
 
 
 def _leaf(class_name: str, path: str, value: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -185,12 +273,118 @@ def _leaf(class_name: str, path: str, value: pa.Array | pa.ChunkedArray) -> pa.A
         raise SchemaError(msg) from exc
 
 
+@functools.cache
+def _path_profiles(class_name: str, path: str) -> tuple[str, ...]:
+    """Profiles tagging ``path`` or any object on the way to it (``actor.user.name`` -> host)."""
+    parts = path.split(".")
+    out: list[str] = []
+    for i in range(1, len(parts) + 1):
+        prof = _resolve(class_name, ".".join(parts[:i])).get("profile")
+        if prof and prof not in out:
+            out.append(str(prof))
+    return tuple(out)
+
+
+@functools.cache
+def _nested_profiles(class_name: str, path: str, t: pa.DataType) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(profile, field steps) of the profile attributes inside a nested column given for ``path``."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+
+    def walk(prefix: str, steps: tuple[str, ...], t: pa.DataType) -> None:
+        if _is_list(t):
+            t = t.value_type
+        if not pa.types.is_struct(t):
+            return
+        for f in t:
+            p, st = f"{prefix}.{f.name}", (*steps, f.name)
+            prof = _resolve(class_name, p).get("profile")
+            if prof:
+                out.append((str(prof), st))
+            walk(p, st, f.type)
+
+    walk(path, (), t)
+    return tuple(out)
+
+
+def _rows_with(arr: pa.Array, steps: tuple[str, ...]) -> pa.Array | None:
+    """Rows of ``arr`` (a nested column) where the field at ``steps`` is present; None = all rows."""
+    if _is_list(arr.type) and steps:
+        inner = _rows_with(arr.flatten(), steps)
+        parents = pc.list_parent_indices(arr)
+        hit = parents if inner is None else parents.filter(inner)
+        rows = np.zeros(len(arr), dtype=bool)
+        rows[hit.to_numpy(zero_copy_only=False)] = True
+        return None if rows.all() else pa.array(rows)
+    if not steps:
+        return _present(arr)
+    child = arr.flatten()[arr.type.get_field_index(steps[0])]  # flatten: the parent's nulls carried down
+    return _rows_with(child, steps[1:])
+
+
+_CONST_ROWS = 1 << 16
+_SMALL = 256
+
+
+@functools.cache
+def _const_lists(names: tuple[str, ...], rows: int) -> pa.Array:
+    """``rows`` copies of one list of names (sliced per batch: a constant column costs nothing)."""
+    k = len(names)
+    offsets = pa.array(np.arange(rows + 1, dtype=np.int32) * k)
+    values = pa.array(list(names), pa.string()).take(pa.array(np.tile(np.arange(k, dtype=np.int32), rows)))
+    return pa.ListArray.from_arrays(offsets, values)
+
+
+def _profiles_column(hits: dict[str, list[pa.Array]], masks: dict[str, list[pa.Array | None]], n: int) -> pa.Array:
+    """metadata.profiles from each profile's attribute columns and row masks (None = every row)."""
+    whole: list[str] = []
+    partial: dict[str, np.ndarray] = {}
+    for prof in sorted(hits.keys() | masks.keys()):
+        rows = masks.get(prof, [])
+        if any(r is None for r in rows):
+            whole.append(prof)
+            continue
+        bits = _bits(hits.get(prof, []), n, tuple(r for r in rows if r is not None))
+        count = n if bits is None else _count(bits, n)
+        if count == n:
+            whole.append(prof)
+        elif count:
+            assert bits is not None
+            partial[prof] = np.unpackbits(bits, count=n, bitorder="little")
+    if not partial:
+        size = _CONST_ROWS if n <= _CONST_ROWS else n
+        return _const_lists(tuple(whole), size).slice(0, n)
+    # rows differ: a code per row (bit i = the i-th partial profile); one list per code, taken
+    names = sorted(partial)
+    code = np.zeros(n, np.int32)
+    for i, name in enumerate(names):
+        code |= partial[name].astype(np.int32) << i
+    if len(names) > 8:
+        distinct, code = np.unique(code, return_inverse=True)
+    else:
+        distinct = np.arange(1 << len(names))
+    lists = [sorted(whole + [nm for i, nm in enumerate(names) if c >> i & 1]) for c in distinct.tolist()]
+    if n <= _SMALL:  # a small batch: building its few lists directly beats a list take
+        return pa.array([lists[c] for c in code.tolist()], pa.list_(pa.string()))
+    return pa.array(lists, pa.list_(pa.string())).take(pa.array(code))
+
+
 def assemble(class_name: str, columns: dict[str, pa.Array | pa.ChunkedArray]) -> pa.RecordBatch:
-    """Build a nested OCSF RecordBatch from flat dotted-path columns, checked against OCSF."""
+    """Build a nested OCSF RecordBatch from flat dotted-path columns, checked against OCSF.
+
+    All-absent objects become null and ``metadata.profiles`` is derived (module docstring).
+    """
     tree: dict[str, Any] = {}
+    hits: dict[str, list[pa.Array]] = {}
+    masks: dict[str, list[pa.Array | None]] = {}
     n = None
     for path, value in columns.items():
         arr = _leaf(class_name, path, value)
+        profs = _path_profiles(class_name, path)
+        for prof in profs:
+            hits.setdefault(prof, []).append(arr)
+        if pa.types.is_struct(arr.type) or (_is_list(arr.type) and pa.types.is_struct(arr.type.value_type)):
+            for prof, steps in _nested_profiles(class_name, path, arr.type):
+                masks.setdefault(prof, []).append(_rows_with(arr, steps))
         if n is None:
             n = len(arr)
         elif len(arr) != n:
@@ -207,11 +401,14 @@ def assemble(class_name: str, columns: dict[str, pa.Array | pa.ChunkedArray]) ->
             msg = f"{class_name}: {path!r} given twice"
             raise SchemaError(msg)
         node[parts[-1]] = arr
+    meta = tree.get("metadata")
+    if isinstance(meta, dict) and "profiles" not in meta and n is not None:
+        meta["profiles"] = _profiles_column(hits, masks, n)
 
     def build(node: dict[str, Any]) -> pa.Array:
         names = list(node)
         arrays = [build(v) if isinstance(v, dict) else v for v in node.values()]
-        return pa.StructArray.from_arrays(arrays, names=names)
+        return _struct(arrays, names, n or 0)
 
     names = list(tree)
     arrays = [build(v) if isinstance(v, dict) else v for v in tree.values()]
