@@ -28,7 +28,9 @@ Formats:
   for hosts-file lines (``0.0.0.0 name``).
 - ``csv`` / ``yaml`` / ``json``: team lists with ``value`` (or ``indicator``) and optional
   ``kind``/``type``, ``confidence``, ``labels``, ``valid_until``, ``description``; JSON also
-  takes Feodo ``ipblocklist.json`` and ThreatFox exports (see :mod:`.tabular`).
+  takes Feodo ``ipblocklist.json``, ThreatFox and PhishTank exports (see :mod:`.tabular`),
+  AlienVault OTX pulses and CrowdSec decisions (see :mod:`.vendor`).
+- STIX also arrives as TAXII 2.1 envelopes (``{"more": ..., "objects": [...]}``).
 - ``misp_warninglist``: for allowlists; ``cidr``, ``string`` (exact), ``hostname`` (the name
   and its subdomains, also the host of a URL), ``substring`` and ``regex`` lists (the last two
   matched with RE2; PHP ``/.../i`` delimiters understood, entries RE2 cannot compile are
@@ -65,6 +67,7 @@ from secpipe.transforms.enrich.intel.stix_pattern import (
     stix_pattern_terms,
     stix_pattern_values,
 )
+from secpipe.transforms.enrich.intel.vendor import vendor_rows
 
 SCHEMA = pa.schema([
     ("kind", pa.string()), ("value", pa.string()), ("confidence", pa.int32()),
@@ -644,9 +647,15 @@ def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None)
         except (yaml.YAMLError, ValueError) as exc:
             msg = f"{fmt.upper()} list does not parse: {exc}"
             raise FeedError(msg) from exc
+    vendor = vendor_rows(rows)
+    if vendor is not None:  # AlienVault OTX pulses, CrowdSec decisions
+        out = load_team_rows(vendor[0], conf, labels)
+        out.skipped += vendor[1]
+        return out
     rows = _tab.json_records(rows)
     if not isinstance(rows, list):
-        msg = f"{fmt.upper()} list: expected a list of entries, {{indicators: [...]}} or a ThreatFox export"
+        msg = (f"{fmt.upper()} list: expected a list of entries, {{indicators: [...]}}, a ThreatFox export, an OTX pulse"
+               " or CrowdSec decisions — for STIX/MISP set `format: stix` / `misp`")
         raise FeedError(msg)
     return load_team_rows(rows, conf, labels)
 
@@ -665,7 +674,8 @@ def sniff(data: bytes, name: str = "") -> str:
     if name.endswith((".yaml", ".yml")):
         return "yaml"
     if head[:1] in (b"{", b"["):
-        if b'"type": "bundle"' in head or b'"type":"bundle"' in head or b'"pattern"' in head:
+        if (b'"type": "bundle"' in head or b'"type":"bundle"' in head or b'"pattern"' in head
+                or (b'"objects"' in head and b'"spec_version"' in head)):  # bundles, TAXII 2.1 envelopes
             return "stix"
         if b'"matching_attributes"' in head or (b'"list"' in head and b'"Event"' not in head):
             return "misp_warninglist"

@@ -1,0 +1,104 @@
+"""Vendor JSON feed documents mapped onto team-list rows: AlienVault OTX pulses, CrowdSec decisions.
+
+Both arrive through the ``json`` format (``auto`` sniffs them as JSON); :func:`vendor_rows`
+recognises the document shape and returns team-list rows (see ``loaders.load_team_rows``)
+plus the number of entries that are not indicators this pipeline can match, which are
+skipped and counted (never a feed error: a pulse with a YARA rule or a CVE still loads its
+addresses and hashes).
+
+- AlienVault OTX: a pulse (``{"name", "tags", "indicators": [{"indicator", "type", ...}]}``),
+  the subscribed-pulses page (``{"results": [pulse, ...], "next": ...}``), a pulse's
+  indicator page (``{"results": [indicator, ...]}``) or a list of pulses. Types IPv4/IPv6/
+  CIDR -> ip, domain/hostname -> domain, URL/URI -> url, FileHash-MD5/SHA1/SHA256 -> hash;
+  others (FileHash-PEHASH/IMPHASH, email, CVE, YARA, Mutex, FilePath, JA3, ...) are skipped.
+  ``is_active: 0`` indicators are skipped; ``expiration`` becomes ``valid_until``; pulse
+  tags become labels, the pulse name the description and the pulse id the ref.
+- CrowdSec: the LAPI/CAPI decisions stream (``{"new": [decision], "deleted": [decision]}``;
+  only ``new`` decisions are indicators), ``GET /v1/decisions`` (a list of decisions) and
+  ``cscli decisions list -o json`` (alerts with ``decisions``). Scope Ip/Range -> ip, AS -> asn; other scopes (Country, Username, ...)
+  are skipped. The scenario becomes a label and the decision uuid/id the ref.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_OTX_KIND = {"ipv4": "ip", "ipv6": "ip", "cidr": "ip", "domain": "domain", "hostname": "domain", "url": "url",
+             "uri": "url", "filehash-md5": "hash", "filehash-sha1": "hash", "filehash-sha256": "hash"}
+#: the other OTX indicator types (IndicatorTypes.py of the OTX SDK, plus YARA/JA3/...): skipped
+_OTX_OTHER = {"email", "filehash-pehash", "filehash-imphash", "filepath", "mutex", "cve", "yara", "ja3",
+              "sslcertfingerprint", "bitcoinaddress", "osquery"}
+_CS_KIND = {"ip": "ip", "range": "ip", "as": "asn"}
+
+
+def vendor_rows(doc: Any) -> tuple[list[dict[str, Any]], int] | None:
+    """(team rows, skipped) of an OTX or CrowdSec document; None for any other shape."""
+    if isinstance(doc, dict) and ("new" in doc or "deleted" in doc) and _all_dicts(doc.get("new"), doc.get("deleted")):
+        return _crowdsec(doc.get("new") or [])
+    if isinstance(doc, list) and doc and all(isinstance(a, dict) and isinstance(a.get("decisions"), list) for a in doc):
+        return _crowdsec([d for a in doc for d in a["decisions"] if isinstance(d, dict)])
+    if isinstance(doc, list) and doc and all(_is_decision(d) for d in doc):
+        return _crowdsec(doc)
+    pulses = _otx_pulses(doc)
+    if pulses is None:
+        return None
+    rows: list[dict[str, Any]] = []
+    skipped = 0
+    for pulse, indicators in pulses:
+        for ind in indicators:
+            kind = _OTX_KIND.get(str(ind.get("type", "")).strip().lower())
+            if kind is None or ind.get("is_active", 1) in (0, False, "0") or not ind.get("indicator"):
+                skipped += 1
+                continue
+            rows.append({"value": str(ind["indicator"]), "kind": kind, "labels": list(pulse.get("tags") or []),
+                         "valid_until": ind.get("expiration"),
+                         "description": pulse.get("name") or ind.get("title") or ind.get("description") or None,
+                         "ref": str(pulse["id"]) if pulse.get("id") else None})
+    return rows, skipped
+
+
+def _is_decision(d: Any) -> bool:
+    return isinstance(d, dict) and "scope" in d and "value" in d and ("scenario" in d or "origin" in d)
+
+
+def _all_dicts(*lists: Any) -> bool:
+    return all(x is None or (isinstance(x, list) and all(isinstance(d, dict) for d in x)) for x in lists)
+
+
+def _is_indicator(x: Any) -> bool:
+    return isinstance(x, dict) and "indicator" in x and "type" in x
+
+
+def _is_pulse(x: Any) -> bool:
+    return isinstance(x, dict) and isinstance(x.get("indicators"), list) and all(map(_is_indicator, x["indicators"]))
+
+
+def _otx_pulses(doc: Any) -> list[tuple[dict[str, Any], list[dict[str, Any]]]] | None:
+    """(pulse, its indicators) pairs of an OTX document; None when it is not one."""
+    if _is_pulse(doc):
+        return [(doc, doc["indicators"])]
+    items = doc.get("results") if isinstance(doc, dict) else doc
+    if not isinstance(items, list) or not items:
+        return None
+    if all(_is_pulse(p) for p in items):
+        return [(p, p["indicators"]) for p in items]
+    otx_types = {str(i.get("type", "")).lower() for i in items if isinstance(i, dict)}
+    otx_only = {t for t in otx_types if t in _OTX_OTHER or t.startswith("filehash-") or t == "cidr"}
+    if all(_is_indicator(i) for i in items) and (isinstance(doc, dict) or otx_only):
+        return [({}, items)]  # a pulse's indicator page, or a bare list using OTX type names
+    return None
+
+
+def _crowdsec(decisions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    rows: list[dict[str, Any]] = []
+    skipped = 0
+    for d in decisions:
+        kind = _CS_KIND.get(str(d.get("scope", "")).strip().lower())
+        if kind is None or not d.get("value"):
+            skipped += 1
+            continue
+        scenario = d.get("scenario")
+        rows.append({"value": str(d["value"]), "kind": kind, "labels": [str(scenario)] if scenario else [],
+                     "description": f"crowdsec {d.get('type') or 'ban'} ({d.get('origin') or 'unknown origin'})",
+                     "ref": str(d.get("uuid") or d.get("id") or "") or None})
+    return rows, skipped
