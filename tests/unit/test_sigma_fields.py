@@ -25,6 +25,7 @@ import pytest
 
 from secpipe import formats
 from secpipe.detect.sigma import load_rules
+from secpipe.detect.sigma.correlation import CorrelationEngine
 from secpipe.detect.sigma.engine import RuleSet
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout"
@@ -116,6 +117,49 @@ def test_okta_nested_and_array_fields_any_case() -> None:
     body = _ndjson(ev("{New Geo-Location=POSITIVE}"), ev("{New Geo-Location=NEGATIVE}"),
                    ev("{New Device=POSITIVE}", "Okta Dashboard"))
     assert _hits(CASES / "okta_new_behaviours_admin_console.yml", "json", body) == [0]
+
+
+def test_okta_rules_lowercase_names_regex_and_boolean() -> None:
+    failed = _okta(eventType="user.session.start", legacyEventType="core.user_auth.login_failed",
+                   actor={"id": "unknown", "type": "User", "alternateId": "Hunter2!Spring"})
+    email = failed | {"actor": {"id": "unknown", "type": "User", "alternateId": "bob@example.com"}}
+    service = failed | {"actor": {"id": "0oa1x", "type": "PublicClientApp", "alternateId": "0oa1xyz"}}
+    body = _ndjson(failed, email, service, _okta())
+    # legacyeventtype / actor.alternateid: a password-like alternateId is neither an email nor an 0oa id
+    assert _hits(CASES / "okta_password_in_alternateid_field.yml", "json", body) == [0]
+    proxy = _okta(securityContext={"isProxy": True}, debugContext={"debugData": {"requestUri": "/api/v1/admin/users"}})
+    direct = proxy | {"securityContext": {"isProxy": False}}
+    # securityContext.isProxy: 'true' matches the JSON boolean true
+    assert _hits(CASES / "okta_admin_activity_from_proxy_query.yml", "json", _ndjson(proxy, direct)) == [0]
+
+
+def test_okta_mfa_fatigue_count_by_lowercase_fields() -> None:
+    """``count(actor.alternateid) by eventtype > 20``: distinct alternateIds per eventType."""
+    rs = load_rules([CASES / "okta_mfa_fatigue.yml"])
+    assert not rs.unsupported and len(rs.correlations) == 1
+    eng = CorrelationEngine(rs, None, clock=lambda: 1795946400.0)
+    fired = []
+    for i in range(22):
+        ev = _okta(uuid=f"p{i}", published=f"2026-11-29T10:00:{i:02d}.000Z", eventType="system.push.send_factor_verify_push",
+                   actor={"id": f"00u{i}", "type": "User", "alternateId": f"user{i}@example.com"})
+        b = formats.get("json").decode(msgspec.json.encode(ev), "t").batches[0]
+        if eng.process(b, rs.matches(b)) is not None:
+            fired.append(i)
+    assert fired == [20]  # the 21st distinct alternateId within 10 minutes
+
+
+def test_bedrock_filter_errorcode_exists_even_when_null() -> None:
+    def ct(**f: object) -> dict:
+        rec = {"eventVersion": "1.09", "eventTime": "2026-11-29T10:00:00Z", "eventSource": "bedrock.amazonaws.com",
+               "eventName": "InvokeModel", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+               "userAgent": "Boto3/1.34.0", "eventID": "e1", "eventType": "AwsApiCall", "recipientAccountId": "111122223333",
+               "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"}}
+        return rec | f
+
+    recs = [ct(), ct(errorCode="AccessDenied", errorMessage="denied"), ct(eventName="ListFoundationModels"),
+            ct(errorCode=None)]
+    body = msgspec.json.encode({"Records": recs})
+    assert _hits(CASES / "aws_cloudtrail_bedrock_multiple_invokemodel_requests.yml", "cloudtrail", body) == [0]
 
 
 # -- Kubernetes audit: SigmaHQ rules on real events -------------------------------------

@@ -69,13 +69,32 @@ def attacks_of(tags: list[str]) -> list[dict[str, Any]]:
 
 
 def _dig(doc: Any, path: str) -> Any:
+    """The value at a dotted path of one decoded record (arrays transparent): the path as
+    spelled, else the same path with keys of another case (as the engine reads fields, see
+    :mod:`.fields`)."""
+    got = _walk(doc, path, _exact)
+    return got if got is not None else _walk(doc, path, _any_case)
+
+
+def _exact(node: dict, seg: str) -> Any:
+    return node.get(seg)
+
+
+def _any_case(node: dict, seg: str) -> Any:
+    if seg in node:
+        return node[seg]
+    low = seg.lower()
+    return next((v for k, v in node.items() if isinstance(k, str) and k.lower() == low and v is not None), None)
+
+
+def _walk(doc: Any, path: str, get: Any) -> Any:
     cur = doc
     for seg in path.split("."):
         if isinstance(cur, list):
-            cur = [c.get(seg) if isinstance(c, dict) else None for c in cur]
+            cur = [get(c, seg) if isinstance(c, dict) else None for c in cur]
             cur = [c for c in cur if c is not None] or None
         elif isinstance(cur, dict):
-            cur = cur.get(seg)
+            cur = get(cur, seg)
         else:
             return None
         if cur is None:
