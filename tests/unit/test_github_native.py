@@ -7,8 +7,8 @@ corpus (each payload alone, with and without the ``X-GitHub-Event`` hint, and al
 one NDJSON batch), the Panther audit-log events, and payloads mutated from the corpus: mapped
 paths given each JSON type, null or removed; extra, escaped and non-ASCII keys and values.
 Compared with ``native_support.assert_same_decoded`` (the ``python_only`` fixture turns the
-extension off). Also checks :func:`secpipe.formats._cicd.pooled_strings` against
-``base.string_column``.
+extension off). Also checks :func:`secpipe.formats.base.string_column` (pooled and joined
+paths, nulls, UTF-8 checks) against Arrow's own conversion.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
 from secpipe.formats import _cicd, _fast, get
@@ -129,19 +128,18 @@ def test_mutated_payloads_same_with_and_without_native(real: Path, python_only) 
     [[b'{"a":1}', b"", "é✓".encode(), b"x" * 70_000], [None, b'{"b":2}', None, b""], [None, None], [], [b"only"],
      [None, "é".encode() * 3000, None, b"z" * 3000, b""]],  # small values are joined, large ones pooled
 )
-def test_pooled_strings_is_the_joined_column(values: list[bytes | None]) -> None:
-    col = _cicd.pooled_strings(values)
+def test_string_column_is_the_joined_column(values: list[bytes | None]) -> None:
+    col = string_column(values, checked=True)
     col.validate(full=True)
-    want = string_column([v or b"" for v in values], checked=True)
-    if any(v is None for v in values):
-        want = pc.if_else(pa.array([v is None for v in values]), pa.scalar(None, pa.string()), want)
+    want = pa.array(values, pa.binary()).cast(pa.string())  # Arrow's own conversion, value by value
     assert col.type == pa.string() and col.equals(want)
     assert col.null_count == sum(v is None for v in values)
     assert _cicd.bytes_column(values).equals(want)
+    assert string_column(values).equals(want)  # validated: the same column
 
 
-def test_pooled_strings_validates_utf8_when_asked() -> None:
-    assert len(_cicd.pooled_strings([b"\xff\xfe"])) == 1  # unchecked: taken as given (the caller checked)
-    for values in ([b"ok", b"\xff\xfe"], [b"ok" * 2000, b"\xff\xfe" * 2000]):
+def test_string_column_validates_utf8_unless_checked() -> None:
+    assert len(string_column([b"\xff\xfe"], checked=True)) == 1  # checked: taken as given (the caller checked)
+    for values in ([b"ok", b"\xff\xfe"], [b"ok" * 2000, b"\xff\xfe" * 2000], [None, b"ok" * 2000, b"\xff" * 3000]):
         with pytest.raises(pa.ArrowInvalid):
-            _cicd.pooled_strings(values, validate=True)
+            string_column(values)

@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import base_columns, event_uids, json_array, string_column, to_batch
@@ -191,55 +189,12 @@ def unmapped_rest(tops: list[dict[str, msgspec.Raw]], mapped: frozenset[str]) ->
 
 
 def bytes_column(values: Sequence[bytes | None]) -> pa.Array:
-    """A string column from UTF-8 byte strings (None -> null): :func:`pooled_strings`.
+    """A string column from UTF-8 byte strings (None -> null): ``base.string_column``, unchecked.
 
     The values are ``unmapped`` JSON: raw values out of UTF-8-checked records (see
     ``split_json_records``) and keys and values msgspec encoded, so they are not checked again.
     """
-    return pooled_strings(values)
-
-
-_POOL_MIN_AVG = 1024
-
-
-def pooled_strings(values: Sequence[bytes | None], *, validate: bool = False) -> pa.Array:
-    """A string column (None -> null) whose bytes are copied once into a buffer of Arrow's pool.
-
-    Arrow's allocator (mimalloc/jemalloc) keeps the pages a freed batch used for the next one,
-    where ``b"".join`` of a large batch maps fresh memory from the kernel every time: for 10k
-    webhooks of 10 KB the page faults cost three times the copy (7 us vs 2 us per record).
-    Values under ``_POOL_MIN_AVG`` bytes on average (audit events) are joined in C instead:
-    there the copy loop costs more than the faults it saves. ``validate`` checks UTF-8 (values
-    not taken from ``split_json_records`` records); the result is the same column as
-    :func:`secpipe.formats.base.string_column` gives.
-    """
-    n = len(values)
-    mask = None
-    if None in values:
-        mask = np.fromiter((v is None for v in values), np.bool_, n)
-        values = [v or b"" for v in values]
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, values), np.int64, n), out=offsets[1:])  # type: ignore[arg-type]
-    total = int(offsets[-1])
-    if total < _POOL_MIN_AVG * n:
-        arr = string_column(list(values), checked=not validate)  # type: ignore[arg-type]
-        return arr if mask is None else pc.if_else(pa.array(mask), pa.scalar(None, arr.type), arr)
-    data = pa.allocate_buffer(total)
-    view = memoryview(data).cast("B")  # type: ignore[arg-type]
-    pos = 0
-    for v in values:
-        end = pos + len(v)  # type: ignore[arg-type]
-        view[pos:end] = v  # type: ignore[index,assignment]
-        pos = end
-    valid = None if mask is None else pa.py_buffer(np.packbits(~mask, bitorder="little"))
-    nulls = 0 if mask is None else int(mask.sum())
-    if total < 2**31:
-        arr = pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), data, valid, nulls)
-    else:
-        arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), data, valid, nulls)
-    if validate:
-        arr.validate(full=True)
-    return arr
+    return string_column(values, checked=True)
 
 
 def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], **common: Any) -> pa.RecordBatch:
@@ -279,7 +234,7 @@ def leaves_batch(
         cls, kind=kind, product=product, vendor=vendor, uids=event_uids(kind, raws),
         times_ms=pa.array(times, pa.int64()), raws=None, activity_id=act, severity_id=sev,
     )  # fmt: skip
-    cols["raw_data"] = pooled_strings(raws, validate=not checked)
+    cols["raw_data"] = string_column(raws, checked=checked)
     for k, vals in columns.items():
         if isinstance(vals, pa.Array):
             if vals.null_count < len(vals):
@@ -470,7 +425,7 @@ def columns_batch(cls: str, *, fmt: Any, raws: Sequence[bytes], times: Sequence[
         cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, uids=event_uids(fmt.name, raws),
         times_ms=pa.array(times, pa.int64()), raws=None, activity_id=pa.array(activity, pa.int32()), severity_id=severity,
     )  # fmt: skip
-    cols["raw_data"] = pooled_strings(raws, validate=not checked)
+    cols["raw_data"] = string_column(raws, checked=checked)
     for k, vals in columns.items():
         if isinstance(vals, pa.Array):
             cols[k] = vals

@@ -40,7 +40,7 @@ distinct value), split by class before the walk so no column is copied to split 
 when an issue is irregular, msgspec types them and :func:`_issue_fields` gives the same columns.
 One builder per class maps the columns (compliance issues also read typed issues); tests compare
 both paths. Identifiers, CVSS entries and dependency paths are mapped once per distinct value and
-taken into columns; ``raw_data`` is copied into Arrow's pool (``_cicd.pooled_strings``), whose pages
+taken into columns; ``raw_data`` is copied into Arrow's pool (``base.string_column``), whose pages
 are reused from one report to the next.
 """
 
@@ -57,7 +57,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats import _fast
-from secpipe.formats._cicd import pooled_strings
 from secpipe.formats._findings import (
     CVSS_LIST,
     STR_LIST,
@@ -85,6 +84,7 @@ from secpipe.formats.base import (
     decode_strict,
     event_uids,
     parse_times,
+    string_column,
     to_batch,
     unmapped_from,
 )
@@ -338,7 +338,7 @@ def _raw_data(raws: list[bytes]) -> pa.Array:
     """``raw_data``: :func:`~secpipe.formats._findings.raw_data`'s column, its bytes copied into a
     buffer of Arrow's pool (which keeps freed pages for the next report: a fresh 300 MB join costs
     more in page faults than in copying); checked as UTF-8 unless all ASCII."""
-    return pooled_strings(raws, validate=not all(map(bytes.isascii, raws)))  # (> 2 GiB: large_string, as raw_data)
+    return string_column(raws, checked=all(map(bytes.isascii, raws)))  # (> 2 GiB: large_string, as raw_data)
 
 
 def _picker(sel: list[int]) -> Any:
