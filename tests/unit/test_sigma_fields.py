@@ -119,6 +119,16 @@ def test_okta_nested_and_array_fields_any_case() -> None:
     assert _hits(CASES / "okta_new_behaviours_admin_console.yml", "json", body) == [0]
 
 
+@pytest.mark.parametrize("idx", [59, 61])
+def test_lowercased_cloudtrail_keys_match_camel_case_rule(real: Path, idx: int) -> None:
+    """Panther's CloudTrail samples 59 and 61 write ``userIdentity.sessioncontext.sessionissuer.type``
+    in lower case; the SigmaHQ rule names ``sessionContext.sessionIssuer.type`` (Role): a match."""
+    rec = json.loads((real / "panther-analysis/extracted/cloudtrail.json").read_text())["Records"][idx]
+    assert rec["userIdentity"]["sessioncontext"]["sessionissuer"]["type"] == "Role"
+    rule = real / "sigmahq-sigma/rules/cloud/aws/cloudtrail/aws_sts_assumerole_misuse.yml"
+    assert _hits(rule, "cloudtrail", msgspec.json.encode({"Records": [rec]})) == [0]
+
+
 def test_okta_rules_lowercase_names_regex_and_boolean() -> None:
     failed = _okta(eventType="user.session.start", legacyEventType="core.user_auth.login_failed",
                    actor={"id": "unknown", "type": "User", "alternateId": "Hunter2!Spring"})
