@@ -8,7 +8,10 @@ Input: one JSON object, an array, or NDJSON. Kinds of record, told apart by thei
 - request logs (``api_json.log``/``production_json.log``: ``method``, ``path``, ``params``
   as ``[{key, value}]``, ``status``, ``remote_ip``, ``ua``, ``username``);
 - webhooks, by ``object_kind``: push, tag_push, merge_request, pipeline, deployment
-  (mapped specifically) and every other kind (issue, note, build, release, ...) generically.
+  (mapped specifically) and every other kind (issue, note, build, release, ...) generically;
+- system hooks, by ``event_name`` (project/user/group/key events, ``user_failed_login``,
+  ``repository_update``): see :mod:`._gitlab_system`; the push and tag_push system hooks are the
+  webhook shapes with ``event_name`` and no ``object_kind``, mapped as those webhooks.
 Webhook payload shapes follow GitLab's "Webhook events" documentation; the test payloads
 for them were written from those docs (no GitLab instance runs here).
 
@@ -46,7 +49,7 @@ from typing import Any
 import msgspec
 
 from secpipe.formats import _cicd as c
-from secpipe.formats import _gitlab_native
+from secpipe.formats import _gitlab_native, _gitlab_system
 from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, const
 
 _NO_RAW = msgspec.Raw(b"")
@@ -168,9 +171,14 @@ _OK = {"success": 1, "failed": 2, "canceled": 2, "running": 0, "pending": 0}
 _MR_ACTIVITY = {"open": 1, "reopen": 1, "close": 3, "merge": 3, "update": 3, "approved": 3, "unapproved": 3}
 
 
+_SYSTEM_PUSH = frozenset({"push", "tag_push"})
+
+
 def _kind(r: _Rec) -> str | None:
-    if r.object_kind:
-        return "hook"
+    if r.object_kind or r.event_name in _SYSTEM_PUSH and r.project is not None:
+        return "hook"  # a push/tag system hook is the webhook shape named by event_name alone
+    if r.event_name in _gitlab_system.EVENTS:
+        return "system"
     if r.author_id is not None or r.entity_type or r.event_type or r.details is not None or r.detail is not None:
         return "audit"
     if r.path is not None and (len(r.params) > 0 or r.method is not None):
@@ -194,6 +202,8 @@ class GitLab(RecordFormat):
             return 92
         if b'"author_id"' in h and b'"entity_type"' in h:
             return 88
+        if any(k in h for k in _gitlab_system.HINTS):
+            return 85
         if b'"custom_message"' in h or (b'"target_details"' in h and b'"detail' in h):
             return 70
         if b'"params"' in h and b'"path"' in h and b'"key"' in h and b'"value"' in h:
@@ -221,13 +231,15 @@ class GitLab(RecordFormat):
             if kind is None:
                 src, off = recs.locs[idx[n]]
                 out.dead.append(DeadLetter(
-                    "not a GitLab audit event (author_id/entity_type/details), request log (method/path) "
-                    "nor webhook (object_kind)", src, off, recs.raws[idx[n]], self.name))  # fmt: skip
+                    "not a GitLab audit event (author_id/entity_type/details), request log (method/path), "
+                    "webhook (object_kind) nor system hook (event_name)", src, off, recs.raws[idx[n]], self.name))  # fmt: skip
                 continue
             if kind == "hook":
-                kind = r.object_kind or ""
+                kind = r.object_kind or r.event_name or ""
                 cls = "scheduled_job_activity" if kind == "pipeline" and r.object_attributes is not None else (
                     "application_lifecycle" if kind == "deployment" else "api_activity")  # fmt: skip
+            elif kind == "system":
+                cls = "authentication" if r.event_name == "user_failed_login" else "api_activity"
             else:
                 cls = "api_activity"
             g = groups.get((cls, kind))
@@ -237,7 +249,7 @@ class GitLab(RecordFormat):
         for (cls, kind), members in groups.items():
             rs = [typed[n] for n in members]
             ts = [tops[n] for n in members]
-            mapper = _audit if kind == "audit" else _request if kind == "request" else _hook
+            mapper = _audit if kind == "audit" else _request if kind == "request" else _system if kind == "system" else _hook
             cols, times, acts = mapper(rs, ts, cls, kind)
             out.batches.append(c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
                                               raws=[recs.raws[idx[n]] for n in members], times=times, activity=acts,
@@ -300,6 +312,11 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
     times = [c.first_time(r.created_at, r.time) for r in rs]
     verb = c.verb_activity
     return cols, times, [verb((op or "").replace(" ", "_").split("_", 1)[0]) for op in ops]
+
+
+def _system(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
+    """System hook events (:mod:`._gitlab_system`)."""
+    return (_gitlab_system.auth_columns if cls == "authentication" else _gitlab_system.api_columns)(tops)
 
 
 _REQ_MAPPED = frozenset({"method", "path", "route", "status", "remote_ip", "ua", "user_id", "username", "correlation_id", "time"})
