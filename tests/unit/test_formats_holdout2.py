@@ -333,3 +333,18 @@ def test_gitlab_system_hooks_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> 
     data = (CASES / SYSTEM_HOOKS).read_bytes()
     for doc in (data, data * 5):  # 75 records: the native webhook walker declines (no object_kind), msgspec decides
         same_both_ways("gitlab", doc, monkeypatch, len(doc))
+
+
+def test_gitlab_audit_stream_git_operations() -> None:
+    """Streamed ``repository_git_operation`` audit events (SSH fetch, push, fetch by a deploy key)."""
+    name, d = _auto("gitlab_audit_stream_git_ops.jsonl")
+    assert name == "gitlab" and not d.dead
+    rows = sorted(_rows(d), key=lambda r: r["time"])
+    assert [(r["time"], r["activity_id"], r["actor"]["user"]["name"]) for r in rows] == [
+        (1645597265283, 2, "Administrator"),  # git-upload-pack: a fetch reads
+        (1645597388746, 3, "Administrator"),  # git-receive-pack: a push updates
+        (1658814233662, 2, "deploy-key-name"),
+    ]
+    assert {r["api"]["operation"] for r in rows} == {"repository_git_operation"}
+    assert {r["src_endpoint"]["ip"] for r in rows} == {"127.0.0.1"}
+    assert rows[0]["resources"][0]["name"] == "example-group/example-project"

@@ -20,7 +20,8 @@ OCSF classes (why):
   GitLab's UI/API on an entity; ``api.operation`` = event_type (or the custom message /
   change, or ``METHOD route``), ``actor.user`` = author, ``src_endpoint.ip``, ``resources``
   = entity and target; request logs add ``http_request`` and the HTTP status (>= 400 is a
-  Failure); activity from the HTTP method or the event verb.
+  Failure); activity from the HTTP method or the event verb (``repository_git_operation``:
+  from its ``custom_message`` Git service or verb: upload-pack/pull Read, receive-pack/push Update).
 - push, tag_push, merge_request and other webhooks -> API Activity (as GitHub's).
 - pipeline -> Scheduled Job Activity (1006): a CI pipeline is a job run by GitLab's
   scheduler; status success -> Success, failed/canceled -> Failure; ``job.run_state`` from
@@ -311,7 +312,25 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
     }
     times = [c.first_time(r.created_at, r.time) for r in rs]
     verb = c.verb_activity
-    return cols, times, [verb((op or "").replace(" ", "_").split("_", 1)[0]) for op in ops]
+    acts = [verb((op or "").replace(" ", "_").split("_", 1)[0]) for op in ops]
+    for n, (r, d) in enumerate(zip(rs, ds, strict=True)):
+        if r.event_type == "repository_git_operation":  # a clone/fetch reads, a push updates
+            acts[n] = _git_activity(d.custom_message)
+    return cols, times, acts
+
+
+#: ``repository_git_operation`` audit events: the Git service (SSH/HTTP ``action``) or ``verb`` -> activity
+_GIT_OPERATION = {"git-upload-pack": 2, "git-upload-archive": 2, "git-receive-pack": 3, "pull": 2, "clone": 2,
+                  "fetch": 2, "push": 3, "archive": 2}  # fmt: skip
+
+
+def _git_activity(message: msgspec.Raw) -> int:
+    """Activity of a Git operation from its ``custom_message`` object (99 Other when it names none)."""
+    raw = bytes(message) if message else b""
+    if raw[:1] != b"{":
+        return 99
+    msg = msgspec.json.decode(raw)
+    return _GIT_OPERATION.get(str(msg.get("action") or msg.get("verb") or "").lower(), 99)
 
 
 def _system(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
