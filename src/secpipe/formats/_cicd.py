@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -200,15 +201,16 @@ def bytes_column(values: Sequence[bytes | None]) -> pa.Array:
 def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], **common: Any) -> pa.RecordBatch:
     """One OCSF batch of ``cls`` from per-record leaf dicts (None values are left out);
     ``common`` are the other arguments of :func:`leaves_batch` (kind, product, raws, times, ...)."""
-    first = tuple(rows[0]) if rows else ()
+    layouts = dict.fromkeys(map(tuple, rows))  # the rows' key layouts, in order of first appearance
     columns: dict[str, Sequence[Any]]
-    if all(map(first.__eq__, map(tuple, rows))):  # one key layout: transpose in C
-        columns = dict(zip(first, zip(*(r.values() for r in rows), strict=True), strict=True)) if rows else {}
-    else:
+    if len(layouts) == 1:  # one key layout: transpose in C
+        columns = dict(zip(next(iter(layouts)), zip(*(r.values() for r in rows), strict=True), strict=True))
+    else:  # the keys in order of first appearance (as a key-by-key union over the rows gives them)
         keys: dict[str, None] = {}
-        for r in rows:
-            keys.update(r)
-        columns = {k: [r.get(k) for r in rows] for k in keys}
+        for layout in layouts:
+            keys.update(dict.fromkeys(layout))
+        get = dict.get
+        columns = {k: list(map(get, rows, itertools.repeat(k))) for k in keys}
     return leaves_batch(cls, columns=columns, **common)
 
 
