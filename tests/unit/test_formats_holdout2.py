@@ -348,3 +348,40 @@ def test_gitlab_audit_stream_git_operations() -> None:
     assert {r["api"]["operation"] for r in rows} == {"repository_git_operation"}
     assert {r["src_endpoint"]["ip"] for r in rows} == {"127.0.0.1"}
     assert rows[0]["resources"][0]["name"] == "example-group/example-project"
+
+
+# --------------------------------------------------------------------------------------
+# EKS audit logs through a CloudWatch Logs subscription
+# --------------------------------------------------------------------------------------
+
+EKS_CW = "eks_audit_cloudwatch_envelopes.jsonl"
+
+
+def test_eks_audit_cloudwatch_envelopes() -> None:
+    """Firehose/S3 lines of CloudWatch Logs envelopes: each log event's message is an audit Event;
+    a CONTROL_MESSAGE holds none."""
+    name, d = _auto(EKS_CW)
+    assert name == "k8s_audit" and not d.dead
+    rows = sorted(_rows(d), key=lambda r: r["time"])
+    assert d.events == len(rows) == 2
+    exec_pod, secret = rows
+    assert exec_pod["api"]["operation"] == "create" and exec_pod["actor"]["user"]["name"] == "minikube-user"
+    assert exec_pod["resources"][0]["type"] == "pods" and exec_pod["time"] == 1540561114867
+    assert (secret["resources"][0]["type"], secret["resources"][0]["name"]) == ("secrets", "example-secret")
+    # the same Event read bare gives the same event (same uid: the envelope is transport only)
+    bare = formats.get("k8s_audit").decode((CASES / "exec_pod.json").read_bytes(), "src")
+    assert _rows(bare)[0]["metadata"]["uid"] == exec_pod["metadata"]["uid"]
+
+
+def test_eks_audit_cloudwatch_envelope_bad_message() -> None:
+    env = {"messageType": "DATA_MESSAGE", "logGroup": "/aws/eks/x/cluster", "logEvents": [
+        {"id": "1", "timestamp": 1, "message": "not json"}, {"id": "2", "timestamp": 2, "message": '{"kind":"Event"}'}]}
+    d = formats.get("k8s_audit").decode(json.dumps(env).encode(), "src")
+    assert d.events == 2 and len(d.dead) == 2 and not d.batches  # bad JSON, and an Event with nothing of one
+
+
+@NATIVE
+def test_eks_audit_cloudwatch_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = (CASES / EKS_CW).read_bytes()
+    for doc in (data, data * 40):
+        same_both_ways("k8s_audit", doc, monkeypatch, len(doc))

@@ -18,6 +18,9 @@ Monitor records (the Event in ``properties.log`` is unwrapped), GKE's Google Clo
 entries, and the other Azure Monitor / Cloud Audit Logs records that share such a stream -- are
 mapped by :mod:`secpipe.formats._cloud_audit` (after this format's own pass, from the records it
 found to be no Event, so the Kubernetes path pays nothing).
+EKS audit logs delivered by a CloudWatch Logs subscription (``logEvents`` envelopes, directly
+or as Firehose/Lambda write them) are unwrapped first: each log event's ``message`` is an Event
+(:mod:`secpipe.formats._cwlogs`).
 
 Mapping: verb -> activity (create/post 1, get/list/watch/head/options 2, update/patch/put 3,
 delete/deletecollection 4, other (bind, escalate, impersonate, approve ...) 99); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
@@ -59,7 +62,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats import _cloud_audit, _fast
+from secpipe.formats import _cloud_audit, _cwlogs, _fast
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (
     DeadLetter,
@@ -315,7 +318,7 @@ class K8sAudit(RecordFormat):
         """Map audit events to API Activity (the cyclic GC paused: no cycles are made, see
         :func:`~secpipe.formats._findings.paused_gc`)."""
         with paused_gc():
-            out = self._map(records)
+            out = self._map(_cwlogs.unwrap(records, self.name))
             # records that are no audit Event may be one wrapped by a cloud (AKS, GKE): _cloud_audit
             return _cloud_audit.rescue(out, self._map, self.name) if out.dead else out
 
