@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from secpipe.formats import _cicd, _fast, _gitlab_native, get
+from secpipe.formats import _cicd, _fast, _gitlab_native, base, get
 from tests.unit.native_support import same_both_ways
 
 pytestmark = pytest.mark.skipif(not _fast.available(), reason="native extension not built (or SECPIPE_NATIVE=0)")
@@ -86,3 +86,18 @@ def test_gitlab_one_mapping_arrow_and_lists() -> None:
     assert len(single) == len(by_uid) == len(recs)
     for r in single:
         assert r == by_uid[r["metadata"]["uid"]]
+
+
+def test_uids_hashed_while_reading_are_event_uids(real: Path) -> None:
+    """GitHub hashes each payload as it reads it (``base.uid_hasher`` + ``uid_column``): the same
+    ``metadata.uid`` as ``event_uids`` (native SHA-256 here), on the octokit payloads."""
+    raws = [json.dumps(json.loads(p.read_bytes()), separators=(",", ":")).encode()
+            for p in sorted((real / "octokit-webhooks").rglob("*.json"))]  # fmt: skip
+    seeded = base.uid_hasher("github")
+    digests = []
+    for raw in raws:
+        h = seeded.copy()
+        h.update(raw)
+        digests.append(h.digest())
+    assert base.uid_column(digests).equals(base.event_uids("github", raws))
+    assert base.uid_column([]).equals(base.event_uids("github", []))

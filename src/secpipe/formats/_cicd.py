@@ -28,7 +28,7 @@ import msgspec
 import pyarrow as pa
 
 from secpipe.formats._findings import paused_gc
-from secpipe.formats.base import base_columns, event_uids, json_array, string_column, to_batch
+from secpipe.formats.base import base_columns, event_uids, json_array, string_column, to_batch, uid_column
 from secpipe.schema.ocsf import SchemaError, arrow_type
 
 #: status_id -> caption (API/job/lifecycle classes) and finding status_id -> caption
@@ -226,14 +226,16 @@ def leaves_batch(
     severity: Sequence[int] | int,
     columns: dict[str, Sequence[Any] | pa.Array],
     checked: bool = False,
+    uids: pa.Array | None = None,
 ) -> pa.RecordBatch:
     """One OCSF batch of ``cls`` from leaf columns (path -> per-record values, or a ready Arrow
     array); a column whose values are all None (null) is left out, as :func:`build_batch` does.
-    ``checked``: ``raws`` are records out of ``split_json_records`` (UTF-8 checked there)."""
+    ``checked``: ``raws`` are records out of ``split_json_records`` (UTF-8 checked there);
+    ``uids``: their ``metadata.uid`` when the caller hashed them (else ``event_uids``)."""
     sev = pa.array(severity, pa.int32()) if not isinstance(severity, int) else severity
     act = pa.array(activity, pa.int32()) if not isinstance(activity, int) else activity
     cols = base_columns(
-        cls, kind=kind, product=product, vendor=vendor, uids=event_uids(kind, raws),
+        cls, kind=kind, product=product, vendor=vendor, uids=event_uids(kind, raws) if uids is None else uids,
         times_ms=pa.array(times, pa.int64()), raws=None, activity_id=act, severity_id=sev,
     )  # fmt: skip
     cols["raw_data"] = string_column(raws, checked=checked)
@@ -375,14 +377,17 @@ def group(groups: dict[Any, Group], key: Any) -> Group:
     return g
 
 
-def emit(groups: dict[Any, Group], fmt: Any, recs: Any, out: Any, *, checked: bool = False) -> None:
+def emit(groups: dict[Any, Group], fmt: Any, recs: Any, out: Any, *, checked: bool = False,
+         digests: Sequence[bytes] | None = None) -> None:  # fmt: skip
     """One batch per group into ``out``; a group key is the class name or (class name, subkind);
-    ``checked`` as for :func:`leaves_batch`."""
+    ``checked`` as for :func:`leaves_batch`; ``digests``: each record's SHA-256 for ``metadata.uid``
+    (``base.uid_hasher``) by position in ``recs``, when the caller hashed them."""
     for key, g in groups.items():
         cls = key[0] if isinstance(key, tuple) else key
+        uids = None if digests is None else uid_column([digests[i] for i in g.idx])
         out.batches.append(
             build_batch(cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, raws=[recs.raws[i] for i in g.idx],
-                        times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows, checked=checked)
+                        times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows, checked=checked, uids=uids)
         )  # fmt: skip
 
 

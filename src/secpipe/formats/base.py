@@ -666,6 +666,21 @@ def event_uids(kind: str, raws: Sequence[bytes], contexts: Sequence[str] | None 
             h = sha(prefix + ctx.encode() + b"\0")
             h.update(raw)  # no copy of the (large) record
             digests.append(h.digest())
+    return uid_column(digests)
+
+
+def uid_hasher(kind: str) -> Any:
+    """A hashlib SHA-256 object fed with :func:`event_uids`' prefix for ``kind``: ``.copy()``,
+    ``.update(record)``, ``.digest()`` give a record's digest for :func:`uid_column` (for a format
+    that hashes each record while it reads it, its bytes still in the CPU cache)."""
+    return hashlib.sha256(kind.encode() + b"\0")
+
+
+def uid_column(digests: Sequence[bytes]) -> pa.Array:
+    """``metadata.uid`` from SHA-256 digests (see :func:`event_uids`): the first 128 bits in hex."""
+    n = len(digests)
+    if not n:
+        return pa.array([], pa.string())
     first = np.frombuffer(b"".join(digests), np.uint8).reshape(n, 32)[:, :16]
     chars = _HEX[first].reshape(n, 32)  # two hex digits per byte
     fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(np.ascontiguousarray(chars))])

@@ -87,7 +87,7 @@ import msgspec
 
 from secpipe.formats import _cicd as c
 from secpipe.formats import _github_map as m
-from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
+from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, uid_hasher
 
 # ---------------------------------------------------------------------------------------
 # Typed views (only the fields mapped; msgspec skips the rest in C)
@@ -574,8 +574,9 @@ class GitHub(RecordFormat):
         """Map webhook payloads and audit events into their OCSF classes.
 
         One pass over the records: each webhook payload is read as a top-level raw map and as
-        the typed view one after the other, while its bytes are in the CPU cache (two passes
-        over a batch of 10 KB payloads read it twice from memory), then mapped. Dead letters
+        the typed view, mapped, and hashed for ``metadata.uid`` (hashlib, SHA-NI) one after the
+        other while its bytes are in the CPU cache (a pass per step over a batch of 10 KB
+        payloads reads it from memory each time: 3.7 us a payload more). Dead letters
         are reported in the same order as ever: not JSON, then not GitHub, then not a valid
         webhook payload, then not a valid audit event.
         """
@@ -589,6 +590,8 @@ class GitHub(RecordFormat):
         groups: dict[str, c.Group] = {}
         hints: dict[str, str | None] = {}
         top_of, hook_of, lean_of, name = c.TOP.decode, _HOOK.decode, _HOOK_BASE.decode, self.name
+        digests: list[bytes] = [b""] * len(recs.raws)  # a webhook's SHA-256 (metadata.uid), hashed with the reads
+        hasher = uid_hasher(name).copy
         for i, (raw, (src, off)) in enumerate(zip(recs.raws, recs.locs, strict=True)):
             try:
                 top = top_of(raw)
@@ -618,8 +621,11 @@ class GitHub(RecordFormat):
             if when is None:
                 when = _primary_time(event, top, hook)
             c.group(groups, cls).add(i, row, when, act, sev)
+            h = hasher()
+            h.update(raw)
+            digests[i] = h.digest()
         out.dead += not_json + not_github + not_hook
-        c.emit(groups, self, recs, out, checked=True)  # records out of split_json_records
+        c.emit(groups, self, recs, out, checked=True, digests=digests)  # records out of split_json_records
         if audits:
             self._audits(list(audits), audits, recs, out)
         return out
