@@ -80,8 +80,9 @@ def test_dependabot_alert_created(real: Path) -> None:
     assert v["cve"]["uid"] == "CVE-2022-25883"
     assert v["cve"]["cvss"][0]["base_score"] == 5.3
     assert v["cve"]["cvss"][0]["vector_string"] == "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L"
-    assert v["advisory"]["uid"] == "GHSA-c2qf-rxjj-qqgw"
-    assert v["cwe"]["uid"] == "CWE-1333"
+    # OCSF 1.8.0: just one of cve / advisory / cwe; the CVE's weakness is cve.cwe, the GHSA a related id
+    assert v["related_vulnerabilities"] == ["GHSA-c2qf-rxjj-qqgw"] and "advisory" not in v and "cwe" not in v
+    assert v["cve"]["cwe"]["uid"] == "CWE-1333"
     assert "affected_packages" not in v  # OCSF requires the installed version, which an alert never names
     pkg = json.loads(ev["unmapped"])["affected_package"]
     assert pkg["name"] == "semver" and pkg["package_manager"] == "npm" and pkg["fixed_in_version"] == "7.5.2"
@@ -95,7 +96,8 @@ def test_repository_vulnerability_alert(real: Path) -> None:
     ev = one(real, "repository_vulnerability_alert/create.payload.json")
     assert ev["class_uid"] == 2002 and ev["activity_id"] == 1 and ev["severity_id"] == 3  # moderate
     (v,) = ev["vulnerabilities"]
-    assert v["cve"]["uid"] == "CVE-2018-16470" and v["advisory"]["uid"] == "GHSA-qqgx-2p2h-9c37"
+    assert v["cve"]["uid"] == "CVE-2018-16470" and v["related_vulnerabilities"] == ["GHSA-qqgx-2p2h-9c37"]
+    assert "advisory" not in v  # just one of cve / advisory / cwe (OCSF 1.8.0)
     assert "affected_packages" not in v  # no installed version: the package goes to unmapped
     pkg = json.loads(ev["unmapped"])["affected_package"]
     assert pkg == {"name": "rack", "fixed_in_version": "2.0.6", "vulnerable_version_range": ">= 2.0.4, < 2.0.6"}

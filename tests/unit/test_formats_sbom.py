@@ -90,7 +90,7 @@ def test_trivy_cyclonedx_golden() -> None:
     v = r["vulnerabilities"][0]
     assert v["desc"].startswith("idn2_to_ascii_4i in lib/lookup.c in GNU libidn2 before 2.1.1")
     assert v["severity"] == "critical" and v["vendor_name"] == "debian"
-    assert v["cwe"]["uid"] == "CWE-787"
+    assert v["cve"]["cwe"]["uid"] == "CWE-787"  # the CVE's weakness (OCSF 1.8.0: just one of advisory / cve / cwe)
     assert v["is_fix_available"] is True
     assert v["remediation"]["desc"] == "Upgrade libidn2-0 to version 2.0.5-1+deb10u1"
     assert len(v["references"]) == 15 and v["references"][0] == "https://avd.aquasec.com/nvd/cve-2019-18224"
@@ -124,7 +124,7 @@ def test_trivy_cyclonedx_golden() -> None:
     assert bv["affected_packages"][0]["uid"] == "bash@5.0-4"
 
     gem = rows["CVE-2020-8165"]["vulnerabilities"][0]
-    assert gem["cwe"]["uid"] == "CWE-502"
+    assert gem["cve"]["cwe"]["uid"] == "CWE-502"
     p = gem["affected_packages"][0]
     assert (p["name"], p["version"], p["type"], p["purl"]) == ("activesupport", "6.0.2.1", "gemspec",
                                                                "pkg:gem/activesupport@6.0.2.1")  # fmt: skip
@@ -143,7 +143,7 @@ def test_same_cve_has_trivy_columns(real: Path) -> None:
     t_row = next(r for r in tb.to_pylist() if r["vulnerabilities"][0]["cve"]["uid"] == "CVE-2019-18224")
     s_row = _by_cve(Decoded(batches=[sb]))["CVE-2019-18224"]
     tv, sv = t_row["vulnerabilities"][0], s_row["vulnerabilities"][0]
-    assert sv["cwe"] == tv["cwe"]
+    assert sv["cve"]["cwe"] == tv["cve"]["cwe"]
     assert {k: sv["cve"][k] for k in ("uid", "created_time", "modified_time")} == {
         k: tv["cve"][k] for k in ("uid", "created_time", "modified_time")
     }
@@ -187,7 +187,7 @@ def test_vex_bom_link_ref_resolves_from_purl() -> None:
     assert pkg["type"] == "maven"
     assert pkg["purl"] == "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.10.0?type=jar"
     assert v["related_vulnerabilities"] == ["SNYK-JAVA-COMFASTERXMLJACKSONCORE-1048302"]
-    assert v["cwe"]["uid"] == "CWE-611" and v["is_fix_available"] is True
+    assert v["cve"]["cwe"]["uid"] == "CWE-611" and v["is_fix_available"] is True
     assert [c["version"] for c in v["cve"]["cvss"]] == ["3.1", "3.1", "3.1"]
     assert r["finding_info"]["first_seen_time"] == _ms("2020-12-03T00:00:00+00:00")
     un = json.loads(r["unmapped"])

@@ -41,7 +41,7 @@ def test_trivy_vulnerability_golden(real: Path) -> None:
     assert r["metadata"]["product"]["name"] == "Trivy"
     v = r["vulnerabilities"][0]
     assert v["cve"]["uid"] == "CVE-2019-14697"
-    assert v["cwe"]["uid"] == "CWE-787"
+    assert v["cve"]["cwe"]["uid"] == "CWE-787"  # the CVE's weakness (OCSF 1.8.0: just one of advisory / cve / cwe)
     assert v["is_fix_available"] is True
     cvss = {(c["version"], c["vendor_name"]): (c["base_score"], c["vector_string"]) for c in v["cve"]["cvss"]}
     assert cvss[("3.0", "nvd")] == (9.8, "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
@@ -115,7 +115,7 @@ def test_snyk_single_and_multi_project_golden(real: Path) -> None:
     assert r["severity_id"] == 3  # medium
     assert v["cve"]["uid"] == "npm:brace-expansion:20170302"  # identifiers.CVE is empty
     assert "SNYK-JS-BRACEEXPANSION-10483" in v["related_vulnerabilities"]
-    assert v["cwe"]["uid"] == "CWE-400"
+    assert v["cve"]["cwe"]["uid"] == "CWE-400"
     # CVSSv3 without cvssScore: OCSF cvss requires base_score, so no entry; the vector stays in raw_data
     assert v["cve"]["cvss"] is None and '"CVSSv3":"CVSS:3.0/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"' in r["raw_data"]
     assert v["dependency_chain"].startswith("goof@0.0.3 > tap@5.8.0 > nyc@6.6.1")
@@ -273,7 +273,7 @@ def test_fields_decoded_per_distinct_value_keep_rows_and_dead_letter_bad_types()
     rows = _rows(res, 2002)
     assert [r["finding_info"]["uid"] for r in rows] == ["SNYK-1|app@1>lib@2", "SNYK-2|app@1>other@3>lib@2"]
     assert [r["vulnerabilities"][0]["related_vulnerabilities"] for r in rows] == [["SNYK-1"], ["SNYK-2"]]
-    assert {r["vulnerabilities"][0]["cwe"]["uid"] for r in rows} == {"CWE-79"}
+    assert {r["vulnerabilities"][0]["cve"]["cwe"]["uid"] for r in rows} == {"CWE-79"}
     assert len(res.dead) == 1 and res.dead[0].offset == 2 and "at `$.description`" in res.dead[0].reason
     assert type(res.dead[0].raw) is bytes and json.loads(res.dead[0].raw)["id"] == "SNYK-3"  # the issue's own bytes
 

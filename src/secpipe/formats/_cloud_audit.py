@@ -130,6 +130,12 @@ def _d(v: Any) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
+def _unknown_endpoint(ips: list[str | None]) -> dict[str, Any]:
+    """src_endpoint type Unknown where no caller address is given (OCSF requires the endpoint)."""
+    return {"src_endpoint.type_id": pa.array([0 if ip is None else None for ip in ips], pa.int32()),
+            "src_endpoint.type": ["Unknown" if ip is None else None for ip in ips]}  # fmt: skip
+
+
 def _batch(fmt: str, raws: list[bytes], times: list[str | None], acts: list[int], sev: list[int],
            product: str, vendor: str, cols: dict[str, Any], mapped: frozenset[str]) -> pa.RecordBatch:
     base = base_columns("api_activity", kind=fmt, product=product, vendor=vendor, uids=event_uids(fmt, raws),
@@ -160,6 +166,7 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
         "actor.user.name": who,
         "actor.user.email_addr": [w if w and "@" in w else None for w in who],
         "src_endpoint.ip": [_s(m.get("callerIP")) for m in meta],
+        **_unknown_endpoint([_s(m.get("callerIP")) for m in meta]),
         "http_request.user_agent": [_s(m.get("callerSuppliedUserAgent")) for m in meta],
         "resources": pa.array([[{"type": _s(_d(d.get("resource")).get("type")), "name": _s(p.get("resourceName")),
                                  "uid": None}] if _s(p.get("resourceName")) else None
@@ -196,6 +203,7 @@ def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Record
         "api.service.name": [o.split("/", 1)[0] if o and "/" in o else None for o in ops],
         "actor.user.name": [_s(d.get("caller")) or _s(c.get("name")) or _s(c.get(_UPN)) for d, c in zip(docs, claims, strict=True)],
         "src_endpoint.ip": [_s(d.get("callerIpAddress")) for d in docs],
+        **_unknown_endpoint([_s(d.get("callerIpAddress")) for d in docs]),
         "resources": pa.array([[{"type": None, "name": None, "uid": r}] if r else None for r in rid], _RES),
         "status_id": [0 if f is None else 2 if f else 1 for f in failed],
         "status": ["Unknown" if f is None else "Failure" if f else "Success" for f in failed],

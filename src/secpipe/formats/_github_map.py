@@ -286,15 +286,23 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
         sv = a.security_vulnerability
         level = (sv.severity if sv else None) or (adv.severity if adv else None)
         fixed = sv.first_patched_version.identifier if sv and sv.first_patched_version else None
+        # OCSF 1.8.0 allows just one of cve / advisory / cwe per vulnerability: the CVE when there is
+        # one (its weakness as cve.cwe, the GHSA id among related_vulnerabilities), else the GHSA
+        # advisory (the weakness as related_cwes), else the weakness alone
+        cve_id, ghsa = (adv.cve_id, adv.ghsa_id) if adv else (None, None)
+        cwe = {"uid": adv.cwes[0].cwe_id, "caption": adv.cwes[0].name} if adv and adv.cwes else None
         vuln = {
             "title": adv.summary if adv else None, "desc": adv.description if adv else None, "severity": level,
             "vendor_name": "GitHub",
-            "cve": {"uid": adv.cve_id, "cvss": [{"base_score": adv.cvss.score, "vector_string": adv.cvss.vector_string,
-                                                 "version": (adv.cvss.vector_string or "CVSS:").split("/")[0][5:] or None}]
-                    if adv.cvss and adv.cvss.score else None} if adv and adv.cve_id else None,
-            "advisory": {"uid": adv.ghsa_id, "title": adv.summary, "created_time": c.iso_ms(adv.published_at),
-                         "modified_time": c.iso_ms(adv.updated_at)} if adv and adv.ghsa_id else None,
-            "cwe": {"uid": adv.cwes[0].cwe_id, "caption": adv.cwes[0].name} if adv and adv.cwes else None,
+            "cve": {"uid": cve_id, "cwe": cwe,
+                    "cvss": [{"base_score": adv.cvss.score, "vector_string": adv.cvss.vector_string,
+                              "version": (adv.cvss.vector_string or "CVSS:").split("/")[0][5:] or None}]
+                    if adv.cvss and adv.cvss.score else None} if adv and cve_id else None,
+            "advisory": {"uid": ghsa, "title": adv.summary, "created_time": c.iso_ms(adv.published_at),
+                         "modified_time": c.iso_ms(adv.updated_at), "related_cwes": [cwe] if cwe else None}
+            if adv and ghsa and not cve_id else None,
+            "related_vulnerabilities": [ghsa] if cve_id and ghsa else None,
+            "cwe": cwe if not cve_id and not ghsa else None,
             "references": [u.url for u in adv.references if u.url] if adv and adv.references else None,
             "is_fix_available": fixed is not None,
         }  # fmt: skip
@@ -310,8 +318,10 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
         vuln = {
             "title": f"{a.affected_package_name} {a.affected_range}: {ident or a.ghsa_id}", "severity": level,
             "vendor_name": "GitHub",
+            # just one of cve / advisory (OCSF 1.8.0): the CVE, the GHSA id then among related_vulnerabilities
             "cve": {"uid": ident} if ident and ident.startswith("CVE-") else None,
-            "advisory": {"uid": a.ghsa_id} if a.ghsa_id else None,
+            "advisory": {"uid": a.ghsa_id} if a.ghsa_id and not (ident and ident.startswith("CVE-")) else None,
+            "related_vulnerabilities": [a.ghsa_id] if a.ghsa_id and ident and ident.startswith("CVE-") else None,
             "references": [a.external_reference] if a.external_reference else None,
             "is_fix_available": a.fixed_in is not None,
         }  # fmt: skip

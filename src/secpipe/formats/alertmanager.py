@@ -210,8 +210,9 @@ class Alertmanager(ReportFormat):
             "finding_info.src_url": strs([a.generatorURL for a in al]),
             "finding_info.tags": kv_list(labels),
             "finding_info.analytic.name": name,
-            "finding_info.analytic.type_id": const(1, n, pa.int32()),
-            "finding_info.analytic.type": const("Rule", n, S),
+            # a Rule only where the alert names it (an analytic needs a name or uid, OCSF 1.8.0)
+            "finding_info.analytic.type_id": pc.if_else(pc.is_valid(name), pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
+            "finding_info.analytic.type": pc.if_else(pc.is_valid(name), "Rule", pa.scalar(None, S)),
             "unmapped": _unmapped(st, ctx),
         })  # fmt: skip
         return to_batch(cls, cols)

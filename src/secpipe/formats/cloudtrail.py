@@ -470,7 +470,9 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarr
             "metadata.log_version": f["eventVersion"],
             "metadata.original_time": event_time,
             f"{user_prefix}.name": user_name,
-            f"{user_prefix}.uid": f[uid + "principalId"],
+            # no principalId (some assumed-role records): the ARN is the user's unique id (OCSF user
+            # needs a name or uid)
+            f"{user_prefix}.uid": pc.coalesce(f[uid + "principalId"], f[uid + "arn"]),
             f"{user_prefix}.type": f[uid + "type"],
             f"{user_prefix}.uid_alt": f[uid + "arn"],
             f"{user_prefix}.credential_uid": f[uid + "accessKeyId"],
@@ -501,6 +503,11 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarr
         cols["api.operation"] = names
     else:
         cols["resources"] = f["resources"]
+        # OCSF requires src_endpoint in API Activity: a record naming no caller address gets the
+        # endpoint type Unknown and nothing else (as GitHub and GitLab API Activity do)
+        unknown = pc.is_null(src)
+        cols["src_endpoint.type_id"] = pc.if_else(unknown, pa.scalar(0, pa.int32()), pa.scalar(None, pa.int32()))
+        cols["src_endpoint.type"] = pc.if_else(unknown, "Unknown", null)
     return to_batch(cls, cols)
 
 

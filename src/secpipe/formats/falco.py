@@ -229,6 +229,9 @@ class Falco(CheckedRecordFormat):
             "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
             "finding_info.analytic.type": strs(["Rule"] * n),
             "device.hostname": strs([a.hostname for a in al]),
+            # device.type_id is required (OCSF 1.8.0): Unknown, where the alert names a device at all
+            "device.type_id": pa.array([None if a.hostname is None else 0 for a in al], pa.int32()),
+            "device.type": strs([None if a.hostname is None else "Unknown" for a in al]),
             "device.container.uid": strs(get["cid"]),
             "device.container.name": strs(get["cname"]),
             "device.container.image.name": strs(_strs([f.image_repo or f.image for f in of])),

@@ -449,6 +449,9 @@ def _ocsf(f: dict[str, pa.Array], raws: list[bytes]) -> pa.RecordBatch:
             "actor.user.groups": _named(f["user.groups"]),
             "src_endpoint.ip": first_ip,
             "src_endpoint.intermediate_ips": other_ips,
+            # OCSF requires src_endpoint: an event naming no source IP gets the endpoint type Unknown
+            "src_endpoint.type_id": pc.if_else(pc.is_null(first_ip), pa.scalar(0, pa.int32()), pa.scalar(None, pa.int32())),
+            "src_endpoint.type": pc.if_else(pc.is_null(first_ip), "Unknown", pa.scalar(None, pa.string())),
             "http_request.user_agent": f["userAgent"],
             "http_request.url.path": uri.field("path"),
             "http_request.url.query_string": _or(uri.field("query"), pa.nulls(n, pa.string())),  # "?" alone: none

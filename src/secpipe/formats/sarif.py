@@ -457,6 +457,7 @@ class Sarif(ReportFormat):
         short = per["short"].take(take)
         full = per["full"].take(take)
         rule_names = either(per["name"].take(take), rid_arr)
+        ruled = pc.or_(pc.is_valid(rid_arr), pc.is_valid(rule_names))
         first_fp, tags = _fingerprints(f["fingerprints"], f["partialFingerprints"])
         uid = either(first_fp, _fallback_uids(rid_arr, paths, f["startLine"], ri, ords)) if first_fp.null_count else first_fp
         suppressed = f["suppressed"]
@@ -502,8 +503,9 @@ class Sarif(ReportFormat):
             "finding_info.analytic.uid": rid_arr,
             "finding_info.analytic.name": rule_names,
             "finding_info.analytic.desc": short,
-            "finding_info.analytic.type_id": const(_ANALYTIC_TYPE, n, pa.int32()),
-            "finding_info.analytic.type": const("Rule", n, S),
+            # a Rule only where the result names its rule (an analytic needs a name or uid, OCSF 1.8.0)
+            "finding_info.analytic.type_id": pc.if_else(ruled, pa.scalar(_ANALYTIC_TYPE, pa.int32()), pa.scalar(None, pa.int32())),
+            "finding_info.analytic.type": pc.if_else(ruled, "Rule", pa.scalar(None, S)),
             "vulnerabilities": singleton_list(vuln),
             "unmapped": f["unmapped"],
         })  # fmt: skip

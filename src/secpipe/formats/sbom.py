@@ -10,7 +10,7 @@ What becomes an event:
   is one event with no package). The columns are the ones :mod:`secpipe.formats.trivy` builds
   for the same CVE: ``vulnerabilities[0]`` with ``cve.uid`` = id, ``cve.cvss[]`` from the CVSS
   ratings (method CVSSv2/v3/v31/v4 -> version; score, vector, rating source as
-  ``vendor_name``), ``cwe.uid`` ``CWE-<n>``, references = advisory URLs,
+  ``vendor_name``), ``cve.cwe.uid`` ``CWE-<n>``, references = advisory URLs,
   ``related_vulnerabilities`` = ``references[].id`` (GHSA, SNYK ...), ``remediation.desc`` =
   recommendation (``cwe`` and ``remediation`` only where the source gives their required key),
   published/updated times, and ``affected_packages[0]`` (only with the name and version OCSF
@@ -503,8 +503,10 @@ class Sbom(ReportFormat):
             "references": v.advisories,
             "related_vulnerabilities": v.references,
             "is_fix_available": pa.array(has_fix, pa.bool_()),
-            "cwe": only_where(nest({"uid": v.cwe}), v.cwe),  # no cwe / remediation object without its
             "cve.uid": ids,
+            # the CVE's weakness (OCSF 1.8.0: just one of advisory / cve / cwe per vulnerability); no cwe
+            # object without its uid, no remediation object without its
+            "cve.cwe": only_where(nest({"uid": v.cwe}), v.cwe),
             "cve.title": ids,
             "cve.desc": desc,
             "cve.created_time": pub,

@@ -10,7 +10,7 @@ One event per issue:
   path joined with `` > ``;
   exploit maturity -> ``is_exploit_available``; upgradable/patchable/fixedIn -> ``is_fix_available``.
   OCSF conformance: a CVSS entry without a base score (OCSF requires it) is left out (the vector
-  stays in ``raw_data``); ``cwe`` is emitted only with a CWE id; an issue without ``version``
+  stays in ``raw_data``); ``cve.cwe`` (the CVE's weakness: OCSF 1.8.0 allows just one of advisory / cve / cwe per vulnerability) is emitted only with a CWE id; an issue without ``version``
   (unmanaged C/C++ issues) takes the one its ``name`` ends with (``...|cpio@2.12``), and with no
   version at all gets no ``affected_packages`` (OCSF requires the version; the package name stays
   in ``message`` and ``raw_data``).
@@ -551,8 +551,12 @@ class Snyk(ReportFormat):
             extra = {"targetFile": p.displayTargetFile or p.targetFile, "org": p.org,
                      "packageManager": p.packageManager, "projectType": p.projectType, "platform": p.platform,
                      "baseImage": p.docker.get("baseImage") if isinstance(p.docker, dict) else None}  # fmt: skip
-            res.append([{"type": "project", "name": p.projectName or p.path, "uid": p.path,
-                         "data": json_col([{k: x for k, x in extra.items() if x}]).to_pylist()[0]}])  # fmt: skip
+            # a resource needs a name or uid (OCSF 1.8.0): a report naming neither project nor path is
+            # named by its target file, and without any of them it has no resource (raw_data keeps it)
+            name = p.projectName or p.path or extra["targetFile"]
+            res.append([{"type": "project", "name": name, "uid": p.path,
+                         "data": json_col([{k: x for k, x in extra.items() if x}]).to_pylist()[0]}]
+                       if name else None)  # fmt: skip
         take = pa.array(where, pa.int32())
         cols["resources"] = pa.array(res, _RES).take(take)
         cols["finding_info.created_time"] = parse_times(f["creationTime"])
@@ -615,8 +619,9 @@ class Snyk(ReportFormat):
             "is_exploit_available": pc.if_else(pc.is_null(exploit), pa.scalar(None, pa.bool_()),
                                                pc.is_in(pc.utf8_lower(exploit), value_set=_EXPLOITED_SET)),
             "dependency_chain": chains.column(S, _chain),
-            "cwe": only_where(nest({"uid": cwe}), cwe),
             "cve.uid": primary,
+            # the CVE's weakness: OCSF 1.8.0 allows just one of advisory / cve / cwe per vulnerability
+            "cve.cwe": only_where(nest({"uid": cwe}), cwe),
             "cve.title": title,
             "cve.created_time": published,
             "cve.cvss": cvss,

@@ -407,12 +407,17 @@ class Syslog(Format):
             times_ms=f["times"], raws=None, activity_id=activity, severity_id=sev_ocsf,
         )  # fmt: skip
         pid_ok = pc.fill_null(pc.match_substring_regex(f["procid"], r"^\d{1,9}$"), False)
+        origin = _origin_ip(f["sd"])
+        named = pc.or_(pc.is_valid(f["host"]), pc.is_valid(origin))
         cols.update(
             {
                 "raw_data": f["lines"].cast(S),
                 "message": f["msg"],
                 "device.hostname": f["host"],
-                "device.ip": _origin_ip(f["sd"]),
+                "device.ip": origin,
+                # device.type_id is required (OCSF 1.8.0): Unknown, where the line names a device at all
+                "device.type_id": pc.if_else(named, pa.scalar(0, _I32), pa.scalar(None, _I32)),
+                "device.type": pc.if_else(named, "Unknown", pa.scalar(None, S)),
                 "actor.process.name": f["app"],
                 "actor.process.pid": pc.if_else(pid_ok, f["procid"], pa.scalar(None, S)).cast(_I32),
                 "metadata.event_code": f["msgid"],

@@ -31,7 +31,7 @@ One event per finding, in three OCSF classes:
 is then that workload (type = Kind, name, namespace; cluster and image in ``data``); a resource
 Trivy could not scan (``Error``) holds no finding and is logged.
 
-OCSF conformance: ``cwe`` is emitted only with a CWE id (its required ``uid``); a check's
+OCSF conformance: ``cve.cwe`` (just one of advisory / cve / cwe per vulnerability) is emitted only with a CWE id (its required ``uid``); a check's
 ``severity`` is the OCSF caption of its ``severity_id`` (Trivy's own word stays in the
 finding's ``raw_data``).
 
@@ -588,8 +588,9 @@ class Trivy(ReportFormat):
             "references": f["References"],
             "related_vulnerabilities": f["VendorIDs"],
             "is_fix_available": pc.is_valid(fixed),
-            "cwe": only_where(nest({"uid": cwe}), cwe),
             "cve.uid": ids,
+            # the CVE's weakness: OCSF 1.8.0 allows just one of advisory / cve / cwe per vulnerability
+            "cve.cwe": only_where(nest({"uid": cwe}), cwe),
             "cve.title": title,
             "cve.desc": desc,
             "cve.created_time": pub,

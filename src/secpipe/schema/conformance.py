@@ -12,6 +12,14 @@ message naming the dotted path (list items are not indexed, so messages group):
 - ``<path>=<v> caption '<x>' != '<caption>'``: an enum's sibling (``type`` of ``type_id``)
   that is not the enum caption while the id is not 99 (Other, where the source's word belongs).
 - ``type_uid != class_uid*100+activity_id`` and ``class_uid mismatch``.
+- ``<path> constraint at_least_one [a, b] none present`` / ``... just_one [..] <k> present``:
+  the ``constraints`` of the class and of every present object (OCSF validator semantics, with
+  absent meaning null or an empty list).
+- ``<path> present without profile <p>``: an attribute of a profile the event does not list
+  (the OCSF validator reports it as an unknown attribute); ``metadata.profiles lists <p>, not
+  a profile of the class``.
+- ``observables.name <n> is not an attribute`` (the name must be a dotted path of the class,
+  with the listed profiles), and ``unmapped is not a JSON object``.
 
 Guarantees: the check reads only; it is deterministic; it is bounded in depth (objects nest at
 most :data:`MAX_DEPTH` levels, the schema's recursive objects such as ``process.parent_process``
@@ -21,6 +29,7 @@ are not followed further).
 from __future__ import annotations
 
 import collections
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -31,19 +40,69 @@ from secpipe.schema.ocsf import ocsf
 MAX_DEPTH = 6
 
 
-def _object_attributes(type_name: str | None) -> dict[str, Any] | None:
-    obj = ocsf()["objects"].get(type_name or "")
-    return None if obj is None else obj["attributes"]  # type: ignore[no-any-return]
+def _is_attribute(spec: dict[str, Any], name: str, profiles: set[str]) -> bool:
+    """Whether dotted ``name`` is an attribute path below class/object ``spec`` (with ``profiles``)."""
+    head, _, rest = name.partition(".")
+    attr = spec["attributes"].get(head)
+    if attr is None or (attr.get("profile") and attr["profile"] not in profiles):
+        return False
+    if not rest:
+        return True
+    sub = ocsf()["objects"].get(attr.get("type") or "")
+    return sub is not None and _is_attribute(sub, rest, profiles)
 
 
-def _check(attrs: dict[str, Any], row: dict[str, Any], path: str, profiles: set[str], depth: int,
+def _event_checks(spec: dict[str, Any], r: dict[str, Any], profiles: set[str], out: collections.Counter[str]) -> None:
+    """What concerns the event as a whole: type_uid, class_uid, profiles, observables, unmapped."""
+    if r.get("type_uid") != (r.get("class_uid") or 0) * 100 + (r.get("activity_id") or 0):
+        out["type_uid != class_uid*100+activity_id"] += 1
+    if r.get("class_uid") != spec["uid"]:
+        out["class_uid mismatch"] += 1
+    for prof in sorted(profiles - set(spec.get("profiles") or ())):
+        out[f"metadata.profiles lists {prof}, not a profile of the class"] += 1
+    for obs in r.get("observables") or ():
+        name = (obs or {}).get("name")
+        if name is not None and not _is_attribute(spec, name, profiles):
+            out[f"observables.name {name} is not an attribute"] += 1
+    unmapped = r.get("unmapped")
+    if unmapped is not None:
+        try:
+            ok = isinstance(json.loads(unmapped), dict) if isinstance(unmapped, str) else isinstance(unmapped, dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            out["unmapped is not a JSON object"] += 1
+
+
+def _absent(v: Any) -> bool:
+    return v is None or v == []
+
+
+def _constraints(item: dict[str, Any], row: dict[str, Any], path: str, out: collections.Counter[str]) -> None:
+    where = path.rstrip(".") or "event"
+    for kind, keys in (item.get("constraints") or {}).items():
+        have = sum(not _absent(row.get(k)) for k in keys)
+        if kind == "at_least_one" and have == 0:
+            out[f"{where} constraint at_least_one {keys} none present"] += 1
+        elif kind == "just_one" and have != 1:
+            out[f"{where} constraint just_one {keys} {have} present"] += 1
+        elif kind not in ("at_least_one", "just_one"):
+            out[f"{where} constraint {kind} unknown"] += 1
+
+
+def _check(item: dict[str, Any], row: dict[str, Any], path: str, profiles: set[str], depth: int,
            out: collections.Counter[str]) -> None:  # fmt: skip
-    for name, spec in attrs.items():
-        prof = spec.get("profile")
-        if prof and prof not in profiles:
-            continue  # a profile's attribute: required only where the event applies the profile
+    _constraints(item, row, path, out)
+    for name, spec in item["attributes"].items():
         v = row.get(name)
         p = f"{path}{name}"
+        prof = spec.get("profile")
+        if prof and prof not in profiles:
+            # a profile's attribute: required only where the event applies the profile, and
+            # present only there (a validator filters it out and reports the key as unknown)
+            if not _absent(v):
+                out[f"{p} present without profile {prof}"] += 1
+            continue
         if spec.get("requirement") == "required" and (v is None or v == []):
             out[f"required {p} missing"] += 1
         if v is None:
@@ -58,7 +117,7 @@ def _check(attrs: dict[str, Any], row: dict[str, Any], path: str, profiles: set[
                 word = row.get(sib) if sib else None
                 if word is not None and v != 99 and word != item["caption"]:
                     out[f"{p}={v} caption {word!r} != {item['caption']!r}"] += 1
-        sub = _object_attributes(spec.get("type"))
+        sub = ocsf()["objects"].get(spec.get("type") or "")
         if sub is not None and depth < MAX_DEPTH:
             for it in v if isinstance(v, list) else [v]:
                 if isinstance(it, dict):
@@ -74,11 +133,8 @@ def check_rows(class_name: str, rows: Iterable[dict[str, Any]]) -> collections.C
         return out
     for r in rows:
         profiles = set((r.get("metadata") or {}).get("profiles") or ())
-        _check(spec["attributes"], r, "", profiles, 0, out)
-        if r.get("type_uid") != (r.get("class_uid") or 0) * 100 + (r.get("activity_id") or 0):
-            out["type_uid != class_uid*100+activity_id"] += 1
-        if r.get("class_uid") != spec["uid"]:
-            out["class_uid mismatch"] += 1
+        _check(spec, r, "", profiles, 0, out)
+        _event_checks(spec, r, profiles, out)
     return out
 
 
