@@ -189,6 +189,7 @@ def _conform_struct(class_name: str, path: str, arr: pa.Array) -> pa.Array:
 
 
 _LIST_IDS = frozenset((pa.list_(pa.int8()).id, pa.large_list(pa.int8()).id))
+_STRUCT_ID = pa.struct([]).id
 
 
 def _is_list(t: pa.DataType) -> bool:
@@ -211,26 +212,24 @@ def _bits(columns: list[pa.Array], n: int, rows: tuple[pa.Array, ...] = ()) -> n
     Bits are OR-ed as bytes (numpy, no kernel call per column): a column's validity bitmap, or
     for a list its non-empty rows. The common case, a column that is never null, is one look.
     """
-    if any(c.null_count == 0 and not _is_list(c.type) for c in columns):
-        return None
+    for c in columns:
+        if c.null_count == 0 and c.type.id not in _LIST_IDS:
+            return None
     nbytes = (n + 7) // 8
     acc = np.zeros(nbytes, np.uint8)
-    for c in (*columns, *rows):
-        if c.type == pa.bool_() and c.null_count == 0 and not c.offset % 8:  # a rows mask: its values
-            buf = c.buffers()[1]
-        elif c.null_count == len(c) and not _is_list(c.type):
-            continue  # nothing present (a NullArray has no bitmap at all)
-        elif _is_list(c.type) or c.offset % 8:
+    for c in columns:
+        if c.type.id in _LIST_IDS or c.offset & 7:
             p = _present(c)
             if p is None:
                 return None
-            c, buf = p, p.buffers()[1]  # a boolean array without nulls: its values are the bits
+            rows = (*rows, p)
+        elif c.null_count != n:  # an all-null column adds nothing (a NullArray has no bitmap at all)
+            np.bitwise_or(acc, np.frombuffer(c.buffers()[0], np.uint8, nbytes, c.offset >> 3), out=acc)
+    for m in rows:  # boolean masks without nulls: their values are the bits
+        if m.offset & 7:
+            bits = np.packbits(m.to_numpy(zero_copy_only=False), bitorder="little")
         else:
-            buf = c.buffers()[0]
-        if c.offset % 8:
-            bits = np.packbits(c.to_numpy(zero_copy_only=False), bitorder="little")
-        else:
-            bits = np.frombuffer(buf, np.uint8, nbytes, c.offset // 8)
+            bits = np.frombuffer(m.buffers()[1], np.uint8, nbytes, m.offset >> 3)
         np.bitwise_or(acc, bits, out=acc)
     return acc
 
@@ -257,19 +256,24 @@ def _struct(arrays: list[pa.Array], names: list[str], n: int) -> pa.Array:
 
 
 def _leaf(class_name: str, path: str, value: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``value`` checked and cast to the OCSF type of ``path`` (nested values field by field)."""
+    return _conform(class_name, path, value)[0]
+
+
+def _conform(class_name: str, path: str, value: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, bool]:
+    """:func:`_leaf`, and whether the value is nested (a struct or a list of structs)."""
     if isinstance(value, pa.ChunkedArray):
         value = value.combine_chunks()
-    if pa.types.is_struct(value.type) or (
-        pa.types.is_list(value.type) and pa.types.is_struct(value.type.value_type)
-    ):
-        return _conform_nested(class_name, path, value)
+    t = value.type
+    if t.id == _STRUCT_ID or (t.id in _LIST_IDS and t.value_type.id == _STRUCT_ID):
+        return _conform_nested(class_name, path, value), True
     want = arrow_type(class_name, path)
-    if value.type == want:
-        return value
+    if t == want:
+        return value, False
     try:
-        return value.cast(want)
+        return value.cast(want), False
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        msg = f"{class_name}: {path!r} cannot be {value.type} (OCSF wants {want}): {exc}"
+        msg = f"{class_name}: {path!r} cannot be {t} (OCSF wants {want}): {exc}"
         raise SchemaError(msg) from exc
 
 
@@ -283,6 +287,16 @@ def _path_profiles(class_name: str, path: str) -> tuple[str, ...]:
         if prof and prof not in out:
             out.append(str(prof))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan(class_name: str, paths: tuple[str, ...]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """(profile, indices of the columns under its attributes) of a batch's columns (cached per layout)."""
+    by: dict[str, list[int]] = {}
+    for i, p in enumerate(paths):
+        for prof in _path_profiles(class_name, p):
+            by.setdefault(prof, []).append(i)
+    return tuple((prof, tuple(idx)) for prof, idx in by.items())
 
 
 @functools.cache
@@ -374,15 +388,13 @@ def assemble(class_name: str, columns: dict[str, pa.Array | pa.ChunkedArray]) ->
     All-absent objects become null and ``metadata.profiles`` is derived (module docstring).
     """
     tree: dict[str, Any] = {}
-    hits: dict[str, list[pa.Array]] = {}
+    leaves: list[pa.Array] = []
     masks: dict[str, list[pa.Array | None]] = {}
     n = None
     for path, value in columns.items():
-        arr = _leaf(class_name, path, value)
-        profs = _path_profiles(class_name, path)
-        for prof in profs:
-            hits.setdefault(prof, []).append(arr)
-        if pa.types.is_struct(arr.type) or (_is_list(arr.type) and pa.types.is_struct(arr.type.value_type)):
+        arr, nested = _conform(class_name, path, value)
+        leaves.append(arr)
+        if nested:
             for prof, steps in _nested_profiles(class_name, path, arr.type):
                 masks.setdefault(prof, []).append(_rows_with(arr, steps))
         if n is None:
@@ -403,11 +415,15 @@ def assemble(class_name: str, columns: dict[str, pa.Array | pa.ChunkedArray]) ->
         node[parts[-1]] = arr
     meta = tree.get("metadata")
     if isinstance(meta, dict) and "profiles" not in meta and n is not None:
+        hits = {prof: [leaves[i] for i in idx] for prof, idx in _plan(class_name, tuple(columns))}
         meta["profiles"] = _profiles_column(hits, masks, n)
 
     def build(node: dict[str, Any]) -> pa.Array:
         names = list(node)
         arrays = [build(v) if isinstance(v, dict) else v for v in node.values()]
+        for a in arrays:  # the common case inline: a field never null makes every row an object
+            if a.null_count == 0 and a.type.id not in _LIST_IDS:
+                return pa.StructArray.from_arrays(arrays, names=names)
         return _struct(arrays, names, n or 0)
 
     names = list(tree)
