@@ -8,7 +8,8 @@ examples) and from tests/cases/cicd (GitLab/Jenkins payloads written from vendor
 record varied by a sequence number so no two are identical. Measures ``Format.decode`` of one
 document (split, typed decode, OCSF mapping, Arrow batch assembly); no disk I/O.
 ``events_per_cpu_second`` divides by the process CPU time, so it stays the per-core figure when
-other work shares the machine; ``events_per_second`` is wall clock.
+other work shares the machine; ``events_per_second`` is wall clock. ``--steps`` prints instead the
+CPU microseconds per payload of each step of GitHub webhook decoding (and the lake's Parquet write).
 """
 
 from __future__ import annotations
@@ -121,12 +122,62 @@ WORKLOADS = [
 ]
 
 
+def github_steps(n: int, repeat: int) -> dict[str, float]:
+    """CPU us per payload of each step of GitHub webhook decoding (best of ``repeat``)."""
+    import pyarrow as pa
+
+    from secpipe.formats import _cicd, github
+    from secpipe.formats.base import string_column, uid_hasher
+    from secpipe.store._files import write_parquet
+
+    data = github_webhooks(n)
+    fmt = formats.get("github")
+
+    def cpu(fn):  # type: ignore[no-untyped-def]
+        best, out = float("inf"), None
+        for _ in range(repeat):
+            c0 = time.process_time()
+            out = fn()
+            best = min(best, time.process_time() - c0)
+        return round(best / n * 1e6, 2), out
+
+    steps: dict[str, float] = {}
+    steps["split (native validate + split)"], recs = cpu(lambda: fmt.split_records(data, "bench"))
+    raws = recs.raws
+    steps["top-level raw maps"], _ = cpu(lambda: [_cicd.TOP.decode(r) for r in raws])
+    steps["typed views"], _ = cpu(lambda: [github._HOOK.decode(r) for r in raws])
+    steps["both, record by record"], _ = cpu(lambda: [(_cicd.TOP.decode(r), github._HOOK.decode(r)) for r in raws])
+    seeded = uid_hasher("github").copy
+    steps["SHA-256 over the (cold) batch"], _ = cpu(lambda: [(h := seeded(), h.update(r), h.digest()) for r in raws])
+    steps["raw_data column"], _ = cpu(lambda: string_column(raws, checked=True))
+    emit = _cicd.emit
+    _cicd.emit = lambda *a, **k: None  # type: ignore[assignment]
+    try:
+        steps["map_records without the batches (one pass)"], _ = cpu(lambda: fmt.map_records(recs))
+    finally:
+        _cicd.emit = emit
+    steps["map_records"], dec = cpu(lambda: fmt.map_records(recs))
+    steps["decode (split + map_records)"], dec = cpu(lambda: fmt.decode(data, "bench"))
+
+    def parquet() -> None:
+        for b in dec.batches:
+            write_parquet(pa.Table.from_batches([b]), pa.BufferOutputStream())
+
+    steps["lake Parquet write (zstd)"], _ = cpu(parquet)
+    return steps
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="")
+    ap.add_argument("--steps", action="store_true", help="per-step CPU us of GitHub webhook decoding")
     a = ap.parse_args()
+    if a.steps:
+        print(json.dumps({"format": "github", "workload": "webhooks, us per payload by step",
+                          "steps": github_steps(a.events // 10, max(a.repeat, 5))}))  # fmt: skip
+        return
     only = {x for x in a.only.split(",") if x}
     for name, workload, make in WORKLOADS:
         if only and name not in only:
