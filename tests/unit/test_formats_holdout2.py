@@ -385,3 +385,32 @@ def test_eks_audit_cloudwatch_same_both_ways(monkeypatch: pytest.MonkeyPatch) ->
     data = (CASES / EKS_CW).read_bytes()
     for doc in (data, data * 40):
         same_both_ways("k8s_audit", doc, monkeypatch, len(doc))
+
+
+# --------------------------------------------------------------------------------------
+# Grafana Alerting webhook contact point (Alertmanager payload + Grafana keys)
+# --------------------------------------------------------------------------------------
+
+
+def test_grafana_alerting_webhook() -> None:
+    name, d = _auto("grafana_webhook_notifier.json")
+    assert name == "alertmanager" and not d.dead
+    rows = sorted(_rows(d), key=lambda r: r["time"])
+    assert d.events == len(rows) == 2 and {r["class_uid"] for r in rows} == {2004}
+    mem, cpu = rows
+    assert {r["metadata"]["product"]["name"] for r in rows} == {"Grafana Alerting"}
+    assert {r["metadata"]["product"]["vendor_name"] for r in rows} == {"Grafana Labs"}
+    assert mem["time"] == 1634025063157  # startsAt 2021-10-12T09:51:03.157076+02:00
+    assert mem["finding_info"]["analytic"]["name"] == "High memory usage" and mem["end_time"] is None
+    assert mem["finding_info"]["uid"] == "c6eadffa33fcdf37" and cpu["finding_info"]["uid"] == "bc97ff14869b13e3"
+    assert mem["message"] == "This alert was triggered for zone us-1" and mem["status_id"] == 1
+    extra = json.loads(mem["unmapped"])
+    assert extra["values"] == {"B": 44.23943737541908, "C": 1} and extra["silenceURL"].startswith("https://play.grafana.org/")
+    hook = extra["webhook"]
+    assert (hook["orgId"], hook["title"], hook["state"]) == (1, "[FIRING:2]  (blue)", "alerting")
+    assert hook["message"].startswith("**Firing**") and hook["receiver"] == "My Super Webhook"
+
+
+def test_prometheus_alertmanager_payload_stays_alertmanager() -> None:
+    d = formats.get("alertmanager").decode((CASES / "exec_success.json").read_bytes(), "src")
+    assert {r["metadata"]["product"]["name"] for r in _rows(d)} == {"Alertmanager"}

@@ -16,6 +16,11 @@ receiver, externalURL, groupLabels, commonAnnotations and truncatedAlerts go to
 ``unmapped.webhook``; the alert's annotations and other keys stay in ``unmapped``;
 ``raw_data`` is the alert's own JSON.
 
+Grafana Alerting's webhook contact point sends the same payload (``version`` "1") plus
+``orgId``, ``title``, ``state`` and ``message`` (and per alert ``silenceURL``, ``dashboardURL``,
+``panelURL``, ``values``, which stay in ``unmapped``): such a payload is mapped alike, with
+product Grafana Alerting (vendor Grafana Labs) and those keys in ``unmapped.webhook``.
+
 Identity: hash of the group key, the alert ordinal and the alert bytes -- a retried delivery of
 the same notification collapses, a later resolved notification is a new event. A payload
 without ``alerts`` is dead-lettered.
@@ -63,6 +68,11 @@ class _Payload(msgspec.Struct):
     commonLabels: dict[str, Any] | None = None
     commonAnnotations: dict[str, Any] | None = None
     alerts: list[msgspec.Raw] | None = None
+    # Grafana Alerting's webhook contact point adds these to the Alertmanager payload
+    orgId: Any = None
+    title: str | None = None
+    state: str | None = None
+    message: str | None = None
 
 
 class _Alert(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -176,8 +186,10 @@ class Alertmanager(ReportFormat):
         labels = [a.labels or _NO_LABELS for a in al]
         common = _s(doc.commonLabels, "severity")
         sev = severity_ids([(None if (v := lb.get("severity")) is None else str(v)) or common for lb in labels])
+        grafana = doc.orgId is not None or doc.state is not None and doc.title is not None
         cols = base_columns(
-            cls, kind=self.name, product=self.product, vendor=self.vendor,
+            cls, kind=self.name, product="Grafana Alerting" if grafana else self.product,
+            vendor="Grafana Labs" if grafana else self.vendor,
             uids=event_uids(self.name, raws, [f"{doc.groupKey}\0{o}" for o in ords]), times_ms=times, raws=raws,
             activity_id=pa.array([3 if r else 1 for r in resolved], pa.int32()), severity_id=sev,
         )  # fmt: skip
@@ -189,7 +201,8 @@ class Alertmanager(ReportFormat):
         fp = strs([a.fingerprint for a in al])
         status_id = pa.array([4 if r else 1 for r in resolved], pa.int32())
         ctx = {"receiver": doc.receiver, "externalURL": doc.externalURL, "groupLabels": doc.groupLabels,
-               "commonAnnotations": doc.commonAnnotations, "truncatedAlerts": doc.truncatedAlerts}  # fmt: skip
+               "commonAnnotations": doc.commonAnnotations, "truncatedAlerts": doc.truncatedAlerts,
+               "orgId": doc.orgId, "title": doc.title, "state": doc.state, "message": doc.message}  # fmt: skip
         ctx = {k: v for k, v in ctx.items() if v}
         cols.update({
             "start_time": starts,
