@@ -11,6 +11,9 @@ Example::
              format: abusech_csv, refresh: 1h, confidence: 90, labels: [botnet-c2]}
           - {name: apt1, path: /etc/secpipe/intel/apt1.json, format: stix}
           - {name: team, path: /etc/secpipe/intel/team.yaml, format: yaml}
+          # ASN indicators match <ep>.autonomous_system.number, which geoip fills: to use them,
+          # run threat_intel after geoip (inputs: [geo])
+          - {name: asndrop, url: "https://www.spamhaus.org/drop/asndrop.json", format: spamhaus_drop}
         allowlists:
           - {name: rfc1918, path: /etc/secpipe/warninglists/rfc1918/list.json, format: misp_warninglist}
       geo:
