@@ -1,9 +1,10 @@
 """SQL over the lake with DuckDB: one view per OCSF class directory, plus ``dead_letter``.
 
 Views read ``<lake>/<class>/event_day=*/part-*.parquet`` with Hive partitioning (so
-``event_day`` is a column and filters on it prune files) and ``union_by_name`` (files of
-one class written by different formats carry different field subsets; DuckDB unifies
-nested structs by field name).
+``event_day`` is a column and filters on it prune files), unified by name (files of one
+class written by different formats carry different field subsets; DuckDB unifies nested
+structs by field name): one scan per file layout, joined with ``UNION ALL BY NAME`` (see
+:func:`_class_scan`).
 """
 
 from __future__ import annotations
@@ -45,11 +46,7 @@ def connect(data_dir: Path) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
     if lake.is_dir():
         for d in sorted(p for p in lake.iterdir() if p.is_dir()):
             if _IDENT.match(d.name) and any(d.glob("event_day=*/part-*.parquet")):
-                glob = str(d / "event_day=*" / "part-*.parquet").replace("'", "''")
-                con.execute(
-                    f"CREATE VIEW {d.name} AS SELECT * FROM read_parquet('{glob}', "
-                    "hive_partitioning=true, union_by_name=true)"
-                )
+                con.execute(f"CREATE VIEW {d.name} AS {_class_scan(con, d)}")
                 views.append(d.name)
     dlq = data_dir / "dlq"
     if any(dlq.glob("day=*/part-*.parquet")):
@@ -61,6 +58,32 @@ def connect(data_dir: Path) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
         con.execute(_EMPTY_DLQ)
     views.append("dead_letter")
     return con, views
+
+
+def _class_scan(con: duckdb.DuckDBPyConnection, d: Path) -> str:
+    """The SELECT over one class directory's files: one ``read_parquet`` per file layout, the
+    layouts joined with ``UNION ALL BY NAME``.
+
+    DuckDB's ``union_by_name`` scan cannot fill a struct-typed field that a file lacks under an
+    object that is null in some of its rows ("Operation requires a flat vector"; seen on 2.0.1),
+    and OCSF events have null objects; a scan per layout never fills a field, and the union by
+    name of the scans unifies the structs. One layout (the common case) is one plain scan.
+    """
+    glob = str(d / "event_day=*" / "part-*.parquet").replace("'", "''")
+    rows = con.execute(
+        "SELECT file_name, string_agg(name || ':' || coalesce(type, '') || ':' || coalesce(num_children, 0), ',' "
+        f"ORDER BY column_id) FROM parquet_schema('{glob}') GROUP BY file_name ORDER BY file_name"
+    ).fetchall()
+    layouts: dict[str, list[str]] = {}
+    for name, sig in rows:
+        layouts.setdefault(sig, []).append(name)
+    if len(layouts) <= 1:
+        return f"SELECT * FROM read_parquet('{glob}', hive_partitioning=true, union_by_name=true)"
+    scans = []
+    for files in layouts.values():
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        scans.append(f"SELECT * FROM read_parquet([{listed}], hive_partitioning=true, union_by_name=true)")
+    return " UNION ALL BY NAME ".join(scans)
 
 
 def _encrypted_views(con: duckdb.DuckDBPyConnection, data_dir: Path, cipher: crypto.Cipher) -> list[str]:
