@@ -9,6 +9,7 @@ examples under shared/data/real/threat-intel.
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pyarrow as pa
@@ -108,3 +109,22 @@ def test_real_oasis_bundles(real: Path) -> None:
     assert email.table.num_rows == 0 and email.skipped == 2  # MATCHES on email subject / attachment name
     coa = load((ex / "indicators-for-C2-with-COA.json").read_bytes(), "stix", conf=70)
     assert sorted(coa.table.column("kind").to_pylist()) == ["hash", "ip"] and coa.skipped == 0
+
+
+def test_mutated_patterns_never_raise(real: Path) -> None:
+    """A feed's broken pattern is skipped (None), never an exception that would fail the feed."""
+    pats = [o["pattern"] for f in sorted((real / "threat-intel" / "oasis-cti-stix2-json-schemas").rglob("*.json"))
+            for o in json.loads(f.read_text()).get("objects", []) if o.get("type") == "indicator"]
+    assert len(pats) > 30
+    pieces = [*"[]()',= \\", " AND ", " OR ", " NOT ", " IN ", " FOLLOWEDBY ", " WITHIN ", " START "]
+    r = random.Random(7)
+    for _ in range(5000):
+        chars = list(r.choice(pats))
+        for _ in range(r.randrange(1, 4)):
+            at = r.randrange(len(chars) + 1)
+            if r.random() < 0.4 and chars:
+                del chars[min(at, len(chars) - 1)]
+            else:
+                chars.insert(at, r.choice(pieces))
+        got = stix_pattern_terms("".join(chars))
+        assert got is None or all(k in ("ip", "domain", "url", "hash", "auto") for k, _v in got)
