@@ -106,3 +106,12 @@ def test_string_hash_list_is_exact(wl: Path, tmp_path: Path) -> None:
         "file.hashes": pa.array([[{"algorithm_id": 1, "value": empty_md5.upper()}], [{"algorithm_id": 1, "value": other}]],
                                 pa.list_(pa.struct([("algorithm_id", pa.int32()), ("value", pa.string())])))})
     assert _hits(st, b) == [[], [other]]
+
+
+def test_a_hostname_list_as_a_feed_counts_its_domains_once(wl: Path) -> None:
+    p = str(wl / "url-shortener/list.json")
+    st = ThreatIntelStage("intel", ThreatIntelOptions.model_validate(
+        {"feeds": [{"name": "s", "path": p}], "allowlists": [{"name": "a", "path": p}], "background_refresh": False}),
+        clock=lambda: T0)
+    by_role = {f["role"]: f["by_kind"] for f in st.store.status()}
+    assert by_role == {"feed": {"domain": 232}, "allowlist": {"domain": 232, URL_HOST: 232}}

@@ -34,7 +34,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.transforms.enrich.intel.loaders import PATTERN, SCHEMA, FeedError, Loaded, load, load_misp_feed
+from secpipe.transforms.enrich.intel.loaders import (
+    PATTERN,
+    SCHEMA,
+    URL_HOST,
+    FeedError,
+    Loaded,
+    load,
+    load_misp_feed,
+)
 from secpipe.transforms.enrich.intel.matcher import Index
 from secpipe.transforms.enrich.options import FeedOptions
 
@@ -164,6 +172,8 @@ class Feed:
         if self.role == "feed" and pc.any(pc.equal(out.table.column("kind"), PATTERN)).as_py():
             msg = "substring/regex MISP warninglists only suppress matches — list it under `allowlists:`"
             raise FeedError(msg)
+        if self.role == "feed":  # URL-host entries only serve allowlists; the domain rows are the indicators
+            out.table = out.table.filter(pc.not_equal(out.table.column("kind"), URL_HOST))
         return out
 
     def _accept(self, loaded: Loaded, body: bytes | None, sig: tuple[int, int] | None, now_ms: int) -> None:
