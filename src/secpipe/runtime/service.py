@@ -8,7 +8,10 @@ requests on a small machine run one after the other (cache-warm, no GIL ping-pon
 the WAL fsyncs of earlier ones still overlap. A background thread
 flushes the lake every ``max_seconds`` (or when ``max_rows`` are buffered): it rotates the
 WAL, commits the lake, then releases the closed segments, so a segment is deleted only
-when everything it holds is in the lake. At start, unreleased segments are replayed
+when everything it holds is in the lake. When storage fails (disk full, I/O error) nothing
+accepted is dropped: a refused WAL append leaves no bytes behind and the sender is told to
+retry (HTTP 503); a failed lake commit keeps its rows buffered and its WAL segments, and the
+flusher retries with back-off until it succeeds. At start, unreleased segments are replayed
 through the same decoders; event identity drops what the lake already committed.
 """
 
@@ -101,9 +104,19 @@ class Service:
                 hook()
 
     def _run(self) -> None:
-        while not self._stop.wait(0.25):
-            if self.pipeline.lake.due():
+        failures = 0
+        while not self._stop.wait(min(0.25 * 2 ** min(failures, 5), 5.0)):
+            if not self.pipeline.lake.due():
+                continue
+            try:
                 self.flush()
+            except OSError as exc:  # disk full, I/O error: the rows stay buffered, the WAL keeps them
+                failures += 1
+                log.error("lake commit failed, %d row(s) kept and retried: %s", self.pipeline.lake.pending_rows, exc)
+            else:
+                if failures:
+                    log.warning("lake commit succeeded again after %d failed attempt(s)", failures)
+                failures = 0
 
     def decode(self, fmt_name: str, body: bytes, source: str) -> tuple[Format | None, Decoded]:
         """:func:`decode_body` through the decode gate (:attr:`cpu`)."""

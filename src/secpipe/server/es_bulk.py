@@ -58,14 +58,12 @@ from starlette.routing import Route
 
 from secpipe.formats.base import DeadLetter
 from secpipe.server.es_filter import apply_filter
-from secpipe.server.http import AppContext, HTTPError, authenticate, route
+from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.wire import (
-    STORE_ERRORS,
     accept_docs,
     check_depth,
     ingest_config,
     read_body_limited,
-    store_failed,
     who,
 )
 

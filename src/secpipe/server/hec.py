@@ -52,9 +52,17 @@ from starlette.routing import Route
 
 from secpipe import formats
 from secpipe.formats.generic_json import GenericJSON
-from secpipe.server.http import AppContext, HTTPError, Limits, authenticate, json_response, route
-from secpipe.server.wire import (
+from secpipe.server.http import (
     STORE_ERRORS,
+    AppContext,
+    HTTPError,
+    Limits,
+    authenticate,
+    json_response,
+    route,
+    store_failed,
+)
+from secpipe.server.wire import (
     accept_docs,
     check_depth,
     check_parts_depth,
@@ -63,7 +71,6 @@ from secpipe.server.wire import (
     detect_many,
     ingest_config,
     read_body_limited,
-    store_failed,
     who,
 )
 

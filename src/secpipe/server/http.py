@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe._gzip import ERRORS, decompressobj
-from secpipe.errors import AuthError, LimitExceeded
+from secpipe.errors import AuthError, LimitExceeded, TransientError
 from secpipe.security.guard import AuthAuditor, RateLimiter, retry_after
 from secpipe.server.auth import TokenInfo, TokenStore
 from secpipe.server.policy import ROUTE_POLICY, allowed
@@ -66,6 +67,19 @@ def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = 
     return Response(orjson.dumps(obj), status_code=status, media_type="application/json", headers=headers)
 
 
+#: What storing a request's data can raise when the data did not become durable (disk full,
+#: WAL I/O error, a busy resource): every endpoint answers 503 "retry later" (the protocol
+#: modules in their own shape) and logs why.
+STORE_ERRORS: tuple[type[BaseException], ...] = (OSError, TransientError)
+_log = logging.getLogger("secpipe.server")
+
+
+def store_failed(exc: BaseException) -> str:
+    """Log why a request was not stored (the client is told to retry); the reason to send."""
+    _log.error("ingest request not stored, the client is told to retry: %s: %s", type(exc).__name__, exc)
+    return f"the data could not be stored ({type(exc).__name__}): nothing was kept, retry later"
+
+
 def route(method: str, path: str, permission: str,
           endpoint: Callable[[Request], Awaitable[Response]]) -> Route:
     """A Starlette route whose required permission is recorded in the policy table."""
@@ -76,6 +90,8 @@ def route(method: str, path: str, permission: str,
             return await endpoint(request)
         except HTTPError as exc:
             return json_response(exc.body, exc.status, headers=exc.headers)
+        except STORE_ERRORS as exc:  # disk full, I/O error: nothing was kept, the sender retries
+            return json_response({"error": store_failed(exc)}, 503, headers={"Retry-After": "5"})
 
     return Route(path, guarded, methods=[method])
 

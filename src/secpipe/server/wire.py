@@ -23,7 +23,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -35,25 +34,13 @@ from starlette.requests import Request
 
 from secpipe import formats
 from secpipe.config.ingest import IngestConfig
-from secpipe.errors import LimitExceeded, TransientError
+from secpipe.errors import LimitExceeded
 from secpipe.formats.base import DeadLetter, Format, RecordFormat, json_array
 from secpipe.security.limits import check_json_limits
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw
 
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _DEFAULT_TIMEOUT = 30.0
-
-
-#: What storing a request's data can raise when the data did not become durable (disk full,
-#: WAL I/O error, a busy resource): the protocol modules answer their "retry later" shape.
-STORE_ERRORS: tuple[type[BaseException], ...] = (OSError, TransientError)
-_log = logging.getLogger(__name__)
-
-
-def store_failed(exc: BaseException) -> str:
-    """Log why a request was not stored (the client is told to retry); the reason to send."""
-    _log.error("ingest request not stored, the client is told to retry: %s: %s", type(exc).__name__, exc)
-    return f"the data could not be stored ({type(exc).__name__}): nothing was kept, retry later"
 
 
 def ingest_config(ctx: AppContext) -> IngestConfig:

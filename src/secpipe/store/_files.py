@@ -68,15 +68,19 @@ def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "z
     directory.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}.parquet"
     tmp = directory / f".tmp-{name}"
-    if cipher is not None:
-        from secpipe.security.crypto import parquet_bytes
+    try:
+        if cipher is not None:
+            from secpipe.security.crypto import parquet_bytes
 
-        with open(tmp, "wb") as fh:
-            fh.write(cipher.seal(parquet_bytes(table, compression)))
-    else:  # Arrow's own file stream: a Python file object costs ~8% of the write
-        with pa.OSFile(str(tmp), "wb") as sink:
-            write_parquet(table, sink, compression)
-    fsync_dir(tmp)  # the data is durable before the rename makes it visible
+            with open(tmp, "wb") as fh:
+                fh.write(cipher.seal(parquet_bytes(table, compression)))
+        else:  # Arrow's own file stream: a Python file object costs ~8% of the write
+            with pa.OSFile(str(tmp), "wb") as sink:
+                write_parquet(table, sink, compression)
+        fsync_dir(tmp)  # the data is durable before the rename makes it visible
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed write (disk full) leaves no half file taking space
+        raise
     final = directory / name
     os.replace(tmp, final)
     fsync_dir(directory)

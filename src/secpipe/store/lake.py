@@ -201,7 +201,12 @@ class Lake:
         return bool(self._rows) and time.monotonic() - self._since >= self.max_seconds
 
     def flush(self, only: str | None = None) -> FlushResult:
-        """Commit buffered rows (of one class, or all) to the lake."""
+        """Commit buffered rows (of one class, or all) to the lake.
+
+        When a commit fails (disk full, I/O error) the rows it did not commit go back into
+        the buffer before the error is raised, so a later flush writes them: the caller keeps
+        the WAL segments that hold them until a flush succeeds.
+        """
         res = FlushResult()
         for cls in [only] if only else list(self._buf):
             batches = self._buf.pop(cls, [])
@@ -214,19 +219,30 @@ class Lake:
         pa.default_memory_pool().release_unused()  # hand freed buffers back: bounded RSS
         return res
 
+    def _keep(self, cls: str, rest: pa.Table) -> None:
+        """Put rows whose commit failed back into the buffer (ahead of newer ones)."""
+        self._buf[cls] = rest.to_batches() + self._buf.get(cls, [])
+        self._rows[cls] = self._rows.get(cls, 0) + rest.num_rows
+        self._bytes[cls] = self._bytes.get(cls, 0) + rest.nbytes
+
     # -- writing ----------------------------------------------------------------------
     def _write_class(self, cls: str, batches: list[pa.RecordBatch], res: FlushResult) -> None:
         table = pa.Table.from_batches(batches) if _same_schema(batches) else _concat(batches)
         # Day number from the int64 ms time (strftime per row is slow); strings only per day.
         daynum = pc.floor(pc.divide(table.column("time").cast(pa.float64()), 86_400_000.0)).cast(pa.int64())
         days = pc.unique(daynum).to_pylist()
-        for d in days:
+        for i, d in enumerate(days):
             day = (dt.date(1970, 1, 1) + dt.timedelta(days=d)).isoformat()
             part = table.filter(pc.equal(daynum, d)) if len(days) > 1 else table
-            part, keys = self._dedup(cls, day, part, res)
-            if part.num_rows == 0:
-                continue
-            path = write_parquet_atomic(part, self.root / cls / f"event_day={day}", self.compression, self.cipher)
+            try:
+                part, keys = self._dedup(cls, day, part, res)
+                if part.num_rows == 0:
+                    continue
+                path = write_parquet_atomic(part, self.root / cls / f"event_day={day}", self.compression, self.cipher)
+            except BaseException:
+                left = days[i:]
+                self._keep(cls, table if len(left) == len(days) else table.filter(pc.is_in(daynum, pa.array(left))))
+                raise
             self._committed(cls, day).add(keys)
             res.files.append(path)
             res.stored[cls] = res.stored.get(cls, 0) + part.num_rows

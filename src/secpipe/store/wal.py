@@ -11,6 +11,10 @@ Guarantees:
   them (:meth:`WAL.release`) only after every sink committed what they hold.
 - :meth:`WAL.replay` yields the records of unreleased segments in order. A torn tail (crash
   mid-write) ends a segment at its last whole record; nothing before it is lost.
+- A record is written with one unbuffered ``writev``; when that fails (disk full, I/O
+  error) the segment is cut back to where the record began and the error is raised, so a
+  refused record leaves no torn bytes for the records after it to hide behind at replay,
+  and no buffered bytes of one request can fail another request's write.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ class WAL:
         self._n = (int(segs[-1].stem.split("-")[1]) + 1) if segs else 1
         self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
         self._dek: bytes | None = None
+        self._size = 0  # bytes in the open segment
         self._fh = self._open()
 
     def segments(self) -> list[Path]:
@@ -67,14 +72,27 @@ class WAL:
 
     def _open(self):  # type: ignore[no-untyped-def]
         path = self.root / f"seg-{self._n:012d}.wal"
-        fh = open(path, "ab")  # noqa: SIM115
+        fh = open(path, "ab", buffering=0)  # noqa: SIM115  (unbuffered: see _write)
+        self._size = os.fstat(fh.fileno()).st_size
         if self.cipher is not None:  # encrypted segment: header with its wrapped data key first
             self._dek, head = self.cipher.new_dek()
-            fh.write(head)
-            fh.flush()
+            self._write(fh, [head])
             os.fsync(fh.fileno())
         fsync_dir(self.root)
         return fh
+
+    def _write(self, fh, parts: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+        """Append ``parts`` whole, or cut the segment back to where they began and raise."""
+        start, total = self._size, sum(len(x) for x in parts)
+        try:
+            done = os.writev(fh.fileno(), parts)
+            while done < total:  # a short write (signal, nearly full disk): write the rest
+                rest = b"".join(parts)[done:]
+                done += os.write(fh.fileno(), rest)
+        except BaseException:
+            os.ftruncate(fh.fileno(), start)
+            raise
+        self._size = start + total
 
     def append(self, rec: WalRecord) -> int:
         """Write one record (not yet durable); returns its sequence number.
@@ -88,22 +106,21 @@ class WAL:
         crc = zlib.crc32(rec.body, zlib.crc32(prefix))
         head = _HEAD.pack(_MAGIC, len(prefix) + len(rec.body), crc) + prefix
         with self._lock:
-            self._fh.write(head)
-            self._fh.write(rec.body)
+            self._write(self._fh, [head, rec.body])
             return self._appended()
 
     def _append_sealed(self, rec: WalRecord) -> int:
         payload = msgspec.msgpack.encode((rec.format, rec.source, rec.received_ms, rec.body))
         with self._lock:
             payload = crypto.Cipher.seal_record(self._dek, payload)  # type: ignore[arg-type]
-            self._fh.write(_HEAD.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload)
+            self._write(self._fh, [_HEAD.pack(_MAGIC, len(payload), zlib.crc32(payload)), payload])
             return self._appended()
 
     def _appended(self) -> int:
         """Count a record just written (lock held); rotate a full segment."""
         self._written += 1
         seq = self._written
-        if self._fh.tell() >= self.segment_bytes:
+        if self._size >= self.segment_bytes:
             self._rotate_locked()
         return seq
 
@@ -120,7 +137,6 @@ class WAL:
             try:
                 with self._lock:
                     target = self._written
-                    self._fh.flush()
                     fd = os.dup(self._fh.fileno())
                 try:
                     os.fsync(fd)
@@ -133,12 +149,17 @@ class WAL:
                     self._cond.notify_all()
 
     def _rotate_locked(self) -> None:
-        self._fh.flush()
         os.fsync(self._fh.fileno())
-        self._fh.close()
         self._synced = max(self._synced, self._written)
+        old, size = self._fh, self._size
         self._n += 1
-        self._fh = self._open()
+        try:
+            self._fh = self._open()
+        except BaseException:  # no new segment (disk full): go on writing the old one
+            (self.root / f"seg-{self._n:012d}.wal").unlink(missing_ok=True)
+            self._n, self._size = self._n - 1, size
+            raise
+        old.close()
 
     def rotate(self) -> list[Path]:
         """Close the current segment (fsynced) and start a new one; returns the closed ones."""
@@ -164,7 +185,6 @@ class WAL:
     def close(self) -> None:
         """Flush, fsync and close the open segment."""
         with self._lock:
-            self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
 

@@ -1,0 +1,91 @@
+"""Disk full under `secpipe up`: refused requests say "retry later", and nothing acknowledged is lost.
+
+The data directory is a real 6 MB tmpfs (``mount -t tmpfs``; needs root, as CI has: skipped
+with the reason otherwise). Events stream over HTTP until the disk fills: the server must
+answer 503 with a reason (not 500), keep every acknowledged event (in its WAL and its lake
+buffer) while the lake cannot be committed, and commit them once space is back. Then it is
+killed with SIGKILL and restarted, so the WAL written around the failures is replayed too:
+every acknowledged event is in the lake exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import Server, query
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from gen_cloudtrail import records  # noqa: E402
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("a size-limited tmpfs needs root (mount -t tmpfs): not available here")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _resize(mnt: Path, size: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(mnt)], check=True)
+
+
+def test_disk_full_answers_retry_later_and_loses_nothing(small_disk: Path) -> None:
+    data = small_disk / "data"
+    recs = list(records(12_000, seed=23))
+    batches = [recs[i : i + 200] for i in range(0, len(recs), 200)]
+    srv = Server(data).start()  # embedded default: the lake commits every 2 s
+    token = srv.ingest_token
+    acked: list[str] = []
+    refused: list[httpx.Response] = []
+
+    def send(client: httpx.Client, batch: list[dict[str, object]]) -> None:
+        r = client.post("/v1/ingest/cloudtrail", content=json.dumps({"Records": batch}),
+                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert r.status_code in (200, 503), (r.status_code, r.text[:300])
+        if r.status_code == 200:
+            acked.extend(str(x["eventID"]) for x in batch)
+        else:
+            refused.append(r)
+
+    with httpx.Client(base_url=srv.url, timeout=30) as c:
+        for b in batches[:40]:  # ~8 MB of JSON into 6 MB: the WAL and the lake run out of space
+            send(c, b)
+        assert refused, "the disk never filled: nothing was refused"
+        assert acked, "nothing was accepted before the disk filled"
+        body = refused[0].json()
+        assert "retry later" in body["error"] and refused[0].headers["retry-after"]
+        _resize(small_disk, "256m")
+        for b in batches[40:]:
+            send(c, b)
+    assert len(acked) > 8_000 and len(refused) < 40
+    log = "\n".join(srv.output)
+    assert srv.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    srv2 = Server(data).start()  # replays the WAL written around the failures
+    assert srv2.stop(signal.SIGTERM) == 0
+    rows = query(data, "SELECT metadata.original_event_uid AS id, count(*) AS n FROM api_activity GROUP BY 1 "
+                       "UNION ALL SELECT metadata.original_event_uid, count(*) FROM authentication GROUP BY 1")  # fmt: skip
+    stored = {r["id"]: r["n"] for r in rows}
+    missing = [i for i in acked if i not in stored]
+    assert not missing, f"{len(missing)} acknowledged events lost; server log:\n{log[-2000:]}"
+    assert not {k: v for k, v in stored.items() if v > 1}, "events stored more than once"
+    assert "Traceback" not in log, log[-3000:]
+
