@@ -9,6 +9,7 @@ envelopes), with documentation-range values; expectations are read off the bodie
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,17 @@ def test_unknown_layouts_are_refused_with_the_fix() -> None:
         load(json.dumps({"status": "ok", "count": 3}).encode(), "json", conf=60)
     with pytest.raises(FeedError, match="no `value`"):
         load(json.dumps([{"name": "x", "score": 3}]).encode(), "json", conf=60)
+
+
+def test_xml_bodies_and_a_misp_manifest_are_refused_with_the_fix(real: Path) -> None:
+    stix1 = (b'<?xml version="1.0" encoding="UTF-8"?>\n<stix:STIX_Package xmlns:stix="http://stix.mitre.org/stix-1">\n'
+             b"<stix:Indicators><stix:Indicator><indicator:Title>evil.example.test</indicator:Title>"
+             b"</stix:Indicator></stix:Indicators></stix:STIX_Package>\n")
+    for fmt in ("auto", "plain"):
+        with pytest.raises(FeedError, match="XML or HTML"):
+            load(stix1, fmt, conf=60)
+    with pytest.raises(FeedError, match="XML or HTML"):
+        load(b"<!DOCTYPE html>\n<html><body>Please log in</body></html>\n", "auto", conf=60)
+    manifest = (real / "threat-intel/pymisp/feed-derived/manifest.json").read_bytes()
+    with pytest.raises(FeedError, match="misp_feed"):
+        load(manifest, "auto", conf=60)

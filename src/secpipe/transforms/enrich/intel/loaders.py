@@ -647,6 +647,9 @@ def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None)
         except (yaml.YAMLError, ValueError) as exc:
             msg = f"{fmt.upper()} list does not parse: {exc}"
             raise FeedError(msg) from exc
+    if isinstance(rows, dict) and rows and all(isinstance(v, dict) and "info" in v for v in rows.values()):
+        msg = "this is a MISP feed manifest.json — use `format: misp_feed` with `path:` the feed directory"
+        raise FeedError(msg)
     vendor = vendor_rows(rows)
     if vendor is not None:  # AlienVault OTX pulses, CrowdSec decisions
         out = load_team_rows(vendor[0], conf, labels)
@@ -695,6 +698,10 @@ def sniff(data: bytes, name: str = "") -> str:
 def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, kind: str = "auto",
          column: str | None = None, max_age_ms: int | None = None, name: str = "") -> Loaded:
     """Parse a feed body in ``fmt`` (``auto``: sniffed) and apply the feed's defaults."""
+    if fmt in ("auto", "plain", "csv", "abusech_csv") and data.lstrip()[:1] == b"<":
+        msg = ("feed body is XML or HTML (STIX 1.x, OpenIOC, or an error/login page) — not supported: "
+               "use the STIX 2.1 / TAXII 2.1, MISP or CSV/text export of the feed, and check the URL")
+        raise FeedError(msg)
     if fmt == "auto":
         fmt = sniff(data, name)
     if fmt == "stix":
