@@ -5,7 +5,8 @@ with the reason otherwise). Events stream over HTTP until the disk fills: the se
 answer 503 with a reason (not 500), keep every acknowledged event (in its WAL and its lake
 buffer) while the lake cannot be committed, and commit them once space is back. Then it is
 killed with SIGKILL and restarted, so the WAL written around the failures is replayed too:
-every acknowledged event is in the lake exactly once.
+every acknowledged event is in the lake exactly once. ``secpipe ingest`` on a full disk exits
+1 with the reason and a JSON summary, leaves no temp files, and a re-run stores the rest.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import Server, query
+from tests.helpers import SECPIPE, Server, query
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from gen_cloudtrail import records  # noqa: E402
@@ -89,3 +90,23 @@ def test_disk_full_answers_retry_later_and_loses_nothing(small_disk: Path) -> No
     assert not {k: v for k, v in stored.items() if v > 1}, "events stored more than once"
     assert "Traceback" not in log, log[-3000:]
 
+
+
+def test_batch_ingest_on_a_full_disk_fails_clearly_and_resumes(small_disk: Path, tmp_path: Path) -> None:
+    src = tmp_path / "trail.json"
+    src.write_text(json.dumps({"Records": list(records(20_000, seed=5))}))  # ~25 MB of JSON, ~5 MB of Parquet
+    _resize(small_disk, "2m")
+    data = small_disk / "batch"
+    run = subprocess.run([*SECPIPE, "ingest", "--json", "--data", str(data), str(src)], capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr and "No space left on device" in run.stderr
+    summary = json.loads(run.stdout)
+    assert "run the same command again" in summary["error"] and summary["events"] == 20_000
+    assert not list(data.rglob(".tmp-*")), "a failed write must not leave its temp file taking space"
+    _resize(small_disk, "256m")
+    again = subprocess.run([*SECPIPE, "ingest", "--json", "--data", str(data), str(src)], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-2000:]
+    done = json.loads(again.stdout)
+    assert sum(done["stored"].values()) + done["duplicates"] == 20_000
+    assert query(data, "SELECT count(*) AS n FROM api_activity")[0]["n"] + query(
+        data, "SELECT count(*) AS n FROM authentication")[0]["n"] == 20_000

@@ -50,14 +50,17 @@ def ingest(
     total_bytes = sum(Path(f).stat().st_size for f in files if f != "-")
     t0 = time.perf_counter()
     show = sys.stderr.isatty() and not as_json
+    failed: OSError | None = None
     with contextlib.ExitStack() as stack:
         advance = _progress_bar(stack, total_bytes) if show else None
         gc.disable()  # the hot path allocates no reference cycles; avoid collector passes
         try:
             ingest_files(pipe, files, fmt, progress=advance)
+            pipe.flush()
+        except OSError as exc:  # disk full, I/O error: what is committed stays, the rest is not
+            failed = exc
         finally:
             gc.enable()
-        pipe.flush()
     secs = time.perf_counter() - t0
     t = pipe.totals
     summary = {
@@ -70,6 +73,14 @@ def ingest(
         "seconds": round(secs, 3),
         "events_per_second": round(t.events / secs, 1) if secs > 0 else 0.0,
     }
+    if failed is not None:
+        summary["error"] = (f"cannot store into {data}: {failed.strerror or failed} — free space (or fix the I/O "
+                            "error) and run the same command again: what is stored stays, and events already in "
+                            "the lake are skipped (same metadata.uid)")  # fmt: skip
+        if as_json:
+            sys.stdout.write(orjson.dumps(summary).decode() + "\n")
+        typer.echo(f"error: {summary['error']} ({sum(t.stored.values()):,} events committed before the failure)", err=True)
+        raise typer.Exit(1)
     if as_json:
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
         return
