@@ -82,7 +82,8 @@ def test_allow_decision_with_escaped_reason() -> None:
                                    "pod-security.kubernetes.io/enforce-policy": "restricted:latest"},
           "responseStatus": {"metadata": {}, "code": 201}}
     (r,) = rows(formats.get("k8s_audit").decode(json.dumps(ev).encode(), "spec"))
-    assert r["authorizations"] == [{"decision": "allowed", "policy": {"desc": reason}}]
+    # the RBAC binding the reason names is the policy's name (OCSF policy needs a name or uid)
+    assert r["authorizations"] == [{"decision": "allowed", "policy": {"name": "admin", "desc": reason}}]
     assert r["action"] == "Allowed" and r["status"] == "Success"
     assert "responseStatus" not in json.loads(r["unmapped"])  # nothing beyond the mapped code
 

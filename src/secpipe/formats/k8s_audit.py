@@ -31,7 +31,8 @@ resources[0] (resource type, name, namespace, uid) and api.group/api.version; re
 code and message (the reason when there is no message; the Status' status/reason/details stay
 in unmapped); the authorizer's audit annotations ``authorization.k8s.io/decision``
 (allow/forbid) and ``authorization.k8s.io/reason`` -> ``authorizations[0]`` (decision
-"allowed"/"denied", ``policy.desc`` the reason) and ``action_id`` Allowed/Denied;
+"allowed"/"denied", ``policy.desc`` the reason, ``policy.name`` the RBAC binding it names) and
+``action_id`` Allowed/Denied;
 requestReceivedTimestamp -> time
 (stageTimestamp when absent), stageTimestamp -> end_time; auditID -> api.request.uid and
 metadata.original_event_uid. annotations, objectRef, requestObject, responseObject, level,
@@ -157,6 +158,7 @@ _RES = pa.list_(
 )
 _DECISION_RE = rb'"authorization\.k8s\.io/decision":"(?P<v>[^"]*)"'
 _REASON_RE = rb'"authorization\.k8s\.io/reason":"(?P<v>(?:[^"\\]|\\.)*)"'
+_BINDING_RE = r'^RBAC: allowed by (?:Cluster)?RoleBinding "?(?P<v>[^" ]+)"?'
 _DECISION_WORDS = pa.array(["allow", "forbid"], pa.string())
 _DECISION_NAMES = pa.array(["allowed", "denied"], pa.string())
 _QUOTED = msgspec.json.Decoder(str)
@@ -182,8 +184,11 @@ def _authorizations(annotations: pa.Array) -> tuple[pa.Array, pa.Array]:
     if word.null_count == n:
         return pa.nulls(n, pa.list_(pa.struct([("decision", pa.string())]))), word
     decision = pc.coalesce(_DECISION_NAMES.take(pc.index_in(word, value_set=_DECISION_WORDS)), word)
+    reason = _annotation(ann, _REASON_RE)
+    # RBAC names the binding that allowed the request: the policy's name (OCSF needs a name or uid)
+    binding = pc.struct_field(pc.extract_regex(reason, _BINDING_RE), "v")
     entry = pa.StructArray.from_arrays(
-        [decision, pa.StructArray.from_arrays([_annotation(ann, _REASON_RE)], names=["desc"])], names=["decision", "policy"]
+        [decision, pa.StructArray.from_arrays([binding, reason], names=["name", "desc"])], names=["decision", "policy"]
     )
     col = pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), entry, mask=pc.is_null(decision))
     return col, decision
