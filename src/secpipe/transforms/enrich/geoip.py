@@ -276,11 +276,12 @@ class GeoIPStage:
         if self.stats.lookup_errors > errors_before:
             log.warning("geoip %s: %d lookups hit unreadable database records (those IPs are left un-enriched)",
                         self.name, self.stats.lookup_errors - errors_before)
-        hit_at = [k for k, f in enumerate(facts) if f is not None]
-        if not hit_at:
+        hits = [(k, f) for k, f in enumerate(facts) if f is not None]
+        if not hits:
             return [batch]
+        hit_at = [k for k, _f in hits]
         # Columns over the distinct IPs with facts, then spread to all distinct IPs (null = no facts).
-        by_field = list(zip(*[facts[k][0] for k in hit_at], strict=True))
+        by_field = list(zip(*[f[0] for _k, f in hits], strict=True))
         pos = np.full(len(facts), -1, np.int64)
         pos[hit_at] = np.arange(len(hit_at))
         spread = pa.array(pos, mask=pos < 0)
