@@ -40,6 +40,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "json": ("generic_json", "GenericJSON", 5),
     "trivy": ("trivy", "Trivy", 95),
     "snyk": ("snyk", "Snyk", 90),
+    "snyk_audit": ("snyk_audit", "SnykAudit", 85),
     "sarif": ("sarif", "Sarif", 90),
     "falco": ("falco", "Falco", 85),
     "opa": ("opa", "Opa", 90),
