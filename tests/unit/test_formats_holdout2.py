@@ -414,3 +414,48 @@ def test_grafana_alerting_webhook() -> None:
 def test_prometheus_alertmanager_payload_stays_alertmanager() -> None:
     d = formats.get("alertmanager").decode((CASES / "exec_success.json").read_bytes(), "src")
     assert {r["metadata"]["product"]["name"] for r in _rows(d)} == {"Alertmanager"}
+
+
+# --------------------------------------------------------------------------------------
+# syslog: real daemon logs (Loghub)
+# --------------------------------------------------------------------------------------
+
+
+def _by_line(name: str) -> list[dict[str, Any]]:
+    """Rows of a syslog case in line order (every line one event)."""
+    lines = (CASES / name).read_bytes().splitlines()
+    got, d = _auto(name)
+    assert got == "syslog" and not d.dead and d.events == len(lines)
+    rows = {r["raw_data"]: r for r in _rows(d)}
+    return [rows[ln.decode()] for ln in lines]
+
+
+def test_syslog_openssh_server_log() -> None:
+    rows = _by_line("loghub_OpenSSH_head.log")
+    auth = [(i, r["status_id"], (r["user"] or {}).get("name")) for i, r in enumerate(rows) if r["class_uid"] == 3002]
+    assert auth == [(1, 2, "webmaster"), (4, 2, None), (5, 2, "webmaster"), (8, 2, "test9"), (11, 2, None), (12, 2, "test9"),
+                    (14, 2, "root"), (15, 2, "root"), (16, 2, "root")]  # fmt: skip
+    # PAM's rhost: an address, or the name sshd resolved
+    assert rows[4]["src_endpoint"]["ip"] == "173.234.31.186"
+    assert rows[11]["src_endpoint"]["hostname"] == "ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn"
+    assert rows[11]["src_endpoint"]["ip"] is None and rows[11]["is_remote"] is True
+    # rsyslog's "message repeated 5 times: [ ...]" is 5 more failed logins
+    rep = rows[16]
+    assert (rep["count"], rep["src_endpoint"]["ip"], rep["src_endpoint"]["port"]) == (5, "5.36.59.76", 42393)
+    assert rep["message"].startswith("message repeated 5 times")  # the line as written
+    assert rows[15]["count"] is None
+    assert all(r["device"]["hostname"] == "LabSZ" and r["actor"]["process"]["name"] == "sshd" for r in rows)
+
+
+def test_syslog_linux_old_pam_lines() -> None:
+    rows = _by_line("loghub_Linux_head.log")
+    kinds = [(r["class_uid"], r["activity_id"]) for r in rows]
+    assert kinds == [(3002, 1), (0, 0), (3002, 1), (3002, 1), (3002, 7), (3002, 7), (0, 0), (0, 0), (3002, 1), (3002, 1),
+                     (3002, 2), (0, 0)]  # fmt: skip
+    first, _, _, named, su_open, _, _, _, guest, sess, closed, _ = rows
+    assert first["status_id"] == 2 and first["src_endpoint"]["ip"] == "218.188.2.4" and first["user"] is None
+    assert named["user"]["name"] == "root" and named["src_endpoint"]["hostname"] == "220-135-151-1.hinet-ip.hinet.net"
+    assert su_open["user"]["name"] == "cyrus" and su_open["status_id"] == 1
+    assert guest["user"]["name"] == "guest" and guest["status_id"] == 2
+    assert (sess["user"]["name"], sess["status_id"], closed["user"]["name"]) == ("test", 1, "test")
+    assert first["actor"]["process"] == {"name": "sshd(pam_unix)", "pid": 19939}  # the tag as written

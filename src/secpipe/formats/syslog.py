@@ -7,7 +7,8 @@ Accepted input: one message per line, with or without ``<PRI>``; or octet-counte
 and MSG (a leading UTF-8 BOM is removed). RFC 3164: ``Mmm dd hh:mm:ss`` (also with
 fractional seconds, as syslog-ng ``frac-digits`` writes, and with a year before the month or
 after the day), or an RFC 3339 timestamp as rsyslog writes files; optional HOSTNAME (the BSD
-``logger`` leaves it out); TAG[PID]: MSG. A BSD timestamp has no zone: it is taken as UTC; without
+``logger`` leaves it out); TAG[PID]: MSG (after ``[PID]`` the colon may be missing, as macOS
+writes ``com.apple.xpc.launchd[1] (service): text``). A BSD timestamp has no zone: it is taken as UTC; without
 a year it is in the current year, or the previous one when that would put it more than a day
 in the future (``Feb 29``: the latest leap year). Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
 %FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id) give the
@@ -39,7 +40,11 @@ Mapping:
   1 Substitute User) where ``user`` is the account switched to and ``actor.user`` the invoker.
   ``auth_protocol`` is the sshd method (password, publickey, ...; ``auth_protocol_id`` 99
   Other: OCSF lists no SSH methods), status Success/Failure with the reason in
-  ``status_detail``.
+  ``status_detail``; PAM's ``rhost`` is ``src_endpoint.ip`` when an address, else
+  ``src_endpoint.hostname``. Older PAM lines (``sshd(pam_unix)[pid]: authentication failure;
+  ...``, ``su(pam_unix)[pid]: session opened ...``) count as the current ``pam_unix(svc:...)``
+  ones. A line rsyslog collapsed (``message repeated N times: [ <message>]``) is read as the
+  message it repeats, with ``count`` N.
 - every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
   about what happened; OCSF's base class is the documented catch-all, and any specific class
   (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
@@ -97,7 +102,7 @@ _HOST = r"[^\s:\[\]]+|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]"
 _ISO_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _R3164 = (
     rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}|{_ISO_TS}) "
-    rf"(?:(?P<host>{_HOST}) )?(?P<tag>[^\s:\[\]]{{1,64}})(?:\[(?P<pid>[^\]\s]*)\])?: ?(?P<msg>.*)$"
+    rf"(?:(?P<host>{_HOST}) )?(?P<tag>[^\s:\[\]]{{1,64}})(?:\[(?P<pid>[^\]\s]*)\](?:: ?| )|: ?)(?P<msg>.*)$"
 )
 _R3164_NOTAG = rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}) (?P<host>{_HOST}) (?P<msg>.*)$"
 #: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[seq: ][host: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
@@ -141,6 +146,7 @@ _PAM_SESSION = (
     r"^pam_unix\((?P<svc>[^:)]+):session\): session (?P<oc>opened|closed) for user (?P<user>[^\s(]+)"
     r"(?:\(uid=\d+\))?(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?"
 )
+_REPEATED = r"^message repeated (?P<n>\d{1,9}) times: \[ ?(?P<inner>.*)\]$"
 _PAM_FAIL = r"^pam_unix\((?P<svc>[^:)]+):auth\): (?P<detail>authentication failure);(?P<kv>.*)$"
 _SUDO = (
     r"^\s*(?P<user>\S+) : (?:(?P<fail>\d+ incorrect password attempts?|user NOT in sudoers|command not allowed|"
@@ -378,8 +384,9 @@ class Syslog(Format):
         if payload is not None:
             fields.update({"cef_" + k: v for k, v in payload.items()})
             fields["times"] = pc.coalesce(times, _payload_times(payload["time_text"]))
-        is_auth = pc.fill_null(pc.is_in(app, value_set=_AUTH_APPS), False)
-        auth = _auth(msg.filter(is_auth), app.filter(is_auth)) if pc.any(is_auth).as_py() else None
+        auth_app, auth_msg = _old_pam(app, msg)
+        is_auth = pc.fill_null(pc.is_in(auth_app, value_set=_AUTH_APPS), False)
+        auth = _auth(auth_msg.filter(is_auth), auth_app.filter(is_auth)) if pc.any(is_auth).as_py() else None
         if auth is not None:
             idx = pc.indices_nonzero(is_auth)
             matched = auth.pop("_matched")
@@ -467,11 +474,14 @@ class Syslog(Format):
                 "dst_endpoint.hostname": f["host"],
                 "auth_protocol": method,
                 "auth_protocol_id": pc.if_else(pc.is_valid(method), pa.scalar(99, _I32), pa.scalar(None, _I32)),
-                "is_remote": pc.if_else(pc.is_valid(ip), True, pa.scalar(None, pa.bool_())),
+                "is_remote": pc.if_else(pc.or_(pc.is_valid(ip), pc.is_valid(a["rhost"])), True, pa.scalar(None, pa.bool_())),
                 "service.name": f["app"],
                 "account_switch_type_id": pc.if_else(pc.equal(a["activity"], 7), pa.scalar(1, _I32), pa.scalar(None, _I32)),
             }
         )
+        for path, col in (("src_endpoint.hostname", a["rhost"]), ("count", a["count"])):
+            if col.null_count < len(col):  # only where some line gives one (same batch shape otherwise)
+                cols[path] = col
         cols["account_switch_type"] = pc.if_else(pc.is_valid(cols["account_switch_type_id"]), "Substitute User", pa.scalar(None, S))
 
 
@@ -544,9 +554,30 @@ def _bsd_times(ts: pa.Array) -> pa.Array:
     return out
 
 
+def _old_pam(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(service, message) as the authentication patterns read them: the PAM of older Linux
+    releases (Red Hat 9 era) tags its lines ``sshd(pam_unix)[pid]: authentication failure; ...``
+    / ``su(pam_unix)[pid]: session opened for user ...``; such a line is read as the current
+    ``pam_unix(sshd:auth): ...`` / ``pam_unix(su:session): ...`` of service sshd / su."""
+    old = pc.extract_regex(app, r"^(?P<svc>[\w.-]+)\((?P<mod>pam_unix)\)$")
+    if old.null_count == len(app):
+        return app, msg
+    svc = group(old, "svc")
+    kind = pc.if_else(pc.fill_null(pc.starts_with(msg, "session "), False), ":session): ", ":auth): ")
+    prefixed = pc.binary_join_element_wise(group(old, "mod"), "(", svc, kind, msg, "")
+    return pc.coalesce(svc, app), pc.coalesce(prefixed, msg)
+
+
 def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
-    """Authentication fields of sshd/sudo/su lines; ``_matched`` marks lines that are auth events."""
+    """Authentication fields of sshd/sudo/su lines; ``_matched`` marks lines that are auth events.
+
+    A line rsyslog collapsed (``message repeated N times: [ <message>]``, RepeatedMsgReduction)
+    is the repeated message, ``count`` N (the number of further occurrences it stands for)."""
     n = len(msg)
+    repeated = pc.extract_regex(msg, _REPEATED)
+    count = pc.cast(group(repeated, "n"), _I32) if repeated.null_count < n else pa.nulls(n, _I32)
+    if repeated.null_count < n:
+        msg = pc.coalesce(group(repeated, "inner"), msg)
     is_sshd = pc.fill_null(pc.starts_with(app, "sshd"), False)
     is_sudo = pc.fill_null(pc.equal(app, "sudo"), False)
     none = pa.scalar(None, S)
@@ -586,10 +617,12 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(group(sess, "by"))), on(ok_sudo, group(sudo, "user")),
         on(ok_su, pc.coalesce(group(su, "user"), group(su, "user2"))), on(pc.and_(ok_pf, pc.invert(is_sshd)), pf_ruser),
     )  # fmt: skip
+    rhost_ip = pc.fill_null(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), False)
     ip = pc.coalesce(
         on(ok_res, group(res, "ip")), on(ok_inv, group(inv, "ip")), on(ok_mx, group(mx, "ip")),
-        on(ok_disc, group(disc, "ip")), on(ok_pf, pc.if_else(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), pf_rhost, none)),
+        on(ok_disc, group(disc, "ip")), on(ok_pf, pc.if_else(rhost_ip, pf_rhost, none)),
     )  # fmt: skip
+    rhost_name = on(ok_pf, pc.if_else(rhost_ip, none, pf_rhost))  # PAM's rhost: the name when sshd resolved it
     port = pc.coalesce(on(ok_res, group(res, "port")), on(ok_inv, group(inv, "port")), on(ok_mx, group(mx, "port")), on(ok_disc, group(disc, "port")))
     failed = pc.fill_null(
         pc.or_kleene(
@@ -618,6 +651,8 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         "user": user,
         "actor": actor,
         "ip": ip,
+        "rhost": rhost_name,
+        "count": count,
         "port": port,
         "method": on(ok_res, group(res, "method")),
         "failed": failed,
