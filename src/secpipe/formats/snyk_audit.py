@@ -32,6 +32,7 @@ the whole cost.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -59,6 +60,7 @@ class _Event(msgspec.Struct, gc=False):
 _MAPPED = frozenset({"event", "created", "groupId", "orgId", "projectId", "userId", "group_id", "org_id", "project_id",
                      "user_id"})  # fmt: skip
 _REST = msgspec.json.Decoder(dict[str, Any])
+_SNYK_EVENT = re.compile(rb'"event"\s*:\s*"(?:org|group|account)\.[a-z_]+|"event"\s*:\s*"api\.access"')
 
 
 def _name(content: Any, key: str) -> str | None:
@@ -79,11 +81,12 @@ class SnykAudit(CheckedRecordFormat):
     vendor = "Snyk"
 
     def sniff(self, head: bytes) -> int:
-        """An ``event`` named ``org.``/``group.``/``api.``/``account.`` beside Snyk's id keys."""
+        """An ``"event": "org.…"`` (``group.``, ``account.``, ``api.access``) beside Snyk's id keys, and
+        no ``action`` key (GitHub's audit log has ``org_id`` and sometimes an ``event`` too)."""
         h = head[:8192]
-        if b'"event"' not in h or not any(k in h for k in (b'"orgId"', b'"groupId"', b'"org_id"', b'"group_id"')):
+        if not _SNYK_EVENT.search(h) or b'"action"' in h:
             return 0
-        return 85 if any(p in h for p in (b'"org.', b'"group.', b'"api.access"', b'"account.')) else 0
+        return 85 if any(k in h for k in (b'"orgId"', b'"groupId"', b'"org_id"', b'"group_id"')) else 0
 
     def split_records(self, data: bytes, source: str) -> Records:
         """Events of an array, NDJSON or one object; the REST search document gives its ``data.items``."""
