@@ -3,7 +3,8 @@
 The expectations come from the workplace's own checker (``../shared/tools/corpus-check``: its
 count rules per format, read from the files themselves); this test applies them in-process
 through the same path as `secpipe ingest --format auto` (read_documents -> decode -> lake), so
-it runs in seconds. Files meant to be rejected must be dead-lettered with a reason.
+it runs in seconds. Files meant to be rejected must be dead-lettered with a reason. Real
+samples the checker does not list (Snyk audit logs) are added with its count rules.
 """
 
 from __future__ import annotations
@@ -30,7 +31,16 @@ def _checker():
     return mod
 
 
-CASES = list(_checker().cases(set())) if CHECK.exists() else []
+def _cases() -> list[tuple[str, Path, tuple[int, int] | None]]:
+    if not CHECK.exists():
+        return []
+    check = _checker()
+    # real samples the checker does not list, counted by its own rules
+    extra = SHARED / "data" / "real" / "panther-analysis" / "extracted" / "snyk_audit.jsonl"
+    return [*check.cases(set()), *([("snyk_audit", extra, check.lines(extra))] if extra.exists() else [])]
+
+
+CASES = _cases()
 
 
 @pytest.mark.parametrize(("group", "path", "expected"), CASES,
