@@ -459,3 +459,12 @@ def test_syslog_linux_old_pam_lines() -> None:
     assert guest["user"]["name"] == "guest" and guest["status_id"] == 2
     assert (sess["user"]["name"], sess["status_id"], closed["user"]["name"]) == ("test", 1, "test")
     assert first["actor"]["process"] == {"name": "sshd(pam_unix)", "pid": 19939}  # the tag as written
+
+
+def test_syslog_macos_system_log() -> None:
+    """macOS system.log: ``sandboxd[129] ([31211]): ...`` has no colon right after the PID."""
+    rows = _by_line("loghub_Mac_head.log")
+    assert [(r["actor"]["process"]["name"], r["actor"]["process"]["pid"]) for r in rows] == [
+        ("kernel", 0), ("com.apple.CDScheduler", 43), ("QQ", 10018), ("sandboxd", 129), ("secd", 276)]  # fmt: skip
+    assert rows[3]["message"] == "([31211]): com.apple.Addres(31211) deny network-outbound /private/var/run/mDNSResponder"
+    assert {r["device"]["hostname"] for r in rows} == {"calvisitor-10-105-160-95"} and {r["class_uid"] for r in rows} == {0}
