@@ -20,7 +20,8 @@ its last part gives ``activity_id`` (``add``/``create``/``invite`` Create,
 Success. ``userId`` -> ``actor.user.uid``; the Group, Organization and Project are
 ``resources`` (types ``Snyk Group``/``Snyk Organization``/``Snyk Project``; ``content.orgName``
 or ``content.projectName`` name them when given); the Group (Snyk's top-level account; else
-the Organization) is ``metadata.tenant_uid``; ``api.service.name`` is ``Snyk``. ``created`` is the time (Snyk
+the Organization) is ``metadata.tenant_uid``; ``api.service.name`` is ``Snyk``;
+``src_endpoint`` is of type Unknown (OCSF requires it; no caller address is recorded). ``created`` is the time (Snyk
 writes UTC, v1 without a zone: ``2023-04-11 23:32:14.173``); an event without one gets the
 receipt time and the ``secpipe:time_from_receipt`` label. ``content`` (the before/after of a
 change, the invited e-mail, ...) stays whole in ``unmapped``.
@@ -124,6 +125,9 @@ class SnykAudit(CheckedRecordFormat):
             "metadata.event_code": names,
             "metadata.tenant_uid": [g or o for o, g in zip(orgs, groups, strict=True)],
             "actor.user.uid": [sid(e.userId if e.userId is not None else e.user_id) for e in evs],
+            # OCSF requires src_endpoint in API Activity; Snyk names no caller address (as GitHub webhooks)
+            "src_endpoint.type_id": [0] * n,
+            "src_endpoint.type": ["Unknown"] * n,
             "status_id": [1] * n,
             "status": ["Success"] * n,
             "resources": c.resources_column([
