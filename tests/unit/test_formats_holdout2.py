@@ -4,38 +4,30 @@ As in ``test_formats_holdout.py``: each file is ingested by auto-detection and c
 what the file itself holds and against the format's specification mapped to OCSF 1.8.0. The
 expectations were written from the source documents and the schema, not from secpipe's output.
 
-Regressions covered: ``snyk container test --json`` applications (``applications[]``: each
-application found in the image is a project with its own issues) were not stored.
+Regressions covered (each was wrong or missing on the real file): ``snyk container test --json``
+``applications[]`` not stored; ``trivy k8s`` reports not recognized and Trivy license findings
+dropped; GitHub audit-stream events whose action verb says nothing given activity Other instead
+of their ``operation_type``; GitLab system hooks dead-lettered and streamed Git operations given
+activity Other; EKS audit logs in CloudWatch Logs envelopes dead-lettered; Grafana Alerting's
+webhook keys dropped; syslog ``Feb 29`` without a year rolled into March, rsyslog's "message
+repeated N times" failures lost, PAM rhost names dropped, old ``sshd(pam_unix)`` lines and
+macOS ``TAG[PID]`` without a colon not parsed.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from secpipe import formats
 from secpipe.formats import _fast
-from secpipe.formats.base import Decoded
 from tests.unit.native_support import same_both_ways
+from tests.unit.test_formats_holdout import CASES, _auto, _rows
 
-CASES = Path(__file__).resolve().parents[1] / "cases" / "holdout"
 NATIVE = pytest.mark.skipif(not _fast.available(), reason="native extension not built (or SECPIPE_NATIVE=0)")
-
-
-def _auto(name: str) -> tuple[str, Decoded]:
-    """(detected format name, decode) of a case file, as file ingest with ``--format auto`` does."""
-    data = (CASES / name).read_bytes()
-    fmt = formats.detect(data[:65536])
-    assert fmt is not None, name
-    return fmt.name, fmt.decode(data, name)
-
-
-def _rows(d: Decoded) -> list[dict[str, Any]]:
-    return [r for b in d.batches for r in b.to_pylist()]
 
 
 # --------------------------------------------------------------------------------------
