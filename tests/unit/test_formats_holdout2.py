@@ -460,3 +460,23 @@ def test_syslog_macos_system_log() -> None:
         ("kernel", 0), ("com.apple.CDScheduler", 43), ("QQ", 10018), ("sandboxd", 129), ("secd", 276)]  # fmt: skip
     assert rows[3]["message"] == "([31211]): com.apple.Addres(31211) deny network-outbound /private/var/run/mDNSResponder"
     assert {r["device"]["hostname"] for r in rows} == {"calvisitor-10-105-160-95"} and {r["class_uid"] for r in rows} == {0}
+
+
+def test_trivy_repo_scan_keeps_the_repository() -> None:
+    """``trivy repo`` reports name the repository in Metadata (RepoURL, Branch, Tags, Commit, Author,
+    trivy ``pkg/types`` Metadata); they go to the artifact's ``data``. Values of another shape do not
+    refuse the report."""
+    doc = json.loads((CASES / LICENSES).read_text())
+    doc["ArtifactType"] = "repository"
+    doc["Metadata"] = {"RepoURL": "https://github.com/example/app", "Branch": "main", "Tags": ["v1.2.0"],
+                       "Commit": "0123456789abcdef0123456789abcdef01234567", "CommitMsg": "release",
+                       "Author": "Dev <dev@example.com>", "Committer": "GitHub <noreply@github.com>"}  # fmt: skip
+    d = formats.get("trivy").decode(json.dumps(doc).encode(), "src")
+    assert not d.dead and d.events == 5
+    art = {json.dumps(r["resources"][0], sort_keys=True) for r in _rows(d)}
+    (one,) = art
+    data = json.loads(json.loads(one)["data"])
+    assert data == {"repo_url": "https://github.com/example/app", "branch": "main", "tags": ["v1.2.0"],
+                    "commit": "0123456789abcdef0123456789abcdef01234567", "author": "Dev <dev@example.com>"}  # fmt: skip
+    doc["Metadata"]["Tags"] = "v1.2.0"  # not the documented list
+    assert not formats.get("trivy").decode(json.dumps(doc).encode(), "src").dead

@@ -37,7 +37,8 @@ finding's ``raw_data``).
 
 Every event carries the scanned artifact in ``resources[0]`` (type = ArtifactType: container_image,
 repository, filesystem, vm ...; name = ArtifactName; uid = image id or ArtifactID; labels = repo
-tags; data = OS and repo digests) and the result target in ``resources[1]`` (name = Target, type =
+tags; data = OS and repo digests, for ``trivy repo`` the repository URL, branch, tags, commit and
+author) and the result target in ``resources[1]`` (name = Target, type =
 Type or Class). ``time`` = report ``CreatedAt`` (reports without it get the receipt time and the
 ``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
 Status, Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
@@ -116,6 +117,12 @@ class _Meta(msgspec.Struct):
     RepoTags: list[str] | None = None
     RepoDigests: list[str] | None = None
     OS: dict[str, Any] | None = None
+    # `trivy repo` (a Git repository): where and what was scanned
+    RepoURL: Any = None  # (typed Any: a report is not refused for a value of another shape here)
+    Branch: Any = None
+    Tags: Any = None
+    Commit: Any = None
+    Author: Any = None
 
 
 class _Result(msgspec.Struct):
@@ -408,7 +415,8 @@ def _artifact(kind: str | None, name: str | None, uid: str | None, meta: _Meta |
               extra: dict[str, Any]) -> dict[str, Any]:
     """``resources[0]``: the scanned artifact (an image, a repository, a Kubernetes workload)."""
     meta = meta or _Meta()
-    data = {**extra, "os": meta.OS, "repo_digests": meta.RepoDigests}
+    data = {**extra, "os": meta.OS, "repo_digests": meta.RepoDigests, "repo_url": meta.RepoURL, "branch": meta.Branch,
+            "tags": meta.Tags, "commit": meta.Commit, "author": meta.Author}  # fmt: skip
     data = {k: v for k, v in data.items() if v}
     return {"type": kind, "name": name, "uid": meta.ImageID or uid, "labels": meta.RepoTags or None,
             "data": json_col([data]).to_pylist()[0]}  # fmt: skip
