@@ -22,6 +22,8 @@ irregular record or a raw value of the wrong type.
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -113,12 +115,18 @@ class StructCols:
     def __init__(self, recs: list[Any]) -> None:
         self._recs = recs
         self.n = len(recs)
+        self._read: dict[str, list[Any]] = {}  # path -> values (objects on the way are read once)
 
     def _values(self, path: str) -> list[Any]:
-        head, _, rest = path.partition(".")
-        vals = [getattr(r, head) for r in self._recs]
-        for name in rest.split(".") if rest else ():
-            vals = [None if v is None else getattr(v, name) for v in vals]
+        vals = self._read.get(path)
+        if vals is None:
+            parent, _, name = path.rpartition(".")
+            get = operator.attrgetter(name)
+            if parent:
+                vals = [None if v is None else get(v) for v in self._values(parent)]
+            else:
+                vals = list(map(get, self._recs))
+            self._read[path] = vals
         return vals
 
     def s(self, path: str) -> list[Any]:
@@ -147,7 +155,8 @@ Col = pa.Array | list[Any]
 def _each(col: Col, fn: _Fn, type_: pa.DataType) -> Col:
     """``fn`` of each string (None for null) of a column, once per distinct value."""
     if isinstance(col, list):
-        return [fn(x) for x in col]
+        done: dict[Any, Any] = {}
+        return [done[x] if x in done else done.setdefault(x, fn(x)) for x in col]
     enc = pc.dictionary_encode(col)
     vals = pa.array([fn(x) for x in enc.dictionary.to_pylist()], type_)
     out = vals.take(enc.indices)
@@ -332,6 +341,8 @@ def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec
     ``tops_of`` decodes the records' top-level raw maps (None when one is not an object)."""
     if len(raws) < MIN_BATCH or not _fast.available():
         return None
+    if not all(map(operator.contains, raws, itertools.repeat(b'"object_kind"'))):
+        return None  # a record without the key is no webhook: not walked only to decline (stops at the first)
     from secpipe.formats import gitlab as maps  # the record type and tables (gitlab imports this module)
 
     rec_type = maps._Rec
