@@ -480,3 +480,34 @@ def test_trivy_repo_scan_keeps_the_repository() -> None:
                     "commit": "0123456789abcdef0123456789abcdef01234567", "author": "Dev <dev@example.com>"}  # fmt: skip
     doc["Metadata"]["Tags"] = "v1.2.0"  # not the documented list
     assert not formats.get("trivy").decode(json.dumps(doc).encode(), "src").dead
+
+
+# --------------------------------------------------------------------------------------
+# SonarQube security hotspots (Web API examples)
+# --------------------------------------------------------------------------------------
+
+
+def test_sonarqube_hotspots_search_example() -> None:
+    name, d = _auto("sonarqube-hotspots-search-example.json")
+    assert name == "sonarqube" and not d.dead
+    rows = sorted(_rows(d), key=lambda r: r["finding_info"]["uid"])
+    assert [r["finding_info"]["uid"] for r in rows] == ["hotspot-0", "hotspot-1", "hotspot-2"]
+    code = [r["vulnerabilities"][0]["affected_code"][0] for r in rows]
+    assert {c["file"]["path"] for c in code} == {"src/main/java/com/sonarsource/FourthClass.java"}
+    assert [c["start_line"] for c in code] == [10, 11, 12]
+    assert {(r["severity_id"], r["status_id"]) for r in rows} == {(2, 1)}  # LOW, TO_REVIEW
+    assert rows[0]["time"] == 1577976190000  # 2020-01-02T15:43:10+0100
+
+
+def test_sonarqube_hotspot_show_example() -> None:
+    """``/api/hotspots/show``: one hotspot with its component, project and rule as objects."""
+    name, d = _auto("sonarqube-hotspots-show-example.json")
+    assert name == "sonarqube" and not d.dead
+    (r,) = _rows(d)
+    assert r["finding_info"]["uid"] == "AW9mgJw6eFC3pGl94Wrf" and r["finding_info"]["analytic"]["uid"] == "java:S4787"
+    code = r["vulnerabilities"][0]["affected_code"][0]
+    assert code["file"]["path"] == "src/main/java/com/sonarsource/FourthClass.java" and code["start_line"] == 10
+    assert r["vulnerabilities"][0]["category"] == "others" and r["severity_id"] == 2 and r["status_id"] == 1
+    assert r["resources"][0]["uid"] == "com.sonarsource:test-project"
+    extra = json.loads(r["unmapped"])
+    assert extra["ruleName"] == "rule-name" and len(extra["changelog"]) == 1 and extra["canChangeStatus"] is True

@@ -26,7 +26,10 @@ Hotspots: ``ruleKey`` as the rule; ``vulnerabilityProbability`` (HIGH/MEDIUM/LOW
 ``resolution`` FIXED Resolved, SAFE Suppressed, ACKNOWLEDGED In Progress; type "SECURITY_HOTSPOT".
 
 Keys not placed (flows, effort, debt, hash, impacts, cleanCode*, ...) stay in ``unmapped``.
-A document with neither ``issues`` nor ``hotspots`` is dead-lettered.
+A ``/api/hotspots/show`` response (one hotspot with its component, project and rule as objects)
+is read as a one-hotspot search page (the rule's name and the changelog, comments and users stay
+in ``unmapped``; ``raw_data`` is that hotspot). A document with neither ``issues`` nor
+``hotspots`` is dead-lettered.
 """
 
 from __future__ import annotations
@@ -141,6 +144,27 @@ def _file_of(component: str | None, project: str | None) -> str | None:
     return component.split(":", 1)[-1] or None
 
 
+def _shown_hotspot(data: bytes) -> _Page | None:
+    """A ``/api/hotspots/show`` response (one hotspot; its component, project and rule as objects)
+    as a one-hotspot search page; None for any other document."""
+    try:
+        doc = msgspec.json.decode(data)
+    except (msgspec.DecodeError, UnicodeDecodeError):  # not a document this can be: the page decode decides
+        return None
+    if not (isinstance(doc, dict) and isinstance(doc.get("key"), str) and isinstance(doc.get("rule"), dict)
+            and isinstance(doc.get("component"), dict)):  # fmt: skip
+        return None
+    comp, rule = doc.pop("component"), doc.pop("rule")
+    proj = doc.pop("project", None)
+    proj = proj if isinstance(proj, dict) else {}
+    hotspot = {"key": doc.pop("key"), "component": comp.get("key"), "project": proj.get("key"),
+               "ruleKey": rule.get("key"), "ruleName": rule.get("name"), "securityCategory": rule.get("securityCategory"),
+               "vulnerabilityProbability": rule.get("vulnerabilityProbability"), **doc}  # fmt: skip
+    hotspot = {k: v for k, v in hotspot.items() if v is not None}
+    comps = [msgspec.convert(c, _Component) for c in (comp, proj) if c]
+    return _Page(hotspots=[msgspec.Raw(msgspec.json.encode(hotspot))], components=comps)
+
+
 class SonarQube(ReportFormat):
     """SonarQube issues and security hotspots search responses."""
 
@@ -161,10 +185,14 @@ class SonarQube(ReportFormat):
             return 85
         if b'"issues"' in h and b'"rule"' in h and b'"component"' in h:
             return 80
+        if b'"vulnerabilityProbability"' in h and b'"securityCategory"' in h and b'"canChangeStatus"' in h:
+            return 80  # /api/hotspots/show
         return 0
 
     def map_report(self, page: _Page, data: bytes, source: str) -> Decoded:
         """Decode one response page."""
+        if page.issues is None and page.hotspots is None:
+            page = _shown_hotspot(data) or page
         if page.issues is None and page.hotspots is None:
             why = "not a SonarQube search response: no `issues` or `hotspots` (save /api/issues/search or /api/hotspots/search)"
             return self.dead(why, source, data)
