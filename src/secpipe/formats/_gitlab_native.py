@@ -25,7 +25,7 @@ import functools
 import itertools
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 import numpy as np
@@ -149,7 +149,7 @@ def typed_leaves(cls: str, leaves: dict[str, Any]) -> dict[str, Any]:
 
 
 #: a column of :func:`hook_columns`: Arrow (walked batches) or a Python list (decoded structs)
-Col = pa.Array | list[Any]
+Col: TypeAlias = pa.Array | list[Any]
 
 
 def _each(col: Col, fn: _Fn, type_: pa.DataType) -> Col:

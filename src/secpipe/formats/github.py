@@ -470,7 +470,7 @@ def _alert_kind(alert: _Alert | None) -> str:
     return "repository_vulnerability_alert"
 
 
-def infer_event(keys: AbstractSet[str], hook: _Hook | None = None) -> str:
+def infer_event(keys: AbstractSet[str], hook: _HookBase | None = None) -> str:
     """The X-GitHub-Event name of a payload, from its top-level keys (and the alert shape)."""
     if "pusher" in keys and "commits" in keys:
         return "push"
@@ -611,6 +611,7 @@ class GitHub(RecordFormat):
                     "not a GitHub webhook payload (no sender or known event object) "
                     "nor an audit-log event (no action + actor)", src, off, raw, name))  # fmt: skip
                 continue
+            hook: _HookBase
             try:
                 hook = hook_of(raw)
             except msgspec.ValidationError:
