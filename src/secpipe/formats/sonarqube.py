@@ -213,7 +213,6 @@ class SonarQube(ReportFormat):
         self, iss: list[_Issue], tops: list[dict[str, msgspec.Raw]], raws: list[bytes], hot: list[bool], ords: list[int],
         paths: dict[str, str | None],
     ) -> pa.RecordBatch:
-        n = len(iss)
         sev = pa.array([_severity(i) for i in iss], pa.int32())
         created = parse_times(strs([i.creationDate for i in iss]))
         updated = parse_times(strs([i.updateDate for i in iss]))
@@ -259,8 +258,9 @@ class SonarQube(ReportFormat):
             "finding_info.modified_time": updated,
             "finding_info.last_seen_time": parse_times(strs([i.closeDate for i in iss])),
             "finding_info.analytic.uid": rules,
-            "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
-            "finding_info.analytic.type": strs(["Rule"] * n),
+            # a Rule only where the issue names its rule (an analytic needs a name or uid, OCSF 1.8.0)
+            "finding_info.analytic.type_id": pc.if_else(pc.is_valid(rules), pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
+            "finding_info.analytic.type": pc.if_else(pc.is_valid(rules), "Rule", pa.scalar(None, pa.string())),
             "assignee.name": strs([i.assignee for i in iss]),
             "resources": pa.array([[{"type": "project", "uid": i.project, "name": i.project}] if i.project else None
                                    for i in iss], pa.list_(pa.struct([("type", S), ("uid", S), ("name", S)]))),  # fmt: skip
