@@ -17,7 +17,8 @@ import pyarrow as pa
 import pytest
 
 from secpipe.formats import get
-from secpipe.store import _files, lake as lake_mod
+from secpipe.store import _files
+from secpipe.store import lake as lake_mod
 from secpipe.store.lake import Lake
 from secpipe.store.wal import WAL, WalRecord
 

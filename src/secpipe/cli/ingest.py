@@ -41,12 +41,15 @@ def ingest(
         typer.echo(f"error: no such file: {missing[0]} — check the path", err=True)
         raise typer.Exit(2)
     stages = []
+    max_rows, raw_data = 500_000, True
     if config:  # the config models are imported only when a config is given (startup time)
         from secpipe.config.models import load_config
         from secpipe.runtime.topology import build_stages
 
-        stages = build_stages(load_config(config), data)
-    pipe = Pipeline(data, stages)
+        cfg = load_config(config)
+        stages = build_stages(cfg, data)
+        max_rows, raw_data = cfg.lake_options().max_rows, cfg.lake_options().raw_data
+    pipe = Pipeline(data, stages, max_rows=max_rows, raw_data=raw_data)
     total_bytes = sum(Path(f).stat().st_size for f in files if f != "-")
     t0 = time.perf_counter()
     show = sys.stderr.isatty() and not as_json

@@ -92,7 +92,9 @@ def up(
         con.print("[bold]First start: tokens created. They are shown only now; secpipe keeps only their hashes.")
         typer.echo(f"ingest token: {ingest_tok}")
         typer.echo(f"admin token:  {admin_tok}")
-    service = Service(data_dir, build_stages(cfg, data_dir))
+    lake = cfg.lake_options()
+    service = Service(data_dir, build_stages(cfg, data_dir), max_rows=lake.max_rows, max_seconds=lake.max_seconds,
+                      compact_seconds=lake.compact_seconds, raw_data=lake.raw_data)
     if service.replayed:
         con.print(f"replayed {service.replayed} WAL record(s) from an unclean stop")
     limits = Limits(cfg.server.max_body_bytes, cfg.server.max_decompressed_bytes, cfg.server.max_json_depth,

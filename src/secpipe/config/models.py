@@ -58,12 +58,19 @@ class ServerConfig(Strict):
 
 
 class LakeOptions(Strict):
-    """Lake sink: commit batches by size and by time."""
+    """Lake sink: commit batches by size and by time; merge small files (store.compact).
+
+    ``max_seconds``: how long accepted rows may wait before a commit (`secpipe up`; batch
+    ingest commits at the end). ``compact_seconds``: how often `secpipe up` merges the small
+    part files of each day partition (0: never). ``raw_data: false`` stores events without
+    their original record (smaller lake; Sigma rules on raw fields then see OCSF fields only).
+    """
 
     type: str = "lake"
     inputs: list[str] = Field(default_factory=list)
     max_rows: int = Field(500_000, gt=0)
-    max_seconds: float = Field(10.0, gt=0)
+    max_seconds: float = Field(2.0, gt=0)
+    compact_seconds: float = Field(300.0, ge=0)
     raw_data: bool = True
 
 
@@ -119,6 +126,13 @@ class PipelineConfig(Strict):
     security: dict[str, Any] = Field(default_factory=dict)
     enrich: dict[str, Any] = Field(default_factory=dict)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
+
+    def lake_options(self) -> LakeOptions:
+        """The options of the pipeline's lake sink (the first ``type: lake``), else the defaults."""
+        for raw in self.sinks.values():
+            if raw.get("type") == "lake":
+                return LakeOptions.model_validate(raw)
+        return LakeOptions()
 
     def component(self, section: str, name: str) -> BaseModel:
         """The validated options model of one component."""

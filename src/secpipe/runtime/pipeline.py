@@ -36,9 +36,9 @@ class Pipeline:
     """One data directory's lake, dead-letter store and transform chain."""
 
     def __init__(self, data_dir: Path, stages: list[Stage] | None = None, *, max_rows: int = 500_000,
-                 max_seconds: float = 10.0) -> None:
+                 max_seconds: float = 10.0, raw_data: bool = True) -> None:
         self.data_dir = Path(data_dir)
-        self.lake = Lake(self.data_dir / "lake", max_rows=max_rows, max_seconds=max_seconds)
+        self.lake = Lake(self.data_dir / "lake", max_rows=max_rows, max_seconds=max_seconds, raw_data=raw_data)
         self.dlq = DeadLetterStore(self.data_dir / "dlq")
         self.stages: list[Stage] = list(stages or [])
         self.totals = Totals()

@@ -11,7 +11,8 @@ WAL, commits the lake, then releases the closed segments, so a segment is delete
 when everything it holds is in the lake. When storage fails (disk full, I/O error) nothing
 accepted is dropped: a refused WAL append leaves no bytes behind and the sender is told to
 retry (HTTP 503); a failed lake commit keeps its rows buffered and its WAL segments, and the
-flusher retries with back-off until it succeeds. At start, unreleased segments are replayed
+flusher retries with back-off until it succeeds. Every ``compact_seconds`` the flusher also
+merges the small part files commits leave (:mod:`secpipe.store.compact`). At start, unreleased segments are replayed
 through the same decoders; event identity drops what the lake already committed.
 """
 
@@ -20,12 +21,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from secpipe import formats
 from secpipe.formats.base import DeadLetter, Decoded, Format, decode_document
 from secpipe.runtime.pipeline import Pipeline
+from secpipe.store import compact
 from secpipe.store.wal import WAL, WalRecord, now_ms
 from secpipe.transforms.base import Stage
 
@@ -71,9 +74,11 @@ class Service:
     """
 
     def __init__(self, data_dir: Path, stages: list[Stage] | None = None, *, max_rows: int = 500_000,
-                 max_seconds: float = 2.0) -> None:
+                 max_seconds: float = 2.0, compact_seconds: float = 300.0, raw_data: bool = True) -> None:
         self.data_dir = Path(data_dir)
-        self.pipeline = Pipeline(self.data_dir, stages, max_rows=max_rows, max_seconds=max_seconds)
+        self.pipeline = Pipeline(self.data_dir, stages, max_rows=max_rows, max_seconds=max_seconds, raw_data=raw_data)
+        self.compact_seconds = compact_seconds  # 0: never merge small lake files
+        self._compacted = time.monotonic()
         self.wal = WAL(self.data_dir / "wal")
         self._lock = threading.Lock()
         self.cpu = threading.BoundedSemaphore(usable_cpus())
@@ -117,6 +122,19 @@ class Service:
                 if failures:
                     log.warning("lake commit succeeded again after %d failed attempt(s)", failures)
                 failures = 0
+                self._compact_when_due()
+
+    def _compact_when_due(self) -> None:
+        """Merge the lake's small files every ``compact_seconds`` (outside the ingest lock:
+        compaction only replaces committed files; the dedup index reads around it)."""
+        if not self.compact_seconds or time.monotonic() - self._compacted < self.compact_seconds:
+            return
+        self._compacted = time.monotonic()
+        lake = self.pipeline.lake
+        try:
+            compact.compact(lake.root, lake.cipher, compression=lake.compression)
+        except OSError as exc:  # disk full: the small files stay, nothing is lost; next time
+            log.error("lake compaction failed, the small files are kept: %s", exc)
 
     def decode(self, fmt_name: str, body: bytes, source: str) -> tuple[Format | None, Decoded]:
         """:func:`decode_body` through the decode gate (:attr:`cpu`)."""

@@ -59,14 +59,16 @@ def _leaves(f: pa.Field, prefix: str) -> list[str]:
     return [path]
 
 
-def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "zstd", cipher: Any = None) -> Path:
-    """Write ``table`` as ``part-<uuid>.parquet`` in ``directory``; visible only when complete.
+def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "zstd", cipher: Any = None,
+                         name: str | None = None) -> Path:
+    """Write ``table`` as ``name`` (default ``part-<uuid>.parquet``) in ``directory``; visible
+    only when complete.
 
     With a ``cipher`` (:class:`secpipe.security.crypto.Cipher`) the file is sealed
     (AES-256-GCM envelope) instead of plain Parquet.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"part-{uuid.uuid4().hex}.parquet"
+    name = name or f"part-{uuid.uuid4().hex}.parquet"
     tmp = directory / f".tmp-{name}"
     try:
         if cipher is not None:

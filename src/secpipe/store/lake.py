@@ -17,6 +17,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections import OrderedDict
@@ -29,6 +30,7 @@ import pyarrow.compute as pc
 
 from secpipe.schema.ocsf import class_of
 from secpipe.security import crypto
+from secpipe.store import compact
 from secpipe.store._files import write_parquet_atomic
 
 
@@ -161,6 +163,7 @@ class Lake:
         max_seconds: float = 10.0,
         compression: str = "zstd",
         max_cached_partitions: int = 64,
+        raw_data: bool = True,
     ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -169,6 +172,7 @@ class Lake:
         self._bytes: dict[str, int] = {}
         self.max_seconds = max_seconds
         self.compression = compression
+        self.raw_data = raw_data  # False: events are stored without their original record
         self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
         self._buf: dict[str, list[pa.RecordBatch]] = {}
         self._rows: dict[str, int] = {}
@@ -177,6 +181,9 @@ class Lake:
         self._max_cached = max_cached_partitions
         for tmp in self.root.glob("*/*/.tmp-*"):
             tmp.unlink(missing_ok=True)
+        if any(self.root.glob("*/*/.compact-*.json")):  # a compaction was interrupted: finish it
+            with compact.maintenance_lock(self.root):
+                compact.recover(self.root)
 
     # -- buffering ------------------------------------------------------------------
     def append(self, batch: pa.RecordBatch) -> FlushResult | None:
@@ -228,6 +235,8 @@ class Lake:
     # -- writing ----------------------------------------------------------------------
     def _write_class(self, cls: str, batches: list[pa.RecordBatch], res: FlushResult) -> None:
         table = pa.Table.from_batches(batches) if _same_schema(batches) else _concat(batches)
+        if not self.raw_data and "raw_data" in table.column_names:
+            table = table.drop_columns(["raw_data"])
         # Day number from the int64 ms time (strftime per row is slow); strings only per day.
         daynum = pc.floor(pc.divide(table.column("time").cast(pa.float64()), 86_400_000.0)).cast(pa.int64())
         days = pc.unique(daynum).to_pylist()
@@ -270,14 +279,28 @@ class Lake:
         if key in self._uids:
             self._uids.move_to_end(key)
             return self._uids[key]
-        index = UidIndex()
-        for f in sorted((self.root / cls / f"event_day={day}").glob("part-*.parquet")):
-            col = crypto.read_parquet(f, self.cipher, columns=["metadata.uid"]).column(0).combine_chunks()
-            index.add(uid_keys(col))
+        index = _load_index(self.root / cls / f"event_day={day}", self.cipher)
         self._uids[key] = index
         while len(self._uids) > self._max_cached:
             self._uids.popitem(last=False)
         return index
+
+
+def _load_index(part: Path, cipher: crypto.Cipher | None) -> UidIndex:
+    """The uids committed in a partition. A compaction may replace files while they are read
+    (the merged file holds the same uids): the partition is then listed and read again."""
+
+    def read() -> UidIndex:
+        index = UidIndex()
+        for f in sorted(part.glob("part-*.parquet")):
+            index.add(uid_keys(crypto.read_parquet(f, cipher, columns=["metadata.uid"]).column(0).combine_chunks()))
+        return index
+
+    for _ in range(8):
+        with contextlib.suppress(FileNotFoundError):
+            return read()
+    with compact.maintenance_lock(part.parent.parent):  # still racing: read with compaction held off
+        return read()
 
 
 def _uids(table: pa.Table) -> pa.Array:

@@ -19,6 +19,8 @@ Guarantees:
   bytes) written before the files go, and every run (``retention.run``, also dry runs)
   records what it did, so the log shows what was removed and why.
 - The clock is injectable (``today``) so tests need no waiting.
+- A partition is deleted under the lake's maintenance lock, so a compaction
+  (:mod:`secpipe.store.compact`) never merges it while it goes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from secpipe.errors import ConfigError
 from secpipe.security import audit
+from secpipe.store import compact
 
 
 class RetentionPolicy(BaseModel):
@@ -157,7 +160,8 @@ def apply(data_dir: Path, policy: RetentionPolicy, *, dry_run: bool = False, tod
         if not dry_run:
             audit.record(data_dir, actor, "retention.delete", cls=part.cls, day=part.day.isoformat(), ttl_days=ttl,
                          files=part.files, bytes=part.bytes)
-            shutil.rmtree(part.path)
+            with compact.maintenance_lock(Path(data_dir) / "lake"):  # never while a compaction merges it
+                shutil.rmtree(part.path)
     audit.record(data_dir, actor, "retention.run", dry_run=dry_run, deleted=len(res.deleted), held=len(res.held),
                  today=today.isoformat())
     return res
