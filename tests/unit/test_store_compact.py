@@ -1,4 +1,4 @@
-"""Lake compaction: small part files merge into few; rows, uids, queries and dedup unchanged;
+"""Lake and dead-letter compaction: small part files merge into few; rows, uids, queries and dedup unchanged;
 an interrupted compaction is finished or dropped when the lake opens; encrypted lakes stay
 sealed; `secpipe up` compacts on its own (``compact_seconds``) and honours the lake sink's
 options (``max_seconds``, ``raw_data``)."""
@@ -19,6 +19,7 @@ from secpipe.runtime.service import Service
 from secpipe.security import crypto
 from secpipe.security.keys import generate_key
 from secpipe.store import compact
+from secpipe.store.dlq import DeadLetterStore
 from secpipe.store.lake import Lake
 from secpipe.store.query import run
 
@@ -130,3 +131,18 @@ def test_service_compacts_and_honours_lake_options(data_dir: Path, real: Path) -
     cols, rows = run(data_dir, "SELECT count(*) FROM api_activity")
     assert rows[0][0] > 250
     assert "raw_data" not in pq.read_schema(_parts(data_dir)[0]).names, "raw_data: false stores no raw record"
+
+
+def test_dead_letter_files_merge(data_dir: Path, real: Path) -> None:
+    """A shipper sending bad bodies writes a dead-letter file per request; they merge the same way."""
+    good = (real / "panther-analysis" / "extracted" / "k8s_audit.jsonl").read_bytes().splitlines()
+    store = DeadLetterStore(data_dir / "dlq")
+    for i, line in enumerate(good[:20]):
+        store.write(get("k8s_audit").decode(line[: len(line) // 2], f"http:shipper:{i}").dead)  # cut mid-record
+    sql = "SELECT source, reason, sha256, raw FROM dead_letter ORDER BY source"
+    before = run(data_dir, sql)
+    files = sorted((data_dir / "dlq").rglob("part-*.parquet"))
+    assert len(files) == 20 and len(before[1]) == 20
+    res = compact.compact(data_dir / "dlq", min_files=2, partitions=compact.DLQ_PARTITIONS)
+    assert res.files_in == 20 and len(sorted((data_dir / "dlq").rglob("part-*.parquet"))) == 1
+    assert run(data_dir, sql) == before

@@ -130,11 +130,12 @@ class Service:
         if not self.compact_seconds or time.monotonic() - self._compacted < self.compact_seconds:
             return
         self._compacted = time.monotonic()
-        lake = self.pipeline.lake
+        lake, dlq = self.pipeline.lake, self.pipeline.dlq
         try:
             compact.compact(lake.root, lake.cipher, compression=lake.compression)
+            compact.compact(dlq.root, dlq.cipher, partitions=compact.DLQ_PARTITIONS)
         except OSError as exc:  # disk full: the small files stay, nothing is lost; next time
-            log.error("lake compaction failed, the small files are kept: %s", exc)
+            log.error("compaction failed, the small files are kept: %s", exc)
 
     def decode(self, fmt_name: str, body: bytes, source: str) -> tuple[Format | None, Decoded]:
         """:func:`decode_body` through the decode gate (:attr:`cpu`)."""

@@ -4,7 +4,8 @@ Why: `secpipe up` commits the lake every few seconds, so a steady trickle of eve
 thousands of small files per class and day; every query reads every file's footer and a
 restart reads every file's uids. Compaction keeps that cost to a few files per partition.
 
-What: in each ``lake/<class>/event_day=D``, part files smaller than ``small_bytes`` are
+What: in each ``lake/<class>/event_day=D`` (and each dead-letter ``dlq/day=D``: a flood of bad
+input writes a file per request), part files smaller than ``small_bytes`` are
 merged when there are ``min_files`` or more of them, in groups of at most ``group_bytes``
 of input (bounded memory), each group into one new part file. Rows are unchanged: same
 columns (differing file layouts are unified by field name, as the query views do), same
@@ -19,7 +20,7 @@ removed at the next open of the lake; inputs untouched) or the output with some 
 so rows are never lost and never stay doubled. A concurrent reader may see a group's rows
 twice in the moment between the output's rename and the inputs' unlink.
 
-Retention deletes whole partitions: both hold ``lake/.maintenance.lock`` (``flock``, so also
+Retention deletes whole partitions: both hold the store's ``.maintenance.lock`` (``flock``, so also
 across processes: `secpipe retention apply` beside `secpipe up`), so a partition is never
 merged while it is being deleted, and a merged file never brings deleted rows back.
 """
@@ -71,10 +72,16 @@ def maintenance_lock(lake_root: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def recover(lake_root: Path) -> int:
+#: Day partitions below a store's root: the lake's ``<class>/event_day=D``, the dead-letter
+#: store's ``day=D``.
+LAKE_PARTITIONS = "*/event_day=*"
+DLQ_PARTITIONS = "day=*"
+
+
+def recover(lake_root: Path, partitions: str = LAKE_PARTITIONS) -> int:
     """Finish or drop the journals an interrupted compaction left; returns how many."""
     n = 0
-    for journal in lake_root.glob("*/event_day=*/.compact-*.json"):
+    for journal in lake_root.glob(f"{partitions}/.compact-*.json"):
         part = journal.parent
         try:
             plan = orjson.loads(journal.read_bytes())
@@ -91,12 +98,13 @@ def recover(lake_root: Path) -> int:
 
 
 def compact(lake_root: Path, cipher: Any = None, *, small_bytes: int = SMALL_BYTES, group_bytes: int = GROUP_BYTES,
-            min_files: int = MIN_FILES, compression: str = "zstd") -> CompactResult:
-    """Merge the small part files of every partition that has ``min_files`` or more of them."""
+            min_files: int = MIN_FILES, compression: str = "zstd", partitions: str = LAKE_PARTITIONS) -> CompactResult:
+    """Merge the small part files of every partition that has ``min_files`` or more of them
+    (``partitions``: :data:`DLQ_PARTITIONS` for the dead-letter store, which has one schema)."""
     res = CompactResult()
     with maintenance_lock(lake_root):
-        recover(lake_root)
-        for part in sorted(lake_root.glob("*/event_day=*")):
+        recover(lake_root, partitions)
+        for part in sorted(lake_root.glob(partitions)):
             files = [(f, f.stat().st_size) for f in sorted(part.glob("part-*.parquet"))]
             small = [(f, size) for f, size in files if size < small_bytes]
             if len(small) < min_files:
@@ -128,7 +136,8 @@ def _groups(files: list[tuple[Path, int]], budget: int) -> Iterator[list[Path]]:
 
 def _merge(part: Path, inputs: list[Path], cipher: Any, compression: str) -> int:
     tables = [crypto.read_parquet(f, cipher) for f in inputs]
-    tables = [t.drop_columns(["event_day"]) if "event_day" in t.column_names else t for t in tables]
+    key = part.name.split("=", 1)[0]  # the partition column is the directory, never stored in a file
+    tables = [t.drop_columns([key]) if key in t.column_names else t for t in tables]
     table = pa.concat_tables(tables, promote_options="permissive")
     output = f"part-{uuid.uuid4().hex}.parquet"
     journal = part / f".compact-{uuid.uuid4().hex}.json"

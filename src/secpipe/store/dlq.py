@@ -4,7 +4,8 @@ Layout: ``<root>/day=YYYY-MM-DD/part-<uuid>.parquet`` with columns time, source,
 offset, reason, size, sha256, raw (bytes) and blob. Records up to ``inline_limit`` bytes
 keep their bytes inline; larger ones (a 100 MB line) are written whole to
 ``<root>/blobs/<sha256>`` and ``blob`` names that file, so nothing rejected is lost.
-Queryable as the ``dead_letter`` view. Writes are atomic and fsynced like the lake's.
+Queryable as the ``dead_letter`` view. Writes are atomic and fsynced like the lake's; each
+write is a file, and `secpipe up` merges a day's small files (:mod:`secpipe.store.compact`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pyarrow as pa
 
 from secpipe.formats.base import DeadLetter
 from secpipe.security import crypto
+from secpipe.store import compact
 from secpipe.store._files import fsync_dir, write_parquet_atomic
 
 SCHEMA = pa.schema(
@@ -44,6 +46,9 @@ class DeadLetterStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.inline_limit = inline_limit
         self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
+        if any(self.root.glob(f"{compact.DLQ_PARTITIONS}/.compact-*.json")):  # an interrupted compaction
+            with compact.maintenance_lock(self.root):
+                compact.recover(self.root, compact.DLQ_PARTITIONS)
 
     def write(self, letters: Iterable[DeadLetter]) -> int:
         """Persist dead letters now (fsynced before returning); returns how many."""

@@ -160,7 +160,8 @@ def apply(data_dir: Path, policy: RetentionPolicy, *, dry_run: bool = False, tod
         if not dry_run:
             audit.record(data_dir, actor, "retention.delete", cls=part.cls, day=part.day.isoformat(), ttl_days=ttl,
                          files=part.files, bytes=part.bytes)
-            with compact.maintenance_lock(Path(data_dir) / "lake"):  # never while a compaction merges it
+            base = Path(data_dir) / ("dlq" if part.cls == "dead_letter" else "lake")
+            with compact.maintenance_lock(base):  # never while a compaction merges it
                 shutil.rmtree(part.path)
     audit.record(data_dir, actor, "retention.run", dry_run=dry_run, deleted=len(res.deleted), held=len(res.held),
                  today=today.isoformat())
