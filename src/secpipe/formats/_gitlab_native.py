@@ -225,9 +225,23 @@ def _iso(col: Col) -> Col:
 def _resources(items: list[tuple[str, Col, Col]], n: int) -> pa.Array:
     """``resources`` as ``_cicd.resources_column`` builds it: per row, the items (type, name,
     uid) in order whose name or uid is set; a row with none is null."""
-    cols = [(t, name if isinstance(name, list) else name.to_pylist(), uid if isinstance(uid, list) else uid.to_pylist())
-            for t, name, uid in items]  # fmt: skip
-    return c.resources_column([tuple((t, names[i], uids[i]) for t, names, uids in cols) for i in range(n)])
+    if isinstance(items[0][1], list):  # Python lists (a few decoded structs): tuples per row
+        cols = [(t, name, uid) for t, name, uid in items]
+        return c.resources_column([tuple((t, names[i], uids[i]) for t, names, uids in cols) for i in range(n)])  # type: ignore[index]
+    k = len(items)
+    names = np.empty(n * k, object)
+    uids = np.empty(n * k, object)
+    keep = np.zeros(n * k, np.bool_)
+    for j, (_t, name, uid) in enumerate(items):  # Arrow columns: interleaved with numpy, kept items taken
+        names[j::k] = name.to_numpy(zero_copy_only=False)  # type: ignore[union-attr]
+        uids[j::k] = uid.to_numpy(zero_copy_only=False)  # type: ignore[union-attr]
+        keep[j::k] = pc.or_(name.is_valid(), uid.is_valid()).to_numpy(zero_copy_only=False)  # type: ignore[union-attr]
+    counts = keep.reshape(n, k).sum(axis=1)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    types = np.tile(np.array([t for t, _n, _u in items], object), n)
+    return c._resources_array(types[keep].tolist(), names[keep].tolist(), uids[keep].tolist(), offsets.tolist(),
+                              (counts > 0).tolist())  # fmt: skip
 
 
 def _uid(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], sid: _Fn) -> Col:
