@@ -36,6 +36,19 @@ log = logging.getLogger("secpipe.service")
 
 
 @dataclass
+class ServiceStats:
+    """Counters of the service's own work, for ``/v1/metrics`` (what the pipeline totals do not hold)."""
+
+    started: float
+    inputs: int = 0  # bodies accepted (durable)
+    commits: int = 0
+    commit_failures: int = 0
+    last_commit: float = 0.0  # epoch seconds of the last successful lake commit
+    compacted_files: int = 0  # part files merged away
+    compaction_failures: int = 0
+
+
+@dataclass
 class Accepted:
     """What one input produced."""
 
@@ -79,6 +92,7 @@ class Service:
         self.pipeline = Pipeline(self.data_dir, stages, max_rows=max_rows, max_seconds=max_seconds, raw_data=raw_data)
         self.compact_seconds = compact_seconds  # 0: never merge small lake files
         self._compacted = time.monotonic()
+        self.stats = ServiceStats(started=time.time())
         self.wal = WAL(self.data_dir / "wal")
         self._lock = threading.Lock()
         self.cpu = threading.BoundedSemaphore(usable_cpus())
@@ -117,6 +131,7 @@ class Service:
                 self.flush()
             except OSError as exc:  # disk full, I/O error: the rows stay buffered, the WAL keeps them
                 failures += 1
+                self.stats.commit_failures += 1
                 log.error("lake commit failed, %d row(s) kept and retried: %s", self.pipeline.lake.pending_rows, exc)
             else:
                 if failures:
@@ -132,9 +147,11 @@ class Service:
         self._compacted = time.monotonic()
         lake, dlq = self.pipeline.lake, self.pipeline.dlq
         try:
-            compact.compact(lake.root, lake.cipher, compression=lake.compression)
-            compact.compact(dlq.root, dlq.cipher, partitions=compact.DLQ_PARTITIONS)
+            for res in (compact.compact(lake.root, lake.cipher, compression=lake.compression),
+                        compact.compact(dlq.root, dlq.cipher, partitions=compact.DLQ_PARTITIONS)):
+                self.stats.compacted_files += res.files_in - res.files_out
         except OSError as exc:  # disk full: the small files stay, nothing is lost; next time
+            self.stats.compaction_failures += 1
             log.error("compaction failed, the small files are kept: %s", exc)
 
     def decode(self, fmt_name: str, body: bytes, source: str) -> tuple[Format | None, Decoded]:
@@ -149,6 +166,7 @@ class Service:
         with self._lock:
             seq = self.wal.append(WalRecord(fmt_name, source, now_ms(), body))
             self.pipeline.submit(decoded)
+            self.stats.inputs += 1
         self.wal.sync(seq)
         rows = sum(b.num_rows for b in decoded.batches)
         return Accepted(decoded.events, rows, len(decoded.dead), [d.reason for d in decoded.dead[:5]])
@@ -164,6 +182,8 @@ class Service:
             closed = self.wal.rotate()
             self.pipeline.flush()
             self.wal.release(closed)
+            self.stats.commits += 1
+            self.stats.last_commit = time.time()
 
     def close(self) -> None:
         """Stop the flusher, commit everything, close the WAL."""

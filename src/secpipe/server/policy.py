@@ -25,17 +25,19 @@ audit.read         read and verify the audit log
 tokens.manage      create, list, revoke API and ingest tokens; manage users
 export             export data out of the lake
 retention.manage   see and apply retention policies, set legal holds
+metrics.read       scrape the pipeline's metrics (``GET /v1/metrics``)
 =================  ===================================================================
 
 Roles:
 
 - **admin**: everything.
 - **analyst**: ingest, query (unmasked), reveal, findings, rules/silences/playbooks read and
-  write, run playbooks, read config, export.
+  write, run playbooks, read config, export, metrics.
 - **viewer**: query (sensitive fields masked or tokenized, raw_data hidden), read findings,
-  rules, silences and playbooks. No changes.
+  rules, silences and playbooks, scrape metrics. No changes.
 - **ingest**: ingest only (per-source ingest tokens carry this role).
-- **auditor**: read and verify the audit log, read config and retention, query (masked).
+- **auditor**: read and verify the audit log, read config and retention, query (masked),
+  scrape metrics.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ PERMISSIONS = (
     "ingest", "query", "query.sensitive", "reveal", "findings.read",
     "rules.read", "rules.write", "silences.read", "silences.write",
     "playbooks.read", "playbooks.write", "playbooks.run", "config.read", "config.write",
-    "audit.read", "tokens.manage", "export", "retention.manage",
+    "audit.read", "tokens.manage", "export", "retention.manage", "metrics.read",
 )  # fmt: skip
 
 ROLES: dict[str, frozenset[str]] = {
@@ -52,11 +54,11 @@ ROLES: dict[str, frozenset[str]] = {
     "analyst": frozenset({
         "ingest", "query", "query.sensitive", "reveal", "findings.read", "rules.read", "rules.write",
         "silences.read", "silences.write", "playbooks.read", "playbooks.write", "playbooks.run", "config.read",
-        "export",
+        "export", "metrics.read",
     }),  # fmt: skip
-    "viewer": frozenset({"query", "findings.read", "rules.read", "silences.read", "playbooks.read"}),
+    "viewer": frozenset({"query", "findings.read", "rules.read", "silences.read", "playbooks.read", "metrics.read"}),
     "ingest": frozenset({"ingest"}),
-    "auditor": frozenset({"audit.read", "query", "config.read"}),
+    "auditor": frozenset({"audit.read", "query", "config.read", "metrics.read"}),
 }
 
 #: Permission marker of routes authenticated by a per-route shared secret or signature instead
