@@ -46,6 +46,8 @@ class DeadLetterStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.inline_limit = inline_limit
         self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
+        for tmp in [*self.root.glob("day=*/.tmp-*"), *self.root.glob("blobs/.tmp-*")]:  # a crash mid-write
+            tmp.unlink(missing_ok=True)
         if any(self.root.glob(f"{compact.DLQ_PARTITIONS}/.compact-*.json")):  # an interrupted compaction
             with compact.maintenance_lock(self.root):
                 compact.recover(self.root, compact.DLQ_PARTITIONS)
@@ -79,10 +81,14 @@ class DeadLetterStore:
         path = d / digest
         if not path.exists():
             tmp = d / f".tmp-{digest}"
-            with open(tmp, "wb") as fh:
-                fh.write(self.cipher.seal(raw) if self.cipher is not None else raw)
-                fh.flush()
-                os.fsync(fh.fileno())
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(self.cipher.seal(raw) if self.cipher is not None else raw)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except BaseException:  # disk full: no half blob left taking space
+                tmp.unlink(missing_ok=True)
+                raise
             os.replace(tmp, path)
             fsync_dir(d)
         return str(path.relative_to(self.root))
