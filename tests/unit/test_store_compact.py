@@ -1,7 +1,7 @@
 """Lake and dead-letter compaction: small part files merge into few; rows, uids, queries and dedup unchanged;
 an interrupted compaction is finished or dropped when the lake opens; encrypted lakes stay
 sealed; `secpipe up` compacts on its own (``compact_seconds``) and honours the lake sink's
-options (``max_seconds``, ``raw_data``)."""
+options (``max_seconds``, ``raw_data``); the lake's cache of committed uids stays bounded."""
 
 from __future__ import annotations
 
@@ -146,3 +146,16 @@ def test_dead_letter_files_merge(data_dir: Path, real: Path) -> None:
     res = compact.compact(data_dir / "dlq", min_files=2, partitions=compact.DLQ_PARTITIONS)
     assert res.files_in == 20 and len(sorted((data_dir / "dlq").rglob("part-*.parquet"))) == 1
     assert run(data_dir, sql) == before
+
+
+def test_cached_uids_are_bounded_and_dedup_stays_exact(data_dir: Path, real: Path) -> None:
+    """The committed-uid cache keeps at most ``max_cached_uids`` (least recently used partitions
+    go first); an evicted partition is read again from its files, so dedup stays exact."""
+    bodies = _trickle(data_dir, real, commits=4)
+    lake = Lake(data_dir / "lake", max_cached_uids=10)
+    for body in bodies:
+        for b in get("cloudtrail").decode(body, "test").batches:
+            lake.append(b)
+        res = lake.flush()
+        assert res.stored == {}
+        assert sum(ix.size for ix in lake._uids.values()) <= 10 or len(lake._uids) == 1  # noqa: SLF001

@@ -103,6 +103,11 @@ class UidIndex:
             order = np.argsort(his)
             self.runs = [(s32[order], his[order])]
 
+    @property
+    def size(self) -> int:
+        """Uids held."""
+        return sum(len(r) for r, _h in self.runs) + sum(len(a) for a in self.other)
+
     def contains(self, keys: UidKeys) -> np.ndarray:
         """Boolean mask: which of the uids are already committed."""
         uids = keys.uids
@@ -163,6 +168,7 @@ class Lake:
         max_seconds: float = 10.0,
         compression: str = "zstd",
         max_cached_partitions: int = 64,
+        max_cached_uids: int = 20_000_000,
         raw_data: bool = True,
     ) -> None:
         self.root = Path(root)
@@ -179,6 +185,9 @@ class Lake:
         self._since = time.monotonic()
         self._uids: OrderedDict[tuple[str, str], UidIndex] = OrderedDict()
         self._max_cached = max_cached_partitions
+        # ~40 bytes a uid: at most ~800 MB of committed uids stay cached (busy days of many
+        # classes); an evicted partition's uids are read again from its files when needed
+        self._max_cached_uids = max_cached_uids
         for tmp in self.root.glob("*/*/.tmp-*"):
             tmp.unlink(missing_ok=True)
         if any(self.root.glob("*/*/.compact-*.json")):  # a compaction was interrupted: finish it
@@ -223,6 +232,7 @@ class Lake:
                 self._write_class(cls, batches, res)
         if not self._buf:
             self._since = time.monotonic()
+        self._trim()
         pa.default_memory_pool().release_unused()  # hand freed buffers back: bounded RSS
         return res
 
@@ -273,6 +283,12 @@ class Lake:
                 keys = uid_keys(keys.uids.filter(keep))
         res.duplicates += rows - part.num_rows
         return part, keys
+
+    def _trim(self) -> None:
+        """Evict the least recently used partitions' uids past ``max_cached_uids`` (the last one stays)."""
+        total = sum(ix.size for ix in self._uids.values())
+        while total > self._max_cached_uids and len(self._uids) > 1:
+            total -= self._uids.popitem(last=False)[1].size
 
     def _committed(self, cls: str, day: str) -> UidIndex:
         key = (cls, day)
