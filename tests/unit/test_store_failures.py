@@ -4,12 +4,14 @@
   space is back) are replayed, not hidden behind a torn frame.
 - A WAL rotation that cannot open its new segment keeps writing the old one.
 - A lake commit that fails keeps its rows buffered; the next flush commits them, once.
+- A damaged WAL frame (media error) is dead-lettered; the records after it are replayed.
 The integration test ``test_core_disk_full.py`` runs the same on a real full tmpfs.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 from pathlib import Path
 
@@ -17,10 +19,12 @@ import pyarrow as pa
 import pytest
 
 from secpipe.formats import get
+from secpipe.runtime.service import Service
 from secpipe.store import _files
 from secpipe.store import lake as lake_mod
 from secpipe.store.lake import Lake
-from secpipe.store.wal import WAL, WalRecord
+from secpipe.store.query import run
+from secpipe.store.wal import WAL, WalRecord, read_segment
 
 
 def _rec(i: int) -> WalRecord:
@@ -93,3 +97,27 @@ def test_failed_lake_commit_keeps_rows_for_the_next_flush(tmp_path: Path, monkey
     stored = pa.concat_tables(lake_mod.crypto.read_parquet(f, None) for f in sorted((tmp_path / "lake").rglob("*.parquet")))
     assert stored.num_rows == 30
     assert len(set(stored.column("metadata").combine_chunks().field("uid").to_pylist())) == 30
+
+
+def test_damaged_wal_frame_hides_no_later_record(tmp_path: Path, real: Path) -> None:
+    """A bit flip in an acknowledged record (media error) costs that record, kept as a dead
+    letter with its bytes, not the records after it; a torn tail still ends the segment."""
+    records = json.loads((real / "panther-analysis" / "extracted" / "cloudtrail.json").read_bytes())["Records"]
+    bodies = [json.dumps({"Records": records[i : i + 10]}).encode() for i in (0, 10, 20)]
+    data = tmp_path / "data"
+    wal = WAL(data / "wal")
+    for i, b in enumerate(bodies):
+        wal.sync(wal.append(WalRecord("cloudtrail", f"test:{i}", 1_700_000_000_000, b)))
+    wal.close()
+    (seg,) = WAL(data / "wal").segments()[:1]
+    raw = bytearray(seg.read_bytes())
+    second = raw.find(b"SPW1", 1)
+    raw[second + 200] ^= 0x01  # inside the second record's body
+    seg.write_bytes(bytes(raw) + b"SPW1\x00\x00")  # and a torn tail after the third
+    assert [r.format or "DAMAGED" for r in read_segment(seg)] == ["cloudtrail", "DAMAGED", "cloudtrail"]
+    svc = Service(data)  # replays the WAL
+    svc.close()
+    totals = svc.pipeline.totals  # records 1-10 and 21-30 (one repeats: a duplicate)
+    assert sum(totals.stored.values()) + totals.duplicates == 20 and totals.dead_letter == 1
+    (row,) = run(data, "SELECT reason, source, raw FROM dead_letter")[1]
+    assert "damaged" in row[0] and row[1] == f"wal:{seg.name}" and bytes(row[2]).startswith(b"SPW1")

@@ -29,7 +29,7 @@ from secpipe import formats
 from secpipe.formats.base import DeadLetter, Decoded, Format, decode_document
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.store import compact
-from secpipe.store.wal import WAL, WalRecord, now_ms
+from secpipe.store.wal import DAMAGED, WAL, WalRecord, now_ms
 from secpipe.transforms.base import Stage
 
 log = logging.getLogger("secpipe.service")
@@ -104,6 +104,12 @@ class Service:
         n = 0
         closed = self.wal.rotate()
         for rec in self.wal.replay():
+            if rec.format == DAMAGED:  # bytes of a damaged frame: kept, with why, not guessed at
+                reason = f"write-ahead log frame damaged (magic/length/crc32 check failed) at byte {rec.received_ms}"
+                log.error("%s of %s: %d byte(s) dead-lettered", reason, rec.source, len(rec.body))
+                self.pipeline.submit(Decoded(dead=[DeadLetter(reason, rec.source, rec.received_ms, rec.body, "wal")],
+                                             events=1))  # fmt: skip
+                continue
             _fmt, dec = decode_body(rec.format, rec.body, rec.source)
             self.pipeline.submit(dec)
             n += 1

@@ -10,7 +10,9 @@ Guarantees:
 - :meth:`WAL.rotate` starts a new segment and returns the closed ones; the caller releases
   them (:meth:`WAL.release`) only after every sink committed what they hold.
 - :meth:`WAL.replay` yields the records of unreleased segments in order. A torn tail (crash
-  mid-write) ends a segment at its last whole record; nothing before it is lost.
+  mid-write) ends a segment at its last whole record; nothing before it is lost. A damaged
+  frame in the middle (media error) does not hide the records after it: its bytes come back
+  as a :data:`DAMAGED` record, which the service dead-letters.
 - A record is written with one unbuffered ``writev``; when that fails (disk full, I/O
   error) the segment is cut back to where the record began and the error is raised, so a
   refused record leaves no torn bytes for the records after it to hide behind at replay,
@@ -189,9 +191,18 @@ class WAL:
             self._fh.close()
 
 
-def read_segment(path: Path, cipher: crypto.Cipher | None = None) -> Iterator[WalRecord]:
-    """Whole records of one segment; stops at the first torn or corrupt frame.
+#: ``WalRecord.format`` of the bytes of a damaged frame that whole frames follow (see read_segment)
+DAMAGED = ""
 
+
+def read_segment(path: Path, cipher: crypto.Cipher | None = None) -> Iterator[WalRecord]:
+    """Whole records of one segment, in order.
+
+    A torn tail (a crash mid-write: a record never acknowledged) ends the segment. A damaged
+    frame that whole frames follow (a bad sector, a bit flip: acknowledged records) does not
+    hide them: reading resumes at the next frame whose magic, length and crc32 check, and the
+    bytes in between come back as one record of format :data:`DAMAGED` (source
+    ``wal:<segment>``, ``received_ms`` = their offset) for the caller to dead-letter.
     An encrypted segment (SPE1 header) needs ``cipher``; its records are decrypted here.
     """
     data = path.read_bytes()
@@ -204,16 +215,37 @@ def read_segment(path: Path, cipher: crypto.Cipher | None = None) -> Iterator[Wa
         sealed = crypto.parse_header(data, str(path))
         dek, pos = cipher.unwrap(sealed), sealed.body_offset
     while pos + _HEAD.size <= len(data):
-        magic, n, crc = _HEAD.unpack_from(data, pos)
+        if not _whole_frame(data, pos):
+            nxt = _next_frame(data, pos + 1)
+            if nxt is None:
+                return  # torn tail
+            yield WalRecord(DAMAGED, f"wal:{path.name}", pos, data[pos:nxt])
+            pos = nxt
+        _magic, n, _crc = _HEAD.unpack_from(data, pos)
         start = pos + _HEAD.size
         payload = data[start : start + n]
-        if magic != _MAGIC or len(payload) != n or zlib.crc32(payload) != crc:
-            return
         if dek is not None:
             payload = crypto.Cipher.open_record(dek, payload)
         fmt, src, received, body = msgspec.msgpack.decode(payload)
         yield WalRecord(fmt, src, received, body)
         pos = start + n
+
+
+def _whole_frame(data: bytes, pos: int) -> bool:
+    if pos + _HEAD.size > len(data):
+        return False
+    magic, n, crc = _HEAD.unpack_from(data, pos)
+    start = pos + _HEAD.size
+    return magic == _MAGIC and start + n <= len(data) and zlib.crc32(data[start : start + n]) == crc
+
+
+def _next_frame(data: bytes, pos: int) -> int | None:
+    """Offset of the next whole frame at or after ``pos``, or None."""
+    while (pos := data.find(_MAGIC, pos)) != -1:
+        if _whole_frame(data, pos):
+            return pos
+        pos += 1
+    return None
 
 
 def _bin_head(n: int) -> bytes:
