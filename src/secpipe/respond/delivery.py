@@ -13,7 +13,11 @@ delayed, never dropped), calls the handler, and then:
   (listed by ``secpipe alerts list --dead``, replayable with ``secpipe alerts replay ID``).
 
 A row is marked delivered only after the handler returned, so a crash in between sends it
-again after restart: at-least-once. Error texts stored and logged are scrubbed of URLs.
+again after restart: at-least-once. When the outcome cannot be recorded (disk full:
+:class:`~secpipe.respond.outbox.OutboxStorageError`) the worker keeps it and retries the
+write with back-off until it succeeds, so a row sent once is not sent again while the process
+lives; a store error while claiming only delays the queue (the thread never dies of it).
+Error texts stored and logged are scrubbed of URLs.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from secpipe.errors import SecpipeError, TerminalError
 from secpipe.respond.base import DeliveryError, scrub
-from secpipe.respond.outbox import Row, Store
+from secpipe.respond.outbox import OutboxStorageError, Row, Store
 
 log = logging.getLogger("secpipe.respond.delivery")
 Clock = Callable[[], float]
@@ -113,7 +118,7 @@ class Worker:
         while not self.stop_event.is_set():
             try:
                 busy = self.run_once()
-            except SecpipeError:
+            except (SecpipeError, OSError):  # store full, a handler's I/O error: the row's lease brings it back
                 log.exception("delivery worker %s: store error; retrying in 1s", self.queue)
                 busy = False
             if not busy:
@@ -135,10 +140,30 @@ class Worker:
                 self.stop_event.wait(min(wait, 1.0))
                 wait = self.bucket.take()
             if self.stop_event.is_set():
-                self.store.retry(row.id, int(self.clock() * 1000), "stopped before sending")
+                self._record(self.store.retry, row.id, int(self.clock() * 1000), "stopped before sending")
                 return False
         self.handle(row)
         return True
+
+    def _record(self, op: Callable[..., Any], *args: Any) -> None:
+        """Write a row's outcome, retrying while the store cannot be written (disk full).
+
+        Gives up only when the worker stops: the row then stays ``running`` and the next
+        start sends it again (:meth:`Store.recover`), the documented at-least-once.
+        """
+        wait = 0.1
+        while True:
+            try:
+                op(*args)
+                return
+            except OutboxStorageError as exc:
+                if self.stop_event.is_set():
+                    log.error("%s: outcome of entry %d not recorded before stop (sent again at the next start): %s",
+                              self.queue, args[0], exc)
+                    raise
+                log.error("%s: outcome of entry %d not recorded, retrying in %.1fs: %s", self.queue, args[0], wait, exc)
+                self.stop_event.wait(wait)
+                wait = min(wait * 2, 5.0)
 
     def handle(self, row: Row) -> None:
         """Deliver one claimed row and record the outcome."""
@@ -147,16 +172,16 @@ class Worker:
         except TerminalError as exc:  # DeliveryRejected, or a config problem (secret unset)
             msg = scrub(str(exc))
             log.warning("%s: entry %d rejected, dead-lettered: %s", self.queue, row.id, msg)
-            self.store.dead(row.id, int(self.clock() * 1000), msg)
+            self._record(self.store.dead, row.id, int(self.clock() * 1000), msg)
             return
         except DeliveryError as exc:
             msg = scrub(str(exc))
             if row.attempts >= self.policy.max_attempts:
                 log.warning("%s: entry %d failed %d times, dead-lettered: %s", self.queue, row.id, row.attempts, msg)
-                self.store.dead(row.id, int(self.clock() * 1000), f"{row.attempts} attempts; last: {msg}")
+                self._record(self.store.dead, row.id, int(self.clock() * 1000), f"{row.attempts} attempts; last: {msg}")
                 return
             delay = self.policy.delay(row.attempts, exc.retry_after, self.rng)
             log.info("%s: entry %d attempt %d failed (%s); retry in %.1fs", self.queue, row.id, row.attempts, msg, delay)
-            self.store.retry(row.id, int((self.clock() + delay) * 1000), msg)
+            self._record(self.store.retry, row.id, int((self.clock() + delay) * 1000), msg)
             return
-        self.store.done(row.id, int(self.clock() * 1000), note or "")
+        self._record(self.store.done, row.id, int(self.clock() * 1000), note or "")

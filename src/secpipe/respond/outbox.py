@@ -24,6 +24,11 @@ Guarantees:
   by a dead process to ``pending``.
 - Each queue (``<receiver>/<channel>`` or ``playbook:<name>``) is claimed independently, so
   one failing receiver never holds another's rows back.
+- Storage failures (disk full, I/O error, a lock held too long) raise
+  :class:`OutboxStorageError`, a :class:`~secpipe.errors.TransientError`: the transaction is
+  rolled back (nothing half-recorded, the connection stays usable) and the caller retries —
+  an ingest request is answered "retry later", a delivery worker keeps the outcome of a sent
+  row and records it once space is back (it does not send it again).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from typing import Any, cast
 
 import orjson
 
-from secpipe.errors import SecpipeError
+from secpipe.errors import SecpipeError, TransientError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_groups (
@@ -72,6 +77,14 @@ STATES = ("pending", "running", "delivered", "dead", "approval", "rejected")
 
 class OutboxError(SecpipeError):
     """An outbox operation that cannot be done (unknown id, wrong state)."""
+
+
+class OutboxStorageError(TransientError):
+    """The alert database could not be written (disk full, I/O error): nothing was recorded, retry."""
+
+    def __init__(self, path: Path, exc: sqlite3.Error) -> None:
+        super().__init__(f"alert store {path}: {exc} — free space on {path.parent} (or fix the disk); "
+                         "nothing was recorded, retry later")
 
 
 @dataclass
@@ -108,8 +121,10 @@ class Store:
         self._local = threading.local()
         with _LOCKS_GUARD:
             self._wlock = _WRITE_LOCKS.setdefault(str(self.path.resolve()), threading.Lock())
-        con = self._con()
-        con.executescript(_SCHEMA)
+        try:
+            self._con().executescript(_SCHEMA)
+        except sqlite3.OperationalError as exc:
+            raise OutboxStorageError(self.path, exc) from exc
 
     def _con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
@@ -151,7 +166,7 @@ class Store:
         handler sleeps 10-100 ms when a write lock is taken, which would stall the ingest path
         behind a delivery worker; the in-process lock hands over in microseconds.
         """
-        return _Tx(self._con(), self._wlock)
+        return _Tx(self._con(), self._wlock, self.path)
 
     # -- groups -------------------------------------------------------------------------
     def upsert_alerts(self, items: list[tuple[str, str, str, dict[str, str], float, dict[str, Any]]], now_ms: int) -> int:
@@ -332,14 +347,26 @@ class Store:
 
 
 class _Tx:
-    def __init__(self, con: sqlite3.Connection, lock: threading.Lock) -> None:
+    """One IMMEDIATE transaction; a storage failure (statement or COMMIT) rolls it back.
+
+    SQLite may or may not have rolled back by itself after SQLITE_FULL / SQLITE_IOERR; a
+    COMMIT that failed can leave the transaction open, and every later ``BEGIN`` on this
+    connection would then fail ("cannot start a transaction within a transaction") until
+    restart. So the rollback is explicit whenever a transaction is still open.
+    """
+
+    def __init__(self, con: sqlite3.Connection, lock: threading.Lock, path: Path) -> None:
         self.con = con
         self.lock = lock
+        self.path = path
 
     def __enter__(self) -> sqlite3.Connection:
         self.lock.acquire()
         try:
             self.con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            self.lock.release()
+            raise OutboxStorageError(self.path, exc) from exc
         except BaseException:
             self.lock.release()
             raise
@@ -347,9 +374,22 @@ class _Tx:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
-            self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type is None:
+                try:
+                    self.con.execute("COMMIT")
+                except sqlite3.OperationalError as err:
+                    self._rollback()
+                    raise OutboxStorageError(self.path, err) from err
+                return
+            self._rollback()
+            if isinstance(exc, sqlite3.OperationalError):
+                raise OutboxStorageError(self.path, exc) from exc
         finally:
             self.lock.release()
+
+    def _rollback(self) -> None:
+        if self.con.in_transaction:
+            self.con.execute("ROLLBACK")
 
 
 def _row(r: tuple[Any, ...]) -> Row:

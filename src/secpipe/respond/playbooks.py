@@ -27,6 +27,9 @@ Guarantees: every execution (and every dry run) is written to the audit log with
 (playbook, action, method, target without query string, argv), when, why (route, rule,
 fingerprint, approver) and the result (HTTP status, exit code, error). Jobs are delivered
 at-least-once like notifications, so actions should be idempotent (disable, tag, upsert).
+An execution whose audit entry cannot be written (disk full) fails as a retryable delivery
+error: the job runs again later, until an execution is audited (never a silent, unaudited
+action, and never a job dead-lettered as "cannot run" for an action that did run).
 """
 
 from __future__ import annotations
@@ -200,8 +203,14 @@ class Executor:
                 what["argv"] = argv
                 if self.pb.dry_run:
                     return self._audit(what, ctx, row, "dry-run")
-                proc = subprocess.run(argv, shell=False, capture_output=True, timeout=float(act.get("timeout_seconds", 60)),
-                                      check=False, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+                try:
+                    proc = subprocess.run(argv, shell=False, capture_output=True, check=False,
+                                          timeout=float(act.get("timeout_seconds", 60)),
+                                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+                except OSError as exc:  # the program cannot be started (not the audit write below)
+                    self._audit(what, ctx, row, f"error: {exc.strerror}")
+                    msg = f"playbook {self.pb.name} action {i}: cannot run {act.get('argv', [''])[0]!r}: {exc.strerror}"
+                    raise DeliveryRejected(msg) from None
                 result = f"exit {proc.returncode}"
                 self._audit(what, ctx, row, result, stderr=proc.stderr.decode(errors="replace")[-300:])
                 if proc.returncode != 0:
@@ -247,10 +256,6 @@ class Executor:
             self._audit(what, ctx, row, "error: timeout")
             msg = f"playbook {self.pb.name} action {i}: command timed out"
             raise DeliveryError(msg) from None
-        except OSError as exc:
-            self._audit(what, ctx, row, f"error: {exc.strerror}")
-            msg = f"playbook {self.pb.name} action {i}: cannot run {act.get('argv', [''])[0]!r}: {exc.strerror}"
-            raise DeliveryRejected(msg) from None
 
     def _url(self, act: dict[str, Any], ctx: dict[str, Any]) -> str:
         if act.get("url"):
@@ -258,6 +263,11 @@ class Executor:
         return resolve_secret(act, "url", f"playbooks.{self.pb.name}") or ""
 
     def _audit(self, what: dict[str, Any], ctx: dict[str, Any], row: Row, result: str, **more: Any) -> str:
-        self.audit(self.data_dir, "system", "playbook.run", what=what, why=self._why(ctx, row), result=result,
-                   dry_run=self.pb.dry_run, **more)
+        try:
+            self.audit(self.data_dir, "system", "playbook.run", what=what, why=self._why(ctx, row), result=result,
+                       dry_run=self.pb.dry_run, **more)
+        except OSError as exc:  # disk full: the run is not audited, so it counts as not done
+            msg = (f"playbook {self.pb.name} action {what['action']}: the audit log could not be written "
+                   f"({exc.strerror}) — free space on the data disk; the job is retried")
+            raise DeliveryError(msg) from exc
         return result

@@ -19,6 +19,12 @@ Guarantees:
   bytes) makes every entry carry a signature checked by ``verify`` with the public key.
 - Appends are serialized across threads and processes (``flock``) and fsynced before
   :func:`record` returns, so an audited action is on disk before it is acknowledged.
+- A refused append (disk full, I/O error, in the log or in the ``head`` anchor) is cut back
+  before the error is raised: no half entry, and no entry the anchor does not cover, stays
+  behind to break the chain; the next append (once space is back) continues it. A torn last line left by a crash or power loss mid-write (no final newline) is moved,
+  byte for byte, to ``audit.torn`` by the next append, which first records an
+  ``audit.torn_tail`` entry with its size and SHA-256: the log verifies again, and the cut is
+  itself on the chain. Until then :func:`verify` reports it as an incomplete last entry.
 - Secrets never go in: callers pass what happened (who, action, SQL, row counts, ids),
   and values of keys that look like secrets (``token``, ``password``, ``secret``, ``api_key``)
   are replaced by ``[REDACTED]``.
@@ -181,6 +187,7 @@ class AuditLog:
             with os.fdopen(fd, "r+b") as fh:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
                 try:
+                    torn = self._cut_torn_tail(fh)
                     last = _last_line(fh)
                     if last:
                         try:
@@ -191,29 +198,91 @@ class AuditLog:
                             raise AuditError(msg) from exc
                     else:
                         seq, prev_hash = 1, GENESIS
-                    entry: dict[str, Any] = {
-                        "seq": seq, "ts": int(time.time() * 1000), "actor": str(actor), "action": str(action),
-                        "details": scrub(details), "prev": prev_hash,
-                    }  # fmt: skip
-                    entry["hash"] = entry_hash(entry)
-                    if self.signing_key is not None:
-                        sig = self.signing_key.sign(entry["hash"].encode())
-                        entry["sig"] = base64.b64encode(sig).decode()
-                    fh.seek(0, os.SEEK_END)
-                    fh.write(orjson.dumps(entry) + b"\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                    self._write_head(seq, entry["hash"])
+                    out = b""
+                    if torn is not None:
+                        cut = self._entry(seq, prev_hash, "system", "audit.torn_tail", torn)
+                        out, seq, prev_hash = orjson.dumps(cut) + b"\n", seq + 1, cut["hash"]
+                    entry = self._entry(seq, prev_hash, actor, action, details)
+                    end = self._append(fh.fileno(), out + orjson.dumps(entry) + b"\n")
+                    try:
+                        self._write_head(seq, entry["hash"])
+                    except OSError:  # no head for it: take the entry back, the record is all or nothing
+                        os.ftruncate(fh.fileno(), end)
+                        os.fsync(fh.fileno())
+                        raise
                 finally:
                     fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         return entry
 
+    def _entry(self, seq: int, prev_hash: str, actor: str, action: str, details: dict[str, Any]) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "seq": seq, "ts": int(time.time() * 1000), "actor": str(actor), "action": str(action),
+            "details": scrub(details), "prev": prev_hash,
+        }  # fmt: skip
+        entry["hash"] = entry_hash(entry)
+        if self.signing_key is not None:
+            sig = self.signing_key.sign(entry["hash"].encode())
+            entry["sig"] = base64.b64encode(sig).decode()
+        return entry
+
+    @staticmethod
+    def _append(fd: int, data: bytes) -> int:
+        """Write and fsync ``data`` at the end; on failure cut the file back (no half entry left).
+
+        Returns the size before the append.
+        """
+        end = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except OSError:
+            os.ftruncate(fd, end)
+            raise
+        return end
+
+    def _cut_torn_tail(self, fh: Any) -> dict[str, Any] | None:
+        """Move a last line without its newline (a write cut by a crash) to ``audit.torn``."""
+        size = fh.seek(0, os.SEEK_END)
+        if size == 0:
+            return None
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return None
+        start = size
+        while start > 0:
+            step = min(4096, start)
+            fh.seek(start - step)
+            chunk = fh.read(step)
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                start = start - step + nl + 1
+                break
+            start -= step
+        fh.seek(start)
+        tail = fh.read(size - start)
+        torn = self.dir / "audit.torn"
+        fd = os.open(torn, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            self._append(fd, tail + b"\n")
+        finally:
+            os.close(fd)
+        os.ftruncate(fh.fileno(), start)
+        os.fsync(fh.fileno())
+        return {"bytes": len(tail), "sha256": hashlib.sha256(tail).hexdigest(), "offset": start,
+                "moved_to": torn.name, "why": "last entry incomplete (a write cut by a crash or power loss)"}
+
     def _write_head(self, seq: int, digest: str) -> None:
         tmp = self.head.with_suffix(".tmp")
-        with open(tmp, "w") as fh:
-            fh.write(f"{seq} {digest}\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(tmp, "w") as fh:
+                fh.write(f"{seq} {digest}\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError:
+            tmp.unlink(missing_ok=True)  # the entry is in the log; the next append rewrites the head
+            raise
         os.replace(tmp, self.head)
 
     def entries(self) -> Iterator[dict[str, Any]]:
@@ -257,6 +326,10 @@ def verify(data_dir: Path | str, public_key: Ed25519PublicKey | None = None) -> 
                 e = orjson.loads(line)
                 seq, digest = int(e["seq"]), str(e["hash"])
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                if not line.endswith(b"\n"):
+                    res.problems.append(f"line {line_no}: incomplete last entry (a write cut by a crash) — the next "
+                                        "audited action moves it to audit.torn and records that on the chain")
+                    continue
                 res.problems.append(f"line {line_no}: not a valid entry (edited or corrupted)")
                 prev_hash, want_seq = "", want_seq + 1
                 continue
