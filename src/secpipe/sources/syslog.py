@@ -15,7 +15,13 @@ is dropped; NUL also ends a message, as some old senders use it). A message over
 count ends the connection, since the stream position is lost).
 
 Guarantees: a TCP/TLS sender is read no faster than batches are made durable (the reader
-awaits each accept, so back-pressure reaches the sender through TCP flow control); UDP has
+awaits each accept, so back-pressure reaches the sender through TCP flow control). A batch
+the service cannot store for now (disk full, I/O error: ``OSError`` or a
+:class:`~secpipe.errors.TransientError`) is kept and offered again with back-off (50 ms up
+to 5 s) while reading from that connection pauses: the sender's socket buffer fills and it
+blocks or queues (rsyslog keeps the messages in its action queue), and everything is stored
+once, in order, when space is back — never read, acknowledged by TCP and then dropped. Only
+a stop during such an outage loses the batches still held (logged with their size); UDP has
 no flow control and no acknowledgement, so datagrams that arrive while the process is down
 or the kernel buffer is full are lost, as with any UDP syslog receiver. On stop, servers
 close, every pending batch is accepted, then the loop ends.
@@ -31,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from secpipe.errors import SecpipeError
+from secpipe.errors import SecpipeError, TransientError
 from secpipe.formats.base import DeadLetter
 
 log = logging.getLogger("secpipe.sources.syslog")
@@ -187,6 +193,27 @@ class SyslogListener:
         await loop.run_in_executor(None, self.service.accept, self.cfg.fmt, self._source(peer), body)
         self.accepted += len(msgs)
 
+    async def _store(self, peer: str, msgs: list[bytes]) -> None:
+        """:meth:`_deliver`, retried with back-off while storage fails (see module docstring)."""
+        wait = 0.05
+        while True:
+            try:
+                await self._deliver(peer, msgs)
+                return
+            except (OSError, TransientError) as exc:
+                stopping = self._stopping
+                if stopping is None or stopping.is_set():
+                    log.error("syslog source %s: stopping; %d message(s) from %s could not be stored: %s",
+                              self.name, len(msgs), peer, exc)
+                    raise
+                log.error("syslog source %s: %d message(s) from %s not stored yet, reading paused, retry in %.2fs: %s",
+                          self.name, len(msgs), peer, wait, exc)
+                try:
+                    await asyncio.wait_for(stopping.wait(), wait)
+                except TimeoutError:
+                    pass  # waited the back-off; offer the batch again
+                wait = min(wait * 2, 5.0)
+
     async def _dead(self, peer: str, reason: str, raw: bytes) -> None:
         letter = DeadLetter(reason, self._source(peer), 0, raw, self.cfg.fmt)
         await asyncio.get_running_loop().run_in_executor(None, self.service.dead_letter, [letter])
@@ -320,7 +347,7 @@ class _Conn:
     async def flush(self) -> None:
         async with self.lock:
             batch, self.batch, self.size, self.deadline = self.batch, [], 0, None
-            await self.owner._deliver(self.peer, batch)
+            await self.owner._store(self.peer, batch)
 
     async def tick(self) -> None:
         loop = asyncio.get_running_loop()

@@ -22,7 +22,9 @@ Guarantees: a chunk is handed to :meth:`Service.accept` (durable: WAL fsync) *be
 new offset is checkpointed (``<data>/state/sources/<id>.json``, written atomically), so a
 crash never loses data. A crash between the two re-reads at most that chunk after restart,
 and event identity (``metadata.uid`` = hash of the record) makes the lake drop the copy: no
-duplicates. Lines written between the last read and a copytruncate are in the rotated copy,
+duplicates. A chunk that cannot be stored (disk full: the WAL, the dead-letter store or the
+alert store refuses it) leaves its offset where it was; the next poll reads it again, until
+it is stored. Lines written between the last read and a copytruncate are in the rotated copy,
 not here (as with every copytruncate tailer); prefer rename rotation.
 """
 
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from secpipe import formats
-from secpipe.errors import SecpipeError
+from secpipe.errors import SecpipeError, TransientError
 from secpipe.formats.base import DeadLetter
 from secpipe.sources.files import GZIP_MAGIC, read_documents
 from secpipe.store._files import fsync_dir
@@ -140,7 +142,7 @@ class FileSource:
         while not self._stop.is_set():
             try:
                 self.poll()
-            except OSError:
+            except (OSError, TransientError):  # disk full, the alert store full: the offsets did not move
                 log.exception("file source %s: poll failed; retrying", self.name)
             self._stop.wait(self.poll_seconds)
 
