@@ -121,11 +121,10 @@ class StructCols:
         vals = self._read.get(path)
         if vals is None:
             parent, _, name = path.rpartition(".")
-            get = operator.attrgetter(name)
             if parent:
-                vals = [None if v is None else get(v) for v in self._values(parent)]
+                vals = [None if v is None else getattr(v, name) for v in self._values(parent)]
             else:
-                vals = list(map(get, self._recs))
+                vals = [getattr(r, name) for r in self._recs]
             self._read[path] = vals
         return vals
 
@@ -155,6 +154,8 @@ Col: TypeAlias = pa.Array | list[Any]
 def _each(col: Col, fn: _Fn, type_: pa.DataType) -> Col:
     """``fn`` of each string (None for null) of a column, once per distinct value."""
     if isinstance(col, list):
+        if len(col) < 16:
+            return [fn(x) for x in col]
         done: dict[Any, Any] = {}
         return [done[x] if x in done else done.setdefault(x, fn(x)) for x in col]
     enc = pc.dictionary_encode(col)
