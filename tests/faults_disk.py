@@ -19,10 +19,10 @@ import pytest
 
 
 @contextmanager
-def small_disk(tmp_path: Path, size: str = "8m") -> Iterator[Path]:
-    """Mount a ``size`` tmpfs under ``tmp_path`` for the duration of the block."""
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
+def small_disk(tmp_path: Path, size: str = "8m", mnt: Path | None = None) -> Iterator[Path]:
+    """Mount a ``size`` tmpfs on ``mnt`` (default ``tmp_path/mnt``) for the duration of the block."""
+    mnt = mnt or tmp_path / "mnt"
+    mnt.mkdir(parents=True)
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("a size-limited tmpfs needs root (mount -t tmpfs): not available here")
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True,
