@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from secpipe.errors import SecpipeError, TerminalError
+from secpipe.errors import SecpipeError, TerminalError, TransientError
 from secpipe.respond.base import DeliveryError, scrub
 from secpipe.respond.outbox import OutboxStorageError, Row, Store
 
@@ -118,7 +118,10 @@ class Worker:
         while not self.stop_event.is_set():
             try:
                 busy = self.run_once()
-            except (SecpipeError, OSError):  # store full, a handler's I/O error: the row's lease brings it back
+            except (TransientError, OSError) as exc:  # store full, a handler's I/O error: the row's lease brings it back
+                log.error("delivery worker %s: %s; retrying", self.queue, exc)
+                busy = False
+            except SecpipeError:
                 log.exception("delivery worker %s: store error; retrying in 1s", self.queue)
                 busy = False
             if not busy:

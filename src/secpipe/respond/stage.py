@@ -30,7 +30,7 @@ from secpipe.respond.dispatch import Dispatcher
 from secpipe.respond.extract import alerts_from_batch, is_finding_batch
 from secpipe.respond.finding import findings_batch
 from secpipe.respond.options import AlertOptions
-from secpipe.respond.outbox import Row, Store
+from secpipe.respond.outbox import OutboxStorageError, Row, Store
 from secpipe.respond.playbooks import Executor, load_playbooks
 from secpipe.respond.router import all_routes, build_route, seconds
 from secpipe.respond.thresholds import ThresholdRule, observe
@@ -153,6 +153,8 @@ class AlertStage:
                 if self.clock() - self._pruned_at > 600:
                     self._pruned_at = self.clock()
                     self.prune()
+            except OutboxStorageError as exc:  # disk full: nothing half-recorded, the groups stay due
+                log.error("alert dispatcher: %s; retrying", exc)
             except Exception:  # keep dispatching: a bad group must not stop all alerting
                 log.exception("alert dispatcher failed; retrying")
             self.wake.wait(self.opts.tick_seconds)
