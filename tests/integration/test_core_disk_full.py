@@ -12,8 +12,6 @@ every acknowledged event is in the lake exactly once. ``secpipe ingest`` on a fu
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import faults_disk
 from tests.helpers import SECPIPE, Server, query
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -31,17 +30,8 @@ from gen_cloudtrail import records  # noqa: E402
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("a size-limited tmpfs needs root (mount -t tmpfs): not available here")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with faults_disk.small_disk(tmp_path, size="6m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def _resize(mnt: Path, size: str) -> None:
