@@ -45,6 +45,10 @@ class Filler:
         """Give the space back."""
         self.path.unlink(missing_ok=True)
 
+    def leave(self, nbytes: int) -> None:
+        """Give ``nbytes`` back (room for a file to open, not for the work to finish)."""
+        os.truncate(self.path, max(0, self.path.stat().st_size - nbytes))
+
 
 def fill(mnt: Path) -> Filler:
     """Write a filler file until the disk is full (ENOSPC)."""

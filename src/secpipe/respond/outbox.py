@@ -33,6 +33,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import threading
@@ -79,12 +80,25 @@ class OutboxError(SecpipeError):
     """An outbox operation that cannot be done (unknown id, wrong state)."""
 
 
-class OutboxStorageError(TransientError):
-    """The alert database could not be written (disk full, I/O error): nothing was recorded, retry."""
+class OutboxStorageError(TransientError, OSError):
+    """The alert database could not be written (disk full, I/O error): nothing was recorded, retry.
+
+    Also an ``OSError`` (``errno`` ENOSPC / EIO), so every place that already treats a storage
+    failure as "keep the input, retry" (the service's flusher, the sources, ``secpipe ingest``,
+    HTTP 503) treats a full alert store the same way.
+    """
 
     def __init__(self, path: Path, exc: sqlite3.Error) -> None:
-        super().__init__(f"alert store {path}: {exc} — free space on {path.parent} (or fix the disk); "
-                         "nothing was recorded, retry later")
+        self.message = (f"alert store {path}: {exc} — free space on {path.parent} (or fix the disk); "
+                        "nothing was recorded, retry later")
+        super().__init__(self.message)
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):
+            self.errno = errno.ENOSPC if code == sqlite3.SQLITE_FULL else errno.EIO
+            self.strerror = f"{os.strerror(self.errno)} (alert store)"
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass
@@ -150,7 +164,10 @@ class Store:
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database file (run off the ingest path, by the dispatcher thread)."""
-        self._con().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        try:
+            self._con().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.OperationalError as exc:
+            raise OutboxStorageError(self.path, exc) from exc
 
     def close(self) -> None:
         """Close this thread's connection."""
