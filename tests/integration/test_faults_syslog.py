@@ -21,6 +21,7 @@ import pytest
 from secpipe.runtime.service import Service
 from secpipe.sources.syslog import ListenerConfig, SyslogListener
 from tests.faults_disk import Filler, fill, small_disk
+from tests.helpers import query
 from tests.integration.syslog_peers import RSYSLOGD, Rsyslog
 from tests.integration.test_syslog_listener import lake_rows, wait_for
 
@@ -90,3 +91,20 @@ def test_rsyslog_is_held_back_and_delivers_everything_once(full: tuple[Service, 
         lst.stop()
     msgs = _stored(svc, data)
     assert sorted(msgs) == sorted(f"relayed-{i}" for i in range(n)), out[-2000:]
+
+
+def test_dead_letter_on_a_full_disk_waits_too(full: tuple[Service, Path, Filler]) -> None:
+    svc, data, filler = full
+    lst = _listener(svc, max_message_bytes=200)
+    try:
+        with socket.create_connection(("127.0.0.1", lst.port)) as s:
+            s.sendall(b"<13>Nov 29 07:00:00 h app: " + b"L" * 500 + b"\n")  # too long: dead-lettered
+            s.sendall(b"".join(b"<13>Nov 29 07:00:00 h app: after-%d\n" % i for i in range(50)))
+            time.sleep(1.0)
+            filler.free()
+            wait_for(lambda: lst.accepted >= 50, timeout=20)
+    finally:
+        lst.stop()
+    assert sorted(_stored(svc, data)) == sorted(f"after-{i}" for i in range(50))
+    (dead,) = query(data, "SELECT reason FROM dead_letter")
+    assert "max_message_bytes=200" in dead["reason"]

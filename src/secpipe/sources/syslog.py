@@ -18,7 +18,7 @@ Guarantees: a TCP/TLS sender is read no faster than batches are made durable (th
 awaits each accept, so back-pressure reaches the sender through TCP flow control). A batch
 the service cannot store for now (disk full, I/O error: ``OSError`` or a
 :class:`~secpipe.errors.TransientError`) is kept and offered again with back-off (50 ms up
-to 5 s) while reading from that connection pauses: the sender's socket buffer fills and it
+to 5 s) while reading from that connection pauses (a dead letter too): the sender's socket buffer fills and it
 blocks or queues (rsyslog keeps the messages in its action queue), and everything is stored
 once, in order, when space is back — never read, acknowledged by TCP and then dropped. Only
 a stop during such an outage loses the batches still held (logged with their size); UDP has
@@ -195,19 +195,21 @@ class SyslogListener:
 
     async def _store(self, peer: str, msgs: list[bytes]) -> None:
         """:meth:`_deliver`, retried with back-off while storage fails (see module docstring)."""
+        await self._retrying(f"{len(msgs)} message(s) from {peer}", self._deliver, peer, msgs)
+
+    async def _retrying(self, what: str, op: Callable[..., Any], *args: Any) -> None:
         wait = 0.05
         while True:
             try:
-                await self._deliver(peer, msgs)
+                await op(*args)
                 return
             except (OSError, TransientError) as exc:
                 stopping = self._stopping
                 if stopping is None or stopping.is_set():
-                    log.error("syslog source %s: stopping; %d message(s) from %s could not be stored: %s",
-                              self.name, len(msgs), peer, exc)
+                    log.error("syslog source %s: stopping; %s could not be stored: %s", self.name, what, exc)
                     raise
-                log.error("syslog source %s: %d message(s) from %s not stored yet, reading paused, retry in %.2fs: %s",
-                          self.name, len(msgs), peer, wait, exc)
+                log.error("syslog source %s: %s not stored yet, reading paused, retry in %.2fs: %s",
+                          self.name, what, wait, exc)
                 try:
                     await asyncio.wait_for(stopping.wait(), wait)
                 except TimeoutError:
@@ -216,7 +218,11 @@ class SyslogListener:
 
     async def _dead(self, peer: str, reason: str, raw: bytes) -> None:
         letter = DeadLetter(reason, self._source(peer), 0, raw, self.cfg.fmt)
-        await asyncio.get_running_loop().run_in_executor(None, self.service.dead_letter, [letter])
+
+        async def write() -> None:
+            await asyncio.get_running_loop().run_in_executor(None, self.service.dead_letter, [letter])
+
+        await self._retrying(f"a dead letter from {peer}", write)
 
     # --- UDP ---------------------------------------------------------------------------------
 
