@@ -58,12 +58,18 @@ class TokenStore:
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump([asdict(t) for t in self._tokens.values()], fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump([asdict(t) for t in self._tokens.values()], fh, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except OSError:  # disk full: memory goes back to what is on disk (a revoke that was not
+            tmp.unlink(missing_ok=True)  # saved must not look done here and come undone at restart)
+            self._tokens, self._mtime = {}, 0.0
+            self._load()
+            raise
         self._mtime = self.path.stat().st_mtime
 
     def create(self, name: str, role: str, source: str | None = None) -> str:
