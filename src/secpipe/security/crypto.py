@@ -197,7 +197,19 @@ def enable(data_dir: Path | str, key_env: str = DEFAULT_KEY_ENV, key_file: str |
     cipher = Cipher(load_keyring(key_env, key_file, "security.encryption"))
     p = settings_path(data_dir)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(orjson.dumps({"enabled": True, "key_env": key_env, "key_file": key_file}))
+    from secpipe.store._files import fsync_dir
+
+    tmp = p.with_name(p.name + ".tmp")  # atomic: a full disk must not leave an empty settings file
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(orjson.dumps({"enabled": True, "key_env": key_env, "key_file": key_file}))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(p.parent)
     with _CACHE_LOCK:
         _CACHE.pop(str(Path(data_dir).resolve()), None)
     return cipher
