@@ -327,6 +327,7 @@ class FileSource:
             if rec.fp_len < FINGERPRINT_BYTES:
                 rec.fp_len = min(FINGERPRINT_BYTES, rec.offset)
                 rec.fp = _fingerprint(fh, rec.fp_len)
+            self._dirty = True  # a refused save (disk full) is done again at the end of the next poll
             self.save()  # checkpoint only after the data is durable
         return n
 
