@@ -5,6 +5,8 @@ Findings these tests pin (each failed before its fix):
 - a full disk raised ``sqlite3.OperationalError`` out of the store (an HTTP 500 with a
   traceback on ingest, and a dead file-source thread) instead of a retryable
   :class:`~secpipe.errors.TransientError` (HTTP 503 "retry later");
+- a delivery worker that could not claim a ready row retried at once, in a loop (a core
+  spinning, an error logged per spin, for as long as the disk stayed full);
 - a delivery worker whose ``done`` write hit the full disk died (the exception escaped its
   thread): its queue was never drained again until a restart, and the row that had already
   been sent was sent a second time after the restart;
@@ -14,6 +16,7 @@ Findings these tests pin (each failed before its fix):
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -82,6 +85,30 @@ def test_worker_survives_a_full_disk_and_sends_each_row_once(tmp_path: Path) -> 
         assert alive, "the delivery worker died on the full disk"
         assert store.counts() == {"delivered": len(ids)}
         assert sorted(sent) == list(range(12)), f"rows sent more than once or lost: {sent}"
+        store.close()
+
+
+def test_worker_backs_off_while_it_cannot_claim(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, "secpipe.respond.delivery")
+    with small_disk(tmp_path, "4m") as mnt:
+        store = Store(mnt / "data")
+        for i in range(3):
+            store.enqueue("team/webhook", "notify", {"n": i}, 0)
+        filler = fill(mnt)
+        sent: list[int] = []
+        w = Worker(store, "team/webhook", lambda row: sent.append(row.payload["n"]) or "", RetryPolicy())
+        w.start()
+        try:
+            time.sleep(1.5)  # rows are ready but cannot be claimed (the lease is a write)
+            errors = [r for r in caplog.records if r.name == "secpipe.respond.delivery"]
+            assert 0 < len(errors) < 10, f"{len(errors)} errors logged in 1.5 s: the worker spins"
+            filler.free()
+            deadline = time.monotonic() + 15
+            while store.counts().get("delivered", 0) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            w.stop()
+        assert sorted(sent) == [0, 1, 2]
         store.close()
 
 

@@ -115,15 +115,20 @@ class Worker:
             t.join(timeout)
 
     def _loop(self) -> None:
+        failures = 0
         while not self.stop_event.is_set():
             try:
                 busy = self.run_once()
-            except (TransientError, OSError) as exc:  # store full, a handler's I/O error: the row's lease brings it back
-                log.error("delivery worker %s: %s; retrying", self.queue, exc)
-                busy = False
-            except SecpipeError:
-                log.exception("delivery worker %s: store error; retrying in 1s", self.queue)
-                busy = False
+                failures = 0
+            except (TransientError, OSError, SecpipeError) as exc:  # store full, a handler's I/O error:
+                failures += 1  # the row's lease brings it back; back off (a ready row would make it spin)
+                wait = min(5.0, 0.25 * 2 ** min(failures, 5))
+                if isinstance(exc, TransientError | OSError):
+                    log.error("delivery worker %s: %s; retrying in %.1fs", self.queue, exc, wait)
+                else:
+                    log.exception("delivery worker %s: store error; retrying in %.1fs", self.queue, wait)
+                self.stop_event.wait(wait)
+                continue
             if not busy:
                 nxt = self.store.next_ready_ms(self.queue)
                 wait = 0.5 if nxt is None else max(0.0, min(0.5, nxt / 1000 - self.clock()))
