@@ -1,6 +1,6 @@
 """``secpipe alerts``: the alert outbox (dead letters, replay), silences, playbook approvals.
 
-``secpipe alerts`` lists outbox entries (``--state dead`` for the dead-letter list);
+``secpipe alerts`` (or ``secpipe alerts list``) lists outbox entries (``--state dead`` for the dead-letter list);
 ``replay ID`` sends a dead entry again; ``ack ID`` acknowledges a PagerDuty alert group; ``approve ID`` / ``reject ID`` decide on a playbook
 job waiting for approval; ``silence add|list|expire`` manage silences. Every change is
 written to the audit log with ``--actor`` (default: $USER) as the actor. Works while
@@ -19,12 +19,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from secpipe.cli._common import DataOpt, JsonOpt
+from secpipe.cli._common import DataOpt, JsonOpt, existing_data
 
 alerts_app = typer.Typer(help="Alert outbox, dead letters, replay, silences, playbook approvals.")
 silence_app = typer.Typer(help="Silences: mute matching alerts until they expire.", no_args_is_help=True)
 alerts_app.add_typer(silence_app, name="silence")
 ActorOpt = typer.Option(None, "--actor", help="Who acts (audit log); default: the login name.")
+StateOpt = typer.Option(None, "--state", help="Only entries in this state (pending, dead, approval ...).")
+LimitOpt = typer.Option(50, "--limit", help="Newest N entries.")
 
 
 def _actor(actor: str | None) -> str:
@@ -43,15 +45,24 @@ def _out(obj: object) -> None:
 def alerts(
     ctx: typer.Context,
     data: Path = DataOpt,
-    state: str | None = typer.Option(None, "--state", help="Only entries in this state (pending, dead, approval ...)."),
-    limit: int = typer.Option(50, "--limit", help="Newest N entries."),
+    state: str | None = StateOpt,
+    limit: int = LimitOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """List outbox entries and counts per state (dead letters: --state dead)."""
+    if ctx.invoked_subcommand is None:
+        _list(data, state, limit, as_json)
+
+
+@alerts_app.command("list")
+def list_cmd(data: Path = DataOpt, state: str | None = StateOpt, limit: int = LimitOpt, as_json: bool = JsonOpt) -> None:
+    """List outbox entries and counts per state (same as `secpipe alerts`)."""
+    _list(data, state, limit, as_json)
+
+
+def _list(data: Path, state: str | None, limit: int, as_json: bool) -> None:
     from secpipe.respond import admin
-    if ctx.invoked_subcommand is not None:
-        return
-    res = admin.outbox_summary(data, state=state, limit=limit)
+    res = admin.outbox_summary(existing_data(data), state=state, limit=limit)
     if as_json:
         _out(res)
         return
@@ -71,7 +82,7 @@ def replay(row_id: int = typer.Argument(..., help="Outbox entry id (from `secpip
            data: Path = DataOpt, actor: str | None = ActorOpt) -> None:
     """Send a dead-lettered entry again (attempts reset)."""
     from secpipe.respond import admin
-    r = admin.replay(data, row_id, _actor(actor))
+    r = admin.replay(existing_data(data), row_id, _actor(actor))
     typer.echo(f"entry {r['id']} ({r['queue']}) is pending again")
 
 
@@ -80,7 +91,7 @@ def ack(row_id: int = typer.Argument(..., help="A PagerDuty notification entry i
         actor: str | None = ActorOpt) -> None:
     """Acknowledge the PagerDuty alert of that notification's group (queued like any delivery)."""
     from secpipe.respond import admin
-    r = admin.acknowledge(data, row_id, _actor(actor))
+    r = admin.acknowledge(existing_data(data), row_id, _actor(actor))
     typer.echo(f"acknowledge queued as entry {r['id']} ({r['queue']})")
 
 
@@ -89,7 +100,7 @@ def approve(row_id: int = typer.Argument(..., help="Playbook job id."), data: Pa
             actor: str | None = ActorOpt) -> None:
     """Approve a playbook job that waits for approval (it runs next)."""
     from secpipe.respond import admin
-    r = admin.decide(data, row_id, True, _actor(actor))
+    r = admin.decide(existing_data(data), row_id, True, _actor(actor))
     typer.echo(f"job {r['id']} ({r['queue']}) approved")
 
 
@@ -98,7 +109,7 @@ def reject(row_id: int = typer.Argument(..., help="Playbook job id."), data: Pat
            actor: str | None = ActorOpt) -> None:
     """Reject a playbook job that waits for approval (it never runs)."""
     from secpipe.respond import admin
-    r = admin.decide(data, row_id, False, _actor(actor))
+    r = admin.decide(existing_data(data), row_id, False, _actor(actor))
     typer.echo(f"job {r['id']} ({r['queue']}) rejected")
 
 
@@ -137,7 +148,7 @@ def silence_list(data: Path = DataOpt, all_: bool = typer.Option(False, "--all",
                  as_json: bool = JsonOpt) -> None:
     """List active silences (--all: expired too)."""
     from secpipe.respond import admin
-    rows = admin.list_silences(data, active=not all_)
+    rows = admin.list_silences(existing_data(data), active=not all_)
     if as_json:
         _out(rows)
         return

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from secpipe.cli._common import DataOpt, JsonOpt
+from secpipe.cli._common import CliError, DataOpt, JsonOpt, existing_data
 
 audit_app = typer.Typer(help="Tamper-evident audit log: show, verify, keygen.", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ def show(
 ) -> None:
     """List audit entries, oldest first."""
     from secpipe.security.audit import AuditLog
-    rows = [e for e in AuditLog(data, from_env=False).entries()
+    rows = [e for e in AuditLog(existing_data(data), from_env=False).entries()
             if (action is None or str(e.get("action", "")).startswith(action))
             and (actor is None or e.get("actor") == actor)]
     if limit:
@@ -50,7 +50,7 @@ def verify_cmd(
 ) -> None:
     """Check the hash chain (and signatures); exit 1 and say where when anything was altered."""
     from secpipe.security.audit import load_public_key, verify
-    res = verify(data, load_public_key(public_key) if public_key else None)
+    res = verify(existing_data(data), load_public_key(public_key) if public_key else None)
     if as_json:
         sys.stdout.write(orjson.dumps({"ok": res.ok, "entries": res.entries, "signed": res.signed,
                                        "problems": res.problems}).decode() + "\n")
@@ -72,6 +72,10 @@ def keygen(
 ) -> None:
     """Create an Ed25519 key pair for signing audit entries."""
     from secpipe.security.audit import generate_keypair
+    for p in (private, public):
+        if p.exists():
+            msg = f"{p} exists — keygen never overwrites a key (entries signed with it would no longer verify); give new paths"
+            raise CliError(msg)
     generate_keypair(private, public)
     typer.echo(f"wrote {private} (keep secret; export SECPIPE_AUDIT_KEY={private}) and {public}")
 

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import typer
 
-from secpipe.cli._common import DataOpt, JsonOpt
+from secpipe.cli._common import DataOpt, JsonOpt, existing_data
 
 app = typer.Typer(help="Compliance packs (CIS AWS, Kubernetes, CI/CD) mapped to PCI DSS, HIPAA, NIST 800-53, SOC 2.",
                   no_args_is_help=True)
@@ -65,7 +65,7 @@ def scan(data: Path = DataOpt, as_json: bool = JsonOpt) -> None:
 
     try:
         controls = load_controls()
-        res = evaluate_lake(data, controls)
+        res = evaluate_lake(existing_data(data), controls)
     except ComplianceError as exc:
         _fail(str(exc))
     stored = 0
@@ -101,7 +101,7 @@ def report(
     try:
         get_framework(framework)
         controls = load_controls()
-        res = evaluate_lake(data, controls)
+        res = evaluate_lake(existing_data(data), controls)
         rep = build_report(data, framework, controls, violations_of(res.findings))
     except ComplianceError as exc:
         _fail(str(exc))

@@ -1,12 +1,17 @@
 """The ``secpipe`` command: a typer app; each command group lives in its own module.
 
 A module registers its commands with ``register(app)``; :data:`MODULES` lists them in order.
+Guarantees: a :class:`SecpipeError` or an OS error (missing file, permission) ends the
+command with ``error: ...`` on stderr and exit status 2, never a traceback; help and usage
+lines name values in plain words (``--data PATH``, ``PATHS...``), not typer's ``<str>``.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
 import sys
+from typing import Any
 
 import typer
 
@@ -48,14 +53,46 @@ def _register(argv: list[str] | None = None) -> None:
         importlib.import_module(f"secpipe.cli.{mod}").register(app)
 
 
+#: parameter type name -> the word help shows for its value
+_WORDS = {"str": "TEXT", "path": "PATH", "int": "INTEGER", "int range": "INTEGER", "float": "NUMBER",
+          "float range": "NUMBER", "filename": "FILE", "datetime": "DATETIME", "uuid": "UUID"}
+
+
+def plain_metavars(cmd: Any) -> None:
+    """Give every parameter of ``cmd`` and its subcommands a plain-word metavar.
+
+    typer 0.28 shows ``<str>`` / ``<path>`` and ``{name}``; an explicit ``metavar=`` is kept.
+    """
+    for param in cmd.params:
+        if param.metavar is not None or getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        if param.param_type_name == "argument":
+            word = (param.name or "value").upper() + ("..." if param.nargs != 1 else "")
+            param.metavar = word
+            param.make_metavar = lambda ctx=None, usage=False, _w=word: _w
+            shown = copy.copy(param.type)
+            shown.get_metavar = lambda param=None, ctx=None: ""
+            param.type = shown
+        elif param.type.name in _WORDS:
+            param.metavar = _WORDS[param.type.name]
+    for sub in getattr(cmd, "commands", {}).values():
+        plain_metavars(sub)
+
+
 def main() -> None:
     """Entry point of the console script."""
     memory.tune()
     _register(sys.argv[1:2])
     try:
-        app()
+        cmd = typer.main.get_command(app)
+        plain_metavars(cmd)
+        cmd()
     except SecpipeError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        name = f" {exc.filename}" if exc.filename else ""
+        typer.echo(f"error:{name}: {exc.strerror or exc} — check the path and its permissions", err=True)
         sys.exit(2)
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from secpipe.cli._common import DataOpt
+from secpipe.cli._common import DataOpt, existing_data
 
 
 def query(
@@ -25,7 +25,7 @@ def query(
         typer.echo("error: --format must be table, json or csv", err=True)
         raise typer.Exit(2)
     try:
-        cols, rows = run(data, sql)
+        cols, rows = run(existing_data(data), sql)
     except QueryError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import orjson
 import typer
 
-from secpipe.cli._common import DataOpt, JsonOpt
+from secpipe.cli._common import DataOpt, JsonOpt, existing_data, lake_class
 
 if TYPE_CHECKING:  # imported where a command runs: registering (``secpipe --help``) stays light
     from secpipe.store import retention
@@ -39,7 +39,7 @@ def set_ttl(cls: str = typer.Argument(..., help="OCSF class name or dead_letter.
     """Set a class TTL for this data directory."""
     from secpipe.store import retention
 
-    retention.update_state(data, ttl=(cls, days))
+    retention.update_state(data, ttl=(lake_class(cls), days))
     retention.audit.record(data, getpass.getuser(), "config.change", setting="retention", cls=cls, days=days)
     typer.echo(f"{cls}: kept {days} days")
 
@@ -49,7 +49,7 @@ def hold(cls: str, reason: str = typer.Option(..., "--reason"), data: Path = Dat
     """Put a class under legal hold: nothing of it is deleted until released."""
     from secpipe.store import retention
 
-    retention.update_state(data, hold=cls)
+    retention.update_state(data, hold=lake_class(cls))
     retention.audit.record(data, getpass.getuser(), "config.change", setting="legal_hold", cls=cls, hold=True,
                            reason=reason)
     typer.echo(f"{cls}: legal hold on")
@@ -72,7 +72,7 @@ def apply_cmd(data: Path = DataOpt, config: Path | None = ConfigOpt,
     """Delete day partitions past their class TTL (not held)."""
     from secpipe.store import retention
 
-    res = retention.apply(data, _policy(data, config), dry_run=dry_run, actor=getpass.getuser())
+    res = retention.apply(existing_data(data), _policy(data, config), dry_run=dry_run, actor=getpass.getuser())
     if as_json:
         sys.stdout.write(orjson.dumps(res.summary()).decode() + "\n")
         return

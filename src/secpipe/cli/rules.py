@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import typer
 
-from secpipe.cli._common import DataOpt, JsonOpt
+from secpipe.cli._common import CliError, DataOpt, JsonOpt
 
 rules_app = typer.Typer(help="Sigma rules: check support, run rule unit tests.", no_args_is_help=True)
 
@@ -70,6 +70,12 @@ def hunt(
     from secpipe.detect.sigma.rules import load_rules
 
     rs = load_rules(rules, pipelines=pipeline or None)
+    if not rs.rules and not rs.correlations:
+        why = "; ".join(f"{u.rule}: {u.reason.splitlines()[0]}" for u in rs.unsupported[:3]) or "no .yml/.yaml rule found"
+        msg = f"no rule to run ({why}) — see `secpipe rules check {' '.join(rules)}`"
+        raise CliError(msg)
+    if rs.unsupported:
+        typer.echo(f"warning: {len(rs.unsupported)} unsupported rule(s) skipped — see `secpipe rules check`", err=True)
     res = run_hunt(rs, data, since)
     if as_json:
         typer.echo(orjson.dumps({"rules": res.rules, "events_scanned": res.events_scanned, "hits": res.hits}).decode())
