@@ -511,3 +511,40 @@ def test_sonarqube_hotspot_show_example() -> None:
     assert r["resources"][0]["uid"] == "com.sonarsource:test-project"
     extra = json.loads(r["unmapped"])
     assert extra["ruleName"] == "rule-name" and len(extra["changelog"]) == 1 and extra["canChangeStatus"] is True
+
+
+# --------------------------------------------------------------------------------------
+# Snyk: cvssSources (per-version ratings) and EPSS
+# --------------------------------------------------------------------------------------
+
+SNYK_SOURCES = "test-sca-with-exploit-details.json"
+
+
+def test_snyk_cvss_sources_and_epss() -> None:
+    """Newer Snyk issues rate with ``cvssSources`` (``cvssScore`` is then the primary, possibly CVSS 4.0, score
+    while ``CVSSv3`` is the 3.x vector: the pair must not be stored as one rating) and give ``epssDetails``."""
+    name, d = _auto(SNYK_SOURCES)
+    assert name == "snyk" and not d.dead
+    by_id = {r["finding_info"]["uid"].split("|")[0]: r["vulnerabilities"][0] for r in _rows(d)}
+    body = by_id["SNYK-JS-BODYPARSER-7926860"]["cve"]
+    assert [(c["version"], c["base_score"], c["vendor_name"]) for c in body["cvss"]] == [
+        ("4.0", 8.2, "Snyk"), ("3.1", 5.9, "Snyk"), ("3.1", 7.5, "NVD"), ("3.1", 7.5, "Red Hat")]  # fmt: skip
+    assert body["cvss"][0]["vector_string"].startswith("CVSS:4.0/")
+    assert body["epss"] == {"score": "0.00504", "percentile": 0.65211, "version": "v2025.03.14"}
+    adm = by_id["SNYK-JS-ADMZIP-1065796"]["cve"]
+    assert [(c["version"], c["base_score"]) for c in adm["cvss"]] == [("3.1", 7.4)] and adm["epss"] is None
+
+
+@NATIVE
+def test_snyk_cvss_sources_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = json.loads((CASES / SNYK_SOURCES).read_text())
+    docs = [doc]
+    odd = copy.deepcopy(doc)
+    odd["vulnerabilities"][1]["cvssSources"][0]["baseScore"] = None  # a rating without a score is left out
+    odd["vulnerabilities"][1]["epssDetails"] = {"probability": 0.5, "percentile": "n/a"}
+    docs.append(odd)
+    bad = copy.deepcopy(doc)
+    bad["vulnerabilities"][0]["cvssSources"] = "not a list"  # a raw field of the wrong shape: msgspec decides
+    docs.append(bad)
+    for i, x in enumerate(docs):
+        same_both_ways("snyk", json.dumps(x).encode(), monkeypatch, i)

@@ -5,7 +5,10 @@ One event per issue:
 - ``vulnerabilities[]`` with a security issue -> Vulnerability Finding (2002): ``cve.uid`` is the
   first CVE identifier (the Snyk id when the issue has no CVE); every other CVE/GHSA/CWE/Snyk id
   goes to ``related_vulnerabilities``; CVSS from ``CVSSv3`` + ``cvssScore`` (Snyk's rating) and
-  ``cvssDetails[]`` (per assigner); ``affected_packages[0]`` = packageName, version, fixedIn
+  ``cvssDetails[]`` (per assigner), or, where the issue has them, from ``cvssSources[]`` (each
+  rating with its own version, vector, score and assigner; ``cvssScore`` may then be a CVSS 4.0
+  score next to a 3.x ``CVSSv3`` vector); ``epssDetails`` -> ``cve.epss`` (score, percentile,
+  model version); ``affected_packages[0]`` = packageName, version, fixedIn
   (joined), package manager, install path (``__filename``); ``dependency_chain`` = the ``from``
   path joined with `` > ``;
   exploit maturity -> ``is_exploit_available``; upgradable/patchable/fixedIn -> ``is_fix_available``.
@@ -134,6 +137,22 @@ class _CvssDetail(msgspec.Struct, gc=False):
     cvssV3BaseScore: float | None = None
 
 
+class _CvssSource(msgspec.Struct, gc=False):
+    """One entry of ``cvssSources`` (newer Snyk): a rating with its own version, vector and score."""
+
+    type: str | None = None
+    vector: str | None = None
+    assigner: str | None = None
+    baseScore: float | None = None
+    cvssVersion: str | None = None
+
+
+class _Epss(msgspec.Struct, gc=False):
+    probability: Any = None  # Snyk writes numbers as strings ("0.00504")
+    percentile: Any = None
+    modelVersion: Any = None
+
+
 _R = msgspec.Raw
 _NONE = msgspec.Raw(b"")
 
@@ -141,7 +160,7 @@ _NONE = msgspec.Raw(b"")
 _UNMAPPED = (
     "disclosureTime", "alternativeIds", "credit", "semver", "patches", "upgradePath", "moduleName", "bundled",
     "parentDepType", "functions", "functions_new", "insights", "malicious", "socialTrendAlert", "exploitDetails",
-    "epssDetails", "severityWithCritical", "severityBasedOn", "riskScore", "isDisputed", "proprietary",
+    "severityWithCritical", "severityBasedOn", "riskScore", "isDisputed", "proprietary",
     "licenseTemplateUrl", "mavenModuleName", "method", "packageRepositoryURL", "isPinnable", "isRuntime",
     "nearestFixedInVersion", "impact", "lineNumber", "isIgnored", "isGeneratedByCustomRule", "remediation",
 )  # fmt: skip
@@ -165,6 +184,8 @@ class _VulnBase(msgspec.Struct, gc=False):
     CVSSv3: str | None = None
     cvssScore: float | None = None
     cvssDetails: msgspec.Raw = _NONE
+    cvssSources: msgspec.Raw = _NONE
+    epssDetails: msgspec.Raw = _NONE
     fixedIn: list[str] | None = None
     isUpgradable: bool | None = None
     isPatchable: bool | None = None
@@ -248,6 +269,8 @@ _FIELDS = (
     ("description", "description", str | None),
     ("identifiers", "identifiers", _Idents | None),
     ("cvssDetails", "cvssDetails", list[_CvssDetail] | None),
+    ("cvssSources", "cvssSources", list[_CvssSource] | None),
+    ("epssDetails", "epssDetails", _Epss | None),
     ("references", "references", list[_Ref | str] | None),  # IaC issues list bare URLs
     ("from", "from_", list[str] | None),
 )
@@ -276,8 +299,19 @@ def _with_id(rel: list[str], vid: str) -> list[str]:
     return sorted({*rel, vid})
 
 
-def _cvss_entries(vec: str | None, score: float | None, details: list[_CvssDetail] | None) -> list[dict[str, Any]] | None:
-    """``cve.cvss[]``: Snyk's own rating, then one entry per assigner (None when there is none)."""
+def _cvss_entries(vec: str | None, score: float | None, details: list[_CvssDetail] | None,
+                  sources: list[_CvssSource] | None = None) -> list[dict[str, Any]] | None:
+    """``cve.cvss[]``: Snyk's own rating, then one entry per assigner (None when there is none).
+
+    Newer reports list every rating with its own version in ``cvssSources`` (the primary one first;
+    ``cvssScore`` is then the primary score, which may be a CVSS 4.0 one while ``CVSSv3`` is the 3.x
+    vector): those entries are the ratings, as given."""
+    if sources:
+        got = [{"version": x.cvssVersion or _cvss_version(x.vector), "base_score": x.baseScore,
+                "vector_string": x.vector, "vendor_name": x.assigner}
+               for x in sources if x.baseScore is not None]  # fmt: skip
+        if got:
+            return got
     out = []
     if score is not None:  # OCSF cvss requires base_score: a vector alone stays in raw_data
         out.append({"version": _cvss_version(vec), "base_score": score, "vector_string": vec, "vendor_name": "Snyk"})
@@ -287,6 +321,20 @@ def _cvss_entries(vec: str | None, score: float | None, details: list[_CvssDetai
         out.append({"version": _cvss_version(d.cvssV3Vector), "base_score": d.cvssV3BaseScore,
                     "vector_string": d.cvssV3Vector, "vendor_name": d.assigner})  # fmt: skip
     return out or None
+
+
+_EPSS = pa.struct([("score", S), ("percentile", pa.float64()), ("version", S)])
+
+
+def _epss(e: _Epss | None) -> dict[str, Any] | None:
+    """``cve.epss`` from ``epssDetails`` (OCSF: score is a string, percentile a float); None without a score."""
+    if e is None or e.probability is None:
+        return None
+    try:
+        pct = None if e.percentile is None else float(e.percentile)
+    except (TypeError, ValueError):
+        pct = None
+    return {"score": str(e.probability), "percentile": pct, "version": None if e.modelVersion is None else str(e.modelVersion)}
 
 
 def _urls(refs: list[_Ref | str] | None) -> list[str] | None:
@@ -307,16 +355,16 @@ def _chain(path: list[str] | None) -> str | None:
     return " > ".join(path) if path else None
 
 
-def _cvss_column(vectors: pa.Array, scores: pa.Array, details: Distinct) -> pa.Array:
-    """``cve.cvss``: :func:`_cvss_entries` once per distinct (vector, score, details) combination."""
-    key = np.asarray(details.idx, np.int64)
+def _cvss_column(vectors: pa.Array, scores: pa.Array, details: Distinct, sources: Distinct) -> pa.Array:
+    """``cve.cvss``: :func:`_cvss_entries` once per distinct (vector, score, details, sources) combination."""
+    key = np.asarray(details.idx, np.int64) * (len(sources.values) + 1) + np.asarray(sources.idx, np.int64)
     for col in (vectors, scores):
         enc = pc.dictionary_encode(col)
         codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64) + 1
         key = key * (len(enc.dictionary) + 1) + codes
     _u, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     take = pa.array(first)
-    entries = [_cvss_entries(v, sc, details.values[details.idx[i]])
+    entries = [_cvss_entries(v, sc, details.values[details.idx[i]], sources.values[sources.idx[i]])
                for v, sc, i in zip(vectors.take(take).to_pylist(), scores.take(take).to_pylist(), first.tolist(), strict=True)]  # fmt: skip
     return pa.array(entries, CVSS_LIST).take(pa.array(inverse.astype(np.int32)))
 
@@ -588,7 +636,7 @@ class Snyk(ReportFormat):
             pos[need] = n + np.arange(len(need))
             related = pa.concat_arrays([related, pa.array(own, STR_LIST)]).take(pa.array(pos))
         details = fields["cvssDetails"]
-        cvss = _cvss_column(f["CVSSv3"], f["cvssScore"], details)
+        cvss = _cvss_column(f["CVSSv3"], f["cvssScore"], details, fields["cvssSources"])
         chains = fields["from"]
         fixed_in = f["fixedIn"]
         fixed = pc.binary_join(fixed_in, ", ")
@@ -625,6 +673,7 @@ class Snyk(ReportFormat):
             "cve.title": title,
             "cve.created_time": published,
             "cve.cvss": cvss,
+            "cve.epss": fields["epssDetails"].column(_EPSS, _epss),
             "affected_packages": singleton_list(pkg, version.is_valid()),
         })  # fmt: skip
         none = "None"  # as an f-string shows an absent value
