@@ -5,19 +5,29 @@ under ``--data``. On first start it creates an ingest token and an admin token, 
 once, and stores only their hashes. SIGINT/SIGTERM stop it cleanly: the server stops
 accepting, in-flight requests finish, the lake is committed and the WAL closed.
 
+Before it creates anything it checks that it can run: the data directory is not in use by
+another ``secpipe up`` (an exclusive ``flock`` on ``DATA/.up.lock``, held while it runs and
+released by the kernel when it exits, crash included) and the listen address is free; either
+failure is an ``error:`` line saying what to do, exit status 2, and no tokens are created.
+
 The server, its config models and uvicorn are imported when the command runs, not when it is
 registered (``secpipe --help`` registers every command).
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import signal
+import socket
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 import typer
+
+from secpipe.cli._common import CliError
 
 if TYPE_CHECKING:
     import uvicorn
@@ -48,6 +58,32 @@ def split_listen(listen: str) -> tuple[str, int]:
         msg = f"--listen {listen!r}: give HOST:PORT, e.g. 127.0.0.1:8088"
         raise typer.BadParameter(msg)
     return host.strip("[]"), int(port)
+
+
+def claim_data_dir(data_dir: Path) -> int:
+    """Take the exclusive run lock of ``data_dir``; return its fd (keep it open while running)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / ".up.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        msg = f"another `secpipe up` is running on {data_dir} — stop it first, or give this one another --data"
+        raise CliError(msg) from None
+    return fd
+
+
+def check_listen(host: str, port: int) -> None:
+    """Raise :class:`CliError` when ``host:port`` cannot be bound (in use, no such address)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, _, _, _, addr = infos[0]
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(addr)
+    except OSError as exc:
+        msg = f"cannot listen on {host}:{port}: {exc.strerror or exc} — stop what uses it or give --listen HOST:PORT"
+        raise CliError(msg) from None
 
 
 def up(
@@ -84,6 +120,9 @@ def up(
                                    client_ca=str(tls_client_ca) if tls_client_ca else None)
     data_dir = data or Path(cfg.data_dir)
     host, port = split_listen(listen or cfg.server.listen)
+    tls_opts = uvicorn_options(cfg.server.tls)  # a missing or bad certificate fails before anything is created
+    check_listen(host, port)
+    lock_fd = claim_data_dir(data_dir)
     con = Console(stderr=True)
     tokens = TokenStore(data_dir)
     if not tokens.list():
@@ -99,7 +138,6 @@ def up(
         con.print(f"replayed {service.replayed} WAL record(s) from an unclean stop")
     limits = Limits(cfg.server.max_body_bytes, cfg.server.max_decompressed_bytes, cfg.server.max_json_depth,
                     cfg.server.max_string_bytes, cfg.server.rate_per_token, cfg.server.rate_burst)
-    tls_opts = uvicorn_options(cfg.server.tls)
     retention = RetentionScheduler(data_dir, cfg.security)
     ctx = AppContext(service=service, tokens=tokens, limits=limits, extras={"config": cfg})
     app = create_app(ctx)
@@ -123,6 +161,7 @@ def up(
         retention.stop()
         stop_sources(sources)
         service.close()
+        os.close(lock_fd)
         con.print("secpipe stopped; everything accepted is committed")
 
 

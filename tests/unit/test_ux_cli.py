@@ -1,0 +1,153 @@
+"""What a new user meets on the command line: help text, wrong input, a missing data directory.
+
+Each test runs the real ``secpipe`` command (a subprocess, as a user would) and checks the exit
+status and the message: no traceback, an ``error:`` line that says what to give instead,
+nothing created by a command that only reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from secpipe.cli import main
+from secpipe.cli._common import CliError
+from secpipe.cli.up import check_listen, claim_data_dir
+from tests.helpers import SECPIPE, Server, cli, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _fails(*args: str) -> str:
+    """Run ``secpipe ARGS``; assert exit 2 without a traceback; return stderr."""
+    pr = cli(*args, check=False)
+    assert pr.returncode == 2, (pr.returncode, pr.stdout, pr.stderr)
+    assert "Traceback" not in pr.stderr
+    assert pr.stderr.startswith("error: ")
+    return pr.stderr
+
+
+def test_help_names_values_in_plain_words() -> None:
+    """Every command's help: no typer ``<str>`` / ``<path>`` / ``{name}`` noise (typer 0.28 shows them)."""
+    from typer.main import get_command
+
+    try:
+        from typer._click.testing import CliRunner  # typer >= 0.28 vendors click
+    except ImportError:
+        from click.testing import CliRunner
+
+    main._register(None)
+    root = get_command(main.app)
+    main.plain_metavars(root)
+    runner = CliRunner()
+
+    def walk(cmd: object, path: list[str]) -> list[list[str]]:
+        subs = getattr(cmd, "commands", {})
+        return [path] + [p for name, sub in subs.items() for p in walk(sub, [*path, name])]
+
+    paths = walk(root, [])
+    assert len(paths) > 40
+    for path in paths:
+        res = runner.invoke(root, [*path, "--help"], prog_name="secpipe", terminal_width=200)
+        assert res.exit_code == 0, (path, res.output)
+        for noise in ("<str>", "<path>", "<int>", "<float>", "{"):
+            assert noise not in res.output.replace("{HOST}", ""), (path, noise, res.output)
+    out = cli("ingest", "--help").stdout
+    assert "PATHS..." in out and "--data" in out and "PATH " in out and "<str>" not in out
+
+
+def test_missing_files_are_errors_not_tracebacks(tmp_path: Path) -> None:
+    assert "no-such-dir" in _fails("rules", "test", str(tmp_path / "no-such-dir"))
+    (tmp_path / "d").mkdir()
+    err = _fails("audit", "verify", "--data", str(tmp_path / "d"), "--public-key", str(tmp_path / "nokey.pem"))
+    assert "nokey.pem" in err and "check the path" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["query", "SELECT 1"],
+    ["alerts"],
+    ["alerts", "list", "--state", "dead"],
+    ["compliance", "scan"],
+    ["compliance", "report", "--framework", "cis-aws"],
+    ["audit", "verify"],
+    ["audit", "show"],
+    ["retention", "apply"],
+])  # fmt: skip
+def test_reading_a_missing_data_dir_says_so_and_creates_nothing(tmp_path: Path, argv: list[str]) -> None:
+    typo = tmp_path / "secpipe-dat"
+    err = _fails(*argv, "--data", str(typo))
+    assert "no data directory" in err and "--data" in err
+    assert not typo.exists()
+
+
+def test_alerts_list_is_the_command_the_outbox_errors_name(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    out = cli("alerts", "list", "--json", "--data", str(tmp_path / "data")).stdout
+    assert json.loads(out) == {"counts": {}, "entries": []}
+    err = _fails("alerts", "replay", "7", "--data", str(tmp_path / "data"))
+    assert "secpipe alerts list" in err
+
+
+def test_hunt_refuses_rules_it_cannot_run(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("title: [unclosed\n")
+    err = _fails("hunt", "--rules", str(bad), "--data", str(tmp_path))
+    assert "no rule to run" in err and "secpipe rules check" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no .yml/.yaml rule found" in _fails("hunt", "--rules", str(empty), "--data", str(tmp_path))
+
+
+def test_retention_checks_the_class_name(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    err = _fails("retention", "set", "api_activty", "30", "--data", str(data))
+    assert "unknown class 'api_activty'" in err and "dead_letter" in err
+    _fails("retention", "hold", "nope", "--reason", "case 1", "--data", str(data))
+    assert cli("retention", "set", "api_activity", "30", "--data", str(data)).stdout.strip() == "api_activity: kept 30 days"
+    policy = json.loads(cli("retention", "show", "--data", str(data)).stdout)
+    assert policy["classes"] == {"api_activity": 30}
+
+
+def test_audit_keygen_never_overwrites_a_key(tmp_path: Path) -> None:
+    priv, pub = tmp_path / "audit.key", tmp_path / "audit.pub"
+    cli("audit", "keygen", str(priv), str(pub))
+    before = priv.read_bytes(), pub.read_bytes()
+    err = _fails("audit", "keygen", str(priv), str(tmp_path / "other.pub"))
+    assert "exists" in err and "give new paths" in err
+    assert (priv.read_bytes(), pub.read_bytes()) == before
+    assert not (tmp_path / "other.pub").exists()
+
+
+def test_data_dir_lock_and_listen_check(tmp_path: Path) -> None:
+    fd = claim_data_dir(tmp_path / "d")
+    try:
+        with pytest.raises(CliError, match="another `secpipe up`"):
+            claim_data_dir(tmp_path / "d")
+    finally:
+        os.close(fd)
+    os.close(claim_data_dir(tmp_path / "d"))  # released with its fd
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        with pytest.raises(CliError, match="--listen HOST:PORT"):
+            check_listen("127.0.0.1", s.getsockname()[1])
+
+
+def test_second_up_on_the_same_data_or_port_is_refused(tmp_path: Path) -> None:
+    """A real ``secpipe up``: a second one on its data directory, or on its port, exits 2 at once."""
+    with Server(tmp_path / "data") as srv:
+        other = str(free_port())
+        pr = subprocess.run([*SECPIPE, "up", "--data", str(tmp_path / "data"), "--listen", f"127.0.0.1:{other}"],
+                            capture_output=True, text=True, timeout=60)
+        assert pr.returncode == 2 and "another `secpipe up` is running" in pr.stderr, pr.stderr
+        assert "token" not in pr.stdout
+        pr = subprocess.run([*SECPIPE, "up", "--data", str(tmp_path / "d2"), "--listen", f"127.0.0.1:{srv.port}"],
+                            capture_output=True, text=True, timeout=60)
+        assert pr.returncode == 2 and "cannot listen on" in pr.stderr, pr.stderr
+        assert not (tmp_path / "d2").exists()
+        assert srv.stop() == 0
