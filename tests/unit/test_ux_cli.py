@@ -151,3 +151,20 @@ def test_second_up_on_the_same_data_or_port_is_refused(tmp_path: Path) -> None:
         assert pr.returncode == 2 and "cannot listen on" in pr.stderr, pr.stderr
         assert not (tmp_path / "d2").exists()
         assert srv.stop() == 0
+
+
+def test_ingest_says_when_nothing_could_be_read_and_query_names_only_lake_tables(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    doc = tmp_path / "ct.json"
+    doc.write_text('{"Records": [{"eventVersion": "1.08", "eventTime": "2024-01-01T00:00:00Z", '
+                   '"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "us-east-1"}]}')  # fmt: skip
+    out = cli("ingest", "--format", "k8s_audit", "--data", str(data), str(doc)).stdout
+    assert "nothing could be read as k8s_audit (try --format auto" in out
+    assert "see why: secpipe query --data" in out and "FROM dead_letter'\n" in out  # one line, copy-pastable
+    out = cli("ingest", "--data", str(data), str(doc)).stdout
+    assert "nothing could be read" not in out and "stored 1 " in out
+    pr = cli("query", "--data", str(data), "SELECT * FROM api_activty", check=False)
+    assert pr.returncode == 1 and "Traceback" not in pr.stderr
+    assert 'Did you mean "api_activity"?' in pr.stderr and "Tables in this lake: api_activity" in pr.stderr
+    pr = cli("query", "--data", str(data), "SELECT * FROM nosuch", check=False)
+    assert pr.returncode == 1 and "pg_" not in pr.stderr and "duckdb_" not in pr.stderr

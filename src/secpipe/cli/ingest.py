@@ -100,10 +100,15 @@ def ingest(
     con.print(table)
     con.print(
         f"events read {t.events:,} · stored {sum(t.stored.values()):,} · duplicates {t.duplicates:,} · "
-        f"dead-lettered {t.dead_letter:,} · {secs:.2f}s · {summary['events_per_second']:,.0f} events/s"
+        f"dead-lettered {t.dead_letter:,} · {secs:.2f}s · {summary['events_per_second']:,.0f} events/s",
+        soft_wrap=True,
     )
     if t.dead_letter:
-        con.print(f"[yellow]see why: secpipe query --data {data} 'SELECT source, \"offset\", reason FROM dead_letter'")
+        if not t.stored and not t.duplicates:
+            hint = "" if fmt == "auto" else f" as {fmt} (try --format auto, or see `secpipe formats`)"
+            con.print(f"[yellow]nothing could be read{hint}", soft_wrap=True)
+        con.print(f"[yellow]see why: secpipe query --data {data} 'SELECT source, \"offset\", reason FROM dead_letter'",
+                  soft_wrap=True)
 
 
 def _progress_bar(stack: contextlib.ExitStack, total_bytes: int) -> Callable[[int], None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def query(
     try:
         cols, rows = run(existing_data(data), sql)
     except QueryError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        # DuckDB suggests its own catalog tables (pg_sequences, duckdb_...) for a mistyped class
+        msg = re.sub(r'\nDid you mean "(?:pg_|duckdb_|information_schema|sqlite_)[^"]*"\?', "", str(exc))
+        typer.echo(f"error: {msg}", err=True)
         raise typer.Exit(1) from None
     if out == "json":
         sys.stdout.write(orjson.dumps([dict(zip(cols, map(plain, r), strict=True)) for r in rows]).decode() + "\n")
