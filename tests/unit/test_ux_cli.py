@@ -168,3 +168,41 @@ def test_ingest_says_when_nothing_could_be_read_and_query_names_only_lake_tables
     assert 'Did you mean "api_activity"?' in pr.stderr and "Tables in this lake: api_activity" in pr.stderr
     pr = cli("query", "--data", str(data), "SELECT * FROM nosuch", check=False)
     assert pr.returncode == 1 and "pg_" not in pr.stderr and "duckdb_" not in pr.stderr
+
+
+def _named_commands() -> list[tuple[str, str, str]]:
+    """(file, first word, second word) of every ``secpipe ...`` command in code text of src/, README, docs."""
+    import re
+
+    spans: list[tuple[str, str]] = []
+    for f in sorted((REPO / "src/secpipe").rglob("*.py")):
+        spans += [(str(f), m) for m in re.findall(r"`+([^`\n]*)`+", f.read_text(encoding="utf-8"))]
+    for f in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        text = f.read_text(encoding="utf-8")
+        spans += [(str(f), m) for m in re.findall(r"`([^`\n]+)`", text)]
+        spans += [(str(f), m) for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S) for m in re.sub(r"(^|\s)#.*", "", block, flags=re.M).splitlines()]
+    out = []
+    for f, span in spans:
+        for a, b in re.findall(r"(?:^|[\s/;])secpipe ([a-z][a-z_-]*)(?: ([a-z][a-z_-]*))?", span):
+            out.append((f, a, b))
+    return out
+
+
+def test_every_command_the_messages_and_docs_name_exists() -> None:
+    """An error or a doc that says "run `secpipe alerts list`" names a command that exists."""
+    from typer.main import get_command
+
+    main._register(None)
+    root = get_command(main.app)
+    named = _named_commands()
+    assert len(named) > 60
+    for f, first, second in named:
+        assert first in root.commands, (f, first)
+        group = root.commands[first]
+        if second and hasattr(group, "commands"):
+            assert second in group.commands, (f, first, second)
+
+
+def test_silence_error_names_the_list_command(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    assert "`secpipe alerts silence list`" in _fails("alerts", "silence", "expire", "nope", "--data", str(tmp_path / "data"))

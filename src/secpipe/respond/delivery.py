@@ -10,7 +10,7 @@ delayed, never dropped), calls the handler, and then:
   ``pending`` after ``Retry-After`` when the receiver sent one, else exponential backoff with
   full jitter (``base * 2**(attempt-1)``, capped, times a random factor in [0.5, 1]);
 - :class:`~secpipe.respond.base.DeliveryRejected` (or any terminal error, e.g. an unset secret) or ``max_attempts`` reached -> ``dead``
-  (listed by ``secpipe alerts list --dead``, replayable with ``secpipe alerts replay ID``).
+  (listed by ``secpipe alerts list --state dead``, replayable with ``secpipe alerts replay ID``).
 
 A row is marked delivered only after the handler returned, so a crash in between sends it
 again after restart: at-least-once. When the outcome cannot be recorded (disk full:

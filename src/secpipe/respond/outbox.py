@@ -348,7 +348,7 @@ class Store:
         with self.tx() as c:
             n = c.execute("UPDATE silences SET ends_ms=? WHERE id=? AND ends_ms>?", (now_ms, sid, now_ms)).rowcount
         if n == 0:
-            msg = f"no active silence {sid!r} — list them with `secpipe alerts silences`"
+            msg = f"no active silence {sid!r} — list them with `secpipe alerts silence list`"
             raise OutboxError(msg)
 
     def silences(self, active_at: int | None = None) -> list[dict[str, Any]]:
