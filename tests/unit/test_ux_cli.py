@@ -206,3 +206,24 @@ def test_every_command_the_messages_and_docs_name_exists() -> None:
 def test_silence_error_names_the_list_command(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     assert "`secpipe alerts silence list`" in _fails("alerts", "silence", "expire", "nope", "--data", str(tmp_path / "data"))
+
+
+def test_tokens_revoke_takes_a_pasted_token(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    token = cli("tokens", "create", "--name", "ci", "--role", "viewer", "--data", data).stdout.strip().splitlines()[-1]
+    assert token.startswith("sp_")
+    tid = token.split("_")[1]
+    assert cli("tokens", "revoke", token, "--data", data).stdout.strip() == f"token {tid} revoked"
+    assert json.loads(cli("tokens", "list", "--json", "--data", data).stdout) == []
+
+
+def test_hunt_json_has_the_counts_the_text_shows(real: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    trail = real / "panther-analysis/extracted/cloudtrail.json"
+    cli("ingest", "--format", "cloudtrail", "--data", str(data), str(trail))
+    rules = REPO / "rules/compliance"
+    doc = json.loads(cli("hunt", "--json", "--rules", str(rules), "--data", str(data)).stdout)
+    assert set(doc) == {"rules", "events_scanned", "findings", "correlations", "hits"}
+    assert doc["findings"] == sum(doc["hits"].values()) > 0
+    text = cli("hunt", "--rules", str(rules), "--data", str(data)).stdout.splitlines()[0]
+    assert text.startswith(f"{doc['rules']} rules over ") and " findings, " in text

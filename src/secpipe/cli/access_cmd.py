@@ -113,10 +113,12 @@ def tokens_list(data: Path = DataOpt, as_json: bool = JsonOpt) -> None:
 
 
 @tokens_app.command("revoke")
-def tokens_revoke(token_id: str = typer.Argument(..., help="Token id (the 8 hex chars after sp_)."),
+def tokens_revoke(token_id: str = typer.Argument(..., help="Token id (the 8 hex chars after sp_), or the whole token."),
                   data: Path = DataOpt) -> None:
     """Revoke a token."""
     from secpipe.security.users import UserStore
+    if token_id.startswith("sp_") and token_id.count("_") >= 2:  # a pasted token: its id is the part after sp_
+        token_id = token_id.split("_", 2)[1]
     if not UserStore(data).revoke_token(token_id, _actor()):
         typer.echo(f"error: no token with id {token_id} — see `secpipe tokens list`", err=True)
         raise typer.Exit(1)

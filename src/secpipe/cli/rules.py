@@ -78,7 +78,8 @@ def hunt(
         typer.echo(f"warning: {len(rs.unsupported)} unsupported rule(s) skipped — see `secpipe rules check`", err=True)
     res = run_hunt(rs, data, since)
     if as_json:
-        typer.echo(orjson.dumps({"rules": res.rules, "events_scanned": res.events_scanned, "hits": res.hits}).decode())
+        typer.echo(orjson.dumps({"rules": res.rules, "events_scanned": res.events_scanned, "findings": res.findings,
+                                 "correlations": res.correlations, "hits": res.hits}).decode())
         return
     typer.echo(f"{res.rules} rules over {res.events_scanned} events: {res.findings} findings, {res.correlations} correlations")
     for rid, n in sorted(res.hits.items(), key=lambda kv: -kv[1]):

@@ -123,7 +123,7 @@ def up(
     tls_opts = uvicorn_options(cfg.server.tls)  # a missing or bad certificate fails before anything is created
     check_listen(host, port)
     lock_fd = claim_data_dir(data_dir)
-    con = Console(stderr=True)
+    con = Console(stderr=True, soft_wrap=True)  # a line per message: never wrapped mid-address
     tokens = TokenStore(data_dir)
     if not tokens.list():
         ingest_tok = tokens.create("default-ingest", "ingest")
