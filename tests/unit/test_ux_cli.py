@@ -227,3 +227,9 @@ def test_hunt_json_has_the_counts_the_text_shows(real: Path, tmp_path: Path) -> 
     assert doc["findings"] == sum(doc["hits"].values()) > 0
     text = cli("hunt", "--rules", str(rules), "--data", str(data)).stdout.splitlines()[0]
     assert text.startswith(f"{doc['rules']} rules over ") and " findings, " in text
+
+
+def test_ingest_of_a_directory_without_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    err = _fails("ingest", "--data", str(tmp_path / "data"), str(tmp_path / "empty"))
+    assert "no file under" in err and "empty" in err

@@ -40,6 +40,10 @@ def ingest(
     if missing:
         typer.echo(f"error: no such file: {missing[0]} — check the path", err=True)
         raise typer.Exit(2)
+    if not files:
+        typer.echo(f"error: no file under {', '.join(paths)} — give files, directories that hold some, or - for stdin",
+                   err=True)
+        raise typer.Exit(2)
     stages = []
     max_rows, raw_data = 500_000, True
     if config:  # the config models are imported only when a config is given (startup time)
