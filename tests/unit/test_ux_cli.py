@@ -233,3 +233,19 @@ def test_ingest_of_a_directory_without_files_is_an_error(tmp_path: Path) -> None
     (tmp_path / "empty").mkdir()
     err = _fails("ingest", "--data", str(tmp_path / "data"), str(tmp_path / "empty"))
     assert "no file under" in err and "empty" in err
+
+
+def test_ingest_with_a_config_stores_where_up_would(tmp_path: Path) -> None:
+    """``ingest --config`` without ``--data`` uses the config's data_dir, as ``up --config`` does."""
+    lake_dir = tmp_path / "from-config"
+    cfg = tmp_path / "pipeline.yaml"
+    cfg.write_text(f"data_dir: {lake_dir}\n")
+    doc = tmp_path / "ct.json"
+    doc.write_text('{"Records": [{"eventVersion": "1.08", "eventTime": "2024-01-01T00:00:00Z", '
+                   '"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "us-east-1"}]}')  # fmt: skip
+    out = json.loads(cli("ingest", "--json", "--config", str(cfg), str(doc)).stdout)
+    assert out["stored"] == {"api_activity": 1}
+    assert (lake_dir / "lake" / "api_activity").is_dir()
+    other = tmp_path / "explicit"
+    json.loads(cli("ingest", "--json", "--config", str(cfg), "--data", str(other), str(doc)).stdout)
+    assert (other / "lake" / "api_activity").is_dir()

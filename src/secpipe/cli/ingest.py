@@ -17,13 +17,14 @@ from pathlib import Path
 import orjson
 import typer
 
-from secpipe.cli._common import DataOpt, JsonOpt
+from secpipe.cli._common import JsonOpt
 
 
 def ingest(
     paths: list[str] = typer.Argument(..., help="Files or directories (recursively); - for stdin."),
     fmt: str = typer.Option("auto", "--format", "-f", help="Input format name, or auto to detect per file."),
-    data: Path = DataOpt,
+    data: Path | None = typer.Option(None, "--data", help="Data directory (lake, WAL, DLQ, state); default: the "
+                                     "config's data_dir, else ./secpipe-data (as `secpipe up`)."),
     as_json: bool = JsonOpt,
     config: Path | None = typer.Option(None, "--config", "-c", help="Pipeline config: its transforms run on the batch."),
 ) -> None:
@@ -51,8 +52,10 @@ def ingest(
         from secpipe.runtime.topology import build_stages
 
         cfg = load_config(config)
+        data = data or Path(cfg.data_dir)
         stages = build_stages(cfg, data)
         max_rows, raw_data = cfg.lake_options().max_rows, cfg.lake_options().raw_data
+    data = data or Path("./secpipe-data")
     pipe = Pipeline(data, stages, max_rows=max_rows, raw_data=raw_data)
     total_bytes = sum(Path(f).stat().st_size for f in files if f != "-")
     t0 = time.perf_counter()
