@@ -318,7 +318,8 @@ def _results(rep: Any) -> tuple[list[Any], list[int]]:
     """Every result of a report with the index of its Kubernetes resource (-1: the report's artifact)."""
     if rep.Results is not None or not (rep.Resources or rep.Findings):
         return list(rep.Results or ()), [-1] * len(rep.Results or ())
-    results, owner = [], []
+    results: list[Any] = []
+    owner: list[int] = []
     for wi, w in enumerate(_workloads(rep)):
         results.extend(w.Results or ())
         owner.extend([wi] * len(w.Results or ()))

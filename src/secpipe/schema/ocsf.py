@@ -369,9 +369,10 @@ def _profiles_column(hits: dict[str, list[pa.Array]], masks: dict[str, list[pa.A
         return _const_lists(tuple(whole), size).slice(0, n)
     # rows differ: a code per row (bit i = the i-th partial profile); one list per code, taken
     names = sorted(partial)
-    code = np.zeros(n, np.int32)
+    code: np.ndarray = np.zeros(n, np.int32)
     for i, name in enumerate(names):
         code |= partial[name].astype(np.int32) << i
+    distinct: np.ndarray
     if len(names) > 8:
         distinct, code = np.unique(code, return_inverse=True)
     else:
