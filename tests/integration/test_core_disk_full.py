@@ -11,6 +11,7 @@ every acknowledged event is in the lake exactly once. ``secpipe ingest`` on a fu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -56,7 +57,9 @@ def test_disk_full_answers_retry_later_and_loses_nothing(small_disk: Path) -> No
         else:
             refused.append(r)
 
-    with httpx.Client(base_url=srv.url, timeout=30) as c:
+    with contextlib.ExitStack() as stack:  # the server stops even when an assert fails
+        stack.callback(srv.__exit__)
+        c = stack.enter_context(httpx.Client(base_url=srv.url, timeout=30))
         for b in batches[:40]:  # ~8 MB of JSON into 6 MB: the WAL and the lake run out of space
             send(c, b)
         assert refused, "the disk never filled: nothing was refused"
@@ -66,12 +69,12 @@ def test_disk_full_answers_retry_later_and_loses_nothing(small_disk: Path) -> No
         _resize(small_disk, "256m")
         for b in batches[40:]:
             send(c, b)
-    assert len(acked) > 8_000 and len(refused) < 40
-    log = "\n".join(srv.output)
-    assert srv.stop(signal.SIGKILL) == -signal.SIGKILL
+        assert len(acked) > 8_000 and len(refused) < 40, (len(acked), len(refused))
+        log = "\n".join(srv.output)
+        assert srv.stop(signal.SIGKILL) == -signal.SIGKILL
 
-    srv2 = Server(data).start()  # replays the WAL written around the failures
-    assert srv2.stop(signal.SIGTERM) == 0
+    with Server(data) as srv2:  # replays the WAL written around the failures
+        assert srv2.stop(signal.SIGTERM) == 0
     rows = query(data, "SELECT metadata.original_event_uid AS id, count(*) AS n FROM api_activity GROUP BY 1 "
                        "UNION ALL SELECT metadata.original_event_uid, count(*) FROM authentication GROUP BY 1")  # fmt: skip
     stored = {r["id"]: r["n"] for r in rows}
