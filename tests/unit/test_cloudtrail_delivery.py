@@ -82,8 +82,9 @@ def test_cwl_message_that_is_not_cloudtrail_is_dead_lettered(record: dict) -> No
     msg = _cwl(record)
     msg["logEvents"].append({"id": "x", "timestamp": 1, "message": "START RequestId: 8c2b Version: $LATEST"})
     rows, dead = _rows(json.dumps(msg).encode())
-    assert rows == [] and len(dead) == 1
-    assert "CloudWatch Logs message is not a CloudTrail JSON record" in dead[0].reason
+    # the Lambda log line goes alone; the CloudTrail record in the same envelope is stored
+    assert len(rows) == 1 and rows[0]["api"]["operation"] == record["eventName"] and len(dead) == 1
+    assert "not a JSON object" in dead[0].reason and dead[0].raw.startswith(b"START RequestId")
 
 
 def test_insights_record_is_api_activity_other() -> None:

@@ -13,7 +13,8 @@ Besides S3 delivery files, the other ways CloudTrail records reach a team are un
 the record itself (which becomes ``raw_data``, so the same event has the same uid by every
 route; the wrapper's own fields are transport metadata repeating the record's):
 EventBridge events (``detail-type`` + ``detail``), CloudWatch Logs subscription messages
-(``logEvents[].message``, also as Firehose writes them back to back; ``CONTROL_MESSAGE``
+(``logEvents[].message``, also as Firehose writes them back to back, unwrapped by :mod:`._cwlogs`: a
+message that is not JSON goes alone to the dead letters; ``CONTROL_MESSAGE``
 holds no event) and ``lookup-events`` output (``Events[].CloudTrailEvent``). The wrapper
 check costs nothing on ``{"Records": [...]}`` files. CloudTrail Insights records (no
 eventName/eventSource, ``insightDetails`` instead) are API Activity with activity Other,
@@ -38,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats import _fast
+from secpipe.formats import _cwlogs, _fast
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -156,10 +157,6 @@ class _Insight(msgspec.Struct, gc=False):
 _INSIGHT = msgspec.json.Decoder(_Insight)
 
 
-class _LogEvent(msgspec.Struct, gc=False):
-    message: str | None = None
-
-
 class _Lookup(msgspec.Struct, gc=False):
     CloudTrailEvent: str | None = None
 
@@ -167,8 +164,6 @@ class _Lookup(msgspec.Struct, gc=False):
 class _Wrapper(msgspec.Struct, gc=False, rename={"detail_type": "detail-type"}):
     detail_type: str | None = None
     detail: _R = _NONE
-    messageType: str | None = None
-    logEvents: list[_LogEvent] | None = None
     Events: list[_Lookup] | None = None
 
 
@@ -191,11 +186,7 @@ def _unwrap(raw: bytes) -> list[bytes] | str | None:
     texts: list[str | None]
     if w.detail_type is not None and bytes(w.detail)[:1] == b"{":
         return [bytes(w.detail)]
-    if w.messageType == "CONTROL_MESSAGE":
-        return []
-    if w.messageType is not None and w.logEvents is not None:
-        texts, what = [e.message for e in w.logEvents], "CloudWatch Logs message"
-    elif w.Events is not None and w.detail_type is None:
+    if w.Events is not None and w.detail_type is None:
         texts, what = [e.CloudTrailEvent for e in w.Events], "lookup-events CloudTrailEvent"
     else:
         return None
@@ -300,18 +291,17 @@ class CloudTrail(RecordFormat):
         recs = super().split_records(data, source)
         if b'"Records"' in data[:64] or not any(k in data for k in _WRAPPED):
             return recs
-        out = Records(dead=recs.dead)
+        recs = _cwlogs.unwrap(recs, self.name)  # CloudWatch Logs envelopes: a record per log event
+        out = Records(dead=recs.dead, events=recs.events)
         for raw, loc in zip(recs.raws, recs.locs, strict=True):
             inner = _unwrap(raw)
             if isinstance(inner, str):
                 out.dead.append(DeadLetter(inner, loc[0], loc[1], raw, self.name))
-                out.events += 1
                 continue
             inner = [raw] if inner is None else inner
             out.raws.extend(inner)
             out.locs.extend([loc] * len(inner))
-            out.events += len(inner)
-        out.events += len(recs.dead)
+            out.events += len(inner) - 1  # the wrapper counted as one
         return out
 
     def map_records(self, records: Records) -> Decoded:
