@@ -54,7 +54,8 @@ def ingest(
         cfg = load_config(config)
         data = data or Path(cfg.data_dir)
         stages = build_stages(cfg, data)
-        max_rows, raw_data = cfg.lake_options().max_rows, cfg.lake_options().raw_data
+        lake = cfg.lake_options()
+        max_rows, raw_data = lake.max_rows, lake.raw_data
     data = data or Path("./secpipe-data")
     pipe = Pipeline(data, stages, max_rows=max_rows, raw_data=raw_data)
     total_bytes = sum(Path(f).stat().st_size for f in files if f != "-")

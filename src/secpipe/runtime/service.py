@@ -12,8 +12,9 @@ when everything it holds is in the lake. When storage fails (disk full, I/O erro
 accepted is dropped: a refused WAL append leaves no bytes behind and the sender is told to
 retry (HTTP 503); a failed lake commit keeps its rows buffered and its WAL segments, and the
 flusher retries with back-off until it succeeds. Every ``compact_seconds`` the flusher also
-merges the small part files commits leave (:mod:`secpipe.store.compact`). At start, unreleased segments are replayed
-through the same decoders; event identity drops what the lake already committed.
+merges the small part files commits leave (:mod:`secpipe.store.compact`). At start,
+unreleased segments are replayed through the same decoders; event identity drops what the
+lake already committed.
 """
 
 from __future__ import annotations

@@ -78,6 +78,16 @@ LAKE_PARTITIONS = "*/event_day=*"
 DLQ_PARTITIONS = "day=*"
 
 
+def tidy(root: Path, partitions: str = LAKE_PARTITIONS) -> None:
+    """What a store does when it opens: remove the temp files of writes a crash cut short, and
+    finish or drop an interrupted compaction (:func:`recover`, under the maintenance lock)."""
+    for tmp in root.glob(f"{partitions}/.tmp-*"):
+        tmp.unlink(missing_ok=True)
+    if any(root.glob(f"{partitions}/.compact-*.json")):
+        with maintenance_lock(root):
+            recover(root, partitions)
+
+
 def recover(lake_root: Path, partitions: str = LAKE_PARTITIONS) -> int:
     """Finish or drop the journals an interrupted compaction left; returns how many."""
     n = 0

@@ -46,11 +46,9 @@ class DeadLetterStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.inline_limit = inline_limit
         self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
-        for tmp in [*self.root.glob("day=*/.tmp-*"), *self.root.glob("blobs/.tmp-*")]:  # a crash mid-write
+        compact.tidy(self.root, compact.DLQ_PARTITIONS)  # temp files and compactions a crash left
+        for tmp in self.root.glob("blobs/.tmp-*"):  # a blob write a crash cut short
             tmp.unlink(missing_ok=True)
-        if any(self.root.glob(f"{compact.DLQ_PARTITIONS}/.compact-*.json")):  # an interrupted compaction
-            with compact.maintenance_lock(self.root):
-                compact.recover(self.root, compact.DLQ_PARTITIONS)
 
     def write(self, letters: Iterable[DeadLetter]) -> int:
         """Persist dead letters now (fsynced before returning); returns how many."""

@@ -188,11 +188,7 @@ class Lake:
         # ~40 bytes a uid: at most ~800 MB of committed uids stay cached (busy days of many
         # classes); an evicted partition's uids are read again from its files when needed
         self._max_cached_uids = max_cached_uids
-        for tmp in self.root.glob("*/*/.tmp-*"):
-            tmp.unlink(missing_ok=True)
-        if any(self.root.glob("*/*/.compact-*.json")):  # a compaction was interrupted: finish it
-            with compact.maintenance_lock(self.root):
-                compact.recover(self.root)
+        compact.tidy(self.root)  # temp files and compactions a crash left
 
     # -- buffering ------------------------------------------------------------------
     def append(self, batch: pa.RecordBatch) -> FlushResult | None:
