@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from secpipe.formats import _cicd as c
 from secpipe.formats._findings import CheckedRecordFormat
-from secpipe.formats.base import DeadLetter, Records, split_json_records
+from secpipe.formats.base import DeadLetter, Records
 
 
 class _Event(msgspec.Struct, gc=False):
@@ -61,6 +61,7 @@ class _Event(msgspec.Struct, gc=False):
 _MAPPED = frozenset({"event", "created", "groupId", "orgId", "projectId", "userId", "group_id", "org_id", "project_id",
                      "user_id"})  # fmt: skip
 _REST = msgspec.json.Decoder(dict[str, Any])
+_ENC = msgspec.json.Encoder()
 _SNYK_EVENT = re.compile(rb'"event"\s*:\s*"(?:org|group|account)\.[a-z_]+|"event"\s*:\s*"api\.access"')
 
 
@@ -99,14 +100,12 @@ class SnykAudit(CheckedRecordFormat):
                 doc = None
             items = doc.get("data", {}).get("items") if isinstance(doc, dict) and isinstance(doc.get("data"), dict) else None
             if isinstance(items, list):
-                enc = msgspec.json.Encoder()
-                raws = [enc.encode(x) for x in items]
+                raws = [_ENC.encode(x) for x in items]
                 recs = Records(raws, [(source, i) for i in range(len(raws))], [], len(raws))
                 if not raws:
                     recs.dead.append(DeadLetter("Snyk audit-log search page with no items", source, 0, data, self.name))
                 return recs
-        raws, offsets, dead = split_json_records(data, source, self.name)
-        return Records(raws, [(source, o) for o in offsets], dead, len(raws) + len(dead))
+        return super().split_records(data, source)
 
     def is_valid(self, rec: _Event) -> bool:
         """A dotted event name."""
