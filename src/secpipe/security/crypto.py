@@ -197,19 +197,11 @@ def enable(data_dir: Path | str, key_env: str = DEFAULT_KEY_ENV, key_file: str |
     cipher = Cipher(load_keyring(key_env, key_file, "security.encryption"))
     p = settings_path(data_dir)
     p.parent.mkdir(parents=True, exist_ok=True)
-    from secpipe.store._files import fsync_dir
+    from secpipe.store._durable import write_file_atomic
 
-    tmp = p.with_name(p.name + ".tmp")  # atomic: a full disk must not leave an empty settings file
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(orjson.dumps({"enabled": True, "key_env": key_env, "key_file": key_file}))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except OSError:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(p.parent)
+    # atomic: a full disk must not leave an empty settings file
+    write_file_atomic(p, orjson.dumps({"enabled": True, "key_env": key_env, "key_file": key_file}),
+                      p.with_name(p.name + ".tmp"))  # fmt: skip
     with _CACHE_LOCK:
         _CACHE.pop(str(Path(data_dir).resolve()), None)
     return cipher

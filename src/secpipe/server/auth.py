@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import time
@@ -21,6 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from secpipe.errors import AuthError
+from secpipe.store._durable import write_file_atomic
 
 _DUMMY = hashlib.sha256(b"secpipe-no-such-token").hexdigest()
 
@@ -57,16 +57,11 @@ class TokenStore:
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump([asdict(t) for t in self._tokens.values()], fh, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            write_file_atomic(self.path, json.dumps([asdict(t) for t in self._tokens.values()], indent=1).encode(),
+                              self.path.with_suffix(".tmp"), 0o600)  # fmt: skip
         except OSError:  # disk full: memory goes back to what is on disk (a revoke that was not
-            tmp.unlink(missing_ok=True)  # saved must not look done here and come undone at restart)
+            # saved must not look done here and come undone at restart)
             self._tokens, self._mtime = {}, 0.0
             self._load()
             raise

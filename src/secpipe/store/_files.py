@@ -11,14 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
-def fsync_dir(path: Path) -> None:
-    """fsync a directory so a rename inside it is durable (or a file, so its data is)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+from secpipe.store._durable import fsync_dir as fsync_dir  # re-exported
 
 
 def write_parquet(table: pa.Table, sink: Any, compression: str = "zstd") -> None:

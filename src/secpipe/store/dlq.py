@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,7 +20,8 @@ import pyarrow as pa
 from secpipe.formats.base import DeadLetter
 from secpipe.security import crypto
 from secpipe.store import compact
-from secpipe.store._files import fsync_dir, write_parquet_atomic
+from secpipe.store._durable import write_file_atomic
+from secpipe.store._files import write_parquet_atomic
 
 SCHEMA = pa.schema(
     [
@@ -77,16 +77,6 @@ class DeadLetterStore:
         d = self.root / "blobs"
         d.mkdir(parents=True, exist_ok=True)
         path = d / digest
-        if not path.exists():
-            tmp = d / f".tmp-{digest}"
-            try:
-                with open(tmp, "wb") as fh:
-                    fh.write(self.cipher.seal(raw) if self.cipher is not None else raw)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            except BaseException:  # disk full: no half blob left taking space
-                tmp.unlink(missing_ok=True)
-                raise
-            os.replace(tmp, path)
-            fsync_dir(d)
+        if not path.exists():  # whole or absent: a failed write (disk full) leaves no half blob
+            write_file_atomic(path, self.cipher.seal(raw) if self.cipher is not None else raw, d / f".tmp-{digest}")
         return str(path.relative_to(self.root))
