@@ -1,0 +1,293 @@
+"""SQL text of the engine's reads and of the SQL path (no DuckDB calls: strings only).
+
+- paths: :func:`json_path` (a dotted field as a JSON path, wildcarding segments that cross
+  arrays), :func:`ocsf_expr` (the same dotted path as an OCSF column expression, lists
+  transformed element-wise), :func:`raw_read` / :func:`spellings` (a field read in its own
+  spelling, then its other cases, :mod:`.fields`), :func:`kv_sql` (``name=value`` pairs of text
+  records), :func:`present_sql` (presence pseudo-fields);
+- rules: :func:`build_branch` (one query over a part of the batch and its rules: every
+  predicate computed once, per-row 64-bit rule masks, evidence JSON), :func:`leaf_sql` (a leaf
+  over scalar or list columns), :func:`rule_sql` (NOT operands and the rule coalesced to
+  false), :func:`kleene_filter` (a three-valued prefilter over native columns).
+
+Guarantee: every string literal goes through :func:`~.compiler.sql_str` and every identifier
+through :func:`ident`, so rule values and field names can never change the query's shape.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+
+from secpipe.detect.sigma.compiler import KEYWORDS, NOT_CLOSE, NOT_OPEN, F, L, Leaf, sql_str
+from secpipe.detect.sigma.fields import base, is_evidence, is_presence
+from secpipe.detect.sigma.rules import Rule
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def json_path(name: str, wild: set[int] | None = None) -> str:
+    segs = name.split(".")
+    out = "$"
+    for i, s in enumerate(segs):
+        out += "." + ident(s)
+        if wild and i in wild:
+            out += "[*]"
+    return out
+
+
+def ocsf_expr(schema: pa.Schema, name: str) -> tuple[str, bool] | None:
+    """SQL for an OCSF dotted path in this batch schema: (expr, is_list), or None."""
+    segs = name.split(".")
+    if segs[0] not in schema.names:
+        return None
+    typ = schema.field(segs[0]).type
+    expr = ident(segs[0])
+    is_list = False
+    depth = 0
+    for s in segs[1:]:
+        while pa.types.is_list(typ) or pa.types.is_large_list(typ):
+            typ = typ.value_type
+            depth += 1
+            var = f"x{depth}"
+            expr = f"list_transform({expr}, lambda {var}: {var}"  # closed below
+            is_list = True
+        if not pa.types.is_struct(typ) or typ.get_field_index(s) < 0:
+            return None
+        typ = typ.field(s).type
+        expr += "." + ident(s)
+    expr += ")" * depth
+    if depth > 1:
+        expr = f"flatten({expr})" if depth == 2 else None  # type: ignore[assignment]
+        if expr is None:
+            return None
+    if pa.types.is_list(typ):
+        if is_list:
+            return None
+        return f"list_transform({expr}, lambda v: CAST(v AS VARCHAR))", True
+    if pa.types.is_struct(typ) or pa.types.is_map(typ):
+        return None
+    if is_list:
+        return f"list_transform({expr}, lambda v: CAST(v AS VARCHAR))", True
+    return f"CAST({expr} AS VARCHAR)", False
+
+
+TABLE = "\x03T\x03"  # placeholder in cached branch SQL
+
+
+#: field names that may be read from a text record's ``name=value`` pairs (no dotted paths)
+KV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def safe(expr: str, text: bool) -> str:
+    """A JSON read of ``raw_data``: under ``try`` when some records are text (NULL for them)."""
+    return f"try({expr})" if text else expr
+
+
+def kv_sql(name: str) -> str:
+    """``name``'s value in a text record written as ``name=value`` or ``name="value"`` (auditd,
+    key=value syslog messages: ``type=EXECVE ... a0="cp"``, ``useradd: name=john, UID=0``), NULL
+    in JSON records and where the pair is absent. The name is matched case-sensitively at the
+    start of the text or after a space or ``:;,[]`` delimiter."""
+    pattern = r"(?:^|[\s:;,\[\]])" + re.escape(name) + r'=("[^"]*"|[^\s,;]*)'
+    return (f"CASE WHEN NOT starts_with(raw_data, '{{') THEN "
+            f"nullif(trim(regexp_extract(raw_data, {sql_str(pattern)}, 1), '\"'), '') END")
+
+
+def list_sql(items: list[str]) -> str:
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in items) + "]"
+
+
+def spellings(name: str, aliases: dict[str, tuple[str, ...]] | None) -> list[str]:
+    """The paths a (pseudo-)field is read from: its own spelling first, then the other cases
+    records use (:mod:`.fields`)."""
+    b = base(name)
+    return [b, *(aliases or {}).get(b, ())]
+
+
+def raw_read(name: str, aliases: dict[str, tuple[str, ...]] | None, paths: list[str], types: list[str]) -> str:
+    """SQL for a field's raw value from the batch's two JSON reads (``__j``: the strings at
+    ``paths``, ``__t``: the JSON types at ``types``): its spellings coalesced in order; a presence
+    pseudo-field reads types (a JSON null is present)."""
+    target, col = (types, "__t") if is_presence(name) else (paths, "__j")
+    parts = []
+    for path in spellings(name, aliases):
+        target.append(json_path(path))
+        parts.append(f"{col}[{len(target)}]")
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def present_sql(expr: str, is_list: bool) -> str:
+    """A presence pseudo-field's value from an OCSF / key=value expression: present when set."""
+    return f"CASE WHEN len({expr}) > 0 THEN 'present' END" if is_list else f"CASE WHEN {expr} IS NOT NULL THEN 'present' END"
+
+
+def kleene_filter(rules: list[Rule], native: dict[str, str]) -> str:
+    """A cheap row filter over native columns: JSON leaves become NULL, so under SQL's
+    three-valued logic ``expr IS NOT FALSE`` keeps every row some rule could match."""
+    exprs = []
+    for r in rules:
+        sql = r.compiled.skeleton
+        usable = False
+        for i, leaf in reversed(list(enumerate(r.compiled.leaves))):
+            ok = leaf.field in native and leaf.other is None
+            usable |= ok
+            rep = f"coalesce({leaf.template.replace(F, native[leaf.field]).replace(L, 'lower(' + native[leaf.field] + ')')}, false)" \
+                if ok else "NULL"
+            sql = sql.replace(f"\x02{i}\x02", rep)
+        if not usable:
+            return "TRUE"
+        exprs.append(f"({rule_sql(sql, kleene=True)}) IS NOT FALSE")
+    return "(" + " OR ".join(exprs) + ")" if exprs else "TRUE"
+
+
+def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
+                  native: dict[str, str], guards: tuple | None = None, kv: bool = False,
+                  aliases: dict[str, tuple[str, ...]] | None = None) -> str:
+    """SQL over one part of the batch (table ``TABLE``) and its rules: ``__i``, the part id
+    (``_GROUP``) and ``m``, the list of {k: rule index in the part, e: evidence JSON} of the
+    rules the row matches. Rows no rule could match (cheap three-valued prefilter on native
+    columns) are dropped before any JSON is parsed; each predicate is computed once. A field
+    is read in its own spelling, then its ``aliases``; a presence pseudo-field is a scalar
+    (present or NULL) also through arrays (:mod:`.fields`)."""
+    fields: dict[str, None] = {}
+    for r in rules:
+        fields.update(dict.fromkeys(r.compiled.fields))
+    has_raw = "raw_data" in schema.names
+    col_of: dict[str, tuple[str, bool]] = {}  # field -> (column id, is_list)
+    multi = "__log" in schema.names
+    inner: list[str] = ["__i"] + (["__log"] if multi else [])
+    paths: list[str] = []
+    types: list[str] = []
+    reads_at = len(inner)
+    middle: list[str] = ["__i"] + (["__log"] if multi else [])
+    for n, f in enumerate(fields):
+        cid = f"c{n}"
+        if f == KEYWORDS:
+            src = "raw_data" if has_raw else ("message" if "message" in schema.names else "NULL::VARCHAR")
+            inner.append(f"{src} AS __k")
+            middle.append(f"__k AS {cid}, lower(__k) AS {cid}l")
+            col_of[f] = (cid, False)
+            continue
+        if f in native:
+            inner.append(f"{native[f]} AS __n{n}")
+            middle.append(f"__n{n} AS {cid}")
+            col_of[f] = (cid, False)
+            continue
+        ocsf = ocsf_expr(schema, base(f))
+        if f in lists and has_raw and is_presence(f):
+            wild = set(lists[f])
+            tests = [t for p in spellings(f, aliases) for t in (
+                f"{safe(f'json_type(raw_data, {sql_str(json_path(p))})', kv)} IS NOT NULL",
+                f"len({safe(f'json_type(raw_data, {sql_str(json_path(p, wild))})', kv)}) > 0")]
+            expr = f"CASE WHEN {' OR '.join(tests)} THEN 'present' END"
+            if ocsf is not None:
+                expr = f"coalesce({expr}, {present_sql(*ocsf)})"
+            inner.append(f"{expr} AS __w{n}")
+            middle.append(f"__w{n} AS {cid}")
+            col_of[f] = (cid, False)
+            continue
+        if f in lists and has_raw:
+            opts = []
+            for j, p in enumerate(spellings(f, aliases)):
+                inner.append(f"{safe(f'json_extract_string(raw_data, {sql_str(json_path(p, set(lists[f])))})', kv)} AS __w{n}_{j}")
+                inner.append(f"{safe(f'json_extract_string(raw_data, {sql_str(json_path(p))})', kv)} AS __p{n}_{j}")
+                opts.append(f"CASE WHEN len(__w{n}_{j}) > 0 THEN __w{n}_{j} WHEN __p{n}_{j} IS NULL THEN NULL ELSE [__p{n}_{j}] END")
+            expr = opts[0] if len(opts) == 1 else f"coalesce({', '.join(opts)})"
+            if ocsf is not None:
+                o = ocsf[0] if ocsf[1] else f"[{ocsf[0]}]"
+                inner.append(f"{o} AS __o{n}")
+                expr = f"coalesce({expr}, __o{n})"
+            middle.append(f"{expr} AS {cid}, list_transform({expr}, lambda x: lower(x)) AS {cid}l")
+            col_of[f] = (cid, True)
+            continue
+        raw = raw_read(f, aliases, paths, types) if has_raw else None
+        if ocsf is not None and is_presence(f):
+            ocsf = (present_sql(*ocsf), False)
+        if ocsf is not None and ocsf[1]:  # OCSF list column
+            inner.append(f"{ocsf[0]} AS __o{n}")
+            expr = f"coalesce(CASE WHEN {raw} IS NULL THEN NULL ELSE [{raw}] END, __o{n})" if raw else f"__o{n}"
+            middle.append(f"{expr} AS {cid}, list_transform({expr}, lambda x: lower(x)) AS {cid}l")
+            col_of[f] = (cid, True)
+            continue
+        if ocsf is not None:
+            inner.append(f"{ocsf[0]} AS __o{n}")
+            expr = f"coalesce({raw}, __o{n})" if raw else f"__o{n}"
+        else:
+            expr = raw or "NULL::VARCHAR"
+        if kv and has_raw and KV_NAME.match(base(f)):
+            kvs = kv_sql(base(f))
+            inner.append(f"{present_sql(kvs, False) if is_presence(f) else kvs} AS __v{n}")
+            expr = f"coalesce({expr}, __v{n})"
+        middle.append(f"{expr} AS {cid}")
+        col_of[f] = (cid, False)
+    reads = [f"{safe(f'json_extract_string(raw_data, {list_sql(paths)})', kv)} AS __j"] if paths else []
+    reads += [f"{safe(f'json_type(raw_data, {list_sql(types)})', kv)} AS __t"] if types else []
+    inner[reads_at:reads_at] = reads
+    outer_cols = ["__i"] + (["__log"] if multi else [])
+    for f, (cid, is_list) in col_of.items():
+        outer_cols.append(cid)
+        outer_cols.append(f"{cid}l" if is_list or f == KEYWORDS else f"lower({cid}) AS {cid}l")
+    preds = []
+    for k, r in enumerate(rules):
+        sql = r.compiled.skeleton
+        for i, leaf in reversed(list(enumerate(r.compiled.leaves))):
+            sql = sql.replace(f"\x02{i}\x02", leaf_sql(leaf, col_of))
+        sql = rule_sql(sql)
+        if multi and r.formats is not None:
+            sql = f"(__log IN ({', '.join(sql_str(x) for x in r.formats)}) AND {sql})"
+        if guards is not None and guards[k] is not None:
+            sql = f"(CASE WHEN __gid IN ({', '.join(map(str, guards[k]))}) THEN {sql} ELSE false END)"
+        preds.append(f"{sql} AS r{k}")
+    carry = [c for f, (c, _) in col_of.items() if f != KEYWORDS]
+    filt = kleene_filter(rules, native) if native else "TRUE"
+    if "__gid" in schema.names:
+        inner.append("__gid")
+        middle.append("__gid")
+        outer_cols.append("__gid")
+    masks = []
+    for q in range(0, len(rules), 64):
+        bits = [f"(r{k}::UBIGINT << {k - q})" for k in range(q, min(q + 64, len(rules)))]
+        masks.append(f"({' | '.join(bits)}) AS m{q // 64}")
+    ev_fields = [f for f in col_of if is_evidence(f)]
+    ev = (f"to_json(struct_pack({', '.join(f'{ident(f)} := {col_of[f][0]}' for f in ev_fields)}))::VARCHAR"
+          if ev_fields else "NULL::VARCHAR")
+    # MATERIALIZED: each predicate is computed once (an inlined subquery would let the optimizer
+    # push the any-hit filter down and evaluate every predicate twice).
+    return (f"WITH p AS MATERIALIZED (SELECT __i, {', '.join(preds + carry)} FROM (SELECT {', '.join(outer_cols)} FROM "
+            f"(SELECT {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM {TABLE} WHERE {filt})))) "
+            f"SELECT __i, {', '.join(masks)}, {ev} AS ev FROM p WHERE {' OR '.join(f'r{k}' for k in range(len(rules)))}")
+
+
+def leaf_sql(leaf: Leaf, col_of: dict[str, tuple[str, bool]]) -> str:
+    """One leaf over the part's columns; NULL when the field is missing (see :func:`rule_sql`)."""
+    cid, is_list = col_of[leaf.field]
+    tmpl = leaf.template
+    if leaf.other is not None:
+        ocid, olist = col_of[leaf.other]
+        if olist or is_list:
+            other = f"{ocid}l[1]" if olist else f"{ocid}l"
+            if is_list:
+                return f"list_bool_or(list_transform({cid}l, lambda y: {tmpl.replace(L, 'y').replace(chr(1) + 'O' + chr(1), other)}))"
+            return f"({tmpl.replace(L, cid + 'l').replace(chr(1) + 'O' + chr(1), other)})"
+        return f"({tmpl.replace(L, cid + 'l').replace(chr(1) + 'O' + chr(1), ocid + 'l')})"
+    if not is_list:
+        return f"({tmpl.replace(F, cid).replace(L, cid + 'l')})"
+    if leaf.null_test:
+        neg = "IS NOT NULL" in tmpl
+        return f"({cid} IS NOT NULL AND len({cid}) > 0)" if neg else f"({cid} IS NULL OR len({cid}) = 0)"
+    body = tmpl.replace(F, "y").replace(L, "lower(y)")
+    return f"list_bool_or(list_transform({cid}, lambda y: {body}))"
+
+
+def rule_sql(skeleton: str, kleene: bool = False) -> str:
+    """Finish a rule's SQL: NOT operands and the whole rule are ``coalesce(x, false)``. With
+    three-valued logic a missing field (NULL leaf) then counts as "no match" exactly as if every
+    leaf were coalesced (AND/OR are monotone), with far fewer expression nodes. For the
+    ``kleene`` prefilter NULL must flow through NOT, so the wrappers are left out."""
+    if kleene:
+        return skeleton.replace(NOT_OPEN, "(").replace(NOT_CLOSE, ")")
+    return "coalesce(" + skeleton.replace(NOT_OPEN, "coalesce(").replace(NOT_CLOSE, ", false)") + ", false)"
