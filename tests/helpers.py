@@ -21,9 +21,14 @@ def cli(*args: str, check: bool = True, stdin: bytes | None = None) -> subproces
 
 
 def ingest(data: Path, *paths: str | Path, fmt: str = "auto") -> dict[str, Any]:
-    """``secpipe ingest --json`` and its summary."""
-    pr = cli("ingest", "--format", fmt, "--data", str(data), "--json", *map(str, paths))
-    return json.loads(pr.stdout.strip().splitlines()[-1])
+    """``secpipe ingest --json`` and its summary (exit 3, records dead-lettered, is a summary too)."""
+    pr = cli("ingest", "--format", fmt, "--data", str(data), "--json", *map(str, paths), check=False)
+    if pr.returncode not in (0, 3):
+        msg = f"secpipe ingest exited {pr.returncode}: {pr.stderr}"
+        raise AssertionError(msg)
+    summary: dict[str, Any] = json.loads(pr.stdout.strip().splitlines()[-1])
+    assert summary["exit_code"] == pr.returncode == (3 if summary["dead_letter"] else 0), summary
+    return summary
 
 
 def query(data: Path, sql: str) -> list[dict[str, Any]]:

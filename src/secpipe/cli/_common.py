@@ -2,19 +2,37 @@
 
 Guarantees: a command that reads an existing data directory refuses a missing one with a
 message naming ``--data`` (a typo is not an empty lake, and reading creates nothing);
-class names given on the command line are checked against the OCSF schema.
+class names given on the command line are checked against the OCSF schema. Every command
+that takes both ``--config`` and ``--data`` picks the data directory the same way
+(:func:`data_for`): the ``--data`` flag, else the config's ``data_dir``, else ./secpipe-data.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from secpipe.errors import SecpipeError
 
+if TYPE_CHECKING:  # the config models load when a command runs, not at `--help`
+    from secpipe.config.models import PipelineConfig
+
+DEFAULT_DATA = Path("./secpipe-data")
+
 DataOpt = typer.Option(Path("./secpipe-data"), "--data", help="Data directory (lake, WAL, DLQ, state).")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout.")
+#: ``--data`` of a command that also takes ``--config`` (resolved by :func:`data_for`)
+DataOrConfigOpt = typer.Option(None, "--data", help="Data directory (lake, WAL, DLQ, state); default: the --config "
+                               "file's data_dir, else ./secpipe-data.")
+
+
+def data_for(flag: Path | None, cfg: PipelineConfig | None) -> Path:
+    """The data directory: the ``--data`` flag, else the config's ``data_dir``, else ./secpipe-data."""
+    if flag is not None:
+        return Path(flag)
+    return Path(cfg.data_dir) if cfg is not None else DEFAULT_DATA
 
 
 class CliError(SecpipeError):

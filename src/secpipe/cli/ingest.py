@@ -3,6 +3,15 @@
 Start-up: the runtime (pyarrow, the formats) is imported when the command runs, not when it is
 registered (``secpipe --help`` registers every command), and rich only when something is shown:
 with ``--json`` or a non-terminal stderr there is no progress bar, and ``--json`` prints no table.
+
+Exit status (:data:`EXIT_HELP`, also in ``--help``), so a script or a CI job can tell the
+outcomes apart without parsing output: 0 every record read was stored or was already in the
+lake; 3 (``--dead-letter-exit-code``) at least one record was dead-lettered (the rest is
+stored); 1 storing failed (disk full, I/O error: run the same command again); 2 nothing was
+read because the command cannot run as given (unknown option or format, a missing or
+unreadable input path, an invalid config; an input that fails half-way through reading also
+ends the run with 2). ``--json`` prints its summary in every case but 2,
+with the status in ``exit_code``.
 """
 
 from __future__ import annotations
@@ -17,16 +26,26 @@ from pathlib import Path
 import orjson
 import typer
 
-from secpipe.cli._common import JsonOpt
+from secpipe.cli._common import CliError, DataOrConfigOpt, JsonOpt, data_for
+
+#: exit statuses of ``secpipe ingest`` (documented in its --help and in docs/cli.md)
+EXIT_OK, EXIT_STORE_FAILED, EXIT_USAGE, EXIT_DEAD_LETTER = 0, 1, 2, 3
+EXIT_HELP = (
+    "Exit status: 0 every record read was stored (or was already in the lake); "
+    "3 some or all records were dead-lettered, the rest is stored (see --dead-letter-exit-code); "
+    "1 storing failed (disk full, I/O error): run the same command again, stored events are skipped; "
+    "2 nothing was read: unknown option or format, missing or unreadable input path, invalid config."
+)
 
 
 def ingest(
     paths: list[str] = typer.Argument(..., help="Files or directories (recursively); - for stdin."),
     fmt: str = typer.Option("auto", "--format", "-f", help="Input format name, or auto to detect per file."),
-    data: Path | None = typer.Option(None, "--data", help="Data directory (lake, WAL, DLQ, state); default: the "
-                                     "config's data_dir, else ./secpipe-data (as `secpipe up`)."),
+    data: Path | None = DataOrConfigOpt,
     as_json: bool = JsonOpt,
     config: Path | None = typer.Option(None, "--config", "-c", help="Pipeline config: its transforms run on the batch."),
+    dead_exit: int = typer.Option(EXIT_DEAD_LETTER, "--dead-letter-exit-code", min=0, max=255,
+                                  help="Exit status when records were dead-lettered (0: succeed anyway)."),
 ) -> None:
     """Ingest files into the lake and print a summary."""
     from secpipe import formats
@@ -40,11 +59,13 @@ def ingest(
     missing = [f for f in files if f != "-" and not Path(f).exists()]
     if missing:
         typer.echo(f"error: no such file: {missing[0]} — check the path", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     if not files:
         typer.echo(f"error: no file under {', '.join(paths)} — give files, directories that hold some, or - for stdin",
                    err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
+    for f in files:  # an unreadable input is refused before anything is stored, not found half-way
+        _check_readable(f)
     stages = []
     max_rows, raw_data = 500_000, True
     if config:  # the config models are imported only when a config is given (startup time)
@@ -52,11 +73,11 @@ def ingest(
         from secpipe.runtime.topology import build_stages
 
         cfg = load_config(config)
-        data = data or Path(cfg.data_dir)
+        data = data_for(data, cfg)
         stages = build_stages(cfg, data)
         lake = cfg.lake_options()
         max_rows, raw_data = lake.max_rows, lake.raw_data
-    data = data or Path("./secpipe-data")
+    data = data_for(data, None)
     pipe = Pipeline(data, stages, max_rows=max_rows, raw_data=raw_data)
     total_bytes = sum(Path(f).stat().st_size for f in files if f != "-")
     t0 = time.perf_counter()
@@ -69,6 +90,8 @@ def ingest(
             ingest_files(pipe, files, fmt, progress=advance)
             pipe.flush()
         except OSError as exc:  # disk full, I/O error: what is committed stays, the rest is not
+            if exc.filename is not None and str(exc.filename) in files:  # reading an input failed: exit 2
+                raise
             failed = exc
         finally:
             gc.enable()
@@ -83,6 +106,7 @@ def ingest(
         "bytes": total_bytes,
         "seconds": round(secs, 3),
         "events_per_second": round(t.events / secs, 1) if secs > 0 else 0.0,
+        "exit_code": EXIT_STORE_FAILED if failed is not None else dead_exit if t.dead_letter else EXIT_OK,
     }
     if failed is not None:
         summary["error"] = (f"cannot store into {data}: {failed.strerror or failed} — free space (or fix the I/O "
@@ -91,10 +115,10 @@ def ingest(
         if as_json:
             sys.stdout.write(orjson.dumps(summary).decode() + "\n")
         typer.echo(f"error: {summary['error']} ({sum(t.stored.values()):,} events committed before the failure)", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_STORE_FAILED)
     if as_json:
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
-        return
+        raise typer.Exit(summary["exit_code"])
     from rich.console import Console
     from rich.table import Table
 
@@ -117,6 +141,19 @@ def ingest(
             con.print(f"[yellow]nothing could be read{hint}", soft_wrap=True)
         con.print(f"[yellow]see why: secpipe query --data {data} 'SELECT source, \"offset\", reason FROM dead_letter'",
                   soft_wrap=True)
+    raise typer.Exit(summary["exit_code"])
+
+
+def _check_readable(path: str) -> None:
+    """Raise :class:`CliError` (exit 2) when the input ``path`` cannot be opened and read."""
+    if path == "-":
+        return
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        msg = f"cannot read {path}: {exc.strerror or exc} — check the path and its permissions"
+        raise CliError(msg) from None
 
 
 def _progress_bar(stack: contextlib.ExitStack, total_bytes: int) -> Callable[[int], None]:
@@ -134,4 +171,4 @@ def _progress_bar(stack: contextlib.ExitStack, total_bytes: int) -> Callable[[in
 
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
-    app.command("ingest")(ingest)
+    app.command("ingest", epilog=EXIT_HELP)(ingest)

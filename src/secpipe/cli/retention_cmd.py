@@ -1,4 +1,9 @@
-"""``secpipe retention``: show, set and apply per-class TTLs; legal holds. Every run is audited."""
+"""``secpipe retention``: show, set and apply per-class TTLs; legal holds. Every run is audited.
+
+``show`` and ``apply`` take ``--config`` (its ``security.retention``) and ``--data``; the data
+directory is the ``--data`` flag, else the config's ``data_dir``, else ./secpipe-data, as for
+every command that takes both (``secpipe up``, ``secpipe ingest``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from typing import TYPE_CHECKING
 import orjson
 import typer
 
-from secpipe.cli._common import DataOpt, JsonOpt, existing_data, lake_class
+from secpipe.cli._common import DataOpt, DataOrConfigOpt, JsonOpt, data_for, existing_data, lake_class
 
 if TYPE_CHECKING:  # imported where a command runs: registering (``secpipe --help``) stays light
     from secpipe.store import retention
@@ -19,18 +24,20 @@ retention_app = typer.Typer(help="Retention: per-class TTLs, legal holds, apply.
 ConfigOpt = typer.Option(None, "--config", "-c", help="Pipeline config (security.retention).")
 
 
-def _policy(data: Path, config: Path | None) -> retention.RetentionPolicy:
+def _policy(data: Path | None, config: Path | None) -> tuple[Path, retention.RetentionPolicy]:
+    """The data directory (flag > config's data_dir > default) and the effective policy."""
     from secpipe.config.models import load_config
     from secpipe.store import retention
 
-    sec = load_config(config).security if config else {}
-    return retention.load_policy(data, sec)
+    cfg = load_config(config) if config else None
+    data = data_for(data, cfg)
+    return data, retention.load_policy(data, cfg.security if cfg is not None else {})
 
 
 @retention_app.command("show")
-def show(data: Path = DataOpt, config: Path | None = ConfigOpt) -> None:
+def show(data: Path | None = DataOrConfigOpt, config: Path | None = ConfigOpt) -> None:
     """Print the effective policy."""
-    sys.stdout.write(_policy(data, config).model_dump_json(indent=2) + "\n")
+    sys.stdout.write(_policy(data, config)[1].model_dump_json(indent=2) + "\n")
 
 
 @retention_app.command("set")
@@ -66,13 +73,14 @@ def release(cls: str, data: Path = DataOpt) -> None:
 
 
 @retention_app.command("apply")
-def apply_cmd(data: Path = DataOpt, config: Path | None = ConfigOpt,
+def apply_cmd(data: Path | None = DataOrConfigOpt, config: Path | None = ConfigOpt,
               dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be deleted; delete nothing."),
               as_json: bool = JsonOpt) -> None:
     """Delete day partitions past their class TTL (not held)."""
     from secpipe.store import retention
 
-    res = retention.apply(existing_data(data), _policy(data, config), dry_run=dry_run, actor=getpass.getuser())
+    where, policy = _policy(data, config)
+    res = retention.apply(existing_data(where), policy, dry_run=dry_run, actor=getpass.getuser())
     if as_json:
         sys.stdout.write(orjson.dumps(res.summary()).decode() + "\n")
         return

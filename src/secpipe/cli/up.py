@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from secpipe.cli._common import CliError
+from secpipe.cli._common import CliError, DataOrConfigOpt, data_for
 
 if TYPE_CHECKING:
     import uvicorn
@@ -88,7 +88,7 @@ def check_listen(host: str, port: int) -> None:
 
 def up(
     config: Path | None = typer.Option(None, "--config", "-c", help="Pipeline config (YAML)."),
-    data: Path | None = typer.Option(None, "--data", help="Data directory (default ./secpipe-data)."),
+    data: Path | None = DataOrConfigOpt,
     listen: str | None = typer.Option(None, "--listen", help="HOST:PORT for HTTP (default 127.0.0.1:8088)."),
     tls_cert: Path | None = typer.Option(None, "--tls-cert", help="PEM certificate: serve HTTPS (with --tls-key)."),
     tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key of --tls-cert."),
@@ -118,7 +118,7 @@ def up(
             raise typer.BadParameter(msg)
         cfg.server.tls = TlsConfig(cert=str(tls_cert), key=str(tls_key),
                                    client_ca=str(tls_client_ca) if tls_client_ca else None)
-    data_dir = data or Path(cfg.data_dir)
+    data_dir = data_for(data, cfg)
     host, port = split_listen(listen or cfg.server.listen)
     tls_opts = uvicorn_options(cfg.server.tls)  # a missing or bad certificate fails before anything is created
     check_listen(host, port)

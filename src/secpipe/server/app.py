@@ -3,16 +3,21 @@
 Core routes: ``GET /healthz`` (public), ``POST /v1/ingest/{format}`` (ingest),
 ``POST /v1/query`` (query). Protocol modules (Elasticsearch _bulk, Splunk HEC, webhooks...)
 add theirs through :data:`ROUTERS`: each is ``f(ctx) -> list[Route]`` built with
-:func:`secpipe.server.http.route`, so every route has a recorded policy.
+:func:`secpipe.server.http.route`, so every route has a recorded policy. A request no route
+takes (404, or 405 with ``Allow``) is answered in JSON in the shape its client reads: Splunk's
+``{"text", "code"}`` under ``/services/collector``, Elasticsearch's error object on the paths
+the ES API owns (everything but ``/v1/...`` and secpipe's own routes, as ES's ``/{index}`` does),
+``{"error": ...}`` elsewhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,7 +29,15 @@ from secpipe.respond import api as respond_api
 from secpipe.security.crypto import CryptoError
 from secpipe.security.limits import check_json_limits
 from secpipe.server import es_bulk, hec, metrics, security_api, webhooks
-from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, read_body, route
+from secpipe.server.http import (
+    AppContext,
+    HTTPError,
+    authenticate,
+    json_response,
+    read_body,
+    route,
+    unrouted_message,
+)
 from secpipe.server.policy import ROUTE_POLICY, allowed
 from secpipe.server.wire import read_body_limited
 
@@ -95,8 +108,12 @@ def core_routes(ctx: AppContext) -> list[Route]:
 def create_app(ctx: AppContext) -> Starlette:
     """Build the app; refuses to start if a route has no policy entry."""
     routes = core_routes(ctx)
+    own = list(routes)  # secpipe's routes (not a wire protocol's): their 404/405 are {"error"}
     for builder in ROUTERS:
-        routes.extend(builder(ctx))
+        built = builder(ctx)
+        routes.extend(built)
+        if builder not in (es_bulk.routes, hec.routes):
+            own.extend(built)
     # routes that match any name (``catch_all``, e.g. the ES index-level ``/{index}``) go last,
     # so they never shadow a route of a later router
     routes.sort(key=lambda r: bool(getattr(r, "catch_all", False)))
@@ -105,7 +122,42 @@ def create_app(ctx: AppContext) -> Starlette:
             if m != "HEAD" and (m, r.path) not in ROUTE_POLICY:
                 msg = f"route {m} {r.path} has no entry in secpipe.server.policy.ROUTE_POLICY"
                 raise RuntimeError(msg)
-    app = Starlette(routes=routes)
+    specific = [r for r in routes if not getattr(r, "catch_all", False)]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _unrouted(own, specific)})
     app.state.ctx = ctx
     return app
+
+
+def _unrouted(own: list[Route], specific: list[Route]) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The answer to what no route takes (Starlette's 404/405), in the owning protocol's shape.
+
+    ``own``: secpipe's routes; ``specific``: every route but the ES index-level catch-alls, which
+    match any path (so Starlette answers 405 "Allow: PUT" for any unknown path): outside the ES
+    namespace an unknown path is a 404.
+    """
+
+    async def answer(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        status, headers = exc.status_code, dict(exc.headers or {})
+        msg = unrouted_message(request, status, headers.get("Allow"))
+        path = request.url.path
+        hec_path = path == "/services/collector" or path.startswith("/services/collector/")
+        es_path = not hec_path and not path.startswith("/v1/") and not any(r.path_regex.match(path) for r in own)
+        if status == 405 and not es_path and not any(r.path_regex.match(path) for r in specific):
+            status = 404  # only an ES catch-all took the path
+            headers.pop("Allow", None)
+            msg = unrouted_message(request, status, None)
+        if hec_path:
+            return json_response({"text": msg, "code": status}, status, headers)
+        if es_path:
+            if status == 405:  # Elasticsearch's own wording, which its clients log
+                msg = f"Incorrect HTTP method for uri [{path}] and method [{request.method}], allowed: [{headers.get('Allow', '')}]"
+            elif status == 404:
+                msg = f"no handler found for uri [{path}] and method [{request.method}]"
+            resp = es_bulk.es_response(es_bulk.es_error(status, msg), status, request)
+            resp.headers.update(headers)
+            return resp
+        return json_response({"error": msg}, status, headers)
+
+    return answer
 

@@ -6,6 +6,9 @@ Routes are declared with :func:`route` which records the permission they need in
 checks the role. Bodies are read in chunks and refused past ``max_body_bytes`` (413);
 ``Content-Encoding: gzip`` (and ``deflate``) is inflated incrementally and refused past
 ``max_decompressed_bytes`` (413), so a compression bomb never expands in memory.
+Every error answer is JSON: an endpoint's :class:`HTTPError` and, through
+:func:`unrouted_message`, the router's own 404 (no such path) and 405 (known path, other
+method; with ``Allow``), which the app answers in the shape of the protocol that owns the path.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -78,6 +82,16 @@ def store_failed(exc: BaseException) -> str:
     """Log why a request was not stored (the client is told to retry); the reason to send."""
     _log.error("ingest request not stored, the client is told to retry: %s: %s", type(exc).__name__, exc)
     return f"the data could not be stored ({type(exc).__name__}): nothing was kept, retry later"
+
+
+def unrouted_message(request: Request, status: int, allow: str | None) -> str:
+    """What a 404 (no route) or 405 (the path's route takes other methods) answer says."""
+    method, path = request.method, request.url.path
+    if status == 405:
+        return f"method {method} is not allowed on {path} — send {allow or 'another method'}"
+    if status == 404:
+        return f"no endpoint {method} {path} — check the path (the API is listed in README.md and docs/)"
+    return HTTPStatus(status).phrase
 
 
 def route(method: str, path: str, permission: str,
