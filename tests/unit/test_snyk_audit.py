@@ -81,7 +81,6 @@ def test_v1_array_and_rest_search_page() -> None:
     (b'{"created": "2023-04-11 23:32:14.173", "groupId": "g"}', "no dotted `event` name"),
     (b'{"event": "org.user.add", "orgId": "o"', "invalid JSON"),
     (b'{"event": ["org.user.add"], "orgId": "o"}', "no dotted `event` name"),
-    (b'{"data": {"items": []}}', "no items"),
 ])  # fmt: skip
 def test_malformed_events_are_dead_lettered(body: bytes, reason: str) -> None:
     out = get("snyk_audit").decode(body, "test")

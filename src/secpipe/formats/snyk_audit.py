@@ -5,7 +5,8 @@ Accepted input: what the Snyk audit-log APIs return and what exporters write fro
   camelCase keys ``created``, ``event``, ``groupId``, ``orgId``, ``projectId``, ``userId``,
   ``content``; one event per line (NDJSON) as log shippers and Panther store them.
 - REST API (``GET /rest/orgs/{id}/audit_logs/search``, ``/rest/groups/{id}/audit_logs/search``):
-  the JSON:API document ``{"data": {"items": [...], "links": {...}}}`` or its items, with
+  the JSON:API document ``{"data": {"items": [...], "links": {...}}}`` (or ``{"data": [...]}``)
+  or its items (an empty page is no event, not a dead letter), with
   snake_case keys ``created``, ``event``, ``group_id``, ``org_id``, ``project_id``,
   ``user_id``, ``content``.
 An event needs ``event`` (a dotted name such as ``org.user.role.edit``); anything else is
@@ -41,7 +42,7 @@ import pyarrow as pa
 
 from secpipe.formats import _cicd as c
 from secpipe.formats._findings import CheckedRecordFormat
-from secpipe.formats.base import DeadLetter, Records
+from secpipe.formats.base import Records
 
 
 class _Event(msgspec.Struct, gc=False):
@@ -91,20 +92,21 @@ class SnykAudit(CheckedRecordFormat):
         return 85 if any(k in h for k in (b'"orgId"', b'"groupId"', b'"org_id"', b'"group_id"')) else 0
 
     def split_records(self, data: bytes, source: str) -> Records:
-        """Events of an array, NDJSON or one object; the REST search document gives its ``data.items``."""
+        """Events of an array, NDJSON or one object; a REST search page gives its ``data.items``
+        (or ``data`` when it is the list). An empty page (no audit event in the searched window)
+        reads as no record and no dead letter, as an empty CloudTrail ``Records`` file does, so
+        the summary's ``events`` stays stored + duplicates + dead-lettered."""
         head = data.lstrip()[:4096]
-        if head[:1] == b"{" and b'"data"' in head and b'"items"' in data:
+        if head[:1] == b"{" and b'"data"' in head:
             try:
                 doc = _REST.decode(data)
             except msgspec.DecodeError:
                 doc = None
-            items = doc.get("data", {}).get("items") if isinstance(doc, dict) and isinstance(doc.get("data"), dict) else None
+            page = doc.get("data") if isinstance(doc, dict) else None
+            items = page.get("items") if isinstance(page, dict) else page
             if isinstance(items, list):
                 raws = [_ENC.encode(x) for x in items]
-                recs = Records(raws, [(source, i) for i in range(len(raws))], [], len(raws))
-                if not raws:
-                    recs.dead.append(DeadLetter("Snyk audit-log search page with no items", source, 0, data, self.name))
-                return recs
+                return Records(raws, [(source, i) for i in range(len(raws))], [], len(raws))
         return super().split_records(data, source)
 
     def is_valid(self, rec: _Event) -> bool:
