@@ -51,7 +51,6 @@ document without ``runs`` and a result of the wrong JSON shape.
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
@@ -79,8 +78,8 @@ from secpipe.formats._findings import (
     singleton_list,
     str_lists,
     strs,
-    struct_lists,
 )
+from secpipe.formats._sarif_ids import CweTaxonomy, fallback_uids, fingerprints
 from secpipe.formats.base import (
     Decoded,
     Strict,
@@ -112,6 +111,7 @@ class _Rule(msgspec.Struct):
     defaultConfiguration: _Cfg | None = None
     messageStrings: dict[str, _Text] | None = None
     properties: dict[str, Any] | None = None
+    relationships: Any = None  # links to taxa (a CWE taxonomy); read leniently (see _cwe_ref)
 
 
 class _Component(msgspec.Struct):
@@ -146,6 +146,7 @@ class _Run(msgspec.Struct):
     results: list[msgspec.Raw] | None = None
     artifacts: list[_Artifact] | None = None
     invocations: list[_Invocation] | None = None
+    taxonomies: Any = None  # read leniently: only a CWE taxonomy's taxa are used (captions)
 
 
 class _Log(msgspec.Struct):
@@ -301,6 +302,7 @@ class _RunCtx:
         self.artifacts = [(a.location.uri if a.location else None) for a in run.artifacts or []]
         inv = run.invocations[0] if run.invocations else None
         self.time = (inv.endTimeUtc or inv.startTimeUtc) if inv else None
+        self.cwe = CweTaxonomy(run.taxonomies)
 
     def rule(self, res: _Result) -> _Rule:
         ref = res.rule
@@ -428,7 +430,7 @@ class Sarif(ReportFormat):
         n = len(raws)
         cls = "application_security_posture_finding"
         group, rules = _rule_groups(run, f)
-        per = _per_rule(rules)
+        per = _per_rule(run, rules)
         take = pa.array(group, pa.int32())
         rid_arr = per["rid"].take(take)
         # §3.27.10: no level and a kind other than "fail" (pass, open, review, ...) -> "none",
@@ -458,8 +460,16 @@ class Sarif(ReportFormat):
         full = per["full"].take(take)
         rule_names = either(per["name"].take(take), rid_arr)
         ruled = pc.or_(pc.is_valid(rid_arr), pc.is_valid(rule_names))
-        first_fp, tags = _fingerprints(f["fingerprints"], f["partialFingerprints"])
-        uid = either(first_fp, _fallback_uids(rid_arr, paths, f["startLine"], ri, ords)) if first_fp.null_count else first_fp
+        first_fp, partial, tags = fingerprints(f["fingerprints"], f["partialFingerprints"])
+        uid = first_fp
+        if uid.null_count:
+            # partial fingerprints identify a result only with its rule and file (CodeQL's line hash
+            # is the same for every rule matching one line, and for equal lines in two files)
+            by_partial = pc.binary_join_element_wise(rid_arr, paths, partial, "|", null_handling="replace",
+                                                     null_replacement="None")  # fmt: skip
+            uid = either(uid, pc.if_else(partial.is_valid(), by_partial, pa.scalar(None, S)))
+        if uid.null_count:
+            uid = either(uid, fallback_uids(rid_arr, paths, f["startLine"], ri, ords))
         suppressed = f["suppressed"]
         status_id = pc.if_else(suppressed, 3, pc.if_else(pc.fill_null(pc.equal(f["baselineState"], "absent"), False), 4, 1))
         status_id = status_id.cast(pa.int32())
@@ -478,12 +488,18 @@ class Sarif(ReportFormat):
             "rule.desc": short,
         })  # fmt: skip
         cve = per["cve"].take(take)
+        cwe, cwe_cap = _cwes(run, f["taxa"], per, take)
+        # OCSF 1.8.0: just one of advisory / cve / cwe per vulnerability: beside a CVE, its weakness is cve.cwe
+        has_cve = cve.is_valid()
+        on_cve = pc.if_else(has_cve, cwe, pa.scalar(None, S))
+        alone = pc.if_else(has_cve, pa.scalar(None, S), cwe)
         vuln = nest({
             "title": short,
             "desc": full,
             "severity": captions(cls, "severity_id", sev),
             "category": f["kind"],
-            "cve": only_where(nest({"uid": cve}), cve),
+            "cve": only_where(nest({"uid": cve, "cwe": only_where(nest({"uid": on_cve, "caption": cwe_cap}), on_cve)}), cve),
+            "cwe": only_where(nest({"uid": alone, "caption": cwe_cap}), alone),
             "references": per["references"].take(take),
             "affected_code": singleton_list(code, has_file),
         })  # fmt: skip
@@ -520,7 +536,7 @@ _PHYS = "locations[].physicalLocation."
 _SPEC = _fast.Spec(
     (("ruleId", _fast.STR), ("rule.id", _fast.STR), *((k, _fast.INT) for k in _REF_INTS), ("level", _fast.STR),
      ("kind", _fast.STR), ("baselineState", _fast.STR), ("message", _fast.RAW), ("fingerprints", _fast.RAW),
-     ("partialFingerprints", _fast.RAW), ("suppressions", _fast.RAW), ("properties", _fast.RAW),
+     ("partialFingerprints", _fast.RAW), ("suppressions", _fast.RAW), ("properties", _fast.RAW), ("taxa", _fast.RAW),
      ("locations[]", _fast.LIST), (_PHYS + "artifactLocation.uri", _fast.STR),
      (_PHYS + "artifactLocation.index", _fast.INT), *((_PHYS + "region." + k, _fast.INT) for k in _LOC_INTS)),
     _UNMAPPED, tuple(f.encode_name for f in msgspec.structs.fields(_Result)),
@@ -562,6 +578,7 @@ def _native(raws: list[bytes]) -> tuple[dict[str, Any], Distinct] | None:
             score[i] = _security_severity(_result_props(msgspec.Raw(props[i].as_py().encode())))
     f["score"] = pa.array(score, pa.float64())
     f["fingerprints"], f["partialFingerprints"], f["suppressed"] = fps, pfps, suppressed
+    f["taxa"] = s["taxa"]
     f["unmapped"] = cols.unmapped
     return f, msgs
 
@@ -613,6 +630,7 @@ def _fields(st: Strict) -> dict[str, Any]:
     f["fingerprints"] = [r.fingerprints for r in rs]
     f["partialFingerprints"] = [r.partialFingerprints for r in rs]
     f["suppressed"] = pa.array([_suppressed(r.suppressions) for r in rs], pa.bool_())
+    f["taxa"] = strs([bytes(r.taxa).decode() if r.taxa else None for r in rs])
     f["unmapped"] = unmapped_from(st, _UNMAPPED)
     return f
 
@@ -682,9 +700,10 @@ def _resolve(run: _RunCtx, rule_id: str | None, ref_id: str | None, index: int |
     return rule, rule_id or ref_id or rule.id
 
 
-def _per_rule(rules: list[tuple[_Rule, str | None]]) -> dict[str, pa.Array]:
+def _per_rule(run: _RunCtx, rules: list[tuple[_Rule, str | None]]) -> dict[str, pa.Array]:
     """One row per rule group: the rule-derived values of its findings."""
     rs = [r for r, _ in rules]
+    cwes = [run.cwe.of_rule(ru.relationships, ru.properties) for ru in rs]
     rids = [rid for _, rid in rules]
     return {
         "rid": strs(rids),
@@ -697,6 +716,8 @@ def _per_rule(rules: list[tuple[_Rule, str | None]]) -> dict[str, pa.Array]:
         "references": str_lists([[ru.helpUri] if ru.helpUri else None for ru in rs]),
         "cve": strs([rid if rid and _CVE.match(rid) else None for rid in rids]),
         "types": pa.array([[str(t) for t in (ru.properties or {}).get("tags") or []] or None for ru in rs], pa.list_(S)),
+        "cwe": strs([c[0] if c else None for c in cwes]),
+        "cwe_caption": strs([c[1] if c else None for c in cwes]),
     }
 
 
@@ -709,50 +730,14 @@ def _artifact_uris(run: _RunCtx, index: pa.Array) -> pa.Array:
     return arts.take(pc.if_else(ok, index, pa.scalar(None, pa.int64())))
 
 
-def _fingerprints(fps: list[dict[str, str] | None], pfps: list[dict[str, str] | None]) -> tuple[pa.Array, pa.Array]:
-    """(first fingerprint value, else first partial one, null when neither is non-empty;
-    ``finding_info.tags``: ``fingerprint:<k>`` then ``partialFingerprint:<k>`` entries)."""
-    n = len(fps)
-    fs = [d or _NO_FP for d in fps]
-    ps = [d or _NO_FP for d in pfps]
-    flen = np.fromiter(map(len, fs), np.int64, n)
-    plen = np.fromiter(map(len, ps), np.int64, n)
-    if not flen.any() and not plen.any():
-        return pa.nulls(n, S), struct_lists(flen, {"name": pa.array([], S), "value": pa.array([], S)})
-    fn = strs(list(itertools.chain.from_iterable(fs)))
-    fv = strs(list(itertools.chain.from_iterable(map(dict.values, fs))))
-    pn = strs(list(itertools.chain.from_iterable(ps)))
-    pv = strs(list(itertools.chain.from_iterable(map(dict.values, ps))))
-    foff = np.zeros(n + 1, np.int64)
-    np.cumsum(flen, out=foff[1:])
-    poff = np.zeros(n + 1, np.int64)
-    np.cumsum(plen, out=poff[1:])
-    first_f = fv.take(pa.array(np.minimum(foff[:-1], len(fv) - 1), pa.int64(), mask=flen == 0)) if len(fv) else pa.nulls(n, S)
-    first_p = pv.take(pa.array(np.minimum(poff[:-1], len(pv) - 1), pa.int64(), mask=plen == 0)) if len(pv) else pa.nulls(n, S)
-    first = pc.if_else(nonempty(first_f), first_f, pc.if_else(nonempty(first_p), first_p, pa.scalar(None, S)))
-    # per row: its fingerprint entries, then its partial ones (positions into fingerprints + partial)
-    lens = flen + plen
-    out = np.zeros(n + 1, np.int64)
-    np.cumsum(lens, out=out[1:])
-    order = np.empty(int(out[-1]), np.int64)
-    row_f = np.repeat(np.arange(n), flen)
-    order[out[:-1][row_f] + (np.arange(len(row_f)) - foff[:-1][row_f])] = np.arange(len(row_f))
-    row_p = np.repeat(np.arange(n), plen)
-    order[out[:-1][row_p] + flen[row_p] + (np.arange(len(row_p)) - poff[:-1][row_p])] = len(row_f) + np.arange(len(row_p))
-    names = pa.concat_arrays([pc.binary_join_element_wise("fingerprint:", fn, ""),
-                              pc.binary_join_element_wise("partialFingerprint:", pn, "")]).take(pa.array(order))
-    values = pa.concat_arrays([fv, pv]).take(pa.array(order))
-    return first, struct_lists(lens, {"name": names, "value": values})
-
-
-_NO_FP: dict[str, str] = {}
-
-
-def _fallback_uids(rids: pa.Array, paths: pa.Array, lines: pa.Array, ri: int, ords: list[int]) -> pa.Array:
-    """``<rule id>|<path>|<start line>|<run>.<ordinal>`` ("None" for an absent part)."""
-    ordinal = pc.binary_join_element_wise(f"{ri}", pa.array(ords, pa.int64()).cast(S), ".")
-    return pc.binary_join_element_wise(rids, paths, lines.cast(S), ordinal, "|", null_handling="replace",
-                                       null_replacement="None")  # fmt: skip
+def _cwes(run: _RunCtx, taxa: pa.Array, per: dict[str, pa.Array], take: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(CWE id, caption) per result: its own ``taxa``, else its rule's (see :mod:`._sarif_ids`)."""
+    own, own_cap = run.cwe.column(taxa)
+    rule, rule_cap = per["cwe"].take(take), per["cwe_caption"].take(take)
+    if own.null_count == len(own):
+        return rule, rule_cap
+    mine = own.is_valid()
+    return pc.if_else(mine, own, rule), pc.if_else(mine, own_cap, rule_cap)
 
 
 def _messages(msgs: Distinct, group: np.ndarray, rules: list[tuple[_Rule, str | None]]) -> pa.Array:

@@ -1,0 +1,202 @@
+"""Real samples secpipe was not developed against, third round (``tests/cases/holdout``, see its SOURCE.md).
+
+As in ``test_formats_holdout.py``: each file is ingested by auto-detection and checked against
+what the file itself holds and against the format's specification mapped to OCSF 1.8.0. The
+expectations were written from the source documents and the schema, not from secpipe's output.
+
+Regressions covered (each was wrong or missing on the real file): SARIF results identified by
+partial fingerprints alone got the first partial value as ``finding_info.uid``, so CodeQL's line
+hash made one finding of the same rule in two files (and of two rules on one line); the CWE of
+a SARIF result (CodeQL ``external/cwe/cwe-NNN`` tags, Snyk Code ``properties.cwe``, Flawfinder
+rule relationships into the CWE taxonomy, result ``taxa``) was not mapped to the vulnerability.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from secpipe import formats
+from secpipe.formats import _fast
+from tests.unit.native_support import same_both_ways
+from tests.unit.test_formats_holdout import CASES, _auto, _rows
+
+NATIVE = pytest.mark.skipif(not _fast.available(), reason="native extension not built (or SECPIPE_NATIVE=0)")
+
+
+def _cwe(r: dict[str, Any]) -> dict[str, Any] | None:
+    return r["vulnerabilities"][0]["cwe"]  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------------------
+# SARIF: identity from partial fingerprints
+# --------------------------------------------------------------------------------------
+
+CODEQL = "codeql-output-vulpy.sarif"
+GH_DOCS = "github-docs-sarif-all-properties.sarif"
+FLAWFINDER = "flawfinder.sarif"
+
+
+def test_sarif_codeql_same_line_hash_in_two_files_is_two_findings() -> None:
+    name, d = _auto(CODEQL)
+    assert name == "sarif" and not d.dead
+    rows = _rows(d)
+    assert d.events == len(rows) == 4
+    uids = [r["finding_info"]["uid"] for r in rows]
+    # good/ and bad/ copies of one line share CodeQL's primaryLocationLineHash: still two findings
+    assert len(set(uids)) == 4
+    # rule, file, then the partial fingerprints in key order (primaryLocationLineHash, primaryLocationStartColumnFingerprint)
+    assert uids[0] == "py/unreachable-statement|good/mod_mfa.py|d6bd3070be542edc:1|0"
+    assert uids[1] == "py/unreachable-statement|bad/mod_mfa.py|d6bd3070be542edc:1|0"
+    tags = {t["name"]: t["value"] for t in rows[3]["finding_info"]["tags"]}
+    assert tags == {"partialFingerprint:primaryLocationLineHash": "2b43957e7f3d7581:1",
+                    "partialFingerprint:primaryLocationStartColumnFingerprint": "0"}  # fmt: skip
+    r = rows[2]
+    assert r["metadata"]["product"] == {"name": "CodeQL", "vendor_name": "GitHub", "version": "2.5.4"}
+    assert r["severity_id"] == 2  # no result level: the rule's default "note" -> Low
+    code = r["vulnerabilities"][0]["affected_code"][0]
+    assert (code["file"]["path"], code["start_line"], code["start_column"], code["end_column"]) == ("good/libposts.py", 28, 5, 9)
+    assert r["message"] == "The value assigned to local variable 'rows' is never used."
+
+
+def test_sarif_github_docs_example_ids() -> None:
+    """GitHub's "all supported SARIF properties" example: a rule without descriptions, results
+    with one or two partial fingerprints."""
+    name, d = _auto(GH_DOCS)
+    assert name == "sarif" and not d.dead
+    rows = _rows(d)
+    assert [r["finding_info"]["uid"] for r in rows] == [
+        "3f292041e51d22005ce48f39df3585d44ce1b0ad|main.js|39fa2ee980eb94b0:1|4",
+        "d5b664aefd5ca4b21b52fdc1d744d7d6ab6886d0|src/promises.js|5061c3315a741b7d:1|7",
+        "R01|full.sarif|ABC:2",
+    ]
+    assert [r["severity_id"] for r in rows] == [2, 3, 4]  # note (rule default), warning (default), error
+    assert rows[0]["finding_info"]["analytic"]["name"] == "js/unused-local-variable"
+    assert rows[2]["finding_info"]["title"] == "R01"
+    assert all(_cwe(r) is None for r in rows)  # no CWE named anywhere
+    assert rows[0]["metadata"]["product"]["version"] == "2.0.0"  # semanticVersion
+
+
+def test_sarif_full_fingerprint_still_wins() -> None:
+    """A producer's full fingerprint is its identity of the result, as before (Flawfinder's
+    context hash: equal for two identical source lines, which Flawfinder calls one result)."""
+    _, d = _auto(FLAWFINDER)
+    rows = _rows(d)
+    assert [r["finding_info"]["uid"] for r in rows] == [
+        "e6c1ad2b1d96ffc4035ed8df070600566ad240b8ded025dac30620f3fd4aa9fd",
+        "e6c1ad2b1d96ffc4035ed8df070600566ad240b8ded025dac30620f3fd4aa9fd",
+        "b1699f70cbe95f1be3407d87c85c98bf7097f3f33cf818154d5e61eee41843f2",
+    ]
+    assert len({r["metadata"]["uid"] for r in rows}) == 3  # still three stored events (lines 29, 75, 242)
+
+
+def _log(results: list[dict[str, Any]], rules: list[dict[str, Any]] | None = None, **run: Any) -> dict[str, Any]:
+    return {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "T", "rules": rules or []}}, "results": results, **run}]}
+
+
+def _loc(uri: str, line: int) -> list[dict[str, Any]]:
+    return [{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}}]
+
+
+def test_sarif_partial_fingerprint_edge_cases() -> None:
+    res = [
+        {"ruleId": "a", "message": {"text": "m"}, "locations": _loc("x.py", 1), "partialFingerprints": {"z": "2", "b": "1"}},
+        {"ruleId": "a", "message": {"text": "m"}, "locations": _loc("x.py", 2), "partialFingerprints": {"p": ""}},
+        {"ruleId": "a", "message": {"text": "m"}, "locations": _loc("x.py", 3), "partialFingerprints": {},
+         "fingerprints": {"f": ""}},
+        {"message": {"text": "m"}, "partialFingerprints": {"p": "h"}},
+        {"ruleId": "a", "message": {"text": "m"}, "locations": _loc("x.py", 5), "fingerprints": {"f": "F"},
+         "partialFingerprints": {"p": "h"}},
+    ]  # fmt: skip
+    d = formats.get("sarif").decode(json.dumps(_log(res)).encode(), "src")
+    assert not d.dead
+    assert [r["finding_info"]["uid"] for r in _rows(d)] == [
+        "a|x.py|1|2",  # keys in order: b, z
+        "a|x.py|2|0.1",  # only empty values: rule|file|line|run.ordinal as without fingerprints
+        "a|x.py|3|0.2",
+        "None|None|h",
+        "F",
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# SARIF: CWE
+# --------------------------------------------------------------------------------------
+
+
+def test_sarif_codeql_cwe_tags() -> None:
+    _, d = _auto(CODEQL)
+    assert [_cwe(r) for r in _rows(d)] == [{"uid": "CWE-561", "caption": None}] * 2 + [{"uid": "CWE-563", "caption": None}] * 2
+    assert all(r["vulnerabilities"][0]["cve"] is None for r in _rows(d))
+
+
+def test_sarif_flawfinder_cwe_relationships() -> None:
+    name, d = _auto(FLAWFINDER)
+    assert name == "sarif" and not d.dead and d.events == 3
+    rows = _rows(d)
+    # rule relationships[].target into the CWE taxonomy; the first listed is the finding's
+    assert [_cwe(r)["uid"] for r in rows] == ["CWE-327", "CWE-327", "CWE-120"]  # type: ignore[index]
+    assert [r["severity_id"] for r in rows] == [4, 3, 2]  # rule default error, warning, note
+    assert rows[0]["metadata"]["product"]["name"] == "Flawfinder"
+
+
+def test_sarif_snyk_code_cwe_property(real: Any) -> None:
+    data = (real / "snyk-to-html" / "test-code-openrefine.json").read_bytes()
+    doc = json.loads(data)
+    rules = {r["id"]: r["properties"].get("cwe") for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    d = formats.get("sarif").decode(data, "src")
+    rows = _rows(d)
+    assert len(rows) == len(doc["runs"][0]["results"]) == 27
+    for res, r in zip(doc["runs"][0]["results"], rows, strict=True):
+        want = rules[res["ruleId"]]
+        assert _cwe(r) == ({"uid": want[0], "caption": None} if want else None), res["ruleId"]
+    assert {_cwe(r)["uid"] for r in rows if _cwe(r)} >= {"CWE-916"}  # type: ignore[index]
+
+
+def test_sarif_semgrep_tags_and_taxa() -> None:
+    """Semgrep's ``CWE-89: text`` tag (the text is the caption); a result's own ``taxa`` (§3.27.8)
+    into the run's CWE taxonomy (by ``toolComponent.index``, taxon by id or by index) win over
+    its rule's; a CVE rule keeps its weakness under ``cve.cwe`` (just one of cve / cwe)."""
+    rules = [
+        {"id": "sqli", "properties": {"tags": ["security", "CWE-89: Improper Neutralization of Special Elements used in an SQL Command ('SQL Injection')", "OWASP-A03:2021 - Injection"]}},
+        {"id": "CVE-2021-44228", "properties": {"tags": ["external/cwe/cwe-502"]}},
+        {"id": "plain", "properties": {"tags": ["cwe", "owasp", "cwe-x"]}},
+    ]  # fmt: skip
+    taxonomies = [{"name": "OWASP"}, {"name": "CWE", "guid": "25F72D7E-8A92-459D-AD67-64853F788765",
+                                      "taxa": [{"id": "79", "name": "Cross-site Scripting"}, {"id": "CWE-22"}]}]  # fmt: skip
+    res = [
+        {"ruleId": "sqli", "message": {"text": "m"}, "locations": _loc("a.py", 1)},
+        {"ruleId": "CVE-2021-44228", "message": {"text": "m"}, "locations": _loc("a.py", 2)},
+        {"ruleId": "plain", "message": {"text": "m"}, "locations": _loc("a.py", 3)},
+        {"ruleId": "sqli", "message": {"text": "m"}, "taxa": [{"id": "A1", "toolComponent": {"index": 0}},
+                                                            {"id": "79", "toolComponent": {"index": 1}}]},
+        {"ruleId": "plain", "message": {"text": "m"}, "taxa": [{"index": 1, "toolComponent": {"index": 1}}]},
+        {"ruleId": "plain", "message": {"text": "m"}, "taxa": [{"id": "CWE-0416", "toolComponent": {"name": "CWE"}}]},
+        {"ruleId": "plain", "message": {"text": "m"}, "taxa": [{"id": "79", "toolComponent": {"name": "OWASP"}}, 7]},
+    ]  # fmt: skip
+    d = formats.get("sarif").decode(json.dumps(_log(res, rules, taxonomies=taxonomies)).encode(), "src")
+    assert not d.dead
+    rows = _rows(d)
+    sqli = {"uid": "CWE-89", "caption": "Improper Neutralization of Special Elements used in an SQL Command ('SQL Injection')"}
+    assert [_cwe(r) for r in rows] == [
+        sqli, None, None, {"uid": "CWE-79", "caption": "Cross-site Scripting"}, {"uid": "CWE-22", "caption": None},
+        {"uid": "CWE-416", "caption": None}, None,
+    ]  # fmt: skip
+    assert rows[1]["vulnerabilities"][0]["cve"] == {"uid": "CVE-2021-44228", "cwe": {"uid": "CWE-502", "caption": None}}
+    assert rows[0]["vulnerabilities"][0]["cve"] is None
+
+
+@NATIVE
+def test_sarif_cwe_and_ids_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (CODEQL, GH_DOCS, FLAWFINDER):
+        doc = json.loads((CASES / name).read_text())
+        same_both_ways("sarif", json.dumps(doc).encode(), monkeypatch, name)
+        mutated = copy.deepcopy(doc)
+        res = mutated["runs"][0]["results"]
+        res[0]["taxa"] = [{"id": "CWE-20", "toolComponent": {"name": "CWE"}}]
+        res[-1]["partialFingerprints"] = {"b": "2", "a": "1", "c": ""}
+        res[-1].pop("fingerprints", None)
+        same_both_ways("sarif", json.dumps(mutated).encode(), monkeypatch, (name, "mutated"))
