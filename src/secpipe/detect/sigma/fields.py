@@ -24,6 +24,11 @@ compiler and the engine:
   accumulated across batches (a spelling seen once is used from then on). A spelling that
   occurs only in rare records of large batches may thus be learned late; the exact spelling
   never depends on it.
+- **Keys with a dot.** A Sigma field ``id.orig_h`` names the nested path ``id`` -> ``orig_h``
+  in most sources, but some write the dotted name as ONE key (Zeek JSON logs:
+  ``{"id.orig_h": ...}``, flattened exports). The nested path is read first; a record that
+  has the key spelled with the dot gets it as another spelling of the path, in which a literal
+  dot inside a key is written :data:`KEY_DOT` (:func:`split_path` gives the keys back).
 """
 
 from __future__ import annotations
@@ -41,6 +46,13 @@ SAMPLE_ALL = 512
 SAMPLE = 64
 #: spellings remembered per format before the vocabulary starts over.
 CAP = 50_000
+#: a dot inside one key of a learned spelling (``id\x1forig_h`` = the key ``"id.orig_h"``).
+KEY_DOT = "\x1f"
+
+
+def split_path(path: str) -> list[str]:
+    """The keys of a (learned) dotted path: dots separate keys, :data:`KEY_DOT` is a dot in one."""
+    return [s.replace(KEY_DOT, ".") for s in path.split(".")]
 
 
 def presence(name: str) -> str:
@@ -119,8 +131,9 @@ def _walk(node: object, prefix: str, prefixes: set[str], wanted: dict[str, str],
     if not isinstance(node, dict):
         return
     for key, value in node.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        low = path.lower()
+        seg = str(key).replace(".", KEY_DOT)
+        path = f"{prefix}.{seg}" if prefix else seg
+        low = path.replace(KEY_DOT, ".").lower()
         if low not in prefixes:
             continue
         if low in wanted:

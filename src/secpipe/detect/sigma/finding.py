@@ -88,18 +88,27 @@ def _any_case(node: dict, seg: str) -> Any:
 
 
 def _walk(doc: Any, path: str, get: Any) -> Any:
-    cur = doc
-    for seg in path.split("."):
-        if isinstance(cur, list):
-            cur = [get(c, seg) if isinstance(c, dict) else None for c in cur]
-            cur = [c for c in cur if c is not None] or None
-        elif isinstance(cur, dict):
-            cur = get(cur, seg)
-        else:
-            return None
-        if cur is None:
-            return None
-    return cur
+    return _walk_keys(doc, path.split("."), get)
+
+
+def _walk_keys(cur: Any, segs: list[str], get: Any) -> Any:
+    """The value at ``segs`` under ``cur``: each key nested first, then (for a key written with
+    its dots, ``{"id.orig_h": ...}``) joined with the keys after it (:mod:`.fields`)."""
+    if not segs:
+        return cur
+    if isinstance(cur, list):
+        got = [_walk_keys(c, segs, get) for c in cur]
+        got = [c for c in got if c is not None]
+        return got or None
+    if not isinstance(cur, dict):
+        return None
+    for j in range(1, len(segs) + 1):
+        nxt = get(cur, ".".join(segs[:j]))
+        if nxt is not None:
+            got = _walk_keys(nxt, segs[j:], get)
+            if got is not None:
+                return got
+    return None
 
 
 def evidence(rule: Any, raw: str | None) -> str:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.detect.sigma.compiler import KEYWORDS, sql_str
-from secpipe.detect.sigma.fields import base, is_presence
+from secpipe.detect.sigma.fields import base, is_presence, split_path
 from secpipe.detect.sigma.rules import Rule
 from secpipe.detect.sigma.sqlgen import (
     KV_NAME,
@@ -194,9 +194,10 @@ def list_fields(con: duckdb.DuckDBPyConnection, tbl: pa.Table, fields: list[str]
             continue
         for path in spellings(name, aliases):
             segs = path.split(".")
+            keys = split_path(path)
             probes.extend((name, path, i) for i in range(len(segs)))
             # a path can only exist in records whose text holds every one of its keys
-            need["(" + " AND ".join(f"contains(raw_data, {sql_str(chr(34) + k + chr(34))})" for k in dict.fromkeys(segs)) + ")"] = None
+            need["(" + " AND ".join(f"contains(raw_data, {sql_str(chr(34) + k + chr(34))})" for k in dict.fromkeys(keys)) + ")"] = None
     if not probes:
         return {}
     src = "__b"

@@ -12,7 +12,8 @@ it sees from its ``logsource`` (:data:`ROUTES`), and compiles its condition to S
 Routing: ``product``/``service`` name a source; ``category`` may name an OCSF class
 (``api_activity``) which then restricts the rule to that class; ``product: secpipe,
 service: <format>`` routes to any secpipe format by name. A product with no dedicated source
-(okta, azure, gcp, windows...) routes to the catch-all ``json`` format, a category-only
+(okta, azure, gcp, windows...) routes to the catch-all ``json`` format (and, when the rule
+searches keywords, to ``syslog`` lines too), a category-only
 logsource (``webserver``, ``proxy``...) to ``json`` and ``syslog``; the rule then carries a
 warning saying so.
 """
@@ -57,7 +58,13 @@ from sigma.validation import SigmaValidator
 from sigma.validators.base import SigmaValidationIssueSeverity
 from sigma.validators.core import validators as core_validators
 
-from secpipe.detect.sigma.compiler import Compiled, UnsupportedRule, compile_condition, required_values
+from secpipe.detect.sigma.compiler import (
+    KEYWORDS,
+    Compiled,
+    UnsupportedRule,
+    compile_condition,
+    required_values,
+)
 from secpipe.detect.sigma.legacy import has_aggregation, split_aggregation
 from secpipe.errors import SecpipeError
 
@@ -114,8 +121,11 @@ _STYLE = {"identifier_existence", "identifier_uniqueness", "duplicate_references
 
 #: HIGH validation issues about query backends that this engine evaluates correctly: ``windash``
 #: with ``all`` keeps each value's dash permutations OR-linked inside the AND of the values
-#: (:func:`.compiler._value`), so the rule means what it says.
-_EVALUATED = {"WindowsDashCombinedWithAllModifierIssue"}
+#: (:func:`.compiler._value`), so the rule means what it says; ``all`` without ``contains``
+#: (``startswith|all``, ``endswith|all``, ``re|all``...) is the specification's AND of the
+#: values, which the engine evaluates as written (plain equality to two different values can
+#: never hold: such a rule loads with the validator's warning and matches nothing).
+_EVALUATED = {"WindowsDashCombinedWithAllModifierIssue", "AllWithoutContainsModifierIssue"}
 
 
 class RuleLoadError(SecpipeError):
@@ -359,8 +369,6 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
             raise UnsupportedRule(msg)
         warnings.append(text)
     formats, classes, note = route(rule)
-    if note:
-        warnings.append(note)
     conds = rule.detection.parsed_condition
     try:
         trees = [c.parsed for c in conds]
@@ -368,6 +376,14 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
         msg = f"condition does not parse: {exc}"
         raise UnsupportedRule(msg) from exc
     compiled = [compile_condition(t) for t in trees]
+    if formats == FALLBACK_PRODUCT and any(KEYWORDS in c.fields for c in compiled):
+        # a keyword searches the record's text: a product without a dedicated source (mod_security,
+        # apache, vsftpd...) writes text lines as often as JSON, so its keyword rules read both
+        formats = FALLBACK_CATEGORY
+        note = (f"logsource product {rule.logsource.product!r} has no dedicated secpipe source: the rule runs on "
+                f"events ingested as {' and '.join(FALLBACK_CATEGORY)} (it searches keywords)")
+    if note:
+        warnings.append(note)
     warnings.extend(n for c in compiled for n in c.notes if n not in warnings)
     required: dict[str, frozenset[str] | None] = {}
     for key in DISPATCH_FIELDS:

@@ -21,7 +21,7 @@ import re
 import pyarrow as pa
 
 from secpipe.detect.sigma.compiler import KEYWORDS, NOT_CLOSE, NOT_OPEN, F, L, Leaf, sql_str
-from secpipe.detect.sigma.fields import base, is_evidence, is_presence
+from secpipe.detect.sigma.fields import base, is_evidence, is_presence, split_path
 from secpipe.detect.sigma.rules import Rule
 
 
@@ -30,7 +30,9 @@ def ident(name: str) -> str:
 
 
 def json_path(name: str, wild: set[int] | None = None) -> str:
-    segs = name.split(".")
+    """A dotted path (keys may hold :data:`~.fields.KEY_DOT`) as a DuckDB JSON path; segments
+    in ``wild`` cross arrays (``[*]``)."""
+    segs = split_path(name)
     out = "$"
     for i, s in enumerate(segs):
         out += "." + ident(s)

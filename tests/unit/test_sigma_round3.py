@@ -1,0 +1,217 @@
+"""Round 3 of published Sigma rules (tests/cases/sigma_holdout, SigmaHQ): Zeek, auditd, web/proxy.
+
+Events are written the way each source logs them (Zeek JSON logs, whose field names are ONE
+key with a dot — ``{"id.orig_h": ...}``; auditd records as syslog lines; web server and proxy
+fields as W3C names) and expectations are read from the rule and the Sigma specification.
+Both evaluation paths (distinct values and SQL) must agree on every case.
+"""
+
+from __future__ import annotations
+
+import base64
+import textwrap
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from secpipe import formats
+from secpipe.detect.sigma import load_rules
+from secpipe.detect.sigma.correlation import CorrelationEngine
+from secpipe.detect.sigma.engine import RuleSet
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout"
+T0 = 1795946400.0  # 2026-11-29T10:00:00Z
+
+
+def _rows(rs: RuleSet, fmt: str, body: bytes) -> list[int]:
+    dec = formats.get(fmt).decode(body, "test")
+    assert not dec.dead, dec.dead
+    got = sorted({r for b in dec.batches for r in rs.matches(b).column("row").to_pylist()})
+    ref = RuleSet(rs.rules, distinct_values=False)  # the SQL path: the reference evaluation
+    assert got == sorted({r for b in dec.batches for r in ref.matches(b).column("row").to_pylist()})
+    return got
+
+
+def _hits(rule: str | Path, events: list[dict] | list[str], fmt: str = "json") -> list[int]:
+    rs = load_rules([CASES / rule if isinstance(rule, str) else rule])
+    assert not rs.unsupported, rs.unsupported
+    lines = [msgspec.json.encode(e) if isinstance(e, dict) else e.encode() for e in events]
+    return _rows(rs, fmt, b"\n".join(lines))
+
+
+# -- Zeek JSON logs: dotted field names are single keys --------------------------------
+
+CONN = {"ts": 1795946400.12, "uid": "CHhAvVGS1DHFjwGM9", "id.orig_p": 49213, "id.resp_h": "10.0.0.5",
+        "id.resp_p": 3389, "proto": "tcp"}
+
+
+def test_zeek_rdp_listener_reads_dotted_keys_and_cidr_lists() -> None:
+    ips = ["203.0.113.9", "10.1.1.1", "fe80::1", "2620:83:8000::5", "fd12:3456::1", "::1", "2001:db8::7",
+           "172.31.255.1", "172.32.0.1", "169.254.3.4", "192.168.7.7"]
+    events = [dict(CONN, **{"id.orig_h": ip}) for ip in ips]
+    # not in any listed private/loopback/link-local network: 203.0.113.9, 2001:db8::7, 172.32.0.1
+    assert _hits("zeek_rdp_public_listener.yml", events) == [0, 6, 8]
+
+
+def test_dotted_name_prefers_the_nested_path() -> None:
+    both = dict(CONN, id={"orig_h": "10.0.0.1"}, **{"id.orig_h": "203.0.113.1"})
+    nested = dict(CONN, id={"orig_h": "198.51.100.3"})
+    assert _hits("zeek_rdp_public_listener.yml", [both, nested]) == [1]
+
+
+DNS = {"ts": 1795946400.1, "uid": "C1", "id.orig_h": "10.0.0.8", "id.orig_p": 53211, "id.resp_h": "10.0.0.2",
+       "id.resp_p": 53, "proto": "udp", "trans_id": 1, "query": "evil.example.com", "qclass": 1,
+       "qclass_name": "C_INTERNET", "qtype": 1, "qtype_name": "A", "rcode": 0, "rcode_name": "NOERROR",
+       "AA": False, "TC": False, "RD": True, "RA": True, "Z": 1, "answers": ["192.0.2.1"], "TTLs": [60.0],
+       "rejected": False}
+
+
+def test_zeek_dns_z_flag_numbers_lists_and_escaped_backslash() -> None:
+    events = [DNS, dict(DNS, Z=0), dict(DNS, query="1.0.0.10.in-addr.arpa"),
+              dict(DNS, answers=["ns1.example", "abc\\x00"]),  # '\\x00' in the rule: a literal backslash
+              dict(DNS, **{"id.resp_p": 137}), dict(DNS, qtype_name="MX"), dict(DNS, answers=["x", "y"]),
+              dict(DNS, query="localhost")]
+    assert _hits("zeek_dns_susp_zbit_flag.yml", events) == [0, 6]
+
+
+def test_zeek_http_omigod_list_of_header_names() -> None:
+    http = {"ts": 1.0, "uid": "C2", "id.orig_h": "198.51.100.7", "id.orig_p": 40000, "id.resp_h": "10.0.0.9",
+            "id.resp_p": 5986, "trans_depth": 1, "method": "POST", "host": "10.0.0.9", "uri": "/wsman",
+            "user_agent": "python", "request_body_len": 1543, "response_body_len": 2000, "status_code": 200,
+            "client_header_names": ["HOST", "CONTENT-TYPE", "CONTENT-LENGTH"]}
+    events = [http, dict(http, client_header_names=["HOST", "AUTHORIZATION"]), dict(http, request_body_len=0),
+              dict(http, status_code=401), dict(http, uri="/wsman/x")]
+    assert _hits("zeek_http_omigod_no_auth_rce.yml", events) == [0]
+
+
+def test_zeek_kerberos_and_smb_files() -> None:
+    krb = {"ts": 1.0, "uid": "C3", "id.orig_h": "10.0.0.8", "id.resp_h": "10.0.0.2", "id.resp_p": 88,
+           "request_type": "TGS", "client": "alice/CORP.LOCAL", "service": "MSSQLSvc/db01.corp.local:1433",
+           "success": True, "cipher": "rc4-hmac"}
+    assert _hits("zeek_susp_kerberos_rc4.yml", [krb, dict(krb, service="$WS01$"),
+                                                 dict(krb, cipher="aes256-cts-hmac-sha1-96")]) == [0]
+    smb = {"ts": 1.0, "uid": "C4", "id.orig_h": "10.0.0.8", "id.resp_h": "10.0.0.2", "id.resp_p": 445,
+           "action": "SMB::FILE_OPEN", "path": "\\\\10.0.0.2\\IPC$", "name": "svc-stdin", "size": 0}
+    events = [smb, dict(smb, name="PSEXESVC-WS01-1234-stdin"), dict(smb, name="svc-log"),
+              dict(smb, path="\\\\10.0.0.2\\C$")]
+    assert _hits("zeek_smb_converted_win_susp_psexec.yml", events) == [0]
+
+
+def test_correlation_groups_by_a_dotted_key(tmp_path: Path) -> None:
+    rule = tmp_path / "scan.yml"
+    rule.write_text(textwrap.dedent("""\
+        title: Many RDP connections from one source
+        id: 0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5
+        status: test
+        logsource: {product: zeek, service: rdp}
+        detection:
+            selection:
+                id.resp_p: 3389
+            timeframe: 5m
+            condition: selection | count(id.resp_h) by id.orig_h > 2
+        level: medium
+        """))
+    rs = load_rules([rule])
+    eng = CorrelationEngine(rs, None, clock=lambda: T0)
+    fired = []
+    for i, (src, dst) in enumerate([("203.0.113.1", "10.0.0.1"), ("203.0.113.2", "10.0.0.2"),
+                                    ("203.0.113.1", "10.0.0.3"), ("203.0.113.2", "10.0.0.2"),
+                                    ("203.0.113.1", "10.0.0.4")]):
+        ev = dict(CONN, ts=T0 + i, **{"id.orig_h": src, "id.resp_h": dst})
+        b = formats.get("json").decode(msgspec.json.encode(ev), "t").batches[0]
+        if eng.process(b, rs.matches(b)) is not None:
+            fired.append(i)
+    assert fired == [4]  # 3 distinct destinations from 203.0.113.1; 203.0.113.2 reached only one
+
+
+# -- auditd records as syslog lines ------------------------------------------------------
+
+AU = "<14>Nov 29 10:00:00 host audit[123]: "
+
+
+def test_auditd_keyword_all_lists_with_a_field_selection() -> None:
+    lines = [AU + 'type=EXECVE msg=audit(1795946400.1:2): argc=4 a0="dd" a1="if=/dev/zero" a2="bs=1" a3="count=1"',
+             AU + 'type=EXECVE msg=audit(1795946400.1:3): argc=4 a0="dd" a1="if=/dev/zero" a2="of=/tmp/x" a3="count=1"',
+             AU + 'type=EXECVE msg=audit(1795946400.1:4): argc=4 a0="truncate" a1="-s" a2="+1" a3="/tmp/bin"',
+             AU + 'type=SYSCALL msg=audit(1795946400.1:5): comm="dd" exe="/usr/bin/dd" a0="if="']
+    assert _hits("lnx_auditd_binary_padding.yml", lines, "syslog") == [0, 2]
+
+
+def test_auditd_regex_arguments_numbers_and_one_record_per_event() -> None:
+    lines = [AU + 'type=EXECVE msg=audit(1795946400.1:6): argc=2 a0="mkdir" a1="/tmp/.hidden"',
+             AU + 'type=EXECVE msg=audit(1795946400.1:7): argc=3 a0="touch" a1="-a" a2=".secret"',
+             AU + 'type=EXECVE msg=audit(1795946400.1:8): argc=2 a0="mkdir" a1="../up"',
+             AU + 'type=EXECVE msg=audit(1795946400.1:9): argc=2 a0="cat" a1="/tmp/.hidden"']
+    assert _hits("lnx_auditd_hidden_files_directories.yml", lines, "syslog") == [0, 1]
+    mknod = [AU + 'type=SYSCALL msg=audit(1795946400.1:10): arch=c000003e syscall=133 success=yes exit=0 comm="mknod"',
+             AU + 'type=SYSCALL msg=audit(1795946400.1:11): arch=c000003e syscall=1330 success=yes exit=0 comm="x"']
+    assert _hits("lnx_auditd_special_file_creation_via_mknod_syscall.yml", mknod, "syslog") == [0]
+    # `proctitle and syscall` needs type PROCTITLE and SYSCALL in ONE event: no single record is both
+    pk = [AU + 'type=PROCTITLE msg=audit(1795946400.1:12): proctitle="(null)"',
+          AU + 'type=SYSCALL msg=audit(1795946400.1:12): syscall=59 comm="pkexec" exe="/usr/bin/pkexec"']
+    assert _hits("lnx_auditd_cve_2021_4034.yml", pk, "syslog") == []
+
+
+# -- web server / proxy fields, aggregations --------------------------------------------
+
+def test_webserver_and_proxy_rules() -> None:
+    w = {"cs-method": "POST", "cs-uri-stem": "/login/", "cs-uri-query": "login_only=1",
+         "cs-uri": "/login/?login_only=1", "cs-user-agent": "curl/8"}
+    events = [w, dict(w, **{"cs-user-agent": "zgrab/0.x"}), dict(w, **{"cs-method": "GET", "cs-uri": "/x?a=%0D%0aSet-Cookie"}),
+              dict(w, **{"cs-method": "GET"})]
+    assert _hits("web_cpanel_crlf_login_cve_2026_41940.yml", events) == [0, 2]
+    ua = [{"c-useragent": "", "c-uri": "http://x"}, {"c-useragent": "Mozilla"}, {"c-uri": "http://y"}, {"c-useragent": None}]
+    assert _hits("proxy_empty_ua.yml", ua) == [0]  # '' is the empty string, not a missing or null field
+    uris = [{"c-uri": "http://r.example/?u=" + base64.b64encode(b"xhttps://evil.example/").decode()},
+            {"c-uri": "http://r.example/?u=" + base64.b64encode(b"http://a").decode()}, {"c-uri": "http://r.example/?u=plain"}]
+    assert _hits("proxy_base64_encoded_url.yml", uris) == [0, 1]
+
+
+def _fired(rule: str, bodies: list[bytes], fmt: str) -> list[int]:
+    rs = load_rules([CASES / rule])
+    assert not rs.unsupported, rs.unsupported
+    eng = CorrelationEngine(rs, None, clock=lambda: T0 + 60)
+    out = []
+    for i, body in enumerate(bodies):
+        b = formats.get(fmt).decode(body, "t").batches[0]
+        if eng.process(b, rs.matches(b)) is not None:
+            out.append(i)
+    return out
+
+
+def test_count_by_source_over_a_timeframe() -> None:
+    def ev(i: int, ip: str) -> bytes:
+        return msgspec.json.encode({"timestamp": f"2026-11-29T10:00:{i:02d}Z", "src_ip": ip, "action": "deny"})
+    bodies = [ev(i, "198.51.100.1") for i in range(11)] + [ev(20 + i, "198.51.100.2") for i in range(10)]
+    assert _fired("web_safeline_blocked_attack_rate.yml", bodies, "json") == [10]  # > 10 denies from one IP
+
+
+def test_keyword_count_of_an_unknown_product_reads_syslog_lines() -> None:
+    rs = load_rules([CASES / "modsec_mulitple_blocks.yml"])
+    assert rs.rules[0].formats == ("json", "syslog") and "keywords" in rs.rules[0].warnings[-1]
+    lines = [f"<11>Nov 29 10:00:{i:02d} web httpd[1]: [client 198.51.100.{i}] ModSecurity: Access denied with code 403"
+             .encode() for i in range(7)]
+    assert _fired("modsec_mulitple_blocks.yml", lines, "syslog") == [6]  # the 7th block: count() > 6
+    # a field rule of an unknown product stays on json events
+    assert load_rules([CASES / "zeek_susp_kerberos_rc4.yml"]).rules[0].formats == ("json",)
+
+
+# -- modifiers: all without contains --------------------------------------------------
+
+@pytest.mark.parametrize(("detection", "expected"), [
+    ("sel: {path|startswith|all: ['c:\\windows', 'c:\\windows\\system32']}", [0]),
+    ("sel: {path|endswith|all: ['.exe', 'shell.exe']}", [0]),
+    ("sel: {path|re|all: ['^C:', 'exe$']}", [0, 1]),
+    ("sel: {path|all: ['a', 'b']}", []),  # equal to two different values at once: never
+])
+def test_all_without_contains(tmp_path: Path, detection: str, expected: list[int]) -> None:
+    rule = tmp_path / "all.yml"
+    rule.write_text("title: t\nid: 5f1a1111-2222-4333-8444-555566667777\nstatus: test\n"
+                    "logsource: {product: secpipe, service: json}\nlevel: high\ndetection:\n"
+                    f"    {detection}\n    condition: sel\n")
+    rs = load_rules([rule])
+    assert not rs.unsupported and "AllWithoutContainsModifierIssue" in rs.rules[0].warnings[0]
+    events = [{"path": "C:\\Windows\\System32\\WindowsPowerShell\\powershell.exe"}, {"path": "C:\\Temp\\a.exe"},
+              {"path": "/usr/bin/sh"}]
+    assert _rows(rs, "json", b"\n".join(msgspec.json.encode(e) for e in events)) == expected
