@@ -147,6 +147,7 @@ def up(
     except BaseException:
         service.close()
         raise
+    ctx.extras["sources"] = sources  # their counters are in GET /v1/metrics
     retention.start()
     scheme = "https" if tls_opts else "http"
     con.print(f"secpipe listening on {scheme}://{host}:{port} — data in {data_dir} (Ctrl-C to stop)")

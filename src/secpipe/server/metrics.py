@@ -12,8 +12,10 @@ committed per OCSF class), ``dead_letters_total``, ``duplicates_total``, ``input
 (bodies made durable), ``lake_pending_rows`` (accepted, not yet committed),
 ``lake_commits_total``, ``lake_commit_failures_total``, ``lake_last_commit_timestamp_seconds``,
 ``compacted_files_total``, ``compaction_failures_total``, ``wal_segments`` and ``wal_bytes``
-(unreleased write-ahead log: grows while commits fail), ``start_time_seconds``, and
-``build_info{version}``. Alert on ``rate(secpipe_dead_letters_total[5m])``,
+(unreleased write-ahead log: grows while commits fail), ``syslog_udp_dropped_total{source}``
+(UDP syslog datagrams dropped because the store could not take them: the sender cannot
+resend; one series per UDP syslog source, from ``ctx.extras["sources"]``), ``start_time_seconds``,
+and ``build_info{version}``. Alert on ``rate(secpipe_dead_letters_total[5m])``,
 ``secpipe_lake_commit_failures_total`` rising, or ``time() -
 secpipe_lake_last_commit_timestamp_seconds`` large while ``secpipe_lake_pending_rows > 0``.
 """
@@ -69,6 +71,13 @@ class _Collector:
         sizes = [p.stat().st_size for p in segs if p.exists()]
         yield gauge("wal_segments", "Unreleased write-ahead-log segments.", len(sizes))
         yield gauge("wal_bytes", "Bytes in unreleased write-ahead-log segments.", sum(sizes))
+        dropped = CounterMetricFamily(
+            "secpipe_syslog_udp_dropped", "Syslog UDP datagrams dropped because the store could not take them "
+            "(disk full, store failure); UDP senders cannot resend them.", labels=["source"])  # fmt: skip
+        for src in self.ctx.extras.get("sources", []):
+            if getattr(src, "udp_dropped", None) is not None and src.cfg.protocol == "udp":
+                dropped.add_metric([src.name], src.udp_dropped)
+        yield dropped
         yield gauge("start_time_seconds", "Start time of the service.", stats.started)
         info = InfoMetricFamily("secpipe_build", "secpipe build information.")
         info.add_metric([], {"version": __version__})

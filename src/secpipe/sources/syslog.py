@@ -23,8 +23,13 @@ blocks or queues (rsyslog keeps the messages in its action queue), and everythin
 once, in order, when space is back — never read, acknowledged by TCP and then dropped. Only
 a stop during such an outage loses the batches still held (logged with their size); UDP has
 no flow control and no acknowledgement, so datagrams that arrive while the process is down
-or the kernel buffer is full are lost, as with any UDP syslog receiver. On stop, servers
-close, every pending batch is accepted, then the loop ends.
+or the kernel buffer is full are lost, as with any UDP syslog receiver. A UDP batch the
+service cannot store (disk full, store failure) cannot be asked for again either: it is
+dropped and counted (:attr:`SyslogListener.udp_dropped`, ``secpipe_syslog_udp_dropped_total``
+in ``GET /v1/metrics``), and each burst of drops is logged twice, never per datagram and never
+with message bodies: when it starts (why) and when storing works again or the listener stops
+(how many datagrams from how many senders over how long). On stop, servers close, every
+pending batch is accepted, then the loop ends.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import asyncio
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -75,6 +81,15 @@ class ListenerConfig:
 
 
 @dataclass
+class _DropBurst:
+    """UDP datagrams dropped since the store last failed (logged as one burst)."""
+
+    count: int = 0
+    senders: set[str] = field(default_factory=set)
+    started: float = 0.0
+
+
+@dataclass
 class _Batch:
     msgs: list[bytes] = field(default_factory=list)
     size: int = 0
@@ -94,6 +109,8 @@ class SyslogListener:
         self.service = service
         self.port = cfg.port
         self.accepted = 0  # messages handed to the service
+        self.udp_dropped = 0  # UDP datagrams the service could not store (the sender cannot resend them)
+        self._burst = _DropBurst()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -162,6 +179,7 @@ class SyslogListener:
             await self._flush_udp(peer)
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+        self._burst_ended("the listener stopped")
 
     def _tls_context(self) -> ssl.SSLContext:
         cfg = self.cfg
@@ -244,7 +262,30 @@ class SyslogListener:
             return
         if b.timer is not None:
             b.timer.cancel()
-        await self._deliver(peer, b.msgs)
+        try:
+            await self._deliver(peer, b.msgs)
+        except (OSError, SecpipeError) as exc:  # no flow control, no resend: count the loss, log the burst
+            self._dropped(peer, len(b.msgs), exc)
+            return
+        self._burst_ended("storing works again")
+
+    def _dropped(self, peer: str, n: int, exc: BaseException) -> None:
+        self.udp_dropped += n
+        burst = self._burst
+        if not burst.count:
+            burst.started = time.monotonic()
+            log.error("syslog source %s: cannot store UDP datagrams (%s: %s) — dropping them until the store "
+                      "recovers (free space or fix the store; UDP senders cannot resend; counted in "
+                      "secpipe_syslog_udp_dropped_total)", self.name, type(exc).__name__, exc)  # fmt: skip
+        burst.count += n
+        burst.senders.add(peer)
+
+    def _burst_ended(self, why: str) -> None:
+        burst = self._burst
+        if burst.count:
+            log.error("syslog source %s: %s; %d UDP datagram(s) from %d sender(s) were dropped over %.1fs",
+                      self.name, why, burst.count, len(burst.senders), time.monotonic() - burst.started)
+            self._burst = _DropBurst()
 
     def _spawn(self, coro: Any) -> None:
         fut = asyncio.ensure_future(coro)
