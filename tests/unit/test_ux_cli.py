@@ -158,7 +158,9 @@ def test_ingest_says_when_nothing_could_be_read_and_query_names_only_lake_tables
     doc = tmp_path / "ct.json"
     doc.write_text('{"Records": [{"eventVersion": "1.08", "eventTime": "2024-01-01T00:00:00Z", '
                    '"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "us-east-1"}]}')  # fmt: skip
-    out = cli("ingest", "--format", "k8s_audit", "--data", str(data), str(doc)).stdout
+    pr = cli("ingest", "--format", "k8s_audit", "--data", str(data), str(doc), check=False)
+    out = pr.stdout
+    assert pr.returncode == 3  # records were dead-lettered
     assert "nothing could be read as k8s_audit (try --format auto" in out
     assert "see why: secpipe query --data" in out and "FROM dead_letter'\n" in out  # one line, copy-pastable
     out = cli("ingest", "--data", str(data), str(doc)).stdout
