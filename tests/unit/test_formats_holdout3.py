@@ -200,3 +200,58 @@ def test_sarif_cwe_and_ids_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> No
         res[-1]["partialFingerprints"] = {"b": "2", "a": "1", "c": ""}
         res[-1].pop("fingerprints", None)
         same_both_ways("sarif", json.dumps(mutated).encode(), monkeypatch, (name, "mutated"))
+
+
+# --------------------------------------------------------------------------------------
+# Trivy before 0.20 (an array of results)
+# --------------------------------------------------------------------------------------
+
+
+def test_trivy_pre_020_array_output() -> None:
+    """``trivy --format json`` before 0.20 printed the results alone: each vulnerability is a
+    finding, the image is named by the OS result's Target, the time is the receipt time."""
+    name, d = _auto("client_server_alpine-39.json.golden")
+    assert name == "trivy" and not d.dead
+    rows = _rows(d)
+    assert d.events == len(rows) == 2
+    r = rows[1]
+    assert r["class_uid"] == 2002 and r["severity_id"] == 2  # LOW
+    assert r["metadata"]["labels"] == ["secpipe:time_from_receipt"] and r["metadata"]["log_version"] is None
+    assert [(x["type"], x["name"]) for x in r["resources"]] == [
+        (None, "testdata/fixtures/alpine-39.tar.gz"), ("alpine", "testdata/fixtures/alpine-39.tar.gz (alpine 3.9.4)")]  # fmt: skip
+    v = r["vulnerabilities"][0]
+    assert v["cve"]["uid"] == "CVE-2019-1547"
+    assert {(c["version"], c["base_score"]) for c in v["cve"]["cvss"]} == {("2.0", 7.5), ("3.0", 9.8)}
+    pkg = v["affected_packages"][0]
+    assert (pkg["name"], pkg["version"], pkg["fixed_in_version"], pkg["type"]) == ("libcrypto1.1", "1.1.1b-r1", "1.1.1d-r0", "alpine")
+    assert r["finding_info"]["first_seen_time"] == 1565108100000  # PublishedDate 2019-08-06T16:15:00Z
+
+
+def test_trivy_pre_020_mixed_targets() -> None:
+    name, d = _auto("trivy-legacy-mix.json")
+    assert name == "trivy" and not d.dead
+    rows = _rows(d)
+    assert d.events == len(rows) == 7  # 1 composer + 1 npm + 5 alpine; the three targets with null hold none
+    assert {r["resources"][0]["name"] for r in rows} == {"trivy-ci-test"}  # the OS result's image
+    assert [r["resources"][1]["name"] for r in rows][:3] == ["php-app/composer.lock", "node-app/package-lock.json",
+                                                             "trivy-ci-test (alpine 3.7.1)"]  # fmt: skip
+    # a vulnerability without VulnerabilityID: kept (it is in the report), no cve object (OCSF requires its uid)
+    odd = rows[0]
+    assert odd["vulnerabilities"][0]["cve"] is None
+    assert odd["vulnerabilities"][0]["affected_packages"][0]["name"] == "simplito/elliptic-php"
+    assert odd["finding_info"]["uid"] == "None|simplito/elliptic-php|php-app/composer.lock"
+    assert odd["message"] == "simplito/elliptic-php in php-app/composer.lock"
+    lodash = rows[1]["vulnerabilities"][0]
+    assert lodash["cve"]["uid"] == "CVE-2018-16487" and lodash["cve"]["cwe"] == {"uid": "CWE-190"}
+    assert rows[1]["severity_id"] == 4
+
+
+@NATIVE
+def test_trivy_pre_020_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("client_server_alpine-39.json.golden", "trivy-legacy-mix.json"):
+        same_both_ways("trivy", (CASES / name).read_bytes(), monkeypatch, name)
+
+
+def test_trivy_pre_020_not_json_is_dead_lettered() -> None:
+    d = formats.get("trivy").decode(b'[{"Target": "x", "Type": "npm", "Vulnerabilities": [', "src")
+    assert not d.batches and len(d.dead) == 1 and "before 0.20" in d.dead[0].reason

@@ -55,9 +55,11 @@ tests compare both paths. Each finding is copied once to bytes (the native uids 
 borrow them), ``raw_data`` is one joined buffer, and the cyclic GC is paused while a report is
 mapped. Bounded by bytes: compaction, SHA-256 and the ``raw_data`` copy are about half the time.
 
-Trivy's output before 0.20 (a bare JSON array of results, no SchemaVersion) is recognized and
-dead-lettered with the reason and how to produce a current report: it carries no artifact or
-report time to map.
+Trivy's output before 0.20 (``--format json``: a bare JSON array of results, no SchemaVersion)
+is read as a report of those results: it names no artifact and no report time, so each finding
+gets the receipt time (labelled), a null ``metadata.log_version``, and as ``resources[0]`` the
+artifact named by the first OS result's Target (``<image or path> (<os> <version>)``, e.g.
+``alpine:3.9 (alpine 3.9.4)`` -> ``alpine:3.9``; null when no result is an OS one).
 
 Event identity: hash of artifact, target, finding ordinal and the finding bytes, so one CVE found
 in two images is two events, and a redelivered report collapses. A document that is not a
@@ -67,6 +69,7 @@ Trivy report, or a finding of the wrong JSON shape, is dead-lettered with the re
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -82,12 +85,14 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
+    compact,
     either,
     first_items,
     json_col,
     nest,
     nonempty,
     only_where,
+    paused_gc,
     raw_data,
     record_bytes,
     reject_distinct,
@@ -295,6 +300,7 @@ class _TypedReport(msgspec.Struct, gc=False):
 
 
 _TYPED = msgspec.json.Decoder(_TypedReport)
+_LEGACY_REPORT = msgspec.json.Decoder(_Report)
 
 
 def _line(raw: msgspec.Raw) -> str:
@@ -401,15 +407,19 @@ def _vuln_fields(st: Strict, fields: dict[str, Distinct]) -> dict[str, pa.Array]
     return f
 
 
-_LEGACY = ("a Trivy report without SchemaVersion (a JSON array of results: Trivy before 0.20, which "
-           "has no artifact, report time or schema version): re-run the scan with Trivy 0.20 or later and "
-           "`--format json` (SchemaVersion 2)")
+_OS_TARGET = re.compile(r"^(.*\S) \([a-z][\w.-]* [^()]+\)$")
 
 
 def _legacy(head: bytes) -> bool:
     """Whether a document opens like Trivy's pre-0.20 output: an array of ``{"Target", "Type", ...}``."""
     return head.removeprefix(BOM).lstrip()[:1] == b"[" and b'"Target"' in head and b'"SchemaVersion"' not in head \
         and (b'"Vulnerabilities"' in head or b'"Type"' in head)
+
+
+def _without_cve(vuln: pa.StructArray, ids: pa.Array) -> pa.StructArray:
+    """``vuln`` with its ``cve`` child null where ``ids`` is (OCSF requires the cve's uid)."""
+    children = [only_where(vuln.field(i), ids) if f.name == "cve" else vuln.field(i) for i, f in enumerate(vuln.type)]
+    return pa.StructArray.from_arrays(children, fields=list(vuln.type), mask=vuln.is_null())
 
 
 def _artifact(kind: str | None, name: str | None, uid: str | None, meta: _Meta | None,
@@ -442,19 +452,28 @@ class Trivy(ReportFormat):
         if b'"ClusterName"' in h and (b'"Resources"' in h or b'"Findings"' in h):
             return 90  # trivy k8s (SchemaVersion is left out when 0)
         if _legacy(h):
-            return 40  # recognized so that it is dead-lettered with the reason below
+            return 40  # Trivy before 0.20
         return 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
-        """Decode one report; Trivy's pre-SchemaVersion output is dead-lettered with how to redo it."""
-        if _legacy(data[:8192]):
-            return self.dead(_LEGACY, source, data)
-        return super().decode(data, source)
+        """Decode one report; Trivy's pre-0.20 output (an array of results) as a report of those results."""
+        if not _legacy(data[:8192]):
+            return super().decode(data, source)
+        with paused_gc():
+            try:
+                data = b'{"Results":' + compact(data) + b"}"
+                rep = _LEGACY_REPORT.decode(data)
+            except msgspec.DecodeError as exc:
+                return self.dead(f"not {self.what} (an array of Trivy results, before 0.20): {exc}", source, data)
+            return self.map_report(rep, data, source, legacy=True)
 
-    def map_report(self, rep: _Report, data: bytes, source: str) -> Decoded:
+    def map_report(self, rep: _Report, data: bytes, source: str, legacy: bool = False) -> Decoded:
         """Decode one report into finding batches."""
         k8s = rep.ClusterName is not None and rep.Results is None and (rep.Resources is not None or rep.Findings is not None)
-        if not k8s and (rep.SchemaVersion is None or rep.Results is None and rep.ArtifactName is None):
+        if legacy:
+            os_targets = [m.group(1) for r in rep.Results or () if r.Target and (m := _OS_TARGET.match(r.Target))]
+            rep.ArtifactName = os_targets[0] if os_targets else None
+        elif not k8s and (rep.SchemaVersion is None or rep.Results is None and rep.ArtifactName is None):
             why = "not a Trivy JSON report: no SchemaVersion/ArtifactName/Results (produce it with `trivy ... --format json`)"
             return self.dead(why, source, data)
         results, owner = _results(rep)
@@ -597,7 +616,7 @@ class Trivy(ReportFormat):
             "references": f["References"],
             "related_vulnerabilities": f["VendorIDs"],
             "is_fix_available": pc.is_valid(fixed),
-            "cve.uid": ids,
+            "cve.uid": ids,  # (the cve object is left out below where a finding names no id)
             # the CVE's weakness: OCSF 1.8.0 allows just one of advisory / cve / cwe per vulnerability
             "cve.cwe": only_where(nest({"uid": cwe}), cwe),
             "cve.title": title,
@@ -608,8 +627,10 @@ class Trivy(ReportFormat):
             "cve.cvss": f["CVSS"],
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
+        if ids.null_count:  # a finding without VulnerabilityID (seen in the wild): no cve object, id "None"
+            vuln = _without_cve(vuln, ids)
         pkg_key = pc.fill_null(either(f["PkgID"], f["PkgName"]), "None")  # as an f-string shows None
-        uid = pc.binary_join_element_wise(ids, pkg_key, target, "|")
+        uid = pc.binary_join_element_wise(pc.fill_null(ids, "None"), pkg_key, target, "|")
         return {
             "status_id": const(1, n, pa.int32()),
             "status": const("New", n),
@@ -620,7 +641,7 @@ class Trivy(ReportFormat):
             "finding_info.src_url": url,
             "finding_info.first_seen_time": pub,
             "finding_info.modified_time": mod,
-            "message": pc.binary_join_element_wise(ids, pc.fill_null(f["PkgName"], ""), target, " in "),
+            "message": pc.binary_join_element_wise(ids, pc.fill_null(f["PkgName"], ""), target, " in ", null_handling="skip"),
             "vulnerabilities": singleton_list(vuln),
         }
 
