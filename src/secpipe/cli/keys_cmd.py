@@ -62,7 +62,7 @@ def status(data: Path = DataOpt) -> None:
 def rotate(data: Path = DataOpt) -> None:
     """Re-wrap every file's data key with the active master key."""
     from secpipe.security import audit
-    from secpipe.store._files import fsync_dir
+    from secpipe.store._durable import write_file_atomic
     cipher = crypto.for_data_dir(data)
     if cipher is None:
         typer.echo("error: encryption is not enabled for this data directory — run `secpipe keys init`", err=True)
@@ -76,13 +76,7 @@ def rotate(data: Path = DataOpt) -> None:
         if new is None:
             skipped += 1
             continue
-        tmp = p.with_name(f".tmp-{p.name}")
-        with open(tmp, "wb") as fh:
-            fh.write(new)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-        fsync_dir(p.parent)
+        write_file_atomic(p, new, p.with_name(f".tmp-{p.name}"))
         done += 1
     audit.record(data, os.environ.get("USER", "cli"), "keys.rotate", rewrapped=done, already_current=skipped,
                  kid=cipher.ring.active_kid)

@@ -52,6 +52,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from secpipe.errors import SecpipeError
+from secpipe.store._durable import write_file_atomic
 
 GENESIS = "0" * 64
 KEY_ENV = "SECPIPE_AUDIT_KEY"
@@ -274,16 +275,8 @@ class AuditLog:
                 "moved_to": torn.name, "why": "last entry incomplete (a write cut by a crash or power loss)"}
 
     def _write_head(self, seq: int, digest: str) -> None:
-        tmp = self.head.with_suffix(".tmp")
-        try:
-            with open(tmp, "w") as fh:
-                fh.write(f"{seq} {digest}\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-        except OSError:
-            tmp.unlink(missing_ok=True)  # the entry is in the log; the next append rewrites the head
-            raise
-        os.replace(tmp, self.head)
+        # on failure the temp file is removed: the entry is in the log; the next append rewrites the head
+        write_file_atomic(self.head, f"{seq} {digest}\n".encode(), self.head.with_suffix(".tmp"))
 
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every entry, oldest first (lines that are not JSON raise AuditError)."""

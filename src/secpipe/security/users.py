@@ -9,7 +9,6 @@ no user and can only ingest. Every change is audited.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from secpipe.errors import SecpipeError
 from secpipe.security import audit
 from secpipe.server.auth import TokenStore
 from secpipe.server.policy import ROLES
+from secpipe.store._durable import write_file_atomic
 
 
 class UserError(SecpipeError):
@@ -49,13 +49,8 @@ class UserStore:
 
     def _write(self, users: dict[str, dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(orjson.dumps(sorted(users.values(), key=lambda u: u["name"]), option=orjson.OPT_INDENT_2))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        doc = orjson.dumps(sorted(users.values(), key=lambda u: u["name"]), option=orjson.OPT_INDENT_2)
+        write_file_atomic(self.path, doc, self.path.with_suffix(".tmp"), 0o600)
 
     def list(self) -> list[dict[str, Any]]:
         """Every user."""

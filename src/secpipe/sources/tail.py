@@ -45,7 +45,7 @@ from secpipe import formats
 from secpipe.errors import SecpipeError, TransientError
 from secpipe.formats.base import DeadLetter
 from secpipe.sources.files import GZIP_MAGIC, read_documents
-from secpipe.store._files import fsync_dir
+from secpipe.store._durable import write_file_atomic
 
 log = logging.getLogger("secpipe.sources.tail")
 
@@ -122,13 +122,8 @@ class FileSource:
     def save(self) -> None:
         """Write the checkpoint atomically (tmp + fsync + rename)."""
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        with open(tmp, "w") as fh:
-            json.dump({"version": 1, "files": {p: asdict(s) for p, s in self.files.items()}}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.state_path)
-        fsync_dir(self.state_path.parent)
+        doc = json.dumps({"version": 1, "files": {p: asdict(s) for p, s in self.files.items()}}).encode()
+        write_file_atomic(self.state_path, doc, self.state_path.with_suffix(".tmp"))
         self._dirty = False
 
     # -- running -------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from secpipe.errors import ConfigError
 from secpipe.security import audit
 from secpipe.store import compact
+from secpipe.store._durable import write_file_atomic
 
 
 class RetentionPolicy(BaseModel):
@@ -93,9 +94,7 @@ def update_state(data_dir: Path, *, ttl: tuple[str, int] | None = None, hold: st
         released.add(release)
     st["legal_hold"], st["released"] = sorted(holds), sorted(released)
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_suffix(".tmp")
-    tmp.write_bytes(orjson.dumps(st))
-    tmp.replace(p)
+    write_file_atomic(p, orjson.dumps(st), p.with_suffix(".tmp"))
     return st
 
 

@@ -9,13 +9,12 @@ another version of this format is refused with an error that says how to start a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import msgspec
 
 from secpipe.errors import SecpipeError
-from secpipe.store._files import fsync_dir
+from secpipe.store._durable import write_file_atomic
 
 STATE_VERSION = 1
 FILE_NAME = "baselines.msgpack"
@@ -68,11 +67,5 @@ def save(directory: Path, state: Baselines) -> Path:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / FILE_NAME
-    tmp = directory / f".tmp-{FILE_NAME}"
-    with open(tmp, "wb") as fh:
-        fh.write(_ENC.encode(state))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(directory)
+    write_file_atomic(path, _ENC.encode(state), directory / f".tmp-{FILE_NAME}")
     return path

@@ -23,7 +23,6 @@ by time with in-memory state.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,9 @@ from sigma.correlations import (
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe.detect.sigma.finding import KIND, _dig
+from secpipe.detect.sigma.rules import RANGE
 from secpipe.formats.base import base_columns, to_batch
+from secpipe.store._durable import write_file_atomic
 
 _OPS = {Op.LT: lambda a, b: a < b, Op.LTE: lambda a, b: a <= b, Op.GT: lambda a, b: a > b,
         Op.GTE: lambda a, b: a >= b, Op.EQ: lambda a, b: a == b, Op.NEQ: lambda a, b: a != b}
@@ -62,7 +63,8 @@ class Correlation:
 
     def __init__(self, rule: SigmaCorrelationRule, refs: list[list[str]]) -> None:
         self.rule = rule
-        self.id = str(rule.id) if rule.id else (rule.name or rule.title)
+        self.id = _corr_id(rule)
+        self.inner: list[Correlation] = []  # the correlations among the referenced rules
         self.type = rule.type
         self.refs = refs  # per referenced rule: the base rule ids it stands for
         self.window_ms = int(rule.timespan.seconds * 1000)
@@ -70,6 +72,10 @@ class Correlation:
         cond = rule.condition
         self.op = getattr(cond, "op", Op.GTE)
         self.count = getattr(cond, "count", len(refs))
+        #: every criterion of the condition (several for a range, ``gt: 100, lte: 200``: all hold)
+        extra = (rule.custom_attributes or {}).get(RANGE)
+        self.criteria = ([(Op[str(k).upper()], v) for k, v in extra.items()] if isinstance(extra, dict)
+                         else [(self.op, self.count)])
         ref = getattr(cond, "fieldref", None)
         self.field = ref[0] if isinstance(ref, list) else ref
         #: extended temporal condition (``rule_a and (rule_b or rule_c)``): its parse tree and the
@@ -79,6 +85,13 @@ class Correlation:
         self.percentile = getattr(cond, "percentile", None)
         self.aliases = {a.alias: {str(k.reference): v for k, v in a.mapping.items()} for a in rule.aliases}
         self.level = rule.level.name.lower() if rule.level else "medium"
+        #: False when another correlation with ``generate: false`` refers to this one: its firings
+        #: feed that correlation but are not reported on their own
+        self.output = True
+
+    def holds(self, value: float) -> bool:
+        """The condition's criteria on a count / aggregated value."""
+        return all(_OPS[op](value, n) for op, n in self.criteria)
 
 
 def referenced(rule: SigmaCorrelationRule) -> list[str]:
@@ -100,26 +113,79 @@ def _holds(node: Any, seen: set[str]) -> bool:
     return all(results) if isinstance(node, CorrelationConditionAND) else any(results)
 
 
+def _corr_id(rule: SigmaCorrelationRule) -> str:
+    return str(rule.id) if rule.id else (rule.name or rule.title)
+
+
 def resolve(ruleset: Any) -> tuple[list[Correlation], list[tuple[str, str]]]:
-    """Correlations whose referenced rules are loaded; (path-less) reasons for the others."""
+    """Correlations whose referenced rules are loaded, each after the correlations it refers
+    to (the specification lets a correlation refer to another: "chain multiple correlations");
+    (path-less) reasons for the others, including reference cycles."""
     by_name: dict[str, list[str]] = {}
     for r in ruleset.rules:
         by_name.setdefault(r.id, []).append(r.id)
         if r.name:
             by_name.setdefault(r.name, []).append(r.id)
-    out, bad = [], []
+    corr_names: dict[str, SigmaCorrelationRule] = {}
     for c in ruleset.correlations:
-        if c.type not in SUPPORTED:
-            bad.append((c.title, f"correlation type {c.type.name.lower()} is not supported — use event_count, value_count, value_sum, value_avg, value_median, value_percentile, temporal or temporal_ordered"))
-            continue
-        names = referenced(c)
-        refs = [by_name.get(n, []) for n in names]
-        missing = [n for n, ids in zip(names, refs, strict=True) if not ids]
-        if missing:
-            bad.append((c.title, f"referenced rule(s) {', '.join(missing)} not loaded — add them to the rule paths"))
-            continue
-        out.append(Correlation(c, refs))
+        for key in (str(c.id) if c.id else None, c.name):
+            if key:
+                corr_names.setdefault(key, c)
+    out: list[Correlation] = []
+    bad: list[tuple[str, str]] = []
+    done: dict[int, Correlation | None] = {}  # id(rule) -> resolved (None: refused)
+    active: set[int] = set()
+
+    def visit(c: SigmaCorrelationRule) -> Correlation | None:
+        if id(c) in done:
+            return done[id(c)]
+        if id(c) in active:
+            bad.append((c.title, "correlation rules refer to each other in a cycle — break the cycle"))
+            done[id(c)] = None
+            return None
+        active.add(id(c))
+        got = _resolve_one(c, by_name, corr_names, visit, bad)
+        active.discard(id(c))
+        if id(c) not in done:
+            done[id(c)] = got
+            if got is not None:
+                out.append(got)
+        return done[id(c)]
+
+    for c in ruleset.correlations:
+        visit(c)
+    silent = {inner.id for c in out if not c.rule.generate for inner in c.inner}
+    for c in out:
+        c.output = c.id not in silent
     return out, bad
+
+
+def _resolve_one(c: SigmaCorrelationRule, by_name: dict[str, list[str]], corr_names: dict[str, SigmaCorrelationRule],
+                 visit: Any, bad: list[tuple[str, str]]) -> Correlation | None:
+    if c.type not in SUPPORTED:
+        bad.append((c.title, f"correlation type {c.type.name.lower()} is not supported — use event_count, value_count, value_sum, value_avg, value_median, value_percentile, temporal or temporal_ordered"))
+        return None
+    names = referenced(c)
+    refs: list[list[str]] = []
+    inner: list[Correlation] = []
+    for n in names:
+        ids = list(by_name.get(n, []))
+        other = corr_names.get(n)
+        if other is not None and other is not c:
+            sub = visit(other)
+            if sub is None:
+                bad.append((c.title, f"referenced correlation {n} cannot run — see its own reason"))
+                return None
+            ids.append(sub.id)
+            inner.append(sub)
+        refs.append(ids)
+    missing = [n for n, ids in zip(names, refs, strict=True) if not ids]
+    if missing:
+        bad.append((c.title, f"referenced rule(s) {', '.join(missing)} not loaded — add them to the rule paths"))
+        return None
+    got = Correlation(c, refs)
+    got.inner = inner
+    return got
 
 
 class CorrelationEngine:
@@ -137,9 +203,9 @@ class CorrelationEngine:
 
     # -- stream ---------------------------------------------------------------------
     def process(self, batch: pa.RecordBatch | pa.Table, matches: pa.Table) -> pa.RecordBatch | None:
-        """Feed one batch's matches; returns the findings of correlations that fired."""
+        """Feed one batch's matches; returns the findings of correlations that fired (and report)."""
         events = self.events(batch, matches)
-        fired = self.feed(events)
+        fired = [f for f in self.feed(events) if f["corr"].output]
         self.save()
         return correlation_findings(fired) if fired else None
 
@@ -172,12 +238,19 @@ class CorrelationEngine:
         return None if v is None else (v if isinstance(v, str) else msgspec.json.encode(v).decode())
 
     def feed(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Advance the windows with events (time-ordered); returns fired correlations."""
+        """Advance the windows with events (time-ordered); returns fired correlations.
+
+        Correlations run in dependency order: one that fires is an event (at the time and with
+        the original record of the match that completed it) for the correlations referring to it."""
         fired = []
         now_ms = int(self.clock() * 1000)
+        chained: list[dict[str, Any]] = []
         for c in self.correlations:
             groups = self.state.setdefault(c.id, {})
-            for e in events:
+            feed = events
+            if chained and c.inner:
+                feed = sorted([*events, *chained], key=lambda e: e["time"])
+            for e in feed:
                 idx = next((i for i, ids in enumerate(c.refs) if e["rule"] in ids), None)
                 if idx is None:
                     continue
@@ -190,18 +263,19 @@ class CorrelationEngine:
                 if self._met(c, entries):
                     fired.append({"corr": c, "group": key, "entries": list(entries)})
                     groups.pop(key, None)
+                    chained.append({"rule": c.id, "uid": e["uid"], "time": e["time"], "doc": e["doc"]})
             for key in [k for k, v in groups.items() if not v or max(x[0] for x in v) < now_ms - c.window_ms]:
                 groups.pop(key)
         return fired
 
     def _met(self, c: Correlation, entries: list[list[Any]]) -> bool:
         if c.type == SigmaCorrelationType.EVENT_COUNT:
-            return _OPS[c.op](len(entries), c.count)
+            return c.holds(len(entries))
         if c.type == SigmaCorrelationType.VALUE_COUNT:
-            return _OPS[c.op](len({x[2] for x in entries if x[2] is not None}), c.count)
+            return c.holds(len({x[2] for x in entries if x[2] is not None}))
         if c.type in _NUMERIC:
             nums = [f for f in (_float(x[2]) for x in entries) if f is not None]
-            return bool(nums) and _OPS[c.op](_NUMERIC[c.type](np.array(nums), c.percentile or 50), c.count)
+            return bool(nums) and c.holds(_NUMERIC[c.type](np.array(nums), c.percentile or 50))
         seen = [x[1] for x in entries]
         if c.expr is not None and not _holds(c.expr, {c.names[i] for i in seen}):
             return False
@@ -219,12 +293,7 @@ class CorrelationEngine:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(msgspec.json.encode(self.state))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_file_atomic(self.path, msgspec.json.encode(self.state), self.path.with_suffix(".tmp"))
 
 
 def _document(raw: str | None) -> dict[str, Any]:
@@ -293,5 +362,5 @@ def correlate_matches(ruleset: Any, pairs: list[tuple[pa.Table, pa.Table]]) -> p
     eng = CorrelationEngine(ruleset, None, clock=lambda: 0.0)
     events = [e for b, m in pairs for e in eng.events(b, m)]
     events.sort(key=lambda e: e["time"])
-    fired = eng.feed(events)
+    fired = [f for f in eng.feed(events) if f["corr"].output]
     return correlation_findings(fired) if fired else None

@@ -34,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.store._durable import write_file_atomic
 from secpipe.transforms.enrich.intel.loaders import (
     PATTERN,
     SCHEMA,
@@ -181,11 +182,10 @@ class Feed:
         st.table, st.skipped, st.signature, st.from_cache = loaded.table, loaded.skipped, sig, False
         if body is not None and self.state_dir is not None and self.opts.url:
             self.state_dir.mkdir(parents=True, exist_ok=True)
-            tmp = self.state_dir / f"{self.name}.body.tmp"
-            tmp.write_bytes(body)
-            tmp.replace(self.state_dir / f"{self.name}.body")
+            d = self.state_dir  # body first, then its meta: a cut leaves the previous pair or a newer body
+            write_file_atomic(d / f"{self.name}.body", body, d / f"{self.name}.body.tmp")
             meta = {"etag": st.etag, "last_modified": st.last_modified, "fetched": now_ms, "source": self.source}
-            (self.state_dir / f"{self.name}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+            write_file_atomic(d / f"{self.name}.meta.json", json.dumps(meta).encode(), d / f"{self.name}.meta.json.tmp")
 
     def _from_cache(self) -> bool:
         if self.state_dir is None:
@@ -302,10 +302,8 @@ class IntelStore:
         if self.state_dir is None:
             return
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_dir / "status.json.tmp"
-        tmp.write_text(json.dumps({"written": _iso(int(self.clock() * 1000)), "feeds": self.status()}, indent=1),
-                       encoding="utf-8")
-        tmp.replace(self.state_dir / "status.json")
+        doc = json.dumps({"written": _iso(int(self.clock() * 1000)), "feeds": self.status()}, indent=1)
+        write_file_atomic(self.state_dir / "status.json", doc.encode(), self.state_dir / "status.json.tmp")
 
 
 def _with_feed(t: pa.Table) -> pa.Table:
