@@ -215,3 +215,52 @@ def test_all_without_contains(tmp_path: Path, detection: str, expected: list[int
     events = [{"path": "C:\\Windows\\System32\\WindowsPowerShell\\powershell.exe"}, {"path": "C:\\Temp\\a.exe"},
               {"path": "/usr/bin/sh"}]
     assert _rows(rs, "json", b"\n".join(msgspec.json.encode(e) for e in events)) == expected
+
+
+# -- correlation specification: chained correlations, range conditions ---------------------
+
+def _logon(i: int, event_id: int, user: str) -> bytes:
+    return msgspec.json.encode({"TimeCreated": f"2026-11-29T10:00:{i:02d}Z", "EventID": event_id, "User": user})
+
+
+def test_correlation_chained_on_a_correlation() -> None:
+    rule = "spec_correlation_failed_logins_then_success.yml"
+    rs = load_rules([CASES / rule])
+    eng = CorrelationEngine(rs, None)
+    assert not eng.unsupported and [c.rule.title for c in eng.correlations][0] == "Multiple failed logons"
+    assert [c.output for c in eng.correlations] == [False, True]  # the inner one feeds the outer (generate: false)
+    failed_then_ok = [_logon(i, 4625, "bob") for i in range(10)] + [_logon(10, 4624, "alice"), _logon(11, 4624, "bob")]
+    assert _fired(rule, failed_then_ok, "json") == [11]
+    assert _fired(rule, [_logon(0, 4624, "bob")] + [_logon(1 + i, 4625, "bob") for i in range(10)], "json") == []  # wrong order
+    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(9)] + [_logon(9, 4624, "bob")], "json") == []  # 9 < 10
+    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(10)] + [_logon(10, 4624, "eve")], "json") == []  # other user
+
+
+def test_correlation_cycle_is_refused(tmp_path: Path) -> None:
+    rule = tmp_path / "cycle.yml"
+    rule.write_text(textwrap.dedent("""\
+        title: a
+        name: corr_a
+        correlation: {type: temporal, rules: [corr_b, base], group-by: [User], timespan: 5m}
+        ---
+        title: b
+        name: corr_b
+        correlation: {type: temporal, rules: [corr_a, base], group-by: [User], timespan: 5m}
+        ---
+        title: base
+        name: base
+        id: 2b3c4d5e-0000-4000-8000-000000000009
+        logsource: {product: windows, service: security}
+        detection: {sel: {EventID: 4624}, condition: sel}
+        """))
+    eng = CorrelationEngine(load_rules([rule]), None)
+    assert not eng.correlations and any("cycle" in why for _, why in eng.unsupported)
+
+
+def test_correlation_range_condition() -> None:
+    rule = "spec_correlation_range_condition.yml"
+    rs = load_rules([CASES / rule])
+    assert not rs.unsupported and len(rs.correlations) == 1
+    # 3 failures: > 2 and <= 4 -> fires (and the group starts over); one user only
+    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(6)], "json") == [2, 5]
+    assert _fired(rule, [_logon(i, 4625, "bob" if i % 2 else "eve") for i in range(4)], "json") == []

@@ -272,7 +272,14 @@ def parse_collection(text: str) -> SigmaCollection:
     correlation condition written with upper-case ``AND``/``OR``/``NOT`` (as the specification
     does) is read with pySigma's lower-case operators.
     """
-    coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
+    try:
+        coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
+    except SigmaCorrelationConditionError as exc:
+        docs = list(yaml.safe_load_all(text))
+        if "exactly one condition item" not in str(exc) or not any(_split_range(d) for d in docs):
+            raise
+        coll = SigmaCollection.from_dicts(docs, collect_errors=True, collect_filters=True, resolve_references=False)
+        text = yaml.safe_dump_all(docs, sort_keys=False)
     items = [*coll.rules, *coll.filters]
     if not any(r.errors and all(_repairable(e) for e in r.errors) for r in items):
         return coll
@@ -285,6 +292,28 @@ def parse_collection(text: str) -> SigmaCollection:
         if item.errors and all(_repairable(e) for e in item.errors):
             _repair(doc, item.errors)
     return SigmaCollection.from_dicts(docs, collect_errors=True, collect_filters=True, resolve_references=False)
+
+
+#: correlation condition operators (the specification's "map of condition criteria")
+_CONDITION_OPS = ("gt", "gte", "lt", "lte", "eq", "neq")
+#: custom attribute keeping every criterion of a range condition (``gt: 100`` AND ``lte: 200``)
+RANGE = "x-secpipe-condition"
+
+
+def _split_range(doc: object) -> bool:
+    """A correlation whose condition has several criteria (the specification's range, "101 to
+    200" = ``gt: 100, lte: 200``: all must hold) keeps the first for pySigma, which accepts one,
+    and all of them in :data:`RANGE` for :mod:`.correlation`. True when ``doc`` was changed."""
+    corr = doc.get("correlation") if isinstance(doc, dict) else None
+    cond = corr.get("condition") if isinstance(corr, dict) else None
+    if not isinstance(cond, dict):
+        return False
+    ops = [k for k in cond if k in _CONDITION_OPS]
+    if len(ops) < 2:
+        return False
+    doc[RANGE] = {k: cond[k] for k in ops}
+    corr["condition"] = {k: v for k, v in cond.items() if k not in ops[1:]}
+    return True
 
 
 def _derived_uuid(value: object) -> str | None:
