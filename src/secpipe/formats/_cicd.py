@@ -335,23 +335,24 @@ def _typed_resources(vals: Sequence[Any]) -> pa.Array | None:
     and ``owner`` ({name}): the array ``pa.array`` infers (struct fields in first-seen order,
     a record's None -> null), built from typed flat columns without per-value inference.
     None when an item has another key or value type (the caller infers)."""
-    order: dict[str, None] = {}
     items: list[dict[str, Any]] = []
     offsets = [0]
     valid: list[bool] = []
     for v in vals:
         if v is not None:
-            for d in v:
-                order.update(d)  # new keys appended as first seen, as Arrow's inference orders them
             items.extend(v)
         offsets.append(len(items))
         valid.append(v is not None)
+    order: dict[str, None] = {}
+    for layout in dict.fromkeys(map(tuple, items)):  # the items' key layouts, in order of first appearance
+        order.update(dict.fromkeys(layout))  # new keys appended as first seen, as Arrow's inference orders them
     if not order.keys() <= _RES_KEYS:
         return None
     children = []
+    get, rep = dict.get, itertools.repeat
     try:
         for k in order:
-            col = [d.get(k) for d in items]
+            col = list(map(get, items, rep(k)))
             if k == "labels":
                 children.append(pa.array(col, pa.list_(pa.string())))
             elif k == "owner":

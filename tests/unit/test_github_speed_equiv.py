@@ -1,0 +1,128 @@
+"""GitHub webhook decoding after the speed work gives the same batches as before.
+
+What changed (see ``formats.github``): a webhook's ``unmapped`` object is encoded when its
+batch is built, into Arrow's pool (``_cicd.json_column``), instead of one bytes object per
+payload; ``_cicd._typed_resources`` finds the struct field order from the items' key layouts.
+Checked here: ``json_column`` against the column the bytes path builds (``bytes_column`` over
+each value's JSON: nulls, non-ASCII, values past the size hint); ``_typed_resources`` against
+Arrow's own inference; and decode of the benchmark corpus (octokit payloads, each varied by a
+sequence number) the same with the native extension and with ``SECPIPE_NATIVE=0``, and the
+same batched as one payload at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from secpipe.formats import _cicd, _fast, get
+from secpipe.formats.base import Decoded
+from tests.unit.native_support import assert_same_decoded
+
+FMT = get("github")
+
+
+def _corpus(real: Path, n: int) -> list[bytes]:
+    """The benchmark's webhook corpus (bench/formats_cicd_bench.py: github_webhooks)."""
+    files = sorted((real / "octokit-webhooks/payload-examples/api.github.com").glob("*/*.json"))
+    assert len(files) >= 250
+    payloads = [json.loads(f.read_bytes()) for f in files]
+    out = []
+    for i in range(n):
+        rec = dict(payloads[i % len(payloads)])
+        rec["_bench_seq"] = i
+        out.append(json.dumps(rec, separators=(",", ":")).encode())
+    return out
+
+
+_ENC = msgspec.json.Encoder()
+
+
+@pytest.mark.parametrize("hint", [0, 10, 100_000])
+def test_json_column_is_the_bytes_column(hint: int) -> None:
+    raw = msgspec.Raw(b'{"deep":[1,2,{"x":"\\u00e9"}]}')
+    values: list[Any] = [None, {"a": 1}, {"é ✓": "\u2028 q\"uote"}, None, {"big": "z" * 5000, "raw": raw},
+                         {"pkg": {"name": "lodash", "fixed_in_version": None}}, None]  # fmt: skip
+    got = _cicd.json_column(values, hint)
+    want = _cicd.bytes_column([None if v is None else _ENC.encode(v) for v in values])
+    assert got.type == pa.string()
+    assert got.equals(want)
+    assert got.null_count == 3
+    assert json.loads(got[4].as_py())["raw"] == {"deep": [1, 2, {"x": "é"}]}
+    assert _cicd.json_column([], 0).equals(pa.array([], pa.string()))
+    assert _cicd.json_column([None, None], 5).null_count == 2
+
+
+def test_typed_resources_is_arrows_inference() -> None:
+    vals: list[Any] = [
+        [{"type": "repository", "name": "o/r", "uid": "1", "owner": {"name": "o"}}],
+        None,
+        [{"type": "repository", "name": "o/p", "uid": "2", "labels": ["private"]},
+         {"type": "organization", "name": "o", "uid": "9"}],
+        [{"type": "pull_request", "name": "#1 t", "uid": "3", "data": "{}"}],
+        [],
+    ]  # fmt: skip
+    got = _cicd._typed_resources(vals)
+    assert got is not None
+    want = pa.array(vals)
+    assert got.type == want.type  # struct fields in first-seen order
+    assert got.to_pylist() == want.to_pylist()
+
+
+def _rows(d: Decoded) -> dict[str, list[dict[str, Any]]]:
+    """Rows by class, with the receipt time of rows that have no time of their own removed."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for b in d.batches:
+        meta = b.schema.field("metadata").type
+        own = pc.is_null(b.column("metadata").field("labels")).to_pylist() if "labels" in meta.names else [True] * b.num_rows
+        rows = b.drop_columns(["time", "time_dt"]).to_pylist()
+        times = b.column("time").to_pylist()
+        for r, t, keep in zip(rows, times, own, strict=True):
+            r["time"] = t if keep else None
+            r["metadata"] = {k: v for k, v in r["metadata"].items() if v is not None}
+            out.setdefault(str(r["class_uid"]), []).append(_pruned(r))
+    return out
+
+
+def _pruned(v: Any) -> Any:
+    """A row without null leaves (a batch has the columns of all its rows)."""
+    if isinstance(v, dict):
+        return {k: _pruned(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [_pruned(x) for x in v]
+    return v
+
+
+def test_bench_corpus_same_with_and_without_native(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not _fast.available():
+        pytest.skip("native extension not built (or SECPIPE_NATIVE=0)")
+    doc = b"\n".join(_corpus(real, 1500))
+    native = FMT.decode(doc, "bench")
+    monkeypatch.setenv("SECPIPE_NATIVE", "0")
+    _fast._module.cache_clear()
+    try:
+        reference = FMT.decode(doc, "bench")
+    finally:
+        monkeypatch.delenv("SECPIPE_NATIVE")
+        _fast._module.cache_clear()
+    assert_same_decoded(native, reference, "bench corpus")
+    assert not native.dead and sum(b.num_rows for b in native.batches) == 1500
+
+
+def test_bench_corpus_batched_is_each_payload_alone(real: Path) -> None:
+    recs = _corpus(real, 600)
+    batched = _rows(FMT.decode(b"\n".join(recs), "bench"))
+    alone: dict[str, list[dict[str, Any]]] = {}
+    for r in recs:
+        for cls, rows in _rows(FMT.decode(r, "bench")).items():
+            alone.setdefault(cls, []).extend(rows)
+    assert batched.keys() == alone.keys()
+    for cls in batched:
+        assert batched[cls] == alone[cls], cls
+    assert sum(map(len, batched.values())) == 600
