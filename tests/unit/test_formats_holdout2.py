@@ -426,7 +426,9 @@ def test_syslog_openssh_server_log() -> None:
     rows = _by_line("loghub_OpenSSH_head.log")
     auth = [(i, r["status_id"], (r["user"] or {}).get("name")) for i, r in enumerate(rows) if r["class_uid"] == 3002]
     assert auth == [(1, 2, "webmaster"), (4, 2, None), (5, 2, "webmaster"), (8, 2, "test9"), (11, 2, None), (12, 2, "test9"),
-                    (14, 2, "root"), (15, 2, "root"), (16, 2, "root")]  # fmt: skip
+                    (14, 2, "root"), (15, 2, "root"), (16, 2, "root"), (18, 2, "root")]  # fmt: skip
+    # (round 3) sshd's "PAM 5 more authentication failures; ..." summary: 5 failures from that host
+    assert (rows[18]["count"], rows[18]["src_endpoint"]["hostname"]) == (5, "5.36.59.76.dynamic-dsl-ip.omantel.net.om")
     # PAM's rhost: an address, or the name sshd resolved
     assert rows[4]["src_endpoint"]["ip"] == "173.234.31.186"
     assert rows[11]["src_endpoint"]["hostname"] == "ec2-52-80-34-196.cn-north-1.compute.amazonaws.com.cn"

@@ -255,3 +255,58 @@ def test_trivy_pre_020_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_trivy_pre_020_not_json_is_dead_lettered() -> None:
     d = formats.get("trivy").decode(b'[{"Target": "x", "Type": "npm", "Vulnerabilities": [', "src")
     assert not d.batches and len(d.dead) == 1 and "before 0.20" in d.dead[0].reason
+
+
+# --------------------------------------------------------------------------------------
+# syslog: Elastic's system/auth pipeline test logs
+# --------------------------------------------------------------------------------------
+
+
+def _auth_rows(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["message"]: r for r in rows if r["class_uid"] == 3002}
+
+
+def test_syslog_elastic_auth_lines() -> None:
+    name, d = _auto("elastic-system-auth.log")
+    assert name == "syslog" and not d.dead
+    rows = _rows(d)
+    lines = (CASES / "elastic-system-auth.log").read_text().splitlines()
+    assert d.events == len(rows) == len(lines) == 22
+    auth = _auth_rows(rows)
+    assert len(auth) == 14
+    r = auth["Accepted publickey for vagrant from 10.0.2.2 port 63673 ssh2: RSA 39:33:99:e9:a0:dc:f2:33:a3:e5:72:3b:7c:3a:56:84"]
+    assert (r["activity_id"], r["status_id"], r["user"]["name"], r["src_endpoint"]["ip"], r["src_endpoint"]["port"],
+            r["auth_protocol"]) == (1, 1, "vagrant", "10.0.2.2", 63673, "publickey")  # fmt: skip
+    r = auth["tsg : user NOT in sudoers ; TTY=pts/1 ; PWD=/home/vagrant ; USER=root ; COMMAND=/bin/ls"]
+    assert (r["activity_id"], r["status_id"], r["user"]["name"], r["actor"]["user"]["name"], r["status_detail"]) == (
+        7, 2, "root", "tsg", "user NOT in sudoers")  # fmt: skip
+    r = auth["alice : PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id"]  # sudo without a TTY
+    assert (r["status_id"], r["user"]["name"], r["actor"]["user"]["name"]) == (1, "root", "alice")
+    # the RFC 5424 line and the non-auth lines are Base Events with their header
+    rfc = next(r for r in rows if r["metadata"]["log_format"] == "RFC 5424")
+    assert rfc["time"] == 1695895812175  # 2023-09-28T12:10:12.175599+02:00
+    assert (rfc["device"]["hostname"], rfc["actor"]["process"]["name"], rfc["actor"]["process"]["pid"]) == (
+        "test.lab.com", "systemd", 153589)  # fmt: skip
+    assert rfc["severity_id"] == 1 and rfc["metadata"]["log_level"] == "info"  # <30>: daemon.info
+    iso = next(r for r in rows if r["message"].startswith("pam_faillock"))
+    assert iso["time"] == 1779040801000 and iso["device"]["hostname"] == "host12345"  # 2026-05-17T18:00:01+00:00
+
+
+def test_syslog_sshd_pam_error_and_summary() -> None:
+    """sshd's ``error: PAM: ... for illegal user U from H`` and ``PAM N more authentication
+    failures`` (RHEL) are authentication failures; the summary stands for N failures."""
+    _, d = _auto("elastic-system-auth.log")
+    auth = _auth_rows(_rows(d))
+    r = auth["error: PAM: User not known to the underlying authentication module for illegal user test from test.example.com"]
+    assert (r["activity_id"], r["status_id"], r["user"]["name"], r["src_endpoint"]["hostname"], r["src_endpoint"]["ip"]) == (
+        1, 2, "test", "test.example.com", None)  # fmt: skip
+    assert r["status_detail"] == "User not known to the underlying authentication module"
+    r = auth["PAM 4 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=202.109.143.106  user=root"]
+    assert (r["status_id"], r["user"]["name"], r["src_endpoint"]["ip"], r["count"], r["status_detail"]) == (
+        2, "root", "202.109.143.106", 4, "authentication failure")  # fmt: skip
+    one = auth["pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=202.109.143.106  user=root"]
+    assert one["count"] is None
+    raw = (b"Feb 22 16:45:26 h sshd[1]: error: PAM: Authentication failure for root from 203.0.113.9\n"
+           b"Feb 22 16:45:27 h cron[2]: error: PAM: Authentication failure for root from 203.0.113.9\n")  # fmt: skip
+    rows = _rows(formats.get("syslog").decode(raw, "src"))
+    assert [(r["class_uid"], (r.get("src_endpoint") or {}).get("ip")) for r in rows] == [(3002, "203.0.113.9"), (0, None)]

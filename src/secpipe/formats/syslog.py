@@ -34,7 +34,9 @@ Mapping:
 - sshd, sudo and su lines that say who authenticated -> Authentication (3002): sshd
   ``Accepted|Failed <method> for [invalid user] U from IP port P``, ``Invalid user``,
   ``maximum authentication attempts exceeded``, ``Disconnected from user``, pam_unix session
-  opened/closed and ``authentication failure``; sudo ``U : [N incorrect password attempts ;]
+  opened/closed and ``authentication failure``, sshd's ``error: PAM: <reason> for [illegal user] U
+  from H`` (the reason is ``status_detail``) and ``PAM N more authentication failures; ...``
+  (read as the pam_unix failure it summarizes, ``count`` N); sudo ``U : [N incorrect password attempts ;]
   TTY=.. ; PWD=.. ; USER=T ; COMMAND=..``; su ``'su T' failed for U``. sshd lines are
   Logon/Logoff (``is_remote``), sudo/su lines are Account Switch (``account_switch_type_id``
   1 Substitute User) where ``user`` is the account switched to and ``actor.user`` the invoker.
@@ -147,6 +149,12 @@ _PAM_SESSION = (
     r"(?:\(uid=\d+\))?(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?"
 )
 _REPEATED = r"^message repeated (?P<n>\d{1,9}) times: \[ ?(?P<inner>.*)\]$"
+#: sshd's PAM summary after the last try ("PAM 4 more authentication failures; logname= ... user=root")
+_PAM_MORE = r"^PAM (?P<n>\d{1,9}) more authentication failures?;(?P<kv>.*)$"
+#: sshd's PAM error ("error: PAM: Authentication failure for [illegal user ]U from H")
+_SSH_PAM_ERROR = (
+    r"^error: PAM: (?P<detail>[^;]+?) for (?P<inv>illegal user |invalid user )?(?P<user>\S+) from (?P<host>\S+?)\s*$"
+)
 _PAM_FAIL = r"^pam_unix\((?P<svc>[^:)]+):auth\): (?P<detail>authentication failure);(?P<kv>.*)$"
 _SUDO = (
     r"^\s*(?P<user>\S+) : (?:(?P<fail>\d+ incorrect password attempts?|user NOT in sudoers|command not allowed|"
@@ -578,6 +586,11 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     count = pc.cast(group(repeated, "n"), _I32) if repeated.null_count < n else pa.nulls(n, _I32)
     if repeated.null_count < n:
         msg = pc.coalesce(group(repeated, "inner"), msg)
+    more = pc.extract_regex(msg, _PAM_MORE)
+    if more.null_count < n:  # the failures PAM summarizes, read as one pam_unix failure line standing for N
+        count = pc.coalesce(count, pc.cast(group(more, "n"), _I32))
+        msg = pc.coalesce(pc.binary_join_element_wise("pam_unix(", app, ":auth): authentication failure;",
+                                                      group(more, "kv"), ""), msg)  # fmt: skip
     is_sshd = pc.fill_null(pc.starts_with(app, "sshd"), False)
     is_sudo = pc.fill_null(pc.equal(app, "sudo"), False)
     none = pa.scalar(None, S)
@@ -593,6 +606,10 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     pfail = pc.extract_regex(msg, _PAM_FAIL)
     sudo = pc.extract_regex(msg, _SUDO)
     su = pc.extract_regex(msg, _SU_FAIL)
+    perr = pc.extract_regex(msg, _SSH_PAM_ERROR)
+    ok_perr = pc.and_(perr.is_valid(), is_sshd)
+    perr_host = group(perr, "host")
+    perr_ip = pc.fill_null(pc.match_substring_regex(perr_host, r"^[0-9A-Fa-f.:]+$"), False)
     ok_res = pc.and_(res.is_valid(), is_sshd)
     ok_inv = pc.and_(inv.is_valid(), is_sshd)
     ok_mx = pc.and_(mx.is_valid(), is_sshd)
@@ -612,6 +629,7 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         on(ok_res, group(res, "user")), on(ok_inv, group(inv, "user")), on(ok_mx, group(mx, "user")),
         on(ok_disc, group(disc, "user")), on(ok_sess, group(sess, "user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
         on(ok_sudo, group(sudo, "target")), on(ok_su, pc.coalesce(group(su, "target"), group(su, "target2"))),
+        on(ok_perr, group(perr, "user")),
     )  # fmt: skip
     actor = pc.coalesce(
         on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(group(sess, "by"))), on(ok_sudo, group(sudo, "user")),
@@ -621,13 +639,15 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     ip = pc.coalesce(
         on(ok_res, group(res, "ip")), on(ok_inv, group(inv, "ip")), on(ok_mx, group(mx, "ip")),
         on(ok_disc, group(disc, "ip")), on(ok_pf, pc.if_else(rhost_ip, pf_rhost, none)),
+        on(ok_perr, pc.if_else(perr_ip, perr_host, none)),
     )  # fmt: skip
-    rhost_name = on(ok_pf, pc.if_else(rhost_ip, none, pf_rhost))  # PAM's rhost: the name when sshd resolved it
+    # PAM's rhost: the name when sshd resolved it
+    rhost_name = pc.coalesce(on(ok_pf, pc.if_else(rhost_ip, none, pf_rhost)), on(ok_perr, pc.if_else(perr_ip, none, perr_host)))
     port = pc.coalesce(on(ok_res, group(res, "port")), on(ok_inv, group(inv, "port")), on(ok_mx, group(mx, "port")), on(ok_disc, group(disc, "port")))
     failed = pc.fill_null(
         pc.or_kleene(
             pc.or_kleene(pc.and_(ok_res, pc.equal(group(res, "res"), "Failed")), pc.or_(ok_inv, ok_mx)),
-            pc.or_kleene(ok_pf, pc.or_kleene(pc.and_(ok_sudo, sudo_fail), ok_su)),
+            pc.or_kleene(pc.or_kleene(ok_pf, ok_perr), pc.or_kleene(pc.and_(ok_sudo, sudo_fail), ok_su)),
         ),
         False,
     )
@@ -637,9 +657,11 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         on(ok_mx, pa.array(["maximum authentication attempts exceeded"] * n, S)),
         on(ok_pf, group(pfail, "detail")), on(ok_sudo, group(sudo, "fail")),
         on(ok_su, pa.array(["su failed"] * n, S)),
+        on(ok_perr, group(perr, "detail")),
     )
     matched = pc.fill_null(
-        pc.or_(pc.or_(pc.or_(ok_res, ok_inv), pc.or_(ok_mx, ok_disc)), pc.or_(pc.or_(ok_sess, ok_pf), pc.or_(ok_sudo, ok_su))),
+        pc.or_(pc.or_(pc.or_(ok_res, ok_inv), pc.or_(ok_mx, ok_disc)),
+               pc.or_(pc.or_(pc.or_(ok_sess, ok_pf), ok_perr), pc.or_(ok_sudo, ok_su))),
         False,
     )
     logoff = pc.or_(ok_disc, pc.and_(ok_sess, pc.invert(pc.fill_null(sess_open, False))))
