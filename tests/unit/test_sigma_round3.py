@@ -168,10 +168,12 @@ def test_webserver_and_proxy_rules() -> None:
     assert _hits("proxy_base64_encoded_url.yml", uris) == [0, 1]
 
 
-def _fired(rule: str, bodies: list[bytes], fmt: str) -> list[int]:
+def _fired(rule: str, bodies: list[bytes], fmt: str, now: float = T0 + 60) -> list[int]:
+    """Indexes of the events (one per batch) at which a correlation of ``rule`` fired; ``now``
+    is the wall clock (windows whose newest event is older than ``now - timespan`` expire)."""
     rs = load_rules([CASES / rule])
     assert not rs.unsupported, rs.unsupported
-    eng = CorrelationEngine(rs, None, clock=lambda: T0 + 60)
+    eng = CorrelationEngine(rs, None, clock=lambda: now)
     out = []
     for i, body in enumerate(bodies):
         b = formats.get(fmt).decode(body, "t").batches[0]
@@ -264,3 +266,21 @@ def test_correlation_range_condition() -> None:
     # 3 failures: > 2 and <= 4 -> fires (and the group starts over); one user only
     assert _fired(rule, [_logon(i, 4625, "bob") for i in range(6)], "json") == [2, 5]
     assert _fired(rule, [_logon(i, 4625, "bob" if i % 2 else "eve") for i in range(4)], "json") == []
+
+
+def test_correlation_field_aliases() -> None:
+    def err(i: int, src: str, dst: str) -> bytes:
+        return msgspec.json.encode({"@timestamp": f"2026-11-29T10:00:{i:02d}Z", "http": {"response": {"status_code": 500}},
+                                    "source": {"ip": src}, "destination": {"ip": dst}})
+
+    def conn(i: int, src: str, dst: str) -> bytes:
+        return msgspec.json.encode({"@timestamp": f"2026-11-29T10:00:{i:02d}Z", "source": {"ip": src},
+                                    "destination": {"ip": dst},
+                                    "event": {"category": "network", "type": "connection", "outcome": "success"}})
+
+    rule = "spec_correlation_field_aliases.yml"
+    # internal_ip = the error's destination = the connection's source (and remote_ip the other way)
+    now = T0 + 5  # the window is 10 s
+    assert _fired(rule, [err(0, "198.51.100.7", "10.0.0.9"), conn(3, "10.0.0.9", "198.51.100.7")], "json", now) == [1]
+    assert _fired(rule, [err(0, "198.51.100.7", "10.0.0.9"), conn(3, "198.51.100.7", "10.0.0.9")], "json", now) == []
+    assert _fired(rule, [err(0, "198.51.100.7", "10.0.0.9"), conn(30, "10.0.0.9", "198.51.100.7")], "json", now) == []
