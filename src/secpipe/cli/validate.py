@@ -1,4 +1,12 @@
-"""``secpipe validate``: check a pipeline config; every error names its key path and fix."""
+"""``secpipe validate``: check a pipeline config; every error names its key path and fix.
+
+Besides the schema it checks the files and directories the config names (TLS certificates
+and keys, threat-intel feeds, GeoIP databases, lookup tables, Sigma rules, compliance rules,
+``*_file`` keys, file-source paths: :mod:`secpipe.config.paths`), resolving relative paths
+against the working directory, as ``secpipe up`` does; run it from where ``up`` runs. A
+file-source path with nothing there yet is a warning (the source waits for files); every
+other problem is an error and exit status 1.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +16,16 @@ import typer
 
 
 def validate(config: Path = typer.Argument(..., help="Pipeline config (YAML).")) -> None:
-    """Check a pipeline config."""
+    """Check a pipeline config: its keys and values, and that the files it names exist and can be read
+    (relative paths from the working directory, as `secpipe up` reads them)."""
     from secpipe.config.models import validate_file  # pydantic models: imported when the command runs
-    _cfg, errors = validate_file(config)
+    from secpipe.config.paths import check_paths
+
+    cfg, errors = validate_file(config)
+    if cfg is not None:
+        errors, warnings = check_paths(cfg)
+        for w in warnings:
+            typer.echo(f"warning: {w}", err=True)
     if errors:
         for e in errors:
             typer.echo(f"error: {e}", err=True)
