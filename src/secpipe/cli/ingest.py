@@ -28,7 +28,7 @@ import typer
 
 from secpipe.cli._common import CliError, DataOrConfigOpt, JsonOpt, data_for
 
-#: exit statuses of ``secpipe ingest`` (documented in its --help and in docs/cli.md)
+#: exit statuses of ``secpipe ingest`` (documented in its --help and in docs/operations.md)
 EXIT_OK, EXIT_STORE_FAILED, EXIT_USAGE, EXIT_DEAD_LETTER = 0, 1, 2, 3
 EXIT_HELP = (
     "Exit status: 0 every record read was stored (or was already in the lake); "
