@@ -111,6 +111,21 @@ def test_retention_uses_the_config_data_dir_unless_data_is_given(real: Path, tmp
 
 
 def test_data_help_states_the_precedence() -> None:
-    for argv in (["ingest"], ["up"], ["retention", "show"], ["retention", "apply"]):
+    for argv in (["ingest"], ["up"], ["retention", "show"], ["retention", "apply"], ["intel", "status"]):
         out = " ".join(cli(*argv, "--help").stdout.replace("│", " ").split())
         assert "default: the --config file's data_dir, else ./secpipe-data" in out, argv
+
+
+def test_intel_status_reads_the_data_dir_up_writes(real: Path, tmp_path: Path) -> None:
+    feed = real / "threat-intel" / "abusech-feodotracker" / "ipblocklist.csv"
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(f"data_dir: {tmp_path / 'cfg-data'}\ntransforms:\n  intel:\n    type: threat_intel\n"
+                   f"    feeds: [{{name: feodo, path: {feed}}}]\n")
+    flag = tmp_path / "flag-data"  # as `secpipe up --config p.yaml --data flag-data` would keep it
+    live = cli("intel", "status", "--config", str(cfg), "--data", str(flag), "--live", "--json")
+    assert json.loads(live.stdout)["intel"]["source"] == "loaded now"
+    assert (flag / "intel" / "intel" / "status.json").is_file() and not (tmp_path / "cfg-data").exists()
+    written = json.loads(cli("intel", "status", "--config", str(cfg), "--data", str(flag), "--json").stdout)
+    assert written["intel"]["source"].startswith("written by the pipeline")
+    from_cfg = json.loads(cli("intel", "status", "--config", str(cfg), "--json").stdout)  # config's data_dir: none yet
+    assert from_cfg["intel"]["source"] == "loaded now"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from secpipe.cli._common import DataOrConfigOpt, data_for
 from secpipe.errors import SecpipeError
 
 if TYPE_CHECKING:  # the config models, formats and stages load when a command runs, not at `--help`
@@ -113,23 +114,25 @@ def intel_status(
     config: Path = typer.Option(..., "--config", "-c", help="Pipeline config (YAML)."),
     live: bool = typer.Option(False, "--live", help="Load the feeds now instead of reading the last written status."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    data: Path | None = DataOrConfigOpt,
 ) -> None:
     """List loaded feeds: indicator counts, last refresh, errors."""
     from secpipe.config.models import load_config
     cfg = load_config(config)
+    data_dir = data_for(data, cfg)  # where `secpipe up --data` keeps the feeds' status
     transforms = _enrichments(cfg, ("threat_intel",))
     if not transforms:
         typer.echo(f"error: {config}: no threat_intel transform configured", err=True)
         raise typer.Exit(2)
     out: dict[str, Any] = {}
     for name, raw in transforms:
-        status_file = Path(cfg.data_dir) / "intel" / name / "status.json"
+        status_file = data_dir / "intel" / name / "status.json"
         if not live and status_file.is_file():
             doc = json.loads(status_file.read_text(encoding="utf-8"))
             out[name] = {"source": f"written by the pipeline at {doc.get('written')}", "feeds": doc.get("feeds", [])}
             continue
         try:
-            stage = _build(name, raw, Path(cfg.data_dir))
+            stage = _build(name, raw, data_dir)
         except SecpipeError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
