@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import numpy as np
 import pyarrow as pa
 
 from secpipe.formats._findings import paused_gc
@@ -199,50 +198,8 @@ def bytes_column(values: Sequence[bytes | None]) -> pa.Array:
     return string_column(values, checked=True)
 
 
-def json_column(values: Sequence[Any], size_hint: int) -> pa.Array:
-    """A string column of each value's JSON (None -> null), the same column as ``bytes_column``
-    over the values encoded one by one.
-
-    Each value is encoded into one reused scratch buffer and copied into a buffer of Arrow's
-    pool (``size_hint`` bytes to start with, grown as needed): for values of kilobytes (webhook
-    ``unmapped`` objects), a fresh bytes object per value costs page faults on memory the
-    allocator has not handed out before (~3 us per 5 KB value), the pool reuses its pages.
-    """
-    n = len(values)
-    cap = max(size_hint, 64)
-    data = pa.allocate_buffer(cap, resizable=True)
-    view = memoryview(data).cast("B")  # type: ignore[arg-type]
-    scratch = bytearray()
-    into = _ENC.encode_into
-    offsets = [0] * (n + 1)
-    nulls = 0
-    pos = 0
-    for i, v in enumerate(values, 1):
-        if v is None:
-            nulls += 1
-        else:
-            into(v, scratch, 0)
-            end = pos + len(scratch)
-            if end > cap:  # rare: values longer than the hint (the caller's records)
-                view.release()
-                cap = max(2 * cap, end)
-                data.resize(cap)
-                view = memoryview(data).cast("B")  # type: ignore[arg-type]
-            view[pos:end] = scratch
-            pos = end
-        offsets[i] = pos
-    view.release()
-    if pos >= 2**31:
-        return bytes_column([None if v is None else _ENC.encode(v) for v in values])
-    valid = None
-    if nulls:
-        valid = pa.py_buffer(np.packbits(np.fromiter((v is not None for v in values), np.bool_, n), bitorder="little"))
-    return pa.StringArray.from_buffers(n, pa.py_buffer(np.array(offsets, np.int32)), data, valid, nulls)
-
-
-def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], json_keys: tuple[str, ...] = (), **common: Any) -> pa.RecordBatch:
+def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], **common: Any) -> pa.RecordBatch:
     """One OCSF batch of ``cls`` from per-record leaf dicts (None values are left out);
-    ``json_keys``: keys whose row values are objects to store as JSON (see :func:`json_column`);
     ``common`` are the other arguments of :func:`leaves_batch` (kind, product, raws, times, ...)."""
     layouts = dict.fromkeys(map(tuple, rows))  # the rows' key layouts, in order of first appearance
     columns: dict[str, Sequence[Any]]
@@ -254,9 +211,6 @@ def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], json_keys: tuple[st
             keys.update(dict.fromkeys(layout))
         get = dict.get
         columns = {k: list(map(get, rows, itertools.repeat(k))) for k in keys}
-    for k in json_keys:
-        if k in columns:
-            columns[k] = json_column(columns[k], sum(map(len, common["raws"])))
     return leaves_batch(cls, columns=columns, **common)
 
 
@@ -425,18 +379,16 @@ def group(groups: dict[Any, Group], key: Any) -> Group:
 
 
 def emit(groups: dict[Any, Group], fmt: Any, recs: Any, out: Any, *, checked: bool = False,
-         digests: Sequence[bytes] | None = None, json_keys: tuple[str, ...] = ()) -> None:  # fmt: skip
+         digests: Sequence[bytes] | None = None) -> None:  # fmt: skip
     """One batch per group into ``out``; a group key is the class name or (class name, subkind);
     ``checked`` as for :func:`leaves_batch`; ``digests``: each record's SHA-256 for ``metadata.uid``
-    (``base.uid_hasher``) by position in ``recs``, when the caller hashed them; ``json_keys`` as
-    for :func:`build_batch`."""
+    (``base.uid_hasher``) by position in ``recs``, when the caller hashed them."""
     for key, g in groups.items():
         cls = key[0] if isinstance(key, tuple) else key
         uids = None if digests is None else uid_column([digests[i] for i in g.idx])
         out.batches.append(
             build_batch(cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, raws=[recs.raws[i] for i in g.idx],
-                        times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows, checked=checked, uids=uids,
-                        json_keys=json_keys)
+                        times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows, checked=checked, uids=uids)
         )  # fmt: skip
 
 

@@ -60,17 +60,19 @@ def _mapped_keys(more: tuple[str, ...]) -> frozenset[str]:
     return _COMMON | frozenset(more)
 
 
-def _unmapped(top: dict[str, msgspec.Raw], *more: str, add: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def _unmapped(top: dict[str, msgspec.Raw], *more: str, add: dict[str, Any] | None = None) -> bytes | None:
     """``unmapped`` of a webhook: the top-level keys but the common ones and ``more``, in
-    document order (``c.unmapped_of``'s object; deleting from a copy beats filtering into a new
-    dict), then ``add`` (values the mapping read but OCSF has no conformant place for). The
-    object is encoded when the batch is built (``c.json_column``, ``json_keys=("unmapped",)``)."""
+    document order (``c.unmapped_of``'s JSON; deleting from a copy beats filtering into a new dict),
+    then ``add`` (values the mapping read but OCSF has no conformant place for)."""
     keep = dict(top)
     for k in keep.keys() & _mapped_keys(more):
         del keep[k]
     if add:
         keep.update(add)
-    return keep or None
+    return _ENC(keep) if keep else None
+
+
+_ENC = msgspec.json.Encoder().encode
 
 
 def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:

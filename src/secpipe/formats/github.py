@@ -630,7 +630,7 @@ class GitHub(RecordFormat):
             h.update(raw)
             digests[i] = h.digest()
         out.dead += not_json + not_github + not_hook
-        c.emit(groups, self, recs, out, checked=True, digests=digests, json_keys=("unmapped",))  # records out of split_json_records
+        c.emit(groups, self, recs, out, checked=True, digests=digests)  # records out of split_json_records
         if audits:
             self._audits(list(audits), audits, recs, out)
         return out
