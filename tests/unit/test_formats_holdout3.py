@@ -310,3 +310,62 @@ def test_syslog_sshd_pam_error_and_summary() -> None:
            b"Feb 22 16:45:27 h cron[2]: error: PAM: Authentication failure for root from 203.0.113.9\n")  # fmt: skip
     rows = _rows(formats.get("syslog").decode(raw, "src"))
     assert [(r["class_uid"], (r.get("src_endpoint") or {}).get("ip")) for r in rows] == [(3002, "203.0.113.9"), (0, None)]
+
+
+# --------------------------------------------------------------------------------------
+# Snyk: exploit maturity and CVSS versions of newer reports
+# --------------------------------------------------------------------------------------
+
+SNYK_REACH = "test-report-with-reachability.json"
+
+
+def test_snyk_exploit_maturity_levels(real: Any) -> None:
+    """Newer reports rate exploit maturity in ``exploitDetails.maturityLevels`` (CVSS v4 primary,
+    v3 secondary) and may leave ``exploit`` out: the primary level, else the one given, decides."""
+    d = formats.get("snyk").decode((real / "snyk-to-html" / "test-exploit-maturity.json").read_bytes(), "src")
+    got = {r["finding_info"]["uid"].split("|")[0]: r["vulnerabilities"][0]["is_exploit_available"] for r in _rows(d)}
+    assert got == {
+        "test-vuln-primary-exploit": True,  # primary: Proof of Concept
+        "test-vuln-secondary-exploit": True,  # secondary only: High
+        "test-vuln-old-exploit-field": False,  # exploit: Not Defined
+        "test-vuln-no-exploit": None,
+        "test-vuln-empty-maturity-levels": None,
+        "test-vuln-maturity-levels-no-level": None,
+    }
+
+
+def test_snyk_report_with_reachability() -> None:
+    name, d = _auto(SNYK_REACH)
+    assert name == "snyk" and not d.dead
+    rows = _rows(d)
+    assert d.events == len(rows) == 3
+    by_id = {r["finding_info"]["uid"].split("|")[0]: r for r in rows}
+    xss = by_id["npm:sanitize-html:20141024"]["vulnerabilities"][0]
+    # cvssVersion "CVSSv31" is CVSS 3.1 (OCSF writes the version number)
+    assert [(c["version"], c["base_score"], c["vendor_name"]) for c in xss["cve"]["cvss"]] == [("3.1", 4.3, "Snyk"), ("3.1", 6.1, "NVD")]
+    assert (xss["cve"]["uid"], xss["cve"]["cwe"]["uid"], xss["is_exploit_available"]) == ("CVE-2016-1000237", "CWE-79", False)
+    assert "GHSA-3j7m-hmh3-9jmp" in xss["related_vulnerabilities"]
+    assert json.loads(by_id["npm:sanitize-html:20141024"]["unmapped"])["reachability"] == "reachable"
+    grunt = by_id["SNYK-JS-GRUNT-2635969"]
+    assert grunt["vulnerabilities"][0]["is_exploit_available"] is True  # primary maturity: proof of concept
+    pkg = grunt["vulnerabilities"][0]["affected_packages"][0]
+    assert (pkg["name"], pkg["version"], pkg["fixed_in_version"], pkg["package_manager"]) == ("grunt", "1.4.1", "1.5.0", "npm")
+    lic = by_id["snyk:lic:npm:fuzzball:GPL-2.0"]
+    assert lic["class_uid"] == 2003 and lic["severity_id"] == 4
+
+
+@NATIVE
+def test_snyk_maturity_same_both_ways(monkeypatch: pytest.MonkeyPatch, real: Any) -> None:
+    doc = json.loads((CASES / SNYK_REACH).read_text())
+    same_both_ways("snyk", json.dumps(doc).encode(), monkeypatch, SNYK_REACH)
+    odd = copy.deepcopy(doc)
+    odd["vulnerabilities"][0]["exploitDetails"] = "not an object"  # kept in unmapped, no maturity from it
+    odd["vulnerabilities"][1]["exploitDetails"]["maturityLevels"] = [7, {"level": None}, {"type": "primary", "level": "Mature"}]
+    odd["vulnerabilities"][1]["cvssSources"][0]["cvssVersion"] = "CVSSv4"
+    odd["vulnerabilities"][1]["cvssSources"][0]["vector"] = None
+    d = same_both_ways("snyk", json.dumps(odd).encode(), monkeypatch, "odd")
+    rows = {r["finding_info"]["uid"].split("|")[0]: r["vulnerabilities"][0] for r in _rows(d) if r["class_uid"] == 2002}
+    assert rows["npm:sanitize-html:20141024"]["is_exploit_available"] is None
+    assert rows["SNYK-JS-GRUNT-2635969"]["is_exploit_available"] is True
+    assert rows["SNYK-JS-GRUNT-2635969"]["cve"]["cvss"][0]["version"] == "4.0"
+    same_both_ways("snyk", (real / "snyk-to-html" / "test-exploit-maturity.json").read_bytes(), monkeypatch, "maturity")

@@ -11,7 +11,9 @@ One event per issue:
   model version); ``affected_packages[0]`` = packageName, version, fixedIn
   (joined), package manager, install path (``__filename``); ``dependency_chain`` = the ``from``
   path joined with `` > ``;
-  exploit maturity -> ``is_exploit_available``; upgradable/patchable/fixedIn -> ``is_fix_available``.
+  exploit maturity (``exploitDetails.maturityLevels``: the primary level, else the one given;
+  else ``exploit``) -> ``is_exploit_available``; upgradable/patchable/fixedIn -> ``is_fix_available``;
+  a ``cvssSources`` version (``3.1`` or ``CVSSv31``) is written as OCSF does (``3.1``).
   OCSF conformance: a CVSS entry without a base score (OCSF requires it) is left out (the vector
   stays in ``raw_data``); ``cve.cwe`` (the CVE's weakness: OCSF 1.8.0 allows just one of advisory / cve / cwe per vulnerability) is emitted only with a CWE id; an issue without ``version``
   (unmanaged C/C++ issues) takes the one its ``name`` ends with (``...|cpio@2.12``), and with no
@@ -52,6 +54,7 @@ from __future__ import annotations
 import itertools
 import logging
 import operator
+import re
 from typing import Any, cast
 
 import msgspec
@@ -264,6 +267,18 @@ def _cvss_version(vec: str | None) -> str:
     return vec[5:].split("/", 1)[0] if vec and vec.startswith("CVSS:") else "3.0"
 
 
+def _source_version(version: str | None, vec: str | None) -> str:
+    """A ``cvssSources`` rating's CVSS version as OCSF writes it (``3.1``): the vector's own
+    ``CVSS:x.y`` prefix, else ``cvssVersion`` normalized (Snyk writes ``3.1`` or ``CVSSv31``)."""
+    if vec and vec.startswith("CVSS:") or not version:
+        return _cvss_version(vec)
+    m = _VERSION_DIGITS.search(version)
+    return f"{m.group(1)}.{m.group(2) or '0'}" if m else version
+
+
+_VERSION_DIGITS = re.compile(r"(\d)\.?(\d)?")
+
+
 #: Issue keys kept raw in ``_Vuln`` and decoded once per distinct value: (name, attribute, type).
 _FIELDS = (
     ("description", "description", str | None),
@@ -271,6 +286,7 @@ _FIELDS = (
     ("cvssDetails", "cvssDetails", list[_CvssDetail] | None),
     ("cvssSources", "cvssSources", list[_CvssSource] | None),
     ("epssDetails", "epssDetails", _Epss | None),
+    ("exploitDetails", "exploitDetails", Any),  # read leniently (see _maturity); it also stays in unmapped
     ("references", "references", list[_Ref | str] | None),  # IaC issues list bare URLs
     ("from", "from_", list[str] | None),
 )
@@ -307,7 +323,7 @@ def _cvss_entries(vec: str | None, score: float | None, details: list[_CvssDetai
     ``cvssScore`` is then the primary score, which may be a CVSS 4.0 one while ``CVSSv3`` is the 3.x
     vector): those entries are the ratings, as given."""
     if sources:
-        got = [{"version": x.cvssVersion or _cvss_version(x.vector), "base_score": x.baseScore,
+        got = [{"version": _source_version(x.cvssVersion, x.vector), "base_score": x.baseScore,
                 "vector_string": x.vector, "vendor_name": x.assigner}
                for x in sources if x.baseScore is not None]  # fmt: skip
         if got:
@@ -335,6 +351,15 @@ def _epss(e: _Epss | None) -> dict[str, Any] | None:
     except (TypeError, ValueError):
         pct = None
     return {"score": str(e.probability), "percentile": pct, "version": None if e.modelVersion is None else str(e.modelVersion)}
+
+
+def _maturity(details: Any) -> str | None:
+    """The exploit maturity of ``exploitDetails.maturityLevels`` (newer Snyk, which may leave out
+    ``exploit``): the primary rating's level, else the first level given; None without one."""
+    levels = details.get("maturityLevels") if isinstance(details, dict) else None
+    got = [x for x in levels if isinstance(x, dict) and isinstance(x.get("level"), str)] if isinstance(levels, list) else []
+    primary = [x for x in got if x.get("type") == "primary"]
+    return (primary or got)[0]["level"] if got else None
 
 
 def _urls(refs: list[_Ref | str] | None) -> list[str] | None:
@@ -654,7 +679,7 @@ class Snyk(ReportFormat):
         })  # fmt: skip
         title = cols["finding_info.title"]  # title, else the issue id
         published = parse_times(f["publicationTime"])
-        exploit = f["exploit"]
+        exploit = pc.coalesce(fields["exploitDetails"].column(S, _maturity), f["exploit"])
         cwe = ident.column(S, _first_cwe)
         vuln = nest({
             "title": title,
