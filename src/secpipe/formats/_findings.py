@@ -170,9 +170,11 @@ def json_col(values: Sequence[Any]) -> pa.Array:
 
 
 def raw_json_col(values: Sequence[msgspec.Raw | None]) -> pa.Array:
-    """Raw JSON fragments kept as compact text (null where absent or JSON null)."""
-    fmt = msgspec.json.format
-    return pa.array([None if v is None or bytes(v) == b"null" else fmt(bytes(v), indent=-1).decode() for v in values], S)
+    """Raw JSON fragments kept as compact text (null where absent or JSON null).
+
+    The fragments are slices of canonical records (whitespace-free, UTF-8 checked when they
+    were split), so they are compact already: their bytes are copied as they are."""
+    return string_column([None if v is None or (b := bytes(v)) == b"null" else b for v in values], checked=True)
 
 
 def kv_list(maps: Sequence[dict[str, Any] | None]) -> pa.Array:
@@ -471,6 +473,12 @@ class CheckedRecordFormat(RecordFormat):
     @abc.abstractmethod
     def map_valid(self, recs: list[Any], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
         """Map the valid records (typed, top-level raw keys, canonical bytes) to one batch."""
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one document, the cyclic GC paused for the split too (its per-record location
+        tuples would otherwise trigger collections that scan everything allocated so far)."""
+        with paused_gc():
+            return super().decode(data, source)
 
     def map_records(self, recs: Records) -> Decoded:
         """Map accumulated records to one OCSF batch plus dead letters."""
