@@ -369,3 +369,28 @@ def test_snyk_maturity_same_both_ways(monkeypatch: pytest.MonkeyPatch, real: Any
     assert rows["SNYK-JS-GRUNT-2635969"]["is_exploit_available"] is True
     assert rows["SNYK-JS-GRUNT-2635969"]["cve"]["cvss"][0]["version"] == "4.0"
     same_both_ways("snyk", (real / "snyk-to-html" / "test-exploit-maturity.json").read_bytes(), monkeypatch, "maturity")
+
+
+# --------------------------------------------------------------------------------------
+# syslog: RFC 3164 timestamps around the new year
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("now", "line", "want"), [
+    ("2025-01-01T00:00:30", "Dec 31 23:59:59", "2024-12-31T23:59:59"),  # read just after midnight: last year's
+    ("2024-12-31T23:59:50", "Jan  1 00:00:05", "2025-01-01T00:00:05"),  # the sender's clock runs ahead: next year's
+    ("2024-12-31T12:00:00", "Jan 15 08:00:00", "2024-01-15T08:00:00"),  # far ahead in the next year: this year's
+    ("2025-06-01T00:00:00", "Jun  2 00:00:00", "2025-06-02T00:00:00"),  # within a day ahead: this year's
+    ("2025-06-01T00:00:00", "Jun  3 00:00:00", "2024-06-03T00:00:00"),  # more than a day ahead: last year's
+    ("2025-01-01T00:00:10", "Feb 29 10:00:00", "2024-02-29T10:00:00"),  # the latest Feb 29 not ahead
+])  # fmt: skip
+def test_syslog_bsd_year_around_new_year(monkeypatch: pytest.MonkeyPatch, now: str, line: str, want: str) -> None:
+    import datetime as dt
+
+    from secpipe.formats import syslog
+
+    clock = dt.datetime.fromisoformat(now).replace(tzinfo=dt.UTC).timestamp()
+    monkeypatch.setattr(syslog, "_clock", lambda: clock)
+    d = formats.get("syslog").decode(f"<13>{line} host app[1]: text\n".encode(), "src")
+    (r,) = _rows(d)
+    assert r["time_dt"] == dt.datetime.fromisoformat(want).replace(tzinfo=dt.UTC)

@@ -9,8 +9,9 @@ fractional seconds, as syslog-ng ``frac-digits`` writes, and with a year before 
 after the day), or an RFC 3339 timestamp as rsyslog writes files; optional HOSTNAME (the BSD
 ``logger`` leaves it out); TAG[PID]: MSG (after ``[PID]`` the colon may be missing, as macOS
 writes ``com.apple.xpc.launchd[1] (service): text``). A BSD timestamp has no zone: it is taken as UTC; without
-a year it is in the current year, or the previous one when that would put it more than a day
-in the future (``Feb 29``: the latest leap year). Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
+a year it is in the latest of the previous, current and next year that does not put it more
+than a day in the future (``Dec 31`` read on Jan 1 is last year's, ``Jan 1`` read on Dec 31
+next year's) (``Feb 29``: the latest leap year). Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
 %FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id) give the
 mnemonic as ``metadata.event_code``, the text as ``message`` and the sequence number in
 ``unmapped``. A line with a valid ``<PRI>`` but no parsable header is kept (RFC 3164 section
@@ -518,9 +519,13 @@ _BSD_PARTS = (
 )
 
 
+#: the receipt clock a BSD timestamp without a year is read against (seconds since the epoch)
+_clock = time.time
+
+
 def _bsd_times(ts: pa.Array) -> pa.Array:
-    """BSD ``Mmm dd hh:mm:ss[.frac]`` with an optional year (else inferred: the current year,
-    or the previous one when that would be more than a day ahead), taken as UTC; or RFC 3339
+    """BSD ``Mmm dd hh:mm:ss[.frac]`` with an optional year (else inferred: the latest of the
+    previous, current and next year that is at most a day ahead), taken as UTC; or RFC 3339
     -> int64 ms."""
     n = len(ts)
     if ts.null_count == n:
@@ -541,9 +546,12 @@ def _bsd_times(ts: pa.Array) -> pa.Array:
     out = at(given)
     guess = pc.and_(pc.is_null(given), pc.is_valid(rest))
     if pc.any(guess).as_py():
-        now = dt.datetime.now(dt.UTC)
-        tomorrow = int((time.time() + 86400) * 1000)
-        for year in (now.year - 1, now.year):
+        now_s = _clock()
+        now = dt.datetime.fromtimestamp(now_s, dt.UTC)
+        tomorrow = int((now_s + 86400) * 1000)
+        # the latest year that does not put the line more than a day ahead: on Dec 31 a sender whose
+        # clock runs ahead can already log Jan 1, which is then the next year
+        for year in (now.year - 1, now.year, now.year + 1):
             ms = at(str(year))
             out = pc.if_else(pc.fill_null(pc.and_(guess, pc.less_equal(ms, tomorrow)), False), ms, out)
         leap = pc.and_(guess, pc.fill_null(pc.starts_with(rest, "Feb 29"), False))
