@@ -54,6 +54,15 @@ def test_zeek_rdp_listener_reads_dotted_keys_and_cidr_lists() -> None:
     assert _hits("zeek_rdp_public_listener.yml", events) == [0, 6, 8]
 
 
+def test_ipv6_cidr_matches_any_spelling_of_the_address() -> None:
+    # the modifiers appendix: cidr "supports both IPv4 and IPv6 notations" -- an address, not a text
+    private = ["0:0:0:0:0:0:0:1", "FE80:0000:0000:0000:0202:B3FF:FE1E:8329", "fd00:0:0:0:0:0:0:1", "2620:0083:8000:0000::5",
+               "fe80::1%eth0"]
+    public = ["2001:0db8:0000:0000:0000:0000:0000:0007", "2620:0083:8001::5", "fe00::1", "1::2::3"]
+    events = [dict(CONN, **{"id.orig_h": ip}) for ip in private + public]
+    assert _hits("zeek_rdp_public_listener.yml", events) == list(range(len(private), len(private) + len(public)))
+
+
 def test_dotted_name_prefers_the_nested_path() -> None:
     both = dict(CONN, id={"orig_h": "10.0.0.1"}, **{"id.orig_h": "203.0.113.1"})
     nested = dict(CONN, id={"orig_h": "198.51.100.3"})
@@ -284,3 +293,38 @@ def test_correlation_field_aliases() -> None:
     assert _fired(rule, [err(0, "198.51.100.7", "10.0.0.9"), conn(3, "10.0.0.9", "198.51.100.7")], "json", now) == [1]
     assert _fired(rule, [err(0, "198.51.100.7", "10.0.0.9"), conn(3, "198.51.100.7", "10.0.0.9")], "json", now) == []
     assert _fired(rule, [err(0, "198.51.100.7", "10.0.0.9"), conn(30, "10.0.0.9", "198.51.100.7")], "json", now) == []
+
+
+def test_ipv6_network_test_agrees_with_ipaddress() -> None:
+    import ipaddress
+    import random
+
+    import duckdb
+    import pyarrow as pa
+
+    from secpipe.detect.sigma.compiler import ipv6_in
+
+    rnd = random.Random(7)
+    nets = [ipaddress.IPv6Network(n) for n in ("2001:db8::/32", "2001:db8::/33", "2001:db8:8000::/33", "fc00::/7",
+                                               "::1/128", "fe80::/10", "2001:db8:0:1::/64", "2001:db8::/127", "::/0")]
+    addrs = [ipaddress.IPv6Address(rnd.getrandbits(128)) for _ in range(50)]
+    for n in nets:
+        base, top = int(n.network_address), int(n.broadcast_address)
+        addrs += [ipaddress.IPv6Address(base + rnd.randrange(min(n.num_addresses, 2**64))) for _ in range(20)]
+        addrs += [ipaddress.IPv6Address(max(base - 1, 0)), ipaddress.IPv6Address((top + 1) % 2**128)]
+    texts = [t for a in addrs for t in (str(a), a.exploded)] + ["10.0.0.1", "1::2::3", "12345::1", ":1:2:3:4:5:6:7", "x"]
+    con = duckdb.connect()
+    con.register("t", pa.table({"v": texts}))
+    for n in nets:
+        got = [r[0] for r in con.sql(f"SELECT coalesce({ipv6_in(n, 'v')}, false) FROM t").fetchall()]
+        want = [_in(t, n) for t in texts]
+        assert got == want, n
+
+
+def _in(text: str, net: object) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.IPv6Address(text) in net  # type: ignore[operator]
+    except ValueError:
+        return False

@@ -23,7 +23,8 @@ Semantics (documented guarantees):
 - a field name is read as spelled, and where a record lacks that spelling, with another case
   (``eventtype`` finds ``eventType``; :mod:`.fields` says why);
 - numbers compare numerically and textually (``5`` matches ``5`` and ``"5"``); ``gt/gte/lt/
-  lte`` compare numerically; ``|cidr`` matches IPv4/IPv6 text by network prefix;
+  lte`` compare numerically; ``|cidr`` matches IPv4 text by network prefix and an IPv6
+  address in any of its spellings (leading zeros, ``::`` anywhere, either case) by its bits;
 - a list-valued field (a JSON array along the path, an OCSF list) matches when any element does;
 - a placeholder no pipeline gave values (``|expand: '%name%'``) is an empty value list: it
   matches nothing (so ``not filter`` on it keeps every event) and the rule carries a note.
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -200,6 +202,33 @@ def check_re2(pattern: str) -> None:
         raise UnsupportedRule(msg) from exc
 
 
+def ipv6_hex(col: str) -> str:
+    """SQL: the 32 hex digits of an IPv6 address written in any valid text form (leading zeros
+    or not, ``::`` anywhere, lower case ``col``), NULL for anything else (IPv4, zone ids)."""
+    left = f"list_filter(string_split(split_part({col}, '::', 1), ':'), lambda s: s <> '')"
+    right = f"list_filter(string_split(split_part({col}, '::', 2), ':'), lambda s: s <> '')"
+    groups = f"list_concat({left}, list_transform(range(8 - len({left}) - len({right})), lambda i: '0'), {right})"
+    valid = (f"regexp_full_match({col}, '[0-9a-f:]{{2,39}}') AND NOT regexp_matches({col}, '^:[^:]|[^:]:$') "
+             f"AND (NOT contains({col}, '::') OR (length({col}) - length(replace({col}, '::', '')) = 2 "
+             f"AND len({left}) + len({right}) <= 7)) "
+             f"AND len({groups}) = 8 AND list_max(list_transform({groups}, lambda g: length(g))) <= 4")
+    return f"CASE WHEN {valid} THEN array_to_string(list_transform({groups}, lambda g: lpad(g, 4, '0')), '') END"
+
+
+def ipv6_in(net: ipaddress.IPv6Network, col: str) -> str:
+    """SQL: the IPv6 address text in ``col`` lies in ``net`` (compared as bits: the first
+    prefixlen // 4 hex digits equal, the next digit within the remaining bits' range)."""
+    digits = net.network_address.exploded.replace(":", "")
+    k, r = divmod(net.prefixlen, 4)
+    h = ipv6_hex(col)
+    tests = [f"starts_with({h}, {sql_str(digits[:k])})"] if k else [f"{h} IS NOT NULL"]
+    if r:
+        top = int(digits[k], 16) >> (4 - r)
+        allowed = [f"{d:x}" for d in range(16) if d >> (4 - r) == top]
+        tests.append(f"substr({h}, {k + 1}, 1) IN ({', '.join(map(sql_str, allowed))})")
+    return "(" + " AND ".join(tests) + ")"
+
+
 def _num(v: float | int) -> str:
     return repr(float(v)) if isinstance(v, float) else str(int(v))
 
@@ -219,6 +248,8 @@ def value_leaf(name: str, value: object) -> Leaf | str:
     if isinstance(value, SigmaCIDRExpression):
         pats = value.expand("*")
         ors = " OR ".join(string_pred(SigmaString(p), F) for p in pats)
+        if isinstance(value.network, ipaddress.IPv6Network):  # any IPv6 spelling, by its 128 bits
+            ors += f" OR {ipv6_in(value.network, L)}"
         return Leaf(name, f"({ors})")
     if isinstance(value, SigmaCompareExpression):
         return Leaf(name, f"TRY_CAST({F} AS DOUBLE) {_CMP[value.op]} {_num(value.number.number)}")
