@@ -139,7 +139,7 @@ def _unrouted(own: list[Route], specific: list[Route]) -> Callable[[Request, Exc
     async def answer(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         status, headers = exc.status_code, dict(exc.headers or {})
-        msg = unrouted_message(request, status, headers.get("Allow"))
+        msg = unrouted_message(request, status, headers.get("Allow")) if status in (404, 405) else str(exc.detail)
         path = request.url.path
         hec_path = path == "/services/collector" or path.startswith("/services/collector/")
         es_path = not hec_path and not path.startswith("/v1/") and not any(r.path_regex.match(path) for r in own)
