@@ -394,3 +394,56 @@ def test_syslog_bsd_year_around_new_year(monkeypatch: pytest.MonkeyPatch, now: s
     d = formats.get("syslog").decode(f"<13>{line} host app[1]: text\n".encode(), "src")
     (r,) = _rows(d)
     assert r["time_dt"] == dt.datetime.fromisoformat(want).replace(tzinfo=dt.UTC)
+
+
+# --------------------------------------------------------------------------------------
+# Kubernetes audit: the object a create made
+# --------------------------------------------------------------------------------------
+
+PSP = "falco-psp-host_ipc.json"
+
+
+def test_k8s_audit_create_names_the_created_object() -> None:
+    """A pod created from a ReplicaSet's ``generateName``: objectRef has no name (the server picks
+    it), the response object does; the resource is that pod (Falco's ``ka.resp.name``)."""
+    name, d = _auto(PSP)
+    assert name == "k8s_audit" and not d.dead
+    (r,) = _rows(d)
+    assert r["resources"] == [{"type": "pods", "name": "nginx-deployment-755c58cb7c-vrx4n", "namespace": "default",
+                               "uid": "cd67586f-9232-11e9-b061-08002760e39e"}]  # fmt: skip
+    assert (r["activity_id"], r["api"]["operation"], r["status_id"], r["actor"]["user"]["name"]) == (
+        1, "create", 1, "system:serviceaccount:kube-system:replicaset-controller")  # fmt: skip
+    assert r["authorizations"][0]["policy"]["name"] == "system:controller:replicaset-controller"
+    assert r["time"] == 1560908250360  # requestReceivedTimestamp 2019-06-19T01:37:30.360992Z
+
+
+def test_k8s_audit_created_object_only_for_creates(real: Any) -> None:
+    """Every Falco k8s trace: a resource keeps objectRef's name where it has one; only creates
+    without one take the response object's."""
+    for path in sorted((real / "falco" / "test" / "trace_files" / "k8s_audit").glob("*.json")):
+        d = formats.get("k8s_audit").decode(path.read_bytes(), path.name)
+        for r, line in zip(_rows(d), [x for x in path.read_text().splitlines() if x.strip()], strict=False):
+            ev = json.loads(line)
+            ref = ev.get("objectRef") or {}
+            res = (r["resources"] or [{}])[0]
+            if ref.get("name"):
+                assert res["name"] == ref["name"], path.name
+            elif ev.get("verb") == "create" and isinstance(ev.get("responseObject"), dict):
+                assert res["name"] == ev["responseObject"]["metadata"]["name"], path.name
+
+
+@NATIVE
+def test_k8s_audit_created_object_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    ev = json.loads((CASES / PSP).read_text())
+    variants = [ev]
+    for resp in (None, "text", [1], {"metadata": None}, {"metadata": {"name": 7, "uid": ""}}, {"kind": "Status"}):
+        e = copy.deepcopy(ev)
+        e["responseObject"] = resp
+        variants.append(e)
+    named = copy.deepcopy(ev)
+    named["objectRef"]["name"] = "given"
+    variants.append(named)
+    doc = "\n".join(json.dumps(v) for v in variants).encode()
+    d = same_both_ways("k8s_audit", doc, monkeypatch, "variants")
+    names = [r["resources"][0]["name"] for r in _rows(d)]
+    assert names == ["nginx-deployment-755c58cb7c-vrx4n", None, None, None, None, None, None, "given"]

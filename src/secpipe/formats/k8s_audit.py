@@ -26,7 +26,9 @@ Mapping: verb -> activity (create/post 1, get/list/watch/head/options 2, update/
 delete/deletecollection 4, other (bind, escalate, impersonate, approve ...) 99); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
 impersonatedUser stays in unmapped;
 sourceIPs[0] -> src_endpoint.ip (the rest -> src_endpoint.intermediate_ips); objectRef ->
-resources[0] (resource type, name, namespace, uid) and api.group/api.version; responseStatus
+resources[0] (resource type, name, namespace, uid; a create names no object in objectRef, so
+its name and uid are the created object's, ``responseObject.metadata``, as Falco's
+``ka.resp.name``) and api.group/api.version; responseStatus
 -> status (code >= 400 is Failure; without a code, its ``status`` "Success"/"Failure") with
 code and message (the reason when there is no message; the Status' status/reason/details stay
 in unmapped); the authorizer's audit annotations ``authorization.k8s.io/decision``
@@ -375,6 +377,7 @@ def _batch(st: Strict) -> pa.RecordBatch:
     for k in _STATUS_STRS:
         f[f"responseStatus.{k}"] = strs([getattr(s, k) for s in stat])
     f["annotations"] = pa.array([bytes(e.annotations) or None for e in evs], pa.binary()).cast(pa.string())
+    f["responseObject"] = pa.array([bytes(e.responseObject) or None for e in evs], pa.binary()).cast(pa.string())
     f["unmapped"] = unmapped_from(st, _UNMAPPED, [_more(e) for e in evs])
     return _ocsf(f, st.raws)
 
@@ -489,13 +492,65 @@ def _named(groups: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), items, type=_GROUPS, mask=pa.array(lengths == 0))
 
 
+class _Meta(msgspec.Struct, gc=False):
+    name: object = None
+    uid: object = None
+
+
+class _Created(msgspec.Struct, gc=False):
+    metadata: _Meta | None = None
+
+
+#: the response objects' metadata only (msgspec skips the rest of each object unparsed)
+_CREATED = msgspec.json.Decoder(list[_Created | None])
+
+
+def _created(f: dict[str, pa.Array]) -> tuple[pa.Array, pa.Array]:
+    """(name, uid) of the object a create made, from ``responseObject.metadata``, where objectRef
+    names none (the server picks the name of a ``generateName`` object); null elsewhere. The
+    response objects concerned are decoded in one call; a value of another shape names nothing."""
+    n = len(f["verb"])
+    need = pc.fill_null(pc.and_(pc.is_null(f["objectRef.name"]), pc.is_valid(f["responseObject"])), False)
+    need = pc.and_(need, pc.fill_null(pc.equal(f["verb"], "create"), False))
+    if not pc.any(need).as_py():
+        return pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
+    rows = np.flatnonzero(need.to_numpy(zero_copy_only=False))
+    texts = f["responseObject"].take(pa.array(rows)).to_pylist()
+    try:
+        objs = _CREATED.decode(("[" + ",".join(texts) + "]").encode())
+    except msgspec.DecodeError:  # some response is no object (or its metadata none): it alone names nothing
+        objs = [_created_one(t) for t in texts]
+    names: list[str | None] = [None] * n
+    uids: list[str | None] = [None] * n
+    for i, o in zip(rows.tolist(), objs, strict=True):
+        meta = o.metadata if o is not None else None
+        if meta is not None:
+            names[i] = meta.name if isinstance(meta.name, str) and meta.name else None
+            uids[i] = meta.uid if isinstance(meta.uid, str) and meta.uid else None
+    return pa.array(names, pa.string()), pa.array(uids, pa.string())
+
+
+_ONE = msgspec.json.Decoder(_Created | None)
+
+
+def _created_one(text: str) -> _Created | None:
+    try:
+        return _ONE.decode(text)
+    except msgspec.DecodeError:
+        return None
+
+
 def _resources(f: dict[str, pa.Array]) -> pa.Array:
-    """resources: one item (type, name, namespace, uid) from objectRef where the Event has one, else null."""
+    """resources: one item (type, name, namespace, uid) from objectRef where the Event has one,
+    else null; a create's object named by its response (see :func:`_created`)."""
     has = f["objectRef"]
     keep = has.to_numpy(zero_copy_only=False)
     offsets = np.zeros(len(has) + 1, np.int32)
     np.cumsum(keep, out=offsets[1:])
-    fields = [f[f"objectRef.{k}"].filter(has) for k in ("resource", "name", "namespace", "uid")]
+    made, made_uid = _created(f)
+    name = pc.coalesce(f["objectRef.name"], made)
+    uid = pc.coalesce(f["objectRef.uid"], pc.if_else(pc.is_null(f["objectRef.name"]), made_uid, _NULL))
+    fields = [c.filter(has) for c in (f["objectRef.resource"], name, f["objectRef.namespace"], uid)]
     items = pa.StructArray.from_arrays(fields, names=["type", "name", "namespace", "uid"])
     return pa.ListArray.from_arrays(pa.array(offsets), items, type=_RES, mask=pc.invert(has))
 
