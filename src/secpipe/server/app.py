@@ -139,6 +139,8 @@ def _unrouted(own: list[Route], specific: list[Route]) -> Callable[[Request, Exc
     async def answer(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         status, headers = exc.status_code, dict(exc.headers or {})
+        if "Allow" in headers:  # Starlette joins a set: one order every time
+            headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
         msg = unrouted_message(request, status, headers.get("Allow")) if status in (404, 405) else str(exc.detail)
         path = request.url.path
         hec_path = path == "/services/collector" or path.startswith("/services/collector/")
