@@ -328,3 +328,56 @@ def _in(text: str, net: object) -> bool:
         return ipaddress.IPv6Address(text) in net  # type: ignore[operator]
     except ValueError:
         return False
+
+
+# -- cloud audit logs (json format): arrays inside arrays, placeholders ------------------
+
+def _mod(doc: dict, path: str, value: object) -> dict:
+    out = msgspec.json.decode(msgspec.json.encode(doc))
+    node = out
+    *head, last = path.split(".")
+    for k in head:
+        node = node[k]
+    node[last] = value
+    return out
+
+
+def test_gcp_firewall_rule_reads_ports_inside_allowed_entries() -> None:
+    # a GCP audit record as the Elastic integration writes it: alloweds[] items each with ports[]
+    fw = {"@timestamp": "2026-11-29T10:00:00Z", "gcp": {"audit": {
+        "method_name": "v1.compute.firewalls.insert",
+        "request": {"source_ranges": ["0.0.0.0/0"], "alloweds": [{"IPProtocol": "tcp", "ports": ["80", "22"]}],
+                    "direction": "INGRESS"}}}}
+    events = [fw, _mod(fw, "gcp.audit.request.alloweds", [{"IPProtocol": "tcp", "ports": ["2222"]}]),
+              _mod(fw, "gcp.audit.request.source_ranges", ["10.0.0.0/8"]),
+              _mod(fw, "gcp.audit.method_name", "v1.compute.firewalls.delete"),
+              _mod(fw, "gcp.audit.request.alloweds", [{"IPProtocol": "udp"}, {"IPProtocol": "tcp", "ports": [22]}])]
+    assert _hits("gcp_compute_firewall_ingress_allow_all_ssh.yml", events) == [0, 4]
+
+
+def test_gworkspace_drive_event_list() -> None:
+    def ev(visibility: str) -> dict:
+        return {"protoPayload": {"metadata": {"event": [{"eventName": "change_acl_editors", "visibility": visibility}]}}}
+    events = [ev("people_with_link"), ev("private"), ev("public_on_the_web"),
+              {"protoPayload": {"metadata": {"event": [{"eventName": "download", "visibility": "people_with_link"}]}}}]
+    assert _hits("gcp_gworkspace_drive_file_shared_externally.yml", events) == [0, 2]
+
+
+def test_m365_inbox_rule_with_and_without_the_placeholder(tmp_path: Path) -> None:
+    rule = {"CreationTime": "2026-11-29T10:00:00", "Operation": "New-InboxRule", "Workload": "Exchange",
+            "Parameters": [{"Name": "Name", "Value": "x"}, {"Name": "ForwardTo", "Value": "bob@evil.example"}]}
+    events = [rule, _mod(rule, "Parameters", [{"Name": "ForwardTo", "Value": "bob@contoso.com"}]),
+              _mod(rule, "Operation", "Get-InboxRule"), _mod(rule, "Parameters", [{"Name": "MoveToFolder", "Value": "Archive"}])]
+    body = b"\n".join(msgspec.json.encode(e) for e in events)
+    bare = load_rules([CASES / "m365_audit_inbox_rule_external_forward.yml"])
+    assert "internal_domains" in " ".join(bare.rules[0].warnings)
+    assert _rows(bare, "json", body) == [0, 1]  # no values: the filter excludes nothing
+    mapped = load_rules([CASES / "m365_audit_inbox_rule_external_forward.yml"], placeholders={"internal_domains": ["contoso.com"]})
+    assert _rows(mapped, "json", body) == [0]
+
+
+def test_m365_teams_guest_urls() -> None:
+    t = {"user": {"email": "attacker@evil.onmicrosoft.com"}, "o365": {"audit": {"MessageURLs": ["https://x.example/a.exe"]}}}
+    events = [t, _mod(t, "o365.audit.MessageURLs", ["anydesk.com"]), _mod(t, "user.email", "a@contoso.com"),
+              _mod(t, "o365.audit.MessageURLs", ["https://x/a.pdf", "atera.com"]), _mod(t, "o365.audit.MessageURLs", ["https://x/a.pdf"])]
+    assert _hits("microsoft365_teams_guest_rmm_deployment.yml", events) == [0, 1, 3]

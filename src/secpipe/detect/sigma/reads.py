@@ -206,7 +206,7 @@ def list_fields(con: duckdb.DuckDBPyConnection, tbl: pa.Table, fields: list[str]
             return {}
         con.register("__a", tbl.select(["raw_data"]).filter(arrays))
         src = "__a"
-    paths = [json_path(".".join(p.split(".")[: i + 1])) for _, p, i in probes]
+    paths = [json_path(prefix(p, i)) for _, p, i in probes]
     aggs = ", ".join(f"bool_or(t[{k + 1}] = 'ARRAY')" for k in range(len(probes)))
     types = safe(f"json_type(raw_data, {list_sql(paths)})", text)
     sql = f"SELECT {aggs} FROM (SELECT {types} AS t FROM {src} WHERE {' OR '.join(need)})"
@@ -216,7 +216,26 @@ def list_fields(con: duckdb.DuckDBPyConnection, tbl: pa.Table, fields: list[str]
         if flag:
             name, _, seg = probes[k]
             out.setdefault(name, set()).add(seg)
+    while True:  # an array inside array items (``alloweds[*].ports``): probed through the wildcards found
+        deeper = [(name, path, i, frozenset(s for s in out[name] if s < i)) for name, path, i in probes
+                  if name in out and i not in out[name] and any(s < i for s in out[name])]
+        if not deeper:
+            break
+        aggs = ", ".join(
+            f"bool_or(list_contains({safe(f'json_type(raw_data, {sql_str(json_path(prefix(path, i), set(wild)))})', text)}, 'ARRAY'))"
+            for _, path, i, wild in deeper)
+        row = con.sql(f"SELECT {aggs} FROM {src} WHERE {' OR '.join(need)}").fetchall()[0]
+        found = [(name, i) for (name, _, i, _), flag in zip(deeper, row, strict=True) if flag]
+        if not found:
+            break
+        for name, i in found:
+            out[name].add(i)
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def prefix(path: str, i: int) -> str:
+    """The first ``i + 1`` keys of a dotted path."""
+    return ".".join(path.split(".")[: i + 1])
 
 
 def candidates(slim: pa.Table, names: list[str | None], native: dict[str, str]) -> Callable[[Rule], np.ndarray | None]:
