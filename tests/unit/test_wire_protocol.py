@@ -123,7 +123,7 @@ def test_store_failure_is_a_retry_answer_in_each_protocol(data_dir: Path, monkey
     def disk_full(*_args: object, **_kw: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(svc, "accept", disk_full)
+    monkeypatch.setattr(svc.wal, "append", disk_full)  # where every accepted body is made durable
     app = create_app(AppContext(service=svc, tokens=tokens, limits=Limits()))
 
     async def send() -> tuple[httpx.Response, httpx.Response]:

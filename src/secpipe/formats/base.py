@@ -25,7 +25,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -111,8 +111,14 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
     (RecursionError), one that is not UTF-8 where the format reads it whole, or a decoder
     bug, dead-letters the whole document with the reason, so nothing accepted is lost and
     the rest of the input goes on."""
+    return guarded(fmt, data, source, lambda: fmt.decode(data, source))
+
+
+def guarded(fmt: Format, data: bytes, source: str, run: Callable[[], Decoded]) -> Decoded:
+    """``run()`` (decoding ``data``), with :func:`decode_document`'s guarantee: what it raises
+    dead-letters the whole of ``data`` with the reason."""
     try:
-        return fmt.decode(data, source)
+        return run()
     except RecursionError:
         reason = "invalid JSON: nested too deeply"
     except Exception as exc:  # a decoder bug must not lose the body

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secpipe import formats
-from secpipe.formats.base import DeadLetter, Decoded, Format, decode_document
+from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_document
+from secpipe.runtime.combine import ARRIVALS, Combiner, Job, map_jobs, wal_record
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.store import compact
 from secpipe.store.wal import DAMAGED, WAL, WalRecord, now_ms
@@ -97,6 +98,7 @@ class Service:
         self.wal = WAL(self.data_dir / "wal")
         self._lock = threading.Lock()
         self.cpu = threading.BoundedSemaphore(usable_cpus())
+        self._combiner = Combiner()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.replayed = self._replay()
@@ -168,6 +170,7 @@ class Service:
 
     def accept(self, fmt_name: str, source: str, body: bytes, decoded: Decoded | None = None) -> Accepted:
         """Make one input durable and process it; returns when it is safe to ack."""
+        ARRIVALS.arrived()  # not coming to the combiner: nobody should wait for it
         if decoded is None:
             _fmt, decoded = self.decode(fmt_name, body, source)
         with self._lock:
@@ -177,6 +180,31 @@ class Service:
         self.wal.sync(seq)
         rows = sum(b.num_rows for b in decoded.batches)
         return Accepted(decoded.events, rows, len(decoded.dead), [d.reason for d in decoded.dead[:5]])
+
+    def accept_records(self, fmt: RecordFormat, source: str, body: bytes, recs: Records) -> Decoded:
+        """Like :meth:`accept` for a body already split into ``recs`` (``fmt.split_records(body)``):
+        requests of the same format waiting for the decode gate together are mapped in one pass
+        (:mod:`secpipe.runtime.combine`). Returns this request's dead letters and events (its
+        batches went to the pipeline with the others')."""
+        job = Job(fmt, source, body, recs)
+        self._combiner.run(job, self.cpu, self._accept_jobs)
+        self.wal.sync(job.seq)
+        return Decoded(dead=job.dead, events=recs.events)
+
+    def _accept_jobs(self, jobs: list[Job]) -> None:
+        decoded = map_jobs(jobs)
+        with self._lock:
+            for job in jobs:
+                try:
+                    job.seq = self.wal.append(wal_record(job))
+                except OSError as exc:  # disk full: this sender retries (503); the others go on
+                    job.error = exc
+            ok = [job for job in jobs if job.error is None]
+            if ok:
+                decoded.dead = [dl for job in ok for dl in job.dead]
+                decoded.events = sum(job.recs.events for job in ok)
+                self.pipeline.submit(decoded)
+                self.stats.inputs += len(ok)
 
     def dead_letter(self, letters: list[DeadLetter]) -> int:
         """Persist dead letters of an input that could not even be decoded (durable now)."""

@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from secpipe._gzip import ERRORS, decompressobj
 from secpipe.errors import AuthError, LimitExceeded, TransientError
+from secpipe.runtime.combine import ARRIVALS
 from secpipe.security.guard import AuthAuditor, RateLimiter, retry_after
 from secpipe.server.auth import TokenInfo, TokenStore
 from secpipe.server.policy import ROUTE_POLICY, allowed
@@ -101,6 +102,9 @@ def route(method: str, path: str, permission: str,
 
     async def guarded(request: Request) -> Response:
         try:
+            if permission == "ingest":  # on its way to the combiner: others may wait for it
+                with ARRIVALS.request():
+                    return await endpoint(request)
             return await endpoint(request)
         except HTTPError as exc:
             return json_response(exc.body, exc.status, headers=exc.headers)

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from secpipe import formats
 from secpipe.config.ingest import IngestConfig
 from secpipe.errors import LimitExceeded
-from secpipe.formats.base import DeadLetter, Format, RecordFormat, json_array
+from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, guarded, json_array
 from secpipe.security.limits import check_json_limits
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw
 
@@ -325,16 +325,36 @@ def _as_array(fmt: Format, docs: list[bytes]) -> bool:
             and type(fmt).split_records is RecordFormat.split_records)  # fmt: skip
 
 
+def _split(fmt: RecordFormat, body: bytes, source: str) -> Records:
+    """``fmt.split_records`` that never raises (as ``decode_document``): the whole body is dead-lettered instead."""
+    recs: Records | None = None
+
+    def split() -> Decoded:
+        nonlocal recs
+        recs = fmt.split_records(body, source)
+        return Decoded()
+
+    dec = guarded(fmt, body, source, split)
+    return recs if recs is not None else Records(dead=dec.dead, events=dec.events)
+
+
 def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx: list[int],
                   reasons: list[str | None]) -> None:
     array = _as_array(fmt, docs)
     body = json_array(docs) if array else b"\n".join(docs)
-    _f, decoded = service.decode(fmt.name, body, source)
-    if array and not decoded.batches and len(decoded.dead) == 1 and decoded.events == 1:
-        # one unreadable document spoils the whole array: fall back to lines, so only it fails
-        array, body = False, b"\n".join(docs)
+    if isinstance(fmt, RecordFormat):  # split here; mapped with the other requests waiting (combine.py)
+        with service.cpu:
+            recs = _split(fmt, body, source)
+            if array and not recs.raws and len(recs.dead) == 1 and recs.events == 1:
+                # one unreadable document spoils the whole array: fall back to lines, so only it fails
+                array, body = False, b"\n".join(docs)
+                recs = _split(fmt, body, source)
+        decoded = service.accept_records(fmt, source, body, recs)
+        stored = decoded.events > len(decoded.dead)
+    else:
         _f, decoded = service.decode(fmt.name, body, source)
-    service.accept(fmt.name, source, body, decoded)
+        service.accept(fmt.name, source, body, decoded)
+        stored = bool(decoded.batches)
     if not decoded.dead:
         return
     by_raw: dict[bytes, int] = {}
@@ -357,7 +377,7 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
             unmatched.append(dl.reason)
         else:
             reasons[hit] = dl.reason
-    if unmatched and not decoded.batches:
+    if unmatched and not stored:
         # The whole body failed as one piece (e.g. a decoder error): every item failed.
         for i in idx:
             reasons[i] = reasons[i] or unmatched[0]
