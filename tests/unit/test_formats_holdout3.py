@@ -447,3 +447,38 @@ def test_k8s_audit_created_object_same_both_ways(monkeypatch: pytest.MonkeyPatch
     d = same_both_ways("k8s_audit", doc, monkeypatch, "variants")
     names = [r["resources"][0]["name"] for r in _rows(d)]
     assert names == ["nginx-deployment-755c58cb7c-vrx4n", None, None, None, None, None, None, "given"]
+
+
+# --------------------------------------------------------------------------------------
+# SonarQube: issues on the project itself
+# --------------------------------------------------------------------------------------
+
+SONAR_API = "sonarqube-findings-over-api-defectdojo.json"
+
+
+def test_sonarqube_project_level_issues_have_no_file() -> None:
+    """Dependency-Check issues sit on the project (component = project key, qualifier TRK): no
+    file, so no affected_code (OCSF requires its file); file issues keep theirs."""
+    name, d = _auto(SONAR_API)
+    assert name == "sonarqube" and not d.dead
+    rows = _rows(d)
+    assert d.events == len(rows) == 5
+    codes = [(r["vulnerabilities"][0]["affected_code"] or [None])[0] for r in rows]
+    assert [c["file"]["path"] if c else None for c in codes] == [
+        None, "src/app/pages/fjiowefjewio/fjwieof/fjiwoe/details.html", "src/app/services/fjweiofwefjiofiwofjwof.fjewoi",
+        None, None]  # fmt: skip
+    assert codes[1]["owner"] == {"name": "name.name@name.de"} and (codes[1]["start_line"], codes[1]["end_column"]) == (59, 113)
+    assert [r["severity_id"] for r in rows] == [3, 2, 2, 3, 4]  # MAJOR, MINOR, MINOR, MAJOR, CRITICAL
+    assert all(r["resources"][0]["uid"] == "testapplication" for r in rows)
+    # two issues share a key (as in the source); both are stored, told apart by their content
+    assert len({r["metadata"]["uid"] for r in rows}) == 5
+
+
+@pytest.mark.parametrize(("component", "project", "path"), [
+    ("proj", "proj", None), ("proj", None, None), ("proj:src/a.py", "proj", "src/a.py"),
+    ("g:a:src/a.py", "g:a", "src/a.py"), ("other:src/b.py", "proj", "src/b.py"), (None, "proj", None),
+])  # fmt: skip
+def test_sonarqube_file_of_component(component: str | None, project: str | None, path: str | None) -> None:
+    from secpipe.formats.sonarqube import _file_of
+
+    assert _file_of(component, project) == path

@@ -14,8 +14,9 @@ CRITICAL High, MAJOR Medium, MINOR Low, INFO Informational) or, on 10.x, the hig
 RESOLVED/CLOSED Resolved, FALSE-POSITIVE/WONTFIX/ACCEPTED Suppressed); ``component`` ->
 ``affected_code[0].file.path`` (``components[].path``, else the key after the ``project`` key and
 a colon: project keys may hold colons, as Maven's ``groupId:artifactId``; ``file.type_id`` 1
-Regular File; an issue on no file, such as a project-level one, gets no ``affected_code``: OCSF
-requires its ``file``);
+Regular File; an issue on no file, such as a project-level one (the component is the project
+key, or a component the page lists with a qualifier other than FIL/UTS), gets no
+``affected_code``: OCSF requires its ``file``);
 ``textRange``/``line`` -> lines and offsets; ``project`` -> ``resources[0]``;
 ``author``/``assignee`` -> ``affected_code[0].owner`` / ``assignee``;
 ``creationDate``/``updateDate``/``closeDate`` -> ``finding_info`` created/modified/last_seen
@@ -59,6 +60,7 @@ from secpipe.formats.base import (
 
 class _Component(msgspec.Struct):
     key: str | None = None
+    qualifier: str | None = None
     path: str | None = None
     name: str | None = None
     longName: str | None = None
@@ -136,12 +138,13 @@ def _status(i: _Issue) -> int:
 def _file_of(component: str | None, project: str | None) -> str | None:
     """The file part of a component key ``<project key>:<path>``. A project key may hold colons
     itself (Maven's ``groupId:artifactId``), so the project's key is cut off when it is the prefix;
-    otherwise the part after the first colon."""
-    if not component:
+    otherwise the part after the first colon. A component that is the project itself, or a key
+    without a colon (a project or module, never ``<project>:<path>``), is no file."""
+    if not component or component == project:
         return None
     if project and component.startswith(project + ":"):
         return component[len(project) + 1 :] or None
-    return component.split(":", 1)[-1] or None
+    return component.split(":", 1)[1] or None if ":" in component else None
 
 
 def _shown_hotspot(data: bytes) -> _Page | None:
@@ -205,7 +208,8 @@ class SonarQube(ReportFormat):
         if typed.recs:
             pos = {id(r): i for i, r in enumerate(raws)}
             ords = [pos[id(r)] for r in typed.raws]
-            paths = {c.key: c.path for c in page.components or [] if c.key}
+            # a component listed as no file (TRK project, BRC module, DIR directory ...) gives no file path
+            paths = {c.key: c.path if c.qualifier in (None, "FIL", "UTS") else "" for c in page.components or [] if c.key}
             out.batches.append(self._batch(typed.recs, typed.tops, typed.raws, [hot[o] for o in ords], ords, paths))
         return out
 
@@ -223,7 +227,7 @@ class SonarQube(ReportFormat):
         )  # fmt: skip
         rules = strs([i.rule or i.ruleKey for i in iss])
         ranges = [i.textRange or _Range() for i in iss]
-        files = [paths.get(i.component or "") or _file_of(i.component, i.project) for i in iss]
+        files = [_file_of(i.component, i.project) if (p := paths.get(i.component or "")) is None else p or None for i in iss]
         file_paths = strs(files)
         has_file = file_paths.is_valid()
         code = nest({
@@ -236,7 +240,7 @@ class SonarQube(ReportFormat):
             "start_column": pa.array([r.startOffset for r in ranges], pa.int32()),
             "end_column": pa.array([r.endOffset for r in ranges], pa.int32()),
             "rule.uid": rules,
-            "owner.name": strs([i.author for i in iss]),
+            "owner.name": strs([i.author or None for i in iss]),  # ("" when SonarQube knows no author)
         })  # fmt: skip
         types = [["SECURITY_HOTSPOT" if h else (i.type or "ISSUE"), *(i.tags or [])] for i, h in zip(iss, hot, strict=True)]
         vuln = nest({
