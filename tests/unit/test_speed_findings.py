@@ -1,6 +1,7 @@
 """Speed changes of the finding-style formats keep their output (issue 3's per-format floors).
 
-``raw_json_col`` copies the raw fragments of canonical records instead of re-formatting each
+``raw_data`` copies records into a buffer of Arrow's pool instead of a fresh join (same column,
+same refusal of bytes that are not UTF-8). ``raw_json_col`` copies the raw fragments of canonical records instead of re-formatting each
 one: it must give exactly what ``msgspec.json.format(fragment, indent=-1)`` gave, for records
 split out of pretty-printed, NDJSON and array documents with escapes, unicode, nesting and
 JSON nulls. ``CheckedRecordFormat.decode`` pauses the cyclic GC for the split too: same
@@ -18,7 +19,7 @@ import pyarrow as pa
 import pytest
 
 from secpipe.formats import get
-from secpipe.formats._findings import raw_json_col
+from secpipe.formats._findings import raw_data, raw_json_col
 from secpipe.formats.base import Decoded, decode_typed
 
 _VALUES = [
@@ -79,3 +80,25 @@ def test_checked_decode_pauses_gc_and_restores_it(name: str, real: Path) -> None
     assert gc.isenabled()
     assert sum(b.num_rows for b in out.batches) > 0 and not out.dead
     assert bad.dead and not bad.batches
+
+
+def _joined_reference(raws: list[bytes]) -> pa.Array:
+    """The former ``raw_data``: one join, validated unless all ASCII."""
+    return pa.array([r.decode() for r in raws], pa.string())
+
+
+@pytest.mark.parametrize("raws", [
+    [b'{"a":1}', b'{"b":"x"}' * 300, b"{}"],
+    [b'{"t":"\xc3\xa9t\xc3\xa9"}', b'{"e":"\xf0\x9f\x98\x80"}' * 200],
+    [b'{"n":%d,"pad":"%s"}' % (i, b"y" * (i % 3000)) for i in range(500)],
+])  # fmt: skip
+def test_raw_data_keeps_the_records(raws: list[bytes]) -> None:
+    got = raw_data(raws)
+    assert got.type == pa.string()
+    assert got.equals(_joined_reference(raws))
+
+
+@pytest.mark.parametrize("avg", [10, 4000])
+def test_raw_data_refuses_bytes_that_are_not_utf8(avg: int) -> None:
+    with pytest.raises(pa.ArrowInvalid):
+        raw_data([b'{"a":"' + b"x" * avg + b'"}', b'{"b":"\xff\xfe"}' + b" " * avg])
