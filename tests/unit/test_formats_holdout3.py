@@ -482,3 +482,35 @@ def test_sonarqube_file_of_component(component: str | None, project: str | None,
     from secpipe.formats.sonarqube import _file_of
 
     assert _file_of(component, project) == path
+
+
+# --------------------------------------------------------------------------------------
+# GitLab: audit_json.log and api_json/production_json.log lines (Elastic's pipeline tests)
+# --------------------------------------------------------------------------------------
+
+
+def test_gitlab_elastic_log_lines() -> None:
+    name, d = _auto("elastic-gitlab-logs.jsonl")
+    assert name == "gitlab" and not d.dead
+    rows = _rows(d)
+    assert d.events == len(rows) == 5 and all(r["class_uid"] == 6003 for r in rows)
+    signin, visibility, api, graphql, root = rows
+    # an audit_json.log sign-in: no event_type/change, its controller action names it; meta.remote_ip is the caller
+    assert (signin["api"]["operation"], signin["src_endpoint"]["ip"]) == ("SessionsController#create", "208.58.198.174")
+    assert signin["actor"]["user"] == {"name": "Administrator", "uid": "1"}
+    assert visibility["api"]["operation"] == "visibility" and visibility["resources"][1]["name"] == "namespace2/project2"
+    # remote_ip "81.2.69.144, 127.0.0.1": the client, then the proxy
+    assert api["src_endpoint"]["ip"] == "81.2.69.144"
+    assert (api["api"]["operation"], api["http_request"]["http_method"], api["actor"]["user"]["name"]) == (
+        "/api/:version/projects", "GET", "root")  # fmt: skip
+    assert graphql["src_endpoint"]["ip"] == "192.168.65.1" and graphql["activity_id"] == 1  # POST
+    assert root["src_endpoint"]["ip"] is None and root["status_id"] == 1  # 302 is no failure
+
+
+@pytest.mark.parametrize(("value", "ip"), [
+    ("81.2.69.144, 127.0.0.1", "81.2.69.144"), ("127.0.0.1", "127.0.0.1"), ("", None), (None, None), (" ,1.2.3.4", None),
+])  # fmt: skip
+def test_gitlab_first_remote_ip(value: str | None, ip: str | None) -> None:
+    from secpipe.formats.gitlab import _first_ip
+
+    assert _first_ip(value) == ip

@@ -44,13 +44,15 @@ mapped here, one comprehension per column.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import sys
 from typing import Any
 
 import msgspec
 
 from secpipe.formats import _cicd as c
-from secpipe.formats import _gitlab_native, _gitlab_system
+from secpipe.formats import _fast, _gitlab_native, _gitlab_system
 from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, const
 
 _NO_RAW = msgspec.Raw(b"")
@@ -213,19 +215,61 @@ class GitLab(RecordFormat):
 
     @c.gc_paused
     def map_records(self, recs: Records) -> Decoded:
-        """Map each record by kind; unknown shapes are dead-lettered."""
+        """Map each record by kind; unknown shapes are dead-lettered.
+
+        A large batch of webhooks only is walked natively (:func:`_gitlab_native.decode_hooks`);
+        in a mixed batch the webhooks (records holding ``"object_kind"``) are, when there are
+        enough of them, and the other records are decoded with msgspec. Batches come in order of
+        their group's first record either way, and hooks are never dead letters on the native
+        path (it declines a batch with a record msgspec would refuse), so the output is the same.
+        """
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out
         native = _gitlab_native.decode_hooks(recs.raws, lambda: _tops(recs.raws))
         if native is not None:  # a large batch of webhooks only: walked natively, mapped by column
             for cls, _kind_name, rows, cols, times, acts in native:
-                out.batches.append(c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
-                                                  raws=[recs.raws[i] for i in rows.tolist()], times=times, activity=acts,
-                                                  severity=1, columns=_endpoint(cls, cols, len(times))))  # fmt: skip
+                out.batches.append(self._batch(cls, recs.raws, rows.tolist(), cols, times, acts))
             return out
+        if (mixed := self._mixed(recs, out)) is not None:
+            return mixed
+        idx, typed, tops, groups = self._groups(recs, out)
+        for key, members in groups.items():
+            out.batches.append(self._group_batch(key, members, recs.raws, idx, typed, tops))
+        return out
+
+    def _mixed(self, recs: Records, out: Decoded) -> Decoded | None:
+        """A mixed batch's webhooks walked natively and the rest decoded with msgspec, or None
+        (too few webhooks, the walker declines them, or a group of the rest has the key of a
+        webhook group: a system push hook named by ``event_name`` alone)."""
+        n = len(recs.raws)
+        hooks = list(itertools.compress(range(n), map(operator.contains, recs.raws, itertools.repeat(b'"object_kind"'))))
+        if not _gitlab_native.MIN_BATCH <= len(hooks) < n or not _fast.available():
+            return None
+        sub = [recs.raws[i] for i in hooks]
+        native = _gitlab_native.decode_hooks(sub, lambda: _tops(sub))
+        if native is None:
+            return None
+        taken = set(hooks)
+        rest_at = [i for i in range(n) if i not in taken]
+        rest = Records([recs.raws[i] for i in rest_at], [recs.locs[i] for i in rest_at])
+        scratch = Decoded()
+        idx, typed, tops, groups = self._groups(rest, scratch)
+        if groups.keys() & {(cls, kind) for cls, kind, *_ in native}:
+            return None
+        out.dead.extend(scratch.dead)
+        firsts = [(hooks[int(rows[0])], self._batch(cls, sub, rows.tolist(), cols, times, acts))
+                  for cls, _kind, rows, cols, times, acts in native]  # fmt: skip
+        firsts += [(rest_at[idx[members[0]]], self._group_batch(key, members, rest.raws, idx, typed, tops))
+                   for key, members in groups.items()]  # fmt: skip
+        out.batches.extend(b for _first, b in sorted(firsts, key=operator.itemgetter(0)))
+        return out
+
+    def _groups(self, recs: Records, out: Decoded) -> tuple[list[int], list[_Rec], list[dict[str, msgspec.Raw]],
+                                                             dict[tuple[str, str], list[int]]]:  # fmt: skip
+        """Records decoded with msgspec and grouped by (class, kind) in order of first appearance
+        (positions into the decoded records); unknown shapes are dead-lettered."""
         idx, typed, tops = c.decode_batch(recs, _Rec, "a GitLab record", out, self.name)
-        # one group per (class, kind) in order of first appearance; a group is mapped column by column
         groups: dict[tuple[str, str], list[int]] = {}
         for n, r in enumerate(typed):
             kind = _kind(r)
@@ -247,15 +291,22 @@ class GitLab(RecordFormat):
             if g is None:
                 g = groups[(cls, kind)] = []
             g.append(n)
-        for (cls, kind), members in groups.items():
-            rs = [typed[n] for n in members]
-            ts = [tops[n] for n in members]
-            mapper = _audit if kind == "audit" else _request if kind == "request" else _system if kind == "system" else _hook
-            cols, times, acts = mapper(rs, ts, cls, kind)
-            out.batches.append(c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
-                                              raws=[recs.raws[idx[n]] for n in members], times=times, activity=acts,
-                                              severity=1, columns=_endpoint(cls, cols, len(times))))  # fmt: skip
-        return out
+        return idx, typed, tops, groups
+
+    def _group_batch(self, key: tuple[str, str], members: list[int], raws: list[bytes], idx: list[int],
+                     typed: list[_Rec], tops: list[dict[str, msgspec.Raw]]) -> Any:  # fmt: skip
+        """One group of msgspec-decoded records mapped column by column."""
+        cls, kind = key
+        rs = [typed[n] for n in members]
+        ts = [tops[n] for n in members]
+        mapper = _audit if kind == "audit" else _request if kind == "request" else _system if kind == "system" else _hook
+        cols, times, acts = mapper(rs, ts, cls, kind)
+        return self._batch(cls, raws, [idx[n] for n in members], cols, times, acts)
+
+    def _batch(self, cls: str, raws: list[bytes], rows: list[int], cols: dict[str, Any], times: Any, acts: Any) -> Any:
+        return c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
+                              raws=[raws[i] for i in rows], times=times, activity=acts,
+                              severity=1, columns=_endpoint(cls, cols, len(times)))  # fmt: skip
 
 
 Columns = tuple[dict[str, Any], Any, Any]  # leaves, times (list or Arrow), activity ids (list, Arrow or one int)
@@ -294,7 +345,10 @@ def _text(v: Any) -> str | None:
 
 def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
     ds = [r.details or r.detail or _NO_DETAILS for r in rs]
-    ops = [r.event_type or d.event_name or _text(d.custom_message) or r.change or d.change for r, d in zip(rs, ds, strict=True)]
+    # (audit_json.log lines with neither event nor change, such as a sign-in ``with`` a method, name
+    # the controller action that wrote them in ``meta.caller_id``)
+    ops = [r.event_type or d.event_name or _text(d.custom_message) or r.change or d.change or _text(t.get("meta.caller_id"))
+           for r, d, t in zip(rs, ds, tops, strict=True)]  # fmt: skip
     sid, res = c.sid, c.resource
     cols = {
         "api.operation": ops,
@@ -303,7 +357,8 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
         "metadata.original_event_uid": [sid(r.id) for r in rs],
         "actor.user.name": [r.author_name or d.author_name for r, d in zip(rs, ds, strict=True)],
         "actor.user.uid": [sid(r.author_id) for r in rs],
-        "src_endpoint.ip": [r.ip_address or d.ip_address for r, d in zip(rs, ds, strict=True)],
+        "src_endpoint.ip": [r.ip_address or d.ip_address or _text(t.get("meta.remote_ip"))
+                            for r, d, t in zip(rs, ds, tops, strict=True)],  # fmt: skip
         "resources": [c.compact([
             res(r.entity_type or "entity", r.entity_path or d.entity_path, r.entity_id),
             res(r.target_type or d.target_type or "target", _text(r.target_details) or _text(d.target_details), r.target_id or d.target_id),
@@ -338,6 +393,11 @@ def _system(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: 
     return (_gitlab_system.auth_columns if cls == "authentication" else _gitlab_system.api_columns)(tops)
 
 
+def _first_ip(value: str | None) -> str | None:
+    """The client address of a ``remote_ip`` that may list proxies after it (comma-separated)."""
+    return value.split(",", 1)[0].strip() or None if value else None
+
+
 _REQ_MAPPED = frozenset({"method", "path", "route", "status", "remote_ip", "ua", "user_id", "username", "correlation_id", "time"})
 
 
@@ -351,7 +411,8 @@ def _request(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind:
         "http_request.http_method": [r.method for r in rs],
         "http_request.url.path": [r.path for r in rs],
         "http_request.user_agent": [r.ua for r in rs],
-        "src_endpoint.ip": [r.remote_ip for r in rs],
+        # remote_ip lists the client then the proxies it came through ("81.2.69.144, 127.0.0.1")
+        "src_endpoint.ip": [_first_ip(r.remote_ip) for r in rs],
         "actor.user.name": [r.username for r in rs],
         "actor.user.uid": [c.sid(r.user_id) for r in rs],
         "status_code": [c.sid(s) for s in status],
