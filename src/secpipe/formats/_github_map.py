@@ -50,11 +50,6 @@ def _repo_resource(h: Any) -> dict[str, Any] | None:
     return item
 
 
-def _org_resource(h: Any) -> dict[str, Any] | None:
-    o = h.organization
-    return None if o is None else c.resource("organization", o.login, o.id)
-
-
 @functools.cache
 def _mapped_keys(more: tuple[str, ...]) -> frozenset[str]:
     return _COMMON | frozenset(more)
@@ -119,12 +114,6 @@ def _generic_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str,
     row["src_endpoint.type_id"] = 0
     row["src_endpoint.type"] = "Unknown"
     return "api_activity", row, None, c.verb_activity(action, 3) if action else 99, 1
-
-
-def _generic(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
-    row = {"resources": c.compact([_repo_resource(h), _org_resource(h)]), "unmapped": _unmapped(top)}
-    act = c.verb_activity(h.action, 3) if h.action else 99
-    return "api_activity", row, None, act, 1
 
 
 def _push(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
@@ -375,15 +364,16 @@ _MAPPERS = {
 
 
 def _safe(mapper: Any) -> Any:
-    """Fall back to the generic mapping when the payload lacks the type's main object."""
+    """Fall back to the generic mapping when the payload lacks the type's main object (its row
+    is complete: :func:`map_hook` then sets the same common keys to the same values)."""
     key = {"_push": None, "_pull_request": "pull_request", "_run": None, "_deployment": None, "_alert": "alert"}
     need = key.get(mapper.__name__)
 
     def wrapped(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
         if need is not None and getattr(h, need) is None:
-            return _generic(event, h, top)
+            return _generic_hook(event, h, top)
         if mapper is _run and (h.workflow_run if event == "workflow_run" else h.workflow_job) is None:
-            return _generic(event, h, top)
+            return _generic_hook(event, h, top)
         return mapper(event, h, top)  # type: ignore[no-any-return]
 
     return wrapped
