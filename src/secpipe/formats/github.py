@@ -79,7 +79,13 @@ two passes over the batch would read it from memory twice), type inference + per
 into Arrow's pool 3, resources 1.4, the other columns and OCSF assembly ~5. Total ~42-46 (about
 23k payloads a CPU-second). The lake's Parquet write adds ~11 (raw_data 6, compression-free: the
 writer's own copy of 10 KB values). The raw top-level map gives ``unmapped`` in document order,
-which the native walker cannot (it sorts extra keys), so ``extract`` is not used here.
+which the native walker cannot (it sorts extra keys), so ``extract`` is not used here; it would
+not save a pass either: walking every path the typed view reads costs what one msgspec read
+costs (``bench/formats_cicd_bench.py --steps``). Payloads of types without a specific mapping
+(most) are mapped by one written-out function (``_github_map._generic_hook``). What would reach
+20 us a payload is one native pass doing all byte-proportional steps at once (see the
+benchmark's steps): validate + split, the typed leaves, ``unmapped`` in document order and the
+SHA-256 uid while each payload is in cache.
 """
 
 from __future__ import annotations
