@@ -381,3 +381,27 @@ def test_m365_teams_guest_urls() -> None:
     events = [t, _mod(t, "o365.audit.MessageURLs", ["anydesk.com"]), _mod(t, "user.email", "a@contoso.com"),
               _mod(t, "o365.audit.MessageURLs", ["https://x/a.pdf", "atera.com"]), _mod(t, "o365.audit.MessageURLs", ["https://x/a.pdf"])]
     assert _hits("microsoft365_teams_guest_rmm_deployment.yml", events) == [0, 1, 3]
+
+
+# -- catch-all routing: a rule whose condition holds without its fields -------------------
+
+@pytest.mark.parametrize("sample", ["k8s_audit.jsonl", "github_audit.jsonl", "gitlab.jsonl", "snyk_audit.jsonl"])
+def test_negative_rule_of_another_source_stays_off_real_json_events(real: Path, sample: str) -> None:
+    # `not selection` holds for any event without id.orig_h; ingested with the catch-all json
+    # format, the real Kubernetes/GitHub/GitLab/Snyk records are no Zeek RDP log
+    rs = load_rules([CASES / "zeek_rdp_public_listener.yml"])
+    assert "at least one of them" in rs.rules[0].warnings[-1]
+    body = (real / "panther-analysis" / "extracted" / sample).read_bytes()
+    assert _rows(rs, "json", body) == []
+
+
+def test_positive_rules_get_no_field_guard(tmp_path: Path) -> None:
+    rs = load_rules([CASES / "zeek_susp_kerberos_rc4.yml"])
+    assert not any("at least one" in w for w in rs.rules[0].warnings)
+    null_rule = tmp_path / "null.yml"
+    null_rule.write_text("title: t\nid: 5f1a1111-2222-4333-8444-555566667778\nstatus: test\nlogsource: {product: zeek}\n"
+                         "detection:\n    sel: {id.orig_h: null}\n    condition: sel\n")
+    rs = load_rules([null_rule])  # field: null holds for a missing field: guarded like `not`
+    events = [dict(CONN, **{"id.orig_h": None}), {"kind": "Event", "verb": "get"}, CONN]
+    # the rule's only field must be there (JSON null counts): an event without it is another source's
+    assert _rows(rs, "json", b"\n".join(msgspec.json.encode(e) for e in events)) == [0]

@@ -67,12 +67,12 @@ from sigma.types import (
     SpecialChars,
 )
 
-from secpipe.detect.sigma.fields import presence
+from secpipe.detect.sigma.fields import base, presence
 from secpipe.errors import SecpipeError
 
 #: tokens in leaf templates: the field value, its lower-cased value.
 F, L = "\x01F\x01", "\x01L\x01"
-#: wrappers of NOT operands in skeletons (engine.rule_sql turns them into coalesce(..., false)).
+#: wrappers of NOT operands in skeletons (:func:`rule_sql` turns them into coalesce(..., false)).
 NOT_OPEN, NOT_CLOSE = "\x05", "\x06"
 #: the keyword target (original record text), as a pseudo-field name.
 KEYWORDS = "\x00raw"
@@ -371,6 +371,41 @@ def _json_escaped(value: SigmaString) -> SigmaString | None:
     out = copy.copy(value)
     out.s = parts
     return out
+
+
+def rule_sql(skeleton: str, kleene: bool = False) -> str:
+    """Finish a rule's SQL: NOT operands and the whole rule are ``coalesce(x, false)``. With
+    three-valued logic a missing field (NULL leaf) then counts as "no match" exactly as if every
+    leaf were coalesced (AND/OR are monotone), with far fewer expression nodes. For the
+    ``kleene`` prefilter NULL must flow through NOT, so the wrappers are left out."""
+    if kleene:
+        return skeleton.replace(NOT_OPEN, "(").replace(NOT_CLOSE, ")")
+    return "coalesce(" + skeleton.replace(NOT_OPEN, "coalesce(").replace(NOT_CLOSE, ", false)") + ", false)"
+
+
+def holds_without_fields(compiled: Compiled) -> bool:
+    """True when the condition holds for an event that has none of the fields it names (every
+    leaf evaluated on a missing field, e.g. ``not selection``, ``field: null``)."""
+    sql = compiled.skeleton
+    for i, leaf in reversed(list(enumerate(compiled.leaves))):
+        body = leaf.template.replace(F, "NULL::VARCHAR").replace(L, "NULL::VARCHAR").replace("\x01O\x01", "NULL::VARCHAR")
+        sql = sql.replace(f"\x02{i}\x02", f"coalesce(({body}), false)")
+    rel = duckdb.sql(f"SELECT {rule_sql(sql)}")
+    if rel is None:  # a SELECT always yields a relation
+        msg = "DuckDB returned no result for a constant condition"
+        raise RuntimeError(msg)
+    return bool(rel.fetchall()[0][0])
+
+
+def require_a_field(compiled: Compiled) -> None:
+    """AND the condition with "the event has at least one of the rule's fields" (presence, a
+    JSON null counts). For a rule routed to a catch-all format, whose condition would otherwise
+    hold for every event of any other source that lacks its fields."""
+    names = [base(f) for f in compiled.fields if f != KEYWORDS]
+    if not names:
+        return
+    slots = [_slot(compiled, Leaf(presence(f), f"{F} IS NOT NULL")) for f in dict.fromkeys(names)]
+    compiled.skeleton = f"({compiled.skeleton} AND ({' OR '.join(slots)}))"
 
 
 def required_values(node: object, name: str) -> frozenset[str] | None:

@@ -15,7 +15,10 @@ service: <format>`` routes to any secpipe format by name. A product with no dedi
 (okta, azure, gcp, windows...) routes to the catch-all ``json`` format (and, when the rule
 searches keywords, to ``syslog`` lines too), a category-only
 logsource (``webserver``, ``proxy``...) to ``json`` and ``syslog``; the rule then carries a
-warning saying so.
+warning saying so. There, a rule whose condition holds for an event without any of its fields
+(``not selection``, ``field: null``) also requires one of its fields to be present: events of
+every other source share the catch-all format, and one that has none of the rule's fields is
+not from the rule's log source.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ from secpipe.detect.sigma.compiler import (
     Compiled,
     UnsupportedRule,
     compile_condition,
+    holds_without_fields,
+    require_a_field,
     required_values,
 )
 from secpipe.detect.sigma.legacy import has_aggregation, split_aggregation
@@ -431,6 +436,10 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
             parts.append(sk)
         merged.skeleton = "(" + " OR ".join(parts) + ")"
         compiled = [merged]
+    if note and holds_without_fields(compiled[0]):  # a catch-all format holds every other source's events
+        require_a_field(compiled[0])
+        warnings.append("its condition also holds for an event without any of its fields: it runs only on events "
+                        "that have at least one of them")
     return Rule(
         id=rule_id(rule, path), title=rule.title, level=rule.level.name.lower() if rule.level else "medium",
         tags=[str(t) for t in rule.tags], path=str(path), formats=formats, classes=classes,

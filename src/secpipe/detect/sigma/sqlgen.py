@@ -20,7 +20,7 @@ import re
 
 import pyarrow as pa
 
-from secpipe.detect.sigma.compiler import KEYWORDS, NOT_CLOSE, NOT_OPEN, F, L, Leaf, sql_str
+from secpipe.detect.sigma.compiler import KEYWORDS, F, L, Leaf, rule_sql, sql_str
 from secpipe.detect.sigma.fields import base, is_evidence, is_presence, split_path
 from secpipe.detect.sigma.rules import Rule
 
@@ -283,13 +283,3 @@ def leaf_sql(leaf: Leaf, col_of: dict[str, tuple[str, bool]]) -> str:
         return f"({cid} IS NOT NULL AND len({cid}) > 0)" if neg else f"({cid} IS NULL OR len({cid}) = 0)"
     body = tmpl.replace(F, "y").replace(L, "lower(y)")
     return f"list_bool_or(list_transform({cid}, lambda y: {body}))"
-
-
-def rule_sql(skeleton: str, kleene: bool = False) -> str:
-    """Finish a rule's SQL: NOT operands and the whole rule are ``coalesce(x, false)``. With
-    three-valued logic a missing field (NULL leaf) then counts as "no match" exactly as if every
-    leaf were coalesced (AND/OR are monotone), with far fewer expression nodes. For the
-    ``kleene`` prefilter NULL must flow through NOT, so the wrappers are left out."""
-    if kleene:
-        return skeleton.replace(NOT_OPEN, "(").replace(NOT_CLOSE, ")")
-    return "coalesce(" + skeleton.replace(NOT_OPEN, "coalesce(").replace(NOT_CLOSE, ", false)") + ", false)"
