@@ -240,7 +240,7 @@ class Lake:
 
     # -- writing ----------------------------------------------------------------------
     def _write_class(self, cls: str, batches: list[pa.RecordBatch], res: FlushResult) -> None:
-        table = pa.Table.from_batches(batches) if _same_schema(batches) else _concat(batches)
+        table = _table(batches)
         if not self.raw_data and "raw_data" in table.column_names:
             table = table.drop_columns(["raw_data"])
         # Day number from the int64 ms time (strftime per row is slow); strings only per day.
@@ -318,6 +318,22 @@ def _load_index(part: Path, cipher: crypto.Cipher | None) -> UidIndex:
 def _uids(table: pa.Table) -> pa.Array:
     """The ``metadata.uid`` column as one array (without copying the rest of ``metadata``)."""
     return pc.struct_field(table.column("metadata"), "uid").combine_chunks()
+
+
+#: below this many rows a batch on average, batches are joined before the Parquet write
+_SMALL_BATCH = 8192
+
+
+def _table(batches: list[pa.RecordBatch]) -> pa.Table:
+    """One table of a class's buffered batches. Many small ones (a request each, from
+    ``secpipe up``) are joined into one first: the Parquet writer pays per chunk and per
+    column, ~1.4x the write time of one chunk for 400 batches of 125 CloudTrail records
+    against the one copy the join costs."""
+    if not _same_schema(batches):
+        return _concat(batches)
+    if len(batches) > 1 and sum(b.num_rows for b in batches) < _SMALL_BATCH * len(batches):
+        return pa.Table.from_batches([pa.concat_batches(batches)])
+    return pa.Table.from_batches(batches)
 
 
 def _same_schema(batches: list[pa.RecordBatch]) -> bool:
