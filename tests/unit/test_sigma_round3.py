@@ -405,3 +405,17 @@ def test_positive_rules_get_no_field_guard(tmp_path: Path) -> None:
     events = [dict(CONN, **{"id.orig_h": None}), {"kind": "Event", "verb": "get"}, CONN]
     # the rule's only field must be there (JSON null counts): an event without it is another source's
     assert _rows(rs, "json", b"\n".join(msgspec.json.encode(e) for e in events)) == [0]
+
+
+def test_threat_hunting_and_compliance_rules() -> None:
+    flows = [{"destination": {"port": 23}, "source": {"port": 50000}}, {"destination": {"port": 443}},
+             {"destination": {"port": "3306"}}, {"destination.port": 21}, {"source": {"port": 23}}]
+    assert _hits("netflow_cleartext_protocols.yml", flows) == [0, 2, 3]  # service-only logsource: json and syslog
+    signins = [{"ResultType": "70044", "AutonomousSystemNumber": 16509}, {"ResultType": 70044, "AutonomousSystemNumber": "24940"},
+               {"ResultType": "0", "AutonomousSystemNumber": 16509}, {"ResultType": "50089", "AutonomousSystemNumber": 7922}]
+    assert _hits("azure_signin_token_rejected_hosting_asn.yml", signins) == [0, 1]
+    onelogin = [{"event_type_id": 532}, {"event_type_id": 5}, {"event_type_id": "551"}, {"event_type_id": 5532}]
+    assert _hits("onelogin_user_account_locked.yml", onelogin) == [0, 2]  # `1 of selection*`
+    qualys = [{"event": {"category": "security policy"}, "host": {"scan": {"vuln_name": "Firewall Product Not Detected on x"}}},
+              {"event": {"category": "Vulnerability"}, "host": {"scan": {"vuln_name": "Firewall Product Not Detected"}}}]
+    assert _hits("qualys_host_without_firewall.yml", qualys) == [0]
