@@ -419,3 +419,17 @@ def test_threat_hunting_and_compliance_rules() -> None:
     qualys = [{"event": {"category": "security policy"}, "host": {"scan": {"vuln_name": "Firewall Product Not Detected on x"}}},
               {"event": {"category": "Vulnerability"}, "host": {"scan": {"vuln_name": "Firewall Product Not Detected"}}}]
     assert _hits("qualys_host_without_firewall.yml", qualys) == [0]
+
+
+def test_value_max_and_value_min_correlations() -> None:
+    rule = "spec_correlation_value_max_min.yml"
+    rs = load_rules([CASES / rule])
+    assert not rs.unsupported and len(rs.correlations) == 2
+
+    def ev(i: int, value: object, f1: str = "a") -> bytes:
+        return msgspec.json.encode({"ts": f"2026-11-29T10:00:{i:02d}Z", "action": "transfer", "field1": f1, "field2": "x",
+                                    "numeric_value": value})
+
+    assert _fired(rule, [ev(0, 10), ev(1, 99), ev(2, "120"), ev(3, 5)], "json") == [2]  # max 120 >= 100
+    assert _fired(rule, [ev(0, 10), ev(1, "n/a"), ev(2, -3, "b"), ev(3, 150, "c")], "json") == [2, 3]  # min -3 < 0; max 150
+    assert _fired(rule, [ev(0, 10), ev(1, 99.5)], "json") == []

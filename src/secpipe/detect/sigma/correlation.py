@@ -2,7 +2,7 @@
 
 Supported types: ``event_count`` (events of the referenced rules per group within
 ``timespan``), ``value_count`` (distinct values of ``condition.field``), ``value_sum`` /
-``value_avg`` / ``value_median`` / ``value_percentile`` (of the numeric values of
+``value_avg`` / ``value_median`` / ``value_percentile`` / ``value_max`` / ``value_min`` (of the numeric values of
 ``condition.field``; non-numeric values are left out), ``temporal`` (every
 referenced rule matched within ``timespan``, any order; with an extended ``condition`` such as
 ``rule_a and (rule_b or not rule_c)``, that expression over the rules seen) and
@@ -42,7 +42,7 @@ from sigma.correlations import (
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe.detect.sigma.finding import KIND, _dig
-from secpipe.detect.sigma.rules import RANGE
+from secpipe.detect.sigma.rules import RANGE, TYPE
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.store._durable import write_file_atomic
 
@@ -53,6 +53,8 @@ _NUMERIC = {SigmaCorrelationType.VALUE_SUM: lambda v, p: float(np.sum(v)),
             SigmaCorrelationType.VALUE_AVG: lambda v, p: float(np.mean(v)),
             SigmaCorrelationType.VALUE_MEDIAN: lambda v, p: float(np.median(v)),
             SigmaCorrelationType.VALUE_PERCENTILE: lambda v, p: float(np.percentile(v, p))}
+#: value_max / value_min (loaded as value_sum by :mod:`.rules`, the type kept in ``rules.TYPE``)
+_EXTREMA = {"value_max": lambda v, p: float(np.max(v)), "value_min": lambda v, p: float(np.min(v))}
 SUPPORTED = {SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT, SigmaCorrelationType.TEMPORAL,
              SigmaCorrelationType.TEMPORAL_ORDERED, *_NUMERIC}
 _RELATED = pa.list_(pa.struct([("uid", pa.string())]))
@@ -72,6 +74,8 @@ class Correlation:
         cond = rule.condition
         self.op = getattr(cond, "op", Op.GTE)
         self.count = getattr(cond, "count", len(refs))
+        #: the numeric aggregation of value_* types (value_max / value_min: see ``rules.TYPE``)
+        self.aggregate = _EXTREMA.get(str((rule.custom_attributes or {}).get(TYPE)), _NUMERIC.get(rule.type))
         #: every criterion of the condition (several for a range, ``gt: 100, lte: 200``: all hold)
         extra = (rule.custom_attributes or {}).get(RANGE)
         self.criteria = ([(Op[str(k).upper()], v) for k, v in extra.items()] if isinstance(extra, dict)
@@ -85,6 +89,7 @@ class Correlation:
         self.percentile = getattr(cond, "percentile", None)
         self.aliases = {a.alias: {str(k.reference): v for k, v in a.mapping.items()} for a in rule.aliases}
         self.level = rule.level.name.lower() if rule.level else "medium"
+        self.type_name = str((rule.custom_attributes or {}).get(TYPE) or rule.type.name.lower())
         #: False when another correlation with ``generate: false`` refers to this one: its firings
         #: feed that correlation but are not reported on their own
         self.output = True
@@ -275,7 +280,7 @@ class CorrelationEngine:
             return c.holds(len({x[2] for x in entries if x[2] is not None}))
         if c.type in _NUMERIC:
             nums = [f for f in (_float(x[2]) for x in entries) if f is not None]
-            return bool(nums) and c.holds(_NUMERIC[c.type](np.array(nums), c.percentile or 50))
+            return bool(nums) and c.holds(c.aggregate(np.array(nums), c.percentile or 50))
         seen = [x[1] for x in entries]
         if c.expr is not None and not _holds(c.expr, {c.names[i] for i in seen}):
             return False
@@ -333,7 +338,7 @@ def correlation_findings(fired: list[dict[str, Any]]) -> pa.RecordBatch:
         last.append(max(x[0] for x in ents))
         related.append([{"uid": x[3]} for x in ents])
         rids.append(c.id)
-        unm.append(msgspec.json.encode({"correlation": c.type.name.lower(), "group_by": c.group_by,
+        unm.append(msgspec.json.encode({"correlation": c.type_name, "group_by": c.group_by,
                                         "group": msgspec.json.decode(f["group"]), "events": len(ents)}).decode())
     s = pa.string()
     cols = base_columns("detection_finding", kind=KIND, product="secpipe", vendor="secpipe", uids=uids,

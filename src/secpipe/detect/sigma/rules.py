@@ -37,6 +37,7 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import (
     SigmaAuthorError,
     SigmaCorrelationConditionError,
+    SigmaCorrelationTypeError,
     SigmaDateError,
     SigmaDescriptionError,
     SigmaError,
@@ -342,7 +343,17 @@ def _explain(err: Exception) -> str:
 
 
 def _repairable(err: Exception) -> bool:
-    return type(err) in _METADATA or _upper_operators(err)
+    return type(err) in _METADATA or _upper_operators(err) or _extremum(err)
+
+
+#: correlation types of the specification's tests (value_max / value_min over ``condition.field``)
+#: that this pySigma release does not parse: loaded as value_sum, the real type kept in :data:`TYPE`
+EXTREMA = ("value_max", "value_min")
+TYPE = "x-secpipe-correlation-type"
+
+
+def _extremum(err: Exception) -> bool:
+    return isinstance(err, SigmaCorrelationTypeError) and any(f"'{x}'" in str(err) for x in EXTREMA)
 
 
 def _upper_operators(err: Exception) -> bool:
@@ -354,6 +365,11 @@ def _upper_operators(err: Exception) -> bool:
 def _repair(doc: dict[str, Any], errors: Sequence[Exception]) -> None:
     notes = []
     for err in errors:
+        if _extremum(err):
+            corr = doc.get("correlation") or {}
+            doc[TYPE] = str(corr.get("type"))
+            corr["type"] = "value_sum"
+            continue
         if _upper_operators(err):
             corr = doc.get("correlation") or {}
             if isinstance(corr.get("condition"), str):
