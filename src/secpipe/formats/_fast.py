@@ -71,6 +71,15 @@ def concat(raws: list[bytes], *, validate: bool) -> pa.Array | None:
     return pa.StringArray.from_buffers(len(raws), pa.py_buffer(bufs[0]), pa.py_buffer(bufs[1]))
 
 
+def json_depth(data: bytes, *, lines: bool = False) -> int | None:
+    """The deepest nesting of JSON text ``data`` (per line with ``lines``), as
+    ``secpipe.server.wire.json_depth`` counts it, in one native pass; None without the extension."""
+    mod = _module()
+    if mod is None:
+        return None
+    return mod.json_depth(data, lines)  # type: ignore[no-any-return]
+
+
 def split_envelope(doc: bytes, key: str, also: tuple[str, ...] = ("items",), *, strict: bool = False) -> list[bytes] | None:
     """The items of compact ``doc``'s top-level array ``key``, or None (no extension, or a
     document that is not simply such an envelope: see the Rust ``split_envelope``).

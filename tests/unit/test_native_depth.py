@@ -1,0 +1,45 @@
+"""The native JSON depth scan (``_fast.json_depth``) gives the figure the Python scan gives
+(``wire.json_depth``, per line for NDJSON) on any bytes, valid JSON or not, so the depth
+limit holds the same with and without the extension; and ``check_depth`` uses it."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from secpipe.formats import _fast
+from secpipe.server import wire
+from secpipe.server.http import HTTPError
+
+pytestmark = pytest.mark.skipif(not _fast.available(), reason="native extension not built")
+
+
+def _per_line(data: bytes) -> int:
+    return max([wire.json_depth(line) for line in data.split(b"\n")] or [0])
+
+
+def test_same_depth_as_the_python_scan_on_random_bytes() -> None:
+    rnd = random.Random(11)
+    alphabet = b'{}[]"\\\n ab,:'  # structure, strings, escapes, newlines and filler
+    for _ in range(30_000):
+        data = bytes(rnd.choice(alphabet) for _ in range(rnd.randint(0, 80)))
+        assert _fast.json_depth(data) == wire.json_depth(data), data
+        assert _fast.json_depth(data, lines=True) == _per_line(data), data
+
+
+def test_same_depth_on_json_with_brackets_in_strings() -> None:
+    doc = {"a": [{"b": [1, 2, {"c": 'x]\\"[ {{', "d": "\u00e9\n["}]}] * 3, "e": {"f": {"g": []}}}
+    lines = b"\n".join(json.dumps(doc).encode() for _ in range(50))
+    assert _fast.json_depth(lines, lines=True) == _per_line(lines) == 5
+    assert _fast.json_depth(b"[" * 5000 + b"]" * 5000) == 5000
+
+
+def test_check_depth_refuses_a_deep_line_of_a_large_bulk_body() -> None:
+    ok = b'{"index":{}}\n' + b'{"a":{"b":{"c":"{[{[{["}}}\n' * 4000  # > 64 KiB: the native scan
+    wire.check_depth(ok, 4, ndjson=True)
+    deep = ok + b'{"x":' * 9 + b"1" + b"}" * 9 + b"\n"
+    with pytest.raises(HTTPError) as exc:
+        wire.check_depth(deep, 4, ndjson=True)
+    assert exc.value.status == 400 and "depth 9 exceeds the limit of 4" in str(exc.value.body)
