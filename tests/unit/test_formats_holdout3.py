@@ -514,3 +514,24 @@ def test_gitlab_first_remote_ip(value: str | None, ip: str | None) -> None:
     from secpipe.formats.gitlab import _first_ip
 
     assert _first_ip(value) == ip
+
+
+# --------------------------------------------------------------------------------------
+# OPA: slash-prefixed decision paths
+# --------------------------------------------------------------------------------------
+
+
+def test_opa_slash_prefixed_path_is_the_same_decision() -> None:
+    """OPA's decision-log docs: "Receivers should tolerate slash-prefixed paths"."""
+    lines = [
+        {"decision_id": "c1", "path": "/http/example/authz/allow", "input": {"method": "POST", "path": "/salary/bob"},
+         "result": False, "requested_by": "[::1]:59943", "timestamp": "2018-01-01T00:00:00.000000Z", "req_id": 7},
+        {"decision_id": "c2", "path": "http/example/authz/allow", "result": "true", "timestamp": "2018-01-01T00:00:01Z"},
+        {"decision_id": "c3", "path": "/", "result": True, "timestamp": "2018-01-01T00:00:02Z"},
+    ]  # fmt: skip
+    d = formats.get("opa").decode("\n".join(json.dumps(x) for x in lines).encode(), "src")
+    assert not d.dead
+    rows = _rows(d)
+    assert [r["api"]["operation"] for r in rows] == ["http/example/authz/allow", "http/example/authz/allow", None]
+    assert [(r["authorizations"] or [{}])[0].get("decision") for r in rows] == ["denied", "allowed", "allowed"]
+    assert rows[0]["http_request"]["url"]["path"] == "/salary/bob" and rows[0]["activity_id"] == 1

@@ -21,7 +21,8 @@ Mapping: ``timestamp`` -> ``time``; decision from ``result`` (``true``/``false``
 ``allow``/``allowed`` boolean, or a Kubernetes AdmissionReview's ``response.allowed``) ->
 ``authorizations[0].decision`` ("allowed"/"denied"), ``action_id`` / ``action`` and
 ``disposition_id`` (Allowed 1 / Blocked 2); results that are not a yes/no answer keep action
-Unknown. ``path`` -> ``api.operation`` and ``policy.name``; bundle revisions
+Unknown. ``path`` (a leading slash dropped: OPA's docs tell receivers to tolerate slash-prefixed
+paths, ``/http/example/authz/allow`` is ``http/example/authz/allow``) -> ``api.operation`` and ``policy.name``; bundle revisions
 (``bundles.<name>.revision``, legacy ``revision``) -> ``policy.version`` (``name@revision``
 joined by commas) and ``policy.uid``; ``input.method`` or Envoy's
 ``input.attributes.request.http.method`` -> ``activity_id`` (GET/HEAD Read, POST Create,
@@ -197,6 +198,9 @@ class Opa(CheckedRecordFormat):
     def map_valid(self, ds: list[_Decision], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
         n = len(ds)
         cls = "api_activity"
+        for d in ds:  # OPA: "receivers should tolerate slash-prefixed paths" (the same decision path)
+            if d.path and d.path[:1] == "/":
+                d.path = d.path.lstrip("/") or None
         methods = [_method(d.input) for d in ds]
         allowed = [_allowed(d.result) for d in ds]
         act = pa.array([_activity(m, d.input) for m, d in zip(methods, ds, strict=True)], pa.int32())
