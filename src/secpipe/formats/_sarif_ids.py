@@ -67,7 +67,8 @@ class CweTaxonomy:
             self.indexes.add(i)
             if isinstance(tax.get("guid"), str):
                 self.guids.add(tax["guid"].lower())
-            taxa = tax.get("taxa") if isinstance(tax.get("taxa"), list) else []
+            listed = tax.get("taxa")
+            taxa: list[Any] = listed if isinstance(listed, list) else []
             self.taxa[i] = taxa
             for t in taxa:
                 m = _ID.match(str(t.get("id", ""))) if isinstance(t, dict) else None
@@ -88,7 +89,7 @@ class CweTaxonomy:
         in_run = isinstance(index, int) and index in self.indexes
         by_guid = isinstance(guid, str) and guid.lower() in self.guids
         rid = ref.get("id")
-        if rid is None and in_run and isinstance(ref.get("index"), int):  # taxon by index into the taxonomy
+        if rid is None and isinstance(index, int) and in_run and isinstance(ref.get("index"), int):  # taxon by index
             taxa = self.taxa[index]
             j = ref["index"]
             rid = taxa[j].get("id") if 0 <= j < len(taxa) and isinstance(taxa[j], dict) else None
