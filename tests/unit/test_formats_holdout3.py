@@ -102,7 +102,7 @@ def _loc(uri: str, line: int) -> list[dict[str, Any]]:
 
 
 def test_sarif_partial_fingerprint_edge_cases() -> None:
-    res = [
+    res: list[dict[str, Any]] = [
         {"ruleId": "a", "message": {"text": "m"}, "locations": _loc("x.py", 1), "partialFingerprints": {"z": "2", "b": "1"}},
         {"ruleId": "a", "message": {"text": "m"}, "locations": _loc("x.py", 2), "partialFingerprints": {"p": ""}},
         {"ruleId": "a", "message": {"text": "m"}, "locations": _loc("x.py", 3), "partialFingerprints": {},
@@ -167,7 +167,7 @@ def test_sarif_semgrep_tags_and_taxa() -> None:
     ]  # fmt: skip
     taxonomies = [{"name": "OWASP"}, {"name": "CWE", "guid": "25F72D7E-8A92-459D-AD67-64853F788765",
                                       "taxa": [{"id": "79", "name": "Cross-site Scripting"}, {"id": "CWE-22"}]}]  # fmt: skip
-    res = [
+    res: list[dict[str, Any]] = [
         {"ruleId": "sqli", "message": {"text": "m"}, "locations": _loc("a.py", 1)},
         {"ruleId": "CVE-2021-44228", "message": {"text": "m"}, "locations": _loc("a.py", 2)},
         {"ruleId": "plain", "message": {"text": "m"}, "locations": _loc("a.py", 3)},
