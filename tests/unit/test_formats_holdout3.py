@@ -535,3 +535,17 @@ def test_opa_slash_prefixed_path_is_the_same_decision() -> None:
     assert [r["api"]["operation"] for r in rows] == ["http/example/authz/allow", "http/example/authz/allow", None]
     assert [(r["authorizations"] or [{}])[0].get("decision") for r in rows] == ["denied", "allowed", "allowed"]
     assert rows[0]["http_request"]["url"]["path"] == "/salary/bob" and rows[0]["activity_id"] == 1
+
+
+def test_trivy_report_id_correlates_findings() -> None:
+    name, d = _auto("trivy-config-report-id-defectdojo.json")
+    assert name == "trivy" and not d.dead
+    (r,) = _rows(d)
+    assert r["metadata"]["correlation_uid"] == "019bdfd9-f774-7da7-917a-6b15e3b0b2a0"
+    assert r["class_uid"] == 2003 and r["severity_id"] == 2 and r["compliance"]["status_id"] == 3  # LOW, FAIL
+    assert r["compliance"]["checks"][0]["uid"] == "AVD-AWS-0143"
+    assert r["time"] == 1768987162484  # CreatedAt 2026-01-21T10:19:22.484900675+01:00
+    assert [(x["type"], x["name"]) for x in r["resources"]] == [("filesystem", "tofu/clusters/sandbox"),
+                                                                ("terraform", "../../aws-credentials/main.tf")]  # fmt: skip
+    older = formats.get("trivy").decode((CASES / "trivy-legacy-mix.json").read_bytes(), "src")
+    assert all(x["metadata"]["correlation_uid"] is None for x in _rows(older))

@@ -39,7 +39,7 @@ Every event carries the scanned artifact in ``resources[0]`` (type = ArtifactTyp
 repository, filesystem, vm ...; name = ArtifactName; uid = image id or ArtifactID; labels = repo
 tags; data = OS and repo digests, for ``trivy repo`` the repository URL, branch, tags, commit and
 author) and the result target in ``resources[1]`` (name = Target, type =
-Type or Class). ``time`` = report ``CreatedAt`` (reports without it get the receipt time and the
+Type or Class). ``ReportID`` (Trivy 0.63+) -> ``metadata.correlation_uid``. ``time`` = report ``CreatedAt`` (reports without it get the receipt time and the
 ``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
 Status, Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
 
@@ -153,6 +153,7 @@ class _Workload(msgspec.Struct):
 
 class _Report(msgspec.Struct):
     SchemaVersion: int | None = None
+    ReportID: str | None = None  # Trivy 0.63+: one id per report
     CreatedAt: str | None = None
     ArtifactID: str | None = None
     ArtifactName: str | None = None
@@ -583,6 +584,7 @@ class Trivy(ReportFormat):
         cols["finding_info.created_time"] = created
         cols["finding_info.product.name"] = strs([self.product] * n)
         cols["metadata.log_version"] = strs([None if rep.SchemaVersion is None else str(rep.SchemaVersion)] * n)
+        cols["metadata.correlation_uid"] = strs([rep.ReportID] * n)  # the findings of one report correlate
         return cols
 
     def _vulns(self, f: dict[str, pa.Array], results: list[_Result], where: list[int],
