@@ -97,6 +97,7 @@ def ingest(
             gc.enable()
     secs = time.perf_counter() - t0
     t = pipe.totals
+    exit_code = EXIT_STORE_FAILED if failed is not None else dead_exit if t.dead_letter else EXIT_OK
     summary = {
         "events": t.events,
         "stored": dict(sorted(t.stored.items())),
@@ -106,7 +107,7 @@ def ingest(
         "bytes": total_bytes,
         "seconds": round(secs, 3),
         "events_per_second": round(t.events / secs, 1) if secs > 0 else 0.0,
-        "exit_code": EXIT_STORE_FAILED if failed is not None else dead_exit if t.dead_letter else EXIT_OK,
+        "exit_code": exit_code,
     }
     if failed is not None:
         summary["error"] = (f"cannot store into {data}: {failed.strerror or failed} — free space (or fix the I/O "
@@ -118,7 +119,7 @@ def ingest(
         raise typer.Exit(EXIT_STORE_FAILED)
     if as_json:
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
-        raise typer.Exit(summary["exit_code"])
+        raise typer.Exit(exit_code)
     from rich.console import Console
     from rich.table import Table
 
@@ -141,7 +142,7 @@ def ingest(
             con.print(f"[yellow]nothing could be read{hint}", soft_wrap=True)
         con.print(f"[yellow]see why: secpipe query --data {data} 'SELECT source, \"offset\", reason FROM dead_letter'",
                   soft_wrap=True)
-    raise typer.Exit(summary["exit_code"])
+    raise typer.Exit(exit_code)
 
 
 def _check_readable(path: str) -> None:
