@@ -717,8 +717,12 @@ fn byte_items<'py>(items: &Bound<'py, PyList>) -> PyResult<Vec<Item<'py>>> {
 /// (a format maps them on another path). Returns (index of the first irregular record or
 /// -1, one (validity, offsets, data, length, null count) per spec entry, the same for
 /// unmapped, the indexes set aside).
+///
+/// ``reserve``: bytes to reserve for each spec entry's data (e.g. what the previous batch
+/// needed per record, times this batch's records): a column then grows without copies into
+/// fresh pages; rows beyond it grow the column as usual.
 #[pyfunction]
-#[pyo3(signature = (records, spec, unmapped, known, aside=None))]
+#[pyo3(signature = (records, spec, unmapped, known, aside=None, reserve=None))]
 fn extract(
     py: Python<'_>,
     records: &Bound<'_, PyList>,
@@ -726,6 +730,7 @@ fn extract(
     unmapped: Vec<Vec<u8>>,
     known: Vec<Vec<u8>>,
     aside: Option<(usize, Vec<u8>)>,
+    reserve: Option<Vec<usize>>,
 ) -> PyResult<(i64, Vec<Buffers>, Buffers, Vec<usize>)> {
     if let Some((slot, _)) = &aside {
         if *slot >= spec.len() || spec[*slot].1 != "s" || spec[*slot].0.contains('.') {
@@ -737,7 +742,14 @@ fn extract(
     let raws = byte_items(records)?;
     let slices: Vec<&[u8]> = raws.iter().map(Item::slice).collect();
     let bad = py.detach(|| {
-        let cols: Vec<Col> = (0..spec.len()).map(|_| Col::new()).collect();
+        let mut cols: Vec<Col> = (0..spec.len()).map(|_| Col::new()).collect();
+        for (k, col) in cols.iter_mut().enumerate() {
+            col.offsets.reserve(slices.len() + 1);
+            col.valid.reserve(slices.len() / 8 + 1);
+            if let Some(bytes) = reserve.as_ref().and_then(|r| r.get(k)) {
+                col.data.reserve(*bytes);
+            }
+        }
         let mut out = Col::new();
         // unmapped holds at most each record's bytes plus braces: reserving that (virtual
         // memory, touched only as written) spares the copies of growing it

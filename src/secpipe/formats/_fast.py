@@ -152,10 +152,13 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None)
         return None
     paths = [p for p, _m in spec.paths]
     route = None if aside is None else (paths.index(aside[0]), aside[1].encode())
+    sizes = _SIZES.get(spec)  # bytes a record of the last batch took per column: reserved up front
+    reserve = None if sizes is None else [int(b * len(raws) * 1.25) + 64 for b in sizes]
     bad, cols, unmapped, set_aside = mod.extract(raws, list(spec.paths), [u.encode() for u in spec.unmapped],
-                                                 [k.encode() for k in spec.known], route)  # fmt: skip
+                                                 [k.encode() for k in spec.known], route, reserve)  # fmt: skip
     if bad >= 0:
         return None
+    _SIZES[spec] = [len(c[2]) / len(raws) for c in cols]
     strings: dict[str, pa.Array] = {}
     lists: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     for (path, mode), buffers in zip(spec.paths, cols, strict=True):
@@ -175,6 +178,9 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None)
         else:
             strings[path] = _strings(buffers)
     return Columns(strings, lists, _strings(unmapped), set_aside)
+
+
+_SIZES: dict[Spec, list[float]] = {}
 
 
 def bools(values: np.ndarray) -> pa.Array:

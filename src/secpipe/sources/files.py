@@ -24,6 +24,7 @@ from secpipe.formats.base import DeadLetter, Format
 
 GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF = 64 * 1024  # bytes of decompressed content auto-detection looks at
+_GZ_READ = 1 << 20
 
 
 @dataclass
@@ -69,7 +70,10 @@ class _Raw:
     def read(self, n: int) -> bytes:
         """Up to about n decompressed bytes; b'' at the end (check ``error`` then)."""
         while not self.done:
-            raw = self.pending + self.fh.read(n)
+            # a gzip file is read 1 MiB of compressed bytes at a time at least: a CloudTrail
+            # file (~200 KB) comes out whole from one call, so the document is that one bytes
+            # object, not a join of pieces (a copy into fresh pages, ~3% of an ingest)
+            raw = self.pending + self.fh.read(n if self.z is None else max(n, _GZ_READ))
             self.pending = b""
             self.consumed += len(raw)
             if self.z is None:
