@@ -721,8 +721,13 @@ fn byte_items<'py>(items: &Bound<'py, PyList>) -> PyResult<Vec<Item<'py>>> {
 /// ``reserve``: bytes to reserve for each spec entry's data (e.g. what the previous batch
 /// needed per record, times this batch's records): a column then grows without copies into
 /// fresh pages; rows beyond it grow the column as usual.
+///
+/// In the same pass, for the records kept (not set aside), while each is in the CPU cache:
+/// with ``whole``, the records themselves as one string column (``raw_data``), and with
+/// ``uid_prefix``, their uids as ``uids`` makes them (returned last, else None).
 #[pyfunction]
-#[pyo3(signature = (records, spec, unmapped, known, aside=None, reserve=None))]
+#[pyo3(signature = (records, spec, unmapped, known, aside=None, reserve=None, whole=false, uid_prefix=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn extract(
     py: Python<'_>,
     records: &Bound<'_, PyList>,
@@ -731,7 +736,9 @@ fn extract(
     known: Vec<Vec<u8>>,
     aside: Option<(usize, Vec<u8>)>,
     reserve: Option<Vec<usize>>,
-) -> PyResult<(i64, Vec<Buffers>, Buffers, Vec<usize>)> {
+    whole: bool,
+    uid_prefix: Option<Vec<u8>>,
+) -> PyResult<(i64, Vec<Buffers>, Buffers, Vec<usize>, Option<Buffers>, Option<Py<PyBytes>>)> {
     if let Some((slot, _)) = &aside {
         if *slot >= spec.len() || spec[*slot].1 != "s" || spec[*slot].0.contains('.') {
             return Err(PyValueError::new_err("aside names a top-level string path of the spec"));
@@ -756,13 +763,25 @@ fn extract(
         out.data.reserve(slices.iter().map(|s| s.len() + 2).sum());
         let mut w = Walker { cols, modes, unmapped_names: &unmapped, unmapped: out, known: &known };
         let mut set_aside = Vec::new();
+        let mut rawcol = Col::new();
+        if whole {
+            rawcol.data.reserve(slices.iter().map(|s| s.len()).sum());
+            rawcol.offsets.reserve(slices.len() + 1);
+        }
+        let mut hexes = Vec::new();
+        let hasher = uid_prefix.as_ref().map(|p| {
+            hexes.reserve(slices.len() * 32);
+            let mut h = Sha256::new();
+            h.update(p);
+            h
+        });
         for (n, rec) in slices.iter().enumerate() {
             let snaps: Vec<[usize; 5]> = match aside {
                 Some(_) => w.cols.iter().chain([&w.unmapped]).map(Col::snapshot).collect(),
                 None => Vec::new(),
             };
             if w.record(rec, &root).is_err() {
-                return (n as i64, w, set_aside);
+                return (n as i64, w, set_aside, rawcol, hexes);
             }
             if let Some((slot, value)) = &aside {
                 if w.cols[*slot].last() == Some(value.as_slice()) {
@@ -772,17 +791,37 @@ fn extract(
                     }
                     w.unmapped.restore(*last);
                     set_aside.push(n);
+                    continue;
                 }
             }
+            if whole && (std::str::from_utf8(rec).is_err() || rawcol.bytes(rec).is_err()) {
+                return (n as i64, w, set_aside, rawcol, hexes); // not UTF-8, or over 2 GiB: the caller's path
+            }
+            if let Some(base) = &hasher {
+                let mut h = base.clone();
+                h.update(rec);
+                hex_prefix(&h.finalize(), &mut hexes);
+            }
         }
-        (-1, w, set_aside)
+        (-1, w, set_aside, rawcol, hexes)
     });
-    let (bad, walker, set_aside) = (bad.0, bad.1, bad.2);
+    let (bad, walker, set_aside, rawcol, hexes) = bad;
     if bad >= 0 {
-        return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new()));
+        return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new(), None, None));
     }
     let cols = walker.cols.into_iter().map(|c| to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
-    Ok((bad, cols, to_py(py, walker.unmapped)?, set_aside))
+    let raw = if whole { Some(to_py(py, rawcol)?) } else { None };
+    let uids = uid_prefix.map(|_| PyBytes::new(py, &hexes).unbind());
+    Ok((bad, cols, to_py(py, walker.unmapped)?, set_aside, raw, uids))
+}
+
+/// The first 128 bits of a digest as 32 lowercase hex digits, appended to ``out``.
+fn hex_prefix(digest: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &x in &digest[..16] {
+        out.push(HEX[(x >> 4) as usize]);
+        out.push(HEX[(x & 15) as usize]);
+    }
 }
 
 /// metadata.uid of each record: SHA-256 of ``prefix`` (+ its context and a NUL) + the
@@ -798,7 +837,6 @@ fn uids(py: Python<'_>, prefix: &[u8], records: &Bound<'_, PyList>, contexts: Op
     };
     let slices: Vec<&[u8]> = raws.iter().map(Item::slice).collect();
     let ctx_slices: Option<Vec<&[u8]>> = ctx.as_ref().map(|c| c.iter().map(Item::slice).collect());
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let out = py.detach(|| {
         let mut out = Vec::with_capacity(slices.len() * 32);
         let base = {
@@ -813,11 +851,7 @@ fn uids(py: Python<'_>, prefix: &[u8], records: &Bound<'_, PyList>, contexts: Op
                 h.update([0u8]);
             }
             h.update(rec);
-            let d = h.finalize();
-            for &x in &d[..16] {
-                out.push(HEX[(x >> 4) as usize]);
-                out.push(HEX[(x & 15) as usize]);
-            }
+            hex_prefix(&h.finalize(), &mut out);
         }
         out
     });

@@ -54,8 +54,12 @@ def uids(prefix: bytes, raws: list[bytes], contexts: list[bytes] | None = None) 
     mod = _module()
     if mod is None:
         return None
-    hexes = mod.uids(prefix, raws, contexts)
-    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), len(raws), [None, pa.py_buffer(hexes)])
+    return _hex_column(mod.uids(prefix, raws, contexts), len(raws))
+
+
+def _hex_column(hexes: bytes, n: int) -> pa.Array:
+    """A string column of ``n`` 32-character uids given back to back."""
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(hexes)])
     return fixed.cast(pa.binary()).cast(pa.string())
 
 
@@ -138,14 +142,21 @@ class Columns:
     lists: dict[str, tuple[np.ndarray, np.ndarray | None]]
     unmapped: pa.Array
     aside: list[int]  # indexes of the records set aside (not in the columns)
+    raw: pa.Array | None = None  # the kept records as one string column (``whole``)
+    uids: pa.Array | None = None  # their metadata.uid (``uid_prefix``)
 
 
-def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None) -> Columns | None:
+def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None, *, whole: bool = False,
+            uid_prefix: bytes | None = None) -> Columns | None:  # fmt: skip
     """Columns of canonical JSON records, or None (no extension, or an irregular record).
 
     ``aside`` = (top-level string path, value): the records holding that value there are
     left out of the columns and listed in ``Columns.aside`` (for a format that maps them
     another way, e.g. CloudTrail's ConsoleLogin), which costs no copy of the other columns.
+    ``whole``: also the kept records as one string column (``Columns.raw``, for raw_data);
+    ``uid_prefix``: also their uids (``Columns.uids``, as :func:`uids` with that prefix), made
+    in the same pass while each record is in the CPU cache. With ``whole`` a record that is
+    not UTF-8 is irregular (None: the caller's path decides it, as a string column would refuse it).
     """
     mod = _module()
     if mod is None or not raws:
@@ -154,8 +165,9 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None)
     route = None if aside is None else (paths.index(aside[0]), aside[1].encode())
     sizes = _SIZES.get(spec)  # bytes a record of the last batch took per column: reserved up front
     reserve = None if sizes is None else [int(b * len(raws) * 1.25) + 64 for b in sizes]
-    bad, cols, unmapped, set_aside = mod.extract(raws, list(spec.paths), [u.encode() for u in spec.unmapped],
-                                                 [k.encode() for k in spec.known], route, reserve)  # fmt: skip
+    bad, cols, unmapped, set_aside, raw, hexes = mod.extract(
+        raws, list(spec.paths), [u.encode() for u in spec.unmapped], [k.encode() for k in spec.known], route,
+        reserve, whole, uid_prefix)  # fmt: skip
     if bad >= 0:
         return None
     _SIZES[spec] = [len(c[2]) / len(raws) for c in cols]
@@ -177,7 +189,9 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None)
                 pa.bool_(), n, [pa.py_buffer(valid), values.buffers()[1]], nulls)
         else:
             strings[path] = _strings(buffers)
-    return Columns(strings, lists, _strings(unmapped), set_aside)
+    kept = len(raws) - len(set_aside)
+    return Columns(strings, lists, _strings(unmapped), set_aside, None if raw is None else _strings(raw),
+                   None if hexes is None else _hex_column(hexes, kept))  # fmt: skip
 
 
 _SIZES: dict[Spec, list[float]] = {}

@@ -716,7 +716,7 @@ def base_columns(
     vendor: str | None,
     uids: pa.Array | Sequence[str],
     times_ms: pa.Array,
-    raws: Sequence[bytes] | None,
+    raws: Sequence[bytes] | pa.Array | None,
     activity_id: pa.Array,
     severity_id: pa.Array | int = 1,
 ) -> dict[str, pa.Array]:
@@ -755,7 +755,9 @@ def base_columns(
     }
     if missing:
         cols["metadata.labels"] = labels
-    if raws is not None:
+    if isinstance(raws, pa.Array):  # the raw_data column already (a native walker made it)
+        cols["raw_data"] = raws
+    elif raws is not None:
         cols["raw_data"] = string_column(list(raws))
     return cols
 

@@ -342,7 +342,7 @@ def _native(records: Records, out: Decoded) -> bool:
     aside by the walker (few; no copy of the others) and go through the msgspec path for
     their Authentication batch."""
     raws = records.raws
-    cols = _fast.extract(raws, _SPEC, aside=("eventName", "ConsoleLogin"))
+    cols = _fast.extract(raws, _SPEC, aside=("eventName", "ConsoleLogin"), whole=True, uid_prefix=_UID_PREFIX)
     if cols is None or cols.strings["insightDetails"].null_count < len(raws) - len(cols.aside):
         return False
     f = {k: v for k, v in cols.strings.items() if "[]" not in k}  # per record (item fields are per item)
@@ -351,13 +351,14 @@ def _native(records: Records, out: Decoded) -> bool:
     offsets, _mask, items = _fast.list_items(cols, "resources", ("ARN", "type", "accountId"))
     f["resources"] = _resource_list(offsets, *items)
     f["unmapped"] = cols.unmapped  # null where nothing is unmapped (never "{}")
+    done = {"uids": cols.uids, "raw": cols.raw}  # made by the walker in its pass
     if not cols.aside:
-        out.batches.append(_ocsf("api_activity", f, raws))
+        out.batches.append(_ocsf("api_activity", f, raws, **done))
         return True
     login = np.zeros(len(raws), bool)
     login[cols.aside] = True
     if len(cols.aside) < len(raws):
-        out.batches.append(_ocsf("api_activity", f, list(itertools.compress(raws, ~login))))
+        out.batches.append(_ocsf("api_activity", f, list(itertools.compress(raws, ~login)), **done))
     st = decode_strict([raws[i] for i in cols.aside], [records.locs[i] for i in cols.aside], _Record, out,
                        CloudTrail.name, "a CloudTrail record")  # fmt: skip
     st = st.reject([None if r.eventSource else _NAMELESS for r in st.recs], out, CloudTrail.name)
@@ -367,6 +368,7 @@ def _native(records: Records, out: Decoded) -> bool:
 
 
 _NAMELESS = "CloudTrail record without eventName/eventSource (nor insightDetails naming them)"
+_UID_PREFIX = CloudTrail.name.encode() + b"\0"  # event_uids' prefix (metadata.uid made by the walker)
 
 
 #: typed paths of _Record for the native walker; the raw fields go to unmapped.
@@ -411,8 +413,10 @@ def _nonempty(col: pa.Array) -> pa.Array:
 
 
 def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarray | None = None,
-          login: dict[str, pa.Array] | None = None) -> pa.RecordBatch:
-    """The OCSF batch from CloudTrail field columns (keyed by record path; see :func:`_batch`)."""
+          login: dict[str, pa.Array] | None = None, uids: pa.Array | None = None,
+          raw: pa.Array | None = None) -> pa.RecordBatch:  # fmt: skip
+    """The OCSF batch from CloudTrail field columns (keyed by record path; see :func:`_batch`);
+    ``uids`` and ``raw`` (raw_data) when the native walker made them already."""
     n = len(raws)
     null = pa.scalar(None, pa.string())
     names = f["eventName"]
@@ -434,9 +438,9 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarr
         kind=CloudTrail.name,
         product=CloudTrail.product,
         vendor=CloudTrail.vendor,
-        uids=event_uids(CloudTrail.name, raws),
+        uids=event_uids(CloudTrail.name, raws) if uids is None else uids,
         times_ms=times,
-        raws=raws,
+        raws=raws if raw is None else raw,
         activity_id=activity,
         severity_id=1,
     )
