@@ -336,3 +336,20 @@ def test_cloudtrail_console_login_without_event_source_is_dead_lettered(source: 
     assert [(x.reason, x.offset) for x in a.dead] == [(x.reason, x.offset) for x in b.dead] and len(a.dead) == 1
     assert [x.to_pylist() for x in a.batches] == [x.to_pylist() for x in b.batches]
     assert [x.num_rows for x in a.batches] == [1, 1]
+
+
+def test_extract_whole_and_uids_match_the_separate_passes() -> None:
+    """raw_data and metadata.uid made in the walker's pass equal concat/uids of the kept records;
+    a record that is not UTF-8 makes the walk decline (its string column would be refused)."""
+    from secpipe.formats import cloudtrail
+
+    recs = [b'{"eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com"}',
+            b'{"eventName":"GetObject","eventSource":"s3.amazonaws.com","x":"\xc3\xa9"}',
+            b'{"eventName":"PutObject","eventSource":"s3.amazonaws.com"}']  # fmt: skip
+    cols = _fast.extract(recs, cloudtrail._SPEC, aside=("eventName", "ConsoleLogin"), whole=True, uid_prefix=b"k\0")
+    assert cols is not None and cols.aside == [0]
+    kept = recs[1:]
+    assert cols.raw is not None and cols.raw.to_pylist() == [r.decode() for r in kept]
+    assert cols.uids is not None and cols.uids.equals(_fast.uids(b"k\0", kept))
+    assert _fast.extract([b'{"eventName":"A","eventSource":"s","x":"\xff"}'], cloudtrail._SPEC, whole=True) is None
+    assert _fast.extract([b'{"eventName":"A","eventSource":"s","x":"\xff"}'], cloudtrail._SPEC) is not None
