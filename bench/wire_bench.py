@@ -12,6 +12,8 @@ Runs:
   ``create`` actions to its data stream, gzip, ``filter_path=errors,items.*.error,items.*.status``;
 - ``es_bulk_cloudtrail``: CloudTrail records (~1.2 KB) to an index mapped to ``cloudtrail``;
 - ``es_bulk_cloudtrail_auto``: the same records, auto-detected;
+- ``es_bulk_cloudtrail_125``: CloudTrail records 125 a request (Logstash's default batch)
+  from the client threads: concurrent requests are mapped together (runtime/combine.py);
 - ``es_bulk_client_helper``: ``helpers.parallel_bulk`` with dict actions (the client
   serializes JSON itself, so its own cost shows too);
 - ``hec_cloudtrail``: httpx keep-alive clients posting concatenated HEC envelopes
@@ -114,7 +116,7 @@ def main() -> None:
     # distinct records per run: a repeated record would be dropped by the lake's identity dedup
     recs = list(records(args.events, seed=11))
     ct = {seed: [json.dumps(r, separators=(",", ":")).encode() for r in records(args.events, seed=seed)]
-          for seed in (12, 13, 14, 15)}  # fmt: skip
+          for seed in (12, 13, 14, 15, 16)}  # fmt: skip
     docs = ct[12]
     with tempfile.TemporaryDirectory() as tmp:
         srv = start(Path(tmp), CONFIG, taskset=args.server_cpu)
@@ -133,9 +135,10 @@ def main() -> None:
             gz = Elasticsearch(srv.url, basic_auth=("elastic", srv.ingest), request_timeout=120,
                                connections_per_node=args.threads, http_compress=True)  # fmt: skip
 
-            def raw_bulk(index: str, payload: list[bytes], op: str = "index", filebeat: bool = False) -> None:
+            def raw_bulk(index: str, payload: list[bytes], op: str = "index", filebeat: bool = False,
+                         batch: int | None = None) -> None:  # fmt: skip
                 action = json.dumps({op: {"_index": index}}).encode() + b"\n"
-                bodies = _chunks([action + d + b"\n" for d in payload], args.batch)
+                bodies = _chunks([action + d + b"\n" for d in payload], batch or args.batch)
 
                 def send(body: bytes) -> None:
                     if filebeat:
@@ -173,6 +176,8 @@ def main() -> None:
                 "es_bulk_filebeat_wire": lambda: raw_bulk("filebeat-8.17.0", fb3, "create", filebeat=True),
                 "es_bulk_cloudtrail": lambda: raw_bulk("cloudtrail-b", docs),
                 "es_bulk_cloudtrail_auto": lambda: raw_bulk("unmapped-logs", ct[13]),
+                # Logstash's default pipeline.batch.size: 125 events a request, from several workers
+                "es_bulk_cloudtrail_125": lambda: raw_bulk("cloudtrail-c", ct[16], batch=125),
                 "es_bulk_client_helper": client_bulk,
                 "hec_cloudtrail": lambda: hec(b"aws:cloudtrail", ct[14]),
                 "hec_json_auto": lambda: hec(b"_json", fb2),
@@ -184,10 +189,11 @@ def main() -> None:
             srv.stop()
     floor = 30_000
     # per core = per second of the (pinned) server's CPU time; wall-clock equals it on an idle machine
-    best = max((r["events_per_server_cpu_s"] or 0 for r in results if r["bench"].startswith("es_bulk")), default=0)
+    bulk = [r["events_per_server_cpu_s"] or 0 for r in results if r["bench"].startswith("es_bulk")]
     print(json.dumps({"summary": {r["bench"]: [r["events_per_s"], r["events_per_server_cpu_s"]] for r in results},
                       "columns": ["events_per_s (wall)", "events_per_server_cpu_s"], "server_cores": 1,
-                      "es_bulk_floor": floor, "es_bulk_meets_floor": best >= floor}))
+                      "es_bulk_floor": floor, "es_bulk_best_meets_floor": max(bulk, default=0) >= floor,
+                      "es_bulk_every_run_meets_floor": bool(bulk) and min(bulk) >= floor}))  # fmt: skip
 
 
 if __name__ == "__main__":
