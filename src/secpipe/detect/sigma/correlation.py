@@ -278,7 +278,7 @@ class CorrelationEngine:
             return c.holds(len(entries))
         if c.type == SigmaCorrelationType.VALUE_COUNT:
             return c.holds(len({x[2] for x in entries if x[2] is not None}))
-        if c.type in _NUMERIC:
+        if c.type in _NUMERIC and c.aggregate is not None:
             nums = [f for f in (_float(x[2]) for x in entries) if f is not None]
             return bool(nums) and c.holds(c.aggregate(np.array(nums), c.percentile or 50))
         seen = [x[1] for x in entries]

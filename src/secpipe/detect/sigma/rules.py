@@ -310,8 +310,9 @@ def _split_range(doc: object) -> bool:
     """A correlation whose condition has several criteria (the specification's range, "101 to
     200" = ``gt: 100, lte: 200``: all must hold) keeps the first for pySigma, which accepts one,
     and all of them in :data:`RANGE` for :mod:`.correlation`. True when ``doc`` was changed."""
-    corr = doc.get("correlation") if isinstance(doc, dict) else None
-    cond = corr.get("condition") if isinstance(corr, dict) else None
+    if not isinstance(doc, dict) or not isinstance(corr := doc.get("correlation"), dict):
+        return False
+    cond = corr.get("condition")
     if not isinstance(cond, dict):
         return False
     ops = [k for k in cond if k in _CONDITION_OPS]
