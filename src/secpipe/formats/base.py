@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import msgspec
 import numpy as np
@@ -106,6 +106,9 @@ class Format(abc.ABC):
         """Decode one document into OCSF batches and dead letters."""
 
 
+_T = TypeVar("_T")
+
+
 def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
     """``fmt.decode`` that never raises: a document nested deeper than msgspec can read
     (RecursionError), one that is not UTF-8 where the format reads it whole, or a decoder
@@ -114,9 +117,9 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
     return guarded(fmt, data, source, lambda: fmt.decode(data, source))
 
 
-def guarded(fmt: Format, data: bytes, source: str, run: Callable[[], Decoded]) -> Decoded:
-    """``run()`` (decoding ``data``), with :func:`decode_document`'s guarantee: what it raises
-    dead-letters the whole of ``data`` with the reason."""
+def guarded(fmt: Format, data: bytes, source: str, run: Callable[[], _T]) -> _T | Decoded:
+    """``run()`` (decoding or splitting ``data``), with :func:`decode_document`'s guarantee:
+    what it raises becomes a :class:`Decoded` dead-lettering the whole of ``data`` with the reason."""
     try:
         return run()
     except RecursionError:

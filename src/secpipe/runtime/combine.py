@@ -154,7 +154,7 @@ class Combiner:
 def map_jobs(jobs: list[Job]) -> Decoded:
     """Map the jobs' records in one pass (one format); each job's dead letters go to ``job.dead``.
 
-    Returns the batches (and the total events) of all jobs; its ``dead`` stays empty.
+    Returns the batches of all jobs (the caller counts events and dead letters of the jobs it keeps).
     """
     if len(jobs) == 1:
         return _one_by_one(jobs)
@@ -164,7 +164,6 @@ def map_jobs(jobs: list[Job]) -> Decoded:
         tag = f"{k}\0"
         both.raws.extend(job.recs.raws)
         both.locs.extend([(tag + src, off) for src, off in job.recs.locs])
-        both.events += job.recs.events - len(job.recs.dead)
     try:
         dec = fmt.map_records(both)
     except Exception:  # a decoder bug: find whose records, one request at a time
@@ -178,7 +177,7 @@ def map_jobs(jobs: list[Job]) -> Decoded:
         found[int(tag)].append(dl)
     for job, dead in zip(jobs, found, strict=True):
         job.dead = dead
-    return Decoded(batches=dec.batches, events=sum(job.recs.events for job in jobs))
+    return Decoded(batches=dec.batches)
 
 
 def _one_by_one(jobs: list[Job]) -> Decoded:
@@ -188,7 +187,6 @@ def _one_by_one(jobs: list[Job]) -> Decoded:
         dec = guarded(job.fmt, job.body, job.source, lambda job=job: job.fmt.map_records(job.recs))  # type: ignore[misc]
         job.dead = dec.dead
         out.batches.extend(dec.batches)
-        out.events += dec.events
     return out
 
 

@@ -36,7 +36,7 @@ from secpipe import formats
 from secpipe.config.ingest import IngestConfig
 from secpipe.errors import LimitExceeded
 from secpipe.formats import _fast
-from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, guarded, json_array
+from secpipe.formats.base import DeadLetter, Format, RecordFormat, Records, guarded, json_array
 from secpipe.security.limits import check_json_limits
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw
 
@@ -331,15 +331,8 @@ def _as_array(fmt: Format, docs: list[bytes]) -> bool:
 
 def _split(fmt: RecordFormat, body: bytes, source: str) -> Records:
     """``fmt.split_records`` that never raises (as ``decode_document``): the whole body is dead-lettered instead."""
-    recs: Records | None = None
-
-    def split() -> Decoded:
-        nonlocal recs
-        recs = fmt.split_records(body, source)
-        return Decoded()
-
-    dec = guarded(fmt, body, source, split)
-    return recs if recs is not None else Records(dead=dec.dead, events=dec.events)
+    res = guarded(fmt, body, source, lambda: fmt.split_records(body, source))
+    return res if isinstance(res, Records) else Records(dead=res.dead, events=res.events)
 
 
 def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx: list[int],
