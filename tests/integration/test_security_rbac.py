@@ -148,7 +148,7 @@ def test_tokens_and_users_api_and_cli(data_dir: Path) -> None:
         ing = c.post("/v1/tokens", json={"source": "fluentbit"}, headers=h).json()["token"]
         listed = c.get("/v1/tokens", headers=h).json()["tokens"]
         assert {t["role"] for t in listed if t["name"] in ("alice", "ingest:fluentbit")} == {"viewer", "ingest"}
-        assert tok not in str(listed) and tok.split("_")[2] not in (data_dir / "state" / "tokens.json").read_text()
+        assert tok not in str(listed) and tok.split("_", 2)[2] not in (data_dir / "state" / "tokens.json").read_text()
         assert c.post("/v1/query", json={"sql": "SELECT 1"}, headers={"Authorization": f"Bearer {tok}"}).status_code == 200
         assert c.post("/v1/query", json={"sql": "SELECT 1"}, headers={"Authorization": f"Bearer {ing}"}).status_code == 403
         r = c.post("/v1/ingest/cloudtrail", content=b'{"Records": []}', headers={"Authorization": f"Bearer {ing}"})
@@ -156,7 +156,7 @@ def test_tokens_and_users_api_and_cli(data_dir: Path) -> None:
         subprocess.run(["secpipe", "users", "set-role", "alice", "--role", "ingest", "--data", str(data_dir)], check=True,
                        capture_output=True)
         assert c.post("/v1/query", json={"sql": "SELECT 1"}, headers={"Authorization": f"Bearer {tok}"}).status_code == 403
-        tid = tok.split("_")[1]
+        tid = tok.split("_", 2)[1]
         assert c.delete(f"/v1/tokens/{tid}", headers=h).status_code == 200
         assert c.post("/v1/query", json={"sql": "SELECT 1"}, headers={"Authorization": f"Bearer {tok}"}).status_code == 401
     out = subprocess.run(["secpipe", "tokens", "create", "--name", "svc", "--role", "auditor", "--data", str(data_dir)],

@@ -26,7 +26,7 @@ def test_token_revoke_on_a_full_disk_is_not_half_done(tmp_path: Path) -> None:
         data = mnt / "data"
         store = TokenStore(data)
         tokens = [store.create(f"t{i}", "ingest") for i in range(3)]
-        tid = tokens[0].split("_")[1]
+        tid = tokens[0].split("_", 2)[1]
         filler = fill(mnt)
         with pytest.raises(OSError):
             store.revoke(tid)  # the new tokens.json needs a page the disk does not have

@@ -214,7 +214,7 @@ def test_tokens_revoke_takes_a_pasted_token(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
     token = cli("tokens", "create", "--name", "ci", "--role", "viewer", "--data", data).stdout.strip().splitlines()[-1]
     assert token.startswith("sp_")
-    tid = token.split("_")[1]
+    tid = token.split("_", 2)[1]
     assert cli("tokens", "revoke", token, "--data", data).stdout.strip() == f"token {tid} revoked"
     assert json.loads(cli("tokens", "list", "--json", "--data", data).stdout) == []
 
