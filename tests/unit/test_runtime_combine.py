@@ -106,6 +106,24 @@ def test_a_restart_replays_each_combined_body_alone(tmp_path: Path, real: Path) 
     again.close()
     rows = _count(tmp_path, "select count(*) as n, count(distinct metadata.uid) as u from api_activity")
     assert rows == [{"n": 10, "u": 10}]
-    # dead letters are durable at accept time and written again by the replay (at least once)
-    dead = _count(tmp_path, "select distinct source from dead_letter order by source")
-    assert [r["source"] for r in dead] == ["req1", "req2"]
+    # dead letters are durable at accept time; the replay finds them stored and does not write them again
+    dead = _count(tmp_path, "select source, count(*) as n from dead_letter group by source order by source")
+    assert dead == [{"source": "req1", "n": 1}, {"source": "req2", "n": 1}]
+
+
+def test_a_replay_keeps_identical_dead_letters_it_had_not_stored(tmp_path: Path, real: Path) -> None:
+    """Two requests with the same bad record from the same source are two dead letters; a crash
+    after only the first was stored leaves the replay to write the second, and only it."""
+    fmt = formats.get("cloudtrail")
+    assert isinstance(fmt, formats.base.RecordFormat)
+    body = _bodies(real)[2]  # one record is not JSON
+    svc = Service(tmp_path)
+    first = combine.Job(fmt, "same", body, fmt.split_records(body, "same"))
+    svc._accept_jobs([first])
+    svc.wal.sync(first.seq)
+    seq = svc.wal.append(combine.wal_record(first))  # the same body logged again, then the crash came before its dead letter was written
+    svc.wal.sync(seq)
+    svc.wal.close()
+    Service(tmp_path).close()
+    dead = _count(tmp_path, "select source, count(*) as n, count(distinct sha256) as d from dead_letter group by source")
+    assert dead == [{"source": "same", "n": 2, "d": 1}]

@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from secpipe import formats
 from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_document
 from secpipe.runtime.combine import ARRIVALS, Combiner, Job, map_jobs, wal_record
 from secpipe.runtime.pipeline import Pipeline
-from secpipe.store import compact
+from secpipe.store import compact, dlq
 from secpipe.store.wal import DAMAGED, WAL, WalRecord, now_ms
 from secpipe.transforms.base import Stage
 
@@ -104,18 +105,23 @@ class Service:
         self.replayed = self._replay()
 
     def _replay(self) -> int:
+        """Decode the unreleased WAL segments again into the lake; their dead letters that the
+        store already holds (written when first accepted) are not written twice."""
         n = 0
         closed = self.wal.rotate()
+        stored: Counter[tuple[str, str, int, str]] | None = None
         for rec in self.wal.replay():
             if rec.format == DAMAGED:  # bytes of a damaged frame: kept, with why, not guessed at
                 reason = f"write-ahead log frame damaged (magic/length/crc32 check failed) at byte {rec.received_ms}"
                 log.error("%s of %s: %d byte(s) dead-lettered", reason, rec.source, len(rec.body))
-                self.pipeline.submit(Decoded(dead=[DeadLetter(reason, rec.source, rec.received_ms, rec.body, "wal")],
-                                             events=1))  # fmt: skip
-                continue
-            _fmt, dec = decode_body(rec.format, rec.body, rec.source)
+                dec = Decoded(dead=[DeadLetter(reason, rec.source, rec.received_ms, rec.body, "wal")], events=1)
+            else:
+                _fmt, dec = decode_body(rec.format, rec.body, rec.source)
+                n += 1
+            if dec.dead:
+                stored = self.pipeline.dlq.stored() if stored is None else stored
+                dec.dead = [d for d in dec.dead if not _take(stored, dlq.identity(d))]
             self.pipeline.submit(dec)
-            n += 1
         self.pipeline.flush()
         self.wal.release(closed)
         if n:
@@ -231,3 +237,11 @@ class Service:
             hook = getattr(st, "close", None)
             if callable(hook):
                 hook()
+
+
+def _take(counts: Counter[tuple[str, str, int, str]], key: tuple[str, str, int, str]) -> bool:
+    """Take one of ``key`` from ``counts``; False when none is left."""
+    if counts[key] <= 0:
+        return False
+    counts[key] -= 1
+    return True

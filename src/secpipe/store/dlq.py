@@ -6,12 +6,17 @@ keep their bytes inline; larger ones (a 100 MB line) are written whole to
 ``<root>/blobs/<sha256>`` and ``blob`` names that file, so nothing rejected is lost.
 Queryable as the ``dead_letter`` view. Writes are atomic and fsynced like the lake's; each
 write is a file, and `secpipe up` merges a day's small files (:mod:`secpipe.store.compact`).
+
+A dead letter's identity is (source, format, offset, sha256 of its bytes): a WAL replay after
+a crash decodes again bodies whose dead letters were already stored, and :meth:`stored` lets
+it write only those that are not (counted, so two identical letters stay two).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -36,6 +41,14 @@ SCHEMA = pa.schema(
         ("blob", pa.string()),
     ]
 )
+
+
+IDENTITY = ("source", "format", "offset", "sha256")
+
+
+def identity(d: DeadLetter) -> tuple[str, str, int, str]:
+    """A dead letter's identity as :meth:`DeadLetterStore.stored` counts it."""
+    return d.source, d.format, d.offset, hashlib.sha256(d.raw).hexdigest()
 
 
 class DeadLetterStore:
@@ -72,6 +85,14 @@ class DeadLetterStore:
             table = pa.table(rows, schema=SCHEMA)
             write_parquet_atomic(table, self.root / f"day={now:%Y-%m-%d}", cipher=self.cipher)
         return n
+
+    def stored(self) -> Counter[tuple[str, str, int, str]]:
+        """How many stored dead letters have each identity (source, format, offset, sha256)."""
+        seen: Counter[tuple[str, str, int, str]] = Counter()
+        for path in sorted(self.root.glob(f"{compact.DLQ_PARTITIONS}/part-*.parquet")):
+            t = crypto.read_parquet(path, self.cipher, columns=list(IDENTITY))
+            seen.update(zip(*(t.column(c).to_pylist() for c in IDENTITY), strict=True))
+        return seen
 
     def _blob(self, digest: str, raw: bytes) -> str:
         d = self.root / "blobs"
