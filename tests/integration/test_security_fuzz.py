@@ -1,7 +1,8 @@
 """Fuzzing every registered format decoder and the HTTP ingest route (hypothesis).
 
 Properties: no crash (no exception escapes a decoder; the server never answers 5xx), no
-hang (hypothesis deadline per example, plus the pytest timeout), and every input is
+hang (each decode under 2 s of CPU time, plus the pytest timeout; CPU time, not wall time, so a
+loaded host does not fail it), and every input is
 accounted for: a non-blank input yields stored rows or dead letters, and everything the
 server refuses is in the dead-letter store or got an error answer.
 """
@@ -51,12 +52,12 @@ documents = st.one_of(
 def test_decoder_fuzz(name: str) -> None:
     fmt = formats.get(name)
 
-    @settings(max_examples=40, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(documents)
     def check(data: bytes) -> None:
-        t0 = time.monotonic()
+        t0 = time.thread_time()
         out = fmt.decode(data, "fuzz")
-        assert time.monotonic() - t0 < 2
+        assert time.thread_time() - t0 < 2
         rows = sum(b.num_rows for b in out.batches)
         for d in out.dead:
             assert d.reason and isinstance(d.raw, bytes)
@@ -81,7 +82,7 @@ def server(tmp_path_factory):
 TALLY = {"dead_reported": 0, "refused": 0, "requests": 0}
 
 
-@settings(max_examples=150, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(documents, st.sampled_from(["auto", *sorted(formats.REGISTRY)]), st.sampled_from(["", "gzip", "gzip-bad", "br"]),
        st.integers(0, 40))
 def test_http_ingest_fuzz(server, body: bytes, fmt: str, encoding: str, depth: int) -> None:
