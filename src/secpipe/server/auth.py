@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import threading
 import time
@@ -37,6 +38,11 @@ class TokenInfo:
     source: str | None = None  # ingest tokens may be bound to one source
 
 
+def _version(st: os.stat_result) -> tuple[int, int, int]:
+    """What tells one written tokens file from another: inode, mtime (ns), size."""
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 class TokenStore:
     """Tokens of one data directory."""
 
@@ -44,16 +50,21 @@ class TokenStore:
         self.path = Path(data_dir) / "state" / "tokens.json"
         self._lock = threading.Lock()
         self._tokens: dict[str, TokenInfo] = {}
-        self._mtime = 0.0
+        self._version: tuple[int, int, int] | None = None
         self._load()
 
     def _load(self) -> None:
-        if self.path.exists():
-            st = self.path.stat().st_mtime
-            if st != self._mtime:
-                items = json.loads(self.path.read_text())
-                self._tokens = {t["id"]: TokenInfo(**t) for t in items}
-                self._mtime = st
+        """Re-read the file when it changed (one stat a call: a token the CLI revokes is refused
+        on the next request). A save replaces the file, so its inode changes with every write,
+        even two within one mtime tick."""
+        try:
+            version = _version(os.stat(self.path))
+        except FileNotFoundError:
+            return
+        if version != self._version:
+            items = json.loads(self.path.read_text())
+            self._tokens = {t["id"]: TokenInfo(**t) for t in items}
+            self._version = version
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,10 +73,10 @@ class TokenStore:
                               self.path.with_suffix(".tmp"), 0o600)  # fmt: skip
         except OSError:  # disk full: memory goes back to what is on disk (a revoke that was not
             # saved must not look done here and come undone at restart)
-            self._tokens, self._mtime = {}, 0.0
+            self._tokens, self._version = {}, None
             self._load()
             raise
-        self._mtime = self.path.stat().st_mtime
+        self._version = _version(os.stat(self.path))
 
     def create(self, name: str, role: str, source: str | None = None) -> str:
         """Create a token; returns the full token string (the only time it is visible)."""

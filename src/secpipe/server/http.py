@@ -146,7 +146,7 @@ def authenticate(ctx: AppContext, request: Request, permission: str, token: str 
     try:
         info = ctx.tokens.verify(tok)
     except AuthError:
-        guard[1].denied("(invalid token)", "invalid token", request.url.path, remote)
+        guard[1].denied("(invalid token)", "invalid token", request.scope["path"], remote)
         raise HTTPError(401, "invalid token") from None
     wait = guard[0].check(info.id)
     if wait:
@@ -154,9 +154,9 @@ def authenticate(ctx: AppContext, request: Request, permission: str, token: str 
         exc.headers = {"Retry-After": retry_after(wait)}
         raise exc
     if not allowed(info.role, permission):
-        guard[1].denied(info.name, f"role {info.role} lacks {permission}", request.url.path, remote)
+        guard[1].denied(info.name, f"role {info.role} lacks {permission}", request.scope["path"], remote)
         raise HTTPError(403, f"role {info.role!r} may not {permission}")
-    guard[1].used(info.id, info.name, info.role, request.url.path)
+    guard[1].used(info.id, info.name, info.role, request.scope["path"])
     request.state.token = info
     return info
 
