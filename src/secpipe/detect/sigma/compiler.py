@@ -25,6 +25,11 @@ Semantics (documented guarantees):
 - numbers compare numerically and textually (``5`` matches ``5`` and ``"5"``); ``gt/gte/lt/
   lte`` compare numerically; ``|cidr`` matches IPv4 text by network prefix and an IPv6
   address in any of its spellings (leading zeros, ``::`` anywhere, either case) by its bits;
+  an IPv4 network also holds the IPv4-mapped IPv6 addresses of its addresses (``::ffff:10.0.0.1``
+  is 10.0.0.1 arriving on a dual-stack socket, RFC 4291 2.5.5.2), as address-typed backends
+  (Elasticsearch ``ip`` fields) match them;
+- ``|fieldref`` compares with the other field's value (case-insensitively); with
+  ``|startswith``/``|endswith``/``|contains`` that value is a prefix/suffix/substring;
 - a list-valued field (a JSON array along the path, an OCSF list) matches when any element does;
 - a placeholder no pipeline gave values (``|expand: '%name%'``) is an empty value list: it
   matches nothing (so ``not filter`` on it keeps every event) and the rule carries a note.
@@ -229,6 +234,20 @@ def ipv6_in(net: ipaddress.IPv6Network, col: str) -> str:
     return "(" + " AND ".join(tests) + ")"
 
 
+#: the dotted IPv4 part of an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``, zero groups spelt out or not)
+_MAPPED_V4 = r"^(?:(?:0{1,4}:){5}|::(?:0{1,4}:){0,4})ffff:([0-9]{1,3}(?:\.[0-9]{1,3}){3})$"
+
+
+def ipv4_mapped_in(net: ipaddress.IPv4Network, patterns: Sequence[str]) -> str:
+    """SQL: the lower-cased text in ``L`` is the IPv4-mapped IPv6 address of an address in
+    ``net``: its dotted form (``::ffff:10.0.0.1``, ``0:0:0:0:0:ffff:10.0.0.1``) by the same
+    prefix patterns as a plain IPv4 address, its hexadecimal form (``::ffff:a00:1``) by bits."""
+    dotted = f"nullif(regexp_extract({L}, {sql_str(_MAPPED_V4)}, 1), '')"
+    tests = " OR ".join(string_pred(SigmaString(p), dotted) for p in patterns)
+    mapped = ipaddress.IPv6Network(f"::ffff:{net.network_address}/{96 + net.prefixlen}")
+    return f"({tests} OR {ipv6_in(mapped, L)})"
+
+
 def _num(v: float | int) -> str:
     return repr(float(v)) if isinstance(v, float) else str(int(v))
 
@@ -250,6 +269,8 @@ def value_leaf(name: str, value: object) -> Leaf | str:
         ors = " OR ".join(string_pred(SigmaString(p), F) for p in pats)
         if isinstance(value.network, ipaddress.IPv6Network):  # any IPv6 spelling, by its 128 bits
             ors += f" OR {ipv6_in(value.network, L)}"
+        else:  # the IPv4-mapped IPv6 address (RFC 4291 2.5.5.2) of an address in the network
+            ors += f" OR {ipv4_mapped_in(value.network, pats)}"
         return Leaf(name, f"({ors})")
     if isinstance(value, SigmaCompareExpression):
         return Leaf(name, f"TRY_CAST({F} AS DOUBLE) {_CMP[value.op]} {_num(value.number.number)}")
@@ -263,7 +284,9 @@ def value_leaf(name: str, value: object) -> Leaf | str:
         return Leaf(name, f"({F} = {sql_str(str(n))} OR TRY_CAST({F} AS DOUBLE) = {_num(n)})")
     if isinstance(value, SigmaFieldReference):
         other = value.field
-        tmpl = "starts_with({L}, {O})" if value.starts_with else "ends_with({L}, {O})" if value.ends_with else "{L} = {O}"
+        # pySigma marks |contains as starts_with AND ends_with: the other field's value anywhere
+        tmpl = ("contains({L}, {O})" if value.starts_with and value.ends_with else "starts_with({L}, {O})"
+                if value.starts_with else "ends_with({L}, {O})" if value.ends_with else "{L} = {O}")
         return Leaf(name, tmpl.replace("{L}", L).replace("{O}", "\x01O\x01"), other=other)
     if isinstance(value, SigmaString):
         return Leaf(name, string_pred(value, F))

@@ -35,6 +35,7 @@ DEFAULT_TIMESPAN = "1d"
 _AGG = re.compile(r"^(?P<expr>.*?)\s*\|\s*(?P<fn>\w+)\s*\(\s*(?P<field>[^()\s]*)\s*\)"
                   r"(?:\s+by\s+(?P<group>[^<>=!]+?))?\s*(?P<op>>=|<=|==|!=|=|>|<)\s*(?P<n>-?\d+(?:\.\d+)?)\s*$",
                   re.IGNORECASE | re.DOTALL)
+_NEAR = re.compile(r"\|\s*near\b", re.IGNORECASE)
 _OPS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "=": "eq", "==": "eq", "!=": "neq"}
 _TYPES = {"count": "event_count", "sum": "value_sum", "avg": "value_avg"}
 _NS = uuid.UUID("6f1d8a52-3c4e-4b1a-9d2e-5a7b8c9d0e1f")
@@ -47,6 +48,11 @@ def has_aggregation(rule: SigmaRule) -> bool:
 
 def split_aggregation(rule: SigmaRule, path: Path) -> tuple[SigmaCorrelationRule, list[str]]:
     """Rewrite ``rule`` in place to its search and return the correlation over it (+ warnings)."""
+    if any(_NEAR.search(c) for c in rule.detection.condition):
+        msg = (f"rule {rule.title!r} uses the '| near' aggregation, which Sigma 2 removed — rewrite it as a "
+               "correlation rule of type 'temporal' (or 'temporal_ordered') over one rule per selection, with "
+               "the timeframe as its timespan")
+        raise UnsupportedRule(msg)
     parsed = []
     for cond in rule.detection.condition:
         m = _AGG.match(cond)

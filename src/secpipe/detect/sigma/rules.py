@@ -131,7 +131,10 @@ _STYLE = {"identifier_existence", "identifier_uniqueness", "duplicate_references
 #: (``startswith|all``, ``endswith|all``, ``re|all``...) is the specification's AND of the
 #: values, which the engine evaluates as written (plain equality to two different values can
 #: never hold: such a rule loads with the validator's warning and matches nothing).
-_EVALUATED = {"WindowsDashCombinedWithAllModifierIssue", "AllWithoutContainsModifierIssue"}
+_EVALUATED = {"WindowsDashCombinedWithAllModifierIssue", "AllWithoutContainsModifierIssue",
+              # the condition alone says what matches (pySigma converts such a rule as written);
+              # an unreferenced search identifier stays a warning
+              "DanglingDetectionIssue"}
 
 
 class RuleLoadError(SecpipeError):
@@ -517,7 +520,7 @@ def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: Proc
             pipeline.apply(rule)
         out.correlations.append(rule)
         return
-    corr, notes = split_aggregation(rule, path) if has_aggregation(rule) else (None, [])
+    corr, notes = split_aggregation(rule, path) if has_aggregation(rule) else (None, _drop_timeframe(rule))
     search: SigmaRule = rule
     for flt in out.filters:
         search = flt.apply_on_rule(search)  # type: ignore[assignment]
@@ -528,6 +531,17 @@ def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: Proc
     out.rules.append(compiled)
     if corr is not None:
         out.correlations.append(corr)
+
+
+def _drop_timeframe(rule: SigmaRule) -> list[str]:
+    """A Sigma 1.x ``timeframe`` (deprecated; inside ``detection`` or beside it) of a rule without
+    an aggregation bounds nothing: it is no search identifier (``1 of them`` must not search
+    for its text), so it is removed, and the rule loads with a warning saying so."""
+    det = rule.detection.detections.pop("timeframe", None)
+    if det is None and not (rule.custom_attributes or {}).get("timeframe"):
+        return []
+    return ["timeframe ignored: it is deprecated and only bounded Sigma 1.x aggregations — "
+            "write a correlation rule with a timespan to count events over time"]
 
 
 def _silence_referenced(out: Loaded) -> None:
