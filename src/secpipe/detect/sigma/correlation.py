@@ -129,8 +129,10 @@ def resolve(ruleset: Any) -> tuple[list[Correlation], list[tuple[str, str]]]:
     by_name: dict[str, list[str]] = {}
     for r in ruleset.rules:
         by_name.setdefault(r.id, []).append(r.id)
-        if r.name:
-            by_name.setdefault(r.name, []).append(r.id)
+        # a rule whose published id is no UUID was parsed with a derived one (rules.parse_collection),
+        # which is what a correlation pySigma built from it (a Sigma 1.x aggregation) names
+        for key in {r.name, str(r.sigma.id) if r.sigma.id is not None else None} - {None, r.id}:
+            by_name.setdefault(key, []).append(r.id)  # type: ignore[arg-type]
     corr_names: dict[str, SigmaCorrelationRule] = {}
     for c in ruleset.correlations:
         for key in (str(c.id) if c.id else None, c.name):

@@ -9,8 +9,10 @@ it sees from its ``logsource`` (:data:`ROUTES`), and compiles its condition to S
 (:mod:`secpipe.detect.sigma.compiler`). A rule that cannot be used is kept in
 ``RuleSet.unsupported`` with the exact reason; one bad file never stops the others.
 
-Routing: ``product``/``service`` name a source; ``category`` may name an OCSF class
-(``api_activity``) which then restricts the rule to that class; ``product: secpipe,
+Routing: ``product``/``service`` name a source; without a product (or with ``product:
+secpipe``), ``category`` may name an OCSF class (``api_activity``) which then restricts the rule
+to that class (with another product it is the Sigma taxonomy's category, which restricts
+nothing: ``product: windows, category: authentication`` runs on every json event); ``product: secpipe,
 service: <format>`` routes to any secpipe format by name. A product with no dedicated source
 (okta, azure, gcp, windows...) routes to the catch-all ``json`` format (and, when the rule
 searches keywords, to ``syslog`` lines too), a category-only
@@ -257,11 +259,14 @@ def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | Non
             raise UnsupportedRule(msg)
         return FALLBACK_CATEGORY, classes, (f"logsource {what!r} has no dedicated secpipe source: the rule runs on "
                                             f"events ingested as {' and '.join(FALLBACK_CATEGORY)}")
+    # with a product, ``category`` is the Sigma taxonomy's (``authentication``, ``process_creation``),
+    # not an OCSF class: events of the catch-all formats are ``base_event``, and the rule's
+    # fields decide what matches
     hit = ROUTES.get((product, service)) or ROUTES.get((product, None))
     if hit is None:
-        return FALLBACK_PRODUCT, classes, (f"logsource product {product!r} has no dedicated secpipe source: the rule "
-                                           f"runs on events ingested with the {FALLBACK_PRODUCT[0]} format")
-    return hit, classes, None
+        return FALLBACK_PRODUCT, None, (f"logsource product {product!r} has no dedicated secpipe source: the rule "
+                                        f"runs on events ingested with the {FALLBACK_PRODUCT[0]} format")
+    return hit, None, None
 
 
 def _validator() -> SigmaValidator:
