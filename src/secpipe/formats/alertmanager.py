@@ -35,11 +35,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe.formats._findings import (
+    MEMO_ROWS,
     ReportFormat,
     S,
+    finding_base,
     kv_list,
+    memo_columns,
     record_bytes,
-    severity_ids,
+    severity_list,
     strs,
     typed_records,
     unmapped_with,
@@ -47,7 +50,6 @@ from secpipe.formats._findings import (
 from secpipe.formats.base import (
     Decoded,
     Strict,
-    base_columns,
     const,
     event_uids,
     parse_times,
@@ -177,21 +179,22 @@ class Alertmanager(ReportFormat):
         raws = record_bytes(st.raws)  # copied once: the native uids and raw_data borrow bytes
         n = len(al)
         cls = "detection_finding"
-        resolved = [(a.status or doc.status or "").lower() == "resolved" for a in al]
+        resolved = tuple([(a.status or doc.status or "").lower() == "resolved" for a in al])
         starts = parse_times(strs([a.startsAt for a in al]))
         end_at = [None if not a.endsAt or a.endsAt.startswith(_ZERO) else a.endsAt for a in al]
-        ends = parse_times(strs(end_at)) if any(end_at) else pa.nulls(n, pa.int64())  # firing alerts have none
-        res_mask = pa.array(resolved, pa.bool_())
-        times = pc.if_else(res_mask, pc.coalesce(ends, starts), starts)
+        ended = any(end_at)
+        ends = parse_times(strs(end_at)) if ended else pa.nulls(n, pa.int64())  # firing alerts have none
+        last = pc.coalesce(ends, starts) if ended else starts
+        times = pc.if_else(pa.array(resolved, pa.bool_()), last, starts) if any(resolved) else starts
         labels = [a.labels or _NO_LABELS for a in al]
         common = _s(doc.commonLabels, "severity")
-        sev = severity_ids([(None if (v := lb.get("severity")) is None else str(v)) or common for lb in labels])
+        sev = severity_list([(None if (v := lb.get("severity")) is None else str(v)) or common for lb in labels])
         grafana = doc.orgId is not None or doc.state is not None and doc.title is not None
-        cols = base_columns(
+        cols = finding_base(
             cls, kind=self.name, product="Grafana Alerting" if grafana else self.product,
             vendor="Grafana Labs" if grafana else self.vendor,
             uids=event_uids(self.name, raws, [f"{doc.groupKey}\0{o}" for o in ords]), times_ms=times, raws=raws,
-            activity_id=pa.array([3 if r else 1 for r in resolved], pa.int32()), severity_id=sev,
+            activity_ids=[3 if r else 1 for r in resolved], severity=sev,
         )  # fmt: skip
         name = strs([None if (v := lb.get("alertname")) is None else str(v) for lb in labels])
         notes = _all_notes([a.annotations for a in al])
@@ -199,36 +202,56 @@ class Alertmanager(ReportFormat):
         desc = strs([str(x.description) if x.description is not None else None if x.message is None else str(x.message)
                      for x in notes])  # fmt: skip
         fp = strs([a.fingerprint for a in al])
-        status_id = pa.array([4 if r else 1 for r in resolved], pa.int32())
         ctx = {"receiver": doc.receiver, "externalURL": doc.externalURL, "groupLabels": doc.groupLabels,
                "commonAnnotations": doc.commonAnnotations, "truncatedAlerts": doc.truncatedAlerts,
                "orgId": doc.orgId, "title": doc.title, "state": doc.state, "message": doc.message}  # fmt: skip
         ctx = {k: v for k, v in ctx.items() if v}
+        cols["start_time"] = starts
+        cols["end_time"] = ends
+        cols.update(_status(resolved))
         cols.update({
-            "start_time": starts,
-            "end_time": ends,
-            "status_id": status_id,
-            "status": strs(["Resolved" if r else "New" for r in resolved]),
-            "status_detail": strs(["resolved" if r else "firing" for r in resolved]),
             "message": pc.coalesce(summary, desc, name),
             "metadata.original_event_uid": fp,
             "metadata.correlation_uid": const(doc.groupKey, n, S),
             "metadata.log_version": const(None if doc.version is None else str(doc.version), n, S),
-            "finding_info.uid": pc.coalesce(fp, cols["metadata.uid"]),
-            "finding_info.title": pc.coalesce(summary, name),
+            "finding_info.uid": pc.coalesce(fp, cols["metadata.uid"]) if fp.null_count else fp,
+            "finding_info.title": pc.coalesce(summary, name) if summary.null_count else summary,
             "finding_info.desc": desc,
             "finding_info.created_time": starts,
             "finding_info.first_seen_time": starts,
-            "finding_info.last_seen_time": pc.coalesce(ends, starts),
+            "finding_info.last_seen_time": last,
             "finding_info.src_url": strs([a.generatorURL for a in al]),
             "finding_info.tags": kv_list(labels),
             "finding_info.analytic.name": name,
-            # a Rule only where the alert names it (an analytic needs a name or uid, OCSF 1.8.0)
-            "finding_info.analytic.type_id": pc.if_else(pc.is_valid(name), pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
-            "finding_info.analytic.type": pc.if_else(pc.is_valid(name), "Rule", pa.scalar(None, S)),
-            "unmapped": _unmapped(st, ctx),
         })  # fmt: skip
+        cols.update(_analytic(name))
+        cols["unmapped"] = _unmapped(st, ctx)
         return to_batch(cls, cols)
+
+
+def _status(resolved: tuple[bool, ...]) -> dict[str, pa.Array]:
+    """status_id/status/status_detail of firing and resolved alerts (memoized for a small batch)."""
+
+    def build() -> dict[str, pa.Array]:
+        return {
+            "status_id": pa.array([4 if r else 1 for r in resolved], pa.int32()),
+            "status": strs(["Resolved" if r else "New" for r in resolved]),
+            "status_detail": strs(["resolved" if r else "firing" for r in resolved]),
+        }
+
+    return memo_columns(("alertmanager.status", resolved), build) if len(resolved) <= MEMO_ROWS else build()
+
+
+def _analytic(name: pa.Array) -> dict[str, pa.Array]:
+    """A Rule only where the alert names it (an analytic needs a name or uid, OCSF 1.8.0)."""
+    n = len(name)
+
+    def build() -> dict[str, pa.Array]:
+        named = pc.is_valid(name)
+        return {"finding_info.analytic.type_id": pc.if_else(named, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
+                "finding_info.analytic.type": pc.if_else(named, "Rule", pa.scalar(None, S))}  # fmt: skip
+
+    return memo_columns(("alertmanager.analytic", n), build) if not name.null_count and n <= MEMO_ROWS else build()
 
 
 __all__ = ["Alertmanager"]
