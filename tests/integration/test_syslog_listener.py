@@ -144,6 +144,55 @@ def test_slow_sender_frames_survive_flush_deadlines(service: Service, data_dir: 
     assert sorted(r["message"] for r in lake_rows(data_dir, "base_event")) == ["slow frame", "slow line"]
 
 
+class _SlowDisk:
+    """The real Service, each accept held back 0.6 s (a slow disk): a time-based flush is still
+    storing when the connection ends."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    def accept(self, fmt: str, source: str, body: bytes):  # noqa: ANN201
+        time.sleep(0.6)
+        return self.service.accept(fmt, source, body)
+
+    def dead_letter(self, letters):  # noqa: ANN001, ANN201
+        return self.service.dead_letter(letters)
+
+
+def test_connection_end_never_cuts_a_timed_flush(service: Service, data_dir: Path) -> None:
+    """The connection's end cancelled the ticker in the middle of its flush: the batch was stored
+    but not counted (and one waiting out a full disk was dropped)."""
+    lst = SyslogListener("test", ListenerConfig(port=0, protocol="tcp", batch_max_seconds=0.05), _SlowDisk(service))
+    lst.start()
+    try:
+        with socket.create_connection(("127.0.0.1", lst.port)) as s:
+            s.sendall(b"<13>Nov 29 07:00:00 h app: first\n")
+            wait_for(lambda: lst.received >= 1)
+            time.sleep(0.2)  # the ticker's flush of 'first' is storing (0.6 s) when the connection ends
+            s.sendall(b"<13>Nov 29 07:00:01 h app: second\n")
+        wait_for(lambda: lst.accepted >= 2, timeout=60)
+    finally:
+        lst.stop()
+    service.flush()
+    assert lst.accepted == 2
+    assert sorted(r["message"] for r in lake_rows(data_dir, "base_event")) == ["first", "second"]
+
+
+def test_stop_stores_what_an_open_connection_sent(service: Service, data_dir: Path) -> None:
+    """A sender that keeps its connection open (rsyslog does): stop stores the batch already
+    read and TCP-acknowledged (it was lost with the event loop)."""
+    lst = SyslogListener("test", ListenerConfig(port=0, protocol="tcp", batch_max_seconds=300), service)
+    lst.start()
+    with socket.create_connection(("127.0.0.1", lst.port)) as s:
+        s.sendall(b"<13>Nov 29 07:00:00 h app: open at stop\n")
+        wait_for(lambda: lst.received >= 1, timeout=60)
+        lst.stop()
+        assert not lst._thread.is_alive()  # type: ignore[union-attr]
+    service.flush()
+    assert lst.accepted == 1
+    assert [r["message"] for r in lake_rows(data_dir, "base_event")] == ["open at stop"]
+
+
 def test_oversize_and_broken_frames_are_dead_lettered(service: Service, data_dir: Path) -> None:
     lst = listener(service, "tcp", max_message_bytes=100)
     try:

@@ -29,7 +29,8 @@ dropped and counted (:attr:`SyslogListener.udp_dropped`, ``secpipe_syslog_udp_dr
 in ``GET /v1/metrics``), and each burst of drops is logged twice, never per datagram and never
 with message bodies: when it starts (why) and when storing works again or the listener stops
 (how many datagrams from how many senders over how long). On stop, servers close, every
-pending batch is accepted, then the loop ends.
+pending batch is accepted (open TCP/TLS connections are ended first, so the batch each has
+read is stored; bytes still in a socket's kernel buffer are not read), then the loop ends.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class SyslogListener:
         self.service = service
         self.port = cfg.port
         self.accepted = 0  # messages handed to the service
+        self.received = 0  # TCP/TLS messages read (stored once their batch is accepted)
         self.udp_dropped = 0  # UDP datagrams the service could not store (the sender cannot resend them)
         self._burst = _DropBurst()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,6 +120,7 @@ class SyslogListener:
         self._stopping: asyncio.Event | None = None
         self._udp: dict[str, _Batch] = {}
         self._pending: set[asyncio.Future[Any]] = set()
+        self._clients: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}  # open TCP/TLS connections
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -175,6 +178,12 @@ class SyslogListener:
         self._ready.set()
         await self._stopping.wait()
         closer()
+        # connections still open (rsyslog keeps its connection): end them, so each client stores
+        # the batch it has read and TCP-acknowledged (it was lost with the loop)
+        for writer in list(self._clients.values()):
+            writer.transport.abort()
+        if self._clients:
+            await asyncio.gather(*self._clients, return_exceptions=True)
         for peer in list(self._udp):
             await self._flush_udp(peer)
         if self._pending:
@@ -303,6 +312,9 @@ class SyslogListener:
         addr = writer.get_extra_info("peername")
         peer = f"{addr[0]}:{addr[1]}" if addr else "unknown"
         conn = _Conn(self, peer)
+        me = asyncio.current_task()
+        if me is not None:
+            self._clients[me] = writer
         ticker = asyncio.ensure_future(conn.tick())
         try:
             while True:
@@ -312,6 +324,7 @@ class SyslogListener:
                 if msg is None:
                     break
                 if msg:
+                    self.received += 1
                     await conn.add(msg)
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
             log.info("syslog source %s: connection from %s ended: %s", self.name, peer, exc)
@@ -324,6 +337,8 @@ class SyslogListener:
             except (SecpipeError, OSError) as exc:
                 log.error("syslog source %s: last batch from %s could not be stored: %s", self.name, peer, exc)
             writer.close()
+            if me is not None:
+                self._clients.pop(me, None)
 
     async def _read_one(self, reader: asyncio.StreamReader, peer: str) -> bytes | None:
         """The next message (b"" for a skipped one), None at end of stream."""
@@ -381,6 +396,7 @@ class _Conn:
         self.size = 0
         self.deadline: float | None = None
         self.lock = asyncio.Lock()
+        self.timed: asyncio.Future[None] | None = None  # the ticker's flush under way
 
     async def add(self, msg: bytes) -> None:
         self.batch.append(msg)
@@ -402,10 +418,17 @@ class _Conn:
         while True:
             await asyncio.sleep(step)
             if self.deadline is not None and loop.time() >= self.deadline:
-                try:
-                    await self.flush()
-                except (SecpipeError, OSError) as exc:
-                    log.error("syslog source %s: batch from %s could not be stored: %s", self.owner.name, self.peer, exc)
+                # shielded: the connection's end cancels the ticker, never a store half-way (the
+                # batch was stored but not counted, or dropped while a retry waited for space);
+                # the last flush takes the lock after this one, so the WAL order holds
+                self.timed = asyncio.ensure_future(self._timed_flush())
+                await asyncio.shield(self.timed)
+
+    async def _timed_flush(self) -> None:
+        try:
+            await self.flush()
+        except (SecpipeError, OSError) as exc:
+            log.error("syslog source %s: batch from %s could not be stored: %s", self.owner.name, self.peer, exc)
 
 
 class _Udp(asyncio.DatagramProtocol):
