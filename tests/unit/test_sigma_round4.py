@@ -10,6 +10,7 @@ from running secpipe. Every case is evaluated on both paths (distinct values and
 from __future__ import annotations
 
 import ipaddress
+import json
 import textwrap
 from pathlib import Path
 
@@ -269,3 +270,41 @@ def test_wrg_empty_product_rule(real: Path) -> None:
         body = (real / "panther-analysis" / "extracted" / sample).read_bytes()
         dec = formats.get("json").decode(body, "real")
         assert sum(rs.matches(b).num_rows for b in dec.batches) == 0, sample
+
+
+# -- a lake stored without raw_data: rules read OCSF columns, or are reported as blind -----------
+
+def test_hunt_on_a_lake_without_raw_data(real: Path, tmp_path: Path) -> None:
+    from secpipe.detect.sigma.hunt import hunt
+    from secpipe.store.lake import Lake
+
+    ct = "sigmahq-sigma/rules/cloud/aws/cloudtrail/"
+    rules = [real / ct / f"{n}.yml" for n in ("aws_update_login_profile", "aws_sts_getcalleridentity_trufflehog",
+                                                "aws_enum_buckets")]
+    dec = formats.get("cloudtrail").decode((real / "panther-analysis/extracted/cloudtrail.json").read_bytes(), "real")
+    hits = {}
+    for keep in (True, False):
+        lake = Lake(tmp_path / str(keep) / "lake", raw_data=keep)
+        for b in dec.batches:
+            lake.append(b)
+        lake.flush()
+        res = hunt(load_rules(rules), tmp_path / str(keep), write=False)
+        hits[keep] = ({rid: n for rid, n in res.hits.items() if n}, res.blind)
+    with_raw, (without, blind) = hits[True][0], hits[False]
+    login = "055fb148-60f8-462d-ad16-26926ce050f1"
+    assert with_raw[login] == 3 and hits[True][1] == {}
+    # its filter compares userIdentity.arn with requestParameters.userName, which only raw_data holds:
+    # run without it, `not filter` would hold for every UpdateLoginProfile — the rule is reported instead
+    assert login not in without and blind == {login: ["requestParameters.userName"]}
+    # eventSource, eventName, userAgent, userIdentity.type have OCSF columns: the same hits as with raw_data
+    assert {k: v for k, v in with_raw.items() if k != login} == without and without
+    from typer.testing import CliRunner
+
+    from secpipe.cli.main import _register, app
+
+    _register()
+    args = ["hunt", "--rules", str(rules[0]), "--data", str(tmp_path / "False")]
+    doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert doc["blind"] == {login: ["requestParameters.userName"]} and doc["findings"] == 0
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0 and "not run on events stored without raw_data" in out.stderr

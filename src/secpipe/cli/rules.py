@@ -78,10 +78,16 @@ def hunt(
         typer.echo(f"warning: {len(rs.unsupported)} unsupported rule(s) skipped — see `secpipe rules check`", err=True)
     res = run_hunt(rs, data, since)
     if as_json:
-        typer.echo(orjson.dumps({"rules": res.rules, "events_scanned": res.events_scanned, "findings": res.findings,
-                                 "correlations": res.correlations, "hits": res.hits}).decode())
+        doc: dict[str, object] = {"rules": res.rules, "events_scanned": res.events_scanned, "findings": res.findings,
+                                  "correlations": res.correlations, "hits": res.hits}
+        if res.blind:  # rules not run on events stored without raw_data -> the fields they missed
+            doc["blind"] = res.blind
+        typer.echo(orjson.dumps(doc).decode())
         return
     typer.echo(f"{res.rules} rules over {res.events_scanned} events: {res.findings} findings, {res.correlations} correlations")
+    for rid, fields in res.blind.items():
+        typer.echo(f"warning: {rs.by_id[rid].title} ({rid}) not run on events stored without raw_data: no column "
+                   f"for {', '.join(fields)} — keep raw_data in the lake or map the fields with --pipeline", err=True)
     for rid, n in sorted(res.hits.items(), key=lambda kv: -kv[1]):
         if n:
             typer.echo(f"  {n:8d}  {rs.by_id[rid].title}  ({rid})")

@@ -30,6 +30,11 @@ Per batch:
    prefilter on native columns, each rule one boolean packed into 64-bit masks decoded with
    numpy; evidence is the JSON of the part's fields.
 
+A batch without original records (a lake stored with ``raw_data: false``) runs only the rules
+whose every field has an OCSF column there; the others are recorded in :attr:`RuleSet.blind`
+(rule -> missing fields) instead of silently matching nothing, or everything through a
+``not filter`` on a field that reads as absent.
+
 Modules: :mod:`.reads` (steps 2-5: what the rules read), :mod:`.sqlgen` (the SQL text of
 step 7 and of the reads), :mod:`.vector` (step 6); this module routes, plans and decodes.
 
@@ -51,7 +56,7 @@ import pyarrow.compute as pc
 
 from secpipe.detect.sigma import vector
 from secpipe.detect.sigma.compiler import KEYWORDS
-from secpipe.detect.sigma.fields import Vocabulary
+from secpipe.detect.sigma.fields import Vocabulary, base
 from secpipe.detect.sigma.reads import (
     DISPATCH,
     candidates,
@@ -61,7 +66,7 @@ from secpipe.detect.sigma.reads import (
     text_records,
 )
 from secpipe.detect.sigma.rules import Rule
-from secpipe.detect.sigma.sqlgen import TABLE, build_branch
+from secpipe.detect.sigma.sqlgen import TABLE, build_branch, ocsf_expr
 
 #: at most this many dispatch parts (one query branch each) per batch.
 BRANCHES = 16
@@ -91,6 +96,9 @@ class RuleSet:
         self._vector = vector.Vector(rules if distinct_values else [])
         self._field_lists: dict[tuple[int, ...], list[str]] = {}
         self._vocab = Vocabulary()
+        #: rule id -> fields it names that batches without ``raw_data`` (a lake stored with
+        #: ``raw_data: false``) could not give: the rule was not evaluated on them
+        self.blind: dict[str, set[str]] = {}
 
     # -- routing --------------------------------------------------------------------
     def routed(self, log_names: Iterable[str | None], class_name: str | None) -> list[Rule]:
@@ -117,6 +125,10 @@ class RuleSet:
         if not rules:
             return MATCHES_SCHEMA.empty_table()
         slim, native = slim_table(tbl, rules, names, logs)
+        if "raw_data" not in tbl.schema.names or tbl.column("raw_data").null_count == tbl.num_rows:
+            rules = self._readable(rules, tbl.schema, native)  # a lake stored without raw_data
+            if not rules:
+                return MATCHES_SCHEMA.empty_table()
         text = text_records(slim)
         raw = slim.column("raw_data") if "raw_data" in slim.schema.names else None
         todo = [f for f in self._fields(rules) if f != KEYWORDS and f not in native]
@@ -130,6 +142,24 @@ class RuleSet:
         if not out:
             return MATCHES_SCHEMA.empty_table()
         return pa.concat_tables(out) if len(out) > 1 else out[0]
+
+    def _readable(self, rules: list[Rule], schema: pa.Schema, native: dict[str, str]) -> list[Rule]:
+        """The rules whose every field this batch can give without the original records: an
+        OCSF column of the format (:data:`.reads.ORIGINAL_COLUMNS`) or of the same dotted path.
+        The others are not evaluated (a missing field would read as absent: ``not filter``
+        would hold for every event, ``selection`` for none) and :attr:`blind` keeps, per rule,
+        the fields that were missing."""
+        keep = []
+        for r in rules:
+            missing = [base(f) for f in r.compiled.fields
+                       if not (f in native or base(f) in native or (f == KEYWORDS and "message" in schema.names)
+                               or (f != KEYWORDS and ocsf_expr(schema, base(f)) is not None))]
+            if not missing:
+                keep.append(r)
+                continue
+            with self._lock:
+                self.blind.setdefault(r.id, set()).update("keywords" if f == KEYWORDS else f for f in missing)
+        return keep
 
     def _evaluate(self, tbl: pa.Table, slim: pa.Table, native: dict[str, str], names: list[str | None],
                   cls: str | None, rules: list[Rule], text: bool,

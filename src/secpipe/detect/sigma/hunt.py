@@ -6,6 +6,11 @@ through the same :meth:`RuleSet.matches` as the stream, so a rule matches the sa
 both places and the findings get the same uids (the lake keeps one copy). Correlation rules
 then run over all matches in time order. Findings of secpipe's own detection views are not
 hunted again.
+
+A lake stored with ``raw_data: false`` keeps only the OCSF columns: a rule whose fields have no
+OCSF column there (the format's decoded originals, :data:`.reads.ORIGINAL_COLUMNS`, or the same
+dotted OCSF path) is not run on those events — it would silently match nothing, or everything
+through ``not filter`` — and :attr:`HuntResult.blind` names the rule and the missing fields.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ class HuntResult:
     hits: dict[str, int] = field(default_factory=dict)
     findings: int = 0
     correlations: int = 0
+    #: rule id -> fields it names that the lake could not give (stored without ``raw_data`` and
+    #: no OCSF column for them): the rule was not run on those events
+    blind: dict[str, list[str]] = field(default_factory=dict)
 
 
 def hunt(ruleset: Any, data_dir: Path, since: str | None = None, *, batch_rows: int = 65536,
@@ -98,4 +106,5 @@ def hunt(ruleset: Any, data_dir: Path, since: str | None = None, *, batch_rows: 
         con.close()
         if lake is not None:
             lake.flush()
+    res.blind = {rid: sorted(fields) for rid, fields in getattr(ruleset, "blind", {}).items()}
     return res
