@@ -389,10 +389,57 @@ _AUDIT_MAPPED = frozenset({
 })  # fmt: skip
 
 
+class _Request(msgspec.Struct, gc=False):
+    """What an audit event says of the HTTP request behind it (GitHub's ``api.request`` events
+    for REST API calls, also on some web and Git events): method, path, response code."""
+
+    request_method: str | None = None
+    url_path: str | None = None
+    route: str | None = None
+    status_code: int | None = None
+    org_id: int | str | None = None
+    repo_id: int | str | None = None
+    user_id: int | str | None = None
+
+
+_REQUEST_KEYS = ("request_method", "url_path", "route", "status_code", "org_id", "repo_id", "user_id")
+_REQUEST_NONE = _Request()
+_METHOD_ACTIVITY = {"GET": 2, "HEAD": 2, "OPTIONS": 2, "POST": 1, "PUT": 3, "PATCH": 3, "DELETE": 4}
+
+
+def _request(top: dict[str, msgspec.Raw]) -> _Request:
+    """The request fields of one audit event (``_REQUEST_NONE`` when it has none, as most do),
+    deleted from ``top`` as they are placed (``route``, a path template, also stays in
+    ``unmapped``); a field of another JSON type than GitHub writes is left there."""
+    if not any(k in top for k in _REQUEST_KEYS):
+        return _REQUEST_NONE
+    picked: dict[str, Any] = {}
+    for k in _REQUEST_KEYS:
+        raw = top.get(k)
+        if raw is None:
+            continue
+        try:
+            value = msgspec.json.decode(raw)
+            msgspec.convert({k: value}, _Request)  # the field's own type
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            continue
+        picked[k] = value
+        if k != "route":
+            del top[k]
+    return msgspec.convert(picked, _Request)
+
+
+def _sid(v: int | str | None) -> str | None:
+    return None if v is None or v == "" else str(v)
+
+
 def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], list[int | None], list[int]]:
     """Columns of API Activity for audit-log events (one comprehension per field)."""
     repos = [a.repo or (a.repository if isinstance(a.repository, str) else None) for a in audits]
     actions = [a.action for a in audits]
+    reqs = [_request(t) for t in tops]  # before unmapped_pop empties the maps
+    codes = [q.status_code for q in reqs]
+    failed = [None if x is None else x >= 400 for x in codes]  # an HTTP client or server error
     cols: dict[str, Any] = {
         "api.operation": actions,
         "api.service.name": [(x or "").split(".", 1)[0] or None for x in actions],
@@ -406,17 +453,27 @@ def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tupl
         "src_endpoint.type_id": [0] * len(audits),  # the caller's device type is never given
         "src_endpoint.type": ["Unknown"] * len(audits),
         "http_request.user_agent": [a.user_agent or None for a in audits],
+        "http_request.http_method": [q.request_method.upper() if q.request_method else None for q in reqs],
+        "http_request.url.path": [q.url_path or q.route or None for q in reqs],
+        "http_response.code": codes,
+        "status_id": [None if f is None else 2 if f else 1 for f in failed],
+        "status": [None if f is None else "Failure" if f else "Success" for f in failed],
+        "status_code": [None if x is None else str(x) for x in codes],
         "resources": c.resources_column([
-            (("repository", r, None), ("user", a.user or None, None), ("organization", a.org, None))
-            for a, r in zip(audits, repos, strict=True)
+            (("repository", r, _sid(q.repo_id)), ("user", a.user or None, _sid(q.user_id)),
+             ("organization", a.org, _sid(q.org_id)))
+            for a, r, q in zip(audits, repos, reqs, strict=True)
         ]),  # fmt: skip
         "unmapped": [c.unmapped_pop(t, _AUDIT_MAPPED) for t in tops],
     }
     first = c.first_time
     times = [first(a.timestamp, a.created_at, a.at_sign_timestamp, a.p_event_time) for a in audits]
     verb = c.verb_activity
-    return cols, times, [_OPERATION_TYPE.get(a.operation_type, 99) if (v := verb(x)) == 99 else v
-                         for a, x in zip(audits, actions, strict=True)]  # fmt: skip
+    acts = [_OPERATION_TYPE.get(a.operation_type, 99) if (v := verb(x)) == 99 else v
+            for a, x in zip(audits, actions, strict=True)]  # fmt: skip
+    # an API request event (``api.request``) says what it did by its HTTP method
+    return cols, times, [_METHOD_ACTIVITY.get(q.request_method.upper(), 99) if v == 99 and q.request_method else v
+                         for v, q in zip(acts, reqs, strict=True)]  # fmt: skip
 
 
 #: GitHub's own classification of an audit-log event (``operation_type``) -> API Activity id, for

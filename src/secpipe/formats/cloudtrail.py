@@ -79,6 +79,10 @@ class _Session(msgspec.Struct, gc=False):
     sourceIdentity: str | None = None
 
 
+class _OnBehalfOf(msgspec.Struct, gc=False):
+    userId: str | None = None
+
+
 class _Identity(msgspec.Struct, gc=False):
     type: str | None = None
     principalId: str | None = None
@@ -88,6 +92,7 @@ class _Identity(msgspec.Struct, gc=False):
     userName: str | None = None
     invokedBy: str | None = None
     sessionContext: _Session | None = None
+    onBehalfOf: _OnBehalfOf | None = None  # IAM Identity Center users: the identity-store user
 
 
 class _Resource(msgspec.Struct, gc=False):
@@ -372,7 +377,7 @@ _UID_PREFIX = CloudTrail.name.encode() + b"\0"  # event_uids' prefix (metadata.u
 
 
 #: typed paths of _Record for the native walker; the raw fields go to unmapped.
-_SPEC = _fast.Spec((*_fast.struct_spec(_Record), ("insightDetails", _fast.RAW)), _UNMAPPED,
+_SPEC = _fast.Spec((*_fast.struct_spec(_Record), ("insightDetails", _fast.RAW), ("serviceEventDetails", _fast.RAW)), _UNMAPPED,
                    tuple(f.name for f in msgspec.structs.fields(_Record)))  # fmt: skip
 
 
@@ -397,6 +402,9 @@ def _batch(cls: str, st: Strict) -> pa.RecordBatch:
     f["userIdentity.sessionContext.sessionIssuer.userName"] = strs([i.userName for i in issuer])
     f["userIdentity.sessionContext.attributes.mfaAuthenticated"] = strs([_mfa_text(a.mfaAuthenticated) for a in attrs])
     f["userIdentity.sessionContext.attributes.creationDate"] = strs([a.creationDate for a in attrs])
+    f["userIdentity.onBehalfOf.userId"] = strs([u.onBehalfOf.userId if u.onBehalfOf else None for u in ids])
+    f["serviceEventDetails"] = strs([bytes(r.serviceEventDetails).decode() if r.serviceEventDetails else None
+                                     for r in recs])  # fmt: skip
     f["resources"] = _resources(recs)
     f["unmapped"] = unmapped_from(st, _UNMAPPED)
     insight = np.array([bool(r.insightDetails) for r in recs])
@@ -412,6 +420,46 @@ def _nonempty(col: pa.Array) -> pa.Array:
     return pc.fill_null(pc.not_equal(col, ""), False)
 
 
+def _blank(col: pa.Array) -> pa.Array:
+    """``col`` with empty strings as null (IAM Identity Center records write ``"arn": ""`` and
+    ``"accessKeyId": ""``: no value, not an identifier). The column itself when it holds no
+    empty string, found from its offsets (no kernel call: the check runs per batch on the hot path)."""
+    n = len(col)
+    if col.null_count == n:
+        return col
+    offsets = np.frombuffer(col.buffers()[1], np.int32, n + 1, col.offset * 4)
+    empty = offsets[1:] == offsets[:-1]
+    if empty.any() and col.null_count:
+        empty &= col.is_valid().to_numpy(zero_copy_only=False)
+    if not empty.any():
+        return col
+    return pc.if_else(_fast.bools(empty), pa.scalar(None, pa.string()), col)
+
+
+def _service_failed(details: pa.Array, names: pa.Array) -> pa.Array | None:
+    """True where ``serviceEventDetails`` gives the event's own outcome as Failure, as sign-in
+    service events do (``CredentialVerification``, ``UserAuthentication``, ... with no errorCode:
+    ``{"CredentialVerification": "Failure"}``); None when no record has such details.
+
+    Only the records whose details hold a ``"Failure"`` value are parsed (few: a failed sign-in
+    step); the rest is one substring kernel over the column.
+    """
+    if details.null_count == len(details):
+        return None
+    hit = pc.fill_null(pc.match_substring(details, ':"Failure"'), False)
+    at = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+    if not at.size:
+        return None
+    failed = np.zeros(len(details), bool)
+    for i, text, name in zip(at.tolist(), details.take(at).to_pylist(), names.take(at).to_pylist(), strict=True):
+        try:
+            told = msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            continue
+        failed[i] = isinstance(told, dict) and told.get(name) == "Failure"
+    return _fast.bools(failed)
+
+
 def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarray | None = None,
           login: dict[str, pa.Array] | None = None, uids: pa.Array | None = None,
           raw: pa.Array | None = None) -> pa.RecordBatch:  # fmt: skip
@@ -424,6 +472,9 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarr
     times = parse_times(pc.if_else(_nonempty(event_time), event_time, f["p_event_time"]))
     err = f["errorCode"]
     failed = pc.is_valid(err)
+    told = _service_failed(f["serviceEventDetails"], names)
+    if told is not None:
+        failed = pc.or_(failed, told)
     if cls == "authentication":
         assert login is not None
         failed = pc.or_(failed, pc.fill_null(pc.equal(login["outcome"], "Failure"), False))
@@ -450,6 +501,7 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarr
     assumed = pc.fill_null(pc.is_in(f[uid + "type"], value_set=_ASSUMED), False)
     user_name = pc.if_else(_nonempty(f[uid + "userName"]), f[uid + "userName"],
                            pc.if_else(assumed, f[issuer + "userName"], null))  # fmt: skip
+    arn = _blank(f[uid + "arn"])
     src = f["sourceIPAddress"]
     is_ip = pc.fill_null(pc.match_substring_regex(src, _IP_RE), False)
     user_prefix = "user" if cls == "authentication" else "actor.user"
@@ -465,12 +517,12 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarr
             "metadata.original_time": event_time,
             f"{user_prefix}.name": user_name,
             # no principalId (some assumed-role records): the ARN is the user's unique id (OCSF user
-            # needs a name or uid)
-            f"{user_prefix}.uid": pc.coalesce(f[uid + "principalId"], f[uid + "arn"]),
+            # needs a name or uid); an IAM Identity Center user has neither: its identity-store user id
+            f"{user_prefix}.uid": pc.coalesce(_blank(f[uid + "principalId"]), _blank(f[uid + "onBehalfOf.userId"]), arn),
             f"{user_prefix}.type": f[uid + "type"],
-            f"{user_prefix}.uid_alt": f[uid + "arn"],
-            f"{user_prefix}.credential_uid": f[uid + "accessKeyId"],
-            f"{user_prefix}.account.uid": f[uid + "accountId"],
+            f"{user_prefix}.uid_alt": arn,
+            f"{user_prefix}.credential_uid": _blank(f[uid + "accessKeyId"]),
+            f"{user_prefix}.account.uid": _blank(f[uid + "accountId"]),
             "actor.invoked_by": f[uid + "invokedBy"],
             "actor.session.issuer": f[issuer + "arn"],
             "actor.session.is_mfa": pc.equal(pc.utf8_lower(f[attrs + "mfaAuthenticated"]), "true"),

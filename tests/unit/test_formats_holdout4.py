@@ -1,0 +1,154 @@
+"""Real samples secpipe was not developed against, fourth round (``tests/cases/holdout``, see its SOURCE.md).
+
+As in ``test_formats_holdout.py``: each file is ingested by auto-detection and checked against
+what the file itself holds and against the format's specification mapped to OCSF 1.8.0. The
+expectations were written from the source documents and the schema, not from secpipe's output.
+
+Regressions covered (each was wrong or missing on the real file): CloudTrail records of IAM
+Identity Center users (``"arn": ""``, ``"accessKeyId": ""``, the user only in
+``onBehalfOf.userId``) got empty strings as the actor's uid, ARN and credential; sign-in service
+events that report their outcome in ``serviceEventDetails`` (``{"CredentialVerification":
+"Failure"}``, no errorCode) were stored as successes; GitHub ``api.request`` audit events (REST API
+calls) lost their HTTP method, path and response code (activity Other, no status), and the
+organization/repository ids of audit events were not the resources' uids.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from secpipe import formats
+from tests.unit.native_support import same_both_ways
+from tests.unit.test_formats_holdout import CASES, _auto, _rows
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).astimezone(UTC).timestamp() * 1000)
+
+
+# --------------------------------------------------------------------------------------
+# CloudTrail: IAM Identity Center users and sign-in service events
+# --------------------------------------------------------------------------------------
+
+IDC = "elastic-cloudtrail-user-authentication.log"
+
+
+def test_cloudtrail_identity_center_user_authentication() -> None:
+    name, d = _auto(IDC)
+    assert name == "cloudtrail" and not d.dead and d.events == 1
+    [r] = _rows(d)
+    assert r["class_uid"] == 6003 and r["metadata"]["event_code"] == "UserAuthentication"
+    assert r["time"] == _ms("2025-09-22T12:29:21+00:00")
+    user = r["actor"]["user"]
+    # userIdentity: type IdentityCenterUser, arn "", accessKeyId "", onBehalfOf.userId "redacted"
+    assert user["type"] == "IdentityCenterUser"
+    assert user["uid"] == "redacted"  # the identity-store user, not the empty principal
+    assert user["uid_alt"] is None and user["credential_uid"] is None
+    assert user["account"]["uid"] == "redacted"
+    # serviceEventDetails {"UserAuthentication": "Success"}, no errorCode
+    assert (r["status_id"], r["status"]) == (1, "Success")
+    assert r["api"]["service"]["name"] == "signin.amazonaws.com"
+
+
+def _idc_record() -> dict[str, Any]:
+    return json.loads((CASES / IDC).read_text())  # type: ignore[no-any-return]
+
+
+def _sign_in_variants() -> list[dict[str, Any]]:
+    """The real record as the other sign-in steps write it (AWS "sign-in events": the step's
+    outcome under its own name in serviceEventDetails)."""
+    base = _idc_record()
+    failed = copy.deepcopy(base)
+    failed["eventName"] = "CredentialVerification"
+    failed["serviceEventDetails"] = {"CredentialVerification": "Failure"}
+    other_key = copy.deepcopy(base)  # a Failure under another name is not this event's outcome
+    other_key["serviceEventDetails"] = {"CredentialChallenge": "Failure", "UserAuthentication": "Success"}
+    errored = copy.deepcopy(base)
+    errored["errorCode"] = "AccessDenied"
+    null_details = copy.deepcopy(base)
+    null_details["serviceEventDetails"] = None
+    return [base, failed, other_key, errored, null_details]
+
+
+def test_cloudtrail_sign_in_outcome_from_service_event_details() -> None:
+    doc = {"Records": _sign_in_variants()}
+    d = formats.get("cloudtrail").decode(json.dumps(doc).encode(), "signin")
+    assert not d.dead and d.events == 5
+    assert [r["status_id"] for r in _rows(d)] == [1, 2, 1, 2, 1]
+    assert [r["status_code"] for r in _rows(d)] == [None, None, None, "AccessDenied", None]
+
+
+def test_cloudtrail_identity_fields_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    same_both_ways("cloudtrail", (CASES / IDC).read_bytes(), monkeypatch, IDC)
+    records = _sign_in_variants()
+    console = copy.deepcopy(records[0])  # a ConsoleLogin of the same user (Authentication batch)
+    console.update(eventName="ConsoleLogin", responseElements={"ConsoleLogin": "Success"})
+    blank = copy.deepcopy(records[0])  # every identity string empty
+    blank["userIdentity"] = {"type": "Unknown", "principalId": "", "arn": "", "accountId": "", "accessKeyId": ""}
+    named = copy.deepcopy(records[0])  # an ordinary IAM user beside them
+    named["userIdentity"] = {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": "arn:aws:iam::1:user/a",
+                             "accountId": "1", "accessKeyId": "AKIAEXAMPLE", "userName": "a"}  # fmt: skip
+    doc = json.dumps({"Records": [*records, console, blank, named]}).encode()
+    d = same_both_ways("cloudtrail", doc, monkeypatch, "identity variants")
+    rows = _rows(d)
+    assert len(rows) == 8 and not d.dead
+    unknown = next(r for r in rows if r.get("actor") and r["actor"]["user"]["type"] == "Unknown")
+    assert unknown["actor"]["user"]["uid"] is None and unknown["actor"]["user"]["account"] is None
+    iam = next(r for r in rows if r.get("actor") and r["actor"]["user"]["type"] == "IAMUser")
+    assert iam["actor"]["user"]["uid"] == "AIDAEXAMPLE" and iam["actor"]["user"]["credential_uid"] == "AKIAEXAMPLE"
+
+
+# --------------------------------------------------------------------------------------
+# GitHub audit log: API request events
+# --------------------------------------------------------------------------------------
+
+GH_API = "elastic-github-api-request-events.log"
+
+
+def test_github_api_request_audit_event() -> None:
+    name, d = _auto(GH_API)
+    assert name == "github" and not d.dead and d.events == 2
+    api, repo = _rows(d)
+    assert api["class_uid"] == 6003 and api["api"]["operation"] == "api.request"
+    assert api["time"] == 1741611465102  # @timestamp (ms)
+    # request_method GET, route /repos/{owner}/{repo}/pulls, status_code 200
+    assert api["activity_id"] == 2  # Read
+    assert api["http_request"]["http_method"] == "GET"
+    assert api["http_request"]["url"]["path"] == "/repos/{owner}/{repo}/pulls"
+    assert api["http_response"]["code"] == 200
+    assert (api["status_id"], api["status"], api["status_code"]) == (1, "Success", "200")
+    assert api["resources"] == [{"type": "organization", "name": "user-delete", "uid": "3333333"}]
+    assert api["actor"]["user"] == {**api["actor"]["user"], "name": "user_actor", "uid": "11111"}
+    kept = json.loads(api["unmapped"])  # the token's hash and scopes are not placed
+    assert kept["hashed_token"] == "E8Fzcgs3TQXqhrKKC/qNR+2XZnaK3ykQBSAt1kPMiJs=" and kept["token_id"] == 555555
+    # repo.create: operation_type create; no request fields, so no status is claimed
+    assert repo["activity_id"] == 1 and repo["status_id"] is None and repo["http_response"] is None
+    assert repo["resources"] == [
+        {"type": "repository", "name": "user-delete/private-repo", "uid": "4444444"},
+        {"type": "organization", "name": "user-delete", "uid": "3333333"},
+    ]
+
+
+@pytest.mark.parametrize(("fields", "activity", "status", "path"), [
+    ({"request_method": "DELETE", "status_code": 404, "url_path": "/repos/o/r"}, 4, 2, "/repos/o/r"),
+    ({"request_method": "post", "status_code": 201, "route": "/orgs/{org}/repos"}, 1, 1, "/orgs/{org}/repos"),
+    ({"request_method": "PATCH", "status_code": 503}, 3, 2, None),
+    ({"request_method": "GET", "status_code": "200"}, 2, None, None),  # not GitHub's type: left unmapped
+    ({"request_method": None, "status_code": None}, 99, None, None),
+])  # fmt: skip
+def test_github_api_request_fields(fields: dict[str, Any], activity: int, status: int | None, path: str | None) -> None:
+    rec = json.loads((CASES / GH_API).read_text().splitlines()[0])
+    for k in ("request_method", "route", "status_code"):
+        rec.pop(k)
+    rec.update(fields)
+    d = formats.get("github").decode(json.dumps(rec).encode(), "audit")
+    [r] = _rows(d)
+    assert r["activity_id"] == activity and r.get("status_id") == status
+    assert ((r["http_request"] or {}).get("url") or {}).get("path") == path
+    if fields.get("status_code") == "200":
+        assert json.loads(r["unmapped"])["status_code"] == "200"
