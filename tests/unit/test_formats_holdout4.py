@@ -152,3 +152,64 @@ def test_github_api_request_fields(fields: dict[str, Any], activity: int, status
     assert ((r["http_request"] or {}).get("url") or {}).get("path") == path
     if fields.get("status_code") == "200":
         assert json.loads(r["unmapped"])["status_code"] == "200"
+
+
+# --------------------------------------------------------------------------------------
+# Jenkins: job and folder documents of the JSON API
+# --------------------------------------------------------------------------------------
+
+CHECKMK = "checkmk-jenkins-jobs-section.json"
+
+
+def test_jenkins_folder_listing_of_last_builds() -> None:
+    """A folder's jobs with their ``lastBuild`` (Checkmk's query): one build event per built job."""
+    name, d = _auto(CHECKMK)
+    assert name == "jenkins" and not d.dead and d.events == 3  # Job1 was never built ("lastBuild": "null")
+    rows = _rows(d)
+    assert [r["job"]["name"] for r in rows] == ["project/Job", "project/Job2", "project/Job3"]
+    assert [r["metadata"]["correlation_uid"] for r in rows] == ["project/Job#53", "project/Job2#30", "project/Job3#26"]
+    assert [r["status_id"] for r in rows] == [1, 1, 2]  # SUCCESS, SUCCESS, FAILURE
+    assert [r["duration"] for r in rows] == [507524, 212036, 193715]
+    assert rows[0]["time"] == 1637059997346 + 507524  # finished: start + duration
+    assert rows[2]["severity_id"] == 4  # FAILURE
+
+
+def _job_doc(builds: list[dict[str, Any]], key: str = "builds") -> dict[str, Any]:
+    return {"_class": "hudson.model.FreeStyleProject", "name": "BuildControl_A", "url": "http://kiki:8080/job/BuildControl_A/",
+            key: builds, "nextBuildNumber": 6}  # fmt: skip
+
+
+def _build(n: int, result: str | None, **more: Any) -> dict[str, Any]:
+    return {"_class": "hudson.model.FreeStyleBuild", "number": n, "result": result, "building": result is None,
+            "timestamp": 1476800867225 + n, "duration": 5012, **more}  # fmt: skip
+
+
+@pytest.mark.parametrize("key", ["builds", "allBuilds"])
+def test_jenkins_job_document_builds(key: str) -> None:
+    """``/job/x/api/json?depth=1`` (builds with url) and ``?tree=builds[number,result,...]`` (no url)."""
+    doc = _job_doc([_build(5, "SUCCESS", url="http://kiki:8080/job/BuildControl_A/5/"), _build(4, "FAILURE"),
+                    _build(6, None)], key)  # fmt: skip
+    d = formats.get("jenkins").decode(json.dumps(doc).encode(), "job")
+    assert not d.dead and d.events == 3
+    rows = _rows(d)
+    assert [r["metadata"]["correlation_uid"] for r in rows] == ["BuildControl_A#5", "BuildControl_A#4", "BuildControl_A#6"]
+    assert [r["status_id"] for r in rows] == [1, 2, None] and rows[2]["job"]["run_state_id"] == 3  # building
+    assert json.loads(rows[0]["raw_data"])["url"] == "http://kiki:8080/job/BuildControl_A/5/"  # kept as listed
+
+
+def test_jenkins_job_document_edge_cases() -> None:
+    fmt = formats.get("jenkins")
+    refs = _job_doc([{"_class": "hudson.model.FreeStyleBuild", "number": 2, "url": "http://kiki:8080/job/BuildControl_A/2/"}])
+    d = fmt.decode(json.dumps(refs).encode(), "depth0")  # depth=0: references only
+    assert d.events == 1 and not d.batches and "?depth=1" in d.dead[0].reason
+    never = fmt.decode(json.dumps(_job_doc([])).encode(), "never")  # never built: nothing happened
+    assert (never.events, never.dead, never.batches) == (0, [], [])
+    root = {"_class": "hudson.model.Hudson", "jobs": [
+        {"_class": "com.cloudbees.hudson.plugins.folder.Folder", "name": "team", "jobs": [_job_doc([_build(1, "ABORTED")])]},
+        {"_class": "hudson.model.FreeStyleProject", "name": "solo", "builds": [_build(9, "SUCCESS"), "not a build"]},
+    ]}  # fmt: skip
+    d = fmt.decode(json.dumps(root).encode(), "root")
+    assert d.events == 3 and len(d.dead) == 1  # the string item is no build
+    assert [r["job"]["name"] for r in _rows(d)] == ["BuildControl_A", "solo"]  # the job's url names it
+    single = _build(3, "SUCCESS", url="http://kiki:8080/job/x/3/")  # a build document as before
+    assert _rows(fmt.decode(json.dumps(single).encode(), "one"))[0]["job"]["name"] == "x"

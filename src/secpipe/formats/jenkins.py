@@ -3,7 +3,12 @@ Notification plugin payload (``{name, url, build: {number, phase, status, ...}}`
 
 Input: one object, an array or NDJSON. A record is a build when it has ``number`` with
 ``result``/``building``/``timestamp`` (API) or ``build.number``/``build.phase`` (plugin);
-anything else is dead-lettered.
+anything else is dead-lettered. A job's own API document (``/job/x/api/json?depth=1``, or
+``?tree=builds[...]``: ``builds``/``allBuilds``, else ``lastBuild``) and a folder's or the root's
+(``jobs``, nested) are unwrapped to the builds they list; a build listed without its job's name
+in it gets the job's ``fullName`` (``folder/job``). Builds listed as references only (``depth=0``: number and url) hold no
+result and are not events; a document holding nothing else is dead-lettered with the query
+that fetches the results.
 
 OCSF class: Scheduled Job Activity (1006). A Jenkins build is a run of a job that a
 scheduler (Jenkins' queue and executors) starts on a trigger; OCSF has no CI class, and this
@@ -93,6 +98,93 @@ _MAPPED = frozenset({"_class", "number", "id", "result", "building", "timestamp"
                      "displayName", "fullName", "url", "name", "display_name"})  # fmt: skip
 
 
+class _Container(msgspec.Struct, gc=False):
+    """A job (``/job/x/api/json``: ``builds``, ``allBuilds``) or a folder/root (``jobs``) document."""
+
+    number: Any = None
+    build: Any = None
+    fullName: str | None = None
+    name: str | None = None
+    url: str | None = None
+    builds: list[msgspec.Raw] | None = None
+    allBuilds: list[msgspec.Raw] | None = None
+    lastBuild: msgspec.Raw = msgspec.Raw(b"")
+    jobs: list[msgspec.Raw] | None = None
+
+
+class _BuildRef(msgspec.Struct, gc=False):
+    number: Any = None
+    result: Any = None
+    building: Any = None
+    timestamp: Any = None
+    url: Any = None
+    fullDisplayName: Any = None
+    fullName: Any = None
+
+
+_CONTAINER = msgspec.json.Decoder(_Container)
+_BUILD_REF = msgspec.json.Decoder(_BuildRef)
+_CONTAINER_KEYS = (b'"builds"', b'"allBuilds"', b'"lastBuild"', b'"jobs"')
+_JOB_URL_ONLY = re.compile(r"(?:^|/)job/(.+?)/?$")
+_REFS_ONLY = ("a Jenkins job document whose builds are references only (number and url, no result): fetch it "
+              "with ?depth=1 or ?tree=builds[number,url,result,building,timestamp,duration]")  # fmt: skip
+
+
+def _job_builds(raw: bytes, parent: str | None = None, depth: int = 0) -> tuple[list[bytes], int] | None:
+    """The build records inside a job/folder document, and how many builds it listed as mere
+    references (no result, building flag or timestamp: nothing to report); None when ``raw``
+    is not such a document (a build, a notification, anything else: mapped as it is).
+
+    A job's builds are ``allBuilds``, else ``builds``, else its ``lastBuild`` (a listing such as
+    ``tree=jobs[name,lastBuild[number,result,timestamp,duration]]``); a folder's are its
+    ``jobs``' (a job's full name is ``folder/job``). A build that names no job (no url or
+    display name in it) gets its job's full name as ``fullName``, the key a build record's job
+    is read from; the others are kept byte for byte.
+    """
+    if depth > 8 or not any(k in raw for k in _CONTAINER_KEYS):
+        return None
+    try:
+        doc = _CONTAINER.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if doc.number is not None or doc.build is not None:
+        return None
+    builds = doc.allBuilds if doc.allBuilds is not None else doc.builds
+    if builds is None and bytes(doc.lastBuild)[:1] == b"{":
+        builds = [doc.lastBuild]
+    if builds is None and doc.jobs is None:
+        return None
+    local = doc.name and (f"{parent}/{doc.name}" if parent else doc.name)
+    job = doc.fullName or _job_of_url(doc.url) or local or None
+    out: list[bytes] = []
+    refs = 0
+    for item in builds or ():
+        text = bytes(item)
+        try:
+            ref = _BUILD_REF.decode(text)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            out.append(text)  # not a build object: dead-lettered with the mapping's reason
+            continue
+        if ref.result is None and ref.building is None and ref.timestamp is None:
+            refs += 1
+            continue
+        if job and not (ref.url or ref.fullDisplayName or ref.fullName) and text[:1] == b"{" and text != b"{}":
+            text = b'{"fullName":' + msgspec.json.encode(job) + b"," + text[1:]
+        out.append(text)
+    for sub in doc.jobs or ():
+        got = _job_builds(bytes(sub), job, depth + 1)
+        if got is not None:
+            out.extend(got[0])
+            refs += got[1]
+    return out, refs
+
+
+def _job_of_url(url: str | None) -> str | None:
+    """``.../job/folder/job/name/`` -> ``folder/name`` (a job's own URL, no build number)."""
+    m = _JOB_URL_ONLY.search((url or "").split("?", 1)[0])
+    return m.group(1).replace("/job/", "/") if m else None
+
+
 def job_from_url(url: str | None) -> str | None:
     """``.../job/folder/job/name/42/`` -> ``folder/name``."""
     if not url:
@@ -118,6 +210,28 @@ class Jenkins(RecordFormat):
         if b'"build"' in h and b'"phase"' in h and b'"number"' in h:
             return 88
         return 0
+
+    def split_records(self, data: bytes, source: str) -> Records:
+        """Split one document; a job or folder document (JSON API with ``builds``, ``allBuilds``
+        or ``jobs``) gives its builds as records (none for a job never built)."""
+        recs = super().split_records(data, source)
+        if not any(k in data for k in _CONTAINER_KEYS):
+            return recs
+        out = Records(dead=recs.dead, events=recs.events)
+        for raw, loc in zip(recs.raws, recs.locs, strict=True):
+            got = _job_builds(raw)
+            if got is None:
+                out.raws.append(raw)
+                out.locs.append(loc)
+                continue
+            builds, refs = got
+            if refs and not builds:
+                out.dead.append(DeadLetter(_REFS_ONLY, loc[0], loc[1], raw, self.name))
+                continue
+            out.raws.extend(builds)
+            out.locs.extend([loc] * len(builds))
+            out.events += len(builds) - 1  # the document counted as one
+        return out
 
     @c.gc_paused
     def map_records(self, recs: Records) -> Decoded:
