@@ -103,6 +103,30 @@ def test_cloudtrail_identity_fields_same_both_ways(monkeypatch: pytest.MonkeyPat
     assert iam["actor"]["user"]["uid"] == "AIDAEXAMPLE" and iam["actor"]["user"]["credential_uid"] == "AKIAEXAMPLE"
 
 
+def _list_objects() -> dict[str, Any]:
+    """An S3 ``ListObjects`` data event as CloudTrail writes it: the objects read are named by
+    their key prefix (``resources[].ARNPrefix``), the bucket by its ARN."""
+    rec = _idc_record()
+    rec.update(eventSource="s3.amazonaws.com", eventName="ListObjects", eventType="AwsApiCall",
+               eventCategory="Data", serviceEventDetails=None, resources=[
+                   {"type": "AWS::S3::Object", "ARNPrefix": "arn:aws:s3:::databackup-123456789010/"},
+                   {"accountId": "123456789010", "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::databackup-123456789010"},
+               ])  # fmt: skip
+    return rec
+
+
+def test_cloudtrail_resource_arn_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = json.dumps({"Records": [_list_objects(), _idc_record()]}).encode()
+    d = same_both_ways("cloudtrail", doc, monkeypatch, "ARNPrefix")
+    listed, other = _rows(d)
+    assert [(x["type"], x["uid"]) for x in listed["resources"]] == [
+        ("AWS::S3::Object", "arn:aws:s3:::databackup-123456789010/"),
+        ("AWS::S3::Bucket", "arn:aws:s3:::databackup-123456789010"),
+    ]
+    assert listed["resources"][1]["owner"]["account"]["uid"] == "123456789010"
+    assert other["resources"] is None
+
+
 # --------------------------------------------------------------------------------------
 # GitHub audit log: API request events
 # --------------------------------------------------------------------------------------

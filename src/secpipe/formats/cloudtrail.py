@@ -23,6 +23,13 @@ the hourly integrity manifests delivered beside the logs) are recognized and hol
 so pointing secpipe at a whole ``AWSLogs/`` tree dead-letters nothing; their signatures are
 not verified here.
 
+Actor: ``userIdentity`` (principalId, else the IAM Identity Center user ``onBehalfOf.userId``,
+else the ARN as uid; empty strings, as Identity Center records write for arn and accessKeyId,
+are no value). Status: Failure with an errorCode, a ConsoleLogin ``Failure`` response, or a
+service event whose ``serviceEventDetails`` gives its own outcome as ``Failure`` (the sign-in
+steps ``CredentialVerification``, ``UserAuthentication``, ...). Resources: ``resources[]``
+(uid = ARN, else ``ARNPrefix`` as S3 data events on many objects write it).
+
 activity_id from the eventName verb: Create/Put/Run/Add/... -> Create (1),
 Get/Describe/List/Head/Lookup/... -> Read (2), Update/Modify/Set/Attach/Start/Stop/Enable/... -> Update (3),
 Delete/Remove/Terminate/Detach/... -> Delete (4), otherwise Other (99).
@@ -97,6 +104,7 @@ class _Identity(msgspec.Struct, gc=False):
 
 class _Resource(msgspec.Struct, gc=False):
     ARN: str | None = None
+    ARNPrefix: str | None = None  # S3 data events on many objects (ListObjects, DeleteObjects): the key prefix
     accountId: str | None = None
     type: str | None = None
 
@@ -353,8 +361,8 @@ def _native(records: Records, out: Decoded) -> bool:
     f = {k: v for k, v in cols.strings.items() if "[]" not in k}  # per record (item fields are per item)
     if not pc.all(pc.and_(_nonempty(f["eventName"]), _nonempty(f["eventSource"]))).as_py():
         return False
-    offsets, _mask, items = _fast.list_items(cols, "resources", ("ARN", "type", "accountId"))
-    f["resources"] = _resource_list(offsets, *items)
+    offsets, _mask, (arn, prefix, type_, account) = _fast.list_items(cols, "resources", ("ARN", "ARNPrefix", "type", "accountId"))
+    f["resources"] = _resource_list(offsets, _uid_of(arn, prefix), type_, account)
     f["unmapped"] = cols.unmapped  # null where nothing is unmapped (never "{}")
     done = {"uids": cols.uids, "raw": cols.raw}  # made by the walker in its pass
     if not cols.aside:
@@ -566,8 +574,13 @@ def _resources(recs: list[_Record]) -> pa.Array:
     flat = [x for r in recs if r.resources for x in r.resources]
     offsets = np.zeros(len(recs) + 1, np.int32)
     np.cumsum(counts, out=offsets[1:])
-    return _resource_list(offsets, strs([x.ARN for x in flat]), strs([x.type for x in flat]),
-                          strs([x.accountId for x in flat]))  # fmt: skip
+    return _resource_list(offsets, _uid_of(strs([x.ARN for x in flat]), strs([x.ARNPrefix for x in flat])),
+                          strs([x.type for x in flat]), strs([x.accountId for x in flat]))  # fmt: skip
+
+
+def _uid_of(arn: pa.Array, prefix: pa.Array) -> pa.Array:
+    """A resource's uid: its ARN, else its ``ARNPrefix`` (the objects under a key prefix)."""
+    return arn if prefix.null_count == len(prefix) else pc.coalesce(arn, prefix)
 
 
 def _resource_list(offsets: np.ndarray, arn: pa.Array, type_: pa.Array, account: pa.Array) -> pa.Array:
