@@ -34,13 +34,16 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe.formats import _fast
 from secpipe.formats._findings import (
     MEMO_ROWS,
     ReportFormat,
     S,
+    compact,
     finding_base,
     kv_list,
     memo_columns,
+    paused_gc,
     record_bytes,
     severity_list,
     strs,
@@ -98,19 +101,37 @@ class _TypedPayload(msgspec.Struct, gc=False):
 
 
 _TYPED = msgspec.json.Decoder(_TypedPayload)
+#: The payload with its alerts typed, decoded in one call where the native split gives the alerts' bytes.
+_FULL = msgspec.json.Decoder(msgspec.defstruct("_Full", [("alerts", list[_Alert] | None, None)], bases=(_Payload,), gc=False))
 _NOTES = msgspec.json.Decoder(_Notes)
 _NOTES_LIST = msgspec.json.Decoder(list[_Notes])
 _NO_NOTES = _Notes()
+_NULL = msgspec.Raw(b"null")
 
 
 def _notes(raw: msgspec.Raw) -> _Notes:
-    return _NOTES.decode(raw) if raw else _NO_NOTES
+    return _NOTES.decode(raw) if raw and raw != _NULL else _NO_NOTES
+
+
+def _bad_notes(st: Strict) -> list[str | None] | None:
+    """Per alert, why its ``annotations`` cannot be read (not a JSON object; ``null`` reads as
+    none), or None when every alert's can."""
+    if all(not (r := a.annotations) or memoryview(r)[0] == 0x7B or r == _NULL for a in st.recs):  # {
+        return None
+    out: list[str | None] = []
+    for a in st.recs:
+        try:
+            _notes(a.annotations)
+            out.append(None)
+        except msgspec.DecodeError as exc:
+            out.append(f"not an Alertmanager alert: {exc} - at `$.annotations` (expected an object of strings)")
+    return out
 
 
 def _all_notes(raws: list[msgspec.Raw]) -> list[_Notes]:
     """Annotations of every alert, decoded in one call (one by one if that fails)."""
     try:
-        return _NOTES_LIST.decode(b"[" + b",".join([r if r else b"{}" for r in raws]) + b"]")
+        return _NOTES_LIST.decode(b"[" + b",".join([r if r and r != _NULL else b"{}" for r in raws]) + b"]")
     except msgspec.DecodeError:
         return [_notes(r) for r in raws]
 
@@ -159,6 +180,23 @@ class Alertmanager(ReportFormat):
         keys = sum(k in h for k in (b'"alerts"', b'"groupKey"', b'"receiver"', b'"commonLabels"', b'"startsAt"'))
         return 90 if keys >= 3 else 0
 
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one webhook payload: where the native split gives the alerts' bytes, the compact
+        payload is decoded once with its alerts typed; any payload that does not take that path
+        (not JSON, an alert of the wrong shape, no extension) takes :class:`ReportFormat`'s."""
+        with paused_gc():
+            try:
+                doc = compact(data)
+                full = _FULL.decode(doc)
+            except msgspec.DecodeError:
+                full = None
+            raws = None if full is None or not full.alerts else _fast.split_envelope(doc, "alerts", ())
+            if full is None or raws is None or len(raws) != len(full.alerts):
+                return super().decode(data, source)
+            n = len(raws)
+            return self._mapped(full, Strict(full.alerts, [None] * n, raws, [(source, i) for i in range(n)]),
+                                list(range(n)), Decoded(events=n))  # fmt: skip
+
     def map_report(self, doc: _Payload, data: bytes, source: str) -> Decoded:
         """Decode one webhook payload."""
         if not doc.alerts:
@@ -167,9 +205,16 @@ class Alertmanager(ReportFormat):
         out = Decoded(events=len(doc.alerts))
         st, ords = typed_records(data, _TYPED, _alerts_of, doc.alerts, source, _Alert, out, self.name,
                                  "an Alertmanager alert")  # fmt: skip
-        if not st.recs:
-            return out
-        out.batches.append(self._batch(doc, st, ords))
+        return self._mapped(doc, st, ords, out)
+
+    def _mapped(self, doc: _Payload, st: Strict, ords: list[int], out: Decoded) -> Decoded:
+        """The typed alerts mapped into ``out``; an alert whose annotations are not an object is dead-lettered."""
+        bad = _bad_notes(st)
+        if bad is not None:
+            keep = [i for i, why in enumerate(bad) if why is None]
+            st, ords = st.reject(bad, out, self.name), [ords[i] for i in keep]
+        if st.recs:
+            out.batches.append(self._batch(doc, st, ords))
         return out
 
     def _batch(
