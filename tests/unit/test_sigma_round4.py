@@ -70,6 +70,16 @@ def test_fieldref_with_a_wildcard_is_refused_with_the_reason(tmp_path: Path) -> 
     assert not rs.rules and "must not contain wildcards" in rs.unsupported[0].reason
 
 
+def test_dotted_key_spelling_beside_an_array_path(tmp_path: Path) -> None:
+    # one record crosses an array along a.b, another holds the dotted name as ONE key: the list
+    # read and the single-key spelling are combined (this raised a DuckDB binder error)
+    events = [{"a": {"b": [{"c": "x"}, {"c": "y"}]}}, {"a.b.c": "x"}, {"a": {"b": {"c": "x"}}}, {"a.b.c": "z"},
+              {"a": {"b": [{"d": 1}]}}]
+    assert _hits(tmp_path, "sel:\n  a.b.c: x\ncondition: sel\n", events) == [0, 1, 2]
+    assert _hits(tmp_path, "sel:\n  a.b.c|exists: true\ncondition: sel\n", events) == [0, 1, 2, 3]
+    assert _hits(tmp_path, "sel:\n  a.b.c: null\ncondition: sel\n", events) == [4]
+
+
 # -- cidr: IPv4 networks hold IPv4-mapped IPv6 addresses ------------------------------------
 
 ADDRESSES = ["10.1.2.3", "11.0.0.1", "::ffff:10.0.0.1", "::FFFF:10.200.0.9", "0:0:0:0:0:ffff:10.9.9.9",
@@ -140,6 +150,15 @@ GRAMMAR = [{"a": "x"}, {"b": "y"}, {"a": "x", "b": "y"}, {"a": "x", "c": "z"}, {
 ])
 def test_condition_grammar(tmp_path: Path, detection: str, expected: list[int]) -> None:
     assert _hits(tmp_path, detection, GRAMMAR) == expected
+
+
+def test_upper_case_condition_operators(tmp_path: Path) -> None:
+    # pySigma's grammar knows lower-case operators; the specification's correlation examples write
+    # AND/OR/NOT, and rules carry them over: they are read as operators, with a warning
+    rs = _rule(tmp_path, "s1: {a: x}\ns2: {b: y}\nAll_c: {c: z}\ncondition: s1 AND NOT s2 OR ALL OF All_c\n")
+    assert not rs.unsupported and any("upper case" in w for w in rs.rules[0].warnings)
+    # (s1 and not s2) or all of All_c: the identifier keeps its spelling
+    assert _rows(rs, GRAMMAR) == [0, 3, 4]
 
 
 def test_unreferenced_identifier_loads_with_a_warning(tmp_path: Path) -> None:

@@ -525,7 +525,9 @@ def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: Proc
             pipeline.apply(rule)
         out.correlations.append(rule)
         return
+    lowered = _lower_operators(rule)
     corr, notes = split_aggregation(rule, path) if has_aggregation(rule) else (None, _drop_timeframe(rule))
+    notes = lowered + notes
     search: SigmaRule = rule
     for flt in out.filters:
         search = flt.apply_on_rule(search)  # type: ignore[assignment]
@@ -536,6 +538,26 @@ def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: Proc
     out.rules.append(compiled)
     if corr is not None:
         out.correlations.append(corr)
+
+
+_OPERATOR = re.compile(r"\b(and|or|not|of|them|all)\b", re.IGNORECASE)
+
+
+def _lower_operators(rule: SigmaRule) -> list[str]:
+    """A condition written with upper-case operators (``sel AND NOT filter``, ``1 OF them``), as
+    the correlation examples of the specification write them, is read with the lower-case
+    operators pySigma's grammar knows; a search identifier of that spelling is left alone."""
+    names = set(rule.detection.detections)
+
+    def low(m: re.Match[str]) -> str:
+        return m.group(0) if m.group(0) in names else m.group(0).lower()
+
+    conds = [_OPERATOR.sub(low, c) for c in rule.detection.condition]
+    if conds == list(rule.detection.condition):
+        return []
+    rule.detection.condition = conds
+    rule.detection.__post_init__()  # re-parse the conditions
+    return ["condition operators written in upper case are read as and/or/not/of/them/all"]
 
 
 def _drop_timeframe(rule: SigmaRule) -> list[str]:

@@ -184,7 +184,8 @@ def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozense
             wild = set(lists[f])
             tests = [t for p in spellings(f, aliases) for t in (
                 f"{safe(f'json_type(raw_data, {sql_str(json_path(p))})', kv)} IS NOT NULL",
-                f"len({safe(f'json_type(raw_data, {sql_str(json_path(p, wild))})', kv)}) > 0")]
+                f"len({safe(f'json_type(raw_data, {sql_str(json_path(p, wild))})', kv)}) > 0")
+                if t.endswith("IS NOT NULL") or json_path(p, wild) != json_path(p)]
             expr = f"CASE WHEN {' OR '.join(tests)} THEN 'present' END"
             if ocsf is not None:
                 expr = f"coalesce({expr}, {present_sql(*ocsf)})"
@@ -195,9 +196,14 @@ def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozense
         if f in lists and has_raw:
             opts = []
             for j, p in enumerate(spellings(f, aliases)):
-                inner.append(f"{safe(f'json_extract_string(raw_data, {sql_str(json_path(p, set(lists[f])))})', kv)} AS __w{n}_{j}")
                 inner.append(f"{safe(f'json_extract_string(raw_data, {sql_str(json_path(p))})', kv)} AS __p{n}_{j}")
-                opts.append(f"CASE WHEN len(__w{n}_{j}) > 0 THEN __w{n}_{j} WHEN __p{n}_{j} IS NULL THEN NULL ELSE [__p{n}_{j}] END")
+                scalar = f"CASE WHEN __p{n}_{j} IS NULL THEN NULL ELSE [__p{n}_{j}] END"
+                wild = json_path(p, set(lists[f]))
+                if wild == json_path(p):  # a spelling without the array (one key holding the dots: "a.b.c")
+                    opts.append(scalar)
+                    continue
+                inner.append(f"{safe(f'json_extract_string(raw_data, {sql_str(wild)})', kv)} AS __w{n}_{j}")
+                opts.append(f"CASE WHEN len(__w{n}_{j}) > 0 THEN __w{n}_{j} ELSE {scalar} END")
             expr = opts[0] if len(opts) == 1 else f"coalesce({', '.join(opts)})"
             if ocsf is not None:
                 o = ocsf[0] if ocsf[1] else f"[{ocsf[0]}]"
