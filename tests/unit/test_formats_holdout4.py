@@ -237,3 +237,31 @@ def test_jenkins_job_document_edge_cases() -> None:
     assert [r["job"]["name"] for r in _rows(d)] == ["BuildControl_A", "solo"]  # the job's url names it
     single = _build(3, "SUCCESS", url="http://kiki:8080/job/x/3/")  # a build document as before
     assert _rows(fmt.decode(json.dumps(single).encode(), "one"))[0]["job"]["name"] == "x"
+
+
+# --------------------------------------------------------------------------------------
+# Syslog: a line repeated verbatim is an event each time
+# --------------------------------------------------------------------------------------
+
+
+def _uids(d: Any) -> list[str]:
+    return [r["metadata"]["uid"] for r in _rows(d)]
+
+
+def test_syslog_verbatim_repeats_are_distinct_events() -> None:
+    """sshd writes each failed password of one connection alike (same PID, port, second); with
+    repeated-message reduction off (rsyslog's default) the lines are byte for byte equal, and
+    each is an attempt: none may collapse into another, while a re-read of the log still does."""
+    lines = (CASES / "loghub_OpenSSH_head.log").read_bytes().splitlines()
+    failed = next(x for x in lines if b"Failed password" in x)
+    doc = b"\n".join([lines[0], failed, failed, lines[1], failed]) + b"\n"
+    fmt = formats.get("syslog")
+    d = fmt.decode(doc, "auth.log")
+    assert not d.dead and d.events == 5
+    uids = _uids(d)
+    assert len(set(uids)) == 5
+    assert _uids(fmt.decode(doc, "auth.log")) == uids  # stable: the same log read again collapses
+    alone = _uids(fmt.decode(failed + b"\n", "one.log"))
+    assert alone[0] in uids  # the first occurrence keeps the line's own identity
+    attempts = [r for r in _rows(d) if r["class_uid"] == 3002 and r["message"].startswith("Failed password")]
+    assert len(attempts) == 3 and all(r["status_id"] == 2 for r in attempts)

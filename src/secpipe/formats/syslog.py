@@ -57,7 +57,10 @@ PROCID), ``metadata.event_code`` (MSGID), ``metadata.log_level`` (syslog severit
 ``metadata.log_format`` (``RFC 5424`` / ``RFC 3164``), severity_id from the syslog severity
 (emerg 6 Fatal, alert/crit 5, err 4, warning 3, notice 2, info/debug 1; no PRI 0 Unknown);
 ``unmapped`` holds the facility, a PROCID that is not a number, the structured data
-(``{SD-ID: {param: value}}``; a repeated param gets a list of its values), the Cisco sequence number and the sudo COMMAND / target TTY. ``metadata.uid`` hashes the message bytes.
+(``{SD-ID: {param: value}}``; a repeated param gets a list of its values), the Cisco sequence number and the sudo COMMAND / target TTY. ``metadata.uid`` hashes the message bytes;
+a line repeated verbatim in one batch is another event each time (sshd logs every failed
+password of one connection alike, often within the same second), so its k-th repeat hashes the
+ordinal k too: a re-read of the same log still collapses, its repeated lines are all kept.
 
 Framing note: the format is ``lines``, so a file reader may cut a large file at line ends;
 that is exact for newline-framed logs. Octet-counted data is meant for stream bodies (the
@@ -82,7 +85,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats import _cef
+from secpipe.formats import _cef, _fast
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
 
@@ -419,7 +422,7 @@ class Syslog(Format):
         activity = auth["activity"] if auth is not None else pa.array(np.zeros(n, np.int32))
         raws = f["lines"].to_pylist()
         cols = base_columns(
-            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=_line_uids(self.name, f["lines"], raws),
             times_ms=f["times"], raws=None, activity_id=activity, severity_id=sev_ocsf,
         )  # fmt: skip
         pid_ok = pc.fill_null(pc.match_substring_regex(f["procid"], r"^\d{1,9}$"), False)
@@ -691,3 +694,26 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         "cmd": on(ok_sudo, _nil(group(sudo, "cmd"))),
         "tty": pc.coalesce(on(ok_sudo, group(sudo, "tty")), on(ok_su, pc.coalesce(group(su, "tty"), group(su, "tty2"))), on(ok_pf, _nil(pf_tty))),
     }
+
+
+def _line_uids(kind: str, lines: pa.Array, raws: list[bytes]) -> pa.Array:
+    """``metadata.uid`` of each line (``raws`` are ``lines`` as bytes): the hash of its bytes,
+    and for the k-th verbatim repeat of a line in the batch (k >= 1) the hash of its bytes in
+    the context ``repeat k`` (see module docstring). Repeats are found with one dictionary
+    kernel; only batches that hold some pay for ranking them (numpy, no loop per line)."""
+    uids = event_uids(kind, raws)
+    n = len(raws)
+    if n < 2:
+        return uids
+    codes = pc.dictionary_encode(lines).indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    if len(starts) == n:
+        return uids
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    again = np.flatnonzero(rank)
+    repeats = event_uids(kind, [raws[i] for i in again], [f"repeat {rank[i]}" for i in again])
+    return pc.replace_with_mask(uids, _fast.bools(rank > 0), repeats)
+
