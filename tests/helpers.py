@@ -46,12 +46,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class PortTaken(AssertionError):
+    """``secpipe up`` could not bind its port: something took it after :func:`free_port` chose it."""
+
+
 class Server:
     """A real `secpipe up` subprocess on loopback; tokens parsed from its first-start output."""
 
     def __init__(self, data: Path, *extra: str, port: int | None = None) -> None:
         self.data = data
         self.port = port or free_port()
+        self._fixed_port = port is not None
         self.extra = extra
         self.proc: subprocess.Popen[str] | None = None
         self.ingest_token = ""
@@ -63,8 +68,24 @@ class Server:
         """Base URL."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> Server:
-        """Start and wait until /healthz answers."""
+    def start(self, timeout: float = 60.0) -> Server:
+        """Start and wait until /healthz answers.
+
+        The port is picked free before the server binds it, so another socket may take it
+        meanwhile: a server that exits because its port is in use is started again on a new
+        free port (a port given by the test is never changed)."""
+        tries = 1
+        while True:
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if self._fixed_port or tries == 3:
+                    raise
+                tries += 1
+                self.port = free_port()
+                self.output = []
+
+    def _start(self, timeout: float) -> Server:
         import threading
         import time
 
@@ -89,7 +110,10 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                time.sleep(0.2)  # the pump thread reads the last lines
                 msg = f"secpipe up exited {self.proc.returncode}: {''.join(self.output)}"
+                if "address already in use" in msg.lower():
+                    raise PortTaken(msg)
                 raise AssertionError(msg)
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -155,9 +156,8 @@ def test_background_thread_refreshes(server: FeedServer) -> None:
     store.start(poll_seconds=0.05)
     try:
         server.etag, server.body = '"v9"', _bundle("198.51.100.8")
-        for _ in range(100):
-            if _values(store) == {"198.51.100.8"}:
-                break
+        deadline = time.monotonic() + 30  # polled: ends as soon as the thread has refreshed
+        while _values(store) != {"198.51.100.8"} and time.monotonic() < deadline:
             threading.Event().wait(0.05)
     finally:
         store.stop()

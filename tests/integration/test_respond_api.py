@@ -31,6 +31,17 @@ def event(real: Path, name: str) -> bytes:
     return json.dumps(dict(ev, auditID=name, objectRef=dict(ev["objectRef"], name=name))).encode()
 
 
+def _alerts_when(url: str, headers: dict[str, str], cond, timeout: float = 30.0) -> dict:  # noqa: ANN001
+    """``GET /v1/alerts`` polled until ``cond`` holds (its last answer in the failure message)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        summary = httpx.get(f"{url}/v1/alerts", headers=headers, timeout=30).json()
+        if cond(summary):
+            return summary
+        assert time.monotonic() < deadline, summary
+        time.sleep(0.1)
+
+
 def test_silence_api_auth_audit_and_effect(tmp_path: Path, real: Path, monkeypatch) -> None:  # noqa: ANN001
     peer = Peer()
     monkeypatch.setenv("API_HOOK_URL", f"{peer.url}/hook")
@@ -53,10 +64,10 @@ def test_silence_api_auth_audit_and_effect(tmp_path: Path, real: Path, monkeypat
         assert peer.seen == []  # silenced
         assert httpx.delete(f"{srv.url}/v1/silences/{sid}", headers=admin).status_code == 200
         assert httpx.delete(f"{srv.url}/v1/silences/{sid}", headers=admin).status_code == 404
-        got = peer.wait(1, 5)  # delivered at the next group_interval after the silence ended
+        got = peer.wait(1, 30)  # delivered at the next group_interval after the silence ended
         assert got[0].json()["alerts"][0]["annotations"]["summary"] == "created app-1"
-        summary = httpx.get(f"{srv.url}/v1/alerts", headers=admin).json()
-        assert summary["counts"] == {"delivered": 1}
+        # the outbox marks the entry delivered once the receiver's answer is back: after the peer saw it
+        summary = _alerts_when(srv.url, admin, lambda s: s["counts"] == {"delivered": 1})
         assert httpx.get(f"{srv.url}/v1/alerts", headers=ingest).status_code == 403
         # replay and approval endpoints: a dead entry goes back out; wrong ids and kinds are refused
         st = Store(data)
@@ -65,7 +76,7 @@ def test_silence_api_auth_audit_and_effect(tmp_path: Path, real: Path, monkeypat
         assert httpx.post(f"{srv.url}/v1/alerts/{rid}/replay", headers=ingest).status_code == 403
         r = httpx.post(f"{srv.url}/v1/alerts/{rid}/replay", headers=admin)
         assert r.status_code == 200 and r.json()["state"] == "pending"
-        peer.wait(2, 5)
+        peer.wait(2, 30)
         assert httpx.post(f"{srv.url}/v1/alerts/999999/replay", headers=admin).status_code == 404
         r = httpx.post(f"{srv.url}/v1/playbooks/jobs/{rid}/approve", headers=admin)
         assert r.status_code == 400 and "not a playbook job" in r.json()["error"]
@@ -120,10 +131,10 @@ def test_alertmanager_firing_then_resolved_through_secpipe_up(tmp_path: Path, re
         with Server(data, "--config", str(path)) as srv:
             h = {"Authorization": f"Bearer {srv.ingest_token}"}
             assert httpx.post(f"{srv.url}/v1/ingest/alertmanager", json=payload, headers=h).status_code == 200
-            trig = pd.wait(1, 10)[0].json()
+            trig = pd.wait(1, 30)[0].json()
             assert httpx.post(f"{srv.url}/v1/ingest/alertmanager", json=payload, headers=h).status_code == 200  # repeat
             assert httpx.post(f"{srv.url}/v1/ingest/alertmanager", json=resolved, headers=h).status_code == 200
-            seen = pd.wait(2, 10)
+            seen = pd.wait(2, 30)
             time.sleep(1.0)
     finally:
         pd.close()

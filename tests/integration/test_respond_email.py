@@ -94,7 +94,7 @@ def test_email_over_starttls_multipart(smtp) -> None:  # noqa: ANN001
     ch = EmailChannel("mail", {"host": "127.0.0.1", "port": port, "from": "secpipe@example.org",
                                "to": ["soc@example.org", "oncall@example.org"]}, {"ca_bundle": str(cert)})
     ch.send(note())
-    deadline = time.time() + 5
+    deadline = time.time() + 30
     while not sink.messages and time.time() < deadline:
         time.sleep(0.05)
     mail_from, rcpts, content, over_tls = sink.messages[0]

@@ -277,7 +277,8 @@ def test_secpipe_up_starts_configured_syslog_sources(tmp_path: Path) -> None:
         wait_for(lambda: _listening(tcp), timeout=30)
         log(udp, "-d", "--rfc5424", "-t", "sshd", "Accepted password for dave from 192.0.2.8 port 1 ssh2")
         log(tcp, "-T", "--rfc5424", "-t", "sshd", "Accepted password for erin from 192.0.2.9 port 2 ssh2")
-        time.sleep(1.0)
+        # both stored (the lake commits on a timer) before the stop: a sleep raced a loaded host
+        wait_for(lambda: len(lake_rows(data, "authentication")) >= 2, timeout=60)
     finally:
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=30)[0].decode(errors="replace")

@@ -41,17 +41,17 @@ class Server:
     def query(self, sql: str) -> list[list[Any]]:
         """Rows of a SQL query over the lake (admin token)."""
         r = httpx.post(f"{self.url}/v1/query", json={"sql": sql}, headers={"Authorization": f"Bearer {self.admin}"},
-                       verify=self.verify)
+                       verify=self.verify, timeout=60)
         assert r.status_code == 200, r.text
         return r.json()["rows"]
 
-    def wait_rows(self, sql: str, want: int, timeout: float = 20.0) -> int:
+    def wait_rows(self, sql: str, want: int, timeout: float = 60.0) -> int:
         """Poll ``SELECT count(*) ...`` until it reaches ``want`` (the lake commits on a timer)."""
         deadline = time.monotonic() + timeout
         got = -1
         while time.monotonic() < deadline:
             r = httpx.post(f"{self.url}/v1/query", json={"sql": sql}, headers={"Authorization": f"Bearer {self.admin}"},
-                           verify=self.verify)
+                           verify=self.verify, timeout=60)
             if r.status_code == 200:
                 got = r.json()["rows"][0][0]
                 if got >= want:
@@ -109,31 +109,40 @@ def start(tmp: Path, config: str = "", *, taskset: str | None = None, data: Path
     viewer = tokens.create("test-viewer", "viewer")
     cfg = tmp / "pipeline.yaml"
     cfg.write_text(config or "{}\n")
-    port = free_port()
-    log = tmp / f"server-{port}.log"
-    cmd = [sys.executable, "-m", "secpipe.cli.main", "up", "--config", str(cfg), "--data", str(data),
-           "--listen", f"127.0.0.1:{port}"]  # fmt: skip
     verify: Any = True
     scheme = "http"
+    tls_args: list[str] = []
     if tls:
         cert, key = self_signed(tmp)
-        cmd += ["--tls-cert", str(cert), "--tls-key", str(key)]
+        tls_args = ["--tls-cert", str(cert), "--tls-key", str(key)]
         verify, scheme = ssl.create_default_context(cafile=str(cert)), "https"
-    if taskset:
-        cmd = ["taskset", "-c", taskset, *cmd]
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"{scheme}://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
+    # the port is picked free before the server binds it, so another socket may take it meanwhile:
+    # a server that exits because its port is in use is started again on a new free port
+    tries = 0
+    while True:
+        tries += 1
+        port = free_port()
+        log = tmp / f"server-{port}.log"
+        cmd = [sys.executable, "-m", "secpipe.cli.main", "up", "--config", str(cfg), "--data", str(data),
+               "--listen", f"127.0.0.1:{port}", *tls_args]  # fmt: skip
+        if taskset:
+            cmd = ["taskset", "-c", taskset, *cmd]
+        with open(log, "wb") as fh:
+            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        url = f"{scheme}://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60  # polled: a loaded host may take long to import and start
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1, verify=verify).status_code == 200:
+                    return Server(url, data, ingest, admin, viewer, proc, log, verify)
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            proc.kill()
+            msg = f"secpipe up did not answer on {url}: {log.read_text()[-2000:]}"
+            raise RuntimeError(msg)
+        if "address already in use" not in log.read_text().lower() or tries == 3:
             msg = f"secpipe up exited: {log.read_text()[-2000:]}"
             raise RuntimeError(msg)
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1, verify=verify).status_code == 200:
-                return Server(url, data, ingest, admin, viewer, proc, log, verify)
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    msg = f"secpipe up did not answer on {url}: {log.read_text()[-2000:]}"
-    raise RuntimeError(msg)

@@ -67,13 +67,15 @@ def test_requests_queued_together_are_mapped_once_and_answered_apart(tmp_path: P
     threads = [threading.Thread(target=send, args=(k, b)) for k, b in enumerate(_bodies(real))]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a cap for a loaded host: the loop ends as soon as all four are queued
     while len(svc._combiner._queued.get("cloudtrail", [])) < 4 and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert len(svc._combiner._queued.get("cloudtrail", [])) == 4, "the four requests did not queue behind the gate"
     for _ in range(held):
         svc.cpu.release()
     for t in threads:
-        t.join(10)
+        t.join(60)
+        assert not t.is_alive()
     assert calls == [11], "one mapping pass over the 11 readable records of the four requests"
     assert {k: r.events for k, r in results.items()} == {0: 3, 1: 3, 2: 3, 3: 3}
     assert not results[0].dead and not results[3].dead
