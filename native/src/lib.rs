@@ -1071,6 +1071,41 @@ fn json_depth(py: Python<'_>, data: &[u8], lines: bool) -> i64 {
     })
 }
 
+/// The longest JSON string of ``data`` in bytes as written (escapes count as their bytes): an
+/// escape is a backslash and the byte after it, whatever it is; the other quotes pair up in
+/// order, and an unterminated last string runs to the end. The same figure as
+/// ``secpipe.security.limits.check_json_limits`` computes, in one pass that jumps from quote or
+/// backslash to the next (memchr), without copies.
+#[pyfunction]
+fn json_longest_string(py: Python<'_>, data: &[u8]) -> usize {
+    py.detach(|| {
+        let n = data.len();
+        let (mut i, mut open, mut longest) = (0usize, None::<usize>, 0usize);
+        while let Some(k) = memchr::memchr2(b'"', b'\\', &data[i..]) {
+            let p = i + k;
+            if data[p] == b'\\' {
+                i = p + 2;
+                if i >= n {
+                    break;
+                }
+                continue;
+            }
+            match open {
+                None => open = Some(p),
+                Some(start) => {
+                    longest = longest.max(p - start - 1);
+                    open = None;
+                }
+            }
+            i = p + 1;
+        }
+        if let Some(start) = open {
+            longest = longest.max(n - start - 1);
+        }
+        longest
+    })
+}
+
 #[pymodule]
 fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
@@ -1080,6 +1115,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_array, m)?)?;
     m.add_function(wrap_pyfunction!(concat, m)?)?;
     m.add_function(wrap_pyfunction!(json_depth, m)?)?;
+    m.add_function(wrap_pyfunction!(json_longest_string, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())
 }

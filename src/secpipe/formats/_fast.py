@@ -84,6 +84,15 @@ def json_depth(data: bytes, *, lines: bool = False) -> int | None:
     return mod.json_depth(data, lines)  # type: ignore[no-any-return]
 
 
+def json_longest_string(data: bytes) -> int | None:
+    """The longest JSON string of ``data`` in bytes, as ``secpipe.security.limits.check_json_limits``
+    measures it, in one native pass; None without the extension."""
+    mod = _module()
+    if mod is None:
+        return None
+    return mod.json_longest_string(data)  # type: ignore[no-any-return]
+
+
 def split_envelope(doc: bytes, key: str, also: tuple[str, ...] = ("items",), *, strict: bool = False) -> list[bytes] | None:
     """The items of compact ``doc``'s top-level array ``key``, or None (no extension, or a
     document that is not simply such an envelope: see the Rust ``split_envelope``).
