@@ -97,7 +97,7 @@ def test_cli(lake: Path) -> None:
 
 def test_scheduler_runs(lake: Path) -> None:
     sched = retention.RetentionScheduler(lake, {"retention": {"classes": {"api_activity": 1}, "interval_seconds": 60}})
+    cutoff = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)  # before the run: a midnight meanwhile only deletes more
     sched.start()
     sched.stop()
-    cutoff = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     assert sched.runs == 1 and all(d >= cutoff for d in _days(lake, "api_activity"))
