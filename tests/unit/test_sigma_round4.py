@@ -112,6 +112,21 @@ def test_ipv4_cidr_on_a_list_field(tmp_path: Path) -> None:
     assert _hits(tmp_path, "sel:\n  ips|cidr: 10.0.0.0/8\ncondition: sel\n", events) == [0]
 
 
+def test_logsource_category_list_and_field_names_with_spaces(tmp_path: Path) -> None:
+    # the shape of a published keyword rule set (mthcht/ThreatHunting-Keywords-sigma-rules, which has
+    # no licence, so not copied): a category LIST, a list of maps, field names with a space, '*' inside
+    head = HEAD.replace("logsource: {product: secpipe, service: json}", "logsource:\n  category:\n  - endpoint\n  - network")
+    rs = _rule(tmp_path, "selection:\n- ParentCommandLine: ['*encrypted PasteBin*', '*https://0bin.net/paste/*+*']\n"
+               "- Product Name: ['*encrypted PasteBin*']\n- process.command_line: ['*https://0bin.net/paste/*+*']\n"
+               "condition: selection\n", head)
+    assert not rs.unsupported and rs.rules[0].formats == ("json", "syslog")
+    assert "is a list: read as 'endpoint'" in rs.rules[0].warnings[0]
+    events = [{"ParentCommandLine": "curl https://0bin.net/paste/ab+cd"}, {"Product Name": "0bin - encrypted pastebin"},
+              {"process": {"command_line": "x https://0bin.net/paste/q+1"}}, {"ParentCommandLine": "https://0bin.net/paste/ab"},
+              {"Product": "encrypted PasteBin"}]
+    assert _rows(rs, events) == [0, 1, 2]
+
+
 # -- deprecated syntax: timeframe, near ---------------------------------------------------
 
 def test_timeframe_without_aggregation_is_no_search_identifier(tmp_path: Path) -> None:

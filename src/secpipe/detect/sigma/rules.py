@@ -48,6 +48,7 @@ from sigma.exceptions import (
     SigmaIdentifierError,
     SigmaLevelError,
     SigmaLicenseError,
+    SigmaLogsourceError,
     SigmaModifiedError,
     SigmaReferencesError,
     SigmaRelatedError,
@@ -352,7 +353,17 @@ def _explain(err: Exception) -> str:
 
 
 def _repairable(err: Exception) -> bool:
-    return type(err) in _METADATA or _upper_operators(err) or _extremum(err)
+    return type(err) in _METADATA or _upper_operators(err) or _extremum(err) or _listed_logsource(err)
+
+
+#: logsource attributes a rule may list several values of (``category: [endpoint, network]``)
+_LISTABLE = ("category", "service")
+
+
+def _listed_logsource(err: Exception) -> bool:
+    """A ``category`` or ``service`` given as a list (published keyword rule sets do so); the
+    specification and pySigma want one string."""
+    return isinstance(err, SigmaLogsourceError) and any(f"source {k} must be string" in str(err) for k in _LISTABLE)
 
 
 #: correlation types of the specification's tests (value_max / value_min over ``condition.field``)
@@ -374,6 +385,15 @@ def _upper_operators(err: Exception) -> bool:
 def _repair(doc: dict[str, Any], errors: Sequence[Exception]) -> None:
     notes = []
     for err in errors:
+        if _listed_logsource(err):
+            ls = doc.get("logsource") or {}
+            for key in _LISTABLE:
+                vals = ls.get(key)
+                if isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals):
+                    ls[key] = vals[0]
+                    notes.append(f"logsource {key} {vals!r} is a list: read as {vals[0]!r} (the specification "
+                                 f"wants one {key})")
+            continue
         if _extremum(err):
             corr = doc.get("correlation") or {}
             doc[TYPE] = str(corr.get("type"))
