@@ -293,14 +293,15 @@ def test_aggregation_of_a_rule_whose_id_is_no_uuid(tmp_path: Path) -> None:
 
 # -- a rule with an empty product, on JSON events and on the real samples ------------------------
 
-def test_wrg_empty_product_rule(real: Path) -> None:
+def test_wrg_rules_on_json_and_not_on_the_real_samples(real: Path) -> None:
     rs = load_rules([CASES / "wrg_aws_api_mcp_server_policy_load_failure.yml"])
     assert not rs.unsupported and rs.rules[0].formats == ("json", "syslog")
     logs = [{"Message": "Failed to load security policy from /etc/mcp/policy.json: invalid JSON", "level": "ERROR"},
             {"Message": "No security policy file found at /etc/mcp/policy.json, not applying any additional security "
                         "policies"}]
     assert _rows(rs, logs) == [0]
-    for sample in ("cloudtrail.json", "k8s_audit.jsonl", "github_audit.jsonl", "gitlab.jsonl"):
+    rs = load_rules([CASES / "wrg_aws_api_mcp_server_policy_load_failure.yml", CASES / "wrg_lapsus_t1110_correlation.yml"])
+    for sample in ("cloudtrail.json", "k8s_audit.jsonl", "github_audit.jsonl", "gitlab.jsonl"):  # no other source's event
         body = (real / "panther-analysis" / "extracted" / sample).read_bytes()
         dec = formats.get("json").decode(body, "real")
         assert sum(rs.matches(b).num_rows for b in dec.batches) == 0, sample
