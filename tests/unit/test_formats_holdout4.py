@@ -265,3 +265,34 @@ def test_syslog_verbatim_repeats_are_distinct_events() -> None:
     assert alone[0] in uids  # the first occurrence keeps the line's own identity
     attempts = [r for r in _rows(d) if r["class_uid"] == 3002 and r["message"].startswith("Failed password")]
     assert len(attempts) == 3 and all(r["status_id"] == 2 for r in attempts)
+
+
+def test_jenkins_blue_ocean_runs() -> None:
+    """Blue Ocean REST API runs: ``id`` is the build number, ``state``/``result`` the run state."""
+    name, d = _auto("blueocean-run-running.json")
+    assert name == "jenkins" and not d.dead and d.events == 1
+    [r] = _rows(d)
+    # RUNNING, result UNKNOWN: a started build with no outcome yet
+    assert (r["activity_id"], r["job"]["run_state_id"], r.get("status_id")) == (6, 3, None)
+    assert r["job"]["name"] == "quicker" and r["metadata"]["correlation_uid"] == "quicker#12"
+    assert r["time"] == _ms("2016-05-19T22:05:39.303+01:00")  # startTime
+    name, d = _auto("akeneo-blueocean-runs-page.json")
+    assert name == "jenkins" and not d.dead and d.events == 2
+    failed, passed = _rows(d)
+    assert [failed["status_id"], passed["status_id"]] == [2, 1] and failed["severity_id"] == 4
+    assert failed["duration"] == 13376772
+    assert failed["time"] == _ms("2018-03-30T03:40:02.523+00:00") + 13376772  # finished: start + duration
+    assert failed["metadata"]["correlation_uid"] == "2"  # the page names no pipeline
+
+
+def test_jenkins_blue_ocean_job_from_link() -> None:
+    run = json.loads((CASES / "blueocean-run-running.json").read_text())
+    run.update(state="FINISHED", result="SUCCESS", durationInMillis=17882,
+               _links={"self": {"href": "/blue/rest/organizations/jenkins/pipelines/CloudBeers/pipelines/PR-demo/branches/quicker/runs/12/"}},
+               causes=[{"_class": "hudson.model.Cause$UserIdCause", "shortDescription": "Started by user admin", "userId": "admin"}])  # fmt: skip
+    [r] = _rows(formats.get("jenkins").decode(json.dumps(run).encode(), "run"))
+    assert r["job"]["name"] == "CloudBeers/PR-demo/quicker" and r["job"]["user"]["name"] == "admin"
+    assert (r["status_id"], r["activity_id"], r["job"]["run_state_id"]) == (1, 2, 4)
+    run.update(startTime="not a time", id="x12")
+    d = formats.get("jenkins").decode(json.dumps(run).encode(), "bad")
+    assert not d.batches and "Blue Ocean" in d.dead[0].reason  # no build number: not a build

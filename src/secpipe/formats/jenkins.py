@@ -8,7 +8,10 @@ anything else is dead-lettered. A job's own API document (``/job/x/api/json?dept
 (``jobs``, nested) are unwrapped to the builds they list; a build listed without its job's name
 in it gets the job's ``fullName`` (``folder/job``). Builds listed as references only (``depth=0``: number and url) hold no
 result and are not events; a document holding nothing else is dead-lettered with the query
-that fetches the results.
+that fetches the results. Blue Ocean REST API runs (``_class`` ``io.jenkins.blueocean...RunImpl``:
+``id`` the build number, ``state`` QUEUED/RUNNING/FINISHED, ``result`` UNKNOWN until it ends,
+``startTime`` ISO 8601, ``durationInMillis``; the job is the pipeline path of the run's own
+``_links.self.href``, else ``pipeline``) are builds too.
 
 OCSF class: Scheduled Job Activity (1006). A Jenkins build is a run of a job that a
 scheduler (Jenkins' queue and executors) starts on a trigger; OCSF has no CI class, and this
@@ -31,6 +34,7 @@ Time: build start ``timestamp`` (ms) plus ``duration`` once the build is finishe
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -68,6 +72,14 @@ class _Build(msgspec.Struct, gc=False):
     scm: _Scm | None = None
 
 
+class _Link(msgspec.Struct, gc=False):
+    href: str | None = None
+
+
+class _Links(msgspec.Struct, gc=False):
+    self: _Link | None = None
+
+
 class _Rec(msgspec.Struct, gc=False):
     # JSON API
     klass: str | None = msgspec.field(default=None, name="_class")
@@ -83,6 +95,13 @@ class _Rec(msgspec.Struct, gc=False):
     url: str | None = None
     builtOn: str | None = None
     actions: list[_Action | None] | None = None
+    # Blue Ocean REST API run (``/blue/rest/organizations/o/pipelines/p/runs/N/``)
+    state: str | None = None
+    startTime: str | None = None
+    durationInMillis: int | None = None
+    pipeline: str | None = None
+    causes: list[_Cause | None] | None = None
+    links: _Links | None = msgspec.field(default=None, name="_links")
     # Notification plugin
     name: str | None = None
     display_name: str | None = None
@@ -95,7 +114,8 @@ _STATUS = {"SUCCESS": 1, "FAILURE": 2, "UNSTABLE": 2, "ABORTED": 2, "NOT_BUILT":
 _SEV = {"FAILURE": 4, "UNSTABLE": 3, "ABORTED": 3}
 _JOB_URL = re.compile(r"(?:^|/)job/(.+?)/(\d+)/?$")
 _MAPPED = frozenset({"_class", "number", "id", "result", "building", "timestamp", "duration", "fullDisplayName",
-                     "displayName", "fullName", "url", "name", "display_name"})  # fmt: skip
+                     "displayName", "fullName", "url", "name", "display_name", "state", "startTime",
+                     "durationInMillis", "pipeline"})  # fmt: skip
 
 
 class _Container(msgspec.Struct, gc=False):
@@ -209,6 +229,8 @@ class Jenkins(RecordFormat):
             return 92
         if b'"build"' in h and b'"phase"' in h and b'"number"' in h:
             return 88
+        if b'"io.jenkins.blueocean.' in h and b'"state"' in h and b'"id"' in h:
+            return 88  # Blue Ocean REST API runs
         return 0
 
     def split_records(self, data: bytes, source: str) -> Records:
@@ -248,8 +270,8 @@ class Jenkins(RecordFormat):
             if f is None:
                 src, off = recs.locs[i]
                 out.dead.append(DeadLetter(
-                    "not a Jenkins build: expected number + result/building (JSON API) or build.number/phase "
-                    "(Notification plugin)", src, off, recs.raws[i], self.name))  # fmt: skip
+                    "not a Jenkins build: expected number + result/building (JSON API), build.number/phase "
+                    "(Notification plugin) or a Blue Ocean run (id + state)", src, off, recs.raws[i], self.name))  # fmt: skip
                 continue
             keep.append(i)
             facts.append(f)
@@ -278,7 +300,42 @@ def _facts(r: _Rec) -> tuple[Any, ...] | None:
         building = bool(r.building)
         return (job, r.fullDisplayName or r.displayName, user, r.number, r.timestamp, r.duration, r.result,
                 "BUILDING" if building else "COMPLETED", not building, 6 if building else 2, 3 if building else 4)  # fmt: skip
+    if r.klass and "blueocean" in r.klass and r.id and r.id.isdigit() and (r.state or r.result):
+        return _blue_facts(r)
     return None
+
+
+_BLUE_HREF = re.compile(r"/pipelines/(.+?)/runs/\d+/?$")
+#: Blue Ocean run state -> (phase, activity, run_state_id, finished)
+_BLUE_STATE = {"QUEUED": ("QUEUED", 1, 2, False), "RUNNING": ("BUILDING", 6, 3, False),
+               "PAUSED": ("BUILDING", 99, 3, False), "SKIPPED": ("COMPLETED", 2, 4, True),
+               "NOT_BUILT": ("COMPLETED", 2, 4, True), "FINISHED": ("COMPLETED", 2, 4, True)}  # fmt: skip
+
+
+def _blue_facts(r: _Rec) -> tuple[Any, ...]:
+    """A Blue Ocean run: ``id`` is the build number, ``state`` the run state, ``result``
+    UNKNOWN while it runs, ``startTime`` ISO 8601 with a ``+0100`` offset; its job is the
+    pipeline path of its own link (``/pipelines/folder/pipelines/p/branches/b/runs/N/`` ->
+    ``folder/p/b``), else ``pipeline``."""
+    href = r.links.self.href if r.links and r.links.self else None
+    m = _BLUE_HREF.search((href or "").split("?", 1)[0])
+    job = re.sub(r"/(?:pipelines|branches)/", "/", m.group(1)) if m else r.pipeline
+    user = next((cz.userId for cz in r.causes or () if cz is not None and cz.userId), None)
+    phase, act, state, finished = _BLUE_STATE.get((r.state or "").upper(), ("COMPLETED", 2, 4, True))
+    result = None if (r.result or "UNKNOWN").upper() == "UNKNOWN" else r.result
+    return (job, r.fullDisplayName or r.displayName, user, int(r.id or 0), _iso_ms(r.startTime), r.durationInMillis,
+            result, phase, finished, act, state)  # fmt: skip
+
+
+def _iso_ms(text: str | None) -> int | None:
+    """Epoch ms of an ISO 8601 time (Jenkins writes ``2016-05-19T22:05:39.303+0100``); None if unreadable."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp() * 1000)
 
 
 def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: list[dict[str, msgspec.Raw]]) -> Any:
