@@ -1106,6 +1106,13 @@ fn json_longest_string(py: Python<'_>, data: &[u8]) -> usize {
     })
 }
 
+/// Whether ``data`` holds any of ``needles`` (memchr's SIMD memmem per needle: ~10x CPython's
+/// two-way search on megabyte bodies).
+#[pyfunction]
+fn contains_any(py: Python<'_>, data: &[u8], needles: Vec<Vec<u8>>) -> bool {
+    py.detach(|| needles.iter().any(|n| memchr::memmem::find(data, n).is_some()))
+}
+
 #[pymodule]
 fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
@@ -1116,6 +1123,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(concat, m)?)?;
     m.add_function(wrap_pyfunction!(json_depth, m)?)?;
     m.add_function(wrap_pyfunction!(json_longest_string, m)?)?;
+    m.add_function(wrap_pyfunction!(contains_any, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())
 }

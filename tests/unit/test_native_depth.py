@@ -79,3 +79,13 @@ def test_the_limits_refuse_the_same_with_and_without_the_extension(monkeypatch: 
                 limits.check_json_limits(body, 4, 1200)
             with pytest.raises(LimitExceeded, match="JSON string of 9 bytes"):  # unterminated: runs to the end
                 limits.check_json_limits(b'  "abcdefghi', 100, 8)
+
+
+def test_contains_any_finds_what_in_finds() -> None:
+    rnd = random.Random(13)
+    needles = (b'"detail-type"', b'"logEvents"', b"ab", b"\x00")
+    for _ in range(5_000):
+        data = bytes(rnd.choice(b'"detail-typ logEvnsab\x00') for _ in range(rnd.randint(0, 40)))
+        picked = tuple(rnd.sample(needles, rnd.randint(0, len(needles))))
+        assert _fast.contains_any(data, picked) == any(n in data for n in picked), (data, picked)
+    assert _fast.contains_any(b"x" * 100_000 + b'"logEvents"', needles)

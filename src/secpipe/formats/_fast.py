@@ -93,6 +93,15 @@ def json_longest_string(data: bytes) -> int | None:
     return mod.json_longest_string(data)  # type: ignore[no-any-return]
 
 
+def contains_any(data: bytes, needles: tuple[bytes, ...]) -> bool:
+    """Whether ``data`` holds any of ``needles``: one SIMD search a needle natively (CPython's
+    ``in`` runs a two-way search, ~10x slower on a megabyte body), ``in`` without the extension."""
+    mod = _module()
+    if mod is None:
+        return any(n in data for n in needles)
+    return mod.contains_any(data, needles)  # type: ignore[no-any-return]
+
+
 def split_envelope(doc: bytes, key: str, also: tuple[str, ...] = ("items",), *, strict: bool = False) -> list[bytes] | None:
     """The items of compact ``doc``'s top-level array ``key``, or None (no extension, or a
     document that is not simply such an envelope: see the Rust ``split_envelope``).
