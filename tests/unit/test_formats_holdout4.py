@@ -296,3 +296,23 @@ def test_jenkins_blue_ocean_job_from_link() -> None:
     run.update(startTime="not a time", id="x12")
     d = formats.get("jenkins").decode(json.dumps(run).encode(), "bad")
     assert not d.batches and "Blue Ocean" in d.dead[0].reason  # no build number: not a build
+
+
+@pytest.mark.parametrize(("line", "status", "target", "actor", "tty"), [
+    # util-linux su (su-common.c): success and failure
+    ("Oct 23 11:05:25 ghost-root su[2048]: (to root) ghost on pts/0", 1, "root", "ghost", "pts/0"),
+    ("Oct 20 16:05:40 host su[49237]: FAILED SU (to root) kiosk on pts/1", 2, "root", "kiosk", "pts/1"),
+    # shadow-utils su (su.c): success, failure, and its sulog line
+    ("Mar  1 10:00:13 h su[124]: Successful su for root by alice", 1, "root", "alice", None),
+    ("Mar  1 10:00:02 h su[123]: FAILED su for root by user1", 2, "root", "user1", None),
+    ("Mar  1 10:00:14 h su[125]: + /dev/pts/1 alice:root", 1, "root", "alice", "/dev/pts/1"),
+])  # fmt: skip
+def test_syslog_su_outcome_lines(line: str, status: int, target: str, actor: str, tty: str | None) -> None:
+    """su's own lines are an account switch (Authentication, activity Account Switch): the user
+    switched to, who switched, and whether it worked."""
+    d = formats.get("syslog").decode(line.encode() + b"\n", "auth.log")
+    [r] = _rows(d)
+    assert (r["class_uid"], r["activity_id"], r["status_id"]) == (3002, 7, status)
+    assert r["user"]["name"] == target and r["actor"]["user"]["name"] == actor
+    assert json.loads(r["unmapped"] or "{}").get("tty") == tty
+    assert r["account_switch_type"] == "Substitute User"

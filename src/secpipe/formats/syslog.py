@@ -165,7 +165,16 @@ _SUDO = (
     r"a password is required|[^;=]*not allowed[^;=]*)\s*; )?(?:TTY=(?P<tty>\S+) ; )?PWD=(?P<pwd>.*?) ; "
     r"USER=(?P<target>\S+) ;(?: GROUP=\S+ ;)?(?: TSID=\S+ ;)?(?: ENV=.*? ;)?(?: COMMAND=(?P<cmd>.*))?$"
 )
-_SU_FAIL = r"^(?:FAILED SU \(to (?P<target2>\S+)\) (?P<user2>\S+) on (?P<tty2>\S+)|'su (?P<target>\S+)' failed for (?P<user>\S+) on (?P<tty>\S+))"
+_SU_FAIL = (
+    r"^(?:FAILED SU \(to (?P<target2>\S+)\) (?P<user2>\S+) on (?P<tty2>\S+)|'su (?P<target>\S+)' failed for (?P<user>\S+) on (?P<tty>\S+)"
+    r"|FAILED su for (?P<target3>\S+) by (?P<user3>\S+))"
+)
+#: su's own success lines: util-linux ``(to root) alice on pts/1``, shadow-utils ``Successful su for
+#: root by alice`` and the older sulog form ``+ /dev/pts/1 alice:root``
+_SU_OK = (
+    r"^(?:\(to (?P<target>\S+)\) (?P<user>\S+) on (?P<tty>\S+)|Successful su for (?P<target2>\S+) by (?P<user2>\S+)"
+    r"|\+ (?P<tty3>\S+) (?P<user3>[^\s:]+):(?P<target3>\S+))$"
+)
 _AUTH_APPS = pa.array(["sshd", "sshd-session", "sudo", "su"], S)
 
 
@@ -617,6 +626,7 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     pfail = pc.extract_regex(msg, _PAM_FAIL)
     sudo = pc.extract_regex(msg, _SUDO)
     su = pc.extract_regex(msg, _SU_FAIL)
+    su_ok = pc.extract_regex(msg, _SU_OK)
     perr = pc.extract_regex(msg, _SSH_PAM_ERROR)
     ok_perr = pc.and_(perr.is_valid(), is_sshd)
     perr_host = group(perr, "host")
@@ -629,6 +639,7 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     ok_pf = pfail.is_valid()
     ok_sudo = pc.and_(sudo.is_valid(), is_sudo)
     ok_su = su.is_valid()
+    ok_su_ok = pc.and_(su_ok.is_valid(), pc.fill_null(pc.equal(app, "su"), False))
     sess_open = pc.equal(group(sess, "oc"), "opened")
     kv = group(pfail, "kv")
     pf_user = group(pc.extract_regex(kv, r"\suser=(?P<v>\S+)"), "v")
@@ -639,12 +650,16 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     user = pc.coalesce(
         on(ok_res, group(res, "user")), on(ok_inv, group(inv, "user")), on(ok_mx, group(mx, "user")),
         on(ok_disc, group(disc, "user")), on(ok_sess, group(sess, "user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
-        on(ok_sudo, group(sudo, "target")), on(ok_su, pc.coalesce(group(su, "target"), group(su, "target2"))),
+        on(ok_sudo, group(sudo, "target")),
+        on(ok_su, pc.coalesce(group(su, "target"), group(su, "target2"), group(su, "target3"))),
+        on(ok_su_ok, pc.coalesce(group(su_ok, "target"), group(su_ok, "target2"), group(su_ok, "target3"))),
         on(ok_perr, group(perr, "user")),
     )  # fmt: skip
     actor = pc.coalesce(
         on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(group(sess, "by"))), on(ok_sudo, group(sudo, "user")),
-        on(ok_su, pc.coalesce(group(su, "user"), group(su, "user2"))), on(pc.and_(ok_pf, pc.invert(is_sshd)), pf_ruser),
+        on(ok_su, pc.coalesce(group(su, "user"), group(su, "user2"), group(su, "user3"))),
+        on(ok_su_ok, pc.coalesce(group(su_ok, "user"), group(su_ok, "user2"), group(su_ok, "user3"))),
+        on(pc.and_(ok_pf, pc.invert(is_sshd)), pf_ruser),
     )  # fmt: skip
     rhost_ip = pc.fill_null(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), False)
     ip = pc.coalesce(
@@ -672,7 +687,7 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     )
     matched = pc.fill_null(
         pc.or_(pc.or_(pc.or_(ok_res, ok_inv), pc.or_(ok_mx, ok_disc)),
-               pc.or_(pc.or_(pc.or_(ok_sess, ok_pf), ok_perr), pc.or_(ok_sudo, ok_su))),
+               pc.or_(pc.or_(pc.or_(ok_sess, ok_pf), ok_perr), pc.or_(pc.or_(ok_sudo, ok_su), ok_su_ok))),
         False,
     )
     logoff = pc.or_(ok_disc, pc.and_(ok_sess, pc.invert(pc.fill_null(sess_open, False))))
@@ -692,7 +707,8 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         "detail": detail,
         "activity": activity,
         "cmd": on(ok_sudo, _nil(group(sudo, "cmd"))),
-        "tty": pc.coalesce(on(ok_sudo, group(sudo, "tty")), on(ok_su, pc.coalesce(group(su, "tty"), group(su, "tty2"))), on(ok_pf, _nil(pf_tty))),
+        "tty": pc.coalesce(on(ok_sudo, group(sudo, "tty")), on(ok_su, pc.coalesce(group(su, "tty"), group(su, "tty2"))),
+                           on(ok_su_ok, pc.coalesce(group(su_ok, "tty"), group(su_ok, "tty3"))), on(ok_pf, _nil(pf_tty))),
     }
 
 
