@@ -507,7 +507,7 @@ def test_query_token_refused_when_off_and_rate_limit_shapes(tmp_path: Path) -> N
     """Splunk code 16 when query-string auth is off (the default); over the token's rate ES answers 429
     es_rejected_execution_exception and HEC 503 code 9, both with Retry-After (every
     shipper above retries those and never drops the data)."""
-    cfg = "server: {rate_per_token: 0.2, rate_burst: 2}\n"
+    cfg = "server: {rate_per_token: 0.01, rate_burst: 2}\n"  # 1 per 100 s: no refill during the test, however slow the host
     srv = start(tmp_path, cfg)
     try:
         r = httpx.post(f"{srv.url}/services/collector/event?token={srv.ingest}", content=b'{"event":"x"}')
