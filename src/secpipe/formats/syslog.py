@@ -38,7 +38,8 @@ Mapping:
   opened/closed and ``authentication failure``, sshd's ``error: PAM: <reason> for [illegal user] U
   from H`` (the reason is ``status_detail``) and ``PAM N more authentication failures; ...``
   (read as the pam_unix failure it summarizes, ``count`` N); sudo ``U : [N incorrect password attempts ;]
-  TTY=.. ; PWD=.. ; USER=T ; COMMAND=..``; su ``'su T' failed for U``. sshd lines are
+  TTY=.. ; PWD=.. ; USER=T ; COMMAND=..``; su ``'su T' failed for U``, ``FAILED SU (to T) U on tty``,
+  ``FAILED su for T by U`` and its successes ``(to T) U on tty``, ``Successful su for T by U``, ``+ tty U:T``. sshd lines are
   Logon/Logoff (``is_remote``), sudo/su lines are Account Switch (``account_switch_type_id``
   1 Substitute User) where ``user`` is the account switched to and ``actor.user`` the invoker.
   ``auth_protocol`` is the sshd method (password, publickey, ...; ``auth_protocol_id`` 99
