@@ -34,7 +34,7 @@ def _scrape(srv: Server) -> tuple[dict[str, float], float]:
     return dropped, fams["secpipe_events"].samples[0].value
 
 
-def _until(cond: Callable[[], bool], what: str, timeout: float = 20) -> None:
+def _until(cond: Callable[[], bool], what: str, timeout: float = 60) -> None:  # polled: a cap for a loaded host
     deadline = time.monotonic() + timeout
     while not cond():
         assert time.monotonic() < deadline, what

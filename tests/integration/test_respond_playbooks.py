@@ -44,7 +44,7 @@ def audit_runs(data: Path) -> list[dict]:
     return [e for e in AuditLog(data, from_env=False).entries() if e["action"] == "playbook.run"]
 
 
-def wait_for(cond, timeout: float = 10.0) -> None:  # noqa: ANN001
+def wait_for(cond, timeout: float = 30.0) -> None:  # noqa: ANN001  (polled: a cap for a loaded host)
     deadline = time.time() + timeout
     while time.time() < deadline:
         if cond():
@@ -161,7 +161,7 @@ def test_concurrency_and_rate_caps(tmp_path: Path, hook: Peer) -> None:
         t0 = time.time()
         for i in range(6):
             st.process(finding(f"c-{i}", f"h{i}"))
-        seen = slow.wait(6, 15)
+        seen = slow.wait(6, 60)
     finally:
         st.close()
         slow.close()
@@ -177,7 +177,7 @@ def test_concurrency_and_rate_caps(tmp_path: Path, hook: Peer) -> None:
     try:
         for i in range(5):
             st2.process(finding(f"r-{i}", f"h{i}"))
-        seen2 = fast.wait(5, 10)
+        seen2 = fast.wait(5, 60)
     finally:
         st2.close()
         fast.close()

@@ -36,7 +36,7 @@ def lake_rows(data: Path, cls: str) -> list[dict]:
     return ds.dataset(str(root), format="parquet", partitioning="hive").to_table().to_pylist()
 
 
-def wait_for(pred, timeout: float = 10.0) -> None:
+def wait_for(pred, timeout: float = 30.0) -> None:  # polled: a cap for a loaded host
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if pred():

@@ -41,7 +41,7 @@ def _binary(name: str) -> str | None:
 
 
 def _wait_port(port: int) -> None:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # polled: a cap for a loaded host
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
