@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -15,6 +16,13 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("secpipe", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True,
                           derandomize=bool(os.environ.get("CI")))
 settings.load_profile("secpipe")
+
+# httpx gives up after 5 s by default; a loaded 2-core CI host can take longer to answer a big
+# ingest or a first query on loopback. The tests check what the servers answer, not how fast,
+# so calls without their own timeout wait up to 60 s (a hang is still caught by pytest-timeout).
+# Only the tests' calls change: secpipe's own clients pass their timeouts explicitly.
+_httpx_default = httpx._config.DEFAULT_TIMEOUT_CONFIG
+_httpx_default.connect = _httpx_default.read = _httpx_default.write = _httpx_default.pool = 60.0
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
