@@ -59,6 +59,13 @@ def make_certs(out: Path) -> dict[str, Path]:
     return paths
 
 
+def _udp_bound(port: int) -> bool:
+    """Whether some socket is bound to UDP 127.0.0.1:``port`` (Linux: /proc/net/udp)."""
+    want = f"0100007F:{port:04X}"
+    with open("/proc/net/udp") as fh:
+        return any(line.split()[1] == want for line in fh.readlines()[1:])
+
+
 class Rsyslog:
     """rsyslogd in the foreground: receives UDP on ``in_port``, forwards to the listener."""
 
@@ -82,7 +89,15 @@ class Rsyslog:
             [RSYSLOGD, "-n", "-f", str(conf), "-i", str(work / "rsyslogd.pid"), "-M", str(RSYSLOG_MODULES)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
-        time.sleep(0.5)
+        # ready once its UDP input is bound (a fixed sleep raced a loaded host: the first
+        # datagrams went to a closed port and were lost)
+        deadline = time.monotonic() + 60
+        while not _udp_bound(self.in_port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                msg = f"rsyslogd did not bind udp 127.0.0.1:{self.in_port}: {self.proc.communicate()[0].decode(errors='replace')}"
+                raise AssertionError(msg)
+            time.sleep(0.05)
 
     def stop(self) -> str:
         """Stop this rsyslogd (SIGTERM to the process it started) and return its output."""
