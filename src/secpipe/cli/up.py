@@ -17,6 +17,7 @@ registered (``secpipe --help`` registers every command).
 from __future__ import annotations
 
 import fcntl
+import gc
 import logging
 import os
 import signal
@@ -156,6 +157,8 @@ def up(
                        timeout_keep_alive=int(cfg.server.request_timeout_seconds), http="httptools", loop="uvloop",
                        **tls_opts)
     )  # fmt: skip
+    gc.collect()
+    gc.freeze()  # what start-up built (config, rules, modules) lives as long as the process: no collection walks it again
     try:
         server.run()
     finally:
