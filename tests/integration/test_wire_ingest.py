@@ -328,6 +328,7 @@ def test_gitlab_token(server: Server) -> None:
 
 
 @pytest.mark.slow  # builds k8s.io/apiserver: minutes on a cold Go module cache
+@pytest.mark.timeout(1200)  # the go build below allows 900 s; pytest's default 300 s cut it short
 def test_k8s_apiserver_audit_webhook_backend(tmp_path: Path) -> None:
     """The API server's own audit webhook backend (k8s.io/apiserver), built from Go modules.
 

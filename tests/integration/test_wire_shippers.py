@@ -98,6 +98,7 @@ def _go() -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a cold Go build (the go build below allows 1,500 s), not pytest's 300 s
 def test_real_filebeat_output_client(tmp_path: Path) -> None:
     """libbeat's Elasticsearch client (what Filebeat 7.17.28 runs) ships to secpipe: Basic
     auth with gzip level 1, ``api_key`` auth, a bad password (Connect fails with 401), and
@@ -126,6 +127,7 @@ def test_real_filebeat_output_client(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a cold Go build (the go build below allows 1,500 s), not pytest's 300 s
 def test_real_otel_collector_elasticsearch_exporter(tmp_path: Path) -> None:
     """The Collector's elasticsearch exporter: the go-elasticsearch product check, gzip, and
     go-docappender's ``_bulk`` with ``filter_path=items.*._index,items.*.status,
@@ -154,6 +156,7 @@ def test_real_otel_collector_elasticsearch_exporter(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a cold Go build (the go build below allows 1,500 s), not pytest's 300 s
 def test_real_otel_collector_splunk_hec_exporter(tmp_path: Path) -> None:
     """The Collector's splunk_hec exporter (gzip, ``Authorization: Splunk``, its own event
     encoding: time as float seconds, resource/log attributes as ``fields``) to
