@@ -67,8 +67,8 @@ def test_bench_shaped_reports_same_both_ways(monkeypatch: pytest.MonkeyPatch) ->
     walked: list[bool] = []
     extract = _fast.extract
 
-    def spy(raws: list[bytes], spec: _fast.Spec) -> _fast.Columns | None:
-        cols = extract(raws, spec)
+    def spy(raws: list[bytes], spec: _fast.Spec, **kw: Any) -> _fast.Columns | None:
+        cols = extract(raws, spec, **kw)
         walked.append(cols is not None)
         return cols
 

@@ -70,11 +70,13 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
+    compact,
     either,
     json_col,
     nest,
     nonempty,
     only_where,
+    paused_gc,
     record_bytes,
     reject_distinct,
     severity_ids,
@@ -226,6 +228,7 @@ _TypedProject: Any = msgspec.defstruct("_TypedProject", [
     ("applications", list.__class_getitem__(_TypedApp) | None, None),
 ], bases=(_TypedApp,), gc=False)  # fmt: skip
 _TYPED = msgspec.json.Decoder(_TypedProject | list.__class_getitem__(_TypedProject))
+_REPORT = msgspec.json.Decoder(_Image | list[_Image])
 
 _PROJECT_KEYS = (b'"vulnerabilities"', b'"infrastructureAsCodeIssues"')
 _SNYK_HINTS = (b'"packageManager"', b'"upgradePath"', b'"isUpgradable"', b'"dependencyCount"', b'"uniqueCount"',
@@ -399,6 +402,8 @@ def _arrow_path(path: list[str] | None) -> str:
 
 
 _EXPLOITED_SET = pa.array(sorted(_EXPLOITED), pa.string())
+_WHOLE_MAX = 2**31 - 2**20  # the walker's raw_data column holds up to 2 GiB (else base.string_column's large_string)
+_format = msgspec.json.format
 _LICENSE = b'"type":"license"'
 
 
@@ -435,7 +440,7 @@ _SPEC = _fast.Spec(
 def _native_fields(raws: list[bytes]) -> tuple[dict[str, Any], dict[str, Distinct]] | None:
     """The issues' field columns in one native pass, or None when the msgspec path must decide
     (no extension, an irregular issue, a raw field of the wrong shape)."""
-    cols = _fast.extract(raws, _SPEC)
+    cols = _fast.extract(raws, _SPEC, whole=sum(map(len, raws)) < _WHOLE_MAX)
     if cols is None:
         return None
     fields = {k: Distinct.from_column(cols.strings[k], t, k) for k, t in _RAWS}
@@ -451,6 +456,8 @@ def _native_fields(raws: list[bytes]) -> tuple[dict[str, Any], dict[str, Distinc
     score = fields.pop("cvssScore")
     f["cvssScore"] = score.column(pa.float64())
     f["unmapped"] = cols.unmapped
+    if cols.raw is not None:  # raw_data made in the walk, each issue still in the CPU cache
+        f["raw_data"] = cols.raw
     for k in ("path", "iacDescription"):  # checked above; the compliance mapping reads them from typed issues
         fields.pop(k)
     return f, fields
@@ -493,8 +500,25 @@ class Snyk(ReportFormat):
             return 40
         return 0
 
-    def map_report(self, doc: _Image | list[_Image], data: bytes, source: str) -> Decoded:
-        """Decode one report into finding batches."""
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one report: a regular one (every project tested, each with its issue lists) is
+        decoded as it came and each issue compacted on its own (:meth:`map_report` with
+        ``formatted``), which gives the same bytes as slicing the compacted report without
+        writing a compact copy of the whole (for a large report, fresh pages cost as much as the
+        copy); any other document takes :class:`ReportFormat`'s path."""
+        with paused_gc():
+            try:
+                doc = _REPORT.decode(data)
+            except msgspec.DecodeError:
+                return super().decode(data, source)
+            projects = _projects(doc)
+            if not projects or any(_untested(p) or p.vulnerabilities is None and p.infrastructureAsCodeIssues is None
+                                   for p in projects):  # fmt: skip
+                return super().decode(data, source)
+            return self.map_report(doc, data, source, formatted=False)
+
+    def map_report(self, doc: _Image | list[_Image], data: bytes, source: str, *, formatted: bool = True) -> Decoded:
+        """Decode one report into finding batches (``formatted``: ``data`` is compact already)."""
         projects: list[_Project] = _projects(doc)
         failed = [p for p in projects if _untested(p)]
         if failed:
@@ -523,9 +547,11 @@ class Snyk(ReportFormat):
         out = Decoded(events=len(raws))
         if not raws:
             return out
-        raws = record_bytes(raws)
+        raws = record_bytes(raws) if formatted else [_format(r, indent=-1) for r in raws]
         if _fast.available() and self._native(raws, iac, projects, where, ctx, source, out):
             return out
+        if not formatted:  # the typed issues' raw fields are slices of the report: compact ones
+            data = compact(data)
         st, idx = typed_records(data, _TYPED, _issues_of, raws, source, _Vuln, out, self.name, "a Snyk issue")
         fields = {name: Distinct([getattr(r, attr) for r in st.recs], type_, name) for name, attr, type_ in _FIELDS}
         st, fields, kept = reject_distinct(st, fields, out, self.name, "a Snyk issue")
@@ -618,7 +644,7 @@ class Snyk(ReportFormat):
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
             times_ms=pa.nulls(n, pa.int64()), raws=None, activity_id=1, severity_id=severity_ids(f["severity"]),
         )  # fmt: skip
-        cols["raw_data"] = _raw_data(raws)
+        cols["raw_data"] = f["raw_data"] if "raw_data" in f else _raw_data(raws)
         res = []
         for p in projects:
             extra = {"targetFile": p.displayTargetFile or p.targetFile, "org": p.org,
