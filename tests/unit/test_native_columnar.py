@@ -163,6 +163,7 @@ def _got(cols: _fast.Columns) -> dict[str, list]:
     return out
 
 
+@pytest.mark.timeout(900)  # CPU-heavy (tens of CPU-seconds): a loaded CI host stretched it past the default 300 s
 @given(st.lists(st.tuples(_record, st.booleans()), min_size=1, max_size=8))
 @settings(max_examples=400, deadline=None, suppress_health_check=_SLOW_OK)
 def test_extract_matches_msgspec(records: list[tuple[dict, bool]]) -> None:

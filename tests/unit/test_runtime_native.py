@@ -143,6 +143,7 @@ def _sarif_log(results: list[Any], template: dict[str, Any]) -> bytes:
     return body.replace(b'"results":[]', b'"results":[' + b",".join(parts) + b"]", 1)
 
 
+@pytest.mark.timeout(900)  # CPU-heavy (tens of CPU-seconds): a loaded CI host stretched it past the default 300 s
 def test_sarif_mutated_results_same_both_ways(real: Path, monkeypatch: pytest.MonkeyPatch, walked: list[bool]) -> None:
     rng = random.Random(7)
     templates = []

@@ -146,6 +146,7 @@ def _mutation_cases(real: Path) -> list[tuple[str, Path, int]]:
             ("sbom", CASES / "vex.json", 1)]  # fmt: skip
 
 
+@pytest.mark.timeout(900)  # CPU-heavy (tens of CPU-seconds): a loaded CI host stretched it past the default 300 s
 def test_mutated_findings_same_both_ways(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rnd = random.Random(7)
     checked = 0

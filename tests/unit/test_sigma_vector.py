@@ -105,6 +105,7 @@ def test_sigmahq_cloudtrail_same_on_both_paths(real: Path, tmp_path: Path) -> No
         assert set(msgspec.json.decode(ev)) <= set(fast.by_id[rid].compiled.fields)
 
 
+@pytest.mark.timeout(900)  # CPU-heavy (tens of CPU-seconds): a loaded CI host stretched it past the default 300 s
 def test_tiny_value_cache_starts_over(real: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vector, "CACHE_VALUES", 5)
     monkeypatch.setattr(vector, "EVAL_CELLS", 200)  # leaf truths computed in slices of a few values
