@@ -185,6 +185,7 @@ class Alertmanager(ReportFormat):
         payload is decoded once with its alerts typed; any payload that does not take that path
         (not JSON, an alert of the wrong shape, no extension) takes :class:`ReportFormat`'s."""
         with paused_gc():
+            full: Any  # a _Payload whose alerts are typed (_Alert)
             try:
                 doc = compact(data)
                 full = _FULL.decode(doc)
