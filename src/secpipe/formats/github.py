@@ -82,8 +82,9 @@ and the ``unmapped`` re-encoding, and the walk costs what the typed view costs; 
 per batch (a fixed ~10-20 ms), so small batches (one webhook per POST) lose. CPU us per payload
 on the benchmark corpus (one core, best of 5, on a host shared with other jobs; see
 ``bench/formats_cicd_bench.py --steps``): split 7-8, top-level maps 6-8, typed views 8-8.5,
-SHA-256 7, native walk 8-9 (+7 with the SHA-256), unmapped JSON 1.5-4.7, raw_data 1.4-4.4; the
-whole map about 50 (per-record) vs 52 (columnar) over 10,000 payloads. What would reach 20 us a
+SHA-256 7, native walk 8-9 (+7 with the SHA-256), unmapped JSON 1.5-4.7, raw_data 1.4-4.4. The
+whole map, alternated runs: 10,000 payloads 49-82 per-record vs 52-93 columnar (within the
+host's noise), 100-3,000 payloads 78-131 vs 100-258 (columnar slower). What would reach 20 us a
 payload: the native walk giving each payload's top-level key spans, so the event type comes from
 the keys and ``unmapped`` is spliced natively for a per-row set of excluded keys (no msgspec top
 map, no re-encoding: ~13 us a payload less, and the per-record Python loop gone).
