@@ -234,38 +234,28 @@ def leaves_batch(
     array); a column whose values are all None (null) is left out, as :func:`build_batch` does.
     ``checked``: ``raws`` are records out of ``split_json_records`` (UTF-8 checked there);
     ``uids``: their ``metadata.uid`` when the caller hashed them (else ``event_uids``)."""
-    out: dict[str, pa.Array] = {}
+    sev = pa.array(severity, pa.int32()) if not isinstance(severity, int) else severity
+    act = pa.array(activity, pa.int32()) if not isinstance(activity, int) else activity
+    cols = base_columns(
+        cls, kind=kind, product=product, vendor=vendor, uids=event_uids(kind, raws) if uids is None else uids,
+        times_ms=pa.array(times, pa.int64()), raws=None, activity_id=act, severity_id=sev,
+    )  # fmt: skip
+    cols["raw_data"] = string_column(raws, checked=checked)
     for k, vals in columns.items():
         if isinstance(vals, pa.Array):
             if vals.null_count < len(vals):
-                out[k] = vals
+                cols[k] = vals
             continue
         if all(v is None for v in vals):  # stops at the first value in the common case
             continue
         if k == "unmapped":
-            out[k] = bytes_column(vals)
+            cols[k] = bytes_column(vals)
         elif k == "resources" and (simple := _simple_resources(vals)) is not None:
-            out[k] = simple
+            cols[k] = simple
         elif k == "resources" and (typed := _typed_resources(vals)) is not None:
-            out[k] = typed
+            cols[k] = typed
         else:
-            out[k] = pa.array(vals, _type(cls, k))
-    return ocsf_batch(cls, kind=kind, product=product, vendor=vendor, uids=event_uids(kind, raws) if uids is None else uids,
-                      times=pa.array(times, pa.int64()), activity=activity, severity=severity,
-                      raw_data=string_column(raws, checked=checked), columns=out)  # fmt: skip
-
-
-def ocsf_batch(cls: str, *, kind: str, product: str, vendor: str, uids: pa.Array, times: pa.Array,
-               activity: Sequence[int] | pa.Array | int, severity: Sequence[int] | pa.Array | int, raw_data: pa.Array,
-               columns: dict[str, pa.Array]) -> pa.RecordBatch:  # fmt: skip
-    """One OCSF batch of ``cls``: the base columns, ``raw_data``, then ``columns`` (ready arrays,
-    in order; :func:`leaves_batch` decides which to keep and converts them)."""
-    sev = severity if isinstance(severity, int | pa.Array) else pa.array(severity, pa.int32())
-    act = activity if isinstance(activity, int | pa.Array) else pa.array(activity, pa.int32())
-    cols = base_columns(cls, kind=kind, product=product, vendor=vendor, uids=uids, times_ms=times, raws=None,
-                        activity_id=act, severity_id=sev)  # fmt: skip
-    cols["raw_data"] = raw_data
-    cols.update(columns)
+            cols[k] = pa.array(vals, _type(cls, k))
     return to_batch(cls, cols)
 
 
@@ -398,17 +388,13 @@ def emit(groups: dict[Any, Group], fmt: Any, recs: Any, out: Any, *, checked: bo
     for key, g in groups.items():
         cls = key[0] if isinstance(key, tuple) else key
         uids = None if digests is None else uid_column([digests[i] for i in g.idx])
-        out.batches.append(group_batch(cls, g, fmt, recs.raws, checked=checked, uids=uids))
+        out.batches.append(
+            build_batch(cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, raws=[recs.raws[i] for i in g.idx],
+                        times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows, checked=checked, uids=uids)
+        )  # fmt: skip
 
 
-def group_batch(cls: str, g: Group, fmt: Any, raws: Sequence[bytes], *, checked: bool = True,
-                uids: pa.Array | None = None) -> pa.RecordBatch:  # fmt: skip
-    """The batch of one group of records (``raws``: all the records, by position)."""
-    return build_batch(cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, raws=[raws[i] for i in g.idx],
-                       times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows, checked=checked, uids=uids)
-
-
-RES3 = pa.list_(pa.struct([("type", pa.string()), ("name", pa.string()), ("uid", pa.string())]))
+_RES3 = pa.list_(pa.struct([("type", pa.string()), ("name", pa.string()), ("uid", pa.string())]))
 
 
 def resources_column(items: Sequence[Sequence[tuple[str, str | None, str | None]]]) -> pa.Array:
@@ -438,7 +424,7 @@ def _resources_array(types: list[str], names: list[str | None], uids: list[str |
         [pa.array(types, pa.string()), pa.array(names, pa.string()), pa.array(uids, pa.string())], names=["type", "name", "uid"]
     )
     mask = pa.array([not v for v in valid])
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, type=RES3, mask=mask)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, type=_RES3, mask=mask)
 
 
 def columns_batch(cls: str, *, fmt: Any, raws: Sequence[bytes], times: Sequence[int | None], activity: Sequence[int],

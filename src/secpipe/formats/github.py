@@ -71,28 +71,25 @@ many webhook types carry none and get the receipt time with the ``secpipe:time_f
 label. ``unmapped`` keeps the top-level keys the class does not place; ``raw_data`` the
 whole canonical payload.
 
-Speed: webhook payloads are ~10 KB, so byte-proportional work dominates. Decoding is
-:meth:`GitHub.map_each`: per payload a top-level raw map and the typed view (msgspec), the
-mapping, and the SHA-256 ``metadata.uid`` while its bytes are in cache; then one batch per
-class. A columnar path (``_github_cols``, on with ``SECPIPE_GITHUB_COLUMNAR=1``) gives the same
-batches (tests compare them) from one native walk per payload (typed paths + SHA-256 in one
-pass) and pyarrow.compute for API Activity, but is not faster: it still needs each payload's
-top-level raw map (event type, ``unmapped`` in document order, which the walker cannot give)
-and the ``unmapped`` re-encoding, and the walk costs what the typed view costs; it costs more
-per batch (a fixed ~10-20 ms), so small batches (one webhook per POST) lose. CPU us per payload
-on the benchmark corpus (one core, best of 5, on a host shared with other jobs; see
-``bench/formats_cicd_bench.py --steps``): split 7-8, top-level maps 6-8, typed views 8-8.5,
-SHA-256 7, native walk 8-9 (+7 with the SHA-256), unmapped JSON 1.5-4.7, raw_data 1.4-4.4. The
-whole map, alternated runs: 10,000 payloads 49-82 per-record vs 52-93 columnar (within the
-host's noise), 100-3,000 payloads 78-131 vs 100-258 (columnar slower). What would reach 20 us a
-payload: the native walk giving each payload's top-level key spans, so the event type comes from
-the keys and ``unmapped`` is spliced natively for a per-row set of excluded keys (no msgspec top
-map, no re-encoding: ~13 us a payload less, and the per-record Python loop gone).
+Speed: webhook payloads are ~10 KB, so byte-proportional work dominates. CPU us per payload
+on the benchmark corpus (one core, best of 5): native validate + split 7.2; then one pass per
+payload while its bytes are in cache: top-level raw map 6.0 + typed view 7.1 (11.8 together:
+two passes over the batch would read it from memory twice), type inference + per-type mapping
+7.5, SHA-256 uid ~6 (8.4 over the cold batch); then per class: raw_data and unmapped copied
+into Arrow's pool 3, resources 1.4, the other columns and OCSF assembly ~5. Total ~42-46 (about
+23k payloads a CPU-second). The lake's Parquet write adds ~11 (raw_data 6, compression-free: the
+writer's own copy of 10 KB values). The raw top-level map gives ``unmapped`` in document order,
+which the native walker cannot (it sorts extra keys), so ``extract`` is not used here; it would
+not save a pass either: walking every path the typed view reads costs what one msgspec read
+costs (``bench/formats_cicd_bench.py --steps``). Payloads of types without a specific mapping
+(most) are mapped by one written-out function (``_github_map._generic_hook``). What would reach
+20 us a payload is one native pass doing all byte-proportional steps at once (see the
+benchmark's steps): validate + split, the typed leaves, ``unmapped`` in document order and the
+SHA-256 uid while each payload is in cache.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -584,21 +581,7 @@ class GitHub(RecordFormat):
 
     @c.gc_paused
     def map_records(self, recs: Records) -> Decoded:
-        """Map webhook payloads and audit events into their OCSF classes: :meth:`map_each`, or
-        with ``SECPIPE_GITHUB_COLUMNAR=1`` the columnar path (``_github_cols``: same batches;
-        not faster yet, see the module docstring's speed notes) where it applies."""
-        out = Decoded(dead=list(recs.dead), events=recs.events)
-        if not recs.raws:
-            return out
-        if os.environ.get("SECPIPE_GITHUB_COLUMNAR") == "1":
-            from secpipe.formats._github_cols import map_native  # (it reads this module's views)
-
-            if map_native(self, recs, out):
-                return out
-        return self.map_each(recs, out)
-
-    def map_each(self, recs: Records, out: Decoded) -> Decoded:
-        """The per-record path (the reference of the columnar one, and where it does not apply).
+        """Map webhook payloads and audit events into their OCSF classes.
 
         One pass over the records: each webhook payload is read as a top-level raw map and as
         the typed view, mapped, and hashed for ``metadata.uid`` (hashlib, SHA-NI) one after the
@@ -607,6 +590,7 @@ class GitHub(RecordFormat):
         are reported in the same order as ever: not JSON, then not GitHub, then not a valid
         webhook payload, then not a valid audit event.
         """
+        out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out
         not_json: list[DeadLetter] = []
@@ -615,7 +599,7 @@ class GitHub(RecordFormat):
         audits: dict[int, dict[str, msgspec.Raw]] = {}
         groups: dict[str, c.Group] = {}
         hints: dict[str, str | None] = {}
-        top_of, name = c.TOP.decode, self.name
+        top_of, hook_of, lean_of, name = c.TOP.decode, _HOOK.decode, _HOOK_BASE.decode, self.name
         digests: list[bytes] = [b""] * len(recs.raws)  # a webhook's SHA-256 (metadata.uid), hashed with the reads
         hasher = uid_hasher(name).copy
         for i, (raw, (src, off)) in enumerate(zip(recs.raws, recs.locs, strict=True)):
@@ -633,9 +617,15 @@ class GitHub(RecordFormat):
                     "not a GitHub webhook payload (no sender or known event object) "
                     "nor an audit-log event (no action + actor)", src, off, raw, name))  # fmt: skip
                 continue
-            hook = hook_view(raw, src, off, name, not_hook)
-            if hook is None:
-                continue
+            hook: _HookBase
+            try:
+                hook = hook_of(raw)
+            except msgspec.ValidationError:
+                try:
+                    hook = lean_of(raw)
+                except msgspec.ValidationError as exc:  # the reason of the view that failed
+                    not_hook.append(DeadLetter(f"not a GitHub webhook payload: {exc}", src, off, raw, name))
+                    continue
             hint = hints[src] if src in hints else hints.setdefault(src, event_hint(src))
             event = hint or infer_event(top.keys(), hook)
             cls, row, when, act, sev = m.map_hook(event, hook, top)
@@ -671,19 +661,6 @@ class GitHub(RecordFormat):
         cols, times, acts = m.audit_columns(audits, [tops[i] for i in idx])
         out.batches.append(c.columns_batch("api_activity", fmt=self, raws=[recs.raws[i] for i in idx], times=times,
                                            activity=acts, severity=1, columns=cols, checked=True))  # fmt: skip
-
-
-def hook_view(raw: bytes, src: str, off: int, fmt: str, dead: list[DeadLetter]) -> _HookBase | None:
-    """A webhook payload's typed view: ``_Hook``, else (a main object msgspec cannot hold)
-    ``_HookBase``; None with a dead letter in ``dead`` when neither reads it."""
-    try:
-        return _HOOK.decode(raw)
-    except msgspec.ValidationError:
-        try:
-            return _HOOK_BASE.decode(raw)
-        except msgspec.ValidationError as exc:  # the reason of the view that failed
-            dead.append(DeadLetter(f"not a GitHub webhook payload: {exc}", src, off, raw, fmt))
-            return None
 
 
 _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}
