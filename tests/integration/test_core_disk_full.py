@@ -60,14 +60,22 @@ def test_disk_full_answers_retry_later_and_loses_nothing(small_disk: Path) -> No
     with contextlib.ExitStack() as stack:  # the server stops even when an assert fails
         stack.callback(srv.__exit__)
         c = stack.enter_context(httpx.Client(base_url=srv.url, timeout=30))
-        for b in batches[:40]:  # ~8 MB of JSON into 6 MB: the WAL and the lake run out of space
-            send(c, b)
+        send(c, batches[0])
+        # 1 MB left: the WAL and the lake run out of space within a few batches however fast
+        # the flusher commits and releases WAL segments (a slow host commits between requests)
+        filler = faults_disk.fill(small_disk)
+        filler.leave(1 << 20)
+        sent = 1
+        while sent < 45 and len(refused) < 3:
+            send(c, batches[sent])
+            sent += 1
         assert refused, "the disk never filled: nothing was refused"
         assert acked, "nothing was accepted before the disk filled"
         body = refused[0].json()
         assert "retry later" in body["error"] and refused[0].headers["retry-after"]
+        filler.free()
         _resize(small_disk, "256m")
-        for b in batches[40:]:
+        for b in batches[sent:]:
             send(c, b)
         assert len(acked) > 8_000 and len(refused) < 40, (len(acked), len(refused))
         log = "\n".join(srv.output)
