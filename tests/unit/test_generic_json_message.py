@@ -26,3 +26,21 @@ def test_message_from_object_events_and_otel_body() -> None:
     rows = [r for b in dec.batches for r in b.to_pylist()]
     assert [r["message"] for r in rows] == ["fluent-bit line", "Something happened", "otel record body", None]
     assert rows[0]["device"]["hostname"] == "fb-1" and rows[0]["time"] == 1764410400500
+
+
+def test_time_from_the_time_keys_of_common_security_sources() -> None:
+    """Windows events as JSON (``TimeCreated``), Sysmon (``UtcTime``, space-separated UTC), Entra
+    ID sign-ins (``createdDateTime``), Okta System Log (``published``), Serilog CLEF (``@t``, 7
+    fractional digits): each event's own time, not the receipt time (expectations read off
+    the documented example values)."""
+    docs = [
+        {"TimeCreated": "2021-04-27T19:29:21.4373925Z", "EventID": 4625},
+        {"UtcTime": "2021-04-27 19:29:21.437", "Image": "C:\\Windows\\System32\\cmd.exe"},
+        {"createdDateTime": "2021-04-27T19:29:21Z", "userPrincipalName": "a@contoso.com"},
+        {"published": "2021-04-27T19:29:21.437Z", "eventType": "user.session.start"},
+        {"@t": "2021-04-27T19:29:21.4370000Z", "@mt": "Signed in {User}"},
+    ]
+    dec = GenericJSON().decode("\n".join(json.dumps(d) for d in docs).encode(), "hec")
+    rows = [r for b in dec.batches for r in b.to_pylist()]
+    assert [r["time"] for r in rows] == [1619551761437, 1619551761437, 1619551761000, 1619551761437, 1619551761437]
+    assert all("secpipe:time_from_receipt" not in (r["metadata"].get("labels") or []) for r in rows)

@@ -8,7 +8,11 @@ specific format knows (use ``--format json`` to store such files as Base Events)
 
 Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> Base Event:
 - ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
-  ``event_time``, ``ts``, ``date``, ``datetime``, ``EventTime``, ``ISODATE``, ``created_at``:
+  ``event_time``, ``ts``, ``date``, ``datetime``, ``EventTime``, ``ISODATE``, ``created_at``,
+  then the time keys of common security sources: ``TimeCreated`` (Windows events as JSON),
+  ``UtcTime`` (Sysmon), ``TimeGenerated`` (Azure Monitor), ``createdDateTime`` /
+  ``activityDateTime`` (Entra ID sign-ins / audits), ``CreationTime`` (Microsoft 365),
+  ``published`` (Okta), ``Timestamp``, ``EventReceivedTime`` (NXLog), ``@t`` (Serilog CLEF):
   ISO-8601 strings, or epoch numbers (seconds, milliseconds, microseconds or nanoseconds,
   told apart by magnitude), also when written as a string of digits. No usable time -> receipt time, labelled (see ``base_columns``).
 - ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` / ``event`` (HEC) / ``Body``
@@ -60,6 +64,16 @@ class _Object(msgspec.Struct):
     EventTime: Any = None
     ISODATE: Any = None
     created_at: Any = None
+    TimeCreated: Any = None  # Windows events as JSON (EVTX converters, winlogbeat-style flattening)
+    UtcTime: Any = None  # Sysmon
+    TimeGenerated: Any = None  # Azure Monitor / Sentinel tables
+    createdDateTime: Any = None  # Entra ID (Azure AD) sign-ins
+    activityDateTime: Any = None  # Entra ID directory audits
+    CreationTime: Any = None  # Microsoft 365 management activity
+    published: Any = None  # Okta System Log
+    Timestamp: Any = None
+    EventReceivedTime: Any = None  # NXLog
+    at_t: Any = msgspec.field(default=None, name="@t")  # Serilog compact (CLEF)
     message: Any = None
     msg: Any = None
     MESSAGE: Any = None
@@ -72,7 +86,8 @@ class _Object(msgspec.Struct):
 
 
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
-                "EventTime", "ISODATE", "created_at")  # fmt: skip
+                "EventTime", "ISODATE", "created_at", "TimeCreated", "UtcTime", "TimeGenerated", "createdDateTime",
+                "activityDateTime", "CreationTime", "published", "Timestamp", "EventReceivedTime", "at_t")  # fmt: skip
 
 
 def _first(rec: _Object, names: tuple[str, ...]) -> Any:
