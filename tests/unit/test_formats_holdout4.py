@@ -276,13 +276,19 @@ def test_jenkins_blue_ocean_runs() -> None:
     assert (r["activity_id"], r["job"]["run_state_id"], r.get("status_id")) == (6, 3, None)
     assert r["job"]["name"] == "quicker" and r["metadata"]["correlation_uid"] == "quicker#12"
     assert r["time"] == _ms("2016-05-19T22:05:39.303+01:00")  # startTime
+    # a page whose runs were trimmed of pipeline and _links: OCSF requires job.name, so each
+    # run is dead-lettered with the reason (the same runs with their pipeline are builds)
     name, d = _auto("akeneo-blueocean-runs-page.json")
-    assert name == "jenkins" and not d.dead and d.events == 2
-    failed, passed = _rows(d)
+    assert name == "jenkins" and d.events == 2 and not d.batches
+    assert all("Blue Ocean run" in x.reason for x in d.dead) and len(d.dead) == 2
+    page = json.loads((CASES / "akeneo-blueocean-runs-page.json").read_text())
+    for run in page:
+        run["pipeline"] = "master"
+    failed, passed = _rows(formats.get("jenkins").decode(json.dumps(page).encode(), "runs"))
     assert [failed["status_id"], passed["status_id"]] == [2, 1] and failed["severity_id"] == 4
     assert failed["duration"] == 13376772
     assert failed["time"] == _ms("2018-03-30T03:40:02.523+00:00") + 13376772  # finished: start + duration
-    assert failed["metadata"]["correlation_uid"] == "2"  # the page names no pipeline
+    assert failed["metadata"]["correlation_uid"] == "master#2"
 
 
 def test_jenkins_blue_ocean_job_from_link() -> None:

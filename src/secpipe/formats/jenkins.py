@@ -11,7 +11,7 @@ result and are not events; a document holding nothing else is dead-lettered with
 that fetches the results. Blue Ocean REST API runs (``_class`` ``io.jenkins.blueocean...RunImpl``:
 ``id`` the build number, ``state`` QUEUED/RUNNING/FINISHED, ``result`` UNKNOWN until it ends,
 ``startTime`` ISO 8601, ``durationInMillis``; the job is the pipeline path of the run's own
-``_links.self.href``, else ``pipeline``) are builds too.
+``_links.self.href``, else ``pipeline``; a run naming neither is dead-lettered) are builds too.
 
 OCSF class: Scheduled Job Activity (1006). A Jenkins build is a run of a job that a
 scheduler (Jenkins' queue and executors) starts on a trigger; OCSF has no CI class, and this
@@ -271,7 +271,7 @@ class Jenkins(RecordFormat):
                 src, off = recs.locs[i]
                 out.dead.append(DeadLetter(
                     "not a Jenkins build: expected number + result/building (JSON API), build.number/phase "
-                    "(Notification plugin) or a Blue Ocean run (id + state)", src, off, recs.raws[i], self.name))  # fmt: skip
+                    "(Notification plugin) or a Blue Ocean run (id + state + pipeline or _links.self)", src, off, recs.raws[i], self.name))  # fmt: skip
                 continue
             keep.append(i)
             facts.append(f)
@@ -301,7 +301,8 @@ def _facts(r: _Rec) -> tuple[Any, ...] | None:
         return (job, r.fullDisplayName or r.displayName, user, r.number, r.timestamp, r.duration, r.result,
                 "BUILDING" if building else "COMPLETED", not building, 6 if building else 2, 3 if building else 4)  # fmt: skip
     if r.klass and "blueocean" in r.klass and r.id and r.id.isdigit() and (r.state or r.result):
-        return _blue_facts(r)
+        facts = _blue_facts(r)
+        return facts if facts[0] else None  # a run naming no pipeline is no build of a known job
     return None
 
 
