@@ -97,7 +97,7 @@ def test_up_resolves_relative_paths_from_the_same_base(tmp_path: Path) -> None:
                              f"127.0.0.1:{port}"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
         assert proc.stdout is not None
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # polled: a loaded host takes long to import and start
         seen = ""
         while "listening on" not in seen and time.monotonic() < deadline and proc.poll() is None:
             seen += proc.stdout.readline()
@@ -106,6 +106,6 @@ def test_up_resolves_relative_paths_from_the_same_base(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(30)
     elsewhere = subprocess.run([*SECPIPE, "up", "--config", str(cfg), "--data", str(tmp_path / "d2"), "--listen",
-                                f"127.0.0.1:{free_port()}"], cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+                                f"127.0.0.1:{free_port()}"], cwd=tmp_path, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert elsewhere.returncode == 2 and "certs/server.pem" in elsewhere.stderr
     assert _validate(cfg, tmp_path).returncode == 1
