@@ -178,3 +178,17 @@ def test_array_split_same_with_and_without_native(items: list, tail: bytes, muta
     if got is not None:
         assert _formatted(doc) == doc.rstrip(b" \t\r\n")
     _assert_split_both_ways(doc)
+
+
+def test_objects_pretty_printed_back_to_back_are_records(real: Path, tmp_path: Path) -> None:
+    """``jq '.Records[]' file`` prints each record pretty (2-space indent) one after another: the
+    same records as the file's envelope, with the same canonical bytes (so the same uids); an
+    unreadable tail leaves the lines to NDJSON's dead letters, nothing is guessed."""
+    doc = (real / "panther-analysis/extracted/cloudtrail.json").read_bytes()
+    want, _, dead = split_json_records(doc, "f", "cloudtrail", "Records")
+    assert len(want) > 10 and not dead
+    jq = b"".join(json.dumps(json.loads(r), indent=2).encode() + b"\n" for r in want)
+    got, offsets, dead = split_json_records(jq, "f", "cloudtrail", "Records")
+    assert got == want and offsets == list(range(len(want))) and not dead
+    got, _, dead = split_json_records(jq + b'{\n  "eventVersion": \n', "f", "cloudtrail", "Records")
+    assert not got and dead and all(d.reason for d in dead)

@@ -178,7 +178,8 @@ def _compact(data: bytes) -> bytes:
 def split_json_records(
     data: bytes, source: str, fmt: str, envelope: str | None = None
 ) -> tuple[list[bytes], list[int], list[DeadLetter]]:
-    """Split a JSON document into raw records: envelope key, array, one object, or NDJSON.
+    """Split a JSON document into raw records: envelope key, array, one object, NDJSON, or
+    objects pretty-printed back to back (``jq '.Records[]'`` output).
 
     Records come back canonical (compact, whitespace-free JSON: the same event pretty-printed
     or compact gives the same bytes, hence the same ``metadata.uid``); ``raw_data`` keeps
@@ -222,6 +223,10 @@ def split_json_records(
             if key is not None:
                 return _utf8_only([bytes(r) for r in key], list(range(len(key))), dead, source, fmt)
             return _utf8_only([compact], [0], dead, source, fmt)
+        if text[:1] == b"{" and _pretty_first_line(text):  # objects pretty-printed back to back (jq's output)
+            parts = concatenated_objects(text)
+            if parts:
+                return _utf8_only([_compact(p) for p in parts], list(range(len(parts))), dead, source, fmt)
     records: list[bytes] = []
     offsets: list[int] = []
     native = _fast.split_lines(data)
@@ -257,6 +262,18 @@ def split_json_records(
             line = view[off:end]
         _ndjson_line(line, off, records, offsets, dead, source, fmt)
     return _utf8_only(records, offsets, dead, source, fmt)
+
+
+def _pretty_first_line(text: bytes) -> bool:
+    """Whether ``text``'s first line is not a JSON value of its own (NDJSON's always is)."""
+    end = text.find(b"\n")
+    if end < 0:
+        return False
+    try:
+        msgspec.json.decode(text[:end])
+    except (ValueError, RecursionError):  # DecodeError, or UnicodeDecodeError on bytes that are not UTF-8
+        return True
+    return False
 
 
 def _ndjson_line(line: bytes | memoryview, off: int, records: list[bytes], offsets: list[int], dead: list[DeadLetter],
