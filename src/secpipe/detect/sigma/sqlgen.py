@@ -198,11 +198,11 @@ def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozense
             for j, p in enumerate(spellings(f, aliases)):
                 inner.append(f"{safe(f'json_extract_string(raw_data, {sql_str(json_path(p))})', kv)} AS __p{n}_{j}")
                 scalar = f"CASE WHEN __p{n}_{j} IS NULL THEN NULL ELSE [__p{n}_{j}] END"
-                wild = json_path(p, set(lists[f]))
-                if wild == json_path(p):  # a spelling without the array (one key holding the dots: "a.b.c")
+                listed = json_path(p, set(lists[f]))
+                if listed == json_path(p):  # a spelling without the array (one key holding the dots: "a.b.c")
                     opts.append(scalar)
                     continue
-                inner.append(f"{safe(f'json_extract_string(raw_data, {sql_str(wild)})', kv)} AS __w{n}_{j}")
+                inner.append(f"{safe(f'json_extract_string(raw_data, {sql_str(listed)})', kv)} AS __w{n}_{j}")
                 opts.append(f"CASE WHEN len(__w{n}_{j}) > 0 THEN __w{n}_{j} ELSE {scalar} END")
             expr = opts[0] if len(opts) == 1 else f"coalesce({', '.join(opts)})"
             if ocsf is not None:
