@@ -7,6 +7,9 @@ letters. Rows stamped with the receipt time (``metadata.labels`` set) differ in 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -42,18 +45,25 @@ def assert_same_decoded(native: Decoded, reference: Decoded, what: object) -> No
     assert all(a.equals(b) for a, b in zip(nt, rt, strict=True)), what
 
 
-def decode_with(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, native: bool) -> Decoded:
-    """``fmt``'s decode of ``doc`` with the native extension on or off (then back to on)."""
+@contextlib.contextmanager
+def native_mode(monkeypatch: pytest.MonkeyPatch, native: bool) -> Iterator[None]:
+    """The native extension on or off for the block (then back to on)."""
     if native:
         monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
     else:
         monkeypatch.setenv("SECPIPE_NATIVE", "0")
     _fast._module.cache_clear()
     try:
-        return get(fmt).decode(doc, "src")
+        yield
     finally:
         monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
         _fast._module.cache_clear()
+
+
+def decode_with(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, native: bool) -> Decoded:
+    """``fmt``'s decode of ``doc`` with the native extension on or off (then back to on)."""
+    with native_mode(monkeypatch, native):
+        return get(fmt).decode(doc, "src")
 
 
 def same_both_ways(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, what: object) -> Decoded:

@@ -18,27 +18,19 @@ from typing import Any
 
 import pytest
 
-from secpipe.formats import _fast, get
+from secpipe.formats import get
 from secpipe.formats._findings import ReportFormat
 from secpipe.formats.base import Decoded
-from tests.unit.native_support import assert_same_decoded
+from tests.unit.native_support import assert_same_decoded, native_mode
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def _both(doc: bytes, monkeypatch: pytest.MonkeyPatch, native: bool) -> tuple[Decoded, Decoded]:
     """(the format's decode, ReportFormat's decode) of ``doc`` with the extension on or off."""
-    if native:
-        monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
-    else:
-        monkeypatch.setenv("SECPIPE_NATIVE", "0")
-    _fast._module.cache_clear()
-    try:
+    with native_mode(monkeypatch, native):
         fmt = get("snyk")
         return fmt.decode(doc, "src"), ReportFormat.decode(fmt, doc, "src")
-    finally:
-        monkeypatch.delenv("SECPIPE_NATIVE", raising=False)
-        _fast._module.cache_clear()
 
 
 def _check(doc: bytes, monkeypatch: pytest.MonkeyPatch, what: object) -> int:
