@@ -300,7 +300,7 @@ def test_receiver_rate_limit_spaces_sends(tmp_path: Path, peers, monkeypatch) ->
 
     p = peers()
     monkeypatch.setenv("T_RL", f"{p.url}/x")
-    st = stage(tmp_path, {"r": {"webhook": {"url_env": "T_RL"}, "rate_limit": {"per_minute": 300, "burst": 1}}},
+    st = stage(tmp_path, {"r": {"webhook": {"url_env": "T_RL"}, "rate_limit": {"per_minute": 120, "burst": 1}}},
                {"receiver": "r", "group_by": ["..."], "group_wait": "0s"})
     st.start()
     try:
@@ -310,4 +310,6 @@ def test_receiver_rate_limit_spaces_sends(tmp_path: Path, peers, monkeypatch) ->
     finally:
         st.close()
     at = sorted(s.at for s in seen)
-    assert at[-1] - at[0] >= 0.55  # 300/min, burst 1: one send per 0.2 s (3 gaps), none dropped
+    # 120/min, burst 1: one send per 0.5 s (3 gaps), none dropped; the peer stamps a send when
+    # it answers, so a loaded host can stamp the first late: 0.3 s of slack on 1.5 s
+    assert at[-1] - at[0] >= 1.2
