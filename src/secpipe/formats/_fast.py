@@ -171,7 +171,9 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None,
     ``aside`` = (top-level string path, value): the records holding that value there are
     left out of the columns and listed in ``Columns.aside`` (for a format that maps them
     another way, e.g. CloudTrail's ConsoleLogin), which costs no copy of the other columns.
-    ``whole``: also the kept records as one string column (``Columns.raw``, for raw_data);
+    ``whole``: also the kept records as one string column (``Columns.raw``, for raw_data;
+    left to the caller, ``raw`` None, when the records take 2 GiB or more, past a string
+    column's 32-bit offsets);
     ``uid_prefix``: also their uids (``Columns.uids``, as :func:`uids` with that prefix), made
     in the same pass while each record is in the CPU cache. With ``whole`` a record that is
     not UTF-8 is irregular (None: the caller's path decides it, as a string column would refuse it).
@@ -181,6 +183,7 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None,
         return None
     paths = [p for p, _m in spec.paths]
     route = None if aside is None else (paths.index(aside[0]), aside[1].encode())
+    whole = whole and sum(map(len, raws)) < _WHOLE_MAX
     sizes = _SIZES.get(spec)  # bytes a record of the last batch took per column: reserved up front
     reserve = None if sizes is None else [int(b * len(raws) * 1.25) + 64 for b in sizes]
     bad, cols, unmapped, set_aside, raw, hexes = mod.extract(
@@ -213,6 +216,7 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None,
 
 
 _SIZES: dict[Spec, list[float]] = {}
+_WHOLE_MAX = 2**31 - 2**20  # the walker's raw_data column has 32-bit offsets
 
 
 def bools(values: np.ndarray) -> pa.Array:

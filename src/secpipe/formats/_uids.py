@@ -28,7 +28,7 @@ def event_uids(kind: str, raws: Sequence[bytes], contexts: Sequence[str] | None 
     n = len(raws)
     if not n:
         return pa.array([], pa.string())
-    prefix = kind.encode() + b"\0"
+    prefix = uid_prefix(kind)
     native = _fast.uids(prefix, raws if isinstance(raws, list) else list(raws),
                         None if contexts is None else [c.encode() for c in contexts])  # fmt: skip
     if native is not None:
@@ -49,7 +49,13 @@ def uid_hasher(kind: str) -> Any:
     """A hashlib SHA-256 object fed with :func:`event_uids`' prefix for ``kind``: ``.copy()``,
     ``.update(record)``, ``.digest()`` give a record's digest for :func:`uid_column` (for a format
     that hashes each record while it reads it, its bytes still in the CPU cache)."""
-    return hashlib.sha256(kind.encode() + b"\0")
+    return hashlib.sha256(uid_prefix(kind))
+
+
+def uid_prefix(kind: str) -> bytes:
+    """What :func:`event_uids` hashes before a record of ``kind`` (for a walker that makes the
+    uids itself: ``_fast.extract(..., uid_prefix=)``)."""
+    return kind.encode() + b"\0"
 
 
 def uid_column(digests: Sequence[bytes]) -> pa.Array:

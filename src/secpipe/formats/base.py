@@ -38,6 +38,7 @@ from secpipe.formats import _fast
 from secpipe.formats._uids import event_uids as event_uids  # re-exported (identity lives in _uids)
 from secpipe.formats._uids import uid_column as uid_column
 from secpipe.formats._uids import uid_hasher as uid_hasher
+from secpipe.formats._uids import uid_prefix as uid_prefix
 from secpipe.schema.ocsf import (
     OCSF_VERSION,
     assemble,

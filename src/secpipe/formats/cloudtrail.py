@@ -60,6 +60,7 @@ from secpipe.formats.base import (
     parse_times,
     strs,
     to_batch,
+    uid_prefix,
     unmapped_from,
 )
 
@@ -381,7 +382,7 @@ def _native(records: Records, out: Decoded) -> bool:
 
 
 _NAMELESS = "CloudTrail record without eventName/eventSource (nor insightDetails naming them)"
-_UID_PREFIX = CloudTrail.name.encode() + b"\0"  # event_uids' prefix (metadata.uid made by the walker)
+_UID_PREFIX = uid_prefix(CloudTrail.name)  # metadata.uid made by the walker
 
 
 #: typed paths of _Record for the native walker; the raw fields go to unmapped.

@@ -80,6 +80,7 @@ from secpipe.formats.base import (
     parse_times,
     strs,
     to_batch,
+    uid_prefix,
     unmapped_from,
 )
 
@@ -587,8 +588,8 @@ def _native(records: Records, out: Decoded) -> bool:
     :func:`_ocsf`. False when it does not apply (no extension, an irregular record): the
     msgspec path then decodes the batch."""
     raws = records.raws
-    # raw_data and uids made in the walk, each record still in the CPU cache (raw_data to 2 GiB)
-    cols = _fast.extract(raws, _SPEC, whole=sum(map(len, raws)) < _WHOLE_MAX, uid_prefix=_UID_PREFIX)
+    # raw_data and uids made in the walk, each record still in the CPU cache
+    cols = _fast.extract(raws, _SPEC, whole=True, uid_prefix=_UID_PREFIX)
     objects = _fast.extract(raws, _OBJECTS) if cols is not None else None
     if cols is None or objects is None:
         return False
@@ -625,8 +626,7 @@ def _native(records: Records, out: Decoded) -> bool:
     return True
 
 
-_UID_PREFIX = K8sAudit.name.encode() + b"\0"  # as base.event_uids hashes a record without context
-_WHOLE_MAX = 2**31 - 2**20
+_UID_PREFIX = uid_prefix(K8sAudit.name)
 
 
 _ESCAPE_RE = r'[\x00-\x1f"\\]'

@@ -402,7 +402,6 @@ def _arrow_path(path: list[str] | None) -> str:
 
 
 _EXPLOITED_SET = pa.array(sorted(_EXPLOITED), pa.string())
-_WHOLE_MAX = 2**31 - 2**20  # the walker's raw_data column holds up to 2 GiB (else base.string_column's large_string)
 _format = msgspec.json.format
 _LICENSE = b'"type":"license"'
 
@@ -440,7 +439,7 @@ _SPEC = _fast.Spec(
 def _native_fields(raws: list[bytes]) -> tuple[dict[str, Any], dict[str, Distinct]] | None:
     """The issues' field columns in one native pass, or None when the msgspec path must decide
     (no extension, an irregular issue, a raw field of the wrong shape)."""
-    cols = _fast.extract(raws, _SPEC, whole=sum(map(len, raws)) < _WHOLE_MAX)
+    cols = _fast.extract(raws, _SPEC, whole=True)
     if cols is None:
         return None
     fields = {k: Distinct.from_column(cols.strings[k], t, k) for k, t in _RAWS}
