@@ -77,7 +77,7 @@ def concat(raws: list[bytes], *, validate: bool) -> pa.Array | None:
 
 def json_depth(data: bytes, *, lines: bool = False) -> int | None:
     """The deepest nesting of JSON text ``data`` (per line with ``lines``), as
-    ``secpipe.server.wire.json_depth`` counts it, in one native pass; None without the extension."""
+    ``secpipe.security.limits.json_depth`` counts it, in one native pass; None without the extension."""
     mod = _module()
     if mod is None:
         return None

@@ -46,16 +46,36 @@ def _longest_string(data: bytes) -> int:
 
 
 def _depth(data: bytes) -> int:
-    """The deepest nesting of JSON text ``data`` (one native pass, else numpy)."""
+    """The deepest nesting of JSON text ``data`` (one native pass, else :func:`json_depth`)."""
     native = _fast.json_depth(data)
-    if native is not None:
-        return native
-    a = _unescaped(data)
-    outside = (np.cumsum(a == 34, dtype=np.int64) & 1) == 0
-    step = ((a == 123) | (a == 91)).astype(np.int8) - ((a == 125) | (a == 93)).astype(np.int8)
-    return int(np.cumsum(step * outside, dtype=np.int64).max(initial=0))
+    return json_depth(data) if native is None else native
 
 
 def _unescaped(data: bytes) -> np.ndarray:
     """``data``'s bytes with every escape (a backslash and the byte after it) blanked."""
     return np.frombuffer(_ESCAPE.sub(b"__", data) if b"\\" in data else data, np.uint8)
+
+
+_STRUCTURE = bytes(b for b in range(256) if b not in b'"{}[]')  # bytes to delete: all but these
+
+
+def json_depth(data: bytes) -> int:
+    """Maximum nesting depth of JSON text (objects and arrays; several documents allowed), as
+    ``_fast.json_depth`` counts it natively.
+
+    Vectorized: escapes are dropped, then everything but quotes and brackets (one C pass,
+    ~10x shorter), then adjacent quote pairs (empty strings now; removing two adjacent quotes
+    never moves anything in or out of a string), which usually leaves brackets only. Any
+    string still holding brackets is masked by the parity of quotes. The depth is the
+    running sum of opening minus closing brackets outside strings.
+    """
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"", data)
+    s = data.translate(None, _STRUCTURE).replace(b'""', b"")
+    if not s:
+        return 0
+    a = np.frombuffer(s, np.uint8)
+    step = ((a == 123) | (a == 91)).astype(np.int8) - ((a == 125) | (a == 93)).astype(np.int8)
+    if b'"' in s:
+        step *= (np.cumsum((a == 34).view(np.uint8), dtype=np.uint8) & 1) == 0
+    return int(np.cumsum(step, dtype=np.int32).max(initial=0))

@@ -23,7 +23,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,10 +36,9 @@ from secpipe.config.ingest import IngestConfig
 from secpipe.errors import LimitExceeded
 from secpipe.formats import _fast
 from secpipe.formats.base import DeadLetter, Format, RecordFormat, Records, guarded, json_array
-from secpipe.security.limits import check_json_limits
+from secpipe.security.limits import check_json_limits, json_depth
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw
 
-_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _DEFAULT_TIMEOUT = 30.0
 
 
@@ -61,30 +59,6 @@ def request_timeout(ctx: AppContext) -> float:
     cfg = ctx.extras.get("config")
     server = getattr(cfg, "server", None)
     return float(getattr(server, "request_timeout_seconds", _DEFAULT_TIMEOUT))
-
-
-_STRUCTURE = bytes(b for b in range(256) if b not in b'"{}[]')  # bytes to delete: all but these
-
-
-def json_depth(data: bytes) -> int:
-    """Maximum nesting depth of JSON text (objects and arrays; several documents allowed).
-
-    Vectorized: escapes are dropped, then everything but quotes and brackets (one C pass,
-    ~10x shorter), then adjacent quote pairs (empty strings now; removing two adjacent quotes
-    never moves anything in or out of a string), which usually leaves brackets only. Any
-    string still holding brackets is masked by the parity of quotes. The depth is the
-    running sum of opening minus closing brackets outside strings.
-    """
-    if b"\\" in data:
-        data = _ESCAPE.sub(b"", data)
-    s = data.translate(None, _STRUCTURE).replace(b'""', b"")
-    if not s:
-        return 0
-    a = np.frombuffer(s, np.uint8)
-    step = ((a == 123) | (a == 91)).astype(np.int8) - ((a == 125) | (a == 93)).astype(np.int8)
-    if b'"' in s:
-        step *= (np.cumsum((a == 34).view(np.uint8), dtype=np.uint8) & 1) == 0
-    return int(np.cumsum(step, dtype=np.int32).max(initial=0))
 
 
 _BIG = 1 << 16  # texts this long are scanned with numpy (SIMD passes) rather than per byte
