@@ -34,7 +34,6 @@ Time: build start ``timestamp`` (ms) plus ``duration`` once the build is finishe
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -324,19 +323,8 @@ def _blue_facts(r: _Rec) -> tuple[Any, ...]:
     user = next((cz.userId for cz in r.causes or () if cz is not None and cz.userId), None)
     phase, act, state, finished = _BLUE_STATE.get((r.state or "").upper(), ("COMPLETED", 2, 4, True))
     result = None if (r.result or "UNKNOWN").upper() == "UNKNOWN" else r.result
-    return (job, r.fullDisplayName or r.displayName, user, int(r.id or 0), _iso_ms(r.startTime), r.durationInMillis,
+    return (job, r.fullDisplayName or r.displayName, user, int(r.id or 0), c.iso_ms(r.startTime), r.durationInMillis,
             result, phase, finished, act, state)  # fmt: skip
-
-
-def _iso_ms(text: str | None) -> int | None:
-    """Epoch ms of an ISO 8601 time (Jenkins writes ``2016-05-19T22:05:39.303+0100``); None if unreadable."""
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp() * 1000)
 
 
 def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: list[dict[str, msgspec.Raw]]) -> Any:
