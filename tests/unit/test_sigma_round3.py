@@ -272,9 +272,13 @@ def test_correlation_range_condition() -> None:
     rule = "spec_correlation_range_condition.yml"
     rs = load_rules([CASES / rule])
     assert not rs.unsupported and len(rs.correlations) == 1
-    # 3 failures: > 2 and <= 4 -> fires (and the group starts over); one user only
-    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(6)], "json") == [2, 5]
-    assert _fired(rule, [_logon(i, 4625, "bob" if i % 2 else "eve") for i in range(4)], "json") == []
+    # `lte` is decided when the group's 1 h window closes (sigma correlation specification: the
+    # count *within the given time frame*): here when a later event (any event) moves time past it
+    later = msgspec.json.encode({"TimeCreated": "2026-11-29T11:30:00Z", "EventID": 4624, "User": "bob"})
+    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(3)] + [later], "json") == [3]  # 3: > 2 and <= 4
+    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(3)], "json") == []  # the window is still open
+    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(6)] + [later], "json") == []  # 6 > 4
+    assert _fired(rule, [_logon(i, 4625, "bob" if i % 2 else "eve") for i in range(4)] + [later], "json") == []
 
 
 def test_correlation_field_aliases() -> None:

@@ -3,21 +3,44 @@
 Supported types: ``event_count`` (events of the referenced rules per group within
 ``timespan``), ``value_count`` (distinct values of ``condition.field``), ``value_sum`` /
 ``value_avg`` / ``value_median`` / ``value_percentile`` / ``value_max`` / ``value_min`` (of the numeric values of
-``condition.field``; non-numeric values are left out), ``temporal`` (every
-referenced rule matched within ``timespan``, any order; with an extended ``condition`` such as
-``rule_a and (rule_b or not rule_c)``, that expression over the rules seen) and
-``temporal_ordered`` (matched in the listed order, and the extended condition if any). ``group-by`` fields and ``aliases`` are read from the matched events' original
-records. Input is the base-rule *matches* (a few rows per batch), so the per-match Python here is
-off the per-event hot path.
+``condition.field``; non-numeric values are left out), ``temporal`` (the number of distinct
+referenced rules matched within ``timespan``, any order: by default all of them; with an extended
+``condition`` such as ``rule_a and (rule_b or not rule_c)``, that expression over the rules seen) and
+``temporal_ordered`` (the number of referenced rules matched in the listed order, i.e. the longest
+prefix of ``rules`` seen as a time-ordered sequence; and the extended condition if any). ``group-by``
+fields and ``aliases`` are read from the matched events' original records. Input is the base-rule
+*matches* (a few rows per batch), so the per-match Python here is off the per-event hot path.
 
-State: per correlation and group, the (time, rule, value) entries inside the window. It is
-written atomically (tmp + rename) to ``<data_dir>/state/sigma/<stage>.json`` after every batch
-that changed it and read back on start, so a restart continues the windows where they were.
-Entries older than ``clock() - timespan`` (and older than the group's newest event minus the
-timespan) are pruned. A correlation that fires emits one detection finding (uid = hash of the
-correlation id, group and window start) and clears its group, so it fires again only on new
-events. Over the lake (:func:`correlate_matches`) the same engine runs on all matches ordered
-by time with in-memory state.
+Two evaluation modes, by what the condition can tell before the window ends:
+
+* **At once** (``gt`` / ``gte`` on counts and aggregates, ``lt`` / ``lte`` on ``value_min``, an
+  extended temporal condition without ``not``): once true, more events cannot make it false, so
+  the correlation fires on the event that makes it true, over a sliding window (entries older
+  than the event minus ``timespan`` drop out), and clears its group.
+* **At window close** (any ``lt`` / ``lte`` / ``eq`` / ``neq``, also in a range such as
+  ``gte: 3, lt: 10``; ``gt`` / ``gte`` / ``eq`` / ``neq`` on ``value_min``; an extended condition
+  with ``not``): "fewer than 2 in 24h" can only be decided when the 24h are over. Per group a
+  window opens at the first matching event and covers ``[start, start + timespan]``; events of
+  the group join it (a late event older than ``start`` too). It closes when the *watermark* passes
+  its end plus ``grace`` (the ``correlation_grace_seconds`` option): the watermark is the highest
+  event time the engine has seen (every row of every batch, not only matches) or the wall clock,
+  whichever is later, so windows close on the stream's own time and, in a quiet stream, on wall
+  time; a matching event of the group past the end closes it as well. At close the condition is
+  evaluated once over the window's events: it fires one finding (with the measured value and the
+  window in ``unmapped``) or nothing, and the group starts over with its next event. A group
+  with no matching event opens no window: "no backup at all" is not detected (Sigma's event
+  queries cannot express the absence of every event either).
+
+State: per correlation and group, the (time, rule, value, uid) entries inside the window, plus
+the open windows' starts and the watermark. It is written atomically (tmp + rename) to
+``<data_dir>/state/sigma/<stage>.json`` after every batch and read back on start, so a restart
+continues the windows where they were: a window still open at shutdown is decided after the
+restart, on the first batch whose watermark (or the wall clock) is past its end. Entries of the
+at-once mode older than ``clock() - timespan`` (and older than the group's newest event minus
+the timespan) are pruned. A finding's uid is a hash of the correlation id, group and window
+start, so it fires again only on new events. Over the lake (:func:`correlate_matches`) the same
+engine runs on all matches ordered by time with in-memory state; at the end, windows whose end
+is before the hunt's ``now`` are decided, later ones are still undecided and reported nowhere.
 """
 
 from __future__ import annotations
@@ -58,6 +81,12 @@ _EXTREMA = {"value_max": lambda v, p: float(np.max(v)), "value_min": lambda v, p
 SUPPORTED = {SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT, SigmaCorrelationType.TEMPORAL,
              SigmaCorrelationType.TEMPORAL_ORDERED, *_NUMERIC}
 _RELATED = pa.list_(pa.struct([("uid", pa.string())]))
+#: criteria that more events can turn false again, so they are decided at window close: for the
+#: counts and aggregates (which grow, or need not shrink) and for value_min (which only shrinks)
+_RISING = {Op.LT, Op.LTE, Op.EQ, Op.NEQ}
+_FALLING = {Op.GT, Op.GTE, Op.EQ, Op.NEQ}
+#: keys of the persisted state that are no correlation id: open windows' starts, the watermark
+_WINDOWS, _HIGH = "secpipe:windows", "secpipe:watermark"
 
 
 class Correlation:
@@ -93,6 +122,9 @@ class Correlation:
         #: False when another correlation with ``generate: false`` refers to this one: its firings
         #: feed that correlation but are not reported on their own
         self.output = True
+        #: decided when the window closes (see the module docstring), not on the event that makes it true
+        self.deferred = (_has_not(self.expr) if self.expr is not None
+                         else any(op in (_FALLING if self.type_name == "value_min" else _RISING) for op, _ in self.criteria))
 
     def holds(self, value: float) -> bool:
         """The condition's criteria on a count / aggregated value."""
@@ -116,6 +148,13 @@ def _holds(node: Any, seen: set[str]) -> bool:
         return not _holds(node.args[0], seen)
     results = (_holds(a, seen) for a in node.args)
     return all(results) if isinstance(node, CorrelationConditionAND) else any(results)
+
+
+def _has_not(node: Any) -> bool:
+    """Whether an extended condition negates a rule (decidable only once the window is over)."""
+    if isinstance(node, CorrelationConditionNOT):
+        return True
+    return any(_has_not(a) for a in getattr(node, "args", ()))
 
 
 def _corr_id(rule: SigmaCorrelationRule) -> str:
@@ -198,20 +237,31 @@ def _resolve_one(c: SigmaCorrelationRule, by_name: dict[str, list[str]], corr_na
 class CorrelationEngine:
     """Stateful evaluation of correlation rules on base-rule matches."""
 
-    def __init__(self, ruleset: Any, state_path: Path | None, clock: Any = None) -> None:
+    def __init__(self, ruleset: Any, state_path: Path | None, clock: Any = None, grace_s: float = 0.0) -> None:
         self.ruleset = ruleset
         self.correlations, self.unsupported = resolve(ruleset)
         self.path = state_path
         self.clock = clock or time.time
+        self.grace_ms = int(grace_s * 1000)
         self.state: dict[str, dict[str, list[list[Any]]]] = {}
+        #: per deferred correlation: group -> start of its open window (ms)
+        self.windows: dict[str, dict[str, int]] = {}
+        #: the highest event time seen (ms): the stream's own clock for closing windows
+        self.high = 0
         if self.path is not None and self.path.is_file():
             self.state = msgspec.json.decode(self.path.read_bytes())
+            self.windows = self.state.pop(_WINDOWS, None) or {}  # type: ignore[assignment]
+            self.high = int(self.state.pop(_HIGH, None) or 0)  # type: ignore[call-overload]
         self._wanted = {rid for c in self.correlations for ids in c.refs for rid in ids}
+        self._deferred = any(c.deferred for c in self.correlations)
 
     # -- stream ---------------------------------------------------------------------
     def process(self, batch: pa.RecordBatch | pa.Table, matches: pa.Table) -> pa.RecordBatch | None:
         """Feed one batch's matches; returns the findings of correlations that fired (and report)."""
         events = self.events(batch, matches)
+        if self._deferred and "time" in batch.schema.names and batch.num_rows:
+            top = pc.max(batch.column("time")).as_py()
+            self.high = max(self.high, int(top or 0))
         fired = [f for f in self.feed(events) if f["corr"].output]
         self.save()
         return correlation_findings(fired) if fired else None
@@ -248,15 +298,22 @@ class CorrelationEngine:
         """Advance the windows with events (time-ordered); returns fired correlations.
 
         Correlations run in dependency order: one that fires is an event (at the time and with
-        the original record of the match that completed it) for the correlations referring to it."""
-        fired = []
+        the original record of the match that completed it; a window decided at close: at the
+        time of its last event, with its group's values as the record) for the correlations
+        referring to it."""
+        fired: list[dict[str, Any]] = []
         now_ms = int(self.clock() * 1000)
+        if self._deferred and events:
+            self.high = max(self.high, events[-1]["time"])
         chained: list[dict[str, Any]] = []
         for c in self.correlations:
             groups = self.state.setdefault(c.id, {})
             feed = events
             if chained and c.inner:
                 feed = sorted([*events, *chained], key=lambda e: e["time"])
+            if c.deferred:
+                self._feed_windows(c, groups, feed, max(self.high, now_ms), fired, chained)
+                continue
             for e in feed:
                 idx = next((i for i, ids in enumerate(c.refs) if e["rule"] in ids), None)
                 if idx is None:
@@ -275,32 +332,76 @@ class CorrelationEngine:
                 groups.pop(key)
         return fired
 
-    def _met(self, c: Correlation, entries: list[list[Any]]) -> bool:
+    def _feed_windows(self, c: Correlation, groups: dict[str, list[list[Any]]], feed: list[dict[str, Any]],
+                      watermark: int, fired: list[dict[str, Any]], chained: list[dict[str, Any]]) -> None:
+        """The at-close mode: events join their group's window (a later one closes it and opens
+        the next); windows whose end (plus grace) the watermark has passed are decided."""
+        starts = self.windows.setdefault(c.id, {})
+        for e in feed:
+            idx = next((i for i, ids in enumerate(c.refs) if e["rule"] in ids), None)
+            if idx is None:
+                continue
+            key = msgspec.json.encode([self._field(c, e, g) for g in c.group_by]).decode()
+            start = starts.get(key)
+            if start is not None and e["time"] > start + c.window_ms:
+                self._close(c, key, groups, starts, fired, chained)
+                start = None
+            if start is None:
+                starts[key] = e["time"]
+                groups[key] = []
+            value = self._field(c, e, c.field) if c.field else None
+            groups.setdefault(key, []).append([e["time"], idx, value, e["uid"]])
+        for key in [k for k, t in starts.items() if t + c.window_ms + self.grace_ms < watermark]:
+            self._close(c, key, groups, starts, fired, chained)
+
+    def _close(self, c: Correlation, key: str, groups: dict[str, list[list[Any]]], starts: dict[str, int],
+               fired: list[dict[str, Any]], chained: list[dict[str, Any]]) -> None:
+        """Decide one window: fire once if the condition holds over all its events; drop it."""
+        start = starts.pop(key)
+        entries = sorted(groups.pop(key, None) or [], key=lambda x: x[0])
+        if not entries or not self._met(c, entries):
+            return
+        fired.append({"corr": c, "group": key, "entries": entries, "start": start,
+                      "end": start + c.window_ms, "value": self._measure(c, entries)})
+        doc = dict(zip(c.group_by, msgspec.json.decode(key), strict=True))
+        chained.append({"rule": c.id, "uid": entries[-1][3], "time": entries[-1][0], "doc": doc})
+
+    def _measure(self, c: Correlation, entries: list[list[Any]]) -> float | None:
+        """What the condition's criteria compare: the count, distinct values, aggregate, or (temporal
+        types) the number of referenced rules seen (in order: the longest prefix of ``rules``)."""
         if c.type == SigmaCorrelationType.EVENT_COUNT:
-            return c.holds(len(entries))
+            return len(entries)
         if c.type == SigmaCorrelationType.VALUE_COUNT:
-            return c.holds(len({x[2] for x in entries if x[2] is not None}))
+            return len({x[2] for x in entries if x[2] is not None})
         if c.type in _NUMERIC and c.aggregate is not None:
             nums = [f for f in (_float(x[2]) for x in entries) if f is not None]
-            return bool(nums) and c.holds(c.aggregate(np.array(nums), c.percentile or 50))
-        seen = [x[1] for x in entries]
-        if c.expr is not None and not _holds(c.expr, {c.names[i] for i in seen}):
-            return False
+            return c.aggregate(np.array(nums), c.percentile or 50) if nums else None
         if c.type == SigmaCorrelationType.TEMPORAL:
-            return c.expr is not None or set(range(len(c.refs))) <= set(seen)
+            return len({x[1] for x in entries})
         want = 0  # temporal_ordered: the refs appear as a subsequence in time order
-        for s in seen:
-            if s == want:
+        for x in entries:
+            if x[1] == want:
                 want += 1
                 if want == len(c.refs):
-                    return True
-        return False
+                    break
+        return want
+
+    def _met(self, c: Correlation, entries: list[list[Any]]) -> bool:
+        if c.expr is not None:
+            if not _holds(c.expr, {c.names[x[1]] for x in entries}):
+                return False
+            return c.type == SigmaCorrelationType.TEMPORAL or self._measure(c, entries) == len(c.refs)
+        value = self._measure(c, entries)
+        return value is not None and c.holds(value)
 
     def save(self) -> None:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_file_atomic(self.path, msgspec.json.encode(self.state), self.path.with_suffix(".tmp"))
+        doc: dict[str, Any] = dict(self.state)
+        if self._deferred:
+            doc[_WINDOWS], doc[_HIGH] = self.windows, self.high
+        write_file_atomic(self.path, msgspec.json.encode(doc), self.path.with_suffix(".tmp"))
 
 
 def _document(raw: str | None) -> dict[str, Any]:
@@ -332,7 +433,7 @@ def correlation_findings(fired: list[dict[str, Any]]) -> pa.RecordBatch:
 
     for f in fired:
         c, ents = f["corr"], f["entries"]
-        start = min(x[0] for x in ents)
+        start = f.get("start", min(x[0] for x in ents))
         uids.append(hashlib.blake2b(f"{KIND}\0corr\0{c.id}\0{f['group']}\0{start}".encode(), digest_size=16).hexdigest())
         titles.append(c.rule.title)
         sev.append(LEVELS.get(c.level, 3))
@@ -340,8 +441,11 @@ def correlation_findings(fired: list[dict[str, Any]]) -> pa.RecordBatch:
         last.append(max(x[0] for x in ents))
         related.append([{"uid": x[3]} for x in ents])
         rids.append(c.id)
-        unm.append(msgspec.json.encode({"correlation": c.type_name, "group_by": c.group_by,
-                                        "group": msgspec.json.decode(f["group"]), "events": len(ents)}).decode())
+        info = {"correlation": c.type_name, "group_by": c.group_by, "group": msgspec.json.decode(f["group"]),
+                "events": len(ents)}
+        if "end" in f:  # decided at window close: the window and the value its condition held on
+            info.update({"window": {"start": f["start"], "end": f["end"]}, "value": f["value"]})
+        unm.append(msgspec.json.encode(info).decode())
     s = pa.string()
     cols = base_columns("detection_finding", kind=KIND, product="secpipe", vendor="secpipe", uids=uids,
                         times_ms=pa.array(last, pa.int64()), raws=None, activity_id=1,
@@ -364,9 +468,12 @@ def correlation_findings(fired: list[dict[str, Any]]) -> pa.RecordBatch:
     return to_batch("detection_finding", cols)
 
 
-def correlate_matches(ruleset: Any, pairs: list[tuple[pa.Table, pa.Table]]) -> pa.RecordBatch | None:
-    """Run correlations over (batch, matches) pairs from the lake, in time order, fresh state."""
-    eng = CorrelationEngine(ruleset, None, clock=lambda: 0.0)
+def correlate_matches(ruleset: Any, pairs: list[tuple[pa.Table, pa.Table]], now: float | None = None) -> pa.RecordBatch | None:
+    """Run correlations over (batch, matches) pairs from the lake, in time order, fresh state.
+
+    Windows decided at close are decided when their end is before ``now`` (seconds; the wall
+    clock when None) or before the last match: those still open are undecided, no finding."""
+    eng = CorrelationEngine(ruleset, None, clock=lambda: time.time() if now is None else now)
     events = [e for b, m in pairs for e in eng.events(b, m)]
     events.sort(key=lambda e: e["time"])
     fired = [f for f in eng.feed(events) if f["corr"].output]

@@ -4,8 +4,10 @@ For each lake view (one OCSF class) with at least one routed rule, rows (optiona
 with ``time >= now - since``) stream out of DuckDB as Arrow batches of ``batch_rows`` and go
 through the same :meth:`RuleSet.matches` as the stream, so a rule matches the same events in
 both places and the findings get the same uids (the lake keeps one copy). Correlation rules
-then run over all matches in time order. Findings of secpipe's own detection views are not
-hunted again.
+then run over all matches in time order (a window decided at close, ``lt: 2`` in 24h, only once
+its end is before ``now``: a window still open at the hunt's time is undecided, and with
+``since`` a window that began before it counts only the events after it). Findings of secpipe's
+own detection views are not hunted again.
 
 A lake stored with ``raw_data: false`` keeps only the OCSF columns: a rule whose fields have no
 OCSF column there (the format's decoded originals, :data:`.reads.ORIGINAL_COLUMNS`, or the same
@@ -97,7 +99,7 @@ def hunt(ruleset: Any, data_dir: Path, since: str | None = None, *, batch_rows: 
                 if ruleset.correlations:
                     pairs.append((tbl.select([c for c in ("raw_data",) if c in tbl.schema.names]), m))
         if ruleset.correlations and pairs:
-            cb = correlate_matches(ruleset, pairs)
+            cb = correlate_matches(ruleset, pairs, now)
             if cb is not None:
                 res.correlations = cb.num_rows
                 if lake is not None:

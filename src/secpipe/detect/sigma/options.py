@@ -15,3 +15,6 @@ class SigmaOptions(BaseModel):
     pipelines: list[str] = Field(default_factory=list, description="pySigma pipeline / fieldmappings YAML files")
     placeholders: dict[str, list[str]] = Field(default_factory=dict, description="values of %placeholders% (expand)")
     fail_on_unsupported: bool = False
+    correlation_grace_seconds: float = Field(
+        0.0, ge=0, description="how long past a correlation window's end to wait for late events before deciding a "
+        "condition that needs the whole window (lt, lte, eq, neq): e.g. 900 for CloudTrail's delivery delay")

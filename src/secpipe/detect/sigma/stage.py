@@ -3,7 +3,9 @@
 ``process(batch)`` returns ``[batch]`` or ``[batch, detection_finding batch]``; finding
 batches themselves pass through untouched (no rule sees its own findings). Correlation rules
 in the same rule paths run on the stage's matches with state persisted under
-``<data_dir>/state/sigma/<stage>.json`` (see :mod:`.correlation`).
+``<data_dir>/state/sigma/<stage>.json`` (see :mod:`.correlation`). A correlation decided at
+window close (``lt``/``lte``/``eq``/``neq``) is decided by a later ``process()`` (any batch: its event
+times, or the wall clock, close the window), including after a restart: open windows are state.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ class SigmaStage:
             msg = f"transforms.{name}.rules"
             raise ConfigError(msg, f"{u.rule}: {u.reason} — fix the rule or unset fail_on_unsupported")
         state = Path(data_dir) / "state" / "sigma" / f"{name}.json" if data_dir is not None else None
-        self.correlation = CorrelationEngine(self.ruleset, state, clock=clock) if self.ruleset.correlations else None
+        self.correlation = (CorrelationEngine(self.ruleset, state, clock=clock, grace_s=options.correlation_grace_seconds)
+                            if self.ruleset.correlations else None)
 
     def process(self, batch: pa.RecordBatch) -> list[pa.RecordBatch]:
         if batch.num_rows == 0 or ("class_uid" in batch.schema.names and batch.column("class_uid")[0].as_py() == _FINDING):
