@@ -81,13 +81,15 @@ def test_sarif_github_docs_example_ids() -> None:
 
 
 def test_sarif_full_fingerprint_still_wins() -> None:
-    """A producer's full fingerprint is its identity of the result, as before (Flawfinder's
-    context hash: equal for two identical source lines, which Flawfinder calls one result)."""
+    """A producer's full fingerprint is its identity of the result, as before; where two results
+    share it (Flawfinder's context hash: equal for two identical source lines, which Flawfinder
+    reports as two results) each gets its location appended (session 9: distinct findings,
+    distinct uids)."""
     _, d = _auto(FLAWFINDER)
     rows = _rows(d)
     assert [r["finding_info"]["uid"] for r in rows] == [
-        "e6c1ad2b1d96ffc4035ed8df070600566ad240b8ded025dac30620f3fd4aa9fd",
-        "e6c1ad2b1d96ffc4035ed8df070600566ad240b8ded025dac30620f3fd4aa9fd",
+        "e6c1ad2b1d96ffc4035ed8df070600566ad240b8ded025dac30620f3fd4aa9fd|src/tree/param.cc:29:10",
+        "e6c1ad2b1d96ffc4035ed8df070600566ad240b8ded025dac30620f3fd4aa9fd|src/tree/param.cc:75:10",
         "b1699f70cbe95f1be3407d87c85c98bf7097f3f33cf818154d5e61eee41843f2",
     ]
     assert len({r["metadata"]["uid"] for r in rows}) == 3  # still three stored events (lines 29, 75, 242)

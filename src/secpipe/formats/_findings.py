@@ -401,6 +401,37 @@ def either(a: pa.Array, b: pa.Array) -> pa.Array:
     return pc.if_else(nonempty(a), a, b)
 
 
+def distinct_uids(uids: pa.Array, *parts: pa.Array) -> pa.Array:
+    """``finding_info.uid`` made unique within one report: a uid shared by several findings
+    (a producer's fingerprint that hashes only the line text, one issue in two projects,
+    the same CVE in two jars of one target) gets the next of ``parts`` that tells them apart
+    appended (``|``-joined, an absent part as ``None``); where all parts are equal too, the
+    occurrence number within the group (``#1``, ``#2`` ..., in report order). A uid no other
+    finding shares is kept as it is, so one report maps to the same uids every time."""
+    n = len(uids)
+    if n < 2:
+        return uids
+    for part in (*parts, None):
+        idx = np.asarray(pc.dictionary_encode(pc.fill_null(uids, "None")).indices, np.int64)
+        counts = np.bincount(idx)
+        dup = counts[idx] > 1
+        if not dup.any():
+            return uids
+        if part is None:  # occurrence number within each group of equal uids
+            order = np.argsort(idx, kind="stable")
+            starts = np.zeros(len(counts) + 1, np.int64)
+            np.cumsum(counts, out=starts[1:])
+            rank = np.empty(n, np.int64)
+            rank[order] = np.arange(n) - starts[idx[order]]
+            tagged = pc.binary_join_element_wise(uids, pa.array(rank + 1).cast(S), "#", null_handling="replace",
+                                                 null_replacement="None")  # fmt: skip
+        else:
+            tagged = pc.binary_join_element_wise(uids, part.cast(S), "|", null_handling="replace",
+                                                 null_replacement="None")  # fmt: skip
+        uids = pc.if_else(pa.array(dup), tagged, uids)
+    return uids
+
+
 def reject_distinct(st: Strict, fields: dict[str, Distinct], out: Decoded, fmt: str,
                     what: str) -> tuple[Strict, dict[str, Distinct], list[int] | None]:
     """Dead-letter the records whose distinct-decoded fields have a wrong type (msgspec's reason,

@@ -5,7 +5,12 @@ stable id of the result); else the rule id, file and the ``partialFingerprints``
 order (a partial fingerprint alone is not unique: CodeQL's ``primaryLocationLineHash`` is
 the same for every rule matching one line and for equal lines in two files, SARIF §3.27.17
 leaves combining them to the result manager); else rule, file, line and the result's
-position in the log. ``finding_info.tags`` lists every fingerprint and partial fingerprint.
+position in the log. Producers repeat these across distinct results (Flawfinder's
+``contextHash/v1`` hashes the line text; gitleaks' partial fingerprints are the commit's sha,
+author and date), so a uid two results of one run share gets the result's
+``|file:line:column`` (then ``#<occurrence>``: ``_findings.distinct_uids``); a uid no other
+result shares is the producer's as it is. ``finding_info.tags`` lists every fingerprint and
+partial fingerprint.
 
 Weakness (CWE):
 

@@ -17,7 +17,8 @@ shortDescription/fullDescription, type Rule) and ``affected_code[0].rule``; resu
 ``artifactLocation.uri`` or ``run.artifacts[index]``, lines, columns); tool driver name,
 version (``version`` or ``semanticVersion``) and organization -> ``metadata.product`` and
 ``finding_info.product``; fingerprints and partialFingerprints -> ``finding_info.uid``
-(first fingerprint value, else first partial one, else rule|file|line|ordinal) and
+(first fingerprint value, else rule|file|partial values, else rule|file|line|ordinal; a uid
+two results of a run share gets ``|file:line:column``, then ``#<occurrence>``) and
 ``finding_info.tags``; rule ``properties.tags`` -> ``finding_info.types``; CVE-looking rule ids
 (Trivy SARIF) -> ``vulnerabilities[0].cve.uid``.
 
@@ -66,6 +67,7 @@ from secpipe.formats._findings import (
     S,
     captions,
     compact,
+    distinct_uids,
     either,
     nest,
     nonempty,
@@ -470,6 +472,11 @@ class Sarif(ReportFormat):
             uid = either(uid, pc.if_else(partial.is_valid(), by_partial, pa.scalar(None, S)))
         if uid.null_count:
             uid = either(uid, fallback_uids(rid_arr, paths, f["startLine"], ri, ords))
+        # producers repeat fingerprints across results (Flawfinder hashes the line text, gitleaks'
+        # partial fingerprints are the commit's): a shared uid gets the result's location
+        where = pc.binary_join_element_wise(paths, f["startLine"].cast(S), f["startColumn"].cast(S), ":",
+                                            null_handling="replace", null_replacement="None")  # fmt: skip
+        uid = distinct_uids(uid, where)
         suppressed = f["suppressed"]
         status_id = pc.if_else(suppressed, 3, pc.if_else(pc.fill_null(pc.equal(f["baselineState"], "absent"), False), 4, 1))
         status_id = status_id.cast(pa.int32())
