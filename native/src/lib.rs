@@ -712,8 +712,8 @@ fn byte_items<'py>(items: &Bound<'py, PyList>) -> PyResult<Vec<Item<'py>>> {
 /// JSON text, ``l`` a list of objects (path ends in ``[]``; its items' fields are paths
 /// below it). ``unmapped``: top-level fields copied, in this order, into the ``unmapped``
 /// JSON; ``known``: every other top-level key the format knows (the rest are extras, added
-/// to ``unmapped`` sorted). ``aside``: (spec index of a top-level string path, value):
-/// records holding that value there are left out of the columns and their indexes returned
+/// to ``unmapped`` sorted). ``aside``: (spec index of a top-level string path, values):
+/// records holding one of those values there are left out of the columns and their indexes returned
 /// (a format maps them on another path). Returns (index of the first irregular record or
 /// -1, one (validity, offsets, data, length, null count) per spec entry, the same for
 /// unmapped, the indexes set aside).
@@ -734,7 +734,7 @@ fn extract(
     spec: Vec<(String, String)>,
     unmapped: Vec<Vec<u8>>,
     known: Vec<Vec<u8>>,
-    aside: Option<(usize, Vec<u8>)>,
+    aside: Option<(usize, Vec<Vec<u8>>)>,
     reserve: Option<Vec<usize>>,
     whole: bool,
     uid_prefix: Option<Vec<u8>>,
@@ -775,16 +775,18 @@ fn extract(
             h.update(p);
             h
         });
+        let mut snaps: Vec<[usize; 5]> = Vec::with_capacity(w.cols.len() + 1); // reused: no allocation a record
         for (n, rec) in slices.iter().enumerate() {
-            let snaps: Vec<[usize; 5]> = match aside {
-                Some(_) => w.cols.iter().chain([&w.unmapped]).map(Col::snapshot).collect(),
-                None => Vec::new(),
-            };
+            if aside.is_some() {
+                snaps.clear();
+                snaps.extend(w.cols.iter().chain([&w.unmapped]).map(Col::snapshot));
+            }
             if w.record(rec, &root).is_err() {
                 return (n as i64, w, set_aside, rawcol, hexes);
             }
-            if let Some((slot, value)) = &aside {
-                if w.cols[*slot].last() == Some(value.as_slice()) {
+            if let Some((slot, values)) = &aside {
+                let held = w.cols[*slot].last();
+                if held.is_some_and(|h| values.iter().any(|v| v.as_slice() == h)) {
                     let (last, cols) = snaps.split_last().expect("one snapshot per column and unmapped");
                     for (col, snap) in w.cols.iter_mut().zip(cols) {
                         col.restore(*snap);
@@ -1106,11 +1108,24 @@ fn json_longest_string(py: Python<'_>, data: &[u8]) -> usize {
     })
 }
 
-/// Whether ``data`` holds any of ``needles`` (memchr's SIMD memmem per needle: ~10x CPython's
-/// two-way search on megabyte bodies).
+/// Whether ``data`` (bytes, or any contiguous buffer such as an Arrow column's data) holds any
+/// of ``needles`` (memchr's SIMD memmem per needle: ~10x CPython's two-way search on megabyte
+/// bodies).
 #[pyfunction]
-fn contains_any(py: Python<'_>, data: &[u8], needles: Vec<Vec<u8>>) -> bool {
-    py.detach(|| needles.iter().any(|n| memchr::memmem::find(data, n).is_some()))
+fn contains_any(py: Python<'_>, data: &Bound<'_, PyAny>, needles: Vec<Vec<u8>>) -> PyResult<bool> {
+    let find = |hay: &[u8]| needles.iter().any(|n| memchr::memmem::find(hay, n).is_some());
+    if let Ok(b) = data.cast::<PyBytes>() {
+        let hay = b.as_bytes();
+        return Ok(py.detach(|| find(hay)));
+    }
+    let buf: PyBuffer<u8> = PyBuffer::get(data)?;
+    if !buf.is_c_contiguous() {
+        return Err(PyValueError::new_err("contains_any needs a contiguous buffer"));
+    }
+    // SAFETY: the buffer stays exported (and its memory alive) while `buf` is held; it is
+    // only read, and contiguous bytes by the check above
+    let hay = unsafe { std::slice::from_raw_parts(buf.buf_ptr() as *const u8, buf.len_bytes()) };
+    Ok(py.detach(|| find(hay)))
 }
 
 #[pymodule]

@@ -42,9 +42,11 @@ def test_cloudtrail_identity_center_user_authentication() -> None:
     name, d = _auto(IDC)
     assert name == "cloudtrail" and not d.dead and d.events == 1
     [r] = _rows(d)
-    assert r["class_uid"] == 6003 and r["metadata"]["event_code"] == "UserAuthentication"
+    # a sign-in step: Authentication, Logon (the user signed in after every challenge)
+    assert r["class_uid"] == 3002 and r["metadata"]["event_code"] == "UserAuthentication"
+    assert (r["activity_id"], r["activity_name"]) == (1, "Logon")
     assert r["time"] == _ms("2025-09-22T12:29:21+00:00")
-    user = r["actor"]["user"]
+    user = r["user"]
     # userIdentity: type IdentityCenterUser, arn "", accessKeyId "", onBehalfOf.userId "redacted"
     assert user["type"] == "IdentityCenterUser"
     assert user["uid"] == "redacted"  # the identity-store user, not the empty principal
@@ -52,7 +54,7 @@ def test_cloudtrail_identity_center_user_authentication() -> None:
     assert user["account"]["uid"] == "redacted"
     # serviceEventDetails {"UserAuthentication": "Success"}, no errorCode
     assert (r["status_id"], r["status"]) == (1, "Success")
-    assert r["api"]["service"]["name"] == "signin.amazonaws.com"
+    assert r["service"]["name"] == "signin.amazonaws.com"
 
 
 def _idc_record() -> dict[str, Any]:
@@ -97,10 +99,11 @@ def test_cloudtrail_identity_fields_same_both_ways(monkeypatch: pytest.MonkeyPat
     d = same_both_ways("cloudtrail", doc, monkeypatch, "identity variants")
     rows = _rows(d)
     assert len(rows) == 8 and not d.dead
-    unknown = next(r for r in rows if r.get("actor") and r["actor"]["user"]["type"] == "Unknown")
-    assert unknown["actor"]["user"]["uid"] is None and unknown["actor"]["user"]["account"] is None
-    iam = next(r for r in rows if r.get("actor") and r["actor"]["user"]["type"] == "IAMUser")
-    assert iam["actor"]["user"]["uid"] == "AIDAEXAMPLE" and iam["actor"]["user"]["credential_uid"] == "AKIAEXAMPLE"
+    assert {r["class_uid"] for r in rows} == {3002}  # every one a sign-in step: the user is ``user``
+    unknown = next(r for r in rows if r["user"]["type"] == "Unknown")
+    assert unknown["user"]["uid"] is None and unknown["user"]["account"] is None
+    iam = next(r for r in rows if r["user"]["type"] == "IAMUser")
+    assert iam["user"]["uid"] == "AIDAEXAMPLE" and iam["user"]["credential_uid"] == "AKIAEXAMPLE"
 
 
 def _list_objects() -> dict[str, Any]:
@@ -124,7 +127,7 @@ def test_cloudtrail_resource_arn_prefix(monkeypatch: pytest.MonkeyPatch) -> None
         ("AWS::S3::Bucket", "arn:aws:s3:::databackup-123456789010"),
     ]
     assert listed["resources"][1]["owner"]["account"]["uid"] == "123456789010"
-    assert other["resources"] is None
+    assert other["class_uid"] == 3002 and "resources" not in other  # the sign-in step names no resource
 
 
 # --------------------------------------------------------------------------------------

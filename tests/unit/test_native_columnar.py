@@ -347,7 +347,7 @@ def test_extract_whole_and_uids_match_the_separate_passes() -> None:
     recs = [b'{"eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com"}',
             b'{"eventName":"GetObject","eventSource":"s3.amazonaws.com","x":"\xc3\xa9"}',
             b'{"eventName":"PutObject","eventSource":"s3.amazonaws.com"}']  # fmt: skip
-    cols = _fast.extract(recs, cloudtrail._SPEC, aside=("eventName", "ConsoleLogin"), whole=True, uid_prefix=b"k\0")
+    cols = _fast.extract(recs, cloudtrail._SPEC, aside=("eventName", ("ConsoleLogin", "CheckMfa")), whole=True, uid_prefix=b"k\0")
     assert cols is not None and cols.aside == [0]
     kept = recs[1:]
     assert cols.raw is not None and cols.raw.to_pylist() == [r.decode() for r in kept]

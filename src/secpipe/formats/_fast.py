@@ -93,13 +93,16 @@ def json_longest_string(data: bytes) -> int | None:
     return mod.json_longest_string(data)  # type: ignore[no-any-return]
 
 
-def contains_any(data: bytes, needles: tuple[bytes, ...]) -> bool:
-    """Whether ``data`` holds any of ``needles``: one SIMD search a needle natively (CPython's
-    ``in`` runs a two-way search, ~10x slower on a megabyte body), ``in`` without the extension."""
+def contains_any(data: bytes | pa.Buffer, needles: tuple[bytes, ...]) -> bool:
+    """Whether ``data`` (bytes or a buffer, such as a string column's data) holds any of
+    ``needles``: one SIMD search a needle natively (CPython's ``in`` runs a two-way search, ~10x
+    slower on a megabyte body), ``in`` without the extension."""
     mod = _module()
+    hay = data if isinstance(data, bytes) else memoryview(data).cast("B")  # Arrow exports signed bytes
     if mod is None:
-        return any(n in data for n in needles)
-    return mod.contains_any(data, needles)  # type: ignore[no-any-return]
+        whole = bytes(hay)
+        return any(n in whole for n in needles)
+    return mod.contains_any(hay, needles)  # type: ignore[no-any-return]
 
 
 def split_envelope(doc: bytes, key: str, also: tuple[str, ...] = ("items",), *, strict: bool = False) -> list[bytes] | None:
@@ -164,13 +167,13 @@ class Columns:
     uids: pa.Array | None = None  # their metadata.uid (``uid_prefix``)
 
 
-def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None, *, whole: bool = False,
+def extract(raws: list[bytes], spec: Spec, aside: tuple[str, tuple[str, ...]] | None = None, *, whole: bool = False,
             uid_prefix: bytes | None = None) -> Columns | None:  # fmt: skip
     """Columns of canonical JSON records, or None (no extension, or an irregular record).
 
-    ``aside`` = (top-level string path, value): the records holding that value there are
-    left out of the columns and listed in ``Columns.aside`` (for a format that maps them
-    another way, e.g. CloudTrail's ConsoleLogin), which costs no copy of the other columns.
+    ``aside`` = (top-level string path, values): the records holding one of those values there
+    are left out of the columns and listed in ``Columns.aside`` (for a format that maps them
+    another way, e.g. CloudTrail's sign-in events), which costs no copy of the other columns.
     ``whole``: also the kept records as one string column (``Columns.raw``, for raw_data;
     left to the caller, ``raw`` None, when the records take 2 GiB or more, past a string
     column's 32-bit offsets);
@@ -182,7 +185,7 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, str] | None = None,
     if mod is None or not raws:
         return None
     paths = [p for p, _m in spec.paths]
-    route = None if aside is None else (paths.index(aside[0]), aside[1].encode())
+    route = None if aside is None else (paths.index(aside[0]), [v.encode() for v in aside[1]])
     whole = whole and sum(map(len, raws)) < _WHOLE_MAX
     sizes = _SIZES.get(spec)  # bytes a record of the last batch took per column: reserved up front
     reserve = None if sizes is None else [int(b * len(raws) * 1.25) + 64 for b in sizes]

@@ -1,6 +1,9 @@
 """AWS CloudTrail: ``{"Records": [...]}`` files (as delivered to S3), arrays, NDJSON.
 
-Mapping: every record -> API Activity (6003); ``ConsoleLogin`` -> Authentication (3002).
+Mapping: every record -> API Activity (6003); the sign-in events (``ConsoleLogin`` and the
+steps AWS sign-in logs around it: ``UserAuthentication``, ``CredentialChallenge``,
+``CredentialVerification``, ``CheckMfa``, ``SwitchRole``, ...) -> Authentication (3002), activity
+by step (:data:`SIGN_IN`).
 Columnar path: the whole file is decoded by msgspec in two C passes, once as raw record
 bytes (for ``raw_data`` and ``metadata.uid``) and once as typed records holding only the
 mapped fields; columns are then built per field, and activity/status are computed with
@@ -25,9 +28,10 @@ not verified here.
 
 Actor: ``userIdentity`` (principalId, else the IAM Identity Center user ``onBehalfOf.userId``,
 else the ARN as uid; empty strings, as Identity Center records write for arn and accessKeyId,
-are no value). Status: Failure with an errorCode, a ConsoleLogin ``Failure`` response, or a
-service event whose ``serviceEventDetails`` gives its own outcome as ``Failure`` (the sign-in
-steps ``CredentialVerification``, ``UserAuthentication``, ...). Resources: ``resources[]``
+are no value). Status: Failure with an errorCode, or where the event gives its own outcome
+under its name as ``Failure``: in ``responseElements`` (``{"ConsoleLogin": "Failure"}``,
+``{"PasswordUpdated": "Failure"}``) or in ``serviceEventDetails`` (``{"CredentialVerification":
+"Failure"}``, as IAM Identity Center writes it). Resources: ``resources[]``
 (uid = ARN, else ``ARNPrefix`` as S3 data events on many objects write it).
 
 activity_id from the eventName verb: Create/Put/Run/Add/... -> Create (1),
@@ -155,10 +159,6 @@ _UNMAPPED = (
 )  # fmt: skip
 
 
-class _LoginResp(msgspec.Struct, gc=False):
-    ConsoleLogin: str | None = None
-
-
 class _LoginExtra(msgspec.Struct, gc=False):
     MFAUsed: str | None = None
 
@@ -228,7 +228,6 @@ def _canonical(text: str | None) -> bytes | None:
     return rec if rec[:1] == b"{" else None
 
 
-_LOGIN_RESP = msgspec.json.Decoder(_LoginResp)
 _LOGIN_EXTRA = msgspec.json.Decoder(_LoginExtra)
 
 
@@ -336,8 +335,8 @@ class CloudTrail(RecordFormat):
             return out
         recs = st.recs
         names = [r.eventName for r in recs]
-        if "ConsoleLogin" in names:
-            mask = [n == "ConsoleLogin" for n in names]
+        if not SIGN_IN.keys().isdisjoint(names):
+            mask = [n in SIGN_IN for n in names]
             idx_auth = [i for i, m in enumerate(mask) if m]
             idx_api = [i for i, m in enumerate(mask) if not m]
             for cls, idx in (("api_activity", idx_api), ("authentication", idx_auth)):
@@ -352,11 +351,11 @@ class CloudTrail(RecordFormat):
 def _native(records: Records, out: Decoded) -> bool:
     """The native path (``_fast``): the batch's columns in one Rust pass. False when it does
     not apply (no extension, an irregular record, Insights, a record without eventName or
-    eventSource): the msgspec path then decodes the batch. ConsoleLogin records are set
-    aside by the walker (few; no copy of the others) and go through the msgspec path for
-    their Authentication batch."""
+    eventSource): the msgspec path then decodes the batch. Sign-in records are set aside by
+    the walker (few; no copy of the others) and go through the msgspec path for their
+    Authentication batch."""
     raws = records.raws
-    cols = _fast.extract(raws, _SPEC, aside=("eventName", "ConsoleLogin"), whole=True, uid_prefix=_UID_PREFIX)
+    cols = _fast.extract(raws, _SPEC, aside=("eventName", _SIGN_IN_NAMES), whole=True, uid_prefix=_UID_PREFIX)
     if cols is None or cols.strings["insightDetails"].null_count < len(raws) - len(cols.aside):
         return False
     f = {k: v for k, v in cols.strings.items() if "[]" not in k}  # per record (item fields are per item)
@@ -381,6 +380,13 @@ def _native(records: Records, out: Decoded) -> bool:
     return True
 
 
+#: the AWS sign-in events (Authentication) and their OCSF activity: Logon, Preauth for the
+#: challenge/MFA steps before it, Account Switch for role switching, Other (99) for a renewal
+SIGN_IN = {"ConsoleLogin": 1, "UserAuthentication": 1, "ExternalIdPDirectoryLogin": 1, "CheckMfa": 6,
+           "CredentialChallenge": 6, "CredentialVerification": 6, "SwitchRole": 7, "ExitRole": 7, "RenewRole": 99}  # fmt: skip
+_SIGN_IN_NAMES = tuple(SIGN_IN)
+_SIGN_IN_KEYS = pa.array(_SIGN_IN_NAMES, pa.string())
+_SIGN_IN_IDS = pa.array(SIGN_IN.values(), pa.int32())
 _NAMELESS = "CloudTrail record without eventName/eventSource (nor insightDetails naming them)"
 _UID_PREFIX = uid_prefix(CloudTrail.name)  # metadata.uid made by the walker
 
@@ -419,7 +425,6 @@ def _batch(cls: str, st: Strict) -> pa.RecordBatch:
     insight = np.array([bool(r.insightDetails) for r in recs])
     login: dict[str, pa.Array] = {}
     if cls == "authentication":
-        login["outcome"] = strs([getattr(_sub(_LOGIN_RESP, r.responseElements), "ConsoleLogin", None) for r in recs])
         login["mfa_used"] = strs([getattr(_sub(_LOGIN_EXTRA, r.additionalEventData), "MFAUsed", None) for r in recs])
     return _ocsf(cls, f, st.raws, insight if insight.any() else None, login)
 
@@ -445,26 +450,29 @@ def _blank(col: pa.Array) -> pa.Array:
     return pc.if_else(_fast.bools(empty), pa.scalar(None, pa.string()), col)
 
 
-def _service_failed(details: pa.Array, names: pa.Array) -> pa.Array | None:
-    """True where ``serviceEventDetails`` gives the event's own outcome as Failure, as sign-in
-    service events do (``CredentialVerification``, ``UserAuthentication``, ... with no errorCode:
-    ``{"CredentialVerification": "Failure"}``); None when no record has such details.
+def _told_failed(texts: pa.Array, names: pa.Array, under: str | None = None) -> pa.Array | None:
+    """True where a JSON object column gives the event's own outcome as Failure under the
+    event's name: ``serviceEventDetails`` as sign-in service events write it
+    (``{"CredentialVerification": "Failure"}``, no errorCode), or with ``under`` that member of
+    it (``responseElements`` in ``unmapped``: ``{"ConsoleLogin": "Failure"}``); None when no record says so.
 
-    Only the records whose details hold a ``"Failure"`` value are parsed (few: a failed sign-in
+    Only the records whose text holds a ``"Failure"`` value are parsed (few: a failed sign-in
     step); the rest is one substring kernel over the column.
     """
-    if details.null_count == len(details):
-        return None
-    hit = pc.fill_null(pc.match_substring(details, ':"Failure"'), False)
+    if texts.null_count == len(texts) or not _fast.contains_any(texts.buffers()[2], (b':"Failure"',)):
+        return None  # one SIMD pass over the column's bytes: the usual batch has no failed step
+    hit = pc.fill_null(pc.match_substring(texts, ':"Failure"'), False)
     at = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
     if not at.size:
         return None
-    failed = np.zeros(len(details), bool)
-    for i, text, name in zip(at.tolist(), details.take(at).to_pylist(), names.take(at).to_pylist(), strict=True):
+    failed = np.zeros(len(texts), bool)
+    for i, text, name in zip(at.tolist(), texts.take(at).to_pylist(), names.take(at).to_pylist(), strict=True):
         try:
             told = msgspec.json.decode(text)
         except msgspec.DecodeError:
             continue
+        if under is not None:
+            told = told.get(under) if isinstance(told, dict) else None
         failed[i] = isinstance(told, dict) and told.get(name) == "Failure"
     return _fast.bools(failed)
 
@@ -481,13 +489,11 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarr
     times = parse_times(pc.if_else(_nonempty(event_time), event_time, f["p_event_time"]))
     err = f["errorCode"]
     failed = pc.is_valid(err)
-    told = _service_failed(f["serviceEventDetails"], names)
-    if told is not None:
-        failed = pc.or_(failed, told)
+    for told in (_told_failed(f["serviceEventDetails"], names), _told_failed(f["unmapped"], names, "responseElements")):
+        if told is not None:
+            failed = pc.or_(failed, told)
     if cls == "authentication":
-        assert login is not None
-        failed = pc.or_(failed, pc.fill_null(pc.equal(login["outcome"], "Failure"), False))
-        activity = const(1, n, pa.int32())
+        activity = pc.fill_null(_SIGN_IN_IDS.take(pc.index_in(names, _SIGN_IN_KEYS)), 99)
     else:
         activity = _activity(names)
         if insight is not None:  # an Insight reports on the API; it is not the API call itself
