@@ -8,7 +8,9 @@ referenced rules matched within ``timespan``, any order: by default all of them;
 ``condition`` such as ``rule_a and (rule_b or not rule_c)``, that expression over the rules seen) and
 ``temporal_ordered`` (the number of referenced rules matched in the listed order, i.e. the longest
 prefix of ``rules`` seen as a time-ordered sequence; and the extended condition if any). ``group-by``
-fields and ``aliases`` are read from the matched events' original records. Input is the base-rule
+fields and ``aliases`` are read from the matched events' original records (a text record, a
+syslog line: from the OCSF columns its format decoded, by dotted OCSF path such as
+``src_endpoint.ip``, then from ``name=value`` pairs of the text, as the rules read it). Input is the base-rule
 *matches* (a few rows per batch), so the per-match Python here is off the per-event hot path.
 
 Two evaluation modes, by what the condition can tell before the window ends:
@@ -46,6 +48,7 @@ is before the hunt's ``now`` are decided, later ones are still undecided and rep
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -66,6 +69,7 @@ from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe.detect.sigma.finding import KIND, _dig
 from secpipe.detect.sigma.rules import RANGE, TYPE
+from secpipe.detect.sigma.sqlgen import KV_NAME
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.store._durable import write_file_atomic
 
@@ -274,13 +278,25 @@ class CorrelationEngine:
         m = matches.filter(keep)
         if m.num_rows == 0:
             return []
-        raws = (pc.take(batch.column("raw_data"), m.column("row")).to_pylist() if "raw_data" in batch.schema.names
+        rows = m.column("row")
+        raws = (pc.take(batch.column("raw_data"), rows).to_pylist() if "raw_data" in batch.schema.names
                 else [None] * m.num_rows)
+        # text records (syslog lines): group-by / field values come from the OCSF columns the format
+        # decoded (dotted OCSF paths such as src_endpoint.ip), then from name=value pairs of the text
+        text = [i for i, raw in enumerate(raws) if raw is not None and raw[:1] != "{"]
+        ocsf_rows: dict[int, dict[str, Any]] = {}
+        if text:
+            cols = [n for n in batch.schema.names if n != "raw_data"]
+            at = pc.take(rows, pa.array(text, pa.int64()))
+            got = batch.select(cols).take(at.combine_chunks() if isinstance(at, pa.ChunkedArray) else at).to_pylist()
+            ocsf_rows = dict(zip(text, got, strict=True))
         out = []
-        for rid, uid, t, raw in zip(m.column("rule_id").to_pylist(), m.column("event_uid").to_pylist(),
-                                    m.column("event_time").to_pylist(), raws, strict=True):
-            doc = _document(raw)
-            out.append({"rule": rid, "uid": uid, "time": t or 0, "doc": doc})
+        for i, (rid, uid, t, raw) in enumerate(zip(m.column("rule_id").to_pylist(), m.column("event_uid").to_pylist(),
+                                                   m.column("event_time").to_pylist(), raws, strict=True)):
+            if i in ocsf_rows:
+                out.append({"rule": rid, "uid": uid, "time": t or 0, "doc": ocsf_rows[i], "text": raw})
+            else:
+                out.append({"rule": rid, "uid": uid, "time": t or 0, "doc": _document(raw)})
         out.sort(key=lambda e: e["time"])
         return out
 
@@ -292,6 +308,8 @@ class CorrelationEngine:
                     name = alias[str(ref.reference)]
                     break
         v = _dig(e["doc"], name)
+        if v is None and "text" in e and KV_NAME.match(name):
+            v = _kv(e["text"], name)
         return None if v is None else (v if isinstance(v, str) else msgspec.json.encode(v).decode())
 
     def feed(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -413,6 +431,13 @@ def _document(raw: str | None) -> dict[str, Any]:
     except msgspec.DecodeError:
         return {}
     return doc if isinstance(doc, dict) else {}
+
+
+def _kv(text: str, name: str) -> str | None:
+    """``name``'s value written as ``name=value`` / ``name="value"`` in a text record: what the
+    rules read for the name there (:func:`.sqlgen.kv_sql`, the same pattern; None when absent or empty)."""
+    got = re.search(r"(?:^|[\s:;,\[\]])" + re.escape(name) + r'=("[^"]*"|[^\s,;]*)', text)
+    return (got.group(1).strip('"') or None) if got else None
 
 
 def _float(value: Any) -> float | None:

@@ -97,7 +97,11 @@ def hunt(ruleset: Any, data_dir: Path, since: str | None = None, *, batch_rows: 
                     if lake is not None:
                         lake.append(fb)
                 if ruleset.correlations:
-                    pairs.append((tbl.select([c for c in ("raw_data",) if c in tbl.schema.names]), m))
+                    # only the matched rows (all columns: a text record's group-by reads its OCSF
+                    # columns), the matches renumbered to them
+                    pairs.append((tbl.take(m.column("row")),
+                                  m.set_column(m.schema.get_field_index("row"), "row",
+                                               pa.array(range(m.num_rows), m.schema.field("row").type))))
         if ruleset.correlations and pairs:
             cb = correlate_matches(ruleset, pairs, now)
             if cb is not None:

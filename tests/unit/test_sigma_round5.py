@@ -1,0 +1,360 @@
+"""Sigma round 5: correlation conditions decided at window close, and a fifth holdout round.
+
+Correlation rules are written from the Sigma correlation specification v2 (sigma-specification,
+public domain): "the condition defines when a correlation matches ... the event count that must
+appear *within the given time frame*", with the criteria ``gt``/``gte``/``lt``/``lte``/``eq`` and
+ranges. A "less than" or "equal" count is known only when the time frame is over, so the engine
+decides it once per group window at its close (see :mod:`secpipe.detect.sigma.correlation`),
+while ``gt``/``gte`` keep firing on the event that reaches the threshold.
+
+Events: real records from ../shared/data/real (panther-analysis CloudTrail and Kubernetes audit
+test events), re-timed into the windows each case needs (only ``eventTime`` /
+``requestReceivedTimestamp`` / ``stageTimestamp`` change). The sample set holds no sshd log, so
+the sshd lines are written as OpenSSH writes them, in RFC 5424 syslog framing.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import pytest
+
+from secpipe import formats
+from secpipe.detect.sigma import load_rules
+from secpipe.detect.sigma.correlation import CorrelationEngine
+from secpipe.detect.sigma.options import SigmaOptions
+from secpipe.detect.sigma.stage import SigmaStage
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout"
+CT = "panther-analysis/extracted/cloudtrail.json"
+K8S = "panther-analysis/extracted/k8s_audit.jsonl"
+D1 = 1795996800  # 2026-11-30T00:00:00Z
+
+
+def _iso(t: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ct(real: Path, idx: int, t: float) -> bytes:
+    """Real CloudTrail record ``idx`` (panther-analysis) with its eventTime set to ``t``."""
+    rec = json.loads((real / CT).read_text())["Records"][idx]
+    return msgspec.json.encode({"Records": [dict(rec, eventTime=_iso(t))]})
+
+
+def _k8s(real: Path, idx: int, t: float) -> dict[str, Any]:
+    ev = json.loads((real / K8S).read_text().splitlines()[idx])
+    return dict(ev, requestReceivedTimestamp=_iso(t), stageTimestamp=_iso(t))
+
+
+def _rules(tmp_path: Path, text: str) -> Any:
+    path = tmp_path / "rules.yml"
+    path.write_text(textwrap.dedent(text))
+    rs = load_rules([path])
+    assert not rs.unsupported, rs.unsupported
+    return rs
+
+
+def _fired(rs: Any, docs: list[tuple[str, bytes]], now: float = D1) -> list[list[dict[str, Any]]]:
+    """Per document (one batch each): the correlation findings' ``unmapped`` (empty: none)."""
+    eng = CorrelationEngine(rs, None, clock=lambda: now)
+    out = []
+    for fmt, body in docs:
+        (b,) = formats.get(fmt).decode(body, "t").batches
+        got = eng.process(b, rs.matches(b))
+        out.append([] if got is None else [json.loads(u) for u in got.column("unmapped").to_pylist()])
+    return out
+
+
+def _at(fired: list[list[dict[str, Any]]]) -> list[int]:
+    return [i for i, f in enumerate(fired) if f]
+
+
+# -- event_count over CloudTrail: "fewer than 2 snapshots of a DB instance in a day" -------------
+
+SNAPSHOTS = """\
+    title: RDS DB snapshot created
+    name: rds_snapshot_created
+    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000501
+    status: test
+    logsource: {product: aws, service: cloudtrail}
+    detection:
+        selection: {eventSource: rds.amazonaws.com, eventName: CreateDBSnapshot}
+        condition: selection
+    level: informational
+    ---
+    title: DB instance with an unusual number of snapshots in a day
+    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000502
+    status: test
+    correlation:
+        type: event_count
+        rules: [rds_snapshot_created]
+        group-by: [requestParameters.dBInstanceIdentifier]
+        timespan: 24h
+        condition: %s
+    level: medium
+    """
+
+
+def _snapshot_day(real: Path) -> list[tuple[str, bytes]]:
+    """my-database: one snapshot (record 173); my-db-instance: two (record 177 twice); then two
+    unrelated real records (a ConsoleLogin) the next day, past each window's end."""
+    h = 3600
+    return [("cloudtrail", _ct(real, 173, D1 + 8 * h)), ("cloudtrail", _ct(real, 177, D1 + 9 * h)),
+            ("cloudtrail", _ct(real, 177, D1 + 21 * h)), ("cloudtrail", _ct(real, 40, D1 + 32 * h + 1800)),
+            ("cloudtrail", _ct(real, 40, D1 + 33 * h + 1800))]
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ("{lt: 2}", {3: "my-database"}),  # decided when its window (08:00 + 24h) is over, not on its one event
+    ("{eq: 2}", {4: "my-db-instance"}),
+    ("{neq: 1}", {4: "my-db-instance"}),
+    ("{lte: 1}", {3: "my-database"}),
+    ("{gte: 1, lt: 3}", {3: "my-database", 4: "my-db-instance"}),  # a range with lt
+    ("{gt: 2, lte: 5}", {}),  # the case that must not fire: nobody has 3 to 5
+    ("{gte: 2}", {2: "my-db-instance"}),  # gte alone: fires on the event that reaches it, as before
+])
+def test_event_count_conditions_at_window_close(real: Path, tmp_path: Path, condition: str,
+                                                expected: dict[int, str]) -> None:
+    rs = _rules(tmp_path, SNAPSHOTS % condition)
+    fired = _fired(rs, _snapshot_day(real))
+    assert {i: f[0]["group"][0] for i, f in enumerate(fired) if f} == expected
+    assert all(len(f) <= 1 for f in fired)  # one finding per window
+    if condition == "{lt: 2}":
+        (f,) = fired[3]
+        assert f["value"] == 1 and f["events"] == 1 and f["correlation"] == "event_count"
+        assert f["window"] == {"start": (D1 + 8 * 3600) * 1000, "end": (D1 + 32 * 3600) * 1000}
+
+
+def test_window_close_finding_columns(real: Path, tmp_path: Path) -> None:
+    rs = _rules(tmp_path, SNAPSHOTS % "{eq: 2}")
+    eng = CorrelationEngine(rs, None, clock=lambda: D1)
+    out = None
+    uids = []
+    for fmt, body in _snapshot_day(real):
+        (b,) = formats.get(fmt).decode(body, "t").batches
+        m = rs.matches(b)
+        uids += m.column("event_uid").to_pylist()
+        out = eng.process(b, m) or out
+    assert out is not None and out.num_rows == 1
+    row = out.to_pylist()[0]
+    fi = row["finding_info"]
+    assert fi["analytic"]["uid"] == "0b6f2c1e-5d1a-4c8e-9f00-000000000502" and fi["related_events_count"] == 2
+    assert [e["uid"] for e in fi["related_events"]] == uids[1:3]  # the two snapshots of my-db-instance
+    assert row["start_time"] == (D1 + 9 * 3600) * 1000 and row["end_time"] == (D1 + 21 * 3600) * 1000
+    assert row["time"] == row["end_time"] and row["count"] == 2
+
+
+def test_open_window_survives_restart_and_closes_on_wall_clock(real: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "r"
+    rules.mkdir()
+    (rules / "snap.yml").write_text(textwrap.dedent(SNAPSHOTS % "{lt: 2}"))
+    now = [D1 + 22 * 3600.0]
+    docs = _snapshot_day(real)
+
+    def stage() -> SigmaStage:
+        return SigmaStage("s", SigmaOptions(rules=[str(rules)]), tmp_path / "data", clock=lambda: now[0])
+
+    st = stage()
+    for fmt, body in docs[:3]:
+        (b,) = formats.get(fmt).decode(body, "t").batches
+        assert len(st.process(b)) == 1  # nothing decided yet (no base findings: generate false)
+    state = json.loads((tmp_path / "data" / "state" / "sigma" / "s.json").read_bytes())
+    assert sorted(json.loads(k)[0] for k in state["secpipe:windows"]["0b6f2c1e-5d1a-4c8e-9f00-000000000502"]) == [
+        "my-database", "my-db-instance"]
+    # restart: a new stage reads the open windows; the wall clock is now past both windows, and
+    # any batch (here a real record no rule matches, older than the windows) lets it decide them
+    now[0] = D1 + 40 * 3600.0
+    st = stage()
+    (b,) = formats.get("cloudtrail").decode(_ct(real, 40, D1 - 3600), "t").batches
+    out = st.process(b)
+    assert len(out) == 2 and out[1].num_rows == 1
+    assert json.loads(out[1].column("unmapped")[0].as_py())["group"] == ["my-database"]
+    assert len(stage().process(b)) == 1  # decided once: the state no longer holds it
+
+
+def test_grace_keeps_a_window_open_for_late_events(real: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "snap.yml"
+    rules.write_text(textwrap.dedent(SNAPSHOTS % "{lt: 2}"))
+    docs = _snapshot_day(real)
+    st = SigmaStage("s", SigmaOptions(rules=[str(rules)], correlation_grace_seconds=2 * 3600), None,
+                    clock=lambda: D1)
+    sizes = []
+    for fmt, body in docs:
+        (b,) = formats.get(fmt).decode(body, "t").batches
+        sizes.append(len(st.process(b)))
+    assert sizes == [1, 1, 1, 1, 1]  # 09:30 next day: within 08:00 + 24h + 2h grace, still open
+    (b,) = formats.get("cloudtrail").decode(_ct(real, 40, D1 + 34 * 3600 + 1), "t").batches
+    assert len(st.process(b)) == 2
+
+
+def test_hunt_decides_windows_whose_end_has_passed(real: Path, tmp_path: Path) -> None:
+    from secpipe.detect.sigma.hunt import hunt
+    from secpipe.store.lake import Lake
+
+    rs = _rules(tmp_path, SNAPSHOTS % "{lt: 2}")
+    lake = Lake(tmp_path / "data" / "lake")
+    for fmt, body in _snapshot_day(real)[:3]:
+        for b in formats.get(fmt).decode(body, "t").batches:
+            lake.append(b)
+    lake.flush()
+    assert hunt(rs, tmp_path / "data", write=False, now=D1 + 22 * 3600).correlations == 0  # both still open
+    assert hunt(rs, tmp_path / "data", write=False, now=D1 + 40 * 3600).correlations == 1  # my-database
+
+
+# -- value_count over Kubernetes audit events --------------------------------------------------
+
+K8S_RULES = """\
+    title: Kubernetes object created
+    name: k8s_object_created
+    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000511
+    status: test
+    logsource: {product: kubernetes, service: audit}
+    detection:
+        selection: {verb: create}
+        condition: selection
+    level: informational
+    ---
+    title: User creating objects of two kinds in an hour
+    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000512
+    status: test
+    correlation:
+        type: value_count
+        rules: [k8s_object_created]
+        group-by: [user.username]
+        timespan: 1h
+        condition: {field: objectRef.resource, %s}
+    level: low
+    """
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ("gt: 1, lte: 2", ["admin@example.com"]),  # rolebindings + cronjobs; the attacker made 3 kinds
+    ("eq: 3", ["attacker@example.com"]),
+    ("lt: 2", []),  # must not fire: each user created 2 or more kinds
+    ("gte: 3", ["attacker@example.com"]),
+])
+def test_value_count_conditions_on_k8s_audit(real: Path, tmp_path: Path, condition: str, expected: list[str]) -> None:
+    rs = _rules(tmp_path, K8S_RULES % condition)
+    t = D1 + 10 * 3600
+    # admin@example.com: create rolebindings (22), cronjobs (24); attacker@example.com: create
+    # certificatesigningrequests (17), pods (36), clusterroles (62), pods again (39)
+    creates = [_k8s(real, i, t + k * 60) for k, i in enumerate((22, 17, 24, 36, 62, 39))]
+    later = [_k8s(real, 20, t + 2 * 3600)]  # admin's `get` two hours later: time moves past the windows
+    docs = [("k8s_audit", b"\n".join(msgspec.json.encode(e) for e in creates)),
+            ("k8s_audit", msgspec.json.encode(later[0]))]
+    fired = _fired(rs, docs)
+    assert sorted(f["group"][0] for batch in fired for f in batch) == expected
+    if "gte" not in condition and expected:
+        assert _at(fired) == [1]  # at window close, not on the events that reached the count
+
+
+# -- temporal / temporal_ordered over sshd lines -------------------------------------------------
+
+SSHD = """\
+    title: SSH failed password
+    name: sshd_failed_password
+    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000521
+    status: test
+    logsource: {product: linux, service: sshd}
+    detection: {keywords: ['Failed password'], condition: keywords}
+    level: informational
+    ---
+    title: SSH login accepted
+    name: sshd_accepted
+    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000522
+    status: test
+    logsource: {product: linux, service: sshd}
+    detection: {keywords: ['Accepted password', 'Accepted publickey'], condition: keywords}
+    level: informational
+    ---
+    title: SSH session opened
+    name: sshd_session_opened
+    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000523
+    status: test
+    logsource: {product: linux, service: sshd}
+    detection: {keywords: ['session opened for user'], condition: keywords}
+    level: informational
+    ---
+    title: SSH correlation
+    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000524
+    status: test
+    correlation:
+        %s
+        group-by: [src_endpoint.ip]
+        timespan: 10m
+    level: high
+    """
+
+
+def _sshd_rules(correlation: str) -> str:
+    return SSHD % correlation.replace("\n", "\n        ")
+
+
+def _sshd() -> list[tuple[str, bytes]]:
+    def line(sec: int, pid: int, text: str) -> bytes:
+        return f"<38>1 {_iso(D1 + 36000 + sec)} web1 sshd {pid} - - {text}".encode()
+
+    return [("syslog", b"\n".join([
+        line(0, 4242, "Failed password for root from 203.0.113.5 port 50022 ssh2"),
+        line(5, 4242, "Accepted password for root from 203.0.113.5 port 50022 ssh2"),
+        line(60, 4250, "Failed password for invalid user admin from 198.51.100.9 port 40400 ssh2"),
+        line(120, 4260, "Accepted publickey for deploy from 192.0.2.10 port 50100 ssh2: ED25519 SHA256:x"),
+        line(180, 4270, "Failed password for deploy from 192.0.2.10 port 50101 ssh2")])),
+        ("syslog", line(1800, 4300, "Received disconnect from 192.0.2.77 port 50200:11: bye"))]
+
+
+@pytest.mark.parametrize(("correlation", "expected"), [
+    # a failed password not followed by a login from the same address (in order): only one step
+    ("type: temporal_ordered\nrules: [sshd_failed_password, sshd_accepted]\ncondition: {eq: 1}",
+     {1: ["198.51.100.9", "192.0.2.10"]}),  # 192.0.2.10 logged in *before* failing: not in order
+    # both rules seen, any order: the one address that only failed
+    ("type: temporal\nrules: [sshd_failed_password, sshd_accepted]\ncondition: {lt: 2}", {1: ["198.51.100.9"]}),
+    # the specification's default for temporal: all rules; 2 of the 3 here fire at once
+    ("type: temporal\nrules: [sshd_failed_password, sshd_accepted, sshd_session_opened]\ncondition: {gte: 2}",
+     {0: ["203.0.113.5", "192.0.2.10"]}),
+    ("type: temporal\nrules: [sshd_failed_password, sshd_accepted, sshd_session_opened]",
+     {}),  # must not fire: no session line, so never all three
+    # a negation is decided at close: 192.0.2.10 failed after its login, within the window
+    ("type: temporal\nrules: [sshd_accepted, sshd_failed_password]\ncondition: sshd_accepted and not sshd_failed_password",
+     {}),
+])
+def test_temporal_conditions_on_sshd_lines(tmp_path: Path, correlation: str, expected: dict[int, list[str]]) -> None:
+    rs = _rules(tmp_path, _sshd_rules(correlation))
+    fired = _fired(rs, _sshd())
+    assert {i: [f["group"][0] for f in batch] for i, batch in enumerate(fired) if batch} == expected
+
+
+def test_negated_temporal_fires_at_close_without_the_other_rule(tmp_path: Path) -> None:
+    rs = _rules(tmp_path, _sshd_rules("type: temporal\nrules: [sshd_accepted, sshd_failed_password]\n"
+                                      "condition: sshd_accepted and not sshd_failed_password"))
+    docs = _sshd()
+    lines = docs[0][1].split(b"\n")
+    fired = _fired(rs, [("syslog", lines[3]), docs[1]])  # deploy's publickey login, no failure after it
+    assert _at(fired) == [1] and fired[1][0]["group"] == ["192.0.2.10"]
+
+
+def test_text_record_group_by_reads_ocsf_and_key_value_pairs(tmp_path: Path) -> None:
+    rs = _rules(tmp_path, _sshd_rules("type: event_count\nrules: [sshd_failed_password]\ncondition: {gte: 1}")
+                .replace("[src_endpoint.ip]", "[device.hostname]"))
+    fired = _fired(rs, _sshd()[:1])
+    assert [f["group"] for f in fired[0]] == [["web1"]] * 3  # each failure (gte 1), by the OCSF device.hostname
+    eng = CorrelationEngine(rs, None)
+    e = {"rule": "x", "doc": {}, "text": 'type=USER_AUTH msg=audit(1:2): acct="root" addr=203.0.113.5 res=failed'}
+    c = eng.correlations[0]
+    assert [eng._field(c, e, n) for n in ("acct", "addr", "res", "missing")] == ["root", "203.0.113.5", "failed", None]
+
+
+def test_gte_path_unchanged_for_empty_state(tmp_path: Path) -> None:
+    """A correlation that only uses gt/gte keeps no window state (the per-event path)."""
+    rs = _rules(tmp_path, SNAPSHOTS % "{gte: 5}")
+    eng = CorrelationEngine(rs, None)
+    assert not any(c.deferred for c in eng.correlations)
+    b = pa.table({"time": pa.array([1], pa.int64())})
+    assert eng.process(b, rs.matches(b)) is None and eng.windows == {}
