@@ -21,6 +21,9 @@ Grafana Alerting's webhook contact point sends the same payload (``version`` "1"
 ``panelURL``, ``values``, which stay in ``unmapped``): such a payload is mapped alike, with
 product Grafana Alerting (vendor Grafana Labs) and those keys in ``unmapped.webhook``.
 
+The API v2 answers (``/api/v2/alerts``, ``/api/v2/alerts/groups``: JSON arrays) are accepted
+by name and auto-detection too: :mod:`secpipe.formats.alertmanager_api`.
+
 Identity: hash of the group key, the alert ordinal and the alert bytes -- a retried delivery of
 the same notification collapses, a later resolved notification is a new event. A payload
 without ``alerts`` is dead-lettered.
@@ -50,6 +53,7 @@ from secpipe.formats._findings import (
     typed_records,
     unmapped_with,
 )
+from secpipe.formats.alertmanager_api import decode_api, looks_api, sniff_api
 from secpipe.formats.base import (
     Decoded,
     Strict,
@@ -169,13 +173,15 @@ class Alertmanager(ReportFormat):
     name = "alertmanager"
     report_type = _Payload
     what = "an Alertmanager webhook payload"
-    description = "Prometheus Alertmanager webhook payload (v4) -> Detection Finding (2004) per alert"
+    description = "Prometheus Alertmanager webhook payload (v4) or API v2 alerts -> Detection Finding (2004) per alert"
     framing = "document"
     product = "Alertmanager"
     vendor = "Prometheus"
 
     def sniff(self, head: bytes) -> int:
         """Recognize the webhook envelope keys."""
+        if looks_api(head):  # a JSON array: the API v2 alerts (or groups) answer
+            return 90 if sniff_api(head) else 0
         h = head[:8192]
         keys = sum(k in h for k in (b'"alerts"', b'"groupKey"', b'"receiver"', b'"commonLabels"', b'"startsAt"'))
         return 90 if keys >= 3 else 0
@@ -184,6 +190,9 @@ class Alertmanager(ReportFormat):
         """Decode one webhook payload: where the native split gives the alerts' bytes, the compact
         payload is decoded once with its alerts typed; any payload that does not take that path
         (not JSON, an alert of the wrong shape, no extension) takes :class:`ReportFormat`'s."""
+        if looks_api(data):  # /api/v2/alerts or /api/v2/alerts/groups (alertmanager_api)
+            with paused_gc():
+                return decode_api(self, data, source)
         with paused_gc():
             full: Any  # a _Payload whose alerts are typed (_Alert)
             try:

@@ -71,6 +71,7 @@ from secpipe.formats._findings import (
     S,
     captions,
     compact,
+    distinct_uids,
     either,
     json_col,
     nest,
@@ -633,6 +634,10 @@ class Snyk(ReportFormat):
         else:
             assert part is not None
             cols.update(self._compliance(part.recs, fields, iac))
+        if len(projects) > 1:  # one issue in two projects of an --all-projects report: its target file tells them apart
+            take = pa.array(where, pa.int32())
+            target = strs([p.displayTargetFile or p.targetFile for p in projects]).take(take)
+            cols["finding_info.uid"] = distinct_uids(cols["finding_info.uid"], target, strs([p.path for p in projects]).take(take))
         cols["unmapped"] = f["unmapped"]
         out.batches.append(to_batch(cls, cols))
 

@@ -43,6 +43,7 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
+    distinct_uids,
     nest,
     singleton_list,
     strs,
@@ -255,7 +256,7 @@ class SonarQube(ReportFormat):
             "status": captions(_CLS, "status_id", status_id),
             "status_detail": strs([i.resolution or i.issueStatus or i.status for i in iss]),
             "message": strs([i.message for i in iss]),
-            "finding_info.uid": strs([i.key for i in iss]),
+            "finding_info.uid": distinct_uids(strs([i.key for i in iss])),  # a key repeated in one answer: #1, #2
             "finding_info.title": strs([i.message for i in iss]),
             "finding_info.types": pa.array(types, pa.list_(S)),
             "finding_info.created_time": created,

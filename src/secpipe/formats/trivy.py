@@ -86,6 +86,7 @@ from secpipe.formats._findings import (
     S,
     captions,
     compact,
+    distinct_uids,
     either,
     first_items,
     json_col,
@@ -633,10 +634,12 @@ class Trivy(ReportFormat):
             vuln = _without_cve(vuln, ids)
         pkg_key = pc.fill_null(either(f["PkgID"], f["PkgName"]), "None")  # as an f-string shows None
         uid = pc.binary_join_element_wise(pc.fill_null(ids, "None"), pkg_key, target, "|")
+        # one CVE in two jars (or versions) of a target, a fingerprint copied between them: told apart
+        uid = distinct_uids(pc.if_else(nonempty(f["Fingerprint"]), f["Fingerprint"], uid), f["PkgPath"], f["InstalledVersion"])
         return {
             "status_id": const(1, n, pa.int32()),
             "status": const("New", n),
-            "finding_info.uid": pc.if_else(nonempty(f["Fingerprint"]), f["Fingerprint"], uid),
+            "finding_info.uid": uid,
             "finding_info.title": title,
             "finding_info.desc": desc,
             "finding_info.types": const(["Vulnerability"], n, STR_LIST),
@@ -721,7 +724,7 @@ class Trivy(ReportFormat):
         return {
             "status_id": pa.array([1] * n, pa.int32()),
             "status": strs(["New"] * n),
-            "finding_info.uid": strs([f"{s.RuleID}|{r.Target}|{ln}" for s, r, ln in zip(ss, res, lines, strict=True)]),
+            "finding_info.uid": distinct_uids(strs([f"{s.RuleID}|{r.Target}|{ln}" for s, r, ln in zip(ss, res, lines, strict=True)])),
             "finding_info.title": strs([s.Title or s.RuleID for s in ss]),
             "finding_info.types": pa.array(types, pa.list_(pa.string())),
             "message": strs([f"{s.Title or s.RuleID} in {r.Target}{':' + ln if ln else ''}"

@@ -1,0 +1,219 @@
+"""Alertmanager API v2 answers: ``GET /api/v2/alerts`` and ``GET /api/v2/alerts/groups``.
+
+``amtool``, Grafana's and Karma's exporters and ``curl .../api/v2/alerts`` write the alerts as
+Alertmanager's API v2 (``api/v2/openapi.yaml``) defines them: a bare JSON array of
+``gettableAlert`` objects (``labels``, ``annotations``, ``startsAt``, ``endsAt``, ``updatedAt``,
+``generatorURL``, ``fingerprint``, ``receivers[].name``, ``status: {state, silencedBy,
+inhibitedBy, mutedBy}``), or an array of ``alertGroup`` objects (``labels``, ``receiver``,
+``alerts[]``) for ``/alerts/groups``. Each alert -> one Detection Finding (2004), mapped like a
+webhook alert (:mod:`secpipe.formats.alertmanager`): ``labels.alertname`` -> analytic name and
+title fallback, ``annotations.summary``/``description`` -> title/desc, ``labels.severity`` ->
+``severity_id``, ``fingerprint`` -> ``finding_info.uid`` and ``metadata.original_event_uid``,
+``generatorURL`` -> ``finding_info.src_url``, labels -> ``finding_info.tags``.
+
+What differs from the webhook: the API lists alerts that have not resolved (its filter drops
+an alert whose ``endsAt`` has passed), so every alert is activity Create (1) and its ``endsAt``
+is Alertmanager's expected expiry, not an end: it stays in ``unmapped`` with ``receivers``,
+``status`` and ``updatedAt``. ``status.state``: ``active`` and ``unprocessed`` -> status New
+(1), ``suppressed`` (silenced or inhibited) -> Suppressed (3); the state is ``status_detail``.
+``updatedAt`` -> ``finding_info.modified_time`` and ``last_seen_time``; ``time`` = ``startsAt``.
+A group's ``labels`` and ``receiver`` go to ``unmapped.group`` of its alerts.
+
+Identity: hash of the alert's bytes (and, for a group answer, the group's receiver and labels:
+one alert routed to two receivers is listed in two groups, two findings) -- polling an unchanged
+alert collapses, a changed one (new ``updatedAt``, state) is a new event. An element that is not
+an alert object is dead-lettered with the reason; the other alerts go on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats._findings import S, captions, compact, finding_base, kv_list, severity_list, strs
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    Format,
+    Strict,
+    decode_strict,
+    event_uids,
+    parse_times,
+    to_batch,
+    unmapped_from,
+)
+
+
+class _ApiAlert(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    labels: dict[str, Any] | None = None
+    startsAt: str | None = None
+    generatorURL: str | None = None
+    fingerprint: str | None = None
+    # kept raw for ``unmapped`` (annotations also read for summary/description)
+    annotations: msgspec.Raw = msgspec.Raw(b"")
+    endsAt: msgspec.Raw = msgspec.Raw(b"")
+    receivers: msgspec.Raw = msgspec.Raw(b"")
+    status: msgspec.Raw = msgspec.Raw(b"")
+    updatedAt: msgspec.Raw = msgspec.Raw(b"")
+
+
+_UNMAPPED = ("annotations", "endsAt", "receivers", "status", "updatedAt")
+
+
+class _State(msgspec.Struct, gc=False):
+    state: str | None = None
+
+
+class _Notes(msgspec.Struct, gc=False):
+    summary: Any = None
+    description: Any = None
+    message: Any = None
+
+
+class _Group(msgspec.Struct, gc=False):
+    alerts: list[msgspec.Raw] | None = None
+    labels: dict[str, Any] | None = None
+    receiver: Any = None
+
+
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
+_KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_GROUP = msgspec.json.Decoder(_Group)
+_STATE = msgspec.json.Decoder(_State | None)
+_TIME = msgspec.json.Decoder(str | None)
+_NOTES = msgspec.json.Decoder(_Notes | None)
+_ENC = msgspec.json.Encoder(order="sorted")
+_STATUS = {"active": 1, "unprocessed": 1, "suppressed": 3}
+_CLS = "detection_finding"
+
+
+def looks_api(data: bytes) -> bool:
+    """True when the document is a JSON array (the API v2 answers; the webhook is an object)."""
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"["
+
+
+def sniff_api(head: bytes) -> bool:
+    """Whether ``head`` starts an API v2 alerts (or groups) answer: an array whose items carry the alert keys."""
+    if not looks_api(head):
+        return False
+    h = head[:8192]
+    keys = sum(k in h for k in (b'"fingerprint"', b'"startsAt"', b'"receivers"', b'"updatedAt"', b'"generatorURL"'))
+    return keys >= 3 and b'"labels"' in h
+
+
+def _loose(raw: bytes | msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, str | None]:
+    if not raw:
+        return None, None
+    try:
+        return dec.decode(raw), None
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return None, str(exc)
+
+
+def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
+    """Map an ``/api/v2/alerts`` or ``/api/v2/alerts/groups`` answer (a JSON array)."""
+    try:
+        items = _ITEMS.decode(compact(data))  # canonical bytes: a re-indented answer is the same events
+    except msgspec.DecodeError as exc:
+        return Decoded(dead=[DeadLetter(f"not an Alertmanager webhook payload nor API v2 answer: invalid JSON: {exc}", source, 0, data,
+                                        fmt.name)], events=1)  # fmt: skip
+    out = Decoded()
+    raws: list[bytes] = []
+    locs: list[tuple[str, int]] = []
+    groups: list[bytes | None] = []
+    for i, item in enumerate(items):
+        keys, _ = _loose(item, _KEYS)
+        if keys is not None and "alerts" in keys and "fingerprint" not in keys:  # an alertGroup
+            grp, why = _loose(item, _GROUP)
+            if grp is None or grp.alerts is None:
+                out.events += 1
+                out.dead.append(DeadLetter(f"not an Alertmanager alert group: {why or 'no `alerts` array'}", source, i,
+                                           bytes(item), fmt.name))  # fmt: skip
+                continue
+            ctx = b'"group":' + _ENC.encode({k: v for k, v in (("labels", grp.labels), ("receiver", grp.receiver)) if v})
+            for a in grp.alerts:  # offset: the alert's position in the answer
+                locs.append((source, len(raws)))
+                raws.append(bytes(a))
+                groups.append(ctx)
+        else:
+            locs.append((source, len(raws)))
+            raws.append(bytes(item))
+            groups.append(None)
+    out.events += len(raws)
+    if not raws:
+        if not out.dead:
+            out.dead.append(DeadLetter("not an Alertmanager API answer: an empty array holds no alert", source, 0, data,
+                                       fmt.name))  # fmt: skip
+            out.events = 1
+        return out
+    pos = {id(r): k for k, r in enumerate(raws)}
+    st = decode_strict(raws, locs, _ApiAlert, out, fmt.name, "an Alertmanager API alert")
+    groups = [groups[pos[id(r)]] for r in st.raws]
+    states, times, notes, bad = [], [], [], []
+    for a in st.recs:
+        s, w1 = _loose(a.status, _STATE)
+        t, w2 = _loose(a.updatedAt, _TIME)
+        n, w3 = _loose(a.annotations, _NOTES)
+        why = w1 and f"at `$.status`: {w1}" or w2 and f"at `$.updatedAt`: {w2}" or w3 and f"at `$.annotations`: {w3}"
+        bad.append(None if why is None else f"not an Alertmanager API alert: {why}")
+        states.append(s.state if s is not None else None)
+        times.append(t)
+        notes.append(n or _Notes())
+    if any(bad):
+        keep = [k for k, b in enumerate(bad) if b is None]
+        st = st.reject(bad, out, fmt.name)
+        states, times, notes, groups = ([x[k] for k in keep] for x in (states, times, notes, groups))
+    if st.recs:
+        out.batches.append(_batch(fmt, st, states, times, notes, groups))
+    return out
+
+
+def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str | None], notes: list[_Notes],
+           groups: list[bytes | None]) -> pa.RecordBatch:
+    al: list[_ApiAlert] = st.recs
+    n = len(al)
+    labels = [a.labels or {} for a in al]
+    starts = parse_times(strs([a.startsAt for a in al]))
+    upd = parse_times(strs(updated))
+    ctx = [g.decode() if g else "" for g in groups]
+    cols = finding_base(
+        _CLS, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, uids=event_uids(fmt.name, st.raws, ctx),
+        times_ms=starts, raws=st.raws, activity_ids=[1] * n,
+        severity=severity_list([None if (v := lb.get("severity")) is None else str(v) for lb in labels]),
+    )  # fmt: skip
+    name = strs([None if (v := lb.get("alertname")) is None else str(v) for lb in labels])
+    summary = strs([None if x.summary is None else str(x.summary) for x in notes])
+    desc = strs([str(x.description) if x.description is not None else None if x.message is None else str(x.message)
+                 for x in notes])  # fmt: skip
+    fp = strs([a.fingerprint for a in al])
+    status_id = pa.array([_STATUS.get((s or "").lower(), 0 if s is None else 99) for s in states], pa.int32())
+    named = pc.is_valid(name)
+    cols.update({
+        "start_time": starts,
+        "status_id": status_id,
+        "status": captions(_CLS, "status_id", status_id),
+        "status_detail": strs(states),
+        "message": pc.coalesce(summary, desc, name),
+        "metadata.original_event_uid": fp,
+        "metadata.log_name": pa.array(["api/v2/alerts/groups" if g else "api/v2/alerts" for g in groups], S),
+        "finding_info.uid": pc.coalesce(fp, cols["metadata.uid"]),
+        "finding_info.title": pc.coalesce(summary, name),
+        "finding_info.desc": desc,
+        "finding_info.created_time": starts,
+        "finding_info.first_seen_time": starts,
+        "finding_info.last_seen_time": pc.coalesce(upd, starts),
+        "finding_info.modified_time": upd,
+        "finding_info.src_url": strs([a.generatorURL for a in al]),
+        "finding_info.tags": kv_list(labels),
+        "finding_info.analytic.name": name,
+        "finding_info.analytic.type_id": pc.if_else(named, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
+        "finding_info.analytic.type": pc.if_else(named, "Rule", pa.scalar(None, S)),
+    })  # fmt: skip
+    cols["unmapped"] = unmapped_from(st, _UNMAPPED, groups if any(groups) else None)
+    return to_batch(_CLS, cols)
+
+
+__all__ = ["decode_api", "looks_api", "sniff_api"]
