@@ -229,18 +229,20 @@ def leaves_batch(
     columns: dict[str, Sequence[Any] | pa.Array],
     checked: bool = False,
     uids: pa.Array | None = None,
+    raw_data: pa.Array | None = None,
 ) -> pa.RecordBatch:
     """One OCSF batch of ``cls`` from leaf columns (path -> per-record values, or a ready Arrow
     array); a column whose values are all None (null) is left out, as :func:`build_batch` does.
     ``checked``: ``raws`` are records out of ``split_json_records`` (UTF-8 checked there);
-    ``uids``: their ``metadata.uid`` when the caller hashed them (else ``event_uids``)."""
+    ``uids``: their ``metadata.uid`` when the caller hashed them (else ``event_uids``);
+    ``raw_data``: their string column when the caller made it (else from ``raws``)."""
     sev = pa.array(severity, pa.int32()) if not isinstance(severity, int) else severity
     act = pa.array(activity, pa.int32()) if not isinstance(activity, int) else activity
     cols = base_columns(
         cls, kind=kind, product=product, vendor=vendor, uids=event_uids(kind, raws) if uids is None else uids,
         times_ms=pa.array(times, pa.int64()), raws=None, activity_id=act, severity_id=sev,
     )  # fmt: skip
-    cols["raw_data"] = string_column(raws, checked=checked)
+    cols["raw_data"] = string_column(raws, checked=checked) if raw_data is None else raw_data
     for k, vals in columns.items():
         if isinstance(vals, pa.Array):
             if vals.null_count < len(vals):

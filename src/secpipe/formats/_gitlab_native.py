@@ -25,7 +25,7 @@ import functools
 import itertools
 import operator
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 import msgspec
 import numpy as np
@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
 from secpipe.formats._findings import Distinct, either, nonempty
+from secpipe.formats._uids import uid_prefix
 
 #: batches smaller than this are decoded with msgspec (one webhook per HTTP request: a
 #: handful of C decodes cost less than a native walk's setup and per-path buffers)
@@ -90,13 +91,13 @@ class _Cols:
     def __init__(self, strings: dict[str, pa.Array], raws: dict[str, tuple[Distinct, np.ndarray]], rows: np.ndarray,
                  whole: bool) -> None:  # fmt: skip
         self._strings, self._raws, self.rows, self._whole = strings, raws, rows, whole
-        self._take = pa.array(rows, pa.int32())
+        self.take = pa.array(rows, pa.int32())
         self.n = len(rows)
 
     def s(self, path: str) -> pa.Array:
         """A string field."""
         col = self._strings[path]
-        return col if self._whole else col.take(self._take)
+        return col if self._whole else col.take(self.take)
 
     def v(self, path: str, fn: _Fn, type_: pa.DataType = _S) -> pa.Array:
         """``fn`` of a raw field's decoded value (None where absent), once per distinct value."""
@@ -350,10 +351,11 @@ def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls:
 
 
 def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec.Raw]] | None]
-                 ) -> list[tuple[str, str, np.ndarray, dict[str, Any], pa.Array, pa.Array | int]] | None:  # fmt: skip
-    """Per (class, kind) group in order of first appearance: (class, kind, record positions,
-    leaves, times, activity ids); None when the msgspec path must decide (see module doc).
-    ``tops_of`` decodes the records' top-level raw maps (None when one is not an object)."""
+                 ) -> list[Hooks] | None:  # fmt: skip
+    """Per (class, kind) group in order of first appearance: its :class:`Hooks`; None when the
+    msgspec path must decide (see module doc). ``tops_of`` decodes the records' top-level raw
+    maps (None when one is not an object). The walk also gives each record's ``raw_data`` and
+    ``metadata.uid`` (``event_uids("gitlab", ...)``), made while the record is in the CPU cache."""
     if len(raws) < MIN_BATCH or not _fast.available():
         return None
     if not all(map(operator.contains, raws, itertools.repeat(b'"object_kind"'))):
@@ -362,7 +364,7 @@ def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec
 
     rec_type = maps._Rec
     walk, raw_paths = spec(rec_type)
-    cols = _fast.extract(raws, walk)
+    cols = _fast.extract(raws, walk, whole=True, uid_prefix=uid_prefix(maps.GitLab.name))
     if cols is None:
         return None
     kinds = cols.strings["object_kind"]
@@ -392,5 +394,22 @@ def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec
         whole = len(members) == len(raws)
         group = _Cols(cols.strings, raws_d, rows, whole)
         leaves, times, acts = hook_columns(group, tops if whole else [tops[i] for i in members], cls, kind, maps)
-        out.append((cls, kind, rows, typed_leaves(cls, leaves), times, acts))
+        raw, uids = (cols.raw, cols.uids) if whole else (
+            None if cols.raw is None else cols.raw.take(group.take), cols.uids.take(group.take))  # fmt: skip
+        out.append(Hooks(cls, kind, rows, typed_leaves(cls, leaves), times, acts, raw, uids))
     return out
+
+
+class Hooks(NamedTuple):
+    """One (class, kind) group of walked webhooks: record positions in the batch, leaves, times,
+    activity ids, and the records' ``raw_data`` (None past the walker's 2 GiB bound: the caller
+    makes it) and ``metadata.uid`` columns."""
+
+    cls: str
+    kind: str
+    rows: np.ndarray
+    leaves: dict[str, Any]
+    times: pa.Array
+    acts: pa.Array | int
+    raw: pa.Array | None
+    uids: pa.Array

@@ -228,8 +228,7 @@ class GitLab(RecordFormat):
             return out
         native = _gitlab_native.decode_hooks(recs.raws, lambda: _tops(recs.raws))
         if native is not None:  # a large batch of webhooks only: walked natively, mapped by column
-            for cls, _kind_name, rows, cols, times, acts in native:
-                out.batches.append(self._batch(cls, recs.raws, rows.tolist(), cols, times, acts))
+            out.batches.extend(self._hooks_batch(h, recs.raws) for h in native)
             return out
         if (mixed := self._mixed(recs, out)) is not None:
             return mixed
@@ -255,11 +254,10 @@ class GitLab(RecordFormat):
         rest = Records([recs.raws[i] for i in rest_at], [recs.locs[i] for i in rest_at])
         scratch = Decoded()
         idx, typed, tops, groups = self._groups(rest, scratch)
-        if groups.keys() & {(cls, kind) for cls, kind, *_ in native}:
+        if groups.keys() & {(h.cls, h.kind) for h in native}:
             return None
         out.dead.extend(scratch.dead)
-        firsts = [(hooks[int(rows[0])], self._batch(cls, sub, rows.tolist(), cols, times, acts))
-                  for cls, _kind, rows, cols, times, acts in native]  # fmt: skip
+        firsts = [(hooks[int(h.rows[0])], self._hooks_batch(h, sub)) for h in native]
         firsts += [(rest_at[idx[members[0]]], self._group_batch(key, members, rest.raws, idx, typed, tops))
                    for key, members in groups.items()]  # fmt: skip
         out.batches.extend(b for _first, b in sorted(firsts, key=operator.itemgetter(0)))
@@ -303,10 +301,16 @@ class GitLab(RecordFormat):
         cols, times, acts = mapper(rs, ts, cls, kind)
         return self._batch(cls, raws, [idx[n] for n in members], cols, times, acts)
 
-    def _batch(self, cls: str, raws: list[bytes], rows: list[int], cols: dict[str, Any], times: Any, acts: Any) -> Any:
+    def _batch(self, cls: str, raws: list[bytes], rows: list[int], cols: dict[str, Any], times: Any, acts: Any,
+               raw_data: Any = None, uids: Any = None) -> Any:  # fmt: skip
         return c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
-                              raws=[raws[i] for i in rows], times=times, activity=acts,
-                              severity=1, columns=_endpoint(cls, cols, len(times)))  # fmt: skip
+                              raws=[raws[i] for i in rows] if raw_data is None or uids is None else (), times=times,
+                              activity=acts, severity=1, columns=_endpoint(cls, cols, len(times)), raw_data=raw_data,
+                              uids=uids)  # fmt: skip
+
+    def _hooks_batch(self, h: _gitlab_native.Hooks, raws: list[bytes]) -> Any:
+        """The batch of one group of walked webhooks (its raw_data and uids made in the walk)."""
+        return self._batch(h.cls, raws, h.rows.tolist(), h.leaves, h.times, h.acts, h.raw, h.uids)
 
 
 Columns = tuple[dict[str, Any], Any, Any]  # leaves, times (list or Arrow), activity ids (list, Arrow or one int)
