@@ -358,3 +358,95 @@ def test_gte_path_unchanged_for_empty_state(tmp_path: Path) -> None:
     assert not any(c.deferred for c in eng.correlations)
     b = pa.table({"time": pa.array([1], pa.int64())})
     assert eng.process(b, rs.matches(b)) is None and eng.windows == {}
+
+
+# -- holdout round 5: Hayabusa correlation rules (Yamato-Security/hayabusa-rules) ----------------
+
+def _win(i: int, event_id: int, **fields: object) -> dict[str, Any]:
+    """A Windows Security event as flat JSON (the System and EventData values of the rules' sample-evtx)."""
+    return {"TimeCreated": _iso(D1 + 36000 + i), "Channel": "Security", "EventID": event_id,
+            "Computer": "DESKTOP-M5SN04R", **fields}
+
+
+def _4625(i: int, ip: str, sub: str = "0xc000006a", user: str = "Administrator") -> dict[str, Any]:
+    return _win(i, 4625, TargetUserName=user, TargetDomainName=".", Status="0xc000006d", SubStatus=sub,
+                LogonType=3, LogonProcessName="NtLmSsp", WorkstationName="z4lSo9BMWdcPLfLb", ProcessName="-",
+                IpAddress=ip, IpPort="50311")
+
+
+def _case_fired(rule: str, events: list[dict[str, Any]]) -> list[int]:
+    rs = load_rules([CASES / rule])
+    assert not rs.unsupported, rs.unsupported
+    return _at(_fired(rs, [("json", msgspec.json.encode(e)) for e in events], now=D1 + 36000))
+
+
+def test_hayabusa_pw_guessing_event_count() -> None:
+    rs = load_rules([CASES / "hayabusa_pw_guessing.yml"])
+    # Hayabusa's extra keys (ruletype, sample-evtx), a one-string references, empty tags: accepted
+    assert not rs.unsupported and len(rs.rules) == 1 and len(rs.correlations) == 1
+    assert not rs.rules[0].output  # generate: false — the base rule only feeds the correlation
+    ip = "192.168.198.149"
+    assert _case_fired("hayabusa_pw_guessing.yml", [_4625(i, ip) for i in range(6)]) == [4]  # 5th: gte 5
+    assert _case_fired("hayabusa_pw_guessing.yml", [_4625(i, "-") for i in range(6)]) == []  # filter: IpAddress "-"
+    assert _case_fired("hayabusa_pw_guessing.yml", [_4625(i, ip, "0xc0000064") for i in range(6)]) == []  # other SubStatus
+    assert _case_fired("hayabusa_pw_guessing.yml", [_4625(i * 120, ip) for i in range(5)]) == []  # 8 min: not in 5m
+
+
+def test_hayabusa_user_guessing_value_count() -> None:
+    unknown = "0xc0000064"
+    users = [_4625(i, "-", unknown, user=u) for i, u in enumerate(["root", "admin", "test", "sarutobi", "guest"])]
+    assert _case_fired("hayabusa_user_guessing.yml", users) == [3]  # 4 distinct users: gt 3
+    assert _case_fired("hayabusa_user_guessing.yml", [_4625(i, "-", unknown, user="root") for i in range(6)]) == []
+    # one of the six group-by fields differs: two groups of two users each
+    mixed = [dict(e, WorkstationName=f"ws{i % 2}") for i, e in enumerate(users[:4])]
+    assert _case_fired("hayabusa_user_guessing.yml", mixed) == []
+
+
+def test_hayabusa_pw_spray_value_count() -> None:
+    def ev(i: int, ip: str, user: str) -> dict[str, Any]:
+        return _win(i, 4648, SubjectUserName="alice", TargetUserName=user, TargetServerName="fs01", IpAddress=ip)
+
+    assert _case_fired("hayabusa_pw_spray.yml", [ev(i, "10.1.1.1", f"user{i % 5}") for i in range(7)]) == [4]
+    assert _case_fired("hayabusa_pw_spray.yml", [ev(i, "-", f"user{i}") for i in range(7)]) == []  # filter list
+    assert _case_fired("hayabusa_pw_spray.yml", [ev(i, "10.1.1.1", f"user{i % 4}") for i in range(8)]) == []  # 4 < 5
+
+
+# -- holdout round 5: Leonidas (WithSecureLabs/leonidas) rules over the real samples ---------------
+
+def _ct_rows(real: Path, rule: str, idx: list[int], mutate: dict[str, Any] | None = None) -> list[bool]:
+    rs = load_rules([CASES / rule])
+    assert not rs.unsupported, rs.unsupported
+    recs = json.loads((real / CT).read_text())["Records"]
+    out = []
+    for i in idx:
+        (b,) = formats.get("cloudtrail").decode(msgspec.json.encode({"Records": [dict(recs[i], **(mutate or {}))]}),
+                                                "t").batches
+        out.append(rs.matches(b).num_rows == 1)
+    return out
+
+
+def test_leonidas_aws_rules_on_real_cloudtrail(real: Path) -> None:
+    rs = load_rules([CASES / "leonidas_aws_add_api_key_to_iam_user.yml"])
+    # logsource with only `service: cloudtrail`, condition written `selection_source AND events`
+    assert rs.rules[0].formats == ("cloudtrail",) and "upper case" in rs.rules[0].warnings[-1]
+    # CreateAccessKey records 109, 110, 111 (LimitExceeded: still the call), 188; not StopLogging/RunInstances
+    assert _ct_rows(real, "leonidas_aws_add_api_key_to_iam_user.yml", [109, 110, 111, 188, 27, 58, 17]) == [
+        True, True, True, True, False, False, False]
+    # `eventSource: "*.cloudtrail.amazonaws.com"` needs something and a dot before cloudtrail: the real
+    # StopLogging records (eventSource cloudtrail.amazonaws.com) do not match, as the specification says
+    assert _ct_rows(real, "leonidas_aws_cloudtrail_disable_trail.yml", [27, 29]) == [False, False]
+    assert _ct_rows(real, "leonidas_aws_cloudtrail_disable_trail.yml", [27],
+                    {"eventSource": "us-east-1.cloudtrail.amazonaws.com"}) == [True]
+
+
+@pytest.mark.parametrize(("rule", "rows"), [
+    # verb list on secrets (the `get`/`watch`/`create` ones do not): objectRef.resource via the mapping
+    ("leonidas_k8s_access_secrets_api_server.yml", [82, 86, 88, 89]),
+    # create on pods/exec (not pods/log, pods/eviction, serviceaccounts/token)
+    ("leonidas_k8s_exec_into_container.yml", [30, 36, 37, 38, 39, 97, 98, 99, 100, 101]),
+])
+def test_leonidas_k8s_rules_on_real_audit_events(real: Path, rule: str, rows: list[int]) -> None:
+    rs = load_rules([CASES / rule])
+    assert not rs.unsupported and rs.rules[0].formats == ("k8s_audit",)
+    dec = formats.get("k8s_audit").decode((real / K8S).read_bytes(), "real")
+    assert sorted({r for b in dec.batches for r in rs.matches(b).column("row").to_pylist()}) == rows

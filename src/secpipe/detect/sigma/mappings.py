@@ -15,7 +15,11 @@ Kubernetes audit events (``audit.k8s.io`` ``Event``; rules with ``product: kuber
   (``kubernetes_audit_hostpath_mount``);
 - ``capabilities`` is a container's ``securityContext.capabilities`` in the pod spec's
   ``containers``, ``initContainers`` or ``ephemeralContainers``
-  (``kubernetes_audit_privileged_pod_creation``).
+  (``kubernetes_audit_privileged_pod_creation``);
+- ``resource``, ``subresource`` and ``namespace`` are ``objectRef.resource`` /
+  ``objectRef.subresource`` / ``objectRef.namespace`` (the rules WithSecureLabs' Leonidas generates
+  for its Kubernetes test cases, e.g. ``verb: create, resource: pods, subresource: exec``; an audit
+  ``Event`` has no such top-level keys).
 
 Paths cross arrays (``volumes``, ``containers``): the engine reads them as list fields, any
 element matching. GitHub audit rules (``action``, ``actor``, ``repo``, ``permission``,
@@ -35,6 +39,7 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
         "hostPath": ["hostPath", f"{_SPEC}.volumes.hostPath"],
         "capabilities": ["capabilities", *(f"{_SPEC}.{c}.securityContext.capabilities"
                                            for c in ("containers", "initContainers", "ephemeralContainers"))],
+        **{k: [k, f"objectRef.{k}"] for k in ("resource", "subresource", "namespace")},
     },
 }
 
