@@ -346,8 +346,10 @@ def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: 
         "duration": [d if f and d else None for d, f in zip(durations, finished, strict=True)],
         "metadata.correlation_uid": [f"{j}#{n}" if j else str(n) for j, n in zip(jobs, numbers, strict=True)],
         "metadata.event_code": phases,
-        "unmapped": [c.unmapped_pop(t, _MAPPED) for t in tops],
+        "unmapped": c.unmapped_rest(tops, _MAPPED),
     }
     times = [s + (d or 0) if s is not None and f else s for s, d, f in zip(started, durations, finished, strict=True)]
     sev = pa.array([_SEV.get(x or "", 1) for x in results], pa.int32())
-    return c.columns_batch("scheduled_job_activity", fmt=fmt, raws=raws, times=times, activity=acts, severity=sev, columns=cols)
+    # raws are records of split_records: UTF-8 checked there (build items are value slices of such records)
+    return c.columns_batch("scheduled_job_activity", fmt=fmt, raws=raws, times=times, activity=acts, severity=sev,
+                           columns=cols, checked=True)  # fmt: skip
