@@ -235,3 +235,82 @@ def test_alertmanager_api_bad_items_dead_lettered() -> None:
 @pytest.mark.parametrize("head", [b'[{"decision_id": "x", "labels": {}, "input": {}}]', b'[{"vulnerabilities": []}]'])
 def test_alertmanager_api_sniff_leaves_other_arrays(head: bytes) -> None:
     assert formats.get("alertmanager").sniff(head) == 0
+
+
+# --------------------------------------------------------------------------------------
+# Syslog / journalctl: month names in any case and locale, journalctl's output modes
+# --------------------------------------------------------------------------------------
+
+# journalctl(1) OUTPUT OPTIONS, one line per mode (systemd 252-256 writes these headers), the
+# marker lines it prints between entries, and localized ``%b`` months (glibc abmon of fr_FR,
+# de_DE, ru_RU: what journalctl writes in those locales).
+JOURNAL = """\
+-- Logs begin at Wed 2026-11-25 05:30:37 UTC, end at Mon 2026-11-30 02:42:42 UTC. --
+nov 29 03:24:00 web1 sshd[1234]: Accepted publickey for alice from 10.0.0.5 port 52311 ssh2
+NOV 29 03:24:01 web1 sshd[1234]: Failed password for root from 10.0.0.6 port 52312 ssh2
+Nov 29 03:24:02.123456 web1 sshd[1234]: Failed password for root from 10.0.0.6 port 52313 ssh2
+2026-11-29T03:24:03+0100 web1 sshd[1234]: Failed password for bob from 10.0.0.7 port 52314 ssh2
+2026-11-29T03:24:04.654321+01:00 web1 sudo[99]:    alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls
+Sun 2026-11-29 03:24:05 UTC web1 systemd[1]: Started Session 5 of user alice.
+Sun 2026-11-29 04:24:06 CET web1 systemd[1]: Stopped Session 5 of user alice.
+Sun 2026-11-29 04:24:06.500000 +0530 web1 systemd[1]: Reached target Timers.
+1764386647.250000 web1 systemd[1]: Reached target Multi-User System.
+[  123.456789] web1 kernel: Linux version 6.1.0
+-- Boot 0123456789abcdef0123456789abcdef --
+nov. 07 16:04:39 node1.tp2.linux systemd[1]: Starting vsftpd FTP server...
+Okt 30 10:00:00 host1 sshd[5]: Accepted password for bob from 10.1.1.1 port 22 ssh2
+ноя 29 10:00:01 host2 CRON[7]: (root) CMD (run-parts /etc/cron.hourly)
+"""
+
+
+def _ms(iso: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def test_journalctl_output_modes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from secpipe.formats import syslog
+
+    monkeypatch.setattr(syslog, "_clock", lambda: _ms("2026-11-30T04:00:00+00:00") / 1000)
+    data = JOURNAL.encode()
+    fmt = formats.detect(data[:65536])
+    assert fmt is not None and fmt.name == "syslog"
+    d = fmt.decode(data, "journal.log")
+    assert not d.dead and d.events == 15
+    rows = sorted(_rows(d), key=lambda r: r["raw_data"] and data.index(r["raw_data"].encode()))
+    assert len(rows) == 15
+    got = [(r["time"] if not r["metadata"].get("labels") else None, (r.get("device") or {}).get("hostname"),
+            ((r.get("actor") or {}).get("process") or {}).get("name")) for r in rows]  # fmt: skip
+    assert got == [
+        (None, None, None),  # marker: receipt time, no header
+        (_ms("2026-11-29T03:24:00+00:00"), "web1", "sshd"),
+        (_ms("2026-11-29T03:24:01+00:00"), "web1", "sshd"),
+        (_ms("2026-11-29T03:24:02.123+00:00"), "web1", "sshd"),
+        (_ms("2026-11-29T03:24:03+01:00"), "web1", "sshd"),
+        (_ms("2026-11-29T03:24:04.654+01:00"), "web1", "sudo"),
+        (_ms("2026-11-29T03:24:05+00:00"), "web1", "systemd"),
+        (_ms("2026-11-29T04:24:06+01:00"), "web1", "systemd"),
+        (_ms("2026-11-29T04:24:06.500+05:30"), "web1", "systemd"),
+        (1764386647250, "web1", "systemd"),
+        (None, "web1", "kernel"),  # short-monotonic: seconds since boot, no wall time
+        (None, None, None),
+        (_ms("2026-11-07T16:04:39+00:00"), "node1.tp2.linux", "systemd"),
+        (_ms("2026-10-30T10:00:00+00:00"), "host1", "sshd"),
+        (_ms("2026-11-29T10:00:01+00:00"), "host2", "CRON"),
+    ]
+    assert [r["class_uid"] for r in rows] == [0, 3002, 3002, 3002, 3002, 3002, 0, 0, 0, 0, 0, 0, 0, 3002, 0]
+    assert rows[1]["user"]["name"] == "alice" and rows[1]["status_id"] == 1
+    assert rows[2]["user"]["name"] == "root" and rows[2]["status_id"] == 2
+    assert rows[11]["message"] == "Boot 0123456789abcdef0123456789abcdef"
+    path = tmp_path / "journal.log"
+    path.write_bytes(data)
+    counts, again = _lake_twice(tmp_path / "lake", [path])
+    assert sum(c[0] for c in counts.values()) == 15 and all(c[0] == c[1] for c in counts.values())
+    assert again == {}
+
+
+@pytest.mark.parametrize("line", ["Foo 29 03:24:00 web1 sshd[1]: x", "nov 29 03:24 web1 sshd[1]: x"])
+def test_not_a_month_is_still_not_syslog(line: str) -> None:
+    d = formats.get("syslog").decode(line.encode(), "s")
+    assert not d.batches and len(d.dead) == 1 and d.dead[0].reason.startswith("not a syslog message")

@@ -8,7 +8,12 @@ and MSG (a leading UTF-8 BOM is removed). RFC 3164: ``Mmm dd hh:mm:ss`` (also wi
 fractional seconds, as syslog-ng ``frac-digits`` writes, and with a year before the month or
 after the day), or an RFC 3339 timestamp as rsyslog writes files; optional HOSTNAME (the BSD
 ``logger`` leaves it out); TAG[PID]: MSG (after ``[PID]`` the colon may be missing, as macOS
-writes ``com.apple.xpc.launchd[1] (service): text``). A BSD timestamp has no zone: it is taken as UTC; without
+writes ``com.apple.xpc.launchd[1] (service): text``). The month is read in any case (``nov``,
+``NOV``: RFC 3164 4.1.2 asks for ``Nov`` but rsyslog and syslog-ng accept any, and section 4.3.2
+has a relay keep such a message). journalctl's ``short-full``, ``short-unix`` and
+``short-monotonic`` stamps and its ``-- Boot ... --`` marker lines: see :mod:`._journal`
+(``short``, ``short-precise``, ``short-iso[-precise]`` are the BSD and RFC 3339 forms above).
+A BSD timestamp has no zone: it is taken as UTC; without
 a year it is in the latest of the previous, current and next year that does not put it more
 than a day in the future (``Dec 31`` read on Jan 1 is last year's, ``Jan 1`` read on Dec 31
 next year's) (``Feb 29``: the latest leap year). Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
@@ -86,7 +91,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats import _cef, _fast
+from secpipe.formats import _cef, _fast, _journal
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
 
@@ -102,13 +107,13 @@ _R5424 = (
 #: BSD timestamp: ``Mmm dd hh:mm:ss``, optionally with fractional seconds (syslog-ng
 #: ``frac-digits``, Cisco ``msec``) and a year before the month or after the day (Cisco/ASA
 #: ``year``, NX-OS).
-_BSD_TS = r"(?:\d{4} )?[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d{1,9})?"
+_BSD_TS = rf"(?:\d{{4}} )?{_journal.MONTH} +\d{{1,2}}(?: \d{{4}})? \d\d:\d\d:\d\d(?:\.\d{{1,9}})?"
 #: HOSTNAME: a name or IPv4 address, or an IPv6 address (rsyslog writes the peer's address when
 #: it has no name).
 _HOST = r"[^\s:\[\]]+|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]"
 _ISO_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _R3164 = (
-    rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}|{_ISO_TS}) "
+    rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}|{_ISO_TS}|{_journal.FULL_TS}|{_journal.UNIX_TS}|{_journal.MONO_TS}) "
     rf"(?:(?P<host>{_HOST}) )?(?P<tag>[^\s:\[\]]{{1,64}})(?:\[(?P<pid>[^\]\s]*)\](?:: ?| )|: ?)(?P<msg>.*)$"
 )
 _R3164_NOTAG = rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}) (?P<host>{_HOST}) (?P<msg>.*)$"
@@ -177,6 +182,10 @@ _SU_OK = (
     r"|\+ (?P<tty3>\S+) (?P<user3>[^\s:]+):(?P<target3>\S+))$"
 )
 _AUTH_APPS = pa.array(["sshd", "sshd-session", "sudo", "su"], S)
+
+
+_MON = _journal.MONTH.encode()
+_JOURNAL = "|".join((_journal.FULL_TS, _journal.UNIX_TS, _journal.MONO_TS)).encode()
 
 
 class SyslogError(ValueError):
@@ -272,13 +281,17 @@ class Syslog(Format):
     def sniff(self, head: bytes) -> int:
         """Recognize ``<PRI>``, octet counting, or a BSD timestamp at the start."""
         h = head.lstrip(b"\xef\xbb\xbf")[:512]
-        if re.match(rb"<\d{1,3}>(\d{1,2} \d{4}-\d\d-\d\dT|\d{1,2} - |(\d{4} )?[A-Z][a-z]{2} [ \d]?\d (\d{4} )?\d\d:)", h):
+        if h.startswith(b"-- "):  # journalctl's "-- Logs begin at ... --" first line
+            h = h.partition(b"\n")[2]
+        if re.match(rb"<\d{1,3}>(\d{1,2} \d{4}-\d\d-\d\dT|\d{1,2} - |(\d{4} )?" + _MON + rb" [ \d]?\d (\d{4} )?\d\d:)", h):
             return 95
         if re.match(rb"\d{1,9} <\d{1,3}>", h):
             return 90
         if re.match(rb"<\d{1,3}>\S", h):
             return 60
-        if re.match(rb"(\d{4} )?[A-Z][a-z]{2} +\d{1,2} (\d{4} )?\d\d:\d\d:\d\d(\.\d{1,9})? \S+ \S+", h):
+        if re.match(rb"(\d{4} )?" + _MON + rb" +\d{1,2} (\d{4} )?\d\d:\d\d:\d\d(\.\d{1,9})? \S+ \S+", h):
+            return 70
+        if re.match(rb"(" + _JOURNAL + rb") \S+ [^\s:\[]+(\[\d+\])?: ", h):  # journalctl -o short-full/unix/monotonic
             return 70
         if re.match(rb"(?:CEF: ?\d+|LEEF:[12]\.\d+)\|[^|\n]*\|", h):
             return 70
@@ -351,6 +364,7 @@ class Syslog(Format):
         ok3n = run(_R3164_NOTAG, {"pri": "pri", "ts": "ts", "host": "host", "msg": "msg"})
         run(_RBARE, {"msg": "msg"})
         run(_RPRI, {"pri": "pri", "msg": "msg"})
+        run(_journal.MARKER, {"msg": "msg"})
 
         def pick(field: str) -> pa.Array:
             col = pa.nulls(n, S)
@@ -527,7 +541,7 @@ def _payload_times(text: pa.Array) -> pa.Array:
 
 
 _BSD_PARTS = (
-    r"^(?:(?P<y1>\d{4}) )?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2})(?: (?P<y2>\d{4}))? "
+    rf"^(?:(?P<y1>\d{{4}}) )?(?P<mon>{_journal.MONTH}) +(?P<day>\d{{1,2}})(?: (?P<y2>\d{{4}}))? "
     r"(?P<hms>\d\d:\d\d:\d\d)(?:\.(?P<frac>\d{1,9}))?$"
 )
 
@@ -544,9 +558,11 @@ def _bsd_times(ts: pa.Array) -> pa.Array:
     if ts.null_count == n:
         return pa.nulls(n, pa.int64())
     iso = pc.fill_null(pc.match_substring_regex(ts, r"^\d{4}-"), False)
-    parts = pc.extract_regex(pc.if_else(iso, pa.scalar(None, S), ts), _BSD_PARTS)
+    journal = pc.fill_null(pc.match_substring_regex(ts, _journal.STARTS), False)
+    parts = pc.extract_regex(pc.if_else(pc.or_(iso, journal), pa.scalar(None, S), ts), _BSD_PARTS)
     day = pc.utf8_lpad(pc.struct_field(parts, "day"), 2, "0")
-    rest = pc.binary_join_element_wise(pc.struct_field(parts, "mon"), day, pc.struct_field(parts, "hms"), " ")
+    mon = _journal.english_months(pc.struct_field(parts, "mon"))  # "nov", "NOV", "nov.", "Okt" -> "Nov", "Oct"
+    rest = pc.binary_join_element_wise(mon, day, pc.struct_field(parts, "hms"), " ")
     given = group(parts, "y1")
     given = pc.coalesce(given, group(parts, "y2"))
     frac = group(parts, "frac")
@@ -580,6 +596,8 @@ def _bsd_times(ts: pa.Array) -> pa.Array:
     out = pc.if_else(pc.is_valid(frac_ms), pc.add(out, frac_ms), out)
     if pc.any(iso).as_py():
         out = pc.if_else(iso, parse_times(pc.if_else(iso, ts, pa.scalar(None, S))), out)
+    if pc.any(journal).as_py():  # journalctl short-full / short-unix (short-monotonic: no wall time)
+        out = pc.if_else(journal, _journal.times(pc.if_else(journal, ts, pa.scalar(None, S))), out)
     return out
 
 

@@ -1,0 +1,101 @@
+"""journalctl's text output timestamps (for :mod:`secpipe.formats.syslog`).
+
+``journalctl -o short`` writes the BSD ``Mmm dd hh:mm:ss`` header syslog already reads, and
+``short-precise`` the same with microseconds; ``short-iso``/``short-iso-precise`` an RFC 3339
+time with an offset (``+0100`` before systemd 254, ``+01:00`` after). The others, read here:
+
+- ``short-full``: ``Tue 2023-01-24 12:09:21 CET`` (weekday, date, time, zone abbreviation;
+  locale-independent). The zone is resolved from a table of common abbreviations, or a numeric
+  offset; an abbreviation not in it is taken as UTC, as a BSD time without zone is.
+- ``short-unix``: ``1674558561.123456`` seconds since the epoch (UTC).
+- ``short-monotonic``: ``[  123.456789]`` seconds since boot: no wall time, so the line gets the
+  receipt time (``secpipe:time_from_receipt``).
+- the marker lines journalctl writes between entries (``-- Boot <id> --``, ``-- Reboot --``,
+  ``-- No entries --``, ``-- Logs begin at ... --``) are lines of the output too: :data:`MARKER`
+  reads them as a message without header (Base Event, receipt time), so nothing is dropped.
+
+Month names: journalctl (and rsyslog/syslog-ng templates using ``%b``) write the month in the
+reader's locale: ``nov. 07`` (fr_FR), ``Okt 30`` (de_DE), ``ноя 30`` (ru_RU). :data:`MONTH` lists
+the abbreviations of glibc's English, French, German, Spanish, Italian, Portuguese, Dutch and
+Russian locales (any case, an optional trailing dot); :func:`english_months` maps them to the
+English ones the BSD time parser reads. No two locales use one abbreviation for two months.
+
+Guarantees: every function is columnar (Arrow kernels over the batch); a stamp that does not
+parse gives a null time (the line then takes the receipt time), never an error.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from secpipe.formats._text import group
+from secpipe.formats.base import parse_times
+
+S = pa.string()
+
+#: ``short-full``: weekday, ``YYYY-MM-DD hh:mm:ss[.frac]`` and an upper-case zone abbreviation or offset.
+FULL_TS = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})?(?: (?:[A-Z]{1,5}|[+-]\d\d:?\d\d))?"
+#: ``short-unix``: epoch seconds with microseconds.
+UNIX_TS = r"\d{9,11}\.\d{1,9}"
+#: ``short-monotonic``: seconds since boot in brackets.
+MONO_TS = r"\[ *\d+\.\d{1,9}\]"
+#: a journalctl marker line (``-- Boot 8e4c... --``).
+MARKER = r"(?s)^-- (?P<msg>.*\S) --$"
+#: what starts a journal stamp (the rest of the syslog grammar reads BSD and RFC 3339 ones).
+STARTS = r"^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-|\d{9,11}\.|\[)"
+
+_MONTHS = {
+    1: "jan janv januar jän ene gen янв", 2: "feb févr fév fev февр фев", 3: "mar mars mär mrt мар",
+    4: "apr avr avril abr апр", 5: "may mai mei mag мая май", 6: "jun juin giu июн", 7: "jul juil lug июл",
+    8: "aug août aoû ago авг", 9: "sep sept set сен сент", 10: "oct okt ott out окт", 11: "nov ноя",
+    12: "dec déc dez dic дек",
+}  # fmt: skip
+_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_TOKENS = {t: _ABBR[m - 1] for m, ts in _MONTHS.items() for t in ts.split()}
+#: a month abbreviation of the locales above (longest first: RE2 alternation is leftmost-first)
+MONTH = "(?i:" + "|".join(sorted(_TOKENS, key=lambda t: (-len(t), t))) + r")\.?"
+_TOKEN_KEYS = pa.array(list(_TOKENS), S)
+_TOKEN_ABBR = pa.array(list(_TOKENS.values()), S)
+
+
+def english_months(mon: pa.Array) -> pa.Array:
+    """English ``Mmm`` of month abbreviations matched by :data:`MONTH` (null for anything else)."""
+    key = pc.utf8_lower(pc.utf8_rtrim(mon, "."))
+    return _TOKEN_ABBR.take(pc.index_in(key, value_set=_TOKEN_KEYS))
+
+
+_FULL_PARTS = (
+    r"^\w{3} (?P<date>\d{4}-\d\d-\d\d) (?P<time>\d\d:\d\d:\d\d(?:\.\d{1,9})?)(?: (?P<zone>[A-Z]{1,5}|[+-]\d\d:?\d\d))?$"
+)
+#: zone abbreviations journalctl prints (strftime %Z of the host's zone) -> UTC offset
+_ZONES = {
+    "UTC": "+00:00", "GMT": "+00:00", "UT": "+00:00", "Z": "+00:00", "WET": "+00:00", "WEST": "+01:00",
+    "BST": "+01:00", "CET": "+01:00", "CEST": "+02:00", "MET": "+01:00", "MEST": "+02:00", "EET": "+02:00",
+    "EEST": "+03:00", "MSK": "+03:00", "SAST": "+02:00", "EST": "-05:00", "EDT": "-04:00", "CST": "-06:00",
+    "CDT": "-05:00", "MST": "-07:00", "MDT": "-06:00", "PST": "-08:00", "PDT": "-07:00", "AKST": "-09:00",
+    "AKDT": "-08:00", "HST": "-10:00", "JST": "+09:00", "KST": "+09:00", "HKT": "+08:00", "SGT": "+08:00",
+    "AWST": "+08:00", "ACST": "+09:30", "ACDT": "+10:30", "AEST": "+10:00", "AEDT": "+11:00",
+    "NZST": "+12:00", "NZDT": "+13:00",
+}  # fmt: skip
+_ZONE_KEYS = pa.array(list(_ZONES), S)
+_ZONE_OFFS = pa.array(list(_ZONES.values()), S)
+
+
+def times(ts: pa.Array) -> pa.Array:
+    """int64 ms of ``short-full`` and ``short-unix`` stamps; null for any other (and monotonic) stamp."""
+    n = len(ts)
+    full = pc.extract_regex(ts, _FULL_PARTS)
+    zone = group(full, "zone")
+    named = pc.index_in(zone, value_set=_ZONE_KEYS)
+    offset = pc.coalesce(_ZONE_OFFS.take(named), pc.if_else(pc.match_substring_regex(zone, r"^[+-]"), zone, "+00:00"),
+                         pa.scalar("+00:00", S))  # fmt: skip
+    iso = pc.binary_join_element_wise(group(full, "date"), "T", group(full, "time"), offset, "")
+    out = parse_times(iso)
+    unix = pc.if_else(pc.fill_null(pc.match_substring_regex(ts, rf"^{UNIX_TS}$"), False), ts, pa.scalar(None, S))
+    if unix.null_count < n:
+        out = pc.coalesce(out, pc.round(pc.multiply(unix.cast(pa.float64()), 1000.0)).cast(pa.int64()))
+    return out
+
+
+__all__ = ["FULL_TS", "MARKER", "MONO_TS", "MONTH", "STARTS", "UNIX_TS", "english_months", "times"]
