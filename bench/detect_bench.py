@@ -13,9 +13,10 @@ engine's per-value leaf cache) as wall ``events_per_second`` and ``events_per_cp
 (user+sys CPU of the process: the floors are per core, and the wall clock is inflated when
 other processes share the core). ``rules`` is the number of rules actually loaded.
 
-``--correlation-rules 100`` adds a run with two ``event_count`` correlations over every rule
-(grouped by ``userIdentity.arn``, 1h): ``gte: 20`` (fired on the event reaching it) and ``lt: 20``
-(decided when the window closes), the stream path of :mod:`secpipe.detect.sigma.correlation`.
+``--correlation-rules 100`` adds a run with ``event_count`` correlations over every rule (grouped
+by ``userIdentity.arn``, 1h), one per ``--correlation-ops`` operator (default ``gte: 20``, fired on
+the event reaching it, and ``lt: 20``, decided when the window closes): the stream path of
+:mod:`secpipe.detect.sigma.correlation`.
 
 Run pinned to one core:  taskset -c 0 python bench/detect_bench.py  -> one JSON object.
 """
@@ -69,7 +70,7 @@ def _mutate(det: Any, r: random.Random, i: int) -> Any:
     return det
 
 
-def write_rules(out: Path, n: int, seed: int = 11, correlations: bool = False) -> int:
+def write_rules(out: Path, n: int, seed: int = 11, correlations: tuple[str, ...] = ()) -> int:
     r = random.Random(seed)
     base = [yaml.safe_load(p.read_text()) for p in sorted(SIGMA.glob("*.yml"))]
     ids = []
@@ -81,11 +82,11 @@ def write_rules(out: Path, n: int, seed: int = 11, correlations: bool = False) -
             doc["detection"] = _mutate(doc["detection"], r, k)
         ids.append(str(doc["id"]))
         (out / f"rule_{k:04d}.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
-    if correlations:  # one correlation fired on reaching its count, one decided at window close
+    if correlations:  # gte: fired on reaching its count; lt (and eq...): decided at window close
         docs = [{"title": f"bench {op}", "id": f"00000000-0000-4000-9000-00000000000{i}",
                  "correlation": {"type": "event_count", "rules": ids, "generate": True,
                                  "group-by": ["userIdentity.arn"], "timespan": "1h", "condition": {op: 20}}}
-                for i, op in enumerate(("gte", "lt"))]
+                for i, op in enumerate(correlations)]
         (out / "correlations.yml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
     return n
 
@@ -100,7 +101,7 @@ def corpus(n: int, batch: int) -> list[Any]:
     return out
 
 
-def run(batches: list[Any], nrules: int, repeat: int, correlations: bool = False) -> dict[str, Any]:
+def run(batches: list[Any], nrules: int, repeat: int, correlations: tuple[str, ...] = ()) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as d:
         write_rules(Path(d), nrules, correlations=correlations)
         t0 = time.perf_counter()
@@ -140,12 +141,14 @@ def main() -> None:
     ap.add_argument("--correlation-rules", type=int, nargs="*", default=[],
                     help="also run these rule counts plus two event_count correlations over all of them "
                          "(gte: fired on reaching the count; lt: decided at window close)")
+    ap.add_argument("--correlation-ops", nargs="+", default=["gte", "lt"], choices=["gt", "gte", "lt", "lte", "eq", "neq"],
+                    help="the condition operator of each of those correlations (count 20)")
     a = ap.parse_args()
     batches = corpus(a.events, a.batch)
     res = {"corpus": {"events": sum(b.num_rows for b in batches), "batch": a.batch,
                       "raw_bytes_per_event": round(sum(b.column("raw_data").nbytes for b in batches) / a.events)},
            "runs": [run(batches, n, a.repeat) for n in a.rules]
-           + [run(batches, n, a.repeat, correlations=True) for n in a.correlation_rules],
+           + [run(batches, n, a.repeat, correlations=tuple(a.correlation_ops)) for n in a.correlation_rules],
            "floors": {"100": 100_000, "1000": 30_000}}
     print(json.dumps(res))
 

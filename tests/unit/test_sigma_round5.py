@@ -450,3 +450,47 @@ def test_leonidas_k8s_rules_on_real_audit_events(real: Path, rule: str, rows: li
     assert not rs.unsupported and rs.rules[0].formats == ("k8s_audit",)
     dec = formats.get("k8s_audit").decode((real / K8S).read_bytes(), "real")
     assert sorted({r for b in dec.batches for r in rs.matches(b).column("row").to_pylist()}) == rows
+
+
+def test_correlation_group_by_reads_the_builtin_mapping(real: Path, tmp_path: Path) -> None:
+    """A correlation grouping the Leonidas exec rule's events by ``namespace`` reads it where the
+    rule's own ``namespace``-style fields are read from on an audit Event: ``objectRef.namespace``."""
+    corr = tmp_path / "c.yml"
+    corr.write_text(textwrap.dedent("""\
+        title: Repeated exec into containers of one namespace
+        id: 0b6f2c1e-5d1a-4c8e-9f00-000000000531
+        status: test
+        correlation:
+            type: event_count
+            rules: [a1b0ca4e-7835-413e-8471-3ff2b8a66be6]
+            group-by: [namespace]
+            timespan: 1h
+            condition: {gte: 2}
+        level: medium
+        """))
+    rs = load_rules([CASES / "leonidas_k8s_exec_into_container.yml", corr])
+    assert not rs.unsupported
+    t = D1 + 10 * 3600
+    rows = [30, 36, 37, 38, 39, 97, 98, 99, 100, 101]  # default x6, production x3, kube-system x1
+    body = b"\n".join(msgspec.json.encode(_k8s(real, i, t + k)) for k, i in enumerate(rows))
+    (fired,) = _fired(rs, [("k8s_audit", body)])
+    assert sorted(f["group"][0] for f in fired) == ["default", "default", "default", "production"]
+
+
+def test_replay_closes_windows_on_event_time_only(real: Path, tmp_path: Path) -> None:
+    """Old logs replayed fast (the wall clock far past them, one second per batch): a window
+    spans batches and closes when the logs' own time passes its end, not at each batch's end."""
+    rs = _rules(tmp_path, SNAPSHOTS % "{lt: 2}")
+    wall = [D1 + 400 * 86400.0]
+
+    def clock() -> float:
+        wall[0] += 1.0
+        return wall[0]
+
+    eng = CorrelationEngine(rs, None, clock=clock)
+    fired = []
+    for fmt, body in _snapshot_day(real):
+        (b,) = formats.get(fmt).decode(body, "t").batches
+        got = eng.process(b, rs.matches(b))
+        fired.append([] if got is None else [json.loads(u)["group"][0] for u in got.column("unmapped").to_pylist()])
+    assert fired == [[], [], [], ["my-database"], []]  # my-db-instance: 2 snapshots, not < 2

@@ -10,7 +10,9 @@ referenced rules matched within ``timespan``, any order: by default all of them;
 prefix of ``rules`` seen as a time-ordered sequence; and the extended condition if any). ``group-by``
 fields and ``aliases`` are read from the matched events' original records (a text record, a
 syslog line: from the OCSF columns its format decoded, by dotted OCSF path such as
-``src_endpoint.ip``, then from ``name=value`` pairs of the text, as the rules read it). Input is the base-rule
+``src_endpoint.ip``, then from ``name=value`` pairs of the text, as the rules read it; a field
+the built-in mappings of the base rule's product move, such as Kubernetes ``namespace``, also
+from where they point, ``objectRef.namespace``). Input is the base-rule
 *matches* (a few rows per batch), so the per-match Python here is off the per-event hot path.
 
 Two evaluation modes, by what the condition can tell before the window ends:
@@ -24,10 +26,12 @@ Two evaluation modes, by what the condition can tell before the window ends:
   with ``not``): "fewer than 2 in 24h" can only be decided when the 24h are over. Per group a
   window opens at the first matching event and covers ``[start, start + timespan]``; events of
   the group join it (a late event older than ``start`` too). It closes when the *watermark* passes
-  its end plus ``grace`` (the ``correlation_grace_seconds`` option): the watermark is the highest
-  event time the engine has seen (every row of every batch, not only matches) or the wall clock,
-  whichever is later, so windows close on the stream's own time and, in a quiet stream, on wall
-  time; a matching event of the group past the end closes it as well. At close the condition is
+  its end plus ``grace`` (the ``correlation_grace_seconds`` option). The watermark is the stream's
+  own time: the highest event time the engine has seen (every row of every batch, not only
+  matches), advanced by the wall time that has passed since that high mark last moved. So a
+  replay of old logs, however fast, closes windows on the logs' times only (batch after batch),
+  and a quiet live stream (or a restart after downtime) still closes them as wall time passes. A
+  matching event of the group past the end closes its window as well. At close the condition is
   evaluated once over the window's events: it fires one finding (with the measured value and the
   window in ``unmapped``) or nothing, and the group starts over with its next event. A group
   with no matching event opens no window: "no backup at all" is not detected (Sigma's event
@@ -37,12 +41,13 @@ State: per correlation and group, the (time, rule, value, uid) entries inside th
 the open windows' starts and the watermark. It is written atomically (tmp + rename) to
 ``<data_dir>/state/sigma/<stage>.json`` after every batch and read back on start, so a restart
 continues the windows where they were: a window still open at shutdown is decided after the
-restart, on the first batch whose watermark (or the wall clock) is past its end. Entries of the
+restart, on the first batch once the watermark is past its end. Entries of the
 at-once mode older than ``clock() - timespan`` (and older than the group's newest event minus
 the timespan) are pruned. A finding's uid is a hash of the correlation id, group and window
 start, so it fires again only on new events. Over the lake (:func:`correlate_matches`) the same
-engine runs on all matches ordered by time with in-memory state; at the end, windows whose end
-is before the hunt's ``now`` are decided, later ones are still undecided and reported nowhere.
+engine runs on all matches ordered by time with in-memory state; there the watermark is the
+hunt's ``now``: windows whose end is before it are decided, later ones are still undecided and
+reported nowhere.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import msgspec.structs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -67,7 +73,8 @@ from sigma.correlations import (
 )
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
-from secpipe.detect.sigma.finding import KIND, _dig
+from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
+from secpipe.detect.sigma.mappings import MAPPINGS
 from secpipe.detect.sigma.rules import RANGE, TYPE
 from secpipe.detect.sigma.sqlgen import KV_NAME
 from secpipe.formats.base import base_columns, to_batch
@@ -90,7 +97,7 @@ _RELATED = pa.list_(pa.struct([("uid", pa.string())]))
 _RISING = {Op.LT, Op.LTE, Op.EQ, Op.NEQ}
 _FALLING = {Op.GT, Op.GTE, Op.EQ, Op.NEQ}
 #: keys of the persisted state that are no correlation id: open windows' starts, the watermark
-_WINDOWS, _HIGH = "secpipe:windows", "secpipe:watermark"
+_WINDOWS, _HIGH, _HIGH_AT = "secpipe:windows", "secpipe:watermark", "secpipe:watermark_at"
 
 
 class Correlation:
@@ -102,6 +109,11 @@ class Correlation:
         self.inner: list[Correlation] = []  # the correlations among the referenced rules
         self.type = rule.type
         self.refs = refs  # per referenced rule: the base rule ids it stands for
+        #: base rule id -> position of the first referenced rule it stands for
+        self.index: dict[str, int] = {}
+        for i, ids in enumerate(refs):
+            for rid in ids:
+                self.index.setdefault(rid, i)
         self.window_ms = int(rule.timespan.seconds * 1000)
         self.group_by = list(rule.group_by or [])
         cond = rule.condition
@@ -250,22 +262,41 @@ class CorrelationEngine:
         self.state: dict[str, dict[str, list[list[Any]]]] = {}
         #: per deferred correlation: group -> start of its open window (ms)
         self.windows: dict[str, dict[str, int]] = {}
-        #: the highest event time seen (ms): the stream's own clock for closing windows
+        #: the highest event time seen (ms) and the wall time (ms) it last moved at: the watermark
         self.high = 0
+        self.high_at = 0
         if self.path is not None and self.path.is_file():
             self.state = msgspec.json.decode(self.path.read_bytes())
             self.windows = self.state.pop(_WINDOWS, None) or {}  # type: ignore[assignment]
             self.high = int(self.state.pop(_HIGH, None) or 0)  # type: ignore[call-overload]
+            self.high_at = int(self.state.pop(_HIGH_AT, None) or 0)  # type: ignore[call-overload]
         self._wanted = {rid for c in self.correlations for ids in c.refs for rid in ids}
         self._deferred = any(c.deferred for c in self.correlations)
+        #: the (lower-cased) first keys of every field a correlation reads: only those top-level
+        #: values of a record are decoded (:func:`_document`)
+        names = {n for c in self.correlations for n in [*c.group_by, c.field] if n}
+        names |= {f for c in self.correlations for m in c.aliases.values() for f in m.values()}
+        #: base rule id -> {field: the other event fields it is read from} (the built-in mappings of
+        #: the rule's product, :mod:`.mappings`: a rule that matched through them groups the same way)
+        self._alts: dict[str, dict[str, list[str]]] = {}
+        for r in ruleset.rules:
+            product = getattr(getattr(getattr(r, "sigma", None), "logsource", None), "product", None)
+            if r.id in self._wanted and product in MAPPINGS:
+                self._alts[r.id] = {k: v[1:] for k, v in MAPPINGS[str(product)].items() if k in names}
+        names |= {a for m in self._alts.values() for alts in m.values() for a in alts}
+        #: decodes only the top-level keys those fields start with (exact spelling): see :meth:`_value`
+        firsts = sorted({str(n).split(".")[0] for n in names})
+        self._partial = msgspec.json.Decoder(msgspec.defstruct(
+            "CorrelationFields", [(f"f{i}", Any, msgspec.UNSET) for i in range(len(firsts))],
+            rename={f"f{i}": k for i, k in enumerate(firsts)}))
+        self._firsts = firsts
 
     # -- stream ---------------------------------------------------------------------
     def process(self, batch: pa.RecordBatch | pa.Table, matches: pa.Table) -> pa.RecordBatch | None:
         """Feed one batch's matches; returns the findings of correlations that fired (and report)."""
         events = self.events(batch, matches)
         if self._deferred and "time" in batch.schema.names and batch.num_rows:
-            top = pc.max(batch.column("time")).as_py()
-            self.high = max(self.high, int(top or 0))
+            self._advance(int(pc.max(batch.column("time")).as_py() or 0))
         fired = [f for f in self.feed(events) if f["corr"].output]
         self.save()
         return correlation_findings(fired) if fired else None
@@ -291,14 +322,47 @@ class CorrelationEngine:
             got = batch.select(cols).take(at.combine_chunks() if isinstance(at, pa.ChunkedArray) else at).to_pylist()
             ocsf_rows = dict(zip(text, got, strict=True))
         out = []
-        for i, (rid, uid, t, raw) in enumerate(zip(m.column("rule_id").to_pylist(), m.column("event_uid").to_pylist(),
-                                                   m.column("event_time").to_pylist(), raws, strict=True)):
+        records: dict[int, dict[str, Any]] = {}  # row -> the record's decoded parts and field values read
+        for i, (row, rid, uid, t, raw) in enumerate(zip(rows.to_pylist(), m.column("rule_id").to_pylist(),
+                                                        m.column("event_uid").to_pylist(),
+                                                        m.column("event_time").to_pylist(), raws, strict=True)):
             if i in ocsf_rows:
                 out.append({"rule": rid, "uid": uid, "time": t or 0, "doc": ocsf_rows[i], "text": raw})
-            else:
-                out.append({"rule": rid, "uid": uid, "time": t or 0, "doc": _document(raw)})
+                continue
+            rec = records.get(row)
+            if rec is None:  # one decode per record, however many rules matched it
+                rec = records[row] = self._record(raw)
+            out.append({"rule": rid, "uid": uid, "time": t or 0, "rec": rec})
         out.sort(key=lambda e: e["time"])
         return out
+
+    def _record(self, raw: str | None) -> dict[str, Any]:
+        """A JSON record's top-level values under the keys the correlations read (``part``), the
+        whole record decoded only if a read needs it (``full``), and the values read (``read``)."""
+        if not raw or raw[:1] != "{":
+            return {"part": {}, "full": {}, "read": {}}
+        try:
+            got = self._partial.decode(raw)
+        except msgspec.DecodeError:  # not an object, bad JSON...: as the whole-record decode sees it
+            return {"part": {}, "full": _document(raw), "read": {}}
+        part = {k: v for k, v in zip(self._firsts, msgspec.structs.astuple(got), strict=True) if v is not msgspec.UNSET}
+        return {"part": part, "full": None, "raw": raw, "read": {}}
+
+    @staticmethod
+    def _value(e: dict[str, Any], path: str) -> Any:
+        """``_dig(record, path)`` without decoding the whole record where it can: the exact
+        spelling read from the keys decoded up front gives the same value as from the whole
+        record (the exact reading comes first, nested keys before a dotted one); only when it
+        finds nothing is the record decoded whole and read again (other key case, dotted keys)."""
+        rec = e.get("rec")
+        if rec is None:
+            return _dig(e["doc"], path)
+        v = _walk(rec["part"], path, _exact)
+        if v is None:
+            if rec["full"] is None:
+                rec["full"] = _document(rec["raw"])
+            v = _dig(rec["full"], path)
+        return v
 
     def _field(self, c: Correlation, e: dict[str, Any], name: str) -> Any:
         alias = c.aliases.get(name)
@@ -307,22 +371,47 @@ class CorrelationEngine:
                 if e["rule"] in ids and str(ref.reference) in alias:
                     name = alias[str(ref.reference)]
                     break
-        v = _dig(e["doc"], name)
+        alts = self._alts.get(e["rule"], {}).get(name, ())
+        key = (name, e["rule"]) if alts else name
+        read = e["rec"]["read"] if "rec" in e else None
+        if read is not None and key in read:
+            return read[key]
+        v = self._value(e, name)
+        for alt in alts:
+            if v is not None:
+                break
+            v = self._value(e, alt)
         if v is None and "text" in e and KV_NAME.match(name):
             v = _kv(e["text"], name)
-        return None if v is None else (v if isinstance(v, str) else msgspec.json.encode(v).decode())
+        v = None if v is None else (v if isinstance(v, str) else msgspec.json.encode(v).decode())
+        if read is not None:
+            read[key] = v
+        return v
 
-    def feed(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _advance(self, top: int) -> None:
+        """Raise the event-time high mark to ``top`` (and note the wall time it moved at)."""
+        if top > self.high:
+            self.high, self.high_at = top, int(self.clock() * 1000)
+
+    def watermark(self) -> int:
+        """The stream's time (ms): the event-time high mark plus the wall time since it moved."""
+        return self.high + max(0, int(self.clock() * 1000) - self.high_at) if self.high_at else self.high
+
+    def feed(self, events: list[dict[str, Any]], until: int | None = None) -> list[dict[str, Any]]:
         """Advance the windows with events (time-ordered); returns fired correlations.
 
-        Correlations run in dependency order: one that fires is an event (at the time and with
-        the original record of the match that completed it; a window decided at close: at the
-        time of its last event, with its group's values as the record) for the correlations
-        referring to it."""
+        Windows decided at close whose end (plus grace) is before the watermark, or before
+        ``until`` (ms) when given, are decided. Correlations run in dependency order: one that
+        fires is an event (at the time and with the original record of the match that completed
+        it; a window decided at close: at the time of its last event, with its group's values as
+        the record) for the correlations referring to it."""
         fired: list[dict[str, Any]] = []
         now_ms = int(self.clock() * 1000)
-        if self._deferred and events:
-            self.high = max(self.high, events[-1]["time"])
+        mark = 0
+        if self._deferred:
+            if events:
+                self._advance(events[-1]["time"])
+            mark = self.watermark() if until is None else max(self.high, until)
         chained: list[dict[str, Any]] = []
         for c in self.correlations:
             groups = self.state.setdefault(c.id, {})
@@ -330,10 +419,10 @@ class CorrelationEngine:
             if chained and c.inner:
                 feed = sorted([*events, *chained], key=lambda e: e["time"])
             if c.deferred:
-                self._feed_windows(c, groups, feed, max(self.high, now_ms), fired, chained)
+                self._feed_windows(c, groups, feed, mark, fired, chained)
                 continue
             for e in feed:
-                idx = next((i for i, ids in enumerate(c.refs) if e["rule"] in ids), None)
+                idx = c.index.get(e["rule"])
                 if idx is None:
                     continue
                 key = msgspec.json.encode([self._field(c, e, g) for g in c.group_by]).decode()
@@ -345,7 +434,7 @@ class CorrelationEngine:
                 if self._met(c, entries):
                     fired.append({"corr": c, "group": key, "entries": list(entries)})
                     groups.pop(key, None)
-                    chained.append({"rule": c.id, "uid": e["uid"], "time": e["time"], "doc": e["doc"]})
+                    chained.append({**e, "rule": c.id})
             for key in [k for k, v in groups.items() if not v or max(x[0] for x in v) < now_ms - c.window_ms]:
                 groups.pop(key)
         return fired
@@ -356,7 +445,7 @@ class CorrelationEngine:
         the next); windows whose end (plus grace) the watermark has passed are decided."""
         starts = self.windows.setdefault(c.id, {})
         for e in feed:
-            idx = next((i for i, ids in enumerate(c.refs) if e["rule"] in ids), None)
+            idx = c.index.get(e["rule"])
             if idx is None:
                 continue
             key = msgspec.json.encode([self._field(c, e, g) for g in c.group_by]).decode()
@@ -418,12 +507,12 @@ class CorrelationEngine:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         doc: dict[str, Any] = dict(self.state)
         if self._deferred:
-            doc[_WINDOWS], doc[_HIGH] = self.windows, self.high
+            doc[_WINDOWS], doc[_HIGH], doc[_HIGH_AT] = self.windows, self.high, self.high_at
         write_file_atomic(self.path, msgspec.json.encode(doc), self.path.with_suffix(".tmp"))
 
 
 def _document(raw: str | None) -> dict[str, Any]:
-    """The original record as a dict ({} for text records such as syslog lines)."""
+    """The original record as a dict ({} for text records such as syslog lines, or bad JSON)."""
     if not raw or raw[:1] != "{":
         return {}
     try:
@@ -498,8 +587,9 @@ def correlate_matches(ruleset: Any, pairs: list[tuple[pa.Table, pa.Table]], now:
 
     Windows decided at close are decided when their end is before ``now`` (seconds; the wall
     clock when None) or before the last match: those still open are undecided, no finding."""
-    eng = CorrelationEngine(ruleset, None, clock=lambda: time.time() if now is None else now)
+    at = time.time() if now is None else now
+    eng = CorrelationEngine(ruleset, None, clock=lambda: at)
     events = [e for b, m in pairs for e in eng.events(b, m)]
     events.sort(key=lambda e: e["time"])
-    fired = [f for f in eng.feed(events) if f["corr"].output]
+    fired = [f for f in eng.feed(events, until=int(at * 1000)) if f["corr"].output]
     return correlation_findings(fired) if fired else None
