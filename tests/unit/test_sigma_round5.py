@@ -494,3 +494,36 @@ def test_replay_closes_windows_on_event_time_only(real: Path, tmp_path: Path) ->
         got = eng.process(b, rs.matches(b))
         fired.append([] if got is None else [json.loads(u)["group"][0] for u in got.column("unmapped").to_pylist()])
     assert fired == [[], [], [], ["my-database"], []]  # my-db-instance: 2 snapshots, not < 2
+
+
+def test_partial_record_reads_equal_whole_record_reads(tmp_path: Path) -> None:
+    """Group-by values read from the top-level keys decoded up front are the values the whole
+    record gives (:func:`secpipe.detect.sigma.finding._dig`): other key case, dotted single keys,
+    arrays, nulls, non-string values, records that are no object or no JSON."""
+    import random
+
+    from secpipe.detect.sigma.correlation import _document
+    from secpipe.detect.sigma.finding import _dig
+
+    fields = ["userIdentity.arn", "id.orig_h", "User", "a.b.c", "n", "tags"]
+    rs = _rules(tmp_path, SNAPSHOTS.replace("[requestParameters.dBInstanceIdentifier]", "[" + ", ".join(fields) + "]")
+                % "{gte: 2}")
+    eng = CorrelationEngine(rs, None)
+    (c,) = eng.correlations
+    r = random.Random(5)
+    pool: list[Any] = ["x", "", None, 0, 1.5, True, [1, "a"], {"arn": "arn:1"}, [{"arn": "arn:2"}, {"arn": None}]]
+    keys = ["userIdentity", "UserIdentity", "useridentity", "id", "id.orig_h", "ID.orig_h", "User", "user", "a", "a.b",
+            "n", "tags", "other"]
+    raws = ['{"a": 1', "[1, 2]", "null", "{}", '{"User": "u", "User": "v"}']
+    for _ in range(400):
+        doc = {k: r.choice(pool) for k in r.sample(keys, r.randint(0, len(keys)))}
+        if "a" in doc and r.random() < 0.5:
+            doc["a"] = {"b": r.choice([{"c": r.choice(pool)}, None, "s"]), "b.c": r.choice(pool)}
+        raws.append(msgspec.json.encode(doc).decode())
+    for raw in raws:
+        full = _document(raw)
+        e = {"rule": "5b0b75dc", "rec": eng._record(raw)}
+        for f in fields:
+            want = _dig(full, f)
+            want = None if want is None else (want if isinstance(want, str) else msgspec.json.encode(want).decode())
+            assert eng._field(c, e, f) == want, (raw, f)
