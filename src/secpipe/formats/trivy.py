@@ -52,7 +52,8 @@ findings are decoded in one msgspec call into structs that list every known key
 that keeps the extra key in ``unmapped``) and :func:`_vuln_fields` gives the same columns. One
 builder (``Trivy._vulns``) maps those columns with Arrow kernels, so the mapping exists once;
 tests compare both paths. Each finding is copied once to bytes (the native uids and walker
-borrow them), ``raw_data`` is one joined buffer, and the cyclic GC is paused while a report is
+borrow them), ``raw_data`` is one joined buffer (the walker copies each vulnerability into it,
+UTF-8 checked, while it is in the CPU cache), and the cyclic GC is paused while a report is
 mapped. Bounded by bytes: compaction, SHA-256 and the ``raw_data`` copy are about half the time.
 
 Trivy's output before 0.20 (``--format json``: a bare JSON array of results, no SchemaVersion)
@@ -377,8 +378,9 @@ _V_SPEC = _fast.Spec(
 
 def _native_vulns(raws: list[bytes]) -> dict[str, pa.Array] | None:
     """The vulnerabilities' field columns in one native pass, or None when the msgspec path must
-    decide (no extension, an irregular finding, no VulnerabilityID, a CVSS block of the wrong shape)."""
-    cols = _fast.extract(raws, _V_SPEC)
+    decide (no extension, an irregular finding, no VulnerabilityID, a CVSS block of the wrong shape);
+    ``raw_data`` among them unless the findings take 2 GiB or more (then :func:`raw_data` makes it)."""
+    cols = _fast.extract(raws, _V_SPEC, whole=True)
     if cols is None or cols.strings["VulnerabilityID"].null_count:
         return None
     cvss = Distinct.from_column(cols.strings["CVSS"], dict[str, _CVSS] | None, "CVSS")
@@ -390,6 +392,8 @@ def _native_vulns(raws: list[bytes]) -> dict[str, pa.Array] | None:
         offsets, _mask = cols.lists[f"{k}[]"]
         f[k] = pa.ListArray.from_arrays(pa.array(offsets), cols.strings[f"{k}[].@"], mask=pa.array(offsets[1:] == offsets[:-1]))
     f["unmapped"] = cols.unmapped
+    if cols.raw is not None:
+        f["raw_data"] = cols.raw
     return f
 
 
@@ -534,7 +538,7 @@ class Trivy(ReportFormat):
                     g.ctx = [g.ctx[i] for i in idx]
                 raws = record_bytes(st.raws)
                 f = _vuln_fields(st, fields) if key == "v" else {"Severity": strs([r.Severity for r in st.recs])}
-            cols = self._common(cls, rep, results, g, raws, f["Severity"])
+            cols = self._common(cls, rep, results, g, raws, f["Severity"], f.get("raw_data"))
             if build is None:
                 cols.update(self._vulns(f, results, g.where, cols))
             else:
@@ -558,7 +562,8 @@ class Trivy(ReportFormat):
         return all(len(g.typed) == len(g.raws) for g in groups.values())
 
     def _common(
-        self, cls: str, rep: _Report, results: list[_Result], g: _Group, raws: list[bytes], severity: pa.Array
+        self, cls: str, rep: _Report, results: list[_Result], g: _Group, raws: list[bytes], severity: pa.Array,
+        raw: pa.Array | None = None,
     ) -> dict[str, pa.Array]:
         n = len(raws)
         created = const(parse_times(strs([rep.CreatedAt]))[0].as_py(), n, pa.int64())  # one report time
@@ -567,7 +572,7 @@ class Trivy(ReportFormat):
             uids=event_uids(self.name, raws, g.ctx), times_ms=created, raws=None,
             activity_id=1, severity_id=severity_ids(severity),
         )  # fmt: skip
-        cols["raw_data"] = raw_data(raws)
+        cols["raw_data"] = raw_data(raws) if raw is None else raw
         arts = [_artifact(rep.ArtifactType, rep.ArtifactName, rep.ArtifactID, rep.Metadata, {})]
         results, owner = _results(rep)
         workloads = _workloads(rep)
