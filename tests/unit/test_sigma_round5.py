@@ -527,3 +527,36 @@ def test_partial_record_reads_equal_whole_record_reads(tmp_path: Path) -> None:
             want = _dig(full, f)
             want = None if want is None else (want if isinstance(want, str) else msgspec.json.encode(want).decode())
             assert eng._field(c, e, f) == want, (raw, f)
+
+
+def test_chained_on_a_correlation_decided_at_close(tmp_path: Path) -> None:
+    """The specification's chaining (a correlation referring to a correlation) with an inner
+    condition decided at window close: "fewer than 3 failed passwords, then a login" from one
+    address. The inner finding arrives when its window closes, after the login was seen; the
+    order is that of the events' times."""
+    rules = SSHD.replace("""    ---
+    title: SSH correlation""", """    ---
+    title: A few failed passwords
+    name: few_failures
+    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000525
+    status: test
+    correlation:
+        type: event_count
+        rules: [sshd_failed_password]
+        group-by: [src_endpoint.ip]
+        timespan: 2m
+        condition: {lt: 3}
+    ---
+    title: SSH correlation""") % "type: temporal_ordered\n        rules: [few_failures, sshd_accepted]"
+    rs = _rules(tmp_path, rules)
+    fired = _fired(rs, _sshd())
+    # 203.0.113.5: 1 failure then a login; 198.51.100.9: a failure, no login; 192.0.2.10: login first.
+    # The first batch already runs to 10:03, past the 2 min window of 10:00: decided there
+    assert {i: [f["group"][0] for f in batch] for i, batch in enumerate(fired) if batch} == {0: ["203.0.113.5"]}
+    # one line per batch: the inner window of 10:00 closes with the 10:03 line, after the login
+    # (10:00:05) was seen by the outer correlation
+    docs = _sshd()
+    lines = [("syslog", line) for line in docs[0][1].split(b"\n")] + docs[1:]
+    fired = _fired(rs, lines)
+    assert {i: [f["group"][0] for f in batch] for i, batch in enumerate(fired) if batch} == {4: ["203.0.113.5"]}
+    assert [c.output for c in CorrelationEngine(rs, None).correlations] == [False, True]

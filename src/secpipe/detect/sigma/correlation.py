@@ -485,8 +485,9 @@ class CorrelationEngine:
             return c.aggregate(np.array(nums), c.percentile or 50) if nums else None
         if c.type == SigmaCorrelationType.TEMPORAL:
             return len({x[1] for x in entries})
-        want = 0  # temporal_ordered: the refs appear as a subsequence in time order
-        for x in entries:
+        want = 0  # temporal_ordered: the refs appear as a subsequence in time order (an entry can come
+        # late: a chained correlation decided at its window's close, an event of a later batch)
+        for x in sorted(entries, key=lambda x: x[0]):
             if x[1] == want:
                 want += 1
                 if want == len(c.refs):
