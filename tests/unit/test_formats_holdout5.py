@@ -314,3 +314,18 @@ def test_journalctl_output_modes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 def test_not_a_month_is_still_not_syslog(line: str) -> None:
     d = formats.get("syslog").decode(line.encode(), "s")
     assert not d.batches and len(d.dead) == 1 and d.dead[0].reason.startswith("not a syslog message")
+
+
+def test_gitleaks_7_sarif_every_leak_kept(tmp_path: Path) -> None:
+    """Gitleaks 7 (DefectDojo's fixture): eight results naming no rule, the same key in one file
+    at two lines and in two commits; each is its own finding, titled by its message."""
+    name, d = _auto("gitleaks-7.5.0-defectdojo.sarif")
+    assert name == "sarif" and not d.dead and d.events == 8
+    rows = _rows(d)
+    assert len({r["metadata"]["uid"] for r in rows}) == 8 and len({r["finding_info"]["uid"] for r in rows}) == 8
+    assert [r["finding_info"]["title"] for r in rows[:3]] == ["AWS Access Key secret detected", "AWS Access Key secret detected",
+                                                              "Asymmetric Private Key secret detected"]  # fmt: skip
+    assert [r["vulnerabilities"][0]["affected_code"][0]["start_line"] for r in rows] == [13, 13, 13, 44, 37, 13, 44, 37]
+    assert json.loads(rows[0]["unmapped"])["properties"]["commit"] == "6d127980966808f7413935678e079dcd7fedf9c2"
+    counts, again = _lake_twice(tmp_path, [CASES / "gitleaks-7.5.0-defectdojo.sarif"])
+    assert counts == {"application_security_posture_finding": (8, 8, 8)} and again == {}

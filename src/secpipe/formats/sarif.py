@@ -510,12 +510,14 @@ class Sarif(ReportFormat):
             "references": per["references"].take(take),
             "affected_code": singleton_list(code, has_file),
         })  # fmt: skip
+        message = _messages(msgs, group, rules)
         cols.update({
             "status_id": status_id,
             "status": captions(cls, "status_id", status_id),
-            "message": _messages(msgs, group, rules),
+            "message": message,
             "finding_info.uid": uid,
-            "finding_info.title": pc.coalesce(short, rid_arr),
+            # a result naming no rule (gitleaks 7: "AWS Access Key secret detected") is titled by its message
+            "finding_info.title": pc.coalesce(short, rid_arr, message),
             "finding_info.desc": full,
             "finding_info.types": per["types"].take(take),
             "finding_info.tags": tags,
