@@ -560,3 +560,53 @@ def test_chained_on_a_correlation_decided_at_close(tmp_path: Path) -> None:
     fired = _fired(rs, lines)
     assert {i: [f["group"][0] for f in batch] for i, batch in enumerate(fired) if batch} == {4: ["203.0.113.5"]}
     assert [c.output for c in CorrelationEngine(rs, None).correlations] == [False, True]
+
+
+# -- the meta-rule draft's correlation spelling; its older `action: correlation` format ------------
+
+def test_meta_rule_draft_correlations() -> None:
+    rs = load_rules([CASES / "spec_meta_rules_draft.yml"])
+    assert not rs.unsupported and len(rs.rules) == 2 and len(rs.correlations) == 3
+    types = {c.title: c.type.name.lower() for c in rs.correlations}
+    assert types["Many failed logins followed by a successful login"] == "temporal_ordered"  # ordered: true
+    assert [c.condition.fieldref for c in rs.correlations if c.title == "Failed login"] == ["User"]
+
+    def ev(i: int, event_id: int, user: str, host: str = "H1") -> dict[str, Any]:
+        return _win(i, event_id, User=user, ComputerName=host, WorkstationName="WS1")
+
+    failures = [ev(i, 4625, f"user{i % 100}") for i in range(100)]
+    # the 100th failure on H1 fires both the event count and the value count (100 users); the
+    # event count then feeds the ordered correlation, which fires on the later success of user99
+    # (the failure completing the count was user99's)
+    eng = CorrelationEngine(rs, None, clock=lambda: D1 + 36000)
+    titles = []
+    for e in [*failures, ev(100, 4624, "user99"), ev(101, 4624, "user5")]:
+        (b,) = formats.get("json").decode(msgspec.json.encode(e), "t").batches
+        got = eng.process(b, rs.matches(b))
+        titles.append([] if got is None else sorted(got.column("finding_info").field("title").to_pylist()))
+    assert titles[99] == ["Failed login"] and titles[100] == ["Many failed logins followed by a successful login"]
+    assert not any(titles[:99]) and titles[101] == []
+
+
+def test_draft_action_correlation_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """The pre-release meta-rule format (``action: correlation``, ``rule:`` file names) was
+    silently skipped: it is reported, with how to write it as a correlation rule."""
+    path = tmp_path / "chain.yml"
+    path.write_text(textwrap.dedent("""\
+        title: Chain
+        id: fb9495b7-5df5-48f9-8f2f-000000000001
+        action: correlation
+        type: temporal
+        rule:
+            - 1_first.yml
+            - 2_second.yml
+        group-by:
+            - Computer
+        timespan: 1h
+        ordered: true
+        level: high
+        """))
+    rs = load_rules([path])
+    assert rs.total == 1 and not rs.rules and not rs.correlations
+    (u,) = rs.unsupported
+    assert "action 'correlation'" in u.reason and "temporal_ordered" in u.reason and "correlation:" in u.reason

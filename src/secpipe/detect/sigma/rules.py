@@ -285,8 +285,13 @@ def parse_collection(text: str) -> SigmaCollection:
     invalid ``related`` entries dropped and any other invalid metadata attribute left out; what
     was changed is kept for :func:`compile_rule`, which reports it as warnings. An extended
     correlation condition written with upper-case ``AND``/``OR``/``NOT`` (as the specification
-    does) is read with pySigma's lower-case operators.
+    does) is read with pySigma's lower-case operators; a correlation in the meta-rule draft's
+    spelling (``ordered: true``, ``field`` beside ``condition``) as the specification writes it.
     """
+    if "ordered:" in text or "correlation:" in text and "field:" in text:
+        drafts = list(yaml.safe_load_all(text))
+        if [_draft_correlation(d) for d in drafts].count(True):
+            text = yaml.safe_dump_all(drafts, sort_keys=False)
     try:
         coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
     except SigmaCorrelationConditionError as exc:
@@ -332,6 +337,26 @@ def _split_range(doc: object) -> bool:
     return True
 
 
+def _draft_correlation(doc: object) -> bool:
+    """The meta-rule draft's spelling of a correlation (sigma-specification appendix_meta_rules,
+    v2.0.0), as published rules still write it: ``ordered: true`` on a ``temporal`` correlation
+    ("the events should occur in the given order") is the specification's ``temporal_ordered``;
+    a value_count ``field`` beside ``condition`` is the condition's ``field``. True when ``doc``
+    was changed."""
+    if not isinstance(doc, dict) or not isinstance(corr := doc.get("correlation"), dict):
+        return False
+    changed = False
+    if "ordered" in corr:
+        if corr.pop("ordered") is True and corr.get("type") == "temporal":
+            corr["type"] = "temporal_ordered"
+        changed = True
+    cond = corr.get("condition")
+    if "field" in corr and isinstance(cond, dict) and "field" not in cond:
+        cond["field"] = corr.pop("field")
+        changed = True
+    return changed
+
+
 def _derived_uuid(value: object) -> str | None:
     try:
         uuid.UUID(str(value))
@@ -343,7 +368,14 @@ def _derived_uuid(value: object) -> str | None:
 #: pySigma messages that do not say what to change -> what to change
 _HINTS = {"Unsupported type": "a detection's values must be strings, numbers, booleans, null or lists of them "
                                "(a Sigma 1.x 'aggregation' block is no detection: write a correlation rule)",
-          "Unknown modifier": "see the Sigma modifiers appendix (contains, startswith, endswith, all, re, cidr, ...)"}
+          "Unknown modifier": "see the Sigma modifiers appendix (contains, startswith, endswith, all, re, cidr, ...)",
+          "collection action 'correlation'": "this is the pre-release draft format of Sigma meta rules (action: correlation, rule: "
+                                             "[files]); write it as a correlation rule of the Sigma correlation "
+                                             "specification: a 'correlation:' block with type (temporal_ordered for "
+                                             "ordered: true), rules (the referenced rules' names or ids), group-by, "
+                                             "timespan and condition",
+          "Unknown Sigma collection action": "a document's 'action' must be global, reset or repeat (Sigma "
+                                             "collections); leave it out of a rule"}
 
 
 def _explain(err: Exception) -> str:
@@ -514,6 +546,9 @@ def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
             out.unsupported.append(Unsupported(str(path), f"not a Sigma rule file: {exc}"))
             continue
         parsed.append((path, coll))
+        for err in getattr(coll, "errors", None) or []:  # a document pySigma could not place in the collection
+            out.total += 1
+            out.unsupported.append(Unsupported(str(path), f"not a Sigma rule: {_explain(err)}"))
         for flt in coll.filters:
             out.total += 1
             if flt.errors:
