@@ -257,31 +257,19 @@ def test_value_count_conditions_on_k8s_audit(real: Path, tmp_path: Path, conditi
 
 # -- temporal / temporal_ordered over sshd lines -------------------------------------------------
 
-SSHD = """\
-    title: SSH failed password
-    name: sshd_failed_password
-    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000521
+SSHD = "".join(f"""\
+    title: {title}
+    name: {name}
+    id: 0b6f2c1e-5d1a-4c8e-9f00-00000000052{i}
     status: test
-    logsource: {product: linux, service: sshd}
-    detection: {keywords: ['Failed password'], condition: keywords}
+    logsource: {{product: linux, service: sshd}}
+    detection: {{keywords: {keywords}, condition: keywords}}
     level: informational
     ---
-    title: SSH login accepted
-    name: sshd_accepted
-    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000522
-    status: test
-    logsource: {product: linux, service: sshd}
-    detection: {keywords: ['Accepted password', 'Accepted publickey'], condition: keywords}
-    level: informational
-    ---
-    title: SSH session opened
-    name: sshd_session_opened
-    id: 0b6f2c1e-5d1a-4c8e-9f00-000000000523
-    status: test
-    logsource: {product: linux, service: sshd}
-    detection: {keywords: ['session opened for user'], condition: keywords}
-    level: informational
-    ---
+""" for i, (name, title, keywords) in enumerate([
+    ("sshd_failed_password", "SSH failed password", ["Failed password"]),
+    ("sshd_accepted", "SSH login accepted", ["Accepted password", "Accepted publickey"]),
+    ("sshd_session_opened", "SSH session opened", ["session opened for user"])], 1)) + """\
     title: SSH correlation
     id: 0b6f2c1e-5d1a-4c8e-9f00-000000000524
     status: test
