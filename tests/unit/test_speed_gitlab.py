@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from secpipe.formats import _fast, _gitlab_native, get
+from secpipe.formats import _cicd, _fast, _gitlab_native, get
 from secpipe.formats.base import Decoded
 from tests.unit.native_support import same_both_ways
 
@@ -108,3 +108,29 @@ def test_too_few_webhooks_are_decoded_with_the_rest(real: Path, monkeypatch: pyt
     doc = _doc(_mix(real, N, 2))
     assert not _split_was_used(doc)
     assert _rows(same_both_ways("gitlab", doc, monkeypatch, "few")) == N
+
+
+def test_walk_gives_each_groups_raw_data_and_uids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interleaved webhook kinds with non-ASCII text: each walked group's raw_data and
+    metadata.uid (made in the walk, taken per group) are its records' own, as event_uids makes
+    them, and the batches equal the msgspec path's."""
+    from secpipe.formats.base import event_uids
+
+    hooks = [_load(x) for x in HOOKS]
+    recs = []
+    for i in range(4 * N):
+        rec = copy.deepcopy(hooks[i % len(hooks)])
+        rec["_seq"] = i
+        rec["note"] = f"h\u00e9llo \u2713 \U0001f680 {i}"  # 2-, 3- and 4-byte UTF-8
+        recs.append(rec)
+    doc = _doc(recs)
+    fmt = get("gitlab")
+    split = fmt.split_records(doc, "src")
+    groups = _gitlab_native.decode_hooks(split.raws, lambda: [_cicd.TOP.decode(r) for r in split.raws])
+    assert groups is not None and len(groups) == len(HOOKS)  # walked, one group per kind
+    out = same_both_ways("gitlab", doc, monkeypatch, "interleaved kinds")
+    assert [b.num_rows for b in out.batches] == [N] * len(HOOKS)
+    for k, batch in enumerate(out.batches):
+        mine = [split.raws[i] for i in range(k, 4 * N, len(HOOKS))]
+        assert batch.column("raw_data").to_pylist() == [r.decode() for r in mine]
+        assert batch.column("metadata").field("uid").to_pylist() == event_uids("gitlab", mine).to_pylist()
