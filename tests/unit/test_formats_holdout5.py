@@ -329,3 +329,22 @@ def test_gitleaks_7_sarif_every_leak_kept(tmp_path: Path) -> None:
     assert json.loads(rows[0]["unmapped"])["properties"]["commit"] == "6d127980966808f7413935678e079dcd7fedf9c2"
     counts, again = _lake_twice(tmp_path, [CASES / "gitleaks-7.5.0-defectdojo.sarif"])
     assert counts == {"application_security_posture_finding": (8, 8, 8)} and again == {}
+
+
+def test_trivy_k8s_report_by_scanner(tmp_path: Path) -> None:
+    """``trivy k8s`` before 0.40 (DefectDojo's fixture): per-scanner resource lists instead of
+    ``Resources``; was dead-lettered as "no SchemaVersion". Each finding names its workload."""
+    name, d = _auto("trivy-k8s-by-scanner-defectdojo.json")
+    assert name == "trivy" and not d.dead and d.events == 5
+    rows = _rows(d)
+    assert sorted(r["class_uid"] for r in rows) == [2002, 2002, 2002, 2002, 2003]
+    assert {(r["resources"][0]["type"], r["resources"][0]["name"], r["resources"][0]["namespace"]) for r in rows} == \
+        {("Deployment", "redis-follower", "default")}  # fmt: skip
+    vulns = [r for r in rows if r["class_uid"] == 2002]
+    assert [r["vulnerabilities"][0]["cve"]["uid"] for r in vulns] == ["CVE-2020-27350", "CVE-2011-3374"] * 2
+    (mis,) = [r for r in rows if r["class_uid"] == 2003]
+    assert mis["compliance"]["control"] == "KSV014" and mis["finding_info"]["title"] == "Root file system is not read-only"
+    # the Deployment is listed twice (byte-identical): both copies kept, told apart
+    assert len({r["finding_info"]["uid"] for r in rows}) == 5
+    counts, again = _lake_twice(tmp_path, [CASES / "trivy-k8s-by-scanner-defectdojo.json"])
+    assert sum(c[0] for c in counts.values()) == 5 and all(c[0] == c[1] == c[2] for c in counts.values()) and again == {}

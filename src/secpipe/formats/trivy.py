@@ -26,7 +26,9 @@ One event per finding, in three OCSF classes:
   the license file is ``evidences[0].file`` (Compliance Finding has no ``file``).
 
 ``trivy k8s --format json`` reports (``ClusterName`` and ``Resources`` with ``--report all`` or
-``Findings`` with ``--report summary``; SchemaVersion left out when 0) hold per Kubernetes resource
+``Findings`` with ``--report summary``; SchemaVersion left out when 0; before Trivy 0.40 one
+list of resources per scanner, ``Vulnerabilities`` and ``Misconfigurations``, read as the
+``Resources`` of both) hold per Kubernetes resource
 (Namespace, Kind, Name, image Metadata) the results of its scan: each finding's ``resources[0]``
 is then that workload (type = Kind, name, namespace; cluster and image in ``data``); a resource
 Trivy could not scan (``Error``) holds no finding and is logged.
@@ -323,6 +325,32 @@ def _workloads(rep: Any) -> list[Any]:
     return [*(rep.Resources or ()), *(rep.Findings or ())]
 
 
+_K8S_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+#: the per-scanner resource lists of a ``trivy k8s --format json`` report before Trivy 0.40
+_K8S_SCANNERS = ("Vulnerabilities", "Misconfigurations", "Secrets")
+
+
+def _k8s_by_scanner(data: bytes) -> bytes | None:
+    """A ``trivy k8s`` report of Trivy before 0.40 (``ClusterName`` with ``Vulnerabilities`` and
+    ``Misconfigurations``: each a list of resources holding that scanner's results) rewritten as
+    the later ``Resources`` report of the same resources; None for any other document."""
+    try:
+        top = _K8S_TOP.decode(compact(data))
+    except msgspec.DecodeError:
+        return None
+    if "ClusterName" not in top or "Resources" in top or "Findings" in top or "Results" in top:
+        return None
+    lists: list[bytes] = []
+    for key in _K8S_SCANNERS:
+        raw = bytes(top.get(key) or b"")
+        if raw[:1] == b"[" and raw != b"[]":
+            lists.append(raw[1:-1])
+    if not lists:
+        return None
+    rest = b"".join(b"," + msgspec.json.encode(k) + b":" + bytes(v) for k, v in top.items() if k not in _K8S_SCANNERS)
+    return b'{"Resources":[' + b",".join(lists) + b"]" + rest + b"}"
+
+
 def _results(rep: Any) -> tuple[list[Any], list[int]]:
     """Every result of a report with the index of its Kubernetes resource (-1: the report's artifact)."""
     if rep.Results is not None or not (rep.Resources or rep.Findings):
@@ -455,8 +483,9 @@ class Trivy(ReportFormat):
         h = head[:8192]
         if b'"SchemaVersion"' in h and (b'"ArtifactName"' in h or b'"Results"' in h):
             return 95
-        if b'"ClusterName"' in h and (b'"Resources"' in h or b'"Findings"' in h):
-            return 90  # trivy k8s (SchemaVersion is left out when 0)
+        if b'"ClusterName"' in h and (b'"Resources"' in h or b'"Findings"' in h or b'"Vulnerabilities"' in h
+                                      or b'"Misconfigurations"' in h):  # fmt: skip
+            return 90  # trivy k8s (SchemaVersion is left out when 0; before 0.40 the resources by scanner)
         if _legacy(h):
             return 40  # Trivy before 0.20
         return 0
@@ -464,7 +493,8 @@ class Trivy(ReportFormat):
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one report; Trivy's pre-0.20 output (an array of results) as a report of those results."""
         if not _legacy(data[:8192]):
-            return super().decode(data, source)
+            by_scanner = _k8s_by_scanner(data) if b'"ClusterName"' in data[:8192] else None
+            return super().decode(data if by_scanner is None else by_scanner, source)
         with paused_gc():
             try:
                 data = b'{"Results":' + compact(data) + b"}"
