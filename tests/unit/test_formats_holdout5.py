@@ -348,3 +348,9 @@ def test_trivy_k8s_report_by_scanner(tmp_path: Path) -> None:
     assert len({r["finding_info"]["uid"] for r in rows}) == 5
     counts, again = _lake_twice(tmp_path, [CASES / "trivy-k8s-by-scanner-defectdojo.json"])
     assert sum(c[0] for c in counts.values()) == 5 and all(c[0] == c[1] == c[2] for c in counts.values()) and again == {}
+    # one image run by two workloads: the same CVE is a finding of each, named by its workload
+    doc = json.loads((CASES / "trivy-k8s-by-scanner-defectdojo.json").read_bytes())
+    doc["Vulnerabilities"][1]["Name"] = "redis-leader"
+    uids = _fuids(formats.get("trivy").decode(json.dumps(doc).encode(), "k8s"))
+    assert uids[0] == "CVE-2020-27350|apt|docker.io/redis:6.0.5 (debian 10.4)|None|1.8.2.1|Deployment/redis-follower"
+    assert uids[2] == "CVE-2020-27350|apt|docker.io/redis:6.0.5 (debian 10.4)|None|1.8.2.1|Deployment/redis-leader"

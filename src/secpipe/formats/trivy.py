@@ -670,7 +670,11 @@ class Trivy(ReportFormat):
         pkg_key = pc.fill_null(either(f["PkgID"], f["PkgName"]), "None")  # as an f-string shows None
         uid = pc.binary_join_element_wise(pc.fill_null(ids, "None"), pkg_key, target, "|")
         # one CVE in two jars (or versions) of a target, a fingerprint copied between them: told apart
-        uid = distinct_uids(pc.if_else(nonempty(f["Fingerprint"]), f["Fingerprint"], uid), f["PkgPath"], f["InstalledVersion"])
+        first = pc.list_element(cols["resources"], 0)  # a trivy k8s report: the workload (one image in two)
+        workload = pc.binary_join_element_wise(pc.struct_field(first, "type"), pc.struct_field(first, "name"), "/",
+                                               null_handling="replace", null_replacement="None")  # fmt: skip
+        uid = distinct_uids(pc.if_else(nonempty(f["Fingerprint"]), f["Fingerprint"], uid), f["PkgPath"], f["InstalledVersion"],
+                            workload)  # fmt: skip
         return {
             "status_id": const(1, n, pa.int32()),
             "status": const("New", n),
