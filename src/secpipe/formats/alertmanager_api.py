@@ -27,6 +27,7 @@ an alert object is dead-lettered with the reason; the other alerts go on.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -79,6 +80,7 @@ class _Group(msgspec.Struct, gc=False):
     receiver: Any = None
 
 
+_ARRAY = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*\[")
 _ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 _KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _GROUP = msgspec.json.Decoder(_Group)
@@ -92,7 +94,7 @@ _CLS = "detection_finding"
 
 def looks_api(data: bytes) -> bool:
     """True when the document is a JSON array (the API v2 answers; the webhook is an object)."""
-    return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"["
+    return _ARRAY.match(data) is not None  # no copy of the payload
 
 
 def sniff_api(head: bytes) -> bool:
