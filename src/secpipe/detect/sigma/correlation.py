@@ -272,8 +272,7 @@ class CorrelationEngine:
             self.high_at = int(self.state.pop(_HIGH_AT, None) or 0)  # type: ignore[call-overload]
         self._wanted = {rid for c in self.correlations for ids in c.refs for rid in ids}
         self._deferred = any(c.deferred for c in self.correlations)
-        #: the (lower-cased) first keys of every field a correlation reads: only those top-level
-        #: values of a record are decoded (:func:`_document`)
+        #: every field a correlation reads (group-by, condition field, alias targets)
         names = {n for c in self.correlations for n in [*c.group_by, c.field] if n}
         names |= {f for c in self.correlations for m in c.aliases.values() for f in m.values()}
         #: base rule id -> {field: the other event fields it is read from} (the built-in mappings of
