@@ -598,3 +598,27 @@ def test_draft_action_correlation_is_refused_with_the_fix(tmp_path: Path) -> Non
     assert rs.total == 1 and not rs.rules and not rs.correlations
     (u,) = rs.unsupported
     assert "action 'correlation'" in u.reason and "temporal_ordered" in u.reason and "correlation:" in u.reason
+
+
+def test_hunt_groups_text_records_by_their_ocsf_columns(tmp_path: Path) -> None:
+    """Over the lake, a syslog line's group-by reads the OCSF columns stored beside it, as in the
+    stream: the temporal `lt: 2` correlation finds the address that only failed."""
+    from secpipe.detect.sigma.hunt import hunt
+    from secpipe.store.lake import Lake
+
+    rs = _rules(tmp_path, _sshd_rules("type: temporal\nrules: [sshd_failed_password, sshd_accepted]\ncondition: {lt: 2}"))
+    lake = Lake(tmp_path / "data" / "lake")
+    for fmt, body in _sshd():
+        for b in formats.get(fmt).decode(body, "t").batches:
+            lake.append(b)
+    lake.flush()
+    res = hunt(rs, tmp_path / "data", now=D1 + 86400)
+    assert res.correlations == 1
+    from secpipe.store.query import connect
+
+    con, _ = connect(tmp_path / "data")
+    try:
+        rows = con.sql("SELECT unmapped FROM detection_finding").fetchall()
+    finally:
+        con.close()
+    assert [json.loads(u)["group"] for (u,) in rows] == [["198.51.100.9"]]
