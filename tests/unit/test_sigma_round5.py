@@ -622,3 +622,30 @@ def test_hunt_groups_text_records_by_their_ocsf_columns(tmp_path: Path) -> None:
     finally:
         con.close()
     assert [json.loads(u)["group"] for (u,) in rows] == [["198.51.100.9"]]
+
+
+# -- CloudTrail userIdentity fields read from OCSF columns only where the value is the same ---
+
+CT_HEAD = ("title: t\nid: 6a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d4\nstatus: test\n"
+           "logsource: {product: aws, service: cloudtrail}\nlevel: high\n")  # fmt: skip
+
+
+def test_cloudtrail_principal_id_is_the_record_s_own(tmp_path: Path) -> None:
+    """``actor.user.uid`` falls back to onBehalfOf.userId and the ARN where a record has no
+    principalId (IAM Identity Center users, some assumed-role records), so it is not the
+    record's ``userIdentity.principalId``: a rule on that field must read the record."""
+    idc = json.loads((Path(__file__).resolve().parents[1] / "cases" / "holdout"
+                      / "elastic-cloudtrail-user-authentication.log").read_text())  # fmt: skip
+    api = dict(idc, eventName="GetCallerIdentity", eventSource="sts.amazonaws.com", serviceEventDetails=None)
+    with_id = json.loads(json.dumps(api))
+    with_id["userIdentity"]["principalId"] = "AIDAEXAMPLE"
+    doc = json.dumps({"Records": [idc, api, with_id]}).encode()
+    dec = formats.get("cloudtrail").decode(doc, "t")
+    assert not dec.dead
+    p = tmp_path / "r.yml"
+    for value, want in (("redacted", 0), ("AIDAEXAMPLE", 1)):
+        p.write_text(CT_HEAD + f"detection:\n    sel:\n        userIdentity.principalId: '{value}'\n    condition: sel\n")
+        rs = load_rules([p])
+        assert not rs.unsupported, rs.unsupported
+        hits = sum(rs.matches(b).num_rows for b in dec.batches)
+        assert hits == want, (value, hits)

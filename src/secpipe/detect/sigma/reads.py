@@ -53,7 +53,6 @@ ORIGINAL_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
                    "errorCode": ("status_code",), "errorMessage": ("status_detail",),
                    "userIdentity.type": ("actor.user.type", "user.type"),
                    "userIdentity.arn": ("actor.user.uid_alt", "user.uid_alt"),
-                   "userIdentity.principalId": ("actor.user.uid", "user.uid"),
                    "userIdentity.accessKeyId": ("actor.user.credential_uid", "user.credential_uid"),
                    "userIdentity.accountId": ("actor.user.account.uid", "user.account.uid"),
                    "userIdentity.invokedBy": ("actor.invoked_by",),
