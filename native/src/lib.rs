@@ -1049,6 +1049,13 @@ fn json_depth(py: Python<'_>, data: &[u8], lines: bool) -> i64 {
         let (mut depth, mut max, mut in_str) = (0i64, 0i64, false);
         let mut i = 0usize;
         while i < data.len() {
+            if in_str {
+                // inside a string only a quote, an escape or a line end can matter: SIMD skip to it
+                match memchr::memchr3(b'"', b'\\', b'\n', &data[i..]) {
+                    Some(k) => i += k,
+                    None => break,
+                }
+            }
             let c = CLASS[data[i] as usize];
             i += 1;
             match c {
