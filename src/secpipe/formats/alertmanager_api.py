@@ -167,7 +167,8 @@ def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
     if any(bad):
         keep = [k for k, b in enumerate(bad) if b is None]
         st = st.reject(bad, out, fmt.name)
-        states, times, notes, groups = ([x[k] for k in keep] for x in (states, times, notes, groups))
+        states, times = [states[k] for k in keep], [times[k] for k in keep]
+        notes, groups = [notes[k] for k in keep], [groups[k] for k in keep]
     if st.recs:
         out.batches.append(_batch(fmt, st, states, times, notes, groups))
     return out

@@ -266,10 +266,11 @@ class CorrelationEngine:
         self.high = 0
         self.high_at = 0
         if self.path is not None and self.path.is_file():
-            self.state = msgspec.json.decode(self.path.read_bytes())
-            self.windows = self.state.pop(_WINDOWS, None) or {}  # type: ignore[assignment]
-            self.high = int(self.state.pop(_HIGH, None) or 0)  # type: ignore[call-overload]
-            self.high_at = int(self.state.pop(_HIGH_AT, None) or 0)  # type: ignore[call-overload]
+            saved: dict[str, Any] = msgspec.json.decode(self.path.read_bytes())
+            self.windows = saved.pop(_WINDOWS, None) or {}
+            self.high = int(saved.pop(_HIGH, None) or 0)
+            self.high_at = int(saved.pop(_HIGH_AT, None) or 0)
+            self.state = saved
         self._wanted = {rid for c in self.correlations for ids in c.refs for rid in ids}
         self._deferred = any(c.deferred for c in self.correlations)
         #: every field a correlation reads (group-by, condition field, alias targets)
@@ -464,7 +465,7 @@ class CorrelationEngine:
                fired: list[dict[str, Any]], chained: list[dict[str, Any]]) -> None:
         """Decide one window: fire once if the condition holds over all its events; drop it."""
         start = starts.pop(key)
-        entries = sorted(groups.pop(key, None) or [], key=lambda x: x[0])
+        entries = sorted(groups.pop(key, []), key=lambda x: x[0])
         if not entries or not self._met(c, entries):
             return
         fired.append({"corr": c, "group": key, "entries": entries, "start": start,
