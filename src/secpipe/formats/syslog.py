@@ -273,7 +273,8 @@ class Syslog(Format):
     """RFC 5424 / RFC 3164 syslog messages."""
 
     name = "syslog"
-    description = "Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) -> Authentication / Base Event"
+    description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* output "
+                   "-> Authentication / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
