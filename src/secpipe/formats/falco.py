@@ -17,8 +17,8 @@ attributes describe the transport, not the alert).
 Mapping: ``rule`` -> ``finding_info.title`` and ``finding_info.analytic`` (name, type Rule);
 ``priority`` -> ``severity_id`` (Emergency Fatal, Alert/Critical Critical, Error High, Warning
 Medium, Notice Low, Informational/Debug Informational); ``output`` (or ``message`` when the
-output property is switched off) -> ``message`` and ``finding_info.desc``; ``tags`` ->
-``finding_info.types``; ``time`` -> ``time``; ``uuid`` -> ``finding_info.uid`` and
+output property is switched off) -> ``message`` and ``finding_info.desc``; ``tags`` (empty ones
+dropped) -> ``finding_info.types``; ``time`` -> ``time``; ``uuid`` -> ``finding_info.uid`` and
 ``metadata.original_event_uid`` (the event uid otherwise); ``source`` (syscall, k8s_audit,
 aws_cloudtrail ...) -> ``metadata.log_source`` and ``finding_info.analytic.category``;
 ``hostname`` -> ``device.hostname``. From ``output_fields``:
@@ -223,7 +223,8 @@ class Falco(CheckedRecordFormat):
             "finding_info.uid": pc.coalesce(orig, strs(uids)),
             "finding_info.title": rule,
             "finding_info.desc": output,
-            "finding_info.types": str_lists([a.tags for a in al]),
+            # an empty tag (a rule's ``tags: [""]``, as Falco writes it) names no type
+            "finding_info.types": str_lists([[t for t in a.tags if t] if a.tags else a.tags for a in al]),
             "finding_info.analytic.name": rule,
             "finding_info.analytic.category": strs([a.source for a in al]),
             "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),

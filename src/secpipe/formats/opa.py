@@ -39,7 +39,11 @@ Failure with the error's ``message`` as ``status_detail`` and its ``code`` as ``
 ``trace.uid``/``trace.span.uid``. ``decision_id`` is also ``metadata.original_event_uid``.
 Everything else (labels, metrics, erased, masked, nd_builtin_cache, req_id,
 intermediate_results ...) stays in ``unmapped``. A record without ``decision_id`` and ``path``
-is dead-lettered.
+is dead-lettered, except OPA's own server log lines: the console logger writes decisions
+(``"msg": "Decision Log"``) into the same stream as OPA's runtime log (logrus objects with a
+``level`` and ``msg`` string and no ``decision_id``/``path``: "OPA is up to date.", "Returning
+policy decision." ...); those lines are no decision events and are left out (neither stored
+nor dead-lettered, and not counted as events), so a captured ``opa run`` output ingests whole.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ import pyarrow as pa
 
 from secpipe.formats._findings import CheckedRecordFormat, raw_json_col, strs
 from secpipe.formats.base import (
+    Decoded,
     Records,
     base_columns,
     event_uids,
@@ -79,6 +84,32 @@ class _Decision(msgspec.Struct):
     error: Any = None
     trace_id: str | None = None
     span_id: str | None = None
+
+
+class _LogLine(msgspec.Struct):
+    """The keys telling OPA's own runtime log lines from decision events."""
+
+    level: Any = None
+    msg: Any = None
+    decision_id: Any = None
+    path: Any = None
+    type: Any = None
+
+
+_LOG_LINE = msgspec.json.Decoder(_LogLine)
+_DECISION_TYPE = "openpolicyagent.org/decision_logs"
+
+
+def _server_log_line(raw: bytes) -> bool:
+    """Whether a record is a line of OPA's runtime log (not a decision) in a console stream."""
+    if b'"msg"' not in raw or b'"level"' not in raw:
+        return False
+    try:
+        r = _LOG_LINE.decode(raw)
+    except msgspec.DecodeError:  # not an object: left for the decoder to dead-letter
+        return False
+    return (isinstance(r.level, str) and isinstance(r.msg, str) and r.decision_id is None and r.path is None
+            and r.type != _DECISION_TYPE)  # fmt: skip
 
 
 _MAPPED = frozenset({"decision_id", "path", "query", "timestamp", "requested_by", "revision", "bundles", "input", "result",
@@ -190,6 +221,15 @@ class Opa(CheckedRecordFormat):
                 if not again.dead:
                     return again
         return recs
+
+    def map_records(self, recs: Records) -> Decoded:
+        """Map decisions, leaving out OPA's runtime log lines interleaved in console output."""
+        if any(b'"msg"' in r for r in recs.raws):
+            keep = [i for i, r in enumerate(recs.raws) if not _server_log_line(r)]
+            if len(keep) < len(recs.raws):
+                recs = Records([recs.raws[i] for i in keep], [recs.locs[i] for i in keep], recs.dead,
+                               recs.events - (len(recs.raws) - len(keep)))  # fmt: skip
+        return super().map_records(recs)
 
     def is_valid(self, rec: _Decision) -> bool:
         """A record must carry the format's identifying keys."""

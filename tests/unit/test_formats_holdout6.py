@@ -1,0 +1,74 @@
+"""Real samples secpipe was not developed against, sixth round (``tests/cases/holdout``, see its SOURCE.md).
+
+Nothing lost, nothing merged: N distinct events of a file are N stored rows with N distinct
+``metadata.uid``. Expectations are written from the source documents and the format
+specifications, not from secpipe's output.
+
+Regressions covered: OPA's console output (``opa run`` with the console decision logger, as an
+Envoy sidecar writes it) interleaves the server's own log lines with the decisions; those lines
+were dead-lettered, so a captured log never ingested cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from secpipe import formats
+from tests.unit.test_formats_holdout import _auto, _rows
+
+
+def test_opa_console_output_keeps_decisions_only() -> None:
+    name, d = _auto("opa-envoy-console-log.jsonl")
+    assert name == "opa"
+    assert not d.dead and d.events == 1  # 3 server log lines, 1 decision
+    (r,) = _rows(d)
+    assert r["class_uid"] == 6003
+    assert r["api"]["operation"] == "envoy/authz/allow"
+    assert r["api"]["request"]["uid"] == "55665fb1-9f83-4899-94c0-6c276d274388"
+    assert r["time"] == 1764345747495  # timestamp 2025-11-28T16:02:27.495578005Z
+    assert r["action_id"] == 1 and r["authorizations"][0]["decision"] == "allowed"  # result true
+    assert r["activity_id"] == 2  # Envoy's request method GET
+    assert r["src_endpoint"]["ip"] == "127.0.0.1" and r["src_endpoint"]["port"] == 48524
+    assert r["http_request"]["url"]["path"] == "/api/test"
+    assert r["http_request"]["user_agent"] == "curl/8.7.1"
+    assert r["metadata"]["product"]["version"] == "1.11.0"  # labels.version
+
+
+@pytest.mark.parametrize("line", [
+    {"level": "debug", "msg": "no decision", "decision_id": "x", "path": "a/b", "result": True},
+    {"level": "info", "msg": "Decision Log", "path": "a/b", "result": False, "type": "openpolicyagent.org/decision_logs"},
+])  # fmt: skip
+def test_opa_decision_lines_with_logger_keys_stay_decisions(line: dict) -> None:
+    d = formats.get("opa").decode(json.dumps(line).encode(), "t")
+    assert not d.dead and len(_rows(d)) == 1
+
+
+def test_opa_other_records_still_dead_lettered() -> None:
+    """Only logrus-shaped lines (``level`` and ``msg`` strings) are left out; other objects without
+    ``decision_id`` or ``path`` are still refused with a reason."""
+    data = b'{"level":1,"msg":"x"}\n{"foo":"bar"}\n{"level":"info","msg":"OPA is up to date."}\n'
+    d = formats.get("opa").decode(data, "t")
+    assert len(d.dead) == 2 and d.events == 2 and not _rows(d)
+
+
+def test_falco_elastic_alerts() -> None:
+    """Falco 0.37+ json_output with typed ``output_fields`` (integer ``evt.time.iso8601``, lists for
+    ``container.image.digest`` and ``k8s.pod.labels``), Falcosidekick's ``uuid`` and an empty tag."""
+    name, d = _auto("elastic-falco-alerts.log")
+    assert name == "falco"
+    rows = _rows(d)
+    assert not d.dead and len(rows) == 7
+    assert len({r["metadata"]["uid"] for r in rows}) == 7
+    assert [r["severity_id"] for r in rows] == [3, 3, 3, 3, 5, 2, 5]  # Warning x4, Critical, Notice, Critical
+    assert rows[0]["time"] == 1715108059341  # time 2024-05-07T18:54:19.341081180Z
+    assert rows[2]["resources"] == [{"type": "pod", "name": "kubernetes-pod-1", "namespace": "kubernetes-ns",
+                                     "uid": "aadadjh763wiuh"}]  # fmt: skip
+    ev = rows[3]["evidences"][0]
+    assert ev["src_endpoint"]["ip"] == "216.160.83.56" and ev["dst_endpoint"]["ip"] == "89.160.20.112"
+    assert rows[4]["evidences"][0]["process"]["pid"] == 133567
+    assert rows[5]["finding_info"]["uid"] == "7466e462-ddde-434d-8dee-390ca5656f83"
+    assert rows[1]["device"]["container"]["image"] == {"name": "falcosecurity/event-generator", "tag": "0.10.0"}
+    assert rows[6]["device"]["hostname"] == "minikube"
+    assert "" not in rows[6]["finding_info"]["types"]  # tags ["", "PCI_DSS_11.5.1", ...]
