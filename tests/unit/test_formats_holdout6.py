@@ -72,3 +72,26 @@ def test_falco_elastic_alerts() -> None:
     assert rows[1]["device"]["container"]["image"] == {"name": "falcosecurity/event-generator", "tag": "0.10.0"}
     assert rows[6]["device"]["hostname"] == "minikube"
     assert "" not in rows[6]["finding_info"]["types"]  # tags ["", "PCI_DSS_11.5.1", ...]
+
+
+def test_github_audit_team_events_name_the_team() -> None:
+    """Team events name the team (``org/team``): top-level ``team`` in audit-log streaming and the
+    REST API, ``data.team`` in the older export; it is a resource beside the repository/user/org."""
+    name, d = _auto("elastic-github-organisation-audit.log")
+    assert name == "github"
+    rows = _rows(d)
+    assert not d.dead and len(rows) == 7 and len({r["metadata"]["uid"] for r in rows}) == 7
+    res = [{(x["type"], x["name"]) for x in r["resources"] or []} for r in rows]
+    assert res[1] == {("organization", "Example-Org"), ("team", "Example-Org/authors")}  # team.create
+    assert ("team", "Example-Org/admins") in res[3] and ("repository", "Example-Org/repo-123") in res[3]
+    assert not any(t == "team" for t, _ in res[4])  # data without a team
+    assert [r["activity_id"] for r in rows[:3]] == [1, 1, 1]  # invite, create, add
+    assert rows[0]["src_endpoint"]["location"]["country"] == "US"
+    assert rows[1]["time"] == 1611618092215
+
+
+def test_github_audit_top_level_team() -> None:
+    line = b'{"action":"team.add_member","actor":"octocat","team":"octo-org/a-team","user":"monalisa","org":"octo-org","@timestamp":1606929874512}'
+    d = formats.get("github").decode(line, "t")
+    (r,) = _rows(d)
+    assert {"type": "team", "name": "octo-org/a-team", "uid": None} in r["resources"]

@@ -429,6 +429,12 @@ def _request(top: dict[str, msgspec.Raw]) -> _Request:
     return msgspec.convert(picked, _Request)
 
 
+def _team(a: Any) -> str | None:
+    """The team of a team event: ``team``, else ``data.team`` (the older export nests it there)."""
+    t = a.team if a.team is not None else a.data.get("team") if isinstance(a.data, dict) else None
+    return t if isinstance(t, str) and t else None
+
+
 def _sid(v: int | str | None) -> str | None:
     return None if v is None or v == "" else str(v)
 
@@ -461,7 +467,7 @@ def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tupl
         "status_code": [None if x is None else str(x) for x in codes],
         "resources": c.resources_column([
             (("repository", r, _sid(q.repo_id)), ("user", a.user or None, _sid(q.user_id)),
-             ("organization", a.org, _sid(q.org_id)))
+             ("organization", a.org, _sid(q.org_id)), ("team", _team(a), None))
             for a, r, q in zip(audits, repos, reqs, strict=True)
         ]),  # fmt: skip
         "unmapped": [c.unmapped_pop(t, _AUDIT_MAPPED) for t in tops],

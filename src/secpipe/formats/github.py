@@ -47,7 +47,9 @@ OCSF classes (why):
   Finding (2002) with ``vulnerabilities[]`` (CVE/GHSA, CWE, CVSS, affected package or code
   location) and finding status from the alert state.
 - audit-log events -> API Activity: ``api.operation`` = action, ``actor.user`` = actor,
-  ``src_endpoint.ip``/country, ``http_request.user_agent``, repository/user/org resources; the
+  ``src_endpoint.ip``/country, ``http_request.user_agent``, repository/user/org/team resources
+  (``team`` is ``org/team`` as team events write it, top-level or, in the older export, in
+  ``data``; it also stays in ``unmapped``); the
   activity from the action verb, else from GitHub's ``operation_type`` (create, access, modify,
   remove; transfer and restore are updates), as audit-log streaming writes for every event.
 
@@ -429,6 +431,8 @@ class _Audit(msgspec.Struct, gc=False):
     repo: str | None = None
     repository: Any = None
     business: str | None = None
+    team: Any = None  # ``org/team`` of team events (a string; other types stay in unmapped only)
+    data: Any = None  # the older audit-log export's per-event fields (``data.team`` ...)
     user_agent: str | None = None
     created_at: Any = None
     timestamp: Any = msgspec.field(default=None, name="@timestamp")
