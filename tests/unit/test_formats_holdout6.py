@@ -95,3 +95,16 @@ def test_github_audit_top_level_team() -> None:
     d = formats.get("github").decode(line, "t")
     (r,) = _rows(d)
     assert {"type": "team", "name": "octo-org/a-team", "uid": None} in r["resources"]
+
+
+def test_github_security_and_analysis_is_an_update() -> None:
+    """The payload has no ``action``: it reports the repository's security settings changed
+    (``changes.from`` holds the old ones), an Update by the sender."""
+    name, d = _auto("security_and_analysis.payload.json")
+    assert name == "github"
+    (r,) = _rows(d)
+    assert r["class_uid"] == 6003 and r["activity_id"] == 3
+    assert r["api"]["operation"] == "security_and_analysis"
+    assert r["actor"]["user"]["name"] == "octocat"
+    assert {(x["type"], x["name"]) for x in r["resources"]} == {("repository", "github/octo-repo"),
+                                                               ("organization", "octo-org")}  # fmt: skip

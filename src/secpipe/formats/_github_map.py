@@ -113,7 +113,8 @@ def _generic_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str,
     row["metadata.event_code"] = event if known else None
     row["src_endpoint.type_id"] = 0
     row["src_endpoint.type"] = "Unknown"
-    return "api_activity", row, None, c.verb_activity(action, 3) if action else 99, 1
+    # security_and_analysis has no action: it reports a settings change (``changes.from``), an Update
+    return "api_activity", row, None, c.verb_activity(action, 3) if action else 3 if event == "security_and_analysis" else 99, 1
 
 
 def _push(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:

@@ -26,7 +26,7 @@ OCSF classes (why):
   change made through GitHub's API/UI by ``sender``, on the repository (``resources``).
   ``api.operation`` is ``<event>.<action>``; activity from the action verb
   (created/opened -> Create, deleted/removed -> Delete, else Update; push: new ref Create,
-  deleted ref Delete, else Update).
+  deleted ref Delete, else Update; security_and_analysis, which has no action, Update).
 - workflow_run, workflow_job -> Scheduled Job Activity (1006): a workflow is a job a
   scheduler runs on triggers; ``job.name``, ``job.file.path``, ``job.run_state``; requested
   /queued/waiting -> Create, in_progress -> Start, completed -> Update with the conclusion
