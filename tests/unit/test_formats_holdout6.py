@@ -108,3 +108,21 @@ def test_github_security_and_analysis_is_an_update() -> None:
     assert r["actor"]["user"]["name"] == "octocat"
     assert {(x["type"], x["name"]) for x in r["resources"]} == {("repository", "github/octo-repo"),
                                                                ("organization", "octo-org")}  # fmt: skip
+
+
+def test_opa_http_api_tutorial_input() -> None:
+    """OPA's HTTP API authorization tutorial (docs ``http-api-authorization``) passes the request as
+    ``{"method": "GET", "path": ["finance", "salary", "alice"], "user": "alice"}``: the path is a
+    segment list and the user a string. A decision log of that query (shape of the decision-log
+    docs) names the URL path and the caller."""
+    rec = {"decision_id": "4ca636c1-55e4-417a-b1d8-4aceb67960d1", "path": "httpapi/authz",
+           "input": {"method": "GET", "path": ["finance", "salary", "alice"], "user": "alice"},
+           "result": {"allow": True}, "requested_by": "[::1]:59943", "timestamp": "2018-01-01T00:00:00.000000Z"}
+    (r,) = _rows(formats.get("opa").decode(json.dumps(rec).encode(), "t"))
+    assert r["http_request"]["url"]["path"] == "/finance/salary/alice"
+    assert r["http_request"]["http_method"] == "GET" and r["activity_id"] == 2
+    assert r["actor"]["user"]["name"] == "alice"
+    assert r["action_id"] == 1
+    bad = dict(rec, input={"path": ["a", 1], "user": {"name": "x"}})  # not the documented shapes: no guess
+    (r,) = _rows(formats.get("opa").decode(json.dumps(bad).encode(), "t"))
+    assert r["http_request"] is None and r["actor"] is None

@@ -28,8 +28,10 @@ joined by commas) and ``policy.uid``; ``input.method`` or Envoy's
 ``input.attributes.request.http.method`` -> ``activity_id`` (GET/HEAD Read, POST Create,
 PUT/PATCH Update, DELETE Delete, else Other) and ``http_request.http_method``; for a Kubernetes
 AdmissionReview input, ``input.request.operation`` -> ``activity_id`` (CREATE, UPDATE, DELETE;
-CONNECT Other) and ``input.request.userInfo.username`` -> ``actor.user.name``; ``input.path``
-(Envoy: ``input.attributes.request.http.path``) -> ``http_request.url.path``; the Envoy
+CONNECT Other) and ``input.request.userInfo.username`` -> ``actor.user.name`` (else a string
+``input.user``, as OPA's HTTP API authorization examples pass the caller); ``input.path`` (a
+string, or a segment list joined as ``/a/b/c``; Envoy: ``input.attributes.request.http.path``)
+-> ``http_request.url.path``; the Envoy
 request's ``user-agent`` header -> ``http_request.user_agent``; the client: Envoy's
 ``input.attributes.source.address.socketAddress`` when present, else ``requested_by``
 (``host:port``, the caller of OPA's API) -> ``src_endpoint.ip``/``port``;
@@ -148,9 +150,24 @@ def _text(v: Any) -> str | None:
 
 
 def _http_path(inp: Any) -> str | None:
+    """``input.path`` (a string, or the segment list of OPA's HTTP API authorization examples:
+    ``["finance", "salary", "alice"]`` is ``/finance/salary/alice``), else Envoy's request path."""
     if not isinstance(inp, dict):
         return None
-    return _text(inp.get("path")) or _text(_dig(inp, "attributes", "request", "http", "path"))
+    p = inp.get("path")
+    if type(p) is list and p and all(type(x) is str for x in p):
+        return "/" + "/".join(p)
+    return _text(p) or _text(_dig(inp, "attributes", "request", "http", "path"))
+
+
+def _user(inp: Any) -> str | None:
+    """The caller: an AdmissionReview's ``request.userInfo.username``, else a string ``input.user``
+    (as OPA's HTTP API authorization examples pass the authenticated user)."""
+    if type(inp) is not dict:
+        return None
+    if "request" in inp and (name := _text(_dig(inp, "request", "userInfo", "username"))):
+        return name
+    return _text(inp.get("user"))
 
 
 def _source(d: _Decision) -> tuple[str | None, int | None]:
@@ -288,8 +305,7 @@ class Opa(CheckedRecordFormat):
             "api.request.data": inputs,
             "api.response.data": raw_json_col([t.get("result") for t in tops]),
             "http_request.http_method": strs(methods),
-            "actor.user.name": strs([_text(_dig(d.input, "request", "userInfo", "username"))
-                                     if type(d.input) is dict and "request" in d.input else None for d in ds]),
+            "actor.user.name": strs([_user(d.input) for d in ds]),
             "http_request.url.path": strs([_http_path(d.input) for d in ds]),
             "http_request.user_agent": strs([_text(_dig(d.input, "attributes", "request", "http", "headers", "user-agent"))
                                              if type(d.input) is dict and "attributes" in d.input else None for d in ds]),
