@@ -16,7 +16,7 @@ import json
 import pytest
 
 from secpipe import formats
-from tests.unit.test_formats_holdout import _auto, _rows
+from tests.unit.test_formats_holdout import CASES, _auto, _rows
 
 
 def test_opa_console_output_keeps_decisions_only() -> None:
@@ -126,3 +126,31 @@ def test_opa_http_api_tutorial_input() -> None:
     bad = dict(rec, input={"path": ["a", 1], "user": {"name": "x"}})  # not the documented shapes: no guess
     (r,) = _rows(formats.get("opa").decode(json.dumps(bad).encode(), "t"))
     assert r["http_request"] is None and r["actor"] is None
+
+
+def test_falco_syslog_output_lines() -> None:
+    """Falco's syslog output (json_output on): each line is a syslog header, then the JSON alert.
+    The alerts are read whole; the same alert written plainly has the same ``metadata.uid``."""
+    name, d = _auto("elastic-falco-syslog-sample.log")
+    assert name == "falco"
+    rows = _rows(d)
+    assert not d.dead and len(rows) == 2
+    assert [r["finding_info"]["uid"] for r in rows] == ["23716645-4d9d-4254-9429-2a287a9af199",
+                                                       "a9f98848-b6de-4762-9208-3aa6ea75836b"]  # fmt: skip
+    assert [r["severity_id"] for r in rows] == [2, 1]  # Notice, Informational
+    assert rows[0]["time"] == 1723038556479 and rows[0]["device"]["hostname"] == "e822ea6618ae"
+    line = (CASES / "elastic-falco-syslog-sample.log").read_bytes().splitlines()[0]
+    alert = line[line.index(b"{"):]
+    plain = _rows(formats.get("falco").decode(alert, "t"))
+    assert plain[0]["metadata"]["uid"] == rows[0]["metadata"]["uid"]
+    for head in (b"<13>Aug  7 13:49:16 a72f9a747cf8 falco: ", b"Aug  7 13:49:16 a72f9a747cf8 falco[812]: ",
+                 b"<13>1 2024-08-07T13:49:16Z a72f9a747cf8 falco 1 - - ", b"<13>1 2024-08-07T13:49:16Z h falco - - [x@1 a=\"b\"] "):  # fmt: skip
+        other = formats.get("falco").decode(head + alert + b"\n", "t")
+        assert not other.dead, head
+        assert _rows(other)[0]["metadata"]["uid"] == rows[0]["metadata"]["uid"]
+
+
+def test_falco_syslog_other_lines_still_dead_lettered() -> None:
+    data = b'<13>Aug  7 13:49:16 host sshd[1]: Accepted password for x\n<13>Aug  7 13:49:16 host app: {"rule":"r"}\n'
+    d = formats.get("falco").decode(data, "t")
+    assert len(d.dead) == 2 and not _rows(d)

@@ -35,6 +35,13 @@ alert without a call: OCSF requires ``operation``).
 The whole ``output_fields`` object is kept verbatim as JSON in ``evidences[0].data``. Other
 top-level keys stay in ``unmapped``.
 
+Falco's ``syslog_output`` with ``json_output`` writes each alert as a syslog message whose text
+is the JSON alert; a file of such lines (``<5>2024-08-07T13:49:16Z host Falco[1]: {...}``, the
+RFC 3164 ``Aug  7 13:49:16 host falco: {...}`` form, RFC 5424 ``... falco 1 - - {...}``) is read
+by blanking each line's syslog header (up to the ``falco`` tag, replaced by spaces, so every
+offset stays where it was): the alert carries its own time, host and priority, and the header
+is transport metadata.
+
 An object without a ``rule`` string, or with neither ``priority`` nor ``output``, is not a
 Falco alert and is dead-lettered.
 """
@@ -107,6 +114,17 @@ _PRIORITY = re.compile(
 
 
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+#: a syslog header in front of a JSON alert: optional <PRI> (and RFC 5424 version), then anything
+#: without braces or quotes up to the falco program tag and its ``:`` (RFC 3164) or ``- -`` (5424).
+_SYSLOG_HEAD = re.compile(
+    rb"^[ \t]*(?:<\d{1,3}>\d?)?[^{}\"\n]{0,255}?\b[Ff]alco(?:\[\d+\])?(?::|(?: \d+| -)? - (?:- |\[[^\n]*?\] ))[ \t]*(?=\{)",
+    re.MULTILINE,
+)
+
+
+def _blank_syslog_headers(data: bytes) -> bytes:
+    """``data`` with the syslog header of every syslog-wrapped alert line replaced by spaces."""
+    return _SYSLOG_HEAD.sub(lambda m: b" " * (m.end() - m.start()), data)
 
 
 def _unwrap(raw: bytes) -> bytes:
@@ -158,6 +176,13 @@ class Falco(CheckedRecordFormat):
         if any(b'"specversion"' in r for r in recs.raws):
             recs.raws = [_unwrap(r) for r in recs.raws]
         return super().map_records(recs)
+
+    def split_records(self, data: bytes, source: str) -> Records:
+        """Split alerts; lines of Falco's syslog output first lose their syslog header."""
+        first = data.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
+        if first and first not in b"{[" and b"alco" in data[:4096]:
+            data = _blank_syslog_headers(data)
+        return super().split_records(data, source)
 
     def sniff(self, head: bytes) -> int:
         """Recognize the alert keys."""
