@@ -154,3 +154,25 @@ def test_falco_syslog_other_lines_still_dead_lettered() -> None:
     data = b'<13>Aug  7 13:49:16 host sshd[1]: Accepted password for x\n<13>Aug  7 13:49:16 host app: {"rule":"r"}\n'
     d = formats.get("falco").decode(data, "t")
     assert len(d.dead) == 2 and not _rows(d)
+
+
+def test_aks_records_in_the_event_hubs_envelope() -> None:
+    """Azure diagnostic settings stream resource logs to Event Hubs as ``{"records": [...]}``; each
+    record is one event (the AKS kube-audit Event inside ``properties.log``)."""
+    line = (CASES / "elastic-aks-kube-audit.log").read_bytes().strip()
+    name, d = _auto("elastic-aks-kube-audit.log")
+    (plain,) = _rows(d)
+    assert name == "k8s_audit" and plain["api"]["request"]["uid"] == "ad26f7bc-f1c6-4097-90f1-e0924e12f257"
+    other = json.loads(line)
+    other["properties"]["log"] = other["properties"]["log"].replace("ad26f7bc", "bd26f7bc")
+    env = json.dumps({"records": [json.loads(line), other]}).encode()
+    fmt = formats.detect(env)
+    assert fmt is not None and fmt.name == "k8s_audit"
+    out = fmt.decode(env, "eventhub")
+    rows = _rows(out)
+    assert not out.dead and out.events == 2 and len(rows) == 2
+    assert rows[0]["metadata"]["uid"] == plain["metadata"]["uid"]  # the Event's uid, whatever the wrapper
+    assert rows[1]["api"]["request"]["uid"] == "bd26f7bc-f1c6-4097-90f1-e0924e12f257"
+    assert rows[0]["activity_id"] == 3 and rows[0]["actor"]["user"]["name"] == "aksService"
+    bad = formats.get("k8s_audit").decode(b'{"records":[{"foo":1},{"category":"kube-audit","properties":{"log":"x"}}]}', "t")
+    assert len(bad.dead) == 2 and bad.events == 2 and not _rows(bad)

@@ -26,6 +26,9 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   ``resourceId`` -> ``resources[0].uid``, ``correlationId`` -> ``metadata.correlation_uid``,
   ``level`` -> ``severity_id``, the subscription in ``resourceId`` -> ``cloud.account.uid``.
 
+Azure Monitor records may come in the ``{"records": [...]}`` envelope diagnostic settings write to
+Event Hubs: each record is unwrapped and counted as its own event.
+
 Both clouds' records get ``cloud.provider`` and their own product (Google Cloud Audit Logs,
 Azure Monitor); keys not placed stay in ``unmapped``. Where: :func:`rescue` runs after the
 Kubernetes pass on the records it dead-lettered as "no audit event", so the Kubernetes hot path
@@ -36,12 +39,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import msgspec
 import pyarrow as pa
 
 from secpipe.formats.base import (
+    DeadLetter,
     Decoded,
     Records,
     base_columns,
@@ -74,7 +79,7 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
     """Map the cloud-wrapped records among ``out``'s "no audit event" dead letters (see module
     docstring); ``remap`` maps unwrapped Events as the Kubernetes pass does."""
     keep, inner, gcp, azure = [], Records(), [], []
-    for d in out.dead:
+    for d in _unwrap_records(out):
         doc = _cloud_doc(d.raw) if d.reason == NOT_EVENT else None
         if doc is None:
             keep.append(d)
@@ -101,6 +106,32 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
         if rows:
             out.batches.append(build([r[0] for r in rows], [r[1] for r in rows], fmt))
     return out
+
+
+class _Envelope(msgspec.Struct, forbid_unknown_fields=True):
+    records: list[msgspec.Raw]
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+
+
+def _unwrap_records(out: Decoded) -> list[DeadLetter]:
+    """``out``'s dead letters, an Azure Monitor ``{"records": [...]}`` envelope (as diagnostic
+    settings deliver resource logs to Event Hubs) replaced by one per record, each its own event."""
+    dead: list[DeadLetter] = []
+    for d in out.dead:
+        env = None
+        if d.reason == NOT_EVENT and d.raw[:11] == b'{"records":':
+            try:
+                env = _ENVELOPE.decode(d.raw)
+            except (msgspec.DecodeError, msgspec.ValidationError):  # not the envelope: stays as it is
+                env = None
+        if env is None:
+            dead.append(d)
+            continue
+        out.events += len(env.records) - 1  # the envelope was counted as one event
+        dead.extend(replace(d, raw=msgspec.json.format(bytes(r), indent=-1)) for r in env.records)
+    return dead
 
 
 def _cloud_doc(raw: bytes) -> dict[str, Any] | None:
