@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from secpipe import formats
+from secpipe.runtime import memory
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO.parent / "shared" / "data" / "real"
@@ -203,6 +204,7 @@ def main() -> None:
     ap.add_argument("--only", default="")
     ap.add_argument("--steps", action="store_true", help="per-step CPU us of GitHub webhook decoding")
     a = ap.parse_args()
+    memory.tune()  # the allocator settings secpipe's CLI applies at start (runtime.memory)
     if a.steps:
         print(json.dumps({"format": "github", "workload": "webhooks, us per payload by step",
                           "steps": github_steps(a.events // 10, max(a.repeat, 5))}))  # fmt: skip

@@ -26,6 +26,7 @@ from gen_cloudtrail import records  # noqa: E402
 
 from secpipe import formats  # noqa: E402
 from secpipe.formats.base import Records  # noqa: E402
+from secpipe.runtime import memory  # noqa: E402
 
 
 def cloudtrail_docs(n: int) -> list[bytes]:
@@ -82,6 +83,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated formats (cloudtrail,k8s_audit); default both")
     a = ap.parse_args()
+    memory.tune()  # the allocator settings secpipe's CLI applies at start (runtime.memory)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
     gens = {"cloudtrail": cloudtrail_docs, "k8s_audit": k8s_docs}

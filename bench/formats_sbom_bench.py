@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from secpipe import formats
+from secpipe.runtime import memory
 
 CASES = Path(__file__).resolve().parents[1] / "tests" / "cases" / "sbom"
 FLOOR = 50_000
@@ -94,6 +95,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=100_000)
     a = ap.parse_args()
+    memory.tune()  # the allocator settings secpipe's CLI applies at start (runtime.memory)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
     doc, n = gen_bom(a.events)

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from secpipe import formats
+from secpipe.runtime import memory
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 FLOOR = 50_000
@@ -230,6 +231,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--only", default="")
     a = ap.parse_args()
+    memory.tune()  # the allocator settings secpipe's CLI applies at start (runtime.memory)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
     names = [x for x in a.only.split(",") if x] or list(GENERATORS)
