@@ -69,7 +69,11 @@ def test_falco_elastic_alerts() -> None:
     assert ev["src_endpoint"]["ip"] == "216.160.83.56" and ev["dst_endpoint"]["ip"] == "89.160.20.112"
     assert rows[4]["evidences"][0]["process"]["pid"] == 133567
     assert rows[5]["finding_info"]["uid"] == "7466e462-ddde-434d-8dee-390ca5656f83"
-    assert rows[1]["device"]["container"]["image"] == {"name": "falcosecurity/event-generator", "tag": "0.10.0"}
+    assert rows[1]["evidences"][0]["container"]["image"] == {
+        "name": "falcosecurity/event-generator", "tag": "0.10.0",
+        "uid": "16e0fa09a4f1018f22be6cce3ec21848dccaa566b063bda4c814c37dc36adfea"}  # container.image.id
+    assert rows[1]["device"] == {"hostname": "97ade2b595f0", "type_id": 0, "type": "Unknown"}
+    assert "container" not in rows[1]["metadata"]["profiles"]  # not a profile of Detection Finding
     assert rows[6]["device"]["hostname"] == "minikube"
     assert "" not in rows[6]["finding_info"]["types"]  # tags ["", "PCI_DSS_11.5.1", ...]
 

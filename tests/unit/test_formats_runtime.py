@@ -56,7 +56,7 @@ def test_falco_http_output_with_kubernetes_context() -> None:
     (r,) = _rows(formats.get("falco").decode(json.dumps(alert).encode(), "http"))
     assert r["severity_id"] == 5
     assert r["finding_info"]["uid"] == alert["uuid"] and r["metadata"]["original_event_uid"] == alert["uuid"]
-    c = r["device"]["container"]
+    c = r["evidences"][0]["container"]  # Detection Finding takes no container profile (device.container)
     assert (c["uid"], c["name"], c["image"]["name"], c["image"]["tag"]) == ("4f2c1a9b8e7d", "web", "nginx", "1.25")
     assert r["resources"] == [{"type": "pod", "name": "web-7d9f", "namespace": "prod", "uid": None}]
     assert r["evidences"][0]["process"]["pid"] == 4242 and r["evidences"][0]["process"]["user"]["name"] == "root"

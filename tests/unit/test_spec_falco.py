@@ -38,7 +38,7 @@ def test_output_property_switched_off_is_still_an_alert() -> None:
     assert r["finding_info"]["title"] == "Terminal shell in container"
     assert r["time"] == 1709287200123
     assert r["message"] is None and r["finding_info"]["types"] is None
-    assert r["device"]["container"]["uid"] == "0123456789ab"
+    assert r["evidences"][0]["container"]["uid"] == "0123456789ab"
     assert r["evidences"][0]["process"]["pid"] == 4242
 
 
@@ -92,7 +92,7 @@ def test_na_values_are_absent_and_not_an_alert_is_dead_lettered() -> None:
     (r,) = _rows(res)
     assert r["severity_id"] == 4  # Error -> High
     assert r["evidences"][0]["src_endpoint"] is None and r["evidences"][0]["dst_endpoint"]["ip"] == "10.0.0.2"
-    assert r["device"]["container"] is None  # "<NA>" id: no container object
+    assert r["evidences"][0]["container"] is None  # "<NA>" id: no container object
     assert [d.reason for d in res.dead] == ["not a Falco alert: no `rule` with a `priority` or `output`"] * 2
 
 

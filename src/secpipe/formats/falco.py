@@ -22,7 +22,9 @@ dropped) -> ``finding_info.types``; ``time`` -> ``time``; ``uuid`` -> ``finding_
 ``metadata.original_event_uid`` (the event uid otherwise); ``source`` (syscall, k8s_audit,
 aws_cloudtrail ...) -> ``metadata.log_source`` and ``finding_info.analytic.category``;
 ``hostname`` -> ``device.hostname``. From ``output_fields``:
-``container.id/name/image.repository/image.tag`` -> ``device.container``,
+``container.id/name/image.repository/image.tag/image.id`` -> ``evidences[0].container`` (uid, name,
+image name/tag/uid: Detection Finding does not take the ``container`` profile that tags
+``device.container``, and Evidence Artifacts' ``container`` is untagged),
 ``k8s.ns.name``/``k8s.pod.name``/``k8s.pod.uid`` -> ``resources[0]`` (type ``pod``, only when
 the alert has Kubernetes context); ``proc.name/cmdline/pid`` and ``user.name`` ->
 ``evidences[0].process``. Plugin sources: the k8saudit target (``ka.target.resource``/``name``/
@@ -83,6 +85,7 @@ _FIELD_KEYS = {
     "ka_name": "ka.target.name", "ka_ns": "ka.target.namespace", "proc_name": "proc.name", "cmdline": "proc.cmdline",
     "pid": "proc.pid", "user": "user.name", "fd_sip": "fd.sip", "cid": "container.id", "cname": "container.name",
     "image_repo": "container.image.repository", "image": "container.image", "image_tag": "container.image.tag",
+    "image_id": "container.image.id",
     "ka_user": "ka.user.name", "ct_user": "ct.user", "okta_actor": "okta.actor.name", "github_user": "github.user",
     "ct_srcip": "ct.srcip", "okta_ip": "okta.client.ip", "fd_cip": "fd.cip", "ka_verb": "ka.verb", "ct_name": "ct.name",
 }  # fmt: skip
@@ -235,6 +238,11 @@ class Falco(CheckedRecordFormat):
             "src_endpoint.ip": strs(_first(get["ct_srcip"], get["okta_ip"], get["fd_cip"])),
             "dst_endpoint.ip": strs(get["fd_sip"]),
             "api": only_where(nest({"operation": op}), op),
+            "container.uid": strs(get["cid"]),
+            "container.name": strs(get["cname"]),
+            "container.image.name": strs(_strs([f.image_repo or f.image for f in of])),
+            "container.image.tag": strs(get["image_tag"]),
+            "container.image.uid": strs(get["image_id"]),
             "data": raw_json_col(raw_fields),
         })  # fmt: skip
         orig = strs([a.uuid for a in al])
@@ -258,10 +266,6 @@ class Falco(CheckedRecordFormat):
             # device.type_id is required (OCSF 1.8.0): Unknown, where the alert names a device at all
             "device.type_id": pa.array([None if a.hostname is None else 0 for a in al], pa.int32()),
             "device.type": strs([None if a.hostname is None else "Unknown" for a in al]),
-            "device.container.uid": strs(get["cid"]),
-            "device.container.name": strs(get["cname"]),
-            "device.container.image.name": strs(_strs([f.image_repo or f.image for f in of])),
-            "device.container.image.tag": strs(get["image_tag"]),
             "resources": singleton_list(res, pc.or_(has_pod, has_ka)),
             "evidences": singleton_list(evid),
             "unmapped": unmapped_json(tops, _MAPPED),
