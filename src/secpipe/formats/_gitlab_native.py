@@ -389,6 +389,7 @@ def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec
             g = groups[key] = []
         g.append(i)
     out = []
+    assert cols.uids is not None  # the walk was given a uid prefix
     for (cls, kind), members in groups.items():
         rows = np.asarray(members, np.int32)
         whole = len(members) == len(raws)
