@@ -432,7 +432,7 @@ class Sbom(ReportFormat):
                    "(expected bomFormat \"CycloneDX\" and specVersion \"1.x\")")  # fmt: skip
             return self.dead(why, source, data)
         found = top.get("vulnerabilities")
-        vjson = msgspec.json.format(bytes(found), indent=-1) if found is not None else b"[]"  # canonical slices
+        vjson = msgspec.json.format(found, indent=-1) if found is not None else b"[]"  # canonical slices
         vraws = _field({"vulnerabilities": msgspec.Raw(vjson)}, "vulnerabilities", list[msgspec.Raw]) or []
         meta = _field(top, "metadata", _Meta) or _Meta()
         if not vraws:
