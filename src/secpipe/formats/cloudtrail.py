@@ -387,12 +387,13 @@ SIGN_IN = {"ConsoleLogin": 1, "UserAuthentication": 1, "ExternalIdPDirectoryLogi
 _SIGN_IN_NAMES = tuple(SIGN_IN)
 _SIGN_IN_KEYS = pa.array(_SIGN_IN_NAMES, pa.string())
 _SIGN_IN_IDS = pa.array(SIGN_IN.values(), pa.int32())
+_TELLERS = ("serviceEventDetails", "responseElements")  # raw fields that may hold an event's outcome by its name
 _NAMELESS = "CloudTrail record without eventName/eventSource (nor insightDetails naming them)"
 _UID_PREFIX = uid_prefix(CloudTrail.name)  # metadata.uid made by the walker
 
 
 #: typed paths of _Record for the native walker; the raw fields go to unmapped.
-_SPEC = _fast.Spec((*_fast.struct_spec(_Record), ("insightDetails", _fast.RAW), ("serviceEventDetails", _fast.RAW)), _UNMAPPED,
+_SPEC = _fast.Spec((*_fast.struct_spec(_Record), ("insightDetails", _fast.RAW)), _UNMAPPED,
                    tuple(f.name for f in msgspec.structs.fields(_Record)))  # fmt: skip
 
 
@@ -418,8 +419,6 @@ def _batch(cls: str, st: Strict) -> pa.RecordBatch:
     f["userIdentity.sessionContext.attributes.mfaAuthenticated"] = strs([_mfa_text(a.mfaAuthenticated) for a in attrs])
     f["userIdentity.sessionContext.attributes.creationDate"] = strs([a.creationDate for a in attrs])
     f["userIdentity.onBehalfOf.userId"] = strs([u.onBehalfOf.userId if u.onBehalfOf else None for u in ids])
-    f["serviceEventDetails"] = strs([bytes(r.serviceEventDetails).decode() if r.serviceEventDetails else None
-                                     for r in recs])  # fmt: skip
     f["resources"] = _resources(recs)
     f["unmapped"] = unmapped_from(st, _UNMAPPED)
     insight = np.array([bool(r.insightDetails) for r in recs])
@@ -450,14 +449,14 @@ def _blank(col: pa.Array) -> pa.Array:
     return pc.if_else(_fast.bools(empty), pa.scalar(None, pa.string()), col)
 
 
-def _told_failed(texts: pa.Array, names: pa.Array, under: str | None = None) -> pa.Array | None:
-    """True where a JSON object column gives the event's own outcome as Failure under the
-    event's name: ``serviceEventDetails`` as sign-in service events write it
-    (``{"CredentialVerification": "Failure"}``, no errorCode), or with ``under`` that member of
-    it (``responseElements`` in ``unmapped``: ``{"ConsoleLogin": "Failure"}``); None when no record says so.
+def _told_failed(texts: pa.Array, names: pa.Array) -> pa.Array | None:
+    """True where ``unmapped`` (the raw fields, JSON) gives the event's own outcome as Failure
+    under the event's name, in ``serviceEventDetails`` as sign-in service events write it
+    (``{"CredentialVerification": "Failure"}``, no errorCode) or in ``responseElements``
+    (``{"ConsoleLogin": "Failure"}``); None when no record says so.
 
     Only the records whose text holds a ``"Failure"`` value are parsed (few: a failed sign-in
-    step); the rest is one substring kernel over the column.
+    step); the rest is one SIMD search over the column's bytes, then one substring kernel.
     """
     if texts.null_count == len(texts) or not _fast.contains_any(texts.buffers()[2], (b':"Failure"',)):
         return None  # one SIMD pass over the column's bytes: the usual batch has no failed step
@@ -471,9 +470,8 @@ def _told_failed(texts: pa.Array, names: pa.Array, under: str | None = None) -> 
             told = msgspec.json.decode(text)
         except msgspec.DecodeError:
             continue
-        if under is not None:
-            told = told.get(under) if isinstance(told, dict) else None
-        failed[i] = isinstance(told, dict) and told.get(name) == "Failure"
+        if isinstance(told, dict):
+            failed[i] = any(isinstance(d, dict) and d.get(name) == "Failure" for d in map(told.get, _TELLERS))
     return _fast.bools(failed)
 
 
@@ -489,9 +487,9 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarr
     times = parse_times(pc.if_else(_nonempty(event_time), event_time, f["p_event_time"]))
     err = f["errorCode"]
     failed = pc.is_valid(err)
-    for told in (_told_failed(f["serviceEventDetails"], names), _told_failed(f["unmapped"], names, "responseElements")):
-        if told is not None:
-            failed = pc.or_(failed, told)
+    told = _told_failed(f["unmapped"], names)
+    if told is not None:
+        failed = pc.or_(failed, told)
     if cls == "authentication":
         activity = pc.fill_null(_SIGN_IN_IDS.take(pc.index_in(names, _SIGN_IN_KEYS)), 99)
     else:
