@@ -53,7 +53,14 @@ from secpipe.formats._findings import (
     typed_records,
     unmapped_with,
 )
-from secpipe.formats.alertmanager_api import decode_api, looks_api, sniff_api
+from secpipe.formats.alertmanager_api import (
+    Notes,
+    alert_text,
+    analytic_columns,
+    decode_api,
+    looks_api,
+    sniff_api,
+)
 from secpipe.formats.base import (
     Decoded,
     Strict,
@@ -94,12 +101,6 @@ class _Alert(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     annotations: msgspec.Raw = msgspec.Raw(b"")  # kept raw for ``unmapped``; summary/description read from it
 
 
-class _Notes(msgspec.Struct, gc=False):
-    summary: Any = None
-    description: Any = None
-    message: Any = None
-
-
 class _TypedPayload(msgspec.Struct, gc=False):
     alerts: list[_Alert] | None = None
 
@@ -107,13 +108,13 @@ class _TypedPayload(msgspec.Struct, gc=False):
 _TYPED = msgspec.json.Decoder(_TypedPayload)
 #: The payload with its alerts typed, decoded in one call where the native split gives the alerts' bytes.
 _FULL = msgspec.json.Decoder(msgspec.defstruct("_Full", [("alerts", list[_Alert] | None, None)], bases=(_Payload,), gc=False))
-_NOTES = msgspec.json.Decoder(_Notes)
-_NOTES_LIST = msgspec.json.Decoder(list[_Notes])
-_NO_NOTES = _Notes()
+_NOTES = msgspec.json.Decoder(Notes)
+_NOTES_LIST = msgspec.json.Decoder(list[Notes])
+_NO_NOTES = Notes()
 _NULL = msgspec.Raw(b"null")
 
 
-def _notes(raw: msgspec.Raw) -> _Notes:
+def _notes(raw: msgspec.Raw) -> Notes:
     return _NOTES.decode(raw) if raw and raw != _NULL else _NO_NOTES
 
 
@@ -132,7 +133,7 @@ def _bad_notes(st: Strict) -> list[str | None] | None:
     return out
 
 
-def _all_notes(raws: list[msgspec.Raw]) -> list[_Notes]:
+def _all_notes(raws: list[msgspec.Raw]) -> list[Notes]:
     """Annotations of every alert, decoded in one call (one by one if that fails)."""
     try:
         return _NOTES_LIST.decode(b"[" + b",".join([r if r and r != _NULL else b"{}" for r in raws]) + b"]")
@@ -251,11 +252,7 @@ class Alertmanager(ReportFormat):
             uids=event_uids(self.name, raws, [f"{doc.groupKey}\0{o}" for o in ords]), times_ms=times, raws=raws,
             activity_ids=[3 if r else 1 for r in resolved], severity=sev,
         )  # fmt: skip
-        name = strs([None if (v := lb.get("alertname")) is None else str(v) for lb in labels])
-        notes = _all_notes([a.annotations for a in al])
-        summary = strs([None if x.summary is None else str(x.summary) for x in notes])
-        desc = strs([str(x.description) if x.description is not None else None if x.message is None else str(x.message)
-                     for x in notes])  # fmt: skip
+        name, summary, desc = alert_text(labels, _all_notes([a.annotations for a in al]))
         fp = strs([a.fingerprint for a in al])
         ctx = {"receiver": doc.receiver, "externalURL": doc.externalURL, "groupLabels": doc.groupLabels,
                "commonAnnotations": doc.commonAnnotations, "truncatedAlerts": doc.truncatedAlerts,
@@ -279,7 +276,7 @@ class Alertmanager(ReportFormat):
             "finding_info.tags": kv_list(labels),
             "finding_info.analytic.name": name,
         })  # fmt: skip
-        cols.update(_analytic(name))
+        cols.update(analytic_columns(name))
         cols["unmapped"] = _unmapped(st, ctx)
         return to_batch(cls, cols)
 
@@ -295,18 +292,6 @@ def _status(resolved: tuple[bool, ...]) -> dict[str, pa.Array]:
         }
 
     return memo_columns(("alertmanager.status", resolved), build) if len(resolved) <= MEMO_ROWS else build()
-
-
-def _analytic(name: pa.Array) -> dict[str, pa.Array]:
-    """A Rule only where the alert names it (an analytic needs a name or uid, OCSF 1.8.0)."""
-    n = len(name)
-
-    def build() -> dict[str, pa.Array]:
-        named = pc.is_valid(name)
-        return {"finding_info.analytic.type_id": pc.if_else(named, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
-                "finding_info.analytic.type": pc.if_else(named, "Rule", pa.scalar(None, S))}  # fmt: skip
-
-    return memo_columns(("alertmanager.analytic", n), build) if not name.null_count and n <= MEMO_ROWS else build()
 
 
 __all__ = ["Alertmanager"]

@@ -34,7 +34,17 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from secpipe.formats._findings import S, captions, compact, finding_base, kv_list, severity_list, strs
+from secpipe.formats._findings import (
+    MEMO_ROWS,
+    S,
+    captions,
+    compact,
+    finding_base,
+    kv_list,
+    memo_columns,
+    severity_list,
+    strs,
+)
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -68,7 +78,9 @@ class _State(msgspec.Struct, gc=False):
     state: str | None = None
 
 
-class _Notes(msgspec.Struct, gc=False):
+class Notes(msgspec.Struct, gc=False):
+    """An alert's ``annotations`` as the mapping reads them (webhook and API alike)."""
+
     summary: Any = None
     description: Any = None
     message: Any = None
@@ -86,7 +98,7 @@ _KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _GROUP = msgspec.json.Decoder(_Group)
 _STATE = msgspec.json.Decoder(_State | None)
 _TIME = msgspec.json.Decoder(str | None)
-_NOTES = msgspec.json.Decoder(_Notes | None)
+_NOTES = msgspec.json.Decoder(Notes | None)
 _ENC = msgspec.json.Encoder(order="sorted")
 _STATUS = {"active": 1, "unprocessed": 1, "suppressed": 3}
 _CLS = "detection_finding"
@@ -163,7 +175,7 @@ def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
         bad.append(None if why is None else f"not an Alertmanager API alert: {why}")
         states.append(s.state if s is not None else None)
         times.append(t)
-        notes.append(n or _Notes())
+        notes.append(n or Notes())
     if any(bad):
         keep = [k for k, b in enumerate(bad) if b is None]
         st = st.reject(bad, out, fmt.name)
@@ -174,7 +186,28 @@ def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
     return out
 
 
-def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str | None], notes: list[_Notes],
+def alert_text(labels: list[dict[str, Any]], notes: list[Notes]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(alertname, annotations' summary, description else message) of each alert, as strings."""
+    name = strs([None if (v := lb.get("alertname")) is None else str(v) for lb in labels])
+    summary = strs([None if x.summary is None else str(x.summary) for x in notes])
+    desc = strs([str(x.description) if x.description is not None else None if x.message is None else str(x.message)
+                 for x in notes])  # fmt: skip
+    return name, summary, desc
+
+
+def analytic_columns(name: pa.Array) -> dict[str, pa.Array]:
+    """A Rule only where the alert names it (an analytic needs a name or uid, OCSF 1.8.0)."""
+    n = len(name)
+
+    def build() -> dict[str, pa.Array]:
+        named = pc.is_valid(name)
+        return {"finding_info.analytic.type_id": pc.if_else(named, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
+                "finding_info.analytic.type": pc.if_else(named, "Rule", pa.scalar(None, S))}  # fmt: skip
+
+    return memo_columns(("alertmanager.analytic", n), build) if not name.null_count and n <= MEMO_ROWS else build()
+
+
+def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str | None], notes: list[Notes],
            groups: list[bytes | None]) -> pa.RecordBatch:
     al: list[_ApiAlert] = st.recs
     n = len(al)
@@ -187,13 +220,9 @@ def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str 
         times_ms=starts, raws=st.raws, activity_ids=[1] * n,
         severity=severity_list([None if (v := lb.get("severity")) is None else str(v) for lb in labels]),
     )  # fmt: skip
-    name = strs([None if (v := lb.get("alertname")) is None else str(v) for lb in labels])
-    summary = strs([None if x.summary is None else str(x.summary) for x in notes])
-    desc = strs([str(x.description) if x.description is not None else None if x.message is None else str(x.message)
-                 for x in notes])  # fmt: skip
+    name, summary, desc = alert_text(labels, notes)
     fp = strs([a.fingerprint for a in al])
     status_id = pa.array([_STATUS.get((s or "").lower(), 0 if s is None else 99) for s in states], pa.int32())
-    named = pc.is_valid(name)
     cols.update({
         "start_time": starts,
         "status_id": status_id,
@@ -212,11 +241,10 @@ def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str 
         "finding_info.src_url": strs([a.generatorURL for a in al]),
         "finding_info.tags": kv_list(labels),
         "finding_info.analytic.name": name,
-        "finding_info.analytic.type_id": pc.if_else(named, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
-        "finding_info.analytic.type": pc.if_else(named, "Rule", pa.scalar(None, S)),
     })  # fmt: skip
+    cols.update(analytic_columns(name))
     cols["unmapped"] = unmapped_from(st, _UNMAPPED, groups if any(groups) else None)
     return to_batch(_CLS, cols)
 
 
-__all__ = ["decode_api", "looks_api", "sniff_api"]
+__all__ = ["Notes", "alert_text", "analytic_columns", "decode_api", "looks_api", "sniff_api"]
