@@ -470,7 +470,6 @@ class Sbom(ReportFormat):
         subject = meta.component or _Comp()
         tool = _tool(meta) or _Tool()
         product = tool.name or self.product
-        sev = v.sev
         ids = strs(v.ids)
         raws = [v.raws[i] for i in rows.tolist()]
         ctx = [f"{serial}\0{subject.bom_ref or subject.name}\0{r}" for r in refs]
@@ -478,7 +477,7 @@ class Sbom(ReportFormat):
         cols = base_columns(
             "vulnerability_finding", kind=self.name, product=product, vendor=tool.vendor or tool.group,
             uids=event_uids(self.name, raws, ctx), times_ms=created, raws=None, activity_id=1,
-            severity_id=pa.array([s[0] for s in sev], pa.int32()).take(take),
+            severity_id=v.sev_id.take(take),
         )  # fmt: skip
         cols["raw_data"] = raw_data(raws)
         desc = v.desc
@@ -498,7 +497,7 @@ class Sbom(ReportFormat):
         per_vuln = {
             "title": ids,
             "desc": desc,
-            "severity": strs([s[1] for s in sev]),
+            "severity": v.sev_word,
             "vendor_name": v.source_name,
             "references": v.advisories,
             "related_vulnerabilities": v.references,
@@ -512,7 +511,7 @@ class Sbom(ReportFormat):
             "cve.created_time": pub,
             "cve.modified_time": mod,
             "cve.references": str_lists([[u] if u else None for u in v.source_url]),
-            "cve.cvss": pa.array([s[2] for s in sev], CVSS_LIST),
+            "cve.cvss": v.cvss,
             "remediation": only_where(nest({"desc": rec}), rec),  # required key (OCSF 1.8.0)
         }  # fmt: skip
         vuln = nest({k: per_event(a) for k, a in per_vuln.items()})
@@ -538,8 +537,6 @@ class Sbom(ReportFormat):
         status = [s if i != 99 else st_ for s, i, st_ in zip(status, sid, states, strict=True)]
         vid = [i or b for i, b in zip(v.ids, v.bom_refs, strict=True)]
         per = rows.tolist()
-        name_of = strs([" in ".join(x for x in (v.ids[i], p[0], subject.name if subject.name != p[0] else None) if x)
-                        for i, p in zip(per, pk, strict=True)])  # fmt: skip
         cols.update({
             "status_id": pa.array(sid, pa.int32()).take(take),
             "status": strs(status).take(take),
@@ -557,7 +554,7 @@ class Sbom(ReportFormat):
             "finding_info.product.name": const(product, n),
             "metadata.product.version": const(tool.version, n),
             "metadata.log_version": const(spec, n),
-            "message": name_of,
+            "message": _message(per_event(ids), names, subject.name),
             "vulnerabilities": singleton_list(vuln),
             "resources": res,
             "unmapped": v.unmapped.take(take),
@@ -583,7 +580,9 @@ class _VulnCols:
     advisories: pa.Array
     references: pa.Array
     cwe: pa.Array
-    sev: list[tuple[int, str | None, list[dict[str, Any]] | None]]
+    sev_id: pa.Array  # int32 severity_id of the highest rating
+    sev_word: pa.Array  # its severity word
+    cvss: pa.Array  # cve.cvss[] of the CVSS ratings
     analysis: list[_Analysis | None]
     unmapped: pa.Array
     rows: np.ndarray
@@ -608,7 +607,7 @@ def _typed_cols(st: Strict) -> _VulnCols:
         source_url=[v.source.url if v.source else None for v in vs], recommendation=[v.recommendation for v in vs],
         advisories=str_lists([[a.url for a in v.advisories or () if a.url] for v in vs]),
         references=str_lists([[r.id for r in v.references or () if r.id] for v in vs]),
-        cwe=strs([f"CWE-{v.cwes[0]}" if v.cwes else None for v in vs]), sev=[_rate(v.ratings) for v in vs],
+        cwe=strs([f"CWE-{v.cwes[0]}" if v.cwes else None for v in vs]), **_rated([_rate(v.ratings) for v in vs]),
         analysis=[v.analysis for v in vs], unmapped=unmapped_from(st, _UNMAPPED, analysis),
         rows=np.asarray(rows, np.int32), refs=[a.ref if a else None for a in affects],
         affected=[_affected_version(a) for a in affects],
@@ -667,9 +666,19 @@ def _native(raws: list[bytes]) -> _VulnCols | None:
         advisories=_kept(cols.lists["advisories[]"][0], col["advisories[].url"]),
         references=_kept(cols.lists["references[]"][0], col["references[].id"]),
         cwe=raw["cwes"].column(S, lambda c: f"CWE-{c[0]}" if c else None),
-        sev=raw["ratings"].per_row(raw["ratings"].derive(_rate)), analysis=analysis, unmapped=unmapped,
+        **_rated(raw["ratings"].derive(_rate), pa.array(raw["ratings"].idx, pa.int32())), analysis=analysis,
+        unmapped=unmapped,
         rows=rows, refs=refs, affected=affected_at,
     )  # fmt: skip
+
+
+def _rated(rated: list[tuple[int, str | None, list[dict[str, Any]] | None]],
+           idx: pa.Array | None = None) -> dict[str, pa.Array]:
+    """The severity columns of :func:`_rate`'s results: one per vulnerability, or (native path)
+    one per distinct ratings value, converted once and taken to the vulnerabilities by ``idx``."""
+    cols = {"sev_id": pa.array([r[0] for r in rated], pa.int32()), "sev_word": strs([r[1] for r in rated]),
+            "cvss": pa.array([r[2] for r in rated], CVSS_LIST)}  # fmt: skip
+    return cols if idx is None else {k: c.take(idx) for k, c in cols.items()}
 
 
 def _kept(offsets: np.ndarray, values: pa.Array) -> pa.Array:
@@ -685,13 +694,28 @@ def _unmapped(fields: list[tuple[str, pa.Array]], more: pa.Array, extras: pa.Arr
     """``unmapped`` as :func:`~secpipe.formats.base.unmapped_from` writes it: the raw fields in
     order, then ``more`` (an encoded ``"key":value`` item), then the extra keys (a JSON object of
     them, sorted), built with Arrow string kernels; null when there is nothing."""
-    # each part is "" or its item and a comma (null_handling="skip" was seen dropping rows, pyarrow 26)
-    parts = [pc.fill_null(pc.binary_join_element_wise(pa.scalar(k), v, ",", ""), "") for k, v in fields]
+    # each part is "" or its item and a comma (null_handling="skip" was seen dropping rows, pyarrow 26);
+    # a field no vulnerability has adds nothing
+    parts = [pc.fill_null(pc.binary_join_element_wise(pa.scalar(k), v, ",", ""), "") for k, v in fields
+             if v.null_count < len(v)]
     parts.append(pc.fill_null(pc.binary_join_element_wise(more, ",", ""), ""))
     parts.append(pc.fill_null(pc.utf8_slice_codeunits(extras, 1, -1), ""))
     body = pc.binary_join_element_wise(*parts, "")
     return pc.if_else(pc.equal(body, ""), pa.scalar(None, S),
                       pc.binary_join_element_wise("{", pc.utf8_rtrim(body, characters=","), "}", ""))
+
+
+def _message(ids: pa.Array, names: pa.Array, subject: str | None) -> pa.Array:
+    """``"<id> in <package> in <subject>"`` per event, the empty parts left out (and the subject
+    when it is the package), with Arrow string kernels."""
+    given = [pc.if_else(nonempty(ids), ids, pa.scalar(None, S)), pc.if_else(nonempty(names), names, pa.scalar(None, S))]
+    if subject:  # the subject's name unless it is the package's
+        given.append(pc.if_else(pc.fill_null(pc.equal(names, subject), False), pa.scalar(None, S), subject))
+    out = given[0]
+    for part in given[1:]:
+        both = pc.and_(pc.is_valid(out), pc.is_valid(part))
+        out = pc.if_else(both, pc.binary_join_element_wise(out, part, " in "), pc.coalesce(out, part))
+    return pc.fill_null(out, "")
 
 
 def _resources(subject: _Comp, names: pa.Array, types: pa.Array, refs: pa.Array) -> pa.Array:
