@@ -26,6 +26,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use sha2::{Digest, Sha256};
 
+mod extract;
 mod valid;
 
 /// A record the fast path does not decide the way msgspec would.
@@ -297,13 +298,36 @@ struct Walker<'a> {
     unmapped: Col,
     /// Top-level keys the format knows (columns or unmapped fields); others are extras.
     known: &'a [Vec<u8>],
+    /// The input is not known to be valid compact JSON yet: every value is checked as
+    /// ``valid::value`` would check it (the walk is then also the validation pass).
+    strict: bool,
 }
 
 impl Walker<'_> {
+    /// Index just past the string at ``i`` and whether it holds an escape (checked if ``strict``).
+    #[inline]
+    fn string(&self, b: &[u8], i: usize) -> R<(usize, bool)> {
+        if self.strict {
+            valid::string_escaped(b, i)
+        } else {
+            skip_string(b, i)
+        }
+    }
+
+    /// Index just past the value at ``i`` (checked if ``strict``).
+    #[inline]
+    fn skip(&self, b: &[u8], i: usize) -> R<usize> {
+        if self.strict {
+            valid::value(b, i)
+        } else {
+            skip_value(b, i)
+        }
+    }
+
     /// Fill a leaf from the value at ``i``; returns the index past it.
     fn leaf(&mut self, b: &[u8], i: usize, slot: usize, mode: u8) -> R<usize> {
         let c = at(b, i)?;
-        let (end, escaped) = if c == b'"' { skip_string(b, i)? } else { (skip_value(b, i)?, false) };
+        let (end, escaped) = if c == b'"' { self.string(b, i)? } else { (self.skip(b, i)?, false) };
         let before = self.cols[slot].len;
         let col = &mut self.cols[slot];
         if mode == RAW {
@@ -367,7 +391,7 @@ impl Walker<'_> {
             if at(b, j)? != b'"' {
                 return Err(Irregular);
             }
-            let (kend, escaped) = skip_string(b, j)?;
+            let (kend, escaped) = self.string(b, j)?;
             let mut unescaped = Vec::new();
             let key = if escaped {
                 unescape(&b[j + 1..kend - 1], &mut unescaped)?; // msgspec matches the unescaped key
@@ -402,7 +426,7 @@ impl Walker<'_> {
                 Some(Node::Obj(child)) => self.nested(b, v, child)?,
                 Some(Node::List { slot, item }) => self.list(b, v, *slot, item)?,
                 None => {
-                    let end = skip_value(b, v)?;
+                    let end = self.skip(b, v)?;
                     if root {
                         if let Some(k) = self.unmapped_names.iter().position(|n| n.as_slice() == key) {
                             if fields[k].replace((v, end)).is_some() {
@@ -429,7 +453,7 @@ impl Walker<'_> {
     /// A nested object (or null): its leaves share the enclosing row scope.
     fn nested(&mut self, b: &[u8], i: usize, obj: &Obj) -> R<usize> {
         if b.get(i..i + 4) == Some(b"null") {
-            return skip_value(b, i);
+            return self.skip(b, i);
         }
         self.object(b, i, obj, false, &mut Vec::new(), &mut [])
     }
@@ -439,7 +463,7 @@ impl Walker<'_> {
         if b.get(i..i + 4) == Some(b"null") {
             let items = *self.cols[slot].offsets.last().unwrap_or(&0) as usize;
             self.cols[slot].list_end(items, false)?;
-            return skip_value(b, i);
+            return self.skip(b, i);
         }
         if at(b, i)? != b'[' {
             return Err(Irregular);
@@ -502,14 +526,12 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn record(&mut self, b: &[u8], root: &Obj) -> R<()> {
+    /// Walk the record (an object) at ``i`` of ``b``; returns the index just past it.
+    fn record(&mut self, b: &[u8], i: usize, root: &Obj) -> R<usize> {
         let marks = self.marks(&root.scope);
         let mut extras = Vec::new();
         let mut fields: Vec<Option<(usize, usize)>> = vec![None; self.unmapped_names.len()];
-        let end = self.object(b, 0, root, true, &mut extras, &mut fields)?;
-        if end != b.len() {
-            return Err(Irregular);
-        }
+        let end = self.object(b, i, root, true, &mut extras, &mut fields)?;
         self.close(&root.scope, &marks)?;
         // unmapped: declared fields in order, then extra keys sorted (by bytes = by code point)
         extras.sort_by(|x, y| b[x.0 + 1..x.1 - 1].cmp(&b[y.0 + 1..y.1 - 1]));
@@ -534,11 +556,12 @@ impl Walker<'_> {
             out.data.extend_from_slice(&b[*v..*e]);
         }
         if out.data.len() == start {
-            out.null()
+            out.null()?;
         } else {
             out.data.push(b'}');
-            out.end(true)
+            out.end(true)?;
         }
+        Ok(end)
     }
 }
 
@@ -706,117 +729,6 @@ fn byte_items<'py>(items: &Bound<'py, PyList>) -> PyResult<Vec<Item<'py>>> {
         .collect()
 }
 
-/// Extract columns from canonical JSON records.
-///
-/// ``spec``: (dotted path, mode) pairs; mode ``s`` str|null, ``b`` str|bool|null, ``r`` raw
-/// JSON text, ``l`` a list of objects (path ends in ``[]``; its items' fields are paths
-/// below it). ``unmapped``: top-level fields copied, in this order, into the ``unmapped``
-/// JSON; ``known``: every other top-level key the format knows (the rest are extras, added
-/// to ``unmapped`` sorted). ``aside``: (spec index of a top-level string path, values):
-/// records holding one of those values there are left out of the columns and their indexes returned
-/// (a format maps them on another path). Returns (index of the first irregular record or
-/// -1, one (validity, offsets, data, length, null count) per spec entry, the same for
-/// unmapped, the indexes set aside).
-///
-/// ``reserve``: bytes to reserve for each spec entry's data (e.g. what the previous batch
-/// needed per record, times this batch's records): a column then grows without copies into
-/// fresh pages; rows beyond it grow the column as usual.
-///
-/// In the same pass, for the records kept (not set aside), while each is in the CPU cache:
-/// with ``whole``, the records themselves as one string column (``raw_data``), and with
-/// ``uid_prefix``, their uids as ``uids`` makes them (returned last, else None).
-#[pyfunction]
-#[pyo3(signature = (records, spec, unmapped, known, aside=None, reserve=None, whole=false, uid_prefix=None))]
-#[allow(clippy::too_many_arguments, clippy::type_complexity)]
-fn extract(
-    py: Python<'_>,
-    records: &Bound<'_, PyList>,
-    spec: Vec<(String, String)>,
-    unmapped: Vec<Vec<u8>>,
-    known: Vec<Vec<u8>>,
-    aside: Option<(usize, Vec<Vec<u8>>)>,
-    reserve: Option<Vec<usize>>,
-    whole: bool,
-    uid_prefix: Option<Vec<u8>>,
-) -> PyResult<(i64, Vec<Buffers>, Buffers, Vec<usize>, Option<Buffers>, Option<Py<PyBytes>>)> {
-    if let Some((slot, _)) = &aside {
-        if *slot >= spec.len() || spec[*slot].1 != "s" || spec[*slot].0.contains('.') {
-            return Err(PyValueError::new_err("aside names a top-level string path of the spec"));
-        }
-    }
-    let root = build(&spec)?;
-    let modes: Vec<u8> = spec.iter().map(|(_, m)| m.as_bytes().first().copied().unwrap_or(0)).collect();
-    let raws = byte_items(records)?;
-    let slices: Vec<&[u8]> = raws.iter().map(Item::slice).collect();
-    let bad = py.detach(|| {
-        let mut cols: Vec<Col> = (0..spec.len()).map(|_| Col::new()).collect();
-        for (k, col) in cols.iter_mut().enumerate() {
-            col.offsets.reserve(slices.len() + 1);
-            col.valid.reserve(slices.len() / 8 + 1);
-            if let Some(bytes) = reserve.as_ref().and_then(|r| r.get(k)) {
-                col.data.reserve(*bytes);
-            }
-        }
-        let mut out = Col::new();
-        // unmapped holds at most each record's bytes plus braces: reserving that (virtual
-        // memory, touched only as written) spares the copies of growing it
-        out.data.reserve(slices.iter().map(|s| s.len() + 2).sum());
-        let mut w = Walker { cols, modes, unmapped_names: &unmapped, unmapped: out, known: &known };
-        let mut set_aside = Vec::new();
-        let mut rawcol = Col::new();
-        if whole {
-            rawcol.data.reserve(slices.iter().map(|s| s.len()).sum());
-            rawcol.offsets.reserve(slices.len() + 1);
-        }
-        let mut hexes = Vec::new();
-        let hasher = uid_prefix.as_ref().map(|p| {
-            hexes.reserve(slices.len() * 32);
-            let mut h = Sha256::new();
-            h.update(p);
-            h
-        });
-        let mut snaps: Vec<[usize; 5]> = Vec::with_capacity(w.cols.len() + 1); // reused: no allocation a record
-        for (n, rec) in slices.iter().enumerate() {
-            if aside.is_some() {
-                snaps.clear();
-                snaps.extend(w.cols.iter().chain([&w.unmapped]).map(Col::snapshot));
-            }
-            if w.record(rec, &root).is_err() {
-                return (n as i64, w, set_aside, rawcol, hexes);
-            }
-            if let Some((slot, values)) = &aside {
-                let held = w.cols[*slot].last();
-                if held.is_some_and(|h| values.iter().any(|v| v.as_slice() == h)) {
-                    let (last, cols) = snaps.split_last().expect("one snapshot per column and unmapped");
-                    for (col, snap) in w.cols.iter_mut().zip(cols) {
-                        col.restore(*snap);
-                    }
-                    w.unmapped.restore(*last);
-                    set_aside.push(n);
-                    continue;
-                }
-            }
-            if whole && (std::str::from_utf8(rec).is_err() || rawcol.bytes(rec).is_err()) {
-                return (n as i64, w, set_aside, rawcol, hexes); // not UTF-8, or over 2 GiB: the caller's path
-            }
-            if let Some(base) = &hasher {
-                let mut h = base.clone();
-                h.update(rec);
-                hex_prefix(&h.finalize(), &mut hexes);
-            }
-        }
-        (-1, w, set_aside, rawcol, hexes)
-    });
-    let (bad, walker, set_aside, rawcol, hexes) = bad;
-    if bad >= 0 {
-        return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new(), None, None));
-    }
-    let cols = walker.cols.into_iter().map(|c| to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
-    let raw = if whole { Some(to_py(py, rawcol)?) } else { None };
-    let uids = uid_prefix.map(|_| PyBytes::new(py, &hexes).unbind());
-    Ok((bad, cols, to_py(py, walker.unmapped)?, set_aside, raw, uids))
-}
-
 /// The first 128 bits of a digest as 32 lowercase hex digits, appended to ``out``.
 fn hex_prefix(digest: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -879,7 +791,7 @@ fn split_envelope(py: Python<'_>, doc: &[u8], key: &[u8], also: Vec<Vec<u8>>, st
 #[pyfunction]
 fn split_array(py: Python<'_>, doc: &[u8]) -> PyResult<Option<Vec<Py<PyBytes>>>> {
     let spans = py.detach(|| {
-        let (spans, end) = array_items(doc, 0, valid::value).ok()?;
+        let (spans, end) = array_spans(doc, 0, valid::value).ok()?;
         doc[end..].iter().all(json_space).then_some(spans)
     });
     Ok(pieces(py, doc, spans))
@@ -890,26 +802,36 @@ fn pieces(py: Python<'_>, doc: &[u8], spans: Option<Vec<(usize, usize)>>) -> Opt
     spans.map(|v| v.into_iter().map(|(s, e)| PyBytes::new(py, &doc[s..e]).unbind()).collect())
 }
 
-/// The items of the array opening at ``i``, each passed over by ``skip`` (which checks it or
-/// not), and the index just past the array.
-fn array_items(b: &[u8], i: usize, skip: fn(&[u8], usize) -> R<usize>) -> R<(Vec<(usize, usize)>, usize)> {
+/// Pass over the array opening at ``i``, handing each item to ``item`` (which passes over it,
+/// checking it or not, and returns the index just past it); returns the index just past the array.
+fn array_items(b: &[u8], i: usize, mut item: impl FnMut(&[u8], usize) -> R<usize>) -> R<usize> {
     if at(b, i)? != b'[' {
         return Err(Irregular);
     }
-    let mut spans = Vec::new();
     let mut j = i + 1;
     if at(b, j)? == b']' {
-        return Ok((spans, j + 1));
+        return Ok(j + 1);
     }
     loop {
-        let e = skip(b, j)?;
-        spans.push((j, e));
+        let e = item(b, j)?;
         match at(b, e)? {
             b',' => j = e + 1,
-            b']' => return Ok((spans, e + 1)),
+            b']' => return Ok(e + 1),
             _ => return Err(Irregular),
         }
     }
+}
+
+/// The (start, end) of each item of the array opening at ``i`` (passed over by ``skip``), and
+/// the index just past the array.
+fn array_spans(b: &[u8], i: usize, skip: fn(&[u8], usize) -> R<usize>) -> R<(Vec<(usize, usize)>, usize)> {
+    let mut spans = Vec::new();
+    let end = array_items(b, i, |b, j| {
+        let e = skip(b, j)?;
+        spans.push((j, e));
+        Ok(e)
+    })?;
+    Ok((spans, end))
 }
 
 /// NDJSON lines as canonical records, for ``split_json_records``. Blank lines are skipped
@@ -958,11 +880,25 @@ fn json_space(c: &u8) -> bool {
 }
 
 fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>], strict: bool) -> R<Vec<(usize, usize)>> {
+    let mut spans = Vec::new();
+    let skip = if strict { valid::value } else { skip_value };
+    envelope_items(b, key, also, strict, |b, j| {
+        let e = skip(b, j)?;
+        spans.push((j, e));
+        Ok(e)
+    })?;
+    Ok(spans)
+}
+
+/// Pass over the envelope document ``b`` (``{"<key>": [items...], ...}``), handing each item of
+/// ``key``'s array to ``item`` (which returns the index just past it); the other values are
+/// skipped, or checked with ``strict`` (which also allows whitespace after the document).
+fn envelope_items(b: &[u8], key: &[u8], also: &[Vec<u8>], strict: bool, mut item: impl FnMut(&[u8], usize) -> R<usize>) -> R<()> {
     let skip = if strict { valid::value } else { skip_value };
     if at(b, 0)? != b'{' {
         return Err(Irregular);
     }
-    let mut items: Option<Vec<(usize, usize)>> = None;
+    let mut found = false;
     let mut j = 1;
     if at(b, j)? == b'}' {
         return Err(Irregular);
@@ -981,12 +917,11 @@ fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>], strict: bool) -> R<Vec
         }
         let v = kend + 1;
         let end = if k == key {
-            if items.is_some() {
+            if found {
                 return Err(Irregular);
             }
-            let (spans, end) = array_items(b, v, skip)?; // each record passed over once
-            items = Some(spans);
-            end
+            found = true;
+            array_items(b, v, &mut item)? // each record passed over once
         } else if also.iter().any(|a| a.as_slice() == k) && !matches!(at(b, v)?, b'[' | b'n') {
             return Err(Irregular);
         } else {
@@ -994,7 +929,9 @@ fn envelope_spans(b: &[u8], key: &[u8], also: &[Vec<u8>], strict: bool) -> R<Vec
         };
         match at(b, end)? {
             b',' => j = end + 1,
-            b'}' if end + 1 == b.len() || strict && b[end + 1..].iter().all(json_space) => return items.ok_or(Irregular),
+            b'}' if end + 1 == b.len() || strict && b[end + 1..].iter().all(json_space) => {
+                return if found { Ok(()) } else { Err(Irregular) };
+            }
             _ => return Err(Irregular),
         }
     }
@@ -1137,7 +1074,8 @@ fn contains_any(py: Python<'_>, data: &Bound<'_, PyAny>, needles: Vec<Vec<u8>>) 
 
 #[pymodule]
 fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(extract, m)?)?;
+    m.add_function(wrap_pyfunction!(extract::extract, m)?)?;
+    m.add_function(wrap_pyfunction!(extract::extract_docs, m)?)?;
     m.add_function(wrap_pyfunction!(uids, m)?)?;
     m.add_function(wrap_pyfunction!(split_envelope, m)?)?;
     m.add_function(wrap_pyfunction!(split_lines, m)?)?;

@@ -24,7 +24,14 @@ fn bytes_control(w: u64) -> u64 {
 
 /// Index just past the valid string starting at ``i`` (an opening quote).
 pub(crate) fn string(b: &[u8], i: usize) -> R<usize> {
+    Ok(string_escaped(b, i)?.0)
+}
+
+/// Index just past the valid string starting at ``i`` (an opening quote), and whether it
+/// holds an escape.
+pub(crate) fn string_escaped(b: &[u8], i: usize) -> R<(usize, bool)> {
     let mut j = i + 1;
+    let mut escaped = false;
     loop {
         if let Some(chunk) = b.get(j..j + 8) {
             let w = u64::from_le_bytes(chunk.try_into().map_err(|_| Irregular)?);
@@ -36,10 +43,14 @@ pub(crate) fn string(b: &[u8], i: usize) -> R<usize> {
             j += (m.trailing_zeros() / 8) as usize;
         }
         match at(b, j)? {
-            b'"' => return Ok(j + 1),
+            b'"' => return Ok((j + 1, escaped)),
             b'\\' => match at(b, j + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => j += 2,
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                    escaped = true;
+                    j += 2;
+                }
                 b'u' => {
+                    escaped = true;
                     let u = hex4(b, j + 2)?;
                     j += 6;
                     if (0xDC00..0xE000).contains(&u) {

@@ -184,17 +184,61 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, tuple[str, ...]] | 
     mod = _module()
     if mod is None or not raws:
         return None
+    whole = whole and sum(map(len, raws)) < _WHOLE_MAX
+    out = mod.extract(raws, *_args(spec, aside, len(raws)), whole, uid_prefix)
+    return None if out[0] >= 0 else _columns(spec, out)
+
+
+@dataclass(frozen=True, slots=True)
+class DocColumns:
+    """:func:`extract_docs`' result: the columns, where each record set aside lies (document
+    index, record index in it, start, end), and how many records each document held."""
+
+    columns: Columns
+    aside: list[tuple[int, int, int, int]]
+    counts: list[int]
+
+
+def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tuple[str, ...]] | None = None, *,
+                 also: tuple[str, ...] = ("items",), whole: bool = False,
+                 uid_prefix: bytes | None = None) -> DocColumns | None:  # fmt: skip
+    """:func:`extract` over whole envelope documents (``{"<key>": [records...]}``, compact) without
+    splitting them first: each record is walked where it lies, and the walk is also the check
+    that it is valid compact JSON (the split's own pass, as :func:`split_envelope` with
+    ``strict`` makes it). None (no extension, a document or record the native path does not
+    decide, ``whole`` past 2 GiB, or no records): the caller splits the documents as before.
+    ``Columns.aside`` holds the batch-wide numbers of the records set aside.
+    """
+    mod = _module()
+    total = sum(map(len, docs))
+    if mod is None or not docs or (whole and total >= _WHOLE_MAX):
+        return None
+    out = mod.extract_docs(docs, key.encode(), [a.encode() for a in also], *_args(spec, aside, total // 1024 + 1),
+                           whole, uid_prefix)  # fmt: skip
+    if out[0] >= 0 or not sum(out[7]):
+        return None
+    cols = _columns(spec, out)
+    starts = np.cumsum([0, *out[7]])
+    doc_of = np.searchsorted(starts, cols.aside, side="right") - 1
+    where = [(int(d), n - int(starts[d]), s, e) for d, n, (s, e) in zip(doc_of, cols.aside, out[6], strict=True)]
+    return DocColumns(cols, where, list(out[7]))
+
+
+def _args(spec: Spec, aside: tuple[str, tuple[str, ...]] | None, records: int) -> tuple:  # type: ignore[type-arg]
+    """The native spec, unmapped, known, aside and reserve arguments of an extraction."""
     paths = [p for p, _m in spec.paths]
     route = None if aside is None else (paths.index(aside[0]), [v.encode() for v in aside[1]])
-    whole = whole and sum(map(len, raws)) < _WHOLE_MAX
     sizes = _SIZES.get(spec)  # bytes a record of the last batch took per column: reserved up front
-    reserve = None if sizes is None else [int(b * len(raws) * 1.25) + 64 for b in sizes]
-    bad, cols, unmapped, set_aside, raw, hexes = mod.extract(
-        raws, list(spec.paths), [u.encode() for u in spec.unmapped], [k.encode() for k in spec.known], route,
-        reserve, whole, uid_prefix)  # fmt: skip
-    if bad >= 0:
-        return None
-    _SIZES[spec] = [len(c[2]) / len(raws) for c in cols]
+    reserve = None if sizes is None else [int(b * records * 1.25) + 64 for b in sizes]
+    return list(spec.paths), [u.encode() for u in spec.unmapped], [k.encode() for k in spec.known], route, reserve
+
+
+def _columns(spec: Spec, out: tuple) -> Columns:  # type: ignore[type-arg]
+    """Columns from a native extraction's buffers (``bad`` < 0)."""
+    _bad, cols, unmapped, set_aside, raw, hexes = out[:6]
+    rows = unmapped[3] + len(set_aside)  # unmapped has a row per record kept
+    if rows:
+        _SIZES[spec] = [len(c[2]) / rows for c in cols]
     strings: dict[str, pa.Array] = {}
     lists: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     for (path, mode), buffers in zip(spec.paths, cols, strict=True):
@@ -213,7 +257,7 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, tuple[str, ...]] | 
                 pa.bool_(), n, [pa.py_buffer(valid), values.buffers()[1]], nulls)
         else:
             strings[path] = _strings(buffers)
-    kept = len(raws) - len(set_aside)
+    kept = unmapped[3]
     return Columns(strings, lists, _strings(unmapped), set_aside, None if raw is None else _strings(raw),
                    None if hexes is None else _hex_column(hexes, kept))  # fmt: skip
 

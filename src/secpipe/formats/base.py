@@ -369,6 +369,9 @@ class Records:
     locs: list[tuple[str, int]] = field(default_factory=list)  # (source, offset) per record
     dead: list[DeadLetter] = field(default_factory=list)
     events: int = 0
+    #: (document, source) kept whole, not split (see :meth:`RecordFormat.defer`): their records
+    #: are not in ``raws``, nor counted in ``events``, until ``map_records`` walks them
+    docs: list[tuple[bytes, str]] = field(default_factory=list)
 
     def extend(self, other: Records) -> None:
         """Append another document's records."""
@@ -376,6 +379,7 @@ class Records:
         self.locs.extend(other.locs)
         self.dead.extend(other.dead)
         self.events += other.events
+        self.docs.extend(other.docs)
 
 
 class RecordFormat(Format):
@@ -392,9 +396,15 @@ class RecordFormat(Format):
         raws, offsets, dead = split_json_records(data, source, self.name, envelope=self.envelope)
         return Records(raws, [(source, o) for o in offsets], dead, len(raws) + len(dead))
 
+    def defer(self, data: bytes, source: str) -> Records | None:
+        """``data`` kept whole (``Records.docs``) when this format's :meth:`map_records` walks
+        such documents without splitting them first (the split's pass and a bytes object a
+        record are then spared); None (the default): :meth:`split_records` splits it now."""
+        return None
+
     @abc.abstractmethod
     def map_records(self, recs: Records) -> Decoded:
-        """Map accumulated records to OCSF batches (dead letters carried over)."""
+        """Map accumulated records (and any ``recs.docs``) to OCSF batches (dead letters carried over)."""
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one document."""

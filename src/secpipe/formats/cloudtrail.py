@@ -41,8 +41,8 @@ Delete/Remove/Terminate/Detach/... -> Delete (4), otherwise Other (99).
 
 from __future__ import annotations
 
-import itertools
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -259,10 +259,12 @@ _VERB_RE = r"^(?P<verb>(?:Batch)?[A-Z][a-z]+)"
 
 
 def _activity(names: pa.Array) -> pa.Array:
-    """Vectorized verb classification of eventName (see module docstring)."""
-    verbs = pc.struct_field(pc.extract_regex(names, _VERB_RE), [0])
+    """Vectorized verb classification of eventName (see module docstring), over the batch's
+    distinct names (a few hundred: the regex runs on those, not on every record)."""
+    enc = pc.dictionary_encode(names)
+    verbs = pc.struct_field(pc.extract_regex(enc.dictionary, _VERB_RE), [0])
     acts = _VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS))
-    return pc.fill_null(acts, pa.scalar(99, pa.int32()))
+    return pc.fill_null(acts.take(enc.indices), pa.scalar(99, pa.int32()))
 
 
 _EMPTY = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[\s*\]\s*\}\s*')
@@ -317,9 +319,18 @@ class CloudTrail(RecordFormat):
             out.events += len(inner) - 1  # the wrapper counted as one
         return out
 
+    def defer(self, data: bytes, source: str) -> Records | None:
+        """A compact ``{"Records": [...]}`` file (as S3 delivery writes them) is kept whole for
+        :func:`_walk_docs` when the native path is there."""
+        if _fast.available() and data[:1] == b"{" and b'"Records"' in data[:64] and not _is_digest(data[:4096]):
+            return Records(docs=[(data, source)])
+        return None
+
     def map_records(self, records: Records) -> Decoded:
         """Map CloudTrail records to API Activity and Authentication batches."""
         out = Decoded(dead=records.dead, events=records.events)
+        if records.docs:
+            records = self._walk_docs(records, out)
         if not records.raws:
             return out
         if _native(records, out):
@@ -347,16 +358,51 @@ class CloudTrail(RecordFormat):
             out.batches.append(_batch("api_activity", st))
         return out
 
+    def _walk_docs(self, records: Records, out: Decoded) -> Records:
+        """Map ``records.docs`` in one native pass over the files themselves (no split); when
+        that does not apply (see :func:`_mapped`) they are split as before. Returns the records
+        still to map (``records.raws`` and those of any split documents)."""
+        docs = records.docs
+        res = _fast.extract_docs([d for d, _s in docs], "Records", _SPEC, aside=("eventName", _SIGN_IN_NAMES),
+                                 whole=True, uid_prefix=_UID_PREFIX)  # fmt: skip
+        if res is not None:
+            def aside() -> tuple[list[bytes], list[tuple[str, int]]]:
+                spans = res.aside  # where the records set aside lie, in the order of cols.aside
+                return [docs[d][0][a:b] for d, _n, a, b in spans], [(docs[d][1], n) for d, n, _a, _b in spans]
+
+            if _mapped(res.columns, sum(res.counts), aside, out):
+                out.events += sum(res.counts)
+                return Records(records.raws, records.locs)
+        rest = Records(records.raws, records.locs, out.dead)
+        for data, source in docs:
+            rest.extend(self.split_records(data, source))
+        out.events += rest.events
+        return rest
+
 
 def _native(records: Records, out: Decoded) -> bool:
-    """The native path (``_fast``): the batch's columns in one Rust pass. False when it does
-    not apply (no extension, an irregular record, Insights, a record without eventName or
-    eventSource): the msgspec path then decodes the batch. Sign-in records are set aside by
-    the walker (few; no copy of the others) and go through the msgspec path for their
-    Authentication batch."""
+    """The native path (``_fast``): the batch's columns in one Rust pass, then :func:`_mapped`.
+    False when it does not apply: the msgspec path then decodes the batch."""
     raws = records.raws
     cols = _fast.extract(raws, _SPEC, aside=("eventName", _SIGN_IN_NAMES), whole=True, uid_prefix=_UID_PREFIX)
-    if cols is None or cols.strings["insightDetails"].null_count < len(raws) - len(cols.aside):
+    if cols is None:
+        return False
+    kept = None
+    if cols.raw is None:  # records past 2 GiB together: raw_data is made from the list
+        aside = set(cols.aside)
+        kept = [r for i, r in enumerate(raws) if i not in aside]
+    return _mapped(cols, len(raws), lambda: ([raws[i] for i in cols.aside], [records.locs[i] for i in cols.aside]),
+                   out, kept)  # fmt: skip
+
+
+def _mapped(cols: _fast.Columns, n: int, aside: Callable[[], tuple[list[bytes], list[tuple[str, int]]]],
+            out: Decoded, kept: list[bytes] | None = None) -> bool:  # fmt: skip
+    """The batches of ``n`` records from their native columns. False when they do not apply
+    (an irregular record, Insights, a record without eventName or eventSource). Sign-in
+    records are set aside by the walker (few; no copy of the others) and go through the
+    msgspec path for their Authentication batch: ``aside()`` gives their (raws, locs).
+    ``kept``: the records kept, when the walker did not make their raw_data column."""
+    if cols.strings["insightDetails"].null_count < n - len(cols.aside):
         return False
     f = {k: v for k, v in cols.strings.items() if "[]" not in k}  # per record (item fields are per item)
     if not pc.all(pc.and_(_nonempty(f["eventName"]), _nonempty(f["eventSource"]))).as_py():
@@ -365,15 +411,12 @@ def _native(records: Records, out: Decoded) -> bool:
     f["resources"] = _resource_list(offsets, _uid_of(arn, prefix), type_, account)
     f["unmapped"] = cols.unmapped  # null where nothing is unmapped (never "{}")
     done = {"uids": cols.uids, "raw": cols.raw}  # made by the walker in its pass
+    if len(cols.aside) < n:
+        out.batches.append(_ocsf("api_activity", f, cols.raw if kept is None else kept, **done))
     if not cols.aside:
-        out.batches.append(_ocsf("api_activity", f, raws, **done))
         return True
-    login = np.zeros(len(raws), bool)
-    login[cols.aside] = True
-    if len(cols.aside) < len(raws):
-        out.batches.append(_ocsf("api_activity", f, list(itertools.compress(raws, ~login)), **done))
-    st = decode_strict([raws[i] for i in cols.aside], [records.locs[i] for i in cols.aside], _Record, out,
-                       CloudTrail.name, "a CloudTrail record")  # fmt: skip
+    raws, locs = aside()
+    st = decode_strict(raws, locs, _Record, out, CloudTrail.name, "a CloudTrail record")
     st = st.reject([None if r.eventSource else _NAMELESS for r in st.recs], out, CloudTrail.name)
     if st.recs:
         out.batches.append(_batch("authentication", st))
@@ -475,7 +518,7 @@ def _told_failed(texts: pa.Array, names: pa.Array) -> pa.Array | None:
     return _fast.bools(failed)
 
 
-def _ocsf(cls: str, f: dict[str, pa.Array], raws: list[bytes], insight: np.ndarray | None = None,
+def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, insight: np.ndarray | None = None,
           login: dict[str, pa.Array] | None = None, uids: pa.Array | None = None,
           raw: pa.Array | None = None) -> pa.RecordBatch:  # fmt: skip
     """The OCSF batch from CloudTrail field columns (keyed by record path; see :func:`_batch`);

@@ -3,7 +3,8 @@
 Documents are read one at a time (never a whole 1 GB input in memory). For record formats
 (:class:`~secpipe.formats.base.RecordFormat`) the records of consecutive documents are
 accumulated, per format, up to ``batch_records`` records or ``batch_bytes`` bytes and mapped
-in one columnar pass; other formats decode each document on its own. Offsets of dead
+in one columnar pass (documents the format walks whole, ``RecordFormat.defer``, are kept
+unsplit until then); other formats decode each document on its own. Offsets of dead
 letters from chunked ``lines`` documents are made file-absolute.
 """
 
@@ -38,7 +39,9 @@ def ingest_files(
             if doc.dead is not None:
                 pipe.submit(Decoded(dead=[doc.dead], events=1))
             elif isinstance(doc.fmt, RecordFormat):
-                recs = doc.fmt.split_records(doc.data, doc.source)
+                recs = None if doc.offset else doc.fmt.defer(doc.data, doc.source)
+                if recs is None:
+                    recs = doc.fmt.split_records(doc.data, doc.source)
                 if doc.offset:
                     recs.locs = [(s, o + doc.offset) for s, o in recs.locs]
                     for d in recs.dead:

@@ -1,0 +1,231 @@
+//! Extraction passes: records (a list) or whole envelope documents to Arrow column buffers.
+//!
+//! Design: one `Pass` walks each record with the `Walker` and, while the record is in the CPU
+//! cache, appends its raw_data row and hashes its uid; records set aside (a format maps them
+//! another way) are rolled back from the columns. `extract` takes records already split and
+//! checked; `extract_docs` walks them where they lie in their documents, the walk (strict)
+//! also being the validity check the split would have made.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList};
+use sha2::{Digest, Sha256};
+
+use crate::{build, byte_items, envelope_items, hex_prefix, to_py, Buffers, Col, Irregular, Item, Obj, Walker, R};
+
+/// Extract columns from canonical JSON records.
+///
+/// ``spec``: (dotted path, mode) pairs; mode ``s`` str|null, ``b`` str|bool|null, ``r`` raw
+/// JSON text, ``l`` a list of objects (path ends in ``[]``; its items' fields are paths
+/// below it). ``unmapped``: top-level fields copied, in this order, into the ``unmapped``
+/// JSON; ``known``: every other top-level key the format knows (the rest are extras, added
+/// to ``unmapped`` sorted). ``aside``: (spec index of a top-level string path, values):
+/// records holding one of those values there are left out of the columns and their indexes returned
+/// (a format maps them on another path). Returns (index of the first irregular record or
+/// -1, one (validity, offsets, data, length, null count) per spec entry, the same for
+/// unmapped, the indexes set aside).
+///
+/// ``reserve``: bytes to reserve for each spec entry's data (e.g. what the previous batch
+/// needed per record, times this batch's records): a column then grows without copies into
+/// fresh pages; rows beyond it grow the column as usual.
+///
+/// In the same pass, for the records kept (not set aside), while each is in the CPU cache:
+/// with ``whole``, the records themselves as one string column (``raw_data``), and with
+/// ``uid_prefix``, their uids as ``uids`` makes them (returned last, else None).
+#[pyfunction]
+#[pyo3(signature = (records, spec, unmapped, known, aside=None, reserve=None, whole=false, uid_prefix=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn extract(
+    py: Python<'_>,
+    records: &Bound<'_, PyList>,
+    spec: Vec<(String, String)>,
+    unmapped: Vec<Vec<u8>>,
+    known: Vec<Vec<u8>>,
+    aside: Option<(usize, Vec<Vec<u8>>)>,
+    reserve: Option<Vec<usize>>,
+    whole: bool,
+    uid_prefix: Option<Vec<u8>>,
+) -> PyResult<Extracted> {
+    let root = build(&spec)?;
+    let raws = byte_items(records)?;
+    let slices: Vec<&[u8]> = raws.iter().map(Item::slice).collect();
+    let opts = PassOptions { spec: &spec, unmapped: &unmapped, known: &known, aside: &aside, reserve: &reserve, whole,
+                             uid_prefix: &uid_prefix, strict: false };
+    let total: usize = slices.iter().map(|s| s.len()).sum();
+    let mut pass = Pass::new(&opts, slices.len(), total)?;
+    let bad = py.detach(|| {
+        for (n, rec) in slices.iter().enumerate() {
+            if !pass.one(rec, 0, n, &root).is_ok_and(|end| end == rec.len()) {
+                return n as i64;
+            }
+        }
+        -1
+    });
+    pass.finish(py, bad, Vec::new())
+}
+
+/// What ``extract`` and ``extract_docs`` return: (index of the first irregular record or -1,
+/// one (validity, offsets, data, length, null count) per spec entry, the same for unmapped,
+/// the indexes set aside, the raw_data column (``whole``) and the uids (``uid_prefix``), and
+/// for ``extract_docs`` the (start, end) of each record set aside and the records per document).
+type Extracted = (i64, Vec<Buffers>, Buffers, Vec<usize>, Option<Buffers>, Option<Py<PyBytes>>, Vec<(usize, usize)>, Vec<usize>);
+
+struct PassOptions<'a> {
+    spec: &'a [(String, String)],
+    unmapped: &'a [Vec<u8>],
+    known: &'a [Vec<u8>],
+    aside: &'a Option<(usize, Vec<Vec<u8>>)>,
+    reserve: &'a Option<Vec<usize>>,
+    whole: bool,
+    uid_prefix: &'a Option<Vec<u8>>,
+    strict: bool,
+}
+
+/// One extraction: the walker's columns plus, per record kept, its raw_data row and uid,
+/// made while the record is in the CPU cache; records set aside are rolled back.
+struct Pass<'a> {
+    w: Walker<'a>,
+    aside: &'a Option<(usize, Vec<Vec<u8>>)>,
+    whole: bool,
+    set_aside: Vec<usize>,
+    aside_spans: Vec<(usize, usize)>,
+    rawcol: Col,
+    hexes: Vec<u8>,
+    hasher: Option<Sha256>,
+    snaps: Vec<[usize; 5]>, // reused: no allocation a record
+}
+
+impl<'a> Pass<'a> {
+    fn new(o: &PassOptions<'a>, records: usize, bytes: usize) -> PyResult<Self> {
+        if let Some((slot, _)) = o.aside {
+            if *slot >= o.spec.len() || o.spec[*slot].1 != "s" || o.spec[*slot].0.contains('.') {
+                return Err(PyValueError::new_err("aside names a top-level string path of the spec"));
+            }
+        }
+        let modes: Vec<u8> = o.spec.iter().map(|(_, m)| m.as_bytes().first().copied().unwrap_or(0)).collect();
+        let mut cols: Vec<Col> = (0..o.spec.len()).map(|_| Col::new()).collect();
+        for (k, col) in cols.iter_mut().enumerate() {
+            col.offsets.reserve(records + 1);
+            col.valid.reserve(records / 8 + 1);
+            if let Some(bytes) = o.reserve.as_ref().and_then(|r| r.get(k)) {
+                col.data.reserve(*bytes);
+            }
+        }
+        let mut out = Col::new();
+        // unmapped holds at most each record's bytes plus braces: reserving that (virtual
+        // memory, touched only as written) spares the copies of growing it
+        out.data.reserve(bytes + 2 * records);
+        let w = Walker { cols, modes, unmapped_names: o.unmapped, unmapped: out, known: o.known, strict: o.strict };
+        let mut rawcol = Col::new();
+        if o.whole {
+            rawcol.data.reserve(bytes);
+            rawcol.offsets.reserve(records + 1);
+        }
+        let mut hexes = Vec::new();
+        let hasher = o.uid_prefix.as_ref().map(|p| {
+            hexes.reserve(records * 32);
+            let mut h = Sha256::new();
+            h.update(p);
+            h
+        });
+        Ok(Pass { w, aside: o.aside, whole: o.whole, set_aside: Vec::new(), aside_spans: Vec::new(), rawcol, hexes,
+                  hasher, snaps: Vec::with_capacity(o.spec.len() + 1) })
+    }
+
+    /// Walk record ``n``, the object at ``i`` of ``b``; returns the index just past it.
+    fn one(&mut self, b: &[u8], i: usize, n: usize, root: &Obj) -> R<usize> {
+        if self.aside.is_some() {
+            self.snaps.clear();
+            self.snaps.extend(self.w.cols.iter().chain([&self.w.unmapped]).map(Col::snapshot));
+        }
+        let end = self.w.record(b, i, root)?;
+        let rec = &b[i..end];
+        if self.whole {
+            std::str::from_utf8(rec).map_err(|_| Irregular)?; // not UTF-8: the caller's path
+        }
+        if let Some((slot, values)) = self.aside {
+            let held = self.w.cols[*slot].last();
+            if held.is_some_and(|h| values.iter().any(|v| v.as_slice() == h)) {
+                let (last, cols) = self.snaps.split_last().ok_or(Irregular)?;
+                for (col, snap) in self.w.cols.iter_mut().zip(cols) {
+                    col.restore(*snap);
+                }
+                self.w.unmapped.restore(*last);
+                self.set_aside.push(n);
+                self.aside_spans.push((i, end));
+                return Ok(end);
+            }
+        }
+        if self.whole {
+            self.rawcol.bytes(rec)?; // over 2 GiB: the caller's path
+        }
+        if let Some(base) = &self.hasher {
+            let mut h = base.clone();
+            h.update(rec);
+            hex_prefix(&h.finalize(), &mut self.hexes);
+        }
+        Ok(end)
+    }
+
+    fn finish(self, py: Python<'_>, bad: i64, counts: Vec<usize>) -> PyResult<Extracted> {
+        if bad >= 0 {
+            return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new(), None, None, Vec::new(), Vec::new()));
+        }
+        let cols = self.w.cols.into_iter().map(|c| to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
+        let raw = if self.whole { Some(to_py(py, self.rawcol)?) } else { None };
+        let uids = self.hasher.map(|_| PyBytes::new(py, &self.hexes).unbind());
+        Ok((bad, cols, to_py(py, self.w.unmapped)?, self.set_aside, raw, uids, self.aside_spans, counts))
+    }
+}
+
+/// ``extract`` over whole envelope documents (``{"<key>": [records...], ...}``, compact, as
+/// ``split_envelope(doc, key, also, strict=True)`` accepts them), without splitting them first:
+/// each record is walked where it lies, and the walk is also the check that it is valid
+/// compact JSON (the split's own pass). Record numbers run on across the documents. Returns
+/// what ``extract`` does, plus the (start, end) in its document of each record set aside and
+/// the number of records of each document; ``bad`` is 0 or more (no columns) when any
+/// document or record is irregular: the caller then splits the documents as before.
+#[pyfunction]
+#[pyo3(signature = (docs, key, also, spec, unmapped, known, aside=None, reserve=None, whole=false, uid_prefix=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn extract_docs(
+    py: Python<'_>,
+    docs: &Bound<'_, PyList>,
+    key: Vec<u8>,
+    also: Vec<Vec<u8>>,
+    spec: Vec<(String, String)>,
+    unmapped: Vec<Vec<u8>>,
+    known: Vec<Vec<u8>>,
+    aside: Option<(usize, Vec<Vec<u8>>)>,
+    reserve: Option<Vec<usize>>,
+    whole: bool,
+    uid_prefix: Option<Vec<u8>>,
+) -> PyResult<Extracted> {
+    let root = build(&spec)?;
+    let items = byte_items(docs)?;
+    let slices: Vec<&[u8]> = items.iter().map(Item::slice).collect();
+    let opts = PassOptions { spec: &spec, unmapped: &unmapped, known: &known, aside: &aside, reserve: &reserve, whole,
+                             uid_prefix: &uid_prefix, strict: true };
+    let total: usize = slices.iter().map(|s| s.len()).sum();
+    // a CloudTrail record is ~1 KB: rows are reserved for that, and grow past it as usual
+    let mut pass = Pass::new(&opts, total / 1024 + 1, total)?;
+    let mut counts = Vec::with_capacity(slices.len());
+    let bad = py.detach(|| {
+        let mut n = 0usize;
+        for doc in &slices {
+            let first = n;
+            let walk = |b: &[u8], j: usize| {
+                let end = pass.one(b, j, n, &root);
+                n += 1;
+                end
+            };
+            if envelope_items(doc, &key, &also, true, walk).is_err() {
+                return first as i64;
+            }
+            counts.push(n - first);
+        }
+        -1
+    });
+    pass.finish(py, bad, counts)
+}
+
