@@ -433,9 +433,12 @@ class Sbom(ReportFormat):
             return self.dead(why, source, data)
         found = top.get("vulnerabilities")
         vjson = msgspec.json.format(found, indent=-1) if found is not None else b"[]"  # canonical slices
-        vraws = _field({"vulnerabilities": msgspec.Raw(vjson)}, "vulnerabilities", list[msgspec.Raw]) or []
+        # each vulnerability's bytes: one native pass over the array, else msgspec's slices copied
+        raws = _fast.split_array(vjson) if found is not None else []
+        if raws is None:
+            raws = record_bytes(_field({"vulnerabilities": msgspec.Raw(vjson)}, "vulnerabilities", list[msgspec.Raw]) or [])
         meta = _field(top, "metadata", _Meta) or _Meta()
-        if not vraws:
+        if not raws:
             return Decoded()
         comps: dict[str, _Comp] = {}
         _walk(_field(top, "components", list[_Comp]), comps)
@@ -443,12 +446,11 @@ class Sbom(ReportFormat):
             _walk([meta.component], comps)
         serial = _field(top, "serialNumber", str)
         out = Decoded()
-        raws = record_bytes(vraws)
         vc = _native(raws) if _fast.available() else None
         if vc is None:
-            locs = [(source, i) for i in range(len(vraws))]
+            locs = [(source, i) for i in range(len(raws))]
             try:  # one C call over the vulnerabilities; per record (isolating bad ones) only when that fails
-                st = Strict(_VULNS.decode(vjson), [None] * len(vraws), raws, locs)
+                st = Strict(_VULNS.decode(vjson), [None] * len(raws), raws, locs)
             except msgspec.DecodeError:
                 st = decode_strict(raws, locs, _Vuln, out, self.name, "a CycloneDX vulnerability")
             vc = _typed_cols(st) if st.recs else None
