@@ -149,6 +149,28 @@ def all_distinct(keys: UidKeys) -> bool:
     return bool(pc.count_distinct(uids).as_py() + uids.null_count == len(uids))
 
 
+def _by_day(table: pa.Table, daynum: pa.ChunkedArray) -> dict[int, pa.Table]:
+    """The rows of ``table`` per day number (in order of first appearance).
+
+    Events mostly arrive in time order, so a day's rows lie in a few runs: those are sliced
+    and chained without a copy (a filter copied every column of a multi-day flush, ~0.1 s
+    per 64 MB). Rows interleaved across days in many short runs are filtered as before.
+    """
+    dn = daynum.to_numpy()
+    edges = np.flatnonzero(dn[1:] != dn[:-1]) + 1
+    if not len(edges):
+        return {int(dn[0]): table} if len(dn) else {}
+    if len(edges) >= _MAX_RUNS:
+        return {d: table.filter(pc.equal(daynum, d)) for d in pc.unique(daynum).to_pylist()}
+    runs: dict[int, list[pa.Table]] = {}
+    for start, end in zip([0, *edges.tolist()], [*edges.tolist(), len(dn)], strict=True):
+        runs.setdefault(int(dn[start]), []).append(table.slice(start, end - start))
+    return {d: ts[0] if len(ts) == 1 else pa.concat_tables(ts) for d, ts in runs.items()}
+
+
+_MAX_RUNS = 256  # day runs past this in one flush: a filter per day (short chunks write slowly)
+
+
 def dedup_first(uids: pa.Array) -> pa.Array:
     """Indices of the first occurrence of each uid (vectorized group-by)."""
     t = pa.table({"u": uids, "i": pa.array(range(len(uids)), pa.int64())})
@@ -245,10 +267,11 @@ class Lake:
             table = table.drop_columns(["raw_data"])
         # Day number from the int64 ms time (strftime per row is slow); strings only per day.
         daynum = pc.floor(pc.divide(table.column("time").cast(pa.float64()), 86_400_000.0)).cast(pa.int64())
-        days = pc.unique(daynum).to_pylist()
+        parts = _by_day(table, daynum)
+        days = list(parts)
         for i, d in enumerate(days):
             day = (dt.date(1970, 1, 1) + dt.timedelta(days=d)).isoformat()
-            part = table.filter(pc.equal(daynum, d)) if len(days) > 1 else table
+            part = parts[d]
             try:
                 part, keys = self._dedup(cls, day, part, res)
                 if part.num_rows == 0:
