@@ -83,12 +83,19 @@ class UidIndex:
     O(n log m), nothing is rebuilt per flush, and the answer is exact. New runs are merged
     when there are more than ``max_runs``. Uid columns of any other shape fall back to
     Arrow's ``is_in``.
+
+    In front of the runs, a bit table (8-16 bits per committed uid, indexed by the top bits
+    of the prefix: 1-2 bytes a uid) marks the prefixes held: a new uid (the usual case: uids
+    are SHA-256 based, so prefixes spread evenly) finds its bit clear and skips the binary
+    searches; only the 6-12% that land on a set bit are looked up.
     """
 
     def __init__(self, max_runs: int = 8) -> None:
         self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (S32 uids, their uint64 prefixes), by prefix
         self.other: list[pa.Array] = []
         self.max_runs = max_runs
+        self._bits = np.zeros(0, np.uint8)  # bit set where some committed prefix falls
+        self._shift = np.uint64(64)  # bit of a prefix: prefix >> shift
 
     def add(self, keys: UidKeys) -> None:
         """Record committed uids."""
@@ -102,6 +109,23 @@ class UidIndex:
             s32, his = (np.concatenate(parts) for parts in zip(*self.runs, strict=True))
             order = np.argsort(his)
             self.runs = [(s32[order], his[order])]
+        held = sum(len(h) for _s, h in self.runs)
+        if held * 8 > len(self._bits) * 8:  # past 1 bit in 8: a table of 16 bits a uid, marked again
+            bits = max(16, int(np.ceil(np.log2(held * 16))))
+            self._bits, self._shift = np.zeros(1 << (bits - 3), np.uint8), np.uint64(64 - bits)
+            for _s, his in self.runs:
+                self._mark(his)
+        else:
+            self._mark(keys.hi)
+
+    def _mark(self, his: np.ndarray) -> None:
+        slot = his >> self._shift
+        np.bitwise_or.at(self._bits, slot >> np.uint64(3), np.left_shift(1, slot & np.uint64(7)).astype(np.uint8))
+
+    def _maybe(self, his: np.ndarray) -> np.ndarray:
+        """Indexes of the prefixes whose bit is set (perhaps held; the others are not)."""
+        slot = his >> self._shift
+        return np.flatnonzero((self._bits[slot >> np.uint64(3)] >> (slot & np.uint64(7)).astype(np.uint8)) & 1)
 
     @property
     def size(self) -> int:
@@ -112,8 +136,10 @@ class UidIndex:
         """Boolean mask: which of the uids are already committed."""
         uids = keys.uids
         hit = np.zeros(len(uids), dtype=bool)
-        if keys.s32 is not None and keys.hi is not None:
-            s32, hi = keys.s32, keys.hi
+        if keys.s32 is not None and keys.hi is not None and self.runs:
+            at = self._maybe(keys.hi)
+            s32, hi = keys.s32[at], keys.hi[at]
+            found_any = np.zeros(len(at), dtype=bool)
             for run, run_hi in self.runs:
                 pos = np.minimum(np.searchsorted(run_hi, hi), len(run) - 1)
                 found = run[pos] == s32
@@ -123,8 +149,9 @@ class UidIndex:
                 for i in np.flatnonzero(shared):
                     same = slice(pos[i], np.searchsorted(run_hi, hi[i], side="right"))
                     found[i] = bool((run[same] == s32[i]).any())
-                hit |= found
-        elif self.runs:  # odd-shaped uids asked about: compare as strings
+                found_any |= found
+            hit[at] = found_any
+        elif self.runs and (keys.s32 is None or keys.hi is None):  # odd-shaped uids asked about: compare as strings
             flat = pa.array(np.concatenate([r for r, _p in self.runs]).astype("U32"), pa.string())
             hit |= pc.is_in(uids, value_set=flat).to_numpy(zero_copy_only=False)
         for arr in self.other:
