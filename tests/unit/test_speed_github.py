@@ -12,6 +12,7 @@ in batches on both sides of the threshold against one batch of all of it.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import pytest
 from secpipe.formats import _cicd, get
 from secpipe.formats._uids import uid_column
 from secpipe.formats.base import string_column
+from tests.unit.native_support import assert_same_decoded, native_mode
 from tests.unit.test_github_speed_equiv import _corpus, _rows
 
 FMT = get("github")
@@ -149,3 +151,28 @@ def test_batches_around_the_small_threshold_are_one_batch(real: Path, size: int)
     for cls in together:
         assert together[cls] == parts[cls], cls
     assert sum(map(len, together.values())) == 300
+
+
+def test_utf8_corpus_same_with_and_without_native(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark corpus as GitHub sends it (UTF-8 text, not ``\\u`` escapes: the
+    dependabot_alert example has an emoji), so the batch takes the UTF-8 check's slow path:
+    the same batches with the native extension and without."""
+    files = sorted((real / "octokit-webhooks/payload-examples/api.github.com").glob("*/*.json"))
+    payloads = [json.loads(f.read_bytes()) for f in files]
+    recs = [json.dumps({**payloads[i % len(payloads)], "_bench_seq": i}, separators=(",", ":"), ensure_ascii=False).encode()
+            for i in range(600)]  # fmt: skip
+    doc = b"\n".join(recs)
+    assert not doc.isascii()
+    with native_mode(monkeypatch, True):
+        native = FMT.decode(doc, "bench")
+    with native_mode(monkeypatch, False):
+        reference = FMT.decode(doc, "bench")
+    assert_same_decoded(native, reference, "UTF-8 bench corpus")
+    assert not native.dead and sum(b.num_rows for b in native.batches) == 600
+    alone: dict[str, list[dict[str, Any]]] = {}  # one payload a call (the small builders)
+    sample = [r for r in recs[: len(payloads)] if not r.isascii()] + recs[:60]
+    assert not sample[0].isascii()
+    for r in sample:
+        for cls, rows in _rows(FMT.decode(r, "bench")).items():
+            alone.setdefault(cls, []).extend(rows)
+    assert _rows(FMT.decode(b"\n".join(sample), "bench")) == alone
