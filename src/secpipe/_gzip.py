@@ -24,3 +24,8 @@ ERRORS: tuple[type[Exception], ...] = (zlib.error, _impl.error) if _impl is not 
 def decompressobj() -> Any:
     """A decompressor for one gzip member (header and trailer checked)."""
     return _impl.decompressobj(16 + 15)
+
+
+def decompress(data: bytes) -> bytes:
+    """One whole gzip member, inflated."""
+    return bytes(_impl.decompress(data, 16 + 15))
