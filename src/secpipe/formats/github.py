@@ -74,25 +74,27 @@ label. ``unmapped`` keeps the top-level keys the class does not place; ``raw_dat
 whole canonical payload.
 
 Speed: webhook payloads are ~10 KB, so byte-proportional work dominates. CPU us per payload
-on the benchmark corpus (one core, best of 5): native validate + split 7.2; then one pass per
-payload while its bytes are in cache: top-level raw map 6.0 + typed view 7.1 (11.8 together:
-two passes over the batch would read it from memory twice), type inference + per-type mapping
-7.5, SHA-256 uid ~6 (8.4 over the cold batch); then per class: raw_data and unmapped copied
-into Arrow's pool 3, resources 1.4, the other columns and OCSF assembly ~5. Total ~42-46 (about
-23k payloads a CPU-second). The lake's Parquet write adds ~11 (raw_data 6, compression-free: the
-writer's own copy of 10 KB values). The raw top-level map gives ``unmapped`` in document order,
-which the native walker cannot (it sorts extra keys), so ``extract`` is not used here; it would
-not save a pass either: walking every path the typed view reads costs what one msgspec read
-costs (``bench/formats_cicd_bench.py --steps``). Payloads of types without a specific mapping
-(most) are mapped by one written-out function (``_github_map._generic_hook``). What would reach
-20 us a payload is one native pass doing all byte-proportional steps at once (see the
-benchmark's steps): validate + split, the typed leaves, ``unmapped`` in document order and the
-SHA-256 uid while each payload is in cache. Measured (session 8): a columnar path with one
-native walk per payload (typed paths + SHA-256) and pyarrow.compute for API Activity gave
-the same batches but was no faster on 10,000 payloads and 5x slower for one payload a call,
-since each payload still needed its top-level raw map (event type, ``unmapped`` in document
-order) and the ``unmapped`` re-encoding; the walker would need to return each record's
-top-level key spans, and splice ``unmapped`` natively, to pay off.
+on the benchmark corpus (UTF-8 as GitHub sends it; one core, best of 5, session 10,
+``bench/formats_cicd_bench.py --steps``): split 7 (native validate + split 5.5, then
+``bytes.isascii`` over every record 1.3) or 10-14 when any payload of the batch has non-ASCII text
+(the UTF-8 check then copies the whole batch into Arrow); then one pass per payload while its
+bytes are in cache: top-level raw map 5.3 + typed view 5.4, SHA-256 uid 5.4 (SHA-NI: the floor
+of ``metadata.uid``), type inference + per-type mapping + ``unmapped`` encoding ~10; then per
+class: raw_data 2 and unmapped 1.2 copied into Arrow, resources 1, other columns and OCSF
+assembly ~4. Total ~45-50 (20-22k payloads a CPU-second); the lake's Parquet write adds ~11.
+The floor of this design is split + two msgspec reads + SHA-256 + raw_data ~= 26 us (~38k/s)
+before any mapping, so 50k/s (20 us) needs one native pass doing the byte-proportional steps
+at once: validate + split, the typed leaves, ``unmapped`` in document order (the walker sorts
+extra keys; ``unmapped`` must keep the payload's order, so ``_fast.extract`` is not used here),
+the top-level key set (event inference), SHA-256 and raw_data while each payload is in cache.
+Measured and not kept: a columnar path over one native walk (session 8: no faster, each payload
+still needed its raw top-level map); the typed view read from the raw map's values with the
+repository's struct cached by its bytes (12.3 vs 11.7 us: a decode call per value costs more
+than the scan it saves); encoding ``unmapped`` straight into one growing buffer (no measurable gain:
+the buffer's reallocations copy what the per-payload bytes did). One payload a decode call (the
+HTTP route decodes each POST alone) costs ~500-650 us, ~60% of it the per-batch set-up of the
+OCSF columns (``base.base_columns``, ``schema.ocsf.assemble``). Payloads of types without a
+specific mapping (most) are mapped by one written-out function (``_github_map._generic_hook``).
 """
 
 from __future__ import annotations
