@@ -65,7 +65,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 import msgspec
 import numpy as np
@@ -94,6 +93,15 @@ from secpipe.formats._findings import (
     str_lists,
     strs,
 )
+from secpipe.formats._sbom_components import (
+    Packages,
+    _Comp,
+    component_table,
+    packages_native,
+    packages_py,
+)
+from secpipe.formats._sbom_components import props as _props
+from secpipe.formats._sbom_components import walk as _walk
 from secpipe.formats.base import (
     BOM,
     Decoded,
@@ -183,22 +191,6 @@ class _Vuln(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 _UNMAPPED = ("detail", "workaround", "proofOfConcept", "created", "rejected", "credits", "tools", "properties")
 
 
-class _Prop(msgspec.Struct, gc=False):
-    name: str | None = None
-    value: str | None = None
-
-
-class _Comp(msgspec.Struct, gc=False):
-    bom_ref: str | None = msgspec.field(default=None, name="bom-ref")
-    type: str | None = None
-    group: str | None = None
-    name: str | None = None
-    version: str | None = None
-    purl: str | None = None
-    properties: list[_Prop] | None = None
-    components: list[_Comp] | None = None
-
-
 class _Tool(msgspec.Struct, gc=False):
     vendor: str | None = None
     group: str | None = None
@@ -283,68 +275,6 @@ def _rate(ratings: list[_Rating] | None) -> tuple[int, str | None, list[dict[str
             cvss.append({"version": ver, "base_score": r.score, "vector_string": r.vector,
                          "vendor_name": r.source.name if r.source else None})  # fmt: skip
     return max(best, 0), word, cvss or None
-
-
-def _purl(p: str) -> tuple[str | None, str | None, str | None]:
-    """(type, name, version) of a package URL (``pkg:type/ns/name@version?q#sub``)."""
-    body = p[4:].split("#", 1)[0].split("?", 1)[0]
-    path, _, ver = body.rpartition("@") if "@" in body else (body, "", "")
-    ptype, *parts = [unquote(x) for x in path.split("/")]
-    if not parts:
-        return ptype or None, None, unquote(ver) or None
-    sep = _NS_JOIN.get(ptype.lower())
-    name = sep.join(parts) if sep and len(parts) > 1 else parts[-1]
-    return ptype or None, name, unquote(ver) or None
-
-
-#: purl types whose namespace is part of the package name (as Trivy names them); others (deb,
-#: rpm, apk: the namespace is the distro) keep the last segment.
-_NS_JOIN = {"maven": ":", "npm": "/", "golang": "/", "composer": "/", "swift": "/", "github": "/", "cocoapods": "/"}
-
-
-def _walk(comps: list[_Comp] | None, into: dict[str, _Comp]) -> None:
-    stack = list(comps or ())
-    while stack:
-        c = stack.pop()
-        if c.bom_ref is not None:
-            into.setdefault(c.bom_ref, c)
-        if c.components:
-            stack.extend(c.components)
-
-
-_TRIVY_PROPS = frozenset(f"aquasecurity:trivy:{k}" for k in ("PkgType", "PkgID", "FilePath", "ImageID"))
-
-
-def _props(c: _Comp) -> dict[str, str]:
-    """The Trivy properties the mapping reads (first value of each)."""
-    out: dict[str, str] = {}
-    for p in c.properties or ():
-        if p.name in _TRIVY_PROPS and p.value is not None:
-            out.setdefault(p.name, p.value)
-    return out
-
-
-def _package(ref: str | None, comps: dict[str, _Comp]) -> tuple[Any, ...]:
-    """(name, version, purl, type, uid, path, component type) of one affected ref."""
-    if ref is None:
-        return (None,) * 7
-    c = comps.get(ref)
-    frag = ref.split("#", 1)[1] if ref.startswith("urn:cdx:") and "#" in ref else None
-    if c is None and frag is not None:
-        c = comps.get(frag)
-    if c is not None:
-        props = _props(c)
-        name = c.name
-        if c.group and name:
-            name = f"{c.group}:{name}" if (c.purl or "").startswith("pkg:maven/") else f"{c.group}/{name}"
-        ptype = props.get("aquasecurity:trivy:PkgType") or (_purl(c.purl)[0] if c.purl else None)
-        return (name, c.version, c.purl, ptype, props.get("aquasecurity:trivy:PkgID") or c.bom_ref,
-                props.get("aquasecurity:trivy:FilePath"), c.type)  # fmt: skip
-    purl = frag if frag and frag.startswith("pkg:") else ref if ref.startswith("pkg:") else None
-    if purl is None:
-        return (None, None, None, None, ref, None, None)
-    ptype, name, ver = _purl(purl)
-    return (name, ver, purl, ptype, frag or ref, None, None)
 
 
 def _affected_version(a: _Affect | None) -> str | None:
@@ -440,10 +370,14 @@ class Sbom(ReportFormat):
         meta = _field(top, "metadata", _Meta) or _Meta()
         if not raws:
             return Decoded()
+        # the components as native columns, else decoded (which dead-letters a BOM of the wrong shape)
+        table = component_table(top.get("components"))
         comps: dict[str, _Comp] = {}
-        _walk(_field(top, "components", list[_Comp]), comps)
+        if table is None:
+            _walk(_field(top, "components", list[_Comp]), comps)
+        meta_comps: dict[str, _Comp] = {}
         if meta.component is not None:
-            _walk([meta.component], comps)
+            _walk([meta.component], meta_comps)
         serial = _field(top, "serialNumber", str)
         out = Decoded()
         vc = _native(raws) if _fast.available() else None
@@ -455,20 +389,24 @@ class Sbom(ReportFormat):
                 st = decode_strict(raws, locs, _Vuln, out, self.name, "a CycloneDX vulnerability")
             vc = _typed_cols(st) if st.recs else None
         if vc is not None:
-            out.batches.append(self._findings(vc, meta, comps, serial, spec))
+            if table is not None:
+                pk = packages_native(table, meta_comps, vc.refs)
+            else:
+                for ref, c in meta_comps.items():  # after the components: the first met for a bom-ref wins
+                    comps.setdefault(ref, c)
+                pk = packages_py(vc.refs, comps)
+            out.batches.append(self._findings(vc, meta, pk, serial, spec))
             out.events = out.batches[0].num_rows
         out.events += len(out.dead)
         return out
 
-    def _findings(self, v: _VulnCols, meta: _Meta, comps: dict[str, _Comp], serial: str | None,
+    def _findings(self, v: _VulnCols, meta: _Meta, pk: Packages, serial: str | None,
                   spec: str) -> pa.RecordBatch:
         """The batch from the vulnerabilities' columns of either path (:func:`_native`, :func:`_typed_cols`)."""
         # one event per vulnerability x affects[] entry (one with no package when affects is empty)
         rows, refs = v.rows, v.refs
         take = pa.array(rows)
         n = len(rows)
-        cache: dict[str | None, tuple[Any, ...]] = {}
-        pk = [cache[r] if r in cache else cache.setdefault(r, _package(r, comps)) for r in refs]
         subject = meta.component or _Comp()
         tool = _tool(meta) or _Tool()
         product = tool.name or self.product
@@ -517,22 +455,22 @@ class Sbom(ReportFormat):
             "remediation": only_where(nest({"desc": rec}), rec),  # required key (OCSF 1.8.0)
         }  # fmt: skip
         vuln = nest({k: per_event(a) for k, a in per_vuln.items()})
-        names = strs([p[0] for p in pk])
+        names = pk.name
         pkg = nest({
             "name": names,
-            "version": strs([p[1] or a for p, a in zip(pk, v.affected, strict=True)]),
+            "version": pc.if_else(nonempty(pk.version), pk.version, strs(v.affected)),
             "fixed_in_version": pa.nulls(n, S),
-            "type": strs([p[3] for p in pk]),
-            "purl": strs([p[2] for p in pk]),
-            "uid": strs([p[4] for p in pk]),
-            "path": strs([p[5] for p in pk]),
+            "type": pk.type,
+            "purl": pk.purl,
+            "uid": pk.uid,
+            "path": pk.path,
         })  # fmt: skip
         has_pkg = pc.is_valid(pkg.field("uid"))  # uid is the ref itself when nothing better is known
         # OCSF requires a package's name and version: a ref that resolves to neither stays a resource
         has_pkg = pc.and_(has_pkg, pc.and_(pc.is_valid(pkg.field("name")), pc.is_valid(pkg.field("version"))))
         children = [vuln.field(i) for i in range(vuln.type.num_fields)] + [singleton_list(pkg, has_pkg)]
         vuln = pa.StructArray.from_arrays(children, names=[*(f.name for f in vuln.type), "affected_packages"])
-        res = _resources(subject, pkg.field("name"), strs([p[6] for p in pk]), strs(refs))
+        res = _resources(subject, pkg.field("name"), pk.component_type, strs(refs))
         states = [(a.state if a else None) for a in v.analysis]
         sid = [_STATE.get(s, 99) if s else 1 for s in states]
         status = captions("vulnerability_finding", "status_id", pa.array(sid, pa.int32())).to_pylist()
