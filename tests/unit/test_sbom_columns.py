@@ -40,3 +40,24 @@ def test_rated_per_distinct_equals_per_vulnerability() -> None:
     for k, col in per_vuln.items():
         assert per_distinct[k].equals(col), k
     assert per_vuln["sev_id"].to_pylist() == [4, 0, 5, 5, 3, 4, 0]
+
+
+def test_finding_uid_and_identity_follow_the_python_rules() -> None:
+    """finding_info.uid is ``<id or bom-ref>|<ref>`` (the id alone without a ref; a vulnerability
+    with neither id nor bom-ref reads "None", as the per-event f-string wrote it)."""
+    import json
+
+    from secpipe.formats import get
+
+    vulns = [{"id": "CVE-1", "affects": [{"ref": "a"}, {"ref": "b"}]}, {"bom-ref": "v2", "id": "", "affects": [{"ref": "a"}]},
+             {"affects": [{"ref": "a"}]}, {"id": "CVE-4"}, {"bom-ref": "v5"}]  # fmt: skip
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.5", "serialNumber": "urn:uuid:1",
+           "metadata": {"timestamp": "2024-05-01T10:00:00Z", "component": {"bom-ref": "app", "name": "app"}},
+           "components": [{"bom-ref": "a", "name": "a", "version": "1"}], "vulnerabilities": vulns}  # fmt: skip
+    out = get("sbom").decode(json.dumps(bom).encode(), "s")
+    batch = out.batches[0]
+    fi = batch.column("finding_info").flatten()
+    names = [f.name for f in batch.column("finding_info").type]
+    uids = fi[names.index("uid")].to_pylist()
+    assert uids == ["CVE-1|a", "CVE-1|b", "v2|a", "None|a", "CVE-4", "v5"]
+    assert len(set(batch.column("metadata").field("uid").to_pylist())) == 6

@@ -112,6 +112,7 @@ from secpipe.formats.base import (
     event_uids,
     parse_times,
     to_batch,
+    uid_prefix,
     unmapped_from,
 )
 
@@ -412,11 +413,12 @@ class Sbom(ReportFormat):
         product = tool.name or self.product
         ids = strs(v.ids)
         raws = [v.raws[i] for i in rows.tolist()]
-        ctx = [f"{serial}\0{subject.bom_ref or subject.name}\0{r}" for r in refs]
+        ref_col = strs(refs)
         created = const(parse_times(strs([meta.timestamp]))[0].as_py(), n, pa.int64())
         cols = base_columns(
             "vulnerability_finding", kind=self.name, product=product, vendor=tool.vendor or tool.group,
-            uids=event_uids(self.name, raws, ctx), times_ms=created, raws=None, activity_id=1,
+            uids=_uids(self.name, raws, f"{serial}\0{subject.bom_ref or subject.name}\0", ref_col), times_ms=created,
+            raws=None, activity_id=1,
             severity_id=v.sev_id.take(take),
         )  # fmt: skip
         cols["raw_data"] = raw_data(raws)
@@ -470,19 +472,20 @@ class Sbom(ReportFormat):
         has_pkg = pc.and_(has_pkg, pc.and_(pc.is_valid(pkg.field("name")), pc.is_valid(pkg.field("version"))))
         children = [vuln.field(i) for i in range(vuln.type.num_fields)] + [singleton_list(pkg, has_pkg)]
         vuln = pa.StructArray.from_arrays(children, names=[*(f.name for f in vuln.type), "affected_packages"])
-        res = _resources(subject, pkg.field("name"), pk.component_type, strs(refs))
+        res = _resources(subject, pkg.field("name"), pk.component_type, ref_col)
         states = [(a.state if a else None) for a in v.analysis]
         sid = [_STATE.get(s, 99) if s else 1 for s in states]
         status = captions("vulnerability_finding", "status_id", pa.array(sid, pa.int32())).to_pylist()
         status = [s if i != 99 else st_ for s, i, st_ in zip(status, sid, states, strict=True)]
-        vid = [i or b for i, b in zip(v.ids, v.bom_refs, strict=True)]
-        per = rows.tolist()
+        vid = per_event(pc.if_else(nonempty(ids), ids, strs(v.bom_refs)))  # id or bom-ref
+        # "<vid>|<ref>" where the event has a ref (a vulnerability with neither id nor bom-ref reads "None")
+        fuid = pc.if_else(nonempty(ref_col), pc.binary_join_element_wise(pc.fill_null(vid, "None"), ref_col, "|"), vid)
         cols.update({
             "status_id": pa.array(sid, pa.int32()).take(take),
             "status": strs(status).take(take),
             "status_code": strs(states).take(take),
             "status_detail": strs([a.detail if a else None for a in v.analysis]).take(take),
-            "finding_info.uid": strs([f"{vid[i]}|{r}" if r else vid[i] for i, r in zip(per, refs, strict=True)]),
+            "finding_info.uid": fuid,
             "finding_info.uid_alt": strs(v.bom_refs).take(take),
             "finding_info.title": per_event(ids),
             "finding_info.desc": per_event(desc),
@@ -643,6 +646,14 @@ def _unmapped(fields: list[tuple[str, pa.Array]], more: pa.Array, extras: pa.Arr
     body = pc.binary_join_element_wise(*parts, "")
     return pc.if_else(pc.equal(body, ""), pa.scalar(None, S),
                       pc.binary_join_element_wise("{", pc.utf8_rtrim(body, characters=","), "}", ""))
+
+
+def _uids(kind: str, raws: list[bytes], head: str, refs: pa.Array) -> pa.Array:
+    """``event_uids`` of the events with contexts ``head + ref`` (``"None"`` for no ref), the
+    contexts joined and encoded by Arrow (native hashing; ``event_uids`` itself without it)."""
+    ctx = pc.binary_join_element_wise(head, pc.fill_null(refs, "None"), "")
+    got = _fast.uids(uid_prefix(kind), raws, ctx.cast(pa.binary()).to_pylist())
+    return got if got is not None else event_uids(kind, raws, ctx.to_pylist())
 
 
 def _message(ids: pa.Array, names: pa.Array, subject: str | None) -> pa.Array:
