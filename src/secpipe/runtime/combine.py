@@ -130,7 +130,8 @@ class Arrivals:
             if mark[0]:
                 mark[0] = False
                 self.coming -= 1
-                self.cond.notify_all()
+                if not self.coming:  # while others are still coming, every waiter waits on
+                    self.cond.notify_all()
 
     def wait(self, job: Job, seconds: float, queued: Callable[[], int]) -> None:
         """Wait (at most ``seconds``, and not once another caller took ``job`` into its pass)

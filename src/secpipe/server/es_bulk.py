@@ -579,19 +579,38 @@ _CREATED = (b',"_version":1,"result":"created","_shards":{"total":1,"successful"
             b'"_seq_no":%d,"_primary_term":1,"status":201}}')
 
 
+_TAILS: list[bytes] = []  # _tails(n)[i]: what follows the id prefix in item i (grown on demand)
+_TAILS_KEPT = 1 << 16  # items kept (~9 MB at most); a body with more makes the rest each time
+_TAILS_LOCK = threading.Lock()
+
+
+def _tails(n: int) -> list[bytes]:
+    """The per-item ends of :func:`_created`'s items 0..n-1: ``%06x"`` of the index, the
+    rest of the item with ``_seq_no`` i."""
+    if len(_TAILS) < min(n, _TAILS_KEPT):
+        with _TAILS_LOCK:
+            one = b'%06x"' + _CREATED
+            _TAILS.extend([one % (i, i) for i in range(len(_TAILS), min(n, _TAILS_KEPT))])
+    if n <= len(_TAILS):
+        return _TAILS[:n]
+    one = b'%06x"' + _CREATED
+    return _TAILS + [one % (i, i) for i in range(len(_TAILS), n)]
+
+
 def _created(bulk: Uniform, t0: float, spec: str | None = None) -> bytes:
     """The answer when every document of a :class:`Uniform` body was stored, from a bytes
     template (the same JSON :func:`_answer` gives, without a dict per item), filtered by
     ``spec`` (``filter_path``) when given."""
     if spec is not None:
         return _created_filtered(bulk, t0, spec)
-    head = (b'{"' + bulk.op.encode() + b'":{"_index":' + orjson.dumps(bulk.index) + b',"_id":').replace(b"%", b"%%")
+    head = b'{"' + bulk.op.encode() + b'":{"_index":' + orjson.dumps(bulk.index) + b',"_id":'
+    n = len(bulk.docs)
     if bulk.id:
-        one = head + orjson.dumps(bulk.id).replace(b"%", b"%%") + _CREATED
-        items = b",".join([one % i for i in range(len(bulk.docs))])
-    else:
-        one = head + b'"' + secrets.token_hex(6).encode() + b'%06x"' + _CREATED
-        items = b",".join([one % (i, i) for i in range(len(bulk.docs))])
+        one = (head + orjson.dumps(bulk.id)).replace(b"%", b"%%") + _CREATED
+        items = b",".join([one % i for i in range(n)])
+    else:  # each item: the head with the request's id prefix, then what item i ends with in every request
+        lead = head + b'"' + secrets.token_hex(6).encode()
+        items = lead + (b"," + lead).join(_tails(n)) if n else b""
     took = int((time.perf_counter() - t0) * 1000)
     return b'{"took":%d,"errors":false,"items":[' % took + items + b"]}"
 
