@@ -221,16 +221,16 @@ def _level(cols: _fast.Columns) -> dict[str, pa.Array]:
     return out
 
 
-def packages_native(table: ComponentTable, meta: dict[str, _Comp], refs: list[str | None]) -> Packages:
+def packages_native(table: ComponentTable, meta: dict[str, _Comp], ref_col: pa.Array) -> Packages:
     """Each event's package: refs found by bom-ref in ``table`` taken from its columns; the others
     (``meta``: the metadata component's tree, BOM-links, purls) resolved as :func:`package` does."""
-    ref_col = strs(refs)
     found = pc.index_in(ref_col, value_set=table.bom_ref, skip_nulls=True)
     alone: dict[int, tuple[Any, ...]] = {}  # event -> package() tuple, where no table row applies
     if found.null_count > ref_col.null_count:
         ci = found.to_numpy(zero_copy_only=False).astype(np.float64)  # NaN where not found
         rows = np.flatnonzero(np.isnan(ci) & pc.is_valid(ref_col).to_numpy(zero_copy_only=False))
-        distinct = list(dict.fromkeys(refs[j] for j in rows.tolist()))
+        refs = dict(zip(rows.tolist(), ref_col.take(pa.array(rows)).to_pylist(), strict=True))
+        distinct = list(dict.fromkeys(refs.values()))
         frags = [r.split("#", 1)[1] if r.startswith("urn:cdx:") and "#" in r else None for r in distinct]
         at = pc.index_in(strs(frags), value_set=table.bom_ref, skip_nulls=True).to_pylist()
         # a ref the metadata component's tree holds wins over a BOM-link fragment in components
@@ -258,7 +258,7 @@ def packages_native(table: ComponentTable, meta: dict[str, _Comp], refs: list[st
             types = {p: purl_parts(p)[0] for p in pc.unique(wanted).to_pylist()}
             cols[3] = pc.replace_with_mask(ptype, need, strs([types[p] for p in wanted.to_pylist()]))
     if alone:
-        mask = np.zeros(len(refs), bool)
+        mask = np.zeros(len(ref_col), bool)
         mask[list(alone)] = True
         order = sorted(alone)
         at_mask = pa.array(mask)

@@ -395,7 +395,7 @@ class Sbom(ReportFormat):
             else:
                 for ref, c in meta_comps.items():  # after the components: the first met for a bom-ref wins
                     comps.setdefault(ref, c)
-                pk = packages_py(vc.refs, comps)
+                pk = packages_py(vc.refs.to_pylist(), comps)
             out.batches.append(self._findings(vc, meta, pk, serial, spec))
             out.events = out.batches[0].num_rows
         out.events += len(out.dead)
@@ -413,7 +413,7 @@ class Sbom(ReportFormat):
         product = tool.name or self.product
         ids = strs(v.ids)
         raws = [v.raws[i] for i in rows.tolist()]
-        ref_col = strs(refs)
+        ref_col = refs
         created = const(parse_times(strs([meta.timestamp]))[0].as_py(), n, pa.int64())
         cols = base_columns(
             "vulnerability_finding", kind=self.name, product=product, vendor=tool.vendor or tool.group,
@@ -460,7 +460,7 @@ class Sbom(ReportFormat):
         names = pk.name
         pkg = nest({
             "name": names,
-            "version": pc.if_else(nonempty(pk.version), pk.version, strs(v.affected)),
+            "version": pc.if_else(nonempty(pk.version), pk.version, v.affected),
             "fixed_in_version": pa.nulls(n, S),
             "type": pk.type,
             "purl": pk.purl,
@@ -529,8 +529,8 @@ class _VulnCols:
     analysis: list[_Analysis | None]
     unmapped: pa.Array
     rows: np.ndarray
-    refs: list[str | None]
-    affected: list[str | None]
+    refs: pa.Array
+    affected: pa.Array
 
 
 def _typed_cols(st: Strict) -> _VulnCols:
@@ -552,8 +552,8 @@ def _typed_cols(st: Strict) -> _VulnCols:
         references=str_lists([[r.id for r in v.references or () if r.id] for v in vs]),
         cwe=strs([f"CWE-{v.cwes[0]}" if v.cwes else None for v in vs]), **_rated([_rate(v.ratings) for v in vs]),
         analysis=[v.analysis for v in vs], unmapped=unmapped_from(st, _UNMAPPED, analysis),
-        rows=np.asarray(rows, np.int32), refs=[a.ref if a else None for a in affects],
-        affected=[_affected_version(a) for a in affects],
+        rows=np.asarray(rows, np.int32), refs=strs([a.ref if a else None for a in affects]),
+        affected=strs([_affected_version(a) for a in affects]),
     )  # fmt: skip
 
 
@@ -593,11 +593,9 @@ def _native(raws: list[bytes]) -> _VulnCols | None:
     item = np.repeat(aff_off[:-1].astype(np.int64), per) + (np.arange(len(rows)) - np.repeat(first[:-1], per))
     none = np.repeat(lens == 0, per)
     at = pa.array(item, pa.int64(), mask=none)
-    refs = col["affects[].ref"].take(at).to_pylist()
-    versions = raw["affects[].versions"]
-    affected = versions.derive(_first_affected)
-    vidx = np.asarray(versions.idx, np.int64)
-    affected_at = [None if k is None else affected[vidx[k]] for k in at.to_pylist()]
+    refs = col["affects[].ref"].take(at)
+    versions = raw["affects[].versions"]  # per affects[] item: its first affected version, per distinct value
+    affected_at = strs(versions.derive(_first_affected)).take(pa.array(versions.idx, pa.int32())).take(at)
     analysis = raw["analysis"].per_row(raw["analysis"].values)
     enc = raw["analysis"].column(S, lambda a: None if a is None else '"analysis":' + msgspec.json.encode(a).decode())
     unmapped = _unmapped([(f'"{k}":', col[k]) for k in _UNMAPPED], enc, cols.unmapped)
