@@ -38,20 +38,20 @@ from secpipe.formats._findings import S, nonempty
 from secpipe.formats.base import strs
 
 
-class _Prop(msgspec.Struct, gc=False):
+class Property(msgspec.Struct, gc=False):
     name: str | None = None
     value: str | None = None
 
 
-class _Comp(msgspec.Struct, gc=False):
+class Component(msgspec.Struct, gc=False):
     bom_ref: str | None = msgspec.field(default=None, name="bom-ref")
     type: str | None = None
     group: str | None = None
     name: str | None = None
     version: str | None = None
     purl: str | None = None
-    properties: list[_Prop] | None = None
-    components: list[_Comp] | None = None
+    properties: list[Property] | None = None
+    components: list[Component] | None = None
 
 
 def purl_parts(p: str) -> tuple[str | None, str | None, str | None]:
@@ -71,7 +71,7 @@ def purl_parts(p: str) -> tuple[str | None, str | None, str | None]:
 _NS_JOIN = {"maven": ":", "npm": "/", "golang": "/", "composer": "/", "swift": "/", "github": "/", "cocoapods": "/"}
 
 
-def walk(comps: list[_Comp] | None, into: dict[str, _Comp]) -> None:
+def walk(comps: list[Component] | None, into: dict[str, Component]) -> None:
     """Components by bom-ref, nested ones too (the first met for a bom-ref is kept)."""
     stack = list(comps or ())
     while stack:
@@ -86,7 +86,7 @@ _TRIVY = "aquasecurity:trivy:"
 _TRIVY_PROPS = frozenset(f"{_TRIVY}{k}" for k in ("PkgType", "PkgID", "FilePath", "ImageID"))
 
 
-def props(c: _Comp) -> dict[str, str]:
+def props(c: Component) -> dict[str, str]:
     """The Trivy properties the mapping reads (first value of each)."""
     out: dict[str, str] = {}
     for p in c.properties or ():
@@ -95,7 +95,7 @@ def props(c: _Comp) -> dict[str, str]:
     return out
 
 
-def package(ref: str | None, comps: dict[str, _Comp]) -> tuple[Any, ...]:
+def package(ref: str | None, comps: dict[str, Component]) -> tuple[Any, ...]:
     """(name, version, purl, type, uid, path, component type) of one affected ref."""
     if ref is None:
         return (None,) * 7
@@ -136,7 +136,7 @@ class Packages:
         return cls(*(strs([p[k] for p in pk]) for k in range(7)))
 
 
-def packages_py(refs: list[str | None], comps: dict[str, _Comp]) -> Packages:
+def packages_py(refs: list[str | None], comps: dict[str, Component]) -> Packages:
     """Each event's package from the walked components (each distinct ref resolved once)."""
     cache: dict[str | None, tuple[Any, ...]] = {}
     return Packages.of_tuples([cache[r] if r in cache else cache.setdefault(r, package(r, comps)) for r in refs])
@@ -146,7 +146,7 @@ _FIELDS = ("bom-ref", "type", "group", "name", "version", "purl")
 _SPEC = _fast.Spec(
     (*((k, _fast.STR) for k in _FIELDS), ("properties[]", _fast.LIST), ("properties[].name", _fast.STR),
      ("properties[].value", _fast.STR), ("components", _fast.RAW)),
-    (), tuple(f.encode_name for f in msgspec.structs.fields(_Comp)),
+    (), tuple(f.encode_name for f in msgspec.structs.fields(Component)),
 )  # fmt: skip
 
 
@@ -221,7 +221,7 @@ def _level(cols: _fast.Columns) -> dict[str, pa.Array]:
     return out
 
 
-def packages_native(table: ComponentTable, meta: dict[str, _Comp], ref_col: pa.Array) -> Packages:
+def packages_native(table: ComponentTable, meta: dict[str, Component], ref_col: pa.Array) -> Packages:
     """Each event's package: refs found by bom-ref in ``table`` taken from its columns; the others
     (``meta``: the metadata component's tree, BOM-links, purls) resolved as :func:`package` does."""
     found = pc.index_in(ref_col, value_set=table.bom_ref, skip_nulls=True)
