@@ -8,8 +8,8 @@ by its fragment, and an unresolvable ref that is a package URL by parsing the pu
 - :func:`packages_py`: components decoded into small msgspec structs, walked into a dict (the
   first component met for a bom-ref wins), each distinct ref resolved once in Python.
 - :func:`component_table` + :func:`packages_native`: the compacted ``components`` array walked
-  natively (``_fast.extract``; nested ``components`` arrays walked the same way, level by
-  level), the Trivy properties picked per component with numpy, refs resolved with one Arrow
+  natively as the one list of a wrapper record (``_fast.extract``; no bytes object per
+  component; nested ``components`` arrays walked the same way, level by level), the Trivy properties picked per component with numpy, refs resolved with one Arrow
   ``index_in`` and the package columns taken from the component columns; only refs no
   component holds by bom-ref (BOM-links, the metadata component, purls) are resolved in
   Python. It declines (None: the msgspec path decides, with its dead letters) without the
@@ -143,10 +143,12 @@ def packages_py(refs: list[str | None], comps: dict[str, Component]) -> Packages
 
 
 _FIELDS = ("bom-ref", "type", "group", "name", "version", "purl")
+#: one record ``{"c": <a components array>}`` a level: the components are the items of ``c[]``
+#: (no split of the array into a bytes object per component)
 _SPEC = _fast.Spec(
-    (*((k, _fast.STR) for k in _FIELDS), ("properties[]", _fast.LIST), ("properties[].name", _fast.STR),
-     ("properties[].value", _fast.STR), ("components", _fast.RAW)),
-    (), tuple(f.encode_name for f in msgspec.structs.fields(Component)),
+    (("c[]", _fast.LIST), *((f"c[].{k}", _fast.STR) for k in _FIELDS), ("c[].properties[]", _fast.LIST),
+     ("c[].properties[].name", _fast.STR), ("c[].properties[].value", _fast.STR), ("c[].components", _fast.RAW)),
+    (), ("c",),
 )  # fmt: skip
 
 
@@ -169,22 +171,17 @@ def component_table(raw: msgspec.Raw | None) -> ComponentTable | None:
     a nested ``components`` that is not an array, a bom-ref two components share)."""
     if not _fast.available():
         return None
-    items = [] if raw is None else _fast.split_array(msgspec.json.format(raw, indent=-1))
+    arrays = [] if raw is None else [msgspec.json.format(raw, indent=-1)]
     parts: list[dict[str, pa.Array]] = []
-    while items:
-        cols = _fast.extract(items, _SPEC)
+    while arrays:
+        if any(a[:1] != b"[" for a in arrays):  # (null or another type: msgspec's path says why)
+            return None
+        cols = _fast.extract([b'{"c":%s}' % a for a in arrays], _SPEC)
         if cols is None:
             return None
         parts.append(_level(cols))
-        nested = cols.strings["components"].drop_null()
-        items = []
-        for text in nested.filter(pc.not_equal(nested, "null")).to_pylist():  # the few components that nest
-            got = _fast.split_array(text.encode())
-            if got is None:
-                return None
-            items.extend(got)
-    if items is None:
-        return None
+        nested = cols.strings["c[].components"].drop_null()  # the few components that nest
+        arrays = [t.encode() for t in nested.filter(pc.not_equal(nested, "null")).to_pylist()]
     if not parts:
         empty = pa.array([], S)
         return ComponentTable(*(empty,) * 8)
@@ -203,9 +200,9 @@ def component_table(raw: msgspec.Raw | None) -> ComponentTable | None:
 
 def _level(cols: _fast.Columns) -> dict[str, pa.Array]:
     """One level's component columns, with the first non-null value of each Trivy property."""
-    out = {k: cols.strings[k] for k in _FIELDS}
-    offsets, _mask = cols.lists["properties[]"]
-    names, values = cols.strings["properties[].name"], cols.strings["properties[].value"]
+    out = {k: cols.strings[f"c[].{k}"] for k in _FIELDS}
+    offsets, _mask = cols.lists["c[].properties[]"]
+    names, values = cols.strings["c[].properties[].name"], cols.strings["c[].properties[].value"]
     n = len(offsets) - 1
     has_value = pc.is_valid(values)
     for prop in ("PkgType", "PkgID", "FilePath"):
