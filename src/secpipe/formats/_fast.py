@@ -29,6 +29,8 @@ from types import ModuleType
 import numpy as np
 import pyarrow as pa
 
+from secpipe._arrays import from_numpy
+
 #: mode of a spec path: str | null, str | bool | null ("true"/"false"), raw JSON text, int | null
 #: (int64), bool | null, a list (its items' fields are paths below it; ``a[].@`` is the item itself).
 STR, STR_BOOL, RAW, INT, BOOL, LIST = "s", "b", "r", "i", "B", "l"
@@ -267,10 +269,8 @@ _WHOLE_MAX = 2**31 - 2**20  # the walker's raw_data column has 32-bit offsets
 
 
 def bools(values: np.ndarray) -> pa.Array:
-    """A numpy bool array as an Arrow bool array (bit-packed here: ``pa.array`` on numpy
-    would import numpy.ma, ~10 ms at start)."""
-    packed = np.packbits(values, bitorder="little")
-    return pa.BooleanArray.from_buffers(pa.bool_(), len(values), [None, pa.py_buffer(packed)])
+    """A numpy bool array as an Arrow bool array (see :func:`secpipe._arrays.from_numpy`)."""
+    return from_numpy(values)
 
 
 def _nulls(valid: bytes, n: int) -> np.ndarray:

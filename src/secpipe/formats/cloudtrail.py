@@ -50,6 +50,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from secpipe._arrays import from_numpy
 from secpipe.formats import _cwlogs, _fast
 from secpipe.formats.base import (
     DeadLetter,
@@ -508,7 +509,8 @@ def _told_failed(texts: pa.Array, names: pa.Array) -> pa.Array | None:
     if not at.size:
         return None
     failed = np.zeros(len(texts), bool)
-    for i, text, name in zip(at.tolist(), texts.take(at).to_pylist(), names.take(at).to_pylist(), strict=True):
+    rows = from_numpy(at)
+    for i, text, name in zip(at.tolist(), texts.take(rows).to_pylist(), names.take(rows).to_pylist(), strict=True):
         try:
             told = msgspec.json.decode(text)
         except msgspec.DecodeError:

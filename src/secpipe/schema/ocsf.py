@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from secpipe import _gzip
+from secpipe._arrays import from_numpy
 from secpipe.errors import SecpipeError
 
 OCSF_VERSION = "1.8.0"
@@ -364,7 +365,7 @@ def _rows_with(arr: pa.Array, steps: tuple[str, ...]) -> pa.Array | None:
         hit = parents if inner is None else parents.filter(inner)
         rows = np.zeros(len(arr), dtype=bool)
         rows[hit.to_numpy(zero_copy_only=False)] = True
-        return None if rows.all() else pa.array(rows)
+        return None if rows.all() else from_numpy(rows)
     if not steps:
         return _present(arr)
     child = arr.flatten()[arr.type.get_field_index(steps[0])]  # flatten: the parent's nulls carried down
@@ -379,8 +380,8 @@ _SMALL = 256
 def _const_lists(names: tuple[str, ...], rows: int) -> pa.Array:
     """``rows`` copies of one list of names (sliced per batch: a constant column costs nothing)."""
     k = len(names)
-    offsets = pa.array(np.arange(rows + 1, dtype=np.int32) * k)
-    values = pa.array(list(names), pa.string()).take(pa.array(np.tile(np.arange(k, dtype=np.int32), rows)))
+    offsets = from_numpy(np.arange(rows + 1, dtype=np.int32) * k)
+    values = pa.array(list(names), pa.string()).take(from_numpy(np.tile(np.arange(k, dtype=np.int32), rows)))
     return pa.ListArray.from_arrays(offsets, values)
 
 
@@ -416,7 +417,7 @@ def _profiles_column(hits: dict[str, list[pa.Array]], masks: dict[str, list[pa.A
     lists = [sorted(whole + [nm for i, nm in enumerate(names) if c >> i & 1]) for c in distinct.tolist()]
     if n <= _SMALL:  # a small batch: building its few lists directly beats a list take
         return pa.array([lists[c] for c in code.tolist()], pa.list_(pa.string()))
-    return pa.array(lists, pa.list_(pa.string())).take(pa.array(code))
+    return pa.array(lists, pa.list_(pa.string())).take(from_numpy(code))
 
 
 def assemble(class_name: str, columns: dict[str, pa.Array | pa.ChunkedArray]) -> pa.RecordBatch:
