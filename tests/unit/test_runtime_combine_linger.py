@@ -51,7 +51,7 @@ def _were_inside(arr: Arrivals, n: int) -> None:
 
 
 def _waiter(arr: Arrivals, job: Job, seconds: float, queued: list[int]) -> threading.Thread:
-    t = threading.Thread(target=arr.wait, args=(job, seconds, lambda: queued[0]), daemon=True)
+    t = threading.Thread(target=arr.wait, args=(job, (seconds, seconds), lambda: queued[0]), daemon=True)
     t.start()
     return t
 
@@ -63,7 +63,7 @@ def test_a_lone_sender_never_waits() -> None:
     with arr.request():
         arr.arrived()
         t0 = time.monotonic()
-        arr.wait(_job(), 30.0, lambda: 1)
+        arr.wait(_job(), (30.0, 30.0), lambda: 1)
         assert time.monotonic() - t0 < 10, "a lone sender waited for company that cannot come"
 
 
@@ -108,7 +108,7 @@ def test_a_job_another_pass_took_waits_no_more() -> None:
     job = _job()
     job.taken = True
     t0 = time.monotonic()
-    arr.wait(job, 30.0, lambda: 1)
+    arr.wait(job, (30.0, 30.0), lambda: 1)
     assert time.monotonic() - t0 < 10
 
 
@@ -118,23 +118,73 @@ def test_a_linger_that_runs_out_caps_the_expectation_for_a_while() -> None:
     _were_inside(arr, 4)
     t = clock.now
     assert arr.expected(t) == 4
-    arr.wait(_job(), 0.0, lambda: 2)  # the linger ran out with two queued
+    arr.wait(_job(), (0.0, 0.0), lambda: 2)  # the linger ran out with two queued
     first, most = CAP_SECONDS
     assert arr.expected(t) == 2
     assert arr.expected(t + first * 0.9) == 2
     assert arr.expected(t + first * 1.1) == 4, "the cap ends: four are expected again"
     # running out again (a lasting mismatch, e.g. a sender that went quiet): a longer cap
     clock.now = t2 = t + first * 1.1
-    arr.wait(_job(), 0.0, lambda: 3)
+    arr.wait(_job(), (0.0, 0.0), lambda: 3)
     assert arr.expected(t2 + first * 1.9) == 3
     assert arr.expected(t2 + first * 2.1) == 4
     # the expected company came (uncapped): the next cap is short again
     clock.now = t3 = t2 + first * 2.1
-    arr.wait(_job(), 0.0, lambda: 4)
-    arr.wait(_job(), 0.0, lambda: 1)
+    arr.wait(_job(), (0.0, 0.0), lambda: 4)
+    arr.wait(_job(), (0.0, 0.0), lambda: 1)
     assert arr.expected(t3 + first * 0.9) == 1
     assert arr.expected(t3 + first * 1.1) == 4
     assert first < most
+
+
+def _asleep(arr: Arrivals) -> None:
+    """Until one waiter sleeps on the condition (so a change of the fake clock is seen after it)."""
+    deadline = time.monotonic() + 30
+    while not arr.cond._waiters and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.002)
+    assert arr.cond._waiters  # type: ignore[attr-defined]
+
+
+def _arrive(arr: Arrivals) -> None:
+    """One more request reaches the combiner (it was read, then queued its records)."""
+    with arr.request():
+        arr.arrived()
+
+
+def test_arrivals_one_after_another_keep_the_pass_waiting_up_to_the_bound() -> None:
+    clock = Clock(0.0)  # fake times stay within one half-window of the expectation
+    arr = Arrivals(clock)
+    _were_inside(arr, 4)
+    job = _job()
+    t = threading.Thread(target=arr.wait, args=(job, (0.05, 0.1), lambda: 1), daemon=True)
+    t.start()
+    _asleep(arr)
+    clock.now = 0.04
+    _arrive(arr)  # 40 ms after the start: the pass may wait until 90 ms
+    _asleep(arr)
+    clock.now = 0.08
+    _arrive(arr)  # past the first 50 ms, within 50 ms of the last arrival: still waiting
+    _asleep(arr)
+    t.join(0.2)
+    assert t.is_alive()
+    clock.now = 0.105
+    _arrive(arr)  # past the bound in all: the pass goes, whatever keeps arriving
+    t.join(10)
+    assert not t.is_alive()
+
+
+def test_without_arrivals_the_pass_goes_after_the_linger() -> None:
+    clock = Clock(0.0)
+    arr = Arrivals(clock)
+    _were_inside(arr, 4)
+    t = threading.Thread(target=arr.wait, args=(_job(), (0.05, 0.1), lambda: 1), daemon=True)
+    t.start()
+    _asleep(arr)
+    clock.now = 0.055
+    arr.notify()
+    t.join(10)
+    assert not t.is_alive()
+    assert arr.expected(clock.now) == 1, "what came is expected for a while"
 
 
 def test_the_expectation_fades_once_the_senders_are_gone() -> None:

@@ -13,19 +13,23 @@ that format, maps their records in one columnar pass, appends each body to the W
 submits the batches once, all under the service lock; every caller then waits for its own
 WAL fsync (group commit). A lone request is mapped on its own, as before.
 
-Company is waited for, at most :data:`LINGER_SECONDS`, while it is on its way or expected
-(:class:`Arrivals`, fed by the HTTP layer: an ingest request counts from its start until it
-queues its records or ends): while other ingest requests are being read, and while fewer
-requests are queued than were recently inside the server at once (the senders' concurrency:
-four Logstash workers keep up to four requests in flight; each comes back right after its
-answer, which is when the next pass would otherwise start with half of them). A single
-sender never waits (it has one request inside at a time); a wait that runs out caps the
-expectation at what came for a while (:data:`CAP_SECONDS`), so a sender that went quiet
-costs a linger now and then, not on every request. On a busy single core, requests otherwise reach the gate one after the other or
-in two alternating halves (while one half is mapped, the other is answered and comes back),
-and each pass pays the fixed mapping cost for a fraction of the senders: CloudTrail at 125
-events a request from four senders ran 2.4 requests a pass and ~27k events per CPU-second;
-waiting for the expected company makes it 4 and ~36k.
+Company is waited for while it is on its way or expected (:class:`Arrivals`, fed by the HTTP
+layer: an ingest request counts from its start until it queues its records or ends): while
+other ingest requests are being read, and while fewer requests are queued than were
+recently inside the server at once (the senders' concurrency: four Logstash workers keep up
+to four requests in flight, and each comes back right after its answer). The wait lasts at
+most :data:`LINGER_SECONDS` after the last arrival (senders reaching the combiner one after
+the other, as the event loop reads their bodies in turn, keep it going) and a bound in all.
+A single sender never waits (it has one request inside at a time); a wait that runs out with
+nobody on the way caps the expectation at what came for a while (:data:`CAP_SECONDS`), so a
+sender that went quiet costs a linger now and then, not on every request.
+
+Why the expectation: on a busy single core, requests otherwise reach the gate one by one or
+in alternating groups (while one group is mapped, the other is answered and comes back), and
+each pass pays the fixed mapping cost for a fraction of the senders. CloudTrail over
+``_bulk``, 125 events a request: 2 senders went from 1.4 to 2 requests a pass (~19k -> ~26k
+events per CPU-second), 8 senders from ~3 to 8 (~28k -> ~39k); 4 senders had 2.4 a pass
+before the lake's commits got cheaper (which had desynchronized them) and keep 4 now.
 
 Guarantees:
 - Each body is appended to the WAL as it was split (replay decodes it alone: the same
@@ -67,8 +71,10 @@ class Job:
     finished: threading.Event = field(default_factory=threading.Event)
 
 
-#: longest wait for other ingest requests on their way or expected before mapping without them
-LINGER_SECONDS = 0.005
+#: longest wait for other ingest requests on their way or expected before mapping without
+#: them, counted from the last arrival (senders reaching the combiner one after the other keep
+#: the pass waiting), and at most the second figure in all
+LINGER_SECONDS = (0.005, 0.02)
 #: how long the peak of concurrent ingest requests is remembered (two half-windows)
 WINDOW_SECONDS = 1.0
 #: how long a linger that ran out caps the expected company at what came: the first time,
@@ -89,6 +95,7 @@ class Arrivals:
         self._half = 0  # the current half-window's number
         self._cap = (0, 0.0)  # (expected at most, until): set when a linger ran out
         self._cap_for = CAP_SECONDS[0]  # how long the next cap lasts
+        self._arrival = 0.0  # when a request last arrived (queued its records or went elsewhere)
 
     def expected(self, now: float) -> int:
         """How many requests a pass may expect: the recent peak inside, capped after a linger ran out
@@ -130,17 +137,18 @@ class Arrivals:
             if mark[0]:
                 mark[0] = False
                 self.coming -= 1
+                self._arrival = self.clock()
                 if not self.coming:  # while others are still coming, every waiter waits on
                     self.cond.notify_all()
 
-    def wait(self, job: Job, seconds: float, queued: Callable[[], int]) -> None:
-        """Wait (at most ``seconds``, and not once another caller took ``job`` into its pass)
-        while other requests are on their way, or while fewer than expected are ``queued()``."""
-        now = self.clock()
-        deadline = now + seconds
+    def wait(self, job: Job, linger: tuple[float, float], queued: Callable[[], int]) -> None:
+        """Wait while other requests are on their way, or while fewer than expected are
+        ``queued()``: at most ``linger[0]`` after the last arrival and ``linger[1]`` in all,
+        and not once another caller took ``job`` into its pass."""
+        now = start = self.clock()
         with self.cond:
             while not job.taken and (self.coming or queued() < self.expected(now)):
-                left = deadline - now
+                left = min(start + linger[1], max(start, self._arrival) + linger[0]) - now
                 if left <= 0:
                     if not self.coming:  # the expected company did not come: expect what did for a while
                         self._cap = (queued(), now + self._cap_for)
