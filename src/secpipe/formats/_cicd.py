@@ -335,12 +335,18 @@ def _typed_resources(vals: Sequence[Any]) -> pa.Array | None:
                                 for o in map(dict.get, items, itertools.repeat("owner"))):  # fmt: skip
         return None
     try:
-        return pa.array(vals, pa.list_(pa.struct([(k, _RES_TYPES.get(k, _STR)) for k in order])))
+        return pa.array(vals, _resources_type(tuple(order)))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value that is not a str (or list of str)
         return None
 
 
 _RES_TYPES = {"labels": pa.list_(_STR), "owner": pa.struct([("name", _STR)])}
+
+
+@functools.lru_cache(maxsize=256)
+def _resources_type(keys: tuple[str, ...]) -> pa.DataType:
+    """The list<struct> type of ``resources`` items with these keys in this order (made once)."""
+    return pa.list_(pa.struct([(k, _RES_TYPES.get(k, _STR)) for k in keys]))
 
 
 @functools.cache
