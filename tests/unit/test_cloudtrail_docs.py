@@ -150,3 +150,19 @@ def test_mutated_files_map_the_same_whole(data: st.DataObject) -> None:
     assert g.keys() == r.keys()
     for cls in g:
         assert g[cls].drop_columns(["time", "time_dt"]).equals(r[cls].drop_columns(["time", "time_dt"])), cls
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["", "x", ':"Failure"', 'a:"Failure"b', ':"Fail', 'ure"', ':"Failur',
+                                                      'e"', '{"r":{"A":"Failure"}}'])), max_size=12),
+       st.integers(0, 3), st.integers(0, 3))  # fmt: skip
+@settings(max_examples=300, deadline=None)
+def test_rows_holding_a_failure_are_what_the_substring_kernel_finds(texts: list[str | None], cut: int, keep: int) -> None:
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from secpipe.formats.cloudtrail import _rows_holding
+
+    col = pa.array(texts, pa.string())
+    col = col.slice(min(cut, len(col)), max(0, len(col) - cut - keep))  # offsets that do not start at 0
+    want = np.flatnonzero(pc.fill_null(pc.match_substring(col, ':"Failure"'), False).to_numpy(zero_copy_only=False))
+    assert _rows_holding(col, b':"Failure"').tolist() == want.tolist()  # a match across two rows' texts is none
