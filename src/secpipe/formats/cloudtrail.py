@@ -417,11 +417,37 @@ def _mapped(cols: _fast.Columns, n: int, aside: Callable[[], tuple[list[bytes], 
     if not cols.aside:
         return True
     raws, locs = aside()
+    if _signed_in(raws, out):
+        return True
     st = decode_strict(raws, locs, _Record, out, CloudTrail.name, "a CloudTrail record")
     st = st.reject([None if r.eventSource else _NAMELESS for r in st.recs], out, CloudTrail.name)
     if st.recs:
         out.batches.append(_batch("authentication", st))
     return True
+
+
+def _signed_in(raws: list[bytes], out: Decoded) -> bool:
+    """The Authentication batch of sign-in records from one native pass (as :func:`_batch`
+    maps them; ``additionalEventData.MFAUsed`` read from each one's unmapped text). False
+    when that does not apply (irregular, Insights, no eventSource): the msgspec path then."""
+    cols = _fast.extract(raws, _SPEC, whole=True, uid_prefix=_UID_PREFIX)
+    if cols is None or cols.raw is None or cols.strings["insightDetails"].null_count < len(raws):
+        return False
+    if not pc.all(_nonempty(cols.strings["eventSource"])).as_py():
+        return False
+    f = {k: v for k, v in cols.strings.items() if "[]" not in k}
+    f["unmapped"] = cols.unmapped
+    extra = [_NONE if t is None else _AUTH_EXTRA.decode(t).additionalEventData for t in cols.unmapped.to_pylist()]
+    login = {"mfa_used": strs([getattr(_sub(_LOGIN_EXTRA, x), "MFAUsed", None) for x in extra])}
+    out.batches.append(_ocsf("authentication", f, cols.raw, None, login, uids=cols.uids, raw=cols.raw))
+    return True
+
+
+class _Unmapped(msgspec.Struct, gc=False):
+    additionalEventData: _R = _NONE
+
+
+_AUTH_EXTRA = msgspec.json.Decoder(_Unmapped)
 
 
 #: the AWS sign-in events (Authentication) and their OCSF activity: Logon, Preauth for the
