@@ -3,7 +3,7 @@
 //! Design: one `Pass` walks each record with the `Walker` and, while the record is in the CPU
 //! cache, appends its raw_data row and hashes its uid; records set aside (a format maps them
 //! another way) are rolled back from the columns. `extract` takes records already split and
-//! checked; `extract_docs` walks them where they lie in their documents, the walk (strict)
+//! checked, or (``envelope``) walks them where they lie in their documents, the walk (strict)
 //! also being the validity check the split would have made.
 
 use pyo3::exceptions::PyValueError;
@@ -32,8 +32,16 @@ use crate::{build, byte_items, envelope_items, hex_prefix, to_py, Buffers, Col, 
 /// In the same pass, for the records kept (not set aside), while each is in the CPU cache:
 /// with ``whole``, the records themselves as one string column (``raw_data``), and with
 /// ``uid_prefix``, their uids as ``uids`` makes them (returned last, else None).
+///
+/// With ``envelope`` = (key, also), ``records`` are whole envelope documents instead
+/// (``{"<key>": [records...], ...}``, compact, as ``split_envelope(doc, key, also, strict=True)``
+/// accepts them), not split first: each record is walked where it lies, and the walk is also
+/// the check that it is valid compact JSON (the split's own pass). Record numbers run on
+/// across the documents; the result also gives the (start, end) in its document of each
+/// record set aside and the number of records of each document, and ``bad`` is 0 or more (no
+/// columns) when any document or record is irregular: the caller then splits the documents.
 #[pyfunction]
-#[pyo3(signature = (records, spec, unmapped, known, aside=None, reserve=None, whole=false, uid_prefix=None))]
+#[pyo3(signature = (records, spec, unmapped, known, aside=None, reserve=None, whole=false, uid_prefix=None, envelope=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn extract(
     py: Python<'_>,
@@ -45,29 +53,52 @@ pub(crate) fn extract(
     reserve: Option<Vec<usize>>,
     whole: bool,
     uid_prefix: Option<Vec<u8>>,
+    envelope: Option<(Vec<u8>, Vec<Vec<u8>>)>,
 ) -> PyResult<Extracted> {
     let root = build(&spec)?;
     let raws = byte_items(records)?;
     let slices: Vec<&[u8]> = raws.iter().map(Item::slice).collect();
     let opts = PassOptions { spec: &spec, unmapped: &unmapped, known: &known, aside: &aside, reserve: &reserve, whole,
-                             uid_prefix: &uid_prefix, strict: false };
+                             uid_prefix: &uid_prefix, strict: envelope.is_some() };
     let total: usize = slices.iter().map(|s| s.len()).sum();
-    let mut pass = Pass::new(&opts, slices.len(), total)?;
-    let bad = py.detach(|| {
-        for (n, rec) in slices.iter().enumerate() {
-            if !pass.one(rec, 0, n, &root).is_ok_and(|end| end == rec.len()) {
-                return n as i64;
+    let Some((key, also)) = envelope else {
+        let mut pass = Pass::new(&opts, slices.len(), total)?;
+        let bad = py.detach(|| {
+            for (n, rec) in slices.iter().enumerate() {
+                if !pass.one(rec, 0, n, &root).is_ok_and(|end| end == rec.len()) {
+                    return n as i64;
+                }
             }
+            -1
+        });
+        return pass.finish(py, bad, Vec::new());
+    };
+    // a CloudTrail record is ~1 KB: rows are reserved for that, and grow past it as usual
+    let mut pass = Pass::new(&opts, total / 1024 + 1, total)?;
+    let mut counts = Vec::with_capacity(slices.len());
+    let bad = py.detach(|| {
+        let mut n = 0usize;
+        for doc in &slices {
+            let first = n;
+            let walk = |b: &[u8], j: usize| {
+                let end = pass.one(b, j, n, &root);
+                n += 1;
+                end
+            };
+            if envelope_items(doc, &key, &also, true, walk).is_err() {
+                return first as i64;
+            }
+            counts.push(n - first);
         }
         -1
     });
-    pass.finish(py, bad, Vec::new())
+    pass.finish(py, bad, counts)
 }
 
-/// What ``extract`` and ``extract_docs`` return: (index of the first irregular record or -1,
+/// What ``extract`` returns: (index of the first irregular record or -1,
 /// one (validity, offsets, data, length, null count) per spec entry, the same for unmapped,
 /// the indexes set aside, the raw_data column (``whole``) and the uids (``uid_prefix``), and
-/// for ``extract_docs`` the (start, end) of each record set aside and the records per document).
+/// with ``envelope`` the (start, end) of each record set aside and the records per document).
 type Extracted = (i64, Vec<Buffers>, Buffers, Vec<usize>, Option<Buffers>, Option<Py<PyBytes>>, Vec<(usize, usize)>, Vec<usize>);
 
 struct PassOptions<'a> {
@@ -177,55 +208,3 @@ impl<'a> Pass<'a> {
         Ok((bad, cols, to_py(py, self.w.unmapped)?, self.set_aside, raw, uids, self.aside_spans, counts))
     }
 }
-
-/// ``extract`` over whole envelope documents (``{"<key>": [records...], ...}``, compact, as
-/// ``split_envelope(doc, key, also, strict=True)`` accepts them), without splitting them first:
-/// each record is walked where it lies, and the walk is also the check that it is valid
-/// compact JSON (the split's own pass). Record numbers run on across the documents. Returns
-/// what ``extract`` does, plus the (start, end) in its document of each record set aside and
-/// the number of records of each document; ``bad`` is 0 or more (no columns) when any
-/// document or record is irregular: the caller then splits the documents as before.
-#[pyfunction]
-#[pyo3(signature = (docs, key, also, spec, unmapped, known, aside=None, reserve=None, whole=false, uid_prefix=None))]
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn extract_docs(
-    py: Python<'_>,
-    docs: &Bound<'_, PyList>,
-    key: Vec<u8>,
-    also: Vec<Vec<u8>>,
-    spec: Vec<(String, String)>,
-    unmapped: Vec<Vec<u8>>,
-    known: Vec<Vec<u8>>,
-    aside: Option<(usize, Vec<Vec<u8>>)>,
-    reserve: Option<Vec<usize>>,
-    whole: bool,
-    uid_prefix: Option<Vec<u8>>,
-) -> PyResult<Extracted> {
-    let root = build(&spec)?;
-    let items = byte_items(docs)?;
-    let slices: Vec<&[u8]> = items.iter().map(Item::slice).collect();
-    let opts = PassOptions { spec: &spec, unmapped: &unmapped, known: &known, aside: &aside, reserve: &reserve, whole,
-                             uid_prefix: &uid_prefix, strict: true };
-    let total: usize = slices.iter().map(|s| s.len()).sum();
-    // a CloudTrail record is ~1 KB: rows are reserved for that, and grow past it as usual
-    let mut pass = Pass::new(&opts, total / 1024 + 1, total)?;
-    let mut counts = Vec::with_capacity(slices.len());
-    let bad = py.detach(|| {
-        let mut n = 0usize;
-        for doc in &slices {
-            let first = n;
-            let walk = |b: &[u8], j: usize| {
-                let end = pass.one(b, j, n, &root);
-                n += 1;
-                end
-            };
-            if envelope_items(doc, &key, &also, true, walk).is_err() {
-                return first as i64;
-            }
-            counts.push(n - first);
-        }
-        -1
-    });
-    pass.finish(py, bad, counts)
-}
-

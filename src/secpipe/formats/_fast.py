@@ -215,8 +215,8 @@ def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tupl
     total = sum(map(len, docs))
     if mod is None or not docs or (whole and total >= _WHOLE_MAX):
         return None
-    out = mod.extract_docs(docs, key.encode(), [a.encode() for a in also], *_args(spec, aside, total // 1024 + 1),
-                           whole, uid_prefix)  # fmt: skip
+    out = mod.extract(docs, *_args(spec, aside, total // 1024 + 1), whole, uid_prefix,
+                      (key.encode(), [a.encode() for a in also]))  # fmt: skip
     if out[0] >= 0 or not sum(out[7]):
         return None
     cols = _columns(spec, out)
