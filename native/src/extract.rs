@@ -98,7 +98,8 @@ pub(crate) fn extract(
 /// What ``extract`` returns: (index of the first irregular record or -1,
 /// one (validity, offsets, data, length, null count) per spec entry, the same for unmapped,
 /// the indexes set aside, the raw_data column (``whole``) and the uids (``uid_prefix``), and
-/// with ``envelope`` the (start, end) of each record set aside and the records per document).
+/// with ``envelope`` the (start, end) of each record set aside and the records per document
+/// (when ``bad`` is 0 or more: of the documents before the one that failed)).
 type Extracted = (i64, Vec<Buffers>, Buffers, Vec<usize>, Option<Buffers>, Option<Py<PyBytes>>, Vec<(usize, usize)>, Vec<usize>);
 
 struct PassOptions<'a> {
@@ -199,8 +200,8 @@ impl<'a> Pass<'a> {
     }
 
     fn finish(self, py: Python<'_>, bad: i64, counts: Vec<usize>) -> PyResult<Extracted> {
-        if bad >= 0 {
-            return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new(), None, None, Vec::new(), Vec::new()));
+        if bad >= 0 {  // counts: the documents walked before the one that failed
+            return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new(), None, None, Vec::new(), counts));
         }
         let cols = self.w.cols.into_iter().map(|c| to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
         let raw = if self.whole { Some(to_py(py, self.rawcol)?) } else { None };

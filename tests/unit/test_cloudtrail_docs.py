@@ -63,6 +63,19 @@ def _rows(d: Decoded) -> dict[str, pa.Table]:
     return {k: pa.Table.from_batches(v).sort_by([("raw_data", "ascending")]) for k, v in out.items()}
 
 
+def _same(got: Decoded, ref: Decoded) -> None:
+    """The same events, dead letters and rows per class (files walked and files split are
+    mapped in separate batches; ``time``/``time_dt`` left out: a record without its own time
+    gets the receipt time; ``metadata.original_time`` keeps the record's)."""
+    assert got.events == ref.events
+    assert sorted((d.reason, d.source, d.offset, bytes(d.raw)) for d in got.dead) == sorted(
+        (d.reason, d.source, d.offset, bytes(d.raw)) for d in ref.dead)  # fmt: skip
+    g, r = _rows(got), _rows(ref)
+    assert g.keys() == r.keys()
+    for cls in g:
+        assert g[cls].drop_columns(["time", "time_dt"]).equals(r[cls].drop_columns(["time", "time_dt"])), cls
+
+
 @pytest.fixture
 def panther(real: Path) -> list[dict]:
     return msgspec.json.decode((real / "panther-analysis/extracted/cloudtrail.json").read_bytes())["Records"]
@@ -108,7 +121,7 @@ def test_a_record_the_walk_declines_sends_the_batch_to_the_split(panther: list[d
     docs = [(good, "good.json"), (bad, "bad.json")]
     got, taken = _whole(docs)
     assert taken == 2
-    assert_same_decoded(got, _split(docs), splice)
+    _same(got, _split(docs))
 
 
 @pytest.mark.parametrize(
@@ -141,15 +154,7 @@ def test_mutated_files_map_the_same_whole(data: st.DataObject) -> None:
             raw = raw[:at] + data.draw(_pieces) + raw[at + data.draw(st.integers(0, 2)) :]
         docs.append((raw, f"m{k}.json"))
     got, _taken = _whole(docs)
-    ref = _split(docs)
-    # the walk maps deferred files apart from split ones: compare rows and dead letters as sets
-    assert got.events == ref.events
-    assert sorted((d.reason, d.source, d.offset, bytes(d.raw)) for d in got.dead) == sorted(
-        (d.reason, d.source, d.offset, bytes(d.raw)) for d in ref.dead)  # fmt: skip
-    g, r = _rows(got), _rows(ref)
-    assert g.keys() == r.keys()
-    for cls in g:
-        assert g[cls].drop_columns(["time", "time_dt"]).equals(r[cls].drop_columns(["time", "time_dt"])), cls
+    _same(got, _split(docs))
 
 
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["", "x", ':"Failure"', 'a:"Failure"b', ':"Fail', 'ure"', ':"Failur',
@@ -166,3 +171,39 @@ def test_rows_holding_a_failure_are_what_the_substring_kernel_finds(texts: list[
     col = col.slice(min(cut, len(col)), max(0, len(col) - cut - keep))  # offsets that do not start at 0
     want = np.flatnonzero(pc.fill_null(pc.match_substring(col, ':"Failure"'), False).to_numpy(zero_copy_only=False))
     assert _rows_holding(col, b':"Failure"').tolist() == want.tolist()  # a match across two rows' texts is none
+
+
+def test_files_the_walk_turns_down_are_split_alone(panther: list[dict], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file holding an Insights record, one holding bytes that are not UTF-8 and one that is
+    pretty-printed are split; the other files are still walked (in fewer walks than files)."""
+    insight = dict(panther[0], insightDetails={"eventName": "RunInstances", "eventSource": "ec2.amazonaws.com",
+                                               "state": "Start"})  # fmt: skip
+    del insight["eventName"], insight["eventSource"]
+    good = [_doc(panther[i : i + 3]) for i in (0, 3, 6)]
+    bad_utf8 = good[1].replace(b'"eventVersion"', b'"x":"\xff","eventVersion"', 1)
+    docs = [(good[0], "a"), (_doc([panther[1], insight]), "insight"), (good[1], "b"), (bad_utf8, "utf8"),
+            (json.dumps({"Records": panther[:2]}, indent=1).encode(), "pretty"), (good[2], "c")]  # fmt: skip
+    walked: list[int] = []
+    extract = _fast.extract_docs
+
+    def counting(batch: list[bytes], *args: object, **kw: object) -> object:
+        walked.append(len(batch))
+        return extract(batch, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_fast, "extract_docs", counting)
+    got, _taken = _whole(docs)
+    assert walked == [6, 5, 4, 3]  # the insight file, then the bad one, then the pretty one left out
+    _same(got, _split(docs))
+    assert [d.source for d in got.dead] == ["utf8"]
+
+
+def test_a_batch_of_many_files_turned_down_is_split_whole(panther: list[dict], monkeypatch: pytest.MonkeyPatch) -> None:
+    from secpipe.formats import cloudtrail
+
+    docs = [(_doc(panther[i : i + 2]).replace(b"{", b"{ ", 2), f"f{i}") for i in range(8)]  # whitespace: declined
+    walked: list[int] = []
+    extract = _fast.extract_docs
+    monkeypatch.setattr(_fast, "extract_docs", lambda batch, *a, **kw: walked.append(len(batch)) or extract(batch, *a, **kw))
+    got, _taken = _whole(docs)
+    assert len(walked) == cloudtrail._WALKS
+    _same(got, _split(docs))

@@ -193,12 +193,15 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, tuple[str, ...]] | 
 
 @dataclass(frozen=True, slots=True)
 class DocColumns:
-    """:func:`extract_docs`' result: the columns, where each record set aside lies (document
-    index, record index in it, start, end), and how many records each document held."""
+    """:func:`extract_docs`' result: the columns (None when a document was declined, or no
+    document held a record), where each record set aside lies (document index, record index
+    in it, start, end), how many records each document held, and the index of the document
+    the walk declined (a record or the envelope it does not decide), if one was."""
 
-    columns: Columns
+    columns: Columns | None
     aside: list[tuple[int, int, int, int]]
     counts: list[int]
+    failed: int | None = None
 
 
 def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tuple[str, ...]] | None = None, *,
@@ -207,9 +210,10 @@ def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tupl
     """:func:`extract` over whole envelope documents (``{"<key>": [records...]}``, compact) without
     splitting them first: each record is walked where it lies, and the walk is also the check
     that it is valid compact JSON (the split's own pass, as :func:`split_envelope` with
-    ``strict`` makes it). None (no extension, a document or record the native path does not
-    decide, ``whole`` past 2 GiB, or no records): the caller splits the documents as before.
-    ``Columns.aside`` holds the batch-wide numbers of the records set aside.
+    ``strict`` makes it). None without the extension, or ``whole`` past 2 GiB: the caller
+    splits the documents as before; ``DocColumns.failed`` names a document the walk declined
+    (the caller splits that one and may walk the others again). ``Columns.aside`` holds the
+    batch-wide numbers of the records set aside.
     """
     mod = _module()
     total = sum(map(len, docs))
@@ -217,8 +221,10 @@ def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tupl
         return None
     out = mod.extract(docs, *_args(spec, aside, total // 1024 + 1), whole, uid_prefix,
                       (key.encode(), [a.encode() for a in also]))  # fmt: skip
-    if out[0] >= 0 or not sum(out[7]):
-        return None
+    if out[0] >= 0:
+        return DocColumns(None, [], list(out[7]), len(out[7]))
+    if not sum(out[7]):
+        return DocColumns(None, [], list(out[7]))
     cols = _columns(spec, out)
     starts = np.cumsum([0, *out[7]])
     doc_of = np.searchsorted(starts, cols.aside, side="right") - 1

@@ -360,25 +360,50 @@ class CloudTrail(RecordFormat):
         return out
 
     def _walk_docs(self, records: Records, out: Decoded) -> Records:
-        """Map ``records.docs`` in one native pass over the files themselves (no split); when
-        that does not apply (see :func:`_mapped`) they are split as before. Returns the records
-        still to map (``records.raws`` and those of any split documents)."""
-        docs = records.docs
-        res = _fast.extract_docs([d for d, _s in docs], "Records", _SPEC, aside=("eventName", _SIGN_IN_NAMES),
-                                 whole=True, uid_prefix=_UID_PREFIX)  # fmt: skip
-        if res is not None:
-            def aside() -> tuple[list[bytes], list[tuple[str, int]]]:
-                spans = res.aside  # where the records set aside lie, in the order of cols.aside
-                return [docs[d][0][a:b] for d, _n, a, b in spans], [(docs[d][1], n) for d, n, _a, _b in spans]
+        """Map ``records.docs`` in one native pass over the files themselves (no split).
 
-            if _mapped(res.columns, sum(res.counts), aside, out):
-                out.events += sum(res.counts)
-                return Records(records.raws, records.locs)
+        A file the walk declines (a record it does not decide, see ``_fast.extract``) or that
+        holds a record the native mapping does not take (Insights, no eventName/eventSource:
+        :func:`_unfit`) is split as before and the others walked again, at most
+        :data:`_WALKS` times (a batch of many such files is then split whole). Returns the
+        records still to map: ``records.raws`` and those of the split files.
+        """
+        docs, split = list(records.docs), []
+        for _ in range(_WALKS):
+            res = _fast.extract_docs([d for d, _s in docs], "Records", _SPEC, aside=("eventName", _SIGN_IN_NAMES),
+                                     whole=True, uid_prefix=_UID_PREFIX)  # fmt: skip
+            if res is None:
+                break
+            if res.failed is not None:
+                split.append(docs.pop(res.failed))
+            elif res.columns is None:  # no file held a record
+                docs = []
+            else:
+                cols, total = res.columns, sum(res.counts)
+                kept = np.delete(np.arange(total), cols.aside)
+                unfit = kept[_unfit(cols)]
+                if unfit.size:
+                    starts = np.cumsum([0, *res.counts])
+                    bad = set((np.searchsorted(starts, unfit, side="right") - 1).tolist())
+                    split.extend(docs[i] for i in sorted(bad))
+                    docs = [d for i, d in enumerate(docs) if i not in bad]
+                else:
+                    where = res.aside  # where the records set aside lie, in the order of cols.aside
+                    aside = ([docs[d][0][a:b] for d, _n, a, b in where], [(docs[d][1], n) for d, n, _a, _b in where])
+                    if _mapped(cols, total, lambda found=aside: found, out):
+                        out.events += total
+                        docs = []
+                    break
+            if not docs:
+                break
         rest = Records(records.raws, records.locs, out.dead)
-        for data, source in docs:
+        for data, source in (*split, *docs):
             rest.extend(self.split_records(data, source))
         out.events += rest.events
         return rest
+
+
+_WALKS = 4  # walks of a batch's files at most, each without the files the last one turned down
 
 
 def _native(records: Records, out: Decoded) -> bool:
@@ -403,11 +428,9 @@ def _mapped(cols: _fast.Columns, n: int, aside: Callable[[], tuple[list[bytes], 
     records are set aside by the walker (few; no copy of the others) and go through the
     msgspec path for their Authentication batch: ``aside()`` gives their (raws, locs).
     ``kept``: the records kept, when the walker did not make their raw_data column."""
-    if cols.strings["insightDetails"].null_count < n - len(cols.aside):
+    if _unfit(cols).any():
         return False
     f = {k: v for k, v in cols.strings.items() if "[]" not in k}  # per record (item fields are per item)
-    if not pc.all(pc.and_(_nonempty(f["eventName"]), _nonempty(f["eventSource"]))).as_py():
-        return False
     offsets, _mask, (arn, prefix, type_, account) = _fast.list_items(cols, "resources", ("ARN", "ARNPrefix", "type", "accountId"))
     f["resources"] = _resource_list(offsets, _uid_of(arn, prefix), type_, account)
     f["unmapped"] = cols.unmapped  # null where nothing is unmapped (never "{}")
@@ -448,6 +471,14 @@ class _Unmapped(msgspec.Struct, gc=False):
 
 
 _AUTH_EXTRA = msgspec.json.Decoder(_Unmapped)
+
+
+def _unfit(cols: _fast.Columns) -> np.ndarray:
+    """Per record kept: True where the native mapping does not take it (an Insights record,
+    or no eventName/eventSource): the msgspec path maps those (or dead-letters them)."""
+    s = cols.strings
+    ok = pc.and_(pc.and_(_nonempty(s["eventName"]), _nonempty(s["eventSource"])), pc.is_null(s["insightDetails"]))
+    return ~ok.to_numpy(zero_copy_only=False)
 
 
 #: the AWS sign-in events (Authentication) and their OCSF activity: Logon, Preauth for the
