@@ -176,22 +176,3 @@ def test_utf8_corpus_same_with_and_without_native(real: Path, monkeypatch: pytes
         for cls, rows in _rows(FMT.decode(r, "bench")).items():
             alone.setdefault(cls, []).extend(rows)
     assert _rows(FMT.decode(b"\n".join(sample), "bench")) == alone
-
-
-def test_json_column_is_each_value_encoded() -> None:
-    """``_cicd.JsonColumn`` (unmapped encoded straight into one buffer) holds what encoding
-    each value to bytes and building the column from them gives, nulls included."""
-    import msgspec
-
-    raw = msgspec.json.decode(b'{"a":{"x":[1,"\\u00e9"]},"b":"t\\u00e8xt","c":null}', type=dict[str, msgspec.Raw])
-    values: list[Any] = [{"k": 1}, None, dict(raw), {"é": "ü", "n": None, "l": [1, 2.5, True]}, None, {"a": raw["a"]}]
-    values += [{"i": i, "s": "x" * (i % 7)} for i in range(40)] + [None]
-    col = _cicd.JsonColumn()
-    for v in values:
-        col.add(v)
-    got = col.array()
-    want = string_column([None if v is None else msgspec.json.encode(v) for v in values], checked=True)
-    assert got.type == want.type == pa.string()
-    assert got.null_count == 3 and got.equals(want)
-    empty = _cicd.JsonColumn().array()
-    assert len(empty) == 0 and empty.type == pa.string()

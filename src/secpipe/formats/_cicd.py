@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import numpy as np
 import pyarrow as pa
 
 from secpipe.formats._findings import paused_gc
@@ -223,12 +222,9 @@ def uid_strings(digests: Sequence[bytes]) -> pa.Array:
     return uid_column(digests)
 
 
-def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], arrays: dict[str, pa.Array] | None = None,
-                **common: Any) -> pa.RecordBatch:  # fmt: skip
+def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], **common: Any) -> pa.RecordBatch:
     """One OCSF batch of ``cls`` from per-record leaf dicts (None values are left out);
-    ``arrays``: columns the caller built, each where its path first appears in the rows (the
-    rows' values there are not read); ``common`` are the other arguments of :func:`leaves_batch`
-    (kind, product, raws, times, ...)."""
+    ``common`` are the other arguments of :func:`leaves_batch` (kind, product, raws, times, ...)."""
     layouts = dict.fromkeys(map(tuple, rows))  # the rows' key layouts, in order of first appearance
     columns: dict[str, Sequence[Any]]
     if len(layouts) == 1:  # one key layout: transpose in C
@@ -238,9 +234,7 @@ def build_batch(cls: str, *, rows: Sequence[dict[str, Any]], arrays: dict[str, p
         for layout in layouts:
             keys.update(dict.fromkeys(layout))
         get = dict.get
-        columns = {k: () if arrays and k in arrays else list(map(get, rows, itertools.repeat(k))) for k in keys}
-    if arrays:
-        columns.update((k, v) for k, v in arrays.items() if k in columns)
+        columns = {k: list(map(get, rows, itertools.repeat(k))) for k in keys}
     return leaves_batch(cls, columns=columns, **common)
 
 
@@ -412,57 +406,17 @@ def group(groups: dict[Any, Group], key: Any) -> Group:
 
 
 def emit(groups: dict[Any, Group], fmt: Any, recs: Any, out: Any, *, checked: bool = False,
-         digests: Sequence[bytes] | None = None, arrays: Callable[[Any], dict[str, pa.Array]] | None = None) -> None:  # fmt: skip
+         digests: Sequence[bytes] | None = None) -> None:  # fmt: skip
     """One batch per group into ``out``; a group key is the class name or (class name, subkind);
     ``checked`` as for :func:`leaves_batch`; ``digests``: each record's SHA-256 for ``metadata.uid``
-    (``base.uid_hasher``) by position in ``recs``, when the caller hashed them; ``arrays``: group
-    key -> the group's columns the caller built (see :func:`build_batch`)."""
+    (``base.uid_hasher``) by position in ``recs``, when the caller hashed them."""
     for key, g in groups.items():
         cls = key[0] if isinstance(key, tuple) else key
         uids = None if digests is None else uid_strings([digests[i] for i in g.idx])
         out.batches.append(
             build_batch(cls, kind=fmt.name, product=fmt.product, vendor=fmt.vendor, raws=[recs.raws[i] for i in g.idx],
-                        times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows, checked=checked, uids=uids,
-                        arrays=None if arrays is None else arrays(key))
+                        times=g.times, activity=g.acts, severity=g.sevs, rows=g.rows, checked=checked, uids=uids)
         )  # fmt: skip
-
-
-class JsonColumn:
-    """A string column of JSON values (None -> null) encoded one at a time, while the record
-    they come from is in the CPU cache, into one growing buffer (``Encoder.encode_into``)
-    that becomes the column's data without a copy: no bytes object per value and no second
-    pass copying them into Arrow (webhook ``unmapped``, ~5 KB a payload: 1-2 us a payload
-    less). The values are UTF-8: msgspec encodes them, and a ``Raw`` value is a slice of a
-    UTF-8-checked record (see ``split_json_records``). The buffer may hold up to ~1/8 more
-    than the data (CPython's growth step) while the column lives."""
-
-    __slots__ = ("buf", "ends", "nulls")
-
-    def __init__(self) -> None:
-        self.buf = bytearray()
-        self.ends = [0]
-        self.nulls: list[int] = []  # positions of the None values
-
-    def add(self, value: Any) -> None:
-        """Append one value (None -> null)."""
-        if value is None:
-            self.nulls.append(len(self.ends) - 1)
-        else:
-            _ENC.encode_into(value, self.buf, -1)
-        self.ends.append(len(self.buf))
-
-    def array(self) -> pa.Array:
-        """The column so far (its data is the buffer itself: add nothing after)."""
-        n = len(self.ends) - 1
-        valid = None
-        if self.nulls:
-            mask = np.ones(n, np.bool_)
-            mask[self.nulls] = False
-            valid = pa.py_buffer(np.packbits(mask, bitorder="little"))
-        data = pa.py_buffer(self.buf)
-        if len(self.buf) < 2**31:
-            return pa.StringArray.from_buffers(n, pa.py_buffer(np.array(self.ends, np.int32)), data, valid, len(self.nulls))
-        return pa.LargeStringArray.from_buffers(n, pa.py_buffer(np.array(self.ends, np.int64)), data, valid, len(self.nulls))
 
 
 _RES3 = pa.list_(pa.struct([("type", pa.string()), ("name", pa.string()), ("uid", pa.string())]))

@@ -1,9 +1,7 @@
 """Per-event-type OCSF mappers for GitHub webhooks and audit-log events (see formats.github).
 
 Each mapper takes a typed payload view and returns ``(class, leaves, time_ms, activity_id,
-severity_id)``; leaves are ``{OCSF dotted path: value}`` with None meaning "not present"; the
-``unmapped`` leaf is the object still to be encoded (``formats.github`` encodes it straight
-into the column's buffer while the payload is in cache).
+severity_id)``; leaves are ``{OCSF dotted path: value}`` with None meaning "not present".
 """
 
 from __future__ import annotations
@@ -57,17 +55,19 @@ def _mapped_keys(more: tuple[str, ...]) -> frozenset[str]:
     return _COMMON | frozenset(more)
 
 
-def _unmapped(top: dict[str, msgspec.Raw], *more: str, add: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """``unmapped`` of a webhook, to be JSON-encoded: the top-level keys but the common ones and
-    ``more``, in document order (``c.unmapped_of``'s object; deleting from a copy beats filtering
-    into a new dict), then ``add`` (values the mapping read but OCSF has no conformant place
-    for); None when nothing is left. The caller encodes it (``_cicd.JsonColumn``)."""
+def _unmapped(top: dict[str, msgspec.Raw], *more: str, add: dict[str, Any] | None = None) -> bytes | None:
+    """``unmapped`` of a webhook: the top-level keys but the common ones and ``more``, in
+    document order (``c.unmapped_of``'s JSON; deleting from a copy beats filtering into a new dict),
+    then ``add`` (values the mapping read but OCSF has no conformant place for)."""
     keep = dict(top)
     for k in keep.keys() & _mapped_keys(more):
         del keep[k]
     if add:
         keep.update(add)
-    return keep or None
+    return _ENC(keep) if keep else None
+
+
+_ENC = msgspec.json.Encoder().encode
 
 
 def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:

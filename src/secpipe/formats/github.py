@@ -90,9 +90,9 @@ the top-level key set (event inference), SHA-256 and raw_data while each payload
 Measured and not kept: a columnar path over one native walk (session 8: no faster, each payload
 still needed its raw top-level map); the typed view read from the raw map's values with the
 repository's struct cached by its bytes (12.3 vs 11.7 us: a decode call per value costs more
-than the scan it saves). ``unmapped`` is encoded straight into its column's buffer while the
-payload is in cache (``_cicd.JsonColumn``: no bytes object a payload and no second copy, 1-2 us
-a payload less, measured alternating both in one process). One payload a decode call (the
+than the scan it saves); encoding ``unmapped`` straight into one growing buffer with
+``Encoder.encode_into`` (no bytes object a payload, no second copy: 21.7k vs 21.9k payloads a
+CPU-second over six alternated benchmark runs, within their noise). One payload a decode call (the
 HTTP route decodes each POST alone) costs ~500-650 us, ~60% of it the per-batch set-up of the
 OCSF columns (``base.base_columns``, ``schema.ocsf.assemble``). Payloads of types without a
 specific mapping (most) are mapped by one written-out function (``_github_map._generic_hook``).
@@ -610,7 +610,6 @@ class GitHub(RecordFormat):
         not_hook: list[DeadLetter] = []
         audits: dict[int, dict[str, msgspec.Raw]] = {}
         groups: dict[str, c.Group] = {}
-        unmapped: dict[str, c.JsonColumn] = {}  # by class: each payload's unmapped, encoded in the pass
         hints: dict[str, str | None] = {}
         top_of, hook_of, lean_of, name = c.TOP.decode, _HOOK.decode, _HOOK_BASE.decode, self.name
         digests: list[bytes] = [b""] * len(recs.raws)  # a webhook's SHA-256 (metadata.uid), hashed with the reads
@@ -645,13 +644,11 @@ class GitHub(RecordFormat):
             if when is None:
                 when = _primary_time(event, top, hook)
             c.group(groups, cls).add(i, row, when, act, sev)
-            (unmapped.get(cls) or unmapped.setdefault(cls, c.JsonColumn())).add(row["unmapped"])
             h = hasher()
             h.update(raw)
             digests[i] = h.digest()
         out.dead += not_json + not_github + not_hook
-        c.emit(groups, self, recs, out, checked=True, digests=digests,  # records out of split_json_records
-               arrays=lambda cls: {"unmapped": unmapped[cls].array()})
+        c.emit(groups, self, recs, out, checked=True, digests=digests)  # records out of split_json_records
         if audits:
             self._audits(list(audits), audits, recs, out)
         return out
