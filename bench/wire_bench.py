@@ -14,6 +14,8 @@ Runs:
 - ``es_bulk_cloudtrail_auto``: the same records, auto-detected;
 - ``es_bulk_cloudtrail_125``: CloudTrail records 125 a request (Logstash's default batch)
   from the client threads: concurrent requests are mapped together (runtime/combine.py);
+- ``es_bulk_cloudtrail_125_x8``: the same from 8 senders (Logstash's workers on an 8-core
+  host): the combiner waits for all of them, so a pass maps ~1,000 records;
 - ``es_bulk_client_helper``: ``helpers.parallel_bulk`` with dict actions (the client
   serializes JSON itself, so its own cost shows too);
 - ``hec_cloudtrail``: httpx keep-alive clients posting concatenated HEC envelopes
@@ -116,7 +118,7 @@ def main() -> None:
     # distinct records per run: a repeated record would be dropped by the lake's identity dedup
     recs = list(records(args.events, seed=11))
     ct = {seed: [json.dumps(r, separators=(",", ":")).encode() for r in records(args.events, seed=seed)]
-          for seed in (12, 13, 14, 15, 16)}  # fmt: skip
+          for seed in (12, 13, 14, 15, 16, 17)}  # fmt: skip
     docs = ct[12]
     with tempfile.TemporaryDirectory() as tmp:
         srv = start(Path(tmp), CONFIG, taskset=args.server_cpu)
@@ -135,19 +137,23 @@ def main() -> None:
             gz = Elasticsearch(srv.url, basic_auth=("elastic", srv.ingest), request_timeout=120,
                                connections_per_node=args.threads, http_compress=True)  # fmt: skip
 
+            es8 = Elasticsearch(srv.url, basic_auth=("elastic", srv.ingest), request_timeout=120,
+                                connections_per_node=8)  # fmt: skip
+
             def raw_bulk(index: str, payload: list[bytes], op: str = "index", filebeat: bool = False,
-                         batch: int | None = None) -> None:  # fmt: skip
+                         batch: int | None = None, senders: int | None = None) -> None:  # fmt: skip
                 action = json.dumps({op: {"_index": index}}).encode() + b"\n"
                 bodies = _chunks([action + d + b"\n" for d in payload], batch or args.batch)
+                client = es8 if senders == 8 else es
 
                 def send(body: bytes) -> None:
                     if filebeat:
                         resp = gz.bulk(operations=body, filter_path="errors,items.*.error,items.*.status")
                     else:
-                        resp = es.bulk(operations=body)
+                        resp = client.bulk(operations=body)
                     assert not resp["errors"]
 
-                with ThreadPoolExecutor(args.threads) as pool:
+                with ThreadPoolExecutor(senders or args.threads) as pool:
                     list(pool.map(send, bodies))
 
             def hec(sourcetype: bytes, payload: list[bytes]) -> None:
@@ -178,6 +184,7 @@ def main() -> None:
                 "es_bulk_cloudtrail_auto": lambda: raw_bulk("unmapped-logs", ct[13]),
                 # Logstash's default pipeline.batch.size: 125 events a request, from several workers
                 "es_bulk_cloudtrail_125": lambda: raw_bulk("cloudtrail-c", ct[16], batch=125),
+                "es_bulk_cloudtrail_125_x8": lambda: raw_bulk("cloudtrail-d", ct[17], batch=125, senders=8),
                 "es_bulk_client_helper": client_bulk,
                 "hec_cloudtrail": lambda: hec(b"aws:cloudtrail", ct[14]),
                 "hec_json_auto": lambda: hec(b"_json", fb2),
