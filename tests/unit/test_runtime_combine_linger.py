@@ -68,7 +68,7 @@ def test_a_lone_sender_never_waits() -> None:
 
 
 def test_a_pass_waits_for_the_senders_that_were_inside_together() -> None:
-    arr = Arrivals()
+    arr = Arrivals(Clock())  # the clock stands still: the expectation cannot fade, nor the linger run out
     _were_inside(arr, 4)  # four senders; now answered and on their way back
     queued = [2]
     t = _waiter(arr, _job(), 30.0, queued)
