@@ -335,24 +335,28 @@ def concatenated_objects(data: bytes) -> list[bytes]:
 
 def _utf8_only(records: list[bytes], offsets: list[int], dead: list[DeadLetter], source: str,
                fmt: str) -> tuple[list[bytes], list[int], list[DeadLetter]]:
-    """Dead-letter records that are not valid UTF-8 (one vectorized check; per record only on failure)."""
+    """Dead-letter records that are not valid UTF-8: ASCII ones (nearly all) pass an ``isascii``
+    check at memory speed, and only the others are decoded (copying the whole batch into Arrow
+    to check it cost ~4 us a 10 KB webhook whenever one record held non-ASCII text)."""
     if all(map(bytes.isascii, records)):  # the common case, checked at memory speed
         return records, offsets, dead
-    try:
-        pa.array(records, pa.binary()).cast(pa.string())
+    bad: dict[int, str] = {}
+    for i, rec in enumerate(records):
+        if not rec.isascii():
+            try:
+                rec.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad[i] = f"not valid UTF-8 at byte {exc.start}"
+    if not bad:
         return records, offsets, dead
-    except pa.ArrowInvalid:
-        pass
     good: list[bytes] = []
     good_off: list[int] = []
-    for rec, off in zip(records, offsets, strict=True):
-        try:
-            rec.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            dead.append(DeadLetter(f"not valid UTF-8 at byte {exc.start}", source, off, rec, fmt))
-            continue
-        good.append(rec)
-        good_off.append(off)
+    for i, (rec, off) in enumerate(zip(records, offsets, strict=True)):
+        if i in bad:
+            dead.append(DeadLetter(bad[i], source, off, rec, fmt))
+        else:
+            good.append(rec)
+            good_off.append(off)
     return good, good_off, dead
 
 
