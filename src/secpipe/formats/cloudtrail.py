@@ -389,8 +389,8 @@ class CloudTrail(RecordFormat):
                     docs = [d for i, d in enumerate(docs) if i not in bad]
                 else:
                     where = res.aside  # where the records set aside lie, in the order of cols.aside
-                    aside = ([docs[d][0][a:b] for d, _n, a, b in where], [(docs[d][1], n) for d, n, _a, _b in where])
-                    if _mapped(cols, total, lambda found=aside: found, out):
+                    found = ([docs[d][0][a:b] for d, _n, a, b in where], [(docs[d][1], n) for d, n, _a, _b in where])
+                    if _mapped(cols, total, lambda: found, out):  # noqa: B023 (called before the loop goes on)
                         out.events += total
                         docs = []
                     break
