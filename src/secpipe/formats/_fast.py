@@ -203,6 +203,14 @@ class DocColumns:
     counts: list[int]
     failed: int | None = None
 
+    def doc_of(self, records: np.ndarray | list[int]) -> np.ndarray:
+        """The index of the document each of ``records`` (batch-wide numbers) came from."""
+        return _doc_of(self.counts, records)
+
+
+def _doc_of(counts: list[int], records: np.ndarray | list[int]) -> np.ndarray:
+    return np.searchsorted(np.cumsum([0, *counts]), records, side="right") - 1
+
 
 def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tuple[str, ...]] | None = None, *,
                  also: tuple[str, ...] = ("items",), whole: bool = False,
@@ -225,11 +233,11 @@ def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tupl
         return DocColumns(None, [], list(out[7]), len(out[7]))
     if not sum(out[7]):
         return DocColumns(None, [], list(out[7]))
-    cols = _columns(spec, out)
-    starts = np.cumsum([0, *out[7]])
-    doc_of = np.searchsorted(starts, cols.aside, side="right") - 1
-    where = [(int(d), n - int(starts[d]), s, e) for d, n, (s, e) in zip(doc_of, cols.aside, out[6], strict=True)]
-    return DocColumns(cols, where, list(out[7]))
+    cols, counts = _columns(spec, out), list(out[7])
+    starts = np.cumsum([0, *counts])
+    where = [(int(d), n - int(starts[d]), s, e)
+             for d, n, (s, e) in zip(_doc_of(counts, cols.aside), cols.aside, out[6], strict=True)]  # fmt: skip
+    return DocColumns(cols, where, counts)
 
 
 def _args(spec: Spec, aside: tuple[str, tuple[str, ...]] | None, records: int) -> tuple:  # type: ignore[type-arg]

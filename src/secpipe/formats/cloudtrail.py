@@ -383,8 +383,7 @@ class CloudTrail(RecordFormat):
                 kept = np.delete(np.arange(total), cols.aside)
                 unfit = kept[_unfit(cols)]
                 if unfit.size:
-                    starts = np.cumsum([0, *res.counts])
-                    bad = set((np.searchsorted(starts, unfit, side="right") - 1).tolist())
+                    bad = set(res.doc_of(unfit).tolist())
                     split.extend(docs[i] for i in sorted(bad))
                     docs = [d for i, d in enumerate(docs) if i not in bad]
                 else:
@@ -430,10 +429,9 @@ def _mapped(cols: _fast.Columns, n: int, aside: Callable[[], tuple[list[bytes], 
     ``kept``: the records kept, when the walker did not make their raw_data column."""
     if _unfit(cols).any():
         return False
-    f = {k: v for k, v in cols.strings.items() if "[]" not in k}  # per record (item fields are per item)
+    f = _fields(cols)
     offsets, _mask, (arn, prefix, type_, account) = _fast.list_items(cols, "resources", ("ARN", "ARNPrefix", "type", "accountId"))
     f["resources"] = _resource_list(offsets, _uid_of(arn, prefix), type_, account)
-    f["unmapped"] = cols.unmapped  # null where nothing is unmapped (never "{}")
     done = {"uids": cols.uids, "raw": cols.raw}  # made by the walker in its pass
     if len(cols.aside) < n:
         out.batches.append(_ocsf("api_activity", f, cols.raw if kept is None else kept, **done))
@@ -454,12 +452,9 @@ def _signed_in(raws: list[bytes], out: Decoded) -> bool:
     maps them; ``additionalEventData.MFAUsed`` read from each one's unmapped text). False
     when that does not apply (irregular, Insights, no eventSource): the msgspec path then."""
     cols = _fast.extract(raws, _SPEC, whole=True, uid_prefix=_UID_PREFIX)
-    if cols is None or cols.raw is None or cols.strings["insightDetails"].null_count < len(raws):
+    if cols is None or cols.raw is None or _unfit(cols).any():
         return False
-    if not pc.all(_nonempty(cols.strings["eventSource"])).as_py():
-        return False
-    f = {k: v for k, v in cols.strings.items() if "[]" not in k}
-    f["unmapped"] = cols.unmapped
+    f = _fields(cols)
     extra = [_NONE if t is None else _AUTH_EXTRA.decode(t).additionalEventData for t in cols.unmapped.to_pylist()]
     login = {"mfa_used": strs([getattr(_sub(_LOGIN_EXTRA, x), "MFAUsed", None) for x in extra])}
     out.batches.append(_ocsf("authentication", f, cols.raw, None, login, uids=cols.uids, raw=cols.raw))
@@ -471,6 +466,14 @@ class _Unmapped(msgspec.Struct, gc=False):
 
 
 _AUTH_EXTRA = msgspec.json.Decoder(_Unmapped)
+
+
+def _fields(cols: _fast.Columns) -> dict[str, pa.Array]:
+    """The per-record columns of a native extraction by record path (item fields, per item, left
+    out), and ``unmapped`` (null where nothing is unmapped, never "{}")."""
+    f = {k: v for k, v in cols.strings.items() if "[]" not in k}
+    f["unmapped"] = cols.unmapped
+    return f
 
 
 def _unfit(cols: _fast.Columns) -> np.ndarray:

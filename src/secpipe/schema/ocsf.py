@@ -87,6 +87,10 @@ class _Members(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._raw)
 
+    def view(self, key: str, type_: type[Any]) -> Any:
+        """Member ``key`` decoded as ``type_`` only (a struct naming the fields wanted), not kept."""
+        return msgspec.json.decode(self._raw[key], type=type_)
+
 
 _RAW_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
@@ -520,7 +524,7 @@ def class_name_of(uid: int) -> str:
     """Class name for a class_uid (6003 -> ``api_activity``)."""
     classes = ocsf()["classes"]
     for name in classes:  # each class's uid alone (not every class decoded)
-        if msgspec.json.decode(classes._raw[name], type=_Uid).uid == uid:
+        if classes.view(name, _Uid).uid == uid:
             return str(name)
     msg = f"no OCSF class with uid {uid}"
     raise SchemaError(msg)

@@ -579,6 +579,7 @@ _CREATED = (b',"_version":1,"result":"created","_shards":{"total":1,"successful"
             b'"_seq_no":%d,"_primary_term":1,"status":201}}')
 
 
+_TAIL = b'%06x"' + _CREATED  # item i's end: its index as the id's last 6 hex digits, then _seq_no i
 _TAILS: list[bytes] = []  # _tails(n)[i]: what follows the id prefix in item i (grown on demand)
 _TAILS_KEPT = 1 << 16  # items kept (~9 MB at most); a body with more makes the rest each time
 _TAILS_LOCK = threading.Lock()
@@ -589,12 +590,10 @@ def _tails(n: int) -> list[bytes]:
     rest of the item with ``_seq_no`` i."""
     if len(_TAILS) < min(n, _TAILS_KEPT):
         with _TAILS_LOCK:
-            one = b'%06x"' + _CREATED
-            _TAILS.extend([one % (i, i) for i in range(len(_TAILS), min(n, _TAILS_KEPT))])
+            _TAILS.extend([_TAIL % (i, i) for i in range(len(_TAILS), min(n, _TAILS_KEPT))])
     if n <= len(_TAILS):
         return _TAILS[:n]
-    one = b'%06x"' + _CREATED
-    return _TAILS + [one % (i, i) for i in range(len(_TAILS), n)]
+    return _TAILS + [_TAIL % (i, i) for i in range(len(_TAILS), n)]
 
 
 def _created(bulk: Uniform, t0: float, spec: str | None = None) -> bytes:

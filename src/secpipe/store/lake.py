@@ -110,7 +110,7 @@ class UidIndex:
             order = np.argsort(his)
             self.runs = [(s32[order], his[order])]
         held = sum(len(h) for _s, h in self.runs)
-        if held * 8 > len(self._bits) * 8:  # past 1 bit in 8: a table of 16 bits a uid, marked again
+        if held > len(self._bits):  # more uids than bytes (past 1 bit set in 8): 16 bits a uid, marked again
             bits = max(16, int(np.ceil(np.log2(held * 16))))
             self._bits, self._shift = np.zeros(1 << (bits - 3), np.uint8), np.uint64(64 - bits)
             for _s, his in self.runs:
