@@ -13,15 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+# main() ends the process (after an ingest without os._exit's teardown), so what it loaded is
+# printed by an atexit handler, which both endings run
 _RUN = """
-import json, sys
+import atexit, json, sys
 from secpipe.cli import main
 sys.argv = ['secpipe', *json.loads(sys.argv[1])]
-try:
-    main.main()
-except SystemExit:
-    pass
-print(json.dumps(sorted(sys.modules)))
+atexit.register(lambda: print(json.dumps(sorted(sys.modules))))
+main.main()
 """
 
 
@@ -48,3 +47,55 @@ def test_ingest_json_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert {"rich", "cryptography", "duckdb", "uvicorn", "pydantic"} & mods == set()
     loaded = {m.rsplit(".", 1)[1] for m in mods if m.startswith("secpipe.formats.") and not m.rsplit(".", 1)[1].startswith("_")}
     assert loaded == {"base", "cloudtrail", "sbom"}  # sbom: the only format that could outscore CloudTrail's 95
+
+
+# An object whose finalizer runs only in the interpreter's teardown (module globals cleared),
+# and an atexit handler, which both endings run; prints the exit path on stderr.
+_ENDING = """
+import atexit, json, sys
+from secpipe.cli import main
+
+class _Teardown:
+    def __del__(self):
+        sys.stderr.write("teardown\\n")
+
+keep = _Teardown()
+atexit.register(lambda: sys.stderr.write("atexit\\n"))
+sys.argv = ['secpipe', *json.loads(sys.argv[1])]
+main.main()
+"""
+
+
+def _ending(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", _ENDING, json.dumps(argv)], capture_output=True, text=True)
+
+
+def test_ingest_ends_without_teardown_once_committed(tmp_path: Path) -> None:
+    doc = tmp_path / "ct.json"
+    doc.write_text('{"Records": [{"eventVersion": "1.08", "eventTime": "2024-01-01T00:00:00Z", '
+                   '"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "us-east-1"}]}')  # fmt: skip
+    data = tmp_path / "data"
+    res = _ending("ingest", "--json", "--data", str(data), str(doc))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["stored"] == {"api_activity": 1}
+    assert res.stderr.splitlines() == ["atexit"]  # handlers ran, the teardown did not
+    assert len(list((data / "lake").rglob("*.parquet"))) == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Records": [{"eventVersion": "1.08"}]}')
+    res = _ending("ingest", "--json", "--format", "cloudtrail", "--data", str(data), str(bad))
+    assert res.returncode == 3 and json.loads(res.stdout)["dead_letter"] == 1  # the status survives os._exit
+    assert res.stderr.splitlines() == ["atexit"]
+    assert list((data / "dlq").rglob("*"))  # the dead letter is on disk
+
+
+def test_other_endings_keep_the_teardown(tmp_path: Path) -> None:
+    res = _ending("ingest", "--json", "--data", str(tmp_path / "data"), str(tmp_path / "missing.json"))
+    assert res.returncode == 2
+    assert "teardown" in res.stderr.splitlines()  # a usage error: Python's own exit
+    cfg = tmp_path / "pipeline.yaml"
+    cfg.write_text(f"data_dir: {tmp_path / 'data'}\ntransforms:\n  m: {{type: mask, fields: [src_endpoint.ip]}}\n")
+    doc = tmp_path / "empty.json"
+    doc.write_text('{"Records": []}')
+    res = _ending("ingest", "--json", "--config", str(cfg), str(doc))
+    assert res.returncode == 0, res.stderr
+    assert "teardown" in res.stderr.splitlines()  # --config stages may hold state: no shortcut

@@ -12,6 +12,9 @@ read because the command cannot run as given (unknown option or format, a missin
 unreadable input path, an invalid config; an input that fails half-way through reading also
 ends the run with 2). ``--json`` prints its summary in every case but 2,
 with the status in ``exit_code``.
+
+Ending: once the lake and the dead letters are committed, a run without ``--config`` stages
+lets the process end without the interpreter's teardown (``may_end_fast``; see cli/main.py).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from pathlib import Path
 import orjson
 import typer
 
-from secpipe.cli._common import CliError, DataOrConfigOpt, JsonOpt, data_for
+from secpipe.cli._common import CliError, DataOrConfigOpt, JsonOpt, data_for, may_end_fast
 
 #: exit statuses of ``secpipe ingest`` (documented in its --help and in docs/operations.md)
 EXIT_OK, EXIT_STORE_FAILED, EXIT_USAGE, EXIT_DEAD_LETTER = 0, 1, 2, 3
@@ -117,6 +120,8 @@ def ingest(
             sys.stdout.write(orjson.dumps(summary).decode() + "\n")
         typer.echo(f"error: {summary['error']} ({sum(t.stored.values()):,} events committed before the failure)", err=True)
         raise typer.Exit(EXIT_STORE_FAILED)
+    if not stages:  # everything is committed (lake) or fsynced (dead letters) and closed; no stage state to sync
+        may_end_fast()
     if as_json:
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
         raise typer.Exit(exit_code)

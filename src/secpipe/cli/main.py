@@ -4,17 +4,26 @@ A module registers its commands with ``register(app)``; :data:`MODULES` lists th
 Guarantees: a :class:`SecpipeError` or an OS error (missing file, permission) ends the
 command with ``error: ...`` on stderr and exit status 2, never a traceback; help and usage
 lines name values in plain words (``--data PATH``, ``PATHS...``), not typer's ``<str>``.
+
+Ending: :func:`main` ends the process. When the command declared it holds nothing that needs
+the interpreter's teardown (``_common.may_end_fast``: ``secpipe ingest`` once its lake and
+dead letters are committed) and exits with a number, the atexit handlers run, stdout and
+stderr are flushed, and ``os._exit`` ends the process with that status; the freeing of every
+module and object (pyarrow, numpy, the formats) is skipped. Any other exit is Python's own.
 """
 
 from __future__ import annotations
 
+import atexit
 import copy
 import importlib
+import os
 import sys
 from typing import Any
 
 import typer
 
+from secpipe.cli import _common
 from secpipe.errors import SecpipeError
 from secpipe.runtime import memory
 
@@ -79,14 +88,43 @@ def plain_metavars(cmd: Any) -> None:
         plain_metavars(sub)
 
 
+def _end_now(code: object) -> None:
+    """End the process with ``code`` after the atexit handlers, skipping the interpreter's teardown.
+
+    Returns (and Python ends the process its own way) when ``code`` is not a number, a thread
+    that is not a daemon still runs, or stdout or stderr cannot be flushed (a closed pipe:
+    Python's own exit reports it and ends with status 120, as before).
+    """
+    if code is None:
+        code = 0
+    if type(code) is not int:
+        return
+    threading = sys.modules.get("threading")
+    if threading is not None and any(t.is_alive() and not t.daemon for t in threading.enumerate()
+                                     if t is not threading.main_thread()):
+        return
+    atexit._run_exitfuncs()
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
+
+
 def main() -> None:
-    """Entry point of the console script."""
+    """Entry point of the console script: run the command ``sys.argv`` names and end the process."""
     memory.tune()
     _register(sys.argv[1:2])
     try:
         cmd = typer.main.get_command(app)
         plain_metavars(cmd)
         cmd()
+    except SystemExit as exc:
+        if _common.ends_fast():
+            _end_now(exc.code)
+        raise
     except SecpipeError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
