@@ -26,7 +26,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use sha2::{Digest, Sha256};
 
+mod bulk;
 mod extract;
+mod github;
 mod valid;
 
 /// A record the fast path does not decide the way msgspec would.
@@ -1075,6 +1077,7 @@ fn contains_any(py: Python<'_>, data: &Bound<'_, PyAny>, needles: Vec<Vec<u8>>) 
 #[pymodule]
 fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract::extract, m)?)?;
+    m.add_class::<github::HookScanner>()?;
     m.add_function(wrap_pyfunction!(uids, m)?)?;
     m.add_function(wrap_pyfunction!(split_envelope, m)?)?;
     m.add_function(wrap_pyfunction!(split_lines, m)?)?;
@@ -1083,6 +1086,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json_depth, m)?)?;
     m.add_function(wrap_pyfunction!(json_longest_string, m)?)?;
     m.add_function(wrap_pyfunction!(contains_any, m)?)?;
+    m.add_function(wrap_pyfunction!(bulk::bulk_split, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())
 }

@@ -486,3 +486,53 @@ def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tupl
 #: GitHub's own classification of an audit-log event (``operation_type``) -> API Activity id, for
 #: actions whose verb says nothing (``org.block_user`` is a create, ``org.unblock_user`` a remove).
 _OPERATION_TYPE = {"create": 1, "access": 2, "modify": 3, "remove": 4, "transfer": 3, "restore": 3}
+
+
+# --- generic webhooks from the native scan -------------------------------------------
+
+#: what the native scan reads of every payload (``_columnar.hook_scan``: path, mode), in the
+#: order :func:`generic_scanned` unpacks it; ``github`` appends the other typed fields it checks
+SCAN_HEAD = (
+    ("sender", "o"), ("sender.login", "s"), ("sender.id", "a"), ("sender.type", "s"), ("sender.name", "s"),
+    ("sender.email", "s"), ("action", "s"),
+    ("repository", "o"), ("repository.id", "a"), ("repository.name", "s"), ("repository.full_name", "s"),
+    ("repository.private", "B"), ("repository.visibility", "s"), ("repository.html_url", "s"),
+    ("repository.owner", "o"), ("repository.owner.login", "s"), ("repository.pushed_at", "a"),
+    ("repository.updated_at", "a"),
+    ("organization", "o"), ("organization.login", "s"), ("organization.id", "a"),
+    ("installation", "o"), ("installation.login", "s"), ("installation.id", "a"),
+)  # fmt: skip
+ACTION = 6
+
+
+def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple[dict[str, Any], int]:
+    """:func:`_generic_hook`'s row and activity from a native scan's values ``v`` (ids come as
+    strings, so ``c.sid`` is ``x or None``) and ``unmapped`` JSON ``rest``: same keys, same order."""
+    (s, s_login, s_id, _, _, _, action, r, r_id, r_name, r_full, r_private, r_vis, _, owner, owner_login, _, _,
+     o, o_login, o_id) = v[:21]  # fmt: skip
+    items = []
+    if r is not None:
+        name = r_full or r_name
+        if name is not None or r_id is not None:
+            item: dict[str, Any] = {"type": "repository", "name": name or None, "uid": r_id or None}
+            labels = [x for x in (r_vis, "private" if r_private else None) if x]
+            if labels:
+                item["labels"] = labels
+            if owner is not None:
+                item["owner"] = {"name": owner_login}
+            items.append(item)
+    if o is not None and (o_login is not None or o_id is not None):
+        items.append({"type": "organization", "name": o_login or None, "uid": o_id or None})
+    row: dict[str, Any] = {"resources": items or None, "unmapped": rest}
+    if s is not None:
+        row["actor.user.name"] = s_login
+        row["actor.user.uid"] = s_id or None
+    if o is not None:
+        row["metadata.tenant_uid"] = o_login or None
+    known = event != "unknown"
+    row["api.operation"] = (f"{event}.{action}" if known else action) if action else event
+    row["api.service.name"] = "GitHub webhooks"
+    row["metadata.event_code"] = event if known else None
+    row["src_endpoint.type_id"] = 0
+    row["src_endpoint.type"] = "Unknown"
+    return row, c.verb_activity(action, 3) if action else 3 if event == "security_and_analysis" else 99

@@ -106,8 +106,9 @@ from typing import Any
 import msgspec
 
 from secpipe.formats import _cicd as c
+from secpipe.formats import _fast
 from secpipe.formats import _github_map as m
-from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, uid_hasher
+from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, uid_hasher, uid_prefix
 
 # ---------------------------------------------------------------------------------------
 # Typed views (only the fields mapped; msgspec skips the rest in C)
@@ -614,7 +615,16 @@ class GitHub(RecordFormat):
         top_of, hook_of, lean_of, name = c.TOP.decode, _HOOK.decode, _HOOK_BASE.decode, self.name
         digests: list[bytes] = [b""] * len(recs.raws)  # a webhook's SHA-256 (metadata.uid), hashed with the reads
         hasher = uid_hasher(name).copy
+        scan = _scanner()
         for i, (raw, (src, off)) in enumerate(zip(recs.raws, recs.locs, strict=True)):
+            got = scan(raw) if scan is not None else None
+            if got is not None:
+                hint = hints[src] if src in hints else hints.setdefault(src, event_hint(src))
+                fast = _generic_scanned(got, hint)
+                if fast is not None:  # a generic API Activity payload, mapped from the scan
+                    c.group(groups, "api_activity").add(i, *fast)
+                    digests[i] = got[2]
+                    continue
             try:
                 top = top_of(raw)
             except msgspec.DecodeError as exc:
@@ -644,6 +654,9 @@ class GitHub(RecordFormat):
             if when is None:
                 when = _primary_time(event, top, hook)
             c.group(groups, cls).add(i, row, when, act, sev)
+            if got is not None:
+                digests[i] = got[2]
+                continue
             h = hasher()
             h.update(raw)
             digests[i] = h.digest()
@@ -692,3 +705,96 @@ def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> i
         return None
     t = _TIMES.decode(raw) if raw else None
     return c.first_time(t.updated_at, t.submitted_at, t.created_at) if t else None
+
+
+# ---------------------------------------------------------------------------------------
+# Generic webhooks from one native pass (see "Speed:" in the module docstring)
+# ---------------------------------------------------------------------------------------
+
+#: fields of _HookBase the scan checks besides the common objects: their presence does not
+#: send a payload to the msgspec path (the mappings that read them are not generic)
+_SCAN_CHECKED = (("ref", "s"), ("before", "s"), ("after", "s"), ("created", "B"), ("deleted", "B"), ("forced", "B"),
+                 ("changes", "o"), *((f"changes.{k}", "o") for k in ("permission", "old_permission", "role_name")),
+                 *((f"changes.{k}.{f}", "s") for k in ("permission", "old_permission", "role_name") for f in ("to", "from")))  # fmt: skip
+_SCAN_PRIMARY = tuple(sorted(_TYPED_PRIMARY))
+_SCAN_SPEC = [
+    *m.SCAN_HEAD, *_SCAN_CHECKED,
+    *((p, f) for k in _SCAN_PRIMARY for p, f in ((k, "P"), (f"{k}.updated_at", "s"), (f"{k}.submitted_at", "s"), (f"{k}.created_at", "s"))),
+]  # fmt: skip
+#: spec index of each main object (its times follow it)
+_TIME_SLOT = {k: n for n, (k, _) in enumerate(_SCAN_SPEC) if k in _TYPED_PRIMARY}
+#: _Hook fields the scan does not check: a payload holding one is decoded with msgspec
+_SCAN_UNCHECKED = frozenset(_Hook.__struct_fields__) - {p.split(".", 1)[0] for p, _ in _SCAN_SPEC}
+_SCAN_DROP = [k.encode() for k in sorted(m._COMMON)]
+_SCAN_PREFIX = uid_prefix("github")
+
+
+def _scanner() -> Any:
+    """The native scan of one record (``HookScanner.scan``: keys, unmapped, SHA-256, values, or
+    None when irregular), made once; None without the extension."""
+    mod = _fast._module()
+    if mod is None:
+        return None
+    global _SCANNER
+    if _SCANNER is None or _SCANNER[0] is not mod:
+        _SCANNER = (mod, mod.HookScanner(_SCAN_PREFIX, _SCAN_DROP, _SCAN_SPEC).scan)
+    return _SCANNER[1]
+
+
+_SCANNER: tuple[Any, Any] | None = None
+
+
+class _Probe:
+    """What :func:`infer_event` reads of a typed view, for a payload without ``alert``."""
+
+    __slots__ = ("action", "alert")
+
+    def __init__(self, action: str | None) -> None:
+        self.action = action
+        self.alert = None
+
+
+#: key layout -> its key set, or None when such a payload takes the msgspec path
+_PLANS: dict[tuple[str, ...], frozenset[str] | None] = {}
+#: (key layout, action) -> the inferred event type
+_EVENTS: dict[tuple[tuple[str, ...], str | None], str] = {}
+_CACHE_MAX = 4096
+_UNPLANNED: frozenset[str] = frozenset({"\0"})
+
+
+def _generic_scanned(got: tuple[Any, ...], hint: str | None) -> tuple[dict[str, Any], int | None, int, int] | None:
+    """(row, time, activity, severity) of a webhook of a generically mapped type from its native
+    scan, as ``map_hook`` + ``_primary_time`` give them; None when the payload is of another
+    type or holds what the scan does not check (the caller decodes it with msgspec)."""
+    keys, rest, _digest, v = got
+    keyset = _PLANS.get(keys, _UNPLANNED)
+    if keyset is _UNPLANNED:
+        if len(_PLANS) >= _CACHE_MAX:
+            _PLANS.clear()
+        ks = frozenset(keys)
+        # a payload without sender is a webhook when it has no actor and its shape names a type
+        hook = "sender" in ks or ("actor" not in ks and infer_event(ks) != "unknown")
+        keyset = _PLANS[keys] = ks if hook and not ks & _SCAN_UNCHECKED else None
+    if keyset is None:
+        return None
+    action = v[m.ACTION]
+    if hint:
+        event = hint
+    else:
+        event = _EVENTS.get((keys, action))  # type: ignore[assignment]
+        if event is None:
+            if len(_EVENTS) >= _CACHE_MAX:
+                _EVENTS.clear()
+            event = _EVENTS[keys, action] = infer_event(keyset, _Probe(action))  # type: ignore[arg-type]
+    if event in m._MAPPERS:
+        return None
+    key = _PRIMARY.get(event, event)
+    slot = _TIME_SLOT.get(key)
+    if slot is None:
+        if key in keyset:  # a main object the scan did not read (msgspec reads its times)
+            return None
+        when = None
+    else:
+        when = c.first_time(v[slot + 1], v[slot + 2], v[slot + 3]) if v[slot] else None
+    row, act = m.generic_scanned(event, v, rest)
+    return row, when, act, 1

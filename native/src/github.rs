@@ -1,0 +1,422 @@
+//! One pass over webhook-like JSON records: top-level keys, typed leaves of chosen objects,
+//! ``unmapped`` and the SHA-256 uid digest, each record while it is in the CPU cache.
+//!
+//! Design: the records are canonical (compact, valid JSON, UTF-8: out of the split). Each
+//! record's top-level object is walked once: every key is looked up in a per-call table
+//! (its Python string, whether ``unmapped`` leaves it out, its spec node), the values the
+//! spec names are read (strings unescaped), the others skipped; the entries not left out
+//! are copied into ``unmapped`` as they lie (what msgspec encodes for a ``dict[str, Raw]``
+//! of them, keys having no escapes), and the record is hashed. Why by hand: the point is
+//! doing all of it in the one pass msgspec cannot (a dict of raw values, a typed view and
+//! a hash are three passes over the bytes there).
+//!
+//! Guarantees: a record the pass does not decide exactly as msgspec's typed view would
+//! (a duplicate or escaped top-level key, a duplicate key among a spec object's fields, a
+//! value of another JSON type than its mode, an integer id that is not a plain int64, a
+//! surrogate escape anywhere, nesting deeper than ``MAX_DEPTH``) gives None, and the caller
+//! decodes that record on its msgspec path. No input reads out of bounds or panics.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyString, PyTuple};
+use sha2::{Digest, Sha256};
+
+use crate::{at, bytes_eq, hex4, unescape, Irregular, R};
+
+/// Deepest nesting walked (msgspec refuses far deeper documents; the caller's path decides those).
+const MAX_DEPTH: usize = 64;
+
+const OBJ: u8 = b'o'; // object | null: slot True/None, its fields are the node's children
+const PRIMARY: u8 = b'P'; // object (children read) | str | bool | null (slot True when an object)
+const STR: u8 = b's'; // str | null
+const ID: u8 = b'a'; // str | int64 | null, as str (an int's decimal text)
+const BOOL: u8 = b'B'; // bool | null
+
+/// FNV-1a: keys are short, and the table is per call (no untrusted long-lived state).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+struct Node {
+    key: Vec<u8>,
+    mode: u8,
+    slot: usize,
+    children: Vec<Node>,
+}
+
+/// The spec tree from (dotted path, mode) pairs; a path's parent must come before it.
+fn build(spec: &[(String, String)]) -> PyResult<Vec<Node>> {
+    let mut root: Vec<Node> = Vec::new();
+    for (slot, (path, mode)) in spec.iter().enumerate() {
+        let mode = match mode.as_bytes() {
+            [m @ (OBJ | PRIMARY | STR | ID | BOOL)] => *m,
+            _ => return Err(PyValueError::new_err(format!("bad mode {mode:?} for {path}"))),
+        };
+        let parts: Vec<&str> = path.split('.').collect();
+        let mut level = &mut root;
+        for part in &parts[..parts.len() - 1] {
+            let Some(n) = level.iter().position(|x| x.key == part.as_bytes() && matches!(x.mode, OBJ | PRIMARY)) else {
+                return Err(PyValueError::new_err(format!("{path}: parent object not declared first")));
+            };
+            level = &mut level[n].children;
+        }
+        let key = parts[parts.len() - 1].as_bytes().to_vec();
+        if level.iter().any(|x| x.key == key) || level.len() >= 64 {
+            return Err(PyValueError::new_err(format!("{path}: declared twice, or more than 64 fields")));
+        }
+        level.push(Node { key, mode, slot, children: Vec::new() });
+    }
+    Ok(root)
+}
+
+/// Index just past the string at ``i`` and whether it holds an escape; a surrogate escape is
+/// irregular (msgspec refuses lone ones; pairs are left to the caller's path too: rare).
+fn string(b: &[u8], i: usize) -> R<(usize, bool)> {
+    let mut j = i + 1;
+    let mut escaped = false;
+    loop {
+        if let Some(m) = quote_or_backslash16(b, j) {
+            if m == 0 {
+                j += 16;
+                continue;
+            }
+            j += m.trailing_zeros() as usize;
+        } else if let Some(chunk) = b.get(j..j + 8) {
+            let w = u64::from_le_bytes(chunk.try_into().map_err(|_| Irregular)?);
+            let m = bytes_eq(w, b'"') | bytes_eq(w, b'\\');
+            if m == 0 {
+                j += 8;
+                continue;
+            }
+            j += (m.trailing_zeros() / 8) as usize;
+        }
+        match at(b, j)? {
+            b'"' => return Ok((j + 1, escaped)),
+            b'\\' => {
+                escaped = true;
+                if at(b, j + 1)? == b'u' && (0xD800..0xE000).contains(&hex4(b, j + 2)?) {
+                    return Err(Irregular);
+                }
+                j += 2;
+            }
+            _ => j += 1,
+        }
+    }
+}
+
+/// Bit k set where ``b[j + k]`` is a quote or a backslash, for the 16 bytes at ``j`` (SSE2, which
+/// every x86-64 CPU has: URLs make GitHub's strings ~25 bytes long); None past the end.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn quote_or_backslash16(b: &[u8], j: usize) -> Option<u32> {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
+    let chunk = b.get(j..j + 16)?;
+    // SAFETY: ``chunk`` holds 16 readable bytes (unaligned load); SSE2 is part of x86-64.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let q = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let bs = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        Some(_mm_movemask_epi8(_mm_or_si128(q, bs)) as u32)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn quote_or_backslash16(_b: &[u8], _j: usize) -> Option<u32> {
+    None
+}
+
+/// Index just past the value at ``i`` (nested ``depth`` deep).
+fn skip(b: &[u8], i: usize, depth: usize) -> R<usize> {
+    match at(b, i)? {
+        b'"' => Ok(string(b, i)?.0),
+        b'{' | b'[' => {
+            let mut level = 0usize;
+            let mut j = i;
+            while let Some(&c) = b.get(j) {
+                match c {
+                    b'"' => {
+                        j = string(b, j)?.0;
+                        continue;
+                    }
+                    b'{' | b'[' => {
+                        level += 1;
+                        if depth + level > MAX_DEPTH {
+                            return Err(Irregular);
+                        }
+                    }
+                    b'}' | b']' => {
+                        level -= 1;
+                        if level == 0 {
+                            return Ok(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            Err(Irregular)
+        }
+        _ => {
+            let mut j = i;
+            while j < b.len() && !matches!(b[j], b',' | b'}' | b']') {
+                j += 1;
+            }
+            if j == i {
+                return Err(Irregular);
+            }
+            Ok(j)
+        }
+    }
+}
+
+fn literal(b: &[u8], i: usize, word: &[u8]) -> bool {
+    b.get(i..i + word.len()) == Some(word)
+}
+
+struct Scan<'py> {
+    py: Python<'py>,
+    slots: Vec<Option<Bound<'py, PyAny>>>,
+    text: Vec<u8>,
+}
+
+impl<'py> Scan<'py> {
+    fn str_at(&mut self, b: &[u8], i: usize) -> R<(usize, Bound<'py, PyAny>)> {
+        let (end, escaped) = string(b, i)?;
+        let raw = &b[i + 1..end - 1];
+        let s = if escaped {
+            self.text.clear();
+            unescape(raw, &mut self.text)?;
+            std::str::from_utf8(&self.text).map_err(|_| Irregular)?
+        } else {
+            std::str::from_utf8(raw).map_err(|_| Irregular)?
+        };
+        Ok((end, PyString::new(self.py, s).into_any()))
+    }
+
+    /// Read the value at ``i`` into ``node``'s slot (and its children); the index past it.
+    fn value(&mut self, b: &[u8], i: usize, node: &Node, depth: usize) -> R<usize> {
+        let c = at(b, i)?;
+        if c == b'n' && literal(b, i, b"null") {
+            return Ok(i + 4);
+        }
+        match node.mode {
+            STR if c == b'"' => {
+                let (end, s) = self.str_at(b, i)?;
+                self.slots[node.slot] = Some(s);
+                Ok(end)
+            }
+            ID if c == b'"' => {
+                let (end, s) = self.str_at(b, i)?;
+                self.slots[node.slot] = Some(s);
+                Ok(end)
+            }
+            ID if c == b'-' || c.is_ascii_digit() => {
+                let end = skip(b, i, depth)?;
+                let tok = &b[i..end];
+                let digits = tok.strip_prefix(b"-").unwrap_or(tok);
+                // an int64 msgspec reads as is (no fraction, exponent or "-0"; 18 digits always fit)
+                if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) || tok == b"-0" {
+                    return Err(Irregular);
+                }
+                let s = std::str::from_utf8(tok).map_err(|_| Irregular)?;
+                self.slots[node.slot] = Some(PyString::new(self.py, s).into_any());
+                Ok(end)
+            }
+            BOOL if literal(b, i, b"true") || literal(b, i, b"false") => {
+                let t = c == b't';
+                self.slots[node.slot] = Some(PyBool::new(self.py, t).to_owned().into_any());
+                Ok(i + if t { 4 } else { 5 })
+            }
+            OBJ | PRIMARY if c == b'{' => {
+                self.slots[node.slot] = Some(PyBool::new(self.py, true).to_owned().into_any());
+                self.object(b, i, &node.children, depth + 1)
+            }
+            PRIMARY if c == b'"' => Ok(string(b, i)?.0),
+            PRIMARY if literal(b, i, b"true") => Ok(i + 4),
+            PRIMARY if literal(b, i, b"false") => Ok(i + 5),
+            _ => Err(Irregular),
+        }
+    }
+
+    /// Walk the object at ``i``, reading the fields ``fields`` names; the index past it.
+    fn object(&mut self, b: &[u8], i: usize, fields: &[Node], depth: usize) -> R<usize> {
+        if depth > MAX_DEPTH {
+            return Err(Irregular);
+        }
+        let mut j = i + 1;
+        if at(b, j)? == b'}' {
+            return Ok(j + 1);
+        }
+        let mut seen = 0u64;
+        loop {
+            if at(b, j)? != b'"' {
+                return Err(Irregular);
+            }
+            let (kend, escaped) = string(b, j)?;
+            let key = &b[j + 1..kend - 1];
+            if at(b, kend)? != b':' {
+                return Err(Irregular);
+            }
+            let v = kend + 1;
+            let found = if fields.is_empty() { None } else { fields.iter().position(|f| f.key == key) };
+            j = match found {
+                Some(n) => {
+                    if seen & (1 << n) != 0 {
+                        return Err(Irregular); // msgspec keeps the last: left to its path
+                    }
+                    seen |= 1 << n;
+                    self.value(b, v, &fields[n], depth)?
+                }
+                // an escaped key might name a field once unescaped: left to msgspec
+                None if escaped && !fields.is_empty() => return Err(Irregular),
+                None => skip(b, v, depth)?,
+            };
+            match at(b, j)? {
+                b',' => j += 1,
+                b'}' => return Ok(j + 1),
+                _ => return Err(Irregular),
+            }
+        }
+    }
+}
+
+struct Key {
+    name: Py<PyString>,
+    dropped: bool,
+    node: Option<usize>,
+    /// The last scan that met this key: a duplicate is seen in O(1).
+    stamp: u64,
+}
+
+/// Most distinct top-level keys a scanner remembers (a flood of made-up keys only empties the table).
+const MAX_KEYS: usize = 65_536;
+
+/// A prepared scan of canonical JSON webhook records (see the module docs), one record a call
+/// so the caller's other reads of the same record (msgspec, for payloads the scan does not
+/// map) find it in the CPU cache.
+///
+/// ``prefix``: what the uid hash takes before each record; ``drop``: top-level keys left out
+/// of ``unmapped``; ``spec``: (dotted path, mode) of the values read (``o`` object|null,
+/// ``P`` a main object: object|str|bool|null, ``s`` str|null, ``a`` id: str|int64|null as str,
+/// ``B`` bool|null; an object's fields follow it as ``obj.field``).
+#[pyclass(module = "secpipe.formats._columnar")]
+pub(crate) struct HookScanner {
+    base: Sha256,
+    drop: Vec<Vec<u8>>,
+    root: Vec<Node>,
+    slots: usize,
+    keys: FnvMap<Vec<u8>, Key>,
+    stamp: u64,
+    unmapped: Vec<u8>,
+}
+
+#[pymethods]
+impl HookScanner {
+    #[new]
+    fn new(prefix: &[u8], drop: Vec<Vec<u8>>, spec: Vec<(String, String)>) -> PyResult<Self> {
+        let mut base = Sha256::new();
+        base.update(prefix);
+        Ok(HookScanner { base, drop, root: build(&spec)?, slots: spec.len(), keys: FnvMap::default(), stamp: 0,
+                         unmapped: Vec::new() })
+    }
+
+    /// One record: None (irregular: the caller's msgspec path decides it) or (top-level keys
+    /// in document order, ``unmapped`` JSON or None, SHA-256 digest, one value per spec entry:
+    /// None when absent or null, True for an object).
+    fn scan<'py>(&mut self, py: Python<'py>, record: &[u8]) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        if self.keys.len() > MAX_KEYS {
+            self.keys.clear();
+        }
+        self.stamp += 1;
+        let mut scan = Scan { py, slots: vec![None; self.slots], text: Vec::new() };
+        let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
+        self.unmapped.clear();
+        self.unmapped.push(b'{');
+        if self.top(record, &mut scan, &mut names).is_err() {
+            return Ok(None);
+        }
+        let mut h = self.base.clone();
+        h.update(record);
+        let digest = PyBytes::new(py, &h.finalize());
+        let rest = if self.unmapped.len() > 1 {
+            self.unmapped.push(b'}');
+            PyBytes::new(py, &self.unmapped).into_any()
+        } else {
+            py.None().into_bound(py)
+        };
+        let values = PyTuple::new(py, scan.slots.into_iter().map(|s| s.unwrap_or_else(|| py.None().into_bound(py))))?;
+        Ok(Some(PyTuple::new(py, [PyTuple::new(py, names)?.into_any(), rest, digest.into_any(), values.into_any()])?))
+    }
+}
+
+impl HookScanner {
+    /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries.
+    fn top<'py>(&mut self, b: &[u8], scan: &mut Scan<'py>, names: &mut Vec<Bound<'py, PyString>>) -> R<()> {
+        if at(b, 0)? != b'{' {
+            return Err(Irregular);
+        }
+        let mut j = 1;
+        if at(b, j)? == b'}' {
+            return if b.len() == 2 { Ok(()) } else { Err(Irregular) };
+        }
+        loop {
+            if at(b, j)? != b'"' {
+                return Err(Irregular);
+            }
+            let (kend, escaped) = string(b, j)?;
+            if escaped || at(b, kend)? != b':' {
+                return Err(Irregular); // an escaped key: msgspec re-encodes it (its path decides)
+            }
+            let raw = &b[j + 1..kend - 1];
+            let key = match self.keys.get_mut(raw) {
+                Some(k) => k,
+                None => {
+                    let name = PyString::intern(scan.py, std::str::from_utf8(raw).map_err(|_| Irregular)?).unbind();
+                    let k = Key { name, dropped: self.drop.iter().any(|d| d == raw),
+                                  node: self.root.iter().position(|x| x.key == raw), stamp: 0 };
+                    self.keys.entry(raw.to_vec()).or_insert(k)
+                }
+            };
+            if key.stamp == self.stamp {
+                return Err(Irregular); // a duplicate key: msgspec keeps the first place, the last value
+            }
+            key.stamp = self.stamp;
+            names.push(key.name.bind(scan.py).clone());
+            let (dropped, node) = (key.dropped, key.node);
+            let end = match node {
+                Some(n) => scan.value(b, kend + 1, &self.root[n], 1)?,
+                None => skip(b, kend + 1, 1)?,
+            };
+            if !dropped {
+                if self.unmapped.len() > 1 {
+                    self.unmapped.push(b',');
+                }
+                self.unmapped.extend_from_slice(&b[j..end]);
+            }
+            j = end;
+            match at(b, j)? {
+                b',' => j += 1,
+                b'}' => return if j + 1 == b.len() { Ok(()) } else { Err(Irregular) },
+                _ => return Err(Irregular),
+            }
+        }
+    }
+}
