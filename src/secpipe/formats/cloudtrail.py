@@ -48,8 +48,8 @@ from typing import Any
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe._arrays import from_numpy
 from secpipe.formats import _cwlogs, _fast
 from secpipe.formats.base import (
@@ -389,9 +389,9 @@ class CloudTrail(RecordFormat):
                 else:
                     where = res.aside  # where the records set aside lie, in the order of cols.aside
                     found = ([docs[d][0][a:b] for d, _n, a, b in where], [(docs[d][1], n) for d, n, _a, _b in where])
-                    if _mapped(cols, total, lambda: found, out):  # noqa: B023 (called before the loop goes on)
-                        out.events += total
-                        docs = []
+                    _mapped(cols, total, lambda: found, out, checked=True)  # noqa: B023 (called before the loop goes on)
+                    out.events += total
+                    docs = []
                     break
             if not docs:
                 break
@@ -421,13 +421,14 @@ def _native(records: Records, out: Decoded) -> bool:
 
 
 def _mapped(cols: _fast.Columns, n: int, aside: Callable[[], tuple[list[bytes], list[tuple[str, int]]]],
-            out: Decoded, kept: list[bytes] | None = None) -> bool:  # fmt: skip
+            out: Decoded, kept: list[bytes] | None = None, *, checked: bool = False) -> bool:  # fmt: skip
     """The batches of ``n`` records from their native columns. False when they do not apply
-    (an irregular record, Insights, a record without eventName or eventSource). Sign-in
+    (an irregular record, Insights, a record without eventName or eventSource; ``checked``:
+    the caller found none with :func:`_unfit`). Sign-in
     records are set aside by the walker (few; no copy of the others) and go through the
     msgspec path for their Authentication batch: ``aside()`` gives their (raws, locs).
     ``kept``: the records kept, when the walker did not make their raw_data column."""
-    if _unfit(cols).any():
+    if not checked and _unfit(cols).any():
         return False
     f = _fields(cols)
     offsets, _mask, (arn, prefix, type_, account) = _fast.list_items(cols, "resources", ("ARN", "ARNPrefix", "type", "accountId"))
