@@ -44,7 +44,11 @@ impl Hasher for Fnv {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for &b in bytes {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
@@ -67,21 +71,37 @@ fn build(spec: &[(String, String)]) -> PyResult<Vec<Node>> {
     for (slot, (path, mode)) in spec.iter().enumerate() {
         let mode = match mode.as_bytes() {
             [m @ (OBJ | PRIMARY | STR | ID | BOOL)] => *m,
-            _ => return Err(PyValueError::new_err(format!("bad mode {mode:?} for {path}"))),
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "bad mode {mode:?} for {path}"
+                )))
+            }
         };
         let parts: Vec<&str> = path.split('.').collect();
         let mut level = &mut root;
         for part in &parts[..parts.len() - 1] {
-            let Some(n) = level.iter().position(|x| x.key == part.as_bytes() && matches!(x.mode, OBJ | PRIMARY)) else {
-                return Err(PyValueError::new_err(format!("{path}: parent object not declared first")));
+            let Some(n) = level
+                .iter()
+                .position(|x| x.key == part.as_bytes() && matches!(x.mode, OBJ | PRIMARY))
+            else {
+                return Err(PyValueError::new_err(format!(
+                    "{path}: parent object not declared first"
+                )));
             };
             level = &mut level[n].children;
         }
         let key = parts[parts.len() - 1].as_bytes().to_vec();
         if level.iter().any(|x| x.key == key) || level.len() >= 64 {
-            return Err(PyValueError::new_err(format!("{path}: declared twice, or more than 64 fields")));
+            return Err(PyValueError::new_err(format!(
+                "{path}: declared twice, or more than 64 fields"
+            )));
         }
-        level.push(Node { key, mode, slot, children: Vec::new() });
+        level.push(Node {
+            key,
+            mode,
+            slot,
+            children: Vec::new(),
+        });
     }
     Ok(root)
 }
@@ -126,7 +146,9 @@ fn string(b: &[u8], i: usize) -> R<(usize, bool)> {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn quote_or_backslash16(b: &[u8], j: usize) -> Option<u32> {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
     let chunk = b.get(j..j + 16)?;
     // SAFETY: ``chunk`` holds 16 readable bytes (unaligned load); SSE2 is part of x86-64.
     unsafe {
@@ -147,33 +169,7 @@ fn quote_or_backslash16(_b: &[u8], _j: usize) -> Option<u32> {
 fn skip(b: &[u8], i: usize, depth: usize) -> R<usize> {
     match at(b, i)? {
         b'"' => Ok(string(b, i)?.0),
-        b'{' | b'[' => {
-            let mut level = 0usize;
-            let mut j = i;
-            while let Some(&c) = b.get(j) {
-                match c {
-                    b'"' => {
-                        j = string(b, j)?.0;
-                        continue;
-                    }
-                    b'{' | b'[' => {
-                        level += 1;
-                        if depth + level > MAX_DEPTH {
-                            return Err(Irregular);
-                        }
-                    }
-                    b'}' | b']' => {
-                        level -= 1;
-                        if level == 0 {
-                            return Ok(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            Err(Irregular)
-        }
+        b'{' | b'[' => container(b, i, depth),
         _ => {
             let mut j = i;
             while j < b.len() && !matches!(b[j], b',' | b'}' | b']') {
@@ -185,6 +181,117 @@ fn skip(b: &[u8], i: usize, depth: usize) -> R<usize> {
             Ok(j)
         }
     }
+}
+
+/// Index just past the object or array at ``i``: 64 bytes a step where the block holds no
+/// backslash (quotes, brackets as bit masks; the bits inside strings are the prefix XOR of
+/// the quotes, as simdjson finds them), byte by byte through a block that does (an escape,
+/// whose surrogates ``string`` refuses).
+fn container(b: &[u8], i: usize, depth: usize) -> R<usize> {
+    let mut level = 0usize;
+    let mut j = i;
+    let mut in_string = 0u64; // all ones while a block starts inside a string
+    loop {
+        let stop = match masks64(b, j) {
+            Some((quotes, backslashes, opens, closes)) if backslashes == 0 => {
+                let inside = prefix_xor(quotes) ^ in_string;
+                let (opens, closes) = (opens & !inside, closes & !inside);
+                let mut brackets = opens | closes;
+                while brackets != 0 {
+                    let bit = brackets & brackets.wrapping_neg();
+                    if opens & bit != 0 {
+                        level += 1;
+                        if depth + level > MAX_DEPTH {
+                            return Err(Irregular);
+                        }
+                    } else {
+                        level = level.checked_sub(1).ok_or(Irregular)?;
+                        if level == 0 {
+                            return Ok(j + bit.trailing_zeros() as usize + 1);
+                        }
+                    }
+                    brackets ^= bit;
+                }
+                in_string = ((inside as i64) >> 63) as u64;
+                j += 64;
+                continue;
+            }
+            Some(_) => j + 64,
+            None => b.len(),
+        };
+        if in_string != 0 {
+            j = string(b, j - 1)?.0; // the string open at the block's start (``j - 1`` stands for its quote)
+            in_string = 0;
+        }
+        while j < stop {
+            match b[j] {
+                b'"' => {
+                    j = string(b, j)?.0;
+                    continue;
+                }
+                b'{' | b'[' => {
+                    level += 1;
+                    if depth + level > MAX_DEPTH {
+                        return Err(Irregular);
+                    }
+                }
+                b'}' | b']' => {
+                    level = level.checked_sub(1).ok_or(Irregular)?;
+                    if level == 0 {
+                        return Ok(j + 1);
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        if j >= b.len() {
+            return Err(Irregular);
+        }
+    }
+}
+
+/// Bit k set where bit k or any bit below it in ``x`` is set an odd number of times.
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// (quotes, backslashes, ``{``/``[``, ``}``/``]``) of the 64 bytes at ``j`` as bit masks (SSE2); None past the end.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn masks64(b: &[u8], j: usize) -> Option<(u64, u64, u64, u64)> {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
+    let block = b.get(j..j + 64)?;
+    let (mut q, mut bs, mut op, mut cl) = (0u64, 0u64, 0u64, 0u64);
+    // SAFETY: ``block`` holds 64 readable bytes, loaded 16 at a time unaligned; SSE2 is part of x86-64.
+    unsafe {
+        let (quote, slash, open, close, case) =
+            (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8), _mm_set1_epi8(b'{' as i8), _mm_set1_epi8(b'}' as i8),
+             _mm_set1_epi8(0x20));
+        for k in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast());
+            let folded = _mm_or_si128(v, case); // '[' | 0x20 == '{', ']' | 0x20 == '}'
+            let shift = 16 * k as u32;
+            q |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) as u16) << shift;
+            bs |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, slash)) as u16) << shift;
+            op |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, open)) as u16) << shift;
+            cl |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, close)) as u16) << shift;
+        }
+    }
+    Some((q, bs, op, cl))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn masks64(_b: &[u8], _j: usize) -> Option<(u64, u64, u64, u64)> {
+    None
 }
 
 fn literal(b: &[u8], i: usize, word: &[u8]) -> bool {
@@ -233,7 +340,11 @@ impl<'py> Scan<'py> {
                 let tok = &b[i..end];
                 let digits = tok.strip_prefix(b"-").unwrap_or(tok);
                 // an int64 msgspec reads as is (no fraction, exponent or "-0"; 18 digits always fit)
-                if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) || tok == b"-0" {
+                if digits.is_empty()
+                    || digits.len() > 18
+                    || !digits.iter().all(u8::is_ascii_digit)
+                    || tok == b"-0"
+                {
                     return Err(Irregular);
                 }
                 let s = std::str::from_utf8(tok).map_err(|_| Irregular)?;
@@ -276,7 +387,11 @@ impl<'py> Scan<'py> {
                 return Err(Irregular);
             }
             let v = kend + 1;
-            let found = if fields.is_empty() { None } else { fields.iter().position(|f| f.key == key) };
+            let found = if fields.is_empty() {
+                None
+            } else {
+                fields.iter().position(|f| f.key == key)
+            };
             j = match found {
                 Some(n) => {
                     if seen & (1 << n) != 0 {
@@ -334,19 +449,34 @@ impl HookScanner {
     fn new(prefix: &[u8], drop: Vec<Vec<u8>>, spec: Vec<(String, String)>) -> PyResult<Self> {
         let mut base = Sha256::new();
         base.update(prefix);
-        Ok(HookScanner { base, drop, root: build(&spec)?, slots: spec.len(), keys: FnvMap::default(), stamp: 0,
-                         unmapped: Vec::new() })
+        Ok(HookScanner {
+            base,
+            drop,
+            root: build(&spec)?,
+            slots: spec.len(),
+            keys: FnvMap::default(),
+            stamp: 0,
+            unmapped: Vec::new(),
+        })
     }
 
     /// One record: None (irregular: the caller's msgspec path decides it) or (top-level keys
     /// in document order, ``unmapped`` JSON or None, SHA-256 digest, one value per spec entry:
     /// None when absent or null, True for an object).
-    fn scan<'py>(&mut self, py: Python<'py>, record: &[u8]) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    fn scan<'py>(
+        &mut self,
+        py: Python<'py>,
+        record: &[u8],
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
         }
         self.stamp += 1;
-        let mut scan = Scan { py, slots: vec![None; self.slots], text: Vec::new() };
+        let mut scan = Scan {
+            py,
+            slots: vec![None; self.slots],
+            text: Vec::new(),
+        };
         let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
         self.unmapped.clear();
         self.unmapped.push(b'{');
@@ -362,14 +492,32 @@ impl HookScanner {
         } else {
             py.None().into_bound(py)
         };
-        let values = PyTuple::new(py, scan.slots.into_iter().map(|s| s.unwrap_or_else(|| py.None().into_bound(py))))?;
-        Ok(Some(PyTuple::new(py, [PyTuple::new(py, names)?.into_any(), rest, digest.into_any(), values.into_any()])?))
+        let values = PyTuple::new(
+            py,
+            scan.slots
+                .into_iter()
+                .map(|s| s.unwrap_or_else(|| py.None().into_bound(py))),
+        )?;
+        Ok(Some(PyTuple::new(
+            py,
+            [
+                PyTuple::new(py, names)?.into_any(),
+                rest,
+                digest.into_any(),
+                values.into_any(),
+            ],
+        )?))
     }
 }
 
 impl HookScanner {
     /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries.
-    fn top<'py>(&mut self, b: &[u8], scan: &mut Scan<'py>, names: &mut Vec<Bound<'py, PyString>>) -> R<()> {
+    fn top<'py>(
+        &mut self,
+        b: &[u8],
+        scan: &mut Scan<'py>,
+        names: &mut Vec<Bound<'py, PyString>>,
+    ) -> R<()> {
         if at(b, 0)? != b'{' {
             return Err(Irregular);
         }
@@ -389,9 +537,15 @@ impl HookScanner {
             let key = match self.keys.get_mut(raw) {
                 Some(k) => k,
                 None => {
-                    let name = PyString::intern(scan.py, std::str::from_utf8(raw).map_err(|_| Irregular)?).unbind();
-                    let k = Key { name, dropped: self.drop.iter().any(|d| d == raw),
-                                  node: self.root.iter().position(|x| x.key == raw), stamp: 0 };
+                    let name =
+                        PyString::intern(scan.py, std::str::from_utf8(raw).map_err(|_| Irregular)?)
+                            .unbind();
+                    let k = Key {
+                        name,
+                        dropped: self.drop.iter().any(|d| d == raw),
+                        node: self.root.iter().position(|x| x.key == raw),
+                        stamp: 0,
+                    };
                     self.keys.entry(raw.to_vec()).or_insert(k)
                 }
             };
@@ -414,7 +568,13 @@ impl HookScanner {
             j = end;
             match at(b, j)? {
                 b',' => j += 1,
-                b'}' => return if j + 1 == b.len() { Ok(()) } else { Err(Irregular) },
+                b'}' => {
+                    return if j + 1 == b.len() {
+                        Ok(())
+                    } else {
+                        Err(Irregular)
+                    }
+                }
                 _ => return Err(Irregular),
             }
         }
