@@ -22,7 +22,8 @@ import re
 
 import msgspec
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from secpipe import _compute as pc
 
 S = pa.string()
 _I32 = pa.int32()

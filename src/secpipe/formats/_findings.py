@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats.base import (
     BOM,

@@ -27,8 +27,8 @@ parse gives a null time (the line then takes the receipt time), never an error.
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats._text import group
 from secpipe.formats.base import parse_times
 

@@ -31,8 +31,8 @@ from urllib.parse import unquote
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import S, nonempty
 from secpipe.formats.base import strs

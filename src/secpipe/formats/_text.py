@@ -7,8 +7,8 @@ groups come from ``extract_regex``, JSON string literals are built with string k
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats.base import BOM
 
 S = pa.string()

@@ -32,8 +32,8 @@ from typing import Any, ClassVar, Literal, TypeVar
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._uids import event_uids as event_uids  # re-exported (identity lives in _uids)
 from secpipe.formats._uids import uid_column as uid_column

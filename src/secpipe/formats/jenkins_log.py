@@ -31,8 +31,8 @@ import re
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
 

@@ -63,8 +63,8 @@ from typing import Annotated
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats import _cloud_audit, _cwlogs, _fast
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (

@@ -74,8 +74,8 @@ from typing import Any
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.errors import DecodeError
 from secpipe.formats import _fast
 from secpipe.formats._findings import (

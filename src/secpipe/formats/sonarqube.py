@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import msgspec
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats._findings import (
     ReportFormat,
     S,

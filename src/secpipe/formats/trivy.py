@@ -77,8 +77,8 @@ from typing import Any
 
 import msgspec
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import (
     CVSS_LIST,

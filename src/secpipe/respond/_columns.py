@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from secpipe import _compute as pc
 
 
 def column(batch: pa.RecordBatch, path: str) -> pa.Array | None:

@@ -38,8 +38,8 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.respond._columns import column
 from secpipe.respond.finding import FindingRow, findings_batch, stable_uid
 from secpipe.respond.options import DeployRiskOptions

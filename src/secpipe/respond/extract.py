@@ -28,8 +28,8 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.respond.base import SEVERITY_LABELS, Alert
 
 FINDING_CLASSES = {2001: "security_finding", 2002: "vulnerability_finding", 2003: "compliance_finding",

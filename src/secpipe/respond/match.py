@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.respond._columns import column
 from secpipe.respond.finding import FindingRow, findings_batch, stable_uid
 from secpipe.respond.options import MatchOptions, MatchRule

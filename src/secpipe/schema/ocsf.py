@@ -38,8 +38,8 @@ from typing import Any
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe import _gzip
 from secpipe._arrays import from_numpy
 from secpipe.errors import SecpipeError
@@ -511,7 +511,7 @@ def _enum_table(class_name: str, attribute: str) -> tuple[pa.Array, pa.Array]:
 
 def enum_captions(class_name: str, attribute: str, ids: pa.Array) -> pa.Array:
     """Vectorized enum id -> caption (``activity_id`` -> ``activity_name``)."""
-    import pyarrow.compute as pc
+    from secpipe import _compute as pc
 
     keys, vals = _enum_table(class_name, attribute)
     idx = pc.index_in(ids.cast(pa.int32()), value_set=keys)

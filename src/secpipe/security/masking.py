@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.security import crypto
 from secpipe.transforms.protect._columns import get_path, map_distinct, set_path, string_leaves
 from secpipe.transforms.protect.mask import mask_value

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.schema.ocsf import class_of
 from secpipe.security import crypto
 from secpipe.store import compact

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.detect.anomaly.options import SEVERITY_IDS, FirstSeenRule, RareRule, RateRule
 from secpipe.detect.anomaly.state import Baselines
 

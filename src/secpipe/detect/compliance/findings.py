@@ -21,8 +21,8 @@ import hashlib
 
 import msgspec
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.detect.compliance.catalog import Control
 from secpipe.formats.base import base_columns, const, to_batch
 

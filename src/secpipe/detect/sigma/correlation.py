@@ -62,7 +62,6 @@ import msgspec
 import msgspec.structs
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from sigma.correlations import (
     CorrelationConditionAND,
     CorrelationConditionNOT,
@@ -73,6 +72,7 @@ from sigma.correlations import (
 )
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
+from secpipe import _compute as pc
 from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
 from secpipe.detect.sigma.mappings import MAPPINGS
 from secpipe.detect.sigma.rules import RANGE, TYPE

@@ -52,8 +52,8 @@ from collections.abc import Iterable
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.detect.sigma import vector
 from secpipe.detect.sigma.compiler import KEYWORDS
 from secpipe.detect.sigma.fields import Vocabulary, base

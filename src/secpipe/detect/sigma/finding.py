@@ -21,8 +21,8 @@ import duckdb
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.detect.sigma.compiler import KEYWORDS
 from secpipe.detect.sigma.fields import is_evidence
 from secpipe.formats.base import base_columns, to_batch

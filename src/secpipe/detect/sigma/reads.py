@@ -23,8 +23,8 @@ from collections.abc import Callable
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.detect.sigma.compiler import KEYWORDS, sql_str
 from secpipe.detect.sigma.fields import base, is_presence, split_path
 from secpipe.detect.sigma.rules import Rule

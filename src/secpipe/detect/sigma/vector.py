@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.detect.sigma.compiler import KEYWORDS, F, L
 from secpipe.detect.sigma.fields import is_evidence
 from secpipe.detect.sigma.rules import Rule

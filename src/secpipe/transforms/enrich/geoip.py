@@ -35,9 +35,9 @@ from typing import Any
 import maxminddb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from maxminddb.errors import InvalidDatabaseError
 
+from secpipe import _compute as pc
 from secpipe.errors import ConfigError, SecpipeError
 from secpipe.schema.ocsf import class_of
 from secpipe.transforms.enrich._columns import add_labels, field_values, set_fields

@@ -38,10 +38,10 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
 
+from secpipe import _compute as pc
 from secpipe.errors import ConfigError, SecpipeError
 from secpipe.schema.ocsf import arrow_type, class_of
 from secpipe.transforms.enrich._columns import add_labels, field_values, get_field, set_fields

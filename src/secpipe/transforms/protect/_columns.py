@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.transforms.protect import _native
 
 if TYPE_CHECKING:

@@ -43,8 +43,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.transforms.protect import _native
 from secpipe.transforms.protect._columns import get_path, scatter, set_path, string_leaves

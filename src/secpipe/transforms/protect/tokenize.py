@@ -46,11 +46,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
+from secpipe import _compute as pc
 from secpipe.errors import SecpipeError
 from secpipe.security.keys import Keyring, load_keyring
 from secpipe.transforms.protect._columns import (

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.store._durable import write_file_atomic
 from secpipe.transforms.enrich.intel.loaders import (
     PATTERN,

@@ -57,9 +57,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import yaml
 
+from secpipe import _compute as pc
 from secpipe.errors import TerminalError
 from secpipe.transforms.enrich._ip import parse_networks
 from secpipe.transforms.enrich.intel.stix_pattern import (

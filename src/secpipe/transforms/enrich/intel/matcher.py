@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.transforms.enrich._ip import Parsed, _pairs, index_networks, parse, parse_networks
 from secpipe.transforms.enrich.intel.loaders import HOST, URL_HOST
 

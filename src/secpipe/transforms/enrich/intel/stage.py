@@ -33,8 +33,8 @@ from typing import Any
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
 from secpipe.errors import ConfigError
 from secpipe.formats.base import base_columns, const, to_batch
 from secpipe.schema.ocsf import class_of

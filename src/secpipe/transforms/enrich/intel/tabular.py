@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from secpipe import _compute as pc
 from secpipe.transforms.enrich.intel.loaders import (
     KINDS,
     SCHEMA,
