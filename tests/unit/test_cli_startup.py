@@ -3,7 +3,11 @@
 ``secpipe --help`` registers every command, so no command module may import its runtime at
 module level; ``secpipe ingest --json`` of a CloudTrail file imports neither rich (nothing is
 shown), nor cryptography (the data directory is not encrypted), nor pydantic (typer >= 0.29
-would build an adapter per parameter), nor formats that detection did not need to ask.
+would build an adapter per parameter), nor pyarrow.compute (secpipe._compute wraps the
+kernels it calls), nor formats that detection did not need to ask; an empty file loads no
+Parquet writer either. A committed ingest ends with os._exit after the atexit handlers
+(no interpreter teardown); other endings are Python's own. No timings: only what is loaded
+and which way the process ended.
 """
 
 from __future__ import annotations
@@ -43,10 +47,23 @@ def test_ingest_json_imports_only_what_it_uses(tmp_path: Path) -> None:
                    '"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "awsRegion": "us-east-1"}]}')  # fmt: skip
     out, mods = _modules_after("ingest", "--json", "--data", str(tmp_path / "data"), str(doc))
     assert json.loads(out)["stored"] == {"api_activity": 1}
-    # pydantic: typer 0.29 builds a pydantic adapter per CLI parameter (~60-90 ms a start)
-    assert {"rich", "cryptography", "duckdb", "uvicorn", "pydantic"} & mods == set()
+    # pydantic: typer 0.29 builds a pydantic adapter per CLI parameter (~60-90 ms a start);
+    # pyarrow.compute: secpipe._compute wraps the kernels used, for secpipe and pyarrow's methods
+    assert {"rich", "cryptography", "duckdb", "uvicorn", "pydantic", "pyarrow.compute"} & mods == set()
+    assert "pyarrow.parquet" in mods  # it wrote a file
     loaded = {m.rsplit(".", 1)[1] for m in mods if m.startswith("secpipe.formats.") and not m.rsplit(".", 1)[1].startswith("_")}
     assert loaded == {"base", "cloudtrail", "sbom"}  # sbom: the only format that could outscore CloudTrail's 95
+
+
+def test_ingest_of_an_empty_file_loads_no_writer(tmp_path: Path) -> None:
+    """An empty CloudTrail delivery stores nothing: no Parquet writer, no kernels, no table."""
+    doc = tmp_path / "empty.json"
+    doc.write_text('{"Records":[]}')
+    out, mods = _modules_after("ingest", "--json", "--data", str(tmp_path / "data"), str(doc))
+    assert json.loads(out)["events"] == 0
+    unneeded = {"pyarrow.compute", "pyarrow.parquet", "pyarrow.fs", "pyarrow.dataset", "numpy.ma", "rich",
+                "cryptography", "duckdb", "pydantic", "ssl"}
+    assert unneeded & mods == set()
 
 
 # An object whose finalizer runs only in the interpreter's teardown (module globals cleared),

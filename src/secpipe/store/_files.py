@@ -1,4 +1,9 @@
-"""Atomic file commits: write to a temp name, fsync, rename, fsync the directory."""
+"""Atomic file commits: write to a temp name, fsync, rename, fsync the directory.
+
+pyarrow.parquet is imported by the first write, not with this module: it loads pyarrow.fs and
+with it Arrow's S3, GCS, Azure and HDFS bindings and ssl (~15-20 ms of CPU), which a process
+that writes nothing (an ingest of an empty file, a WAL replay with nothing to commit) skips.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from secpipe.store._durable import fsync_dir as fsync_dir  # re-exported
 
@@ -23,6 +27,8 @@ def write_parquet(table: pa.Table, sink: Any, compression: str = "zstd") -> None
     encoding is skipped for the columns that are unique per event (uids, times, raw text):
     it would hash every value only to fall back to plain encoding.
     """
+    import pyarrow.parquet as pq  # here, not at the top: see the module docstring
+
     stats, dictionary = _column_options(table.schema)
     pq.write_table(table, sink, compression=compression, row_group_size=128 * 1024,
                    write_statistics=stats or False, use_dictionary=dictionary or False)  # fmt: skip
