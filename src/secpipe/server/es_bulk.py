@@ -9,8 +9,9 @@ with an empty password), ``ApiKey <token>`` / ``ApiKey base64(id:token)`` and
   ``/{index}/_create/{id}``: documents are stored through
   :func:`secpipe.server.wire.accept_docs`; the answer is sent only once they are durable (WAL
   fsync). Hot path: when every action line is the same (what shippers send), the body is
-  split once, the documents go to their format as one batch, and the answer is built from a
-  bytes template (:class:`Uniform`); other bodies take the per-item path. Format per
+  split once (natively with the depth check in the same pass: :func:`parse_body`), the
+  documents go to their format as one batch, and the answer is built from a bytes template
+  (:class:`Uniform`); other bodies take the per-item path. Format per
   document: ``ingest.elasticsearch.index_formats`` (index name or fnmatch pattern -> format),
   else auto-detection (``json`` catches the rest). ``index``/``create`` items answer 201; an
   unreadable document answers 400 with an ``error`` {type, reason} and is dead-lettered (400:
@@ -56,12 +57,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from secpipe.formats import _fast
 from secpipe.formats.base import DeadLetter
 from secpipe.server.es_filter import apply_filter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.wire import (
     accept_docs,
     check_depth,
+    check_depth_figure,
+    check_strings,
     ingest_config,
     read_body_limited,
     who,
@@ -200,6 +204,42 @@ def parse_bulk(body: bytes, default_index: str | None) -> list[tuple[str, str, s
     return parsed.items() if isinstance(parsed, Uniform) else parsed
 
 
+def parse_body(body: bytes, default_index: str | None, max_depth: int,
+               max_string: int | None = None) -> Uniform | list[tuple[str, str, str | None, bytes | None]]:
+    """A ``_bulk`` body checked (:func:`~secpipe.server.wire.check_depth` per NDJSON line,
+    then the string limit) and parsed (:func:`parse_lines` of :func:`bulk_lines`).
+
+    With the native extension one pass gives the depth and, when every action line is the
+    same, the action line and the documents (``bulk_split``, native/src/bulk.rs); other
+    bodies, and every body without the extension, take the Python path.
+    """
+    split = getattr(_fast._module(), "bulk_split", None)
+    if split is None:
+        check_depth(body, max_depth, max_string, ndjson=True)
+        return parse_lines(bulk_lines(body), default_index)
+    depth, head, docs = split(body)
+    check_depth_figure(depth, max_depth)
+    check_strings(body, max_string)
+    if head is not None:
+        uniform = _uniform(head, docs, default_index)
+        if uniform is not None:
+            return uniform
+    return parse_lines(bulk_lines(body), default_index)
+
+
+def _uniform(head: bytes, docs: list[bytes], default_index: str | None) -> Uniform | None:
+    """The :class:`Uniform` body of the action line ``head`` (the same on every item) and
+    ``docs``; None when that line is not a plain ``index`` or ``create`` action."""
+    try:
+        one = _ACTION.decode(head)
+    except (msgspec.DecodeError, UnicodeDecodeError):  # a string that is not UTF-8 too
+        return None
+    if (one.index or one.create) and not (one.delete or one.update):
+        op, meta = ("index", one.index) if one.index is not None else ("create", one.create)
+        return Uniform(op, meta.index or default_index or "", meta.id, docs)  # type: ignore[union-attr]
+    return None
+
+
 def parse_lines(lines: list[bytes], default_index: str | None) -> Uniform | list[tuple[str, str, str | None, bytes | None]]:
     """:func:`parse_bulk` on split lines; :class:`Uniform` when every action line is the same.
 
@@ -209,16 +249,12 @@ def parse_lines(lines: list[bytes], default_index: str | None) -> Uniform | list
     if len(lines) % 2 == 0 and lines:
         heads = lines[0::2]
         if heads.count(heads[0]) == len(heads):
-            try:
-                one = _ACTION.decode(heads[0])
-            except msgspec.DecodeError:
-                one = None
-            if one is not None and (one.index or one.create) and not (one.delete or one.update):
-                op, meta = ("index", one.index) if one.index is not None else ("create", one.create)
-                return Uniform(op, meta.index or default_index or "", meta.id, lines[1::2])  # type: ignore[union-attr]
+            uniform = _uniform(heads[0], lines[1::2], default_index)
+            if uniform is not None:
+                return uniform
         try:
             actions = _ACTIONS.decode(b"[" + b",".join(heads) + b"]")
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             actions = None
         if actions is not None and all((a.index or a.create) and not (a.delete or a.update) for a in actions):
             out: list[tuple[str, str, str | None, bytes | None]] = []
@@ -239,7 +275,7 @@ def _parse_slow(lines: list[bytes], default_index: str | None) -> list[tuple[str
             continue
         try:
             act = _ACTION.decode(line)
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             msg = f"Malformed action/metadata line [{i + 1}], expected a JSON object: {exc}"
             raise HTTPError(400, msg) from None
         ops = [(n, m) for n, m in (("index", act.index), ("create", act.create), ("delete", act.delete),
@@ -278,8 +314,7 @@ def routes(ctx: AppContext) -> list[Route]:
         body = await read_body_limited(ctx, request, source, "auto", json_body=False)
         t0 = time.perf_counter()
         try:
-            check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
-            parsed = parse_lines(bulk_lines(body), index)
+            parsed = parse_body(body, index, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
             if not parsed.docs if isinstance(parsed, Uniform) else not parsed:
                 raise HTTPError(400, "Validation Failed: 1: no requests added;")
         except HTTPError as exc:
@@ -522,7 +557,7 @@ def _upserted(line: bytes | None) -> bytes | None:
         return None
     try:
         upd = _UPDATE.decode(line)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     doc = bytes(upd.doc)
     return doc if upd.doc_as_upsert and doc[:1] == b"{" else None

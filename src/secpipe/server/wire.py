@@ -107,6 +107,12 @@ def _too_deep(depth: int, limit: int) -> HTTPError:
     return HTTPError(400, f"JSON nesting depth {depth} exceeds the limit of {limit} (server.max_json_depth)")
 
 
+def check_depth_figure(depth: int, limit: int) -> None:
+    """Raise :func:`check_depth`'s 400 for a text whose nesting ``depth`` was measured already."""
+    if depth > limit:
+        raise _too_deep(depth, limit)
+
+
 def check_strings(data: bytes, max_string: int | None) -> None:
     """Raise :class:`HTTPError` 413 when ``data`` holds a JSON string longer than ``max_string``."""
     if max_string is not None and len(data) > max_string:
