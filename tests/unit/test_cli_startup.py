@@ -116,3 +116,18 @@ def test_other_endings_keep_the_teardown(tmp_path: Path) -> None:
     res = _ending("ingest", "--json", "--config", str(cfg), str(doc))
     assert res.returncode == 0, res.stderr
     assert "teardown" in res.stderr.splitlines()  # --config stages may hold state: no shortcut
+
+
+def test_listing_and_validating_end_without_teardown(tmp_path: Path) -> None:
+    res = _ending("formats")
+    assert res.returncode == 0 and "cloudtrail" in res.stdout
+    assert res.stderr.splitlines() == ["atexit"]
+    cfg = tmp_path / "pipeline.yaml"
+    cfg.write_text(f"data_dir: {tmp_path / 'data'}\n")
+    res = _ending("validate", str(cfg))
+    assert res.returncode == 0 and res.stdout.strip().endswith(": ok")
+    assert res.stderr.splitlines() == ["atexit"]
+    cfg.write_text("data_dir: 5\n")
+    res = _ending("validate", str(cfg))
+    assert res.returncode == 1 and "data_dir" in res.stderr  # the errors and the status survive os._exit
+    assert res.stderr.splitlines()[-1] == "atexit" and "teardown" not in res.stderr

@@ -5,7 +5,8 @@ and keys, threat-intel feeds, GeoIP databases, lookup tables, Sigma rules, compl
 ``*_file`` keys, file-source paths: :mod:`secpipe.config.paths`), resolving relative paths
 against the working directory, as ``secpipe up`` does; run it from where ``up`` runs. A
 file-source path with nothing there yet is a warning (the source waits for files); every
-other problem is an error and exit status 1.
+other problem is an error and exit status 1. It writes nothing and holds nothing open, so the
+process ends without the interpreter's teardown (``may_end_fast``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import typer
 
+from secpipe.cli._common import may_end_fast
+
 
 def validate(config: Path = typer.Argument(..., help="Pipeline config (YAML).")) -> None:
     """Check a pipeline config: its keys and values, and that the files it names exist and can be read
@@ -21,6 +24,7 @@ def validate(config: Path = typer.Argument(..., help="Pipeline config (YAML)."))
     from secpipe.config.models import validate_file  # pydantic models: imported when the command runs
     from secpipe.config.paths import check_paths
 
+    may_end_fast()  # it only reads; output goes through typer.echo (flushed at each line)
     cfg, errors = validate_file(config)
     if cfg is not None:
         errors, warnings = check_paths(cfg)
