@@ -34,6 +34,10 @@ const PRIMARY: u8 = b'P'; // object (children read) | str | bool | null (slot Tr
 const STR: u8 = b's'; // str | null
 const ID: u8 = b'a'; // str | int64 | null, as str (an int's decimal text)
 const BOOL: u8 = b'B'; // bool | null
+const ANY: u8 = b'A'; // str | int64 | bool | null, as Python gives them (msgspec's ``Any`` of a scalar)
+const INT: u8 = b'i'; // int64 | null
+const COUNT: u8 = b'n'; // array | null: its number of items
+const OBJ_OR_STR: u8 = b'U'; // object (slot True, children read) | str | null
 
 /// FNV-1a: keys are short, and the table is per call (no untrusted long-lived state).
 #[derive(Default)]
@@ -70,7 +74,7 @@ fn build(spec: &[(String, String)]) -> PyResult<Vec<Node>> {
     let mut root: Vec<Node> = Vec::new();
     for (slot, (path, mode)) in spec.iter().enumerate() {
         let mode = match mode.as_bytes() {
-            [m @ (OBJ | PRIMARY | STR | ID | BOOL)] => *m,
+            [m @ (OBJ | PRIMARY | STR | ID | BOOL | ANY | INT | COUNT | OBJ_OR_STR)] => *m,
             _ => {
                 return Err(PyValueError::new_err(format!(
                     "bad mode {mode:?} for {path}"
@@ -82,7 +86,7 @@ fn build(spec: &[(String, String)]) -> PyResult<Vec<Node>> {
         for part in &parts[..parts.len() - 1] {
             let Some(n) = level
                 .iter()
-                .position(|x| x.key == part.as_bytes() && matches!(x.mode, OBJ | PRIMARY))
+                .position(|x| x.key == part.as_bytes() && matches!(x.mode, OBJ | PRIMARY | OBJ_OR_STR))
             else {
                 return Err(PyValueError::new_err(format!(
                     "{path}: parent object not declared first"
@@ -193,7 +197,7 @@ fn container(b: &[u8], i: usize, depth: usize) -> R<usize> {
     let mut in_string = 0u64; // all ones while a block starts inside a string
     loop {
         let stop = match masks64(b, j) {
-            Some((quotes, backslashes, opens, closes)) if backslashes == 0 => {
+            Some((quotes, 0, opens, closes)) => {
                 let inside = prefix_xor(quotes) ^ in_string;
                 let (opens, closes) = (opens & !inside, closes & !inside);
                 let mut brackets = opens | closes;
@@ -351,12 +355,46 @@ impl<'py> Scan<'py> {
                 self.slots[node.slot] = Some(PyString::new(self.py, s).into_any());
                 Ok(end)
             }
-            BOOL if literal(b, i, b"true") || literal(b, i, b"false") => {
+            ANY | STR | OBJ_OR_STR if c == b'"' => {
+                let (end, s) = self.str_at(b, i)?;
+                self.slots[node.slot] = Some(s);
+                Ok(end)
+            }
+            ANY | INT if c == b'-' || c.is_ascii_digit() => {
+                let end = skip(b, i, depth)?;
+                let tok = &b[i..end];
+                let digits = tok.strip_prefix(b"-").unwrap_or(tok);
+                // an int64 (no fraction or exponent: msgspec gives those as float, or refuses them for int)
+                if digits.is_empty() || digits.len() > 18 || !digits.iter().all(u8::is_ascii_digit) {
+                    return Err(Irregular);
+                }
+                let n: i64 = std::str::from_utf8(tok).ok().and_then(|t| t.parse().ok()).ok_or(Irregular)?;
+                self.slots[node.slot] = Some(n.into_pyobject(self.py).map_err(|_| Irregular)?.into_any());
+                Ok(end)
+            }
+            COUNT if c == b'[' => {
+                let mut j = i + 1;
+                let mut items = 0usize;
+                if at(b, j)? != b']' {
+                    loop {
+                        j = skip(b, j, depth + 1)?;
+                        items += 1;
+                        match at(b, j)? {
+                            b',' => j += 1,
+                            b']' => break,
+                            _ => return Err(Irregular),
+                        }
+                    }
+                }
+                self.slots[node.slot] = Some(items.into_pyobject(self.py).map_err(|_| Irregular)?.into_any());
+                Ok(j + 1)
+            }
+            BOOL | ANY if literal(b, i, b"true") || literal(b, i, b"false") => {
                 let t = c == b't';
                 self.slots[node.slot] = Some(PyBool::new(self.py, t).to_owned().into_any());
                 Ok(i + if t { 4 } else { 5 })
             }
-            OBJ | PRIMARY if c == b'{' => {
+            OBJ | PRIMARY | OBJ_OR_STR if c == b'{' => {
                 self.slots[node.slot] = Some(PyBool::new(self.py, true).to_owned().into_any());
                 self.object(b, i, &node.children, depth + 1)
             }
@@ -425,13 +463,13 @@ struct Key {
 const MAX_KEYS: usize = 65_536;
 
 /// A prepared scan of canonical JSON webhook records (see the module docs), one record a call
-/// so the caller's other reads of the same record (msgspec, for payloads the scan does not
-/// map) find it in the CPU cache.
+/// so the caller's other reads of the same record find it in the CPU cache.
 ///
 /// ``prefix``: what the uid hash takes before each record; ``drop``: top-level keys left out
 /// of ``unmapped``; ``spec``: (dotted path, mode) of the values read (``o`` object|null,
-/// ``P`` a main object: object|str|bool|null, ``s`` str|null, ``a`` id: str|int64|null as str,
-/// ``B`` bool|null; an object's fields follow it as ``obj.field``).
+/// ``P`` a main object: object|str|bool|null, ``U`` object|str|null, ``s`` str|null, ``a`` id:
+/// str|int64|null as str, ``A`` str|int64|bool|null as is, ``i`` int64|null, ``B`` bool|null,
+/// ``n`` array|null as its length; an object's fields follow it as ``obj.field``).
 #[pyclass(module = "secpipe.formats._columnar")]
 pub(crate) struct HookScanner {
     base: Sha256,
@@ -441,6 +479,10 @@ pub(crate) struct HookScanner {
     keys: FnvMap<Vec<u8>, Key>,
     stamp: u64,
     unmapped: Vec<u8>,
+    /// The last record scanned (when regular) and its top-level entries (key's quote, past the
+    /// key, past the value, left out of ``unmapped``), for ``rest`` and ``span``.
+    record: Option<Py<PyBytes>>,
+    entries: Vec<(usize, usize, usize, bool)>,
 }
 
 #[pymethods]
@@ -457,34 +499,33 @@ impl HookScanner {
             keys: FnvMap::default(),
             stamp: 0,
             unmapped: Vec::new(),
+            record: None,
+            entries: Vec::new(),
         })
     }
 
     /// One record: None (irregular: the caller's msgspec path decides it) or (top-level keys
     /// in document order, ``unmapped`` JSON or None, SHA-256 digest, one value per spec entry:
     /// None when absent or null, True for an object).
-    fn scan<'py>(
-        &mut self,
-        py: Python<'py>,
-        record: &[u8],
-    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    fn scan<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>) -> PyResult<Option<Bound<'py, PyTuple>>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
         }
         self.stamp += 1;
-        let mut scan = Scan {
-            py,
-            slots: vec![None; self.slots],
-            text: Vec::new(),
-        };
+        self.record = None;
+        self.entries.clear();
+        let mut scan = Scan { py, slots: vec![None; self.slots], text: Vec::new() };
         let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
         self.unmapped.clear();
         self.unmapped.push(b'{');
-        if self.top(record, &mut scan, &mut names).is_err() {
+        let b = record.as_bytes();
+        if self.top(b, &mut scan, &mut names).is_err() {
+            self.entries.clear();
             return Ok(None);
         }
+        self.record = Some(record.clone().unbind());
         let mut h = self.base.clone();
-        h.update(record);
+        h.update(b);
         let digest = PyBytes::new(py, &h.finalize());
         let rest = if self.unmapped.len() > 1 {
             self.unmapped.push(b'}');
@@ -492,32 +533,48 @@ impl HookScanner {
         } else {
             py.None().into_bound(py)
         };
-        let values = PyTuple::new(
-            py,
-            scan.slots
-                .into_iter()
-                .map(|s| s.unwrap_or_else(|| py.None().into_bound(py))),
-        )?;
-        Ok(Some(PyTuple::new(
-            py,
-            [
-                PyTuple::new(py, names)?.into_any(),
-                rest,
-                digest.into_any(),
-                values.into_any(),
-            ],
-        )?))
+        let values = PyTuple::new(py, scan.slots.into_iter().map(|s| s.unwrap_or_else(|| py.None().into_bound(py))))?;
+        Ok(Some(PyTuple::new(py, [PyTuple::new(py, names)?.into_any(), rest, digest.into_any(), values.into_any()])?))
+    }
+
+    /// ``unmapped`` of the last record scanned without the top-level keys ``more`` either
+    /// (None when nothing is left).
+    fn rest<'py>(&self, py: Python<'py>, more: Vec<String>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let Some(record) = &self.record else {
+            return Err(PyValueError::new_err("no regular record scanned"));
+        };
+        let b = record.bind(py).as_bytes();
+        let mut out = Vec::with_capacity(self.unmapped.len());
+        out.push(b'{');
+        for &(start, kend, end, dropped) in &self.entries {
+            if dropped || more.iter().any(|k| k.as_bytes() == &b[start + 1..kend - 1]) {
+                continue;
+            }
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&b[start..end]);
+        }
+        if out.len() == 1 {
+            return Ok(None);
+        }
+        out.push(b'}');
+        Ok(Some(PyBytes::new(py, &out)))
+    }
+
+    /// (start, end) of top-level ``key``'s value in the last record scanned, or None.
+    fn span(&self, py: Python<'_>, key: &str) -> Option<(usize, usize)> {
+        let b = self.record.as_ref()?.bind(py).as_bytes();
+        self.entries
+            .iter()
+            .find(|&&(start, kend, _, _)| &b[start + 1..kend - 1] == key.as_bytes())
+            .map(|&(_, kend, end, _)| (kend + 1, end))
     }
 }
 
 impl HookScanner {
     /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries.
-    fn top<'py>(
-        &mut self,
-        b: &[u8],
-        scan: &mut Scan<'py>,
-        names: &mut Vec<Bound<'py, PyString>>,
-    ) -> R<()> {
+    fn top<'py>(&mut self, b: &[u8], scan: &mut Scan<'py>, names: &mut Vec<Bound<'py, PyString>>) -> R<()> {
         if at(b, 0)? != b'{' {
             return Err(Irregular);
         }
@@ -537,9 +594,7 @@ impl HookScanner {
             let key = match self.keys.get_mut(raw) {
                 Some(k) => k,
                 None => {
-                    let name =
-                        PyString::intern(scan.py, std::str::from_utf8(raw).map_err(|_| Irregular)?)
-                            .unbind();
+                    let name = PyString::intern(scan.py, std::str::from_utf8(raw).map_err(|_| Irregular)?).unbind();
                     let k = Key {
                         name,
                         dropped: self.drop.iter().any(|d| d == raw),
@@ -559,6 +614,7 @@ impl HookScanner {
                 Some(n) => scan.value(b, kend + 1, &self.root[n], 1)?,
                 None => skip(b, kend + 1, 1)?,
             };
+            self.entries.push((j, kend, end, dropped));
             if !dropped {
                 if self.unmapped.len() > 1 {
                     self.unmapped.push(b',');
@@ -568,13 +624,7 @@ impl HookScanner {
             j = end;
             match at(b, j)? {
                 b',' => j += 1,
-                b'}' => {
-                    return if j + 1 == b.len() {
-                        Ok(())
-                    } else {
-                        Err(Irregular)
-                    }
-                }
+                b'}' => return if j + 1 == b.len() { Ok(()) } else { Err(Irregular) },
                 _ => return Err(Irregular),
             }
         }

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secpipe.formats import _fast, get, github
+from secpipe.formats import _cicd, _fast, get, github
 from secpipe.formats import _github_map as m
 from tests.unit.native_support import assert_same_decoded, native_mode
 
@@ -53,19 +53,31 @@ def _both(monkeypatch: pytest.MonkeyPatch, docs: list[tuple[str, bytes]]) -> Non
         assert_same_decoded(a, b, src)
 
 
-def test_scan_spec_checks_every_field_of_the_common_views() -> None:
-    """The scan reads every field msgspec's typed view would type-check for the objects it maps
-    (a field it did not read could make msgspec refuse a payload the scan maps)."""
+def test_scan_spec_checks_every_field_of_the_typed_view() -> None:
+    """The scan reads every field msgspec's typed view would type-check (a field it did not
+    read could make msgspec refuse a payload the scan maps), but for ``alert``, whose payloads
+    take the msgspec path; the view built from the scan is a ``_Hook``."""
     paths = {p for p, _ in github._SCAN_SPEC}
-    for top, struct in (("sender", github._User), ("repository", github._Repo), ("organization", github._Org),
-                        ("installation", github._Org), ("repository.owner", github._Owner),
-                        ("changes", github._Changes)):  # fmt: skip
+
+    def walk(struct: Any, prefix: str) -> None:
         for f in msgspec.structs.fields(struct):
-            assert f"{top}.{f.encode_name}" in paths, (top, f.name)
-    for key in github._TYPED_PRIMARY:
-        assert {f"{key}.updated_at", f"{key}.submitted_at", f"{key}.created_at"} <= paths
-    hook = set(github._HookBase.__struct_fields__) | set(github._Hook.__struct_fields__)
-    assert hook == github._SCAN_UNCHECKED | {p.split(".", 1)[0] for p in paths}
+            assert f"{prefix}{f.encode_name}" in paths, (prefix, f.name)
+            info = msgspec.inspect.type_info(f.type)
+            for t in info.types if isinstance(info, msgspec.inspect.UnionType) else (info,):
+                if isinstance(t, msgspec.inspect.StructType):
+                    walk(t.cls, f"{prefix}{f.encode_name}.")
+
+    assert github._SCAN_UNCHECKED == {"alert"}
+    for f in msgspec.structs.fields(github._Hook):
+        if f.name in github._TYPED_PRIMARY:
+            assert {f"{f.name}.updated_at", f"{f.name}.submitted_at", f"{f.name}.created_at"} <= paths
+        elif f.name != "alert":
+            assert f.name in paths
+            info = msgspec.inspect.type_info(f.type)
+            for t in info.types if isinstance(info, msgspec.inspect.UnionType) else (info,):
+                if isinstance(t, msgspec.inspect.StructType):
+                    walk(t.cls, f"{f.name}.")
+    assert list(github._SCAN_SPEC[: len(m.SCAN_HEAD)]) == list(m.SCAN_HEAD)
 
 
 def test_octokit_corpus_same_as_msgspec_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,10 +86,10 @@ def test_octokit_corpus_same_as_msgspec_path(monkeypatch: pytest.MonkeyPatch) ->
     docs.append(("all", b"\n".join(compact)))
     docs.append(("all;github-event=issues", b"\n".join(compact)))
     _both(monkeypatch, docs)
-    scan = github._scanner()
-    assert scan is not None
-    fast = sum(github._generic_scanned(g, None) is not None for g in map(scan, compact) if g is not None)
-    assert fast > len(compact) // 3  # most generic payloads are mapped from the scan
+    scanner = github._scanner()
+    assert scanner is not None
+    fast = sum(github._from_scan(g, None, c, scanner) is not None for c in compact if (g := scanner.scan(c)) is not None)
+    assert fast > len(compact) * 3 // 4  # the payloads mapped from the scan alone
 
 
 _SCALARS = st.one_of(
@@ -134,9 +146,10 @@ def test_mutated_payloads_same_as_msgspec_path(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_scan_declines_what_it_does_not_decide() -> None:
-    scan = github._scanner()
-    if scan is None:
+    scanner = github._scanner()
+    if scanner is None:
         pytest.skip("native extension not built")
+    scan = scanner.scan
     ok = b'{"action":"created","sender":{"login":"a","id":7},"issue":{"updated_at":"2024-01-01T00:00:00Z"},"x":[1]}'
     got = scan(ok)
     assert got is not None
@@ -171,11 +184,17 @@ def test_every_scanned_path_given_every_kind_of_value(monkeypatch: pytest.Monkey
     bases = [p for p in PAYLOADS if github.infer_event(frozenset(p), None) in wanted][::3]
     generic = [p for p in PAYLOADS if github.infer_event(frozenset(p), None) in ("issues", "star", "label")][:3]
     assert len(bases) >= 8 and len(generic) == 3
-    common = {p for p, _ in (*m.SCAN_HEAD, *github._SCAN_CHECKED)}
+    owner = {}  # a payload holding each top-level object (its event type's mapping reads it)
+    for p in PAYLOADS:
+        for k in p:
+            owner.setdefault(k, p)
+    head = {p for p, _ in m.SCAN_HEAD}
     lines = []
     for n, (path, _mode) in enumerate(github._SCAN_SPEC):
-        for k, value in enumerate((*_EDGE_VALUES, "<removed>")):
-            for base in [bases[(n + k) % len(bases)], *(generic if path in common else ())]:
+        top = path.split(".", 1)[0]
+        values = _EDGE_VALUES if path in head or top not in github._TYPED_PRIMARY else _EDGE_VALUES[::3]
+        for k, value in enumerate((*values, "<removed>")):
+            for base in [bases[(n + k) % len(bases)], *(generic if path in head else ()), *([owner[top]] if top in owner else ())]:
                 p = json.loads(json.dumps(base))
                 node = p
                 parts = path.split(".")
@@ -189,3 +208,54 @@ def test_every_scanned_path_given_every_kind_of_value(monkeypatch: pytest.Monkey
                     node[parts[-1]] = value
                 lines.append(json.dumps(p, separators=(",", ":"), ensure_ascii=k % 2 == 0).encode())
     _both(monkeypatch, [("all", b"\n".join(lines)), ("hint;github-event=issues", b"\n".join(lines[::7]))])
+
+
+def _same_view(built: Any, decoded: Any, path: str = "") -> None:
+    """``built`` (from the scan) is msgspec's typed view ``decoded``, up to what the mappings
+    cannot tell apart: ids as their decimal text (read through ``c.sid``), ``commits`` by its
+    length, a main object that is not an object as None."""
+    if isinstance(decoded, msgspec.Struct) and not isinstance(decoded, github._Times):
+        assert type(built) is type(decoded), path
+        for f in decoded.__struct_fields__:
+            a, b = getattr(built, f), getattr(decoded, f)
+            where = f"{path}.{f}"
+            if f == "id" or f.endswith("_id"):
+                assert _cicd.sid(a) == _cicd.sid(b), where
+            elif f == "commits":
+                assert len(a or []) == len(b or []), where
+            elif f in github._TYPED_PRIMARY and not path:
+                assert a == (b if isinstance(b, github._Times) else None), where
+            else:
+                _same_view(a, b, where)
+    else:
+        assert built == decoded and type(built) is type(decoded), (path, built, decoded)
+
+
+@pytest.mark.skipif(not PAYLOADS, reason="octokit corpus not found")
+def test_view_built_from_the_scan_is_msgspecs(monkeypatch: pytest.MonkeyPatch) -> None:
+    scanner = github._scanner()
+    assert scanner is not None
+    rng = random.Random(5)
+    raws = [json.dumps(p, separators=(",", ":")).encode() for p in PAYLOADS]
+    for _ in range(2000):  # and payloads with one scanned path given an edge value
+        p = json.loads(json.dumps(rng.choice(PAYLOADS)))
+        path = rng.choice(github._SCAN_SPEC)[0].split(".")
+        node = p
+        for part in path[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[path[-1]] = rng.choice(_EDGE_VALUES)
+        raws.append(json.dumps(p, separators=(",", ":")).encode())
+    compared = 0
+    for raw in raws:
+        got = scanner.scan(raw)
+        if got is None or frozenset(got[0]) & github._SCAN_UNCHECKED:
+            continue
+        try:
+            decoded = github._HOOK.decode(raw)
+        except msgspec.ValidationError:
+            pytest.fail(f"the scan read a payload msgspec refuses: {raw[:200]!r}")
+        _same_view(github._scan_view(got[3]), decoded)
+        compared += 1
+    assert compared > len(raws) // 3

@@ -58,7 +58,10 @@ def _mapped_keys(more: tuple[str, ...]) -> frozenset[str]:
 def _unmapped(top: dict[str, msgspec.Raw], *more: str, add: dict[str, Any] | None = None) -> bytes | None:
     """``unmapped`` of a webhook: the top-level keys but the common ones and ``more``, in
     document order (``c.unmapped_of``'s JSON; deleting from a copy beats filtering into a new dict),
-    then ``add`` (values the mapping read but OCSF has no conformant place for)."""
+    then ``add`` (values the mapping read but OCSF has no conformant place for). ``top`` may
+    also be the native scan's view of the payload (``github._ScannedTop``), which gives the same JSON."""
+    if type(top) is not dict:
+        return top.unmapped(more, add)  # type: ignore[attr-defined,no-any-return]
     keep = dict(top)
     for k in keep.keys() & _mapped_keys(more):
         del keep[k]
@@ -497,8 +500,8 @@ SCAN_HEAD = (
     ("sender.email", "s"), ("action", "s"),
     ("repository", "o"), ("repository.id", "a"), ("repository.name", "s"), ("repository.full_name", "s"),
     ("repository.private", "B"), ("repository.visibility", "s"), ("repository.html_url", "s"),
-    ("repository.owner", "o"), ("repository.owner.login", "s"), ("repository.pushed_at", "a"),
-    ("repository.updated_at", "a"),
+    ("repository.owner", "o"), ("repository.owner.login", "s"), ("repository.pushed_at", "A"),
+    ("repository.updated_at", "A"),
     ("organization", "o"), ("organization.login", "s"), ("organization.id", "a"),
     ("installation", "o"), ("installation.login", "s"), ("installation.id", "a"),
 )  # fmt: skip

@@ -104,6 +104,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 import msgspec
+import msgspec.inspect as mi
 
 from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
@@ -615,14 +616,15 @@ class GitHub(RecordFormat):
         top_of, hook_of, lean_of, name = c.TOP.decode, _HOOK.decode, _HOOK_BASE.decode, self.name
         digests: list[bytes] = [b""] * len(recs.raws)  # a webhook's SHA-256 (metadata.uid), hashed with the reads
         hasher = uid_hasher(name).copy
-        scan = _scanner()
+        scanner = _scanner()
+        scan = scanner.scan if scanner is not None else None
         for i, (raw, (src, off)) in enumerate(zip(recs.raws, recs.locs, strict=True)):
             got = scan(raw) if scan is not None else None
             if got is not None:
                 hint = hints[src] if src in hints else hints.setdefault(src, event_hint(src))
-                fast = _generic_scanned(got, hint)
-                if fast is not None:  # a generic API Activity payload, mapped from the scan
-                    c.group(groups, "api_activity").add(i, *fast)
+                mapped = _from_scan(got, hint, raw, scanner)
+                if mapped is not None:  # read by the native scan alone
+                    c.group(groups, mapped[0]).add(i, *mapped[1:])
                     digests[i] = got[2]
                     continue
             try:
@@ -711,33 +713,100 @@ def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> i
 # Generic webhooks from one native pass (see "Speed:" in the module docstring)
 # ---------------------------------------------------------------------------------------
 
-#: fields of _HookBase the scan checks besides the common objects: their presence does not
-#: send a payload to the msgspec path (the mappings that read them are not generic)
-_SCAN_CHECKED = (("ref", "s"), ("before", "s"), ("after", "s"), ("created", "B"), ("deleted", "B"), ("forced", "B"),
-                 ("changes", "o"), *((f"changes.{k}", "o") for k in ("permission", "old_permission", "role_name")),
-                 *((f"changes.{k}.{f}", "s") for k in ("permission", "old_permission", "role_name") for f in ("to", "from")))  # fmt: skip
-_SCAN_PRIMARY = tuple(sorted(_TYPED_PRIMARY))
-_SCAN_SPEC = [
-    *m.SCAN_HEAD, *_SCAN_CHECKED,
-    *((p, f) for k in _SCAN_PRIMARY for p, f in ((k, "P"), (f"{k}.updated_at", "s"), (f"{k}.submitted_at", "s"), (f"{k}.created_at", "s"))),
-]  # fmt: skip
+def _scan_fields(struct: Any, prefix: str, spec: list[tuple[str, str]], code: list[str]) -> str:
+    """Append the scan spec of ``struct``'s fields under ``prefix`` to ``spec`` and return the
+    Python expression building the struct from the scan's values ``v`` (by spec index): the
+    typed view msgspec would decode, for a payload the scan read (see :func:`_scan_view`)."""
+    args = []
+    for f in msgspec.structs.fields(struct):
+        path = f"{prefix}{f.encode_name}"
+        info = mi.type_info(f.type)
+        kinds = [t for t in (info.types if isinstance(info, mi.UnionType) else (info,)) if not isinstance(t, mi.NoneType)]
+        k = len(spec)
+        if len(kinds) == 1 and isinstance(kinds[0], mi.StructType):
+            spec.append((path, "o"))
+            inner = _scan_fields(kinds[0].cls, path + ".", spec, code)
+            args.append(f"({inner} if v[{k}] else None)")
+        elif len(kinds) == 2 and isinstance(kinds[0], mi.StructType) and isinstance(kinds[1], mi.StrType):
+            spec.append((path, "U"))  # an object or a string (``workflow``)
+            inner = _scan_fields(kinds[0].cls, path + ".", spec, code)
+            args.append(f"({inner} if v[{k}] is True else v[{k}])")
+        elif len(kinds) == 1 and isinstance(kinds[0], mi.ListType) and isinstance(kinds[0].item_type, mi.RawType):
+            spec.append((path, "n"))  # read for its length alone (``commits``): the items are not kept
+            args.append(f"(None if v[{k}] is None else [None] * v[{k}])")
+        else:
+            kind = _SCALAR_MODES.get(tuple(map(type, kinds)))
+            if kind is None:
+                msg = f"{path}: no scan mode for {f.type}"
+                raise TypeError(msg)
+            if kind == "A" and (f.name == "id" or f.name.endswith("_id")):
+                kind = "a"  # an id, only ever read through c.sid: its decimal text does
+            spec.append((path, kind))
+            args.append(f"v[{k}]")
+    name = f"_S{len(code)}"
+    code.append(name)
+    _SCAN_TYPES[name] = struct
+    return f"{name}({', '.join(args)})"
+
+
+_SCAN_TYPES: dict[str, Any] = {}
+_SCALAR_MODES: dict[tuple[type, ...], str] = {(mi.StrType,): "s", (mi.BoolType,): "B", (mi.IntType,): "i", (mi.AnyType,): "A"}
+
+
+def _scan_plan() -> tuple[list[tuple[str, str]], str, frozenset[str]]:
+    """(spec of the native scan, source of the builder of the typed view from its values, _Hook
+    fields it does not read): every field of ``_Hook`` the scan has a mode for, ``m.SCAN_HEAD``
+    first (``generic_scanned`` unpacks it); the main objects (``_Primary``) by their times."""
+    spec: list[tuple[str, str]] = []
+    code: list[str] = []
+    args: dict[str, str] = {}
+    unchecked = set()
+    hook = {f.name: f for f in msgspec.structs.fields(_Hook)}
+    head = list(dict.fromkeys(p.split(".", 1)[0] for p, _ in m.SCAN_HEAD))
+    for name in [*head, *(f for f in hook if f not in head)]:
+        k = len(spec)
+        if name in _TYPED_PRIMARY:
+            spec += [(name, "P"), (f"{name}.updated_at", "A"), (f"{name}.submitted_at", "A"), (f"{name}.created_at", "A")]
+            args[name] = f"(_Times(v[{k + 1}], v[{k + 3}], v[{k + 2}]) if v[{k}] else None)"
+            continue
+        sub = list(spec)
+        try:
+            inner = _scan_fields(msgspec.defstruct("_One", [(name, hook[name].type, None)]), "", sub, code)
+        except TypeError:
+            unchecked.add(name)
+            continue
+        spec = sub
+        args[name] = inner[inner.index("(") + 1 : -1]  # the one field's expression
+        if name == head[-1]:
+            assert spec == list(m.SCAN_HEAD), "m.SCAN_HEAD is not what the scan reads of those objects"
+    body = ", ".join(args.get(f, "None") for f in hook)
+    return spec, f"def build(v):\n    return _Hook({body})\n", frozenset(unchecked)
+
+
+def _builder(source: str) -> Any:
+    """The typed view builder made from ``source`` (written out from the struct definitions by
+    :func:`_scan_plan`: one call, no per-field loop, for each payload)."""
+    scope = {**_SCAN_TYPES, "_Times": _Times, "_Hook": _Hook}
+    exec(source, scope)  # noqa: S102 - code made from this module's own struct definitions
+    return scope["build"]
+
+
+_SCAN_SPEC, _SCAN_BUILD, _SCAN_UNCHECKED = _scan_plan()
+_scan_view = _builder(_SCAN_BUILD)
 #: spec index of each main object (its times follow it)
-_TIME_SLOT = {k: n for n, (k, _) in enumerate(_SCAN_SPEC) if k in _TYPED_PRIMARY}
-#: _Hook fields the scan does not check: a payload holding one is decoded with msgspec
-_SCAN_UNCHECKED = frozenset(_Hook.__struct_fields__) - {p.split(".", 1)[0] for p, _ in _SCAN_SPEC}
+_TIME_SLOT = {k: n for n, (k, mode) in enumerate(_SCAN_SPEC) if mode == "P"}
 _SCAN_DROP = [k.encode() for k in sorted(m._COMMON)]
 _SCAN_PREFIX = uid_prefix("github")
 
 
 def _scanner() -> Any:
-    """The native scan of one record (``HookScanner.scan``: keys, unmapped, SHA-256, values, or
-    None when irregular), made once; None without the extension."""
+    """The native scanner (``_columnar.HookScanner``), made once; None without the extension."""
     mod = _fast._module()
     if mod is None:
         return None
     global _SCANNER
     if _SCANNER is None or _SCANNER[0] is not mod:
-        _SCANNER = (mod, mod.HookScanner(_SCAN_PREFIX, _SCAN_DROP, _SCAN_SPEC).scan)
+        _SCANNER = (mod, mod.HookScanner(_SCAN_PREFIX, _SCAN_DROP, _SCAN_SPEC))
     return _SCANNER[1]
 
 
@@ -754,6 +823,32 @@ class _Probe:
         self.alert = None
 
 
+class _ScannedTop:
+    """The top-level map of the payload the scanner read last, as the mappings use it
+    (``m._unmapped``, :func:`_primary_time`): ``unmapped`` without more keys, and a key's raw
+    value, from the scan's spans (no dict of raw values)."""
+
+    __slots__ = ("keys", "raw", "rest", "scanner")
+
+    def __init__(self, scanner: Any, raw: bytes, keys: frozenset[str], rest: bytes | None) -> None:
+        self.scanner, self.raw, self.keys, self.rest = scanner, raw, keys, rest
+
+    def get(self, key: str) -> memoryview | None:
+        """The raw JSON value of ``key`` (None when absent)."""
+        span = self.scanner.span(key) if key in self.keys else None
+        return None if span is None else memoryview(self.raw)[span[0] : span[1]]
+
+    def unmapped(self, more: tuple[str, ...], add: dict[str, Any] | None) -> bytes | None:
+        """``m._unmapped`` of this payload: the top-level keys but the common ones and ``more``."""
+        if add and not self.keys.isdisjoint(add):  # an added key would replace a value in place
+            return m._unmapped(c.TOP.decode(self.raw), *more, add=add)
+        rest = self.scanner.rest(list(more)) if more and not self.keys.isdisjoint(more) else self.rest
+        if not add:
+            return rest  # type: ignore[no-any-return]
+        tail = m._ENC(add)
+        return tail if rest is None else rest[:-1] + b"," + tail[1:]
+
+
 #: key layout -> its key set, or None when such a payload takes the msgspec path
 _PLANS: dict[tuple[str, ...], frozenset[str] | None] = {}
 #: (key layout, action) -> the inferred event type
@@ -762,10 +857,11 @@ _CACHE_MAX = 4096
 _UNPLANNED: frozenset[str] = frozenset({"\0"})
 
 
-def _generic_scanned(got: tuple[Any, ...], hint: str | None) -> tuple[dict[str, Any], int | None, int, int] | None:
-    """(row, time, activity, severity) of a webhook of a generically mapped type from its native
-    scan, as ``map_hook`` + ``_primary_time`` give them; None when the payload is of another
-    type or holds what the scan does not check (the caller decodes it with msgspec)."""
+def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any) -> tuple[str, dict[str, Any], int | None, int, int] | None:
+    """(class, row, time, activity, severity) of a webhook from its native scan, as the msgspec
+    path gives them: a generically mapped type straight from the scan's values, the others
+    through their mapping with the typed view built from them; None when the payload holds
+    what the scan does not read (``alert``) or is not a webhook (the caller's msgspec path)."""
     keys, rest, _digest, v = got
     keyset = _PLANS.get(keys, _UNPLANNED)
     if keyset is _UNPLANNED:
@@ -786,15 +882,16 @@ def _generic_scanned(got: tuple[Any, ...], hint: str | None) -> tuple[dict[str, 
             if len(_EVENTS) >= _CACHE_MAX:
                 _EVENTS.clear()
             event = _EVENTS[keys, action] = infer_event(keyset, _Probe(action))  # type: ignore[arg-type]
-    if event in m._MAPPERS:
-        return None
-    key = _PRIMARY.get(event, event)
-    slot = _TIME_SLOT.get(key)
-    if slot is None:
-        if key in keyset:  # a main object the scan did not read (msgspec reads its times)
-            return None
-        when = None
-    else:
-        when = c.first_time(v[slot + 1], v[slot + 2], v[slot + 3]) if v[slot] else None
-    row, act = m.generic_scanned(event, v, rest)
-    return row, when, act, 1
+    if event not in m._MAPPERS:
+        key = _PRIMARY.get(event, event)
+        slot = _TIME_SLOT.get(key)
+        if slot is not None or key not in keyset:
+            when = c.first_time(v[slot + 1], v[slot + 2], v[slot + 3]) if slot is not None and v[slot] else None
+            row, act = m.generic_scanned(event, v, rest)
+            return "api_activity", row, when, act, 1
+    hook = _scan_view(v)
+    top = _ScannedTop(scanner, raw, keyset, rest)
+    cls, row, when, act, sev = m.map_hook(event, hook, top)  # type: ignore[arg-type]
+    if when is None:
+        when = _primary_time(event, top, hook)  # type: ignore[arg-type]
+    return cls, row, when, act, sev
