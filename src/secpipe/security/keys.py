@@ -22,7 +22,6 @@ import binascii
 import hashlib
 import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +37,8 @@ def derive_kid(key: bytes) -> str:
 
 def generate_key() -> str:
     """A fresh random 32-byte key as base64 (what ``secpipe keys generate`` prints)."""
+    import secrets  # here: it loads random and its set-up (~4 ms), which only key generation needs
+
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 

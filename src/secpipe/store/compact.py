@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import logging
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
@@ -43,7 +42,16 @@ import pyarrow as pa
 from secpipe.security import crypto
 from secpipe.store._files import fsync_dir, write_parquet_atomic
 
-log = logging.getLogger("secpipe.compact")
+if TYPE_CHECKING:
+    import logging
+
+
+def _log() -> logging.Logger:
+    """The module's logger; logging is imported on the first message (~3 ms of every start)."""
+    import logging
+
+    return logging.getLogger("secpipe.compact")
+
 
 SMALL_BYTES = 8 << 20
 GROUP_BYTES = 32 << 20
@@ -101,7 +109,7 @@ def recover(lake_root: Path, partitions: str = LAKE_PARTITIONS) -> int:
             for name in plan.get("inputs") or []:
                 (part / str(name)).unlink(missing_ok=True)
             fsync_dir(part)
-            log.warning("finished an interrupted compaction in %s", part)
+            _log().warning("finished an interrupted compaction in %s", part)
         journal.unlink(missing_ok=True)
         n += 1
     return n
@@ -126,7 +134,7 @@ def compact(lake_root: Path, cipher: Any = None, *, small_bytes: int = SMALL_BYT
                     res.files_in += len(group)
                     res.files_out += 1
     if res.files_in:
-        log.info("compacted %d part files into %d (%d rows, %d partitions)", res.files_in, res.files_out, res.rows,
+        _log().info("compacted %d part files into %d (%d rows, %d partitions)", res.files_in, res.files_out, res.rows,
                  res.partitions)
     return res
 
