@@ -15,6 +15,10 @@
 //! (the 400 and its message depend on it), and no JSON library returns that for invalid input;
 //! the scalar loop ran at ~1.1 GB/s, the most costly step of a `_bulk` request on the event loop.
 //!
+//! `hec_split` cuts a Splunk HEC body (JSON objects one after the other) the same way: each
+//! object checked as compact JSON (`valid::value`) and its span kept, the depth from the same
+//! block pass; a body it does not decide that way goes to the Python path.
+//!
 //! Guarantees: the depth equals `json_depth(body, lines=True)` for every input; the split equals
 //! `bulk_lines` followed by the uniform check of `parse_lines` (tests compare both on real and
 //! mutated bodies). Every index is checked; no input makes it panic.
@@ -278,6 +282,63 @@ pub(crate) fn bulk_split(
             )
         }
     }
+}
+
+/// What `bytes.strip()` and the regex `\s` take for whitespace.
+fn ascii_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// The spans of the compact JSON objects ``body`` holds one after the other (whitespace around
+/// and between them), when it is UTF-8 and nothing else; else None.
+fn object_spans(body: &[u8]) -> Option<Vec<(usize, usize)>> {
+    std::str::from_utf8(body).ok()?;
+    let end = body.len() - body.iter().rev().take_while(|&&c| ascii_space(c)).count();
+    let text = &body[..end];
+    let mut i = text.iter().take_while(|&&c| ascii_space(c)).count();
+    if i == end {
+        return None;
+    }
+    let mut spans = Vec::with_capacity(end / 512 + 1);
+    loop {
+        if text[i] != b'{' {
+            return None;
+        }
+        let e = crate::valid::value(text, i).ok()?;
+        spans.push((i, e));
+        i = e;
+        while i < end && ascii_space(text[i]) {
+            i += 1;
+        }
+        if i == end {
+            return Some(spans);
+        }
+    }
+}
+
+/// A Splunk HEC body of JSON objects one after the other: (the deepest nesting, as
+/// `json_depth(body, lines=True)` gives it, each object's bytes, the objects as one JSON array
+/// ``[o1,o2,...]``), when every object is compact JSON (`valid::value`), the body is UTF-8 and
+/// holds nothing but them and whitespace; else None (the caller's Python path decides).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub(crate) fn hec_split(py: Python<'_>, body: &[u8]) -> Option<(i64, Vec<Py<PyBytes>>, Py<PyBytes>)> {
+    let (depth, spans, array) = py.detach(|| {
+        let spans = object_spans(body)?;
+        let (depth, _newlines) = depth_and_newlines(body);
+        let mut array = Vec::with_capacity(body.len() + 2);
+        array.push(b'[');
+        for (k, &(s, e)) in spans.iter().enumerate() {
+            if k > 0 {
+                array.push(b',');
+            }
+            array.extend_from_slice(&body[s..e]);
+        }
+        array.push(b']');
+        Some((depth, spans, array))
+    })?;
+    let objects = spans.into_iter().map(|(s, e)| PyBytes::new(py, &body[s..e]).unbind()).collect();
+    Some((depth, objects, PyBytes::new(py, &array).unbind()))
 }
 
 #[cfg(test)]
