@@ -67,6 +67,24 @@ struct Node {
     mode: u8,
     slot: usize,
     children: Vec<Node>,
+    /// ``key_bit`` of each child's key: most keys of a walked object (a repository has ~90,
+    /// the view reads 9) are passed over without a comparison.
+    filter: u64,
+}
+
+/// One of 64 bits standing for a key (its length and end bytes).
+#[inline(always)]
+fn key_bit(k: &[u8]) -> u64 {
+    let (first, last) = (k.first().copied().unwrap_or(0), k.last().copied().unwrap_or(0));
+    let h = (k.len() as u32).wrapping_mul(31) ^ u32::from(first).wrapping_mul(7) ^ u32::from(last).wrapping_mul(13);
+    1u64 << (h & 63)
+}
+
+fn set_filters(nodes: &mut [Node]) {
+    for n in nodes {
+        set_filters(&mut n.children);
+        n.filter = n.children.iter().fold(0, |f, c| f | key_bit(&c.key));
+    }
 }
 
 /// The spec tree from (dotted path, mode) pairs; a path's parent must come before it.
@@ -105,8 +123,10 @@ fn build(spec: &[(String, String)]) -> PyResult<Vec<Node>> {
             mode,
             slot,
             children: Vec::new(),
+            filter: 0,
         });
     }
+    set_filters(&mut root);
     Ok(root)
 }
 
@@ -396,7 +416,7 @@ impl<'py> Scan<'py> {
             }
             OBJ | PRIMARY | OBJ_OR_STR if c == b'{' => {
                 self.slots[node.slot] = Some(PyBool::new(self.py, true).to_owned().into_any());
-                self.object(b, i, &node.children, depth + 1)
+                self.object(b, i, &node.children, node.filter, depth + 1)
             }
             PRIMARY if c == b'"' => Ok(string(b, i)?.0),
             PRIMARY if literal(b, i, b"true") => Ok(i + 4),
@@ -406,7 +426,7 @@ impl<'py> Scan<'py> {
     }
 
     /// Walk the object at ``i``, reading the fields ``fields`` names; the index past it.
-    fn object(&mut self, b: &[u8], i: usize, fields: &[Node], depth: usize) -> R<usize> {
+    fn object(&mut self, b: &[u8], i: usize, fields: &[Node], filter: u64, depth: usize) -> R<usize> {
         if depth > MAX_DEPTH {
             return Err(Irregular);
         }
@@ -425,7 +445,7 @@ impl<'py> Scan<'py> {
                 return Err(Irregular);
             }
             let v = kend + 1;
-            let found = if fields.is_empty() {
+            let found = if filter & key_bit(key) == 0 {
                 None
             } else {
                 fields.iter().position(|f| f.key == key)
@@ -533,7 +553,21 @@ impl HookScanner {
         } else {
             py.None().into_bound(py)
         };
-        let values = PyTuple::new(py, scan.slots.into_iter().map(|s| s.unwrap_or_else(|| py.None().into_bound(py))))?;
+        // SAFETY: a new tuple of ``n`` items, each set once (PyTuple_SetItem takes the reference).
+        let values = unsafe {
+            let t = pyo3::ffi::PyTuple_New(scan.slots.len() as pyo3::ffi::Py_ssize_t);
+            if t.is_null() {
+                return Err(PyErr::fetch(py));
+            }
+            let t = Bound::from_owned_ptr(py, t);
+            for (k, slot) in scan.slots.into_iter().enumerate() {
+                let item = slot.unwrap_or_else(|| py.None().into_bound(py)).into_ptr();
+                if pyo3::ffi::PyTuple_SetItem(t.as_ptr(), k as pyo3::ffi::Py_ssize_t, item) != 0 {
+                    return Err(PyErr::fetch(py));
+                }
+            }
+            t
+        };
         Ok(Some(PyTuple::new(py, [PyTuple::new(py, names)?.into_any(), rest, digest.into_any(), values.into_any()])?))
     }
 
