@@ -1,4 +1,5 @@
-"""The native ``_bulk`` splitter (``bulk_split``, native/src/bulk.rs) against the Python path.
+"""The native ``_bulk`` and HEC splitters (``bulk_split``, ``hec_split``, native/src/bulk.rs)
+against the Python paths.
 
 For any body: the depth is ``json_depth`` per NDJSON line (the Python scan), and the action
 line and documents are what :func:`bulk_lines` and the uniform check of :func:`parse_lines`
@@ -11,6 +12,10 @@ the octokit corpus, in ``../shared/data/real``) under the action lines Filebeat 
 send, then mutated: another action line, a document line dropped, trailing newlines or
 blank lines or none, CRLF, a line longer than the 64-byte blocks and than 64 KiB, bytes that
 are not UTF-8, escapes and brackets around block edges, bytes cut, inserted or replaced.
+HEC bodies: the same documents as envelopes (``sourcetype``, ``time`` as a string or not),
+one after the other with or without whitespace, then mutated likewise (whitespace inside an
+object, ``} {`` inside a string, an element that is not an object, deep nesting...): the
+events, the array's values and the depth errors are those of the regex/msgspec path.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import msgspec
+
 from secpipe.formats import _fast
-from secpipe.server import wire
+from secpipe.server import hec, wire
 from secpipe.server.es_bulk import Uniform, bulk_lines, parse_body, parse_lines
-from secpipe.server.http import HTTPError
+from secpipe.server.http import HTTPError, Limits
 
 pytestmark = pytest.mark.skipif(getattr(_fast._module(), "bulk_split", None) is None,
                                 reason="native extension without bulk_split")  # fmt: skip
@@ -157,3 +164,61 @@ def test_an_action_line_that_is_not_utf8_is_malformed() -> None:
         with pytest.raises(HTTPError, match=r"Malformed action/metadata line \[1\]") as exc:
             parse_body(body, None, 64)
         assert exc.value.status == 400
+
+
+@st.composite
+def hec_bodies(draw: st.DrawFn) -> bytes:
+    events = draw(st.lists(st.sampled_from(DOCS[:12]), min_size=0, max_size=8))
+    heads = [b'{"sourcetype":"aws:cloudtrail","event":', b'{"time":"1700000000.5","event":', b'{"event":']
+    parts = [draw(st.sampled_from(heads)) + e + b"}" for e in events]
+    for _ in range(draw(st.integers(0, 2))):
+        if not parts:
+            break
+        k = draw(st.integers(0, len(parts) - 1))
+        part = parts[k]
+        at = draw(st.integers(0, len(part)))
+        piece = draw(st.sampled_from([b" ", b"} {", b"\xff", b"\\", b'"', b"[1]", b"\n", b'{"a":' * 70]))
+        kind = draw(st.sampled_from(["insert", "cut", "replace", "element"]))
+        if kind == "element":
+            parts[k] = draw(st.sampled_from([b"[1]", b'"x"', b"5", b"{}", b"null"]))
+        elif kind == "cut":
+            parts[k] = part[:at] + part[at + draw(st.integers(1, 40)):]
+        elif kind == "insert":
+            parts[k] = part[:at] + piece + part[at:]
+        else:
+            parts[k] = part[:at] + piece + part[at + 1:]
+    sep = draw(st.sampled_from([b"", b"\n", b" ", b"\r\n", b"\x0b", b"\n\n  "]))
+    edge = draw(st.sampled_from([b"", b" ", b"\n", b"\t\r\n"]))
+    return edge + sep.join(parts) + edge
+
+
+def _hec_outcome(body: bytes, limits: Limits | None) -> Any:
+    try:
+        raws, array = hec._split(body, limits)
+    except (HTTPError, hec.HecError) as exc:
+        return type(exc).__name__, exc.status, str(exc.body) if hasattr(exc, "body") else str(exc)
+    try:  # the array's values (the two paths put different whitespace between them)
+        return raws, msgspec.json.decode(array)
+    except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec's Raw split lets bytes that are not UTF-8 by
+        return raws, array
+
+
+@settings(max_examples=500)
+@given(hec_bodies(), st.sampled_from([None, Limits(max_json_depth=4), Limits(max_string_bytes=30), Limits()]))
+def test_hec_split_is_the_python_split(body: bytes, limits: Limits | None) -> None:
+    native = _hec_outcome(body, limits)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_fast, "_module", lambda: None)
+        python = _hec_outcome(body, limits)
+    assert native == python
+
+
+def test_hec_split_takes_a_shipper_body_and_declines_the_rest() -> None:
+    body = b"\n".join(b'{"sourcetype":"aws:cloudtrail","event":' + d + b"}" for d in DOCS[:20])
+    found = _fast._module().hec_split(body)  # type: ignore[union-attr]
+    assert found is not None
+    depth, raws, array = found
+    assert raws == body.split(b"\n") and msgspec.json.decode(array) == [msgspec.json.decode(r) for r in raws]
+    assert depth == max(wire.json_depth(r) for r in raws)
+    for other in (b"", b"  ", b'{"event": 1}', b'{"event":1} 5', b'[{"event":1}]', b'{"event":"\xff"}'):
+        assert _fast._module().hec_split(other) is None, other  # type: ignore[union-attr]

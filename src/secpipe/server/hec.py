@@ -51,6 +51,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe import formats
+from secpipe.formats import _fast
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import (
     STORE_ERRORS,
@@ -65,6 +66,7 @@ from secpipe.server.http import (
 from secpipe.server.wire import (
     accept_docs,
     check_depth,
+    check_depth_figure,
     check_parts_depth,
     check_strings,
     dead_letter,
@@ -156,7 +158,19 @@ def _split(body: bytes, limits: Limits | None) -> tuple[list[bytes], bytes]:
     fast path never misreads; on any failure the exact incremental parser decides.
     ``limits``: JSON depth and string length are checked (HTTPError), per event on the fast
     path, on the whole body before the incremental parser (which recurses) runs.
+
+    With the native extension a body of compact JSON objects (what shippers send) is cut,
+    checked and measured in one pass (``hec_split``, native/src/bulk.rs: the same events,
+    array and depth as these paths give it); any other body takes them.
     """
+    native = getattr(_fast._module(), "hec_split", None)
+    found = native(body) if native is not None else None
+    if found is not None:
+        depth, raws, array = found
+        if limits is not None:
+            check_depth_figure(depth, limits.max_json_depth)
+            check_strings(body, limits.max_string_bytes)
+        return raws, array
     text = body.strip()
     if not text:
         raise HecError(400, 5)
