@@ -187,6 +187,31 @@ def test_without_arrivals_the_pass_goes_after_the_linger() -> None:
     assert arr.expected(clock.now) == 1, "what came is expected for a while"
 
 
+def test_the_linger_counts_from_the_end_of_the_pass_that_held_the_gate() -> None:
+    """A request queued while another caller maps (the gate is held: it could not be mapped
+    anyway) waits that pass out, then lingers for the senders that pass answered."""
+    clock = Clock(0.0)  # fake times stay within one half-window of the expectation
+    arr = Arrivals(clock)
+    _were_inside(arr, 4)
+    t = threading.Thread(target=arr.wait, args=(_job(), (0.05, 0.1), lambda: 1), daemon=True)
+    with arr.mapping():
+        t.start()
+        _asleep(arr)
+        clock.now = 0.3  # far past both bounds: they do not count while the pass runs
+        arr.notify()
+        t.join(0.2)
+        assert t.is_alive(), "a pass holds the gate: the queued request waits it out"
+    _asleep(arr)
+    clock.now = 0.34  # within the linger after the pass ended at 0.3
+    arr.notify()
+    t.join(0.2)
+    assert t.is_alive(), "the answered senders are on their way back: the pass waits for them"
+    clock.now = 0.36
+    arr.notify()
+    t.join(10)
+    assert not t.is_alive()
+
+
 def test_the_expectation_fades_once_the_senders_are_gone() -> None:
     clock = Clock(1000.1)
     arr = Arrivals(clock)

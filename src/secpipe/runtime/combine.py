@@ -19,7 +19,11 @@ other ingest requests are being read, and while fewer requests are queued than w
 recently inside the server at once (the senders' concurrency: four Logstash workers keep up
 to four requests in flight, and each comes back right after its answer). The wait lasts at
 most :data:`LINGER_SECONDS` after the last arrival (senders reaching the combiner one after
-the other, as the event loop reads their bodies in turn, keep it going) and a bound in all.
+the other, as the event loop reads their bodies in turn, keep it going) and a bound in all,
+both counted from the end of the last pass when that is later: while a pass holds the
+decode gate the queued requests could not be mapped anyway, and the senders it answers
+only then start back (on a busy core a request queued during a pass otherwise ran out of
+linger before the pass ended, and two groups of senders kept alternating).
 A single sender never waits (it has one request inside at a time); a wait that runs out with
 nobody on the way caps the expectation at what came for a while (:data:`CAP_SECONDS`), so a
 sender that went quiet costs a linger now and then, not on every request.
@@ -96,6 +100,8 @@ class Arrivals:
         self._cap = (0, 0.0)  # (expected at most, until): set when a linger ran out
         self._cap_for = CAP_SECONDS[0]  # how long the next cap lasts
         self._arrival = 0.0  # when a request last arrived (queued its records or went elsewhere)
+        self.passing = 0  # mapping passes running (they hold the decode gate)
+        self._passed = 0.0  # when the last pass ended
 
     def expected(self, now: float) -> int:
         """How many requests a pass may expect: the recent peak inside, capped after a linger ran out
@@ -144,11 +150,18 @@ class Arrivals:
     def wait(self, job: Job, linger: tuple[float, float], queued: Callable[[], int]) -> None:
         """Wait while other requests are on their way, or while fewer than expected are
         ``queued()``: at most ``linger[0]`` after the last arrival and ``linger[1]`` in all,
-        and not once another caller took ``job`` into its pass."""
+        and not once another caller took ``job`` into its pass. While a pass runs (it holds
+        the gate, so ``job`` could not be mapped anyway) the linger does not count: it counts
+        from the end of the last pass, when the requests that pass answered start back."""
         now = start = self.clock()
         with self.cond:
-            while not job.taken and (self.coming or queued() < self.expected(now)):
-                left = min(start + linger[1], max(start, self._arrival) + linger[0]) - now
+            while not job.taken and (self.passing or self.coming or queued() < self.expected(now)):
+                if self.passing:
+                    self.cond.wait(linger[1])  # woken when the pass ends
+                    now = self.clock()
+                    continue
+                base = max(start, self._passed)
+                left = min(base + linger[1], max(base, self._arrival) + linger[0]) - now
                 if left <= 0:
                     if not self.coming:  # the expected company did not come: expect what did for a while
                         self._cap = (queued(), now + self._cap_for)
@@ -158,6 +171,19 @@ class Arrivals:
                 now = self.clock()
             if not job.taken and now >= self._cap[1]:  # the expected company came, uncapped
                 self._cap_for = CAP_SECONDS[0]
+
+    @contextmanager
+    def mapping(self) -> Iterator[None]:
+        """A pass runs while the block does (the waiters' lingers count from its end)."""
+        with self.cond:
+            self.passing += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.passing -= 1
+                self._passed = self.clock()
+                self.cond.notify_all()
 
     def notify(self) -> None:
         """Wake the waiters (jobs were done)."""
@@ -193,7 +219,8 @@ class Combiner:
                     j.taken = True
             if jobs:
                 try:
-                    accept(jobs)
+                    with ARRIVALS.mapping():
+                        accept(jobs)
                 except BaseException as exc:
                     for j in jobs:
                         j.error = j.error or exc
@@ -201,7 +228,6 @@ class Combiner:
                 finally:
                     for j in jobs:
                         j.finished.set()
-                    ARRIVALS.notify()
         job.finished.wait()
         if job.error is not None:
             raise job.error
