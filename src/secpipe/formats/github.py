@@ -73,29 +73,39 @@ many webhook types carry none and get the receipt time with the ``secpipe:time_f
 label. ``unmapped`` keeps the top-level keys the class does not place; ``raw_data`` the
 whole canonical payload.
 
-Speed: webhook payloads are ~10 KB, so byte-proportional work dominates. CPU us per payload
-on the benchmark corpus (UTF-8 as GitHub sends it; one core, best of 5, session 10,
-``bench/formats_cicd_bench.py --steps``): split 7 (native validate + split 5.5, then
-``bytes.isascii`` over every record 1.3) or 10-14 when any payload of the batch has non-ASCII text
-(the UTF-8 check then copies the whole batch into Arrow); then one pass per payload while its
-bytes are in cache: top-level raw map 5.3 + typed view 5.4, SHA-256 uid 5.4 (SHA-NI: the floor
-of ``metadata.uid``), type inference + per-type mapping + ``unmapped`` encoding ~10; then per
-class: raw_data 2 and unmapped 1.2 copied into Arrow, resources 1, other columns and OCSF
-assembly ~4. Total ~45-50 (20-22k payloads a CPU-second); the lake's Parquet write adds ~11.
-The floor of this design is split + two msgspec reads + SHA-256 + raw_data ~= 26 us (~38k/s)
-before any mapping, so 50k/s (20 us) needs one native pass doing the byte-proportional steps
-at once: validate + split, the typed leaves, ``unmapped`` in document order (the walker sorts
-extra keys; ``unmapped`` must keep the payload's order, so ``_fast.extract`` is not used here),
-the top-level key set (event inference), SHA-256 and raw_data while each payload is in cache.
-Measured and not kept: a columnar path over one native walk (session 8: no faster, each payload
-still needed its raw top-level map); the typed view read from the raw map's values with the
-repository's struct cached by its bytes (12.3 vs 11.7 us: a decode call per value costs more
-than the scan it saves); encoding ``unmapped`` straight into one growing buffer with
-``Encoder.encode_into`` (no bytes object a payload, no second copy: 21.7k vs 21.9k payloads a
-CPU-second over six alternated benchmark runs, within their noise). One payload a decode call (the
-HTTP route decodes each POST alone) costs ~500-650 us, ~60% of it the per-batch set-up of the
-OCSF columns (``base.base_columns``, ``schema.ocsf.assemble``). Payloads of types without a
-specific mapping (most) are mapped by one written-out function (``_github_map._generic_hook``).
+Speed: webhook payloads are ~10 KB, so byte-proportional work dominates. With the native
+extension each payload is read by one native pass (``native/src/github.rs``, ``HookScanner``),
+one call a payload so that whatever else reads it finds it in the CPU cache: its top-level keys
+(event inference), every field of the typed view ``_Hook`` (the spec and the Python code that
+builds the view from the values are written out from the msgspec structs, :func:`_scan_plan`),
+``unmapped`` in document order (the entries the mapping does not place, copied as they lie) and
+the SHA-256 of ``metadata.uid``. A generically mapped type (most payloads) is mapped straight from
+the scan's values (``_github_map.generic_scanned``); the other types get the typed view built
+from them and run their mapping, whose ``unmapped`` comes from the scan's spans
+(:class:`_ScannedTop`). No payload is then read by msgspec but alerts (their view has lists of
+structs and floats the scan does not read), records the scan declines (a duplicate or escaped
+key, a value of another type than the view's, surrogate escapes, deep nesting: it decides
+nothing msgspec could decide otherwise) and everything without the extension: that msgspec path
+(top-level raw map + typed view) is the reference the tests compare with. CPU us per payload on
+the benchmark corpus (one core, best of 5, session 11, a host ~25% slower than session 10's;
+``bench/formats_cicd_bench.py --steps``): split 6.7 (native validate + split, the split's own);
+scan 13.4-13.9, of which SHA-256 6.9 (SHA-NI: the floor of ``metadata.uid``); the view built
+from a scan 2.9 (36% of the payloads); the whole per-payload pass (scan, inference, mapping) ~27;
+the batches ~9-15 (raw_data and unmapped copied into Arrow 2.4, resources from the row dicts ~2,
+rows to columns, OCSF assembly); decode ~51 (the msgspec path it replaced: ~68 in the same
+window; 14.6k -> 19.4k payloads a CPU-second, best of four alternated benchmark runs). Not at
+50k/s (20 us on the faster host, ~26 here): what is left is the split's validation walk (its own
+pass over each payload before the scan's), the row dict a payload and its transposition into
+columns, and the copies into Arrow after the payload left the cache; the next steps would be a
+strict scan that is also the split's validation (GitHub taking whole documents, ``defer``),
+columns written by the scan for the generic types, and raw_data/unmapped appended per class while
+each payload is in cache (measured in Python with a ``bytearray`` per class: 1.2 us to keep a
+payload against 1.5 saved in the batch, not kept). Measured and not kept before: a columnar path
+over ``_fast.extract`` (session 8: each payload still needed its raw top-level map); the typed view
+read from the raw map's values (a decode call per value costs more than the scan it saves);
+``unmapped`` encoded into one growing buffer (within noise). One payload a decode call (the HTTP
+route decodes each POST alone) costs ~1 ms on this host, most of it the per-batch set-up of the OCSF
+columns (``base.base_columns``, ``schema.ocsf.assemble``): the scan leaves it as it was.
 """
 
 from __future__ import annotations
@@ -597,8 +607,10 @@ class GitHub(RecordFormat):
     def map_records(self, recs: Records) -> Decoded:
         """Map webhook payloads and audit events into their OCSF classes.
 
-        One pass over the records: each webhook payload is read as a top-level raw map and as
-        the typed view, mapped, and hashed for ``metadata.uid`` (hashlib, SHA-NI) one after the
+        One pass over the records: each payload is scanned natively (keys, typed view values,
+        unmapped, SHA-256 for ``metadata.uid``) and mapped from the scan, or, when the scan
+        declines it or there is no extension, read as a top-level raw map and as the typed view
+        with msgspec, mapped and hashed (hashlib, SHA-NI); either way one payload after the
         other while its bytes are in the CPU cache (a pass per step over a batch of 10 KB
         payloads reads it from memory each time: 3.7 us a payload more). Dead letters
         are reported in the same order as ever: not JSON, then not GitHub, then not a valid
