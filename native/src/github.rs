@@ -24,7 +24,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyString, PyTuple};
 use sha2::{Digest, Sha256};
 
-use crate::{at, bytes_eq, hex4, unescape, Irregular, R};
+use crate::{at, hex4, unescape, Irregular, R};
 
 /// Deepest nesting walked (msgspec refuses far deeper documents; the caller's path decides those).
 const MAX_DEPTH: usize = 64;
@@ -142,14 +142,6 @@ fn string(b: &[u8], i: usize) -> R<(usize, bool)> {
                 continue;
             }
             j += m.trailing_zeros() as usize;
-        } else if let Some(chunk) = b.get(j..j + 8) {
-            let w = u64::from_le_bytes(chunk.try_into().map_err(|_| Irregular)?);
-            let m = bytes_eq(w, b'"') | bytes_eq(w, b'\\');
-            if m == 0 {
-                j += 8;
-                continue;
-            }
-            j += (m.trailing_zeros() / 8) as usize;
         }
         match at(b, j)? {
             b'"' => return Ok((j + 1, escaped)),

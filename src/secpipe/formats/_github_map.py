@@ -110,6 +110,11 @@ def _generic_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str,
         row["actor.user.uid"] = c.sid(s.id)
     if o is not None:
         row["metadata.tenant_uid"] = c.sid(o.login)
+    return "api_activity", row, None, _generic_tail(row, event, action), 1
+
+
+def _generic_tail(row: dict[str, Any], event: str, action: str | None) -> int:
+    """The keys a generically mapped webhook's row ends with; its activity id."""
     known = event != "unknown"
     row["api.operation"] = (f"{event}.{action}" if known else action) if action else event
     row["api.service.name"] = "GitHub webhooks"
@@ -117,7 +122,7 @@ def _generic_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str,
     row["src_endpoint.type_id"] = 0
     row["src_endpoint.type"] = "Unknown"
     # security_and_analysis has no action: it reports a settings change (``changes.from``), an Update
-    return "api_activity", row, None, c.verb_activity(action, 3) if action else 3 if event == "security_and_analysis" else 99, 1
+    return c.verb_activity(action, 3) if action else 3 if event == "security_and_analysis" else 99
 
 
 def _push(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
@@ -532,10 +537,4 @@ def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple
         row["actor.user.uid"] = s_id or None
     if o is not None:
         row["metadata.tenant_uid"] = o_login or None
-    known = event != "unknown"
-    row["api.operation"] = (f"{event}.{action}" if known else action) if action else event
-    row["api.service.name"] = "GitHub webhooks"
-    row["metadata.event_code"] = event if known else None
-    row["src_endpoint.type_id"] = 0
-    row["src_endpoint.type"] = "Unknown"
-    return row, c.verb_activity(action, 3) if action else 3 if event == "security_and_analysis" else 99
+    return row, _generic_tail(row, event, action)
