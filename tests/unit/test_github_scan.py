@@ -259,3 +259,18 @@ def test_view_built_from_the_scan_is_msgspecs(monkeypatch: pytest.MonkeyPatch) -
         _same_view(github._scan_view(got[3]), decoded)
         compared += 1
     assert compared > len(raws) // 3
+
+
+def test_each_thread_has_its_own_scanner() -> None:
+    """A scanner keeps the record it read last (``_ScannedTop`` reads its spans): two threads
+    decoding at once must not share one."""
+    import threading
+
+    mine = github._scanner()
+    if mine is None:
+        pytest.skip("native extension not built")
+    theirs: list[Any] = []
+    t = threading.Thread(target=lambda: theirs.append(github._scanner()))
+    t.start()
+    t.join()
+    assert theirs[0] is not None and theirs[0] is not mine and github._scanner() is mine

@@ -110,6 +110,7 @@ columns (``base.base_columns``, ``schema.ocsf.assemble``): the scan leaves it as
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -812,17 +813,19 @@ _SCAN_PREFIX = uid_prefix("github")
 
 
 def _scanner() -> Any:
-    """The native scanner (``_columnar.HookScanner``), made once; None without the extension."""
+    """This thread's native scanner (``_columnar.HookScanner``), made once a thread: it keeps
+    the last record it read for :class:`_ScannedTop`, so threads decoding at once (a file
+    source and the HTTP route) must not share one; None without the extension."""
     mod = _fast._module()
     if mod is None:
         return None
-    global _SCANNER
-    if _SCANNER is None or _SCANNER[0] is not mod:
-        _SCANNER = (mod, mod.HookScanner(_SCAN_PREFIX, _SCAN_DROP, _SCAN_SPEC))
-    return _SCANNER[1]
+    got = getattr(_SCANNERS, "scanner", None)
+    if got is None or got[0] is not mod:
+        got = _SCANNERS.scanner = (mod, mod.HookScanner(_SCAN_PREFIX, _SCAN_DROP, _SCAN_SPEC))
+    return got[1]
 
 
-_SCANNER: tuple[Any, Any] | None = None
+_SCANNERS = threading.local()
 
 
 class _Probe:
