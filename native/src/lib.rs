@@ -27,6 +27,7 @@ use pyo3::types::{PyBytes, PyList};
 use sha2::{Digest, Sha256};
 
 mod bulk;
+mod compact;
 mod extract;
 mod github;
 mod valid;
@@ -1087,6 +1088,8 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json_longest_string, m)?)?;
     m.add_function(wrap_pyfunction!(contains_any, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::bulk_split, m)?)?;
+    m.add_function(wrap_pyfunction!(compact::compact, m)?)?;
+    m.add_function(wrap_pyfunction!(compact::compact_each, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::hec_split, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())

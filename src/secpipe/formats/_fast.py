@@ -25,6 +25,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -75,6 +76,14 @@ def concat(raws: list[bytes], *, validate: bool) -> pa.Array | None:
     if bufs is None:
         return None
     return pa.StringArray.from_buffers(len(raws), pa.py_buffer(bufs[0]), pa.py_buffer(bufs[1]))
+
+
+def compact_each(items: Sequence[Any]) -> list[bytes] | None:
+    """Each of ``items`` (JSON texts msgspec has decoded, so valid: bytes or ``msgspec.Raw``)
+    compacted, as ``msgspec.json.format(item, indent=-1)`` gives it; None without the extension.
+    Not a validator: text that is not JSON comes back with whitespace dropped, not refused."""
+    mod = _module()
+    return None if mod is None else mod.compact_each(items if isinstance(items, list) else list(items))
 
 
 def json_depth(data: bytes, *, lines: bool = False) -> int | None:

