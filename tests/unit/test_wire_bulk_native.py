@@ -24,11 +24,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import msgspec
 
 from secpipe.formats import _fast
 from secpipe.server import hec, wire
