@@ -131,3 +131,14 @@ def test_listing_and_validating_end_without_teardown(tmp_path: Path) -> None:
     res = _ending("validate", str(cfg))
     assert res.returncode == 1 and "data_dir" in res.stderr  # the errors and the status survive os._exit
     assert res.stderr.splitlines()[-1] == "atexit" and "teardown" not in res.stderr
+
+
+def test_a_profiled_run_keeps_pythons_ending(tmp_path: Path) -> None:
+    """``python -m cProfile`` prints its table after the program returns: no os._exit under it."""
+    doc = tmp_path / "empty.json"
+    doc.write_text('{"Records":[]}')
+    res = subprocess.run([sys.executable, "-m", "cProfile", "-m", "secpipe.cli.main", "ingest", "--json", "--data",
+                          str(tmp_path / "data"), str(doc)], capture_output=True, text=True)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout.splitlines()[0])["events"] == 0
+    assert "function calls" in res.stdout  # the profile's table

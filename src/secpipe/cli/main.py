@@ -91,13 +91,14 @@ def plain_metavars(cmd: Any) -> None:
 def _end_now(code: object) -> None:
     """End the process with ``code`` after the atexit handlers, skipping the interpreter's teardown.
 
-    Returns (and Python ends the process its own way) when ``code`` is not a number, a thread
-    that is not a daemon still runs, or stdout or stderr cannot be flushed (a closed pipe:
-    Python's own exit reports it and ends with status 120, as before).
+    Returns (and Python ends the process its own way) when ``code`` is not a number, a
+    profiler or tracer is active (``python -m cProfile``, a debugger, coverage: they report
+    after the program returns), a thread that is not a daemon still runs, or stdout or stderr
+    cannot be flushed (a closed pipe: Python's own exit reports it and ends with status 120).
     """
     if code is None:
         code = 0
-    if type(code) is not int:
+    if type(code) is not int or sys.getprofile() is not None or sys.gettrace() is not None:
         return
     threading = sys.modules.get("threading")
     if threading is not None and any(t.is_alive() and not t.daemon for t in threading.enumerate()
