@@ -26,7 +26,10 @@
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::prefix_xor;
+
 /// Bit masks of one 64-byte block: quote, backslash, opening, closing, newline.
+#[derive(Default)]
 struct Masks {
     quote: u64,
     slash: u64,
@@ -52,13 +55,7 @@ fn masks(block: &[u8; 64]) -> Masks {
             splat(b']'),
             splat(b'\n'),
         );
-        let mut m = Masks {
-            quote: 0,
-            slash: 0,
-            open: 0,
-            close: 0,
-            newline: 0,
-        };
+        let mut m = Masks::default();
         for k in 0..4 {
             let v = _mm_loadu_si128(ptr.add(16 * k) as *const __m128i);
             let eq =
@@ -75,13 +72,7 @@ fn masks(block: &[u8; 64]) -> Masks {
 
 #[cfg(not(target_arch = "x86_64"))]
 fn masks(block: &[u8; 64]) -> Masks {
-    let mut m = Masks {
-        quote: 0,
-        slash: 0,
-        open: 0,
-        close: 0,
-        newline: 0,
-    };
+    let mut m = Masks::default();
     for (k, &c) in block.iter().enumerate() {
         let bit = 1u64 << k;
         match c {
@@ -94,18 +85,6 @@ fn masks(block: &[u8; 64]) -> Masks {
         }
     }
     m
-}
-
-/// Bit i set when an odd number of bits 0..=i of ``x`` are set.
-#[inline(always)]
-fn prefix_xor(mut x: u64) -> u64 {
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    x
 }
 
 /// The running state of `json_depth`'s loop (per line: depth, deepest, inside a string).

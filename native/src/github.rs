@@ -24,6 +24,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyString, PyTuple};
 use sha2::{Digest, Sha256};
 
+use crate::prefix_xor;
+
 use crate::{at, hex4, unescape, Irregular, R};
 
 /// Deepest nesting walked (msgspec refuses far deeper documents; the caller's path decides those).
@@ -265,18 +267,6 @@ fn container(b: &[u8], i: usize, depth: usize) -> R<usize> {
             return Err(Irregular);
         }
     }
-}
-
-/// Bit k set where bit k or any bit below it in ``x`` is set an odd number of times.
-#[inline(always)]
-fn prefix_xor(mut x: u64) -> u64 {
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    x
 }
 
 /// (quotes, backslashes, ``{``/``[``, ``}``/``]``) of the 64 bytes at ``j`` as bit masks (SSE2); None past the end.

@@ -155,6 +155,19 @@ fn at(b: &[u8], i: usize) -> R<u8> {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
+/// Bit i set when an odd number of bits 0..=i of ``x`` are set: with ``x`` a block's quote
+/// mask (escaped quotes removed), the bytes inside strings (the simdjson trick).
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
 /// High bit set in each byte of ``w`` equal to ``c`` (SWAR; bits above the first match may
 /// be spurious, the lowest set bit is exact).
 #[inline(always)]
