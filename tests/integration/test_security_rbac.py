@@ -25,6 +25,7 @@ from secpipe.server.auth import TokenStore
 from secpipe.server.http import AppContext, Limits
 from secpipe.server.policy import PERMISSIONS, ROLES, ROUTE_POLICY, SECRET, allowed
 from secpipe.transforms.protect.tokenize import TokenizeStage
+from tests.helpers import SECPIPE
 from tests.integration._security_server import serve
 
 for mod in [*pkgutil.walk_packages(secpipe.server.__path__, "secpipe.server."),
@@ -153,16 +154,16 @@ def test_tokens_and_users_api_and_cli(data_dir: Path) -> None:
         assert c.post("/v1/query", json={"sql": "SELECT 1"}, headers={"Authorization": f"Bearer {ing}"}).status_code == 403
         r = c.post("/v1/ingest/cloudtrail", content=b'{"Records": []}', headers={"Authorization": f"Bearer {ing}"})
         assert r.status_code in (200, 400)
-        subprocess.run(["secpipe", "users", "set-role", "alice", "--role", "ingest", "--data", str(data_dir)], check=True,
+        subprocess.run([*SECPIPE, "users", "set-role", "alice", "--role", "ingest", "--data", str(data_dir)], check=True,
                        capture_output=True)
         assert c.post("/v1/query", json={"sql": "SELECT 1"}, headers={"Authorization": f"Bearer {tok}"}).status_code == 403
         tid = tok.split("_", 2)[1]
         assert c.delete(f"/v1/tokens/{tid}", headers=h).status_code == 200
         assert c.post("/v1/query", json={"sql": "SELECT 1"}, headers={"Authorization": f"Bearer {tok}"}).status_code == 401
-    out = subprocess.run(["secpipe", "tokens", "create", "--name", "svc", "--role", "auditor", "--data", str(data_dir)],
+    out = subprocess.run([*SECPIPE, "tokens", "create", "--name", "svc", "--role", "auditor", "--data", str(data_dir)],
                          check=True, capture_output=True, text=True).stdout.strip()
     assert out.startswith("sp_")
-    listed = subprocess.run(["secpipe", "tokens", "list", "--json", "--data", str(data_dir)], check=True,
+    listed = subprocess.run([*SECPIPE, "tokens", "list", "--json", "--data", str(data_dir)], check=True,
                             capture_output=True, text=True).stdout
     assert '"svc"' in listed and out not in listed
     actions = [e["action"] for e in audit.AuditLog(data_dir).entries()]

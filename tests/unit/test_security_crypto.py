@@ -13,7 +13,7 @@ from secpipe.security import audit, crypto
 from secpipe.security.keys import generate_key
 from secpipe.store.query import run
 from secpipe.store.wal import read_segment
-from tests.helpers import cli
+from tests.helpers import SECPIPE, cli
 
 MARKER = "exposed.user"  # a user name that appears in the sample
 
@@ -87,7 +87,7 @@ def test_rotate_rewraps_and_old_key_can_go(enc_dir: Path, real: Path, monkeypatc
     old = os.environ["SECPIPE_MASTER_KEY"]
     new = generate_key()
     env = {**os.environ, "SECPIPE_MASTER_KEY": f"{old},{new}"}
-    pr = subprocess.run(["secpipe", "keys", "rotate", "--data", str(enc_dir)], env=env, capture_output=True,
+    pr = subprocess.run([*SECPIPE, "keys", "rotate", "--data", str(enc_dir)], env=env, capture_output=True,
                         text=True, check=True)
     assert "re-wrapped" in pr.stdout
     monkeypatch.setenv("SECPIPE_MASTER_KEY", new)  # old key retired

@@ -13,6 +13,7 @@ from secpipe.errors import ConfigError
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.security import audit
 from secpipe.store import retention
+from tests.helpers import SECPIPE
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_bad_policy_names_the_key(data_dir: Path) -> None:
 
 def test_cli(lake: Path) -> None:
     def run(*args: str) -> str:
-        return subprocess.run(["secpipe", "retention", *args, "--data", str(lake)], check=True, capture_output=True,
+        return subprocess.run([*SECPIPE, "retention", *args, "--data", str(lake)], check=True, capture_output=True,
                               text=True).stdout
 
     run("set", "api_activity", "30")
