@@ -1,4 +1,4 @@
-//! Compacting JSON text that is already known to be valid (`compact`, `compact_each`).
+//! Compacting JSON texts that are already known to be valid (`compact_each`).
 //!
 //! Design: scanner reports (Snyk, CycloneDX, Trivy, SARIF) arrive pretty-printed, and every
 //! issue's `raw_data` is its compact text, which `msgspec.json.format(x, indent=-1)` made at
@@ -59,14 +59,6 @@ fn compact_to(src: &[u8], dst: &mut [u8]) -> usize {
     w
 }
 
-/// Appends ``src`` compacted to ``out`` (``scratch``: a buffer reused between calls).
-fn compact_into(src: &[u8], out: &mut Vec<u8>) {
-    let base = out.len();
-    out.resize(base + src.len(), 0);
-    let w = compact_to(src, &mut out[base..]);
-    out.truncate(base + w);
-}
-
 /// The bytes of a buffer-protocol object (bytes, msgspec.Raw, memoryview) without a copy,
 /// or a copy when it is not one contiguous run of bytes.
 fn with_bytes<T>(obj: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> T) -> PyResult<T> {
@@ -81,14 +73,6 @@ fn with_bytes<T>(obj: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> T) -> PyResult
         return Ok(f(s));
     }
     Ok(f(&buf.to_vec(obj.py())?))
-}
-
-/// ``text`` (valid JSON) compacted: ``msgspec.json.format(text, indent=-1)``.
-#[pyfunction]
-pub fn compact(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {
-    let mut out = Vec::new();
-    with_bytes(text, |s| compact_into(s, &mut out))?;
-    Ok(PyBytes::new(py, &out).unbind())
 }
 
 /// Each item of ``items`` (valid JSON texts: bytes or msgspec.Raw) compacted, as a list of bytes.
@@ -110,12 +94,12 @@ pub fn compact_each<'py>(py: Python<'py>, items: &Bound<'py, PyList>) -> PyResul
 
 #[cfg(test)]
 mod tests {
-    use super::compact_into;
+    use super::compact_to;
 
     fn c(s: &str) -> String {
-        let mut out = Vec::new();
-        compact_into(s.as_bytes(), &mut out);
-        String::from_utf8(out).unwrap()
+        let mut out = vec![0u8; s.len()];
+        let w = compact_to(s.as_bytes(), &mut out);
+        String::from_utf8(out[..w].to_vec()).unwrap()
     }
 
     #[test]
@@ -128,9 +112,8 @@ mod tests {
     #[test]
     fn any_bytes_stay_in_bounds() {
         for s in ["\"", "\"\\", "\"abc\\", "{\"a\":\"\\\"", "\\\"", " \" \\\" "] {
-            let mut out = Vec::new();
-            compact_into(s.as_bytes(), &mut out);
-            assert!(out.len() <= s.len());
+            let mut out = vec![0u8; s.len()];
+            assert!(compact_to(s.as_bytes(), &mut out) <= s.len());
         }
     }
 }

@@ -1101,7 +1101,6 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json_longest_string, m)?)?;
     m.add_function(wrap_pyfunction!(contains_any, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::bulk_split, m)?)?;
-    m.add_function(wrap_pyfunction!(compact::compact, m)?)?;
     m.add_function(wrap_pyfunction!(compact::compact_each, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::hec_split, m)?)?;
     m.add_class::<Buf>()?;
