@@ -214,11 +214,16 @@ class DocColumns:
 
     def doc_of(self, records: np.ndarray | list[int]) -> np.ndarray:
         """The index of the document each of ``records`` (batch-wide numbers) came from."""
-        return _doc_of(self.counts, records)
+        return _doc_of(_starts(self.counts), records)
 
 
-def _doc_of(counts: list[int], records: np.ndarray | list[int]) -> np.ndarray:
-    return np.searchsorted(np.cumsum([0, *counts]), records, side="right") - 1
+def _starts(counts: list[int]) -> np.ndarray:
+    """Each document's first record, batch-wide (and the total last)."""
+    return np.cumsum([0, *counts])
+
+
+def _doc_of(starts: np.ndarray, records: np.ndarray | list[int]) -> np.ndarray:
+    return np.searchsorted(starts, records, side="right") - 1
 
 
 def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tuple[str, ...]] | None = None, *,
@@ -243,9 +248,9 @@ def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tupl
     if not sum(out[7]):
         return DocColumns(None, [], list(out[7]))
     cols, counts = _columns(spec, out), list(out[7])
-    starts = np.cumsum([0, *counts])
+    starts = _starts(counts)
     where = [(int(d), n - int(starts[d]), s, e)
-             for d, n, (s, e) in zip(_doc_of(counts, cols.aside), cols.aside, out[6], strict=True)]  # fmt: skip
+             for d, n, (s, e) in zip(_doc_of(starts, cols.aside), cols.aside, out[6], strict=True)]  # fmt: skip
     return DocColumns(cols, where, counts)
 
 
