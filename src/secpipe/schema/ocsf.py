@@ -512,8 +512,6 @@ def _enum_table(class_name: str, attribute: str) -> tuple[pa.Array, pa.Array]:
 
 def enum_captions(class_name: str, attribute: str, ids: pa.Array) -> pa.Array:
     """Vectorized enum id -> caption (``activity_id`` -> ``activity_name``)."""
-    from secpipe import _compute as pc
-
     keys, vals = _enum_table(class_name, attribute)
     idx = pc.index_in(ids.cast(pa.int32()), value_set=keys)
     return vals.take(idx)
