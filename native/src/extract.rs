@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use sha2::{Digest, Sha256};
 
-use crate::{build, byte_items, envelope_items, hex_prefix, to_py, Buffers, Col, Irregular, Item, Obj, Walker, R};
+use crate::{build, byte_items, envelope_items, hex_prefix, to_py, Buffers, Col, Irregular, Item, Names, Obj, Walker, R};
 
 /// Extract columns from canonical JSON records.
 ///
@@ -147,7 +147,8 @@ impl<'a> Pass<'a> {
         // unmapped holds at most each record's bytes plus braces: reserving that (virtual
         // memory, touched only as written) spares the copies of growing it
         out.data.reserve(bytes + 2 * records);
-        let w = Walker { cols, modes, unmapped_names: o.unmapped, unmapped: out, known: o.known, strict: o.strict };
+        let w = Walker { cols, modes, unmapped_names: o.unmapped, unmapped_index: Names::new(o.unmapped.iter().map(Vec::as_slice)),
+                        unmapped: out, known: Names::new(o.known.iter().map(Vec::as_slice)), strict: o.strict };
         let mut rawcol = Col::new();
         if o.whole {
             rawcol.data.reserve(bytes);
