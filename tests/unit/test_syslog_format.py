@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secpipe.formats import detect
 from secpipe.formats.base import TIME_FROM_RECEIPT
@@ -167,3 +169,49 @@ def test_sniff(real: Path) -> None:
     assert detect((real / "rfc5424-spec/rfc5424_section6.5_examples.log").read_bytes()).name == "syslog"
     assert detect(SSHD).name == "syslog" and detect(b"Nov 29 07:00:03 web1 cron[7]: x").name == "syslog"
     assert detect(b"120 <13>1 2026-11-29T07:00:00Z h a - - - x").name == "syslog"
+
+
+#: RFC 5424's header with the section 6 length limits as counted repetitions (what _R5424 was)
+_R5424_COUNTED = (
+    r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ver>[1-9]\d{0,2}) (?P<ts>-|\d{4}-\d\d-\d\dT\S+) (?P<host>\S{1,255}) "
+    r"(?P<app>\S{1,48}) (?P<procid>\S{1,128}) (?P<msgid>\S{1,32}) "
+    r"(?P<sd>-|(?:\[[^\]\s=\"]+(?: [^\]\s=\"]+=\"(?:[^\"\\]|\\.)*\")*\])+)(?: (?P<msg>.*))?$"
+)
+
+
+def _limited_5424(lines: list[str]) -> list[dict | None]:
+    """What Syslog takes as RFC 5424: _R5424 matches and every group is within _R5424_LIMITS."""
+    import pyarrow as pa
+
+    from secpipe import _compute as pc
+    from secpipe.formats.syslog import _R5424, _R5424_LIMITS
+
+    out = pc.extract_regex(pa.array(lines, pa.string()), _R5424).to_pylist()
+    return [None if m is None or any(len(m[k]) > n for k, n in _R5424_LIMITS.items()) else m for m in out]
+
+
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(0, 60), st.integers(0, 140), st.integers(0, 40),
+                          st.sampled_from(["a", "é", "\u4e2d", "😀"]), st.booleans()), min_size=1, max_size=20))
+@settings(max_examples=60, deadline=None)
+def test_5424_length_limits_match_counted_repetitions(fields: list[tuple[int, int, int, int, str, bool]]) -> None:
+    """The header regex without counted repetitions plus the length check after it takes
+    exactly the lines the counted-repetition grammar takes, fields counted in characters
+    (one- to four-byte UTF-8), on both sides of each limit, with or without a message."""
+    import pyarrow as pa
+
+    from secpipe import _compute as pc
+
+    lines = [f"<34>1 2003-10-11T22:14:15.003Z {c * h} {c * a} {c * p} {c * m} - " + ("msg x" if msg else "")
+             for h, a, p, m, c, msg in fields]  # fmt: skip
+    lines = [line.rstrip(" ") if not msg else line for line, (*_, msg) in zip(lines, fields, strict=True)]
+    want = pc.extract_regex(pa.array(lines, pa.string()), _R5424_COUNTED).to_pylist()
+    assert _limited_5424(lines) == want
+
+
+def test_5424_header_fields_over_their_limits_are_not_5424() -> None:
+    """An APP-NAME of 49 characters (limit 48) is not an RFC 5424 header: the line is kept
+    under the next grammar that takes it, as before the limits moved out of the pattern."""
+    _auth, base, dead = decode(b"<34>1 2003-10-11T22:14:15.003Z host " + b"a" * 49 + b" - - - hello\n")
+    assert dead == [] and len(base) == 1 and base[0]["metadata"]["log_format"] != "RFC 5424"
+    _auth, base, dead = decode(b"<34>1 2003-10-11T22:14:15.003Z host " + b"a" * 48 + b" - - - hello\n")
+    assert base[0]["metadata"]["log_format"] == "RFC 5424" and base[0]["message"] == "hello"
