@@ -215,3 +215,66 @@ def test_5424_header_fields_over_their_limits_are_not_5424() -> None:
     assert dead == [] and len(base) == 1 and base[0]["metadata"]["log_format"] != "RFC 5424"
     _auth, base, dead = decode(b"<34>1 2003-10-11T22:14:15.003Z host " + b"a" * 48 + b" - - - hello\n")
     assert base[0]["metadata"]["log_format"] == "RFC 5424" and base[0]["message"] == "hello"
+
+
+_CASES = Path(__file__).resolve().parents[1] / "cases" / "holdout"
+_BSD_FILES = ["loghub_Linux_head.log", "loghub_OpenSSH_head.log", "elastic-system-auth.log",
+              "rfc3164_section5.4_examples.log", "elastic-falco-syslog-sample.log"]  # fmt: skip
+
+
+def _bsd_lines() -> list[str]:
+    return [x for f in _BSD_FILES for x in (_CASES / f).read_text(encoding="utf-8", errors="replace").splitlines()]
+
+
+def _header_and_rest_match_whole(lines: list[str]) -> None:
+    """The RFC 3164 header-only regex plus the rest of the line gives, field by field, what the
+    whole-line regex (header + ``(?P<msg>.*)$``) captures."""
+    import pyarrow as pa
+
+    from secpipe import _compute as pc
+    from secpipe.formats._text import with_rest
+    from secpipe.formats.syslog import _R3164, _R3164_HEAD
+
+    arr = pa.array(lines, pa.string())
+    whole = pc.extract_regex(arr, _R3164)
+    split = with_rest(arr, pc.extract_regex(arr, _R3164_HEAD), "_head", "msg")
+    assert split.null_count == whole.null_count
+    for name in ("pri", "ts", "host", "tag", "pid", "msg"):
+        assert pc.struct_field(split, name).equals(pc.struct_field(whole, name)), name
+
+
+def test_3164_header_then_rest_is_the_whole_line_regex() -> None:
+    """On the real BSD syslog samples (Linux and OpenSSH logs from loghub, Elastic's auth and
+    Falco samples, RFC 3164's examples), also as one array sliced at an odd offset."""
+    lines = _bsd_lines()
+    assert len(lines) > 50
+    _header_and_rest_match_whole(lines)
+    import pyarrow as pa
+
+    from secpipe import _compute as pc
+    from secpipe.formats._text import with_rest
+    from secpipe.formats.syslog import _R3164, _R3164_HEAD
+
+    arr = pa.array(lines, pa.string()).slice(7, 50)
+    whole = pc.extract_regex(arr, _R3164)
+    split = with_rest(arr, pc.extract_regex(arr, _R3164_HEAD), "_head", "msg")
+    assert pc.struct_field(split, "msg").equals(pc.struct_field(whole, "msg"))
+
+
+@given(st.lists(st.tuples(st.integers(0, 10_000), st.text(max_size=30), st.integers(0, 80), st.sampled_from(["", " ", ": ", "[", "]"])),
+                min_size=1, max_size=25))  # fmt: skip
+@settings(max_examples=80, deadline=None)
+def test_3164_header_then_rest_on_mutated_lines(edits: list[tuple[int, str, int, str]]) -> None:
+    """Real lines with text spliced in anywhere (header or message, any characters) and tags
+    stretched across the 64-character limit still split into the same groups."""
+    base = _bsd_lines()
+    lines = []
+    for k, text, stretch, sep in edits:
+        line = base[k % len(base)]
+        at = (k * 7919) % (len(line) + 1)
+        line = line[:at] + text + sep + line[at:]
+        if stretch and ": " in line:  # lengthen the token before the first colon (the tag, mostly)
+            i = line.index(": ")
+            line = line[:i] + "t" * stretch + line[i:]
+        lines.append(line)
+    _header_and_rest_match_whole(lines)

@@ -92,7 +92,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _cef, _fast, _journal
-from secpipe.formats._text import group, json_string, split_lines, utf8_mask
+from secpipe.formats._text import group, json_string, split_lines, utf8_mask, with_rest
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
 
 S = pa.string()
@@ -123,6 +123,11 @@ _R3164 = (
     rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}|{_ISO_TS}|{_journal.FULL_TS}|{_journal.UNIX_TS}|{_journal.MONO_TS}) "
     rf"(?:(?P<host>{_HOST}) )?(?P<tag>[^\s:\[\]]{{1,64}})(?:\[(?P<pid>[^\]\s]*)\](?:: ?| )|: ?)(?P<msg>.*)$"
 )
+#: :data:`_R3164` up to the MSG, the header captured whole as ``_head`` (the MSG is then the
+#: rest of the line: :func:`~secpipe.formats._text.with_rest`, half the cost of capturing it).
+#: The same matches and groups: ``(?P<msg>.*)$`` takes any rest, so it never changes which
+#: header the leftmost-first match picks.
+_R3164_HEAD = _R3164.replace("(?s)^", "(?s)^(?P<_head>", 1).replace("(?P<msg>.*)$", ")", 1)
 _R3164_NOTAG = rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}) (?P<host>{_HOST}) (?P<msg>.*)$"
 #: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[seq: ][host: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
 #: optionally behind a BSD header added by a relay (``Mmm dd hh:mm:ss host``) or the ASA device id
@@ -346,10 +351,12 @@ class Syslog(Format):
         parsers: list[tuple[pa.Array, pa.Array, dict[str, str]]] = []
 
         def run(regex: str, names: dict[str, str], pre: pa.Array | None = None,
-                limits: dict[str, int] | None = None) -> pa.Array:
+                limits: dict[str, int] | None = None, head_only: bool = False) -> pa.Array:
             """Match the lines no earlier (higher-priority) parser took (and that pass ``pre``);
             the regex runs over those lines only. ``limits``: the most characters a group may
-            hold (a longer one fails the match). Returns the mask of lines this parser took."""
+            hold (a longer one fails the match). ``head_only``: the regex captures the header as
+            ``_head`` and stops; ``msg`` is the rest of the line. Returns the mask of lines this
+            parser took."""
             nonlocal taken
             cand = pc.invert(taken) if pre is None else pc.and_(pc.invert(taken), pre)
             count = pc.sum(cand).as_py() or 0
@@ -357,8 +364,13 @@ class Syslog(Format):
                 return pa.array(np.zeros(n, bool))
             if count == n:
                 st = pc.extract_regex(lines, regex)
+                if head_only:
+                    st = with_rest(lines, st, "_head", "msg")
             else:  # regex over the candidates, results scattered back (null elsewhere)
-                sub = pc.extract_regex(lines.filter(cand), regex)
+                some = lines.filter(cand)
+                sub = pc.extract_regex(some, regex)
+                if head_only:
+                    sub = with_rest(some, sub, "_head", "msg")
                 pos = pc.subtract(pc.cumulative_sum(cand.cast(pa.int64())), 1)
                 st = sub.take(pc.if_else(cand, pos, pa.scalar(None, pa.int64())))
             ok = pc.fill_null(pc.and_(st.is_valid(), cand), False)
@@ -372,7 +384,8 @@ class Syslog(Format):
                            "sd": "sd", "msg": "msg"}, limits=_R5424_LIMITS)  # fmt: skip
         okc = run(_RCISCO, {"pri": "pri", "host": "host", "host0": "host0", "ts": "ts", "ts0": "ts0", "code": "code",
                             "seq": "seq", "msg": "msg"}, pre=pc.match_substring(lines, "%"))  # fmt: skip
-        ok3 = run(_R3164, {"pri": "pri", "ts": "ts", "host": "host", "app": "tag", "procid": "pid", "msg": "msg"})
+        ok3 = run(_R3164_HEAD, {"pri": "pri", "ts": "ts", "host": "host", "app": "tag", "procid": "pid", "msg": "msg"},
+                  head_only=True)  # fmt: skip
         ok3n = run(_R3164_NOTAG, {"pri": "pri", "ts": "ts", "host": "host", "msg": "msg"})
         run(_RBARE, {"msg": "msg"})
         run(_RPRI, {"pri": "pri", "msg": "msg"})
