@@ -1,7 +1,9 @@
 //! One pass over webhook-like JSON records: top-level keys, typed leaves of chosen objects,
 //! ``unmapped`` and the SHA-256 uid digest, each record while it is in the CPU cache.
 //!
-//! Design: the records are canonical (compact, valid JSON, UTF-8: out of the split). Each
+//! Design: the records are canonical (compact, valid JSON, UTF-8: out of the split, or lines of
+//! an NDJSON document checked where they lie by ``HookScanner.lines``, the split's check, and
+//! scanned there by ``scan_at``: no copy of each). Each
 //! record's top-level object is walked once: every key is looked up in a per-call table
 //! (its Python string, whether ``unmapped`` leaves it out, its spec node), the values the
 //! spec names are read (strings unescaped), the others skipped; the entries not left out
@@ -483,7 +485,7 @@ pub(crate) struct HookScanner {
     unmapped: Vec<u8>,
     /// The last record scanned (when regular) and its top-level entries (key's quote, past the
     /// key, past the value, left out of ``unmapped``), for ``rest`` and ``span``.
-    record: Option<Py<PyBytes>>,
+    record: Option<(Py<PyBytes>, usize, usize)>,
     entries: Vec<(usize, usize, usize, bool)>,
 }
 
@@ -510,6 +512,72 @@ impl HookScanner {
     /// in document order, ``unmapped`` JSON or None, SHA-256 digest, one value per spec entry:
     /// None when absent or null, True for an object).
     fn scan<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let end = record.as_bytes().len();
+        self.scan_span(py, record, 0, end)
+    }
+
+    /// ``scan`` of the record ``doc[start:end]`` (a line of a document kept whole: no copy of it
+    /// is made); ``rest`` and ``span`` then answer for that record, spans relative to its start.
+    fn scan_at<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        if start > end || end > doc.as_bytes().len() {
+            return Err(PyValueError::new_err("record span out of the document"));
+        }
+        self.scan_span(py, doc, start, end)
+    }
+
+    /// The lines of an NDJSON document as ``base.split_json_records`` reads them (``split_lines``:
+    /// blank lines skipped, whitespace around a line trimmed), none copied: (offset where the
+    /// line starts, start and end of its trimmed text, flags): bit 1 the text is one compact JSON
+    /// object (``valid::value``, what ``split_lines`` keeps), bit 2 it is also UTF-8.
+    #[staticmethod]
+    fn lines(py: Python<'_>, data: &[u8]) -> Vec<(usize, usize, usize, u8)> {
+        py.detach(|| {
+            crate::line_spans(data)
+                .into_iter()
+                .map(|(off, s, e, ok)| (off, s, e, u8::from(ok) | (u8::from(ok && std::str::from_utf8(&data[s..e]).is_ok()) << 1)))
+                .collect()
+        })
+    }
+
+    /// ``unmapped`` of the last record scanned without the top-level keys ``more`` either
+    /// (None when nothing is left).
+    fn rest<'py>(&self, py: Python<'py>, more: Vec<String>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let Some(record) = &self.record else {
+            return Err(PyValueError::new_err("no regular record scanned"));
+        };
+        let b = &record.0.bind(py).as_bytes()[record.1..record.2];
+        let mut out = Vec::with_capacity(self.unmapped.len());
+        out.push(b'{');
+        for &(start, kend, end, dropped) in &self.entries {
+            if dropped || more.iter().any(|k| k.as_bytes() == &b[start + 1..kend - 1]) {
+                continue;
+            }
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&b[start..end]);
+        }
+        if out.len() == 1 {
+            return Ok(None);
+        }
+        out.push(b'}');
+        Ok(Some(PyBytes::new(py, &out)))
+    }
+
+    /// (start, end) of top-level ``key``'s value in the last record scanned, or None.
+    fn span(&self, py: Python<'_>, key: &str) -> Option<(usize, usize)> {
+        let (doc, start, end) = self.record.as_ref()?;
+        let b = &doc.bind(py).as_bytes()[*start..*end];
+        self.entries
+            .iter()
+            .find(|&&(start, kend, _, _)| &b[start + 1..kend - 1] == key.as_bytes())
+            .map(|&(_, kend, end, _)| (kend + 1, end))
+    }
+}
+
+impl HookScanner {
+    /// ``scan`` of ``record[start:end]`` (the caller checked the span).
+    fn scan_span<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
         }
@@ -520,12 +588,12 @@ impl HookScanner {
         let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
         self.unmapped.clear();
         self.unmapped.push(b'{');
-        let b = record.as_bytes();
+        let b = &record.as_bytes()[start..end];
         if self.top(b, &mut scan, &mut names).is_err() {
             self.entries.clear();
             return Ok(None);
         }
-        self.record = Some(record.clone().unbind());
+        self.record = Some((record.clone().unbind(), start, end));
         let mut h = self.base.clone();
         h.update(b);
         let digest = PyBytes::new(py, &h.finalize());
@@ -553,42 +621,6 @@ impl HookScanner {
         Ok(Some(PyTuple::new(py, [PyTuple::new(py, names)?.into_any(), rest, digest.into_any(), values.into_any()])?))
     }
 
-    /// ``unmapped`` of the last record scanned without the top-level keys ``more`` either
-    /// (None when nothing is left).
-    fn rest<'py>(&self, py: Python<'py>, more: Vec<String>) -> PyResult<Option<Bound<'py, PyBytes>>> {
-        let Some(record) = &self.record else {
-            return Err(PyValueError::new_err("no regular record scanned"));
-        };
-        let b = record.bind(py).as_bytes();
-        let mut out = Vec::with_capacity(self.unmapped.len());
-        out.push(b'{');
-        for &(start, kend, end, dropped) in &self.entries {
-            if dropped || more.iter().any(|k| k.as_bytes() == &b[start + 1..kend - 1]) {
-                continue;
-            }
-            if out.len() > 1 {
-                out.push(b',');
-            }
-            out.extend_from_slice(&b[start..end]);
-        }
-        if out.len() == 1 {
-            return Ok(None);
-        }
-        out.push(b'}');
-        Ok(Some(PyBytes::new(py, &out)))
-    }
-
-    /// (start, end) of top-level ``key``'s value in the last record scanned, or None.
-    fn span(&self, py: Python<'_>, key: &str) -> Option<(usize, usize)> {
-        let b = self.record.as_ref()?.bind(py).as_bytes();
-        self.entries
-            .iter()
-            .find(|&&(start, kend, _, _)| &b[start + 1..kend - 1] == key.as_bytes())
-            .map(|&(_, kend, end, _)| (kend + 1, end))
-    }
-}
-
-impl HookScanner {
     /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries.
     fn top<'py>(&mut self, b: &[u8], scan: &mut Scan<'py>, names: &mut Vec<Bound<'py, PyString>>) -> R<()> {
         if at(b, 0)? != b'{' {

@@ -948,29 +948,7 @@ fn array_spans(b: &[u8], i: usize, skip: fn(&[u8], usize) -> R<usize>) -> R<(Vec
 /// caller's msgspec path; the byte offset where each line starts; the count of None).
 #[pyfunction]
 fn split_lines(py: Python<'_>, data: &[u8]) -> PyResult<(Vec<Option<Py<PyBytes>>>, Vec<usize>, usize)> {
-    let spans = py.detach(|| {
-        let mut spans = Vec::new();
-        let mut pos = 0;
-        while pos < data.len() {
-            let off = pos;
-            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |k| pos + k);
-            pos = end + 1;
-            let (mut s, mut e) = (off, end);
-            let space = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c);
-            while s < e && space(data[s]) {
-                s += 1;
-            }
-            while e > s && space(data[e - 1]) {
-                e -= 1;
-            }
-            if s < e {
-                let line = &data[s..e];
-                let ok = line[0] == b'{' && valid::value(line, 0).is_ok_and(|k| k == line.len());
-                spans.push((off, s, e, ok));
-            }
-        }
-        spans
-    });
+    let spans = py.detach(|| line_spans(data));
     let mut todo = 0;
     let mut records = Vec::with_capacity(spans.len());
     let mut offsets = Vec::with_capacity(spans.len());
@@ -980,6 +958,33 @@ fn split_lines(py: Python<'_>, data: &[u8]) -> PyResult<(Vec<Option<Py<PyBytes>>
         offsets.push(off);
     }
     Ok((records, offsets, todo))
+}
+
+/// The non-blank lines of ``data`` for ``split_lines`` (also ``HookScanner.lines``): (offset where
+/// the line starts, start and end of its text trimmed as ``bytes.strip`` trims, whether that text
+/// is one compact JSON object).
+pub(crate) fn line_spans(data: &[u8]) -> Vec<(usize, usize, usize, bool)> {
+    let mut spans = Vec::new();
+    let mut pos = 0;
+    while pos < data.len() {
+        let off = pos;
+        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |k| pos + k);
+        pos = end + 1;
+        let (mut s, mut e) = (off, end);
+        let space = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | 0x0b | 0x0c);
+        while s < e && space(data[s]) {
+            s += 1;
+        }
+        while e > s && space(data[e - 1]) {
+            e -= 1;
+        }
+        if s < e {
+            let line = &data[s..e];
+            let ok = line[0] == b'{' && valid::value(line, 0).is_ok_and(|k| k == line.len());
+            spans.push((off, s, e, ok));
+        }
+    }
+    spans
 }
 
 /// JSON whitespace (RFC 8259), as msgspec allows around a document.

@@ -93,17 +93,24 @@ scan 13.4-13.9, of which SHA-256 6.9 (SHA-NI: the floor of ``metadata.uid``); th
 from a scan 2.9 (36% of the payloads); the whole per-payload pass (scan, inference, mapping) ~27;
 the batches ~9-15 (raw_data and unmapped copied into Arrow 2.4, resources from the row dicts ~2,
 rows to columns, OCSF assembly); decode ~51 (the msgspec path it replaced: ~68 in the same
-window; 14.6k -> 19.4k payloads a CPU-second, best of four alternated benchmark runs). Not at
-50k/s (20 us on the faster host, ~26 here): what is left is the split's validation walk (its own
-pass over each payload before the scan's), the row dict a payload and its transposition into
-columns, and the copies into Arrow after the payload left the cache; the next steps would be a
-strict scan that is also the split's validation (GitHub taking whole documents, ``defer``),
-columns written by the scan for the generic types, and raw_data/unmapped appended per class while
-each payload is in cache (measured in Python with a ``bytearray`` per class: 1.2 us to keep a
+window; 14.6k -> 19.4k payloads a CPU-second, best of four alternated benchmark runs).
+Session 12: of the split's 6.7 us, the validation walk is ~1.2 and the copy of each payload into
+its own bytes object ~4.5 (a 10 KB memcpy from memory on a busy host). So an NDJSON document is
+kept whole (:meth:`GitHub.defer`, also in :meth:`GitHub.decode`): its lines are checked by the
+split's own native check without a copy (``HookScanner.lines``: spans and flags), scanned where
+they lie (``scan_at``), and raw_data copied once from those views into Arrow (:func:`_raw_column`);
+dead letters, offsets and counts are the split's (tests/unit/test_github_docs.py). Decode of the
+corpus 0.47-0.62 -> 0.39-0.50 CPU-s for 10k payloads (three alternated pairs, -17% to -20%). Not at
+50k/s: SHA-256 alone is ~7 us of the 20 us that would allow (the uid scheme), the scan's walk
+~6, the per-payload Python mapping ~10-17 (row dict, inference, times), the batches ~9-15; the
+next steps would be columns written by the scan for the generic types (no row dict, no
+transposition), and raw_data/unmapped appended per class while each payload is in cache
+(measured in Python with a ``bytearray`` per class: 1.2 us to keep a
 payload against 1.5 saved in the batch, not kept). Measured and not kept before: a columnar path
 over ``_fast.extract`` (session 8: each payload still needed its raw top-level map); the typed view
 read from the raw map's values (a decode call per value costs more than the scan it saves);
-``unmapped`` encoded into one growing buffer (within noise). One payload a decode call (the HTTP
+``unmapped`` encoded into one growing buffer (within noise); splitting and scanning 1 MB of lines
+at a time so the scan reads the split's copies from the cache (no gain: the scan is compute-bound). One payload a decode call (the HTTP
 route decodes each POST alone) costs ~1 ms on this host, most of it the per-batch set-up of the OCSF
 columns (``base.base_columns``, ``schema.ocsf.assemble``): the scan leaves it as it was.
 """
@@ -116,11 +123,21 @@ from typing import Any
 
 import msgspec
 import msgspec.inspect as mi
+import numpy as np
+import pyarrow as pa
 
 from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
 from secpipe.formats import _github_map as m
-from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, uid_hasher, uid_prefix
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    RecordFormat,
+    Records,
+    _ndjson_line,
+    uid_hasher,
+    uid_prefix,
+)
 
 # ---------------------------------------------------------------------------------------
 # Typed views (only the fields mapped; msgspec skips the rest in C)
@@ -618,6 +635,9 @@ class GitHub(RecordFormat):
         webhook payload, then not a valid audit event.
         """
         out = Decoded(dead=list(recs.dead), events=recs.events)
+        spans: list[tuple[bytes, int, int] | None] | None = None  # where a record of a kept document lies
+        if recs.docs:
+            recs, spans = self._read_docs(recs, out)
         if not recs.raws:
             return out
         not_json: list[DeadLetter] = []
@@ -631,8 +651,10 @@ class GitHub(RecordFormat):
         hasher = uid_hasher(name).copy
         scanner = _scanner()
         scan = scanner.scan if scanner is not None else None
+        scan_at = scanner.scan_at if scanner is not None else None
         for i, (raw, (src, off)) in enumerate(zip(recs.raws, recs.locs, strict=True)):
-            got = scan(raw) if scan is not None else None
+            where = spans[i] if spans is not None else None
+            got = (scan(raw) if where is None else scan_at(*where)) if scan is not None else None  # type: ignore[misc]
             if got is not None:
                 hint = hints[src] if src in hints else hints.setdefault(src, event_hint(src))
                 mapped = _from_scan(got, hint, raw, scanner)
@@ -676,10 +698,89 @@ class GitHub(RecordFormat):
             h.update(raw)
             digests[i] = h.digest()
         out.dead += not_json + not_github + not_hook
-        c.emit(groups, self, recs, out, checked=True, digests=digests)  # records out of split_json_records
+        if spans is None:
+            c.emit(groups, self, recs, out, checked=True, digests=digests)  # records out of split_json_records
+        else:  # records that are views of their documents: raw_data is copied from them
+            for cls, g in groups.items():
+                out.batches.append(c.build_batch(
+                    cls, kind=name, product=self.product, vendor=self.vendor, raws=[], times=g.times,
+                    activity=g.acts, severity=g.sevs, rows=g.rows, checked=True,
+                    uids=c.uid_strings([digests[i] for i in g.idx]), raw_data=_raw_column([recs.raws[i] for i in g.idx])))  # fmt: skip
         if audits:
             self._audits(list(audits), audits, recs, out)
         return out
+
+    def defer(self, data: bytes, source: str) -> Records | None:
+        """A document of NDJSON lines is kept whole when the native scanner is there: its lines
+        are then checked and scanned where they lie (:meth:`_read_docs`), no bytes object made
+        of each (the split's copy of every payload)."""
+        if data[:1] == b"{" and 0 <= data.find(b"\n") < len(data) - 1 and _scanner() is not None:
+            return Records(docs=[(data, source)])
+        return None
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one document (kept whole when :meth:`defer` takes it)."""
+        return self.map_records(self.defer(data, source) or self.split_records(data, source))
+
+    def _read_docs(self, recs: Records, out: Decoded) -> tuple[Records, list[tuple[bytes, int, int] | None]]:
+        """``recs`` with the records of its kept documents appended, and where each of those lies
+        (None for the records already split); the documents' dead letters and counts go to ``out``.
+
+        A document is read as ``base.split_json_records`` reads NDJSON: its lines checked by the
+        native pass ``split_lines`` makes (``HookScanner.lines``: the same check, spans instead of
+        copies), the others formatted by msgspec line by line, then records that are not UTF-8
+        dead-lettered, in that order. One that is not such a document (its first line is not a
+        compact JSON object, or it has one line: ``split_json_records`` then reads it whole) is split.
+        """
+        raws: list[Any] = list(recs.raws)
+        locs = list(recs.locs)
+        spans: list[tuple[bytes, int, int] | None] = [None] * len(raws)
+        scanner = _scanner()
+        for data, source in recs.docs:
+            got = scanner.lines(data) if scanner is not None else []
+            if len(got) < 2 or not got[0][3] & _LINE_OK:
+                split = self.split_records(data, source)
+                raws += split.raws
+                locs += split.locs
+                spans += [None] * len(split.raws)
+                out.dead += split.dead
+                out.events += split.events
+                continue
+            view = memoryview(data)
+            kept: list[Any] = []
+            offs: list[int] = []
+            where: list[tuple[bytes, int, int] | None] = []
+            dead: list[DeadLetter] = []
+            for off, start, end, flags in got:
+                if flags & _LINE_OK:
+                    kept.append(view[start:end] if flags & _LINE_UTF8 else None)  # None: not UTF-8, seen below
+                    offs.append(off)
+                    where.append((data, start, end))
+                    continue
+                stop = data.find(b"\n", off)
+                n = len(kept)
+                _ndjson_line(data[off : len(data) if stop < 0 else stop].strip(), off, kept, offs, dead, source, self.name)
+                where += [None] * (len(kept) - n)
+            for k, rec in enumerate(kept):  # base._utf8_only: the records not UTF-8, in order
+                if rec is None or (type(rec) is bytes and not rec.isascii()):
+                    _d, start, end = where[k] or (None, 0, 0)
+                    text = rec if rec is not None else data[start:end]
+                    try:
+                        text.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        dead.append(DeadLetter(f"not valid UTF-8 at byte {exc.start}", source, offs[k], text, self.name))
+                        kept[k] = None
+                    else:
+                        kept[k] = rec if rec is not None else view[start:end]
+            for rec, off, w in zip(kept, offs, where, strict=True):
+                if rec is None:
+                    continue
+                raws.append(rec)
+                locs.append((source, off))
+                spans.append(w)
+            out.dead += dead
+            out.events += len(kept) - kept.count(None) + len(dead)
+        return Records(raws, locs), spans
 
     def _typed(self, idx: list[int], recs: Records, one: msgspec.json.Decoder, what: str,
                out: Decoded) -> tuple[list[int], list[Any]]:  # fmt: skip
@@ -701,6 +802,27 @@ class GitHub(RecordFormat):
         cols, times, acts = m.audit_columns(audits, [tops[i] for i in idx])
         out.batches.append(c.columns_batch("api_activity", fmt=self, raws=[recs.raws[i] for i in idx], times=times,
                                            activity=acts, severity=1, columns=cols, checked=True))  # fmt: skip
+
+
+_LINE_OK, _LINE_UTF8 = 1, 2  # HookScanner.lines flags
+
+
+def _raw_column(raws: list[Any]) -> pa.Array:
+    """The raw_data column of records some of which are views of their documents (memoryview):
+    each copied once into one buffer of Arrow's pool (``base.string_column``'s copy, which its
+    other paths would make bytes objects of first). The records are UTF-8 (checked as read)."""
+    if len(raws) <= c._SMALL:
+        return c.checked_strings([r if type(r) is bytes else bytes(r) for r in raws])
+    offsets = np.zeros(len(raws) + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, raws), np.int64, len(raws)), out=offsets[1:])
+    total = int(offsets[-1])
+    buf = pa.allocate_buffer(total)
+    view = memoryview(buf).cast("B")  # type: ignore[arg-type]
+    for r, a, b in zip(raws, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        view[a:b] = r
+    if total < 2**31:
+        return pa.StringArray.from_buffers(len(raws), pa.py_buffer(offsets.astype(np.int32)), buf)
+    return pa.LargeStringArray.from_buffers(len(raws), pa.py_buffer(offsets), buf)
 
 
 _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}
