@@ -58,11 +58,11 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._findings import (
-    CheckedRecordFormat,
+    CheckedTopFormat,
     S,
+    TopLevel,
     nest,
     only_where,
-    raw_json_col,
     severity_ids,
     singleton_list,
     str_lists,
@@ -75,7 +75,6 @@ from secpipe.formats.base import (
     event_uids,
     parse_times,
     to_batch,
-    unmapped_json,
 )
 
 #: the ``output_fields`` the mapping reads (values of any JSON type, as Falco writes them);
@@ -161,7 +160,7 @@ def _int(v: Any) -> int | None:
         return None
 
 
-class Falco(CheckedRecordFormat):
+class Falco(CheckedTopFormat):
     """Falco runtime security alerts."""
 
     name = "falco"
@@ -170,6 +169,8 @@ class Falco(CheckedRecordFormat):
     invalid_reason = "not a Falco alert: no `rule` with a `priority` or `output`"
     description = "Falco alerts (json_output NDJSON, http_output payload) -> Detection Finding (2004)"
     framing = "lines"
+    mapped = _MAPPED
+    top_fields = ("output_fields",)
     product = "Falco"
     vendor = "Falcosecurity"
 
@@ -201,7 +202,7 @@ class Falco(CheckedRecordFormat):
         """A record must carry the format's identifying keys (``output`` may be switched off)."""
         return bool(rec.rule) and (rec.output is not None or rec.priority is not None)
 
-    def map_valid(self, al: list[_Alert], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
+    def map_top(self, al: list[_Alert], top: TopLevel, raws: list[bytes]) -> pa.RecordBatch:
         n = len(al)
         cls = "detection_finding"
         uids = event_uids(self.name, raws)
@@ -227,7 +228,6 @@ class Falco(CheckedRecordFormat):
             "namespace": pc.if_else(has_pod, ns, ka_ns),
             "uid": strs(get["pod_uid"]),
         })  # fmt: skip
-        raw_fields = [t.get("output_fields") for t in tops]
         op = strs(_first(get["ka_verb"], get["ct_name"]))
         evid = nest({
             "process.name": strs(get["proc_name"]),
@@ -243,7 +243,7 @@ class Falco(CheckedRecordFormat):
             "container.image.name": strs(_strs([f.image_repo or f.image for f in of])),
             "container.image.tag": strs(get["image_tag"]),
             "container.image.uid": strs(get["image_id"]),
-            "data": raw_json_col(raw_fields),
+            "data": top.raw["output_fields"],
         })  # fmt: skip
         orig = strs([a.uuid for a in al])
         cols.update({
@@ -268,7 +268,7 @@ class Falco(CheckedRecordFormat):
             "device.type": strs([None if a.hostname is None else "Unknown" for a in al]),
             "resources": singleton_list(res, pc.or_(has_pod, has_ka)),
             "evidences": singleton_list(evid),
-            "unmapped": unmapped_json(tops, _MAPPED),
+            "unmapped": top.unmapped,
         })  # fmt: skip
         return to_batch(cls, cols)
 

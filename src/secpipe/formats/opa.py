@@ -56,7 +56,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from secpipe.formats._findings import CheckedRecordFormat, raw_json_col, strs
+from secpipe.formats._findings import CheckedTopFormat, TopLevel, strs
 from secpipe.formats.base import (
     Decoded,
     Records,
@@ -64,7 +64,6 @@ from secpipe.formats.base import (
     event_uids,
     parse_times,
     to_batch,
-    unmapped_json,
 )
 
 
@@ -205,7 +204,7 @@ def _endpoint(addr: str | None) -> tuple[str | None, int | None]:
 _SCISSORS = re.compile(rb"(?m)^[ \t]*-{3,}[ \t]*8<[ \t]*-{3,}[ \t]*\r?\n")
 
 
-class Opa(CheckedRecordFormat):
+class Opa(CheckedTopFormat):
     """OPA decision logs."""
 
     name = "opa"
@@ -214,6 +213,8 @@ class Opa(CheckedRecordFormat):
     invalid_reason = "not an OPA decision log: no `decision_id` or `path`"
     description = "OPA decision logs (object, array, NDJSON) -> API Activity (6003) with authorization result"
     framing = "lines"
+    mapped = _MAPPED
+    top_fields = ("input", "result")
     product = "Open Policy Agent"
     vendor = "OPA"
 
@@ -252,7 +253,7 @@ class Opa(CheckedRecordFormat):
         """A record must carry the format's identifying keys."""
         return bool(rec.decision_id or rec.path)
 
-    def map_valid(self, ds: list[_Decision], tops: list[dict[str, msgspec.Raw]], raws: list[bytes]) -> pa.RecordBatch:
+    def map_top(self, ds: list[_Decision], top: TopLevel, raws: list[bytes]) -> pa.RecordBatch:
         n = len(ds)
         cls = "api_activity"
         for d in ds:  # OPA: "receivers should tolerate slash-prefixed paths" (the same decision path)
@@ -281,7 +282,7 @@ class Opa(CheckedRecordFormat):
                                 ("policy", pa.struct([("name", pa.string()), ("version", pa.string())]))])),
         )  # fmt: skip
         labels = [d.labels or {} for d in ds]
-        inputs = raw_json_col([t.get("input") for t in tops])
+        inputs = top.raw["input"]
         cols.update({
             "status_id": pa.array([2 if f else 1 for f in failed], pa.int32()),
             "status": strs(["Failure" if f else "Success" for f in failed]),
@@ -303,7 +304,7 @@ class Opa(CheckedRecordFormat):
             "api.service.name": strs(["opa"] * n),
             "api.request.uid": strs([d.decision_id for d in ds]),
             "api.request.data": inputs,
-            "api.response.data": raw_json_col([t.get("result") for t in tops]),
+            "api.response.data": top.raw["result"],
             "http_request.http_method": strs(methods),
             "actor.user.name": strs([_user(d.input) for d in ds]),
             "http_request.url.path": strs([_http_path(d.input) for d in ds]),
@@ -313,7 +314,7 @@ class Opa(CheckedRecordFormat):
             "trace.span.uid": strs([d.span_id or None for d in ds]),
             "src_endpoint.ip": strs([e[0] for e in ends]),
             "src_endpoint.port": pa.array([e[1] for e in ends], pa.int32()),
-            "unmapped": unmapped_json(tops, _MAPPED),
+            "unmapped": top.unmapped,
         })  # fmt: skip
         return to_batch(cls, cols)
 

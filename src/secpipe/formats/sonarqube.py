@@ -42,7 +42,9 @@ from secpipe import _compute as pc
 from secpipe.formats._findings import (
     ReportFormat,
     S,
+    TopLevel,
     captions,
+    decode_top,
     distinct_uids,
     nest,
     singleton_list,
@@ -51,11 +53,9 @@ from secpipe.formats._findings import (
 from secpipe.formats.base import (
     Decoded,
     base_columns,
-    decode_typed,
     event_uids,
     parse_times,
     to_batch,
-    unmapped_json,
 )
 
 
@@ -205,17 +205,18 @@ class SonarQube(ReportFormat):
         out = Decoded(events=len(raws))
         if not raws:
             return out
-        typed = decode_typed(raws, list(range(len(raws))), _Issue, out, source, self.name, "a SonarQube issue")
+        typed, top = decode_top(raws, list(range(len(raws))), _Issue, _MAPPED, (), out, source, self.name,
+                                "a SonarQube issue")  # fmt: skip
         if typed.recs:
             pos = {id(r): i for i, r in enumerate(raws)}
             ords = [pos[id(r)] for r in typed.raws]
             # a component listed as no file (TRK project, BRC module, DIR directory ...) gives no file path
             paths = {c.key: c.path if c.qualifier in (None, "FIL", "UTS") else "" for c in page.components or [] if c.key}
-            out.batches.append(self._batch(typed.recs, typed.tops, typed.raws, [hot[o] for o in ords], ords, paths))
+            out.batches.append(self._batch(typed.recs, top, typed.raws, [hot[o] for o in ords], ords, paths))
         return out
 
     def _batch(
-        self, iss: list[_Issue], tops: list[dict[str, msgspec.Raw]], raws: list[bytes], hot: list[bool], ords: list[int],
+        self, iss: list[_Issue], top: TopLevel, raws: list[bytes], hot: list[bool], ords: list[int],
         paths: dict[str, str | None],
     ) -> pa.RecordBatch:
         sev = pa.array([_severity(i) for i in iss], pa.int32())
@@ -270,7 +271,7 @@ class SonarQube(ReportFormat):
             "resources": pa.array([[{"type": "project", "uid": i.project, "name": i.project}] if i.project else None
                                    for i in iss], pa.list_(pa.struct([("type", S), ("uid", S), ("name", S)]))),  # fmt: skip
             "vulnerabilities": singleton_list(vuln),
-            "unmapped": unmapped_json(tops, _MAPPED),
+            "unmapped": top.unmapped,
         })  # fmt: skip
         return to_batch(_CLS, cols)
 
