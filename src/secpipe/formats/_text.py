@@ -69,7 +69,8 @@ def with_rest(lines: pa.Array, st: pa.StructArray, head: str, rest: str) -> pa.S
     ends = offs[1:]
     heads = pc.fill_null(pc.binary_length(pc.struct_field(st, head)), -1).to_numpy().astype(np.int64)
     begins = np.where(heads < 0, ends, offs[:-1] + heads)  # an unmatched line: an empty rest (masked)
-    data = memoryview(lines.buffers()[2]) if n else memoryview(b"")
+    buf = lines.buffers()[2] if n else None
+    data = memoryview(buf if buf is not None else b"")  # no data buffer: every line empty
     joined = b"".join([data[b:e] for b, e in zip(begins.tolist(), ends.tolist(), strict=True)])
     sizes = np.zeros(n + 1, np.int64)
     np.cumsum(ends - begins, out=sizes[1:])
