@@ -41,6 +41,7 @@ Delete/Remove/Terminate/Detach/... -> Delete (4), otherwise Other (99).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -261,15 +262,47 @@ _VERB_RE = r"^(?P<verb>(?:Batch)?[A-Z][a-z]+)"
 
 def _activity(names: pa.Array) -> pa.Array:
     """Vectorized verb classification of eventName (see module docstring), over the batch's
-    distinct names (a few hundred: the regex runs on those, not on every record)."""
+    distinct names (a few hundred: the regex runs on those, not on every record).
+
+    A small batch is classified name by name with :func:`_activity_of` (cached per name):
+    Arrow's regex kernel compiles its pattern at every call (~120 us, the fixed cost of a
+    batch of one record)."""
+    if len(names) <= _FEW:
+        return pa.array([_activity_of(nm) for nm in names.to_pylist()], pa.int32())
     enc = pc.dictionary_encode(names)
     verbs = pc.struct_field(pc.extract_regex(enc.dictionary, _VERB_RE), [0])
     acts = _VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS))
     return pc.fill_null(acts.take(enc.indices), pa.scalar(99, pa.int32()))
 
 
+_FEW = 64  # rows up to which a batch's regex matches run in Python (re), not in an Arrow kernel
+_VERB_MATCH = re.compile(_VERB_RE, re.ASCII).match
+_VERB_ACT: dict[str, int] = {}
+for _act, _ps in _VERBS:
+    for _p in _ps:
+        _VERB_ACT.setdefault(_p, _act)  # index_in finds a value's first place in the value set
+
+
+@functools.lru_cache(maxsize=4096)
+def _activity_of(name: str | None) -> int:
+    """:func:`_activity` of one eventName (Python's re on the same pattern, ASCII as RE2's)."""
+    m = _VERB_MATCH(name) if name is not None else None
+    return _VERB_ACT.get(m.group(1), 99) if m else 99
+
+
 _EMPTY = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[\s*\]\s*\}\s*')
 _IP_RE = r"^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
+#: _IP_RE for Python's re: ASCII digits as RE2's \d, and fullmatch where RE2 reads ^...$
+#: (Python's $ would also match before a final newline)
+_IP_MATCH = re.compile(_IP_RE[1:-1], re.ASCII).fullmatch
+
+
+def _is_ip(src: pa.Array) -> pa.Array:
+    """True where ``src`` (sourceIPAddress) is an IPv4 or IPv6 address; False where it is a
+    name or null. A small batch is matched value by value (see :func:`_activity`)."""
+    if len(src) <= _FEW:
+        return pa.array([v is not None and _IP_MATCH(v) is not None for v in src.to_pylist()], pa.bool_())
+    return pc.fill_null(pc.match_substring_regex(src, _IP_RE), _FALSE)
 
 
 
@@ -535,7 +568,27 @@ def _batch(cls: str, st: Strict) -> pa.RecordBatch:
 
 def _nonempty(col: pa.Array) -> pa.Array:
     """True where a string is present and not empty (Python truthiness, as ``a or b`` uses it)."""
-    return pc.fill_null(pc.not_equal(col, ""), False)
+    if col.type.id != _STRING_ID:
+        return pc.fill_null(pc.not_equal(col, _EMPTY_STR), _FALSE)
+    return _fast.bools(_nonempty_rows(col))
+
+
+def _nonempty_rows(col: pa.Array) -> np.ndarray:
+    """:func:`_nonempty` of a string column as numpy, from its offsets and validity bitmap
+    (two kernel calls a column cost ~40 us a batch, the fixed cost of a small one)."""
+    n = len(col)
+    if col.null_count == n:
+        return np.zeros(n, bool)
+    offsets = np.frombuffer(col.buffers()[1], np.int32, n + 1, col.offset * 4)
+    rows = offsets[1:] != offsets[:-1]
+    if col.null_count:
+        rows &= col.is_valid().to_numpy(zero_copy_only=False)
+    return rows
+
+
+_STRING_ID = pa.string().id
+_EMPTY_STR = pa.scalar("", pa.string())
+_FALSE = pa.scalar(False, pa.bool_())
 
 
 def _blank(col: pa.Array) -> pa.Array:
@@ -610,22 +663,26 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
     """The OCSF batch from CloudTrail field columns (keyed by record path; see :func:`_batch`);
     ``uids`` and ``raw`` (raw_data) when the native walker made them already."""
     n = len(raws)
-    null = pa.scalar(None, pa.string())
+    null = _NULL_STR
     names = f["eventName"]
     event_time = f["eventTime"]
-    times = parse_times(pc.if_else(_nonempty(event_time), event_time, f["p_event_time"]))
+    timed = _nonempty_rows(event_time) if event_time.type.id == _STRING_ID else None
+    if timed is not None and timed.all():  # every record has its eventTime (the usual batch): no if_else
+        times = parse_times(event_time)
+    else:
+        times = parse_times(pc.if_else(_nonempty(event_time), event_time, f["p_event_time"]))
     err = f["errorCode"]
     failed = pc.is_valid(err)
     told = _told_failed(f["unmapped"], names)
     if told is not None:
         failed = pc.or_(failed, told)
     if cls == "authentication":
-        activity = pc.fill_null(_SIGN_IN_IDS.take(pc.index_in(names, _SIGN_IN_KEYS)), 99)
+        activity = pc.fill_null(_SIGN_IN_IDS.take(pc.index_in(names, _SIGN_IN_KEYS)), _OTHER)
     else:
         activity = _activity(names)
         if insight is not None:  # an Insight reports on the API; it is not the API call itself
-            activity = pc.if_else(_fast.bools(insight), pa.scalar(99, pa.int32()), activity)
-    status_id = pc.if_else(failed, pa.scalar(2, pa.int32()), pa.scalar(1, pa.int32()))
+            activity = pc.if_else(_fast.bools(insight), _OTHER, activity)
+    status_id = pc.if_else(failed, _STATUS_FAILURE, _STATUS_SUCCESS)
     cols = base_columns(
         cls,
         kind=CloudTrail.name,
@@ -640,17 +697,17 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
     uid = "userIdentity."
     issuer = uid + "sessionContext.sessionIssuer."
     attrs = uid + "sessionContext.attributes."
-    assumed = pc.fill_null(pc.is_in(f[uid + "type"], value_set=_ASSUMED), False)
+    assumed = pc.fill_null(pc.is_in(f[uid + "type"], value_set=_ASSUMED), _FALSE)
     user_name = pc.if_else(_nonempty(f[uid + "userName"]), f[uid + "userName"],
                            pc.if_else(assumed, f[issuer + "userName"], null))  # fmt: skip
     arn = _blank(f[uid + "arn"])
     src = f["sourceIPAddress"]
-    is_ip = pc.fill_null(pc.match_substring_regex(src, _IP_RE), False)
+    is_ip = _is_ip(src)
     user_prefix = "user" if cls == "authentication" else "actor.user"
     cols.update(
         {
             "status_id": status_id,
-            "status": pc.if_else(failed, "Failure", "Success"),
+            "status": pc.if_else(failed, _FAILURE_TEXT, _SUCCESS_TEXT),
             "status_code": err,
             "status_detail": f["errorMessage"],
             "metadata.original_event_uid": f["eventID"],
@@ -667,7 +724,7 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
             f"{user_prefix}.account.uid": _blank(f[uid + "accountId"]),
             "actor.invoked_by": f[uid + "invokedBy"],
             "actor.session.issuer": f[issuer + "arn"],
-            "actor.session.is_mfa": pc.equal(pc.utf8_lower(f[attrs + "mfaAuthenticated"]), "true"),
+            "actor.session.is_mfa": pc.equal(pc.utf8_lower(f[attrs + "mfaAuthenticated"]), _TRUE_TEXT),
             "actor.session.created_time": parse_times(f[attrs + "creationDate"]),
             "src_endpoint.ip": pc.if_else(is_ip, src, null),
             "src_endpoint.domain": pc.if_else(is_ip, null, src),
@@ -684,7 +741,7 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
     )
     if cls == "authentication":
         assert login is not None
-        cols["is_mfa"] = pc.equal(login["mfa_used"], "Yes")
+        cols["is_mfa"] = pc.equal(login["mfa_used"], _YES_TEXT)
         cols["service.name"] = cols.pop("api.service.name")
         for k in ("api.operation", "api.request.uid", "api.version"):
             cols.pop(k)
@@ -694,12 +751,25 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
         # OCSF requires src_endpoint in API Activity: a record naming no caller address gets the
         # endpoint type Unknown and nothing else (as GitHub and GitLab API Activity do)
         unknown = pc.is_null(src)
-        cols["src_endpoint.type_id"] = pc.if_else(unknown, pa.scalar(0, pa.int32()), pa.scalar(None, pa.int32()))
-        cols["src_endpoint.type"] = pc.if_else(unknown, "Unknown", null)
+        cols["src_endpoint.type_id"] = pc.if_else(unknown, _ZERO, _NULL_INT)
+        cols["src_endpoint.type"] = pc.if_else(unknown, _UNKNOWN_TEXT, null)
     return to_batch(cls, cols)
 
 
 _ASSUMED = pa.array(["AssumedRole", "FederatedUser"], pa.string())
+# the scalars _ocsf passes to kernels, made once (a Python value converted at each call cost
+# up to ~15 us: a fixed cost of every batch)
+_NULL_STR = pa.scalar(None, pa.string())
+_NULL_INT = pa.scalar(None, pa.int32())
+_ZERO = pa.scalar(0, pa.int32())
+_OTHER = pa.scalar(99, pa.int32())
+_STATUS_SUCCESS = pa.scalar(1, pa.int32())
+_STATUS_FAILURE = pa.scalar(2, pa.int32())
+_FAILURE_TEXT = pa.scalar("Failure", pa.string())
+_SUCCESS_TEXT = pa.scalar("Success", pa.string())
+_TRUE_TEXT = pa.scalar("true", pa.string())
+_YES_TEXT = pa.scalar("Yes", pa.string())
+_UNKNOWN_TEXT = pa.scalar("Unknown", pa.string())
 
 
 def _resources(recs: list[_Record]) -> pa.Array:
