@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-slow check lint typecheck bench bench-1g clean
+.PHONY: install run test test-slow check lint typecheck bench bench-1g bench-formats clean
 
 # the native accelerators (setup.py) build where cargo / a C compiler exist; rustup installs cargo here
 export PATH := $(HOME)/.cargo/bin:$(PATH)
@@ -44,6 +44,9 @@ bench: $(STAMP)
 
 bench-1g: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py --size-mb 1024
+
+bench-formats: $(STAMP)
+	$(BIN)/python bench/formats_all.py
 
 clean:
 	rm -rf $(VENV) secpipe-data bench/out
