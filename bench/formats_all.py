@@ -5,11 +5,11 @@ Runs the four format benchmarks (``formats_core_bench``, ``formats_cicd_bench``,
 fresh interpreter pinned to one core, and prints their JSON lines unchanged followed by one
 summary line: per workload, events per CPU-second and whether it meets the 50,000 floor.
 
-Why a process per format: run one after the other in one interpreter, the later formats read up
-to 30-40% slower than alone (SonarQube 31k after Trivy, Snyk and SARIF vs 58k alone, same
-minute), because what the earlier ones leave (a heap grown to ~1.4 GB around 400 MB reports, its
-free lists and caches) is not what a process ingesting one kind of input has. The per-format
-figure a user sees is the one of a process decoding that format.
+Why a process per format: run one after the other in one interpreter, the later formats often
+read 20-40% slower than alone (SonarQube 31-48k after SARIF's 400 MB of reports vs 58-64k alone,
+same minutes; not every time, and the cause is not pinned down: the earlier runs leave a heap
+grown to ~1.4 GB, Arrow's pool and msgspec's caches). A process decoding one kind of input, which
+is what the per-format figure stands for, starts from none of that.
 
 Workloads without a floor: GitHub "one payload a decode call" (what one webhook POST costs the
 HTTP route, a per-request latency figure, not a throughput one) and the inventory-only SBOM (no
