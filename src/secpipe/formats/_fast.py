@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -179,7 +179,7 @@ class Columns:
 
 
 def extract(raws: list[bytes], spec: Spec, aside: tuple[str, tuple[str, ...]] | None = None, *, whole: bool = False,
-            uid_prefix: bytes | None = None) -> Columns | None:  # fmt: skip
+            uid_prefix: bytes | None = None, shape: Hashable = None) -> Columns | None:  # fmt: skip
     """Columns of canonical JSON records, or None (no extension, or an irregular record).
 
     ``aside`` = (top-level string path, values): the records holding one of those values there
@@ -191,13 +191,17 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, tuple[str, ...]] | 
     ``uid_prefix``: also their uids (``Columns.uids``, as :func:`uids` with that prefix), made
     in the same pass while each record is in the CPU cache. With ``whole`` a record that is
     not UTF-8 is irregular (None: the caller's path decides it, as a string column would refuse it).
+    ``shape``: the kind of records walked, for a caller that walks records of different sizes with
+    one spec (Snyk's license issues take ~1/50 of a vulnerability's description): each column's
+    bytes a record are remembered per (spec, shape) and reserved for the next batch of that
+    shape, so a column does not grow by copies into a reservation the other kind made.
     """
     mod = _module()
     if mod is None or not raws:
         return None
     whole = whole and sum(map(len, raws)) < _WHOLE_MAX
-    out = mod.extract(raws, *_args(spec, aside, len(raws)), whole, uid_prefix)
-    return None if out[0] >= 0 else _columns(spec, out)
+    out = mod.extract(raws, *_args(spec, aside, len(raws), shape), whole, uid_prefix)
+    return None if out[0] >= 0 else _columns(spec, out, shape)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,21 +258,22 @@ def extract_docs(docs: list[bytes], key: str, spec: Spec, aside: tuple[str, tupl
     return DocColumns(cols, where, counts)
 
 
-def _args(spec: Spec, aside: tuple[str, tuple[str, ...]] | None, records: int) -> tuple:  # type: ignore[type-arg]
+def _args(spec: Spec, aside: tuple[str, tuple[str, ...]] | None, records: int,
+          shape: Hashable = None) -> tuple:  # type: ignore[type-arg]
     """The native spec, unmapped, known, aside and reserve arguments of an extraction."""
     paths = [p for p, _m in spec.paths]
     route = None if aside is None else (paths.index(aside[0]), [v.encode() for v in aside[1]])
-    sizes = _SIZES.get(spec)  # bytes a record of the last batch took per column: reserved up front
+    sizes = _SIZES.get((spec, shape))  # bytes a record of the last batch took per column: reserved up front
     reserve = None if sizes is None else [int(b * records * 1.25) + 64 for b in sizes]
     return list(spec.paths), [u.encode() for u in spec.unmapped], [k.encode() for k in spec.known], route, reserve
 
 
-def _columns(spec: Spec, out: tuple) -> Columns:  # type: ignore[type-arg]
+def _columns(spec: Spec, out: tuple, shape: Hashable = None) -> Columns:  # type: ignore[type-arg]
     """Columns from a native extraction's buffers (``bad`` < 0)."""
     _bad, cols, unmapped, set_aside, raw, hexes = out[:6]
     rows = unmapped[3] + len(set_aside)  # unmapped has a row per record kept
     if rows:
-        _SIZES[spec] = [len(c[2]) / rows for c in cols]
+        _SIZES[spec, shape] = [len(c[2]) / rows for c in cols]
     strings: dict[str, pa.Array] = {}
     lists: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     for (path, mode), buffers in zip(spec.paths, cols, strict=True):
@@ -292,7 +297,7 @@ def _columns(spec: Spec, out: tuple) -> Columns:  # type: ignore[type-arg]
                    None if hexes is None else _hex_column(hexes, kept))  # fmt: skip
 
 
-_SIZES: dict[Spec, list[float]] = {}
+_SIZES: dict[tuple[Spec, Hashable], list[float]] = {}
 _WHOLE_MAX = 2**31 - 2**20  # the walker's raw_data column has 32-bit offsets
 
 
