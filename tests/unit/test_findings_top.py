@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secpipe.formats import _findings, opa
+from secpipe.formats import _findings, opa, sonarqube
 from secpipe.formats.base import Decoded
 from tests.unit.native_support import assert_same_decoded
 
@@ -136,3 +136,25 @@ def test_top_level_generated(records: list[dict[str, Any]]) -> None:
     for k in ref.raw:
         assert top.raw[k].equals(ref.raw[k]), k
     assert typed.recs == ref_typed.recs
+
+
+_WORDS = st.sampled_from([None, "", "OPEN", "closed", "FALSE-POSITIVE", "BLOCKER", "high", "MINOR", "INFO", "SAFE", "x"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.builds(
+    sonarqube._Issue, severity=_WORDS, vulnerabilityProbability=_WORDS, status=_WORDS, issueStatus=_WORDS,
+    resolution=_WORDS, component=st.sampled_from([None, "", "p", "p:a/b.java", "p:q:c.py", "q:d", "p:"]),
+    project=st.sampled_from([None, "", "p", "p:q"]),
+    impacts=st.none() | st.lists(st.builds(sonarqube._Impact, severity=_WORDS), max_size=2),
+), max_size=30))  # fmt: skip
+def test_sonarqube_per_distinct(iss: list[Any]) -> None:
+    """SonarQube's severity, status and file computed once per distinct key equal the per-issue functions."""
+    assert sonarqube._per_issue(iss, sonarqube._severity, sonarqube._severity_key) == [sonarqube._severity(i) for i in iss]
+    assert sonarqube._per_issue(iss, sonarqube._status, sonarqube._status_key) == [sonarqube._status(i) for i in iss]
+    paths = {"p:a/b.java": "a/b.java", "q:d": ""}
+    for i in iss:
+        f, name = sonarqube._file((i.component, i.project), paths)
+        p = paths.get(i.component or "")
+        want = sonarqube._file_of(i.component, i.project) if p is None else p or None
+        assert (f, name) == (want, want.rsplit("/", 1)[-1] if want else None)

@@ -35,6 +35,8 @@ in ``unmapped``; ``raw_data`` is that hotspot). A document with neither ``issues
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+
 import msgspec
 import pyarrow as pa
 
@@ -148,6 +150,50 @@ def _file_of(component: str | None, project: str | None) -> str | None:
     return component.split(":", 1)[1] or None if ":" in component else None
 
 
+def _file(key: tuple[str | None, str | None], paths: dict[str, str | None]) -> tuple[str | None, str | None]:
+    """(file path, file name) of an issue's (component, project): the page's ``components[]``
+    path where it lists the component (``""``: listed as no file), else :func:`_file_of`."""
+    component, project = key
+    p = paths.get(component or "")
+    f = _file_of(component, project) if p is None else p or None
+    return f, f.rsplit("/", 1)[-1] if f else None
+
+
+def _severity_key(i: _Issue) -> tuple[str | None, str | None] | None:
+    return None if i.impacts else (i.vulnerabilityProbability, i.severity)
+
+
+def _status_key(i: _Issue) -> tuple[str | None, str | None, str | None]:
+    return i.resolution, i.issueStatus, i.status
+
+
+def _per_issue(iss: list[_Issue], fn: Callable[[_Issue], int], key: Callable[[_Issue], Hashable | None]) -> list[int]:
+    """``fn`` of each issue, computed once per distinct ``key`` (None: the issue on its own):
+    a page repeats a few severity and status words over hundreds of issues."""
+    memo: dict[Hashable, int] = {}
+    out = []
+    for i in iss:
+        k = key(i)
+        if k is None:
+            out.append(fn(i))
+        elif (v := memo.get(k)) is not None:
+            out.append(v)
+        else:
+            out.append(memo.setdefault(k, fn(i)))
+    return out
+
+
+_RESOURCES = pa.list_(pa.struct([("type", S), ("uid", S), ("name", S)]))
+
+
+def _projects(project: pa.Array) -> pa.Array:
+    """``resources``: the issue's project (type ``project``), none where it names no project."""
+    valid = project.is_valid()
+    kind = pc.if_else(valid, pa.scalar("project", S), pa.scalar(None, S))
+    items = pa.StructArray.from_arrays([kind, project, project], fields=list(_RESOURCES.value_type))
+    return singleton_list(items, valid)
+
+
 def _shown_hotspot(data: bytes) -> _Page | None:
     """A ``/api/hotspots/show`` response (one hotspot; its component, project and rule as objects)
     as a one-hotspot search page; None for any other document."""
@@ -219,7 +265,7 @@ class SonarQube(ReportFormat):
         self, iss: list[_Issue], top: TopLevel, raws: list[bytes], hot: list[bool], ords: list[int],
         paths: dict[str, str | None],
     ) -> pa.RecordBatch:
-        sev = pa.array([_severity(i) for i in iss], pa.int32())
+        sev = pa.array(_per_issue(iss, _severity, _severity_key), pa.int32())
         created = parse_times(strs([i.creationDate for i in iss]))
         updated = parse_times(strs([i.updateDate for i in iss]))
         cols = base_columns(
@@ -229,12 +275,14 @@ class SonarQube(ReportFormat):
         )  # fmt: skip
         rules = strs([i.rule or i.ruleKey for i in iss])
         ranges = [i.textRange or _Range() for i in iss]
-        files = [_file_of(i.component, i.project) if (p := paths.get(i.component or "")) is None else p or None for i in iss]
-        file_paths = strs(files)
+        # (path, name) once per distinct component: a page holds many issues of each file
+        where: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}
+        files = [where.get(k) or where.setdefault(k, _file(k, paths)) for k in [(i.component, i.project) for i in iss]]
+        file_paths = strs([f for f, _n in files])
         has_file = file_paths.is_valid()
         code = nest({
             "file.path": file_paths,
-            "file.name": strs([f.rsplit("/", 1)[-1] if f else None for f in files]),
+            "file.name": strs([n for _f, n in files]),
             "file.type_id": pc.if_else(has_file, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
             "file.type": pc.if_else(has_file, pa.scalar("Regular File", pa.string()), pa.scalar(None, pa.string())),
             "start_line": pa.array([r.startLine or i.line for r, i in zip(ranges, iss, strict=True)], pa.int32()),
@@ -244,21 +292,22 @@ class SonarQube(ReportFormat):
             "rule.uid": rules,
             "owner.name": strs([i.author or None for i in iss]),  # ("" when SonarQube knows no author)
         })  # fmt: skip
+        message = strs([i.message for i in iss])
         types = [["SECURITY_HOTSPOT" if h else (i.type or "ISSUE"), *(i.tags or [])] for i, h in zip(iss, hot, strict=True)]
         vuln = nest({
-            "title": strs([i.message for i in iss]),
+            "title": message,
             "severity": captions(_CLS, "severity_id", sev),
             "category": strs([i.securityCategory for i in iss]),
             "affected_code": singleton_list(code, has_file),  # OCSF affected_code requires its file
         })  # fmt: skip
-        status_id = pa.array([_status(i) for i in iss], pa.int32())
+        status_id = pa.array(_per_issue(iss, _status, _status_key), pa.int32())
         cols.update({
             "status_id": status_id,
             "status": captions(_CLS, "status_id", status_id),
             "status_detail": strs([i.resolution or i.issueStatus or i.status for i in iss]),
-            "message": strs([i.message for i in iss]),
+            "message": message,
             "finding_info.uid": distinct_uids(strs([i.key for i in iss])),  # a key repeated in one answer: #1, #2
-            "finding_info.title": strs([i.message for i in iss]),
+            "finding_info.title": message,
             "finding_info.types": pa.array(types, pa.list_(S)),
             "finding_info.created_time": created,
             "finding_info.modified_time": updated,
@@ -268,8 +317,7 @@ class SonarQube(ReportFormat):
             "finding_info.analytic.type_id": pc.if_else(pc.is_valid(rules), pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
             "finding_info.analytic.type": pc.if_else(pc.is_valid(rules), "Rule", pa.scalar(None, pa.string())),
             "assignee.name": strs([i.assignee for i in iss]),
-            "resources": pa.array([[{"type": "project", "uid": i.project, "name": i.project}] if i.project else None
-                                   for i in iss], pa.list_(pa.struct([("type", S), ("uid", S), ("name", S)]))),  # fmt: skip
+            "resources": _projects(strs([i.project or None for i in iss])),
             "vulnerabilities": singleton_list(vuln),
             "unmapped": top.unmapped,
         })  # fmt: skip
