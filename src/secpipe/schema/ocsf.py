@@ -467,15 +467,21 @@ def assemble(class_name: str, columns: dict[str, pa.Array | pa.ChunkedArray]) ->
         hits = {prof: [leaves[i] for i in idx] for prof, idx in _plan(class_name, paths)}
         leaves.append(_profiles_column(hits, masks, n))  # the last leaf (_Layout.profiles)
 
-    def build(node: _Node) -> pa.Array:
-        arrays = [leaves[x] if type(x) is int else build(x) for x in node.items]
-        for a in arrays:  # the common case inline: a field never null makes every row an object
-            if a.null_count == 0 and a.type.id not in _LIST_IDS:
-                return pa.StructArray.from_arrays(arrays, names=node.names)
-        return _struct(arrays, node.names, n)
-
     top = layout.top
-    return pa.RecordBatch.from_arrays([leaves[x] if type(x) is int else build(x) for x in top.items], names=top.names)
+    return pa.RecordBatch.from_arrays([leaves[x] if type(x) is int else _build(x, leaves, n) for x in top.items],
+                                      names=top.names)  # fmt: skip
+
+
+def _build(node: _Node, leaves: list[pa.Array], n: int) -> pa.Array:
+    """The struct column of ``node`` over the batch's ``leaves`` (:func:`assemble`). A module
+    function, not a closure: a recursive closure over ``leaves`` is a reference cycle, which kept
+    every batch's columns alive until the cycle collector ran (peak RSS of the 200 MB CloudTrail
+    ingest 330 -> 600 MB; ``tests/unit/test_memory_cycles.py``)."""
+    arrays = [leaves[x] if type(x) is int else _build(x, leaves, n) for x in node.items]
+    for a in arrays:  # the common case inline: a field never null makes every row an object
+        if a.null_count == 0 and a.type.id not in _LIST_IDS:
+            return pa.StructArray.from_arrays(arrays, names=node.names)
+    return _struct(arrays, node.names, n)
 
 
 class _Node(msgspec.Struct, frozen=True, gc=False):
