@@ -25,6 +25,12 @@ _SAMPLES = [
     "panther-analysis/extracted/k8s_audit.jsonl",
     "panther-analysis/extracted/github_audit.jsonl",
     "panther-analysis/extracted/gitlab.jsonl",
+    "trivy/alpine-39-high-critical.json.golden",
+    "snyk-to-html/lodash.patched.vuln.json",
+    "sarif-sdk/src/Test.FunctionalTests.Sarif/v2/ConverterTestData/FxCop/FxCopExceptions.xml.sarif",
+    "opa-docs/management-decision-logs.example1.json",
+    "falco/test/output_files/single_rule_with_cat_write.json",
+    "prometheus-msteams/alert/examples/prom_post_request.json",
 ]
 
 
