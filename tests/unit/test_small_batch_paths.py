@@ -7,6 +7,7 @@
 - ``enum_captions`` by a dense table equals the hash lookup (ids outside the enum, nulls).
 - ``base.const`` sliced from a cached column equals ``pa.repeat``; ``parse_times`` of an
   all-null column is all null int64, as the cast pipeline gave.
+- ``parse_times``'s zone check of a small batch (Python's re) equals the RE2 kernel.
 - CloudTrail's per-value matches of a small batch (``_is_ip``, ``_activity``) equal the
   Arrow regex kernels (RE2) they stand for, on ASCII and non-ASCII digits, newlines, nulls.
 """
@@ -168,3 +169,16 @@ def test_nonempty_equals_the_kernels(values: list[str | None], cut: int) -> None
     col = pa.array(values, S).slice(min(cut, len(values)))
     want = pc.fill_null(pc.not_equal(col, ""), False)
     assert cloudtrail._nonempty(col).equals(want)
+
+
+ZONEISH = st.text(alphabet="0123456789:+-zZT .\n\u0663\u00b2", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.none() | ZONEISH | st.sampled_from(["2024-01-02T03:04:05Z", "2024-01-02 03:04:05.123",
+                                                        "2024-01-02T03:04:05+0130", "x+01:00\n", "+\u0661\u0662"]),
+                max_size=base._FEW))  # fmt: skip
+def test_zone_check_in_python_equals_re2(values: list[str | None]) -> None:
+    arr = pa.array(values, S)
+    want = pc.fill_null(pc.match_substring_regex(arr, base._ZONE_RE), False)
+    assert base._zoned(arr).equals(want)

@@ -714,7 +714,7 @@ def parse_times(values: pa.Array | Sequence[Any]) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     try:  # some or all without a zone (UTC): each kind cast on its own
-        zoned = pc.fill_null(pc.match_substring_regex(arr, _ZONE_RE), False)
+        zoned = _zoned(arr)
         none = pa.scalar(None, arr.type)
         return pc.coalesce(_cast_ms(pc.if_else(zoned, arr, none), _ZONED), _cast_ms(pc.if_else(zoned, none, arr), _NAIVE))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -724,6 +724,19 @@ def parse_times(values: pa.Array | Sequence[Any]) -> pa.Array:
 _ZONED = pa.timestamp("ns", tz="UTC")
 _NAIVE = pa.timestamp("ns")
 _ZONE_RE = r"([zZ]|[+-]\d\d(:?\d\d)?)$"
+#: _ZONE_RE for Python's re: ASCII digits as RE2's \d, and \Z where RE2 reads $ (Python's $
+#: would also match before a final newline)
+_ZONE_SEARCH = re.compile(_ZONE_RE[:-1] + r"\Z", re.ASCII).search
+_TEXT_IDS = frozenset((pa.string().id, pa.large_string().id))
+_FEW = 64  # values up to which _zoned runs Python's re: Arrow's regex kernel compiles its pattern at every call (~150 us)
+
+
+def _zoned(arr: pa.Array) -> pa.Array:
+    """True where a timestamp string ends with a zone (``Z``, ``+hh``, ``+hh:mm``, ``+hhmm``);
+    False where it does not or is null."""
+    if len(arr) <= _FEW and arr.type.id in _TEXT_IDS:
+        return pa.array([v is not None and _ZONE_SEARCH(v) is not None for v in arr.to_pylist()], pa.bool_())
+    return pc.fill_null(pc.match_substring_regex(arr, _ZONE_RE), False)
 
 
 def _cast_ms(arr: pa.Array, unit: pa.DataType) -> pa.Array:
