@@ -94,13 +94,16 @@ from a scan 2.9 (36% of the payloads); the whole per-payload pass (scan, inferen
 the batches ~9-15 (raw_data and unmapped copied into Arrow 2.4, resources from the row dicts ~2,
 rows to columns, OCSF assembly); decode ~51 (the msgspec path it replaced: ~68 in the same
 window; 14.6k -> 19.4k payloads a CPU-second, best of four alternated benchmark runs).
-Session 12: of the split's 6.7 us, the validation walk is ~1.2 and the copy of each payload into
-its own bytes object ~4.5 (a 10 KB memcpy from memory on a busy host). So an NDJSON document is
-kept whole (:meth:`GitHub.defer`, also in :meth:`GitHub.decode`): its lines are checked by the
-split's own native check without a copy (``HookScanner.lines``: spans and flags), scanned where
-they lie (``scan_at``), and raw_data copied once from those views into Arrow (:func:`_raw_column`);
-dead letters, offsets and counts are the split's (tests/unit/test_github_docs.py). Decode of the
-corpus 0.47-0.62 -> 0.39-0.50 CPU-s for 10k payloads (three alternated pairs, -17% to -20%). Not at
+Session 12: an NDJSON document is kept whole (:meth:`GitHub.defer`, also in :meth:`GitHub.decode`):
+its lines are checked by the split's own native check without a copy of each (``HookScanner.lines``:
+spans and flags, compact object and UTF-8), scanned where they lie (``scan_at``), and raw_data
+copied once from those views into Arrow (:func:`_raw_column`); dead letters, offsets and counts
+are the split's (tests/unit/test_github_docs.py). It saves the copies alone: of split_lines' 5.3
+us a payload the check is ~4.8 (``valid::string_escaped`` ~55% of it, now 16 bytes a step: 6.3-7.0
+-> 5.6-5.8 us), so reading a kept document costs 5.6 against the split's 6.4 (four alternations in
+one process); the whole decode, alternated process by process, is within this host's noise (seven
+pairs, new/old 0.74-1.03, median 0.95). The next step on that path: the scan itself as the check
+(it walks every byte already), which drops ~4 us. Not at
 50k/s: SHA-256 alone is ~7 us of the 20 us that would allow (the uid scheme), the scan's walk
 ~6, the per-payload Python mapping ~10-17 (row dict, inference, times), the batches ~9-15; the
 next steps would be columns written by the scan for the generic types (no row dict, no
@@ -110,8 +113,8 @@ payload against 1.5 saved in the batch, not kept). Measured and not kept before:
 over ``_fast.extract`` (session 8: each payload still needed its raw top-level map); the typed view
 read from the raw map's values (a decode call per value costs more than the scan it saves);
 ``unmapped`` encoded into one growing buffer (within noise); splitting and scanning 1 MB of lines
-at a time so the scan reads the split's copies from the cache (no gain: the scan is compute-bound). One payload a decode call (the HTTP
-route decodes each POST alone) costs ~1 ms on this host, most of it the per-batch set-up of the OCSF
+at a time so the scan reads the split's copies from the cache (no gain: the scan is compute-bound).
+One payload a decode call (the HTTP route decodes each POST alone) costs ~1 ms on this host, most of it the per-batch set-up of the OCSF
 columns (``base.base_columns``, ``schema.ocsf.assemble``): the scan leaves it as it was.
 """
 
