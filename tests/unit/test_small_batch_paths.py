@@ -21,7 +21,16 @@ from hypothesis import strategies as st
 
 from secpipe import _compute as pc
 from secpipe.formats import base, cloudtrail
-from secpipe.schema.ocsf import SchemaError, _enum_table, _layout, assemble, assemble_fresh, enum_captions
+from secpipe.schema.ocsf import (
+    SchemaError,
+    _conform_nested,
+    _conform_struct,
+    _enum_table,
+    _layout,
+    assemble,
+    assemble_fresh,
+    enum_captions,
+)
 
 S = pa.string()
 GROUPS = pa.list_(pa.struct([("name", S), ("uid", S)]))
@@ -182,3 +191,23 @@ def test_zone_check_in_python_equals_re2(values: list[str | None]) -> None:
     arr = pa.array(values, S)
     want = pc.fill_null(pc.match_substring_regex(arr, base._ZONE_RE), False)
     assert base._zoned(arr).equals(want)
+
+
+def _conform_struct_by_masks(arr: pa.StructArray) -> pa.StructArray:
+    """The struct check as it was: the same children, null where the struct is or where no child is present."""
+    children = [_conform_nested("api_activity", f"actor.user.groups.{arr.type.field(i).name}", arr.field(i))
+                for i in range(arr.type.num_fields)]  # fmt: skip
+    present = pa.array([any(c[i].is_valid for c in children) for i in range(len(arr))], pa.bool_())
+    mask = pc.or_(arr.is_null(), pc.invert(present))
+    return pa.StructArray.from_arrays(children, names=[f.name for f in arr.type], mask=mask)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.fixed_dictionaries({"name": st.none() | st.text(max_size=2),
+                                                   "uid": st.none() | st.text(max_size=2)}), max_size=12),
+       st.integers(0, 9))  # fmt: skip
+def test_conform_struct_equals_the_masks(items: list[dict[str, str | None] | None], cut: int) -> None:
+    arr = pa.array(items, GROUPS.value_type).slice(min(cut, len(items)))
+    got = _conform_struct("api_activity", "actor.user.groups", arr)
+    want = _conform_struct_by_masks(arr)
+    assert got.type == want.type and got.equals(want) and got.to_pylist() == want.to_pylist()

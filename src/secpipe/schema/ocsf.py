@@ -229,11 +229,13 @@ def _conform_struct(class_name: str, path: str, arr: pa.Array) -> pa.Array:
         child = arr.field(i)
         children.append(_conform_nested(class_name, f"{path}.{f.name}", child))
         fields.append(f.name)
-    mask = None if arr.null_count == 0 else arr.is_null()
+    if arr.null_count == 0:  # valid where some child is present: its bits as the bitmap, no kernel call
+        return _struct(children, fields, len(arr))
+    mask = arr.is_null()
     bits = _valid_bits(children, len(arr))
     if bits is not None:
         absent = pc.invert(pa.BooleanArray.from_buffers(pa.bool_(), len(arr), [None, bits]))
-        mask = absent if mask is None else pc.or_(mask, absent)
+        mask = pc.or_(mask, absent)
     return pa.StructArray.from_arrays(children, names=fields, mask=mask)
 
 
