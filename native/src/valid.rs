@@ -76,30 +76,35 @@ pub(crate) fn string_escaped(b: &[u8], i: usize) -> R<(usize, bool)> {
         }
         match at(b, j)? {
             b'"' => return Ok((j + 1, escaped)),
-            b'\\' => match at(b, j + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
-                    escaped = true;
-                    j += 2;
-                }
-                b'u' => {
-                    escaped = true;
-                    let u = hex4(b, j + 2)?;
-                    j += 6;
-                    if (0xDC00..0xE000).contains(&u) {
-                        return Err(Irregular); // a low surrogate alone
-                    }
-                    if (0xD800..0xDC00).contains(&u) {
-                        if b.get(j..j + 2) != Some(b"\\u") || !(0xDC00..0xE000).contains(&hex4(b, j + 2)?) {
-                            return Err(Irregular); // a high surrogate without its low half
-                        }
-                        j += 6;
-                    }
-                }
-                _ => return Err(Irregular),
-            },
+            b'\\' => {
+                escaped = true;
+                j = escape(b, j)?;
+            }
             c if c < 0x20 => return Err(Irregular),
             _ => j += 1,
         }
+    }
+}
+
+/// Index just past the escape at ``j`` (a backslash); a surrogate escape that is not a high-low
+/// pair is irregular.
+fn escape(b: &[u8], j: usize) -> R<usize> {
+    match at(b, j + 1)? {
+        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(j + 2),
+        b'u' => {
+            let u = hex4(b, j + 2)?;
+            if (0xDC00..0xE000).contains(&u) {
+                return Err(Irregular); // a low surrogate alone
+            }
+            if (0xD800..0xDC00).contains(&u) {
+                if b.get(j + 6..j + 8) != Some(b"\\u") || !(0xDC00..0xE000).contains(&hex4(b, j + 8)?) {
+                    return Err(Irregular); // a high surrogate without its low half
+                }
+                return Ok(j + 12);
+            }
+            Ok(j + 6)
+        }
+        _ => Err(Irregular),
     }
 }
 
@@ -211,27 +216,10 @@ mod tests {
         loop {
             match at(b, j)? {
                 b'"' => return Ok((j + 1, escaped)),
-                b'\\' => match at(b, j + 1)? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
-                        escaped = true;
-                        j += 2;
-                    }
-                    b'u' => {
-                        escaped = true;
-                        let u = hex4(b, j + 2)?;
-                        j += 6;
-                        if (0xDC00..0xE000).contains(&u) {
-                            return Err(Irregular);
-                        }
-                        if (0xD800..0xDC00).contains(&u) {
-                            if b.get(j..j + 2) != Some(b"\\u") || !(0xDC00..0xE000).contains(&hex4(b, j + 2)?) {
-                                return Err(Irregular);
-                            }
-                            j += 6;
-                        }
-                    }
-                    _ => return Err(Irregular),
-                },
+                b'\\' => {
+                    escaped = true;
+                    j = escape(b, j)?;
+                }
                 c if c < 0x20 => return Err(Irregular),
                 _ => j += 1,
             }
