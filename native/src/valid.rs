@@ -74,15 +74,30 @@ pub(crate) fn string_escaped(b: &[u8], i: usize) -> R<(usize, bool)> {
             }
             j += (m.trailing_zeros() / 8) as usize;
         }
-        match at(b, j)? {
-            b'"' => return Ok((j + 1, escaped)),
-            b'\\' => {
-                escaped = true;
-                j = escape(b, j)?;
-            }
-            c if c < 0x20 => return Err(Irregular),
-            _ => j += 1,
+        match byte_step(b, j, &mut escaped)? {
+            Step::End(end) => return Ok((end, escaped)),
+            Step::At(next) => j = next,
         }
+    }
+}
+
+/// Where a string's byte loop goes from ``j``: past the closing quote, or on to the next byte.
+enum Step {
+    End(usize),
+    At(usize),
+}
+
+/// One byte (or escape) of a string at ``j``; an escape sets ``escaped``, a control is irregular.
+#[inline(always)]
+fn byte_step(b: &[u8], j: usize, escaped: &mut bool) -> R<Step> {
+    match at(b, j)? {
+        b'"' => Ok(Step::End(j + 1)),
+        b'\\' => {
+            *escaped = true;
+            Ok(Step::At(escape(b, j)?))
+        }
+        c if c < 0x20 => Err(Irregular),
+        _ => Ok(Step::At(j + 1)),
     }
 }
 
@@ -214,14 +229,9 @@ mod tests {
         let mut j = i + 1;
         let mut escaped = false;
         loop {
-            match at(b, j)? {
-                b'"' => return Ok((j + 1, escaped)),
-                b'\\' => {
-                    escaped = true;
-                    j = escape(b, j)?;
-                }
-                c if c < 0x20 => return Err(Irregular),
-                _ => j += 1,
+            match byte_step(b, j, &mut escaped)? {
+                Step::End(end) => return Ok((end, escaped)),
+                Step::At(next) => j = next,
             }
         }
     }
