@@ -147,7 +147,7 @@ ADDRESSISH = st.text(alphabet="0123456789abcdefABCDEF:.xz-\n \u0663\u00b2", max_
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.none() | ADDRESSISH | st.sampled_from(["10.0.0.1", "::1", "2001:db8::7", "s3.amazonaws.com",
-                                                           "1.2.3.4\n", "\u0661.2.3.4"]), max_size=cloudtrail._FEW))  # fmt: skip
+                                                           "1.2.3.4\n", "\u0661.2.3.4"]), max_size=base.FEW_ROWS))  # fmt: skip
 def test_is_ip_in_python_equals_re2(values: list[str | None]) -> None:
     src = pa.array(values, S)
     want = pc.fill_null(pc.match_substring_regex(src, cloudtrail._IP_RE), False)
@@ -186,7 +186,7 @@ ZONEISH = st.text(alphabet="0123456789:+-zZT .\n\u0663\u00b2", max_size=12)
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.none() | ZONEISH | st.sampled_from(["2024-01-02T03:04:05Z", "2024-01-02 03:04:05.123",
                                                         "2024-01-02T03:04:05+0130", "x+01:00\n", "+\u0661\u0662"]),
-                max_size=base._FEW))  # fmt: skip
+                max_size=base.FEW_ROWS))  # fmt: skip
 def test_zone_check_in_python_equals_re2(values: list[str | None]) -> None:
     arr = pa.array(values, S)
     want = pc.fill_null(pc.match_substring_regex(arr, base._ZONE_RE), False)

@@ -728,15 +728,23 @@ _ZONE_RE = r"([zZ]|[+-]\d\d(:?\d\d)?)$"
 #: would also match before a final newline)
 _ZONE_SEARCH = re.compile(_ZONE_RE[:-1] + r"\Z", re.ASCII).search
 _TEXT_IDS = frozenset((pa.string().id, pa.large_string().id))
-_FEW = 64  # values up to which _zoned runs Python's re: Arrow's regex kernel compiles its pattern at every call (~150 us)
+FEW_ROWS = 64  # values up to which regex_mask runs Python's re: Arrow's regex kernel compiles its pattern at every call (~150 us)
+
+
+def regex_mask(arr: pa.Array, pattern: str, py_match: Callable[[str], Any]) -> pa.Array:
+    r"""True where ``pattern`` (RE2, as ``match_substring_regex`` reads it) matches a string of
+    ``arr``; False where it does not or the value is null. A small batch is matched value by value
+    with ``py_match``, the same pattern compiled for Python's re (the caller keeps the two equal:
+    ASCII digits as RE2's ``\d``, ``\Z`` or ``fullmatch`` where RE2 reads ``$``)."""
+    if len(arr) <= FEW_ROWS and arr.type.id in _TEXT_IDS:
+        return pa.array([v is not None and py_match(v) is not None for v in arr.to_pylist()], pa.bool_())
+    return pc.fill_null(pc.match_substring_regex(arr, pattern), False)
 
 
 def _zoned(arr: pa.Array) -> pa.Array:
     """True where a timestamp string ends with a zone (``Z``, ``+hh``, ``+hh:mm``, ``+hhmm``);
     False where it does not or is null."""
-    if len(arr) <= _FEW and arr.type.id in _TEXT_IDS:
-        return pa.array([v is not None and _ZONE_SEARCH(v) is not None for v in arr.to_pylist()], pa.bool_())
-    return pc.fill_null(pc.match_substring_regex(arr, _ZONE_RE), False)
+    return regex_mask(arr, _ZONE_RE, _ZONE_SEARCH)
 
 
 def _cast_ms(arr: pa.Array, unit: pa.DataType) -> pa.Array:

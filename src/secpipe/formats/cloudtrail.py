@@ -64,6 +64,7 @@ from secpipe.formats.base import (
     decode_strict,
     event_uids,
     parse_times,
+    regex_mask,
     strs,
     to_batch,
     uid_prefix,
@@ -276,7 +277,6 @@ def _activity(names: pa.Array) -> pa.Array:
     return pc.fill_null(acts.take(enc.indices), pa.scalar(99, pa.int32()))
 
 
-_FEW = 64  # rows up to which a batch's regex matches run in Python (re), not in an Arrow kernel
 #: rows up to which _activity classifies name by name (cached per name: the six kernel calls
 #: cost more up to ~500-1,000 rows; a pass of four 125-event _bulk requests is 500)
 _FEW_NAMES = 512
@@ -303,10 +303,8 @@ _IP_MATCH = re.compile(_IP_RE[1:-1], re.ASCII).fullmatch
 
 def _is_ip(src: pa.Array) -> pa.Array:
     """True where ``src`` (sourceIPAddress) is an IPv4 or IPv6 address; False where it is a
-    name or null. A small batch is matched value by value (see :func:`_activity`)."""
-    if len(src) <= _FEW:
-        return pa.array([v is not None and _IP_MATCH(v) is not None for v in src.to_pylist()], pa.bool_())
-    return pc.fill_null(pc.match_substring_regex(src, _IP_RE), _FALSE)
+    name or null (a small batch matched value by value: :func:`~secpipe.formats.base.regex_mask`)."""
+    return regex_mask(src, _IP_RE, _IP_MATCH)
 
 
 
@@ -670,11 +668,11 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
     null = _NULL_STR
     names = f["eventName"]
     event_time = f["eventTime"]
-    timed = _nonempty_rows(event_time) if event_time.type.id == _STRING_ID else None
-    if timed is not None and timed.all():  # every record has its eventTime (the usual batch): no if_else
+    timed = _nonempty(event_time)
+    if timed.false_count == 0:  # every record has its eventTime (the usual batch): no if_else
         times = parse_times(event_time)
     else:
-        times = parse_times(pc.if_else(_nonempty(event_time), event_time, f["p_event_time"]))
+        times = parse_times(pc.if_else(timed, event_time, f["p_event_time"]))
     err = f["errorCode"]
     failed = pc.is_valid(err)
     told = _told_failed(f["unmapped"], names)
