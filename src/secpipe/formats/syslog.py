@@ -362,17 +362,13 @@ class Syslog(Format):
             count = pc.sum(cand).as_py() or 0
             if count == 0:
                 return pa.array(np.zeros(n, bool))
-            if count == n:
-                st = pc.extract_regex(lines, regex)
-                if head_only:
-                    st = with_rest(lines, st, "_head", "msg")
-            else:  # regex over the candidates, results scattered back (null elsewhere)
-                some = lines.filter(cand)
-                sub = pc.extract_regex(some, regex)
-                if head_only:
-                    sub = with_rest(some, sub, "_head", "msg")
+            some = lines if count == n else lines.filter(cand)
+            st = pc.extract_regex(some, regex)
+            if head_only:
+                st = with_rest(some, st, "_head", "msg")
+            if count < n:  # the regex ran over the candidates: results scattered back (null elsewhere)
                 pos = pc.subtract(pc.cumulative_sum(cand.cast(pa.int64())), 1)
-                st = sub.take(pc.if_else(cand, pos, pa.scalar(None, pa.int64())))
+                st = st.take(pc.if_else(cand, pos, pa.scalar(None, pa.int64())))
             ok = pc.fill_null(pc.and_(st.is_valid(), cand), False)
             for group_name, most in (limits or {}).items():
                 ok = pc.and_(ok, pc.fill_null(pc.less_equal(pc.utf8_length(group(st, group_name)), most), True))
