@@ -633,13 +633,21 @@ class CheckedRecordFormat(RecordFormat):
             out = Decoded(dead=list(recs.dead), events=recs.events)
             if not recs.raws:
                 return out
-            typed = decode_typed(recs.raws, recs.locs, self.record_type, out, "", self.name, self.what)
+            typed, extra = self._decode(recs, out)
             ok = [self.is_valid(r) for r in typed.recs]
             keep = keep_records(typed, recs, ok, self.invalid_reason, out, self.name)
             if keep:
-                out.batches.append(self.map_valid([typed.recs[i] for i in keep], [typed.tops[i] for i in keep],
-                                                  [typed.raws[i] for i in keep]))  # fmt: skip
+                out.batches.append(self._map_kept(typed, extra, keep))
             return out
+
+    def _decode(self, recs: Records, out: Decoded) -> tuple[Typed, Any]:
+        """The records typed (bad ones dead-lettered into ``out``), and what :meth:`_map_kept`
+        needs besides them (nothing here: the top-level maps are in ``Typed.tops``)."""
+        return decode_typed(recs.raws, recs.locs, self.record_type, out, "", self.name, self.what), None
+
+    def _map_kept(self, typed: Typed, _extra: Any, keep: list[int]) -> pa.RecordBatch:
+        """The batch of the records at ``keep`` (those :meth:`is_valid` passed)."""
+        return self.map_valid([typed.recs[i] for i in keep], [typed.tops[i] for i in keep], [typed.raws[i] for i in keep])
 
 
 class CheckedTopFormat(CheckedRecordFormat):
@@ -658,19 +666,13 @@ class CheckedTopFormat(CheckedRecordFormat):
         """:meth:`map_top` of records decoded with their top-level maps."""
         return self.map_top(recs, TopLevel.from_tops(tops, self.mapped, self.top_fields), raws)
 
-    def map_records(self, recs: Records) -> Decoded:
-        """Map accumulated records to one OCSF batch plus dead letters."""
-        with paused_gc():
-            out = Decoded(dead=list(recs.dead), events=recs.events)
-            if not recs.raws:
-                return out
-            typed, top = decode_top(recs.raws, recs.locs, self.record_type, self.mapped, self.top_fields, out, "",
-                                    self.name, self.what)  # fmt: skip
-            ok = [self.is_valid(r) for r in typed.recs]
-            keep = keep_records(typed, recs, ok, self.invalid_reason, out, self.name)
-            if keep:
-                whole = len(keep) == len(typed.recs)
-                out.batches.append(self.map_top(typed.recs if whole else [typed.recs[i] for i in keep],
-                                                top if whole else top.take(keep),
-                                                typed.raws if whole else [typed.raws[i] for i in keep]))  # fmt: skip
-            return out
+    def _decode(self, recs: Records, out: Decoded) -> tuple[Typed, TopLevel]:
+        """The records typed and their :class:`TopLevel` (:func:`decode_top`)."""
+        return decode_top(recs.raws, recs.locs, self.record_type, self.mapped, self.top_fields, out, "", self.name,
+                          self.what)  # fmt: skip
+
+    def _map_kept(self, typed: Typed, top: TopLevel, keep: list[int]) -> pa.RecordBatch:
+        """:meth:`map_top` of the records at ``keep``."""
+        if len(keep) == len(typed.recs):
+            return self.map_top(typed.recs, top, typed.raws)
+        return self.map_top([typed.recs[i] for i in keep], top.take(keep), [typed.raws[i] for i in keep])
