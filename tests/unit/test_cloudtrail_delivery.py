@@ -134,3 +134,37 @@ def test_digest_file_holds_no_event() -> None:
     assert formats.detect(data[:4096]).name == "cloudtrail"
     dec = CloudTrail().decode(data, "digest")
     assert dec.batches == [] and dec.dead == [] and dec.events == 0
+
+
+def _delivery_files(real: Path) -> list[bytes]:
+    """Real S3-delivery-shaped files ({"Records": [...]}) of the Falco trace files."""
+    files = [real / "falco/test/trace_files/plugins/alice_start_instances.json",
+             real / "falco/test/trace_files/plugins/alice_start_instances_bigevent.json"]  # fmt: skip
+    return [json.dumps(json.loads(p.read_bytes()), separators=(",", ":")).encode() for p in files]
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_delivery_files_back_to_back_map_as_their_records(real: Path, native: bool, python_only) -> None:  # type: ignore[no-untyped-def]
+    """Files concatenated (``zcat *.json.gz``, a multi-member gzip), one a line, or pretty-printed
+    back to back: each file's records are stored as when the file comes alone (same uids)."""
+    if not native:
+        python_only()
+    files = _delivery_files(real)
+    alone = [CloudTrail().decode(f, "alone") for f in files]
+    want = sorted(u for d in alone for b in d.batches for u in b.column("metadata").field("uid").to_pylist())
+    assert len(want) == sum(d.events for d in alone) >= 2
+    pretty = [json.dumps(json.loads(f), indent=2).encode() for f in files]
+    for joined in (b"".join(files), b"\n".join(files) + b"\n", b"\n".join(pretty), b"".join(files[::-1]) + files[0]):
+        dec = CloudTrail().decode(joined, "joined")
+        got = sorted(u for b in dec.batches for u in b.column("metadata").field("uid").to_pylist())
+        assert dec.dead == [], dec.dead[:1]
+        assert dec.events == len(got)
+        assert set(got) == set(want) and len(got) >= len(want)
+
+
+def test_a_line_of_records_null_is_still_a_dead_letter(real: Path) -> None:
+    """Only a list under ``Records`` is opened: ``{"Records": null}`` holds no records and is no event."""
+    (f, _other) = _delivery_files(real)
+    dec = CloudTrail().decode(f + b'\n{"Records":null,"note":"x"}\n', "mixed")
+    assert dec.events == len(json.loads(f)["Records"]) + 1
+    assert [d.reason for d in dec.dead] == ["CloudTrail record without eventName/eventSource (nor insightDetails naming them)"]

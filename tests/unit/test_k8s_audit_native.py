@@ -71,7 +71,7 @@ def test_native_path_takes_the_real_samples(real: Path) -> None:
     assert len(docs) >= 150
     recs = FMT.split_records(b"\n".join(docs), "real")  # type: ignore[attr-defined]
     out = Decoded()
-    assert k8s_audit._native(recs, out)
+    assert k8s_audit._native(recs, out, FMT)  # type: ignore[arg-type]
     assert sum(b.num_rows for b in out.batches) == len(docs) and not out.dead
 
 
@@ -193,14 +193,14 @@ def test_mutated_records_same_with_and_without_native(real: Path, python_only) -
 def test_mutants_exercise_both_paths(real: Path) -> None:
     """The mutations are not all irregular: many are mapped natively, many fall back."""
     mutants = _mutants(_events(real), seed=7, count=400) + _HANDMADE
-    taken = [k8s_audit._native(FMT.split_records(m, "m"), Decoded()) for m in mutants]  # type: ignore[attr-defined]
+    taken = [k8s_audit._native(FMT.split_records(m, "m"), Decoded(), FMT) for m in mutants]  # type: ignore[attr-defined]
     assert 100 < sum(taken) < len(taken) - 50
 
 
 def test_duplicated_object_keys_fall_back() -> None:
     """A duplicated object-valued key (msgspec keeps the last one; the walker would merge both)."""
     for raw in _HANDMADE[:4]:
-        assert not k8s_audit._native(FMT.split_records(raw, "d"), Decoded())  # type: ignore[attr-defined]
+        assert not k8s_audit._native(FMT.split_records(raw, "d"), Decoded(), FMT)  # type: ignore[attr-defined]
 
 
 def test_status_code_out_of_int64_is_dead_lettered(python_only) -> None:  # type: ignore[no-untyped-def]
@@ -208,3 +208,22 @@ def test_status_code_out_of_int64_is_dead_lettered(python_only) -> None:  # type
     for d in (FMT.decode(doc, "c"), (python_only(), FMT.decode(doc, "c"))[1]):
         assert [x.offset for x in d.dead] == [0] and "responseStatus.code" in d.dead[0].reason
         assert d.batches[0].column("api").field("request").field("uid").to_pylist() == ["b"]
+
+
+def test_eventlists_one_a_line_map_as_their_events(real: Path, python_only) -> None:  # type: ignore[no-untyped-def]
+    """EventLists one a line (as a receiver of the audit webhook backend logs its POSTs) hold
+    events: each is stored as when it comes alone, on both paths; an EventList whose items is
+    null holds none. Nothing is dropped without a dead letter."""
+    events = _events(real)[:12]
+    assert len(events) == 12
+    lists = [{"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {}, "items": events[i : i + 4]}
+             for i in range(0, 12, 4)]  # fmt: skip
+    lists.append({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {}, "items": None})
+    doc = "\n".join(json.dumps(x) for x in lists).encode() + b"\n"
+    alone = FMT.decode("\n".join(json.dumps(e) for e in events).encode(), "alone")
+    for got, ref in _decode_both([doc], python_only):
+        for dec in (got, ref):
+            assert dec.dead == [] and dec.events == 12
+            uids = [u for b in dec.batches for u in b.column("metadata").field("uid").to_pylist()]
+            assert sorted(uids) == sorted(u for b in alone.batches for u in b.column("metadata").field("uid").to_pylist())
+        assert_same_decoded(got, ref, "eventlists")

@@ -415,6 +415,42 @@ class RecordFormat(Format):
         """Decode one document."""
         return self.map_records(self.split_records(data, source))
 
+    def open_envelopes(self, raws: Sequence[bytes], locs: Sequence[tuple[str, int]], out: Decoded) -> list[bool]:
+        """Map the records among ``raws`` that are envelope documents themselves, and say which.
+
+        A document whose records are envelopes -- CloudTrail ``{"Records": [...]}`` files back
+        to back or one a line (``zcat *.json.gz``, a multi-member gzip), Kubernetes EventLists
+        one a line (as a receiver of the audit webhook logs them) -- is split into those
+        envelopes, which no mapping takes as an event. Their items are mapped here, in one
+        :meth:`map_records` call, into ``out``, each envelope counted as the events it holds.
+        A record whose ``envelope`` key is missing or null is not one (False: the caller goes
+        on with it). Callers pass only the records their mapping declined (a rare path).
+        """
+        opened: list[bool] = []
+        inner = Records()
+        for raw, loc in zip(raws, locs, strict=True):
+            items = envelope_items(raw, self.envelope) if self.envelope else None
+            opened.append(items is not None)
+            if items is not None:
+                inner.raws += items
+                inner.locs += [loc] * len(items)
+                inner.events += len(items)
+                out.events -= 1  # the envelope was counted as one record
+        if inner.raws:
+            out.extend(self.map_records(inner))
+        return opened
+
+
+def envelope_items(raw: bytes, envelope: str) -> list[bytes] | None:
+    """The items of a record that is an envelope document (its ``envelope`` key holds a list),
+    canonical (compact) as a split makes records; None when it is not one."""
+    try:
+        env = _ENVELOPE.decode(raw)
+    except msgspec.DecodeError:  # not JSON, or the key holds something else than a list
+        return None
+    items = getattr(env, envelope, None)
+    return None if items is None else [_compact(bytes(r)) for r in items]
+
 
 _TOPS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])

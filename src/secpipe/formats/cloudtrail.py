@@ -1,4 +1,5 @@
-"""AWS CloudTrail: ``{"Records": [...]}`` files (as delivered to S3), arrays, NDJSON.
+"""AWS CloudTrail: ``{"Records": [...]}`` files (as delivered to S3; also several back to back
+or one a line, as ``zcat *.json.gz`` or a multi-member gzip gives them), arrays, NDJSON.
 
 Mapping: every record -> API Activity (6003); the sign-in events (``ConsoleLogin`` and the
 steps AWS sign-in logs around it: ``UserAuthentication``, ``CredentialChallenge``,
@@ -377,7 +378,12 @@ class CloudTrail(RecordFormat):
                 ins = _sub(_INSIGHT, r.insightDetails)
                 if ins is not None and ins.eventName and ins.eventSource:
                     r.eventName, r.eventSource = ins.eventName, ins.eventSource
-        st = st.reject([None if r.eventName and r.eventSource else _NAMELESS for r in st.recs], out, self.name)
+        nameless = [i for i, r in enumerate(st.recs) if not (r.eventName and r.eventSource)]
+        if nameless:  # {"Records": [...]} files one a line or back to back are mapped as their records
+            opened = self.open_envelopes([st.raws[i] for i in nameless], [st.locs[i] for i in nameless], out)
+            gone = {i for i, o in zip(nameless, opened, strict=True) if o}
+            st = st.take([i for i in range(len(st.recs)) if i not in gone]) if gone else st
+            st = st.reject([None if r.eventName and r.eventSource else _NAMELESS for r in st.recs], out, self.name)
         if not st.recs:
             return out
         recs = st.recs

@@ -1,7 +1,8 @@
 """Kubernetes audit events (``audit.k8s.io`` v1 and v1beta1 Event / EventList, or no apiVersion).
 
 Accepted framings: one Event object, an EventList (``items``), a JSON array, NDJSON (the
-audit log file backend) -- the webhook backend POSTs EventLists -- and the log backend's
+audit log file backend) -- the webhook backend POSTs EventLists, which a receiver may log one
+a line (each mapped as its events) -- and the log backend's
 ``legacy`` format (one ``<time> AUDIT: id="..." ...`` line per event, apiserver
 ``audit.EventString``): its fields become the Event fields they were printed from (id
 auditID, stage, ip sourceIPs[0], method verb, user/groups, as/asgroups impersonatedUser,
@@ -334,12 +335,13 @@ class K8sAudit(RecordFormat):
         if records.dead and any(d.raw[:4].isdigit() for d in records.dead):
             records = _take_legacy(records)
         out = Decoded(dead=records.dead, events=records.events)
-        if not records.raws or _native(records, out):
+        if not records.raws or _native(records, out, self):
             return out
         st = decode_strict(records.raws, records.locs, _Event, out, self.name, "a Kubernetes audit event")
         lists = [i for i, e in enumerate(st.recs) if e.kind == "EventList"]
-        if lists:  # an EventList with ``items: null``: a list of no events
-            out.events -= len(lists)
+        if lists:  # EventLists one a line: mapped as their events; one whose items is null holds none
+            opened = self.open_envelopes([st.raws[i] for i in lists], [st.locs[i] for i in lists], out)
+            out.events -= opened.count(False)
             st = st.take([i for i, e in enumerate(st.recs) if e.kind != "EventList"])
         st = st.reject([_why_not(e) for e in st.recs], out, self.name)
         if st.recs:
@@ -583,7 +585,7 @@ _SPEC = _fast.Spec(
 _OBJECTS = _fast.Spec((("user", _fast.RAW), ("objectRef", _fast.RAW), ("responseStatus", _fast.RAW)), (), _ALL_FIELDS)
 
 
-def _native(records: Records, out: Decoded) -> bool:
+def _native(records: Records, out: Decoded, fmt: K8sAudit) -> bool:
     """The native path (``_fast``): the batch's field columns in one Rust pass, then
     :func:`_ocsf`. False when it does not apply (no extension, an irregular record): the
     msgspec path then decodes the batch."""
@@ -607,8 +609,11 @@ def _native(records: Records, out: Decoded) -> bool:
     other_kind = pc.fill_null(pc.not_equal(kind, "Event"), False)
     has_id = pc.or_(pc.or_(_nonempty(f["auditID"]), _nonempty(f["verb"])), _nonempty(f["requestURI"]))
     drop = pc.or_(other_kind, pc.invert(has_id))
-    if pc.any(drop).as_py():  # rare: dead letters (and EventLists of no events) one by one
-        out.events -= pc.sum(is_list).as_py() or 0
+    if pc.any(drop).as_py():  # rare: dead letters and EventLists (their events mapped apart) one by one
+        lists = np.flatnonzero(is_list.to_numpy(zero_copy_only=False)).tolist()
+        if lists:
+            opened = fmt.open_envelopes([raws[i] for i in lists], [records.locs[i] for i in lists], out)
+            out.events -= opened.count(False)  # an EventList whose items is null holds no events
         bad = np.flatnonzero(pc.and_(drop, pc.invert(is_list)).to_numpy(zero_copy_only=False))
         for i, k, h in zip(bad, kind.take(bad).to_pylist(), has_id.take(bad).to_pylist(), strict=True):
             why = _not_event(k, h)
