@@ -113,8 +113,59 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
     """``fmt.decode`` that never raises: a document nested deeper than msgspec can read
     (RecursionError), one that is not UTF-8 where the format reads it whole, or a decoder
     bug, dead-letters the whole document with the reason, so nothing accepted is lost and
-    the rest of the input goes on."""
-    return guarded(fmt, data, source, lambda: fmt.decode(data, source))
+    the rest of the input goes on.
+
+    A body holding several JSON documents back to back (reports one a line, ``cat a.json
+    b.json``, pretty-printed ones one after the other), which a format reading one document
+    refuses as a whole ("trailing characters"), is decoded document by document
+    (:func:`json_documents`): each is stored or dead-lettered on its own, as when it comes alone.
+    """
+    res = guarded(fmt, data, source, lambda: fmt.decode(data, source))
+    if isinstance(res, Decoded) and len(res.dead) == 1 and not res.batches and _TRAILING in res.dead[0].reason:
+        docs = json_documents(data) if not isinstance(fmt, RecordFormat) else []
+        if len(docs) > 1:
+            out = Decoded()
+            for doc in docs:
+                out.extend(guarded(fmt, doc, source, lambda doc=doc: fmt.decode(doc, source)))  # type: ignore[misc]
+            return out
+    return res
+
+
+_TRAILING = "trailing characters (byte "  # msgspec's reason for a second document after the first
+_ANY_JSON = msgspec.json.Decoder(msgspec.Raw)  # one JSON value, passed over (not built)
+
+
+def json_documents(data: bytes) -> list[bytes]:
+    """The JSON documents of ``data`` when it holds more than one back to back (whitespace or
+    nothing between them); ``[]`` when its first document does not end where a second begins.
+
+    msgspec finds each boundary: passing over one value of the rest, it stops with "trailing
+    characters (byte N)" where the next begins (N counts from 1, the whitespace between stays
+    with the first). A rest that is not JSON ends
+    the list as one piece (the format dead-letters it alone). A pass per document, on the path
+    of a body its format refused (never the hot path); the stdlib's ``raw_decode`` would build
+    every value of a report of hundreds of MB as Python objects.
+    """
+    out: list[bytes] = []
+    rest = memoryview(data)
+    while len(rest):
+        try:
+            _ANY_JSON.decode(rest)
+        except msgspec.DecodeError as exc:
+            text = str(exc)
+            at = text.find(_TRAILING)
+            if at < 0:  # not JSON: the last piece
+                if not out:
+                    return []
+                out.append(bytes(rest))
+                break
+            end = int(text[at + len(_TRAILING) : text.index(")", at)]) - 1  # past the whitespace between
+            out.append(bytes(rest[:end]))
+            rest = rest[end:]
+            continue
+        out.append(bytes(rest))
+        break
+    return out
 
 
 def guarded(fmt: Format, data: bytes, source: str, run: Callable[[], _T]) -> _T | Decoded:
