@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 
 mod bulk;
 mod compact;
+mod compact_doc;
 mod extract;
 mod github;
 mod valid;
@@ -1199,6 +1200,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(contains_any, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::bulk_split, m)?)?;
     m.add_function(wrap_pyfunction!(compact::compact_each, m)?)?;
+    m.add_function(wrap_pyfunction!(compact_doc::compact_doc, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::hec_split, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())

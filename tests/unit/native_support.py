@@ -8,11 +8,12 @@ letters. Rows stamped with the receipt time (``metadata.labels`` set) differ in 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from hypothesis import strategies as st
 
 from secpipe.formats import _fast, get
 from secpipe.formats.base import Decoded
@@ -71,3 +72,31 @@ def same_both_ways(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, what: 
     native = decode_with(fmt, doc, monkeypatch, True)
     assert_same_decoded(native, decode_with(fmt, doc, monkeypatch, False), what)
     return native
+
+
+def spaced(text: str, draw: Callable[[], str]) -> bytes:
+    """Compact JSON ``text`` re-emitted with whitespace runs (``draw()``) around its tokens
+    (outside strings): the input a compactor must give back as ``text``."""
+    out, in_str, esc = [draw()], False, False
+    for ch in text:
+        out.append(ch)
+        if in_str:
+            in_str, esc = (not (ch == '"' and not esc)), (ch == "\\" and not esc)
+        elif ch == '"':
+            in_str = True
+        elif ch in ",:[]{}":
+            out.append(draw())
+    out.append(draw())
+    return "".join(out).encode()
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\ud800"), max_size=12) | st.sampled_from(
+    ['"', "\\", '\\"', "\\\\", "a\"b", "\n", "\t", "\u00e9", "\U0001f600", "\u2028", " : , { } [ ] "])
+#: JSON values for a compactor's tests: strings with quotes, escapes, non-ASCII and JSON punctuation
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _TEXT,
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_TEXT, kids, max_size=4),
+    max_leaves=25,
+)
+#: a run of JSON whitespace (RFC 8259's four), maybe empty
+JSON_SPACE = st.text(st.sampled_from(" \t\n\r"), max_size=3)

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secpipe.formats import _fast
+from tests.unit.native_support import JSON_SPACE, JSON_VALUES, spaced
 
 pytestmark = pytest.mark.skipif(not _fast.available(), reason="native extension not built")
 
@@ -59,32 +60,14 @@ def test_raw_slices_of_a_decoded_report(real: Path) -> None:
     assert checked > 50
 
 
-_text = st.text(st.characters(codec="utf-8", exclude_characters="\ud800"), max_size=12) | st.sampled_from(
-    ['"', "\\", '\\"', "\\\\", "a\"b", "\n", "\t", "\u00e9", "\U0001f600", "\u2028", " : , { } [ ] "])
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _text,
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_text, kids, max_size=4),
-    max_leaves=25,
-)
-_ws = st.text(st.sampled_from(" \t\n\r"), max_size=3)
+_json, _ws = JSON_VALUES, JSON_SPACE
 
 
 @settings(max_examples=400, deadline=None)
 @given(value=_json, ascii_only=st.booleans(), data=st.data())
 def test_generated_documents_with_any_whitespace(value: object, ascii_only: bool, data: st.DataObject) -> None:
-    text = json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"))
-    # whitespace between tokens: re-emit the compact text, inserting runs outside strings
-    out, in_str, esc = [data.draw(_ws)], False, False
-    for ch in text:
-        out.append(ch)
-        if in_str:
-            in_str, esc = (not (ch == '"' and not esc)), (ch == "\\" and not esc)
-        elif ch == '"':
-            in_str = True
-        elif ch in ",:[]{}":
-            out.append(data.draw(_ws))
-    out.append(data.draw(_ws))
-    doc = "".join(out).encode()
+    # whitespace between tokens: the compact text re-emitted with runs inserted outside strings
+    doc = spaced(json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":")), lambda: data.draw(_ws))
     assert _fast.compact_each([doc, memoryview(doc)]) == [_FMT(doc, indent=-1)] * 2
 
 

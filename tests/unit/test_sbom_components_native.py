@@ -105,8 +105,8 @@ def test_regular_bom_takes_the_native_path(monkeypatch: pytest.MonkeyPatch) -> N
     taken: list[bool] = []
     table = _sbom_components.component_table
 
-    def spy(raw: Any) -> Any:
-        got = table(raw)
+    def spy(raw: Any, **kw: Any) -> Any:
+        got = table(raw, **kw)
         if _fast.available():  # (the msgspec side of each comparison has no extension)
             taken.append(got is not None)
         return got

@@ -138,6 +138,18 @@ def split_array(doc: bytes) -> list[bytes] | None:
     return mod.split_array(doc)  # type: ignore[no-any-return]
 
 
+def compact_doc(doc: bytes, key: str) -> tuple[Any, list[bytes] | None] | None:
+    """``doc`` compacted as ``msgspec.json.format(doc, indent=-1)`` gives it, in one native pass
+    that also checks it is one JSON value (as strictly as :func:`split_array`'s check), as a
+    read-only buffer msgspec decodes; with the items of its top-level array ``key`` as bytes
+    (None unless ``key`` is met once, unescaped, with an array value). None without the
+    extension, or for a document not decided there: the caller reads ``doc`` as before."""
+    mod = _module()
+    if mod is None:
+        return None
+    return mod.compact_doc(doc, key.encode())  # type: ignore[no-any-return]
+
+
 def split_lines(data: bytes) -> tuple[list[bytes | None], list[int], int] | None:
     """NDJSON ``data`` as (records, line offsets, count of None), or None without the extension.
 

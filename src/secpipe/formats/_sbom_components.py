@@ -166,15 +166,16 @@ class ComponentTable:
     type: pa.Array
 
 
-def component_table(raw: msgspec.Raw | None) -> ComponentTable | None:
+def component_table(raw: msgspec.Raw | None, *, compact: bool = False) -> ComponentTable | None:
     """The ``components`` array walked natively, or None (no extension, an irregular component,
-    a nested ``components`` that is not an array, a bom-ref two components share)."""
+    a nested ``components`` that is not an array, a bom-ref two components share); ``compact``:
+    ``raw`` is compact text already (not formatted again)."""
     if not _fast.available():
         return None
-    arrays = [] if raw is None else [msgspec.json.format(raw, indent=-1)]
+    arrays: list[Any] = [] if raw is None else [raw if compact else msgspec.json.format(raw, indent=-1)]
     parts: list[dict[str, pa.Array]] = []
     while arrays:
-        if any(a[:1] != b"[" for a in arrays):  # (null or another type: msgspec's path says why)
+        if any(bytes(memoryview(a)[:1]) != b"[" for a in arrays):  # (null or another type: msgspec's path says why)
             return None
         cols = _fast.extract([b'{"c":%s}' % a for a in arrays], _SPEC)
         if cols is None:
