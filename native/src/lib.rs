@@ -31,6 +31,7 @@ mod compact;
 mod compact_doc;
 mod extract;
 mod github;
+mod report;
 mod valid;
 
 /// A record the fast path does not decide the way msgspec would.
@@ -1202,6 +1203,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compact::compact_each, m)?)?;
     m.add_function(wrap_pyfunction!(compact_doc::compact_doc, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::hec_split, m)?)?;
+    m.add_function(wrap_pyfunction!(report::walk_issues, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())
 }

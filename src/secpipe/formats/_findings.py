@@ -43,6 +43,7 @@ from secpipe.formats.base import (
     json_array,
     string_column,
     strs,
+    uid_prefix,
     unmapped_json,
 )
 from secpipe.schema.ocsf import enum_captions
@@ -388,6 +389,57 @@ def raw_data(raws: list[bytes]) -> pa.Array:
     -> ~0.06 s a 100k-finding report)."""
     native = _fast.concat(raws, validate=True) if raws else None  # (Rust's UTF-8 check runs at memory speed)
     return native if native is not None else string_column(raws, checked=all(map(bytes.isascii, raws)))
+
+
+#: One group of a report's issues for :func:`walk_issues`: (uid context, second class, issues).
+IssueGroup = tuple[bytes, bool, list[Any]]
+
+
+def walk_issues(groups: list[IssueGroup], spec: _fast.Spec, kind: str, split: tuple[str, str, bytes] | None,
+                shapes: tuple[Hashable, Hashable]) -> list[tuple[list[int], _fast.Columns]] | None:  # fmt: skip
+    """A report's issues walked into the columns of up to two classes in one native pass (Rust
+    ``walk_issues``): each issue (a JSON text msgspec has decoded, pretty or compact) is compacted
+    and, while in the CPU cache, walked with ``spec``, copied into its class's ``raw_data``
+    (``Columns.raw``) and hashed (``Columns.uids``: :func:`~secpipe.formats.base.event_uids` of
+    the compact issue with context ``group context + its ordinal in the group``), so the report's
+    bytes are read once and raw_data written once (no bytes object an issue).
+
+    A group's issues go to the second class when it says so; else, with ``split`` = (top-level
+    string path of ``spec``, value, prefix), those whose walked value there is ``value`` (an issue
+    starting with ``prefix`` is tried there first) and the others to the first. ``shapes``: each
+    class's reservation key (see ``_fast.extract``). Returns per class (the batch-wide numbers of
+    its issues, their columns), or None without the extension (or one that predates this call) or
+    when the walk does not decide an issue (irregular, not UTF-8, a raw_data past 2 GiB): the
+    caller's path decides, with the same columns (tests)."""
+    mod = _fast._module()
+    walk = getattr(mod, "walk_issues", None)
+    n = sum(len(g[2]) for g in groups)
+    if walk is None or not n:
+        return None
+    paths, unmapped, known, _route, _reserve = _fast._args(spec, None, n)
+    where = None if split is None else ([p for p, _m in spec.paths].index(split[0]), split[1].encode(), split[2])
+    reserve = [None if (b := _WALKED.get((spec, shape))) is None else [int(x * n * 1.1) + 64 for x in b] for shape in shapes]
+    got = walk(groups, paths, unmapped, known, where, tuple(reserve), uid_prefix(kind))
+    if got is None:
+        return None
+    out = []
+    for (taken, cols, unmapped_, raw, hexes), shape in zip(got, shapes, strict=True):
+        # each buffer's bytes an issue of this batch, reserved for the next: a column grows by copies
+        # past its reservation, and a reservation far past the need is given back to the kernel
+        # when freed (glibc trims a free heap top over 1 GiB), then faulted in afresh
+        _WALKED[spec, shape] = [len(c[2]) / n for c in (*cols, unmapped_, raw)]
+        out.append((taken, _fast._columns(spec, (-1, cols, unmapped_, [], raw, hexes))))
+    return out
+
+
+_WALKED: dict[tuple[_fast.Spec, Hashable], list[float]] = {}
+
+
+def texts(col: pa.Array) -> list[bytes]:
+    """The rows of a string column without nulls as bytes (one copy of its data)."""
+    off = np.frombuffer(col.buffers()[1], np.int32)[col.offset : col.offset + len(col) + 1].tolist()
+    data = col.buffers()[2].to_pybytes()
+    return [data[a:b] for a, b in zip(off[:-1], off[1:], strict=True)]
 
 
 def first_items(lists: pa.Array) -> pa.Array:

@@ -7,7 +7,7 @@ severity_id)``; leaves are ``{OCSF dotted path: value}`` with None meaning "not 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -405,7 +405,7 @@ class _Request(msgspec.Struct, gc=False):
     request_method: str | None = None
     url_path: str | None = None
     route: str | None = None
-    status_code: int | None = None
+    status_code: Annotated[int, msgspec.Meta(ge=-(2**31), lt=2**31)] | None = None  # OCSF's int32 (else left unmapped)
     org_id: int | str | None = None
     repo_id: int | str | None = None
     user_id: int | str | None = None

@@ -116,6 +116,10 @@ read from the raw map's values (a decode call per value costs more than the scan
 at a time so the scan reads the split's copies from the cache (no gain: the scan is compute-bound).
 One payload a decode call (the HTTP route decodes each POST alone) costs ~1 ms on this host, most of it the per-batch set-up of the OCSF
 columns (``base.base_columns``, ``schema.ocsf.assemble``): the scan leaves it as it was.
+Audit-log events (small, ~300 bytes) are mapped in columns with the extension (``_github_audit``:
+one native walk a batch, or a kept document's lines where they lie, then Arrow kernels) for
+batches of ``_github_audit.MIN_ROWS`` records or more; the msgspec path above maps smaller ones,
+the batches the walk declines and everything without the extension.
 """
 
 from __future__ import annotations
@@ -131,6 +135,7 @@ import pyarrow as pa
 
 from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
+from secpipe.formats import _github_audit as _audit
 from secpipe.formats import _github_map as m
 from secpipe.formats.base import (
     DeadLetter,
@@ -638,6 +643,8 @@ class GitHub(RecordFormat):
         webhook payload, then not a valid audit event.
         """
         out = Decoded(dead=list(recs.dead), events=recs.events)
+        if len(recs.docs) == 1 and not recs.raws and self._audit_doc(recs.docs[0][0], out):
+            return out
         spans: list[tuple[bytes, int, int] | None] | None = None  # where a record of a kept document lies
         if recs.docs:
             recs, spans = self._read_docs(recs, out)
@@ -655,7 +662,15 @@ class GitHub(RecordFormat):
         scanner = _scanner()
         scan = scanner.scan if scanner is not None else None
         scan_at = scanner.scan_at if scanner is not None else None
-        for i, (raw, (src, off)) in enumerate(zip(recs.raws, recs.locs, strict=True)):
+        todo: Any = range(len(recs.raws))
+        walked = None  # the audit events mapped in columns (_github_audit), the other records left to do
+        if len(recs.raws) >= _audit.MIN_ROWS and _audit.likely(recs.raws):
+            walked = _audit.walk(self, recs.raws)
+            if walked is not None:
+                todo = walked[1]
+        raws, locs = recs.raws, recs.locs
+        for i in todo:
+            raw, (src, off) = raws[i], locs[i]
             where = spans[i] if spans is not None else None
             got = (scan(raw) if where is None else scan_at(*where)) if scan is not None else None  # type: ignore[misc]
             if got is not None:
@@ -711,7 +726,21 @@ class GitHub(RecordFormat):
                     uids=c.uid_strings([digests[i] for i in g.idx]), raw_data=_raw_column([recs.raws[i] for i in g.idx])))  # fmt: skip
         if audits:
             self._audits(list(audits), audits, recs, out)
+        elif walked is not None and walked[0] is not None:
+            out.batches.append(walked[0])
         return out
+
+    def _audit_doc(self, data: bytes, out: Decoded) -> bool:
+        """Map a kept document of audit-log events in columns (``_github_audit.walk_doc``) into
+        ``out``; False when it is not only such events (nothing done: the document is read as before)."""
+        if data.count(b"\n") + 1 < _audit.MIN_ROWS or not _audit.likely([data]):
+            return False
+        got = _audit.walk_doc(self, data)
+        if got is None:
+            return False
+        out.batches.append(got[0])
+        out.events += got[1]
+        return True
 
     def defer(self, data: bytes, source: str) -> Records | None:
         """A document of NDJSON lines is kept whole when the native scanner is there: its lines

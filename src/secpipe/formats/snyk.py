@@ -67,6 +67,7 @@ from secpipe.formats._findings import (
     CVSS_LIST,
     STR_LIST,
     Distinct,
+    IssueGroup,
     ReportFormat,
     S,
     captions,
@@ -83,7 +84,9 @@ from secpipe.formats._findings import (
     severity_ids,
     singleton_list,
     strs,
+    texts,
     typed_records,
+    walk_issues,
 )
 from secpipe.formats.base import (
     Decoded,
@@ -410,6 +413,7 @@ _LICENSE = b'"type":"license"'
 #: (bytes method, argument) telling a license issue from its bytes: Snyk writes them starting with
 #: the ``license`` key; else any compact ``"type":"license"`` (each mapped over the issues in C).
 _LICENSE_GUESSES = ((bytes.startswith, b'{"license":'), (bytes.__contains__, _LICENSE))
+_CLASSES = ("vulnerability_finding", "compliance_finding")
 
 
 def _raw_data(raws: list[bytes]) -> pa.Array:
@@ -444,8 +448,11 @@ def _native_fields(raws: list[bytes], cls: str) -> tuple[dict[str, Any], dict[st
     of a vulnerability's, and the vulnerabilities' grew by copies into the licenses' reservation
     (100k issues: ~0.2 GB copied, ~9% of the decode)."""
     cols = _fast.extract(raws, _SPEC, whole=True, shape=cls)
-    if cols is None:
-        return None
+    return None if cols is None else _fields_of(cols)
+
+
+def _fields_of(cols: _fast.Columns) -> tuple[dict[str, Any], dict[str, Distinct]] | None:
+    """:func:`_native_fields` of columns walked natively (None: a raw field of the wrong shape)."""
     fields = {k: Distinct.from_column(cols.strings[k], t, k) for k, t in _RAWS}
     if any(d.errors for d in fields.values()):
         return None
@@ -461,6 +468,8 @@ def _native_fields(raws: list[bytes], cls: str) -> tuple[dict[str, Any], dict[st
     f["unmapped"] = cols.unmapped
     if cols.raw is not None:  # raw_data made in the walk, each issue still in the CPU cache
         f["raw_data"] = cols.raw
+    if cols.uids is not None:
+        f["uids"] = cols.uids
     for k in ("path", "iacDescription"):  # checked above; the compliance mapping reads them from typed issues
         fields.pop(k)
     return f, fields
@@ -535,9 +544,9 @@ class Snyk(ReportFormat):
             why = ("not a snyk test --json report: a project object needs `vulnerabilities` or "
                    "`infrastructureAsCodeIssues` (a single issue object is not a report; run `snyk test --json`)")  # fmt: skip
             return self.dead(why, source, data)
-        raws: list[Any] = []  # msgspec.Raw slices of the compact document (no copy)
+        raws: list[Any] = []  # msgspec.Raw slices of the document (no copy)
         where: list[int] = []
-        ctx: list[str] = []
+        groups: list[IssueGroup] = []  # (uid context before the ordinal, IaC, issues)
         iac: list[bool] = []
         for pi, p in enumerate(projects):
             base = f"{p.projectName}\0{p.path}\0{p.targetFile}\0{pi}"
@@ -545,11 +554,12 @@ class Snyk(ReportFormat):
                 if items:
                     raws.extend(items)
                     where.extend([pi] * len(items))
-                    ctx.extend(map(f"{base}\0{int(key)}\0".__add__, map(str, range(len(items)))))
+                    groups.append((f"{base}\0{int(key)}\0".encode(), key, items))
                     iac.extend([key] * len(items))
         out = Decoded(events=len(raws))
-        if not raws:
+        if not raws or self._walked(groups, projects, where, iac, source, out):
             return out
+        ctx = [f"{c.decode()}{k}" for c, _key, items in groups for k in range(len(items))]
         if formatted:
             raws = record_bytes(raws)
         else:  # each issue's compact text: natively (a whitespace-only pass; 100k issues 0.47 -> 0.39 CPU-s, memory-bound) or by msgspec
@@ -575,6 +585,34 @@ class Snyk(ReportFormat):
             self._emit(cls, out, _issue_fields(part, pf), pf, projects, [where[i] for i in src], part.raws,
                        [ctx[i] for i in src], part, [iac[i] for i in src])  # fmt: skip
         return out
+
+    def _walked(self, groups: list[IssueGroup], projects: list[_Project], where: list[int], iac: list[bool],
+                source: str, out: Decoded) -> bool:
+        """The fused native path (:func:`~secpipe.formats._findings.walk_issues`: each issue compacted,
+        walked, copied into raw_data and hashed in one pass, license issues told apart by their
+        walked ``type``); False when it does not apply (the paths below decide)."""
+        got = walk_issues(groups, _SPEC, self.name, ("type", "license", _LICENSE_GUESSES[0][1]), _CLASSES)
+        if got is None:
+            return False
+        batches = []
+        for (sel, cols), cls in zip(got, _CLASSES, strict=True):
+            if not sel:
+                continue
+            native = _fields_of(cols)
+            if native is None:
+                return False
+            part = None
+            if cls == "compliance_finding":  # license and IaC issues: typed for the compliance mapping
+                scratch = Decoded()
+                part = decode_strict(texts(native[0]["raw_data"]), [(source, i) for i in sel], _Vuln, scratch,
+                                     self.name, "a Snyk issue")  # fmt: skip
+                if scratch.dead:
+                    return False
+            batches.append((cls, sel, native, part))
+        for cls, sel, (f, fields), part in batches:
+            pick = (lambda seq: seq) if len(sel) == len(where) else _picker(sel)
+            self._emit(cls, out, f, fields, projects, pick(where), None, None, part, pick(iac))
+        return True
 
     def _native(self, raws: list[bytes], iac: list[bool], projects: list[_Project], where: list[int], ctx: list[str],
                 source: str, out: Decoded) -> bool:
@@ -632,8 +670,10 @@ class Snyk(ReportFormat):
         return batches
 
     def _emit(self, cls: str, out: Decoded, f: dict[str, Any], fields: dict[str, Distinct], projects: list[_Project],
-              where: list[int], raws: list[bytes], ctx: list[str], part: Strict | None, iac: list[bool]) -> None:
-        """One batch of ``cls`` from the issues' field columns (``part``: typed issues, for compliance)."""
+              where: list[int], raws: list[bytes] | None, ctx: list[str] | None, part: Strict | None,
+              iac: list[bool]) -> None:  # fmt: skip
+        """One batch of ``cls`` from the issues' field columns (``part``: typed issues, for compliance;
+        ``raws`` and ``ctx`` for the uids and raw_data unless ``f`` holds them)."""
         cols = self._common(cls, f, projects, where, raws, ctx)
         if cls == "vulnerability_finding":
             cols.update(self._vulns(f, fields, [projects[i].packageManager for i in where], cols))
@@ -647,14 +687,15 @@ class Snyk(ReportFormat):
         cols["unmapped"] = f["unmapped"]
         out.batches.append(to_batch(cls, cols))
 
-    def _common(self, cls: str, f: dict[str, Any], projects: list[_Project], where: list[int], raws: list[bytes],
-                ctx: list[str]) -> dict[str, pa.Array]:
-        n = len(raws)
+    def _common(self, cls: str, f: dict[str, Any], projects: list[_Project], where: list[int], raws: list[bytes] | None,
+                ctx: list[str] | None) -> dict[str, pa.Array]:
+        n = len(where)
+        uids = f["uids"] if "uids" in f else event_uids(self.name, raws or [], ctx)
         cols = base_columns(
-            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=uids,
             times_ms=pa.nulls(n, pa.int64()), raws=None, activity_id=1, severity_id=severity_ids(f["severity"]),
         )  # fmt: skip
-        cols["raw_data"] = f["raw_data"] if "raw_data" in f else _raw_data(raws)
+        cols["raw_data"] = f["raw_data"] if "raw_data" in f else _raw_data(raws or [])
         res = []
         for p in projects:
             extra = {"targetFile": p.displayTargetFile or p.targetFile, "org": p.org,

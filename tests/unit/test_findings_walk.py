@@ -1,0 +1,139 @@
+"""The fused issue walk (``_findings.walk_issues``, Rust ``report.rs``) against the paths it replaces.
+
+Snyk's decode walks a report's issues in one native pass (compacted, walked, raw_data and uid
+made together). The reference is the per-issue native path it replaces (``compact_each``, then
+``extract``, then ``uids``), taken with ``walk_issues`` turned off: the same batches (time columns
+aside, which are the receipt time) and dead letters on every real snyk-to-html report, and on
+generated reports with arbitrary whitespace, escapes, non-ASCII text, license issues keyed first
+or last and IaC projects. The call itself is checked against the compactor and ``uids``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from secpipe.formats import _fast, _findings, get, snyk
+from secpipe.formats.base import Decoded, event_uids
+from tests.unit.native_support import assert_same_decoded
+
+pytestmark = pytest.mark.skipif(not (_fast.available() and hasattr(_fast._module(), "walk_issues")),
+                                reason="native extension (with walk_issues) not built")  # fmt: skip
+
+
+def _both(doc: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Decoded, Decoded, list[bool]]:
+    """(fused walk, per-issue native path, whether each fused call applied)."""
+    used: list[bool] = []
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        got = _findings.walk_issues(*args, **kw)
+        used.append(got is not None)
+        return got
+
+    with monkeypatch.context() as m:
+        m.setattr(snyk, "walk_issues", spy)
+        fused = get("snyk").decode(doc, "src")
+    with monkeypatch.context() as m:
+        m.setattr(snyk, "walk_issues", lambda *a, **k: None)
+        reference = get("snyk").decode(doc, "src")
+    return fused, reference, used
+
+
+def test_real_reports(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    walked = 0
+    for p in sorted((real / "snyk-to-html").glob("*.json")):
+        fused, reference, used = _both(p.read_bytes(), monkeypatch)
+        assert_same_decoded(fused, reference, p.name)
+        walked += sum(used)
+    assert walked >= 8  # the reports with issues took the fused walk
+
+
+def _issues(real: Path) -> list[dict[str, Any]]:
+    out = []
+    for p in sorted((real / "snyk-to-html").glob("*.json")):
+        try:
+            d = json.loads(p.read_text())
+        except ValueError:
+            continue
+        for proj in d if isinstance(d, list) else [d]:
+            if isinstance(proj, dict):
+                out.extend(proj.get("vulnerabilities") or [])
+    return out
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_generated_reports(real: Path, monkeypatch: pytest.MonkeyPatch, data: st.DataObject) -> None:
+    """Real issues, mutated (texts with escapes and non-ASCII, license issues keyed first or
+    last, IaC projects), in pretty or compact reports with random indentation."""
+    pool = _issues(real)
+    projects = []
+    for k in range(data.draw(st.integers(1, 3))):
+        vulns = []
+        for _ in range(data.draw(st.integers(0, 6))):
+            v = dict(data.draw(st.sampled_from(pool)))
+            if data.draw(st.booleans()):
+                v["description"] = data.draw(_TEXT) + "\n\t\"q\" \\ " + data.draw(_TEXT)
+            if data.draw(st.booleans()):
+                v["title"] = data.draw(_TEXT)
+            if data.draw(st.integers(0, 3)) == 0:  # a license issue, its `license` key first or not
+                v = {"license": "GPL-3.0", **v, "type": "license"} if data.draw(st.booleans()) else {**v, "type": "license"}
+            vulns.append(v)
+        proj: dict[str, Any] = {"vulnerabilities": vulns, "projectName": f"p{k}", "path": f"/src/{k}", "ok": False}
+        if data.draw(st.integers(0, 4)) == 0:
+            proj["infrastructureAsCodeIssues"] = [{"id": "SNYK-CC-K8S-1", "title": data.draw(_TEXT), "severity": "low",
+                                                   "msg": "spec.x", "path": ["a", 1], "publicId": "SNYK-CC-K8S-1"}]  # fmt: skip
+        projects.append(proj)
+    doc: Any = projects if len(projects) > 1 or data.draw(st.booleans()) else projects[0]
+    indent = data.draw(st.sampled_from([None, 0, 1, 2, 4, 9]))
+    text = json.dumps(doc, indent=indent, ensure_ascii=data.draw(st.booleans()))
+    if data.draw(st.booleans()):  # (a raw newline is only ever between tokens: strings escape theirs)
+        text = text.replace("\n", "\r\n\t")
+    fused, reference, used = _both(text.encode(), monkeypatch)
+    assert_same_decoded(fused, reference, text[:200])
+    if any(p["vulnerabilities"] or p.get("infrastructureAsCodeIssues") for p in projects):
+        assert used and all(used)
+
+
+def test_the_call_compacts_splits_and_hashes() -> None:
+    """Per class: the compact issues (as ``compact_each`` gives them) as raw_data, their uids as
+    ``event_uids`` makes them with context ``group context + ordinal``, and the walked split."""
+    vuln = {"id": "V1", "type": "vuln", "description": "a\nb \"c\" ü"}
+    lic = {"license": "MIT", "id": "L1", "type": "license"}
+    lic_last = {"id": "L2", "type": "license"}  # guessed a vulnerability, walked a license
+    not_lic = {"license": "x", "id": "V2"}  # guessed a license, walked a vulnerability
+    texts = [json.dumps(x, indent=3, ensure_ascii=False).encode() for x in (vuln, lic, lic_last, not_lic)]
+    raws = [msgspec.json.decode(t, type=msgspec.Raw) for t in texts]
+    groups: list[_findings.IssueGroup] = [(b"ctx-a\0", False, raws[:3]), (b"ctx-b\0", False, raws[3:]),
+                                          (b"ctx-c\0", True, [raws[0]])]  # fmt: skip
+    got = _findings.walk_issues(groups, snyk._SPEC, "snyk", ("type", "license", b'{"license":'), ("x", "y"))
+    assert got is not None
+    (first, c1), (second, c2) = got
+    assert (first, second) == ([0, 3], [1, 2, 4])
+    compact = _fast.compact_each(raws)
+    assert compact is not None
+    assert compact == [msgspec.json.format(t, indent=-1) for t in texts]
+    assert c1.raw is not None and c2.raw is not None and c1.uids is not None and c2.uids is not None
+    assert c1.raw.to_pylist() == [compact[0].decode(), compact[3].decode()]
+    assert c2.raw.to_pylist() == [compact[1].decode(), compact[2].decode(), compact[0].decode()]
+    ctx = ["ctx-a\x000", "ctx-a\x001", "ctx-a\x002", "ctx-b\x000", "ctx-c\x000"]
+    everything = event_uids("snyk", [*compact, compact[0]], ctx).to_pylist()
+    assert c1.uids.to_pylist() == [everything[0], everything[3]]
+    assert c2.uids.to_pylist() == [everything[1], everything[2], everything[4]]
+    assert c1.strings["id"].to_pylist() == ["V1", "V2"]
+    assert c1.strings["description"].to_pylist() == [vuln["description"], None]
+
+
+@pytest.mark.parametrize("bad", [b'{"id": "x", "id": "y"}', b'{"id": 1}', b'{"description": ["x"]}', b'[1, 2]'])
+def test_an_irregular_issue_leaves_it_to_the_caller(bad: bytes) -> None:
+    raws = [msgspec.json.decode(b'{"id": "ok"}', type=msgspec.Raw), msgspec.json.decode(bad, type=msgspec.Raw)]
+    assert _findings.walk_issues([(b"c\0", False, raws)], snyk._SPEC, "snyk", None, ("x", "y")) is None
