@@ -32,6 +32,7 @@ mod compact_doc;
 mod extract;
 mod github;
 mod report;
+mod github_audit;
 mod valid;
 
 /// A record the fast path does not decide the way msgspec would.
@@ -1191,6 +1192,8 @@ fn contains_any(py: Python<'_>, data: &Bound<'_, PyAny>, needles: Vec<Vec<u8>>) 
 fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract::extract, m)?)?;
     m.add_class::<github::HookScanner>()?;
+    m.add_function(wrap_pyfunction!(github_audit::github_audit_walk, m)?)?;
+    m.add_function(wrap_pyfunction!(github_audit::github_audit_doc, m)?)?;
     m.add_function(wrap_pyfunction!(uids, m)?)?;
     m.add_function(wrap_pyfunction!(split_envelope, m)?)?;
     m.add_function(wrap_pyfunction!(split_lines, m)?)?;
