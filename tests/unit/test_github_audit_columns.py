@@ -107,8 +107,11 @@ def test_mixed_batch_sets_webhooks_aside(real: Path) -> None:
 
 
 def test_without_the_extension_the_walk_declines(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = b'{"action":"a.b","actor":"x"}\n{"action":"a.c","actor":"y"}'
     monkeypatch.setattr(_fast, "_module", lambda: None)
-    assert audit.walk(FMT, [b'{"action":"a.b","actor":"x"}']) is None
+    assert audit.walk(FMT, doc.split(b"\n")) is None and audit.walk_doc(FMT, doc) is None
+    monkeypatch.setattr(_fast, "_module", lambda: object())  # an older build, without the walk
+    assert audit.walk(FMT, doc.split(b"\n")) is None and audit.walk_doc(FMT, doc) is None
 
 
 def test_irregular_record_declines_the_batch() -> None:

@@ -65,7 +65,7 @@ def likely(raws: Sequence[Any]) -> bool:
 def walk(fmt: Any, raws: list[Any]) -> tuple[pa.RecordBatch | None, list[int]] | None:
     """(the API Activity batch of the audit events of ``raws``, the indexes of the other records),
     or None: no extension, or a record the walk declines (the caller's msgspec path decides all)."""
-    mod = _fast._module()
+    mod = _native()
     return None if mod is None else _walked(fmt, mod.github_audit_walk(raws, *_ARGS))
 
 
@@ -73,11 +73,17 @@ def walk_doc(fmt: Any, data: bytes) -> tuple[pa.RecordBatch, int] | None:
     """(the API Activity batch, the count of records) of an NDJSON document of audit events
     walked where its lines lie (no split, no copy of each); None when it is not only such events
     as compact JSON lines (or no extension): the caller reads the document as before."""
-    mod = _fast._module()
+    mod = _native()
     got = None if mod is None else _walked(fmt, mod.github_audit_doc(data, *_ARGS))
     if got is None or got[0] is None or got[1]:
         return None
     return got[0], got[0].num_rows
+
+
+def _native() -> Any:
+    """The extension when it has the walk (an older build has not: the msgspec path then)."""
+    mod = _fast._module()
+    return mod if hasattr(mod, "github_audit_doc") else None
 
 
 def _walked(fmt: Any, out: tuple[Any, ...]) -> tuple[pa.RecordBatch | None, list[int]] | None:
