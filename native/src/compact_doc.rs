@@ -38,12 +38,40 @@ fn is_ws(c: u8) -> bool {
 }
 
 /// Index of the first byte at or after ``i`` that is not JSON whitespace (or the length).
+/// After a whitespace byte, a run of spaces (indentation) is passed 16 bytes a step.
 #[inline(always)]
 fn ws(b: &[u8], mut i: usize) -> usize {
     while b.get(i).is_some_and(|&c| is_ws(c)) {
         i += 1;
+        while let Some(m) = spaces16(b, i) {
+            if m != 0xFFFF {
+                i += (!m).trailing_zeros() as usize;
+                break;
+            }
+            i += 16;
+        }
     }
     i
+}
+
+/// Bit k set where ``b[j + k]`` is a space, for the 16 bytes at ``j`` (SSE2, part of x86-64);
+/// None past the end, or without SSE2 (the byte loop then passes the run).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn spaces16(b: &[u8], j: usize) -> Option<u32> {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let chunk = b.get(j..j + 16)?;
+    // SAFETY: ``chunk`` holds 16 readable bytes (unaligned load); SSE2 is part of x86-64.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        Some(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8))) as u32)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn spaces16(_b: &[u8], _j: usize) -> Option<u32> {
+    None
 }
 
 /// The compacted document and where it went.
@@ -53,6 +81,11 @@ struct Compacted {
     items: Vec<(usize, usize)>,
     /// ``key`` was met once, with an array value, and no top-level key is escaped
     plain: bool,
+    /// (key start, key end, value start, value end) in ``out`` of each top-level member, in
+    /// order (the key without its quotes), when the document is an object
+    top: Vec<(usize, usize, usize, usize)>,
+    /// no top-level key is escaped
+    keys_plain: bool,
 }
 
 /// The string at ``i`` (an opening quote) copied to ``out``; the index past it and whether it
@@ -88,14 +121,21 @@ fn compact_checked(b: &[u8], key_name: &[u8]) -> R<Compacted> {
     let (mut met, mut plain) = (0usize, true);
     let mut target = false; // the top-level key just read is ``key``
     let mut inside = false; // walking the items of ``key``'s array (open.len() == 2)
+    let mut top: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut keys_plain = true;
     let mut j = ws(b, 0);
     loop {
         // a value starts at j
         if inside && open.len() == 2 {
             items.push((out.len(), 0));
         }
-        if open.len() == 1 && target && at(b, j)? != b'[' {
-            plain = false;
+        if open.len() == 1 && open[0] == b'{' {
+            if let Some(last) = top.last_mut() {
+                last.2 = out.len(); // a top-level member's value starts
+            }
+            if target && at(b, j)? != b'[' {
+                plain = false;
+            }
         }
         match at(b, j)? {
             c @ (b'{' | b'[') => {
@@ -114,9 +154,12 @@ fn compact_checked(b: &[u8], key_name: &[u8]) -> R<Compacted> {
                     }
                     open.push(c);
                     j = if c == b'{' {
+                        let start = out.len();
                         let (v, k, escaped) = key(b, next, &mut out)?;
                         if open.len() == 1 {
                             (target, plain) = top_key(k, escaped, key_name, &mut met, plain);
+                            keys_plain &= !escaped;
+                            top.push((start + 1, out.len() - 2, 0, 0));
                         }
                         v
                     } else {
@@ -148,16 +191,28 @@ fn compact_checked(b: &[u8], key_name: &[u8]) -> R<Compacted> {
                     last.1 = out.len();
                 }
             }
+            if open.len() == 1 && open[0] == b'{' {
+                if let Some(last) = top.last_mut() {
+                    last.3 = out.len(); // a top-level member's value ended
+                }
+            }
             let Some(&c) = open.last() else {
-                return if j == b.len() { Ok(Compacted { out, items, plain: plain && met == 1 }) } else { Err(Irregular) };
+                return if j == b.len() {
+                    Ok(Compacted { out, items, plain: plain && met == 1, top, keys_plain })
+                } else {
+                    Err(Irregular)
+                };
             };
             match at(b, j)? {
                 b',' => {
                     out.push(b',');
                     j = if c == b'{' {
+                        let start = out.len();
                         let (v, k, escaped) = key(b, j + 1, &mut out)?;
                         if open.len() == 1 {
                             (target, plain) = top_key(k, escaped, key_name, &mut met, plain);
+                            keys_plain &= !escaped;
+                            top.push((start + 1, out.len() - 2, 0, 0));
                         }
                         v
                     } else {
@@ -190,16 +245,23 @@ fn top_key(k: &[u8], escaped: bool, key_name: &[u8], met: &mut usize, plain: boo
 
 /// The items of the array ``key`` as bytes, when given.
 type Items = Option<Vec<Py<PyBytes>>>;
+/// The top-level members' (key start, key end, value start, value end), when given.
+type Members = Option<Vec<(usize, usize, usize, usize)>>;
 
 /// ``doc`` compacted (as ``msgspec.json.format(doc, indent=-1)``) when it is one valid JSON
 /// value, as a read-only buffer, with the items of its top-level array ``key`` as bytes (None
-/// when ``key`` is not met exactly once with an array value, or a top-level key is escaped);
-/// None for a document not decided here (the caller reads it as before).
+/// when ``key`` is not met exactly once with an array value, or a top-level key is escaped),
+/// and where each top-level member lies in the buffer: (key start, key end, value start, value
+/// end), the key without its quotes, in document order (None when the document is not an
+/// object or a top-level key is escaped). None for a document not decided here (the caller
+/// reads it as before).
 #[pyfunction]
-pub(crate) fn compact_doc(py: Python<'_>, doc: &[u8], key: &[u8]) -> PyResult<Option<(Py<Buf>, Items)>> {
+pub(crate) fn compact_doc(py: Python<'_>, doc: &[u8], key: &[u8]) -> PyResult<Option<(Py<Buf>, Items, Members)>> {
     let Ok(c) = py.detach(|| compact_checked(doc, key)) else { return Ok(None) };
     let items = c.plain.then(|| c.items.iter().map(|&(s, e)| PyBytes::new(py, &c.out[s..e]).unbind()).collect());
-    Ok(Some((buf(py, c.out)?, items)))
+    let object = c.out.first() == Some(&b'{');
+    let members = (object && c.keys_plain).then_some(c.top);
+    Ok(Some((buf(py, c.out)?, items, members)))
 }
 
 #[cfg(test)]
@@ -219,8 +281,21 @@ mod tests {
         let (out, items) = c(doc, "v").unwrap();
         assert_eq!(out, "{\"a\":[1,{\"b\":[]}],\"v\":[{\"x\":\"y z\"},[true,null],-1.5e3,\"s\"]}");
         assert_eq!(items.unwrap(), ["{\"x\":\"y z\"}", "[true,null]", "-1.5e3", "\"s\""]);
+        let got = compact_checked(doc.as_bytes(), b"v").ok().unwrap();
+        let text = |a: usize, b: usize| String::from_utf8(got.out[a..b].to_vec()).unwrap();
+        let members: Vec<(String, String)> = got.top.iter().map(|&(a, b, c, d)| (text(a, b), text(c, d))).collect();
+        assert_eq!(members, [("a".into(), "[1,{\"b\":[]}]".into()), ("v".into(), "[{\"x\":\"y z\"},[true,null],-1.5e3,\"s\"]".into())]);
         assert_eq!(c("{\"v\": []}", "v").unwrap().1.unwrap(), Vec::<String>::new());
         assert_eq!(c("{\"v\": [ {} ]}", "v").unwrap().1.unwrap(), ["{}"]);
+    }
+
+    #[test]
+    fn long_whitespace_runs() {
+        for n in [0, 1, 15, 16, 17, 31, 32, 33, 100] {
+            let pad = " ".repeat(n);
+            let doc = format!("{pad}{{{pad}\"v\"{pad}:\n{pad}[{pad}1{pad},\t{pad}\"{pad}\"\r\n{pad}]{pad}}}{pad}");
+            assert_eq!(c(&doc, "v").unwrap(), (format!("{{\"v\":[1,\"{pad}\"]}}"), Some(vec!["1".into(), format!("\"{pad}\"")])));
+        }
     }
 
     #[test]

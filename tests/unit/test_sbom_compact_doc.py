@@ -50,8 +50,17 @@ def _check(doc: bytes, key: str = "vulnerabilities") -> None:
     if got is None:
         return
     assert _msgspec_ok(doc), doc[:200]
-    out, items = got
+    out, items, members = got
     assert bytes(out) == _FMT(doc, indent=-1)
+    if bytes(out)[:1] != b"{":
+        assert members is None
+    if members is not None:  # the top-level members as msgspec reads them
+        view = memoryview(out)
+        try:
+            assert {bytes(view[a:b]).decode(): bytes(view[c:d]) for a, b, c, d in members} == {
+                k: bytes(v) for k, v in _TOP.decode(bytes(out)).items()}
+        except UnicodeDecodeError:
+            pass
     if items is not None:
         # only for a top-level array (met once: the dict's value is that one)
         try:
@@ -183,6 +192,9 @@ def _boms() -> list[tuple[str, bytes]]:
     out.append(("300 vulnerabilities", json.dumps(big, indent=rnd.choice([1, 2, 4])).encode()))
     out.append(("300 compact", json.dumps(big, separators=(",", ":")).encode()))
     out.append(("truncated", text[: len(text) // 2].encode()))
+    out.append(("key not UTF-8", text.encode().replace(b'"components":', b'"\xffcomponents":', 1)))
+    out.append(("top-level array", json.dumps([base], indent=2).encode()))
+    out.append(("keys repeated", text.replace('"metadata":', '"components": 7, "metadata": 1, "metadata":', 1).encode()))
     return out
 
 

@@ -138,12 +138,18 @@ def split_array(doc: bytes) -> list[bytes] | None:
     return mod.split_array(doc)  # type: ignore[no-any-return]
 
 
-def compact_doc(doc: bytes, key: str) -> tuple[Any, list[bytes] | None] | None:
+Members = list[tuple[int, int, int, int]]
+
+
+def compact_doc(doc: bytes, key: str) -> tuple[Any, list[bytes] | None, Members | None] | None:
     """``doc`` compacted as ``msgspec.json.format(doc, indent=-1)`` gives it, in one native pass
     that also checks it is one JSON value (as strictly as :func:`split_array`'s check), as a
     read-only buffer msgspec decodes; with the items of its top-level array ``key`` as bytes
-    (None unless ``key`` is met once, unescaped, with an array value). None without the
-    extension, or for a document not decided there: the caller reads ``doc`` as before."""
+    (None unless ``key`` is met once, unescaped, with an array value), and where each top-level
+    member lies in the buffer: (key start, key end, value start, value end), the key without
+    its quotes, in document order (None unless the document is an object with no key escaped).
+    None without the extension, or for a document not decided there: the caller reads ``doc``
+    as before."""
     mod = _module()
     if mod is None:
         return None
