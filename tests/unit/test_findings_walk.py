@@ -1,11 +1,13 @@
 """The fused issue walk (``_findings.walk_issues``, Rust ``report.rs``) against the paths it replaces.
 
-Snyk's decode walks a report's issues in one native pass (compacted, walked, raw_data and uid
-made together). The reference is the per-issue native path it replaces (``compact_each``, then
-``extract``, then ``uids``), taken with ``walk_issues`` turned off: the same batches (time columns
-aside, which are the receipt time) and dead letters on every real snyk-to-html report, and on
-generated reports with arbitrary whitespace, escapes, non-ASCII text, license issues keyed first
-or last and IaC projects. The call itself is checked against the compactor and ``uids``.
+Snyk's and Trivy's decodes walk a report's issues (Trivy: its vulnerabilities, the report read as
+it came) in one native pass (compacted, walked, raw_data and uid made together). The reference is
+the path it replaces (Snyk: ``compact_each``, ``extract``, ``uids`` per issue; Trivy: the report
+compacted whole, then ``extract`` and ``uids``), taken with ``walk_issues`` turned off: the same
+batches (time columns aside, which are the receipt time) and dead letters on every real
+snyk-to-html report and Trivy golden, and on generated reports with arbitrary whitespace, escapes,
+non-ASCII text, license issues keyed first or last and IaC projects. The call itself is checked
+against the compactor and ``uids``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secpipe.formats import _fast, _findings, get, snyk
+from secpipe.formats import _fast, _findings, get, snyk, trivy
 from secpipe.formats.base import Decoded, event_uids
 from tests.unit.native_support import assert_same_decoded
 
@@ -27,8 +29,9 @@ pytestmark = pytest.mark.skipif(not (_fast.available() and hasattr(_fast._module
                                 reason="native extension (with walk_issues) not built")  # fmt: skip
 
 
-def _both(doc: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Decoded, Decoded, list[bool]]:
-    """(fused walk, per-issue native path, whether each fused call applied)."""
+def _both(doc: bytes, monkeypatch: pytest.MonkeyPatch, fmt: str = "snyk") -> tuple[Decoded, Decoded, list[bool]]:
+    """(fused walk, the path it replaces, whether each fused call applied)."""
+    mod = snyk if fmt == "snyk" else trivy
     used: list[bool] = []
 
     def spy(*args: Any, **kw: Any) -> Any:
@@ -37,11 +40,11 @@ def _both(doc: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Decoded, Decoded
         return got
 
     with monkeypatch.context() as m:
-        m.setattr(snyk, "walk_issues", spy)
-        fused = get("snyk").decode(doc, "src")
+        m.setattr(mod, "walk_issues", spy)
+        fused = get(fmt).decode(doc, "src")
     with monkeypatch.context() as m:
-        m.setattr(snyk, "walk_issues", lambda *a, **k: None)
-        reference = get("snyk").decode(doc, "src")
+        m.setattr(mod, "walk_issues", lambda *a, **k: None)
+        reference = get(fmt).decode(doc, "src")
     return fused, reference, used
 
 
@@ -137,3 +140,47 @@ def test_the_call_compacts_splits_and_hashes() -> None:
 def test_an_irregular_issue_leaves_it_to_the_caller(bad: bytes) -> None:
     raws = [msgspec.json.decode(b'{"id": "ok"}', type=msgspec.Raw), msgspec.json.decode(bad, type=msgspec.Raw)]
     assert _findings.walk_issues([(b"c\0", False, raws)], snyk._SPEC, "snyk", None, ("x", "y")) is None
+
+
+def test_trivy_real_reports(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    walked = 0
+    for p in sorted((real / "trivy").rglob("*.json*")):
+        fused, reference, used = _both(p.read_bytes(), monkeypatch, "trivy")
+        assert_same_decoded(fused, reference, p.name)
+        walked += sum(used)
+    assert walked >= 30
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_trivy_generated_reports(real: Path, monkeypatch: pytest.MonkeyPatch, data: st.DataObject) -> None:
+    """A real image report with mutated vulnerabilities and a misconfiguration and a secret, in
+    pretty or compact text with random indentation (with and without a byte-order mark)."""
+    doc = json.loads((real / "trivy/debian-stretch.json.golden").read_text())
+    pool = [v for r in doc["Results"] for v in r.get("Vulnerabilities") or []]
+    results = []
+    for k in range(data.draw(st.integers(1, 3))):
+        vulns = []
+        for _ in range(data.draw(st.integers(0, 5))):
+            v = dict(data.draw(st.sampled_from(pool)))
+            if data.draw(st.booleans()):
+                v["Description"] = data.draw(_TEXT) + "\n\t\"q\" \\ " + data.draw(_TEXT)
+            if data.draw(st.booleans()):
+                v["Title"] = data.draw(_TEXT)
+            vulns.append(v)
+        results.append({"Target": f"t{k}", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": vulns})
+    if data.draw(st.booleans()):
+        results.append({"Target": "x.yaml", "Class": "config", "Misconfigurations": [
+            {"ID": "KSV001", "Title": data.draw(_TEXT), "Severity": "LOW", "Status": "FAIL", "Message": "m"}]})
+        results.append({"Target": "s.sh", "Class": "secret", "Secrets": [
+            {"RuleID": "aws", "Title": "key", "Severity": "HIGH", "StartLine": 1, "EndLine": 1, "Match": "***"}]})
+    doc["Results"] = results
+    indent = data.draw(st.sampled_from([None, 0, 1, 2, 4]))
+    text = json.dumps(doc, indent=indent, ensure_ascii=data.draw(st.booleans()))
+    if data.draw(st.booleans()):
+        text = text.replace("\n", "\r\n\t")
+    body = (b"\xef\xbb\xbf" if data.draw(st.integers(0, 5)) == 0 else b"") + text.encode()
+    fused, reference, used = _both(body, monkeypatch, "trivy")
+    assert_same_decoded(fused, reference, text[:200])
+    if any(r.get("Vulnerabilities") for r in results):
+        assert used and all(used)

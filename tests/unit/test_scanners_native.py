@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from secpipe.formats import _fast
+from secpipe.formats import _fast, _findings, snyk, trivy
 from tests.unit.native_support import same_both_ways as _same
 
 pytestmark = pytest.mark.skipif(not _fast.available(), reason="native extension not built (or SECPIPE_NATIVE=0)")
@@ -72,7 +72,15 @@ def test_bench_shaped_reports_same_both_ways(monkeypatch: pytest.MonkeyPatch) ->
         walked.append(cols is not None)
         return cols
 
+    def walk_spy(*args: Any, **kw: Any) -> Any:  # Snyk's and Trivy's fused walk (walk_issues)
+        got = walk(*args, **kw)
+        walked.append(got is not None)
+        return got
+
     monkeypatch.setattr(_fast, "extract", spy)
+    walk = _findings.walk_issues
+    for mod in (snyk, trivy):
+        monkeypatch.setattr(mod, "walk_issues", walk_spy)
     for fmt, doc in (("trivy", scanners.gen_trivy(3000)[0]), ("snyk", scanners.gen_snyk(2500)[0]),
                      ("sbom", sbom.gen_bom(2000)[0])):  # fmt: skip
         out = _same(fmt, doc, monkeypatch, fmt)

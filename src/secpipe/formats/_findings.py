@@ -391,6 +391,11 @@ def raw_data(raws: list[bytes]) -> pa.Array:
     return native if native is not None else string_column(raws, checked=all(map(bytes.isascii, raws)))
 
 
+def can_walk() -> bool:
+    """Whether :func:`walk_issues` can run (the extension is built and has that call)."""
+    return hasattr(_fast._module(), "walk_issues")
+
+
 #: One group of a report's issues for :func:`walk_issues`: (uid context, second class, issues).
 IssueGroup = tuple[bytes, bool, list[Any]]
 
@@ -411,11 +416,10 @@ def walk_issues(groups: list[IssueGroup], spec: _fast.Spec, kind: str, split: tu
     its issues, their columns), or None without the extension (or one that predates this call) or
     when the walk does not decide an issue (irregular, not UTF-8, a raw_data past 2 GiB): the
     caller's path decides, with the same columns (tests)."""
-    mod = _fast._module()
-    walk = getattr(mod, "walk_issues", None)
     n = sum(len(g[2]) for g in groups)
-    if walk is None or not n:
+    if not can_walk() or not n:
         return None
+    walk = _fast._module().walk_issues  # type: ignore[union-attr]
     paths, unmapped, known, _route, _reserve = _fast._args(spec, None, n)
     where = None if split is None else ([p for p, _m in spec.paths].index(split[0]), split[1].encode(), split[2])
     reserve = [None if (b := _WALKED.get((spec, shape))) is None else [int(x * n * 1.1) + 64 for x in b] for shape in shapes]

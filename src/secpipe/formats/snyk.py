@@ -38,8 +38,11 @@ A JSON document that is not a ``snyk test`` report (no ``vulnerabilities`` or
 ``infrastructureAsCodeIssues``, e.g. a single vulnerability object) is dead-lettered with the
 reason. SARIF from Snyk Code is handled by the ``sarif`` format.
 
-Performance: the report is compacted once and each issue copied once to bytes. With the native
-extension (``_fast``) the issues are walked once in Rust into their field columns and ``unmapped``
+Performance: with the native walk (``_findings.walk_issues``, :meth:`Snyk._walked`) each issue of
+the report as it came is compacted, walked into its class's field columns and ``unmapped``,
+copied into ``raw_data`` and hashed in one fused Rust pass (the report's bytes read once, no bytes
+object an issue), license issues told apart by their walked ``type``. Without it the report is
+compacted once and each issue copied once to bytes; with the older extension (``_fast``) the issues are walked once in Rust into their field columns and ``unmapped``
 (:func:`_native_fields`; identifiers, CVSS details, references, paths kept raw and decoded once per
 distinct value), split by class before the walk so no column is copied to split it; otherwise, or
 when an issue is irregular, msgspec types them and :func:`_issue_fields` gives the same columns.
@@ -70,6 +73,7 @@ from secpipe.formats._findings import (
     IssueGroup,
     ReportFormat,
     S,
+    can_walk,
     captions,
     compact,
     distinct_uids,
@@ -557,7 +561,7 @@ class Snyk(ReportFormat):
                     groups.append((f"{base}\0{int(key)}\0".encode(), key, items))
                     iac.extend([key] * len(items))
         out = Decoded(events=len(raws))
-        if not raws or self._walked(groups, projects, where, iac, source, out):
+        if not raws or can_walk() and self._walked(groups, projects, where, iac, source, out):
             return out
         ctx = [f"{c.decode()}{k}" for c, _key, items in groups for k in range(len(items))]
         if formatted:

@@ -45,9 +45,12 @@ Type or Class). ``ReportID`` (Trivy 0.63+) -> ``metadata.correlation_uid``. ``ti
 ``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
 Status, Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
 
-Performance: the report is compacted once (so every finding slice is canonical). With the native
-extension (``_fast``) the vulnerabilities (most of a report) are walked once in Rust into their
-field columns and ``unmapped`` (:func:`_native_vulns`); otherwise, or when a vulnerability is
+Performance: with the native walk (``_findings.walk_issues``) a report is decoded as it came
+(:meth:`Trivy._as_given`: no compact copy of the whole) and its vulnerabilities (most of a report)
+compacted, walked into their field columns and ``unmapped``, copied into ``raw_data`` and hashed
+in one fused Rust pass (:func:`_walked_vulns`), the other findings compacted each. Otherwise the
+report is compacted once (so every finding slice is canonical) and, with the extension (``_fast``),
+the vulnerabilities walked in Rust (:func:`_native_vulns`); otherwise, or when a vulnerability is
 irregular (a value of another JSON type, no VulnerabilityID, a CVSS block of the wrong shape),
 findings are decoded in one msgspec call into structs that list every known key
 (``forbid_unknown_fields``; a finding with an unknown key falls back to a per-finding decode
@@ -85,8 +88,10 @@ from secpipe.formats._findings import (
     RESOURCES,
     STR_LIST,
     Distinct,
+    IssueGroup,
     ReportFormat,
     S,
+    can_walk,
     captions,
     compact,
     distinct_uids,
@@ -104,6 +109,7 @@ from secpipe.formats._findings import (
     singleton_list,
     str_lists,
     strs,
+    walk_issues,
 )
 from secpipe.formats.base import (
     BOM,
@@ -306,6 +312,7 @@ class _TypedReport(msgspec.Struct, gc=False):
 
 _TYPED = msgspec.json.Decoder(_TypedReport)
 _LEGACY_REPORT = msgspec.json.Decoder(_Report)
+_PRETTY = _LEGACY_REPORT  # a report as it came (see Trivy._as_given)
 
 
 def _line(raw: msgspec.Raw) -> str:
@@ -404,12 +411,31 @@ _V_SPEC = _fast.Spec(
 )  # fmt: skip
 
 
+def _walked_vulns(groups: list[IssueGroup]) -> dict[str, pa.Array] | None:
+    """:func:`_native_vulns` of the vulnerabilities as given (pretty or compact slices of the report),
+    compacted, walked, copied into ``raw_data`` and hashed (``uids``) in one fused native pass
+    (:func:`~secpipe.formats._findings.walk_issues`); None where that does not decide."""
+    got = walk_issues(groups, _V_SPEC, "trivy", None, ("vulnerability_finding", None))
+    if got is None:
+        return None
+    f = _vuln_columns(got[0][1])
+    if f is not None and got[0][1].uids is not None:
+        f["uids"] = got[0][1].uids
+    return f
+
+
 def _native_vulns(raws: list[bytes]) -> dict[str, pa.Array] | None:
     """The vulnerabilities' field columns in one native pass, or None when the msgspec path must
     decide (no extension, an irregular finding, no VulnerabilityID, a CVSS block of the wrong shape);
     ``raw_data`` among them unless the findings take 2 GiB or more (then :func:`raw_data` makes it)."""
     cols = _fast.extract(raws, _V_SPEC, whole=True)
-    if cols is None or cols.strings["VulnerabilityID"].null_count:
+    return None if cols is None else _vuln_columns(cols)
+
+
+def _vuln_columns(cols: _fast.Columns) -> dict[str, pa.Array] | None:
+    """The field columns of walked vulnerabilities (None: one without VulnerabilityID, a CVSS
+    block of the wrong shape)."""
+    if cols.strings["VulnerabilityID"].null_count:
         return None
     cvss = Distinct.from_column(cols.strings["CVSS"], dict[str, _CVSS] | None, "CVSS")
     if cvss.errors:
@@ -494,7 +520,8 @@ class Trivy(ReportFormat):
         """Decode one report; Trivy's pre-0.20 output (an array of results) as a report of those results."""
         if not _legacy(data[:8192]):
             by_scanner = _k8s_by_scanner(data) if b'"ClusterName"' in data[:8192] else None
-            return super().decode(data if by_scanner is None else by_scanner, source)
+            got = self._as_given(data, source) if by_scanner is None else None
+            return got if got is not None else super().decode(data if by_scanner is None else by_scanner, source)
         with paused_gc():
             try:
                 data = b'{"Results":' + compact(data) + b"}"
@@ -503,13 +530,38 @@ class Trivy(ReportFormat):
                 return self.dead(f"not {self.what} (an array of Trivy results, before 0.20): {exc}", source, data)
             return self.map_report(rep, data, source, legacy=True)
 
+    def _as_given(self, data: bytes, source: str) -> Decoded | None:
+        """A report decoded as it came (pretty-printed, not compacted whole first), its vulnerabilities
+        walked and compacted one by one by the fused native walk (``walk_issues``) and its other
+        findings compacted each (``compact_each``): the same bytes as slices of the compacted report,
+        without writing a compact copy of the whole. None (the caller compacts the report and decodes
+        it as before) without the native walk, for a document msgspec refuses here, or wherever the
+        report is not a plain one that this path maps (dead letters, an irregular vulnerability)."""
+        if not can_walk():
+            return None
+        with paused_gc():
+            try:
+                rep = _PRETTY.decode(data)
+            except msgspec.DecodeError:
+                return None
+            return self._map(rep, data, source, False, pretty=True)
+
     def map_report(self, rep: _Report, data: bytes, source: str, legacy: bool = False) -> Decoded:
         """Decode one report into finding batches."""
+        got = self._map(rep, data, source, legacy)
+        assert got is not None  # (None only for a report given as it came)
+        return got
+
+    def _map(self, rep: _Report, data: bytes, source: str, legacy: bool, *, pretty: bool = False) -> Decoded | None:
+        """:meth:`map_report`; with ``pretty`` (``data`` as it came, see :meth:`_as_given`) None
+        where this path does not decide."""
         k8s = rep.ClusterName is not None and rep.Results is None and (rep.Resources is not None or rep.Findings is not None)
         if legacy:
             os_targets = [m.group(1) for r in rep.Results or () if r.Target and (m := _OS_TARGET.match(r.Target))]
             rep.ArtifactName = os_targets[0] if os_targets else None
         elif not k8s and (rep.SchemaVersion is None or rep.Results is None and rep.ArtifactName is None):
+            if pretty:
+                return None
             why = "not a Trivy JSON report: no SchemaVersion/ArtifactName/Results (produce it with `trivy ... --format json`)"
             return self.dead(why, source, data)
         results, owner = _results(rep)
@@ -518,6 +570,7 @@ class Trivy(ReportFormat):
             if w.Error:
                 _log.warning("trivy k8s report %s: %s/%s/%s was not scanned: %s", source, w.Namespace, w.Kind, w.Name, w.Error)
         groups = {"v": _Group(), "m": _Group(), "s": _Group(), "l": _Group()}
+        walk: list[IssueGroup] = []  # the vulnerabilities for walk_issues: (uid context before the ordinal, -, items)
         head = f"{rep.ArtifactName}\0{rep.ArtifactID}\0{rep.CreatedAt}"
         for ri, r in enumerate(results):
             if k8s:
@@ -529,12 +582,23 @@ class Trivy(ReportFormat):
                     g = groups[key]
                     g.raws.extend(items)
                     g.where.extend([ri] * len(items))
-                    g.ctx.extend([f"{head}\0{r.Target}\0{ri}\0{i}" for i in range(len(items))])
+                    if key == "v":
+                        walk.append((f"{head}\0{r.Target}\0{ri}\0".encode(), False, items))
+                    else:
+                        g.ctx.extend([f"{head}\0{r.Target}\0{ri}\0{i}" for i in range(len(items))])
         out = Decoded(events=sum(len(g.raws) for g in groups.values()))
-        native = None
-        if groups["v"].raws and _fast.available():
+        native = _walked_vulns(walk) if walk and can_walk() else None
+        if native is None and pretty:
+            return None
+        if native is None and walk:  # the vulnerabilities' contexts, for the paths below
+            groups["v"].ctx = [f"{c.decode()}{i}" for c, _s, items in walk for i in range(len(items))]
+        if native is None and groups["v"].raws and _fast.available():
             groups["v"].raws = record_bytes(groups["v"].raws)
             native = _native_vulns(groups["v"].raws)
+        if pretty:  # the other findings are slices of the document as it came: each compacted
+            for key in "msl":
+                if groups[key].raws:
+                    groups[key].raws = _fast.compact_each(groups[key].raws) or []
         typed = native is None and self._typed(data, groups)
         for key, cls, type_, what, build, unmapped in (
             ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", None, _V_UNMAPPED),
@@ -546,7 +610,7 @@ class Trivy(ReportFormat):
             if not g.raws:
                 continue
             if key == "v" and native is not None:
-                f, raws = native, g.raws
+                f, raws = native, g.raws  # (raws: their number; uids and raw_data are in f)
             else:
                 locs = [(source, i) for i in range(len(g.raws))]
                 if typed:
@@ -568,7 +632,7 @@ class Trivy(ReportFormat):
                     g.ctx = [g.ctx[i] for i in idx]
                 raws = record_bytes(st.raws)
                 f = _vuln_fields(st, fields) if key == "v" else {"Severity": strs([r.Severity for r in st.recs])}
-            cols = self._common(cls, rep, results, g, raws, f["Severity"], f.get("raw_data"))
+            cols = self._common(cls, rep, results, g, raws, f["Severity"], f.get("raw_data"), f.get("uids"))
             if build is None:
                 cols.update(self._vulns(f, results, g.where, cols))
             else:
@@ -593,13 +657,13 @@ class Trivy(ReportFormat):
 
     def _common(
         self, cls: str, rep: _Report, results: list[_Result], g: _Group, raws: list[bytes], severity: pa.Array,
-        raw: pa.Array | None = None,
+        raw: pa.Array | None = None, uids: pa.Array | None = None,
     ) -> dict[str, pa.Array]:
         n = len(raws)
         created = const(parse_times(strs([rep.CreatedAt]))[0].as_py(), n, pa.int64())  # one report time
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor,
-            uids=event_uids(self.name, raws, g.ctx), times_ms=created, raws=None,
+            uids=event_uids(self.name, raws, g.ctx) if uids is None else uids, times_ms=created, raws=None,
             activity_id=1, severity_id=severity_ids(severity),
         )  # fmt: skip
         cols["raw_data"] = raw_data(raws) if raw is None else raw
