@@ -23,7 +23,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use sha2::{Digest, Sha256};
 
-use crate::{at, build, byte_items, hex_prefix, skip_string, skip_value, to_py, unescape, Buffers, Col, Irregular, Item, Names,
+use crate::{at, build, byte_items, hex_prefix, skip_value, to_py, Buffers, Col, Irregular, Item, Names,
             Node, Obj, Walker, MAX_KEYS, R};
 
 /// (index of the first irregular record or -1, one (validity, offsets, data, length, null
@@ -169,20 +169,8 @@ impl AuditPass<'_> {
         let mut seen = [0u64; MAX_KEYS / 64];
         if at(b, j)? != b'}' {
             loop {
-                if at(b, j)? != b'"' {
-                    return Err(Irregular);
-                }
-                let (kend, escaped) = skip_string(b, j)?;
                 let mut unescaped = Vec::new();
-                let key = if escaped {
-                    unescape(&b[j + 1..kend - 1], &mut unescaped)?; // msgspec matches the unescaped key
-                    unescaped.as_slice()
-                } else {
-                    &b[j + 1..kend - 1]
-                };
-                if at(b, kend)? != b':' {
-                    return Err(Irregular);
-                }
+                let (key, kend, escaped) = w.key(b, j, &mut unescaped)?;
                 if key == b"sender" {
                     return Ok(false); // a webhook payload
                 }

@@ -475,6 +475,26 @@ impl Walker<'_> {
         Ok(end)
     }
 
+    /// The key of the object entry at ``j``: (its text, unescaped into ``buf`` when it has
+    /// escapes, as msgspec matches it; the index of the ``:`` after it; whether it had escapes).
+    #[inline]
+    fn key<'k>(&self, b: &'k [u8], j: usize, buf: &'k mut Vec<u8>) -> R<(&'k [u8], usize, bool)> {
+        if at(b, j)? != b'"' {
+            return Err(Irregular);
+        }
+        let (kend, escaped) = self.string(b, j)?;
+        let key = if escaped {
+            unescape(&b[j + 1..kend - 1], buf)?;
+            buf.as_slice()
+        } else {
+            &b[j + 1..kend - 1]
+        };
+        if at(b, kend)? != b':' {
+            return Err(Irregular);
+        }
+        Ok((key, kend, escaped))
+    }
+
     /// Walk the object at ``i`` against ``obj``; the caller closes the row scope.
     fn object(&mut self, b: &[u8], i: usize, obj: &Obj, root: bool, extras: &mut Vec<(usize, usize, usize, usize)>,
               fields: &mut [Option<(usize, usize)>]) -> R<usize> {
@@ -490,20 +510,8 @@ impl Walker<'_> {
         // objects would merge): decline
         let mut seen = [0u64; MAX_KEYS / 64];
         loop {
-            if at(b, j)? != b'"' {
-                return Err(Irregular);
-            }
-            let (kend, escaped) = self.string(b, j)?;
             let mut unescaped = Vec::new();
-            let key = if escaped {
-                unescape(&b[j + 1..kend - 1], &mut unescaped)?; // msgspec matches the unescaped key
-                unescaped.as_slice()
-            } else {
-                &b[j + 1..kend - 1]
-            };
-            if at(b, kend)? != b':' {
-                return Err(Irregular);
-            }
+            let (key, kend, escaped) = self.key(b, j, &mut unescaped)?;
             let v = kend + 1;
             let found = obj.find(key);
             if let Some((n, _)) = found {
@@ -1207,6 +1215,8 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compact_doc::compact_doc, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::hec_split, m)?)?;
     m.add_function(wrap_pyfunction!(report::walk_issues, m)?)?;
+    m.add_function(wrap_pyfunction!(report::walk_report, m)?)?;
+    m.add_function(wrap_pyfunction!(report::issue_uids, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())
 }
