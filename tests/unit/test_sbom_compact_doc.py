@@ -217,3 +217,15 @@ def test_regular_bom_takes_the_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     out = get("sbom").decode((CASES / "fluentd-multiple-lockfiles-short.cdx.json.golden").read_bytes(), "t")
     assert calls == [True]
     assert out.events == 3
+
+
+def test_inventory_only_bom_skips_the_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trivy's inventory BOM ends with ``"vulnerabilities": []``: msgspec's top-level pass alone reads it."""
+    calls: list[str] = []
+    monkeypatch.setattr(_fast, "compact_doc", lambda d, k: calls.append(k))
+    fmt = get("sbom")
+    out = fmt.decode((CASES / "conda-cyclonedx.json.golden").read_bytes(), "t")
+    assert calls == []
+    assert out.events == 0 and not out.dead
+    fmt.decode((CASES / "vex.json").read_bytes(), "t")
+    assert calls == ["vulnerabilities"]

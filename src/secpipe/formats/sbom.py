@@ -268,6 +268,16 @@ _VULNS = msgspec.json.Decoder(list[_Vuln])
 
 
 _VULN_KEY = b'"vulnerabilities"'
+#: an empty vulnerabilities array closing the document (Trivy writes one into every BOM; CycloneDX
+#: tools and key-sorted files put the key last)
+_EMPTY_LAST = re.compile(rb'"vulnerabilities"\s*:\s*\[\s*\]\s*\}\s*\Z')
+
+
+def _with_vulnerabilities(data: bytes) -> bool:
+    """Whether the document may hold vulnerabilities, so is worth compacting whole: it names the
+    key, and not only as an empty array at its end (an inventory-only BOM then costs msgspec's
+    top-level pass alone, as before). A guess either way gives the same output."""
+    return _EMPTY_LAST.search(data[-256:]) is None and _fast.contains_any(data, (_VULN_KEY,))
 
 
 def _top_level(compact: Any, _items: Any, members: _fast.Members | None) -> dict[str, msgspec.Raw] | None:
@@ -361,7 +371,7 @@ class Sbom(ReportFormat):
         with paused_gc():
             # a BOM with vulnerabilities is compacted and checked natively in one pass (its top level
             # then decoded from the compact text, and its vulnerabilities split in the same pass)
-            doc = _fast.compact_doc(data, "vulnerabilities") if _fast.contains_any(data, (_VULN_KEY,)) else None
+            doc = _fast.compact_doc(data, "vulnerabilities") if _with_vulnerabilities(data) else None
             try:
                 top = _top_level(*doc) if doc is not None else None
                 if top is None:
@@ -452,7 +462,7 @@ class Sbom(ReportFormat):
         subject = meta.component or Component()
         tool = _tool(meta) or _Tool()
         product = tool.name or self.product
-        ids = strs(v.ids)
+        ids = v.ids
         raws = [v.raws[i] for i in rows.tolist()]
         ref_col = refs
         created = const(parse_times(strs([meta.timestamp]))[0].as_py(), n, pa.int64())
@@ -466,7 +476,8 @@ class Sbom(ReportFormat):
         desc = v.desc
         pub = parse_times(v.published)
         mod = parse_times(v.updated)
-        has_fix = [bool(r) or "update" in _responses(a) for r, a in zip(v.recommendation, v.analysis, strict=True)]
+        rec = v.recommendation
+        has_fix = pc.or_(nonempty(rec), v.update)  # a recommendation, or an "update" response
         taken: dict[int, pa.Array] = {}
 
         def per_event(arr: pa.Array) -> pa.Array:
@@ -476,7 +487,6 @@ class Sbom(ReportFormat):
                 got = taken[id(arr)] = arr.take(take)
             return got
 
-        rec = strs(v.recommendation)
         per_vuln = {
             "title": ids,
             "desc": desc,
@@ -484,7 +494,7 @@ class Sbom(ReportFormat):
             "vendor_name": v.source_name,
             "references": v.advisories,
             "related_vulnerabilities": v.references,
-            "is_fix_available": pa.array(has_fix, pa.bool_()),
+            "is_fix_available": has_fix,
             "cve.uid": ids,
             # the CVE's weakness (OCSF 1.8.0: just one of advisory / cve / cwe per vulnerability); no cwe
             # object without its uid, no remediation object without its
@@ -493,7 +503,7 @@ class Sbom(ReportFormat):
             "cve.desc": desc,
             "cve.created_time": pub,
             "cve.modified_time": mod,
-            "cve.references": str_lists([[u] if u else None for u in v.source_url]),
+            "cve.references": _kept(np.arange(len(v.source_url) + 1), v.source_url),
             "cve.cvss": v.cvss,
             "remediation": only_where(nest({"desc": rec}), rec),  # required key (OCSF 1.8.0)
         }  # fmt: skip
@@ -514,24 +524,20 @@ class Sbom(ReportFormat):
         children = [vuln.field(i) for i in range(vuln.type.num_fields)] + [singleton_list(pkg, has_pkg)]
         vuln = pa.StructArray.from_arrays(children, names=[*(f.name for f in vuln.type), "affected_packages"])
         res = _resources(subject, pkg.field("name"), pk.component_type, ref_col)
-        states = [(a.state if a else None) for a in v.analysis]
-        sid = [_STATE.get(s, 99) if s else 1 for s in states]
-        status = captions("vulnerability_finding", "status_id", pa.array(sid, pa.int32())).to_pylist()
-        status = [s if i != 99 else st_ for s, i, st_ in zip(status, sid, states, strict=True)]
-        vid = per_event(pc.if_else(nonempty(ids), ids, strs(v.bom_refs)))  # id or bom-ref
+        vid = per_event(pc.if_else(nonempty(ids), ids, v.bom_refs))  # id or bom-ref
         # "<vid>|<ref>" where the event has a ref (a vulnerability with neither id nor bom-ref reads "None")
         fuid = pc.if_else(nonempty(ref_col), pc.binary_join_element_wise(pc.fill_null(vid, "None"), ref_col, "|"), vid)
         cols.update({
-            "status_id": pa.array(sid, pa.int32()).take(take),
-            "status": strs(status).take(take),
-            "status_code": strs(states).take(take),
-            "status_detail": strs([a.detail if a else None for a in v.analysis]).take(take),
+            "status_id": v.status_id.take(take),
+            "status": v.status.take(take),
+            "status_code": v.state.take(take),
+            "status_detail": v.detail.take(take),
             "finding_info.uid": fuid,
-            "finding_info.uid_alt": strs(v.bom_refs).take(take),
+            "finding_info.uid_alt": v.bom_refs.take(take),
             "finding_info.title": per_event(ids),
             "finding_info.desc": per_event(desc),
             "finding_info.types": const(["Vulnerability"], n, STR_LIST),
-            "finding_info.src_url": strs(v.source_url).take(take),
+            "finding_info.src_url": v.source_url.take(take),
             "finding_info.created_time": created,
             "finding_info.first_seen_time": per_event(pub),
             "finding_info.modified_time": per_event(mod),
@@ -553,21 +559,25 @@ class _VulnCols:
     ``affected``: its affects[] ref and affected version, None for a vulnerability without)."""
 
     raws: list[bytes]
-    ids: list[str | None]
-    bom_refs: list[str | None]
+    ids: pa.Array
+    bom_refs: pa.Array
     desc: pa.Array
     published: pa.Array
     updated: pa.Array
     source_name: pa.Array
-    source_url: list[str | None]
-    recommendation: list[str | None]
+    source_url: pa.Array
+    recommendation: pa.Array
     advisories: pa.Array
     references: pa.Array
     cwe: pa.Array
     sev_id: pa.Array  # int32 severity_id of the highest rating
     sev_word: pa.Array  # its severity word
     cvss: pa.Array  # cve.cvss[] of the CVSS ratings
-    analysis: list[_Analysis | None]
+    state: pa.Array  # analysis.state (status_code)
+    status_id: pa.Array  # int32 finding status of the state
+    status: pa.Array  # its caption (the state word for Other)
+    detail: pa.Array  # analysis.detail (status_detail)
+    update: pa.Array  # bool: "update" is one of analysis.response
     unmapped: pa.Array
     rows: np.ndarray
     refs: pa.Array
@@ -585,14 +595,15 @@ def _typed_cols(st: Strict) -> _VulnCols:
         affects.extend(a)
     analysis = [b'"analysis":' + msgspec.json.encode(v.analysis) if v.analysis else None for v in vs]
     return _VulnCols(
-        raws=st.raws, ids=[v.id for v in vs], bom_refs=[v.bom_ref for v in vs], desc=strs([v.description for v in vs]),
-        published=strs([v.published for v in vs]), updated=strs([v.updated for v in vs]),
-        source_name=strs([v.source.name if v.source else None for v in vs]),
-        source_url=[v.source.url if v.source else None for v in vs], recommendation=[v.recommendation for v in vs],
+        raws=st.raws, ids=strs([v.id for v in vs]), bom_refs=strs([v.bom_ref for v in vs]),
+        desc=strs([v.description for v in vs]), published=strs([v.published for v in vs]),
+        updated=strs([v.updated for v in vs]), source_name=strs([v.source.name if v.source else None for v in vs]),
+        source_url=strs([v.source.url if v.source else None for v in vs]),
+        recommendation=strs([v.recommendation for v in vs]),
         advisories=str_lists([[a.url for a in v.advisories or () if a.url] for v in vs]),
         references=str_lists([[r.id for r in v.references or () if r.id] for v in vs]),
         cwe=strs([f"CWE-{v.cwes[0]}" if v.cwes else None for v in vs]), **_rated([_rate(v.ratings) for v in vs]),
-        analysis=[v.analysis for v in vs], unmapped=unmapped_from(st, _UNMAPPED, analysis),
+        **_analysed([v.analysis for v in vs]), unmapped=unmapped_from(st, _UNMAPPED, analysis),
         rows=np.asarray(rows, np.int32), refs=strs([a.ref if a else None for a in affects]),
         affected=strs([_affected_version(a) for a in affects]),
     )  # fmt: skip
@@ -637,19 +648,18 @@ def _native(raws: list[bytes]) -> _VulnCols | None:
     refs = col["affects[].ref"].take(at)
     versions = raw["affects[].versions"]  # per affects[] item: its first affected version, per distinct value
     affected_at = strs(versions.derive(_first_affected)).take(pa.array(versions.idx, pa.int32())).take(at)
-    analysis = raw["analysis"].per_row(raw["analysis"].values)
     enc = raw["analysis"].column(S, lambda a: None if a is None else '"analysis":' + msgspec.json.encode(a).decode())
     unmapped = _unmapped([(f'"{k}":', col[k]) for k in _UNMAPPED], enc, cols.unmapped)
     url = col["source.url"]
     return _VulnCols(
-        raws=raws, ids=col["id"].to_pylist(), bom_refs=col["bom-ref"].to_pylist(), desc=col["description"],
+        raws=raws, ids=col["id"], bom_refs=col["bom-ref"], desc=col["description"],
         published=col["published"], updated=col["updated"], source_name=col["source.name"],
-        source_url=url.to_pylist(), recommendation=col["recommendation"].to_pylist(),
+        source_url=url, recommendation=col["recommendation"],
         advisories=_kept(cols.lists["advisories[]"][0], col["advisories[].url"]),
         references=_kept(cols.lists["references[]"][0], col["references[].id"]),
         cwe=raw["cwes"].column(S, lambda c: f"CWE-{c[0]}" if c else None),
-        **_rated(raw["ratings"].derive(_rate), pa.array(raw["ratings"].idx, pa.int32())), analysis=analysis,
-        unmapped=unmapped,
+        **_rated(raw["ratings"].derive(_rate), pa.array(raw["ratings"].idx, pa.int32())),
+        **_analysed(raw["analysis"].values, pa.array(raw["analysis"].idx, pa.int32())), unmapped=unmapped,
         rows=rows, refs=refs, affected=affected_at,
     )  # fmt: skip
 
@@ -660,6 +670,19 @@ def _rated(rated: list[tuple[int, str | None, list[dict[str, Any]] | None]],
     one per distinct ratings value, converted once and taken to the vulnerabilities by ``idx``."""
     cols = {"sev_id": pa.array([r[0] for r in rated], pa.int32()), "sev_word": strs([r[1] for r in rated]),
             "cvss": pa.array([r[2] for r in rated], CVSS_LIST)}  # fmt: skip
+    return cols if idx is None else {k: c.take(idx) for k, c in cols.items()}
+
+
+def _analysed(analyses: list[_Analysis | None], idx: pa.Array | None = None) -> dict[str, pa.Array]:
+    """The status columns of each analysis (VEX state -> status, see the module docstring): one per
+    vulnerability, or (native path) one per distinct analysis value, taken to the vulnerabilities by ``idx``."""
+    states = [a.state if a else None for a in analyses]
+    sid = [_STATE.get(s, 99) if s else 1 for s in states]
+    status = captions("vulnerability_finding", "status_id", pa.array(sid, pa.int32())).to_pylist()
+    cols = {"state": strs(states), "status_id": pa.array(sid, pa.int32()),
+            "status": strs([w if i != 99 else s for w, i, s in zip(status, sid, states, strict=True)]),
+            "detail": strs([a.detail if a else None for a in analyses]),
+            "update": pa.array(["update" in _responses(a) for a in analyses], pa.bool_())}  # fmt: skip
     return cols if idx is None else {k: c.take(idx) for k, c in cols.items()}
 
 
