@@ -33,7 +33,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 use sha2::{Digest, Sha256};
 
-use crate::{build, hex_prefix, to_py, Buffers, Col, Irregular, Names, Obj, Walker, R};
+use crate::{build, hex_prefix, skip_value, to_py, Buffers, Col, Irregular, Names, Obj, Walker, R};
 
 #[inline(always)]
 fn is_ws(c: u8) -> bool {
@@ -130,7 +130,7 @@ struct Side<'a> {
 
 impl<'a> Side<'a> {
     fn new(spec: &[(String, String)], unmapped: &'a [Vec<u8>], known: &[Vec<u8>], reserve: Option<&Vec<usize>>,
-           records: usize, bytes: usize) -> Self {
+           records: usize, bytes: usize, strict: bool) -> Self {
         let modes: Vec<u8> = spec.iter().map(|(_, m)| m.as_bytes().first().copied().unwrap_or(0)).collect();
         let mut cols: Vec<Col> = (0..spec.len()).map(|_| Col::new()).collect();
         for (k, col) in cols.iter_mut().enumerate() {
@@ -149,7 +149,7 @@ impl<'a> Side<'a> {
         raw.data.reserve(reserve.and_then(|r| r.get(n + 1)).copied().unwrap_or(bytes));
         raw.offsets.reserve(records + 1);
         let w = Walker { cols, modes, unmapped_names: unmapped, unmapped_index: Names::new(unmapped.iter().map(Vec::as_slice)),
-                         unmapped: out, known: Names::new(known.iter().map(Vec::as_slice)), strict: false };
+                         unmapped: out, known: Names::new(known.iter().map(Vec::as_slice)), strict };
         Side { w, raw, hexes: Vec::with_capacity(records * 32), taken: Vec::with_capacity(records) }
     }
 
@@ -176,24 +176,8 @@ impl<'a> Side<'a> {
     /// Keep the walked issue ``rec``: its raw_data row and uid.
     fn keep(&mut self, rec: &[u8], n: usize, head: &Sha256, ctx: &[u8], ordinal: usize) -> R<()> {
         self.raw.bytes(rec)?;
-        let mut h = head.clone();
-        h.update(ctx);
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut k = ordinal;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (k % 10) as u8;
-            k /= 10;
-            if k == 0 {
-                break;
-            }
-        }
-        h.update(&digits[at..]);
-        h.update([0u8]);
-        h.update(rec);
-        hex_prefix(&h.finalize(), &mut self.hexes);
         self.taken.push(n);
+        hash_into(rec, head, ctx, ordinal, &mut self.hexes);
         Ok(())
     }
 
@@ -201,6 +185,51 @@ impl<'a> Side<'a> {
         let cols = self.w.cols.into_iter().map(|c| to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
         Ok((self.taken, cols, to_py(py, self.w.unmapped)?, to_py(py, self.raw)?, PyBytes::new(py, &self.hexes).unbind()))
     }
+}
+
+/// An issue's uid (see the module) appended to ``out`` as 32 hex digits.
+fn hash_into(rec: &[u8], head: &Sha256, ctx: &[u8], ordinal: usize, out: &mut Vec<u8>) {
+    let mut h = head.clone();
+    h.update(ctx);
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut k = ordinal;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (k % 10) as u8;
+        k /= 10;
+        if k == 0 {
+            break;
+        }
+    }
+    h.update(&digits[at..]);
+    h.update([0u8]);
+    h.update(rec);
+    hex_prefix(&h.finalize(), out);
+}
+
+/// Walk the compact issue ``rec`` into its class (see the module); returns the class.
+fn place(sides: &mut [Side<'_>; 2], rec: &[u8], second: bool, split: &Option<(usize, Vec<u8>, Vec<u8>)>, root: &Obj,
+         snaps: &mut Vec<[usize; 5]>) -> R<usize> {
+    let guess = match split {
+        _ if second => 1,
+        None => 0,
+        Some((_, _, prefix)) => usize::from(rec.starts_with(prefix)),
+    };
+    if !sides[guess].walk(rec, root, snaps) {
+        return Err(Irregular);
+    }
+    let Some((slot, value, _)) = split.as_ref().filter(|_| !second) else {
+        return Ok(guess);
+    };
+    let got = usize::from(sides[guess].w.cols[*slot].last() == Some(value.as_slice()));
+    if got != guess {
+        sides[guess].rollback(snaps);
+        if !sides[got].walk(rec, root, snaps) {
+            return Err(Irregular);
+        }
+    }
+    Ok(got)
 }
 
 /// A class's result: (the issues it took, one (validity, offsets, data, length, null count) per
@@ -285,8 +314,8 @@ pub(crate) fn walk_issues(
     let bytes: usize = slices.iter().flatten().map(|s| s.len()).sum();
     let second_bytes: usize = slices.iter().zip(&seconds).filter(|(_, s)| **s).flat_map(|(g, _)| g.iter().map(|s| s.len())).sum();
     let mut sides = [
-        Side::new(&spec, &unmapped, &known, reserve.0.as_ref(), records, bytes),
-        Side::new(&spec, &unmapped, &known, reserve.1.as_ref(), records / 16 + 1, second_bytes.max(bytes / 16)),
+        Side::new(&spec, &unmapped, &known, reserve.0.as_ref(), records, bytes, false),
+        Side::new(&spec, &unmapped, &known, reserve.1.as_ref(), records / 16 + 1, second_bytes.max(bytes / 16), false),
     ];
     let ok = py.detach(|| -> R<()> {
         let head = {
@@ -303,34 +332,7 @@ pub(crate) fn walk_issues(
                 compact_into(src, &mut scratch);
                 let rec = scratch.as_slice();
                 std::str::from_utf8(rec).map_err(|_| Irregular)?; // raw_data is a string column
-                let side = match &split {
-                    _ if second => {
-                        if !sides[1].walk(rec, &root, &mut snaps) {
-                            return Err(Irregular);
-                        }
-                        1
-                    }
-                    None => {
-                        if !sides[0].walk(rec, &root, &mut snaps) {
-                            return Err(Irregular);
-                        }
-                        0
-                    }
-                    Some((slot, value, prefix)) => {
-                        let guess = usize::from(rec.starts_with(prefix));
-                        if !sides[guess].walk(rec, &root, &mut snaps) {
-                            return Err(Irregular);
-                        }
-                        let got = usize::from(sides[guess].w.cols[*slot].last() == Some(value.as_slice()));
-                        if got != guess {
-                            sides[guess].rollback(&snaps);
-                            if !sides[got].walk(rec, &root, &mut snaps) {
-                                return Err(Irregular);
-                            }
-                        }
-                        got
-                    }
-                };
+                let side = place(&mut sides, rec, second, &split, &root, &mut snaps)?;
                 sides[side].keep(rec, n, &head, ctx, ordinal)?;
                 n += 1;
             }
@@ -342,6 +344,343 @@ pub(crate) fn walk_issues(
     }
     let [first, second] = sides;
     Ok(Some((first.finish(py)?, second.finish(py)?)))
+}
+
+
+/// A JSON byte that is punctuation: whitespace may stand next to it (between two other tokens
+/// it never may: ``1 2`` is not JSON, though dropping the space would make it so).
+#[inline(always)]
+fn structural(c: u8) -> bool {
+    matches!(c, b'{' | b'}' | b'[' | b']' | b',' | b':')
+}
+
+/// The value (an object or array) opening at ``j`` of ``src`` compacted into ``dst``; the index
+/// just past it. Checked as far as compaction could hide an error: whitespace between two tokens
+/// that are not punctuation is irregular; the rest is the strict walk's to check.
+fn compact_value(src: &[u8], j: usize, dst: &mut Vec<u8>) -> R<usize> {
+    let mut depth = 0usize;
+    let mut i = j;
+    loop {
+        let c = *src.get(i).ok_or(Irregular)?;
+        match c {
+            b'"' => {
+                let end = string_end(src, i);
+                if end >= src.len() {
+                    return Err(Irregular); // unclosed, or the document ends with the value
+                }
+                dst.extend_from_slice(&src[i..end]);
+                i = end;
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                let k = skip_ws(src, i + 1);
+                let next = *src.get(k).ok_or(Irregular)?;
+                if dst.last().is_some_and(|&p| !structural(p)) && !structural(next) {
+                    return Err(Irregular);
+                }
+                i = k;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                dst.push(c);
+                i += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.checked_sub(1).ok_or(Irregular)?;
+                dst.push(c);
+                i += 1;
+                if depth == 0 {
+                    return Ok(i);
+                }
+            }
+            _ => {
+                dst.push(c);
+                i += 1;
+            }
+        }
+    }
+}
+
+/// Index just past the value at ``i`` of pretty JSON (not checked: the skeleton's decode checks
+/// it): a string or container as ``skip_value`` passes over it (whitespace inside a container is
+/// passed over too), a scalar up to the whitespace or punctuation after it.
+fn skip_any(b: &[u8], i: usize) -> R<usize> {
+    if matches!(b.get(i), Some(b'"' | b'{' | b'[')) {
+        return skip_value(b, i);
+    }
+    let mut j = i;
+    while b.get(j).is_some_and(|&c| !is_ws(c) && !matches!(c, b',' | b'}' | b']')) {
+        j += 1;
+    }
+    Ok(j)
+}
+
+const ISSUE_KEYS: [&[u8]; 2] = [b"vulnerabilities", b"infrastructureAsCodeIssues"];
+
+/// One pass over a Snyk report as it came (see ``walk_report``).
+struct Nav<'a, 'b> {
+    b: &'a [u8],
+    skeleton: Vec<u8>,
+    /// start of the bytes not yet copied into ``skeleton``
+    mark: usize,
+    /// the issue lists in document order
+    arrays: Vec<List>,
+    sides: [Side<'b>; 2],
+    root: &'a Obj,
+    split: &'a Option<(usize, Vec<u8>, Vec<u8>)>,
+    scratch: Vec<u8>,
+    snaps: Vec<[usize; 5]>,
+    n: usize,
+}
+
+impl Nav<'_, '_> {
+    fn ws(&self, i: usize) -> usize {
+        skip_ws(self.b, i)
+    }
+
+    fn at(&self, i: usize) -> R<u8> {
+        self.b.get(i).copied().ok_or(Irregular)
+    }
+
+    /// The whole document: a project object or an array of them, whitespace around it.
+    fn document(&mut self) -> R<()> {
+        let i = self.ws(0);
+        let end = match self.at(i)? {
+            b'{' => self.project(i, 0, -1)?,
+            b'[' => {
+                let mut j = self.ws(i + 1);
+                let mut k = 0;
+                if self.at(j)? == b']' {
+                    return Err(Irregular); // no project: the usual path says what that is
+                }
+                loop {
+                    if self.at(j)? != b'{' {
+                        return Err(Irregular);
+                    }
+                    let end = self.project(j, k, -1)?;
+                    j = self.ws(end);
+                    k += 1;
+                    match self.at(j)? {
+                        b',' => j = self.ws(j + 1),
+                        b']' => break j + 1,
+                        _ => return Err(Irregular),
+                    }
+                }
+            }
+            _ => return Err(Irregular),
+        };
+        if self.ws(end) != self.b.len() {
+            return Err(Irregular);
+        }
+        self.skeleton.extend_from_slice(&self.b[self.mark..]);
+        Ok(())
+    }
+
+    /// A project object at ``i`` (top-level project ``top``, its application ``app`` or -1).
+    fn project(&mut self, i: usize, top: usize, app: i64) -> R<usize> {
+        let mut j = self.ws(i + 1);
+        if self.at(j)? == b'}' {
+            return Ok(j + 1);
+        }
+        let mut seen = [false; 3];
+        loop {
+            if self.at(j)? != b'"' {
+                return Err(Irregular);
+            }
+            let kend = string_end(self.b, j);
+            let key = self.b.get(j + 1..kend.saturating_sub(1)).ok_or(Irregular)?;
+            if kend >= self.b.len() || key.contains(&b'\\') {
+                return Err(Irregular); // an escaped key: msgspec matches it unescaped
+            }
+            let c = self.ws(kend);
+            if self.at(c)? != b':' {
+                return Err(Irregular);
+            }
+            let v = self.ws(c + 1);
+            let list = ISSUE_KEYS.iter().position(|k| *k == key);
+            let end = if let (Some(k), b'[') = (list, self.at(v)?) {
+                if std::mem::replace(&mut seen[k], true) {
+                    return Err(Irregular); // a repeated key: msgspec keeps the last
+                }
+                self.issues(v, top, app, k as u8)?
+            } else if key == b"applications" && app < 0 && self.at(v)? == b'[' {
+                if std::mem::replace(&mut seen[2], true) {
+                    return Err(Irregular);
+                }
+                self.applications(v, top)?
+            } else {
+                skip_any(self.b, v)?
+            };
+            j = self.ws(end);
+            match self.at(j)? {
+                b',' => j = self.ws(j + 1),
+                b'}' => return Ok(j + 1),
+                _ => return Err(Irregular),
+            }
+        }
+    }
+
+    fn applications(&mut self, v: usize, top: usize) -> R<usize> {
+        let mut j = self.ws(v + 1);
+        if self.at(j)? == b']' {
+            return Ok(j + 1);
+        }
+        let mut k = 0i64;
+        loop {
+            if self.at(j)? != b'{' {
+                return Err(Irregular);
+            }
+            let end = self.project(j, top, k)?;
+            j = self.ws(end);
+            k += 1;
+            match self.at(j)? {
+                b',' => j = self.ws(j + 1),
+                b']' => return Ok(j + 1),
+                _ => return Err(Irregular),
+            }
+        }
+    }
+
+    /// An issue list at ``v``: each issue compacted, walked strictly and kept; the list's items
+    /// left out of the skeleton (``[]`` stays).
+    fn issues(&mut self, v: usize, top: usize, app: i64, list: u8) -> R<usize> {
+        if let Some(&(t, a, l, _)) = self.arrays.last() {
+            if (t, a, l) >= (top, app, list) {
+                return Err(Irregular); // not in the order the mapping numbers issues
+            }
+        }
+        self.skeleton.extend_from_slice(&self.b[self.mark..v + 1]);
+        let mut j = self.ws(v + 1);
+        let mut count = 0usize;
+        if self.at(j)? != b']' {
+            loop {
+                if self.at(j)? != b'{' {
+                    return Err(Irregular);
+                }
+                self.scratch.clear();
+                let end = compact_value(self.b, j, &mut self.scratch)?;
+                let rec = self.scratch.as_slice();
+                std::str::from_utf8(rec).map_err(|_| Irregular)?;
+                let side = place(&mut self.sides, rec, list == 1, self.split, self.root, &mut self.snaps)?;
+                self.sides[side].raw.bytes(rec)?;
+                self.sides[side].taken.push(self.n);
+                self.n += 1;
+                count += 1;
+                j = self.ws(end);
+                match self.at(j)? {
+                    b',' => j = self.ws(j + 1),
+                    b']' => break,
+                    _ => return Err(Irregular),
+                }
+            }
+        }
+        self.mark = j;
+        self.arrays.push((top, app, list, count));
+        Ok(j + 1)
+    }
+}
+
+/// A class's result without uids (see ``Side_``).
+type Walked = (Vec<usize>, Vec<Buffers>, Buffers, Buffers);
+/// An issue list: (top-level project, application or -1, 0 vulnerabilities / 1 IaC, issues).
+type List = (usize, i64, u8, usize);
+/// What ``walk_report`` returns: (skeleton, lists in document order, per class).
+type Report = (Py<PyBytes>, Vec<List>, (Walked, Walked));
+
+/// A Snyk report as it came (pretty or not), walked in one pass: each issue of every project's
+/// ``vulnerabilities`` and ``infrastructureAsCodeIssues`` (also those of its ``applications``)
+/// compacted, walked strictly (the walk is the check that it is JSON) into its class's columns
+/// (see ``walk_issues``; an IaC issue in the second class) and copied into that class's raw_data.
+///
+/// Returns (the skeleton: the document with those lists emptied, for msgspec to decode and check;
+/// the lists as (top-level project, application or -1, 0 vulnerabilities / 1 IaC, issues) in
+/// document order; per class (issues taken, columns, unmapped, raw_data)), or None for anything
+/// this does not decide as msgspec and the usual path would (a key written twice or escaped, an
+/// issue that is not an object or not regular, lists not in project order, a document that is
+/// not a project or a non-empty array of project objects): the caller reads it the usual way.
+/// Issues are numbered in document order; their uids are made by ``issue_uids`` once the
+/// skeleton gave each list its context. Whatever is not in an issue list stays in the skeleton,
+/// so a document that is not JSON gives a skeleton that is not JSON either.
+#[pyfunction]
+#[pyo3(signature = (doc, spec, unmapped, known, split, reserve))]
+pub(crate) fn walk_report(
+    py: Python<'_>,
+    doc: &[u8],
+    spec: Vec<(String, String)>,
+    unmapped: Vec<Vec<u8>>,
+    known: Vec<Vec<u8>>,
+    split: Option<(usize, Vec<u8>, Vec<u8>)>,
+    reserve: (Option<Vec<usize>>, Option<Vec<usize>>),
+) -> PyResult<Option<Report>> {
+    let root = build(&spec)?;
+    if let Some((slot, _, _)) = &split {
+        if *slot >= spec.len() || spec[*slot].1 != "s" || spec[*slot].0.contains('.') {
+            return Err(PyValueError::new_err("split names a top-level string path of the spec"));
+        }
+    }
+    let records = doc.len() / 2048 + 1; // a Snyk issue is a few KB: rows grow past this as usual
+    let sides = [
+        Side::new(&spec, &unmapped, &known, reserve.0.as_ref(), records, doc.len(), true),
+        Side::new(&spec, &unmapped, &known, reserve.1.as_ref(), records / 16 + 1, doc.len() / 16, true),
+    ];
+    let mut nav = Nav { b: doc, skeleton: Vec::new(), mark: 0, arrays: Vec::new(), sides, root: &root, split: &split,
+                        scratch: Vec::new(), snaps: Vec::with_capacity(spec.len() + 1), n: 0 };
+    if py.detach(|| nav.document()).is_err() {
+        return Ok(None);
+    }
+    let Nav { skeleton, arrays, sides, .. } = nav;
+    let mut out = Vec::with_capacity(2);
+    for side in sides {
+        let cols = side.w.cols.into_iter().map(|c| to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
+        out.push((side.taken, cols, to_py(py, side.w.unmapped)?, to_py(py, side.raw)?));
+    }
+    let second = out.pop();
+    let first = out.pop();
+    match (first, second) {
+        (Some(a), Some(b)) => Ok(Some((PyBytes::new(py, &skeleton).unbind(), arrays, (a, b)))),
+        _ => Ok(None),
+    }
+}
+
+/// The uids of issues ``walk_report`` walked: for each of ``taken`` (issue numbers, ascending),
+/// the issue in row k of the raw_data column (``offsets``: int32, ``data``) hashed as
+/// ``walk_issues`` hashes it, with its list's context (``contexts[g]`` for the ``counts[g]``
+/// issues of list g, numbered on across the lists) and its ordinal in that list.
+#[pyfunction]
+pub(crate) fn issue_uids(py: Python<'_>, prefix: &[u8], contexts: Vec<Vec<u8>>, counts: Vec<usize>, taken: Vec<usize>,
+                         offsets: &Bound<'_, PyAny>, data: &Bound<'_, PyAny>) -> PyResult<Py<PyBytes>> {
+    let off = held(offsets.clone())?;
+    let dat = held(data.clone())?;
+    let (off, dat) = (off.slice(), dat.slice());
+    if contexts.len() != counts.len() || off.len() < 4 * (taken.len() + 1) {
+        return Err(PyValueError::new_err("one context per list, one offset per issue and one more"));
+    }
+    let hexes = py.detach(|| -> R<Vec<u8>> {
+        let head = {
+            let mut h = Sha256::new();
+            h.update(prefix);
+            h
+        };
+        let row = |k: usize| -> R<usize> {
+            let b = off.get(4 * k..4 * k + 4).ok_or(Irregular)?;
+            usize::try_from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])).map_err(|_| Irregular)
+        };
+        let mut out = Vec::with_capacity(taken.len() * 32);
+        let (mut g, mut first) = (0usize, 0usize);
+        for (k, &n) in taken.iter().enumerate() {
+            while g < counts.len() && n >= first + counts[g] {
+                first += counts[g];
+                g += 1;
+            }
+            let ctx = contexts.get(g).ok_or(Irregular)?;
+            let rec = dat.get(row(k)?..row(k + 1)?).ok_or(Irregular)?;
+            hash_into(rec, &head, ctx, n - first, &mut out);
+        }
+        Ok(out)
+    });
+    match hexes {
+        Ok(h) => Ok(PyBytes::new(py, &h).unbind()),
+        Err(_) => Err(PyValueError::new_err("an issue number past the lists, or offsets past the data")),
+    }
 }
 
 #[cfg(test)]

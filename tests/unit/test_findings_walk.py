@@ -33,17 +33,23 @@ def _both(doc: bytes, monkeypatch: pytest.MonkeyPatch, fmt: str = "snyk") -> tup
     """(fused walk, the path it replaces, whether each fused call applied)."""
     mod = snyk if fmt == "snyk" else trivy
     used: list[bool] = []
+    calls = [name for name in ("walk_issues", "walk_report") if hasattr(mod, name)]
 
-    def spy(*args: Any, **kw: Any) -> Any:
-        got = _findings.walk_issues(*args, **kw)
-        used.append(got is not None)
-        return got
+    def spy(name: str) -> Any:
+        def call(*args: Any, **kw: Any) -> Any:
+            got = getattr(_findings, name)(*args, **kw)
+            used.append(got is not None)
+            return got
+
+        return call
 
     with monkeypatch.context() as m:
-        m.setattr(mod, "walk_issues", spy)
+        for name in calls:
+            m.setattr(mod, name, spy(name))
         fused = get(fmt).decode(doc, "src")
     with monkeypatch.context() as m:
-        m.setattr(mod, "walk_issues", lambda *a, **k: None)
+        for name in calls:
+            m.setattr(mod, name, lambda *a, **k: None)
         reference = get(fmt).decode(doc, "src")
     return fused, reference, used
 
@@ -104,7 +110,60 @@ def test_generated_reports(real: Path, monkeypatch: pytest.MonkeyPatch, data: st
     fused, reference, used = _both(text.encode(), monkeypatch)
     assert_same_decoded(fused, reference, text[:200])
     if any(p["vulnerabilities"] or p.get("infrastructureAsCodeIssues") for p in projects):
-        assert used and all(used)
+        assert any(used)
+
+
+def _small_report(real: Path) -> str:
+    doc = json.loads((real / "snyk-to-html/test-report.json").read_text())
+    doc["vulnerabilities"] = [dict(v, cvssScore=5.3) for v in doc["vulnerabilities"][:3]]
+    doc["infrastructureAsCodeIssues"] = [{"id": "SNYK-CC-1", "title": "t", "severity": "low", "msg": "m", "path": ["a", 1]}]
+    doc["applications"] = [{"vulnerabilities": doc["vulnerabilities"][:1], "projectName": "app", "targetFile": "go.mod"}]
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+_BYTES = st.sampled_from([" ", "\n", "\"", ",", ":", "}", "]", "{", "[", "1", "a", "\\", "\t", "\x0c", "\u00e9", "-"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_corrupted_report_is_decided_as_the_usual_path_decides_it(real: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     data: st.DataObject) -> None:
+    """Bytes deleted, inserted or replaced anywhere (also inside the issues, where the walk alone
+    checks the text: ``1 2`` must not compact to ``12``): the same batches or dead letters."""
+    text = _small_report(real)
+    for _ in range(data.draw(st.integers(1, 2))):
+        at = data.draw(st.integers(0, len(text) - 1))
+        op = data.draw(st.sampled_from(["delete", "insert", "replace"]))
+        piece = "" if op == "delete" else data.draw(_BYTES)
+        text = text[:at] + piece + text[at + (op != "insert"):]
+    fused, reference, _used = _both(text.encode(), monkeypatch)
+    assert_same_decoded(fused, reference, text)
+
+
+@pytest.mark.parametrize("edit", [
+    ('"vulnerabilities": [', '"vulnerabilities": [], "vulnerabilities": ['),  # a key twice: msgspec keeps the last
+    ('"vulnerabilities": [', '"vuln\\u0065rabilities": ['),  # an escaped key
+    ('"cvssScore": 5.3', '"cvssScore": 5 .3'),  # whitespace inside a number
+    ('"isPatchable": false', '"isPatchable": fal se'),
+    ('"title": "', '"title": "" "'),  # two strings side by side
+    ('"applications": [', '"applications": [], "x": ['),
+])
+def test_edits_the_walk_must_not_hide(real: Path, monkeypatch: pytest.MonkeyPatch, edit: tuple[str, str]) -> None:
+    text = _small_report(real)
+    assert edit[0] in text
+    fused, reference, _used = _both(text.replace(edit[0], edit[1], 1).encode(), monkeypatch)
+    assert_same_decoded(fused, reference, edit)
+
+
+def test_lists_out_of_project_order_are_left_to_the_usual_path(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """IaC issues written before the vulnerabilities, applications before their project's issues:
+    the issues are numbered in project order all the same."""
+    doc = json.loads(_small_report(real))
+    reordered = {"infrastructureAsCodeIssues": doc["infrastructureAsCodeIssues"], "applications": doc["applications"],
+                 **{k: v for k, v in doc.items() if k not in ("infrastructureAsCodeIssues", "applications")}}  # fmt: skip
+    fused, reference, _used = _both(json.dumps([reordered, doc], indent=1).encode(), monkeypatch)
+    assert_same_decoded(fused, reference, "reordered")
+    assert sum(b.num_rows for b in fused.batches) == 2 * (3 + 1 + 1)
 
 
 def test_the_call_compacts_splits_and_hashes() -> None:
@@ -184,3 +243,26 @@ def test_trivy_generated_reports(real: Path, monkeypatch: pytest.MonkeyPatch, da
     assert_same_decoded(fused, reference, text[:200])
     if any(r.get("Vulnerabilities") for r in results):
         assert used and all(used)
+
+
+def test_uids_of_a_walked_report_are_those_of_the_walked_issues() -> None:
+    """``walk_report`` + ``issue_uids`` give the raw_data and uids ``walk_issues`` gives."""
+    issues = [{"id": "V1", "description": "a\nb"}, {"license": "MIT", "id": "L1", "type": "license"}, {"id": "V2"}]
+    iac = [{"id": "C1", "msg": "m"}]
+    doc = {"vulnerabilities": issues, "x": [1, {"y": " "}], "infrastructureAsCodeIssues": iac}
+    text = json.dumps(doc, indent=4).encode()
+    walked = _findings.walk_report(text, snyk._SPEC, snyk._SPLIT, ("x", "y"))
+    assert walked is not None
+    skeleton, lists, classes = walked
+    assert json.loads(skeleton) == {**doc, "vulnerabilities": [], "infrastructureAsCodeIssues": []}
+    assert lists == [(0, -1, 0, 3), (0, -1, 1, 1)]
+    raws = [msgspec.json.decode(json.dumps(x, indent=2), type=msgspec.Raw) for x in (*issues, *iac)]
+    groups: list[_findings.IssueGroup] = [(b"A\0", False, raws[:3]), (b"B\0", True, raws[3:])]
+    reference = _findings.walk_issues(groups, snyk._SPEC, "snyk", snyk._SPLIT, ("x2", "y2"))
+    assert reference is not None
+    for (sel, cols), (ref_sel, ref) in zip(classes, reference, strict=True):
+        assert sel == ref_sel
+        assert cols.raw is not None and ref.raw is not None and ref.uids is not None
+        assert cols.raw.equals(ref.raw)
+        assert _findings.issue_uids("snyk", [b"A\0", b"B\0"], [3, 1], sel, cols.raw).equals(ref.uids)
+        assert all(cols.strings[k].equals(ref.strings[k]) for k in cols.strings)

@@ -438,6 +438,49 @@ def walk_issues(groups: list[IssueGroup], spec: _fast.Spec, kind: str, split: tu
 
 _WALKED: dict[tuple[_fast.Spec, Hashable], list[float]] = {}
 
+#: A report list walked by :func:`walk_report`: (top-level project, application or -1, list, issues).
+WalkedList = tuple[int, int, int, int]
+
+
+def walk_report(doc: bytes, spec: _fast.Spec, split: tuple[str, str, bytes] | None, shapes: tuple[Hashable, Hashable],
+                ) -> tuple[bytes, list[WalkedList], list[tuple[list[int], _fast.Columns]]] | None:  # fmt: skip
+    """A Snyk report as it came, its issues walked in one native pass without msgspec reading them
+    first (Rust ``walk_report``): each issue compacted, walked strictly (which checks it is JSON)
+    into its class's columns (as :func:`walk_issues`; an IaC issue in the second class) and copied
+    into that class's ``raw_data``. Returns (the skeleton: the document with its issue lists
+    emptied, for msgspec to decode and check; the lists in document order; per class the issues'
+    numbers and columns, without uids: :func:`issue_uids` makes them once the skeleton gave each
+    list its context), or None (no extension with this call, or a document it does not decide as
+    msgspec would: the caller reads it the usual way)."""
+    walk = getattr(_fast._module(), "walk_report", None)
+    if walk is None:
+        return None
+    paths, unmapped, known, _route, _reserve = _fast._args(spec, None, 1)
+    where = None if split is None else ([p for p, _m in spec.paths].index(split[0]), split[1].encode(), split[2])
+    size = len(doc)
+    reserve = [None if (b := _WALKED.get((spec, ("doc", shape)))) is None else [int(x * size * 1.1) + 64 for x in b]
+               for shape in shapes]  # fmt: skip
+    got = walk(doc, paths, unmapped, known, where, tuple(reserve))
+    if got is None:
+        return None
+    skeleton, lists, classes = got
+    out = []
+    for (taken, cols, unmapped_, raw), shape in zip(classes, shapes, strict=True):
+        _WALKED[spec, ("doc", shape)] = [len(c[2]) / size for c in (*cols, unmapped_, raw)]  # (see walk_issues)
+        out.append((taken, _fast._columns(spec, (-1, cols, unmapped_, [], raw, None))))
+    return skeleton, lists, out
+
+
+def issue_uids(kind: str, contexts: list[bytes], counts: list[int], taken: list[int], raw: pa.Array) -> pa.Array:
+    """The uids of one class's issues :func:`walk_report` walked (``taken``: their numbers, ``raw``
+    their raw_data), as :func:`walk_issues` makes them: each list's ``contexts[g]`` holds its
+    ``counts[g]`` issues, numbered on across the lists in document order."""
+    bufs = raw.buffers()
+    assert raw.offset == 0 and bufs[1] is not None and bufs[2] is not None
+    offsets, data = (memoryview(b).cast("B") for b in bufs[1:3])  # (Arrow exports signed bytes)
+    hexes = _fast._module().issue_uids(uid_prefix(kind), contexts, counts, taken, offsets, data)  # type: ignore[union-attr]
+    return _fast._hex_column(hexes, len(taken))
+
 
 def texts(col: pa.Array) -> list[bytes]:
     """The rows of a string column without nulls as bytes (one copy of its data)."""

@@ -54,6 +54,7 @@ are reused from one report to the next.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import operator
@@ -78,6 +79,7 @@ from secpipe.formats._findings import (
     compact,
     distinct_uids,
     either,
+    issue_uids,
     json_col,
     nest,
     nonempty,
@@ -91,6 +93,7 @@ from secpipe.formats._findings import (
     texts,
     typed_records,
     walk_issues,
+    walk_report,
 )
 from secpipe.formats.base import (
     Decoded,
@@ -418,6 +421,8 @@ _LICENSE = b'"type":"license"'
 #: the ``license`` key; else any compact ``"type":"license"`` (each mapped over the issues in C).
 _LICENSE_GUESSES = ((bytes.startswith, b'{"license":'), (bytes.__contains__, _LICENSE))
 _CLASSES = ("vulnerability_finding", "compliance_finding")
+#: license issues are compliance findings: told by their walked ``type``, guessed by their first key
+_SPLIT = ("type", "license", _LICENSE_GUESSES[0][1])
 
 
 def _raw_data(raws: list[bytes]) -> pa.Array:
@@ -523,6 +528,9 @@ class Snyk(ReportFormat):
         writing a compact copy of the whole (for a large report, fresh pages cost as much as the
         copy); any other document takes :class:`ReportFormat`'s path."""
         with paused_gc():
+            got = self._as_given(data, source)
+            if got is not None:
+                return got
             try:
                 doc = _REPORT.decode(data)
             except msgspec.DecodeError:
@@ -590,14 +598,60 @@ class Snyk(ReportFormat):
                        [ctx[i] for i in src], part, [iac[i] for i in src])  # fmt: skip
         return out
 
+    def _as_given(self, data: bytes, source: str) -> Decoded | None:
+        """A regular report decoded in one native pass over it as it came
+        (:func:`~secpipe.formats._findings.walk_report`: the issues compacted, checked, walked and
+        copied into raw_data; msgspec decodes and checks the rest, the skeleton), then the uids
+        hashed with each list's context; None where that does not decide (the usual path then)."""
+        walked = walk_report(data, _SPEC, _SPLIT, _CLASSES)
+        if walked is None:
+            return None
+        skeleton, lists, classes = walked
+        try:
+            doc = _REPORT.decode(skeleton)
+        except msgspec.DecodeError:
+            return None
+        projects = _projects(doc)
+        if not projects or any(_untested(p) or p.vulnerabilities is None and p.infrastructureAsCodeIssues is None
+                               for p in projects):  # fmt: skip
+            return None
+        labels = [(k, j) for k, p in enumerate(doc if isinstance(doc, list) else [doc])
+                  for j in range(-1, len(p.applications or ()))]  # fmt: skip
+        counts = {(t, a, key): c for t, a, key, c in lists}
+        ctxs: list[bytes] = []
+        sizes: list[int] = []
+        where: list[int] = []
+        iac: list[bool] = []
+        for pi, (p, (k, j)) in enumerate(zip(projects, labels, strict=True)):
+            base = f"{p.projectName}\0{p.path}\0{p.targetFile}\0{pi}"
+            for key in (0, 1):
+                c = counts.pop((k, j, key), 0)
+                if c:
+                    ctxs.append(f"{base}\0{key}\0".encode())
+                    sizes.append(c)
+                    where.extend([pi] * c)
+                    iac.extend([bool(key)] * c)
+        if any(counts.values()):  # a list no project holds (not expected: the same document)
+            return None
+        out = Decoded(events=len(where))
+        if not where:
+            return out
+        got = [(sel, cols if not sel or cols.raw is None else dataclasses.replace(cols, uids=issue_uids(
+            self.name, ctxs, sizes, sel, cols.raw))) for sel, cols in classes]  # fmt: skip
+        return out if self._emit_walked(got, projects, where, iac, source, out) else None
+
     def _walked(self, groups: list[IssueGroup], projects: list[_Project], where: list[int], iac: list[bool],
                 source: str, out: Decoded) -> bool:
         """The fused native path (:func:`~secpipe.formats._findings.walk_issues`: each issue compacted,
         walked, copied into raw_data and hashed in one pass, license issues told apart by their
         walked ``type``); False when it does not apply (the paths below decide)."""
-        got = walk_issues(groups, _SPEC, self.name, ("type", "license", _LICENSE_GUESSES[0][1]), _CLASSES)
-        if got is None:
-            return False
+        got = walk_issues(groups, _SPEC, self.name, _SPLIT, _CLASSES)
+        return got is not None and self._emit_walked(got, projects, where, iac, source, out)
+
+    def _emit_walked(self, got: list[tuple[list[int], _fast.Columns]], projects: list[_Project], where: list[int],
+                     iac: list[bool], source: str, out: Decoded) -> bool:
+        """The batches of natively walked issues (per class: their numbers, their columns with
+        raw_data and uids); False when one of their fields has the wrong shape (nothing emitted)."""
         batches = []
         for (sel, cols), cls in zip(got, _CLASSES, strict=True):
             if not sel:
