@@ -262,18 +262,26 @@ _INT = r"^-?\d{1,15}$"  # epoch seconds or ms that a float holds exactly
 
 
 def _times(columns: list[pa.Array]) -> pa.Array:
-    """``_cicd.first_time`` of the raw time columns, row by row: the first that parses."""
-    out: pa.Array | None = None
+    """``_cicd.first_time`` of the raw time columns, row by row: the first that parses (a column
+    is read only in the rows the ones before left without a time)."""
+    n = len(columns[0])
+    ms = np.zeros(n, np.int64)
+    have = np.zeros(n, bool)
     for col in columns:
-        if col.null_count == len(col):
+        if col.null_count == n:
             continue
-        ms = _time_ms(col)
-        out = ms if out is None else pc.coalesce(out, ms)
-    return pa.nulls(len(columns[0]), pa.int64()) if out is None else out
+        rows = np.flatnonzero(~have & _valid(col))
+        if not len(rows):
+            continue
+        part = col if len(rows) == n else col.take(pa.array(rows))
+        got, ok = _time_ms(part)
+        ms[rows[ok]] = got[ok]
+        have[rows[ok]] = True
+    return pa.array(ms, pa.int64(), mask=~have)
 
 
-def _time_ms(raw: pa.Array) -> pa.Array:
-    """``iso_ms`` of each JSON value of ``raw`` (its JSON text; null: absent) as int64 ms."""
+def _time_ms(raw: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``iso_ms`` of each JSON value of ``raw`` (its JSON text, none null): (int64 ms, whether parsed)."""
     n = len(raw)
     ms = np.zeros(n, np.int64)
     ok = np.zeros(n, bool)
@@ -284,6 +292,8 @@ def _time_ms(raw: pa.Array) -> pa.Array:
         ms = np.where(is_int, np.where(v > 10_000_000_000, v, v * 1000), 0).astype(np.int64)  # iso_ms on a float
         ok |= is_int
     for pattern, unit in ((_NAIVE, pa.timestamp("ns")), (_ZONED, pa.timestamp("ns", tz="UTC"))):
+        if ok.all():
+            break
         hit = _mask(pc.match_substring_regex(raw, pattern))
         if not hit.any():
             continue
@@ -295,15 +305,15 @@ def _time_ms(raw: pa.Array) -> pa.Array:
         # int(timedelta.total_seconds() * 1000): the same float operations, truncated
         ms = np.where(hit, (us.astype(np.float64) / 1e6 * 1000).astype(np.int64), ms)
         ok |= hit
-    rest = np.flatnonzero(~ok & _valid(raw))
-    valid = ok.copy()
+    rest = np.flatnonzero(~ok)
+    parsed = ok.copy()
     if len(rest):
         for k, text in zip(rest.tolist(), raw.take(pa.array(rest)).to_pylist(), strict=True):
             got = c.iso_ms(_decode(text))
             if got is not None:
                 ms[k] = got
-                valid[k] = True
-    return pa.array(ms, pa.int64(), mask=~valid)
+                parsed[k] = True
+    return ms, parsed
 
 
 def _mask(arr: pa.Array) -> np.ndarray:
