@@ -46,29 +46,33 @@ serial number, subject, ref and the vulnerability's canonical bytes, so a redeli
 collapses while one CVE in two components stays two events. XML CycloneDX, SPDX tag-value and
 SPDX 3 JSON-LD are not recognized (they fall to the unrecognized-input dead letter).
 
-Performance: only the top-level keys are read first (one msgspec pass that skips values), so
-an inventory-only BOM costs one scan and its components are never compacted or decoded. A
-document that holds the ``vulnerabilities`` key is first checked and compacted whole in one
-native pass (:func:`_fast.compact_doc`: the text ``msgspec.json.format`` would give, and each
-vulnerability's bytes split in the same pass, and where each top-level member lies: the top
-level is views of the compact text, no second decode), where msgspec's top-level pass,
-formatting the vulnerabilities and the components, and the split's check were four passes
-(100k findings: ~1.2 -> ~0.26 CPU-s). Without the extension,
-or for a document that pass does not decide, the ``vulnerabilities`` array alone is compacted
-(canonical slices for identity and ``raw_data``) and split natively into each vulnerability's bytes. With the native extension
-(``_fast``) each vulnerability is walked once in Rust into its columns (:func:`_native`; ratings,
-analysis, cwes and affected versions kept raw and decoded once per distinct value: severity and
-``cve.cvss`` are built per distinct ratings value and taken); otherwise, or when one is
-irregular, they are decoded in one msgspec call into a struct listing every CycloneDX 1.6 key
-(unknown keys or a wrong type fall back to the per-record strict decode, which keeps extra keys
-in ``unmapped`` and isolates bad records) and :func:`_typed_cols` gives the same columns. One
-builder (``Sbom._findings``) maps them; tests compare both paths. Components are read only then
-(:mod:`secpipe.formats._sbom_components`): walked natively into columns and refs resolved with
-Arrow, else decoded into small structs and each ref resolved once in Python. Columns are built
-per vulnerability and expanded to events with one ``take`` per column; per-event text (message,
-finding uid, uid contexts) is joined by Arrow kernels; ``raw_data`` is one native copy; the
-cyclic GC is paused while a document is mapped. Measured (bench/formats_sbom_bench.py, 100k
-findings, one core, shared host, interleaved runs): 2.16-2.35 -> 1.83-1.89 CPU-s.
+Performance: a document that names the ``vulnerabilities`` key (and not only as an empty array
+at its end, which Trivy writes into every inventory BOM) is checked and compacted whole in one
+native pass (:func:`_fast.compact_doc`: the text ``msgspec.json.format`` would give, each
+vulnerability's bytes split and each top-level member located in the same pass, so the top
+level is views of the compact text with no second decode); that replaced four passes
+(msgspec's top-level decode, formatting the vulnerabilities and the components, the split's
+check: 100k findings ~1.2 -> ~0.26 CPU-s). Any other document has only its top-level keys read
+(one msgspec pass that skips values), so an inventory-only BOM costs one scan and its
+components are never compacted or decoded; without the extension, or for a document the pass
+does not decide, the ``vulnerabilities`` array alone is then compacted and split. With the
+native extension (``_fast``) each vulnerability is walked once in Rust into its columns
+(:func:`_native`; ratings, analysis, cwes and affected versions kept raw and decoded once per
+distinct value: severity, ``cve.cvss`` and the VEX status columns are built per distinct value
+and taken); otherwise, or when one is irregular, they are decoded in one msgspec call into a
+struct listing every CycloneDX 1.6 key (unknown keys or a wrong type fall back to the
+per-record strict decode, which keeps extra keys in ``unmapped`` and isolates bad records) and
+:func:`_typed_cols` gives the same columns. One builder (``Sbom._findings``) maps them; tests
+compare both paths. Components are read only then (:mod:`secpipe.formats._sbom_components`):
+walked natively into columns and refs resolved with Arrow, else decoded into small structs and
+each ref resolved once in Python. Columns are built per vulnerability (Arrow arrays, no Python
+list a vulnerability) and expanded to events with one ``take`` per column; per-event text
+(message, finding uid, uid contexts) is joined by Arrow kernels; ``raw_data`` is one native
+copy; the cyclic GC is paused while a document is mapped. Measured (bench/formats_sbom_bench.py,
+100k findings, one core, shared host): 2.16-2.35 -> 1.83-1.89 CPU-s (session 12), then
+1.99-2.52 -> 1.32-1.77 CPU-s alternated with the session-12 code (session 13, whole-document
+pass); steady decodes ~1.3 CPU-s in a quiet minute, of which the pass ~0.27, the native walks
+of vulnerabilities and components ~0.3 and ~0.17, uid hashing ~0.2 (a design decision).
 """
 
 from __future__ import annotations
