@@ -416,7 +416,7 @@ fn skip_any(b: &[u8], i: usize) -> R<usize> {
 
 const ISSUE_KEYS: [&[u8]; 2] = [b"vulnerabilities", b"infrastructureAsCodeIssues"];
 
-/// One pass over a Snyk report as it came (see ``walk_report``).
+/// One pass over a scanner report as it came (see ``walk_report``).
 struct Nav<'a, 'b> {
     b: &'a [u8],
     skeleton: Vec<u8>,
@@ -432,7 +432,7 @@ struct Nav<'a, 'b> {
     n: usize,
 }
 
-impl Nav<'_, '_> {
+impl<'a> Nav<'a, '_> {
     fn ws(&self, i: usize) -> usize {
         skip_ws(self.b, i)
     }
@@ -441,31 +441,20 @@ impl Nav<'_, '_> {
         self.b.get(i).copied().ok_or(Irregular)
     }
 
-    /// The whole document: a project object or an array of them, whitespace around it.
-    fn document(&mut self) -> R<()> {
+    /// The whole document, whitespace around it: a Snyk project object or an array of them, or
+    /// (``trivy``) a Trivy report object.
+    fn document(&mut self, trivy: bool) -> R<()> {
         let i = self.ws(0);
-        let end = match self.at(i)? {
-            b'{' => self.project(i, 0, -1)?,
-            b'[' => {
-                let mut j = self.ws(i + 1);
-                let mut k = 0;
-                if self.at(j)? == b']' {
+        let end = match (self.at(i)?, trivy) {
+            (b'{', false) => self.project(i, 0, -1)?,
+            (b'[', false) => {
+                let (end, projects) = self.items(i, |nav, j, k| nav.project(j, k as usize, -1))?;
+                if projects == 0 {
                     return Err(Irregular); // no project: the usual path says what that is
                 }
-                loop {
-                    if self.at(j)? != b'{' {
-                        return Err(Irregular);
-                    }
-                    let end = self.project(j, k, -1)?;
-                    j = self.ws(end);
-                    k += 1;
-                    match self.at(j)? {
-                        b',' => j = self.ws(j + 1),
-                        b']' => break j + 1,
-                        _ => return Err(Irregular),
-                    }
-                }
+                end
             }
+            (b'{', true) => self.trivy_report(i)?,
             _ => return Err(Irregular),
         };
         if self.ws(end) != self.b.len() {
@@ -475,41 +464,32 @@ impl Nav<'_, '_> {
         Ok(())
     }
 
-    /// A project object at ``i`` (top-level project ``top``, its application ``app`` or -1).
-    fn project(&mut self, i: usize, top: usize, app: i64) -> R<usize> {
+    /// Over the members of the object at ``i``: ``value(nav, key, at)`` passes over each value and
+    /// returns the index just past it. An escaped key is irregular (msgspec matches it unescaped).
+    fn members(&mut self, i: usize, mut value: impl FnMut(&mut Self, &'a [u8], usize) -> R<usize>) -> R<usize> {
+        let b = self.b;
+        if self.at(i)? != b'{' {
+            return Err(Irregular);
+        }
         let mut j = self.ws(i + 1);
         if self.at(j)? == b'}' {
             return Ok(j + 1);
         }
-        let mut seen = [false; 3];
         loop {
             if self.at(j)? != b'"' {
                 return Err(Irregular);
             }
-            let kend = string_end(self.b, j);
-            let key = self.b.get(j + 1..kend.saturating_sub(1)).ok_or(Irregular)?;
-            if kend >= self.b.len() || key.contains(&b'\\') {
-                return Err(Irregular); // an escaped key: msgspec matches it unescaped
+            let kend = string_end(b, j);
+            let key = b.get(j + 1..kend.saturating_sub(1)).ok_or(Irregular)?;
+            if kend >= b.len() || key.contains(&b'\\') {
+                return Err(Irregular);
             }
             let c = self.ws(kend);
             if self.at(c)? != b':' {
                 return Err(Irregular);
             }
             let v = self.ws(c + 1);
-            let list = ISSUE_KEYS.iter().position(|k| *k == key);
-            let end = if let (Some(k), b'[') = (list, self.at(v)?) {
-                if std::mem::replace(&mut seen[k], true) {
-                    return Err(Irregular); // a repeated key: msgspec keeps the last
-                }
-                self.issues(v, top, app, k as u8)?
-            } else if key == b"applications" && app < 0 && self.at(v)? == b'[' {
-                if std::mem::replace(&mut seen[2], true) {
-                    return Err(Irregular);
-                }
-                self.applications(v, top)?
-            } else {
-                skip_any(self.b, v)?
-            };
+            let end = value(self, key, v)?;
             j = self.ws(end);
             match self.at(j)? {
                 b',' => j = self.ws(j + 1),
@@ -519,25 +499,80 @@ impl Nav<'_, '_> {
         }
     }
 
-    fn applications(&mut self, v: usize, top: usize) -> R<usize> {
+    /// Over the items of the array at ``v``, each an object: ``item(nav, at, k)``; (the index just
+    /// past the array, the items).
+    fn items(&mut self, v: usize, mut item: impl FnMut(&mut Self, usize, i64) -> R<usize>) -> R<(usize, i64)> {
         let mut j = self.ws(v + 1);
         if self.at(j)? == b']' {
-            return Ok(j + 1);
+            return Ok((j + 1, 0));
         }
         let mut k = 0i64;
         loop {
             if self.at(j)? != b'{' {
                 return Err(Irregular);
             }
-            let end = self.project(j, top, k)?;
+            let end = item(self, j, k)?;
             j = self.ws(end);
             k += 1;
             match self.at(j)? {
                 b',' => j = self.ws(j + 1),
-                b']' => return Ok(j + 1),
+                b']' => return Ok((j + 1, k)),
                 _ => return Err(Irregular),
             }
         }
+    }
+
+    /// A Snyk project object at ``i`` (top-level project ``top``, its application ``app`` or -1):
+    /// its issue lists walked, its applications' too.
+    fn project(&mut self, i: usize, top: usize, app: i64) -> R<usize> {
+        let mut seen = [false; 3]; // a key written twice: msgspec keeps the last
+        self.members(i, |nav, key, v| {
+            let list = ISSUE_KEYS.iter().position(|k| *k == key);
+            if let (Some(k), b'[') = (list, nav.at(v)?) {
+                if std::mem::replace(&mut seen[k], true) {
+                    return Err(Irregular);
+                }
+                nav.issues(v, top, app, k as u8)
+            } else if key == b"applications" && app < 0 && nav.at(v)? == b'[' {
+                if std::mem::replace(&mut seen[2], true) {
+                    return Err(Irregular);
+                }
+                Ok(nav.items(v, |nav, j, k| nav.project(j, top, k))?.0)
+            } else {
+                skip_any(nav.b, v)
+            }
+        })
+    }
+
+    /// A Trivy report object at ``i``: each result's ``Vulnerabilities`` walked (list 0 of
+    /// project ``result``, application -1).
+    fn trivy_report(&mut self, i: usize) -> R<usize> {
+        let mut seen = false;
+        self.members(i, |nav, key, v| {
+            if let Some(end) = nav.other(key, b"Results", v, &mut seen)? {
+                return Ok(end);
+            }
+            Ok(nav.items(v, |nav, j, result| {
+                let mut vulns = false;
+                nav.members(j, |nav, key, v| match nav.other(key, b"Vulnerabilities", v, &mut vulns)? {
+                    Some(end) => Ok(end),
+                    None => nav.issues(v, result as usize, -1, 0),
+                })
+            })?
+            .0)
+        })
+    }
+
+    /// None when the member ``key`` at ``v`` is the array ``want`` (``seen`` the first time: a key
+    /// written twice is irregular, msgspec keeps the last), else the index just past the value.
+    fn other(&self, key: &[u8], want: &[u8], v: usize, seen: &mut bool) -> R<Option<usize>> {
+        if key != want || self.at(v)? != b'[' {
+            return skip_any(self.b, v).map(Some);
+        }
+        if std::mem::replace(seen, true) {
+            return Err(Irregular);
+        }
+        Ok(None)
     }
 
     /// An issue list at ``v``: each issue compacted, walked strictly and kept; the list's items
@@ -590,18 +625,22 @@ type Report = (Py<PyBytes>, Vec<List>, (Walked, Walked));
 /// ``vulnerabilities`` and ``infrastructureAsCodeIssues`` (also those of its ``applications``)
 /// compacted, walked strictly (the walk is the check that it is JSON) into its class's columns
 /// (see ``walk_issues``; an IaC issue in the second class) and copied into that class's raw_data.
+/// With ``layout`` ``trivy``, a Trivy report object: the ``Vulnerabilities`` of each of its
+/// ``Results`` (result k is project k, list 0).
 ///
 /// Returns (the skeleton: the document with those lists emptied, for msgspec to decode and check;
 /// the lists as (top-level project, application or -1, 0 vulnerabilities / 1 IaC, issues) in
 /// document order; per class (issues taken, columns, unmapped, raw_data)), or None for anything
 /// this does not decide as msgspec and the usual path would (a key written twice or escaped, an
 /// issue that is not an object or not regular, lists not in project order, a document that is
-/// not a project or a non-empty array of project objects): the caller reads it the usual way.
+/// not a project or a non-empty array of project objects, or a Trivy report object): the caller
+/// reads it the usual way.
 /// Issues are numbered in document order; their uids are made by ``issue_uids`` once the
 /// skeleton gave each list its context. Whatever is not in an issue list stays in the skeleton,
 /// so a document that is not JSON gives a skeleton that is not JSON either.
 #[pyfunction]
-#[pyo3(signature = (doc, spec, unmapped, known, split, reserve))]
+#[pyo3(signature = (doc, spec, unmapped, known, split, reserve, layout="snyk"))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn walk_report(
     py: Python<'_>,
     doc: &[u8],
@@ -610,7 +649,13 @@ pub(crate) fn walk_report(
     known: Vec<Vec<u8>>,
     split: Option<(usize, Vec<u8>, Vec<u8>)>,
     reserve: (Option<Vec<usize>>, Option<Vec<usize>>),
+    layout: &str,
 ) -> PyResult<Option<Report>> {
+    let trivy = match layout {
+        "snyk" => false,
+        "trivy" => true,
+        _ => return Err(PyValueError::new_err("layout is snyk or trivy")),
+    };
     let root = build(&spec)?;
     if let Some((slot, _, _)) = &split {
         if *slot >= spec.len() || spec[*slot].1 != "s" || spec[*slot].0.contains('.') {
@@ -624,7 +669,7 @@ pub(crate) fn walk_report(
     ];
     let mut nav = Nav { b: doc, skeleton: Vec::new(), mark: 0, arrays: Vec::new(), sides, root: &root, split: &split,
                         scratch: Vec::new(), snaps: Vec::with_capacity(spec.len() + 1), n: 0 };
-    if py.detach(|| nav.document()).is_err() {
+    if py.detach(|| nav.document(trivy)).is_err() {
         return Ok(None);
     }
     let Nav { skeleton, arrays, sides, .. } = nav;

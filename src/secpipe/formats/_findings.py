@@ -443,8 +443,9 @@ WalkedList = tuple[int, int, int, int]
 
 
 def walk_report(doc: bytes, spec: _fast.Spec, split: tuple[str, str, bytes] | None, shapes: tuple[Hashable, Hashable],
-                ) -> tuple[bytes, list[WalkedList], list[tuple[list[int], _fast.Columns]]] | None:  # fmt: skip
-    """A Snyk report as it came, its issues walked in one native pass without msgspec reading them
+                layout: str = "snyk") -> tuple[bytes, list[WalkedList], list[tuple[list[int], _fast.Columns]]] | None:  # fmt: skip
+    """A Snyk report (``layout`` ``trivy``: a Trivy report, the vulnerabilities of each result, result
+    k as project k) as it came, its issues walked in one native pass without msgspec reading them
     first (Rust ``walk_report``): each issue compacted, walked strictly (which checks it is JSON)
     into its class's columns (as :func:`walk_issues`; an IaC issue in the second class) and copied
     into that class's ``raw_data``. Returns (the skeleton: the document with its issue lists
@@ -460,7 +461,7 @@ def walk_report(doc: bytes, spec: _fast.Spec, split: tuple[str, str, bytes] | No
     size = len(doc)
     reserve = [None if (b := _WALKED.get((spec, ("doc", shape)))) is None else [int(x * size * 1.1) + 64 for x in b]
                for shape in shapes]  # fmt: skip
-    got = walk(doc, paths, unmapped, known, where, tuple(reserve))
+    got = walk(doc, paths, unmapped, known, where, tuple(reserve), layout)
     if got is None:
         return None
     skeleton, lists, classes = got

@@ -91,12 +91,14 @@ from secpipe.formats._findings import (
     IssueGroup,
     ReportFormat,
     S,
+    WalkedList,
     can_walk,
     captions,
     compact,
     distinct_uids,
     either,
     first_items,
+    issue_uids,
     json_col,
     nest,
     nonempty,
@@ -110,6 +112,7 @@ from secpipe.formats._findings import (
     str_lists,
     strs,
     walk_issues,
+    walk_report,
 )
 from secpipe.formats.base import (
     BOM,
@@ -313,6 +316,7 @@ class _TypedReport(msgspec.Struct, gc=False):
 _TYPED = msgspec.json.Decoder(_TypedReport)
 _LEGACY_REPORT = msgspec.json.Decoder(_Report)
 _PRETTY = _LEGACY_REPORT  # a report as it came (see Trivy._as_given)
+_V_SHAPES = ("vulnerability_finding", None)
 
 
 def _line(raw: msgspec.Raw) -> str:
@@ -415,7 +419,7 @@ def _walked_vulns(groups: list[IssueGroup]) -> dict[str, pa.Array] | None:
     """:func:`_native_vulns` of the vulnerabilities as given (pretty or compact slices of the report),
     compacted, walked, copied into ``raw_data`` and hashed (``uids``) in one fused native pass
     (:func:`~secpipe.formats._findings.walk_issues`); None where that does not decide."""
-    got = walk_issues(groups, _V_SPEC, "trivy", None, ("vulnerability_finding", None))
+    got = walk_issues(groups, _V_SPEC, "trivy", None, _V_SHAPES)
     if got is None:
         return None
     f = _vuln_columns(got[0][1])
@@ -540,6 +544,14 @@ class Trivy(ReportFormat):
         if not can_walk():
             return None
         with paused_gc():
+            walked = walk_report(data, _V_SPEC, None, _V_SHAPES, "trivy")
+            if walked is not None:  # the vulnerabilities walked already: msgspec reads the rest (the skeleton)
+                skeleton, lists, classes = walked
+                try:
+                    rep = _PRETTY.decode(skeleton)
+                except msgspec.DecodeError:
+                    return None
+                return self._map(rep, skeleton, source, False, pretty=True, walked=(lists, classes[0]))
             try:
                 rep = _PRETTY.decode(data)
             except msgspec.DecodeError:
@@ -552,10 +564,14 @@ class Trivy(ReportFormat):
         assert got is not None  # (None only for a report given as it came)
         return got
 
-    def _map(self, rep: _Report, data: bytes, source: str, legacy: bool, *, pretty: bool = False) -> Decoded | None:
+    def _map(self, rep: _Report, data: bytes, source: str, legacy: bool, *, pretty: bool = False,
+             walked: tuple[list[WalkedList], tuple[list[int], _fast.Columns]] | None = None) -> Decoded | None:  # fmt: skip
         """:meth:`map_report`; with ``pretty`` (``data`` as it came, see :meth:`_as_given`) None
-        where this path does not decide."""
+        where this path does not decide; ``walked``: the vulnerabilities :func:`walk_report` walked
+        (``rep`` is then the skeleton's, its vulnerability lists empty)."""
         k8s = rep.ClusterName is not None and rep.Results is None and (rep.Resources is not None or rep.Findings is not None)
+        if walked is not None and k8s:
+            return None
         if legacy:
             os_targets = [m.group(1) for r in rep.Results or () if r.Target and (m := _OS_TARGET.match(r.Target))]
             rep.ArtifactName = os_targets[0] if os_targets else None
@@ -586,8 +602,14 @@ class Trivy(ReportFormat):
                         walk.append((f"{head}\0{r.Target}\0{ri}\0".encode(), False, items))
                     else:
                         g.ctx.extend([f"{head}\0{r.Target}\0{ri}\0{i}" for i in range(len(items))])
+        native = None
+        if walked is not None:  # the vulnerabilities' number, results and uids from the walk
+            native = self._walked(walked, results, groups["v"], head)
+            if native is None:
+                return None
         out = Decoded(events=sum(len(g.raws) for g in groups.values()))
-        native = _walked_vulns(walk) if walk and can_walk() else None
+        if native is None and walk and can_walk():
+            native = _walked_vulns(walk)
         if native is None and pretty:
             return None
         if native is None and walk:  # the vulnerabilities' contexts, for the paths below
@@ -640,6 +662,23 @@ class Trivy(ReportFormat):
             cols["unmapped"] = f["unmapped"] if build is None else unmapped_from(st, unmapped)
             out.batches.append(to_batch(cls, cols))
         return out
+
+    def _walked(self, walked: tuple[list[WalkedList], tuple[list[int], _fast.Columns]], results: list[_Result],
+                g: _Group, head: str) -> dict[str, pa.Array] | None:
+        """The field columns of the vulnerabilities :func:`walk_report` walked, with their uids (each
+        result's context); ``g`` gets their results (and a placeholder a vulnerability in ``raws``,
+        whose number the mapping reads). None when a list is no result's or a field does not fit."""
+        lists, (sel, cols) = walked
+        if any(t >= len(results) for t, _a, _k, _c in lists) or sum(c for *_x, c in lists) != len(sel) or cols.raw is None:
+            return None
+        f = _vuln_columns(cols)
+        if f is None:
+            return None
+        ctxs = [f"{head}\0{results[t].Target}\0{t}\0".encode() for t, _a, _k, _c in lists]
+        f["uids"] = issue_uids(self.name, ctxs, [c for *_x, c in lists], sel, cols.raw)
+        g.where = [t for t, _a, _k, c in lists for _ in range(c)]
+        g.raws = [b""] * len(sel)
+        return f
 
     def _typed(self, data: bytes, groups: dict[str, _Group]) -> bool:
         """Type every finding from the compact report in one decode; False when some finding
