@@ -454,7 +454,7 @@ def walk_report(doc: bytes, spec: _fast.Spec, split: tuple[str, str, bytes] | No
     list its context), or None (no extension with this call, or a document it does not decide as
     msgspec would: the caller reads it the usual way)."""
     walk = getattr(_fast._module(), "walk_report", None)
-    if walk is None:
+    if walk is None or type(doc) is not bytes:  # (the call borrows bytes only)
         return None
     paths, unmapped, known, _route, _reserve = _fast._args(spec, None, 1)
     where = None if split is None else ([p for p, _m in spec.paths].index(split[0]), split[1].encode(), split[2])
