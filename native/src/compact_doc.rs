@@ -1,5 +1,5 @@
-//! One pass that checks a pretty-printed JSON document, compacts it and finds one top-level
-//! array's items (`compact_doc`, for CycloneDX BOMs).
+//! One pass that checks a pretty-printed JSON document, compacts it and finds its top-level
+//! members and one top-level array's items (`compact_doc`, for CycloneDX BOMs).
 //!
 //! Design: scanner SBOMs arrive pretty-printed (a 100k-finding CycloneDX BOM is ~400 MB, a
 //! third of it indentation). The sbom format read one in four passes: msgspec's top-level
@@ -7,12 +7,14 @@
 //! the `components` array, then `split_array`'s check of the compact vulnerabilities. Here
 //! one pass does it: each token is checked as `valid::value` checks compact JSON (strings by
 //! `valid::string_escaped`, numbers by `valid::value` over the token's bytes), copied to the
-//! output with the whitespace between tokens dropped, and where each item of the top-level
-//! array `key` lies in the output is noted. The caller then decodes the compact document's
-//! top level with msgspec (a quarter of the indented text's cost) and takes the items.
+//! output with the whitespace between tokens dropped, and where each top-level member and
+//! each item of the top-level array `key` lies in the output is noted. The caller takes the
+//! members as views of the output (no msgspec pass over the top level) and the items as bytes.
+//! Whitespace runs are passed 16 bytes a step (SSE2). Bench BOM (408 MB): 0.26 CPU-s, where
+//! the four passes took ~1.2.
 //!
 //! Why by hand: a validator (serde_json, simd-json) re-emits or allocates per value; no crate
-//! offers a checked whitespace-only pass that also gives one array's item spans.
+//! offers a checked whitespace-only pass that also gives member and item spans.
 //!
 //! Guarantees: Some only for text that is one JSON value (RFC 8259) with whitespace around
 //! its tokens at most; its output is then byte for byte `msgspec.json.format(doc, indent=-1)`
@@ -21,7 +23,8 @@
 //! escape that is not a pair); a refusal (None) means "not decided here": the caller reads
 //! the document as before. UTF-8 is not checked (msgspec's formatter does not either). The
 //! items are given only when `key` is a top-level key met once, unescaped (no top-level key
-//! escaped at all, so msgspec's dict has no other spelling of it), with an array value.
+//! escaped at all, so msgspec's dict has no other spelling of it), with an array value; the
+//! members only for an object with no key escaped (a key's bytes are then its text).
 //! Iterative (an explicit stack), every index checked.
 
 use pyo3::prelude::*;
