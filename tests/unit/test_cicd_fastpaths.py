@@ -115,6 +115,18 @@ def test_iso_ms_matches_the_timestamp_arithmetic() -> None:
         assert iso_ms(t.strftime("%Y-%m-%d %H:%M:%S UTC")) == int(t.replace(microsecond=0).timestamp() * 1000)
 
 
+def test_iso_ms_of_huge_epoch_numbers_is_no_time() -> None:
+    """A JSON number time past ~1.8e305 s is infinite once in ms: no usable time, not a crash
+    (int(inf) raised OverflowError, which dead-lettered the whole document)."""
+    for v in (1e306, -1e306, 1.7e308, 9.3e18, -9.3e18):
+        assert iso_ms(v) is None, v
+    assert iso_ms(1.7e9) == 1_700_000_000_000 and iso_ms(1.7e12) == 1_700_000_000_000
+    audit = {"action": "repo.create", "actor": "octocat", "org": "github", "repo": "github/x", "created_at": 1e306,
+             "@timestamp": 1700000000000}  # fmt: skip
+    dec = GitHub().decode(json.dumps(audit).encode(), "huge")
+    assert dec.dead == [] and _rows(dec)[0]["time"] == 1_700_000_000_000
+
+
 def test_msgspec_still_rejects_out_of_range_numbers_as_values() -> None:
     """Why the GitHub fallback exists: this must raise for the test above to mean something."""
     with pytest.raises(msgspec.ValidationError):

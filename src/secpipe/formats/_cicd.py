@@ -98,8 +98,8 @@ def iso_ms(value: Any) -> int | None:
         return None
     if isinstance(value, int | float):
         v = float(value)
-        ms = int(v if v > 10_000_000_000 else v * 1000)
-        return ms if -_MS_RANGE <= ms < _MS_RANGE else None  # beyond an int64 column: no usable time
+        ms = v if v > 10_000_000_000 else v * 1000  # (a JSON number past ~1.8e305 s is infinite in ms)
+        return int(ms) if -_MS_RANGE <= ms < _MS_RANGE else None  # beyond an int64 column: no usable time
     if not isinstance(value, str):
         return None
     try:  # fast path: what fromisoformat reads as is (most ISO forms, "Z", offsets, space separator)
