@@ -272,6 +272,22 @@ fn held<'py>(item: Bound<'py, PyAny>) -> PyResult<Held<'py>> {
     }
 }
 
+/// Each of ``items`` (JSON texts msgspec has decoded: bytes or ``msgspec.Raw``) compacted, as
+/// ``compact_each`` gives them (byte for byte), with SSE2 steps over indentation and string bytes
+/// (``compact_each`` goes byte by byte between tokens: a pretty report's deep indentation).
+#[pyfunction]
+pub(crate) fn compact_items<'py>(py: Python<'py>, items: &Bound<'py, PyList>) -> PyResult<Bound<'py, PyList>> {
+    let mut scratch: Vec<u8> = Vec::new();
+    let mut out = Vec::with_capacity(items.len());
+    for item in items.iter() {
+        let h = held(item)?;
+        scratch.clear();
+        compact_into(h.slice(), &mut scratch);
+        out.push(PyBytes::new(py, &scratch));
+    }
+    PyList::new(py, out)
+}
+
 /// Walk the issues of a report's groups into the columns of one or two classes (see the module).
 ///
 /// ``groups``: (context: bytes, second: bool, issues: list of JSON texts msgspec has decoded).
