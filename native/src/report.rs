@@ -1,4 +1,5 @@
-//! Scanner report issues walked in one fused pass (`walk_issues`): compact, walk, raw_data, uid.
+//! Scanner report issues walked in one fused pass: compact, walk, raw_data, uid (`walk_issues`,
+//! `walk_report` + `issue_uids`; `compact_items` is the compactor alone).
 //!
 //! Design: a scanner report (Snyk, Trivy) arrives pretty-printed and msgspec has checked it and
 //! handed its issues over as slices (`msgspec.Raw`). Before, each issue was compacted into a bytes
@@ -15,6 +16,13 @@
 //! ``value`` goes to the second class and any other to the first. An issue starting with
 //! ``prefix`` is walked into the second class first; the class a walk contradicts is rolled back
 //! and the issue walked into the other, so the split is always the walked value's.
+//!
+//! `walk_report` goes further for a whole Snyk or Trivy report as it came: msgspec no longer
+//! reads the issues before the walk (it decodes only the skeleton, the report with its issue
+//! lists emptied), so each issue's compaction refuses whitespace between two tokens that are not
+//! punctuation (the one error dropping whitespace could hide) and its walk is strict (the check
+//! that it is JSON); the uids are hashed afterwards from raw_data (`issue_uids`), once the
+//! skeleton gave each list its context (Snyk writes a project's name after its issues).
 //!
 //! Why by hand: see `compact.rs` and `lib.rs` (no crate does a whitespace-only compaction of
 //! checked JSON, nor a walk to chosen Arrow columns keeping the record's bytes).

@@ -38,10 +38,14 @@ A JSON document that is not a ``snyk test`` report (no ``vulnerabilities`` or
 ``infrastructureAsCodeIssues``, e.g. a single vulnerability object) is dead-lettered with the
 reason. SARIF from Snyk Code is handled by the ``sarif`` format.
 
-Performance: with the native walk (``_findings.walk_issues``, :meth:`Snyk._walked`) each issue of
-the report as it came is compacted, walked into its class's field columns and ``unmapped``,
-copied into ``raw_data`` and hashed in one fused Rust pass (the report's bytes read once, no bytes
-object an issue), license issues told apart by their walked ``type``. Without it the report is
+Performance: with the native walk (``_findings.walk_report``, :meth:`Snyk._as_given`) each issue
+of the report as it came is compacted, checked, walked into its class's field columns and
+``unmapped`` and copied into ``raw_data`` in one Rust pass over the report (no bytes object an
+issue, msgspec decodes only the skeleton: the report with its issue lists emptied), license issues
+told apart by their walked ``type``; the uids are then hashed from ``raw_data`` with each list's
+context. A report that pass does not decide (a key twice, lists out of project order) is decoded
+by msgspec and its issues walked the same way from msgspec's slices (``walk_issues``,
+:meth:`Snyk._walked`). Without either the report is
 compacted once and each issue copied once to bytes; with the older extension (``_fast``) the issues are walked once in Rust into their field columns and ``unmapped``
 (:func:`_native_fields`; identifiers, CVSS details, references, paths kept raw and decoded once per
 distinct value), split by class before the walk so no column is copied to split it; otherwise, or

@@ -45,10 +45,12 @@ Type or Class). ``ReportID`` (Trivy 0.63+) -> ``metadata.correlation_uid``. ``ti
 ``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
 Status, Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
 
-Performance: with the native walk (``_findings.walk_issues``) a report is decoded as it came
-(:meth:`Trivy._as_given`: no compact copy of the whole) and its vulnerabilities (most of a report)
-compacted, walked into their field columns and ``unmapped``, copied into ``raw_data`` and hashed
-in one fused Rust pass (:func:`_walked_vulns`), the other findings compacted each. Otherwise the
+Performance: with the native walk a report is read as it came (:meth:`Trivy._as_given`: no
+compact copy of the whole): its vulnerabilities (most of a report) compacted, checked, walked into
+their field columns and ``unmapped`` and copied into ``raw_data`` in one Rust pass over the report
+(``_findings.walk_report``; msgspec decodes the skeleton, the report with those lists emptied, and
+the uids are hashed from ``raw_data``), or, where that pass does not decide, from msgspec's slices
+(``walk_issues``, :func:`_walked_vulns`); the other findings compacted each. Otherwise the
 report is compacted once (so every finding slice is canonical) and, with the extension (``_fast``),
 the vulnerabilities walked in Rust (:func:`_native_vulns`); otherwise, or when a vulnerability is
 irregular (a value of another JSON type, no VulnerabilityID, a CVSS block of the wrong shape),
