@@ -321,7 +321,7 @@ def test_compact_items_is_compact_each(real: Path) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(doc=st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TEXT,
+@given(doc=st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _TEXT,
                         lambda c: st.lists(c, max_size=4) | st.dictionaries(_TEXT, c, max_size=4), max_leaves=20),
        indent=st.sampled_from([None, 0, 1, 3, 8, 17]), ascii_=st.booleans())
 def test_compact_items_on_generated_text(doc: Any, indent: int | None, ascii_: bool) -> None:
