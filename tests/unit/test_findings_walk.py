@@ -79,6 +79,16 @@ def _issues(real: Path) -> list[dict[str, Any]]:
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 
 
+def _mutated(data: st.DataObject, pool: list[dict[str, Any]], desc: str, title: str) -> dict[str, Any]:
+    """A real issue of ``pool`` with its description (escapes, non-ASCII) and title maybe redrawn."""
+    v = dict(data.draw(st.sampled_from(pool)))
+    if data.draw(st.booleans()):
+        v[desc] = data.draw(_TEXT) + "\n\t\"q\" \\ " + data.draw(_TEXT)
+    if data.draw(st.booleans()):
+        v[title] = data.draw(_TEXT)
+    return v
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_generated_reports(real: Path, monkeypatch: pytest.MonkeyPatch, data: st.DataObject) -> None:
@@ -89,11 +99,7 @@ def test_generated_reports(real: Path, monkeypatch: pytest.MonkeyPatch, data: st
     for k in range(data.draw(st.integers(1, 3))):
         vulns = []
         for _ in range(data.draw(st.integers(0, 6))):
-            v = dict(data.draw(st.sampled_from(pool)))
-            if data.draw(st.booleans()):
-                v["description"] = data.draw(_TEXT) + "\n\t\"q\" \\ " + data.draw(_TEXT)
-            if data.draw(st.booleans()):
-                v["title"] = data.draw(_TEXT)
+            v = _mutated(data, pool, "description", "title")
             if data.draw(st.integers(0, 3)) == 0:  # a license issue, its `license` key first or not
                 v = {"license": "GPL-3.0", **v, "type": "license"} if data.draw(st.booleans()) else {**v, "type": "license"}
             vulns.append(v)
@@ -243,12 +249,7 @@ def test_trivy_generated_reports(real: Path, monkeypatch: pytest.MonkeyPatch, da
     for k in range(data.draw(st.integers(1, 3))):
         vulns = []
         for _ in range(data.draw(st.integers(0, 5))):
-            v = dict(data.draw(st.sampled_from(pool)))
-            if data.draw(st.booleans()):
-                v["Description"] = data.draw(_TEXT) + "\n\t\"q\" \\ " + data.draw(_TEXT)
-            if data.draw(st.booleans()):
-                v["Title"] = data.draw(_TEXT)
-            vulns.append(v)
+            vulns.append(_mutated(data, pool, "Description", "Title"))
         results.append({"Target": f"t{k}", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": vulns})
     if data.draw(st.booleans()):
         results.append({"Target": "x.yaml", "Class": "config", "Misconfigurations": [
