@@ -479,6 +479,7 @@ _OS_TARGET = re.compile(r"^(.*\S) \([a-z][\w.-]* [^()]+\)$")
 
 def _legacy(head: bytes) -> bool:
     """Whether a document opens like Trivy's pre-0.20 output: an array of ``{"Target", "Type", ...}``."""
+    head = bytes(head)  # (a memoryview body's head is one too)
     return head.removeprefix(BOM).lstrip()[:1] == b"[" and b'"Target"' in head and b'"SchemaVersion"' not in head \
         and (b'"Vulnerabilities"' in head or b'"Type"' in head)
 
