@@ -429,22 +429,36 @@ def walk_issues(groups: list[IssueGroup], spec: _fast.Spec, kind: str, split: tu
         return None
     walk = _fast._module().walk_issues  # type: ignore[union-attr]
     paths, unmapped, known, _route, _reserve = _fast._args(spec, None, n)
-    where = None if split is None else ([p for p, _m in spec.paths].index(split[0]), split[1].encode(), split[2])
-    reserve = [None if (b := _WALKED.get((spec, shape))) is None else [int(x * n * 1.1) + 64 for x in b] for shape in shapes]
-    got = walk(groups, paths, unmapped, known, where, tuple(reserve), uid_prefix(kind))
+    keys = [(spec, shape) for shape in shapes]
+    got = walk(groups, paths, unmapped, known, _split_at(spec, split), _reserved(keys, n), uid_prefix(kind))
     if got is None:
         return None
-    out = []
-    for (taken, cols, unmapped_, raw, hexes), shape in zip(got, shapes, strict=True):
-        # each buffer's bytes an issue of this batch, reserved for the next: a column grows by copies
-        # past its reservation, and a reservation far past the need is given back to the kernel
-        # when freed (glibc trims a free heap top over 1 GiB), then faulted in afresh
-        _WALKED[spec, shape] = [len(c[2]) / n for c in (*cols, unmapped_, raw)]
-        out.append((taken, _fast._columns(spec, (-1, cols, unmapped_, [], raw, hexes))))
-    return out
+    return [(taken, _walked(key, n, cols, unmapped_, raw, hexes))
+            for (taken, cols, unmapped_, raw, hexes), key in zip(got, keys, strict=True)]  # fmt: skip
 
 
+def _split_at(spec: _fast.Spec, split: tuple[str, str, bytes] | None) -> tuple[int, bytes, bytes] | None:
+    """A walk's ``split`` as the native calls take it: (spec index of the path, value, prefix)."""
+    return None if split is None else ([p for p, _m in spec.paths].index(split[0]), split[1].encode(), split[2])
+
+
+#: bytes a unit (an issue, a document byte) of each buffer of a class's last walk, per (spec, shape)
 _WALKED: dict[tuple[_fast.Spec, Hashable], list[float]] = {}
+
+
+def _reserved(keys: list[tuple[_fast.Spec, Hashable]], units: int) -> tuple[list[int] | None, ...]:
+    """Per class, the bytes to reserve for each buffer of a walk of ``units`` (None: no walk yet)."""
+    return tuple(None if (b := _WALKED.get(key)) is None else [int(x * units * 1.1) + 64 for x in b] for key in keys)
+
+
+def _walked(key: tuple[_fast.Spec, Hashable], units: int, cols: Any, unmapped: Any, raw: Any,
+            hexes: Any) -> _fast.Columns:  # fmt: skip
+    """A class's walked buffers as columns, each buffer's bytes a unit noted for the next walk's
+    reservation: a column grows by copies past its reservation, and a reservation far past the
+    need is given back to the kernel when freed (glibc trims a free heap top over 1 GiB), then
+    faulted in afresh."""
+    _WALKED[key] = [len(c[2]) / units for c in (*cols, unmapped, raw)]
+    return _fast._columns(key[0], (-1, cols, unmapped, [], raw, hexes))
 
 #: A report list walked by :func:`walk_report`: (top-level project, application or -1, list, issues).
 WalkedList = tuple[int, int, int, int]
@@ -465,19 +479,13 @@ def walk_report(doc: bytes, spec: _fast.Spec, split: tuple[str, str, bytes] | No
     if walk is None or type(doc) is not bytes:  # (the call borrows bytes only)
         return None
     paths, unmapped, known, _route, _reserve = _fast._args(spec, None, 1)
-    where = None if split is None else ([p for p, _m in spec.paths].index(split[0]), split[1].encode(), split[2])
-    size = len(doc)
-    reserve = [None if (b := _WALKED.get((spec, ("doc", shape)))) is None else [int(x * size * 1.1) + 64 for x in b]
-               for shape in shapes]  # fmt: skip
-    got = walk(doc, paths, unmapped, known, where, tuple(reserve), layout)
+    keys: list[tuple[_fast.Spec, Hashable]] = [(spec, ("doc", shape)) for shape in shapes]
+    got = walk(doc, paths, unmapped, known, _split_at(spec, split), _reserved(keys, len(doc)), layout)
     if got is None:
         return None
     skeleton, lists, classes = got
-    out = []
-    for (taken, cols, unmapped_, raw), shape in zip(classes, shapes, strict=True):
-        _WALKED[spec, ("doc", shape)] = [len(c[2]) / size for c in (*cols, unmapped_, raw)]  # (see walk_issues)
-        out.append((taken, _fast._columns(spec, (-1, cols, unmapped_, [], raw, None))))
-    return skeleton, lists, out
+    return skeleton, lists, [(taken, _walked(key, len(doc), cols, unmapped_, raw, None))
+                             for (taken, cols, unmapped_, raw), key in zip(classes, keys, strict=True)]  # fmt: skip
 
 
 def issue_uids(kind: str, contexts: list[bytes], counts: list[int], taken: list[int], raw: pa.Array) -> pa.Array:
