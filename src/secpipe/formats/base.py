@@ -141,10 +141,10 @@ def json_documents(data: bytes) -> list[bytes]:
 
     msgspec finds each boundary: passing over one value of the rest, it stops with "trailing
     characters (byte N)" where the next begins (N counts from 1, the whitespace between stays
-    with the first). A rest that is not JSON ends
-    the list as one piece (the format dead-letters it alone). A pass per document, on the path
-    of a body its format refused (never the hot path); the stdlib's ``raw_decode`` would build
-    every value of a report of hundreds of MB as Python objects.
+    with the first). A rest that is not JSON ends the list as one piece (the format
+    dead-letters it alone). A pass per document, on the path of a body its format refused
+    (never the hot path); the stdlib's ``raw_decode`` would build every value of a report of
+    hundreds of MB as Python objects.
     """
     out: list[bytes] = []
     rest = memoryview(data)
