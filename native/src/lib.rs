@@ -1217,7 +1217,6 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(report::walk_issues, m)?)?;
     m.add_function(wrap_pyfunction!(report::walk_report, m)?)?;
     m.add_function(wrap_pyfunction!(report::issue_uids, m)?)?;
-    m.add_function(wrap_pyfunction!(report::compact_items, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())
 }

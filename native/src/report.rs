@@ -1,5 +1,5 @@
 //! Scanner report issues walked in one fused pass: compact, walk, raw_data, uid (`walk_issues`,
-//! `walk_report` + `issue_uids`; `compact_items` is the compactor alone).
+//! `walk_report` + `issue_uids`; `compact_into` is the compactor alone, which `compact_each` also uses).
 //!
 //! Design: a scanner report (Snyk, Trivy) arrives pretty-printed and msgspec has checked it and
 //! handed its issues over as slices (`msgspec.Raw`). Before, each issue was compacted into a bytes
@@ -111,7 +111,7 @@ fn skip_ws(src: &[u8], mut i: usize) -> usize {
 
 /// ``src`` with the whitespace between tokens dropped, appended to ``dst``: what `compact_each`
 /// gives (strings, escapes and every other byte as they are; an unclosed string kept to the end).
-fn compact_into(src: &[u8], dst: &mut Vec<u8>) {
+pub(crate) fn compact_into(src: &[u8], dst: &mut Vec<u8>) {
     dst.reserve(src.len());
     let mut i = 0;
     while let Some(&c) = src.get(i) {
@@ -278,22 +278,6 @@ fn held<'py>(item: Bound<'py, PyAny>) -> PyResult<Held<'py>> {
             }
         }
     }
-}
-
-/// Each of ``items`` (JSON texts msgspec has decoded: bytes or ``msgspec.Raw``) compacted, as
-/// ``compact_each`` gives them (byte for byte), with SSE2 steps over indentation and string bytes
-/// (``compact_each`` goes byte by byte between tokens: a pretty report's deep indentation).
-#[pyfunction]
-pub(crate) fn compact_items<'py>(py: Python<'py>, items: &Bound<'py, PyList>) -> PyResult<Bound<'py, PyList>> {
-    let mut scratch: Vec<u8> = Vec::new();
-    let mut out = Vec::with_capacity(items.len());
-    for item in items.iter() {
-        let h = held(item)?;
-        scratch.clear();
-        compact_into(h.slice(), &mut scratch);
-        out.push(PyBytes::new(py, &scratch));
-    }
-    PyList::new(py, out)
 }
 
 /// Walk the issues of a report's groups into the columns of one or two classes (see the module).
@@ -810,6 +794,9 @@ mod tests {
                 let s = &unit[start..end];
                 assert_eq!(c(s), reference(s), "{:?}", String::from_utf8_lossy(s));
             }
+        }
+        for s in ["\"", "\"\\", "\"abc\\", "{\"a\":\"\\\"", "\\\"", " \" \\\" "] {
+            assert_eq!(c(s.as_bytes()), reference(s.as_bytes()), "{s:?}"); // unclosed strings, a dangling backslash
         }
         let spaces = [b' '; 40];
         for k in 0..40 {

@@ -396,14 +396,6 @@ def can_walk() -> bool:
     return hasattr(_fast._module(), "walk_issues")
 
 
-def compact_items(items: list[Any]) -> list[bytes] | None:
-    """Each of ``items`` (JSON texts msgspec has decoded) compacted, as ``_fast.compact_each`` gives
-    them, with the SSE2 compactor of ``report.rs`` (~2x on a pretty report's deeply indented
-    findings) where the extension has it; None without the extension."""
-    fast = getattr(_fast._module(), "compact_items", None)
-    return fast(items) if fast is not None else _fast.compact_each(items)
-
-
 #: One group of a report's issues for :func:`walk_issues`: (uid context, second class, issues).
 IssueGroup = tuple[bytes, bool, list[Any]]
 

@@ -97,7 +97,6 @@ from secpipe.formats._findings import (
     can_walk,
     captions,
     compact,
-    compact_items,
     distinct_uids,
     either,
     first_items,
@@ -624,7 +623,7 @@ class Trivy(ReportFormat):
         if pretty:  # the other findings are slices of the document as it came: each compacted
             for key in "msl":
                 if groups[key].raws:
-                    groups[key].raws = compact_items(groups[key].raws) or []
+                    groups[key].raws = _fast.compact_each(groups[key].raws) or []
         typed = native is None and self._typed(data, groups)
         for key, cls, type_, what, build, unmapped in (
             ("v", "vulnerability_finding", _Vuln, "a Trivy vulnerability", None, _V_UNMAPPED),
