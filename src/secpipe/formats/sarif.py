@@ -46,8 +46,11 @@ reference, messages formatted once per distinct (message, rule) pair. A line or 
 beyond OCSF's int32 is left null.
 
 Dead letters: a log whose ``version`` is not 2.1.0 (SARIF 2.0.0 sarif-sdk spec examples, the
-1.0 format) is dead-lettered whole with the reason and how to convert it; so is a JSON
-document without ``runs`` and a result of the wrong JSON shape.
+1.0 format) is dead-lettered whole with the reason and how to convert it; so is a result of the
+wrong JSON shape, and an external property file (top-level ``results``, no ``runs``: its
+results belong to the log that references it). A 2.1.0 log whose ``runs`` is null (SARIF
+§3.13.4: the tool failed before any run) or absent holds no result: nothing is stored and
+nothing is dead-lettered. Such a log is recognized by its ``$schema`` and ``version``.
 """
 
 from __future__ import annotations
@@ -154,6 +157,7 @@ class _Run(msgspec.Struct):
 class _Log(msgspec.Struct):
     version: Any = None
     runs: list[_Run] | None = None
+    results: Any = None  # only an external property file (not a log) has top-level results
 
 
 class _Head(msgspec.Struct):
@@ -256,6 +260,7 @@ class _TypedLog(msgspec.Struct, gc=False):
 
 _LOG = msgspec.json.Decoder(_Log)
 _HEAD = msgspec.json.Decoder(_Head)
+_SARIF_SCHEMA = re.compile(rb'"\$schema"\s*:\s*"[^"]*sarif[^"]*"', re.IGNORECASE)
 _TYPED_LOG = msgspec.json.Decoder(_TypedLog)
 _LEVEL_WORD = {"error": "high", "warning": "medium", "note": "low", "none": "informational"}
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
@@ -352,6 +357,8 @@ class Sarif(ReportFormat):
         h = head[:8192]
         if b'"runs"' in h and (b"sarif" in h.lower() or b'"version"' in h):
             return 90
+        if b'"$schema"' in h and b'"version"' in h and _SARIF_SCHEMA.search(h):  # a log without runs
+            return 90
         return 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
@@ -385,8 +392,9 @@ class Sarif(ReportFormat):
 
     def map_report(self, log: _Log, data: bytes, source: str) -> Decoded:
         """Map one decoded SARIF 2.1.0 log (``data`` is its compact bytes) into findings."""
-        if log.runs is None:
-            return self.dead("not a SARIF log: no `runs` array", source, data)
+        if log.runs is None and log.results is not None:
+            return self.dead("a SARIF external property file, not a SARIF log: its results belong to the log "
+                             "that references it (`externalPropertyFileReferences`); send that log", source, data)
         out = Decoded()
         typed: list[_TypedRun] | None = None
         tried = False
