@@ -6,7 +6,9 @@ Accepted input: one message per line, with or without ``<PRI>``; or octet-counte
 ``-``), HOSTNAME, APP-NAME, PROCID, MSGID (each may be the NILVALUE ``-``), STRUCTURED-DATA
 and MSG (a leading UTF-8 BOM is removed). RFC 3164: ``Mmm dd hh:mm:ss`` (also with
 fractional seconds, as syslog-ng ``frac-digits`` writes, and with a year before the month or
-after the day), or an RFC 3339 timestamp as rsyslog writes files; optional HOSTNAME (the BSD
+after the day), or an RFC 3339 timestamp as rsyslog writes files (as rsyslog's parser,
+a space after ``<PRI>`` and a colon right after the timestamp are taken: ``<38> Mar  7 19:06:53``,
+``Mar 7 19:06:53: host tag: text``, real senders' deviations its tests keep); optional HOSTNAME (the BSD
 ``logger`` leaves it out); TAG[PID]: MSG (after ``[PID]`` the colon may be missing, as macOS
 writes ``com.apple.xpc.launchd[1] (service): text``). The month is read in any case (``nov``,
 ``NOV``: RFC 3164 4.1.2 asks for ``Nov`` but rsyslog and syslog-ng accept any, and section 4.3.2
@@ -30,7 +32,7 @@ and every extension pair; CEF ``rt`` (or ``start``) / LEEF ``devTime`` is the ti
 syslog header has none.
 
 Columnar path: the document is split into lines by Arrow (``split_pattern``), validated as
-UTF-8 in one cast, and every header field is pulled out by ``extract_regex``: each grammar
+UTF-8 in one cast (see Encoding), and every header field is pulled out by ``extract_regex``: each grammar
 (5424, Cisco, 3164, 3164 without tag, bare CEF/LEEF, PRI + text, in that priority) runs only
 over the lines the earlier ones did not take; PRI -> facility/severity with integer kernels; times with Arrow casts/strptime.
 Structured data is parsed once per distinct SD string. Only octet-counted framing walks
@@ -73,7 +75,13 @@ that is exact for newline-framed logs. Octet-counted data is meant for stream bo
 listener hands each batch over whole); an octet-counted *file* larger than one read chunk
 can be cut inside a frame, and the cut part is dead-lettered as a broken frame.
 
-Dead letters: bytes that are not UTF-8, a PRI above 191, a line that is neither RFC 5424,
+Encoding: a line that is not UTF-8 is kept. RFC 5424 section 6.4 defines ``MSG = MSG-ANY /
+MSG-UTF8`` with ``MSG-ANY = *OCTET`` (only a MSG opening with the BOM is UTF-8), RFC 3164
+names no encoding, and 8-bit devices send Latin-1 text (rsyslog's ``8bit.parse1`` test). The encoding is not guessed: the line's valid UTF-8 stays as it is and
+each invalid byte is written ``\\xNN`` in ``message`` and ``raw_data`` (Python's
+``backslashreplace``); ``metadata.uid`` still hashes the bytes received.
+
+Dead letters: a PRI above 191, a line that is neither RFC 5424,
 RFC 3164 nor ``<PRI>`` + text, a 5424 timestamp that is not a valid RFC 3339 time, and a
 broken octet-counted frame (the rest of the buffer is dead-lettered whole).
 """
@@ -120,7 +128,7 @@ _BSD_TS = rf"(?:\d{{4}} )?{_journal.MONTH} +\d{{1,2}}(?: \d{{4}})? \d\d:\d\d:\d\
 _HOST = r"[^\s:\[\]]+|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]"
 _ISO_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _R3164 = (
-    rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}|{_ISO_TS}|{_journal.FULL_TS}|{_journal.UNIX_TS}|{_journal.MONO_TS}) "
+    rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}|{_journal.FULL_TS}|{_journal.UNIX_TS}|{_journal.MONO_TS}):? "
     rf"(?:(?P<host>{_HOST}) )?(?P<tag>[^\s:\[\]]{{1,64}})(?:\[(?P<pid>[^\]\s]*)\](?:: ?| )|: ?)(?P<msg>.*)$"
 )
 #: :data:`_R3164` up to the MSG, the header captured whole as ``_head`` (the MSG is then the
@@ -128,7 +136,7 @@ _R3164 = (
 #: The same matches and groups: ``(?P<msg>.*)$`` takes any rest, so it never changes which
 #: header the leftmost-first match picks.
 _R3164_HEAD = _R3164.replace("(?s)^", "(?s)^(?P<_head>", 1).replace("(?P<msg>.*)$", ")", 1)
-_R3164_NOTAG = rf"(?s)^(?:<(?P<pri>\d{{1,3}})>)?(?P<ts>{_BSD_TS}) (?P<host>{_HOST}) (?P<msg>.*)$"
+_R3164_NOTAG = rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}):? (?P<host>{_HOST}) (?P<msg>.*)$"
 #: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[seq: ][host: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
 #: optionally behind a BSD header added by a relay (``Mmm dd hh:mm:ss host``) or the ASA device id
 #: (``timestamp host : %ASA-...``); the timestamp is absent without ``service timestamps``.
@@ -296,7 +304,7 @@ class Syslog(Format):
         h = head.lstrip(b"\xef\xbb\xbf")[:512]
         if h.startswith(b"-- "):  # journalctl's "-- Logs begin at ... --" first line
             h = h.partition(b"\n")[2]
-        if re.match(rb"<\d{1,3}>(\d{1,2} \d{4}-\d\d-\d\dT|\d{1,2} - |(\d{4} )?" + _MON + rb" [ \d]?\d (\d{4} )?\d\d:)", h):
+        if re.match(rb"<\d{1,3}>(\d{1,2} \d{4}-\d\d-\d\dT|\d{1,2} - | ?(\d{4} )?" + _MON + rb" [ \d]?\d (\d{4} )?\d\d:)", h):
             return 95
         if re.match(rb"\d{1,9} <\d{1,3}>", h):
             return 90
@@ -329,21 +337,16 @@ class Syslog(Format):
         out.events += len(lines_b)
         if not len(lines_b):
             return out
-        lines, lines_b, offs = self._utf8(lines_b, offs, out, source)
-        if not len(lines):
-            return out
-        self._map(lines, lines_b, offs, out, source)
+        self._map(self._text(lines_b), lines_b, offs, out, source)
         return out
 
-    def _utf8(self, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str) -> tuple[pa.Array, pa.Array, pa.Array]:
-        mask = utf8_mask(lines_b)
-        if mask is None:
-            return lines_b.cast(S), lines_b, offs
-        bad = pc.invert(mask)
-        for raw, off in zip(lines_b.filter(bad).to_pylist(), offs.filter(bad).to_pylist(), strict=True):
-            out.dead.append(DeadLetter("not UTF-8 text: syslog messages must be UTF-8 (RFC 5424 section 6.4)", source, off, raw, self.name))
-        lines_b, offs = lines_b.filter(mask), offs.filter(mask)
-        return lines_b.cast(S), lines_b, offs
+    @staticmethod
+    def _text(lines_b: pa.Array) -> pa.Array:
+        """The lines as text. A line that is not UTF-8 is kept, its invalid bytes written as
+        ``\\xNN`` (see module docstring: RFC 5424 section 6.4 MSG-ANY)."""
+        if utf8_mask(lines_b) is None:
+            return lines_b.cast(S)
+        return pa.array([b.decode("utf-8", "backslashreplace") for b in lines_b.to_pylist()], S)  # the rare path only
 
     def _map(self, lines: pa.Array, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str) -> None:
         n = len(lines)
@@ -434,7 +437,7 @@ class Syslog(Format):
         fac = pc.divide(pri, 8)
         sev = pc.subtract(pri, pc.multiply(fac, 8))
         fields = {
-            "lines": lines_b, "host": host, "app": app, "procid": procid, "msgid": msgid, "msg": msg,
+            "lines": lines_b, "text": lines, "host": host, "app": app, "procid": procid, "msgid": msgid, "msg": msg,
             "times": times, "sev": sev, "fac": fac, "sd": sd, "fmt": fmt, "seq": seq,
         }  # fmt: skip
         payload = _cef.parse(msg)
@@ -475,7 +478,7 @@ class Syslog(Format):
         named = pc.or_(pc.is_valid(f["host"]), pc.is_valid(origin))
         cols.update(
             {
-                "raw_data": f["lines"].cast(S),
+                "raw_data": f["text"],
                 "message": f["msg"],
                 "device.hostname": f["host"],
                 "device.ip": origin,
