@@ -295,6 +295,62 @@ def _activity_of(name: str | None) -> int:
     return _VERB_ACT.get(m.group(1), 99) if m else 99
 
 
+def _name_insights(recs: Sequence[_Record]) -> None:
+    """Insights records (no eventName): the API the insight is about, from insightDetails."""
+    for r in recs:
+        if not r.eventName and r.insightDetails:
+            ins = _sub(_INSIGHT, r.insightDetails)
+            if ins is not None and ins.eventName and ins.eventSource:
+                r.eventName, r.eventSource = ins.eventName, ins.eventSource
+
+
+#: CloudTrail's top-level keys by their lower-case spelling (see :func:`_recased`)
+_KEY_CASE = {f.encode_name.lower(): f.encode_name for f in msgspec.structs.fields(_Record)}
+_TOP_KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _recase(raw: bytes) -> bytes | None:
+    """``raw`` with its top-level keys spelled as CloudTrail spells them, when it names its
+    eventName and eventSource only in another case (``eventname``, ``EVENTSOURCE``); else None.
+    Two keys that differ only in case make it None (which one is meant is not known)."""
+    try:
+        top = _TOP_KEYS.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    keys = [_KEY_CASE.get(k.lower(), k) for k in top]
+    if len(set(keys)) < len(keys) or "eventName" not in keys or "eventSource" not in keys:
+        return None
+    enc = msgspec.json.encode
+    return b"{" + b",".join(enc(k) + b":" + v for k, v in zip(keys, top.values(), strict=True)) + b"}"
+
+
+def _recased(st: Strict, out: Decoded) -> Strict:
+    """``st`` with its records that lack eventName/eventSource read again with their top-level
+    keys in CloudTrail's case, where that names them (:func:`_recase`).
+
+    Panther's data lake queries CloudTrail as columns of a case-insensitive SQL table, and its
+    rule tests give such rows with the column names lower-cased (``eventname``, ``awsregion``,
+    ``p_event_time``); Panther's detections read events case-insensitively. Only the top
+    level: nested objects are kept verbatim by the lake (``userIdentity``'s keys keep their
+    case). The record keeps its own bytes as ``raw_data`` and uid; the keys that are no
+    CloudTrail field stay in ``unmapped`` as written. A rare path: only records the mapping
+    would otherwise dead-letter as nameless."""
+    idx = [i for i, r in enumerate(st.recs) if not (r.eventName and r.eventSource)]
+    fixed = {i: c for i in idx if (c := _recase(st.raws[i])) is not None}
+    if not fixed:
+        return st
+    dead = len(out.dead)
+    orig = {id(c): st.raws[i] for i, c in fixed.items()}  # decode_strict keeps the bytes objects it is given
+    again = decode_strict(list(fixed.values()), [st.locs[i] for i in fixed], _Record, out, CloudTrail.name,
+                          "a CloudTrail record")  # fmt: skip
+    for d in out.dead[dead:]:  # a value of the wrong type: dead-lettered as the record came
+        d.raw = orig.get(id(d.raw), d.raw)
+    _name_insights(again.recs)
+    rest = st.take([i for i in range(len(st.recs)) if i not in fixed])
+    return Strict(rest.recs + again.recs, rest.extras + again.extras, rest.raws + [orig[id(c)] for c in again.raws],
+                  rest.locs + again.locs)  # fmt: skip
+
+
 _EMPTY = re.compile(rb'\s*\{\s*"Records"\s*:\s*\[\s*\]\s*\}\s*')
 _IP_RE = r"^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
 #: _IP_RE for Python's re: ASCII digits as RE2's \d, and fullmatch where RE2 reads ^...$
@@ -326,6 +382,9 @@ class CloudTrail(RecordFormat):
             return 95
         if b'"eventSource"' in h and b'"eventName"' in h and b'amazonaws.com' in h:
             return 85
+        low = h.lower()  # keys in another case (a SQL data lake's columns, see _recased)
+        if b'"eventsource"' in low and b'"eventname"' in low and b'amazonaws.com' in low:
+            return 85 if b'"records"' in low else 80
         if (b'"logEvents"' in h and b'eventSource\\"' in h) or (b'"CloudTrailEvent"' in h and b'"EventName"' in h):
             return 90  # CloudWatch Logs subscription messages / lookup-events output holding CloudTrail JSON
         if _is_digest(h):
@@ -373,16 +432,13 @@ class CloudTrail(RecordFormat):
         if _native(records, out):
             return out
         st = decode_strict(records.raws, records.locs, _Record, out, self.name, "a CloudTrail record")
-        for r in st.recs:
-            if not r.eventName and r.insightDetails:  # Insights: the API the insight is about
-                ins = _sub(_INSIGHT, r.insightDetails)
-                if ins is not None and ins.eventName and ins.eventSource:
-                    r.eventName, r.eventSource = ins.eventName, ins.eventSource
+        _name_insights(st.recs)
         nameless = [i for i, r in enumerate(st.recs) if not (r.eventName and r.eventSource)]
         if nameless:  # {"Records": [...]} files one a line or back to back are mapped as their records
             opened = self.open_envelopes([st.raws[i] for i in nameless], [st.locs[i] for i in nameless], out)
             gone = {i for i, o in zip(nameless, opened, strict=True) if o}
             st = st.take([i for i in range(len(st.recs)) if i not in gone]) if gone else st
+            st = _recased(st, out)
             st = st.reject([None if r.eventName and r.eventSource else _NAMELESS for r in st.recs], out, self.name)
         if not st.recs:
             return out
