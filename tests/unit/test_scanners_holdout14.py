@@ -7,6 +7,7 @@ not from the file itself; expected values were written from the specification.
 from __future__ import annotations
 
 import json
+import time
 
 from secpipe import formats
 from secpipe.formats.base import decode_document
@@ -46,3 +47,40 @@ def test_sarif_other_versions_without_runs_still_dead_lettered() -> None:
     assert formats.detect(body) is fmt
     res = decode_document(fmt, body, "t")
     assert not res.batches and "SARIF version '1.0.0' is not supported" in res.dead[0].reason
+
+
+_GO_ZERO = "0001-01-01T00:00:00Z"  # Go's zero time.Time: what a Go tool writes for a time it never set
+
+
+def _trivy_report(created: str) -> bytes:
+    # shape of aquasecurity/trivy integration/testdata/busybox-with-lockfile-and-location-data.json.golden
+    vuln = {"VulnerabilityID": "CVE-2019-15542", "PkgID": "ammonia@1.9.0", "PkgName": "ammonia",
+            "InstalledVersion": "1.9.0", "FixedVersion": ">= 2.1.0", "Status": "fixed", "Severity": "HIGH",
+            "Title": "Uncontrolled recursion leads to abort in HTML serialization"}  # fmt: skip
+    return json.dumps({
+        "SchemaVersion": 2, "CreatedAt": created, "ArtifactName": "busybox.tar.gz", "ArtifactType": "container_image",
+        "Results": [{"Target": "Cargo.lock", "Class": "lang-pkgs", "Type": "cargo", "Vulnerabilities": [vuln]}],
+    }, indent=2).encode()  # fmt: skip
+
+
+def test_trivy_go_zero_created_at_is_no_report_time() -> None:
+    # Trivy's Report.CreatedAt is a time.Time: a report whose time was never set (a report built
+    # by a library user, `trivy convert` of a report without one) carries Go's zero time.
+    fmt = formats.get("trivy")
+    before = int(time.time() * 1000)
+    row = decode_document(fmt, _trivy_report(_GO_ZERO), "t").batches[0].to_pylist()[0]
+    assert row["time"] >= before  # the receipt time, not year 1
+    assert "secpipe:time_from_receipt" in row["metadata"]["labels"]
+    dated = decode_document(fmt, _trivy_report("2021-08-25T12:20:30.000000005Z"), "t").batches[0].to_pylist()[0]
+    assert dated["time"] == 1629894030000 and not dated["metadata"].get("labels")
+
+
+def test_sarif_go_zero_invocation_time_is_no_run_time() -> None:
+    log = {"version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "gosec"}},
+        "invocations": [{"executionSuccessful": True, "startTimeUtc": _GO_ZERO, "endTimeUtc": _GO_ZERO}],
+        "results": [{"ruleId": "G101", "level": "error", "message": {"text": "Potential hardcoded credentials"}}],
+    }]}  # fmt: skip
+    before = int(time.time() * 1000)
+    row = decode_document(formats.get("sarif"), json.dumps(log).encode(), "t").batches[0].to_pylist()[0]
+    assert row["time"] >= before and "secpipe:time_from_receipt" in row["metadata"]["labels"]

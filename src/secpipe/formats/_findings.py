@@ -41,6 +41,7 @@ from secpipe.formats.base import (
     decode_strict,
     decode_typed,
     json_array,
+    parse_times,
     string_column,
     strs,
     uid_prefix,
@@ -784,3 +785,16 @@ class CheckedTopFormat(CheckedRecordFormat):
         if len(keep) == len(typed.recs):
             return self.map_top(typed.recs, top, typed.raws)
         return self.map_top([typed.recs[i] for i in keep], top.take(keep), [typed.raws[i] for i in keep])
+
+
+#: 0001-01-01T00:00:00Z in ms: Go's zero ``time.Time``, what a Go tool (Trivy, gitleaks, ...)
+#: writes for a time it never set (``omitempty`` does not omit a struct)
+_GO_ZERO_MS = -62135596800000
+
+
+def report_time(value: str | None) -> int | None:
+    """A report's own time (ISO 8601) in ms since the epoch, or None when it has none: absent,
+    unparseable, or Go's zero time (an unset time, not a scan made in year 1: taking it would file
+    the findings under the day 0001-01-01, which a class's retention TTL deletes at its first run)."""
+    ms: int | None = parse_times(strs([value]))[0].as_py()
+    return None if ms is not None and ms <= _GO_ZERO_MS else ms

@@ -35,7 +35,7 @@ notApplicable), else the rule's ``defaultConfiguration.level``, else ``warning``
 (``suppressions`` non-empty and none of them ``underReview`` or ``rejected``: such a request does
 not suppress, SARIF §3.35.3) get status Suppressed (3), ``baselineState: absent`` Resolved (4),
 else New (1). ``time`` is the run's invocation end/start
-time (receipt time, labelled, when absent). Result keys not placed (codeFlows,
+time (receipt time, labelled, when absent or Go's zero time ``0001-01-01T00:00:00Z``, an unset one). Result keys not placed (codeFlows,
 relatedLocations, properties ...) stay in ``unmapped``; locations after the first are kept
 in ``raw_data``.
 
@@ -78,6 +78,7 @@ from secpipe.formats._findings import (
     paused_gc,
     record_bytes,
     reject_distinct,
+    report_time,
     score_severity_ids,
     severity_ids,
     singleton_list,
@@ -92,7 +93,6 @@ from secpipe.formats.base import (
     const,
     decode_strict,
     event_uids,
-    parse_times,
     to_batch,
     unmapped_from,
 )
@@ -457,7 +457,7 @@ class Sarif(ReportFormat):
         ctx = [pre + str(i) for i in ords]
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
-            times_ms=const(parse_times(strs([run.time]))[0].as_py(), n, pa.int64()), raws=raws, activity_id=1,
+            times_ms=const(report_time(run.time), n, pa.int64()), raws=raws, activity_id=1,
             severity_id=sev,
         )  # fmt: skip
         version = drv.version or drv.semanticVersion

@@ -41,7 +41,8 @@ Every event carries the scanned artifact in ``resources[0]`` (type = ArtifactTyp
 repository, filesystem, vm ...; name = ArtifactName; uid = image id or ArtifactID; labels = repo
 tags; data = OS and repo digests, for ``trivy repo`` the repository URL, branch, tags, commit and
 author) and the result target in ``resources[1]`` (name = Target, type =
-Type or Class). ``ReportID`` (Trivy 0.63+) -> ``metadata.correlation_uid``. ``time`` = report ``CreatedAt`` (reports without it get the receipt time and the
+Type or Class). ``ReportID`` (Trivy 0.63+) -> ``metadata.correlation_uid``. ``time`` = report ``CreatedAt`` (reports without it, or with Go's zero time
+``0001-01-01T00:00:00Z`` that Trivy writes when it never set one, get the receipt time and the
 ``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
 Status, Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
 
@@ -109,6 +110,7 @@ from secpipe.formats._findings import (
     raw_data,
     record_bytes,
     reject_distinct,
+    report_time,
     severity_ids,
     singleton_list,
     str_lists,
@@ -702,7 +704,7 @@ class Trivy(ReportFormat):
         raw: pa.Array | None = None, uids: pa.Array | None = None,
     ) -> dict[str, pa.Array]:
         n = len(raws)
-        created = const(parse_times(strs([rep.CreatedAt]))[0].as_py(), n, pa.int64())  # one report time
+        created = const(report_time(rep.CreatedAt), n, pa.int64())  # one report time
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor,
             uids=event_uids(self.name, raws, g.ctx) if uids is None else uids, times_ms=created, raws=None,
