@@ -25,6 +25,15 @@ Paths cross arrays (``volumes``, ``containers``): the engine reads them as list 
 element matching. GitHub audit rules (``action``, ``actor``, ``repo``, ``permission``,
 ``visibility``...) already name the fields of the audit log (streamed or from the REST API)
 as secpipe stores them, and need no mapping.
+
+The Sigma taxonomy's generic ``src_ip`` (the client address: the firewall/proxy/webserver
+categories' field, used by SigmaHQ's ``rules-placeholder`` CloudTrail rule
+``aws_cloudtrail_console_login_success_from_susp_locations`` as ``src_ip|expand:
+'%Legitimate_IP_Ranges%'``) is, per product, the field its log names the caller's address in:
+CloudTrail ``sourceIPAddress``, Kubernetes audit ``sourceIPs`` (a list), GitHub audit
+``actor_ip``. Without it, such a filter never held and ``not filter`` fired on every login
+whatever addresses the user listed. The same rule's ``src_country`` has no field in a
+CloudTrail record (a location would come from GeoIP enrichment): it stays unmapped.
 """
 
 from __future__ import annotations
@@ -40,7 +49,10 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
         "capabilities": ["capabilities", *(f"{_SPEC}.{c}.securityContext.capabilities"
                                            for c in ("containers", "initContainers", "ephemeralContainers"))],
         **{k: [k, f"objectRef.{k}"] for k in ("resource", "subresource", "namespace")},
+        "src_ip": ["src_ip", "sourceIPs"],
     },
+    "aws": {"src_ip": ["src_ip", "sourceIPAddress"]},
+    "github": {"src_ip": ["src_ip", "actor_ip"]},
 }
 
 
