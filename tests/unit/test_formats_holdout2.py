@@ -182,7 +182,8 @@ def test_trivy_license_scan() -> None:
     go = lic[0]
     assert go["class_uid"] == 2003 and go["severity_id"] == 2  # LOW
     assert (go["compliance"]["status_id"], go["compliance"]["status"]) == (1, "Pass")  # notice
-    assert go["compliance"]["checks"][0]["status"] == "notice"
+    check = go["compliance"]["checks"][0]  # OCSF: a check status is the caption of its status_id
+    assert (check["status_id"], check["status"]) == (1, "Pass")  # notice
     assert go["evidences"][0]["file"]["path"] == "vendor/github.com/jmespath/go-jmespath/LICENSE"
     assert go["finding_info"]["src_url"] == "https://spdx.org/licenses/Apache-2.0.html"
     assert json.loads(go["unmapped"]) == {"Confidence": 0.9285714285714286}

@@ -84,3 +84,21 @@ def test_sarif_go_zero_invocation_time_is_no_run_time() -> None:
     before = int(time.time() * 1000)
     row = decode_document(formats.get("sarif"), json.dumps(log).encode(), "t").batches[0].to_pylist()[0]
     assert row["time"] >= before and "secpipe:time_from_receipt" in row["metadata"]["labels"]
+
+
+def test_trivy_check_status_is_the_caption_of_its_status_id() -> None:
+    # OCSF 1.8.0 check.status / compliance.status: "normalized to the caption of the status_id
+    # value" (for Other, the source's word). Trivy writes Status PASS (--include-non-failures),
+    # FAIL, and EXCEPTION (a check excepted by policy: dockerfile-rule-exception.json.golden).
+    def misconf(avd: str, status: str) -> dict[str, object]:
+        return {"Type": "Dockerfile Security Check", "ID": avd[4:].replace("-", ""), "AVDID": avd, "Title": "t",
+                "Severity": "HIGH", "Status": status, "Layer": {}, "CauseMetadata": {"Provider": "Dockerfile"}}  # fmt: skip
+
+    body = json.dumps({"SchemaVersion": 2, "ArtifactName": "fs", "ArtifactType": "filesystem", "Results": [
+        {"Target": "Dockerfile", "Class": "config", "Type": "dockerfile", "Misconfigurations": [
+            misconf("AVD-DS-0001", "PASS"), misconf("AVD-DS-0002", "FAIL"), misconf("AVD-DS-0026", "EXCEPTION")]}]})  # fmt: skip
+    res = decode_document(formats.get("trivy"), body.encode(), "t")
+    rows = sorted((r for b in res.batches for r in b.to_pylist()), key=lambda r: r["compliance"]["checks"][0]["uid"])
+    got = [((c := r["compliance"])["status_id"], c["status"], c["checks"][0]["status_id"], c["checks"][0]["status"])
+           for r in rows]  # fmt: skip
+    assert got == [(1, "Pass", 1, "Pass"), (3, "Fail", 3, "Fail"), (99, "EXCEPTION", 99, "EXCEPTION")]

@@ -8,9 +8,10 @@ One event per finding, in three OCSF classes:
   the package (``affected_packages[0]``: name, version, fixed_in_version, type = result Type,
   purl, uid = PkgID, path = PkgPath).
 - ``Results[].Misconfigurations[]`` -> Compliance Finding (2003): ``compliance.status_id`` from
-  ``Status`` (PASS -> Pass 1, FAIL -> Fail 3, EXCEPTION -> Other); the check (ID/AVDID, title,
-  severity) in ``compliance.checks[0]``; a PASS finding gets finding status Resolved (4), others
-  New (1); resolution in ``remediation.desc``.
+  ``Status`` (PASS -> Pass 1, FAIL -> Fail 3, EXCEPTION -> Other 99); the check (ID/AVDID, title,
+  severity, the same status_id) in ``compliance.checks[0]``; both statuses are the caption of
+  their status_id, for Other Trivy's word (``EXCEPTION``), as OCSF defines them; a PASS finding
+  gets finding status Resolved (4), others New (1); resolution in ``remediation.desc``.
 - ``Results[].Secrets[]`` -> Data Security Finding (2006). OCSF 1.8.0 describes that class as the
   one for "Secrets Management" detections, unlike Vulnerability Finding (software weaknesses):
   ``data_security.detection_pattern`` = RuleID, ``pattern_match`` = Trivy's (already masked)
@@ -20,9 +21,10 @@ One event per finding, in three OCSF classes:
 
 - ``Results[].Licenses[]`` (``--scanners license``: a package's license, or a loose license file
   under the Target ``Loose File License(s)``) -> Compliance Finding (2003) as a license-policy
-  check: ``compliance.control`` and the check are the license name, the check status Trivy's
+  check: ``compliance.control`` and the check are the license name, the status from Trivy's
   category (Google license classification); forbidden/restricted fail, notice/permissive/
-  unencumbered pass, reciprocal/unknown are Other with the category as ``compliance.status``;
+  unencumbered pass, reciprocal/unknown are Other with the category as the status word (of
+  ``compliance`` and of its check, which carries the same status_id);
   the license file is ``evidences[0].file`` (Compliance Finding has no ``file``).
 
 ``trivy k8s --format json`` reports (``ClusterName`` and ``Resources`` with ``--report all`` or
@@ -329,6 +331,7 @@ def _line(raw: msgspec.Raw) -> str:
 #: Trivy misconfiguration Status -> OCSF compliance.status caption (compliance object enum).
 _COMPLIANCE_STATUS = {"PASS": "Pass", "FAIL": "Fail", "EXCEPTION": "Other", "": "Unknown", "?": "Other"}
 _COMPLIANCE_ID = {"Pass": 1, "Warning": 2, "Fail": 3, "Other": 99, "Unknown": 0}
+_OTHER_STATUS = frozenset(("EXCEPTION", "?"))  # Other (99): the status word is Trivy's own
 
 _RESOURCES = RESOURCES
 #: resources of a ``trivy k8s`` report: the workload has a namespace
@@ -801,13 +804,17 @@ class Trivy(ReportFormat):
         n = len(ms)
         stat = [(m.Status or "").upper() if (m.Status or "").upper() in _COMPLIANCE_STATUS else "?" for m in ms]
         cstat = pa.array([_COMPLIANCE_ID[_COMPLIANCE_STATUS[s]] for s in stat], pa.int32())
+        # OCSF: a status is the caption of its status_id; for Other (99) the source's word (EXCEPTION)
+        words = strs([_COMPLIANCE_STATUS[s] if s not in _OTHER_STATUS or not m.Status else m.Status
+                      for s, m in zip(stat, ms, strict=True)])  # fmt: skip
         check = nest({
             "uid": strs([m.AVDID or m.ID for m in ms]),
             "name": strs([m.Title for m in ms]),
             "desc": strs([m.Description for m in ms]),
             "severity": captions("compliance_finding", "severity_id", cols["severity_id"]),
             "severity_id": cols["severity_id"],
-            "status": strs([m.Status for m in ms]),
+            "status": words,
+            "status_id": cstat,
             "standards": str_lists([[m.Type] if m.Type else None for m in ms]),
         })  # fmt: skip
         fstat = pa.array([4 if s == "PASS" else 1 for s in stat], pa.int32())
@@ -815,7 +822,7 @@ class Trivy(ReportFormat):
             "status_id": fstat,
             "status": captions("compliance_finding", "status_id", fstat),
             "compliance.status_id": cstat,
-            "compliance.status": strs([_COMPLIANCE_STATUS[s] for s in stat]),
+            "compliance.status": words,
             "compliance.status_detail": strs([m.Message for m in ms]),
             "compliance.control": strs([m.ID for m in ms]),
             "compliance.category": strs([m.Type for m in ms]),
@@ -836,18 +843,20 @@ class Trivy(ReportFormat):
         cats = [(x.Category or "").lower() for x in ls]
         cstat = pa.array([_LICENSE_STATUS.get(c, 99) for c in cats], pa.int32())
         where = [x.PkgName or x.FilePath or r.Target for x, r in zip(ls, res, strict=True)]
+        words = strs([{1: "Pass", 3: "Fail"}.get(_LICENSE_STATUS.get(c, 99), c or None) for c in cats])
         check = nest({
             "uid": strs([x.Name for x in ls]),
             "name": strs([x.Name for x in ls]),
             "severity": captions("compliance_finding", "severity_id", cols["severity_id"]),
             "severity_id": cols["severity_id"],
-            "status": strs([x.Category for x in ls]),
+            "status": words,
+            "status_id": cstat,
         })  # fmt: skip
         return {
             "status_id": pa.array([1] * n, pa.int32()),
             "status": strs(["New"] * n),
             "compliance.status_id": cstat,
-            "compliance.status": strs([{1: "Pass", 3: "Fail"}.get(_LICENSE_STATUS.get(c, 99), c or None) for c in cats]),
+            "compliance.status": words,
             "compliance.control": strs([x.Name for x in ls]),
             "compliance.category": strs(["license"] * n),
             "compliance.checks": singleton_list(check),
