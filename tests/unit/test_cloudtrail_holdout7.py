@@ -82,3 +82,19 @@ def test_ambiguous_or_mistyped_recased_records_stay_dead(real: Path) -> None:
     d = formats.get("cloudtrail").decode(doc, "t")
     assert len(_rows(d)) == 1 and len(d.dead) == 2
     assert sorted(x.raw for x in d.dead) == sorted(_compact(r).encode() for r in (twice, typed))
+
+
+def test_panther_resource_arn(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Panther's CloudTrail events name a resource's ARN ``arn`` (its GreyNoise and sign-in rule
+    tests): it is the resource's uid as ``ARN`` is; ``ARN`` first where both are written."""
+    rec = next(r for r in _records(real) if r.get("resources") and r["resources"][0].get("ARN"))
+    low = copy.deepcopy(rec)
+    low["resources"] = [{("arn" if k == "ARN" else k): v for k, v in x.items()} for x in rec["resources"]]
+    both = copy.deepcopy(rec)
+    both["resources"] = [dict(x, arn="arn:aws:s3:::other") for x in rec["resources"]]
+    doc = json.dumps({"Records": [low, both, rec]}).encode()
+    d = same_both_ways("cloudtrail", doc, monkeypatch, "resource arn")
+    rows = {r["raw_data"]: r for r in _rows(d)}
+    want = [x["ARN"] for x in rec["resources"]]
+    for r in (low, both, rec):
+        assert [x["uid"] for x in rows[_compact(r)]["resources"]] == want

@@ -33,7 +33,8 @@ are no value). Status: Failure with an errorCode, or where the event gives its o
 under its name as ``Failure``: in ``responseElements`` (``{"ConsoleLogin": "Failure"}``,
 ``{"PasswordUpdated": "Failure"}``) or in ``serviceEventDetails`` (``{"CredentialVerification":
 "Failure"}``, as IAM Identity Center writes it). Resources: ``resources[]``
-(uid = ARN, else ``ARNPrefix`` as S3 data events on many objects write it).
+(uid = ARN, ``arn`` as Panther's CloudTrail events write it, else ``ARNPrefix`` as S3 data
+events on many objects write it).
 
 activity_id from the eventName verb: Create/Put/Run/Add/... -> Create (1),
 Get/Describe/List/Head/Lookup/... -> Read (2), Update/Modify/Set/Attach/Start/Stop/Enable/... -> Update (3),
@@ -116,6 +117,7 @@ class _Resource(msgspec.Struct, gc=False):
     ARNPrefix: str | None = None  # S3 data events on many objects (ListObjects, DeleteObjects): the key prefix
     accountId: str | None = None
     type: str | None = None
+    arn: str | None = None  # Panther's CloudTrail events name the ARN so (its data lake's schema)
 
 
 class _Record(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -331,8 +333,8 @@ def _recased(st: Strict, out: Decoded) -> Strict:
     Panther's data lake queries CloudTrail as columns of a case-insensitive SQL table, and its
     rule tests give such rows with the column names lower-cased (``eventname``, ``awsregion``,
     ``p_event_time``); Panther's detections read events case-insensitively. Only the top
-    level: nested objects are kept verbatim by the lake (``userIdentity``'s keys keep their
-    case). The record keeps its own bytes as ``raw_data`` and uid; the keys that are no
+    level is re-cased (the columns; the nested objects such rows hold keep CloudTrail's
+    keys, ``useridentity: {arn: ...}``). The record keeps its own bytes as ``raw_data`` and uid; the keys that are no
     CloudTrail field stay in ``unmapped`` as written. A rare path: only records the mapping
     would otherwise dead-letter as nameless."""
     idx = [i for i, r in enumerate(st.recs) if not (r.eventName and r.eventSource)]
@@ -528,8 +530,9 @@ def _mapped(cols: _fast.Columns, n: int, aside: Callable[[], tuple[list[bytes], 
     if not checked and _unfit(cols).any():
         return False
     f = _fields(cols)
-    offsets, _mask, (arn, prefix, type_, account) = _fast.list_items(cols, "resources", ("ARN", "ARNPrefix", "type", "accountId"))
-    f["resources"] = _resource_list(offsets, _uid_of(arn, prefix), type_, account)
+    offsets, _mask, (arn, prefix, type_, account, low) = _fast.list_items(
+        cols, "resources", ("ARN", "ARNPrefix", "type", "accountId", "arn"))
+    f["resources"] = _resource_list(offsets, _uid_of(arn, prefix, low), type_, account)
     done = {"uids": cols.uids, "raw": cols.raw}  # made by the walker in its pass
     if len(cols.aside) < n:
         out.batches.append(_ocsf("api_activity", f, cols.raw if kept is None else kept, **done))
@@ -842,12 +845,16 @@ def _resources(recs: list[_Record]) -> pa.Array:
     flat = [x for r in recs if r.resources for x in r.resources]
     offsets = np.zeros(len(recs) + 1, np.int32)
     np.cumsum(counts, out=offsets[1:])
-    return _resource_list(offsets, _uid_of(strs([x.ARN for x in flat]), strs([x.ARNPrefix for x in flat])),
+    return _resource_list(offsets, _uid_of(strs([x.ARN for x in flat]), strs([x.ARNPrefix for x in flat]),
+                                           strs([x.arn for x in flat])),
                           strs([x.type for x in flat]), strs([x.accountId for x in flat]))  # fmt: skip
 
 
-def _uid_of(arn: pa.Array, prefix: pa.Array) -> pa.Array:
-    """A resource's uid: its ARN, else its ``ARNPrefix`` (the objects under a key prefix)."""
+def _uid_of(arn: pa.Array, prefix: pa.Array, low: pa.Array) -> pa.Array:
+    """A resource's uid: its ARN (``arn`` as Panther writes it), else its ``ARNPrefix`` (the
+    objects under a key prefix)."""
+    if low.null_count < len(low):
+        arn = pc.coalesce(arn, low)
     return arn if prefix.null_count == len(prefix) else pc.coalesce(arn, prefix)
 
 
