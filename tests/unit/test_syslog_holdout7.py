@@ -103,3 +103,27 @@ def test_space_after_pri_is_sniffed_as_syslog() -> None:
     line = _bsd("rfc3164_section5.4_examples.log")[0].replace(b"<34>Oct", b"<34> Oct", 1)
     fmt = formats.detect(line + b"\n")
     assert fmt is not None and fmt.name == "syslog"
+
+
+@pytest.mark.parametrize(
+    ("cut", "host", "msg"),
+    [(" mymachine su: 'su root' failed for lonvick on /dev/pts/8", "mymachine", "su: 'su root' failed for lonvick on /dev/pts/8"),
+     (" mymachine", "mymachine", None), (" mymachine ", "mymachine", None), (" ", None, None), ("", None, None)],
+    ids=["no-tag", "host-only", "host-and-space", "time-and-space", "time-only"],
+)
+@pytest.mark.parametrize("stamp", ["bsd", "iso"])
+def test_header_without_tag_still_gives_time_and_host(stamp: str, cut: str, host: str | None, msg: str | None) -> None:
+    """RFC 3164 section 5.4 example 1 with its TAG gone or cut after the hostname or the
+    timestamp, with its BSD stamp or an RFC 3339 one (rsyslog's ``weird.parse1`` deviations):
+    the time and host of the header, not the receipt time and the whole line as text."""
+    first = _bsd("rfc3164_section5.4_examples.log")[0].decode()  # <34>Oct 11 22:14:15 mymachine su: ...
+    ts = "Oct 11 22:14:15" if stamp == "bsd" else "2003-10-11T22:14:15Z"
+    line = "<34>" + ts + cut
+    if "su:" in cut:  # the TAG's colon dropped: ``su 'su root' ...`` is MSG
+        line, msg = line.replace("su:", "su", 1), (msg or "").replace("su:", "su", 1)
+    (row,), dead = _rows(line.encode())
+    assert dead == [] and row["metadata"]["log_format"] == "RFC 3164" and row["severity_id"] == 5
+    (ref,), _ = _rows(first.encode())
+    want_time = ref["time"] if stamp == "bsd" else 1065910455000
+    assert row["time"] == want_time and row["message"] == msg
+    assert (row["device"] or {}).get("hostname") == host

@@ -10,7 +10,8 @@ after the day), or an RFC 3339 timestamp as rsyslog writes files (as rsyslog's p
 a space after ``<PRI>`` and a colon right after the timestamp are taken: ``<38> Mar  7 19:06:53``,
 ``Mar 7 19:06:53: host tag: text``, real senders' deviations its tests keep); optional HOSTNAME (the BSD
 ``logger`` leaves it out); TAG[PID]: MSG (after ``[PID]`` the colon may be missing, as macOS
-writes ``com.apple.xpc.launchd[1] (service): text``). The month is read in any case (``nov``,
+writes ``com.apple.xpc.launchd[1] (service): text``); without a TAG, the timestamp then
+HOSTNAME and MSG, either of which may be missing at the end of the line. The month is read in any case (``nov``,
 ``NOV``: RFC 3164 4.1.2 asks for ``Nov`` but rsyslog and syslog-ng accept any, and section 4.3.2
 has a relay keep such a message). journalctl's ``short-full``, ``short-unix`` and
 ``short-monotonic`` stamps and its ``-- Boot ... --`` marker lines: see :mod:`._journal`
@@ -136,7 +137,13 @@ _R3164 = (
 #: The same matches and groups: ``(?P<msg>.*)$`` takes any rest, so it never changes which
 #: header the leftmost-first match picks.
 _R3164_HEAD = _R3164.replace("(?s)^", "(?s)^(?P<_head>", 1).replace("(?P<msg>.*)$", ")", 1)
-_R3164_NOTAG = rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}):? (?P<host>{_HOST}) (?P<msg>.*)$"
+#: RFC 3164 without a TAG: the timestamp (BSD or RFC 3339), then HOSTNAME and MSG, each of which may
+#: be missing at the end of the line (rsyslog's ``weird.parse1`` cases: ``<14>Aug 30 23:00:05 X4711``,
+#: ``<14>2010-08-30T23:00:05Z``); the header still gives the time and host.
+_R3164_NOTAG = (
+    rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}):?"
+    rf"(?: (?P<host>{_HOST})?(?: (?P<msg>.*))?)?$"
+)
 #: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[seq: ][host: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
 #: optionally behind a BSD header added by a relay (``Mmm dd hh:mm:ss host``) or the ASA device id
 #: (``timestamp host : %ASA-...``); the timestamp is absent without ``service timestamps``.
