@@ -161,3 +161,62 @@ def test_k8s_response_code_numbers(real: Path, tmp_path: Path) -> None:
     expect = [i for i, line in enumerate(lines)
               if json.loads(line).get("responseStatus", {}).get("code") in (401, 403)]
     assert expect and _hits(rule, "k8s_audit", "\n".join(lines).encode()) == expect
+
+
+# -- Sigma 1.x '| near' as a temporal correlation (SigmaHQ's 2021 Lambda created-or-invoked rule) --
+
+_NEAR = """    selection1:
+        eventSource: lambda.amazonaws.com
+        eventName|startswith: CreateFunction
+    selection2:
+        eventSource: lambda.amazonaws.com
+        eventName|startswith: Invoke
+{timeframe}    condition: selection1 | near selection2
+"""
+
+
+def _near_fired(real: Path, tmp_path: Path, names_minutes: list[tuple[str, int]], timeframe: str) -> list[int]:
+    from secpipe.detect.sigma.options import SigmaOptions
+    from secpipe.detect.sigma.stage import SigmaStage
+
+    recs, _ = _ct(real, 125)  # real lambda DeleteFunction record, renamed and re-timed
+    rule = _rule(tmp_path, "aws", "cloudtrail", _NEAR.format(timeframe=timeframe))
+    stage = SigmaStage("s", SigmaOptions(rules=[str(rule)]), clock=lambda: 1795946400.0)
+    out = []
+    for i, (name, minute) in enumerate(names_minutes):
+        rec = dict(recs[0], eventName=name, eventID=f"near-{i}", eventTime=f"2026-11-29T{minute // 60:02d}:{minute % 60:02d}:00Z")
+        res = stage.process(formats.get("cloudtrail").decode(msgspec.json.encode({"Records": [rec]}), "t").batches[0])
+        assert len(res) <= 2  # the batch and at most the correlation's finding: the searches report nothing alone
+        if len(res) == 2 and res[1].num_rows:
+            out.append(i)
+    return out
+
+
+def test_near_loads_as_temporal_correlation(tmp_path: Path) -> None:
+    rs = load_rules([_rule(tmp_path, "aws", "cloudtrail", _NEAR.format(timeframe="    timeframe: 10m\n"))])
+    assert not rs.unsupported and len(rs.rules) == 2 and len(rs.correlations) == 1
+    (corr,) = rs.correlations
+    assert corr.type.name == "TEMPORAL" and corr.timespan.seconds == 600 and not corr.generate
+    assert {r.reference for r in corr.rules} == {r.id for r in rs.rules}
+    assert all(r.output is False for r in rs.rules)
+    assert not any("Dangling" in w for r in rs.rules for w in r.warnings)
+
+
+def test_near_fires_when_both_searches_match_within_the_window(real: Path, tmp_path: Path) -> None:
+    tf = "    timeframe: 10m\n"
+    assert _near_fired(real, tmp_path, [("CreateFunction20150331", 600), ("Invoke", 605)], tf) == [1]
+    assert _near_fired(real, tmp_path, [("Invoke", 600), ("CreateFunction20150331", 603)], tf) == [1]  # unordered
+    assert _near_fired(real, tmp_path, [("CreateFunction20150331", 600), ("CreateFunction20150331", 601)], tf) == []
+    assert _near_fired(real, tmp_path, [("CreateFunction20150331", 600), ("Invoke", 660)], tf) == []  # 60 min apart
+
+
+def test_near_without_timeframe_warns_of_the_default_window(tmp_path: Path) -> None:
+    rs = load_rules([_rule(tmp_path, "aws", "cloudtrail", _NEAR.format(timeframe=""))])
+    assert not rs.unsupported and rs.correlations[0].timespan.seconds == 86400
+    assert any("near without timeframe" in w for w in rs.rules[0].warnings)
+
+
+def test_near_naming_no_search_identifier_is_refused(tmp_path: Path) -> None:
+    rs = load_rules([_rule(tmp_path, "aws", "cloudtrail", _NEAR.format(timeframe="").replace(
+        "near selection2", "near selection9"))])
+    assert not rs.rules and "selection9" in rs.unsupported[0].reason

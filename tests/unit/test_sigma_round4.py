@@ -138,12 +138,13 @@ def test_timeframe_without_aggregation_is_no_search_identifier(tmp_path: Path) -
     assert not top.unsupported and any("timeframe ignored" in w for w in top.rules[0].warnings)
 
 
-def test_near_aggregation_is_refused_naming_rule_and_replacement(tmp_path: Path) -> None:
-    rs = _rule(tmp_path, "sel1:\n  a: x\nsel2:\n  b: y\ntimeframe: 1m\ncondition: sel1 | near sel2\n",
-               HEAD.replace("title: t", "title: Two steps"))
+def test_near_and_not_is_refused_naming_rule_and_reason(tmp_path: Path) -> None:
+    # '| near' loads as a temporal correlation (test_sigma_holdout14); 'and not' (absence) cannot
+    rs = _rule(tmp_path, "sel1:\n  a: x\nsel2:\n  b: y\nsel3:\n  c: z\ntimeframe: 1m\n"
+               "condition: sel1 | near sel2 and not sel3\n", HEAD.replace("title: t", "title: Two steps"))
     assert not rs.rules
     reason = rs.unsupported[0].reason
-    assert "'Two steps'" in reason and "near" in reason and "temporal" in reason
+    assert "'Two steps'" in reason and "near" in reason and "and not" in reason
 
 
 # -- condition grammar ----------------------------------------------------------------------
