@@ -102,3 +102,18 @@ def test_trivy_check_status_is_the_caption_of_its_status_id() -> None:
     got = [((c := r["compliance"])["status_id"], c["status"], c["checks"][0]["status_id"], c["checks"][0]["status"])
            for r in rows]  # fmt: skip
     assert got == [(1, "Pass", 1, "Pass"), (3, "Fail", 3, "Fail"), (99, "EXCEPTION", 99, "EXCEPTION")]
+
+
+def test_sarif_prerelease_suppression_state_is_read_as_status() -> None:
+    # sarif-2.1.0-rtm.4 and earlier (version "2.1.0", e.g. sarif-sdk converter outputs of 2019)
+    # name a suppression's status `state`; rtm.5 renamed it (oasis-tcs/sarif-spec#449).
+    def result(sups: list[dict[str, str]]) -> dict[str, object]:
+        return {"ruleId": "X1", "level": "error", "message": {"text": "m"}, "suppressions": sups}
+
+    log = {"$schema": "https://schemastore.azurewebsites.net/schemas/json/sarif-2.1.0-rtm.4.json", "version": "2.1.0",
+           "runs": [{"tool": {"driver": {"name": "T"}}, "results": [
+               result([{"kind": "inSource", "state": "rejected"}]), result([{"kind": "external", "state": "underReview"}]),
+               result([{"kind": "inSource", "state": "accepted"}]), result([{"kind": "inSource"}])]}]}  # fmt: skip
+    res = decode_document(formats.get("sarif"), json.dumps(log).encode(), "t")
+    rows = [r for b in res.batches for r in b.to_pylist()]
+    assert [r["status_id"] for r in sorted(rows, key=lambda r: r["finding_info"]["uid"])] == [1, 1, 3, 3]

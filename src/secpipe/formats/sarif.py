@@ -607,10 +607,12 @@ _NOT_SUPPRESSING = frozenset({"underReview", "rejected"})
 def _suppressed(sups: list[Any] | None) -> bool:
     """Whether a result is suppressed: it has suppressions and none of them is ``underReview`` or
     ``rejected`` (a suppression under review or rejected does not suppress; sarif-tutorials,
-    "Determining suppression status")."""
+    "Determining suppression status"). Logs of the 2.1.0 pre-release schemas rtm.1 to rtm.4 (also
+    version "2.1.0") name that property ``state``: the SARIF SDK reads it as ``status`` (its
+    PrereleaseCompatibilityTransformer), and so does this."""
     if not sups:
         return False
-    return not any(isinstance(x, dict) and x.get("status") in _NOT_SUPPRESSING for x in sups)
+    return not any(isinstance(x, dict) and x.get("status", x.get("state")) in _NOT_SUPPRESSING for x in sups)
 
 
 def _decode_column(col: pa.Array, dec: msgspec.json.Decoder) -> list[Any]:
