@@ -21,9 +21,13 @@ _RUN_STATE_CAPTION = {1: "Ready", 2: "Queued", 3: "Running", 4: "Stopped"}  # OC
 _RUN_ACTIVITY = {"requested": 1, "queued": 1, "waiting": 1, "in_progress": 6, "completed": 2}
 _FAIL_CONCLUSIONS = frozenset({"failure", "cancelled", "timed_out", "startup_failure", "action_required", "stale"})
 _DEPLOY_STATUS = {"success": 1, "failure": 2, "error": 2, "inactive": 99}
-_FINDING_ACTIVITY = {"created": 1, "create": 1, "fixed": 3, "closed_by_user": 3, "resolved": 3, "dismiss": 3,
-                     "dismissed": 3, "auto_dismissed": 3}  # fmt: skip
-_FINDING_STATUS = {"open": 1, "created": 1, "reopened": 1, "reopened_by_user": 1, "fixed": 4, "resolved": 4,
+#: an alert event's action -> finding activity / status. repository_vulnerability_alert's actions are
+#: verbs (create, dismiss, reopen, resolve); its older deliveries carry no ``alert.state``, so the
+#: action alone gives the status. dependabot_alert's auto_reopened/reintroduced reopen an alert.
+_FINDING_ACTIVITY = {"created": 1, "create": 1, "fixed": 3, "closed_by_user": 3, "resolved": 3, "resolve": 3,
+                     "revoked": 3, "dismiss": 3, "dismissed": 3, "auto_dismissed": 3}  # fmt: skip
+_FINDING_STATUS = {"open": 1, "created": 1, "create": 1, "reopened": 1, "reopen": 1, "reopened_by_user": 1,
+                   "auto_reopened": 1, "reintroduced": 1, "fixed": 4, "resolved": 4, "resolve": 4,
                    "closed_by_user": 4, "dismissed": 3, "dismiss": 3, "auto_dismissed": 3}  # fmt: skip
 _GROUP_ACTIVITY = {
     "member_added": 3, "member_removed": 4, "added": 3, "removed": 4, "created": 6, "deleted": 5,

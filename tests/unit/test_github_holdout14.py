@@ -1,0 +1,55 @@
+"""GitHub webhook payloads as other versions of octokit/webhooks' examples write them (session 14).
+
+Each payload is a real octokit example from shared/data/real, changed the way another version of
+the same example (or GitHub's documented actions) has it; the expected values come from GitHub's
+webhook documentation and OCSF 1.8.0.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from secpipe.formats.github import GitHub
+
+HOOKS = "octokit-webhooks/payload-examples/api.github.com"
+
+
+def mapped(payload: dict) -> dict:
+    dec = GitHub().decode(json.dumps(payload).encode(), "test")
+    assert dec.dead == [] and dec.events == 1
+    (row,) = [r for b in dec.batches for r in b.to_pylist()]
+    return row
+
+
+def load(real: Path, rel: str) -> dict:
+    return json.loads((real / HOOKS / rel).read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("action", "activity_id", "status_id"),
+    [("create", 1, 1), ("reopen", 2, 1), ("resolve", 3, 4), ("dismiss", 3, 3)],
+)
+def test_vulnerability_alert_without_state_takes_its_status_from_the_action(
+    real: Path, action: str, activity_id: int, status_id: int
+) -> None:
+    """repository_vulnerability_alert's actions are create/dismiss/reopen/resolve (GitHub docs);
+    the older example (create.with-gh-alert.payload.json) has no ``alert.state``: a created alert
+    is New, not Unknown."""
+    payload = load(real, "repository_vulnerability_alert/create.payload.json")
+    del payload["alert"]["state"], payload["alert"]["number"], payload["alert"]["severity"]
+    payload["action"] = action
+    ev = mapped(payload)
+    assert (ev["class_uid"], ev["activity_id"], ev["status_id"]) == (2002, activity_id, status_id)
+    assert ev["finding_info"]["uid"].endswith("/vulnerability-alerts/91095730")  # the id, without a number
+
+
+@pytest.mark.parametrize("action", ["auto_reopened", "reintroduced"])
+def test_dependabot_alert_reopened_is_new(real: Path, action: str) -> None:
+    payload = load(real, "dependabot_alert/created.payload.json")
+    del payload["alert"]["state"]
+    payload["action"] = action
+    ev = mapped(payload)
+    assert (ev["class_uid"], ev["status_id"], ev["status"]) == (2002, 1, "New")
