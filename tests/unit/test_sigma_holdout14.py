@@ -220,3 +220,38 @@ def test_near_naming_no_search_identifier_is_refused(tmp_path: Path) -> None:
     rs = load_rules([_rule(tmp_path, "aws", "cloudtrail", _NEAR.format(timeframe="").replace(
         "near selection2", "near selection9"))])
     assert not rs.rules and "selection9" in rs.unsupported[0].reason
+
+
+# -- ATT&CK v19 tactic tags in published rules ------------------------------------------------
+
+@pytest.mark.parametrize(("tags", "tactic"), [
+    (["attack.defense-impairment", "attack.t1685"], ("TA0112", "Defense Impairment")),
+    (["attack.stealth", "attack.t1078.004"], ("TA0005", "Stealth")),
+    (["attack.defense_evasion", "attack.t1562"], ("TA0005", "Defense Evasion")),
+    (["attack.Privilege.Escalation", "attack.T1548.001"], ("TA0004", "Privilege Escalation")),
+])
+def test_attack_tactics_of_published_tags(tags: list[str], tactic: tuple[str, str]) -> None:
+    from secpipe.detect.sigma.finding import attacks_of
+
+    (att,) = attacks_of(tags)
+    assert (att["tactic"]["uid"], att["tactic"]["name"]) == tactic
+    assert att["technique"]["uid"] == tags[1].split(".")[1].upper()[:5]
+
+
+def test_github_audit_stream_finding_names_defense_impairment(real: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from secpipe.detect.sigma import findings
+
+    lines = (real / GH).read_text().splitlines()
+    line = json.dumps(dict(json.loads(lines[0]), action="audit_log_streaming.destroy"))  # real event, action set
+    p = tmp_path / "gh.yml"
+    p.write_text("title: GitHub audit log streaming changed\nid: 0b6f3c1e-6d0a-4d7e-9a51-14c2f0e8a002\nstatus: test\n"
+                 "tags: [attack.defense-impairment, attack.t1685]\nlogsource: {product: github, service: audit}\n"
+                 "level: high\ndetection:\n    selection:\n        action|startswith: 'audit_log_streaming'\n"
+                 "    condition: selection\n")
+    rs = load_rules([p])
+    batch = formats.get("github").decode(line.encode(), "t").batches[0]
+    (f,) = pa.Table.from_batches([findings(rs, batch, rs.matches(batch))]).to_pylist()
+    assert f["severity_id"] == 4 and f["class_uid"] == 2004
+    assert f["finding_info"]["attacks"][0]["tactic"] == {"uid": "TA0112", "name": "Defense Impairment"}

@@ -37,6 +37,9 @@ TACTICS = {
     "discovery": ("TA0007", "Discovery"), "lateral-movement": ("TA0008", "Lateral Movement"),
     "collection": ("TA0009", "Collection"), "command-and-control": ("TA0011", "Command and Control"),
     "exfiltration": ("TA0010", "Exfiltration"), "impact": ("TA0040", "Impact"),
+    # ATT&CK v19 split Defense Evasion: TA0005 is now Stealth, TA0112 Defense Impairment (SigmaHQ
+    # rules since 2026 tag attack.stealth / attack.defense-impairment)
+    "stealth": ("TA0005", "Stealth"), "defense-impairment": ("TA0112", "Defense Impairment"),
 }
 _UID = pa.struct([("uid", pa.string()), ("name", pa.string())])
 _ATTACK = pa.struct([("tactic", _UID), ("technique", _UID), ("sub_technique", _UID)])
@@ -53,8 +56,8 @@ def attacks_of(tags: list[str]) -> list[dict[str, Any]]:
         if not t.startswith("attack."):
             continue
         v = t[7:].replace("_", "-")
-        if v in TACTICS:
-            tactics.append({"uid": TACTICS[v][0], "name": TACTICS[v][1]})
+        if (key := v.replace(".", "-")) in TACTICS:  # old rules also wrote attack.Privilege.Escalation
+            tactics.append({"uid": TACTICS[key][0], "name": TACTICS[key][1]})
         elif v[:1] == "t" and v[1:5].isdigit():
             techniques.append(v.upper())
     tactic = tactics[0] if tactics else None
