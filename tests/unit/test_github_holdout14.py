@@ -53,3 +53,24 @@ def test_dependabot_alert_reopened_is_new(real: Path, action: str) -> None:
     payload["action"] = action
     ev = mapped(payload)
     assert (ev["class_uid"], ev["status_id"], ev["status"]) == (2002, 1, "New")
+
+
+@pytest.mark.parametrize("drop", [("sender", "pusher"), ("sender",), ("pusher",)])
+def test_push_without_pusher_or_sender_is_a_push(real: Path, drop: tuple[str, ...]) -> None:
+    """Only push has ``commits`` and ``ref`` at the top (GitHub's push payload); Panther's
+    GitHub.Webhook test events (github_malicious_commit_content.yml) abridge it to ref, commits
+    and repository. It was taken for ``public`` (a repository without an action)."""
+    payload = load(real, "push/payload.json")
+    pusher = payload["pusher"]
+    for key in drop:
+        del payload[key]
+    ev = mapped(payload)
+    assert (ev["class_uid"], ev["metadata"]["event_code"], ev["api"]["operation"]) == (6003, "push", "push")
+    assert {"type": "git_ref", "name": payload["ref"]}.items() <= ev["resources"][1].items()
+    who = (ev.get("actor") or {}).get("user")
+    if "sender" not in drop:
+        assert who["name"] == payload["sender"]["login"]
+    elif "pusher" not in drop:  # the pusher is who acted when no sender is given
+        assert (who["name"], who["email_addr"]) == (pusher["name"], pusher["email"])
+    else:
+        assert who is None

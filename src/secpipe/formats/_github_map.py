@@ -87,6 +87,9 @@ def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict
     if s is not None:
         row["actor.user.name"] = s.login
         row["actor.user.uid"] = c.sid(s.id)
+    elif event == "push" and h.pusher is not None:  # a senderless push (as Panther's test events): who pushed
+        row["actor.user.name"] = h.pusher.name
+        row["actor.user.email_addr"] = h.pusher.email
     if h.organization is not None:
         row["metadata.tenant_uid"] = c.sid(h.organization.login)
     known = event != "unknown"  # a type the payload shape does not tell: the action alone is known

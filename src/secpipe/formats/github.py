@@ -7,7 +7,7 @@ Event type of a webhook: GitHub sends it in the ``X-GitHub-Event`` header. The H
 passes it in the source string: a source containing ``github-event=<name>`` (for example
 ``http:/github/webhook;github-event=push``) names the type of every payload in that body. A
 file has no header, so the type is inferred from the payload shape (:func:`infer_event`:
-``pusher``+``commits`` -> push, ``pull_request``, ``workflow_run``, ``deployment_status``,
+``commits`` with ``pusher`` or ``ref`` -> push, ``pull_request``, ``workflow_run``, ``deployment_status``,
 ``alert`` with ``secret_type`` -> secret_scanning_alert, ...); the inference matches the
 event type of every payload in the octokit/webhooks corpus; types beyond it are told by the
 main object GitHub documents for them (content_reference, repository_advisory, repository_ruleset,
@@ -528,7 +528,7 @@ def _alert_kind(alert: _Alert | None) -> str:
 
 def infer_event(keys: AbstractSet[str], hook: _HookBase | None = None) -> str:
     """The X-GitHub-Event name of a payload, from its top-level keys (and the alert shape)."""
-    if "pusher" in keys and "commits" in keys:
+    if "commits" in keys and ("pusher" in keys or "ref" in keys):  # only push has both at the top
         return "push"
     if "zen" in keys:
         return "ping"
