@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from secpipe.formats import detect
 from secpipe.formats.github import GitHub
 
 HOOKS = "octokit-webhooks/payload-examples/api.github.com"
@@ -74,3 +75,25 @@ def test_push_without_pusher_or_sender_is_a_push(real: Path, drop: tuple[str, ..
         assert (who["name"], who["email_addr"]) == (pusher["name"], pusher["email"])
     else:
         assert who is None
+
+
+@pytest.mark.parametrize("kind", ["workflow_run", "workflow_job"])
+def test_actions_payload_without_repository_or_sender_is_detected(real: Path, kind: str) -> None:
+    """Panther's github_workflow_triggered_from_fork.yml tests abridge a workflow_run delivery to
+    action, workflow and workflow_run (head_commit, head_repository with fork/full_name): no
+    repository, sender or API URL. `--format auto` found no format and dead-lettered the file."""
+    src = load(real, f"{kind}/completed.payload.json" if kind == "workflow_run" else f"{kind}/queued.payload.json")
+    run = src[kind]
+    keep = ("id", "name", "status", "conclusion", "event", "head_branch", "head_sha", "run_id", "head_commit")
+    abridged = {k: run[k] for k in keep if k in run}
+    if "head_repository" in run:
+        abridged["head_repository"] = {k: run["head_repository"][k] for k in ("fork", "full_name")}
+    payload = {"action": src["action"], **({"workflow": {"name": src["workflow"]["name"]}} if "workflow" in src else {}),
+               kind: abridged}
+    lines = b"".join(json.dumps(p).encode() + b"\n" for p in (payload, {**payload, "action": "in_progress"}))
+    fmt = detect(lines)
+    assert fmt is not None and fmt.name == "github"
+    dec = fmt.decode(lines, "test")
+    assert dec.dead == [] and dec.events == 2
+    rows = [r for b in dec.batches for r in b.to_pylist()]
+    assert [(r["class_uid"], r["metadata"]["event_code"]) for r in rows] == [(1006, kind)] * 2

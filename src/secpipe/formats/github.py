@@ -511,6 +511,8 @@ _SINGLE_KEYS = {
 #: objects only GitHub webhook payloads hold beside a repository with a ``full_name``
 _HOOK_OBJECTS = (b'"pusher"', b'"pull_request"', b'"workflow_run"', b'"workflow_job"', b'"check_run"',
                  b'"check_suite"', b'"deployment_status"')  # fmt: skip
+#: objects (named as no other source names a key) of payloads that may come without repository or sender
+_ACTIONS_OBJECTS = (b'"workflow_run"', b'"workflow_job"', b'"check_run"', b'"check_suite"', b'"deployment_status"')
 _REPO_ACTIONS = frozenset({"created", "deleted", "archived", "unarchived", "edited", "renamed", "transferred", "publicized", "privatized"})
 
 
@@ -616,6 +618,8 @@ class GitHub(RecordFormat):
             return 70  # senderless payloads (abridged, or as a log pipeline stored them)
         if b'"action"' not in h:  # every rule below needs it
             return 0
+        if any(k in h for k in _ACTIONS_OBJECTS):
+            return 70  # GitHub-only objects, in payloads abridged to them (Panther's workflow_run tests)
         if b'"security_advisory"' in h and b'"ghsa_id"' in h:
             return 85
         if b"api.github.com/" in h and (
