@@ -255,3 +255,32 @@ def test_github_audit_stream_finding_names_defense_impairment(real: Path, tmp_pa
     (f,) = pa.Table.from_batches([findings(rs, batch, rs.matches(batch))]).to_pylist()
     assert f["severity_id"] == 4 and f["class_uid"] == 2004
     assert f["finding_info"]["attacks"][0]["tactic"] == {"uid": "TA0112", "name": "Defense Impairment"}
+
+
+# -- one field in two spellings (SigmaHQ rules are camelCase; older ones lower-cased names) --------
+
+def test_two_spellings_of_one_field_in_one_batch(real: Path, tmp_path: Path) -> None:
+    # the SQL path packed the evidence with struct_pack, whose named arguments DuckDB compares
+    # case-insensitively: eventName and eventname in one batch raised a BinderException
+    a, b = tmp_path / "a.yml", tmp_path / "b.yml"
+    a.write_text("title: a\nid: 0b6f3c1e-6d0a-4d7e-9a51-14c2f0e8a0a1\nstatus: test\n"
+                 "logsource: {product: aws, service: cloudtrail}\nlevel: low\ndetection:\n"
+                 "    sel:\n        eventName|endswith: 'Login'\n    condition: sel\n")
+    b.write_text("title: b\nid: 0b6f3c1e-6d0a-4d7e-9a51-14c2f0e8a0a2\nstatus: test\n"
+                 "logsource: {product: aws, service: cloudtrail}\nlevel: low\ndetection:\n"
+                 "    sel:\n        eventname: consolelogin\n        eventName: ConsoleLogin\n    condition: sel\n")
+    recs = json.loads((real / CT).read_text())["Records"]
+    logins = [i for i, r in enumerate(recs) if r.get("eventName") == "ConsoleLogin"]
+    rs = load_rules([a, b])
+    assert not rs.unsupported
+    dec = formats.get("cloudtrail").decode((real / CT).read_bytes(), CT)
+    got = []
+    for sql_only in (False, True):
+        engine = RuleSet(rs.rules, distinct_values=False) if sql_only else rs
+        ms = [engine.matches(x) for x in dec.batches]
+        got.append(sorted((r, e) for m in ms for r, e in zip(m.column("rule_id").to_pylist(),
+                                                             m.column("evidence").to_pylist(), strict=True)))
+        evs = [json.loads(e) for r, e in got[-1] if r.endswith("a2")]
+        assert len(evs) == len(logins) and all(e == {"eventname": "ConsoleLogin", "eventName": "ConsoleLogin"}
+                                               for e in evs)
+    assert got[0] == got[1]

@@ -261,7 +261,9 @@ def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozense
         bits = [f"(r{k}::UBIGINT << {k - q})" for k in range(q, min(q + 64, len(rules)))]
         masks.append(f"({' | '.join(bits)}) AS m{q // 64}")
     ev_fields = [f for f in col_of if is_evidence(f)]
-    ev = (f"to_json(struct_pack({', '.join(f'{ident(f)} := {col_of[f][0]}' for f in ev_fields)}))::VARCHAR"
+    # json_object, not struct_pack: the keys are string values, so two spellings of one field
+    # (``eventName`` and ``eventname``, which DuckDB identifiers would confuse) both stay
+    ev = (f"json_object({', '.join(f'{sql_str(f)}, {col_of[f][0]}' for f in ev_fields)})::VARCHAR"
           if ev_fields else "NULL::VARCHAR")
     # MATERIALIZED: each predicate is computed once (an inlined subquery would let the optimizer
     # push the any-hit filter down and evaluate every predicate twice).

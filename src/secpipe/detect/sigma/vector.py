@@ -42,7 +42,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.detect.sigma.compiler import KEYWORDS, F, L
+from secpipe.detect.sigma.compiler import KEYWORDS, F, L, sql_str
 from secpipe.detect.sigma.fields import is_evidence
 from secpipe.detect.sigma.rules import Rule
 
@@ -352,8 +352,8 @@ def evidence(con: duckdb.DuckDBPyConnection, rules: list[Rule], values: dict[str
     col = {f: f"c{k}" for k, f in enumerate(names)}
     cases = []
     for s, i in sets.items():
-        pack = ", ".join('"' + f.replace('"', '""') + '" := ' + col[f] for f in s)
-        cases.append(f"WHEN {i} THEN to_json(struct_pack({pack}))::VARCHAR" if s else f"WHEN {i} THEN '{{}}'")
+        pack = ", ".join(f"{sql_str(f)}, {col[f]}" for f in s)  # keys as strings: any case, any spelling
+        cases.append(f"WHEN {i} THEN json_object({pack})::VARCHAR" if s else f"WHEN {i} THEN '{{}}'")
     con.register("__e", tbl)
     try:
         res = con.sql(f"SELECT CASE __s {' '.join(cases)} END AS ev FROM __e").to_arrow_table()
