@@ -370,22 +370,43 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
         "unmapped": c.unmapped_rest(tops, _AUDIT_MAPPED),
     }
     times = [c.first_time(r.created_at, r.time) for r in rs]
-    verb = c.verb_activity
-    acts = [verb((op or "").replace(" ", "_").split("_", 1)[0]) for op in ops]
+    acts = [_audit_activity(r.event_type, op if not r.event_type else _text(d.custom_message))
+            for r, d, op in zip(rs, ds, ops, strict=True)]  # fmt: skip
     for n, (r, d) in enumerate(zip(rs, ds, strict=True)):
         if r.event_type == "repository_git_operation":  # a clone/fetch reads, a push updates
             acts[n] = _git_activity(d.custom_message)
     return cols, times, acts
 
 
+def _audit_activity(event_type: str | None, op: str | None) -> int:
+    """Activity of an audit event. GitLab's ``event_type`` names are ``<object>_<verb>``
+    (``merge_request_create``, ``project_group_link_destroy``; audit event streaming examples) or,
+    in older types, ``<verb>_<object>`` (``add_gpg_key``, ``delete_epic``): its last word, else its
+    first. A ``custom_message`` (or other operation text) is a sentence that starts with its verb
+    (``Added merge request``, ``Removed project group link``): it tells the activity of a generic
+    type (``audit_operation`` with ``Approved merge request``) and of events without a type."""
+    verb = c.verb_activity
+    if event_type:
+        words = event_type.lower().split("_")
+        act = verb(words[-1])
+        if act == 99:
+            act = verb(words[0])
+        if act != 99:
+            return act
+    return verb((op or "").replace(" ", "_").split("_", 1)[0])
+
+
 #: ``repository_git_operation`` audit events: the Git service (SSH/HTTP ``action``) or ``verb`` -> activity
 _GIT_OPERATION = {"git-upload-pack": 2, "git-upload-archive": 2, "git-receive-pack": 3, "pull": 2, "clone": 2,
-                  "fetch": 2, "push": 3, "archive": 2}  # fmt: skip
+                  "fetch": 2, "push": 3, "archive": 2, "download": 2}  # fmt: skip
 
 
 def _git_activity(message: msgspec.Raw) -> int:
     """Activity of a Git operation from its ``custom_message`` object (99 Other when it names none)."""
     raw = bytes(message) if message else b""
+    if raw[:1] == b'"':  # the UI's "Repository Download Started": its Git verb among its words
+        words = str(msgspec.json.decode(raw)).lower().split()
+        return next((a for w in words if (a := _GIT_OPERATION.get(w, 99)) != 99), 99)
     if raw[:1] != b"{":
         return 99
     msg = msgspec.json.decode(raw)
