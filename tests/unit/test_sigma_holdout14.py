@@ -284,3 +284,30 @@ def test_two_spellings_of_one_field_in_one_batch(real: Path, tmp_path: Path) -> 
         assert len(evs) == len(logins) and all(e == {"eventname": "ConsoleLogin", "eventName": "ConsoleLogin"}
                                                for e in evs)
     assert got[0] == got[1]
+
+
+def test_sql_path_evidence_holds_only_the_rules_fields(real: Path, tmp_path: Path) -> None:
+    # list-valued fields (sourceIPs) keep rules on the SQL path; its evidence packed every field of
+    # every rule of the batch, so a finding showed other rules' fields (nulls) as its evidence
+    lines = (real / K8S).read_text().splitlines()
+    ip = json.loads(lines[0])["sourceIPs"][0]
+    a, b = tmp_path / "a.yml", tmp_path / "b.yml"
+    a.write_text("title: a\nid: 0b6f3c1e-6d0a-4d7e-9a51-14c2f0e8a0b1\nstatus: test\n"
+                 "logsource: {product: kubernetes, service: audit}\nlevel: low\ndetection:\n"
+                 f"    sel:\n        sourceIPs: '{ip}'\n        verb: get\n    condition: sel\n")
+    b.write_text("title: b\nid: 0b6f3c1e-6d0a-4d7e-9a51-14c2f0e8a0b2\nstatus: test\n"
+                 "logsource: {product: kubernetes, service: audit}\nlevel: low\ndetection:\n"
+                 "    sel:\n        sourceIPs|cidr: '0.0.0.0/0'\n        userAgent|contains: 'python'\n    condition: sel\n")
+    rs = load_rules([a, b])
+    dec = formats.get("k8s_audit").decode("\n".join(lines).encode(), K8S)
+    own = {r.id: {"sourceIPs", "verb"} if r.title == "a" else {"sourceIPs", "userAgent"} for r in rs.rules}
+    got = []
+    for sql_only in (False, True):
+        engine = RuleSet(rs.rules, distinct_values=False) if sql_only else rs
+        pairs = sorted((row, rid, ev) for m in (engine.matches(x) for x in dec.batches)
+                       for row, rid, ev in zip(m.column("row").to_pylist(), m.column("rule_id").to_pylist(),
+                                               m.column("evidence").to_pylist(), strict=True))
+        assert {rid for _, rid, _ in pairs} == set(own)  # both rules match real events
+        assert all(set(json.loads(ev)) == own[rid] for _, rid, ev in pairs), pairs[:3]
+        got.append(pairs)
+    assert got[0] == got[1]

@@ -66,7 +66,7 @@ from secpipe.detect.sigma.reads import (
     text_records,
 )
 from secpipe.detect.sigma.rules import Rule
-from secpipe.detect.sigma.sqlgen import TABLE, build_branch, ocsf_expr
+from secpipe.detect.sigma.sqlgen import TABLE, build_branch, evidence_sets, ocsf_expr
 
 #: at most this many dispatch parts (one query branch each) per batch.
 BRANCHES = 16
@@ -271,7 +271,7 @@ class RuleSet:
     def _pairs(self, res: pa.Table, rules: list[Rule], tbl: pa.Table, cls: str | None) -> pa.Table:
         """Decode the per-row rule bitmasks of one part into (row, rule) matches."""
         rows_all = res.column("__i").to_numpy()
-        ev_all = res.column("ev").combine_chunks()
+        _, set_of = evidence_sets(rules)  # rule k's evidence is column ev<set_of[k]> (sqlgen.build_branch)
         rows_out, rule_out, ev_out = [], [], []
         for q in range(0, len(rules), 64):
             mask = res.column(f"m{q // 64}").to_numpy()
@@ -280,11 +280,11 @@ class RuleSet:
                 if len(sel):
                     rows_out.append(rows_all[sel])
                     rule_out.append(np.full(len(sel), k, dtype=np.int64))
-                    ev_out.append(sel)
+                    ev_out.append(res.column(f"ev{set_of[k]}").take(pa.array(sel)).combine_chunks())
         if not rows_out:
             return MATCHES_SCHEMA.empty_table()
         ids = pa.array([r.id for r in rules], pa.string()).take(pa.array(np.concatenate(rule_out)))
-        ev = ev_all.take(pa.array(np.concatenate(ev_out)))
+        ev = pa.concat_arrays(ev_out)
         return match_table(np.concatenate(rows_out), ids, ev, tbl, cls)
 
     def _branch(self, schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],

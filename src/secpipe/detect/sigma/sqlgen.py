@@ -260,16 +260,28 @@ def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozense
     for q in range(0, len(rules), 64):
         bits = [f"(r{k}::UBIGINT << {k - q})" for k in range(q, min(q + 64, len(rules)))]
         masks.append(f"({' | '.join(bits)}) AS m{q // 64}")
-    ev_fields = [f for f in col_of if is_evidence(f)]
-    # json_object, not struct_pack: the keys are string values, so two spellings of one field
-    # (``eventName`` and ``eventname``, which DuckDB identifiers would confuse) both stay
-    ev = (f"json_object({', '.join(f'{sql_str(f)}, {col_of[f][0]}' for f in ev_fields)})::VARCHAR"
-          if ev_fields else "NULL::VARCHAR")
+    # evidence: per set of fields a matched rule names (as the fast path), one column per set,
+    # computed only on rows a rule of that set matched; json_object, not struct_pack: the keys
+    # are string values, so two spellings of one field (``eventName`` / ``eventname``, which
+    # DuckDB identifiers would confuse) both stay
+    sets, set_of = evidence_sets(rules)
+    ev = ", ".join(
+        f"CASE WHEN {' OR '.join(f'r{k}' for k, s in enumerate(set_of) if s == i)} THEN "
+        + (f"json_object({', '.join(f'{sql_str(f)}, {col_of[f][0]}' for f in fs)})::VARCHAR" if fs else "'{}'")
+        + f" END AS ev{i}" for i, fs in enumerate(sets))
     # MATERIALIZED: each predicate is computed once (an inlined subquery would let the optimizer
     # push the any-hit filter down and evaluate every predicate twice).
     return (f"WITH p AS MATERIALIZED (SELECT __i, {', '.join(preds + carry)} FROM (SELECT {', '.join(outer_cols)} FROM "
             f"(SELECT {', '.join(middle)} FROM (SELECT {', '.join(inner)} FROM {TABLE} WHERE {filt})))) "
-            f"SELECT __i, {', '.join(masks)}, {ev} AS ev FROM p WHERE {' OR '.join(f'r{k}' for k in range(len(rules)))}")
+            f"SELECT __i, {', '.join(masks)}, {ev} FROM p WHERE {' OR '.join(f'r{k}' for k in range(len(rules)))}")
+
+
+def evidence_sets(rules: list[Rule]) -> tuple[list[tuple[str, ...]], list[int]]:
+    """The distinct evidence field lists of ``rules`` (each rule's evidence fields in its order)
+    and, per rule, the index of its list: a finding's evidence holds the fields its rule names."""
+    index: dict[tuple[str, ...], int] = {}
+    set_of = [index.setdefault(tuple(f for f in r.compiled.fields if is_evidence(f)), len(index)) for r in rules]
+    return list(index), set_of
 
 
 def leaf_sql(leaf: Leaf, col_of: dict[str, tuple[str, bool]]) -> str:
