@@ -147,7 +147,10 @@ def test_jenkins_notification_phases() -> None:
     assert detect(data).name == "jenkins"
     (done,) = rows(Jenkins(), data)
     assert done["activity_id"] == 2 and done["status_id"] == 1 and done["job"]["name"] == "asgard"
-    assert done["metadata"]["correlation_uid"] == "asgard#18" and done["time"] == 1764400012000
+    # the plugin's JobListener sends COMPLETED with timestamp = start + duration: the event time as
+    # is, the start 12 s (its duration) before it
+    assert done["metadata"]["correlation_uid"] == "asgard#18" and done["time"] == 1764400000000
+    assert done["job"]["last_run_time"] == 1764400000000 - 12000 and done["duration"] == 12000
     assert json.loads(done["unmapped"])["build"]["scm"]["branch"] == "origin/master"
     started = json.loads(data)
     started["build"].update(phase="STARTED", status=None)
@@ -194,3 +197,28 @@ def test_jenkins_console_timestamps_and_notes() -> None:
 def test_jenkins_console_dead_letter(line: bytes) -> None:
     dec = JenkinsLog().decode(line, "t")
     assert sum(b.num_rows for b in dec.batches) == 1 and len(dec.dead) == 1 and "UTF-8" in dec.dead[0].reason
+
+
+@pytest.mark.parametrize(
+    ("phase", "last_run", "time"),
+    [("QUEUED", None, 1764400000000), ("STARTED", 1764400000000, 1764400000000),
+     ("COMPLETED", 1764400000000 - 12000, 1764400000000), ("FINALIZED", None, 1764400000000)],
+)
+def test_jenkins_notification_time_is_the_phase_time(phase: str, last_run: int | None, time: int) -> None:
+    """notification-plugin's JobListener: QUEUED at now - time in queue, STARTED at the start,
+    COMPLETED at start + duration, FINALIZED at now; BuildState.timestamp is that phase time."""
+    payload = json.loads(case("jenkins_notification.json"))
+    payload["build"]["phase"] = phase
+    (ev,) = rows(Jenkins(), json.dumps(payload).encode())
+    assert ev["time"] == time and ev["job"].get("last_run_time") == last_run
+
+
+def test_jenkins_notification_string_timestamp() -> None:
+    """An older plugin's BuildState wrote the build time as SimpleDateFormat
+    ``yyyy-MM-dd'T'HH:mm:ss.Sz`` (UTC as +00:00; ``S`` unpadded milliseconds); it was
+    dead-lettered (``timestamp`` must be an int)."""
+    payload = json.loads(case("jenkins_notification.json"))
+    payload["build"]["timestamp"] = "2025-11-29T07:06:40.5+00:00"  # 5 ms past the second
+    (ev,) = rows(Jenkins(), json.dumps(payload).encode())
+    start = 1764400000000 + 5
+    assert ev["job"]["last_run_time"] == start and ev["time"] == start + 12000  # COMPLETED: start + duration

@@ -28,7 +28,12 @@ choice as GitHub workflow runs and GitLab pipelines, so all CI runs query alike.
 - ``metadata.correlation_uid`` = ``<job>#<number>`` (the same build id ``jenkins_log``
   writes), ``duration`` in ms; the plugin's ``build`` object (SCM, parameters, artifacts)
   stays in ``unmapped`` (the class has no resources).
-Time: build start ``timestamp`` (ms) plus ``duration`` once the build is finished.
+Time: JSON API and Blue Ocean: build start plus ``duration`` once the build is finished. The
+Notification plugin sends each phase with that phase's own time in ``build.timestamp`` (its
+``JobListener``: COMPLETED is start + duration already, FINALIZED the finalization time), which
+is the event time; ``job.last_run_time`` is the start where the phase tells it (STARTED,
+COMPLETED). Older plugin versions wrote the build's start as a string (``...ss.S+00:00``, ``S``
+unpadded milliseconds) with the duration: read like the API's.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ class _Build(msgspec.Struct, gc=False):
     status: str | None = None
     full_url: str | None = None
     url: str | None = None
-    timestamp: int | None = None
+    timestamp: int | str | None = None
     duration: int | None = None
     queue_id: int | None = None
     scm: _Scm | None = None
@@ -280,14 +285,43 @@ class Jenkins(RecordFormat):
         return out
 
 
+#: the Notification plugin's older string ``timestamp``: SimpleDateFormat ``yyyy-MM-dd'T'HH:mm:ss.Sz``
+#: with ``UTC`` written ``+00:00``; ``S`` is the millisecond count, unpadded (``.5`` is 5 ms)
+_PLUGIN_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{1,3})(Z|[+-]\d\d:?\d\d)")
+
+
+def _plugin_times(b: _Build, phase: str) -> tuple[int | None, int | None]:
+    """(build start, event time) of a Notification plugin payload.
+
+    The plugin's ``JobListener`` sends each phase with its own time in ``build.timestamp`` (ms):
+    QUEUED the time the build entered the queue, STARTED the build start, COMPLETED start +
+    duration, FINALIZED the time of finalization; so the event time is the timestamp, and the start
+    is known for STARTED and COMPLETED. Older plugin versions wrote the build's timestamp as a string
+    with its ``duration``: that is the build start, and a finished build ends at start + duration.
+    """
+    ts, dur = b.timestamp, b.duration or 0
+    if isinstance(ts, str):
+        m = _PLUGIN_TIME.fullmatch(ts.strip())
+        start = c.iso_ms(f"{m.group(1)}{m.group(3)}") if m else c.iso_ms(ts)
+        if m and start is not None:
+            start += int(m.group(2))
+        finished = phase in ("COMPLETED", "FINALIZED")
+        return start, start + dur if start is not None and finished else start
+    if ts is None:
+        return None, None
+    return {"STARTED": ts, "COMPLETED": ts - dur}.get(phase), ts
+
+
 def _facts(r: _Rec) -> tuple[Any, ...] | None:
-    """(job, desc, user, number, started, duration, result, phase, finished, activity, state) of a build."""
+    """(job, desc, user, number, started, duration, result, phase, finished, activity, state, time) of a build."""
     b = r.build
     if b is not None and b.number is not None:
         phase = (b.phase or "").upper()
         job = r.name or job_from_url(b.full_url or b.url)
-        return (job, r.display_name, None, b.number, b.timestamp, b.duration, (b.status or "").upper() or None,
-                phase or None, phase in ("COMPLETED", "FINALIZED"), _PHASE_ACT.get(phase, 99), _PHASE_STATE.get(phase, 99))  # fmt: skip
+        start, when = _plugin_times(b, phase)
+        return (job, r.display_name, None, b.number, start, b.duration, (b.status or "").upper() or None,
+                phase or None, phase in ("COMPLETED", "FINALIZED"), _PHASE_ACT.get(phase, 99), _PHASE_STATE.get(phase, 99),
+                when)  # fmt: skip
     if r.number is not None and (r.result is not None or r.building is not None or r.timestamp is not None):
         job = r.fullName or job_from_url(r.url) or (r.fullDisplayName or "").rsplit(" #", 1)[0] or None
         user = None
@@ -297,8 +331,9 @@ def _facts(r: _Rec) -> tuple[Any, ...] | None:
                 if user:
                     break
         building = bool(r.building)
+        end = r.timestamp + (r.duration or 0) if r.timestamp is not None and not building else r.timestamp
         return (job, r.fullDisplayName or r.displayName, user, r.number, r.timestamp, r.duration, r.result,
-                "BUILDING" if building else "COMPLETED", not building, 6 if building else 2, 3 if building else 4)  # fmt: skip
+                "BUILDING" if building else "COMPLETED", not building, 6 if building else 2, 3 if building else 4, end)  # fmt: skip
     if r.klass and "blueocean" in r.klass and r.id and r.id.isdigit() and (r.state or r.result):
         facts = _blue_facts(r)
         return facts if facts[0] else None  # a run naming no pipeline is no build of a known job
@@ -323,13 +358,15 @@ def _blue_facts(r: _Rec) -> tuple[Any, ...]:
     user = next((cz.userId for cz in r.causes or () if cz is not None and cz.userId), None)
     phase, act, state, finished = _BLUE_STATE.get((r.state or "").upper(), ("COMPLETED", 2, 4, True))
     result = None if (r.result or "UNKNOWN").upper() == "UNKNOWN" else r.result
-    return (job, r.fullDisplayName or r.displayName, user, int(r.id or 0), c.iso_ms(r.startTime), r.durationInMillis,
-            result, phase, finished, act, state)  # fmt: skip
+    start = c.iso_ms(r.startTime)
+    end = start + (r.durationInMillis or 0) if start is not None and finished else start
+    return (job, r.fullDisplayName or r.displayName, user, int(r.id or 0), start, r.durationInMillis,
+            result, phase, finished, act, state, end)  # fmt: skip
 
 
 def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: list[dict[str, msgspec.Raw]]) -> Any:
     """Columns of Scheduled Job Activity from the per-build facts (one comprehension per field)."""
-    (jobs, descs, users, numbers, started, durations, results, phases, finished, acts, states) = (
+    (jobs, descs, users, numbers, started, durations, results, phases, finished, acts, states, times) = (
         list(col) for col in zip(*facts, strict=True)
     )
     status = [_STATUS.get(x) if x else None for x in results]
@@ -348,7 +385,6 @@ def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: 
         "metadata.event_code": phases,
         "unmapped": c.unmapped_rest(tops, _MAPPED),
     }
-    times = [s + (d or 0) if s is not None and f else s for s, d, f in zip(started, durations, finished, strict=True)]
     sev = pa.array([_SEV.get(x or "", 1) for x in results], pa.int32())
     # raws are records of split_records: UTF-8 checked there (build items are value slices of such records)
     return c.columns_batch("scheduled_job_activity", fmt=fmt, raws=raws, times=times, activity=acts, severity=sev,
