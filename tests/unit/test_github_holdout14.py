@@ -97,3 +97,14 @@ def test_actions_payload_without_repository_or_sender_is_detected(real: Path, ki
     assert dec.dead == [] and dec.events == 2
     rows = [r for b in dec.batches for r in b.to_pylist()]
     assert [(r["class_uid"], r["metadata"]["event_code"]) for r in rows] == [(1006, kind)] * 2
+
+
+@pytest.mark.parametrize("rel", ["team_add/payload.json", "team_add/with-installation.payload.json"])
+def test_team_add_is_group_management(real: Path, rel: str) -> None:
+    """team_add: "a team is added to a repository" (GitHub docs), what team.added_to_repository
+    says today: Group Management, Assign Privileges on the repository. It was a generic API Activity."""
+    payload = load(real, rel)
+    ev = mapped(payload)
+    assert (ev["class_uid"], ev["activity_id"], ev["metadata"]["event_code"]) == (3006, 1, "team_add")
+    assert ev["group"]["name"] == payload["team"]["name"] and ev["group"]["type"] == "team"
+    assert ev["resource"]["name"] == payload["repository"]["full_name"]

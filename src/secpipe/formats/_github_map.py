@@ -263,10 +263,12 @@ def _group(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
         row.update({"user.name": inv.login, "user.uid": c.sid(inv.id), "user.email_addr": inv.email})
         when = c.iso_ms(inv.created_at)
     r = h.repository
-    if r is not None and event == "team":
+    if r is not None and event in ("team", "team_add"):
         row.update({"resource.type": "repository", "resource.name": r.full_name, "resource.uid": c.sid(r.id)})
     row["unmapped"] = _unmapped(top, "team", "member", "membership", "invitation")
-    return "group_management", row, when, _GROUP_ACTIVITY.get(h.action or "", 99), 1
+    # team_add (no action): "a team is added to a repository", as team's added_to_repository
+    act = _GROUP_ACTIVITY["added_to_repository"] if event == "team_add" else _GROUP_ACTIVITY.get(h.action or "", 99)
+    return "group_management", row, when, act, 1
 
 
 def _finding_common(h: Any, uid: str, title: str | None, types: list[str], a: Any) -> dict[str, Any]:
@@ -373,7 +375,7 @@ _MAPPERS = {
     "deployment": _deployment, "deployment_status": _deployment,
     "repository": _entity, "branch_protection_rule": _entity,
     "member": _member,
-    "organization": _group, "team": _group, "membership": _group,
+    "organization": _group, "team": _group, "membership": _group, "team_add": _group,
     "secret_scanning_alert": _alert, "code_scanning_alert": _alert, "dependabot_alert": _alert,
     "repository_vulnerability_alert": _alert,
 }  # fmt: skip

@@ -39,7 +39,7 @@ OCSF classes (why):
   entity (a branch protection rule is a policy: ``entity.type_id`` 5 Policy).
 - member -> User Access Management (3005): a collaborator gains/loses repository privileges
   (``privileges`` = the permission, ``resource`` = repository).
-- organization, team, membership -> Group Management (3006): members added/removed/invited
+- organization, team, membership, team_add -> Group Management (3006): members added/removed/invited
   to an organization or team (group), teams created/deleted, team access to repositories.
 - secret_scanning_alert -> Detection Finding (2004): a detected exposed secret (severity
   High: GitHub gives none, and a leaked credential is high by default).
