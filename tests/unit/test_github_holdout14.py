@@ -108,3 +108,16 @@ def test_team_add_is_group_management(real: Path, rel: str) -> None:
     assert (ev["class_uid"], ev["activity_id"], ev["metadata"]["event_code"]) == (3006, 1, "team_add")
     assert ev["group"]["name"] == payload["team"]["name"] and ev["group"]["type"] == "team"
     assert ev["resource"]["name"] == payload["repository"]["full_name"]
+
+
+@pytest.mark.parametrize(
+    ("rel", "activity_id"),
+    [("repository/renamed.payload.json", 5), ("repository/transferred.payload.json", 5),
+     ("repository/transferred.with-organization.payload.json", 5), ("repository/edited.payload.json", 3),
+     ("repository/created.payload.json", 1)],
+)
+def test_repository_renamed_or_transferred_is_a_move(real: Path, rel: str, activity_id: int) -> None:
+    """OCSF 1.8.0 Entity Management: activity 5 Move, "Move or rename an existing managed entity";
+    a repository renamed or transferred to another owner was an Update."""
+    ev = mapped(load(real, rel))
+    assert (ev["class_uid"], ev["activity_id"], ev["type_uid"]) == (3004, activity_id, 300400 + activity_id)

@@ -33,7 +33,7 @@ _GROUP_ACTIVITY = {
     "member_added": 3, "member_removed": 4, "added": 3, "removed": 4, "created": 6, "deleted": 5,
     "added_to_repository": 1, "removed_from_repository": 2,
 }  # fmt: skip
-_ENTITY_ACTIVITY = {"created": 1, "deleted": 4}
+_ENTITY_ACTIVITY = {"created": 1, "deleted": 4, "renamed": 5, "transferred": 5}  # OCSF 1.8.0: 5 Move "Move or rename"
 
 
 def _repo_resource(h: Any) -> dict[str, Any] | None:
