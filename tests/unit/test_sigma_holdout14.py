@@ -27,6 +27,7 @@ import pytest
 from secpipe import formats
 from secpipe.detect.sigma import load_rules
 from secpipe.detect.sigma.engine import RuleSet
+from tests.unit.test_sigma_fields import _hits
 
 CT = "panther-analysis/extracted/cloudtrail.json"
 K8S = "panther-analysis/extracted/k8s_audit.jsonl"
@@ -38,19 +39,6 @@ def _rule(tmp_path: Path, product: str, service: str, detection: str) -> Path:
     p.write_text(f"title: t\nid: 0b6f3c1e-6d0a-4d7e-9a51-14c2f0e8a001\nstatus: test\n"
                  f"logsource: {{product: {product}, service: {service}}}\nlevel: low\ndetection:\n{detection}")
     return p
-
-
-def _hits(rule: Path, fmt: str, body: bytes, placeholders: dict[str, list[str]] | None = None) -> list[int]:
-    rs = load_rules([rule], placeholders=placeholders)
-    assert not rs.unsupported, rs.unsupported
-    dec = formats.get(fmt).decode(body, "test")
-    assert not dec.dead, dec.dead
-    out = []
-    for sql_only in (False, True):
-        engine = RuleSet(rs.rules, distinct_values=False) if sql_only else rs
-        out.append(sorted({r for b in dec.batches for r in engine.matches(b).column("row").to_pylist()}))
-    assert out[0] == out[1], out
-    return out[0]
 
 
 def _ct(real: Path, *idx: int) -> tuple[list[dict], bytes]:
