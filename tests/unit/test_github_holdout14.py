@@ -121,3 +121,33 @@ def test_repository_renamed_or_transferred_is_a_move(real: Path, rel: str, activ
     a repository renamed or transferred to another owner was an Update."""
     ev = mapped(load(real, rel))
     assert (ev["class_uid"], ev["activity_id"], ev["type_uid"]) == (3004, activity_id, 300400 + activity_id)
+
+
+AUDIT = "panther-analysis/extracted/github_audit.jsonl"
+
+
+@pytest.mark.parametrize("absent", ["missing", "null"])
+def test_audit_event_without_actor_is_stored_without_one(real: Path, absent: str) -> None:
+    """An audit-log event GitHub records with no actor (an action of GitHub itself, or one whose
+    actor account is gone) is still an audit event: stored as API Activity with no actor name,
+    never dead-lettered. It is told from a webhook by its audit-only keys (``@timestamp``,
+    ``_document_id``) and its dotted action (``repo.create``), which no webhook action has."""
+    lines = [json.loads(x) for x in (real / AUDIT).read_bytes().splitlines() if x.strip()]
+    for ev in lines:
+        if "actor" not in ev or "_document_id" not in ev:
+            continue
+        if absent == "missing":
+            del ev["actor"]
+        else:
+            ev["actor"] = None
+        body = json.dumps(ev).encode()
+        assert detect(body) is not None and detect(body).name == "github"
+        row = mapped(ev)
+        assert row["class_uid"] == 6003 and row["api"]["operation"] == ev["action"]
+        user = (row.get("actor") or {}).get("user") or {}
+        assert user.get("name") is None  # actor_id, when the event has one, still names the account
+        assert user.get("uid") == (str(ev["actor_id"]) if ev.get("actor_id") is not None else None)
+        # a batch of them, with events that have an actor: every one stored (native walk declines)
+        with_actor = dict(ev, actor="octocat")
+        dec = GitHub().decode(b"\n".join([json.dumps(with_actor).encode(), body] * 20), "test")
+        assert dec.dead == [] and sum(b.num_rows for b in dec.batches) == 40

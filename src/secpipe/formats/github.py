@@ -125,6 +125,7 @@ the batches the walk declines and everything without the extension.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -528,6 +529,21 @@ def _alert_kind(alert: _Alert | None) -> str:
     return "repository_vulnerability_alert"
 
 
+#: top-level keys of the audit log (its REST API, streaming, Panther's copy) that no webhook payload has
+_AUDIT_ONLY = frozenset({"@timestamp", "_document_id", "at_sign_timestamp"})
+
+
+def _actorless_audit(top: Mapping[str, msgspec.Raw], actor: msgspec.Raw | None) -> bool:
+    """An audit-log event recorded with no actor (``actor`` absent or null: an action of GitHub
+    itself, or of an account since deleted): it has the audit log's own keys and a dotted
+    action (``repo.create``; webhook actions are single words). Stored with no actor.user,
+    not dead-lettered."""
+    if actor is not None and bytes(actor) != b"null":
+        return False
+    action = top.get("action")
+    return bool(top.keys() & _AUDIT_ONLY) and action is not None and b"." in bytes(action)
+
+
 def infer_event(keys: AbstractSet[str], hook: _HookBase | None = None) -> str:
     """The X-GitHub-Event name of a payload, from its top-level keys (and the alert shape)."""
     if "commits" in keys and ("pusher" in keys or "ref" in keys):  # only push has both at the top
@@ -631,6 +647,8 @@ class GitHub(RecordFormat):
             or (b'"org"' in h and b'"repo"' in h) or b'"at_sign_timestamp"' in h or b'"@timestamp"' in h
         ):  # fmt: skip
             return 75
+        if b'"GitHub.Audit"' in h or (b'"_document_id"' in h and (b'"@timestamp"' in h or b'"at_sign_timestamp"' in h)):
+            return 75  # audit events with no actor (see _actorless_audit)
         return 0
 
     @c.gc_paused
@@ -690,7 +708,9 @@ class GitHub(RecordFormat):
                 not_json.append(DeadLetter(f"not a JSON object: {exc}", src, off, raw, name))
                 continue
             actor = top.get("actor")
-            if "sender" not in top and "action" in top and actor is not None and bytes(memoryview(actor)[:1]) == b'"':
+            if "sender" not in top and "action" in top and (
+                (actor is not None and bytes(memoryview(actor)[:1]) == b'"') or _actorless_audit(top, actor)
+            ):
                 audits[i] = top
                 continue
             if "sender" not in top and infer_event(top.keys()) == "unknown":
@@ -728,10 +748,16 @@ class GitHub(RecordFormat):
                     cls, kind=name, product=self.product, vendor=self.vendor, raws=[], times=g.times,
                     activity=g.acts, severity=g.sevs, rows=g.rows, checked=True,
                     uids=c.uid_strings([digests[i] for i in g.idx]), raw_data=_raw_column([recs.raws[i] for i in g.idx])))  # fmt: skip
-        if audits:
-            self._audits(list(audits), audits, recs, out)
+        if audits and walked is not None and walked[0] is not None:
+            # the walk set aside audit events without an actor (_actorless_audit, rare): all the audit
+            # events then go one way, the msgspec path's, as one batch in record order
+            aside = set(walked[1])
+            audits.update((i, top_of(raws[i])) for i in range(len(raws)) if i not in aside)
+            audits = dict(sorted(audits.items()))
         elif walked is not None and walked[0] is not None:
             out.batches.append(walked[0])
+        if audits:
+            self._audits(list(audits), audits, recs, out)
         return out
 
     def _audit_doc(self, data: bytes, out: Decoded) -> bool:
@@ -1042,7 +1068,7 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
             _PLANS.clear()
         ks = frozenset(keys)
         # a payload without sender is a webhook when it has no actor and its shape names a type
-        hook = "sender" in ks or ("actor" not in ks and infer_event(ks) != "unknown")
+        hook = "sender" in ks or ("actor" not in ks and not ks & _AUDIT_ONLY and infer_event(ks) != "unknown")
         keyset = _PLANS[keys] = ks if hook and not ks & _SCAN_UNCHECKED else None
     if keyset is None:
         return None
