@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from secpipe import formats
 from secpipe.formats.base import decode_document
@@ -117,3 +118,17 @@ def test_sarif_prerelease_suppression_state_is_read_as_status() -> None:
     res = decode_document(formats.get("sarif"), json.dumps(log).encode(), "t")
     rows = [r for b in res.batches for r in b.to_pylist()]
     assert [r["status_id"] for r in sorted(rows, key=lambda r: r["finding_info"]["uid"])] == [1, 1, 3, 3]
+
+
+def test_cyclonedx_go_zero_timestamp_is_no_report_time() -> None:
+    # A CycloneDX BOM written by a Go tool (Trivy, cyclonedx-gomod, syft) whose metadata.timestamp
+    # was never set carries Go's zero time, as Trivy's report CreatedAt does.
+    case = Path(__file__).resolve().parents[1] / "cases" / "sbom" / "fluentd-multiple-lockfiles-short.cdx.json.golden"
+    bom = json.loads(case.read_bytes())
+    fmt = formats.get("sbom")
+    dated = decode_document(fmt, json.dumps(bom).encode(), "t").batches[0].to_pylist()[0]
+    assert dated["time"] == 1629894030000  # 2021-08-25T12:20:30+00:00
+    bom["metadata"]["timestamp"] = _GO_ZERO
+    before = int(time.time() * 1000)
+    row = decode_document(fmt, json.dumps(bom).encode(), "t").batches[0].to_pylist()[0]
+    assert row["time"] >= before and "secpipe:time_from_receipt" in row["metadata"]["labels"]

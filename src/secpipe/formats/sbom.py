@@ -104,6 +104,7 @@ from secpipe.formats._findings import (
     paused_gc,
     raw_data,
     record_bytes,
+    report_time,
     singleton_list,
     str_lists,
     strs,
@@ -469,7 +470,7 @@ class Sbom(ReportFormat):
         ids = v.ids
         raws = [v.raws[i] for i in rows.tolist()]
         ref_col = refs
-        created = const(parse_times(strs([meta.timestamp]))[0].as_py(), n, pa.int64())
+        created = const(report_time(meta.timestamp), n, pa.int64())  # Go's zero time is no time
         cols = base_columns(
             "vulnerability_finding", kind=self.name, product=product, vendor=tool.vendor or tool.group,
             uids=_uids(self.name, raws, f"{serial}\0{subject.bom_ref or subject.name}\0", ref_col), times_ms=created,
