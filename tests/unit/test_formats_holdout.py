@@ -114,7 +114,7 @@ def test_sarif_suppression_status_and_level_by_kind() -> None:
         ("REVIEW", 1, 3),  # under review: not (yet) suppressed
         ("MIXED", 1, 3),  # one rejected request: not suppressed
         ("EMPTY", 1, 3),
-        ("PASS", 1, 1),  # kind pass, no level: level none -> Informational
+        ("PASS", 4, 1),  # kind pass: Resolved (the target conforms); no level: none -> Informational
         ("NA", 1, 1),
         ("R-ERR", 1, 4),  # kind fail: the rule's default level (error)
         ("R-ERR", 1, 1),  # kind review: none, not the rule's default

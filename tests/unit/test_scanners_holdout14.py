@@ -132,3 +132,18 @@ def test_cyclonedx_go_zero_timestamp_is_no_report_time() -> None:
     before = int(time.time() * 1000)
     row = decode_document(fmt, json.dumps(bom).encode(), "t").batches[0].to_pylist()[0]
     assert row["time"] >= before and "secpipe:time_from_receipt" in row["metadata"]["labels"]
+
+
+def test_sarif_pass_result_is_resolved_not_new() -> None:
+    # SARIF §3.27.9: kind "pass" means the rule was evaluated and no problem was found (compliance
+    # tools such as CIS-CAT report every check so). It is no open finding: status Resolved, as a
+    # Trivy misconfiguration with Status PASS; "fail" (and no kind) stays New, suppression wins.
+    results = [{"ruleId": "1.1", "kind": "pass", "message": {"text": "ok"}},
+               {"ruleId": "1.2", "kind": "fail", "level": "error", "message": {"text": "bad"}},
+               {"ruleId": "1.3", "message": {"text": "bad"}},
+               {"ruleId": "1.4", "kind": "pass", "message": {"text": "ok"},
+                "suppressions": [{"kind": "external"}]}]  # fmt: skip
+    log = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "CIS-CAT"}}, "results": results}]}
+    rows = decode_document(formats.get("sarif"), json.dumps(log).encode(), "t").batches[0].to_pylist()
+    got = {r["finding_info"]["analytic"]["uid"]: (r["status_id"], r["status"]) for r in rows}
+    assert got == {"1.1": (4, "Resolved"), "1.2": (1, "New"), "1.3": (1, "New"), "1.4": (3, "Suppressed")}

@@ -33,8 +33,8 @@ bands (>=9 Critical, >=7 High, >=4 Medium, else Low); otherwise ``level`` (resul
 notApplicable), else the rule's ``defaultConfiguration.level``, else ``warning``, as SARIF
 §3.27.10 says): error High, warning Medium, note Low, none Informational. Suppressed results
 (``suppressions`` non-empty and none of them ``underReview`` or ``rejected``: such a request does
-not suppress, SARIF §3.35.3) get status Suppressed (3), ``baselineState: absent`` Resolved (4),
-else New (1). ``time`` is the run's invocation end/start
+not suppress, SARIF §3.35.3) get status Suppressed (3), ``baselineState: absent`` and ``kind: pass``
+(the rule was evaluated and the target conforms, §3.27.9) Resolved (4), else New (1). ``time`` is the run's invocation end/start
 time (receipt time, labelled, when absent or Go's zero time ``0001-01-01T00:00:00Z``, an unset one). Result keys not placed (codeFlows,
 relatedLocations, properties ...) stay in ``unmapped``; locations after the first are kept
 in ``raw_data``.
@@ -486,7 +486,10 @@ class Sarif(ReportFormat):
                                             null_handling="replace", null_replacement="None")  # fmt: skip
         uid = distinct_uids(uid, where)
         suppressed = f["suppressed"]
-        status_id = pc.if_else(suppressed, 3, pc.if_else(pc.fill_null(pc.equal(f["baselineState"], "absent"), False), 4, 1))
+        # a result that is gone from the baseline, or of kind "pass" (the rule was evaluated and the
+        # target conforms, §3.27.9: CIS-CAT and other compliance tools report them), is Resolved
+        gone = pc.or_kleene(pc.equal(f["baselineState"], "absent"), pc.equal(f["kind"], "pass"))
+        status_id = pc.if_else(suppressed, 3, pc.if_else(pc.fill_null(gone, False), 4, 1))
         status_id = status_id.cast(pa.int32())
         has_file = paths.is_valid()
         code = nest({
