@@ -340,7 +340,7 @@ def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls:
         valid = [x is not None for x in prefix] if isinstance(prefix, list) else prefix.is_valid()
         title = _where(valid, _join(prefix, _shown(title)), title)
     project = ("project", _or_null(_either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
-    action = g.s(oa + "action")
+    action = _either(g.s(oa + "action"), g.s("action"))  # release and milestone hooks name it at the top
     cols.update({
         "resources": _resources([project, (kind, _or_null(title), g.v(oa + "id", sid))], n),
         "api.operation": _where(_nonempty(action), _join(f"{kind}.", action), kind),

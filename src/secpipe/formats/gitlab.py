@@ -111,6 +111,7 @@ _NO_DETAILS = _Details()
 class _Rec(msgspec.Struct, gc=False):
     object_kind: str | None = None
     event_name: str | None = None
+    action: str | None = None  # webhooks that name it at the top (release, milestone)
     # audit
     id: int | str | None = None
     author_id: int | str | None = None
@@ -450,7 +451,7 @@ def _request(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind:
 
 
 _HOOK_COMMON = frozenset({"object_kind", "event_name", "user", "user_id", "user_name", "user_username", "user_email",
-                          "user_avatar", "project", "project_id"})  # fmt: skip
+                          "user_avatar", "project", "project_id", "action"})  # fmt: skip
 
 
 _PUSH_MAPPED = _HOOK_COMMON | {"ref", "after"}
