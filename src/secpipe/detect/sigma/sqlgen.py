@@ -261,14 +261,11 @@ def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozense
         bits = [f"(r{k}::UBIGINT << {k - q})" for k in range(q, min(q + 64, len(rules)))]
         masks.append(f"({' | '.join(bits)}) AS m{q // 64}")
     # evidence: per set of fields a matched rule names (as the fast path), one column per set,
-    # computed only on rows a rule of that set matched; json_object, not struct_pack: the keys
-    # are string values, so two spellings of one field (``eventName`` / ``eventname``, which
-    # DuckDB identifiers would confuse) both stay
+    # computed only on rows a rule of that set matched
     sets, set_of = evidence_sets(rules)
     ev = ", ".join(
         f"CASE WHEN {' OR '.join(f'r{k}' for k, s in enumerate(set_of) if s == i)} THEN "
-        + (f"json_object({', '.join(f'{sql_str(f)}, {col_of[f][0]}' for f in fs)})::VARCHAR" if fs else "'{}'")
-        + f" END AS ev{i}" for i, fs in enumerate(sets))
+        f"{evidence_json(fs, {f: col_of[f][0] for f in fs})} END AS ev{i}" for i, fs in enumerate(sets))
     # MATERIALIZED: each predicate is computed once (an inlined subquery would let the optimizer
     # push the any-hit filter down and evaluate every predicate twice).
     return (f"WITH p AS MATERIALIZED (SELECT __i, {', '.join(preds + carry)} FROM (SELECT {', '.join(outer_cols)} FROM "
@@ -282,6 +279,16 @@ def evidence_sets(rules: list[Rule]) -> tuple[list[tuple[str, ...]], list[int]]:
     index: dict[tuple[str, ...], int] = {}
     set_of = [index.setdefault(tuple(f for f in r.compiled.fields if is_evidence(f)), len(index)) for r in rules]
     return list(index), set_of
+
+
+def evidence_json(fields: tuple[str, ...], col: dict[str, str]) -> str:
+    """SQL of a finding's evidence, the JSON object ``{field: value}`` of ``fields`` (``col``: each
+    field's SQL expression), ``'{}'`` for none. ``json_object``, not ``struct_pack``: its keys are
+    string values, so two spellings of one field (``eventName`` / ``eventname``, which DuckDB
+    identifiers would confuse) both stay."""
+    if not fields:
+        return "'{}'"
+    return f"json_object({', '.join(f'{sql_str(f)}, {col[f]}' for f in fields)})::VARCHAR"
 
 
 def leaf_sql(leaf: Leaf, col_of: dict[str, tuple[str, bool]]) -> str:

@@ -42,9 +42,9 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.detect.sigma.compiler import KEYWORDS, F, L, sql_str
-from secpipe.detect.sigma.fields import is_evidence
+from secpipe.detect.sigma.compiler import KEYWORDS, F, L
 from secpipe.detect.sigma.rules import Rule
+from secpipe.detect.sigma.sqlgen import evidence_json, evidence_sets
 
 #: distinct values remembered per field with their leaf truths before the cache starts over.
 CACHE_VALUES = 200_000
@@ -339,9 +339,8 @@ def evidence(con: duckdb.DuckDBPyConnection, rules: list[Rule], values: dict[str
              rows: np.ndarray, ridx: np.ndarray) -> pa.Array:
     """JSON ``{field: value}`` of the fields each matched rule names, per match (DuckDB ``to_json``),
     computed once per distinct (field list, row)."""
-    sets: dict[tuple[str, ...], int] = {}
-    set_of_rule = np.array([sets.setdefault(tuple(f for f in r.compiled.fields if is_evidence(f)), len(sets))
-                            for r in rules], dtype=np.int64)
+    sets, set_of = evidence_sets(rules)
+    set_of_rule = np.array(set_of, dtype=np.int64)
     sid = set_of_rule[ridx]
     keys, inverse = np.unique(sid * (int(rows.max()) + 1) + rows, return_inverse=True)
     urows = keys % (int(rows.max()) + 1)
@@ -350,10 +349,7 @@ def evidence(con: duckdb.DuckDBPyConnection, rules: list[Rule], values: dict[str
     take = pa.array(urows)
     tbl = pa.table({"__s": pa.array(usid)} | {f"c{k}": values[f].take(take) for k, f in enumerate(names)})
     col = {f: f"c{k}" for k, f in enumerate(names)}
-    cases = []
-    for s, i in sets.items():
-        pack = ", ".join(f"{sql_str(f)}, {col[f]}" for f in s)  # keys as strings: any case, any spelling
-        cases.append(f"WHEN {i} THEN json_object({pack})::VARCHAR" if s else f"WHEN {i} THEN '{{}}'")
+    cases = [f"WHEN {i} THEN {evidence_json(s, col)}" for i, s in enumerate(sets)]
     con.register("__e", tbl)
     try:
         res = con.sql(f"SELECT CASE __s {' '.join(cases)} END AS ev FROM __e").to_arrow_table()
