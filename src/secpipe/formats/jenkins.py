@@ -299,17 +299,21 @@ def _plugin_times(b: _Build, phase: str) -> tuple[int | None, int | None]:
     is known for STARTED and COMPLETED. Older plugin versions wrote the build's timestamp as a string
     with its ``duration``: that is the build start, and a finished build ends at start + duration.
     """
-    ts, dur = b.timestamp, b.duration or 0
+    ts = b.timestamp
     if isinstance(ts, str):
         m = _PLUGIN_TIME.fullmatch(ts.strip())
         start = c.iso_ms(f"{m.group(1)}{m.group(3)}") if m else c.iso_ms(ts)
         if m and start is not None:
             start += int(m.group(2))
-        finished = phase in ("COMPLETED", "FINALIZED")
-        return start, start + dur if start is not None and finished else start
+        return start, _end(start, b.duration, phase in ("COMPLETED", "FINALIZED"))
     if ts is None:
         return None, None
-    return {"STARTED": ts, "COMPLETED": ts - dur}.get(phase), ts
+    return {"STARTED": ts, "COMPLETED": ts - (b.duration or 0)}.get(phase), ts
+
+
+def _end(start: int | None, duration: int | None, finished: bool) -> int | None:
+    """A build's event time: its start, plus its duration once it is finished."""
+    return start + (duration or 0) if start is not None and finished else start
 
 
 def _facts(r: _Rec) -> tuple[Any, ...] | None:
@@ -331,9 +335,9 @@ def _facts(r: _Rec) -> tuple[Any, ...] | None:
                 if user:
                     break
         building = bool(r.building)
-        end = r.timestamp + (r.duration or 0) if r.timestamp is not None and not building else r.timestamp
         return (job, r.fullDisplayName or r.displayName, user, r.number, r.timestamp, r.duration, r.result,
-                "BUILDING" if building else "COMPLETED", not building, 6 if building else 2, 3 if building else 4, end)  # fmt: skip
+                "BUILDING" if building else "COMPLETED", not building, 6 if building else 2, 3 if building else 4,
+                _end(r.timestamp, r.duration, not building))  # fmt: skip
     if r.klass and "blueocean" in r.klass and r.id and r.id.isdigit() and (r.state or r.result):
         facts = _blue_facts(r)
         return facts if facts[0] else None  # a run naming no pipeline is no build of a known job
@@ -359,9 +363,8 @@ def _blue_facts(r: _Rec) -> tuple[Any, ...]:
     phase, act, state, finished = _BLUE_STATE.get((r.state or "").upper(), ("COMPLETED", 2, 4, True))
     result = None if (r.result or "UNKNOWN").upper() == "UNKNOWN" else r.result
     start = c.iso_ms(r.startTime)
-    end = start + (r.durationInMillis or 0) if start is not None and finished else start
     return (job, r.fullDisplayName or r.displayName, user, int(r.id or 0), start, r.durationInMillis,
-            result, phase, finished, act, state, end)  # fmt: skip
+            result, phase, finished, act, state, _end(start, r.durationInMillis, finished))  # fmt: skip
 
 
 def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: list[dict[str, msgspec.Raw]]) -> Any:
