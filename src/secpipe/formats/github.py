@@ -533,15 +533,20 @@ def _alert_kind(alert: _Alert | None) -> str:
 _AUDIT_ONLY = frozenset({"@timestamp", "_document_id", "at_sign_timestamp"})
 
 
-def _actorless_audit(top: Mapping[str, msgspec.Raw], actor: msgspec.Raw | None) -> bool:
-    """An audit-log event recorded with no actor (``actor`` absent or null: an action of GitHub
-    itself, or of an account since deleted): it has the audit log's own keys and a dotted
-    action (``repo.create``; webhook actions are single words). Stored with no actor.user,
-    not dead-lettered."""
-    if actor is not None and bytes(actor) != b"null":
-        return False
+def _is_audit(top: Mapping[str, msgspec.Raw]) -> bool:
+    """Whether a record (its top-level raw map) is an audit-log event: no ``sender``, an ``action``,
+    and a string ``actor``; or no actor (absent or null: an action of GitHub itself, or of an
+    account since deleted), the audit log's own keys and a dotted action (``repo.create``;
+    webhook actions are single words), stored with no actor.user, not dead-lettered."""
     action = top.get("action")
-    return bool(top.keys() & _AUDIT_ONLY) and action is not None and b"." in bytes(action)
+    if "sender" in top or action is None:
+        return False
+    actor = top.get("actor")
+    if actor is not None:
+        head = bytes(memoryview(actor)[:1])
+        if head != b"n":  # not null
+            return head == b'"'
+    return bool(top.keys() & _AUDIT_ONLY) and b"." in bytes(action)
 
 
 def infer_event(keys: AbstractSet[str], hook: _HookBase | None = None) -> str:
@@ -643,12 +648,12 @@ class GitHub(RecordFormat):
         ):  # payloads GitHub sends without a sender (e.g. early code_scanning_alert deliveries)
             return 80
         if b'"actor"' in h and (
-            b'"GitHub.Audit"' in h or b'"programmatic_access_type"' in h or b'"actor_location"' in h
+            b'"programmatic_access_type"' in h or b'"actor_location"' in h
             or (b'"org"' in h and b'"repo"' in h) or b'"at_sign_timestamp"' in h or b'"@timestamp"' in h
         ):  # fmt: skip
             return 75
         if b'"GitHub.Audit"' in h or (b'"_document_id"' in h and (b'"@timestamp"' in h or b'"at_sign_timestamp"' in h)):
-            return 75  # audit events with no actor (see _actorless_audit)
+            return 75  # audit events with no actor (see _is_audit)
         return 0
 
     @c.gc_paused
@@ -707,10 +712,7 @@ class GitHub(RecordFormat):
             except msgspec.DecodeError as exc:
                 not_json.append(DeadLetter(f"not a JSON object: {exc}", src, off, raw, name))
                 continue
-            actor = top.get("actor")
-            if "sender" not in top and "action" in top and (
-                (actor is not None and bytes(memoryview(actor)[:1]) == b'"') or _actorless_audit(top, actor)
-            ):
+            if _is_audit(top):
                 audits[i] = top
                 continue
             if "sender" not in top and infer_event(top.keys()) == "unknown":
@@ -749,7 +751,7 @@ class GitHub(RecordFormat):
                     activity=g.acts, severity=g.sevs, rows=g.rows, checked=True,
                     uids=c.uid_strings([digests[i] for i in g.idx]), raw_data=_raw_column([recs.raws[i] for i in g.idx])))  # fmt: skip
         if audits and walked is not None and walked[0] is not None:
-            # the walk set aside audit events without an actor (_actorless_audit, rare): all the audit
+            # the walk set aside audit events without an actor (_is_audit, rare): all the audit
             # events then go one way, the msgspec path's, as one batch in record order
             aside = set(walked[1])
             audits.update((i, top_of(raws[i])) for i in range(len(raws)) if i not in aside)
