@@ -584,15 +584,14 @@ def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: Proc
     corr, notes, extras = (split_aggregation(rule, path) if has_aggregation(rule)
                            else (None, _drop_timeframe(rule), []))
     compiled = []
-    for i, one in enumerate([rule, *extras]):  # extras: the further searches of a '| near' correlation
+    for one in (rule, *extras):  # extras: the further searches of a '| near' correlation
         search: SigmaRule = one
         for flt in out.filters:
             search = flt.apply_on_rule(search)  # type: ignore[assignment]
         if pipeline is not None:
             pipeline.apply(search)
         compiled.append(compile_rule(search, path, validator))
-        if i == 0:
-            compiled[0].warnings.extend(lowered + notes)
+    compiled[0].warnings.extend(lowered + notes)
     out.rules.extend(compiled)
     if corr is not None:
         out.correlations.append(corr)
