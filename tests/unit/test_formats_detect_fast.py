@@ -38,11 +38,19 @@ def _exhaustive(head: bytes, catch_all: bool) -> str | None:
 
 
 def _scores(node: ast.expr | None, name: str) -> list[int]:
-    """The literal scores a return expression can yield (int constants, possibly behind ``x if c else y``)."""
+    """The literal scores a return expression can yield: int constants, possibly behind ``x if c
+    else y`` or ``x or y``, or a call of a function of the format's module whose returns are those."""
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return [node.value]
     if isinstance(node, ast.IfExp):
         return _scores(node.body, name) + _scores(node.orelse, name)
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+        return [s for v in node.values for s in _scores(v, name)]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        fn = getattr(inspect.getmodule(formats.REGISTRY[name]), node.func.id, None)
+        if inspect.isfunction(fn):
+            tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+            return [s for r in ast.walk(tree) if isinstance(r, ast.Return) for s in _scores(r.value, name)]
     pytest.fail(f"{name}.sniff returns {ast.unparse(node) if node else 'None'}: only literal scores can be "
                 "bounded; return int literals (or update the ceiling check)")  # fmt: skip
 

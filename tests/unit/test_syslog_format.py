@@ -152,7 +152,6 @@ def test_octet_counted_stream_keeps_embedded_newlines() -> None:
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        (b"this is not syslog", "not a syslog message"),
         (b"<999>1 2026-11-29T07:00:00Z h a - - - x", "invalid PRI"),
         (b"<13>1 2026-13-45T99:00:00Z h a - - - x", "invalid RFC 5424 TIMESTAMP"),
     ],
@@ -162,6 +161,25 @@ def test_dead_letters(line: bytes, reason: str) -> None:
     auth, base, dead = decode(good + b"\n" + line + b"\n" + good)
     assert len(base) == 2 and len(dead) == 1
     assert reason in dead[0].reason and dead[0].raw == line and dead[0].offset == len(good) + 1
+
+
+def test_lines_without_header_are_kept_with_the_receipt_time() -> None:
+    """RFC 3164 section 4.3.3: a relay keeps a message with no PRI and no header, the whole of it
+    as the CONTENT, and stamps it with its own clock; a leading ``TAG[PID]: `` still names the program."""
+    good = b"<13>Nov 29 07:00:00 h app: fine"
+    auth, base, dead = decode(good + b"\nthis is not syslog\nsshd[42]: Failed password for root from 203.0.113.9 port 22 ssh2")
+    assert dead == [] and len(base) == 2 and len(auth) == 1
+    text = base[1]
+    assert text["message"] == "this is not syslog" and text["device"] is None and text["actor"] is None
+    assert text["severity_id"] == 0 and TIME_FROM_RECEIPT in text["metadata"]["labels"]
+    assert auth[0]["actor"]["process"] == {"name": "sshd", "pid": 42} and auth[0]["status_id"] == 2
+    assert auth[0]["src_endpoint"]["ip"] == "203.0.113.9"
+
+
+def test_sniff_past_lines_without_header() -> None:
+    doc = b"a first line with no header\nanother\n<13>Nov 29 07:00:00 h app: fine\n"
+    assert detect(doc).name == "syslog"
+    assert detect(b"a first line with no header\nanother\nand a third\n") is None
 
 
 def test_sniff(real: Path) -> None:

@@ -638,8 +638,7 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
             rec = strict.decode(raw)
         except msgspec.DecodeError:
             try:
-                rec = loose.decode(raw)
-                top = _TOP.decode(raw)
+                rec, top = _loosely(loose, raw)
             except msgspec.DecodeError as exc:
                 out.dead.append(DeadLetter(f"not {what}: {exc}", loc[0], loc[1], raw, fmt))
                 continue
@@ -649,6 +648,44 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
         res.raws.append(raw)
         res.locs.append(loc)
     return res
+
+
+#: msgspec's complaint about a number where the type wants text, and where
+_NUMBER_FOR_TEXT = re.compile(r"^Expected `str(?: \| null)?`, got `(?:int|float)` - at `\$((?:\.\w+|\[\d+\])+)`$")
+_STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
+
+
+def _loosely(loose: msgspec.json.Decoder, raw: bytes) -> tuple[Any, dict[str, msgspec.Raw]]:
+    """(record, top-level raw values) of ``raw`` decoded with ``loose``, a number where a
+    field wants text read as the number's JSON text (an account id or event version written
+    unquoted, as some exporters and hand-written tests do: nothing in the value is lost, and
+    ``raw_data`` keeps the record as it came). Raises the first DecodeError when another kind
+    of value is wrong, or when the record cannot be read so."""
+    try:
+        return loose.decode(raw), _TOP.decode(raw)
+    except msgspec.DecodeError as first:
+        doc: Any = None
+        for _ in range(32):  # one field a round; a record with more unquoted numbers than this is refused
+            err = first if doc is None else None
+            if err is None:
+                try:
+                    text = msgspec.json.encode(doc)
+                    return loose.decode(text), _TOP.decode(text)
+                except msgspec.DecodeError as exc:
+                    err = exc
+            m = _NUMBER_FOR_TEXT.match(str(err))
+            if m is None:
+                raise first from None
+            if doc is None:
+                doc = msgspec.json.decode(raw)
+            *steps, last = [name if name is not None else int(i) for name, i in _STEP.findall(m.group(1))]
+            node = doc
+            for step in steps:
+                node = node[step]
+            if isinstance(node[last], bool) or not isinstance(node[last], int | float):
+                raise first from None
+            node[last] = msgspec.json.encode(node[last]).decode()
+        raise first from None
 
 
 @functools.cache

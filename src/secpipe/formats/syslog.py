@@ -158,6 +158,10 @@ _RCISCO = (
 _RBARE = r"(?s)^(?P<msg>(?:CEF: ?\d+|LEEF:[12]\.\d+)\|.*)$"
 _PAYLOAD_TAGS = pa.array(["CEF", "LEEF"], S)
 _RPRI = r"(?s)^<(?P<pri>\d{1,3})>(?P<msg>.*)$"
+#: a line no header grammar takes: all of it is the MSG (RFC 3164 section 4.3.3), or, when it
+#: opens with ``TAG[PID]: `` (a local program's line without the timestamp), the TAG and PID too
+_RTAG = r"(?s)^(?P<tag>[\w./-]{1,48})\[(?P<pid>\d{1,10})\]: (?P<msg>.*)$"
+_RTEXT = r"(?s)^(?P<msg>.*)$"
 
 _SEV_WORDS = pa.array(["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"], S)
 _SEV_OCSF = pa.array([6, 5, 5, 4, 3, 2, 1, 1], _I32)
@@ -296,6 +300,41 @@ def _is_octet_counted(data: bytes, source: str) -> bool:
     return m is not None and data[m.end() : m.end() + 1] == b"<"
 
 
+def _sniff_line(head: bytes) -> int:
+    """How surely the line ``head`` starts is syslog (0: no header grammar takes it)."""
+    h = head[:512]
+    if re.match(rb"<\d{1,3}>(\d{1,2} \d{4}-\d\d-\d\dT|\d{1,2} - | ?(\d{4} )?" + _MON + rb" [ \d]?\d (\d{4} )?\d\d:)", h):
+        return 95
+    if re.match(rb"\d{1,9} <\d{1,3}>", h):
+        return 90
+    if re.match(rb"<\d{1,3}>\S", h):
+        return 60
+    if re.match(rb"(\d{4} )?" + _MON + rb" +\d{1,2} (\d{4} )?\d\d:\d\d:\d\d(\.\d{1,9})? \S+ \S+", h):
+        return 70
+    if re.match(rb"(" + _JOURNAL + rb") \S+ [^\s:\[]+(\[\d+\])?: ", h):  # journalctl -o short-full/unix/monotonic
+        return 70
+    if re.match(rb"(?:CEF: ?\d+|LEEF:[12]\.\d+)\|[^|\n]*\|", h):
+        return 70
+    if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
+        return 70
+    if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
+        return 60
+    return 0
+
+
+def _header_below(h: bytes) -> bool:
+    """Whether one of the seven lines after the first of ``h`` opens with a syslog header."""
+    rest = h
+    for _ in range(7):
+        nl = rest.find(b"\n", 0, 4096)
+        if nl < 0:
+            return False
+        rest = rest[nl + 1 :]
+        if _sniff_line(rest) >= 60:
+            return True
+    return False
+
+
 class Syslog(Format):
     """RFC 5424 / RFC 3164 syslog messages."""
 
@@ -307,27 +346,13 @@ class Syslog(Format):
     vendor = "IETF"
 
     def sniff(self, head: bytes) -> int:
-        """Recognize ``<PRI>``, octet counting, or a BSD timestamp at the start."""
-        h = head.lstrip(b"\xef\xbb\xbf")[:512]
+        """Recognize ``<PRI>``, octet counting, or a BSD timestamp at the start; or (score 40) such
+        a header on one of the next seven lines, after lines no header grammar takes (a relay
+        keeps those whole: RFC 3164 section 4.3.3)."""
+        h = head.lstrip(b"\xef\xbb\xbf")
         if h.startswith(b"-- "):  # journalctl's "-- Logs begin at ... --" first line
             h = h.partition(b"\n")[2]
-        if re.match(rb"<\d{1,3}>(\d{1,2} \d{4}-\d\d-\d\dT|\d{1,2} - | ?(\d{4} )?" + _MON + rb" [ \d]?\d (\d{4} )?\d\d:)", h):
-            return 95
-        if re.match(rb"\d{1,9} <\d{1,3}>", h):
-            return 90
-        if re.match(rb"<\d{1,3}>\S", h):
-            return 60
-        if re.match(rb"(\d{4} )?" + _MON + rb" +\d{1,2} (\d{4} )?\d\d:\d\d:\d\d(\.\d{1,9})? \S+ \S+", h):
-            return 70
-        if re.match(rb"(" + _JOURNAL + rb") \S+ [^\s:\[]+(\[\d+\])?: ", h):  # journalctl -o short-full/unix/monotonic
-            return 70
-        if re.match(rb"(?:CEF: ?\d+|LEEF:[12]\.\d+)\|[^|\n]*\|", h):
-            return 70
-        if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
-            return 70
-        if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
-            return 60
-        return 0
+        return _sniff_line(h) or (40 if _header_below(h) else 0)
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode a run of syslog messages (see module docstring)."""
@@ -396,6 +421,8 @@ class Syslog(Format):
         run(_RBARE, {"msg": "msg"})
         run(_RPRI, {"pri": "pri", "msg": "msg"})
         run(_journal.MARKER, {"msg": "msg"})
+        run(_RTAG, {"app": "tag", "procid": "pid", "msg": "msg"})
+        run(_RTEXT, {"msg": "msg"})
 
         def pick(field: str) -> pa.Array:
             col = pa.nulls(n, S)
