@@ -74,10 +74,10 @@ def test_recased_ndjson_and_file_are_recognized(real: Path) -> None:
 
 def test_ambiguous_or_mistyped_recased_records_stay_dead(real: Path) -> None:
     """Two keys that differ only in case (which is meant is not known), or a re-cased record
-    whose eventName is no string: dead-lettered, each as it came."""
+    whose eventName is no string (nor a number, read as its text): dead-lettered, each as it came."""
     base = _recase(_records(real)[0], "lower")
     twice = dict(base, EventName="Other")
-    typed = dict(base, eventname=5)
+    typed = dict(base, eventname=True)
     doc = json.dumps({"Records": [twice, typed, base]}).encode()
     d = formats.get("cloudtrail").decode(doc, "t")
     assert len(_rows(d)) == 1 and len(d.dead) == 2

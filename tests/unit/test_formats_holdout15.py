@@ -59,6 +59,23 @@ def test_cloudtrail_unquoted_numbers_are_kept_as_text(real: Path, monkeypatch: p
         assert num[key] == ref[key], key
 
 
+def test_cloudtrail_unquoted_number_in_a_list_item(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = json.loads((real / "panther-analysis/extracted/cloudtrail.json").read_text())["Records"]
+    rec = next(r for r in recs if r.get("resources") and "accountId" in r["resources"][0])
+    numbers = copy.deepcopy(rec)
+    numbers["resources"][0]["accountId"] = int(rec["resources"][0]["accountId"])
+    dec = same_both_ways("cloudtrail", _doc([numbers]), monkeypatch, "resources[0].accountId")
+    assert not dec.dead
+    assert _rows(dec)[0]["resources"][0]["owner"]["account"]["uid"] == rec["resources"][0]["accountId"]
+
+
+def test_trivy_unquoted_number_is_kept() -> None:
+    report = {"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": [
+        {"VulnerabilityID": "CVE-2024-1", "PkgName": "p", "InstalledVersion": 1.2, "Severity": "LOW"}]}]}  # fmt: skip
+    dec = formats.get("trivy").decode(json.dumps(report).encode(), "t")
+    assert not dec.dead and _rows(dec)[0]["vulnerabilities"][0]["affected_packages"][0]["version"] == "1.2"
+
+
 @pytest.mark.parametrize(("path", "value"), [(("eventName",), {"a": 1}), (("userIdentity", "accountId"), True)])
 def test_other_wrong_types_are_still_dead_lettered(real: Path, path: tuple[str, ...], value: object) -> None:
     rec = _record(real)

@@ -98,7 +98,7 @@ def test_trivy_dead_letters() -> None:
     res = fmt.decode(b'{"SchemaVersion": 2, "Results": [', "trunc")
     assert not res.batches and len(res.dead) == 1 and "not a Trivy JSON report" in res.dead[0].reason
     bad = {"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": [
-        {"VulnerabilityID": "CVE-1", "Severity": "LOW"}, {"VulnerabilityID": 7}]}]}  # fmt: skip
+        {"VulnerabilityID": "CVE-1", "Severity": "LOW"}, {"VulnerabilityID": ["CVE-2"]}]}]}  # fmt: skip
     res = fmt.decode(json.dumps(bad).encode(), "shape")
     assert sum(b.num_rows for b in res.batches) == 1
     assert len(res.dead) == 1 and "VulnerabilityID" in res.dead[0].reason
@@ -199,7 +199,7 @@ def test_sarif_malformed() -> None:
     empty = fmt.decode(b'{"version": "2.1.0"}', "t")  # no runs: no result, nothing to dead-letter
     assert not empty.batches and not empty.dead
     log = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [
-        {"ruleId": "a", "message": {"text": "ok"}}, {"ruleId": 5, "message": {"text": "bad"}}]}]}  # fmt: skip
+        {"ruleId": "a", "message": {"text": "ok"}}, {"ruleId": {"id": 5}, "message": {"text": "bad"}}]}]}  # fmt: skip
     res = fmt.decode(json.dumps(log).encode(), "t")
     assert sum(b.num_rows for b in res.batches) == 1 and len(res.dead) == 1
 

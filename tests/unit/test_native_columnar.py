@@ -299,7 +299,7 @@ def test_cloudtrail_native_declines_to_msgspec_on_bad_records(python_only) -> No
     """A batch with a wrongly typed record: the same dead letter and rows either way."""
     good = {"eventVersion": "1.08", "eventTime": "2024-01-01T00:00:00Z", "eventSource": "s3.amazonaws.com",
             "eventName": "GetObject", "userIdentity": {"type": "IAMUser", "userName": "alice"}, "requestParameters": {"k": 1}}  # fmt: skip
-    bad = dict(good, eventName=7)
+    bad = dict(good, eventName=[7])
     doc = json.dumps({"Records": [good, bad, dict(good, eventName="ConsoleLogin")]}).encode()
     fmt = get("cloudtrail")
     a = fmt.decode(doc, "t")

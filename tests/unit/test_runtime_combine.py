@@ -30,7 +30,7 @@ def _bodies(real: Path) -> list[bytes]:
     for k in range(4):
         lines = [json.dumps({**base, "eventID": f"req{k}-{i}"}).encode() for i in range(3)]
         if k == 1:
-            lines[1] = json.dumps({**base, "eventID": "req1-bad", "eventName": 123}).encode()
+            lines[1] = json.dumps({**base, "eventID": "req1-bad", "eventName": {"not": "text"}}).encode()
         if k == 2:
             lines[2] = b'{"eventVersion": "1.08", "eventName": '  # cut short: not JSON
         bodies.append(b"\n".join(lines))

@@ -678,13 +678,17 @@ def _loosely(loose: msgspec.json.Decoder, raw: bytes) -> tuple[Any, dict[str, ms
                 raise first from None
             if doc is None:
                 doc = msgspec.json.decode(raw)
-            *steps, last = [name if name is not None else int(i) for name, i in _STEP.findall(m.group(1))]
-            node = doc
-            for step in steps:
-                node = node[step]
-            if isinstance(node[last], bool) or not isinstance(node[last], int | float):
+            *steps, last = [name or int(i) for name, i in _STEP.findall(m.group(1))]
+            try:
+                node = doc
+                for step in steps:
+                    node = node[step]
+                value = node[last]
+            except (LookupError, TypeError):  # msgspec's path is not the document's: leave it refused
                 raise first from None
-            node[last] = msgspec.json.encode(node[last]).decode()
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise first from None
+            node[last] = msgspec.json.encode(value).decode()
         raise first from None
 
 

@@ -23,7 +23,10 @@ next year's) (``Feb 29``: the latest leap year). Cisco IOS/IOS XE/NX-OS/ASA mess
 %FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id) give the
 mnemonic as ``metadata.event_code``, the text as ``message`` and the sequence number in
 ``unmapped``. A line with a valid ``<PRI>`` but no parsable header is kept (RFC 3164 section
-4.3.3: the whole rest is the MSG) with the receipt time.
+4.3.3: the whole rest is the MSG) with the receipt time; so is a line with neither PRI nor
+header (a relay keeps it whole as the CONTENT, same section), its program and pid read when it
+opens with ``TAG[PID]: ``. Auto-detection also recognizes a document whose first lines (up to
+seven) have no header when a later one has.
 
 CEF and LEEF payloads (in the MSG of either RFC, or bare lines): see :mod:`._cef`. The header
 gives ``metadata.product`` (vendor, product, version), ``metadata.event_code`` (Signature ID /
@@ -34,7 +37,7 @@ syslog header has none.
 
 Columnar path: the document is split into lines by Arrow (``split_pattern``), validated as
 UTF-8 in one cast (see Encoding), and every header field is pulled out by ``extract_regex``: each grammar
-(5424, Cisco, 3164, 3164 without tag, bare CEF/LEEF, PRI + text, in that priority) runs only
+(5424, Cisco, 3164, 3164 without tag, bare CEF/LEEF, PRI + text, TAG[PID] + text, text, in that priority) runs only
 over the lines the earlier ones did not take; PRI -> facility/severity with integer kernels; times with Arrow casts/strptime.
 Structured data is parsed once per distinct SD string. Only octet-counted framing walks
 the buffer in Python (each frame's start depends on the previous length).
@@ -82,8 +85,7 @@ names no encoding, and 8-bit devices send Latin-1 text (rsyslog's ``8bit.parse1`
 each invalid byte is written ``\\xNN`` in ``message`` and ``raw_data`` (Python's
 ``backslashreplace``); ``metadata.uid`` still hashes the bytes received.
 
-Dead letters: a PRI above 191, a line that is neither RFC 5424,
-RFC 3164 nor ``<PRI>`` + text, a 5424 timestamp that is not a valid RFC 3339 time, and a
+Dead letters: a PRI above 191, a 5424 timestamp that is not a valid RFC 3339 time, and a
 broken octet-counted frame (the rest of the buffer is dead-lettered whole).
 """
 
