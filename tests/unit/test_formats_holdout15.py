@@ -110,3 +110,17 @@ def test_syslog_file_opening_without_header(tmp_path: Path) -> None:
     assert rows[0]["message"] == "'su root' failed for lonvick on /dev/pts/8"
     assert rows[1]["message"] == "kernel: a line some collector wrote with no header"
     assert TIME_FROM_RECEIPT in rows[1]["metadata"]["labels"]
+
+
+def test_github_audit_enable_and_disable_are_both_updates(real: Path) -> None:
+    """Turning a setting on or off changes the resource (OCSF API Activity 3 Update); enabling
+    was read as Create (1), beside disabling as Update. Panther's real GitHub.Audit events."""
+    lines = (real / "panther-analysis/extracted/github_audit.jsonl").read_text().splitlines()
+    wanted = {"org.enable_two_factor_requirement", "org.disable_two_factor_requirement", "org.saml_enabled",
+              "org.saml_disabled", "repo.enable", "secret_scanning.disable"}  # fmt: skip
+    picked = [x for x in lines if json.loads(x)["action"] in wanted]
+    assert len(picked) == len(wanted)
+    dec = formats.get("github").decode("\n".join(picked).encode(), "t")
+    assert not dec.dead
+    acts = {r["api"]["operation"]: r["activity_id"] for r in _rows(dec)}
+    assert acts == dict.fromkeys(wanted, 3)

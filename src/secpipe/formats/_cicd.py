@@ -46,7 +46,7 @@ SEVERITY = {
 
 CREATE_WORDS = frozenset({
     "created", "opened", "added", "reopened", "published", "requested", "submitted", "started", "create",
-    "add", "new", "open", "invite", "member_added", "added_to_repository", "enable", "enabled", "generated",
+    "add", "new", "open", "invite", "member_added", "added_to_repository", "generated",
 })  # fmt: skip
 READ_WORDS = frozenset({"clone", "fetch", "download", "view", "read", "export", "access", "get", "list"})
 DELETE_WORDS = frozenset({
@@ -56,16 +56,18 @@ DELETE_WORDS = frozenset({
 
 
 UPDATE_WORDS = ("update", "edit", "change", "rename", "transfer", "set", "modify", "archive", "unarchive", "publicize",
-                "privatize", "disable", "move", "merge", "close", "approve", "lock", "unlock", "push", "reset", "resolve")
+                "privatize", "enable", "disable", "move", "merge", "close", "approve", "lock", "unlock", "push", "reset", "resolve")
 
 
 @functools.lru_cache(maxsize=4096)
 def verb_activity(action: str | None, default: int = 99) -> int:
-    """API Activity id from an action word (``repo.create`` uses its last part): 1/2/3/4, else ``default``."""
+    """API Activity id from an action word (``repo.create`` uses its last part, ``org.saml_enabled``
+    the verb ending it): 1/2/3/4, else ``default``. Enabling and disabling a setting are both
+    Update (the resource changes; nothing is created)."""
     if not action:
         return default
     word = action.rsplit(".", 1)[-1].lower()
-    if word in CREATE_WORDS or word.startswith(("create", "add", "invite", "enable")):
+    if word in CREATE_WORDS or word.startswith(("create", "add", "invite")):
         return 1
     if word in DELETE_WORDS or word.startswith(("destroy", "delete", "remove", "revoke")):
         return 4
@@ -73,7 +75,15 @@ def verb_activity(action: str | None, default: int = 99) -> int:
         return 2
     if word.startswith(UPDATE_WORDS):
         return 3
+    tail = word.rpartition("_")[2]  # the verb ending a compound word: ``saml_enabled``, ``runner_group_created``
+    if tail != word and tail in _TAIL_VERBS:
+        return verb_activity(tail, default)
     return default
+
+
+#: past-tense verbs read at the end of a compound action word (see verb_activity)
+_TAIL_VERBS = frozenset({"enabled", "disabled", "created", "deleted", "added", "removed", "updated", "changed",
+                         "renamed", "destroyed", "revoked", "archived", "transferred"})  # fmt: skip
 
 
 def gc_paused(fn: Callable[..., Any]) -> Callable[..., Any]:
