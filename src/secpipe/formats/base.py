@@ -665,30 +665,29 @@ def _loosely(loose: msgspec.json.Decoder, raw: bytes) -> tuple[Any, dict[str, ms
         return loose.decode(raw), _TOP.decode(raw)
     except msgspec.DecodeError as first:
         doc: Any = None
+        err: msgspec.DecodeError = first
         for _ in range(32):  # one field a round; a record with more unquoted numbers than this is refused
-            err = first if doc is None else None
-            if err is None:
-                try:
-                    text = msgspec.json.encode(doc)
-                    return loose.decode(text), _TOP.decode(text)
-                except msgspec.DecodeError as exc:
-                    err = exc
             m = _NUMBER_FOR_TEXT.match(str(err))
             if m is None:
                 raise first from None
-            if doc is None:
-                doc = msgspec.json.decode(raw)
             *steps, last = [name or int(i) for name, i in _STEP.findall(m.group(1))]
             try:
+                if doc is None:
+                    doc = msgspec.json.decode(raw)
                 node = doc
                 for step in steps:
                     node = node[step]
                 value = node[last]
-            except (LookupError, TypeError):  # msgspec's path is not the document's: leave it refused
+            except (msgspec.DecodeError, LookupError, TypeError):  # msgspec's path is not the document's
                 raise first from None
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise first from None
             node[last] = msgspec.json.encode(value).decode()
+            text = msgspec.json.encode(doc)
+            try:
+                return loose.decode(text), _TOP.decode(text)
+            except msgspec.DecodeError as exc:
+                err = exc
         raise first from None
 
 
