@@ -20,7 +20,11 @@ logsource (``webserver``, ``proxy``...) to ``json`` and ``syslog``; the rule the
 warning saying so. There, a rule whose condition holds for an event without any of its fields
 (``not selection``, ``field: null``) also requires one of its fields to be present: events of
 every other source share the catch-all format, and one that has none of the rule's fields is
-not from the rule's log source.
+not from the rule's log source. A ``product: linux`` (or ``unix``) rule whose ``service`` is one
+program's (sshd, sudo, su, cron, vsftpd, clamav: :data:`SERVICE_PROGRAMS`) runs only on the
+events of that program (the syslog TAG, ``actor.process.name``) or of none named: a cron rule
+that is the bare keyword ``REPLACE`` fired on apt's and dpkg's lines. The program field then
+shows in the finding's evidence.
 """
 
 from __future__ import annotations
@@ -68,6 +72,9 @@ from sigma.validators.core import validators as core_validators
 from secpipe.detect.sigma.compiler import (
     KEYWORDS,
     Compiled,
+    F,
+    L,
+    Leaf,
     UnsupportedRule,
     compile_condition,
     holds_without_fields,
@@ -103,6 +110,19 @@ ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {
     ("prometheus", None): ("alertmanager",),
     ("json", None): ("json",),
 }
+#: Linux ``service`` -> the programs that log as it (syslog TAG/APP-NAME, lower-cased): such a
+#: rule runs only on the lines those programs wrote, and on lines and events that name no
+#: program. Services whose programs are many or unknown (auth, syslog, auditd, ...) are not scoped.
+SERVICE_PROGRAMS: dict[str, tuple[str, ...]] = {
+    "sshd": ("sshd", "sshd-session", "sshd-auth"),  # OpenSSH 9.8 logs sessions as sshd-session, 10.0 adds sshd-auth
+    "sudo": ("sudo",),
+    "su": ("su",),
+    "cron": ("cron", "crond", "anacron"),
+    "vsftpd": ("vsftpd",),
+    "clamav": ("clamd", "freshclam", "clamav-milter", "clamonacc"),
+}
+#: the event field holding the program of a syslog line
+PROGRAM_FIELD = "actor.process.name"
 #: key fields rules are dispatched on (engine.DISPATCH says which format column holds them).
 DISPATCH_FIELDS = ("eventName",)
 #: custom attributes keeping a rule's non-UUID ``id`` and what :func:`parse_collection` repaired
@@ -513,6 +533,9 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
             parts.append(sk)
         merged.skeleton = "(" + " OR ".join(parts) + ")"
         compiled = [merged]
+    programs = _service_programs(rule)
+    if programs:
+        _scope(compiled[0], programs)
     if note and holds_without_fields(compiled[0]):  # a catch-all format holds every other source's events
         require_a_field(compiled[0])
         warnings.append("its condition also holds for an event without any of its fields: it runs only on events "
@@ -523,6 +546,23 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
         compiled=compiled[0], sigma=rule, name=rule.name, fields=list(rule.fields or []), warnings=warnings,
         required=required,
     )
+
+
+def _service_programs(rule: SigmaRule) -> tuple[str, ...]:
+    """The programs a ``product: linux|unix`` rule's ``service`` names (:data:`SERVICE_PROGRAMS`)."""
+    ls = rule.logsource
+    if (ls.product or "").lower() not in ("linux", "unix"):
+        return ()
+    return SERVICE_PROGRAMS.get((ls.service or "").lower(), ())
+
+
+def _scope(compiled: Compiled, programs: tuple[str, ...]) -> None:
+    """AND ``compiled`` with "the event names no program, or one of ``programs``": a cron rule's
+    keyword must not fire on what apt or dpkg logged. Lines without a TAG and JSON events
+    (which keep no syslog program) are still read, as before."""
+    lits = ", ".join("'" + p.replace("'", "''") + "'" for p in programs)
+    compiled.leaves.append(Leaf(PROGRAM_FIELD, f"({F} IS NULL OR {L} IN ({lits}))"))
+    compiled.skeleton = f"({compiled.skeleton} AND \x02{len(compiled.leaves) - 1}\x02)"
 
 
 def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
