@@ -34,7 +34,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
-from secpipe.formats._findings import Distinct, either, nonempty
+from secpipe.formats._findings import SEVERITY_WORDS, Distinct, either, nonempty
 from secpipe.formats._uids import uid_prefix
 
 #: batches smaller than this are decoded with msgspec (one webhook per HTTP request: a
@@ -254,6 +254,70 @@ def _uid(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], sid: _Fn) ->
     return _where(_present(tops, "user", user_id), g.v("user.id", sid), user_id)
 
 
+#: GitLab's vulnerability states -> OCSF finding status_id (detected: not yet triaged)
+_VULN_STATUS = {"detected": 1, "confirmed": 2, "dismissed": 3, "resolved": 4}
+#: ... -> Vulnerability Finding activity (a dismissed or resolved vulnerability is closed)
+_VULN_ACTIVITY = {"detected": 1, "confirmed": 2, "dismissed": 3, "resolved": 3}
+
+
+def _text(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _obj(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _vulnerability(a: dict[str, Any]) -> dict[str, Any]:
+    """The OCSF ``vulnerabilities[]`` item of a vulnerability webhook's ``object_attributes``."""
+    idents = [x for x in a.get("identifiers") or () if isinstance(x, dict)] if isinstance(a.get("identifiers"), list) else []
+    cve = next((_text(x.get("external_id")) or _text(x.get("name")) for x in idents
+                if str(x.get("external_type") or "").lower() == "cve"), None)  # fmt: skip
+    names = [n for x in idents if (n := _text(x.get("name")) or _text(x.get("external_id"))) and n != cve]
+    urls = [u for x in idents if (u := _text(x.get("url")))]
+    loc = _obj(a.get("location"))
+    dep = _obj(loc.get("dependency"))
+    pkg = _text(_obj(dep.get("package")).get("name"))
+    item: dict[str, Any] = {"title": _text(a.get("title")), "severity": _text(a.get("severity")), "vendor_name": "GitLab",
+                            "related_vulnerabilities": names or None, "references": urls or None}  # fmt: skip
+    if cve:
+        item["cve"] = {"uid": cve, "title": item["title"]}
+    if pkg:
+        item["affected_packages"] = [{"name": pkg, "version": _text(dep.get("version")), "path": _text(loc.get("file"))}]
+    return item
+
+
+def _vulnerability_columns(cols: dict[str, Any], tops: list[dict[str, msgspec.Raw]], g: _Cols | StructCols,
+                           sid: _Fn, common: frozenset[str]) -> tuple[dict[str, Any], Col, Col]:  # fmt: skip
+    """Vulnerability webhooks (GitLab 17.7+: a vulnerability created, or its state changed) as
+    Vulnerability Findings: ``finding_info`` (uid: the vulnerability's URL, else its id), the
+    vulnerability (CVE and other identifiers, package and version, the lock file), severity,
+    status from the state. Read from each record's ``object_attributes`` (rare records: per
+    row in Python, the same on both decode paths)."""
+    attrs = [_obj(msgspec.json.decode(t["object_attributes"])) for t in tops]
+    state = [_text(a.get("state")) for a in attrs]
+    status = [_VULN_STATUS.get(x or "", 99 if x else 0) for x in state]
+    project = ("project", _or_null(_either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
+    cols.update({
+        "finding_info.uid": [_text(a.get("url")) or sid(a.get("id")) or _text(a.get("title")) for a in attrs],
+        "finding_info.title": [_text(a.get("title")) for a in attrs],
+        "finding_info.src_url": [_text(a.get("url")) for a in attrs],
+        "finding_info.types": [[t] if (t := _text(a.get("report_type"))) else None for a in attrs],
+        "finding_info.created_time": [c.iso_ms(a.get("created_at")) for a in attrs],
+        "finding_info.modified_time": [c.iso_ms(a.get("updated_at")) for a in attrs],
+        "vulnerabilities": [[_vulnerability(a)] for a in attrs],
+        "severity_id": [SEVERITY_WORDS.get((_text(a.get("severity")) or "").lower(), 0) for a in attrs],
+        "status_id": status,
+        "status": [c.FINDING_STATUS.get(k) if k != 99 else x for k, x in zip(status, state, strict=True)],
+        "status_detail": state,
+        "resources": _resources([project], len(attrs)),
+        "api.operation": [f"vulnerability.{x}" if x else "vulnerability" for x in state],
+        "unmapped": c.unmapped_rest(tops, common),
+    })  # fmt: skip
+    times = [c.iso_ms(a.get("updated_at")) or c.iso_ms(a.get("created_at")) for a in attrs]
+    return cols, times, [_VULN_ACTIVITY.get(x or "", 99) for x in state]
+
+
 def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: str,
                  maps: Any) -> tuple[dict[str, Any], Col, Col | int]:  # fmt: skip
     """The leaves, times and activity ids of one group of webhooks of ``kind`` (``cls`` tells a
@@ -298,6 +362,8 @@ def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls:
         })  # fmt: skip
         times = _coalesce(_iso(g.s(oa + "finished_at")), _iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at")))
         return cols, times, _each(status, lambda x: maps._PIPE_ACTIVITY.get(x or "", 2), pa.int32())
+    if cls == "vulnerability_finding":
+        return _vulnerability_columns(cols, tops, g, sid, maps._HOOK_COMMON)
     if kind == "deployment":
         def text(x: Any) -> str | None:
             return x if isinstance(x, str) else None
@@ -382,8 +448,7 @@ def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec
     null = _NULL
     groups: dict[tuple[str, str], list[int]] = {}
     for i, (k, t) in enumerate(zip(kinds.to_pylist(), tops, strict=True)):
-        key = ("scheduled_job_activity" if t.get("object_attributes", null) != null else "api_activity", k) if (
-            k == "pipeline") else ("application_lifecycle" if k == "deployment" else "api_activity", k)  # fmt: skip
+        key = (maps.hook_class(k, t.get("object_attributes", null) != null), k)
         g = groups.get(key)
         if g is None:
             g = groups[key] = []

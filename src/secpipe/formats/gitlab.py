@@ -7,8 +7,8 @@ Input: one JSON object, an array, or NDJSON. Kinds of record, told apart by thei
   Panther's GitLab.Audit tests use);
 - request logs (``api_json.log``/``production_json.log``: ``method``, ``path``, ``params``
   as ``[{key, value}]``, ``status``, ``remote_ip``, ``ua``, ``username``);
-- webhooks, by ``object_kind``: push, tag_push, merge_request, pipeline, deployment
-  (mapped specifically) and every other kind (issue, note, build, release, ...) generically;
+- webhooks, by ``object_kind``: push, tag_push, merge_request, pipeline, deployment,
+  vulnerability (mapped specifically) and every other kind (issue, note, build, release, ...) generically;
 - system hooks, by ``event_name`` (project/user/group/key events, ``user_failed_login``,
   ``repository_update``): see :mod:`._gitlab_system`; the push and tag_push system hooks are the
   webhook shapes with ``event_name`` and no ``object_kind``, mapped as those webhooks.
@@ -28,6 +28,13 @@ OCSF classes (why):
   the pipeline status (the OCSF caption of ``run_state_id``); ``metadata.correlation_uid`` = pipeline id.
 - deployment -> Application Lifecycle (6002) Install, with ``app`` = project at the
   deployed commit and the environment as ``app.feature.name``.
+- vulnerability (GitLab 17.7+: a vulnerability created or its state changed) -> Vulnerability
+  Finding (2002): ``finding_info.uid`` = the vulnerability's URL, ``types`` = its report type,
+  the CVE (an identifier of ``external_type`` cve) and the other identifiers, the package,
+  version and file of its location, severity from GitLab's word, status from its state
+  (detected New, confirmed In Progress, dismissed Suppressed, resolved Resolved) and activity
+  Create (detected), Close (dismissed, resolved) or Update. CVSS entries carry a vector and no
+  score (OCSF ``cvss`` requires one): they stay in ``unmapped`` and ``raw_data``.
 OCSF conformance: API Activity requires ``src_endpoint``; webhooks and some audit events carry
 no caller address, and none names the device type, so every GitLab API Activity has
 ``src_endpoint.type_id`` 0 Unknown (plus the IP where the record gives one).
@@ -164,6 +171,15 @@ _PIPE_STATE = {"created": 1, "waiting_for_resource": 1, "preparing": 1, "pending
 _RUN_STATE_CAPTION = {1: "Ready", 2: "Queued", 3: "Running", 4: "Stopped"}  # OCSF job.run_state_id
 
 
+def hook_class(kind: str, has_attributes: bool) -> str:
+    """The OCSF class of a webhook of ``kind`` (``has_attributes``: it holds ``object_attributes``)."""
+    if kind == "pipeline" and has_attributes:
+        return "scheduled_job_activity"
+    if kind == "vulnerability" and has_attributes:
+        return "vulnerability_finding"
+    return "application_lifecycle" if kind == "deployment" else "api_activity"
+
+
 def run_state(status: str | None) -> str | None:
     """``job.run_state``: the OCSF caption of the status's ``run_state_id``; GitLab's own word
     where it maps to 99 Other (the word is also ``status_detail``)."""
@@ -280,8 +296,7 @@ class GitLab(RecordFormat):
                 continue
             if kind == "hook":
                 kind = r.object_kind or r.event_name or ""
-                cls = "scheduled_job_activity" if kind == "pipeline" and r.object_attributes is not None else (
-                    "application_lifecycle" if kind == "deployment" else "api_activity")  # fmt: skip
+                cls = hook_class(kind, r.object_attributes is not None)
             elif kind == "system":
                 cls = "authentication" if r.event_name == "user_failed_login" else "api_activity"
             else:
@@ -304,10 +319,11 @@ class GitLab(RecordFormat):
 
     def _batch(self, cls: str, raws: list[bytes], rows: list[int], cols: dict[str, Any], times: Any, acts: Any,
                raw_data: Any = None, uids: Any = None) -> Any:  # fmt: skip
+        severity = cols.pop("severity_id", 1)  # a finding's own; every other GitLab record is Informational
         return c.leaves_batch(cls, kind=self.name, product=self.product, vendor=self.vendor,
                               raws=[raws[i] for i in rows] if raw_data is None or uids is None else (), times=times,
-                              activity=acts, severity=1, columns=_endpoint(cls, cols, len(times)), raw_data=raw_data,
-                              uids=uids)  # fmt: skip
+                              activity=acts, severity=severity, columns=_endpoint(cls, cols, len(times)),
+                              raw_data=raw_data, uids=uids)  # fmt: skip
 
     def _hooks_batch(self, h: _gitlab_native.Hooks, raws: list[bytes]) -> Any:
         """The batch of one group of walked webhooks (its raw_data and uids made in the walk)."""
