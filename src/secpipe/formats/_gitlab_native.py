@@ -270,7 +270,8 @@ def _obj(v: Any) -> dict[str, Any]:
 
 def _vulnerability(a: dict[str, Any]) -> dict[str, Any]:
     """The OCSF ``vulnerabilities[]`` item of a vulnerability webhook's ``object_attributes``."""
-    idents = [x for x in a.get("identifiers") or () if isinstance(x, dict)] if isinstance(a.get("identifiers"), list) else []
+    given = a.get("identifiers")
+    idents = [x for x in given if isinstance(x, dict)] if isinstance(given, list) else []
     cve = next((_text(x.get("external_id")) or _text(x.get("name")) for x in idents
                 if str(x.get("external_type") or "").lower() == "cve"), None)  # fmt: skip
     names = [n for x in idents if (n := _text(x.get("name")) or _text(x.get("external_id"))) and n != cve]
