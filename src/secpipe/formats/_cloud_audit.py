@@ -55,6 +55,8 @@ from secpipe.formats.base import (
     to_batch,
     unmapped_json,
 )
+from secpipe.formats.base import object_or_empty as _d
+from secpipe.formats.base import text_or_none as _s
 
 #: the Kubernetes pass's reason for a JSON object that is no audit event (k8s_audit._not_event)
 NOT_EVENT = "not a Kubernetes audit event: no auditID, verb or requestURI"
@@ -151,14 +153,6 @@ def _is_gcp(doc: dict[str, Any]) -> bool:
     return isinstance(pp, dict) and (
         "AuditLog" in str(pp.get("@type", "")) or isinstance(pp.get("methodName"), str) or isinstance(pp.get("serviceName"), str)
     )
-
-
-def _s(v: Any) -> str | None:
-    return v if isinstance(v, str) and v else None
-
-
-def _d(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
 
 
 def _unknown_endpoint(ips: list[str | None]) -> dict[str, Any]:

@@ -36,6 +36,8 @@ from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
 from secpipe.formats._findings import SEVERITY_WORDS, Distinct, either, nonempty
 from secpipe.formats._uids import uid_prefix
+from secpipe.formats.base import object_or_empty as _obj
+from secpipe.formats.base import text_or_none as _text
 
 #: batches smaller than this are decoded with msgspec (one webhook per HTTP request: a
 #: handful of C decodes cost less than a native walk's setup and per-path buffers)
@@ -260,14 +262,6 @@ _VULN_STATUS = {"detected": 1, "confirmed": 2, "dismissed": 3, "resolved": 4}
 _VULN_ACTIVITY = {"detected": 1, "confirmed": 2, "dismissed": 3, "resolved": 3}
 
 
-def _text(v: Any) -> str | None:
-    return v if isinstance(v, str) and v else None
-
-
-def _obj(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
 def _vulnerability(a: dict[str, Any]) -> dict[str, Any]:
     """The OCSF ``vulnerabilities[]`` item of a vulnerability webhook's ``object_attributes``."""
     given = a.get("identifiers")
@@ -298,14 +292,16 @@ def _vulnerability_columns(cols: dict[str, Any], tops: list[dict[str, msgspec.Ra
     attrs = [_obj(msgspec.json.decode(t["object_attributes"])) for t in tops]
     state = [_text(a.get("state")) for a in attrs]
     status = [_VULN_STATUS.get(x or "", 99 if x else 0) for x in state]
+    created = [c.iso_ms(a.get("created_at")) for a in attrs]
+    updated = [c.iso_ms(a.get("updated_at")) for a in attrs]
     project = ("project", _or_null(_either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
     cols.update({
         "finding_info.uid": [_text(a.get("url")) or sid(a.get("id")) or _text(a.get("title")) for a in attrs],
         "finding_info.title": [_text(a.get("title")) for a in attrs],
         "finding_info.src_url": [_text(a.get("url")) for a in attrs],
         "finding_info.types": [[t] if (t := _text(a.get("report_type"))) else None for a in attrs],
-        "finding_info.created_time": [c.iso_ms(a.get("created_at")) for a in attrs],
-        "finding_info.modified_time": [c.iso_ms(a.get("updated_at")) for a in attrs],
+        "finding_info.created_time": created,
+        "finding_info.modified_time": updated,
         "vulnerabilities": [[_vulnerability(a)] for a in attrs],
         "severity_id": [SEVERITY_WORDS.get((_text(a.get("severity")) or "").lower(), 0) for a in attrs],
         "status_id": status,
@@ -315,7 +311,7 @@ def _vulnerability_columns(cols: dict[str, Any], tops: list[dict[str, msgspec.Ra
         "api.operation": [f"vulnerability.{x}" if x else "vulnerability" for x in state],
         "unmapped": c.unmapped_rest(tops, common),
     })  # fmt: skip
-    times = [c.iso_ms(a.get("updated_at")) or c.iso_ms(a.get("created_at")) for a in attrs]
+    times = [u or t for u, t in zip(updated, created, strict=True)]
     return cols, times, [_VULN_ACTIVITY.get(x or "", 99) for x in state]
 
 

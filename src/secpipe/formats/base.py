@@ -650,6 +650,16 @@ def decode_strict(raws: list[bytes], locs: list[tuple[str, int]], type_: Any, ou
     return res
 
 
+def text_or_none(v: Any) -> str | None:
+    """A JSON value read as text: a non-empty string, else None (numbers, objects, ``""``)."""
+    return v if isinstance(v, str) and v else None
+
+
+def object_or_empty(v: Any) -> dict[str, Any]:
+    """A JSON value read as an object: a dict, else ``{}`` (so ``.get`` chains never fail)."""
+    return v if isinstance(v, dict) else {}
+
+
 #: msgspec's complaint about a number where the type wants text, and where
 _NUMBER_FOR_TEXT = re.compile(r"^Expected `str(?: \| null)?`, got `(?:int|float)` - at `\$((?:\.\w+|\[\d+\])+)`$")
 _STEP = re.compile(r"\.(\w+)|\[(\d+)\]")

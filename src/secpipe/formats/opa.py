@@ -65,6 +65,7 @@ from secpipe.formats.base import (
     parse_times,
     to_batch,
 )
+from secpipe.formats.base import text_or_none as _text
 
 
 class _Bundle(msgspec.Struct):
@@ -142,10 +143,6 @@ def _activity(method: str | None, inp: Any) -> int:
         return _METHOD_ACTIVITY.get(method, 99)
     op = _dig(inp, "request", "operation")
     return _ADMISSION_ACTIVITY.get(op, 99) if isinstance(op, str) else 99
-
-
-def _text(v: Any) -> str | None:
-    return v if isinstance(v, str) and v else None
 
 
 def _http_path(inp: Any) -> str | None:

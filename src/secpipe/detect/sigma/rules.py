@@ -80,6 +80,7 @@ from secpipe.detect.sigma.compiler import (
     holds_without_fields,
     require_a_field,
     required_values,
+    sql_str,
 )
 from secpipe.detect.sigma.legacy import has_aggregation, split_aggregation
 from secpipe.errors import SecpipeError
@@ -560,7 +561,7 @@ def _scope(compiled: Compiled, programs: tuple[str, ...]) -> None:
     """AND ``compiled`` with "the event names no program, or one of ``programs``": a cron rule's
     keyword must not fire on what apt or dpkg logged. Lines without a TAG and JSON events
     (which keep no syslog program) are still read, as before."""
-    lits = ", ".join("'" + p.replace("'", "''") + "'" for p in programs)
+    lits = ", ".join(map(sql_str, programs))
     compiled.leaves.append(Leaf(PROGRAM_FIELD, f"({F} IS NULL OR {L} IN ({lits}))"))
     compiled.skeleton = f"({compiled.skeleton} AND \x02{len(compiled.leaves) - 1}\x02)"
 
