@@ -450,17 +450,14 @@ class Syslog(Format):
             app = pc.if_else(payload_tag, pa.scalar(None, S), app)
         msg = _nil_empty(pc.utf8_ltrim_whitespace(pc.replace_substring_regex(msg, "^" + _BOM, "")))
         pri = pc.cast(pri_s, pa.int32())
-        parsed = taken
         fmt = pc.if_else(ok5, "RFC 5424", pc.if_else(pc.or_(pc.or_(ok3, ok3n), okc), "RFC 3164", pa.scalar(None, S)))
         bad_pri = pc.fill_null(pc.greater(pri, 191), False)
         times5 = parse_times(ts5)
         bad_ts = pc.and_(pc.is_valid(ts5), pc.is_null(times5))
-        good = pc.and_(parsed, pc.invert(pc.or_(bad_pri, bad_ts)))
+        good = pc.invert(pc.or_(bad_pri, bad_ts))  # every line is taken: the last grammar is the whole line
         if not pc.all(good).as_py():
-            reasons = pc.if_else(
-                pc.invert(parsed), "not a syslog message: expected an RFC 5424 or RFC 3164 header, or <PRI>",
-                pc.if_else(bad_pri, "invalid PRI: facility*8+severity must be 0..191", "invalid RFC 5424 TIMESTAMP (RFC 3339 expected)"),
-            )
+            reasons = pc.if_else(bad_pri, "invalid PRI: facility*8+severity must be 0..191",
+                                 "invalid RFC 5424 TIMESTAMP (RFC 3339 expected)")
             bad = pc.invert(good)
             for reason, raw, off in zip(reasons.filter(bad).to_pylist(), lines_b.filter(bad).to_pylist(), offs.filter(bad).to_pylist(), strict=True):
                 out.dead.append(DeadLetter(reason, source, off, raw, self.name))
