@@ -21,6 +21,11 @@ Runs:
 - ``hec_cloudtrail``: httpx keep-alive clients posting concatenated HEC envelopes
   (sourcetype ``aws:cloudtrail``); ``hec_json_auto``: the Filebeat-shaped documents as HEC
   events (``_json``: auto-detected, stored whole as generic JSON).
+- ``falco_http_output_sequential``: Falco alerts (the real ``single_rule_with_cat_write.json``
+  alerts, a distinct pid each) one per POST from one keep-alive connection, each sent after
+  the last was answered, as Falco's ``http_output`` sends them: nothing to combine, so this is
+  the per-request cost (HTTP, decode of one alert, WAL fsync) and the latency a sender sees
+  (``p50_ms``/``p99_ms``). At most 3,000 alerts.
 
 Each run reports wall-clock events/s and events per second of *server CPU time* (from
 /proc: the server's user+system time, lake commits included), which stays meaningful when
@@ -74,6 +79,20 @@ def filebeat_docs(n: int, seed: int = 5) -> list[bytes]:
     return out
 
 
+FALCO_ALERTS = Path(__file__).resolve().parents[2] / "shared/data/real/falco/test/output_files/single_rule_with_cat_write.json"
+
+
+def falco_alerts(n: int) -> list[bytes]:
+    """``n`` real Falco alerts (JSON output), each with a distinct ``proc.pid`` so none is a redelivery."""
+    lines = [json.loads(x) for x in FALCO_ALERTS.read_bytes().splitlines() if x.strip()]
+    out = []
+    for i in range(n):
+        alert = dict(lines[i % len(lines)])
+        alert["output_fields"] = {**alert["output_fields"], "proc.pid": i}
+        out.append(json.dumps(alert, separators=(",", ":")).encode())
+    return out
+
+
 def _chunks(lines: list[bytes], n: int) -> list[bytes]:
     return [b"".join(lines[i : i + n]) for i in range(0, len(lines), n)]
 
@@ -93,7 +112,7 @@ def _run(name: str, fn, events: int, pid: int) -> dict:  # type: ignore[no-untyp
     """
     time.sleep(3)  # let the previous run's lake commit finish
     c0, m0, t0 = _cpu_seconds(pid), _cpu_seconds(pid, pid), time.perf_counter()
-    fn()
+    lat = fn()
     secs = time.perf_counter() - t0
     time.sleep(2.5)  # include the lake commit of this run's data in the server CPU time
     cpu, main_cpu = _cpu_seconds(pid) - c0, _cpu_seconds(pid, pid) - m0
@@ -101,6 +120,9 @@ def _run(name: str, fn, events: int, pid: int) -> dict:  # type: ignore[no-untyp
            "server_cpu_s": round(cpu, 3), "events_per_server_cpu_s": round(events / cpu) if cpu else None,
            "event_loop_us": round(main_cpu * 1e6 / events, 2), "workers_us": round((cpu - main_cpu) * 1e6 / events, 2),
            "load_avg_1m": os.getloadavg()[0]}  # fmt: skip
+    if lat:  # per-request latencies (s), sorted here
+        lat.sort()
+        out |= {"p50_ms": round(lat[len(lat) // 2] * 1e3, 2), "p99_ms": round(lat[int(len(lat) * 0.99)] * 1e3, 2)}
     print(json.dumps(out), flush=True)
     return out
 
@@ -171,6 +193,17 @@ def main() -> None:
                 for c in clients:
                     c.close()
 
+            def falco_sequential() -> list[float]:
+                lat = []
+                with httpx.Client(headers={"Authorization": f"Bearer {srv.ingest}"}, timeout=120) as c:
+                    for body in falco:
+                        t0 = time.perf_counter()
+                        r = c.post(f"{srv.url}/v1/falco", content=body)
+                        lat.append(time.perf_counter() - t0)
+                        assert r.status_code == 200, r.text
+                return lat
+
+            falco = falco_alerts(min(len(docs), 3000))
             fb = filebeat_docs(len(docs))
             pid = srv.proc.pid
             for index, payload in (("filebeat-warmup", filebeat_docs(2000, seed=99)), ("cloudtrail-warmup", ct[15][:2000])):
@@ -188,10 +221,11 @@ def main() -> None:
                 "es_bulk_client_helper": client_bulk,
                 "hec_cloudtrail": lambda: hec(b"aws:cloudtrail", ct[14]),
                 "hec_json_auto": lambda: hec(b"_json", fb2),
+                "falco_http_output_sequential": falco_sequential,
             }
             for name, run in runs.items():
                 if not only or any(part in name for part in only):
-                    results.append(_run(name, run, len(docs), pid))
+                    results.append(_run(name, run, len(falco) if name.startswith("falco") else len(docs), pid))
         finally:
             srv.stop()
     floor = 30_000
