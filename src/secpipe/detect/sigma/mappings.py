@@ -26,6 +26,15 @@ element matching. GitHub audit rules (``action``, ``actor``, ``repo``, ``permiss
 ``visibility``...) already name the fields of the audit log (streamed or from the REST API)
 as secpipe stores them, and need no mapping.
 
+Linux authentication logs (rules with ``product: linux``): SigmaHQ's "Failed Logins with
+Different Accounts from Single Source" (``rules/linux/builtin/auth/
+lnx_auth_susp_failed_logons_single_source.yml``, since 2017) names the parts of pam_unix's
+``authentication failure; logname= uid= euid= tty= ruser= rhost=H  user=U`` line (Linux-PAM
+``modules/pam_unix/support.c``) ``pam_message``, ``pam_rhost`` and ``pam_user``, which no syslog
+line carries as such; the syslog format decodes that line into the OCSF columns these read:
+``status_detail`` (the message, ``authentication failure``), ``src_endpoint.ip`` or
+``src_endpoint.hostname`` (``rhost``, an address or a name), ``user.name`` (``user``).
+
 The Sigma taxonomy's generic ``src_ip`` (the client address: the firewall/proxy/webserver
 categories' field, used by SigmaHQ's ``rules-placeholder`` CloudTrail rule
 ``aws_cloudtrail_console_login_success_from_susp_locations`` as ``src_ip|expand:
@@ -53,6 +62,8 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
     },
     "aws": {"src_ip": ["src_ip", "sourceIPAddress"]},
     "github": {"src_ip": ["src_ip", "actor_ip"]},
+    "linux": {"pam_message": ["pam_message", "status_detail"], "pam_user": ["pam_user", "user.name"],
+              "pam_rhost": ["pam_rhost", "src_endpoint.ip", "src_endpoint.hostname"]},
 }
 
 
