@@ -29,8 +29,11 @@ Hotspots: ``ruleKey`` as the rule; ``vulnerabilityProbability`` (HIGH/MEDIUM/LOW
 Keys not placed (flows, effort, debt, hash, impacts, cleanCode*, ...) stay in ``unmapped``.
 A ``/api/hotspots/show`` response (one hotspot with its component, project and rule as objects)
 is read as a one-hotspot search page (the rule's name and the changelog, comments and users stay
-in ``unmapped``; ``raw_data`` is that hotspot). A document with neither ``issues`` nor
-``hotspots`` is dead-lettered.
+in ``unmapped``; ``raw_data`` is that hotspot). The issue-changing endpoints (``do_transition``,
+``assign``, ``add_comment``, ``set_severity``, ``set_tags``, ``set_type``, ``edit_comment``,
+``delete_comment``) answer with the changed issue as ``issue`` beside the page's ``components``,
+``rules`` and ``users``: read as a one-issue search page (the issue as it stands after the change).
+A document with neither ``issues``, ``hotspots`` nor ``issue`` is dead-lettered.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ class _Component(msgspec.Struct):
 
 class _Page(msgspec.Struct):
     issues: list[msgspec.Raw] | None = None
+    issue: msgspec.Raw = msgspec.Raw(b"")  # an issue-changing endpoint's answer: the issue it changed
     hotspots: list[msgspec.Raw] | None = None
     components: list[_Component] | None = None
 
@@ -233,8 +237,8 @@ class SonarQube(ReportFormat):
             b'"hotspots"' in h and b'"vulnerabilityProbability"' in h
         ):
             return 85
-        if b'"issues"' in h and b'"rule"' in h and b'"component"' in h:
-            return 80
+        if (b'"issues"' in h or b'"issue"' in h) and b'"rule"' in h and b'"component"' in h:
+            return 80  # (``issue``: an issue-changing endpoint's answer)
         if b'"vulnerabilityProbability"' in h and b'"securityCategory"' in h and b'"canChangeStatus"' in h:
             return 80  # /api/hotspots/show
         return 0
@@ -242,7 +246,10 @@ class SonarQube(ReportFormat):
     def map_report(self, page: _Page, data: bytes, source: str) -> Decoded:
         """Decode one response page."""
         if page.issues is None and page.hotspots is None:
-            page = _shown_hotspot(data) or page
+            if page.issue:  # /api/issues/do_transition, assign, add_comment ...: one issue
+                page = _Page(issues=[page.issue], components=page.components)
+            else:
+                page = _shown_hotspot(data) or page
         if page.issues is None and page.hotspots is None:
             why = "not a SonarQube search response: no `issues` or `hotspots` (save /api/issues/search or /api/hotspots/search)"
             return self.dead(why, source, data)
