@@ -29,6 +29,9 @@ _FINDING_ACTIVITY = {"created": 1, "create": 1, "fixed": 3, "closed_by_user": 3,
 _FINDING_STATUS = {"open": 1, "created": 1, "create": 1, "reopened": 1, "reopen": 1, "reopened_by_user": 1,
                    "auto_reopened": 1, "reintroduced": 1, "fixed": 4, "resolved": 4, "resolve": 4,
                    "closed_by_user": 4, "dismissed": 3, "dismiss": 3, "auto_dismissed": 3}  # fmt: skip
+#: secret scanning resolutions that leave the secret in place (GitHub: false_positive, wont_fix,
+#: used_in_tests; revoked and pattern_deleted/pattern_edited end the finding)
+_SUPPRESSED_RESOLUTIONS = frozenset({"false_positive", "wont_fix", "used_in_tests"})
 _GROUP_ACTIVITY = {
     "member_added": 3, "member_removed": 4, "added": 3, "removed": 4, "created": 6, "deleted": 5,
     "added_to_repository": 1, "removed_from_repository": 2,
@@ -272,7 +275,12 @@ def _group(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
 
 
 def _finding_common(h: Any, uid: str, title: str | None, types: list[str], a: Any) -> dict[str, Any]:
-    st = _FINDING_STATUS.get(h.action or "", _FINDING_STATUS.get(a.state or "", 0))
+    # the alert's state after the event, else (older deliveries without one) the action's verb: a
+    # code scanning alert ``closed_by_user`` is dismissed (Suppressed), not fixed; a secret alert
+    # resolved as a false positive, won't fix or used in tests is suppressed too
+    st = _FINDING_STATUS.get(a.state or "") or _FINDING_STATUS.get(h.action or "", 0)
+    if st == 4 and a.resolution in _SUPPRESSED_RESOLUTIONS:
+        st = 3
     return {
         "finding_info.uid": uid,
         "finding_info.title": title,
@@ -286,6 +294,23 @@ def _finding_common(h: Any, uid: str, title: str | None, types: list[str], a: An
         "resources": c.compact([_repo_resource(h)]),
         "unmapped": None,
     }
+
+
+def _advisory_cvss(adv: Any) -> list[dict[str, Any]] | None:
+    """``cve.cvss`` of a Dependabot advisory: ``cvss`` (older payloads), else each version of
+    ``cvss_severities`` (GitHub's newer shape, ``cvss_v3`` and ``cvss_v4``; the deprecated
+    ``cvss`` then has score 0); a score of 0 or none is no rating."""
+    sev = adv.cvss_severities
+    out = [{"base_score": cv.score, "vector_string": cv.vector_string,
+            "version": (cv.vector_string or "CVSS:").split("/")[0][5:] or None}
+           for cv in ((adv.cvss,) if adv.cvss and adv.cvss.score else (sev.cvss_v3, sev.cvss_v4) if sev else ())
+           if cv and cv.score]  # fmt: skip
+    return out or None
+
+
+def _epss(e: Any) -> dict[str, Any] | None:
+    """``cve.epss`` from a Dependabot advisory's ``epss`` (OCSF: the probability as a string)."""
+    return {"score": str(e.percentage), "percentile": e.percentile} if e and e.percentage is not None else None
 
 
 def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
@@ -303,17 +328,20 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
     if event == "code_scanning_alert":
         rule = a.rule
         level = (rule.security_severity_level or rule.severity) if rule else None
-        loc = a.most_recent_instance.location if a.most_recent_instance and a.most_recent_instance.location else None
+        # the alert's location: most_recent_instance, or in older payloads (before GitHub added it)
+        # the first of ``instances`` that has one
+        loc = next((i.location for i in (a.most_recent_instance, *(a.instances or ())) if i and i.location and i.location.path), None)
         cwes = [t.rsplit("-", 1)[-1] for t in (rule.tags or []) if "cwe-" in t] if rule else []
         vuln = {
-            "title": rule.description if rule else None, "desc": rule.name if rule else None, "severity": level,
+            "title": rule.description if rule else None,
+            "desc": (rule.full_description or rule.name or None) if rule else None, "severity": level,
             "vendor_name": a.tool.name if a.tool else None,
             "cwe": {"uid": f"CWE-{int(cwes[0])}"} if cwes and cwes[0].isdigit() else None,
             "affected_code": [{"file": {"path": loc.path, "name": (loc.path or "").rsplit("/", 1)[-1], "type_id": 1},
                                "start_line": loc.start_line, "end_line": loc.end_line}] if loc and loc.path else None,
         }  # fmt: skip
         row = _finding_common(h, f"{repo}/code-scanning/{a.number}", vuln["title"], ["code_scanning"], a)
-        row["finding_info.analytic"] = {"uid": rule.id, "name": rule.name, "type_id": 1} if rule else None
+        row["finding_info.analytic"] = {"uid": rule.id, "name": rule.name or None, "type_id": 1} if rule else None
     elif event == "dependabot_alert":
         adv = a.security_advisory
         sv = a.security_vulnerability
@@ -327,10 +355,8 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
         vuln = {
             "title": adv.summary if adv else None, "desc": adv.description if adv else None, "severity": level,
             "vendor_name": "GitHub",
-            "cve": {"uid": cve_id, "cwe": cwe,
-                    "cvss": [{"base_score": adv.cvss.score, "vector_string": adv.cvss.vector_string,
-                              "version": (adv.cvss.vector_string or "CVSS:").split("/")[0][5:] or None}]
-                    if adv.cvss and adv.cvss.score else None} if adv and cve_id else None,
+            "cve": {k: v for k, v in (("uid", cve_id), ("cwe", cwe), ("cvss", _advisory_cvss(adv)), ("epss", _epss(adv.epss)))
+                    if v is not None} if adv and cve_id else None,
             "advisory": {"uid": ghsa, "title": adv.summary, "created_time": c.iso_ms(adv.published_at),
                          "modified_time": c.iso_ms(adv.updated_at), "related_cwes": [cwe] if cwe else None}
             if adv and ghsa and not cve_id else None,

@@ -45,7 +45,12 @@ OCSF classes (why):
   High: GitHub gives none, and a leaked credential is high by default).
 - code_scanning_alert, dependabot_alert, repository_vulnerability_alert -> Vulnerability
   Finding (2002) with ``vulnerabilities[]`` (CVE/GHSA, CWE, CVSS, affected package or code
-  location) and finding status from the alert state.
+  location) and finding status from the alert state (a dismissed alert, a code scanning
+  ``closed_by_user`` or a secret resolved as false positive/won't fix/used in tests, is
+  Suppressed; fixed/resolved is Resolved), else, in older deliveries without a state, from the
+  action. Older code scanning payloads give the location only in ``instances[]`` (before
+  ``most_recent_instance``); newer Dependabot advisories rate CVSS in ``cvss_severities`` (v3 and
+  v4, the deprecated ``cvss`` then scored 0) and add ``epss`` (``cve.epss``).
 - audit-log events -> API Activity: ``api.operation`` = action, ``actor.user`` = actor,
   ``src_endpoint.ip``/country, ``http_request.user_agent``, repository/user/org/team resources
   (``team`` is ``org/team`` as team events write it, top-level or, in the older export, in
@@ -305,6 +310,16 @@ class _Cvss(msgspec.Struct, gc=False):
     vector_string: str | None = None
 
 
+class _CvssSeverities(msgspec.Struct, gc=False):
+    cvss_v3: _Cvss | None = None
+    cvss_v4: _Cvss | None = None
+
+
+class _Epss(msgspec.Struct, gc=False):
+    percentage: float | None = None
+    percentile: float | None = None
+
+
 class _Cwe(msgspec.Struct, gc=False):
     cwe_id: str | None = None
     name: str | None = None
@@ -321,6 +336,8 @@ class _Advisory(msgspec.Struct, gc=False):
     description: str | None = None
     severity: str | None = None
     cvss: _Cvss | None = None
+    cvss_severities: _CvssSeverities | None = None
+    epss: _Epss | None = None
     cwes: list[_Cwe] | None = None
     references: list[_Url] | None = None
     published_at: str | None = None
@@ -338,6 +355,7 @@ class _ARule(msgspec.Struct, gc=False):
     name: str | None = None
     severity: str | None = None
     security_severity_level: str | None = None
+    full_description: str | None = None
     description: str | None = None
     tags: list[str] | None = None
 
@@ -374,6 +392,7 @@ class _Alert(msgspec.Struct, gc=False):
     rule: _ARule | None = None
     tool: _Tool | None = None
     most_recent_instance: _Instance | None = None
+    instances: list[_Instance] | None = None
     security_advisory: _Advisory | None = None
     security_vulnerability: _SecVuln | None = None
     dependency: _Dependency | None = None

@@ -1,0 +1,148 @@
+"""GitHub alert webhooks as other versions of octokit/webhooks' examples write them (session 16).
+
+Each payload is a real octokit example from shared/data/real, or one changed the way another
+version of the same example (or GitHub's webhook documentation) has it: older code scanning alerts
+give their location only in ``instances[]`` (``most_recent_instance`` came later); a dismissed
+alert's action is ``closed_by_user``; newer Dependabot advisories rate CVSS in ``cvss_severities``
+(v3 and v4, the deprecated ``cvss`` then scored 0) and add ``epss``. Expected values: GitHub's
+webhook documentation and OCSF 1.8.0 (finding status 3 Suppressed, 4 Resolved).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from secpipe.formats.github import GitHub
+
+HOOKS = "octokit-webhooks/payload-examples/api.github.com"
+
+
+def load(real: Path, rel: str) -> dict:
+    return json.loads((real / HOOKS / rel).read_bytes())
+
+
+def mapped(payload: dict) -> dict:
+    dec = GitHub().decode(json.dumps(payload).encode(), "test")
+    assert dec.dead == [] and dec.events == 1
+    (row,) = [r for b in dec.batches for r in b.to_pylist()]
+    return row
+
+
+@pytest.fixture(params=["native", "python"])
+def path(request: pytest.FixtureRequest, python_only: Callable[[], None]) -> str:
+    """Both decode paths (alerts are read by msgspec on both; the scan must not change that)."""
+    if request.param == "python":
+        python_only()
+    return str(request.param)
+
+
+def test_code_scanning_location_from_instances(real: Path, path: str) -> None:
+    """The example without ``most_recent_instance`` (its 2021 shape) names the file and lines in
+    ``instances[0].location``: they are the vulnerability's affected code; ``rule.full_description``
+    is its description (``rule.name`` is empty there)."""
+    payload = load(real, "code_scanning_alert/created.payload.json")
+    assert "most_recent_instance" not in payload["alert"]
+    vuln = mapped(payload)["vulnerabilities"][0]
+    (code,) = vuln["affected_code"]
+    assert code["file"]["path"] == "src/main/java/com/github/demo/service/BookService.java"
+    assert (code["file"]["name"], code["start_line"], code["end_line"]) == ("BookService.java", 84, 84)
+    assert vuln["desc"] == payload["alert"]["rule"]["full_description"]
+
+
+def test_code_scanning_most_recent_instance_comes_first(real: Path, path: str) -> None:
+    payload = load(real, "code_scanning_alert/created.payload.json")
+    payload["alert"]["most_recent_instance"] = {"ref": "refs/heads/main", "location": {"path": "app/x.java", "start_line": 3, "end_line": 4}}
+    (code,) = mapped(payload)["vulnerabilities"][0]["affected_code"]
+    assert (code["file"]["path"], code["start_line"], code["end_line"]) == ("app/x.java", 3, 4)
+
+
+def test_code_scanning_old_instances_without_location(real: Path, path: str) -> None:
+    """The 2020 shape: instances with no location, no sender: no affected code, still stored."""
+    payload = load(real, "code_scanning_alert/reopened.payload.json")
+    payload.pop("sender", None)
+    payload["alert"]["instances"] = [{"ref": "refs/heads/master", "analysis_key": "a.yml:upload", "environment": "{}", "state": "open"}]
+    ev = mapped(payload)
+    assert (ev["class_uid"], ev["status_id"]) == (2002, 1)
+    assert "affected_code" not in ev["vulnerabilities"][0] or ev["vulnerabilities"][0]["affected_code"] is None
+
+
+def test_code_scanning_closed_by_user_is_suppressed(real: Path, path: str) -> None:
+    """``closed_by_user`` is a user dismissing the alert (state ``dismissed``, a dismissed reason):
+    Suppressed, as a dismissed Dependabot or vulnerability alert; ``fixed`` stays Resolved."""
+    ev = mapped(load(real, "code_scanning_alert/closed-by-user.payload.json"))
+    assert (ev["status_id"], ev["status"], ev["activity_id"]) == (3, "Suppressed", 3)
+    ev = mapped(load(real, "code_scanning_alert/fixed.payload.json"))
+    assert (ev["status_id"], ev["status"]) == (4, "Resolved")
+
+
+@pytest.mark.parametrize(
+    ("action", "state", "resolution", "status_id"),
+    [
+        ("resolved", "resolved", "false_positive", 3),
+        ("resolved", "resolved", "wont_fix", 3),
+        ("resolved", "resolved", "used_in_tests", 3),
+        ("resolved", "resolved", "revoked", 4),
+        ("revoked", "resolved", "revoked", 4),
+        ("reopened", "open", None, 1),
+        ("created", None, None, 1),
+    ],
+)
+def test_secret_scanning_status_from_state_and_resolution(
+    real: Path, path: str, action: str, state: str | None, resolution: str | None, status_id: int
+) -> None:
+    payload = load(real, "secret_scanning_alert/reopened.payload.json")
+    payload["action"] = action
+    payload["alert"]["resolution"] = resolution
+    if state is not None:
+        payload["alert"]["state"] = state
+    ev = mapped(payload)
+    assert (ev["class_uid"], ev["status_id"]) == (2004, status_id)
+
+
+def _newer_advisory(real: Path) -> dict:
+    payload = load(real, "dependabot_alert/created.payload.json")
+    adv = payload["alert"]["security_advisory"]
+    adv["cvss"] = {"vector_string": None, "score": 0.0}
+    adv["cvss_severities"] = {
+        "cvss_v3": {"vector_string": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L", "score": 5.3},
+        "cvss_v4": {"vector_string": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:L/SC:N/SI:N/SA:N", "score": 6.9},
+    }
+    adv["epss"] = {"percentage": 0.00045, "percentile": 0.16}
+    return payload
+
+
+def test_dependabot_cvss_severities_and_epss(real: Path, path: str) -> None:
+    cve = mapped(_newer_advisory(real))["vulnerabilities"][0]["cve"]
+    assert [(x["version"], x["base_score"]) for x in cve["cvss"]] == [("3.1", 5.3), ("4.0", 6.9)]
+    assert cve["epss"]["score"] == "0.00045" and cve["epss"]["percentile"] == pytest.approx(0.16)
+
+
+def test_dependabot_unscored_severities_give_no_cvss(real: Path, path: str) -> None:
+    payload = _newer_advisory(real)
+    adv = payload["alert"]["security_advisory"]
+    adv["cvss_severities"] = {"cvss_v3": {"vector_string": None, "score": None}, "cvss_v4": {"score": 0}}
+    del adv["epss"]
+    cve = mapped(payload)["vulnerabilities"][0]["cve"]
+    assert cve["uid"] == adv["cve_id"] and cve.get("cvss") is None and cve.get("epss") is None
+
+
+def test_dependabot_older_cvss_kept(real: Path, path: str) -> None:
+    payload = load(real, "dependabot_alert/created.payload.json")
+    score = payload["alert"]["security_advisory"]["cvss"]["score"]
+    cve = mapped(payload)["vulnerabilities"][0]["cve"]
+    assert [x["base_score"] for x in cve["cvss"] or []] == ([score] if score else [])
+
+
+def test_alert_batch_of_both_shapes(real: Path, path: str) -> None:
+    """Alerts with and without the newer fields in one document are all stored, each its own way."""
+    docs = [_newer_advisory(real), load(real, "dependabot_alert/fixed.payload.json"),
+            load(real, "code_scanning_alert/created.payload.json"), load(real, "code_scanning_alert/fixed.payload.json")]  # fmt: skip
+    dec = GitHub().decode(json.dumps(docs).encode(), "test")
+    assert dec.dead == [] and dec.events == 4
+    rows = [r for b in dec.batches for r in b.to_pylist()]
+    assert sorted(r["status_id"] for r in rows) == [1, 1, 4, 4]
+    assert sum(1 for r in rows if (r["vulnerabilities"][0].get("cve") or {}).get("epss")) == 1
