@@ -5,8 +5,12 @@ pySigma refuses it, yet many published rules still use it. :func:`split_aggregat
 a rule into what the specification says it means: the rule's search (the condition before the
 pipe) plus a correlation rule over its matches:
 
-- ``count()`` -> ``event_count``; ``count(field)`` -> ``value_count`` of ``field`` (distinct
-  values); ``sum(field)`` / ``avg(field)`` -> ``value_sum`` / ``value_avg``;
+- ``count()`` -> ``event_count``; ``count(field)`` and the early specification's
+  ``distcount(field)`` -> ``value_count`` of ``field`` (distinct values); ``sum(field)`` /
+  ``avg(field)`` / ``min(field)`` / ``max(field)`` -> ``value_sum`` / ``value_avg`` /
+  ``value_min`` / ``value_max`` (the last two as :mod:`.rules` loads the correlation
+  specification's ``value_min`` / ``value_max``: type ``value_sum``, the real type in
+  :data:`TYPE`); every function but ``count`` needs its field;
 - ``by a[, b]`` -> ``group-by``; ``>``, ``>=``, ``<``, ``<=``, ``=``/``==``, ``!=`` -> ``gt``...;
 - ``timeframe`` (top level or inside ``detection``) -> ``timespan``; without one the window is
   :data:`DEFAULT_TIMESPAN` and the rule carries a warning saying so.
@@ -20,8 +24,7 @@ such a rule is refused with that reason.
 
 Guarantees: the correlation has ``generate: false`` (as an aggregation rule never reported
 single events, neither does its search), a stable id derived from the rule's id (or, for a
-rule without one, from its file and title), and the rule's title, level and tags. ``min``/
-``max`` have no correlation equivalent: the rule is refused with that reason.
+rule without one, from its file and title), and the rule's title, level and tags.
 """
 
 from __future__ import annotations
@@ -47,7 +50,11 @@ _NEAR = re.compile(r"\|\s*near\b", re.IGNORECASE)
 _NEAR_SPLIT = re.compile(r"^(?P<expr>.*?)\s*\|\s*near\s+(?P<rest>.+?)\s*$", re.IGNORECASE | re.DOTALL)
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _OPS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "=": "eq", "==": "eq", "!=": "neq"}
-_TYPES = {"count": "event_count", "sum": "value_sum", "avg": "value_avg"}
+_TYPES = {"count": "event_count", "distcount": "value_count", "sum": "value_sum", "avg": "value_avg",
+          "min": "value_min", "max": "value_max"}
+#: correlation types this pySigma release does not parse: loaded as value_sum, the real type in TYPE
+EXTREMA = ("value_max", "value_min")
+TYPE = "x-secpipe-correlation-type"
 _NS = uuid.UUID("6f1d8a52-3c4e-4b1a-9d2e-5a7b8c9d0e1f")
 
 
@@ -75,10 +82,11 @@ def split_aggregation(rule: SigmaRule, path: Path) -> tuple[SigmaCorrelationRule
     m = parsed[0]
     fn, fld = m.group("fn").lower(), m.group("field")
     if fn not in _TYPES:
-        msg = f"aggregation {fn}() has no Sigma correlation equivalent — use count(), sum() or avg()"
+        msg = (f"aggregation {fn}() is none of the specification's count(), distcount(), min(), max(), avg(), "
+               "sum()")
         raise UnsupportedRule(msg)
     kind = "value_count" if fn == "count" and fld else _TYPES[fn]
-    if kind in ("value_sum", "value_avg") and not fld:
+    if fn != "count" and not fld:
         msg = f"aggregation {fn}() needs a field — write {fn}(field)"
         raise UnsupportedRule(msg)
     warnings: list[str] = []
@@ -92,6 +100,8 @@ def split_aggregation(rule: SigmaRule, path: Path) -> tuple[SigmaCorrelationRule
         condition["field"] = fld
     corr = _correlation(rule, f"aggregation\0{ref}", {"type": kind, "rules": [ref], "timespan": timespan,
                                                       "condition": condition, "generate": False})
+    if kind in EXTREMA:
+        corr[TYPE], corr["correlation"]["type"] = kind, "value_sum"
     if m.group("group"):
         corr["correlation"]["group-by"] = [g.strip() for g in m.group("group").split(",") if g.strip()]
     rule.detection.condition = [p.group("expr") for p in parsed]

@@ -82,7 +82,7 @@ from secpipe.detect.sigma.compiler import (
     required_values,
     sql_str,
 )
-from secpipe.detect.sigma.legacy import has_aggregation, split_aggregation
+from secpipe.detect.sigma.legacy import EXTREMA, TYPE, has_aggregation, split_aggregation
 from secpipe.errors import SecpipeError
 
 # The Sigma specification lists utf16le as an alias of wide; this pySigma release lacks it.
@@ -419,13 +419,10 @@ def _listed_logsource(err: Exception) -> bool:
     return isinstance(err, SigmaLogsourceError) and any(f"source {k} must be string" in str(err) for k in _LISTABLE)
 
 
-#: correlation types of the specification's tests (value_max / value_min over ``condition.field``)
-#: that this pySigma release does not parse: loaded as value_sum, the real type kept in :data:`TYPE`
-EXTREMA = ("value_max", "value_min")
-TYPE = "x-secpipe-correlation-type"
-
-
 def _extremum(err: Exception) -> bool:
+    """A correlation of the specification's tests' value_max / value_min (over ``condition.field``),
+    which this pySigma release does not parse: loaded as value_sum, the real type kept in
+    :data:`.legacy.TYPE` (as Sigma 1.x ``min()`` / ``max()`` aggregations are)."""
     return isinstance(err, SigmaCorrelationTypeError) and any(f"'{x}'" in str(err) for x in EXTREMA)
 
 
