@@ -21,8 +21,9 @@ Grafana Alerting's webhook contact point sends the same payload (``version`` "1"
 ``panelURL``, ``values``, which stay in ``unmapped``): such a payload is mapped alike, with
 product Grafana Alerting (vendor Grafana Labs) and those keys in ``unmapped.webhook``.
 
-The API v2 answers (``/api/v2/alerts``, ``/api/v2/alerts/groups``: JSON arrays) are accepted
-by name and auto-detection too: :mod:`secpipe.formats.alertmanager_api`.
+The API answers (``/api/v2/alerts``, ``/api/v2/alerts/groups``: JSON arrays; API v1's
+``{"status": "success", "data": [...]}``) are accepted by name and auto-detection too:
+:mod:`secpipe.formats.alertmanager_api`.
 
 Identity: hash of the group key, the alert ordinal and the alert bytes -- a retried delivery of
 the same notification collapses, a later resolved notification is a new event. A payload
@@ -181,7 +182,7 @@ class Alertmanager(ReportFormat):
 
     def sniff(self, head: bytes) -> int:
         """Recognize the webhook envelope keys."""
-        if looks_api(head):  # a JSON array: the API v2 alerts (or groups) answer
+        if looks_api(head):  # an API alerts (or groups) answer: a v2 array, a v1 "data" array
             return 90 if sniff_api(head) else 0
         h = head[:8192]
         keys = sum(k in h for k in (b'"alerts"', b'"groupKey"', b'"receiver"', b'"commonLabels"', b'"startsAt"'))
@@ -191,7 +192,7 @@ class Alertmanager(ReportFormat):
         """Decode one webhook payload: where the native split gives the alerts' bytes, the compact
         payload is decoded once with its alerts typed; any payload that does not take that path
         (not JSON, an alert of the wrong shape, no extension) takes :class:`ReportFormat`'s."""
-        if looks_api(data):  # /api/v2/alerts or /api/v2/alerts/groups (alertmanager_api)
+        if looks_api(data):  # /api/v{1,2}/alerts or /api/v{1,2}/alerts/groups (alertmanager_api)
             with paused_gc():
                 return decode_api(self, data, source)
         with paused_gc():

@@ -1,4 +1,4 @@
-"""Alertmanager API v2 answers: ``GET /api/v2/alerts`` and ``GET /api/v2/alerts/groups``.
+"""Alertmanager API answers: ``GET /api/v2/alerts`` and ``GET /api/v2/alerts/groups`` (and API v1's).
 
 ``amtool``, Grafana's and Karma's exporters and ``curl .../api/v2/alerts`` write the alerts as
 Alertmanager's API v2 (``api/v2/openapi.yaml``) defines them: a bare JSON array of
@@ -18,6 +18,14 @@ is Alertmanager's expected expiry, not an end: it stays in ``unmapped`` with ``r
 (1), ``suppressed`` (silenced or inhibited) -> Suppressed (3); the state is ``status_detail``.
 ``updatedAt`` -> ``finding_info.modified_time`` and ``last_seen_time``; ``time`` = ``startsAt``.
 A group's ``labels`` and ``receiver`` go to ``unmapped.group`` of its alerts.
+
+API v1 (Alertmanager up to 0.26; removed in 0.27, still what older ``amtool`` and dashboards read):
+the answer is wrapped as ``{"status": "success", "data": [...]}`` (``api/v1/api.go``'s
+response, status first). ``/api/v1/alerts`` lists the same alert objects as v2 without
+``updatedAt`` and with ``receivers`` as plain names; ``/api/v1/alerts/groups`` lists groups of
+``labels``, ``groupKey`` and ``blocks[]`` (``routeOpts.receiver`` + ``alerts[]``). They are mapped
+as the v2 answers (``metadata.log_name`` ``api/v1/alerts[/groups]``); a v1 group's labels, group
+key and block receiver go to ``unmapped.group``.
 
 Identity: hash of the alert's bytes (and, for a group answer, the group's receiver and labels:
 one alert routed to two receivers is listed in two groups, two findings) -- polling an unchanged
@@ -92,7 +100,28 @@ class _Group(msgspec.Struct, gc=False):
     receiver: Any = None
 
 
+class _Block(msgspec.Struct, gc=False):
+    alerts: list[msgspec.Raw] | None = None
+    routeOpts: dict[str, Any] | None = None
+
+
+class _V1Group(msgspec.Struct, gc=False):
+    """An ``/api/v1/alerts/groups`` item: the alerts sit in per-route blocks."""
+
+    blocks: list[_Block] | None = None
+    labels: dict[str, Any] | None = None
+    groupKey: Any = None
+
+
+class _V1Answer(msgspec.Struct, gc=False):
+    status: Any = None
+    data: msgspec.Raw = msgspec.Raw(b"")
+
+
 _ARRAY = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*\[")
+_V1_HEAD = re.compile(rb'(?:\xef\xbb\xbf)?\s*\{\s*"status"\s*:\s*"success"\s*,\s*"data"\s*:\s*\[')
+_V1 = msgspec.json.Decoder(_V1Answer)
+_V1_GROUP = msgspec.json.Decoder(_V1Group)
 _ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 _KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _GROUP = msgspec.json.Decoder(_Group)
@@ -105,12 +134,13 @@ _CLS = "detection_finding"
 
 
 def looks_api(data: bytes) -> bool:
-    """True when the document is a JSON array (the API v2 answers; the webhook is an object)."""
-    return _ARRAY.match(data) is not None  # no copy of the payload
+    """True when the document is an API answer: a JSON array (v2; the webhook is an object) or v1's
+    ``{"status": "success", "data": [``."""
+    return _ARRAY.match(data) is not None or _V1_HEAD.match(data) is not None  # no copy of the payload
 
 
 def sniff_api(head: bytes) -> bool:
-    """Whether ``head`` starts an API v2 alerts (or groups) answer: an array whose items carry the alert keys."""
+    """Whether ``head`` starts an API alerts (or groups) answer whose items carry the alert keys."""
     if not looks_api(head):
         return False
     h = head[:8192]
@@ -127,12 +157,35 @@ def _loose(raw: bytes | msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, st
         return None, str(exc)
 
 
+def _group_ctx(*fields: tuple[str, Any]) -> bytes:
+    return b'"group":' + _ENC.encode({k: v for k, v in fields if v})
+
+
+def _group_parts(item: msgspec.Raw, v2: bool) -> tuple[list[tuple[bytes, list[msgspec.Raw]]] | None, str]:
+    """A group's alerts with their ``unmapped.group`` text: a v2 ``alertGroup`` (``alerts``) or a
+    v1 group (per-route ``blocks``); None and the reason when the item is neither."""
+    if v2:
+        grp, why = _loose(item, _GROUP)
+        if grp is None or grp.alerts is None:
+            return None, why or "no `alerts` array"
+        return [(_group_ctx(("labels", grp.labels), ("receiver", grp.receiver)), grp.alerts)], ""
+    v1, why = _loose(item, _V1_GROUP)
+    if v1 is None or v1.blocks is None:
+        return None, why or "no `blocks` array"
+    return [(_group_ctx(("labels", v1.labels), ("groupKey", v1.groupKey), ("receiver", (b.routeOpts or {}).get("receiver"))),
+             b.alerts or []) for b in v1.blocks], ""  # fmt: skip
+
+
 def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
-    """Map an ``/api/v2/alerts`` or ``/api/v2/alerts/groups`` answer (a JSON array)."""
+    """Map an ``/api/v{1,2}/alerts`` or ``/api/v{1,2}/alerts/groups`` answer."""
+    api = "api/v2/alerts"
     try:
-        items = _ITEMS.decode(compact(data))  # canonical bytes: a re-indented answer is the same events
-    except msgspec.DecodeError as exc:
-        return Decoded(dead=[DeadLetter(f"not an Alertmanager webhook payload nor API v2 answer: invalid JSON: {exc}", source, 0, data,
+        doc = compact(data)  # canonical bytes: a re-indented answer is the same events
+        if _V1_HEAD.match(data) is not None:
+            api, doc = "api/v1/alerts", bytes(_V1.decode(doc).data)
+        items = _ITEMS.decode(doc)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return Decoded(dead=[DeadLetter(f"not an Alertmanager webhook payload nor API answer: invalid JSON: {exc}", source, 0, data,
                                         fmt.name)], events=1)  # fmt: skip
     out = Decoded()
     raws: list[bytes] = []
@@ -140,18 +193,17 @@ def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
     groups: list[bytes | None] = []
     for i, item in enumerate(items):
         keys, _ = _loose(item, _KEYS)
-        if keys is not None and "alerts" in keys and "fingerprint" not in keys:  # an alertGroup
-            grp, why = _loose(item, _GROUP)
-            if grp is None or grp.alerts is None:
+        if keys is not None and "fingerprint" not in keys and ("alerts" in keys or "blocks" in keys):  # a group
+            parts, reason = _group_parts(item, "alerts" in keys)
+            if parts is None:
                 out.events += 1
-                out.dead.append(DeadLetter(f"not an Alertmanager alert group: {why or 'no `alerts` array'}", source, i,
-                                           bytes(item), fmt.name))  # fmt: skip
+                out.dead.append(DeadLetter(f"not an Alertmanager alert group: {reason}", source, i, bytes(item), fmt.name))
                 continue
-            ctx = b'"group":' + _ENC.encode({k: v for k, v in (("labels", grp.labels), ("receiver", grp.receiver)) if v})
-            for a in grp.alerts:  # offset: the alert's position in the answer
-                locs.append((source, len(raws)))
-                raws.append(bytes(a))
-                groups.append(ctx)
+            for ctx, alerts in parts:
+                for a in alerts:  # offset: the alert's position in the answer
+                    locs.append((source, len(raws)))
+                    raws.append(bytes(a))
+                    groups.append(ctx)
         else:
             locs.append((source, len(raws)))
             raws.append(bytes(item))
@@ -182,7 +234,7 @@ def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
         states, times = [states[k] for k in keep], [times[k] for k in keep]
         notes, groups = [notes[k] for k in keep], [groups[k] for k in keep]
     if st.recs:
-        out.batches.append(_batch(fmt, st, states, times, notes, groups))
+        out.batches.append(_batch(fmt, st, states, times, notes, groups, api))
     return out
 
 
@@ -208,7 +260,7 @@ def analytic_columns(name: pa.Array) -> dict[str, pa.Array]:
 
 
 def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str | None], notes: list[Notes],
-           groups: list[bytes | None]) -> pa.RecordBatch:
+           groups: list[bytes | None], api: str) -> pa.RecordBatch:
     al: list[_ApiAlert] = st.recs
     n = len(al)
     labels = [a.labels or {} for a in al]
@@ -230,7 +282,7 @@ def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str 
         "status_detail": strs(states),
         "message": pc.coalesce(summary, desc, name),
         "metadata.original_event_uid": fp,
-        "metadata.log_name": pa.array(["api/v2/alerts/groups" if g else "api/v2/alerts" for g in groups], S),
+        "metadata.log_name": pa.array([api + "/groups" if g else api for g in groups], S),
         "finding_info.uid": pc.coalesce(fp, cols["metadata.uid"]),
         "finding_info.title": pc.coalesce(summary, name),
         "finding_info.desc": desc,

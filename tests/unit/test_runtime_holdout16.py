@@ -1,0 +1,102 @@
+"""Cloud and runtime formats against other versions of their producers (sixteenth round).
+
+- Alertmanager API v1 (Alertmanager up to 0.26): ``/api/v1/alerts`` and ``/api/v1/alerts/groups``
+  answers are wrapped as ``{"status": "success", "data": [...]}`` (``api/v1/api.go``); v1 alerts
+  have no ``updatedAt`` and name their receivers as plain strings, v1 groups hold their alerts in
+  per-route ``blocks``. Such an answer matched no format and was dead-lettered whole. The cases
+  are the real Alertmanager 0.27 answer of ``tests/cases/holdout`` (Karma's recording) rewritten
+  in the v1 shapes (spec-built, not third-party files).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from secpipe import formats
+from tests.unit.test_formats_holdout import CASES, _rows
+
+GROUPS = "karma-alertmanager-v2-alerts-groups.json"
+
+
+def _v1_alert(a: dict[str, Any]) -> dict[str, Any]:
+    """A v2 ``gettableAlert`` as API v1 wrote it: no updatedAt/mutedBy, receivers by name."""
+    out = {k: v for k, v in a.items() if k != "updatedAt"}
+    out["receivers"] = [r["name"] for r in a["receivers"]]
+    out["status"] = {k: v for k, v in a["status"].items() if k != "mutedBy"}
+    return out
+
+
+def _v2_groups() -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = json.loads((CASES / GROUPS).read_bytes())
+    return groups
+
+
+def _v1_alerts() -> bytes:
+    seen: dict[str, Any] = {}
+    for g in _v2_groups():
+        for a in g["alerts"]:
+            seen.setdefault(a["fingerprint"], _v1_alert(a))
+    return json.dumps({"status": "success", "data": list(seen.values())}, indent=2).encode()
+
+
+def _v1_groups() -> bytes:
+    data = [{"labels": g["labels"], "groupKey": f"{{}}:{json.dumps(g['labels'])}",
+             "blocks": [{"routeOpts": {"receiver": g["receiver"]["name"], "groupBy": ["alertname"]},
+                         "alerts": [_v1_alert(a) for a in g["alerts"]]}]}
+            for g in _v2_groups()]  # fmt: skip
+    return json.dumps({"status": "success", "data": data}).encode()
+
+
+def test_alertmanager_api_v1_alerts_mapped_as_v2() -> None:
+    data = _v1_alerts()
+    fmt = formats.detect(data[:65536])
+    assert fmt is not None and fmt.name == "alertmanager"
+    d = fmt.decode(data, "v1.json")
+    assert not d.dead and d.events == 3
+    rows = _rows(d)
+    assert [r["finding_info"]["uid"] for r in rows] == ["aae7a1432b5d2f1b", "54c2f185e49cfccb", "5cb0dd95e7f3d9c0"]
+    assert {r["metadata"]["log_name"] for r in rows} == {"api/v1/alerts"}
+    assert [(r["status_id"], r["status_detail"]) for r in rows] == [(1, "active"), (3, "suppressed"), (1, "active")]
+    r = rows[1]
+    assert r["class_uid"] == 2004 and r["activity_id"] == 1 and r["time"] == 1709199592576  # startsAt
+    assert r["finding_info"]["title"] == "Example summary" and r["finding_info"]["analytic"]["name"] == "HTTP_Probe_Failed"
+    assert r["finding_info"]["modified_time"] is None and r["finding_info"]["last_seen_time"] == r["time"]  # no updatedAt
+    assert json.loads(r["unmapped"])["receivers"] == ["by-cluster-service", "by-name"]
+    # the v2 answer of the same alerts gives the same findings
+    v2 = _rows(formats.get("alertmanager").decode(json.dumps(_v2_groups()).encode(), "v2.json"))
+    by_uid = {x["finding_info"]["uid"]: x for x in v2}
+    for r in rows:
+        ref = by_uid[r["finding_info"]["uid"]]
+        for key in ("class_uid", "severity_id", "time", "status_id", "message"):
+            assert r[key] == ref[key], key
+
+
+def test_alertmanager_api_v1_groups_blocks() -> None:
+    d = formats.get("alertmanager").decode(_v1_groups(), "groups.json")
+    assert not d.dead and d.events == 4
+    rows = _rows(d)
+    assert [r["finding_info"]["uid"] for r in rows] == ["aae7a1432b5d2f1b", "54c2f185e49cfccb", "5cb0dd95e7f3d9c0",
+                                                         "aae7a1432b5d2f1b"]  # fmt: skip
+    assert len({r["metadata"]["uid"] for r in rows}) == 4  # one alert in two groups: two events
+    assert {r["metadata"]["log_name"] for r in rows} == {"api/v1/alerts/groups"}
+    group = json.loads(rows[1]["unmapped"])["group"]
+    assert group["receiver"] == "by-name" and group["labels"] == {"alertname": "HTTP_Probe_Failed"}
+
+
+@pytest.mark.parametrize("doc", [
+    b'{"status": "error", "errorType": "bad_data", "error": "x", "data": []}',
+    b'{"status": "success", "data": []}',
+    b'{"status": "success", "data": [{"blocks": 3}]}',
+])  # fmt: skip
+def test_alertmanager_api_v1_not_alerts_dead_lettered(doc: bytes) -> None:
+    d = formats.get("alertmanager").decode(doc, "s")
+    assert not d.batches and len(d.dead) == 1
+
+
+def test_alertmanager_api_v1_sniff_needs_alert_keys() -> None:
+    am = formats.get("alertmanager")
+    assert am.sniff(_v1_alerts()[:4096]) == 90
+    assert am.sniff(b'{"status": "success", "data": [{"metric": {}, "value": [1, "1"]}]}') == 0  # a Prometheus query
