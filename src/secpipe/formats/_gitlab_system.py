@@ -9,7 +9,10 @@ which are the webhook shapes and mapped as webhooks). The events: ``project_crea
 ``key_destroy``, ``group_create``, ``group_destroy``, ``group_rename``,
 ``user_add_to_group``/``user_remove_from_group``/``user_update_for_group``, the access requests
 (``user_access_request_to_group``/``_to_project``, ``user_access_request_revoked_for_group``/
-``_for_project``) and ``repository_update``.
+``_for_project``; a group webhook's ``user_access_request_denied_for_group``, GitLab 17.4+) and
+``repository_update``. Group webhooks send the member and project events in the same shapes, and
+the subgroup events (``subgroup_create``/``subgroup_destroy``: the subgroup's ``full_path`` and
+``group_id``, its parent's ``parent_full_path`` and ``parent_group_id``).
 
 Mapping: ``user_failed_login`` -> Authentication (3002) Logon, status Failure, ``user`` = the
 account (username, id, email; its ``state``, e.g. blocked, as ``status_detail``). Every other
@@ -41,7 +44,8 @@ EVENTS = frozenset({
     "user_rename", "user_failed_login", "key_create", "key_destroy", "group_create", "group_destroy", "group_rename",
     "user_add_to_group", "user_remove_from_group", "user_update_for_group", "repository_update",
     "user_access_request_to_group", "user_access_request_to_project", "user_access_request_revoked_for_group",
-    "user_access_request_revoked_for_project",
+    "user_access_request_revoked_for_project", "user_access_request_denied_for_group",
+    "subgroup_create", "subgroup_destroy",
 })  # fmt: skip
 #: sniff hints: the event names as they appear in a document
 HINTS = tuple(f'"event_name": "{e}"'.encode() for e in EVENTS) + tuple(f'"event_name":"{e}"'.encode() for e in EVENTS)
@@ -52,6 +56,7 @@ _MAPPED = frozenset({
 })  # fmt: skip
 _KEY_MAPPED = _MAPPED | {"id"}
 _GROUP_MAPPED = _MAPPED | {"path"}
+_SUBGROUP_MAPPED = _MAPPED | {"parent_full_path", "parent_group_id"}
 _REPO_MAPPED = _MAPPED | {"user_name"}
 _AUTH_MAPPED = frozenset({"event_name", "created_at", "user_id", "username", "email", "name", "state"})
 
@@ -71,7 +76,7 @@ def _s(top: dict[str, msgspec.Raw], *keys: str) -> str | None:
 
 
 def _activity(event: str) -> int:
-    verb = event.split("_", 1)[1] if event.startswith(("project_", "user_", "key_", "group_", "repository_")) else event
+    verb = event.split("_", 1)[1] if event.startswith(("project_", "user_", "key_", "group_", "subgroup_", "repository_")) else event
     return c.verb_activity(verb)
 
 
@@ -98,6 +103,7 @@ def api_columns(tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], lis
                 sid(_v(t, "group_id"))),
             None if e == "repository_update" else res("user", username, user_uid),
             res("key", None, sid(_v(t, "id"))) if e.startswith("key_") else None,
+            res("parent group", _s(t, "parent_full_path"), sid(_v(t, "parent_group_id"))) if e.startswith("subgroup_") else None,
         ]))  # fmt: skip
         if e == "repository_update":  # the one system hook that names who acted
             actor_name.append(_s(t, "user_name"))
@@ -116,6 +122,7 @@ def api_columns(tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], lis
         "actor.app_name": actor_app,
         "resources": resources,
         "unmapped": [c.unmapped_pop(t, _REPO_MAPPED if e == "repository_update" else _KEY_MAPPED if e.startswith("key_")
+                                    else _SUBGROUP_MAPPED if e.startswith("subgroup_")
                                     else _GROUP_MAPPED if e.startswith("group_") and "full_path" not in t else _MAPPED)
                      for e, t in zip(events, tops, strict=True)],  # fmt: skip
     }

@@ -1,0 +1,83 @@
+"""GitLab group webhooks that other versions of GitLab's "Webhook events" page document (session 16).
+
+GitLab 17.4+ sends a member event when a group access request is denied
+(``user_access_request_denied_for_group``), and group webhooks send subgroup events
+(``subgroup_create``/``subgroup_destroy``): the subgroup's ``full_path``/``group_id``, its parent's
+``parent_full_path``/``parent_group_id``. Both were dead-lettered. The payloads are built from
+the documented system-hook examples in tests/cases/holdout/gitlab_system_hooks.jsonl (GitLab's
+docs), changed field by field to the documented group-webhook shapes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from secpipe.formats import detect
+from secpipe.formats.gitlab import GitLab
+
+HOOKS = Path(__file__).resolve().parent.parent / "cases" / "holdout" / "gitlab_system_hooks.jsonl"
+
+
+def documented(event_name: str) -> dict:
+    return next(d for d in map(json.loads, HOOKS.read_text().splitlines()) if d["event_name"] == event_name)
+
+
+def subgroup(event_name: str) -> dict:
+    """A subgroup event: the group_create example's group as the subgroup of a parent group."""
+    d = documented("group_create")
+    return {"created_at": d["created_at"], "updated_at": d["updated_at"], "event_name": event_name, "name": "subgroup1",
+            "path": "subgroup1", "full_path": f"{d['path']}/subgroup1", "group_id": 10, "parent_group_id": d["group_id"],
+            "parent_name": d["name"], "parent_path": d["path"], "parent_full_path": d["path"]}  # fmt: skip
+
+
+def denied() -> dict:
+    return {**documented("user_access_request_to_group"), "event_name": "user_access_request_denied_for_group"}
+
+
+def rows(docs: list[dict]) -> list[dict]:
+    dec = GitLab().decode("\n".join(json.dumps(d) for d in docs).encode(), "test")
+    assert dec.dead == [] and dec.events == len(docs)
+    return [r for b in dec.batches for r in b.to_pylist()]
+
+
+@pytest.fixture(params=["native", "python"])
+def path(request: pytest.FixtureRequest, python_only: Callable[[], None]) -> str:
+    if request.param == "python":
+        python_only()
+    return str(request.param)
+
+
+@pytest.mark.parametrize(("event_name", "activity_id"), [("subgroup_create", 1), ("subgroup_destroy", 4)])
+def test_subgroup_events(path: str, event_name: str, activity_id: int) -> None:
+    (ev,) = rows([subgroup(event_name)])
+    assert (ev["class_uid"], ev["activity_id"], ev["api"]["operation"]) == (6003, activity_id, event_name)
+    assert ev["metadata"]["event_code"] == event_name
+    assert [(r["type"], r["name"], r["uid"]) for r in ev["resources"]] == [
+        ("group", "storecloud/subgroup1", "10"), ("parent group", "storecloud", "78")]  # fmt: skip
+    assert ev["time"] == 1342855854000  # created_at 2012-07-21T07:30:54Z
+    assert "parent_full_path" not in (ev["unmapped"] or "") and "parent_name" in ev["unmapped"]
+
+
+def test_access_request_denied(path: str) -> None:
+    doc = denied()
+    (ev,) = rows([doc])
+    assert (ev["class_uid"], ev["api"]["operation"]) == (6003, "user_access_request_denied_for_group")
+    assert {(r["type"], r["name"], r["uid"]) for r in ev["resources"]} == {
+        ("group", doc["group_path"], str(doc["group_id"])), ("user", doc["user_username"], str(doc["user_id"]))}  # fmt: skip
+
+
+def test_group_webhook_batch_with_the_documented_hooks(path: str) -> None:
+    """The new events beside the documented ones, one document: all stored, none dead."""
+    docs = [json.loads(x) for x in HOOKS.read_text().splitlines()] + [subgroup("subgroup_create"), denied()]
+    assert len(rows(docs)) == len(docs)
+
+
+@pytest.mark.parametrize("doc", [subgroup("subgroup_destroy"), denied()], ids=["subgroup", "denied"])
+def test_detected_as_gitlab(doc: dict) -> None:
+    data = json.dumps(doc, indent=2).encode()
+    fmt = detect(data)
+    assert fmt is not None and fmt.name == "gitlab"
