@@ -100,3 +100,44 @@ def test_alertmanager_api_v1_sniff_needs_alert_keys() -> None:
     am = formats.get("alertmanager")
     assert am.sniff(_v1_alerts()[:4096]) == 90
     assert am.sniff(b'{"status": "success", "data": [{"metric": {}, "value": [1, "1"]}]}') == 0  # a Prometheus query
+
+
+# --------------------------------------------------------------------------------------
+# CEF dates with a zone, LEEF 2.0 with the optional delimiter field left empty
+# --------------------------------------------------------------------------------------
+
+SEP19 = 1695111970000  # 2023-09-19T08:26:10Z
+
+
+@pytest.mark.parametrize(("stamp", "want"), [
+    ("rt=Sep 19 2023 08:26:10.123 UTC", SEP19 + 123),
+    ("rt=Sep 19 2023 08:26:10 GMT", SEP19),
+    ("start=Sep 19 2023 10:26:10 GMT+02:00", SEP19),
+    ("start=Sep 19 2023 03:26:10 -0500", SEP19),
+    ("rt=Sep 19 2023 10:26:10.500 +02:00", SEP19 + 500),
+    ("rt=Sep 19 2023 08:26:10", SEP19),  # no zone: UTC, as before
+    ("rt=1695111970000", SEP19),
+])  # fmt: skip
+def test_cef_date_zones(stamp: str, want: int) -> None:
+    """ArcSight CEF's date formats end in an optional ``zzz``; a bare CEF line takes its time from ``rt``/``start``."""
+    line = f"CEF:0|Vendor|Product|1.0|100|Name|5|src=10.0.0.1 {stamp} dst=10.0.0.2\n".encode()
+    d = formats.get("syslog").decode(line, "cef.log")
+    (r,) = _rows(d)
+    assert r["time"] == want and not r["metadata"].get("labels")
+    assert json.loads(r["unmapped"])["cef"]["extension"]["dst"] == "10.0.0.2"
+
+
+def test_cef_date_named_zone_is_not_guessed() -> None:
+    d = formats.get("syslog").decode(b"CEF:0|V|P|1|100|N|5|rt=Sep 19 2023 08:26:10 CEST\n", "cef.log")
+    (r,) = _rows(d)
+    assert r["metadata"].get("labels") == ["secpipe:time_from_receipt"]  # CEST, IST ...: ambiguous, not read
+
+
+def test_leef2_empty_delimiter_field_is_tab() -> None:
+    lines = (b"LEEF:2.0|Lancope|StealthWatch|1.0|41||src=10.0.1.8\tdst=10.0.0.5\tsev=7\n"
+             b"LEEF:2.0|Lancope|StealthWatch|1.0|41|src=10.0.1.8\tdst=10.0.0.5\tsev=7\n"
+             b"LEEF:2.0|Lancope|StealthWatch|1.0|41|x09|src=10.0.1.8\tdst=10.0.0.5\tsev=7\n")  # fmt: skip
+    rows = _rows(formats.get("syslog").decode(lines, "leef.log"))
+    assert [json.loads(r["unmapped"])["leef"]["extension"] for r in rows] == [
+        {"src": "10.0.1.8", "dst": "10.0.0.5", "sev": "7"}] * 3
+    assert {r["severity_id"] for r in rows} == {4}

@@ -8,7 +8,9 @@ Medium, 7-8 High, 9-10 Very-High) or one of the words Unknown, Low, Medium, High
 
 LEEF (IBM QRadar Log Event Extended Format): ``LEEF:Version|Vendor|Product|Version|EventID|``
 then attributes ``key=value`` separated by a tab (LEEF 1.0), or, in LEEF 2.0, by the delimiter
-given as a sixth header field (one character, or ``xHH``/``0xHH`` hex); ``sev`` is 1-10.
+given as a sixth header field (one character, or ``xHH``/``0xHH`` hex; the field is optional,
+and left empty or out it is the tab); ``sev`` is 1-10. CEF dates (``rt``, ``start``) are epoch
+milliseconds or ``MMM dd [yyyy ]HH:mm:ss[.SSS][ zzz]`` (read in :mod:`.syslog`).
 
 Design: the headers are split for the whole batch with one ``extract_regex``; extensions are
 parsed per message with a compiled regex only for the rows that carry CEF/LEEF (a syslog batch
@@ -39,7 +41,7 @@ _LEEF_RE = (
 _CEF_EXT = re.compile(r"([\w.\[\]-]+)=((?:\\.|[^\\])*?)(?=\s+[\w.\[\]-]+=|\s*$)", re.S)
 _CEF_UNESC = re.compile(r"\\([\\=|nr])")
 _HEADER_UNESC = re.compile(r"\\([\\|])")
-_LEEF_DELIM = re.compile(r"^(?:0?x([0-9A-Fa-f]{2,4})|(.))\|")
+_LEEF_DELIM = re.compile(r"^(?:0?x([0-9A-Fa-f]{2,4})|(.))?\|")  # an empty field: the default, tab
 
 #: CEF severity words and numbers -> OCSF severity_id (Low 2, Medium 3, High 4, Very-High 5 Critical).
 _SEV_KEYS = pa.array(["unknown", "low", "medium", "high", "very-high"] + [str(i) for i in range(11)], S)
@@ -59,7 +61,7 @@ def _leef_extension(ext: str, version: str) -> dict[str, str]:
     if version.startswith("2"):
         m = _LEEF_DELIM.match(ext)
         if m:
-            delim = chr(int(m.group(1), 16)) if m.group(1) else m.group(2)
+            delim = chr(int(m.group(1), 16)) if m.group(1) else m.group(2) or "\t"
             ext = ext[m.end() :]
     out: dict[str, str] = {}
     for part in ext.split(delim):

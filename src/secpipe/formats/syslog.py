@@ -586,15 +586,29 @@ def _object(items: list[tuple[str, pa.Array]], n: int) -> pa.Array:
     return pc.if_else(pc.equal(joined, ""), pa.scalar(None, S), body)
 
 
+#: a CEF date's ``zzz`` (ArcSight CEF, "Date Formats": ``MMM dd [yyyy ]HH:mm:ss[.SSS][ zzz]``) as an
+#: offset: UTC/GMT, or a numeric one (``+0200``, ``GMT+02:00``). A named zone (``PST``, ``CEST``) is
+#: ambiguous and not read: such a time stays unparsed (the receipt time is used, and labelled so).
+_CEF_ZONE = r"^(?P<t>.*?) (?:(?P<utc>UTC|GMT|UT|Z)|(?:GMT|UTC)?(?P<sign>[+-])(?P<hh>\d\d):?(?P<mm>\d\d))$"
+
+
 def _payload_times(text: pa.Array) -> pa.Array:
     """CEF ``rt``/``start`` and LEEF ``devTime``: epoch milliseconds, a BSD-style date
-    (``MMM dd yyyy HH:mm:ss[.SSS]``) or ISO 8601."""
+    (``MMM dd [yyyy ]HH:mm:ss[.SSS][ zzz]``) or ISO 8601."""
     if text.null_count == len(text):
         return pa.nulls(len(text), pa.int64())
     digits = pc.fill_null(pc.match_substring_regex(text, r"^\d{10,13}$"), False)
     epoch = pc.if_else(digits, text, pa.scalar(None, S)).cast(pa.int64())
     epoch = pc.if_else(pc.less(epoch, 10**11), pc.multiply(epoch, 1000), epoch)  # seconds -> ms
-    return pc.coalesce(epoch, _bsd_times(pc.if_else(digits, pa.scalar(None, S), text)))
+    dates = pc.if_else(digits, pa.scalar(None, S), text)
+    zone = pc.extract_regex(dates, _CEF_ZONE)
+    if zone.null_count == len(text):
+        return pc.coalesce(epoch, _bsd_times(dates))
+    sign = pc.if_else(pc.equal(group(zone, "sign"), "-"), -60_000, 60_000)
+    minutes = pc.add(pc.multiply(group(zone, "hh").cast(pa.int64()), 60), group(zone, "mm").cast(pa.int64()))
+    offset = pc.fill_null(pc.multiply(sign, minutes), 0)  # ms east of UTC; 0 for UTC/GMT
+    local = _bsd_times(pc.coalesce(group(zone, "t"), dates))
+    return pc.coalesce(epoch, pc.subtract(local, offset))
 
 
 _BSD_PARTS = (
