@@ -81,3 +81,25 @@ def test_detected_as_gitlab(doc: dict) -> None:
     data = json.dumps(doc, indent=2).encode()
     fmt = detect(data)
     assert fmt is not None and fmt.name == "gitlab"
+
+
+GIT_OPS = Path(__file__).resolve().parent.parent / "cases" / "holdout" / "gitlab_audit_stream_git_ops.jsonl"
+
+
+@pytest.mark.parametrize(("line", "activity_id"), [(0, 2), (1, 3), (2, 2)])
+def test_git_operation_streamed_without_event_type(path: str, line: int, activity_id: int) -> None:
+    """GitLab 14.x streamed Git operations without ``event_type`` (its "Example responses for SSH
+    events"; the type came in 15.0): the ``custom_message`` object names the Git service, so the
+    event is a repository_git_operation (fetch Read, push Update), not an operation named by the
+    message's JSON text with activity Other."""
+    doc = json.loads(GIT_OPS.read_text().splitlines()[line])
+    del doc["event_type"]
+    (ev,) = rows([doc])
+    assert (ev["api"]["operation"], ev["activity_id"]) == ("repository_git_operation", activity_id)
+    assert ev["actor"]["user"]["name"] == doc["author_name"] and ev["src_endpoint"]["ip"] == "127.0.0.1"
+
+
+def test_text_custom_message_without_event_type_is_unchanged(path: str, real: Path) -> None:
+    """Panther's GitLab.Audit events (a text ``custom_message``, no type) keep the message as the operation."""
+    docs = [json.loads(x) for x in (real / "panther-analysis/extracted/gitlab.jsonl").read_text().splitlines()[:3]]
+    assert [r["api"]["operation"] for r in rows(docs)] == [d["detail"]["custom_message"] for d in docs]

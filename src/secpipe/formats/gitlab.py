@@ -21,7 +21,9 @@ OCSF classes (why):
   change, or ``METHOD route``), ``actor.user`` = author, ``src_endpoint.ip``, ``resources``
   = entity and target; request logs add ``http_request`` and the HTTP status (>= 400 is a
   Failure); activity from the HTTP method or the event verb (``repository_git_operation``:
-  from its ``custom_message`` Git service or verb: upload-pack/pull Read, receive-pack/push Update).
+  from its ``custom_message`` Git service or verb: upload-pack/pull Read, receive-pack/push Update;
+  GitLab 14.x streamed these without ``event_type``: a ``custom_message`` object naming a Git
+  service makes the event a ``repository_git_operation`` all the same).
 - push, tag_push, merge_request and other webhooks -> API Activity (as GitHub's).
 - pipeline -> Scheduled Job Activity (1006): a CI pipeline is a job run by GitLab's
   scheduler; status success -> Success, failed/canceled -> Failure; ``job.run_state`` from
@@ -366,10 +368,14 @@ def _text(v: Any) -> str | None:
 
 def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
     ds = [r.details or r.detail or _NO_DETAILS for r in rs]
+    # GitLab 14.x streamed Git operations without ``event_type`` (it came in 15.0): their
+    # ``custom_message`` object names the Git service, and they are repository_git_operation events
+    types = [r.event_type or ("repository_git_operation" if _git_activity(d.custom_message, objects_only=True) != 99 else None)
+             for r, d in zip(rs, ds, strict=True)]  # fmt: skip
     # (audit_json.log lines with neither event nor change, such as a sign-in ``with`` a method, name
     # the controller action that wrote them in ``meta.caller_id``)
-    ops = [r.event_type or d.event_name or _text(d.custom_message) or r.change or d.change or _text(t.get("meta.caller_id"))
-           for r, d, t in zip(rs, ds, tops, strict=True)]  # fmt: skip
+    ops = [e or d.event_name or _text(d.custom_message) or r.change or d.change or _text(t.get("meta.caller_id"))
+           for r, d, t, e in zip(rs, ds, tops, types, strict=True)]  # fmt: skip
     sid, res = c.sid, c.resource
     cols = {
         "api.operation": ops,
@@ -389,8 +395,8 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
     times = [c.first_time(r.created_at, r.time) for r in rs]
     acts = [_audit_activity(r.event_type, op if not r.event_type else _text(d.custom_message))
             for r, d, op in zip(rs, ds, ops, strict=True)]  # fmt: skip
-    for n, (r, d) in enumerate(zip(rs, ds, strict=True)):
-        if r.event_type == "repository_git_operation":  # a clone/fetch reads, a push updates
+    for n, (d, e) in enumerate(zip(ds, types, strict=True)):
+        if e == "repository_git_operation":  # a clone/fetch reads, a push updates
             acts[n] = _git_activity(d.custom_message)
     return cols, times, acts
 
@@ -418,10 +424,11 @@ _GIT_OPERATION = {"git-upload-pack": 2, "git-upload-archive": 2, "git-receive-pa
                   "fetch": 2, "push": 3, "archive": 2, "download": 2}  # fmt: skip
 
 
-def _git_activity(message: msgspec.Raw) -> int:
-    """Activity of a Git operation from its ``custom_message`` object (99 Other when it names none)."""
+def _git_activity(message: msgspec.Raw, *, objects_only: bool = False) -> int:
+    """Activity of a Git operation from its ``custom_message`` object (99 Other when it names none;
+    ``objects_only``: a text message, which other events write too, names none)."""
     raw = bytes(message) if message else b""
-    if raw[:1] == b'"':  # the UI's "Repository Download Started": its Git verb among its words
+    if raw[:1] == b'"' and not objects_only:  # the UI's "Repository Download Started": its Git verb among its words
         words = str(msgspec.json.decode(raw)).lower().split()
         return next((a for w in words if (a := _GIT_OPERATION.get(w, 99)) != 99), 99)
     if raw[:1] != b"{":
