@@ -11,8 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from secpipe import formats
 from secpipe.formats.base import Decoded, decode_document
+from tests.unit.native_support import same_both_ways
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 
@@ -65,3 +68,42 @@ def test_sonarqube_do_transition_answer_takes_the_new_status() -> None:
 def test_sonarqube_answer_with_a_null_issue_is_dead_lettered() -> None:
     d = decode_document(formats.get("sonarqube"), json.dumps({"issue": None, "components": []}).encode(), "t")
     assert not d.batches and len(d.dead) == 1
+
+
+# --------------------------------------------------------------------------------------
+# SARIF regions: the defaults of a line/column region
+# --------------------------------------------------------------------------------------
+
+
+def _region_rows(doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    d = same_both_ways("sarif", json.dumps(doc).encode(), monkeypatch, "regions")
+    out = []
+    for r in _rows(d):
+        code = (r["vulnerabilities"][0]["affected_code"] or [{}])[0]
+        out.append(tuple(code.get(k) for k in ("start_line", "end_line", "start_column", "end_column")))
+    return out
+
+
+def test_sarif_region_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    # SARIF 2.1.0 §3.30.5-§3.30.8: in a region given by line/column, an absent startColumn is 1 and
+    # an absent endLine is startLine; an absent endColumn (one past the line's last character) is
+    # unknown without the file. sarif-sdk's MSBuild converter output has five region shapes.
+    doc = json.loads((CASES / "holdout" / "SomeErrors.txt.sarif").read_bytes())
+    results = doc["runs"][0]["results"]
+    regions = [res["locations"][0]["physicalLocation"]["region"] for res in results if res.get("locations")]
+    want = [(g["startLine"], g.get("endLine", g["startLine"]), g.get("startColumn", 1), g.get("endColumn"))
+            for g in regions]  # fmt: skip
+    assert len({tuple(sorted(g)) for g in regions}) == 5  # startLine alone, with endLine, with columns ...
+    assert "locations" not in results[-1]  # (its last result has no location: no line either)
+    # endLine and startColumn were null when absent
+    assert _region_rows(doc, monkeypatch) == [*want, (None, None, None, None)]
+
+
+def test_sarif_region_without_lines_has_no_line_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a region given by offsets only (§3.30.9-§3.30.10), or none at all, names no line or column
+    doc = json.loads((CASES / "holdout" / "SomeErrors.txt.sarif").read_bytes())
+    res = doc["runs"][0]["results"]
+    res[0]["locations"][0]["physicalLocation"]["region"] = {"charOffset": 17, "charLength": 3}
+    res[1]["locations"][0]["physicalLocation"]["region"] = {"byteOffset": 40}
+    del res[2]["locations"][0]["physicalLocation"]["region"]
+    assert _region_rows(doc, monkeypatch)[:3] == [(None, None, None, None)] * 3

@@ -14,7 +14,8 @@ Mapping: rule (from ``ruleId``/``rule.id``/``ruleIndex``, resolved in ``tool.dri
 shortDescription/fullDescription, type Rule) and ``affected_code[0].rule``; result message
 (``message.text`` or the rule's ``messageStrings[id]``, ``{n}`` placeholders filled from
 ``arguments``) -> ``message``; first location -> ``affected_code[0]`` (``file.path`` from
-``artifactLocation.uri`` or ``run.artifacts[index]``, lines, columns); tool driver name,
+``artifactLocation.uri`` or ``run.artifacts[index]``, lines, columns: in a line/column region an
+absent ``endLine`` is ``startLine`` and an absent ``startColumn`` 1, SARIF §3.30.5-§3.30.7); tool driver name,
 version (``version`` or ``semanticVersion``) and organization -> ``metadata.product`` and
 ``finding_info.product``; fingerprints and partialFingerprints -> ``finding_info.uid``
 (first fingerprint value, else rule|file|partial values, else rule|file|line|ordinal; a uid
@@ -492,14 +493,17 @@ class Sarif(ReportFormat):
         status_id = pc.if_else(suppressed, 3, pc.if_else(pc.fill_null(gone, False), 4, 1))
         status_id = status_id.cast(pa.int32())
         has_file = paths.is_valid()
+        start_line = _int32(f["startLine"])
         code = nest({
             "file.path": paths,
             "file.name": _distinct_map(paths, _file_name, S),
             "file.type_id": pc.if_else(has_file, pa.scalar(_REGULAR_FILE, pa.int32()), pa.scalar(None, pa.int32())),
             "file.type": pc.if_else(has_file, pa.scalar("Regular File", S), pa.scalar(None, S)),
-            "start_line": _int32(f["startLine"]),
-            "end_line": _int32(f["endLine"]),
-            "start_column": _int32(f["startColumn"]),
+            "start_line": start_line,
+            # a line/column region's absent endLine is its startLine and its absent startColumn 1
+            # (SARIF 2.1.0 §3.30.5-§3.30.7); an absent endColumn (the end of that line) stays unknown
+            "end_line": _int32(pc.coalesce(f["endLine"], f["startLine"])),
+            "start_column": pc.coalesce(_int32(f["startColumn"]), pc.if_else(start_line.is_valid(), _ONE, _NULL32)),
             "end_column": _int32(f["endColumn"]),
             "rule.uid": rid_arr,
             "rule.name": rule_names,
@@ -664,6 +668,10 @@ _MIN, _MAX = -(2**63), 2**63 - 1
 def _ref_ints(values: list[int | None]) -> pa.Array:
     """Indexes (rule, tool component, artifact) as int64; one beyond int64 indexes nothing: -2."""
     return pa.array([v if v is None or _MIN <= v <= _MAX else -2 for v in values], pa.int64())
+
+
+_ONE = pa.scalar(1, pa.int32())
+_NULL32 = pa.scalar(None, pa.int32())
 
 
 def _int32(col: pa.Array) -> pa.Array:
