@@ -17,6 +17,8 @@ from secpipe import formats
 from secpipe.detect.sigma import load_rules
 from secpipe.detect.sigma.correlation import CorrelationEngine
 from secpipe.detect.sigma.engine import RuleSet
+from secpipe.transforms.enrich.geoip import GeoIPStage
+from secpipe.transforms.enrich.options import GeoIPOptions
 
 
 def _rule(tmp_path: Path, text: str, name: str = "r.yml") -> Path:
@@ -147,3 +149,45 @@ def test_aggregation_function_needs_its_field(tmp_path: Path) -> None:
     assert [u.reason for u in rs.unsupported] == ["aggregation max() needs a field — write max(field)"]
     rs = load_rules([_agg_rule(tmp_path, "median(additionalEventData.bytesTransferredOut) > 3")])
     assert "none of the specification's" in rs.unsupported[0].reason
+
+
+# -- the caller's country ------------------------------------------------------------
+# SigmaHQ rules-placeholder/cloud/aws/cloudtrail/aws_cloudtrail_console_login_success_from_susp_locations.yml
+# filters logins by src_country|expand: '%Legitimate_Countries%'. A CloudTrail record has no
+# country; the geoip transform writes the caller address's (src_endpoint.location.country).
+
+MMDB = "maxmind-db/test-data/GeoLite2-Country-Test.mmdb"
+
+
+def _login(i: int, ip: str) -> dict:
+    return {"eventVersion": "1.08", "eventTime": f"2026-11-29T10:00:0{i}Z", "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin", "awsRegion": "us-east-1", "sourceIPAddress": ip, "eventID": f"e{i}",
+            "eventType": "AwsConsoleSignIn", "recipientAccountId": "111122223333",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice"},
+            "responseElements": {"ConsoleLogin": "Success"}}
+
+
+def test_src_country_reads_the_geoip_country(tmp_path: Path, real: Path) -> None:
+    rule = _rule(tmp_path, """\
+        title: console login from an unexpected country
+        id: 5d7f9b1c-3e5a-4c7e-9f1b-3d5f7a9c1e3b
+        logsource: {product: aws, service: cloudtrail}
+        detection:
+            selection:
+                eventName: ConsoleLogin
+                responseElements.ConsoleLogin: Success
+            filter_main_country:
+                src_country|expand: '%Legitimate_Countries%'
+            condition: selection and not 1 of filter_main_*
+        level: medium
+    """)
+    rs = load_rules([rule], placeholders={"Legitimate_Countries": ["GB"]})
+    assert not rs.unsupported
+    # MaxMind's test database: 81.2.69.142 is in GB, 89.160.20.112 in SE
+    body = msgspec.json.encode({"Records": [_login(0, "81.2.69.142"), _login(1, "89.160.20.112")]})
+    plain = formats.get("cloudtrail").decode(body, "t").batches[0]
+    geo = GeoIPStage("geo", GeoIPOptions(country=str(real / MMDB))).process(plain)[0]
+    assert [e["location"]["country"] for e in geo.column("src_endpoint").to_pylist()] == ["GB", "SE"]
+    for r in (rs, RuleSet(rs.rules, distinct_values=False)):
+        assert r.matches(geo).column("row").to_pylist() == [1]  # the login from GB is filtered
+        assert sorted(r.matches(plain).column("row").to_pylist()) == [0, 1]  # no country known: none filtered

@@ -42,7 +42,9 @@ categories' field, used by SigmaHQ's ``rules-placeholder`` CloudTrail rule
 CloudTrail ``sourceIPAddress``, Kubernetes audit ``sourceIPs`` (a list), GitHub audit
 ``actor_ip``. Without it, such a filter never held and ``not filter`` fired on every login
 whatever addresses the user listed. The same rule's ``src_country`` has no field in a
-CloudTrail record (a location would come from GeoIP enrichment): it stays unmapped.
+CloudTrail record: it is the caller address's country the ``geoip`` transform writes
+(``src_endpoint.location.country``, an ISO code) when it runs before the ``sigma`` stage;
+without it the field stays empty and the country filter holds for no event, as before.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ from __future__ import annotations
 from sigma.processing.pipeline import ProcessingPipeline
 
 _SPEC = "requestObject.spec"
+#: the caller's country: the geoip transform's ISO code of ``src_endpoint.ip``
+_COUNTRY = ["src_country", "src_endpoint.location.country"]
 #: product -> {rule field: event fields it may be read from, in order}
 MAPPINGS: dict[str, dict[str, list[str]]] = {
     "kubernetes": {
@@ -58,10 +62,10 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
         "capabilities": ["capabilities", *(f"{_SPEC}.{c}.securityContext.capabilities"
                                            for c in ("containers", "initContainers", "ephemeralContainers"))],
         **{k: [k, f"objectRef.{k}"] for k in ("resource", "subresource", "namespace")},
-        "src_ip": ["src_ip", "sourceIPs"],
+        "src_ip": ["src_ip", "sourceIPs"], "src_country": _COUNTRY,
     },
-    "aws": {"src_ip": ["src_ip", "sourceIPAddress"]},
-    "github": {"src_ip": ["src_ip", "actor_ip"]},
+    "aws": {"src_ip": ["src_ip", "sourceIPAddress"], "src_country": _COUNTRY},
+    "github": {"src_ip": ["src_ip", "actor_ip"], "src_country": _COUNTRY},
     "linux": {"pam_message": ["pam_message", "status_detail"], "pam_user": ["pam_user", "user.name"],
               "pam_rhost": ["pam_rhost", "src_endpoint.ip", "src_endpoint.hostname"]},
 }
