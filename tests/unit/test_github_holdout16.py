@@ -146,3 +146,18 @@ def test_alert_batch_of_both_shapes(real: Path, path: str) -> None:
     rows = [r for b in dec.batches for r in b.to_pylist()]
     assert sorted(r["status_id"] for r in rows) == [1, 1, 4, 4]
     assert sum(1 for r in rows if (r["vulnerabilities"][0].get("cve") or {}).get("epss")) == 1
+
+
+@pytest.mark.parametrize("rel", ["pull_request/ready_for_review.payload.json", "pull_request/ready_for_review.with-organization.payload.json"])
+def test_ready_for_review_is_an_update(real: Path, path: str, rel: str) -> None:
+    """A draft pull request marked ready for review changes it (Update), as converted_to_draft
+    does; ``ready`` is no ``read`` (it was Read)."""
+    ev = mapped(load(real, rel))
+    assert (ev["class_uid"], ev["activity_id"], ev["api"]["operation"]) == (6003, 3, "pull_request.ready_for_review")
+
+
+@pytest.mark.parametrize(("action", "activity_id"), [("repo.download_zip", 2), ("git.clone", 2), ("read_only", 2), ("readme_updated", 3)])
+def test_read_words(action: str, activity_id: int) -> None:
+    from secpipe.formats import _cicd
+
+    assert _cicd.verb_activity(action, 3) == activity_id

@@ -71,7 +71,8 @@ def verb_activity(action: str | None, default: int = 99) -> int:
         return 1
     if word in DELETE_WORDS or word.startswith(("destroy", "delete", "remove", "revoke")):
         return 4
-    if word in READ_WORDS or word.startswith(("clone", "fetch", "download", "view", "read", "export")):
+    # "read" as a whole word only: ``ready_for_review`` (a draft pull request marked ready) is no read
+    if word in READ_WORDS or word.startswith(("clone", "fetch", "download", "view", "read_", "export")):
         return 2
     if word.startswith(UPDATE_WORDS):
         return 3
