@@ -191,3 +191,52 @@ def test_src_country_reads_the_geoip_country(tmp_path: Path, real: Path) -> None
     for r in (rs, RuleSet(rs.rules, distinct_values=False)):
         assert r.matches(geo).column("row").to_pylist() == [1]  # the login from GB is filtered
         assert sorted(r.matches(plain).column("row").to_pylist()) == [0, 1]  # no country known: none filtered
+
+
+# -- count() by host on syslog lines ---------------------------------------------------
+# SigmaHQ rules/linux/builtin/lnx_shell_priv_esc_prep.yml: "keywords | count() by host > 6"
+# within 30m, the commands run on one machine. host is the syslog header's HOSTNAME.
+
+_PRIVESC = """\
+    title: privilege escalation preparation
+    id: 8e0a2c4e-6a8c-4e0a-9c2e-4a6c8e0a2c4e
+    logsource: {product: linux}
+    detection:
+        keywords:
+            - 'uname -a'
+            - 'cat /etc/issue'
+            - 'cat /etc/passwd'
+            - 'crontab -l'
+            - 'ifconfig'
+            - 'netstat -tulpn'
+            - 'cat /etc/shadow'
+            - 'iptables -L'
+        timeframe: 30m
+        condition: keywords | count() by host > 6
+    level: medium
+"""
+_CMDS = ["uname -a", "cat /etc/issue", "cat /etc/passwd", "crontab -l", "ifconfig", "netstat -tulpn",
+         "cat /etc/shadow", "iptables -L"]
+
+
+def test_count_by_host_groups_syslog_lines_by_their_hostname(tmp_path: Path) -> None:
+    rs = load_rules([_rule(tmp_path, _PRIVESC)])
+    assert not rs.unsupported
+
+    def groups(lines: list[str]) -> list[str]:
+        eng = CorrelationEngine(rs, None, clock=lambda: 1796032800.0)
+        out = []
+        for line in lines:  # one line per batch, as a stream
+            b = formats.get("syslog").decode(line.encode(), "t").batches[0]
+            f = eng.process(b, rs.matches(b))
+            if f is not None:
+                out += [msgspec.json.decode(u)["group"] for u in f.column("unmapped").to_pylist()]
+        return out
+
+    def line(i: int, host: str, cmd: str) -> str:
+        return f"<13>Nov 30 10:{i // 60:02d}:{i % 60:02d} {host} bash[999]: HISTORY: PID=999 UID=0 {cmd}"
+
+    web1 = [line(i, "web1", c) for i, c in enumerate(_CMDS)]  # 8 on one machine
+    spread = [line(20 + i, f"web{2 + i % 2}", c) for i, c in enumerate(_CMDS)]  # 4 each on two others
+    assert groups(web1) == [["web1"]]  # fires at the seventh
+    assert groups(spread) == []  # before: one group of 8 lines, fired

@@ -33,7 +33,10 @@ lnx_auth_susp_failed_logons_single_source.yml``, since 2017) names the parts of 
 ``modules/pam_unix/support.c``) ``pam_message``, ``pam_rhost`` and ``pam_user``, which no syslog
 line carries as such; the syslog format decodes that line into the OCSF columns these read:
 ``status_detail`` (the message, ``authentication failure``), ``src_endpoint.ip`` or
-``src_endpoint.hostname`` (``rhost``, an address or a name), ``user.name`` (``user``).
+``src_endpoint.hostname`` (``rhost``, an address or a name), ``user.name`` (``user``). Their
+``host`` (``lnx_shell_priv_esc_prep.yml``: ``keywords | count() by host > 6``, the commands run on
+one machine) is the HOSTNAME of the syslog header, ``device.hostname``; unread, every line
+counted in one group whatever machine wrote it.
 
 The Sigma taxonomy's generic ``src_ip`` (the client address: the firewall/proxy/webserver
 categories' field, used by SigmaHQ's ``rules-placeholder`` CloudTrail rule
@@ -67,7 +70,8 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
     "aws": {"src_ip": ["src_ip", "sourceIPAddress"], "src_country": _COUNTRY},
     "github": {"src_ip": ["src_ip", "actor_ip"], "src_country": _COUNTRY},
     "linux": {"pam_message": ["pam_message", "status_detail"], "pam_user": ["pam_user", "user.name"],
-              "pam_rhost": ["pam_rhost", "src_endpoint.ip", "src_endpoint.hostname"]},
+              "pam_rhost": ["pam_rhost", "src_endpoint.ip", "src_endpoint.hostname"],
+              "host": ["host", "device.hostname"]},
 }
 
 
