@@ -107,3 +107,42 @@ def test_sarif_region_without_lines_has_no_line_defaults(monkeypatch: pytest.Mon
     res[1]["locations"][0]["physicalLocation"]["region"] = {"byteOffset": 40}
     del res[2]["locations"][0]["physicalLocation"]["region"]
     assert _region_rows(doc, monkeypatch)[:3] == [(None, None, None, None)] * 3
+
+
+# --------------------------------------------------------------------------------------
+# SARIF message strings: the lookup of §3.11.7 and the placeholders of §3.11.5
+# --------------------------------------------------------------------------------------
+
+
+def _messages(doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    d = same_both_ways("sarif", json.dumps(doc).encode(), monkeypatch, "messages")
+    return [r["message"] for r in _rows(d)]
+
+
+def test_sarif_message_from_global_message_strings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A message given by `id` is looked up in its rule's messageStrings, then in the tool
+    # component's globalMessageStrings (§3.11.7, §3.19.22); with arguments, {n} is filled and
+    # {{ }} are the escaped braces (§3.11.5). sarif-sdk's MSBuild log, its messages made ids.
+    doc = json.loads((CASES / "holdout" / "SomeErrors.txt.sarif").read_bytes())
+    driver, results = doc["runs"][0]["tool"]["driver"], doc["runs"][0]["results"]
+    driver["globalMessageStrings"] = {
+        "note": {"text": "This is a {0}."},
+        "file": {"markdown": "cannot open file '{0}' {{link}}", "text": "cannot open file '{0}' {{link}}"},
+    }
+    results[2]["message"] = {"id": "note", "arguments": ["note"]}
+    results[6]["message"] = {"id": "file", "arguments": ["somelib.lib"]}
+    results[3]["message"] = {"id": "absent"}  # found nowhere: no message
+    results[4]["message"] = {"text": "{{not a placeholder}}"}  # no arguments: the text as given
+    got = _messages(doc, monkeypatch)
+    assert got[2] == "This is a note."  # was None: only rules' messageStrings were read
+    assert got[6] == "cannot open file 'somelib.lib' {link}"
+    assert (got[3], got[4]) == (None, "{{not a placeholder}}")
+
+
+def test_sarif_global_message_strings_of_the_wrong_shape_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = json.loads((CASES / "holdout" / "SomeErrors.txt.sarif").read_bytes())
+    doc["runs"][0]["results"][2]["message"] = {"id": "note"}
+    for bad in (["note"], {"note": "This is a note."}, {"note": {"text": 7}}):
+        doc["runs"][0]["tool"]["driver"]["globalMessageStrings"] = bad
+        got = _messages(doc, monkeypatch)  # the log is read, not refused
+        assert len(got) == 7 and got[2] is None

@@ -12,8 +12,9 @@ Finding (2004) is for runtime detections.
 Mapping: rule (from ``ruleId``/``rule.id``/``ruleIndex``, resolved in ``tool.driver.rules`` or
 ``tool.extensions[].rules``) -> ``finding_info.analytic`` (uid, name, desc from
 shortDescription/fullDescription, type Rule) and ``affected_code[0].rule``; result message
-(``message.text`` or the rule's ``messageStrings[id]``, ``{n}`` placeholders filled from
-``arguments``) -> ``message``; first location -> ``affected_code[0]`` (``file.path`` from
+(``message.text``, else by its ``id`` the rule's ``messageStrings``, else its tool component's
+``globalMessageStrings``, SARIF §3.11.7; with ``arguments``, ``{n}`` placeholders filled and ``{{``/``}}``
+read as the braces they escape) -> ``message``; first location -> ``affected_code[0]`` (``file.path`` from
 ``artifactLocation.uri`` or ``run.artifacts[index]``, lines, columns: in a line/column region an
 absent ``endLine`` is ``startLine`` and an absent ``startColumn`` 1, SARIF §3.30.5-§3.30.7); tool driver name,
 version (``version`` or ``semanticVersion``) and organization -> ``metadata.product`` and
@@ -126,6 +127,7 @@ class _Component(msgspec.Struct):
     semanticVersion: str | None = None
     organization: str | None = None
     rules: list[_Rule] | None = None
+    globalMessageStrings: Any = None  # message strings of no one rule (§3.19.22); read leniently
 
 
 class _Tool(msgspec.Struct):
@@ -264,7 +266,7 @@ _HEAD = msgspec.json.Decoder(_Head)
 _SARIF_SCHEMA = re.compile(rb'"\$schema"\s*:\s*"[^"]*sarif[^"]*"', re.IGNORECASE)
 _TYPED_LOG = msgspec.json.Decoder(_TypedLog)
 _LEVEL_WORD = {"error": "high", "warning": "medium", "note": "low", "none": "informational"}
-_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+_PLACEHOLDER = re.compile(r"\{(\d+)\}|\{\{|\}\}")
 _CVE = re.compile(r"^(CVE-\d{4}-\d+|GHSA-[\w-]+)$", re.IGNORECASE)
 _NO_RULE = _Rule()
 
@@ -273,15 +275,28 @@ def _text(t: _Text | None) -> str | None:
     return None if t is None else (t.text or t.markdown or None)
 
 
-def _fmt_message(msg: _Message | None, rule: _Rule) -> str | None:
+def _fmt_message(msg: _Message | None, rule: _Rule, strings: Any = None) -> str | None:
+    """A result's message string (SARIF §3.11.7 lookup): its text, else the one its ``id`` names
+    in the rule's ``messageStrings``, else in the rule's tool component's ``globalMessageStrings``
+    (``strings``); with ``arguments``, ``{n}`` placeholders filled and ``{{``/``}}`` read as the
+    braces they escape (§3.11.5), as .NET's String.Format that SARIF's placeholders follow does."""
     if msg is None:
         return None
     text = msg.text
     if text is None and msg.id and rule.messageStrings and msg.id in rule.messageStrings:
         text = _text(rule.messageStrings[msg.id])
+    if text is None and msg.id and isinstance(strings, dict) and isinstance(got := strings.get(msg.id), dict):
+        text = next((t for t in (got.get("text"), got.get("markdown")) if isinstance(t, str) and t), None)
     if text and msg.arguments:
         args = msg.arguments
-        text = _PLACEHOLDER.sub(lambda m: str(args[int(m.group(1))]) if int(m.group(1)) < len(args) else m.group(0), text)
+
+        def fill(m: re.Match[str]) -> str:
+            if m.group(1) is None:
+                return m.group(0)[0]  # {{ -> {, }} -> }
+            i = int(m.group(1))
+            return str(args[i]) if i < len(args) else m.group(0)
+
+        text = _PLACEHOLDER.sub(fill, text)
     return text
 
 
@@ -303,8 +318,10 @@ class _RunCtx:
         self.driver = tool.driver or _Component()
         self.components = [self.driver, *(tool.extensions or [])]
         self.by_id: dict[str, _Rule] = {}
+        self.owner: dict[int, _Component] = {}  # id(rule) -> the tool component defining it
         for comp in reversed(self.components):
             for r in comp.rules or []:
+                self.owner[id(r)] = comp
                 if r.id:
                     self.by_id[r.id] = r
         self.artifacts = [(a.location.uri if a.location else None) for a in run.artifacts or []]
@@ -327,6 +344,10 @@ class _RunCtx:
             if rid is None or got.id is None or got.id == rid or rid.split("/", 1)[0] == got.id:
                 return got
         return self.by_id.get(rid, _NO_RULE) if rid else _NO_RULE
+
+    def strings(self, rule: _Rule) -> Any:
+        """``globalMessageStrings`` of the tool component defining ``rule`` (the driver's for none)."""
+        return self.owner.get(id(rule), self.driver).globalMessageStrings
 
     def uri(self, loc: _ArtLoc | None) -> str | None:
         if loc is None:
@@ -525,7 +546,7 @@ class Sarif(ReportFormat):
             "references": per["references"].take(take),
             "affected_code": singleton_list(code, has_file),
         })  # fmt: skip
-        message = _messages(msgs, group, rules)
+        message = _messages(run, msgs, group, rules)
         cols.update({
             "status_id": status_id,
             "status": captions(cls, "status_id", status_id),
@@ -770,11 +791,14 @@ def _cwes(run: _RunCtx, taxa: pa.Array, per: dict[str, pa.Array], take: pa.Array
     return pc.if_else(mine, own, rule), pc.if_else(mine, own_cap, rule_cap)
 
 
-def _messages(msgs: Distinct, group: np.ndarray, rules: list[tuple[_Rule, str | None]]) -> pa.Array:
+def _messages(run: _RunCtx, msgs: Distinct, group: np.ndarray, rules: list[tuple[_Rule, str | None]]) -> pa.Array:
     """Result messages, formatted once per distinct (message, rule group) pair."""
     key = np.asarray(msgs.idx, np.int64) * len(rules) + group
     uniq, inverse = np.unique(key, return_inverse=True)
-    texts = [_fmt_message(msgs.values[k // len(rules)], rules[k % len(rules)][0]) for k in uniq.tolist()]
+    texts = []
+    for k in uniq.tolist():
+        rule = rules[k % len(rules)][0]
+        texts.append(_fmt_message(msgs.values[k // len(rules)], rule, run.strings(rule)))
     return strs(texts).take(pa.array(inverse.astype(np.int32)))
 
 
