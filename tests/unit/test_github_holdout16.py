@@ -161,3 +161,16 @@ def test_read_words(action: str, activity_id: int) -> None:
     from secpipe.formats import _cicd
 
     assert _cicd.verb_activity(action, 3) == activity_id
+
+
+@pytest.mark.parametrize(
+    ("rel", "activity_id"),
+    [("create/payload.json", 1), ("create/with-organization.payload.json", 1), ("delete/payload.json", 4),
+     ("delete/with-installation.payload.json", 4), ("fork/payload.json", 1), ("public/payload.json", 3)],
+)  # fmt: skip
+def test_event_types_without_action_take_their_own_verb(real: Path, path: str, rel: str, activity_id: int) -> None:
+    """create/delete (a branch or tag created or deleted), fork (a repository made) and public (a
+    repository made public) have no ``action``: the type says what was done (they were Other)."""
+    ev = mapped(load(real, rel))
+    event = rel.split("/", 1)[0]
+    assert (ev["class_uid"], ev["activity_id"], ev["metadata"]["event_code"]) == (6003, activity_id, event)

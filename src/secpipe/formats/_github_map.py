@@ -131,8 +131,13 @@ def _generic_tail(row: dict[str, Any], event: str, action: str | None) -> int:
     row["metadata.event_code"] = event if known else None
     row["src_endpoint.type_id"] = 0
     row["src_endpoint.type"] = "Unknown"
-    # security_and_analysis has no action: it reports a settings change (``changes.from``), an Update
-    return c.verb_activity(action, 3) if action else 3 if event == "security_and_analysis" else 99
+    return c.verb_activity(action, 3) if action else _ACTIONLESS.get(event, 99)
+
+
+#: activity of the event types that have no action, from what GitHub documents of each: a branch
+#: or tag created (create) or deleted (delete), a repository forked (a new repository), made public
+#: (an Update); security_and_analysis reports a settings change (``changes.from``), an Update
+_ACTIONLESS = {"create": 1, "delete": 4, "fork": 1, "public": 3, "security_and_analysis": 3}
 
 
 def _push(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
