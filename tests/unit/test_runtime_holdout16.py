@@ -1,5 +1,11 @@
 """Cloud and runtime formats against other versions of their producers (sixteenth round).
 
+- Falco: the fields Falco's stock rules print besides the process name (``proc.exepath``,
+  ``proc.pname``/``ppid``, ``user.uid``, a connection's ``fd.cport``/``fd.sport``) were left in
+  ``evidences[0].data`` only; a pid or port outside int32 would have failed the batch.
+- CEF dates with a zone (UTC/GMT or numeric) and LEEF 2.0 with its optional delimiter field
+  left empty: see the tests below.
+
 - Alertmanager API v1 (Alertmanager up to 0.26): ``/api/v1/alerts`` and ``/api/v1/alerts/groups``
   answers are wrapped as ``{"status": "success", "data": [...]}`` (``api/v1/api.go``); v1 alerts
   have no ``updatedAt`` and name their receivers as plain strings, v1 groups hold their alerts in
@@ -11,11 +17,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from secpipe import formats
+from tests.unit.native_support import same_both_ways
 from tests.unit.test_formats_holdout import CASES, _rows
 
 GROUPS = "karma-alertmanager-v2-alerts-groups.json"
@@ -141,3 +149,38 @@ def test_leef2_empty_delimiter_field_is_tab() -> None:
     assert [json.loads(r["unmapped"])["leef"]["extension"] for r in rows] == [
         {"src": "10.0.1.8", "dst": "10.0.0.5", "sev": "7"}] * 3
     assert {r["severity_id"] for r in rows} == {4}
+
+
+# --------------------------------------------------------------------------------------
+# Falco: the process path, parent, user id and connection ports the stock rules print
+# --------------------------------------------------------------------------------------
+
+
+def test_falco_process_parent_and_user_uid_from_real_alert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recorded Falco alert (Elastic's test data, tests/cases/holdout): ``proc.exepath``,
+    ``proc.pname`` and ``user.uid`` were only in ``evidences[0].data``."""
+    line = (CASES / "elastic-falco-alerts.log").read_bytes().splitlines()[0]
+    d = same_both_ways("falco", line, monkeypatch, "falco process fields")
+    (r,) = _rows(d)
+    proc = r["evidences"][0]["process"]
+    assert proc["name"] == "event-generator" and proc["path"] == "/bin/event-generator"
+    assert [{k: v for k, v in a.items() if v is not None} for a in proc["ancestry"]] == [{"name": "containerd-shim"}]
+    assert proc["user"]["name"] == "root" and proc["user"]["uid"] == "0"
+
+
+def test_falco_connection_ports_and_ranges(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    alerts = [json.loads(x) for x in (real / "falco/test/output_files/single_rule_with_cat_write.json").read_text().splitlines()]
+    a, b = alerts[0], alerts[1]
+    a["output_fields"].update({"fd.cip": "10.0.0.2", "fd.cport": 51234, "fd.sip": "10.0.0.1", "fd.sport": "443",
+                               "proc.pname": "bash", "proc.ppid": 4242})  # fmt: skip
+    b["output_fields"].update({"proc.ppid": 2**40, "fd.sport": "<NA>", "user.uid": 4294967295, "proc.pid": "x"})
+    doc = "\n".join(json.dumps(x) for x in (a, b)).encode()
+    d = same_both_ways("falco", doc, monkeypatch, "falco ports")
+    assert not d.dead
+    ra, rb = (r["evidences"][0] for r in _rows(d))
+    assert (ra["src_endpoint"]["ip"], ra["src_endpoint"]["port"]) == ("10.0.0.2", 51234)
+    assert (ra["dst_endpoint"]["ip"], ra["dst_endpoint"]["port"]) == ("10.0.0.1", 443)
+    assert [(p["name"], p["pid"]) for p in ra["process"]["ancestry"]] == [("bash", 4242)]
+    # out-of-range and non-numbers are no value (the batch is not lost); the uid is kept as written
+    assert rb["process"]["pid"] is None and rb["process"].get("ancestry") is None
+    assert rb.get("dst_endpoint") is None and rb["process"]["user"]["uid"] == "4294967295"

@@ -26,13 +26,14 @@ aws_cloudtrail ...) -> ``metadata.log_source`` and ``finding_info.analytic.categ
 image name/tag/uid: Detection Finding does not take the ``container`` profile that tags
 ``device.container``, and Evidence Artifacts' ``container`` is untagged),
 ``k8s.ns.name``/``k8s.pod.name``/``k8s.pod.uid`` -> ``resources[0]`` (type ``pod``, only when
-the alert has Kubernetes context); ``proc.name/cmdline/pid`` and ``user.name`` ->
-``evidences[0].process``. Plugin sources: the k8saudit target (``ka.target.resource``/``name``/
+the alert has Kubernetes context); ``proc.name/cmdline/pid/exepath`` (``path``), ``proc.pname``/``ppid``
+(``ancestry[0]``, the direct parent: ``parent_process`` would need the pid Falco's outputs rarely
+print, OCSF's process asks for a pid or uid) and ``user.name``/``uid`` -> ``evidences[0].process``. Plugin sources: the k8saudit target (``ka.target.resource``/``name``/
 ``namespace``) -> ``resources[0]`` when there is no pod context; the acting user
 (``ka.user.name``, ``ct.user``, ``okta.actor.name``, ``github.user``) ->
 ``evidences[0].actor.user.name``; the caller address (``ct.srcip``, ``okta.client.ip``, or a
-syscall connection's ``fd.cip``) -> ``evidences[0].src_endpoint.ip`` (``fd.sip`` ->
-``dst_endpoint.ip``); the call (``ka.verb``, ``ct.name``) -> ``evidences[0].api.operation`` (no ``api`` object for an
+syscall connection's ``fd.cip``, port ``fd.cport``) -> ``evidences[0].src_endpoint`` (``fd.sip``/``fd.sport`` ->
+``dst_endpoint``); the call (``ka.verb``, ``ct.name``) -> ``evidences[0].api.operation`` (no ``api`` object for an
 alert without a call: OCSF requires ``operation``).
 The whole ``output_fields`` object is kept verbatim as JSON in ``evidences[0].data``. Other
 top-level keys stay in ``unmapped``.
@@ -87,7 +88,11 @@ _FIELD_KEYS = {
     "image_id": "container.image.id",
     "ka_user": "ka.user.name", "ct_user": "ct.user", "okta_actor": "okta.actor.name", "github_user": "github.user",
     "ct_srcip": "ct.srcip", "okta_ip": "okta.client.ip", "fd_cip": "fd.cip", "ka_verb": "ka.verb", "ct_name": "ct.name",
+    "exepath": "proc.exepath", "pname": "proc.pname", "ppid": "proc.ppid", "uid": "user.uid", "cport": "fd.cport",
+    "sport": "fd.sport",
 }  # fmt: skip
+#: the numeric fields (read as integers, whatever JSON type Falco gave them)
+_INTS = ("pid", "ppid", "cport", "sport")
 _Fields = msgspec.defstruct("_Fields", [(k, Any, msgspec.field(default=None, name=v)) for k, v in _FIELD_KEYS.items()],
                             gc=False)  # fmt: skip
 _NO_FIELDS = _Fields()
@@ -154,10 +159,12 @@ def _first(*columns: list[str | None]) -> list[str | None]:
 
 
 def _int(v: Any) -> int | None:
+    """An int32 field's value (a pid, ppid, port), None when absent, not a number or out of range."""
     try:
-        return None if v is None else int(v)
+        i = None if v is None else int(v)
     except (TypeError, ValueError):
         return None
+    return i if i is not None and -(2**31) <= i < 2**31 else None
 
 
 class Falco(CheckedTopFormat):
@@ -212,7 +219,8 @@ class Falco(CheckedTopFormat):
             times_ms=parse_times(strs([a.time for a in al])), raws=raws, activity_id=1, severity_id=severity_ids(prio),
         )  # fmt: skip
         of: list[Any] = [a.output_fields or _NO_FIELDS for a in al]  # a struct made by defstruct
-        get = {k: _strs([getattr(f, k) for f in of]) for k in _FIELD_KEYS if k not in ("pid", "image_repo", "image")}
+        get = {k: _strs([getattr(f, k) for f in of]) for k in _FIELD_KEYS if k not in (*_INTS, "image_repo", "image")}
+        num = {k: pa.array([_int(getattr(f, k)) for f in of], pa.int32()) for k in _INTS}
         rule = strs([a.rule for a in al])
         output = strs([a.message if a.output is None else a.output for a in al])
         ns = strs(get["ns"])
@@ -229,14 +237,21 @@ class Falco(CheckedTopFormat):
             "uid": strs(get["pod_uid"]),
         })  # fmt: skip
         op = strs(_first(get["ka_verb"], get["ct_name"]))
+        pname = strs(get["pname"])
+        parent = nest({"name": pname, "pid": num["ppid"]})  # a process entity: OCSF's parent_process needs a pid
         evid = nest({
             "process.name": strs(get["proc_name"]),
             "process.cmd_line": strs(get["cmdline"]),
-            "process.pid": pa.array([_int(f.pid) for f in of], pa.int32()),
+            "process.pid": num["pid"],
+            "process.path": strs(get["exepath"]),
+            "process.ancestry": singleton_list(parent, pc.is_valid(pname)),  # an entity needs a name (or uid)
             "process.user.name": strs(get["user"]),
+            "process.user.uid": strs(get["uid"]),  # uint32 in Falco (4294967295: none), kept as written
             "actor.user.name": strs(_first(get["ka_user"], get["ct_user"], get["okta_actor"], get["github_user"])),
             "src_endpoint.ip": strs(_first(get["ct_srcip"], get["okta_ip"], get["fd_cip"])),
+            "src_endpoint.port": num["cport"],
             "dst_endpoint.ip": strs(get["fd_sip"]),
+            "dst_endpoint.port": num["sport"],
             "api": only_where(nest({"operation": op}), op),
             "container.uid": strs(get["cid"]),
             "container.name": strs(get["cname"]),
