@@ -173,7 +173,7 @@ def test_falco_connection_ports_and_ranges(real: Path, monkeypatch: pytest.Monke
     a, b = alerts[0], alerts[1]
     a["output_fields"].update({"fd.cip": "10.0.0.2", "fd.cport": 51234, "fd.sip": "10.0.0.1", "fd.sport": "443",
                                "proc.pname": "bash", "proc.ppid": 4242})  # fmt: skip
-    b["output_fields"].update({"proc.ppid": 2**40, "fd.sport": "<NA>", "user.uid": 4294967295, "proc.pid": "x"})
+    b["output_fields"].update({"proc.ppid": 2**40, "fd.sport": "<NA>", "user.uid": 4294967295, "proc.pid": 2**40})
     doc = "\n".join(json.dumps(x) for x in (a, b)).encode()
     d = same_both_ways("falco", doc, monkeypatch, "falco ports")
     assert not d.dead
