@@ -184,3 +184,21 @@ def test_falco_connection_ports_and_ranges(real: Path, monkeypatch: pytest.Monke
     # out-of-range and non-numbers are no value (the batch is not lost); the uid is kept as written
     assert rb["process"]["pid"] is None and rb["process"].get("ancestry") is None
     assert rb.get("dst_endpoint") is None and rb["process"]["user"]["uid"] == "4294967295"
+
+
+# --------------------------------------------------------------------------------------
+# OPA: a caller port out of the TCP range is no port (it failed the whole document)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("requested_by", "port"), [("[::1]:59943", 59943), ("[::1]:99999999999", None),
+                                                    ("[::1]:70000", None), ("[::1]:0", 0)])  # fmt: skip
+def test_opa_caller_port_range(real: Path, requested_by: str, port: int | None) -> None:
+    (event,) = json.loads((real / "opa-docs/management-decision-logs.example1.json").read_text())
+    event["requested_by"] = requested_by
+    envoy = dict(event, decision_id="envoy", input={"attributes": {"source": {"address": {"socketAddress": {
+        "address": "10.0.0.9", "portValue": port if port is not None else 2**40}}}}})  # fmt: skip
+    d = formats.get("opa").decode(json.dumps([event, envoy]).encode(), "opa.json")
+    assert not d.dead
+    rows = _rows(d)
+    assert [(r["src_endpoint"]["ip"], r["src_endpoint"]["port"]) for r in rows] == [("::1", port), ("10.0.0.9", port)]

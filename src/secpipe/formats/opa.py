@@ -34,7 +34,7 @@ string, or a segment list joined as ``/a/b/c``; Envoy: ``input.attributes.reques
 -> ``http_request.url.path``; the Envoy
 request's ``user-agent`` header -> ``http_request.user_agent``; the client: Envoy's
 ``input.attributes.source.address.socketAddress`` when present, else ``requested_by``
-(``host:port``, the caller of OPA's API) -> ``src_endpoint.ip``/``port``;
+(``host:port``, the caller of OPA's API) -> ``src_endpoint.ip``/``port`` (a port outside 0-65535 is none);
 ``labels.id``/``labels.version`` -> ``metadata.product.uid``/``version``; ``error`` -> status
 Failure with the error's ``message`` as ``status_detail`` and its ``code`` as ``status_code``
 (the whole error stays in ``unmapped``), else Success; ``trace_id``/``span_id`` ->
@@ -170,9 +170,13 @@ def _source(d: _Decision) -> tuple[str | None, int | None]:
     """The client: Envoy's downstream address when the input is an Envoy check, else requested_by."""
     sock = _dig(d.input, "attributes", "source", "address", "socketAddress")
     if isinstance(sock, dict) and isinstance(sock.get("address"), str):
-        port = sock.get("portValue")
-        return sock["address"], port if isinstance(port, int) else None
+        return sock["address"], _port(sock.get("portValue"))
     return _endpoint(d.requested_by)
+
+
+def _port(v: Any) -> int | None:
+    """A TCP port (0-65535), else None: a value out of range is no port (and would not fit the column)."""
+    return v if type(v) is int and 0 <= v <= 65535 else None
 
 
 def _allowed(result: Any) -> bool | None:
@@ -195,7 +199,7 @@ def _endpoint(addr: str | None) -> tuple[str | None, int | None]:
     host, sep, port = addr.rpartition(":")
     if not sep or not port.isdigit():
         return addr.strip("[]"), None
-    return host.strip("[]") or None, int(port)
+    return host.strip("[]") or None, _port(int(port))
 
 
 _SCISSORS = re.compile(rb"(?m)^[ \t]*-{3,}[ \t]*8<[ \t]*-{3,}[ \t]*\r?\n")
