@@ -146,3 +146,18 @@ def test_sarif_global_message_strings_of_the_wrong_shape_are_ignored(monkeypatch
         doc["runs"][0]["tool"]["driver"]["globalMessageStrings"] = bad
         got = _messages(doc, monkeypatch)  # the log is read, not refused
         assert len(got) == 7 and got[2] is None
+
+
+def test_sarif_hierarchical_rule_id_names_its_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    # §3.27.5: ruleId is a hierarchical string whose leading components are the rule's id
+    # ("CA5350/md5" violates CA5350); CodeQL's rule ids hold "/" themselves. CodeQL's vulpy log
+    # (its ruleIndex values point past the abridged rules list, so the id decides).
+    doc = json.loads((CASES / "holdout" / "codeql-output-vulpy.sarif").read_bytes())
+    results = doc["runs"][0]["results"]
+    results[2]["ruleId"] = "py/unused-local-variable/tuple-unpacking"
+    d = same_both_ways("sarif", json.dumps(doc).encode(), monkeypatch, "hierarchical ruleId")
+    rows = _rows(d)
+    got, plain = rows[2], rows[3]  # the same rule, with and without a sub-component
+    assert got["finding_info"]["title"] == plain["finding_info"]["title"] == "Unused local variable"
+    assert got["severity_id"] == plain["severity_id"] == 2  # the rule's default level note: Low
+    assert got["finding_info"]["analytic"]["uid"] == "py/unused-local-variable/tuple-unpacking"  # as reported

@@ -10,7 +10,8 @@ of a SARIF location. Vulnerability Finding (2002) has no code location, and Dete
 Finding (2004) is for runtime detections.
 
 Mapping: rule (from ``ruleId``/``rule.id``/``ruleIndex``, resolved in ``tool.driver.rules`` or
-``tool.extensions[].rules``) -> ``finding_info.analytic`` (uid, name, desc from
+``tool.extensions[].rules``; a hierarchical ``ruleId`` such as ``CA5350/md5`` by its leading
+components, §3.27.5) -> ``finding_info.analytic`` (uid, name, desc from
 shortDescription/fullDescription, type Rule) and ``affected_code[0].rule``; result message
 (``message.text``, else by its ``id`` the rule's ``messageStrings``, else its tool component's
 ``globalMessageStrings``, SARIF §3.11.7; with ``arguments``, ``{n}`` placeholders filled and ``{{``/``}}``
@@ -343,7 +344,13 @@ class _RunCtx:
             # the spec makes ruleId authoritative, so the index is trusted only when it agrees.
             if rid is None or got.id is None or got.id == rid or rid.split("/", 1)[0] == got.id:
                 return got
-        return self.by_id.get(rid, _NO_RULE) if rid else _NO_RULE
+        # ruleId is a hierarchical string whose leading components are the rule's id (§3.27.5):
+        # "CA5350/md5" is a violation of rule CA5350 (and rule ids hold "/" themselves: "js/xss")
+        while rid:
+            if (named := self.by_id.get(rid)) is not None:
+                return named
+            rid = rid.rsplit("/", 1)[0] if "/" in rid else None
+        return _NO_RULE
 
     def strings(self, rule: _Rule) -> Any:
         """``globalMessageStrings`` of the tool component defining ``rule`` (the driver's for none)."""
