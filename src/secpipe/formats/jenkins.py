@@ -17,7 +17,8 @@ OCSF class: Scheduled Job Activity (1006). A Jenkins build is a run of a job tha
 scheduler (Jenkins' queue and executors) starts on a trigger; OCSF has no CI class, and this
 is the class whose ``job`` object (name, run state, owner, times) fits a build, the same
 choice as GitHub workflow runs and GitLab pipelines, so all CI runs query alike.
-- ``job.name`` = job full name (from ``name``, ``fullName`` or the build URL),
+- ``job.name`` = job full name (from ``name``, ``fullName`` or the build URL, whose
+  percent-encoded names are decoded: ``job/my%20job/`` is ``my job``),
   ``job.desc`` = ``fullDisplayName``/``display_name``, ``job.user.name`` = the user
   who started it (cause ``userId``), ``job.last_run_time`` = build start;
 - activity: plugin phase QUEUED -> Create, STARTED -> Start, COMPLETED/FINALIZED -> Update;
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import msgspec
 import pyarrow as pa
@@ -203,10 +205,16 @@ def _job_builds(raw: bytes, parent: str | None = None, depth: int = 0) -> tuple[
     return out, refs
 
 
+def job_of_path(path: str) -> str:
+    """``folder/job/my%20job`` (the part of a URL after its first ``job/``) -> ``folder/my job``:
+    Jenkins percent-encodes each name in its URLs (``Util.rawEncode``), a name never holds ``/``."""
+    return "/".join(unquote(x) for x in path.split("/job/"))
+
+
 def _job_of_url(url: str | None) -> str | None:
     """``.../job/folder/job/name/`` -> ``folder/name`` (a job's own URL, no build number)."""
     m = _JOB_URL_ONLY.search((url or "").split("?", 1)[0])
-    return m.group(1).replace("/job/", "/") if m else None
+    return job_of_path(m.group(1)) if m else None
 
 
 def job_from_url(url: str | None) -> str | None:
@@ -214,7 +222,7 @@ def job_from_url(url: str | None) -> str | None:
     if not url:
         return None
     m = _JOB_URL.search(url.split("?", 1)[0])
-    return m.group(1).replace("/job/", "/") if m else None
+    return job_of_path(m.group(1)) if m else None
 
 
 class Jenkins(RecordFormat):

@@ -35,6 +35,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
+from secpipe.formats.jenkins import job_of_path
 
 S = pa.string()
 _I32 = pa.int32()
@@ -56,10 +57,12 @@ _RESULT_STATUS = pa.array([1, 2, 2, 2, 99], _I32)
 
 def build_id(source: str) -> tuple[str, str | None]:
     """(job, build number) from a source hint, a builds/ path or a /job/ URL."""
-    for pat in _SRC_PATTERNS:
+    for k, pat in enumerate(_SRC_PATTERNS):
         m = pat.search(source)
         if m:
-            return m.group("job").replace("/jobs/", "/").replace("/job/", "/"), m.group("n")
+            job = m.group("job")
+            # a /job/ URL percent-encodes each name (the jenkins format reads its build URLs alike)
+            return (job_of_path(job) if k == 2 else job.replace("/jobs/", "/")), m.group("n")
     stem = source.rsplit("/", 1)[-1] or source
     return stem, None
 
