@@ -5,6 +5,8 @@
   ``evidences[0].data`` only; a pid or port outside int32 would have failed the batch.
 - CEF dates with a zone (UTC/GMT or numeric) and LEEF 2.0 with its optional delimiter field
   left empty: see the tests below.
+- ``journalctl -o json`` entries (also Fluent Bit's systemd input, Vector's journald source)
+  matched no format and were dead-lettered whole; they are read as syslog messages.
 
 - Alertmanager API v1 (Alertmanager up to 0.26): ``/api/v1/alerts`` and ``/api/v1/alerts/groups``
   answers are wrapped as ``{"status": "success", "data": [...]}`` (``api/v1/api.go``); v1 alerts
@@ -202,3 +204,69 @@ def test_opa_caller_port_range(real: Path, requested_by: str, port: int | None) 
     assert not d.dead
     rows = _rows(d)
     assert [(r["src_endpoint"]["ip"], r["src_endpoint"]["port"]) for r in rows] == [("::1", port), ("10.0.0.9", port)]
+
+
+# --------------------------------------------------------------------------------------
+# journalctl -o json: journal entries read as syslog messages
+# --------------------------------------------------------------------------------------
+
+# Entries as ``journalctl -o json`` writes them (systemd.journal-fields(7)); the messages are the
+# real RFC 5424 section 6.5 example's and an sshd line of the shape the syslog tests use.
+_SSHD = {"__CURSOR": "s=6f1;i=2a1;b=9c;m=1e4;t=60a;x=5d", "__REALTIME_TIMESTAMP": "1700000000223456",
+         "__MONOTONIC_TIMESTAMP": "98765432", "_BOOT_ID": "9c8e", "PRIORITY": "6", "SYSLOG_FACILITY": "4",
+         "SYSLOG_IDENTIFIER": "sshd", "_PID": "1234", "_UID": "0", "_COMM": "sshd", "_HOSTNAME": "web1",
+         "_TRANSPORT": "syslog", "_SOURCE_REALTIME_TIMESTAMP": "1700000000123456",
+         "MESSAGE": "Accepted publickey for bob from 10.0.0.5 port 52311 ssh2: RSA SHA256:x"}  # fmt: skip
+
+
+def _journal_doc(*entries: dict[str, Any]) -> bytes:
+    return b"".join(json.dumps(e).encode() + b"\n" for e in entries)
+
+
+def test_journal_json_entries_mapped_as_syslog(real: Path) -> None:
+    su = (real / "rfc5424-spec/rfc5424_section6.5_examples.log").read_text().splitlines()[0]
+    text = su.split(" - ID47 - ", 1)[1].lstrip("\ufeff")  # "'su root' failed for lonvick on /dev/pts/8"
+    kernel = {"__CURSOR": "s=6f1;i=2a2", "__REALTIME_TIMESTAMP": "1700000001000000", "PRIORITY": "3",
+              "SYSLOG_FACILITY": "0", "SYSLOG_IDENTIFIER": "kernel", "_HOSTNAME": "web1", "_TRANSPORT": "kernel",
+              "MESSAGE": "Out of memory: Killed process 4242 (java)"}  # fmt: skip
+    su_entry = {"__CURSOR": "s=6f1;i=2a3", "__REALTIME_TIMESTAMP": "1065910455003000", "PRIORITY": "2",
+                "SYSLOG_FACILITY": "4", "_COMM": "su", "SYSLOG_PID": "77", "_PID": "78",
+                "_HOSTNAME": "mymachine.example.com", "MESSAGE_ID": "ID47", "MESSAGE": text}  # fmt: skip
+    doc = _journal_doc(_SSHD, kernel, su_entry)
+    fmt = formats.detect(doc[:65536])
+    assert fmt is not None and fmt.name == "syslog"
+    d = fmt.decode(doc, "journal.json")
+    assert not d.dead and d.events == 3
+    rows = {r["message"]: r for r in _rows(d)}
+    ssh = rows[_SSHD["MESSAGE"]]
+    assert ssh["class_uid"] == 3002 and ssh["status_id"] == 1 and ssh["user"]["name"] == "bob"
+    assert (ssh["src_endpoint"]["ip"], ssh["src_endpoint"]["port"]) == ("10.0.0.5", 52311)
+    assert ssh["time"] == 1700000000123  # _SOURCE_REALTIME_TIMESTAMP before __REALTIME_TIMESTAMP
+    assert (ssh["actor"]["process"]["name"], ssh["actor"]["process"]["pid"]) == ("sshd", 1234)
+    assert ssh["device"]["hostname"] == "web1" and ssh["metadata"]["log_format"] == "journal JSON"
+    assert json.loads(ssh["raw_data"]) == _SSHD and json.loads(ssh["unmapped"]) == {"facility": "auth"}
+    k = rows[kernel["MESSAGE"]]
+    assert k["class_uid"] == 0 and k["severity_id"] == 4 and k["metadata"]["log_level"] == "err"
+    assert k["time"] == 1700000001000 and k["actor"]["process"]["name"] == "kernel"
+    s = rows[text]
+    assert s["class_uid"] == 3002 and s["status_id"] == 2 and s["time"] == 1065910455003  # as the 5424 example
+    assert s["actor"]["process"]["name"] == "su" and s["actor"]["process"]["pid"] == 77  # SYSLOG_PID before _PID
+    assert s["metadata"]["event_code"] == "ID47" and s["severity_id"] == 5
+
+
+def test_journal_json_byte_arrays_repeats_and_bad_lines() -> None:
+    latin1 = dict(_SSHD, __CURSOR="s=1", MESSAGE=list(b"caf\xe9 au lait"), _HOSTNAME=["web1", "web1b"])
+    doc = _journal_doc(latin1) + b'{"MESSAGE": "not closed"\n' + _journal_doc(dict(_SSHD, __CURSOR="s=2"))
+    d = formats.get("syslog").decode(doc, "journal.json")
+    assert d.events == 3 and len(d.dead) == 1 and d.dead[0].reason.startswith("not a journal JSON entry")
+    rows = _rows(d)
+    assert [r["message"] for r in rows if r["class_uid"] == 0] == ["caf\\xe9 au lait"]
+    assert {r["device"]["hostname"] for r in rows} == {"web1"}
+
+
+@pytest.mark.parametrize("name", ["falco/test/trace_files/k8s_audit/create_secret.json",
+                                  "opa-docs/management-decision-logs.example1.json"])  # fmt: skip
+def test_journal_sniff_leaves_other_json(real: Path, name: str) -> None:
+    data = (real / name).read_bytes()
+    fmt = formats.detect(data[:65536])
+    assert fmt is not None and fmt.name != "syslog"

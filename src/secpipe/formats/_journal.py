@@ -22,15 +22,33 @@ English ones the BSD time parser reads. No two locales use one abbreviation for 
 
 Guarantees: every function is columnar (Arrow kernels over the batch); a stamp that does not
 parse gives a null time (the line then takes the receipt time), never an error.
+
+``journalctl -o json`` (one entry a line; also what Fluent Bit's ``systemd`` input and Vector's
+``journald`` source forward, and ``systemd-journal-gatewayd``'s ``Accept: application/json``):
+the entry's fields (systemd.journal-fields(7)) give the syslog header -- ``PRIORITY`` the
+severity, ``SYSLOG_FACILITY`` the facility, ``SYSLOG_IDENTIFIER`` (else ``_COMM``) the program,
+``SYSLOG_PID`` (else ``_PID``) the pid, ``_HOSTNAME`` the host, ``MESSAGE_ID`` the event code,
+``MESSAGE`` the message, ``_SOURCE_REALTIME_TIMESTAMP`` (else ``__REALTIME_TIMESTAMP``,
+microseconds since the epoch) the time -- and are mapped as syslog messages (sshd/sudo/su
+authentication included), ``metadata.log_format`` ``journal JSON``; ``raw_data`` is the entry.
+journalctl writes a value that is not UTF-8 text as an array of byte values and a field given
+more than once as an array of its values: the bytes are read as text (invalid bytes ``\\xNN``, as
+for syslog lines), the first of several values is taken. A line that is not a JSON object is
+dead-lettered alone. The entries are decoded by msgspec in one call; the per-entry Python work
+is picking each field's text (a type test for the common plain string).
 """
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._text import group
-from secpipe.formats.base import parse_times
+from secpipe.formats.base import DeadLetter, Decoded, parse_times
 
 S = pa.string()
 
@@ -99,3 +117,78 @@ def times(ts: pa.Array) -> pa.Array:
 
 
 __all__ = ["FULL_TS", "MARKER", "MONO_TS", "MONTH", "STARTS", "UNIX_TS", "english_months", "times"]
+
+
+#: the journal fields the mapping reads (``journalctl -o json`` names)
+_JSON_KEYS = {
+    "msg": "MESSAGE", "prio": "PRIORITY", "fac": "SYSLOG_FACILITY", "ident": "SYSLOG_IDENTIFIER", "spid": "SYSLOG_PID",
+    "pid": "_PID", "comm": "_COMM", "host": "_HOSTNAME", "msgid": "MESSAGE_ID", "src_us": "_SOURCE_REALTIME_TIMESTAMP",
+    "rt_us": "__REALTIME_TIMESTAMP",
+}  # fmt: skip
+_Entry = msgspec.defstruct("_Entry", [(k, Any, msgspec.field(default=None, name=v)) for k, v in _JSON_KEYS.items()],
+                           gc=False)  # fmt: skip
+_ENTRIES = msgspec.json.Decoder(list[_Entry])  # type: ignore[valid-type]
+_ENTRY = msgspec.json.Decoder(_Entry)
+#: an entry of journalctl's JSON output: an object with the journal's own address fields, or a
+#: MESSAGE with the trusted fields journald adds
+_JSON_HEAD = re.compile(rb'^[ \t\r\n]*\{[^\n]*"(?:__CURSOR|__REALTIME_TIMESTAMP)"|^[ \t\r\n]*\{(?=[^\n]*"MESSAGE")'
+                        rb'[^\n]*"(?:_HOSTNAME|SYSLOG_IDENTIFIER|_SYSTEMD_UNIT|_TRANSPORT)"')  # fmt: skip
+
+
+def is_json(data: bytes) -> bool:
+    """Whether ``data`` opens with a ``journalctl -o json`` entry."""
+    return data[:1] in (b"{", b" ", b"\t", b"\r", b"\n") and _JSON_HEAD.match(data[:65536]) is not None
+
+
+def _text(v: Any) -> str | None:
+    """A journal field's value as text: a string as it is, an array of byte values decoded (invalid
+    UTF-8 as ``\\xNN``), the first of several values, a number as its digits."""
+    if v is None or type(v) is str:
+        return v
+    if type(v) is list:
+        if v and all(type(b) is int and 0 <= b < 256 for b in v):
+            return bytes(v).decode("utf-8", "backslashreplace")
+        return _text(v[0]) if v else None
+    return None if type(v) is dict else str(v)
+
+
+def _ints(values: list[str | None]) -> pa.Array:
+    text = pa.array(values, S)
+    return pc.if_else(pc.fill_null(pc.match_substring_regex(text, r"^\d{1,18}$"), False), text,
+                      pa.scalar(None, S)).cast(pa.int64())  # fmt: skip
+
+
+def json_fields(lines: pa.Array, offs: pa.Array, out: Decoded, source: str, fmt: str) -> dict[str, pa.Array] | None:
+    """The syslog header columns of ``journalctl -o json`` lines (see the module docstring); lines
+    that are not a journal entry go to ``out.dead``. None when no line is one."""
+    raws: list[bytes] = lines.to_pylist()
+    try:
+        entries: list[Any] = _ENTRIES.decode(b"[" + b",".join(raws) + b"]")
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        entries, keep = [], []
+        for i, raw in enumerate(raws):
+            try:
+                entries.append(_ENTRY.decode(raw))
+                keep.append(i)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                out.dead.append(DeadLetter(f"not a journal JSON entry: {exc}", source, offs[i].as_py(), raws[i], fmt))
+        raws = [raws[i] for i in keep]
+        lines = lines.take(pa.array(keep, pa.int64()))
+    if not entries:
+        return None
+    n = len(entries)
+    col = {k: [_text(getattr(e, k)) for e in entries] for k in _JSON_KEYS}
+    prio = _ints(col["prio"])
+    sev = pc.if_else(pc.less_equal(prio, 7), prio, pa.scalar(None, pa.int64())).cast(pa.int32())
+    fac = _ints(col["fac"])
+    fac = pc.if_else(pc.less_equal(fac, 23), fac, pa.scalar(None, pa.int64())).cast(pa.int32())
+    micros = pc.coalesce(_ints(col["src_us"]), _ints(col["rt_us"]))
+    text = pa.array([r.decode("utf-8", "backslashreplace") for r in raws], S)
+    nulls = pa.nulls(n, S)
+    return {
+        "lines": lines, "text": text, "host": pa.array(col["host"], S),
+        "app": pc.coalesce(pa.array(col["ident"], S), pa.array(col["comm"], S)),
+        "procid": pc.coalesce(pa.array(col["spid"], S), pa.array(col["pid"], S)), "msgid": pa.array(col["msgid"], S),
+        "msg": pa.array(col["msg"], S), "times": pc.divide(micros, 1000), "sev": sev, "fac": fac, "sd": nulls,
+        "fmt": pa.array(["journal JSON"] * n, S), "seq": nulls,
+    }  # fmt: skip

@@ -14,7 +14,8 @@ writes ``com.apple.xpc.launchd[1] (service): text``); without a TAG, the timesta
 HOSTNAME and MSG, either of which may be missing at the end of the line. The month is read in any case (``nov``,
 ``NOV``: RFC 3164 4.1.2 asks for ``Nov`` but rsyslog and syslog-ng accept any, and section 4.3.2
 has a relay keep such a message). journalctl's ``short-full``, ``short-unix`` and
-``short-monotonic`` stamps and its ``-- Boot ... --`` marker lines: see :mod:`._journal`
+``short-monotonic`` stamps, its ``-- Boot ... --`` marker lines and its ``-o json`` entries
+(mapped as the syslog messages they carry): see :mod:`._journal`
 (``short``, ``short-precise``, ``short-iso[-precise]`` are the BSD and RFC 3339 forms above).
 A BSD timestamp has no zone: it is taken as UTC; without
 a year it is in the latest of the previous, current and next year that does not put it more
@@ -341,8 +342,8 @@ class Syslog(Format):
     """RFC 5424 / RFC 3164 syslog messages."""
 
     name = "syslog"
-    description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* output "
-                   "-> Authentication / Base Event")
+    description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
+                   "output -> Authentication / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -352,6 +353,8 @@ class Syslog(Format):
         a header on one of the next seven lines, after lines no header grammar takes (a relay
         keeps those whole: RFC 3164 section 4.3.3)."""
         h = head.lstrip(b"\xef\xbb\xbf")
+        if _journal.is_json(h):
+            return 85
         if h.startswith(b"-- "):  # journalctl's "-- Logs begin at ... --" first line
             h = h.partition(b"\n")[2]
         return _sniff_line(h) or (40 if _header_below(h) else 0)
@@ -359,6 +362,13 @@ class Syslog(Format):
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode a run of syslog messages (see module docstring)."""
         out = Decoded()
+        if _journal.is_json(data):
+            lines_b, offs = split_lines(data)
+            out.events += len(lines_b)
+            fields = _journal.json_fields(lines_b, offs, out, source, self.name)
+            if fields is not None:
+                self._emit(fields, out)
+            return out
         if _is_octet_counted(data, source):
             frames, offs_l, tail, at = _split_octets(data)
             if tail is not None:
@@ -473,6 +483,12 @@ class Syslog(Format):
             "lines": lines_b, "text": lines, "host": host, "app": app, "procid": procid, "msgid": msgid, "msg": msg,
             "times": times, "sev": sev, "fac": fac, "sd": sd, "fmt": fmt, "seq": seq,
         }  # fmt: skip
+        self._emit(fields, out)
+
+    def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
+        """Map the messages' header fields (one column each): CEF/LEEF payloads read, sshd/sudo/su
+        lines to Authentication, the rest to Base Event."""
+        n, msg, app, times = len(fields["lines"]), fields["msg"], fields["app"], fields["times"]
         payload = _cef.parse(msg)
         if payload is not None:
             fields.update({"cef_" + k: v for k, v in payload.items()})
