@@ -37,7 +37,7 @@ def test_push_deleting_a_tag(real: Path) -> None:
     ev = one(real, "push/payload.json")
     assert (ev["class_uid"], ev["activity_id"], ev["type_uid"]) == (6003, 4, 600304)  # deleted: true
     assert ev["time"] == 1557933657 * 1000  # repository.pushed_at (epoch seconds in push payloads)
-    assert ev["actor"]["user"] == {"name": "Codertocat", "uid": "21031067"}
+    assert ev["actor"]["user"] == {"name": "Codertocat", "uid": "21031067", "type_id": 1, "type": "User"}  # sender.type User
     assert ev["api"]["operation"] == "push" and ev["metadata"]["event_code"] == "push"
     repo, ref = ev["resources"]
     assert repo["type"] == "repository" and repo["name"] == "Codertocat/Hello-World" and repo["uid"] == "186853002"

@@ -174,3 +174,25 @@ def test_event_types_without_action_take_their_own_verb(real: Path, path: str, r
     ev = mapped(load(real, rel))
     event = rel.split("/", 1)[0]
     assert (ev["class_uid"], ev["activity_id"], ev["metadata"]["event_code"]) == (6003, activity_id, event)
+
+
+@pytest.mark.parametrize(
+    ("kind", "type_id", "caption"),
+    [("User", 1, "User"), ("Bot", 4, "Service"), ("Organization", 99, "Organization"), ("Mannequin", 99, "Mannequin")],
+)
+@pytest.mark.parametrize("rel", ["push/payload.json", "issues/opened.payload.json", "member/added.payload.json", "code_scanning_alert/created.payload.json"])
+def test_sender_account_type(real: Path, path: str, rel: str, kind: str, type_id: int, caption: str) -> None:
+    """GitHub's ``sender.type`` (User, Bot: a GitHub App's account, Organization, Mannequin) is
+    the actor's OCSF user type: a bot is a service account; the others keep GitHub's word (Other).
+    Generic types (issues), typed mappings (push, member) and alerts alike, on both paths."""
+    payload = load(real, rel)
+    payload["sender"]["type"] = kind
+    user = mapped(payload)["actor"]["user"]
+    assert (user["name"], user["type_id"], user["type"]) == (payload["sender"]["login"], type_id, caption)
+
+
+def test_sender_without_type(real: Path, path: str) -> None:
+    payload = load(real, "issues/opened.payload.json")
+    del payload["sender"]["type"]
+    user = mapped(payload)["actor"]["user"]
+    assert user.get("type_id") is None and user.get("type") is None

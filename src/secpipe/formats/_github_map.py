@@ -90,6 +90,7 @@ def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict
     if s is not None:
         row["actor.user.name"] = s.login
         row["actor.user.uid"] = c.sid(s.id)
+        _sender_type(row, s.type)
     elif event == "push" and h.pusher is not None:  # a senderless push (as Panther's test events): who pushed
         row["actor.user.name"] = h.pusher.name
         row["actor.user.email_addr"] = h.pusher.email
@@ -105,6 +106,18 @@ def map_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict
     return cls, row, when, act, sev
 
 
+#: GitHub's account type of a sender -> OCSF user type: a GitHub App's bot account is a service
+#: account (4 Service); an organization, enterprise or mannequin (an imported user's placeholder)
+#: acting is none of OCSF's types (99 Other, GitHub's word kept as ``type``)
+_USER_TYPE = {"User": (1, "User"), "Bot": (4, "Service")}
+
+
+def _sender_type(row: dict[str, Any], kind: str | None) -> None:
+    """``actor.user.type_id``/``type`` of a webhook's sender from its GitHub account ``type``."""
+    if kind:
+        row["actor.user.type_id"], row["actor.user.type"] = _USER_TYPE.get(kind, (99, kind))
+
+
 def _generic_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
     """:func:`map_hook` of a type without a specific mapping (most payloads), written out: the
     same row, keys in the same order, with no call per step."""
@@ -118,6 +131,7 @@ def _generic_hook(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str,
     if s is not None:
         row["actor.user.name"] = s.login
         row["actor.user.uid"] = c.sid(s.id)
+        _sender_type(row, s.type)
     if o is not None:
         row["metadata.tenant_uid"] = c.sid(o.login)
     return "api_activity", row, None, _generic_tail(row, event, action), 1
@@ -556,7 +570,7 @@ ACTION = 6
 def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple[dict[str, Any], int]:
     """:func:`_generic_hook`'s row and activity from a native scan's values ``v`` (ids come as
     strings, so ``c.sid`` is ``x or None``) and ``unmapped`` JSON ``rest``: same keys, same order."""
-    (s, s_login, s_id, _, _, _, action, r, r_id, r_name, r_full, r_private, r_vis, _, owner, owner_login, _, _,
+    (s, s_login, s_id, s_type, _, _, action, r, r_id, r_name, r_full, r_private, r_vis, _, owner, owner_login, _, _,
      o, o_login, o_id) = v[:21]  # fmt: skip
     items = []
     if r is not None:
@@ -575,6 +589,7 @@ def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple
     if s is not None:
         row["actor.user.name"] = s_login
         row["actor.user.uid"] = s_id or None
+        _sender_type(row, s_type)
     if o is not None:
         row["metadata.tenant_uid"] = o_login or None
     return row, _generic_tail(row, event, action)

@@ -58,6 +58,10 @@ OCSF classes (why):
   activity from the action verb, else from GitHub's ``operation_type`` (create, access, modify,
   remove; transfer and restore are updates), as audit-log streaming writes for every event.
 
+Actor: a webhook's ``sender`` (login, id) with its GitHub account type as ``actor.user.type_id``:
+User 1 User, Bot (a GitHub App's account) 4 Service, Organization/Enterprise/Mannequin 99 Other
+with GitHub's word as ``type``.
+
 OCSF conformance (what the source cannot give): API Activity requires ``src_endpoint``, but a
 webhook carries no address of the caller (GitHub delivers it from its own servers), so webhook
 API Activity has ``src_endpoint.type_id`` 0 Unknown and nothing else; audit events give
