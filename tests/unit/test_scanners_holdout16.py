@@ -161,3 +161,38 @@ def test_sarif_hierarchical_rule_id_names_its_rule(monkeypatch: pytest.MonkeyPat
     assert got["finding_info"]["title"] == plain["finding_info"]["title"] == "Unused local variable"
     assert got["severity_id"] == plain["severity_id"] == 2  # the rule's default level note: Low
     assert got["finding_info"]["analytic"]["uid"] == "py/unused-local-variable/tuple-unpacking"  # as reported
+
+
+# --------------------------------------------------------------------------------------
+# Snyk compliance checks: severity as OCSF states it
+# --------------------------------------------------------------------------------------
+
+_SNYK_SEV = {"low": 2, "medium": 3, "high": 4, "critical": 5}
+
+
+def _checks(doc: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    d = same_both_ways("snyk", json.dumps(doc).encode(), monkeypatch, "snyk checks")
+    return [(r["severity_id"], r["compliance"]["checks"][0]["severity"], r["compliance"]["checks"][0]["severity_id"])
+            for r in _rows(d) if r["class_uid"] == 2003]  # fmt: skip
+
+
+def test_snyk_iac_check_severity_is_the_caption_of_its_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    # OCSF 1.8.0 check object: severity is "normalized to the caption of the severity_id value",
+    # as Trivy's checks are; it was Snyk's lower-case word, with no severity_id
+    doc = json.loads((CASES / "holdout" / "iac-test-report.json").read_bytes())
+    words = [i["severity"] for p in doc for i in p.get("infrastructureAsCodeIssues") or []]
+    assert sorted(words) == ["high", "low", "medium"]
+    want = sorted((_SNYK_SEV[w], w.capitalize(), _SNYK_SEV[w]) for w in words)
+    assert sorted(_checks(doc, monkeypatch)) == want
+
+
+def test_snyk_license_check_severity_is_the_caption_of_its_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a license policy issue as `snyk test --json` lists it among the vulnerabilities (type license)
+    doc = json.loads((CASES / "holdout" / "test-sca-with-exploit-details.json").read_bytes())
+    doc["vulnerabilities"].append({
+        "id": "snyk:lic:npm:adm-zip:GPL-2.0", "type": "license", "license": "GPL-2.0", "title": "GPL-2.0 license",
+        "severity": "critical", "packageManager": "npm", "language": "js", "packageName": "adm-zip",
+        "semver": {"vulnerable": ["*"]}, "from": ["goof@1.0.1", "adm-zip@0.4.7"], "upgradePath": [],
+        "version": "0.4.7", "name": "adm-zip", "isUpgradable": False, "isPatchable": False,
+    })  # fmt: skip
+    assert _checks(doc, monkeypatch) == [(5, "Critical", 5)]

@@ -21,7 +21,8 @@ One event per issue:
   in ``message`` and ``raw_data``).
 - ``vulnerabilities[]`` with ``type: license`` (license policy issues) and
   ``infrastructureAsCodeIssues[]`` -> Compliance Finding (2003) with ``compliance.status`` Fail,
-  the rule as ``compliance.checks[0]``, resolution in ``remediation.desc`` (no ``remediation``
+  the rule as ``compliance.checks[0]`` (its ``severity`` the OCSF caption of its ``severity_id``, as
+  for Trivy's checks; Snyk's word stays in ``raw_data``), resolution in ``remediation.desc`` (no ``remediation``
   object for an issue without one: OCSF requires its ``desc``).
 
 The project (projectName, path, targetFile, packageManager, org; for an image its platform and
@@ -741,7 +742,7 @@ class Snyk(ReportFormat):
             cols.update(self._vulns(f, fields, [projects[i].packageManager for i in where], cols))
         else:
             assert part is not None
-            cols.update(self._compliance(part.recs, fields, iac))
+            cols.update(self._compliance(part.recs, fields, iac, cols["severity_id"]))
         if len(projects) > 1:  # one issue in two projects of an --all-projects report: its target file tells them apart
             take = pa.array(where, pa.int32())
             target = strs([p.displayTargetFile or p.targetFile for p in projects]).take(take)
@@ -852,7 +853,8 @@ class Snyk(ReportFormat):
             "vulnerabilities": singleton_list(vuln),
         }
 
-    def _compliance(self, vs: list[_VulnBase], fields: dict[str, Distinct], iac: list[bool]) -> dict[str, pa.Array]:
+    def _compliance(self, vs: list[_VulnBase], fields: dict[str, Distinct], iac: list[bool],
+                    sev: pa.Array) -> dict[str, pa.Array]:  # fmt: skip
         n = len(vs)
         chains = fields["from"]
         joined = chains.per_row(chains.derive(_arrow_path))
@@ -862,7 +864,9 @@ class Snyk(ReportFormat):
         check = nest({
             "uid": strs([v.publicId or v.id for v in vs]),
             "name": strs([v.title for v in vs]),
-            "severity": strs([v.severity for v in vs]),
+            # OCSF: the caption of its severity_id (Snyk's word stays in raw_data), as for Trivy's checks
+            "severity": captions("compliance_finding", "severity_id", sev),
+            "severity_id": sev,
             "status": strs(["Fail"] * n),
             "status_id": pa.array([3] * n, pa.int32()),
         })  # fmt: skip
