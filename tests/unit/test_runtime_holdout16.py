@@ -256,9 +256,11 @@ def test_journal_json_entries_mapped_as_syslog(real: Path) -> None:
 
 def test_journal_json_byte_arrays_repeats_and_bad_lines() -> None:
     latin1 = dict(_SSHD, __CURSOR="s=1", MESSAGE=list(b"caf\xe9 au lait"), _HOSTNAME=["web1", "web1b"])
-    doc = _journal_doc(latin1) + b'{"MESSAGE": "not closed"\n' + _journal_doc(dict(_SSHD, __CURSOR="s=2"))
+    two = b'{"MESSAGE": "a", "_HOSTNAME": "h"}, {"MESSAGE": "b", "_HOSTNAME": "h"}\n'  # two values on one line
+    doc = _journal_doc(latin1) + b'{"MESSAGE": "not closed"\n' + two + _journal_doc(dict(_SSHD, __CURSOR="s=2"))
     d = formats.get("syslog").decode(doc, "journal.json")
-    assert d.events == 3 and len(d.dead) == 1 and d.dead[0].reason.startswith("not a journal JSON entry")
+    assert d.events == 4 and len(d.dead) == 2
+    assert all(x.reason.startswith("not a journal JSON entry") for x in d.dead)
     rows = _rows(d)
     assert [r["message"] for r in rows if r["class_uid"] == 0] == ["caf\\xe9 au lait"]
     assert {r["device"]["hostname"] for r in rows} == {"web1"}

@@ -162,9 +162,11 @@ def json_fields(lines: pa.Array, offs: pa.Array, out: Decoded, source: str, fmt:
     """The syslog header columns of ``journalctl -o json`` lines (see the module docstring); lines
     that are not a journal entry go to ``out.dead``. None when no line is one."""
     raws: list[bytes] = lines.to_pylist()
-    try:
+    try:  # one call for the whole document; a line holding more than one value breaks the count
         entries: list[Any] = _ENTRIES.decode(b"[" + b",".join(raws) + b"]")
     except (msgspec.DecodeError, msgspec.ValidationError):
+        entries = []
+    if len(entries) != len(raws):  # some line is not one entry: each line alone
         entries, keep = [], []
         for i, raw in enumerate(raws):
             try:
