@@ -196,3 +196,21 @@ def test_snyk_license_check_severity_is_the_caption_of_its_id(monkeypatch: pytes
         "version": "0.4.7", "name": "adm-zip", "isUpgradable": False, "isPatchable": False,
     })  # fmt: skip
     assert _checks(doc, monkeypatch) == [(5, "Critical", 5)]
+
+
+# --------------------------------------------------------------------------------------
+# Trivy licenses: a license the policy passes is no open finding
+# --------------------------------------------------------------------------------------
+
+
+def test_trivy_passing_license_is_resolved_like_a_passing_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A misconfiguration whose Status is PASS is finding status Resolved (4); a license whose
+    # category the policy passes (notice, permissive, unencumbered: compliance Pass) was New (1),
+    # an open finding for every permissive license of a scan. devtron's `trivy fs --scanners license`.
+    doc = json.loads((CASES / "holdout" / "trivy-fs-licenses-devtron.json").read_bytes())
+    lics = doc["Results"][-1]["Licenses"]
+    assert [x["Category"] for x in lics] == ["notice"] * 3
+    lics[1]["Category"], lics[2]["Category"] = "forbidden", "reciprocal"
+    d = same_both_ways("trivy", json.dumps(doc).encode(), monkeypatch, "trivy licenses")
+    got = {(r["compliance"]["status"], r["status_id"], r["status"]) for r in _rows(d) if r["finding_info"]["types"] == ["License"]}
+    assert got == {("Pass", 4, "Resolved"), ("Fail", 1, "New"), ("reciprocal", 1, "New")}

@@ -24,7 +24,8 @@ One event per finding, in three OCSF classes:
   check: ``compliance.control`` and the check are the license name, the status from Trivy's
   category (Google license classification); forbidden/restricted fail, notice/permissive/
   unencumbered pass, reciprocal/unknown are Other with the category as the status word (of
-  ``compliance`` and of its check, which carries the same status_id);
+  ``compliance`` and of its check, which carries the same status_id); a license that passes is,
+  like a PASS misconfiguration, finding status Resolved (4), the others New (1);
   the license file is ``evidences[0].file`` (Compliance Finding has no ``file``).
 
 ``trivy k8s --format json`` reports (``ClusterName`` and ``Resources`` with ``--report all`` or
@@ -852,9 +853,11 @@ class Trivy(ReportFormat):
             "status": words,
             "status_id": cstat,
         })  # fmt: skip
+        # a license the policy passes is no open finding: Resolved, as a misconfiguration check that passed
+        fstat = pc.if_else(pc.equal(cstat, 1), pa.scalar(4, pa.int32()), pa.scalar(1, pa.int32()))
         return {
-            "status_id": pa.array([1] * n, pa.int32()),
-            "status": strs(["New"] * n),
+            "status_id": fstat,
+            "status": captions("compliance_finding", "status_id", fstat),
             "compliance.status_id": cstat,
             "compliance.status": words,
             "compliance.control": strs([x.Name for x in ls]),
