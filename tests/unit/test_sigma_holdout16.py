@@ -240,3 +240,24 @@ def test_count_by_host_groups_syslog_lines_by_their_hostname(tmp_path: Path) -> 
     spread = [line(20 + i, f"web{2 + i % 2}", c) for i, c in enumerate(_CMDS)]  # 4 each on two others
     assert groups(web1) == [["web1"]]  # fires at the seventh
     assert groups(spread) == []  # before: one group of 8 lines, fired
+
+
+def _journal(i: int, user: str, rhost: str) -> str:
+    """The pam_unix failure as `journalctl -o json` exports it (systemd.journal-fields(7))."""
+    return msgspec.json.encode({
+        "__REALTIME_TIMESTAMP": str(1796032800000000 + i * 1000000), "_HOSTNAME": "web1", "PRIORITY": "5",
+        "SYSLOG_FACILITY": "10", "SYSLOG_IDENTIFIER": "sshd", "SYSLOG_PID": "4242", "_PID": "4242", "_COMM": "sshd",
+        "MESSAGE": f"pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost={rhost}"
+                   f"  user={user}"}).decode()
+
+
+def test_correlation_reads_ocsf_columns_of_json_records_as_the_rules_do(tmp_path: Path) -> None:
+    # A journal entry is a JSON record without pam_user / pam_rhost: the base search matches through
+    # the OCSF columns (user.name, src_endpoint.ip); the count read only the record and saw no value.
+    rs = load_rules([_rule(tmp_path, _PAM_RULE)])
+    body = "\n".join(_journal(i, u, "203.0.113.5") for i, u in enumerate(["root", "admin", "oracle", "test"]))
+    b = formats.get("syslog").decode(body.encode(), "t").batches[0]
+    assert b.num_rows == 4 and len(rs.matches(b)) == 4
+    out = CorrelationEngine(rs, None, clock=lambda: 1796032900.0).process(b, rs.matches(b))
+    assert out is not None and [msgspec.json.decode(u)["group"] for u in out.column("unmapped").to_pylist()] == [
+        ["203.0.113.5"]]

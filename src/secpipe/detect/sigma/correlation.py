@@ -10,9 +10,11 @@ referenced rules matched within ``timespan``, any order: by default all of them;
 prefix of ``rules`` seen as a time-ordered sequence; and the extended condition if any). ``group-by``
 fields and ``aliases`` are read from the matched events' original records (a text record, a
 syslog line: from the OCSF columns its format decoded, by dotted OCSF path such as
-``src_endpoint.ip``, then from ``name=value`` pairs of the text, as the rules read it; a field
-the built-in mappings of the base rule's product move, such as Kubernetes ``namespace``, also
-from where they point, ``objectRef.namespace``). Input is the base-rule
+``src_endpoint.ip``, then from ``name=value`` pairs of the text, as the rules read it; a JSON
+record: from the record, then, as the rules read it too, from the OCSF columns its format decoded,
+so a journald entry's ``host`` is its ``device.hostname`` and a CloudTrail record's
+``src_country`` the geoip transform's; a field the built-in mappings of the base rule's product
+move, such as Kubernetes ``namespace``, also from where they point, ``objectRef.namespace``). Input is the base-rule
 *matches* (a few rows per batch), so the per-match Python here is off the per-event hot path.
 
 Two evaluation modes, by what the condition can tell before the window ends:
@@ -323,6 +325,7 @@ class CorrelationEngine:
             ocsf_rows = dict(zip(text, got, strict=True))
         out = []
         records: dict[int, dict[str, Any]] = {}  # row -> the record's decoded parts and field values read
+        ocsf = batch.select([n for n in batch.schema.names if n != "raw_data"])  # read only when a record lacks a field
         for i, (row, rid, uid, t, raw) in enumerate(zip(rows.to_pylist(), m.column("rule_id").to_pylist(),
                                                         m.column("event_uid").to_pylist(),
                                                         m.column("event_time").to_pylist(), raws, strict=True)):
@@ -332,6 +335,7 @@ class CorrelationEngine:
             rec = records.get(row)
             if rec is None:  # one decode per record, however many rules matched it
                 rec = records[row] = self._record(raw)
+                rec["ocsf"] = (ocsf, row)
             out.append({"rule": rid, "uid": uid, "time": t or 0, "rec": rec})
         out.sort(key=lambda e: e["time"])
         return out
@@ -381,6 +385,8 @@ class CorrelationEngine:
             if v is not None:
                 break
             v = self._value(e, alt)
+        if v is None and "rec" in e and "ocsf" in e["rec"]:
+            v = _ocsf_value(e["rec"], (name, *alts))
         if v is None and "text" in e and KV_NAME.match(name):
             v = _kv(e["text"], name)
         v = None if v is None else (v if isinstance(v, str) else msgspec.json.encode(v).decode())
@@ -521,6 +527,20 @@ def _document(raw: str | None) -> dict[str, Any]:
     except msgspec.DecodeError:
         return {}
     return doc if isinstance(doc, dict) else {}
+
+
+def _ocsf_value(rec: dict[str, Any], paths: tuple[str, ...]) -> Any:
+    """The first of ``paths`` set in the OCSF columns of a JSON record's row (decoded to a dict
+    once per record, on the first read that finds nothing in the record itself)."""
+    doc = rec.get("doc")
+    if doc is None:
+        tbl, row = rec["ocsf"]
+        doc = rec["doc"] = tbl.slice(row, 1).to_pylist()[0]
+    for path in paths:
+        v = _dig(doc, path)
+        if v is not None:
+            return v
+    return None
 
 
 def _kv(text: str, name: str) -> str | None:
