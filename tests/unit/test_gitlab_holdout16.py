@@ -103,3 +103,40 @@ def test_text_custom_message_without_event_type_is_unchanged(path: str, real: Pa
     """Panther's GitLab.Audit events (a text ``custom_message``, no type) keep the message as the operation."""
     docs = [json.loads(x) for x in (real / "panther-analysis/extracted/gitlab.jsonl").read_text().splitlines()[:3]]
     assert [r["api"]["operation"] for r in rows(docs)] == [d["detail"]["custom_message"] for d in docs]
+
+
+PIPELINE = Path(__file__).resolve().parent.parent / "cases" / "cicd" / "gitlab_pipeline.json"
+
+
+def job_hook(**times: str | None) -> dict:
+    """A job event as GitLab's "Webhook events" page documents it (``object_kind`` build: the job's
+    fields at the top, ``build_*``, no ``object_attributes``), on the pipeline case's project."""
+    pipe = json.loads(PIPELINE.read_bytes())
+    return {"object_kind": "build", "ref": pipe["object_attributes"].get("ref"), "tag": False,
+            "sha": pipe["object_attributes"].get("sha"), "build_id": 1977, "build_name": "test", "build_stage": "test",
+            "build_status": "success", "build_duration": 83.0, "build_allow_failure": False,
+            "pipeline_id": pipe["object_attributes"].get("id"), "project_id": pipe["project"]["id"],
+            "project_name": pipe["project"].get("path_with_namespace"), "user": pipe["user"], **times}  # fmt: skip
+
+
+def release_hook() -> dict:
+    """A release event as documented: the release's fields (``created_at`` among them) at the top."""
+    pipe = json.loads(PIPELINE.read_bytes())
+    return {"id": 1, "created_at": "2020-11-02 12:55:12 UTC", "description": "v1.1 has been released", "name": "v1.1",
+            "released_at": "2020-11-02 12:55:12 UTC", "tag": "v1.1", "object_kind": "release", "project": pipe["project"],
+            "url": "https://example.com/-/releases/v1.1", "action": "create"}  # fmt: skip
+
+
+@pytest.mark.parametrize("copies", [1, 70], ids=["msgspec", "walked"])  # 64 or more webhooks are walked natively
+def test_job_and_release_hooks_take_their_own_time(path: str, copies: int) -> None:
+    """A job hook's time is its finish (else start, else creation) time, a release's its
+    created_at; they were stored with the receipt time."""
+    done = job_hook(build_created_at="2021-02-23T02:41:37.886Z", build_started_at="2021-02-23T02:41:38Z",
+                    build_finished_at="2021-02-23T02:43:01Z")  # fmt: skip
+    created = job_hook(build_created_at="2021-02-23T02:41:37.886Z", build_started_at=None, build_finished_at=None)
+    evs = rows([done, created, release_hook()] * copies)
+    got = [(e["metadata"]["event_code"], e["time"], "secpipe:time_from_receipt" in (e["metadata"].get("labels") or []))
+           for e in evs]  # fmt: skip
+    assert sorted(set(got)) == [("build", 1614048097886, False), ("build", 1614048181000, False),
+                                ("release", 1604321712000, False)]  # fmt: skip
+    assert len(got) == 3 * copies

@@ -410,7 +410,11 @@ def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls:
         "unmapped": c.unmapped_rest(tops, maps._HOOK_COMMON),
     })  # fmt: skip
     acts = _each(action, lambda x: maps._MR_ACTIVITY.get(x, c.verb_activity(x)) if x else 99, pa.int32())
-    return cols, _coalesce(_iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at"))), acts
+    # kinds without object_attributes name their time at the top: a job (build) hook its build
+    # times, a release its created_at
+    times = _coalesce(_iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at")), _iso(g.s("build_finished_at")),
+                      _iso(g.s("build_started_at")), _iso(g.s("build_created_at")), g.v("created_at", c.iso_ms, pa.int64()))  # fmt: skip
+    return cols, times, acts
 
 
 def decode_hooks(raws: list[bytes], tops_of: Callable[[], list[dict[str, msgspec.Raw]] | None]

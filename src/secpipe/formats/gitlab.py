@@ -40,7 +40,10 @@ OCSF classes (why):
 OCSF conformance: API Activity requires ``src_endpoint``; webhooks and some audit events carry
 no caller address, and none names the device type, so every GitLab API Activity has
 ``src_endpoint.type_id`` 0 Unknown (plus the IP where the record gives one).
-Times: ``created_at``/``time``/``finished_at``/``status_changed_at`` in any of GitLab's
+Times: ``created_at``/``time``/``finished_at``/``status_changed_at`` (a webhook of another
+kind: its ``object_attributes``' update or creation time, else a job hook's
+``build_finished_at``/``build_started_at``/``build_created_at``, else a release's top-level
+``created_at``) in any of GitLab's
 formats (ISO, ``YYYY-MM-DD hh:mm:ss UTC``, ``+0200`` offsets); records without one get the
 receipt time (labelled). A JSON object of none of these shapes is dead-lettered.
 
@@ -164,6 +167,9 @@ class _Rec(msgspec.Struct, gc=False):
     environment: str | None = None
     short_sha: str | None = None
     status_changed_at: str | None = None
+    build_created_at: str | None = None  # job ("build") hooks: times at the top, no object_attributes
+    build_started_at: str | None = None
+    build_finished_at: str | None = None
 
 
 _REC = msgspec.json.Decoder(_Rec)
