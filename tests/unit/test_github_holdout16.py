@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from secpipe.formats import detect
 from secpipe.formats.github import GitHub
 
 HOOKS = "octokit-webhooks/payload-examples/api.github.com"
@@ -196,3 +197,17 @@ def test_sender_without_type(real: Path, path: str) -> None:
     del payload["sender"]["type"]
     user = mapped(payload)["actor"]["user"]
     assert user.get("type_id") is None and user.get("type") is None
+
+
+@pytest.mark.parametrize("drop", [("repository", "sender"), ("repository",), ()])
+def test_ping_without_sender_or_repository_is_detected(real: Path, drop: tuple[str, ...]) -> None:
+    """A ping names its hook (``zen``, ``hook_id``, ``hook``); a GitHub App's hook ping need not
+    name a repository or sender: --format auto still finds GitHub, one event, none dead."""
+    payload = load(real, "ping/with-app_id.payload.json")
+    for key in drop:
+        del payload[key]
+    data = json.dumps(payload, indent=2).encode()
+    fmt = detect(data)
+    assert fmt is not None and fmt.name == "github"
+    ev = mapped(payload)
+    assert (ev["class_uid"], ev["metadata"]["event_code"]) == (6003, "ping")

@@ -660,6 +660,8 @@ class GitHub(RecordFormat):
             return 85
         if b'"repository"' in h and b'"full_name"' in h and any(k in h for k in _HOOK_OBJECTS):
             return 70  # senderless payloads (abridged, or as a log pipeline stored them)
+        if b'"zen"' in h and b'"hook_id"' in h and b'"hook"' in h:
+            return 80  # a ping (GitHub's own keys), also as a GitHub App's hook sends it: no sender or repository
         if b'"action"' not in h:  # every rule below needs it
             return 0
         if any(k in h for k in _ACTIONS_OBJECTS):
