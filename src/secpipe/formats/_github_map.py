@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import msgspec
 
 from secpipe.formats import _cicd as c
+from secpipe.formats.base import int32_or_none
 
 #: top-level keys every webhook mapping places
 _COMMON = frozenset({"sender", "repository", "organization", "installation", "enterprise", "action"})
@@ -357,7 +358,7 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
             "vendor_name": a.tool.name if a.tool else None,
             "cwe": {"uid": f"CWE-{int(cwes[0])}"} if cwes and cwes[0].isdigit() else None,
             "affected_code": [{"file": {"path": loc.path, "name": (loc.path or "").rsplit("/", 1)[-1], "type_id": 1},
-                               "start_line": loc.start_line, "end_line": loc.end_line}] if loc and loc.path else None,
+                               "start_line": int32_or_none(loc.start_line), "end_line": int32_or_none(loc.end_line)}] if loc and loc.path else None,
         }  # fmt: skip
         row = _finding_common(h, f"{repo}/code-scanning/{a.number}", vuln["title"], ["code_scanning"], a)
         row["finding_info.analytic"] = {"uid": rule.id, "name": rule.name or None, "type_id": 1} if rule else None

@@ -655,6 +655,12 @@ def text_or_none(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
+def int32_or_none(v: int | None) -> int | None:
+    """An integer for an OCSF integer (int32) attribute (a line, a port, a pid): None when absent
+    or out of int32's range, which no real value is (the record keeps it in ``raw_data``)."""
+    return v if v is not None and -(2**31) <= v < 2**31 else None
+
+
 def object_or_empty(v: Any) -> dict[str, Any]:
     """A JSON value read as an object: a dict, else ``{}`` (so ``.get`` chains never fail)."""
     return v if isinstance(v, dict) else {}

@@ -74,6 +74,7 @@ from secpipe.formats.base import (
     Records,
     base_columns,
     event_uids,
+    int32_or_none,
     parse_times,
     to_batch,
 )
@@ -164,7 +165,7 @@ def _int(v: Any) -> int | None:
         i = None if v is None else int(v)
     except (TypeError, ValueError):
         return None
-    return i if i is not None and -(2**31) <= i < 2**31 else None
+    return int32_or_none(i)
 
 
 def _int_column(values: list[Any]) -> pa.Array:

@@ -773,10 +773,17 @@ def _per_rule(run: _RunCtx, rules: list[tuple[_Rule, str | None]]) -> dict[str, 
         "url": strs([ru.helpUri for ru in rs]),
         "references": str_lists([[ru.helpUri] if ru.helpUri else None for ru in rs]),
         "cve": strs([rid if rid and _CVE.match(rid) else None for rid in rids]),
-        "types": pa.array([[str(t) for t in (ru.properties or {}).get("tags") or []] or None for ru in rs], pa.list_(S)),
+        "types": pa.array([_tags(ru.properties) for ru in rs], pa.list_(S)),
         "cwe": strs([c[0] if c else None for c in cwes]),
         "cwe_caption": strs([c[1] if c else None for c in cwes]),
     }
+
+
+def _tags(properties: dict[str, Any] | None) -> list[str] | None:
+    """A property bag's ``tags`` (SARIF 2.1.0 §3.8.2: an array of strings), None when absent,
+    empty or not an array (the log keeps it in ``raw_data``; its results are still read)."""
+    tags = (properties or {}).get("tags")
+    return [str(t) for t in tags] or None if isinstance(tags, list) else None
 
 
 def _artifact_uris(run: _RunCtx, index: pa.Array) -> pa.Array:
