@@ -79,3 +79,21 @@ def test_auto_detected_document_keeps_its_other_records() -> None:
     assert fmt is not None and fmt.name == "sarif"
     d = decode_document(fmt, body, "fuzz")
     assert not d.dead and sum(b.num_rows for b in d.batches) == sum(len(r["results"]) for r in doc["runs"])
+
+
+@pytest.mark.parametrize("status", ["affected", "unaffected"])
+def test_cyclonedx_affects_versions_as_one_object(status: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # CycloneDX 1.4+ schema: affects[].versions is an array of {version|range, status}. CycloneDX's
+    # own bom-examples VEX use case 5 writes one object instead; its vulnerabilities were
+    # dead-lettered. One object is read as a one-element array: the same finding as the array form.
+    cases = Path(__file__).resolve().parents[1] / "cases" / "sbom"
+    doc = json.loads((cases / "vex.json").read_bytes())
+    version = {"version": "2.10.0", "status": status}
+    as_list, as_object = json.loads(json.dumps(doc)), json.loads(json.dumps(doc))
+    as_list["vulnerabilities"][0]["affects"][0]["versions"] = [version]
+    as_object["vulnerabilities"][0]["affects"][0]["versions"] = version
+    want = same_both_ways("sbom", json.dumps(as_list).encode(), monkeypatch, "versions as an array")
+    got = same_both_ways("sbom", json.dumps(as_object).encode(), monkeypatch, "versions as one object")
+    assert not got.dead and not want.dead
+    vulns = [[r["vulnerabilities"] for r in _rows(d)] for d in (want, got)]
+    assert vulns[0] == vulns[1] and len(vulns[0]) == 1

@@ -165,9 +165,14 @@ class _Version(msgspec.Struct, gc=False):
     status: str | None = None
 
 
+#: ``affects[].versions``: an array (the schema); one object alone is read as a one-element array
+#: (CycloneDX's own VEX use-case 5 example writes it so)
+_Versions = list[_Version] | _Version | None
+
+
 class _Affect(msgspec.Struct, gc=False):
     ref: str
-    versions: list[_Version] | None = None
+    versions: _Versions = None
 
 
 class _Analysis(msgspec.Struct, gc=False, omit_defaults=True):
@@ -325,8 +330,8 @@ def _affected_version(a: _Affect | None) -> str | None:
     return _first_affected(a.versions) if a else None
 
 
-def _first_affected(versions: list[_Version] | None) -> str | None:
-    for v in versions or ():
+def _first_affected(versions: list[_Version] | _Version | None) -> str | None:
+    for v in [versions] if isinstance(versions, _Version) else versions or ():
         if v.version and v.status in (None, "affected"):
             return v.version
     return None
@@ -617,7 +622,7 @@ def _typed_cols(st: Strict) -> _VulnCols:
 #: the native walker's spec of ``_Vuln``: strings, lists of objects (every typed leaf, so the
 #: walker checks the types msgspec checks), and raw fields decoded once per distinct value.
 _RAW_FIELDS = {"ratings": list[_Rating] | None, "cwes": list[int] | None, "analysis": _Analysis | None,
-               "affects[].versions": list[_Version] | None}  # fmt: skip
+               "affects[].versions": _Versions}  # fmt: skip
 _VSPEC = _fast.Spec(
     (*((k, _fast.STR) for k in ("bom-ref", "id", "source.name", "source.url", "description", "recommendation",
                                   "published", "updated")),
