@@ -40,10 +40,18 @@ from secpipe.formats.jenkins import job_of_path
 S = pa.string()
 _I32 = pa.int32()
 
+def _folders(job: str) -> str:
+    """``folder/jobs/name`` (a ``$JENKINS_HOME`` path's folders, or a hint written so) -> ``folder/name``."""
+    return job.replace("/jobs/", "/").replace("/job/", "/")
+
+
+#: (pattern, how its ``job`` part reads as the job's full name: a ``/job/`` URL percent-encodes
+#: each name, as the jenkins format's build URLs do)
 _SRC_PATTERNS = (
-    re.compile(r"jenkins-build=(?P<job>[^#;&]+)#(?P<n>\d+)"),
-    re.compile(r"jobs/(?P<job>.+?)/builds/(?P<n>\d+)/log"),
-    re.compile(r"(?:^|/)job/(?P<job>.+?)/(?P<n>\d+)/(?:consoleText|consoleFull|console|logText/progressiveText)"),
+    (re.compile(r"jenkins-build=(?P<job>[^#;&]+)#(?P<n>\d+)"), _folders),
+    (re.compile(r"jobs/(?P<job>.+?)/builds/(?P<n>\d+)/log"), _folders),
+    (re.compile(r"(?:^|/)job/(?P<job>.+?)/(?P<n>\d+)/(?:consoleText|consoleFull|console|logText/progressiveText)"),
+     job_of_path),
 )
 _TS = r"^(?:\[(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\] |(?P<hms>\d\d:\d\d:\d\d) )?(?P<text>.*)$"
 _NOTE = r"\x1b\[8mha:[^\x1b]*\x1b\[0m"
@@ -57,12 +65,10 @@ _RESULT_STATUS = pa.array([1, 2, 2, 2, 99], _I32)
 
 def build_id(source: str) -> tuple[str, str | None]:
     """(job, build number) from a source hint, a builds/ path or a /job/ URL."""
-    for k, pat in enumerate(_SRC_PATTERNS):
+    for pat, job_name in _SRC_PATTERNS:
         m = pat.search(source)
         if m:
-            job = m.group("job")
-            # a /job/ URL percent-encodes each name (the jenkins format reads its build URLs alike)
-            return (job_of_path(job) if k == 2 else job.replace("/jobs/", "/")), m.group("n")
+            return job_name(m.group("job")), m.group("n")
     stem = source.rsplit("/", 1)[-1] or source
     return stem, None
 
