@@ -29,8 +29,8 @@ not verified here.
 
 Actor: ``userIdentity`` (principalId, else the IAM Identity Center user ``onBehalfOf.userId``,
 else the ARN as uid; empty strings, as Identity Center records write for arn and accessKeyId,
-are no value). Status: Failure with an errorCode, or where the event gives its own outcome
-under its name as ``Failure``: in ``responseElements`` (``{"ConsoleLogin": "Failure"}``,
+are no value). Status: Failure with an errorCode (an empty one is none), or where the event
+gives its own outcome under its name as ``Failure``: in ``responseElements`` (``{"ConsoleLogin": "Failure"}``,
 ``{"PasswordUpdated": "Failure"}``) or in ``serviceEventDetails`` (``{"CredentialVerification":
 "Failure"}``, as IAM Identity Center writes it). Resources: ``resources[]``
 (uid = ARN, ``arn`` as Panther's CloudTrail events write it, else ``ARNPrefix`` as S3 data
@@ -738,7 +738,7 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
         times = parse_times(event_time)
     else:
         times = parse_times(pc.if_else(timed, event_time, f["p_event_time"]))
-    err = f["errorCode"]
+    err = _blank(f["errorCode"])  # "errorCode": "" (Panther's S3 bucket test event) is no error
     failed = pc.is_valid(err)
     told = _told_failed(f["unmapped"], names)
     if told is not None:
