@@ -119,27 +119,30 @@ def _notes(raw: msgspec.Raw) -> Notes:
     return _NOTES.decode(raw) if raw and raw != _NULL else _NO_NOTES
 
 
-def _bad_notes(st: Strict) -> list[str | None] | None:
-    """Per alert, why its ``annotations`` cannot be read (not a JSON object; ``null`` reads as
-    none), or None when every alert's can."""
-    if all(not (r := a.annotations) or memoryview(r)[0] == 0x7B or r == _NULL for a in st.recs):  # {
-        return None
-    out: list[str | None] = []
-    for a in st.recs:
-        try:
-            _notes(a.annotations)
-            out.append(None)
-        except msgspec.DecodeError as exc:
-            out.append(f"not an Alertmanager alert: {exc} - at `$.annotations` (expected an object of strings)")
-    return out
-
-
-def _all_notes(raws: list[msgspec.Raw]) -> list[Notes]:
-    """Annotations of every alert, decoded in one call (one by one if that fails)."""
+def _read_notes(st: Strict) -> tuple[list[Notes], list[str | None] | None]:
+    """Every alert's annotations, decoded in one call, and None; when that fails, per alert
+    its annotations (none where unreadable) and why those cannot be read, or None where they
+    can. Unreadable: not a JSON object (``null`` reads as none), or a value msgspec cannot hold
+    (a number beyond float64 such as ``1e400``), which raised out of the decode and lost the
+    payload's other alerts."""
+    raws = [a.annotations for a in st.recs]
     try:
-        return _NOTES_LIST.decode(b"[" + b",".join([r if r and r != _NULL else b"{}" for r in raws]) + b"]")
+        return _NOTES_LIST.decode(b"[" + b",".join([r if r and r != _NULL else b"{}" for r in raws]) + b"]"), None
     except msgspec.DecodeError:
-        return [_notes(r) for r in raws]
+        pass
+    notes: list[Notes] = []
+    bad: list[str | None] = []
+    for r in raws:
+        try:
+            notes.append(_notes(r))
+            bad.append(None)
+        except msgspec.DecodeError as exc:
+            why = str(exc)  # a value's own path, else the annotations are no object
+            why = (why.replace("`$", "`$.annotations", 1) if "`$" in why
+                   else f"{why} - at `$.annotations` (expected an object of strings)")  # fmt: skip
+            notes.append(_NO_NOTES)
+            bad.append(f"not an Alertmanager alert: {why}")
+    return notes, bad
 
 
 def _alerts_of(typed: _TypedPayload) -> list[_Alert]:
@@ -221,16 +224,16 @@ class Alertmanager(ReportFormat):
 
     def _mapped(self, doc: _Payload, st: Strict, ords: list[int], out: Decoded) -> Decoded:
         """The typed alerts mapped into ``out``; an alert whose annotations are not an object is dead-lettered."""
-        bad = _bad_notes(st)
+        notes, bad = _read_notes(st)
         if bad is not None:
             keep = [i for i, why in enumerate(bad) if why is None]
-            st, ords = st.reject(bad, out, self.name), [ords[i] for i in keep]
+            st, ords, notes = st.reject(bad, out, self.name), [ords[i] for i in keep], [notes[i] for i in keep]
         if st.recs:
-            out.batches.append(self._batch(doc, st, ords))
+            out.batches.append(self._batch(doc, st, ords, notes))
         return out
 
     def _batch(
-        self, doc: _Payload, st: Strict, ords: list[int]
+        self, doc: _Payload, st: Strict, ords: list[int], notes: list[Notes]
     ) -> pa.RecordBatch:
         al: list[_Alert] = st.recs
         raws = record_bytes(st.raws)  # copied once: the native uids and raw_data borrow bytes
@@ -253,7 +256,7 @@ class Alertmanager(ReportFormat):
             uids=event_uids(self.name, raws, [f"{doc.groupKey}\0{o}" for o in ords]), times_ms=times, raws=raws,
             activity_ids=[3 if r else 1 for r in resolved], severity=sev,
         )  # fmt: skip
-        name, summary, desc = alert_text(labels, _all_notes([a.annotations for a in al]))
+        name, summary, desc = alert_text(labels, notes)
         fp = strs([a.fingerprint for a in al])
         ctx = {"receiver": doc.receiver, "externalURL": doc.externalURL, "groupLabels": doc.groupLabels,
                "commonAnnotations": doc.commonAnnotations, "truncatedAlerts": doc.truncatedAlerts,
