@@ -150,17 +150,20 @@ def test_octet_counted_stream_keeps_embedded_newlines() -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "reason"),
-    [
-        (b"<999>1 2026-11-29T07:00:00Z h a - - - x", "invalid PRI"),
-        (b"<13>1 2026-13-45T99:00:00Z h a - - - x", "invalid RFC 5424 TIMESTAMP"),
+    ("line", "message", "severity"),
+    [  # RFC 3164 4.3.3: an unidentifiable PRI makes the whole line the CONTENT
+        (b"<999>1 2026-11-29T07:00:00Z h a - - - x", "<999>1 2026-11-29T07:00:00Z h a - - - x", 0),
+        # 4.3.2: a valid PRI with an invalid TIMESTAMP keeps the PRI, the rest is the CONTENT
+        (b"<13>1 2026-13-45T99:00:00Z h a - - - x", "1 2026-13-45T99:00:00Z h a - - - x", 2),
     ],
 )
-def test_dead_letters(line: bytes, reason: str) -> None:
+def test_invalid_pri_or_timestamp_is_kept_whole(line: bytes, message: str, severity: int) -> None:
     good = b"<13>Nov 29 07:00:00 h app: fine"
     auth, base, dead = decode(good + b"\n" + line + b"\n" + good)
-    assert len(base) == 2 and len(dead) == 1
-    assert reason in dead[0].reason and dead[0].raw == line and dead[0].offset == len(good) + 1
+    assert dead == [] and len(base) == 3
+    kept = base[1]
+    assert kept["message"] == message and kept["severity_id"] == severity and kept["raw_data"] == line.decode()
+    assert kept["device"] is None and kept["actor"] is None and TIME_FROM_RECEIPT in kept["metadata"]["labels"]
 
 
 def test_lines_without_header_are_kept_with_the_receipt_time() -> None:

@@ -23,8 +23,9 @@ than a day in the future (``Dec 31`` read on Jan 1 is last year's, ``Jan 1`` rea
 next year's) (``Feb 29``: the latest leap year). Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
 %FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id) give the
 mnemonic as ``metadata.event_code``, the text as ``message`` and the sequence number in
-``unmapped``. A line with a valid ``<PRI>`` but no parsable header is kept (RFC 3164 section
-4.3.3: the whole rest is the MSG) with the receipt time; so is a line with neither PRI nor
+``unmapped``. A line with a valid ``<PRI>`` but no parsable header, or an invalid RFC 5424
+TIMESTAMP, is kept (RFC 3164 sections 4.3.3 and 4.3.2: the whole rest is the MSG) with the
+receipt time; so is a line whose PRI is out of range (all of it the MSG, no severity), and one with neither PRI nor
 header (a relay keeps it whole as the CONTENT, same section), its program and pid read when it
 opens with ``TAG[PID]: ``. Auto-detection also recognizes a document whose first lines (up to
 seven) have no header when a later one has.
@@ -464,18 +465,18 @@ class Syslog(Format):
         bad_pri = pc.fill_null(pc.greater(pri, 191), False)
         times5 = parse_times(ts5)
         bad_ts = pc.and_(pc.is_valid(ts5), pc.is_null(times5))
-        good = pc.invert(pc.or_(bad_pri, bad_ts))  # every line is taken: the last grammar is the whole line
-        if not pc.all(good).as_py():
-            reasons = pc.if_else(bad_pri, "invalid PRI: facility*8+severity must be 0..191",
-                                 "invalid RFC 5424 TIMESTAMP (RFC 3339 expected)")
-            bad = pc.invert(good)
-            for reason, raw, off in zip(reasons.filter(bad).to_pylist(), lines_b.filter(bad).to_pylist(), offs.filter(bad).to_pylist(), strict=True):
-                out.dead.append(DeadLetter(reason, source, off, raw, self.name))
-            cols = [lines, lines_b, fmt, ts3, host, app, procid, msgid, sd, msg, pri, times5, seq]
-            (lines, lines_b, fmt, ts3, host, app, procid, msgid, sd, msg, pri, times5, seq) = [c.filter(good) for c in cols]
-            n = len(lines)
-            if not n:
-                return
+        bad = pc.or_(bad_pri, bad_ts)  # every line is taken: the last grammar is the whole line
+        if pc.any(bad).as_py():
+            # RFC 3164 4.3.3: an unidentifiable PRI makes the whole line the CONTENT; 4.3.2: a valid
+            # PRI with an invalid TIMESTAMP keeps the PRI and the rest as the CONTENT. Either way no
+            # header field is read and the time is the receipt's (a relay stamps its own).
+            after_pri = group(pc.extract_regex(lines, _RPRI), "msg")
+            msg = pc.if_else(bad_pri, lines, pc.if_else(bad_ts, after_pri, msg))
+            msg = _nil_empty(pc.utf8_ltrim_whitespace(msg))
+            pri = pc.if_else(bad_pri, pa.scalar(None, pa.int32()), pri)
+            none = pa.scalar(None, S)
+            fmt, ts3, host, app, procid, msgid, sd, seq = (pc.if_else(bad, none, c) for c in (fmt, ts3, host, app, procid, msgid, sd, seq))
+            times5 = pc.if_else(bad, pa.scalar(None, times5.type), times5)
         times = pc.coalesce(times5, _bsd_times(ts3))
         fac = pc.divide(pri, 8)
         sev = pc.subtract(pri, pc.multiply(fac, 8))
