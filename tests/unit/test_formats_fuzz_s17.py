@@ -46,3 +46,27 @@ def test_alertmanager_annotation_beyond_float64(value: str, monkeypatch: pytest.
     assert fmt is not None and fmt.name == "alertmanager"
     auto = decode_document(fmt, body, "fuzz")
     assert len(auto.dead) == 1 and sum(b.num_rows for b in auto.batches) == n - 1
+
+
+def test_github_primary_time_beyond_float64(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A repository event takes its time from the repository's updated_at, else created_at. A
+    # created_at beyond float64 (1e400, legal JSON) raised a ValidationError out of the decode on
+    # both paths (a decoder error: every payload of the body lost). It is no time; updated_at counts.
+    # (An updated_at so written is read with the typed payload: that payload alone is dead-lettered,
+    # its reason naming the field.)
+    path = REAL / "octokit-webhooks" / "payload-examples" / "api.github.com" / "repository" / "transferred.with-organization.payload.json"
+    good = json.loads(path.read_bytes())
+    body = b"\n".join(json.dumps(good).encode() for _ in range(2))
+    want = [r["time"] for r in _rows(same_both_ways("github", body, monkeypatch, "unmutated"))]
+    for field in ("created_at", "updated_at"):
+        doc = json.loads(path.read_bytes())
+        doc["repository"][field] = "@@ODD@@"
+        body = json.dumps(good).encode() + b"\n" + json.dumps(doc).replace('"@@ODD@@"', "1e400").encode()
+        d = same_both_ways("github", body, monkeypatch, field)
+        assert d.events == 2
+        if field == "created_at":
+            assert not d.dead and [r["time"] for r in _rows(d)] == want
+        else:
+            assert [x.reason for x in d.dead] == ["not a GitHub webhook payload: Number out of range - at `$.repository.updated_at`"]
+            assert [r["time"] for r in _rows(d)] == want[:1]
+        assert formats.detect(body[:65536]) is formats.get("github")

@@ -929,8 +929,29 @@ def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> i
     raw = top.get(key)
     if raw is None or bytes(memoryview(raw)[:1]) != b"{":
         return None
-    t = _TIMES.decode(raw) if raw else None
+    try:
+        t = _TIMES.decode(raw)
+    except msgspec.ValidationError:  # a value msgspec cannot hold (1e400, legal JSON): the others still count
+        t = _loose_times(raw)
     return c.first_time(t.updated_at, t.submitted_at, t.created_at) if t else None
+
+
+_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _loose_times(raw: msgspec.Raw) -> _Times | None:
+    """``raw``'s times read one by one: one that cannot be read is none (it stays in raw_data)."""
+    try:
+        members = _MEMBERS.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    got: dict[str, Any] = {}
+    for name in _Times.__struct_fields__:
+        try:
+            got[name] = msgspec.json.decode(members[name]) if name in members else None
+        except msgspec.DecodeError:
+            got[name] = None
+    return _Times(**got)
 
 
 # ---------------------------------------------------------------------------------------
