@@ -106,6 +106,7 @@ def up(
     from secpipe.server.app import create_app
     from secpipe.server.auth import TokenStore
     from secpipe.server.http import AppContext, Limits
+    from secpipe.server.protocol import guarded_protocol
     from secpipe.sources import start_sources, stop_sources
     from secpipe.store.retention import RetentionScheduler
     from secpipe.transforms.protect.redact import install_log_redaction
@@ -154,8 +155,8 @@ def up(
     con.print(f"secpipe listening on {scheme}://{host}:{port} — data in {data_dir} (Ctrl-C to stop)")
     server = _graceful_server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                       timeout_keep_alive=int(cfg.server.request_timeout_seconds), http="httptools", loop="uvloop",
-                       **tls_opts)
+                       timeout_keep_alive=int(cfg.server.request_timeout_seconds), loop="uvloop",
+                       http=guarded_protocol(cfg.server.request_timeout_seconds), **tls_opts)
     )  # fmt: skip
     gc.collect()
     gc.freeze()  # what start-up built (config, rules, modules) lives as long as the process: no collection walks it again

@@ -3,7 +3,8 @@
 Routes are declared with :func:`route` which records the permission they need in
 ``policy.ROUTE_POLICY``; :func:`authenticate` accepts ``Authorization: Bearer <token>``
 (and the schemes a protocol module passes, e.g. ``Splunk``), checks it in constant time and
-checks the role. Bodies are read in chunks and refused past ``max_body_bytes`` (413);
+checks the role. Bodies are read in chunks and refused past ``max_body_bytes`` (413); a client that closes
+the connection mid-body is an HTTPError too (its answer goes nowhere, nothing is stored);
 ``Content-Encoding: gzip`` (and ``deflate``) is inflated incrementally and refused past
 ``max_decompressed_bytes`` (413), so a compression bomb never expands in memory.
 Every error answer is JSON: an endpoint's :class:`HTTPError` and, through
@@ -23,7 +24,7 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -182,11 +183,16 @@ async def read_raw(request: Request, limits: Limits) -> bytes:
         raise HTTPError(413, f"body of {declared} bytes exceeds the limit of {limits.max_body_bytes}")
     parts: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limits.max_body_bytes:
-            raise HTTPError(413, f"body exceeds the limit of {limits.max_body_bytes} bytes")
-        parts.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_body_bytes:
+                raise HTTPError(413, f"body exceeds the limit of {limits.max_body_bytes} bytes")
+            parts.append(chunk)
+    except ClientDisconnect:  # nobody to answer; the error still reaches the dead letters and the log
+        of = f" of {declared}" if declared else ""
+        raise HTTPError(400, f"the client closed the connection after {size}{of} bytes of the body: "
+                             "nothing was stored") from None
     return b"".join(parts)
 
 

@@ -8,11 +8,14 @@ so a message containing a newline survives intact, and the source string says so
 (``syslog+tcp://127.0.0.1:5514/peer=127.0.0.1:40522;framing=octet-counted``); the syslog
 format reads that hint.
 
-Framing on a stream is detected per message (RFC 6587 3.4): a message that starts with a
-digit is octet-counted (``<len> <msg>``), anything else runs to the next LF (a trailing CR
-is dropped; NUL also ends a message, as some old senders use it). A message over
-``max_message_bytes`` and a broken octet count are dead-lettered with the reason (a broken
-count ends the connection, since the stream position is lost).
+Framing on a stream is detected per message (RFC 6587 3.4): a message that starts with
+digits and a space is octet-counted (``<len> <msg>``), anything else runs to the next LF (a
+trailing CR is dropped; NUL also ends a message, as some old senders use it), including a
+line that starts with digits not followed by a space (a message without PRI opening with an
+ISO time or an epoch: rsyslog too falls back to LF framing on an invalid count). A message
+over ``max_message_bytes`` is dead-lettered with the reason and its first bytes; an
+octet-counted one is skipped by its count and the connection read on (ending it would lose
+what the sender had written after it); a frame cut by the connection's end is dead-lettered.
 
 Guarantees: a TCP/TLS sender is read no faster than batches are made durable (the reader
 awaits each accept, so back-pressure reaches the sender through TCP flow control). A batch
@@ -135,8 +138,8 @@ class SyslogListener:
 
     def stop(self) -> None:
         """Stop accepting, hand every pending batch to the service, end the thread."""
-        if self._loop is None or self._thread is None:
-            return
+        if self._loop is None or self._thread is None or not self._thread.is_alive():
+            return  # never started, or stopped already (its loop is closed)
         if self._stopping is not None:
             self._loop.call_soon_threadsafe(self._stopping.set)
         self._thread.join(30)
@@ -345,35 +348,61 @@ class SyslogListener:
         first = await reader.read(1)
         if not first:
             return None
-        if first.isdigit():
+        if not first.isdigit():
+            return await self._read_line(reader, peer, first)
+        # digits then a space: an octet count (RFC 6587 3.4.1). The count is read a byte at a
+        # time (the reader buffers; no syscall per byte) so that a line which merely starts with
+        # a digit (an ISO time, an epoch: a message without PRI) is not consumed past its end
+        count = first
+        c = await reader.read(1)
+        while c.isdigit() and len(count) < 10:
+            count += c
+            c = await reader.read(1)
+        if c != b" " or len(count) > 9:
+            # not a count: the bytes start a newline-framed message (RFC 6587 3.4.2), as rsyslog
+            # falls back to LF framing on an invalid octet count; the connection goes on
+            if c in (b"", b"\n"):
+                return count.rstrip(b"\r\x00")
+            return await self._read_line(reader, peer, count + c)
+        head = count + c
+        n = int(count)
+        if n > self.cfg.max_message_bytes:
+            # the frame's end is known: keep its start in the dead letter, skip the rest, read on
+            # (ending the connection lost what the sender had already written after it)
             try:
-                head = first + await reader.readuntil(b" ")
-            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-                await self._dead(peer, "broken octet-counted frame (RFC 6587): no space after the length", first)
-                return None
-            count = head[:-1]
-            if not count.isdigit() or len(count) > 9:
-                await self._dead(peer, "broken octet-counted frame (RFC 6587): length is not a number", head)
-                return None
-            n = int(count)
-            if n > self.cfg.max_message_bytes:
-                await self._dead(peer, f"syslog message of {n} bytes exceeds max_message_bytes={self.cfg.max_message_bytes}", head)
-                return None
-            try:
-                return (await reader.readexactly(n)).rstrip(b"\r\n")
+                keep = await reader.readexactly(self.cfg.max_message_bytes)
             except asyncio.IncompleteReadError as exc:
-                await self._dead(peer, f"truncated octet-counted frame: {len(exc.partial)} of {n} bytes before the connection closed", exc.partial)
-                return None
+                keep = exc.partial
+            skip = n - len(keep)
+            while skip > 0 and (chunk := await reader.read(min(skip, 1 << 16))):
+                skip -= len(chunk)
+            what = "" if skip <= 0 else f", truncated: {n - skip} of {n} bytes before the connection closed"
+            await self._dead(peer, f"syslog message of {n} bytes exceeds max_message_bytes={self.cfg.max_message_bytes}"
+                                   f" (its first {len(keep)} bytes kept){what}", head + keep)  # fmt: skip
+            return b"" if skip <= 0 else None
+        try:
+            return (await reader.readexactly(n)).rstrip(b"\r\n")
+        except asyncio.IncompleteReadError as exc:
+            await self._dead(peer, f"truncated octet-counted frame: {len(exc.partial)} of {n} bytes before the connection closed", exc.partial)
+            return None
+
+    async def _read_line(self, reader: asyncio.StreamReader, peer: str, first: bytes) -> bytes:
+        """The newline-framed message that starts with ``first`` (already read)."""
+        limit = self.cfg.max_message_bytes
         try:
             line = first + await reader.readuntil(b"\n")
         except asyncio.IncompleteReadError as exc:
             line = first + exc.partial  # last message without a trailing LF
         except asyncio.LimitOverrunError:
-            chunk = first + await reader.read(self.cfg.max_message_bytes)
-            await self._dead(peer, f"syslog line longer than max_message_bytes={self.cfg.max_message_bytes}", chunk)
+            chunk = first + await reader.read(limit)
+            await self._dead(peer, f"syslog line longer than max_message_bytes={limit}", chunk)
             await self._skip_line(reader)
             return b""
-        return line.rstrip(b"\r\n\x00")
+        line = line.rstrip(b"\r\n\x00")
+        if len(line) > limit:  # the reader's buffer limit has some slack over max_message_bytes
+            await self._dead(peer, f"syslog line longer than max_message_bytes={limit}", line)
+            return b""
+        return line
 
     async def _skip_line(self, reader: asyncio.StreamReader) -> None:
         while True:

@@ -1,0 +1,142 @@
+"""uvicorn's httptools protocol with the two limits it lacks: header time and header size.
+
+uvicorn (0.54) times out only an idle keep-alive connection *after* a response: a connection
+that opens and sends nothing, or sends its request line and headers a byte at a time
+(slowloris), is held forever, and httptools (llhttp) puts no bound on the header block, so one
+connection streaming headers grows the server's memory without limit (200 MB of headers: +200
+MB RSS). Both happen before routing and authentication, so anyone who reaches the port can do
+it. :func:`guarded_protocol` subclasses the protocol (uvicorn takes a protocol class as
+``Config(http=...)``; the parser callbacks are its documented hooks) and adds:
+
+- a header deadline: the request line and headers must be complete within ``header_timeout``
+  seconds of the connection opening or of the previous response; past it the connection is
+  answered 408 and closed (the body has its own deadline, ``server.request_timeout_seconds``
+  in :func:`secpipe.server.wire.read_body_limited`);
+- a header size bound: past ``max_header_bytes`` (URL and every header name and value) the
+  request is answered 431 and the connection closed, as Elasticsearch (``http.max_header_size``)
+  and Splunk answer an oversized header block.
+
+The answers are JSON ``{"error": ...}`` with ``Connection: close``; no route has seen the
+request yet, so no protocol shape applies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import orjson
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+#: header block bound: Elasticsearch's ``http.max_header_size`` is 16 KB, nginx's 4 x 8 KB;
+#: 64 KiB leaves room for long bearer tokens and proxies' headers.
+MAX_HEADER_BYTES = 64 << 10
+_log = logging.getLogger("secpipe.server")
+
+
+class GuardedHttpTools(HttpToolsProtocol):
+    """HttpToolsProtocol with a header deadline and a header size bound (module docstring)."""
+
+    header_timeout: float = 30.0
+    max_header_bytes: int = MAX_HEADER_BYTES
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._header_bytes = 0
+        self._in_headers = False  # between a request's first byte and its headers' end
+        self._refused = False
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._headers_late)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _refuse(self, status: int, reason: str, message: str) -> None:
+        """Answer ``status`` and close: the request is not read any further."""
+        if self._refused or self.transport.is_closing():
+            return
+        self._refused = True
+        self._disarm()
+        client = "%s:%d" % self.client if self.client else "?"  # noqa: UP031
+        _log.warning("HTTP connection from %s closed: %s", client, message)
+        body = orjson.dumps({"error": message})
+        head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")  # fmt: skip
+        self.transport.write(head.encode() + body)
+        self.transport.close()
+
+    def _headers_late(self) -> None:
+        self._header_timer = None
+        if not self._in_headers:  # idle (no request begun) or a body still arriving after the answer
+            if not self.transport.is_closing():
+                self.transport.close()
+            return
+        self._refuse(408, "Request Timeout",
+                     f"the request headers did not arrive within {self.header_timeout:g}s (server.request_timeout_seconds)")
+
+    def _count(self, n: int) -> None:
+        self._header_bytes += n
+        if self._header_bytes > self.max_header_bytes:
+            self._refuse(431, "Request Header Fields Too Large",
+                         f"the request line and headers exceed {self.max_header_bytes} bytes")
+
+    # asyncio.Protocol / uvicorn hooks
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:  # answered and closing: what the client still sends is dropped
+            return
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        self._header_bytes = 0
+        self._in_headers = True
+        if self._header_timer is None:  # a pipelined request: its own deadline from now
+            self._arm()
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        if not self._refused:
+            super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        self._in_headers = False
+        if not self._refused:
+            super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._refused:
+            super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.pipeline and not self.transport.is_closing():
+            self._arm()  # the next request's headers: a deadline from now
+
+
+def guarded_protocol(header_timeout: float, max_header_bytes: int = MAX_HEADER_BYTES) -> type[GuardedHttpTools]:
+    """The protocol class for ``uvicorn.Config(http=...)`` with these limits."""
+    return type("GuardedHttpTools", (GuardedHttpTools,),
+                {"header_timeout": float(header_timeout), "max_header_bytes": int(max_header_bytes)})

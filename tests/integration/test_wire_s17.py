@@ -1,0 +1,258 @@
+"""The wire endpoints under bad and unusual input (session 17), against a real `secpipe up`
+and a real syslog listener.
+
+Raw sockets play the misbehaving clients (a slowloris, a header flood, a sender that hangs
+up mid-body, syslog frames over the limit or lines that start with digits); curl, httpx and
+util-linux ``logger`` the well-behaved ones (keep-alive, chunked bodies, ``Expect:
+100-continue``, a 64 KB octet-counted message). After each misbehaviour the server must
+still serve others and lose nothing it has read.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pyarrow.dataset as ds
+import pytest
+
+from secpipe.runtime.service import Service
+from secpipe.sources.syslog import ListenerConfig, SyslogListener
+from tests.integration.test_syslog_listener import lake_rows, wait_for
+from tests.integration.wire_server import Server, start
+
+CONFIG = "server: {max_body_bytes: 200000, max_decompressed_bytes: 400000, request_timeout_seconds: 2}\n"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start(tmp_path_factory.mktemp("wire17"), CONFIG)
+    yield srv
+    srv.stop()
+
+
+def _connect(server: Server) -> socket.socket:
+    host, port = server.url.removeprefix("http://").split(":")
+    s = socket.create_connection((host, int(port)))
+    s.settimeout(10)
+    return s
+
+
+def _read_until_close(s: socket.socket, limit: float = 10.0) -> tuple[bytes, float]:
+    """Everything the server sends until it closes (or ``limit`` s), and when it closed."""
+    t0 = time.monotonic()
+    out = b""
+    s.settimeout(limit)
+    while True:
+        try:
+            got = s.recv(65536)
+        except (TimeoutError, ConnectionResetError):
+            break
+        if not got:
+            break
+        out += got
+    return out, time.monotonic() - t0
+
+
+def _alive(server: Server) -> None:
+    r = httpx.post(f"{server.url}/_bulk", content=b'{"index":{}}\n{"message":"still serving"}\n',
+                   headers={"Authorization": f"Bearer {server.ingest}", "Content-Type": "application/x-ndjson"})
+    assert r.status_code == 200 and r.json()["errors"] is False, r.text
+
+
+def test_headers_sent_a_byte_at_a_time_are_cut_at_the_deadline(server: Server) -> None:
+    """A slowloris (headers trickling in, each before the previous read times out) was held forever."""
+    with _connect(server) as s:
+        s.sendall(b"POST /_bulk HTTP/1.1\r\nHost: x\r\n")
+        t0 = time.monotonic()
+        s.settimeout(0.5)
+        head = b""
+        while time.monotonic() - t0 < 8 and not head:
+            try:
+                s.sendall(b"X-Slow: 1\r\n")
+                head = s.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        waited = time.monotonic() - t0
+    assert head.startswith(b"HTTP/1.1 408 "), head
+    assert json.loads(head.split(b"\r\n\r\n", 1)[1])["error"].startswith("the request headers did not arrive")
+    assert 1.5 < waited < 6
+    _alive(server)
+
+
+def test_a_connection_that_never_sends_is_closed(server: Server) -> None:
+    with _connect(server) as s:
+        got, waited = _read_until_close(s)
+    assert got == b"" and waited < 6  # nothing begun: closed without an answer, like an idle keep-alive
+
+
+def test_an_endless_header_block_is_refused_431(server: Server) -> None:
+    """httptools bounds no header block: 200 MB of headers on one connection cost 200 MB of RSS."""
+    with _connect(server) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        pad = b"X-Pad: " + b"a" * 8000 + b"\r\n"
+        sent = 0
+        try:
+            for _ in range(2000):  # 16 MB unless the server stops reading
+                s.sendall(pad)
+                sent += len(pad)
+        except OSError:
+            pass
+        got, _waited = _read_until_close(s, 5)
+    assert got.startswith(b"HTTP/1.1 431 "), got[:200]
+    assert sent < 4 << 20
+    _alive(server)
+
+
+def test_long_headers_within_the_bound_are_served(server: Server) -> None:
+    r = httpx.get(f"{server.url}/", headers={"Authorization": f"Bearer {server.ingest}", "X-Long": "b" * 30000})
+    assert r.status_code == 200 and r.json()["version"]["number"]
+
+
+def test_keep_alive_requests_each_get_a_deadline(server: Server) -> None:
+    """Requests on one connection, spaced by less than the deadline each, are all served."""
+    body = b'{"index":{}}\n{"message":"keep-alive"}\n'
+    req = (f"POST /_bulk HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.ingest}\r\n"
+           f"Content-Type: application/x-ndjson\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    with _connect(server) as s:
+        for _ in range(3):
+            s.sendall(req)
+            head = s.recv(65536)
+            assert head.startswith(b"HTTP/1.1 200 "), head
+            time.sleep(1.2)  # 3 x 1.2 s > the 2 s deadline: each request has its own
+        got, waited = _read_until_close(s)
+    assert got == b"" and waited < 4
+
+
+def test_client_gone_mid_body_is_a_dead_letter_not_a_traceback(server: Server) -> None:
+    part = b'{"index":{}}\n{"message":"cut'
+    with _connect(server) as s:
+        s.sendall(f"POST /_bulk HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.ingest}\r\n"
+                  "Content-Type: application/x-ndjson\r\nContent-Length: 5000\r\n\r\n".encode() + part)
+        time.sleep(0.3)
+    where = f"reason LIKE 'the client closed the connection after {len(part)} of 5000 bytes%'"
+    assert server.wait_rows(f"SELECT count(*) FROM dead_letter WHERE {where}", 1, timeout=20) == 1
+    assert "Exception in ASGI application" not in server.log.read_text()
+    _alive(server)
+    assert server.wait_rows("SELECT count(*) FROM base_event WHERE raw_data LIKE '%still serving%'", 1) >= 1
+    assert server.query("SELECT count(*) FROM base_event WHERE raw_data LIKE '%\"cut%'")[0][0] == 0
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_chunked_and_expect_100_continue(server: Server, tmp_path: Path) -> None:
+    """curl sends ``Expect: 100-continue`` for bodies over 1 MB (and when asked); chunked with ``-T -``."""
+    body = tmp_path / "bulk.ndjson"
+    auth = f"Authorization: Bearer {server.ingest}"
+    for n, extra in enumerate((["-H", "Expect: 100-continue"], ["-H", "Transfer-Encoding: chunked"])):
+        body.write_bytes(b"".join(b'{"index":{}}\n{"message":"curl %d"}\n' % (i + 40 * n) for i in range(40)))
+        out = subprocess.run(["curl", "-sS", "-H", auth, "-H", "Content-Type: application/x-ndjson", *extra,
+                              "--data-binary", f"@{body}", f"{server.url}/_bulk"],
+                             capture_output=True, check=True, timeout=30).stdout  # fmt: skip
+        answer = json.loads(out)
+        assert answer["errors"] is False and len(answer["items"]) == 40
+    assert server.wait_rows("SELECT count(*) FROM base_event WHERE raw_data LIKE '%\"curl %'", 80) == 80
+
+
+# --------------------------------------------------------------------------------------
+# Syslog over TCP (RFC 6587 framing)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def syslog_tcp(data_dir: Path) -> Iterator[tuple[SyslogListener, Service]]:
+    svc = Service(data_dir)
+    lst = SyslogListener("s17", ListenerConfig(port=0, protocol="tcp", batch_max_seconds=0.05, max_message_bytes=1000), svc)
+    lst.start()
+    yield lst, svc
+    lst.stop()
+    svc.close()
+
+
+def _send_and_stop(lst: SyslogListener, svc: Service, *parts: bytes, want: int) -> None:
+    with socket.create_connection(("127.0.0.1", lst.port)) as s:
+        for part in parts:
+            s.sendall(part)
+            time.sleep(0.05)
+    wait_for(lambda: lst.accepted >= want)
+    lst.stop()
+    svc.flush()
+
+
+def _letters(data: Path) -> list[dict]:
+    dlq = data / "dlq"
+    return ds.dataset(str(dlq), format="parquet").to_table().to_pylist() if dlq.exists() else []
+
+
+def _octet(msg: bytes) -> bytes:
+    return b"%d %s" % (len(msg), msg)
+
+
+def test_an_octet_frame_over_the_limit_is_skipped_and_the_connection_read_on(
+        syslog_tcp: tuple[SyslogListener, Service], data_dir: Path) -> None:
+    """The whole frame is known by its count: skipping it keeps the stream in step. Ending the
+    connection (as before) lost every message the sender had written after it."""
+    lst, svc = syslog_tcp
+    big = b"<13>Nov 29 07:00:00 h app: " + b"y" * 3000
+    _send_and_stop(lst, svc, _octet(b"<13>Nov 29 07:00:00 h app: before"), _octet(big)[:1500], _octet(big)[1500:],
+                   _octet(b"<13>Nov 29 07:00:01 h app: after"), want=2)
+    assert sorted(r["message"] for r in lake_rows(data_dir, "base_event")) == ["after", "before"]
+    (letter,) = _letters(data_dir)
+    assert letter["reason"] == f"syslog message of {len(big)} bytes exceeds max_message_bytes=1000 (its first 1000 bytes kept)"
+    assert letter["raw"] == _octet(big)[: len(b"%d " % len(big)) + 1000]
+
+
+@pytest.mark.parametrize("line", [b"2024-05-01T10:00:00Z web1 app: iso time, no PRI",
+                                  b"1700000000123 web1 app: epoch milliseconds first",
+                                  b"12345678901234 eleven digits then a space",
+                                  b"42"])  # fmt: skip
+def test_a_line_that_starts_with_digits_is_a_line(syslog_tcp: tuple[SyslogListener, Service], data_dir: Path,
+                                                  line: bytes) -> None:
+    """RFC 6587 3.4: octet counting is digits *and a space*; anything else is LF-framed (rsyslog falls
+    back the same way). Such a line was a "broken octet-counted frame" that ended the connection."""
+    lst, svc = syslog_tcp
+    _send_and_stop(lst, svc, line + b"\n", b"<13>Nov 29 07:00:01 h app: next\n", want=2)
+    messages = [r["message"] for r in lake_rows(data_dir, "base_event")]
+    assert "next" in messages and len(messages) == 2
+    assert any(line.endswith(m.encode()) for m in messages if m != "next"), messages
+    assert _letters(data_dir) == []
+
+
+def test_a_line_just_over_the_limit_is_a_dead_letter(syslog_tcp: tuple[SyslogListener, Service], data_dir: Path) -> None:
+    """The reader's buffer has slack over max_message_bytes: a line within it was stored whole."""
+    lst, svc = syslog_tcp
+    long = b"<13>Nov 29 07:00:00 h app: " + b"z" * 1000
+    _send_and_stop(lst, svc, long + b"\n<13>Nov 29 07:00:01 h app: after\n", want=1)
+    assert [r["message"] for r in lake_rows(data_dir, "base_event")] == ["after"]
+    (letter,) = _letters(data_dir)
+    assert letter["reason"] == "syslog line longer than max_message_bytes=1000" and letter["raw"] == long
+
+
+@pytest.mark.skipif(shutil.which("logger") is None, reason="util-linux logger not installed")
+def test_logger_64k_octet_counted_message_split_across_reads(data_dir: Path) -> None:
+    """util-linux logger with --size 65536: one 64 KB frame (the default max_message_bytes),
+    arriving in many TCP reads, then a non-UTF-8 message from a raw socket."""
+    svc = Service(data_dir)
+    lst = SyslogListener("s17", ListenerConfig(port=0, protocol="tcp", batch_max_seconds=0.05), svc)
+    lst.start()
+    try:
+        text = "x" * (65536 - 100)
+        subprocess.run(["logger", "-n", "127.0.0.1", "-P", str(lst.port), "-T", "--octet-count", "--size", "65536",
+                        "-t", "big", text], check=True, timeout=10)  # fmt: skip
+        with socket.create_connection(("127.0.0.1", lst.port)) as s:
+            s.sendall(_octet(b"<13>Nov 29 07:00:01 h app: caf\xe9 \xff end"))
+        wait_for(lambda: lst.accepted >= 2)
+    finally:
+        lst.stop()
+        svc.flush()
+        svc.close()
+    messages = sorted(r["message"] for r in lake_rows(data_dir, "base_event"))
+    assert messages == ["caf\\xe9 \\xff end", text]
+    assert _letters(data_dir) == []
