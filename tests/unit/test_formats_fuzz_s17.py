@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from secpipe import formats
-from secpipe.formats.base import Decoded, decode_document
-from tests.unit.native_support import same_both_ways
+from secpipe.formats.base import Decoded, decode_document, lone_surrogates_mended
+from tests.unit.native_support import assert_same_decoded, native_mode, same_both_ways
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 
@@ -70,3 +70,56 @@ def test_github_primary_time_beyond_float64(monkeypatch: pytest.MonkeyPatch) -> 
             assert [x.reason for x in d.dead] == ["not a GitHub webhook payload: Number out of range - at `$.repository.updated_at`"]
             assert [r["time"] for r in _rows(d)] == want[:1]
         assert formats.detect(body[:65536]) is formats.get("github")
+
+
+def _auto_both_ways(body: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Decoded]:
+    """``--format auto``'s decode (detect, then decode_document), native and Python paths compared."""
+    fmt = formats.detect(body[:65536])
+    assert fmt is not None
+    got = []
+    for native in (True, False):
+        with native_mode(monkeypatch, native):
+            got.append(decode_document(fmt, body, "fuzz"))
+    assert_same_decoded(got[0], got[1], fmt.name)
+    return fmt.name, got[0]
+
+
+def test_lone_surrogates_mended() -> None:
+    assert lone_surrogates_mended(b'{"a":"x"}') is None
+    assert lone_surrogates_mended(rb'["\uD83D\uDE00","\ud83d\ude00","\\ud800","\\\\udc00"]') is None  # pairs; escaped backslashes
+    cases = {rb'"\ud800"': rb'"\ufffd"', rb'"\uDC00x"': rb'"\ufffdx"', rb'"\ud800\u0041"': rb'"\ufffd\u0041"',
+             rb'"\ud800\ud83d\ude00"': rb'"\ufffd\ud83d\ude00"', rb'"\ude00\ud83d"': rb'"\ufffd\ufffd"',
+             rb'"\\\ud800"': rb'"\\\ufffd"'}  # fmt: skip
+    for text, want in cases.items():
+        assert lone_surrogates_mended(text) == want, text
+
+
+_SURROGATE_CASES = [
+    ("panther-analysis/extracted/cloudtrail.json", ("Records", 79, "eventName")),
+    ("snyk-to-html/test-report-with-risk-scores.json", ("vulnerabilities", 0, "title")),
+    ("trivy/debian-stretch.json.golden", ("Results", 0, "Vulnerabilities", 4, "Title")),
+    ("trivy/sarif/alpine-310.sarif.golden", ("runs", 0, "results", 3, "message", "text")),
+    ("prometheus-msteams/alert/testdata/large_prom_post_request.json", ("alerts", 13, "labels", "alias")),
+]
+
+
+@pytest.mark.parametrize(("name", "where"), _SURROGATE_CASES)
+def test_lone_surrogate_does_not_take_the_document(name: str, where: tuple[Any, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 8259 §8.2: a string may hold an unpaired surrogate escape (JSON.stringify writes one for a
+    # string cut inside an emoji). msgspec refused the whole document for it: all 271 records of the
+    # CloudTrail file, every finding of the report were dead-lettered. The document is read with
+    # U+FFFD in its place (Unicode §3.9 substitution, as Go's encoding/json reads it); nothing else changes.
+    path = REAL / name
+    doc = json.loads(path.read_bytes())
+    node = doc
+    for k in where[:-1]:
+        node = node[k]
+    node[where[-1]] = "@@S@@" + node[where[-1]]
+    text = json.dumps(doc)
+    fmt, want = _auto_both_ways(text.replace("@@S@@", "\\ufffd").encode(), monkeypatch)
+    got_fmt, got = _auto_both_ways(text.replace("@@S@@", "\\ud83d").encode(), monkeypatch)
+    assert got_fmt == fmt and not got.dead and not want.dead and got.events == want.events
+    def untimed(d: Decoded) -> list[dict[str, Any]]:  # rows stamped with the receipt time differ in it only
+        return [{k: v for k, v in r.items() if k not in ("time", "time_dt")} for r in _rows(d)]
+
+    assert untimed(got) == untimed(want) and any("\\ufffd" in r["raw_data"] for r in _rows(got))

@@ -121,6 +121,11 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
     (:func:`json_documents`): each is stored or dead-lettered on its own, as when it comes alone.
     """
     res = guarded(fmt, data, source, lambda: fmt.decode(data, source))
+    if len(res.dead) == 1 and not res.batches and res.dead[0].raw == data and (mended := lone_surrogates_mended(data)):
+        # a whole document refused for a lone surrogate escape: read again with U+FFFD in its place
+        again = guarded(fmt, mended, source, lambda: fmt.decode(mended, source))
+        if again.batches:
+            return again
     if isinstance(res, Decoded) and len(res.dead) == 1 and not res.batches and _TRAILING in res.dead[0].reason:
         docs = json_documents(data) if not isinstance(fmt, RecordFormat) else []
         if len(docs) > 1:
@@ -129,6 +134,44 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
                 out.extend(guarded(fmt, doc, source, lambda doc=doc: fmt.decode(doc, source)))  # type: ignore[misc]
             return out
     return res
+
+
+#: a \\uXXXX escape of a UTF-16 surrogate, with the backslashes before it (an even run escapes itself)
+_SURROGATE_ESCAPE = re.compile(rb"(\\+)u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_REPLACEMENT = rb"\ufffd"  # U+FFFD as an escape: six bytes, as the escape it replaces
+_HIGH = frozenset((b"8", b"9", b"a", b"b", b"A", b"B"))  # the third hex digit of a high surrogate (D800-DBFF)
+
+
+def lone_surrogates_mended(data: bytes) -> bytes | None:
+    """``data`` with each unpaired surrogate escape (``\\ud800`` not followed by a low one, a
+    low one alone) replaced by ``\\ufffd``, or None when it has none.
+
+    RFC 8259 §8.2 lets a JSON string hold an unpaired surrogate (JavaScript's JSON.stringify
+    writes one for a string cut inside an emoji: Node producers such as the Snyk CLI); msgspec
+    refuses the whole document for it, and an OCSF string must be UTF-8, which cannot hold it.
+    The Unicode Standard's practice for an ill-formed code unit sequence (§3.9, U+FFFD
+    substitution) is what Go's encoding/json applies when reading one. The escape keeps its
+    length, so every byte offset (and record index) of the document stays where it was. A
+    scan of the text on the path of a refused document only, never the hot path."""
+    escapes = [m.end(1) - 1 for m in _SURROGATE_ESCAPE.finditer(data) if len(m.group(1)) % 2]
+    if not escapes:
+        return None
+    lone: list[int] = []
+    k = 0
+    while k < len(escapes):
+        at = escapes[k]
+        if data[at + 3 : at + 4] in _HIGH and k + 1 < len(escapes) and escapes[k + 1] == at + 6 \
+                and data[at + 9 : at + 10] not in _HIGH:  # fmt: skip
+            k += 2  # a high and a low surrogate: one character
+            continue
+        lone.append(at)
+        k += 1
+    if not lone:
+        return None
+    out = bytearray(data)
+    for at in lone:
+        out[at : at + 6] = _REPLACEMENT
+    return bytes(out)
 
 
 _TRAILING = "trailing characters (byte "  # msgspec's reason for a second document after the first
