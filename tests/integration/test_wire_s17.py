@@ -161,6 +161,36 @@ def test_curl_chunked_and_expect_100_continue(server: Server, tmp_path: Path) ->
     assert server.wait_rows("SELECT count(*) FROM base_event WHERE raw_data LIKE '%\"curl %'", 80) == 80
 
 
+@pytest.mark.parametrize("head", [b"Content-Length: 4\r\nTransfer-Encoding: chunked",  # smuggling shapes
+                                  b"Content-Length: 28\r\nContent-Length: 5"])  # fmt: skip
+def test_unparseable_http_is_a_json_400_and_closes(server: Server, head: bytes) -> None:
+    """uvicorn answered these text/plain; every secpipe error answer is JSON."""
+    body = b'{"index":{}}\n{"message":"x"}\n'
+    with _connect(server) as s:
+        s.sendall(b"POST /_bulk HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.ingest.encode() + b"\r\n"
+                  + head + b"\r\n\r\n" + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+        got, _waited = _read_until_close(s, 5)
+    status, _, rest = got.partition(b"\r\n")
+    assert status == b"HTTP/1.1 400 Bad Request" and b"connection: close" in rest.lower()
+    assert "not valid HTTP/1.1" in json.loads(rest.split(b"\r\n\r\n", 1)[1])["error"]
+    _alive(server)
+
+
+def test_a_leading_utf8_bom_is_no_content(server: Server) -> None:
+    """RFC 8259 8.1: a parser may ignore a BOM (Elasticsearch's Jackson does; PowerShell 5's
+    ``Out-File -Encoding utf8`` writes one). _bulk answered "Malformed action/metadata line [1]"
+    and HEC "Invalid data format" to the whole body."""
+    bom = b"\xef\xbb\xbf"
+    r = httpx.post(f"{server.url}/_bulk", content=bom + b'{"index":{}}\n{"message":"bom bulk"}\n',
+                   headers={"Authorization": f"Bearer {server.ingest}", "Content-Type": "application/x-ndjson"})
+    assert r.status_code == 200 and r.json()["errors"] is False, r.text
+    r = httpx.post(f"{server.url}/services/collector/event", content=bom + b'{"event":{"message":"bom hec"}}',
+                   headers={"Authorization": f"Splunk {server.ingest}"})
+    assert r.status_code == 200 and r.json() == {"text": "Success", "code": 0}, r.text
+    sql = "SELECT count(*) FROM base_event WHERE message IN ('bom bulk', 'bom hec')"
+    assert server.wait_rows(sql, 2) == 2
+
+
 # --------------------------------------------------------------------------------------
 # Syslog over TCP (RFC 6587 framing)
 # --------------------------------------------------------------------------------------

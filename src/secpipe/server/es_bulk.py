@@ -58,7 +58,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe.formats import _fast
-from secpipe.formats.base import DeadLetter
+from secpipe.formats.base import BOM, DeadLetter
 from secpipe.server.es_filter import apply_filter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.wire import (
@@ -311,7 +311,8 @@ def routes(ctx: AppContext) -> list[Route]:
     async def bulk(request: Request) -> Response:
         index = request.path_params.get("index")
         source = f"es_bulk:{who(request)}"
-        body = await read_body_limited(ctx, request, source, "auto", json_body=False)
+        # a leading UTF-8 BOM (PowerShell 5 writes one) is no content: RFC 8259 8.1 lets a parser skip it, as ES does
+        body = (await read_body_limited(ctx, request, source, "auto", json_body=False)).removeprefix(BOM)
         t0 = time.perf_counter()
         try:
             parsed = parse_body(body, index, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)

@@ -52,6 +52,7 @@ from starlette.routing import Route
 
 from secpipe import formats
 from secpipe.formats import _fast
+from secpipe.formats.base import BOM
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import (
     STORE_ERRORS,
@@ -362,7 +363,7 @@ def routes(ctx: AppContext) -> list[Route]:
 
     async def event(request: Request) -> dict[str, Any]:
         source = f"hec:{who(request)}"
-        body = await read_body_limited(ctx, request, source, "auto", json_body=False)
+        body = (await read_body_limited(ctx, request, source, "auto", json_body=False)).removeprefix(BOM)  # RFC 8259 8.1
         try:
             raws, array = _split(body, ctx.limits)  # JSON limits are checked per event here
             names, docs = build_items(raws, request.query_params.get("sourcetype"), conf.sourcetype_formats, array)

@@ -16,8 +16,9 @@ it. :func:`guarded_protocol` subclasses the protocol (uvicorn takes a protocol c
   request is answered 431 and the connection closed, as Elasticsearch (``http.max_header_size``)
   and Splunk answer an oversized header block.
 
-The answers are JSON ``{"error": ...}`` with ``Connection: close``; no route has seen the
-request yet, so no protocol shape applies.
+The answers are JSON ``{"error": ...}`` with ``Connection: close`` (uvicorn's own 400 to a
+request httptools cannot parse too, which was text/plain); no route has seen the request
+yet, so no protocol shape applies.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ class GuardedHttpTools(HttpToolsProtocol):
                 f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")  # fmt: skip
         self.transport.write(head.encode() + body)
         self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to what httptools cannot parse (a broken chunk size, Content-Length
+        twice or with Transfer-Encoding: request smuggling shapes), in JSON like every other."""
+        self._refuse(400, "Bad Request", f"{msg.rstrip('.')}: the request is not valid HTTP/1.1 (RFC 9112)")
 
     def _headers_late(self) -> None:
         self._header_timer = None
