@@ -132,6 +132,21 @@ def test_keep_alive_requests_each_get_a_deadline(server: Server) -> None:
     assert got == b"" and waited < 4
 
 
+def test_an_early_answer_to_expect_100_continue_closes_the_connection(server: Server) -> None:
+    """A 401 sent before the body was asked for: the client keeps its body (RFC 9110 10.1.1) and
+    may send its next request on the connection, which the server read as the first one's body
+    and never answered. Now the answer says ``connection: close`` and the connection closes."""
+    with _connect(server) as s:
+        s.sendall(b"POST /_bulk HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
+                  b"Expect: 100-continue\r\nContent-Length: 300\r\n\r\n")
+        time.sleep(0.3)
+        s.sendall(f"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.ingest}\r\n\r\n".encode())
+        got, waited = _read_until_close(s)
+    head = got.split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 401 ") and b"connection: close" in head
+    assert got.count(b"HTTP/1.1 ") == 1 and waited < 1.5  # closed at once, not after the 2 s deadline
+
+
 def test_client_gone_mid_body_is_a_dead_letter_not_a_traceback(server: Server) -> None:
     part = b'{"index":{}}\n{"message":"cut'
     with _connect(server) as s:

@@ -14,7 +14,9 @@ it. :func:`guarded_protocol` subclasses the protocol (uvicorn takes a protocol c
   in :func:`secpipe.server.wire.read_body_limited`);
 - a header size bound: past ``max_header_bytes`` (URL and every header name and value) the
   request is answered 431 and the connection closed, as Elasticsearch (``http.max_header_size``)
-  and Splunk answer an oversized header block.
+  and Splunk answer an oversized header block;
+- ``Expect: 100-continue`` answered early (401, 413... before the body was asked for) closes the
+  connection: the client does not send the body then, and uvicorn read the next request as it.
 
 The answers are JSON ``{"error": ...}`` with ``Connection: close`` (uvicorn's own 400 to a
 request httptools cannot parse too, which was text/plain); no route has seen the request
@@ -28,12 +30,24 @@ import logging
 from typing import Any
 
 import orjson
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 #: header block bound: Elasticsearch's ``http.max_header_size`` is 16 KB, nginx's 4 x 8 KB;
 #: 64 KiB leaves room for long bearer tokens and proxies' headers.
 MAX_HEADER_BYTES = 64 << 10
 _log = logging.getLogger("secpipe.server")
+
+
+class _Cycle(RequestResponseCycle):
+    """A request whose final answer, sent before the body was asked for with ``100 Continue``,
+    closes the connection: the client then never sends that body (RFC 9110 10.1.1), but the
+    parser still waits for Content-Length bytes, so the next request on the connection was
+    swallowed as this one's body and went unanswered."""
+
+    async def send(self, message: Any) -> None:
+        if message["type"] == "http.response.start" and self.waiting_for_100_continue and not self.response_started:
+            self.keep_alive = False  # answered with "connection: close", then closed
+        await super().send(message)
 
 
 class GuardedHttpTools(HttpToolsProtocol):
@@ -127,6 +141,8 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._in_headers = False
         if not self._refused:
             super().on_headers_complete()
+            if self.expect_100_continue and type(self.cycle) is RequestResponseCycle:
+                self.cycle.__class__ = _Cycle  # built by the base class: same state, one method more
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
