@@ -123,3 +123,52 @@ def test_lone_surrogate_does_not_take_the_document(name: str, where: tuple[Any, 
         return [{k: v for k, v in r.items() if k not in ("time", "time_dt")} for r in _rows(d)]
 
     assert untimed(got) == untimed(want) and any("\\ufffd" in r["raw_data"] for r in _rows(got))
+
+
+def _audit_lines() -> list[dict[str, Any]]:
+    path = REAL / "panther-analysis" / "extracted" / "github_audit.jsonl"
+    return [json.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+
+
+def test_github_audit_walk_takes_the_real_file() -> None:
+    # the native walk reads the real audit log (so the tests below compare it with the msgspec path)
+    from secpipe.formats import _github_audit
+
+    if not _github_audit._native():
+        pytest.skip("no native extension")
+    lines = _audit_lines()
+    got = _github_audit.walk(formats.get("github"), [json.dumps(x, separators=(",", ":")).encode() for x in lines])
+    assert got is not None and got[0] is not None and got[0].num_rows + len(got[1]) == len(lines)
+
+
+@pytest.mark.parametrize(("line", "where", "value", "kept"), [
+    (9, ("created_at",), "1e400", False),
+    (2, ("at_sign_timestamp",), "-1e400", False),
+    (59, ("p_event_time",), "1" + "0" * 400 + ".5", False),
+    (27, ("data", "hook_id"), "1e400", True),
+    (51, ("data", "team"), "1E+999", True),
+    (51, ("data", "x"), "[1e400]", True),
+    (0, ("org_id",), "1e400", True),
+])  # fmt: skip
+def test_github_audit_number_beyond_float64(line: int, where: tuple[str, ...], value: str, kept: bool,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # Panther's GitHub audit-log sample, one value of one event a number beyond float64 (legal JSON).
+    # The native walk read it as text: stored where the msgspec path dead-letters the event, and
+    # a time so written raised ValidationError out of the decode (every event of the body lost).
+    # The walk now leaves such a batch to the msgspec path. That path refused an event for such a
+    # number anywhere in ``data``, of which it reads only ``data.team``: it is kept raw (a team
+    # msgspec cannot read is none), as the walk reads it.
+    lines = _audit_lines()
+    node = lines[line]
+    for k in where[:-1]:
+        node = node.setdefault(k, {})
+    node[where[-1]] = "@@ODD@@"
+    body = b"\n".join(json.dumps(x).encode() for x in lines).replace(b'"@@ODD@@"', value.encode())
+    d = same_both_ways("github", body, monkeypatch, (where, value))
+    assert d.events == len(lines)
+    if kept:
+        assert not d.dead and len(_rows(d)) == len(lines)
+    else:
+        assert [(x.reason, x.offset) for x in d.dead] == [(
+            f"not a GitHub audit-log event: Number out of range - at `$.{where[0]}`", body.index(b"\n".join(body.splitlines()[line:line + 1])))]
+        assert len(_rows(d)) == len(lines) - 1

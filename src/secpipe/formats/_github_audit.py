@@ -93,10 +93,39 @@ def _walked(fmt: Any, out: tuple[Any, ...]) -> tuple[pa.RecordBatch | None, list
     if not unmapped[3]:
         return None, aside
     got = _fast._columns(_SPEC, (bad, cols, unmapped, aside, raw, hexes))
+    if _unreadable(got.strings):
+        return None  # a value msgspec cannot hold: the msgspec path decides those records
     code = pc.min_max(got.strings["status_code"]).as_py()
     if code["min"] is not None and (code["min"] < -(2**31) or code["max"] >= 2**31):
         return None  # a status code past int32: the msgspec path leaves it in unmapped
     return batch(fmt, got), aside
+
+
+#: the raw JSON columns the mapping decodes (``_Audit``'s ``Any`` fields, ``_Request``'s ids)
+_RAW = tuple(p for p, mode in SPEC if mode == "r")
+#: a digit then an exponent: where a number beyond float64 (``1e400``) can be, the sole JSON
+#: values msgspec reads as text but refuses to decode; also a value of 309 digits or more
+_EXPONENT = tuple(f"{d}{e}".encode() for d in "0123456789" for e in "eE")
+
+
+def _unreadable(strings: dict[str, pa.Array]) -> bool:
+    """Whether a raw JSON value the mapping decodes is one msgspec refuses (``Number out of
+    range``): its decode of the record refuses that record, where ours would raise. A SIMD search
+    of each column's bytes for a digit and an exponent; the few values holding one are decoded."""
+    for path in _RAW:
+        arr = strings[path]
+        data = arr.buffers()[2]
+        if data is None or not data.size:
+            continue
+        if not _fast.contains_any(data, _EXPONENT) and (pc.max(pc.binary_length(arr)).as_py() or 0) < 309:
+            continue
+        for text in arr.to_pylist():
+            if text is not None and (len(text) >= 309 or "e" in text or "E" in text):
+                try:
+                    _decode(text)
+                except msgspec.DecodeError:
+                    return True
+    return False
 
 
 def batch(fmt: Any, cols: _fast.Columns) -> pa.RecordBatch:

@@ -493,9 +493,22 @@ def _request(top: dict[str, msgspec.Raw]) -> _Request:
     return msgspec.convert(picked, _Request)
 
 
+class _Data(msgspec.Struct, gc=False):
+    team: Any = None
+
+
+_DATA = msgspec.json.Decoder(_Data)
+
+
 def _team(a: Any) -> str | None:
-    """The team of a team event: ``team``, else ``data.team`` (the older export nests it there)."""
-    t = a.team if a.team is not None else a.data.get("team") if isinstance(a.data, dict) else None
+    """The team of a team event: ``team``, else ``data.team`` (the older export nests it there;
+    ``data`` is raw JSON: a ``team`` msgspec cannot read is none)."""
+    t = a.team
+    if t is None and a.data and memoryview(a.data)[0] == 0x7B:  # {
+        try:
+            t = _DATA.decode(a.data).team
+        except msgspec.DecodeError:
+            t = None
     return t if isinstance(t, str) and t else None
 
 

@@ -497,7 +497,9 @@ class _Audit(msgspec.Struct, gc=False):
     repository: Any = None
     business: str | None = None
     team: Any = None  # ``org/team`` of team events (a string; other types stay in unmapped only)
-    data: Any = None  # the older audit-log export's per-event fields (``data.team`` ...)
+    # the older audit-log export's per-event fields, read for ``data.team`` alone (``_github_map._team``):
+    # kept raw, so a value the mapping never reads (a number beyond float64) does not refuse the event
+    data: msgspec.Raw = msgspec.Raw(b"")
     user_agent: str | None = None
     created_at: Any = None
     timestamp: Any = msgspec.field(default=None, name="@timestamp")
