@@ -4,6 +4,13 @@
   failed, and Panther's own test event for a deleted S3 bucket (``aws_s3_bucket_deleted.yml``, in
   ``shared/data/real``) carries ``"errorCode": ""`` for the successful ``DeleteBucket`` its rule
   fires on. It was stored as a Failure with an empty status code.
+- CloudWatch Logs API answers: CloudTrail trails and EKS control planes deliver to CloudWatch
+  Logs, from which logs are pulled with ``aws logs filter-log-events`` / ``get-log-events`` (EKS's
+  documentation reads its audit log so). The answers (``{"events": [{"timestamp", "message",
+  "ingestionTime", ...}], "nextForwardToken"/"searchedLogStreams", ...}``, CloudWatch Logs API
+  reference: FilterLogEvents, GetLogEvents) and their events alone (``--query events``) were not
+  recognized for CloudTrail and dead-lettered whole as no audit event for Kubernetes. The cases
+  wrap the real Panther records of ``shared/data/real`` in those shapes (spec-built).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from secpipe import formats
 from tests.unit.native_support import same_both_ways
 from tests.unit.test_formats_holdout import _rows
 
@@ -39,3 +47,57 @@ def test_empty_error_code_is_no_error(real: Path, monkeypatch: pytest.MonkeyPatc
         k: rows["no-error-code"][k] for k in ("status_id", "status", "status_code", "status_detail")}
     bad = rows[denied["eventID"]]
     assert (bad["status_id"], bad["status"], bad["status_code"]) == (2, "Failure", "AccessDenied")
+
+
+def _filter_answer(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A FilterLogEvents answer as the AWS CLI prints it."""
+    return {"events": [{"logStreamName": "s", "timestamp": 1700000000000 + i, "message": json.dumps(r),
+                        "ingestionTime": 1700000001000, "eventId": str(i)} for i, r in enumerate(recs)],
+            "searchedLogStreams": [{"logStreamName": "s", "searchedCompletely": True}], "nextToken": "t"}  # fmt: skip
+
+
+def _get_answer(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A GetLogEvents answer as boto3 gives it (with its ResponseMetadata)."""
+    return {"events": [{"timestamp": 1700000000000 + i, "message": json.dumps(r), "ingestionTime": 1700000001000}
+                       for i, r in enumerate(recs)],
+            "nextForwardToken": "f/1", "nextBackwardToken": "b/1", "ResponseMetadata": {"HTTPStatusCode": 200}}  # fmt: skip
+
+
+def _shapes(recs: list[dict[str, Any]]) -> dict[str, bytes]:
+    fil, get = _filter_answer(recs), _get_answer(recs)
+    return {"filter-log-events": json.dumps(fil, indent=4).encode(), "get-log-events": json.dumps(get).encode(),
+            "--query events": json.dumps(fil["events"], indent=2).encode(),
+            "events one a line": b"".join(json.dumps(e).encode() + b"\n" for e in get["events"])}  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["cloudtrail", "k8s_audit"])
+def test_cloudwatch_logs_api_answers(real: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    if fmt == "cloudtrail":
+        recs = [r for r in _panther(real) if r.get("eventTime")][:5]
+        bare = json.dumps({"Records": recs}).encode()
+    else:
+        recs = [json.loads(x) for x in (real / "panther-analysis/extracted/k8s_audit.jsonl").read_text().splitlines()[:5]]
+        bare = b"".join(json.dumps(r).encode() + b"\n" for r in recs)
+    want = sorted(r["metadata"]["uid"] for r in _rows(formats.get(fmt).decode(bare, "bare")))
+    for shape, doc in _shapes(recs).items():
+        assert formats.detect(doc[:65536]) is formats.get(fmt), shape
+        d = same_both_ways(fmt, doc, monkeypatch, shape)
+        assert not d.dead and d.events == len(recs), shape
+        assert sorted(r["metadata"]["uid"] for r in _rows(d)) == want, shape  # the record's own uid
+
+
+def test_cloudwatch_logs_lookalike_is_not_unwrapped(real: Path) -> None:
+    """An object with a key no CloudWatch Logs answer has is no answer: left as it is."""
+    recs = _panther(real)[:2]
+    doc = dict(_filter_answer(recs), note="mine")
+    d = formats.get("cloudtrail").decode(json.dumps(doc).encode(), "x")
+    assert d.events == 1 and len(d.dead) == 1 and not d.batches
+    event = dict(_filter_answer(recs)["events"][0], extra=1)
+    d = formats.get("cloudtrail").decode(json.dumps(event).encode(), "x")
+    assert len(d.dead) == 1 and not d.batches
+
+
+def test_cloudwatch_logs_answer_without_events_holds_none() -> None:
+    for doc in ({"events": [], "searchedLogStreams": []}, {"events": [], "nextForwardToken": "f", "nextBackwardToken": "b"}):
+        d = formats.get("cloudtrail").decode(json.dumps(doc).encode(), "x")
+        assert (d.events, d.dead, d.batches) == (0, [], []), doc

@@ -17,7 +17,8 @@ Besides S3 delivery files, the other ways CloudTrail records reach a team are un
 the record itself (which becomes ``raw_data``, so the same event has the same uid by every
 route; the wrapper's own fields are transport metadata repeating the record's):
 EventBridge events (``detail-type`` + ``detail``), CloudWatch Logs subscription messages
-(``logEvents[].message``, also as Firehose writes them back to back, unwrapped by :mod:`._cwlogs`: a
+(``logEvents[].message``, also as Firehose writes them back to back, and the CloudWatch Logs
+API's ``filter-log-events``/``get-log-events`` answers, unwrapped by :mod:`._cwlogs`: a
 message that is not JSON goes alone to the dead letters; ``CONTROL_MESSAGE``
 holds no event) and ``lookup-events`` output (``Events[].CloudTrailEvent``). The wrapper
 check costs nothing on ``{"Records": [...]}`` files. CloudTrail Insights records (no
@@ -189,6 +190,8 @@ class _Wrapper(msgspec.Struct, gc=False, rename={"detail_type": "detail-type"}):
 
 _WRAPPER = msgspec.json.Decoder(_Wrapper)
 _WRAPPED = (b'"detail-type"', b'"logEvents"', b'"CloudTrailEvent"')
+#: the keys that make split_records look for wrappers: theirs and CloudWatch Logs API answers'
+_WRAPPERS = (*_WRAPPED, *(k for k in _cwlogs.KEYS if k not in _WRAPPED))
 
 
 def _unwrap(raw: bytes) -> list[bytes] | str | None:
@@ -387,8 +390,9 @@ class CloudTrail(RecordFormat):
         low = h.lower()  # keys in another case (a SQL data lake's columns, see _recased)
         if b'"eventsource"' in low and b'"eventname"' in low and b'amazonaws.com' in low:
             return 85 if b'"records"' in low else 80
-        if (b'"logEvents"' in h and b'eventSource\\"' in h) or (b'"CloudTrailEvent"' in h and b'"EventName"' in h):
-            return 90  # CloudWatch Logs subscription messages / lookup-events output holding CloudTrail JSON
+        if ((b'"logEvents"' in h or b'"ingestionTime"' in h) and b'eventSource\\"' in h) or (
+                b'"CloudTrailEvent"' in h and b'"EventName"' in h):
+            return 90  # CloudWatch Logs messages (subscription, API answers) / lookup-events output holding CloudTrail JSON
         if _is_digest(h):
             return 80
         if _EMPTY.fullmatch(h):  # CloudTrail delivers files with no records: zero events, nothing dead
@@ -402,7 +406,7 @@ class CloudTrail(RecordFormat):
         if _is_digest(data[:4096]):
             return Records()
         recs = super().split_records(data, source)
-        if b'"Records"' in data[:64] or not _fast.contains_any(data, _WRAPPED):  # a _bulk body: one SIMD pass a key
+        if b'"Records"' in data[:64] or not _fast.contains_any(data, _WRAPPERS):  # a _bulk body: one SIMD pass a key
             return recs
         recs = _cwlogs.unwrap(recs, self.name)  # CloudWatch Logs envelopes: a record per log event
         out = Records(dead=recs.dead, events=recs.events)
