@@ -270,6 +270,16 @@ def test_a_line_that_starts_with_digits_is_a_line(syslog_tcp: tuple[SyslogListen
     assert _letters(data_dir) == []
 
 
+def test_a_newline_after_each_octet_frame_is_no_message(syslog_tcp: tuple[SyslogListener, Service], data_dir: Path) -> None:
+    """``LEN MSG\\n``: a trailer after an octet-counted frame was read as the first byte of a
+    newline-framed line, which then ran to the *next* frame's end (its count inside the message)."""
+    lst, svc = syslog_tcp
+    frames = [_octet(b"<13>Nov 29 07:00:0%d h app: framed %d" % (i, i)) + b"\n" for i in range(3)]
+    _send_and_stop(lst, svc, b"".join(frames), want=3)
+    assert sorted(r["message"] for r in lake_rows(data_dir, "base_event")) == ["framed 0", "framed 1", "framed 2"]
+    assert _letters(data_dir) == []
+
+
 def test_a_line_just_over_the_limit_is_a_dead_letter(syslog_tcp: tuple[SyslogListener, Service], data_dir: Path) -> None:
     """The reader's buffer has slack over max_message_bytes: a line within it was stored whole."""
     lst, svc = syslog_tcp

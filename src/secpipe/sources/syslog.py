@@ -348,6 +348,8 @@ class SyslogListener:
         first = await reader.read(1)
         if not first:
             return None
+        if first in (b"\n", b"\x00"):  # an empty message, or a trailer some senders put after an octet frame
+            return b""
         if not first.isdigit():
             return await self._read_line(reader, peer, first)
         # digits then a space: an octet count (RFC 6587 3.4.1). The count is read a byte at a
