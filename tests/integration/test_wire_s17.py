@@ -83,7 +83,9 @@ def test_headers_sent_a_byte_at_a_time_are_cut_at_the_deadline(server: Server) -
                 break
         waited = time.monotonic() - t0
     assert head.startswith(b"HTTP/1.1 408 "), head
-    assert json.loads(head.split(b"\r\n\r\n", 1)[1])["error"].startswith("the request headers did not arrive")
+    answer = json.loads(head.split(b"\r\n\r\n", 1)[1])  # an ES path: ES's error object
+    assert answer["error"]["type"] == "timeout_exception" and answer["status"] == 408
+    assert answer["error"]["reason"].startswith("the request headers did not arrive")
     assert 1.5 < waited < 6
     _alive(server)
 
@@ -97,7 +99,7 @@ def test_a_connection_that_never_sends_is_closed(server: Server) -> None:
 def test_an_endless_header_block_is_refused_431(server: Server) -> None:
     """httptools bounds no header block: 200 MB of headers on one connection cost 200 MB of RSS."""
     with _connect(server) as s:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        s.sendall(b"POST /services/collector/event HTTP/1.1\r\nHost: x\r\n")
         pad = b"X-Pad: " + b"a" * 8000 + b"\r\n"
         sent = 0
         try:
@@ -108,6 +110,8 @@ def test_an_endless_header_block_is_refused_431(server: Server) -> None:
             pass
         got, _waited = _read_until_close(s, 5)
     assert got.startswith(b"HTTP/1.1 431 "), got[:200]
+    answer = json.loads(got.split(b"\r\n\r\n", 1)[1])  # a HEC path: Splunk's shape
+    assert answer == {"text": "the request line and headers exceed 65536 bytes", "code": 6}
     assert sent < 4 << 20
     _alive(server)
 
@@ -187,7 +191,8 @@ def test_unparseable_http_is_a_json_400_and_closes(server: Server, head: bytes) 
         got, _waited = _read_until_close(s, 5)
     status, _, rest = got.partition(b"\r\n")
     assert status == b"HTTP/1.1 400 Bad Request" and b"connection: close" in rest.lower()
-    assert "not valid HTTP/1.1" in json.loads(rest.split(b"\r\n\r\n", 1)[1])["error"]
+    answer = json.loads(rest.split(b"\r\n\r\n", 1)[1])
+    assert answer["status"] == 400 and "not valid HTTP/1.1" in answer["error"]["reason"]
     _alive(server)
 
 

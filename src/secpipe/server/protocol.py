@@ -18,9 +18,11 @@ it. :func:`guarded_protocol` subclasses the protocol (uvicorn takes a protocol c
 - ``Expect: 100-continue`` answered early (401, 413... before the body was asked for) closes the
   connection: the client does not send the body then, and uvicorn read the next request as it.
 
-The answers are JSON ``{"error": ...}`` with ``Connection: close`` (uvicorn's own 400 to a
-request httptools cannot parse too, which was text/plain); no route has seen the request
-yet, so no protocol shape applies.
+The answers are JSON with ``Connection: close`` (uvicorn's own 400 to a request httptools
+cannot parse too, which was text/plain), in the shape of the protocol whose path the request
+line named, when it got that far (no route has run yet, so the path is all there is): Splunk's
+``{"text", "code"}`` under ``/services/collector``, Elasticsearch's error object on ``/`` and on
+paths with a ``/_`` segment (every ES API: ``/_bulk``, ``/{index}/_doc``...), else ``{"error"}``.
 """
 
 from __future__ import annotations
@@ -32,10 +34,22 @@ from typing import Any
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from secpipe.server.es_bulk import es_error
+
 #: header block bound: Elasticsearch's ``http.max_header_size`` is 16 KB, nginx's 4 x 8 KB;
 #: 64 KiB leaves room for long bearer tokens and proxies' headers.
 MAX_HEADER_BYTES = 64 << 10
 _log = logging.getLogger("secpipe.server")
+
+
+def _shaped(url: bytes, status: int, message: str) -> tuple[dict[str, Any], str]:
+    """The error body for a request to ``url`` (as far as it was read), and extra header lines."""
+    path = url.split(b"?", 1)[0]
+    if path == b"/services/collector" or path.startswith(b"/services/collector/"):
+        return {"text": message, "code": 6}, ""  # as hec.py answers its own limits
+    if path == b"/" or b"/_" in path:
+        return es_error(status, message), "x-elastic-product: Elasticsearch\r\n"
+    return {"error": message}, ""
 
 
 class _Cycle(RequestResponseCycle):
@@ -80,8 +94,9 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._disarm()
         client = "%s:%d" % self.client if self.client else "?"  # noqa: UP031
         _log.warning("HTTP connection from %s closed: %s", client, message)
-        body = orjson.dumps({"error": message})
-        head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
+        shaped, extra = _shaped(bytes(getattr(self, "url", b"") or b""), status, message)
+        body = orjson.dumps(shaped)
+        head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n{extra}"
                 f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")  # fmt: skip
         self.transport.write(head.encode() + body)
         self.transport.close()
