@@ -25,6 +25,10 @@ user, empty password), for senders configured with ``basic_auth`` (Alertmanager'
 - ``POST /v1/webhooks/gitlab`` (format ``gitlab``): policy ``secret``: ``X-Gitlab-Token``
   compared in constant time with ``ingest.webhooks.gitlab.token``; deduplicated by
   ``Idempotency-Key`` when GitLab sends it; source ``webhook:gitlab-event=<X-Gitlab-Event>``.
+Falco, GitHub and GitLab send one payload a POST and wait for the answer: a payload the format
+recognizes is answered once it is durable in the WAL and mapped just after with the others
+(:meth:`secpipe.runtime.service.Service.accept_push`); ``accepted`` then counts the records taken,
+and one the mapping cannot place is dead-lettered afterwards with its reason (``dead_letter``).
 A webhook whose secret is not configured answers 503 naming the key to set. Secrets are
 never logged. Body limits, gzip and JSON depth are enforced by
 :func:`secpipe.server.wire.read_body_limited`.
@@ -76,8 +80,14 @@ class Recent:
             self._ids.pop(key, None)
 
 
+#: formats whose senders POST one payload at a time and wait for the answer: acknowledged once
+#: in the WAL and mapped afterwards with the others (:meth:`Service.accept_push`)
+PUSHED = frozenset({"falco", "github", "gitlab"})
+
+
 async def _store(ctx: AppContext, fmt: str, source: str, body: bytes) -> Response:
-    res = await run_in_threadpool(ctx.service.accept, fmt, source, body)
+    accept = ctx.service.accept_push if fmt in PUSHED else ctx.service.accept
+    res = await run_in_threadpool(accept, fmt, source, body)
     if res.accepted == 0 and res.dead_letter:
         raise HTTPError(400, f"nothing in the body could be read: {res.reasons[0]}", dead_letter=res.dead_letter,
                         reasons=res.reasons)
