@@ -316,3 +316,24 @@ def test_logger_64k_octet_counted_message_split_across_reads(data_dir: Path) -> 
     messages = sorted(r["message"] for r in lake_rows(data_dir, "base_event"))
     assert messages == ["caf\\xe9 \\xff end", text]
     assert _letters(data_dir) == []
+
+
+def test_a_udp_datagram_over_the_limit_is_a_dead_letter(data_dir: Path) -> None:
+    """max_message_bytes held on TCP/TLS only: a bigger datagram was stored whole."""
+    svc = Service(data_dir)
+    lst = SyslogListener("s17", ListenerConfig(port=0, protocol="udp", batch_max_seconds=0.05, max_message_bytes=200), svc)
+    lst.start()
+    big = b"<13>Nov 29 07:00:00 h app: " + b"u" * 300
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(big, ("127.0.0.1", lst.port))
+            s.sendto(b"<13>Nov 29 07:00:01 h app: small", ("127.0.0.1", lst.port))
+        wait_for(lambda: lst.accepted >= 1)
+        time.sleep(0.3)
+    finally:
+        lst.stop()
+        svc.flush()
+        svc.close()
+    assert [r["message"] for r in lake_rows(data_dir, "base_event")] == ["small"]
+    (letter,) = _letters(data_dir)
+    assert letter["reason"] == f"syslog message of {len(big)} bytes exceeds max_message_bytes=200" and letter["raw"] == big

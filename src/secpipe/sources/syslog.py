@@ -260,6 +260,10 @@ class SyslogListener:
         msg = data.rstrip(b"\r\n\x00")
         if not msg:
             return
+        if len(msg) > self.cfg.max_message_bytes:  # as on a stream (RFC 5426 3.2 lets a receiver discard it)
+            limit = self.cfg.max_message_bytes
+            self._spawn(self._dead(peer, f"syslog message of {len(msg)} bytes exceeds max_message_bytes={limit}", msg))
+            return
         b = self._udp.setdefault(peer, _Batch())
         b.msgs.append(msg)
         b.size += len(msg)
