@@ -63,9 +63,19 @@ def _get_answer(recs: list[dict[str, Any]]) -> dict[str, Any]:
             "nextForwardToken": "f/1", "nextBackwardToken": "b/1", "ResponseMetadata": {"HTTPStatusCode": 200}}  # fmt: skip
 
 
+def _insights_answer(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Logs Insights GetQueryResults answer of ``fields @timestamp, @message``."""
+    return {"results": [[{"field": "@timestamp", "value": "2023-11-14 22:13:20.000"},
+                         {"field": "@message", "value": json.dumps(r)}, {"field": "@ptr", "value": f"p{i}"}]
+                        for i, r in enumerate(recs)],
+            "statistics": {"recordsMatched": float(len(recs)), "recordsScanned": 9.0, "bytesScanned": 9.0},
+            "status": "Complete"}  # fmt: skip
+
+
 def _shapes(recs: list[dict[str, Any]]) -> dict[str, bytes]:
     fil, get = _filter_answer(recs), _get_answer(recs)
     return {"filter-log-events": json.dumps(fil, indent=4).encode(), "get-log-events": json.dumps(get).encode(),
+            "get-query-results": json.dumps(_insights_answer(recs), indent=4).encode(),
             "--query events": json.dumps(fil["events"], indent=2).encode(),
             "events one a line": b"".join(json.dumps(e).encode() + b"\n" for e in get["events"])}  # fmt: skip
 
@@ -101,3 +111,14 @@ def test_cloudwatch_logs_answer_without_events_holds_none() -> None:
     for doc in ({"events": [], "searchedLogStreams": []}, {"events": [], "nextForwardToken": "f", "nextBackwardToken": "b"}):
         d = formats.get("cloudtrail").decode(json.dumps(doc).encode(), "x")
         assert (d.events, d.dead, d.batches) == (0, [], []), doc
+
+
+def test_cloudwatch_logs_insights_row_without_message(real: Path) -> None:
+    """A query that did not select @message gives rows with no log event: each dead-lettered alone."""
+    recs = _panther(real)[:2]
+    doc = _insights_answer(recs)
+    doc["results"].append([{"field": "@timestamp", "value": "2023-11-14 22:13:20.000"}, {"field": "eventName", "value": "X"}])
+    d = formats.get("cloudtrail").decode(json.dumps(doc).encode(), "x")
+    assert d.events == 3 and sum(b.num_rows for b in d.batches) == 2
+    assert [x.reason for x in d.dead] == ["CloudWatch Logs Insights result row without @message: no log event to map"]
+    assert json.loads(d.dead[0].raw) == doc["results"][-1]

@@ -14,9 +14,13 @@ pulled by hand (EKS's documentation reads audit logs with ``aws logs filter-log-
 "eventId"}], "searchedLogStreams", "nextToken"}``) and ``GetLogEvents`` (``{"events":
 [{"timestamp", "message", "ingestionTime"}], "nextForwardToken", "nextBackwardToken"}``), as
 the AWS CLI prints them (a boto3 answer dumped as JSON adds ``ResponseMetadata``); also their
-log events alone (``--query events``: an array of them). Both are unwrapped the same way. An
-object is taken for an answer or a log event only when it has no key besides these, so a
-record that merely holds an ``events`` or ``message`` field is left as it is.
+log events alone (``--query events``: an array of them). Both are unwrapped the same way.
+A Logs Insights ``GetQueryResults`` answer (``{"results": [[{"field", "value"}, ...]],
+"statistics", "status"}``, as ``aws logs get-query-results`` prints a ``fields @timestamp,
+@message`` query) gives each row's ``@message``; a row without one (a query that did not select
+it) holds no record to map and is dead-lettered alone. An object is taken for an answer or a
+log event only when it has no key besides these, so a record that merely holds an ``events``,
+``results`` or ``message`` field is left as it is.
 
 :func:`unwrap` replaces each envelope record by its messages (their source offset is the
 envelope's; a message that is not JSON is dead-lettered); records of any other shape are kept
@@ -33,7 +37,7 @@ from typing import Any
 import msgspec
 
 from secpipe.formats import _fast
-from secpipe.formats.base import Records, split_json_records
+from secpipe.formats.base import DeadLetter, Records, split_json_records
 
 
 class _LogEvent(msgspec.Struct, gc=False):
@@ -66,30 +70,55 @@ class _ApiAnswer(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     ResponseMetadata: dict[str, Any] | None = None
 
 
+class _Cell(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    field: str
+    value: str | None = None
+
+
+class _InsightsAnswer(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A Logs Insights GetQueryResults answer."""
+
+    results: list[list[_Cell]]
+    statistics: dict[str, Any] | None = None
+    status: str | None = None
+    encryptionKey: str | None = None
+    ResponseMetadata: dict[str, Any] | None = None
+
+
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 _API_ANSWER = msgspec.json.Decoder(_ApiAnswer)
 _API_EVENT = msgspec.json.Decoder(_ApiEvent)
+_INSIGHTS = msgspec.json.Decoder(_InsightsAnswer)
 #: bytes one of which every envelope, API answer or API log event holds (a cheap test first:
-#: both answers' log events carry ingestionTime; an answer without events, its tokens)
-KEYS = (b'"logEvents"', b'"ingestionTime"', b'"nextForwardToken"', b'"searchedLogStreams"')
+#: both answers' log events carry ingestionTime; an answer without events, its tokens; an
+#: Insights answer, its cells' field names)
+KEYS = (b'"logEvents"', b'"ingestionTime"', b'"nextForwardToken"', b'"searchedLogStreams"', b'"field"')
 
 
-def _messages(raw: bytes) -> list[_LogEvent] | list[_ApiEvent] | None:
-    """The log events ``raw`` wraps when it is an envelope, an API answer or an API log event
-    (the latter one's own), else None."""
+def _messages(raw: bytes) -> list[str | bytes] | None:
+    """The messages ``raw`` wraps when it is an envelope, an API answer or an API log event
+    (the latter one's own), else None; an Insights row without ``@message`` is its cells' JSON
+    (bytes) instead."""
     try:
         if b'"logEvents"' in raw and b'"messageType"' in raw:
             env = _ENVELOPE.decode(raw)
             if env.messageType not in ("DATA_MESSAGE", "CONTROL_MESSAGE"):
                 return None
-            return (env.logEvents or []) if env.messageType == "DATA_MESSAGE" else []
+            return [e.message for e in env.logEvents or ()] if env.messageType == "DATA_MESSAGE" else []
         if b'"events"' in raw:
-            return _API_ANSWER.decode(raw).events
+            return [e.message for e in _API_ANSWER.decode(raw).events]
+        if b'"results"' in raw and b'"field"' in raw:
+            rows = _INSIGHTS.decode(raw).results
+            return [next((c.value for c in row if c.field == "@message" and c.value is not None), None)
+                    or msgspec.json.encode(row) for row in rows]  # fmt: skip
         if b'"ingestionTime"' in raw and b'"message"' in raw:
-            return [_API_EVENT.decode(raw)]
+            return [_API_EVENT.decode(raw).message]
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     return None
+
+
+_NO_MESSAGE = "CloudWatch Logs Insights result row without @message: no log event to map"
 
 
 def _holds_keys(raws: list[bytes]) -> bool:
@@ -116,8 +145,12 @@ def unwrap(records: Records, fmt: str) -> Records:
             locs.append(loc)
             continue
         events -= 1  # the envelope is no event; its messages are
-        for e in logged:
-            recs, _offsets, bad = split_json_records(e.message.encode(), loc[0], fmt)
+        for message in logged:
+            if isinstance(message, bytes):
+                dead.append(DeadLetter(_NO_MESSAGE, loc[0], loc[1], message, fmt))
+                events += 1
+                continue
+            recs, _offsets, bad = split_json_records(message.encode(), loc[0], fmt)
             raws.extend(recs)
             locs.extend([loc] * len(recs))
             dead.extend(bad)

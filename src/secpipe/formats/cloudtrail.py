@@ -18,7 +18,7 @@ the record itself (which becomes ``raw_data``, so the same event has the same ui
 route; the wrapper's own fields are transport metadata repeating the record's):
 EventBridge events (``detail-type`` + ``detail``), CloudWatch Logs subscription messages
 (``logEvents[].message``, also as Firehose writes them back to back, and the CloudWatch Logs
-API's ``filter-log-events``/``get-log-events`` answers, unwrapped by :mod:`._cwlogs`: a
+API's ``filter-log-events``/``get-log-events``/``get-query-results`` answers, unwrapped by :mod:`._cwlogs`: a
 message that is not JSON goes alone to the dead letters; ``CONTROL_MESSAGE``
 holds no event) and ``lookup-events`` output (``Events[].CloudTrailEvent``). The wrapper
 check costs nothing on ``{"Records": [...]}`` files. CloudTrail Insights records (no
@@ -390,7 +390,7 @@ class CloudTrail(RecordFormat):
         low = h.lower()  # keys in another case (a SQL data lake's columns, see _recased)
         if b'"eventsource"' in low and b'"eventname"' in low and b'amazonaws.com' in low:
             return 85 if b'"records"' in low else 80
-        if ((b'"logEvents"' in h or b'"ingestionTime"' in h) and b'eventSource\\"' in h) or (
+        if ((b'"logEvents"' in h or b'"ingestionTime"' in h or b'"@message"' in h) and b'eventSource\\"' in h) or (
                 b'"CloudTrailEvent"' in h and b'"EventName"' in h):
             return 90  # CloudWatch Logs messages (subscription, API answers) / lookup-events output holding CloudTrail JSON
         if _is_digest(h):
