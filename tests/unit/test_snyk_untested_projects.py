@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from secpipe.formats import get
+from secpipe.formats import detect, get
 from secpipe.formats.base import decode_document
 
 _UNTESTED = {"ok": False, "error": "Could not detect supported target files", "path": "assets/"}
@@ -39,3 +39,14 @@ def test_a_report_of_errors_only_is_dead_lettered_with_snyks_words(doc: object) 
     dec = decode_document(get("snyk"), json.dumps(doc).encode(), "src")
     assert dec.batches == [] and len(dec.dead) == 1
     assert dec.dead[0].reason.startswith("snyk test tested nothing (assets/: Could not detect supported target files")
+
+
+@pytest.mark.parametrize("doc", [_UNTESTED, [_UNTESTED, dict(_UNTESTED, path="docs/")], dict(_UNTESTED, code=3)])
+def test_auto_detection_names_snyk_for_a_file_but_not_for_a_shipped_log_line(doc: object) -> None:
+    """`secpipe ingest --format auto` dead-letters such a file with Snyk's words (it was "no
+    format matched"); a wire endpoint (catch-all) still stores a log line of that common shape
+    as a generic event, not refused as a failed Snyk run."""
+    for data in (json.dumps(doc).encode(), json.dumps(doc, indent=2).encode()):
+        assert detect(data).name == "snyk"  # type: ignore[union-attr]
+        assert detect(data, catch_all=True).name == "json"  # type: ignore[union-attr]
+    assert detect(b'{"ok": false, "error": "timeout"}') is None  # no path: not Snyk's answer

@@ -247,6 +247,9 @@ _TYPED = msgspec.json.Decoder(_TypedProject | list.__class_getitem__(_TypedProje
 _REPORT = msgspec.json.Decoder(_Image | list[_Image])
 
 _PROJECT_KEYS = (b'"vulnerabilities"', b'"infrastructureAsCodeIssues"')
+#: ``snyk test --json``'s answer when it could not test (src/cli/commands/test: ``{ok: false, error,
+#: path}``, ``code`` since CLI 1.497; ``--all-projects``: an array of them): it opens with ``ok: false``, ``error``
+_ERROR_ANSWER = re.compile(rb'\s*\[?\s*\{\s*"ok"\s*:\s*false\s*,\s*"error"\s*:\s*"')
 _SNYK_HINTS = (b'"packageManager"', b'"upgradePath"', b'"isUpgradable"', b'"dependencyCount"', b'"uniqueCount"',
                b'"projectType"', b'"publicId"', b'"snyk')  # fmt: skip
 _VULN_HINTS = (b'"packageName"', b'"semver"', b'"CVSSv3"', b'"alternativeIds"')
@@ -524,6 +527,10 @@ class Snyk(ReportFormat):
             return 90
         if sum(k in h for k in _VULN_HINTS) >= 3:
             return 40
+        if _ERROR_ANSWER.match(h) and b'"path"' in h:  # `snyk test --json` tested nothing: dead-lettered
+            # with Snyk's own error as the reason. Below the generic ``json`` format's 5: the
+            # shape is common in application logs, which wire endpoints must store, not refuse.
+            return 4
         return 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
