@@ -136,6 +136,18 @@ def test_keep_alive_requests_each_get_a_deadline(server: Server) -> None:
     assert got == b"" and waited < 4
 
 
+def test_a_slow_body_on_the_query_api_gets_408(server: Server) -> None:
+    """The wire endpoints had a body deadline; /v1/query and the security API had none (a sender
+    could hold the request open for ever)."""
+    with _connect(server) as s:
+        s.sendall(f"POST /v1/query HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.admin}\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"sql\"".encode())
+        t0 = time.monotonic()
+        head = s.recv(4096)
+    assert head.startswith(b"HTTP/1.1 408 ") and time.monotonic() - t0 < 6, head
+    assert "did not send the body within 2s" in json.loads(head.split(b"\r\n\r\n", 1)[1])["error"]
+
+
 def test_an_early_answer_to_expect_100_continue_closes_the_connection(server: Server) -> None:
     """A 401 sent before the body was asked for: the client keeps its body (RFC 9110 10.1.1) and
     may send its next request on the connection, which the server read as the first one's body

@@ -14,6 +14,7 @@ method; with ``Allow``), which the app answers in the shape of the protocol that
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -172,8 +173,29 @@ def _guards(ctx: AppContext) -> tuple[RateLimiter, AuthAuditor]:
 
 
 async def read_body(request: Request, limits: Limits) -> bytes:
-    """The request body, inflated if gzip, within the limits (413) and readable (400)."""
-    return inflate(request, await read_raw(request, limits), limits)
+    """The request body, inflated if gzip, within the limits (413), in time (408) and readable (400)."""
+    ctx = getattr(request.app.state, "ctx", None)
+    timeout = request_timeout(ctx) if isinstance(ctx, AppContext) else _DEFAULT_TIMEOUT
+    return inflate(request, await read_raw_within(request, limits, timeout), limits)
+
+
+_DEFAULT_TIMEOUT = 30.0
+
+
+def request_timeout(ctx: AppContext) -> float:
+    """Seconds a client has to send its whole body (``server.request_timeout_seconds``)."""
+    server = getattr(ctx.extras.get("config"), "server", None)
+    return float(getattr(server, "request_timeout_seconds", _DEFAULT_TIMEOUT))
+
+
+async def read_raw_within(request: Request, limits: Limits, timeout: float) -> bytes:
+    """:func:`read_raw` within ``timeout`` seconds; HTTPError 408 for a client that sends too slowly."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await read_raw(request, limits)
+    except TimeoutError:
+        msg = f"client did not send the body within {timeout:g}s (server.request_timeout_seconds)"
+        raise HTTPError(408, msg) from None
 
 
 async def read_raw(request: Request, limits: Limits) -> bytes:

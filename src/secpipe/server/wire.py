@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,9 +36,7 @@ from secpipe.errors import LimitExceeded
 from secpipe.formats import _fast
 from secpipe.formats.base import DeadLetter, Format, RecordFormat, Records, guarded, json_array
 from secpipe.security.limits import check_json_limits, json_depth
-from secpipe.server.http import AppContext, HTTPError, inflate, read_raw
-
-_DEFAULT_TIMEOUT = 30.0
+from secpipe.server.http import AppContext, HTTPError, inflate, read_raw_within, request_timeout
 
 
 def ingest_config(ctx: AppContext) -> IngestConfig:
@@ -52,13 +49,6 @@ def who(request: Request) -> str:
     """The sender name in source strings: the token's bound source, else its name."""
     info = request.state.token
     return info.source or info.name
-
-
-def request_timeout(ctx: AppContext) -> float:
-    """Seconds a client has to send its whole body."""
-    cfg = ctx.extras.get("config")
-    server = getattr(cfg, "server", None)
-    return float(getattr(server, "request_timeout_seconds", _DEFAULT_TIMEOUT))
 
 
 _BIG = 1 << 16  # texts this long are scanned with numpy (SIMD passes) rather than per byte
@@ -189,12 +179,8 @@ async def read_body_limited(ctx: AppContext, request: Request, source: str, fmt:
         return exc
 
     try:
-        async with asyncio.timeout(request_timeout(ctx)):
-            raw = await read_raw(request, ctx.limits)
-    except TimeoutError:
-        reason = f"client did not send the body within {request_timeout(ctx):g}s (server.request_timeout_seconds)"
-        raise await refuse(HTTPError(408, reason), b"") from None
-    except HTTPError as exc:
+        raw = await read_raw_within(request, ctx.limits, request_timeout(ctx))
+    except HTTPError as exc:  # too big (413), too slow (408), the client gone
         raise await refuse(exc, b"") from None
     try:
         body = inflate(request, raw, ctx.limits)
