@@ -21,6 +21,9 @@ Grafana Alerting's webhook contact point sends the same payload (``version`` "1"
 ``panelURL``, ``values``, which stay in ``unmapped``): such a payload is mapped alike, with
 product Grafana Alerting (vendor Grafana Labs) and those keys in ``unmapped.webhook``.
 
+Prometheus's own ``/api/v1/alerts`` answer (pending and firing alerts, before Alertmanager) is
+read by :mod:`secpipe.formats.prometheus_alerts`.
+
 The API answers (``/api/v2/alerts``, ``/api/v2/alerts/groups``: JSON arrays; API v1's
 ``{"status": "success", "data": [...]}``) are accepted by name and auto-detection too:
 :mod:`secpipe.formats.alertmanager_api`.
@@ -72,6 +75,7 @@ from secpipe.formats.base import (
     to_batch,
     unmapped_from,
 )
+from secpipe.formats.prometheus_alerts import decode_prometheus, looks_prometheus, sniff_prometheus
 
 
 class _Payload(msgspec.Struct):
@@ -178,13 +182,16 @@ class Alertmanager(ReportFormat):
     name = "alertmanager"
     report_type = _Payload
     what = "an Alertmanager webhook payload"
-    description = "Prometheus Alertmanager webhook payload (v4) or API v2 alerts -> Detection Finding (2004) per alert"
+    description = ("Prometheus Alertmanager webhook payload (v4), Alertmanager API alerts or Prometheus /api/v1/alerts "
+                   "-> Detection Finding (2004) per alert")
     framing = "document"
     product = "Alertmanager"
     vendor = "Prometheus"
 
     def sniff(self, head: bytes) -> int:
         """Recognize the webhook envelope keys."""
+        if sniff_prometheus(head):  # Prometheus's own /api/v1/alerts answer (prometheus_alerts)
+            return 90
         if looks_api(head):  # an API alerts (or groups) answer: a v2 array, a v1 "data" array
             return 90 if sniff_api(head) else 0
         h = head[:8192]
@@ -195,6 +202,9 @@ class Alertmanager(ReportFormat):
         """Decode one webhook payload: where the native split gives the alerts' bytes, the compact
         payload is decoded once with its alerts typed; any payload that does not take that path
         (not JSON, an alert of the wrong shape, no extension) takes :class:`ReportFormat`'s."""
+        if looks_prometheus(data):  # Prometheus's /api/v1/alerts (prometheus_alerts)
+            with paused_gc():
+                return decode_prometheus(self, data, source)
         if looks_api(data):  # /api/v{1,2}/alerts or /api/v{1,2}/alerts/groups (alertmanager_api)
             with paused_gc():
                 return decode_api(self, data, source)

@@ -1,0 +1,181 @@
+"""Prometheus's own alerts answer, ``GET /api/v1/alerts``: one Detection Finding per active alert.
+
+What it is (Prometheus HTTP API, ``web/api/v1/api.go``): ``{"status": "success", "data":
+{"alerts": [...]}}``, each alert ``labels``, ``annotations``, ``state`` (``pending``: its
+expression holds but not yet for the rule's ``for``; ``firing``), ``activeAt`` (when it became
+active), ``value`` (the sample value, a string) and, while a ``keep_firing_for`` holds it,
+``keepFiringSince``. It is what ``curl prometheus:9090/api/v1/alerts`` and ``promtool``-based
+exports write, and the only view of alerts still pending, which Alertmanager never receives.
+
+Mapping (as the Alertmanager formats do, :mod:`secpipe.formats.alertmanager_api`): Detection
+Finding (2004), activity Create (1); ``time``, ``start_time``, created and first-seen time =
+``activeAt``; status New (1) for both states, the state in ``status_detail``; ``labels.alertname``
+-> analytic (Rule) name and the title fallback; ``annotations.summary``/``description`` (else
+``message``) -> title/desc; ``labels.severity`` -> ``severity_id``; labels -> ``finding_info.tags``;
+``metadata.product`` Prometheus, ``metadata.log_name`` ``api/v1/alerts``. ``annotations``,
+``state``, ``value`` and ``keepFiringSince`` stay in ``unmapped``.
+
+``finding_info.uid`` is the label set's fingerprint as Prometheus's ``model.LabelSet.Fingerprint``
+computes it (FNV-1a 64 over the sorted names and values, each followed by byte 0xff; 16 hex
+digits), which is the ``fingerprint`` Alertmanager gives the same alert: a pending alert seen
+here and its later notification share the finding uid (unless Prometheus adds external labels
+on the way). Why by hand: it is eight lines, and the prometheus client for Python does not expose it.
+
+Identity: hash of the alert's bytes: polling an unchanged alert collapses; a new value or state
+is a new event. An element that is not an alert object is dead-lettered with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from secpipe import _compute as pc
+from secpipe.formats._findings import S, captions, compact, finding_base, kv_list, severity_list, strs
+from secpipe.formats.alertmanager_api import Notes, alert_text, analytic_columns
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    Format,
+    decode_strict,
+    event_uids,
+    parse_times,
+    to_batch,
+    unmapped_from,
+)
+
+
+class _Alert(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    labels: dict[str, Any] | None = None
+    activeAt: str | None = None
+    # kept raw for ``unmapped`` (annotations also read for summary/description, state for status)
+    annotations: msgspec.Raw = msgspec.Raw(b"")
+    state: msgspec.Raw = msgspec.Raw(b"")
+    value: msgspec.Raw = msgspec.Raw(b"")
+    keepFiringSince: msgspec.Raw = msgspec.Raw(b"")
+
+
+_UNMAPPED = ("annotations", "state", "value", "keepFiringSince")
+
+
+class _Data(msgspec.Struct, gc=False):
+    alerts: list[msgspec.Raw] | None = None
+
+
+class _Answer(msgspec.Struct, gc=False):
+    status: Any = None
+    data: _Data | None = None
+
+
+#: an object opening with Prometheus's response keys (``status`` first as Prometheus writes it;
+#: ``data`` first as its documentation prints it, keys sorted)
+_HEAD = re.compile(rb'(?:\xef\xbb\xbf)?\s*\{\s*"(?:status|data)"\s*:')
+_DATA_OBJECT = re.compile(rb'"data"\s*:\s*\{')  # Alertmanager's API v1 answers hold an array there
+_ANSWER = msgspec.json.Decoder(_Answer)
+_STATE = msgspec.json.Decoder(str | None)
+_NOTES = msgspec.json.Decoder(Notes | None)
+_CLS = "detection_finding"
+_API = "api/v1/alerts"
+
+
+def sniff_prometheus(head: bytes) -> bool:
+    """Whether ``head`` starts an ``/api/v1/alerts`` answer (``activeAt`` is Prometheus's own key:
+    Alertmanager's alerts have ``startsAt``)."""
+    h = head[:8192]
+    return looks_prometheus(h) and b'"activeAt"' in h and b'"labels"' in h
+
+
+def looks_prometheus(data: bytes) -> bool:
+    """Whether a document given as this format is a Prometheus alerts answer (what
+    :func:`decode_prometheus` reads; an empty one too): Prometheus's response keys, ``data``
+    holding ``alerts``, none of the Alertmanager webhook's envelope keys."""
+    h = data[:8192]
+    return (_HEAD.match(h) is not None and _DATA_OBJECT.search(h) is not None and b'"alerts"' in h
+            and b'"groupKey"' not in h and b'"receiver"' not in h)  # fmt: skip
+
+
+def fingerprint(labels: dict[str, Any]) -> str:
+    """Prometheus's ``LabelSet.Fingerprint`` of ``labels``, as 16 hex digits (see module docstring)."""
+    h = 0xCBF29CE484222325
+    for name in sorted(labels):
+        for part in (name.encode(), str(labels[name]).encode()):
+            for b in part + b"\xff":
+                h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def decode_prometheus(fmt: Format, data: bytes, source: str) -> Decoded:
+    """Map an ``/api/v1/alerts`` answer."""
+    try:
+        ans = _ANSWER.decode(compact(data))  # canonical bytes: a re-indented answer is the same events
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        why = f"not a Prometheus /api/v1/alerts answer: {exc}"
+        return Decoded(dead=[DeadLetter(why, source, 0, data, fmt.name)], events=1)
+    if ans.data is None or not ans.data.alerts:
+        why = f"a Prometheus /api/v1/alerts answer without alerts (status {ans.status!r}): nothing was active"
+        return Decoded(dead=[DeadLetter(why, source, 0, data, fmt.name)], events=1)
+    raws = [bytes(a) for a in ans.data.alerts]
+    out = Decoded(events=len(raws))
+    st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Alert, out, fmt.name, "a Prometheus alert")
+    states, notes, bad = [], [], []
+    for a in st.recs:
+        s, w1 = _loose(a.state, _STATE)
+        n, w2 = _loose(a.annotations, _NOTES)
+        where = "state" if w1 else "annotations" if w2 else None
+        bad.append(None if where is None else f"not a Prometheus alert: at `$.{where}`: {w1 or w2}")
+        states.append(s)
+        notes.append(n or Notes())
+    if any(bad):
+        keep = [k for k, b in enumerate(bad) if b is None]
+        st = st.reject(bad, out, fmt.name)
+        states, notes = [states[k] for k in keep], [notes[k] for k in keep]
+    if st.recs:
+        out.batches.append(_batch(fmt, st.recs, st, states, notes))
+    return out
+
+
+def _loose(raw: msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, str | None]:
+    if not raw:
+        return None, None
+    try:
+        return dec.decode(raw), None
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return None, str(exc)
+
+
+def _batch(fmt: Format, al: list[_Alert], st: Any, states: list[str | None], notes: list[Notes]) -> pa.RecordBatch:
+    n = len(al)
+    labels = [a.labels or {} for a in al]
+    active = parse_times(strs([a.activeAt for a in al]))
+    cols = finding_base(
+        _CLS, kind=fmt.name, product="Prometheus", vendor="Prometheus", uids=event_uids(fmt.name, st.raws),
+        times_ms=active, raws=st.raws, activity_ids=[1] * n,
+        severity=severity_list([None if (v := lb.get("severity")) is None else str(v) for lb in labels]),
+    )  # fmt: skip
+    name, summary, desc = alert_text(labels, notes)
+    status_id = pa.array([1 if (s or "").lower() in ("firing", "pending") else 0 if s is None else 99 for s in states],
+                         pa.int32())  # fmt: skip
+    cols.update({
+        "start_time": active,
+        "status_id": status_id,
+        "status": captions(_CLS, "status_id", status_id),
+        "status_detail": strs(states),
+        "message": pc.coalesce(summary, desc, name),
+        "metadata.log_name": pa.array([_API] * n, S),
+        "finding_info.uid": strs([fingerprint(lb) for lb in labels]),
+        "finding_info.title": pc.coalesce(summary, name),
+        "finding_info.desc": desc,
+        "finding_info.created_time": active,
+        "finding_info.first_seen_time": active,
+        "finding_info.tags": kv_list(labels),
+        "finding_info.analytic.name": name,
+    })  # fmt: skip
+    cols.update(analytic_columns(name))
+    cols["unmapped"] = unmapped_from(st, _UNMAPPED)
+    return to_batch(_CLS, cols)
+
+
+__all__ = ["decode_prometheus", "fingerprint", "looks_prometheus", "sniff_prometheus"]
