@@ -14,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secpipe import formats
 from secpipe.formats.base import TIME_FROM_RECEIPT
@@ -44,3 +46,20 @@ def test_invalid_header_line_is_kept(real: Path, old: bytes, new: bytes, whole: 
     assert TIME_FROM_RECEIPT in kept["metadata"]["labels"]
     assert kept["device"] is None and kept["actor"] is None and kept["class_uid"] == 0
     assert kept["severity_id"] == (0 if whole else 5)  # PRI 34: auth.crit
+
+
+_HEADS = st.sampled_from(["", "<34>", "<34>1 ", "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - ",
+                          "<165>1 - - - - - - ", "<34>Oct 11 22:14:15 mymachine su: ", "<999>", "<192>1 ",
+                          "<34>1 2003-10-11T25:14:15.003Z ", "Oct 11 22:14:15 ", "su[8]: "])  # fmt: skip
+_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), min_size=1, max_size=40).filter(str.strip)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_HEADS, _TEXT), min_size=1, max_size=6))
+def test_every_line_is_one_event(lines: list[tuple[str, str]]) -> None:
+    """Newline framing: every line that is not blank is one stored event, whatever its header
+    (valid, invalid or none: RFC 3164 4.3.2/4.3.3 keep them all); nothing is dead-lettered."""
+    text = "".join(head + body + "\n" for head, body in lines)
+    d = formats.get("syslog").decode(text.encode(), "t")
+    assert d.dead == []
+    assert sum(b.num_rows for b in d.batches) == d.events == sum(1 for x in text.split("\n") if x.strip())
