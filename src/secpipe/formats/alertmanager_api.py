@@ -148,7 +148,8 @@ def sniff_api(head: bytes) -> bool:
     return keys >= 3 and b'"labels"' in h
 
 
-def _loose(raw: bytes | msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, str | None]:
+def loose(raw: bytes | msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, str | None]:
+    """``raw`` decoded by ``dec`` (None for an absent value), or None and msgspec's reason."""
     if not raw:
         return None, None
     try:
@@ -165,11 +166,11 @@ def _group_parts(item: msgspec.Raw, v2: bool) -> tuple[list[tuple[bytes, list[ms
     """A group's alerts with their ``unmapped.group`` text: a v2 ``alertGroup`` (``alerts``) or a
     v1 group (per-route ``blocks``); None and the reason when the item is neither."""
     if v2:
-        grp, why = _loose(item, _GROUP)
+        grp, why = loose(item, _GROUP)
         if grp is None or grp.alerts is None:
             return None, why or "no `alerts` array"
         return [(_group_ctx(("labels", grp.labels), ("receiver", grp.receiver)), grp.alerts)], ""
-    v1, why = _loose(item, _V1_GROUP)
+    v1, why = loose(item, _V1_GROUP)
     if v1 is None or v1.blocks is None:
         return None, why or "no `blocks` array"
     return [(_group_ctx(("labels", v1.labels), ("groupKey", v1.groupKey), ("receiver", (b.routeOpts or {}).get("receiver"))),
@@ -192,7 +193,7 @@ def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
     locs: list[tuple[str, int]] = []
     groups: list[bytes | None] = []
     for i, item in enumerate(items):
-        keys, _ = _loose(item, _KEYS)
+        keys, _ = loose(item, _KEYS)
         if keys is not None and "fingerprint" not in keys and ("alerts" in keys or "blocks" in keys):  # a group
             parts, reason = _group_parts(item, "alerts" in keys)
             if parts is None:
@@ -220,9 +221,9 @@ def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
     groups = [groups[pos[id(r)]] for r in st.raws]
     states, times, notes, bad = [], [], [], []
     for a in st.recs:
-        s, w1 = _loose(a.status, _STATE)
-        t, w2 = _loose(a.updatedAt, _TIME)
-        n, w3 = _loose(a.annotations, _NOTES)
+        s, w1 = loose(a.status, _STATE)
+        t, w2 = loose(a.updatedAt, _TIME)
+        n, w3 = loose(a.annotations, _NOTES)
         why = w1 and f"at `$.status`: {w1}" or w2 and f"at `$.updatedAt`: {w2}" or w3 and f"at `$.annotations`: {w3}"
         bad.append(None if why is None else f"not an Alertmanager API alert: {why}")
         states.append(s.state if s is not None else None)
@@ -299,4 +300,4 @@ def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str 
     return to_batch(_CLS, cols)
 
 
-__all__ = ["Notes", "alert_text", "analytic_columns", "decode_api", "looks_api", "sniff_api"]
+__all__ = ["Notes", "alert_text", "analytic_columns", "decode_api", "looks_api", "loose", "sniff_api"]

@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._findings import S, captions, compact, finding_base, kv_list, severity_list, strs
-from secpipe.formats.alertmanager_api import Notes, alert_text, analytic_columns
+from secpipe.formats.alertmanager_api import Notes, alert_text, analytic_columns, loose
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -122,8 +122,8 @@ def decode_prometheus(fmt: Format, data: bytes, source: str) -> Decoded:
     st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Alert, out, fmt.name, "a Prometheus alert")
     states, notes, bad = [], [], []
     for a in st.recs:
-        s, w1 = _loose(a.state, _STATE)
-        n, w2 = _loose(a.annotations, _NOTES)
+        s, w1 = loose(a.state, _STATE)
+        n, w2 = loose(a.annotations, _NOTES)
         where = "state" if w1 else "annotations" if w2 else None
         bad.append(None if where is None else f"not a Prometheus alert: at `$.{where}`: {w1 or w2}")
         states.append(s)
@@ -135,15 +135,6 @@ def decode_prometheus(fmt: Format, data: bytes, source: str) -> Decoded:
     if st.recs:
         out.batches.append(_batch(fmt, st.recs, st, states, notes))
     return out
-
-
-def _loose(raw: msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, str | None]:
-    if not raw:
-        return None, None
-    try:
-        return dec.decode(raw), None
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        return None, str(exc)
 
 
 def _batch(fmt: Format, al: list[_Alert], st: Any, states: list[str | None], notes: list[Notes]) -> pa.RecordBatch:
