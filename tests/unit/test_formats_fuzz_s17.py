@@ -172,3 +172,47 @@ def test_github_audit_number_beyond_float64(line: int, where: tuple[str, ...], v
         assert [(x.reason, x.offset) for x in d.dead] == [(
             f"not a GitHub audit-log event: Number out of range - at `$.{where[0]}`", body.index(b"\n".join(body.splitlines()[line:line + 1])))]
         assert len(_rows(d)) == len(lines) - 1
+
+
+CASES = Path(__file__).resolve().parents[1] / "cases"
+
+
+@pytest.mark.parametrize(("where", "value", "gone"), [
+    (("dismissed_at",), "1e400", None),
+    (("cvss", 0, "vendor"), "-1e400", "cvss"),
+    (("location", "dependency", "version"), "1" + "0" * 400 + ".5", "location"),
+])  # fmt: skip
+def test_gitlab_vulnerability_attribute_beyond_float64(where: tuple[Any, ...], value: str, gone: str | None,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # GitLab's vulnerability webhook example (tests/cases/cicd) with one object_attributes value a
+    # number beyond float64 (legal JSON): the attributes' decode raised ValidationError on both paths
+    # and the whole body was lost. That member is read as absent; the finding is stored.
+    doc = json.loads((CASES / "cicd" / "gitlab_vulnerability.json").read_bytes())
+    want = _rows(same_both_ways("gitlab", json.dumps(doc).encode(), monkeypatch, "unmutated"))[0]
+    node = doc["object_attributes"]
+    for k in where[:-1]:
+        node = node[k]
+    node[where[-1]] = "@@ODD@@"
+    body = json.dumps(doc).replace('"@@ODD@@"', value).encode()
+    d = same_both_ways("gitlab", body, monkeypatch, where)
+    assert not d.dead and d.events == 1
+    got = _rows(d)[0]
+    assert got["finding_info"]["uid"] == want["finding_info"]["uid"] and got["severity_id"] == want["severity_id"]
+    assert got["time"] == want["time"] and got["status_id"] == want["status_id"]
+    if gone is None:
+        assert got["vulnerabilities"] == want["vulnerabilities"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("timestamp", 2**100), ("duration", 2**64), ("timestamp", -(2**63) - 1)])
+def test_jenkins_notification_beyond_int64(field: str, value: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Notification plugin's payload (tests/cases/cicd) with a build timestamp or duration past
+    # int64 (JSON integers have no bound): OverflowError building the time column, on both paths,
+    # and the whole body lost. Such a time or duration is none (as iso_ms reads one); the event is stored.
+    doc = json.loads((CASES / "cicd" / "jenkins_notification.json").read_bytes())
+    doc["build"][field] = value
+    d = same_both_ways("jenkins", json.dumps(doc).encode(), monkeypatch, field)
+    assert not d.dead and d.events == 1
+    row = _rows(d)[0]
+    assert row["job"]["name"] == doc["name"] and (row.get("duration") is None if field == "duration" else True)
+    fmt = formats.detect(json.dumps(doc).encode())
+    assert fmt is not None and fmt.name == "jenkins"

@@ -282,6 +282,30 @@ def _vulnerability(a: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _attributes(raw: msgspec.Raw) -> dict[str, Any]:
+    """A vulnerability's ``object_attributes`` as Python values; a member holding a value msgspec
+    cannot hold (a number beyond float64: legal JSON, it raised out of the decode and lost the
+    batch) is left out, as absent (the record keeps it in raw_data)."""
+    try:
+        return _obj(msgspec.json.decode(raw))
+    except msgspec.ValidationError:
+        pass
+    try:
+        members = _MEMBERS.decode(raw)
+    except msgspec.DecodeError:  # not an object: no attributes (as _obj reads one)
+        return {}
+    out: dict[str, Any] = {}
+    for k, v in members.items():
+        try:
+            out[k] = msgspec.json.decode(v)
+        except msgspec.ValidationError:
+            continue
+    return out
+
+
 def _vulnerability_columns(cols: dict[str, Any], tops: list[dict[str, msgspec.Raw]], g: _Cols | StructCols,
                            sid: _Fn, common: frozenset[str]) -> tuple[dict[str, Any], Col, Col]:  # fmt: skip
     """Vulnerability webhooks (GitLab 17.7+: a vulnerability created, or its state changed) as
@@ -289,7 +313,7 @@ def _vulnerability_columns(cols: dict[str, Any], tops: list[dict[str, msgspec.Ra
     vulnerability (CVE and other identifiers, package and version, the lock file), severity,
     status from the state. Read from each record's ``object_attributes`` (rare records: per
     row in Python, the same on both decode paths)."""
-    attrs = [_obj(msgspec.json.decode(t["object_attributes"])) for t in tops]
+    attrs = [_attributes(t["object_attributes"]) for t in tops]
     state = [_text(a.get("state")) for a in attrs]
     status = [_VULN_STATUS.get(x or "", 99 if x else 0) for x in state]
     created = [c.iso_ms(a.get("created_at")) for a in attrs]

@@ -375,11 +375,18 @@ def _blue_facts(r: _Rec) -> tuple[Any, ...]:
             result, phase, finished, act, state, _end(start, r.durationInMillis, finished))  # fmt: skip
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: list[dict[str, msgspec.Raw]]) -> Any:
     """Columns of Scheduled Job Activity from the per-build facts (one comprehension per field)."""
     (jobs, descs, users, numbers, started, durations, results, phases, finished, acts, states, times) = (
         list(col) for col in zip(*facts, strict=True)
     )
+    if any(type(v) is int and not _INT64_MIN <= v <= _INT64_MAX for v in (*started, *durations, *times)):
+        # a time or duration beyond the int64 column (JSON ints have no bound): none, as iso_ms reads one
+        started, durations, times = ([None if type(v) is int and not _INT64_MIN <= v <= _INT64_MAX else v
+                                      for v in col] for col in (started, durations, times))  # fmt: skip
     status = [_STATUS.get(x) if x else None for x in results]
     cols = {
         "job.name": jobs,
