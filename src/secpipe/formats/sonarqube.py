@@ -39,6 +39,7 @@ A document with neither ``issues``, ``hotspots`` nor ``issue`` is dead-lettered.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import Any
 
 import msgspec
 import pyarrow as pa
@@ -59,6 +60,7 @@ from secpipe.formats.base import (
     Decoded,
     base_columns,
     event_uids,
+    int32_or_none,
     parse_times,
     to_batch,
 )
@@ -198,6 +200,15 @@ def _projects(project: pa.Array) -> pa.Array:
     return singleton_list(items, valid)
 
 
+def _component(obj: dict[str, Any]) -> _Component | None:
+    """A shown hotspot's component or project, None when a field is not of its type (as absent:
+    a ValidationError here raised out of the decode and lost the document)."""
+    try:
+        return msgspec.convert(obj, _Component)
+    except msgspec.ValidationError:
+        return None
+
+
 def _shown_hotspot(data: bytes) -> _Page | None:
     """A ``/api/hotspots/show`` response (one hotspot; its component, project and rule as objects)
     as a one-hotspot search page; None for any other document."""
@@ -215,7 +226,7 @@ def _shown_hotspot(data: bytes) -> _Page | None:
                "ruleKey": rule.get("key"), "ruleName": rule.get("name"), "securityCategory": rule.get("securityCategory"),
                "vulnerabilityProbability": rule.get("vulnerabilityProbability"), **doc}  # fmt: skip
     hotspot = {k: v for k, v in hotspot.items() if v is not None}
-    comps = [msgspec.convert(c, _Component) for c in (comp, proj) if c]
+    comps = [x for c in (comp, proj) if c and (x := _component(c)) is not None]
     return _Page(hotspots=[msgspec.Raw(msgspec.json.encode(hotspot))], components=comps)
 
 
@@ -292,10 +303,11 @@ class SonarQube(ReportFormat):
             "file.name": strs([n for _f, n in files]),
             "file.type_id": pc.if_else(has_file, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
             "file.type": pc.if_else(has_file, pa.scalar("Regular File", pa.string()), pa.scalar(None, pa.string())),
-            "start_line": pa.array([r.startLine or i.line for r, i in zip(ranges, iss, strict=True)], pa.int32()),
-            "end_line": pa.array([r.endLine for r in ranges], pa.int32()),
-            "start_column": pa.array([r.startOffset for r in ranges], pa.int32()),
-            "end_column": pa.array([r.endOffset for r in ranges], pa.int32()),
+            # a line or offset beyond int32 (the OCSF column) is none, as elsewhere (base.int32_or_none)
+            "start_line": pa.array([int32_or_none(r.startLine or i.line) for r, i in zip(ranges, iss, strict=True)], pa.int32()),
+            "end_line": pa.array([int32_or_none(r.endLine) for r in ranges], pa.int32()),
+            "start_column": pa.array([int32_or_none(r.startOffset) for r in ranges], pa.int32()),
+            "end_column": pa.array([int32_or_none(r.endOffset) for r in ranges], pa.int32()),
             "rule.uid": rules,
             "owner.name": strs([i.author or None for i in iss]),  # ("" when SonarQube knows no author)
         })  # fmt: skip
