@@ -250,3 +250,19 @@ def test_sonarqube_shown_hotspot_component_of_another_type(part: str, field: str
     assert not d.dead and d.events == 1
     got = _rows(d)
     assert [r["finding_info"]["uid"] for r in got] == [r["finding_info"]["uid"] for r in want]
+
+
+@pytest.mark.parametrize("category", [{"kube-audit": 1}, ["kube-audit"]])
+def test_aks_resource_log_category_not_a_string(category: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Elastic's AKS kube-audit resource log (tests/cases/holdout) beside a second one whose
+    # category is an object or an array: `category in frozenset` raised TypeError (unhashable) out
+    # of the decode on both paths, and both records were lost. Such a record is no kube-audit
+    # wrapper; the good one is stored as before.
+    good = json.loads((CASES / "holdout" / "elastic-aks-kube-audit.log").read_bytes())
+    bad = json.loads(json.dumps(good))
+    bad["category"] = category
+    body = json.dumps(good).encode() + b"\n" + json.dumps(bad).encode()
+    want = _rows(same_both_ways("k8s_audit", json.dumps(good).encode(), monkeypatch, "unmutated"))
+    d = same_both_ways("k8s_audit", body, monkeypatch, category)
+    assert d.events == 2 and len(_rows(d)) + len(d.dead) == 2
+    assert _rows(d)[0]["metadata"]["uid"] == want[0]["metadata"]["uid"]

@@ -87,7 +87,7 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
             keep.append(d)
             continue
         log = doc.get("properties", {}).get("log") if isinstance(doc.get("properties"), dict) else None
-        if doc.get("category") in _KUBE_AUDIT and isinstance(log, str):
+        if isinstance(log, str) and isinstance(cat := doc.get("category"), str) and cat in _KUBE_AUDIT:
             try:
                 inner.raws.append(msgspec.json.format(log.encode(), indent=-1))
                 inner.locs.append((d.source, d.offset))
