@@ -24,7 +24,8 @@ Runs:
 - ``falco_http_output_sequential``: Falco alerts (the real ``single_rule_with_cat_write.json``
   alerts, a distinct pid each) one per POST from one keep-alive connection, each sent after
   the last was answered, as Falco's ``http_output`` sends them: nothing to combine, so this is
-  the per-request cost (HTTP, decode of one alert, WAL fsync) and the latency a sender sees
+  the per-request cost (HTTP, the split of one alert, WAL fsync; the alerts are mapped after the
+  answer, those of each ~50 ms together: ``Service.accept_push``) and the latency a sender sees
   (``p50_ms``/``p99_ms``). At most 3,000 alerts.
 
 Each run reports wall-clock events/s and events per second of *server CPU time* (from
