@@ -54,6 +54,7 @@ def test_metrics_follow_ingest_and_need_a_token(data_dir: Path, real: Path) -> N
         assert m[("secpipe_lake_commit_failures_total", ())] == 0
         assert abs(m[("secpipe_lake_last_commit_timestamp_seconds", ())] - time.time()) < 60
         assert m[("secpipe_wal_segments", ())] >= 1
+        assert m[("secpipe_pushed_waiting", ())] == 0  # nothing sent one payload a POST
         assert httpx.get(f"{srv.url}/v1/metrics", timeout=10).status_code == 401
         forbidden = httpx.get(f"{srv.url}/v1/metrics", headers=h, timeout=10)  # an ingest token may only send
         assert forbidden.status_code == 403

@@ -49,8 +49,9 @@ def test_flush_maps_acknowledged_pushes_before_it_releases_their_segments(svc: S
     for body in _alerts(real, 5):
         res = svc.accept_push("falco", "falco_http:test", body)
         assert (res.events, res.accepted, res.dead_letter) == (1, 1, 0)
-    assert svc.pipeline.lake.pending_rows == 0  # acknowledged, not mapped yet
+    assert svc.pipeline.lake.pending_rows == 0 and svc.pushed_waiting == 5  # acknowledged, not mapped yet
     svc.flush()
+    assert svc.pushed_waiting == 0
     assert _findings(data_dir) == 5
     svc.close()
     assert _wal_records(data_dir) == 0  # released only once in the lake

@@ -231,6 +231,11 @@ class Service:
         self.wal.sync(job.seq)
         return Accepted(res.events, len(res.raws), len(res.dead), [d.reason for d in res.dead[:5]])
 
+    @property
+    def pushed_waiting(self) -> int:
+        """Payloads :meth:`accept_push` acknowledged that are not mapped yet (a gauge for /v1/metrics)."""
+        return len(self._pushed)
+
     def _map_pushed_loop(self) -> None:
         """The mapper thread: maps acknowledged payloads a linger after the first came."""
         while not self._stop.is_set():

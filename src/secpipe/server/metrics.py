@@ -9,7 +9,8 @@ scrape; nothing is kept twice), in the text format 0.0.4 or OpenMetrics as the s
 
 Series (``secpipe_`` prefix): ``events_total`` (records read), ``stored_total{class}`` (rows
 committed per OCSF class), ``dead_letters_total``, ``duplicates_total``, ``inputs_total``
-(bodies made durable), ``lake_pending_rows`` (accepted, not yet committed),
+(bodies made durable), ``lake_pending_rows`` (accepted, not yet committed), ``pushed_waiting``
+(Falco/GitHub/GitLab payloads acknowledged and not yet mapped: stays near zero, ~50 ms of them),
 ``lake_commits_total``, ``lake_commit_failures_total``, ``lake_last_commit_timestamp_seconds``,
 ``compacted_files_total``, ``compaction_failures_total``, ``wal_segments`` and ``wal_bytes``
 (unreleased write-ahead log: grows while commits fail), ``syslog_udp_dropped_total{source}``
@@ -61,6 +62,8 @@ class _Collector:
         yield counter("duplicates", "Rows dropped as already stored (same metadata.uid).", totals.duplicates)
         yield counter("inputs", "Bodies made durable in the write-ahead log (dead-lettered ones too).", stats.inputs)
         yield gauge("lake_pending_rows", "Rows accepted and not yet committed to the lake.", svc.pipeline.lake.pending_rows)
+        yield gauge("pushed_waiting", "One-payload-a-POST bodies acknowledged (in the WAL) and not yet mapped.",
+                    svc.pushed_waiting)  # fmt: skip
         yield counter("lake_commits", "Successful lake commits.", stats.commits)
         yield counter("lake_commit_failures", "Failed lake commits (the rows stay buffered and are retried).",
                       stats.commit_failures)  # fmt: skip
