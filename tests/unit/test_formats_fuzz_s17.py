@@ -266,3 +266,20 @@ def test_aks_resource_log_category_not_a_string(category: Any, monkeypatch: pyte
     d = same_both_ways("k8s_audit", body, monkeypatch, category)
     assert d.events == 2 and len(_rows(d)) + len(d.dead) == 2
     assert _rows(d)[0]["metadata"]["uid"] == want[0]["metadata"]["uid"]
+
+
+@pytest.mark.parametrize(("member", "value"), [("protocol", "-1e400"), ("action", "1e400"), ("extra", "[1e999]")])
+def test_gitlab_git_operation_message_beyond_float64(member: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GitLab's streamed Git-operation audit events (tests/cases/holdout), one custom_message member a
+    # number beyond float64: the message's whole decode raised ValidationError and every event of the
+    # body was lost (a decoder error). Only action/verb are read; one so written names no operation.
+    path = CASES / "holdout" / "gitlab_audit_stream_git_ops.jsonl"
+    lines = [json.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+    want = _rows(decode_document(formats.get("gitlab"), path.read_bytes(), "fuzz"))
+    lines[1]["details"]["custom_message"][member] = "@@ODD@@"
+    body = b"\n".join(json.dumps(x).encode() for x in lines).replace(b'"@@ODD@@"', value.encode())
+    d = same_both_ways("gitlab", body, monkeypatch, member)
+    auto = decode_document(formats.get("gitlab"), body, "fuzz")
+    assert not d.dead and not auto.dead and d.events == len(lines)
+    got = [r["activity_id"] for r in _rows(d)]
+    assert got == [99 if member == "action" and k == 1 else r["activity_id"] for k, r in enumerate(want)]

@@ -439,8 +439,19 @@ def _git_activity(message: msgspec.Raw, *, objects_only: bool = False) -> int:
         return next((a for w in words if (a := _GIT_OPERATION.get(w, 99)) != 99), 99)
     if raw[:1] != b"{":
         return 99
-    msg = msgspec.json.decode(raw)
-    return _GIT_OPERATION.get(str(msg.get("action") or msg.get("verb") or "").lower(), 99)
+    try:  # the two members read alone: another holding a number beyond float64 (1e400) raised out of the decode
+        msg = _GIT_MESSAGE.decode(raw)
+    except msgspec.DecodeError:  # action or verb so written: it names none
+        return 99
+    return _GIT_OPERATION.get(str(msg.action or msg.verb or "").lower(), 99)
+
+
+class _GitMessage(msgspec.Struct, gc=False):
+    action: Any = None
+    verb: Any = None
+
+
+_GIT_MESSAGE = msgspec.json.Decoder(_GitMessage)
 
 
 def _system(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
