@@ -283,3 +283,23 @@ def test_gitlab_git_operation_message_beyond_float64(member: str, value: str, mo
     assert not d.dead and not auto.dead and d.events == len(lines)
     got = [r["activity_id"] for r in _rows(d)]
     assert got == [99 if member == "action" and k == 1 else r["activity_id"] for k, r in enumerate(want)]
+
+
+@pytest.mark.parametrize("recase", ["lower", "one"])
+def test_cloudtrail_sign_in_with_keys_recased(recase: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Elastic's IAM Identity Center UserAuthentication record (tests/cases/holdout) with its
+    # top-level keys in another case (as Panther's data lake gives them: lower-cased columns). The
+    # msgspec path reads such a record again in CloudTrail's case (_recased); the native path sets
+    # sign-in records aside by eventName and did not, dead-lettering it as nameless: the two paths
+    # disagreed. Both now store it.
+    rec = json.loads((CASES / "holdout" / "elastic-cloudtrail-user-authentication.log").read_bytes().splitlines()[0])
+    want = _rows(same_both_ways("cloudtrail", json.dumps(rec).encode(), monkeypatch, "unmutated"))
+    if recase == "lower":
+        rec = {k.lower(): v for k, v in rec.items()}
+    else:
+        rec = {("EVENTSOURCE" if k == "eventSource" else k): v for k, v in rec.items()}
+    d = same_both_ways("cloudtrail", json.dumps(rec).encode(), monkeypatch, recase)
+    assert not d.dead and d.events == 1
+    got = _rows(d)
+    assert [(r["class_uid"], r["time"], r["metadata"]["event_code"]) for r in got] == [
+        (r["class_uid"], r["time"], r["metadata"]["event_code"]) for r in want]

@@ -546,6 +546,7 @@ def _mapped(cols: _fast.Columns, n: int, aside: Callable[[], tuple[list[bytes], 
     if _signed_in(raws, out):
         return True
     st = decode_strict(raws, locs, _Record, out, CloudTrail.name, "a CloudTrail record")
+    st = _recased(st, out)  # a sign-in record with its top-level keys in another case, as the msgspec path reads it
     st = st.reject([None if r.eventSource else _NAMELESS for r in st.recs], out, CloudTrail.name)
     if st.recs:
         out.batches.append(_batch("authentication", st))
