@@ -303,3 +303,19 @@ def test_cloudtrail_sign_in_with_keys_recased(recase: str, monkeypatch: pytest.M
     got = _rows(d)
     assert [(r["class_uid"], r["time"], r["metadata"]["event_code"]) for r in got] == [
         (r["class_uid"], r["time"], r["metadata"]["event_code"]) for r in want]
+
+
+@pytest.mark.parametrize("event", [{"id": "1", "timestamp": 1, "MESSAGE": "x"}, {"id": "1", "message": 7}, "text", None])
+def test_cloudwatch_envelope_bad_log_event_alone(event: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An EKS audit subscription envelope (tests/cases/holdout) holding two log events, one of them
+    # not an object with a string message: the whole envelope was dead-lettered ('not a Kubernetes
+    # audit event'), its good event with it. That log event is dead-lettered alone, with its reason.
+    path = CASES / "holdout" / "eks_audit_cloudwatch_envelopes.jsonl"
+    lines = [json.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+    env = next(x for x in lines if len(x.get("logEvents") or ()) == 2)
+    want = _rows(same_both_ways("k8s_audit", json.dumps(env).encode(), monkeypatch, "unmutated"))
+    env["logEvents"][1] = event
+    d = same_both_ways("k8s_audit", json.dumps(env).encode(), monkeypatch, event)
+    assert d.events == 2 and [x.reason for x in d.dead] == [
+        "CloudWatch Logs subscription log event without a string message: no log event to map"]
+    assert [r["metadata"]["uid"] for r in _rows(d)] == [want[0]["metadata"]["uid"]]

@@ -20,13 +20,14 @@ A Logs Insights ``GetQueryResults`` answer (``{"results": [[{"field", "value"}, 
 @message`` query) gives each row's ``@message``; a row without one (a query that did not select
 it) holds no record to map and is dead-lettered alone. An object is taken for an answer or a
 log event only when it has no key besides these, so a record that merely holds an ``events``,
-``results`` or ``message`` field is left as it is.
+``results`` or ``message`` field is left as it is. A subscription envelope's log event
+that is not an object with a string ``message`` is dead-lettered alone (its envelope's other
+log events are unwrapped as ever).
 
 :func:`unwrap` replaces each envelope record by its messages (their source offset is the
 envelope's; a message that is not JSON is dead-lettered); records of any other shape are kept
 as they are, in order. An envelope whose
-``logEvents`` is not a list of objects with a string ``message`` is left as it is (the format
-then dead-letters it with its own reason). Cost: a byte test per record; only envelopes are
+``logEvents`` is not a list is left as it is (the format then dead-letters it with its own reason). Cost: a byte test per record; only envelopes are
 decoded.
 """
 
@@ -46,7 +47,7 @@ class _LogEvent(msgspec.Struct, gc=False):
 
 class _Envelope(msgspec.Struct, gc=False):
     messageType: str
-    logEvents: list[_LogEvent] | None = None
+    logEvents: list[msgspec.Raw] | None = None  # each read alone (_LogEvent): a bad one is dead-lettered alone
 
 
 class _ApiEvent(msgspec.Struct, gc=False, forbid_unknown_fields=True):
@@ -104,7 +105,7 @@ def _messages(raw: bytes) -> list[str | bytes] | None:
             env = _ENVELOPE.decode(raw)
             if env.messageType not in ("DATA_MESSAGE", "CONTROL_MESSAGE"):
                 return None
-            return [e.message for e in env.logEvents or ()] if env.messageType == "DATA_MESSAGE" else []
+            return [_log_event(e) for e in env.logEvents or ()] if env.messageType == "DATA_MESSAGE" else []
         if b'"events"' in raw:
             return [e.message for e in _API_ANSWER.decode(raw).events]
         if b'"results"' in raw and b'"field"' in raw:
@@ -119,6 +120,21 @@ def _messages(raw: bytes) -> list[str | bytes] | None:
 
 
 _NO_MESSAGE = "CloudWatch Logs Insights result row without @message: no log event to map"
+_LOG_EVENT = msgspec.json.Decoder(_LogEvent)
+_NOT_EVENT = "CloudWatch Logs subscription log event without a string message: no log event to map"
+
+
+class _BadEvent(bytes):
+    """A log event of an envelope that is not an object with a string ``message`` (its JSON)."""
+
+
+def _log_event(raw: msgspec.Raw) -> str | bytes:
+    """A subscription envelope's log event's message, or the event's JSON (a :class:`_BadEvent`)
+    when it has none: that event is dead-lettered alone, its envelope's other events unwrapped."""
+    try:
+        return _LOG_EVENT.decode(raw).message
+    except msgspec.DecodeError:
+        return _BadEvent(raw)
 
 
 def _holds_keys(raws: list[bytes]) -> bool:
@@ -147,7 +163,8 @@ def unwrap(records: Records, fmt: str) -> Records:
         events -= 1  # the envelope is no event; its messages are
         for message in logged:
             if isinstance(message, bytes):
-                dead.append(DeadLetter(_NO_MESSAGE, loc[0], loc[1], message, fmt))
+                why = _NOT_EVENT if isinstance(message, _BadEvent) else _NO_MESSAGE
+                dead.append(DeadLetter(why, loc[0], loc[1], bytes(message), fmt))
                 events += 1
                 continue
             recs, _offsets, bad = split_json_records(message.encode(), loc[0], fmt)
