@@ -319,3 +319,20 @@ def test_cloudwatch_envelope_bad_log_event_alone(event: Any, monkeypatch: pytest
     assert d.events == 2 and [x.reason for x in d.dead] == [
         "CloudWatch Logs subscription log event without a string message: no log event to map"]
     assert [r["metadata"]["uid"] for r in _rows(d)] == [want[0]["metadata"]["uid"]]
+
+
+@pytest.mark.parametrize("field", ["logStream", "owner", "logGroup"])
+def test_k8s_unreadable_record_same_reason_both_paths(field: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The EKS envelopes file (tests/cases/holdout) as compact NDJSON, its CONTROL_MESSAGE line with a
+    # lone surrogate in a field the native walk passes over: the walk dead-lettered it as 'no auditID,
+    # verb or requestURI', the msgspec path with msgspec's reason (JSON is malformed): the paths
+    # disagreed. Both now give msgspec's; the other line's events are stored.
+    path = CASES / "holdout" / "eks_audit_cloudwatch_envelopes.jsonl"
+    lines = [json.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+    control = next(k for k, x in enumerate(lines) if x["messageType"] == "CONTROL_MESSAGE")
+    lines[control][field] = "@@S@@"
+    body = b"\n".join(json.dumps(x, separators=(",", ":")).encode() for x in lines).replace(b"@@S@@", b"\\ud800")
+    d = same_both_ways("k8s_audit", body, monkeypatch, field)
+    assert [x.reason.split(" (byte")[0] for x in d.dead] == [
+        "not a Kubernetes audit event: JSON is malformed: unexpected end of hex escape"]
+    assert len(_rows(d)) == sum(len(x["logEvents"]) for x in lines if x["messageType"] == "DATA_MESSAGE")

@@ -616,6 +616,13 @@ def _native(records: Records, out: Decoded, fmt: K8sAudit) -> bool:
             out.events -= opened.count(False)  # an EventList whose items is null holds no events
         bad = np.flatnonzero(pc.and_(drop, pc.invert(is_list)).to_numpy(zero_copy_only=False))
         for i, k, h in zip(bad, kind.take(bad).to_pylist(), has_id.take(bad).to_pylist(), strict=True):
+            # a record msgspec cannot read at all (a lone surrogate in a field the walk passes over)
+            # is dead-lettered with the msgspec path's reason
+            unread = Decoded()
+            decode_strict([raws[i]], [records.locs[i]], _Event, unread, K8sAudit.name, "a Kubernetes audit event")
+            if unread.dead:
+                out.dead.extend(unread.dead)
+                continue
             why = _not_event(k, h)
             assert why is not None  # a dropped row is not an Event, or has no id
             out.dead.append(DeadLetter(why, records.locs[i][0], records.locs[i][1], raws[i], K8sAudit.name))
