@@ -336,3 +336,17 @@ def test_k8s_unreadable_record_same_reason_both_paths(field: str, monkeypatch: p
     assert [x.reason.split(" (byte")[0] for x in d.dead] == [
         "not a Kubernetes audit event: JSON is malformed: unexpected end of hex escape"]
     assert len(_rows(d)) == sum(len(x["logEvents"]) for x in lines if x["messageType"] == "DATA_MESSAGE")
+
+
+@pytest.mark.parametrize(("field", "value"), [("resolve", {"x": "Set `ftpsState`"}), ("issue", ["a", "b"]), ("issue", 7)])
+def test_snyk_iac_description_not_text(field: str, value: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # snyk-to-html's IaC report (tests/cases/holdout) with one issue's iacDescription.issue/resolve
+    # an object, an array or a number: ArrowTypeError building the text column, on both paths, and
+    # the report's issues lost (a decoder error). Only text is read there; the issue is stored.
+    doc = json.loads((CASES / "holdout" / "iac-test-report.json").read_bytes())
+    want = _rows(same_both_ways("snyk", json.dumps(doc).encode(), monkeypatch, "unmutated"))
+    doc[1]["infrastructureAsCodeIssues"][2]["iacDescription"][field] = value
+    d = same_both_ways("snyk", json.dumps(doc).encode(), monkeypatch, (field, value))
+    assert not d.dead and d.events == len(want)
+    got = _rows(d)
+    assert [r["finding_info"]["uid"] for r in got] == [r["finding_info"]["uid"] for r in want]

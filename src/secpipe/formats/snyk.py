@@ -109,6 +109,7 @@ from secpipe.formats.base import (
     event_uids,
     parse_times,
     string_column,
+    text_or_none,
     to_batch,
     unmapped_from,
 )
@@ -866,7 +867,8 @@ class Snyk(ReportFormat):
         chains = fields["from"]
         joined = chains.per_row(chains.derive(_arrow_path))
         desc = [v.iacDescription or {} for v in vs]
-        detail = strs([d.get("issue") or v.issue or v.msg or (f"license {v.license}" if v.license else None)
+        # iacDescription's issue/resolve: text only (an object or array there raised ArrowTypeError, the report lost)
+        detail = strs([text_or_none(d.get("issue")) or v.issue or v.msg or (f"license {v.license}" if v.license else None)
                        for d, v in zip(desc, vs, strict=True)])  # fmt: skip
         check = nest({
             "uid": strs([v.publicId or v.id for v in vs]),
@@ -878,7 +880,7 @@ class Snyk(ReportFormat):
             "status_id": pa.array([3] * n, pa.int32()),
         })  # fmt: skip
         status_id = pa.array([1] * n, pa.int32())
-        resolve = strs([d.get("resolve") or v.resolve for d, v in zip(desc, vs, strict=True)])
+        resolve = strs([text_or_none(d.get("resolve")) or v.resolve for d, v in zip(desc, vs, strict=True)])
         return {
             "status_id": status_id,
             "status": captions("compliance_finding", "status_id", status_id),
