@@ -350,3 +350,18 @@ def test_snyk_iac_description_not_text(field: str, value: Any, monkeypatch: pyte
     assert not d.dead and d.events == len(want)
     got = _rows(d)
     assert [r["finding_info"]["uid"] for r in got] == [r["finding_info"]["uid"] for r in want]
+
+
+def test_first_line_lone_surrogate_in_unmapped_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Panther's Kubernetes IOC events (tests/cases/holdout) as compact NDJSON whose FIRST line holds a
+    # lone surrogate in a field no mapping reads (p_enrichment). msgspec refuses that line, so the
+    # split took the body for objects pretty-printed back to back and read it with the stdlib (which
+    # accepts a lone surrogate), passing the line on unchecked: the native walk stored it, the msgspec
+    # path refused it (two paths, two answers). The split dead-letters such a record itself.
+    path = CASES / "holdout" / "k8s_ioc_activity.jsonl"
+    lines = [json.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+    lines[0]["p_enrichment"]["tor_exit_nodes"][0] = "x@@S@@"
+    body = b"\n".join(json.dumps(x, separators=(",", ":")).encode() for x in lines).replace(b"@@S@@", b"\\ud800")
+    d = same_both_ways("k8s_audit", body, monkeypatch, "first line")
+    assert [(x.reason, x.offset) for x in d.dead] == [("invalid JSON: Input data was truncated", 0)]
+    assert d.events == len(lines) and len(_rows(d)) == len(lines) - 1

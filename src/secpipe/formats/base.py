@@ -322,7 +322,14 @@ def split_json_records(
         if text[:1] == b"{" and _pretty_first_line(text):  # objects pretty-printed back to back (jq's output)
             parts = concatenated_objects(text)
             if parts:
-                return _utf8_only([_compact(p) for p in parts], list(range(len(parts))), dead, source, fmt)
+                recs, idx = [], []
+                for i, part in enumerate(parts):
+                    try:
+                        recs.append(msgspec.json.format(part, indent=-1))
+                        idx.append(i)
+                    except _UNREADABLE as exc:  # what the stdlib reads but msgspec refuses (a lone surrogate)
+                        dead.append(DeadLetter(f"invalid JSON: {_reason(exc)}", source, i, part, fmt))
+                return _utf8_only(recs, idx, dead, source, fmt)
     records: list[bytes] = []
     offsets: list[int] = []
     native = _fast.split_lines(data)
