@@ -11,6 +11,11 @@
   reference: FilterLogEvents, GetLogEvents) and their events alone (``--query events``) were not
   recognized for CloudTrail and dead-lettered whole as no audit event for Kubernetes. The cases
   wrap the real Panther records of ``shared/data/real`` in those shapes (spec-built).
+- SNS notifications (an EventBridge rule's SNS target, as an HTTPS or SQS subscriber receives
+  them: ``{"Type": "Notification", "TopicArn", "Message": "<the EventBridge event as text>"}``,
+  Amazon SNS message format) were recognized by no format; CloudTrail's own log-delivery
+  notification (``{"s3Bucket", "s3ObjectKey": [...]}``, CloudTrail's SNS documentation) holds
+  no event and must not be dead-lettered.
 """
 
 from __future__ import annotations
@@ -122,3 +127,35 @@ def test_cloudwatch_logs_insights_row_without_message(real: Path) -> None:
     assert d.events == 3 and sum(b.num_rows for b in d.batches) == 2
     assert [x.reason for x in d.dead] == ["CloudWatch Logs Insights result row without @message: no log event to map"]
     assert json.loads(d.dead[0].raw) == doc["results"][-1]
+
+
+def _sns(message: dict[str, Any]) -> dict[str, Any]:
+    """An SNS notification as an HTTPS or SQS (raw delivery off) subscriber receives it."""
+    return {"Type": "Notification", "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:trail", "Subject": None, "Message": json.dumps(message),
+            "Timestamp": "2024-01-10T10:00:00.000Z", "SignatureVersion": "1", "Signature": "EXAMPLE",
+            "SigningCertURL": "https://sns.us-east-1.amazonaws.com/x.pem",
+            "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"}  # fmt: skip
+
+
+def test_sns_notifications(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = [r for r in _panther(real) if r.get("eventTime")][:3]
+    want = sorted(r["metadata"]["uid"] for r in _rows(formats.get("cloudtrail").decode(json.dumps({"Records": recs}).encode(), "b")))
+    bridged = [{"version": "0", "id": "e", "detail-type": "AWS API Call via CloudTrail", "source": "aws.s3", "account": "1",
+                "time": r["eventTime"], "region": "us-east-1", "resources": [], "detail": r} for r in recs]  # fmt: skip
+    for shape, doc in (("EventBridge event", b"".join(json.dumps(_sns(b)).encode() + b"\n" for b in bridged)),
+                       ("record", json.dumps([_sns(r) for r in recs], indent=2).encode())):
+        assert formats.detect(doc[:65536]) is formats.get("cloudtrail"), shape
+        d = same_both_ways("cloudtrail", doc, monkeypatch, shape)
+        assert not d.dead and d.events == len(recs), shape
+        assert sorted(r["metadata"]["uid"] for r in _rows(d)) == want, shape
+
+
+def test_cloudtrail_delivery_notification_holds_no_event() -> None:
+    key = "AWSLogs/123456789012/CloudTrail/us-east-2/2013/12/13/123456789012_CloudTrail_us-west-2_20131213T1920Z_Ln.json.gz"
+    doc = json.dumps(_sns({"s3Bucket": "bucket", "s3ObjectKey": [key]})).encode()
+    assert formats.detect(doc) is formats.get("cloudtrail")
+    d = formats.get("cloudtrail").decode(doc, "x")
+    assert (d.events, d.dead, d.batches) == (0, [], [])
+    d = formats.get("cloudtrail").decode(json.dumps(_sns({"hello": "world"})).encode(), "x")
+    assert d.events == 1 and len(d.dead) == 1 and not d.batches  # another message: no CloudTrail record

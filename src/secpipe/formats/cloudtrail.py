@@ -20,7 +20,9 @@ EventBridge events (``detail-type`` + ``detail``), CloudWatch Logs subscription 
 (``logEvents[].message``, also as Firehose writes them back to back, and the CloudWatch Logs
 API's ``filter-log-events``/``get-log-events``/``get-query-results`` answers, unwrapped by :mod:`._cwlogs`: a
 message that is not JSON goes alone to the dead letters; ``CONTROL_MESSAGE``
-holds no event) and ``lookup-events`` output (``Events[].CloudTrailEvent``). The wrapper
+holds no event), ``lookup-events`` output (``Events[].CloudTrailEvent``) and SNS notifications
+(``Message``: an EventBridge event as an EventBridge rule's SNS target sends it, or a record;
+CloudTrail's own log-delivery notification, ``s3Bucket``/``s3ObjectKey``, holds no event). The wrapper
 check costs nothing on ``{"Records": [...]}`` files. CloudTrail Insights records (no
 eventName/eventSource, ``insightDetails`` instead) are API Activity with activity Other,
 their operation and service taken from ``insightDetails``. Digest files (``CloudTrail-Digest/``,
@@ -186,10 +188,21 @@ class _Wrapper(msgspec.Struct, gc=False, rename={"detail_type": "detail-type"}):
     detail_type: str | None = None
     detail: _R = _NONE
     Events: list[_Lookup] | None = None
+    Type: str | None = None  # an SNS notification: Type, TopicArn, Message (its text)
+    TopicArn: str | None = None
+    Message: str | None = None
+
+
+class _Delivered(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """The message of CloudTrail's own SNS notification: which log files it delivered."""
+
+    s3Bucket: str
+    s3ObjectKey: list[str]
 
 
 _WRAPPER = msgspec.json.Decoder(_Wrapper)
-_WRAPPED = (b'"detail-type"', b'"logEvents"', b'"CloudTrailEvent"')
+_DELIVERED = msgspec.json.Decoder(_Delivered)
+_WRAPPED = (b'"detail-type"', b'"logEvents"', b'"CloudTrailEvent"', b'"TopicArn"')
 #: the keys that make split_records look for wrappers: theirs and CloudWatch Logs API answers'
 _WRAPPERS = (*_WRAPPED, *(k for k in _cwlogs.KEYS if k not in _WRAPPED))
 
@@ -209,6 +222,8 @@ def _unwrap(raw: bytes) -> list[bytes] | str | None:
     texts: list[str | None]
     if w.detail_type is not None and bytes(w.detail)[:1] == b"{":
         return [bytes(w.detail)]
+    if w.Type == "Notification" and w.TopicArn is not None and w.detail_type is None and w.Events is None:
+        return _sns(w.Message)
     if w.Events is not None and w.detail_type is None:
         texts, what = [e.CloudTrailEvent for e in w.Events], "lookup-events CloudTrailEvent"
     else:
@@ -220,6 +235,22 @@ def _unwrap(raw: bytes) -> list[bytes] | str | None:
             return f"{what} is not a CloudTrail JSON record"
         out.append(rec)
     return out
+
+
+def _sns(message: str | None) -> list[bytes] | str:
+    """The records of an SNS notification's Message: an EventBridge event (a rule's SNS target)
+    or a record itself; CloudTrail's own log-delivery notification (``s3Bucket``/``s3ObjectKey``)
+    holds no event."""
+    rec = _canonical(message)
+    if rec is None:
+        return "SNS notification Message is not a CloudTrail JSON record"
+    try:
+        _DELIVERED.decode(rec)
+        return []
+    except msgspec.DecodeError:
+        pass
+    inner = _unwrap(rec)
+    return [rec] if inner is None else inner
 
 
 def _is_digest(head: bytes) -> bool:
@@ -390,11 +421,12 @@ class CloudTrail(RecordFormat):
         low = h.lower()  # keys in another case (a SQL data lake's columns, see _recased)
         if b'"eventsource"' in low and b'"eventname"' in low and b'amazonaws.com' in low:
             return 85 if b'"records"' in low else 80
-        if ((b'"logEvents"' in h or b'"ingestionTime"' in h or b'"@message"' in h) and b'eventSource\\"' in h) or (
+        if ((b'"logEvents"' in h or b'"ingestionTime"' in h or b'"@message"' in h or b'"TopicArn"' in h)
+                and b'eventSource\\"' in h) or (
                 b'"CloudTrailEvent"' in h and b'"EventName"' in h):
             return 90  # CloudWatch Logs messages (subscription, API answers) / lookup-events output holding CloudTrail JSON
-        if _is_digest(h):
-            return 80
+        if _is_digest(h) or (b'"TopicArn"' in h and b's3ObjectKey\\"' in h and b'_CloudTrail_' in h):
+            return 80  # digest files and CloudTrail's log-delivery notifications: no events
         if _EMPTY.fullmatch(h):  # CloudTrail delivers files with no records: zero events, nothing dead
             return 60
         return 0
