@@ -8,8 +8,9 @@
   Logs, from which logs are pulled with ``aws logs filter-log-events`` / ``get-log-events`` (EKS's
   documentation reads its audit log so). The answers (``{"events": [{"timestamp", "message",
   "ingestionTime", ...}], "nextForwardToken"/"searchedLogStreams", ...}``, CloudWatch Logs API
-  reference: FilterLogEvents, GetLogEvents) and their events alone (``--query events``) were not
-  recognized for CloudTrail and dead-lettered whole as no audit event for Kubernetes. The cases
+  reference: FilterLogEvents, GetLogEvents) and their events alone (``--query events``), Logs
+  Insights answers and a log group exported to S3 (``<timestamp> <message>`` lines) were not
+  recognized for CloudTrail and dead-lettered as no audit event for Kubernetes. The cases
   wrap the real Panther records of ``shared/data/real`` in those shapes (spec-built).
 - SNS notifications (an EventBridge rule's SNS target, as an HTTPS or SQS subscriber receives
   them: ``{"Type": "Notification", "TopicArn", "Message": "<the EventBridge event as text>"}``,
@@ -82,7 +83,10 @@ def _shapes(recs: list[dict[str, Any]]) -> dict[str, bytes]:
     return {"filter-log-events": json.dumps(fil, indent=4).encode(), "get-log-events": json.dumps(get).encode(),
             "get-query-results": json.dumps(_insights_answer(recs), indent=4).encode(),
             "--query events": json.dumps(fil["events"], indent=2).encode(),
-            "events one a line": b"".join(json.dumps(e).encode() + b"\n" for e in get["events"])}  # fmt: skip
+            "events one a line": b"".join(json.dumps(e).encode() + b"\n" for e in get["events"]),
+            # a log group exported to S3 (CreateExportTask): "<timestamp> <message>" lines
+            "export to S3": b"".join(b"2023-11-14T22:13:2%d.000Z %s\n" % (i % 10, json.dumps(r).encode())
+                                     for i, r in enumerate(recs))}  # fmt: skip
 
 
 @pytest.mark.parametrize("fmt", ["cloudtrail", "k8s_audit"])
@@ -159,3 +163,11 @@ def test_cloudtrail_delivery_notification_holds_no_event() -> None:
     assert (d.events, d.dead, d.batches) == (0, [], [])
     d = formats.get("cloudtrail").decode(json.dumps(_sns({"hello": "world"})).encode(), "x")
     assert d.events == 1 and len(d.dead) == 1 and not d.batches  # another message: no CloudTrail record
+
+
+@pytest.mark.parametrize("fmt", ["cloudtrail", "k8s_audit"])
+def test_export_line_that_is_no_json_stays_dead(fmt: str) -> None:
+    doc = b'2023-11-14T22:13:20.000Z {"not json\n2023-11-14T22:13:20.000Z plain text\n'
+    d = formats.get(fmt).decode(doc, "x")
+    assert d.events == 2 and len(d.dead) == 2 and not d.batches
+    assert [x.offset for x in d.dead] == [0, doc.index(b"2023", 1)]

@@ -24,6 +24,11 @@ log event only when it has no key besides these, so a record that merely holds a
 that is not an object with a string ``message`` is dead-lettered alone (its envelope's other
 log events are unwrapped as ever).
 
+A log group exported to S3 (``CreateExportTask``) is written one log event a line, its
+timestamp, a space, then its message (``2024-01-10T10:00:00.123Z {"kind":"Event",...}``; the
+CloudWatch Logs guide sorts such files on that leading timestamp). :func:`take_exported` reads
+such lines, which the JSON splitter dead-letters, as their messages.
+
 :func:`unwrap` replaces each envelope record by its messages (their source offset is the
 envelope's; a message that is not JSON is dead-lettered); records of any other shape are kept
 as they are, in order. An envelope whose
@@ -33,6 +38,8 @@ decoded.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 import msgspec
@@ -173,3 +180,28 @@ def unwrap(records: Records, fmt: str) -> Records:
             dead.extend(bad)
             events += len(recs) + len(bad)
     return Records(raws=raws, locs=locs, dead=dead, events=events)
+
+
+#: a CloudWatch Logs export line: the log event's timestamp (RFC 3339, UTC), a space, its message
+_EXPORTED = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z (?=[{\[])")
+
+
+def take_exported(records: Records, fmt: str) -> Records:
+    """``records`` with the CloudWatch Logs export lines among its dead letters (the JSON
+    splitter's: a line that opens with a timestamp is no JSON) read as their messages' records.
+    Costs nothing when no dead letter opens with a digit."""
+    if not any(d.raw[:1].isdigit() for d in records.dead):
+        return records
+    dead = []
+    for d in records.dead:
+        m = _EXPORTED.match(d.raw) if d.raw[:1].isdigit() else None
+        if m is None:
+            dead.append(d)
+            continue
+        recs, _offsets, bad = split_json_records(d.raw[m.end():], d.source, fmt)
+        records.raws.extend(recs)
+        records.locs.extend([(d.source, d.offset)] * len(recs))
+        dead.extend(replace(b, offset=d.offset) for b in bad)
+        records.events += len(recs) + len(bad) - 1  # the line was counted as one
+    records.dead = dead
+    return records

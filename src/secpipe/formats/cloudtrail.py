@@ -18,7 +18,8 @@ the record itself (which becomes ``raw_data``, so the same event has the same ui
 route; the wrapper's own fields are transport metadata repeating the record's):
 EventBridge events (``detail-type`` + ``detail``), CloudWatch Logs subscription messages
 (``logEvents[].message``, also as Firehose writes them back to back, and the CloudWatch Logs
-API's ``filter-log-events``/``get-log-events``/``get-query-results`` answers, unwrapped by :mod:`._cwlogs`: a
+API's ``filter-log-events``/``get-log-events``/``get-query-results`` answers and its exports
+to S3, unwrapped by :mod:`._cwlogs`: a
 message that is not JSON goes alone to the dead letters; ``CONTROL_MESSAGE``
 holds no event), ``lookup-events`` output (``Events[].CloudTrailEvent``) and SNS notifications
 (``Message``: an EventBridge event as an EventBridge rule's SNS target sends it, or a record;
@@ -438,6 +439,8 @@ class CloudTrail(RecordFormat):
         if _is_digest(data[:4096]):
             return Records()
         recs = super().split_records(data, source)
+        if recs.dead and data[:1].isdigit():  # a CloudWatch Logs export: "<timestamp> <record>" lines
+            recs = _cwlogs.take_exported(recs, self.name)
         if b'"Records"' in data[:64] or not _fast.contains_any(data, _WRAPPERS):  # a _bulk body: one SIMD pass a key
             return recs
         recs = _cwlogs.unwrap(recs, self.name)  # CloudWatch Logs envelopes: a record per log event

@@ -20,8 +20,9 @@ entries, and the other Azure Monitor / Cloud Audit Logs records that share such 
 mapped by :mod:`secpipe.formats._cloud_audit` (after this format's own pass, from the records it
 found to be no Event, so the Kubernetes path pays nothing).
 EKS audit logs delivered by a CloudWatch Logs subscription (``logEvents`` envelopes, directly
-or as Firehose/Lambda write them) are unwrapped first: each log event's ``message`` is an Event
-(:mod:`secpipe.formats._cwlogs`).
+or as Firehose/Lambda write them), pulled through its API (``filter-log-events`` ...) or exported
+to S3 (``<timestamp> <message>`` lines) are unwrapped first: each log event's ``message`` is an
+Event (:mod:`secpipe.formats._cwlogs`).
 
 Mapping: verb -> activity (create/post 1, get/list/watch/head/options 2, update/patch/put 3,
 delete/deletecollection 4, other (bind, escalate, impersonate, approve ...) 99); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
@@ -333,7 +334,7 @@ class K8sAudit(RecordFormat):
 
     def _map(self, records: Records) -> Decoded:
         if records.dead and any(d.raw[:4].isdigit() for d in records.dead):
-            records = _take_legacy(records)
+            records = _take_legacy(_cwlogs.take_exported(records, self.name))
         out = Decoded(dead=records.dead, events=records.events)
         if not records.raws or _native(records, out, self):
             return out
