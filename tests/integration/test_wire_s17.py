@@ -10,6 +10,7 @@ still serve others and lose nothing it has read.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -222,6 +223,20 @@ def test_unparseable_http_is_a_json_400_and_closes(server: Server, head: bytes) 
     assert status == b"HTTP/1.1 400 Bad Request" and b"connection: close" in rest.lower()
     answer = json.loads(rest.split(b"\r\n\r\n", 1)[1])
     assert answer["status"] == 400 and "not valid HTTP/1.1" in answer["error"]["reason"]
+    _alive(server)
+
+
+def test_a_transfer_coding_other_than_chunked_is_501(server: Server) -> None:
+    """RFC 9112 6.1: httptools removes only the chunking, so a gzip transfer-coded body reached the
+    endpoint still compressed (HEC raw stored it as text lines)."""
+    body = gzip.compress(b"<13>Nov 29 07:00:00 h app: transfer-coded\n")
+    with _connect(server) as s:
+        s.sendall(f"POST /services/collector/raw HTTP/1.1\r\nHost: x\r\nAuthorization: Splunk {server.ingest}\r\n"
+                  "Transfer-Encoding: gzip, chunked\r\n\r\n".encode() + b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+        got, _waited = _read_until_close(s, 5)
+    head, _, rest = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 501 ") and b"connection: close" in head.lower()
+    assert json.loads(rest)["text"].startswith("Transfer-Encoding 'gzip, chunked' is not supported")
     _alive(server)
 
 

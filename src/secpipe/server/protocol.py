@@ -15,6 +15,8 @@ it. :func:`guarded_protocol` subclasses the protocol (uvicorn takes a protocol c
 - a header size bound: past ``max_header_bytes`` (URL and every header name and value) the
   request is answered 431 and the connection closed, as Elasticsearch (``http.max_header_size``)
   and Splunk answer an oversized header block;
+- a transfer coding other than ``chunked`` (``Transfer-Encoding: gzip, chunked``) is answered 501
+  (RFC 9112 6.1): httptools removes only the chunking, so the body was read still compressed;
 - ``Expect: 100-continue`` answered early (401, 413... before the body was asked for) closes the
   connection: the client does not send the body then, and uvicorn read the next request as it.
 
@@ -154,6 +156,10 @@ class GuardedHttpTools(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._disarm()
         self._in_headers = False
+        codings = [c.strip().lower() for n, v in self.headers if n == b"transfer-encoding" for c in v.split(b",")]
+        if any(c not in (b"chunked", b"identity", b"") for c in codings):  # httptools only removes chunked
+            self._refuse(501, "Not Implemented", f"Transfer-Encoding {b', '.join(codings).decode('latin-1')!r} is not "
+                         "supported: send the body chunked or with Content-Length, compressed with Content-Encoding")
         if not self._refused:
             super().on_headers_complete()
             if self.expect_100_continue and type(self.cycle) is RequestResponseCycle:
