@@ -49,5 +49,13 @@ def test_flushes_leave_no_arrow_memory_behind(real: Path, tmp_path: Path, sample
             assert pipe.totals.events > 0, round_
     finally:
         gc.enable()
-    # round 1 warms caches (schemas, enum tables); after it every round must end where it began
-    assert levels[-1] <= levels[1], f"Arrow memory grew across flushes of {sample}: {levels}"
+    # round 1 warms caches (schemas, enum tables); after it every round must end where it began.
+    # A leaked batch adds at least its columns every round (kilobytes even for one Falco alert:
+    # four rounds after round 1); what is allowed is one small allocation (1 KiB) that is alive at some
+    # measurements and not at others (CloudTrail's levels alternate by 1 KiB with the hash seed
+    # since its errorCode column can be a kernel's output; no Python object holds Arrow memory
+    # across rounds there)
+    assert levels[-1] <= levels[1] + _SLACK, f"Arrow memory grew across flushes of {sample}: {levels}"
+
+
+_SLACK = 1024
