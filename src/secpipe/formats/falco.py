@@ -175,6 +175,13 @@ def _int_column(values: list[Any]) -> pa.Array:
     return pa.array([_int(v) for v in values], pa.int32())
 
 
+#: a line of Falco's text output (``json_output: false``, Falco's default, also what its
+#: ``http_output`` then POSTs as text/plain): ``<time>: <Priority> <output>``
+_TEXT_ALERT = re.compile(rb"\s*\S+: (?:Emergency|Alert|Critical|Error|Warning|Notice|Informational|Info|Debug) \S")
+_TEXT_REASON = ("a Falco text alert (json_output: false): secpipe reads Falco's JSON output; set json_output: true "
+                "(and json_include_output_property: true) in falco.yaml. ")
+
+
 class Falco(CheckedTopFormat):
     """Falco runtime security alerts."""
 
@@ -201,7 +208,11 @@ class Falco(CheckedTopFormat):
         first = data.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
         if first and first not in b"{[" and b"alco" in data[:4096]:
             data = _blank_syslog_headers(data)
-        return super().split_records(data, source)
+        recs = super().split_records(data, source)
+        if recs.dead and first and first not in b"{[" and _TEXT_ALERT.match(data):
+            for dl in recs.dead:  # say what to change, not only that it is no JSON
+                dl.reason = _TEXT_REASON + dl.reason
+        return recs
 
     def sniff(self, head: bytes) -> int:
         """Recognize the alert keys."""
