@@ -321,20 +321,23 @@ def test_cloudwatch_envelope_bad_log_event_alone(event: Any, monkeypatch: pytest
     assert [r["metadata"]["uid"] for r in _rows(d)] == [want[0]["metadata"]["uid"]]
 
 
-@pytest.mark.parametrize("field", ["logStream", "owner", "logGroup"])
-def test_k8s_unreadable_record_same_reason_both_paths(field: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("field", "first"), [("logStream", True), ("owner", True), ("logGroup", False)])
+def test_k8s_unreadable_record_same_reason_both_paths(field: str, first: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     # The EKS envelopes file (tests/cases/holdout) as compact NDJSON, its CONTROL_MESSAGE line with a
     # lone surrogate in a field the native walk passes over: the walk dead-lettered it as 'no auditID,
     # verb or requestURI', the msgspec path with msgspec's reason (JSON is malformed): the paths
-    # disagreed. Both now give msgspec's; the other line's events are stored.
+    # disagreed. The split now refuses such a line itself (first line or not: see
+    # test_first_line_lone_surrogate_in_unmapped_field), the same on both paths; the walk, should
+    # such a record reach it, takes the msgspec path's reason. The other line's events are stored.
     path = CASES / "holdout" / "eks_audit_cloudwatch_envelopes.jsonl"
     lines = [json.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
     control = next(k for k, x in enumerate(lines) if x["messageType"] == "CONTROL_MESSAGE")
     lines[control][field] = "@@S@@"
+    if not first:
+        lines.append(lines.pop(control))
     body = b"\n".join(json.dumps(x, separators=(",", ":")).encode() for x in lines).replace(b"@@S@@", b"\\ud800")
     d = same_both_ways("k8s_audit", body, monkeypatch, field)
-    assert [x.reason.split(" (byte")[0] for x in d.dead] == [
-        "not a Kubernetes audit event: JSON is malformed: unexpected end of hex escape"]
+    assert [x.reason.split(" (byte")[0] for x in d.dead] == ["invalid JSON: JSON is malformed: unexpected end of hex escape"]
     assert len(_rows(d)) == sum(len(x["logEvents"]) for x in lines if x["messageType"] == "DATA_MESSAGE")
 
 
@@ -365,3 +368,24 @@ def test_first_line_lone_surrogate_in_unmapped_field(monkeypatch: pytest.MonkeyP
     d = same_both_ways("k8s_audit", body, monkeypatch, "first line")
     assert [(x.reason, x.offset) for x in d.dead] == [("invalid JSON: Input data was truncated", 0)]
     assert d.events == len(lines) and len(_rows(d)) == len(lines) - 1
+
+
+def test_k8s_walk_takes_msgspec_reason_for_unreadable_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The records as map_records receives them (no split before: a caller that accumulates records),
+    # one holding a lone surrogate in a field the walk passes over and no auditID: both paths give
+    # msgspec's reason (the walk said 'no auditID, verb or requestURI').
+    from secpipe.formats.base import Records
+
+    path = CASES / "holdout" / "k8s_ioc_activity.jsonl"
+    lines = [json.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+    bad = {k: v for k, v in lines[0].items() if k not in ("auditID", "verb", "requestURI")}
+    bad["zzz"] = "x@@S@@"
+    raws = [json.dumps(bad, separators=(",", ":")).encode().replace(b"@@S@@", b"\\ud800")]
+    raws += [json.dumps(x, separators=(",", ":")).encode() for x in lines[1:]] * 12  # past the walk's minimum
+    got = []
+    for native in (True, False):
+        with native_mode(monkeypatch, native):
+            recs = Records(list(raws), [("src", i) for i in range(len(raws))], [], len(raws))
+            got.append(formats.get("k8s_audit").map_records(recs))  # type: ignore[attr-defined]
+    assert_same_decoded(got[0], got[1], "unreadable")
+    assert [x.reason.split(" (byte")[0] for x in got[0].dead] == ["not a Kubernetes audit event: Input data was truncated"]
