@@ -48,7 +48,6 @@ from secpipe.formats._findings import (
     S,
     compact,
     finding_base,
-    kv_list,
     memo_columns,
     paused_gc,
     record_bytes,
@@ -59,8 +58,7 @@ from secpipe.formats._findings import (
 )
 from secpipe.formats.alertmanager_api import (
     Notes,
-    alert_text,
-    analytic_columns,
+    alert_columns,
     decode_api,
     looks_api,
     sniff_api,
@@ -266,7 +264,6 @@ class Alertmanager(ReportFormat):
             uids=event_uids(self.name, raws, [f"{doc.groupKey}\0{o}" for o in ords]), times_ms=times, raws=raws,
             activity_ids=[3 if r else 1 for r in resolved], severity=sev,
         )  # fmt: skip
-        name, summary, desc = alert_text(labels, notes)
         fp = strs([a.fingerprint for a in al])
         ctx = {"receiver": doc.receiver, "externalURL": doc.externalURL, "groupLabels": doc.groupLabels,
                "commonAnnotations": doc.commonAnnotations, "truncatedAlerts": doc.truncatedAlerts,
@@ -275,22 +272,15 @@ class Alertmanager(ReportFormat):
         cols["start_time"] = starts
         cols["end_time"] = ends
         cols.update(_status(resolved))
+        cols.update(alert_columns(labels, notes, starts))
         cols.update({
-            "message": pc.coalesce(summary, desc, name),
             "metadata.original_event_uid": fp,
             "metadata.correlation_uid": const(doc.groupKey, n, S),
             "metadata.log_version": const(None if doc.version is None else str(doc.version), n, S),
             "finding_info.uid": pc.coalesce(fp, cols["metadata.uid"]) if fp.null_count else fp,
-            "finding_info.title": pc.coalesce(summary, name) if summary.null_count else summary,
-            "finding_info.desc": desc,
-            "finding_info.created_time": starts,
-            "finding_info.first_seen_time": starts,
             "finding_info.last_seen_time": last,
             "finding_info.src_url": strs([a.generatorURL for a in al]),
-            "finding_info.tags": kv_list(labels),
-            "finding_info.analytic.name": name,
         })  # fmt: skip
-        cols.update(analytic_columns(name))
         cols["unmapped"] = _unmapped(st, ctx)
         return to_batch(cls, cols)
 

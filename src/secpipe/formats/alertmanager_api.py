@@ -148,7 +148,7 @@ def sniff_api(head: bytes) -> bool:
     return keys >= 3 and b'"labels"' in h
 
 
-def loose(raw: bytes | msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, str | None]:
+def _loose(raw: bytes | msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, str | None]:
     """``raw`` decoded by ``dec`` (None for an absent value), or None and msgspec's reason."""
     if not raw:
         return None, None
@@ -156,6 +156,28 @@ def loose(raw: bytes | msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, str
         return dec.decode(raw), None
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         return None, str(exc)
+
+
+def read_fields(st: Strict, out: Decoded, fmt: str, what: str,
+                fields: dict[str, msgspec.json.Decoder]) -> tuple[Strict, dict[str, list[Any]], list[int] | None]:
+    """Each record's raw ``fields`` (struct attribute -> decoder) decoded (None where absent). A
+    record one of them does not read is dead-lettered into ``out`` (``what: at `$.field`: why``,
+    the first such field), the others go on: (the records kept, their values per field, the
+    indices kept or None when all were)."""
+    values: dict[str, list[Any]] = {f: [] for f in fields}
+    bad: list[str | None] = []
+    for rec in st.recs:
+        why = None
+        for f, dec in fields.items():
+            v, w = _loose(getattr(rec, f), dec)
+            values[f].append(v)
+            if w and why is None:
+                why = f"{what}: at `$.{f}`: {w}"
+        bad.append(why)
+    if not any(bad):
+        return st, values, None
+    keep = [k for k, b in enumerate(bad) if b is None]
+    return st.reject(bad, out, fmt), {f: [vs[k] for k in keep] for f, vs in values.items()}, keep
 
 
 def _group_ctx(*fields: tuple[str, Any]) -> bytes:
@@ -166,11 +188,11 @@ def _group_parts(item: msgspec.Raw, v2: bool) -> tuple[list[tuple[bytes, list[ms
     """A group's alerts with their ``unmapped.group`` text: a v2 ``alertGroup`` (``alerts``) or a
     v1 group (per-route ``blocks``); None and the reason when the item is neither."""
     if v2:
-        grp, why = loose(item, _GROUP)
+        grp, why = _loose(item, _GROUP)
         if grp is None or grp.alerts is None:
             return None, why or "no `alerts` array"
         return [(_group_ctx(("labels", grp.labels), ("receiver", grp.receiver)), grp.alerts)], ""
-    v1, why = loose(item, _V1_GROUP)
+    v1, why = _loose(item, _V1_GROUP)
     if v1 is None or v1.blocks is None:
         return None, why or "no `blocks` array"
     return [(_group_ctx(("labels", v1.labels), ("groupKey", v1.groupKey), ("receiver", (b.routeOpts or {}).get("receiver"))),
@@ -193,7 +215,7 @@ def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
     locs: list[tuple[str, int]] = []
     groups: list[bytes | None] = []
     for i, item in enumerate(items):
-        keys, _ = loose(item, _KEYS)
+        keys, _ = _loose(item, _KEYS)
         if keys is not None and "fingerprint" not in keys and ("alerts" in keys or "blocks" in keys):  # a group
             parts, reason = _group_parts(item, "alerts" in keys)
             if parts is None:
@@ -219,27 +241,37 @@ def decode_api(fmt: Format, data: bytes, source: str) -> Decoded:
     pos = {id(r): k for k, r in enumerate(raws)}
     st = decode_strict(raws, locs, _ApiAlert, out, fmt.name, "an Alertmanager API alert")
     groups = [groups[pos[id(r)]] for r in st.raws]
-    states, times, notes, bad = [], [], [], []
-    for a in st.recs:
-        s, w1 = loose(a.status, _STATE)
-        t, w2 = loose(a.updatedAt, _TIME)
-        n, w3 = loose(a.annotations, _NOTES)
-        why = w1 and f"at `$.status`: {w1}" or w2 and f"at `$.updatedAt`: {w2}" or w3 and f"at `$.annotations`: {w3}"
-        bad.append(None if why is None else f"not an Alertmanager API alert: {why}")
-        states.append(s.state if s is not None else None)
-        times.append(t)
-        notes.append(n or Notes())
-    if any(bad):
-        keep = [k for k, b in enumerate(bad) if b is None]
-        st = st.reject(bad, out, fmt.name)
-        states, times = [states[k] for k in keep], [times[k] for k in keep]
-        notes, groups = [notes[k] for k in keep], [groups[k] for k in keep]
+    st, got, keep = read_fields(st, out, fmt.name, "not an Alertmanager API alert",
+                                {"status": _STATE, "updatedAt": _TIME, "annotations": _NOTES})  # fmt: skip
+    if keep is not None:
+        groups = [groups[k] for k in keep]
     if st.recs:
-        out.batches.append(_batch(fmt, st, states, times, notes, groups, api))
+        states = [s.state if s is not None else None for s in got["status"]]
+        notes = [n or Notes() for n in got["annotations"]]
+        out.batches.append(_batch(fmt, st, states, got["updatedAt"], notes, groups, api))
     return out
 
 
-def alert_text(labels: list[dict[str, Any]], notes: list[Notes]) -> tuple[pa.Array, pa.Array, pa.Array]:
+def alert_columns(labels: list[dict[str, Any]], notes: list[Notes], starts: pa.Array) -> dict[str, pa.Array]:
+    """The columns every alert finding takes from its labels, annotations and start (the
+    Alertmanager webhook, its API answers and Prometheus's alerts answer alike): message,
+    title and desc from ``summary``/``description`` (else ``message``) with ``alertname`` as
+    the fallback, created and first-seen time, the labels as tags, the alertname as the Rule."""
+    name, summary, desc = _alert_text(labels, notes)
+    cols = {
+        "message": pc.coalesce(summary, desc, name),
+        "finding_info.title": pc.coalesce(summary, name) if summary.null_count else summary,
+        "finding_info.desc": desc,
+        "finding_info.created_time": starts,
+        "finding_info.first_seen_time": starts,
+        "finding_info.tags": kv_list(labels),
+        "finding_info.analytic.name": name,
+    }
+    cols.update(_analytic_columns(name))
+    return cols
+
+
+def _alert_text(labels: list[dict[str, Any]], notes: list[Notes]) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(alertname, annotations' summary, description else message) of each alert, as strings."""
     name = strs([None if (v := lb.get("alertname")) is None else str(v) for lb in labels])
     summary = strs([None if x.summary is None else str(x.summary) for x in notes])
@@ -248,7 +280,7 @@ def alert_text(labels: list[dict[str, Any]], notes: list[Notes]) -> tuple[pa.Arr
     return name, summary, desc
 
 
-def analytic_columns(name: pa.Array) -> dict[str, pa.Array]:
+def _analytic_columns(name: pa.Array) -> dict[str, pa.Array]:
     """A Rule only where the alert names it (an analytic needs a name or uid, OCSF 1.8.0)."""
     n = len(name)
 
@@ -273,31 +305,23 @@ def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str 
         times_ms=starts, raws=st.raws, activity_ids=[1] * n,
         severity=severity_list([None if (v := lb.get("severity")) is None else str(v) for lb in labels]),
     )  # fmt: skip
-    name, summary, desc = alert_text(labels, notes)
     fp = strs([a.fingerprint for a in al])
     status_id = pa.array([_STATUS.get((s or "").lower(), 0 if s is None else 99) for s in states], pa.int32())
+    cols.update(alert_columns(labels, notes, starts))
     cols.update({
         "start_time": starts,
         "status_id": status_id,
         "status": captions(_CLS, "status_id", status_id),
         "status_detail": strs(states),
-        "message": pc.coalesce(summary, desc, name),
         "metadata.original_event_uid": fp,
         "metadata.log_name": pa.array([api + "/groups" if g else api for g in groups], S),
         "finding_info.uid": pc.coalesce(fp, cols["metadata.uid"]),
-        "finding_info.title": pc.coalesce(summary, name),
-        "finding_info.desc": desc,
-        "finding_info.created_time": starts,
-        "finding_info.first_seen_time": starts,
         "finding_info.last_seen_time": pc.coalesce(upd, starts),
         "finding_info.modified_time": upd,
         "finding_info.src_url": strs([a.generatorURL for a in al]),
-        "finding_info.tags": kv_list(labels),
-        "finding_info.analytic.name": name,
     })  # fmt: skip
-    cols.update(analytic_columns(name))
     cols["unmapped"] = unmapped_from(st, _UNMAPPED, groups if any(groups) else None)
     return to_batch(_CLS, cols)
 
 
-__all__ = ["Notes", "alert_text", "analytic_columns", "decode_api", "looks_api", "loose", "sniff_api"]
+__all__ = ["Notes", "alert_columns", "decode_api", "looks_api", "read_fields", "sniff_api"]

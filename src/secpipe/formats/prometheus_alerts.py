@@ -33,9 +33,8 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from secpipe import _compute as pc
-from secpipe.formats._findings import S, captions, compact, finding_base, kv_list, severity_list, strs
-from secpipe.formats.alertmanager_api import Notes, alert_text, analytic_columns, loose
+from secpipe.formats._findings import S, captions, compact, finding_base, severity_list, strs
+from secpipe.formats.alertmanager_api import Notes, alert_columns, read_fields
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -120,20 +119,9 @@ def decode_prometheus(fmt: Format, data: bytes, source: str) -> Decoded:
     raws = [bytes(a) for a in ans.data.alerts]
     out = Decoded(events=len(raws))
     st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Alert, out, fmt.name, "a Prometheus alert")
-    states, notes, bad = [], [], []
-    for a in st.recs:
-        s, w1 = loose(a.state, _STATE)
-        n, w2 = loose(a.annotations, _NOTES)
-        where = "state" if w1 else "annotations" if w2 else None
-        bad.append(None if where is None else f"not a Prometheus alert: at `$.{where}`: {w1 or w2}")
-        states.append(s)
-        notes.append(n or Notes())
-    if any(bad):
-        keep = [k for k, b in enumerate(bad) if b is None]
-        st = st.reject(bad, out, fmt.name)
-        states, notes = [states[k] for k in keep], [notes[k] for k in keep]
+    st, got, _keep = read_fields(st, out, fmt.name, "not a Prometheus alert", {"state": _STATE, "annotations": _NOTES})
     if st.recs:
-        out.batches.append(_batch(fmt, st.recs, st, states, notes))
+        out.batches.append(_batch(fmt, st.recs, st, got["state"], [n or Notes() for n in got["annotations"]]))
     return out
 
 
@@ -146,25 +134,17 @@ def _batch(fmt: Format, al: list[_Alert], st: Any, states: list[str | None], not
         times_ms=active, raws=st.raws, activity_ids=[1] * n,
         severity=severity_list([None if (v := lb.get("severity")) is None else str(v) for lb in labels]),
     )  # fmt: skip
-    name, summary, desc = alert_text(labels, notes)
     status_id = pa.array([1 if (s or "").lower() in ("firing", "pending") else 0 if s is None else 99 for s in states],
                          pa.int32())  # fmt: skip
+    cols.update(alert_columns(labels, notes, active))
     cols.update({
         "start_time": active,
         "status_id": status_id,
         "status": captions(_CLS, "status_id", status_id),
         "status_detail": strs(states),
-        "message": pc.coalesce(summary, desc, name),
         "metadata.log_name": pa.array([_API] * n, S),
         "finding_info.uid": strs([fingerprint(lb) for lb in labels]),
-        "finding_info.title": pc.coalesce(summary, name),
-        "finding_info.desc": desc,
-        "finding_info.created_time": active,
-        "finding_info.first_seen_time": active,
-        "finding_info.tags": kv_list(labels),
-        "finding_info.analytic.name": name,
     })  # fmt: skip
-    cols.update(analytic_columns(name))
     cols["unmapped"] = unmapped_from(st, _UNMAPPED)
     return to_batch(_CLS, cols)
 
