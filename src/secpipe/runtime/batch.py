@@ -5,7 +5,8 @@ Documents are read one at a time (never a whole 1 GB input in memory). For recor
 accumulated, per format, up to ``batch_records`` records or ``batch_bytes`` bytes and mapped
 in one columnar pass (documents the format walks whole, ``RecordFormat.defer``, are kept
 unsplit until then); other formats decode each document on its own. Offsets of dead
-letters from chunked ``lines`` documents are made file-absolute.
+letters from chunked ``lines`` documents are made file-absolute. Syslog chunks of one file are
+one stream: a :class:`~secpipe.formats.syslog.Repeats` counts verbatim repeats across them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from secpipe.formats.base import Decoded, RecordFormat, Records, decode_document
+from secpipe.formats.syslog import Repeats, Syslog
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.sources.files import read_documents
 
@@ -35,6 +37,7 @@ def ingest_files(
 
     for path in files:
         done = 0
+        repeats = Repeats()
         for doc in read_documents(path, fmt):
             if doc.dead is not None:
                 pipe.submit(Decoded(dead=[doc.dead], events=1))
@@ -53,7 +56,8 @@ def ingest_files(
                     drain(doc.fmt.name)
             else:
                 assert doc.fmt is not None
-                res = decode_document(doc.fmt, doc.data, doc.source)
+                source = repeats.source(doc.data, doc.source) if isinstance(doc.fmt, Syslog) else doc.source
+                res = decode_document(doc.fmt, doc.data, source)
                 if doc.offset:
                     for d in res.dead:
                         d.offset += doc.offset

@@ -49,6 +49,7 @@ from typing import Any, Protocol
 
 from secpipe.errors import SecpipeError, TransientError
 from secpipe.formats.base import DeadLetter
+from secpipe.formats.syslog import Repeats
 
 log = logging.getLogger("secpipe.sources.syslog")
 
@@ -113,6 +114,7 @@ class SyslogListener:
         self.service = service
         self.port = cfg.port
         self.accepted = 0  # messages handed to the service
+        self._repeats = Repeats()  # verbatim repeats across batches (formats.syslog module docstring)
         self.received = 0  # TCP/TLS messages read (stored once their batch is accepted)
         self.udp_dropped = 0  # UDP datagrams the service could not store (the sender cannot resend them)
         self._burst = _DropBurst()
@@ -215,17 +217,27 @@ class SyslogListener:
     def _source(self, peer: str) -> str:
         return f"syslog+{self.cfg.protocol}://{self.cfg.host}:{self.port}/peer={peer};framing=octet-counted"
 
-    async def _deliver(self, peer: str, msgs: list[bytes]) -> None:
+    def _batch(self, peer: str, msgs: list[bytes]) -> tuple[str, bytes]:
+        """(source, body) of a batch: the body octet-counted, the source hinted with the copies
+        of its messages the listener took before (the listener is one stream for every sender:
+        a UDP sender's port changes with each ``logger`` call)."""
+        body = _frame(msgs)
+        source = self._source(peer)
+        return (self._repeats.source(body, source) if self.cfg.fmt == "syslog" else source), body
+
+    async def _deliver(self, peer: str, msgs: list[bytes], batch: tuple[str, bytes] | None = None) -> None:
         if not msgs:
             return
-        body = _frame(msgs)
+        source, body = batch or self._batch(peer, msgs)
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self.service.accept, self.cfg.fmt, self._source(peer), body)
+        await loop.run_in_executor(None, self.service.accept, self.cfg.fmt, source, body)
         self.accepted += len(msgs)
 
     async def _store(self, peer: str, msgs: list[bytes]) -> None:
-        """:meth:`_deliver`, retried with back-off while storage fails (see module docstring)."""
-        await self._retrying(f"{len(msgs)} message(s) from {peer}", self._deliver, peer, msgs)
+        """:meth:`_deliver`, retried with back-off while storage fails (see module docstring);
+        the batch is framed and counted once, whatever the tries."""
+        if msgs:
+            await self._retrying(f"{len(msgs)} message(s) from {peer}", self._deliver, peer, msgs, self._batch(peer, msgs))
 
     async def _retrying(self, what: str, op: Callable[..., Any], *args: Any) -> None:
         wait = 0.05

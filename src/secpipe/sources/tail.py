@@ -22,7 +22,9 @@ Guarantees: a chunk is handed to :meth:`Service.accept` (durable: WAL fsync) *be
 new offset is checkpointed (``<data>/state/sources/<id>.json``, written atomically), so a
 crash never loses data. A crash between the two re-reads at most that chunk after restart,
 and event identity (``metadata.uid`` = hash of the record) makes the lake drop the copy: no
-duplicates. A chunk that cannot be stored (disk full: the WAL, the dead-letter store or the
+duplicates. Syslog lines repeated verbatim across chunks or polls stay distinct events: each
+file is one stream with its own :class:`~secpipe.formats.syslog.Repeats` (in memory, the
+last 16,384 distinct lines; forgotten with the file). A chunk that cannot be stored (disk full: the WAL, the dead-letter store or the
 alert store refuses it) leaves its offset where it was; the next poll reads it again, until
 it is stored. Lines written between the last read and a copytruncate are in the rotated copy,
 not here (as with every copytruncate tailer); prefer rename rotation.
@@ -44,6 +46,7 @@ from typing import Any, BinaryIO
 from secpipe import formats
 from secpipe.errors import SecpipeError, TransientError
 from secpipe.formats.base import DeadLetter
+from secpipe.formats.syslog import Repeats
 from secpipe.sources.files import GZIP_MAGIC, read_documents
 from secpipe.store._durable import write_file_atomic
 
@@ -103,6 +106,7 @@ class FileSource:
         self.files: dict[str, FileState] = self._load()
         self._open: dict[str, _Open] = {}
         self._sizes: dict[str, int] = {}  # read-once candidates: size seen at the last poll
+        self._repeats: dict[tuple[int, int], Repeats] = {}  # syslog repeat counts per (dev, inode)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._dirty = False
@@ -215,12 +219,13 @@ class FileSource:
         self._sizes.pop(path, None)
         n = 0
         source = f"file:{path}"
+        repeats = Repeats()
         for doc in read_documents(path, self.fmt):
             if doc.dead is not None:
                 self.service.dead_letter([doc.dead])
                 continue
             assert doc.fmt is not None
-            self.service.accept(doc.fmt.name, doc.source, doc.data)
+            self.service.accept(doc.fmt.name, _hinted(repeats, doc.fmt.name, doc.data, doc.source), doc.data)
             n += 1
         self.files[path] = FileState(st.st_dev, st.st_ino, st.st_size, once=True, size=st.st_size,
                                      format=self.fmt)  # fmt: skip
@@ -281,6 +286,7 @@ class FileSource:
             opened.fh.close()
             del self._open[key]
             del self.files[key]
+            self._repeats.pop((rec.dev, rec.ino), None)
             self._dirty = True
         return n
 
@@ -316,7 +322,8 @@ class FileSource:
                 self.service.dead_letter([DeadLetter("unrecognized input: no format matched (set format: NAME on the source)",
                                                      source, rec.offset, body, "auto")])  # fmt: skip
             elif body.strip():
-                self.service.accept(name, source, body)
+                repeats = self._repeats.setdefault((rec.dev, rec.ino), Repeats(1 << 14))
+                self.service.accept(name, _hinted(repeats, name, body, source), body)
                 n += 1
             rec.offset += cut
             if rec.fp_len < FINGERPRINT_BYTES:
@@ -325,6 +332,11 @@ class FileSource:
             self._dirty = True  # a refused save (disk full) is done again at the end of the next poll
             self.save()  # checkpoint only after the data is durable
         return n
+
+
+def _hinted(repeats: Repeats, fmt: str, data: bytes, source: str) -> str:
+    """The source to accept a syslog chunk under (its repeat hint); other formats' as is."""
+    return repeats.source(data, source) if fmt == "syslog" else source
 
 
 def _find_inode(folder: str, dev: int, ino: int) -> BinaryIO | None:
