@@ -8,15 +8,17 @@ session 17 lost 22 of 60 lines across a chunk boundary). Each reader now keeps a
 ``Repeats`` per stream; a re-read of the same file still collapses onto what is stored.
 
 The lines are the real OpenSSH log of ``tests/cases/holdout`` (loghub, see its SOURCE.md);
-the senders are util-linux ``logger`` over UDP and TCP, the file source and ``secpipe
-ingest``'s file reader.
+the senders are util-linux ``logger`` over UDP and TCP, the file source, ``secpipe ingest``'s
+file reader and HTTP bodies to a real ``secpipe up``.
 """
 
 from __future__ import annotations
 
 import functools
+import signal
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,6 +30,7 @@ from secpipe.runtime.pipeline import Pipeline
 from secpipe.runtime.service import Service
 from secpipe.sources.files import read_documents
 from secpipe.sources.tail import FileSource
+from tests.helpers import Server
 from tests.integration.test_syslog_listener import lake_rows, listener, log, needs_logger, wait_for
 
 CASES = Path(__file__).parents[1] / "cases" / "holdout"
@@ -153,3 +156,20 @@ def test_batches_of_a_stream_hash_as_one_batch(picks: list[int], cut: int, crlf:
     reps = syslog.Repeats()
     split = sorted(_uids(fmt.decode(parts[0], reps.source(parts[0], src))) + _uids(fmt.decode(parts[1], reps.source(parts[1], src))))
     assert split == whole and len(whole) == len(msgs)
+
+
+def test_http_bodies_of_one_sender_are_one_stream(data_dir: Path) -> None:
+    """A shipper POSTing log lines in batches (``/v1/ingest/syslog`` on a real ``secpipe up``):
+    a copy in its next body is another event, while the same body sent again (a retry after
+    a lost answer) collapses onto what the first one stored."""
+    first = b"\n".join(LINES[:3] + [FAILED]) + b"\n"
+    second = b"\n".join([FAILED, LINES[6]]) + b"\n"
+    with Server(data_dir) as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
+        h = {"Authorization": f"Bearer {srv.ingest_token}"}
+        for body in (first, second, second, first):
+            r = c.post("/v1/ingest/syslog", content=body, headers=h)
+            assert r.status_code == 200, r.text
+        assert srv.stop(signal.SIGTERM) == 0
+    rows = _stored(data_dir)
+    assert len(rows) == 6
+    assert sum(r["raw_data"] == FAILED.decode() for r in rows) == 2

@@ -80,8 +80,9 @@ chunks, a tailed file read poll by poll, a listener's batches. The reader keeps 
 :class:`Repeats` per stream (the last 65,536 distinct lines, at least) and appends to each
 batch's source what the batch cannot know: ``;repeats=<offset>:<count>,...``, for each line
 already seen, the offset of its first copy in the batch and how many came before. The hint is
-in the source the WAL keeps, so a replay hashes the same ordinals. A body POSTed over HTTP is
-its own stream (a sender's retry of the same body collapses).
+in the source the WAL keeps, so a replay hashes the same ordinals. The bodies one sender (token
+and endpoint) POSTs over HTTP are one stream too (:class:`Streams`); the same body sent again,
+a retry after a lost answer, gets the hint it got the first time and collapses.
 
 Framing note: the format is ``lines``, so a file reader may cut a large file at line ends;
 that is exact for newline-framed logs. Octet-counted data is meant for stream bodies (the
@@ -102,9 +103,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 import re
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from typing import Any
 
 import msgspec
@@ -397,6 +400,37 @@ class Repeats:
         if len(new) > self.limit:
             self._old, self._new = new, {}
         return source + _HINT + ",".join(hints) if hints else source
+
+
+class Streams:
+    """One :class:`Repeats` per source, for bodies POSTed over HTTP (a source names the token
+    and the endpoint, so there are few). A body seen again from the same source is a sender's
+    retry (its answer was lost): it gets the hinted source it got the first time, so it
+    collapses onto what was stored instead of counting its lines as new copies. Thread-safe."""
+
+    def __init__(self, limit: int = 1 << 14, bodies: int = 256) -> None:
+        self.limit = limit
+        self.bodies = bodies
+        self._lock = threading.Lock()
+        self._streams: dict[str, Repeats] = {}
+        self._seen: OrderedDict[bytes, str] = OrderedDict()  # blake2b(source, body) -> hinted source
+
+    def source(self, data: bytes, source: str) -> str:
+        h = hashlib.blake2b(source.encode() + b"\0", digest_size=16)
+        h.update(data)
+        key = h.digest()
+        with self._lock:
+            hinted = self._seen.get(key)
+            if hinted is not None:
+                self._seen.move_to_end(key)
+                return hinted
+            reps = self._streams.get(source)
+            if reps is None:
+                reps = self._streams[source] = Repeats(self.limit)
+            hinted = self._seen[key] = reps.source(data, source)
+            if len(self._seen) > self.bodies:
+                self._seen.popitem(last=False)
+            return hinted
 
 
 def _is_octet_counted(data: bytes, source: str) -> bool:

@@ -41,6 +41,7 @@ from pathlib import Path
 
 from secpipe import formats
 from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_document, guarded
+from secpipe.formats.syslog import Streams
 from secpipe.runtime.combine import ARRIVALS, Combiner, Job, map_jobs, wal_record
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.store import compact, dlq
@@ -123,6 +124,7 @@ class Service:
         self._push_wake = threading.Condition(self._lock)
         self._push_map = threading.Lock()  # held from taking pushed jobs until their batches are submitted
         self._mapper: threading.Thread | None = None
+        self.syslog_streams = Streams()  # syslog bodies POSTed over HTTP: repeats per sender
         self.replayed = self._replay()
 
     def _replay(self) -> int:
@@ -197,9 +199,26 @@ class Service:
         with self.cpu:
             return decode_body(fmt_name, body, source)
 
-    def accept(self, fmt_name: str, source: str, body: bytes, decoded: Decoded | None = None) -> Accepted:
-        """Make one input durable and process it; returns when it is safe to ack."""
+    def sender_stream(self, fmt_name: str, body: bytes, source: str) -> tuple[str, str]:
+        """(format name, source) to accept a body a sender POSTed under: a syslog body (named,
+        or found by ``auto``) is one more batch of that sender's stream, its source hinted with
+        the repeats it holds (:class:`~secpipe.formats.syslog.Streams`); any other is as given."""
+        if fmt_name not in ("auto", "syslog"):
+            return fmt_name, source
+        if fmt_name == "auto":
+            with self.cpu:
+                found = formats.detect(body[: 64 * 1024])
+            if found is None or found.name != "syslog":
+                return fmt_name, source
+        return "syslog", self.syslog_streams.source(body, source)
+
+    def accept(self, fmt_name: str, source: str, body: bytes, decoded: Decoded | None = None, *,
+               sender: bool = False) -> Accepted:
+        """Make one input durable and process it; returns when it is safe to ack. ``sender``:
+        the body is one a sender POSTed (see :meth:`sender_stream`)."""
         ARRIVALS.arrived()  # not coming to the combiner: nobody should wait for it
+        if sender and decoded is None:
+            fmt_name, source = self.sender_stream(fmt_name, body, source)
         if decoded is None:
             _fmt, decoded = self.decode(fmt_name, body, source)
         with self._lock:

@@ -69,7 +69,7 @@ def core_routes(ctx: AppContext) -> list[Route]:
             except LimitExceeded as exc:
                 await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(str(exc), source, 0, body, name)])
                 raise HTTPError(413 if "string" in exc.what else 400, str(exc)) from None
-        res = await run_in_threadpool(ctx.service.accept, name, source, body)
+        res = await run_in_threadpool(ctx.service.accept, name, source, body, sender=True)
         if res.accepted == 0 and res.dead_letter:
             raise HTTPError(400, f"nothing in the body could be read: {res.reasons[0]}", dead_letter=res.dead_letter,
                             reasons=res.reasons)

@@ -315,6 +315,7 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
         decoded = service.accept_records(fmt, source, body, recs)
         stored = decoded.events > len(decoded.dead)
     else:
+        _n, source = service.sender_stream(fmt.name, body, source)
         _f, decoded = service.decode(fmt.name, body, source)
         service.accept(fmt.name, source, body, decoded)
         stored = bool(decoded.batches)
