@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,7 +26,7 @@ from starlette.routing import Route
 from secpipe.errors import SecpipeError
 from secpipe.respond import admin
 from secpipe.respond.outbox import OutboxError
-from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, route
+from secpipe.server.http import AppContext, HTTPError, authenticate, json_response, read_body, route
 
 
 def routes(ctx: AppContext) -> list[Route]:
@@ -55,8 +56,9 @@ def routes(ctx: AppContext) -> list[Route]:
 
     async def add_silence(request: Request) -> Response:
         info = authenticate(ctx, request, "silences.write")
+        raw = await read_body(request, ctx.limits)  # size (413), time (408) and gzip limits as every route
         try:
-            body = await request.json()
+            body = orjson.loads(raw)
         except ValueError:
             raise HTTPError(400, 'send JSON {"match": {"rule": "..."}, "duration": "2h", "comment": "why"}') from None
         if not isinstance(body, dict):
