@@ -21,6 +21,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from secpipe.runtime.service import Service
+from secpipe.sources import syslog as syslog_source
 from secpipe.sources.syslog import ListenerConfig, SyslogListener, SyslogListenerError
 from tests.integration.syslog_peers import RSYSLOG_MODULES, RSYSLOGD, Rsyslog, free_port, make_certs
 
@@ -229,6 +230,22 @@ def test_tls_with_python_client(service: Service, data_dir: Path, tmp_path: Path
     (ev,) = lake_rows(data_dir, "authentication")
     assert ev["user"]["name"] == "carol" and ev["src_endpoint"]["port"] == 2222
     assert lake_rows(data_dir, "base_event") == []
+
+
+def test_tls_client_that_never_says_hello_is_dropped(service: Service, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that connects to the TLS port and sends nothing (no ClientHello) is dropped
+    after the handshake deadline (asyncio's default kept it 60 s)."""
+    monkeypatch.setattr(syslog_source, "TLS_HANDSHAKE_SECONDS", 1.0)
+    certs = make_certs(tmp_path)
+    lst = listener(service, "tls", cert=str(certs["cert"]), key=str(certs["key"]))
+    try:
+        with socket.create_connection(("127.0.0.1", lst.port), timeout=20) as raw:
+            t0 = time.monotonic()
+            assert raw.recv(1) == b""  # closed by the server
+            assert time.monotonic() - t0 < 10
+    finally:
+        lst.stop()
 
 
 def test_tls_needs_readable_files(service: Service, tmp_path: Path) -> None:

@@ -54,6 +54,10 @@ from secpipe.formats.syslog import Repeats
 log = logging.getLogger("secpipe.sources.syslog")
 
 
+#: a TLS client must finish its handshake within this (asyncio's default holds a silent one 60 s)
+TLS_HANDSHAKE_SECONDS = 10.0
+
+
 class SyslogListenerError(SecpipeError):
     """The listener could not start (bad address, port in use, unreadable TLS files)."""
 
@@ -174,7 +178,8 @@ class SyslogListener:
             closer = transport.close
         elif cfg.protocol in ("tcp", "tls"):
             ctx = self._tls_context() if cfg.protocol == "tls" else None
-            server = await asyncio.start_server(self._client, cfg.host, cfg.port, ssl=ctx, limit=cfg.max_message_bytes + 64)
+            server = await asyncio.start_server(self._client, cfg.host, cfg.port, ssl=ctx, limit=cfg.max_message_bytes + 64,
+                                                ssl_handshake_timeout=TLS_HANDSHAKE_SECONDS if ctx is not None else None)
             self.port = server.sockets[0].getsockname()[1]
             closer = server.close
         else:
