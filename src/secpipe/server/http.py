@@ -25,6 +25,7 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
+import pyarrow as pa
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -219,7 +220,7 @@ async def read_raw(request: Request, limits: Limits) -> bytes:
 
 
 def inflate(request: Request, body: bytes, limits: Limits) -> bytes:
-    """Apply Content-Encoding (gzip, deflate) within ``max_decompressed_bytes``; 400/413/415 on failure."""
+    """Apply Content-Encoding (gzip, deflate, zstd, snappy) within ``max_decompressed_bytes``; 400/413/415 on failure."""
     enc = request.headers.get("content-encoding", "").lower().strip()
     codec = _INFLATE.get(enc)
     if codec is not None:
@@ -230,7 +231,7 @@ def inflate(request: Request, body: bytes, limits: Limits) -> bytes:
         except ValueError as exc:
             raise HTTPError(400, f"unreadable {codec[0]} body: {exc}") from None
     elif enc not in ("", "identity"):
-        raise HTTPError(415, f"unsupported Content-Encoding {enc!r}: send gzip, deflate or identity")
+        raise HTTPError(415, f"unsupported Content-Encoding {enc!r}: send gzip, deflate, zstd, snappy or identity")
     return body
 
 
@@ -251,10 +252,96 @@ def gunzip_limited(data: bytes, limit: int) -> bytes:
     return b"".join(out)
 
 
+def unzstd_limited(data: bytes, limit: int) -> bytes:
+    """Decompress zstd (RFC 8878; frames back to back too) 1 MiB at a time, never past
+    ``limit`` bytes (Arrow's streaming zstd codec, already a dependency)."""
+    out: list[bytes] = []
+    size = 0
+    try:
+        stream = pa.input_stream(pa.BufferReader(data), compression="zstd")
+        while piece := stream.read(1 << 20):
+            size += len(piece)
+            if size > limit:
+                msg = "decompressed body"
+                raise LimitExceeded(msg, limit)
+            out.append(piece)
+    except (OSError, pa.ArrowException) as exc:
+        raise ValueError(str(exc)) from None
+    return b"".join(out)
+
+
+_SNAPPY_STREAM = b"\xff\x06\x00\x00sNaPpY"  # the framing format's stream identifier chunk
+
+
+def unsnappy_limited(data: bytes, limit: int) -> bytes:
+    """Decompress snappy: the raw block format (Vector's and Prometheus remote write's), or
+    the framing format (``framing_format.txt``: chunks of at most 64 KiB, as ``snzip`` and
+    the Go/Java stream writers give) when it opens with the stream identifier. Every size is
+    known before anything is inflated, so ``limit`` is checked first. The framing's masked
+    CRC-32C is not verified (no CRC-32C in the standard library; TCP/TLS carry the body)."""
+    if not data.startswith(_SNAPPY_STREAM):
+        return _snappy_block(data, limit)
+    out: list[bytes] = []
+    size, pos = 0, 0
+    while pos < len(data):
+        if pos + 4 > len(data):
+            msg = f"snappy frame header cut at byte {pos}"
+            raise ValueError(msg)
+        kind, length = data[pos], int.from_bytes(data[pos + 1 : pos + 4], "little")
+        body = data[pos + 4 : pos + 4 + length]
+        if len(body) < length:
+            msg = f"snappy chunk at byte {pos} is cut ({len(body)} of {length} bytes)"
+            raise ValueError(msg)
+        pos += 4 + length
+        if kind in (0x00, 0x01):
+            if length < 4:
+                msg = f"snappy data chunk at byte {pos - 4 - length} has no checksum"
+                raise ValueError(msg)
+            piece = _snappy_block(body[4:], 65536) if kind == 0x00 else body[4:]
+            size += len(piece)
+            if size > limit:
+                msg = "decompressed body"
+                raise LimitExceeded(msg, limit)
+            out.append(piece)
+        elif kind == 0xFF:
+            if body != b"sNaPpY":
+                msg = "bad snappy stream identifier"
+                raise ValueError(msg)
+        elif kind < 0x80:
+            msg = f"reserved unskippable snappy chunk type 0x{kind:02x}"
+            raise ValueError(msg)
+    return b"".join(out)
+
+
+def _snappy_block(data: bytes, limit: int) -> bytes:
+    """One raw snappy block: its varint preamble says the size, checked against ``limit``."""
+    size, shift, i = 0, 0, 0
+    while True:
+        if i >= min(len(data), 5):
+            msg = "snappy block without a length preamble"
+            raise ValueError(msg)
+        b = data[i]
+        size |= (b & 0x7F) << shift
+        i += 1
+        if b < 0x80:
+            break
+        shift += 7
+    if size > limit:
+        msg = "decompressed body"
+        raise LimitExceeded(msg, limit)
+    try:
+        out = pa.decompress(data, decompressed_size=size, codec="snappy", asbytes=True)
+    except (OSError, pa.ArrowException) as exc:
+        raise ValueError(str(exc)) from None
+    return bytes(out)
+
+
 #: Content-Encoding -> (name in errors, bounded inflate). ``deflate`` is Vector's
-#: ``compression: zlib``; Elasticsearch accepts it too.
+#: ``compression: zlib``; Elasticsearch accepts it too; zstd and snappy are the other codecs
+#: Vector's and Fluent Bit's HTTP outputs offer.
 _INFLATE = {"gzip": ("gzip", gunzip_limited), "x-gzip": ("gzip", gunzip_limited),
-            "deflate": ("deflate", inflate_deflate_limited), "x-deflate": ("deflate", inflate_deflate_limited)}
+            "deflate": ("deflate", inflate_deflate_limited), "x-deflate": ("deflate", inflate_deflate_limited),
+            "zstd": ("zstd", unzstd_limited), "snappy": ("snappy", unsnappy_limited)}
 
 
 def _inflate_member(z: Any, data: bytes, limit: int, out: list[bytes], kind: str) -> bytes:
