@@ -84,6 +84,18 @@ in the source the WAL keeps, so a replay hashes the same ordinals. The bodies on
 and endpoint) POSTs over HTTP are one stream too (:class:`Streams`); the same body sent again,
 a retry after a lost answer, gets the hint it got the first time and collapses.
 
+CloudWatch Logs: log lines the CloudWatch agent ships (``/var/log/secure``, ``auth.log``,
+``messages``) reach a team in the same envelopes as CloudTrail and EKS logs
+(:mod:`._cwlogs`): a subscription's ``{"messageType": "DATA_MESSAGE", "logEvents": [{"id",
+"timestamp", "message"}]}`` (as Firehose writes them, back to back) and the Logs API's
+``filter-log-events``/``get-log-events`` answers. An envelope whose first message is text, not
+JSON, is read here: each log event's message is one syslog message (kept whole, newlines
+included); its ``metadata.uid`` hashes the message in the context of the log event's ``id``
+(CloudWatch's identity for it: a redelivered envelope collapses, equal lines stay apart), and a
+message without a time of its own takes the log event's ``timestamp``. A ``CONTROL_MESSAGE``
+holds no event; a log event without a string message, or a JSON record that is no envelope, is
+dead-lettered alone.
+
 Framing note: the format is ``lines``, so a file reader may cut a large file at line ends;
 that is exact for newline-framed logs. Octet-counted data is meant for stream bodies (the
 listener hands each batch over whole); an octet-counted *file* larger than one read chunk
@@ -125,6 +137,7 @@ from secpipe.formats.base import (
     base_columns,
     event_uids,
     parse_times,
+    split_json_records,
     to_batch,
 )
 
@@ -402,6 +415,60 @@ class Repeats:
         return source + _HINT + ",".join(hints) if hints else source
 
 
+class _CwEvent(msgspec.Struct, gc=False):
+    """A CloudWatch Logs log event: a subscription's (``id``) or the Logs API's (``eventId``)."""
+
+    message: str
+    id: str | None = None
+    eventId: str | None = None
+    timestamp: int | None = None
+
+
+class _CwEnvelope(msgspec.Struct, gc=False):
+    messageType: str | None = None
+    logEvents: list[msgspec.Raw] | None = None
+    events: list[msgspec.Raw] | None = None
+
+
+_CW_ENVELOPE = msgspec.json.Decoder(_CwEnvelope)
+_CW_EVENT = msgspec.json.Decoder(_CwEvent)
+_CW_FIRST = re.compile(rb'"(?:logEvents|events)"\s*:\s*\[\s*\{')
+_CW_MESSAGE = re.compile(rb'"message"\s*:\s*"(?:\\[nrt]|\s)*([{\[])?')
+_NOT_CW = "JSON record in a syslog input that is no CloudWatch Logs envelope (messageType + logEvents, or events)"
+_CW_NO_MESSAGE = "CloudWatch Logs log event without a string message: no log line to map"
+
+
+def _cw_text(head: bytes) -> bool:
+    """Whether ``head`` opens a CloudWatch Logs subscription envelope or Logs API answer whose
+    first message is text, not JSON."""
+    if not ((b'"messageType"' in head and b'"logEvents"' in head) or (b'"events"' in head and b'"ingestionTime"' in head)):
+        return False
+    first = _CW_FIRST.search(head)
+    m = _CW_MESSAGE.search(head, first.end()) if first else None
+    return m is not None and m.group(1) is None
+
+
+def _cw_events(raw: bytes) -> list[_CwEvent | bytes] | None:
+    """The log events of one envelope or answer (a log event that does not read: its JSON), or
+    None when ``raw`` is neither."""
+    try:
+        env = _CW_ENVELOPE.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if env.messageType == "CONTROL_MESSAGE":
+        return []
+    items = env.logEvents if env.messageType == "DATA_MESSAGE" else env.events if env.messageType is None else None
+    if items is None:
+        return None
+    out: list[_CwEvent | bytes] = []
+    for item in items:
+        try:
+            out.append(_CW_EVENT.decode(item))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            out.append(bytes(item))
+    return out
+
+
 class Streams:
     """One :class:`Repeats` per source, for bodies POSTed over HTTP (a source names the token
     and the endpoint, so there are few). A body seen again from the same source is a sender's
@@ -494,6 +561,8 @@ class Syslog(Format):
         h = head.lstrip(b"\xef\xbb\xbf")
         if _journal.is_json(h):
             return 85
+        if _cw_text(h):
+            return 65  # CloudWatch Logs envelopes of text lines (CloudTrail/EKS ones hold JSON messages)
         if h.startswith(b"-- "):  # journalctl's "-- Logs begin at ... --" first line
             h = h.partition(b"\n")[2]
         return _sniff_line(h) or (40 if _header_below(h) else 0)
@@ -508,6 +577,9 @@ class Syslog(Format):
             if fields is not None:
                 self._emit(fields, out)
             return out
+        if data[:4096].lstrip()[:1] == b"{" and _cw_text(data[:4096]):
+            self._decode_cwlogs(data, source, out)
+            return out
         source, hints = _hints(source)
         lines_b, offs, tail, at = _frames(data, source)
         if tail is not None:
@@ -519,6 +591,36 @@ class Syslog(Format):
         self._map(self._text(lines_b), lines_b, offs, out, source, _bases(hints, lines_b, offs))
         return out
 
+    def _decode_cwlogs(self, data: bytes, source: str, out: Decoded) -> None:
+        """CloudWatch Logs envelopes of text messages (see module docstring)."""
+        records, offsets, bad = split_json_records(data, source, self.name)
+        out.dead.extend(bad)
+        out.events += len(bad)
+        messages: list[bytes] = []
+        at: list[int] = []
+        ids: list[str | None] = []
+        stamps: list[int | None] = []
+        for raw, off in zip(records, offsets, strict=True):
+            events = _cw_events(raw)
+            if events is None:
+                out.dead.append(DeadLetter(_NOT_CW, source, off, raw, self.name))
+                out.events += 1
+                continue
+            for ev in events:
+                out.events += 1
+                if isinstance(ev, bytes):
+                    out.dead.append(DeadLetter(_CW_NO_MESSAGE, source, off, ev, self.name))
+                    continue
+                messages.append(ev.message.encode().rstrip(b"\r\n"))
+                at.append(off)
+                ids.append(ev.id or ev.eventId)
+                stamps.append(ev.timestamp)
+        if messages:
+            lines_b = pa.array(messages, pa.binary())
+            extra = {"uid_context": pa.array([None if i is None else "cloudwatch " + i for i in ids], S),
+                     "cw_times": pa.array(stamps, pa.int64()).cast(pa.timestamp("ms", "UTC"))}  # fmt: skip
+            self._map(self._text(lines_b), lines_b, pa.array(at, pa.int64()), out, source, extra=extra)
+
     @staticmethod
     def _text(lines_b: pa.Array) -> pa.Array:
         """The lines as text. A line that is not UTF-8 is kept, its invalid bytes written as
@@ -528,7 +630,7 @@ class Syslog(Format):
         return pa.array([b.decode("utf-8", "backslashreplace") for b in lines_b.to_pylist()], S)  # the rare path only
 
     def _map(self, lines: pa.Array, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str,
-             base: pa.Array | None = None) -> None:
+             base: pa.Array | None = None, extra: dict[str, pa.Array] | None = None) -> None:
         n = len(lines)
         taken = pa.array(np.zeros(n, bool))
         parsers: list[tuple[pa.Array, pa.Array, dict[str, str]]] = []
@@ -613,6 +715,8 @@ class Syslog(Format):
             fmt, ts3, host, app, procid, msgid, sd, seq = (pc.if_else(bad, none, c) for c in (fmt, ts3, host, app, procid, msgid, sd, seq))
             times5 = pc.if_else(bad, pa.scalar(None, times5.type), times5)
         times = pc.coalesce(times5, _bsd_times(ts3))
+        if extra is not None:  # a line without a time of its own: its CloudWatch log event's
+            times = pc.coalesce(times, extra["cw_times"].cast(times.type))
         fac = pc.divide(pri, 8)
         sev = pc.subtract(pri, pc.multiply(fac, 8))
         fields = {
@@ -621,6 +725,8 @@ class Syslog(Format):
         }  # fmt: skip
         if base is not None:
             fields["repeat_base"] = base
+        if extra is not None:
+            fields["uid_context"] = extra["uid_context"]
         self._emit(fields, out)
 
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
@@ -657,7 +763,7 @@ class Syslog(Format):
         activity = auth["activity"] if auth is not None else pa.array(np.zeros(n, np.int32))
         raws = f["lines"].to_pylist()
         cols = base_columns(
-            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=_line_uids(self.name, f["lines"], raws, f.get("repeat_base")),
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=_line_uids(self.name, f["lines"], raws, f.get("repeat_base"), f.get("uid_context")),
             times_ms=f["times"], raws=None, activity_id=activity, severity_id=sev_ocsf,
         )  # fmt: skip
         pid_ok = pc.fill_null(pc.match_substring_regex(f["procid"], r"^\d{1,9}$"), False)
@@ -956,12 +1062,17 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     }
 
 
-def _line_uids(kind: str, lines: pa.Array, raws: list[bytes], base: pa.Array | None = None) -> pa.Array:
+def _line_uids(kind: str, lines: pa.Array, raws: list[bytes], base: pa.Array | None = None,
+               context: pa.Array | None = None) -> pa.Array:
     """``metadata.uid`` of each line (``raws`` are ``lines`` as bytes): the hash of its bytes,
     and for the k-th verbatim repeat of a line in its stream (k >= 1) the hash of its bytes in
     the context ``repeat k`` (see module docstring); ``base``: how many copies of each line came
     in the stream's earlier batches. Repeats in the batch are found with one dictionary kernel;
-    only batches that hold some pay for ranking them (numpy, no loop per line)."""
+    only batches that hold some pay for ranking them (numpy, no loop per line). ``context``:
+    the line's own identity where its transport gives one (a CloudWatch log event id), hashed
+    in instead of any ordinal."""
+    if context is not None and context.null_count == 0:
+        return event_uids(kind, raws, context.to_pylist())
     uids = event_uids(kind, raws)
     n = len(raws)
     rank = np.zeros(n, np.int64) if base is None else base.to_numpy(zero_copy_only=False).astype(np.int64)
