@@ -34,7 +34,9 @@ list of resources per scanner, ``Vulnerabilities`` and ``Misconfigurations``, re
 ``Resources`` of both) hold per Kubernetes resource
 (Namespace, Kind, Name, image Metadata) the results of its scan: each finding's ``resources[0]``
 is then that workload (type = Kind, name, namespace; cluster and image in ``data``); a resource
-Trivy could not scan (``Error``) holds no finding and is logged.
+Trivy could not scan (``Error``) holds no finding and is logged. A value of the wrong JSON type
+inside one resource dead-letters that result (or resource) alone, with its path; the other
+resources' findings are stored (:mod:`._trivy_k8s`, only after msgspec refused the report).
 
 OCSF conformance: ``cve.cwe`` (just one of advisory / cve / cwe per vulnerability) is emitted only with a CWE id (its required ``uid``); a check's
 ``severity`` is the OCSF caption of its ``severity_id`` (Trivy's own word stays in the
@@ -121,8 +123,10 @@ from secpipe.formats._findings import (
     walk_issues,
     walk_report,
 )
+from secpipe.formats._trivy_k8s import mend
 from secpipe.formats.base import (
     BOM,
+    DeadLetter,
     Decoded,
     Strict,
     base_columns,
@@ -323,6 +327,8 @@ class _TypedReport(msgspec.Struct, gc=False):
 _TYPED = msgspec.json.Decoder(_TypedReport)
 _LEGACY_REPORT = msgspec.json.Decoder(_Report)
 _PRETTY = _LEGACY_REPORT  # a report as it came (see Trivy._as_given)
+_WORKLOAD = msgspec.json.Decoder(_Workload)  # a k8s report's parts (see Trivy._mended)
+_RESULT = msgspec.json.Decoder(_Result)
 _V_SHAPES = ("vulnerability_finding", None)
 
 
@@ -534,7 +540,11 @@ class Trivy(ReportFormat):
         if not _legacy(data[:8192]):
             by_scanner = _k8s_by_scanner(data) if b'"ClusterName"' in data[:8192] else None
             got = self._as_given(data, source) if by_scanner is None else None
-            return got if got is not None else super().decode(data if by_scanner is None else by_scanner, source)
+            doc = data if by_scanner is None else by_scanner
+            got = got if got is not None else super().decode(doc, source)
+            if got.batches or len(got.dead) != 1 or b'"ClusterName"' not in data[:8192]:
+                return got
+            return self._mended(doc, source) or got
         with paused_gc():
             try:
                 data = b'{"Results":' + compact(data) + b"}"
@@ -542,6 +552,19 @@ class Trivy(ReportFormat):
             except msgspec.DecodeError as exc:
                 return self.dead(f"not {self.what} (an array of Trivy results, before 0.20): {exc}", source, data)
             return self.map_report(rep, data, source, legacy=True)
+
+    def _mended(self, data: bytes, source: str) -> Decoded | None:
+        """A ``trivy k8s`` report refused whole, decoded without its broken results or resources
+        (each dead-lettered with its path, see :mod:`._trivy_k8s`); None when that is not the damage."""
+        with paused_gc():
+            got = mend(compact(data), _LEGACY_REPORT, _WORKLOAD, _RESULT)
+        if got is None:
+            return None
+        mended, broken = got
+        out = Decoded(dead=[DeadLetter(f"a broken part of a trivy k8s report: {why}", source, i, raw, self.name)
+                            for why, raw, i in broken], events=len(broken))  # fmt: skip
+        out.extend(super().decode(mended, source))
+        return out
 
     def _as_given(self, data: bytes, source: str) -> Decoded | None:
         """A report decoded as it came (pretty-printed, not compacted whole first), its vulnerabilities
