@@ -23,7 +23,8 @@ to S3, unwrapped by :mod:`._cwlogs`: a
 message that is not JSON goes alone to the dead letters; ``CONTROL_MESSAGE``
 holds no event), ``lookup-events`` output (``Events[].CloudTrailEvent``) and SNS notifications
 (``Message``: an EventBridge event as an EventBridge rule's SNS target sends it, or a record;
-CloudTrail's own log-delivery notification, ``s3Bucket``/``s3ObjectKey``, holds no event). The wrapper
+CloudTrail's own log-delivery notification, ``s3Bucket``/``s3ObjectKey``, holds no event), and
+CloudTrail Lake query results (``get-query-results``: a record per row, see :mod:`._lake`). The wrapper
 check costs nothing on ``{"Records": [...]}`` files. CloudTrail Insights records (no
 eventName/eventSource, ``insightDetails`` instead) are API Activity with activity Other,
 their operation and service taken from ``insightDetails``. Digest files (``CloudTrail-Digest/``,
@@ -58,7 +59,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe._arrays import from_numpy
-from secpipe.formats import _cwlogs, _fast
+from secpipe.formats import _cwlogs, _fast, _lake
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -205,7 +206,7 @@ _WRAPPER = msgspec.json.Decoder(_Wrapper)
 _DELIVERED = msgspec.json.Decoder(_Delivered)
 _WRAPPED = (b'"detail-type"', b'"logEvents"', b'"CloudTrailEvent"', b'"TopicArn"')
 #: the keys that make split_records look for wrappers: theirs and CloudWatch Logs API answers'
-_WRAPPERS = (*_WRAPPED, *(k for k in _cwlogs.KEYS if k not in _WRAPPED))
+_WRAPPERS = (*_WRAPPED, *(k for k in _cwlogs.KEYS if k not in _WRAPPED), _lake.KEY)
 
 
 def _unwrap(raw: bytes) -> list[bytes] | str | None:
@@ -426,6 +427,8 @@ class CloudTrail(RecordFormat):
                 and b'eventSource\\"' in h) or (
                 b'"CloudTrailEvent"' in h and b'"EventName"' in h):
             return 90  # CloudWatch Logs messages (subscription, API answers) / lookup-events output holding CloudTrail JSON
+        if _lake.KEY in h and (b'"QueryStatus"' in h or b'"QueryStatistics"' in h or b'"eventSource"' in h):
+            return 85  # a CloudTrail Lake query's results (aws cloudtrail get-query-results)
         if _is_digest(h) or (b'"TopicArn"' in h and b's3ObjectKey\\"' in h and b'_CloudTrail_' in h):
             return 80  # digest files and CloudTrail's log-delivery notifications: no events
         if _EMPTY.fullmatch(h):  # CloudTrail delivers files with no records: zero events, nothing dead
@@ -444,6 +447,7 @@ class CloudTrail(RecordFormat):
         if b'"Records"' in data[:64] or not _fast.contains_any(data, _WRAPPERS):  # a _bulk body: one SIMD pass a key
             return recs
         recs = _cwlogs.unwrap(recs, self.name)  # CloudWatch Logs envelopes: a record per log event
+        recs = _lake.unwrap(recs, self.name)  # CloudTrail Lake query results: a record per row
         out = Records(dead=recs.dead, events=recs.events)
         for raw, loc in zip(recs.raws, recs.locs, strict=True):
             inner = _unwrap(raw)
