@@ -12,11 +12,14 @@ one stream: a :class:`~secpipe.formats.syslog.Repeats` counts verbatim repeats a
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from secpipe.formats.base import Decoded, RecordFormat, Records, decode_document
-from secpipe.formats.syslog import Repeats, Syslog
+from secpipe.formats.base import Decoded, Format, RecordFormat, Records, decode_document
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.sources.files import read_documents
+
+if TYPE_CHECKING:
+    from secpipe.formats.syslog import Repeats
 
 
 def ingest_files(
@@ -37,7 +40,7 @@ def ingest_files(
 
     for path in files:
         done = 0
-        repeats = Repeats()
+        repeats = _Repeats()
         for doc in read_documents(path, fmt):
             if doc.dead is not None:
                 pipe.submit(Decoded(dead=[doc.dead], events=1))
@@ -56,8 +59,7 @@ def ingest_files(
                     drain(doc.fmt.name)
             else:
                 assert doc.fmt is not None
-                source = repeats.source(doc.data, doc.source) if isinstance(doc.fmt, Syslog) else doc.source
-                res = decode_document(doc.fmt, doc.data, source)
+                res = decode_document(doc.fmt, doc.data, repeats.source(doc.fmt, doc.data, doc.source))
                 if doc.offset:
                     for d in res.dead:
                         d.offset += doc.offset
@@ -67,3 +69,21 @@ def ingest_files(
                 done = doc.size_in
     for name in list(pending):
         drain(name)
+
+
+class _Repeats:
+    """One file's :class:`~secpipe.formats.syslog.Repeats`, made (and the syslog module
+    imported) only when the file turns out to be syslog: ``secpipe ingest`` of anything else
+    loads only its own format."""
+
+    def __init__(self) -> None:
+        self._repeats: Repeats | None = None
+
+    def source(self, fmt: Format, data: bytes, source: str) -> str:
+        if fmt.name != "syslog":
+            return source
+        if self._repeats is None:
+            from secpipe.formats.syslog import Repeats
+
+            self._repeats = Repeats()
+        return self._repeats.source(data, source)

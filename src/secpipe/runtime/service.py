@@ -38,15 +38,18 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secpipe import formats
 from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_document, guarded
-from secpipe.formats.syslog import Streams
 from secpipe.runtime.combine import ARRIVALS, Combiner, Job, map_jobs, wal_record
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.store import compact, dlq
 from secpipe.store.wal import DAMAGED, WAL, WalRecord, now_ms
 from secpipe.transforms.base import Stage
+
+if TYPE_CHECKING:
+    from secpipe.formats.syslog import Streams
 
 log = logging.getLogger("secpipe.service")
 
@@ -124,7 +127,7 @@ class Service:
         self._push_wake = threading.Condition(self._lock)
         self._push_map = threading.Lock()  # held from taking pushed jobs until their batches are submitted
         self._mapper: threading.Thread | None = None
-        self.syslog_streams = Streams()  # syslog bodies POSTed over HTTP: repeats per sender
+        self._syslog_streams: Streams | None = None  # made with the first syslog body (imports syslog)
         self.replayed = self._replay()
 
     def _replay(self) -> int:
@@ -210,7 +213,13 @@ class Service:
                 found = formats.detect(body[: 64 * 1024])
             if found is None or found.name != "syslog":
                 return fmt_name, source
-        return "syslog", self.syslog_streams.source(body, source)
+        if self._syslog_streams is None:
+            from secpipe.formats.syslog import Streams
+
+            with self._lock:
+                if self._syslog_streams is None:
+                    self._syslog_streams = Streams()
+        return "syslog", self._syslog_streams.source(body, source)
 
     def accept(self, fmt_name: str, source: str, body: bytes, decoded: Decoded | None = None, *,
                sender: bool = False) -> Accepted:
