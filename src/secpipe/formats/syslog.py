@@ -77,10 +77,13 @@ connection alike, often within the same second), so its k-th repeat hashes the o
 a re-read of the same log still collapses, its repeated lines are all kept. The ordinal counts
 the identical lines before it in the same *stream*, not only in the same batch: a file read in
 chunks, a tailed file read poll by poll, a listener's batches. The reader keeps a
-:class:`Repeats` per stream (the last 65,536 distinct lines, at least) and appends to each
-batch's source what the batch cannot know: ``;repeats=<offset>:<count>,...``, for each line
-already seen, the offset of its first copy in the batch and how many came before. The hint is
-in the source the WAL keeps, so a replay hashes the same ordinals. The bodies one sender (token
+:class:`Repeats` per stream (the last 65,536 distinct lines, at least, within 32 MiB of them)
+and appends to each batch's source what the batch cannot know: ``;repeats=<offset>:<count>,...``,
+for each line already seen, the offset of its first copy in the batch and how many came before
+(ASCII digits only, a count of at least 1; a source holding the marker already gets one, empty
+if need be, so the decoder takes off only what ``Repeats`` wrote; anything else after the marker
+is no hint and the source is taken whole). The hint is in the source the WAL keeps, so a replay
+hashes the same ordinals. The bodies one sender (token
 and endpoint) POSTs over HTTP are one stream too (:class:`Streams`); the same body sent again,
 a retry after a lost answer, gets the hint it got the first time and collapses.
 
@@ -339,19 +342,23 @@ def _frames(data: bytes, source: str) -> tuple[pa.Array, pa.Array, bytes | None,
 
 
 _HINT = ";repeats="
+#: What :class:`Repeats` writes after the marker: ``offset:count`` pairs, ASCII digits, a count of
+#: at least 1; 15 digits at most (offset + in-batch rank never near int64's end). ``int()`` alone
+#: took ``-3`` (copies merged), ``1_0``, Arabic digits and 30 digits (OverflowError).
+_HINT_LIST = re.compile(r"(?:\d{1,15}:[1-9]\d{0,14}(?:,\d{1,15}:[1-9]\d{0,14})*)?", re.ASCII)
 
 
 def _hints(source: str) -> tuple[str, dict[int, int]]:
     """Split a :class:`Repeats` hint off ``source``: (the source, {offset: copies before});
-    a malformed hint is ignored (the source is taken whole)."""
+    anything after the marker that is not what :class:`Repeats` writes is no hint (the source
+    is taken whole)."""
     head, sep, tail = source.rpartition(_HINT)
-    if not sep:
+    if not sep or _HINT_LIST.fullmatch(tail) is None:
         return source, {}
-    try:
-        pairs = (item.split(":") for item in tail.split(","))
-        return head, {int(o): int(c) for o, c in pairs}
-    except ValueError:
-        return source, {}
+    if not tail:
+        return head, {}
+    pairs = (item.partition(":") for item in tail.split(","))
+    return head, {int(o): int(c) for o, _, c in pairs}
 
 
 def _bases(hints: dict[int, int], lines_b: pa.Array, offs: pa.Array) -> pa.Array | None:
@@ -370,22 +377,26 @@ def _bases(hints: dict[int, int], lines_b: pa.Array, offs: pa.Array) -> pa.Array
 class Repeats:
     """The lines one stream has delivered so far (see module docstring): :meth:`source` gives
     the source to decode a batch under, hinted with the copies each of its lines had before.
-    Remembers the last ``limit`` to 2 x ``limit`` distinct lines (two generations), so memory
-    stays bounded; a line last seen before that counts from 0 again (verbatim copies carry the
-    same timestamp, so they are close together in any log)."""
+    Remembers the last ``limit`` to 2 x ``limit`` distinct lines (two generations), and at most
+    ``max_bytes`` of lines in a generation (default ``limit`` x 512: the listener's 64 KiB
+    messages would otherwise hold 8 GiB), so memory stays bounded; a line last seen before that
+    counts from 0 again (verbatim copies carry the same timestamp, so they are close together in
+    any log). CloudWatch Logs envelopes are not lines (their log events carry an id): passed by."""
 
-    def __init__(self, limit: int = 1 << 16) -> None:
+    def __init__(self, limit: int = 1 << 16, max_bytes: int | None = None) -> None:
         self.limit = limit
+        self.max_bytes = limit * 512 if max_bytes is None else max_bytes
         self._new: dict[bytes, int] = {}
         self._old: dict[bytes, int] = {}
+        self._bytes = 0  # bytes of the lines in _new, at most (some counted twice)
 
     def source(self, data: bytes, source: str) -> str:
         """``source`` with this batch's hint (unchanged when no line of it was seen before);
         counts the batch's lines in. Framed as the decoder frames (:func:`_frames`), in plain
         Python: ``bytes.split``, a ``Counter`` and set algebra run in C, ~0.4 us a line, and
         offsets are worked out only for a batch that holds a line seen before."""
-        if _journal.is_json(data):  # journal entries carry their own cursor: never verbatim repeats
-            return source
+        if _journal.is_json(data) or _is_cwlogs(data):  # journal entries, CloudWatch log events: ids of their own
+            return source + _HINT if _HINT in source else source
         if _is_octet_counted(data, source):
             lines, offs, _tail, _at = _split_octets(data)
             keys, first = lines, 0
@@ -395,10 +406,11 @@ class Repeats:
             keys = [x[:-1] if x[-1:] == b"\r" else x for x in lines] if b"\r" in data else lines
             offs = None
         counts = Counter(keys)
+        counts.pop(b"", None)  # the piece after the last newline, blank lines: no message
         new, old = self._new, self._old
         seen = (new.keys() | old.keys()) & counts.keys() if old else new.keys() & counts.keys()
-        seen.discard(b"")
         before = {line: new.get(line) or old[line] for line in seen}
+        self._bytes += sum(map(len, counts))  # lines seen before counted again: a bound, at no cost
         new.update(counts)
         hints = []
         if before:
@@ -410,9 +422,9 @@ class Repeats:
                     if not before:
                         break
                 pos += len(lines[i]) + 1
-        if len(new) > self.limit:
-            self._old, self._new = new, {}
-        return source + _HINT + ",".join(hints) if hints else source
+        if len(new) > self.limit or self._bytes > self.max_bytes:
+            self._old, self._new, self._bytes = new, {}, 0
+        return source + _HINT + ",".join(hints) if hints or _HINT in source else source
 
 
 class _CwEvent(msgspec.Struct, gc=False):
@@ -446,6 +458,11 @@ def _cw_text(head: bytes) -> bool:
     first = _CW_FIRST.search(head)
     m = _CW_MESSAGE.search(head, first.end()) if first else None
     return m is not None and m.group(1) is None
+
+
+def _is_cwlogs(data: bytes) -> bool:
+    """Whether ``data`` is CloudWatch Logs envelopes (or Logs API answers) of text lines."""
+    return data[:4096].lstrip()[:1] == b"{" and _cw_text(data[:4096])
 
 
 def _cw_events(raw: bytes) -> list[_CwEvent | bytes] | None:
@@ -570,6 +587,7 @@ class Syslog(Format):
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode a run of syslog messages (see module docstring)."""
         out = Decoded()
+        source, hints = _hints(source)
         if _journal.is_json(data):
             lines_b, offs = split_lines(data)
             out.events += len(lines_b)
@@ -577,10 +595,9 @@ class Syslog(Format):
             if fields is not None:
                 self._emit(fields, out)
             return out
-        if data[:4096].lstrip()[:1] == b"{" and _cw_text(data[:4096]):
+        if _is_cwlogs(data):
             self._decode_cwlogs(data, source, out)
             return out
-        source, hints = _hints(source)
         lines_b, offs, tail, at = _frames(data, source)
         if tail is not None:
             out.dead.append(DeadLetter("broken octet-counted frame (RFC 6587): expected '<length> <message>'", source, at, tail, self.name))
