@@ -297,7 +297,10 @@ def unsnappy_limited(data: bytes, limit: int) -> bytes:
             if length < 4:
                 msg = f"snappy data chunk at byte {pos - 4 - length} has no checksum"
                 raise ValueError(msg)
-            piece = _snappy_block(body[4:], 65536) if kind == 0x00 else body[4:]
+            if (_snappy_size(body[4:]) if kind == 0x00 else length - 4) > _SNAPPY_CHUNK:
+                msg = f"snappy data chunk at byte {pos - 4 - length} holds more than {_SNAPPY_CHUNK} bytes"
+                raise ValueError(msg)  # framing_format.txt 4.2/4.3: a broken stream, not a big body
+            piece = _snappy_block(body[4:], _SNAPPY_CHUNK) if kind == 0x00 else body[4:]
             size += len(piece)
             if size > limit:
                 msg = "decompressed body"
@@ -313,8 +316,11 @@ def unsnappy_limited(data: bytes, limit: int) -> bytes:
     return b"".join(out)
 
 
-def _snappy_block(data: bytes, limit: int) -> bytes:
-    """One raw snappy block: its varint preamble says the size, checked against ``limit``."""
+_SNAPPY_CHUNK = 65536  # the most a framing-format data chunk may hold, uncompressed
+
+
+def _snappy_size(data: bytes) -> int:
+    """The uncompressed size a raw snappy block's varint preamble says."""
     size, shift, i = 0, 0, 0
     while True:
         if i >= min(len(data), 5):
@@ -324,8 +330,13 @@ def _snappy_block(data: bytes, limit: int) -> bytes:
         size |= (b & 0x7F) << shift
         i += 1
         if b < 0x80:
-            break
+            return size
         shift += 7
+
+
+def _snappy_block(data: bytes, limit: int) -> bytes:
+    """One raw snappy block: its varint preamble says the size, checked against ``limit``."""
+    size = _snappy_size(data)
     if size > limit:
         msg = "decompressed body"
         raise LimitExceeded(msg, limit)
