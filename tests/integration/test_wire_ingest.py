@@ -325,6 +325,13 @@ def test_gitlab_token(server: Server) -> None:
     assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
     dup = httpx.post(url, content=body, headers={**h, "X-Gitlab-Token": GITLAB_TOKEN, "Idempotency-Key": "k1"})
     assert dup.json().get("status") == "duplicate"
+    # a payload nothing can be read from: dead-lettered and answered 202 (GitLab disables a hook
+    # after 4 failed deliveries in a row), four times over: never a failure GitLab would count
+    odd = json.dumps({"message": "no object_kind, no event_name"}).encode()
+    for i in range(4):
+        r = httpx.post(url, content=odd, headers={**h, "X-Gitlab-Token": GITLAB_TOKEN, "Idempotency-Key": f"odd-{i}"})
+        assert r.status_code == 202 and r.json()["status"] == "dead_letter" and r.json()["dead_letter"] == 1, r.text
+        assert "could be read" in r.json()["error"] and r.json()["reasons"]
 
 
 @pytest.mark.slow  # builds k8s.io/apiserver: minutes on a cold Go module cache

@@ -25,6 +25,9 @@ user, empty password), for senders configured with ``basic_auth`` (Alertmanager'
 - ``POST /v1/webhooks/gitlab`` (format ``gitlab``): policy ``secret``: ``X-Gitlab-Token``
   compared in constant time with ``ingest.webhooks.gitlab.token``; deduplicated by
   ``Idempotency-Key`` when GitLab sends it; source ``webhook:gitlab-event=<X-Gitlab-Event>``.
+  GitLab disables a hook that fails four deliveries in a row, so a payload of which nothing
+  could be read is answered ``202`` with ``"status": "dead_letter"`` and the reasons once it is
+  durable in the dead-letter store (other routes answer such a body 400).
 Falco, GitHub and GitLab send one payload a POST and wait for the answer: a payload the format
 recognizes is answered once it is durable in the WAL and mapped just after with the others
 (:meth:`secpipe.runtime.service.Service.accept_push`); ``accepted`` then counts the records taken,
@@ -85,12 +88,18 @@ class Recent:
 PUSHED = frozenset({"falco", "github", "gitlab"})
 
 
-async def _store(ctx: AppContext, fmt: str, source: str, body: bytes) -> Response:
+async def _store(ctx: AppContext, fmt: str, source: str, body: bytes, *, refuse: bool = True) -> Response:
+    """Store one body; a body of which nothing could be read is answered 400 with the reasons,
+    or, with ``refuse=False``, 202 with the same reasons (it is durable in the dead-letter store
+    either way)."""
     accept = ctx.service.accept_push if fmt in PUSHED else ctx.service.accept
     res = await run_in_threadpool(accept, fmt, source, body)
     if res.accepted == 0 and res.dead_letter:
-        raise HTTPError(400, f"nothing in the body could be read: {res.reasons[0]}", dead_letter=res.dead_letter,
-                        reasons=res.reasons)
+        error = f"nothing in the body could be read: {res.reasons[0]}"
+        if refuse:
+            raise HTTPError(400, error, dead_letter=res.dead_letter, reasons=res.reasons)
+        return json_response({"status": "dead_letter", "error": error, "events": res.events, "accepted": 0,
+                              "dead_letter": res.dead_letter, "reasons": res.reasons}, 202)  # fmt: skip
     return json_response({"events": res.events, "accepted": res.accepted, "dead_letter": res.dead_letter})
 
 
@@ -162,13 +171,16 @@ def routes(ctx: AppContext) -> list[Route]:
         event = _event_name(request, "x-gitlab-event")
         source = f"webhook:gitlab-event={event}"
         body = await read_body_limited(ctx, request, source, "gitlab")
-        return await _deduped(gitlab_seen, request.headers.get("idempotency-key", ""), "gitlab", source, body)
+        # GitLab disables a hook after 4 failed deliveries in a row (all the later events lost at
+        # the sender): a payload nothing could be read from is answered 202 once dead-lettered
+        return await _deduped(gitlab_seen, request.headers.get("idempotency-key", ""), "gitlab", source, body,
+                              refuse=False)
 
-    async def _deduped(seen: Recent, key: str, fmt: str, source: str, body: bytes) -> Response:
+    async def _deduped(seen: Recent, key: str, fmt: str, source: str, body: bytes, *, refuse: bool = True) -> Response:
         if key and not seen.claim(key):
             return json_response({"status": "duplicate", "delivery": key})
         try:
-            return await _store(ctx, fmt, source, body)
+            return await _store(ctx, fmt, source, body, refuse=refuse)
         except BaseException:
             if key:
                 seen.release(key)
