@@ -445,7 +445,16 @@ class _CwEnvelope(msgspec.Struct, gc=False):
 _CW_ENVELOPE = msgspec.json.Decoder(_CwEnvelope)
 _CW_EVENT = msgspec.json.Decoder(_CwEvent)
 _CW_FIRST = re.compile(rb'"(?:logEvents|events)"\s*:\s*\[\s*\{')
-_CW_MESSAGE = re.compile(rb'"message"\s*:\s*"(?:\\[nrt]|\s)*([{\[])?')
+_WS = rb"(?:\\[nrt]|\s)*"  # blanks in a JSON string: escaped or not
+#: The first log event's message, and whether it opens a JSON text: ``{`` then a key or ``}``,
+#: ``[`` then a value (an object, a string, an array; a number or literal before ``,``, or before
+#: the ``]`` that ends the message).
+#: Text that opens with a bracket is text: Lambda's Python runtime writes ``[ERROR]\t<time>...``,
+#: AWS's own subscription example is ``[ERROR] First test message``, a web server ``[2024/...]``.
+_CW_MESSAGE = re.compile(
+    rb'"message"\s*:\s*"' + _WS + rb'(\{' + _WS + rb'(?:\\"|\})|\[' + _WS
+    + rb'(?:[{\[]|\\"|(?:(?:-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null)' + _WS + rb')?(?:,|\]' + _WS + rb'")))?'
+)
 _NOT_CW = "JSON record in a syslog input that is no CloudWatch Logs envelope (messageType + logEvents, or events)"
 _CW_NO_MESSAGE = "CloudWatch Logs log event without a string message: no log line to map"
 
