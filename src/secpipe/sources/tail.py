@@ -24,7 +24,7 @@ crash never loses data. A crash between the two re-reads at most that chunk afte
 and event identity (``metadata.uid`` = hash of the record) makes the lake drop the copy: no
 duplicates. Syslog lines repeated verbatim across chunks or polls stay distinct events: each
 file is one stream with its own :class:`~secpipe.formats.syslog.Repeats` (in memory, the
-last 16,384 distinct lines; forgotten with the file). A chunk that cannot be stored (disk full: the WAL, the dead-letter store or the
+last 4,096 to 8,192 distinct lines, 2 MiB of them at most: a few MiB a tailed file; forgotten with the file). A chunk that cannot be stored (disk full: the WAL, the dead-letter store or the
 alert store refuses it) leaves its offset where it was; the next poll reads it again, until
 it is stored. Lines written between the last read and a copytruncate are in the rotated copy,
 not here (as with every copytruncate tailer); prefer rename rotation.
@@ -322,7 +322,7 @@ class FileSource:
                 self.service.dead_letter([DeadLetter("unrecognized input: no format matched (set format: NAME on the source)",
                                                      source, rec.offset, body, "auto")])  # fmt: skip
             elif body.strip():
-                repeats = self._repeats.setdefault((rec.dev, rec.ino), Repeats(1 << 14))
+                repeats = self._repeats.setdefault((rec.dev, rec.ino), Repeats(1 << 12))
                 self.service.accept(name, _hinted(repeats, name, body, source), body)
                 n += 1
             rec.offset += cut
