@@ -18,9 +18,11 @@ def test_ingest_summary_lake_layout_and_query(real: Path, data_dir: Path) -> Non
     assert s["events"] == 271 and s["dead_letter"] == 0
     distinct = len({json.dumps(r, sort_keys=True) for r in json.loads(src.read_bytes())["Records"]})
     assert sum(s["stored"].values()) == distinct
-    sign_in = {"ConsoleLogin", "ExternalIdPDirectoryLogin"}  # the AWS sign-in events this sample holds
+    # the AWS sign-in events this sample holds: ConsoleLogin, ExternalIdPDirectoryLogin, Identity Center's CreateToken
+    sign_in = {("signin.amazonaws.com", "ConsoleLogin"), ("signin.amazonaws.com", "ExternalIdPDirectoryLogin"),
+               ("sso.amazonaws.com", "CreateToken")}  # fmt: skip
     assert s["stored"]["authentication"] == sum(
-        1 for r in json.loads(src.read_bytes())["Records"] if r.get("eventName") in sign_in)
+        1 for r in json.loads(src.read_bytes())["Records"] if (r.get("eventSource"), r.get("eventName")) in sign_in)
     parts = list((data_dir / "lake" / "api_activity").glob("event_day=*/part-*.parquet"))
     assert parts and not list(data_dir.rglob(".tmp-*"))
     rows = query(data_dir, "SELECT count(*) AS n, count(DISTINCT metadata.uid) AS u FROM api_activity")

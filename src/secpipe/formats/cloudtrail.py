@@ -4,7 +4,9 @@ or one a line, as ``zcat *.json.gz`` or a multi-member gzip gives them), arrays,
 Mapping: every record -> API Activity (6003); the sign-in events (``ConsoleLogin`` and the
 steps AWS sign-in logs around it: ``UserAuthentication``, ``CredentialChallenge``,
 ``CredentialVerification``, ``CheckMfa``, ``SwitchRole``, ...) -> Authentication (3002), activity
-by step (:data:`SIGN_IN`).
+by step (:data:`SIGN_IN`); IAM Identity Center's, whose names other services use too, by
+eventSource and eventName (:data:`SIGN_IN_AT`: the access portal's ``Authenticate``, ``Federate``
+and ``Logout``, ``CreateToken`` of its OIDC service for the CLI).
 Columnar path: the whole file is decoded by msgspec in two C passes, once as raw record
 bytes (for ``raw_data`` and ``metadata.uid``) and once as typed records holding only the
 mapped fields; columns are then built per field, and activity/status are computed with
@@ -489,8 +491,8 @@ class CloudTrail(RecordFormat):
             return out
         recs = st.recs
         names = [r.eventName for r in recs]
-        if not SIGN_IN.keys().isdisjoint(names):
-            mask = [n in SIGN_IN for n in names]
+        if not _SIGN_IN_ACTIVITY.keys().isdisjoint(names):
+            mask = [signs_in(r.eventSource, r.eventName) for r in recs]
             idx_auth = [i for i, m in enumerate(mask) if m]
             idx_api = [i for i, m in enumerate(mask) if not m]
             for cls, idx in (("api_activity", idx_api), ("authentication", idx_auth)):
@@ -531,8 +533,10 @@ class CloudTrail(RecordFormat):
                 else:
                     where = res.aside  # where the records set aside lie, in the order of cols.aside
                     found = ([docs[d][0][a:b] for d, _n, a, b in where], [(docs[d][1], n) for d, n, _a, _b in where])
-                    _mapped(cols, total, lambda: found, out, checked=True)  # noqa: B023 (called before the loop goes on)
-                    out.events += total
+                    if _mapped(cols, total, lambda: found, out, checked=True):  # noqa: B023 (called before the loop goes on)
+                        out.events += total
+                    else:  # a record set aside by name is no sign-in (Logout of another service): split them all
+                        split.extend(docs)
                     docs = []
                     break
             if not docs:
@@ -572,6 +576,10 @@ def _mapped(cols: _fast.Columns, n: int, aside: Callable[[], tuple[list[bytes], 
     ``kept``: the records kept, when the walker did not make their raw_data column."""
     if not checked and _unfit(cols).any():
         return False
+    if cols.aside:
+        raws, locs = aside()
+        if not _all_sign_ins(raws):  # (rare) the msgspec path sorts them by source and name
+            return False
     f = _fields(cols)
     offsets, _mask, (arn, prefix, type_, account, low) = _fast.list_items(
         cols, "resources", ("ARN", "ARNPrefix", "type", "accountId", "arn"))
@@ -581,7 +589,6 @@ def _mapped(cols: _fast.Columns, n: int, aside: Callable[[], tuple[list[bytes], 
         out.batches.append(_ocsf("api_activity", f, cols.raw if kept is None else kept, **done))
     if not cols.aside:
         return True
-    raws, locs = aside()
     if _signed_in(raws, out):
         return True
     st = decode_strict(raws, locs, _Record, out, CloudTrail.name, "a CloudTrail record")
@@ -633,9 +640,43 @@ def _unfit(cols: _fast.Columns) -> np.ndarray:
 #: challenge/MFA steps before it, Account Switch for role switching, Other (99) for a renewal
 SIGN_IN = {"ConsoleLogin": 1, "UserAuthentication": 1, "ExternalIdPDirectoryLogin": 1, "CheckMfa": 6,
            "CredentialChallenge": 6, "CredentialVerification": 6, "SwitchRole": 7, "ExitRole": 7, "RenewRole": 99}  # fmt: skip
-_SIGN_IN_NAMES = tuple(SIGN_IN)
+#: IAM Identity Center's sign-ins whose names other services use too, so known by eventSource and
+#: eventName: the AWS access portal's sign-in (Authenticate), a user's federation from it into an
+#: account or application (Federate: a new session there), its sign-out (Logout), and the OIDC token
+#: the AWS CLI gets for `aws sso login` (CreateToken: sso-oauth, sso before it was split out)
+SIGN_IN_AT = {("sso.amazonaws.com", "Authenticate"): 1, ("sso.amazonaws.com", "Federate"): 1,
+              ("sso.amazonaws.com", "Logout"): 2, ("sso-oauth.amazonaws.com", "CreateToken"): 1,
+              ("sso.amazonaws.com", "CreateToken"): 1}  # fmt: skip
+_SIGN_IN_ACTIVITY = SIGN_IN | {name: a for (_src, name), a in SIGN_IN_AT.items()}
+#: the names the native walker sets aside: every sign-in's, and names shared with other services
+_SIGN_IN_NAMES = tuple(_SIGN_IN_ACTIVITY)
 _SIGN_IN_KEYS = pa.array(_SIGN_IN_NAMES, pa.string())
-_SIGN_IN_IDS = pa.array(SIGN_IN.values(), pa.int32())
+_SIGN_IN_IDS = pa.array(_SIGN_IN_ACTIVITY.values(), pa.int32())
+
+
+def signs_in(source: str | None, name: str | None) -> bool:
+    """Whether a record of ``source`` and ``name`` is a sign-in (Authentication)."""
+    return name in SIGN_IN or (source, name) in SIGN_IN_AT
+
+
+class _Which(msgspec.Struct, gc=False):
+    eventSource: Any = None
+    eventName: Any = None
+
+
+_WHICH = msgspec.json.Decoder(_Which)
+
+
+def _all_sign_ins(raws: list[bytes]) -> bool:
+    """Whether every record the walker set aside by name is a sign-in by source and name too."""
+    for raw in raws:
+        try:
+            w = _WHICH.decode(raw)
+        except msgspec.DecodeError:
+            return False
+        if not (isinstance(w.eventName, str) and isinstance(w.eventSource, str) and signs_in(w.eventSource, w.eventName)):
+            return False
+    return True
 _TELLERS = ("serviceEventDetails", "responseElements")  # raw fields that may hold an event's outcome by its name
 _NAMELESS = "CloudTrail record without eventName/eventSource (nor insightDetails naming them)"
 _UID_PREFIX = uid_prefix(CloudTrail.name)  # metadata.uid made by the walker
