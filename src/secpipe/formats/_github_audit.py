@@ -38,7 +38,7 @@ SPEC = (
     ("action", "s"), ("actor", "s"), ("actor_id", "r"), ("actor_ip", "s"), ("actor_location.country_code", "s"),
     ("user", "s"), ("org", "s"), ("repo", "s"), ("repository", "r"), ("business", "s"), ("team", "r"),
     ("data.team", "r"), ("user_agent", "s"), ("created_at", "r"), ("@timestamp", "r"), ("at_sign_timestamp", "r"),
-    ("p_event_time", "r"), ("_document_id", "s"), ("operation_type", "s"),
+    ("p_event_time", "r"), ("_document_id", "s"), ("operation_type", "s"), ("actor_is_bot", "r"), ("actor_is_agent", "r"),
     ("request_method", "s"), ("url_path", "s"), ("route", "s"), ("status_code", "i"), ("org_id", "r"),
     ("repo_id", "r"), ("user_id", "r"),
 )  # fmt: skip
@@ -145,6 +145,7 @@ def batch(fmt: Any, cols: _fast.Columns) -> pa.RecordBatch:
         "metadata.tenant_uid": pc.if_else(pc.is_valid(_nonempty(s["org"])), s["org"], s["business"]),
         "actor.user.name": s["actor"],
         "actor.user.uid": _each(s["actor_id"], _raw_str),
+        **_actor_type(s["actor_is_bot"], s["actor_is_agent"]),
         "src_endpoint.ip": _nonempty(s["actor_ip"]),
         "src_endpoint.location.country": s["actor_location.country_code"],
         "src_endpoint.type_id": _const(0, n, pa.int32()),  # the caller's device type is never given
@@ -173,6 +174,27 @@ def batch(fmt: Any, cols: _fast.Columns) -> pa.RecordBatch:
         want = _type(k)
         base[k] = arr if want is None or arr.type == want else arr.cast(want)
     return to_batch(_CLASS, base)
+
+
+def _actor_type(bot: pa.Array, agent: pa.Array) -> dict[str, pa.Array]:
+    """``actor.user.type_id``/``type`` from the raw JSON of ``actor_is_bot``/``actor_is_agent``
+    (``_github_map.actor_type`` once a distinct pair: few)."""
+    pairs = pc.binary_join_element_wise(pc.fill_null(bot, ""), pc.fill_null(agent, ""), "\0")
+    types = _each(pairs, lambda x: _pair_type(x))
+    return {"actor.user.type_id": _each(types, lambda x: None if x is None else int(x.split("\0")[0])),
+            "actor.user.type": _each(types, lambda x: None if x is None else x.split("\0")[1])}
+
+
+def _pair_type(pair: str | None) -> str | None:
+    bot, agent = (pair or "\0").split("\0")
+    t = m.actor_type(_flag(bot), _flag(agent))
+    return None if t is None else f"{t[0]}\0{t[1]}"
+
+
+def _flag(raw: str) -> Any:
+    """A JSON boolean's raw text as the boolean; another value (or none) as what msgspec would not
+    take for one (None when absent, a marker otherwise)."""
+    return {"true": True, "false": False, "": None, "null": None}.get(raw, "other")
 
 
 def _type(path: str) -> pa.DataType | None:

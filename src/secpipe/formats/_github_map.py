@@ -449,8 +449,22 @@ _MAPPERS = {k: _safe(v) for k, v in _MAPPERS.items()}
 
 _AUDIT_MAPPED = frozenset({
     "action", "actor", "actor_id", "actor_ip", "actor_location", "user", "org", "repo", "repository", "user_agent",
-    "created_at", "@timestamp", "_document_id",
+    "created_at", "@timestamp", "_document_id", "actor_is_bot", "actor_is_agent",
 })  # fmt: skip
+
+
+def actor_type(is_bot: Any, is_agent: Any) -> tuple[int, str] | None:
+    """``actor.user.type_id``/``type`` of an audit event's actor from GitHub's ``actor_is_bot`` and
+    ``actor_is_agent`` (streamed audit events; JSON booleans): an AI agent (Copilot's) is Other (99)
+    "Agent", a bot (a GitHub App's account, as a webhook's Bot sender) Service (4), an actor neither
+    a bot nor an agent User (1); none without either flag (older exports)."""
+    if is_agent is True:
+        return 99, "Agent"
+    if is_bot is True:
+        return 4, "Service"
+    if is_bot is False and is_agent in (False, None):
+        return 1, "User"
+    return None
 
 
 class _Request(msgspec.Struct, gc=False):
@@ -531,6 +545,8 @@ def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tupl
         "metadata.tenant_uid": [a.org or a.business for a in audits],
         "actor.user.name": [a.actor for a in audits],
         "actor.user.uid": [None if a.actor_id is None else str(a.actor_id) for a in audits],
+        "actor.user.type_id": [t[0] if (t := actor_type(a.actor_is_bot, a.actor_is_agent)) else None for a in audits],
+        "actor.user.type": [t[1] if (t := actor_type(a.actor_is_bot, a.actor_is_agent)) else None for a in audits],
         "src_endpoint.ip": [a.actor_ip or None for a in audits],
         "src_endpoint.location.country": [a.actor_location.country_code if a.actor_location else None for a in audits],
         "src_endpoint.type_id": [0] * len(audits),  # the caller's device type is never given

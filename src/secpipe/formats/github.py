@@ -60,7 +60,9 @@ OCSF classes (why):
 
 Actor: a webhook's ``sender`` (login, id) with its GitHub account type as ``actor.user.type_id``:
 User 1 User, Bot (a GitHub App's account) 4 Service, Organization/Enterprise/Mannequin 99 Other
-with GitHub's word as ``type``.
+with GitHub's word as ``type``. An audit event's ``actor`` the same way from audit-log streaming's
+``actor_is_bot`` (true: 4 Service; false: 1 User) and ``actor_is_agent`` (an AI agent such as
+Copilot's: 99 Other, type "Agent"); neither given: no type.
 
 OCSF conformance (what the source cannot give): API Activity requires ``src_endpoint``, but a
 webhook carries no address of the caller (GitHub delivers it from its own servers), so webhook
@@ -491,6 +493,8 @@ class _Audit(msgspec.Struct, gc=False):
     actor_id: Any = None
     actor_ip: str | None = None
     actor_location: _Loc | None = None
+    actor_is_bot: Any = None  # streamed events: JSON booleans (another value is no type)
+    actor_is_agent: Any = None
     user: str | None = None
     org: str | None = None
     repo: str | None = None
@@ -714,8 +718,7 @@ class GitHub(RecordFormat):
         digests: list[bytes] = [b""] * len(recs.raws)  # a webhook's SHA-256 (metadata.uid), hashed with the reads
         hasher = uid_hasher(name).copy
         scanner = _scanner()
-        scan = scanner.scan if scanner is not None else None
-        scan_at = scanner.scan_at if scanner is not None else None
+        scan = scanner.scan_head if scanner is not None else None
         todo: Any = range(len(recs.raws))
         walked = None  # the audit events mapped in columns (_github_audit), the other records left to do
         if len(recs.raws) >= _audit.MIN_ROWS and _audit.likely(recs.raws):
@@ -726,12 +729,16 @@ class GitHub(RecordFormat):
         for i in todo:
             raw, (src, off) = raws[i], locs[i]
             where = spans[i] if spans is not None else None
-            got = (scan(raw) if where is None else scan_at(*where)) if scan is not None else None  # type: ignore[misc]
+            got = (scan(raw, 0, len(raw), _HEAD) if where is None else scan(*where, _HEAD)) if scan is not None else None
             if got is not None:
                 hint = hints[src] if src in hints else hints.setdefault(src, event_hint(src))
                 mapped = _from_scan(got, hint, raw, scanner)
                 if mapped is not None:  # read by the native scan alone
-                    c.group(groups, mapped[0]).add(i, *mapped[1:])
+                    cls, row, when, act, sev = mapped
+                    grp = groups.get(cls)
+                    if grp is None:
+                        grp = groups[cls] = c.Group()
+                    grp.add(i, row, when, act, sev)
                     digests[i] = got[2]
                     continue
             try:
@@ -1039,6 +1046,7 @@ def _builder(source: str) -> Any:
 
 
 _SCAN_SPEC, _SCAN_BUILD, _SCAN_UNCHECKED = _scan_plan()
+_HEAD = len(m.SCAN_HEAD)  # the values ``HookScanner.scan_head`` returns (the rest stay with the scanner)
 _scan_view = _builder(_SCAN_BUILD)
 #: spec index of each main object (its times follow it)
 _TIME_SLOT = {k: n for n, (k, mode) in enumerate(_SCAN_SPEC) if mode == "P"}
@@ -1051,7 +1059,7 @@ def _scanner() -> Any:
     the last record it read for :class:`_ScannedTop`, so threads decoding at once (a file
     source and the HTTP route) must not share one; None without the extension."""
     mod = _fast._module()
-    if mod is None:
+    if mod is None or not hasattr(mod.HookScanner, "scan_head"):  # (an extension built before it: the msgspec path)
         return None
     got = getattr(_SCANNERS, "scanner", None)
     if got is None or got[0] is not mod:
@@ -1098,47 +1106,51 @@ class _ScannedTop:
         return tail if rest is None else rest[:-1] + b"," + tail[1:]
 
 
-#: key layout -> its key set, or None when such a payload takes the msgspec path
-_PLANS: dict[tuple[str, ...], frozenset[str] | None] = {}
-#: (key layout, action) -> the inferred event type
-_EVENTS: dict[tuple[tuple[str, ...], str | None], str] = {}
+#: (key layout, action, event hint) -> how such a payload is mapped (:func:`_route`)
+_ROUTES: dict[tuple[tuple[str, ...], str | None, str | None], tuple[frozenset[str] | None, str, int | None, bool]] = {}
 _CACHE_MAX = 4096
-_UNPLANNED: frozenset[str] = frozenset({"\0"})
+
+
+def _route(keys: tuple[str, ...], action: str | None, hint: str | None) -> tuple[frozenset[str] | None, str, int | None, bool]:
+    """(key set, or None when such a payload takes the msgspec path; event type; spec index of its
+    main object, whose times follow it; whether it is mapped generically from the scan's values)."""
+    ks = frozenset(keys)
+    # a payload without sender is a webhook when it has no actor and its shape names a type
+    hook = "sender" in ks or ("actor" not in ks and not ks & _AUDIT_ONLY and infer_event(ks) != "unknown")
+    if not hook or ks & _SCAN_UNCHECKED:
+        return None, "", None, False
+    event = hint or infer_event(ks, _Probe(action))  # type: ignore[arg-type]
+    key = _PRIMARY.get(event, event)
+    slot = _TIME_SLOT.get(key)
+    return ks, event, slot, event not in m._MAPPERS and (slot is not None or key not in ks)
 
 
 def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any) -> tuple[str, dict[str, Any], int | None, int, int] | None:
-    """(class, row, time, activity, severity) of a webhook from its native scan, as the msgspec
-    path gives them: a generically mapped type straight from the scan's values, the others
-    through their mapping with the typed view built from them; None when the payload holds
-    what the scan does not read (``alert``) or is not a webhook (the caller's msgspec path)."""
+    """(class, row, time, activity, severity) of a webhook from its native scan (``scanner.scan_head``:
+    the values of ``m.SCAN_HEAD`` in ``got``, the others kept by the scanner), as the msgspec path
+    gives them: a generically mapped type straight from the scan's values (its main object's time
+    parsed natively, ``HookScanner.when``, where it is in GitHub's form), the others through their
+    mapping with the typed view built from every value; None when the payload holds what the scan
+    does not read (``alert``) or is not a webhook (the caller's msgspec path)."""
     keys, rest, _digest, v = got
-    keyset = _PLANS.get(keys, _UNPLANNED)
-    if keyset is _UNPLANNED:
-        if len(_PLANS) >= _CACHE_MAX:
-            _PLANS.clear()
-        ks = frozenset(keys)
-        # a payload without sender is a webhook when it has no actor and its shape names a type
-        hook = "sender" in ks or ("actor" not in ks and not ks & _AUDIT_ONLY and infer_event(ks) != "unknown")
-        keyset = _PLANS[keys] = ks if hook and not ks & _SCAN_UNCHECKED else None
+    action = v[m.ACTION]
+    route = _ROUTES.get((keys, action, hint))
+    if route is None:
+        if len(_ROUTES) >= _CACHE_MAX:
+            _ROUTES.clear()
+        route = _ROUTES[keys, action, hint] = _route(keys, action, hint)
+    keyset, event, slot, generic = route
     if keyset is None:
         return None
-    action = v[m.ACTION]
-    if hint:
-        event = hint
-    else:
-        event = _EVENTS.get((keys, action))  # type: ignore[assignment]
-        if event is None:
-            if len(_EVENTS) >= _CACHE_MAX:
-                _EVENTS.clear()
-            event = _EVENTS[keys, action] = infer_event(keyset, _Probe(action))  # type: ignore[arg-type]
-    if event not in m._MAPPERS:
-        key = _PRIMARY.get(event, event)
-        slot = _TIME_SLOT.get(key)
-        if slot is not None or key not in keyset:
-            when = c.first_time(v[slot + 1], v[slot + 2], v[slot + 3]) if slot is not None and v[slot] else None
-            row, act = m.generic_scanned(event, v, rest)
-            return "api_activity", row, when, act, 1
-    hook = _scan_view(v)
+    if generic:
+        when = None
+        if slot is not None:
+            when = scanner.when(slot)
+            if when is False:  # a time not in GitHub's own form: read as the msgspec path reads it
+                when = c.first_time(*scanner.slots(slot + 1, slot + 4))
+        row, act = m.generic_scanned(event, v, rest)
+        return "api_activity", row, when, act, 1
+    hook = _scan_view(scanner.values())
     top = _ScannedTop(scanner, raw, keyset, rest)
     cls, row, when, act, sev = m.map_hook(event, hook, top)  # type: ignore[arg-type]
     if when is None:
