@@ -4,7 +4,12 @@ Each input becomes one or more *documents* for a format's ``decode``:
 - ``document`` formats get the whole (decompressed) file, up to ``max_document`` bytes;
 - ``lines`` formats get chunks of about ``chunk`` bytes cut at line ends, so a 1 GB NDJSON
   file never sits in memory whole; a single line over ``max_record`` bytes is dead-lettered
-  (whole, in the DLQ blob store) with its offset, and reading goes on after it.
+  (whole, in the DLQ blob store) with its offset, and reading goes on after it. A file that
+  opens with a JSON text spread over lines (``{`` or ``[`` and more of it on the next lines, as
+  ``json.dumps(indent=...)``, ``jq`` and the AWS CLI print: a k8s EventList, a CloudWatch Logs
+  answer) is no run of lines: it is read whole, as a ``document`` (a cut at a line end made
+  its pieces unreadable, and past the 64 KiB head its last line was cut off when the file did
+  not end with a newline).
 A truncated or corrupt gzip stream: in ``lines`` framing, the complete lines before the
 damage are kept and the rest is dead-lettered; a ``document`` is dead-lettered whole.
 Auto-detection sniffs the first 64 KiB of decompressed content of each file.
@@ -14,15 +19,18 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
+
 from secpipe import formats
 from secpipe._gzip import ERRORS, decompressobj
-from secpipe.formats.base import DeadLetter, Format
+from secpipe.formats.base import BOM, DeadLetter, Format
 
 GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF = 64 * 1024  # bytes of decompressed content auto-detection looks at
@@ -170,7 +178,7 @@ def read_documents(
                 return
         else:
             fmt = formats.get(fmt_name)
-        if fmt.framing == "document":
+        if fmt.framing == "document" or _spread_json(head):
             data = _drain(r, max_document, head)
             if r.error:
                 yield Document(fmt, b"", src, dead=DeadLetter(r.error, src, 0, data, fmt.name), size_in=r.consumed)
@@ -184,6 +192,24 @@ def read_documents(
         yield from _lines(r, fmt, src, head, chunk, max_record)
     finally:
         r.close()
+
+
+_JSON_OPENING = re.compile(rb"\s*(?:\{\s*(?:\"|$)|\[\s*(?:[\[{]|$))")
+
+
+def _spread_json(head: bytes) -> bool:
+    """Whether ``head`` opens a JSON text spread over lines: its first line opens an object
+    (``{`` then a key or nothing) or an array (``[`` then an object, an array or nothing) and
+    is not a JSON text by itself (NDJSON's first line is)."""
+    head = head.removeprefix(BOM)
+    nl = head.find(b"\n")
+    if nl < 0 or not _JSON_OPENING.match(head, 0, nl):
+        return False
+    try:
+        msgspec.json.decode(head[:nl])
+    except msgspec.DecodeError:
+        return True
+    return False
 
 
 def _drain(r: _Raw, limit: int, head: bytes) -> bytes:
