@@ -65,3 +65,36 @@ def test_bracketed_text_and_json_messages() -> None:
                   "[ true ]", "{}"):  # fmt: skip
         fmt = formats.detect(_envelope([first]))
         assert fmt is None or fmt.name != "syslog", first
+
+
+def _answer(messages: list[str]) -> bytes:
+    """``aws logs filter-log-events`` as the CLI prints it (four-space indent, no newline at the end)."""
+    events = [{"logStreamName": "i-0123456789abcdef0", "timestamp": T0 + i, "message": m, "ingestionTime": T0 + 900,
+               "eventId": str(37000000000000000000000000000000000000000000000000000000 + i)} for i, m in enumerate(messages)]  # fmt: skip
+    return json.dumps({"events": events, "searchedLogStreams": []}, indent=4).encode()
+
+
+def test_logs_api_answer_whose_first_message_is_long() -> None:
+    """The CloudWatch agent joins a multi-line event (``multi_line_start_pattern``) into one log
+    event; the first message may be longer than the 4 KiB the decoder looked at for the answer's
+    ``ingestionTime``. Red before: detection (64 KiB) said syslog, the decoder did not see an
+    answer and stored each line of the printed JSON as a log line."""
+    long = "\n".join(LINES) * 3
+    assert len(long) > 4096
+    body = _answer([long, *LINES[:3]])
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "syslog"
+    d = fmt.decode(body, "cli")
+    assert not d.dead and d.events == 4
+    assert sorted(r["raw_data"] for r in _rows(d)) == sorted([long, *LINES[:3]])
+
+
+def test_a_later_chunk_of_envelopes_is_envelopes() -> None:
+    """A Firehose file of newline-delimited envelopes from several log groups is read in
+    chunks: one may open with an envelope whose first message is JSON. Red before: that chunk
+    was read as syslog lines (each envelope one event of JSON text)."""
+    event = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "x", "verb": "get"}
+    body = _envelope([json.dumps(event), LINES[0], LINES[1]]) + b"\n" + _envelope(LINES[2:4]) + b"\n"
+    d = formats.get("syslog").decode(body, "firehose chunk")
+    assert not d.dead and d.events == 5
+    assert sorted(r["raw_data"] for r in _rows(d)) == sorted([json.dumps(event), *LINES[:4]])

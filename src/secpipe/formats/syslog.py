@@ -459,10 +459,22 @@ _NOT_CW = "JSON record in a syslog input that is no CloudWatch Logs envelope (me
 _CW_NO_MESSAGE = "CloudWatch Logs log event without a string message: no log line to map"
 
 
+#: A Logs API answer's first log event as the API (and the AWS CLI) writes it: ``logStreamName``
+#: (filter-log-events), ``timestamp``, then ``message``; its ``ingestionTime`` comes after the
+#: message, which may be longer than the head.
+_CW_API_FIRST = re.compile(rb'"events"\s*:\s*\[\s*\{\s*(?:"logStreamName"\s*:\s*"[^"\\]*"\s*,\s*)?"timestamp"\s*:\s*\d+\s*,\s*"message"\s*:')
+
+
+def _cw_shape(head: bytes) -> bool:
+    """Whether ``head`` holds the keys of a CloudWatch Logs subscription envelope or Logs API answer."""
+    return (b'"messageType"' in head and b'"logEvents"' in head) or (
+        b'"events"' in head and (b'"ingestionTime"' in head or _CW_API_FIRST.search(head) is not None))
+
+
 def _cw_text(head: bytes) -> bool:
     """Whether ``head`` opens a CloudWatch Logs subscription envelope or Logs API answer whose
     first message is text, not JSON."""
-    if not ((b'"messageType"' in head and b'"logEvents"' in head) or (b'"events"' in head and b'"ingestionTime"' in head)):
+    if not _cw_shape(head):
         return False
     first = _CW_FIRST.search(head)
     m = _CW_MESSAGE.search(head, first.end()) if first else None
@@ -470,8 +482,10 @@ def _cw_text(head: bytes) -> bool:
 
 
 def _is_cwlogs(data: bytes) -> bool:
-    """Whether ``data`` is CloudWatch Logs envelopes (or Logs API answers) of text lines."""
-    return data[:4096].lstrip()[:1] == b"{" and _cw_text(data[:4096])
+    """Whether ``data`` is CloudWatch Logs envelopes (or Logs API answers): what detection took
+    for envelopes of text lines, or a later chunk of the same file (back-to-back envelopes from
+    several log groups), whose first message may be JSON; never a run of syslog lines."""
+    return data[:4096].lstrip()[:1] == b"{" and _cw_shape(data[: 64 * 1024])  # the head detection sees
 
 
 def _cw_events(raw: bytes) -> list[_CwEvent | bytes] | None:
