@@ -487,6 +487,8 @@ pub(crate) struct HookScanner {
     /// key, past the value, left out of ``unmapped``), for ``rest`` and ``span``.
     record: Option<(Py<PyBytes>, usize, usize)>,
     entries: Vec<(usize, usize, usize, bool)>,
+    /// The spec values of the last record ``scan_head`` read (``values``, ``slots``, ``when``).
+    last: Vec<Option<Py<PyAny>>>,
 }
 
 #[pymethods]
@@ -505,6 +507,7 @@ impl HookScanner {
             unmapped: Vec::new(),
             record: None,
             entries: Vec::new(),
+            last: Vec::new(),
         })
     }
 
@@ -564,6 +567,56 @@ impl HookScanner {
         Ok(Some(PyBytes::new(py, &out)))
     }
 
+    /// ``scan_at`` whose values tuple holds only the first ``head`` spec values (the ones a
+    /// generically mapped payload reads); all of them stay with the scanner for ``values``,
+    /// ``slots`` and ``when`` until the next scan (a tuple of every value is ~270 items, most
+    /// of them None: building and freeing it cost more than the few a generic payload reads).
+    fn scan_head<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        if start > end || end > doc.as_bytes().len() {
+            return Err(PyValueError::new_err("record span out of the document"));
+        }
+        self.last.clear();
+        let Some((names, rest, digest, slots)) = self.walk(py, doc, start, end)? else {
+            return Ok(None);
+        };
+        let values = PyTuple::new(py, slots.iter().take(head).map(|s| s.clone().unwrap_or_else(|| py.None().into_bound(py))))?;
+        self.last = slots.into_iter().map(|s| s.map(Bound::unbind)).collect();
+        Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest.into_any(), values.into_any()])?))
+    }
+
+    /// Every spec value of the last record ``scan_head`` read: ``scan``'s values tuple.
+    fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        self.slots(py, 0, self.last.len())
+    }
+
+    /// The spec values ``start..stop`` of the last record ``scan_head`` read.
+    fn slots<'py>(&self, py: Python<'py>, start: usize, stop: usize) -> PyResult<Bound<'py, PyTuple>> {
+        let got = self.last.get(start..stop.min(self.last.len())).unwrap_or(&[]);
+        PyTuple::new(py, got.iter().map(|s| s.as_ref().map_or_else(|| py.None().into_bound(py), |v| v.bind(py).clone())))
+    }
+
+    /// The time of the main object at spec value ``slot`` (mode ``P``, its three times after
+    /// it) of the last record ``scan_head`` read, as ``_cicd.first_time`` gives it: None when the
+    /// object is absent or none of its times is set, the milliseconds of the first set one when
+    /// that is ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``+HH:MM``/``-HH:MM`` (a valid date and time:
+    /// what ``datetime.fromisoformat`` reads, with no fraction), else False: the caller decides
+    /// (``first_time`` of ``slots(slot + 1, slot + 4)``).
+    fn when<'py>(&self, py: Python<'py>, slot: usize) -> PyResult<Bound<'py, PyAny>> {
+        let none = py.None().into_bound(py);
+        if self.last.get(slot).is_none_or(Option::is_none) {
+            return Ok(none);
+        }
+        for v in self.last.get(slot + 1..slot + 4).unwrap_or(&[]).iter().flatten() {
+            let v = v.bind(py);
+            let parsed = v.cast::<PyString>().ok().and_then(|s| s.to_str().ok()).and_then(iso_seconds);
+            return Ok(match parsed {
+                Some(secs) => (secs * 1000).into_pyobject(py)?.into_any(),
+                None => PyBool::new(py, false).to_owned().into_any(),
+            });
+        }
+        Ok(none)
+    }
+
     /// (start, end) of top-level ``key``'s value in the last record scanned, or None.
     fn span(&self, py: Python<'_>, key: &str) -> Option<(usize, usize)> {
         let (doc, start, end) = self.record.as_ref()?;
@@ -578,6 +631,32 @@ impl HookScanner {
 impl HookScanner {
     /// ``scan`` of ``record[start:end]`` (the caller checked the span).
     fn scan_span<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let Some((names, rest, digest, slots)) = self.walk(py, record, start, end)? else {
+            return Ok(None);
+        };
+        // SAFETY: a new tuple of ``n`` items, each set once (PyTuple_SetItem takes the reference).
+        let values = unsafe {
+            let t = pyo3::ffi::PyTuple_New(slots.len() as pyo3::ffi::Py_ssize_t);
+            if t.is_null() {
+                return Err(PyErr::fetch(py));
+            }
+            let t = Bound::from_owned_ptr(py, t);
+            for (k, slot) in slots.into_iter().enumerate() {
+                let item = slot.unwrap_or_else(|| py.None().into_bound(py)).into_ptr();
+                if pyo3::ffi::PyTuple_SetItem(t.as_ptr(), k as pyo3::ffi::Py_ssize_t, item) != 0 {
+                    return Err(PyErr::fetch(py));
+                }
+            }
+            t
+        };
+        Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest.into_any(), values.into_any()])?))
+    }
+
+    /// The walk of ``scan_span``: (keys tuple, ``unmapped`` or None, digest, spec values), or
+    /// None for an irregular record.
+    #[allow(clippy::type_complexity)]
+    fn walk<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize)
+        -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Bound<'py, PyBytes>, Vec<Option<Bound<'py, PyAny>>>)>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
         }
@@ -603,22 +682,7 @@ impl HookScanner {
         } else {
             py.None().into_bound(py)
         };
-        // SAFETY: a new tuple of ``n`` items, each set once (PyTuple_SetItem takes the reference).
-        let values = unsafe {
-            let t = pyo3::ffi::PyTuple_New(scan.slots.len() as pyo3::ffi::Py_ssize_t);
-            if t.is_null() {
-                return Err(PyErr::fetch(py));
-            }
-            let t = Bound::from_owned_ptr(py, t);
-            for (k, slot) in scan.slots.into_iter().enumerate() {
-                let item = slot.unwrap_or_else(|| py.None().into_bound(py)).into_ptr();
-                if pyo3::ffi::PyTuple_SetItem(t.as_ptr(), k as pyo3::ffi::Py_ssize_t, item) != 0 {
-                    return Err(PyErr::fetch(py));
-                }
-            }
-            t
-        };
-        Ok(Some(PyTuple::new(py, [PyTuple::new(py, names)?.into_any(), rest, digest.into_any(), values.into_any()])?))
+        Ok(Some((PyTuple::new(py, names)?, rest, digest, scan.slots)))
     }
 
     /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries.
@@ -677,4 +741,45 @@ impl HookScanner {
             }
         }
     }
+}
+
+/// Seconds since the epoch of ``YYYY-MM-DDTHH:MM:SS`` followed by ``Z`` or ``+HH:MM``/``-HH:MM``
+/// (a valid date and time, offset under 24 h), or None for any other text (``HookScanner.when``).
+fn iso_seconds(t: &str) -> Option<i64> {
+    let b = t.as_bytes();
+    if !(b.len() == 20 && b[19] == b'Z' || b.len() == 25 && matches!(b[19], b'+' | b'-') && b[22] == b':') {
+        return None;
+    }
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |i: usize, n: usize| -> Option<i64> {
+        b[i..i + n].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if year < 1 || !(1..=12).contains(&month) || day < 1 || day > days_in[(month - 1) as usize]
+        || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let offset = if b.len() == 25 {
+        let (oh, om) = (num(20, 2)?, num(23, 2)?);
+        if oh > 23 || om > 59 {
+            return None;
+        }
+        (oh * 3600 + om * 60) * if b[19] == b'-' { -1 } else { 1 }
+    } else {
+        0
+    };
+    // days from 1970-01-01 of the proleptic Gregorian date (H. Hinnant's days_from_civil)
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
 }
