@@ -1,4 +1,4 @@
-"""Prometheus's own alerts answer, ``GET /api/v1/alerts``: one Detection Finding per active alert.
+"""Prometheus's own alerts answers, ``GET /api/v1/alerts`` and ``/api/v1/rules``: one Detection Finding per active alert.
 
 What it is (Prometheus HTTP API, ``web/api/v1/api.go``): ``{"status": "success", "data":
 {"alerts": [...]}}``, each alert ``labels``, ``annotations``, ``state`` (``pending``: its
@@ -21,8 +21,16 @@ digits), which is the ``fingerprint`` Alertmanager gives the same alert: a pendi
 here and its later notification share the finding uid (unless Prometheus adds external labels
 on the way). Why by hand: it is eight lines, and the prometheus client for Python does not expose it.
 
-Identity: hash of the alert's bytes: polling an unchanged alert collapses; a new value or state
-is a new event. An element that is not an alert object is dead-lettered with the reason.
+``GET /api/v1/rules`` (``{"status", "data": {"groups": [{"name", "file", "rules": [...]}]}}``,
+``web/api/v1/api.go``): an alerting rule (``"type": "alerting"``) lists its active alerts in
+``alerts``, each of the ``/api/v1/alerts`` shape (Prometheus adds the rule's name as the
+``alertname`` label): those are mapped the same way, ``metadata.log_name`` ``api/v1/rules``; a
+recording rule, or an alerting rule with none active, holds no alert. A group or rule of another
+shape is dead-lettered alone; an answer with no active alert is dead-lettered as for the alerts.
+
+Identity: hash of the alert's bytes: polling an unchanged alert collapses (the same alert read in
+both answers too); a new value or state is a new event. An element that is not an alert object is
+dead-lettered with the reason.
 """
 
 from __future__ import annotations
@@ -62,6 +70,16 @@ _UNMAPPED = ("annotations", "state", "value", "keepFiringSince")
 
 class _Data(msgspec.Struct, gc=False):
     alerts: list[msgspec.Raw] | None = None
+    groups: list[msgspec.Raw] | None = None  # /api/v1/rules: each group read alone (_Group)
+
+
+class _Group(msgspec.Struct, gc=False):
+    rules: list[msgspec.Raw] | None = None  # each rule read alone (_Rule)
+
+
+class _Rule(msgspec.Struct, gc=False):
+    type: Any = None
+    alerts: list[msgspec.Raw] | None = None
 
 
 class _Answer(msgspec.Struct, gc=False):
@@ -76,15 +94,24 @@ _DATA_OBJECT = re.compile(rb'"data"\s*:\s*\{')  # Alertmanager's API v1 answers 
 _ANSWER = msgspec.json.Decoder(_Answer)
 _STATE = msgspec.json.Decoder(str | None)
 _NOTES = msgspec.json.Decoder(Notes | None)
+_GROUP = msgspec.json.Decoder(_Group)
+_RULE = msgspec.json.Decoder(_Rule)
 _CLS = "detection_finding"
 _API = "api/v1/alerts"
+_RULES_API = "api/v1/rules"
 
 
 def sniff_prometheus(head: bytes) -> bool:
     """Whether ``head`` starts an ``/api/v1/alerts`` answer (``activeAt`` is Prometheus's own key:
     Alertmanager's alerts have ``startsAt``)."""
     h = head[:8192]
-    return looks_prometheus(h) and b'"activeAt"' in h and b'"labels"' in h
+    return looks_prometheus(h) and ((b'"activeAt"' in h and b'"labels"' in h) or _rules_head(h))
+
+
+def _rules_head(h: bytes) -> bool:
+    """An ``/api/v1/rules`` answer's head: groups of rules, each with its ``query`` (written before
+    its alerts: a rule's ``type`` comes last, past a long alerts list)."""
+    return b'"groups"' in h and b'"rules"' in h and b'"query"' in h
 
 
 def looks_prometheus(data: bytes) -> bool:
@@ -92,7 +119,8 @@ def looks_prometheus(data: bytes) -> bool:
     :func:`decode_prometheus` reads; an empty one too): Prometheus's response keys, ``data``
     holding ``alerts``, none of the Alertmanager webhook's envelope keys."""
     h = data[:8192]
-    return (_HEAD.match(h) is not None and _DATA_OBJECT.search(h) is not None and b'"alerts"' in h
+    return (_HEAD.match(h) is not None and _DATA_OBJECT.search(h) is not None
+            and (b'"alerts"' in h or _rules_head(h))
             and b'"groupKey"' not in h and b'"receiver"' not in h)  # fmt: skip
 
 
@@ -106,26 +134,57 @@ def fingerprint(labels: dict[str, Any]) -> str:
     return f"{h:016x}"
 
 
+def _rule_alerts(groups: list[msgspec.Raw], source: str, fmt: str, out: Decoded) -> list[bytes]:
+    """The alerts of an ``/api/v1/rules`` answer's alerting rules, in order; a group or rule of
+    another shape is dead-lettered alone (a recording rule holds none)."""
+    raws: list[bytes] = []
+    for gi, g in enumerate(groups):
+        try:
+            rules = _GROUP.decode(g).rules or []
+        except msgspec.DecodeError as exc:
+            out.dead.append(DeadLetter(f"not a Prometheus rule group: {exc} (group {gi})", source, gi, bytes(g), fmt))
+            out.events += 1
+            continue
+        for ri, r in enumerate(rules):
+            try:
+                rule = _RULE.decode(r)
+            except msgspec.DecodeError as exc:
+                why = f"not a Prometheus rule: {exc} (group {gi}, rule {ri})"
+                out.dead.append(DeadLetter(why, source, gi, bytes(r), fmt))
+                out.events += 1
+                continue
+            if rule.type != "recording":
+                raws.extend(bytes(a) for a in rule.alerts or ())
+    return raws
+
+
 def decode_prometheus(fmt: Format, data: bytes, source: str) -> Decoded:
-    """Map an ``/api/v1/alerts`` answer."""
+    """Map an ``/api/v1/alerts`` answer, or the alerts of an ``/api/v1/rules`` answer."""
     try:
         ans = _ANSWER.decode(compact(data))  # canonical bytes: a re-indented answer is the same events
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        why = f"not a Prometheus /api/v1/alerts answer: {exc}"
+        why = f"not a Prometheus /api/v1/alerts or /api/v1/rules answer: {exc}"
         return Decoded(dead=[DeadLetter(why, source, 0, data, fmt.name)], events=1)
-    if ans.data is None or not ans.data.alerts:
-        why = f"a Prometheus /api/v1/alerts answer without alerts (status {ans.status!r}): nothing was active"
+    out = Decoded()
+    body = ans.data or _Data()
+    rules = body.alerts is None and body.groups is not None
+    api = _RULES_API if rules else _API
+    raws = _rule_alerts(body.groups or [], source, fmt.name, out) if rules else [bytes(a) for a in body.alerts or ()]
+    if not raws:
+        if out.dead:
+            return out
+        why = f"a Prometheus /{api} answer without alerts (status {ans.status!r}): nothing was active"
         return Decoded(dead=[DeadLetter(why, source, 0, data, fmt.name)], events=1)
-    raws = [bytes(a) for a in ans.data.alerts]
-    out = Decoded(events=len(raws))
+    out.events += len(raws)
     st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Alert, out, fmt.name, "a Prometheus alert")
     st, got, _keep = read_fields(st, out, fmt.name, "not a Prometheus alert", {"state": _STATE, "annotations": _NOTES})
     if st.recs:
-        out.batches.append(_batch(fmt, st.recs, st, got["state"], [n or Notes() for n in got["annotations"]]))
+        out.batches.append(_batch(fmt, st.recs, st, got["state"], [n or Notes() for n in got["annotations"]], api))
     return out
 
 
-def _batch(fmt: Format, al: list[_Alert], st: Any, states: list[str | None], notes: list[Notes]) -> pa.RecordBatch:
+def _batch(fmt: Format, al: list[_Alert], st: Any, states: list[str | None], notes: list[Notes],
+           api: str) -> pa.RecordBatch:  # fmt: skip
     n = len(al)
     labels = [a.labels or {} for a in al]
     active = parse_times(strs([a.activeAt for a in al]))
@@ -142,7 +201,7 @@ def _batch(fmt: Format, al: list[_Alert], st: Any, states: list[str | None], not
         "status_id": status_id,
         "status": captions(_CLS, "status_id", status_id),
         "status_detail": strs(states),
-        "metadata.log_name": pa.array([_API] * n, S),
+        "metadata.log_name": pa.array([api] * n, S),
         "finding_info.uid": strs([fingerprint(lb) for lb in labels]),
     })  # fmt: skip
     cols["unmapped"] = unmapped_from(st, _UNMAPPED)
