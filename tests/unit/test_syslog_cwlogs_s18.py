@@ -52,6 +52,10 @@ def test_lambda_runtime_lines_are_syslog_lines() -> None:
     assert not d.dead and d.events == len(msgs) == len(rows)
     assert {r["raw_data"] for r in rows} == {m.rstrip("\n") for m in msgs}
     assert {r["time"] for r in rows} == {T0 + i for i in range(len(msgs))}  # the log events' times
+    # what names the function (START/END/REPORT lines do not): the envelope's group and stream
+    origin = {"owner": "123456789012", "logGroup": "/aws/lambda/auth-audit",
+              "logStream": "2025/12/10/[$LATEST]0123456789abcdef0123456789abcdef"}  # fmt: skip
+    assert all(json.loads(r["unmapped"]) == {"cloudwatch": origin} for r in rows)
 
 
 def test_bracketed_text_and_json_messages() -> None:
@@ -87,6 +91,7 @@ def test_logs_api_answer_whose_first_message_is_long() -> None:
     d = fmt.decode(body, "cli")
     assert not d.dead and d.events == 4
     assert sorted(r["raw_data"] for r in _rows(d)) == sorted([long, *LINES[:3]])
+    assert {json.loads(r["unmapped"])["cloudwatch"]["logStream"] for r in _rows(d)} == {"i-0123456789abcdef0"}
 
 
 def test_a_later_chunk_of_envelopes_is_envelopes() -> None:

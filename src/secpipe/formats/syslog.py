@@ -95,7 +95,9 @@ CloudWatch Logs: log lines the CloudWatch agent ships (``/var/log/secure``, ``au
 JSON, is read here: each log event's message is one syslog message (kept whole, newlines
 included); its ``metadata.uid`` hashes the message in the context of the log event's ``id``
 (CloudWatch's identity for it: a redelivered envelope collapses, equal lines stay apart), and a
-message without a time of its own takes the log event's ``timestamp``. A ``CONTROL_MESSAGE``
+message without a time of its own takes the log event's ``timestamp``; ``unmapped.cloudwatch``
+keeps the envelope's ``owner``, ``logGroup`` and ``logStream`` (an answer's ``logStreamName``):
+what alone names a Lambda function's START/END/REPORT lines or an instance. A ``CONTROL_MESSAGE``
 holds no event; a log event without a string message, or a JSON record that is no envelope, is
 dead-lettered alone.
 
@@ -119,6 +121,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import hashlib
+import json
 import re
 import threading
 import time
@@ -434,12 +437,16 @@ class _CwEvent(msgspec.Struct, gc=False):
     id: str | None = None
     eventId: str | None = None
     timestamp: int | None = None
+    logStreamName: str | None = None  # filter-log-events
 
 
 class _CwEnvelope(msgspec.Struct, gc=False):
     messageType: str | None = None
     logEvents: list[msgspec.Raw] | None = None
     events: list[msgspec.Raw] | None = None
+    owner: str | None = None
+    logGroup: str | None = None
+    logStream: str | None = None
 
 
 _CW_ENVELOPE = msgspec.json.Decoder(_CwEnvelope)
@@ -488,15 +495,15 @@ def _is_cwlogs(data: bytes) -> bool:
     return data[:4096].lstrip()[:1] == b"{" and _cw_shape(data[: 64 * 1024])  # the head detection sees
 
 
-def _cw_events(raw: bytes) -> list[_CwEvent | bytes] | None:
-    """The log events of one envelope or answer (a log event that does not read: its JSON), or
-    None when ``raw`` is neither."""
+def _cw_events(raw: bytes) -> tuple[list[_CwEvent | bytes], _CwEnvelope] | None:
+    """The log events of one envelope or answer (a log event that does not read: its JSON) and
+    the envelope, or None when ``raw`` is neither."""
     try:
         env = _CW_ENVELOPE.decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     if env.messageType == "CONTROL_MESSAGE":
-        return []
+        return [], env
     items = env.logEvents if env.messageType == "DATA_MESSAGE" else env.events if env.messageType is None else None
     if items is None:
         return None
@@ -506,7 +513,7 @@ def _cw_events(raw: bytes) -> list[_CwEvent | bytes] | None:
             out.append(_CW_EVENT.decode(item))
         except (msgspec.DecodeError, msgspec.ValidationError):
             out.append(bytes(item))
-    return out
+    return out, env
 
 
 class Streams:
@@ -640,12 +647,15 @@ class Syslog(Format):
         at: list[int] = []
         ids: list[str | None] = []
         stamps: list[int | None] = []
+        origins: list[str | None] = []
+        known: dict[tuple[str | None, ...], str | None] = {}
         for raw, off in zip(records, offsets, strict=True):
-            events = _cw_events(raw)
-            if events is None:
+            found = _cw_events(raw)
+            if found is None:
                 out.dead.append(DeadLetter(_NOT_CW, source, off, raw, self.name))
                 out.events += 1
                 continue
+            events, env = found
             for ev in events:
                 out.events += 1
                 if isinstance(ev, bytes):
@@ -655,10 +665,17 @@ class Syslog(Format):
                 at.append(off)
                 ids.append(ev.id or ev.eventId)
                 stamps.append(ev.timestamp)
+                key = (env.owner, env.logGroup, env.logStream or ev.logStreamName)
+                origin = known.get(key, "")
+                if origin == "":
+                    named = {k: v for k, v in zip(("owner", "logGroup", "logStream"), key, strict=True) if v is not None}
+                    origin = known[key] = json.dumps(named, ensure_ascii=False) if named else None
+                origins.append(origin)
         if messages:
             lines_b = pa.array(messages, pa.binary())
             extra = {"uid_context": pa.array([None if i is None else "cloudwatch " + i for i in ids], S),
-                     "cw_times": pa.array(stamps, pa.int64()).cast(pa.timestamp("ms", "UTC"))}  # fmt: skip
+                     "cw_times": pa.array(stamps, pa.int64()).cast(pa.timestamp("ms", "UTC")),
+                     "cw_origin": pa.array(origins, S)}  # fmt: skip
             self._map(self._text(lines_b), lines_b, pa.array(at, pa.int64()), out, source, extra=extra)
 
     @staticmethod
@@ -767,6 +784,7 @@ class Syslog(Format):
             fields["repeat_base"] = base
         if extra is not None:
             fields["uid_context"] = extra["uid_context"]
+            fields["cw_origin"] = extra["cw_origin"]
         self._emit(fields, out)
 
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
@@ -827,6 +845,8 @@ class Syslog(Format):
         )
         extra: list[tuple[str, pa.Array]] = [("facility", json_string(_FACILITIES.take(f["fac"])))]
         extra.append(("structured_data", _sd_json(f["sd"])))
+        if "cw_origin" in f:  # the CloudWatch Logs account, log group and stream it came in
+            extra.append(("cloudwatch", f["cw_origin"]))
         if pc.any(pc.and_(pc.is_valid(f["procid"]), pc.invert(pid_ok))).as_py():  # a PROCID that is no pid
             extra.append(("procid", json_string(pc.if_else(pid_ok, pa.scalar(None, S), f["procid"]))))
         if f["seq"].null_count < n:
