@@ -60,3 +60,11 @@ def test_ndjson_and_text_are_still_cut(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     path.write_bytes(ndjson)
     assert len(list(read_documents(str(path), "k8s_audit", chunk=256 * 1024))) > 2
+
+
+def test_a_broken_first_ndjson_line_is_still_a_line() -> None:
+    """An NDJSON file whose first record is cut (no JSON text by itself) is still read in
+    chunks: its line ends with the record's brace, where no printer breaks a line."""
+    head = b'{"kind": "Event", "auditID": "1", "verb": "get"\n{"kind": "Event", "auditID": "2"}\n'
+    assert files._spread_json(head) is False
+    assert files._spread_json(b'{"kind": "Event",\n "auditID": "1"}\n') is True

@@ -199,12 +199,13 @@ _JSON_OPENING = re.compile(rb"\s*(?:\{\s*(?:\"|$)|\[\s*(?:[\[{]|$))")
 
 def _spread_json(head: bytes) -> bool:
     """Whether ``head`` opens a JSON text spread over lines: its first line opens an object
-    (``{`` then a key or nothing) or an array (``[`` then an object, an array or nothing) and
-    is not a JSON text by itself (NDJSON's first line is)."""
+    (``{`` then a key or nothing) or an array (``[`` then an object, an array or nothing), ends
+    where a printer breaks a line (after ``{``, ``[``, ``,`` or ``:``) and is not a JSON text by
+    itself (NDJSON's first line is)."""
     head = head.removeprefix(BOM)
     nl = head.find(b"\n")
-    if nl < 0 or not _JSON_OPENING.match(head, 0, nl):
-        return False
+    if nl < 0 or not _JSON_OPENING.match(head, 0, nl) or head[:nl].rstrip()[-1:] not in (b"{", b"[", b",", b":"):
+        return False  # an NDJSON line ends with its object's brace, even a broken one
     try:
         msgspec.json.decode(head[:nl])
     except msgspec.DecodeError:
