@@ -47,7 +47,8 @@ def test_metrics_follow_ingest_and_need_a_token(data_dir: Path, real: Path) -> N
             time.sleep(0.3)
         assert m[("secpipe_events_total", ())] == 272  # 271 records + the unreadable body
         stored = {dict(k[1])["class"]: v for k, v in m.items() if k[0] == "secpipe_stored_total"}
-        assert stored == {"api_activity": 253.0, "authentication": 15.0}  # 271 records, 3 repeated; 14 ConsoleLogin + 1 ExternalIdPDirectoryLogin
+        # 271 records, 3 repeated; 14 ConsoleLogin + 1 ExternalIdPDirectoryLogin + 1 Identity Center CreateToken
+        assert stored == {"api_activity": 252.0, "authentication": 16.0}
         assert m[("secpipe_duplicates_total", ())] == 3
         assert m[("secpipe_dead_letters_total", ())] >= 1
         assert m[("secpipe_inputs_total", ())] == 2  # both bodies are durable: one stored, one dead-lettered
