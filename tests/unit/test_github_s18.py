@@ -112,3 +112,23 @@ def test_scan_head_is_scan() -> None:
             assert scanner.slots(len(full[3]) - 2, len(full[3]) + 5) == full[3][-2:], f
             n += 1
     assert n >= 250
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="no octokit corpus")
+def test_kept_document_of_good_lines_reads_as_split() -> None:
+    """A kept document whose every line is a compact object in UTF-8 (``_read_docs``' fast path)
+    gives the split's records, offsets and count, each record a view where it lies."""
+    from secpipe.formats.base import Decoded, Records
+
+    _scanner()
+    fmt = github.GitHub()
+    lines = [json.dumps(json.loads(f.read_bytes()), separators=(",", ":"), ensure_ascii=False).encode()
+             for f in sorted(CORPUS.glob("*/*.json"))[:40]]  # fmt: skip
+    doc = b"\n".join(lines) + b"\n"
+    out = Decoded(dead=[], events=0)
+    recs, spans = fmt._read_docs(Records(docs=[(doc, "s")]), out)
+    split = fmt.split_records(doc, "s")
+    assert [bytes(r) for r in recs.raws] == split.raws and recs.locs == split.locs
+    assert out.events == split.events == len(lines) and not out.dead
+    assert all(type(r) is memoryview for r in recs.raws)
+    assert [doc[a:b] for _, a, b in spans] == split.raws  # type: ignore[misc]

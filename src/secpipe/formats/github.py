@@ -125,6 +125,18 @@ over ``_fast.extract`` (session 8: each payload still needed its raw top-level m
 read from the raw map's values (a decode call per value costs more than the scan it saves);
 ``unmapped`` encoded into one growing buffer (within noise); splitting and scanning 1 MB of lines
 at a time so the scan reads the split's copies from the cache (no gain: the scan is compute-bound).
+Session 18: the scan returns only the 24 values a generic payload reads (``HookScanner.scan_head``;
+``values()`` gives the whole ~270 for the typed view), and the main object's time in GitHub's own
+form is parsed natively (``HookScanner.when``; any other form goes to ``first_time``): ~2-4% of a
+decode (in-process alternation, min of 12: 45.4 -> 43.5 us a payload); a kept document whose lines
+are all compact objects in UTF-8 is taken in by three comprehensions, not the per-line loops
+(``_read_docs`` with the native check 6.8-7.7 -> 4.9-7.0 us a payload). Where a decode's ~43 us go
+now (the bench mix, one core): SHA-256 ~7, the scan's walk ~6-8, the kept document's check ~5, the
+per-payload Python ~12 (a generic payload ~6.5, another type ~15-26: the view, its mapper, times),
+the batches ~6 (resources 1.5-2, rows to columns 1.5-2, unmapped copy 1.4, the other columns 1.4).
+Tried and not kept (in-process A/B): resources built as one array per field (slower, as said
+above), the rows' key union over the flattened keys instead of their layouts (slower), a generic
+row written as dict displays (0.5 us a generic payload, <1% of a decode).
 One payload a decode call (the HTTP route decodes each POST alone) costs ~1 ms on this host, most of it the per-batch set-up of the OCSF
 columns (``base.base_columns``, ``schema.ocsf.assemble``): the scan leaves it as it was.
 Audit-log events (small, ~300 bytes) are mapped in columns with the extension (``_github_audit``:
@@ -135,6 +147,7 @@ the batches the walk declines and everything without the extension.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
@@ -845,6 +858,12 @@ class GitHub(RecordFormat):
                 out.events += split.events
                 continue
             view = memoryview(data)
+            if min(map(_FLAGS, got)) == _LINE_OK | _LINE_UTF8:  # every line a compact object in UTF-8 (the common case)
+                raws += [view[start:end] for _, start, end, _ in got]
+                locs += [(source, off) for off, _, _, _ in got]
+                spans += [(data, start, end) for _, start, end, _ in got]
+                out.events += len(got)
+                continue
             kept: list[Any] = []
             offs: list[int] = []
             where: list[tuple[bytes, int, int] | None] = []
@@ -903,6 +922,7 @@ class GitHub(RecordFormat):
 
 
 _LINE_OK, _LINE_UTF8 = 1, 2  # HookScanner.lines flags
+_FLAGS = operator.itemgetter(3)  # of a HookScanner.lines item
 
 
 def _raw_column(raws: list[Any]) -> pa.Array:
