@@ -6,20 +6,16 @@ accumulated, per format, up to ``batch_records`` records or ``batch_bytes`` byte
 in one columnar pass (documents the format walks whole, ``RecordFormat.defer``, are kept
 unsplit until then); other formats decode each document on its own. Offsets of dead
 letters from chunked ``lines`` documents are made file-absolute. Syslog chunks of one file are
-one stream: a :class:`~secpipe.formats.syslog.Repeats` counts verbatim repeats across them.
+one stream: a :class:`~secpipe.sources.files.FileRepeats` counts verbatim repeats across them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from secpipe.formats.base import Decoded, Format, RecordFormat, Records, decode_document
+from secpipe.formats.base import Decoded, RecordFormat, Records, decode_document
 from secpipe.runtime.pipeline import Pipeline
-from secpipe.sources.files import read_documents
-
-if TYPE_CHECKING:
-    from secpipe.formats.syslog import Repeats
+from secpipe.sources.files import FileRepeats, read_documents
 
 
 def ingest_files(
@@ -40,7 +36,7 @@ def ingest_files(
 
     for path in files:
         done = 0
-        repeats = _Repeats()
+        repeats = FileRepeats()
         for doc in read_documents(path, fmt):
             if doc.dead is not None:
                 pipe.submit(Decoded(dead=[doc.dead], events=1))
@@ -59,7 +55,7 @@ def ingest_files(
                     drain(doc.fmt.name)
             else:
                 assert doc.fmt is not None
-                res = decode_document(doc.fmt, doc.data, repeats.source(doc.fmt, doc.data, doc.source))
+                res = decode_document(doc.fmt, doc.data, repeats.source(doc.fmt.name, doc.data, doc.source))
                 if doc.offset:
                     for d in res.dead:
                         d.offset += doc.offset
@@ -69,21 +65,3 @@ def ingest_files(
                 done = doc.size_in
     for name in list(pending):
         drain(name)
-
-
-class _Repeats:
-    """One file's :class:`~secpipe.formats.syslog.Repeats`, made (and the syslog module
-    imported) only when the file turns out to be syslog: ``secpipe ingest`` of anything else
-    loads only its own format."""
-
-    def __init__(self) -> None:
-        self._repeats: Repeats | None = None
-
-    def source(self, fmt: Format, data: bytes, source: str) -> str:
-        if fmt.name != "syslog":
-            return source
-        if self._repeats is None:
-            from secpipe.formats.syslog import Repeats
-
-            self._repeats = Repeats()
-        return self._repeats.source(data, source)

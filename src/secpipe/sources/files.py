@@ -25,6 +25,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -32,6 +33,8 @@ from secpipe import formats
 from secpipe._gzip import ERRORS, decompressobj
 from secpipe.formats.base import BOM, DeadLetter, Format
 
+if TYPE_CHECKING:
+    from secpipe.formats.syslog import Repeats
 GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF = 64 * 1024  # bytes of decompressed content auto-detection looks at
 _GZ_READ = 1 << 20
@@ -136,6 +139,28 @@ class _Raw:
         """Close the underlying file (not stdin)."""
         if self.fh is not sys.stdin.buffer:
             self.fh.close()
+
+
+class FileRepeats:
+    """The verbatim-repeat counts of one file's syslog chunks (one stream: see
+    :class:`secpipe.formats.syslog.Repeats`), shared by ``secpipe ingest`` and the file source.
+    The :class:`~secpipe.formats.syslog.Repeats` is made (and the syslog module imported) with
+    the first syslog chunk: a file of any other format loads only its own."""
+
+    def __init__(self, limit: int = 1 << 16) -> None:
+        self.limit = limit
+        self._repeats: Repeats | None = None
+
+    def source(self, fmt: str, data: bytes, source: str) -> str:
+        """The source to decode a chunk of format ``fmt`` under: a syslog chunk's hinted with its
+        repeats, any other's as is."""
+        if fmt != "syslog":
+            return source
+        if self._repeats is None:
+            from secpipe.formats.syslog import Repeats
+
+            self._repeats = Repeats(self.limit)
+        return self._repeats.source(data, source)
 
 
 def _isize(fh: object) -> int:

@@ -23,7 +23,7 @@ new offset is checkpointed (``<data>/state/sources/<id>.json``, written atomical
 crash never loses data. A crash between the two re-reads at most that chunk after restart,
 and event identity (``metadata.uid`` = hash of the record) makes the lake drop the copy: no
 duplicates. Syslog lines repeated verbatim across chunks or polls stay distinct events: each
-file is one stream with its own :class:`~secpipe.formats.syslog.Repeats` (in memory, the
+file is one stream with its own :class:`~secpipe.sources.files.FileRepeats` (in memory, the
 last 4,096 to 8,192 distinct lines, 2 MiB of them at most: a few MiB a tailed file; forgotten with the file). A chunk that cannot be stored (disk full: the WAL, the dead-letter store or the
 alert store refuses it) leaves its offset where it was; the next poll reads it again, until
 it is stored. Lines written between the last read and a copytruncate are in the rotated copy,
@@ -46,8 +46,7 @@ from typing import Any, BinaryIO
 from secpipe import formats
 from secpipe.errors import SecpipeError, TransientError
 from secpipe.formats.base import DeadLetter
-from secpipe.formats.syslog import Repeats
-from secpipe.sources.files import GZIP_MAGIC, read_documents
+from secpipe.sources.files import GZIP_MAGIC, FileRepeats, read_documents
 from secpipe.store._durable import write_file_atomic
 
 log = logging.getLogger("secpipe.sources.tail")
@@ -106,7 +105,7 @@ class FileSource:
         self.files: dict[str, FileState] = self._load()
         self._open: dict[str, _Open] = {}
         self._sizes: dict[str, int] = {}  # read-once candidates: size seen at the last poll
-        self._repeats: dict[tuple[int, int], Repeats] = {}  # syslog repeat counts per (dev, inode)
+        self._repeats: dict[tuple[int, int], FileRepeats] = {}  # syslog repeat counts per (dev, inode)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._dirty = False
@@ -219,13 +218,13 @@ class FileSource:
         self._sizes.pop(path, None)
         n = 0
         source = f"file:{path}"
-        repeats = Repeats()
+        repeats = FileRepeats()
         for doc in read_documents(path, self.fmt):
             if doc.dead is not None:
                 self.service.dead_letter([doc.dead])
                 continue
             assert doc.fmt is not None
-            self.service.accept(doc.fmt.name, _hinted(repeats, doc.fmt.name, doc.data, doc.source), doc.data)
+            self.service.accept(doc.fmt.name, repeats.source(doc.fmt.name, doc.data, doc.source), doc.data)
             n += 1
         self.files[path] = FileState(st.st_dev, st.st_ino, st.st_size, once=True, size=st.st_size,
                                      format=self.fmt)  # fmt: skip
@@ -322,8 +321,8 @@ class FileSource:
                 self.service.dead_letter([DeadLetter("unrecognized input: no format matched (set format: NAME on the source)",
                                                      source, rec.offset, body, "auto")])  # fmt: skip
             elif body.strip():
-                repeats = self._repeats.setdefault((rec.dev, rec.ino), Repeats(1 << 12))
-                self.service.accept(name, _hinted(repeats, name, body, source), body)
+                repeats = self._repeats.setdefault((rec.dev, rec.ino), FileRepeats(1 << 12))
+                self.service.accept(name, repeats.source(name, body, source), body)
                 n += 1
             rec.offset += cut
             if rec.fp_len < FINGERPRINT_BYTES:
@@ -332,11 +331,6 @@ class FileSource:
             self._dirty = True  # a refused save (disk full) is done again at the end of the next poll
             self.save()  # checkpoint only after the data is durable
         return n
-
-
-def _hinted(repeats: Repeats, fmt: str, data: bytes, source: str) -> str:
-    """The source to accept a syslog chunk under (its repeat hint); other formats' as is."""
-    return repeats.source(data, source) if fmt == "syslog" else source
 
 
 def _find_inode(folder: str, dev: int, ino: int) -> BinaryIO | None:
