@@ -205,14 +205,17 @@ class Service:
     def sender_stream(self, fmt_name: str, body: bytes, source: str) -> tuple[str, str]:
         """(format name, source) to accept a body a sender POSTed under: a syslog body (named,
         or found by ``auto``) is one more batch of that sender's stream, its source hinted with
-        the repeats it holds (:class:`~secpipe.formats.syslog.Streams`); any other is as given."""
+        the repeats it holds (:class:`~secpipe.formats.syslog.Streams`); any other is as given,
+        an ``auto`` body under the format detection found (so the decode does not detect again)."""
         if fmt_name not in ("auto", "syslog"):
             return fmt_name, source
         if fmt_name == "auto":
             with self.cpu:
                 found = formats.detect(body[: 64 * 1024])
-            if found is None or found.name != "syslog":
-                return fmt_name, source
+            if found is None:
+                return fmt_name, source  # the decode dead-letters it as unrecognized
+            if found.name != "syslog":
+                return found.name, source
         if self._syslog_streams is None:
             from secpipe.formats.syslog import Streams
 
