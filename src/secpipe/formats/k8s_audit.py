@@ -297,6 +297,10 @@ def _take_legacy(records: Records) -> Records:
     return records
 
 
+_KEYS: tuple[bytes, ...] = (b'"requestURI"', b'"auditID"', b'"objectRef"', b'"stage"', b'"verb"')
+_ESCAPED_KEYS = tuple(b'\\"' + k[1:-1] + b'\\"' for k in _KEYS)
+
+
 class K8sAudit(RecordFormat):
     """Kubernetes API server audit events."""
 
@@ -314,7 +318,10 @@ class K8sAudit(RecordFormat):
         h, found = head[:8192], 0
         if b'"protoPayload"' in h and b'"k8s.io"' in h or b'"kube-audit' in h and b'"properties"' in h:
             return 80  # GKE's Cloud Audit Logs, AKS's Azure Monitor records (see _cloud_audit)
-        for i, k in enumerate((b'"requestURI"', b'"auditID"', b'"objectRef"', b'"stage"', b'"verb"')):
+        keys = _KEYS
+        if b'"logEvents"' in h or b'"ingestionTime"' in h:  # CloudWatch Logs log events: the Event is JSON text
+            keys = _ESCAPED_KEYS  # in a string, its keys escaped (``\\"auditID\\"``)
+        for i, k in enumerate(keys):
             found += k in h
             if found >= 3:
                 return 80

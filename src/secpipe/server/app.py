@@ -28,7 +28,7 @@ from secpipe.formats.base import DeadLetter
 from secpipe.respond import api as respond_api
 from secpipe.security.crypto import CryptoError
 from secpipe.security.limits import check_json_limits
-from secpipe.server import es_bulk, hec, metrics, security_api, webhooks
+from secpipe.server import es_bulk, firehose, hec, metrics, security_api, webhooks
 from secpipe.server.http import (
     AppContext,
     HTTPError,
@@ -42,8 +42,8 @@ from secpipe.server.policy import ROUTE_POLICY, allowed
 from secpipe.server.wire import read_body_limited
 
 #: extra route builders, registered by protocol modules.
-ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes, respond_api.routes,
-                                                      security_api.routes, metrics.routes]
+ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes, firehose.routes,
+                                                      respond_api.routes, security_api.routes, metrics.routes]
 
 
 def core_routes(ctx: AppContext) -> list[Route]:
