@@ -31,7 +31,8 @@ dead-lettered alone with its reason; the others are stored, and the request is a
 shape is dead-lettered whole and answered 400.
 
 Retries: the same request id from the same token is answered 200 at once for the last
-``max_deliveries_remembered`` ids (as GitHub deliveries); after a restart, a resent record
+``max_deliveries_remembered`` ids stored (as GitHub deliveries; a retry that arrives while its
+first attempt is still being stored waits for that attempt's outcome); after a restart, a resent record
 collapses in the lake by event identity (``metadata.uid`` hashes the record).
 
 ``commonAttributes`` reach the source string (``firehose:<sender>;attrs=<compact JSON>``, at
@@ -53,6 +54,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from secpipe import formats
+from secpipe._gzip import gunzip_limited
 from secpipe.errors import LimitExceeded
 from secpipe.formats.base import DeadLetter
 from secpipe.server.http import (
@@ -61,7 +63,6 @@ from secpipe.server.http import (
     HTTPError,
     authenticate,
     basic_or_bearer,
-    gunzip_limited,
     route,
     store_failed,
 )
@@ -206,14 +207,9 @@ def routes(ctx: AppContext) -> list[Route]:
             await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, name)])
             raise HTTPError(400, why) from None
         request_id = request_id or req.requestId
-        claim = f"{info.id}:{request_id}"
-        if not seen.claim(claim):
-            return answer(request_id)  # a retry of a request already stored
-        try:
-            await run_in_threadpool(_store, ctx, source, name, req)
-        except BaseException:
-            seen.release(claim)
-            raise
+        # a retry of a request already stored is answered at once (None); one that comes while
+        # the first attempt is still being stored waits for that attempt's outcome
+        await seen.once(f"{info.id}:{request_id}", lambda: run_in_threadpool(_store, ctx, source, name, req))
         return answer(request_id)
 
     return [

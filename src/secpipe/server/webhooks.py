@@ -39,13 +39,14 @@ never logged. Body limits, gzip and JSON depth are enforced by
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
-import threading
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -56,31 +57,47 @@ from secpipe.server.http import AppContext, HTTPError, authenticate, basic_or_be
 from secpipe.server.policy import SECRET
 from secpipe.server.wire import check_depth, dead_letter, ingest_config, read_body_limited, resolve_format
 
+R = TypeVar("R")
+
 _EVENT_NAME = re.compile(r"^[A-Za-z0-9_ .:-]{1,64}$")
 
 
 class Recent:
-    """The last ``capacity`` delivery ids seen (thread-safe, insertion-ordered)."""
+    """The last ``capacity`` delivery ids stored, and those being stored now.
+
+    A delivery id is remembered only once its delivery was stored. A retry that arrives while
+    the first attempt is still being stored (the sender timed out waiting for its answer) waits
+    for that attempt: stored, the retry is answered as a duplicate; failed (disk full, a 5xx),
+    the retry stores the delivery itself. Answering such a retry at once would acknowledge a
+    delivery that the first attempt may yet fail to store, and the sender would not send it
+    again. Used from the event loop only (async route handlers), so it needs no lock.
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._ids: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
+        self._pending: dict[str, asyncio.Future[None]] = {}
 
-    def claim(self, key: str) -> bool:
-        """True the first time ``key`` is claimed; False for a duplicate."""
-        with self._lock:
-            if key in self._ids:
-                return False
+    async def once(self, key: str, store: Callable[[], Awaitable[R]]) -> R | None:
+        """``await store()`` unless ``key`` was stored already (then None). An empty ``key``
+        (the sender sent no id) is always stored."""
+        if not key:
+            return await store()
+        while (pending := self._pending.get(key)) is not None:
+            await asyncio.wait({pending})  # not cancelled with this request: the first goes on
+        if key in self._ids:
+            return None
+        done = asyncio.get_running_loop().create_future()
+        self._pending[key] = done
+        try:
+            result = await store()
             self._ids[key] = None
             while len(self._ids) > self.capacity:
                 self._ids.popitem(last=False)
-            return True
-
-    def release(self, key: str) -> None:
-        """Forget ``key`` (its delivery failed; a retry must be accepted)."""
-        with self._lock:
-            self._ids.pop(key, None)
+            return result
+        finally:
+            del self._pending[key]
+            done.set_result(None)
 
 
 #: formats whose senders POST one payload at a time and wait for the answer: acknowledged once
@@ -177,14 +194,8 @@ def routes(ctx: AppContext) -> list[Route]:
                               refuse=False)
 
     async def _deduped(seen: Recent, key: str, fmt: str, source: str, body: bytes, *, refuse: bool = True) -> Response:
-        if key and not seen.claim(key):
-            return json_response({"status": "duplicate", "delivery": key})
-        try:
-            return await _store(ctx, fmt, source, body, refuse=refuse)
-        except BaseException:
-            if key:
-                seen.release(key)
-            raise
+        answer = await seen.once(key, lambda: _store(ctx, fmt, source, body, refuse=refuse))
+        return answer if answer is not None else json_response({"status": "duplicate", "delivery": key})
 
     return [
         route("POST", "/v1/k8s/audit", "ingest", token_push("k8s_audit", "k8s_audit_webhook")),
