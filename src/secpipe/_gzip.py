@@ -3,6 +3,9 @@
 ISA-L's ``isal_zlib`` mirrors :mod:`zlib`'s decompressobj (``decompress(data, max_length)``,
 ``unconsumed_tail``, ``unused_data``, ``eof``), so callers use one code path. Reading gzip is
 a measurable share of CloudTrail ingest (AWS delivers every file gzipped).
+
+:func:`gunzip_limited` never holds more than a limit (1 MiB at a time): HTTP bodies and the
+gzip inside records (Lambda's ``awslogs.data``, Firehose records) are refused past it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import types
 import zlib
 from typing import Any
+
+from secpipe.errors import LimitExceeded
 
 _impl: types.ModuleType
 try:
@@ -29,3 +34,35 @@ def decompressobj() -> Any:
 def decompress(data: bytes) -> bytes:
     """One whole gzip member, inflated."""
     return bytes(_impl.decompress(data, 16 + 15))
+
+
+def gunzip_limited(data: bytes, limit: int) -> bytes:
+    """Inflate gzip (multi-member) without ever holding more than ``limit`` bytes."""
+    out: list[bytes] = []
+    while data:
+        data = inflate_member(decompressobj(), data, limit, out, "gzip")
+    return b"".join(out)
+
+
+def inflate_member(z: Any, data: bytes, limit: int, out: list[bytes], kind: str) -> bytes:
+    """Inflate one compressed stream into ``out`` (1 MiB at a time, never past ``limit`` in
+    all of ``out``); returns the bytes after the stream (the next gzip member)."""
+    size = sum(map(len, out))
+    try:
+        while data:
+            piece = z.decompress(data, 1 << 20)
+            data = z.unconsumed_tail
+            size += len(piece)
+            if size > limit:
+                what = "decompressed body"
+                raise LimitExceeded(what, limit)
+            out.append(piece)
+            if z.eof:
+                break
+    except ERRORS as exc:
+        msg = f"corrupt {kind} stream: {exc}"
+        raise ValueError(msg) from exc
+    if not z.eof:
+        msg = f"truncated {kind} stream"
+        raise ValueError(msg)
+    return z.unused_data  # type: ignore[no-any-return]

@@ -1,18 +1,36 @@
-"""CloudWatch Logs envelopes (session 19): detection of EKS audit envelopes whose first Event
-opens with long annotations, ...
+"""CloudWatch Logs envelopes (session 19).
 
-The Events are falcosecurity/falco's k8s_audit trace files (/work/shared/data/real); the
-envelope is the documented subscription shape around them ("Using CloudWatch Logs subscription
-filters").
+- A Lambda function subscribed to a log group receives ``{"awslogs": {"data": "<base64 of the
+  gzip-compressed envelope>"}}`` (the CloudWatch Logs guide's Lambda subscription example; the
+  Lambda developer guide's "Using Lambda with CloudWatch Logs" event), and teams forward that
+  event as is. It was recognized by no format (dead-lettered whole); now it is read wherever an
+  envelope is (CloudTrail, EKS audit, syslog lines), detected by what its data holds, and its
+  data inflates within ``_cwlogs.MAX_INFLATED`` (a gzip bomb is dead-lettered, never held).
+- One reader (``_cwlogs.log_events``) serves the JSON formats and syslog (the same output as
+  before: the session 17/18 tests stay as they were).
+- An EKS audit envelope whose first Event opens with long annotations puts ``audit.k8s.io`` past
+  the sniffed head; it is recognized by its escaped keys.
+
+The log events are real: falcosecurity/falco's CloudTrail and k8s_audit trace files
+(/work/shared/data/real), elastic/integrations' IAM Identity Center sign-in and loghub's OpenSSH
+log (tests/cases/holdout, see SOURCE.md); the envelopes are the documented subscription shape
+("Using CloudWatch Logs subscription filters") around them.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from secpipe import formats
+from secpipe.formats import _cwlogs
+
+CASES = Path(__file__).parents[1] / "cases" / "holdout"
 
 T0 = 1765349740000
 
@@ -36,3 +54,55 @@ def test_eks_envelope_detected_when_apiversion_is_past_the_head(real: Path) -> N
     uids = [u for b in d.batches for u in b.to_pylist()]
     assert not d.dead and len(uids) == 3
     assert len({r["metadata"]["uid"] for r in uids}) == 1  # three copies of one Event: one identity
+
+
+def _lambda(envelope: dict[str, Any]) -> bytes:
+    return json.dumps({"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(envelope).encode())).decode()}}).encode()
+
+
+def _rows(name: str, data: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+    d = formats.get(name).decode(data, "lambda")
+    return [r for b in d.batches for r in b.to_pylist()], [x.reason for x in d.dead]
+
+
+def _trail(real: Path) -> list[str]:
+    alice = json.loads((real / "falco/test/trace_files/plugins/alice_start_instances.json").read_bytes())["Records"]
+    signin = (CASES / "elastic-cloudtrail-user-authentication.log").read_text().splitlines()
+    return [json.dumps(r) for r in alice] + signin
+
+
+def _audit(real: Path) -> list[str]:
+    root = real / "falco/test/trace_files/k8s_audit"
+    return [(root / f).read_text().splitlines()[0] for f in ("create_deployment.json", "create_secret.json", "delete_secret.json")]
+
+
+@pytest.mark.parametrize("kind", ["cloudtrail", "k8s_audit", "syslog"])
+def test_lambda_awslogs_event_reads_as_its_envelope(real: Path, kind: str) -> None:
+    messages = {"cloudtrail": _trail(real), "k8s_audit": _audit(real),
+                "syslog": (CASES / "loghub_OpenSSH_head.log").read_text().splitlines()}[kind]  # fmt: skip
+    envelope = _envelope(messages, "/aws/lambda/forwarder" if kind == "syslog" else "g", "s")
+    plain, wrapped = json.dumps(envelope).encode(), _lambda(envelope)
+    assert formats.detect(wrapped[:65536]).name == kind
+    want, dead = _rows(kind, plain)
+    got, dead2 = _rows(kind, wrapped)
+    assert dead == dead2 == [] and len(got) == len(messages)
+    assert got == want  # the same events, the same identities (syslog: the log event ids, the log group)
+    # Lambda events one a line, as a forwarder writes them; with a CONTROL_MESSAGE among them
+    control = _lambda({"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
+                       "subscriptionFilters": [], "logEvents": []})  # fmt: skip
+    many, dead3 = _rows(kind, b"\n".join([wrapped, control, _lambda(_envelope(messages[:1], "g", "s2"))]))
+    assert dead3 == [] and len(many) == len(messages) + 1
+
+
+@pytest.mark.parametrize("kind", ["cloudtrail", "k8s_audit", "syslog"])
+def test_lambda_awslogs_bomb_and_bad_data_are_dead_lettered(real: Path, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_cwlogs, "MAX_INFLATED", 1 << 20)
+    bomb = json.dumps({"awslogs": {"data": base64.b64encode(gzip.compress(b" " * (4 << 20))).decode()}}).encode()
+    bad = json.dumps({"awslogs": {"data": "bm90IGd6aXA="}}).encode()  # base64 of "not gzip"
+    messages = {"cloudtrail": _trail(real), "k8s_audit": _audit(real),
+                "syslog": (CASES / "loghub_OpenSSH_head.log").read_text().splitlines()[:3]}[kind]  # fmt: skip
+    good = _lambda(_envelope(messages))
+    rows, dead = _rows(kind, b"\n".join([good, bomb, bad]))
+    assert len(rows) == len(messages)
+    assert len(dead) == 2
+    assert "exceeds" in dead[0] and "1048576" in dead[0] and "not gzip" in dead[1]

@@ -103,6 +103,10 @@ def detect(head: bytes, *, catch_all: bool = False) -> Format | None:
     dead-lettered as unrecognized rather than stored as an untyped event.
     """
     head = head.removeprefix(BOM)  # a UTF-8 byte-order mark (Windows tools write one) is not content
+    if b'"awslogs"' in head[:256]:  # a Lambda event of CloudWatch Logs: what its gzip data holds decides
+        from secpipe.formats._cwlogs import awslogs_head
+
+        head = awslogs_head(head) or head
     best_score, best = 0, None
     for name, ceiling in _CEILINGS:
         if ceiling <= best_score:

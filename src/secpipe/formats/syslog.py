@@ -91,8 +91,9 @@ CloudWatch Logs: log lines the CloudWatch agent ships (``/var/log/secure``, ``au
 ``messages``) reach a team in the same envelopes as CloudTrail and EKS logs
 (:mod:`._cwlogs`): a subscription's ``{"messageType": "DATA_MESSAGE", "logEvents": [{"id",
 "timestamp", "message"}]}`` (as Firehose writes them, back to back) and the Logs API's
-``filter-log-events``/``get-log-events`` answers. An envelope whose first message is text, not
-JSON, is read here: each log event's message is one syslog message (kept whole, newlines
+``filter-log-events``/``get-log-events`` answers; also a Lambda function's event of one
+(``{"awslogs": {"data": <base64 gzip>}}``), read by the same :func:`._cwlogs.log_events`. An
+envelope whose first message is text, not JSON, is read here: each log event's message is one syslog message (kept whole, newlines
 included); its ``metadata.uid`` hashes the message in the context of the log event's ``id``
 (CloudWatch's identity for it: a redelivered envelope collapses, equal lines stay apart), and a
 message without a time of its own takes the log event's ``timestamp``; ``unmapped.cloudwatch``
@@ -133,7 +134,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _cef, _fast, _journal
+from secpipe.formats import _cef, _cwlogs, _fast, _journal
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask, with_rest
 from secpipe.formats.base import (
     BOM,
@@ -430,27 +431,6 @@ class Repeats:
         return source + _HINT + ",".join(hints) if hints or _HINT in source else source
 
 
-class _CwEvent(msgspec.Struct, gc=False):
-    """A CloudWatch Logs log event: a subscription's (``id``) or the Logs API's (``eventId``)."""
-
-    message: str
-    id: str | None = None
-    eventId: str | None = None
-    timestamp: int | None = None
-    logStreamName: str | None = None  # filter-log-events
-
-
-class _CwEnvelope(msgspec.Struct, gc=False):
-    messageType: str | None = None
-    logEvents: list[msgspec.Raw] | None = None
-    events: list[msgspec.Raw] | None = None
-    owner: str | None = None
-    logGroup: str | None = None
-    logStream: str | None = None
-
-
-_CW_ENVELOPE = msgspec.json.Decoder(_CwEnvelope)
-_CW_EVENT = msgspec.json.Decoder(_CwEvent)
 _CW_FIRST = re.compile(rb'"(?:logEvents|events)"\s*:\s*\[\s*\{')
 _WS = rb"(?:\\[nrt]|\s)*"  # blanks in a JSON string: escaped or not
 #: The first log event's message, and whether it opens a JSON text: ``{`` then a key or ``}``,
@@ -473,8 +453,9 @@ _CW_API_FIRST = re.compile(rb'"events"\s*:\s*\[\s*\{\s*(?:"logStreamName"\s*:\s*
 
 
 def _cw_shape(head: bytes) -> bool:
-    """Whether ``head`` holds the keys of a CloudWatch Logs subscription envelope or Logs API answer."""
-    return (b'"messageType"' in head and b'"logEvents"' in head) or (
+    """Whether ``head`` holds the keys of a CloudWatch Logs subscription envelope, Logs API
+    answer, or Lambda event (``{"awslogs": {"data": ...}}``)."""
+    return (b'"messageType"' in head and b'"logEvents"' in head) or b'"awslogs"' in head[:256] or (
         b'"events"' in head and (b'"ingestionTime"' in head or _CW_API_FIRST.search(head) is not None))
 
 
@@ -493,27 +474,6 @@ def _is_cwlogs(data: bytes) -> bool:
     for envelopes of text lines, or a later chunk of the same file (back-to-back envelopes from
     several log groups), whose first message may be JSON; never a run of syslog lines."""
     return data[:4096].lstrip()[:1] == b"{" and _cw_shape(data[: 64 * 1024])  # the head detection sees
-
-
-def _cw_events(raw: bytes) -> tuple[list[_CwEvent | bytes], _CwEnvelope] | None:
-    """The log events of one envelope or answer (a log event that does not read: its JSON) and
-    the envelope, or None when ``raw`` is neither."""
-    try:
-        env = _CW_ENVELOPE.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    if env.messageType == "CONTROL_MESSAGE":
-        return [], env
-    items = env.logEvents if env.messageType == "DATA_MESSAGE" else env.events if env.messageType is None else None
-    if items is None:
-        return None
-    out: list[_CwEvent | bytes] = []
-    for item in items:
-        try:
-            out.append(_CW_EVENT.decode(item))
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            out.append(bytes(item))
-    return out, env
 
 
 class Streams:
@@ -650,7 +610,12 @@ class Syslog(Format):
         origins: list[str | None] = []
         known: dict[tuple[str | None, ...], str | None] = {}
         for raw, off in zip(records, offsets, strict=True):
-            found = _cw_events(raw)
+            try:
+                found = _cwlogs.log_events(raw, strict=False)
+            except ValueError as exc:  # a Lambda event whose awslogs.data does not inflate
+                out.dead.append(DeadLetter(str(exc), source, off, raw, self.name))
+                out.events += 1
+                continue
             if found is None:
                 out.dead.append(DeadLetter(_NOT_CW, source, off, raw, self.name))
                 out.events += 1

@@ -30,7 +30,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from secpipe._gzip import ERRORS, decompressobj
+from secpipe._gzip import gunzip_limited, inflate_member
 from secpipe.errors import AuthError, LimitExceeded, TransientError
 from secpipe.runtime.combine import ARRIVALS
 from secpipe.security.guard import AuthAuditor, RateLimiter, retry_after
@@ -240,15 +240,7 @@ def inflate_deflate_limited(data: bytes, limit: int) -> bytes:
     without ever holding more than ``limit`` bytes."""
     raw = data[:1] and (data[0] & 0x0F != 8 or ((data[0] << 8) | (data[1:2] or b"\0")[0]) % 31 != 0)
     out: list[bytes] = []
-    _inflate_member(zlib.decompressobj(-15 if raw else 15), data, limit, out, "deflate")
-    return b"".join(out)
-
-
-def gunzip_limited(data: bytes, limit: int) -> bytes:
-    """Inflate gzip (multi-member) without ever holding more than ``limit`` bytes."""
-    out: list[bytes] = []
-    while data:
-        data = _inflate_member(decompressobj(), data, limit, out, "gzip")
+    inflate_member(zlib.decompressobj(-15 if raw else 15), data, limit, out, "deflate")
     return b"".join(out)
 
 
@@ -353,27 +345,3 @@ def _snappy_block(data: bytes, limit: int) -> bytes:
 _INFLATE = {"gzip": ("gzip", gunzip_limited), "x-gzip": ("gzip", gunzip_limited),
             "deflate": ("deflate", inflate_deflate_limited), "x-deflate": ("deflate", inflate_deflate_limited),
             "zstd": ("zstd", unzstd_limited), "snappy": ("snappy", unsnappy_limited)}
-
-
-def _inflate_member(z: Any, data: bytes, limit: int, out: list[bytes], kind: str) -> bytes:
-    """Inflate one compressed stream into ``out`` (1 MiB at a time, never past ``limit`` in
-    all of ``out``); returns the bytes after the stream (the next gzip member)."""
-    size = sum(map(len, out))
-    try:
-        while data:
-            piece = z.decompress(data, 1 << 20)
-            data = z.unconsumed_tail
-            size += len(piece)
-            if size > limit:
-                what = "decompressed body"
-                raise LimitExceeded(what, limit)
-            out.append(piece)
-            if z.eof:
-                break
-    except ERRORS as exc:
-        msg = f"corrupt {kind} stream: {exc}"
-        raise ValueError(msg) from exc
-    if not z.eof:
-        msg = f"truncated {kind} stream"
-        raise ValueError(msg)
-    return z.unused_data  # type: ignore[no-any-return]
