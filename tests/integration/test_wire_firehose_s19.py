@@ -168,3 +168,21 @@ def test_errors_answer_the_spec_shape(server: Server) -> None:
     assert r.status_code == 404 and "errorMessage" in r.json()
     r = _post(server, [], extra={"X-Amz-Firehose-Protocol-Version": "2.0"})
     assert r.status_code == 400 and "1.0" in r.json()["errorMessage"]
+
+
+def test_raw_producer_records(server: Server, real: Path) -> None:
+    """Records a producer put (PutRecord/PutRecordBatch): a text line each, NDJSON of several
+    CloudTrail records in one, a JSON document with its newline delimiter; each stored under
+    the format detected for it."""
+    trail = _cloudtrail(real)
+    lines = (CASES / "loghub_OpenSSH_head.log").read_text().splitlines()
+    ndjson = "".join(json.dumps(dict(r, eventID=f"00000000-0000-4000-8000-{i:012d}", eventName=f"Raw{i}")) + "\n"
+                     for i, r in enumerate(trail * 3)).encode()  # fmt: skip
+    before = server.query("SELECT count(*) FROM dead_letter")[0][0]
+    ssh = "SELECT (SELECT count(*) FROM authentication) + (SELECT count(*) FROM base_event)"
+    had = server.query(ssh)[0][0]
+    records = [_record((x + "\n").encode(), gz=False) for x in lines] + [_record(ndjson, gz=False)]
+    _ok(_post(server, records))
+    assert server.wait_rows("SELECT count(*) FROM api_activity WHERE api.operation LIKE 'Raw%'", 6) == 6
+    assert server.wait_rows(ssh, had + len(lines)) == had + len(lines)
+    assert server.query("SELECT count(*) FROM dead_letter")[0][0] == before
