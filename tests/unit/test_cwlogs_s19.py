@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secpipe import formats
 from secpipe.formats import _cwlogs
@@ -106,3 +108,36 @@ def test_lambda_awslogs_bomb_and_bad_data_are_dead_lettered(real: Path, kind: st
     assert len(rows) == len(messages)
     assert len(dead) == 2
     assert "exceeds" in dead[0] and "1048576" in dead[0] and "not gzip" in dead[1]
+
+
+_EVENT = st.one_of(
+    st.fixed_dictionaries({"id": st.text(max_size=8), "timestamp": st.integers(0, 2**53), "message": st.text(max_size=40)}),
+    st.fixed_dictionaries({"id": st.text(max_size=8)}),  # no message: dead-lettered alone
+    st.fixed_dictionaries({"message": st.integers()}),  # not a string: dead-lettered alone
+)
+
+
+@given(st.lists(_EVENT, max_size=6), st.sampled_from(["DATA_MESSAGE", "CONTROL_MESSAGE", "OTHER"]),
+       st.sampled_from(["plain", "lambda", "answer"]))  # fmt: skip
+@settings(max_examples=200, deadline=None)
+def test_one_reader_for_json_formats_and_syslog(events: list[dict[str, Any]], kind: str, wrap: str) -> None:
+    """What the JSON formats take from a record (``_messages``: each log event's message, a bad
+    log event's JSON) is what syslog reads from it (``log_events(strict=False)``), whether the
+    envelope comes plain, in a Lambda event, or as a Logs API answer."""
+    env: dict[str, Any] = {"messageType": kind, "owner": "1", "logGroup": "g", "logStream": "s", "logEvents": events}
+    if wrap == "answer":
+        env = {"events": [dict({k: v for k, v in e.items() if k != "id"}, ingestionTime=1) for e in events]}
+    raw = _lambda(env) if wrap == "lambda" else json.dumps(env).encode()
+    found = _cwlogs.log_events(raw, strict=False)
+    messages = _cwlogs._messages(raw)
+    if wrap != "answer" and kind == "OTHER":
+        assert found is None and messages is None
+        return
+    assert found is not None
+    lenient = [e if isinstance(e, bytes) else e.message for e in found[0]]
+    if messages is None:  # a strict reader refuses an answer one of whose log events is not the API's
+        assert wrap == "answer" and any(not isinstance(e.get("message"), str) for e in env["events"])
+        return
+    assert messages == lenient
+    want = [e["message"] for e in events if isinstance(e.get("message"), str)] if kind == "DATA_MESSAGE" or wrap == "answer" else []
+    assert [m for m in messages if not isinstance(m, bytes)] == want
