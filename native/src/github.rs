@@ -3,7 +3,10 @@
 //!
 //! Design: the records are canonical (compact, valid JSON, UTF-8: out of the split, or lines of
 //! an NDJSON document checked where they lie by ``HookScanner.lines``, the split's check, and
-//! scanned there by ``scan_at``: no copy of each). Each
+//! scanned there by ``scan_at``: no copy of each; or lines not checked yet, read by
+//! ``scan_checked``, whose walk is also that check: the same functions instantiated with ``C``,
+//! every value passed over validated by ``valid::value`` instead of skipped, every string read
+//! validated by ``valid::string_escaped``, the record then checked for UTF-8). Each
 //! record's top-level object is walked once: every key is looked up in a per-call table
 //! (its Python string, whether ``unmapped`` leaves it out, its spec node), the values the
 //! spec names are read (strings unescaped), the others skipped; the entries not left out
@@ -16,7 +19,10 @@
 //! (a duplicate or escaped top-level key, a duplicate key among a spec object's fields, a
 //! value of another JSON type than its mode, an integer id that is not a plain int64, a
 //! surrogate escape anywhere, nesting deeper than ``MAX_DEPTH``) gives None, and the caller
-//! decodes that record on its msgspec path. No input reads out of bounds or panics.
+//! decodes that record on its msgspec path. No input reads out of bounds or panics. The checked
+//! walk differs only in the values it passes over: ``valid::value`` takes them nested up to its
+//! own depth and with surrogate pairs (each copied into ``unmapped`` as it lies, as msgspec's raw
+//! values are; the tests compare the two paths on such records).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -306,6 +312,52 @@ fn literal(b: &[u8], i: usize, word: &[u8]) -> bool {
     b.get(i..i + word.len()) == Some(word)
 }
 
+/// ``string`` of a walk that is also the strict check (``C``, ``HookScanner.scan_checked``): the
+/// string validated as ``valid::string_escaped`` validates it (no control character, only JSON's
+/// escapes), and, as ``string``, any surrogate escape is irregular.
+#[inline(always)]
+fn string_c<const C: bool>(b: &[u8], i: usize) -> R<(usize, bool)> {
+    if !C {
+        return string(b, i);
+    }
+    let (end, escaped) = crate::valid::string_escaped(b, i)?;
+    if escaped && has_surrogate_escape(&b[i..end]) {
+        return Err(Irregular);
+    }
+    Ok((end, escaped))
+}
+
+/// Whether the valid JSON string ``s`` (quotes included) holds a ``\u`` escape of a surrogate.
+fn has_surrogate_escape(s: &[u8]) -> bool {
+    let mut j = 1;
+    while j + 1 < s.len() {
+        if s[j] != b'\\' {
+            j += 1;
+            continue;
+        }
+        if s[j + 1] == b'u' {
+            if hex4(s, j + 2).is_ok_and(|u| (0xD800..0xE000).contains(&u)) {
+                return true;
+            }
+            j += 6;
+        } else {
+            j += 2;
+        }
+    }
+    false
+}
+
+/// ``skip`` of a walk that is also the strict check (``C``): the value validated by
+/// ``valid::value`` (compact JSON; its own depth limit), else ``skip``.
+#[inline(always)]
+fn skip_c<const C: bool>(b: &[u8], i: usize, depth: usize) -> R<usize> {
+    if C {
+        crate::valid::value(b, i)
+    } else {
+        skip(b, i, depth)
+    }
+}
+
 struct Scan<'py> {
     py: Python<'py>,
     slots: Vec<Option<Bound<'py, PyAny>>>,
@@ -313,8 +365,8 @@ struct Scan<'py> {
 }
 
 impl<'py> Scan<'py> {
-    fn str_at(&mut self, b: &[u8], i: usize) -> R<(usize, Bound<'py, PyAny>)> {
-        let (end, escaped) = string(b, i)?;
+    fn str_at<const C: bool>(&mut self, b: &[u8], i: usize) -> R<(usize, Bound<'py, PyAny>)> {
+        let (end, escaped) = string_c::<C>(b, i)?;
         let raw = &b[i + 1..end - 1];
         let s = if escaped {
             self.text.clear();
@@ -327,24 +379,24 @@ impl<'py> Scan<'py> {
     }
 
     /// Read the value at ``i`` into ``node``'s slot (and its children); the index past it.
-    fn value(&mut self, b: &[u8], i: usize, node: &Node, depth: usize) -> R<usize> {
+    fn value<const C: bool>(&mut self, b: &[u8], i: usize, node: &Node, depth: usize) -> R<usize> {
         let c = at(b, i)?;
         if c == b'n' && literal(b, i, b"null") {
             return Ok(i + 4);
         }
         match node.mode {
             STR if c == b'"' => {
-                let (end, s) = self.str_at(b, i)?;
+                let (end, s) = self.str_at::<C>(b, i)?;
                 self.slots[node.slot] = Some(s);
                 Ok(end)
             }
             ID if c == b'"' => {
-                let (end, s) = self.str_at(b, i)?;
+                let (end, s) = self.str_at::<C>(b, i)?;
                 self.slots[node.slot] = Some(s);
                 Ok(end)
             }
             ID if c == b'-' || c.is_ascii_digit() => {
-                let end = skip(b, i, depth)?;
+                let end = skip_c::<C>(b, i, depth)?;
                 let tok = &b[i..end];
                 let digits = tok.strip_prefix(b"-").unwrap_or(tok);
                 // an int64 msgspec reads as is (no fraction, exponent or "-0"; 18 digits always fit)
@@ -360,12 +412,12 @@ impl<'py> Scan<'py> {
                 Ok(end)
             }
             ANY | STR | OBJ_OR_STR if c == b'"' => {
-                let (end, s) = self.str_at(b, i)?;
+                let (end, s) = self.str_at::<C>(b, i)?;
                 self.slots[node.slot] = Some(s);
                 Ok(end)
             }
             ANY | INT if c == b'-' || c.is_ascii_digit() => {
-                let end = skip(b, i, depth)?;
+                let end = skip_c::<C>(b, i, depth)?;
                 let tok = &b[i..end];
                 let digits = tok.strip_prefix(b"-").unwrap_or(tok);
                 // an int64 (no fraction or exponent: msgspec gives those as float, or refuses them for int)
@@ -381,7 +433,7 @@ impl<'py> Scan<'py> {
                 let mut items = 0usize;
                 if at(b, j)? != b']' {
                     loop {
-                        j = skip(b, j, depth + 1)?;
+                        j = skip_c::<C>(b, j, depth + 1)?;
                         items += 1;
                         match at(b, j)? {
                             b',' => j += 1,
@@ -400,9 +452,9 @@ impl<'py> Scan<'py> {
             }
             OBJ | PRIMARY | OBJ_OR_STR if c == b'{' => {
                 self.slots[node.slot] = Some(PyBool::new(self.py, true).to_owned().into_any());
-                self.object(b, i, &node.children, node.filter, depth + 1)
+                self.object::<C>(b, i, &node.children, node.filter, depth + 1)
             }
-            PRIMARY if c == b'"' => Ok(string(b, i)?.0),
+            PRIMARY if c == b'"' => Ok(string_c::<C>(b, i)?.0),
             PRIMARY if literal(b, i, b"true") => Ok(i + 4),
             PRIMARY if literal(b, i, b"false") => Ok(i + 5),
             _ => Err(Irregular),
@@ -410,7 +462,7 @@ impl<'py> Scan<'py> {
     }
 
     /// Walk the object at ``i``, reading the fields ``fields`` names; the index past it.
-    fn object(&mut self, b: &[u8], i: usize, fields: &[Node], filter: u64, depth: usize) -> R<usize> {
+    fn object<const C: bool>(&mut self, b: &[u8], i: usize, fields: &[Node], filter: u64, depth: usize) -> R<usize> {
         if depth > MAX_DEPTH {
             return Err(Irregular);
         }
@@ -423,7 +475,7 @@ impl<'py> Scan<'py> {
             if at(b, j)? != b'"' {
                 return Err(Irregular);
             }
-            let (kend, escaped) = string(b, j)?;
+            let (kend, escaped) = string_c::<C>(b, j)?;
             let key = &b[j + 1..kend - 1];
             if at(b, kend)? != b':' {
                 return Err(Irregular);
@@ -440,11 +492,11 @@ impl<'py> Scan<'py> {
                         return Err(Irregular); // msgspec keeps the last: left to its path
                     }
                     seen |= 1 << n;
-                    self.value(b, v, &fields[n], depth)?
+                    self.value::<C>(b, v, &fields[n], depth)?
                 }
                 // an escaped key might name a field once unescaped: left to msgspec
                 None if escaped && !fields.is_empty() => return Err(Irregular),
-                None => skip(b, v, depth)?,
+                None => skip_c::<C>(b, v, depth)?,
             };
             match at(b, j)? {
                 b',' => j += 1,
@@ -572,16 +624,33 @@ impl HookScanner {
     /// ``slots`` and ``when`` until the next scan (a tuple of every value is ~270 items, most
     /// of them None: building and freeing it cost more than the few a generic payload reads).
     fn scan_head<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        if start > end || end > doc.as_bytes().len() {
-            return Err(PyValueError::new_err("record span out of the document"));
-        }
-        self.last.clear();
-        let Some((names, rest, digest, slots)) = self.walk(py, doc, start, end)? else {
-            return Ok(None);
-        };
-        let values = PyTuple::new(py, slots.iter().take(head).map(|s| s.clone().unwrap_or_else(|| py.None().into_bound(py))))?;
-        self.last = slots.into_iter().map(|s| s.map(Bound::unbind)).collect();
-        Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest.into_any(), values.into_any()])?))
+        self.head::<false>(py, doc, start, end, head)
+    }
+
+    /// ``scan_head`` of a line ``HookScanner.lines`` has not checked: the walk is also that check
+    /// (every value it passes over validated as ``valid::value`` validates it, every string it
+    /// reads as ``valid::string_escaped``, the whole record UTF-8), so a record given values here
+    /// is one ``lines`` flags a compact JSON object in UTF-8 (flags 3) and its values are the ones
+    /// ``scan_head`` gives. None when the record is irregular for ``scan_head`` or not such a line
+    /// (``line_flags`` then tells which); an irregular record also leaves no values.
+    fn scan_checked<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.head::<true>(py, doc, start, end, head)
+    }
+
+    /// The non-blank lines of an NDJSON document as ``lines`` gives them, none checked: (offset
+    /// where the line starts, start and end of its trimmed text). ``scan_checked`` is the check.
+    #[staticmethod]
+    fn line_bounds(py: Python<'_>, data: &[u8]) -> Vec<(usize, usize, usize)> {
+        py.detach(|| crate::line_bounds(data))
+    }
+
+    /// ``lines``' flags of the one line ``doc[start:end]`` (trimmed): bit 1 one compact JSON
+    /// object, bit 2 also UTF-8.
+    #[staticmethod]
+    fn line_flags(doc: &[u8], start: usize, end: usize) -> PyResult<u8> {
+        let line = doc.get(start..end).ok_or_else(|| PyValueError::new_err("line span out of the document"))?;
+        let ok = crate::compact_object(line);
+        Ok(u8::from(ok) | (u8::from(ok && std::str::from_utf8(line).is_ok()) << 1))
     }
 
     /// Every spec value of the last record ``scan_head`` read: ``scan``'s values tuple.
@@ -629,9 +698,23 @@ impl HookScanner {
 }
 
 impl HookScanner {
+    /// ``scan_head`` (``C``: ``scan_checked``) of ``doc[start:end]``.
+    fn head<'py, const C: bool>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        if start > end || end > doc.as_bytes().len() {
+            return Err(PyValueError::new_err("record span out of the document"));
+        }
+        self.last.clear();
+        let Some((names, rest, digest, slots)) = self.walk::<C>(py, doc, start, end)? else {
+            return Ok(None);
+        };
+        let values = PyTuple::new(py, slots.iter().take(head).map(|s| s.clone().unwrap_or_else(|| py.None().into_bound(py))))?;
+        self.last = slots.into_iter().map(|s| s.map(Bound::unbind)).collect();
+        Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest.into_any(), values.into_any()])?))
+    }
+
     /// ``scan`` of ``record[start:end]`` (the caller checked the span).
     fn scan_span<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let Some((names, rest, digest, slots)) = self.walk(py, record, start, end)? else {
+        let Some((names, rest, digest, slots)) = self.walk::<false>(py, record, start, end)? else {
             return Ok(None);
         };
         // SAFETY: a new tuple of ``n`` items, each set once (PyTuple_SetItem takes the reference).
@@ -655,7 +738,7 @@ impl HookScanner {
     /// The walk of ``scan_span``: (keys tuple, ``unmapped`` or None, digest, spec values), or
     /// None for an irregular record.
     #[allow(clippy::type_complexity)]
-    fn walk<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize)
+    fn walk<'py, const C: bool>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize)
         -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Bound<'py, PyBytes>, Vec<Option<Bound<'py, PyAny>>>)>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
@@ -668,7 +751,8 @@ impl HookScanner {
         self.unmapped.clear();
         self.unmapped.push(b'{');
         let b = &record.as_bytes()[start..end];
-        if self.top(b, &mut scan, &mut names).is_err() {
+        // the walk that is also the strict check takes UTF-8 text only, as ``lines`` flags it
+        if self.top::<C>(b, &mut scan, &mut names).is_err() || C && std::str::from_utf8(b).is_err() {
             self.entries.clear();
             return Ok(None);
         }
@@ -686,7 +770,7 @@ impl HookScanner {
     }
 
     /// Walk one record's top-level object: keys, spec values, ``unmapped`` entries.
-    fn top<'py>(&mut self, b: &[u8], scan: &mut Scan<'py>, names: &mut Vec<Bound<'py, PyString>>) -> R<()> {
+    fn top<'py, const C: bool>(&mut self, b: &[u8], scan: &mut Scan<'py>, names: &mut Vec<Bound<'py, PyString>>) -> R<()> {
         if at(b, 0)? != b'{' {
             return Err(Irregular);
         }
@@ -698,7 +782,7 @@ impl HookScanner {
             if at(b, j)? != b'"' {
                 return Err(Irregular);
             }
-            let (kend, escaped) = string(b, j)?;
+            let (kend, escaped) = string_c::<C>(b, j)?;
             if escaped || at(b, kend)? != b':' {
                 return Err(Irregular); // an escaped key: msgspec re-encodes it (its path decides)
             }
@@ -723,8 +807,8 @@ impl HookScanner {
             names.push(key.name.bind(scan.py).clone());
             let (dropped, node) = (key.dropped, key.node);
             let end = match node {
-                Some(n) => scan.value(b, kend + 1, &self.root[n], 1)?,
-                None => skip(b, kend + 1, 1)?,
+                Some(n) => scan.value::<C>(b, kend + 1, &self.root[n], 1)?,
+                None => skip_c::<C>(b, kend + 1, 1)?,
             };
             self.entries.push((j, kend, end, dropped));
             if !dropped {

@@ -975,6 +975,20 @@ fn split_lines(py: Python<'_>, data: &[u8]) -> PyResult<(Vec<Option<Py<PyBytes>>
 /// the line starts, start and end of its text trimmed as ``bytes.strip`` trims, whether that text
 /// is one compact JSON object).
 pub(crate) fn line_spans(data: &[u8]) -> Vec<(usize, usize, usize, bool)> {
+    line_bounds(data)
+        .into_iter()
+        .map(|(off, s, e)| (off, s, e, compact_object(&data[s..e])))
+        .collect()
+}
+
+/// Whether ``line`` is one compact JSON object (``valid::value``), what ``split_lines`` keeps.
+pub(crate) fn compact_object(line: &[u8]) -> bool {
+    line.first() == Some(&b'{') && valid::value(line, 0).is_ok_and(|k| k == line.len())
+}
+
+/// ``line_spans`` without the check: (offset where a non-blank line starts, start and end of its
+/// trimmed text), trimmed the same way (``HookScanner.line_bounds``).
+pub(crate) fn line_bounds(data: &[u8]) -> Vec<(usize, usize, usize)> {
     let mut spans = Vec::new();
     let mut pos = 0;
     while pos < data.len() {
@@ -990,9 +1004,7 @@ pub(crate) fn line_spans(data: &[u8]) -> Vec<(usize, usize, usize, bool)> {
             e -= 1;
         }
         if s < e {
-            let line = &data[s..e];
-            let ok = line[0] == b'{' && valid::value(line, 0).is_ok_and(|k| k == line.len());
-            spans.push((off, s, e, ok));
+            spans.push((off, s, e));
         }
     }
     spans
