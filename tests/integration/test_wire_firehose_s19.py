@@ -154,6 +154,8 @@ def test_errors_answer_the_spec_shape(server: Server) -> None:
     r = _post(server, [], request_id=rid, key="sp_00000000_wrong")
     assert r.status_code == 401 and r.json()["requestId"] == rid and "errorMessage" in r.json()
     assert set(r.json()) == {"requestId", "timestamp", "errorMessage"}
+    r = _post(server, [], request_id=rid, key="")  # a stream without an access key
+    assert r.status_code == 401 and "access key" in r.json()["errorMessage"]
     # the token as Authorization (a proxy in front of secpipe) instead of the access key
     body = json.dumps({"requestId": rid, "timestamp": T0, "records": []}).encode()
     r = httpx.post(server.url + "/v1/firehose", content=body, headers={"Authorization": f"Bearer {server.ingest}",

@@ -187,8 +187,11 @@ def routes(ctx: AppContext) -> list[Route]:
             return answer(request_id, 503, store_failed(exc), {"Retry-After": "5"})
 
     async def _deliver(request: Request, request_id: str) -> Response:
-        key = request.headers.get("x-amz-firehose-access-key")
-        info = authenticate(ctx, request, "ingest", token=key.strip() if key else basic_or_bearer(request))
+        key = (request.headers.get("x-amz-firehose-access-key") or "").strip()
+        if not key and "authorization" not in request.headers:
+            raise HTTPError(401, "missing credentials: set the Firehose stream's access key to a secpipe ingest token "
+                                 "(sent as X-Amz-Firehose-Access-Key), or send Authorization: Bearer <token>")
+        info = authenticate(ctx, request, "ingest", token=key or basic_or_bearer(request))
         name = request.path_params.get("format", "auto")
         if name != "auto":
             try:
