@@ -207,6 +207,14 @@ def github_steps(n: int, repeat: int) -> dict[str, float]:
             head = scanner.scan_head
             steps["native scan, head values (HookScanner.scan_head, as map_records reads)"], _ = cpu(
                 lambda: [head(r, 0, len(r), github._HEAD) for r in raws])
+            if hasattr(scanner, "scan_checked"):
+                # what decode does with a kept document: its lines checked (HookScanner.lines) then
+                # scanned, against the lines' bounds alone and the scan as the check (session 19)
+                lines, bounds, checked = scanner.lines, scanner.line_bounds, scanner.scan_checked
+                steps["kept document: lines checked, then scanned (lines + scan_head)"], _ = cpu(
+                    lambda: [head(data, s, e, github._HEAD) for _, s, e, _ in lines(data)])
+                steps["kept document: the scan as the check (line_bounds + scan_checked)"], _ = cpu(
+                    lambda: [checked(data, s, e, github._HEAD) for _, s, e in bounds(data)])
     seeded = uid_hasher("github").copy
     steps["SHA-256 over the (cold) batch"], _ = cpu(lambda: [(h := seeded(), h.update(r), h.digest()) for r in raws])
     steps["SHA-256 of one payload again and again (hot)"], _ = cpu(lambda: [(h := seeded(), h.update(raws[0]), h.digest()) for _ in raws])
