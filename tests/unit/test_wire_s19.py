@@ -4,7 +4,8 @@ the WAL, mapped afterwards with other requests' records (``Service.accept_deferr
 What is stored (lake rows, dead letters and their reasons) is what the per-request path
 (mapped before the answer, ``Service.accept_records``) stores; a document that is no JSON still
 fails its item before the answer; a record the mapping refuses is dead-lettered after it;
-acknowledged records waiting for the mapper are bounded (back-pressure).
+acknowledged records waiting for the mapper are bounded (back-pressure). A document msgspec
+cannot read the keys of (auto-detection's shapes) fails alone.
 
 Records: Panther's real CloudTrail sample (panther-analysis, ../shared/data/real), each copy
 given a distinct eventID so none is a redelivery.
@@ -129,3 +130,30 @@ def test_back_pressure_when_too_many_records_wait(data_dir: Path, real: Path, mo
     finally:
         svc.close()
     assert len(_lake(data_dir)) == 300
+
+
+def test_auto_detected_document_with_a_key_not_utf8_fails_alone(data_dir: Path, real: Path) -> None:
+    """msgspec raises UnicodeDecodeError (not DecodeError) for such a key: the shapes of the
+    whole request raised, and the request failed (a 500) instead of that one item."""
+    svc = Service(data_dir)
+    try:
+        docs = [*_records(real, 3, "utf8"), b'{"\xed\xa0\x80":null,"message":"x"}']
+        reasons = accept_docs(_ctx(svc), "es_bulk:test", [None] * len(docs), docs)
+        assert reasons[:3] == [None] * 3 and reasons[3] is not None
+    finally:
+        svc.close()
+    assert len(_lake(data_dir)) == 3
+
+
+@pytest.mark.parametrize("odd", [b"", b'{"a":1},{"b":2}'])
+def test_auto_detected_documents_that_join_into_another_array_fail_alone(data_dir: Path, real: Path,
+                                                                         odd: bytes) -> None:
+    """Shapes came from the documents joined as one JSON array: an empty document, or one of two
+    objects, made a list of another length and the whole request failed."""
+    svc = Service(data_dir)
+    try:
+        docs = [odd] if not odd else [*_records(real, 3, "join"), odd]
+        reasons = accept_docs(_ctx(svc), "es_bulk:test", [None] * len(docs), docs)
+        assert reasons[:-1] == [None] * (len(docs) - 1) and reasons[-1] is not None
+    finally:
+        svc.close()

@@ -202,21 +202,21 @@ def resolve_format(name: str) -> Format:
     return formats.get(name)
 
 
-_TOP_KEYS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
 _ONE_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
 def _shapes(datas: list[bytes]) -> list[tuple[str, ...] | None]:
-    """Top-level keys of each JSON-object document, in order (None when it is not one)."""
-    try:
-        return list(map(tuple, _TOP_KEYS.decode(json_array(datas))))
-    except msgspec.DecodeError:
-        pass
+    """Top-level keys of each JSON-object document, in order (None when it is not one, or
+    when a key is not UTF-8: msgspec raises UnicodeDecodeError for that, not DecodeError).
+
+    One by one: decoding the documents joined as one JSON array (what this did) gave a list
+    of another length when a document was empty or held a top-level comma (``{"a":1},{"b":2}``
+    as a ``_bulk`` line; the request then failed), and could give a document pieces of two."""
     out: list[tuple[str, ...] | None] = []
     for d in datas:
         try:
             out.append(tuple(_ONE_TOP.decode(d)))
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             out.append(None)
     return out
 
