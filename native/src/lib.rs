@@ -32,6 +32,7 @@ mod compact_doc;
 mod extract;
 mod github;
 mod report;
+mod shapes;
 mod github_audit;
 mod valid;
 
@@ -1226,6 +1227,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compact::compact_each, m)?)?;
     m.add_function(wrap_pyfunction!(compact_doc::compact_doc, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::hec_split, m)?)?;
+    m.add_function(wrap_pyfunction!(shapes::top_keys, m)?)?;
     m.add_function(wrap_pyfunction!(report::walk_issues, m)?)?;
     m.add_function(wrap_pyfunction!(report::walk_report, m)?)?;
     m.add_function(wrap_pyfunction!(report::issue_uids, m)?)?;

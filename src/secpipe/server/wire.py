@@ -205,9 +205,36 @@ def resolve_format(name: str) -> Format:
 _ONE_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
-def _shapes(datas: list[bytes]) -> list[tuple[str, ...] | None]:
-    """Top-level keys of each JSON-object document, in order (None when it is not one, or
-    when a key is not UTF-8: msgspec raises UnicodeDecodeError for that, not DecodeError).
+#: a document's shape: its top-level keys (see :func:`_shapes`)
+Shape = bytes | tuple[str, ...]
+
+
+def _shapes(datas: list[bytes]) -> list[Shape | None]:
+    """Top-level keys of each JSON-object document, in order (None when it is not one), as
+    their signature: ``"`` before each distinct key, in the order of first appearance, encoded
+    (what the native ``top_keys`` gives, native/src/shapes.rs, without a dict per document), or
+    the keys as a tuple when one holds a ``"``. Documents the native pass does not decide (not
+    compact, escaped keys, no extension) are decoded with msgspec, as before."""
+    top_keys = getattr(_fast._module(), "top_keys", None)
+    out: list[Shape | None] = top_keys(datas) if top_keys is not None else [None] * len(datas)
+    rest = [i for i, s in enumerate(out) if s is None]
+    if rest:
+        for i, keys in zip(rest, _decoded_shapes([datas[i] for i in rest]), strict=True):
+            out[i] = None if keys is None else _signature(keys)
+    return out
+
+
+def _signature(keys: tuple[str, ...]) -> Shape:
+    """The signature ``top_keys`` gives for these (distinct, ordered) keys, or the keys when one
+    holds a ``"`` (no signature names them)."""
+    if any('"' in k for k in keys):
+        return keys
+    return "".join(['"' + k for k in keys]).encode("utf-8", "surrogatepass")
+
+
+def _decoded_shapes(datas: list[bytes]) -> list[tuple[str, ...] | None]:
+    """:func:`_shapes` with msgspec: the keys of each JSON object (None when it is not one,
+    or when a key is not UTF-8: msgspec raises UnicodeDecodeError for that, not DecodeError).
 
     One by one: decoding the documents joined as one JSON array (what this did) gave a list
     of another length when a document was empty or held a top-level comma (``{"a":1},{"b":2}``
@@ -229,7 +256,7 @@ def detect_many(datas: Sequence[bytes], *, catch_all: bool = True) -> list[Forma
     sniffer on every document cost more than decoding it. Documents that are not JSON
     objects are detected one by one.
     """
-    by_shape: dict[tuple[str, ...], Format | None] = {}
+    by_shape: dict[Shape, Format | None] = {}
     out: list[Format | None] = []
     for data, shape in zip(datas, _shapes(list(datas)), strict=True):
         if shape is not None and shape in by_shape:
