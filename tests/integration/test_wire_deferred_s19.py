@@ -1,6 +1,6 @@
-"""``_bulk`` of a record format over a real ``secpipe up``: acknowledged once in the WAL and
-mapped afterwards (``Service.accept_deferred``). Every acknowledged record reaches the lake
-exactly once through a SIGKILL between the answers and the mapping (WAL replay).
+"""``_bulk`` of a record format over a real ``secpipe up``, four senders at once: every
+acknowledged record reaches the lake exactly once through a SIGKILL amid the requests (WAL
+replay).
 
 Records: Panther's real CloudTrail sample (panther-analysis, ../shared/data/real), each copy
 given a distinct eventID so none is a redelivery.

@@ -27,18 +27,6 @@ commits and releases those segments. What the answer then counts is the records 
 record the mapping cannot place is dead-lettered afterwards, with its reason, as at replay. A
 body the format does not recognize, or that does not split, is decoded before the answer as
 before, so a misrouted or unreadable body still gets its 400 and reason.
-
-Many small documents a request (``_bulk`` items, HEC events, Firehose records:
-:meth:`Service.accept_deferred`) take the same queue once split: the documents that are no
-JSON are known by then and keep their per-item errors; the mapping, whose fixed cost
-(~3.5 ms a CloudTrail pass) made a sender of 125 events a request cost twice the events of one
-of 1,000, runs a linger later over everything that came meanwhile (or at once past
-:data:`PUSH_RECORDS` records). Measured over HTTP (bench/wire_bench.py, CloudTrail, 125 a
-request from 4 senders): passes of ~2,500 records instead of 4 requests (500), 24-27k ->
-29-36k events per server CPU-second. A record the mapping refuses is dead-lettered after the
-answer (201 for its ``_bulk`` item). At most :data:`PUSH_MAX_WAITING` records wait: past
-that a request is answered only once the mapper has caught up (back-pressure; its body is
-durable already).
 """
 
 from __future__ import annotations
@@ -69,13 +57,6 @@ log = logging.getLogger("secpipe.service")
 PUSH_LINGER_SECONDS = 0.05
 #: payloads waiting that are mapped at once, without lingering
 PUSH_BACKLOG = 512
-#: records waiting that are mapped at once, without lingering (a pass this big costs ~6 us a
-#: CloudTrail record; the fixed cost of a pass is paid back long before)
-PUSH_RECORDS = 4096
-#: records acknowledged and not yet mapped past which requests wait for the mapper (memory bound)
-PUSH_MAX_WAITING = 20_000
-#: longest such wait (s): the body is durable, so it is then answered anyway
-PUSH_MAX_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -142,10 +123,8 @@ class Service:
         self._combiner = Combiner()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._pushed: list[Job] = []  # acknowledged bodies not yet mapped (in the WAL)
-        self._waiting = 0  # their records
+        self._pushed: list[Job] = []  # acknowledged one-payload bodies not yet mapped (in the WAL)
         self._push_wake = threading.Condition(self._lock)
-        self._caught_up = threading.Condition(self._lock)  # the mapper took the waiting jobs
         self._push_map = threading.Lock()  # held from taking pushed jobs until their batches are submitted
         self._mapper: threading.Thread | None = None
         self._syslog_streams: Streams | None = None  # made with the first syslog body (imports syslog)
@@ -273,65 +252,35 @@ class Service:
             res = guarded(fmt, body, source, lambda: fmt.split_records(body, source))
         if not isinstance(res, Records) or not res.raws:
             return self.accept(fmt_name, source, body)
-        self._defer(Job(fmt, source, body, res))
-        return Accepted(res.events, len(res.raws), len(res.dead), [d.reason for d in res.dead[:5]])
-
-    def accept_deferred(self, fmt: RecordFormat, source: str, body: bytes, recs: Records) -> Decoded:
-        """Like :meth:`accept_records`, acknowledged once in the WAL and mapped afterwards with
-        whatever else came meanwhile (see module docstring). Returns the split's dead letters
-        (the records mapping refuses are dead-lettered later) and the events. Without the
-        mapper thread (a service not started) this is :meth:`accept_records`."""
-        if self._mapper is None:
-            return self.accept_records(fmt, source, body, recs)
-        self._defer(Job(fmt, source, body, recs))
-        return Decoded(dead=list(recs.dead), events=recs.events)
-
-    def _defer(self, job: Job) -> None:
-        """Append ``job`` to the WAL, queue it for the mapper, return once it is durable (and,
-        past :data:`PUSH_MAX_WAITING` waiting records, once the mapper has taken them)."""
         ARRIVALS.arrived()  # not coming to the combiner
+        job = Job(fmt, source, body, res)
         with self._lock:
             job.seq = self.wal.append(wal_record(job))
             self._pushed.append(job)
-            self._waiting += len(job.recs.raws)
             self.stats.inputs += 1
             self._push_wake.notify()
         self.wal.sync(job.seq)
-        if self._waiting <= PUSH_MAX_WAITING:
-            return
-        deadline = time.monotonic() + PUSH_MAX_WAIT_SECONDS
-        with self._lock:
-            while self._waiting > PUSH_MAX_WAITING and not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
-                self._caught_up.wait(left)
-
-    def _take_pushed(self) -> list[Job]:
-        """The waiting jobs, taken (lock held)."""
-        jobs, self._pushed, self._waiting = self._pushed, [], 0
-        self._caught_up.notify_all()
-        return jobs
+        return Accepted(res.events, len(res.raws), len(res.dead), [d.reason for d in res.dead[:5]])
 
     @property
     def pushed_waiting(self) -> int:
-        """Bodies :meth:`accept_push` and :meth:`accept_deferred` acknowledged that are not mapped
-        yet (a gauge for /v1/metrics)."""
+        """Payloads :meth:`accept_push` acknowledged that are not mapped yet (a gauge for /v1/metrics)."""
         return len(self._pushed)
 
     def _map_pushed_loop(self) -> None:
-        """The mapper thread: maps acknowledged bodies a linger after the first came (at once
-        past :data:`PUSH_BACKLOG` bodies or :data:`PUSH_RECORDS` records)."""
+        """The mapper thread: maps acknowledged payloads a linger after the first came."""
         while not self._stop.is_set():
             jobs: list[Job] = []
             with self._lock:
                 while not self._pushed and not self._stop.is_set():
                     self._push_wake.wait()
             deadline = time.monotonic() + PUSH_LINGER_SECONDS
-            while (len(self._pushed) < PUSH_BACKLOG and self._waiting < PUSH_RECORDS and not self._stop.is_set()
-                   and time.monotonic() < deadline):
+            while len(self._pushed) < PUSH_BACKLOG and not self._stop.is_set() and time.monotonic() < deadline:
                 time.sleep(min(0.005, PUSH_LINGER_SECONDS))
             try:
                 with self._push_map:
                     with self._lock:
-                        jobs = self._take_pushed()
+                        jobs, self._pushed = self._pushed, []
                     self._submit_pushed(jobs)
             except Exception as exc:  # storage failed: the jobs wait again (and are in the WAL)
                 log.error("storing %d acknowledged payload(s) failed, retried: %s", len(jobs), exc)
@@ -354,9 +303,7 @@ class Service:
                     self.pipeline.submit(decoded)
             except BaseException:  # storage failed: what was not submitted waits again, before newer ones
                 with self._lock:  # (a segment is released only once its jobs were submitted)
-                    again = [job for group in left for job in group]
-                    self._pushed[:0] = again
-                    self._waiting += sum(len(job.recs.raws) for job in again)
+                    self._pushed[:0] = [job for group in left for job in group]
                 raise
             left.pop(0)
 
@@ -397,7 +344,7 @@ class Service:
         with self._push_map:
             with self._lock:
                 closed = self.wal.rotate()
-                jobs = self._take_pushed()
+                jobs, self._pushed = self._pushed, []
             if jobs:
                 self._submit_pushed(jobs)
             with self._lock:

@@ -14,11 +14,8 @@ with an empty password), ``ApiKey <token>`` / ``ApiKey base64(id:token)`` and
   (:class:`Uniform`); other bodies take the per-item path. Format per
   document: ``ingest.elasticsearch.index_formats`` (index name or fnmatch pattern -> format),
   else auto-detection (``json`` catches the rest). ``index``/``create`` items answer 201; an
-  unreadable document (no JSON) answers 400 with an ``error`` {type, reason} and is
-  dead-lettered (400: Filebeat and Logstash drop or dead-letter such an item instead of
-  retrying it forever); a record format's documents are mapped after the answer, with other
-  requests' (``Service.accept_deferred``), so one its mapping refuses (a JSON object that is
-  no CloudTrail record, sent to a ``cloudtrail`` index) answers 201 and is dead-lettered then;
+  unreadable document answers 400 with an ``error`` {type, reason} and is dead-lettered (400:
+  Filebeat and Logstash drop or dead-letter such an item instead of retrying it forever);
   ``update`` with ``doc_as_upsert`` stores its ``doc`` (Fluent Bit ``Write_Operation upsert``);
   ``delete`` and other updates answer 400 per item (the lake is append-only). A malformed
   action line or an empty body fails the whole request (400), as ES does. Query parameters:

@@ -11,9 +11,7 @@ rate):
   "fields"}`` concatenated (with or without whitespace between them), gzip allowed. The
   whole request is validated first: a malformed envelope fails the request (nothing is
   stored, the body is dead-lettered) with Splunk's code and ``invalid-event-number``, so a
-  retry never duplicates. Events of a record format (``aws:cloudtrail``...) are mapped after
-  the answer, with other requests' (``Service.accept_deferred``): one the mapping refuses is
-  dead-lettered then, with its reason.
+  retry never duplicates.
 - ``POST /services/collector/raw`` (and ``/1.0``): the body is data itself (lines);
   ``?sourcetype=`` picks the format, else auto-detection; text no format recognizes is
   stored one event per line (generic ``json``, with ``host``/``source``/``sourcetype``/``index``

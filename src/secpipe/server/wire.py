@@ -9,16 +9,12 @@
 - :func:`accept_items` / :func:`accept_docs`: many small documents of one request (bulk
   items, HEC events), each with a format name or ``None`` for auto-detection (or one name
   for all), grouped by format into one body per format (a JSON array for record formats,
-  NDJSON for line formats, one body per document otherwise), each body made durable (WAL
-  fsync) before this returns. A record format's body is split here and mapped after the
-  answer with the other requests' (:meth:`Service.accept_deferred`); other formats' bodies
-  are decoded first (:meth:`Service.accept`). Detection and decoding hold the service's
-  decode gate (:attr:`Service.cpu`); the fsync wait does not. It answers, per item, ``None``
-  (taken) or the reason it was dead-lettered: a dead letter is matched to its item by its
-  bytes (or its NDJSON offset), so one bad document fails only its item. A record format's
-  items fail here when they are no JSON (the split); a record its mapping refuses is
-  dead-lettered after the answer, with its reason. WAL replay decodes each stored body with
-  the same format, so a restart maps it the same.
+  NDJSON for line formats, one body per document otherwise), each body made durable with
+  :meth:`Service.accept` (WAL fsync) before this returns. Detection and decoding hold the
+  service's decode gate (:attr:`Service.cpu`); the fsync wait does not. It answers, per
+  item, ``None`` (stored) or the reason it was dead-lettered: a dead letter is matched to
+  its item by its bytes (or its NDJSON offset), so one bad document fails only its item.
+  WAL replay decodes each stored body with the same format, so a restart maps it the same.
 - :func:`check_depth` / :func:`check_parts_depth`: JSON nesting limits without scanning
   every byte: a text nests at most as deep as it has opening brackets, counted per NDJSON
   line or per event with numpy, and only texts over the limit get the exact scan.
@@ -336,14 +332,14 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
                   reasons: list[str | None]) -> None:
     array = _as_array(fmt, docs)
     body = json_array(docs) if array else b"\n".join(docs)
-    if isinstance(fmt, RecordFormat):  # split here; mapped after the answer with the other requests' records
+    if isinstance(fmt, RecordFormat):  # split here; mapped with the other requests waiting (combine.py)
         with service.cpu:
             recs = _split(fmt, body, source)
             if array and not recs.raws and len(recs.dead) == 1 and recs.events == 1:
                 # one unreadable document spoils the whole array: fall back to lines, so only it fails
                 array, body = False, b"\n".join(docs)
                 recs = _split(fmt, body, source)
-        decoded = service.accept_deferred(fmt, source, body, recs)
+        decoded = service.accept_records(fmt, source, body, recs)
         stored = decoded.events > len(decoded.dead)
     else:
         _n, source = service.sender_stream(fmt.name, body, source)
