@@ -141,3 +141,16 @@ def test_one_reader_for_json_formats_and_syslog(events: list[dict[str, Any]], ki
     assert messages == lenient
     want = [e["message"] for e in events if isinstance(e.get("message"), str)] if kind == "DATA_MESSAGE" or wrap == "answer" else []
     assert [m for m in messages if not isinstance(m, bytes)] == want
+
+
+def test_is_control_reads_the_envelope_not_the_text() -> None:
+    """Firehose skips CONTROL_MESSAGE envelopes (_cwlogs.is_control): only an envelope whose
+    messageType says so, not a record that merely holds the words."""
+    control = {"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
+               "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": T0,
+                                                         "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}  # fmt: skip
+    assert _cwlogs.is_control(json.dumps(control).encode())
+    assert not _cwlogs.is_control(json.dumps(_envelope(["CONTROL_MESSAGE"])).encode())
+    assert not _cwlogs.is_control(json.dumps({"eventName": "PutObject", "requestParameters": {"key": "CONTROL_MESSAGE"}}).encode())
+    assert not _cwlogs.is_control(b'{"messageType": "CONTROL_MESSAGE", "logEvents": [')  # cut short
+    assert not _cwlogs.is_control(b'{"awslogs": {"data": "not base64 of gzip"}, "x": "CONTROL_MESSAGE"}')

@@ -167,6 +167,18 @@ def log_events(raw: bytes, *, strict: bool = True) -> tuple[list[LogEvent | byte
         return None
 
 
+def is_control(raw: bytes) -> bool:
+    """Whether ``raw`` is a ``CONTROL_MESSAGE`` envelope (CloudWatch Logs checking that a
+    destination is reachable: no log events), as :func:`log_events` reads envelopes."""
+    if b'"CONTROL_MESSAGE"' not in raw[:4096]:
+        return False
+    try:
+        res = log_events(raw)
+    except ValueError:  # a Lambda event whose data is no gzip: not a control message
+        return False
+    return res is not None and res[1].messageType == "CONTROL_MESSAGE"
+
+
 def _inflate(data: str) -> bytes:
     """A Lambda event's ``awslogs.data``: base64 of a gzip member, inflated within :data:`MAX_INFLATED`."""
     try:

@@ -56,6 +56,7 @@ from starlette.routing import Route
 from secpipe import formats
 from secpipe._gzip import gunzip_limited
 from secpipe.errors import LimitExceeded
+from secpipe.formats import _cwlogs
 from secpipe.formats.base import DeadLetter
 from secpipe.server.http import (
     STORE_ERRORS,
@@ -84,13 +85,8 @@ class _Attributes(msgspec.Struct, gc=False):
     commonAttributes: dict[str, str]
 
 
-class _Control(msgspec.Struct, gc=False):
-    messageType: str
-
-
 _REQUEST = msgspec.json.Decoder(_Request)
 _ATTRIBUTES = msgspec.json.Decoder(_Attributes)
-_CONTROL = msgspec.json.Decoder(_Control)
 _GZIP = b"\x1f\x8b"
 _MAX_ATTRS = 1024
 _MAX_MESSAGE = 8192  # errorMessage: kept short, Firehose logs it
@@ -124,16 +120,6 @@ def _attributes(request: Request) -> str:
     return f";attrs={text}" if text and len(text) <= _MAX_ATTRS else ""
 
 
-def _is_control(payload: bytes) -> bool:
-    """Whether ``payload`` is a CloudWatch Logs ``CONTROL_MESSAGE`` envelope (no log events)."""
-    if b'"CONTROL_MESSAGE"' not in payload[:4096]:
-        return False
-    try:
-        return _CONTROL.decode(payload).messageType == "CONTROL_MESSAGE"
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return False
-
-
 class _Payloads:
     """The records' payloads (decoded base64, inflated gzip) and the records that failed."""
 
@@ -159,7 +145,7 @@ class _Payloads:
                 self._fail(index, f"record {index}: unreadable gzip data: {exc}", payload)
                 return
             self.budget -= len(payload)
-        if not payload.strip() or _is_control(payload):
+        if not payload.strip() or _cwlogs.is_control(payload):
             return  # an empty record, CloudWatch's reachability check: no event
         if payload.lstrip()[:1] in (b"{", b"["):
             try:
