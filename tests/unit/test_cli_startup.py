@@ -4,10 +4,11 @@
 module level; ``secpipe ingest --json`` of a CloudTrail file imports neither rich (nothing is
 shown), nor cryptography (the data directory is not encrypted), nor pydantic (typer >= 0.29
 would build an adapter per parameter), nor pyarrow.compute (secpipe._compute wraps the
-kernels it calls), nor formats that detection did not need to ask; an empty file loads no
-Parquet writer either. A committed ingest ends with os._exit after the atexit handlers
-(no interpreter teardown); other endings are Python's own. No timings: only what is loaded
-and which way the process ended.
+kernels it calls), nor formats that detection did not need to ask, nor pyarrow.parquet (the
+lake calls the writer it wraps, pyarrow._parquet); an empty file loads no Parquet writer
+either. A committed ingest ends with os._exit after the atexit handlers (no interpreter
+teardown); other endings are Python's own. No timings: only what is loaded and which way the
+process ended.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def test_ingest_json_imports_only_what_it_uses(tmp_path: Path) -> None:
     # pydantic: typer 0.29 builds a pydantic adapter per CLI parameter (~60-90 ms a start);
     # pyarrow.compute: secpipe._compute wraps the kernels used, for secpipe and pyarrow's methods
     assert {"rich", "cryptography", "duckdb", "uvicorn", "pydantic", "pyarrow.compute"} & mods == set()
-    assert "pyarrow.parquet" in mods  # it wrote a file
+    assert "pyarrow._parquet" in mods  # it wrote a file
+    assert {"pyarrow.parquet", "pyarrow.fs", "ssl"} & mods == set()  # with the writer pyarrow.parquet wraps
     loaded = {m.rsplit(".", 1)[1] for m in mods if m.startswith("secpipe.formats.") and not m.rsplit(".", 1)[1].startswith("_")}
     assert loaded == {"base", "cloudtrail", "sbom"}  # sbom: the only format that could outscore CloudTrail's 95
 

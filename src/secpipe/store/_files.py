@@ -1,8 +1,11 @@
 """Atomic file commits: write to a temp name, fsync, rename, fsync the directory.
 
-pyarrow.parquet is imported by the first write, not with this module: it loads pyarrow.fs and
-with it Arrow's S3, GCS, Azure and HDFS bindings and ssl (~15-20 ms of CPU), which a process
-that writes nothing (an ingest of an empty file, a WAL replay with nothing to commit) skips.
+Parquet is written by ``pyarrow._parquet.ParquetWriter``, the writer ``pyarrow.parquet``'s own
+``write_table`` wraps, given the same options it passes: the files are the same bytes
+(tests/unit/test_files_writer_s20.py), but a process that only writes never imports
+``pyarrow.parquet``, which loads pyarrow.fs and with it Arrow's S3, GCS, Azure and HDFS
+bindings and ssl (~25 ms of CPU, 1% of a 200 MB ``secpipe ingest``). The writer module is
+imported by the first write, not with this module.
 """
 
 from __future__ import annotations
@@ -27,11 +30,18 @@ def write_parquet(table: pa.Table, sink: Any, compression: str = "zstd") -> None
     encoding is skipped for the columns that are unique per event (uids, times, raw text):
     it would hash every value only to fall back to plain encoding.
     """
-    import pyarrow.parquet as pq  # here, not at the top: see the module docstring
+    from pyarrow._parquet import ParquetWriter  # here, not at the top: see the module docstring
 
     stats, dictionary = _column_options(table.schema)
-    pq.write_table(table, sink, compression=compression, row_group_size=128 * 1024,
-                   write_statistics=stats or False, use_dictionary=dictionary or False)  # fmt: skip
+    # what pyarrow.parquet.write_table passes its writer (format version, writer engine, page
+    # version are its defaults; no filesystem: ``sink`` is a file already)
+    writer = ParquetWriter(sink, table.schema, compression=compression, version="2.6", data_page_version="1.0",
+                           writer_engine_version="V2", write_statistics=stats or False,
+                           use_dictionary=dictionary or False)  # fmt: skip
+    try:
+        writer.write_table(table, row_group_size=128 * 1024)
+    finally:
+        writer.close()
 
 
 _NO_STATS = frozenset({"raw_data", "unmapped"})
