@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 
 from secpipe.formats._findings import paused_gc
@@ -220,10 +221,55 @@ _SMALL = 16
 
 
 def checked_strings(values: Sequence[bytes | None]) -> pa.Array:
-    """``base.string_column(values, checked=True)``: UTF-8 byte strings already checked (None -> null)."""
+    """``base.string_column(values, checked=True)``: UTF-8 byte strings already checked (None -> null);
+    values of ``_COPY_MIN_AVG`` bytes or more on average are copied as :func:`copied_strings` copies them."""
     if len(values) <= _SMALL and sum(len(v) for v in values if v is not None) < 2**31:
         return pa.array(values, _STR)
-    return string_column(values, checked=True)
+    got = _copied(values, _COPY_MIN_AVG)
+    return string_column(values, checked=True) if got is None else got
+
+
+#: where :func:`copied_strings` puts the bytes of a column: the system allocator, which secpipe's
+#: CLI tunes to keep the pages a freed batch used for the next one (``runtime.memory``). Arrow's
+#: default pool (mimalloc) gives an allocation of more than a few MiB back to the kernel once it
+#: is freed, so each batch of 10 KB webhook payloads faulted its raw_data and unmapped pages in
+#: afresh (3,000 payloads a batch: ~350 page faults a decode, zeroed huge pages, against ~20 here).
+_COPY_POOL = pa.system_memory_pool()
+_COPY_MIN_AVG = 1024  # ``base._POOL_MIN_AVG``: smaller values are joined natively (``base.string_column``)
+
+
+def copied_strings(values: Sequence[Any]) -> pa.Array:
+    """A string column of UTF-8 byte strings, or of views of them (``memoryview``), already checked
+    (None -> null): each value copied once into one buffer of ``_COPY_POOL`` (no bytes object made
+    of a view first)."""
+    if len(values) <= _SMALL:
+        return checked_strings([v if v is None or type(v) is bytes else bytes(v) for v in values])
+    got = _copied(values, 0)
+    assert got is not None
+    return got
+
+
+def _copied(values: Sequence[Any], min_avg: int) -> pa.Array | None:
+    """:func:`copied_strings` of ``values`` (more than ``_SMALL``), or None when they take fewer than
+    ``min_avg`` bytes on average."""
+    n = len(values)
+    nulls = list(values).count(None) if type(values) is not list else values.count(None)
+    vals = [b"" if v is None else v for v in values] if nulls else values
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, vals), np.int64, n), out=offsets[1:])
+    total = int(offsets[-1])
+    if total < min_avg * n:
+        return None
+    buf = pa.allocate_buffer(total, memory_pool=_COPY_POOL)
+    view = memoryview(buf).cast("B")  # type: ignore[arg-type]
+    for v, a, b in zip(vals, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+        view[a:b] = v
+    valid = None
+    if nulls:
+        valid = pa.py_buffer(np.packbits(np.fromiter((v is not None for v in values), np.bool_, n), bitorder="little"))
+    if total < 2**31:
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), buf, valid, nulls)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), buf, valid, nulls)
 
 
 def uid_strings(digests: Sequence[bytes]) -> pa.Array:

@@ -156,6 +156,7 @@ the batches the walk declines and everything without the extension.
 from __future__ import annotations
 
 import operator
+import re
 import threading
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
@@ -163,7 +164,6 @@ from typing import Any
 
 import msgspec
 import msgspec.inspect as mi
-import numpy as np
 import pyarrow as pa
 
 from secpipe.formats import _cicd as c
@@ -981,20 +981,9 @@ _FLAGS = operator.itemgetter(3)  # of a HookScanner.lines item
 
 def _raw_column(raws: list[Any]) -> pa.Array:
     """The raw_data column of records some of which are views of their documents (memoryview):
-    each copied once into one buffer of Arrow's pool (``base.string_column``'s copy, which its
-    other paths would make bytes objects of first). The records are UTF-8 (checked as read)."""
-    if len(raws) <= c._SMALL:
-        return c.checked_strings([r if type(r) is bytes else bytes(r) for r in raws])
-    offsets = np.zeros(len(raws) + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, raws), np.int64, len(raws)), out=offsets[1:])
-    total = int(offsets[-1])
-    buf = pa.allocate_buffer(total)
-    view = memoryview(buf).cast("B")  # type: ignore[arg-type]
-    for r, a, b in zip(raws, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
-        view[a:b] = r
-    if total < 2**31:
-        return pa.StringArray.from_buffers(len(raws), pa.py_buffer(offsets.astype(np.int32)), buf)
-    return pa.LargeStringArray.from_buffers(len(raws), pa.py_buffer(offsets), buf)
+    each copied once into one buffer (``_cicd.copied_strings``: no bytes object made of a view
+    first). The records are UTF-8 (checked as read)."""
+    return c.copied_strings(raws)
 
 
 _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}
@@ -1111,6 +1100,35 @@ def _scan_plan() -> tuple[list[tuple[str, str]], str, frozenset[str]]:
     return spec, f"def build(v):\n    return _Hook({body})\n", frozenset(unchecked)
 
 
+def _lean_plan(spec: list[tuple[str, str]], source: str) -> tuple[str, int]:
+    """(source of :func:`_scan_view`'s builder without the main objects of the generically mapped
+    types, the number of spec values it reads): a payload mapped from its typed view is of a type
+    with a mapping of its own, or of one whose main object is no ``_Primary`` field (see
+    :func:`_route`), so no mapping reads those fields; they come last in the spec, and this view
+    takes the values before them alone (``HookScanner.slots``), a third fewer."""
+    first = min(n for n, (_, mode) in enumerate(spec) if mode == "P")
+    assert all(k.split(".", 1)[0] in _TYPED_PRIMARY for k, _ in spec[first:]), "the main objects come last"
+    head, _, body = source.partition("return _Hook(")
+    args = body[: body.rindex(")")]
+    parts: list[str] = []
+    depth, start = 0, 0
+    for k, ch in enumerate(args):  # the top-level arguments of _Hook(...)
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(args[start:k].strip())
+            start = k + 1
+    parts.append(args[start:].strip())
+    names = list(_Hook.__struct_fields__)
+    assert len(parts) == len(names), "the builder's arguments are _Hook's fields"
+    lean = ["None" if name in _TYPED_PRIMARY else part for name, part in zip(names, parts, strict=True)]
+    src = f"{head}return _Hook({', '.join(lean)})\n"
+    assert all(int(k) < first for k in re.findall(r"v\[(\d+)\]", src)), "the lean view reads no main object's values"
+    return src, first
+
+
 def _builder(source: str) -> Any:
     """The typed view builder made from ``source`` (written out from the struct definitions by
     :func:`_scan_plan`: one call, no per-field loop, for each payload)."""
@@ -1122,6 +1140,8 @@ def _builder(source: str) -> Any:
 _SCAN_SPEC, _SCAN_BUILD, _SCAN_UNCHECKED = _scan_plan()
 _HEAD = len(m.SCAN_HEAD)  # the values ``HookScanner.scan_head`` returns (the rest stay with the scanner)
 _scan_view = _builder(_SCAN_BUILD)
+_LEAN_BUILD, _LEAN = _lean_plan(_SCAN_SPEC, _SCAN_BUILD)
+_lean_view = _builder(_LEAN_BUILD)  # the typed view a mapping reads: _scan_view but the _Primary fields None
 #: spec index of each main object (its times follow it)
 _TIME_SLOT = {k: n for n, (k, mode) in enumerate(_SCAN_SPEC) if mode == "P"}
 _SCAN_DROP = [k.encode() for k in sorted(m._COMMON)]
@@ -1237,7 +1257,7 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
                 when = c.first_time(*scanner.slots(slot + 1, slot + 4))
         row, act = m.generic_scanned(event, v, rest)
         return "api_activity", row, when, act, 1
-    hook = _scan_view(scanner.values())
+    hook = _lean_view(scanner.slots(0, _LEAN))
     top = _ScannedTop(scanner, raw, keyset, rest)
     cls, row, when, act, sev = m.map_hook(event, hook, top)  # type: ignore[arg-type]
     if when is None:
