@@ -534,7 +534,6 @@ pub(crate) struct HookScanner {
     slots: usize,
     keys: FnvMap<Vec<u8>, Key>,
     stamp: u64,
-    unmapped: Vec<u8>,
     /// The last record scanned (when regular) and its top-level entries (key's quote, past the
     /// key, past the value, left out of ``unmapped``), for ``rest`` and ``span``.
     record: Option<(Py<PyBytes>, usize, usize)>,
@@ -556,7 +555,6 @@ impl HookScanner {
             slots: spec.len(),
             keys: FnvMap::default(),
             stamp: 0,
-            unmapped: Vec::new(),
             record: None,
             entries: Vec::new(),
             last: Vec::new(),
@@ -601,22 +599,10 @@ impl HookScanner {
             return Err(PyValueError::new_err("no regular record scanned"));
         };
         let b = &record.0.bind(py).as_bytes()[record.1..record.2];
-        let mut out = Vec::with_capacity(self.unmapped.len());
-        out.push(b'{');
-        for &(start, kend, end, dropped) in &self.entries {
-            if dropped || more.iter().any(|k| k.as_bytes() == &b[start + 1..kend - 1]) {
-                continue;
-            }
-            if out.len() > 1 {
-                out.push(b',');
-            }
-            out.extend_from_slice(&b[start..end]);
-        }
-        if out.len() == 1 {
-            return Ok(None);
-        }
-        out.push(b'}');
-        Ok(Some(PyBytes::new(py, &out)))
+        let kept = |&&(start, kend, _, dropped): &&(usize, usize, usize, bool)| {
+            !dropped && !more.iter().any(|k| k.as_bytes() == &b[start + 1..kend - 1])
+        };
+        object_of(py, b, self.entries.iter().filter(kept))
     }
 
     /// ``scan_at`` whose values tuple holds only the first ``head`` spec values (the ones a
@@ -686,6 +672,14 @@ impl HookScanner {
         Ok(none)
     }
 
+    /// ``_cicd.iso_ms`` of ``text`` when it is ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``+HH:MM``/``-HH:MM``
+    /// (a valid date and time, as ``when`` reads it): its milliseconds since the epoch; None for
+    /// anything else (another form, or not a str), which the caller reads its own way.
+    #[staticmethod]
+    fn iso_ms(text: &Bound<'_, PyAny>) -> Option<i64> {
+        iso_seconds(text.cast::<PyString>().ok()?.to_str().ok()?).map(|s| s * 1000)
+    }
+
     /// (start, end) of top-level ``key``'s value in the last record scanned, or None.
     fn span(&self, py: Python<'_>, key: &str) -> Option<(usize, usize)> {
         let (doc, start, end) = self.record.as_ref()?;
@@ -748,8 +742,6 @@ impl HookScanner {
         self.entries.clear();
         let mut scan = Scan { py, slots: vec![None; self.slots], text: Vec::new() };
         let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
-        self.unmapped.clear();
-        self.unmapped.push(b'{');
         let b = &record.as_bytes()[start..end];
         // the walk that is also the strict check takes UTF-8 text only, as ``lines`` flags it
         if self.top::<C>(b, &mut scan, &mut names).is_err() || C && std::str::from_utf8(b).is_err() {
@@ -760,11 +752,9 @@ impl HookScanner {
         let mut h = self.base.clone();
         h.update(b);
         let digest = PyBytes::new(py, &h.finalize());
-        let rest = if self.unmapped.len() > 1 {
-            self.unmapped.push(b'}');
-            PyBytes::new(py, &self.unmapped).into_any()
-        } else {
-            py.None().into_bound(py)
+        let rest = match object_of(py, b, self.entries.iter().filter(|e| !e.3))? {
+            Some(rest) => rest.into_any(),
+            None => py.None().into_bound(py),
         };
         Ok(Some((PyTuple::new(py, names)?, rest, digest, scan.slots)))
     }
@@ -811,12 +801,6 @@ impl HookScanner {
                 None => skip_c::<C>(b, kend + 1, 1)?,
             };
             self.entries.push((j, kend, end, dropped));
-            if !dropped {
-                if self.unmapped.len() > 1 {
-                    self.unmapped.push(b',');
-                }
-                self.unmapped.extend_from_slice(&b[j..end]);
-            }
             j = end;
             match at(b, j)? {
                 b',' => j += 1,
@@ -824,6 +808,41 @@ impl HookScanner {
                 _ => return Err(Irregular),
             }
         }
+    }
+}
+
+/// ``{`` + the top-level ``entries`` of ``b`` (key's quote, past the key, past the value, _) as
+/// they lie, comma-separated + ``}``, written once into a new bytes object (``unmapped``); None
+/// when there is no entry.
+fn object_of<'a, 'py>(py: Python<'py>, b: &[u8], entries: impl Iterator<Item = &'a (usize, usize, usize, bool)> + Clone)
+    -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let (count, size) = entries.clone().fold((0usize, 0usize), |(n, len), &(start, _, end, _)| (n + 1, len + end - start));
+    if count == 0 {
+        return Ok(None);
+    }
+    let total = size + count + 1; // the braces and the commas between entries
+    // SAFETY: a new bytes object of ``total`` bytes whose buffer is written whole below before any
+    // Python code sees it (PyBytes_FromStringAndSize with no source leaves it uninitialized).
+    unsafe {
+        let obj = pyo3::ffi::PyBytes_FromStringAndSize(std::ptr::null(), total as pyo3::ffi::Py_ssize_t);
+        if obj.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        let bytes = Bound::from_owned_ptr(py, obj).cast_into_unchecked::<PyBytes>();
+        let out = std::slice::from_raw_parts_mut(pyo3::ffi::PyBytes_AsString(obj).cast::<u8>(), total);
+        out[0] = b'{';
+        let mut at = 1;
+        for &(start, _, end, _) in entries {
+            if at > 1 {
+                out[at] = b',';
+                at += 1;
+            }
+            out[at..at + end - start].copy_from_slice(&b[start..end]);
+            at += end - start;
+        }
+        out[at] = b'}';
+        debug_assert_eq!(at + 1, total);
+        Ok(Some(bytes))
     }
 }
 

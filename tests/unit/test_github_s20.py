@@ -109,3 +109,65 @@ def test_no_route_mapped_from_the_typed_view_reads_a_main_object() -> None:
             if keyset is None or not got_event or generic:
                 continue
             assert github._PRIMARY.get(got_event, got_event) not in github._TYPED_PRIMARY, (event, keys)
+
+
+def _iso_reference(value: object) -> int | None:
+    """``_cicd.iso_ms`` without the native form (the Python path it had)."""
+    native = _cicd._iso_native
+    _cicd._iso_native = lambda: None  # type: ignore[assignment]
+    try:
+        return _cicd.iso_ms(value)
+    finally:
+        _cicd._iso_native = native  # type: ignore[assignment]
+
+
+def test_iso_ms_native_form_is_the_python_paths() -> None:
+    """GitHub's time form read natively (``HookScanner.iso_ms``) gives what ``fromisoformat`` gives;
+    any other text or value is read the Python way (same answer with and without the extension)."""
+    if _cicd._iso_native() is None:
+        pytest.skip("no native extension with iso_ms")
+    rng = random.Random(20)
+    values: list[object] = ["2019-05-15T15:20:33Z", "2019-05-15T15:20:33+02:00", "2019-05-15T15:20:33-07:30",
+                            "2019-05-15T15:20:33.123Z", "2019-05-15 15:20:33 UTC", "2019-05-15T15:20:33", "", "Z",
+                            "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59", "2024-02-29T00:00:00Z",
+                            "2023-02-29T00:00:00Z", "2019-05-15T24:00:00Z", "2019-05-15T15:20:60Z", "\ud800",
+                            "２０19-05-15T15:20:33Z", 1557933633, 1557933633000, 1.5e9, True, None, [], {}]  # fmt: skip
+    for _ in range(20_000):
+        y, mo, d = rng.choice([1, 999, 1970, 2024, rng.randint(1, 9999)]), rng.randint(0, 13), rng.randint(0, 32)
+        h, mi, se = rng.randint(0, 25), rng.randint(0, 61), rng.randint(0, 61)
+        tz = rng.choice(["Z", "z", "+00:00", "-00:00", f"+{rng.randint(0, 25):02d}:{rng.randint(0, 61):02d}", "", ".5Z"])
+        values.append(f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{se:02d}{tz}")
+    native = 0
+    for v in values:
+        assert _cicd.iso_ms(v) == _iso_reference(v), v
+        native += _cicd._iso_native()(v) is not None  # type: ignore[misc]
+    assert native > 2_000
+
+
+@pytest.mark.skipif(not PAYLOADS, reason="octokit corpus not found")
+@pytest.mark.parametrize("native", [True, False])
+def test_repository_time_read_from_the_view(native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A repository event's time from its typed view's ``repository.updated_at`` is the first time
+    the decode of its repository object gives (updated, submitted, created), whatever the values."""
+    if not native:
+        monkeypatch.setenv("SECPIPE_NATIVE", "0")
+    rng = random.Random(7)
+    repos = [p for p in PAYLOADS if isinstance(p.get("repository"), dict)]
+    assert len(repos) > 100
+    edge: list[object] = ["2019-05-15T15:20:33Z", "2019-05-15T15:20:33.5+01:00", "garbage", "", None, 1557933633, 0, True]
+    fmt = github.GitHub()
+    for k in range(600):
+        p = json.loads(json.dumps(repos[k % len(repos)]))
+        for field in ("updated_at", "created_at", "submitted_at"):
+            if rng.random() < 0.7:
+                p["repository"][field] = rng.choice(edge)
+            elif rng.random() < 0.5:
+                p["repository"].pop(field, None)
+        raw = json.dumps(p, separators=(",", ":")).encode()
+        top = _cicd.TOP.decode(raw)
+        hook = github._HOOK.decode(raw)
+        t = github._TIMES.decode(top["repository"])
+        want = _cicd.first_time(t.updated_at, t.submitted_at, t.created_at)
+        assert github._primary_time("repository", top, hook) == want, p["repository"].get("updated_at")
+        got = fmt.decode(raw, "http:/github/webhook;github-event=repository")
+        assert not got.dead

@@ -28,6 +28,7 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 
+from secpipe.formats import _fast
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import base_columns, event_uids, json_array, string_column, to_batch, uid_column
 from secpipe.schema.ocsf import SchemaError, arrow_type
@@ -106,6 +107,8 @@ _SPACED_OFFSET = re.compile(r"\s+([+-]\d\d:?\d\d)$")
 
 def iso_ms(value: Any) -> int | None:
     """An ISO-8601 string, epoch seconds or epoch milliseconds -> int ms (None if unusable)."""
+    if type(value) is str and (native := _iso_native()) is not None and (got := native(value)) is not None:
+        return got  # GitHub's own form (``2019-05-15T15:20:33Z``), parsed natively: the same milliseconds
     if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -120,6 +123,14 @@ def iso_ms(value: Any) -> int | None:
         return _iso_slow(value)
     # what int(t.timestamp() * 1000) gives (naive = UTC), without building an aware copy
     return int((t - (_EPOCH if t.tzinfo is None else _EPOCH_UTC)).total_seconds() * 1000)
+
+
+@functools.cache
+def _iso_native() -> Callable[[Any], int | None] | None:
+    """``HookScanner.iso_ms`` of the native extension (None without it): the milliseconds of a
+    ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``+HH:MM``/``-HH:MM`` text, as :func:`iso_ms` gives them
+    (~0.1 us against ~0.5 for ``fromisoformat`` and the arithmetic), None for any other text."""
+    return getattr(getattr(_fast._module(), "HookScanner", None), "iso_ms", None)
 
 
 _MS_RANGE = 2**63

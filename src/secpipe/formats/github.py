@@ -998,6 +998,10 @@ def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> i
     if key in _TYPED_PRIMARY and isinstance(hook, _Hook):  # decoded with the payload
         t = getattr(hook, key)
         return c.first_time(t.updated_at, t.submitted_at, t.created_at) if isinstance(t, _Times) else None
+    if key == "repository" and hook.repository is not None:  # (the view holds its first time: no decode)
+        ms = c.iso_ms(hook.repository.updated_at)
+        if ms is not None:
+            return ms
     raw = top.get(key)
     if raw is None or bytes(memoryview(raw)[:1]) != b"{":
         return None
