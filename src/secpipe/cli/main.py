@@ -5,6 +5,10 @@ Guarantees: a :class:`SecpipeError` or an OS error (missing file, permission) en
 command with ``error: ...`` on stderr and exit status 2, never a traceback; help and usage
 lines name values in plain words (``--data PATH``, ``PATHS...``), not typer's ``<str>``.
 
+Start-up: typer is imported by the first command line that needs it. ``secpipe ingest`` in its
+plain forms (:func:`secpipe.cli.ingest_run.plain_args`) runs without it, as typer would run it
+(same output, exit status and ending); ``app`` is made on first use.
+
 Ending: :func:`main` ends the process. When the command declared it holds nothing that needs
 the interpreter's teardown (``_common.may_end_fast``: ``secpipe ingest`` once its lake and
 dead letters are committed) and exits with a number, the atexit handlers run, stdout and
@@ -16,27 +20,45 @@ from __future__ import annotations
 
 import atexit
 import copy
+import errno
+import functools
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from secpipe.cli import _common
+from secpipe.cli import _base
 from secpipe.errors import SecpipeError
 from secpipe.runtime import memory
 
-app = typer.Typer(
-    name="secpipe",
-    help="Security data pipeline: ingest, OCSF, lake, detect, alert.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+if TYPE_CHECKING:
+    import typer
 
 
-@app.callback()
+@functools.cache
+def _app() -> typer.Typer:
+    """The typer app (typer is imported by the first command line that needs it)."""
+    import typer
+
+    app = typer.Typer(
+        name="secpipe",
+        help="Security data pipeline: ingest, OCSF, lake, detect, alert.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """``app``: the typer app, made on first use (``from secpipe.cli.main import app``)."""
+    if name == "app":
+        return _app()
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
 def _root() -> None:
     """Security data pipeline: ingest, OCSF, lake, detect, alert."""
 
@@ -59,7 +81,7 @@ def _register(argv: list[str] | None = None) -> None:
     """Register the command modules: only the one ``argv`` names, when it names one."""
     first = argv[0] if argv else None
     for mod in [COMMANDS[first]] if first in COMMANDS else MODULES:
-        importlib.import_module(f"secpipe.cli.{mod}").register(app)
+        importlib.import_module(f"secpipe.cli.{mod}").register(_app())
 
 
 #: parameter type name -> the word help shows for its value
@@ -117,22 +139,75 @@ def _end_now(code: object) -> None:
 def main() -> None:
     """Entry point of the console script: run the command ``sys.argv`` names and end the process."""
     memory.tune()
-    _register(sys.argv[1:2])
     try:
-        cmd = typer.main.get_command(app)
+        code = _plain_ingest(sys.argv[1:])
+        if code is not None:
+            sys.exit(code)
+        import typer
+
+        _register(sys.argv[1:2])
+        cmd = typer.main.get_command(_app())
         plain_metavars(cmd)
         cmd()
     except SystemExit as exc:
-        if _common.ends_fast():
+        if _base.ends_fast():
             _end_now(exc.code)
         raise
     except SecpipeError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo_err(f"error: {exc}")
         sys.exit(2)
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
-        typer.echo(f"error:{name}: {exc.strerror or exc} — check the path and its permissions", err=True)
+        _echo_err(f"error:{name}: {exc.strerror or exc} — check the path and its permissions")
         sys.exit(2)
+
+
+def _plain_ingest(argv: list[str]) -> int | None:
+    """Run ``secpipe ingest`` without typer when its command line is in a plain form
+    (``ingest_run.plain_args``); the exit status, or None (typer reads the line).
+
+    What typer's standalone mode does around a command is done here too: Ctrl-C ends with 130,
+    a closed stdout pipe (EPIPE) with 1 and nothing more written."""
+    if argv[:1] != ["ingest"] or any(k.startswith("_SECPIPE_COMPLETE") for k in os.environ):
+        return None
+    from secpipe.cli import ingest_run
+
+    args = ingest_run.plain_args(argv[1:])
+    if args is None:
+        return None
+    try:
+        return ingest_run.run(**args)
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        sys.stdout, sys.stderr = _Pacified(sys.stdout), _Pacified(sys.stderr)
+        return 1
+
+
+class _Pacified:
+    """A stream whose flush ignores a closed pipe (click's PacifyFlushWrapper: the interpreter's
+    last flush of stdout must not report the EPIPE again)."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self.wrapped = wrapped
+
+    def flush(self) -> None:
+        try:
+            self.wrapped.flush()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.wrapped, attr)
+
+
+def _echo_err(line: str) -> None:
+    """One line on stderr, flushed (as ``typer.echo(..., err=True)``)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 if __name__ == "__main__":
