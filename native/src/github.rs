@@ -29,12 +29,16 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyString, PyTuple};
+use pyo3::buffer::PyBuffer;
+use pyo3::types::{PyBool, PyBytes, PyList, PyString, PyTuple};
 use sha2::{Digest, Sha256};
 
 use crate::prefix_xor;
 
 use crate::{at, hex4, unescape, Irregular, R};
+
+/// ``HookScanner.gather``'s buffers: offsets, data, validity (None without nulls), null count.
+type Gathered = (Py<crate::Buf>, Py<crate::Buf>, Option<Py<crate::Buf>>, usize);
 
 /// Deepest nesting walked (msgspec refuses far deeper documents; the caller's path decides those).
 const MAX_DEPTH: usize = 64;
@@ -678,6 +682,68 @@ impl HookScanner {
     #[staticmethod]
     fn iso_ms(text: &Bound<'_, PyAny>) -> Option<i64> {
         iso_seconds(text.cast::<PyString>().ok()?.to_str().ok()?).map(|s| s * 1000)
+    }
+
+    /// A string column's buffers of ``values`` (``bytes``, a contiguous buffer such as a
+    /// ``memoryview`` of a document, or None for a null), each copied once, in order: (int32
+    /// offsets, data, validity bitmap or None, null count); None when they take fewer than
+    /// ``min_avg`` bytes a value on average, or 2 GiB or more (the caller's path decides). Not a
+    /// check: the values are UTF-8 already (records read by the scan, JSON made of them).
+    #[staticmethod]
+    fn gather(py: Python<'_>, values: &Bound<'_, PyList>, min_avg: usize) -> PyResult<Option<Gathered>> {
+        let mut held: Vec<Option<PyBuffer<u8>>> = Vec::with_capacity(values.len());
+        let mut bytes: Vec<Option<Bound<'_, PyBytes>>> = Vec::with_capacity(values.len());
+        let (mut total, mut nulls) = (0usize, 0usize);
+        for v in values.iter() {
+            if v.is_none() {
+                nulls += 1;
+                held.push(None);
+                bytes.push(None);
+                continue;
+            }
+            match v.cast_into::<PyBytes>() {
+                Ok(b) => {
+                    total += b.as_bytes().len();
+                    held.push(None);
+                    bytes.push(Some(b));
+                }
+                Err(e) => {
+                    let view = PyBuffer::<u8>::get(&e.into_inner())?;
+                    if !view.is_c_contiguous() {
+                        return Err(PyValueError::new_err("a value that is not a contiguous buffer"));
+                    }
+                    total += view.len_bytes();
+                    held.push(Some(view));
+                    bytes.push(None);
+                }
+            }
+        }
+        let n = values.len();
+        if total < min_avg.saturating_mul(n) || i32::try_from(total).is_err() {
+            return Ok(None);
+        }
+        let mut data = Vec::with_capacity(total);
+        let mut offsets = Vec::with_capacity((n + 1) * 4);
+        let mut valid = if nulls > 0 { vec![0u8; n.div_ceil(8)] } else { Vec::new() };
+        offsets.extend_from_slice(&0i32.to_le_bytes());
+        for (k, (b, view)) in bytes.iter().zip(&held).enumerate() {
+            let slice: &[u8] = match (b, view) {
+                (Some(b), _) => b.as_bytes(),
+                // SAFETY: a contiguous buffer of ``len_bytes`` bytes, held (not released) until the end
+                (None, Some(view)) => unsafe { std::slice::from_raw_parts(view.buf_ptr().cast::<u8>(), view.len_bytes()) },
+                (None, None) => {
+                    offsets.extend_from_slice(&(data.len() as i32).to_le_bytes());
+                    continue;
+                }
+            };
+            data.extend_from_slice(slice);
+            offsets.extend_from_slice(&(data.len() as i32).to_le_bytes());
+            if nulls > 0 {
+                valid[k / 8] |= 1 << (k % 8);
+            }
+        }
+        let valid = if nulls > 0 { Some(crate::buf(py, valid)?) } else { None };
+        Ok(Some((crate::buf(py, offsets)?, crate::buf(py, data)?, valid, nulls)))
     }
 
     /// (start, end) of top-level ``key``'s value in the last record scanned, or None.

@@ -126,6 +126,12 @@ def iso_ms(value: Any) -> int | None:
 
 
 @functools.cache
+def _gather() -> Callable[[list[Any], int], Any] | None:
+    """``HookScanner.gather`` of the native extension (None without it): :func:`_copied`'s copy loop."""
+    return getattr(getattr(_fast._module(), "HookScanner", None), "gather", None)
+
+
+@functools.cache
 def _iso_native() -> Callable[[Any], int | None] | None:
     """``HookScanner.iso_ms`` of the native extension (None without it): the milliseconds of a
     ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``+HH:MM``/``-HH:MM`` text, as :func:`iso_ms` gives them
@@ -251,8 +257,8 @@ _COPY_MIN_AVG = 1024  # ``base._POOL_MIN_AVG``: smaller values are joined native
 
 def copied_strings(values: Sequence[Any]) -> pa.Array:
     """A string column of UTF-8 byte strings, or of views of them (``memoryview``), already checked
-    (None -> null): each value copied once into one buffer of ``_COPY_POOL`` (no bytes object made
-    of a view first)."""
+    (None -> null): each value copied once into memory of the system allocator (no bytes object made
+    of a view first): natively into one buffer (``HookScanner.gather``), else into one of ``_COPY_POOL``."""
     if len(values) <= _SMALL:
         return checked_strings([v if v is None or type(v) is bytes else bytes(v) for v in values])
     got = _copied(values, 0)
@@ -264,6 +270,13 @@ def _copied(values: Sequence[Any], min_avg: int) -> pa.Array | None:
     """:func:`copied_strings` of ``values`` (more than ``_SMALL``), or None when they take fewer than
     ``min_avg`` bytes on average."""
     n = len(values)
+    gather = _gather()
+    if gather is not None:  # the copy loop natively, into memory of the system allocator (a Rust Vec)
+        got = gather(values if type(values) is list else list(values), min_avg)
+        if got is not None:
+            offsets_buf, data, valid_buf, nulls = got
+            return pa.StringArray.from_buffers(n, pa.py_buffer(offsets_buf), pa.py_buffer(data),
+                                               None if valid_buf is None else pa.py_buffer(valid_buf), nulls)  # fmt: skip
     nulls = list(values).count(None) if type(values) is not list else values.count(None)
     vals = [b"" if v is None else v for v in values] if nulls else values
     offsets = np.zeros(n + 1, np.int64)

@@ -145,6 +145,13 @@ once, not once to check and once more, from memory, to scan; a line it refuses i
 (``line_flags``), and a bad line (rare) makes :meth:`GitHub.map_records` read the records again the
 session 12 way (``_Unchecked``). Callgrind, decode of 1,000 bench payloads, SHA-256 left out:
 264.3k -> 238.4k instructions a payload (-9.8%).
+Session 20: the raw_data and unmapped columns are copied into the system allocator's memory
+(``_cicd.copied_strings``), which secpipe's CLI tunes to keep freed pages: Arrow's default pool
+(mimalloc) gave each decode's ~150 MB back to the kernel, and every decode of 10k payloads
+faulted it in again (zeroed huge pages: 7-8% of its CPU). A payload mapped from its typed view gets
+it without the generic types' main objects (``_lean_view``: never read on that path); the scan
+writes ``unmapped`` once, into its bytes object; GitHub's time form is parsed natively
+(``HookScanner.iso_ms``, behind ``_cicd.iso_ms``).
 One payload a decode call (the HTTP route decodes each POST alone) costs ~1 ms on this host, most of it the per-batch set-up of the OCSF
 columns (``base.base_columns``, ``schema.ocsf.assemble``): the scan leaves it as it was.
 Audit-log events (small, ~300 bytes) are mapped in columns with the extension (``_github_audit``:
