@@ -53,6 +53,9 @@ def test_ingest_json_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert {"rich", "cryptography", "duckdb", "uvicorn", "pydantic", "pyarrow.compute"} & mods == set()
     assert "pyarrow._parquet" in mods  # it wrote a file
     assert {"pyarrow.parquet", "pyarrow.fs", "ssl"} & mods == set()  # with the writer pyarrow.parquet wraps
+    # typer: a plain ingest line is read without it (cli/ingest_run.py); _hashlib: OpenSSL, loaded
+    # only where Python's SHA-256 is used (no native extension, dead letters, key ids)
+    assert {"typer", "_hashlib"} & mods == set()
     loaded = {m.rsplit(".", 1)[1] for m in mods if m.startswith("secpipe.formats.") and not m.rsplit(".", 1)[1].startswith("_")}
     assert loaded == {"base", "cloudtrail", "sbom"}  # sbom: the only format that could outscore CloudTrail's 95
 

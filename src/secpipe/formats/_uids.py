@@ -4,7 +4,6 @@ record's canonical bytes (first 128 bits, hex). Re-exported by :mod:`secpipe.for
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +32,8 @@ def event_uids(kind: str, raws: Sequence[bytes], contexts: Sequence[str] | None 
                         None if contexts is None else [c.encode() for c in contexts])  # fmt: skip
     if native is not None:
         return native
+    import hashlib  # here: the native path needs no OpenSSL (loading it is ~11 M instructions a start)
+
     sha = hashlib.sha256
     if contexts is None:
         digests = [sha(prefix + r).digest() for r in raws]
@@ -49,6 +50,8 @@ def uid_hasher(kind: str) -> Any:
     """A hashlib SHA-256 object fed with :func:`event_uids`' prefix for ``kind``: ``.copy()``,
     ``.update(record)``, ``.digest()`` give a record's digest for :func:`uid_column` (for a format
     that hashes each record while it reads it, its bytes still in the CPU cache)."""
+    import hashlib  # here, not at the top: see event_uids
+
     return hashlib.sha256(uid_prefix(kind))
 
 

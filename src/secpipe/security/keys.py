@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ _KID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 def derive_kid(key: bytes) -> str:
     """The default id of a key: 8 hex digits of its SHA-256."""
+    import hashlib  # here: a data directory without keys never loads OpenSSL (secpipe.formats._uids)
+
     return hashlib.sha256(b"secpipe-kid\0" + key).hexdigest()[:8]
 
 

@@ -15,7 +15,6 @@ it write only those that are not (counted, so two identical letters stay two).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -48,6 +47,8 @@ IDENTITY = ("source", "format", "offset", "sha256")
 
 def identity(d: DeadLetter) -> tuple[str, str, int, str]:
     """A dead letter's identity as :meth:`DeadLetterStore.stored` counts it."""
+    import hashlib  # here: a run with no dead letter never loads OpenSSL (secpipe.formats._uids)
+
     return d.source, d.format, d.offset, hashlib.sha256(d.raw).hexdigest()
 
 
@@ -65,6 +66,8 @@ class DeadLetterStore:
 
     def write(self, letters: Iterable[DeadLetter]) -> int:
         """Persist dead letters now (fsynced before returning); returns how many."""
+        import hashlib  # here, not at the top: see identity()
+
         rows: dict[str, list] = {f.name: [] for f in SCHEMA}
         now = dt.datetime.now(dt.UTC)
         n = 0
