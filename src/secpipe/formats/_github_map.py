@@ -407,7 +407,10 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
         package = {"name": a.affected_package_name, "fixed_in_version": a.fixed_in,
                    "vulnerable_version_range": a.affected_range} if a.affected_package_name else None  # fmt: skip
         row = _finding_common(h, f"{repo}/vulnerability-alerts/{a.number or a.id}", vuln["title"], ["repository_vulnerability_alert"], a)
-    row["vulnerabilities"] = [{k: v for k, v in vuln.items() if v is not None}]
+    given = {k: v for k, v in vuln.items() if v is not None}
+    # none when the payload names nothing of one (another alert sent under this event's header):
+    # an object with no attribute is no vulnerability, and Parquet cannot store an empty struct
+    row["vulnerabilities"] = [given] if given else None
     # OCSF affected_packages requires the installed version, which an alert never names
     row["unmapped"] = _unmapped(top, "alert", add={"affected_package": package} if package else None)
     return "vulnerability_finding", row, when, act, c.SEVERITY.get((level or "").lower(), 0)
