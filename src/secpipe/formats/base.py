@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe._arrays import from_numpy
 from secpipe.formats import _fast
 from secpipe.formats._uids import event_uids as event_uids  # re-exported (identity lives in _uids)
 from secpipe.formats._uids import uid_column as uid_column
@@ -1016,7 +1017,7 @@ def base_columns(
         "category_uid": const(category_uid(class_name), n, pa.int32()),
         "activity_id": act,
         # class_uid * 100 + activity_id: one kernel over the activity (a null activity stays null)
-        "type_uid": pc.add(act.cast(pa.int64()), _type_base(cuid)),
+        "type_uid": _type_uids(act, cuid),
         "activity_name": enum_captions(class_name, "activity_id", act),
         "class_name": const(class_caption(class_name), n),
         "category_name": const(category_name(class_name), n),
@@ -1060,6 +1061,16 @@ _INT64_ID = pa.int64().id
 @functools.cache
 def _type_base(cuid: int) -> pa.Scalar:
     return pa.scalar(cuid * 100, pa.int64())
+
+
+def _type_uids(act: pa.Array, cuid: int) -> pa.Array:
+    """type_uid = class_uid * 100 + activity_id (int64; null where the activity is): numpy for an
+    int32 activity without nulls (the usual batch), where the cast and the add are two kernel
+    calls (~20 us a batch)."""
+    if act.null_count or act.type.id != _INT32_ID or not len(act):
+        return pc.add(act.cast(pa.int64()), _type_base(cuid))
+    ids = np.frombuffer(act.buffers()[1], np.int32, len(act), act.offset * 4)
+    return from_numpy(ids.astype(np.int64) + cuid * 100)
 
 
 def rows_to_columns(rows: Iterable[dict[str, Any]], types: dict[str, pa.DataType] | None = None) -> dict[str, pa.Array]:

@@ -310,8 +310,12 @@ def _activity(names: pa.Array) -> pa.Array:
     Arrow's regex kernel compiles its pattern at every call (~120 us, the fixed cost of a
     batch of one record), and the kernels cost ~460 us a pass at 125 to 500 records against
     65-175 us name by name (1,000 records: even)."""
-    if len(names) <= _FEW_NAMES:
+    if len(names) <= _FEW_ROWS:
         return pa.array([_activity_of(nm) for nm in names.to_pylist()], pa.int32())
+    if len(names) <= _FEW_NAMES:  # name by name over the distinct names (a pass of 500 records has ~130)
+        enc = pc.dictionary_encode(names)
+        acts = pa.array([_activity_of(nm) for nm in enc.dictionary.to_pylist()], pa.int32()).take(enc.indices)
+        return pc.fill_null(acts, _OTHER) if acts.null_count else acts  # a null name: Other, as _activity_of(None)
     enc = pc.dictionary_encode(names)
     verbs = pc.struct_field(pc.extract_regex(enc.dictionary, _VERB_RE), [0])
     acts = _VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS))
@@ -321,6 +325,7 @@ def _activity(names: pa.Array) -> pa.Array:
 #: rows up to which _activity classifies name by name (cached per name: the six kernel calls
 #: cost more up to ~500-1,000 rows; a pass of four 125-event _bulk requests is 500)
 _FEW_NAMES = 512
+_FEW_ROWS = 64  # rows up to which each name is classified as it comes (no kernel call at all)
 _VERB_MATCH = re.compile(_VERB_RE, re.ASCII).match
 _VERB_ACT: dict[str, int] = {}
 for _act, _ps in _VERBS:
@@ -632,8 +637,16 @@ def _unfit(cols: _fast.Columns) -> np.ndarray:
     """Per record kept: True where the native mapping does not take it (an Insights record,
     or no eventName/eventSource): the msgspec path maps those (or dead-letters them)."""
     s = cols.strings
-    ok = pc.and_(pc.and_(_nonempty(s["eventName"]), _nonempty(s["eventSource"])), pc.is_null(s["insightDetails"]))
-    return ~ok.to_numpy(zero_copy_only=False)
+    name, source, insight = s["eventName"], s["eventSource"], s["insightDetails"]
+    if name.type.id != _STRING_ID or source.type.id != _STRING_ID:
+        ok = pc.and_(pc.and_(_nonempty(name), _nonempty(source)), pc.is_null(insight))
+        return ~ok.to_numpy(zero_copy_only=False)
+    # numpy over the columns' offsets and bitmaps: the three kernel calls cost ~30 us a batch,
+    # a fixed cost paid twice a pass (API Activity and sign-in records)
+    rows = _nonempty_rows(name) & _nonempty_rows(source)
+    if insight.null_count != len(insight):  # an Insights record (rare): not null there
+        rows &= insight.is_null().to_numpy(zero_copy_only=False)
+    return ~rows
 
 
 #: the AWS sign-in events (Authentication) and their OCSF activity: Logon, Preauth for the
@@ -734,8 +747,16 @@ def _nonempty_rows(col: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(col.buffers()[1], np.int32, n + 1, col.offset * 4)
     rows = offsets[1:] != offsets[:-1]
     if col.null_count:
-        rows &= col.is_valid().to_numpy(zero_copy_only=False)
+        rows &= _valid_rows(col)
     return rows
+
+
+def _valid_rows(col: pa.Array) -> np.ndarray:
+    """Per row, whether ``col`` (which has nulls) holds a value: its validity bitmap read with
+    numpy (``is_valid`` is a kernel call, ~10 us a batch)."""
+    n, off = len(col), col.offset
+    bits = np.frombuffer(col.buffers()[0], np.uint8, (off + n + 7) // 8)
+    return np.unpackbits(bits, count=off + n, bitorder="little")[off:].astype(bool)
 
 
 _STRING_ID = pa.string().id
@@ -753,7 +774,7 @@ def _blank(col: pa.Array) -> pa.Array:
     offsets = np.frombuffer(col.buffers()[1], np.int32, n + 1, col.offset * 4)
     empty = offsets[1:] == offsets[:-1]
     if empty.any() and col.null_count:
-        empty &= col.is_valid().to_numpy(zero_copy_only=False)
+        empty &= _valid_rows(col)
     if not empty.any():
         return col
     return pc.if_else(_fast.bools(empty), pa.scalar(None, pa.string()), col)
@@ -849,7 +870,9 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
     uid = "userIdentity."
     issuer = uid + "sessionContext.sessionIssuer."
     attrs = uid + "sessionContext.attributes."
-    assumed = pc.fill_null(pc.is_in(f[uid + "type"], value_set=_ASSUMED), _FALSE)
+    assumed = pc.is_in(f[uid + "type"], value_set=_ASSUMED)
+    if assumed.null_count:
+        assumed = pc.fill_null(assumed, _FALSE)
     user_name = pc.if_else(_nonempty(f[uid + "userName"]), f[uid + "userName"],
                            pc.if_else(assumed, f[issuer + "userName"], null))  # fmt: skip
     arn = _blank(f[uid + "arn"])
@@ -869,14 +892,14 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
             f"{user_prefix}.name": user_name,
             # no principalId (some assumed-role records): the ARN is the user's unique id (OCSF user
             # needs a name or uid); an IAM Identity Center user has neither: its identity-store user id
-            f"{user_prefix}.uid": pc.coalesce(_blank(f[uid + "principalId"]), _blank(f[uid + "onBehalfOf.userId"]), arn),
+            f"{user_prefix}.uid": _first_present(_blank(f[uid + "principalId"]), f[uid + "onBehalfOf.userId"], arn),
             f"{user_prefix}.type": f[uid + "type"],
             f"{user_prefix}.uid_alt": arn,
             f"{user_prefix}.credential_uid": _blank(f[uid + "accessKeyId"]),
             f"{user_prefix}.account.uid": _blank(f[uid + "accountId"]),
             "actor.invoked_by": f[uid + "invokedBy"],
             "actor.session.issuer": f[issuer + "arn"],
-            "actor.session.is_mfa": pc.equal(pc.utf8_lower(f[attrs + "mfaAuthenticated"]), _TRUE_TEXT),
+            "actor.session.is_mfa": _is_true(f[attrs + "mfaAuthenticated"]),
             "actor.session.created_time": parse_times(f[attrs + "creationDate"]),
             "src_endpoint.ip": pc.if_else(is_ip, src, null),
             "src_endpoint.domain": pc.if_else(is_ip, null, src),
@@ -902,10 +925,30 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
         cols["resources"] = f["resources"]
         # OCSF requires src_endpoint in API Activity: a record naming no caller address gets the
         # endpoint type Unknown and nothing else (as GitHub and GitLab API Activity do)
-        unknown = pc.is_null(src)
-        cols["src_endpoint.type_id"] = pc.if_else(unknown, _ZERO, _NULL_INT)
-        cols["src_endpoint.type"] = pc.if_else(unknown, _UNKNOWN_TEXT, null)
+        if src.null_count:
+            unknown = pc.is_null(src)
+            cols["src_endpoint.type_id"] = pc.if_else(unknown, _ZERO, _NULL_INT)
+            cols["src_endpoint.type"] = pc.if_else(unknown, _UNKNOWN_TEXT, null)
+        else:  # every record names its caller (the usual batch): the same null columns, no kernel call
+            cols["src_endpoint.type_id"] = pa.nulls(n, pa.int32())
+            cols["src_endpoint.type"] = pa.nulls(n, pa.string())
     return to_batch(cls, cols)
+
+
+def _is_true(texts: pa.Array) -> pa.Array:
+    """``lower(texts) == "true"`` (null where ``texts`` is), without the two kernel calls when every
+    value is null (no session context in the batch)."""
+    if texts.null_count == len(texts):
+        return pa.nulls(len(texts), pa.bool_())
+    return pc.equal(pc.utf8_lower(texts), _TRUE_TEXT)
+
+
+def _first_present(principal: pa.Array, on_behalf: pa.Array, arn: pa.Array) -> pa.Array:
+    """``coalesce(principal, _blank(on_behalf), arn)``: ``principal`` itself when no record lacks
+    it (the usual batch: one kernel call and its copy spared)."""
+    if principal.null_count == 0:
+        return principal
+    return pc.coalesce(principal, _blank(on_behalf), arn)
 
 
 _ASSUMED = pa.array(["AssumedRole", "FederatedUser"], pa.string())
