@@ -1081,10 +1081,11 @@ _SCAN_TYPES: dict[str, Any] = {}
 _SCALAR_MODES: dict[tuple[type, ...], str] = {(mi.StrType,): "s", (mi.BoolType,): "B", (mi.IntType,): "i", (mi.AnyType,): "A"}
 
 
-def _scan_plan() -> tuple[list[tuple[str, str]], str, frozenset[str]]:
-    """(spec of the native scan, source of the builder of the typed view from its values, _Hook
-    fields it does not read): every field of ``_Hook`` the scan has a mode for, ``m.SCAN_HEAD``
-    first (``generic_scanned`` unpacks it); the main objects (``_Primary``) by their times."""
+def _scan_plan() -> tuple[list[tuple[str, str]], dict[str, str], frozenset[str]]:
+    """(spec of the native scan, the expression of each ``_Hook`` field it reads, made from its
+    values (:func:`_build_source`), _Hook fields it does not read): every field of ``_Hook`` the
+    scan has a mode for, ``m.SCAN_HEAD`` first (``generic_scanned`` unpacks it); the main objects
+    (``_Primary``) by their times."""
     spec: list[tuple[str, str]] = []
     code: list[str] = []
     args: dict[str, str] = {}
@@ -1107,11 +1108,17 @@ def _scan_plan() -> tuple[list[tuple[str, str]], str, frozenset[str]]:
         args[name] = inner[inner.index("(") + 1 : -1]  # the one field's expression
         if name == head[-1]:
             assert spec == list(m.SCAN_HEAD), "m.SCAN_HEAD is not what the scan reads of those objects"
-    body = ", ".join(args.get(f, "None") for f in hook)
-    return spec, f"def build(v):\n    return _Hook({body})\n", frozenset(unchecked)
+    return spec, args, frozenset(unchecked)
 
 
-def _lean_plan(spec: list[tuple[str, str]], source: str) -> tuple[str, int]:
+def _build_source(args: dict[str, str], left_out: AbstractSet[str] = frozenset()) -> str:
+    """Source of a builder of the typed view from the scan's values: each ``_Hook`` field from
+    its expression in ``args``, None for the others and for those ``left_out``."""
+    body = ", ".join("None" if f in left_out else args.get(f, "None") for f in _Hook.__struct_fields__)
+    return f"def build(v):\n    return _Hook({body})\n"
+
+
+def _lean_plan(spec: list[tuple[str, str]], args: dict[str, str]) -> tuple[str, int]:
     """(source of :func:`_scan_view`'s builder without the main objects of the generically mapped
     types, the number of spec values it reads): a payload mapped from its typed view is of a type
     with a mapping of its own, or of one whose main object is no ``_Primary`` field (see
@@ -1119,23 +1126,7 @@ def _lean_plan(spec: list[tuple[str, str]], source: str) -> tuple[str, int]:
     takes the values before them alone (``HookScanner.slots``), a third fewer."""
     first = min(n for n, (_, mode) in enumerate(spec) if mode == "P")
     assert all(k.split(".", 1)[0] in _TYPED_PRIMARY for k, _ in spec[first:]), "the main objects come last"
-    head, _, body = source.partition("return _Hook(")
-    args = body[: body.rindex(")")]
-    parts: list[str] = []
-    depth, start = 0, 0
-    for k, ch in enumerate(args):  # the top-level arguments of _Hook(...)
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(args[start:k].strip())
-            start = k + 1
-    parts.append(args[start:].strip())
-    names = list(_Hook.__struct_fields__)
-    assert len(parts) == len(names), "the builder's arguments are _Hook's fields"
-    lean = ["None" if name in _TYPED_PRIMARY else part for name, part in zip(names, parts, strict=True)]
-    src = f"{head}return _Hook({', '.join(lean)})\n"
+    src = _build_source(args, _TYPED_PRIMARY)
     assert all(int(k) < first for k in re.findall(r"v\[(\d+)\]", src)), "the lean view reads no main object's values"
     return src, first
 
@@ -1148,10 +1139,10 @@ def _builder(source: str) -> Any:
     return scope["build"]
 
 
-_SCAN_SPEC, _SCAN_BUILD, _SCAN_UNCHECKED = _scan_plan()
+_SCAN_SPEC, _SCAN_ARGS, _SCAN_UNCHECKED = _scan_plan()
 _HEAD = len(m.SCAN_HEAD)  # the values ``HookScanner.scan_head`` returns (the rest stay with the scanner)
-_scan_view = _builder(_SCAN_BUILD)
-_LEAN_BUILD, _LEAN = _lean_plan(_SCAN_SPEC, _SCAN_BUILD)
+_scan_view = _builder(_build_source(_SCAN_ARGS))
+_LEAN_BUILD, _LEAN = _lean_plan(_SCAN_SPEC, _SCAN_ARGS)
 _lean_view = _builder(_LEAN_BUILD)  # the typed view a mapping reads: _scan_view but the _Primary fields None
 #: spec index of each main object (its times follow it)
 _TIME_SLOT = {k: n for n, (k, mode) in enumerate(_SCAN_SPEC) if mode == "P"}
