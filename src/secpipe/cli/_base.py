@@ -8,6 +8,7 @@ ending, and the error a bad value raises.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,12 @@ def may_end_fast() -> None:
 def ends_fast() -> bool:
     """Whether the command that ran called :func:`may_end_fast`."""
     return bool(_END_FAST)
+
+
+def echo_err(line: str) -> None:
+    """One line on stderr, flushed (what ``typer.echo(..., err=True)`` writes), without typer."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 class CliError(SecpipeError):

@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from secpipe.cli._base import CliError, data_for, may_end_fast
+from secpipe.cli._base import CliError, data_for, echo_err, may_end_fast
 
 #: exit statuses of ``secpipe ingest`` (documented in its --help and in docs/operations.md)
 EXIT_OK, EXIT_STORE_FAILED, EXIT_USAGE, EXIT_DEAD_LETTER = 0, 1, 2, 3
@@ -96,10 +96,10 @@ def run(paths: list[str], fmt: str = "auto", data: Path | None = None, as_json: 
     files = expand(paths)
     missing = [f for f in files if f != "-" and not Path(f).exists()]
     if missing:
-        _err(f"error: no such file: {missing[0]} — check the path")
+        echo_err(f"error: no such file: {missing[0]} — check the path")
         return EXIT_USAGE
     if not files:
-        _err(f"error: no file under {', '.join(paths)} — give files, directories that hold some, or - for stdin")
+        echo_err(f"error: no file under {', '.join(paths)} — give files, directories that hold some, or - for stdin")
         return EXIT_USAGE
     for f in files:  # an unreadable input is refused before anything is stored, not found half-way
         _check_readable(f)
@@ -152,7 +152,7 @@ def run(paths: list[str], fmt: str = "auto", data: Path | None = None, as_json: 
                             "the lake are skipped (same metadata.uid)")  # fmt: skip
         if as_json:
             sys.stdout.write(orjson.dumps(summary).decode() + "\n")
-        _err(f"error: {summary['error']} ({sum(t.stored.values()):,} events committed before the failure)")
+        echo_err(f"error: {summary['error']} ({sum(t.stored.values()):,} events committed before the failure)")
         return EXIT_STORE_FAILED
     if not stages:  # everything is committed (lake) or fsynced (dead letters) and closed; no stage state to sync
         may_end_fast()
@@ -182,12 +182,6 @@ def run(paths: list[str], fmt: str = "auto", data: Path | None = None, as_json: 
         con.print(f"[yellow]see why: secpipe query --data {data} 'SELECT source, \"offset\", reason FROM dead_letter'",
                   soft_wrap=True)
     return exit_code
-
-
-def _err(line: str) -> None:
-    """One line on stderr, flushed (what ``typer.echo(..., err=True)`` writes)."""
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
 
 
 def _check_readable(path: str) -> None:

@@ -154,11 +154,11 @@ def main() -> None:
             _end_now(exc.code)
         raise
     except SecpipeError as exc:
-        _echo_err(f"error: {exc}")
+        _base.echo_err(f"error: {exc}")
         sys.exit(2)
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
-        _echo_err(f"error:{name}: {exc.strerror or exc} — check the path and its permissions")
+        _base.echo_err(f"error:{name}: {exc.strerror or exc} — check the path and its permissions")
         sys.exit(2)
 
 
@@ -202,12 +202,6 @@ class _Pacified:
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(self.wrapped, attr)
-
-
-def _echo_err(line: str) -> None:
-    """One line on stderr, flushed (as ``typer.echo(..., err=True)``)."""
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
 
 
 if __name__ == "__main__":
