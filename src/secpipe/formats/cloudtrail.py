@@ -934,7 +934,7 @@ def _status(err: pa.Array, told: pa.Array | None) -> tuple[pa.Array, pa.Array]:
     :func:`_told_failed`) says so, Success elsewhere. Constant columns when no record failed (the
     usual sign-in batch: is_valid and two if_else spared, ~80k instructions a batch)."""
     if told is None and err.null_count == len(err):
-        return const(1, len(err), pa.int32()), const("Success", len(err))
+        return const(_STATUS_SUCCESS.as_py(), len(err), pa.int32()), const(_SUCCESS_TEXT.as_py(), len(err))
     failed = pc.is_valid(err)
     if told is not None:
         failed = pc.or_(failed, told)
