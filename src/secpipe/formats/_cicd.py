@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import numpy as np
 import pyarrow as pa
 
 from secpipe.formats import _fast
@@ -242,8 +241,7 @@ def checked_strings(values: Sequence[bytes | None]) -> pa.Array:
     values of ``_COPY_MIN_AVG`` bytes or more on average are copied as :func:`copied_strings` copies them."""
     if len(values) <= _SMALL and sum(len(v) for v in values if v is not None) < 2**31:
         return pa.array(values, _STR)
-    got = _copied(values, _COPY_MIN_AVG)
-    return string_column(values, checked=True) if got is None else got
+    return _copied(values, _COPY_MIN_AVG)
 
 
 #: where :func:`copied_strings` puts the bytes of a column: the system allocator, which secpipe's
@@ -261,39 +259,20 @@ def copied_strings(values: Sequence[Any]) -> pa.Array:
     of a view first): natively into one buffer (``HookScanner.gather``), else into one of ``_COPY_POOL``."""
     if len(values) <= _SMALL:
         return checked_strings([v if v is None or type(v) is bytes else bytes(v) for v in values])
-    got = _copied(values, 0)
-    assert got is not None
-    return got
+    return _copied(values, 0)
 
 
-def _copied(values: Sequence[Any], min_avg: int) -> pa.Array | None:
-    """:func:`copied_strings` of ``values`` (more than ``_SMALL``), or None when they take fewer than
-    ``min_avg`` bytes on average."""
-    n = len(values)
+def _copied(values: Sequence[Any], min_avg: int) -> pa.Array:
+    """:func:`copied_strings` of ``values`` (more than ``_SMALL``) natively when they take ``min_avg``
+    bytes or more on average, else ``base.string_column`` (its copy of large values into ``_COPY_POOL``)."""
     gather = _gather()
     if gather is not None:  # the copy loop natively, into memory of the system allocator (a Rust Vec)
         got = gather(values if type(values) is list else list(values), min_avg)
         if got is not None:
             offsets_buf, data, valid_buf, nulls = got
-            return pa.StringArray.from_buffers(n, pa.py_buffer(offsets_buf), pa.py_buffer(data),
+            return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets_buf), pa.py_buffer(data),
                                                None if valid_buf is None else pa.py_buffer(valid_buf), nulls)  # fmt: skip
-    nulls = list(values).count(None) if type(values) is not list else values.count(None)
-    vals = [b"" if v is None else v for v in values] if nulls else values
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(np.fromiter(map(len, vals), np.int64, n), out=offsets[1:])
-    total = int(offsets[-1])
-    if total < min_avg * n:
-        return None
-    buf = pa.allocate_buffer(total, memory_pool=_COPY_POOL)
-    view = memoryview(buf).cast("B")  # type: ignore[arg-type]
-    for v, a, b in zip(vals, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
-        view[a:b] = v
-    valid = None
-    if nulls:
-        valid = pa.py_buffer(np.packbits(np.fromiter((v is not None for v in values), np.bool_, n), bitorder="little"))
-    if total < 2**31:
-        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), buf, valid, nulls)
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), buf, valid, nulls)
+    return string_column(values, checked=True, pool=_COPY_POOL)
 
 
 def uid_strings(digests: Sequence[bytes]) -> pa.Array:
