@@ -555,9 +555,14 @@ class Trivy(ReportFormat):
 
     def _mended(self, data: bytes, source: str) -> Decoded | None:
         """A ``trivy k8s`` report refused whole, decoded without its broken results or resources
-        (each dead-lettered with its path, see :mod:`._trivy_k8s`); None when that is not the damage."""
+        (each dead-lettered with its path, see :mod:`._trivy_k8s`); None when that is not the damage
+        (also when the report is no JSON at all: the caller's dead letter says why)."""
         with paused_gc():
-            got = mend(compact(data), _LEGACY_REPORT, _WORKLOAD, _RESULT)
+            try:
+                whole = compact(data)
+            except msgspec.DecodeError:
+                return None
+            got = mend(whole, _LEGACY_REPORT, _WORKLOAD, _RESULT)
         if got is None:
             return None
         mended, broken = got
