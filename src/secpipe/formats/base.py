@@ -195,6 +195,11 @@ def json_documents(data: bytes) -> list[bytes]:
     while len(rest):
         try:
             _ANY_JSON.decode(rest)
+        except RecursionError:  # nested deeper than msgspec reads: the last piece (dead-lettered as such)
+            if not out:
+                return []
+            out.append(bytes(rest))
+            break
         except msgspec.DecodeError as exc:
             text = str(exc)
             at = text.find(_TRAILING)
@@ -321,14 +326,14 @@ def split_json_records(
                 return _utf8_only([bytes(r) for r in key], list(range(len(key))), dead, source, fmt)
             return _utf8_only([compact], [0], dead, source, fmt)
         if text[:1] == b"{" and _pretty_first_line(text):  # objects pretty-printed back to back (jq's output)
-            parts = concatenated_objects(text)
+            parts = concatenated_objects(text) or _pretty_objects(text)
             if parts:
                 recs, idx = [], []
                 for i, part in enumerate(parts):
                     try:
                         recs.append(msgspec.json.format(part, indent=-1))
                         idx.append(i)
-                    except _UNREADABLE as exc:  # what the stdlib reads but msgspec refuses (a lone surrogate)
+                    except _UNREADABLE as exc:  # a damaged object; or what the stdlib reads but msgspec refuses
                         dead.append(DeadLetter(f"invalid JSON: {_reason(exc)}", source, i, part, fmt))
                 return _utf8_only(recs, idx, dead, source, fmt)
     records: list[bytes] = []
@@ -380,6 +385,25 @@ def _pretty_first_line(text: bytes) -> bool:
     return False
 
 
+#: where a printer begins a top-level object: a ``{`` at the start of a line (a nested one is indented)
+_PRETTY_START = re.compile(rb"(?m)^\{")
+
+
+def _pretty_objects(text: bytes) -> list[bytes]:
+    """Pretty-printed JSON objects back to back of which one at least is damaged (so
+    :func:`concatenated_objects` refused them), cut where a printer begins each (a ``{`` at the
+    start of a line, as ``jq`` and ``json.dumps(indent=...)`` print): each part is then read on
+    its own, a damaged (or cut short) one dead-lettered alone, not every line of the body as a
+    broken NDJSON record. ``[]`` when the text does not open as a printer lays an object out (its
+    first line ends with ``{``, ``[``, ``,`` or ``:``): NDJSON whose first line is damaged is read
+    line by line."""
+    first = text[: text.find(b"\n")].rstrip()
+    if first[-1:] not in (b"{", b"[", b",", b":"):
+        return []
+    cuts = [m.start() for m in _PRETTY_START.finditer(text, 1)]
+    return [text[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
 def _ndjson_line(line: bytes | memoryview, off: int, records: list[bytes], offsets: list[int], dead: list[DeadLetter],
                  source: str, fmt: str) -> None:  # fmt: skip
     """One non-blank NDJSON line (stripped) into ``records`` (canonical; several when the
@@ -427,7 +451,7 @@ def concatenated_objects(data: bytes) -> list[bytes]:
             return []
         try:
             _obj, end = dec.raw_decode(text, pos)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # not such a sequence; or nested too deeply to tell
             return []
         out.append(text[pos:end].encode())
         pos = end

@@ -1,0 +1,134 @@
+"""Mutated real samples through ``secpipe ingest``'s decode path (session 21).
+
+The mutations (tests/unit/mutate.py) extend session 17's structural fuzz
+(test_formats_fuzz_s17.py): byte flips, truncations and insertions; a value's type changed, keys
+dropped or duplicated, deep nesting, numbers beyond float64, escaped, non-BMP and lone-surrogate
+unicode, NaN/Infinity tokens, timestamps in other forms (RFC 3339 with an offset, epoch seconds or
+milliseconds); for line formats an odd PRI, fields missing, very long lines, NUL bytes, invalid
+UTF-8. Each input goes through :func:`secpipe.runtime.batch.ingest_files` (framing, record
+accumulation, ``decode_document``) and must: raise nothing; dead-letter a body whole only with a
+reason that says what is wrong with it (never "decoder error", a decoder bug caught); give every
+dead letter a reason; store or dead-letter every record read; give the same uids twice and on
+both decode paths (native and Python); and, for a damaged line, store its neighbours.
+
+The tests below are the failures the campaign found, each built from the real sample it came
+from, and a short hypothesis run of the campaign over every format (the long campaign:
+``nice -n 19 python -m tests.unit.mutate SEED ROUNDS``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from secpipe import formats
+from tests.unit import mutate
+
+CASES = mutate.CASES
+REAL = mutate.REAL
+
+
+@pytest.mark.parametrize(("name", "cut"), [
+    ("trivy-k8s-by-scanner-defectdojo.json", b'"MisconfSummary": {'),
+    ("trivy-k8s-summary-zora.json", b'"Namespace": "foo"'),
+])  # fmt: skip
+def test_trivy_k8s_report_not_json_says_so(name: str, cut: bytes) -> None:
+    # A `trivy k8s` report (tests/cases/holdout) with bytes cut out of its middle is no JSON. The
+    # decode of a k8s report refused whole tries to mend it (drop its broken resources), and the
+    # mend compacted the report first: msgspec's DecodeError escaped the decoder, and the body was
+    # dead-lettered as "decoder error: DecodeError ..." (a decoder bug, logged with a traceback).
+    # It is dead-lettered with the reason a Trivy report that is no JSON gets.
+    data = (CASES / "holdout" / name).read_bytes()
+    i = data.index(cut) + len(cut) // 2
+    body = data[:i] + data[i + 40:]
+    assert formats.detect(body[:65536]) is formats.get("trivy")
+    for fmt in ("trivy", "auto"):
+        for native in (True, False):
+            got = mutate.ingest(body, fmt, native=native)
+            assert not got.batches and got.events == 1
+            assert [(d.reason.split(" (byte")[0], d.offset) for d in got.dead] == [
+                ("not a Trivy JSON report: JSON is malformed: expected ':'", 0)]
+    assert mutate.problems(body, "trivy") == []
+
+
+def _cloudtrail_records() -> list[dict]:
+    return json.loads((REAL / "panther-analysis" / "extracted" / "cloudtrail.json").read_bytes())["Records"]
+
+
+@pytest.mark.parametrize(("indent", "damage"), [(2, "cut"), (1, "colon"), (4, "last")])
+def test_pretty_records_back_to_back_one_damaged(indent: int, damage: str) -> None:
+    # Panther's CloudTrail records printed one after the other as `jq '.Records[]'` prints them,
+    # one of them damaged (cut short, a colon lost, or the last one cut). Every line of the body was
+    # dead-lettered as a broken NDJSON record ("invalid JSON: Input data was truncated", 2,000 dead
+    # letters for 60 records): the good records with the damaged one. The damaged record is
+    # dead-lettered alone, with msgspec's reason; the others are stored (the same uids as without it).
+    recs = _cloudtrail_records()[:60]
+    texts = [json.dumps(r, indent=indent).encode() for r in recs]
+    k = {"cut": 7, "colon": 30, "last": 59}[damage]
+    bad = texts[k][: len(texts[k]) // 2] if damage != "colon" else texts[k].replace(b'": ', b'" ', 1)
+    body = b"\n".join([*texts[:k], bad, *texts[k + 1:]]) + b"\n"
+    without = b"\n".join(texts[:k] + texts[k + 1:]) + b"\n"
+    want = mutate.uids(mutate.ingest(without, "cloudtrail"))
+    assert len(want) == 59
+    for fmt in ("cloudtrail", "auto"):
+        for native in (True, False):
+            got = mutate.ingest(body, fmt, native=native)
+            assert sorted(mutate.uids(got)) == sorted(want) and got.events == 60
+            assert [(d.offset, d.raw) for d in got.dead] == [(k, bad.strip())]
+            assert all(d.reason.startswith("invalid JSON: ") for d in got.dead)
+    assert mutate.problems(body, "cloudtrail") == []
+
+
+def test_pretty_document_damaged_is_one_dead_letter() -> None:
+    # Panther's CloudTrail file (one envelope, pretty-printed) with a byte cut out: the whole file
+    # is no JSON. Each of its 12,000 lines was dead-lettered on its own (the document cut into
+    # pieces no one can replay); it is one dead letter, the file's bytes, with msgspec's reason.
+    data = (REAL / "panther-analysis" / "extracted" / "cloudtrail.json").read_bytes()
+    i = data.index(b'"eventName"', len(data) // 2)
+    body = data[:i] + data[i + 1:]
+    for fmt in ("cloudtrail", "auto"):
+        for native in (True, False):
+            got = mutate.ingest(body, fmt, native=native)
+            assert not got.batches and got.events == 1
+            assert [(d.reason.split(" (byte")[0], d.offset, d.raw) for d in got.dead] == [
+                ("invalid JSON: JSON is malformed: expected '\"'", 0, body.strip())]
+
+
+_DEEP = "[" * 5000 + "]" * 5000  # legal JSON, nested deeper than msgspec and the stdlib read
+
+
+@pytest.mark.parametrize("line", [0, 2])
+def test_snyk_audit_line_nested_too_deeply(line: int) -> None:
+    # Panther's Snyk audit-log events (tests/cases/snyk_audit) as NDJSON, one event's `content`
+    # nested 5,000 arrays deep. On the first line, the split took the body for objects
+    # pretty-printed back to back (msgspec refuses that line) and the stdlib's raw_decode raised
+    # RecursionError out of split_records: `secpipe ingest` stopped with a traceback, the file's
+    # other events unread. That event is dead-lettered alone ("nested too deeply"); the others are stored.
+    lines = [json.loads(x) for x in (CASES / "snyk_audit" / "panther_snyk_audit.jsonl").read_bytes().splitlines() if x.strip()]
+    texts = [json.dumps(x) for x in lines]
+    doc = dict(lines[line], content="@@DEEP@@")
+    texts[line] = json.dumps(doc).replace('"@@DEEP@@"', _DEEP)
+    body = "\n".join(texts).encode()
+    want = mutate.uids(mutate.ingest("\n".join(texts[:line] + texts[line + 1:]).encode(), "snyk_audit"))
+    assert len(want) == len(lines) - 1
+    for fmt in ("snyk_audit", "auto"):
+        for native in (True, False):
+            got = mutate.ingest(body, fmt, native=native)
+            assert mutate.uids(got) == want and got.events == len(lines)
+            assert [(d.reason, d.offset) for d in got.dead] == [("invalid JSON: nested too deeply", body.index(texts[line].encode()))]
+
+
+def test_report_then_document_nested_too_deeply() -> None:
+    # snyk-to-html's multi-project report followed by a second JSON document nested 5,000 arrays
+    # deep (`cat a.json b.json`). The report refused whole for its trailing document, the body was
+    # cut into its documents, and msgspec's RecursionError on the second escaped decode_document:
+    # `secpipe ingest` stopped with a traceback. The report is stored, the deep document dead-lettered.
+    rep = (REAL / "snyk-to-html" / "multi-test-report.json").read_bytes()
+    want = mutate.uids(mutate.ingest(rep, "snyk"))
+    body = rep + b"\n" + json.dumps({"x": "@@DEEP@@"}).replace('"@@DEEP@@"', _DEEP).encode()
+    for fmt in ("snyk", "auto"):
+        for native in (True, False):
+            got = mutate.ingest(body, fmt, native=native)
+            assert mutate.uids(got) == want and got.events == len(want) + 1
+            assert [d.reason for d in got.dead] == ["invalid JSON: nested too deeply"]
