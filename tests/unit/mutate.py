@@ -1,13 +1,18 @@
 """Mutations of real samples for the format fuzz (tests/unit/test_formats_fuzz_s21.py and the
-longer campaign ``python -m tests.unit.mutate``), and the ingest path they are checked through.
+longer campaign ``nice -n 19 python -m tests.unit.mutate SEED ROUNDS [FORMAT...]``; ``FUZZ_ONLY``
+names the formats whose samples are drawn, ``FUZZ_CROSS=1`` also reads each as a random other
+format, ``FUZZ_KEEP`` is where failing inputs are written), and the ingest path they are checked
+through.
 
-Each mutation takes a sample's bytes and a seeded ``random.Random`` and returns the mutated bytes
-(or None when it does not apply, e.g. a JSON mutation of a text log). The check runs a file
-through what ``secpipe ingest`` runs (:func:`secpipe.runtime.batch.ingest_files`: framing, record
-accumulation, ``decode_document``), with the pipeline replaced by a list, and returns what broke
-the contract: an exception escaping, a whole body dead-lettered as a decoder error, a dead
-letter without a reason, an input neither stored nor dead-lettered, uids differing between two
-runs of the same input, or the native and Python paths disagreeing on the uids or dead letters.
+Each mutation takes a sample's bytes and a seeded ``random.Random`` and returns (the mutated bytes,
+the body without the damaged record or line, for the neighbour check, or None), or None when it
+does not apply (e.g. a JSON mutation of a text log). The check runs a file through what ``secpipe
+ingest`` runs (:func:`secpipe.runtime.batch.ingest_files`: framing, record accumulation,
+``decode_document``), with the pipeline replaced by a list, and returns what broke the contract:
+an exception escaping, a whole body dead-lettered as a decoder error, a dead letter without a
+reason, records read that are neither stored nor dead-lettered, uids differing between two runs of
+the same input, the native and Python paths disagreeing on the uids or dead letters, or (given the
+body without the damaged record) a neighbour of it not stored.
 """
 
 from __future__ import annotations
@@ -175,7 +180,7 @@ def mutate_keys(doc: Any, rng: random.Random) -> str | None:
     first = obj[key]
     obj[key] = _MARK
     text = _dumps(doc)
-    dup = rng.choice([None, "dup", 0, {}, []])
+    dup: Any = rng.choice([None, "dup", 0, {}, []])
     return text.replace(f'"{_MARK}"', _dumps(first) + ", " + _dumps(key) + ": " + _dumps(dup), 1)
 
 
@@ -351,8 +356,8 @@ def line_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None]
         line = b"   " + line + b"   "
     without = b"\n".join(lines[:k] + lines[k + 1:])
     lines[k] = line
-    parts = _json_parts(data)
-    return b"\n".join(lines), without if parts is None or parts[0] == "lines" else None
+    shape = _json_parts(data)  # a line of a JSON document spread over lines is no record of its own
+    return b"\n".join(lines), without if shape is None or shape[0] == "lines" else None
 
 
 def records_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None] | None:
@@ -415,7 +420,7 @@ class _Collect:
         self.out.extend(d)
 
 
-def ingest(data: bytes, fmt: str, *, native: bool = True, chunk: int | None = None) -> Decoded:
+def ingest(data: bytes, fmt: str, *, native: bool = True) -> Decoded:
     """What ``secpipe ingest --format fmt`` decodes from a file holding ``data`` (raises what escapes)."""
     old = os.environ.get("SECPIPE_NATIVE")
     if native:
@@ -462,8 +467,8 @@ def problems(data: bytes, fmt: str, *, both_paths: bool = True) -> list[str]:
             out.append("dead letter without a reason")
         elif d.reason.startswith("decoder error"):
             out.append(f"whole body lost: {d.reason[:300]}")
-    if data.strip(b" \t\r\n\x00\xef\xbb\xbf") and rows == 0 and not got.dead and got.events:
-        out.append(f"{got.events} events read, none stored or dead-lettered")
+    if rows + len(got.dead) != got.events:
+        out.append(f"{got.events} events read, {rows} stored and {len(got.dead)} dead-lettered")
     again = ingest(data, fmt)
     if uids(again) != uids(got):
         out.append("uids differ between two runs of the same input")
@@ -511,7 +516,9 @@ def campaign(seed: int, n: int, *, formats_: list[str] | None = None, log: Calla
         f = formats.detect(p.read_bytes()[:65536])
         own[p] = f.name if f else None
         groups.setdefault(own[p], []).append(p)
-    keys = sorted(groups, key=str)
+    only = [x for x in os.environ.get("FUZZ_ONLY", "").split(",") if x]  # e.g. FUZZ_ONLY=syslog,jenkins_log
+    keys = sorted((k for k in groups if not only or k in only), key=str)
+    every = sorted(formats.REGISTRY)
     found = 0
     tally: dict[str, int] = {}
     for i in range(n):
@@ -531,7 +538,8 @@ def campaign(seed: int, n: int, *, formats_: list[str] | None = None, log: Calla
         except RecursionError:  # a mutation of a deeply nested document (the stdlib's json gives up)
             continue
         tally[mname] = tally.get(mname, 0) + 1
-        for fmt in {"auto", own[path] or "json", *(formats_ or [])}:
+        cross = [rng.choice(every)] if os.environ.get("FUZZ_CROSS") else []  # also as a random other format
+        for fmt in {"auto", own[path] or "json", *(formats_ or []), *cross}:
             errs = problems(mutated, fmt, both_paths=fmt != "auto")
             if without is not None and not errs and fmt != "auto":
                 errs = neighbour_problems(without, mutated, fmt)
