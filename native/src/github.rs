@@ -37,6 +37,9 @@ use crate::prefix_xor;
 
 use crate::{at, hex4, unescape, Irregular, R};
 
+#[path = "sha_x2.rs"]
+mod sha_x2;
+
 /// ``HookScanner.gather``'s buffers: offsets, data, validity (None without nulls), null count.
 type Gathered = (Py<crate::Buf>, Py<crate::Buf>, Option<Py<crate::Buf>>, usize);
 
@@ -544,6 +547,14 @@ pub(crate) struct HookScanner {
     entries: Vec<(usize, usize, usize, bool)>,
     /// The spec values of the last record ``scan_head`` read (``values``, ``slots``, ``when``).
     last: Vec<Option<Py<PyAny>>>,
+    /// What the uid hash takes before each record, and whether two records are hashed at once
+    /// (``sha_x2``: this CPU has SHA-NI) for a deferred scan.
+    prefix: Vec<u8>,
+    x2: bool,
+    /// A deferred scan's record waiting for the next one, to be hashed with it; the digests of the
+    /// deferred records hashed so far, in scan order (``digests``).
+    pending: Option<(Py<PyBytes>, usize, usize)>,
+    hashed: Vec<[u8; 32]>,
 }
 
 #[pymethods]
@@ -562,6 +573,10 @@ impl HookScanner {
             record: None,
             entries: Vec::new(),
             last: Vec::new(),
+            prefix: prefix.to_vec(),
+            x2: prefix.len() < 64 && sha_x2::available(),
+            pending: None,
+            hashed: Vec::new(),
         })
     }
 
@@ -613,8 +628,13 @@ impl HookScanner {
     /// generically mapped payload reads); all of them stay with the scanner for ``values``,
     /// ``slots`` and ``when`` until the next scan (a tuple of every value is ~270 items, most
     /// of them None: building and freeing it cost more than the few a generic payload reads).
-    fn scan_head<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        self.head::<false>(py, doc, start, end, head)
+    ///
+    /// ``defer``: the digest is not made now (None in its place) but with the next deferred scan's
+    /// (two records hashed at once, ``sha_x2``, the previous one still in the CPU cache), and read
+    /// with ``digests``, in scan order.
+    #[pyo3(signature = (doc, start, end, head, defer = false))]
+    fn scan_head<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.head::<false>(py, doc, start, end, head, defer)
     }
 
     /// ``scan_head`` of a line ``HookScanner.lines`` has not checked: the walk is also that check
@@ -622,9 +642,24 @@ impl HookScanner {
     /// reads as ``valid::string_escaped``, the whole record UTF-8), so a record given values here
     /// is one ``lines`` flags a compact JSON object in UTF-8 (flags 3) and its values are the ones
     /// ``scan_head`` gives. None when the record is irregular for ``scan_head`` or not such a line
-    /// (``line_flags`` then tells which); an irregular record also leaves no values.
-    fn scan_checked<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        self.head::<true>(py, doc, start, end, head)
+    /// (``line_flags`` then tells which); an irregular record also leaves no values. ``defer`` as
+    /// for ``scan_head``.
+    #[pyo3(signature = (doc, start, end, head, defer = false))]
+    fn scan_checked<'py>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        self.head::<true>(py, doc, start, end, head, defer)
+    }
+
+    /// The SHA-256 digests (``prefix`` then the record) of the records given values by deferred
+    /// scans since the last call, in scan order; none is left pending after it.
+    fn digests<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        if let Some((doc, start, end)) = self.pending.take() {
+            let mut h = self.base.clone();
+            h.update(&doc.bind(py).as_bytes()[start..end]);
+            self.hashed.push(h.finalize().into());
+        }
+        let out = PyList::new(py, self.hashed.iter().map(|d| PyBytes::new(py, d)));
+        self.hashed.clear();
+        out
     }
 
     /// The non-blank lines of an NDJSON document as ``lines`` gives them, none checked: (offset
@@ -759,22 +794,50 @@ impl HookScanner {
 
 impl HookScanner {
     /// ``scan_head`` (``C``: ``scan_checked``) of ``doc[start:end]``.
-    fn head<'py, const C: bool>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
+    fn head<'py, const C: bool>(&mut self, py: Python<'py>, doc: &Bound<'py, PyBytes>, start: usize, end: usize, head: usize, defer: bool) -> PyResult<Option<Bound<'py, PyTuple>>> {
         if start > end || end > doc.as_bytes().len() {
             return Err(PyValueError::new_err("record span out of the document"));
         }
         self.last.clear();
-        let Some((names, rest, digest, slots)) = self.walk::<C>(py, doc, start, end)? else {
+        let Some((names, rest, digest, slots)) = self.walk::<C>(py, doc, start, end, !defer)? else {
             return Ok(None);
+        };
+        let digest = match digest {
+            Some(d) => d.into_any(),
+            None => {
+                self.defer_hash(py, doc, start, end);
+                py.None().into_bound(py)
+            }
         };
         let values = PyTuple::new(py, slots.iter().take(head).map(|s| s.clone().unwrap_or_else(|| py.None().into_bound(py))))?;
         self.last = slots.into_iter().map(|s| s.map(Bound::unbind)).collect();
-        Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest.into_any(), values.into_any()])?))
+        Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest, values.into_any()])?))
+    }
+
+    /// Hash ``doc[start:end]`` with the pending record of the last deferred scan (both digests
+    /// kept, in order), or leave it pending.
+    fn defer_hash(&mut self, py: Python<'_>, doc: &Bound<'_, PyBytes>, start: usize, end: usize) {
+        let Some((prev, ps, pe)) = self.pending.take() else {
+            self.pending = Some((doc.clone().unbind(), start, end));
+            return;
+        };
+        let (a, b) = (&prev.bind(py).as_bytes()[ps..pe], &doc.as_bytes()[start..end]);
+        if self.x2 {
+            let (da, db) = sha_x2::digests2(&self.prefix, a, b);
+            self.hashed.push(da);
+            self.hashed.push(db);
+        } else {
+            for rec in [a, b] {
+                let mut h = self.base.clone();
+                h.update(rec);
+                self.hashed.push(h.finalize().into());
+            }
+        }
     }
 
     /// ``scan`` of ``record[start:end]`` (the caller checked the span).
     fn scan_span<'py>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize) -> PyResult<Option<Bound<'py, PyTuple>>> {
-        let Some((names, rest, digest, slots)) = self.walk::<false>(py, record, start, end)? else {
+        let Some((names, rest, Some(digest), slots)) = self.walk::<false>(py, record, start, end, true)? else {
             return Ok(None);
         };
         // SAFETY: a new tuple of ``n`` items, each set once (PyTuple_SetItem takes the reference).
@@ -795,11 +858,11 @@ impl HookScanner {
         Ok(Some(PyTuple::new(py, [names.into_any(), rest, digest.into_any(), values.into_any()])?))
     }
 
-    /// The walk of ``scan_span``: (keys tuple, ``unmapped`` or None, digest, spec values), or
-    /// None for an irregular record.
+    /// The walk of ``scan_span``: (keys tuple, ``unmapped`` or None, digest (when ``hash``), spec
+    /// values), or None for an irregular record.
     #[allow(clippy::type_complexity)]
-    fn walk<'py, const C: bool>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize)
-        -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Bound<'py, PyBytes>, Vec<Option<Bound<'py, PyAny>>>)>> {
+    fn walk<'py, const C: bool>(&mut self, py: Python<'py>, record: &Bound<'py, PyBytes>, start: usize, end: usize, hash: bool)
+        -> PyResult<Option<(Bound<'py, PyTuple>, Bound<'py, PyAny>, Option<Bound<'py, PyBytes>>, Vec<Option<Bound<'py, PyAny>>>)>> {
         if self.keys.len() > MAX_KEYS {
             self.keys.clear();
         }
@@ -815,9 +878,11 @@ impl HookScanner {
             return Ok(None);
         }
         self.record = Some((record.clone().unbind(), start, end));
-        let mut h = self.base.clone();
-        h.update(b);
-        let digest = PyBytes::new(py, &h.finalize());
+        let digest = hash.then(|| {
+            let mut h = self.base.clone();
+            h.update(b);
+            PyBytes::new(py, &h.finalize())
+        });
         let rest = match object_of(py, b, self.entries.iter().filter(|e| !e.3))? {
             Some(rest) => rest.into_any(),
             None => py.None().into_bound(py),

@@ -762,6 +762,10 @@ class GitHub(RecordFormat):
         scanner = _scanner()
         scan = scanner.scan_head if scanner is not None else None
         checked: Any = getattr(scanner, "scan_checked", None)
+        # a scan's digest is made with the next scan's, two records at once (HookScanner.digests)
+        if scanner is not None:
+            scanner.digests()  # (none left over from a pass that raised _Unchecked)
+        scanned: list[int] = []  # the records given values by a scan, in order
         todo: Any = range(len(recs.raws))
         walked = None  # the audit events mapped in columns (_github_audit), the other records left to do
         if len(recs.raws) >= _audit.MIN_ROWS and _audit.likely(recs.raws):
@@ -777,15 +781,16 @@ class GitHub(RecordFormat):
             if scan is None:
                 got = None
             elif where is None:
-                got = scan(raw, 0, len(raw), _HEAD)
+                got = scan(raw, 0, len(raw), _HEAD, True)
             elif len(where) == 3:
-                got = scan(*where, _HEAD)
+                got = scan(*where, _HEAD, True)
             else:  # a line of a kept document that only the scan checks (_read_docs, lazy)
                 doc, start, end, _ = where
-                got = checked(doc, start, end, _HEAD)
+                got = checked(doc, start, end, _HEAD, True)
                 if got is None and scanner.line_flags(doc, start, end) != _LINE_OK | _LINE_UTF8:
                     raise _Unchecked
             if got is not None:
+                scanned.append(i)
                 hint = hints[src] if src in hints else hints.setdefault(src, event_hint(src))
                 mapped = _from_scan(got, hint, raw, scanner)
                 if mapped is not None:  # read by the native scan alone
@@ -794,7 +799,6 @@ class GitHub(RecordFormat):
                     if grp is None:
                         grp = groups[cls] = c.Group()
                     grp.add(i, row, when, act, sev)
-                    digests[i] = got[2]
                     continue
             try:
                 top = top_of(raw)
@@ -825,11 +829,13 @@ class GitHub(RecordFormat):
                 when = _primary_time(event, top, hook)
             c.group(groups, cls).add(i, row, when, act, sev)
             if got is not None:
-                digests[i] = got[2]
                 continue
             h = hasher()
             h.update(raw)
             digests[i] = h.digest()
+        if scanned:
+            for i, d in zip(scanned, scanner.digests(), strict=True):
+                digests[i] = d
         out.dead += not_json + not_github + not_hook
         if spans is None:
             c.emit(groups, self, recs, out, checked=True, digests=digests)  # records out of split_json_records
@@ -1155,7 +1161,7 @@ def _scanner() -> Any:
     the last record it read for :class:`_ScannedTop`, so threads decoding at once (a file
     source and the HTTP route) must not share one; None without the extension."""
     mod = _fast._module()
-    if mod is None or not hasattr(mod.HookScanner, "scan_head"):  # (an extension built before it: the msgspec path)
+    if mod is None or not hasattr(mod.HookScanner, "digests"):  # (an extension built before it: the msgspec path)
         return None
     got = getattr(_SCANNERS, "scanner", None)
     if got is None or got[0] is not mod:
