@@ -321,7 +321,8 @@ def routes(ctx: AppContext) -> list[Route]:
         except HTTPError as exc:
             await run_in_threadpool(ctx.service.dead_letter, [_dl(str(exc), source, body)])
             raise
-        spec = request.query_params.get("filter_path")
+        # a request without a query string (what Logstash and the clients send) has no filter_path: no QueryParams
+        spec = request.query_params.get("filter_path") if request.scope["query_string"] else None
         return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0, spec), 200, request)
 
     async def one_doc(request: Request) -> Response:
