@@ -395,6 +395,27 @@ def records_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | No
     return b"\n".join(texts) + b"\n", b"\n".join(texts[:k] + texts[k + 1:]) + b"\n"
 
 
+def many_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None] | None:
+    """Several JSON mutations of one document, one after the other (types, values and keys
+    changed all over it)."""
+    out = None
+    for _ in range(rng.randrange(3, 16)):
+        got = json_mutation(rng.choice(["value", "type", "keys", "time", "unicode"]))(data, rng)
+        if got is not None:
+            data = out = got[0]
+    return None if out is None else (out, None)
+
+
+def mix_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None] | None:
+    """The sample's lines with lines of other samples (other formats) between them."""
+    lines = data.splitlines()
+    others = [p for p in samples() if p.stat().st_size < 1 << 20]
+    for _ in range(rng.randrange(1, 4)):
+        other = rng.choice(others).read_bytes().splitlines() or [b""]
+        lines.insert(rng.randrange(len(lines) + 1), rng.choice(other))
+    return b"\n".join(lines) + b"\n", None
+
+
 def _loads(text: str) -> Any:
     try:
         return json.loads(text)
@@ -403,7 +424,8 @@ def _loads(text: str) -> Any:
 
 
 MUTATIONS: dict[str, Callable[[bytes, random.Random], tuple[bytes, bytes | None] | None]] = {
-    "bytes": byte_mutation, "lines": line_mutation, "records": records_mutation, **{f"json-{n}": json_mutation(n) for n in JSON_MUTATIONS},
+    "bytes": byte_mutation, "lines": line_mutation, "records": records_mutation, "json-many": many_mutation,
+    "mix": mix_mutation, **{f"json-{n}": json_mutation(n) for n in JSON_MUTATIONS},
 }  # fmt: skip
 
 

@@ -213,3 +213,25 @@ def test_ingest_auto_mutated_files_end_to_end(tmp_path: Path) -> None:
     rows = run(data, "SELECT reason FROM dead_letter")[1]
     assert len(rows) == summary["dead_letter"]
     assert all(r[0] and r[0].strip() and not r[0].startswith("decoder error") for r in rows)
+
+
+@pytest.mark.parametrize("k", [0, 4, 8])
+def test_reports_pretty_printed_back_to_back_one_damaged(k: int) -> None:
+    # snyk-to-html's nine-project .NET report as nine reports pretty-printed one after the other
+    # (`cat a.json b.json ...`), one of them damaged (a colon lost). msgspec refused the body at the
+    # damage (or, the first report whole, the rest at the damage): the body was dead-lettered whole,
+    # the eight good reports with it (or every report after the first). The damaged report is
+    # dead-lettered alone with the format's reason; the others are stored (the same uids as without it).
+    reps = json.loads((REAL / "snyk-to-html" / "test-report-nuget-multi-project.json").read_bytes())
+    texts = [json.dumps(r, indent=1).encode() for r in reps]
+    bad = texts[k].replace(b'": ', b'" ', 1)
+    body = b"\n".join([*texts[:k], bad, *texts[k + 1:]]) + b"\n"
+    want = mutate.uids(mutate.ingest(b"\n".join(texts[:k] + texts[k + 1:]) + b"\n", "snyk"))
+    assert len(want) == (2 if k == 4 else 3)  # projects 1, 4 and 5 have a vulnerability each
+    for fmt in ("snyk", "auto"):
+        for native in (True, False):
+            got = mutate.ingest(body, fmt, native=native)
+            assert sorted(mutate.uids(got)) == sorted(want)
+            assert [(d.reason.split(" (byte")[0], d.raw.strip()) for d in got.dead] == [
+                ("not a snyk test --json report: JSON is malformed: expected ':'", bad)]
+    assert mutate.problems(body, "snyk") == []

@@ -120,6 +120,8 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
     b.json``, pretty-printed ones one after the other), which a format reading one document
     refuses as a whole ("trailing characters"), is decoded document by document
     (:func:`json_documents`): each is stored or dead-lettered on its own, as when it comes alone.
+    Pretty-printed ones of which one is damaged (msgspec refuses the body at the damage) are cut
+    where a printer begins each (:func:`_pretty_objects`) and read so, the damaged one dead-lettered alone.
     """
     res = guarded(fmt, data, source, lambda: fmt.decode(data, source))
     if len(res.dead) == 1 and not res.batches and res.dead[0].raw == data and (mended := lone_surrogates_mended(data)):
@@ -127,8 +129,13 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
         again = guarded(fmt, mended, source, lambda: fmt.decode(mended, source))
         if again.batches:
             return again
-    if isinstance(res, Decoded) and len(res.dead) == 1 and not res.batches and _TRAILING in res.dead[0].reason:
-        docs = json_documents(data) if not isinstance(fmt, RecordFormat) else []
+    if isinstance(res, Decoded) and len(res.dead) == 1 and not res.batches and not isinstance(fmt, RecordFormat):
+        docs = json_documents(data) if _TRAILING in res.dead[0].reason else []
+        parts = _pretty_objects(docs[-1].strip()) if docs else []
+        if len(parts) > 1 and not _is_json(docs[-1]):  # the unreadable rest: pretty-printed documents, one damaged
+            docs[-1:] = parts
+        elif not docs and res.dead[0].raw == data and not _is_json(data):
+            docs = _pretty_objects(data.removeprefix(BOM).strip())
         if len(docs) > 1:
             out = Decoded()
             for doc in docs:
@@ -397,11 +404,20 @@ def _pretty_objects(text: bytes) -> list[bytes]:
     broken NDJSON record. ``[]`` when the text does not open as a printer lays an object out (its
     first line ends with ``{``, ``[``, ``,`` or ``:``): NDJSON whose first line is damaged is read
     line by line."""
-    first = text[: text.find(b"\n")].rstrip()
-    if first[-1:] not in (b"{", b"[", b",", b":"):
+    nl = text.find(b"\n")
+    if text[:1] != b"{" or nl < 0 or text[:nl].rstrip()[-1:] not in (b"{", b"[", b",", b":"):
         return []
     cuts = [m.start() for m in _PRETTY_START.finditer(text, 1)]
     return [text[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
+def _is_json(data: bytes) -> bool:
+    """Whether ``data`` is one JSON text (a pass of msgspec's, on a path of refused bodies only)."""
+    try:
+        msgspec.json.format(data.removeprefix(BOM), indent=-1)
+    except _UNREADABLE:
+        return False
+    return True
 
 
 def _ndjson_line(line: bytes | memoryview, off: int, records: list[bytes], offsets: list[int], dead: list[DeadLetter],
