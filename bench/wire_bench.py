@@ -105,22 +105,40 @@ def _cpu_seconds(pid: int, tid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _run(name: str, fn, events: int, pid: int) -> dict:  # type: ignore[no-untyped-def]
+def _passes(url: str, token: str) -> tuple[float, float]:
+    """The server's mapping passes and the requests they mapped so far (``/v1/metrics``)."""
+    text = httpx.get(f"{url}/v1/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=30).text
+    got = dict.fromkeys(("secpipe_mapping_passes_total", "secpipe_mapped_requests_total"), 0.0)
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in got:
+            got[name] = float(value)
+    return got["secpipe_mapping_passes_total"], got["secpipe_mapped_requests_total"]
+
+
+def _run(name: str, fn, events: int, pid: int, passes=None) -> dict:  # type: ignore[no-untyped-def]
     """Wall-clock events/s, and events per second of server CPU (robust to a busy machine).
 
     ``event_loop_us``: server CPU per event on the main thread (HTTP, body limits, request
     parsing); ``workers_us``: on every other thread (decode, WAL, lake commits).
+    ``requests_per_pass``: how many requests a mapping pass took on average (``passes()``
+    gives the server's counters): each pass costs a fixed ~2-3 ms, so a run whose senders
+    were slowed (a busy client core) pays it more often and shows fewer events per CPU-s.
     """
     time.sleep(3)  # let the previous run's lake commit finish
+    p0 = passes() if passes else None
     c0, m0, t0 = _cpu_seconds(pid), _cpu_seconds(pid, pid), time.perf_counter()
     lat = fn()
     secs = time.perf_counter() - t0
     time.sleep(2.5)  # include the lake commit of this run's data in the server CPU time
     cpu, main_cpu = _cpu_seconds(pid) - c0, _cpu_seconds(pid, pid) - m0
+    p1 = passes() if passes else None
     out = {"bench": name, "events": events, "seconds": round(secs, 3), "events_per_s": round(events / secs),
            "server_cpu_s": round(cpu, 3), "events_per_server_cpu_s": round(events / cpu) if cpu else None,
            "event_loop_us": round(main_cpu * 1e6 / events, 2), "workers_us": round((cpu - main_cpu) * 1e6 / events, 2),
            "load_avg_1m": os.getloadavg()[0]}  # fmt: skip
+    if p0 is not None and p1 is not None and p1[0] > p0[0]:
+        out["requests_per_pass"] = round((p1[1] - p0[1]) / (p1[0] - p0[0]), 2)
     if lat:  # per-request latencies (s), sorted here
         lat.sort()
         out |= {"p50_ms": round(lat[len(lat) // 2] * 1e3, 2), "p99_ms": round(lat[int(len(lat) * 0.99)] * 1e3, 2)}
@@ -226,7 +244,8 @@ def main() -> None:
             }
             for name, run in runs.items():
                 if not only or any(part in name for part in only):
-                    results.append(_run(name, run, len(falco) if name.startswith("falco") else len(docs), pid))
+                    results.append(_run(name, run, len(falco) if name.startswith("falco") else len(docs), pid,
+                                        lambda: _passes(srv.url, srv.admin)))  # fmt: skip
         finally:
             srv.stop()
     floor = 30_000

@@ -70,6 +70,8 @@ class ServiceStats:
     last_commit: float = 0.0  # epoch seconds of the last successful lake commit
     compacted_files: int = 0  # part files merged away
     compaction_failures: int = 0
+    mapping_passes: int = 0  # passes of record-format requests mapped together (runtime/combine.py)
+    mapped_requests: int = 0  # requests those passes mapped
 
 
 @dataclass
@@ -326,6 +328,8 @@ class Service:
                 except OSError as exc:  # disk full: this sender retries (503); the others go on
                     job.error = exc
             ok = [job for job in jobs if job.error is None]
+            self.stats.mapping_passes += 1
+            self.stats.mapped_requests += len(jobs)
             if ok:
                 decoded.dead = [dl for job in ok for dl in job.dead]
                 decoded.events = sum(job.recs.events for job in ok)

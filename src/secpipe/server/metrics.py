@@ -61,6 +61,10 @@ class _Collector:
         yield counter("dead_letters", "Records and bodies written to the dead-letter store.", totals.dead_letter)
         yield counter("duplicates", "Rows dropped as already stored (same metadata.uid).", totals.duplicates)
         yield counter("inputs", "Bodies made durable in the write-ahead log (dead-lettered ones too).", stats.inputs)
+        yield counter("mapping_passes", "Passes mapping the records of requests that arrived together (_bulk, HEC, "
+                      "record formats); each pass pays a fixed cost.", stats.mapping_passes)  # fmt: skip
+        yield counter("mapped_requests", "Requests mapped by those passes (requests per pass = mapped_requests / "
+                      "mapping_passes).", stats.mapped_requests)  # fmt: skip
         yield gauge("lake_pending_rows", "Rows accepted and not yet committed to the lake.", svc.pipeline.lake.pending_rows)
         yield gauge("pushed_waiting", "One-payload-a-POST bodies acknowledged (in the WAL) and not yet mapped.",
                     svc.pushed_waiting)  # fmt: skip
