@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use sha2::{Digest, Sha256};
 
-use crate::{build, byte_items, envelope_items, hex_prefix, to_py, Buffers, Col, Irregular, Item, Names, Obj, Walker, R};
+use crate::{build, byte_items, valid, envelope_items, hex_prefix, to_py, Buffers, Col, Irregular, Item, Names, Obj, Walker, R};
 
 /// Extract columns from canonical JSON records.
 ///
@@ -147,8 +147,7 @@ impl<'a> Pass<'a> {
         // unmapped holds at most each record's bytes plus braces: reserving that (virtual
         // memory, touched only as written) spares the copies of growing it
         out.data.reserve(bytes + 2 * records);
-        let w = Walker { cols, modes, unmapped_names: o.unmapped, unmapped_index: Names::new(o.unmapped.iter().map(Vec::as_slice)),
-                        unmapped: out, known: Names::new(o.known.iter().map(Vec::as_slice)), strict: o.strict };
+        let w = Walker::new(cols, modes, o.unmapped, Names::new(o.known.iter().map(Vec::as_slice)), out, o.strict);
         let mut rawcol = Col::new();
         if o.whole {
             rawcol.data.reserve(bytes);
@@ -173,7 +172,7 @@ impl<'a> Pass<'a> {
         }
         let end = self.w.record(b, i, root)?;
         let rec = &b[i..end];
-        if self.whole {
+        if self.whole && !valid::ascii(rec) {
             std::str::from_utf8(rec).map_err(|_| Irregular)?; // not UTF-8: the caller's path
         }
         if let Some((slot, values)) = self.aside {

@@ -84,10 +84,9 @@ fn walk_all(py: Python<'_>, slices: &[&[u8]], spec: &[(String, String)], keep: &
     if !roles.iter().any(|r| r & ACTION != 0) || !roles.iter().any(|r| r & ACTOR != 0) {
         return Err(pyo3::exceptions::PyValueError::new_err("the spec names no action or actor"));
     }
-    let mut w = Walker { cols: (0..spec.len()).map(|_| Col::new()).collect(),
-                         modes: spec.iter().map(|(_, m)| m.as_bytes().first().copied().unwrap_or(0)).collect(),
-                         unmapped_names: &[], unmapped_index: Names::new(std::iter::empty()), unmapped: Col::new(),
-                         known: Names::new(std::iter::empty()), strict: false };
+    let mut w = Walker::new((0..spec.len()).map(|_| Col::new()).collect(),
+                            spec.iter().map(|(_, m)| m.as_bytes().first().copied().unwrap_or(0)).collect(), &[],
+                            Names::new(std::iter::empty()), Col::new(), false);
     w.unmapped.data.reserve(total + 2 * slices.len());
     let mut pass = AuditPass { root: &root, roles, rawcol: Col::new(), hexes: Vec::with_capacity(slices.len() * 32),
                                hasher: { let mut h = Sha256::new(); h.update(uid_prefix); h },
@@ -159,6 +158,7 @@ impl AuditPass<'_> {
     /// (the columns are then left partly written: ``one`` rolls them back).
     fn walk(&mut self, w: &mut Walker<'_>, b: &[u8]) -> R<bool> {
         let root = self.root;
+        w.marks.clear(); // rows a walk declined left open
         let marks = w.marks(&root.scope);
         self.extras.clear();
         let (mut action, mut actor) = (false, false);
@@ -218,7 +218,7 @@ impl AuditPass<'_> {
                 }
             }
         }
-        w.close(&root.scope, &marks)?;
+        w.close(&root.scope, marks)?;
         if !(action && actor) {
             return Ok(false);
         }

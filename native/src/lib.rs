@@ -398,15 +398,28 @@ struct Walker<'a> {
     unmapped_names: &'a [Vec<u8>],
     /// ``unmapped_names`` for lookups.
     unmapped_index: Names,
+    /// each of ``unmapped_names`` as its JSON key and colon (``"name":``), made once
+    unmapped_keys: Vec<Vec<u8>>,
     unmapped: Col,
     /// Top-level keys the format knows (columns or unmapped fields); others are extras.
     known: Names,
     /// The input is not known to be valid compact JSON yet: every value is checked as
     /// ``valid::value`` would check it (the walk is then also the validation pass).
     strict: bool,
+    /// Reused by each record (no allocation a record): the row marks of open scopes, the extra
+    /// keys and the unmapped fields found
+    marks: Vec<usize>,
+    extras: Vec<(usize, usize, usize, usize)>,
+    fields: Vec<Option<(usize, usize)>>,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
+    fn new(cols: Vec<Col>, modes: Vec<u8>, unmapped_names: &'a [Vec<u8>], known: Names, unmapped: Col, strict: bool) -> Self {
+        let unmapped_keys = unmapped_names.iter().map(|n| [b"\"", n.as_slice(), b"\":"].concat()).collect();
+        Walker { cols, modes, unmapped_names, unmapped_index: Names::new(unmapped_names.iter().map(Vec::as_slice)),
+                 unmapped_keys, unmapped, known, strict, marks: Vec::new(), extras: Vec::new(), fields: Vec::new() }
+    }
+
     /// Index just past the string at ``i`` and whether it holds an escape (checked if ``strict``).
     #[inline]
     fn string(&self, b: &[u8], i: usize) -> R<(usize, bool)> {
@@ -597,7 +610,7 @@ impl Walker<'_> {
             if !item.keys.is_empty() || item.me.is_none() {
                 end = self.object(b, j, item, false, &mut Vec::new(), &mut [])?; // a struct item: an object
             }
-            self.close(&item.scope, &marks)?;
+            self.close(&item.scope, marks)?;
             items += 1;
             match at(b, end)? {
                 b',' => j = end + 1,
@@ -610,12 +623,18 @@ impl Walker<'_> {
         }
     }
 
-    fn marks(&self, scope: &[usize]) -> Vec<usize> {
-        scope.iter().map(|&s| self.cols[s].len).collect()
+    /// Open a row of ``scope``: its slots' row counts pushed on ``self.marks``; returns where they
+    /// start, for ``close``.
+    fn marks(&mut self, scope: &[usize]) -> usize {
+        let base = self.marks.len();
+        self.marks.extend(scope.iter().map(|&s| self.cols[s].len));
+        base
     }
 
-    /// End a row: slots not filled get null; a slot filled twice was a duplicate key.
-    fn close(&mut self, scope: &[usize], marks: &[usize]) -> R<()> {
+    /// End the row opened by ``marks`` (which returned ``base``): slots not filled get null; a slot
+    /// filled twice was a duplicate key.
+    fn close(&mut self, scope: &[usize], base: usize) -> R<()> {
+        let marks = self.marks.get(base..base + scope.len()).ok_or(Irregular)?;
         for (&s, &m) in scope.iter().zip(marks) {
             let col = &mut self.cols[s];
             match col.len - m {
@@ -634,16 +653,21 @@ impl Walker<'_> {
                 _ => return Err(Irregular),
             }
         }
+        self.marks.truncate(base);
         Ok(())
     }
 
     /// Walk the record (an object) at ``i`` of ``b``; returns the index just past it.
     fn record(&mut self, b: &[u8], i: usize, root: &Obj) -> R<usize> {
+        self.marks.clear();
         let marks = self.marks(&root.scope);
-        let mut extras = Vec::new();
-        let mut fields: Vec<Option<(usize, usize)>> = vec![None; self.unmapped_names.len()];
+        let mut extras = std::mem::take(&mut self.extras);
+        let mut fields = std::mem::take(&mut self.fields);
+        extras.clear();
+        fields.clear();
+        fields.resize(self.unmapped_names.len(), None);
         let end = self.object(b, i, root, true, &mut extras, &mut fields)?;
-        self.close(&root.scope, &marks)?;
+        self.close(&root.scope, marks)?;
         // unmapped: declared fields in order, then extra keys sorted (by bytes = by code point)
         extras.sort_by(|x, y| b[x.0 + 1..x.1 - 1].cmp(&b[y.0 + 1..y.1 - 1]));
         if extras.windows(2).any(|w| b[w[0].0..w[0].1] == b[w[1].0..w[1].1]) {
@@ -654,9 +678,7 @@ impl Walker<'_> {
         for (k, f) in fields.iter().enumerate() {
             if let Some((v, e)) = f {
                 out.data.push(if out.data.len() == start { b'{' } else { b',' });
-                out.data.push(b'"');
-                out.data.extend_from_slice(&self.unmapped_names[k]);
-                out.data.extend_from_slice(b"\":");
+                out.data.extend_from_slice(&self.unmapped_keys[k]);
                 out.data.extend_from_slice(&b[*v..*e]);
             }
         }
@@ -672,6 +694,8 @@ impl Walker<'_> {
             out.data.push(b'}');
             out.end(true)?;
         }
+        self.extras = extras;
+        self.fields = fields;
         Ok(end)
     }
 }

@@ -156,8 +156,7 @@ impl<'a> Side<'a> {
         let mut raw = Col::new();
         raw.data.reserve(reserve.and_then(|r| r.get(n + 1)).copied().unwrap_or(bytes));
         raw.offsets.reserve(records + 1);
-        let w = Walker { cols, modes, unmapped_names: unmapped, unmapped_index: Names::new(unmapped.iter().map(Vec::as_slice)),
-                         unmapped: out, known: Names::new(known.iter().map(Vec::as_slice)), strict };
+        let w = Walker::new(cols, modes, unmapped, Names::new(known.iter().map(Vec::as_slice)), out, strict);
         Side { w, raw, hexes: Vec::with_capacity(records * 32), taken: Vec::with_capacity(records) }
     }
 
