@@ -531,18 +531,19 @@ impl<'a> Nav<'a, '_> {
     /// A Snyk project object at ``i`` (top-level project ``top``, its application ``app`` or -1):
     /// its issue lists walked, its applications' too.
     fn project(&mut self, i: usize, top: usize, app: i64) -> R<usize> {
-        let mut seen = [false; 3]; // a key written twice: msgspec keeps the last
+        // a key written twice, whatever its values (a list then null): msgspec keeps the last
+        let mut seen = [false; 3];
         self.members(i, |nav, key, v| {
             let list = ISSUE_KEYS.iter().position(|k| *k == key);
-            if let (Some(k), b'[') = (list, nav.at(v)?) {
+            let apps = key == b"applications" && app < 0;
+            if let Some(k) = list.or(if apps { Some(2) } else { None }) {
                 if std::mem::replace(&mut seen[k], true) {
                     return Err(Irregular);
                 }
+            }
+            if let (Some(k), b'[') = (list, nav.at(v)?) {
                 nav.issues(v, top, app, k as u8)
-            } else if key == b"applications" && app < 0 && nav.at(v)? == b'[' {
-                if std::mem::replace(&mut seen[2], true) {
-                    return Err(Irregular);
-                }
+            } else if apps && nav.at(v)? == b'[' {
                 Ok(nav.items(v, |nav, j, k| nav.project(j, top, k))?.0)
             } else {
                 skip_any(nav.b, v)
@@ -569,14 +570,15 @@ impl<'a> Nav<'a, '_> {
         })
     }
 
-    /// None when the member ``key`` at ``v`` is the array ``want`` (``seen`` the first time: a key
-    /// written twice is irregular, msgspec keeps the last), else the index just past the value.
+    /// None when the member ``key`` at ``v`` is the array ``want``, else the index just past the
+    /// value. ``want`` written twice, whatever its values (a list then null), is irregular:
+    /// msgspec keeps the last (``seen`` is set at the first).
     fn other(&self, key: &[u8], want: &[u8], v: usize, seen: &mut bool) -> R<Option<usize>> {
+        if key == want && std::mem::replace(seen, true) {
+            return Err(Irregular);
+        }
         if key != want || self.at(v)? != b'[' {
             return skip_any(self.b, v).map(Some);
-        }
-        if std::mem::replace(seen, true) {
-            return Err(Irregular);
         }
         Ok(None)
     }

@@ -235,3 +235,41 @@ def test_reports_pretty_printed_back_to_back_one_damaged(k: int) -> None:
             assert [(d.reason.split(" (byte")[0], d.raw.strip()) for d in got.dead] == [
                 ("not a snyk test --json report: JSON is malformed: expected ':'", bad)]
     assert mutate.problems(body, "snyk") == []
+
+
+@pytest.mark.parametrize("order", ["list-then-null", "null-then-list"])
+def test_trivy_result_vulnerabilities_written_twice(order: str) -> None:
+    # Trivy's packagesprops golden (one result, one vulnerability) with the result's
+    # `Vulnerabilities` written twice, a list and null. msgspec keeps the last member: the Python
+    # path stored no finding for list-then-null, but the native report walk took the first list
+    # and stored one (the two paths disagreed). The walk now declines a report with an issue
+    # list's key written twice whatever the values; msgspec's reading holds on both paths.
+    doc = json.loads((REAL / "trivy" / "packagesprops.json.golden").read_bytes())
+    vulns = json.dumps(doc["Results"][0].pop("Vulnerabilities"))
+    pair = [f'"Vulnerabilities": {vulns}', '"Vulnerabilities": null']
+    if order == "null-then-list":
+        pair.reverse()
+    body = json.dumps(doc).replace('"Class":', ", ".join(pair) + ', "Class":', 1).encode()
+    for native in (True, False):
+        got = mutate.ingest(body, "trivy", native=native)
+        assert not got.dead and len(mutate.uids(got)) == (0 if order == "list-then-null" else 1), native
+    assert mutate.problems(body, "trivy") == []
+
+
+@pytest.mark.parametrize("key", ["vulnerabilities", "applications"])
+def test_snyk_project_list_written_twice(key: str) -> None:
+    # snyk-to-html's .NET report's second project with its `vulnerabilities` (or its
+    # `applications`, a project holding the first two) written twice, the list then null: the
+    # native walk took the list where msgspec keeps the null (the paths disagreed: the project
+    # stored with its vulnerability, or dead-lettered). Both paths now read it as msgspec does.
+    reps = json.loads((REAL / "snyk-to-html" / "test-report-nuget-multi-project.json").read_bytes())
+    doc = dict(reps[1], applications=reps[:2]) if key == "applications" else reps[1]
+    value = json.dumps(doc.pop(key))
+    body = ("{" + f'"{key}": {value}, "{key}": null, ' + json.dumps(doc)[1:]).encode()
+    for native in (True, False):
+        got = mutate.ingest(body, "snyk", native=native)
+        if key == "applications":  # the project's own vulnerability, not its applications'
+            assert len(mutate.uids(got)) == 1 and not got.dead, native
+        else:  # a project whose vulnerabilities are null is no project (as when written once so)
+            assert not got.batches and [d.reason.split(":")[0] for d in got.dead] == ["not a snyk test --json report"]
+    assert mutate.problems(body, "snyk") == []
