@@ -873,7 +873,8 @@ impl HookScanner {
         let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
         let b = &record.as_bytes()[start..end];
         // the walk that is also the strict check takes UTF-8 text only, as ``lines`` flags it
-        if self.top::<C>(b, &mut scan, &mut names).is_err() || C && std::str::from_utf8(b).is_err() {
+        // (an ASCII record, as most are, is UTF-8: valid::ascii's 64-byte steps, not from_utf8's)
+        if self.top::<C>(b, &mut scan, &mut names).is_err() || C && !(crate::valid::ascii(b) || std::str::from_utf8(b).is_ok()) {
             self.entries.clear();
             return Ok(None);
         }
