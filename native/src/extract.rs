@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use sha2::{Digest, Sha256};
 
-use crate::{build, byte_items, valid, envelope_items, hex_prefix, to_py, Buffers, Col, Irregular, Item, Names, Obj, Walker, R};
+use crate::{build, byte_items, sha_x2, valid, envelope_items, hex_prefix, to_py, Buffers, Col, Irregular, Item, Names, Obj, Walker, R};
 
 /// Extract columns from canonical JSON records.
 ///
@@ -124,6 +124,10 @@ struct Pass<'a> {
     rawcol: Col,
     hexes: Vec<u8>,
     hasher: Option<Sha256>,
+    // with raw_data kept and SHA-NI: the uid prefix, and whether the last raw_data row's digest
+    // waits to be made together with the next record's (sha_x2: two streams interleaved)
+    x2: Option<Vec<u8>>,
+    pending: bool,
     snaps: Vec<[usize; 5]>, // reused: no allocation a record
 }
 
@@ -160,8 +164,9 @@ impl<'a> Pass<'a> {
             h.update(p);
             h
         });
+        let x2 = o.uid_prefix.as_ref().filter(|p| o.whole && p.len() < 64 && sha_x2::available()).cloned();
         Ok(Pass { w, aside: o.aside, whole: o.whole, set_aside: Vec::new(), aside_spans: Vec::new(), rawcol, hexes,
-                  hasher, snaps: Vec::with_capacity(o.spec.len() + 1) })
+                  hasher, x2, pending: false, snaps: Vec::with_capacity(o.spec.len() + 1) })
     }
 
     /// Walk record ``n``, the object at ``i`` of ``b``; returns the index just past it.
@@ -191,7 +196,15 @@ impl<'a> Pass<'a> {
         if self.whole {
             self.rawcol.bytes(rec)?; // over 2 GiB: the caller's path
         }
-        if let Some(base) = &self.hasher {
+        if let Some(prefix) = &self.x2 {
+            // rec is raw_data's last row now: hashed with the row before it, or left pending
+            if self.pending {
+                let (da, db) = sha_x2::digests2(prefix, self.rawcol.row(self.rawcol.len - 2), rec);
+                hex_prefix(&da, &mut self.hexes);
+                hex_prefix(&db, &mut self.hexes);
+            }
+            self.pending = !self.pending;
+        } else if let Some(base) = &self.hasher {
             let mut h = base.clone();
             h.update(rec);
             hex_prefix(&h.finalize(), &mut self.hexes);
@@ -199,7 +212,12 @@ impl<'a> Pass<'a> {
         Ok(end)
     }
 
-    fn finish(self, py: Python<'_>, bad: i64, counts: Vec<usize>) -> PyResult<Extracted> {
+    fn finish(mut self, py: Python<'_>, bad: i64, counts: Vec<usize>) -> PyResult<Extracted> {
+        if let (true, Some(base)) = (self.pending, &self.hasher) {  // the last row, alone
+            let mut h = base.clone();
+            h.update(self.rawcol.row(self.rawcol.len - 1));
+            hex_prefix(&h.finalize(), &mut self.hexes);
+        }
         if bad >= 0 {  // counts: the documents walked before the one that failed
             return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new(), None, None, Vec::new(), counts));
         }

@@ -37,8 +37,7 @@ use crate::prefix_xor;
 
 use crate::{at, hex4, unescape, Irregular, R};
 
-#[path = "sha_x2.rs"]
-mod sha_x2;
+use crate::sha_x2;
 
 /// ``HookScanner.gather``'s buffers: offsets, data, validity (None without nulls), null count.
 type Gathered = (Py<crate::Buf>, Py<crate::Buf>, Option<Py<crate::Buf>>, usize);

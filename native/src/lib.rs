@@ -32,6 +32,7 @@ mod compact_doc;
 mod extract;
 mod github;
 mod report;
+mod sha_x2;
 mod shapes;
 mod github_audit;
 mod valid;
@@ -106,6 +107,11 @@ impl Col {
     }
 
     /// The last row's bytes, if it is valid.
+    /// The bytes of row ``k`` (valid or not).
+    fn row(&self, k: usize) -> &[u8] {
+        &self.data[self.offsets[k] as usize..self.offsets[k + 1] as usize]
+    }
+
     fn last(&self) -> Option<&[u8]> {
         let n = self.offsets.len();
         if self.len == 0 || self.valid.get((self.len - 1) / 8)? & (1 << ((self.len - 1) % 8)) == 0 {
