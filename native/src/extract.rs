@@ -126,7 +126,7 @@ struct Pass<'a> {
     hasher: Option<Sha256>,
     // with raw_data kept and SHA-NI: the uid prefix, and whether the last raw_data row's digest
     // waits to be made together with the next record's (sha_x2: two streams interleaved)
-    x2: Option<Vec<u8>>,
+    x2: Option<&'a [u8]>,
     pending: bool,
     snaps: Vec<[usize; 5]>, // reused: no allocation a record
 }
@@ -164,7 +164,7 @@ impl<'a> Pass<'a> {
             h.update(p);
             h
         });
-        let x2 = o.uid_prefix.as_ref().filter(|p| o.whole && p.len() < 64 && sha_x2::available()).cloned();
+        let x2 = o.uid_prefix.as_deref().filter(|p| o.whole && p.len() < 64 && sha_x2::available());
         Ok(Pass { w, aside: o.aside, whole: o.whole, set_aside: Vec::new(), aside_spans: Vec::new(), rawcol, hexes,
                   hasher, x2, pending: false, snaps: Vec::with_capacity(o.spec.len() + 1) })
     }
@@ -177,8 +177,8 @@ impl<'a> Pass<'a> {
         }
         let end = self.w.record(b, i, root)?;
         let rec = &b[i..end];
-        if self.whole && !valid::ascii(rec) {
-            std::str::from_utf8(rec).map_err(|_| Irregular)?; // not UTF-8: the caller's path
+        if self.whole && !valid::utf8(rec) {
+            return Err(Irregular); // not UTF-8: the caller's path
         }
         if let Some((slot, values)) = self.aside {
             let held = self.w.cols[*slot].last();
@@ -196,7 +196,7 @@ impl<'a> Pass<'a> {
         if self.whole {
             self.rawcol.bytes(rec)?; // over 2 GiB: the caller's path
         }
-        if let Some(prefix) = &self.x2 {
+        if let Some(prefix) = self.x2 {
             // rec is raw_data's last row now: hashed with the row before it, or left pending
             if self.pending {
                 let (da, db) = sha_x2::digests2(prefix, self.rawcol.row(self.rawcol.len - 2), rec);
@@ -213,13 +213,13 @@ impl<'a> Pass<'a> {
     }
 
     fn finish(mut self, py: Python<'_>, bad: i64, counts: Vec<usize>) -> PyResult<Extracted> {
+        if bad >= 0 {  // counts: the documents walked before the one that failed
+            return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new(), None, None, Vec::new(), counts));
+        }
         if let (true, Some(base)) = (self.pending, &self.hasher) {  // the last row, alone
             let mut h = base.clone();
             h.update(self.rawcol.row(self.rawcol.len - 1));
             hex_prefix(&h.finalize(), &mut self.hexes);
-        }
-        if bad >= 0 {  // counts: the documents walked before the one that failed
-            return Ok((bad, Vec::new(), to_py(py, Col::new())?, Vec::new(), None, None, Vec::new(), counts));
         }
         let cols = self.w.cols.into_iter().map(|c| to_py(py, c)).collect::<PyResult<Vec<_>>>()?;
         let raw = if self.whole { Some(to_py(py, self.rawcol)?) } else { None };

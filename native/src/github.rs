@@ -872,8 +872,7 @@ impl HookScanner {
         let mut names: Vec<Bound<'py, PyString>> = Vec::with_capacity(32);
         let b = &record.as_bytes()[start..end];
         // the walk that is also the strict check takes UTF-8 text only, as ``lines`` flags it
-        // (an ASCII record, as most are, is UTF-8: valid::ascii's 64-byte steps, not from_utf8's)
-        if self.top::<C>(b, &mut scan, &mut names).is_err() || C && !(crate::valid::ascii(b) || std::str::from_utf8(b).is_ok()) {
+        if self.top::<C>(b, &mut scan, &mut names).is_err() || C && !crate::valid::utf8(b) {
             self.entries.clear();
             return Ok(None);
         }

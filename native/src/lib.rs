@@ -106,12 +106,12 @@ impl Col {
         self.nulls = nulls;
     }
 
-    /// The last row's bytes, if it is valid.
     /// The bytes of row ``k`` (valid or not).
     fn row(&self, k: usize) -> &[u8] {
         &self.data[self.offsets[k] as usize..self.offsets[k + 1] as usize]
     }
 
+    /// The last row's bytes, if it is valid.
     fn last(&self) -> Option<&[u8]> {
         let n = self.offsets.len();
         if self.len == 0 || self.valid.get((self.len - 1) / 8)? & (1 << ((self.len - 1) % 8)) == 0 {

@@ -267,6 +267,12 @@ pub(crate) fn ascii(b: &[u8]) -> bool {
     chunks.remainder().is_ascii()
 }
 
+/// Whether ``b`` is UTF-8: ``ascii``'s 64-byte steps first (most records are ASCII), then
+/// ``str::from_utf8``.
+pub(crate) fn utf8(b: &[u8]) -> bool {
+    ascii(b) || std::str::from_utf8(b).is_ok()
+}
+
 /// Whether one of the 64 bytes of ``c`` has its high bit set.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
