@@ -882,6 +882,15 @@ class GitHub(RecordFormat):
             return Records(docs=[(data, source)])
         return None
 
+    def split_records(self, data: bytes, source: str) -> Records:
+        """:meth:`RecordFormat.split_records`; a body that is one compact JSON object in UTF-8 (as GitHub
+        POSTs a payload) is told so by the native line check (``HookScanner.line_flags``, ~4 us for 10 KB)
+        and is its own record, as the split gives it (no formatting pass and envelope read, ~20 us)."""
+        scanner = _scanner() if data[:1] == b"{" and type(data) is bytes else None
+        if scanner is not None and scanner.line_flags(data, 0, len(data)) == _LINE_OK | _LINE_UTF8:
+            return Records([data], [(source, 0)], [], 1)
+        return super().split_records(data, source)
+
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one document (kept whole when :meth:`defer` takes it)."""
         return self.map_records(self.defer(data, source) or self.split_records(data, source))
