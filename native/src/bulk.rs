@@ -39,6 +39,7 @@ struct Masks {
 }
 
 #[cfg(target_arch = "x86_64")]
+#[inline(always)]
 fn masks(block: &[u8; 64]) -> Masks {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86-64 baseline; the loads read 4 x 16 bytes of `block`
@@ -46,28 +47,82 @@ fn masks(block: &[u8; 64]) -> Masks {
     unsafe {
         let ptr = block.as_ptr();
         let splat = |c: u8| _mm_set1_epi8(c as i8);
-        let (q, s, o1, o2, c1, c2, n) = (
+        // `{` and `[` (0x7b, 0x5b) are the bytes whose value with bit 0x20 set is `{`; `}` and
+        // `]` the same for `}`
+        let (q, s, o, c, n, case) = (
             splat(b'"'),
             splat(b'\\'),
             splat(b'{'),
-            splat(b'['),
             splat(b'}'),
-            splat(b']'),
             splat(b'\n'),
+            splat(0x20),
         );
         let mut m = Masks::default();
         for k in 0..4 {
             let v = _mm_loadu_si128(ptr.add(16 * k) as *const __m128i);
-            let eq =
-                |w: __m128i| u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, w)) as u16) << (16 * k);
-            m.quote |= eq(q);
-            m.slash |= eq(s);
-            m.open |= eq(o1) | eq(o2);
-            m.close |= eq(c1) | eq(c2);
-            m.newline |= eq(n);
+            let folded = _mm_or_si128(v, case);
+            let bits = |eq: __m128i| u64::from(_mm_movemask_epi8(eq) as u16) << (16 * k);
+            m.quote |= bits(_mm_cmpeq_epi8(v, q));
+            m.slash |= bits(_mm_cmpeq_epi8(v, s));
+            m.open |= bits(_mm_cmpeq_epi8(folded, o));
+            m.close |= bits(_mm_cmpeq_epi8(folded, c));
+            m.newline |= bits(_mm_cmpeq_epi8(v, n));
         }
         m
     }
+}
+
+/// [`masks`] with AVX2: two 32-byte halves.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn masks_avx2(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::*;
+    let ptr = block.as_ptr();
+    let splat = |c: u8| _mm256_set1_epi8(c as i8);
+    let (q, s, o, c, n, case) = (
+        splat(b'"'),
+        splat(b'\\'),
+        splat(b'{'),
+        splat(b'}'),
+        splat(b'\n'),
+        splat(0x20),
+    );
+    // SAFETY: the loads read 2 x 32 bytes of `block` (64 bytes) without alignment requirements
+    let (lo, hi) = unsafe {
+        (
+            _mm256_loadu_si256(ptr as *const __m256i),
+            _mm256_loadu_si256(ptr.add(32) as *const __m256i),
+        )
+    };
+    let (flo, fhi) = (_mm256_or_si256(lo, case), _mm256_or_si256(hi, case));
+    let bits = |a: __m256i, b: __m256i, w: __m256i| {
+        u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, w)) as u32)
+            | u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, w)) as u32) << 32
+    };
+    Masks {
+        quote: bits(lo, hi, q),
+        slash: bits(lo, hi, s),
+        open: bits(flo, fhi, o),
+        close: bits(flo, fhi, c),
+        newline: bits(lo, hi, n),
+    }
+}
+
+/// [`prefix_xor`] with one carry-less multiplication by all ones.
+///
+/// # Safety
+/// The CPU must have PCLMULQDQ.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "pclmulqdq")]
+#[inline]
+unsafe fn prefix_xor_clmul(x: u64) -> u64 {
+    use std::arch::x86_64::*;
+    let product = _mm_clmulepi64_si128(_mm_set_epi64x(0, x as i64), _mm_set1_epi8(-1), 0);
+    _mm_cvtsi128_si64(product) as u64
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -133,7 +188,8 @@ impl Depth {
     }
 
     /// The block at ``at`` settled on its masks (it holds no backslash and starts unescaped).
-    fn block(&mut self, at: usize, m: &Masks) {
+    #[inline(always)]
+    fn block(&mut self, at: usize, m: &Masks, prefix_xor: impl Fn(u64) -> u64) {
         let mut start = 0u32;
         let mut nl = m.newline;
         loop {
@@ -141,8 +197,16 @@ impl Depth {
             // the bits from start (inclusive) to end (exclusive)
             let seg = (if end == 64 { !0u64 } else { (1u64 << end) - 1 }) & (!0u64 << start);
             let quotes = m.quote & seg;
-            let inside = prefix_xor(quotes) ^ if self.in_str { !0u64 } else { 0 };
-            let mut brackets = (m.open | m.close) & seg & !inside;
+            let flips = prefix_xor(quotes); // bit 63: the parity of the segment's quotes
+            let inside = flips ^ if self.in_str { !0u64 } else { 0 };
+            let opens = m.open & seg & !inside;
+            let closes = m.close & seg & !inside;
+            let mut brackets = opens | closes;
+            if self.depth + i64::from(opens.count_ones()) <= self.max {
+                // the deepest point cannot pass the deepest so far: only the end depth counts
+                self.depth += i64::from(opens.count_ones()) - i64::from(closes.count_ones());
+                brackets = 0;
+            }
             while brackets != 0 {
                 let bit = brackets & brackets.wrapping_neg();
                 if m.open & bit != 0 {
@@ -153,7 +217,7 @@ impl Depth {
                 }
                 brackets ^= bit;
             }
-            self.in_str ^= quotes.count_ones() & 1 == 1;
+            self.in_str ^= flips >> 63 == 1;
             if nl == 0 {
                 break;
             }
@@ -171,6 +235,35 @@ impl Depth {
 
 /// The deepest line of ``data`` (as `json_depth(data, lines=True)`) and where its newlines are.
 fn depth_and_newlines(data: &[u8]) -> (i64, Vec<usize>) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("pclmulqdq")
+        && is_x86_feature_detected!("popcnt")
+    {
+        // SAFETY: the features were just detected
+        return unsafe { walk_avx2(data) };
+    }
+    walk(data, masks, prefix_xor)
+}
+
+/// [`walk`] compiled for AVX2, PCLMULQDQ and POPCNT.
+///
+/// # Safety
+/// The CPU must have AVX2, PCLMULQDQ and POPCNT.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,pclmulqdq,popcnt")]
+unsafe fn walk_avx2(data: &[u8]) -> (i64, Vec<usize>) {
+    // SAFETY: the caller checked the features
+    walk(data, |b| unsafe { masks_avx2(b) }, |x| unsafe { prefix_xor_clmul(x) })
+}
+
+/// The block pass with the given mask and prefix-XOR functions.
+#[inline(always)]
+fn walk(
+    data: &[u8],
+    masks: impl Fn(&[u8; 64]) -> Masks,
+    prefix_xor: impl Fn(u64) -> u64 + Copy,
+) -> (i64, Vec<usize>) {
     let mut st = Depth {
         newlines: Vec::with_capacity(data.len() / 256),
         ..Default::default()
@@ -180,7 +273,7 @@ fn depth_and_newlines(data: &[u8]) -> (i64, Vec<usize>) {
         let block: &[u8; 64] = data[at..at + 64].try_into().expect("64 bytes");
         let m = masks(block);
         if m.slash == 0 && st.skip_to <= at {
-            st.block(at, &m);
+            st.block(at, &m, prefix_xor);
         } else {
             st.scalar(data, at, at + 64);
         }
@@ -352,6 +445,8 @@ mod tests {
                         .collect();
                     let (d, nls) = depth_and_newlines(&data);
                     assert_eq!(d, reference(&data), "{:?}", String::from_utf8_lossy(&data));
+                    // the baseline path (SSE2 masks, prefix XOR by shifts) where AVX2 is taken
+                    assert_eq!(walk(&data, masks, prefix_xor), (d, nls.clone()));
                     let want: Vec<usize> = data
                         .iter()
                         .enumerate()
