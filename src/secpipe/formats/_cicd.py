@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import itertools
 import re
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -248,9 +249,21 @@ _SMALL = 16
 def checked_strings(values: Sequence[bytes | None]) -> pa.Array:
     """``base.string_column(values, checked=True)``: UTF-8 byte strings already checked (None -> null);
     values of ``_COPY_MIN_AVG`` bytes or more on average are copied as :func:`copied_strings` copies them."""
+    if len(values) == 1 and type(v := values[0]) is bytes and len(v) < 2**31:
+        return _one_string(v)
     if len(values) <= _SMALL and sum(len(v) for v in values if v is not None) < 2**31:
         return pa.array(values, _STR)
     return _copied(values, _COPY_MIN_AVG)
+
+
+def _one_string(value: bytes) -> pa.Array:
+    """``pa.array([value], pa.string())`` of one UTF-8 value already checked (a one-payload batch's
+    raw_data, unmapped, uid), on the bytes object's own memory: ~1.5 us against 3.5-6 for the
+    conversion (a copy, and its UTF-8 checked again)."""
+    return pa.StringArray.from_buffers(1, pa.py_buffer(_OFFSETS.pack(0, len(value))), pa.py_buffer(value), None, 0)
+
+
+_OFFSETS = struct.Struct("<ii")  # a one-value string column's offsets
 
 
 #: where :func:`copied_strings` puts the bytes of a column: the system allocator, which secpipe's
@@ -286,6 +299,8 @@ def _copied(values: Sequence[Any], min_avg: int) -> pa.Array:
 
 def uid_strings(digests: Sequence[bytes]) -> pa.Array:
     """``metadata.uid`` from SHA-256 digests (``_uids.uid_column``: the first 128 bits in hex)."""
+    if len(digests) == 1:
+        return _one_string(digests[0][:16].hex().encode())
     if len(digests) <= _SMALL:
         return pa.array([d[:16].hex() for d in digests], _STR)
     return uid_column(digests)
