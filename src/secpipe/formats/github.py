@@ -157,8 +157,16 @@ the two streams' SHA-NI rounds interleaved (``native/src/sha_x2.rs``): one strea
 round pair's latency, two share the wait (10 KB: ~10.7 -> ~9.2 us for the hash on a busy host).
 Where a generic payload's instructions go now (callgrind, SHA-256 left out): the native walk and
 check ~67k, the Python mapping ~23k, the batches and copies ~42k (``resources`` the largest column).
-One payload a decode call (the HTTP route decodes each POST alone) costs ~1 ms on this host, most of it the per-batch set-up of the OCSF
-columns (``base.base_columns``, ``schema.ocsf.assemble``): the scan leaves it as it was.
+One payload a decode call (the HTTP route decodes each POST alone) cost ~0.5-1 ms on this host, most of it the
+per-batch set-up of the OCSF columns (``base.base_columns``, ``schema.ocsf.assemble``). Session 22: a small
+batch's columns that depend only on its class and ids are made once (``base.small_base_columns``), a one-row
+batch keeps each leaf's and its ``resources``' one-row column for the next payload with the same value
+(``_cicd._ONES``), its string columns are made on the bytes objects (``_cicd._one_string``) and a body that is
+one compact object is its own record without the split (:meth:`GitHub.split_records`): callgrind 2.77M ->
+1.79M instructions a one-payload decode (~500 -> ~255 us). What is left is mostly ``schema.ocsf.assemble``
+(~45%: the nested columns conformed, ~10 structs built, one Arrow call each) and the pyarrow calls a
+leaf seen for the first time costs (~4 us each); the 10k-payload batches were per-row work already
+(raw_data/unmapped copies ~2.7 us a payload, resources ~1, rows to columns ~0.9; their fixed costs ~0.4).
 Audit-log events (small, ~300 bytes) are mapped in columns with the extension (``_github_audit``:
 one native walk a batch, or a kept document's lines where they lie, then Arrow kernels) for
 batches of ``_github_audit.MIN_ROWS`` records or more; the msgspec path above maps smaller ones,
