@@ -814,7 +814,24 @@ fn build(spec: &[(String, String)]) -> PyResult<Obj> {
 /// A read-only buffer owning a Vec: Python (``pa.py_buffer``) wraps it without a copy.
 #[pyclass(frozen)]
 struct Buf {
-    data: Vec<u8>,
+    data: Owned,
+}
+
+/// What a ``Buf`` holds: bytes, or a column's offsets as they were built (their bytes are
+/// Arrow's little-endian int32 layout on a little-endian host: no copy into a byte Vec).
+enum Owned {
+    Bytes(Vec<u8>),
+    Offsets(Vec<i32>),
+}
+
+impl Owned {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Owned::Bytes(v) => v,
+            // SAFETY: an i32 slice read as its bytes (u8 has no alignment or validity needs)
+            Owned::Offsets(v) => unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), v.len() * 4) },
+        }
+    }
 }
 
 #[pymethods]
@@ -823,7 +840,7 @@ impl Buf {
     /// ``view`` is the Py_buffer CPython passes; the data lives as long as ``self``, which
     /// the view holds a reference to, and is never written.
     unsafe fn __getbuffer__(slf: Bound<'_, Self>, view: *mut pyo3::ffi::Py_buffer, flags: std::os::raw::c_int) -> PyResult<()> {
-        let data = &slf.get().data;
+        let data = slf.get().data.bytes();
         let rc = pyo3::ffi::PyBuffer_FillInfo(view, slf.as_ptr(), data.as_ptr() as *mut std::os::raw::c_void,
                                               data.len() as pyo3::ffi::Py_ssize_t, 1, flags);
         if rc == -1 {
@@ -835,20 +852,28 @@ impl Buf {
     unsafe fn __releasebuffer__(&self, _view: *mut pyo3::ffi::Py_buffer) {}
 
     fn __len__(&self) -> usize {
-        self.data.len()
+        self.data.bytes().len()
     }
 }
 
 fn buf(py: Python<'_>, data: Vec<u8>) -> PyResult<Py<Buf>> {
-    Py::new(py, Buf { data })
+    Py::new(py, Buf { data: Owned::Bytes(data) })
+}
+
+/// Offsets as an Arrow int32 buffer (a copy into little-endian bytes only on a big-endian host).
+fn offsets_buf(py: Python<'_>, offsets: Vec<i32>) -> PyResult<Py<Buf>> {
+    if cfg!(target_endian = "little") {
+        Py::new(py, Buf { data: Owned::Offsets(offsets) })
+    } else {
+        buf(py, offsets.iter().flat_map(|o| o.to_le_bytes()).collect())
+    }
 }
 
 type Buffers = (Option<Py<Buf>>, Py<Buf>, Py<Buf>, usize, usize);
 
 fn to_py(py: Python<'_>, col: Col) -> PyResult<Buffers> {
-    let offsets: Vec<u8> = col.offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
     let valid = if col.nulls > 0 { Some(buf(py, col.valid)?) } else { None };
-    Ok((valid, buf(py, offsets)?, buf(py, col.data)?, col.len, col.nulls))
+    Ok((valid, offsets_buf(py, col.offsets)?, buf(py, col.data)?, col.len, col.nulls))
 }
 
 /// A record as passed in: ``bytes`` (borrowed) or another buffer (``msgspec.Raw``, memoryview: copied).
