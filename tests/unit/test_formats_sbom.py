@@ -258,7 +258,7 @@ def test_bad_vulnerability_is_dead_lettered_alone() -> None:
         (b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "vulnerabilities": {}}', "$.vulnerabilities"),
         (b'{"bomFormat": "CycloneDX", "specVersion": 1.5}', "$.specVersion"),
         (b'{"bomFormat": "CycloneDX", "specVersion": "2.0"}', "specVersion '2.0'"),
-        (b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"timestamp": 5}}', "$.metadata.timestamp"),
+        (b'{"bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"timestamp": [5]}}', "$.metadata.timestamp"),
         (b'{"spdxVersion": "SPDX-3.0", "SPDXID": "SPDXRef-DOCUMENT"}', "unsupported SPDX version"),
         (b'{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": {}}', "$.packages"),
         (b'{"name": "x"}', "no `bomFormat` or `spdxVersion`"),

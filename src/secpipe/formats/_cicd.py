@@ -33,6 +33,7 @@ from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (
     SMALL_ROWS,
     base_columns,
+    epoch_ms,
     event_uids,
     json_array,
     small_base_columns,
@@ -121,9 +122,7 @@ def iso_ms(value: Any) -> int | None:
     if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        v = float(value)
-        ms = v if v > 10_000_000_000 else v * 1000  # (a JSON number past ~1.8e305 s is infinite in ms)
-        return int(ms) if -_MS_RANGE <= ms < _MS_RANGE else None  # beyond an int64 column: no usable time
+        return epoch_ms(float(value))
     if not isinstance(value, str):
         return None
     try:  # fast path: what fromisoformat reads as is (most ISO forms, "Z", offsets, space separator)
@@ -148,7 +147,6 @@ def _iso_native() -> Callable[[Any], int | None] | None:
     return getattr(getattr(_fast._module(), "HookScanner", None), "iso_ms", None)
 
 
-_MS_RANGE = 2**63
 _EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - the naive epoch, for naive (UTC) times
 _EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

@@ -792,9 +792,9 @@ class CheckedTopFormat(CheckedRecordFormat):
 _GO_ZERO_MS = -62135596800000
 
 
-def report_time(value: str | None) -> int | None:
-    """A report's own time (ISO 8601) in ms since the epoch, or None when it has none: absent,
+def report_time(value: str | float | None) -> int | None:
+    """A report's own time (ISO 8601, or an epoch number: see ``parse_times``) in ms since the epoch, or None when it has none: absent,
     unparseable, or Go's zero time (an unset time, not a scan made in year 1: taking it would file
     the findings under the day 0001-01-01, which a class's retention TTL deletes at its first run)."""
-    ms: int | None = parse_times(strs([value]))[0].as_py()
+    ms: int | None = parse_times([value])[0].as_py()
     return None if ms is not None and ms <= _GO_ZERO_MS else ms

@@ -36,6 +36,7 @@ from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
 from secpipe.formats._findings import SEVERITY_WORDS, Distinct, either, nonempty
 from secpipe.formats._uids import uid_prefix
+from secpipe.formats.base import TimeField
 from secpipe.formats.base import object_or_empty as _obj
 from secpipe.formats.base import text_or_none as _text
 
@@ -61,7 +62,7 @@ def _paths(type_: type, prefix: str = "") -> list[tuple[str, str, Any]]:
         kinds = {type(t) for t in types} - {ins.NoneType}
         if kinds == {ins.RawType}:
             continue
-        if kinds == {ins.StrType}:
+        if kinds == {ins.StrType} or f.type == TimeField:  # an epoch-number time declines the batch (msgspec reads it)
             out.append((name, _fast.STR, None))
         elif kinds == {ins.StructType}:
             sub = next(t for t in types if isinstance(t, ins.StructType))

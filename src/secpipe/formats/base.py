@@ -26,7 +26,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 
 import msgspec
 import numpy as np
@@ -224,6 +224,18 @@ def json_documents(data: bytes) -> list[bytes]:
     return out
 
 
+def not_utf8(data: bytes) -> str | None:
+    """Why ``data`` is no JSON text (RFC 8259 section 8.1: JSON exchanged is UTF-8), or None when it
+    is UTF-8 (an ASCII body is told in one pass without a copy)."""
+    if data.isascii():
+        return None
+    try:
+        data.decode()
+    except UnicodeDecodeError as bad:
+        return f"not valid UTF-8 at byte {bad.start} (a JSON document must be UTF-8, RFC 8259)"
+    return None
+
+
 def guarded(fmt: Format, data: bytes, source: str, run: Callable[[], _T]) -> _T | Decoded:
     """``run()`` (decoding or splitting ``data``), with :func:`decode_document`'s guarantee:
     what it raises becomes a :class:`Decoded` dead-lettering the whole of ``data`` with the reason."""
@@ -232,10 +244,9 @@ def guarded(fmt: Format, data: bytes, source: str, run: Callable[[], _T]) -> _T 
     except RecursionError:
         reason = "invalid JSON: nested too deeply"
     except Exception as exc:  # a decoder bug must not lose the body
-        try:
-            data.decode()
-        except UnicodeDecodeError as bad:  # what the decoder tripped on: say so, no stack trace
-            reason = f"not valid UTF-8 at byte {bad.start} (a JSON document must be UTF-8, RFC 8259)"
+        why = not_utf8(data)
+        if why is not None:  # what the decoder tripped on: say so, no stack trace
+            reason = why
         else:
             import logging  # here: only a decoder bug logs (~3 ms of start-up otherwise)
 
@@ -924,7 +935,8 @@ _FRACTION = re.compile(r"(\.\d+)")
 def _parse_one(value: str | None) -> int | None:
     if not value:
         return None
-    text = _FRACTION.sub(lambda m: m.group(1)[:7], value.strip().replace(" ", "T", 1))
+    # upper case: RFC 3339 (section 5.6) allows a lower-case "t" and "z", fromisoformat reads no "z"
+    text = _FRACTION.sub(lambda m: m.group(1)[:7], value.strip().replace(" ", "T", 1).upper())
     try:
         t = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -934,13 +946,46 @@ def _parse_one(value: str | None) -> int | None:
     return int(t.timestamp() * 1000)
 
 
+#: a typed view's time field: ISO-8601 text, or an epoch number (seconds or ms: :func:`epoch_ms`) that
+#: :func:`parse_times` and ``_cicd.iso_ms`` read as the instant (a record is not dead-lettered whole
+#: for a time in that form)
+TimeField: TypeAlias = str | float | None
+
+
+def epoch_ms(value: float) -> int | None:
+    """An epoch number as int ms: milliseconds past 10,000,000,000 (a time after 2286 in seconds,
+    before April 1970 in ms), else seconds; None beyond an int64 column (no usable time)."""
+    ms = value if value > 10_000_000_000 else value * 1000  # (a JSON number past ~1.8e305 s is infinite in ms)
+    return int(ms) if -_MS_RANGE <= ms < _MS_RANGE else None
+
+
+_MS_RANGE = 2**63
+
+
+def _time_ms(value: Any) -> int | None:
+    """One value of a typed time field: ISO-8601 text, or an epoch number (:func:`epoch_ms`)."""
+    if isinstance(value, str):
+        return _parse_one(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return epoch_ms(float(value))
+    return None
+
+
 def parse_times(values: pa.Array | Sequence[Any]) -> pa.Array:
     """ISO-8601 strings -> int64 ms since epoch (null where absent or unparseable).
 
     Vectorized Arrow cast first; only the values it rejects are parsed one by one.
-    Timestamps without a zone are taken as UTC.
+    Timestamps without a zone are taken as UTC. A sequence holding numbers (a typed view's
+    ``str | float`` time field given as epoch seconds or ms) is read value by value
+    (:func:`epoch_ms` for a number): only a batch that has one pays for it.
     """
-    arr = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+    if isinstance(values, pa.Array):
+        arr = values
+    else:
+        try:
+            arr = pa.array(values, pa.string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # a number among the strings
+            return pa.array([_time_ms(v) for v in values], pa.int64())
     if pa.types.is_integer(arr.type):
         return arr.cast(pa.int64())
     if arr.null_count == len(arr):  # nothing to parse (an optional field no record of the batch has)

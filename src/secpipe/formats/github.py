@@ -195,6 +195,7 @@ from secpipe.formats.base import (
     Decoded,
     RecordFormat,
     Records,
+    TimeField,
     _ndjson_line,
     uid_hasher,
     uid_prefix,
@@ -246,8 +247,8 @@ class _PR(msgspec.Struct, gc=False):
     state: str | None = None
     merged: bool | None = None
     html_url: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
+    created_at: TimeField = None
+    updated_at: TimeField = None
     head: _Ref | None = None
     base: _Ref | None = None
 
@@ -265,11 +266,11 @@ class _Run(msgspec.Struct, gc=False):
     head_branch: str | None = None
     head_sha: str | None = None
     html_url: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    run_started_at: str | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
+    created_at: TimeField = None
+    updated_at: TimeField = None
+    run_started_at: TimeField = None
+    started_at: TimeField = None
+    completed_at: TimeField = None
     run_number: int | None = None
     run_attempt: int | None = None
     runner_name: str | None = None
@@ -290,8 +291,8 @@ class _Deployment(msgspec.Struct, gc=False):
     environment: str | None = None
     state: str | None = None
     description: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
+    created_at: TimeField = None
+    updated_at: TimeField = None
     target_url: str | None = None
     creator: _User | None = None
 
@@ -315,7 +316,7 @@ class _Invitation(msgspec.Struct, gc=False):
     login: str | None = None
     email: str | None = None
     role: str | None = None
-    created_at: str | None = None
+    created_at: TimeField = None
 
 
 class _Perm(msgspec.Struct, gc=False):
@@ -332,8 +333,8 @@ class _Changes(msgspec.Struct, gc=False):
 class _Rule(msgspec.Struct, gc=False):
     id: Any = None
     name: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
+    created_at: TimeField = None
+    updated_at: TimeField = None
 
 
 class _Package(msgspec.Struct, gc=False):
@@ -387,8 +388,8 @@ class _Advisory(msgspec.Struct, gc=False):
     epss: _Epss | None = None
     cwes: list[_Cwe] | None = None
     references: list[_Url] | None = None
-    published_at: str | None = None
-    updated_at: str | None = None
+    published_at: TimeField = None
+    updated_at: TimeField = None
 
 
 class _Dependency(msgspec.Struct, gc=False):
@@ -428,11 +429,11 @@ class _Alert(msgspec.Struct, gc=False):
     number: int | None = None
     state: str | None = None
     html_url: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    fixed_at: str | None = None
-    dismissed_at: str | None = None
-    resolved_at: str | None = None
+    created_at: TimeField = None
+    updated_at: TimeField = None
+    fixed_at: TimeField = None
+    dismissed_at: TimeField = None
+    resolved_at: TimeField = None
     secret_type: str | None = None
     secret_type_display_name: str | None = None
     resolution: str | None = None
@@ -464,7 +465,7 @@ _Primary = _Times | list[Any] | str | int | float | bool | None
 
 class _HeadCommit(msgspec.Struct, gc=False):
     id: str | None = None
-    timestamp: str | None = None
+    timestamp: TimeField = None
 
 
 class _HookBase(msgspec.Struct, gc=False):
@@ -1106,7 +1107,10 @@ def _scan_fields(struct: Any, prefix: str, spec: list[tuple[str, str]], code: li
 
 
 _SCAN_TYPES: dict[str, Any] = {}
-_SCALAR_MODES: dict[tuple[type, ...], str] = {(mi.StrType,): "s", (mi.BoolType,): "B", (mi.IntType,): "i", (mi.AnyType,): "A"}
+_SCALAR_MODES: dict[tuple[type, ...], str] = {(mi.StrType,): "s", (mi.BoolType,): "B", (mi.IntType,): "i", (mi.AnyType,): "A",
+                                              # a TimeField as a string: a payload with an epoch number there is
+                                              # irregular to the scan, so msgspec's typed view reads it
+                                              (mi.StrType, mi.FloatType): "s", (mi.FloatType, mi.StrType): "s"}
 
 
 def _scan_plan() -> tuple[list[tuple[str, str]], dict[str, str], frozenset[str]]:

@@ -44,7 +44,8 @@ Times: ``created_at``/``time``/``finished_at``/``status_changed_at`` (a webhook 
 kind: its ``object_attributes``' update or creation time, else a job hook's
 ``build_finished_at``/``build_started_at``/``build_created_at``, else a release's top-level
 ``created_at``) in any of GitLab's
-formats (ISO, ``YYYY-MM-DD hh:mm:ss UTC``, ``+0200`` offsets); records without one get the
+formats (ISO, ``YYYY-MM-DD hh:mm:ss UTC``, ``+0200`` offsets) or as an epoch number (seconds, or ms
+past 1e10: the record decoded by msgspec, the native walk declines it); records without one get the
 receipt time (labelled). A JSON object of none of these shapes is dead-lettered.
 
 Performance: a batch of 64 or more records that are all webhooks is walked by the native
@@ -65,7 +66,7 @@ import msgspec
 
 from secpipe.formats import _cicd as c
 from secpipe.formats import _fast, _gitlab_native, _gitlab_system
-from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, const
+from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, TimeField, const
 
 _NO_RAW = msgspec.Raw(b"")
 
@@ -99,9 +100,9 @@ class _Attrs(msgspec.Struct, gc=False):
     source_branch: str | None = None
     target_branch: str | None = None
     url: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    finished_at: str | None = None
+    created_at: TimeField = None
+    updated_at: TimeField = None
+    finished_at: TimeField = None
     duration: float | None = None
 
 
@@ -166,10 +167,10 @@ class _Rec(msgspec.Struct, gc=False):
     deployment_id: int | str | None = None
     environment: str | None = None
     short_sha: str | None = None
-    status_changed_at: str | None = None
-    build_created_at: str | None = None  # job ("build") hooks: times at the top, no object_attributes
-    build_started_at: str | None = None
-    build_finished_at: str | None = None
+    status_changed_at: TimeField = None
+    build_created_at: TimeField = None  # job ("build") hooks: times at the top, no object_attributes
+    build_started_at: TimeField = None
+    build_finished_at: TimeField = None
 
 
 _REC = msgspec.json.Decoder(_Rec)

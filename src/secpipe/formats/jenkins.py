@@ -34,7 +34,8 @@ Notification plugin sends each phase with that phase's own time in ``build.times
 ``JobListener``: COMPLETED is start + duration already, FINALIZED the finalization time), which
 is the event time; ``job.last_run_time`` is the start where the phase tells it (STARTED,
 COMPLETED). Older plugin versions wrote the build's start as a string (``...ss.S+00:00``, ``S``
-unpadded milliseconds) with the duration: read like the API's.
+unpadded milliseconds) with the duration: read like the API's. A ``timestamp`` written as a float is
+the same ms (truncated); Blue Ocean's ``startTime`` as an epoch number is seconds or ms (``_cicd.iso_ms``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ import msgspec
 import pyarrow as pa
 
 from secpipe.formats import _cicd as c
-from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records
+from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, TimeField
 
 
 class _Cause(msgspec.Struct, gc=False):
@@ -72,7 +73,7 @@ class _Build(msgspec.Struct, gc=False):
     status: str | None = None
     full_url: str | None = None
     url: str | None = None
-    timestamp: int | str | None = None
+    timestamp: int | float | str | None = None
     duration: int | None = None
     queue_id: int | None = None
     scm: _Scm | None = None
@@ -93,7 +94,7 @@ class _Rec(msgspec.Struct, gc=False):
     id: str | None = None
     result: str | None = None
     building: bool | None = None
-    timestamp: int | None = None
+    timestamp: int | float | None = None
     duration: int | None = None
     fullDisplayName: str | None = None
     displayName: str | None = None
@@ -103,7 +104,7 @@ class _Rec(msgspec.Struct, gc=False):
     actions: list[_Action | None] | None = None
     # Blue Ocean REST API run (``/blue/rest/organizations/o/pipelines/p/runs/N/``)
     state: str | None = None
-    startTime: str | None = None
+    startTime: TimeField = None
     durationInMillis: int | None = None
     pipeline: str | None = None
     causes: list[_Cause | None] | None = None
@@ -298,7 +299,7 @@ class Jenkins(RecordFormat):
 _PLUGIN_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{1,3})(Z|[+-]\d\d:?\d\d)")
 
 
-def _plugin_times(b: _Build, phase: str) -> tuple[int | None, int | None]:
+def _plugin_times(b: _Build, phase: str) -> tuple[float | None, float | None]:
     """(build start, event time) of a Notification plugin payload.
 
     The plugin's ``JobListener`` sends each phase with its own time in ``build.timestamp`` (ms):
@@ -316,10 +317,10 @@ def _plugin_times(b: _Build, phase: str) -> tuple[int | None, int | None]:
         return start, _end(start, b.duration, phase in ("COMPLETED", "FINALIZED"))
     if ts is None:
         return None, None
-    return {"STARTED": ts, "COMPLETED": ts - (b.duration or 0)}.get(phase), ts
+    return {"STARTED": ts, "COMPLETED": ts - (b.duration or 0)}.get(phase), ts  # (a float: ms, truncated in the column)
 
 
-def _end(start: int | None, duration: int | None, finished: bool) -> int | None:
+def _end(start: float | None, duration: int | None, finished: bool) -> float | None:
     """A build's event time: its start, plus its duration once it is finished."""
     return start + (duration or 0) if start is not None and finished else start
 
@@ -383,9 +384,10 @@ def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: 
     (jobs, descs, users, numbers, started, durations, results, phases, finished, acts, states, times) = (
         list(col) for col in zip(*facts, strict=True)
     )
-    if any(type(v) is int and not _INT64_MIN <= v <= _INT64_MAX for v in (*started, *durations, *times)):
-        # a time or duration beyond the int64 column (JSON ints have no bound): none, as iso_ms reads one
-        started, durations, times = ([None if type(v) is int and not _INT64_MIN <= v <= _INT64_MAX else v
+    if any(v is not None and not _INT64_MIN <= v <= _INT64_MAX for v in (*started, *durations, *times)):
+        # a time or duration beyond the int64 column (JSON ints have no bound, a float ms is truncated
+        # into it): none, as iso_ms reads one
+        started, durations, times = ([None if v is not None and not _INT64_MIN <= v <= _INT64_MAX else v
                                       for v in col] for col in (started, durations, times))  # fmt: skip
     status = [_STATUS.get(x) if x else None for x in results]
     cols = {

@@ -17,7 +17,8 @@ req_id, request_context, intermediate_results; input/result may be absent (erase
 undefined). The decision-log plugin POSTs gzip JSON arrays; the console logger writes one
 object per line with logrus' ``msg``/``level``/``time`` added.
 
-Mapping: ``timestamp`` -> ``time``; decision from ``result`` (``true``/``false``, an object's
+Mapping: ``timestamp`` (RFC 3339, or an epoch number: ``base.epoch_ms``) -> ``time``; decision from
+``result`` (``true``/``false``, an object's
 ``allow``/``allowed`` boolean, or a Kubernetes AdmissionReview's ``response.allowed``) ->
 ``authorizations[0].decision`` ("allowed"/"denied"), ``action_id`` / ``action`` and
 ``disposition_id`` (Allowed 1 / Blocked 2); results that are not a yes/no answer keep action
@@ -60,6 +61,7 @@ from secpipe.formats._findings import CheckedTopFormat, TopLevel, nest, singleto
 from secpipe.formats.base import (
     Decoded,
     Records,
+    TimeField,
     base_columns,
     event_uids,
     parse_times,
@@ -76,7 +78,7 @@ class _Decision(msgspec.Struct):
     decision_id: str | None = None
     path: str | None = None
     query: str | None = None
-    timestamp: str | None = None
+    timestamp: TimeField = None
     requested_by: str | None = None
     revision: str | None = None
     bundles: dict[str, _Bundle] | None = None
@@ -265,7 +267,7 @@ class Opa(CheckedTopFormat):
         act = pa.array([_activity(m, d.input) for m, d in zip(methods, ds, strict=True)], pa.int32())
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
-            times_ms=parse_times(strs([d.timestamp for d in ds])), raws=raws, activity_id=act, severity_id=1,
+            times_ms=parse_times([d.timestamp for d in ds]), raws=raws, activity_id=act, severity_id=1,
         )  # fmt: skip
         revs = [
             ",".join(f"{k}@{b.revision}" for k, b in sorted(d.bundles.items()) if b.revision) if d.bundles else d.revision

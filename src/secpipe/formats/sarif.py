@@ -92,6 +92,7 @@ from secpipe.formats._sarif_ids import CweTaxonomy, fallback_uids, fingerprints
 from secpipe.formats.base import (
     Decoded,
     Strict,
+    TimeField,
     base_columns,
     const,
     decode_strict,
@@ -146,8 +147,8 @@ class _Artifact(msgspec.Struct):
 
 
 class _Invocation(msgspec.Struct):
-    startTimeUtc: str | None = None
-    endTimeUtc: str | None = None
+    startTimeUtc: TimeField = None
+    endTimeUtc: TimeField = None
 
 
 class _Run(msgspec.Struct):

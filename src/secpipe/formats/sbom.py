@@ -122,10 +122,12 @@ from secpipe.formats.base import (
     BOM,
     Decoded,
     Strict,
+    TimeField,
     base_columns,
     const,
     decode_strict,
     event_uids,
+    not_utf8,
     parse_times,
     to_batch,
     uid_prefix,
@@ -226,7 +228,7 @@ class _Tools(msgspec.Struct, gc=False):
 
 
 class _Meta(msgspec.Struct, gc=False):
-    timestamp: str | None = None
+    timestamp: TimeField = None
     tools: list[_Tool] | _Tools | None = None
     component: Component | None = None
 
@@ -384,8 +386,13 @@ class Sbom(ReportFormat):
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one SBOM document: only its top-level keys are read first (the component
         inventory, often most of the bytes, is neither compacted nor decoded unless there are
-        vulnerabilities to resolve)."""
+        vulnerabilities to resolve). A document that is not UTF-8 is dead-lettered whole (RFC 8259
+        section 8.1), on both decode paths: its parts are not read (the native walk and msgspec
+        would meet its bad bytes at different places, or not at all in parts neither decodes)."""
+        why = not_utf8(data)  # (one pass without a copy for an ASCII document; the byte counted in the file)
         data = data.removeprefix(BOM)  # a UTF-8 byte-order mark (PowerShell, some Windows tools) is not content
+        if why is not None:
+            return self.dead(why, source, data)
         with paused_gc():
             # a BOM with vulnerabilities is compacted and checked natively in one pass (its top level
             # then decoded from the compact text, and its vulnerabilities split in the same pass)

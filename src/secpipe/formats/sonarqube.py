@@ -20,7 +20,7 @@ key, or a component the page lists with a qualifier other than FIL/UTS), gets no
 ``textRange``/``line`` -> lines and offsets; ``project`` -> ``resources[0]``;
 ``author``/``assignee`` -> ``affected_code[0].owner`` / ``assignee``;
 ``creationDate``/``updateDate``/``closeDate`` -> ``finding_info`` created/modified/last_seen
-and ``time`` (update, else creation).
+and ``time`` (update, else creation); an epoch number there is read as seconds or ms (``base.epoch_ms``).
 
 Hotspots: ``ruleKey`` as the rule; ``vulnerabilityProbability`` (HIGH/MEDIUM/LOW) as severity;
 ``securityCategory`` -> ``vulnerabilities[0].category``; ``status`` TO_REVIEW New, REVIEWED +
@@ -58,6 +58,7 @@ from secpipe.formats._findings import (
 )
 from secpipe.formats.base import (
     Decoded,
+    TimeField,
     base_columns,
     event_uids,
     int32_or_none,
@@ -113,9 +114,9 @@ class _Issue(msgspec.Struct):
     tags: list[str] | None = None
     type: str | None = None
     impacts: list[_Impact] | None = None
-    creationDate: str | None = None
-    updateDate: str | None = None
-    closeDate: str | None = None
+    creationDate: TimeField = None
+    updateDate: TimeField = None
+    closeDate: TimeField = None
 
 
 _MAPPED = frozenset({
@@ -284,8 +285,8 @@ class SonarQube(ReportFormat):
         paths: dict[str, str | None],
     ) -> pa.RecordBatch:
         sev = pa.array(_per_issue(iss, _severity, _severity_key), pa.int32())
-        created = parse_times(strs([i.creationDate for i in iss]))
-        updated = parse_times(strs([i.updateDate for i in iss]))
+        created = parse_times([i.creationDate for i in iss])
+        updated = parse_times([i.updateDate for i in iss])
         cols = base_columns(
             _CLS, kind=self.name, product=self.product, vendor=self.vendor,
             uids=event_uids(self.name, raws, [str(o) for o in ords]),
@@ -330,7 +331,7 @@ class SonarQube(ReportFormat):
             "finding_info.types": pa.array(types, pa.list_(S)),
             "finding_info.created_time": created,
             "finding_info.modified_time": updated,
-            "finding_info.last_seen_time": parse_times(strs([i.closeDate for i in iss])),
+            "finding_info.last_seen_time": parse_times([i.closeDate for i in iss]),
             "finding_info.analytic.uid": rules,
             # a Rule only where the issue names its rule (an analytic needs a name or uid, OCSF 1.8.0)
             "finding_info.analytic.type_id": pc.if_else(pc.is_valid(rules), pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
