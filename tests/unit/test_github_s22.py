@@ -7,6 +7,9 @@ The contracts (``formats/base.py``, ``formats/_cicd.py``, ``formats/github.py``)
 - ``_cicd.leaves_batch`` of one row keeps a leaf's one-row column and a ``resources`` column for the
   next row with the same value: a batch is the one built without that (cold, warm, or after the
   store was cleared when full).
+- ``schema.ocsf.assemble`` of a one-row batch keeps what conforming a column a format kept
+  (``ocsf.keep``) and building an object's struct of such columns gave, by their identity: a batch
+  is the one assembled without that memo (cold, warm, or after it was cleared when full).
 - ``GitHub.split_records`` of a body that is one compact JSON object in UTF-8 gives what
   ``RecordFormat.split_records`` gives (records, offsets, dead letters, count) without the split;
   any other body goes the split's way.
@@ -14,6 +17,7 @@ The contracts (``formats/base.py``, ``formats/_cicd.py``, ``formats/github.py``)
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import types
@@ -26,6 +30,7 @@ import pytest
 from secpipe.formats import _cicd, base, github
 from secpipe.formats.base import RecordFormat, base_columns, small_base_columns
 
+ocsf = importlib.import_module("secpipe.schema.ocsf")  # (the package's ``ocsf`` is a function)
 CORPUS = Path(__file__).resolve().parents[3] / "shared/data/real/octokit-webhooks/payload-examples/api.github.com"
 PAYLOADS = [json.loads(f.read_bytes()) for f in sorted(CORPUS.glob("*/*.json"))]
 CLASSES = ("api_activity", "scheduled_job_activity", "vulnerability_finding", "detection_finding", "entity_management",
@@ -74,6 +79,14 @@ def _reference(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(_cicd, "_one_resources", resources)
     monkeypatch.setattr(github.GitHub, "split_records", RecordFormat.split_records)
+    monkeypatch.setattr(ocsf, "_KEPT", _NoMemo())
+
+
+class _NoMemo(dict):  # type: ignore[type-arg]
+    """``ocsf._KEPT`` that never holds a column (so assemble remembers nothing)."""
+
+    def get(self, *args: Any) -> None:  # type: ignore[override]
+        return None
 
 
 def _bodies() -> list[bytes]:
@@ -92,8 +105,13 @@ def test_one_payload_batches_are_the_reference(monkeypatch: pytest.MonkeyPatch, 
     assert len(_cicd._ONES) > 0
     _cicd._ONES.clear()
     _cicd._ONES.update({("x", "y", int, i): pa.array([i]) for i in range(_cicd._ONES_MAX)})
+    ocsf._KEPT.clear()
+    ocsf._ONE_ROW.clear()
+    dummies = [pa.array([i]) for i in range(ocsf._KEPT_MAX)]
+    ocsf._KEPT.update({id(a): a for a in dummies})
     full = [fmt.decode(b, "http:/github/webhook") for b in bodies]  # the store cleared on the first new value
     assert not any(k[0] == "x" for k in _cicd._ONES)
+    assert not any(ocsf.kept(a) for a in dummies)
     with monkeypatch.context() as mp:
         _reference(mp)
         ref = [fmt.decode(b, "http:/github/webhook") for b in bodies]

@@ -41,7 +41,7 @@ from secpipe.formats.base import (
     to_batch,
     uid_column,
 )
-from secpipe.schema.ocsf import SchemaError, arrow_type
+from secpipe.schema.ocsf import SchemaError, arrow_type, keep
 
 _STR = pa.string()
 
@@ -399,7 +399,7 @@ def _one_resources(cls: str, vals: Sequence[Any]) -> pa.Array:
             got = pa.array(vals, _type(cls, "resources"))
         if len(_ONES) >= _ONES_MAX:
             _ONES.clear()
-        _ONES[key] = got
+        _ONES[key] = got = keep(got)
     return got
 
 
@@ -410,7 +410,7 @@ def _one_row(cls: str, path: str, value: str | int) -> pa.Array:
     key = (cls, path, type(value), value)
     got = _ONES.get(key)
     if got is None:
-        got = pa.array([value], _type(cls, path))
+        got = keep(pa.array([value], _type(cls, path)))  # (assemble remembers what it makes of it)
         if len(_ONES) >= _ONES_MAX:
             _ONES.clear()
         _ONES[key] = got

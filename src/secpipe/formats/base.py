@@ -47,6 +47,8 @@ from secpipe.schema.ocsf import (
     class_caption,
     class_uid,
     enum_captions,
+    keep,
+    kept,
 )
 
 Framing = Literal["lines", "document"]
@@ -1148,6 +1150,9 @@ def small_base_columns(
     once per such key by :func:`base_columns` itself (:func:`_fixed_columns`); the receipt time and
     its label of a row without a time of its own in Python (no kernel call)."""
     head, version, tail = _fixed_columns(class_name, kind, product, vendor, tuple(activity), tuple(severity))
+    if not kept(version):  # (assemble's memo of kept columns was cleared since they were made)
+        for arr in (version, *(a for _, a in head), *(a for _, a in tail)):
+            keep(arr)
     labels = None
     if None in times:
         received = int(time.time() * 1000)
@@ -1185,7 +1190,8 @@ def _fixed_columns(class_name: str, kind: str, product: str, vendor: str | None,
     names = list(cols)
     at = names.index("time")
     assert names[at : at + 2] == ["time", "time_dt"] and tuple(names[at + 2 :]) == _AFTER_TIME, names
-    return tuple((k, cols[k]) for k in names[:at]), cols["metadata.version"], tuple((k, cols[k]) for k in _AFTER_TIME[2:])
+    return (tuple((k, keep(cols[k])) for k in names[:at]), keep(cols["metadata.version"]),
+            tuple((k, keep(cols[k])) for k in _AFTER_TIME[2:]))  # fmt: skip
 
 
 def _int32(arr: pa.Array) -> pa.Array:

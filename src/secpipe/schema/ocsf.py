@@ -455,10 +455,17 @@ def assemble(class_name: str, columns: dict[str, pa.Array | pa.ChunkedArray]) ->
         if want is not None and type(value) is not pa.ChunkedArray and value.type == want:
             arr = value  # the common case: a leaf of the type OCSF wants already
         else:
-            arr, nested = _conform(class_name, path, value)
-            if nested:
-                for prof, steps in _nested_profiles(class_name, path, arr.type):
-                    masks.setdefault(prof, []).append(_rows_with(arr, steps))
+            kept = _KEPT.get(id(value)) is value
+            seen = _ONE_ROW.get((class_name, path, id(value))) if kept else None
+            if seen is None:
+                arr, nested = _conform(class_name, path, value)
+                rows = [(prof, _rows_with(arr, steps)) for prof, steps in _nested_profiles(class_name, path, arr.type)] if nested else []
+                if kept:
+                    _ONE_ROW[class_name, path, id(value)] = (value, keep(arr), rows)
+            else:
+                _, arr, rows = seen
+            for prof, mask in rows:
+                masks.setdefault(prof, []).append(mask)
         if n < 0:
             n = len(arr)
         elif len(arr) != n:
@@ -474,12 +481,50 @@ def assemble(class_name: str, columns: dict[str, pa.Array | pa.ChunkedArray]) ->
                                       names=top.names)  # fmt: skip
 
 
+#: columns a format gives again to later batches (``keep``), by id; and what conforming such a column
+#: (with its rows' profile masks) or building an object's struct of such children gave (``_ONE_ROW``):
+#: a one-payload batch whose leaves are columns a format kept (``_cicd._ONES``, ``base._fixed_columns``)
+#: is not conformed and built again. Each entry holds the objects its key names (their ids stay theirs
+#: while it lives); only kept columns are remembered, so a batch of new values adds nothing.
+_KEPT: dict[int, pa.Array] = {}
+_ONE_ROW: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_KEPT_MAX = 16384
+
+
+def kept(arr: pa.Array) -> bool:
+    """Whether ``arr`` is marked by :func:`keep` (and not cleared since)."""
+    return _KEPT.get(id(arr)) is arr
+
+
+def keep(arr: pa.Array) -> pa.Array:
+    """``arr``, marked as a column its format gives again to later batches (a one-row column of a
+    value seen before): :func:`assemble` then remembers what it makes of it (at most ``_KEPT_MAX``
+    columns, then both are cleared)."""
+    if len(_KEPT) >= _KEPT_MAX:
+        _KEPT.clear()
+        _ONE_ROW.clear()
+    _KEPT[id(arr)] = arr
+    return arr
+
+
 def _build(node: _Node, leaves: list[pa.Array], n: int) -> pa.Array:
     """The struct column of ``node`` over the batch's ``leaves`` (:func:`assemble`). A module
     function, not a closure: a recursive closure over ``leaves`` is a reference cycle, which kept
     every batch's columns alive until the cycle collector ran (peak RSS of the 200 MB CloudTrail
     ingest 330 -> 600 MB; ``tests/unit/test_memory_cycles.py``)."""
     arrays = [leaves[x] if type(x) is int else _build(x, leaves, n) for x in node.items]
+    if n == 1 and all(_KEPT.get(id(a)) is a for a in arrays):  # kept children: their struct made once (_ONE_ROW)
+        key = (id(node), *map(id, arrays))
+        seen = _ONE_ROW.get(key)
+        if seen is not None:
+            return seen[-1]  # type: ignore[no-any-return]
+        built = keep(_struct_of(node, arrays, n))
+        _ONE_ROW[key] = (node, *arrays, built)
+        return built
+    return _struct_of(node, arrays, n)
+
+
+def _struct_of(node: _Node, arrays: list[pa.Array], n: int) -> pa.Array:
     for a in arrays:  # the common case inline: a field never null makes every row an object
         if a.null_count == 0 and a.type.id not in _LIST_IDS:
             return pa.StructArray.from_arrays(arrays, names=node.names)
