@@ -311,7 +311,7 @@ fn lines(data: &[u8], newlines: &[usize]) -> Vec<(usize, usize)> {
 
 /// The action line and documents when the lines alternate one same action line and a document.
 fn uniform(data: &[u8], lines: &[(usize, usize)]) -> Option<((usize, usize), Vec<(usize, usize)>)> {
-    if lines.is_empty() || lines.len() % 2 != 0 {
+    if lines.is_empty() || !lines.len().is_multiple_of(2) {
         return None;
     }
     let (hs, he) = lines[0];

@@ -699,15 +699,15 @@ impl HookScanner {
         if self.last.get(slot).is_none_or(Option::is_none) {
             return Ok(none);
         }
-        for v in self.last.get(slot + 1..slot + 4).unwrap_or(&[]).iter().flatten() {
-            let v = v.bind(py);
-            let parsed = v.cast::<PyString>().ok().and_then(|s| s.to_str().ok()).and_then(iso_seconds);
-            return Ok(match parsed {
-                Some(secs) => (secs * 1000).into_pyobject(py)?.into_any(),
-                None => PyBool::new(py, false).to_owned().into_any(),
-            });
-        }
-        Ok(none)
+        // the first set one decides
+        let Some(v) = self.last.get(slot + 1..slot + 4).unwrap_or(&[]).iter().flatten().next() else {
+            return Ok(none);
+        };
+        let parsed = v.bind(py).cast::<PyString>().ok().and_then(|s| s.to_str().ok()).and_then(iso_seconds);
+        Ok(match parsed {
+            Some(secs) => (secs * 1000).into_pyobject(py)?.into_any(),
+            None => PyBool::new(py, false).to_owned().into_any(),
+        })
     }
 
     /// ``_cicd.iso_ms`` of ``text`` when it is ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``+HH:MM``/``-HH:MM``

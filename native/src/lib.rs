@@ -69,7 +69,7 @@ impl Col {
     }
 
     fn bit(&mut self, set: bool) {
-        if self.len % 8 == 0 {
+        if self.len.is_multiple_of(8) {
             self.valid.push(0);
         }
         if set {
