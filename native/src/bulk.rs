@@ -38,6 +38,12 @@ struct Masks {
     newline: u64,
 }
 
+/// The bytes a block is compared with: quote, backslash, `{`, `}`, newline, and the bit that
+/// folds `[` and `]` onto `{` and `}` (0x5b | 0x20 = 0x7b, 0x5d | 0x20 = 0x7d: with it set, a
+/// byte equals `{` only when it is `{` or `[`).
+#[cfg(target_arch = "x86_64")]
+const NEEDLES: [u8; 6] = [b'"', b'\\', b'{', b'}', b'\n', 0x20];
+
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn masks(block: &[u8; 64]) -> Masks {
@@ -46,17 +52,7 @@ fn masks(block: &[u8; 64]) -> Masks {
     // (64 bytes) without alignment requirements
     unsafe {
         let ptr = block.as_ptr();
-        let splat = |c: u8| _mm_set1_epi8(c as i8);
-        // `{` and `[` (0x7b, 0x5b) are the bytes whose value with bit 0x20 set is `{`; `}` and
-        // `]` the same for `}`
-        let (q, s, o, c, n, case) = (
-            splat(b'"'),
-            splat(b'\\'),
-            splat(b'{'),
-            splat(b'}'),
-            splat(b'\n'),
-            splat(0x20),
-        );
+        let [q, s, o, c, n, case] = NEEDLES.map(|c| _mm_set1_epi8(c as i8));
         let mut m = Masks::default();
         for k in 0..4 {
             let v = _mm_loadu_si128(ptr.add(16 * k) as *const __m128i);
@@ -82,15 +78,7 @@ fn masks(block: &[u8; 64]) -> Masks {
 unsafe fn masks_avx2(block: &[u8; 64]) -> Masks {
     use std::arch::x86_64::*;
     let ptr = block.as_ptr();
-    let splat = |c: u8| _mm256_set1_epi8(c as i8);
-    let (q, s, o, c, n, case) = (
-        splat(b'"'),
-        splat(b'\\'),
-        splat(b'{'),
-        splat(b'}'),
-        splat(b'\n'),
-        splat(0x20),
-    );
+    let [q, s, o, c, n, case] = NEEDLES.map(|c| _mm256_set1_epi8(c as i8));
     // SAFETY: the loads read 2 x 32 bytes of `block` (64 bytes) without alignment requirements
     let (lo, hi) = unsafe {
         (
