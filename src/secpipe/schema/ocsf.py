@@ -455,12 +455,12 @@ def assemble(class_name: str, columns: dict[str, pa.Array | pa.ChunkedArray]) ->
         if want is not None and type(value) is not pa.ChunkedArray and value.type == want:
             arr = value  # the common case: a leaf of the type OCSF wants already
         else:
-            kept = _KEPT.get(id(value)) is value
-            seen = _ONE_ROW.get((class_name, path, id(value))) if kept else None
+            remembered = kept(value)
+            seen = _ONE_ROW.get((class_name, path, id(value))) if remembered else None
             if seen is None:
                 arr, nested = _conform(class_name, path, value)
                 rows = [(prof, _rows_with(arr, steps)) for prof, steps in _nested_profiles(class_name, path, arr.type)] if nested else []
-                if kept:
+                if remembered:
                     _ONE_ROW[class_name, path, id(value)] = (value, keep(arr), rows)
             else:
                 _, arr, rows = seen
@@ -513,7 +513,7 @@ def _build(node: _Node, leaves: list[pa.Array], n: int) -> pa.Array:
     every batch's columns alive until the cycle collector ran (peak RSS of the 200 MB CloudTrail
     ingest 330 -> 600 MB; ``tests/unit/test_memory_cycles.py``)."""
     arrays = [leaves[x] if type(x) is int else _build(x, leaves, n) for x in node.items]
-    if n == 1 and all(_KEPT.get(id(a)) is a for a in arrays):  # kept children: their struct made once (_ONE_ROW)
+    if n == 1 and all(map(kept, arrays)):  # kept children: their struct made once (_ONE_ROW)
         key = (id(node), *map(id, arrays))
         seen = _ONE_ROW.get(key)
         if seen is not None:
