@@ -4,7 +4,8 @@ A managed cluster's audit trail reaches a team through its cloud's log service, 
 Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stream:
 
 - **Azure Monitor** resource logs of AKS (``category`` ``kube-audit`` / ``kube-audit-admin``)
-  carry the apiserver's audit Event as a JSON string in ``properties.log``. The Event is
+  carry the apiserver's audit Event as a JSON string in ``properties.log`` (or as the object a
+  shipper that decoded it leaves there). The Event is
   unwrapped and mapped as any other (the wrapper is transport metadata; ``raw_data`` and the
   event uid are the Event's, as CloudTrail's EventBridge unwrapping does).
 - **Google Cloud Audit Logs** ``LogEntry`` records (``protoPayload`` of type AuditLog; GKE's
@@ -12,12 +13,14 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   and the activity (its last word: create/insert Create, get/list/watch Read,
   update/patch/set Update, delete Delete, else Other), ``serviceName`` -> ``api.service.name``,
   ``authenticationInfo.principalEmail`` -> ``actor.user`` (name and email),
-  ``requestMetadata.callerIP``/``callerSuppliedUserAgent`` -> ``src_endpoint.ip`` /
-  ``http_request.user_agent``, ``resourceName`` -> ``resources[0]`` (type = ``resource.type``),
+  ``requestMetadata.callerIp`` (the proto's JSON name; ``callerIP`` also read)/``callerSuppliedUserAgent``
+  -> ``src_endpoint.ip`` / ``http_request.user_agent``, ``resourceName`` -> ``resources[0]`` (type = ``resource.type``),
   ``authorizationInfo[]`` -> ``authorizations[]`` (granted -> "allowed"/"denied", the
   permission as ``policy.name``), ``status`` (google.rpc.Status: code 0 or absent Success,
   else Failure) -> status, code and message, ``insertId`` -> ``metadata.original_event_uid``,
-  ``severity`` -> ``severity_id``, ``resource.labels.project_id`` -> ``cloud.project_uid``.
+  ``severity`` -> ``severity_id``, ``resource.labels.project_id`` -> ``cloud.project_uid``. The payload's members not placed
+  (``request``, ``response``, ``metadata``, ``requestMetadata.requestAttributes``, ...) stay in
+  ``unmapped.protoPayload``.
 - **Azure Monitor** Activity Log and other resource-log records (``operationName`` with
   ``category``/``resourceId``) -> API Activity: ``operationName`` -> ``api.operation`` (its
   last segment write Update, delete Delete, read Read, action Other) and its provider
@@ -75,6 +78,14 @@ _AZ_MAPPED = frozenset({"time", "operationName", "resultType", "callerIpAddress"
                         "resourceId"})  # fmt: skip
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ANY = msgspec.json.Decoder()
+_ENC = msgspec.json.Encoder().encode
+#: AuditLog keys placed whole (``@type`` names the payload's type, as an Event's ``kind``), and
+#: the members placed of the objects whose other members stay in ``unmapped.protoPayload``
+_PP_PLACED = frozenset({"@type", "methodName", "serviceName", "resourceName"})
+_PP_MEMBERS = (("authenticationInfo", frozenset({"principalEmail"})),
+               ("requestMetadata", frozenset({"callerIp", "callerIP", "callerSuppliedUserAgent"})),
+               ("status", frozenset({"code", "message"})))  # fmt: skip
+_AUTHZ_PLACED = frozenset({"granted", "permission", "resource"})
 
 
 def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decoded:
@@ -87,9 +98,9 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
             keep.append(d)
             continue
         log = doc.get("properties", {}).get("log") if isinstance(doc.get("properties"), dict) else None
-        if isinstance(log, str) and isinstance(cat := doc.get("category"), str) and cat in _KUBE_AUDIT:
-            try:
-                inner.raws.append(msgspec.json.format(log.encode(), indent=-1))
+        if isinstance(log, str | dict) and isinstance(cat := doc.get("category"), str) and cat in _KUBE_AUDIT:
+            try:  # the Event as a JSON string (as Azure writes it), or as the object a shipper decoded it to
+                inner.raws.append(msgspec.json.format(log.encode(), indent=-1) if isinstance(log, str) else _ENC(log))
                 inner.locs.append((d.source, d.offset))
             except msgspec.DecodeError:
                 keep.append(d)
@@ -162,11 +173,12 @@ def _unknown_endpoint(ips: list[str | None]) -> dict[str, Any]:
 
 
 def _batch(fmt: str, raws: list[bytes], times: list[str | None], acts: list[int], sev: list[int],
-           product: str, vendor: str, cols: dict[str, Any], mapped: frozenset[str]) -> pa.RecordBatch:
+           product: str, vendor: str, cols: dict[str, Any], mapped: frozenset[str],
+           unmapped: pa.Array | None = None) -> pa.RecordBatch:
     base = base_columns("api_activity", kind=fmt, product=product, vendor=vendor, uids=event_uids(fmt, raws),
                         times_ms=parse_times(pa.array(times, S)), raws=raws, activity_id=pa.array(acts, pa.int32()),
                         severity_id=pa.array(sev, pa.int32()))  # fmt: skip
-    base["unmapped"] = unmapped_json([_TOP.decode(r) for r in raws], mapped)
+    base["unmapped"] = unmapped_json([_TOP.decode(r) for r in raws], mapped) if unmapped is None else unmapped
     for k, v in cols.items():
         base[k] = v if isinstance(v, pa.Array) else pa.array(v, pa.int32() if k == "status_id" else S)
     return to_batch("api_activity", base)
@@ -179,6 +191,7 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
     code = [s.get("code") if isinstance(s.get("code"), int) else None for s in status]
     who = [_s(_d(p.get("authenticationInfo")).get("principalEmail")) for p in pp]
     meta = [_d(p.get("requestMetadata")) for p in pp]
+    ips = [_s(m.get("callerIp")) or _s(m.get("callerIP")) for m in meta]  # callerIp: the proto's JSON name
     authz = [[{"decision": "allowed" if a.get("granted") else "denied", "policy": {"name": _s(a.get("permission")),
                                                                                    "desc": _s(a.get("resource"))}}
               for a in p.get("authorizationInfo") or () if isinstance(a, dict)] or None
@@ -190,8 +203,8 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
         "metadata.original_event_uid": [_s(d.get("insertId")) for d in docs],
         "actor.user.name": who,
         "actor.user.email_addr": [w if w and "@" in w else None for w in who],
-        "src_endpoint.ip": [_s(m.get("callerIP")) for m in meta],
-        **_unknown_endpoint([_s(m.get("callerIP")) for m in meta]),
+        "src_endpoint.ip": ips,
+        **_unknown_endpoint(ips),
         "http_request.user_agent": [_s(m.get("callerSuppliedUserAgent")) for m in meta],
         "resources": pa.array([[{"type": _s(_d(d.get("resource")).get("type")), "name": _s(p.get("resourceName")),
                                  "uid": None}] if _s(p.get("resourceName")) else None
@@ -207,7 +220,34 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
     acts = [_GCP_ACT.get(_last_word(m), 99) for m in method]
     sev = [_GCP_SEV.get(str(d.get("severity", "")).upper(), 1) for d in docs]
     times = [_s(d.get("timestamp")) or _s(d.get("receiveTimestamp")) for d in docs]
-    return _batch(fmt, raws, times, acts, sev, "Google Cloud Audit Logs", "Google", cols, _GCP_MAPPED)
+    unmapped = []
+    for raw, p in zip(raws, pp, strict=True):
+        top = _TOP.decode(raw)
+        extra: dict[str, Any] = {k: top[k] for k in sorted(top.keys() - _GCP_MAPPED)}
+        if rest := _pp_unplaced(p):
+            extra["protoPayload"] = rest
+        unmapped.append(_ENC(dict(sorted(extra.items()))) if extra else None)
+    return _batch(fmt, raws, times, acts, sev, "Google Cloud Audit Logs", "Google", cols, _GCP_MAPPED,
+                  pa.array(unmapped, pa.binary()).cast(S))
+
+
+def _pp_unplaced(pp: dict[str, Any]) -> dict[str, Any]:
+    """What the mapping does not place of an AuditLog payload (``request``, ``response``,
+    ``metadata``, ``serviceData``, ``requestMetadata.requestAttributes``, ...; a member counts as
+    placed only when it is a string, or the status code an integer)."""
+    rest = {k: v for k, v in pp.items() if k not in _PP_PLACED or not isinstance(v, str)}
+    for key, placed in _PP_MEMBERS:
+        if isinstance(sub := rest.pop(key, None), dict):
+            left = {k: v for k, v in sub.items()
+                    if k not in placed or not (isinstance(v, int) if k == "code" else isinstance(v, str) and v)}
+            if left:
+                rest[key] = left
+        elif sub is not None:
+            rest[key] = sub
+    authz = rest.get("authorizationInfo")
+    if isinstance(authz, list) and all(isinstance(a, dict) and a.keys() <= _AUTHZ_PLACED for a in authz):
+        del rest["authorizationInfo"]
+    return rest
 
 
 def _last_word(method: str | None) -> str:

@@ -1,0 +1,84 @@
+"""Real samples secpipe was not developed against, round 23: cloud, runtime, infrastructure and
+CI/CD logs (``tests/cases/holdout``, see its SOURCE.md).
+
+Expectations are written from the source documents and the format specifications (Google's
+AuditLog proto, Azure's AKS resource logs), not from secpipe's output.
+
+Regressions covered: a GKE audit record's caller address (``requestMetadata.callerIp``, the
+proto's JSON name) was not read (only ``callerIP``, as a Panther test wrote it), and nothing of
+the AuditLog payload the mapping does not place (``response``, ``request``, ...) reached
+``unmapped``; an AKS ``kube-audit-admin`` record whose ``properties.log`` is the Event as an
+object (as a shipper that decoded the JSON string leaves it) was stored as an Azure Monitor
+record, its Event only in ``unmapped``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.test_formats_holdout import _auto, _rows
+
+
+def test_elastic_kubernetes_audit_mixed_stream() -> None:
+    """Elastic's Kubernetes audit_logs pipeline test: three Events, a GKE LogEntry, an AKS record."""
+    name, d = _auto("elastic-k8s-audit-mixed.log")
+    assert name == "k8s_audit" and not d.dead and d.events == 5
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {6003}
+    by = {r["metadata"]["product"]["name"]: [] for r in rows}
+    for r in rows:
+        by[r["metadata"]["product"]["name"]].append(r)
+    assert sorted((k, len(v)) for k, v in by.items()) == [("Google Cloud Audit Logs", 1), ("Kubernetes", 4)]
+    # the AKS record (category kube-audit-admin): its Event, an object in properties.log, is the event
+    aks = next(r for r in by["Kubernetes"] if r["api"]["operation"] == "update")
+    assert aks["actor"]["user"]["name"] == "aksService" and aks["src_endpoint"]["ip"] == "67.43.156.1"
+    assert aks["resources"][0]["name"] == "elastic-agent-cluster-test" and aks["resources"][0]["uid"] == "12345678"
+    assert aks["time"] == 1759213415091  # requestReceivedTimestamp 2025-09-30T06:23:35.091134Z
+    # the GKE LogEntry: callerIp is the source address
+    (gke,) = by["Google Cloud Audit Logs"]
+    assert gke["src_endpoint"]["ip"] == "67.43.156.1" and gke["http_request"]["user_agent"] == "gke-master-healthcheck"
+    assert gke["actor"]["user"]["name"] == "system:gke-master-healthcheck"
+    assert gke["api"]["operation"] == "io.k8s.get" and gke["status_id"] == 1
+    assert gke["cloud"]["project_uid"] == "elastic-siem"
+
+
+def test_gke_audit_denied_anonymous_request_keeps_its_response() -> None:
+    """GCP audit pipeline test: an anonymous ``io.k8s.get`` of ``HNAP1`` refused (status 7)."""
+    name, d = _auto("elastic-gke-k8s-nonmatching-resourcename.log")
+    assert name == "k8s_audit" and not d.dead
+    (r,) = _rows(d)
+    assert r["src_endpoint"]["ip"] == "192.168.1.1" and r["http_request"]["user_agent"] == "Mozilla/5.0"
+    assert r["status_id"] == 2 and r["status_code"] == "7"  # google.rpc.Code 7 PERMISSION_DENIED
+    assert r["authorizations"] == [{"decision": "denied", "policy": {"name": "io.k8s.get", "desc": None}}]
+    assert r["resources"][0]["name"] == "HNAP1" and r["time"] == 1619189227535
+    extra = json.loads(r["unmapped"])
+    # the payload's response (a SubjectAccessReview) is not placed: kept, and nothing placed is repeated
+    assert extra["protoPayload"] == {"response": {
+        "@type": "authorization.k8s.io/v1.SubjectAccessReview",
+        "metadata": {"managedFields": [{"apiVersion": "authorization.k8s.io/v1", "fieldsType": "FieldsV1",
+                                        "fieldsV1": {"f:spec": {"f:nonResourceAttributes": {".": {}, "f:path": {},
+                                                                                            "f:verb": {}}}},
+                                        "manager": "kube-scheduler", "operation": "Update"}]}}}
+    assert extra["receiveTimestamp"] == "2021-04-23T14:47:31.948229350Z"
+
+
+def test_gke_payload_members_not_placed_stay_unmapped() -> None:
+    """AuditLog members beside the placed ones (requestAttributes, principalSubject, status details,
+    an authorization's resourceAttributes) are kept in unmapped.protoPayload."""
+    from secpipe import formats
+
+    doc = {"insertId": "x1", "timestamp": "2024-01-02T03:04:05Z", "resource": {"type": "k8s_cluster"},
+           "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog", "serviceName": "k8s.io",
+                            "methodName": "io.k8s.core.v1.secrets.get", "resourceName": "core/v1/namespaces/a/secrets/b",
+                            "authenticationInfo": {"principalEmail": "u@example.com", "principalSubject": "user:u@example.com"},
+                            "authorizationInfo": [{"granted": True, "permission": "p", "resourceAttributes": {"name": "b"}}],
+                            "requestMetadata": {"callerIp": "10.1.2.3", "requestAttributes": {"time": "t"}},
+                            "status": {"code": 5, "message": "not found", "details": [{"x": 1}]}}}  # fmt: skip
+    d = formats.get("k8s_audit").decode(json.dumps(doc).encode(), "src")
+    (r,) = _rows(d)
+    assert r["src_endpoint"]["ip"] == "10.1.2.3" and r["status_detail"] == "not found"
+    assert json.loads(r["unmapped"])["protoPayload"] == {
+        "authenticationInfo": {"principalSubject": "user:u@example.com"},
+        "authorizationInfo": [{"granted": True, "permission": "p", "resourceAttributes": {"name": "b"}}],
+        "requestMetadata": {"requestAttributes": {"time": "t"}},
+        "status": {"details": [{"x": 1}]}}  # fmt: skip
