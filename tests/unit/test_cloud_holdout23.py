@@ -82,3 +82,19 @@ def test_gke_payload_members_not_placed_stay_unmapped() -> None:
         "authorizationInfo": [{"granted": True, "permission": "p", "resourceAttributes": {"name": "b"}}],
         "requestMetadata": {"requestAttributes": {"time": "t"}},
         "status": {"details": [{"x": 1}]}}  # fmt: skip
+
+
+def test_alertmanager_payload_from_a_proxy_with_empty_identifiers() -> None:
+    """kubegems/alertproxy's documented input: Alertmanager's payload re-serialized from Go structs,
+    so absent values are "" (fingerprint, generatorURL, groupKey, version) or null."""
+    name, d = _auto("kubegems-alertproxy-payload.json")
+    assert name == "alertmanager" and not d.dead
+    (r,) = _rows(d)
+    assert r["class_uid"] == 2004 and r["status"] == "New"  # firing
+    assert r["time"] == 1666694656375  # startsAt 2022-10-25T18:44:16.375635254+08:00
+    assert r["finding_info"]["desc"] == "kubegems test alert message"  # annotations.message
+    # an empty fingerprint names no alert: the finding's uid (required) is the event's own
+    assert r["finding_info"]["uid"] == r["metadata"]["uid"] and r["metadata"]["original_event_uid"] is None
+    assert r["finding_info"]["src_url"] is None and r["metadata"]["correlation_uid"] is None
+    assert r["metadata"]["log_version"] is None
+    assert {"name": "gems_alertname", "value": "kubegems-test-alert"} in r["finding_info"]["tags"]

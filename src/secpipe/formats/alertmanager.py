@@ -11,7 +11,9 @@ Mapping: ``labels.alertname`` -> ``finding_info.analytic.name`` and the title fa
 ``message``); ``labels.severity`` -> ``severity_id`` with the shared severity words (critical,
 warning, info, page ...; anything else Unknown); ``fingerprint`` -> ``finding_info.uid`` and
 ``metadata.original_event_uid``; ``generatorURL`` -> ``finding_info.src_url``; every label ->
-``finding_info.tags`` (name/value); ``groupKey`` -> ``metadata.correlation_uid``. The payload's
+``finding_info.tags`` (name/value); ``groupKey`` -> ``metadata.correlation_uid`` (an empty
+string, as proxies re-serializing the payload from Go structs write an absent one, counts as
+absent: ``finding_info.uid`` is then the event's uid). The payload's
 receiver, externalURL, groupLabels, commonAnnotations and truncatedAlerts go to
 ``unmapped.webhook``; the alert's annotations and other keys stay in ``unmapped``;
 ``raw_data`` is the alert's own JSON.
@@ -264,7 +266,7 @@ class Alertmanager(ReportFormat):
             uids=event_uids(self.name, raws, [f"{doc.groupKey}\0{o}" for o in ords]), times_ms=times, raws=raws,
             activity_ids=[3 if r else 1 for r in resolved], severity=sev,
         )  # fmt: skip
-        fp = strs([a.fingerprint for a in al])
+        fp = strs([a.fingerprint or None for a in al])  # "" (a proxy's Go zero value) names no alert
         ctx = {"receiver": doc.receiver, "externalURL": doc.externalURL, "groupLabels": doc.groupLabels,
                "commonAnnotations": doc.commonAnnotations, "truncatedAlerts": doc.truncatedAlerts,
                "orgId": doc.orgId, "title": doc.title, "state": doc.state, "message": doc.message}  # fmt: skip
@@ -275,11 +277,11 @@ class Alertmanager(ReportFormat):
         cols.update(alert_columns(labels, notes, starts))
         cols.update({
             "metadata.original_event_uid": fp,
-            "metadata.correlation_uid": const(doc.groupKey, n, S),
-            "metadata.log_version": const(None if doc.version is None else str(doc.version), n, S),
+            "metadata.correlation_uid": const(doc.groupKey or None, n, S),
+            "metadata.log_version": const(None if doc.version in (None, "") else str(doc.version), n, S),
             "finding_info.uid": pc.coalesce(fp, cols["metadata.uid"]) if fp.null_count else fp,
             "finding_info.last_seen_time": last,
-            "finding_info.src_url": strs([a.generatorURL for a in al]),
+            "finding_info.src_url": strs([a.generatorURL or None for a in al]),
         })  # fmt: skip
         cols["unmapped"] = _unmapped(st, ctx)
         return to_batch(cls, cols)
