@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from tests.unit.test_formats_holdout import _auto, _rows
+from tests.unit.test_formats_holdout import CASES, _auto, _rows
 
 
 def test_elastic_kubernetes_audit_mixed_stream() -> None:
@@ -98,3 +98,41 @@ def test_alertmanager_payload_from_a_proxy_with_empty_identifiers() -> None:
     assert r["finding_info"]["src_url"] is None and r["metadata"]["correlation_uid"] is None
     assert r["metadata"]["log_version"] is None
     assert {"name": "gems_alertname", "value": "kubegems-test-alert"} in r["finding_info"]["tags"]
+
+
+def _lambda_sqs(*bodies: str) -> bytes:
+    """A Lambda event of an SQS trigger (AWS Lambda developer guide, "Using Lambda with Amazon SQS")."""
+    return json.dumps({"Records": [
+        {"messageId": f"059f36b4-87a3-44ab-83d2-66197553858{i}", "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+         "body": b, "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183",
+                                   "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1545082649185"},
+         "messageAttributes": {}, "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3", "eventSource": "aws:sqs",
+         "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:my-queue", "awsRegion": "us-east-2"}
+        for i, b in enumerate(bodies)]}).encode()  # fmt: skip
+
+
+def test_cloudtrail_in_lambda_sns_and_sqs_events() -> None:
+    """aws-to-slack's GuardDuty test: a Lambda SNS event whose notification carries the EventBridge
+    event of a CloudTrail record (ArchiveFindings). The same record reaching a Lambda through SQS
+    (the EventBridge event as the body, or the SNS notification as the body) is the same event."""
+    from secpipe import formats
+
+    name, d = _auto("aws-to-slack-sns-eventbridge-cloudtrail.json")
+    assert name == "cloudtrail" and not d.dead and d.events == 1
+    (r,) = _rows(d)
+    assert r["api"]["operation"] == "ArchiveFindings" and r["api"]["service"]["name"] == "guardduty.amazonaws.com"
+    assert r["metadata"]["original_event_uid"] == "6c9e7ce6-6558-4f86-8e32-def7502d7fd5"
+    assert r["src_endpoint"]["ip"] == "202.91.207.179" and r["time"] == 1670067391000  # 2022-12-03T11:36:31Z
+    assert r["actor"]["user"]["uid"] == "AROAUDN2TOUFEGQMHUTAQ:example@test.com"
+    assert r["cloud"]["region"] == "ap-southeast-2"
+    packet = json.loads((CASES / "aws-to-slack-sns-eventbridge-cloudtrail.json").read_bytes())
+    sns = packet["Records"][0]["Sns"]
+    ct = formats.get("cloudtrail")
+    body = _lambda_sqs(sns["Message"], json.dumps(sns), "not json")
+    assert formats.detect(body[:65536]) is ct
+    d2 = ct.decode(body, "sqs")
+    rows = _rows(d2)
+    assert d2.events == 3 and len(rows) == 2
+    assert {x["metadata"]["uid"] for x in rows} == {r["metadata"]["uid"]}  # one event whichever route
+    (dead,) = d2.dead
+    assert dead.reason == "SQS message body is not a CloudTrail JSON record"

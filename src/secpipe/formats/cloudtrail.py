@@ -23,9 +23,12 @@ EventBridge events (``detail-type`` + ``detail``), CloudWatch Logs subscription 
 API's ``filter-log-events``/``get-log-events``/``get-query-results`` answers and its exports
 to S3, unwrapped by :mod:`._cwlogs`: a
 message that is not JSON goes alone to the dead letters; ``CONTROL_MESSAGE``
-holds no event), ``lookup-events`` output (``Events[].CloudTrailEvent``) and SNS notifications
+holds no event), ``lookup-events`` output (``Events[].CloudTrailEvent``), SNS notifications
 (``Message``: an EventBridge event as an EventBridge rule's SNS target sends it, or a record;
-CloudTrail's own log-delivery notification, ``s3Bucket``/``s3ObjectKey``, holds no event), and
+CloudTrail's own log-delivery notification, ``s3Bucket``/``s3ObjectKey``, holds no event), the
+Lambda events of an SNS or SQS trigger (``{"Records": [...]}`` of ``EventSource`` ``aws:sns``
+records, their notification in ``Sns``, or ``eventSource`` ``aws:sqs`` records, the message in
+``body``: a notification, an EventBridge event or a record), and
 CloudTrail Lake query results (``get-query-results``: a record per row, see :mod:`._lake`). The wrapper
 check costs nothing on ``{"Records": [...]}`` files. CloudTrail Insights records (no
 eventName/eventSource, ``insightDetails`` instead) are API Activity with activity Other,
@@ -188,13 +191,22 @@ class _Lookup(msgspec.Struct, gc=False):
     CloudTrailEvent: str | None = None
 
 
-class _Wrapper(msgspec.Struct, gc=False, rename={"detail_type": "detail-type"}):
+class _Notification(msgspec.Struct, gc=False):
+    """An SNS notification: Type, TopicArn, Message (its text)."""
+
+    Type: str | None = None
+    TopicArn: str | None = None
+    Message: str | None = None
+
+
+class _Wrapper(_Notification, gc=False, rename={"detail_type": "detail-type"}):
     detail_type: str | None = None
     detail: _R = _NONE
     Events: list[_Lookup] | None = None
-    Type: str | None = None  # an SNS notification: Type, TopicArn, Message (its text)
-    TopicArn: str | None = None
-    Message: str | None = None
+    EventSource: str | None = None  # a Lambda event's SNS record: "aws:sns" and the notification in Sns
+    Sns: _Notification | None = None
+    eventSource: str | None = None  # a Lambda event's SQS record: "aws:sqs" and the message text in body
+    body: str | None = None
 
 
 class _Delivered(msgspec.Struct, gc=False, forbid_unknown_fields=True):
@@ -207,6 +219,13 @@ class _Delivered(msgspec.Struct, gc=False, forbid_unknown_fields=True):
 _WRAPPER = msgspec.json.Decoder(_Wrapper)
 _DELIVERED = msgspec.json.Decoder(_Delivered)
 _WRAPPED = (b'"detail-type"', b'"logEvents"', b'"CloudTrailEvent"', b'"TopicArn"')
+_SQS = b'"aws:sqs"'
+
+
+def _lambda_event(head: bytes) -> bool:
+    """Whether ``head`` opens a Lambda event of SNS or SQS records (``{"Records": [{"EventSource":
+    "aws:sns", "Sns": {...}}]}``, ``{"Records": [{"eventSource": "aws:sqs", "body": "..."}]}``)."""
+    return b'"aws:sns"' in head or _SQS in head
 #: the keys that make split_records look for wrappers: theirs and CloudWatch Logs API answers'
 _WRAPPERS = (*_WRAPPED, *(k for k in _cwlogs.KEYS if k not in _WRAPPED), _lake.KEY)
 
@@ -217,7 +236,7 @@ def _unwrap(raw: bytes) -> list[bytes] | str | None:
     None when ``raw`` is not a wrapper (a record as it is); a reason when it is one whose
     content is not CloudTrail JSON.
     """
-    if not any(k in raw for k in _WRAPPED):
+    if not any(k in raw for k in _WRAPPED) and _SQS not in raw:
         return None
     try:
         w = _WRAPPER.decode(raw)
@@ -228,6 +247,14 @@ def _unwrap(raw: bytes) -> list[bytes] | str | None:
         return [bytes(w.detail)]
     if w.Type == "Notification" and w.TopicArn is not None and w.detail_type is None and w.Events is None:
         return _sns(w.Message)
+    if w.EventSource == "aws:sns" and w.Sns is not None and w.Sns.Type == "Notification":
+        return _sns(w.Sns.Message)
+    if w.eventSource == "aws:sqs" and w.body is not None:
+        rec = _canonical(w.body)
+        if rec is None:
+            return "SQS message body is not a CloudTrail JSON record"
+        inner = _unwrap(rec)  # an SNS notification (SNS -> SQS without raw delivery), an EventBridge event
+        return [rec] if inner is None else inner
     if w.Events is not None and w.detail_type is None:
         texts, what = [e.CloudTrailEvent for e in w.Events], "lookup-events CloudTrailEvent"
     else:
@@ -451,7 +478,10 @@ class CloudTrail(RecordFormat):
         recs = super().split_records(data, source)
         if recs.dead and data[:1].isdigit():  # a CloudWatch Logs export: "<timestamp> <record>" lines
             recs = _cwlogs.take_exported(recs, self.name)
-        if b'"Records"' in data[:64] or not _fast.contains_any(data, _WRAPPERS):  # a _bulk body: one SIMD pass a key
+        if b'"Records"' in data[:64]:  # S3 delivery files; a Lambda event of SNS/SQS records opens so too
+            if not _lambda_event(data[:4096]):
+                return recs
+        elif not _fast.contains_any(data, _WRAPPERS):  # a _bulk body: one SIMD pass a key
             return recs
         recs = _cwlogs.unwrap(recs, self.name)  # CloudWatch Logs envelopes: a record per log event
         recs = _lake.unwrap(recs, self.name)  # CloudTrail Lake query results: a record per row
@@ -470,7 +500,8 @@ class CloudTrail(RecordFormat):
     def defer(self, data: bytes, source: str) -> Records | None:
         """A compact ``{"Records": [...]}`` file (as S3 delivery writes them) is kept whole for
         :func:`_walk_docs` when the native path is there."""
-        if _fast.available() and data[:1] == b"{" and b'"Records"' in data[:64] and not _is_digest(data[:4096]):
+        if (_fast.available() and data[:1] == b"{" and b'"Records"' in data[:64] and not _is_digest(data[:4096])
+                and not _lambda_event(data[:4096])):
             return Records(docs=[(data, source)])
         return None
 
