@@ -136,3 +136,28 @@ def test_cloudtrail_in_lambda_sns_and_sqs_events() -> None:
     assert {x["metadata"]["uid"] for x in rows} == {r["metadata"]["uid"]}  # one event whichever route
     (dead,) = d2.dead
     assert dead.reason == "SQS message body is not a CloudTrail JSON record"
+
+
+def test_jenkins_finished_phase_is_the_finalization() -> None:
+    """openstack-infra/zmq-event-publisher (Phase.java: STARTED, COMPLETED, FINISHED; borrowed from
+    the Notification plugin, whose older versions named the last phase so too): its FINISHED
+    message is the build's end, as the Notification plugin's FINALIZED."""
+    from secpipe import formats
+
+    def msg(phase: str, status: str | None) -> dict[str, object]:
+        build = {"number": 2357, "url": "job/Build_VM/2357/", "phase": phase, "full_url": "http://ci:8080/job/Build_VM/2357/",
+                 "node_name": "", "parameters": {"index": "36"}}  # fmt: skip
+        if status:
+            build["status"] = status
+        return {"name": "Build_VM", "url": "job/Build_VM/", "build": build}
+
+    doc = "\n".join(json.dumps(msg(p, s)) for p, s in
+                    (("STARTED", None), ("COMPLETED", "FAILURE"), ("FINISHED", "FAILURE"))).encode()  # fmt: skip
+    d = formats.get("jenkins").decode(doc, "zmq")
+    assert not d.dead
+    rows = {r["metadata"]["event_code"]: r for r in _rows(d)}
+    fin, done = rows["FINISHED"], rows["COMPLETED"]
+    assert fin["activity_id"] == done["activity_id"] == 2  # Update, not Other
+    assert fin["job"]["run_state"] == done["job"]["run_state"] == "Stopped"
+    assert fin["status"] == "Failure" and fin["metadata"]["correlation_uid"] == "Build_VM#2357"
+    assert rows["STARTED"]["job"]["run_state"] == "Running"

@@ -21,7 +21,8 @@ choice as GitHub workflow runs and GitLab pipelines, so all CI runs query alike.
   percent-encoded names are decoded: ``job/my%20job/`` is ``my job``),
   ``job.desc`` = ``fullDisplayName``/``display_name``, ``job.user.name`` = the user
   who started it (cause ``userId``), ``job.last_run_time`` = build start;
-- activity: plugin phase QUEUED -> Create, STARTED -> Start, COMPLETED/FINALIZED -> Update;
+- activity: plugin phase QUEUED -> Create, STARTED -> Start, COMPLETED/FINALIZED -> Update
+  (FINISHED, the finalization as older plugin versions and the zmq-event-publisher name it, alike);
   API: ``building`` -> Start, else Update. ``job.run_state``: Queued / Running / Stopped.
 - status: SUCCESS -> Success; FAILURE, UNSTABLE, ABORTED -> Failure; NOT_BUILT -> Other;
   the Jenkins result word is ``status_detail``. severity: FAILURE High, UNSTABLE/ABORTED
@@ -115,8 +116,11 @@ class _Rec(msgspec.Struct, gc=False):
     build: _Build | None = None
 
 
-_PHASE_ACT = {"QUEUED": 1, "STARTED": 6, "COMPLETED": 2, "FINALIZED": 2}
-_PHASE_STATE = {"QUEUED": 2, "STARTED": 3, "COMPLETED": 4, "FINALIZED": 4}
+#: FINISHED: the finalization phase as older Notification plugin versions and the
+#: zmq-event-publisher plugin (``onFinalized``) name it
+_PHASE_ACT = {"QUEUED": 1, "STARTED": 6, "COMPLETED": 2, "FINALIZED": 2, "FINISHED": 2}
+_PHASE_STATE = {"QUEUED": 2, "STARTED": 3, "COMPLETED": 4, "FINALIZED": 4, "FINISHED": 4}
+_ENDED = ("COMPLETED", "FINALIZED", "FINISHED")
 _STATUS = {"SUCCESS": 1, "FAILURE": 2, "UNSTABLE": 2, "ABORTED": 2, "NOT_BUILT": 99}
 _SEV = {"FAILURE": 4, "UNSTABLE": 3, "ABORTED": 3}
 _JOB_URL = re.compile(r"(?:^|/)job/(.+?)/(\d+)/?$")
@@ -314,7 +318,7 @@ def _plugin_times(b: _Build, phase: str) -> tuple[float | None, float | None]:
         start = c.iso_ms(f"{m.group(1)}{m.group(3)}") if m else c.iso_ms(ts)
         if m and start is not None:
             start += int(m.group(2))
-        return start, _end(start, b.duration, phase in ("COMPLETED", "FINALIZED"))
+        return start, _end(start, b.duration, phase in _ENDED)
     if ts is None:
         return None, None
     return {"STARTED": ts, "COMPLETED": ts - (b.duration or 0)}.get(phase), ts  # (a float: ms, truncated in the column)
@@ -333,7 +337,7 @@ def _facts(r: _Rec) -> tuple[Any, ...] | None:
         job = r.name or job_from_url(b.full_url or b.url)
         start, when = _plugin_times(b, phase)
         return (job, r.display_name, None, b.number, start, b.duration, (b.status or "").upper() or None,
-                phase or None, phase in ("COMPLETED", "FINALIZED"), _PHASE_ACT.get(phase, 99), _PHASE_STATE.get(phase, 99),
+                phase or None, phase in _ENDED, _PHASE_ACT.get(phase, 99), _PHASE_STATE.get(phase, 99),
                 when)  # fmt: skip
     if r.number is not None and (r.result is not None or r.building is not None or r.timestamp is not None):
         job = r.fullName or job_from_url(r.url) or (r.fullDisplayName or "").rsplit(" #", 1)[0] or None
