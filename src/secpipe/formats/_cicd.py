@@ -370,10 +370,10 @@ def leaves_batch(
             cols[k] = bytes_column(vals)
         elif k == "resources" and len(vals) == 1:  # one payload: its repository and organization, often seen before
             cols[k] = _one_resources(cls, vals)
-        elif k == "resources" and (simple := _simple_resources(vals)) is not None:
-            cols[k] = simple
-        elif k == "resources" and (typed := _typed_resources(vals)) is not None:
-            cols[k] = typed
+        elif k == "resources":
+            cols[k] = _shared_resources(cls, vals) if len(vals) > _SMALL else None
+            if cols[k] is None:
+                cols[k] = _resources(cls, vals)
         elif len(vals) == 1 and type(v := vals[0]) in _ONE_KINDS:  # a one-payload batch's value, often seen before
             cols[k] = _one_row(cls, k, v)
         else:
@@ -386,17 +386,34 @@ _ONES: dict[tuple[str, str, type, Any], pa.Array] = {}  # (class, path, value ty
 _ONES_MAX = 2048
 
 
+def _resources(cls: str, vals: Sequence[Any]) -> pa.Array:
+    """The ``resources`` column of these records' item lists: the typed fast paths, else inferred."""
+    got = _simple_resources(vals)
+    if got is None:
+        got = _typed_resources(vals)
+    return pa.array(vals, _type(cls, "resources")) if got is None else got
+
+
+def _shared_resources(cls: str, vals: Sequence[Any]) -> pa.Array | None:
+    """:func:`_resources` of rows many of which hold the same list object (``_github_map.generic_scanned``
+    gives every payload with the same repository and organization one list): each distinct list converted
+    once (in order of first appearance, so the struct's fields come in the same order), then taken for
+    every row; None when fewer than half the rows share (the caller converts them all)."""
+    ids = list(map(id, vals))
+    first = dict(zip(ids, vals, strict=True))  # (the rows hold them: an id stands for one object throughout)
+    if len(first) * 2 > len(vals):
+        return None
+    where = dict(zip(first, range(len(first)), strict=True))
+    return _resources(cls, list(first.values())).take(pa.array(list(map(where.__getitem__, ids)), pa.int32()))
+
+
 def _one_resources(cls: str, vals: Sequence[Any]) -> pa.Array:
     """The ``resources`` column of one record, kept like :func:`_one_row`'s leaves, by the items' JSON
     (their keys in order: the struct's field order follows them); built as for any batch."""
     key = (cls, "resources", bytes, _ENC.encode(vals))
     got = _ONES.get(key)
     if got is None:
-        got = _simple_resources(vals)
-        if got is None:
-            got = _typed_resources(vals)
-        if got is None:
-            got = pa.array(vals, _type(cls, "resources"))
+        got = _resources(cls, vals)
         if len(_ONES) >= _ONES_MAX:
             _ONES.clear()
         _ONES[key] = got = keep(got)

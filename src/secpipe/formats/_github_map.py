@@ -600,11 +600,18 @@ SCAN_HEAD = (
 ACTION = 6
 
 
-def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple[dict[str, Any], int]:
-    """:func:`_generic_hook`'s row and activity from a native scan's values ``v`` (ids come as
-    strings, so ``c.sid`` is ``x or None``) and ``unmapped`` JSON ``rest``: same keys, same order."""
-    (s, s_login, s_id, s_type, _, _, action, r, r_id, r_name, r_full, r_private, r_vis, _, owner, owner_login, _, _,
-     o, o_login, o_id) = v[:21]  # fmt: skip
+#: a generic payload's ``resources`` by what the scan read of its repository and organization: one
+#: list a value, shared by every row with it (repositories and organizations repeat from payload to
+#: payload), which ``_cicd.leaves_batch`` then converts once (``_cicd._shared_resources``); not mutated
+_RESOURCES: dict[tuple[Any, ...], list[dict[str, Any]] | None] = {}
+_RESOURCES_MAX = 4096
+_NONE = object()
+
+
+def _scanned_resources(r: Any, r_id: str | None, r_name: str | None, r_full: str | None, r_private: bool | None,
+                       r_vis: str | None, owner: Any, owner_login: str | None, o: Any, o_login: str | None,
+                       o_id: str | None) -> list[dict[str, Any]] | None:  # fmt: skip
+    """:func:`_generic_hook`'s ``resources`` from a native scan's values: the repository, the organization."""
     items = []
     if r is not None:
         name = r_full or r_name
@@ -618,7 +625,21 @@ def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple
             items.append(item)
     if o is not None and (o_login is not None or o_id is not None):
         items.append({"type": "organization", "name": o_login or None, "uid": o_id or None})
-    row: dict[str, Any] = {"resources": items or None, "unmapped": rest}
+    return items or None
+
+
+def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple[dict[str, Any], int]:
+    """:func:`_generic_hook`'s row and activity from a native scan's values ``v`` (ids come as
+    strings, so ``c.sid`` is ``x or None``) and ``unmapped`` JSON ``rest``: same keys, same order."""
+    (s, s_login, s_id, s_type, _, _, action, r, r_id, r_name, r_full, r_private, r_vis, _, owner, owner_login, _, _,
+     o, o_login, o_id) = v[:21]  # fmt: skip
+    key = (r, r_id, r_name, r_full, r_private, r_vis, owner, owner_login, o, o_login, o_id)
+    items = _RESOURCES.get(key, _NONE)
+    if items is _NONE:
+        if len(_RESOURCES) >= _RESOURCES_MAX:
+            _RESOURCES.clear()
+        items = _RESOURCES[key] = _scanned_resources(*key)
+    row: dict[str, Any] = {"resources": items, "unmapped": rest}
     if s is not None:
         row["actor.user.name"] = s_login
         row["actor.user.uid"] = s_id or None
