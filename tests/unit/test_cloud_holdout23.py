@@ -161,3 +161,34 @@ def test_jenkins_finished_phase_is_the_finalization() -> None:
     assert fin["job"]["run_state"] == done["job"]["run_state"] == "Stopped"
     assert fin["status"] == "Failure" and fin["metadata"]["correlation_uid"] == "Build_VM#2357"
     assert rows["STARTED"]["job"]["run_state"] == "Running"
+
+
+def test_falco_pod_log_keeps_alerts_only() -> None:
+    """The Falco blog's k8saudit-ovh walkthrough: ``kubectl logs`` of a Falco pod, Falco's own
+    startup log lines (stderr, asctime stamps) then JSON alerts of the k8s_audit plugin source."""
+    name, d = _auto("falco-website-k8saudit-ovh-console.log")
+    assert name == "falco"
+    assert not d.dead and d.events == 3  # 7 log lines, 3 alerts
+    rows = _rows(d)
+    assert [r["finding_info"]["title"] for r in rows] == ["Disallowed K8s User"] * 3
+    r = rows[1]
+    assert r["metadata"]["log_source"] == "k8s_audit" and r["severity_id"] == 3  # Warning: Medium
+    assert r["time"] == 1739178957508  # 2025-02-10T09:15:57.508657000Z
+    assert r["device"]["hostname"] == "my-pool-1-node-921b61"
+    assert r["resources"] == [{"type": "events", "name": "my-pool-1.18051c0a88716868", "namespace": None, "uid": None}]
+    (ev,) = r["evidences"]
+    assert ev["actor"]["user"]["name"] == "yacht" and ev["api"]["operation"] == "patch"
+
+
+def test_falco_log_lines_iso_time_and_text_alerts() -> None:
+    """falco_logger's ISO 8601 stamp (time_format_iso_8601: ``%FT%T%z``) is a log line too; a text
+    alert (json_output: false; nanosecond time, then the priority) is still dead-lettered with its hint."""
+    from secpipe import formats
+
+    doc = (b"2025-02-10T09:15:35+0000: Falco version: 0.40.0 (x86_64)\n"
+           b'{"output":"x","priority":"Notice","rule":"R","source":"syscall","time":"2025-02-10T09:15:36.000000000Z"}\n'
+           b"2025-02-10T09:15:37.123456789+0000: Warning Sensitive file opened (file=/etc/shadow)\n")  # fmt: skip
+    d = formats.get("falco").decode(doc, "x")
+    assert d.events == 2 and len(_rows(d)) == 1
+    (dead,) = d.dead
+    assert dead.offset == doc.index(b"2025-02-10T09:15:37") and "json_output" in dead.reason

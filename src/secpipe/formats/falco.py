@@ -46,7 +46,11 @@ offset stays where it was): the alert carries its own time, host and priority, a
 is transport metadata.
 
 An object without a ``rule`` string, or with neither ``priority`` nor ``output``, is not a
-Falco alert and is dead-lettered.
+Falco alert and is dead-lettered. Falco's own log lines (``falco_logger`` on stderr: ``Mon Feb 10
+09:15:35 2025: Loaded event sources: syscall, k8s_audit``, or the ISO 8601 time to the second)
+are no alerts: in a captured ``kubectl logs`` of a Falco pod they come between the JSON alerts,
+and are left out (neither stored nor dead-lettered, and not counted as events), as OPA's
+runtime log lines are.
 """
 
 from __future__ import annotations
@@ -177,6 +181,13 @@ def _int_column(values: list[Any]) -> pa.Array:
 
 #: a line of Falco's text output (``json_output: false``, Falco's default, also what its
 #: ``http_output`` then POSTs as text/plain): ``<time>: <Priority> <output>``
+#: a line of Falco's own log on stderr (``falco_logger``): ``<time>: <message>``, the time as
+#: asctime writes it (``Mon Feb 10 09:15:35 2025``) or, with ``time_format_iso_8601``, ISO 8601
+#: to the second with the zone offset (an alert's time has nanoseconds and a priority follows)
+_LOG_LINE = re.compile(
+    rb"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}"
+    rb"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}): [^{\n][^\n]*\Z"
+)
 _TEXT_ALERT = re.compile(rb"\s*\S+: (?:Emergency|Alert|Critical|Error|Warning|Notice|Informational|Info|Debug) \S")
 _TEXT_REASON = ("a Falco text alert (json_output: false): secpipe reads Falco's JSON output; set json_output: true "
                 "(and json_include_output_property: true) in falco.yaml. ")
@@ -209,9 +220,15 @@ class Falco(CheckedTopFormat):
         if first and first not in b"{[" and b"alco" in data[:4096]:
             data = _blank_syslog_headers(data)
         recs = super().split_records(data, source)
-        if recs.dead and first and first not in b"{[" and _TEXT_ALERT.match(data):
+        if recs.dead:  # Falco's own log lines in a captured stdout+stderr (kubectl logs): no alerts
+            keep = [d for d in recs.dead if not _LOG_LINE.match(d.raw)]
+            recs.events -= len(recs.dead) - len(keep)
+            recs.dead = keep
+        if recs.dead and first and first not in b"{[":
+            whole = _TEXT_ALERT.match(data) is not None  # (also after Falco's own log lines)
             for dl in recs.dead:  # say what to change, not only that it is no JSON
-                dl.reason = _TEXT_REASON + dl.reason
+                if whole or _TEXT_ALERT.match(dl.raw):
+                    dl.reason = _TEXT_REASON + dl.reason
         return recs
 
     def sniff(self, head: bytes) -> int:
