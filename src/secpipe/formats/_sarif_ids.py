@@ -10,23 +10,26 @@ position in the log. Producers repeat these across distinct results (Flawfinder'
 author and date), so a uid two results of one run share gets the result's
 ``|file:line:column`` (then ``#<occurrence>``: ``_findings.distinct_uids``); a uid no other
 result shares is the producer's as it is. ``finding_info.tags`` lists every fingerprint and
-partial fingerprint.
+partial fingerprint. A value is a string (SARIF §3.27.16-§3.27.17); Black Duck's export wraps
+each as ``{"value": "<hash>"}``, read as that string; a value of any other type makes the result
+a dead letter, as any wrong type does.
 
 Weakness (CWE):
 
-SARIF has no CWE field of its own; producers name a result's weakness in one of four ways,
+SARIF has no CWE field of its own; producers name a result's weakness in one of five ways,
 all read here:
 
 - a taxon reference in the result's ``taxa[]`` (SARIF 2.1.0 §3.27.8) or in its rule's
   ``relationships[].target`` (§3.49.15, as Flawfinder and gosec write), pointing into a
   taxonomy named ``CWE`` (by ``toolComponent.name``, or by ``toolComponent.index``/``guid``
   into ``run.taxonomies``); the taxon id is ``CWE-79`` or ``79``;
-- the rule's ``properties.cwe`` (Snyk Code: ``["CWE-916"]``);
+- the rule's ``properties.cwe`` (Snyk Code: ``["CWE-916"]``), or the result's own
+  ``properties.cwe``/``tags`` (njsscan, mobsfscan: ``"CWE-798: Use of Hard-coded Credentials"``);
 - the rule's ``properties.tags``: CodeQL ``external/cwe/cwe-079``, Semgrep
   ``CWE-89: Improper Neutralization ...`` (the text after the colon is the caption).
 
 Guarantees: ids are normalized to ``CWE-<n>`` (leading zeros dropped), the first one found
-is the finding's (result taxa, then rule relationships, properties.cwe, tags: the order the
+is the finding's (result taxa, then result properties, then rule relationships, properties.cwe, tags: the order the
 producers list their primary weakness in); the caption is the producer's (the Semgrep tag
 text, else the CWE taxonomy's taxon ``name``/``shortDescription``), never invented.
 Malformed references (a taxon of another taxonomy, an id that is no CWE number, a value of
@@ -134,6 +137,27 @@ class CweTaxonomy:
                 return got
         return None
 
+    def of_properties(self, raw: str | None) -> Cwe | None:
+        """The first CWE of a result's own property bag (its raw JSON text): ``cwe`` then ``tags``,
+        read as a rule's are (libsast tools, njsscan and mobsfscan, put ``"cwe": "CWE-798: ..."`` there)."""
+        try:
+            props = _ANY.decode(raw) if raw is not None else None
+        except msgspec.DecodeError:
+            return None
+        return self.of_rule(None, props) if isinstance(props, dict) else None
+
+    def properties_column(self, props: pa.Array) -> tuple[pa.Array, pa.Array]:
+        """(CWE id, caption) per result from its raw ``properties`` texts (:meth:`of_properties`),
+        read only where the text names a CWE, once per distinct value."""
+        named = pc.fill_null(pc.match_substring(props, "cwe", ignore_case=True), False)
+        if not pc.any(named).as_py():
+            return pa.nulls(len(props), S), pa.nulls(len(props), S)
+        enc = pc.dictionary_encode(pc.if_else(named, props, pa.scalar(None, S)))
+        got = [self.of_properties(v) for v in enc.dictionary.to_pylist()]
+        ids = pa.array([g[0] if g else None for g in got], S).take(enc.indices)
+        caps = pa.array([g[1] if g else None for g in got], S).take(enc.indices)
+        return ids, caps
+
     def column(self, taxa: pa.Array) -> tuple[pa.Array, pa.Array]:
         """(CWE id, caption) per result from its raw ``taxa`` texts, decoded once per distinct value."""
         if taxa.null_count == len(taxa):
@@ -145,11 +169,32 @@ class CweTaxonomy:
         return ids, caps
 
 
-def fingerprints(fps: list[dict[str, str] | None],
-                  pfps: list[dict[str, str] | None]) -> tuple[pa.Array, pa.Array, pa.Array]:
+class Wrapped(msgspec.Struct, gc=False):
+    """A fingerprint value written as an object ``{"value": "<hash>"}`` (Black Duck's SARIF
+    export) where SARIF 2.1.0 §3.27.16/§3.27.17 has the string itself: read as that string."""
+
+    value: str | None = None
+
+
+#: a ``fingerprints``/``partialFingerprints`` property as decoded: string values, or Black Duck's wrappers
+Fingerprints = dict[str, str | Wrapped]
+
+
+def _values(maps: list[Fingerprints]) -> pa.Array:
+    """Every value of ``maps`` in order, a wrapped one as its string (null without one)."""
+    values = list(itertools.chain.from_iterable(map(dict.values, maps)))
+    try:
+        return strs(values)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # some value is wrapped: unwrap (only then: one more pass)
+        return strs([v.value if isinstance(v, Wrapped) else v for v in values])
+
+
+def fingerprints(fps: list[Fingerprints | None],
+                  pfps: list[Fingerprints | None]) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(first non-empty fingerprint value; the partial fingerprint values in key order joined
     by ``|``, null when none is non-empty; ``finding_info.tags``: ``fingerprint:<k>`` then
-    ``partialFingerprint:<k>`` entries)."""
+    ``partialFingerprint:<k>`` entries). A value wrapped as ``{"value": ...}`` counts as its
+    string (:class:`Wrapped`)."""
     n = len(fps)
     fs = [d or _NO_FP for d in fps]
     ps = [d or _NO_FP for d in pfps]
@@ -158,9 +203,9 @@ def fingerprints(fps: list[dict[str, str] | None],
     if not flen.any() and not plen.any():
         return pa.nulls(n, S), pa.nulls(n, S), struct_lists(flen, {"name": pa.array([], S), "value": pa.array([], S)})
     fn = strs(list(itertools.chain.from_iterable(fs)))
-    fv = strs(list(itertools.chain.from_iterable(map(dict.values, fs))))
+    fv = _values(fs)
     pn = strs(list(itertools.chain.from_iterable(ps)))
-    pv = strs(list(itertools.chain.from_iterable(map(dict.values, ps))))
+    pv = _values(ps)
     foff = np.zeros(n + 1, np.int64)
     np.cumsum(flen, out=foff[1:])
     poff = np.zeros(n + 1, np.int64)
@@ -196,7 +241,7 @@ def _partial_keys(names: pa.Array, values: pa.Array, offsets: np.ndarray, lens: 
     return pc.if_else(nonempty(pc.replace_substring(joined, "|", "")), joined, pa.scalar(None, S))
 
 
-_NO_FP: dict[str, str] = {}
+_NO_FP: Fingerprints = {}
 
 
 def fallback_uids(rids: pa.Array, paths: pa.Array, lines: pa.Array, ri: int, ords: list[int]) -> pa.Array:
@@ -206,4 +251,4 @@ def fallback_uids(rids: pa.Array, paths: pa.Array, lines: pa.Array, ri: int, ord
                                        null_replacement="None")  # fmt: skip
 
 
-__all__ = ["CweTaxonomy", "fallback_uids", "fingerprints"]
+__all__ = ["CweTaxonomy", "Fingerprints", "Wrapped", "fallback_uids", "fingerprints"]

@@ -19,7 +19,8 @@ read as the braces they escape) -> ``message``; first location -> ``affected_cod
 ``artifactLocation.uri`` or ``run.artifacts[index]``, lines, columns: in a line/column region an
 absent ``endLine`` is ``startLine`` and an absent ``startColumn`` 1, SARIF §3.30.5-§3.30.7); tool driver name,
 version (``version`` or ``semanticVersion``) and organization -> ``metadata.product`` and
-``finding_info.product``; fingerprints and partialFingerprints -> ``finding_info.uid``
+``finding_info.product``; fingerprints and partialFingerprints (a value wrapped as
+``{"value": ...}``, as Black Duck writes it, read as its string) -> ``finding_info.uid``
 (first fingerprint value, else rule|file|partial values, else rule|file|line|ordinal; a uid
 two results of a run share gets ``|file:line:column``, then ``#<occurrence>``) and
 ``finding_info.tags``; rule ``properties.tags`` -> ``finding_info.types``; CVE-looking rule ids
@@ -88,7 +89,7 @@ from secpipe.formats._findings import (
     str_lists,
     strs,
 )
-from secpipe.formats._sarif_ids import CweTaxonomy, fallback_uids, fingerprints
+from secpipe.formats._sarif_ids import CweTaxonomy, Fingerprints, fallback_uids, fingerprints
 from secpipe.formats.base import (
     Decoded,
     Strict,
@@ -215,8 +216,8 @@ class _Result(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     kind: str | None = None
     message: _R = _NONE  # decoded once per distinct message (see _batch)
     locations: list[_Location] | None = None
-    fingerprints: dict[str, str] | None = None
-    partialFingerprints: dict[str, str] | None = None
+    fingerprints: Fingerprints | None = None
+    partialFingerprints: Fingerprints | None = None
     suppressions: list[Any] | None = None
     baselineState: str | None = None
     properties: _R = _NONE
@@ -539,7 +540,7 @@ class Sarif(ReportFormat):
             "rule.desc": short,
         })  # fmt: skip
         cve = per["cve"].take(take)
-        cwe, cwe_cap = _cwes(run, f["taxa"], per, take)
+        cwe, cwe_cap = _cwes(run, f["taxa"], f["props"], per, take)
         # OCSF 1.8.0: just one of advisory / cve / cwe per vulnerability: beside a CVE, its weakness is cve.cwe
         has_cve = cve.is_valid()
         on_cve = pc.if_else(has_cve, cwe, pa.scalar(None, S))
@@ -594,7 +595,7 @@ _SPEC = _fast.Spec(
      (_PHYS + "artifactLocation.index", _fast.INT), *((_PHYS + "region." + k, _fast.INT) for k in _LOC_INTS)),
     _UNMAPPED, tuple(f.encode_name for f in msgspec.structs.fields(_Result)),
 )  # fmt: skip
-_FPS = msgspec.json.Decoder(list[dict[str, str] | None])
+_FPS = msgspec.json.Decoder(list[Fingerprints | None])
 _SUPPRESSIONS = msgspec.json.Decoder(list[list[Any] | None])
 
 
@@ -632,6 +633,7 @@ def _native(raws: list[bytes]) -> tuple[dict[str, Any], Distinct] | None:
     f["score"] = pa.array(score, pa.float64())
     f["fingerprints"], f["partialFingerprints"], f["suppressed"] = fps, pfps, suppressed
     f["taxa"] = s["taxa"]
+    f["props"] = props
     f["unmapped"] = cols.unmapped
     return f, msgs
 
@@ -686,6 +688,7 @@ def _fields(st: Strict) -> dict[str, Any]:
     f["partialFingerprints"] = [r.partialFingerprints for r in rs]
     f["suppressed"] = pa.array([_suppressed(r.suppressions) for r in rs], pa.bool_())
     f["taxa"] = strs([bytes(r.taxa).decode() if r.taxa else None for r in rs])
+    f["props"] = strs([bytes(r.properties).decode() if r.properties else None for r in rs])
     f["unmapped"] = unmapped_from(st, _UNMAPPED)
     return f
 
@@ -796,9 +799,15 @@ def _artifact_uris(run: _RunCtx, index: pa.Array) -> pa.Array:
     return arts.take(pc.if_else(ok, index, pa.scalar(None, pa.int64())))
 
 
-def _cwes(run: _RunCtx, taxa: pa.Array, per: dict[str, pa.Array], take: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """(CWE id, caption) per result: its own ``taxa``, else its rule's (see :mod:`._sarif_ids`)."""
+def _cwes(run: _RunCtx, taxa: pa.Array, props: pa.Array, per: dict[str, pa.Array],
+          take: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(CWE id, caption) per result: its own ``taxa``, else its own ``properties`` (``cwe``,
+    ``tags``), else its rule's (see :mod:`._sarif_ids`)."""
     own, own_cap = run.cwe.column(taxa)
+    bag, bag_cap = run.cwe.properties_column(props)
+    if bag.null_count < len(bag):
+        mine = own.is_valid()
+        own, own_cap = pc.if_else(mine, own, bag), pc.if_else(mine, own_cap, bag_cap)
     rule, rule_cap = per["cwe"].take(take), per["cwe_caption"].take(take)
     if own.null_count == len(own):
         return rule, rule_cap

@@ -34,6 +34,15 @@ in ``unmapped``; ``raw_data`` is that hotspot). The issue-changing endpoints (``
 ``delete_comment``) answer with the changed issue as ``issue`` beside the page's ``components``,
 ``rules`` and ``users``: read as a one-issue search page (the issue as it stands after the change).
 A document with neither ``issues``, ``hotspots`` nor ``issue`` is dead-lettered.
+
+sonar-report's JSON (soprasteria/sonar-report ``--save-report-json``, the report DefectDojo's
+"SonarQube Scan" reads) is an issues list too, recognized by its top-level ``sonarComponent``
+(the project key): its issues' ``component`` is the file path with the project key already cut
+off, so it is the file (``affected_code[0].file``) and ``sonarComponent`` the project
+(``resources[0]``); its ``rules`` map (rule key -> name, htmlDesc, severity) names the rule
+(``finding_info.analytic.name``, ``affected_code[0].rule.name``); an issue whose key is in
+``hotspotKeys`` is a security hotspot (type "SECURITY_HOTSPOT"). Its ``date`` is a display string
+("Thursday, Jan 18, 2024"), not a time: the events get the receipt time.
 """
 
 from __future__ import annotations
@@ -80,6 +89,11 @@ class _Page(msgspec.Struct):
     issue: msgspec.Raw = msgspec.Raw(b"")  # an issue-changing endpoint's answer: the issue it changed
     hotspots: list[msgspec.Raw] | None = None
     components: list[_Component] | None = None
+    # sonar-report's JSON (soprasteria/sonar-report ``--save-report-json``): the project key, and
+    # the rules its issues name as ``{rule key: {name, htmlDesc, severity}}``
+    sonarComponent: str | None = None
+    rules: Any = None
+    hotspotKeys: Any = None  # (sonar-report lists its security hotspots among its issues: their keys)
 
 
 class _Range(msgspec.Struct):
@@ -231,6 +245,32 @@ def _shown_hotspot(data: bytes) -> _Page | None:
     return _Page(hotspots=[msgspec.Raw(msgspec.json.encode(hotspot))], components=comps)
 
 
+class _Report:
+    """What a sonar-report JSON document (soprasteria/sonar-report ``--save-report-json``) says
+    beside its issues: its issues' ``component`` is the file's path with the project key cut off
+    (``component.split(":").pop()``), the project is the report's ``sonarComponent``, and its
+    ``rules`` map names each rule; its ``hotspotKeys`` say which of the issues are security hotspots."""
+
+    def __init__(self, page: _Page) -> None:
+        self.project = page.sonarComponent
+        rules = page.rules if isinstance(page.rules, dict) else {}
+        keys = page.hotspotKeys if isinstance(page.hotspotKeys, list) else []
+        self.hotspots = {k for k in keys if isinstance(k, str)}
+        self.names = {k: v["name"] for k, v in rules.items() if isinstance(v, dict) and isinstance(v.get("name"), str)}
+
+    def issue(self, i: _Issue) -> _Issue:
+        """The issue with its project and its file as ``<project>:<path>`` (as the Web API gives it);
+        an issue on the project itself keeps no file."""
+        project = i.project or self.project
+        comp = i.component
+        if comp and comp != project and project and not comp.startswith(project + ":"):
+            comp = f"{project}:{comp}"
+        return msgspec.structs.replace(i, project=project, component=comp)
+
+    def rule_name(self, key: str | None) -> str | None:
+        return self.names.get(key) if key else None
+
+
 class SonarQube(ReportFormat):
     """SonarQube issues and security hotspots search responses."""
 
@@ -277,12 +317,13 @@ class SonarQube(ReportFormat):
             ords = [pos[id(r)] for r in typed.raws]
             # a component listed as no file (TRK project, BRC module, DIR directory ...) gives no file path
             paths = {c.key: c.path if c.qualifier in (None, "FIL", "UTS") else "" for c in page.components or [] if c.key}
-            out.batches.append(self._batch(typed.recs, top, typed.raws, [hot[o] for o in ords], ords, paths))
+            report = _Report(page) if page.sonarComponent else None
+            out.batches.append(self._batch(typed.recs, top, typed.raws, [hot[o] for o in ords], ords, paths, report))
         return out
 
     def _batch(
         self, iss: list[_Issue], top: TopLevel, raws: list[bytes], hot: list[bool], ords: list[int],
-        paths: dict[str, str | None],
+        paths: dict[str, str | None], report: _Report | None = None,
     ) -> pa.RecordBatch:
         sev = pa.array(_per_issue(iss, _severity, _severity_key), pa.int32())
         created = parse_times([i.creationDate for i in iss])
@@ -293,9 +334,13 @@ class SonarQube(ReportFormat):
             times_ms=pc.coalesce(updated, created), raws=raws, activity_id=1, severity_id=sev,
         )  # fmt: skip
         rules = strs([i.rule or i.ruleKey for i in iss])
+        rule_names = strs([report.rule_name(i.rule or i.ruleKey) for i in iss]) if report else pa.nulls(len(iss), S)
         ranges = [i.textRange or _Range() for i in iss]
         # (path, name) once per distinct component: a page holds many issues of each file
         where: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}
+        if report is not None:  # sonar-report: the component is the file's path already, the project the report's
+            iss = [report.issue(i) for i in iss]
+            hot = [h or i.key in report.hotspots for i, h in zip(iss, hot, strict=True)]
         files = [where.get(k) or where.setdefault(k, _file(k, paths)) for k in [(i.component, i.project) for i in iss]]
         file_paths = strs([f for f, _n in files])
         has_file = file_paths.is_valid()
@@ -310,6 +355,7 @@ class SonarQube(ReportFormat):
             "start_column": pa.array([int32_or_none(r.startOffset) for r in ranges], pa.int32()),
             "end_column": pa.array([int32_or_none(r.endOffset) for r in ranges], pa.int32()),
             "rule.uid": rules,
+            "rule.name": rule_names,
             "owner.name": strs([i.author or None for i in iss]),  # ("" when SonarQube knows no author)
         })  # fmt: skip
         message = strs([i.message for i in iss])
@@ -333,6 +379,7 @@ class SonarQube(ReportFormat):
             "finding_info.modified_time": updated,
             "finding_info.last_seen_time": parse_times([i.closeDate for i in iss]),
             "finding_info.analytic.uid": rules,
+            "finding_info.analytic.name": rule_names,
             # a Rule only where the issue names its rule (an analytic needs a name or uid, OCSF 1.8.0)
             "finding_info.analytic.type_id": pc.if_else(pc.is_valid(rules), pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
             "finding_info.analytic.type": pc.if_else(pc.is_valid(rules), "Rule", pa.scalar(None, pa.string())),
