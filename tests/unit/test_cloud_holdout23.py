@@ -192,3 +192,22 @@ def test_falco_log_lines_iso_time_and_text_alerts() -> None:
     assert d.events == 2 and len(_rows(d)) == 1
     (dead,) = d.dead
     assert dead.offset == doc.index(b"2025-02-10T09:15:37") and "json_output" in dead.reason
+
+
+def test_cisco_messages_without_pri_take_the_mnemonic_severity() -> None:
+    """Elastic's ASA hostnames test: ASA messages as a file or a PRI-less relay keeps them. Cisco's
+    %FAC-SEV-MNEMONIC carries the severity (levels 0-7, syslog's); without <PRI> it is the event's."""
+    from secpipe import formats
+
+    name, d = _auto("elastic-asa-hostnames.log")
+    assert name == "syslog" and not d.dead
+    rows = sorted(_rows(d), key=lambda r: r["time"])
+    assert [r["time"] for r in rows] == [1307224792000, 1570702896000]  # 2011-06-04T21:59:52, 2019-10-10T10:21:36
+    assert [r["device"]["hostname"] for r in rows] == ["MYHOSTNAME", "localhost"]
+    assert {r["metadata"]["event_code"] for r in rows} == {"ASA-6-302021"}
+    assert [(r["severity_id"], r["metadata"]["log_level"]) for r in rows] == [(1, "info")] * 2  # 6 informational
+    doc = (b"000123: *Mar  1 00:00:15.123: %SYS-5-CONFIG_I: Configured from console by vty0\n"
+           b"<166>Jun 26 2026 20:54:29: %ASA-4-733100: [ x ] drop rate-1 exceeded\n")  # fmt: skip
+    ios, pri = _rows(formats.get("syslog").decode(doc, "x"))
+    assert (ios["severity_id"], ios["metadata"]["log_level"]) == (2, "notice")  # 5 notifications
+    assert (pri["severity_id"], pri["metadata"]["log_level"]) == (1, "info")  # <166>: local4.info, the PRI's

@@ -23,7 +23,8 @@ than a day in the future (``Dec 31`` read on Jan 1 is last year's, ``Jan 1`` rea
 next year's) (``Feb 29``: the latest leap year). Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
 %FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id) give the
 mnemonic as ``metadata.event_code``, the text as ``message`` and the sequence number in
-``unmapped``. A line with a valid ``<PRI>`` but no parsable header, or an invalid RFC 5424
+``unmapped``; without ``<PRI>``, the mnemonic's SEV (Cisco's severity levels 0-7 are syslog's) is the
+severity. A line with a valid ``<PRI>`` but no parsable header, or an invalid RFC 5424
 TIMESTAMP, is kept (RFC 3164 sections 4.3.3 and 4.3.2: the whole rest is the MSG) with the
 receipt time; so is a line whose PRI is out of range (all of it the MSG, no severity), and one with neither PRI nor
 header (a relay keeps it whole as the CONTENT, same section), its program and pid read when it
@@ -741,6 +742,11 @@ class Syslog(Format):
             times = pc.coalesce(times, extra["cw_times"].cast(times.type))
         fac = pc.divide(pri, 8)
         sev = pc.subtract(pri, pc.multiply(fac, 8))
+        if pc.any(pc.and_(okc, pc.is_null(pri))).as_py():
+            # a Cisco message without <PRI> (a file or a relay that kept no PRI): the SEV of its
+            # %FAC-SEV-MNEMONIC is the syslog severity (Cisco's levels 0-7 are syslog's)
+            code = pc.if_else(okc, msgid, pa.scalar(None, S))
+            sev = pc.coalesce(sev, pc.cast(group(pc.extract_regex(code, r"-(?P<s>[0-7])-[A-Z0-9_]+$"), "s"), pa.int32()))
         fields = {
             "lines": lines_b, "text": lines, "host": host, "app": app, "procid": procid, "msgid": msgid, "msg": msg,
             "times": times, "sev": sev, "fac": fac, "sd": sd, "fmt": fmt, "seq": seq,
