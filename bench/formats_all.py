@@ -34,7 +34,7 @@ FLOOR = 50_000
 RUNS = [
     ("formats_core_bench.py", ["cloudtrail", "k8s_audit"]),
     ("formats_cicd_bench.py", ["github", "gitlab", "jenkins", "jenkins_log", "syslog"]),
-    ("formats_scanners_bench.py", ["trivy", "snyk", "sarif", "sonarqube", "falco", "opa", "alertmanager"]),
+    ("formats_scanners_bench.py", ["trivy", "snyk", "sarif", "sonarqube", "falco", "opa", "alertmanager", "gitlab_security"]),
     ("formats_sbom_bench.py", [""]),
 ]
 

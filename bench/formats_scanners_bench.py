@@ -1,4 +1,4 @@
-"""Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager).
+"""Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -138,6 +138,26 @@ def gen_sonarqube(n: int) -> list[bytes]:
     return docs
 
 
+def gen_gitlab_security(n: int) -> list[bytes]:
+    """GitLab security reports of 1,000 vulnerabilities: half SAST (code findings), half dependency
+    scanning (package findings), replicating the real reports under tests/cases/holdout."""
+    holdout = Path(__file__).resolve().parents[1] / "tests" / "cases" / "holdout"
+    docs = []
+    for kind, name in (("sast", "gl-sast-report-cwe-defectdojo.json"),
+                       ("dependency_scanning", "gl-dependency-scanning-report-2-vuln-defectdojo.json")):  # fmt: skip
+        real = json.loads((holdout / name).read_text())
+        part = n // 2 if kind == "sast" else n - n // 2
+        for t in range(0, part, 1000):
+            vulns = []
+            for i in range(t, min(part, t + 1000)):
+                v = copy.deepcopy(real["vulnerabilities"][i % len(real["vulnerabilities"])])
+                v["id"] = f"{kind}-{i:012d}"
+                v["location"]["start_line" if kind == "sast" else "file"] = i % 900 + 1 if kind == "sast" else f"svc{i % 50}/go.sum"
+                vulns.append(v)
+            docs.append(json.dumps({**real, "vulnerabilities": vulns}).encode())
+    return docs
+
+
 def gen_falco(n: int) -> list[bytes]:
     """NDJSON alerts (json_output), in 8 MiB-ish chunks like the file reader cuts them."""
     lines = (REAL / "falco/test/output_files/single_rule_with_cat_write.json").read_text().splitlines()
@@ -198,7 +218,7 @@ def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
 
 GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "trivy": gen_trivy, "snyk": gen_snyk, "sarif": gen_sarif, "sonarqube": gen_sonarqube,
-    "falco": gen_falco, "opa": gen_opa, "alertmanager": gen_alertmanager,
+    "falco": gen_falco, "opa": gen_opa, "alertmanager": gen_alertmanager, "gitlab_security": gen_gitlab_security,
 }  # fmt: skip
 
 

@@ -107,3 +107,85 @@ def test_sonar_report_issue_on_the_project_has_no_file() -> None:
     doc["issues"][0]["component"] = doc["sonarComponent"]
     row = _rows(decode_document(formats.get("sonarqube"), json.dumps(doc).encode(), "t"))[0]
     assert not row["vulnerabilities"][0]["affected_code"]
+
+
+def _gitlab(name: str) -> Decoded:
+    body = (HOLDOUT / name).read_bytes()
+    fmt = formats.get("gitlab_security")
+    assert formats.detect(body) is fmt
+    return decode_document(fmt, body, "t")
+
+
+def test_gitlab_sast_report() -> None:
+    dec = _gitlab("gl-sast-report-cwe-defectdojo.json")
+    rows = _rows(dec)
+    assert dec.events == 3 and not dec.dead and {r["class_uid"] for r in rows} == {2007}
+    assert [r["vulnerabilities"][0]["cwe"]["uid"] for r in rows] == ["CWE-79", "CWE-89", "CWE-943"]  # "79", 89, name
+    first = rows[0]
+    assert first["finding_info"]["uid"] == "38e1bf843be70b01cd6847ba877897acb4185d3445256f818871a4b66c0af712"
+    assert first["finding_info"]["title"] == "Servlet reflected cross site scripting vulnerability"
+    assert first["finding_info"]["types"] == ["sast"]
+    assert first["finding_info"]["analytic"]["uid"] == "XSS_REQUEST_PARAMETER_TO_SERVLET_WRITER"
+    assert [r["severity"] for r in rows] == ["High", "Medium", "High"]
+    assert first["time"] == _ms("2020-12-21T17:38:43")  # scan.end_time, no zone: UTC
+    assert (first["metadata"]["product"]["name"], first["metadata"]["product"]["version"]) == ("Find Security Bugs", "4.2.0")
+    assert first["metadata"]["log_version"] == "3.0.0"
+    code = rows[2]["vulnerabilities"][0]["affected_code"][0]
+    assert (code["file"]["path"], code["start_line"], code["end_line"]) == ("routes/likeProductReviews.js", 13, 56)
+    assert json.loads(first["unmapped"])["location"]["method"] == "doPost"  # not placed: kept
+
+
+def test_gitlab_container_scanning_report() -> None:
+    rows = _rows(_gitlab("gl-container-scanning-report-1-vuln-defectdojo.json"))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["class_uid"] == 2002 and row["severity"] == "High"
+    vuln = row["vulnerabilities"][0]
+    assert vuln["cve"]["uid"] == "CVE-2019-3462"
+    assert vuln["affected_packages"][0]["name"] == "apt" and vuln["affected_packages"][0]["version"] == "1.4.8"
+    assert vuln["remediation"]["desc"] == "Upgrade apt from 1.4.8 to 1.4.9" and vuln["is_fix_available"]
+    assert len(vuln["references"]) == 11  # the links; the identifier's url is the first of them
+    image = row["resources"][0]
+    assert image["type"] == "container_image" and image["name"].startswith("registry.gitlab.com/gitlab-org/")
+    assert json.loads(image["data"]) == {"operating_system": "debian:9.4"}
+    assert row["metadata"]["product"]["name"] == "Trivy" and row["finding_info"]["types"] == ["container_scanning"]
+    assert row["time"] == _ms("2021-04-14T19:46:18")
+
+
+def test_gitlab_dependency_scanning_report() -> None:
+    rows = _rows(_gitlab("gl-dependency-scanning-report-2-vuln-defectdojo.json"))
+    assert [r["class_uid"] for r in rows] == [2002, 2002]
+    assert [r["severity_id"] for r in rows] == [0, 4]  # "Unknown", "High"
+    assert not rows[0]["vulnerabilities"][0]["affected_packages"]  # its package is {}: OCSF needs name and version
+    pkg = rows[1]["vulnerabilities"][0]["affected_packages"][0]
+    assert (pkg["name"], pkg["version"], pkg["path"]) == ("golang.org/x/crypto", "v0.0.0-20190308221718-c2843e01d9a2", "service/go.sum")
+    assert rows[1]["vulnerabilities"][0]["cve"]["uid"] == "CVE-2020-29652"
+    assert rows[1]["metadata"]["product"]["name"] == "Gemnasium"
+
+
+def test_gitlab_schema_2_report_without_scan() -> None:
+    row = _rows(_gitlab("gl-sast-report-v2.3-defectdojo.json"))[0]
+    # no id: the legacy compare key `cve` identifies it; no scan: no kind, code finding (a file, empty package)
+    assert row["class_uid"] == 2007 and row["severity"] == "Critical"
+    assert row["finding_info"]["uid"].startswith("docker-compose.override.unit_tests.yml:4dd25cfea7294af8")
+    code = row["vulnerabilities"][0]["affected_code"][0]
+    assert (code["file"]["path"], code["start_line"]) == ("docker-compose.override.unit_tests.yml", 19)
+    assert "secpipe:time_from_receipt" in row["metadata"]["labels"]
+
+
+def test_gitlab_report_bad_vulnerability_is_dead_lettered_alone() -> None:
+    doc = json.loads((HOLDOUT / "gl-sast-report-cwe-defectdojo.json").read_bytes())
+    doc["vulnerabilities"][1]["location"]["start_line"] = "136"
+    dec = decode_document(formats.get("gitlab_security"), json.dumps(doc).encode(), "t")
+    assert dec.events == 3 and len(dec.dead) == 1 and "start_line" in dec.dead[0].reason
+    assert len(_rows(dec)) == 2
+    dec = decode_document(formats.get("gitlab_security"), b'{"version": "15.0.0", "vulnerabilities": [', "t")
+    assert not dec.batches and len(dec.dead) == 1 and "not a GitLab security report" in dec.dead[0].reason
+
+
+def test_gitlab_report_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 16 vulnerabilities and more take the native top-level walk: the same events as msgspec's
+    doc = json.loads((HOLDOUT / "gl-sast-report-cwe-defectdojo.json").read_bytes())
+    doc["vulnerabilities"] = [dict(v, id=f"{v['id']}-{i}") for i in range(7) for v in doc["vulnerabilities"]]
+    dec = same_both_ways("gitlab_security", json.dumps(doc).encode(), monkeypatch, "gitlab sast x7")
+    assert dec.events == 21 and not dec.dead and len(_rows(dec)) == 21

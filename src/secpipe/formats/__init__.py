@@ -46,6 +46,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "opa": ("opa", "Opa", 90),
     "alertmanager": ("alertmanager", "Alertmanager", 90),
     "sonarqube": ("sonarqube", "SonarQube", 85),
+    "gitlab_security": ("gitlab_security", "GitLabSecurity", 88),
     "sbom": ("sbom", "Sbom", 97),
 }
 
