@@ -211,3 +211,26 @@ def test_cisco_messages_without_pri_take_the_mnemonic_severity() -> None:
     ios, pri = _rows(formats.get("syslog").decode(doc, "x"))
     assert (ios["severity_id"], ios["metadata"]["log_level"]) == (2, "notice")  # 5 notifications
     assert (pri["severity_id"], pri["metadata"]["log_level"]) == (1, "info")  # <166>: local4.info, the PRI's
+
+
+def test_gitlab_audit_events_api_details_without_event_type() -> None:
+    """GitLab's Audit events API (GET /audit_events): older events say what happened only in
+    ``details`` (``custom_message``, ``add``, ``change`` with ``from``/``to``); the newest carries
+    ``event_type``. Every event needs an operation (OCSF requires ``api.operation``)."""
+    name, d = _auto("gitlab-audit-events-api.json")
+    assert name == "gitlab" and not d.dead
+    rows = {r["metadata"]["original_event_uid"]: r for r in _rows(d)}
+    assert len(rows) == 4
+    # "add": "group": a group was added (created)
+    assert rows["2"]["api"]["operation"] == "add group" and rows["2"]["activity_name"] == "Create"
+    # "change": "email address" from/to: an update
+    assert rows["3"]["api"]["operation"] == "email address" and rows["3"]["activity_name"] == "Update"
+    # custom_message "Project archived": its verb ends the sentence
+    assert rows["1"]["api"]["operation"] == "Project archived" and rows["1"]["activity_name"] == "Update"
+    assert rows["4"]["api"]["operation"] == "audit_events_streaming_instance_headers_create"
+    assert rows["4"]["activity_name"] == "Create"
+    assert rows["1"]["actor"]["user"] == {**rows["1"]["actor"]["user"], "name": "Administrator", "uid": "1",
+                                          "email_addr": "admin@example.com"}
+    assert rows["2"]["time"] == 1566931004162  # 2019-08-27T18:36:44.162Z
+    assert rows["2"]["src_endpoint"]["ip"] == "127.0.0.1"
+    assert json.loads(rows["3"]["unmapped"])["details"]["from"] == "hello@flightjs.com"  # from/to kept

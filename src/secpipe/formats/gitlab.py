@@ -18,7 +18,8 @@ for them were written from those docs (no GitLab instance runs here).
 OCSF classes (why):
 - audit events and request logs -> API Activity (6003): an action a user took through
   GitLab's UI/API on an entity; ``api.operation`` = event_type (or the custom message /
-  change, or ``METHOD route``), ``actor.user`` = author, ``src_endpoint.ip``, ``resources``
+  change / ``add <what>`` / ``remove <what>`` of older details, or ``METHOD route``; a change is an
+  Update), ``actor.user`` = author (``author_email`` its email), ``src_endpoint.ip``, ``resources``
   = entity and target; request logs add ``http_request`` and the HTTP status (>= 400 is a
   Failure); activity from the HTTP method or the event verb (``repository_git_operation``:
   from its ``custom_message`` Git service or verb: upload-pack/pull Read, receive-pack/push Update;
@@ -116,6 +117,11 @@ class _Details(msgspec.Struct, gc=False):
     entity_path: str | None = None
     change: str | None = None
     event_name: str | None = None
+    # the AuditEventService's details before event_type: ``add``/``remove`` name what was added or
+    # removed (``{"add": "group"}``, ``{"remove": "user_access"}``), ``change`` what changed (from/to)
+    add: str | None = None
+    remove: str | None = None
+    author_email: str | None = None
 
 
 _NO_DETAILS = _Details()
@@ -381,7 +387,8 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
              for r, d in zip(rs, ds, strict=True)]  # fmt: skip
     # (audit_json.log lines with neither event nor change, such as a sign-in ``with`` a method, name
     # the controller action that wrote them in ``meta.caller_id``)
-    ops = [e or d.event_name or _text(d.custom_message) or r.change or d.change or _text(t.get("meta.caller_id"))
+    ops = [e or d.event_name or _text(d.custom_message) or r.change or d.change
+           or (d.add and f"add {d.add}") or (d.remove and f"remove {d.remove}") or _text(t.get("meta.caller_id"))
            for r, d, t, e in zip(rs, ds, tops, types, strict=True)]  # fmt: skip
     sid, res = c.sid, c.resource
     cols = {
@@ -391,6 +398,7 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
         "metadata.original_event_uid": [sid(r.id) for r in rs],
         "actor.user.name": [r.author_name or d.author_name for r, d in zip(rs, ds, strict=True)],
         "actor.user.uid": [sid(r.author_id) for r in rs],
+        "actor.user.email_addr": [d.author_email for d in ds],
         "src_endpoint.ip": [r.ip_address or d.ip_address or _text(t.get("meta.remote_ip"))
                             for r, d, t in zip(rs, ds, tops, strict=True)],  # fmt: skip
         "resources": [c.compact([
@@ -400,7 +408,8 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
         "unmapped": c.unmapped_rest(tops, _AUDIT_MAPPED),
     }
     times = [c.first_time(r.created_at, r.time) for r in rs]
-    acts = [_audit_activity(r.event_type, op if not r.event_type else _text(d.custom_message))
+    acts = [3 if not r.event_type and op is not None and op == (r.change or d.change) else  # what changed: Update
+            _audit_activity(r.event_type, op if not r.event_type else _text(d.custom_message))
             for r, d, op in zip(rs, ds, ops, strict=True)]  # fmt: skip
     for n, (d, e) in enumerate(zip(ds, types, strict=True)):
         if e == "repository_git_operation":  # a clone/fetch reads, a push updates
@@ -413,8 +422,9 @@ def _audit_activity(event_type: str | None, op: str | None) -> int:
     (``merge_request_create``, ``project_group_link_destroy``; audit event streaming examples) or,
     in older types, ``<verb>_<object>`` (``add_gpg_key``, ``delete_epic``): its last word, else its
     first. A ``custom_message`` (or other operation text) is a sentence that starts with its verb
-    (``Added merge request``, ``Removed project group link``): it tells the activity of a generic
-    type (``audit_operation`` with ``Approved merge request``) and of events without a type."""
+    (``Added merge request``, ``Removed project group link``) or ends with it (``Project archived``):
+    it tells the activity of a generic type (``audit_operation`` with ``Approved merge request``)
+    and of events without a type."""
     verb = c.verb_activity
     if event_type:
         words = event_type.lower().split("_")
@@ -423,7 +433,9 @@ def _audit_activity(event_type: str | None, op: str | None) -> int:
             act = verb(words[0])
         if act != 99:
             return act
-    return verb((op or "").replace(" ", "_").split("_", 1)[0])
+    text = (op or "").replace(" ", "_")
+    act = verb(text.split("_", 1)[0])
+    return act if act != 99 else verb(text)  # or the past participle ending it: ``Project archived``
 
 
 #: ``repository_git_operation`` audit events: the Git service (SSH/HTTP ``action``) or ``verb`` -> activity
