@@ -234,3 +234,23 @@ def test_gitlab_audit_events_api_details_without_event_type() -> None:
     assert rows["2"]["time"] == 1566931004162  # 2019-08-27T18:36:44.162Z
     assert rows["2"]["src_endpoint"]["ip"] == "127.0.0.1"
     assert json.loads(rows["3"]["unmapped"])["details"]["from"] == "hello@flightjs.com"  # from/to kept
+
+
+def test_jenkins_console_clock_stamps_with_two_spaces() -> None:
+    """A Pipeline console log with ``timestamps {}`` as the console page shows it (and a public
+    demo-ci-go build log has it): ``HH:mm:ss`` then two spaces, then the line. The line's text is
+    the message, and an ``ERROR``/``WARNING`` line keeps its severity."""
+    from secpipe import formats
+
+    doc = (b"Started by an SCM change\n[Pipeline] stage\n[Pipeline] { (Push Image to GHCR)\n[Pipeline] sh\n"
+           b"20:07:37   > git rev-parse --resolve-git-dir /var/jenkins_home/workspace/demo-ci-go-pipeline/.git # timeout=10\n"
+           b"20:08:20  WARNING! Your password will be stored unencrypted in /var/jenkins_home/.docker/config.json.\n"
+           b"20:08:21  ERROR: script returned exit code 1\n"
+           b"[Pipeline] }\n[Pipeline] // stage\nFinished: FAILURE\n")  # fmt: skip
+    d = formats.get("jenkins_log").decode(doc, "job/demo-ci-go-pipeline/7/consoleText")
+    rows = {r["unmapped"]: r for r in _rows(d)}
+    git, warn, err = (rows[f'{{"line":{n},"stage":"Push Image to GHCR"}}'] for n in (5, 6, 7))
+    assert git["message"] == " > git rev-parse --resolve-git-dir /var/jenkins_home/workspace/demo-ci-go-pipeline/.git # timeout=10"
+    assert warn["message"].startswith("WARNING! Your password") and warn["severity_id"] == 3
+    assert err["message"] == "ERROR: script returned exit code 1" and err["severity_id"] == 4
+    assert err["metadata"]["correlation_uid"] == "demo-ci-go-pipeline#7"

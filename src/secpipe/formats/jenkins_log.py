@@ -7,7 +7,8 @@ either layout (folders included); without one it is the file name. The stage is 
 through Pipeline markers: ``[Pipeline] { (Build)`` opens stage "Build" and
 ``[Pipeline] // stage`` closes it (innermost-last for nested/parallel stages); lines outside
 a stage have none. ``Finished: SUCCESS|FAILURE|UNSTABLE|ABORTED|NOT_BUILT`` gives the result.
-Timestamper prefixes (``[2024-05-01T10:00:00.123Z] `` or ``10:00:00 ``) give the time, ANSI
+Timestamper prefixes (``[2024-05-01T10:00:00.123Z] `` or ``10:00:00 ``; a clock time followed by
+two spaces as the console page shows it and users copy it) give the time, ANSI
 colour codes and Jenkins' hidden console notes (``ESC[8mha:////...ESC[0m``) are removed from
 ``message`` (``raw_data`` keeps the line as read).
 
@@ -53,7 +54,7 @@ _SRC_PATTERNS = (
     (re.compile(r"(?:^|/)job/(?P<job>.+?)/(?P<n>\d+)/(?:consoleText|consoleFull|console|logText/progressiveText)"),
      job_of_path),
 )
-_TS = r"^(?:\[(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\] |(?P<hms>\d\d:\d\d:\d\d) )?(?P<text>.*)$"
+_TS = r"^(?:\[(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\] |(?P<hms>\d\d:\d\d:\d\d)  ?)?(?P<text>.*)$"
 _NOTE = r"\x1b\[8mha:[^\x1b]*\x1b\[0m"
 _ANSI = r"\x1b\[[0-9;]*[A-Za-z]"
 _RESULT = r"^Finished: (?P<result>SUCCESS|FAILURE|UNSTABLE|ABORTED|NOT_BUILT)\s*$"
