@@ -4,7 +4,8 @@
 module level; ``secpipe ingest --json`` of a CloudTrail file imports neither rich (nothing is
 shown), nor cryptography (the data directory is not encrypted), nor pydantic (typer >= 0.29
 would build an adapter per parameter), nor pyarrow.compute (secpipe._compute wraps the
-kernels it calls), nor formats that detection did not need to ask, nor pyarrow.parquet (the
+kernels it calls), nor orjson, nor formats that detection did not need to ask (sbom is asked
+through its light sniff, ``formats._sniff``), nor pyarrow.parquet (the
 lake calls the writer it wraps, pyarrow._parquet); an empty file loads no Parquet writer
 either. A committed ingest ends with os._exit after the atexit handlers (no interpreter
 teardown); other endings are Python's own. No timings: only what is loaded and which way the
@@ -56,8 +57,12 @@ def test_ingest_json_imports_only_what_it_uses(tmp_path: Path) -> None:
     # typer: a plain ingest line is read without it (cli/ingest_run.py); _hashlib: OpenSSL, loaded
     # only where Python's SHA-256 is used (no native extension, dead letters, key ids)
     assert {"typer", "_hashlib"} & mods == set()
+    # orjson: the summary is msgspec's (loaded anyway); compaction and encryption import it on use;
+    # crypto: imported where a data directory is encrypted; dateutil: pyarrow's type inference
+    assert {"orjson", "secpipe.security.crypto", "dateutil"} & mods == set()
     loaded = {m.rsplit(".", 1)[1] for m in mods if m.startswith("secpipe.formats.") and not m.rsplit(".", 1)[1].startswith("_")}
-    assert loaded == {"base", "cloudtrail", "sbom"}  # sbom: the only format that could outscore CloudTrail's 95
+    # sbom, the only format that could outscore CloudTrail's 95, is asked through its light sniff
+    assert loaded == {"base", "cloudtrail"} and "secpipe.formats._sniff" in mods
 
 
 def test_ingest_of_an_empty_file_loads_no_writer(tmp_path: Path) -> None:

@@ -377,7 +377,7 @@ def _name_insights(recs: Sequence[_Record]) -> None:
 
 
 #: CloudTrail's top-level keys by their lower-case spelling (see :func:`_recased`)
-_KEY_CASE = {f.encode_name.lower(): f.encode_name for f in msgspec.structs.fields(_Record)}
+_KEY_CASE = {f.encode_name.lower(): f.encode_name for f in _fast.fields(_Record)}
 _TOP_KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
@@ -728,7 +728,7 @@ _UID_PREFIX = uid_prefix(CloudTrail.name)  # metadata.uid made by the walker
 
 #: typed paths of _Record for the native walker; the raw fields go to unmapped.
 _SPEC = _fast.Spec((*_fast.struct_spec(_Record), ("insightDetails", _fast.RAW)), _UNMAPPED,
-                   tuple(f.name for f in msgspec.structs.fields(_Record)))  # fmt: skip
+                   tuple(f.name for f in _fast.fields(_Record)))  # fmt: skip
 
 
 def _mfa_text(v: str | bool | None) -> str | None:

@@ -118,6 +118,7 @@ from secpipe.formats._sbom_components import (
 )
 from secpipe.formats._sbom_components import props as _props
 from secpipe.formats._sbom_components import walk as _walk
+from secpipe.formats._sniff import sbom as _sniff_sbom
 from secpipe.formats.base import (
     BOM,
     Decoded,
@@ -348,10 +349,6 @@ def _tool(meta: _Meta) -> _Tool | None:
     return next((x for x in items if x.name), None)
 
 
-#: what every header :meth:`Sbom.sniff` recognizes holds one of (its quick reject)
-_SBOM_NEEDLES = (b'"CycloneDX"', b'"SPDX')
-
-
 class Sbom(ReportFormat):
     """CycloneDX and SPDX JSON SBOMs: CycloneDX vulnerabilities (and VEX) as findings."""
 
@@ -364,24 +361,10 @@ class Sbom(ReportFormat):
     vendor = "OWASP"
 
     def sniff(self, head: bytes) -> int:
-        """Recognize the CycloneDX or SPDX 2.x header keys (either may sit far down in a key-sorted file)."""
-        if head.lstrip()[:1] != b"{":
-            return 0
-        # Plain substring scans first (a regex search of a 64 KiB head costs several times more):
-        # every pattern below holds '"CycloneDX"' or '"SPDX', so most heads stop here, in one
-        # native SIMD search a needle (~4 us a 64 KiB CloudTrail head, against ~35 us for each `in`:
-        # every file `secpipe ingest --format auto` reads is asked)
-        if not _fast.contains_any(head, _SBOM_NEEDLES):
-            return 0
-        if b'"CycloneDX"' in head and re.search(rb'"bomFormat"\s*:\s*"CycloneDX"', head):
-            return 97 if b'"specVersion"' in head else 92
-        if b'"SPDX' not in head:
-            return 0
-        spdx = re.search(rb'"spdxVersion"\s*:\s*"SPDX-2\.', head) is not None
-        doc = re.search(rb'"SPDXID"\s*:\s*"SPDXRef-DOCUMENT"', head) is not None
-        if spdx and b'"SPDXID"' in head:
-            return 97
-        return 92 if spdx else 90 if doc else 0
+        """Recognize the CycloneDX or SPDX 2.x header keys (either may sit far down in a key-sorted file).
+
+        The function detect() asks without importing this module (formats._SNIFFERS)."""
+        return _sniff_sbom(head)
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one SBOM document: only its top-level keys are read first (the component

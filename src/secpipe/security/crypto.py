@@ -40,9 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from secpipe.errors import SecpipeError
+from secpipe.security._settings import settings_path
 from secpipe.security.keys import Keyring, load_keyring
 
 if TYPE_CHECKING:  # pyarrow and cryptography load where used: `secpipe keys`/`--help` need neither
@@ -95,6 +94,8 @@ class Cipher:
         """The SPE1 header carrying ``dek`` wrapped by master key ``kid``."""
         nonce = os.urandom(12)
         wrapped = nonce + _aead()[0](self.ring.get(kid)).encrypt(nonce, dek, b"secpipe-dek:" + kid.encode())
+        import orjson  # imported by the first use of a key, as cryptography is (~12 ms of every start)
+
         head = orjson.dumps({"v": 1, "kid": kid, "dek": base64.b64encode(wrapped).decode()})
         return MAGIC + _LEN.pack(len(head)) + head
 
@@ -177,6 +178,8 @@ def parse_header(blob: bytes, where: str = "data") -> Sealed:
         msg = f"{where}: not an encrypted secpipe file"
         raise CryptoError(msg)
     (n,) = _LEN.unpack_from(blob, 4)
+    import orjson
+
     try:
         head = orjson.loads(blob[6 : 6 + n])
         return Sealed(str(head["kid"]), base64.b64decode(head["dek"]), 6 + n)
@@ -187,16 +190,13 @@ def parse_header(blob: bytes, where: str = "data") -> Sealed:
 
 # -- per data directory -----------------------------------------------------------------
 
-def settings_path(data_dir: Path | str) -> Path:
-    """Where a data directory records that it is encrypted."""
-    return Path(data_dir) / "state" / "encryption.json"
-
-
 def enable(data_dir: Path | str, key_env: str = DEFAULT_KEY_ENV, key_file: str | None = None) -> Cipher:
     """Turn encryption on for a data directory (the key must be available now)."""
     cipher = Cipher(load_keyring(key_env, key_file, "security.encryption"))
     p = settings_path(data_dir)
     p.parent.mkdir(parents=True, exist_ok=True)
+    import orjson
+
     from secpipe.store._durable import write_file_atomic
 
     # atomic: a full disk must not leave an empty settings file
@@ -219,6 +219,8 @@ def for_data_dir(data_dir: Path | str) -> Cipher | None:
         hit = _CACHE.get(key)
         if hit and hit[0] == mtime:
             return hit[1]
+    import orjson
+
     conf: dict[str, Any] = orjson.loads(p.read_bytes())
     cipher = None
     if conf.get("enabled"):

@@ -36,10 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import pyarrow as pa
 
-from secpipe.security import crypto
 from secpipe.store._files import fsync_dir, write_parquet_atomic
 
 if TYPE_CHECKING:
@@ -100,6 +98,8 @@ def recover(lake_root: Path, partitions: str = LAKE_PARTITIONS) -> int:
     """Finish or drop the journals an interrupted compaction left; returns how many."""
     n = 0
     for journal in lake_root.glob(f"{partitions}/.compact-*.json"):
+        import orjson  # here, not at the top: every lake opening calls recover, few find a journal (~12 ms)
+
         part = journal.parent
         try:
             plan = orjson.loads(journal.read_bytes())
@@ -153,10 +153,14 @@ def _groups(files: list[tuple[Path, int]], budget: int) -> Iterator[list[Path]]:
 
 
 def _merge(part: Path, inputs: list[Path], cipher: Any, compression: str) -> int:
+    from secpipe.security import crypto  # here: every lake opening imports this module (~4 ms)
+
     tables = [crypto.read_parquet(f, cipher) for f in inputs]
     key = part.name.split("=", 1)[0]  # the partition column is the directory, never stored in a file
     tables = [t.drop_columns([key]) if key in t.column_names else t for t in tables]
     table = pa.concat_tables(tables, promote_options="permissive")
+    import orjson
+
     output = f"part-{uuid.uuid4().hex}.parquet"
     journal = part / f".compact-{uuid.uuid4().hex}.json"
     with open(journal, "wb") as fh:

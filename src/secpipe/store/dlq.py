@@ -22,7 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from secpipe.formats.base import DeadLetter
-from secpipe.security import crypto
+from secpipe.security._settings import cipher_for
 from secpipe.store import compact
 from secpipe.store._durable import write_file_atomic
 from secpipe.store._files import write_parquet_atomic
@@ -59,7 +59,7 @@ class DeadLetterStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.inline_limit = inline_limit
-        self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
+        self.cipher = cipher_for(self.root.parent)  # None unless the data dir is encrypted (crypto imported then)
         compact.tidy(self.root, compact.DLQ_PARTITIONS)  # temp files and compactions a crash left
         for tmp in self.root.glob("blobs/.tmp-*"):  # a blob write a crash cut short
             tmp.unlink(missing_ok=True)
@@ -93,6 +93,8 @@ class DeadLetterStore:
         """How many stored dead letters have each identity (source, format, offset, sha256)."""
         seen: Counter[tuple[str, str, int, str]] = Counter()
         for path in sorted(self.root.glob(f"{compact.DLQ_PARTITIONS}/part-*.parquet")):
+            from secpipe.security import crypto  # with the first file (a new store has none)
+
             t = crypto.read_parquet(path, self.cipher, columns=list(IDENTITY))
             seen.update(zip(*(t.column(c).to_pylist() for c in IDENTITY), strict=True))
         return seen

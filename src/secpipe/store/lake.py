@@ -24,15 +24,19 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.schema.ocsf import class_of
-from secpipe.security import crypto
+from secpipe.security._settings import cipher_for
 from secpipe.store import compact
 from secpipe.store._files import write_parquet_atomic
+
+if TYPE_CHECKING:
+    from secpipe.security import crypto
 
 
 @dataclass
@@ -217,6 +221,9 @@ def _by_day(table: pa.Table, daynum: pa.ChunkedArray) -> dict[int, pa.Table]:
 
 
 _MAX_RUNS = 256  # day runs past this in one flush: a filter per day (short chunks write slowly)
+#: a day in ms, typed (a Python float argument is converted by inference, which imports dateutil:
+#: ~2.3 ms of every start)
+_MS_PER_DAY = pa.scalar(86_400_000.0, pa.float64())
 
 
 def dedup_first(uids: pa.Array) -> pa.Array:
@@ -249,7 +256,7 @@ class Lake:
         self.max_seconds = max_seconds
         self.compression = compression
         self.raw_data = raw_data  # False: events are stored without their original record
-        self.cipher = crypto.for_data_dir(self.root.parent)  # None unless the data dir is encrypted
+        self.cipher = cipher_for(self.root.parent)  # None unless the data dir is encrypted (crypto imported then)
         self._buf: dict[str, list[pa.RecordBatch]] = {}
         self._rows: dict[str, int] = {}
         self._since = time.monotonic()
@@ -314,7 +321,7 @@ class Lake:
         if not self.raw_data and "raw_data" in table.column_names:
             table = table.drop_columns(["raw_data"])
         # Day number from the int64 ms time (strftime per row is slow); strings only per day.
-        daynum = pc.floor(pc.divide(table.column("time").cast(pa.float64()), 86_400_000.0)).cast(pa.int64())
+        daynum = pc.floor(pc.divide(table.column("time").cast(pa.float64()), _MS_PER_DAY)).cast(pa.int64())
         parts = _by_day(table, daynum)
         days = list(parts)
         for i, d in enumerate(days):
@@ -376,6 +383,8 @@ def _load_index(part: Path, cipher: crypto.Cipher | None) -> UidIndex:
     def read() -> UidIndex:
         index = UidIndex()
         for f in sorted(part.glob("part-*.parquet")):
+            from secpipe.security import crypto  # with the first file (a new partition has none)
+
             index.add(uid_keys(crypto.read_parquet(f, cipher, columns=["metadata.uid"]).column(0).combine_chunks()))
         return index
 
