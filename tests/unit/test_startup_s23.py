@@ -1,8 +1,8 @@
 """Start-up work of ``secpipe ingest`` cut in session 23, each with the result it had before.
 
-- The compiled OCSF schema is split in one pass (``ocsf._Top``): the same mapping as splitting
-  the top level and then ``classes`` and ``objects`` (every key, in the file's order, every
-  member's bytes).
+- The compiled OCSF schema is packaged uncompressed (the shared file's bytes) and split in one
+  pass (``ocsf._Top``): the same mapping as splitting the top level and then ``classes`` and
+  ``objects`` (every key, in the file's order, every member's bytes).
 - ``class_name_of`` looks at the classes already decoded first: the same name for every uid
   (uids are unique), cold or warm.
 - ``_fast.struct_spec`` reads the common field types from the types themselves: the same spec as
@@ -22,7 +22,7 @@ import msgspec
 import orjson
 import pytest
 
-from secpipe import _gzip, formats
+from secpipe import formats
 from secpipe.cli.ingest_run import _json_line
 from secpipe.formats import _fast, _sniff
 from secpipe.schema import ocsf as _ocsf_fn  # noqa: F401  (the package re-exports the function)
@@ -31,10 +31,19 @@ ocsf_mod = sys.modules["secpipe.schema.ocsf"]
 _RAW = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
+def _packaged() -> Path:
+    return Path(ocsf_mod.__file__).with_name(f"ocsf-{ocsf_mod.OCSF_VERSION}.json")
+
+
+def test_packaged_schema_is_the_shared_one(real: Path) -> None:
+    """The package holds the compiled schema as published (no longer gzipped: reading it is ~5 ms
+    cheaper a start than inflating it): the same bytes as the shared copy, the source of truth."""
+    assert _packaged().read_bytes() == (real.parent / "ocsf" / f"ocsf-{ocsf_mod.OCSF_VERSION}.json").read_bytes()
+
+
 def _reference_schema() -> dict[str, object]:
     """The loader as it was: the top level split, then classes and objects split again."""
-    packaged = Path(ocsf_mod.__file__).with_name(f"ocsf-{ocsf_mod.OCSF_VERSION}.json.gz")
-    top = _RAW.decode(_gzip.decompress(packaged.read_bytes()))
+    top = _RAW.decode(_packaged().read_bytes())
     return {k: _RAW.decode(v) if k in ("classes", "objects") else msgspec.json.decode(v) for k, v in top.items()}
 
 
