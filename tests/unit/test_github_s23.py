@@ -3,7 +3,9 @@
 The contracts (``formats/_cicd.py``, ``formats/_github_map.py``):
 - ``_github_map.generic_scanned`` gives every generically mapped payload with the same repository and
   organization (as the scan read them) the same ``resources`` list object, equal to the one it built
-  for each before (bounded: the memo is cleared when full, which changes nothing but sharing).
+  for each before, and a row copied from the one made for the same event type, sender, action,
+  repository and organization, with its own ``unmapped`` (bounded: each memo is cleared when full,
+  which changes nothing but sharing).
 - ``_cicd._shared_resources`` of rows many of which hold the same list object is the column
   ``_cicd._resources`` converts from every row (type, struct field order, values, nulls); None when
   fewer than half the rows share one (the caller converts them all).
@@ -105,11 +107,14 @@ def test_document_batches_unchanged(seed: int, memo: int, fixed_clock: None, mon
     data = _document(seed)
     monkeypatch.setattr(_cicd, "_shared_resources", lambda cls, vals: None)
     monkeypatch.setattr(_github_map, "_RESOURCES", _Forgetful())  # every payload builds its own list
+    monkeypatch.setattr(_github_map, "_TEMPLATES", _Forgetful())  # and its own row
     want = _batches(data)
     monkeypatch.undo()
     monkeypatch.setattr(base, "time", types.SimpleNamespace(time=lambda: 1764600000.123))
     monkeypatch.setattr(_github_map, "_RESOURCES_MAX", memo)
+    monkeypatch.setattr(_github_map, "_TEMPLATES_MAX", memo)
     _github_map._RESOURCES.clear()
+    _github_map._TEMPLATES.clear()
     got = _batches(data)
     assert len(got) == len(want)
     for g, w in zip(got, want, strict=True):

@@ -7,6 +7,7 @@ severity_id)``; leaves are ``{OCSF dotted path: value}`` with None meaning "not 
 from __future__ import annotations
 
 import functools
+import operator
 from typing import Annotated, Any
 
 import msgspec
@@ -630,7 +631,30 @@ def _scanned_resources(r: Any, r_id: str | None, r_name: str | None, r_full: str
 
 def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple[dict[str, Any], int]:
     """:func:`_generic_hook`'s row and activity from a native scan's values ``v`` (ids come as
-    strings, so ``c.sid`` is ``x or None``) and ``unmapped`` JSON ``rest``: same keys, same order."""
+    strings, so ``c.sid`` is ``x or None``) and ``unmapped`` JSON ``rest``: same keys, same order.
+    The row but ``unmapped`` depends only on the event type and the values ``_TEMPLATE_KEY`` picks
+    (sender, action, repository, organization), which repeat: it is made once for them (at most
+    ``_TEMPLATES_MAX`` kept, then cleared) and copied (rows are not mutated once made)."""
+    key = (event, _TEMPLATE_KEY(v))
+    got = _TEMPLATES.get(key)
+    if got is None:
+        if len(_TEMPLATES) >= _TEMPLATES_MAX:
+            _TEMPLATES.clear()
+        got = _TEMPLATES[key] = _generic_template(event, v)
+    row = got[0].copy()
+    row["unmapped"] = rest
+    return row, got[1]
+
+
+#: the values of ``SCAN_HEAD`` a generic row is made of (not the sender's name and email, the
+#: repository's URL and times, the installation)
+_TEMPLATE_KEY = operator.itemgetter(0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 12, 14, 15, 18, 19, 20)
+_TEMPLATES: dict[tuple[str, tuple[Any, ...]], tuple[dict[str, Any], int]] = {}
+_TEMPLATES_MAX = 4096
+
+
+def _generic_template(event: str, v: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
+    """:func:`generic_scanned`'s row (``unmapped`` None) and activity, made."""
     (s, s_login, s_id, s_type, _, _, action, r, r_id, r_name, r_full, r_private, r_vis, _, owner, owner_login, _, _,
      o, o_login, o_id) = v[:21]  # fmt: skip
     key = (r, r_id, r_name, r_full, r_private, r_vis, owner, owner_login, o, o_login, o_id)
@@ -639,7 +663,7 @@ def generic_scanned(event: str, v: tuple[Any, ...], rest: bytes | None) -> tuple
         if len(_RESOURCES) >= _RESOURCES_MAX:
             _RESOURCES.clear()
         items = _RESOURCES[key] = _scanned_resources(*key)
-    row: dict[str, Any] = {"resources": items, "unmapped": rest}
+    row: dict[str, Any] = {"resources": items, "unmapped": None}
     if s is not None:
         row["actor.user.name"] = s_login
         row["actor.user.uid"] = s_id or None
