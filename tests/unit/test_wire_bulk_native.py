@@ -165,6 +165,21 @@ def test_an_action_line_that_is_not_utf8_is_malformed() -> None:
         assert exc.value.status == 400
 
 
+def test_a_blank_line_before_a_document_is_skipped_not_a_500() -> None:
+    """Blank lines are skipped (as Elasticsearch does), so the document after one is read as the
+    action line: the same 400 on both paths. (Hypothesis found it: the fast path zipped the one
+    document with the zero actions that ``[]`` decoded to.)"""
+    for body in (b'\n{"action":"created","rule":{"id":1}}', b'\n{"action":"created"}\n', b' \n{"index":{}}\n'):
+        native = _outcome(body, 64, None)
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(_fast, "_module", lambda: None)
+            assert _outcome(body, 64, None) == native
+    with pytest.raises(HTTPError, match=r"expected field \[create\], \[delete\], \[index\] or \[update\]") as exc:
+        parse_lines([b"", b'{"action":"created"}'], None)
+    assert exc.value.status == 400
+    assert parse_lines([b"", b'{"index":{}}', b"{}"], "i") == [("index", "i", None, b"{}")]
+
+
 @st.composite
 def hec_bodies(draw: st.DrawFn) -> bytes:
     events = draw(st.lists(st.sampled_from(DOCS[:12]), min_size=0, max_size=8))

@@ -256,7 +256,9 @@ def parse_lines(lines: list[bytes], default_index: str | None) -> Uniform | list
             actions = _ACTIONS.decode(b"[" + b",".join(heads) + b"]")
         except (msgspec.DecodeError, UnicodeDecodeError):
             actions = None
-        if actions is not None and all((a.index or a.create) and not (a.delete or a.update) for a in actions):
+        # a blank head line (skipped as Elasticsearch skips it) leaves fewer actions than heads
+        if (actions is not None and len(actions) == len(heads)
+                and all((a.index or a.create) and not (a.delete or a.update) for a in actions)):
             out: list[tuple[str, str, str | None, bytes | None]] = []
             for a, doc in zip(actions, lines[1::2], strict=True):
                 op, meta = ("index", a.index) if a.index is not None else ("create", a.create)
