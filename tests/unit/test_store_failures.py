@@ -20,8 +20,8 @@ import pytest
 
 from secpipe.formats import get
 from secpipe.runtime.service import Service
+from secpipe.security import crypto
 from secpipe.store import _files
-from secpipe.store import lake as lake_mod
 from secpipe.store.lake import Lake
 from secpipe.store.query import run
 from secpipe.store.wal import WAL, WalRecord, read_segment
@@ -94,7 +94,7 @@ def test_failed_lake_commit_keeps_rows_for_the_next_flush(tmp_path: Path, monkey
     assert not list((tmp_path / "lake").rglob(".tmp-*")), "a failed write must not leave its temp file"
     res = lake.flush()
     assert res.stored == {"api_activity": 20} and res.duplicates == 0
-    stored = pa.concat_tables(lake_mod.crypto.read_parquet(f, None) for f in sorted((tmp_path / "lake").rglob("*.parquet")))
+    stored = pa.concat_tables(crypto.read_parquet(f, None) for f in sorted((tmp_path / "lake").rglob("*.parquet")))
     assert stored.num_rows == 30
     assert len(set(stored.column("metadata").combine_chunks().field("uid").to_pylist())) == 30
 
