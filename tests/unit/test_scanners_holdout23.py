@@ -157,6 +157,10 @@ def test_gitlab_dependency_scanning_report() -> None:
     assert [r["class_uid"] for r in rows] == [2002, 2002]
     assert [r["severity_id"] for r in rows] == [0, 4]  # "Unknown", "High"
     assert not rows[0]["vulnerabilities"][0]["affected_packages"]  # its package is {}: OCSF needs name and version
+    # no CVE, no CWE: its Gemnasium identifier is the advisory
+    assert rows[0]["vulnerabilities"][0]["advisory"] == {"uid": "7368f513-0aa9-4e34-a08d-40ea81f48e0e",
+                                                         "title": "Gemnasium-7368f513-0aa9-4e34-a08d-40ea81f48e0e"}
+    assert rows[1]["vulnerabilities"][0]["advisory"] is None  # (its CVE instead)
     pkg = rows[1]["vulnerabilities"][0]["affected_packages"][0]
     assert (pkg["name"], pkg["version"], pkg["path"]) == ("golang.org/x/crypto", "v0.0.0-20190308221718-c2843e01d9a2", "service/go.sum")
     assert rows[1]["vulnerabilities"][0]["cve"]["uid"] == "CVE-2020-29652"
@@ -189,3 +193,35 @@ def test_gitlab_report_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     doc["vulnerabilities"] = [dict(v, id=f"{v['id']}-{i}") for i in range(7) for v in doc["vulnerabilities"]]
     dec = same_both_ways("gitlab_security", json.dumps(doc).encode(), monkeypatch, "gitlab sast x7")
     assert dec.events == 21 and not dec.dead and len(_rows(dec)) == 21
+
+
+def _cosign_rows(body: bytes) -> list[dict[str, Any]]:
+    fmt = formats.get("trivy")
+    assert formats.detect(body) is fmt
+    dec = decode_document(fmt, body, "t")
+    assert dec.events == 1 and not dec.dead
+    return _rows(dec)
+
+
+def test_trivy_cosign_vuln_record() -> None:
+    # Trivy's docs (supply-chain/attestation/vuln.md): `trivy image --format cosign-vuln` output,
+    # the report as scanner.result; Trivy 0.30 wrote no CreatedAt in it: the record's scanFinishedOn
+    body = (HOLDOUT / "trivy-cosign-vuln-docs.json").read_bytes()
+    row = _cosign_rows(body)[0]
+    assert row["time"] == _ms("2022-07-24T08:14:04.864")  # 17:14:04.864682+09:00
+    assert not row["metadata"].get("labels")
+    assert row["vulnerabilities"][0]["cve"]["uid"] == "CVE-2021-36159" and row["severity"] == "Critical"
+    assert row["vulnerabilities"][0]["affected_packages"][0]["name"] == "apk-tools"
+    assert row["resources"][0]["name"] == "alpine:3.10"
+    # the same record attested by cosign: an in-toto statement with the record as its predicate
+    statement = {"_type": "https://in-toto.io/Statement/v0.1", "predicateType": "https://cosign.sigstore.dev/attestation/vuln/v1",
+                 "subject": [{"name": "index.docker.io/library/alpine", "digest": {"sha256": "451eee8bedcb2f029756dc3e9d73bab0e7943c1ac55cff3a4861c52a0fdd3e98"}}],
+                 "predicate": json.loads(body)}  # fmt: skip
+    again = _cosign_rows(json.dumps(statement, indent=2).encode())[0]
+    assert again["finding_info"]["uid"] == row["finding_info"]["uid"] and again["time"] == row["time"]
+
+
+def test_trivy_cosign_record_keeps_the_report_time() -> None:
+    doc = json.loads((HOLDOUT / "trivy-cosign-vuln-docs.json").read_bytes())
+    doc["scanner"]["result"]["CreatedAt"] = "2022-07-24T08:00:00Z"
+    assert _cosign_rows(json.dumps(doc).encode())[0]["time"] == _ms("2022-07-24T08:00:00")

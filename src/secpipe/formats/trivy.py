@@ -46,7 +46,11 @@ Every event carries the scanned artifact in ``resources[0]`` (type = ArtifactTyp
 repository, filesystem, vm ...; name = ArtifactName; uid = image id or ArtifactID; labels = repo
 tags; data = OS and repo digests, for ``trivy repo`` the repository URL, branch, tags, commit and
 author) and the result target in ``resources[1]`` (name = Target, type =
-Type or Class). ``ReportID`` (Trivy 0.63+) -> ``metadata.correlation_uid``. ``time`` = report ``CreatedAt`` (reports without it, or with Go's zero time
+Type or Class). ``ReportID`` (Trivy 0.63+) -> ``metadata.correlation_uid``.
+A cosign vulnerability scan record (``--format cosign-vuln``: the report as ``scanner.result``,
+beside ``metadata.scanStartedOn/scanFinishedOn``), or the in-toto statement cosign attests it in
+(the record as ``predicate``), is read as the report it holds; a report without ``CreatedAt`` takes
+the record's ``scanFinishedOn`` as its time. ``time`` = report ``CreatedAt`` (reports without it, or with Go's zero time
 ``0001-01-01T00:00:00Z`` that Trivy writes when it never set one, get the receipt time and the
 ``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
 Status, Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
@@ -326,6 +330,61 @@ class _TypedReport(msgspec.Struct, gc=False):
 
 _TYPED = msgspec.json.Decoder(_TypedReport)
 _LEGACY_REPORT = msgspec.json.Decoder(_Report)
+
+
+class _CosignScanner(msgspec.Struct):
+    result: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _CosignMetadata(msgspec.Struct):
+    scanStartedOn: str | None = None
+    scanFinishedOn: str | None = None
+
+
+class _CosignVuln(msgspec.Struct):
+    """A cosign vulnerability scan record (``trivy ... --format cosign-vuln``; cosign's
+    COSIGN_VULN_ATTESTATION_SPEC predicate): the Trivy report is ``scanner.result``."""
+
+    scanner: _CosignScanner | None = None
+    metadata: _CosignMetadata | None = None
+
+
+class _Statement(msgspec.Struct):
+    """An in-toto statement holding such a record as its ``predicate`` (the attestation cosign
+    makes of it, as ``cosign verify-attestation`` decodes it)."""
+
+    predicate: _CosignVuln | None = None
+    scanner: _CosignScanner | None = None  # (the record itself, not wrapped in a statement)
+    metadata: _CosignMetadata | None = None
+
+
+class _Created(msgspec.Struct):
+    CreatedAt: Any = None
+
+
+_STATEMENT = msgspec.json.Decoder(_Statement)
+_CREATED = msgspec.json.Decoder(_Created)
+
+
+def _cosign_report(data: bytes) -> bytes | None:
+    """The Trivy report inside a cosign vulnerability scan record or its in-toto statement; a
+    report without ``CreatedAt`` (Trivy before 0.51 wrote none there) gets the record's
+    ``metadata.scanFinishedOn`` (else ``scanStartedOn``) as its time. None for any other document."""
+    try:
+        doc = _STATEMENT.decode(data)
+    except msgspec.DecodeError:
+        return None
+    rec = doc.predicate or _CosignVuln(doc.scanner, doc.metadata)
+    raw = bytes(rec.scanner.result).strip() if rec.scanner else b""
+    if not raw.startswith(b"{") or raw.rstrip(b" \t\r\n}") == b"{":
+        return None
+    meta = rec.metadata or _CosignMetadata()
+    when = meta.scanFinishedOn or meta.scanStartedOn
+    try:
+        dated = _CREATED.decode(raw).CreatedAt is not None
+    except msgspec.DecodeError:
+        return None
+    return raw if dated or not when else b'{"CreatedAt":' + msgspec.json.encode(when) + b"," + raw[1:]
 _PRETTY = _LEGACY_REPORT  # a report as it came (see Trivy._as_given)
 _WORKLOAD = msgspec.json.Decoder(_Workload)  # a k8s report's parts (see Trivy._mended)
 _RESULT = msgspec.json.Decoder(_Result)
@@ -536,8 +595,12 @@ class Trivy(ReportFormat):
         return 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
-        """Decode one report; Trivy's pre-0.20 output (an array of results) as a report of those results."""
-        if not _legacy(data[:8192]):
+        """Decode one report; Trivy's pre-0.20 output (an array of results) as a report of those results;
+        a cosign vulnerability scan record (``--format cosign-vuln``) as the report it holds."""
+        head = data[:8192]
+        if b'"scanner"' in head and b'"result"' in head and (report := _cosign_report(data)) is not None:
+            return self.decode(report, source)
+        if not _legacy(head):
             by_scanner = _k8s_by_scanner(data) if b'"ClusterName"' in data[:8192] else None
             got = self._as_given(data, source) if by_scanner is None else None
             doc = data if by_scanner is None else by_scanner
