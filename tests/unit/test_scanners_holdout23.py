@@ -225,3 +225,19 @@ def test_trivy_cosign_record_keeps_the_report_time() -> None:
     doc = json.loads((HOLDOUT / "trivy-cosign-vuln-docs.json").read_bytes())
     doc["scanner"]["result"]["CreatedAt"] = "2022-07-24T08:00:00Z"
     assert _cosign_rows(json.dumps(doc).encode())[0]["time"] == _ms("2022-07-24T08:00:00")
+
+
+def test_gitlab_secret_detection_and_dast_reports() -> None:
+    secret = _rows(_gitlab("gl-secret-detection-report-1-vuln-defectdojo.json"))[0]
+    assert secret["class_uid"] == 2007 and secret["finding_info"]["types"] == ["secret_detection"]
+    assert secret["metadata"]["product"]["name"] == "Gitleaks" and secret["severity"] == "Critical"
+    code = secret["vulnerabilities"][0]["affected_code"][0]
+    assert (code["file"]["path"], code["start_line"], code["rule"]["uid"]) == ("README.md", 5, "AWS")
+    assert json.loads(secret["unmapped"])["raw_source_code_extract"] == "AKIAIOSFODNN7EXAMPLE"
+    dast = _rows(_gitlab("gl-dast-report-1-vuln-defectdojo.json"))[0]
+    # no scan, no name: titled by its ZAP plugin identifier; its time is discovered_at; no file
+    assert dast["class_uid"] == 2007 and dast["finding_info"]["title"] == "PII Disclosure"
+    assert dast["time"] == _ms("2021-04-23T15:46:40.615") == dast["finding_info"]["first_seen_time"]
+    assert dast["vulnerabilities"][0]["cwe"]["uid"] == "CWE-359"  # "type": "CWE"
+    assert not dast["vulnerabilities"][0]["affected_code"]
+    assert json.loads(dast["unmapped"])["location"]["path"] == "/v1/trees"

@@ -33,7 +33,8 @@ vector with ``Au:``), the first ``cwe`` identifier -> ``cwe.uid`` ``CWE-<n>`` (`
 CVE: OCSF 1.8.0 allows one of them per vulnerability); ``scan.scanner`` (else the vulnerability's
 own ``scanner``) name, version and vendor -> ``metadata.product`` and ``finding_info.product``;
 ``scan.end_time`` (else ``start_time``; GitLab writes them without a zone: UTC) -> ``time``,
-receipt time and its label without one; the report's ``version`` -> ``metadata.log_version``.
+else the vulnerability's ``discovered_at`` (DAST), else the receipt time and its label;
+``discovered_at`` -> ``finding_info.first_seen_time``; the report's ``version`` -> ``metadata.log_version``.
 Status is New (1): a report lists what its scan found. Keys not placed (``location`` and
 ``identifiers`` whole, ``details``, ``tracking``, ``flags``, ``evidence``, ``confidence`` ...) stay
 in ``unmapped``.
@@ -70,7 +71,16 @@ from secpipe.formats._findings import (
     strs,
     struct_lists,
 )
-from secpipe.formats.base import Decoded, TimeField, base_columns, const, event_uids, int32_or_none, to_batch
+from secpipe.formats.base import (
+    Decoded,
+    TimeField,
+    base_columns,
+    const,
+    event_uids,
+    int32_or_none,
+    parse_times,
+    to_batch,
+)
 
 
 class _Vendor(msgspec.Struct):
@@ -147,10 +157,11 @@ class _Vuln(msgspec.Struct):
     links: list[_Link] | None = None
     location: _Location | None = None
     cvss_vectors: list[_Cvss] | None = None
+    discovered_at: TimeField = None  # (DAST: when the scan found it)
 
 
 _MAPPED = frozenset({"id", "category", "name", "message", "description", "cve", "severity", "solution", "scanner",
-                     "links", "cvss_vectors"})  # fmt: skip
+                     "links", "cvss_vectors", "discovered_at"})  # fmt: skip
 _SEV = {"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1, "unknown": 0}
 _PACKAGE_KINDS = frozenset({"dependency_scanning", "container_scanning", "cluster_image_scanning"})
 _VULN = "vulnerability_finding"
@@ -250,10 +261,12 @@ class GitLabSecurity(ReportFormat):
         n = len(vs)
         sev = pa.array([_SEV.get((v.severity or "").lower(), 0) for v in vs], pa.int32())
         tool = [scan.scanner or v.scanner or _NO_TOOL for v in vs]
+        found = parse_times([v.discovered_at for v in vs])
+        when = report_time(scan.end_time or scan.start_time)
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor,
             uids=event_uids(self.name, raws, [f"{t.name}\0{o}" for t, o in zip(tool, ords, strict=True)]),
-            times_ms=const(report_time(scan.end_time or scan.start_time), n, pa.int64()), raws=raws, activity_id=1,
+            times_ms=found if when is None else const(when, n, pa.int64()), raws=raws, activity_id=1,
             severity_id=sev,
         )  # fmt: skip
         names = strs([t.name for t in tool])
@@ -340,6 +353,7 @@ class GitLabSecurity(ReportFormat):
             "finding_info.uid": distinct_uids(uid, files),
             "finding_info.title": title,
             "finding_info.desc": desc,
+            "finding_info.first_seen_time": found,
             "finding_info.types": str_lists([[k] if k else None for k in kinds]),
             "finding_info.product.name": names,
             "finding_info.product.version": versions,
