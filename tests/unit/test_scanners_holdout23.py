@@ -241,3 +241,9 @@ def test_gitlab_secret_detection_and_dast_reports() -> None:
     assert dast["vulnerabilities"][0]["cwe"]["uid"] == "CWE-359"  # "type": "CWE"
     assert not dast["vulnerabilities"][0]["affected_code"]
     assert json.loads(dast["unmapped"])["location"]["path"] == "/v1/trees"
+
+
+def test_gitlab_report_without_vulnerabilities_is_recognized() -> None:
+    # nothing found: no event and no dead letter (it was "unrecognized input")
+    dec = _gitlab("gl-container-scanning-report-0-vuln-defectdojo.json")
+    assert dec.events == 0 and not dec.dead and not dec.batches

@@ -43,7 +43,9 @@ Dead letters: a document that is not JSON or not of the report's shape whole; on
 of the wrong shape alone, the others going on. A report without vulnerabilities holds no event.
 
 Recognized by ``"vulnerabilities"`` with GitLab's list-form ``"identifiers": [`` and a
-``"location"`` (Snyk's identifiers are an object, CycloneDX's vulnerabilities have no location).
+``"location"`` (Snyk's identifiers are an object, CycloneDX's vulnerabilities have no location),
+or, in a report with no vulnerabilities, beside the top-level ``"remediations"`` or the
+``"scan"`` with its ``"scanner"``.
 """
 
 from __future__ import annotations
@@ -228,8 +230,12 @@ class GitLabSecurity(ReportFormat):
     def sniff(self, head: bytes) -> int:
         """Recognize a report by its vulnerabilities' list of identifiers and their location."""
         h = head[:8192]
-        if b'"vulnerabilities"' in h and b'"location"' in h and _IDENTIFIERS.search(h) and b'"bomFormat"' not in h:
+        if b'"vulnerabilities"' not in h or b'"bomFormat"' in h:
+            return 0
+        if b'"location"' in h and _IDENTIFIERS.search(h):
             return 88
+        if b'"remediations"' in h or (b'"scan"' in h and b'"scanner"' in h):
+            return 88  # (a report with no vulnerabilities: its top-level remediations, its scan)
         return 0
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
