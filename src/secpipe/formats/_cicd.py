@@ -398,7 +398,11 @@ def _shared_resources(cls: str, vals: Sequence[Any]) -> pa.Array | None:
     """:func:`_resources` of rows many of which hold the same list object (``_github_map.generic_scanned``
     gives every payload with the same repository and organization one list): each distinct list converted
     once (in order of first appearance, so the struct's fields come in the same order), then taken for
-    every row; None when fewer than half the rows share (the caller converts them all)."""
+    every row; None when fewer than half the rows share, or than half the first 64 (the caller converts
+    them all: the rows of other formats' batches, each its own list, are looked at no further)."""
+    head = vals[:64]
+    if len(set(map(id, head))) * 2 > len(head):
+        return None
     ids = list(map(id, vals))
     first = dict(zip(ids, vals, strict=True))  # (the rows hold them: an id stands for one object throughout)
     if len(first) * 2 > len(vals):
