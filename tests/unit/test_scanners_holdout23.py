@@ -247,3 +247,27 @@ def test_gitlab_report_without_vulnerabilities_is_recognized() -> None:
     # nothing found: no event and no dead letter (it was "unrecognized input")
     dec = _gitlab("gl-container-scanning-report-0-vuln-defectdojo.json")
     assert dec.events == 0 and not dec.dead and not dec.batches
+
+
+def test_gitlab_legacy_cve_key_holding_a_cve_id() -> None:
+    # schema 2.x container scanning wrote the CVE itself in `cve` (later the compare key) and
+    # could leave identifiers empty; a compare key is not taken for a CVE
+    doc = json.loads((HOLDOUT / "gl-container-scanning-report-1-vuln-defectdojo.json").read_bytes())
+    vuln = doc["vulnerabilities"][0]
+    vuln.update(cve="CVE-2019-3462", identifiers=[])
+    row = _rows(decode_document(formats.get("gitlab_security"), json.dumps(doc).encode(), "t"))[0]
+    assert row["vulnerabilities"][0]["cve"]["uid"] == "CVE-2019-3462"
+    assert row["finding_info"]["uid"] == "df52bc8ce9a2ae56bbcb0c4ecda62123fbd6f69b"  # still its id
+    rows = _rows(_gitlab("gl-dependency-scanning-report-2-vuln-defectdojo.json"))
+    assert rows[0]["vulnerabilities"][0]["cve"] is None  # "service/go.sum:gopkg.in/yaml.v2:gemnasium:...": no CVE
+
+
+def test_gitlab_semgrep_sast_report_of_gitlab_fixtures() -> None:
+    row = _rows(_gitlab("gitlabhq-gl-sast-report-semgrep-for-gosec.json"))[0]
+    assert row["finding_info"]["title"] == "Key Exchange without Entity Authentication"  # legacy `message`, no name
+    assert row["finding_info"]["analytic"]["uid"] == "gosec.G106-1"
+    assert row["vulnerabilities"][0]["cwe"]["uid"] == "CWE-322" and row["vulnerabilities"][0]["cve"] is None  # "cve": ""
+    assert row["metadata"]["product"]["name"] == "Semgrep" and row["time"] == _ms("2022-03-15T20:37:05")
+    code = row["vulnerabilities"][0]["affected_code"][0]
+    assert (code["file"]["path"], code["start_line"]) == ("og.go", 8)
+    assert "tracking" in json.loads(row["unmapped"])

@@ -27,7 +27,8 @@ name, type Rule) and ``affected_code[0].rule`` (a package finding's first identi
 advisory, no rule: with neither a ``cve`` nor a ``cwe`` identifier it is ``advisory``, uid its
 value and title its name); ``severity`` (Critical 5, High 4, Medium 3, Low 2, Info 1, Unknown 0) ->
 ``severity_id``; ``solution`` -> ``vulnerabilities[0].remediation.desc``; ``links[].url`` and the
-identifiers' urls -> ``references``; the first ``cve`` identifier -> ``cve.uid`` (its
+identifiers' urls -> ``references``; the first ``cve`` identifier (else a legacy ``cve`` key that
+is a CVE id, as schema 2.x reports wrote it) -> ``cve.uid`` (its
 ``cvss_vectors`` -> ``cve.cvss``, version from the vector's ``CVSS:x.y/`` prefix, ``2.0`` for a
 vector with ``Au:``), the first ``cwe`` identifier -> ``cwe.uid`` ``CWE-<n>`` (``cve.cwe`` beside a
 CVE: OCSF 1.8.0 allows one of them per vulnerability); ``scan.scanner`` (else the vulnerability's
@@ -170,6 +171,7 @@ _VULN = "vulnerability_finding"
 _CODE = "application_security_posture_finding"
 _CWE = re.compile(r"^(?:cwe[-_ ]?)?0*(\d+)$", re.IGNORECASE)
 _CVSS = re.compile(r"^CVSS:(\d+\.\d+)/")
+_CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _NO_LOC = _Location()
 _NO_DEP = _Dependency()
 _NO_TOOL = _Tool()
@@ -200,6 +202,8 @@ def _identifiers(v: _Vuln) -> tuple[str | None, str | None, list[str]]:
                 cwe = _cwe_id(str(i.value), i.name)
         if i.url:
             urls.append(i.url)
+    if cve is None and v.cve and _CVE_ID.match(v.cve):  # schema 2.x: the CVE in the legacy ``cve`` key
+        cve = v.cve
     return cve, cwe, list(dict.fromkeys(urls)) if len(urls) > 1 else urls
 
 
