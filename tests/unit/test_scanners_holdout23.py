@@ -271,3 +271,14 @@ def test_gitlab_semgrep_sast_report_of_gitlab_fixtures() -> None:
     code = row["vulnerabilities"][0]["affected_code"][0]
     assert (code["file"]["path"], code["start_line"]) == ("og.go", 8)
     assert "tracking" in json.loads(row["unmapped"])
+
+
+def test_gitlab_dast_report_whose_evidence_fills_the_head() -> None:
+    # keys sorted as in DefectDojo's cut: the evidence (a response body here of 9 KB) comes before
+    # identifiers, location and severity; discovered_at before it still names the report
+    doc = json.loads((HOLDOUT / "gl-dast-report-1-vuln-defectdojo.json").read_bytes())
+    vuln = doc["vulnerabilities"][0]
+    vuln["evidence"]["response"]["body"] = "x" * 9000
+    body = json.dumps(doc, indent=2, sort_keys=True).encode()
+    assert body.find(b'"identifiers"') > 8192
+    assert formats.detect(body) is formats.get("gitlab_security")

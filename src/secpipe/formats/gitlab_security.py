@@ -46,7 +46,10 @@ of the wrong shape alone, the others going on. A report without vulnerabilities 
 Recognized by ``"vulnerabilities"`` with GitLab's list-form ``"identifiers": [`` and a
 ``"location"`` (Snyk's identifiers are an object, CycloneDX's vulnerabilities have no location),
 or, in a report with no vulnerabilities, beside the top-level ``"remediations"`` or the
-``"scan"`` with its ``"scanner"``.
+``"scan"`` with its ``"scanner"``, or (a first vulnerability whose DAST ``evidence`` fills the
+8 KB head) by GitLab's capitalized ``"severity": "High"`` (Snyk, CycloneDX and SonarQube write
+theirs in other cases; Trivy's key is ``Severity``) or the DAST vulnerability's ``"discovered_at"``
+(written before its evidence when the keys are sorted).
 """
 
 from __future__ import annotations
@@ -240,6 +243,8 @@ class GitLabSecurity(ReportFormat):
             return 88
         if b'"remediations"' in h or (b'"scan"' in h and b'"scanner"' in h):
             return 88  # (a report with no vulnerabilities: its top-level remediations, its scan)
+        if _SEVERITY.search(h) or b'"discovered_at"' in h:
+            return 80  # (a first vulnerability whose evidence fills the head: its severity word, DAST's discovered_at)
         return 0
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
@@ -380,5 +385,6 @@ class GitLabSecurity(ReportFormat):
 
 
 _IDENTIFIERS = re.compile(rb'"identifiers"\s*:\s*\[')
+_SEVERITY = re.compile(rb'"severity"\s*:\s*"(?:Critical|High|Medium|Low|Info|Unknown)"')
 
 __all__ = ["GitLabSecurity"]
