@@ -135,7 +135,9 @@ def batch(fmt: Any, cols: _fast.Columns) -> pa.RecordBatch:
     action = s["action"]
     method = s["request_method"]
     code = s["status_code"]
-    failed = pc.greater_equal(code, pa.scalar(400, pa.int64()))
+    # an action naming a refused attempt, else an HTTP error code (``audit_columns``' order)
+    by_action = _each(action, lambda x: True if m.action_failed(x) else None)
+    failed = pc.coalesce(by_action.cast(pa.bool_()), pc.greater_equal(code, pa.scalar(400, pa.int64())))
     repo = _nonempty(s["repo"])
     named = {
         "api.operation": action,

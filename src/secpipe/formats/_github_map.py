@@ -540,7 +540,8 @@ def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tupl
     actions = [a.action for a in audits]
     reqs = [_request(t) for t in tops]  # before unmapped_pop empties the maps
     codes = [q.status_code for q in reqs]
-    failed = [None if x is None else x >= 400 for x in codes]  # an HTTP client or server error
+    # an action GitHub names as a refused attempt, else an HTTP client or server error
+    failed = [True if action_failed(x) else None if y is None else y >= 400 for x, y in zip(actions, codes, strict=True)]
     cols: dict[str, Any] = {
         "api.operation": actions,
         "api.service.name": [(x or "").split(".", 1)[0] or None for x in actions],
@@ -577,6 +578,21 @@ def audit_columns(audits: list[Any], tops: list[dict[str, msgspec.Raw]]) -> tupl
     # an API request event (``api.request``) says what it did by its HTTP method
     return cols, times, [_METHOD_ACTIVITY.get(q.request_method.upper(), 99) if v == 99 and q.request_method else v
                          for v, q in zip(acts, reqs, strict=True)]  # fmt: skip
+
+
+#: words of an audit-log action's verb that GitHub's audit-log event reference gives to an attempt
+#: that did not happen (``protected_branch.rejected_ref_update`` "a branch update attempt was
+#: rejected", ``pre_receive_hook.rejected_push``, ``user.failed_login``,
+#: ``user.two_factor_challenge_failure``). A ``*_denied`` action is an owner's decision on a
+#: request (``personal_access_token.request_denied``): done, not failed.
+_FAILED_WORDS = frozenset({"rejected", "failed", "failure"})
+
+
+def action_failed(action: str | None) -> bool:
+    """Whether an audit-log action names a refused or failed attempt (its status is Failure)."""
+    if not action or "." not in action:
+        return False
+    return not _FAILED_WORDS.isdisjoint(action.rsplit(".", 1)[1].split("_"))
 
 
 #: GitHub's own classification of an audit-log event (``operation_type``) -> API Activity id, for

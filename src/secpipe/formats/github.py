@@ -56,7 +56,10 @@ OCSF classes (why):
   (``team`` is ``org/team`` as team events write it, top-level or, in the older export, in
   ``data``; it also stays in ``unmapped``); the
   activity from the action verb, else from GitHub's ``operation_type`` (create, access, modify,
-  remove; transfer and restore are updates), as audit-log streaming writes for every event.
+  remove; transfer and restore are updates), as audit-log streaming writes for every event;
+  status Failure for an action GitHub's event reference names a refused or failed attempt
+  (``protected_branch.rejected_ref_update``, ``pre_receive_hook.rejected_push``,
+  ``user.failed_login``), else from an API request's HTTP code (400 or more), else none.
 
 Actor: a webhook's ``sender`` (login, id) with its GitHub account type as ``actor.user.type_id``:
 User 1 User, Bot (a GitHub App's account) 4 Service, Organization/Enterprise/Mannequin 99 Other
