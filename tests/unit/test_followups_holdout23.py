@@ -6,15 +6,28 @@ audit-log event reference), not from secpipe's output.
 
 Regressions covered: a GitHub audit-log action GitHub documents as a refused attempt
 (``protected_branch.rejected_ref_update``: "a branch update attempt was rejected") had no
-status; it is a Failure, on the column path and the msgspec path alike.
+status; it is a Failure, on the column path and the msgspec path alike. A file of Splunk HEC
+event envelopes (an EOPA decision-log Splunk sink's payload saved, a HEC capture) was
+dead-lettered by ``secpipe ingest --format auto`` (detected as the event's format, which
+refused the envelope); it is read as the HEC route reads a request.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from secpipe.formats import _fast
 from secpipe.formats._github_map import action_failed
+from secpipe.runtime.batch import ingest_files
+from secpipe.runtime.pipeline import Pipeline
+from secpipe.server.hec import build_items, split_events
+from secpipe.sources import files
+from secpipe.sources.files import read_documents
 from tests.unit.test_formats_holdout import CASES, _auto, _rows
 
 GITHUB_REJECTED = "elastic-github-audit-rejected-ref-update.log"
@@ -68,3 +81,78 @@ def test_github_action_failed_words() -> None:
     assert not action_failed("user.two_factor_challenge_success")
     assert not action_failed("rejected")
     assert not action_failed(None)
+
+
+# --------------------------------------------------------------------------------------
+# Splunk HEC envelopes saved to a file
+
+
+def _ingest(path: Path, data: Path) -> tuple[list[str], list[dict]]:
+    """(the dead letters' reasons, the stored rows) of ``secpipe ingest --format auto``."""
+    pipe = Pipeline(data)
+    ingest_files(pipe, [str(path)], "auto")
+    pipe.flush()
+    lake, dlq = data / "lake", data / "dlq"
+    rows = ds.dataset(lake, format="parquet", partitioning="hive").to_table().to_pylist() if lake.is_dir() else []
+    dead = [x for f in sorted(dlq.rglob("*.parquet")) for x in pq.read_table(f).column("reason").to_pylist()]
+    return dead, rows
+
+
+def test_eopa_splunk_sink_payload_is_its_decision(tmp_path: Path) -> None:
+    """EOPA's Splunk sink payload (its tutorial's example, printed over lines): the decision
+    inside is an OPA decision log entry."""
+    dead, rows = _ingest(CASES / "eopa-splunk-hec-decision.json", tmp_path / "d")
+    assert not dead  # red before: the file was dead-lettered whole
+    (r,) = rows
+    assert r["class_uid"] == 6003 and r["metadata"]["log_name"] == "opa"
+    assert r["metadata"]["original_event_uid"] == "955ee45b-8624-4e23-af67-e3513d69c997"
+    assert r["time"] == 1683891397496  # the entry's timestamp 2023-05-12T13:36:37.496602+02:00
+    assert r["http_request"]["http_method"] == "GET" and r["http_request"]["url"]["path"] == "/data/fruits"
+    assert (r["src_endpoint"]["ip"], r["src_endpoint"]["port"]) == ("127.0.0.1", 61318)
+    assert r["authorizations"][0]["decision"] == "allowed" and r["metadata"]["product"]["version"] == "0.52.0"
+    # the same event as the decision alone (what the HEC route stores of this envelope)
+    inner = json.dumps(json.loads((CASES / "eopa-splunk-hec-decision.json").read_bytes())["event"]).encode()
+    (tmp_path / "bare.json").write_bytes(inner)
+    _, bare = _ingest(tmp_path / "bare.json", tmp_path / "b")
+    assert [x["metadata"]["uid"] for x in bare] == [r["metadata"]["uid"]]
+
+
+def test_hec_file_reads_as_the_route(tmp_path: Path) -> None:
+    """Envelopes one a line: each event's format by sourcetype, else detected; an event only the
+    generic format takes keeps its envelope (HEC's time, host, source, fields)."""
+    body = (
+        b'{"event":"<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - su root failed",'
+        b'"time":1065910455,"host":"mymachine","sourcetype":"syslog"}\n'
+        b'{"event":{"message":"hello","level":"info"},"time":"1700000000.5","host":"app1","source":"app.log",'
+        b'"fields":{"env":"prod"}}\n'
+    )
+    path = tmp_path / "hec.jsonl"
+    path.write_bytes(body)
+    docs = list(read_documents(str(path)))
+    names, want = build_items(split_events(body), None, {})
+    assert [(d.fmt.name if d.fmt else None, d.data) for d in docs] == list(zip(names, want, strict=True))
+    dead, rows = _ingest(path, tmp_path / "d")
+    assert not dead and len(rows) == 2
+    by = {r["metadata"]["log_name"]: r for r in rows}
+    assert by["syslog"]["device"]["hostname"] == "mymachine.example.com"
+    assert by["syslog"]["time"] == 1065910455003
+    generic = next(r for name, r in by.items() if name != "syslog")
+    assert generic["time"] == 1700000000500
+    assert json.loads(generic["raw_data"])["fields"] == {"env": "prod"}
+
+
+def test_bad_hec_envelope_dead_letters_the_file_with_hec_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"event":{"a":1},"time":1}\n{"event":null,"time":2}\n')
+    (doc,) = list(read_documents(str(path)))
+    assert doc.dead is not None and doc.dead.reason == "Splunk HEC envelopes: Event field is required (event 1)"
+    path.write_bytes(b'{"event":{"a":1},"time":1}\n{"event":{"a":2},"time":2\n')
+    (doc,) = list(read_documents(str(path)))
+    assert doc.dead is not None and doc.dead.reason.startswith("Splunk HEC envelopes: Invalid data format")
+
+
+def test_records_with_more_than_hec_keys_are_not_envelopes() -> None:
+    assert not files._hec_head(b'{"event":"login","user":"bob","time":1}\n')
+    assert not files._hec_head(b'[{"event":{"a":1}}]')
+    assert files._hec_head(b'\xef\xbb\xbf {"event":{"a":1},"host":"h"}{"event":{"a":2}}')
+    assert files._hec_head(b'{\n  "event": {"a": 1},\n  "time": 1\n}\n')

@@ -12,12 +12,17 @@ Each input becomes one or more *documents* for a format's ``decode``:
   not end with a newline).
 A truncated or corrupt gzip stream: in ``lines`` framing, the complete lines before the
 damage are kept and the rest is dead-lettered; a ``document`` is dead-lettered whole.
-Auto-detection sniffs the first 64 KiB of decompressed content of each file.
+Auto-detection sniffs the first 64 KiB of decompressed content of each file. A file of
+Splunk HEC event envelopes (``{"event": ..., "time", "host", "source", "sourcetype"}``, as a
+HEC capture or EOPA's Splunk decision-log sink writes them) is read as the HEC route reads a
+request (``server.hec``): each event a document of the format its sourcetype names or
+detection finds in it.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import struct
@@ -193,6 +198,9 @@ def read_documents(
     r = _Raw(path)
     try:
         head = r.read(_SNIFF)
+        if fmt_name == "auto" and _hec_head(head[:_SNIFF]):
+            yield from _hec_documents(r, src, max_document, head)
+            return
         if fmt_name == "auto":
             fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
             if fmt is None:
@@ -217,6 +225,57 @@ def read_documents(
         yield from _lines(r, fmt, src, head, chunk, max_record)
     finally:
         r.close()
+
+
+#: the keys of a Splunk HEC event envelope (Splunk's "Format events for HTTP Event Collector")
+_HEC_KEYS = frozenset({"event", "time", "host", "source", "sourcetype", "index", "fields"})
+
+
+def _hec_head(head: bytes) -> bool:
+    """Whether ``head`` opens with a Splunk HEC event envelope (an object with ``event`` and
+    no key but HEC's), as a HEC capture or a decision-log Splunk sink saved to a file writes
+    them: one a line, concatenated, or printed over lines. A byte test first; then the first
+    line, else the first JSON text of the head, is decoded (an envelope longer than the head
+    is not seen as one)."""
+    text = head.removeprefix(BOM).lstrip()
+    if text[:1] != b"{" or b'"event"' not in text:
+        return False
+    line = text.split(b"\n", 1)[0]
+    try:
+        first = msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        try:
+            first = json.JSONDecoder().raw_decode(text.decode("utf-8", "replace"))[0]
+        except (ValueError, RecursionError):
+            return False
+    return isinstance(first, dict) and "event" in first and first.keys() <= _HEC_KEYS
+
+
+def _hec_documents(r: _Raw, src: str, max_document: int, head: bytes) -> Iterator[Document]:
+    """The events of a file of HEC event envelopes, as the HEC route reads a request
+    (``server.hec``: the format by ``sourcetype``, else detected on the event; an event only
+    the generic ``json`` format takes is its whole envelope, HEC's time, host, source and
+    fields kept): one document each. Envelopes HEC refuses dead-letter the file whole, with
+    HEC's reason and the event's number, as the route refuses the request."""
+    from secpipe.server.hec import HecError, build_items, split_events  # the server only for such files
+
+    data = _drain(r, max_document, head)
+    if r.error or len(data) > max_document:
+        reason = r.error or f"document larger than max_document ({max_document} bytes)"
+        yield Document(None, b"", src, dead=DeadLetter(reason, src, 0, data, "auto"), size_in=r.consumed)
+        return
+    try:
+        raws = split_events(data.removeprefix(BOM))
+        names, docs = build_items(raws, None, {})
+    except HecError as exc:
+        n = exc.body.get("invalid-event-number")
+        reason = f"Splunk HEC envelopes: {exc.body['text']}" + ("" if n is None else f" (event {n})")
+        yield Document(None, b"", src, dead=DeadLetter(reason, src, 0, data, "auto"), size_in=r.consumed)
+        return
+    each = [names] * len(docs) if isinstance(names, str) else names
+    for k, (name, doc) in enumerate(zip(each, docs, strict=True)):
+        # build_items names every event (the generic ``json`` where none is detected)
+        yield Document(formats.get(name or "json"), doc, src, size_in=r.consumed if k == len(docs) - 1 else 0)
 
 
 _JSON_OPENING = re.compile(rb"\s*(?:\{\s*(?:\"|$)|\[\s*(?:[\[{]|$))")
