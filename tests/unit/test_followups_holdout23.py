@@ -9,7 +9,9 @@ Regressions covered: a GitHub audit-log action GitHub documents as a refused att
 status; it is a Failure, on the column path and the msgspec path alike. A file of Splunk HEC
 event envelopes (an EOPA decision-log Splunk sink's payload saved, a HEC capture) was
 dead-lettered by ``secpipe ingest --format auto`` (detected as the event's format, which
-refused the envelope); it is read as the HEC route reads a request.
+refused the envelope); it is read as the HEC route reads a request. Juniper's
+``SSHD_LOGIN_FAILED`` and ``DOT1XD_USR_AUTHENTICATED`` (RFC 5424, the user and source only in
+the ``junos@`` structured data) were Base Events; they are Authentication.
 """
 
 from __future__ import annotations
@@ -156,3 +158,42 @@ def test_records_with_more_than_hec_keys_are_not_envelopes() -> None:
     assert not files._hec_head(b'[{"event":{"a":1}}]')
     assert files._hec_head(b'\xef\xbb\xbf {"event":{"a":1},"host":"h"}{"event":{"a":2}}')
     assert files._hec_head(b'{\n  "event": {"a": 1},\n  "time": 1\n}\n')
+
+
+# --------------------------------------------------------------------------------------
+# Junos authentication messages with the user in the structured data
+
+
+def test_junos_structured_data_auth_is_authentication() -> None:
+    name, d = _auto("elastic-juniper-srx-system-auth.log")
+    assert name == "syslog" and not d.dead and d.events == 6
+    rows = _rows(d)
+    auth = {r["metadata"]["event_code"]: [] for r in rows if r["class_uid"] == 3002}
+    for r in rows:
+        if r["class_uid"] == 3002:
+            auth[r["metadata"]["event_code"]].append(r)
+    assert sorted((k, len(v)) for k, v in auth.items()) == [("DOT1XD_USR_AUTHENTICATED", 2), ("SSHD_LOGIN_FAILED", 1)]
+    (ssh,) = auth["SSHD_LOGIN_FAILED"]
+    assert (ssh["activity_id"], ssh["status_id"], ssh["status"]) == (1, 2, "Failure")
+    assert ssh["user"]["name"] == "aaaaa" and ssh["src_endpoint"]["ip"] == "175.16.199.0" and ssh["is_remote"] is True
+    assert ssh["dst_endpoint"]["hostname"] == "AC1234-ABC3-AB-FW01A-ABC" and ssh["service"]["name"] == "sshd"
+    assert ssh["time"] == 1683608406756  # 2023-05-09T15:00:06.756+10:00
+    users = {r["user"]["name"]: r for r in auth["DOT1XD_USR_AUTHENTICATED"]}
+    assert sorted(users) == ["asmith", "jdoe"]
+    jdoe = users["jdoe"]
+    assert (jdoe["activity_id"], jdoe["status_id"]) == (1, 1) and jdoe["src_endpoint"]["mac"] == "00:00:5E:00:53:01"
+    assert (jdoe["auth_protocol"], jdoe["auth_protocol_id"]) == ("RADIUS", 10)  # user-type MAC-RADIUS
+    assert json.loads(jdoe["unmapped"])["structured_data"]["junos@1111.1.1.1.1.111"]["vlan-name"] == "vlan100"
+    # SNMP community refusals, link traps and IKE lines name no user: Base Event as before
+    others = sorted(r["metadata"]["event_code"] or "-" for r in rows if r["class_uid"] == 0)
+    assert others == ["-", "SNMPD_AUTH_FAILURE", "SNMP_TRAP_LINK_UP"]
+
+
+def test_junos_auth_msgid_without_a_user_stays_base_event() -> None:
+    from secpipe.formats import get
+
+    line = b'<37>1 2023-05-09T15:00:06.756+10:00 fw sshd - SSHD_LOGIN_FAILED [junos@2636.1.1.1.2.129 source-address="10.0.0.1"]\n'
+    d = get("syslog").decode(line + b"<37>1 2023-05-09T15:00:07Z fw sshd 1 - - Failed password for root from 10.0.0.2 port 22 ssh2\n", "x")
+    rows = _rows(d)
+    assert sorted(r["class_uid"] for r in rows) == [0, 3002]
+    assert next(r for r in rows if r["class_uid"] == 3002)["src_endpoint"]["ip"] == "10.0.0.2"

@@ -63,6 +63,11 @@ Mapping:
   ...``, ``su(pam_unix)[pid]: session opened ...``) count as the current ``pam_unix(svc:...)``
   ones. A line rsyslog collapsed (``message repeated N times: [ <message>]``) is read as the
   message it repeats, with ``count`` N.
+- Junos OS messages that name the user only in their ``junos@`` structured data ->
+  Authentication (3002) Logon: ``SSHD_LOGIN_FAILED`` (``username``, ``source-address``; Failure,
+  remote) and ``DOT1XD_USR_AUTHENTICATED`` (802.1X on a switch port: ``username``,
+  ``mac-address`` as ``src_endpoint.mac``, ``user-type`` MAC-RADIUS as RADIUS); the structured
+  data stays in ``unmapped``. Without a ``username`` such a line is a Base Event.
 - every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
   about what happened; OCSF's base class is the documented catch-all, and any specific class
   (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
@@ -761,6 +766,14 @@ class Syslog(Format):
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
         """Map the messages' header fields (one column each): CEF/LEEF payloads read, sshd/sudo/su
         lines to Authentication, the rest to Base Event."""
+        junos = _junos_auth(fields["msgid"], fields["sd"])
+        if junos is not None:
+            hit, jauth = junos
+            out.batches.append(self._batch("authentication", {k: v.filter(hit) for k, v in fields.items()}, jauth))
+            rest = pc.invert(hit)
+            if not pc.any(rest).as_py():
+                return
+            fields = {k: v.filter(rest) for k, v in fields.items()}
         n, msg, app, times = len(fields["lines"]), fields["msg"], fields["app"], fields["times"]
         payload = _cef.parse(msg)
         if payload is not None:
@@ -863,7 +876,11 @@ class Syslog(Format):
                 "account_switch_type_id": pc.if_else(pc.equal(a["activity"], 7), pa.scalar(1, _I32), pa.scalar(None, _I32)),
             }
         )
-        for path, col in (("src_endpoint.hostname", a["rhost"]), ("count", a["count"])):
+        if "protocol_id" in a:  # Junos: the 802.1X method's OCSF id where it has one
+            cols["auth_protocol_id"] = pc.coalesce(a["protocol_id"], cols["auth_protocol_id"])
+        for path, col in (("src_endpoint.hostname", a["rhost"]), ("count", a["count"]), ("src_endpoint.mac", a.get("mac"))):
+            if col is None:
+                continue
             if col.null_count < len(col):  # only where some line gives one (same batch shape otherwise)
                 cols[path] = col
         cols["account_switch_type"] = pc.if_else(pc.is_valid(cols["account_switch_type_id"]), "Substitute User", pa.scalar(None, S))
@@ -1091,6 +1108,51 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         "tty": pc.coalesce(on(ok_sudo, group(sudo, "tty")), on(ok_su, pc.coalesce(group(su, "tty"), group(su, "tty2"))),
                            on(ok_su_ok, pc.coalesce(group(su_ok, "tty"), group(su_ok, "tty3"))), on(ok_pf, _nil(pf_tty))),
     }
+
+
+#: Junos OS system log messages that report an authentication with the user and the source in
+#: their RFC 5424 structured data alone (``[junos@<oid> username=".." source-address=".."]``;
+#: Junos's System Log Explorer): MSGID -> (failed, service). ``SSHD_LOGIN_FAILED``: "Login
+#: failed for user from host" (sshd, remote); ``DOT1XD_USR_AUTHENTICATED``: a supplicant (or a
+#: MAC, ``user-type`` MAC-RADIUS) authenticated by 802.1X on a switch port.
+_JUNOS_AUTH = {"SSHD_LOGIN_FAILED": True, "DOT1XD_USR_AUTHENTICATED": False}
+_JUNOS_IDS = pa.array(list(_JUNOS_AUTH), S)
+#: the OCSF ``auth_protocol_id`` and caption of a Junos 802.1X ``user-type`` (MAC-RADIUS: the MAC
+#: checked by RADIUS); another type is 99 Other with its own word (``user-type`` stays in unmapped)
+_JUNOS_PROTOCOL = {"MAC-RADIUS": (10, "RADIUS")}
+
+
+def _junos_param(sd: pa.Array, name: str) -> pa.Array:
+    """The value of PARAM ``name`` of the ``junos@...`` SD-ELEMENT (unescaped), columnar."""
+    got = group(pc.extract_regex(sd, rf'\[junos@[^\s\]]* (?:[^\]"]*"(?:[^"\\]|\\.)*" )*?{name}="(?P<v>(?:[^"\\]|\\.)*)"'), "v")
+    return pc.replace_substring_regex(got, r'\\(["\\\]])', r"\1")
+
+
+def _junos_auth(msgid: pa.Array, sd: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the lines that are Junos authentication messages naming a user, their Authentication
+    fields as :func:`_auth` gives them), or None when there are none (a test of the MSGIDs)."""
+    known = pc.fill_null(pc.is_in(msgid, value_set=_JUNOS_IDS), False)
+    if not pc.any(known).as_py():
+        return None
+    user = _junos_param(sd, "username")
+    hit = pc.and_(known, pc.fill_null(pc.greater(pc.utf8_length(user), 0), False))
+    if not pc.any(hit).as_py():
+        return None
+    ids, user, sd = msgid.filter(hit), user.filter(hit), sd.filter(hit)
+    n = len(ids)
+    none = pa.nulls(n, S)
+    failed = pc.fill_null(pc.is_in(ids, value_set=pa.array([k for k, v in _JUNOS_AUTH.items() if v], S)), False)
+    ip = _junos_param(sd, "source-address")
+    ip = pc.if_else(pc.fill_null(pc.match_substring_regex(ip, r"^[0-9A-Fa-f.:]+$"), False), ip, none)
+    kind = _junos_param(sd, "user-type").to_pylist()
+    known_kind = [_JUNOS_PROTOCOL.get(k) if k else None for k in kind]
+    return hit, {
+        "user": user, "actor": none, "ip": ip, "rhost": none, "count": pa.nulls(n, _I32), "port": none,
+        "method": pa.array([p[1] if p else k for k, p in zip(kind, known_kind, strict=True)], S),
+        "protocol_id": pa.array([p[0] if p else None for p in known_kind], _I32),
+        "mac": _junos_param(sd, "mac-address"), "failed": failed, "detail": none,
+        "activity": pa.array(np.ones(n, np.int32)), "cmd": none, "tty": none,
+    }  # fmt: skip
 
 
 def _line_uids(kind: str, lines: pa.Array, raws: list[bytes], base: pa.Array | None = None,
