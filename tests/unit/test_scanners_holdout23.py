@@ -282,3 +282,23 @@ def test_gitlab_dast_report_whose_evidence_fills_the_head() -> None:
     body = json.dumps(doc, indent=2, sort_keys=True).encode()
     assert body.find(b'"identifiers"') > 8192
     assert formats.detect(body) is formats.get("gitlab_security")
+
+
+@pytest.mark.parametrize(("word", "severity_id"), [("HIGH", 4), ("Critical", 5), ("medium", 3), ("Low", 2), ("INFO", 1)])
+def test_sarif_security_severity_written_as_a_word(word: str, severity_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Semgrep's rules (DefectDojo unittests/scans/sarif/issue_10191.json, Semgrep 1.69) and several
+    # SARIF converters write security-severity as a word, where GitHub's code scanning reads a
+    # number: the word is the band (it fell back to the level, here "note", so Low for every one)
+    log = {
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "Semgrep OSS", "rules": [
+                {"id": "r1", "defaultConfiguration": {"level": "note"}, "properties": {"security-severity": word}},
+            ]}},
+            "results": [{"ruleId": "r1", "message": {"text": "m"},
+                         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.py"}}}]}],
+        }],
+    }
+    dec = same_both_ways("sarif", json.dumps(log).encode(), monkeypatch, "semgrep-word")
+    assert dec.events == 1 and not dec.dead
+    assert _rows(dec)[0]["severity_id"] == severity_id

@@ -31,7 +31,8 @@ a result with no file location (only logical locations, e.g. Contrast, FxCop eng
 no ``affected_code`` (OCSF requires its ``file``; the rule stays in ``finding_info.analytic``);
 ``cve`` is emitted only with a CVE id (its required ``uid``).
 
-Severity: a numeric ``security-severity`` rule/result property (CodeQL, Trivy) gives CVSS
+Severity: a numeric ``security-severity`` rule/result property (CodeQL, Trivy; a severity word
+there, as Semgrep's rules write it, stands for its band) gives CVSS
 bands (>=9 Critical, >=7 High, >=4 Medium, else Low); otherwise ``level`` (result; when absent,
 ``none`` for a result whose ``kind`` is not ``fail`` (pass, open, review, informational,
 notApplicable), else the rule's ``defaultConfiguration.level``, else ``warning``, as SARIF
@@ -304,13 +305,24 @@ def _fmt_message(msg: _Message | None, rule: _Rule, strings: Any = None) -> str 
 
 
 def _security_severity(*props: dict[str, Any] | None) -> float | None:
+    """The first ``security-severity`` of ``props`` as a 0-10 score: a number, or a severity word
+    as some producers write it (Semgrep's rules, several SARIF converters: ``"HIGH"``), which
+    gives the lowest score of its band (:func:`score_severity_ids`); any other value is skipped."""
     for p in props:
         if p and "security-severity" in p:
+            value = p["security-severity"]
+            if isinstance(value, str) and (band := _SEVERITY_WORDS.get(value.strip().lower())) is not None:
+                return band
             try:
-                return float(p["security-severity"])
+                return float(value)
             except (TypeError, ValueError):
                 continue
     return None
+
+
+#: severity words written as ``security-severity`` -> the lowest score of their band
+_SEVERITY_WORDS = {"critical": 9.0, "high": 7.0, "medium": 4.0, "moderate": 4.0, "low": 0.1,
+                   "info": 0.0, "informational": 0.0, "none": 0.0}  # fmt: skip
 
 
 class _RunCtx:
