@@ -11,7 +11,9 @@ event envelopes (an EOPA decision-log Splunk sink's payload saved, a HEC capture
 dead-lettered by ``secpipe ingest --format auto`` (detected as the event's format, which
 refused the envelope); it is read as the HEC route reads a request. Juniper's
 ``SSHD_LOGIN_FAILED`` and ``DOT1XD_USR_AUTHENTICATED`` (RFC 5424, the user and source only in
-the ``junos@`` structured data) were Base Events; they are Authentication.
+the ``junos@`` structured data) were Base Events; they are Authentication. A macOS program's
+line (``<RFC 3339 time> TAG[PID/THREAD] text``, no HOSTNAME: Google Keystone's) was not
+recognized by ``--format auto``, though ``--format syslog`` reads it.
 """
 
 from __future__ import annotations
@@ -158,6 +160,7 @@ def test_records_with_more_than_hec_keys_are_not_envelopes() -> None:
     assert not files._hec_head(b'[{"event":{"a":1}}]')
     assert files._hec_head(b'\xef\xbb\xbf {"event":{"a":1},"host":"h"}{"event":{"a":2}}')
     assert files._hec_head(b'{\n  "event": {"a": 1},\n  "time": 1\n}\n')
+    assert not files._hec_head(b'{"event":' + b"[" * 100_000 + b"]" * 100_000 + b"}\n")  # too deep: no envelope
 
 
 # --------------------------------------------------------------------------------------
@@ -197,3 +200,28 @@ def test_junos_auth_msgid_without_a_user_stays_base_event() -> None:
     rows = _rows(d)
     assert sorted(r["class_uid"] for r in rows) == [0, 3002]
     assert next(r for r in rows if r["class_uid"] == 3002)["src_endpoint"]["ip"] == "10.0.0.2"
+
+
+# --------------------------------------------------------------------------------------
+# macOS program lines without a hostname
+
+
+def test_macos_tag_pid_thread_line_is_detected_as_syslog() -> None:
+    name, d = _auto("elastic-system-iso8601-multiline-syslog.log")
+    assert name == "syslog" and not d.dead
+    first = _rows(d)[0]
+    assert first["time"] == 1650551400000  # 2022-04-21T14:30:00Z
+    assert first["actor"]["process"]["name"] == "GoogleSoftwareUpdateAgent"
+    assert first["message"].startswith("[lvl=2] -[KSUpdateEngine updateAllExceptProduct:]")
+    assert json.loads(first["unmapped"])["procid"] == "21412/0x700007399000"  # PID/THREAD: no pid alone
+    assert first["device"] is None  # the line names no host
+
+
+def test_iso_tag_pid_sniff_needs_the_zone_and_the_brackets() -> None:
+    from secpipe.formats import get
+
+    sniff = get("syslog").sniff
+    assert sniff(b"2022-04-21T14:30:00Z agent[1/0x7000] text\n") == 60
+    assert sniff(b"2022-04-21T14:30:00.5+02:00 agent[1]: text\n") == 60
+    assert sniff(b"2022-04-21T14:30:00 agent[1] text\n") == 0  # no zone: an application's own log
+    assert sniff(b"2022-04-21T14:30:00Z agent text\n") == 0

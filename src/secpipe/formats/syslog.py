@@ -541,6 +541,11 @@ def _sniff_line(head: bytes) -> int:
         return 70
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
         return 60
+    # no HOSTNAME: a local program's line, ``TAG[PID]`` or macOS's ``TAG[PID/THREAD]`` after an
+    # RFC 3339 time with its zone (Keystone's ``2022-04-21T14:30:00Z Agent[21412/0x7000...] ...``)
+    if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:?\d\d) [^\s:\[\]]{1,64}"
+                rb"\[\d{1,10}(/(0x)?[0-9A-Fa-f]{1,16})?\]:? \S", h):
+        return 60
     return 0
 
 
