@@ -152,6 +152,29 @@ def _by_format() -> dict[str, list[Path]]:
 _GROUPS = _by_format()
 
 
+@pytest.mark.parametrize(("fmt", "sample"), [
+    ("trivy", "trivy/dotnet.json.golden"),
+    ("snyk", "snyk-to-html/test-report.json"),
+    ("sarif", "sarif-sdk/src/Test.FunctionalTests.Sarif/v2/ConverterTestData/ContrastSecurity/WebGoat.xml.sarif"),
+])
+def test_report_not_utf8_then_malformed_is_said_alike(fmt: str, sample: str) -> None:
+    """A report with a byte sequence that is not UTF-8 (an encoded surrogate) in its first string and
+    a bare NaN later: the native compactor (it does not read strings' bytes) stopped at the NaN,
+    the Python one at the bad bytes; both now say the bytes (the campaign found it on
+    dotnet.json.golden, json-many seed 443706722)."""
+    data = (REAL / sample).read_bytes()
+    first = data.index(b'": "') + 4
+    body = data[:first] + b"\xed\xa0\x80" + data[first:]
+    colon = body.rindex(b'": "')
+    body = body[: colon + 3] + b"NaN, " + body[colon + 3 :]
+    assert mutate.problems(body, fmt) == []  # both paths, the same dead letters
+    reasons = [d.reason for d in mutate.ingest(body, fmt, native=True).dead]
+    if fmt == "sarif":  # its own decoder, the same reason both ways: the NaN
+        assert reasons == [f"not a SARIF log: JSON is malformed: invalid character (byte {colon + 3})"]
+    else:
+        assert reasons == [f"not valid UTF-8 at byte {first} (a JSON document must be UTF-8, RFC 8259)"]
+
+
 def _check_mutated(fmt: str, pick: int, mutation: str, seed: int) -> None:
     files = _GROUPS[fmt]
     path = files[pick % len(files)]

@@ -41,6 +41,7 @@ from secpipe.formats.base import (
     decode_strict,
     decode_typed,
     json_array,
+    not_utf8,
     parse_times,
     string_column,
     strs,
@@ -601,7 +602,9 @@ class ReportFormat(Format):
                 data = compact(data)
                 doc = _decoder(self.report_type).decode(data)
             except msgspec.DecodeError as exc:
-                return self.dead(f"not {self.what}: {exc}", source, data)
+                # text that is not UTF-8 is no JSON: said as the Python compactor's path says it (the
+                # native compactor does not read strings' bytes and stops at a later fault)
+                return self.dead(not_utf8(data) or f"not {self.what}: {exc}", source, data)
             return self.map_report(doc, data, source)
 
     @abc.abstractmethod
