@@ -183,8 +183,24 @@ def test_extract_accepts_what_msgspec_accepts(records: list[dict]) -> None:
     raws = [_encode(r, ascii_only=False) for r in records]
     if _expected(raws) is not None:
         got = _fast.extract(raws, _SPEC)
+        if got is None and any(_int_beyond_int64(r) for r in records):
+            return  # declined by design: an int field holds 64-bit integers, msgspec's go to uint64
         assert got is not None
         assert _got(got) == _expected(raws)
+
+
+def _int_beyond_int64(value: object) -> bool:
+    """Whether ``value`` holds an integer an int64 column cannot (msgspec's ``int`` takes up to
+    2**64 - 1; the walker declines those batches and msgspec decodes them, hypothesis found 2**63)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -(2**63) <= value < 2**63
+    if isinstance(value, dict):
+        return any(_int_beyond_int64(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_int_beyond_int64(v) for v in value)
+    return False
 
 
 @pytest.mark.parametrize(
