@@ -84,44 +84,9 @@ def test_class_name_of_cold_and_warm() -> None:
         ocsf_mod.class_name_of(123456)
 
 
-def _reference_spec(type_: type, prefix: str = "") -> list[tuple[str, str]]:
-    """struct_spec as it was: every field through msgspec.inspect."""
-    out: list[tuple[str, str]] = []
-    for f in msgspec.structs.fields(type_):
-        name = prefix + f.encode_name
-        info = msgspec.inspect.type_info(f.type)
-        types = info.types if isinstance(info, msgspec.inspect.UnionType) else (info,)
-        kinds = {type(t) for t in types} - {msgspec.inspect.NoneType}
-        if kinds == {msgspec.inspect.RawType}:
-            continue
-        if not any(isinstance(t, msgspec.inspect.NoneType) for t in types):
-            msg = f"{name}: the native walker gives null for an absent or null value; type it `X | None`"
-            raise ValueError(msg)
-        if kinds == {msgspec.inspect.StrType}:
-            out.append((name, _fast.STR))
-        elif kinds == {msgspec.inspect.StrType, msgspec.inspect.BoolType}:
-            out.append((name, _fast.STR_BOOL))
-        elif kinds == {msgspec.inspect.IntType}:
-            out.append((name, _fast.INT))
-        elif kinds == {msgspec.inspect.BoolType}:
-            out.append((name, _fast.BOOL))
-        elif kinds == {msgspec.inspect.StructType}:
-            sub = next(t for t in types if isinstance(t, msgspec.inspect.StructType))
-            out.extend(_reference_spec(sub.cls, name + "."))
-        elif kinds == {msgspec.inspect.ListType}:
-            item = next(t for t in types if isinstance(t, msgspec.inspect.ListType)).item_type
-            out.append((name + "[]", _fast.LIST))
-            if isinstance(item, msgspec.inspect.StructType):
-                out.extend(_reference_spec(item.cls, name + "[]."))
-            elif isinstance(item, msgspec.inspect.StrType):
-                out.append((name + "[].@", _fast.STR))
-            else:
-                msg = f"{name}: only lists of structs or of str are decoded natively"
-                raise ValueError(msg)
-        else:
-            msg = f"{name}: type {f.type} is not decoded natively"
-            raise ValueError(msg)
-    return out
+def _reference_spec(type_: type) -> list[tuple[str, str]]:
+    """struct_spec as it was: every field through msgspec.inspect (its ``quick=False`` reading)."""
+    return _fast.struct_spec(type_, quick=False)
 
 
 class _Leaf(msgspec.Struct):

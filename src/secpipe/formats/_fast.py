@@ -413,22 +413,23 @@ def _is_struct(t: Any) -> bool:
     return typing.get_origin(t) is None and isinstance(t, type) and issubclass(t, msgspec.Struct)
 
 
-def struct_spec(type_: type, prefix: str = "") -> list[tuple[str, str]]:
+def struct_spec(type_: type, prefix: str = "", *, quick: bool = True) -> list[tuple[str, str]]:
     """Spec paths for a msgspec struct's typed fields (str, str|bool, int, bool, nested structs,
     lists of structs or of str; each optional).
 
     Raw fields (``msgspec.Raw``) are left to :class:`Spec`'s ``unmapped``. Raises
     ValueError for a field type the native walker does not decode. The common forms are read
-    from the types themselves (:func:`_quick_kind`), the others by ``msgspec.inspect``.
+    from the types themselves (:func:`_quick_kind`), the others by ``msgspec.inspect`` (every one
+    with ``quick=False``: what tests compare the quick reading with).
     """
     import msgspec
 
     out: list[tuple[str, str]] = []
     for f in fields(type_):
         name = prefix + f.encode_name
-        quick = _quick_kind(f.type)
-        if quick is not None:
-            kind, sub_type = quick
+        known = _quick_kind(f.type) if quick else None
+        if known is not None:
+            kind, sub_type = known
             if kind == RAW:
                 continue
             if kind == "struct":
@@ -457,12 +458,12 @@ def struct_spec(type_: type, prefix: str = "") -> list[tuple[str, str]]:
             out.append((name, BOOL))
         elif kinds == {msgspec.inspect.StructType}:
             sub = next(t for t in types if isinstance(t, msgspec.inspect.StructType))
-            out.extend(struct_spec(sub.cls, name + "."))
+            out.extend(struct_spec(sub.cls, name + ".", quick=quick))
         elif kinds == {msgspec.inspect.ListType}:
             item = next(t for t in types if isinstance(t, msgspec.inspect.ListType)).item_type
             out.append((name + "[]", LIST))
             if isinstance(item, msgspec.inspect.StructType):
-                out.extend(struct_spec(item.cls, name + "[]."))
+                out.extend(struct_spec(item.cls, name + "[].", quick=quick))
             elif isinstance(item, msgspec.inspect.StrType):
                 out.append((name + "[].@", STR))
             else:
