@@ -163,6 +163,18 @@ def test_records_with_more_than_hec_keys_are_not_envelopes() -> None:
     assert not files._hec_head(b'{"event":' + b"[" * 100_000 + b"]" * 100_000 + b"}\n")  # too deep: no envelope
 
 
+def test_a_first_line_that_is_not_utf8_is_no_envelope(tmp_path: Path) -> None:
+    """msgspec raises UnicodeDecodeError (not DecodeError) on such a line: the sniff said nothing and
+    the error escaped `secpipe ingest --format auto` (CI's mutation campaign: a Snyk audit line
+    with 0xf4 in it, which has "event" keys)."""
+    line = b'{"event":"org.user.\xf4add","groupId":"g","created":"2023-01-01T00:00:00Z"}\n'
+    assert not files._hec_head(line)
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(line + b'{"event":"org.user.add","groupId":"g","created":"2023-01-01T00:00:00Z"}\n')
+    docs = list(read_documents(str(path)))  # no exception; the format's decode then says why
+    assert docs and all(d.dead is None for d in docs)
+
+
 # --------------------------------------------------------------------------------------
 # Junos authentication messages with the user in the structured data
 

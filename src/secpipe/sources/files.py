@@ -243,8 +243,8 @@ def _hec_head(head: bytes) -> bool:
     line = text.split(b"\n", 1)[0]
     try:
         first = msgspec.json.decode(line)
-    except RecursionError:  # nested past msgspec's guard: no envelope (the format says why)
-        return False
+    except (RecursionError, UnicodeDecodeError):  # nested past msgspec's guard, or not UTF-8:
+        return False  # no envelope (the format detected says why)
     except msgspec.DecodeError:
         try:
             first = json.JSONDecoder().raw_decode(text.decode("utf-8", "replace"))[0]
