@@ -19,6 +19,7 @@ import contextlib
 import functools
 import gc
 import itertools
+import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -60,6 +61,9 @@ SEVERITY_WORDS: dict[str, int] = {
     "critical": 5, "alert": 5, "page": 5,
     "fatal": 6, "emergency": 6,
 }  # fmt: skip
+
+#: a CWE id as tools write it (``79``, ``CWE-79``, ``cwe_079``): group 1 the number
+CWE_ID = re.compile(r"^(?:cwe[-_ ]?)?0*(\d+)$", re.IGNORECASE)
 
 _SEV_KEYS = pa.array(list(SEVERITY_WORDS), pa.string())
 _SEV_VALS = pa.array(list(SEVERITY_WORDS.values()), pa.int32())

@@ -47,11 +47,10 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats._findings import nonempty, strs, struct_lists
+from secpipe.formats._findings import CWE_ID, nonempty, strs, struct_lists
 
 S = pa.string()
 _TAG = re.compile(r"^(?:external/cwe/)?cwe[-_ ]?0*(\d+)\b\s*(?::\s*(.*\S))?", re.IGNORECASE)
-_ID = re.compile(r"^(?:cwe[-_ ]?)?0*(\d+)$", re.IGNORECASE)
 _ANY = msgspec.json.Decoder()
 
 Cwe = tuple[str, str | None]
@@ -79,7 +78,7 @@ class CweTaxonomy:
             taxa: list[Any] = listed if isinstance(listed, list) else []
             self.taxa[i] = taxa
             for t in taxa:
-                m = _ID.match(str(t.get("id", ""))) if isinstance(t, dict) else None
+                m = CWE_ID.match(str(t.get("id", ""))) if isinstance(t, dict) else None
                 cap = (t.get("name") if isinstance(t.get("name"), str) else None) or _text(t.get("shortDescription")) \
                     if m else None  # fmt: skip
                 if m and cap:
@@ -105,7 +104,7 @@ class CweTaxonomy:
             return None
         if not (named or in_run or by_guid or (not comp and rid.upper().startswith("CWE"))):
             return None
-        m = _ID.match(rid.strip())
+        m = CWE_ID.match(rid.strip())
         return (f"CWE-{m.group(1)}", self.captions.get(m.group(1))) if m else None
 
     def of_rule(self, relationships: Any, properties: dict[str, Any] | None) -> Cwe | None:

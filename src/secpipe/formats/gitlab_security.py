@@ -63,6 +63,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._findings import (
+    CWE_ID,
     ReportFormat,
     S,
     captions,
@@ -72,6 +73,7 @@ from secpipe.formats._findings import (
     nest,
     only_where,
     report_time,
+    severity_ids,
     singleton_list,
     str_lists,
     strs,
@@ -168,11 +170,9 @@ class _Vuln(msgspec.Struct):
 
 _MAPPED = frozenset({"id", "category", "name", "message", "description", "cve", "severity", "solution", "scanner",
                      "links", "cvss_vectors", "discovered_at"})  # fmt: skip
-_SEV = {"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1, "unknown": 0}
 _PACKAGE_KINDS = frozenset({"dependency_scanning", "container_scanning", "cluster_image_scanning"})
 _VULN = "vulnerability_finding"
 _CODE = "application_security_posture_finding"
-_CWE = re.compile(r"^(?:cwe[-_ ]?)?0*(\d+)$", re.IGNORECASE)
 _CVSS = re.compile(r"^CVSS:(\d+\.\d+)/")
 _CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _NO_LOC = _Location()
@@ -184,9 +184,9 @@ _KINDS = frozenset({"cve", "cwe"})
 @functools.lru_cache(maxsize=4096)
 def _cwe_id(value: str, name: str | None) -> str | None:
     """A ``cwe`` identifier as ``CWE-<n>``: by its value (``"79"``, ``89``), else its name."""
-    m = _CWE.match(value.strip())
+    m = CWE_ID.match(value.strip())
     if m is None and name:  # ("value": "node_nosqli_injection", "name": "CWE-943")
-        m = _CWE.match(name.strip())
+        m = CWE_ID.match(name.strip())
     return f"CWE-{m.group(1)}" if m else None
 
 
@@ -274,7 +274,7 @@ class GitLabSecurity(ReportFormat):
     def _batch(self, cls: str, report: _Report, scan: _Scan, vs: list[_Vuln], kinds: list[str | None],
                raws: list[bytes], ords: list[int], unmapped: pa.Array) -> pa.RecordBatch:  # fmt: skip
         n = len(vs)
-        sev = pa.array([_SEV.get((v.severity or "").lower(), 0) for v in vs], pa.int32())
+        sev = severity_ids([v.severity for v in vs])
         tool = [scan.scanner or v.scanner or _NO_TOOL for v in vs]
         found = parse_times([v.discovered_at for v in vs])
         when = report_time(scan.end_time or scan.start_time)

@@ -70,6 +70,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import (
+    SEVERITY_WORDS,
     Distinct,
     ReportFormat,
     S,
@@ -307,11 +308,13 @@ def _fmt_message(msg: _Message | None, rule: _Rule, strings: Any = None) -> str 
 def _security_severity(*props: dict[str, Any] | None) -> float | None:
     """The first ``security-severity`` of ``props`` as a 0-10 score: a number, or a severity word
     as some producers write it (Semgrep's rules, several SARIF converters: ``"HIGH"``), which
-    gives the lowest score of its band (:func:`score_severity_ids`); any other value is skipped."""
+    gives the lowest score of its band (:func:`score_severity_ids`) by the project's severity words;
+    any other value is skipped."""
     for p in props:
         if p and "security-severity" in p:
             value = p["security-severity"]
-            if isinstance(value, str) and (band := _SEVERITY_WORDS.get(value.strip().lower())) is not None:
+            band = _BAND_SCORES.get(SEVERITY_WORDS.get(value.strip().lower(), -1)) if isinstance(value, str) else None
+            if band is not None:
                 return band
             try:
                 return float(value)
@@ -320,9 +323,8 @@ def _security_severity(*props: dict[str, Any] | None) -> float | None:
     return None
 
 
-#: severity words written as ``security-severity`` -> the lowest score of their band
-_SEVERITY_WORDS = {"critical": 9.0, "high": 7.0, "medium": 4.0, "moderate": 4.0, "low": 0.1,
-                   "info": 0.0, "informational": 0.0, "none": 0.0}  # fmt: skip
+#: a severity word's id (:data:`SEVERITY_WORDS`) -> the lowest score of its band
+_BAND_SCORES = {5: 9.0, 4: 7.0, 3: 4.0, 2: 0.1, 1: 0.0}
 
 
 class _RunCtx:
