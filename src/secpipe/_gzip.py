@@ -31,11 +31,6 @@ def decompressobj() -> Any:
     return _impl.decompressobj(16 + 15)
 
 
-def decompress(data: bytes) -> bytes:
-    """One whole gzip member, inflated."""
-    return bytes(_impl.decompress(data, 16 + 15))
-
-
 def gunzip_limited(data: bytes, limit: int) -> bytes:
     """Inflate gzip (multi-member) without ever holding more than ``limit`` bytes."""
     out: list[bytes] = []
