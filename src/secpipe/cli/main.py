@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from secpipe.cli import _base
 from secpipe.errors import SecpipeError
-from secpipe.runtime import memory
+from secpipe.runtime import imports, memory
 
 if TYPE_CHECKING:
     import typer
@@ -175,6 +175,7 @@ def _plain_ingest(argv: list[str]) -> int | None:
     args = ingest_run.plain_args(argv[1:])
     if args is None:
         return None
+    imports.numpy_as_is()  # an ingest's first pyarrow import loads numpy: ~25 ms less
     try:
         return ingest_run.run(**args)
     except KeyboardInterrupt:
