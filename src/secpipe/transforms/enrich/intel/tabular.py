@@ -10,6 +10,12 @@ is chosen once per feed, not per row:
 3. else the column where most of the first rows classify as an IOC (link/reference columns
    such as URLhaus ``urlhaus_link`` are never chosen by content).
 
+Without ``column:``, the other columns whose header names a file hash (``sha256_hash``,
+``md5_hash``, ``sha1_hash``, ``sha256``, ``md5``, ``sha1``) are indicators too: a MalwareBazaar
+export lists the SHA-256, MD5 and SHA-1 of each sample and a URLhaus payload export the MD5 and
+SHA-256 of what each URL served, and an event may carry any one of them. Only values of hash
+shape are taken from those columns (``n/a`` is not an indicator).
+
 Header names come from a first row without any IOC in it, or else from the last ``#`` comment
 line with as many fields as the data (abuse.ch puts ``# id,dateadded,url,...`` there), so the
 first data row is never eaten as a header. A ``confidence_level`` column (ThreatFox) gives
@@ -51,7 +57,11 @@ IOC_COLUMNS = ("ioc_value", "ioc", "indicator", "value", "url", "dst_ip", "dstip
                "ip_addr", "host", "hostname", "domain", "sha256_hash", "sha256", "sha1_hash", "sha1", "md5_hash", "md5",
                "ja3_md5", "ja3", "hash")
 _NOT_IOC = ("link", "reference", "status", "reporter")
-_LABEL_COLS = ("malware", "family", "threat", "malware_printable", "listingreason", "threat_type", "tags", "labels")
+_LABEL_COLS = ("malware", "family", "signature", "threat", "malware_printable", "listingreason", "threat_type", "tags", "labels")
+#: columns whose values are file hashes of the row's sample (all loaded, see module docstring)
+_HASH_COLUMNS = ("sha256_hash", "sha256", "md5_hash", "md5", "sha1_hash", "sha1")
+#: label values that mean "none" in abuse.ch exports
+_NO_LABEL = ("None", "n/a")
 #: feed-specific kind names -> our kinds
 KIND_ALIASES = {"ip:port": "ip", "ipv4": "ip", "ipv6": "ip", "ip-src": "ip", "ip-dst": "ip", "ip_address": "ip",
                 "fqdn": "domain", "hostname": "domain", "uri": "url", "md5_hash": "hash",
@@ -126,7 +136,18 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
     if lab_col is not None:
         extra = _labels_with(labels, cols[lab_col])
     loaded = _table(k, v, confs, extra)
-    return Loaded(loaded, len(v) - loaded.num_rows + len(rejected))
+    skipped = len(v) - loaded.num_rows + len(rejected)
+    if column is None:
+        more = [_hashes_of(cols[n], confs, extra) for n in _HASH_COLUMNS if n in cols and n != vcol]
+        loaded = pa.concat_tables([loaded, *more]) if more else loaded
+    return Loaded(loaded, skipped)
+
+
+def _hashes_of(col: pa.Array, confs: Any, labels: pa.Array | None) -> pa.Table:
+    """The hash-shaped values of another hash column of the same rows, as ``hash`` indicators."""
+    k, v = classify(col)
+    k = pc.if_else(pc.fill_null(pc.equal(k, "hash"), False), k, pa.scalar(None, pa.string()))
+    return _table(k, v, confs, labels)
 
 
 def _pick_column(cols: dict[str, pa.Array], column: str | None, names: list[str]) -> str:
@@ -150,20 +171,21 @@ def _pick_column(cols: dict[str, pa.Array], column: str | None, names: list[str]
 
 
 def _labels_with(labels: list[str] | None, col: pa.Array) -> pa.Array:
-    """Constant feed labels plus the row's label column (null/"None"/empty values dropped)."""
+    """Constant feed labels plus the row's label column (null/empty/"None"/"n/a" values dropped)."""
     col = pc.utf8_trim_whitespace(col)
-    keep = pc.fill_null(pc.and_(pc.greater(pc.utf8_length(col), 0), pc.not_equal(col, "None")), False)
+    none = pc.is_in(col, value_set=pa.array(_NO_LABEL, pa.string()))
+    keep = pc.fill_null(pc.and_(pc.greater(pc.utf8_length(col), 0), pc.invert(none)), False)
     lab = pc.if_else(keep, col, pa.scalar(None, pa.string()))
     enc = pc.dictionary_encode(lab)
     pre = labels or []
     lists = [[*pre, x] for x in enc.dictionary.to_pylist()]
-    idx = enc.indices.to_numpy(zero_copy_only=False)
+    idx = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)  # int, not float-with-NaN
     valid = np.asarray(pc.is_valid(enc.indices))
-    out = pa.array(lists, pa.list_(pa.string())).take(pa.array(np.where(valid, idx, 0)))
-    if valid.all():
-        return out
-    base = pa.array([pre], pa.list_(pa.string()))
-    return pc.if_else(pa.array(valid), out, base.take(pa.array(np.zeros(len(idx), np.int64))))
+    base = pa.array([pre], pa.list_(pa.string())).take(pa.array(np.zeros(len(idx), np.int64)))
+    if not lists:  # no row has a label
+        return base
+    out = pa.array(lists, pa.list_(pa.string())).take(pa.array(idx))
+    return out if valid.all() else pc.if_else(pa.array(valid), out, base)
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""Holdout sweep round 24: threat-intel feed layouts not covered before.
+
+- A MalwareBazaar CSV export (comment banner, ``# "first_seen_utc","sha256_hash",...`` header
+  in a comment, ``", "`` separators, ``n/a`` for "none"), written inline in that documented
+  layout with hashes of our own strings: each row names one sample by SHA-256, MD5 and SHA-1,
+  and an event carrying any one of them must match.
+- An abuse.ch CSV whose label column is empty or ``None`` on some rows (Feodo/ThreatFox
+  exports leave ``malware`` empty): this crashed the feed refresh (ArrowNotImplementedError
+  escaped ``Feed.refresh``) before round 24.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pyarrow as pa
+
+from secpipe.formats.base import to_batch
+from secpipe.transforms.enrich.intel.feeds import Feed
+from secpipe.transforms.enrich.intel.loaders import load, sniff
+from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
+from secpipe.transforms.enrich.options import FeedOptions, ThreatIntelOptions
+
+T0 = 1_790_000_000.0
+
+
+def _h(name: str, sample: str) -> str:
+    return hashlib.new(name, sample.encode()).hexdigest()
+
+
+S1, S2 = "secpipe-holdout24-sample-1", "secpipe-holdout24-sample-2"
+BAZAAR = "\n".join([
+    "################################################################",
+    "# MalwareBazaar recent malware samples (CSV)                   #",
+    "# Last updated: 2026-08-11 05:50:00 UTC                        #",
+    "#                                                              #",
+    "# Terms Of Use: https://bazaar.abuse.ch/faq/#tos               #",
+    "################################################################",
+    "#",
+    '# "first_seen_utc","sha256_hash","md5_hash","sha1_hash","reporter","file_name","file_type_guess","mime_type",'
+    '"signature","clamav","vtpercent","imphash","ssdeep","tlsh"',
+    f'"2026-08-11 05:46:57", "{_h("sha256", S1)}", "{_h("md5", S1)}", "{_h("sha1", S1)}", "abuse_ch", "x.sh", "sh",'
+    ' "text/x-shellscript", "n/a", "n/a", "n/a", "n/a", "3:x:y", "n/a"',
+    f'"2026-08-11 05:45:52", "{_h("sha256", S2)}", "{_h("md5", S2)}", "{_h("sha1", S2)}", "abuse_ch", "b.arm6", "elf",'
+    ' "application/x-executable", "Mirai", "Unix.Dropper.Mirai-7135870-0", "n/a", "n/a", "12288:x:y", "T1E5D6"',
+    "",
+]).encode()
+
+
+def test_malwarebazaar_csv_loads_every_hash_of_each_sample_with_its_signature() -> None:
+    assert sniff(BAZAAR) == "abusech_csv"
+    out = load(BAZAAR, "auto", conf=70)
+    got = {(r["value"], tuple(r["labels"])) for r in out.table.to_pylist()}
+    assert got == {(_h(a, S1), ()) for a in ("sha256", "md5", "sha1")} | {
+        (_h(a, S2), ("Mirai",)) for a in ("sha256", "md5", "sha1")}
+    assert set(out.table.column("kind").to_pylist()) == {"hash"} and out.skipped == 0
+    # an explicit `column:` keeps to that column
+    only = load(BAZAAR, "abusech_csv", conf=70, column="md5_hash")
+    assert only.table.column("value").to_pylist() == [_h("md5", S1), _h("md5", S2)]
+
+
+def _file_batch(md5s: list[str]) -> pa.RecordBatch:
+    n = len(md5s)
+    return to_batch("file_activity", {
+        "class_uid": pa.array([1001] * n, pa.int32()), "time": pa.array([int(T0 * 1000)] * n, pa.int64()),
+        "metadata.uid": pa.array([f"f{i}" for i in range(n)]), "file.name": pa.array(["b.arm6"] * n),
+        "file.hashes": pa.array([[{"algorithm_id": 1, "value": m}] for m in md5s])})
+
+
+def test_an_event_with_only_the_md5_of_a_bazaar_sample_matches(tmp_path: Path) -> None:
+    (tmp_path / "bazaar.csv").write_bytes(BAZAAR)
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": "bazaar", "path": str(tmp_path / "bazaar.csv")}],
+                                              "background_refresh": False})
+    st = ThreatIntelStage("intel", opts, clock=lambda: T0)
+    ev, fi = st.process(_file_batch([_h("md5", S2), _h("md5", "not listed")]))
+    obs = [[(o["name"], o["value"], o["type_id"]) for o in r["observables"] or []] for r in ev.to_pylist()]
+    assert obs == [[("file.hashes[].value", _h("md5", S2), 8)], []]
+    assert fi.num_rows == 1
+
+
+def test_empty_and_none_labels_do_not_break_a_csv_feed(tmp_path: Path) -> None:
+    body = b"# ip_address,port,status,malware\n192.0.2.10,443,online,\n192.0.2.11,8080,online,None\n192.0.2.12,447,offline,Dridex\n"
+    out = load(body, "abusech_csv", conf=70)
+    assert [(r["value"], r["labels"]) for r in out.table.to_pylist()] == [
+        ("192.0.2.10", []), ("192.0.2.11", []), ("192.0.2.12", ["Dridex"])]
+    no_labels = b"# ip_address,port,status,malware\n192.0.2.10,443,online,n/a\n192.0.2.11,8080,online,\n"
+    assert [r["labels"] for r in load(no_labels, "abusech_csv", conf=70).table.to_pylist()] == [[], []]
+    (tmp_path / "c2.csv").write_bytes(body)
+    f = Feed(FeedOptions(name="c2", path=str(tmp_path / "c2.csv")))
+    assert f.refresh(0) and f.state.error is None and f.state.table is not None and f.state.table.num_rows == 3
