@@ -7,6 +7,10 @@
 - An abuse.ch CSV whose label column is empty or ``None`` on some rows (Feodo/ThreatFox
   exports leave ``malware`` empty): this crashed the feed refresh (ArrowNotImplementedError
   escaped ``Feed.refresh``) before round 24.
+- MISP's own STIX 2.1 export (``tests/cases/enrich_feeds/misp-stix21-attributes.json``, see
+  SOURCE.md) and a STIX bundle without any indicator (OASIS ``infrastructure.json``, in
+  ``../shared/data/real``): the first loads its one plain indicator, the second is refused
+  with the object types it has.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import hashlib
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from secpipe.formats.base import to_batch
 from secpipe.transforms.enrich.intel.feeds import Feed
-from secpipe.transforms.enrich.intel.loaders import load, sniff
+from secpipe.transforms.enrich.intel.loaders import FeedError, load, sniff
 from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
 from secpipe.transforms.enrich.options import FeedOptions, ThreatIntelOptions
 
+CASES = Path(__file__).resolve().parents[1] / "cases" / "enrich_feeds"
 T0 = 1_790_000_000.0
 
 
@@ -89,3 +95,22 @@ def test_empty_and_none_labels_do_not_break_a_csv_feed(tmp_path: Path) -> None:
     (tmp_path / "c2.csv").write_bytes(body)
     f = Feed(FeedOptions(name="c2", path=str(tmp_path / "c2.csv")))
     assert f.refresh(0) and f.state.error is None and f.state.table is not None and f.state.table.num_rows == 3
+
+
+def test_misp_stix21_export_loads_its_plain_indicator_and_counts_the_rest() -> None:
+    out = load((CASES / "misp-stix21-attributes.json").read_bytes(), "auto", conf=70)
+    rows = out.table.to_pylist()
+    assert [(r["kind"], r["value"], r["ref"]) for r in rows] == [
+        ("domain", "circl.lu", "indicator--4bb235a7-7d25-4aef-802f-2c6b45c5eceb")]
+    assert rows[0]["description"] == "Domain test attribute"
+    # `domain AND resolves_to` narrows the domain (never loaded as the bare domain); file:name is no IOC kind
+    assert out.skipped == 2
+
+
+def test_a_stix_bundle_without_indicators_is_refused_with_its_object_types(real: Path, tmp_path: Path) -> None:
+    path = real / "threat-intel/oasis-cti-stix2-json-schemas/examples/infrastructure.json"
+    with pytest.raises(FeedError, match=r"no `indicator` object in the bundle \(domain-name x1, infrastructure x2, "
+                                        r"ipv4-addr x1, malware x2, relationship x4\)"):
+        load(path.read_bytes(), "auto", conf=70)
+    f = Feed(FeedOptions(name="infra", path=str(path)))
+    assert f.refresh(0) is False and f.state.error is not None and "no `indicator` object" in f.state.error

@@ -12,7 +12,9 @@ Formats:
   ipv4/ipv6-addr, domain-name, url, file hashes, ``network-traffic:*_ref.value``); an ``AND``
   is loaded only when its other terms are implied by the indicator (a ``*_ref.type``, more
   hashes or content properties of the same file), never split into an ``OR``. See
-  :mod:`.stix_pattern`. Revoked indicators are skipped; ``valid_until`` kept.
+  :mod:`.stix_pattern`. Revoked indicators are skipped; ``valid_until`` kept. A bundle with no
+  ``indicator`` object at all (MITRE ATT&CK, a report or observables only) is refused, naming
+  the object types it has.
 - ``misp``: MISP event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``);
   attributes in the event and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older
   exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url, md5/sha1/sha224/sha256/sha512 and ``filename|<hash>``.
@@ -51,6 +53,7 @@ import io
 import json
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -251,6 +254,12 @@ def load_stix(data: bytes, conf: int) -> Loaded:
     objs = doc.get("objects", [doc]) if isinstance(doc, dict) else doc
     if not isinstance(objs, list):
         raise FeedError("STIX: expected a bundle with an `objects` list — is this a STIX 2 bundle?")  # noqa: EM101
+    types = [o.get("type") if isinstance(o, dict) else type(o).__name__ for o in objs]
+    if objs and "indicator" not in types:
+        have = ", ".join(f"{t} x{n}" for t, n in sorted(Counter(map(str, types)).items()))
+        msg = (f"STIX: no `indicator` object in the bundle ({have}) — only indicators carry patterns to match;"
+               " ATT&CK, report-only and observable-only bundles have none: use the producer's indicator export")
+        raise FeedError(msg)
     rows: list[dict[str, Any]] = []
     skipped = 0
     for o in objs:
