@@ -23,7 +23,8 @@ EventBridge events (``detail-type`` + ``detail``), CloudWatch Logs subscription 
 API's ``filter-log-events``/``get-log-events``/``get-query-results`` answers and its exports
 to S3, unwrapped by :mod:`._cwlogs`: a
 message that is not JSON goes alone to the dead letters; ``CONTROL_MESSAGE``
-holds no event), ``lookup-events`` output (``Events[].CloudTrailEvent``), SNS notifications
+holds no event), ``lookup-events`` output (``Events[].CloudTrailEvent``, or each item the record
+itself as AWS's Insights guide prints it), SNS notifications
 (``Message``: an EventBridge event as an EventBridge rule's SNS target sends it, or a record;
 CloudTrail's own log-delivery notification, ``s3Bucket``/``s3ObjectKey``, holds no event), the
 Lambda events of an SNS or SQS trigger (``{"Records": [...]}`` of ``EventSource`` ``aws:sns``
@@ -189,6 +190,11 @@ _INSIGHT = msgspec.json.Decoder(_Insight)
 
 class _Lookup(msgspec.Struct, gc=False):
     CloudTrailEvent: str | None = None
+    eventVersion: str | None = None  # an item that is the record itself (see _lookup_records)
+    eventTime: str | None = None
+
+
+_LOOKUP = msgspec.json.Decoder(_Lookup)
 
 
 class _Notification(msgspec.Struct, gc=False):
@@ -202,7 +208,7 @@ class _Notification(msgspec.Struct, gc=False):
 class _Wrapper(_Notification, gc=False, rename={"detail_type": "detail-type"}):
     detail_type: str | None = None
     detail: _R = _NONE
-    Events: list[_Lookup] | None = None
+    Events: list[msgspec.Raw] | None = None
     EventSource: str | None = None  # a Lambda event's SNS record: "aws:sns" and the notification in Sns
     Sns: _Notification | None = None
     eventSource: str | None = None  # a Lambda event's SQS record: "aws:sqs" and the message text in body
@@ -218,7 +224,7 @@ class _Delivered(msgspec.Struct, gc=False, forbid_unknown_fields=True):
 
 _WRAPPER = msgspec.json.Decoder(_Wrapper)
 _DELIVERED = msgspec.json.Decoder(_Delivered)
-_WRAPPED = (b'"detail-type"', b'"logEvents"', b'"CloudTrailEvent"', b'"TopicArn"')
+_WRAPPED = (b'"detail-type"', b'"logEvents"', b'"CloudTrailEvent"', b'"TopicArn"', b'"Events"')
 _SQS = b'"aws:sqs"'
 
 
@@ -242,7 +248,6 @@ def _unwrap(raw: bytes) -> list[bytes] | str | None:
         w = _WRAPPER.decode(raw)
     except msgspec.DecodeError:
         return None
-    texts: list[str | None]
     if w.detail_type is not None and bytes(w.detail)[:1] == b"{":
         return [bytes(w.detail)]
     if w.Type == "Notification" and w.TopicArn is not None and w.detail_type is None and w.Events is None:
@@ -256,14 +261,27 @@ def _unwrap(raw: bytes) -> list[bytes] | str | None:
         inner = _unwrap(rec)  # an SNS notification (SNS -> SQS without raw delivery), an EventBridge event
         return [rec] if inner is None else inner
     if w.Events is not None and w.detail_type is None:
-        texts, what = [e.CloudTrailEvent for e in w.Events], "lookup-events CloudTrailEvent"
-    else:
-        return None
+        return _lookup_records(w.Events)
+    return None
+
+
+def _lookup_records(events: list[msgspec.Raw]) -> list[bytes] | str:
+    """The records of a ``lookup-events`` / ``list-insights-data`` answer's ``Events``: each
+    item's ``CloudTrailEvent`` (the record as a JSON string, as the API returns it), or the
+    item itself where it is the record (``eventVersion`` and ``eventTime``, no
+    ``CloudTrailEvent``: the answers as AWS's Insights guide prints them, the string decoded)."""
     out: list[bytes] = []
-    for text in texts:
-        rec = _canonical(text)
+    for raw in events:
+        try:
+            item = _LOOKUP.decode(raw)
+        except msgspec.DecodeError:
+            return "lookup-events Events item is not a JSON object"
+        if item.CloudTrailEvent is None and item.eventVersion is not None and item.eventTime is not None:
+            out.append(msgspec.json.format(bytes(raw), indent=-1))
+            continue
+        rec = _canonical(item.CloudTrailEvent)
         if rec is None:
-            return f"{what} is not a CloudTrail JSON record"
+            return "lookup-events CloudTrailEvent is not a CloudTrail JSON record"
         out.append(rec)
     return out
 

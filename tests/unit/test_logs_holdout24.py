@@ -1,0 +1,50 @@
+"""Real samples secpipe was not developed against, round 24: cloud, runtime, infrastructure and
+CI/CD logs (``tests/cases/holdout``, see its SOURCE.md heading "Round 24 (logs)").
+
+Expectations are written from the source documents and the formats' own references (AWS's
+CloudTrail guide, Jenkins' message catalogues, Junos's System Log Explorer), not from
+secpipe's output.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.test_formats_holdout import _auto, _rows
+
+
+def test_cloudtrail_insights_lookup_answer_with_records_inline() -> None:
+    """AWS's Insights guide prints ``aws cloudtrail lookup-events --event-category insight`` as
+    ``{"NextToken", "Events": [<Insights record>, ...]}``: each item the record itself, not the
+    ``CloudTrailEvent`` string. The whole answer was dead-lettered (no eventName/eventSource)."""
+    name, d = _auto("aws-docs-lookup-events-insight.json")
+    assert name == "cloudtrail" and not d.dead
+    rows = _rows(d)
+    assert [r["metadata"]["original_event_uid"] for r in rows] == [
+        "18378b1e-3653-433d-ba1e-aa11a5958f0c", "b32f10a0-f039-419a-bad7-e95468930a4f"]
+    for r, when in zip(rows, (1733935920000, 1733935980000), strict=True):  # 2024-12-11T16:52:00Z / 16:53:00Z
+        assert r["class_uid"] == 6003 and r["time"] == when
+        assert r["api"]["operation"] == "DescribeQuery" and r["api"]["service"]["name"] == "cloudtrail.amazonaws.com"
+        assert r["cloud"]["account"]["uid"] == "888888888888" and r["cloud"]["region"] == "us-east-1"
+        extra = json.loads(r["unmapped"])
+        assert extra["eventCategory"] == "Insight" and extra["insightDetails"]["insightType"] == "ApiErrorRateInsight"
+    assert [json.loads(r["unmapped"])["insightDetails"]["state"] for r in rows] == ["Start", "End"]
+
+
+def test_cloudtrail_lookup_record_items_same_uid_as_s3_file() -> None:
+    """A record read from such an answer is the same event as read from a ``{"Records": [...]}``
+    file or a ``CloudTrailEvent`` string (same uid); an item that is neither is dead-lettered."""
+    from secpipe import formats
+    from tests.unit.test_formats_holdout import CASES
+
+    events = json.loads((CASES / "aws-docs-lookup-events-insight.json").read_bytes())["Events"]
+    ct = formats.get("cloudtrail")
+    uids = []
+    for doc in ({"Records": events}, {"Events": events},
+                {"Events": [{"EventId": e["eventID"], "CloudTrailEvent": json.dumps(e)} for e in events]}):
+        d = ct.decode(json.dumps(doc, indent=2).encode(), "src")
+        assert not d.dead
+        uids.append([r["metadata"]["uid"] for r in _rows(d)])
+    assert uids[0] == uids[1] == uids[2] and len(uids[0]) == 2
+    d = ct.decode(json.dumps({"Events": [{"EventId": "x", "EventName": "y"}]}).encode(), "src")
+    assert not _rows(d) and [x.reason for x in d.dead] == ["lookup-events CloudTrailEvent is not a CloudTrail JSON record"]
