@@ -76,7 +76,7 @@ from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe import _compute as pc
 from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
-from secpipe.detect.sigma.mappings import MAPPINGS
+from secpipe.detect.sigma.mappings import MAPPINGS, alternatives
 from secpipe.detect.sigma.rules import RANGE, TYPE
 from secpipe.detect.sigma.sqlgen import KV_NAME
 from secpipe.formats.base import base_columns, to_batch
@@ -284,7 +284,7 @@ class CorrelationEngine:
         for r in ruleset.rules:
             product = getattr(getattr(getattr(r, "sigma", None), "logsource", None), "product", None)
             if r.id in self._wanted and product in MAPPINGS:
-                self._alts[r.id] = {k: v[1:] for k, v in MAPPINGS[str(product)].items() if k in names}
+                self._alts[r.id] = {k: alts for k in names if (alts := alternatives(product, k))}
         names |= {a for m in self._alts.values() for alts in m.values() for a in alts}
         #: decodes only the top-level keys those fields start with (exact spelling): see :meth:`_value`
         firsts = sorted({str(n).split(".")[0] for n in names})

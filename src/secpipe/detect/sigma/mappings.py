@@ -48,6 +48,18 @@ whatever addresses the user listed. The same rule's ``src_country`` has no field
 CloudTrail record: it is the caller address's country the ``geoip`` transform writes
 (``src_endpoint.location.country``, an ISO code) when it runs before the ``sigma`` stage;
 without it the field stays empty and the country filter holds for no event, as before.
+
+Google Cloud Audit Logs (rules with ``product: gcp``): SigmaHQ's ``gcp.audit`` rules name the
+fields as Elastic's GCP integration renames them (Filebeat's gcp module ``audit`` pipeline:
+``protoPayload.methodName`` -> ``gcp.audit.method_name``, ``authenticationInfo.principalEmail``
+-> ``gcp.audit.authentication_info.principal_email``, ``request`` / ``response`` /
+``authorizationInfo`` kept as objects under ``gcp.audit.request`` ...), or as the ``LogEntry``
+sits in a Pub/Sub / Eventarc message's ``data`` (``data.protoPayload.serviceName``). A Cloud
+Audit Logs export, log sink or Pub/Sub subscription gives the ``LogEntry`` itself
+(``protoPayload.methodName``): :data:`MAPPINGS` and :data:`PREFIXES` read the rules' names there
+too (the rule's own name stays first, so an Elastic-shaped document still matches). The rules
+then fire on the records secpipe stores: GKE's and other Cloud Audit Logs records read by the
+``k8s_audit`` format (see :mod:`secpipe.formats._cloud_audit`) and any kept by ``json``.
 """
 
 from __future__ import annotations
@@ -72,7 +84,38 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
     "linux": {"pam_message": ["pam_message", "status_detail"], "pam_user": ["pam_user", "user.name"],
               "pam_rhost": ["pam_rhost", "src_endpoint.ip", "src_endpoint.hostname"],
               "host": ["host", "device.hostname"]},
+    "gcp": {f"gcp.audit.{elastic}": [f"gcp.audit.{elastic}", f"protoPayload.{audit_log}"] for elastic, audit_log in (
+        ("method_name", "methodName"), ("service_name", "serviceName"), ("resource_name", "resourceName"),
+        ("type", "@type"), ("num_response_items", "numResponseItems"),
+        ("authentication_info.principal_email", "authenticationInfo.principalEmail"),
+        ("authentication_info.authority_selector", "authenticationInfo.authoritySelector"),
+        ("request_metadata.caller_ip", "requestMetadata.callerIp"),
+        ("request_metadata.caller_supplied_user_agent", "requestMetadata.callerSuppliedUserAgent"),
+        ("resource_location.current_locations", "resourceLocation.currentLocations"),
+        ("status.code", "status.code"), ("status.message", "status.message"),
+        ("request.proto_name", "request.@type"), ("request.resource_name", "request.resourceName"),
+        ("response.proto_name", "response.@type"))},
 }
+#: product -> {rule field prefix: the event field prefixes it may be read from}, for fields
+#: :data:`MAPPINGS` does not name: objects Elastic's GCP integration keeps whole (an AuditLog's
+#: ``request``, ``response``, ``authorizationInfo[]``) and the ``LogEntry`` of a Pub/Sub message's ``data``
+PREFIXES: dict[str, dict[str, list[str]]] = {
+    "gcp": {"gcp.audit.request.": ["gcp.audit.request.", "protoPayload.request."],
+            "gcp.audit.response.": ["gcp.audit.response.", "protoPayload.response."],
+            "gcp.audit.authorization_info.": ["gcp.audit.authorization_info.", "protoPayload.authorizationInfo."],
+            "data.protoPayload.": ["data.protoPayload.", "protoPayload."]},
+}
+
+
+def alternatives(product: str | None, name: str) -> list[str]:
+    """The other event fields a ``product`` rule's field ``name`` is read from (built-in mappings)."""
+    exact = MAPPINGS.get(str(product), {}).get(name)
+    if exact is not None:
+        return exact[1:]
+    for prefix, targets in PREFIXES.get(str(product), {}).items():
+        if name.startswith(prefix):
+            return [t + name[len(prefix):] for t in targets[1:]]
+    return []
 
 
 def builtin_pipeline() -> ProcessingPipeline:
@@ -82,4 +125,9 @@ def builtin_pipeline() -> ProcessingPipeline:
         "transformations": [
             {"id": f"secpipe_{product}_fields", "type": "field_name_mapping", "mapping": mapping,
              "rule_conditions": [{"type": "logsource", "product": product}]}
-            for product, mapping in MAPPINGS.items()]})
+            for product, mapping in MAPPINGS.items()] + [
+            {"id": f"secpipe_{product}_prefixes", "type": "field_name_prefix_mapping", "mapping": mapping,
+             "rule_conditions": [{"type": "logsource", "product": product}],
+             # a field the exact mappings name is not read again under its prefix
+             "field_name_conditions": [{"type": "exclude_fields", "fields": list(MAPPINGS.get(product, {}))}]}
+            for product, mapping in PREFIXES.items()]})

@@ -111,6 +111,16 @@ ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {
     ("prometheus", None): ("alertmanager",),
     ("json", None): ("json",),
 }
+#: (product, service) -> (secpipe formats, what of them) for clouds without a format of their own
+#: whose records one secpipe format reads beside others': Google Cloud Audit Logs and Azure
+#: Monitor Activity Log records are read by ``k8s_audit`` (:mod:`secpipe.formats._cloud_audit`,
+#: as GKE's and AKS's audit streams carry them) and kept whole by ``json``. The rule runs on both;
+#: as on the catch-all, a condition that holds without the rule's fields needs one of them.
+SHARED_ROUTES: dict[tuple[str, str | None], tuple[tuple[str, ...], str]] = {
+    ("gcp", "gcp.audit"): (("json", "k8s_audit"), "Google Cloud Audit Logs records"),
+    ("gcp", None): (("json", "k8s_audit"), "Google Cloud Audit Logs records"),
+    ("azure", "activitylogs"): (("json", "k8s_audit"), "Azure Monitor Activity Log records"),
+}
 #: Linux ``service`` -> the programs that log as it (syslog TAG/APP-NAME, lower-cased): such a
 #: rule runs only on the lines those programs wrote, and on lines and events that name no
 #: program. Services whose programs are many or unknown (auth, syslog, auditd, ...) are not scoped.
@@ -285,6 +295,11 @@ def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | Non
     # not an OCSF class: events of the catch-all formats are ``base_event``, and the rule's
     # fields decide what matches
     hit = ROUTES.get((product, service)) or ROUTES.get((product, None))
+    shared = SHARED_ROUTES.get((product, service)) or (SHARED_ROUTES.get((product, None)) if hit is None else None)
+    if shared is not None:
+        fmts_, what = shared
+        return fmts_, None, (f"logsource product {product!r} has no dedicated secpipe source: the rule runs on "
+                             f"{what} (read by the {fmts_[1]} format) and on events ingested with the {fmts_[0]} format")
     if hit is None:
         return FALLBACK_PRODUCT, None, (f"logsource product {product!r} has no dedicated secpipe source: the rule "
                                         f"runs on events ingested with the {FALLBACK_PRODUCT[0]} format")

@@ -1,0 +1,211 @@
+"""SigmaHQ's GCP and Azure cloud rules over the records secpipe stores (twenty-fourth round).
+
+Google Cloud Audit Logs ``LogEntry`` records and Azure Monitor Activity Log records are read by
+the ``k8s_audit`` format (``secpipe.formats._cloud_audit``: GKE's and AKS's audit streams carry
+them), so their ``metadata.log_name`` is ``k8s_audit``. SigmaHQ's ``product: gcp`` and
+``product: azure, service: activitylogs`` rules were routed to the catch-all ``json`` format only,
+and none of them fired on such a record. SigmaHQ's ``gcp.audit`` rules also name the fields as
+Elastic's GCP integration renames them (``gcp.audit.method_name`` for the AuditLog's
+``methodName``, Filebeat's gcp ``audit`` pipeline) or as a Pub/Sub message's ``data`` holds the
+``LogEntry`` (``data.protoPayload.serviceName``); a Cloud Audit Logs export gives the ``LogEntry``
+itself (``protoPayload.methodName``).
+
+Rules: tests/cases/sigma_holdout (SigmaHQ/sigma, see SOURCE.md "Round 24 (sigma)"). Events: real
+samples where one exists (Elastic's GCP audit pipeline test ``test-iamcredentials-googleapis-com.log``,
+Panther's ``k8s_ioc_activity`` test logs in tests/cases/holdout), else a ``LogEntry`` / Activity Log
+record written as the clouds' references document them (AuditLog ``methodName``,
+``authorizationInfo[].granted``; Activity Log ``operationName``, ``resultType``).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import msgspec
+from typer.testing import CliRunner
+
+from secpipe import formats
+from secpipe.cli.main import _register, app
+from secpipe.detect.sigma import load_rules
+from secpipe.detect.sigma.correlation import CorrelationEngine
+from secpipe.detect.sigma.engine import RuleSet
+
+CASES = Path(__file__).resolve().parents[1] / "cases"
+RULES = CASES / "sigma_holdout"
+T0 = 1795946400.0  # 2026-11-29T10:00:00Z
+
+
+def _log_entry(method: str, service: str, *, permission: str | None = None, granted: bool = True,
+               principal: str = "alice@example.com", i: int = 0) -> dict:
+    """A Cloud Audit Logs LogEntry with an AuditLog protoPayload (admin activity)."""
+    return {"insertId": f"id{i}", "logName": "projects/proj-1/logs/cloudaudit.googleapis.com%2Factivity",
+            "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog", "status": {},
+                             "authenticationInfo": {"principalEmail": principal},
+                             "requestMetadata": {"callerIp": "203.0.113.9", "callerSuppliedUserAgent": "gcloud"},
+                             "serviceName": service, "methodName": method,
+                             "authorizationInfo": [{"permission": permission or method, "granted": granted,
+                                                    "resource": "projects/proj-1"}],
+                             "resourceName": "projects/proj-1"},
+            "resource": {"type": "audited_resource", "labels": {"project_id": "proj-1"}},
+            "timestamp": f"2026-11-29T10:00:{i:02d}Z", "severity": "NOTICE"}
+
+
+def _activity(operation: str) -> dict:
+    """An Azure Monitor Activity Log record (diagnostic settings' schema)."""
+    return {"time": "2026-11-29T10:00:00.0000000Z", "operationName": operation, "category": "Administrative",
+            "resourceId": "/SUBSCRIPTIONS/11111111-2222-3333-4444-555555555555/RESOURCEGROUPS/RG1/PROVIDERS/"
+                          "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/NSG1",
+            "resultType": "Success", "callerIpAddress": "203.0.113.9", "correlationId": "c1",
+            "identity": {"claims": {"name": "alice@contoso.com"}}, "level": "Information"}
+
+
+def _hits(rule: str, body: bytes, fmt: str = "k8s_audit") -> list[int]:
+    """Rows of the decoded body the rule matches (both evaluation paths agree)."""
+    rs = load_rules([RULES / rule])
+    assert not rs.unsupported, rs.unsupported
+    dec = formats.get(fmt).decode(body, "test")
+    assert not dec.dead, dec.dead
+    rows: list[int] = []
+    ref = RuleSet(rs.rules, distinct_values=False)
+    base = 0
+    for b in dec.batches:
+        got = sorted(rs.matches(b).column("row").to_pylist())
+        assert got == sorted(ref.matches(b).column("row").to_pylist())
+        rows += [base + r for r in got]
+        base += b.num_rows
+    return rows
+
+
+def _ndjson(events: list[dict]) -> bytes:
+    return b"\n".join(msgspec.json.encode(e) for e in events)
+
+
+def test_gcp_rule_routes_to_cloud_audit_records() -> None:
+    rs = load_rules([RULES / "gcp_kubernetes_secrets_modified_or_deleted.yml"])
+    assert rs.rules[0].formats == ("json", "k8s_audit")
+    assert "Google Cloud Audit Logs records" in rs.rules[0].warnings[0]
+
+
+def test_gke_secret_change_fires_on_the_log_entry() -> None:
+    events = [_log_entry("io.k8s.core.v1.secrets.delete", "k8s.io", i=0),
+              _log_entry("io.k8s.core.v1.secrets.get", "k8s.io", i=1),  # a read, no change
+              _log_entry("io.k8s.core.v1.secrets.patch", "k8s.io", i=2),
+              _log_entry("io.k8s.core.v1.configmaps.delete", "k8s.io", i=3)]
+    assert _hits("gcp_kubernetes_secrets_modified_or_deleted.yml", _ndjson(events)) == [0, 2]
+    # an Elastic-shaped document (the rule's own field names) still matches, as json
+    elastic = {"gcp": {"audit": {"method_name": "io.k8s.core.v1.secrets.create"}}}
+    assert _hits("gcp_kubernetes_secrets_modified_or_deleted.yml", _ndjson([elastic]), "json") == [0]
+
+
+def test_gcp_rules_on_panther_samples() -> None:
+    # Panther's k8s_ioc_activity test logs: a GKE pods.list, a compute instances.list, EKS and AKS
+    # Events and an Azure Activity record; no bucket, secret or impersonation method among them
+    body = (CASES / "holdout" / "k8s_ioc_activity.jsonl").read_bytes()
+    for rule in ("gcp_kubernetes_secrets_modified_or_deleted.yml", "gcp_bucket_enumeration.yml",
+                 "gcp_service_account_impersonation.yml", "azure_network_security_modified_or_deleted.yml"):
+        assert _hits(rule, body) == [], rule
+
+
+def test_data_protopayload_names_read_the_log_entry() -> None:
+    # SigmaHQ gcp_access_policy_deleted names the LogEntry of a Pub/Sub message's data
+    perm = "accesscontextmanager.accessPolicies.accessLevels.delete"
+    events = [_log_entry("google.identity.accesscontextmanager.v1.AccessContextManager.DeleteAccessLevel",
+                         "accesscontextmanager.googleapis.com", permission=perm, i=0),
+              _log_entry("google.identity.accesscontextmanager.v1.AccessContextManager.DeleteAccessLevel",
+                         "accesscontextmanager.googleapis.com", permission=perm, granted=False, i=1),  # denied
+              _log_entry("google.identity.accesscontextmanager.v1.AccessContextManager.GetAccessLevel",
+                         "accesscontextmanager.googleapis.com",
+                         permission="accesscontextmanager.accessPolicies.accessLevels.get", i=2)]
+    assert _hits("gcp_access_policy_deleted.yml", _ndjson(events)) == [0]
+    # the same record delivered in its Pub/Sub message's data: the rule's own names
+    assert _hits("gcp_access_policy_deleted.yml", _ndjson([{"data": e} for e in events]), "json") == [0]
+
+
+def test_impersonation_rule_on_elastic_iamcredentials_sample() -> None:
+    # Elastic's sample logs methodName "GenerateAccessToken", not the rule's full RPC name
+    sample = (RULES / "elastic-gcp-iamcredentials.log").read_bytes()
+    assert _hits("gcp_service_account_impersonation.yml", sample) == []
+    doc = json.loads(sample)
+    doc["protoPayload"]["methodName"] = "google.iam.credentials.v1.IAMCredentials.GenerateAccessToken"
+    assert _hits("gcp_service_account_impersonation.yml", _ndjson([doc])) == [0]
+
+
+def test_azure_activity_rules_fire_on_activity_records() -> None:
+    events = [_activity("MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/SECURITYRULES/WRITE"),
+              _activity("Microsoft.Network/networkSecurityGroups/delete"),  # case differs: Sigma is case-insensitive
+              _activity("MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/READ"),
+              _activity("MICROSOFT.AUTHORIZATION/ELEVATEACCESS/ACTION")]
+    body = json.dumps({"records": events}).encode()
+    assert _hits("azure_network_security_modified_or_deleted.yml", body) == [0, 1]
+    assert _hits("azure_subscription_permissions_elevation_via_activitylogs.yml", body) == [3]
+    assert _hits("azure_subscription_permissions_elevation_via_activitylogs.yml", _ndjson(events), "json") == [3]
+
+
+def test_negated_gcp_rule_stays_off_kubernetes_events(tmp_path: Path) -> None:
+    # a rule that holds without its fields runs only on events that have one of them: the plain
+    # Kubernetes Events the k8s_audit format also holds are no Cloud Audit Logs records
+    rule = tmp_path / "r.yml"
+    rule.write_text(textwrap.dedent("""\
+        title: non-storage activity
+        id: 6a1d3c5e-7f90-4b2a-8c4d-1e2f3a4b5c6d
+        logsource: {product: gcp, service: gcp.audit}
+        detection:
+            storage:
+                gcp.audit.service_name: storage.googleapis.com
+            condition: not storage
+        level: low
+    """))
+    rs = load_rules([rule])
+    events = [_log_entry("v1.compute.instances.insert", "compute.googleapis.com"),
+              _log_entry("storage.buckets.delete", "storage.googleapis.com", i=1),
+              {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "a1", "verb": "get",
+               "requestURI": "/api/v1/pods", "stage": "ResponseComplete"}]
+    dec = formats.get("k8s_audit").decode(_ndjson(events), "t")
+    assert sorted(r for b in dec.batches for r in rs.matches(b).column("row").to_pylist()) == [0]
+
+
+def test_correlation_groups_by_the_elastic_name_on_log_entries(tmp_path: Path) -> None:
+    rule = tmp_path / "c.yml"
+    rule.write_text((RULES / "gcp_bucket_enumeration.yml").read_text() + textwrap.dedent("""\
+        ---
+        title: many bucket listings by one principal
+        id: 0c4e6a8b-1d3f-4a5b-9c7d-2e4f6a8b0c1d
+        correlation:
+            type: event_count
+            rules: [e2feb918-4e77-4608-9697-990a1aaf74c3]
+            group-by: [gcp.audit.authentication_info.principal_email]
+            timespan: 10m
+            condition: {gte: 3}
+        level: medium
+    """))
+    rs = load_rules([rule])
+    assert not rs.unsupported, rs.unsupported
+
+    def fired(principals: list[str]) -> int:
+        eng = CorrelationEngine(rs, None, clock=lambda: T0)
+        events = [_log_entry("storage.buckets.list", "storage.googleapis.com", principal=p, i=i)
+                  for i, p in enumerate(principals)]
+        n = 0
+        for b in formats.get("k8s_audit").decode(_ndjson(events), "t").batches:
+            out = eng.process(b, rs.matches(b))
+            n += 0 if out is None else out.num_rows
+        return n
+
+    assert fired(["a@x.com", "a@x.com", "a@x.com"]) == 1
+    assert fired(["a@x.com", "b@x.com", "c@x.com"]) == 0  # three principals, one listing each
+
+
+def test_hunt_over_a_lake_of_cloud_audit_records(tmp_path: Path) -> None:
+    _register()
+    src = tmp_path / "gke.json"
+    src.write_bytes(_ndjson([_log_entry("io.k8s.core.v1.secrets.delete", "k8s.io", i=0),
+                             _log_entry("io.k8s.core.v1.secrets.list", "k8s.io", i=1)]))
+    data = tmp_path / "d"
+    r = CliRunner()
+    out = r.invoke(app, ["ingest", "--format", "auto", "--json", "--data", str(data), str(src)])
+    assert json.loads(out.stdout)["stored"] == {"api_activity": 2}
+    out = r.invoke(app, ["hunt", "--json", "--data", str(data), "-r",
+                         str(RULES / "gcp_kubernetes_secrets_modified_or_deleted.yml")])
+    assert json.loads(out.stdout)["hits"] == {"2f0bae2d-bf20-4465-be86-1311addebaa3": 1}
