@@ -114,3 +114,51 @@ def test_a_stix_bundle_without_indicators_is_refused_with_its_object_types(real:
         load(path.read_bytes(), "auto", conf=70)
     f = Feed(FeedOptions(name="infra", path=str(path)))
     assert f.refresh(0) is False and f.state.error is not None and "no `indicator` object" in f.state.error
+
+
+# DShield block.txt layout (banner, tab-separated "Start End Netmask Attacks Name Country email"
+# header and rows), written inline with documentation ranges: the list is CC BY-NC-SA, not copied.
+DSHIELD = "\n".join([
+    "#",
+    "#   DShield.org Recommended Block List",
+    "#    updated: Wed Jan 17 22:00:15 2018 UTC",
+    "#",
+    "#    This list summarizes the top 20 attacking class C (/24) subnets",
+    "#    Columns (tab delimited):",
+    "#    (1) start of netblock",
+    "#    (2) end of netblock",
+    "#    (3) subnet (/24 for class C)",
+    "#",
+    "Start\tEnd\tNetmask\tAttacks\tName\tCountry\temail",
+    "203.0.113.0\t203.0.113.255\t24\t2076\tSOMENET\tZZ\tabuse@example.net",
+    "198.51.100.0\t198.51.100.255\t24\t1550\tOTHERNET\tZZ\t",
+    "",
+]).encode()
+
+
+def test_dshield_block_list_rows_are_their_whole_netblocks() -> None:
+    out = load(DSHIELD, "auto", conf=70)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [
+        ("ip", "203.0.113.0/24"), ("ip", "198.51.100.0/24")]
+    assert out.skipped == 1  # the column-name line
+    # other range spellings; a hosts-file sink line and a reversed pair are not ranges
+    out = load(b"192.0.2.0-192.0.2.127\n192.0.2.130 - 192.0.2.131\n0.0.0.0 192.0.2.9\n", "plain", conf=70)
+    assert out.table.column("value").to_pylist() == ["192.0.2.0/25", "192.0.2.130/31", "192.0.2.9"]
+
+
+def _ip_batch(ips: list[str]) -> pa.RecordBatch:
+    n = len(ips)
+    return to_batch("network_activity", {
+        "class_uid": pa.array([4001] * n, pa.int32()), "time": pa.array([int(T0 * 1000)] * n, pa.int64()),
+        "metadata.uid": pa.array([f"n{i}" for i in range(n)]), "src_endpoint.ip": pa.array(ips)})
+
+
+def test_an_address_inside_a_dshield_netblock_matches(tmp_path: Path) -> None:
+    (tmp_path / "block.txt").write_bytes(DSHIELD)
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": "dshield", "path": str(tmp_path / "block.txt")}],
+                                              "background_refresh": False})
+    ev, fi = ThreatIntelStage("intel", opts, clock=lambda: T0).process(
+        _ip_batch(["203.0.113.77", "198.51.100.255", "203.0.114.1"]))
+    assert [[o["value"] for o in r["observables"] or []] for r in ev.to_pylist()] == [
+        ["203.0.113.77"], ["198.51.100.255"], []]
+    assert fi.num_rows == 2

@@ -50,6 +50,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import ipaddress
 import json
 import logging
 import re
@@ -519,9 +520,14 @@ def _uncomment(lines: pa.Array, marks: str) -> pa.Array:
 
 
 def load_plain(data: bytes, conf: int, kind: str = "auto", labels: list[str] | None = None) -> Loaded:
-    """One indicator per line; ``#``/``;`` comments and trailing ``# ...`` notes ignored."""
+    """One indicator per line; ``#``/``;`` comments and trailing ``# ...`` notes ignored.
+
+    An IPv4 range line (``start-end``, or ``start<TAB>end ...`` as in the DShield block list) is
+    the networks that cover exactly that range, never just its first address.
+    """
     lines = _uncomment(_lines(data), "#;")
     parts = []
+    used = 0  # lines that gave indicators
     # Classify in slices so the temporaries of a million-line list stay small.
     for start in range(0, len(lines), _SLICE):
         chunk = lines.slice(start, _SLICE)
@@ -530,13 +536,49 @@ def load_plain(data: bytes, conf: int, kind: str = "auto", labels: list[str] | N
             chunk = pc.if_else(noted, pc.replace_substring_regex(chunk, r"\s[#;].*$", ""), chunk)
         values = pc.utf8_trim_whitespace(chunk)
         k, v = classify(values)
+        is_range, nets = _ranges(values, k)
         k, v = _token_fallback(values, k, v)
+        if is_range.any():
+            k = pc.if_else(pa.array(is_range), pa.scalar(None, pa.string()), k)
+            if kind in ("auto", "ip"):
+                used += int(is_range.sum())
+                parts.append(_table(pa.array(["ip"] * len(nets), pa.string()), pa.array(nets, pa.string()), conf,
+                                    _const_labels(labels, len(nets))))
         if kind != "auto":
             ok = pc.fill_null(pc.equal(k, kind), False)
             k = pc.if_else(ok, k, pa.scalar(None, pa.string()))
-        parts.append(_table(k, v, conf, _const_labels(labels, len(v))))
+        t = _table(k, v, conf, _const_labels(labels, len(v)))
+        used += t.num_rows
+        parts.append(t)
     t = pa.concat_tables(parts).combine_chunks() if parts else SCHEMA.empty_table()
-    return Loaded(t, len(lines) - t.num_rows)
+    return Loaded(t, len(lines) - used)
+
+
+_RANGE_RE = r"^(\d{1,3}(?:\.\d{1,3}){3})(?:\s*-\s*|\s+)(\d{1,3}(?:\.\d{1,3}){3})(?:\s|$)"
+
+
+def _ranges(values: pa.Array, kind: pa.Array) -> tuple[np.ndarray, list[str]]:
+    """Lines that are an IPv4 range ``start end`` / ``start-end`` (start <= end, not a hosts-file sink).
+
+    Returns the mask of those lines and the CIDRs covering all of them (in line order).
+    Only the few lines of that shape reach Python.
+    """
+    cand = _where(_mask(pc.is_null(kind)), values, lambda x: _mask(pc.match_substring_regex(x, _RANGE_RE)))
+    nets: list[str] = []
+    if not cand.any():
+        return cand, nets
+    for i, line in zip(np.flatnonzero(cand).tolist(), values.filter(pa.array(cand)).to_pylist(), strict=True):
+        m = re.match(_RANGE_RE, line)
+        try:
+            lo, hi = ipaddress.IPv4Address(m[1]), ipaddress.IPv4Address(m[2])  # type: ignore[index]
+        except ValueError:
+            cand[i] = False
+            continue
+        if lo > hi or lo.is_unspecified or lo.is_loopback:  # "0.0.0.0 1.2.3.4" is a hosts-file line, not a range
+            cand[i] = False
+            continue
+        nets.extend(str(n) for n in ipaddress.summarize_address_range(lo, hi))
+    return cand, nets
 
 
 _SLICE = 1 << 17
