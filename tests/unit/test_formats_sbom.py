@@ -139,6 +139,8 @@ def test_same_cve_has_trivy_columns(real: Path) -> None:
     t_type = tb.schema.field("vulnerabilities").type.value_type
     s_type = sb.schema.field("vulnerabilities").type.value_type
     for f in t_type:  # every leaf Trivy fills is filled here too, with the same Arrow type
+        if f.name in ("fix_coverage_id", "fix_coverage"):  # from Trivy's vendor Status: no CycloneDX field
+            continue
         assert s_type.field(f.name).type == f.type, f.name
     t_row = next(r for r in tb.to_pylist() if r["vulnerabilities"][0]["cve"]["uid"] == "CVE-2019-18224")
     s_row = _by_cve(Decoded(batches=[sb]))["CVE-2019-18224"]

@@ -6,7 +6,12 @@ One event per finding, in three OCSF classes:
   the CVE/GHSA id (``cve.uid``), CVSS per source (``cve.cvss[]``: version from the vector,
   base score, vector, source as ``vendor_name``), CWE, references, fixed/installed versions and
   the package (``affected_packages[0]``: name, version, fixed_in_version, type = result Type,
-  purl, uid = PkgID, path = PkgPath).
+  purl, uid = PkgID, path = PkgPath). The vendor ``Status`` (Trivy 0.44+) is ``status_code``
+  and gives ``vulnerabilities[0].fix_coverage_id``: fixed Complete (1); affected, will_not_fix,
+  fix_deferred, end_of_life (what ``--ignore-unfixed`` drops) None (3); unknown,
+  under_investigation Unknown (0); another word Other (99, the word as ``fix_coverage``);
+  ``is_fix_available`` is a FixedVersion or Status fixed; not_affected is finding status
+  Suppressed (3, as a CycloneDX VEX not_affected), the others New (1).
 - ``Results[].Misconfigurations[]`` -> Compliance Finding (2003): ``compliance.status_id`` from
   ``Status`` (PASS -> Pass 1, FAIL -> Fail 3, EXCEPTION -> Other 99); the check (ID/AVDID, title,
   severity, the same status_id) in ``compliance.checks[0]``; both statuses are the caption of
@@ -53,7 +58,7 @@ beside ``metadata.scanStartedOn/scanFinishedOn``), or the in-toto statement cosi
 the record's ``scanFinishedOn`` as its time. ``time`` = report ``CreatedAt`` (reports without it, or with Go's zero time
 ``0001-01-01T00:00:00Z`` that Trivy writes when it never set one, get the receipt time and the
 ``secpipe:time_from_receipt`` label). Finding keys not placed (Layer, DataSource, VendorSeverity,
-Status, Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
+a misconfiguration's Code, CauseMetadata ...) stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
 
 Performance: with the native walk a report is read as it came (:meth:`Trivy._as_given`: no
 compact copy of the whole): its vulnerabilities (most of a report) compacted, checked, walked into
@@ -235,7 +240,7 @@ class _Vuln(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     PublishedDate: str | None = None
     LastModifiedDate: str | None = None
     Fingerprint: str | None = None
-    Status: _R = _NONE
+    Status: str | None = None
     Layer: _R = _NONE
     DataSource: _R = _NONE
     VendorSeverity: _R = _NONE
@@ -243,7 +248,13 @@ class _Vuln(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     PkgRef: _R = _NONE
 
 
-_V_UNMAPPED = ("Status", "Layer", "DataSource", "VendorSeverity", "Custom", "PkgRef")
+_V_UNMAPPED = ("Layer", "DataSource", "VendorSeverity", "Custom", "PkgRef")
+#: Trivy's vulnerability Status (its filtering docs) -> OCSF vulnerability fix_coverage_id: fixed is
+#: Complete (1); affected, will_not_fix, fix_deferred and end_of_life (what ``--ignore-unfixed``
+#: leaves out) None (3); unknown and under_investigation Unknown (0); another word Other (99).
+_FIX_COVERAGE = {"fixed": 1, "affected": 3, "will_not_fix": 3, "fix_deferred": 3, "end_of_life": 3,
+                 "unknown": 0, "under_investigation": 0}  # fmt: skip
+_FIX_CAPTION = {0: "Unknown", 1: "Complete", 3: "None"}
 #: Vulnerability keys kept raw and decoded once per distinct value (a CVE repeats per package and target).
 _V_FIELDS = (("Description", str | None), ("CVSS", dict[str, _CVSS] | None), ("References", list[str] | None))
 
@@ -478,7 +489,7 @@ class _Group:
 
 #: string fields of a vulnerability read as they are (both paths).
 _V_STRS = ("VulnerabilityID", "PkgID", "PkgName", "PkgPath", "InstalledVersion", "FixedVersion", "SeveritySource",
-           "PrimaryURL", "Title", "Severity", "PublishedDate", "LastModifiedDate", "Fingerprint")  # fmt: skip
+           "PrimaryURL", "Title", "Severity", "PublishedDate", "LastModifiedDate", "Fingerprint", "Status")  # fmt: skip
 #: the native walker's spec of ``_Vuln``: strings, the package identifier, lists of strings, CVSS raw.
 _V_SPEC = _fast.Spec(
     (*((k, _fast.STR) for k in _V_STRS), ("PkgIdentifier.PURL", _fast.STR), ("PkgIdentifier.UID", _fast.STR),
@@ -542,6 +553,19 @@ def _vuln_fields(st: Strict, fields: dict[str, Distinct]) -> dict[str, pa.Array]
     f["References"] = fields["References"].column(STR_LIST, _list_or_none)
     f["unmapped"] = unmapped_from(st, _V_UNMAPPED)
     return f
+
+
+def _fix_coverage(status: pa.Array) -> pa.Array:
+    """OCSF ``fix_coverage_id`` of Trivy's vulnerability Status words (null where none is given)."""
+    words = pa.array(list(_FIX_COVERAGE), S)
+    known = pa.array(list(_FIX_COVERAGE.values()), pa.int32()).take(pc.index_in(status, words))
+    return pc.if_else(pc.and_(pc.is_null(known), pc.is_valid(status)), pa.scalar(99, pa.int32()), known)
+
+
+def _fix_captions(cover: pa.Array) -> pa.Array:
+    """The caption of each ``fix_coverage_id`` (Other's word is set by the caller)."""
+    ids = pa.array(list(_FIX_CAPTION), pa.int32())
+    return pa.array(list(_FIX_CAPTION.values()), S).take(pc.index_in(cover, ids))
 
 
 _OS_TARGET = re.compile(r"^(.*\S) \([a-z][\w.-]* [^()]+\)$")
@@ -838,6 +862,8 @@ class Trivy(ReportFormat):
         mod = parse_times(f["LastModifiedDate"])
         title = either(f["Title"], ids)
         desc = f["Description"]
+        status = pc.if_else(nonempty(f["Status"]), f["Status"], pa.scalar(None, S))
+        cover = _fix_coverage(status)
         pkg = nest({
             "name": f["PkgName"],
             "version": f["InstalledVersion"],
@@ -856,7 +882,10 @@ class Trivy(ReportFormat):
             "vendor_name": f["SeveritySource"],
             "references": f["References"],
             "related_vulnerabilities": f["VendorIDs"],
-            "is_fix_available": pc.is_valid(fixed),
+            # a fixed version, or Trivy's Status fixed (its other words name no fix; without one, as before)
+            "is_fix_available": pc.or_(pc.is_valid(fixed), pc.fill_null(pc.equal(status, "fixed"), False)),
+            "fix_coverage_id": cover,
+            "fix_coverage": pc.if_else(pc.equal(cover, 99), status, _fix_captions(cover)),
             "cve.uid": ids,  # (the cve object is left out below where a finding names no id)
             # the CVE's weakness: OCSF 1.8.0 allows just one of advisory / cve / cwe per vulnerability
             "cve.cwe": only_where(nest({"uid": cwe}), cwe),
@@ -878,9 +907,12 @@ class Trivy(ReportFormat):
                                                null_handling="replace", null_replacement="None")  # fmt: skip
         uid = distinct_uids(pc.if_else(nonempty(f["Fingerprint"]), f["Fingerprint"], uid), f["PkgPath"], f["InstalledVersion"],
                             workload)  # fmt: skip
+        # Status not_affected (the vendor's or a VEX statement's word): Suppressed (3), as for a CycloneDX VEX
+        suppressed = pc.fill_null(pc.equal(status, "not_affected"), False)
         return {
-            "status_id": const(1, n, pa.int32()),
-            "status": const("New", n),
+            "status_id": pc.if_else(suppressed, pa.scalar(3, pa.int32()), pa.scalar(1, pa.int32())),
+            "status": pc.if_else(suppressed, "Suppressed", "New"),
+            "status_code": status,
             "finding_info.uid": uid,
             "finding_info.title": title,
             "finding_info.desc": desc,

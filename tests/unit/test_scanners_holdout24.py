@@ -1,0 +1,89 @@
+"""Scanner formats against real samples of the holdout round 24 (``tests/cases/holdout/SOURCE.md``,
+"Round 24 (scanners)").
+
+Expected values are read in the samples, not computed by the parsers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secpipe import formats
+from secpipe.formats.base import Decoded
+from tests.unit.native_support import same_both_ways
+
+HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
+
+
+def _rows(d: Decoded) -> list[dict[str, Any]]:
+    return [r for b in d.batches for r in b.to_pylist()]
+
+
+def test_trivy_vulnerability_status_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Trivy 0.44+ writes each vulnerability's vendor Status (its filtering docs: unknown,
+    # not_affected, affected, fixed, under_investigation, will_not_fix, fix_deferred, end_of_life);
+    # it was only in unmapped. DefectDojo's all_statuses.json has one finding of each word.
+    body = (HOLDOUT / "trivy-all-statuses-defectdojo.json").read_bytes()
+    assert formats.detect(body) is formats.get("trivy")
+    dec = same_both_ways("trivy", body, monkeypatch, "all statuses")
+    assert dec.events == 8 and not dec.dead
+    rows = _rows(dec)
+    got = {r["vulnerabilities"][0]["cve"]["uid"]: r for r in rows}
+    want = {  # id: (Status, status_id, fix_coverage_id, fix_coverage, is_fix_available)
+        "CVE-2011-3374": ("unknown", 1, 0, "Unknown", False),
+        "CVE-2019-18276": ("not_affected", 3, 99, "not_affected", False),
+        "TEMP-0841856-B18BAF": ("affected", 1, 3, "None", False),
+        # "fixed" without a FixedVersion (as the sample has it): a fix exists, its version unnamed
+        "CVE-2018-1000876": ("fixed", 1, 1, "Complete", True),
+        "CVE-2018-12697": ("under_investigation", 1, 0, "Unknown", False),
+        "CVE-2018-12698": ("will_not_fix", 1, 3, "None", False),
+        "CVE-2018-12699": ("fix_deferred", 1, 3, "None", False),
+        "CVE-2018-12934": ("end_of_life", 1, 3, "None", False),
+    }
+    assert set(got) == set(want)
+    for vid, (word, status_id, cover, caption, fix) in want.items():
+        r = got[vid]
+        vuln = r["vulnerabilities"][0]
+        assert r["status_code"] == word, vid
+        assert (r["status_id"], r["status"]) == (status_id, "Suppressed" if status_id == 3 else "New"), vid
+        assert (vuln["fix_coverage_id"], vuln["fix_coverage"], vuln["is_fix_available"]) == (cover, caption, fix), vid
+        assert "Status" not in json.loads(r["unmapped"]), vid  # mapped now; Layer, DataSource... stay
+        assert set(json.loads(r["unmapped"])) >= {"Layer", "DataSource", "VendorSeverity"}
+        assert json.loads(r["raw_data"])["Status"] == word
+    bash = got["CVE-2019-18276"]
+    assert bash["vulnerabilities"][0]["affected_packages"][0]["name"] == "bash"
+    assert bash["resources"][1]["name"] == "noppaknopsta/example-app:main-159 (debian 10.13)"
+
+
+def test_trivy_status_absent_or_new_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    # reports before Trivy 0.44 have no Status: fix availability from FixedVersion alone, as before;
+    # a word Trivy may add later is fix coverage Other (99) with the word
+    rep = json.loads((HOLDOUT / "trivy-all-statuses-defectdojo.json").read_bytes())
+    vulns = rep["Results"][0]["Vulnerabilities"]
+    del vulns[0]["Status"]
+    vulns[2]["Status"] = ""
+    vulns[5]["Status"] = "out_of_support"
+    vulns[6]["FixedVersion"] = "2.31.1-17"  # fix_deferred but a version named: a fix is available
+    dec = same_both_ways("trivy", json.dumps(rep).encode(), monkeypatch, "statuses edited")
+    assert dec.events == 8 and not dec.dead
+    got = {r["vulnerabilities"][0]["cve"]["uid"]: r for r in _rows(dec)}
+    for vid in ("CVE-2011-3374", "TEMP-0841856-B18BAF"):
+        v = got[vid]["vulnerabilities"][0]
+        assert (got[vid]["status_code"], v["fix_coverage_id"], v["fix_coverage"], v["is_fix_available"]) == (None, None, None, False)
+    v = got["CVE-2018-12698"]["vulnerabilities"][0]
+    assert (v["fix_coverage_id"], v["fix_coverage"]) == (99, "out_of_support")
+    assert got["CVE-2018-12699"]["vulnerabilities"][0]["is_fix_available"] is True
+
+
+def test_trivy_status_of_another_type_is_a_dead_letter(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an object where Trivy writes a word: that finding dead-lettered with its path, the rest stored
+    # (a number is read as its text, as for the other string fields)
+    rep = json.loads((HOLDOUT / "trivy-all-statuses-defectdojo.json").read_bytes())
+    rep["Results"][0]["Vulnerabilities"][1]["Status"] = {"value": "not_affected"}
+    dec = same_both_ways("trivy", json.dumps(rep).encode(), monkeypatch, "object status")
+    assert dec.events == 8 and len(dec.dead) == 1 and "$.Status" in dec.dead[0].reason
+    assert len(_rows(dec)) == 7
