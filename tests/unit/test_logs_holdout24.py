@@ -48,3 +48,35 @@ def test_cloudtrail_lookup_record_items_same_uid_as_s3_file() -> None:
     assert uids[0] == uids[1] == uids[2] and len(uids[0]) == 2
     d = ct.decode(json.dumps({"Events": [{"EventId": "x", "EventName": "y"}]}).encode(), "src")
     assert not _rows(d) and [x.reason for x in d.dead] == ["lookup-events CloudTrailEvent is not a CloudTrail JSON record"]
+
+
+def test_jenkins_console_log_of_a_german_jenkins() -> None:
+    """A Pipeline console log of a Jenkins in German (its README's "Console output"): the build's
+    cause line is ``Gestartet durch Benutzer <name>`` (core's Messages_de ``Cause.UserIdCause``),
+    the Start of the build as ``Started by user`` is; it was activity Other."""
+    name, d = _auto("jenkins-console-de-allure-pipeline.log")
+    assert name == "jenkins_log" and not d.dead
+    rows = _rows(d)
+    assert rows[0]["message"] == "Gestartet durch Benutzer Rene Erdmann"
+    assert (rows[0]["activity_id"], rows[0]["activity_name"]) == (6, "Start")
+    assert [r["activity_id"] for r in rows[1:-1]] == [99] * (len(rows) - 2)
+    assert rows[-1]["message"] == "Finished: SUCCESS" and rows[-1]["status_id"] == 1
+    stages = {json.loads(r["unmapped"]).get("stage") for r in rows}
+    assert {"Checkout", "Build and Run Tests"} <= stages
+
+
+def test_jenkins_localized_cause_lines_start_the_build() -> None:
+    """The cause lines of Jenkins' message catalogues (core hudson/model Messages_de/fr/es/ja,
+    hudson/triggers Messages_de) are activity Start; a line only holding such words later is not;
+    a localized first line followed by ``Finished:`` is recognized as a console log."""
+    from secpipe import formats
+
+    starts = ["Gestartet durch vorgelagertes Projekt \"a\", Build 3", "Build wurde zeitgesteuert ausgelöst.",
+              "Build wurde durch eine SCM-Änderung ausgelöst.", "Démarré par l'utilisateur Marie",
+              "Démarré à distance par 10.0.0.1", "Lanzada por el usuario ana", "ユーザーadminが実行",
+              "リモートホスト10.0.0.1が実行"]  # fmt: skip
+    body = "\n".join([*starts, "echo Gestartet durch Benutzer x", "Finished: FAILURE"]).encode()
+    assert formats.detect(body) is formats.get("jenkins_log")
+    rows = _rows(formats.get("jenkins_log").decode(body, "job/app/7/consoleText"))
+    assert [r["activity_id"] for r in rows] == [6] * len(starts) + [99, 2]
+    assert rows[-1]["status_id"] == 2 and rows[0]["metadata"]["correlation_uid"] == "app#7"

@@ -14,7 +14,8 @@ colour codes and Jenkins' hidden console notes (``ESC[8mha:////...ESC[0m``) are 
 
 OCSF class: Scheduled Job Activity (1006), as for ``jenkins`` build results (same
 ``metadata.correlation_uid`` build id, so a build's result and its log lines join). The
-``Started by ...`` line is activity Start; the ``Finished:`` line is Update with the
+``Started by ...`` line (or its translation: a localized Jenkins writes its cause lines in its
+language, see :data:`_STARTED_L10N`) is activity Start; the ``Finished:`` line is Update with the
 result as status (SUCCESS Success, else Failure/Other) and ``status_detail``; other lines
 are Other. Lines starting ``ERROR``/``FATAL`` are severity High, ``WARNING`` Medium.
 ``unmapped`` holds ``{"stage": ..., "line": n}``; ``metadata.uid`` hashes build id, line
@@ -34,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _fast
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
 from secpipe.formats.jenkins import job_of_path
@@ -60,6 +62,15 @@ _ANSI = r"\x1b\[[0-9;]*[A-Za-z]"
 _RESULT = r"^Finished: (?P<result>SUCCESS|FAILURE|UNSTABLE|ABORTED|NOT_BUILT)\s*$"
 _STAGE_OPEN = r"^\[Pipeline\] \{ \((?P<stage>.*)\)\s*$"
 _STAGE_CLOSE = r"^\[Pipeline\] // stage\s*$"
+#: a build's cause line (its first) in Jenkins' other languages: the ``Cause.UserIdCause``,
+#: ``UpstreamCause`` and ``RemoteCause`` short descriptions of core's hudson/model message
+#: catalogues (de, fr, es, ja) and the SCM and timer trigger causes of hudson/triggers (de).
+#: English ``Started by `` is matched apart (starts_with, no regex a line).
+_STARTED_L10N = (
+    r"^(?:Gestartet durch |Build wurde (?:durch eine SCM-Änderung|zeitgesteuert) ausgelöst|"
+    r"Démarré (?:par |à distance par )|Lanzada por |(?:ユーザー|上流プロジェクト|リモートホスト).*が実行)"
+)
+_L10N_MARKS = (b"Gestartet durch ", "ausgelöst".encode(), "Démarré ".encode(), b"Lanzada por ", "が実行".encode())
 _RESULTS = pa.array(["SUCCESS", "FAILURE", "UNSTABLE", "ABORTED", "NOT_BUILT"], S)
 _RESULT_STATUS = pa.array([1, 2, 2, 2, 99], _I32)
 
@@ -96,7 +107,8 @@ class JenkinsLog(Format):
         if b"Building " in h and re.search(rb"(?m)^Building (in workspace|remotely on) ", h):
             return 80
         if re.match(rb"(?m)(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by \S|Branch indexing\r?$|Branch event\r?$|Replayed #\d|"
-                    rb"Restarted from build #\d|Obtained Jenkinsfile from |Push event to branch )", h):
+                    rb"Restarted from build #\d|Obtained Jenkinsfile from |Push event to branch )", h) or (
+                re.match(_STARTED_L10N.encode(), h) and re.search(rb"(?m)^Finished: [A-Z_]+\r?$|^Running as SYSTEM\r?$", h)):
             return 75  # the first line of a build's console (multibranch, replay, restart, any trigger cause)
         return 0
 
@@ -133,6 +145,8 @@ class JenkinsLog(Format):
         stage = pc.fill_null_forward(marks)
         stage = pc.if_else(pc.fill_null(pc.equal(stage, ""), False), pa.scalar(None, S), stage)
         started = pc.fill_null(pc.starts_with(text, "Started by "), False)
+        if _fast.contains_any(raw.buffers()[2], _L10N_MARKS):  # a localized Jenkins: its cause lines too
+            started = pc.or_(started, pc.fill_null(pc.match_substring_regex(text, _STARTED_L10N), False))
         act = pc.if_else(is_result, pa.scalar(2, _I32), pc.if_else(started, pa.scalar(6, _I32), pa.scalar(99, _I32)))
         sev = pc.if_else(pc.fill_null(pc.match_substring_regex(text, r"^(ERROR|FATAL)\b"), False), pa.scalar(4, _I32),
                          pc.if_else(pc.fill_null(pc.match_substring_regex(text, r"^WARNING\b"), False), pa.scalar(3, _I32), pa.scalar(1, _I32)))  # fmt: skip
