@@ -87,3 +87,38 @@ def test_trivy_status_of_another_type_is_a_dead_letter(monkeypatch: pytest.Monke
     dec = same_both_ways("trivy", json.dumps(rep).encode(), monkeypatch, "object status")
     assert dec.events == 8 and len(dec.dead) == 1 and "$.Status" in dec.dead[0].reason
     assert len(_rows(dec)) == 7
+
+
+def test_snyk_container_nearest_fixed_in_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    # snyk container test --json of alpine:3.12.1 (snyk/cli's basic-apk fixture): an OS package's
+    # fix is only in nearestFixedInVersion (no fixedIn), "Fixed in: 1.1.24-r10" in the CLI's text
+    # output; it stayed in unmapped and the finding said no fix was available
+    body = (HOLDOUT / "snyk-cli-basic-apk-results.json").read_bytes()
+    assert formats.detect(body) is formats.get("snyk")
+    dec = same_both_ways("snyk", body, monkeypatch, "basic apk")
+    assert dec.events == 3 and not dec.dead
+    rows = _rows(dec)
+    for r in rows:
+        vuln = r["vulnerabilities"][0]
+        assert vuln["cve"]["uid"] == "CVE-2020-28928"
+        assert vuln["is_fix_available"] is True  # isUpgradable and isPatchable are false
+        pkg = vuln["affected_packages"][0]
+        assert (pkg["name"], pkg["version"], pkg["fixed_in_version"]) == ("musl", "1.1.24-r9", "1.1.24-r10")
+        assert "nearestFixedInVersion" not in json.loads(r["unmapped"])
+        assert r["resources"][0]["name"] == "docker-image|alpine"
+        assert r["finding_info"]["product"]["name"] == "Snyk Container"
+    assert rows[2]["vulnerabilities"][0]["dependency_chain"] == (
+        "docker-image|alpine@3.12.1 > libc-dev/libc-utils@0.7.2-r3 > musl/musl-utils@1.1.24-r9"
+    )
+
+
+def test_snyk_fixed_in_still_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    # fixedIn, where given, is the fixed version; an empty nearestFixedInVersion names no fix
+    rep = json.loads((HOLDOUT / "snyk-cli-basic-apk-results.json").read_bytes())
+    vulns = rep[0]["vulnerabilities"]
+    vulns[0]["fixedIn"] = ["1.1.24-r10", "1.2.2-r0"]
+    vulns[1]["nearestFixedInVersion"] = ""
+    dec = same_both_ways("snyk", json.dumps(rep).encode(), monkeypatch, "fixedIn")
+    got = [r["vulnerabilities"][0] for r in _rows(dec)]
+    assert got[0]["affected_packages"][0]["fixed_in_version"] == "1.1.24-r10, 1.2.2-r0"
+    assert (got[1]["affected_packages"][0]["fixed_in_version"], got[1]["is_fix_available"]) == (None, False)

@@ -9,10 +9,10 @@ One event per issue:
   rating with its own version, vector, score and assigner; ``cvssScore`` may then be a CVSS 4.0
   score next to a 3.x ``CVSSv3`` vector); ``epssDetails`` -> ``cve.epss`` (score, percentile,
   model version); ``affected_packages[0]`` = packageName, version, fixedIn
-  (joined), package manager, install path (``__filename``); ``dependency_chain`` = the ``from``
+  (joined; else ``nearestFixedInVersion``, which ``snyk container test`` gives an OS package), package manager, install path (``__filename``); ``dependency_chain`` = the ``from``
   path joined with `` > ``;
   exploit maturity (``exploitDetails.maturityLevels``: the primary level, else the one given;
-  else ``exploit``) -> ``is_exploit_available``; upgradable/patchable/fixedIn -> ``is_fix_available``;
+  else ``exploit``) -> ``is_exploit_available``; upgradable/patchable/a fixed version -> ``is_fix_available``;
   a ``cvssSources`` version (``3.1`` or ``CVSSv31``) is written as OCSF does (``3.1``).
   OCSF conformance: a CVSS entry without a base score (OCSF requires it) is left out (the vector
   stays in ``raw_data``); ``cve.cwe`` (the CVE's weakness: OCSF 1.8.0 allows just one of advisory / cve / cwe per vulnerability) is emitted only with a CWE id; an issue without ``version``
@@ -184,7 +184,7 @@ _UNMAPPED = (
     "parentDepType", "functions", "functions_new", "insights", "malicious", "socialTrendAlert", "exploitDetails",
     "severityWithCritical", "severityBasedOn", "riskScore", "isDisputed", "proprietary",
     "licenseTemplateUrl", "mavenModuleName", "method", "packageRepositoryURL", "isPinnable", "isRuntime",
-    "nearestFixedInVersion", "impact", "lineNumber", "isIgnored", "isGeneratedByCustomRule", "remediation",
+    "impact", "lineNumber", "isIgnored", "isGeneratedByCustomRule", "remediation",
 )  # fmt: skip
 
 
@@ -209,6 +209,7 @@ class _VulnBase(msgspec.Struct, gc=False):
     cvssSources: msgspec.Raw = _NONE
     epssDetails: msgspec.Raw = _NONE
     fixedIn: list[str] | None = None
+    nearestFixedInVersion: str | None = None  # (an OS package's fix in a container test, without fixedIn)
     isUpgradable: bool | None = None
     isPatchable: bool | None = None
     exploit: str | None = None
@@ -448,7 +449,7 @@ def _picker(sel: list[int]) -> Any:
 #: string fields of an issue read as they are (both paths).
 _STRS = ("id", "title", "severity", "type", "packageName", "name", "version", "packageManager", "language",
          "license", "CVSSv3", "exploit", "creationTime", "modificationTime", "publicationTime", "publicId",
-         "subType", "msg", "issue", "resolve", "documentation", "__filename")  # fmt: skip
+         "subType", "msg", "issue", "resolve", "documentation", "__filename", "nearestFixedInVersion")  # fmt: skip
 #: issue fields kept raw by the native walker and decoded once per distinct value: (name, type).
 _RAWS = (*((name, type_) for name, _attr, type_ in _FIELDS if name != "description"),
          ("cvssScore", float | None), ("path", list[Any] | None), ("iacDescription", dict[str, Any] | None))
@@ -812,9 +813,11 @@ class Snyk(ReportFormat):
         cvss = _cvss_column(f["CVSSv3"], f["cvssScore"], details, fields["cvssSources"])
         chains = fields["from"]
         fixed_in = f["fixedIn"]
-        fixed = pc.binary_join(fixed_in, ", ")
-        fixable = pc.or_(pc.is_valid(fixed_in), pc.or_(pc.fill_null(f["isUpgradable"], False),
-                                                       pc.fill_null(f["isPatchable"], False)))  # fmt: skip
+        nearest = f["nearestFixedInVersion"]
+        nearest = pc.if_else(nonempty(nearest), nearest, pa.scalar(None, S))
+        fixed = pc.coalesce(pc.binary_join(fixed_in, ", "), nearest)
+        fixable = pc.or_(pc.is_valid(fixed), pc.or_(pc.fill_null(f["isUpgradable"], False),
+                                                    pc.fill_null(f["isPatchable"], False)))  # fmt: skip
         pkg_name = either(f["packageName"], f["name"])
         version = either(f["version"], _named_version(f["name"]))
         pkg = nest({
