@@ -122,3 +122,45 @@ def test_snyk_fixed_in_still_first(monkeypatch: pytest.MonkeyPatch) -> None:
     got = [r["vulnerabilities"][0] for r in _rows(dec)]
     assert got[0]["affected_packages"][0]["fixed_in_version"] == "1.1.24-r10, 1.2.2-r0"
     assert (got[1]["affected_packages"][0]["fixed_in_version"], got[1]["is_fix_available"]) == (None, False)
+
+
+def test_sonarqube_rules_and_users_lists_name_rule_and_assignee() -> None:
+    # SonarQube's do_transition example answer (the issue beside the page's components, rules and
+    # users lists, as /api/issues/search gives them with additionalFields=rules,users): the rule's
+    # name and the assignee's name and email were left out
+    body = (HOLDOUT / "sonarqube-do-transition-example.json").read_bytes()
+    assert formats.detect(body) is formats.get("sonarqube")
+    dec = formats.get("sonarqube").decode(body, "t")
+    assert dec.events == 1 and not dec.dead
+    (r,) = _rows(dec)
+    assert r["finding_info"]["analytic"] == {
+        "uid": "squid:S2301", "name": "Public methods should not contain selector arguments", "type_id": 1, "type": "Rule",
+    }  # fmt: skip
+    code = r["vulnerabilities"][0]["affected_code"][0]
+    assert code["rule"] == {"uid": "squid:S2301", "name": "Public methods should not contain selector arguments"}
+    assert code["file"]["path"] == "src/main/java/org/sonarlint/intellij/core/ServerIssueUpdater.java"
+    assert code["owner"]["name"] == "john.smith@email.com"  # author
+    assignee = {k: v for k, v in r["assignee"].items() if v is not None}
+    assert assignee == {"name": "john.smith", "full_name": "John Smith", "email_addr": "john.smith@email.com"}
+    assert (r["status_id"], r["status_detail"]) == (2, "CONFIRMED")
+
+
+def test_sonarqube_search_example_rule_name_and_unknown_assignee() -> None:
+    # the issues search example (round 1) lists its rules; its users list holds no assignee of an issue
+    body = (HOLDOUT / "sonarqube-issues-search-example.json").read_bytes()
+    (r,) = _rows(formats.get("sonarqube").decode(body, "t"))
+    assert r["finding_info"]["analytic"]["name"] == 'Unused "private" methods should be removed'
+    assert not any((r.get("assignee") or {}).values())
+    # a rules list of other shapes names nothing, and is no error
+    doc = json.loads(body)
+    doc["rules"] = [{"key": "java:S1144"}, "java:S1144", {"key": 7, "name": "x"}]
+    doc["users"] = {"admin": "Administrator"}
+    dec = formats.get("sonarqube").decode(json.dumps(doc).encode(), "t")
+    assert not dec.dead and _rows(dec)[0]["finding_info"]["analytic"]["name"] is None
+
+
+def test_sonarqube_shown_hotspot_names_its_rule_and_assignee() -> None:
+    body = (HOLDOUT / "sonarqube-hotspots-show-example.json").read_bytes()
+    (r,) = _rows(formats.get("sonarqube").decode(body, "t"))
+    assert r["finding_info"]["analytic"]["name"] == "rule-name"
+    assert (r["assignee"]["name"], r["assignee"]["full_name"]) == ("joe", "Joe")

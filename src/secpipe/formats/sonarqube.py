@@ -18,7 +18,10 @@ Regular File; an issue on no file, such as a project-level one (the component is
 key, or a component the page lists with a qualifier other than FIL/UTS), gets no
 ``affected_code``: OCSF requires its ``file``);
 ``textRange``/``line`` -> lines and offsets; ``project`` -> ``resources[0]``;
-``author``/``assignee`` -> ``affected_code[0].owner`` / ``assignee``;
+``author``/``assignee`` -> ``affected_code[0].owner`` / ``assignee`` (its name and email from the
+page's ``users`` list, ``additionalFields=users``, where the login is there); the page's ``rules``
+list (``additionalFields=rules``: key, name) names each issue's rule (``finding_info.analytic.name``,
+``affected_code[0].rule.name``);
 ``creationDate``/``updateDate``/``closeDate`` -> ``finding_info`` created/modified/last_seen
 and ``time`` (update, else creation); an epoch number there is read as seconds or ms (``base.epoch_ms``).
 
@@ -28,11 +31,12 @@ Hotspots: ``ruleKey`` as the rule; ``vulnerabilityProbability`` (HIGH/MEDIUM/LOW
 
 Keys not placed (flows, effort, debt, hash, impacts, cleanCode*, ...) stay in ``unmapped``.
 A ``/api/hotspots/show`` response (one hotspot with its component, project and rule as objects)
-is read as a one-hotspot search page (the rule's name and the changelog, comments and users stay
-in ``unmapped``; ``raw_data`` is that hotspot). The issue-changing endpoints (``do_transition``,
+is read as a one-hotspot search page (its rule's name names the rule, its ``users`` the assignee;
+the rule's name and the changelog, comments and users also stay in ``unmapped``; ``raw_data`` is
+that hotspot). The issue-changing endpoints (``do_transition``,
 ``assign``, ``add_comment``, ``set_severity``, ``set_tags``, ``set_type``, ``edit_comment``,
 ``delete_comment``) answer with the changed issue as ``issue`` beside the page's ``components``,
-``rules`` and ``users``: read as a one-issue search page (the issue as it stands after the change).
+``rules`` and ``users``: read as a one-issue search page with those (the issue as it stands after the change).
 A document with neither ``issues``, ``hotspots`` nor ``issue`` is dead-lettered.
 
 sonar-report's JSON (soprasteria/sonar-report ``--save-report-json``, the report DefectDojo's
@@ -92,7 +96,8 @@ class _Page(msgspec.Struct):
     # sonar-report's JSON (soprasteria/sonar-report ``--save-report-json``): the project key, and
     # the rules its issues name as ``{rule key: {name, htmlDesc, severity}}``
     sonarComponent: str | None = None
-    rules: Any = None
+    rules: Any = None  # (the Web API's ``additionalFields=rules``: a list of {key, name, lang ...})
+    users: Any = None  # (``additionalFields=users``: a list of {login, name, email, active})
     hotspotKeys: Any = None  # (sonar-report lists its security hotspots among its issues: their keys)
 
 
@@ -242,7 +247,8 @@ def _shown_hotspot(data: bytes) -> _Page | None:
                "vulnerabilityProbability": rule.get("vulnerabilityProbability"), **doc}  # fmt: skip
     hotspot = {k: v for k, v in hotspot.items() if v is not None}
     comps = [x for c in (comp, proj) if c and (x := _component(c)) is not None]
-    return _Page(hotspots=[msgspec.Raw(msgspec.json.encode(hotspot))], components=comps)
+    return _Page(hotspots=[msgspec.Raw(msgspec.json.encode(hotspot))], components=comps, rules=[rule],
+                 users=doc.get("users"))  # (the rule and the users name the rule and the assignee)
 
 
 class _Report:
@@ -256,7 +262,7 @@ class _Report:
         rules = page.rules if isinstance(page.rules, dict) else {}
         keys = page.hotspotKeys if isinstance(page.hotspotKeys, list) else []
         self.hotspots = {k for k in keys if isinstance(k, str)}
-        self.names = {k: v["name"] for k, v in rules.items() if isinstance(v, dict) and isinstance(v.get("name"), str)}
+        self.names = _rule_names(rules)
 
     def issue(self, i: _Issue) -> _Issue:
         """The issue with its project and its file as ``<project>:<path>`` (as the Web API gives it);
@@ -267,8 +273,29 @@ class _Report:
             comp = f"{project}:{comp}"
         return msgspec.structs.replace(i, project=project, component=comp)
 
-    def rule_name(self, key: str | None) -> str | None:
-        return self.names.get(key) if key else None
+
+
+def _rule_names(rules: Any) -> dict[str, str]:
+    """Rule key -> name: sonar-report's ``rules`` map, or the Web API's ``rules`` list (a search
+    with ``additionalFields=rules``, an issue-changing endpoint's answer)."""
+    if isinstance(rules, dict):
+        return {k: v["name"] for k, v in rules.items() if isinstance(v, dict) and isinstance(v.get("name"), str)}
+    if isinstance(rules, list):
+        return {r["key"]: r["name"] for r in rules
+                if isinstance(r, dict) and isinstance(r.get("key"), str) and isinstance(r.get("name"), str)}  # fmt: skip
+    return {}
+
+
+def _users(users: Any) -> dict[str, tuple[str | None, str | None]]:
+    """Login -> (name, email) of the Web API's ``users`` list (``additionalFields=users``)."""
+    if not isinstance(users, list):
+        return {}
+    return {u["login"]: (_text(u.get("name")), _text(u.get("email")))
+            for u in users if isinstance(u, dict) and isinstance(u.get("login"), str)}  # fmt: skip
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 class SonarQube(ReportFormat):
@@ -299,7 +326,7 @@ class SonarQube(ReportFormat):
         """Decode one response page."""
         if page.issues is None and page.hotspots is None:
             if page.issue:  # /api/issues/do_transition, assign, add_comment ...: one issue
-                page = _Page(issues=[page.issue], components=page.components)
+                page = _Page(issues=[page.issue], components=page.components, rules=page.rules, users=page.users)
             else:
                 page = _shown_hotspot(data) or page
         if page.issues is None and page.hotspots is None:
@@ -318,12 +345,16 @@ class SonarQube(ReportFormat):
             # a component listed as no file (TRK project, BRC module, DIR directory ...) gives no file path
             paths = {c.key: c.path if c.qualifier in (None, "FIL", "UTS") else "" for c in page.components or [] if c.key}
             report = _Report(page) if page.sonarComponent else None
-            out.batches.append(self._batch(typed.recs, top, typed.raws, [hot[o] for o in ords], ords, paths, report))
+            names = report.names if report else _rule_names(page.rules)
+            batch = self._batch(typed.recs, top, typed.raws, [hot[o] for o in ords], ords, paths, report, names,
+                                _users(page.users))  # fmt: skip
+            out.batches.append(batch)
         return out
 
     def _batch(
         self, iss: list[_Issue], top: TopLevel, raws: list[bytes], hot: list[bool], ords: list[int],
-        paths: dict[str, str | None], report: _Report | None = None,
+        paths: dict[str, str | None], report: _Report | None = None, names: dict[str, str] | None = None,
+        users: dict[str, tuple[str | None, str | None]] | None = None,
     ) -> pa.RecordBatch:
         sev = pa.array(_per_issue(iss, _severity, _severity_key), pa.int32())
         created = parse_times([i.creationDate for i in iss])
@@ -334,7 +365,8 @@ class SonarQube(ReportFormat):
             times_ms=pc.coalesce(updated, created), raws=raws, activity_id=1, severity_id=sev,
         )  # fmt: skip
         rules = strs([i.rule or i.ruleKey for i in iss])
-        rule_names = strs([report.rule_name(i.rule or i.ruleKey) for i in iss]) if report else pa.nulls(len(iss), S)
+        rule_names = strs([names.get(i.rule or i.ruleKey or "") for i in iss]) if names else pa.nulls(len(iss), S)
+        who = [users.get(i.assignee or "", (None, None)) for i in iss] if users else [(None, None)] * len(iss)
         ranges = [i.textRange or _Range() for i in iss]
         # (path, name) once per distinct component: a page holds many issues of each file
         where: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}
@@ -384,6 +416,8 @@ class SonarQube(ReportFormat):
             "finding_info.analytic.type_id": pc.if_else(pc.is_valid(rules), pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
             "finding_info.analytic.type": pc.if_else(pc.is_valid(rules), "Rule", pa.scalar(None, pa.string())),
             "assignee.name": strs([i.assignee for i in iss]),
+            "assignee.full_name": strs([n for n, _e in who]),  # the assignee's entry in ``users``
+            "assignee.email_addr": strs([e for _n, e in who]),
             "resources": _projects(strs([i.project or None for i in iss])),
             "vulnerabilities": singleton_list(vuln),
             "unmapped": top.unmapped,
