@@ -80,3 +80,69 @@ def test_jenkins_localized_cause_lines_start_the_build() -> None:
     rows = _rows(formats.get("jenkins_log").decode(body, "job/app/7/consoleText"))
     assert [r["activity_id"] for r in rows] == [6] * len(starts) + [99, 2]
     assert rows[-1]["status_id"] == 2 and rows[0]["metadata"]["correlation_uid"] == "app#7"
+
+
+def _syslog_rows(name: str) -> list[dict]:
+    fmt, d = _auto(name)
+    assert fmt == "syslog" and not d.dead
+    return sorted(_rows(d), key=lambda r: r["raw_data"])
+
+
+def test_junos_log_file_lines_two_spaces_after_the_time() -> None:
+    """Junos writes its log files (``show log messages``) with two spaces between the time and
+    the hostname: ``Apr  3 08:27:50  DC-L36-GTWY04 sshd[30062]: ...``. The header was not read
+    (host, TAG and PID left in the MSG), so the sshd failure was no Authentication either."""
+    rows = {r["raw_data"][:36]: r for r in _syslog_rows("junos-bsd-auth-lines.log")}
+    sshd = rows["Apr  3 08:27:50  DC-L36-GTWY04 sshd["]
+    assert sshd["device"]["hostname"] == "DC-L36-GTWY04" and sshd["actor"]["process"]["name"] == "sshd"
+    assert sshd["actor"]["process"]["pid"] == 30062 and sshd["message"].startswith("Failed password for mpcl")
+    assert sshd["class_uid"] == 3002 and sshd["status_id"] == 2 and sshd["user"]["name"] == "mpcl"
+    assert sshd["src_endpoint"]["ip"] == "106.51.66.192" and sshd["src_endpoint"]["port"] == 54888
+    inetd = rows["Apr  3 08:27:51  DC-L36-GTWY04 inetd"]
+    assert inetd["actor"]["process"]["name"] == "inetd" and inetd["message"] == "/usr/sbin/sshd[30062]: exited, status 255"
+
+
+def test_junos_bsd_authentication_messages() -> None:
+    """Junos messages whose MSGID opens a BSD line's MSG (System Log Explorer texts):
+    ``SSHD_LOGIN_FAILED`` a failed Logon, ``UI_LOGIN_EVENT`` a Logon with the ssh-connection's
+    source address and port; ``UI_AUTH_EVENT`` stays a Base Event (not in the set)."""
+    rows = {r["raw_data"][:36]: r for r in _syslog_rows("junos-bsd-auth-lines.log")}
+    failed = rows["Apr  3 08:27:50  DC-L36-GTWY04 sshd:"]
+    assert (failed["class_uid"], failed["activity_id"], failed["status_id"]) == (3002, 1, 2)
+    assert failed["user"]["name"] == "mpcl" and failed["src_endpoint"]["ip"] == "106.51.66.192"
+    assert failed["is_remote"] is True and failed["service"]["name"] == "sshd"
+    assert failed["device"]["hostname"] == "DC-L36-GTWY04"
+    login = next(r for r in rows.values() if "UI_LOGIN_EVENT" in r["raw_data"])
+    assert (login["class_uid"], login["activity_id"], login["status_id"]) == (3002, 1, 1)
+    assert login["user"]["name"] == "support" and login["service"]["name"] == "mgd"
+    assert login["src_endpoint"]["ip"] == "10.71.0.254" and login["src_endpoint"]["port"] == 34882
+    assert login["dst_endpoint"]["hostname"] == "R1"
+    assert next(r for r in rows.values() if "UI_AUTH_EVENT" in r["raw_data"])["class_uid"] == 0
+
+
+def test_junos_login_logout_and_structured_data_forms() -> None:
+    """``LOGIN_FAILED`` (login: "Login failed for user <username> from host <source-address>", the
+    host an address or a name), ``UI_LOGOUT_EVENT`` (Logoff), and the RFC 5424 form whose
+    ``junos@`` element gives ``username`` and ``ssh-connection`` (Junos's documented parameters)."""
+    from secpipe import formats
+
+    lines = [
+        "Jun 24 12:46:25 fw1 login[93054]: LOGIN_FAILED: Login failed for user wow from host 45.67.8.9",
+        "Jun 24 12:46:26 fw1 login[93055]: LOGIN_FAILED: Login failed for user root from host ttyu0",
+        "Jan 19 17:18:14 R1 mgd[15886]: UI_LOGOUT_EVENT: User 'lab' logout",
+        '<190>1 2024-07-25T10:34:24.316+10:00 host-a mgd 16590 UI_LOGIN_EVENT [junos@2636.1.1.1.2.18 username="ops" '
+        'class-name="j-super-user" local-peer="" pid="16590" ssh-connection="192.0.2.7 50122 192.0.2.1 22" '
+        "client-mode=\"cli\"] User 'ops' login, class 'j-super-user' [16590], ssh-connection '192.0.2.7 50122 "
+        "192.0.2.1 22', client-mode 'cli'",
+        "Jan 19 17:18:03 R1 mgd[15886]: UI_CMDLINE_READ_LINE: User 'lab', command 'show rsvp interface '",
+    ]  # fmt: skip
+    d = formats.get("syslog").decode("\n".join(lines).encode(), "src")
+    assert not d.dead
+    got = {r["raw_data"]: r for r in _rows(d)}
+    r = [got[x] for x in lines]
+    assert [(x["class_uid"], x["activity_id"], x.get("status_id")) for x in r] == [
+        (3002, 1, 2), (3002, 1, 2), (3002, 2, 1), (3002, 1, 1), (0, 0, None)]
+    assert [x.get("user", {}) and x["user"]["name"] for x in r[:4]] == ["wow", "root", "lab", "ops"]
+    assert r[0]["src_endpoint"]["ip"] == "45.67.8.9"
+    assert r[1]["src_endpoint"]["ip"] is None and r[1]["src_endpoint"]["hostname"] == "ttyu0"
+    assert (r[3]["src_endpoint"]["ip"], r[3]["src_endpoint"]["port"]) == ("192.0.2.7", 50122)

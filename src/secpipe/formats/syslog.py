@@ -8,7 +8,8 @@ and MSG (a leading UTF-8 BOM is removed). RFC 3164: ``Mmm dd hh:mm:ss`` (also wi
 fractional seconds, as syslog-ng ``frac-digits`` writes, and with a year before the month or
 after the day), or an RFC 3339 timestamp as rsyslog writes files (as rsyslog's parser,
 a space after ``<PRI>`` and a colon right after the timestamp are taken: ``<38> Mar  7 19:06:53``,
-``Mar 7 19:06:53: host tag: text``, real senders' deviations its tests keep); optional HOSTNAME (the BSD
+``Mar 7 19:06:53: host tag: text``, and more than one space before the HOSTNAME as Junos writes its
+log files, real senders' deviations its tests keep); optional HOSTNAME (the BSD
 ``logger`` leaves it out); TAG[PID]: MSG (after ``[PID]`` the colon may be missing, as macOS
 writes ``com.apple.xpc.launchd[1] (service): text``); without a TAG, the timestamp then
 HOSTNAME and MSG, either of which may be missing at the end of the line. The month is read in any case (``nov``,
@@ -63,11 +64,13 @@ Mapping:
   ...``, ``su(pam_unix)[pid]: session opened ...``) count as the current ``pam_unix(svc:...)``
   ones. A line rsyslog collapsed (``message repeated N times: [ <message>]``) is read as the
   message it repeats, with ``count`` N.
-- Junos OS messages that name the user only in their ``junos@`` structured data ->
-  Authentication (3002) Logon: ``SSHD_LOGIN_FAILED`` (``username``, ``source-address``; Failure,
-  remote) and ``DOT1XD_USR_AUTHENTICATED`` (802.1X on a switch port: ``username``,
-  ``mac-address`` as ``src_endpoint.mac``, ``user-type`` MAC-RADIUS as RADIUS); the structured
-  data stays in ``unmapped``. Without a ``username`` such a line is a Base Event.
+- Junos OS authentication messages -> Authentication (3002): ``SSHD_LOGIN_FAILED`` and
+  ``LOGIN_FAILED`` (Logon Failure), ``UI_LOGIN_EVENT`` (Logon, the ``ssh-connection``'s source
+  address and port), ``UI_LOGOUT_EVENT`` (Logoff) and ``DOT1XD_USR_AUTHENTICATED`` (802.1X on a
+  switch port: ``mac-address`` as ``src_endpoint.mac``, ``user-type`` MAC-RADIUS as RADIUS). The
+  user and source come from the ``junos@`` structured data (RFC 5424), else from the message
+  text, the MSGID opening a BSD line's MSG (``mgd[88299]: UI_LOGIN_EVENT: User 'support' login,
+  ...``); the structured data stays in ``unmapped``. Without a user such a line is a Base Event.
 - every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
   about what happened; OCSF's base class is the documented catch-all, and any specific class
   (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
@@ -179,7 +182,7 @@ _BSD_TS = rf"(?:\d{{4}} )?{_journal.MONTH} +\d{{1,2}}(?: \d{{4}})? \d\d:\d\d:\d\
 _HOST = r"[^\s:\[\]]+|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]"
 _ISO_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _R3164 = (
-    rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}|{_journal.FULL_TS}|{_journal.UNIX_TS}|{_journal.MONO_TS}):? "
+    rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}|{_journal.FULL_TS}|{_journal.UNIX_TS}|{_journal.MONO_TS}):? +"
     rf"(?:(?P<host>{_HOST}) )?(?P<tag>[^\s:\[\]]{{1,64}})(?:\[(?P<pid>[^\]\s]*)\](?:: ?| )|: ?)(?P<msg>.*)$"
 )
 #: :data:`_R3164` up to the MSG, the header captured whole as ``_head`` (the MSG is then the
@@ -771,7 +774,7 @@ class Syslog(Format):
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
         """Map the messages' header fields (one column each): CEF/LEEF payloads read, sshd/sudo/su
         lines to Authentication, the rest to Base Event."""
-        junos = _junos_auth(fields["msgid"], fields["sd"])
+        junos = _junos_auth(fields["msgid"], fields["sd"], fields["msg"])
         if junos is not None:
             hit, jauth = junos
             out.batches.append(self._batch("authentication", {k: v.filter(hit) for k, v in fields.items()}, jauth))
@@ -1115,13 +1118,29 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     }
 
 
-#: Junos OS system log messages that report an authentication with the user and the source in
-#: their RFC 5424 structured data alone (``[junos@<oid> username=".." source-address=".."]``;
-#: Junos's System Log Explorer): MSGID -> (failed, service). ``SSHD_LOGIN_FAILED``: "Login
-#: failed for user from host" (sshd, remote); ``DOT1XD_USR_AUTHENTICATED``: a supplicant (or a
-#: MAC, ``user-type`` MAC-RADIUS) authenticated by 802.1X on a switch port.
-_JUNOS_AUTH = {"SSHD_LOGIN_FAILED": True, "DOT1XD_USR_AUTHENTICATED": False}
+#: Junos OS system log messages that report an authentication (Junos's System Log Explorer):
+#: MSGID -> (failed, activity). ``SSHD_LOGIN_FAILED``: "Login failed for user '<username>' from host
+#: '<source-address>'" (sshd, remote); ``LOGIN_FAILED``: "Login failed for user <username> from host
+#: <source-address>" (login, a console or telnet login); ``UI_LOGIN_EVENT``: "User '<username>'
+#: login, class '<class-name>' [<pid>], ssh-connection '<src> <sport> <dst> <dport>', client-mode
+#: '<mode>'" (mgd: a management session opened) and ``UI_LOGOUT_EVENT`` "User '<username>' logout"
+#: (Logoff); ``DOT1XD_USR_AUTHENTICATED``: a supplicant (or a MAC, ``user-type`` MAC-RADIUS)
+#: authenticated by 802.1X on a switch port. In RFC 5424 (``structured-data``) the user and source
+#: are in the ``junos@`` element; in a BSD line (a Junos log file, a relay) the MSGID opens the MSG
+#: (``mgd[88299]: UI_LOGIN_EVENT: User 'support' login, ...``) and the text gives them.
+_JUNOS_AUTH = {"SSHD_LOGIN_FAILED": (True, 1), "LOGIN_FAILED": (True, 1), "UI_LOGIN_EVENT": (False, 1),
+               "UI_LOGOUT_EVENT": (False, 2), "DOT1XD_USR_AUTHENTICATED": (False, 1)}  # fmt: skip
 _JUNOS_IDS = pa.array(list(_JUNOS_AUTH), S)
+_JUNOS_FAILED = pa.array([k for k, (failed, _a) in _JUNOS_AUTH.items() if failed], S)
+_JUNOS_LOGOFF = pa.array([k for k, (_f, act) in _JUNOS_AUTH.items() if act == 2], S)
+#: the words of those messages' texts (a SIMD test before any regex over a batch's MSGs)
+_JUNOS_MARKS = (b"LOGIN_FAILED", b"UI_LOGIN_EVENT", b"UI_LOGOUT_EVENT")
+#: a Junos authentication message's text, its MSGID first in a BSD line: the user and the source
+_JUNOS_TEXT = (
+    r"^(?:(?P<id>[A-Z][A-Z0-9_]{2,31}): )?(?:User '(?P<u1>[^']*)' log(?:in|out)\b"
+    r"(?:.*?, ssh-connection '(?P<ip1>[0-9A-Fa-f.:]+) (?P<port1>\d{1,5}) )?"
+    r"|Login failed for user (?:'(?P<u2>[^']*)'|(?P<u3>\S+)) from host (?:'(?P<h2>[^']*)'|(?P<h3>\S+)))"
+)
 #: the OCSF ``auth_protocol_id`` and caption of a Junos 802.1X ``user-type`` (MAC-RADIUS: the MAC
 #: checked by RADIUS); another type is 99 Other with its own word (``user-type`` stays in unmapped)
 _JUNOS_PROTOCOL = {"MAC-RADIUS": (10, "RADIUS")}
@@ -1133,30 +1152,51 @@ def _junos_param(sd: pa.Array, name: str) -> pa.Array:
     return pc.replace_substring_regex(got, r'\\(["\\\]])', r"\1")
 
 
-def _junos_auth(msgid: pa.Array, sd: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+def _junos_auth(msgid: pa.Array, sd: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
     """(the lines that are Junos authentication messages naming a user, their Authentication
-    fields as :func:`_auth` gives them), or None when there are none (a test of the MSGIDs)."""
-    known = pc.fill_null(pc.is_in(msgid, value_set=_JUNOS_IDS), False)
+    fields as :func:`_auth` gives them), or None when there are none (a test of the MSGIDs, and
+    of the MSGs' bytes for the BSD form)."""
+    n = len(msgid)
+    ids = pc.if_else(pc.fill_null(pc.is_in(msgid, value_set=_JUNOS_IDS), False), msgid, pa.scalar(None, S))
+    text = None
+    if msg.null_count < n and _fast.contains_any(msg.buffers()[2], _JUNOS_MARKS):
+        text = pc.extract_regex(msg, _JUNOS_TEXT)
+        told = group(text, "id")  # a BSD line: the MSGID opens the MSG
+        told = pc.if_else(pc.fill_null(pc.is_in(told, value_set=_JUNOS_IDS), False), told, pa.scalar(None, S))
+        ids = pc.coalesce(ids, pc.if_else(pc.is_null(msgid), told, pa.scalar(None, S)))
+    known = pc.is_valid(ids)
     if not pc.any(known).as_py():
         return None
     user = _junos_param(sd, "username")
+    ip = _junos_param(sd, "source-address")
+    port = pa.nulls(n, S)
+    if text is not None:
+        user = pc.coalesce(user, group(text, "u1"), group(text, "u2"), group(text, "u3"))
+        ip = pc.coalesce(ip, group(text, "ip1"), group(text, "h2"), group(text, "h3"))
+        port = group(text, "port1")
+    conn = _junos_param(sd, "ssh-connection")  # UI_LOGIN_EVENT's "<src> <sport> <dst> <dport>"
+    if conn.null_count < n:
+        parts = pc.extract_regex(conn, r"^(?P<ip>[0-9A-Fa-f.:]+) (?P<port>\d{1,5}) ")
+        ip, port = pc.coalesce(ip, group(parts, "ip")), pc.coalesce(group(parts, "port"), port)
     hit = pc.and_(known, pc.fill_null(pc.greater(pc.utf8_length(user), 0), False))
     if not pc.any(hit).as_py():
         return None
-    ids, user, sd = msgid.filter(hit), user.filter(hit), sd.filter(hit)
+    ids, user, sd, ip, port = ids.filter(hit), user.filter(hit), sd.filter(hit), ip.filter(hit), port.filter(hit)
     n = len(ids)
     none = pa.nulls(n, S)
-    failed = pc.fill_null(pc.is_in(ids, value_set=pa.array([k for k, v in _JUNOS_AUTH.items() if v], S)), False)
-    ip = _junos_param(sd, "source-address")
-    ip = pc.if_else(pc.fill_null(pc.match_substring_regex(ip, r"^[0-9A-Fa-f.:]+$"), False), ip, none)
+    failed = pc.fill_null(pc.is_in(ids, value_set=_JUNOS_FAILED), False)
+    logoff = pc.fill_null(pc.is_in(ids, value_set=_JUNOS_LOGOFF), False)
+    address = pc.fill_null(pc.match_substring_regex(ip, r"^[0-9A-Fa-f.:]+$"), False)
     kind = _junos_param(sd, "user-type").to_pylist()
     known_kind = [_JUNOS_PROTOCOL.get(k) if k else None for k in kind]
     return hit, {
-        "user": user, "actor": none, "ip": ip, "rhost": none, "count": pa.nulls(n, _I32), "port": none,
+        "user": user, "actor": none, "ip": pc.if_else(address, ip, none),
+        "rhost": pc.if_else(pc.and_(pc.is_valid(ip), pc.invert(address)), ip, none),  # LOGIN_FAILED's host by name
+        "count": pa.nulls(n, _I32), "port": port,
         "method": pa.array([p[1] if p else k for k, p in zip(kind, known_kind, strict=True)], S),
         "protocol_id": pa.array([p[0] if p else None for p in known_kind], _I32),
         "mac": _junos_param(sd, "mac-address"), "failed": failed, "detail": none,
-        "activity": pa.array(np.ones(n, np.int32)), "cmd": none, "tty": none,
+        "activity": pc.if_else(logoff, pa.scalar(2, _I32), pa.scalar(1, _I32)), "cmd": none, "tty": none,
     }  # fmt: skip
 
 
