@@ -164,3 +164,45 @@ def test_sonarqube_shown_hotspot_names_its_rule_and_assignee() -> None:
     (r,) = _rows(formats.get("sonarqube").decode(body, "t"))
     assert r["finding_info"]["analytic"]["name"] == "rule-name"
     assert (r["assignee"]["name"], r["assignee"]["full_name"]) == ("joe", "Joe")
+
+
+def test_gitlab_deprecated_sast_array() -> None:
+    # GitLab's own fixture of the deprecated SAST report (GitLab 11.x, before schema 2.0): a bare
+    # array of vulnerabilities, which GitLab's parser reads as the report's vulnerabilities; it was
+    # unrecognized by --format auto and "Expected `object`, got `array`" with --format gitlab_security
+    body = (HOLDOUT / "gitlabhq-gl-sast-report-deprecated.json").read_bytes()
+    assert formats.detect(body) is formats.get("gitlab_security")
+    dec = formats.get("gitlab_security").decode(body, "t")
+    assert dec.events == 4 and not dec.dead
+    rows = _rows(dec)
+    assert {r["class_uid"] for r in rows} == {2007}  # category sast: code findings
+    first = rows[0]
+    assert first["finding_info"]["uid"] == (
+        "python/hardcoded/hardcoded-tmp.py:52865813c884a507be1f152d654245af34aba8a391626d01f1ab6d3f52ec8779:B108"
+    )
+    assert first["finding_info"]["title"] == "Probable insecure usage of temp file/directory."
+    assert first["metadata"]["product"]["name"] == "Bandit"
+    assert first["finding_info"]["analytic"]["uid"] == "B108"
+    code = first["vulnerabilities"][0]["affected_code"][0]
+    assert (code["file"]["path"], code["start_line"], code["end_line"]) == ("python/hardcoded/hardcoded-tmp.py", 1, 1)
+    assert json.loads(first["unmapped"])["priority"] == "Medium"  # the deprecated keys are kept
+    assert [r["severity_id"] for r in rows] == [3, 3, 2, 0]  # Medium, Medium, Low, none (Flawfinder)
+    assert rows[1]["finding_info"]["title"] == "Predictable pseudorandom number generator"
+    flaw = rows[3]["vulnerabilities"][0]
+    assert flaw["cwe"]["uid"] == "CWE-119"
+    assert flaw["remediation"]["desc"].startswith("Perform bounds checking")
+    assert "secpipe:time_from_receipt" in first["metadata"]["labels"]
+
+
+def test_gitlab_deprecated_array_malformed_is_one_dead_letter() -> None:
+    body = (HOLDOUT / "gitlabhq-gl-sast-report-deprecated.json").read_bytes()
+    cut = body[: len(body) // 2]
+    dec = formats.get("gitlab_security").decode(cut, "t")
+    assert dec.events == 1 and not dec.batches and len(dec.dead) == 1
+    assert dec.dead[0].reason.startswith("not a GitLab security report (a deprecated array of vulnerabilities)")
+    assert dec.dead[0].raw == cut
+    # an array item of the wrong shape alone is dead-lettered, the others stored
+    items = json.loads(body)
+    items[1]["identifiers"] = "PREDICTABLE_RANDOM"
+    dec = formats.get("gitlab_security").decode(json.dumps(items).encode(), "t")
+    assert dec.events == 4 and len(dec.dead) == 1 and len(_rows(dec)) == 3

@@ -43,6 +43,13 @@ in ``unmapped``.
 Dead letters: a document that is not JSON or not of the report's shape whole; one vulnerability
 of the wrong shape alone, the others going on. A report without vulnerabilities holds no event.
 
+The deprecated SAST report (before schema 2.0, GitLab 11.x: a bare array of vulnerabilities, each
+with the old ``cve`` compare key, ``message``, ``priority``, ``file``, ``line``, ``tool`` beside
+``location`` and ``identifiers``) is read as GitLab's parser reads it, as the report's
+``vulnerabilities`` (no scan, version or time: the receipt time and its label); its extra keys stay
+in ``unmapped``. Recognized by a leading ``[`` with the list-form identifiers, a location and a
+scanner or category.
+
 Recognized by ``"vulnerabilities"`` with GitLab's list-form ``"identifiers": [`` and a
 ``"location"`` (Snyk's identifiers are an object, CycloneDX's vulnerabilities have no location),
 or, in a report with no vulnerabilities, beside the top-level ``"remediations"`` or the
@@ -80,6 +87,7 @@ from secpipe.formats._findings import (
     struct_lists,
 )
 from secpipe.formats.base import (
+    BOM,
     Decoded,
     TimeField,
     base_columns,
@@ -237,6 +245,8 @@ class GitLabSecurity(ReportFormat):
     def sniff(self, head: bytes) -> int:
         """Recognize a report by its vulnerabilities' list of identifiers and their location."""
         h = head[:8192]
+        if _deprecated(h):
+            return 70
         if b'"vulnerabilities"' not in h or b'"bomFormat"' in h:
             return 0
         if b'"location"' in h and _IDENTIFIERS.search(h):
@@ -246,6 +256,16 @@ class GitLabSecurity(ReportFormat):
         if _SEVERITY.search(h) or b'"discovered_at"' in h:
             return 80  # (a first vulnerability whose evidence fills the head: its severity word, DAST's discovered_at)
         return 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one report; the deprecated form (a bare array of vulnerabilities) as a report of those."""
+        if not _deprecated(data[:8192]):
+            return super().decode(data, source)
+        try:
+            _ARRAY.decode(data)
+        except msgspec.DecodeError as exc:
+            return self.dead(f"not {self.what} (a deprecated array of vulnerabilities): {exc}", source, data)
+        return super().decode(b'{"vulnerabilities":' + data.removeprefix(BOM) + b"}", source)
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map one report's vulnerabilities."""
@@ -385,6 +405,19 @@ class GitLabSecurity(ReportFormat):
 
 
 _IDENTIFIERS = re.compile(rb'"identifiers"\s*:\s*\[')
+_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _deprecated(head: bytes) -> bool:
+    """A SAST report in GitLab's deprecated form (before schema 2.0, GitLab 11): a bare JSON array of
+    vulnerabilities (each with its list of identifiers, location, scanner or category), which
+    GitLab's parser reads as the report's ``vulnerabilities``; not Trivy's legacy array (``Target``)
+    nor Snyk's array of projects (``vulnerabilities``)."""
+    h = head.removeprefix(BOM).lstrip()
+    return (h[:1] == b"[" and b'"location"' in h and _IDENTIFIERS.search(h) is not None
+            and (b'"category"' in h or b'"scanner"' in h) and b'"vulnerabilities"' not in h and b'"Target"' not in h)  # fmt: skip
+
+
 _SEVERITY = re.compile(rb'"severity"\s*:\s*"(?:Critical|High|Medium|Low|Info|Unknown)"')
 
 __all__ = ["GitLabSecurity"]
