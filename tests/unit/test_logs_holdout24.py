@@ -146,3 +146,37 @@ def test_junos_login_logout_and_structured_data_forms() -> None:
     assert r[0]["src_endpoint"]["ip"] == "45.67.8.9"
     assert r[1]["src_endpoint"]["ip"] is None and r[1]["src_endpoint"]["hostname"] == "ttyu0"
     assert (r[3]["src_endpoint"]["ip"], r[3]["src_endpoint"]["port"]) == ("192.0.2.7", 50122)
+
+
+def test_macos_multiline_message_continuation_is_one_event() -> None:
+    """Elastic's macOS sample: a message of two lines, the second indented with tabs, is one
+    event (the continuation joined with its newline), as Elastic's pipeline test expects; the
+    continuation was an event of its own (no header, the receipt time)."""
+    name, d = _auto("elastic-system-iso8601-multiline-syslog.log")
+    assert name == "syslog" and not d.dead and d.events == 1
+    (r,) = _rows(d)
+    assert r["message"] == ("[lvl=2] -[KSUpdateEngine updateAllExceptProduct:] KSUpdateEngine updating all\n"
+                            "\t\tinstalled products, except:'com.google.Keystone'.")
+    assert r["raw_data"].endswith("updating all\n\t\tinstalled products, except:'com.google.Keystone'.")
+    assert r["time"] == 1650551400000 and r["actor"]["process"]["name"] == "GoogleSoftwareUpdateAgent"
+
+
+def test_continuation_lines_framing_rules() -> None:
+    """Only a tab-indented line right below a message that opens with no whitespace continues it;
+    a blank line ends the message; a stream's repeats are counted on the joined messages (the
+    listener's hints frame as the decoder does: a repeat gets its own uid)."""
+    from secpipe import formats
+    from secpipe.formats.syslog import Repeats
+
+    body = (b"<13>Mar  7 19:06:53 mac app[1]: one\n\tcontinued\n\n\tafter a blank\n"
+            b"<13>Mar  7 19:06:54 mac app[1]: two\r\n\tcrlf\r\n")
+    d = formats.get("syslog").decode(body, "src")
+    rows = _rows(d)
+    assert not d.dead and d.events == 3
+    assert sorted(r["message"] for r in rows) == ["after a blank", "one\n\tcontinued", "two\n\tcrlf"]
+    reps = Repeats()
+    first = formats.get("syslog").decode(body, reps.source(body, "src"))
+    again = formats.get("syslog").decode(body, reps.source(body, "src"))
+    uids1 = {r["metadata"]["uid"] for r in _rows(first)}
+    uids2 = {r["metadata"]["uid"] for r in _rows(again)}
+    assert len(uids1) == len(uids2) == 3 and not uids1 & uids2

@@ -1,6 +1,8 @@
 """Syslog: RFC 5424 and RFC 3164 (BSD) messages, newline or octet-counted (RFC 6587) framing.
 
-Accepted input: one message per line, with or without ``<PRI>``; or octet-counted framing
+Accepted input: one message per line, with or without ``<PRI>`` (a line opening with a tab right
+below a message is that message's continuation, as macOS's syslogd writes a message of several
+lines: joined to it with its newline, within one buffer); or octet-counted framing
 (``<len> <msg>``, detected from the first bytes, or forced by a source containing
 ``framing=octet-counted`` as the syslog listener passes). RFC 5424: VERSION, TIMESTAMP (or
 ``-``), HOSTNAME, APP-NAME, PROCID, MSGID (each may be the NILVALUE ``-``), STRUCTURED-DATA
@@ -350,8 +352,40 @@ def _frames(data: bytes, source: str) -> tuple[pa.Array, pa.Array, bytes | None,
     if _is_octet_counted(data, source):
         frames, offs_l, tail, at = _split_octets(data)
         return pa.array(frames, pa.binary()), pa.array(offs_l, pa.int64()), tail, at
+    if _CONTINUED in data:
+        lines, offs_l = _continued_lines(data)
+        return pa.array(lines, pa.binary()), pa.array(offs_l, pa.int64()), None, 0
     lines_b, offs = split_lines(data)
     return lines_b, offs, None, 0
+
+
+#: a line opening with a tab: the continuation of the message above it (a message holding
+#: newlines, as macOS's syslogd writes one: each further line indented with tabs)
+_CONTINUED = b"\n\t"
+
+
+def _continued_lines(data: bytes) -> tuple[list[bytes], list[int]]:
+    """Newline framing as :func:`~secpipe.formats._text.split_lines` (CR and blank lines
+    dropped, offsets of the whole text), where a line opening with a tab right below a message
+    that opens with none is that message's continuation: joined to it with its newline (Elastic's
+    system syslog test of macOS's multi-line messages). The rare path: a buffer holding ``\\n\\t``."""
+    first = 3 if data[:3] == BOM else 0
+    out: list[bytes] = []
+    offs: list[int] = []
+    pos = first
+    open_ = False  # whether the last message may take a continuation line
+    for part in (data[first:] if first else data).split(b"\n"):
+        line = part[:-1] if part[-1:] == b"\r" else part
+        if not line.strip():
+            open_ = False
+        elif open_ and line[:1] == b"\t":
+            out[-1] += b"\n" + line
+        else:
+            out.append(line)
+            offs.append(pos)
+            open_ = not line[:1].isspace()
+        pos += len(part) + 1
+    return out, offs
 
 
 _HINT = ";repeats="
@@ -413,6 +447,9 @@ class Repeats:
         if _is_octet_counted(data, source):
             lines, offs, _tail, _at = _split_octets(data)
             keys, first = lines, 0
+        elif _CONTINUED in data:  # messages of several lines: framed as the decoder frames them
+            keys, offs = _continued_lines(data)
+            lines, first = keys, 0
         else:
             first = 3 if data[:3] == BOM else 0
             lines = (data[first:] if first else data).split(b"\n")
