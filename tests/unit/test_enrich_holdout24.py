@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -162,3 +163,66 @@ def test_an_address_inside_a_dshield_netblock_matches(tmp_path: Path) -> None:
     assert [[o["value"] for o in r["observables"] or []] for r in ev.to_pylist()] == [
         ["203.0.113.77"], ["198.51.100.255"], []]
     assert fi.num_rows == 2
+
+
+def test_email_indicators_from_misp_otx_stix_and_plain_lists() -> None:
+    misp = {"Event": {"info": "phish", "threat_level_id": "1", "Attribute": [
+        {"type": "email-src", "value": "Billing@Invoices.Example.test", "to_ids": True, "uuid": "a1"},
+        {"type": "email-dst", "value": "victim@example.org", "to_ids": False, "uuid": "a2"}]}}
+    out = load(json.dumps(misp).encode(), "misp", conf=70)
+    assert [(r["kind"], r["value"], r["confidence"]) for r in out.table.to_pylist()] == [
+        ("email", "billing@invoices.example.test", 90)]
+    otx = {"id": "p1", "name": "pulse", "tags": [], "indicators": [
+        {"indicator": "ops@bad.example.test", "type": "email"}, {"indicator": "Mutex1", "type": "Mutex"}]}
+    out = load(json.dumps(otx).encode(), "json", conf=70)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [("email", "ops@bad.example.test")]
+    assert out.skipped == 1
+    stix = {"type": "bundle", "objects": [
+        {"type": "indicator", "id": "indicator--1", "pattern": "[email-message:from_ref.value = 'x@bad.example.test']"},
+        {"type": "indicator", "id": "indicator--2", "pattern": "[email-addr:value = 'not an address']"}]}
+    out = load(json.dumps(stix).encode(), "stix", conf=70)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [("email", "x@bad.example.test")]
+    out = load(b"spam@bad.example.test\n@nobody\nuser@999.1.1.1\n", "plain", conf=70)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [("email", "spam@bad.example.test")]
+
+
+def test_pymisp_email_attributes_without_to_ids_stay_out(real: Path) -> None:
+    path = real / "threat-intel/pymisp/tests/reportlab_testfiles/long_event.json"
+    doc = json.loads(path.read_bytes())
+    ev = doc.get("Event", doc)
+    attrs = ev["Attribute"] + [a for o in ev.get("Object", []) for a in o.get("Attribute", [])]
+    emails = [a for a in attrs if a["type"].startswith("email-src")]
+    assert emails and not any(a["to_ids"] for a in emails)
+    assert "email" not in load(path.read_bytes(), "misp", conf=70).table.column("kind").to_pylist()
+
+
+def _user_batch(emails: list[str], t_ms: int) -> pa.RecordBatch:
+    n = len(emails)
+    return to_batch("api_activity", {
+        "class_uid": pa.array([6003] * n, pa.int32()), "time": pa.array([t_ms] * n, pa.int64()),
+        "metadata.uid": pa.array([f"u{i}" for i in range(n)]), "actor.user.email_addr": pa.array(emails)})
+
+
+def test_sekoia_email_indicator_page_benign_type_and_expiry(tmp_path: Path) -> None:
+    body = (CASES / "sekoia-indicator-email.json").read_bytes()
+    out = load(body, "auto", conf=70)  # a SEKOIA.IO API page {"items": [...]}: the one indicator is typed benign
+    assert out.table.num_rows == 0 and out.skipped == 1
+    doc = json.loads(body)
+    doc["items"][0]["indicator_types"] = ["malicious-activity"]  # the same indicator, typed as a threat
+    (tmp_path / "sekoia.json").write_text(json.dumps(doc))
+    rows = load(json.dumps(doc).encode(), "auto", conf=70).table.to_pylist()
+    assert [(r["kind"], r["value"], r["ref"]) for r in rows] == [
+        ("email", "eicar@sekoia.io", "indicator--d394449b-6bc7-4d48-b392-6f898190bd2a")]
+    until = 1_668_985_200  # valid_until 2022-11-20T23:00:00Z
+    assert rows[0]["valid_until"] == until * 1000
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": "sekoia", "path": str(tmp_path / "sekoia.json")}],
+                                              "background_refresh": False})
+    before = until - 86400
+    ev, fi = ThreatIntelStage("intel", opts, clock=lambda: before).process(
+        _user_batch(["EICAR@sekoia.io", "someone@sekoia.io"], before * 1000))
+    assert [[(o["value"], o["type_id"], o["type"]) for o in r["observables"] or []] for r in ev.to_pylist()] == [
+        [("eicar@sekoia.io", 5, "Email Address")], []]  # compared (and reported) lower-cased, as domains
+    assert fi.num_rows == 1
+    out = ThreatIntelStage("intel", opts, clock=lambda: T0).process(_user_batch(["eicar@sekoia.io"], int(T0 * 1000)))
+    assert len(out) == 1 and out[0].column("actor").to_pylist()[0]["user"]["email_addr"] == "eicar@sekoia.io"
+    assert "observables" not in out[0].schema.names  # expired in 2022: the event passes through unmatched

@@ -67,7 +67,7 @@ class FeedOptions(_Strict):
     timeout: Duration = 30.0
     confidence: int = Field(70, ge=0, le=100)
     labels: list[str] = Field(default_factory=list)
-    kind: Literal["auto", "ip", "domain", "url", "hash", "asn"] = "auto"
+    kind: Literal["auto", "ip", "domain", "url", "hash", "asn", "email"] = "auto"
     column: str | None = None
     max_age: Duration | None = None
     headers: dict[str, str] = Field(default_factory=dict)
@@ -100,6 +100,9 @@ class ThreatIntelOptions(_Strict):
     #: stage fills them, so list threat_intel after geoip to use them
     asn_fields: list[str] = Field(default_factory=lambda: [
         "src_endpoint.autonomous_system.number", "dst_endpoint.autonomous_system.number"])
+    #: e-mail address indicators (MISP email-src/email-dst, OTX email, STIX email-addr) match these
+    email_fields: list[str] = Field(default_factory=lambda: [
+        "actor.user.email_addr", "user.email_addr", "email.from", "email.sender", "email.smtp_from"])
     findings: bool = True
     background_refresh: bool = True
     on_error: Literal["fail", "degrade"] = "degrade"

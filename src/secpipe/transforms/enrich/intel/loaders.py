@@ -1,7 +1,7 @@
 """Parse indicator feeds into one columnar indicator table.
 
 Every loader returns a :class:`Loaded`: an Arrow table with the columns of :data:`SCHEMA`
-(``kind`` ip|domain|url|hash|asn, normalized ``value``, ``confidence`` 0-100, ``labels``,
+(``kind`` ip|domain|url|hash|asn|email, normalized ``value``, ``confidence`` 0-100, ``labels``,
 ``valid_until`` ms or null, ``description``, ``ref``) and the number of entries it skipped
 (unsupported STIX patterns, non-IOC MISP attributes, unparseable lines) so status can say so.
 
@@ -9,15 +9,16 @@ Formats:
 
 - ``stix``: STIX 2.0/2.1 bundles. Indicators with ``pattern_type`` stix: the alternatives of
   the pattern that one field value can soundly match (``=``/``IN``/``ISSUBSET`` on
-  ipv4/ipv6-addr, domain-name, url, file hashes, ``network-traffic:*_ref.value``); an ``AND``
-  is loaded only when its other terms are implied by the indicator (a ``*_ref.type``, more
-  hashes or content properties of the same file), never split into an ``OR``. See
-  :mod:`.stix_pattern`. Revoked indicators are skipped; ``valid_until`` kept. A bundle with no
-  ``indicator`` object at all (MITRE ATT&CK, a report or observables only) is refused, naming
-  the object types it has.
+  ipv4/ipv6-addr, domain-name, url, email-addr (and an email-message's ``from_ref``/``sender_ref``),
+  file hashes, ``network-traffic:*_ref.value``); an ``AND`` is loaded only when its other terms
+  are implied by the indicator (a ``*_ref.type``, more hashes or content properties of the same
+  file), never split into an ``OR``. See :mod:`.stix_pattern`. Revoked indicators and those typed
+  only ``benign`` are skipped; ``valid_until`` kept. A bundle with no ``indicator`` object at all
+  (MITRE ATT&CK, a report or observables only) is refused, naming the object types it has.
 - ``misp``: MISP event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``);
   attributes in the event and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older
-  exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url, md5/sha1/sha224/sha256/sha512 and ``filename|<hash>``.
+  exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url, email/email-src/email-dst,
+  md5/sha1/sha224/sha256/sha512 and ``filename|<hash>``.
   ``threat_level_id`` 1/2/3 give confidence 90/70/50; event and attribute tags become labels.
 - ``misp_feed``: a MISP feed directory (``manifest.json`` + ``<uuid>.json``); events listed
   but missing are skipped and counted (all missing is an error).
@@ -79,7 +80,7 @@ SCHEMA = pa.schema([
     ("ref", pa.string()),
 ])  # fmt: skip
 
-KINDS = ("ip", "domain", "url", "hash", "asn")
+KINDS = ("ip", "domain", "url", "hash", "asn", "email")
 __all__ = ["KINDS", "SCHEMA", "FeedError", "Loaded", "load", "stix_pattern_terms"]
 log = logging.getLogger("secpipe.enrich.intel")
 
@@ -100,6 +101,8 @@ _HEX_RE = r"^[0-9a-f]+$"
 _HASH_LENS = pa.array([32, 40, 56, 64, 96, 128], pa.int32())
 #: the top-level label has a letter (RFC 3696 2), so "999.1.1.1" or "1.2.3.4.5" is never a domain
 _DOMAIN_RE = r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*\.?$"
+#: an e-mail address: a dot-atom local part (RFC 5322 3.4.1) at a domain as above
+_EMAIL_RE = r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@" + _DOMAIN_RE[1:]
 _IP_SHAPE = r"^(?:[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(?:%[^/]*)?(?:/\d{1,3})?$"
 
 
@@ -145,8 +148,10 @@ def classify(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     is_ip = _where(todo, v, lambda x: _ip_mask(x).to_numpy(zero_copy_only=False))
     todo &= ~is_ip
     is_dom = _where(todo, low, lambda x: _mask(pc.match_substring_regex(x, _DOMAIN_RE)))
-    names = np.array([None, "url", "hash", "ip", "domain"], dtype=object)
-    code = np.select([is_url, is_hash, is_ip, is_dom], [1, 2, 3, 4], 0)
+    todo &= ~is_dom
+    is_email = _where(todo, low, lambda x: _mask(pc.match_substring_regex(x, _EMAIL_RE)))
+    names = np.array([None, "url", "hash", "ip", "domain", "email"], dtype=object)
+    code = np.select([is_url, is_hash, is_ip, is_dom, is_email], [1, 2, 3, 4, 5], 0)
     kind = pa.array(names[code], pa.string()) if len(code) else pa.array([], pa.string())
     return kind, normalize(kind, v, low)
 
@@ -170,7 +175,7 @@ def _ip_mask(values: pa.Array) -> pa.Array:
 
 
 def normalize(kind: pa.Array, value: pa.Array, low: pa.Array | None = None) -> pa.Array:
-    """Normalize values per kind: domains/hashes lower-case (domains without ``*.`` and final dot).
+    """Normalize values per kind: domains/hashes/e-mail addresses lower-case (domains without ``*.`` and final dot).
 
     ``low`` may pass the already lower-cased, trimmed ``value`` (then ``value`` must be trimmed).
     """
@@ -181,8 +186,8 @@ def normalize(kind: pa.Array, value: pa.Array, low: pa.Array | None = None) -> p
     if pc.any(pc.and_(is_dom, pc.or_(pc.starts_with(low, "*."), pc.ends_with(low, ".")))).as_py():
         dom = pc.if_else(pc.starts_with(low, "*."), pc.utf8_slice_codeunits(low, 2), low)
         dom = pc.if_else(pc.ends_with(dom, "."), pc.utf8_slice_codeunits(dom, 0, -1), dom)
-    is_hash = pc.fill_null(pc.equal(kind, "hash"), False)
-    return pc.if_else(is_dom, dom, pc.if_else(is_hash, low, v))
+    is_low = pc.fill_null(pc.or_(pc.equal(kind, "hash"), pc.equal(kind, "email")), False)
+    return pc.if_else(is_dom, dom, pc.if_else(is_low, low, v))
 
 
 def _table(kind: pa.Array, value: pa.Array, confidence: Any, labels: Any = None, valid_until: Any = None,
@@ -250,9 +255,9 @@ def _ms(value: Any) -> int | None:
 # --------------------------------------------------------------------------------------
 
 def load_stix(data: bytes, conf: int) -> Loaded:
-    """STIX 2.0/2.1 bundle (or a single indicator / list of objects)."""
+    """STIX 2.0/2.1 bundle (or a single indicator, a list of objects, or a vendor page ``{"items": [...]}``)."""
     doc = _json(data, "STIX")
-    objs = doc.get("objects", [doc]) if isinstance(doc, dict) else doc
+    objs = _stix_objects(doc)
     if not isinstance(objs, list):
         raise FeedError("STIX: expected a bundle with an `objects` list — is this a STIX 2 bundle?")  # noqa: EM101
     types = [o.get("type") if isinstance(o, dict) else type(o).__name__ for o in objs]
@@ -266,7 +271,7 @@ def load_stix(data: bytes, conf: int) -> Loaded:
     for o in objs:
         if not isinstance(o, dict) or o.get("type") != "indicator":
             continue
-        if o.get("revoked") or o.get("pattern_type", "stix") != "stix":
+        if o.get("revoked") or o.get("pattern_type", "stix") != "stix" or _benign(o):
             skipped += 1
             continue
         got = stix_pattern_values(str(o.get("pattern", "")))
@@ -286,12 +291,32 @@ def load_stix(data: bytes, conf: int) -> Loaded:
     return out
 
 
+def _stix_objects(doc: Any) -> Any:
+    """The objects of a bundle / TAXII envelope, of a vendor page (``{"items": [...]}``, the SEKOIA.IO
+    Intelligence Center API), a list, or the document itself."""
+    if not isinstance(doc, dict):
+        return doc
+    if "objects" in doc:
+        return doc["objects"]
+    items = doc.get("items")
+    if isinstance(items, list) and items and all(isinstance(o, dict) and "type" in o for o in items):
+        return items
+    return [doc]
+
+
+def _benign(o: dict[str, Any]) -> bool:
+    """An indicator typed only ``benign`` (STIX 2.1 ``indicator_types``; 2.0 ``labels``): a pattern of
+    benign activity (indicator-type-ov), not a threat to match."""
+    types = o["indicator_types"] if "indicator_types" in o else None if "spec_version" in o else o.get("labels")
+    return isinstance(types, list) and bool(types) and all(str(t).lower() == "benign" for t in types)
+
+
 # --------------------------------------------------------------------------------------
 # MISP
 # --------------------------------------------------------------------------------------
 
 _MISP_KIND = {"ip-src": "ip", "ip-dst": "ip", "domain": "domain", "hostname": "domain", "url": "url",
-              "md5": "hash", "sha1": "hash", "sha224": "hash", "sha256": "hash", "sha512": "hash"}
+              "email": "email", "email-src": "email", "email-dst": "email", "md5": "hash", "sha1": "hash", "sha224": "hash", "sha256": "hash", "sha512": "hash"}
 _THREAT_CONF = {1: 90, 2: 70, 3: 50}
 
 
@@ -389,7 +414,8 @@ def load_misp_feed(directory: Path, conf: int, max_age_ms: int | None = None) ->
 
 
 _WL_KIND = {"ip-src": "ip", "ip-dst": "ip", "domain|ip": "ip", "ip-src|port": "ip", "ip-dst|port": "ip",
-            "domain": "domain", "hostname": "domain", "url": "url", "uri": "url", "md5": "hash", "sha1": "hash",
+            "domain": "domain", "hostname": "domain", "url": "url", "uri": "url", "email": "email",
+            "email-src": "email", "email-dst": "email", "md5": "hash", "sha1": "hash",
             "sha224": "hash", "sha256": "hash", "sha512": "hash"}
 
 

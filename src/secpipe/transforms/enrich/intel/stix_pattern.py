@@ -10,7 +10,7 @@ indicator. Per the STIX 2.1 Patterning specification (section 9):
 
 So a pattern is rewritten into alternatives (disjunctive normal form): each alternative is one
 conjunction of comparisons inside one observation expression. An alternative is loaded when
-it is ONE indicator comparison (``=`` on ipv4/ipv6-addr, domain-name, url, file hashes,
+it is ONE indicator comparison (``=`` on ipv4/ipv6-addr, domain-name, url, email-addr, file hashes,
 ``network-traffic:{src,dst}_ref.value``; ``IN (...)``; ``ISSUBSET`` for addresses) plus only
 terms that the indicator value implies:
 
@@ -43,6 +43,8 @@ import re
 _TOKEN = re.compile(r"\s*(?:(?P<str>[bht]?'(?:[^'\\]|\\.)*')|(?P<punct>[\[\](),])|(?P<op><=|>=|!=|=|<|>)"
                     r"|(?P<word>[^\s\[\](),'=<>!]+))")
 _STIX_KIND = {"ipv4-addr:value": "ip", "ipv6-addr:value": "ip", "domain-name:value": "domain", "url:value": "url",
+              "email-addr:value": "email", "email-message:from_ref.value": "email",
+              "email-message:sender_ref.value": "email",
               "network-traffic:dst_ref.value": "auto", "network-traffic:src_ref.value": "auto"}
 _FILE_CONTENT = ("file:size", "file:mime_type", "file:magic_number_hex")
 _REF_TYPE = re.compile(r"network-traffic:(src|dst)_ref\.type")

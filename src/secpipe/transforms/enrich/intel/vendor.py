@@ -9,8 +9,8 @@ addresses and hashes).
 - AlienVault OTX: a pulse (``{"name", "tags", "indicators": [{"indicator", "type", ...}]}``),
   the subscribed-pulses page (``{"results": [pulse, ...], "next": ...}``), a pulse's
   indicator page (``{"results": [indicator, ...]}``) or a list of pulses. Types IPv4/IPv6/
-  CIDR -> ip, domain/hostname -> domain, URL/URI -> url, FileHash-MD5/SHA1/SHA256 -> hash;
-  others (FileHash-PEHASH/IMPHASH, email, CVE, YARA, Mutex, FilePath, JA3, ...) are skipped.
+  CIDR -> ip, domain/hostname -> domain, URL/URI -> url, FileHash-MD5/SHA1/SHA256 -> hash, email ->
+  email; others (FileHash-PEHASH/IMPHASH, CVE, YARA, Mutex, FilePath, JA3, ...) are skipped.
   ``is_active: 0`` indicators are skipped; ``expiration`` becomes ``valid_until``; pulse
   tags become labels, the pulse name the description and the pulse id the ref.
 - CrowdSec: the LAPI/CAPI decisions stream (``{"new": [decision], "deleted": [decision]}``;
@@ -24,9 +24,10 @@ from __future__ import annotations
 from typing import Any
 
 _OTX_KIND = {"ipv4": "ip", "ipv6": "ip", "cidr": "ip", "domain": "domain", "hostname": "domain", "url": "url",
-             "uri": "url", "filehash-md5": "hash", "filehash-sha1": "hash", "filehash-sha256": "hash"}
+             "uri": "url", "filehash-md5": "hash", "filehash-sha1": "hash", "filehash-sha256": "hash",
+             "email": "email"}
 #: the other OTX indicator types (IndicatorTypes.py of the OTX SDK, plus YARA/JA3/...): skipped
-_OTX_OTHER = {"email", "filehash-pehash", "filehash-imphash", "filepath", "mutex", "cve", "yara", "ja3",
+_OTX_OTHER = {"filehash-pehash", "filehash-imphash", "filepath", "mutex", "cve", "yara", "ja3",
               "sslcertfingerprint", "bitcoinaddress", "osquery"}
 _CS_KIND = {"ip": "ip", "range": "ip", "as": "asn"}
 
