@@ -69,8 +69,10 @@ ALLOWED: dict[tuple[str, frozenset[str]], str] = {
     ("required device missing", frozenset({"GitHub", "GitLab"})):
         # ``actor`` is a host-profile attribute; Scheduled Job Activity then requires the device
         "a workflow event does not name the runner's device",
-    ("vulnerabilities constraint just_one ['advisory', 'cve', 'cwe'] 0 present", _SARIF_TOOLS | {"GitHub", "GitLab"}):
-        # (GitLab: a schema 2.3 SAST report's TruffleHog finding, tests/cases/holdout/gl-sast-report-v2.3-defectdojo.json)
+    ("vulnerabilities constraint just_one ['advisory', 'cve', 'cwe'] 0 present",
+     _SARIF_TOOLS | {"GitHub", "GitLab", "Bandit", "Find Security Bugs"}):
+        # (GitLab: a schema 2.3 SAST report's TruffleHog finding, tests/cases/holdout/gl-sast-report-v2.3-defectdojo.json;
+        # the Bandit and Find Security Bugs rules of tests/cases/holdout/gitlabhq-gl-sast-report-deprecated.json)
         "a code-analysis rule names no CVE, CWE or advisory",
     ("vulnerabilities constraint just_one ['advisory', 'cve', 'cwe'] 0 present", frozenset({"Trivy"})):
         "a Trivy vulnerability without VulnerabilityID (tests/cases/holdout/trivy-legacy-mix.json)",
