@@ -206,3 +206,28 @@ def test_gitlab_deprecated_array_malformed_is_one_dead_letter() -> None:
     items[1]["identifiers"] = "PREDICTABLE_RANDOM"
     dec = formats.get("gitlab_security").decode(json.dumps(items).encode(), "t")
     assert dec.events == 4 and len(dec.dead) == 1 and len(_rows(dec)) == 3
+
+
+def test_trivy_version_is_the_product_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Trivy 0.50+ writes the version that made the report as Trivy.Version (0.69.1 here, a filesystem
+    # scan of a jar with CVSS 4.0 ratings, Fingerprints and a ReportID); it was not stored
+    body = (HOLDOUT / "trivy-0.69-cvssv4-defectdojo.json").read_bytes()
+    dec = same_both_ways("trivy", body, monkeypatch, "trivy 0.69")
+    assert dec.events == 2 and not dec.dead
+    rows = _rows(dec)
+    for r in rows:
+        assert r["metadata"]["product"] == {"name": "Trivy", "vendor_name": "Aqua Security", "version": "0.69.1"}
+        assert r["finding_info"]["product"] == {"name": "Trivy", "version": "0.69.1"}
+        assert r["metadata"]["correlation_uid"] == "019c8e79-cf0f-75cc-8c6e-b806652074c5"
+    first = rows[0]
+    assert first["finding_info"]["uid"] == "sha256:e57258930e76fa6f68fd091192d82af0c355c745b9e1472000db245e96a5191c"
+    cvss = {c["vendor_name"]: (c["version"], c["base_score"]) for c in first["vulnerabilities"][0]["cve"]["cvss"]}
+    assert cvss == {"ghsa": ("4.0", 6.3), "redhat": ("3.1", 5.3)}
+    # a cosign vulnerability record's report has no Trivy key: the record's scanner.version
+    (c,) = _rows(formats.get("trivy").decode((HOLDOUT / "trivy-cosign-vuln-docs.json").read_bytes(), "c"))
+    assert c["metadata"]["product"]["version"] == "v0.30.1-8-gf9cb8a28"
+    # a Trivy key of another shape names no version and refuses nothing
+    doc = json.loads(body)
+    doc["Trivy"] = {"Version": 69}
+    dec = formats.get("trivy").decode(json.dumps(doc).encode(), "t")
+    assert not dec.dead and _rows(dec)[0]["metadata"]["product"].get("version") is None

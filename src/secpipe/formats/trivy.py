@@ -51,7 +51,8 @@ Every event carries the scanned artifact in ``resources[0]`` (type = ArtifactTyp
 repository, filesystem, vm ...; name = ArtifactName; uid = image id or ArtifactID; labels = repo
 tags; data = OS and repo digests, for ``trivy repo`` the repository URL, branch, tags, commit and
 author) and the result target in ``resources[1]`` (name = Target, type =
-Type or Class). ``ReportID`` (Trivy 0.63+) -> ``metadata.correlation_uid``.
+Type or Class). ``ReportID`` (Trivy 0.63+) -> ``metadata.correlation_uid``; ``Trivy.Version`` (Trivy 0.50+; a cosign
+record's ``scanner.version``) -> ``metadata.product.version`` and ``finding_info.product.version``.
 A cosign vulnerability scan record (``--format cosign-vuln``: the report as ``scanner.result``,
 beside ``metadata.scanStartedOn/scanFinishedOn``), or the in-toto statement cosign attests it in
 (the record as ``predicate``), is read as the report it holds; a report without ``CreatedAt`` takes
@@ -186,6 +187,7 @@ class _Workload(msgspec.Struct):
 
 class _Report(msgspec.Struct):
     SchemaVersion: int | None = None
+    Trivy: Any = None  # Trivy 0.50+: {"Version": "<the version that wrote the report>"}
     ReportID: str | None = None  # Trivy 0.63+: one id per report
     CreatedAt: str | None = None
     ArtifactID: str | None = None
@@ -345,6 +347,7 @@ _LEGACY_REPORT = msgspec.json.Decoder(_Report)
 
 class _CosignScanner(msgspec.Struct):
     result: msgspec.Raw = msgspec.Raw(b"null")
+    version: Any = None  # (the Trivy that scanned, e.g. "v0.30.1-8-gf9cb8a28")
 
 
 class _CosignMetadata(msgspec.Struct):
@@ -371,6 +374,7 @@ class _Statement(msgspec.Struct):
 
 class _Created(msgspec.Struct):
     CreatedAt: Any = None
+    Trivy: Any = None
 
 
 _STATEMENT = msgspec.json.Decoder(_Statement)
@@ -380,7 +384,8 @@ _CREATED = msgspec.json.Decoder(_Created)
 def _cosign_report(data: bytes) -> bytes | None:
     """The Trivy report inside a cosign vulnerability scan record or its in-toto statement; a
     report without ``CreatedAt`` (Trivy before 0.51 wrote none there) gets the record's
-    ``metadata.scanFinishedOn`` (else ``scanStartedOn``) as its time. None for any other document."""
+    ``metadata.scanFinishedOn`` (else ``scanStartedOn``) as its time, one without ``Trivy`` the
+    record's ``scanner.version`` as its ``Trivy.Version``. None for any other document."""
     try:
         doc = _STATEMENT.decode(data)
     except msgspec.DecodeError:
@@ -392,14 +397,25 @@ def _cosign_report(data: bytes) -> bytes | None:
     meta = rec.metadata or _CosignMetadata()
     when = meta.scanFinishedOn or meta.scanStartedOn
     try:
-        dated = _CREATED.decode(raw).CreatedAt is not None
+        head = _CREATED.decode(raw)
     except msgspec.DecodeError:
         return None
-    return raw if dated or not when else b'{"CreatedAt":' + msgspec.json.encode(when) + b"," + raw[1:]
+    if head.CreatedAt is None and when:
+        raw = b'{"CreatedAt":' + msgspec.json.encode(when) + b"," + raw[1:]
+    version = rec.scanner.version if rec.scanner else None
+    if head.Trivy is None and isinstance(version, str) and version:  # the scanner's version, as Trivy 0.50+ writes it
+        raw = b'{"Trivy":{"Version":' + msgspec.json.encode(version) + b"}," + raw[1:]
+    return raw
 _PRETTY = _LEGACY_REPORT  # a report as it came (see Trivy._as_given)
 _WORKLOAD = msgspec.json.Decoder(_Workload)  # a k8s report's parts (see Trivy._mended)
 _RESULT = msgspec.json.Decoder(_Result)
 _V_SHAPES = ("vulnerability_finding", None)
+
+
+def _version(trivy: Any) -> str | None:
+    """The report's ``Trivy.Version`` (None when absent or not a string)."""
+    v = trivy.get("Version") if isinstance(trivy, dict) else None
+    return v if isinstance(v, str) and v else None
 
 
 def _line(raw: msgspec.Raw) -> str:
@@ -846,6 +862,9 @@ class Trivy(ReportFormat):
         cols["resources"] = res_arr
         cols["finding_info.created_time"] = created
         cols["finding_info.product.name"] = strs([self.product] * n)
+        version = strs([_version(rep.Trivy)] * n)
+        cols["metadata.product.version"] = version
+        cols["finding_info.product.version"] = version
         cols["metadata.log_version"] = strs([None if rep.SchemaVersion is None else str(rep.SchemaVersion)] * n)
         cols["metadata.correlation_uid"] = strs([rep.ReportID] * n)  # the findings of one report correlate
         return cols
