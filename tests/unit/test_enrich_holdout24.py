@@ -226,3 +226,35 @@ def test_sekoia_email_indicator_page_benign_type_and_expiry(tmp_path: Path) -> N
     out = ThreatIntelStage("intel", opts, clock=lambda: T0).process(_user_batch(["eicar@sekoia.io"], int(T0 * 1000)))
     assert len(out) == 1 and out[0].column("actor").to_pylist()[0]["user"]["email_addr"] == "eicar@sekoia.io"
     assert "observables" not in out[0].schema.names  # expired in 2022: the event passes through unmatched
+
+
+def _tls_batch(ja3: list[str]) -> pa.RecordBatch:
+    n = len(ja3)
+    return to_batch("network_activity", {
+        "class_uid": pa.array([4001] * n, pa.int32()), "time": pa.array([int(T0 * 1000)] * n, pa.int64()),
+        "metadata.uid": pa.array([f"t{i}" for i in range(n)]),
+        "tls.ja3_hash": pa.array([{"algorithm_id": 1, "value": v} for v in ja3])})
+
+
+def test_sslbl_ja3_fingerprints_match_tls_ja3_hash_not_file_hashes() -> None:
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": "sslbl-ja3", "path": str(CASES / "ja3_fingerprints.csv")}],
+                                              "background_refresh": False})
+    st = ThreatIntelStage("intel", opts, clock=lambda: T0)
+    dridex = "b386946a5a44d1ddcc843bc75336dfce"  # the first row of the SSLBL excerpt, listed as Dridex
+    ev, fi = st.process(_tls_batch([dridex.upper(), _h("md5", "other")]))
+    obs = [[(o["name"], o["value"], o["type_id"], o["type"]) for o in r["observables"] or []] for r in ev.to_pylist()]
+    assert obs == [[("tls.ja3_hash.value", dridex, 30, "Fingerprint")], []]
+    assert fi.num_rows == 1
+    assert len(st.process(_file_batch([dridex]))) == 1  # a file whose MD5 has the same digits: no match, no finding
+
+
+def test_ja3_from_misp_and_otx() -> None:
+    ja3 = _h("md5", "ja3-string")
+    misp = {"Event": {"info": "tls", "Attribute": [
+        {"type": "ja3-fingerprint-md5", "value": ja3.upper(), "to_ids": True, "uuid": "j1"},
+        {"type": "ja3-fingerprint-md5", "value": "not-a-fingerprint", "to_ids": True, "uuid": "j2"}]}}
+    out = load(json.dumps(misp).encode(), "misp", conf=70)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [("ja3", ja3)] and out.skipped == 1
+    otx = {"id": "p", "name": "n", "tags": [], "indicators": [{"indicator": ja3, "type": "JA3"}]}
+    assert [(r["kind"], r["value"]) for r in load(json.dumps(otx).encode(), "json", conf=70).table.to_pylist()] == [
+        ("ja3", ja3)]

@@ -67,7 +67,7 @@ class FeedOptions(_Strict):
     timeout: Duration = 30.0
     confidence: int = Field(70, ge=0, le=100)
     labels: list[str] = Field(default_factory=list)
-    kind: Literal["auto", "ip", "domain", "url", "hash", "asn", "email"] = "auto"
+    kind: Literal["auto", "ip", "domain", "url", "hash", "asn", "email", "ja3"] = "auto"
     column: str | None = None
     max_age: Duration | None = None
     headers: dict[str, str] = Field(default_factory=dict)
@@ -103,6 +103,8 @@ class ThreatIntelOptions(_Strict):
     #: e-mail address indicators (MISP email-src/email-dst, OTX email, STIX email-addr) match these
     email_fields: list[str] = Field(default_factory=lambda: [
         "actor.user.email_addr", "user.email_addr", "email.from", "email.sender", "email.smtp_from"])
+    #: JA3 TLS client fingerprints (SSLBL ja3_md5, MISP ja3-fingerprint-md5, OTX JA3) match these
+    ja3_fields: list[str] = Field(default_factory=lambda: ["tls.ja3_hash.value"])
     findings: bool = True
     background_refresh: bool = True
     on_error: Literal["fail", "degrade"] = "degrade"

@@ -15,7 +15,9 @@ joined back to event rows with numpy. Each match adds to the event:
 ASN indicators match ``asn_fields`` (``<ep>.autonomous_system.number``, as decimal text); the
 geoip stage fills those, so a config that matches ASN-DROP lists threat_intel after geoip.
 E-mail address indicators match ``email_fields`` (``actor.user.email_addr``, ``user.email_addr``,
-``email.from``/``sender``/``smtp_from``), compared lower-cased.
+``email.from``/``sender``/``smtp_from``), compared lower-cased; JA3 fingerprints (SSLBL
+``ja3_md5``, MISP ``ja3-fingerprint-md5``) match ``ja3_fields`` (``tls.ja3_hash.value``), never
+file hashes, as observables of type 30 Fingerprint.
 
 and every matched event yields one Detection Finding (2004) whose ``severity_id`` comes from
 the highest indicator confidence: >= 90 High, >= 70 Medium, >= 40 Low, else Informational.
@@ -48,9 +50,9 @@ from secpipe.transforms.enrich.options import ThreatIntelOptions
 
 log = logging.getLogger("secpipe.enrich.intel")
 
-_TYPE_ID = {"ip": 2, "domain": 1, "url": 6, "hash": 8, "asn": 99, "email": 5}
+_TYPE_ID = {"ip": 2, "domain": 1, "url": 6, "hash": 8, "asn": 99, "email": 5, "ja3": 30}
 _TYPE_NAME = {2: "IP Address", 1: "Hostname", 6: "URL String", 8: "Hash", 99: "Autonomous System Number",
-              5: "Email Address"}
+              5: "Email Address", 30: "Fingerprint"}
 S = pa.string()
 _REP = pa.struct([("provider", S), ("base_score", pa.float64()), ("score_id", pa.int32()), ("score", S)])
 _ENRICH = pa.struct([("name", S), ("value", S), ("type", S), ("provider", S), ("desc", S), ("data", S),
@@ -115,7 +117,7 @@ class ThreatIntelStage:
         if opts.background_refresh:
             self.store.start()
         self._fields = [*opts.ip_fields, *opts.domain_fields, *opts.url_fields, *opts.hash_fields, *opts.asn_fields,
-                        *opts.email_fields]
+                        *opts.email_fields, *opts.ja3_fields]
 
     def close(self) -> None:
         """Stop background refreshes."""
@@ -146,7 +148,8 @@ class ThreatIntelStage:
         m = Matches()
         for kind, paths in (("ip", self.opts.ip_fields), ("domain", self.opts.domain_fields),
                             ("url", self.opts.url_fields), ("hash", self.opts.hash_fields),
-                            ("asn", self.opts.asn_fields), ("email", self.opts.email_fields)):
+                            ("asn", self.opts.asn_fields), ("email", self.opts.email_fields),
+                            ("ja3", self.opts.ja3_fields)):
             got: list[tuple[int, tuple[pa.Array, np.ndarray]]] = []
             for p in paths:
                 fv = field_values(batch, p)
@@ -157,7 +160,7 @@ class ThreatIntelStage:
             vals = pa.concat_arrays([g[0].cast(S) for _fid, g in got])
             rows = np.concatenate([g[1] for _fid, g in got])
             fids = np.concatenate([np.full(len(g[0]), fid, np.int32) for fid, g in got])
-            if kind in ("domain", "hash", "email"):
+            if kind in ("domain", "hash", "email", "ja3"):
                 vals = pc.utf8_lower(vals)
             enc = pc.dictionary_encode(vals)
             distinct = enc.dictionary

@@ -66,7 +66,10 @@ _NO_LABEL = ("None", "n/a")
 KIND_ALIASES = {"ip:port": "ip", "ipv4": "ip", "ipv6": "ip", "ip-src": "ip", "ip-dst": "ip", "ip_address": "ip",
                 "fqdn": "domain", "hostname": "domain", "uri": "url", "md5_hash": "hash",
                 "sha1_hash": "hash", "sha256_hash": "hash", "sha512_hash": "hash", "md5": "hash", "sha1": "hash",
-                "sha256": "hash", "sha512": "hash", "filehash": "hash", **{k: k for k in KINDS}}
+                "sha256": "hash", "sha512": "hash", "filehash": "hash", "ja3_md5": "ja3", "ja3-fingerprint-md5": "ja3",
+                **{k: k for k in KINDS}}
+#: indicator columns whose MD5-shaped values are JA3 TLS client fingerprints (SSLBL ``ja3_md5``)
+_JA3_COLUMNS = ("ja3_md5", "ja3")
 _SAMPLE = 1000
 
 
@@ -123,6 +126,9 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
     cols = {n: t.column(n).combine_chunks() for n in t.column_names}
     vcol = _pick_column(cols, column, t.column_names)
     k, v = classify(cols[vcol])
+    if vcol in _JA3_COLUMNS:
+        md5 = pc.and_(pc.equal(k, "hash"), pc.equal(pc.binary_length(v), 32))
+        k = pc.if_else(pc.fill_null(md5, False), "ja3", pa.scalar(None, pa.string()))
     confs: Any = conf
     if "confidence_level" in cols:
         num = pc.match_substring_regex(cols["confidence_level"], r"^\d{1,3}$")
