@@ -231,3 +231,22 @@ def test_trivy_version_is_the_product_version(monkeypatch: pytest.MonkeyPatch) -
     doc["Trivy"] = {"Version": 69}
     dec = formats.get("trivy").decode(json.dumps(doc).encode(), "t")
     assert not dec.dead and _rows(dec)[0]["metadata"]["product"].get("version") is None
+
+
+def test_snyk_iac_report_with_empty_vulnerabilities_is_snyk_iac(monkeypatch: pytest.MonkeyPatch) -> None:
+    # snyk/cli's iac-test-output fixture: a newer `snyk iac test --json` writes "vulnerabilities": []
+    # beside infrastructureAsCodeIssues; its findings were labelled Snyk Open Source
+    body = (HOLDOUT / "snyk-cli-iac-json-output-for-file.json").read_bytes()
+    assert formats.detect(body) is formats.get("snyk")
+    dec = same_both_ways("snyk", body, monkeypatch, "iac file")
+    assert dec.events == 3 and not dec.dead
+    rows = _rows(dec)
+    assert {r["class_uid"] for r in rows} == {2003}
+    assert {r["finding_info"]["product"]["name"] for r in rows} == {"Snyk IaC"}
+    assert [r["compliance"]["control"] for r in rows] == ["SNYK-CC-AWS-422", "SNYK-CC-AWS-408", "SNYK-CC-TF-55"]
+    assert [r["severity_id"] for r in rows] == [2, 3, 3]
+    assert rows[0]["resources"][0]["name"] == "fixtures"
+    assert json.loads(rows[2]["unmapped"])["lineNumber"] == 183
+    # the round-1 snyk-to-html IaC sample (also with vulnerabilities: []) is Snyk IaC too
+    old = _rows(formats.get("snyk").decode((HOLDOUT / "iac-test-report.json").read_bytes(), "t"))
+    assert {r["finding_info"]["product"]["name"] for r in old} == {"Snyk IaC"}

@@ -786,8 +786,9 @@ class Snyk(ReportFormat):
         cols["finding_info.title"] = either(f["title"], f["id"])
         desc = f["description"]
         cols["finding_info.desc"] = pc.coalesce(desc, f["msg"]) if desc.null_count else desc
-        product = ["Snyk IaC" if p.vulnerabilities is None else "Snyk Container" if p.docker is not None
-                   else "Snyk Open Source" for p in projects]  # fmt: skip
+        # an IaC project lists infrastructureAsCodeIssues (newer CLIs write an empty vulnerabilities list beside them)
+        product = ["Snyk IaC" if p.vulnerabilities is None or p.infrastructureAsCodeIssues is not None
+                   else "Snyk Container" if p.docker is not None else "Snyk Open Source" for p in projects]  # fmt: skip
         cols["finding_info.product.name"] = strs(product).take(take)
         return cols
 
