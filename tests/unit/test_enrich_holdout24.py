@@ -258,3 +258,91 @@ def test_ja3_from_misp_and_otx() -> None:
     otx = {"id": "p", "name": "n", "tags": [], "indicators": [{"indicator": ja3, "type": "JA3"}]}
     assert [(r["kind"], r["value"]) for r in load(json.dumps(otx).encode(), "json", conf=70).table.to_pylist()] == [
         ("ja3", ja3)]
+
+
+# --------------------------------------------------------------------------------------
+# IPinfo .mmdb layouts. No IPinfo database is redistributable here, and no MMDB writer is
+# installed, so _mmdb() writes a small MaxMind DB (format 2.0: 24-bit search tree, data
+# section, metadata) whose records follow IPinfo's documented schemas: the free "IPinfo
+# Lite" database (country_code, country name, continent name, asn "AS…", as_name, as_domain)
+# and the older free "country_asn" database (two-letter country, continent code + *_name).
+# The file is read by the real maxminddb C reader.
+# --------------------------------------------------------------------------------------
+
+
+def _enc(v: object) -> bytes:
+    def ctrl(t: int, size: int) -> bytes:
+        head = bytes([((t if t <= 7 else 0) << 5) | min(size, 29)]) + (bytes([t - 7]) if t > 7 else b"")
+        return head + (bytes([size - 29]) if size >= 29 else b"")  # sizes here stay < 285
+
+    if isinstance(v, str):
+        b = v.encode()
+        return ctrl(2, len(b)) + b
+    if isinstance(v, dict):
+        return ctrl(7, len(v)) + b"".join(_enc(k) + _enc(x) for k, x in v.items())
+    if isinstance(v, list):
+        return ctrl(11, len(v)) + b"".join(_enc(x) for x in v)
+    t = 6
+    if isinstance(v, tuple):  # (type, int): libmaxminddb wants uint16/uint64 where the format says so
+        t, v = v
+    assert isinstance(v, int)
+    b = v.to_bytes((v.bit_length() + 7) // 8, "big")
+    return ctrl(t, len(b)) + b
+
+
+def _mmdb(path: Path, db_type: str, nets: dict[str, dict[str, object]]) -> None:
+    import ipaddress
+
+    nodes: list[list[object]] = [[None, None]]
+    data = b""
+    for cidr, rec in nets.items():
+        net = ipaddress.ip_network(cidr)
+        bits, node = int(net.network_address), 0
+        for depth in range(net.prefixlen):
+            side = (bits >> (31 - depth)) & 1
+            if depth == net.prefixlen - 1:
+                nodes[node][side] = ("data", len(data))
+            else:
+                if nodes[node][side] is None:
+                    nodes.append([None, None])
+                    nodes[node][side] = len(nodes) - 1
+                node = nodes[node][side]  # type: ignore[assignment]
+        data += _enc(rec)
+    n = len(nodes)
+
+    def rec_value(r: object) -> int:
+        if r is None:
+            return n
+        if isinstance(r, tuple):
+            return n + 16 + r[1]
+        return int(r)  # type: ignore[call-overload]
+
+    tree = b"".join(rec_value(a).to_bytes(3, "big") + rec_value(b).to_bytes(3, "big") for a, b in nodes)
+    u16 = 5
+    meta = {"node_count": n, "record_size": (u16, 24), "ip_version": (u16, 4), "database_type": db_type,
+            "languages": ["en"], "binary_format_major_version": (u16, 2), "binary_format_minor_version": (u16, 0),
+            "build_epoch": (9, 1_750_000_000),
+            "description": {"en": "secpipe test database in an IPinfo layout"}}
+    path.write_bytes(tree + b"\0" * 16 + data + b"\xab\xcd\xefMaxMind.com" + _enc(meta))
+
+
+def test_ipinfo_lite_and_country_asn_databases_fill_location_and_as(tmp_path: Path) -> None:
+    from secpipe.transforms.enrich.geoip import GeoIPStage
+    from secpipe.transforms.enrich.options import GeoIPOptions
+
+    db = tmp_path / "ipinfo_lite.mmdb"
+    _mmdb(db, "ipinfo ipinfo_lite.mmdb", {
+        "198.51.100.0/24": {"asn": "AS64500", "as_name": "Example Net", "as_domain": "example.net",
+                            "country_code": "GB", "country": "United Kingdom", "continent_code": "EU",
+                            "continent": "Europe"}})
+    legacy = tmp_path / "country_asn.mmdb"
+    _mmdb(legacy, "ipinfo country_asn.mmdb", {
+        "203.0.113.0/24": {"country": "JP", "country_name": "Japan", "continent": "AS", "continent_name": "Asia",
+                           "asn": "AS64501", "as_name": "Other Net", "as_domain": "other.example"}})
+    for path, ip, want in ((db, "198.51.100.7", ("GB", "Europe", 64500, "Example Net")),
+                           (legacy, "203.0.113.9", ("JP", "Asia", 64501, "Other Net"))):
+        st = GeoIPStage("geo", GeoIPOptions(city=str(path), asn=str(path)))
+        ep = st.process(_ip_batch([ip, "192.0.2.1"]))[0].to_pylist()
+        loc, asys = ep[0]["src_endpoint"]["location"], ep[0]["src_endpoint"]["autonomous_system"]
+        assert (loc["country"], loc["continent"], asys["number"], asys["name"]) == want
+        assert ep[1]["src_endpoint"].get("location") is None  # not in the database

@@ -9,6 +9,9 @@ results become Arrow columns that are ``take``-n back to the rows. Written field
   (first subdivision), ``postal_code``, ``lat``, ``long``, ``coordinates`` ([long, lat]),
   ``provider`` (the database type, e.g. ``GeoIP2-City``);
 - ``<ep>.autonomous_system``: ``number`` and ``name``;
+- IPinfo (and ip-location-db) databases keep flat strings instead of MaxMind's maps
+  (``country_code``/``country``, ``continent``, ``asn`` "AS15169", ``as_name``): read as the
+  same fields;
 - Anonymous-IP flags (OCSF has no field for them) as ``metadata.labels`` entries
   ``geoip:<ep>:<flag>`` (``is_anonymous_vpn`` -> ``geoip:src_endpoint:anonymous_vpn``).
 
@@ -27,6 +30,7 @@ un-enriched and is counted in ``lookup_errors``; it never fails the batch.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,8 +223,7 @@ class GeoIPStage:
                 if db.role in ("city", "country"):
                     _geo(rec, g, lang, db.db_type)
                 elif db.role == "asn":
-                    g[8] = rec.get("autonomous_system_number")
-                    g[9] = rec.get("autonomous_system_organization")
+                    g[8], g[9] = _asn(rec)
                 else:
                     fl = flags[j]
                     if fl is None:
@@ -328,11 +331,56 @@ class GeoIPStage:
                 "lookup_errors": self.stats.lookup_errors}
 
 
+def _asn(rec: dict[str, Any]) -> tuple[int | None, str | None]:
+    """(number, name): MaxMind/DB-IP ``autonomous_system_*``, or IPinfo's flat ``asn`` ("AS15169") and
+    ``as_name`` (``name`` in IPinfo's ASN database)."""
+    num = rec.get("autonomous_system_number")
+    if num is not None:
+        return num, rec.get("autonomous_system_organization")
+    m = _ASN_TEXT.match(str(rec.get("asn") or ""))
+    if m is None or int(m[1]) > _INT32_MAX:
+        return None, None
+    return int(m[1]), rec.get("as_name") or rec.get("name")
+
+
+_ASN_TEXT = re.compile(r"(?i)^(?:AS)?(\d{1,10})$")
+_INT32_MAX = (1 << 31) - 1  # autonomous_system.number is an OCSF integer (int32 here)
+
+
+def _flat_geo(rec: dict[str, Any], geo: list[Any], db_type: str) -> None:
+    """IPinfo / ip-location-db records: flat strings (``country_code`` or a two-letter ``country``,
+    ``continent_name`` or ``continent``, ``city``, ``region``, ``postal_code``, ``latitude``/``longitude``)."""
+
+    def text(key: str) -> str | None:
+        v = rec.get(key)
+        return v if isinstance(v, str) and v else None
+
+    country = text("country")
+    geo[0] = geo[0] or text("country_code") or (country if country and len(country) == 2 else None)
+    continent = text("continent")
+    geo[1] = geo[1] or text("city")
+    geo[2] = geo[2] or text("continent_name") or (continent if continent and len(continent) > 2 else None)
+    geo[3] = geo[3] or text("region")
+    geo[4] = geo[4] or text("postal_code")
+    if geo[5] is None:
+        try:
+            lat, lon = float(rec["latitude"]), float(rec["longitude"])
+        except (KeyError, TypeError, ValueError):
+            pass  # no (or no numeric) coordinates in this record
+        else:
+            geo[5], geo[6] = lat, lon
+    if any(v is not None for v in geo[:7]):
+        geo[7] = geo[7] or db_type
+
+
 def _geo(rec: dict[str, Any], geo: list[Any], lang: str, db_type: str) -> None:
     def name(obj: Any) -> Any:
         return (obj or {}).get("names", {}).get(lang) if isinstance(obj, dict) else None
 
     country = rec.get("country") or rec.get("registered_country") or {}
+    if not isinstance(country, dict) or "country_code" in rec or rec.get("continent").__class__ is str:
+        _flat_geo(rec, geo, db_type)
+        return
     geo[0] = geo[0] or country.get("iso_code")
     geo[1] = geo[1] or name(rec.get("city"))
     geo[2] = geo[2] or name(rec.get("continent"))
