@@ -346,3 +346,25 @@ def test_ipinfo_lite_and_country_asn_databases_fill_location_and_as(tmp_path: Pa
         loc, asys = ep[0]["src_endpoint"]["location"], ep[0]["src_endpoint"]["autonomous_system"]
         assert (loc["country"], loc["continent"], asys["number"], asys["name"]) == want
         assert ep[1]["src_endpoint"].get("location") is None  # not in the database
+
+
+def test_misp_false_positive_and_expiration_sightings(real: Path) -> None:
+    # PyMISP's sighting_1.json (CIRCL/Synovus Ursnif event): 4 domains and 1 url, all to_ids; sightings
+    # are type 0 (sighting) on the first domain and the url, 1 (false positive) on domains 2 and 3,
+    # 2 (expiration) then a later 1 on domain 4
+    path = real / "threat-intel/pymisp/tests/reportlab_testfiles/sighting_1.json"
+    ev = json.loads(path.read_bytes())
+    ev = ev.get("Event", ev)
+    kept = [a["value"] for a in ev["Attribute"] if [s["type"] for s in a["Sighting"]] == ["0"]]
+    out = load(path.read_bytes(), "misp", conf=70)
+    assert sorted(out.table.column("value").to_pylist()) == sorted(kept) and len(kept) == 2
+    assert out.skipped == 3
+    attr = {"type": "domain", "value": "c2.example.test", "to_ids": True, "uuid": "s1", "timestamp": "1700000000"}
+    doc = {"Event": {"info": "x", "Attribute": [
+        {**attr, "Sighting": [{"type": "2", "date_sighting": "1700086400"}]},
+        {**attr, "value": "fp-then-seen.example.test", "Sighting": [
+            {"type": "1", "date_sighting": "1700000100"}, {"type": "0", "date_sighting": "1700000200"}]}]}}
+    rows = load(json.dumps(doc).encode(), "misp", conf=70, max_age_ms=30 * 86_400_000).table.to_pylist()
+    assert [(r["value"], r["valid_until"]) for r in rows] == [
+        ("c2.example.test", 1_700_086_400_000),  # the expiration sighting comes before timestamp + max_age
+        ("fp-then-seen.example.test", 1_700_000_000_000 + 30 * 86_400_000)]

@@ -21,6 +21,8 @@ Formats:
   ja3-fingerprint-md5,
   md5/sha1/sha224/sha256/sha512 and ``filename|<hash>``.
   ``threat_level_id`` 1/2/3 give confidence 90/70/50; event and attribute tags become labels.
+  Attribute sightings count as MISP defines them: an attribute whose latest report is a
+  false-positive sighting (type 1) is skipped; an expiration sighting (type 2) is its ``valid_until``.
 - ``misp_feed``: a MISP feed directory (``manifest.json`` + ``<uuid>.json``); events listed
   but missing are skipped and counted (all missing is an error).
 - ``abusech_csv``: abuse.ch CSV exports (Feodo, SSLBL IP/SHA1/JA3, URLhaus, ThreatFox): see
@@ -385,18 +387,45 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
             if not _flag(a.get("to_ids")) or _flag(a.get("deleted")):
                 continue
             terms = _misp_attr(a)
-            if not terms:
+            false_positive, expired_at = _sightings(a.get("Sighting"))
+            if not terms or false_positive:
                 skipped += 1
                 continue
             atags = [t.get("name") for t in a.get("Tag", []) if isinstance(t, dict) and t.get("name")]
             ts = _ms(a.get("timestamp"))
             until = ts + max_age_ms if ts is not None and max_age_ms is not None else None
+            if expired_at is not None:
+                until = expired_at if until is None else min(until, expired_at)
             for kind, value in terms:
                 rows.append({"kind": kind, "value": value, "confidence": c, "labels": tags + atags,
                              "valid_until": until, "description": ev.get("info"), "ref": a.get("uuid")})
     out = _rows(rows, conf)
     out.skipped += skipped
     return out
+
+
+def _sightings(sightings: Any) -> tuple[bool, int | None]:
+    """(false positive, expiry ms) from an attribute's MISP sightings.
+
+    MISP sighting ``type`` 0 is a sighting, 1 a false positive, 2 an expiration: the attribute
+    is a false positive when its latest sighting/false-positive report is a false positive, and
+    expires at its earliest expiration sighting.
+    """
+    if not isinstance(sightings, list) or not sightings:
+        return False, None
+    latest: tuple[int, str] | None = None
+    expiry: int | None = None
+    for s in sightings:
+        if not isinstance(s, dict):
+            continue
+        kind, when = str(s.get("type", "0")), _ms(s.get("date_sighting"))
+        if when is None:
+            continue
+        if kind == "2":
+            expiry = when if expiry is None else min(expiry, when)
+        elif kind in ("0", "1") and (latest is None or when >= latest[0]):
+            latest = (when, kind)
+    return latest is not None and latest[1] == "1", expiry
 
 
 def load_misp_feed(directory: Path, conf: int, max_age_ms: int | None = None) -> Loaded:
