@@ -67,7 +67,7 @@ def test_abusech_csv_commented_headers_keep_the_first_row() -> None:
     first = ja3.table.to_pylist()[0]
     assert (first["kind"], first["value"], first["labels"]) == ("ja3", "b386946a5a44d1ddcc843bc75336dfce", ["Dridex"])
     sha1 = load((CASES / "sslblacklist.csv").read_bytes(), "auto", conf=60)
-    assert pairs(sha1.table)[0] == ("hash", "a6d5e05f8dc855e16c194b3578258f942e1e5537")
+    assert pairs(sha1.table)[0] == ("x509", "a6d5e05f8dc855e16c194b3578258f942e1e5537")
     assert sha1.table.num_rows == 4 and sha1.table.to_pylist()[3]["labels"] == ["Latrodectus C&C"]
 
 

@@ -368,3 +368,37 @@ def test_misp_false_positive_and_expiration_sightings(real: Path) -> None:
     assert [(r["value"], r["valid_until"]) for r in rows] == [
         ("c2.example.test", 1_700_086_400_000),  # the expiration sighting comes before timestamp + max_age
         ("fp-then-seen.example.test", 1_700_000_000_000 + 30 * 86_400_000)]
+
+
+def _cert_batch(fps: list[str]) -> pa.RecordBatch:
+    n = len(fps)
+    return to_batch("network_activity", {
+        "class_uid": pa.array([4001] * n, pa.int32()), "time": pa.array([int(T0 * 1000)] * n, pa.int64()),
+        "metadata.uid": pa.array([f"c{i}" for i in range(n)]),
+        "tls.certificate": pa.array([{"fingerprints": [{"algorithm_id": 2, "value": v}]} for v in fps])})
+
+
+def test_sslbl_certificate_sha1s_match_tls_certificate_fingerprints() -> None:
+    # SSLBL's "# Listingdate,SHA1,Listingreason" list holds SHA1 fingerprints of certificates
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": "sslbl", "path": str(CASES / "sslblacklist.csv")}],
+                                              "background_refresh": False})
+    st = ThreatIntelStage("intel", opts, clock=lambda: T0)
+    fp = "a6d5e05f8dc855e16c194b3578258f942e1e5537"  # the first row, AsyncRAT C&C
+    colons = ":".join(fp[i:i + 2] for i in range(0, 40, 2)).upper()
+    ev, fi = st.process(_cert_batch([colons, _h("sha1", "other")]))
+    obs = [[(o["name"], o["value"], o["type_id"]) for o in r["observables"] or []] for r in ev.to_pylist()]
+    assert obs == [[("tls.certificate.fingerprints[].value", fp, 30)], []]
+    assert fi.num_rows == 1
+    assert len(st.process(_file_batch([fp]))) == 1  # a file SHA-1 with the same digits: no match
+
+
+def test_certificate_fingerprints_from_misp_stix_and_otx() -> None:
+    fp = _h("sha1", "certificate")
+    colons = ":".join(fp[i:i + 2] for i in range(0, 40, 2)).upper()
+    misp = {"Event": {"info": "c", "Attribute": [{"type": "x509-fingerprint-sha1", "value": colons, "to_ids": True}]}}
+    stix = {"type": "bundle", "objects": [
+        {"type": "indicator", "id": "indicator--c", "pattern": f"[x509-certificate:hashes.'SHA-1' = '{fp}']"}]}
+    otx = {"id": "p", "name": "n", "tags": [], "indicators": [{"indicator": fp, "type": "SSLCertFingerprint"}]}
+    for body, fmt in ((misp, "misp"), (stix, "stix"), (otx, "json")):
+        assert [(r["kind"], r["value"]) for r in load(json.dumps(body).encode(), fmt, conf=70).table.to_pylist()] == [
+            ("x509", fp)], fmt

@@ -67,7 +67,7 @@ class FeedOptions(_Strict):
     timeout: Duration = 30.0
     confidence: int = Field(70, ge=0, le=100)
     labels: list[str] = Field(default_factory=list)
-    kind: Literal["auto", "ip", "domain", "url", "hash", "asn", "email", "ja3"] = "auto"
+    kind: Literal["auto", "ip", "domain", "url", "hash", "asn", "email", "ja3", "x509"] = "auto"
     column: str | None = None
     max_age: Duration | None = None
     headers: dict[str, str] = Field(default_factory=dict)
@@ -105,6 +105,10 @@ class ThreatIntelOptions(_Strict):
         "actor.user.email_addr", "user.email_addr", "email.from", "email.sender", "email.smtp_from"])
     #: JA3 TLS client fingerprints (SSLBL ja3_md5, MISP ja3-fingerprint-md5, OTX JA3) match these
     ja3_fields: list[str] = Field(default_factory=lambda: ["tls.ja3_hash.value"])
+    #: certificate fingerprints (SSLBL SHA1 list, MISP x509-fingerprint-*, STIX x509-certificate:hashes,
+    #: OTX SSLCertFingerprint) match these (hex, compared lower-cased without ``:``)
+    x509_fields: list[str] = Field(default_factory=lambda: [
+        "tls.certificate.fingerprints[].value", "file.signature.certificate.fingerprints[].value"])
     findings: bool = True
     background_refresh: bool = True
     on_error: Literal["fail", "degrade"] = "degrade"

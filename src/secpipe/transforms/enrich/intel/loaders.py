@@ -1,7 +1,7 @@
 """Parse indicator feeds into one columnar indicator table.
 
 Every loader returns a :class:`Loaded`: an Arrow table with the columns of :data:`SCHEMA`
-(``kind`` ip|domain|url|hash|asn|email|ja3, normalized ``value``, ``confidence`` 0-100, ``labels``,
+(``kind`` ip|domain|url|hash|asn|email|ja3|x509, normalized ``value``, ``confidence`` 0-100, ``labels``,
 ``valid_until`` ms or null, ``description``, ``ref``) and the number of entries it skipped
 (unsupported STIX patterns, non-IOC MISP attributes, unparseable lines) so status can say so.
 
@@ -18,7 +18,7 @@ Formats:
 - ``misp``: MISP event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``);
   attributes in the event and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older
   exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url, email/email-src/email-dst,
-  ja3-fingerprint-md5,
+  ja3-fingerprint-md5, x509-fingerprint-md5/sha1/sha256,
   md5/sha1/sha224/sha256/sha512 and ``filename|<hash>``.
   ``threat_level_id`` 1/2/3 give confidence 90/70/50; event and attribute tags become labels.
   Attribute sightings count as MISP defines them: an attribute whose latest report is a
@@ -83,7 +83,7 @@ SCHEMA = pa.schema([
     ("ref", pa.string()),
 ])  # fmt: skip
 
-KINDS = ("ip", "domain", "url", "hash", "asn", "email", "ja3")
+KINDS = ("ip", "domain", "url", "hash", "asn", "email", "ja3", "x509")
 __all__ = ["KINDS", "SCHEMA", "FeedError", "Loaded", "load", "stix_pattern_terms"]
 log = logging.getLogger("secpipe.enrich.intel")
 
@@ -218,14 +218,18 @@ def _rows(rows: list[dict[str, Any]], default_conf: int) -> Loaded:
         return Loaded(SCHEMA.empty_table())
     kinds = pa.array([r.get("kind") for r in rows], pa.string())
     values = pa.array([r["value"] for r in rows], pa.string())
+    is_x509 = pc.fill_null(pc.equal(kinds, "x509"), False)
+    if pc.any(is_x509).as_py():  # certificate fingerprints are also written AB:CD:...
+        values = pc.if_else(is_x509, pc.replace_substring(values, ":", ""), values)
     auto_kind, auto_val = classify(values)
     # A declared kind is kept only when the value has that shape (URLs may lack a scheme; a JA3
-    # fingerprint is an MD5-shaped hash).
+    # fingerprint is an MD5-shaped hash, a certificate fingerprint any hash).
     is_ja3 = pc.fill_null(pc.and_(pc.equal(kinds, "ja3"), pc.equal(auto_kind, "hash")), False)
     is_ja3 = pc.and_(is_ja3, pc.equal(pc.fill_null(pc.binary_length(auto_val), 0), 32))
-    agree = pc.fill_null(pc.or_kleene(pc.or_kleene(pc.equal(kinds, auto_kind), pc.equal(kinds, "url")), is_ja3), False)
+    is_fp = pc.or_(is_ja3, pc.and_(is_x509, pc.fill_null(pc.equal(auto_kind, "hash"), False)))
+    agree = pc.fill_null(pc.or_kleene(pc.or_kleene(pc.equal(kinds, auto_kind), pc.equal(kinds, "url")), is_fp), False)
     kind = pc.if_else(pc.is_null(kinds), auto_kind, pc.if_else(agree, kinds, pa.scalar(None, pa.string())))
-    same = pc.or_(pc.fill_null(pc.equal(kind, auto_kind), False), is_ja3)
+    same = pc.or_(pc.fill_null(pc.equal(kind, auto_kind), False), is_fp)
     value = pc.if_else(same, auto_val, normalize(kind, values))
     is_asn = pc.fill_null(pc.equal(kinds, "asn"), False)
     if pc.any(is_asn).as_py():  # ASNs have no shape classify() knows: declared only
@@ -323,7 +327,9 @@ def _benign(o: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------------------
 
 _MISP_KIND = {"ip-src": "ip", "ip-dst": "ip", "domain": "domain", "hostname": "domain", "url": "url",
-              "email": "email", "email-src": "email", "email-dst": "email", "ja3-fingerprint-md5": "ja3", "md5": "hash", "sha1": "hash", "sha224": "hash", "sha256": "hash", "sha512": "hash"}
+              "email": "email", "email-src": "email", "email-dst": "email", "ja3-fingerprint-md5": "ja3",
+              "x509-fingerprint-md5": "x509", "x509-fingerprint-sha1": "x509", "x509-fingerprint-sha256": "x509",
+              "md5": "hash", "sha1": "hash", "sha224": "hash", "sha256": "hash", "sha512": "hash"}
 _THREAT_CONF = {1: 90, 2: 70, 3: 50}
 
 
@@ -449,7 +455,8 @@ def load_misp_feed(directory: Path, conf: int, max_age_ms: int | None = None) ->
 
 _WL_KIND = {"ip-src": "ip", "ip-dst": "ip", "domain|ip": "ip", "ip-src|port": "ip", "ip-dst|port": "ip",
             "domain": "domain", "hostname": "domain", "url": "url", "uri": "url", "email": "email",
-            "email-src": "email", "email-dst": "email", "ja3-fingerprint-md5": "ja3", "md5": "hash", "sha1": "hash",
+            "email-src": "email", "email-dst": "email", "ja3-fingerprint-md5": "ja3", "x509-fingerprint-md5": "x509",
+            "x509-fingerprint-sha1": "x509", "x509-fingerprint-sha256": "x509", "md5": "hash", "sha1": "hash",
             "sha224": "hash", "sha256": "hash", "sha512": "hash"}
 
 

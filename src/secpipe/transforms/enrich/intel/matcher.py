@@ -108,7 +108,7 @@ def _patterns(regexes: list[str], kinds: list[list[str] | None]) -> dict[str, st
     for rx, ks in zip(regexes, kinds, strict=True):
         for k in ks or ():
             by_kind.setdefault(k, []).append(f"(?:{rx})")
-    return {k: ("(?i)" if k in ("domain", "hash", "email", "ja3") else "") + "|".join(v) for k, v in by_kind.items()}
+    return {k: ("(?i)" if k in ("domain", "hash", "email", "ja3", "x509") else "") + "|".join(v) for k, v in by_kind.items()}
 
 
 class Index:
@@ -132,7 +132,7 @@ class Index:
         nets = parse_networks(values.filter(pa.array(m_ip)))
         self.ips = index_networks(nets, rows[m_ip])
         self.exact = {k: ExactIndex(values.filter(pa.array(sel(k))), rows[sel(k)])
-                      for k in ("domain", "url", "hash", "asn", "email", "ja3", HOST, URL_HOST)}
+                      for k in ("domain", "url", "hash", "asn", "email", "ja3", "x509", HOST, URL_HOST)}
         vu = self.cols["valid_until"] if table.num_rows else pa.array([], pa.int64())
         self.valid_until = pc.fill_null(vu, np.iinfo(np.int64).max).to_numpy(zero_copy_only=False).astype(np.int64)
         self.size = table.num_rows
@@ -178,7 +178,7 @@ class Index:
         return np.unique(owner[q]) if len(q) else _EMPTY
 
     def match_exact(self, kind: str, values: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-        """Exact matches for ``url``, ``hash``, ``email``, ``ja3`` or ``asn`` (decimal text) values."""
+        """Exact matches for ``url``, ``hash``, ``email``, ``ja3``, ``x509`` or ``asn`` (decimal text) values."""
         return self.exact[kind].lookup(values)
 
     def live(self, rows: np.ndarray, now_ms: int) -> np.ndarray:

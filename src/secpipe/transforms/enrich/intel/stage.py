@@ -17,7 +17,9 @@ geoip stage fills those, so a config that matches ASN-DROP lists threat_intel af
 E-mail address indicators match ``email_fields`` (``actor.user.email_addr``, ``user.email_addr``,
 ``email.from``/``sender``/``smtp_from``), compared lower-cased; JA3 fingerprints (SSLBL
 ``ja3_md5``, MISP ``ja3-fingerprint-md5``) match ``ja3_fields`` (``tls.ja3_hash.value``), never
-file hashes, as observables of type 30 Fingerprint.
+file hashes, as observables of type 30 Fingerprint; certificate fingerprints (SSLBL's SHA1 list,
+MISP ``x509-fingerprint-*``, STIX ``x509-certificate:hashes``) match ``x509_fields``
+(``tls.certificate.fingerprints[].value``, ``file.signature.certificate.fingerprints[].value``).
 
 and every matched event yields one Detection Finding (2004) whose ``severity_id`` comes from
 the highest indicator confidence: >= 90 High, >= 70 Medium, >= 40 Low, else Informational.
@@ -50,7 +52,7 @@ from secpipe.transforms.enrich.options import ThreatIntelOptions
 
 log = logging.getLogger("secpipe.enrich.intel")
 
-_TYPE_ID = {"ip": 2, "domain": 1, "url": 6, "hash": 8, "asn": 99, "email": 5, "ja3": 30}
+_TYPE_ID = {"ip": 2, "domain": 1, "url": 6, "hash": 8, "asn": 99, "email": 5, "ja3": 30, "x509": 30}
 _TYPE_NAME = {2: "IP Address", 1: "Hostname", 6: "URL String", 8: "Hash", 99: "Autonomous System Number",
               5: "Email Address", 30: "Fingerprint"}
 S = pa.string()
@@ -117,7 +119,7 @@ class ThreatIntelStage:
         if opts.background_refresh:
             self.store.start()
         self._fields = [*opts.ip_fields, *opts.domain_fields, *opts.url_fields, *opts.hash_fields, *opts.asn_fields,
-                        *opts.email_fields, *opts.ja3_fields]
+                        *opts.email_fields, *opts.ja3_fields, *opts.x509_fields]
 
     def close(self) -> None:
         """Stop background refreshes."""
@@ -149,7 +151,7 @@ class ThreatIntelStage:
         for kind, paths in (("ip", self.opts.ip_fields), ("domain", self.opts.domain_fields),
                             ("url", self.opts.url_fields), ("hash", self.opts.hash_fields),
                             ("asn", self.opts.asn_fields), ("email", self.opts.email_fields),
-                            ("ja3", self.opts.ja3_fields)):
+                            ("ja3", self.opts.ja3_fields), ("x509", self.opts.x509_fields)):
             got: list[tuple[int, tuple[pa.Array, np.ndarray]]] = []
             for p in paths:
                 fv = field_values(batch, p)
@@ -160,8 +162,10 @@ class ThreatIntelStage:
             vals = pa.concat_arrays([g[0].cast(S) for _fid, g in got])
             rows = np.concatenate([g[1] for _fid, g in got])
             fids = np.concatenate([np.full(len(g[0]), fid, np.int32) for fid, g in got])
-            if kind in ("domain", "hash", "email", "ja3"):
+            if kind in ("domain", "hash", "email", "ja3", "x509"):
                 vals = pc.utf8_lower(vals)
+            if kind == "x509":
+                vals = pc.replace_substring(vals, ":", "")
             enc = pc.dictionary_encode(vals)
             distinct = enc.dictionary
             codes = enc.indices.to_numpy(zero_copy_only=False)

@@ -10,8 +10,9 @@ indicator. Per the STIX 2.1 Patterning specification (section 9):
 
 So a pattern is rewritten into alternatives (disjunctive normal form): each alternative is one
 conjunction of comparisons inside one observation expression. An alternative is loaded when
-it is ONE indicator comparison (``=`` on ipv4/ipv6-addr, domain-name, url, email-addr, file hashes,
-``network-traffic:{src,dst}_ref.value``; ``IN (...)``; ``ISSUBSET`` for addresses) plus only
+it is ONE indicator comparison (``=`` on ipv4/ipv6-addr, domain-name, url, email-addr, file and
+x509-certificate hashes, ``network-traffic:{src,dst}_ref.value``; ``IN (...)``; ``ISSUBSET`` for
+addresses) plus only
 terms that the indicator value implies:
 
 - ``network-traffic:<x>_ref.type = '...'`` next to ``<x>_ref.value`` (it restates the type);
@@ -270,6 +271,8 @@ def _term(key: str, op: str, value: tuple[str, str]) -> _Term:
     val = _unquote(text)
     norm = re.sub(r"\.'([^']+)'", r".\1", key)
     ioc = _STIX_KIND.get(norm) or ("hash" if norm.startswith("file:hashes.") else None)
+    if ioc is None and norm.startswith("x509-certificate:hashes."):
+        ioc = "x509"
     if ioc is not None and (op == "=" or (op == "ISSUBSET" and ioc == "ip")):
         return ("ioc", ioc, val, norm)
     ref = _REF_TYPE.fullmatch(norm)

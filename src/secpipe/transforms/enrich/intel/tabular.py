@@ -67,9 +67,12 @@ KIND_ALIASES = {"ip:port": "ip", "ipv4": "ip", "ipv6": "ip", "ip-src": "ip", "ip
                 "fqdn": "domain", "hostname": "domain", "uri": "url", "md5_hash": "hash",
                 "sha1_hash": "hash", "sha256_hash": "hash", "sha512_hash": "hash", "md5": "hash", "sha1": "hash",
                 "sha256": "hash", "sha512": "hash", "filehash": "hash", "ja3_md5": "ja3", "ja3-fingerprint-md5": "ja3",
+                "x509-fingerprint-sha1": "x509", "x509-fingerprint-md5": "x509", "x509-fingerprint-sha256": "x509",
                 **{k: k for k in KINDS}}
 #: indicator columns whose MD5-shaped values are JA3 TLS client fingerprints (SSLBL ``ja3_md5``)
 _JA3_COLUMNS = ("ja3_md5", "ja3")
+#: the header of abuse.ch's SSL Certificate Blacklist: its SHA1 column holds certificate fingerprints
+_SSLBL_CERTS = {"listingdate", "sha1", "listingreason"}
 _SAMPLE = 1000
 
 
@@ -129,6 +132,8 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
     if vcol in _JA3_COLUMNS:
         md5 = pc.and_(pc.equal(k, "hash"), pc.equal(pc.binary_length(v), 32))
         k = pc.if_else(pc.fill_null(md5, False), "ja3", pa.scalar(None, pa.string()))
+    elif vcol == "sha1" and set(cols) == _SSLBL_CERTS:
+        k = pc.if_else(pc.fill_null(pc.equal(k, "hash"), False), "x509", pa.scalar(None, pa.string()))
     confs: Any = conf
     if "confidence_level" in cols:
         num = pc.match_substring_regex(cols["confidence_level"], r"^\d{1,3}$")

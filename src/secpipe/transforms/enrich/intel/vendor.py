@@ -10,7 +10,7 @@ addresses and hashes).
   the subscribed-pulses page (``{"results": [pulse, ...], "next": ...}``), a pulse's
   indicator page (``{"results": [indicator, ...]}``) or a list of pulses. Types IPv4/IPv6/
   CIDR -> ip, domain/hostname -> domain, URL/URI -> url, FileHash-MD5/SHA1/SHA256 -> hash, email ->
-  email, JA3 -> ja3; others (FileHash-PEHASH/IMPHASH, CVE, YARA, Mutex, FilePath, ...) are skipped.
+  email, JA3 -> ja3, SSLCertFingerprint -> x509; others (FileHash-PEHASH/IMPHASH, CVE, YARA, Mutex, FilePath, ...) are skipped.
   ``is_active: 0`` indicators are skipped; ``expiration`` becomes ``valid_until``; pulse
   tags become labels, the pulse name the description and the pulse id the ref.
 - CrowdSec: the LAPI/CAPI decisions stream (``{"new": [decision], "deleted": [decision]}``;
@@ -25,10 +25,10 @@ from typing import Any
 
 _OTX_KIND = {"ipv4": "ip", "ipv6": "ip", "cidr": "ip", "domain": "domain", "hostname": "domain", "url": "url",
              "uri": "url", "filehash-md5": "hash", "filehash-sha1": "hash", "filehash-sha256": "hash",
-             "email": "email", "ja3": "ja3"}
+             "email": "email", "ja3": "ja3", "sslcertfingerprint": "x509"}
 #: the other OTX indicator types (IndicatorTypes.py of the OTX SDK, plus YARA/JA3/...): skipped
-_OTX_OTHER = {"filehash-pehash", "filehash-imphash", "filepath", "mutex", "cve", "yara",
-              "sslcertfingerprint", "bitcoinaddress", "osquery"}
+_OTX_OTHER = {"filehash-pehash", "filehash-imphash", "filepath", "mutex", "cve", "yara", "bitcoinaddress",
+              "osquery"}
 _CS_KIND = {"ip": "ip", "range": "ip", "as": "asn"}
 
 
