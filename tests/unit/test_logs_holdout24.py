@@ -180,3 +180,82 @@ def test_continuation_lines_framing_rules() -> None:
     uids1 = {r["metadata"]["uid"] for r in _rows(first)}
     uids2 = {r["metadata"]["uid"] for r in _rows(again)}
     assert len(uids1) == len(uids2) == 3 and not uids1 & uids2
+
+
+def test_jenkins_audit_trail_log_file() -> None:
+    """An Audit Trail plugin log file (khannashiv/Jenkins-Practice's sample, the logger's separator
+    empty): two configSubmit requests (API Activity Update by user2 from ::1), the build's start
+    and its finalization (Scheduled Job Activity Start / Update, build id job#49, SUCCESS). The
+    finalized line's UTC start (18:58:04Z) against its local time (00:30 next day) tells the
+    server's zone, +05:30, applied to every line. It was not recognized at all."""
+    name, d = _auto("jenkins-audit-trail-khannashiv.log")
+    assert name == "jenkins_log" and not d.dead and d.events == 4
+    rows = sorted(_rows(d), key=lambda r: r["time"])
+    assert [(r["class_uid"], r["activity_id"]) for r in rows] == [(6003, 3), (6003, 3), (1006, 6), (1006, 2)]
+    assert [r["time"] for r in rows] == [1767812282611, 1767812282664, 1767812284789, 1767812445795]
+    req = rows[0]
+    assert req["api"]["operation"] == "configSubmit" and req["actor"]["user"]["name"] == "user2"
+    assert req["src_endpoint"]["ip"] == "0:0:0:0:0:0:0:1"
+    assert req["resources"] == [{"type": "job", "name": "monitor-jenkins-grafana-prometheus", "uid": None}]
+    assert req["http_request"]["url"]["path"] == "/job/monitor-jenkins-grafana-prometheus/configSubmit"
+    assert rows[0]["metadata"]["uid"] != rows[1]["metadata"]["uid"]
+    start, end = rows[2], rows[3]
+    for r in (start, end):
+        assert r["job"]["name"] == "monitor-jenkins-grafana-prometheus" and r["job"]["user"]["name"] == "user2"
+        assert r["metadata"]["correlation_uid"] == "monitor-jenkins-grafana-prometheus#49"
+    assert (end["status_id"], end["status_detail"], end["duration"]) == (1, "SUCCESS", 160980)
+    assert end["job"]["last_run_time"] == 1767812284000  # started at 2026-01-07T18:58:04Z
+    assert json.loads(end["unmapped"])["node"] == "Built-In Node;Slave-Agent-Node-1"
+
+
+def test_jenkins_audit_trail_messages_of_the_plugin() -> None:
+    """The plugin's other messages (AuthenticationAuditListener's logins and logouts, an older
+    version's ``on node`` and start lines without parameters, a folder job's display name, a
+    queued item's task), a message of several lines, a verbatim repeat; the finalized line's UTC
+    start agrees with the lines' times: read as UTC."""
+    from secpipe import formats
+
+    lines = [
+        "Jul 31, 2019 10:47:32,727 AM job/02-02.Jobs/ #12 Started by user GyuSeok.Lee",
+        "Jul 31, 2019 10:47:42,738 AM /job/03-04.WebhookBuild Triggering/configSubmit by gyulee",
+        "Jul 31, 2019 10:48:09,001 AM Successful login for user 'gyulee'",
+        "Jul 31, 2019 10:48:10,002 AM Failed login attempt for user 'mallory'",
+        "Jul 31, 2019 10:48:11,003 AM Logout for user 'gyulee'",
+        "Jul 31, 2019 10:48:12,004 AM /job/team/job/app/doDelete by admin",
+        "Jul 31, 2019 10:48:13,005 AM /queue/item/7/cancelQueue (job/app/) by admin",
+        "Jul 31, 2019 10:48:14,006 AM team » app #3 Started by timer on node agent-1 started at "
+        "2019-07-31T10:48:00Z completed in 14006ms completed: FAILURE",
+        "Jul 31, 2019 10:48:15,007 AM Script console used by admin:",
+        "println 'hi'",
+        "Jul 31, 2019 10:48:15,007 AM Logout for user 'gyulee'",
+        "Jul 31, 2019 10:48:15,007 AM Logout for user 'gyulee'",
+    ]  # fmt: skip
+    body = "\n".join(lines).encode()
+    assert formats.detect(body) is formats.get("jenkins_log")
+    d = formats.get("jenkins_log").decode(body, "audit.log.0")
+    assert not d.dead and d.events == 11
+    rows = sorted(_rows(d), key=lambda r: (r["time"], r["metadata"]["uid"]))
+
+    def by(prefix: str) -> dict:
+        (hit,) = [r for r in rows if r["message"].startswith(prefix)][:1]
+        return hit
+
+    assert by("job/02-02.Jobs/ #12 Start")["time"] == 1564570052727  # 10:47:32.727 taken as UTC
+    assert by("job/02-02.Jobs/ #12 Start")["metadata"]["correlation_uid"] == "02-02.Jobs#12"
+    cfg = by("/job/03-04.WebhookBuild T")
+    assert cfg["resources"][0]["name"] == "03-04.WebhookBuild Triggering" and cfg["actor"]["user"]["name"] == "gyulee"
+    assert cfg["src_endpoint"].get("ip") is None
+    auth = [by("Successful login for user"), by("Failed login attempt for ")]
+    assert [(r["class_uid"], r["activity_id"], r["status_id"], r["user"]["name"]) for r in auth] == [
+        (3002, 1, 1, "gyulee"), (3002, 1, 2, "mallory")]
+    assert by("/job/team/job/app/doDelet")["activity_id"] == 4
+    assert by("/job/team/job/app/doDelet")["resources"][0]["name"] == "team/app"
+    assert json.loads(by("/queue/item/7/cancelQueue")["unmapped"]) == {"queued_task": "job/app/"}
+    fin = by("team » app #3 Started by")
+    assert (fin["class_uid"], fin["status_id"], fin["severity_id"]) == (1006, 2, 4)
+    assert fin["job"]["name"] == "team/app" and fin["metadata"]["correlation_uid"] == "team/app#3"
+    script = by("Script console used by ad")
+    assert script["class_uid"] == 0 and script["message"] == "Script console used by admin:\nprintln 'hi'"
+    logouts = [r for r in rows if r["raw_data"].endswith("Logout for user 'gyulee'")]
+    assert len(logouts) == 3 and len({r["metadata"]["uid"] for r in logouts}) == 3
+    assert {r["activity_id"] for r in logouts} == {2}

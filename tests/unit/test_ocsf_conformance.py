@@ -27,7 +27,7 @@ _CASE_DIRS = ("cicd", "holdout", "sonarqube", "sbom", "compliance_report")
 
 _SARIF_TOOLS = frozenset({"Clang Analyzer", "Contrast Security", "CppCheck", "FxCop", "MSBuild", "PREfast", "Pylint",
                           "Micro Focus Fortify Static Code Analyzer", "SnykCode", "SonarQube", "StaticDriverVerifier",
-                          "TSLint", "Tool Name", "gitleaks", "Gitleaks"})  # fmt: skip
+                          "TSLint", "Tool Name", "gitleaks", "Gitleaks", "devskim"})  # fmt: skip
 _ENDPOINT = "constraint at_least_one ['name', 'uid'] none present"
 
 #: problems the source cannot avoid: (message, the products allowed to have it) -> why. A gap
@@ -38,7 +38,7 @@ ALLOWED: dict[tuple[str, frozenset[str]], str] = {
         # permission name no permission the user now holds; inventing one would be false
         "the payload names no granted permission",
     (f"src_endpoint {_ENDPOINT}", frozenset({"CloudTrail", "GitHub", "GitLab", "Kubernetes", "Open Policy Agent", "Snyk",
-                                             "Azure Monitor", "Google Cloud Audit Logs", "syslog"})):
+                                             "Azure Monitor", "Google Cloud Audit Logs", "syslog", "Jenkins"})):
         # the compiled OCSF 1.8.0 endpoint (and device) objects carry _entity's constraint
         # (name or uid); these sources name an endpoint by its address or hostname only
         "the source names the endpoint by address only",
@@ -62,7 +62,7 @@ ALLOWED: dict[tuple[str, frozenset[str]], str] = {
         # (LogHub's sshd logs): uid=0 is sshd's own uid, not the account tried
         "the line names no account",
     ("required api.operation missing", frozenset({"Kubernetes"})): "falco's test traces hold events without a verb",
-    ("required cloud missing", frozenset({"GitHub", "GitLab", "Kubernetes", "Open Policy Agent", "Snyk"})):
+    ("required cloud missing", frozenset({"GitHub", "GitLab", "Kubernetes", "Open Policy Agent", "Snyk", "Jenkins"})):
         # OCSF 1.8.0 tags ``api`` with the cloud profile, so an event carrying api lists the
         # profile (else a validator reports api as unknown), and the profile requires cloud
         "the source names no cloud provider",

@@ -1,4 +1,6 @@
-"""Jenkins console logs, read line by line, keeping build id, stage and result.
+"""Jenkins console logs, read line by line, keeping build id, stage and result; and the Audit
+Trail plugin's log files (a document whose first line opens with the plugin's time, ``Nov 10,
+2024 2:29:30,662 PM``: requests, logins and build starts/ends, see :mod:`._jenkins_audit`).
 
 Input: a build's console text (``$JENKINS_HOME/jobs/<job>/builds/<n>/log``, or
 ``/job/<job>/<n>/consoleText``). Every non-blank line is one event. The build id is
@@ -35,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _fast
+from secpipe.formats import _fast, _jenkins_audit
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask
 from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
 from secpipe.formats.jenkins import job_of_path
@@ -89,7 +91,8 @@ class JenkinsLog(Format):
     """Jenkins console log lines."""
 
     name = "jenkins_log"
-    description = "Jenkins console logs, one event per line with build id, stage and result -> Scheduled Job Activity"
+    description = ("Jenkins console logs, one event per line with build id, stage and result -> Scheduled Job Activity; "
+                   "Audit Trail plugin log files -> API Activity / Authentication / Scheduled Job Activity")
     framing = "document"
     product = "Jenkins"
     vendor = "Jenkins"
@@ -104,6 +107,8 @@ class JenkinsLog(Format):
             rb"(?m)^(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by (user|timer|an SCM|upstream|GitHub|remote)|Running as SYSTEM|\[Pipeline\] )", h
         ):  # fmt: skip
             return 85
+        if _jenkins_audit.is_audit_log(h.lstrip(b"\xef\xbb\xbf")):
+            return 80  # an Audit Trail plugin log file (see _jenkins_audit)
         if b"Building " in h and re.search(rb"(?m)^Building (in workspace|remotely on) ", h):
             return 80
         if re.match(rb"(?m)(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by \S|Branch indexing\r?$|Branch event\r?$|Replayed #\d|"
@@ -127,8 +132,25 @@ class JenkinsLog(Format):
             if not len(raw):
                 return out
         lines = raw.cast(S)
+        if _jenkins_audit.AUDIT_LINE.match(lines[0].as_py()):
+            self._audit(lines.to_pylist(), offs.to_pylist(), source, out)
+            return out
         out.batches.append(self._batch(lines, raw, offs, source))
         return out
+
+    def _audit(self, lines: list[str], offs: list[int], source: str, out: Decoded) -> None:
+        """An Audit Trail plugin log file: a line without the time continues the message above
+        it (a logged script of several lines); see :mod:`._jenkins_audit`."""
+        joined: list[str] = []
+        at: list[int] = []
+        for line, off in zip(lines, offs, strict=True):
+            if joined and not _jenkins_audit.AUDIT_LINE.match(line):
+                joined[-1] += "\n" + line
+            else:
+                joined.append(line)
+                at.append(off)
+        out.events -= len(lines) - len(joined)
+        _jenkins_audit.decode(joined, at, source, self.name, self.product, self.vendor, out)
 
     def _batch(self, lines: pa.Array, raw: pa.Array, offs: pa.Array, source: str) -> pa.RecordBatch:
         n = len(lines)
