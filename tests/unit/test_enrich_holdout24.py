@@ -196,10 +196,10 @@ def test_pymisp_email_attributes_without_to_ids_stay_out(real: Path) -> None:
     assert "email" not in load(path.read_bytes(), "misp", conf=70).table.column("kind").to_pylist()
 
 
-def _user_batch(emails: list[str], t_ms: int) -> pa.RecordBatch:
+def _user_batch(emails: list[str], t_ms: float) -> pa.RecordBatch:
     n = len(emails)
     return to_batch("api_activity", {
-        "class_uid": pa.array([6003] * n, pa.int32()), "time": pa.array([t_ms] * n, pa.int64()),
+        "class_uid": pa.array([6003] * n, pa.int32()), "time": pa.array([int(t_ms)] * n, pa.int64()),
         "metadata.uid": pa.array([f"u{i}" for i in range(n)]), "actor.user.email_addr": pa.array(emails)})
 
 
@@ -223,9 +223,12 @@ def test_sekoia_email_indicator_page_benign_type_and_expiry(tmp_path: Path) -> N
     assert [[(o["value"], o["type_id"], o["type"]) for o in r["observables"] or []] for r in ev.to_pylist()] == [
         [("eicar@sekoia.io", 5, "Email Address")], []]  # compared (and reported) lower-cased, as domains
     assert fi.num_rows == 1
-    out = ThreatIntelStage("intel", opts, clock=lambda: T0).process(_user_batch(["eicar@sekoia.io"], int(T0 * 1000)))
-    assert len(out) == 1 and out[0].column("actor").to_pylist()[0]["user"]["email_addr"] == "eicar@sekoia.io"
-    assert "observables" not in out[0].schema.names  # expired in 2022: the event passes through unmatched
+    since = 1_590_391_081  # valid_from 2020-05-25T07:18:01.809Z
+    assert rows[0]["valid_from"] == since * 1000 + 809
+    for now in (T0, since - 60):  # expired in 2022; not valid yet the minute before valid_from
+        out = ThreatIntelStage("intel", opts, clock=lambda t=now: t).process(_user_batch(["eicar@sekoia.io"], now * 1000))
+        assert len(out) == 1 and out[0].column("actor").to_pylist()[0]["user"]["email_addr"] == "eicar@sekoia.io"
+        assert "observables" not in out[0].schema.names  # the event passes through unmatched
 
 
 def _tls_batch(ja3: list[str]) -> pa.RecordBatch:

@@ -83,7 +83,8 @@ def test_stix_revoked_and_valid_until() -> None:
       {"type": "indicator", "id": "indicator--3", "pattern": "x", "pattern_type": "sigma"}]}"""
     out = load(bundle, "auto", conf=50)
     assert out.table.to_pylist() == [{"kind": "domain", "value": "old.example.com", "confidence": 85, "labels": None,
-                                      "valid_until": 1577836800000, "description": None, "ref": "indicator--1"}]
+                                      "valid_until": 1577836800000, "description": None, "ref": "indicator--1",
+                                      "valid_from": None}]
     assert out.skipped == 2
 
 

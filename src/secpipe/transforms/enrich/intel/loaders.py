@@ -2,7 +2,7 @@
 
 Every loader returns a :class:`Loaded`: an Arrow table with the columns of :data:`SCHEMA`
 (``kind`` ip|domain|url|hash|asn|email|ja3|x509, normalized ``value``, ``confidence`` 0-100, ``labels``,
-``valid_until`` ms or null, ``description``, ``ref``) and the number of entries it skipped
+``valid_until`` ms or null, ``description``, ``ref``, ``valid_from`` ms or null) and the number of entries it skipped
 (unsupported STIX patterns, non-IOC MISP attributes, unparseable lines) so status can say so.
 
 Formats:
@@ -13,7 +13,7 @@ Formats:
   file hashes, ``network-traffic:*_ref.value``); an ``AND`` is loaded only when its other terms
   are implied by the indicator (a ``*_ref.type``, more hashes or content properties of the same
   file), never split into an ``OR``. See :mod:`.stix_pattern`. Revoked indicators and those typed
-  only ``benign`` are skipped; ``valid_until`` kept. A bundle with no ``indicator`` object at all
+  only ``benign`` are skipped; ``valid_from``/``valid_until`` kept (matched only in between). A bundle with no ``indicator`` object at all
   (MITRE ATT&CK, a report or observables only) is refused, naming the object types it has.
 - ``misp``: MISP event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``);
   attributes in the event and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older
@@ -80,7 +80,7 @@ from secpipe.transforms.enrich.intel.vendor import vendor_rows
 SCHEMA = pa.schema([
     ("kind", pa.string()), ("value", pa.string()), ("confidence", pa.int32()),
     ("labels", pa.list_(pa.string())), ("valid_until", pa.int64()), ("description", pa.string()),
-    ("ref", pa.string()),
+    ("ref", pa.string()), ("valid_from", pa.int64()),
 ])  # fmt: skip
 
 KINDS = ("ip", "domain", "url", "hash", "asn", "email", "ja3", "x509")
@@ -194,7 +194,7 @@ def normalize(kind: pa.Array, value: pa.Array, low: pa.Array | None = None) -> p
 
 
 def _table(kind: pa.Array, value: pa.Array, confidence: Any, labels: Any = None, valid_until: Any = None,
-           description: Any = None, ref: Any = None) -> pa.Table:
+           description: Any = None, ref: Any = None, valid_from: Any = None) -> pa.Table:
     n = len(value)
 
     def col(x: Any, t: pa.DataType) -> pa.Array:
@@ -208,7 +208,7 @@ def _table(kind: pa.Array, value: pa.Array, confidence: Any, labels: Any = None,
 
     t = pa.table([kind.cast(pa.string()), value.cast(pa.string()), col(confidence, pa.int32()),
                   col(labels, pa.list_(pa.string())), col(valid_until, pa.int64()),
-                  col(description, pa.string()), col(ref, pa.string())], schema=SCHEMA)
+                  col(description, pa.string()), col(ref, pa.string()), col(valid_from, pa.int64())], schema=SCHEMA)
     return t.filter(pc.and_(pc.is_valid(t.column("kind")), pc.is_valid(t.column("value"))))
 
 
@@ -238,7 +238,7 @@ def _rows(rows: list[dict[str, Any]], default_conf: int) -> Loaded:
         value = pc.if_else(is_asn, asn, value)
     t = _table(kind, value, [r.get("confidence", default_conf) for r in rows],
                [r.get("labels") or None for r in rows], [r.get("valid_until") for r in rows],
-               [r.get("description") for r in rows], [r.get("ref") for r in rows])
+               [r.get("description") for r in rows], [r.get("ref") for r in rows], [r.get("valid_from") for r in rows])
     return Loaded(t, len(rows) - t.num_rows)
 
 
@@ -296,7 +296,7 @@ def load_stix(data: bytes, conf: int) -> Loaded:
             rows.append({"kind": None if kind == "auto" else kind, "value": value,
                          "confidence": conf if c is None else int(c), "labels": labels,
                          "valid_until": _ms(o.get("valid_until")), "description": o.get("name") or o.get("description"),
-                         "ref": o.get("id")})
+                         "ref": o.get("id"), "valid_from": _ms(o.get("valid_from"))})
     out = _rows(rows, conf)
     out.skipped += skipped
     return out

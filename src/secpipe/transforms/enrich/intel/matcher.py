@@ -135,6 +135,8 @@ class Index:
                       for k in ("domain", "url", "hash", "asn", "email", "ja3", "x509", HOST, URL_HOST)}
         vu = self.cols["valid_until"] if table.num_rows else pa.array([], pa.int64())
         self.valid_until = pc.fill_null(vu, np.iinfo(np.int64).max).to_numpy(zero_copy_only=False).astype(np.int64)
+        vf = self.cols["valid_from"] if table.num_rows else pa.array([], pa.int64())
+        self.valid_from = pc.fill_null(vf, np.iinfo(np.int64).min).to_numpy(zero_copy_only=False).astype(np.int64)
         self.size = table.num_rows
         self.patterns = _patterns(values.filter(pa.array(sel("pattern"))).to_pylist(),
                                   self.cols["labels"].filter(pa.array(sel("pattern"))).to_pylist() if len(kind) else [])
@@ -183,7 +185,7 @@ class Index:
 
     def live(self, rows: np.ndarray, now_ms: int) -> np.ndarray:
         """Mask of indicator rows that have not expired at ``now_ms``."""
-        return self.valid_until[rows] >= now_ms
+        return (self.valid_until[rows] >= now_ms) & (self.valid_from[rows] <= now_ms)
 
     def counts(self) -> dict[str, int]:
         """Indicators per kind."""
