@@ -250,3 +250,31 @@ def test_snyk_iac_report_with_empty_vulnerabilities_is_snyk_iac(monkeypatch: pyt
     # the round-1 snyk-to-html IaC sample (also with vulnerabilities: []) is Snyk IaC too
     old = _rows(formats.get("snyk").decode((HOLDOUT / "iac-test-report.json").read_bytes(), "t"))
     assert {r["finding_info"]["product"]["name"] for r in old} == {"Snyk IaC"}
+
+
+def test_sarif_version_control_provenance_is_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Microsoft DevSkim 1.0.70's SARIF as MegaLinter 10 printed it: the run names the repository
+    # and commit it analyzed (SARIF §3.14.18 versionControlProvenance); that was dropped
+    body = (HOLDOUT / "devskim-megalinter.sarif").read_bytes()
+    assert formats.detect(body) is formats.get("sarif")
+    dec = same_both_ways("sarif", body, monkeypatch, "devskim")
+    assert dec.events == 2 and not dec.dead
+    rows = _rows(dec)
+    for r in rows:
+        (repo,) = r["resources"]
+        assert (repo["type"], repo["name"], repo["uid"]) == (
+            "repository", "https://github.com/chirag127/Stochastic-Thinking-MCP-Server",
+            "https://github.com/chirag127/Stochastic-Thinking-MCP-Server",
+        )  # fmt: skip
+        assert json.loads(repo["data"]) == {
+            "revisionId": "7d8cafcc82b1932f7b72d00c1d023d3280bf3b14",
+            "branch": "dependabot/github_actions/oxsecurity/megalinter-10",
+        }
+        assert r["metadata"]["product"]["version"] == "1.0.70+d69541fde7"
+        assert r["severity_id"] == 2  # level note
+    assert [r["vulnerabilities"][0]["affected_code"][0]["start_line"] for r in rows] == [16669, 16665]
+    # an entry without its required repositoryUri names no repository; a run without any, none
+    log = json.loads(body)
+    log["runs"][0]["versionControlProvenance"] = [{"revisionId": "7d8c"}, "x", {"repositoryUri": 7}]
+    dec = formats.get("sarif").decode(json.dumps(log).encode(), "t")
+    assert not dec.dead and all(not r.get("resources") for r in _rows(dec))

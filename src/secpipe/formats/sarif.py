@@ -42,7 +42,9 @@ not suppress, SARIF §3.35.3) get status Suppressed (3), ``baselineState: absent
 (the rule was evaluated and the target conforms, §3.27.9) Resolved (4), else New (1). ``time`` is the run's invocation end/start
 time (receipt time, labelled, when absent or Go's zero time ``0001-01-01T00:00:00Z``, an unset one). Result keys not placed (codeFlows,
 relatedLocations, properties ...) stay in ``unmapped``; locations after the first are kept
-in ``raw_data``.
+in ``raw_data``. The run's ``versionControlProvenance`` (the repositories it analyzed, §3.14.18)
+-> ``resources`` of each of its findings: type ``repository``, name and uid ``repositoryUri``,
+``data`` the entry's other properties (``revisionId``, ``branch``, ``revisionTag`` ...) as JSON.
 
 Decoding: with the native extension (``_fast``) each run's results are walked once in Rust into
 field columns; without it (or when a result is irregular) msgspec decodes them into structs
@@ -70,6 +72,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import (
+    RESOURCES,
     SEVERITY_WORDS,
     Distinct,
     ReportFormat,
@@ -160,6 +163,7 @@ class _Run(msgspec.Struct):
     artifacts: list[_Artifact] | None = None
     invocations: list[_Invocation] | None = None
     taxonomies: Any = None  # read leniently: only a CWE taxonomy's taxa are used (captions)
+    versionControlProvenance: Any = None  # read leniently (see _repositories)
 
 
 class _Log(msgspec.Struct):
@@ -345,6 +349,7 @@ class _RunCtx:
         inv = run.invocations[0] if run.invocations else None
         self.time = (inv.endTimeUtc or inv.startTimeUtc) if inv else None
         self.cwe = CweTaxonomy(run.taxonomies)
+        self.repos = _repositories(run.versionControlProvenance)
 
     def rule(self, res: _Result) -> _Rule:
         ref = res.rule
@@ -593,7 +598,22 @@ class Sarif(ReportFormat):
             "vulnerabilities": singleton_list(vuln),
             "unmapped": f["unmapped"],
         })  # fmt: skip
+        if run.repos:  # the repositories the run analyzed (versionControlProvenance)
+            cols["resources"] = pa.array([run.repos] * n, RESOURCES)
         return to_batch(cls, cols)
+
+
+def _repositories(vcp: Any) -> list[dict[str, Any]] | None:
+    """``resources``: the repositories a run analyzed (SARIF §3.14.18 ``versionControlProvenance``,
+    §3.23 versionControlDetails), one per entry with its required ``repositoryUri``: type
+    ``repository``, name and uid the URI, ``data`` the entry's other properties as given
+    (``revisionId``, ``branch``, ``revisionTag``, ``asOfTimeUtc`` ...). None when the run names none."""
+    if not isinstance(vcp, list):
+        return None
+    out = [{"type": "repository", "name": d["repositoryUri"], "uid": d["repositoryUri"], "labels": None,
+            "data": msgspec.json.encode({k: v for k, v in d.items() if k != "repositoryUri"}).decode() if len(d) > 1 else None}
+           for d in vcp if isinstance(d, dict) and isinstance(d.get("repositoryUri"), str) and d["repositoryUri"]]  # fmt: skip
+    return out or None
 
 
 #: the rule reference and first-location fields of a result (both paths give them as these columns).
