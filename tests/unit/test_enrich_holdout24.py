@@ -405,3 +405,18 @@ def test_certificate_fingerprints_from_misp_stix_and_otx() -> None:
     for body, fmt in ((misp, "misp"), (stix, "stix"), (otx, "json")):
         assert [(r["kind"], r["value"]) for r in load(json.dumps(body).encode(), fmt, conf=70).table.to_pylist()] == [
             ("x509", fp)], fmt
+
+
+@pytest.mark.parametrize(("body", "fmt"), [
+    ({"Event": {"info": "x", "Attribute": "not a list"}}, "misp"),
+    ({"Event": {"info": "x", "Attribute": [{"type": "domain", "value": "a.example", "to_ids": True, "Tag": 5}]}}, "misp"),
+    ({"Event": {"info": "x", "Object": [True]}}, "misp"),
+    ({"name": "w", "type": "cidr", "list": [["10.0.0.0/8"]], "matching_attributes": [["ip-src"]]}, "misp_warninglist"),
+])
+def test_a_malformed_structure_is_a_feed_error_not_an_escape(tmp_path: Path, body: object, fmt: str) -> None:
+    data = json.dumps(body).encode()
+    with pytest.raises(FeedError, match=f"{fmt}: the body does not have the {fmt} layout"):
+        load(data, fmt, conf=70)
+    (tmp_path / "feed.json").write_bytes(data)
+    f = Feed(FeedOptions(name="f", path=str(tmp_path / "feed.json"), format=fmt))  # type: ignore[arg-type]
+    assert f.refresh(0) is False and f.state.error is not None and "layout" in f.state.error

@@ -59,6 +59,8 @@ import json
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -448,7 +450,10 @@ def load_misp_feed(directory: Path, conf: int, max_age_ms: int | None = None) ->
     if len(present) < len(uuids):
         log.warning("MISP feed %s: %d of %d events listed in manifest.json have no <uuid>.json (skipped, counted)",
                     directory, len(uuids) - len(present), len(uuids))
-    parts = [load_misp((directory / f"{u}.json").read_bytes(), conf, max_age_ms) for u in present]
+    parts = []
+    for u in present:
+        with malformed(f"misp_feed {u}.json"):
+            parts.append(load_misp((directory / f"{u}.json").read_bytes(), conf, max_age_ms))
     return Loaded(pa.concat_tables([p.table for p in parts]) if parts else SCHEMA.empty_table(),
                   sum(p.skipped for p in parts) + len(uuids) - len(present))
 
@@ -813,6 +818,41 @@ def sniff(data: bytes, name: str = "") -> str:
     return "plain"
 
 
+@contextmanager
+def malformed(fmt: str) -> Iterator[None]:
+    """Turn a body whose structure is not the format's (a string where a list belongs, an
+    attribute that is not an object...) into a :class:`FeedError` naming the format, so a bad
+    refresh keeps the last good copy instead of escaping the refresh."""
+    try:
+        yield
+    except (TypeError, AttributeError, KeyError, IndexError, pa.ArrowException) as exc:
+        if isinstance(exc, FeedError):
+            raise
+        msg = (f"{fmt}: the body does not have the {fmt} layout ({type(exc).__name__}: {_first_line(exc)[:200]})"
+               " — check the source and `format`")
+        raise FeedError(msg) from exc
+
+
+def _parse(data: bytes, fmt: str, conf: int, labels: list[str] | None, kind: str, column: str | None,
+           max_age_ms: int | None) -> Loaded:
+    if fmt == "stix":
+        return load_stix(data, conf)
+    if fmt == "misp":
+        return load_misp(data, conf, max_age_ms)
+    if fmt == "misp_warninglist":
+        return load_warninglist(data)
+    if fmt == "abusech_csv":
+        return _tab.load_abusech_csv(data, conf, labels, column)
+    if fmt == "spamhaus_drop":
+        return load_spamhaus(data, conf, labels)
+    if fmt == "plain":
+        return load_plain(data, conf, kind, labels)
+    if fmt in ("csv", "yaml", "json"):
+        return load_team(data, fmt, conf, labels)
+    msg = f"format {fmt!r} cannot be read from one body — use a directory path for misp_feed"
+    raise FeedError(msg)
+
+
 def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, kind: str = "auto",
          column: str | None = None, max_age_ms: int | None = None, name: str = "") -> Loaded:
     """Parse a feed body in ``fmt`` (``auto``: sniffed) and apply the feed's defaults."""
@@ -822,23 +862,8 @@ def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, k
         raise FeedError(msg)
     if fmt == "auto":
         fmt = sniff(data, name)
-    if fmt == "stix":
-        out = load_stix(data, conf)
-    elif fmt == "misp":
-        out = load_misp(data, conf, max_age_ms)
-    elif fmt == "misp_warninglist":
-        out = load_warninglist(data)
-    elif fmt == "abusech_csv":
-        out = _tab.load_abusech_csv(data, conf, labels, column)
-    elif fmt == "spamhaus_drop":
-        out = load_spamhaus(data, conf, labels)
-    elif fmt == "plain":
-        out = load_plain(data, conf, kind, labels)
-    elif fmt in ("csv", "yaml", "json"):
-        out = load_team(data, fmt, conf, labels)
-    else:
-        msg = f"format {fmt!r} cannot be read from one body — use a directory path for misp_feed"
-        raise FeedError(msg)
+    with malformed(fmt):
+        out = _parse(data, fmt, conf, labels, kind, column, max_age_ms)
     if labels and fmt in ("stix", "misp"):
         t = out.table
         merged = pa.array([labels + (x or []) for x in t.column("labels").to_pylist()], pa.list_(pa.string()))
