@@ -354,7 +354,16 @@ def line_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None]
         line = b"\x1b[8mha:////4AAAA\x1b[0m" + line + b"\x1b[0m"
     else:
         line = b"   " + line + b"   "
-    without = b"\n".join(lines[:k] + lines[k + 1:])
+    # a line opening with a tab continues the record above it (syslog: a message of several lines,
+    # as macOS writes it): the damaged line's whole record, and one it may now continue, leaves
+    # the body the neighbours are checked against
+    s, e = k, k + 1
+    tabbed = lines[k][:1] == b"\t" or line[:1] == b"\t"
+    while s > 0 and lines[s - 1].strip() and (tabbed if s == k else lines[s][:1] == b"\t"):
+        s -= 1
+    while e < len(lines) and lines[e][:1] == b"\t":
+        e += 1
+    without = b"\n".join(lines[:s] + lines[e:])
     lines[k] = line
     shape = _json_parts(data)  # a line of a JSON document spread over lines is no record of its own
     return b"\n".join(lines), without if shape is None or shape[0] == "lines" else None
