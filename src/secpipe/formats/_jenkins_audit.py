@@ -22,7 +22,9 @@ often empty) and one message:
   jenkins_log write), the user of a ``Started by user <name>`` cause as ``job.user.name``;
 - a login (``AuthenticationAuditListener``): ``Successful login for user '<u>'``, ``Failed login
   attempt for user '<u>'``, ``Logout for user '<u>'`` -> Authentication (3002) Logon / Logoff;
-- any other message (credentials or script usage, ...) -> Base Event (0) with the message.
+- any other message (credentials or script usage, ...) -> Base Event (0) with the message; a line
+  without the time (the further lines of a message holding newlines, or a damaged line) is
+  dead-lettered by :mod:`~secpipe.formats.jenkins_log`.
 
 Time: the line's, read in the server's zone when the file tells it (see :func:`decode`).
 

@@ -139,18 +139,19 @@ class JenkinsLog(Format):
         return out
 
     def _audit(self, lines: list[str], offs: list[int], source: str, out: Decoded) -> None:
-        """An Audit Trail plugin log file: a line without the time continues the message above
-        it (a logged script of several lines); see :mod:`._jenkins_audit`."""
-        joined: list[str] = []
+        """An Audit Trail plugin log file (see :mod:`._jenkins_audit`). A line without the
+        plugin's time is dead-lettered alone: it cannot be told from a damaged line (the plugin
+        writes a message holding newlines as it is, so its further lines have no time either)."""
+        keep: list[str] = []
         at: list[int] = []
         for line, off in zip(lines, offs, strict=True):
-            if joined and not _jenkins_audit.AUDIT_LINE.match(line):
-                joined[-1] += "\n" + line
-            else:
-                joined.append(line)
+            if _jenkins_audit.AUDIT_LINE.match(line):
+                keep.append(line)
                 at.append(off)
-        out.events -= len(lines) - len(joined)
-        _jenkins_audit.decode(joined, at, source, self.name, self.product, self.vendor, out)
+            else:
+                out.dead.append(DeadLetter("Jenkins Audit Trail log line without the plugin's time "
+                                           "('MMM d, yyyy h:mm:ss,SSS AM|PM')", source, off, line.encode(), self.name))
+        _jenkins_audit.decode(keep, at, source, self.name, self.product, self.vendor, out)
 
     def _batch(self, lines: pa.Array, raw: pa.Array, offs: pa.Array, source: str) -> pa.RecordBatch:
         n = len(lines)
