@@ -27,7 +27,7 @@ _CASE_DIRS = ("cicd", "holdout", "sonarqube", "sbom", "compliance_report")
 
 _SARIF_TOOLS = frozenset({"Clang Analyzer", "Contrast Security", "CppCheck", "FxCop", "MSBuild", "PREfast", "Pylint",
                           "Micro Focus Fortify Static Code Analyzer", "SnykCode", "SonarQube", "StaticDriverVerifier",
-                          "TSLint", "Tool Name", "gitleaks", "Gitleaks", "devskim"})  # fmt: skip
+                          "TSLint", "Tool Name", "gitleaks", "Gitleaks", "devskim", "PYLINT"})  # fmt: skip
 _ENDPOINT = "constraint at_least_one ['name', 'uid'] none present"
 
 #: problems the source cannot avoid: (message, the products allowed to have it) -> why. A gap

@@ -278,3 +278,48 @@ def test_sarif_version_control_provenance_is_the_repository(monkeypatch: pytest.
     log["runs"][0]["versionControlProvenance"] = [{"revisionId": "7d8c"}, "x", {"repositoryUri": 7}]
     dec = formats.get("sarif").decode(json.dumps(log).encode(), "t")
     assert not dec.dead and all(not r.get("resources") for r in _rows(dec))
+
+
+def test_sonarqube_generic_issue_import_format() -> None:
+    # pylint-sonarjson's README output: SonarQube's Generic Issue Import Format (the JSON other tools
+    # write for sonar.externalIssuesReportPaths); it was unrecognized
+    body = (HOLDOUT / "pylint-sonarjson-readme.json").read_bytes()
+    assert formats.detect(body) is formats.get("sonarqube")
+    dec = formats.get("sonarqube").decode(body, "t")
+    assert dec.events == 1 and not dec.dead
+    (r,) = _rows(dec)
+    assert r["class_uid"] == 2007
+    assert r["metadata"]["product"]["name"] == "PYLINT"  # the engine that found it
+    assert (r["severity_id"], r["status_id"]) == (1, 1)  # INFO; an imported issue is New
+    assert r["message"] == "Missing module docstring"
+    assert r["finding_info"]["types"] == ["CODE_SMELL"]
+    assert r["finding_info"]["analytic"]["uid"] == "C0114"
+    code = r["vulnerabilities"][0]["affected_code"][0]
+    assert (code["file"]["path"], code["start_line"], code["start_column"]) == ("my_file.py", 1, 0)
+    assert json.loads(r["unmapped"]) == {"effortMinutes": 10}
+    assert "secpipe:time_from_receipt" in r["metadata"]["labels"]
+
+
+def test_sonarqube_generic_issue_import_format_with_rules() -> None:
+    # the SonarQube 10.3+ form of the same report: the rule (engine, name, impacts) beside the issues
+    doc = json.loads((HOLDOUT / "pylint-sonarjson-readme.json").read_bytes())
+    issue = doc["issues"][0]
+    for k in ("engineId", "type", "severity"):
+        del issue[k]
+    doc["rules"] = [{"id": "C0114", "name": "missing-module-docstring", "description": "Missing module docstring",
+                     "engineId": "PYLINT", "cleanCodeAttribute": "CONVENTIONAL", "type": "CODE_SMELL",
+                     "impacts": [{"softwareQuality": "MAINTAINABILITY", "severity": "LOW"}]}]  # fmt: skip
+    doc["issues"].append(dict(issue, primaryLocation={"message": "m", "filePath": "b.py"}, ruleId="W0611"))
+    dec = formats.get("sonarqube").decode(json.dumps(doc).encode(), "t")
+    assert dec.events == 2 and not dec.dead
+    a, b = _rows(dec)
+    assert a["metadata"]["product"]["name"] == "PYLINT" and a["severity_id"] == 2  # the rule's LOW impact
+    assert a["finding_info"]["analytic"]["name"] == "missing-module-docstring"
+    assert a["finding_info"]["types"] == ["CODE_SMELL"]
+    # a rule the report does not list: no engine (SonarQube the product), no severity
+    assert (b["metadata"]["product"]["name"], b["severity_id"]) == ("SonarQube", 0)
+    assert b["vulnerabilities"][0]["affected_code"][0]["file"]["path"] == "b.py"
+    # an issue of the wrong shape alone is dead-lettered
+    doc["issues"][1]["primaryLocation"] = "b.py"
+    dec = formats.get("sonarqube").decode(json.dumps(doc).encode(), "t")
+    assert dec.events == 2 and len(dec.dead) == 1 and len(_rows(dec)) == 1

@@ -143,6 +143,49 @@ _MAPPED = frozenset({
     "textRange", "status", "issueStatus", "resolution", "message", "author", "assignee", "tags", "type",
     "creationDate", "updateDate", "closeDate",
 })  # fmt: skip
+#: SonarQube's Generic Issue Import Format (``sonar.externalIssuesReportPaths``): an issue of another
+#: tool (``engineId``), its rule, location and, before SonarQube 10.3, its own severity and type.
+class _TextRange(msgspec.Struct):
+    startLine: int | None = None
+    endLine: int | None = None
+    startColumn: int | None = None
+    endColumn: int | None = None
+
+
+class _Primary(msgspec.Struct):
+    message: str | None = None
+    filePath: str | None = None
+    textRange: _TextRange | None = None
+
+
+class _External(msgspec.Struct):
+    ruleId: str | None = None
+    engineId: str | None = None
+    severity: str | None = None
+    type: str | None = None
+    primaryLocation: _Primary | None = None
+    impacts: list[_Impact] | None = None
+
+
+class _ExternalRule(msgspec.Struct):
+    """A rule of the 10.3+ form (``rules[]`` beside the issues): the issues take their engine,
+    name, type and impacts from it."""
+
+    id: str | None = None
+    name: str | None = None
+    engineId: str | None = None
+    severity: str | None = None
+    type: str | None = None
+    impacts: list[_Impact] | None = None
+
+
+class _Probe(msgspec.Struct):
+    key: Any = None
+    primaryLocation: Any = None
+
+
+_PROBE = msgspec.json.Decoder(_Probe)
+_EXT_MAPPED = frozenset({"ruleId", "engineId", "severity", "type", "primaryLocation", "impacts"})
 _SEV = {"BLOCKER": 5, "CRITICAL": 4, "HIGH": 4, "MAJOR": 3, "MEDIUM": 3, "MINOR": 2, "LOW": 2, "INFO": 1}
 _STATUS = {"OPEN": 1, "REOPENED": 1, "TO_REVIEW": 1, "CONFIRMED": 2, "ACKNOWLEDGED": 2, "RESOLVED": 4, "CLOSED": 4,
            "FIXED": 4, "FALSE-POSITIVE": 3, "FALSE_POSITIVE": 3, "WONTFIX": 3, "ACCEPTED": 3, "SAFE": 3}  # fmt: skip
@@ -294,6 +337,23 @@ def _users(users: Any) -> dict[str, tuple[str | None, str | None]]:
             for u in users if isinstance(u, dict) and isinstance(u.get("login"), str)}  # fmt: skip
 
 
+def _external(raw: msgspec.Raw) -> bool:
+    """Whether a page's issue is a Generic Issue Import Format one (a ``primaryLocation``, no ``key``)."""
+    try:
+        probe = _PROBE.decode(raw)
+    except msgspec.DecodeError:
+        return False
+    return probe.key is None and isinstance(probe.primaryLocation, dict)
+
+
+def _external_rule(obj: Any) -> _ExternalRule | None:
+    """A 10.3+ generic report's rule, None when it is not of that shape (it names nothing then)."""
+    try:
+        return msgspec.convert(obj, _ExternalRule)
+    except msgspec.ValidationError:
+        return None
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -320,10 +380,14 @@ class SonarQube(ReportFormat):
             return 80  # (``issue``: an issue-changing endpoint's answer)
         if b'"vulnerabilityProbability"' in h and b'"securityCategory"' in h and b'"canChangeStatus"' in h:
             return 80  # /api/hotspots/show
+        if b'"issues"' in h and b'"primaryLocation"' in h and (b'"ruleId"' in h or b'"engineId"' in h):
+            return 80  # a Generic Issue Import Format report
         return 0
 
     def map_report(self, page: _Page, data: bytes, source: str) -> Decoded:
-        """Decode one response page."""
+        """Decode one response page (or a Generic Issue Import Format report)."""
+        if page.issues and page.hotspots is None and _external(page.issues[0]):
+            return self._external(page, source)
         if page.issues is None and page.hotspots is None:
             if page.issue:  # /api/issues/do_transition, assign, add_comment ...: one issue
                 page = _Page(issues=[page.issue], components=page.components, rules=page.rules, users=page.users)
@@ -351,10 +415,39 @@ class SonarQube(ReportFormat):
             out.batches.append(batch)
         return out
 
+    def _external(self, page: _Page, source: str) -> Decoded:
+        """A Generic Issue Import Format report: each issue as the search API would give it (rule,
+        message, file and text range; severity, type and impacts its own, else its rule's), its tool
+        (``engineId``, else its rule's) the product; no key, so its uid is rule|file|line."""
+        raws = [bytes(r) for r in page.issues or []]
+        out = Decoded(events=len(raws))
+        typed, top = decode_top(raws, list(range(len(raws))), _External, _EXT_MAPPED, (), out, source, self.name,
+                                "a SonarQube external issue")  # fmt: skip
+        if not typed.recs:
+            return out
+        rules = {r.id: r for r in map(_external_rule, page.rules if isinstance(page.rules, list) else []) if r and r.id}
+        iss, engines = [], []
+        for x in typed.recs:
+            rule = rules.get(x.ruleId or "") or _ExternalRule()
+            loc = x.primaryLocation or _Primary()
+            rng = loc.textRange or _TextRange()
+            iss.append(_Issue(
+                key=f"{x.ruleId}|{loc.filePath}|{rng.startLine}", rule=x.ruleId, severity=x.severity or rule.severity,
+                type=x.type or rule.type, impacts=x.impacts or rule.impacts, message=loc.message, component=loc.filePath,
+                textRange=_Range(rng.startLine, rng.endLine, rng.startColumn, rng.endColumn),
+            ))  # fmt: skip
+            engines.append(x.engineId or rule.engineId)
+        names = {k: r.name for k, r in rules.items() if r.name}
+        pos = {id(r): i for i, r in enumerate(raws)}
+        ords = [pos[id(r)] for r in typed.raws]
+        paths: dict[str, str | None] = {i.component: i.component for i in iss if i.component}  # (the file itself)
+        out.batches.append(self._batch(iss, top, typed.raws, [False] * len(iss), ords, paths, None, names, None, engines))
+        return out
+
     def _batch(
         self, iss: list[_Issue], top: TopLevel, raws: list[bytes], hot: list[bool], ords: list[int],
         paths: dict[str, str | None], report: _Report | None = None, names: dict[str, str] | None = None,
-        users: dict[str, tuple[str | None, str | None]] | None = None,
+        users: dict[str, tuple[str | None, str | None]] | None = None, engines: list[str | None] | None = None,
     ) -> pa.RecordBatch:
         sev = pa.array(_per_issue(iss, _severity, _severity_key), pa.int32())
         created = parse_times([i.creationDate for i in iss])
@@ -364,6 +457,10 @@ class SonarQube(ReportFormat):
             uids=event_uids(self.name, raws, [str(o) for o in ords]),
             times_ms=pc.coalesce(updated, created), raws=raws, activity_id=1, severity_id=sev,
         )  # fmt: skip
+        if engines is not None:  # external issues: their tool is the product (SonarQube only imported them)
+            engine = strs(engines)
+            cols["metadata.product.name"] = pc.fill_null(engine, self.product)
+            cols["metadata.product.vendor_name"] = pc.if_else(engine.is_valid(), pa.scalar(None, S), self.vendor)
         rules = strs([i.rule or i.ruleKey for i in iss])
         rule_names = strs([names.get(i.rule or i.ruleKey or "") for i in iss]) if names else pa.nulls(len(iss), S)
         who = [users.get(i.assignee or "", (None, None)) for i in iss] if users else [(None, None)] * len(iss)
@@ -399,6 +496,8 @@ class SonarQube(ReportFormat):
             "affected_code": singleton_list(code, has_file),  # OCSF affected_code requires its file
         })  # fmt: skip
         status_id = pa.array(_per_issue(iss, _status, _status_key), pa.int32())
+        if engines is not None:  # an imported issue has no status: what its tool found is New (as SonarQube opens it)
+            status_id = pc.if_else(pc.equal(status_id, 0), pa.scalar(1, pa.int32()), status_id)
         cols.update({
             "status_id": status_id,
             "status": captions(_CLS, "status_id", status_id),
