@@ -39,6 +39,14 @@ that hotspot). The issue-changing endpoints (``do_transition``,
 ``rules`` and ``users``: read as a one-issue search page with those (the issue as it stands after the change).
 A document with neither ``issues``, ``hotspots`` nor ``issue`` is dead-lettered.
 
+SonarQube's Generic Issue Import Format (``sonar.externalIssuesReportPaths``: issues another tool
+wrote with ``engineId``, ``ruleId``, ``primaryLocation`` {``message``, ``filePath``, ``textRange``},
+``severity``/``type``, or in the 10.3+ form beside a ``rules`` list with each rule's engine, name,
+type and impacts) is read as search issues: the file is ``filePath``, the severity the issue's own
+severity or impacts else its rule's, the engine ``metadata.product.name`` (no vendor), status New
+(SonarQube opens an imported issue), uid ``ruleId|filePath|startLine``; ``effortMinutes``,
+``secondaryLocations`` ... stay in ``unmapped``. Recognized by issues with a ``primaryLocation``.
+
 sonar-report's JSON (soprasteria/sonar-report ``--save-report-json``, the report DefectDojo's
 "SonarQube Scan" reads) is an issues list too, recognized by its top-level ``sonarComponent``
 (the project key): its issues' ``component`` is the file path with the project key already cut
