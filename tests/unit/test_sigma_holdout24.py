@@ -209,3 +209,115 @@ def test_hunt_over_a_lake_of_cloud_audit_records(tmp_path: Path) -> None:
     out = r.invoke(app, ["hunt", "--json", "--data", str(data), "-r",
                          str(RULES / "gcp_kubernetes_secrets_modified_or_deleted.yml")])
     assert json.loads(out.stdout)["hits"] == {"2f0bae2d-bf20-4465-be86-1311addebaa3": 1}
+
+
+# -- Sysmon for Linux: each event written to syslog as its XML <Event> -------------------------
+# SigmaHQ's ``product: linux`` process_creation / network_connection / file_event rules are written
+# for Sysmon for Linux, which logs every event to syslog (TAG ``sysmon``) as the Windows-style XML
+# ``<Event><System>...<EventID>1</EventID>...</System><EventData><Data Name="Image">...``. The fields
+# the rules name (Image, CommandLine, User, ParentImage...) are the EventData's ``Data`` elements.
+
+SYSMON = CASES / "sigma_holdout" / "sigmacatch-sysmon-linux.log"
+
+
+def _sysmon(event_id: int, data: dict[str, str], second: int = 20) -> str:
+    """A Sysmon for Linux syslog line (the layout of the real lines in ``SYSMON``)."""
+    body = "".join(f'<Data Name="{k}">{v}</Data>' for k, v in data.items())
+    return (f'<134>Aug 23 10:30:{second:02d} host1 sysmon: <Event><System><Provider Name="Linux-Sysmon" '
+            f'Guid="{{ff032593-a8d3-4f13-b0d6-01fc615a0f97}}"/><EventID>{event_id}</EventID><Version>5</Version>'
+            f'<Level>4</Level><TimeCreated SystemTime="2026-08-23T08:30:{second:02d}.100Z"/>'
+            f'<EventRecordID>{75960 + second}</EventRecordID><Channel>Linux-Sysmon/Operational</Channel>'
+            f'<Computer>host1</Computer></System><EventData>{body}</EventData></Event>')
+
+
+def test_sigmahq_process_creation_rules_on_sysmon_for_linux_lines() -> None:
+    body = SYSMON.read_bytes()  # line 0: sudo -u#-1 id; line 1: wget -O /tmp/art_marker.txt
+    assert _hits("proc_creation_lnx_exploit_cve_2019_14287.yml", body, "syslog") == [0]
+    assert _hits("proc_creation_lnx_wget_download_suspicious_directory.yml", body, "syslog") == [1]
+    # wget writing to the working directory: no /tmp/ in the command line
+    other = _sysmon(1, {"Image": "/usr/bin/wget", "CommandLine": "wget -O out.sh https://x.example/a"}).encode()
+    assert _hits("proc_creation_lnx_wget_download_suspicious_directory.yml", other, "syslog") == []
+
+
+def test_sysmon_xml_entities_are_decoded(tmp_path: Path) -> None:
+    rule = tmp_path / "r.yml"
+    rule.write_text(textwrap.dedent("""\
+        title: shell redirection into tmp
+        id: 1b3d5f7a-9c2e-4a6b-8d0f-3e5a7c9b1d2f
+        logsource: {product: linux, category: process_creation}
+        detection:
+            selection:
+                CommandLine|contains: '> /tmp/'
+                ParentImage: '/usr/bin/bash'
+            condition: selection
+        level: low
+    """))
+    rs = load_rules([rule])
+    lines = [_sysmon(1, {"Image": "/usr/bin/sh", "CommandLine": "sh -c &quot;id &gt; /tmp/o&quot;", "ParentImage": "/usr/bin/bash"}),
+             _sysmon(1, {"Image": "/usr/bin/sh", "CommandLine": "sh -c id", "ParentImage": "/usr/bin/bash"}, 21)]
+    dec = formats.get("syslog").decode("\n".join(lines).encode(), "t")
+    for ruleset in (rs, RuleSet(rs.rules, distinct_values=False)):
+        assert sorted(r for b in dec.batches for r in ruleset.matches(b).column("row").to_pylist()) == [0]
+
+
+def test_category_keeps_a_rule_to_its_sysmon_event(tmp_path: Path) -> None:
+    # the same Image in a ProcessCreate (1) and a NetworkConnect (3): each category its own event
+    def rule(category: str) -> Path:
+        path = tmp_path / f"{category}.yml"
+        path.write_text(textwrap.dedent(f"""\
+            title: netcat {category}
+            id: 2c4e6a8b-0d1f-4b3c-9e5a-7c9b1d3f5a{len(category):02d}
+            logsource: {{product: linux, category: {category}}}
+            detection:
+                selection:
+                    Image|endswith: '/nc'
+                condition: selection
+            level: low
+        """))
+        return path
+    lines = [_sysmon(1, {"Image": "/usr/bin/nc", "CommandLine": "nc 203.0.113.5 4444", "User": "root"}),
+             _sysmon(3, {"Image": "/usr/bin/nc", "Protocol": "tcp", "DestinationIp": "203.0.113.5",
+                         "DestinationPort": "4444"}, 21),
+             "<86>Aug 23 10:30:22 host1 sshd[1]: Accepted publickey for root from 10.0.0.8 port 5555 ssh2"]
+    body = "\n".join(lines).encode()
+    for category, expected in (("process_creation", [0]), ("network_connection", [1]), ("file_event", [])):
+        rs = load_rules([rule(category)])
+        dec = formats.get("syslog").decode(body, "t")
+        for ruleset in (rs, RuleSet(rs.rules, distinct_values=False)):
+            got = sorted(r for b in dec.batches for r in ruleset.matches(b).column("row").to_pylist())
+            assert got == expected, category
+    # JSON events without an EventID (auditbeat, an EDR's export) are read as before
+    rs = load_rules([rule("process_creation")])
+    dec = formats.get("json").decode(b'{"Image": "/usr/bin/nc", "CommandLine": "nc -l 4444"}', "t")
+    assert [r for b in dec.batches for r in rs.matches(b).column("row").to_pylist()] == [0]
+
+
+def test_correlation_groups_sysmon_lines_by_an_eventdata_field(tmp_path: Path) -> None:
+    rule = tmp_path / "c.yml"
+    rule.write_text((RULES / "proc_creation_lnx_exploit_cve_2019_14287.yml").read_text() + textwrap.dedent("""\
+        ---
+        title: repeated sudo -u# by one user
+        id: 3d5f7a9c-1e2b-4c4d-8f6a-8b0c2d4e6f8a
+        correlation:
+            type: event_count
+            rules: [f74107df-b6c6-4e80-bf00-4170b658162b]
+            group-by: [User]
+            timespan: 10m
+            condition: {gte: 2}
+        level: high
+    """))
+    rs = load_rules([rule])
+    assert not rs.unsupported, rs.unsupported
+
+    def fired(users: list[str]) -> int:
+        eng = CorrelationEngine(rs, None, clock=lambda: 1787474000.0)
+        lines = [_sysmon(1, {"Image": "/usr/bin/sudo", "CommandLine": "sudo -u#-1 id", "User": u}, 20 + i)
+                 for i, u in enumerate(users)]
+        out = 0
+        for b in formats.get("syslog").decode("\n".join(lines).encode(), "t").batches:
+            got = eng.process(b, rs.matches(b))
+            out += 0 if got is None else got.num_rows
+        return out
+
+    assert fired(["alice", "alice"]) == 1
+    assert fired(["alice", "bob"]) == 0

@@ -78,7 +78,7 @@ from secpipe import _compute as pc
 from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
 from secpipe.detect.sigma.mappings import MAPPINGS, alternatives
 from secpipe.detect.sigma.rules import RANGE, TYPE
-from secpipe.detect.sigma.sqlgen import KV_NAME
+from secpipe.detect.sigma.sqlgen import KV_NAME, XML_ENTITIES, xml_pattern
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.store._durable import write_file_atomic
 
@@ -544,8 +544,16 @@ def _ocsf_value(rec: dict[str, Any], paths: tuple[str, ...]) -> Any:
 
 
 def _kv(text: str, name: str) -> str | None:
-    """``name``'s value written as ``name=value`` / ``name="value"`` in a text record: what the
-    rules read for the name there (:func:`.sqlgen.kv_sql`, the same pattern; None when absent or empty)."""
+    """``name``'s value in a text record, an XML element (``<Data Name="name">v</Data>``, entities
+    decoded) or a ``name=value`` / ``name="value"`` pair: what the rules read for the name there
+    (:func:`.sqlgen.kv_sql`, the same patterns; None when absent or empty)."""
+    if "</" in text:
+        got = re.search(xml_pattern(name), text)
+        if got and got.group(1):
+            v = got.group(1)
+            for entity, char in XML_ENTITIES:
+                v = v.replace(entity, char)
+            return v
     got = re.search(r"(?:^|[\s:;,\[\]])" + re.escape(name) + r'=("[^"]*"|[^\s,;]*)', text)
     return (got.group(1).strip('"') or None) if got else None
 

@@ -16,7 +16,8 @@ Per batch:
    rule reading non-native fields may still match: ``json_extract_string(raw_data, [paths])``
    (in a batch with text records — syslog lines — under ``try``: a record whose original text
    is no JSON has no raw fields, its plain field names read its ``name=value`` pairs instead —
-   auditd, useradd — see :func:`.sqlgen.kv_sql`; JSON-only batches pay for neither)
+   auditd, useradd — or its XML elements — Sysmon for Linux's ``<Data Name="Image">`` — see
+   :func:`.sqlgen.kv_sql`; JSON-only batches pay for neither, batches without ``</`` for no XML)
    (each record parsed once) with the OCSF column of the same dotted path as fallback, plus
    whether the record has a JSON array at some prefix of those paths (``json_type``, only on
    records whose text has a ``[``);
@@ -162,7 +163,7 @@ class RuleSet:
         return keep
 
     def _evaluate(self, tbl: pa.Table, slim: pa.Table, native: dict[str, str], names: list[str | None],
-                  cls: str | None, rules: list[Rule], text: bool,
+                  cls: str | None, rules: list[Rule], text: int,
                   aliases: dict[str, tuple[str, ...]] | None = None) -> list[pa.Table]:
         """The match tables of one batch. ``text``: some records are no JSON (their raw fields
         are read under ``try`` and from ``name=value`` pairs); JSON-only batches skip both.
@@ -288,7 +289,7 @@ class RuleSet:
         return match_table(np.concatenate(rows_out), ids, ev, tbl, cls)
 
     def _branch(self, schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
-                native: dict[str, str], guards: tuple | None, kv: bool = False,
+                native: dict[str, str], guards: tuple | None, kv: int = False,
                 aliases: dict[str, tuple[str, ...]] | None = None) -> str:
         key = (schema, tuple(id(r) for r in rules), tuple(sorted(lists.items())), guards, kv,
                tuple(sorted((aliases or {}).items())))

@@ -30,6 +30,7 @@ from secpipe.detect.sigma.fields import base, is_presence, split_path
 from secpipe.detect.sigma.rules import Rule
 from secpipe.detect.sigma.sqlgen import (
     KV_NAME,
+    XML_TEXT,
     json_path,
     kv_sql,
     list_sql,
@@ -104,15 +105,20 @@ def _flat(tbl: pa.Table, path: str) -> pa.Array | None:
     return None if pa.types.is_nested(arr.type) else arr.cast(pa.string())
 
 
-def text_records(slim: pa.Table) -> bool:
-    """True when some record's original text is no JSON object (syslog lines, console logs)."""
+def text_records(slim: pa.Table) -> int:
+    """0 when every record's original text is a JSON object, else 1 (syslog lines, console logs),
+    or :data:`~.sqlgen.XML_TEXT` when some record also holds an XML element's end (``</``: Sysmon
+    for Linux lines), whose elements :func:`~.sqlgen.kv_sql` then reads."""
     if "raw_data" not in slim.schema.names:
-        return False
-    return not pc.all(pc.fill_null(pc.starts_with(slim.column("raw_data"), "{"), True)).as_py()
+        return 0
+    raw = slim.column("raw_data")
+    if pc.all(pc.fill_null(pc.starts_with(raw, "{"), True)).as_py():
+        return 0
+    return XML_TEXT if pc.any(pc.fill_null(pc.match_substring(raw, "</"), False)).as_py() else 1
 
 
 def read_values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], native: dict[str, str],
-            rows: np.ndarray | None = None, kv: bool = False,
+            rows: np.ndarray | None = None, kv: int = False,
             aliases: dict[str, tuple[str, ...]] | None = None) -> tuple[dict[str, pa.Array], pa.Array | None]:
     """(field -> value column, per record: has an array at some prefix of a field path) of the
     batch (``__b``); the second is None without raw fields.
@@ -143,7 +149,7 @@ def read_values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str
         if o is None or not o[1] or is_presence(f):
             scalar.append(k)
             if kv and has_raw and KV_NAME.match(base(f)):
-                kvs = kv_sql(base(f))
+                kvs = kv_sql(base(f), kv == XML_TEXT)
                 cols.append(f"{present_sql(kvs, False) if is_presence(f) else kvs} AS v{k}")
     if not cols or (rows is not None and not rows.any()):
         return values | {todo[k]: pa.nulls(n, pa.string()) for k in scalar}, pa.array(np.zeros(n, dtype=bool))
@@ -179,7 +185,7 @@ def read_values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str
 
 def list_fields(con: duckdb.DuckDBPyConnection, tbl: pa.Table, fields: list[str],
                  native: dict[str, str], arrays: pa.Array | None = None,
-                 text: bool = False, aliases: dict[str, tuple[str, ...]] | None = None) -> dict[str, frozenset[int]]:
+                 text: int = False, aliases: dict[str, tuple[str, ...]] | None = None) -> dict[str, frozenset[int]]:
     """Raw fields whose path (in any of its spellings, ``aliases``) crosses (or ends in) a
     JSON array in this batch -> segment indexes to wildcard. Only records whose text
     contains every key of a field's path are probed, and with ``arrays`` (from

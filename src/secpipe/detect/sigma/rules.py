@@ -24,7 +24,10 @@ not from the rule's log source. A ``product: linux`` (or ``unix``) rule whose ``
 program's (sshd, sudo, su, cron, vsftpd, clamav: :data:`SERVICE_PROGRAMS`) runs only on the
 events of that program (the syslog TAG, ``actor.process.name``) or of none named: a cron rule
 that is the bare keyword ``REPLACE`` fired on apt's and dpkg's lines. The program field then
-shows in the finding's evidence.
+shows in the finding's evidence. Likewise a ``product: linux`` rule of a Sysmon category
+(``process_creation``, ``network_connection``, ``file_event``...: :data:`SYSMON_EVENT_IDS`) runs
+only on events with that category's Sysmon ``EventID`` or with none. GCP and Azure Activity Log
+rules also run on the records the ``k8s_audit`` format reads for those clouds (:data:`SHARED_ROUTES`).
 """
 
 from __future__ import annotations
@@ -134,6 +137,16 @@ SERVICE_PROGRAMS: dict[str, tuple[str, ...]] = {
 }
 #: the event field holding the program of a syslog line
 PROGRAM_FIELD = "actor.process.name"
+#: ``product: linux`` taxonomy category -> the Sysmon for Linux event IDs of its events (Sysmon's
+#: event schema: 1 ProcessCreate, 3 NetworkConnect, 5 ProcessTerminate, 9 RawAccessRead, 11
+#: FileCreate, 23 FileDelete, 26 FileDeleteDetected). Sysmon writes each event with its
+#: ``EventID`` (read from the XML of a syslog line, or a JSON key): a ``process_creation`` rule
+#: must not match the network connection of the same ``Image``. Events without an EventID
+#: (auditd lines, other sources' JSON) are still read.
+SYSMON_EVENT_IDS: dict[str, tuple[str, ...]] = {
+    "process_creation": ("1",), "network_connection": ("3",), "process_termination": ("5",),
+    "raw_access_thread": ("9",), "file_event": ("11",), "file_delete": ("23", "26")}
+EVENT_ID_FIELD = "EventID"
 #: key fields rules are dispatched on (engine.DISPATCH says which format column holds them).
 DISPATCH_FIELDS = ("eventName",)
 #: custom attributes keeping a rule's non-UUID ``id`` and what :func:`parse_collection` repaired
@@ -549,6 +562,9 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
     programs = _service_programs(rule)
     if programs:
         _scope(compiled[0], programs)
+    event_ids = _sysmon_event_ids(rule)
+    if event_ids:
+        _scope(compiled[0], event_ids, EVENT_ID_FIELD)
     if note and holds_without_fields(compiled[0]):  # a catch-all format holds every other source's events
         require_a_field(compiled[0])
         warnings.append("its condition also holds for an event without any of its fields: it runs only on events "
@@ -569,12 +585,21 @@ def _service_programs(rule: SigmaRule) -> tuple[str, ...]:
     return SERVICE_PROGRAMS.get((ls.service or "").lower(), ())
 
 
-def _scope(compiled: Compiled, programs: tuple[str, ...]) -> None:
-    """AND ``compiled`` with "the event names no program, or one of ``programs``": a cron rule's
-    keyword must not fire on what apt or dpkg logged. Lines without a TAG and JSON events
-    (which keep no syslog program) are still read, as before."""
-    lits = ", ".join(map(sql_str, programs))
-    compiled.leaves.append(Leaf(PROGRAM_FIELD, f"({F} IS NULL OR {L} IN ({lits}))"))
+def _sysmon_event_ids(rule: SigmaRule) -> tuple[str, ...]:
+    """The Sysmon event IDs a ``product: linux`` rule's ``category`` names (:data:`SYSMON_EVENT_IDS`)."""
+    ls = rule.logsource
+    if (ls.product or "").lower() not in ("linux", "unix"):
+        return ()
+    return SYSMON_EVENT_IDS.get((ls.category or "").lower(), ())
+
+
+def _scope(compiled: Compiled, values: tuple[str, ...], field: str = PROGRAM_FIELD) -> None:
+    """AND ``compiled`` with "the event has no ``field``, or one of ``values``": a cron rule's
+    keyword must not fire on what apt or dpkg logged (the program), a process_creation rule on
+    Sysmon's other events (the EventID). Lines without a TAG and JSON events (which keep no
+    syslog program) are still read, as before."""
+    lits = ", ".join(map(sql_str, values))
+    compiled.leaves.append(Leaf(field, f"({F} IS NULL OR {L} IN ({lits}))"))
     compiled.skeleton = f"({compiled.skeleton} AND \x02{len(compiled.leaves) - 1}\x02)"
 
 

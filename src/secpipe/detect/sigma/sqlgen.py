@@ -84,19 +84,46 @@ TABLE = "\x03T\x03"  # placeholder in cached branch SQL
 KV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
-def safe(expr: str, text: bool) -> str:
+def safe(expr: str, text: int) -> str:
     """A JSON read of ``raw_data``: under ``try`` when some records are text (NULL for them)."""
     return f"try({expr})" if text else expr
 
 
-def kv_sql(name: str) -> str:
-    """``name``'s value in a text record written as ``name=value`` or ``name="value"`` (auditd,
-    key=value syslog messages: ``type=EXECVE ... a0="cp"``, ``useradd: name=john, UID=0``), NULL
-    in JSON records and where the pair is absent. The name is matched case-sensitively at the
-    start of the text or after a space or ``:;,[]`` delimiter."""
+def xml_pattern(name: str) -> str:
+    """The regular expression of ``name``'s XML element in a text record: ``<Data Name="name">v</Data>``
+    (an event's EventData) or ``<name>v</name>`` (its System part: ``EventID``, ``Computer``)."""
+    return r'<(?:Data Name="' + re.escape(name) + '"|' + re.escape(name) + r")>([^<]*)</"
+
+
+#: XML's predefined entities, ``&amp;`` last (``&amp;lt;`` is the text ``&lt;``)
+XML_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
+
+
+#: ``kv`` of a batch some of whose text records hold XML elements (``</``): :func:`kv_sql` reads them
+XML_TEXT = 2
+
+
+def kv_sql(name: str, xml: bool = False) -> str:
+    """``name``'s value in a text record, NULL in JSON records and where it is absent:
+
+    - an XML element of an event written as XML (Sysmon for Linux logs each event to syslog as
+      its Windows-style ``<Event>``: ``<Data Name="CommandLine">sudo -u#-1 id</Data>``,
+      ``<EventID>1</EventID>``; :func:`xml_pattern`), its entities decoded; else
+    - a pair written ``name=value`` or ``name="value"`` (auditd, key=value syslog messages:
+      ``type=EXECVE ... a0="cp"``, ``useradd: name=john, UID=0``), the name matched at the
+      start of the text or after a space or ``:;,[]`` delimiter.
+
+    Names are matched case-sensitively. ``xml``: some record of the batch holds ``</`` (the XML
+    elements are looked for only then, and only in such records)."""
     pattern = r"(?:^|[\s:;,\[\]])" + re.escape(name) + r'=("[^"]*"|[^\s,;]*)'
-    return (f"CASE WHEN NOT starts_with(raw_data, '{{') THEN "
-            f"nullif(trim(regexp_extract(raw_data, {sql_str(pattern)}, 1), '\"'), '') END")
+    pair = f"nullif(trim(regexp_extract(raw_data, {sql_str(pattern)}, 1), '\"'), '')"
+    if not xml:
+        return f"CASE WHEN NOT starts_with(raw_data, '{{') THEN {pair} END"
+    elem = f"regexp_extract(raw_data, {sql_str(xml_pattern(name))}, 1)"
+    for entity, char in XML_ENTITIES:
+        elem = f"replace({elem}, {sql_str(entity)}, {sql_str(char)})"
+    return (f"CASE WHEN starts_with(raw_data, '{{') THEN NULL "
+            f"WHEN contains(raw_data, '</') THEN coalesce(nullif({elem}, ''), {pair}) ELSE {pair} END")
 
 
 def list_sql(items: list[str]) -> str:
@@ -147,7 +174,7 @@ def kleene_filter(rules: list[Rule], native: dict[str, str]) -> str:
 
 
 def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
-                  native: dict[str, str], guards: tuple | None = None, kv: bool = False,
+                  native: dict[str, str], guards: tuple | None = None, kv: int = False,
                   aliases: dict[str, tuple[str, ...]] | None = None) -> str:
     """SQL over one part of the batch (table ``TABLE``) and its rules: ``__i``, the part id
     (``_GROUP``) and ``m``, the list of {k: rule index in the part, e: evidence JSON} of the
@@ -227,7 +254,7 @@ def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozense
         else:
             expr = raw or "NULL::VARCHAR"
         if kv and has_raw and KV_NAME.match(base(f)):
-            kvs = kv_sql(base(f))
+            kvs = kv_sql(base(f), kv == XML_TEXT)
             inner.append(f"{present_sql(kvs, False) if is_presence(f) else kvs} AS __v{n}")
             expr = f"coalesce({expr}, __v{n})"
         middle.append(f"{expr} AS {cid}")
