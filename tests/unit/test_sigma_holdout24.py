@@ -321,3 +321,22 @@ def test_correlation_groups_sysmon_lines_by_an_eventdata_field(tmp_path: Path) -
 
     assert fired(["alice", "alice"]) == 1
     assert fired(["alice", "bob"]) == 0
+
+
+def test_auto_detection_reads_other_services_cloud_audit_records(tmp_path: Path) -> None:
+    # --format auto recognized GKE's LogEntries and AKS's kube-audit records only: a Cloud Audit
+    # Logs record of another service (Elastic's iamcredentials sample) or an Azure Activity Log
+    # record was dead-lettered as unrecognized, and no GCP/Azure rule could see it
+    _register()
+    r = CliRunner()
+    azure = tmp_path / "activity.json"
+    azure.write_text(json.dumps({"records": [_activity("MICROSOFT.AUTHORIZATION/ELEVATEACCESS/ACTION"),
+                                             _activity("MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/READ")]}))
+    for src, stored in ((RULES / "elastic-gcp-iamcredentials.log", 1), (azure, 2)):
+        data = tmp_path / src.stem
+        out = r.invoke(app, ["ingest", "--format", "auto", "--json", "--data", str(data), str(src)])
+        summary = json.loads(out.stdout)
+        assert summary["stored"] == {"api_activity": stored} and summary["dead_letter"] == 0, summary
+    out = r.invoke(app, ["hunt", "--json", "--data", str(tmp_path / azure.stem), "-r",
+                         str(RULES / "azure_subscription_permissions_elevation_via_activitylogs.yml")])
+    assert json.loads(out.stdout)["hits"] == {"09438caa-07b1-4870-8405-1dbafe3dad95": 1}

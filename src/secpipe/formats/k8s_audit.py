@@ -318,6 +318,9 @@ class K8sAudit(RecordFormat):
         h, found = head[:8192], 0
         if b'"protoPayload"' in h and b'"k8s.io"' in h or b'"kube-audit' in h and b'"properties"' in h:
             return 80  # GKE's Cloud Audit Logs, AKS's Azure Monitor records (see _cloud_audit)
+        if (b'"protoPayload"' in h and b'google.cloud.audit.AuditLog"' in h
+                or b'"operationName"' in h and b'"resourceId"' in h and b'"category"' in h):
+            return 80  # other services' Cloud Audit Logs / Azure Monitor records, which _cloud_audit reads too
         keys = _KEYS
         if b'"logEvents"' in h or b'"ingestionTime"' in h:  # CloudWatch Logs log events: the Event is JSON text
             keys = _ESCAPED_KEYS  # in a string, its keys escaped (``\\"auditID\\"``)
