@@ -420,3 +420,19 @@ def test_a_malformed_structure_is_a_feed_error_not_an_escape(tmp_path: Path, bod
     (tmp_path / "feed.json").write_bytes(data)
     f = Feed(FeedOptions(name="f", path=str(tmp_path / "feed.json"), format=fmt))  # type: ignore[arg-type]
     assert f.refresh(0) is False and f.state.error is not None and "layout" in f.state.error
+
+
+def test_defanged_indicators_are_refanged_but_real_urls_are_never_rewritten() -> None:
+    body = b"""# analyst export, defanged as CyberChef / ioc-fanger write them
+hxxp://login-update[.]example/verify.php
+hxxps[:]//pay[.]example/a
+bad-domain[.]example
+198.51.100[.]7
+ops[at]bad-domain[.]example
+http://ok.example/a[.]b
+"""
+    out = load(body, "plain", conf=70)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [
+        ("url", "http://login-update.example/verify.php"), ("url", "https://pay.example/a"),
+        ("domain", "bad-domain.example"), ("ip", "198.51.100.7"), ("email", "ops@bad-domain.example"),
+        ("url", "http://ok.example/a[.]b")]

@@ -124,11 +124,13 @@ def _mask(arr: pa.Array) -> np.ndarray:
     return pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
 
 
-def classify(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+def classify(values: pa.Array, *, refang: bool = True) -> tuple[pa.Array, pa.Array]:
     """Vectorized kind detection and normalization: (kind, normalized value), null if not an IOC.
 
     Cheap tests first (substring, length), and each regex only on the values still undecided,
-    so a million-line list costs a few passes of C string kernels.
+    so a million-line list costs a few passes of C string kernels. A value that is no IOC as
+    written but defanged (``evil[.]example``, ``user[at]evil[.]example``), or a URL whose scheme
+    is ``hxxp(s)``, is classified refanged; a URL with a real scheme is never rewritten.
     """
     v = pc.utf8_trim_whitespace(values.cast(pa.string()))
     low = pc.utf8_lower(v)
@@ -155,10 +157,30 @@ def classify(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     is_dom = _where(todo, low, lambda x: _mask(pc.match_substring_regex(x, _DOMAIN_RE)))
     todo &= ~is_dom
     is_email = _where(todo, low, lambda x: _mask(pc.match_substring_regex(x, _EMAIL_RE)))
+    todo &= ~is_email
     names = np.array([None, "url", "hash", "ip", "domain", "email"], dtype=object)
     code = np.select([is_url, is_hash, is_ip, is_dom, is_email], [1, 2, 3, 4, 5], 0)
     kind = pa.array(names[code], pa.string()) if len(code) else pa.array([], pa.string())
-    return kind, normalize(kind, v, low)
+    value = normalize(kind, v, low)
+    fanged = _where(todo, low, lambda x: _mask(pc.match_substring_regex(x, _DEFANGED)))
+    fanged |= is_url & _mask(pc.starts_with(low, "hxxp"))  # a prefix test: URL lists stay cheap
+    if refang and fanged.any():  # report/OTX/CSV exports often carry hxxp://evil[.]example
+        k2, v2 = classify(_refang(v.filter(pa.array(fanged))), refang=False)
+        kind, value = _put(kind, fanged, k2), _put(value, fanged, v2)
+    return kind, value
+
+
+#: defanged IOCs: hxxp(s)://, [.] (.) {.} [dot], [:], [@] [at] (tested on lower-cased values)
+_DEFANGED = r"^hxxps?\[?:|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\[:\]|\[://\]|\[@\]|\[at\]"
+_REFANG = ((r"^[hH][xX]{2}[pP][sS]\[?:\]?", "https:"), (r"^[hH][xX]{2}[pP]\[?:\]?", "http:"),
+           (r"\[\.\]|\(\.\)|\{\.\}|\[[dD][oO][tT]\]", "."), (r"\[://\]", "://"), (r"\[:\]", ":"),
+           (r"\[@\]|\[[aA][tT]\]", "@"))
+
+
+def _refang(values: pa.Array) -> pa.Array:
+    for rx, repl in _REFANG:
+        values = pc.replace_substring_regex(values, rx, repl)
+    return values
 
 
 def _strip_port(values: pa.Array) -> pa.Array:
