@@ -16,6 +16,10 @@ export lists the SHA-256, MD5 and SHA-1 of each sample and a URLhaus payload exp
 SHA-256 of what each URL served, and an event may carry any one of them. Only values of hash
 shape are taken from those columns (``n/a`` is not an indicator).
 
+An indicator column named ``ja3_md5``/``ja3`` (SSLBL's JA3 list) holds JA3 fingerprints (kind
+``ja3``), and the ``SHA1`` column of SSLBL's certificate blacklist (header exactly
+``Listingdate,SHA1,Listingreason``) certificate fingerprints (kind ``x509``), not file hashes.
+
 Header names come from a first row without any IOC in it, or else from the last ``#`` comment
 line with as many fields as the data (abuse.ch puts ``# id,dateadded,url,...`` there), so the
 first data row is never eaten as a header. A ``confidence_level`` column (ThreatFox) gives
