@@ -340,3 +340,21 @@ def test_auto_detection_reads_other_services_cloud_audit_records(tmp_path: Path)
     out = r.invoke(app, ["hunt", "--json", "--data", str(tmp_path / azure.stem), "-r",
                          str(RULES / "azure_subscription_permissions_elevation_via_activitylogs.yml")])
     assert json.loads(out.stdout)["hits"] == {"09438caa-07b1-4870-8405-1dbafe3dad95": 1}
+
+
+def _signin(result: str) -> dict:
+    """An Entra ID sign-in record as diagnostic settings export it (Azure Monitor's SignInLogs schema)."""
+    return {"time": "2026-11-29T10:00:00.0000000Z", "resourceId": "/tenants/aaaa-bbbb/providers/Microsoft.aadiam",
+            "operationName": "Sign-in activity", "operationVersion": "1.0", "category": "SignInLogs",
+            "tenantId": "aaaa-bbbb", "resultType": result, "resultSignature": "None",
+            "resultDescription": "Account is locked" if result == "50053" else "", "durationMs": 0,
+            "callerIpAddress": "203.0.113.5", "correlationId": "c2", "identity": "Alice", "Level": 4,
+            "location": "US", "properties": {"userPrincipalName": "alice@contoso.com", "appDisplayName": "Azure Portal"}}
+
+
+def test_signin_rule_reads_the_exported_signin_record() -> None:
+    # SigmaHQ names the Log Analytics column ResultType; the exported record writes resultType
+    # (the field-name case fallback of fields.py reads it there)
+    body = json.dumps({"records": [_signin("50053"), _signin("0"), _signin("50126")]}).encode()
+    assert _hits("azure_account_lockout.yml", body) == [0]
+    assert _hits("azure_account_lockout.yml", _ndjson([_signin("50053")]), "json") == [0]

@@ -26,7 +26,7 @@ events of that program (the syslog TAG, ``actor.process.name``) or of none named
 that is the bare keyword ``REPLACE`` fired on apt's and dpkg's lines. The program field then
 shows in the finding's evidence. Likewise a ``product: linux`` rule of a Sysmon category
 (``process_creation``, ``network_connection``, ``file_event``...: :data:`SYSMON_EVENT_IDS`) runs
-only on events with that category's Sysmon ``EventID`` or with none. GCP and Azure Activity Log
+only on events with that category's Sysmon ``EventID`` or with none. GCP and Azure
 rules also run on the records the ``k8s_audit`` format reads for those clouds (:data:`SHARED_ROUTES`).
 """
 
@@ -116,13 +116,12 @@ ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {
 }
 #: (product, service) -> (secpipe formats, what of them) for clouds without a format of their own
 #: whose records one secpipe format reads beside others': Google Cloud Audit Logs and Azure
-#: Monitor Activity Log records are read by ``k8s_audit`` (:mod:`secpipe.formats._cloud_audit`,
+#: Monitor records are read by ``k8s_audit`` (:mod:`secpipe.formats._cloud_audit`,
 #: as GKE's and AKS's audit streams carry them) and kept whole by ``json``. The rule runs on both;
 #: as on the catch-all, a condition that holds without the rule's fields needs one of them.
 SHARED_ROUTES: dict[tuple[str, str | None], tuple[tuple[str, ...], str]] = {
-    ("gcp", "gcp.audit"): (("json", "k8s_audit"), "Google Cloud Audit Logs records"),
     ("gcp", None): (("json", "k8s_audit"), "Google Cloud Audit Logs records"),
-    ("azure", "activitylogs"): (("json", "k8s_audit"), "Azure Monitor Activity Log records"),
+    ("azure", None): (("json", "k8s_audit"), "Azure Monitor records (Activity Log, Entra ID sign-in and audit logs)"),
 }
 #: Linux ``service`` -> the programs that log as it (syslog TAG/APP-NAME, lower-cased): such a
 #: rule runs only on the lines those programs wrote, and on lines and events that name no
