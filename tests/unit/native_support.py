@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pytest
 from hypothesis import strategies as st
 
-from secpipe.formats import _fast, get
+from secpipe.formats import _fast, detect, get
 from secpipe.formats.base import Decoded
 
 
@@ -72,6 +72,12 @@ def same_both_ways(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, what: 
     native = decode_with(fmt, doc, monkeypatch, True)
     assert_same_decoded(native, decode_with(fmt, doc, monkeypatch, False), what)
     return native
+
+
+def detected_both_ways(fmt: str, doc: bytes, monkeypatch: pytest.MonkeyPatch, what: object) -> Decoded:
+    """:func:`same_both_ways` of a sample that ``--format auto`` must also take for ``fmt``."""
+    assert detect(doc) is get(fmt), what
+    return same_both_ways(fmt, doc, monkeypatch, what)
 
 
 def spaced(text: str, draw: Callable[[], str]) -> bytes:

@@ -15,7 +15,7 @@ import pytest
 
 from secpipe import formats
 from secpipe.formats.base import Decoded, decode_document
-from tests.unit.native_support import same_both_ways
+from tests.unit.native_support import detected_both_ways, same_both_ways
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
 
@@ -32,8 +32,7 @@ def test_sarif_black_duck_wrapped_fingerprints(monkeypatch: pytest.MonkeyPatch) 
     # Black Duck writes each fingerprint as {"value": "<sha256>"} (DefectDojo PR 15080), where
     # SARIF §3.27.16 has the string: every result was a dead letter ("Expected `str`, got `object`")
     body = (HOLDOUT / "blackduck-nested-fingerprints.sarif").read_bytes()
-    assert formats.detect(body) is formats.get("sarif")
-    dec = same_both_ways("sarif", body, monkeypatch, "blackduck")
+    dec = detected_both_ways("sarif", body, monkeypatch, "blackduck")
     assert dec.events == 2 and not dec.dead
     rows = _rows(dec)
     assert [r["finding_info"]["uid"] for r in rows] == ["a" * 64, "d" * 64]
@@ -60,8 +59,7 @@ def test_sarif_fingerprint_of_another_type_is_still_a_dead_letter(monkeypatch: p
 def test_sarif_njsscan_cwe_in_result_properties(monkeypatch: pytest.MonkeyPatch) -> None:
     # njsscan (libsast) names the weakness in each result's properties, not in its rule
     body = (HOLDOUT / "njsscan-defectdojo.sarif").read_bytes()
-    assert formats.detect(body) is formats.get("sarif")
-    dec = same_both_ways("sarif", body, monkeypatch, "njsscan")
+    dec = detected_both_ways("sarif", body, monkeypatch, "njsscan")
     rows = _rows(dec)
     assert dec.events == 2 and not dec.dead
     assert [r["vulnerabilities"][0]["cwe"] for r in rows] == [

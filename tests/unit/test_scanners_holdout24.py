@@ -14,7 +14,7 @@ import pytest
 
 from secpipe import formats
 from secpipe.formats.base import Decoded
-from tests.unit.native_support import same_both_ways
+from tests.unit.native_support import detected_both_ways, same_both_ways
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
 
@@ -28,8 +28,7 @@ def test_trivy_vulnerability_status_words(monkeypatch: pytest.MonkeyPatch) -> No
     # not_affected, affected, fixed, under_investigation, will_not_fix, fix_deferred, end_of_life);
     # it was only in unmapped. DefectDojo's all_statuses.json has one finding of each word.
     body = (HOLDOUT / "trivy-all-statuses-defectdojo.json").read_bytes()
-    assert formats.detect(body) is formats.get("trivy")
-    dec = same_both_ways("trivy", body, monkeypatch, "all statuses")
+    dec = detected_both_ways("trivy", body, monkeypatch, "all statuses")
     assert dec.events == 8 and not dec.dead
     rows = _rows(dec)
     got = {r["vulnerabilities"][0]["cve"]["uid"]: r for r in rows}
@@ -94,8 +93,7 @@ def test_snyk_container_nearest_fixed_in_version(monkeypatch: pytest.MonkeyPatch
     # fix is only in nearestFixedInVersion (no fixedIn), "Fixed in: 1.1.24-r10" in the CLI's text
     # output; it stayed in unmapped and the finding said no fix was available
     body = (HOLDOUT / "snyk-cli-basic-apk-results.json").read_bytes()
-    assert formats.detect(body) is formats.get("snyk")
-    dec = same_both_ways("snyk", body, monkeypatch, "basic apk")
+    dec = detected_both_ways("snyk", body, monkeypatch, "basic apk")
     assert dec.events == 3 and not dec.dead
     rows = _rows(dec)
     for r in rows:
@@ -237,8 +235,7 @@ def test_snyk_iac_report_with_empty_vulnerabilities_is_snyk_iac(monkeypatch: pyt
     # snyk/cli's iac-test-output fixture: a newer `snyk iac test --json` writes "vulnerabilities": []
     # beside infrastructureAsCodeIssues; its findings were labelled Snyk Open Source
     body = (HOLDOUT / "snyk-cli-iac-json-output-for-file.json").read_bytes()
-    assert formats.detect(body) is formats.get("snyk")
-    dec = same_both_ways("snyk", body, monkeypatch, "iac file")
+    dec = detected_both_ways("snyk", body, monkeypatch, "iac file")
     assert dec.events == 3 and not dec.dead
     rows = _rows(dec)
     assert {r["class_uid"] for r in rows} == {2003}
@@ -256,8 +253,7 @@ def test_sarif_version_control_provenance_is_the_repository(monkeypatch: pytest.
     # Microsoft DevSkim 1.0.70's SARIF as MegaLinter 10 printed it: the run names the repository
     # and commit it analyzed (SARIF §3.14.18 versionControlProvenance); that was dropped
     body = (HOLDOUT / "devskim-megalinter.sarif").read_bytes()
-    assert formats.detect(body) is formats.get("sarif")
-    dec = same_both_ways("sarif", body, monkeypatch, "devskim")
+    dec = detected_both_ways("sarif", body, monkeypatch, "devskim")
     assert dec.events == 2 and not dec.dead
     rows = _rows(dec)
     for r in rows:
