@@ -261,3 +261,23 @@ def test_jenkins_audit_trail_messages_of_the_plugin() -> None:
     logouts = [r for r in rows if r["raw_data"].endswith("Logout for user 'gyulee'")]
     assert len(logouts) == 3 and len({r["metadata"]["uid"] for r in logouts}) == 3
     assert {r["activity_id"] for r in logouts} == {2}
+
+
+def test_jenkins_audit_trail_times_are_calendar_exact() -> None:
+    """Audit Trail line times from the day's midnight plus the clock (cached per day): the
+    calendar's own ms for any date, None for a date or clock that does not exist."""
+    import datetime as dt
+    import random
+
+    from secpipe.formats._jenkins_audit import _epoch_ms
+
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    rng = random.Random(24)
+    for _ in range(20_000):
+        y, mo, d = rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 31)
+        h, mi, s, ms = rng.randint(0, 23), rng.randint(0, 61), rng.randint(0, 61), rng.randint(0, 999)
+        try:
+            want = (dt.datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=dt.UTC) - epoch) // dt.timedelta(milliseconds=1)
+        except ValueError:
+            want = None
+        assert _epoch_ms(y, mo, d, h, mi, s, ms) == want, (y, mo, d, h, mi, s, ms)
