@@ -372,7 +372,8 @@ class SonarQube(ReportFormat):
     name = "sonarqube"
     report_type = _Page
     what = "a SonarQube search response"
-    description = "SonarQube /api/issues/search and /api/hotspots/search JSON -> Application Security Posture Finding (2007)"
+    description = ("SonarQube /api/issues/search and /api/hotspots/search JSON, and the Generic Issue Import Format "
+                   "-> Application Security Posture Finding (2007)")
     framing = "document"
     product = "SonarQube"
     vendor = "SonarSource"
