@@ -289,7 +289,7 @@ class RuleSet:
         return match_table(np.concatenate(rows_out), ids, ev, tbl, cls)
 
     def _branch(self, schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
-                native: dict[str, str], guards: tuple | None, kv: int = False,
+                native: dict[str, str], guards: tuple | None, kv: int = 0,
                 aliases: dict[str, tuple[str, ...]] | None = None) -> str:
         key = (schema, tuple(id(r) for r in rules), tuple(sorted(lists.items())), guards, kv,
                tuple(sorted((aliases or {}).items())))

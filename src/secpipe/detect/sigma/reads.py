@@ -118,7 +118,7 @@ def text_records(slim: pa.Table) -> int:
 
 
 def read_values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str], native: dict[str, str],
-            rows: np.ndarray | None = None, kv: int = False,
+            rows: np.ndarray | None = None, kv: int = 0,
             aliases: dict[str, tuple[str, ...]] | None = None) -> tuple[dict[str, pa.Array], pa.Array | None]:
     """(field -> value column, per record: has an array at some prefix of a field path) of the
     batch (``__b``); the second is None without raw fields.
@@ -185,7 +185,7 @@ def read_values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str
 
 def list_fields(con: duckdb.DuckDBPyConnection, tbl: pa.Table, fields: list[str],
                  native: dict[str, str], arrays: pa.Array | None = None,
-                 text: int = False, aliases: dict[str, tuple[str, ...]] | None = None) -> dict[str, frozenset[int]]:
+                 text: int = 0, aliases: dict[str, tuple[str, ...]] | None = None) -> dict[str, frozenset[int]]:
     """Raw fields whose path (in any of its spellings, ``aliases``) crosses (or ends in) a
     JSON array in this batch -> segment indexes to wildcard. Only records whose text
     contains every key of a field's path are probed, and with ``arrays`` (from

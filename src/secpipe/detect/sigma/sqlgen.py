@@ -174,7 +174,7 @@ def kleene_filter(rules: list[Rule], native: dict[str, str]) -> str:
 
 
 def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozenset[int]],
-                  native: dict[str, str], guards: tuple | None = None, kv: int = False,
+                  native: dict[str, str], guards: tuple | None = None, kv: int = 0,
                   aliases: dict[str, tuple[str, ...]] | None = None) -> str:
     """SQL over one part of the batch (table ``TABLE``) and its rules: ``__i``, the part id
     (``_GROUP``) and ``m``, the list of {k: rule index in the part, e: evidence JSON} of the
