@@ -523,6 +523,11 @@ def either(a: pa.Array, b: pa.Array) -> pa.Array:
     return pc.if_else(nonempty(a), a, b)
 
 
+def or_null(col: pa.Array) -> pa.Array:
+    """A string column with its empty strings as nulls (``x or None`` per row)."""
+    return pc.if_else(nonempty(col), col, pa.scalar(None, col.type))
+
+
 def distinct_uids(uids: pa.Array, *parts: pa.Array) -> pa.Array:
     """``finding_info.uid`` made unique within one report: a uid shared by several findings
     (a producer's fingerprint that hashes only the line text, one issue in two projects,

@@ -34,7 +34,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
-from secpipe.formats._findings import SEVERITY_WORDS, Distinct, either, nonempty
+from secpipe.formats._findings import SEVERITY_WORDS, Distinct, either, nonempty, or_null
 from secpipe.formats._uids import uid_prefix
 from secpipe.formats.base import TimeField
 from secpipe.formats.base import object_or_empty as _obj
@@ -193,7 +193,7 @@ def _or_null(col: Col) -> Col:
     """``sid`` of a string: an empty one is null."""
     if isinstance(col, list):
         return [x or None for x in col]
-    return pc.if_else(nonempty(col), col, pa.scalar(None, _S))
+    return or_null(col)
 
 
 def _where(mask: Col, a: Col | str, b: Col | str | None) -> Col:

@@ -47,7 +47,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats._findings import CWE_ID, nonempty, strs, struct_lists
+from secpipe.formats._findings import CWE_ID, nonempty, or_null, strs, struct_lists
 
 S = pa.string()
 _TAG = re.compile(r"^(?:external/cwe/)?cwe[-_ ]?0*(\d+)\b\s*(?::\s*(.*\S))?", re.IGNORECASE)
@@ -210,7 +210,7 @@ def fingerprints(fps: list[Fingerprints | None],
     poff = np.zeros(n + 1, np.int64)
     np.cumsum(plen, out=poff[1:])
     first_f = fv.take(pa.array(np.minimum(foff[:-1], len(fv) - 1), pa.int64(), mask=flen == 0)) if len(fv) else pa.nulls(n, S)
-    first = pc.if_else(nonempty(first_f), first_f, pa.scalar(None, S))
+    first = or_null(first_f)
     partial = _partial_keys(pn, pv, poff, plen)
     # per row: its fingerprint entries, then its partial ones (positions into fingerprints + partial)
     lens = flen + plen

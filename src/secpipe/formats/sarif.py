@@ -84,6 +84,7 @@ from secpipe.formats._findings import (
     nest,
     nonempty,
     only_where,
+    or_null,
     paused_gc,
     record_bytes,
     reject_distinct,
@@ -497,7 +498,7 @@ class Sarif(ReportFormat):
         # else the rule's default level, else "warning"
         not_fail = pc.fill_null(pc.and_(nonempty(f["kind"]), pc.not_equal(f["kind"], "fail")), False)
         levels = either(f["level"], pc.if_else(not_fail, pa.scalar("none", S), per["level"].take(take)))
-        levels = pc.fill_null(pc.if_else(nonempty(levels), levels, pa.scalar(None, S)), "warning")
+        levels = pc.fill_null(or_null(levels), "warning")
         sev = _distinct_map(levels, lambda lv: _level_sev(lv), pa.int32())
         scores = pc.coalesce(f["score"], per["score"].take(take))
         if scores.null_count < n:

@@ -101,6 +101,7 @@ from secpipe.formats._findings import (
     nest,
     nonempty,
     only_where,
+    or_null,
     paused_gc,
     raw_data,
     record_bytes,
@@ -729,7 +730,7 @@ def _uids(kind: str, raws: list[bytes], head: str, refs: pa.Array) -> pa.Array:
 def _message(ids: pa.Array, names: pa.Array, subject: str | None) -> pa.Array:
     """``"<id> in <package> in <subject>"`` per event, the empty parts left out (and the subject
     when it is the package), with Arrow string kernels."""
-    given = [pc.if_else(nonempty(ids), ids, pa.scalar(None, S)), pc.if_else(nonempty(names), names, pa.scalar(None, S))]
+    given = [or_null(ids), or_null(names)]
     if subject:  # the subject's name unless it is the package's
         given.append(pc.if_else(pc.fill_null(pc.equal(names, subject), False), pa.scalar(None, S), subject))
     out = given[0]

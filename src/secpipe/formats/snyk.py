@@ -89,6 +89,7 @@ from secpipe.formats._findings import (
     nest,
     nonempty,
     only_where,
+    or_null,
     paused_gc,
     record_bytes,
     reject_distinct,
@@ -815,7 +816,7 @@ class Snyk(ReportFormat):
         chains = fields["from"]
         fixed_in = f["fixedIn"]
         nearest = f["nearestFixedInVersion"]
-        nearest = pc.if_else(nonempty(nearest), nearest, pa.scalar(None, S))
+        nearest = or_null(nearest)
         fixed = pc.coalesce(pc.binary_join(fixed_in, ", "), nearest)
         fixable = pc.or_(pc.is_valid(fixed), pc.or_(pc.fill_null(f["isUpgradable"], False),
                                                     pc.fill_null(f["isPatchable"], False)))  # fmt: skip

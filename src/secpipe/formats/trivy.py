@@ -121,6 +121,7 @@ from secpipe.formats._findings import (
     nest,
     nonempty,
     only_where,
+    or_null,
     paused_gc,
     raw_data,
     record_bytes,
@@ -876,12 +877,12 @@ class Trivy(ReportFormat):
         take = pa.array(where, pa.int32())
         target = strs([f"{r.Target}" for r in results]).take(take)
         ids = f["VulnerabilityID"]
-        fixed = pc.if_else(nonempty(f["FixedVersion"]), f["FixedVersion"], pa.scalar(None, S))
+        fixed = or_null(f["FixedVersion"])
         pub = parse_times(f["PublishedDate"])
         mod = parse_times(f["LastModifiedDate"])
         title = either(f["Title"], ids)
         desc = f["Description"]
-        status = pc.if_else(nonempty(f["Status"]), f["Status"], pa.scalar(None, S))
+        status = or_null(f["Status"])
         cover = _fix_coverage(status)
         pkg = nest({
             "name": f["PkgName"],
