@@ -106,43 +106,34 @@ def _unquote(name: str) -> str:
     return unquote(name) if "%" in name else name
 
 
-def decode(
-    lines: list[str], offsets: list[int], source: str, kind: str, product: str, vendor: str, out: Decoded
-) -> None:
-    """Map Audit Trail lines (each matching :data:`AUDIT_LINE`) into ``out``'s batches.
+def decode(lines: list[re.Match[str]], kind: str, product: str, vendor: str, out: Decoded) -> None:
+    """Map Audit Trail lines (their :data:`AUDIT_LINE` matches) into ``out``'s batches.
 
     The lines' times are the server's local time; a finalized build's line also gives the build's
     start in UTC (``started at``) and its duration, so the first such line tells the server's
     offset (rounded to 15 minutes), applied to every line of the file; without one, UTC."""
-    mapped: list[tuple[str, dict[str, Any], int, int, bytes, int | None]] = []
+    mapped: list[tuple[str, dict[str, Any], int, int, bytes, bytes, int | None]] = []
     offset: int | None = None
     seen: dict[bytes, int] = {}
-    for line in lines:
-        m = AUDIT_LINE.fullmatch(line)
-        row: dict[str, Any]
-        if m is None:  # the caller took the lines by this pattern: none is left, but never raise
-            local, (cls, row, act, sev) = None, ("base_event", {"message": line}, 0, 1)
-        else:
-            h = int(m["h"]) % 12 + (12 if m["ap"] == "PM" else 0)
-            local = _epoch_ms(
-                int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), h, int(m["mi"]), int(m["s"]), int(m["ms"])
-            )
-            cls, row, act, sev = _map(m["msg"])
+    for m in lines:
+        h = int(m["h"]) % 12 + (12 if m["ap"] == "PM" else 0)
+        local = _epoch_ms(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), h, int(m["mi"]), int(m["s"]), int(m["ms"]))
+        cls, row, act, sev = _map(m["msg"])
         if offset is None and local is not None and row.get("job.last_run_time") is not None:
             diff = local - (row["job.last_run_time"] + row["duration"])
             if abs(diff) <= 14 * 3_600_000:
                 offset = round(diff / _QUARTER) * _QUARTER
-        raw = line.encode()
+        raw = m.string.encode()
         k = seen.get(raw, 0)
         seen[raw] = k + 1
-        mapped.append((cls, row, act, sev, raw if k == 0 else raw + b"\0repeat %d" % k, local))
+        mapped.append((cls, row, act, sev, raw, raw if k == 0 else raw + b"\0repeat %d" % k, local))
     groups: dict[
         str, tuple[list[dict[str, Any]], list[bytes], list[int | None], list[int], list[int], list[bytes]]
     ] = {}
-    for cls, row, act, sev, ident, local in mapped:
+    for cls, row, act, sev, raw, ident, local in mapped:
         g = groups.setdefault(cls, ([], [], [], [], [], []))
         g[0].append(row)
-        g[1].append(ident.split(b"\0", 1)[0])
+        g[1].append(raw)
         g[2].append(local - offset if local is not None and offset else local)
         g[3].append(act)
         g[4].append(sev)

@@ -142,16 +142,14 @@ class JenkinsLog(Format):
         """An Audit Trail plugin log file (see :mod:`._jenkins_audit`). A line without the
         plugin's time is dead-lettered alone: it cannot be told from a damaged line (the plugin
         writes a message holding newlines as it is, so its further lines have no time either)."""
-        keep: list[str] = []
-        at: list[int] = []
+        keep = []
         for line, off in zip(lines, offs, strict=True):
-            if _jenkins_audit.AUDIT_LINE.match(line):
-                keep.append(line)
-                at.append(off)
+            if (m := _jenkins_audit.AUDIT_LINE.match(line)) is not None:  # (its message runs to the line's end)
+                keep.append(m)
             else:
                 out.dead.append(DeadLetter("Jenkins Audit Trail log line without the plugin's time "
                                            "('MMM d, yyyy h:mm:ss,SSS AM|PM')", source, off, line.encode(), self.name))
-        _jenkins_audit.decode(keep, at, source, self.name, self.product, self.vendor, out)
+        _jenkins_audit.decode(keep, self.name, self.product, self.vendor, out)
 
     def _batch(self, lines: pa.Array, raw: pa.Array, offs: pa.Array, source: str) -> pa.RecordBatch:
         n = len(lines)
