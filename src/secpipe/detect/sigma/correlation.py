@@ -78,7 +78,7 @@ from secpipe import _compute as pc
 from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
 from secpipe.detect.sigma.mappings import MAPPINGS, alternatives
 from secpipe.detect.sigma.rules import RANGE, TYPE
-from secpipe.detect.sigma.sqlgen import KV_NAME, XML_ENTITIES, xml_pattern
+from secpipe.detect.sigma.sqlgen import KV_NAME, XML_ENTITIES, kv_pattern, xml_pattern
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.store._durable import write_file_atomic
 
@@ -554,7 +554,7 @@ def _kv(text: str, name: str) -> str | None:
             for entity, char in XML_ENTITIES:
                 v = v.replace(entity, char)
             return v
-    got = re.search(r"(?:^|[\s:;,\[\]])" + re.escape(name) + r'=("[^"]*"|[^\s,;]*)', text)
+    got = re.search(kv_pattern(name), text)
     return (got.group(1).strip('"') or None) if got else None
 
 

@@ -89,6 +89,12 @@ def safe(expr: str, text: int) -> str:
     return f"try({expr})" if text else expr
 
 
+def kv_pattern(name: str) -> str:
+    """The regular expression of ``name``'s ``name=value`` / ``name="value"`` pair in a text record
+    (group 1 the value, quotes and all): the name at the start or after a space or ``:;,[]``."""
+    return r"(?:^|[\s:;,\[\]])" + re.escape(name) + r'=("[^"]*"|[^\s,;]*)'
+
+
 def xml_pattern(name: str) -> str:
     """The regular expression of ``name``'s XML element in a text record: ``<Data Name="name">v</Data>``
     (an event's EventData) or ``<name>v</name>`` (its System part: ``EventID``, ``Computer``)."""
@@ -115,8 +121,7 @@ def kv_sql(name: str, xml: bool = False) -> str:
 
     Names are matched case-sensitively. ``xml``: some record of the batch holds ``</`` (the XML
     elements are looked for only then, and only in such records)."""
-    pattern = r"(?:^|[\s:;,\[\]])" + re.escape(name) + r'=("[^"]*"|[^\s,;]*)'
-    pair = f"nullif(trim(regexp_extract(raw_data, {sql_str(pattern)}, 1), '\"'), '')"
+    pair = f"nullif(trim(regexp_extract(raw_data, {sql_str(kv_pattern(name))}, 1), '\"'), '')"
     if not xml:
         return f"CASE WHEN NOT starts_with(raw_data, '{{') THEN {pair} END"
     elem = f"regexp_extract(raw_data, {sql_str(xml_pattern(name))}, 1)"
