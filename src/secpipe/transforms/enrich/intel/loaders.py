@@ -86,7 +86,9 @@ SCHEMA = pa.schema([
 ])  # fmt: skip
 
 KINDS = ("ip", "domain", "url", "hash", "asn", "email", "ja3", "x509")
-__all__ = ["KINDS", "SCHEMA", "FeedError", "Loaded", "load", "stix_pattern_terms"]
+#: kinds whose values compare case-insensitively (stored lower-cased; event values lower-cased to match)
+CASELESS_KINDS = frozenset({"domain", "hash", "email", "ja3", "x509"})
+__all__ = ["CASELESS_KINDS", "KINDS", "SCHEMA", "FeedError", "Loaded", "load", "stix_pattern_terms"]
 log = logging.getLogger("secpipe.enrich.intel")
 
 

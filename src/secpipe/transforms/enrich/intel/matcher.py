@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.transforms.enrich._ip import Parsed, _pairs, index_networks, parse, parse_networks
-from secpipe.transforms.enrich.intel.loaders import HOST, URL_HOST
+from secpipe.transforms.enrich.intel.loaders import CASELESS_KINDS, HOST, URL_HOST
 
 _EMPTY = np.zeros(0, np.int64)
 #: the host of a URL with or without a scheme (as MISP takes it: before the first ``/``), without userinfo/port
@@ -108,7 +108,7 @@ def _patterns(regexes: list[str], kinds: list[list[str] | None]) -> dict[str, st
     for rx, ks in zip(regexes, kinds, strict=True):
         for k in ks or ():
             by_kind.setdefault(k, []).append(f"(?:{rx})")
-    return {k: ("(?i)" if k in ("domain", "hash", "email", "ja3", "x509") else "") + "|".join(v) for k, v in by_kind.items()}
+    return {k: ("(?i)" if k in CASELESS_KINDS else "") + "|".join(v) for k, v in by_kind.items()}
 
 
 class Index:

@@ -47,6 +47,7 @@ from secpipe.schema.ocsf import class_of
 from secpipe.transforms.enrich._columns import append_lists, field_values, rows_to_lists, set_fields
 from secpipe.transforms.enrich._ip import _pairs
 from secpipe.transforms.enrich.intel.feeds import Clock, IntelStore
+from secpipe.transforms.enrich.intel.loaders import CASELESS_KINDS
 from secpipe.transforms.enrich.intel.matcher import _EMPTY, Index
 from secpipe.transforms.enrich.options import ThreatIntelOptions
 
@@ -118,8 +119,11 @@ class ThreatIntelStage:
             log.error("intel %s %s: not loaded (%s); matching continues without it", f.role, f.name, f.state.error)
         if opts.background_refresh:
             self.store.start()
-        self._fields = [*opts.ip_fields, *opts.domain_fields, *opts.url_fields, *opts.hash_fields, *opts.asn_fields,
-                        *opts.email_fields, *opts.ja3_fields, *opts.x509_fields]
+        #: indicator kind -> the event fields its indicators are matched on
+        self._kinds = (("ip", opts.ip_fields), ("domain", opts.domain_fields), ("url", opts.url_fields),
+                       ("hash", opts.hash_fields), ("asn", opts.asn_fields), ("email", opts.email_fields),
+                       ("ja3", opts.ja3_fields), ("x509", opts.x509_fields))  # fmt: skip
+        self._fields = [p for _kind, paths in self._kinds for p in paths]
 
     def close(self) -> None:
         """Stop background refreshes."""
@@ -148,10 +152,7 @@ class ThreatIntelStage:
     def match(self, batch: pa.RecordBatch, index: Index, allow: Index, now_ms: int) -> Matches:
         """All live, non-allowlisted (event row, indicator) matches of a batch."""
         m = Matches()
-        for kind, paths in (("ip", self.opts.ip_fields), ("domain", self.opts.domain_fields),
-                            ("url", self.opts.url_fields), ("hash", self.opts.hash_fields),
-                            ("asn", self.opts.asn_fields), ("email", self.opts.email_fields),
-                            ("ja3", self.opts.ja3_fields), ("x509", self.opts.x509_fields)):
+        for kind, paths in self._kinds:
             got: list[tuple[int, tuple[pa.Array, np.ndarray]]] = []
             for p in paths:
                 fv = field_values(batch, p)
@@ -162,7 +163,7 @@ class ThreatIntelStage:
             vals = pa.concat_arrays([g[0].cast(S) for _fid, g in got])
             rows = np.concatenate([g[1] for _fid, g in got])
             fids = np.concatenate([np.full(len(g[0]), fid, np.int32) for fid, g in got])
-            if kind in ("domain", "hash", "email", "ja3", "x509"):
+            if kind in CASELESS_KINDS:
                 vals = pc.utf8_lower(vals)
             if kind == "x509":
                 vals = pc.replace_substring(vals, ":", "")
