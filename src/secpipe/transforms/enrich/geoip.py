@@ -378,7 +378,7 @@ def _geo(rec: dict[str, Any], geo: list[Any], lang: str, db_type: str) -> None:
         return (obj or {}).get("names", {}).get(lang) if isinstance(obj, dict) else None
 
     country = rec.get("country") or rec.get("registered_country") or {}
-    if not isinstance(country, dict) or "country_code" in rec or rec.get("continent").__class__ is str:
+    if not isinstance(country, dict) or "country_code" in rec or isinstance(rec.get("continent"), str):  # IPinfo: flat
         _flat_geo(rec, geo, db_type)
         return
     geo[0] = geo[0] or country.get("iso_code")
