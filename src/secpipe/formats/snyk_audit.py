@@ -42,7 +42,7 @@ import pyarrow as pa
 
 from secpipe.formats import _cicd as c
 from secpipe.formats._findings import CheckedRecordFormat
-from secpipe.formats.base import Records
+from secpipe.formats.base import Records, text_or_none
 
 
 class _Event(msgspec.Struct, gc=False):
@@ -67,8 +67,7 @@ _SNYK_EVENT = re.compile(rb'"event"\s*:\s*"(?:org|group|account)\.[a-z_]+|"event
 
 
 def _name(content: Any, key: str) -> str | None:
-    v = content.get(key) if isinstance(content, dict) else None
-    return v if isinstance(v, str) and v else None
+    return text_or_none(content.get(key)) if isinstance(content, dict) else None
 
 
 class SnykAudit(CheckedRecordFormat):

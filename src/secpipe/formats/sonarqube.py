@@ -84,6 +84,7 @@ from secpipe.formats.base import (
     event_uids,
     int32_or_none,
     parse_times,
+    text_or_none,
     to_batch,
 )
 
@@ -341,7 +342,7 @@ def _users(users: Any) -> dict[str, tuple[str | None, str | None]]:
     """Login -> (name, email) of the Web API's ``users`` list (``additionalFields=users``)."""
     if not isinstance(users, list):
         return {}
-    return {u["login"]: (_text(u.get("name")), _text(u.get("email")))
+    return {u["login"]: (text_or_none(u.get("name")), text_or_none(u.get("email")))
             for u in users if isinstance(u, dict) and isinstance(u.get("login"), str)}  # fmt: skip
 
 
@@ -360,10 +361,6 @@ def _external_rule(obj: Any) -> _ExternalRule | None:
         return msgspec.convert(obj, _ExternalRule)
     except msgspec.ValidationError:
         return None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 class SonarQube(ReportFormat):

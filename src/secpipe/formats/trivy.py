@@ -145,6 +145,7 @@ from secpipe.formats.base import (
     decode_strict,
     event_uids,
     parse_times,
+    text_or_none,
     to_batch,
     unmapped_from,
 )
@@ -415,8 +416,7 @@ _V_SHAPES = ("vulnerability_finding", None)
 
 def _version(trivy: Any) -> str | None:
     """The report's ``Trivy.Version`` (None when absent or not a string)."""
-    v = trivy.get("Version") if isinstance(trivy, dict) else None
-    return v if isinstance(v, str) and v else None
+    return text_or_none(trivy.get("Version")) if isinstance(trivy, dict) else None
 
 
 def _line(raw: msgspec.Raw) -> str:
