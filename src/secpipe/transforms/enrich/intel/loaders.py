@@ -482,11 +482,9 @@ def load_misp_feed(directory: Path, conf: int, max_age_ms: int | None = None) ->
                   sum(p.skipped for p in parts) + len(uuids) - len(present))
 
 
-_WL_KIND = {"ip-src": "ip", "ip-dst": "ip", "domain|ip": "ip", "ip-src|port": "ip", "ip-dst|port": "ip",
-            "domain": "domain", "hostname": "domain", "url": "url", "uri": "url", "email": "email",
-            "email-src": "email", "email-dst": "email", "ja3-fingerprint-md5": "ja3", "x509-fingerprint-md5": "x509",
-            "x509-fingerprint-sha1": "x509", "x509-fingerprint-sha256": "x509", "md5": "hash", "sha1": "hash",
-            "sha224": "hash", "sha256": "hash", "sha512": "hash"}
+#: a warninglist's MISP attribute types -> kinds: the event attributes' (:data:`_MISP_KIND`) and the
+#: compound types warninglists also name
+_WL_KIND = {**_MISP_KIND, "domain|ip": "ip", "ip-src|port": "ip", "ip-dst|port": "ip", "uri": "url"}
 
 
 #: kind of the allow entries of ``substring``/``regex`` warninglists; ``labels`` holds the observable kinds
