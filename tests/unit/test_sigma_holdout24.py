@@ -37,6 +37,16 @@ RULES = CASES / "sigma_holdout"
 T0 = 1795946400.0  # 2026-11-29T10:00:00Z
 
 
+def _correlated(rs: RuleSet, fmt: str, body: bytes, now: float) -> int:
+    """Correlation findings of ``rs`` over ``body`` read by format ``fmt``, at clock ``now``."""
+    eng = CorrelationEngine(rs, None, clock=lambda: now)
+    n = 0
+    for b in formats.get(fmt).decode(body, "t").batches:
+        out = eng.process(b, rs.matches(b))
+        n += 0 if out is None else out.num_rows
+    return n
+
+
 def _log_entry(method: str, service: str, *, permission: str | None = None, granted: bool = True,
                principal: str = "alice@example.com", i: int = 0) -> dict:
     """A Cloud Audit Logs LogEntry with an AuditLog protoPayload (admin activity)."""
@@ -184,14 +194,9 @@ def test_correlation_groups_by_the_elastic_name_on_log_entries(tmp_path: Path) -
     assert not rs.unsupported, rs.unsupported
 
     def fired(principals: list[str]) -> int:
-        eng = CorrelationEngine(rs, None, clock=lambda: T0)
         events = [_log_entry("storage.buckets.list", "storage.googleapis.com", principal=p, i=i)
                   for i, p in enumerate(principals)]
-        n = 0
-        for b in formats.get("k8s_audit").decode(_ndjson(events), "t").batches:
-            out = eng.process(b, rs.matches(b))
-            n += 0 if out is None else out.num_rows
-        return n
+        return _correlated(rs, "k8s_audit", _ndjson(events), T0)
 
     assert fired(["a@x.com", "a@x.com", "a@x.com"]) == 1
     assert fired(["a@x.com", "b@x.com", "c@x.com"]) == 0  # three principals, one listing each
@@ -310,14 +315,9 @@ def test_correlation_groups_sysmon_lines_by_an_eventdata_field(tmp_path: Path) -
     assert not rs.unsupported, rs.unsupported
 
     def fired(users: list[str]) -> int:
-        eng = CorrelationEngine(rs, None, clock=lambda: 1787474000.0)
         lines = [_sysmon(1, {"Image": "/usr/bin/sudo", "CommandLine": "sudo -u#-1 id", "User": u}, 20 + i)
                  for i, u in enumerate(users)]
-        out = 0
-        for b in formats.get("syslog").decode("\n".join(lines).encode(), "t").batches:
-            got = eng.process(b, rs.matches(b))
-            out += 0 if got is None else got.num_rows
-        return out
+        return _correlated(rs, "syslog", "\n".join(lines).encode(), 1787474000.0)
 
     assert fired(["alice", "alice"]) == 1
     assert fired(["alice", "bob"]) == 0
