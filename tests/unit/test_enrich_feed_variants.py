@@ -76,7 +76,7 @@ def test_urlhaus_csv_takes_the_url_column_not_the_link() -> None:
     out = load(URLHAUS, "auto", conf=80, labels=["urlhaus"])
     assert pairs(out.table) == [("url", "http://203.0.113.55:4444/bin.sh"), ("url", "https://bad.example.test/invoice.exe")]
     assert out.skipped == 1  # "not a url"
-    assert out.table.to_pylist()[0]["labels"] == ["urlhaus", "malware_download"]
+    assert out.table.to_pylist()[0]["labels"] == ["urlhaus", "malware_download", "32-bit", "elf", "mips", "Mozi"]
 
 
 def test_threatfox_csv_spaced_quotes_crlf_ip_port_and_confidence() -> None:
@@ -85,7 +85,7 @@ def test_threatfox_csv_spaced_quotes_crlf_ip_port_and_confidence() -> None:
                                 ("url", "https://pay.example.test/path?q=a,b"),
                                 ("hash", "9f86d081884c7d659a2feaa0c55ad015"), ("ip", "2001:db8::1")]
     assert out.table.column("confidence").to_pylist() == [100, 75, 50, 95, 40]
-    assert out.table.column("labels").to_pylist()[1] == ["Cobalt Strike"]
+    assert out.table.column("labels").to_pylist()[1] == ["Cobalt Strike", "CobaltStrike"]
 
 
 def test_json_feeds_feodo_and_threatfox_export() -> None:

@@ -12,8 +12,10 @@ Formats:
   ipv4/ipv6-addr, domain-name, url, email-addr (and an email-message's ``from_ref``/``sender_ref``),
   file hashes, ``network-traffic:*_ref.value``); an ``AND`` is loaded only when its other terms
   are implied by the indicator (a ``*_ref.type``, more hashes or content properties of the same
-  file), never split into an ``OR``. See :mod:`.stix_pattern`. Revoked indicators and those typed
-  only ``benign`` are skipped; ``valid_from``/``valid_until`` kept (matched only in between). A bundle with no ``indicator`` object at all
+  file), never split into an ``OR``. See :mod:`.stix_pattern`. Revoked indicators, those typed
+  only ``benign`` and OpenCTI's with detection off (``x_opencti_detection: false`` or its property
+  extension's ``detection``, OpenCTI's ``to_ids``) are skipped; without ``confidence``, OpenCTI's
+  ``x_opencti_score`` is the confidence; ``valid_from``/``valid_until`` kept (matched only in between). A bundle with no ``indicator`` object at all
   (MITRE ATT&CK, a report or observables only) is refused, naming the object types it has.
 - ``misp``: MISP event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``);
   attributes in the event and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older
@@ -308,7 +310,8 @@ def load_stix(data: bytes, conf: int) -> Loaded:
     for o in objs:
         if not isinstance(o, dict) or o.get("type") != "indicator":
             continue
-        if o.get("revoked") or o.get("pattern_type", "stix") != "stix" or _benign(o):
+        detection, score = _opencti(o)
+        if o.get("revoked") or o.get("pattern_type", "stix") != "stix" or _benign(o) or detection is False:
             skipped += 1
             continue
         got = stix_pattern_values(str(o.get("pattern", "")))
@@ -317,7 +320,7 @@ def load_stix(data: bytes, conf: int) -> Loaded:
             continue
         terms, relaxed = got
         labels = [*o.get("indicator_types", []), *o.get("labels", []), *([RELAXED_LABEL] if relaxed else [])]
-        c = o.get("confidence")
+        c = o.get("confidence", score)
         for kind, value in terms:
             rows.append({"kind": None if kind == "auto" else kind, "value": value,
                          "confidence": conf if c is None else int(c), "labels": labels,
@@ -339,6 +342,26 @@ def _stix_objects(doc: Any) -> Any:
     if isinstance(items, list) and items and all(isinstance(o, dict) and "type" in o for o in items):
         return items
     return [doc]
+
+
+#: OpenCTI's STIX property extension (OpenCTI 5.12+ exports and streams): ``detection``, ``score``, ...
+OPENCTI_EXTENSION = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba"
+
+
+def _opencti(o: dict[str, Any]) -> tuple[bool | None, int | None]:
+    """(detection, score) of an OpenCTI indicator: the custom ``x_opencti_detection``/``x_opencti_score``
+    properties of older exports and pycti, or the same fields of OpenCTI's property extension; None when absent.
+
+    OpenCTI's detection flag says whether the indicator is meant for detection (the MISP connector sets it
+    from ``to_ids``); the score (0-100) is how malicious the platform rates it.
+    """
+    ext = o.get("extensions")
+    ext = ext.get(OPENCTI_EXTENSION) if isinstance(ext, dict) else None
+    ext = ext if isinstance(ext, dict) else {}
+    detection = o.get("x_opencti_detection", ext.get("detection"))
+    score = o.get("x_opencti_score", ext.get("score"))
+    return (None if detection is None else _flag(detection),
+            int(score) if isinstance(score, int | float) and not isinstance(score, bool) else None)
 
 
 def _benign(o: dict[str, Any]) -> bool:
@@ -774,8 +797,14 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
         c = r.get("confidence", r.get("confidence_level"))
         out.append({"kind": kind, "value": str(value), "confidence": int(c) if c is not None and _is_int(c) else conf,
                     "labels": (labels or []) + lab + extra, "valid_until": _ms(r.get("valid_until", r.get("expires"))),
-                    "description": r.get("description"), "ref": r.get("ref")})
+                    "description": r.get("description"), "ref": _ref(r)})
     return _rows(out, conf)
+
+
+def _ref(r: dict[str, Any]) -> str | None:
+    """The record's own id: ``ref``, or the ``ioc_id``/``id`` of ThreatFox export/API records."""
+    ref = next((r[k] for k in ("ref", "ioc_id", "id") if r.get(k) not in (None, "")), None)
+    return None if ref is None else str(ref)
 
 
 def _is_int(value: Any) -> bool:

@@ -23,12 +23,15 @@ An indicator column named ``ja3_md5``/``ja3`` (SSLBL's JA3 list) holds JA3 finge
 Header names come from a first row without any IOC in it, or else from the last ``#`` comment
 line with as many fields as the data (abuse.ch puts ``# id,dateadded,url,...`` there), so the
 first data row is never eaten as a header. A ``confidence_level`` column (ThreatFox) gives
-each row its confidence; a malware/threat column gives a label.
+each row its confidence; a malware/threat column gives a label, and a ``tags`` column (URLhaus,
+ThreatFox: ``"32-bit,elf,mips,Mozi"``) one label per comma-separated tag (``None`` is no tag).
+ThreatFox's ``ioc_id`` is each indicator's ``ref``, as in its JSON export.
 
 JSON records (Feodo ``ipblocklist.json``, ThreatFox exports ``{"<id>": [{...}]}``, lists of
 ``{"ioc_value": ..., "ioc_type": ...}``) are mapped onto the team-list fields: the indicator
 comes from ``value``/``indicator`` or a known IOC key, the kind from ``kind``/``type``/
-``ioc_type`` (``ip:port``, ``md5_hash``, ``sha256_hash`` ... are understood).
+``ioc_type`` (``ip:port``, ``md5_hash``, ``sha256_hash`` ... are understood); ``tags`` (a list, as
+the ThreatFox and URLhaus APIs give them, or a comma-separated string, as the exports do) are labels.
 
 Guarantees: every data row is either an indicator or counted in ``skipped``; a row whose
 value is not an IOC is never loaded under a guessed kind.
@@ -61,7 +64,9 @@ IOC_COLUMNS = ("ioc_value", "ioc", "indicator", "value", "url", "dst_ip", "dstip
                "ip_addr", "host", "hostname", "domain", "sha256_hash", "sha256", "sha1_hash", "sha1", "md5_hash", "md5",
                "ja3_md5", "ja3", "hash")
 _NOT_IOC = ("link", "reference", "status", "reporter")
-_LABEL_COLS = ("malware", "family", "signature", "threat", "malware_printable", "listingreason", "threat_type", "tags", "labels")
+_LABEL_COLS = ("malware", "family", "signature", "threat", "malware_printable", "listingreason", "threat_type")
+#: columns holding a comma-separated list of tags, each one label
+_TAG_COLS = ("tags", "labels")
 #: columns whose values are file hashes of the row's sample (all loaded, see module docstring)
 _HASH_COLUMNS = ("sha256_hash", "sha256", "md5_hash", "md5", "sha1_hash", "sha1")
 #: label values that mean "none" in abuse.ch exports
@@ -143,26 +148,28 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
         num = pc.match_substring_regex(cols["confidence_level"], r"^\d{1,3}$")
         confs = pc.if_else(pc.fill_null(num, False), cols["confidence_level"], str(conf)).cast(pa.int32())
     lab_col = next((c for c in _LABEL_COLS if c in cols and c != vcol), None)
-    if lab_col is None and header is None:
+    tag_col = next((c for c in _TAG_COLS if c in cols and c != vcol), None)
+    if lab_col is None and tag_col is None and header is None:
         rest = [n for n in cols if n != vcol and not pc.all(
             pc.match_substring_regex(pc.fill_null(cols[n], "0"), r"^[\d\s:.-]+$")).as_py()]
         lab_col = rest[-1] if rest else None
     extra = _const_labels(labels, len(v))
-    if lab_col is not None:
-        extra = _labels_with(labels, cols[lab_col])
-    loaded = _table(k, v, confs, extra)
+    if lab_col is not None or tag_col is not None:
+        extra = _labels_with(labels, cols.get(lab_col or ""), cols.get(tag_col or ""), len(v))
+    ref = cols.get("ioc_id") if vcol != "ioc_id" else None
+    loaded = _table(k, v, confs, extra, ref=ref)
     skipped = len(v) - loaded.num_rows + len(rejected)
     if column is None:
-        more = [_hashes_of(cols[n], confs, extra) for n in _HASH_COLUMNS if n in cols and n != vcol]
+        more = [_hashes_of(cols[n], confs, extra, ref) for n in _HASH_COLUMNS if n in cols and n != vcol]
         loaded = pa.concat_tables([loaded, *more]) if more else loaded
     return Loaded(loaded, skipped)
 
 
-def _hashes_of(col: pa.Array, confs: Any, labels: pa.Array | None) -> pa.Table:
+def _hashes_of(col: pa.Array, confs: Any, labels: pa.Array | None, ref: pa.Array | None) -> pa.Table:
     """The hash-shaped values of another hash column of the same rows, as ``hash`` indicators."""
     k, v = classify(col)
     k = pc.if_else(pc.fill_null(pc.equal(k, "hash"), False), k, pa.scalar(None, pa.string()))
-    return _table(k, v, confs, labels)
+    return _table(k, v, confs, labels, ref=ref)
 
 
 def _pick_column(cols: dict[str, pa.Array], column: str | None, names: list[str]) -> str:
@@ -185,22 +192,38 @@ def _pick_column(cols: dict[str, pa.Array], column: str | None, names: list[str]
     return best
 
 
-def _labels_with(labels: list[str] | None, col: pa.Array) -> pa.Array:
-    """Constant feed labels plus the row's label column (null/empty/"None"/"n/a" values dropped)."""
-    col = pc.utf8_trim_whitespace(col)
-    none = pc.is_in(col, value_set=pa.array(_NO_LABEL, pa.string()))
-    keep = pc.fill_null(pc.and_(pc.greater(pc.utf8_length(col), 0), pc.invert(none)), False)
-    lab = pc.if_else(keep, col, pa.scalar(None, pa.string()))
-    enc = pc.dictionary_encode(lab)
+def _labels_with(labels: list[str] | None, col: pa.Array | None, tags: pa.Array | None, n: int) -> pa.Array:
+    """Per row: the constant feed labels, the row's label column and each tag of its tag column.
+
+    Empty, ``None`` and ``n/a`` values are no label; a label already in the row is not repeated.
+    Each distinct (label, tags) pair is built once.
+    """
     pre = labels or []
-    lists = [[*pre, x] for x in enc.dictionary.to_pylist()]
-    idx = pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)  # int, not float-with-NaN
-    valid = np.asarray(pc.is_valid(enc.indices))
-    base = pa.array([pre], pa.list_(pa.string())).take(pa.array(np.zeros(len(idx), np.int64)))
-    if not lists:  # no row has a label
-        return base
-    out = pa.array(lists, pa.list_(pa.string())).take(pa.array(idx))
-    return out if valid.all() else pc.if_else(pa.array(valid), out, base)
+    words: list[list[list[str]]] = []
+    codes = np.zeros(n, np.int64)
+    for arr, split in ((col, False), (tags, True)):
+        if arr is None:
+            continue
+        enc = pc.dictionary_encode(pc.utf8_trim_whitespace(arr))
+        vocab = [_words(x, split) for x in enc.dictionary.to_pylist()] + [[]]
+        idx = pc.fill_null(enc.indices, len(vocab) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = codes * len(vocab) + idx
+        words.append(vocab)
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    lists = []
+    for code in uniq.tolist():
+        parts: list[str] = []
+        for vocab in reversed(words):
+            code, i = divmod(code, len(vocab))
+            parts = vocab[i] + parts
+        lists.append(list(dict.fromkeys(pre + parts)))
+    return pa.array(lists, pa.list_(pa.string())).take(pa.array(inverse.reshape(-1)))
+
+
+def _words(value: str, split: bool) -> list[str]:
+    """The labels of one cell: the value, or its comma-separated tags; "none" values dropped."""
+    parts = value.split(",") if split else [value]
+    return [w for w in (p.strip() for p in parts) if w and w not in _NO_LABEL]
 
 
 # --------------------------------------------------------------------------------------
@@ -235,4 +258,9 @@ def team_row(r: dict[str, Any]) -> tuple[Any, Any, list[str]]:
     if isinstance(kind, str):
         kind = KIND_ALIASES.get(kind.strip().lower(), kind)
     extra = [str(r[k]) for k in _RECORD_LABELS if r.get(k) not in (None, "", "None")][:1]
-    return value, kind, extra
+    tags = r.get("tags")
+    if isinstance(tags, str):
+        extra += _words(tags, True)
+    elif isinstance(tags, list):
+        extra += [w for t in tags if t is not None for w in _words(str(t), False)]
+    return value, kind, list(dict.fromkeys(extra))

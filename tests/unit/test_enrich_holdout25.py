@@ -1,0 +1,118 @@
+"""Holdout sweep round 25: threat-intel feeds (see tests/cases/enrich_feeds/SOURCE.md, "Round 25 (feeds)").
+
+- URLhaus and ThreatFox CSV exports (real excerpts quoted in muchdogesec/feeds2stix's READMEs):
+  each row's comma-separated ``tags`` are labels of its indicator (they were dropped: only the
+  ``threat``/``malware_printable`` column was kept), ``None`` is no tag; ThreatFox's ``ioc_id`` is the ref.
+- OpenCTI's STIX export (OpenCTI's own stream test data): indicators carry ``detection``/``score``
+  in OpenCTI's property extension (older exports as ``x_opencti_detection``/``x_opencti_score``).
+  Detection off means "not for detection" (OpenCTI's MISP connector sets it from ``to_ids``): skipped,
+  as MISP ``to_ids: false`` is; the score stands in for a missing STIX ``confidence``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+
+from secpipe.formats.base import to_batch
+from secpipe.transforms.enrich.intel.loaders import OPENCTI_EXTENSION, load, sniff
+from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
+from secpipe.transforms.enrich.options import ThreatIntelOptions
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "enrich_feeds"
+T0 = 1_790_000_000.0
+
+
+def _stage(path: Path, clock: float = T0) -> ThreatIntelStage:
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": path.stem, "path": str(path)}],
+                                              "background_refresh": False})
+    return ThreatIntelStage("intel", opts, clock=lambda: clock)
+
+
+def test_urlhaus_csv_rows_keep_their_tags_as_labels() -> None:
+    body = (CASES / "urlhaus-csv-recent.csv").read_bytes()
+    assert sniff(body) == "abusech_csv"
+    out = load(body, "auto", conf=70)
+    rows = out.table.to_pylist()
+    assert out.skipped == 0 and len(rows) == 10 and {r["kind"] for r in rows} == {"url"}
+    got = {r["value"]: r["labels"] for r in rows}
+    assert got["http://182.126.120.150:58801/i"] == ["malware_download", "32-bit", "elf", "mips", "Mozi"]
+    assert got["http://117.216.147.208:50583/bin.sh"] == ["malware_download", "32-bit", "elf", "mips"]
+    # "None" in the tags column is no tag
+    assert got["https://pub-462189601a584e8fad4889d4ed31f4f4.r2.dev/Zoom%20Setup.exe"] == ["malware_download"]
+
+
+def test_a_urlhaus_match_reports_the_tags() -> None:
+    n = 2
+    batch = to_batch("http_activity", {
+        "class_uid": pa.array([4002] * n, pa.int32()), "time": pa.array([int(T0 * 1000)] * n, pa.int64()),
+        "metadata.uid": pa.array(["h0", "h1"]),
+        "http_request.url.url_string": pa.array(["http://27.37.27.82:43810/i", "http://27.37.27.82:43810/j"])})
+    ev, fi = _stage(CASES / "urlhaus-csv-recent.csv").process(batch)
+    enr = [r["enrichments"] for r in ev.to_pylist()]
+    assert enr[1] is None and len(enr[0]) == 1
+    assert enr[0][0]["name"] == "http_request.url.url_string" and enr[0][0]["value"] == "http://27.37.27.82:43810/i"
+    assert json.loads(enr[0][0]["data"])["labels"] == ["malware_download", "32-bit", "elf", "mips", "Mozi"]
+    assert fi.num_rows == 1
+
+
+def test_threatfox_csv_tags_and_ioc_id() -> None:
+    out = load((CASES / "threatfox-csv-full.csv").read_bytes(), "auto", conf=70)
+    assert out.skipped == 0  # the closing "# Number of entries" line is a comment
+    got = [(r["kind"], r["value"], r["confidence"], r["labels"], r["ref"]) for r in out.table.to_pylist()]
+    assert got[0] == ("url", "http://rocheholding.top/rudolph/five/fre.php", 75,
+                      ["Loki Password Stealer (PWS)", "lokibot"], "1301611")
+    assert got[1] == ("ip", "8.134.12.90", 100, ["Cobalt Strike", "CobaltStrike", "cs-watermark-987654321"], "1301610")
+    assert got[4] == ("ip", "8.223.20.63", 100, ["Cobalt Strike", "CobaltStrike"], "1301606")
+
+
+def test_json_records_take_tags_as_a_list_or_a_comma_string() -> None:
+    # the ThreatFox API answers tags as a list (or null); the exports as one comma-separated string
+    api = {"query_status": "ok", "data": [
+        {"id": "12", "ioc": "198.51.100.4:443", "ioc_type": "ip:port", "malware_printable": "Cobalt Strike",
+         "confidence_level": 75, "tags": None},
+        {"id": "13", "ioc": "c2.example.test", "ioc_type": "domain", "malware_printable": "QakBot",
+         "confidence_level": 100, "tags": ["qakbot", "QakBot", "obama271"]}]}
+    rows = load(json.dumps(api).encode(), "auto", conf=50).table.to_pylist()
+    assert [(r["value"], r["labels"], r["ref"]) for r in rows] == [
+        ("198.51.100.4", ["Cobalt Strike"], "12"), ("c2.example.test", ["QakBot", "qakbot", "obama271"], "13")]
+    export = {"1301610": [{"ioc_value": "198.51.100.5:7777", "ioc_type": "ip:port", "malware_printable": "Cobalt Strike",
+                           "tags": "CobaltStrike,cs-watermark-987654321"}]}
+    assert load(json.dumps(export).encode(), "auto", conf=50).table.column("labels").to_pylist() == [
+        ["Cobalt Strike", "CobaltStrike", "cs-watermark-987654321"]]
+
+
+def test_opencti_stream_export_revoked_and_detection_off() -> None:
+    body = (CASES / "opencti-stream-indicators.json").read_bytes()
+    out = load(body, "auto", conf=70)  # both indicators are revoked
+    assert out.table.num_rows == 0 and out.skipped == 2
+    doc = json.loads(body)
+    assert [o["extensions"][OPENCTI_EXTENSION]["detection"] for o in doc] == [True, False]
+    for o in doc:
+        o["revoked"] = False
+    out = load(json.dumps(doc).encode(), "auto", conf=70)
+    # the first (detection on) loads with its STIX confidence; the second (detection off) does not
+    assert [(r["kind"], r["value"], r["confidence"], r["ref"]) for r in out.table.to_pylist()] == [
+        ("domain", "www.xolod-teplo.ru", 75, "indicator--86d9fae0-300e-54a8-9b7e-041e303406ad")]
+    assert out.skipped == 1
+
+
+def test_opencti_custom_properties_and_score_without_confidence() -> None:
+    base = {"type": "indicator", "spec_version": "2.1", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}
+    objs = [
+        {**base, "id": "indicator--a", "pattern": "[ipv4-addr:value = '198.51.100.7']", "x_opencti_score": 90,
+         "x_opencti_detection": True},
+        {**base, "id": "indicator--b", "pattern": "[ipv4-addr:value = '198.51.100.8']", "x_opencti_score": 20,
+         "x_opencti_detection": False},
+        {**base, "id": "indicator--c", "pattern": "[domain-name:value = 'c2.example.test']",
+         "extensions": {OPENCTI_EXTENSION: {"extension_type": "property-extension", "score": 40}}},
+        # pycti: the custom property wins over the extension
+        {**base, "id": "indicator--d", "pattern": "[domain-name:value = 'd.example.test']", "x_opencti_score": 99,
+         "extensions": {OPENCTI_EXTENSION: {"score": 50, "detection": True}}},
+    ]
+    out = load(json.dumps({"type": "bundle", "id": "bundle--1", "objects": objs}).encode(), "auto", conf=70)
+    assert [(r["ref"], r["confidence"]) for r in out.table.to_pylist()] == [
+        ("indicator--a", 90), ("indicator--c", 40), ("indicator--d", 99)]
+    assert out.skipped == 1
