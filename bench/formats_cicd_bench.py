@@ -19,8 +19,10 @@ extension) cost.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -109,6 +111,34 @@ def jenkins_log(n: int) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
+def jenkins_audit(n: int) -> bytes:
+    """An Audit Trail plugin log: the real sample's request, build-start and build-end lines
+    (tests/cases/holdout, a server at UTC+05:30, empty separator) and the plugin's login and other
+    request messages, varied by time, job, build number, user and address."""
+    real = (REPO / "tests/cases/holdout/jenkins-audit-trail-khannashiv.log").read_text().splitlines()
+    msgs = [re.sub(r"^\w+ \d+, \d+ [\d:,]+ [AP]M", "", line) for line in real] + [
+        "/job/team-a/job/api-service/build by ci-bot from 10.1.2.3",
+        "Successful login for user 'user2'",
+        "/job/team-a/job/api-service/doDelete by admin from 192.0.2.44",
+        "Failed login attempt for user 'admin'",
+        "/createItem by user2 from [2001:db8::7]",
+        "/script by admin from 10.1.2.3",
+        "Logout for user 'user2'",
+        "/credentials/store/system/domain/_/createCredentials by admin from 10.1.2.3",
+    ]
+    t0 = dt.datetime(2026, 1, 8, 0, 28, tzinfo=dt.UTC)  # the server's wall clock
+    out = []
+    for i in range(n):
+        local = t0 + dt.timedelta(milliseconds=i * 997)
+        started = (local - dt.timedelta(hours=5, minutes=30, milliseconds=160980)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        msg = msgs[i % len(msgs)].replace("monitor-jenkins", f"svc{i % 97}").replace("#49", f"#{i}")
+        msg = msg.replace("user2", f"user{i % 13}").replace(".44 ", f".{i % 250} ")
+        msg = msg.replace("2026-01-07T18:58:04Z", started)
+        stamp = f"{local:%b} {local.day}, {local.year} {local.hour % 12 or 12}:{local:%M:%S},{local.microsecond // 1000:03d} {local:%p}"
+        out.append((stamp + msg).encode())
+    return b"\n".join(out) + b"\n"
+
+
 def syslog(n: int) -> bytes:
     rfc = [x for x in (REAL / "rfc5424-spec/rfc5424_section6.5_examples.log").read_bytes().splitlines() if x.strip()]
     extra = [
@@ -132,6 +162,7 @@ WORKLOADS = [
     ("gitlab", "webhooks (push, MR, pipeline, deployment)", gitlab_hooks),
     ("jenkins", "JSON API + notification plugin", jenkins),
     ("jenkins_log", "pipeline console log", jenkins_log),
+    ("jenkins_log", "Audit Trail plugin log", jenkins_audit),
     ("syslog", "RFC 5424/3164, sshd/sudo mix", syslog),
 ]
 

@@ -264,20 +264,24 @@ def test_jenkins_audit_trail_messages_of_the_plugin() -> None:
 
 
 def test_jenkins_audit_trail_times_are_calendar_exact() -> None:
-    """Audit Trail line times from the day's midnight plus the clock (cached per day): the
+    """Audit Trail line times from the clock's fields, vectorized (numpy day numbers): the
     calendar's own ms for any date, None for a date or clock that does not exist."""
     import datetime as dt
     import random
 
-    from secpipe.formats._jenkins_audit import _epoch_ms
+    import numpy as np
+
+    from secpipe.formats._jenkins_audit import epoch_ms
 
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     rng = random.Random(24)
-    for _ in range(20_000):
-        y, mo, d = rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 31)
-        h, mi, s, ms = rng.randint(0, 23), rng.randint(0, 61), rng.randint(0, 61), rng.randint(0, 999)
+    fields = [[rng.randint(*r) for r in ((1, 9999), (1, 12), (1, 31), (0, 23), (0, 61), (0, 61), (0, 999))]
+              for _ in range(20_000)]  # fmt: skip
+    fields += [[2000, 2, 29, 0, 0, 0, 0], [1900, 2, 29, 0, 0, 0, 0], [2024, 12, 31, 23, 59, 59, 999], [1, 1, 1, 0, 0, 0, 0]]
+    got, valid = epoch_ms(*np.array(fields, np.int64).T)
+    for (y, mo, d, h, mi, s, ms), value, ok in zip(fields, got.tolist(), valid.tolist(), strict=True):
         try:
             want = (dt.datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=dt.UTC) - epoch) // dt.timedelta(milliseconds=1)
         except ValueError:
             want = None
-        assert _epoch_ms(y, mo, d, h, mi, s, ms) == want, (y, mo, d, h, mi, s, ms)
+        assert (value if ok else None) == want, (y, mo, d, h, mi, s, ms)

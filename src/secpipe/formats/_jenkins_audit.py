@@ -31,43 +31,50 @@ Time: the line's, read in the server's zone when the file tells it (see :func:`d
 ``unmapped`` keeps what no field takes (``uri`` extra, causes, parameters, node). Identity:
 the line's bytes (its time has milliseconds); a verbatim repeat in the same file is hashed with
 its ordinal so it stays its own event.
+
+Columnar (as :mod:`~secpipe.formats.jenkins_log`'s console lines): the file's lines are matched
+with Arrow's ``extract_regex`` (RE2) once per message kind, the times computed with numpy from
+the clock's fields, and each class's batch assembled from those columns. What needs Python (a
+URI's job and operation, a cause's user, an address) is worked out once per distinct value
+(:func:`_per_value`): a log repeats its URIs, users and addresses. Per-line Python matching was
+~36k lines a CPU-second; this is the format's 50k floor's way (see docs/performance.md).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import json
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from secpipe.formats import _cicd
-from secpipe.formats.base import Decoded, event_uids
+import numpy as np
+import pyarrow as pa
 
+from secpipe import _compute as pc
+from secpipe.formats import _cicd
+from secpipe.formats._text import group, json_string, with_rest
+from secpipe.formats.base import DeadLetter, Decoded, base_columns, const, event_uids, parse_times, to_batch
+
+S = pa.string()
+_I32 = pa.int32()
+_MONTH = r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_CLOCK = r" (?P<d>\d{1,2}), (?P<y>\d{4}) (?P<h>\d{1,2}):(?P<mi>\d\d):(?P<s>\d\d),(?P<ms>\d{3}) (?P<ap>[AP]M) ?"
 #: the SimpleDateFormat time opening every line, then the separator and the message
-AUDIT_LINE = re.compile(
-    r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (?P<d>\d{1,2}), (?P<y>\d{4}) "
-    r"(?P<h>\d{1,2}):(?P<mi>\d\d):(?P<s>\d\d),(?P<ms>\d{3}) (?P<ap>[AP]M) ?(?P<msg>.*)",
-    re.S,  # a message of several lines (a logged script) is one
-)
+AUDIT_LINE = re.compile(_MONTH + _CLOCK + r"(?P<msg>.*)", re.S)  # a message of several lines (a logged script) is one
 #: bytes form for sniffing a head
 AUDIT_HEAD = re.compile(AUDIT_LINE.pattern.encode())
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
-_REQUEST = re.compile(r"(?P<uri>/.*?)(?: \((?P<task>[^()]*)\))? by (?P<user>\S+)(?: from (?P<ip>\S+))?")
-_STARTED = re.compile(
-    r"(?P<url>(?:job/[^/]+/)+) ?#(?P<n>\d+) (?P<causes>.*?)(?:, Parameters:\[(?P<params>.*)\])?"
+#: the same time, for RE2 (``extract_regex``): group ``head`` is the time and the separator
+_HEAD = "^(?P<head>" + _MONTH + _CLOCK + ")"
+_MONTH_NAMES = pa.array(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], S)
+# The messages (RE2, whole message; ``pp`` tells "Parameters:[]" from no parameters: RE2 gives
+# a group that took no part as "")
+_REQUEST = r"^(?P<uri>/.*?)(?: \((?P<task>[^()]*)\))? by (?P<user>\S+)(?: from (?P<ip>\S+))?$"
+_STARTED = r"^(?P<url>(?:job/[^/]+/)+) ?#(?P<n>\d+) (?P<causes>.*?)(?P<pp>, Parameters:\[(?P<params>.*)\])?$"
+_FINALIZED = (
+    r"^(?P<name>.+?) #(?P<n>\d+) (?P<causes>.*?)(?P<pp>, Parameters:\[(?P<params>.*)\])? on (?:node )?(?P<node>.*?) "
+    r"started at (?P<started>\S+) completed in (?P<dur>\d+)ms completed: (?P<result>[A-Z_]+)$"
 )
-_FINALIZED = re.compile(
-    r"(?P<name>.+?) #(?P<n>\d+) (?P<causes>.*?)(?:, Parameters:\[(?P<params>.*)\])? on (?:node )?(?P<node>.*?) "
-    r"started at (?P<started>\S+) completed in (?P<dur>\d+)ms completed: (?P<result>[A-Z_]+)"
-)
-_LOGIN = re.compile(r"(?P<what>Successful login|Failed login attempt|Logout) for user '(?P<user>.*)'")
+_LOGIN = r"^(?P<what>Successful login|Failed login attempt|Logout) for user '(?P<user>.*)'$"
 _USER_CAUSE = re.compile(r"(?:^|, )Started by user (?P<user>.+?)(?=, |$)")
 _IP = re.compile(r"^\[?(?P<ip>[0-9A-Fa-f.:]+)\]?$")
 _RESULT_STATUS = {"SUCCESS": 1, "FAILURE": 2, "UNSTABLE": 2, "ABORTED": 2, "NOT_BUILT": 99}
@@ -96,134 +103,245 @@ def _activity(op: str) -> int:
 
 
 def _job_of_url(path: str) -> str | None:
-    """``/job/folder/job/name/configSubmit`` or ``job/folder/job/name/`` -> ``folder/name``."""
+    """``/job/folder/job/name/configSubmit`` or ``job/folder/job/name/`` -> ``folder/name``: the
+    step after each ``job`` step (a job may itself be named ``job``; a ``view/<name>`` pair is skipped)."""
     steps = path.strip("/").split("/")
-    names = [steps[i + 1] for i in range(len(steps) - 1) if steps[i] == "job"]
-    return "/".join(_unquote(n) for n in names) or None
+    names: list[str] = []
+    i = 0
+    while i < len(steps) - 1:
+        if steps[i] == "job":
+            names.append(_unquote(steps[i + 1]))
+        elif names:
+            break  # past the job: the operation (or a build number, a page)
+        elif steps[i] != "view":
+            i += 1  # a prefix before the first job (``/me/my-views``)
+            continue
+        i += 2
+    return "/".join(names) or None
 
 
 def _unquote(name: str) -> str:
     return unquote(name) if "%" in name else name
 
 
-def decode(lines: list[re.Match[str]], kind: str, product: str, vendor: str, out: Decoded) -> None:
-    """Map Audit Trail lines (their :data:`AUDIT_LINE` matches) into ``out``'s batches.
+def decode(lines: pa.Array, offs: pa.Array, source: str, kind: str, product: str, vendor: str, out: Decoded) -> None:
+    """Map an Audit Trail log file's lines (strings, no newline) into ``out``'s batches.
+
+    A line without the plugin's time is dead-lettered alone: it cannot be told from a damaged line
+    (the plugin writes a message holding newlines as it is, so its further lines have no time either).
 
     The lines' times are the server's local time; a finalized build's line also gives the build's
     start in UTC (``started at``) and its duration, so the first such line tells the server's
     offset (rounded to 15 minutes), applied to every line of the file; without one, UTC."""
-    mapped: list[tuple[str, dict[str, Any], int, int, bytes, bytes, int | None]] = []
-    offset: int | None = None
-    seen: dict[bytes, int] = {}
-    for m in lines:
-        h = int(m["h"]) % 12 + (12 if m["ap"] == "PM" else 0)
-        local = _epoch_ms(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), h, int(m["mi"]), int(m["s"]), int(m["ms"]))
-        cls, row, act, sev = _map(m["msg"])
-        if offset is None and local is not None and row.get("job.last_run_time") is not None:
-            diff = local - (row["job.last_run_time"] + row["duration"])
-            if abs(diff) <= 14 * 3_600_000:
-                offset = round(diff / _QUARTER) * _QUARTER
-        raw = m.string.encode()
-        k = seen.get(raw, 0)
-        seen[raw] = k + 1
-        mapped.append((cls, row, act, sev, raw, raw if k == 0 else raw + b"\0repeat %d" % k, local))
-    groups: dict[
-        str, tuple[list[dict[str, Any]], list[bytes], list[int | None], list[int], list[int], list[bytes]]
-    ] = {}
-    for cls, row, act, sev, raw, ident, local in mapped:
-        g = groups.setdefault(cls, ([], [], [], [], [], []))
-        g[0].append(row)
-        g[1].append(raw)
-        g[2].append(local - offset if local is not None and offset else local)
-        g[3].append(act)
-        g[4].append(sev)
-        g[5].append(ident)
-    for cls, (rows, raws, times, acts, sevs, idents) in groups.items():
-        out.batches.append(_cicd.build_batch(
-            cls, rows=rows, kind=kind, product=product, vendor=vendor, raws=raws, times=times, activity=acts,
-            severity=sevs, uids=event_uids(kind, idents),
-        ))  # fmt: skip
+    st = pc.extract_regex(lines, _HEAD)
+    ok = pc.is_valid(st)
+    if ok.false_count:
+        bad = pc.invert(ok)
+        for line, off in zip(lines.filter(bad).to_pylist(), offs.filter(bad).to_pylist(), strict=True):
+            out.dead.append(DeadLetter("Jenkins Audit Trail log line without the plugin's time "
+                                       "('MMM d, yyyy h:mm:ss,SSS AM|PM')", source, off, line.encode(), kind))
+        lines, st = lines.filter(ok), st.filter(ok)
+    if not len(lines):
+        return
+    msg = pc.struct_field(with_rest(lines, st, "head", "msg"), "msg")
+    local = _local_ms(st)
+    fin = pc.extract_regex(msg, _FINALIZED)
+    sta = pc.extract_regex(msg, _STARTED)
+    req = pc.extract_regex(msg, _REQUEST)
+    log = pc.extract_regex(msg, _LOGIN)
+    is_fin = pc.is_valid(fin)
+    is_job = pc.or_(is_fin, pc.is_valid(sta))
+    is_req = pc.and_not(pc.is_valid(req), is_job)
+    is_log = pc.and_not(pc.and_not(pc.is_valid(log), is_job), is_req)
+    is_base = pc.invert(pc.or_(pc.or_(is_job, is_req), is_log))
+    offset = _offset(local, fin, is_fin)
+    times = local if not offset else pc.subtract(local, pa.scalar(offset, pa.int64()))
+    raws = lines.cast(pa.binary()).to_pylist()
+    idents = _idents(raws, lines)
+    common = {"kind": kind, "product": product, "vendor": vendor}
+    for cls, mask, build in (
+        ("scheduled_job_activity", is_job, lambda f: _jobs(f(msg), f(fin), f(sta), f(is_fin))),
+        ("api_activity", is_req, lambda f: _requests(f(msg), f(req))),
+        ("authentication", is_log, lambda f: _logins(f(msg), f(log))),
+        ("base_event", is_base, lambda f: ({"message": f(msg)}, pa.scalar(0, _I32), 1)),
+    ):
+        if not pc.any(mask).as_py():
+            continue
+        pick = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+        take = pa.array(pick)
+
+        def f(arr: pa.Array, take: pa.Array = take) -> pa.Array:
+            return arr.take(take)
+
+        columns, act, sev = build(f)
+        base = base_columns(cls, uids=event_uids(kind, [idents[i] for i in pick.tolist()]), times_ms=f(times),
+                            raws=f(lines), activity_id=act, severity_id=sev, **common)  # fmt: skip
+        base.update(columns)
+        out.batches.append(to_batch(cls, base))
 
 
+def _local_ms(st: pa.StructArray) -> pa.Array:
+    """Epoch ms of each line's clock read as UTC (null for a date or clock that does not exist)."""
+    n = len(st)
+
+    def num(name: str) -> np.ndarray:
+        return pc.cast(pc.struct_field(st, name), pa.int64()).to_numpy()
+
+    mon = pc.index_in(pc.struct_field(st, "mon"), value_set=_MONTH_NAMES).to_numpy() + 1
+    pm = pc.equal(pc.struct_field(st, "ap"), "PM").to_numpy(zero_copy_only=False)
+    h = num("h") % 12 + np.where(pm, 12, 0)
+    ms, valid = epoch_ms(num("y"), mon, num("d"), h, num("mi"), num("s"), num("ms"))
+    return pa.array(ms, pa.int64(), mask=~valid) if n else pa.array([], pa.int64())
+
+
+def epoch_ms(y: np.ndarray, mo: np.ndarray, d: np.ndarray, h: np.ndarray, mi: np.ndarray, s: np.ndarray,
+             ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(epoch ms of UTC date-times given by their fields, whether each exists), vectorized: the
+    proleptic Gregorian calendar's day number (H. Hinnant's ``days_from_civil``), years 1-9999."""
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    mdays = _MONTH_DAYS[np.clip(mo, 1, 12)] + ((mo == 2) & leap)
+    valid = (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= mdays) & (h <= 23) & (mi <= 59) & (s <= 59)
+    yy = y - (mo <= 2)
+    era = yy // 400
+    yoe = yy - era * 400
+    doy = (153 * (mo + np.where(mo > 2, -3, 9)) + 2) // 5 + d - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return ((days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + ms, valid
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
 _QUARTER = 900_000  # zone offsets are whole quarter hours
 
 
-def _epoch_ms(y: int, mo: int, d: int, h: int, mi: int, s: int, ms: int) -> int | None:
-    day = _day_ms(y, mo, d)
-    if day is None or h > 23 or mi > 59 or s > 59:
+def _offset(local: pa.Array, fin: pa.Array, is_fin: pa.Array) -> int | None:
+    """The server's zone offset (ms) from the first finalized build line with a time: its local
+    time against the UTC start it gives plus its duration."""
+    if not is_fin.true_count:
         return None
-    return day + ((h * 60 + mi) * 60 + s) * 1000 + ms
-
-
-@functools.lru_cache(maxsize=1024)
-def _day_ms(y: int, mo: int, d: int) -> int | None:
-    """Epoch ms of a day's midnight (UTC); None for no such date."""
-    try:
-        return (dt.date(y, mo, d) - _EPOCH).days * 86_400_000
-    except ValueError:
+    first = pc.index(pc.and_(is_fin, pc.is_valid(local)), True).as_py()
+    if first < 0:
         return None
+    started = _cicd.iso_ms(fin[first]["started"].as_py())
+    if started is None:
+        return None
+    diff = local[first].as_py() - (started + int(fin[first]["dur"].as_py()))
+    return round(diff / _QUARTER) * _QUARTER if abs(diff) <= 14 * 3_600_000 else None
 
 
-_EPOCH = dt.date(1970, 1, 1)
+def _idents(raws: list[bytes], lines: pa.Array) -> list[bytes]:
+    """What each line's ``metadata.uid`` hashes: its bytes, a verbatim repeat's with its ordinal."""
+    if pc.count_distinct(lines).as_py() == len(raws):
+        return raws
+    seen: dict[bytes, int] = {}
+    idents = []
+    for raw in raws:
+        k = seen.get(raw, 0)
+        seen[raw] = k + 1
+        idents.append(raw if k == 0 else raw + b"\0repeat %d" % k)
+    return idents
 
 
-def _map(msg: str) -> tuple[str, dict[str, Any], int, int]:
-    """(class, leaves, activity_id, severity_id) of one message."""
-    # each pattern only where its literal words are (a failed match of _FINALIZED's lazy groups
-    # costs more than the whole of a request line's mapping)
-    if " completed: " in msg and (f := _FINALIZED.fullmatch(msg)) is not None:
-        return _build(f, msg, finalized=True)
-    if msg.startswith("job/") and (s := _STARTED.fullmatch(msg)) is not None:
-        return _build(s, msg, finalized=False)
-    if " by " in msg and (r := _REQUEST.fullmatch(msg)) is not None:
-        uri = r["uri"]
-        op = next((x for x in reversed(uri.split("?", 1)[0].split("/")) if x), uri)
-        ip = _IP.match(r["ip"] or "")
-        job = _job_of_url(uri) if "/job/" in uri else None
-        extra = {"queued_task": r["task"]} if r["task"] else None
-        row = {
-            "message": msg, "api.operation": op, "api.service.name": "Jenkins", "actor.user.name": r["user"],
-            "src_endpoint.ip": ip["ip"] if ip else None,
-            "src_endpoint.hostname": r["ip"] if r["ip"] and not ip else None, "src_endpoint.type_id": 0,
-            "src_endpoint.type": "Unknown",
-            "http_request.url.path": uri.split("?", 1)[0], "resources": _cicd.compact([_cicd.resource("job", job)]),
-            "unmapped": json.dumps(extra).encode() if extra else None,
-        }  # fmt: skip
-        return "api_activity", row, _activity(op), 1
-    if " for user '" in msg and (lg := _LOGIN.fullmatch(msg)) is not None:
-        failed = lg["what"] == "Failed login attempt"
-        row = {"message": msg, "user.name": lg["user"], "service.name": "Jenkins",
-               "status_id": 2 if failed else 1, "status": "Failure" if failed else "Success"}  # fmt: skip
-        return "authentication", row, 2 if lg["what"] == "Logout" else 1, 1
-    return "base_event", {"message": msg}, 0, 1
+def _per_value(col: pa.Array, fn: Callable[[str], tuple[Any, ...]], types: tuple[pa.DataType, ...]) -> list[pa.Array]:
+    """``fn`` of each distinct value of ``col`` (null stays null), as one array per result field."""
+    enc = pc.dictionary_encode(col)
+    results = [fn(v) for v in enc.dictionary.to_pylist()]
+    return [pa.array([r[i] for r in results], t).take(enc.indices) for i, t in enumerate(types)]
 
 
-def _build(m: re.Match[str], msg: str, *, finalized: bool) -> tuple[str, dict[str, Any], int, int]:
-    if finalized:
-        job = "/".join(p.strip() for p in m["name"].split(" » "))
-    else:
-        job = _job_of_url(m["url"]) or m["url"]
-    causes = m["causes"]
+def _requests(msg: pa.Array, req: pa.Array) -> tuple[dict[str, pa.Array], pa.Array, int]:
+    n = len(msg)
+    op, path, job, act = _per_value(pc.struct_field(req, "uri"), _uri, (S, S, S, _I32))
+    ip, host = _per_value(group(req, "ip"), _address, (S, S))
+    task = group(req, "task")
+    cols = {
+        "message": msg, "api.operation": op, "api.service.name": const("Jenkins", n), "actor.user.name": pc.struct_field(req, "user"),
+        "src_endpoint.ip": ip, "src_endpoint.hostname": host, "src_endpoint.type_id": const(0, n, _I32),
+        "src_endpoint.type": const("Unknown", n), "http_request.url.path": path, "resources": _job_resources(job),
+        "unmapped": pc.binary_join_element_wise('{"queued_task": ', json_string(task), "}", ""),
+    }  # fmt: skip
+    return cols, act, 1
+
+
+def _uri(uri: str) -> tuple[str, str, str | None, int]:
+    """(operation, path, job, activity_id) of a request URI."""
+    path = uri.split("?", 1)[0]
+    op = next((x for x in reversed(path.split("/")) if x), uri)
+    return op, path, _job_of_url(uri) if "/job/" in uri else None, _activity(op)
+
+
+def _address(value: str) -> tuple[str | None, str | None]:
+    """(ip, hostname) of a request's ``from`` (an IPv6 address in brackets, or a name)."""
+    ip = _IP.match(value)
+    return (ip["ip"], None) if ip else (None, value)
+
+
+def _job_resources(job: pa.Array) -> pa.Array:
+    """``resources``: one ``job`` item where ``job`` is set, else null."""
+    has = pc.is_valid(job).to_numpy(zero_copy_only=False)
+    offsets = np.zeros(len(job) + 1, np.int32)
+    np.cumsum(has, out=offsets[1:])
+    names = job.filter(pa.array(has))
+    items = pa.StructArray.from_arrays([const("job", len(names)), names, pa.nulls(len(names), S)], names=["type", "name", "uid"])
+    return pa.ListArray.from_arrays(pa.array(offsets), items, mask=pa.array(~has))
+
+
+def _logins(msg: pa.Array, log: pa.Array) -> tuple[dict[str, pa.Array], pa.Array, int]:
+    n = len(msg)
+    what = pc.struct_field(log, "what")
+    failed = pc.equal(what, "Failed login attempt")
+    cols = {
+        "message": msg, "user.name": pc.struct_field(log, "user"), "service.name": const("Jenkins", n),
+        "status_id": pc.if_else(failed, pa.scalar(2, _I32), pa.scalar(1, _I32)), "status": pc.if_else(failed, "Failure", "Success"),
+    }  # fmt: skip
+    return cols, pc.if_else(pc.equal(what, "Logout"), pa.scalar(2, _I32), pa.scalar(1, _I32)), 1
+
+
+def _jobs(msg: pa.Array, fin: pa.Array, sta: pa.Array, is_fin: pa.Array) -> tuple[dict[str, pa.Array], pa.Array, pa.Array]:
+    """Build starts (``sta``) and ends (``fin``), in line order."""
+    (name_job,) = _per_value(pc.struct_field(fin, "name"), _display_job, (S,))
+    (url_job,) = _per_value(pc.struct_field(sta, "url"), lambda u: (_job_of_url(u) or u,), (S,))
+    job = pc.if_else(is_fin, name_job, url_job)
+
+    def either(name: str) -> pa.Array:
+        return pc.if_else(is_fin, pc.struct_field(fin, name), pc.struct_field(sta, name))
+
+    causes, number = either("causes"), either("n")
+    params = pc.if_else(pc.equal(either("pp"), ""), pa.scalar(None, S), either("params"))
+    (user,) = _per_value(causes, _cause_user, (S,))
+    result = group(fin, "result")
+    status = pc.if_else(is_fin, pc.fill_null(_RESULT_STATUS_IDS.take(pc.index_in(result, value_set=_RESULTS)), 99),
+                        pa.scalar(None, _I32))  # a result this table does not know: Other
+    started = group(fin, "started")
+    extra = pc.binary_join_element_wise('{"causes": ', json_string(causes), "", "")
+    extra = pc.coalesce(pc.binary_join_element_wise(extra, ', "parameters": ', json_string(params), "", ""), extra)
+    ends = pc.binary_join_element_wise(extra, ', "node": ', json_string(group(fin, "node")), ', "started_at": ',
+                                       json_string(started), "}", "")  # fmt: skip
+    none = pa.scalar(None, S)
+    cols = {
+        "message": msg, "job.name": job,
+        "metadata.correlation_uid": pc.binary_join_element_wise(job, number, "#"), "job.user.name": user,
+        "status_id": status, "status": pc.if_else(is_fin, _STATUS_NAMES.take(pc.index_in(status, value_set=_STATUS_IDS)), none),
+        "status_detail": result, "duration": pc.cast(group(fin, "dur"), pa.int64()),
+        "job.run_state_id": pc.if_else(is_fin, pa.scalar(4, _I32), pa.scalar(3, _I32)),
+        "job.run_state": pc.if_else(is_fin, "Stopped", "Running"), "job.last_run_time": parse_times(started),
+        "unmapped": pc.coalesce(ends, pc.binary_join_element_wise(extra, "}", "")),
+    }  # fmt: skip
+    sev = pc.fill_null(_RESULT_SEVERITY_IDS.take(pc.index_in(result, value_set=_RESULTS)), 1)
+    return cols, pc.if_else(is_fin, pa.scalar(2, _I32), pa.scalar(6, _I32)), sev
+
+
+def _display_job(name: str) -> tuple[str]:
+    """A finalized build's full display name (``folder » job``) -> its full name (``folder/job``)."""
+    return ("/".join(p.strip() for p in name.split(" » ")),)
+
+
+def _cause_user(causes: str) -> tuple[str | None]:
     user = _USER_CAUSE.search(causes)
-    extra: dict[str, Any] = {"causes": causes}
-    if m["params"] is not None:
-        extra["parameters"] = m["params"]
-    row: dict[str, Any] = {
-        "message": msg,
-        "job.name": job,
-        "metadata.correlation_uid": f"{job}#{m['n']}",
-        "job.user.name": user["user"] if user else None,
-    }
-    if finalized:
-        result = m["result"]
-        status = _RESULT_STATUS.get(result, 99)
-        extra.update({"node": m["node"], "started_at": m["started"]})
-        row.update({
-            "status_id": status, "status": _cicd.STATUS[status], "status_detail": result, "duration": int(m["dur"]),
-            "job.run_state_id": 4, "job.run_state": "Stopped", "job.last_run_time": _cicd.iso_ms(m["started"]),
-        })  # fmt: skip
-    else:
-        row.update({"job.run_state_id": 3, "job.run_state": "Running"})
-    row["unmapped"] = json.dumps(extra, ensure_ascii=False).encode()
-    sev = _RESULT_SEVERITY.get(m["result"], 1) if finalized else 1
-    return "scheduled_job_activity", row, 2 if finalized else 6, sev
+    return (user["user"] if user else None,)
+
+
+_RESULTS = pa.array(list(_RESULT_STATUS), S)
+_RESULT_STATUS_IDS = pa.array(list(_RESULT_STATUS.values()), _I32)
+_RESULT_SEVERITY_IDS = pa.array([_RESULT_SEVERITY.get(r) for r in _RESULT_STATUS], _I32)
+_STATUS_IDS = pa.array(list(_cicd.STATUS), _I32)
+_STATUS_NAMES = pa.array(list(_cicd.STATUS.values()), S)

@@ -132,24 +132,11 @@ class JenkinsLog(Format):
             if not len(raw):
                 return out
         lines = raw.cast(S)
-        if _jenkins_audit.AUDIT_LINE.match(lines[0].as_py()):
-            self._audit(lines.to_pylist(), offs.to_pylist(), source, out)
+        if _jenkins_audit.AUDIT_LINE.match(lines[0].as_py()):  # an Audit Trail plugin log file
+            _jenkins_audit.decode(lines, offs, source, self.name, self.product, self.vendor, out)
             return out
         out.batches.append(self._batch(lines, raw, offs, source))
         return out
-
-    def _audit(self, lines: list[str], offs: list[int], source: str, out: Decoded) -> None:
-        """An Audit Trail plugin log file (see :mod:`._jenkins_audit`). A line without the
-        plugin's time is dead-lettered alone: it cannot be told from a damaged line (the plugin
-        writes a message holding newlines as it is, so its further lines have no time either)."""
-        keep = []
-        for line, off in zip(lines, offs, strict=True):
-            if (m := _jenkins_audit.AUDIT_LINE.match(line)) is not None:  # (its message runs to the line's end)
-                keep.append(m)
-            else:
-                out.dead.append(DeadLetter("Jenkins Audit Trail log line without the plugin's time "
-                                           "('MMM d, yyyy h:mm:ss,SSS AM|PM')", source, off, line.encode(), self.name))
-        _jenkins_audit.decode(keep, self.name, self.product, self.vendor, out)
 
     def _batch(self, lines: pa.Array, raw: pa.Array, offs: pa.Array, source: str) -> pa.RecordBatch:
         n = len(lines)
