@@ -41,6 +41,7 @@ the same ms (truncated); Blue Ocean's ``startTime`` as an epoch number is second
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import unquote
@@ -223,10 +224,19 @@ def _job_of_url(url: str | None) -> str | None:
 
 
 def job_from_url(url: str | None) -> str | None:
-    """``.../job/folder/job/name/42/`` -> ``folder/name``."""
+    """``.../job/folder/job/name/42/`` -> ``folder/name``. A build's URL is its job's plus the
+    number: the job part is read once per job (cached), not once per build."""
     if not url:
         return None
-    m = _JOB_URL.search(url.split("?", 1)[0])
+    path = url.split("?", 1)[0]
+    head, _, number = (path[:-1] if path.endswith("/") else path).rpartition("/")
+    return _job_part(head) if number.isdecimal() and number.isascii() else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _job_part(head: str) -> str | None:
+    """The job of a build URL without its ``/<number>/`` (what :data:`_JOB_URL` reads)."""
+    m = _JOB_URL.search(head + "/0")
     return job_of_path(m.group(1)) if m else None
 
 
