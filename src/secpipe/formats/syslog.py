@@ -34,6 +34,16 @@ header (a relay keeps it whole as the CONTENT, same section), its program and pi
 opens with ``TAG[PID]: ``. Auto-detection also recognizes a document whose first lines (up to
 seven) have no header when a later one has.
 
+Linux audit records as auditd writes ``/var/log/audit/audit.log`` (``[node=<name> ]type=<TYPE>
+msg=audit(<epoch s>.<ms>:<serial>): <fields>``, no syslog header) are read too: the time is the
+record's own stamp, ``node`` the ``device.hostname``, TYPE the ``metadata.event_code``, the stamp
+and serial (auditd's event id, shared by the records of one event) ``metadata.correlation_uid``,
+``metadata.log_format`` ``Linux audit`` and the fields the ``message``; ``--format auto`` takes
+such a file. USER_AUTH and USER_LOGIN records (Logon) and USER_LOGOUT (Logoff) that name a user
+(``acct``, hex-encoded when auditd encoded it) or uid (``id``) are Authentication: ``res``
+success/failed the status, ``addr`` and ``hostname`` the source, the ``exe``'s name the service,
+``terminal`` in ``unmapped.tty``; other records are Base Events.
+
 CEF and LEEF payloads (in the MSG of either RFC, or bare lines): see :mod:`._cef`. The header
 gives ``metadata.product`` (vendor, product, version), ``metadata.event_code`` (Signature ID /
 EventID), ``severity_id`` (CEF Severity or LEEF ``sev``), ``message`` (CEF Name) and
@@ -217,6 +227,13 @@ _RPRI = r"(?s)^<(?P<pri>\d{1,3})>(?P<msg>.*)$"
 #: opens with ``TAG[PID]: `` (a local program's line without the timestamp), the TAG and PID too
 _RTAG = r"(?s)^(?P<tag>[\w./-]{1,48})\[(?P<pid>\d{1,10})\]: (?P<msg>.*)$"
 _RTEXT = r"(?s)^(?P<msg>.*)$"
+#: a Linux audit record as auditd writes ``/var/log/audit/audit.log`` (``log_format = RAW``/``ENRICHED``):
+#: ``[node=<name> ]type=<TYPE> msg=audit(<epoch s>.<ms>:<serial>): <fields>``; the records of one
+#: event share the ``audit(...)`` stamp (auditd's event id, as ausearch groups them).
+_RAUDIT = (
+    r"(?s)^(?:node=(?P<node>\S+) )?type=(?P<type>[A-Z][A-Z0-9_]*(?:\[\d{1,6}\])?) "
+    r"msg=audit\((?P<id>(?P<sec>\d{1,12})\.(?P<frac>\d{1,9}):\d{1,20})\): ?(?P<msg>.*)$"
+)
 
 _SEV_WORDS = pa.array(["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"], S)
 _SEV_OCSF = pa.array([6, 5, 5, 4, 3, 2, 1, 1], _I32)
@@ -577,6 +594,8 @@ def _sniff_line(head: bytes) -> int:
         return 70
     if re.match(rb"(?:CEF: ?\d+|LEEF:[12]\.\d+)\|[^|\n]*\|", h):
         return 70
+    if re.match(rb"(node=\S+ )?type=[A-Z][A-Z0-9_]*(\[\d{1,6}\])? msg=audit\(\d{1,12}\.\d{1,9}:\d{1,20}\): ", h):
+        return 70  # auditd's audit.log
     if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
         return 70
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
@@ -744,6 +763,8 @@ class Syslog(Format):
         run(_RBARE, {"msg": "msg"})
         run(_RPRI, {"pri": "pri", "msg": "msg"})
         run(_journal.MARKER, {"msg": "msg"})
+        oka = run(_RAUDIT, {"host": "node", "msgid": "type", "audit_id": "id", "audit_s": "sec", "audit_f": "frac",
+                            "msg": "msg"}, pre=pc.match_substring(lines, "msg=audit("))  # fmt: skip
         run(_RTAG, {"app": "tag", "procid": "pid", "msg": "msg"})
         run(_RTEXT, {"msg": "msg"})
 
@@ -772,6 +793,10 @@ class Syslog(Format):
         msg = _nil_empty(pc.utf8_ltrim_whitespace(pc.replace_substring_regex(msg, "^" + _BOM, "")))
         pri = pc.cast(pri_s, pa.int32())
         fmt = pc.if_else(ok5, "RFC 5424", pc.if_else(pc.or_(pc.or_(ok3, ok3n), okc), "RFC 3164", pa.scalar(None, S)))
+        audit_id = None
+        if pc.any(oka).as_py():
+            fmt = pc.if_else(oka, "Linux audit", fmt)
+            audit_id = pick("audit_id")
         bad_pri = pc.fill_null(pc.greater(pri, 191), False)
         times5 = parse_times(ts5)
         bad_ts = pc.and_(pc.is_valid(ts5), pc.is_null(times5))
@@ -788,6 +813,9 @@ class Syslog(Format):
             fmt, ts3, host, app, procid, msgid, sd, seq = (pc.if_else(bad, none, c) for c in (fmt, ts3, host, app, procid, msgid, sd, seq))
             times5 = pc.if_else(bad, pa.scalar(None, times5.type), times5)
         times = pc.coalesce(times5, _bsd_times(ts3))
+        if audit_id is not None:  # epoch seconds and their fraction (the kernel writes ms)
+            frac_ms = pc.utf8_slice_codeunits(pc.utf8_rpad(pick("audit_f"), 3, "0"), 0, 3).cast(pa.int64())
+            times = pc.coalesce(times, pc.add(pc.multiply(pick("audit_s").cast(pa.int64()), 1000), frac_ms))
         if extra is not None:  # a line without a time of its own: its CloudWatch log event's
             times = pc.coalesce(times, extra["cw_times"].cast(times.type))
         fac = pc.divide(pri, 8)
@@ -803,6 +831,8 @@ class Syslog(Format):
         }  # fmt: skip
         if base is not None:
             fields["repeat_base"] = base
+        if audit_id is not None:
+            fields["audit_id"] = audit_id
         if extra is not None:
             fields["uid_context"] = extra["uid_context"]
             fields["cw_origin"] = extra["cw_origin"]
@@ -811,9 +841,11 @@ class Syslog(Format):
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
         """Map the messages' header fields (one column each): CEF/LEEF payloads read, sshd/sudo/su
         lines to Authentication, the rest to Base Event."""
-        junos = _junos_auth(fields["msgid"], fields["sd"], fields["msg"])
-        if junos is not None:
-            hit, jauth = junos
+        for found in (_junos_auth(fields["msgid"], fields["sd"], fields["msg"]),
+                      _audit_auth(fields["msgid"], fields["fmt"], fields["msg"])):  # fmt: skip
+            if found is None:
+                continue
+            hit, jauth = found
             out.batches.append(self._batch("authentication", {k: v.filter(hit) for k, v in fields.items()}, jauth))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
@@ -872,6 +904,8 @@ class Syslog(Format):
                 "metadata.log_format": f["fmt"],
             }
         )
+        if "audit_id" in f:  # the records of one audit event share its id
+            cols["metadata.correlation_uid"] = f["audit_id"]
         extra: list[tuple[str, pa.Array]] = [("facility", json_string(_FACILITIES.take(f["fac"])))]
         extra.append(("structured_data", _sd_json(f["sd"])))
         if "cw_origin" in f:  # the CloudWatch Logs account, log group and stream it came in
@@ -917,13 +951,14 @@ class Syslog(Format):
                 "auth_protocol": method,
                 "auth_protocol_id": pc.if_else(pc.is_valid(method), pa.scalar(99, _I32), pa.scalar(None, _I32)),
                 "is_remote": pc.if_else(pc.or_(pc.is_valid(ip), pc.is_valid(a["rhost"])), True, pa.scalar(None, pa.bool_())),
-                "service.name": f["app"],
+                "service.name": a.get("service", f["app"]),
                 "account_switch_type_id": pc.if_else(pc.equal(a["activity"], 7), pa.scalar(1, _I32), pa.scalar(None, _I32)),
             }
         )
         if "protocol_id" in a:  # Junos: the 802.1X method's OCSF id where it has one
             cols["auth_protocol_id"] = pc.coalesce(a["protocol_id"], cols["auth_protocol_id"])
-        for path, col in (("src_endpoint.hostname", a["rhost"]), ("count", a["count"]), ("src_endpoint.mac", a.get("mac"))):
+        for path, col in (("src_endpoint.hostname", a["rhost"]), ("count", a["count"]), ("src_endpoint.mac", a.get("mac")),
+                          ("user.uid", a.get("uid"))):  # fmt: skip
             if col is None:
                 continue
             if col.null_count < len(col):  # only where some line gives one (same batch shape otherwise)
@@ -1234,6 +1269,57 @@ def _junos_auth(msgid: pa.Array, sd: pa.Array, msg: pa.Array) -> tuple[pa.Array,
         "protocol_id": pa.array([p[0] if p else None for p in known_kind], _I32),
         "mac": _junos_param(sd, "mac-address"), "failed": failed, "detail": none,
         "activity": pc.if_else(logoff, pa.scalar(2, _I32), pa.scalar(1, _I32)), "cmd": none, "tty": none,
+    }  # fmt: skip
+
+
+#: Linux audit record types that report a user's authentication (the Linux Audit documentation's
+#: record types: USER_AUTH "a user-space user authentication attempt", USER_LOGIN "a user logs
+#: in", USER_LOGOUT "a user logs out") -> OCSF activity (1 Logon, 2 Logoff)
+_AUDIT_AUTH = {"USER_AUTH": 1, "USER_LOGIN": 1, "USER_LOGOUT": 2}
+_AUDIT_AUTH_TYPES = pa.array(list(_AUDIT_AUTH), S)
+#: the user-space message's fields (``msg='... acct="alice" exe="/usr/sbin/sshd" hostname=?
+#: addr=192.0.2.1 terminal=ssh res=failed'``): ``acct`` quoted, or hex-encoded when it holds a
+#: space or a quote (auditd's encoding of untrusted strings); ``?`` where there is none
+_AUDIT_FIELDS = {
+    "acct": r'\bacct=(?:"(?P<v>[^"]*)"|(?P<hex>(?:[0-9A-F]{2})+)(?:[\s\']|$))',
+    "id": r"\bid=(?P<v>\d{1,10})\b",
+    "addr": r"\baddr=(?P<v>[0-9A-Fa-f.:]*[0-9A-Fa-f])(?:[\s\']|$)",
+    "hostname": r"\bhostname=(?P<v>[^\s\'?][^\s\']*)",
+    "terminal": r"\bterminal=(?P<v>[^\s\'?][^\s\']*)",
+    "exe": r'\bexe="(?:[^"]*/)?(?P<v>[^"/]+)"',
+    "res": r"\bres=(?P<v>success|failed)\b",
+}
+
+
+def _audit_auth(msgid: pa.Array, fmt: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the auditd records that report an authentication and name its user (``acct``) or uid
+    (``id``), their Authentication fields as :func:`_auth` gives them), or None."""
+    known = pc.fill_null(pc.and_(pc.equal(fmt, "Linux audit"), pc.is_in(msgid, value_set=_AUDIT_AUTH_TYPES)), False)
+    if not pc.any(known).as_py():
+        return None
+    text = msg.filter(known)
+    got = {k: pc.extract_regex(text, rx) for k, rx in _AUDIT_FIELDS.items()}
+    hexed = group(got["acct"], "hex")
+    user = _nil_empty(group(got["acct"], "v"))
+    if hexed.null_count < len(hexed):  # decoded once per distinct value
+        names = {h: bytes.fromhex(h).decode("utf-8", "backslashreplace") for h in pc.unique(hexed).to_pylist() if h}
+        user = pc.coalesce(user, pa.array([names.get(h) if h else None for h in hexed.to_pylist()], S))
+    uid = group(got["id"], "v")
+    sub = pc.or_(pc.is_valid(user), pc.is_valid(uid))
+    hit = pc.is_in(pa.array(np.arange(len(msgid))), value_set=pc.indices_nonzero(known).filter(sub))
+    if not pc.any(hit).as_py():
+        return None
+    user, uid = user.filter(sub), uid.filter(sub)
+    val = {k: group(v, "v").filter(sub) for k, v in got.items()}
+    n = len(user)
+    none = pa.nulls(n, S)
+    logoff = pc.equal(msgid.filter(hit), "USER_LOGOUT")
+    return hit, {
+        "user": user, "uid": uid, "actor": none, "ip": val["addr"], "rhost": val["hostname"],
+        "count": pa.nulls(n, _I32), "port": none, "method": none,
+        "failed": pc.fill_null(pc.equal(val["res"], "failed"), False), "detail": none,
+        "activity": pc.if_else(logoff, pa.scalar(2, _I32), pa.scalar(1, _I32)), "cmd": none, "tty": val["terminal"],
+        "service": val["exe"],
     }  # fmt: skip
 
 
