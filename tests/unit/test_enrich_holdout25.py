@@ -116,3 +116,86 @@ def test_opencti_custom_properties_and_score_without_confidence() -> None:
     assert [(r["ref"], r["confidence"]) for r in out.table.to_pylist()] == [
         ("indicator--a", 90), ("indicator--c", 40), ("indicator--d", 99)]
     assert out.skipped == 1
+
+
+# --------------------------------------------------------------------------------------
+# protect (redact): secret formats as their issuers document them, and real log lines
+# that hold base64 but no secret. Every value below is a documentation example or made
+# of our own characters in the issuer's documented shape; none is a live credential.
+# --------------------------------------------------------------------------------------
+
+ISSUER_FORMATS = {
+    # Microsoft's SAS example (Azure Storage docs): the signature is URL-encoded base64
+    "azure_sas": ("GET https://myaccount.blob.core.windows.net/sascontainer/sasblob.txt?sv=2015-04-05"
+                  "&st=2015-04-29T22%3A18%3A26Z&se=2015-04-30T02%3A23%3A26Z&sr=b&sp=rw&sip=168.1.5.60-168.1.5.70"
+                  "&spr=https&sig=Z%2FRHIX5Xcg0Mq2rqI3OlWTjEg2tYkboXr1P9ZUXDtkk%3D HTTP/1.1 200",
+                  "Z%2FRHIX5Xcg0Mq2rqI3OlWTjEg2tYkboXr1P9ZUXDtkk%3D"),
+    # Google API keys: "AIza" + 35 characters
+    "gcp_api_key": ("GET /maps/api/geocode/json?address=Paris&key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe HTTP/1.1",
+                    "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"),
+    # Stripe's documented test key, a restricted live key and a webhook signing secret
+    "stripe_key": ("curl https://api.stripe.com/v1/charges -u sk_test_4eC39HqLyjWDarjtT1zdp7dc: -d amount=2000",
+                   "sk_test_4eC39HqLyjWDarjtT1zdp7dc"),
+    "stripe_rk": ("stripe: using key rk_live_51Hq2xQAbCdEfGhIjKlMnOpQrStUvWx0123 for refunds",
+                  "rk_live_51Hq2xQAbCdEfGhIjKlMnOpQrStUvWx0123"),
+    "stripe_whsec": ("webhook endpoint secret whsec_0123456789abcdefABCDEF0123456789ab loaded", "whsec_0123456789abcdefABCDEF0123456789ab"),
+    # Slack app-level tokens (xapp-<n>-<app id>-<number>-<hex>)
+    "slack_token": ("SLACK_APP_TOKEN=xapp-1-A0123456789-1234567890123-" + "0123456789abcdef" * 4,
+                    "xapp-1-A0123456789-1234567890123-" + "0123456789abcdef" * 4),
+    # GitLab feed tokens (glft-) and legacy runner registration tokens (GR1348941...), routable PATs
+    "gitlab_token": ("GET /dashboard/projects.atom?feed_token=glft-Ab1Cd2Ef3Gh4Ij5Kl6Mn", "glft-Ab1Cd2Ef3Gh4Ij5Kl6Mn"),
+    "gitlab_runner": ("gitlab-runner register --registration-token GR1348941Ab1Cd2Ef3Gh4Ij5Kl6Mn --executor docker",
+                      "GR1348941Ab1Cd2Ef3Gh4Ij5Kl6Mn"),
+    "gitlab_routable": ("PRIVATE-TOKEN: glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2.01.1b0i7m3vz sent",
+                        "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2.01.1b0i7m3vz"),
+}
+
+
+def _redact(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
+    import orjson
+
+    from secpipe.transforms.protect.redact import RedactStage
+
+    n = len(lines)
+    batch = pa.RecordBatch.from_pydict({
+        "time": pa.array([1_700_000_000_000] * n, pa.int64()), "metadata": pa.array([{"uid": f"ev{i}"} for i in range(n)]),
+        "message": pa.array(lines), "raw_data": pa.array(lines)})
+    out = RedactStage("r", {"type": "redact"}).process(batch)
+    kinds = [] if len(out) == 1 else [r["data_security"]["detection_pattern"] for r in out[1].to_pylist()
+                                      if orjson.loads(r["unmapped"])["field"] == "message"]
+    return out[0].column("message").to_pylist(), out[0].column("raw_data").to_pylist(), kinds
+
+
+def test_issuer_documented_secret_formats_are_redacted() -> None:
+    lines = [line for line, _ in ISSUER_FORMATS.values()]
+    msgs, raws, kinds = _redact(lines)
+    for (name, (_line, secret)), msg, raw in zip(ISSUER_FORMATS.items(), msgs, raws, strict=True):
+        assert secret not in msg and secret not in raw, (name, msg)
+        assert "[REDACTED:" in msg, name
+    assert sorted(set(kinds)) == ["azure_sas", "gcp_api_key", "gitlab_token", "slack_token", "stripe_key"]
+    assert msgs[0].endswith("&spr=https&sig=[REDACTED:azure_sas] HTTP/1.1 200")  # the SAS fields around it stay
+    assert msgs[-1] == "PRIVATE-TOKEN: [REDACTED:gitlab_token] sent"  # the routable token's .xx.xxxxxxxxx tail too
+    # a publishable Stripe key is public by design
+    assert _redact(["Stripe.setPublishableKey('pk_live_51Hq2xQAbCdEfGhIjKlMnOpQrStUvWx0123')"])[2] == []
+
+
+def test_real_log_lines_with_base64_ids_and_public_keys_stay(real: Path) -> None:
+    holdout = CASES.parent / "holdout"
+    lines = [
+        # GitLab system hook key_create: the user's OpenSSH *public* key
+        next(x for x in (holdout / "gitlab_system_hooks.jsonl").read_text().splitlines() if '"key_create"' in x),
+        # GitHub webhook: GraphQL node ids
+        (holdout / "content_reference.created.payload.json").read_text(),
+        # GitHub audit log (Elastic sample): hashed_token names a token by its SHA-256
+        (holdout / "elastic-github-api-request-events.log").read_text().splitlines()[0],
+        # OPA decision log: the bundle revision
+        (holdout / "decision-logs-legacy-revision.json").read_text(),
+        # CloudTrail lookup-events answer: the pagination token
+        (holdout / "aws-docs-lookup-events-insight.json").read_text(),
+        # EKS audit event (Panther): the caller's key id in user.extra.accessKeyId, pretty-printed JSON
+        next(x for x in (real / "panther-analysis/extracted/k8s_audit.jsonl").read_text().splitlines()
+             if "accessKeyId" in x),
+    ]
+    msgs, raws, kinds = _redact(lines)
+    assert kinds == []
+    assert msgs == lines and raws == lines

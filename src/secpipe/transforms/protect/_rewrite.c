@@ -89,7 +89,8 @@ static void pair(unsigned a, unsigned b) { FIRST2[a | (b << 8)] = 1; }
 __attribute__((constructor)) static void init_tables(void) {
     for (unsigned c = 0; c < 256; c++)
         B64[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
-    static const char *const lits[] = {"--", "ey", "gh", "gi", "gl", "xo", "ho", ":/", "AK", "AS", "AB", "AC", NULL};
+    static const char *const lits[] = {"--", "ey", "gh", "gi", "gl", "GR", "xo", "xa", "ho", ":/", "AI", "sk", "rk",
+                                       "wh", "?s", "&s", ";s", "AK", "AS", "AB", "AC", NULL};
     for (const char *const *l = lits; *l; l++) pair((unsigned char)(*l)[0], (unsigned char)(*l)[1]);
     for (const char *const *kw = KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
         unsigned a = (unsigned char)(*kw)[0], b = (unsigned char)(*kw)[1];
@@ -168,16 +169,32 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
             if (j - (i + 4) == 36) return 1;
         }
         if (t[i + 1] == 'l') {
-            static const char *const gl[] = {"pat-", "ptt-", "dt-", "rt-", "oas-", "cbt-", "soat-", "ffct-", "imt-", "agent-", NULL};
+            static const char *const gl[] = {"pat-", "ptt-", "dt-", "rt-", "oas-", "cbt-", "soat-", "ffct-", "ft-", "imt-",
+                                             "agent-", NULL};
             for (const char *const *g = gl; *g; g++)
                 if (has(t, n, i + 2, *g)) return 1;
         }
         return 0;
     }
+    case 'G':
+        return has(t, n, i, "GR1348941");
     case 'x':
-        return i + 4 < n && t[i + 2] == 'x' && t[i + 3] && strchr("abposre", t[i + 3]) && t[i + 4] == '-';
+        return (i + 4 < n && t[i + 2] == 'x' && t[i + 3] && strchr("abposre", t[i + 3]) && t[i + 4] == '-') ||
+               has(t, n, i, "xapp-");
     case 'h':
         return has(t, n, i, "hooks.slack.com/");
+    case 'A': /* AIza, else the keywords' upper-case spellings */
+        return has(t, n, i, "AIza") || keyword_at(t, n, i);
+    case 's':
+    case 'r': /* [sr]k_(?:live|test)_, else (for 's') the secret_* keywords */
+        if (t[i + 1] == 'k' && (has(t, n, i + 2, "_live_") || has(t, n, i + 2, "_test_"))) return 1;
+        return keyword_at(t, n, i);
+    case 'w':
+        return has(t, n, i, "whsec_");
+    case '?':
+    case '&':
+    case ';': /* [?&;]sig= */
+        return has(t, n, i + 1, "sig=");
     case ':': { /* ://[^/\s"'@]+:[^@/\s"']+@ (the two classes are the same set, ':' in it) */
         if (!has(t, n, i, "://")) return 0;
         int64_t s = i + 3, e = s;

@@ -1,7 +1,11 @@
 """Secret detection and redaction in every string field, raw_data and console logs.
 
 Detectors (typed placeholders, ``AKIA...`` -> ``[REDACTED:aws_access_key]``): aws_access_key,
-aws_secret_key, github_token, gitlab_token, slack_token, slack_webhook, private_key, jwt,
+aws_secret_key, github_token, gitlab_token (every prefix of GitLab's token overview, ``GR1348941``
+runner registration tokens, the ``.xx.xxxxxxxxx`` tail of routable tokens), slack_token (``xox?-``
+and app-level ``xapp-``), slack_webhook, gcp_api_key (``AIza`` + 35), stripe_key (secret and
+restricted keys ``sk_``/``rk_`` live/test, webhook secrets ``whsec_``; publishable ``pk_`` keys are
+public), azure_sas (the ``sig=`` of a shared access signature, URL-encoded base64), private_key, jwt,
 url_password (``scheme://user:PASS@host``), password (``password=...``, ``"api_key": "..."``
 in JSON, connection strings) and generic_secret (a whole 32+ character base64-like word with
 at least two distinct upper, lower and digit characters and Shannon entropy of at least
@@ -75,9 +79,13 @@ DETECTORS: tuple[Detector, ...] = (
              r"((?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)\\?[\"']?\s*[:=]\s*\\?[\"']?)[A-Za-z0-9/+]{40}\b",
              r"\1" + _ph("aws_secret_key"), 5),
     Detector("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})", _ph("github_token")),
-    Detector("gitlab_token", r"\bgl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|imt|agent)-[A-Za-z0-9_-]{20,}", _ph("gitlab_token")),
-    Detector("slack_token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}", _ph("slack_token")),
+    Detector("gitlab_token", r"\b(?:gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|ft|imt|agent)-|GR1348941)[A-Za-z0-9_-]{20,}"
+             r"(?:\.[0-9a-z]{2}\.[0-9a-z]{9}\b)?", _ph("gitlab_token")),
+    Detector("slack_token", r"\b(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,}", _ph("slack_token")),
     Detector("slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,}", _ph("slack_webhook")),
+    Detector("gcp_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", _ph("gcp_api_key")),
+    Detector("stripe_key", r"\b(?:[sr]k_(?:live|test)_[0-9A-Za-z]{10,247}|whsec_[0-9A-Za-z+/=]{24,})", _ph("stripe_key")),
+    Detector("azure_sas", r"([?&;]sig=)[0-9A-Za-z%+/=]{16,}", r"\1" + _ph("azure_sas")),
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{1,256}:)[^@/\s\"'\[]{1,256}@",
              r"\1" + _ph("url_password") + "@"),
     Detector("password",
@@ -89,13 +97,24 @@ GENERIC = Detector("generic_secret", r"(?<![A-Za-z0-9+/_.\\-])[A-Za-z0-9+/]{32,}
                    _ph("generic_secret"), 3)
 #: text right before a high-entropy word that marks it as an id or an encoded blob, not a secret.
 #: text right before an AWS key id that marks it as the caller's identity (CloudTrail), not a leak.
-KEY_ID_ALLOW = ('"accessKeyId":"', '"accesskeyid":"', '"p_any_trace_ids":["')
-GENERIC_ALLOW = ('"x-amz-id-2":"', "failure message: ", '"requestID":"', '"eventID":"', '"sharedEventID":"')
+#: (compact and pretty-printed JSON; EKS audit events name the caller's key in ``user.extra.accessKeyId: [...]``)
+KEY_ID_ALLOW = ('"accessKeyId":"', '"accesskeyid":"', '"accessKeyId": "', '"accesskeyid": "', '"accessKeyId":["',
+                '"accessKeyId": ["', '"p_any_trace_ids":["')
+#: JSON keys are compared as ``"key":"`` (the spacing of pretty-printed JSON is folded first).
+#: GitHub's ``node_id`` (GraphQL global ids) and audit-log ``hashed_token`` (SHA-256 of a token, how
+#: GitHub names a token without revealing it), OPA's bundle ``revision``, AWS pagination tokens, ASP.NET
+#: form state (``__VIEWSTATE``) and OpenSSH public keys (``ssh-rsa AAAA...``) are base64 but no secret.
+GENERIC_ALLOW = ('"x-amz-id-2":"', "failure message: ", '"requestID":"', '"eventID":"', '"sharedEventID":"',
+                 '"node_id":"', '"hashed_token":"', '"revision":"', '"NextToken":"', '"nextToken":"',
+                 '"__VIEWSTATE":"', '"__EVENTVALIDATION":"', "__VIEWSTATE=", "__EVENTVALIDATION=", "ssh-rsa ", "ssh-dss ", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ",
+                 "ecdsa-sha2-nistp521 ", "sk-ssh-ed25519@openssh.com ", "sk-ecdsa-sha2-nistp256@openssh.com ")
+_JSON_KEY_END = re.compile(r'"\s+:\s*"$|":\s+"$')
 #: RE2 prefilters: one pass over a column with their union finds the rows that may hold a
 #: secret (a superset of what the Python detectors match); only those rows are examined.
 SPECIFIC_RE2 = "|".join((
     r"-----BEGIN", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ", r"gh[pousr]_[A-Za-z0-9]{36}", r"github_pat_",
-    r"gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|imt|agent)-", r"xox[abposre]-", r"hooks\.slack\.com/",
+    r"gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|ft|imt|agent)-", r"GR1348941", r"xox[abposre]-", r"xapp-",
+    r"hooks\.slack\.com/", r"AIza", r"[sr]k_(?:live|test)_", r"whsec_", r"[?&;]sig=",
     r"://[^/\s\"'@]+:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
     r"(?i:password|passwd|client_secret|api_?key|access_?token|auth_?token|secret_?key|secret_?access_?key)"
     r"\\?[\"']?\s*[:=]",
@@ -160,7 +179,7 @@ def _allowed_context(m: re.Match[str]) -> bool:
     before = m.string[max(0, m.start() - 4096) : m.start()]
     word = _WORD_START.search(before)
     head = before[: word.start()] if word else before
-    return head.endswith(GENERIC_ALLOW)
+    return _JSON_KEY_END.sub('":"', head[-64:]).endswith(GENERIC_ALLOW)
 
 
 def _generic_sub(rx: re.Pattern[str], text: str, min_entropy: float, min_len: int) -> tuple[str, bool]:
