@@ -186,9 +186,9 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     case 'A': /* AIza, else the keywords' upper-case spellings */
         return has(t, n, i, "AIza") || keyword_at(t, n, i);
     case 's':
-    case 'r': /* [sr]k_(?:live|test)_, else (for 's') the secret_* keywords */
+    case 'r': /* [sr]k_(?:live|test)_, else (for 's') the secret_* keywords; no keyword starts with 'r' */
         if (t[i + 1] == 'k' && (has(t, n, i + 2, "_live_") || has(t, n, i + 2, "_test_"))) return 1;
-        return keyword_at(t, n, i);
+        return t[i] == 's' && keyword_at(t, n, i);
     case 'w':
         return has(t, n, i, "whsec_");
     case '?':
