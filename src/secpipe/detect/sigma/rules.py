@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,7 @@ from secpipe.detect.sigma.compiler import (
     sql_str,
 )
 from secpipe.detect.sigma.legacy import EXTREMA, TYPE, has_aggregation, split_aggregation
+from secpipe.detect.sigma.placeholders import expand_cidr_placeholders
 from secpipe.errors import SecpipeError
 
 # The Sigma specification lists utf16le as an alias of wide; this pySigma release lacks it.
@@ -322,7 +323,7 @@ def _validator() -> SigmaValidator:
     return SigmaValidator([cls for name, cls in core_validators.items() if name not in _STYLE])
 
 
-def parse_collection(text: str) -> SigmaCollection:
+def parse_collection(text: str, placeholders: Mapping[str, list[str]] | None = None) -> SigmaCollection:
     """The rules, correlations and filters of one file (errors collected per rule).
 
     A rule whose only errors are in metadata that does not change what it matches is not lost
@@ -335,12 +336,25 @@ def parse_collection(text: str) -> SigmaCollection:
     correlation condition written with upper-case ``AND``/``OR``/``NOT`` (as the specification
     does) is read with pySigma's lower-case operators; a correlation in the meta-rule draft's
     spelling (``ordered: true``, ``field`` beside ``condition``) as the specification writes it.
+    A network placeholder (``field|cidr|expand: '%name%'``) takes the values of ``placeholders``
+    before pySigma parses it (:mod:`.placeholders`).
     """
+    if "cidr" in text and "expand" in text:
+        docs = list(yaml.safe_load_all(text))
+        if [_cidr_placeholders(d, placeholders or {}) for d in docs].count(True):
+            text = yaml.safe_dump_all(docs, sort_keys=False)
     if "ordered:" in text or "correlation:" in text and "field:" in text:
         drafts = list(yaml.safe_load_all(text))
         if [_draft_correlation(d) for d in drafts].count(True):
             text = yaml.safe_dump_all(drafts, sort_keys=False)
     try:
+        coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
+    except (AttributeError, TypeError) as exc:  # pySigma reads an id or a condition as a string unchecked
+        docs = list(yaml.safe_load_all(text))
+        if not [_scalars_as_text(d) for d in docs].count(True):
+            msg = f"pySigma could not read it: {exc}"
+            raise SigmaError(msg) from exc
+        text = yaml.safe_dump_all(docs, sort_keys=False)
         coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
     except SigmaCorrelationConditionError as exc:
         docs = list(yaml.safe_load_all(text))
@@ -383,6 +397,24 @@ def _split_range(doc: object) -> bool:
     doc[RANGE] = {k: cond[k] for k in ops}
     corr["condition"] = {k: v for k, v in cond.items() if k not in ops[1:]}
     return True
+
+
+def _scalars_as_text(doc: object) -> bool:
+    """An ``id`` written as a number (``id: 1``) is read as its text, which then takes the
+    repair of any id that is no UUID: pySigma calls string methods on it and failed with an
+    AttributeError that stopped the whole load. True when ``doc`` was changed."""
+    if isinstance(doc, dict) and isinstance(doc.get("id"), int | float) and not isinstance(doc["id"], bool):
+        doc["id"] = str(doc["id"])
+        return True
+    return False
+
+
+def _cidr_placeholders(doc: object, placeholders: Mapping[str, list[str]]) -> bool:
+    notes: list[str] = []
+    changed = expand_cidr_placeholders(doc, placeholders, notes)
+    if notes and isinstance(doc, dict):
+        doc[NOTES] = [*(doc.get(NOTES) or []), *notes]
+    return changed
 
 
 def _draft_correlation(doc: object) -> bool:
@@ -500,7 +532,7 @@ def _repair(doc: dict[str, Any], errors: Sequence[Exception]) -> None:
             doc["related"] = keep
         elif doc.pop(key, None) is not None:
             notes.append(f"{key} ignored: {err}")
-    doc[NOTES] = notes
+    doc[NOTES] = [*(doc.get(NOTES) or []), *notes]
 
 
 def rule_id(rule: SigmaRule | SigmaCorrelationRule, path: Path) -> str:
@@ -617,13 +649,17 @@ def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
     parsed: list[tuple[Path, SigmaCollection]] = []
     for path in rule_files(paths):
         try:
-            coll = parse_collection(path.read_text(encoding="utf-8"))
+            coll = parse_collection(path.read_text(encoding="utf-8"), placeholders)
         except (SigmaError, yaml.YAMLError, UnicodeDecodeError) as exc:
             out.total += 1
             out.unsupported.append(Unsupported(str(path), f"not a Sigma rule file: {exc}"))
             continue
         parsed.append((path, coll))
+        # pySigma also lists each rule's and filter's own errors here: those are reported with their rule
+        owned = {id(e) for item in (*coll.rules, *coll.filters) for e in getattr(item, "errors", None) or []}
         for err in getattr(coll, "errors", None) or []:  # a document pySigma could not place in the collection
+            if id(err) in owned:
+                continue
             out.total += 1
             out.unsupported.append(Unsupported(str(path), f"not a Sigma rule: {_explain(err)}"))
         for flt in coll.filters:
@@ -686,12 +722,14 @@ def _lower_operators(rule: SigmaRule) -> list[str]:
     def low(m: re.Match[str]) -> str:
         return m.group(0) if m.group(0) in names else m.group(0).lower()
 
-    conds = [_OPERATOR.sub(low, c) for c in rule.detection.condition]
-    if conds == list(rule.detection.condition):
+    given = list(rule.detection.condition)
+    text = [str(c) for c in given]  # a condition written as a number (``condition: 5``) is its text
+    conds = [_OPERATOR.sub(low, c) for c in text]
+    if conds == given:
         return []
     rule.detection.condition = conds
     rule.detection.__post_init__()  # re-parse the conditions
-    return ["condition operators written in upper case are read as and/or/not/of/them/all"]
+    return [] if conds == text else ["condition operators written in upper case are read as and/or/not/of/them/all"]
 
 
 def _drop_timeframe(rule: SigmaRule) -> list[str]:
