@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from pathlib import Path
 
 import pyarrow as pa
@@ -278,6 +279,10 @@ def _enc(v: object) -> bytes:
         head = bytes([((t if t <= 7 else 0) << 5) | min(size, 29)]) + (bytes([t - 7]) if t > 7 else b"")
         return head + (bytes([size - 29]) if size >= 29 else b"")  # sizes here stay < 285
 
+    if isinstance(v, bool):  # the size bits hold the value
+        return ctrl(14, int(v))
+    if isinstance(v, float):
+        return ctrl(3, 8) + struct.pack(">d", v)
     if isinstance(v, str):
         b = v.encode()
         return ctrl(2, len(b)) + b

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -199,3 +200,27 @@ def test_real_log_lines_with_base64_ids_and_public_keys_stay(real: Path) -> None
     msgs, raws, kinds = _redact(lines)
     assert kinds == []
     assert msgs == lines and raws == lines
+
+
+def test_geoip2_enterprise_as_city_fills_the_autonomous_system_from_traits(tmp_path: Path) -> None:
+    # Records of MaxMind's GeoIP2-Enterprise-Test source data (IPv4-mapped networks, written here as an
+    # IPv4 database by round 24's MaxMind DB writer): the ISP data of an Enterprise record sits in traits
+    from secpipe.transforms.enrich.geoip import GeoIPStage
+    from secpipe.transforms.enrich.options import GeoIPOptions
+    from tests.unit.test_enrich_holdout24 import _ip_batch, _mmdb
+
+    recs = json.loads((CASES / "maxmind-enterprise-test-excerpt.json").read_text())
+    nets = {}
+    for item in recs:
+        ((net, rec),) = item.items()
+        addr, bits = net.removeprefix("::").split("/")
+        nets[str(ipaddress.ip_network(f"{addr}/{int(bits) - 96}", strict=False))] = rec  # MaxMind's writer masks
+    db = tmp_path / "GeoIP2-Enterprise-Test.mmdb"
+    _mmdb(db, "GeoIP2-Enterprise", nets)
+    st = GeoIPStage("geo", GeoIPOptions(city=str(db)))
+    eps = [r["src_endpoint"] for r in st.process(_ip_batch(["74.209.24.5", "67.43.156.1", "81.2.69.161"]))[0].to_pylist()]
+    got = [(e["location"]["country"], e["location"]["city"], (e.get("autonomous_system") or {}).get("number"),
+            (e.get("autonomous_system") or {}).get("name")) for e in eps]
+    assert got == [("US", "Chatham", 14671, "FairPoint Communications"), ("BT", None, 35908, None),
+                   ("GB", "London", None, None)]  # London's record names an ISP but no AS
+    assert eps[0]["location"]["provider"] == "GeoIP2-Enterprise"

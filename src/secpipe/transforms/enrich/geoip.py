@@ -8,7 +8,8 @@ results become Arrow columns that are ``take``-n back to the rows. Written field
 - ``<ep>.location``: ``country`` (ISO code), ``city``, ``continent`` (name), ``region``
   (first subdivision), ``postal_code``, ``lat``, ``long``, ``coordinates`` ([long, lat]),
   ``provider`` (the database type, e.g. ``GeoIP2-City``);
-- ``<ep>.autonomous_system``: ``number`` and ``name``;
+- ``<ep>.autonomous_system``: ``number`` and ``name`` (from the ``asn`` database, or from the
+  ``traits`` of a GeoIP2 Enterprise database given as ``city``, which holds MaxMind's ISP data);
 - IPinfo (and ip-location-db) databases keep flat strings instead of MaxMind's maps
   (``country_code``/``country``, ``continent``, ``asn`` "AS15169", ``as_name``): read as the
   same fields;
@@ -222,6 +223,9 @@ class GeoIPStage:
                     g = geo[j] = [None] * len(_GEO_FIELDS)
                 if db.role in ("city", "country"):
                     _geo(rec, g, lang, db.db_type)
+                    traits = rec.get("traits")
+                    if g[8] is None and isinstance(traits, dict):  # GeoIP2 Enterprise: the ISP data in traits
+                        g[8], g[9] = _asn(traits)
                 elif db.role == "asn":
                     g[8], g[9] = _asn(rec)
                 else:
