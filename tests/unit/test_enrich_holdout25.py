@@ -224,3 +224,27 @@ def test_geoip2_enterprise_as_city_fills_the_autonomous_system_from_traits(tmp_p
     assert got == [("US", "Chatham", 14671, "FairPoint Communications"), ("BT", None, 35908, None),
                    ("GB", "London", None, None)]  # London's record names an ISP but no AS
     assert eps[0]["location"]["provider"] == "GeoIP2-Enterprise"
+
+
+def test_malwarebazaar_api_records_load_every_hash_with_signature_and_tags() -> None:
+    # MalwareBazaar get_recent answer (demisto/content test data): each sample by SHA-256, SHA-1 and MD5;
+    # only the SHA-256 was loaded (the CSV export already loaded all three)
+    out = load((CASES / "malwarebazaar-recent-api.json").read_bytes(), "auto", conf=70)
+    rows = out.table.to_pylist()
+    assert out.skipped == 0 and {r["kind"] for r in rows} == {"hash"}
+    assert [r["value"] for r in rows] == [
+        "7c483138404aad6662938e6e4c100ad9b18ec636011b2dcd96607016d918c938", "dcaaaa0c25b9fc9e66153cca4013d8ac70da4592",
+        "705d000c1a2292d80495cd13ee172711",
+        "7f24588c2d42a6f125ccc6b41da4c6f0000f018553086731f2b823b2fe95cab6", "0b2c9a972418cc934ea2603f3456c6617fb8972d",
+        "dbd86d62de3767f089f488e718399c1c"]
+    assert {tuple(r["labels"]) for r in rows} == {("TrickBot", "exe")}  # signature, then the tags not repeated
+
+
+def test_an_event_with_the_md5_of_a_bazaar_api_sample_matches(tmp_path: Path) -> None:
+    from tests.unit.test_enrich_holdout24 import _file_batch
+
+    ev, fi = _stage(CASES / "malwarebazaar-recent-api.json").process(
+        _file_batch(["705d000c1a2292d80495cd13ee172711", "00000000000000000000000000000000"]))
+    obs = [[(o["name"], o["value"]) for o in r["observables"] or []] for r in ev.to_pylist()]
+    assert obs == [[("file.hashes[].value", "705d000c1a2292d80495cd13ee172711")], []]
+    assert fi.num_rows == 1

@@ -353,11 +353,15 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
         # the first of ``instances`` that has one
         loc = next((i.location for i in (a.most_recent_instance, *(a.instances or ())) if i and i.location and i.location.path), None)
         cwes = [t.rsplit("-", 1)[-1] for t in (rule.tags or []) if "cwe-" in t] if rule else []
+        cwe_uid = f"CWE-{int(cwes[0])}" if cwes and cwes[0].isdigit() else None
         vuln = {
             "title": rule.description if rule else None,
             "desc": (rule.full_description or rule.name or None) if rule else None, "severity": level,
             "vendor_name": a.tool.name if a.tool else None,
-            "cwe": {"uid": f"CWE-{int(cwes[0])}"} if cwes and cwes[0].isdigit() else None,
+            "cwe": {"uid": cwe_uid} if cwe_uid else None,
+            # no CWE: the rule is the advisory the alert answers to (OCSF 1.8.0 wants one of advisory,
+            # cve, cwe per vulnerability)
+            "advisory": {"uid": rule.id, "title": rule.description} if rule and rule.id and not cwe_uid else None,
             "affected_code": [{"file": {"path": loc.path, "name": (loc.path or "").rsplit("/", 1)[-1], "type_id": 1},
                                "start_line": int32_or_none(loc.start_line), "end_line": int32_or_none(loc.end_line)}] if loc and loc.path else None,
         }  # fmt: skip

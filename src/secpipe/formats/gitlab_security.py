@@ -24,8 +24,9 @@ legacy ``message``, else the first identifier's name) -> ``finding_info.title`` 
 ``description`` -> ``finding_info.desc``; the kind -> ``finding_info.types``; the first identifier
 (GitLab's primary one) of a code finding -> ``finding_info.analytic`` (uid its value, name its
 name, type Rule) and ``affected_code[0].rule`` (a package finding's first identifier is its
-advisory, no rule: with neither a ``cve`` nor a ``cwe`` identifier it is ``advisory``, uid its
-value and title its name); ``severity`` (Critical 5, High 4, Medium 3, Low 2, Info 1, Unknown 0) ->
+advisory, no rule); with neither a ``cve`` nor a ``cwe`` identifier the first identifier is the
+vulnerability's ``advisory``, uid its value and title its name (OCSF 1.8.0 wants one of advisory,
+cve, cwe per vulnerability); ``severity`` (Critical 5, High 4, Medium 3, Low 2, Info 1, Unknown 0) ->
 ``severity_id``; ``solution`` -> ``vulnerabilities[0].remediation.desc``; ``links[].url`` and the
 identifiers' urls -> ``references``; the first ``cve`` identifier (else a legacy ``cve`` key that
 is a CVE id, as schema 2.x reports wrote it) -> ``cve.uid`` (its
@@ -340,6 +341,11 @@ class GitLabSecurity(ReportFormat):
                                     "cwe": only_where(nest({"uid": on_cve}), on_cve)}), cve),  # fmt: skip
             "cwe": only_where(nest({"uid": alone}), alone),
         }
+        # no CVE and no CWE: the advisory is the first identifier (a package finding's Gemnasium or
+        # distribution advisory id, a code finding's rule; OCSF 1.8.0 wants one of advisory, cve, cwe
+        # per vulnerability)
+        adv = pc.if_else(pc.or_(has_cve, pc.is_valid(cwe)), pa.scalar(None, S), rule)
+        vuln["advisory"] = only_where(nest({"uid": adv, "title": rule_name}), adv)
         locs = [v.location or _NO_LOC for v in vs]
         files = strs([loc.file for loc in locs])
         cols_res = None
@@ -350,10 +356,6 @@ class GitLabSecurity(ReportFormat):
             has_pkg = pc.and_(pc.is_valid(pkg_names), pc.is_valid(pkg_versions))
             pkg = nest({"name": pkg_names, "version": pkg_versions, "path": files})
             vuln["affected_packages"] = singleton_list(pkg, has_pkg)
-            # no CVE and no CWE: the advisory is the first identifier (a Gemnasium or distribution
-            # advisory id; OCSF 1.8.0 wants one of advisory, cve, cwe per vulnerability)
-            adv = pc.if_else(pc.or_(has_cve, pc.is_valid(cwe)), pa.scalar(None, S), rule)
-            vuln["advisory"] = only_where(nest({"uid": adv, "title": rule_name}), adv)
             vuln["is_fix_available"] = pc.is_valid(vuln["remediation.desc"])
             images = strs([loc.image for loc in locs])
             res = nest({"type": pc.if_else(images.is_valid(), pa.scalar("container_image", S), pa.scalar(None, S)),

@@ -24,7 +24,11 @@ version (``version`` or ``semanticVersion``) and organization -> ``metadata.prod
 (first fingerprint value, else rule|file|partial values, else rule|file|line|ordinal; a uid
 two results of a run share gets ``|file:line:column``, then ``#<occurrence>``) and
 ``finding_info.tags``; rule ``properties.tags`` -> ``finding_info.types``; CVE-looking rule ids
-(Trivy SARIF) -> ``vulnerabilities[0].cve.uid``.
+(Trivy SARIF) -> ``vulnerabilities[0].cve.uid``; a rule's CWE (see :mod:`._sarif_ids`) -> ``cwe`` (``cve.cwe``
+beside a CVE); a result with neither a CVE nor a CWE -> ``advisory`` (uid the rule id, title its short
+description, ``src_url`` its ``helpUri``): OCSF 1.8.0 wants just one of advisory, cve, cwe per
+vulnerability, and the rule is what such a finding answers to. A result naming no rule, CVE or
+CWE (gitleaks 7, sarif-sdk's Static Driver Verifier) has a vulnerability of no identity.
 
 OCSF conformance: a location's file is a source file, so ``file.type_id`` is 1 (Regular File);
 a result with no file location (only logical locations, e.g. Contrast, FxCop engine errors) gets
@@ -565,6 +569,8 @@ class Sarif(ReportFormat):
         has_cve = cve.is_valid()
         on_cve = pc.if_else(has_cve, cwe, pa.scalar(None, S))
         alone = pc.if_else(has_cve, pa.scalar(None, S), cwe)
+        # neither: the rule is the advisory the finding answers to (its id, title and help link)
+        adv = pc.if_else(pc.or_(has_cve, cwe.is_valid()), pa.scalar(None, S), rid_arr)
         vuln = nest({
             "title": short,
             "desc": full,
@@ -572,6 +578,7 @@ class Sarif(ReportFormat):
             "category": f["kind"],
             "cve": only_where(nest({"uid": cve, "cwe": only_where(nest({"uid": on_cve, "caption": cwe_cap}), on_cve)}), cve),
             "cwe": only_where(nest({"uid": alone, "caption": cwe_cap}), alone),
+            "advisory": only_where(nest({"uid": adv, "title": short, "src_url": per["url"].take(take)}), adv),
             "references": per["references"].take(take),
             "affected_code": singleton_list(code, has_file),
         })  # fmt: skip

@@ -5,8 +5,9 @@ Class: Application Security Posture Finding (2007), like SARIF: SonarQube issues
 defects (bugs, vulnerabilities, code smells) at a file and line, which 2007 models with
 ``vulnerabilities[].affected_code[]``. One event per issue or hotspot.
 
-Issues: ``key`` -> ``finding_info.uid``; ``rule`` -> ``finding_info.analytic.uid`` and
-``affected_code[0].rule.uid``; ``message`` -> ``message``/``finding_info.title``; ``type`` (BUG,
+Issues: ``key`` -> ``finding_info.uid``; ``rule`` -> ``finding_info.analytic.uid``,
+``affected_code[0].rule.uid`` and ``vulnerabilities[0].advisory.uid`` (OCSF 1.8.0 wants one of
+advisory, cve, cwe per vulnerability; an issue names its rule, no CVE or CWE); ``message`` -> ``message``/``finding_info.title``; ``type`` (BUG,
 VULNERABILITY, CODE_SMELL) and ``tags`` -> ``finding_info.types``; ``severity`` (BLOCKER Critical,
 CRITICAL High, MAJOR Medium, MINOR Low, INFO Informational) or, on 10.x, the highest
 ``impacts[].severity`` (BLOCKER/HIGH/MEDIUM/LOW/INFO) -> ``severity_id``; ``status``/
@@ -74,6 +75,7 @@ from secpipe.formats._findings import (
     decode_top,
     distinct_uids,
     nest,
+    only_where,
     singleton_list,
     strs,
 )
@@ -499,6 +501,9 @@ class SonarQube(ReportFormat):
             "title": message,
             "severity": captions(_CLS, "severity_id", sev),
             "category": strs([i.securityCategory for i in iss]),
+            # the rule is the advisory the issue answers to: OCSF 1.8.0 wants one of advisory, cve, cwe
+            # per vulnerability, and an issue names no CVE or CWE
+            "advisory": only_where(nest({"uid": rules, "title": rule_names}), rules),
             "affected_code": singleton_list(code, has_file),  # OCSF affected_code requires its file
         })  # fmt: skip
         status_id = pa.array(_per_issue(iss, _status, _status_key), pa.int32())

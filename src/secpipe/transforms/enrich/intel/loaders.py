@@ -795,9 +795,12 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
             msg = f"entry {i}: kind {kind!r} — use one of {', '.join(KINDS)}"
             raise FeedError(msg)
         c = r.get("confidence", r.get("confidence_level"))
-        out.append({"kind": kind, "value": str(value), "confidence": int(c) if c is not None and _is_int(c) else conf,
-                    "labels": (labels or []) + lab + extra, "valid_until": _ms(r.get("valid_until", r.get("expires"))),
-                    "description": r.get("description"), "ref": _ref(r)})
+        row = {"kind": kind, "value": str(value), "confidence": int(c) if c is not None and _is_int(c) else conf,
+               "labels": (labels or []) + lab + extra, "valid_until": _ms(r.get("valid_until", r.get("expires"))),
+               "description": r.get("description"), "ref": _ref(r)}
+        out.append(row)
+        if kind in (None, "hash"):
+            out.extend({**row, "kind": "hash", "value": h} for h in _tab.sample_hashes(r, value))
     return _rows(out, conf)
 
 

@@ -31,7 +31,9 @@ JSON records (Feodo ``ipblocklist.json``, ThreatFox exports ``{"<id>": [{...}]}`
 ``{"ioc_value": ..., "ioc_type": ...}``) are mapped onto the team-list fields: the indicator
 comes from ``value``/``indicator`` or a known IOC key, the kind from ``kind``/``type``/
 ``ioc_type`` (``ip:port``, ``md5_hash``, ``sha256_hash`` ... are understood); ``tags`` (a list, as
-the ThreatFox and URLhaus APIs give them, or a comma-separated string, as the exports do) are labels.
+the ThreatFox and URLhaus APIs give them, or a comma-separated string, as the exports do) are labels,
+and so is a MalwareBazaar ``signature``. A sample record (MalwareBazaar ``get_recent``/``get_info``,
+URLhaus payloads) loads each of its ``sha256_hash``/``sha1_hash``/``md5_hash``.
 
 Guarantees: every data row is either an indicator or counted in ``skipped``; a row whose
 value is not an IOC is never loaded under a guessed kind.
@@ -233,7 +235,9 @@ def _words(value: str, split: bool) -> list[str]:
 _VALUE_KEYS = ("value", "indicator", "ioc_value", "ioc", "ip_address", "dst_ip", "url", "domain", "host", "hostname",
                "sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1", "md5")
 _KIND_KEYS = ("kind", "type", "ioc_type", "indicator_type")
-_RECORD_LABELS = ("malware_printable", "malware", "threat", "family")
+_RECORD_LABELS = ("malware_printable", "malware", "threat", "family", "signature")
+#: the file hashes of one sample (MalwareBazaar and URLhaus payload API records carry several)
+_SAMPLE_HASH_KEYS = ("sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1", "md5")
 
 
 def json_records(doc: Any) -> list[Any] | None:
@@ -249,6 +253,14 @@ def json_records(doc: Any) -> list[Any] | None:
     if doc and all(isinstance(v, list) and all(isinstance(x, dict) for x in v) for v in doc.values()):
         return [{"ref": str(k), **x} for k, v in doc.items() for x in v]
     return None
+
+
+def sample_hashes(r: dict[str, Any], value: Any) -> list[str]:
+    """The other hashes of a sample record whose indicator is one of its hashes (a MalwareBazaar
+    record names a sample by SHA-256, SHA-1 and MD5; an event may carry any one), as the CSV path does."""
+    if not any(r.get(k) == value for k in _SAMPLE_HASH_KEYS):
+        return []
+    return list(dict.fromkeys(str(r[k]) for k in _SAMPLE_HASH_KEYS if r.get(k) not in (None, "", value)))
 
 
 def team_row(r: dict[str, Any]) -> tuple[Any, Any, list[str]]:

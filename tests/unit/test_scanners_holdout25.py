@@ -1,0 +1,60 @@
+"""Scanner formats against real samples of the holdout round 25 (``tests/cases/holdout/SOURCE.md``,
+"Round 25 (scanners)").
+
+Expected values are read in the samples, not computed by the parsers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from secpipe import formats
+from secpipe.formats.base import Decoded
+from secpipe.schema.conformance import check_rows
+from tests.conftest import REAL
+
+HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
+_JUST_ONE = "vulnerabilities constraint just_one ['advisory', 'cve', 'cwe'] 0 present"
+
+
+def _rows(d: Decoded) -> list[dict[str, Any]]:
+    return [r for b in d.batches for r in b.to_pylist()]
+
+
+def _decode(fmt: str, body: bytes) -> Decoded:
+    dec = formats.get(fmt).decode(body, "t")
+    assert not dec.dead
+    return dec
+
+
+def test_code_finding_rule_is_its_advisory() -> None:
+    # OCSF 1.8.0's vulnerability object holds just one of advisory, cve, cwe; a code finding with
+    # no CVE or CWE names its rule, which is its advisory (uid the rule id)
+    log = _rows(_decode("sarif", (HOLDOUT / "qodana-cpp-mocked-results.sarif.json").read_bytes()))
+    v = log[0]["vulnerabilities"][0]
+    assert v["advisory"]["uid"] == "CppLocalVariableMayBeConst"
+    assert v["advisory"]["title"] == "Local variable can be made const"
+    assert v["cve"] is None and v["cwe"] is None
+    # GitLab's deprecated SAST array: Bandit's B108, Find Security Bugs' PREDICTABLE_RANDOM
+    gl = _rows(_decode("gitlab_security", (HOLDOUT / "gitlabhq-gl-sast-report-deprecated.json").read_bytes()))
+    advs = [(r["vulnerabilities"][0]["advisory"] or {}).get("uid") for r in gl]
+    assert advs[:3] == ["B108", "PREDICTABLE_RANDOM", "B404"]
+    assert gl[0]["vulnerabilities"][0]["advisory"]["title"] == "Bandit Test ID B108"
+    # a GitHub code_scanning_alert webhook whose rule has no CWE tag: CodeQL's java/sql-injection
+    hook = REAL / "octokit-webhooks/payload-examples/api.github.com/code_scanning_alert/created.payload.json"
+    gh = _rows(formats.get("github").decode(hook.read_bytes(), "t"))
+    assert gh[0]["vulnerabilities"][0]["advisory"] == {**gh[0]["vulnerabilities"][0]["advisory"], "uid": "java/sql-injection",
+                                                       "title": "Query built from user-controlled sources"}
+    for cls, rows in (("application_security_posture_finding", log), ("application_security_posture_finding", gl),
+                      ("vulnerability_finding", gh)):
+        assert _JUST_ONE not in check_rows(cls, rows)
+
+
+def test_sonarqube_issue_rule_is_its_advisory() -> None:
+    body = (HOLDOUT / "sonarqube-do-transition-example.json").read_bytes()
+    rows = _rows(_decode("sonarqube", body))
+    rule = json.loads(body)["issue"]["rule"]
+    assert [r["vulnerabilities"][0]["advisory"]["uid"] for r in rows] == [rule]
+    assert _JUST_ONE not in check_rows("application_security_posture_finding", rows)
