@@ -57,3 +57,54 @@ def test_auditd_user_login_records_are_authentication() -> None:
     assert auth["USER_AUTH"]["user"]["name"] == "admin" and auth["USER_AUTH"]["src_endpoint"]["ip"] == "89.160.20.156"
     assert auth["USER_LOGIN"]["src_endpoint"]["hostname"] == "pool-96-241-146-97.washdc.fios.verizon.net"
     assert (auth["USER_LOGOUT"]["activity_id"], auth["USER_LOGOUT"]["user"]["uid"]) == (2, "1000")
+
+
+def test_nginx_access_lines_forwarded_by_syslog_are_http_activity() -> None:
+    """nginx's ``access_log syslog:...,tag=nginx_access`` lines as an rsyslog server files them
+    (RFC 3339 header): the MSG is nginx's ``combined`` line, now HTTP Activity (Get, the status,
+    the client, the user agent); they were Base Events. The ``nginx_error`` line beside them stays
+    a Base Event."""
+    name, d = _auto("otus-rsyslog-nginx-access-error.log")
+    assert name == "syslog" and not d.dead and d.events == 3
+    rows = sorted(_rows(d), key=lambda r: r["time"])
+    assert [r["class_uid"] for r in rows] == [4002, 4002, 0]
+    first, second = rows[0], rows[1]
+    assert first["time"] == 1718533728000  # 2024-06-16T13:28:48+03:00
+    assert (first["activity_id"], first["activity_name"]) == (3, "Get")
+    assert first["http_request"]["http_method"] == "GET" and first["http_request"]["url"]["path"] == "/"
+    assert first["http_request"]["version"] == "HTTP/1.1" and first["http_request"]["referrer"] is None
+    assert first["http_request"]["user_agent"].endswith("YaBrowser/24.4.0.0 Safari/537.36")
+    assert (first["http_response"]["code"], first["http_response"]["body_length"]) == (200, 409)
+    assert first["src_endpoint"]["ip"] == "192.168.65.1" and first["device"]["hostname"] == "web"
+    assert first["actor"]["process"]["name"] == "nginx_access" and first["status_id"] == 1
+    assert (second["http_response"]["code"], second["http_response"]["body_length"], second["status_id"]) == (304, 0, 1)
+    assert rows[2]["actor"]["process"]["name"] == "nginx_error"
+
+
+def test_apache_access_log_file_is_http_activity() -> None:
+    """Elastic's Apache access log (bare lines, Common and Combined formats, IPv6 and named
+    clients, ``%u``, ``vhost_combined``, and requests that are none: ``"-"`` 408s, a TLS
+    handshake, a scanner's ``<SCRIPT>``): recognized by ``--format auto`` (it was refused as
+    unrecognized) and every line HTTP Activity at its ``%t``, with its zone."""
+    name, d = _auto("elastic-apache-access-basic.log")
+    assert name == "syslog" and not d.dead and d.events == 17
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {4002}
+    by = {r["raw_data"]: r for r in rows}
+    common = by['::1 - - [26/Dec/2016:16:16:29 +0200] "GET /favicon.ico HTTP/1.1" 404 209']
+    assert common["time"] == 1482761789000 and common["src_endpoint"]["ip"] == "::1"
+    assert (common["http_response"]["code"], common["http_response"]["body_length"]) == (404, 209)
+    assert (common["status_id"], common["status_code"]) == (2, "404")
+    frank = next(r for k, r in by.items() if k.startswith("127.0.0.1 user-identity frank"))
+    assert frank["time"] == 971211336000  # 10/Oct/2000:13:55:36 -0700
+    assert frank["actor"]["user"]["name"] == "frank" and frank["http_request"]["version"] == "HTTP/1.0"
+    named = next(r for k, r in by.items() if k.startswith("monitoring-server - - [29/May/2017:19:02:48 +0000] \"GET /status"))
+    assert named["src_endpoint"]["hostname"] == "monitoring-server" and named["src_endpoint"]["ip"] is None
+    timeout = by['::1 - - [26/Dec/2016:16:16:48 +0200] "-" 408 -']
+    assert timeout["activity_id"] == 0 and timeout["http_response"]["code"] == 408
+    assert timeout["http_response"]["body_length"] is None and json.loads(timeout["unmapped"])["request"] == "-"
+    xss = next(r for k, r in by.items() if "NXSSTEST" in k)
+    assert json.loads(xss["unmapped"])["request"] == "<SCRIPT>NXSSTEST</SCRIPT> / HTTP/1.1"
+    tls = next(r for k, r in by.items() if k.startswith("127.0.1.1:80 127.0.0.1"))
+    assert tls["src_endpoint"]["ip"] == "127.0.0.1" and tls["dst_endpoint"]["hostname"] == "127.0.1.1"
+    assert tls["dst_endpoint"]["port"] == 80 and tls["activity_id"] == 0 and tls["http_request"] is None

@@ -83,6 +83,17 @@ Mapping:
   user and source come from the ``junos@`` structured data (RFC 5424), else from the message
   text, the MSGID opening a BSD line's MSG (``mgd[88299]: UI_LOGIN_EVENT: User 'support' login,
   ...``); the structured data stays in ``unmapped``. Without a user such a line is a Base Event.
+- HTTP servers' access log lines (Common or Combined Log Format: Apache's ``%h %l %u %t "%r" %>s
+  %b["%{Referer}i" "%{User-agent}i"]``, nginx's ``combined``, Apache's ``vhost_combined`` with
+  ``%v:%p`` first), as a syslog MSG (nginx's ``access_log syslog:``, rsyslog ``imfile``) or bare
+  lines of an access log (recognized by ``--format auto``) -> HTTP Activity (4002): the method's
+  activity (Get, Post, ...; Other, named by the method, for another method; Unknown where the request line is none:
+  ``"-"``, a TLS handshake, junk, kept in ``unmapped.request``), ``http_request`` method, url
+  path and query string, version, referrer, user agent (``-`` is absent), ``%v:%p`` (the server
+  that answered) as ``dst_endpoint`` hostname and port; ``http_response`` code and body length (``%b``); the client as
+  ``src_endpoint.ip`` (or ``hostname`` when a name), ``%u`` as ``actor.user.name``; status
+  Success below 400, else Failure, the code as ``status_code``. The request's own time
+  (``%t``, with its zone) where the line has no syslog header time.
 - every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
   about what happened; OCSF's base class is the documented catch-all, and any specific class
   (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
@@ -596,6 +607,8 @@ def _sniff_line(head: bytes) -> int:
         return 70
     if re.match(rb"(node=\S+ )?type=[A-Z][A-Z0-9_]*(\[\d{1,6}\])? msg=audit\(\d{1,12}\.\d{1,9}:\d{1,20}\): ", h):
         return 70  # auditd's audit.log
+    if re.match(rb'[^\s"]+ \S+ [^\s"]+ \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "[A-Z]{3,16} ', h):
+        return 60  # an access log line (Common/Combined Log Format) without a syslog header
     if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
         return 70
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
@@ -626,7 +639,7 @@ class Syslog(Format):
 
     name = "syslog"
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
-                   "output -> Authentication / Base Event")
+                   "output -> Authentication / HTTP Activity / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -851,6 +864,16 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
+        access = _access_log(fields["msg"])
+        if access is not None:
+            hit, http = access
+            sub = {k: v.filter(hit) for k, v in fields.items()}
+            sub["times"] = pc.coalesce(sub["times"], http.pop("_time"))  # the syslog header's time first, as for CEF
+            out.batches.append(self._batch("http_activity", sub, None, http))
+            rest = pc.invert(hit)
+            if not pc.any(rest).as_py():
+                return
+            fields = {k: v.filter(rest) for k, v in fields.items()}
         n, msg, app, times = len(fields["lines"]), fields["msg"], fields["app"], fields["times"]
         payload = _cef.parse(msg)
         if payload is not None:
@@ -873,13 +896,16 @@ class Syslog(Format):
         else:
             out.batches.append(self._batch("base_event", fields, None))
 
-    def _batch(self, cls: str, f: dict[str, pa.Array], auth: dict[str, pa.Array] | None) -> pa.RecordBatch:
+    def _batch(self, cls: str, f: dict[str, pa.Array], auth: dict[str, pa.Array] | None,
+               http: dict[str, pa.Array] | None = None) -> pa.RecordBatch:
         n = len(f["lines"])
         sev_ocsf = pc.fill_null(_SEV_OCSF.take(f["sev"]), pa.scalar(0, _I32))
         payload = "cef_format" in f
         if payload:
             sev_ocsf = pc.coalesce(f["cef_severity_id"], sev_ocsf)
         activity = auth["activity"] if auth is not None else pa.array(np.zeros(n, np.int32))
+        if http is not None:
+            activity = http.pop("_activity")
         raws = f["lines"].to_pylist()
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=_line_uids(self.name, f["lines"], raws, f.get("repeat_base"), f.get("uid_context")),
@@ -926,6 +952,12 @@ class Syslog(Format):
             })  # fmt: skip
             extra.append(("cef", pc.if_else(pc.equal(kind, "CEF"), f["cef_json"], pa.scalar(None, S))))
             extra.append(("leef", pc.if_else(pc.equal(kind, "LEEF"), f["cef_json"], pa.scalar(None, S))))
+        if http is not None:
+            extra.append(("request", http.pop("_request")))
+            cols.update(http)
+            # activity Other: the method names it (OCSF: activity_name holds the source's value)
+            other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
+            cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
         if auth is not None:
             self._auth_columns(cols, auth, f)
             extra.append(("command", json_string(auth["cmd"])))
@@ -1321,6 +1353,80 @@ def _audit_auth(msgid: pa.Array, fmt: pa.Array, msg: pa.Array) -> tuple[pa.Array
         "activity": pc.if_else(logoff, pa.scalar(2, _I32), pa.scalar(1, _I32)), "cmd": none, "tty": val["terminal"],
         "service": val["exe"],
     }  # fmt: skip
+
+
+#: an HTTP server's access log line in the Common or Combined Log Format (Apache's ``%h %l %u %t
+#: "%r" %>s %b "%{Referer}i" "%{User-agent}i"``, nginx's ``combined``: ``$remote_addr -
+#: $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer"
+#: "$http_user_agent"``; Apache's ``vhost_combined`` puts ``%v:%p`` first), as the MSG of a syslog
+#: message (nginx's ``access_log syslog:``, rsyslog ``imfile``) or a bare line of an access log;
+#: more fields may follow after a space. A request line that is no ``METHOD target [version]``
+#: (``"-"`` of a connection closed before a request, a TLS handshake on a plain port, a scanner's
+#: junk) is kept as ``req``: the line is still the server's answer (activity Unknown).
+_ACCESS = (
+    r'^(?:(?P<vhost>[^\s"]+) )?(?P<client>[^\s"]+) (?P<ident>\S+) (?P<user>[^\s"]+) '
+    r'\[(?P<t>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] '
+    r'"(?:(?P<method>[A-Z]{3,16}) (?P<path>[^\s"?]*)(?:\?(?P<query>[^\s"]*))?(?: (?P<ver>HTTP/\d(?:\.\d)?))?|(?P<req>(?:[^"\\]|\\.)*))" '
+    r'(?P<code>\d{3}) (?P<size>\d{1,18}|-)(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?(?: |$)'
+)
+_ACCESS_MARK = (b'] "',)
+#: HTTP Activity's activity per request method (OCSF 1.8.0 ``http_activity.activity_id``); another method is 99 Other
+_HTTP_METHODS = ("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "TRACE", "PATCH")
+_HTTP_METHOD_NAMES = pa.array(_HTTP_METHODS, S)
+_HTTP_METHOD_IDS = pa.array(range(1, len(_HTTP_METHODS) + 1), _I32)
+
+
+def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the messages that are access log lines, their HTTP Activity columns, ``_time`` the
+    request's own time and ``_activity``), or None when there are none."""
+    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], _ACCESS_MARK):
+        return None
+    got = pc.extract_regex(msg, _ACCESS)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return None
+    got = got.filter(hit)
+    n = len(got)
+    none = pa.scalar(None, S)
+
+    def given(name: str) -> pa.Array:  # "-" is the formats' absent value
+        v = group(got, name)
+        return pc.if_else(pc.fill_null(pc.equal(v, "-"), True), none, v)
+
+    client = group(got, "client")
+    is_ip = pc.fill_null(pc.match_substring_regex(client, r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"), False)
+    code = group(got, "code").cast(_I32)
+    failed = pc.greater_equal(code, 400)
+    method = _nil_empty(group(got, "method"))
+    idx = pc.index_in(method, value_set=_HTTP_METHOD_NAMES)
+    activity = pc.if_else(pc.is_null(method), pa.scalar(0, _I32), pc.fill_null(_HTTP_METHOD_IDS.take(idx), pa.scalar(99, _I32)))
+    vhost = pc.extract_regex(_nil_empty(group(got, "vhost")), r"^(?P<h>.*?)(?::(?P<p>\d{1,5}))?$")
+    cols = {
+        "_activity": activity,
+        "_time": pc.strptime(group(got, "t"), format="%d/%b/%Y:%H:%M:%S %z", unit="ms", error_is_null=True).cast(pa.int64()),
+        "http_request.http_method": method,
+        "http_request.url.path": pc.if_else(pc.is_null(method), none, group(got, "path")),
+        "dst_endpoint.hostname": _nil_empty(group(vhost, "h")),
+        "dst_endpoint.port": group(vhost, "p").cast(_I32),
+        "http_request.url.query_string": _nil_empty(group(got, "query")),
+        "http_request.version": _nil_empty(group(got, "ver")),
+        "http_request.referrer": given("ref"),
+        "http_request.user_agent": given("ua"),
+        "http_response.code": code,
+        "http_response.body_length": given("size").cast(pa.int64()),
+        "src_endpoint.ip": pc.if_else(is_ip, client, none),
+        "src_endpoint.hostname": pc.if_else(is_ip, none, client),
+        "actor.user.name": given("user"),
+        "status_id": pc.if_else(failed, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "status": pc.if_else(failed, "Failure", "Success"),
+        "status_code": group(got, "code"),
+    }
+    req = pc.if_else(pc.is_null(method), group(got, "req"), none)
+    cols["_request"] = json_string(req)  # the request line that is none, in unmapped
+    for path in ("actor.user.name", "dst_endpoint.hostname", "dst_endpoint.port"):
+        if cols[path].null_count == n:  # only where some line gives one (same batch shape otherwise)
+            del cols[path]
+    return hit, cols
 
 
 def _line_uids(kind: str, lines: pa.Array, raws: list[bytes], base: pa.Array | None = None,
