@@ -248,3 +248,40 @@ def test_an_event_with_the_md5_of_a_bazaar_api_sample_matches(tmp_path: Path) ->
     obs = [[(o["name"], o["value"]) for o in r["observables"] or []] for r in ev.to_pylist()]
     assert obs == [[("file.hashes[].value", "705d000c1a2292d80495cd13ee172711")], []]
     assert fi.num_rows == 1
+
+
+def test_autonomous_system_indicators_from_stix_and_misp(tmp_path: Path) -> None:
+    # MISP's STIX 2.1 export writes an AS attribute as "[autonomous-system:number = '174']" (the number
+    # quoted, labels misp:type="AS"; misp-stix's export tests); other producers write the integer, and
+    # MISP's STIX import reads "number AND name" for its asn object. MISP events carry type "AS".
+    stix = {"type": "bundle", "id": "bundle--1", "objects": [
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--as1", "pattern": "[autonomous-system:number = '174']",
+         "pattern_type": "stix", "pattern_version": "2.1", "valid_from": "2025-10-10T00:00:00Z",
+         "labels": ['misp:type="AS"', 'misp:category="Network activity"', 'misp:to_ids="True"']},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--as2", "pattern_type": "stix",
+         "pattern": "[autonomous-system:number = 197869 AND autonomous-system:name = 'CIRCL']",
+         "valid_from": "2024-10-25T16:22:00Z"},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--as3", "pattern_type": "stix",
+         "pattern": "[autonomous-system:name = 'CIRCL']", "valid_from": "2024-10-25T16:22:00Z"}]}
+    out = load(json.dumps(stix).encode(), "auto", conf=70)
+    assert [(r["kind"], r["value"], r["ref"]) for r in out.table.to_pylist()] == [
+        ("asn", "174", "indicator--as1"), ("asn", "197869", "indicator--as2")]
+    assert out.skipped == 1  # a name alone names no number to match
+    misp = {"Event": {"info": "bulletproof hosting", "Attribute": [
+        {"type": "AS", "value": "AS64500", "to_ids": True, "uuid": "m1"},
+        {"type": "AS", "value": "64501", "to_ids": True, "uuid": "m2"},
+        {"type": "sha384", "value": "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b", "to_ids": True, "uuid": "m3"}]}}
+    got = load(json.dumps(misp).encode(), "misp", conf=70).table.to_pylist()
+    assert [(r["kind"], r["value"]) for r in got] == [
+        ("asn", "64500"), ("asn", "64501"),
+        ("hash", "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b")]
+    (tmp_path / "as.json").write_text(json.dumps(stix))
+    n = 2
+    batch = to_batch("network_activity", {
+        "class_uid": pa.array([4001] * n, pa.int32()), "time": pa.array([int(T0 * 1000)] * n, pa.int64()),
+        "metadata.uid": pa.array(["a0", "a1"]), "src_endpoint.ip": pa.array(["198.51.100.1", "198.51.100.2"]),
+        "src_endpoint.autonomous_system.number": pa.array([174, 3356], pa.int32())})
+    ev, fi = _stage(tmp_path / "as.json").process(batch)
+    assert [[(o["name"], o["value"], o["type_id"]) for o in r["observables"] or []] for r in ev.to_pylist()] == [
+        [("src_endpoint.autonomous_system.number", "174", 99)], []]
+    assert fi.num_rows == 1

@@ -10,6 +10,7 @@ Formats:
 - ``stix``: STIX 2.0/2.1 bundles. Indicators with ``pattern_type`` stix: the alternatives of
   the pattern that one field value can soundly match (``=``/``IN``/``ISSUBSET`` on
   ipv4/ipv6-addr, domain-name, url, email-addr (and an email-message's ``from_ref``/``sender_ref``),
+  autonomous-system numbers,
   file hashes, ``network-traffic:*_ref.value``); an ``AND`` is loaded only when its other terms
   are implied by the indicator (a ``*_ref.type``, more hashes or content properties of the same
   file), never split into an ``OR``. See :mod:`.stix_pattern`. Revoked indicators, those typed
@@ -19,9 +20,9 @@ Formats:
   (MITRE ATT&CK, a report or observables only) is refused, naming the object types it has.
 - ``misp``: MISP event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``);
   attributes in the event and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older
-  exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url, email/email-src/email-dst,
-  ja3-fingerprint-md5, x509-fingerprint-md5/sha1/sha256,
-  md5/sha1/sha224/sha256/sha512 and ``filename|<hash>``.
+  exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url,
+  email/email-src/email-dst/email-reply-to, ja3-fingerprint-md5, x509-fingerprint-md5/sha1/sha256, AS,
+  md5/sha1/sha224/sha256/sha384/sha512(/224, /256)/sha3-* and ``filename|<hash>``.
   ``threat_level_id`` 1/2/3 give confidence 90/70/50; event and attribute tags become labels.
   Attribute sightings count as MISP defines them: an attribute whose latest report is a
   false-positive sighting (type 1) is skipped; an expiration sighting (type 2) is its ``valid_until``.
@@ -376,9 +377,12 @@ def _benign(o: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------------------
 
 _MISP_KIND = {"ip-src": "ip", "ip-dst": "ip", "domain": "domain", "hostname": "domain", "url": "url",
-              "email": "email", "email-src": "email", "email-dst": "email", "ja3-fingerprint-md5": "ja3",
+              "email": "email", "email-src": "email", "email-dst": "email", "email-reply-to": "email",
+              "ja3-fingerprint-md5": "ja3", "AS": "asn",
               "x509-fingerprint-md5": "x509", "x509-fingerprint-sha1": "x509", "x509-fingerprint-sha256": "x509",
-              "md5": "hash", "sha1": "hash", "sha224": "hash", "sha256": "hash", "sha512": "hash"}
+              "md5": "hash", "sha1": "hash", "sha224": "hash", "sha256": "hash", "sha384": "hash", "sha512": "hash",
+              "sha512/224": "hash", "sha512/256": "hash", "sha3-224": "hash", "sha3-256": "hash", "sha3-384": "hash",
+              "sha3-512": "hash"}
 _THREAT_CONF = {1: 90, 2: 70, 3: 50}
 
 

@@ -11,11 +11,12 @@ indicator. Per the STIX 2.1 Patterning specification (section 9):
 So a pattern is rewritten into alternatives (disjunctive normal form): each alternative is one
 conjunction of comparisons inside one observation expression. An alternative is loaded when
 it is ONE indicator comparison (``=`` on ipv4/ipv6-addr, domain-name, url, email-addr, file and
-x509-certificate hashes, ``network-traffic:{src,dst}_ref.value``; ``IN (...)``; ``ISSUBSET`` for
-addresses) plus only
+x509-certificate hashes, ``network-traffic:{src,dst}_ref.value``, ``autonomous-system:number``;
+``IN (...)``; ``ISSUBSET`` for addresses) plus only
 terms that the indicator value implies:
 
 - ``network-traffic:<x>_ref.type = '...'`` next to ``<x>_ref.value`` (it restates the type);
+- ``autonomous-system:name`` next to ``autonomous-system:number`` (the name of that AS);
 - next to a ``file:hashes.*`` term: other ``file:hashes.*`` terms (the same content: each hash
   is loaded, any one identifies the file) and ``file:size`` / ``file:mime_type`` /
   ``file:magic_number_hex`` (functions of the content).
@@ -124,6 +125,8 @@ def _loadable(conj: list[_Term]) -> list[tuple[str, str]] | None:
     if len(iocs) > 1:
         return None
     key = iocs[0][3]
+    if key == "autonomous-system:number":  # the AS's name next to its number restates it
+        return [(iocs[0][1], iocs[0][2])] if all(t[0] == "asname" for t in rest) else None
     if any(t[0] != "ref" or key != f"network-traffic:{t[1]}_ref.value" for t in rest):
         return None
     return [(iocs[0][1], iocs[0][2])]
@@ -264,6 +267,11 @@ class _Parser:
 
 def _term(key: str, op: str, value: tuple[str, str]) -> _Term:
     kind, text = value
+    if key == "autonomous-system:number" and op == "=":  # an integer; MISP's STIX export quotes it ('174')
+        digits = text if kind == "word" else _unquote(text) if kind == "str" and text[0] == "'" else ""
+        return ("ioc", "asn", digits, key) if digits.isdigit() else _NO
+    if key == "autonomous-system:name":
+        return ("asname",)
     if kind != "str" or text[0] != "'":  # numbers, booleans, b'..' / h'..' / t'..' literals
         if op == "=" and key in _FILE_CONTENT:
             return ("file",)
