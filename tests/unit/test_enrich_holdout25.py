@@ -285,3 +285,22 @@ def test_autonomous_system_indicators_from_stix_and_misp(tmp_path: Path) -> None
     assert [[(o["name"], o["value"], o["type_id"]) for o in r["observables"] or []] for r in ev.to_pylist()] == [
         [("src_endpoint.autonomous_system.number", "174", 99)], []]
     assert fi.num_rows == 1
+
+
+def test_otx_pulse_csv_download_kinds_come_from_the_otx_type() -> None:
+    body = (CASES / "otx-pulse-export.csv").read_bytes()
+    out = load(body, "auto", conf=70)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [
+        ("url", "http://search.webstie.net/"),
+        ("hash", "b214c7a127cb669a523791806353da5c5c04832f123a0a6df118642eee1632a3"),
+        ("hash", "b20327c03703ebad191c0ba025a3f26494ff12c5908749e33e71589ae1e1f6b3"),
+        ("hash", "7fd526e1a190c10c060bac21de17d2c90eb2985633c9ab74020a2b78acd8a4c8"),
+        ("hash", "b4e3b2a1f1e343d14af8d812d4a29440940b99aaf145b5699dfe277b5bfb8405"),
+        ("domain", "dns.domain-resolve.org"), ("domain", "search.webstie.net")]
+    assert out.skipped == 0
+    # an import hash is MD5-shaped hex but names no file: the OTX type keeps it out, as in OTX's JSON
+    more = body + b"FileHash-IMPHASH,f34d5f2d4577ed6d9ceec516c1f5a744,\nFileHash-PEHASH,9f057d94c9b77d6286073dc5b5c382bcba67a3b2,\n"
+    more += b"CVE,CVE-2021-44228,\nIPv4,198.51.100.7,C2 server\n"
+    out = load(more, "auto", conf=70)
+    assert out.table.num_rows == 8 and out.skipped == 3
+    assert out.table.to_pylist()[-1]["description"] == "C2 server"

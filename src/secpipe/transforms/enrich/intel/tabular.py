@@ -20,6 +20,9 @@ An indicator column named ``ja3_md5``/``ja3`` (SSLBL's JA3 list) holds JA3 finge
 ``ja3``), and the ``SHA1`` column of SSLBL's certificate blacklist (header exactly
 ``Listingdate,SHA1,Listingreason``) certificate fingerprints (kind ``x509``), not file hashes.
 
+An AlienVault OTX pulse CSV download (``Indicator type,Indicator,Description``) takes each row's kind
+from its OTX type, as the OTX JSON does.
+
 Header names come from a first row without any IOC in it, or else from the last ``#`` comment
 line with as many fields as the data (abuse.ch puts ``# id,dateadded,url,...`` there), so the
 first data row is never eaten as a header. A ``confidence_level`` column (ThreatFox) gives
@@ -118,6 +121,8 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
                 break
     if not len(body):
         return Loaded(SCHEMA.empty_table())
+    if column is None and header is not None and [h.lower() for h in header] == _OTX_CSV_HEADER:
+        return _otx_csv(body.to_pylist(), conf, labels)
     text = "\n".join(body.to_pylist()).encode()
     if b'", "' in text:
         text = text.replace(b'", "', b'","')
@@ -165,6 +170,26 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
         more = [_hashes_of(cols[n], confs, extra, ref) for n in _HASH_COLUMNS if n in cols and n != vcol]
         loaded = pa.concat_tables([loaded, *more]) if more else loaded
     return Loaded(loaded, skipped)
+
+
+#: the header of AlienVault OTX's pulse CSV download
+_OTX_CSV_HEADER = ["indicator type", "indicator", "description"]
+
+
+def _otx_csv(rows: list[str], conf: int, labels: list[str] | None) -> Loaded:
+    """An OTX pulse CSV download: each row's OTX type decides its kind, as for the OTX JSON API
+    (:mod:`.vendor`); types with no matching field (YARA, CVE, Mutex, FileHash-IMPHASH/PEHASH whose hex
+    looks like a file hash, ...) are skipped and counted. A pulse's CSV is small: rows go through Python."""
+    from secpipe.transforms.enrich.intel.loaders import load_team_rows
+    from secpipe.transforms.enrich.intel.vendor import vendor_rows
+
+    parsed = [f for f in csv.reader(rows) if f]
+    page = {"results": [{"type": f[0], "indicator": f[1] if len(f) > 1 else "", "description": ",".join(f[2:]) or None}
+                        for f in parsed]}
+    team, skipped = vendor_rows(page) or ([], len(parsed))
+    out = load_team_rows(team, conf, labels)
+    out.skipped += skipped
+    return out
 
 
 def _hashes_of(col: pa.Array, confs: Any, labels: pa.Array | None, ref: pa.Array | None) -> pa.Table:
