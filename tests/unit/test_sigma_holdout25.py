@@ -124,3 +124,119 @@ def test_rules_check_counts_an_invalid_rule_once(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["rules", "check", str(bad)])
     assert out.stdout.splitlines()[0] == "0/1 rules supported"
     assert out.stdout.count("UNSUPPORTED") == 1 and "Invalid CIDR expression: '10.20.0.0/33'" in out.stdout
+
+
+# -- Entra ID records exported by diagnostic settings: columns under properties ----------------
+# SigmaHQ's azure signinlogs/auditlogs rules name the Log Analytics columns (UserAgent, Category,
+# OperationName); an exported record (Azure Monitor's common schema, {"records": [...]}) keeps
+# time, operationName, category, resultType... at its top and the other columns in properties.
+
+def _exported_signin(user: str, agent: str, i: int) -> dict:
+    """An Entra ID sign-in record as diagnostic settings export it (SignInLogs category)."""
+    return {"time": f"2026-03-25T10:00:0{i}.0000000Z", "resourceId": "/tenants/aaaa-bbbb/providers/Microsoft.aadiam",
+            "operationName": "Sign-in activity", "operationVersion": "1.0", "category": "SignInLogs",
+            "tenantId": "aaaa-bbbb", "resultType": "0", "resultSignature": "None", "durationMs": 0,
+            "callerIpAddress": "203.0.113.5", "correlationId": f"c{i}", "identity": user, "Level": 4, "location": "US",
+            "properties": {"id": f"s{i}", "createdDateTime": f"2026-03-25T10:00:0{i}Z", "userPrincipalName": user,
+                           "appDisplayName": "OfficeHome", "ipAddress": "203.0.113.5", "clientAppUsed": "Browser",
+                           "userAgent": agent, "status": {"errorCode": 0}, "isInteractive": True}}
+
+
+def _exported_audit(activity: str, category: str, result: str, i: int) -> dict:
+    """An Entra ID audit record as diagnostic settings export it (AuditLogs category)."""
+    return {"time": f"2026-03-25T11:00:0{i}.0000000Z", "resourceId": "/tenants/aaaa-bbbb/providers/Microsoft.aadiam",
+            "operationName": activity, "operationVersion": "1.0", "category": "AuditLogs", "tenantId": "aaaa-bbbb",
+            "resultSignature": "None", "durationMs": 0, "callerIpAddress": "203.0.113.9", "correlationId": f"a{i}",
+            "Level": 4, "properties": {"id": f"Directory_{i}", "category": category, "correlationId": f"a{i}",
+                                       "result": result, "resultReason": "", "activityDisplayName": activity,
+                                       "activityDateTime": f"2026-03-25T11:00:0{i}Z", "loggedByService": "Core Directory",
+                                       "operationType": "Read" if activity.startswith("Read") else "Update",
+                                       "initiatedBy": {"user": {"userPrincipalName": "admin@contoso.com"}},
+                                       "targetResources": [{"type": "Device", "displayName": "LAPTOP-1"}]}}
+
+
+def _azure_rows(rule: str, records: list[dict]) -> list[int]:
+    rs = load_rules([RULES / rule])
+    assert not rs.unsupported, rs.unsupported
+    return _rows(rs, msgspec.json.encode({"records": records}), "k8s_audit")
+
+
+def test_signin_rule_reads_the_exported_properties() -> None:
+    records = [_exported_signin("alice@contoso.com", "axios/1.7.7", 0),
+               _exported_signin("bob@contoso.com", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)", 1)]
+    assert _azure_rows("azure_ad_signin_axios_user_agent.yml", records) == [0]
+    # a Log Analytics export writes the columns at the top: read there as before
+    columns = [{"TimeGenerated": "2026-03-25T10:00:00Z", "UserAgent": "axios/1.7.7", "ResultType": "0"},
+               {"TimeGenerated": "2026-03-25T10:00:01Z", "UserAgent": "Mozilla/5.0", "ResultType": "0"}]
+    rs = load_rules([RULES / "azure_ad_signin_axios_user_agent.yml"])
+    assert _rows(rs, _ndjson(columns)) == [0]
+
+
+def test_audit_rules_on_exported_audit_records() -> None:
+    records = [_exported_audit("Read BitLocker key", "KeyManagement", "success", 0),
+               _exported_audit("Read BitLocker key", "DeviceManagement", "success", 1),  # other category
+               _exported_audit("Disable Strong Authentication", "UserManagement", "success", 2),
+               _exported_audit("Disable Strong Authentication", "UserManagement", "failure", 3)]
+    assert _azure_rows("azure_ad_bitlocker_key_retrieval.yml", records) == [0]
+    # a rule that names the exported path (properties.result) reads it as written
+    assert _azure_rows("azure_mfa_disabled.yml", records) == [2]
+
+
+def test_correlation_groups_by_an_exported_property(tmp_path: Path) -> None:
+    from secpipe.detect.sigma.correlation import CorrelationEngine
+
+    rule = tmp_path / "c.yml"
+    rule.write_text((RULES / "azure_ad_signin_axios_user_agent.yml").read_text() + textwrap.dedent("""\
+        ---
+        title: axios sign-ins against many accounts
+        id: 5c7e9a1b-3d5f-4b7c-9e1a-2b4d6f8a0c3e
+        correlation:
+            type: value_count
+            rules: [ea1a07f0-3dac-47a2-aeb4-86f5379ba2b4]
+            group-by: [IPAddress]
+            timespan: 10m
+            condition: {gte: 3, field: UserPrincipalName}
+        level: high
+    """))
+    rs = load_rules([rule])
+    assert not rs.unsupported, rs.unsupported
+
+    def fired(users: list[str]) -> int:
+        body = msgspec.json.encode({"records": [_exported_signin(u, "axios/1.7.7", i) for i, u in enumerate(users)]})
+        eng = CorrelationEngine(rs, None, clock=lambda: 1774432800.0)
+        n = 0
+        for b in formats.get("k8s_audit").decode(body, "t").batches:
+            out = eng.process(b, rs.matches(b))
+            n += 0 if out is None else out.num_rows
+        return n
+
+    assert fired(["a@contoso.com", "b@contoso.com", "c@contoso.com"]) == 1
+    assert fired(["a@contoso.com", "a@contoso.com", "a@contoso.com"]) == 0
+
+
+def test_absence_needs_every_spelling_absent(tmp_path: Path) -> None:
+    # a field read at the top or under properties is missing only when missing at both
+    rule = tmp_path / "r.yml"
+    rule.write_text(textwrap.dedent("""\
+        title: sign-ins without a user agent
+        id: 6d8f0a2c-4e6b-4d8f-a0c2-3e5a7c9b1d4f
+        logsource: {product: azure, service: signinlogs}
+        detection:
+            selection:
+                ResultType: 0
+            no_agent:
+                userAgent: null
+            no_app:
+                AppDisplayName|exists: false
+            condition: selection and (not no_agent or no_app)
+        level: low
+    """))
+    rs = load_rules([rule])
+    assert not rs.unsupported, rs.unsupported
+    with_agent = _exported_signin("a@contoso.com", "axios/1.7.7", 0)
+    without = _exported_signin("b@contoso.com", "", 1)
+    del without["properties"]["userAgent"]
+    no_app = _exported_signin("c@contoso.com", "", 2)
+    del no_app["properties"]["userAgent"], no_app["properties"]["appDisplayName"]
+    body = msgspec.json.encode({"records": [with_agent, without, no_app]})
+    assert _rows(rs, body, "k8s_audit") == [0, 2]

@@ -60,11 +60,29 @@ Audit Logs export, log sink or Pub/Sub subscription gives the ``LogEntry`` itsel
 too (the rule's own name stays first, so an Elastic-shaped document still matches). The rules
 then fire on the records secpipe stores: GKE's and other Cloud Audit Logs records read by the
 ``k8s_audit`` format (see :mod:`secpipe.formats._cloud_audit`) and any kept by ``json``.
+
+Azure Monitor records (rules with ``product: azure``): SigmaHQ's Entra ID rules
+(``signinlogs``, ``auditlogs``, ``riskdetection``...) name the columns of the Log Analytics
+tables (``SigninLogs``: ``UserAgent``, ``AppDisplayName``, ``ResultType``...), which a Log
+Analytics export writes at the top of each record. A record exported by diagnostic settings
+(to a storage account or an Event Hub: ``{"records": [...]}``, Azure Monitor's common
+schema) keeps only ``time``, ``operationName``, ``category``, ``resultType``, ``callerIpAddress``...
+at the top and every other column in ``properties`` (``properties.userAgent``,
+``properties.appDisplayName``): SigmaHQ's ``azure_ad_signin_axios_user_agent``
+(``userAgent|contains: axios``) found nothing there. A field is therefore also read under
+``properties.`` (:data:`PREFIXES`, the rule's own name first; the field-name case fallback of
+:mod:`.fields` reads ``UserAgent`` as ``userAgent``), unless the rule already names a
+``properties.`` path.
 """
 
 from __future__ import annotations
 
+import re
+
+from sigma.conditions import ConditionAND, ConditionOR
 from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.types import SigmaExists, SigmaNull
 
 _SPEC = "requestObject.spec"
 #: the caller's country: the geoip transform's ISO code of ``src_endpoint.ip``
@@ -104,7 +122,10 @@ PREFIXES: dict[str, dict[str, list[str]]] = {
             "gcp.audit.response.": ["gcp.audit.response.", "protoPayload.response."],
             "gcp.audit.authorization_info.": ["gcp.audit.authorization_info.", "protoPayload.authorizationInfo."],
             "data.protoPayload.": ["data.protoPayload.", "protoPayload."]},
+    "azure": {"": ["", "properties."]},
 }
+#: product -> regular expressions of rule fields :data:`PREFIXES` leaves alone (already a path of the record)
+PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*"}
 
 
 def alternatives(product: str | None, name: str) -> list[str]:
@@ -112,10 +133,41 @@ def alternatives(product: str | None, name: str) -> list[str]:
     exact = MAPPINGS.get(str(product), {}).get(name)
     if exact is not None:
         return exact[1:]
+    excluded = PREFIX_EXCLUDED.get(str(product))
+    if excluded is not None and re.fullmatch(excluded, name):
+        return []
     for prefix, targets in PREFIXES.get(str(product), {}).items():
         if name.startswith(prefix):
             return [t + name[len(prefix):] for t in targets[1:]]
     return []
+
+
+def absence_of_all(rule: SigmaRule) -> None:
+    """A rule field read from several event fields (:func:`alternatives`) is absent only when
+    all of them are: pySigma's one-to-many mapping ORs the alternatives, so ``userAgent: null``
+    (missing or null) held for an exported Azure record whose ``properties.userAgent`` was set,
+    as ``userAgent`` itself is missing at its top. A null or ``exists: false`` test over the
+    built-in alternatives of a field is therefore linked with AND (every spelling absent)."""
+    product = str(rule.logsource.product or "").lower()
+    if product not in MAPPINGS and product not in PREFIXES:
+        return
+    for det in rule.detection.detections.values():
+        _absence_of_all(det, product)
+
+
+def _absence_of_all(det: SigmaDetection, product: str) -> None:
+    items = det.detection_items
+    for item in items:
+        if isinstance(item, SigmaDetection):
+            _absence_of_all(item, product)
+    mapped = [i for i in items if isinstance(i, SigmaDetectionItem) and i.field and len(i.value) == 1]
+    if det.item_linking is not ConditionOR or len(items) < 2 or len(mapped) < len(items):
+        return
+    value = mapped[0].value[0]
+    absent = isinstance(value, SigmaNull) or (isinstance(value, SigmaExists) and not value.exists)
+    if (absent and all(i.value == mapped[0].value for i in mapped)
+            and [i.field for i in mapped[1:]] == alternatives(product, str(mapped[0].field))):
+        det.item_linking = ConditionAND
 
 
 def builtin_pipeline() -> ProcessingPipeline:
@@ -129,5 +181,7 @@ def builtin_pipeline() -> ProcessingPipeline:
             {"id": f"secpipe_{product}_prefixes", "type": "field_name_prefix_mapping", "mapping": mapping,
              "rule_conditions": [{"type": "logsource", "product": product}],
              # a field the exact mappings name is not read again under its prefix
-             "field_name_conditions": [{"type": "exclude_fields", "fields": list(MAPPINGS.get(product, {}))}]}
+             "field_name_conditions": [{"type": "exclude_fields", "fields": list(MAPPINGS.get(product, {}))},
+                                       *([{"type": "exclude_fields", "mode": "re", "fields": [PREFIX_EXCLUDED[product]]}]
+                                         if product in PREFIX_EXCLUDED else [])]}
             for product, mapping in PREFIXES.items()]})

@@ -86,6 +86,7 @@ from secpipe.detect.sigma.compiler import (
     sql_str,
 )
 from secpipe.detect.sigma.legacy import EXTREMA, TYPE, has_aggregation, split_aggregation
+from secpipe.detect.sigma.mappings import absence_of_all
 from secpipe.detect.sigma.placeholders import expand_cidr_placeholders
 from secpipe.errors import SecpipeError
 
@@ -703,6 +704,7 @@ def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: Proc
             search = flt.apply_on_rule(search)  # type: ignore[assignment]
         if pipeline is not None:
             pipeline.apply(search)
+            absence_of_all(search)
         compiled.append(compile_rule(search, path, validator))
     compiled[0].warnings.extend(lowered + notes)
     out.rules.extend(compiled)
