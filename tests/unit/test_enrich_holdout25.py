@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from secpipe.formats.base import to_batch
 from secpipe.transforms.enrich.intel.loaders import OPENCTI_EXTENSION, load, sniff
@@ -304,3 +305,22 @@ def test_otx_pulse_csv_download_kinds_come_from_the_otx_type() -> None:
     out = load(more, "auto", conf=70)
     assert out.table.num_rows == 8 and out.skipped == 3
     assert out.table.to_pylist()[-1]["description"] == "C2 server"
+
+
+def test_a_misp_feed_hashes_csv_is_refused_not_loaded_as_md5_indicators(real: Path) -> None:
+    # MISP feeds publish hashes.csv beside manifest.json: md5(attribute value),event uuid — a lookup index.
+    # It sniffed as an abuse.ch CSV and loaded every line as a file MD5 (730 bogus indicators here).
+    from secpipe.transforms.enrich.intel.feeds import Feed
+    from secpipe.transforms.enrich.intel.loaders import FeedError, load_misp_feed
+    from secpipe.transforms.enrich.options import FeedOptions
+
+    feed_dir = real / "threat-intel/pymisp/feed-derived"
+    body = (feed_dir / "hashes.csv").read_bytes()
+    with pytest.raises(FeedError, match=r"this is a MISP feed hashes.csv .* use `format: misp_feed`"):
+        load(body, "auto", conf=70)
+    f = Feed(FeedOptions(name="h", path=str(feed_dir / "hashes.csv")))
+    assert f.refresh(0) is False and f.state.error is not None and "hashes.csv" in f.state.error
+    assert load_misp_feed(feed_dir, 70).table.num_rows > 0  # the feed directory itself loads
+    # an abuse.ch list of MD5s with a second column is still a feed
+    ok = b"# md5,family\nd41d8cd98f00b204e9800998ecf8427e,X\n"
+    assert load(ok, "auto", conf=70).table.num_rows == 1

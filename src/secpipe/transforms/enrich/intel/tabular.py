@@ -108,6 +108,10 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
     body = lines.filter(pc.invert(is_comment))
     if not len(body):
         return Loaded(SCHEMA.empty_table())
+    if pc.all(pc.match_substring_regex(body.slice(0, _SAMPLE), _MISP_FEED_HASHES)).as_py():
+        msg = ("this is a MISP feed hashes.csv (the MD5 of each attribute value and its event UUID, a lookup"
+               " index, not indicators) — use `format: misp_feed` with `path:` the feed directory")
+        raise FeedError(msg)
     first = _fields(body[0].as_py())
     header: list[str] | None = None
     if not _is_ioc_row(first):
@@ -172,6 +176,8 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
     return Loaded(loaded, skipped)
 
 
+#: a line of a MISP feed's hashes.csv: md5(attribute value),event uuid
+_MISP_FEED_HASHES = r"^[0-9a-f]{32},[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 #: the header of AlienVault OTX's pulse CSV download
 _OTX_CSV_HEADER = ["indicator type", "indicator", "description"]
 
