@@ -108,3 +108,20 @@ def test_apache_access_log_file_is_http_activity() -> None:
     tls = next(r for k, r in by.items() if k.startswith("127.0.1.1:80 127.0.0.1"))
     assert tls["src_endpoint"]["ip"] == "127.0.0.1" and tls["dst_endpoint"]["hostname"] == "127.0.1.1"
     assert tls["dst_endpoint"]["port"] == 80 and tls["activity_id"] == 0 and tls["http_request"] is None
+
+
+def test_audit_records_forwarded_by_rsyslog_keep_their_stamp() -> None:
+    """auditd's records as an rsyslog server files them (``imfile`` with the tag ``audit`` and no
+    colon, ENRICHED fields escaped ``#035``): one event's five records (SYSCALL, CWD, two PATHs,
+    PROCTITLE) share its id and take its exact stamp (the BSD header has no year: it was read in
+    the current year); the type is the event code; the MSG stays whole."""
+    name, d = _auto("pterodaktel-rsyslog-audit-imfile.log")
+    assert name == "syslog" and not d.dead and d.events == 5
+    rows = _rows(d)
+    assert sorted(r["metadata"]["event_code"] for r in rows) == ["CWD", "PATH", "PATH", "PROCTITLE", "SYSCALL"]
+    assert {r["metadata"]["correlation_uid"] for r in rows} == {"1740223525.615:103"}
+    assert {r["time"] for r in rows} == {1740223525615}  # 2025-02-22T11:25:25.615Z
+    assert {r["device"]["hostname"] for r in rows} == {"web"} and {r["class_uid"] for r in rows} == {0}
+    cwd = next(r for r in rows if r["metadata"]["event_code"] == "CWD")
+    assert cwd["message"] == 'audit type=CWD msg=audit(1740223525.615:103): cwd="/etc/nginx"'
+    assert cwd["metadata"]["log_format"] == "RFC 3164"

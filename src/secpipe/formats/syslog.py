@@ -39,7 +39,9 @@ msg=audit(<epoch s>.<ms>:<serial>): <fields>``, no syslog header) are read too: 
 record's own stamp, ``node`` the ``device.hostname``, TYPE the ``metadata.event_code``, the stamp
 and serial (auditd's event id, shared by the records of one event) ``metadata.correlation_uid``,
 ``metadata.log_format`` ``Linux audit`` and the fields the ``message``; ``--format auto`` takes
-such a file. USER_AUTH and USER_LOGIN records (Logon) and USER_LOGOUT (Logoff) that name a user
+such a file. Such a record as the MSG of a syslog message (audispd's syslog plugin,
+``audisp-syslog``, rsyslog ``imfile``) keeps its MSG whole and gets the same TYPE, event id and
+time (the stamp, before the header's), ``node`` where the header names no host. USER_AUTH and USER_LOGIN records (Logon) and USER_LOGOUT (Logoff) that name a user
 (``acct``, hex-encoded when auditd encoded it) or uid (``id``) are Authentication: ``res``
 success/failed the status, ``addr`` and ``hostname`` the source, the ``exe``'s name the service,
 ``terminal`` in ``unmapped.tty``; other records are Base Events.
@@ -92,8 +94,8 @@ Mapping:
   path and query string, version, referrer, user agent (``-`` is absent), ``%v:%p`` (the server
   that answered) as ``dst_endpoint`` hostname and port; ``http_response`` code and body length (``%b``); the client as
   ``src_endpoint.ip`` (or ``hostname`` when a name), ``%u`` as ``actor.user.name``; status
-  Success below 400, else Failure, the code as ``status_code``. The request's own time
-  (``%t``, with its zone) where the line has no syslog header time.
+  Success below 400, else Failure, the code as ``status_code``. The time is the request's own
+  (``%t``, with its year and zone, which a BSD header lacks), not the header's.
 - every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
   about what happened; OCSF's base class is the documented catch-all, and any specific class
   (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
@@ -244,6 +246,12 @@ _RTEXT = r"(?s)^(?P<msg>.*)$"
 _RAUDIT = (
     r"(?s)^(?:node=(?P<node>\S+) )?type=(?P<type>[A-Z][A-Z0-9_]*(?:\[\d{1,6}\])?) "
     r"msg=audit\((?P<id>(?P<sec>\d{1,12})\.(?P<frac>\d{1,9}):\d{1,20})\): ?(?P<msg>.*)$"
+)
+#: such a record as a syslog MSG, after a TAG the header grammars did not take (rsyslog's imfile
+#: writes ``web audit type=...`` when its tag has no colon)
+_RAUDIT_IN = (
+    r"^(?:[\w.-]{1,48}:? )?(?:node=(?P<node>\S+) )?type=(?P<type>[A-Z][A-Z0-9_]*(?:\[\d{1,6}\])?) "
+    r"msg=audit\((?P<id>(?P<sec>\d{1,12})\.(?P<frac>\d{1,9}):\d{1,20})\):"
 )
 
 _SEV_WORDS = pa.array(["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"], S)
@@ -806,10 +814,10 @@ class Syslog(Format):
         msg = _nil_empty(pc.utf8_ltrim_whitespace(pc.replace_substring_regex(msg, "^" + _BOM, "")))
         pri = pc.cast(pri_s, pa.int32())
         fmt = pc.if_else(ok5, "RFC 5424", pc.if_else(pc.or_(pc.or_(ok3, ok3n), okc), "RFC 3164", pa.scalar(None, S)))
-        audit_id = None
+        audit: list[pa.Array] | None = None  # each line's audit event id, epoch seconds and fraction
         if pc.any(oka).as_py():
             fmt = pc.if_else(oka, "Linux audit", fmt)
-            audit_id = pick("audit_id")
+            audit = [pick("audit_id"), pick("audit_s"), pick("audit_f")]
         bad_pri = pc.fill_null(pc.greater(pri, 191), False)
         times5 = parse_times(ts5)
         bad_ts = pc.and_(pc.is_valid(ts5), pc.is_null(times5))
@@ -825,10 +833,22 @@ class Syslog(Format):
             none = pa.scalar(None, S)
             fmt, ts3, host, app, procid, msgid, sd, seq = (pc.if_else(bad, none, c) for c in (fmt, ts3, host, app, procid, msgid, sd, seq))
             times5 = pc.if_else(bad, pa.scalar(None, times5.type), times5)
+        behind = pc.fill_null(pc.and_(pc.invert(oka), pc.match_substring(msg, "msg=audit(")), False)
+        if pc.any(behind).as_py():
+            # an audit record as a syslog MSG (audispd's syslog plugin, audisp-syslog, rsyslog
+            # imfile of audit.log): its TYPE and event id, its node where the header names no host
+            inner = pc.extract_regex(pc.if_else(behind, msg, pa.scalar(None, S)), _RAUDIT_IN)
+            msgid, host = pc.coalesce(msgid, group(inner, "type")), pc.coalesce(host, group(inner, "node"))
+            found = [group(inner, "id"), group(inner, "sec"), group(inner, "frac")]
+            audit = found if audit is None else [pc.coalesce(a, b) for a, b in zip(audit, found, strict=True)]
         times = pc.coalesce(times5, _bsd_times(ts3))
-        if audit_id is not None:  # epoch seconds and their fraction (the kernel writes ms)
-            frac_ms = pc.utf8_slice_codeunits(pc.utf8_rpad(pick("audit_f"), 3, "0"), 0, 3).cast(pa.int64())
-            times = pc.coalesce(times, pc.add(pc.multiply(pick("audit_s").cast(pa.int64()), 1000), frac_ms))
+        audit_id = None
+        if audit is not None:
+            # the record's own stamp, epoch seconds and their fraction (the kernel writes ms), before
+            # a header's (a BSD header has neither year nor zone; the stamp is when it happened)
+            audit_id, audit_s, audit_f = audit
+            frac_ms = pc.utf8_slice_codeunits(pc.utf8_rpad(audit_f, 3, "0"), 0, 3).cast(pa.int64())
+            times = pc.coalesce(pc.add(pc.multiply(audit_s.cast(pa.int64()), 1000), frac_ms), times)
         if extra is not None:  # a line without a time of its own: its CloudWatch log event's
             times = pc.coalesce(times, extra["cw_times"].cast(times.type))
         fac = pc.divide(pri, 8)
@@ -855,7 +875,7 @@ class Syslog(Format):
         """Map the messages' header fields (one column each): CEF/LEEF payloads read, sshd/sudo/su
         lines to Authentication, the rest to Base Event."""
         for found in (_junos_auth(fields["msgid"], fields["sd"], fields["msg"]),
-                      _audit_auth(fields["msgid"], fields["fmt"], fields["msg"])):  # fmt: skip
+                      _audit_auth(fields["msgid"], fields.get("audit_id"), fields["msg"])):  # fmt: skip
             if found is None:
                 continue
             hit, jauth = found
@@ -868,7 +888,8 @@ class Syslog(Format):
         if access is not None:
             hit, http = access
             sub = {k: v.filter(hit) for k, v in fields.items()}
-            sub["times"] = pc.coalesce(sub["times"], http.pop("_time"))  # the syslog header's time first, as for CEF
+            # the request's own time (%t has the year and the zone a BSD header lacks), else the header's
+            sub["times"] = pc.coalesce(http.pop("_time"), sub["times"])
             out.batches.append(self._batch("http_activity", sub, None, http))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
@@ -1323,10 +1344,12 @@ _AUDIT_FIELDS = {
 }
 
 
-def _audit_auth(msgid: pa.Array, fmt: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
-    """(the auditd records that report an authentication and name its user (``acct``) or uid
-    (``id``), their Authentication fields as :func:`_auth` gives them), or None."""
-    known = pc.fill_null(pc.and_(pc.equal(fmt, "Linux audit"), pc.is_in(msgid, value_set=_AUDIT_AUTH_TYPES)), False)
+def _audit_auth(msgid: pa.Array, audit_id: pa.Array | None, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the audit records (bare or as a syslog MSG) that report an authentication and name its
+    user (``acct``) or uid (``id``), their Authentication fields as :func:`_auth` gives them), or None."""
+    if audit_id is None:
+        return None
+    known = pc.fill_null(pc.and_(pc.is_valid(audit_id), pc.is_in(msgid, value_set=_AUDIT_AUTH_TYPES)), False)
     if not pc.any(known).as_py():
         return None
     text = msg.filter(known)
