@@ -148,6 +148,12 @@ ISSUER_FORMATS = {
     "gitlab_token": ("GET /dashboard/projects.atom?feed_token=glft-Ab1Cd2Ef3Gh4Ij5Kl6Mn", "glft-Ab1Cd2Ef3Gh4Ij5Kl6Mn"),
     "gitlab_runner": ("gitlab-runner register --registration-token GR1348941Ab1Cd2Ef3Gh4Ij5Kl6Mn --executor docker",
                       "GR1348941Ab1Cd2Ef3Gh4Ij5Kl6Mn"),
+    # RFC 7617's Basic credentials example and RFC 6750's bearer token example, in a request log and in
+    # the headers of an OPA-Envoy decision log
+    "http_basic": ("GET /protected HTTP/1.1\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n",
+                   "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+    "http_bearer": ('{"headers":{":method":"GET","authorization":"Bearer mF_9.B5f-4.1JqM","user-agent":"curl/8.7.1"}}',
+                    "mF_9.B5f-4.1JqM"),
     "gitlab_routable": ("PRIVATE-TOKEN: glpat-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2.01.1b0i7m3vz sent",
                         "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2.01.1b0i7m3vz"),
 }
@@ -174,11 +180,12 @@ def test_issuer_documented_secret_formats_are_redacted() -> None:
     for (name, (_line, secret)), msg, raw in zip(ISSUER_FORMATS.items(), msgs, raws, strict=True):
         assert secret not in msg and secret not in raw, (name, msg)
         assert "[REDACTED:" in msg, name
-    assert sorted(set(kinds)) == ["azure_sas", "gcp_api_key", "gitlab_token", "slack_token", "stripe_key"]
+    assert sorted(set(kinds)) == ["azure_sas", "gcp_api_key", "gitlab_token", "http_auth", "slack_token", "stripe_key"]
     assert msgs[0].endswith("&spr=https&sig=[REDACTED:azure_sas] HTTP/1.1 200")  # the SAS fields around it stay
     assert msgs[-1] == "PRIVATE-TOKEN: [REDACTED:gitlab_token] sent"  # the routable token's .xx.xxxxxxxxx tail too
-    # a publishable Stripe key is public by design
-    assert _redact(["Stripe.setPublishableKey('pk_live_51Hq2xQAbCdEfGhIjKlMnOpQrStUvWx0123')"])[2] == []
+    # a publishable Stripe key is public by design; a Basic challenge holds no credentials
+    assert _redact(["Stripe.setPublishableKey('pk_live_51Hq2xQAbCdEfGhIjKlMnOpQrStUvWx0123')",
+                    'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="WallyWorld"'])[2] == []
 
 
 def test_real_log_lines_with_base64_ids_and_public_keys_stay(real: Path) -> None:

@@ -79,10 +79,10 @@ int64_t secpipe_replace_rows(int64_t n, const int64_t *toff, const char *tdat, i
 static uint8_t B64[256];       /* [A-Za-z0-9+/] */
 static uint8_t FIRST2[65536];  /* byte pairs that can start an anchor, a keyword or a key id */
 
-static const char *const KEYWORDS[] = { /* the spellings of PREFILTER's (?i:password|...|secret_?access_?key) */
+static const char *const KEYWORDS[] = { /* the spellings of PREFILTER's (?i:password|...|authorization) */
     "password", "passwd", "client_secret", "apikey", "api_key", "accesstoken", "access_token", "authtoken",
     "auth_token", "secretkey", "secret_key", "secretaccesskey", "secret_accesskey", "secretaccess_key",
-    "secret_access_key", NULL};
+    "secret_access_key", "authorization", NULL};
 
 static void pair(unsigned a, unsigned b) { FIRST2[a | (b << 8)] = 1; }
 

@@ -5,7 +5,8 @@ aws_secret_key, github_token, gitlab_token (every prefix of GitLab's token overv
 runner registration tokens, the ``.xx.xxxxxxxxx`` tail of routable tokens), slack_token (``xox?-``
 and app-level ``xapp-``), slack_webhook, gcp_api_key (``AIza`` + 35), stripe_key (secret and
 restricted keys ``sk_``/``rk_`` live/test, webhook secrets ``whsec_``; publishable ``pk_`` keys are
-public), azure_sas (the ``sig=`` of a shared access signature, URL-encoded base64), private_key, jwt,
+public), azure_sas (the ``sig=`` of a shared access signature, URL-encoded base64), http_auth (the
+credentials of an ``Authorization: Basic``/``Bearer`` header), private_key, jwt,
 url_password (``scheme://user:PASS@host``), password (``password=...``, ``"api_key": "..."``
 in JSON, connection strings) and generic_secret (a whole 32+ character base64-like word with
 at least two distinct upper, lower and digit characters and Shannon entropy of at least
@@ -86,6 +87,9 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("gcp_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", _ph("gcp_api_key")),
     Detector("stripe_key", r"\b(?:[sr]k_(?:live|test)_[0-9A-Za-z]{10,247}|whsec_[0-9A-Za-z+/=]{24,})", _ph("stripe_key")),
     Detector("azure_sas", r"([?&;]sig=)[0-9A-Za-z%+/=]{16,}", r"\1" + _ph("azure_sas")),
+    # RFC 7617 Basic credentials and RFC 6750 bearer tokens in an Authorization / Proxy-Authorization header
+    Detector("http_auth", r"((?i:authorization)\\?[\"']?\s*[:=]\s*\\?[\"']?(?i:basic|bearer)(?:\s+|%20|\+))"
+             r"[A-Za-z0-9+/=._~-]{6,}", r"\1" + _ph("http_auth")),
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{1,256}:)[^@/\s\"'\[]{1,256}@",
              r"\1" + _ph("url_password") + "@"),
     Detector("password",
@@ -116,7 +120,7 @@ SPECIFIC_RE2 = "|".join((
     r"gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|ft|imt|agent)-", r"GR1348941", r"xox[abposre]-", r"xapp-",
     r"hooks\.slack\.com/", r"AIza", r"[sr]k_(?:live|test)_", r"whsec_", r"[?&;]sig=",
     r"://[^/\s\"'@]+:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
-    r"(?i:password|passwd|client_secret|api_?key|access_?token|auth_?token|secret_?key|secret_?access_?key)"
+    r"(?i:password|passwd|client_secret|api_?key|access_?token|auth_?token|secret_?key|secret_?access_?key|authorization)"
     r"\\?[\"']?\s*[:=]",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
