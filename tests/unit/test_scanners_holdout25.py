@@ -10,10 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from secpipe import formats
 from secpipe.formats.base import Decoded
 from secpipe.schema.conformance import check_rows
 from tests.conftest import REAL
+from tests.unit.native_support import detected_both_ways
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
 _JUST_ONE = "vulnerabilities constraint just_one ['advisory', 'cve', 'cwe'] 0 present"
@@ -27,6 +30,41 @@ def _decode(fmt: str, body: bytes) -> Decoded:
     dec = formats.get(fmt).decode(body, "t")
     assert not dec.dead
     return dec
+
+
+def test_qodana_severity_is_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Qodana writes its severity (Critical, High, Moderate, Low, Info) as the result's
+    # properties.qodanaSeverity and the rule's defaultConfiguration.parameters.qodanaSeverity; its
+    # SARIF level is a coarser copy (note for Info and Moderate alike). qodana-cli's mocked C++ results.
+    body = (HOLDOUT / "qodana-cpp-mocked-results.sarif.json").read_bytes()
+    dec = detected_both_ways("sarif", body, monkeypatch, "qodana")
+    assert dec.events == 3 and not dec.dead
+    got = {r["message"]: r for r in _rows(dec)}
+    want = {  # message: (level in the sample, qodanaSeverity -> severity_id)
+        "Local variable 'result' can be made const": ("note", 1),  # Info
+        "Local variable 'z' is never used": ("warning", 4),  # High
+        "Parameter 'message' is copied for each invocation, consider passing by const reference": ("note", 1),  # Info
+    }
+    assert set(got) == set(want)
+    for msg, (level, sev) in want.items():
+        r = got[msg]
+        assert json.loads(r["raw_data"])["level"] == level
+        assert (r["severity_id"], r["vulnerabilities"][0]["severity"]) == (sev, r["severity"]), msg
+        assert r["metadata"]["product"]["name"] == "QDCPP" and r["metadata"]["product"]["version"] == "253.29649"
+    z = got["Local variable 'z' is never used"]["vulnerabilities"][0]
+    assert (z["affected_code"][0]["file"]["path"], z["affected_code"][0]["start_line"]) == ("main.cpp", 26)
+
+
+def test_qodana_rule_severity_when_the_result_has_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    # without the result's own qodanaSeverity its rule's default one decides (Moderate: Medium, 3),
+    # not the rule's default level (note: Low)
+    log = json.loads((HOLDOUT / "qodana-cpp-mocked-results.sarif.json").read_bytes())
+    res = log["runs"][0]["results"][2]
+    del res["properties"]["qodanaSeverity"]
+    del res["level"]
+    dec = detected_both_ways("sarif", json.dumps(log).encode(), monkeypatch, "qodana rule severity")
+    got = {r["finding_info"]["analytic"]["uid"]: r["severity_id"] for r in _rows(dec)}
+    assert got == {"CppLocalVariableMayBeConst": 1, "CppDeclaratorNeverUsed": 4, "CppPassValueParameterByConstReference": 3}
 
 
 def test_code_finding_rule_is_its_advisory() -> None:

@@ -37,7 +37,10 @@ no ``affected_code`` (OCSF requires its ``file``; the rule stays in ``finding_in
 
 Severity: a numeric ``security-severity`` rule/result property (CodeQL, Trivy; a severity word
 there, as Semgrep's rules write it, stands for its band) gives CVSS
-bands (>=9 Critical, >=7 High, >=4 Medium, else Low); otherwise ``level`` (result; when absent,
+bands (>=9 Critical, >=7 High, >=4 Medium, >0 Low, 0 Informational); so does Qodana's own severity,
+``qodanaSeverity`` (Critical, High, Moderate, Low, Info) in the result's properties or its rule's
+``defaultConfiguration.parameters``, read after ``security-severity`` (Qodana's ``level`` is a coarser
+copy: ``note`` for both Moderate and Info); otherwise ``level`` (result; when absent,
 ``none`` for a result whose ``kind`` is not ``fail`` (pass, open, review, informational,
 notApplicable), else the rule's ``defaultConfiguration.level``, else ``warning``, as SARIF
 §3.27.10 says): error High, warning Medium, note Low, none Informational. Suppressed results
@@ -120,6 +123,7 @@ class _Text(msgspec.Struct):
 
 class _Cfg(msgspec.Struct):
     level: str | None = None
+    parameters: Any = None  # a property bag (§3.50.4); read leniently: only qodanaSeverity is used
 
 
 class _Rule(msgspec.Struct):
@@ -261,8 +265,8 @@ _PROPS = msgspec.json.Decoder(dict[str, Any])
 
 
 def _result_props(raw: msgspec.Raw) -> dict[str, Any] | None:
-    """A result's properties, parsed only when they carry a security-severity."""
-    return _PROPS.decode(raw) if raw and b"security-severity" in bytes(raw) else None
+    """A result's properties, parsed only when they carry a severity (:data:`_SEVERITY_KEYS`)."""
+    return _PROPS.decode(raw) if raw and any(k.encode() in bytes(raw) for k in _SEVERITY_KEYS) else None
 
 
 class _TypedRun(msgspec.Struct, gc=False):
@@ -314,14 +318,25 @@ def _fmt_message(msg: _Message | None, rule: _Rule, strings: Any = None) -> str 
     return text
 
 
-def _security_severity(*props: dict[str, Any] | None) -> float | None:
-    """The first ``security-severity`` of ``props`` as a 0-10 score: a number, or a severity word
-    as some producers write it (Semgrep's rules, several SARIF converters: ``"HIGH"``), which
-    gives the lowest score of its band (:func:`score_severity_ids`) by the project's severity words;
-    any other value is skipped."""
+#: property-bag keys naming a result's or rule's severity, in the order they are read: CodeQL's
+#: ``security-severity`` (a CVSS-like score), then Qodana's ``qodanaSeverity`` (Critical, High,
+#: Moderate, Low, Info: the severity Qodana reports, of which its ``level`` is a coarser copy)
+_SEVERITY_KEYS = ("security-severity", "qodanaSeverity")
+
+
+def _security_severity(*props: Any) -> float | None:
+    """The first severity of ``props`` (property bags; one not a dict is skipped), each read by
+    :data:`_SEVERITY_KEYS`, as a 0-10 score: a number, or a severity word as some producers write it
+    (Semgrep's rules, several SARIF converters: ``"HIGH"``; Qodana's ``"Moderate"``), which gives
+    the lowest score of its band (:func:`score_severity_ids`) by the project's severity words; any
+    other value is skipped."""
     for p in props:
-        if p and "security-severity" in p:
-            value = p["security-severity"]
+        if not p or not isinstance(p, dict):
+            continue
+        for key in _SEVERITY_KEYS:
+            if key not in p:
+                continue
+            value = p[key]
             band = _BAND_SCORES.get(SEVERITY_WORDS.get(value.strip().lower(), -1)) if isinstance(value, str) else None
             if band is not None:
                 return band
@@ -667,7 +682,7 @@ def _native(raws: list[bytes]) -> tuple[dict[str, Any], Distinct] | None:
     for k in _LOC_INTS:
         f[k] = s[_PHYS + "region." + k].take(first)
     props = s["properties"]
-    has = pc.fill_null(pc.match_substring(props, "security-severity"), False)
+    has = pc.fill_null(pc.match_substring_regex(props, "|".join(_SEVERITY_KEYS)), False)
     score: list[float | None] = [None] * len(raws)
     if pc.any(has).as_py():
         for i in np.flatnonzero(has.to_numpy(zero_copy_only=False)).tolist():
@@ -812,7 +827,8 @@ def _per_rule(run: _RunCtx, rules: list[tuple[_Rule, str | None]]) -> dict[str, 
     return {
         "rid": strs(rids),
         "level": strs([ru.defaultConfiguration.level if ru.defaultConfiguration else None for ru in rs]),
-        "score": pa.array([_security_severity(ru.properties) for ru in rs], pa.float64()),
+        "score": pa.array([_security_severity(ru.properties, ru.defaultConfiguration.parameters if ru.defaultConfiguration
+                                              else None) for ru in rs], pa.float64()),
         "short": strs([_text(ru.shortDescription) or ru.name for ru in rs]),
         "full": strs([_text(ru.fullDescription) for ru in rs]),
         "name": strs([ru.name for ru in rs]),
