@@ -96,3 +96,29 @@ def test_sonarqube_issue_rule_is_its_advisory() -> None:
     rule = json.loads(body)["issue"]["rule"]
     assert [r["vulnerabilities"][0]["advisory"]["uid"] for r in rows] == [rule]
     assert _JUST_ONE not in check_rows("application_security_posture_finding", rows)
+
+
+def test_gitlab_cvss_vectors_without_a_cve_stay_in_unmapped() -> None:
+    # GitLab's schema 15 gives each vulnerability cvss_vectors ([{vendor, vector}]); OCSF 1.8.0 has
+    # a cvss only in cve, which requires a CVE id: a Gemnasium-only advisory's vectors were dropped
+    # (typed, so not in unmapped, and nowhere else). DefectDojo's 2-vulnerability report, each given
+    # the vectors the schema describes: the first names no CVE, the second CVE-2020-29652.
+    rep = json.loads((HOLDOUT / "gl-dependency-scanning-report-2-vuln-defectdojo.json").read_bytes())
+    v31 = {"vendor": "GitLab", "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}
+    odd = {"vendor": "NVD", "vector": "not a vector"}
+    rep["vulnerabilities"][0]["cvss_vectors"] = [v31]
+    rep["vulnerabilities"][1]["cvss_vectors"] = [v31, odd]
+    rows = _rows(_decode("gitlab_security", json.dumps(rep).encode()))
+    by_adv = {(r["vulnerabilities"][0]["advisory"] or {}).get("uid"): r for r in rows}
+    gem = by_adv["7368f513-0aa9-4e34-a08d-40ea81f48e0e"]
+    assert gem["vulnerabilities"][0]["cve"] is None
+    assert json.loads(gem["unmapped"])["cvss_vectors"] == [v31]
+    crypto = by_adv[None]
+    cve = crypto["vulnerabilities"][0]["cve"]
+    assert cve["uid"] == "CVE-2020-29652"
+    assert [(c["version"], c["vector_string"], c["vendor_name"]) for c in cve["cvss"]] == [("3.1", v31["vector"], "GitLab")]
+    # the vector of no known version was not placed: the vulnerability's vectors stay in unmapped too
+    assert json.loads(crypto["unmapped"])["cvss_vectors"] == [v31, odd]
+    # without vectors nothing changes: no cvss_vectors key in unmapped
+    plain = _rows(_decode("gitlab_security", (HOLDOUT / "gl-dependency-scanning-report-2-vuln-defectdojo.json").read_bytes()))
+    assert all("cvss_vectors" not in json.loads(r["unmapped"] or "{}") for r in plain)

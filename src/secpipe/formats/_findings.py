@@ -587,6 +587,16 @@ def unmapped_with(col: pa.Array, key: str, value: Any) -> pa.Array:
     return pc.if_else(pc.is_null(col), pa.scalar("{" + item + "}"), joined)
 
 
+def unmapped_items(col: pa.Array, items: pa.Array) -> pa.Array:
+    """Add to each row of an ``unmapped`` column its own pre-encoded ``"key":value`` item (null: none),
+    string-level as :func:`unmapped_with` (rows are JSON objects without that key)."""
+    head = pc.binary_join_element_wise(pc.utf8_slice_codeunits(col, 0, -1), items, ",")
+    joined = pc.binary_join_element_wise(head, pa.scalar("}"), "")
+    alone = pc.binary_join_element_wise(pa.scalar("{"), items, pa.scalar("}"), "")
+    empty = pc.fill_null(pc.equal(col, "{}"), True)
+    return pc.if_else(pc.is_null(items), col, pc.if_else(empty, alone, joined))
+
+
 @functools.cache
 def _decoder(type_: Any) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(type_)

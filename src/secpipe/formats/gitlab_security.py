@@ -31,7 +31,8 @@ cve, cwe per vulnerability); ``severity`` (Critical 5, High 4, Medium 3, Low 2, 
 identifiers' urls -> ``references``; the first ``cve`` identifier (else a legacy ``cve`` key that
 is a CVE id, as schema 2.x reports wrote it) -> ``cve.uid`` (its
 ``cvss_vectors`` -> ``cve.cvss``, version from the vector's ``CVSS:x.y/`` prefix, ``2.0`` for a
-vector with ``Au:``), the first ``cwe`` identifier -> ``cwe.uid`` ``CWE-<n>`` (``cve.cwe`` beside a
+vector with ``Au:``; a vulnerability's vectors stay in ``unmapped`` when it has no CVE, as OCSF 1.8.0
+has no other place for them, or when one of them has no known version), the first ``cwe`` identifier -> ``cwe.uid`` ``CWE-<n>`` (``cve.cwe`` beside a
 CVE: OCSF 1.8.0 allows one of them per vulnerability); ``scan.scanner`` (else the vulnerability's
 own ``scanner``) name, version and vendor -> ``metadata.product`` and ``finding_info.product``;
 ``scan.end_time`` (else ``start_time``; GitLab writes them without a zone: UTC) -> ``time``,
@@ -86,6 +87,7 @@ from secpipe.formats._findings import (
     str_lists,
     strs,
     struct_lists,
+    unmapped_items,
 )
 from secpipe.formats.base import (
     BOM,
@@ -226,6 +228,21 @@ def _names_package(v: _Vuln) -> bool:
     return bool(dep and dep.package and dep.package.name)
 
 
+class _Vectors(msgspec.Struct):
+    cvss_vectors: msgspec.Raw = msgspec.Raw(b"null")
+
+
+_VECTORS = msgspec.json.Decoder(_Vectors)
+
+
+def _with_vectors(unmapped: pa.Array, rows: list[int], raws: list[bytes]) -> pa.Array:
+    """``unmapped`` with each of ``rows``' own ``cvss_vectors`` (from its record ``raws``, verbatim)."""
+    items: list[str | None] = [None] * len(unmapped)
+    for i, raw in zip(rows, raws, strict=True):
+        items[i] = '"cvss_vectors":' + bytes(_VECTORS.decode(raw).cvss_vectors).decode()
+    return unmapped_items(unmapped, pa.array(items, S))
+
+
 def _cvss_version(vector: str) -> str | None:
     m = _CVSS.match(vector)
     return m.group(1) if m else "2.0" if "Au:" in vector else None
@@ -325,6 +342,12 @@ class GitLabSecurity(ReportFormat):
         on_cve = pc.if_else(has_cve, cwe, pa.scalar(None, S))
         alone = pc.if_else(has_cve, pa.scalar(None, S), cwe)
         vectors = [[c for c in v.cvss_vectors or [] if c.vector and _cvss_version(c.vector)] for v in vs]
+        # vectors cve.cvss cannot hold (no CVE: OCSF's cve requires its uid and no other object has
+        # a cvss; or a vector of no known version) stay in unmapped
+        kept = [i for i, (v, cs, (c, _w, _u)) in enumerate(zip(vs, vectors, ids, strict=True))
+                if v.cvss_vectors and (c is None or len(cs) < len(v.cvss_vectors))]
+        if kept:
+            unmapped = _with_vectors(unmapped, kept, [raws[i] for i in kept])
         flat = [c for cs in vectors for c in cs]
         cvss = struct_lists([len(cs) for cs in vectors], {
             "version": strs([_cvss_version(c.vector or "") for c in flat]),
