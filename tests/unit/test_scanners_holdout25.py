@@ -122,3 +122,32 @@ def test_gitlab_cvss_vectors_without_a_cve_stay_in_unmapped() -> None:
     # without vectors nothing changes: no cvss_vectors key in unmapped
     plain = _rows(_decode("gitlab_security", (HOLDOUT / "gl-dependency-scanning-report-2-vuln-defectdojo.json").read_bytes()))
     assert all("cvss_vectors" not in json.loads(r["unmapped"] or "{}") for r in plain)
+
+
+def test_trivy_sbom_scan_bom_ref_stays_in_unmapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `trivy sbom` names each vulnerable package's bom-ref in the SBOM it scanned
+    # (PkgIdentifier.BOMRef) beside its PURL and UID; OCSF's affected package has no place for the
+    # bom-ref (nor for the UID beside the PkgID, which is the package's uid): both were dropped
+    body = (HOLDOUT / "trivy-sbom-minikube-kbom.json").read_bytes()
+    dec = detected_both_ways("trivy", body, monkeypatch, "trivy sbom kbom")
+    assert dec.events == 1 and not dec.dead
+    (r,) = _rows(dec)
+    pkg = r["vulnerabilities"][0]["affected_packages"][0]
+    assert (pkg["name"], pkg["version"], pkg["purl"], pkg["uid"]) == (
+        "k8s.io/kubelet", "1.27.0", "pkg:k8s/k8s.io%2Fkubelet@1.27.0", "k8s.io/kubelet@1.27.0")
+    assert json.loads(r["unmapped"])["PkgIdentifier"] == {
+        "PURL": "pkg:k8s/k8s.io%2Fkubelet@1.27.0", "UID": "4cb15d0a98eeae67", "BOMRef": "pkg:k8s/k8s.io%2Fkubelet@1.27.0"}
+    assert set(json.loads(r["unmapped"])) == {"Layer", "DataSource", "VendorSeverity", "PkgIdentifier"}
+    assert r["vulnerabilities"][0]["cve"]["uid"] == "CVE-2023-2431"
+    assert r["resources"][0]["type"] == "cyclonedx" and r["resources"][0]["name"] == "testdata/fixtures/sbom/minikube-kbom.json"
+
+
+def test_trivy_package_identifier_placed_whole_is_not_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
+    # without a PkgID the UID is the package's uid and a PURL its purl: nothing stays unplaced
+    rep = json.loads((HOLDOUT / "trivy-sbom-minikube-kbom.json").read_bytes())
+    v = rep["Results"][1]["Vulnerabilities"][0]
+    del v["PkgID"], v["PkgIdentifier"]["BOMRef"]
+    dec = detected_both_ways("trivy", json.dumps(rep).encode(), monkeypatch, "identifier placed")
+    (r,) = _rows(dec)
+    assert r["vulnerabilities"][0]["affected_packages"][0]["uid"] == "4cb15d0a98eeae67"
+    assert "PkgIdentifier" not in json.loads(r["unmapped"])

@@ -6,7 +6,9 @@ One event per finding, in three OCSF classes:
   the CVE/GHSA id (``cve.uid``), CVSS per source (``cve.cvss[]``: version from the vector,
   base score, vector, source as ``vendor_name``), CWE, references, fixed/installed versions and
   the package (``affected_packages[0]``: name, version, fixed_in_version, type = result Type,
-  purl, uid = PkgID, path = PkgPath). The vendor ``Status`` (Trivy 0.44+) is ``status_code``
+  purl, uid = PkgID else ``PkgIdentifier.UID``, path = PkgPath; the ``PkgIdentifier`` stays in
+  ``unmapped`` when it holds a ``BOMRef``, ``trivy sbom``'s bom-ref of the component scanned, or a
+  UID beside the PkgID: OCSF's package has no place for them). The vendor ``Status`` (Trivy 0.44+) is ``status_code``
   and gives ``vulnerabilities[0].fix_coverage_id``: fixed Complete (1); affected, will_not_fix,
   fix_deferred, end_of_life (what ``--ignore-unfixed`` drops) None (3); unknown,
   under_investigation Unknown (0); another word Other (99, the word as ``fix_coverage``);
@@ -97,6 +99,7 @@ import re
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
@@ -131,6 +134,7 @@ from secpipe.formats._findings import (
     singleton_list,
     str_lists,
     strs,
+    unmapped_items,
     walk_issues,
     walk_report,
 )
@@ -214,6 +218,7 @@ class _CVSS(msgspec.Struct, gc=False):
 class _PkgIdent(msgspec.Struct, gc=False):
     PURL: str | None = None
     UID: str | None = None
+    BOMRef: str | None = None  # (trivy sbom: the package's bom-ref in the SBOM scanned)
 
 
 _R = msgspec.Raw
@@ -510,6 +515,7 @@ _V_STRS = ("VulnerabilityID", "PkgID", "PkgName", "PkgPath", "InstalledVersion",
 #: the native walker's spec of ``_Vuln``: strings, the package identifier, lists of strings, CVSS raw.
 _V_SPEC = _fast.Spec(
     (*((k, _fast.STR) for k in _V_STRS), ("PkgIdentifier.PURL", _fast.STR), ("PkgIdentifier.UID", _fast.STR),
+     ("PkgIdentifier.BOMRef", _fast.STR),
      ("Description", _fast.STR), ("CVSS", _fast.RAW),
      *(p for k in ("CweIDs", "VendorIDs", "References") for p in ((f"{k}[]", _fast.LIST), (f"{k}[].@", _fast.STR)))),
     _V_UNMAPPED, tuple(f.name for f in msgspec.structs.fields(_Vuln)),
@@ -563,6 +569,7 @@ def _vuln_fields(st: Strict, fields: dict[str, Distinct]) -> dict[str, pa.Array]
     ident = [v.PkgIdentifier or _PkgIdent() for v in vs]
     f["PkgIdentifier.PURL"] = strs([p.PURL for p in ident])
     f["PkgIdentifier.UID"] = strs([p.UID for p in ident])
+    f["PkgIdentifier.BOMRef"] = strs([p.BOMRef for p in ident])
     f["Description"] = fields["Description"].column(S)
     f["CVSS"] = fields["CVSS"].column(CVSS_LIST, _cvss_entries)
     f["CweIDs"] = str_lists([v.CweIDs for v in vs])
@@ -570,6 +577,24 @@ def _vuln_fields(st: Strict, fields: dict[str, Distinct]) -> dict[str, pa.Array]
     f["References"] = fields["References"].column(STR_LIST, _list_or_none)
     f["unmapped"] = unmapped_from(st, _V_UNMAPPED)
     return f
+
+
+def _with_identifier(f: dict[str, pa.Array]) -> pa.Array:
+    """The vulnerabilities' ``unmapped`` with their ``PkgIdentifier`` where it holds what the package
+    does not: its ``BOMRef`` (``trivy sbom``: the component's bom-ref in the SBOM scanned; OCSF's
+    affected package has no place for it) or a ``UID`` beside the ``PkgID`` (the package's uid)."""
+    bom, uid, purl = f["PkgIdentifier.BOMRef"], f["PkgIdentifier.UID"], f["PkgIdentifier.PURL"]
+    keep = pc.or_(nonempty(bom), pc.and_(nonempty(uid), nonempty(f["PkgID"])))
+    keep = pc.fill_null(keep, False)
+    if not pc.any(keep).as_py():
+        return f["unmapped"]
+    rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False)).tolist()
+    items: list[str | None] = [None] * len(keep)
+    p, u, b = purl.to_pylist(), uid.to_pylist(), bom.to_pylist()
+    for i in rows:
+        ident = {k: v for k, v in (("PURL", p[i]), ("UID", u[i]), ("BOMRef", b[i])) if v is not None}
+        items[i] = '"PkgIdentifier":' + msgspec.json.encode(ident).decode()
+    return unmapped_items(f["unmapped"], pa.array(items, S))
 
 
 def _fix_coverage(status: pa.Array) -> pa.Array:
@@ -800,7 +825,7 @@ class Trivy(ReportFormat):
                 cols.update(self._vulns(f, results, g.where, cols))
             else:
                 cols.update(build(st.recs, [results[i] for i in g.where], cols))
-            cols["unmapped"] = f["unmapped"] if build is None else unmapped_from(st, unmapped)
+            cols["unmapped"] = _with_identifier(f) if build is None else unmapped_from(st, unmapped)
             out.batches.append(to_batch(cls, cols))
         return out
 
