@@ -125,3 +125,22 @@ def test_audit_records_forwarded_by_rsyslog_keep_their_stamp() -> None:
     cwd = next(r for r in rows if r["metadata"]["event_code"] == "CWD")
     assert cwd["message"] == 'audit type=CWD msg=audit(1740223525.615:103): cwd="/etc/nginx"'
     assert cwd["metadata"]["log_format"] == "RFC 3164"
+
+
+def test_jenkins_brazilian_portuguese_cause_lines_start_the_build() -> None:
+    """A Jenkins in Brazilian Portuguese writes its causes from core's pt_BR catalogues
+    (hudson/model ``Cause.UserIdCause``, ``UpstreamCause``, ``RemoteCause`` and its
+    ``ShortDescriptionWithNote``; hudson/triggers ``SCMTriggerCause``, ``TimerTriggerCause``):
+    activity Start, as the English ``Started by``; they were Other. A console opening with one and
+    ``Rodando como SISTEMA`` (``Run.running_as_SYSTEM``) is recognized as a console log."""
+    from secpipe import formats
+
+    starts = ["Iniciado pelo usuário Ana Souza", 'Iniciado pelo projeto superior "app", construção número 3',
+              "Iniciado pelo hospedeiro remoto 10.0.0.1", "Hospedeiro remoto 10.0.0.1 iniciado com a nota: deploy",
+              "Iniciado por uma mudança no SCM", "Iniciado pelo temporizador"]  # fmt: skip
+    body = "\n".join([starts[0], "Rodando como SISTEMA", *starts[1:], "echo Iniciado pelo usuário x",
+                      "Finished: SUCCESS"]).encode()  # fmt: skip
+    assert formats.detect(body) is formats.get("jenkins_log")
+    rows = _rows(formats.get("jenkins_log").decode(body, "job/app/9/consoleText"))
+    assert [r["activity_id"] for r in rows] == [6, 99, 6, 6, 6, 6, 6, 99, 2]
+    assert rows[-1]["status_id"] == 1 and rows[0]["metadata"]["correlation_uid"] == "app#9"

@@ -66,13 +66,18 @@ _STAGE_OPEN = r"^\[Pipeline\] \{ \((?P<stage>.*)\)\s*$"
 _STAGE_CLOSE = r"^\[Pipeline\] // stage\s*$"
 #: a build's cause line (its first) in Jenkins' other languages: the ``Cause.UserIdCause``,
 #: ``UpstreamCause`` and ``RemoteCause`` short descriptions of core's hudson/model message
-#: catalogues (de, fr, es, ja) and the SCM and timer trigger causes of hudson/triggers (de).
-#: English ``Started by `` is matched apart (starts_with, no regex a line).
+#: catalogues (de, fr, es, ja, pt_BR) and the SCM and timer trigger causes of hudson/triggers (de,
+#: pt_BR: ``Iniciado pelo temporizador``, ``Iniciado por uma mudança no SCM``; pt_BR's remote cause
+#: with a note is ``Hospedeiro remoto {0} iniciado com a nota: {1}``). The it and ru catalogues
+#: translate no cause: such a Jenkins writes English. English ``Started by `` is matched apart
+#: (starts_with, no regex a line).
 _STARTED_L10N = (
     r"^(?:Gestartet durch |Build wurde (?:durch eine SCM-Änderung|zeitgesteuert) ausgelöst|"
-    r"Démarré (?:par |à distance par )|Lanzada por |(?:ユーザー|上流プロジェクト|リモートホスト).*が実行)"
+    r"Démarré (?:par |à distance par )|Lanzada por |(?:ユーザー|上流プロジェクト|リモートホスト).*が実行|"
+    r"Iniciado (?:pelo |por uma mudança no SCM)|Hospedeiro remoto .* iniciado com a nota: )"
 )
-_L10N_MARKS = (b"Gestartet durch ", "ausgelöst".encode(), "Démarré ".encode(), b"Lanzada por ", "が実行".encode())
+_L10N_MARKS = (b"Gestartet durch ", "ausgelöst".encode(), "Démarré ".encode(), b"Lanzada por ", "が実行".encode(),
+               b"Iniciado p", b" iniciado com a nota: ")  # fmt: skip
 _RESULTS = pa.array(["SUCCESS", "FAILURE", "UNSTABLE", "ABORTED", "NOT_BUILT"], S)
 _RESULT_STATUS = pa.array([1, 2, 2, 2, 99], _I32)
 
@@ -113,7 +118,7 @@ class JenkinsLog(Format):
             return 80
         if re.match(rb"(?m)(?:\[[^\]]+\] |\d\d:\d\d:\d\d )?(Started by \S|Branch indexing\r?$|Branch event\r?$|Replayed #\d|"
                     rb"Restarted from build #\d|Obtained Jenkinsfile from |Push event to branch )", h) or (
-                re.match(_STARTED_L10N.encode(), h) and re.search(rb"(?m)^Finished: [A-Z_]+\r?$|^Running as SYSTEM\r?$", h)):
+                re.match(_STARTED_L10N.encode(), h) and re.search(rb"(?m)^Finished: [A-Z_]+\r?$|^(?:Running as SYSTEM|Rodando como SISTEMA)\r?$", h)):
             return 75  # the first line of a build's console (multibranch, replay, restart, any trigger cause)
         return 0
 
