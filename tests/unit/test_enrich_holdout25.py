@@ -135,6 +135,14 @@ ISSUER_FORMATS = {
     # Google API keys: "AIza" + 35 characters
     "gcp_api_key": ("GET /maps/api/geocode/json?address=Paris&key=AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe HTTP/1.1",
                     "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"),
+    # Google OAuth client secrets ("GOCSPX-" + 28) and a service-account key file's private_key (Google's
+    # documented JSON key layout, the PEM body here our own characters)
+    "gcp_oauth_secret": ("created OAuth client 1234.apps.googleusercontent.com secret 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",
+                         "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"),
+    "gcp_sa_key": ('{"type": "service_account", "project_id": "p", "private_key_id": "0123456789abcdef0123456789abcdef01234567",'
+                   ' "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\\n'
+                   '-----END PRIVATE KEY-----\\n", "client_email": "sa@p.iam.gserviceaccount.com"}',
+                   "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"),
     # Stripe's documented test key, a restricted live key and a webhook signing secret
     "stripe_key": ("curl https://api.stripe.com/v1/charges -u sk_test_4eC39HqLyjWDarjtT1zdp7dc: -d amount=2000",
                    "sk_test_4eC39HqLyjWDarjtT1zdp7dc"),
@@ -180,7 +188,8 @@ def test_issuer_documented_secret_formats_are_redacted() -> None:
     for (name, (_line, secret)), msg, raw in zip(ISSUER_FORMATS.items(), msgs, raws, strict=True):
         assert secret not in msg and secret not in raw, (name, msg)
         assert "[REDACTED:" in msg, name
-    assert sorted(set(kinds)) == ["azure_sas", "gcp_api_key", "gitlab_token", "http_auth", "slack_token", "stripe_key"]
+    assert sorted(set(kinds)) == ["azure_sas", "gcp_api_key", "gcp_oauth_secret", "gitlab_token", "http_auth",
+                                  "private_key", "slack_token", "stripe_key"]
     assert msgs[0].endswith("&spr=https&sig=[REDACTED:azure_sas] HTTP/1.1 200")  # the SAS fields around it stay
     assert msgs[-1] == "PRIVATE-TOKEN: [REDACTED:gitlab_token] sent"  # the routable token's .xx.xxxxxxxxx tail too
     # a publishable Stripe key is public by design; a Basic challenge holds no credentials

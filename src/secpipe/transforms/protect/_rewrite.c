@@ -89,7 +89,7 @@ static void pair(unsigned a, unsigned b) { FIRST2[a | (b << 8)] = 1; }
 __attribute__((constructor)) static void init_tables(void) {
     for (unsigned c = 0; c < 256; c++)
         B64[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
-    static const char *const lits[] = {"--", "ey", "gh", "gi", "gl", "GR", "xo", "xa", "ho", ":/", "AI", "sk", "rk",
+    static const char *const lits[] = {"--", "ey", "gh", "gi", "gl", "GR", "GO", "xo", "xa", "ho", ":/", "AI", "sk", "rk",
                                        "wh", "?s", "&s", ";s", "AK", "AS", "AB", "AC", NULL};
     for (const char *const *l = lits; *l; l++) pair((unsigned char)(*l)[0], (unsigned char)(*l)[1]);
     for (const char *const *kw = KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
@@ -177,7 +177,7 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         return 0;
     }
     case 'G':
-        return has(t, n, i, "GR1348941");
+        return has(t, n, i, "GR1348941") || has(t, n, i, "GOCSPX-");
     case 'x':
         return (i + 4 < n && t[i + 2] == 'x' && t[i + 3] && strchr("abposre", t[i + 3]) && t[i + 4] == '-') ||
                has(t, n, i, "xapp-");
