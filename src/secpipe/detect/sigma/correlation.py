@@ -76,7 +76,7 @@ from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe import _compute as pc
 from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
-from secpipe.detect.sigma.mappings import MAPPINGS, PREFIXES, alternatives
+from secpipe.detect.sigma.mappings import alternatives, mapping_key
 from secpipe.detect.sigma.rules import RANGE, TYPE
 from secpipe.detect.sigma.sqlgen import KV_NAME, XML_ENTITIES, kv_pattern, xml_pattern
 from secpipe.formats.base import base_columns, to_batch
@@ -282,8 +282,8 @@ class CorrelationEngine:
         #: the rule's product, :mod:`.mappings`: a rule that matched through them groups the same way)
         self._alts: dict[str, dict[str, list[str]]] = {}
         for r in ruleset.rules:
-            product = getattr(getattr(getattr(r, "sigma", None), "logsource", None), "product", None)
-            if r.id in self._wanted and (product in MAPPINGS or product in PREFIXES):
+            product = mapping_key(getattr(getattr(r, "sigma", None), "logsource", None))
+            if r.id in self._wanted and product is not None:
                 self._alts[r.id] = {k: alts for k in names if (alts := alternatives(product, k))}
         names |= {a for m in self._alts.values() for alts in m.values() for a in alts}
         #: decodes only the top-level keys those fields start with (exact spelling): see :meth:`_value`

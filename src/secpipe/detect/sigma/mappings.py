@@ -73,6 +73,21 @@ at the top and every other column in ``properties`` (``properties.userAgent``,
 ``properties.`` (:data:`PREFIXES`, the rule's own name first; the field-name case fallback of
 :mod:`.fields` reads ``UserAgent`` as ``userAgent``), unless the rule already names a
 ``properties.`` path.
+
+Web servers and proxies (rules with ``category: webserver`` or ``category: proxy`` whose product
+has no mappings of its own): the Sigma taxonomy names their fields as the W3C Extended Log File
+Format does ("category: webserver uses the same field names as category: proxy": ``c-uri``,
+``c-uri-query``, ``c-useragent``, ``cs-method``, ``cs-host``, ``sc-status``, ``src_ip``...), and
+SigmaHQ's web rules also write IIS's ``cs-uri-stem``, ``cs-uri-query``, ``cs-user-agent``,
+``cs-referer``, ``cs-username`` and ``c-ip``. An Apache or nginx access line (Common/Combined Log
+Format, bare or as a syslog message) is stored as HTTP Activity with the request's parts in OCSF
+columns (``http_request.url.path``, ``http_request.url.query_string``, ``http_request.user_agent``,
+``http_response.code``...): SigmaHQ's Log4Shell and CVE-2021-41773 rules found nothing there.
+The fields are also read in those columns (:data:`_HTTP`; the rule's own name first, so a JSON
+event written with the W3C names matches as before). The taxonomy calls ``c-uri-query`` the
+"path component of requested URL" and SigmaHQ's rules search paths in ``cs-uri-query``
+(``'/cgi-bin/.%2e/'``), so the query fields and the whole-URI ``c-uri`` / ``cs-uri`` read the path
+and the query string, each on its own: a value spanning both (``/a?b=``) is not found in a line.
 """
 
 from __future__ import annotations
@@ -87,7 +102,9 @@ from sigma.types import SigmaExists, SigmaNull
 _SPEC = "requestObject.spec"
 #: the caller's country: the geoip transform's ISO code of ``src_endpoint.ip``
 _COUNTRY = ["src_country", "src_endpoint.location.country"]
-#: product -> {rule field: event fields it may be read from, in order}
+#: key of a logsource category's mappings (rules of any or no product with that category)
+CATEGORY = "category:"
+#: product (or :data:`CATEGORY` + category) -> {rule field: event fields it may be read from, in order}
 MAPPINGS: dict[str, dict[str, list[str]]] = {
     "kubernetes": {
         "apiGroup": ["apiGroup", "objectRef.apiGroup"],
@@ -114,6 +131,22 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
         ("request.proto_name", "request.@type"), ("request.resource_name", "request.resourceName"),
         ("response.proto_name", "response.@type"))},
 }
+#: the Sigma taxonomy's proxy / webserver fields ("category: webserver uses the same field names as
+#: category: proxy", W3C Extended Log File Format names) -> the HTTP Activity columns the syslog
+#: format decodes an access log line into (Common/Combined Log Format): see the module docstring
+_HTTP = {
+    "c-ip": ["src_endpoint.ip", "src_endpoint.hostname"], "src_ip": ["src_endpoint.ip"],
+    "cs-method": ["http_request.http_method"], "cs-version": ["http_request.version"],
+    **{k: ["http_request.url.path"] for k in ("cs-uri-stem", "c-uri-stem")},
+    **{k: ["http_request.url.path", "http_request.url.query_string"]
+       for k in ("cs-uri-query", "c-uri-query", "cs-uri", "c-uri")},
+    "sc-status": ["http_response.code"], "sc-bytes": ["http_response.body_length"],
+    **{k: ["http_request.user_agent"] for k in ("cs-user-agent", "c-useragent", "cs(User-Agent)")},
+    **{k: ["http_request.referrer"] for k in ("cs-referer", "cs-referrer", "cs(Referer)")},
+    "cs-username": ["actor.user.name"], **{k: ["dst_endpoint.hostname"] for k in ("cs-host", "r-dns")},
+}
+for _category in ("webserver", "proxy"):
+    MAPPINGS[f"{CATEGORY}{_category}"] = {k: [k, *v] for k, v in _HTTP.items()}
 #: product -> {rule field prefix: the event field prefixes it may be read from}, for fields
 #: :data:`MAPPINGS` does not name: objects Elastic's GCP integration keeps whole (an AuditLog's
 #: ``request``, ``response``, ``authorizationInfo[]``) and the ``LogEntry`` of a Pub/Sub message's ``data``
@@ -128,8 +161,19 @@ PREFIXES: dict[str, dict[str, list[str]]] = {
 PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*"}
 
 
+def mapping_key(logsource: object) -> str | None:
+    """The key of the built-in mappings a rule of ``logsource`` takes: its product's, else its
+    category's (:data:`CATEGORY`), else None."""
+    product = str(getattr(logsource, "product", None) or "").lower()
+    if product in MAPPINGS or product in PREFIXES:
+        return product
+    category = f"{CATEGORY}{str(getattr(logsource, 'category', None) or '').lower()}"
+    return category if category in MAPPINGS else None
+
+
 def alternatives(product: str | None, name: str) -> list[str]:
-    """The other event fields a ``product`` rule's field ``name`` is read from (built-in mappings)."""
+    """The other event fields a ``product`` rule's field ``name`` is read from (built-in mappings);
+    ``product`` is a :func:`mapping_key`."""
     exact = MAPPINGS.get(str(product), {}).get(name)
     if exact is not None:
         return exact[1:]
@@ -148,8 +192,8 @@ def absence_of_all(rule: SigmaRule) -> None:
     (missing or null) held for an exported Azure record whose ``properties.userAgent`` was set,
     as ``userAgent`` itself is missing at its top. A null or ``exists: false`` test over the
     built-in alternatives of a field is therefore linked with AND (every spelling absent)."""
-    product = str(rule.logsource.product or "").lower()
-    if product not in MAPPINGS and product not in PREFIXES:
+    product = mapping_key(rule.logsource)
+    if product is None:
         return
     for det in rule.detection.detections.values():
         _absence_of_all(det, product)
@@ -170,13 +214,21 @@ def _absence_of_all(det: SigmaDetection, product: str) -> None:
         det.item_linking = ConditionAND
 
 
+def _applies(key: str) -> dict[str, str]:
+    """The pipeline's rule condition of a :data:`MAPPINGS` key; a category's mappings apply to a
+    rule whose product has none of its own."""
+    if key.startswith(CATEGORY):
+        return {"type": "logsource", "category": key[len(CATEGORY):]}
+    return {"type": "logsource", "product": key}
+
+
 def builtin_pipeline() -> ProcessingPipeline:
     """The built-in mappings as one pySigma pipeline (each restricted to its product)."""
     return ProcessingPipeline.from_dict({
         "name": "secpipe built-in field mappings", "priority": 100,
         "transformations": [
-            {"id": f"secpipe_{product}_fields", "type": "field_name_mapping", "mapping": mapping,
-             "rule_conditions": [{"type": "logsource", "product": product}]}
+            {"id": f"secpipe_{product.replace(CATEGORY, '')}_fields", "type": "field_name_mapping", "mapping": mapping,
+             "rule_conditions": [_applies(product)]}
             for product, mapping in MAPPINGS.items()] + [
             {"id": f"secpipe_{product}_prefixes", "type": "field_name_prefix_mapping", "mapping": mapping,
              "rule_conditions": [{"type": "logsource", "product": product}],
