@@ -340,3 +340,23 @@ def test_a_misp_feed_hashes_csv_is_refused_not_loaded_as_md5_indicators(real: Pa
     # an abuse.ch list of MD5s with a second column is still a feed
     ok = b"# md5,family\nd41d8cd98f00b204e9800998ecf8427e,X\n"
     assert load(ok, "auto", conf=70).table.num_rows == 1
+
+
+def test_url_indicators_match_whatever_case_and_default_port_the_event_spells_the_host_with() -> None:
+    # RFC 3986 6.2.2/6.2.3: scheme and host are case-insensitive, :443 is https's default port and an empty
+    # path is "/"; the path stays case-sensitive. A proxy or an EDR logs the same URL another way than URLhaus.
+    listed = "https://pub-462189601a584e8fad4889d4ed31f4f4.r2.dev/Zoom%20Setup.exe"
+    seen = ["HTTPS://PUB-462189601a584e8fad4889d4ed31f4f4.R2.dev:443/Zoom%20Setup.exe",
+            "https://pub-462189601a584e8fad4889d4ed31f4f4.r2.dev/zoom%20setup.exe", "http://27.37.27.82:43810/i"]
+    n = len(seen)
+    batch = to_batch("http_activity", {
+        "class_uid": pa.array([4002] * n, pa.int32()), "time": pa.array([int(T0 * 1000)] * n, pa.int64()),
+        "metadata.uid": pa.array([f"h{i}" for i in range(n)]), "http_request.url.url_string": pa.array(seen)})
+    ev, fi = _stage(CASES / "urlhaus-csv-recent.csv").process(batch)
+    assert [[o["value"] for o in r["observables"] or []] for r in ev.to_pylist()] == [
+        [listed], [], ["http://27.37.27.82:43810/i"]]
+    assert fi.num_rows == 2
+    # and a feed URL without a path or with a capitalised host matches the event's form
+    body = b"# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n" \
+           b'"1","2026-09-12 20:23:25","http://Pagos-Banc0.xyz","online","","malware_download","exe","",""\n'
+    assert load(body, "abusech_csv", conf=70).table.column("value").to_pylist() == ["http://pagos-banc0.xyz/"]

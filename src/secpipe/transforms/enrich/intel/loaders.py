@@ -91,7 +91,7 @@ SCHEMA = pa.schema([
 KINDS = ("ip", "domain", "url", "hash", "asn", "email", "ja3", "x509")
 #: kinds whose values compare case-insensitively (stored lower-cased; event values lower-cased to match)
 CASELESS_KINDS = frozenset({"domain", "hash", "email", "ja3", "x509"})
-__all__ = ["CASELESS_KINDS", "KINDS", "SCHEMA", "FeedError", "Loaded", "load", "stix_pattern_terms"]
+__all__ = ["CASELESS_KINDS", "KINDS", "SCHEMA", "FeedError", "Loaded", "canonical_urls", "load", "stix_pattern_terms"]
 log = logging.getLogger("secpipe.enrich.intel")
 
 
@@ -219,7 +219,39 @@ def normalize(kind: pa.Array, value: pa.Array, low: pa.Array | None = None) -> p
         dom = pc.if_else(pc.starts_with(low, "*."), pc.utf8_slice_codeunits(low, 2), low)
         dom = pc.if_else(pc.ends_with(dom, "."), pc.utf8_slice_codeunits(dom, 0, -1), dom)
     is_low = pc.fill_null(pc.or_(pc.equal(kind, "hash"), pc.equal(kind, "email")), False)
-    return pc.if_else(is_dom, dom, pc.if_else(is_low, low, v))
+    out = pc.if_else(is_dom, dom, pc.if_else(is_low, low, v))
+    is_url = pc.fill_null(pc.equal(kind, "url"), False)
+    if pc.any(is_url).as_py():
+        out = pc.if_else(is_url, canonical_urls(out), out)
+    return out
+
+
+#: scheme://[userinfo@]host[:port]rest of an absolute URL (RFC 3986 3), the host possibly an [IPv6] literal
+_URL_PARTS = (r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^@/?#]*@)?(?P<host>\[[^\]/?#]*\]|[^:/?#]*)"
+              r"(?P<port>:[0-9]*)?(?P<rest>.*)$")
+
+
+def canonical_urls(values: pa.Array) -> pa.Array:
+    """URLs in the form both sides of a match take (RFC 3986 6.2.2-6.2.3): scheme and host lower-cased
+    (they are case-insensitive), the scheme's default port (http :80, https :443) and an empty port dropped,
+    an empty path written ``/``. Path, query and userinfo are kept as written; values that are no absolute
+    URL are returned unchanged. Vectorized (one regex pass)."""
+    values = values.cast(pa.string())
+    if not len(values):
+        return values
+    parts = pc.extract_regex(values, _URL_PARTS)
+    ok = pc.fill_null(pc.is_valid(parts), False)
+    if not pc.any(ok).as_py():
+        return values
+    f = {n: pc.fill_null(parts.field(n), "") for n in ("scheme", "user", "host", "port", "rest")}
+    scheme, port, rest = pc.utf8_lower(f["scheme"]), f["port"], f["rest"]
+    default = pc.or_(pc.equal(port, ":"), pc.or_(pc.and_(pc.equal(scheme, "http"), pc.equal(port, ":80")),
+                                                pc.and_(pc.equal(scheme, "https"), pc.equal(port, ":443"))))
+    port = pc.if_else(default, "", port)
+    rest = pc.if_else(pc.or_(pc.equal(rest, ""), pc.match_substring_regex(rest, r"^[?#]")),
+                      pc.binary_join_element_wise("/", rest, ""), rest)
+    url = pc.binary_join_element_wise(scheme, "://", f["user"], pc.utf8_lower(f["host"]), port, rest, "")
+    return pc.if_else(ok, url, values)
 
 
 def _table(kind: pa.Array, value: pa.Array, confidence: Any, labels: Any = None, valid_until: Any = None,
