@@ -360,3 +360,16 @@ def test_url_indicators_match_whatever_case_and_default_port_the_event_spells_th
     body = b"# id,dateadded,url,url_status,last_online,threat,tags,urlhaus_link,reporter\n" \
            b'"1","2026-09-12 20:23:25","http://Pagos-Banc0.xyz","online","","malware_download","exe","",""\n'
     assert load(body, "abusech_csv", conf=70).table.column("value").to_pylist() == ["http://pagos-banc0.xyz/"]
+
+
+def test_a_threatfox_export_with_a_sha3_384_ioc_loads_instead_of_refusing_the_feed() -> None:
+    # ThreatFox's ioc_type sha3_384_hash was an unknown kind: the whole export was refused (FeedError)
+    sha3 = "92a35f47a11a47233092a04d5159a0054931efe3a48c6df926d5a03260fb80edb4b4a7fd1bc935e1bd70a7a849b53018"
+    export = {"1301700": [{"ioc_value": sha3, "ioc_type": "sha3_384_hash", "threat_type": "payload",
+                           "malware_printable": "TrickBot", "confidence_level": 100, "tags": "exe,TrickBot"}],
+              "1301610": [{"ioc_value": "8.134.12.90:7777", "ioc_type": "ip:port", "malware_printable": "Cobalt Strike",
+                           "confidence_level": 100, "tags": "CobaltStrike,cs-watermark-987654321"}]}
+    rows = load(json.dumps(export).encode(), "auto", conf=50).table.to_pylist()
+    assert [(r["kind"], r["value"], r["ref"], r["labels"]) for r in rows] == [
+        ("hash", sha3, "1301700", ["TrickBot", "exe"]),
+        ("ip", "8.134.12.90", "1301610", ["Cobalt Strike", "CobaltStrike", "cs-watermark-987654321"])]
