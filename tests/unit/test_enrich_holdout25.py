@@ -213,6 +213,10 @@ def test_real_log_lines_with_base64_ids_and_public_keys_stay(real: Path) -> None
         # EKS audit event (Panther): the caller's key id in user.extra.accessKeyId, pretty-printed JSON
         next(x for x in (real / "panther-analysis/extracted/k8s_audit.jsonl").read_text().splitlines()
              if "accessKeyId" in x),
+        # MalwareBazaar record: the sample's ssdeep fuzzy hash (blocksize:hash:hash)
+        next(x for x in (CASES / "malwarebazaar-recent-api.json").read_text().splitlines() if '"ssdeep"' in x),
+        # Snyk report: a data: URI's base64 content in an advisory
+        next(x for x in (real / "snyk-to-html/test-report.json").read_text().splitlines() if ";base64," in x),
     ]
     msgs, raws, kinds = _redact(lines)
     assert kinds == []

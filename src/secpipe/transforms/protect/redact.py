@@ -109,11 +109,14 @@ KEY_ID_ALLOW = ('"accessKeyId":"', '"accesskeyid":"', '"accessKeyId": "', '"acce
 #: JSON keys are compared as ``"key":"`` (the spacing of pretty-printed JSON is folded first).
 #: GitHub's ``node_id`` (GraphQL global ids) and audit-log ``hashed_token`` (SHA-256 of a token, how
 #: GitHub names a token without revealing it), OPA's bundle ``revision``, AWS pagination tokens, ASP.NET
-#: form state (``__VIEWSTATE``) and OpenSSH public keys (``ssh-rsa AAAA...``) are base64 but no secret.
+#: form state (``__VIEWSTATE``), OpenSSH public keys (``ssh-rsa AAAA...``) and ``data:...;base64,`` URI
+#: content are base64 but no secret; so are ssdeep fuzzy hashes (``6144:<b64>:<b64>``, see ``_allowed_context``).
 GENERIC_ALLOW = ('"x-amz-id-2":"', "failure message: ", '"requestID":"', '"eventID":"', '"sharedEventID":"',
                  '"node_id":"', '"hashed_token":"', '"revision":"', '"NextToken":"', '"nextToken":"',
                  '"__VIEWSTATE":"', '"__EVENTVALIDATION":"', "__VIEWSTATE=", "__EVENTVALIDATION=", "ssh-rsa ", "ssh-dss ", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ",
-                 "ecdsa-sha2-nistp521 ", "sk-ssh-ed25519@openssh.com ", "sk-ecdsa-sha2-nistp256@openssh.com ")
+                 "ecdsa-sha2-nistp521 ", "sk-ssh-ed25519@openssh.com ", "sk-ecdsa-sha2-nistp256@openssh.com ",
+                 ";base64,")
+_SSDEEP_HEAD = re.compile(r"(?:^|[^0-9A-Za-z+/:])[0-9]{1,10}:$")
 _JSON_KEY_END = re.compile(r'"\s+:\s*"$|":\s+"$')
 #: RE2 prefilters: one pass over a column with their union finds the rows that may hold a
 #: secret (a superset of what the Python detectors match); only those rows are examined.
@@ -185,6 +188,8 @@ def _allowed_context(m: re.Match[str]) -> bool:
     before = m.string[max(0, m.start() - 4096) : m.start()]
     word = _WORD_START.search(before)
     head = before[: word.start()] if word else before
+    if _SSDEEP_HEAD.search(head[-12:]) and m.string[m.end() : m.end() + 1] == ":":
+        return True  # an ssdeep (CTPH) fuzzy hash "blocksize:hash:hash", as file metadata and MISP/EDR data carry
     return _JSON_KEY_END.sub('":"', head[-64:]).endswith(GENERIC_ALLOW)
 
 
