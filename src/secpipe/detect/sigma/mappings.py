@@ -60,6 +60,13 @@ Audit Logs export, log sink or Pub/Sub subscription gives the ``LogEntry`` itsel
 too (the rule's own name stays first, so an Elastic-shaped document still matches). The rules
 then fire on the records secpipe stores: GKE's and other Cloud Audit Logs records read by the
 ``k8s_audit`` format (see :mod:`secpipe.formats._cloud_audit`) and any kept by ``json``.
+SigmaHQ's older Google Workspace rules (``service: google_workspace.admin``) name the Workspace
+service ``eventService`` (``admin.googleapis.com``) and the Admin SDK event ``eventName``
+(``GRANT_ADMIN_PRIVILEGE``); Workspace audit logs shared with Cloud Logging are such ``LogEntry``
+records, with ``protoPayload.serviceName`` and the event in ``protoPayload.metadata.event[]``
+(``eventName``; the newer rules name these paths themselves). The event's ``parameter[]`` list
+(``{"name": "NEW_VALUE", "value": "false"}``) has no path per parameter name: a rule that names
+one (``new_value``) still finds nothing in such a record.
 
 Azure Monitor records (rules with ``product: azure``): SigmaHQ's Entra ID rules
 (``signinlogs``, ``auditlogs``, ``riskdetection``...) name the columns of the Log Analytics
@@ -129,7 +136,11 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
         ("resource_location.current_locations", "resourceLocation.currentLocations"),
         ("status.code", "status.code"), ("status.message", "status.message"),
         ("request.proto_name", "request.@type"), ("request.resource_name", "request.resourceName"),
-        ("response.proto_name", "response.@type"))},
+        ("response.proto_name", "response.@type"))} | {
+        # Google Workspace audit logs shared with Cloud Logging: the Workspace service and the
+        # Admin SDK event name of the AuditLog's ActivityProto metadata (module docstring)
+        "eventService": ["eventService", "protoPayload.serviceName"],
+        "eventName": ["eventName", "protoPayload.metadata.event.eventName"]},
 }
 #: the Sigma taxonomy's proxy / webserver fields ("category: webserver uses the same field names as
 #: category: proxy", W3C Extended Log File Format names) -> the HTTP Activity columns the syslog
