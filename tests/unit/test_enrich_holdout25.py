@@ -19,8 +19,9 @@ import pyarrow as pa
 import pytest
 
 from secpipe.formats.base import to_batch
-from secpipe.transforms.enrich.intel.loaders import OPENCTI_EXTENSION, load, sniff
+from secpipe.transforms.enrich.intel.loaders import load, sniff
 from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
+from secpipe.transforms.enrich.intel.stix import OPENCTI_EXTENSION
 from secpipe.transforms.enrich.options import ThreatIntelOptions
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "enrich_feeds"

@@ -61,7 +61,6 @@ import ipaddress
 import json
 import logging
 import re
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,11 +74,7 @@ import yaml
 from secpipe import _compute as pc
 from secpipe.errors import TerminalError
 from secpipe.transforms.enrich._ip import parse_networks
-from secpipe.transforms.enrich.intel.stix_pattern import (
-    RELAXED_LABEL,
-    stix_pattern_terms,
-    stix_pattern_values,
-)
+from secpipe.transforms.enrich.intel.stix_pattern import stix_pattern_terms
 from secpipe.transforms.enrich.intel.vendor import vendor_rows
 
 SCHEMA = pa.schema([
@@ -320,88 +315,6 @@ def _ms(value: Any) -> int | None:
     except ValueError:
         return None
     return int((d if d.tzinfo else d.replace(tzinfo=dt.UTC)).timestamp() * 1000)
-
-
-# --------------------------------------------------------------------------------------
-# STIX 2.x
-# --------------------------------------------------------------------------------------
-
-def load_stix(data: bytes, conf: int) -> Loaded:
-    """STIX 2.0/2.1 bundle (or a single indicator, a list of objects, or a vendor page ``{"items": [...]}``)."""
-    doc = _json(data, "STIX")
-    objs = _stix_objects(doc)
-    if not isinstance(objs, list):
-        raise FeedError("STIX: expected a bundle with an `objects` list — is this a STIX 2 bundle?")  # noqa: EM101
-    types = [o.get("type") if isinstance(o, dict) else type(o).__name__ for o in objs]
-    if objs and "indicator" not in types:
-        have = ", ".join(f"{t} x{n}" for t, n in sorted(Counter(map(str, types)).items()))
-        msg = (f"STIX: no `indicator` object in the bundle ({have}) — only indicators carry patterns to match;"
-               " ATT&CK, report-only and observable-only bundles have none: use the producer's indicator export")
-        raise FeedError(msg)
-    rows: list[dict[str, Any]] = []
-    skipped = 0
-    for o in objs:
-        if not isinstance(o, dict) or o.get("type") != "indicator":
-            continue
-        detection, score = _opencti(o)
-        if o.get("revoked") or o.get("pattern_type", "stix") != "stix" or _benign(o) or detection is False:
-            skipped += 1
-            continue
-        got = stix_pattern_values(str(o.get("pattern", "")))
-        if got is None:
-            skipped += 1
-            continue
-        terms, relaxed = got
-        labels = [*o.get("indicator_types", []), *o.get("labels", []), *([RELAXED_LABEL] if relaxed else [])]
-        c = o.get("confidence", score)
-        for kind, value in terms:
-            rows.append({"kind": None if kind == "auto" else kind, "value": value,
-                         "confidence": conf if c is None else int(c), "labels": labels,
-                         "valid_until": _ms(o.get("valid_until")), "description": o.get("name") or o.get("description"),
-                         "ref": o.get("id"), "valid_from": _ms(o.get("valid_from"))})
-    out = _rows(rows, conf)
-    out.skipped += skipped
-    return out
-
-
-def _stix_objects(doc: Any) -> Any:
-    """The objects of a bundle / TAXII envelope, of a vendor page (``{"items": [...]}``, the SEKOIA.IO
-    Intelligence Center API), a list, or the document itself."""
-    if not isinstance(doc, dict):
-        return doc
-    if "objects" in doc:
-        return doc["objects"]
-    items = doc.get("items")
-    if isinstance(items, list) and items and all(isinstance(o, dict) and "type" in o for o in items):
-        return items
-    return [doc]
-
-
-#: OpenCTI's STIX property extension (OpenCTI 5.12+ exports and streams): ``detection``, ``score``, ...
-OPENCTI_EXTENSION = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba"
-
-
-def _opencti(o: dict[str, Any]) -> tuple[bool | None, int | None]:
-    """(detection, score) of an OpenCTI indicator: the custom ``x_opencti_detection``/``x_opencti_score``
-    properties of older exports and pycti, or the same fields of OpenCTI's property extension; None when absent.
-
-    OpenCTI's detection flag says whether the indicator is meant for detection (the MISP connector sets it
-    from ``to_ids``); the score (0-100) is how malicious the platform rates it.
-    """
-    ext = o.get("extensions")
-    ext = ext.get(OPENCTI_EXTENSION) if isinstance(ext, dict) else None
-    ext = ext if isinstance(ext, dict) else {}
-    detection = o.get("x_opencti_detection", ext.get("detection"))
-    score = o.get("x_opencti_score", ext.get("score"))
-    return (None if detection is None else _flag(detection),
-            int(score) if isinstance(score, int | float) and not isinstance(score, bool) else None)
-
-
-def _benign(o: dict[str, Any]) -> bool:
-    """An indicator typed only ``benign`` (STIX 2.1 ``indicator_types``; 2.0 ``labels``): a pattern of
-    benign activity (indicator-type-ov), not a threat to match."""
-    types = o["indicator_types"] if "indicator_types" in o else None if "spec_version" in o else o.get("labels")
-    return isinstance(types, list) and bool(types) and all(str(t).lower() == "benign" for t in types)
 
 
 # --------------------------------------------------------------------------------------
@@ -926,7 +839,7 @@ def malformed(fmt: str) -> Iterator[None]:
 def _parse(data: bytes, fmt: str, conf: int, labels: list[str] | None, kind: str, column: str | None,
            max_age_ms: int | None) -> Loaded:
     if fmt == "stix":
-        return load_stix(data, conf)
+        return _stix.load_stix(data, conf)
     if fmt == "misp":
         return load_misp(data, conf, max_age_ms)
     if fmt == "misp_warninglist":
@@ -966,5 +879,6 @@ def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, k
     return out
 
 
-# tabular.py builds on the helpers above; imported last (as a module) so either module can be imported first.
+# tabular.py and stix.py build on the helpers above; imported last (as modules) so either side can be imported first.
+from secpipe.transforms.enrich.intel import stix as _stix  # noqa: E402
 from secpipe.transforms.enrich.intel import tabular as _tab  # noqa: E402

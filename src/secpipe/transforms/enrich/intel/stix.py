@@ -1,0 +1,98 @@
+"""STIX 2.0/2.1 indicators into indicator rows (the ``stix`` feed format of :mod:`.loaders`).
+
+Accepted: bundles, TAXII 2.1 envelopes, a list of objects, a single object, and vendor pages
+``{"items": [...]}`` (the SEKOIA.IO Intelligence Center API). Only ``indicator`` objects with
+``pattern_type`` stix are indicators; their patterns are read by :mod:`.stix_pattern`. Skipped
+and counted: revoked indicators, those typed only ``benign``, and OpenCTI's with detection off
+(``x_opencti_detection: false`` or the ``detection`` of OpenCTI's property extension). Without a
+STIX ``confidence``, OpenCTI's score stands in. A bundle without any indicator is refused
+(:class:`~.loaders.FeedError`) naming the object types it has.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from secpipe.transforms.enrich.intel.loaders import FeedError, Loaded, _flag, _json, _ms, _rows
+from secpipe.transforms.enrich.intel.stix_pattern import RELAXED_LABEL, stix_pattern_values
+
+__all__ = ["OPENCTI_EXTENSION", "load_stix"]
+
+
+def load_stix(data: bytes, conf: int) -> Loaded:
+    """STIX 2.0/2.1 bundle (or a single indicator, a list of objects, or a vendor page ``{"items": [...]}``)."""
+    doc = _json(data, "STIX")
+    objs = _stix_objects(doc)
+    if not isinstance(objs, list):
+        raise FeedError("STIX: expected a bundle with an `objects` list — is this a STIX 2 bundle?")  # noqa: EM101
+    types = [o.get("type") if isinstance(o, dict) else type(o).__name__ for o in objs]
+    if objs and "indicator" not in types:
+        have = ", ".join(f"{t} x{n}" for t, n in sorted(Counter(map(str, types)).items()))
+        msg = (f"STIX: no `indicator` object in the bundle ({have}) — only indicators carry patterns to match;"
+               " ATT&CK, report-only and observable-only bundles have none: use the producer's indicator export")
+        raise FeedError(msg)
+    rows: list[dict[str, Any]] = []
+    skipped = 0
+    for o in objs:
+        if not isinstance(o, dict) or o.get("type") != "indicator":
+            continue
+        detection, score = _opencti(o)
+        if o.get("revoked") or o.get("pattern_type", "stix") != "stix" or _benign(o) or detection is False:
+            skipped += 1
+            continue
+        got = stix_pattern_values(str(o.get("pattern", "")))
+        if got is None:
+            skipped += 1
+            continue
+        terms, relaxed = got
+        labels = [*o.get("indicator_types", []), *o.get("labels", []), *([RELAXED_LABEL] if relaxed else [])]
+        c = o.get("confidence", score)
+        for kind, value in terms:
+            rows.append({"kind": None if kind == "auto" else kind, "value": value,
+                         "confidence": conf if c is None else int(c), "labels": labels,
+                         "valid_until": _ms(o.get("valid_until")), "description": o.get("name") or o.get("description"),
+                         "ref": o.get("id"), "valid_from": _ms(o.get("valid_from"))})
+    out = _rows(rows, conf)
+    out.skipped += skipped
+    return out
+
+
+def _stix_objects(doc: Any) -> Any:
+    """The objects of a bundle / TAXII envelope, of a vendor page (``{"items": [...]}``, the SEKOIA.IO
+    Intelligence Center API), a list, or the document itself."""
+    if not isinstance(doc, dict):
+        return doc
+    if "objects" in doc:
+        return doc["objects"]
+    items = doc.get("items")
+    if isinstance(items, list) and items and all(isinstance(o, dict) and "type" in o for o in items):
+        return items
+    return [doc]
+
+
+#: OpenCTI's STIX property extension (OpenCTI 5.12+ exports and streams): ``detection``, ``score``, ...
+OPENCTI_EXTENSION = "extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba"
+
+
+def _opencti(o: dict[str, Any]) -> tuple[bool | None, int | None]:
+    """(detection, score) of an OpenCTI indicator: the custom ``x_opencti_detection``/``x_opencti_score``
+    properties of older exports and pycti, or the same fields of OpenCTI's property extension; None when absent.
+
+    OpenCTI's detection flag says whether the indicator is meant for detection (the MISP connector sets it
+    from ``to_ids``); the score (0-100) is how malicious the platform rates it.
+    """
+    ext = o.get("extensions")
+    ext = ext.get(OPENCTI_EXTENSION) if isinstance(ext, dict) else None
+    ext = ext if isinstance(ext, dict) else {}
+    detection = o.get("x_opencti_detection", ext.get("detection"))
+    score = o.get("x_opencti_score", ext.get("score"))
+    return (None if detection is None else _flag(detection),
+            int(score) if isinstance(score, int | float) and not isinstance(score, bool) else None)
+
+
+def _benign(o: dict[str, Any]) -> bool:
+    """An indicator typed only ``benign`` (STIX 2.1 ``indicator_types``; 2.0 ``labels``): a pattern of
+    benign activity (indicator-type-ov), not a threat to match."""
+    types = o["indicator_types"] if "indicator_types" in o else None if "spec_version" in o else o.get("labels")
+    return isinstance(types, list) and bool(types) and all(str(t).lower() == "benign" for t in types)
