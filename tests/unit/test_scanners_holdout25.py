@@ -151,3 +151,37 @@ def test_trivy_package_identifier_placed_whole_is_not_repeated(monkeypatch: pyte
     (r,) = _rows(dec)
     assert r["vulnerabilities"][0]["affected_packages"][0]["uid"] == "4cb15d0a98eeae67"
     assert "PkgIdentifier" not in json.loads(r["unmapped"])
+
+
+def test_github_code_scanning_rest_alert_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GET /repos/{owner}/{repo}/code-scanning/alerts answers a JSON array of the alerts themselves
+    # (no webhook envelope: no action, sender or repository). It was refused by --format auto and,
+    # with --format github, mapped as a branch_protection_rule (its top-level "rule").
+    body = (HOLDOUT / "pygithub-code-scanning-alerts.json").read_bytes()
+    dec = detected_both_ways("github", body, monkeypatch, "code scanning REST alerts")
+    assert dec.events == 2 and not dec.dead
+    rows = {r["finding_info"]["uid"]: r for r in _rows(dec)}
+    assert set(rows) == {"matt-davis27/PyGithub/code-scanning/14", "matt-davis27/PyGithub/code-scanning/13"}
+    fixed, open_ = rows["matt-davis27/PyGithub/code-scanning/14"], rows["matt-davis27/PyGithub/code-scanning/13"]
+    assert (fixed["class_uid"], open_["class_uid"]) == (2002, 2002)
+    assert (fixed["status"], fixed["status_detail"], open_["status"], open_["status_detail"]) == ("Resolved", "fixed", "New", "open")
+    assert fixed["severity_id"] == 3  # security_severity_level medium
+    assert fixed["finding_info"]["analytic"]["uid"] == "actions/missing-workflow-permissions"
+    assert fixed["finding_info"]["src_url"] == "https://github.com/matt-davis27/PyGithub/security/code-scanning/14"
+    v = open_["vulnerabilities"][0]
+    assert v["cwe"]["uid"] == "CWE-275" and v.get("advisory") is None
+    code = v["affected_code"][0]
+    assert (code["file"]["path"], code["start_line"], code["end_line"]) == (".github/workflows/top-issues.yaml", 9, 23)
+    assert fixed["resources"][0]["type"] == "repository" and fixed["resources"][0]["name"] == "matt-davis27/PyGithub"
+    assert fixed["metadata"]["event_code"] == "code_scanning_alert"
+    assert fixed["api"]["service"]["name"] == "GitHub REST API"
+    assert json.loads(fixed["raw_data"])["number"] == 14
+    assert fixed.get("unmapped") is None  # the record is the alert (a webhook's "alert" is mapped whole too)
+
+
+def test_github_rest_alert_of_the_wrong_shape_is_a_dead_letter() -> None:
+    alerts = json.loads((HOLDOUT / "pygithub-code-scanning-alerts.json").read_bytes())
+    alerts[0]["most_recent_instance"]["location"] = "ci.yml:169"
+    dec = formats.get("github").decode(json.dumps(alerts).encode(), "t")
+    assert dec.events == 2 and len(dec.dead) == 1 and "not a GitHub REST API alert" in dec.dead[0].reason
+    assert [r["finding_info"]["uid"] for r in _rows(dec)] == ["matt-davis27/PyGithub/code-scanning/13"]

@@ -334,9 +334,17 @@ def _epss(e: Any) -> dict[str, Any] | None:
     return {"score": str(e.percentage), "percentile": e.percentile} if e and e.percentage is not None else None
 
 
+def _repo_of_url(url: str | None) -> str:
+    """``owner/repo`` of an alert's ``html_url`` (``https://github.com/<owner>/<repo>/security/...``,
+    GitHub Enterprise Server's the same under its host), "" when it names none."""
+    parts = (url or "").split("://", 1)[-1].split("/")
+    return f"{parts[1]}/{parts[2]}" if len(parts) > 3 and parts[1] and parts[2] else ""
+
+
 def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[str, Any], int | None, int, int]:
     a = h.alert
-    repo = h.repository.full_name if h.repository else ""
+    # the repository's name; a REST API alert of a repository's own list names none but in its URL
+    repo = h.repository.full_name if h.repository else _repo_of_url(a.html_url)
     when = c.first_time(a.updated_at, a.fixed_at, a.dismissed_at, a.resolved_at, a.created_at)
     act = _FINDING_ACTIVITY.get(h.action or "", 2)
     if event == "secret_scanning_alert":
@@ -412,6 +420,8 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
         package = {"name": a.affected_package_name, "fixed_in_version": a.fixed_in,
                    "vulnerable_version_range": a.affected_range} if a.affected_package_name else None  # fmt: skip
         row = _finding_common(h, f"{repo}/vulnerability-alerts/{a.number or a.id}", vuln["title"], ["repository_vulnerability_alert"], a)
+    if not row["resources"] and repo and h.repository is None:
+        row["resources"] = [{"type": "repository", "name": repo}]
     given = {k: v for k, v in vuln.items() if v is not None}
     # none when the payload names nothing of one (another alert sent under this event's header):
     # an object with no attribute is no vulnerability, and Parquet cannot store an empty struct

@@ -2,6 +2,11 @@
 
 Input: one payload (as GitHub POSTs it), a JSON array or NDJSON of payloads, or audit-log
 NDJSON (``action``, ``actor``, ``@timestamp``/``created_at``, ...). One record = one event.
+A REST API code scanning alert (``GET /repos/{owner}/{repo}/code-scanning/alerts`` and the
+organization's list: an array of the alerts themselves, or one alert got by number) is read as the
+``alert`` of a code_scanning_alert payload (:func:`rest_alert`): no sender or action, the repository
+the organization's list names, else the one of the alert's ``html_url``; ``api.service.name``
+"GitHub REST API". Recognized by an alert's ``most_recent_instance``, ``rule``, ``tool`` and ``number``.
 
 Event type of a webhook: GitHub sends it in the ``X-GitHub-Event`` header. The HTTP route
 passes it in the source string: a source containing ``github-event=<name>`` (for example
@@ -560,6 +565,31 @@ class _Audit(msgspec.Struct, gc=False):
 
 _HOOK = msgspec.json.Decoder(_Hook)
 _HOOK_BASE = msgspec.json.Decoder(_HookBase)
+
+
+class _RestRepo(msgspec.Struct, gc=False):
+    repository: _Repo | None = None  # (an organization's alert list names each alert's repository)
+
+
+_REST_ALERT = msgspec.json.Decoder(_Alert)
+_REST_REPO = msgspec.json.Decoder(_RestRepo)
+
+
+def rest_alert(keys: AbstractSet[str]) -> str | None:
+    """The webhook event type of a REST API alert record, else None: an element of
+    ``GET /repos/{owner}/{repo}/code-scanning/alerts`` (or the organization's list, or one alert
+    got by number) is the alert itself, no webhook envelope: its ``number``, ``rule``, ``tool``
+    and ``most_recent_instance`` (or ``instances_url``) at the top level, no ``action`` or ``sender``."""
+    if "number" in keys and "rule" in keys and "tool" in keys and ("most_recent_instance" in keys or "instances_url" in keys) \
+            and "action" not in keys and "sender" not in keys and "alert" not in keys:
+        return "code_scanning_alert"
+    return None
+
+
+def _rest_hook(raw: Any) -> _Hook:
+    """A REST API alert record as the webhook view its mapping reads: the record is the alert;
+    an organization's list names its repository beside it."""
+    return _Hook(alert=_REST_ALERT.decode(raw), repository=_REST_REPO.decode(raw).repository)
 _AUDIT = msgspec.json.Decoder(_Audit)
 _TIMES = msgspec.json.Decoder(_Times)
 
@@ -625,6 +655,9 @@ def _is_audit(top: Mapping[str, msgspec.Raw]) -> bool:
 
 def infer_event(keys: AbstractSet[str], hook: _HookBase | None = None) -> str:
     """The X-GitHub-Event name of a payload, from its top-level keys (and the alert shape)."""
+    rest = rest_alert(keys)
+    if rest is not None:
+        return rest
     if "commits" in keys and ("pusher" in keys or "ref" in keys):  # only push has both at the top
         return "push"
     if "zen" in keys:
@@ -713,6 +746,8 @@ class GitHub(RecordFormat):
             return 70  # senderless payloads (abridged, or as a log pipeline stored them)
         if b'"zen"' in h and b'"hook_id"' in h and b'"hook"' in h:
             return 80  # a ping (GitHub's own keys), also as a GitHub App's hook sends it: no sender or repository
+        if b'"most_recent_instance"' in h and b'"rule"' in h and b'"tool"' in h and b'"number"' in h:
+            return 80  # REST API code scanning alerts (a list, or one alert): the alert objects bare
         if b'"action"' not in h:  # every rule below needs it
             return 0
         if any(k in h for k in _ACTIONS_OBJECTS):
@@ -825,12 +860,27 @@ class GitHub(RecordFormat):
             if _is_audit(top):
                 audits[i] = top
                 continue
+            hook: _HookBase
+            rest = rest_alert(top.keys())
+            if rest is not None:  # a REST API alert record: the alert itself is the record
+                try:
+                    hook = _rest_hook(raw)
+                except msgspec.ValidationError as exc:
+                    not_hook.append(DeadLetter(f"not a GitHub REST API alert: {exc}", src, off, raw, name))
+                    continue
+                cls, row, when, act, sev = m.map_hook(rest, hook, {})  # (its keys are the alert's: none unmapped)
+                row["api.service.name"] = "GitHub REST API"
+                c.group(groups, cls).add(i, row, when, act, sev)
+                if got is None:
+                    h = hasher()
+                    h.update(raw)
+                    digests[i] = h.digest()
+                continue
             if "sender" not in top and infer_event(top.keys()) == "unknown":
                 not_github.append(DeadLetter(
                     "not a GitHub webhook payload (no sender or known event object) "
                     "nor an audit-log event (no action + actor)", src, off, raw, name))  # fmt: skip
                 continue
-            hook: _HookBase
             try:
                 hook = hook_of(raw)
             except msgspec.ValidationError:
@@ -1247,6 +1297,8 @@ def _route(keys: tuple[str, ...], action: str | None, hint: str | None) -> tuple
     typed view is msgspec's (a key the scan does not read: ``alert``); spec index of its main
     object, whose times follow it; whether it is mapped generically from the scan's values)."""
     ks = frozenset(keys)
+    if rest_alert(ks) is not None:  # a REST API alert: the msgspec path's (_rest_hook)
+        return None, "", None, False
     # a payload without sender is a webhook when it has no actor and its shape names a type
     hook = "sender" in ks or ("actor" not in ks and not ks & _AUDIT_ONLY and infer_event(ks) != "unknown")
     if not hook:
