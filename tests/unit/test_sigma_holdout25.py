@@ -58,6 +58,23 @@ def test_cidr_placeholder_takes_the_given_networks() -> None:
     assert _rows(rs, _ndjson(FIREWALL)) == [0, 4]
 
 
+def test_cidr_placeholder_takes_a_pipelines_vars(tmp_path: Path) -> None:
+    # the values a pySigma pipeline gives its value_placeholders (secpipe hunt --pipeline)
+    pipeline = tmp_path / "site.yml"
+    pipeline.write_text(textwrap.dedent("""\
+        name: site placeholders
+        priority: 10
+        vars:
+            management_networks: [10.20.0.0/24]
+        transformations:
+            - id: site_placeholders
+              type: value_placeholders
+    """))
+    rs = load_rules([TFTP], pipelines=[str(pipeline)])
+    assert not rs.unsupported, rs.unsupported
+    assert _rows(rs, _ndjson(FIREWALL)) == [0]
+
+
 def test_cidr_placeholder_without_values_matches_nothing() -> None:
     rs = load_rules([TFTP])
     assert not rs.unsupported, rs.unsupported

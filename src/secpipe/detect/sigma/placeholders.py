@@ -8,7 +8,8 @@ as a network when the rule is parsed, before any pipeline could replace the plac
 refuses to follow or precede another modifier), so the whole rule was refused as an invalid CIDR
 expression. :func:`expand_cidr_placeholders` replaces such a placeholder before pySigma parses
 the rule: by the values of the ``placeholders`` option (``{"management_networks":
-["10.20.0.0/24"]}``) as plain ``cidr`` values, or, when it has none, by the same placeholder
+["10.20.0.0/24"]}``) or of a pipeline's ``vars`` (where pySigma's ``value_placeholders`` takes
+them) as plain ``cidr`` values, or, when it has none, by the same placeholder
 without ``cidr``, which matches nothing and loads with the note the compiler gives every
 placeholder without values (a value that is no network is refused as pySigma refuses it in a
 plain ``cidr`` list).

@@ -645,12 +645,14 @@ def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
     ``generate: false`` (the default) mark the rules they refer to as not reported.
     """
     pipeline = _pipeline(pipelines, placeholders)
+    # a network placeholder takes its values where value_placeholders would: the pipelines' vars
+    networks = {str(k): [str(x) for x in (v if isinstance(v, list) else [v])] for k, v in (pipeline.vars or {}).items()}
     validator = _validator()
     out = Loaded()
     parsed: list[tuple[Path, SigmaCollection]] = []
     for path in rule_files(paths):
         try:
-            coll = parse_collection(path.read_text(encoding="utf-8"), placeholders)
+            coll = parse_collection(path.read_text(encoding="utf-8"), networks)
         except (SigmaError, yaml.YAMLError, UnicodeDecodeError) as exc:
             out.total += 1
             out.unsupported.append(Unsupported(str(path), f"not a Sigma rule file: {exc}"))
