@@ -144,3 +144,21 @@ def test_jenkins_brazilian_portuguese_cause_lines_start_the_build() -> None:
     rows = _rows(formats.get("jenkins_log").decode(body, "job/app/9/consoleText"))
     assert [r["activity_id"] for r in rows] == [6, 99, 6, 6, 6, 6, 6, 99, 2]
     assert rows[-1]["status_id"] == 1 and rows[0]["metadata"]["correlation_uid"] == "app#9"
+
+
+def test_alerts_posted_to_alertmanager_by_falcosidekick() -> None:
+    """falcosidekick's Alertmanager output POSTs Alertmanager API alerts (``postableAlerts``:
+    labels, annotations, no fingerprint, status or ``startsAt``): ``--format auto`` took the body
+    for a Falco alert (its labels name ``rule`` and ``priority``) and dead-lettered it. It is an
+    Alertmanager alert: a Detection Finding, severity from ``labels.severity``, title and
+    description from the annotations, status Unknown (not yet processed), the receipt time."""
+    name, d = _auto("falcosidekick-alertmanager-drop-event.json")
+    assert name == "alertmanager" and not d.dead and d.events == 1
+    (r,) = _rows(d)
+    assert (r["class_uid"], r["severity_id"], r["status_id"]) == (2004, 5, 0)
+    assert r["finding_info"]["title"] == "Falco internal: syscall event drop"
+    assert r["finding_info"]["desc"] == "Falco internal: syscall event drop. 815508 system calls dropped in last second."
+    tags = {t["name"]: t["value"] for t in r["finding_info"]["tags"]}
+    assert tags["source"] == "falco" and tags["priority"] == "Critical" and tags["n_drops"] == ">10000"
+    assert "secpipe:time_from_receipt" in r["metadata"]["labels"]
+    assert json.loads(r["unmapped"])["endsAt"] == "0001-01-01T00:00:00Z"

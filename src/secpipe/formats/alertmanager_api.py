@@ -27,6 +27,12 @@ response, status first). ``/api/v1/alerts`` lists the same alert objects as v2 w
 as the v2 answers (``metadata.log_name`` ``api/v1/alerts[/groups]``); a v1 group's labels, group
 key and block receiver go to ``unmapped.group``.
 
+The alerts a client posts to the API (``POST /api/v{1,2}/alerts``, v2's ``postableAlerts``: what
+Prometheus sends, and falcosidekick's Alertmanager output) are the same array without
+``fingerprint``, ``status``, ``receivers`` and ``updatedAt``: mapped the same way, status Unknown
+(0: Alertmanager has not processed them yet); without ``startsAt`` (Alertmanager then takes its
+receipt time) the time is the receipt's.
+
 Identity: hash of the alert's bytes (and, for a group answer, the group's receiver and labels:
 one alert routed to two receivers is listed in two groups, two findings) -- polling an unchanged
 alert collapses, a changed one (new ``updatedAt``, state) is a new event. An element that is not
@@ -139,13 +145,22 @@ def looks_api(data: bytes) -> bool:
     return _ARRAY.match(data) is not None or _V1_HEAD.match(data) is not None  # no copy of the payload
 
 
+#: a client's ``POST /api/v{1,2}/alerts`` body (API v2's ``postableAlerts``: ``labels`` required,
+#: ``annotations``, ``startsAt``, ``endsAt``, ``generatorURL`` optional): its first alert opens with one of them
+_POSTABLE = re.compile(rb'(?:\xef\xbb\xbf)?\s*\[\s*\{\s*"(?:labels|annotations|startsAt|endsAt|generatorURL)"\s*:\s*[{"]')
+
+
 def sniff_api(head: bytes) -> bool:
-    """Whether ``head`` starts an API alerts (or groups) answer whose items carry the alert keys."""
+    """Whether ``head`` starts an API alerts (or groups) answer whose items carry the alert keys,
+    or a body of alerts posted to the API (labels and at least one other alert key)."""
     if not looks_api(head):
         return False
     h = head[:8192]
+    if b'"labels"' not in h:
+        return False
     keys = sum(k in h for k in (b'"fingerprint"', b'"startsAt"', b'"receivers"', b'"updatedAt"', b'"generatorURL"'))
-    return keys >= 3 and b'"labels"' in h
+    return keys >= 3 or (_POSTABLE.match(h) is not None and any(
+        k in h for k in (b'"annotations"', b'"startsAt"', b'"endsAt"', b'"generatorURL"')))
 
 
 def _loose(raw: bytes | msgspec.Raw, dec: msgspec.json.Decoder) -> tuple[Any, str | None]:
