@@ -226,6 +226,12 @@ _URL_PARTS = (r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^@/?#]*@)?(?P<h
               r"(?P<port>:[0-9]*)?(?P<rest>.*)$")
 
 
+#: an absolute URL that :func:`canonical_urls` may change: an upper-case scheme letter, or an authority with an
+#: upper-case letter or a ':' (port, userinfo, IPv6), or with no path after it
+_URL_NOT_CANONICAL = (r"^(?:[a-z][a-z0-9+.-]*[A-Z][A-Za-z0-9+.-]*://|[A-Z][A-Za-z0-9+.-]*://"
+                      r"|[a-z][a-z0-9+.-]*://[^/?#]*(?:[A-Z:]|$|[?#]))")
+
+
 def canonical_urls(values: pa.Array) -> pa.Array:
     """URLs in the form both sides of a match take (RFC 3986 6.2.2-6.2.3): scheme and host lower-cased
     (they are case-insensitive), the scheme's default port (http :80, https :443) and an empty port dropped,
@@ -234,6 +240,11 @@ def canonical_urls(values: pa.Array) -> pa.Array:
     values = values.cast(pa.string())
     if not len(values):
         return values
+    todo = _mask(pc.match_substring_regex(values, _URL_NOT_CANONICAL))  # a DFA pass; most feed URLs are canonical
+    if not todo.any():
+        return values
+    if not todo.all():
+        return _put(values, todo, canonical_urls(values.filter(pa.array(todo))))
     parts = pc.extract_regex(values, _URL_PARTS)
     ok = pc.fill_null(pc.is_valid(parts), False)
     if not pc.any(ok).as_py():
