@@ -113,7 +113,8 @@ KEY_ID_ALLOW = ('"accessKeyId":"', '"accesskeyid":"', '"accessKeyId": "', '"acce
 #: content are base64 but no secret; so are ssdeep fuzzy hashes (``6144:<b64>:<b64>``, see ``_allowed_context``).
 GENERIC_ALLOW = ('"x-amz-id-2":"', "failure message: ", '"requestID":"', '"eventID":"', '"sharedEventID":"',
                  '"node_id":"', '"hashed_token":"', '"revision":"', '"NextToken":"', '"nextToken":"',
-                 '"__VIEWSTATE":"', '"__EVENTVALIDATION":"', "__VIEWSTATE=", "__EVENTVALIDATION=", "ssh-rsa ", "ssh-dss ", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ",
+                 '"__VIEWSTATE":"', '"__EVENTVALIDATION":"', "__VIEWSTATE=", "__EVENTVALIDATION=",
+                 "ssh-rsa ", "ssh-dss ", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ",
                  "ecdsa-sha2-nistp521 ", "sk-ssh-ed25519@openssh.com ", "sk-ecdsa-sha2-nistp256@openssh.com ",
                  ";base64,")
 _SSDEEP_HEAD = re.compile(r"(?:^|[^0-9A-Za-z+/:])[0-9]{1,10}:$")

@@ -80,7 +80,8 @@ _NO_LABEL = ("None", "n/a")
 KIND_ALIASES = {"ip:port": "ip", "ipv4": "ip", "ipv6": "ip", "ip-src": "ip", "ip-dst": "ip", "ip_address": "ip",
                 "fqdn": "domain", "hostname": "domain", "uri": "url", "md5_hash": "hash",
                 "sha1_hash": "hash", "sha256_hash": "hash", "sha512_hash": "hash", "sha3_384_hash": "hash", "md5": "hash",
-                "sha1": "hash", "sha224": "hash", "sha256": "hash", "sha384": "hash", "sha512": "hash", "filehash": "hash", "ja3_md5": "ja3", "ja3-fingerprint-md5": "ja3",
+                "sha1": "hash", "sha224": "hash", "sha256": "hash", "sha384": "hash", "sha512": "hash", "filehash": "hash",
+                "ja3_md5": "ja3", "ja3-fingerprint-md5": "ja3",
                 "x509-fingerprint-sha1": "x509", "x509-fingerprint-md5": "x509", "x509-fingerprint-sha256": "x509",
                 **{k: k for k in KINDS}}
 #: indicator columns whose MD5-shaped values are JA3 TLS client fingerprints (SSLBL ``ja3_md5``)
