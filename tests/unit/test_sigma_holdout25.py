@@ -58,6 +58,21 @@ def test_cidr_placeholder_takes_the_given_networks() -> None:
     assert _rows(rs, _ndjson(FIREWALL)) == [0, 4]
 
 
+def test_firewall_rule_reads_netfilter_log_lines() -> None:
+    # netfilter's LOG target (the kernel's nf_log: "IN=%s OUT=%s ... SRC=%pI4 DST=%pI4 LEN=%u TOS=0x%02X
+    # PREC=0x%02X TTL=%u ID=%u [DF] PROTO=UDP SPT=%u DPT=%u LEN=%u"), here with ufw's prefix
+    head = "<4>Jul 16 10:00:0{} gw1 kernel: [12345.67890{}] [UFW ALLOW] IN= OUT=eth0 "
+    lines = [head.format(0, 1) + "SRC=10.20.0.5 DST=203.0.113.7 LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=54321 DF "
+             "PROTO=UDP SPT=50123 DPT=69 LEN=40",
+             head.format(1, 2) + "SRC=10.20.0.5 DST=10.1.1.1 LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=54322 DF "
+             "PROTO=UDP SPT=50124 DPT=69 LEN=40",  # internal destination
+             head.format(2, 3) + "SRC=10.20.0.5 DST=203.0.113.7 LEN=60 TOS=0x00 PREC=0x00 TTL=63 ID=54323 DF "
+             "PROTO=TCP SPT=50125 DPT=69 WINDOW=64240 RES=0x00 SYN URGP=0",  # TCP
+             "<38>Jul 16 10:00:03 gw1 sshd[99]: Accepted password for root from 10.20.0.5 port 50126 ssh2"]
+    rs = load_rules([TFTP], placeholders={"management_networks": ["10.20.0.0/24"]})
+    assert _rows(rs, "\n".join(lines).encode(), "syslog") == [0]
+
+
 def test_cidr_placeholder_takes_a_pipelines_vars(tmp_path: Path) -> None:
     # the values a pySigma pipeline gives its value_placeholders (secpipe hunt --pipeline)
     pipeline = tmp_path / "site.yml"

@@ -95,6 +95,13 @@ event written with the W3C names matches as before). The taxonomy calls ``c-uri-
 "path component of requested URL" and SigmaHQ's rules search paths in ``cs-uri-query``
 (``'/cgi-bin/.%2e/'``), so the query fields and the whole-URI ``c-uri`` / ``cs-uri`` read the path
 and the query string, each on its own: a value spanning both (``/a?b=``) is not found in a line.
+
+Firewalls (``category: firewall``): the taxonomy's ``src_ip``, ``src_port``, ``dst_ip``, ``dst_port``
+(and the ``proto`` rules add) are also read as the names Linux netfilter's LOG target writes in
+its syslog lines (``SRC=``, ``SPT=``, ``DST=``, ``DPT=``, ``PROTO=``): SigmaHQ's
+``net_firewall_tftp_config_exfil_from_management_segment`` found nothing in an iptables or ufw
+line. Only these names are added: the OCSF ``src_endpoint.ip`` of other lines (an sshd login)
+is no firewall's connection.
 """
 
 from __future__ import annotations
@@ -158,6 +165,11 @@ _HTTP = {
 }
 for _category in ("webserver", "proxy"):
     MAPPINGS[f"{CATEGORY}{_category}"] = {k: [k, *v] for k, v in _HTTP.items()}
+#: the taxonomy's firewall fields -> the names Linux netfilter's LOG target writes (the kernel's
+#: nf_log: ``SRC=10.0.0.5 DST=203.0.113.7 ... PROTO=UDP SPT=50123 DPT=69``), read in a syslog
+#: line's name=value pairs (iptables/nftables/ufw log lines, which the syslog format keeps as text)
+MAPPINGS[f"{CATEGORY}firewall"] = {k: [k, v] for k, v in (
+    ("src_ip", "SRC"), ("dst_ip", "DST"), ("src_port", "SPT"), ("dst_port", "DPT"), ("proto", "PROTO"))}
 #: product -> {rule field prefix: the event field prefixes it may be read from}, for fields
 #: :data:`MAPPINGS` does not name: objects Elastic's GCP integration keeps whole (an AuditLog's
 #: ``request``, ``response``, ``authorizationInfo[]``) and the ``LogEntry`` of a Pub/Sub message's ``data``
