@@ -19,7 +19,7 @@ import pyarrow as pa
 import pytest
 
 from secpipe.formats.base import to_batch
-from secpipe.transforms.enrich.intel.loaders import load, sniff
+from secpipe.transforms.enrich.intel.loaders import FeedError, load, sniff
 from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
 from secpipe.transforms.enrich.intel.stix import OPENCTI_EXTENSION
 from secpipe.transforms.enrich.options import ThreatIntelOptions
@@ -332,7 +332,7 @@ def test_a_misp_feed_hashes_csv_is_refused_not_loaded_as_md5_indicators(real: Pa
     # MISP feeds publish hashes.csv beside manifest.json: md5(attribute value),event uuid — a lookup index.
     # It sniffed as an abuse.ch CSV and loaded every line as a file MD5 (730 bogus indicators here).
     from secpipe.transforms.enrich.intel.feeds import Feed
-    from secpipe.transforms.enrich.intel.loaders import FeedError, load_misp_feed
+    from secpipe.transforms.enrich.intel.loaders import load_misp_feed
     from secpipe.transforms.enrich.options import FeedOptions
 
     feed_dir = real / "threat-intel/pymisp/feed-derived"
@@ -378,3 +378,13 @@ def test_a_threatfox_export_with_a_sha3_384_ioc_loads_instead_of_refusing_the_fe
     assert [(r["kind"], r["value"], r["ref"], r["labels"]) for r in rows] == [
         ("hash", sha3, "1301700", ["TrickBot", "exe"]),
         ("ip", "8.134.12.90", "1301610", ["Cobalt Strike", "CobaltStrike", "cs-watermark-987654321"])]
+
+
+def test_a_threatfox_ioc_type_with_no_kind_here_is_skipped_not_a_feed_error() -> None:
+    export = {"1": [{"ioc_value": "C:\\\\Users\\\\Public\\\\x.exe", "ioc_type": "file_path", "malware_printable": "X"}],
+              "2": [{"ioc_value": "evil.example", "ioc_type": "domain", "malware_printable": "X"}]}
+    out = load(json.dumps(export).encode(), "auto", conf=50)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [("domain", "evil.example")] and out.skipped == 1
+    # a team list's own kind stays checked: a typo names the entry and the kinds
+    with pytest.raises(FeedError, match=r"entry 0: kind 'domian'"):
+        load(json.dumps([{"value": "evil.example", "kind": "domian"}]).encode(), "json", conf=50)

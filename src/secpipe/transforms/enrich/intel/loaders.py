@@ -741,6 +741,7 @@ def asn_values(values: pa.Array) -> pa.Array:
 def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | None = None) -> Loaded:
     """Team lists (YAML/JSON/CSV rows): value/indicator, kind/type, confidence, labels, valid_until."""
     out: list[dict[str, Any]] = []
+    other = 0  # ThreatFox entries of an IOC type with no kind here
     for i, r in enumerate(rows):
         if not isinstance(r, dict):
             msg = f"entry {i}: expected a mapping with `value`, got {type(r).__name__}"
@@ -752,6 +753,9 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
         lab = r.get("labels", [])
         lab = [x.strip() for x in re.split(r"[;|]", lab) if x.strip()] if isinstance(lab, str) else list(lab or [])
         if kind is not None and kind not in KINDS:
+            if "ioc_type" in r and "kind" not in r:  # a vendor's type vocabulary (ThreatFox's grows): skip, count
+                other += 1
+                continue
             msg = f"entry {i}: kind {kind!r} — use one of {', '.join(KINDS)}"
             raise FeedError(msg)
         c = r.get("confidence", r.get("confidence_level"))
@@ -761,7 +765,9 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
         out.append(row)
         if kind in (None, "hash"):
             out.extend({**row, "kind": "hash", "value": h} for h in _tab.sample_hashes(r, value))
-    return _rows(out, conf)
+    loaded = _rows(out, conf)
+    loaded.skipped += other
+    return loaded
 
 
 def _ref(r: dict[str, Any]) -> str | None:
