@@ -185,3 +185,32 @@ def test_github_rest_alert_of_the_wrong_shape_is_a_dead_letter() -> None:
     dec = formats.get("github").decode(json.dumps(alerts).encode(), "t")
     assert dec.events == 2 and len(dec.dead) == 1 and "not a GitHub REST API alert" in dec.dead[0].reason
     assert [r["finding_info"]["uid"] for r in _rows(dec)] == ["matt-davis27/PyGithub/code-scanning/13"]
+
+
+def test_grype_sarif_rule_id_names_its_cve(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Grype's SARIF rule ids are "<vulnerability id>-<package name>" (CVE-1999-0001-package-1):
+    # the CVE was not recognized (only a rule id that is a CVE id was), so the finding named no
+    # CVE and its rule id stood as the advisory
+    body = (HOLDOUT / "grype-sarif-presenter-image.sarif").read_bytes()
+    dec = detected_both_ways("sarif", body, monkeypatch, "grype sarif")
+    assert dec.events == 2 and not dec.dead
+    got = {r["finding_info"]["analytic"]["uid"]: r for r in _rows(dec)}
+    assert {k: r["vulnerabilities"][0]["cve"]["uid"] for k, r in got.items()} == {
+        "CVE-1999-0001-package-1": "CVE-1999-0001", "CVE-1999-0002-package-2": "CVE-1999-0002"}
+    assert all(r["vulnerabilities"][0].get("advisory") is None for r in got.values())
+    # security-severity "4.0" -> Medium, "1.0" -> Low (the rule's property, not its words)
+    assert [got[k]["severity_id"] for k in sorted(got)] == [3, 2]
+    code = got["CVE-1999-0001-package-1"]["vulnerabilities"][0]["affected_code"][0]
+    assert code["file"]["path"] == "image/somefile-1.txt"
+    assert _JUST_ONE not in check_rows("application_security_posture_finding", list(got.values()))
+
+
+def test_sarif_rule_id_like_a_cve_but_not_one_names_none() -> None:
+    log = json.loads((HOLDOUT / "grype-sarif-presenter-image.sarif").read_bytes())
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    results = log["runs"][0]["results"]
+    rules[0]["id"] = results[0]["ruleId"] = "CVE-1999-01"  # too few digits
+    rules[1]["id"] = results[1]["ruleId"] = "CVE-1999-00021"  # a 5-digit CVE: itself
+    rows = {r["finding_info"]["analytic"]["uid"]: r for r in _rows(_decode("sarif", json.dumps(log).encode()))}
+    assert rows["CVE-1999-01"]["vulnerabilities"][0].get("cve") is None
+    assert rows["CVE-1999-00021"]["vulnerabilities"][0]["cve"]["uid"] == "CVE-1999-00021"
