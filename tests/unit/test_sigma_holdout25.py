@@ -382,3 +382,49 @@ def test_workspace_admin_rule_reads_the_log_entry() -> None:
     assert _rows(rs, _ndjson([{"eventService": "admin.googleapis.com", "eventName": "GRANT_ADMIN_PRIVILEGE"}])) == [0]
     # the newer rules name the LogEntry's paths themselves
     assert _rows(load_rules([RULES / "gcp_gworkspace_suspicious_login.yml"]), body, "k8s_audit") == [2]
+
+
+def test_moodle_upload_path_rule_on_access_lines() -> None:
+    lines = ['198.51.100.23 - - [31/Jul/2026:09:14:02 +0000] "GET /moodledata/filedir/4a/7c/shell.php?cmd=id HTTP/1.1" '
+             '200 57 "-" "python-requests/2.31.0"',
+             '198.51.100.23 - - [31/Jul/2026:09:14:03 +0000] "GET /theme/boost/pix/favicon.ico HTTP/1.1" 200 1150 "-" "Mozilla/5.0"',
+             '198.51.100.23 - - [31/Jul/2026:09:14:04 +0000] "GET /pix/x.php HTTP/1.1" 404 196 "-" "python-requests/2.31.0"',
+             '198.51.100.23 - - [31/Jul/2026:09:14:05 +0000] "GET /pluginfile.php/12/user/icon/f1 HTTP/1.1" 200 3012 '
+             '"https://lms.example.edu/my/" "Mozilla/5.0"']
+    rs = load_rules([RULES / "web_moodle_php_execution_in_upload_path.yml"])
+    assert not rs.unsupported, rs.unsupported
+    assert _rows(rs, "\n".join(lines).encode(), "syslog") == [0]
+
+
+def test_correlation_groups_access_lines_by_client(tmp_path: Path) -> None:
+    from secpipe.detect.sigma.correlation import CorrelationEngine
+
+    rule = tmp_path / "c.yml"
+    rule.write_text(textwrap.dedent("""\
+        title: not found
+        name: web_404
+        id: 6e8a0c2e-4a6c-4e8a-b0c2-5f7a9b1d3e5a
+        logsource: {category: webserver}
+        detection: {sel: {sc-status: 404}, condition: sel}
+        level: low
+        ---
+        title: one client scanning
+        id: 7f9b1d3f-5b7d-4f9b-81d3-6a8b0c2e4f6b
+        correlation: {type: event_count, rules: [web_404], group-by: [c-ip], timespan: 1m, condition: {gte: 3}}
+        level: medium
+    """))
+    rs = load_rules([rule])
+    assert not rs.unsupported, rs.unsupported
+
+    def fired(clients: list[str]) -> int:
+        lines = [f'{ip} - - [29/Nov/2026:10:00:0{i} +0000] "GET /x{i} HTTP/1.1" 404 153 "-" "curl/8.5.0"'
+                 for i, ip in enumerate(clients)]
+        eng = CorrelationEngine(rs, None, clock=lambda: 1795946410.0)
+        n = 0
+        for b in formats.get("syslog").decode("\n".join(lines).encode(), "t").batches:
+            out = eng.process(b, rs.matches(b))
+            n += 0 if out is None else out.num_rows
+        return n
+
+    assert fired(["203.0.113.9"] * 3) == 1
+    assert fired(["203.0.113.9", "203.0.113.10", "203.0.113.11"]) == 0
