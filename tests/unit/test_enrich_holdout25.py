@@ -153,6 +153,14 @@ ISSUER_FORMATS = {
     # Slack app-level tokens (xapp-<n>-<app id>-<number>-<hex>)
     "slack_token": ("SLACK_APP_TOKEN=xapp-1-A0123456789-1234567890123-" + "0123456789abcdef" * 4,
                     "xapp-1-A0123456789-1234567890123-" + "0123456789abcdef" * 4),
+    # Slack's browser session cookie (xoxd-, URL-encoded), and the publish tokens of npm ("npm_" + 36), PyPI
+    # (macaroons "pypi-AgEIcHlwaS5vcmc...") and Docker Hub ("dckr_pat_") as CI logs echo them
+    "slack_cookie": ("Cookie: d=xoxd-Ab1Cd2Ef3Gh4%2FIj5Kl6Mn7Op8%3D; d-s=1700000000", "xoxd-Ab1Cd2Ef3Gh4%2FIj5Kl6Mn7Op8%3D"),
+    "npm_token": ("//registry.npmjs.org/:_authToken npm_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2 written",
+                  "npm_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2"),
+    "pypi_token": ("twine upload -u __token__ -p pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlsz dist/*",
+                   "pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlsz"),
+    "docker_token": ("docker login -u ci -p dckr_pat_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9 registry", "dckr_pat_Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9"),
     # GitLab feed tokens (glft-) and legacy runner registration tokens (GR1348941...), routable PATs
     "gitlab_token": ("GET /dashboard/projects.atom?feed_token=glft-Ab1Cd2Ef3Gh4Ij5Kl6Mn", "glft-Ab1Cd2Ef3Gh4Ij5Kl6Mn"),
     "gitlab_runner": ("gitlab-runner register --registration-token GR1348941Ab1Cd2Ef3Gh4Ij5Kl6Mn --executor docker",
@@ -189,13 +197,14 @@ def test_issuer_documented_secret_formats_are_redacted() -> None:
     for (name, (_line, secret)), msg, raw in zip(ISSUER_FORMATS.items(), msgs, raws, strict=True):
         assert secret not in msg and secret not in raw, (name, msg)
         assert "[REDACTED:" in msg, name
-    assert sorted(set(kinds)) == ["azure_sas", "gcp_api_key", "gcp_oauth_secret", "gitlab_token", "http_auth",
-                                  "private_key", "slack_token", "stripe_key"]
+    assert sorted(set(kinds)) == ["azure_sas", "docker_token", "gcp_api_key", "gcp_oauth_secret", "gitlab_token",
+                                  "http_auth", "npm_token", "private_key", "pypi_token", "slack_token", "stripe_key"]
     assert msgs[0].endswith("&spr=https&sig=[REDACTED:azure_sas] HTTP/1.1 200")  # the SAS fields around it stay
     assert msgs[-1] == "PRIVATE-TOKEN: [REDACTED:gitlab_token] sent"  # the routable token's .xx.xxxxxxxxx tail too
-    # a publishable Stripe key is public by design; a Basic challenge holds no credentials
+    # a publishable Stripe key is public by design; a Basic challenge holds no credentials; npm's config variables
     assert _redact(["Stripe.setPublishableKey('pk_live_51Hq2xQAbCdEfGhIjKlMnOpQrStUvWx0123')",
-                    'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="WallyWorld"'])[2] == []
+                    'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="WallyWorld"',
+                    "npm_config_cache=/home/runner/.npm npm_package_name=secpipe-ui"])[2] == []
 
 
 def test_real_log_lines_with_base64_ids_and_public_keys_stay(real: Path) -> None:

@@ -312,7 +312,7 @@ _FRAGMENTS = ["-----BEGIN", "-----BEGI", "eyJ", "eyJabcdefgh.eyJ", "eyJabcdefg.e
               "AKIA", "ASIA", "ABIA", "ACCA", "AKIAZ7QWERTY12345678", "ASIAZ7QWERTY1234567", "AKIAAKIAZ7QWERTY12345678",
               "AKIAZ7QWERTY12345678ASIAZ7QWERTY12345678", "ACCAZ7QWERTY1234567x", "x", "é", "\u212a", "ſ",
               "glft-", "glf-", "GR1348941", "GR134894", "xapp-", "xapp", "AIza", "AIz", "sk_live_", "rk_test_", "sk_live",
-              "sk_tes_", "SK_LIVE_", "Secret_Key", "Authorization", "AUTHORIZATION", "authorizatio", "GOCSPX-", "GOCSPX", "whsec_", "whsec", "?sig=", "&sig=", ";sig=", "sig=", "&si=", "?"]
+              "sk_tes_", "SK_LIVE_", "Secret_Key", "Authorization", "AUTHORIZATION", "authorizatio", "GOCSPX-", "GOCSPX", "npm_", "npm_" + "a1" * 18, "npm_config_cache", "pypi-AgEIcHlwaS5vcmc", "pypi-AgEI", "dckr_pat_", "dckr_pa", "xoxc-", "xoxd-", "whsec_", "whsec", "?sig=", "&sig=", ";sig=", "sig=", "&si=", "?"]
 
 
 def _fuzz_texts(n: int, seed: int) -> list[str | None]:

@@ -89,7 +89,7 @@ static void pair(unsigned a, unsigned b) { FIRST2[a | (b << 8)] = 1; }
 __attribute__((constructor)) static void init_tables(void) {
     for (unsigned c = 0; c < 256; c++)
         B64[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
-    static const char *const lits[] = {"--", "ey", "gh", "gi", "gl", "GR", "GO", "xo", "xa", "ho", ":/", "AI", "sk", "rk",
+    static const char *const lits[] = {"--", "ey", "gh", "gi", "gl", "GR", "GO", "np", "py", "dc", "xo", "xa", "ho", ":/", "AI", "sk", "rk",
                                        "wh", "?s", "&s", ";s", "AK", "AS", "AB", "AC", NULL};
     for (const char *const *l = lits; *l; l++) pair((unsigned char)(*l)[0], (unsigned char)(*l)[1]);
     for (const char *const *kw = KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
@@ -179,8 +179,18 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     case 'G':
         return has(t, n, i, "GR1348941") || has(t, n, i, "GOCSPX-");
     case 'x':
-        return (i + 4 < n && t[i + 2] == 'x' && t[i + 3] && strchr("abposre", t[i + 3]) && t[i + 4] == '-') ||
+        return (i + 4 < n && t[i + 2] == 'x' && t[i + 3] && strchr("abposrecd", t[i + 3]) && t[i + 4] == '-') ||
                has(t, n, i, "xapp-");
+    case 'n': { /* npm_[A-Za-z0-9]{36} (npm_config_* / npm_package_* variables are no anchor) */
+        if (!has(t, n, i, "npm_")) return 0;
+        int64_t j = i + 4;
+        while (j < n && j - (i + 4) < 36 && alnum(t[j])) j++;
+        return j - (i + 4) == 36;
+    }
+    case 'd':
+        return has(t, n, i, "dckr_pat_");
+    case 'p': /* pypi-AgEIcHlwaS5vcmc, else the password/passwd keywords */
+        return has(t, n, i, "pypi-AgEIcHlwaS5vcmc") || keyword_at(t, n, i);
     case 'h':
         return has(t, n, i, "hooks.slack.com/");
     case 'A': /* AIza, else the keywords' upper-case spellings */

@@ -2,8 +2,9 @@
 
 Detectors (typed placeholders, ``AKIA...`` -> ``[REDACTED:aws_access_key]``): aws_access_key,
 aws_secret_key, github_token, gitlab_token (every prefix of GitLab's token overview, ``GR1348941``
-runner registration tokens, the ``.xx.xxxxxxxxx`` tail of routable tokens), slack_token (``xox?-``
-and app-level ``xapp-``), slack_webhook, gcp_api_key (``AIza`` + 35), gcp_oauth_secret (Google OAuth
+runner registration tokens, the ``.xx.xxxxxxxxx`` tail of routable tokens), slack_token (``xox?-``, the
+browser's ``xoxc-``/``xoxd-`` and app-level ``xapp-``), npm_token (``npm_`` + 36), pypi_token (PyPI's
+``pypi-AgEIcHlwaS5vcmc`` macaroons), docker_token (Docker Hub ``dckr_pat_``), slack_webhook, gcp_api_key (``AIza`` + 35), gcp_oauth_secret (Google OAuth
 client secrets, ``GOCSPX-`` + 28), stripe_key (secret and
 restricted keys ``sk_``/``rk_`` live/test, webhook secrets ``whsec_``; publishable ``pk_`` keys are
 public), azure_sas (the ``sig=`` of a shared access signature, URL-encoded base64), http_auth (the
@@ -83,10 +84,14 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})", _ph("github_token")),
     Detector("gitlab_token", r"\b(?:gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|ft|imt|agent)-|GR1348941)[A-Za-z0-9_-]{20,}"
              r"(?:\.[0-9a-z]{2}\.[0-9a-z]{9}\b)?", _ph("gitlab_token")),
-    Detector("slack_token", r"\b(?:xox[abposre]|xapp)-[A-Za-z0-9-]{10,}", _ph("slack_token")),
+    Detector("slack_token", r"\b(?:xox[abposrecd]|xapp)-[A-Za-z0-9%-]{10,}", _ph("slack_token")),
     Detector("slack_webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,}", _ph("slack_webhook")),
     Detector("gcp_api_key", r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", _ph("gcp_api_key")),
     Detector("gcp_oauth_secret", r"\bGOCSPX-[0-9A-Za-z_-]{28}(?![0-9A-Za-z_-])", _ph("gcp_oauth_secret")),
+    # package registries' publish tokens, as CI logs and .npmrc/.pypirc echo them
+    Detector("npm_token", r"\bnpm_[A-Za-z0-9]{36}(?![A-Za-z0-9])", _ph("npm_token")),
+    Detector("pypi_token", r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}", _ph("pypi_token")),
+    Detector("docker_token", r"\bdckr_pat_[A-Za-z0-9_-]{27,}", _ph("docker_token")),
     Detector("stripe_key", r"\b(?:[sr]k_(?:live|test)_[0-9A-Za-z]{10,247}|whsec_[0-9A-Za-z+/=]{24,})", _ph("stripe_key")),
     Detector("azure_sas", r"([?&;]sig=)[0-9A-Za-z%+/=]{16,}", r"\1" + _ph("azure_sas")),
     # RFC 7617 Basic credentials and RFC 6750 bearer tokens in an Authorization / Proxy-Authorization header
@@ -123,7 +128,8 @@ _JSON_KEY_END = re.compile(r'"\s+:\s*"$|":\s+"$')
 #: secret (a superset of what the Python detectors match); only those rows are examined.
 SPECIFIC_RE2 = "|".join((
     r"-----BEGIN", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ", r"gh[pousr]_[A-Za-z0-9]{36}", r"github_pat_",
-    r"gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|ft|imt|agent)-", r"GR1348941", r"xox[abposre]-", r"xapp-",
+    r"gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|ft|imt|agent)-", r"GR1348941", r"xox[abposrecd]-", r"xapp-",
+    r"npm_[A-Za-z0-9]{36}", r"pypi-AgEIcHlwaS5vcmc", r"dckr_pat_",
     r"hooks\.slack\.com/", r"AIza", r"GOCSPX-", r"[sr]k_(?:live|test)_", r"whsec_", r"[?&;]sig=",
     r"://[^/\s\"'@]+:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
     r"(?i:password|passwd|client_secret|api_?key|access_?token|auth_?token|secret_?key|secret_?access_?key|authorization)"
