@@ -397,3 +397,31 @@ def test_a_threatfox_ioc_type_with_no_kind_here_is_skipped_not_a_feed_error() ->
     # a team list's own kind stays checked: a typo names the entry and the kinds
     with pytest.raises(FeedError, match=r"entry 0: kind 'domian'"):
         load(json.dumps([{"value": "evil.example", "kind": "domian"}]).encode(), "json", conf=50)
+
+
+def test_urlhaus_api_recent_urls_and_payloads_answers_load() -> None:
+    # The URLhaus API's urls/recent and payloads/recent answers ({"query_status", "urls"|"payloads": [...]}),
+    # written in that documented layout with rows of the URLhaus CSV excerpt; "tags": null occurs there.
+    urls = {"query_status": "ok", "urls": [
+        {"id": 3786237, "urlhaus_reference": "https://urlhaus.abuse.ch/url/3786237/",
+         "url": "http://182.126.120.150:58801/i", "url_status": "online", "host": "182.126.120.150",
+         "date_added": "2026-02-26 12:05:20 UTC", "threat": "malware_download",
+         "blacklists": {"spamhaus_dbl": "not listed", "surbl": "not listed"}, "reporter": "geenensp", "larted": "true",
+         "tags": ["32-bit", "elf", "mips", "Mozi"]},
+        {"id": 3786229, "urlhaus_reference": "https://urlhaus.abuse.ch/url/3786229/",
+         "url": "https://pub-462189601a584e8fad4889d4ed31f4f4.r2.dev/Zoom%20Setup.exe", "url_status": "online",
+         "host": "pub-462189601a584e8fad4889d4ed31f4f4.r2.dev", "date_added": "2026-02-26 11:26:09 UTC",
+         "threat": "malware_download", "reporter": "juroots", "larted": "false", "tags": None}]}
+    rows = load(json.dumps(urls).encode(), "auto", conf=70).table.to_pylist()
+    assert [(r["kind"], r["value"], r["ref"], r["labels"]) for r in rows] == [
+        ("url", "http://182.126.120.150:58801/i", "3786237", ["malware_download", "32-bit", "elf", "mips", "Mozi"]),
+        ("url", "https://pub-462189601a584e8fad4889d4ed31f4f4.r2.dev/Zoom%20Setup.exe", "3786229", ["malware_download"])]
+    payloads = {"query_status": "ok", "payloads": [
+        {"md5_hash": "705d000c1a2292d80495cd13ee172711",
+         "sha256_hash": "7c483138404aad6662938e6e4c100ad9b18ec636011b2dcd96607016d918c938", "file_type": "exe",
+         "file_size": "442368", "signature": "TrickBot", "firstseen": "2021-10-03 12:32:56",
+         "urlhaus_download": "https://urlhaus-api.abuse.ch/v1/download/7c48/", "virustotal": None}]}
+    rows = load(json.dumps(payloads).encode(), "auto", conf=70).table.to_pylist()
+    assert sorted((r["kind"], r["value"], tuple(r["labels"])) for r in rows) == [
+        ("hash", "705d000c1a2292d80495cd13ee172711", ("TrickBot",)),
+        ("hash", "7c483138404aad6662938e6e4c100ad9b18ec636011b2dcd96607016d918c938", ("TrickBot",))]

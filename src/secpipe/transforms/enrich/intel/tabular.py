@@ -278,7 +278,7 @@ def json_records(doc: Any) -> list[Any] | None:
         return doc
     if not isinstance(doc, dict):
         return None
-    for key in ("indicators", "data", "iocs"):
+    for key in ("indicators", "data", "iocs", "urls", "payloads"):  # URLhaus API: urls/recent, payloads/recent
         if isinstance(doc.get(key), list):
             return doc[key]
     # ThreatFox export: {"<ioc id>": [{...}], ...}
