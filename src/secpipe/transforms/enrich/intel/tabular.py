@@ -30,7 +30,8 @@ each row its confidence; a malware/threat column gives a label, and a ``tags`` c
 ThreatFox: ``"32-bit,elf,mips,Mozi"``) one label per comma-separated tag (``None`` is no tag).
 ThreatFox's ``ioc_id`` is each indicator's ``ref``, as in its JSON export.
 
-JSON records (Feodo ``ipblocklist.json``, ThreatFox exports ``{"<id>": [{...}]}``, lists of
+JSON records (Feodo ``ipblocklist.json``, ThreatFox exports ``{"<id>": [{...}]}``, the ``data`` of
+ThreatFox/MalwareBazaar API answers, the ``urls``/``payloads`` of URLhaus API answers, lists of
 ``{"ioc_value": ..., "ioc_type": ...}``) are mapped onto the team-list fields: the indicator
 comes from ``value``/``indicator`` or a known IOC key, the kind from ``kind``/``type``/
 ``ioc_type`` (``ip:port``, ``md5_hash``, ``sha256_hash`` ... are understood); ``tags`` (a list, as
