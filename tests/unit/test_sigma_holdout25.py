@@ -149,6 +149,18 @@ def test_numeric_id_and_condition_are_read_as_text(tmp_path: Path) -> None:
     assert _rows(load_rules([num_cond]), b'{"CommandLine": "x"}\n{"CommandLine": "y"}') == [0]
 
 
+def test_a_yaml_list_file_among_rules_is_refused_not_raised(tmp_path: Path) -> None:
+    # a rules directory may hold other YAML (test cases, lists): pySigma read each document as a
+    # mapping and its AttributeError stopped the whole load
+    (tmp_path / "cases.yml").write_text("- rule: a\n  expect: 1\n- rule: b\n  expect: 0\n")
+    (tmp_path / "good.yml").write_text("title: ok\nid: 1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e\n"
+                                       "logsource: {product: linux}\ndetection: {k: [evil], condition: k}\nlevel: low\n")
+    rs = load_rules([tmp_path])
+    assert [r.title for r in rs.rules] == ["ok"]
+    (u,) = rs.unsupported
+    assert u.rule.endswith("cases.yml") and "document 1 is a YAML list, not a mapping" in u.reason
+
+
 def test_rules_check_counts_an_invalid_rule_once(tmp_path: Path) -> None:
     _register()
     bad = tmp_path / "bad.yml"

@@ -350,10 +350,13 @@ def parse_collection(text: str, placeholders: Mapping[str, list[str]] | None = N
             text = yaml.safe_dump_all(drafts, sort_keys=False)
     try:
         coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
-    except (AttributeError, TypeError) as exc:  # pySigma reads an id or a condition as a string unchecked
+    except (AttributeError, TypeError) as exc:  # pySigma reads an id, a document as a mapping unchecked
         docs = list(yaml.safe_load_all(text))
-        if not [_scalars_as_text(d) for d in docs].count(True):
-            msg = f"pySigma could not read it: {exc}"
+        odd = next((f"document {i + 1} is a YAML {type(d).__name__}, not a mapping — a Sigma rule file holds "
+                    "one rule (title, logsource, detection...) per YAML document"
+                    for i, d in enumerate(docs) if d is not None and not isinstance(d, dict)), None)
+        if odd is not None or not [_scalars_as_text(d) for d in docs].count(True):
+            msg = odd or f"pySigma could not read it: {exc}"
             raise SigmaError(msg) from exc
         text = yaml.safe_dump_all(docs, sort_keys=False)
         coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
