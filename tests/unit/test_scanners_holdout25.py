@@ -214,3 +214,22 @@ def test_sarif_rule_id_like_a_cve_but_not_one_names_none() -> None:
     rows = {r["finding_info"]["analytic"]["uid"]: r for r in _rows(_decode("sarif", json.dumps(log).encode()))}
     assert rows["CVE-1999-01"]["vulnerabilities"][0].get("cve") is None
     assert rows["CVE-1999-00021"]["vulnerabilities"][0]["cve"]["uid"] == "CVE-1999-00021"
+
+
+def test_checkov_sca_sarif_rule_id_names_its_cve(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Checkov's SCA image SARIF: rule ids "<CVE id>_<package>@<version>"; a license finding's
+    # rule (no CVE) is its advisory; a result with an external suppression is Suppressed
+    body = (HOLDOUT / "checkov-sca-image-sarif.sarif").read_bytes()
+    dec = detected_both_ways("sarif", body, monkeypatch, "checkov sca sarif")
+    assert dec.events == 3 and not dec.dead
+    got = {r["finding_info"]["analytic"]["uid"]: r for r in _rows(dec)}
+    perl = got["CVE-2020-16156_perl@5.34.0-3ubuntu1"]
+    pcre = got["CVE-2022-1586_pcre2@10.39-3build1"]
+    lic = got["Apache-2.0-Fake_perl@5.34.0-3ubuntu1"]
+    assert perl["vulnerabilities"][0]["cve"]["uid"] == "CVE-2020-16156" and perl["severity_id"] == 4  # 7.8
+    assert pcre["vulnerabilities"][0]["cve"]["uid"] == "CVE-2022-1586" and pcre["severity_id"] == 5  # 9.1
+    assert (pcre["status_id"], pcre["status"]) == (3, "Suppressed")
+    assert lic["vulnerabilities"][0].get("cve") is None
+    assert lic["vulnerabilities"][0]["advisory"]["uid"] == "Apache-2.0-Fake_perl@5.34.0-3ubuntu1"
+    assert lic["severity_id"] == 4  # level error
+    assert _JUST_ONE not in check_rows("application_security_posture_finding", list(got.values()))

@@ -24,7 +24,8 @@ version (``version`` or ``semanticVersion``) and organization -> ``metadata.prod
 (first fingerprint value, else rule|file|partial values, else rule|file|line|ordinal; a uid
 two results of a run share gets ``|file:line:column``, then ``#<occurrence>``) and
 ``finding_info.tags``; rule ``properties.tags`` -> ``finding_info.types``; CVE-looking rule ids
-(Trivy SARIF; an id beginning with one and a hyphen, as Grype's ``<CVE id>-<package>``: that id) ->
+(Trivy SARIF; an id beginning with one, as Grype's ``<CVE id>-<package>`` and Checkov's
+``<CVE id>_<package>@<version>``: that id) ->
 ``vulnerabilities[0].cve.uid``; a rule's CWE (see :mod:`._sarif_ids`) -> ``cwe`` (``cve.cwe``
 beside a CVE); a result with neither a CVE nor a CWE -> ``advisory`` (uid the rule id, title its short
 description, ``src_url`` its ``helpUri``): OCSF 1.8.0 wants just one of advisory, cve, cwe per
@@ -286,10 +287,11 @@ _SARIF_SCHEMA = re.compile(rb'"\$schema"\s*:\s*"[^"]*sarif[^"]*"', re.IGNORECASE
 _TYPED_LOG = msgspec.json.Decoder(_TypedLog)
 _LEVEL_WORD = {"error": "high", "warning": "medium", "note": "low", "none": "informational"}
 _PLACEHOLDER = re.compile(r"\{(\d+)\}|\{\{|\}\}")
-#: a rule id that is a CVE or GHSA id, or begins with one and a hyphen (Grype's rule ids are
-#: ``<vulnerability id>-<package name>``: CVE-2021-44228-log4j-core); group 1 the id. A CVE id is
-#: CVE-YYYY-NNNN+ (digits only, so its end is unambiguous), a GHSA id three groups of four characters.
-_CVE = re.compile(r"^(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3})(?:$|-.)", re.IGNORECASE)
+#: a rule id that is a CVE or GHSA id, or begins with one (Grype's rule ids are
+#: ``<vulnerability id>-<package name>``: CVE-2021-44228-log4j-core; Checkov's SCA ones
+#: ``<id>_<package>@<version>``); group 1 the id. A CVE id is CVE-YYYY-NNNN+ (digits only, so it
+#: ends where they do), a GHSA id three groups of four characters (then not one more letter or digit).
+_CVE = re.compile(r"^(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3}(?![0-9a-z]))", re.IGNORECASE)
 _NO_RULE = _Rule()
 
 
