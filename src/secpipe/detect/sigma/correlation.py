@@ -78,7 +78,15 @@ from secpipe import _compute as pc
 from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
 from secpipe.detect.sigma.mappings import alternatives, mapping_key
 from secpipe.detect.sigma.rules import RANGE, TYPE
-from secpipe.detect.sigma.sqlgen import KV_NAME, XML_ENTITIES, kv_pattern, xml_pattern
+from secpipe.detect.sigma.sqlgen import (
+    AUDIT_HEX,
+    AUDIT_HEX_FIELDS,
+    KV_NAME,
+    XML_ENTITIES,
+    audit_hex_record,
+    kv_pattern,
+    xml_pattern,
+)
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.store._durable import write_file_atomic
 
@@ -555,6 +563,11 @@ def _kv(text: str, name: str) -> str | None:
                 v = v.replace(entity, char)
             return v
     got = re.search(kv_pattern(name), text)
+    if got and AUDIT_HEX_FIELDS.match(name) and audit_hex_record(name) in text and re.fullmatch(AUDIT_HEX, got.group(1)):
+        try:
+            return bytes.fromhex(got.group(1)).decode().replace("\x00", " ")
+        except UnicodeDecodeError:
+            return got.group(1)
     return (got.group(1).strip('"') or None) if got else None
 
 

@@ -109,6 +109,22 @@ XML_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), 
 XML_TEXT = 2
 
 
+#: auditd fields that hold untrusted strings: the kernel logs such a value quoted, or, when it
+#: holds a double quote, a space, a control character or a byte above 0x7e, as the upper-case
+#: hex of its bytes without quotes (``audit_log_untrustedstring``: ``a2=77686F616D692026206964``;
+#: a PROCTITLE record's arguments are separated by NUL bytes). An EXECVE record's ``aN`` are
+#: such strings; a SYSCALL record's ``a0``-``a3`` are register values (lower-case hex numbers).
+AUDIT_HEX_FIELDS = re.compile(r"^(?:a\d+|proctitle|comm|exe|name|cwd|cmd)$")
+#: a value auditd wrote as hex (bytes as pairs of upper-case digits)
+AUDIT_HEX = r"(?:[0-9A-F]{2})+"
+
+
+def audit_hex_record(name: str) -> str:
+    """The literal an auditd record whose ``name`` may be hex holds (``msg=audit(``; an EXECVE
+    record for the ``aN`` arguments)."""
+    return "type=EXECVE msg=audit(" if name[:1] == "a" and name[1:].isdigit() else "msg=audit("
+
+
 def kv_sql(name: str, xml: bool = False) -> str:
     """``name``'s value in a text record, NULL in JSON records and where it is absent:
 
@@ -119,9 +135,15 @@ def kv_sql(name: str, xml: bool = False) -> str:
       ``type=EXECVE ... a0="cp"``, ``useradd: name=john, UID=0``), the name matched at the
       start of the text or after a space or ``:;,[]`` delimiter.
 
-    Names are matched case-sensitively. ``xml``: some record of the batch holds ``</`` (the XML
-    elements are looked for only then, and only in such records)."""
+    Names are matched case-sensitively. An auditd string field written as hex
+    (:data:`AUDIT_HEX_FIELDS`) is read decoded, NUL bytes as spaces. ``xml``: some record of the
+    batch holds ``</`` (the XML elements are looked for only then, and only in such records)."""
     pair = f"nullif(trim(regexp_extract(raw_data, {sql_str(kv_pattern(name))}, 1), '\"'), '')"
+    if AUDIT_HEX_FIELDS.match(name):
+        raw = f"regexp_extract(raw_data, {sql_str(kv_pattern(name))}, 1)"
+        pair = (f"CASE WHEN contains(raw_data, {sql_str(audit_hex_record(name))}) "
+                f"AND regexp_full_match({raw}, {sql_str(AUDIT_HEX)}) "
+                f"THEN coalesce(try(replace(decode(unhex({raw})), chr(0), ' ')), {raw}) ELSE {pair} END")
     if not xml:
         return f"CASE WHEN NOT starts_with(raw_data, '{{') THEN {pair} END"
     elem = f"regexp_extract(raw_data, {sql_str(xml_pattern(name))}, 1)"
