@@ -493,3 +493,28 @@ def test_auditd_hex_arguments_are_read_decoded(tmp_path: Path) -> None:
     # correlations read the decoded value too (group-by, value_count fields)
     assert _kv(lines[0], "a2") == cmd and _kv(lines[3], "proctitle") == "bash -c curl http://198.51.100.7/x"
     assert _kv(lines[4], "a2") == "10" and _kv(lines[4], "a1") == "2D63"
+
+
+# -- Okta System Log events streamed to Amazon EventBridge ---------------------------------------
+
+def test_okta_rules_read_the_eventbridge_detail() -> None:
+    def event(message: str, legacy: str, alternate: str, i: int) -> dict:
+        return {"uuid": f"evt-{i}", "published": f"2026-11-29T10:00:0{i}.000Z", "eventType": "user.account.lock",
+                "legacyEventType": legacy, "displayMessage": message, "severity": "WARN", "version": "0",
+                "actor": {"id": "00u1", "type": "User", "alternateId": alternate, "displayName": "Alice"},
+                "client": {"ipAddress": "203.0.113.5"}, "outcome": {"result": "FAILURE"}}
+
+    def envelope(detail: dict, i: int) -> dict:
+        return {"version": "0", "id": f"eventbridge-delivery-{i}", "detail-type": "SystemLog",
+                "source": "aws.partner/okta.com/acme/event-stream", "account": "123456789012",
+                "time": detail["published"], "region": "us-east-1", "resources": [], "detail": detail}
+
+    events = [envelope(event("Max sign in attempts exceeded", "core.user_auth.account_locked", "alice@acme.com", 0), 0),
+              envelope(event("User login to Okta", "core.user_auth.login_failed", "Winter2026!", 1), 1),
+              envelope(event("User login to Okta", "core.user_auth.login_failed", "bob@acme.com", 2), 2)]
+    body = _ndjson(events)
+    assert _rows(load_rules([RULES / "okta_user_account_locked_out.yml"]), body) == [0]
+    # a password typed as the user name: the filter on actor.alternateid reads detail.actor.alternateId
+    assert _rows(load_rules([RULES / "okta_password_in_alternateid_field.yml"]), body) == [1]
+    # the System Log event itself is read as before
+    assert _rows(load_rules([RULES / "okta_user_account_locked_out.yml"]), _ndjson([e["detail"] for e in events])) == [0]

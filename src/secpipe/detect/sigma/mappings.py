@@ -81,6 +81,12 @@ at the top and every other column in ``properties`` (``properties.userAgent``,
 :mod:`.fields` reads ``UserAgent`` as ``userAgent``), unless the rule already names a
 ``properties.`` path.
 
+Okta (rules with ``product: okta``): Okta's Log Streaming to Amazon EventBridge delivers each
+System Log event in the ``detail`` of an EventBridge envelope (``{"detail-type": "SystemLog",
+"source": "aws.partner/okta.com/...", "detail": {"eventType": ...}}``), which the ``json`` format
+keeps whole: SigmaHQ's Okta rules (``eventType``, ``displayMessage``, ``actor.alternateId``) are
+also read under ``detail.`` (:data:`PREFIXES`, the rule's own name first).
+
 Web servers and proxies (rules with ``category: webserver`` or ``category: proxy`` whose product
 has no mappings of its own): the Sigma taxonomy names their fields as the W3C Extended Log File
 Format does ("category: webserver uses the same field names as category: proxy": ``c-uri``,
@@ -179,9 +185,10 @@ PREFIXES: dict[str, dict[str, list[str]]] = {
             "gcp.audit.authorization_info.": ["gcp.audit.authorization_info.", "protoPayload.authorizationInfo."],
             "data.protoPayload.": ["data.protoPayload.", "protoPayload."]},
     "azure": {"": ["", "properties."]},
+    "okta": {"": ["", "detail."]},
 }
 #: product -> regular expressions of rule fields :data:`PREFIXES` leaves alone (already a path of the record)
-PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*"}
+PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*", "okta": r"detail\..*"}
 
 
 def mapping_key(logsource: object) -> str | None:
