@@ -233,3 +233,28 @@ def test_checkov_sca_sarif_rule_id_names_its_cve(monkeypatch: pytest.MonkeyPatch
     assert lic["vulnerabilities"][0]["advisory"]["uid"] == "Apache-2.0-Fake_perl@5.34.0-3ubuntu1"
     assert lic["severity_id"] == 4  # level error
     assert _JUST_ONE not in check_rows("application_security_posture_finding", list(got.values()))
+
+
+def test_github_dependabot_rest_alert(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GET /repos/{owner}/{repo}/dependabot/alerts/{number} answers the alert itself (the list: an
+    # array of them); it was refused by --format auto and, with --format github, taken for a
+    # security_advisory event (its top-level security_advisory)
+    body = (HOLDOUT / "pygithub-dependabot-alert.json").read_bytes()
+    dec = detected_both_ways("github", body, monkeypatch, "dependabot REST alert")
+    assert dec.events == 1 and not dec.dead
+    (r,) = _rows(dec)
+    assert (r["class_uid"], r["metadata"]["event_code"]) == (2002, "dependabot_alert")
+    assert r["finding_info"]["uid"] == "coopernetes/PyGithub/dependabot/1"
+    assert (r["status"], r["status_detail"]) == ("Suppressed", "dismissed")  # dismissed: tolerable_risk
+    assert r["severity_id"] == 3  # security_vulnerability.severity medium
+    v = r["vulnerabilities"][0]
+    assert v["cve"]["uid"] == "CVE-2024-22195" and v["related_vulnerabilities"] == ["GHSA-h5c8-rqwp-cp95"]
+    assert v["cve"]["cwe"]["uid"] == "CWE-79" and v["cve"]["cvss"][0]["base_score"] == 5.4
+    assert json.loads(r["unmapped"])["affected_package"] == {
+        "name": "jinja2", "package_manager": "pip", "fixed_in_version": "3.1.3", "path": "requirements/docs.txt",
+        "vulnerable_version_range": "< 3.1.3"}
+    assert r["resources"][0]["name"] == "coopernetes/PyGithub"
+    # as one element of a list (GET .../dependabot/alerts) the same
+    listed = formats.get("github").decode(b"[" + body.strip() + b"]", "t")
+    assert [x["finding_info"]["uid"] for x in _rows(listed)] == ["coopernetes/PyGithub/dependabot/1"]
+
