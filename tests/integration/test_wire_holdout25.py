@@ -101,3 +101,20 @@ def test_vector_file_source_events(server: Server) -> None:
     kept = server.query("SELECT json_extract_string(unmapped, '$.file') FROM base_event "
                         "WHERE message LIKE '[2015-08-24 11:49:14,389]%'")  # fmt: skip
     assert kept == [["/var/log/elasticsearch.log"]]
+
+
+def test_fluent_bit_splunk_output_payloads(server: Server) -> None:
+    raw, nested = (CASES / "fluent-bit-splunk-payloads.ndjson").read_bytes().splitlines()
+    for body in (raw, nested):
+        r = httpx.post(f"{server.url}/services/collector/event", content=body, timeout=60,
+                       headers={"Authorization": f"Splunk {server.ingest}"})
+        assert r.status_code == 200 and r.json() == {"text": "Success", "code": 0}, r.text
+    # Splunk_Send_Raw: the envelope is kept, its string time read as epoch seconds
+    assert server.wait_rows("SELECT count(*) FROM base_event WHERE device.hostname = 'my-host'", 1) == 1
+    row = server.query("SELECT strftime(time_dt AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'), "
+                       "json_extract_string(unmapped, '$.index') FROM base_event WHERE device.hostname = 'my-host'")[0]
+    assert row == ["2018-09-03T17:17:38", "my-splunk-index"]
+    # the default payload of a tail record: {"log": line} under event -> the sshd line, Authentication
+    assert server.wait_rows("SELECT count(*) FROM authentication WHERE src_endpoint.ip = '192.168.33.1'", 1) == 1
+    row = server.query("SELECT user.name, status FROM authentication WHERE src_endpoint.ip = '192.168.33.1'")[0]
+    assert row == ["vagrant", "Success"]

@@ -46,7 +46,6 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
-import re
 import secrets
 import threading
 import time
@@ -67,12 +66,14 @@ from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.es_filter import apply_filter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.wire import (
+    LINE_KEYS,
     accept_docs,
     check_depth,
     check_depth_figure,
     check_strings,
     detect_many,
     ingest_config,
+    lines_in,
     read_body_limited,
     who,
 )
@@ -575,64 +576,30 @@ def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
     return _dumps(_answer(parsed.items(), dict(enumerate(reasons)), t0), spec)
 
 
-class _Shipped(msgspec.Struct):
-    """The fields a shipper puts a line it read in: ``message`` (ECS: Filebeat, Elastic Agent,
-    Logstash, Vector's file source) and ``log`` (Fluent Bit's tail and Docker inputs)."""
-
-    message: Any = None
-    log: Any = None
-
-
-_SHIPPED = msgspec.json.Decoder(_Shipped)
-_LINE_KEYS = (b'"message"', b'"log"')
-#: what a line of a line format can open with (a cheap gate before detection, ~1 us against
-#: ~60 us a detection): a syslog PRI, an RFC 3164 or ISO-8601 time stamp, CEF/LEEF, a JSON
-#: object, or the client, ident and user of an access-log line before its ``[10/Oct/2000:`` time
-_LINE_START = re.compile(r"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\dT\d\d:\d\d|CEF:|LEEF:|\{"
-                         r"|(?:\S+ ){2,4}\[\d\d/[A-Z][a-z]{2}/\d{4}:")
-
-
 def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str | None], list[bytes]]:
     """The documents to auto-detect (``names`` None) that are a shipper's wrapping of one line
-    a specific format reads -> that line, with that format's name.
+    a specific format reads -> that line, with that format's name (:func:`~secpipe.server.wire.lines_in`).
 
     Filebeat, Logstash and Vector ship each line they read as the ``message`` of an ECS
     document, Fluent Bit as its ``log``; Elasticsearch parses it only in an ingest pipeline
     (the Filebeat modules'). Such a document is detected as generic ``json`` (its own keys
-    are the shipper's), so an sshd line of ``/var/log/auth.log`` would stay a Base Event: when
-    a format other than ``json`` recognizes the line (syslog, a JSON audit record, CEF...),
-    the line is stored with that format instead, as HEC stores an event's text (the shipper's
-    fields, such as ``host.name`` and ``log.file.path``, are not kept then). The other names
-    come back resolved (``json`` for the generic ones) so they are not detected again.
+    are the shipper's), so an sshd line of ``/var/log/auth.log`` would stay a Base Event. The
+    other names come back resolved (``json`` for the generic ones) so they are not detected again.
     """
     auto = [i for i, n in enumerate(names) if n is None]
-    if not auto or not _fast.contains_any(b"".join([docs[i] for i in auto]), _LINE_KEYS):  # one pass, ~0.2 us a doc
+    if not auto or not _fast.contains_any(b"".join([docs[i] for i in auto]), LINE_KEYS):  # one pass, ~0.2 us a doc
         return names, docs
     cand = [i for i in auto if b'"message"' in docs[i] or b'"log"' in docs[i]]
     names, docs = list(names), list(docs)
-    generic = GenericJSON.name
-    lines: dict[int, str] = {}
+    generic: list[int] = []
     for i, fmt in zip(cand, detect_many([docs[i] for i in cand]), strict=True):
-        if fmt is None:
-            continue  # left to accept_docs, which dead-letters it
-        names[i] = fmt.name
-        if fmt.name != generic:
-            continue
-        try:
-            shipped = _SHIPPED.decode(docs[i])
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            continue
-        text = shipped.message if isinstance(shipped.message, str) else shipped.log
-        if isinstance(text, str):
-            text = text.rstrip("\r\n")  # Fluent Bit's Docker input keeps the line's newline
-            if "\n" not in text and _LINE_START.match(text):  # one line: a multi-line message is no record
-                lines[i] = text
-    if lines:
-        idx = list(lines)
-        data = [lines[i].encode("utf-8", "surrogatepass") for i in idx]
-        for i, line, fmt in zip(idx, data, detect_many(data, catch_all=False), strict=True):
-            if fmt is not None and fmt.name != generic:
-                names[i], docs[i] = fmt.name, line
+        if fmt is not None:  # None: left to accept_docs, which dead-letters it
+            names[i] = fmt.name
+            if fmt.name == GenericJSON.name:
+                generic.append(i)
+    for i, found in zip(generic, lines_in([docs[i] for i in generic]), strict=True):
+        if found is not None:
+            names[i], docs[i] = found
     return names, docs
 
 

@@ -24,7 +24,9 @@ rate):
   Splunk does; an id never handed out on that channel is ``false``.
 
 Format per event: ``sourcetype`` through the built-in map plus ``ingest.hec.sourcetype_formats``,
-else auto-detection on the event. Events that only the generic ``json`` format recognizes
+else auto-detection on the event (an event object wrapping one read line, such as Fluent Bit's
+``{"log": line}`` or Vector's ``{"message": line}``, is that line when a specific format reads
+it: :func:`~secpipe.server.wire.lines_in`). Events that only the generic ``json`` format recognizes
 are stored as their whole envelope (so HEC's time, host, source and fields are kept); a
 ``time`` sent as a string of epoch seconds (Splunk takes ``"1700000000.123"`` too) is made a
 number there, so it is read as the event time. Answers are sent once everything is durable
@@ -65,6 +67,7 @@ from secpipe.server.http import (
     store_failed,
 )
 from secpipe.server.wire import (
+    LINE_KEYS,
     accept_docs,
     check_depth,
     check_depth_figure,
@@ -73,6 +76,7 @@ from secpipe.server.wire import (
     dead_letter,
     detect_many,
     ingest_config,
+    lines_in,
     read_body_limited,
     who,
 )
@@ -308,6 +312,13 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     auto = [n for n, name in enumerate(names) if name is None]
     for n, fmt in zip(auto, detect_many([events[n] for n in auto], catch_all=False), strict=True):
         names[n] = fmt.name if fmt is not None else None
+    # an event object that wraps one read line (Fluent Bit's {"log": line}, Vector's {"message": line}):
+    # the line, when a specific format reads it (as a string event's text is)
+    objs = [n for n in auto if names[n] is None and events[n][:1] == b"{"]
+    if objs and _fast.contains_any(b"".join([events[n] for n in objs]), LINE_KEYS):
+        for n, found in zip(objs, lines_in([events[n] for n in objs]), strict=True):
+            if found is not None:
+                names[n], events[n] = found
     docs = [raw if name in (None, generic) else ev for name, ev, raw in zip(names, events, raws, strict=True)]
     if _STRING_TIME.search(array if array is not None else b"".join(raws)):  # one C scan, rarely true
         for n in [n for n, env in enumerate(envs) if isinstance(env.time, str)]:

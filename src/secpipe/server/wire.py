@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -262,6 +263,54 @@ def detect_many(datas: Sequence[bytes], *, catch_all: bool = True) -> list[Forma
         if shape is not None:
             by_shape[shape] = fmt
         out.append(fmt)
+    return out
+
+
+class _Shipped(msgspec.Struct):
+    """The fields a shipper puts a line it read in: ``message`` (ECS: Filebeat, Elastic Agent,
+    Logstash; Vector's events) and ``log`` (Fluent Bit's tail and Docker inputs)."""
+
+    message: Any = None
+    log: Any = None
+
+
+_SHIPPED = msgspec.json.Decoder(_Shipped)
+#: the keys :func:`lines_in` reads, as they appear in a document (a cheap test before decoding)
+LINE_KEYS = (b'"message"', b'"log"')
+#: what a line of a line format can open with (a cheap gate before detection, ~1 us against
+#: ~60 us a detection): a syslog PRI, an RFC 3164 or ISO-8601 time stamp, CEF/LEEF, a JSON
+#: object, or the client, ident and user of an access-log line before its ``[10/Oct/2000:`` time
+_LINE_START = re.compile(r"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\dT\d\d:\d\d|CEF:|LEEF:|\{"
+                         r"|(?:\S+ ){2,4}\[\d\d/[A-Z][a-z]{2}/\d{4}:")
+
+
+def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
+    """For JSON objects only the generic ``json`` format recognizes: (format name, line) when
+    the object's ``message`` (else ``log``) is one line a specific format reads, else None.
+
+    A shipper wraps each line it reads in its own document (ECS ``message``: Filebeat,
+    Logstash, Elastic Agent, Vector; ``log``: Fluent Bit), in a ``_bulk`` item or a HEC event
+    object: the line is stored with that format (an sshd line is Authentication, not a Base
+    Event holding it), as HEC stores an event's text, and the shipper's other fields (host,
+    file path) are not kept. A multi-line message (a stack trace) is no record of a line format.
+    """
+    out: list[tuple[str, bytes] | None] = [None] * len(docs)
+    lines: dict[int, bytes] = {}
+    for i, doc in enumerate(docs):
+        try:
+            shipped = _SHIPPED.decode(doc)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            continue
+        text = shipped.message if isinstance(shipped.message, str) else shipped.log
+        if isinstance(text, str):
+            text = text.rstrip("\r\n")  # Fluent Bit's Docker input keeps the line's newline
+            if "\n" not in text and _LINE_START.match(text):
+                lines[i] = text.encode("utf-8", "surrogatepass")
+    if lines:
+        idx = list(lines)
+        for i, fmt in zip(idx, detect_many([lines[i] for i in idx], catch_all=False), strict=True):
+            if fmt is not None and fmt.name != "json":
+                out[i] = (fmt.name, lines[i])
     return out
 
 
