@@ -52,6 +52,8 @@ def test_es_py_bulk_helper_numeric_ids(server: Server) -> None:
     # delete and update (no upsert) of the same example: the lake is append-only (docs/wire-ingest.md)
     assert not ok2 and item2["delete"]["status"] == 400 and item2["delete"]["_id"] == "42"
     assert not ok3 and item3["update"]["status"] == 400
+    # the refused update's body is data the lake did not take: dead-lettered with the reason
+    assert server.wait_rows("SELECT count(*) FROM dead_letter WHERE reason LIKE '%append-only: [update]%'", 1) == 1
     # the same document twice under id 42: one event (the lake drops the duplicate; ES too keeps
     # one document of that id)
     n = server.wait_rows("SELECT count(*) FROM base_event WHERE json_extract_string(unmapped, '$.title') = 'Hello World!'", 1)

@@ -634,16 +634,28 @@ def _store_items(ctx: AppContext, to_format: _IndexFormats, source: str,
 
     ``update`` with ``doc_as_upsert`` stores its ``doc`` as an event (the lake is
     append-only: an upsert of a log record is that record); other updates and deletes fail
-    per item."""
+    per item, and the body of a refused update (data the lake did not take) is dead-lettered
+    with that reason (a delete carries no data)."""
     docs: dict[int, bytes] = {}
+    refused: list[DeadLetter] = []
     for i, (op, _index, _id, line) in enumerate(parsed):
         doc = line if op in ("index", "create") else _upserted(line) if op == "update" else None
         if doc is not None:
             docs[i] = doc
+        elif op == "update" and line is not None:
+            refused.append(DeadLetter(_unsupported(op), source, i, line, "auto"))
+    if refused:
+        ctx.service.dead_letter(refused)
     want = list(docs)
     names, found = shipped_lines([to_format(parsed[i][1]) for i in want], [docs[i] for i in want])
     reasons = accept_docs(ctx, source, names, found) if want else []
     return _answer(parsed, dict(zip(want, reasons, strict=True)), t0)
+
+
+def _unsupported(op: str) -> str:
+    """Why a ``delete`` or an ``update`` without ``doc_as_upsert`` is refused."""
+    return (f"secpipe stores events append-only: [{op}] is not supported — send index or create"
+            + (" (or update with doc_as_upsert)" if op == "update" else ""))
 
 
 def _answer(parsed: list[tuple[str, str, str | None, bytes | None]], why: dict[int, str | None],
@@ -658,8 +670,7 @@ def _answer(parsed: list[tuple[str, str, str | None, bytes | None]], why: dict[i
     for i, (op, index, id_, _doc) in enumerate(parsed):
         doc_id = id_ or f"{prefix}{i:06x}"
         if op in ("delete", "update") and i not in why:
-            reason = (f"secpipe stores events append-only: [{op}] is not supported — send index or create"
-                      + (" (or update with doc_as_upsert)" if op == "update" else ""))
+            reason = _unsupported(op)
             items.append({op: {"_index": index, "_id": doc_id, "status": 400,
                                "error": {"type": "action_request_validation_exception", "reason": reason}}})
             errors = True
