@@ -106,8 +106,8 @@ def test_vector_file_source_events(server: Server) -> None:
 
 
 def test_fluent_bit_splunk_output_payloads(server: Server) -> None:
-    raw, nested = (CASES / "fluent-bit-splunk-payloads.ndjson").read_bytes().splitlines()
-    for body in (raw, nested):
+    raw, nested, typed = (CASES / "fluent-bit-splunk-payloads.ndjson").read_bytes().splitlines()
+    for body in (raw, nested, typed):
         r = httpx.post(f"{server.url}/services/collector/event", content=body, timeout=60,
                        headers={"Authorization": f"Splunk {server.ingest}"})
         assert r.status_code == 200 and r.json() == {"text": "Success", "code": 0}, r.text
@@ -120,3 +120,7 @@ def test_fluent_bit_splunk_output_payloads(server: Server) -> None:
     assert server.wait_rows("SELECT count(*) FROM authentication WHERE src_endpoint.ip = '192.168.33.1'", 1) == 1
     row = server.query("SELECT user.name, status FROM authentication WHERE src_endpoint.ip = '192.168.33.1'")[0]
     assert row == ["vagrant", "Success"]
+    # the same with a sourcetype naming a text format (linux_secure -> syslog): the line, not the object
+    assert server.wait_rows("SELECT count(*) FROM authentication WHERE src_endpoint.ip = '89.160.20.156'", 1) == 1
+    row = server.query("SELECT user.name, status FROM authentication WHERE src_endpoint.ip = '89.160.20.156'")[0]
+    assert row == ["root", "Failure"]

@@ -284,6 +284,21 @@ _LINE_START = re.compile(r"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |\d{4}
                          r"|(?:\S+ ){2,4}\[\d\d/[A-Z][a-z]{2}/\d{4}:")
 
 
+def line_of(doc: bytes) -> str | None:
+    """The one line a JSON object wraps as a shipper does: its ``message`` (else ``log``) string
+    without the trailing newline Fluent Bit's Docker input keeps; None when there is none or it
+    holds several lines (a stack trace is no record of a line format)."""
+    try:
+        shipped = _SHIPPED.decode(doc)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    text = shipped.message if isinstance(shipped.message, str) else shipped.log
+    if not isinstance(text, str):
+        return None
+    text = text.rstrip("\r\n")
+    return text if text and "\n" not in text else None
+
+
 def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     """For JSON objects only the generic ``json`` format recognizes: (format name, line) when
     the object's ``message`` (else ``log``) is one line a specific format reads, else None.
@@ -297,15 +312,9 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     out: list[tuple[str, bytes] | None] = [None] * len(docs)
     lines: dict[int, bytes] = {}
     for i, doc in enumerate(docs):
-        try:
-            shipped = _SHIPPED.decode(doc)
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            continue
-        text = shipped.message if isinstance(shipped.message, str) else shipped.log
-        if isinstance(text, str):
-            text = text.rstrip("\r\n")  # Fluent Bit's Docker input keeps the line's newline
-            if "\n" not in text and _LINE_START.match(text):
-                lines[i] = text.encode("utf-8", "surrogatepass")
+        line = line_of(doc)
+        if line is not None and _LINE_START.match(line):
+            lines[i] = line.encode("utf-8", "surrogatepass")
     if lines:
         idx = list(lines)
         for i, fmt in zip(idx, detect_many([lines[i] for i in idx], catch_all=False), strict=True):
