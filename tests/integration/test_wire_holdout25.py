@@ -27,7 +27,7 @@ CASES = Path(__file__).parents[1] / "cases" / "wire_holdout"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start(tmp_path_factory.mktemp("wire_holdout25"))
+    srv = start(tmp_path_factory.mktemp("wire_holdout25"), "ingest: {elasticsearch: {index_formats: {'auth-*': syslog}}}\n")
     yield srv
     srv.stop()
 
@@ -124,3 +124,12 @@ def test_fluent_bit_splunk_output_payloads(server: Server) -> None:
     assert server.wait_rows("SELECT count(*) FROM authentication WHERE src_endpoint.ip = '89.160.20.156'", 1) == 1
     row = server.query("SELECT user.name, status FROM authentication WHERE src_endpoint.ip = '89.160.20.156'")[0]
     assert row == ["root", "Failure"]
+
+
+def test_index_mapped_to_syslog_reads_the_wrapped_line(server: Server) -> None:
+    # index_formats names syslog for the index: the format reads the line the document wraps (the
+    # port changed so the event is no duplicate of the one test_filebeat_filestream_auth_lines stored)
+    doc = (CASES / "filebeat-filestream-auth.ndjson").read_bytes().splitlines()[0].replace(b"63673", b"63674")
+    answer = _bulk(server, "auth-2023.11.20", [doc])
+    assert answer["errors"] is False
+    assert server.wait_rows("SELECT count(*) FROM authentication WHERE message LIKE '%port 63674%'", 1) == 1

@@ -67,6 +67,7 @@ from secpipe.server.es_filter import apply_filter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.wire import (
     LINE_KEYS,
+    TEXT_FORMATS,
     accept_docs,
     check_depth,
     check_depth_figure,
@@ -75,6 +76,7 @@ from secpipe.server.wire import (
     ingest_config,
     lines_in,
     read_body_limited,
+    text_lines,
     who,
 )
 
@@ -570,7 +572,8 @@ def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
         names, docs = shipped_lines([None] * len(parsed.docs), parsed.docs)
         reasons = accept_docs(ctx, source, names, docs)
     else:
-        reasons = accept_docs(ctx, source, name, parsed.docs)
+        docs = text_lines(parsed.docs, [name] * len(parsed.docs)) if name in TEXT_FORMATS else parsed.docs
+        reasons = accept_docs(ctx, source, name, docs)
     if reasons.count(None) == len(reasons):
         return _created(parsed, t0, spec)
     return _dumps(_answer(parsed.items(), dict(enumerate(reasons)), t0), spec)
@@ -648,6 +651,7 @@ def _store_items(ctx: AppContext, to_format: _IndexFormats, source: str,
         ctx.service.dead_letter(refused)
     want = list(docs)
     names, found = shipped_lines([to_format(parsed[i][1]) for i in want], [docs[i] for i in want])
+    found = text_lines(found, names)
     reasons = accept_docs(ctx, source, names, found) if want else []
     return _answer(parsed, dict(zip(want, reasons, strict=True)), t0)
 

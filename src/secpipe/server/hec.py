@@ -76,9 +76,9 @@ from secpipe.server.wire import (
     dead_letter,
     detect_many,
     ingest_config,
-    line_of,
     lines_in,
     read_body_limited,
+    text_lines,
     who,
 )
 
@@ -305,12 +305,12 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     if types.count(types[0]) == len(types):
         one = _format_of(types[0] or default_st, extra)
         if one not in (None, generic):
-            return one, _text_events(events, [one] * len(events))  # type: ignore[return-value]
+            return one, text_lines(events, [one] * len(events))  # type: ignore[return-value]
         names: list[str | None] = [one] * len(events)
     else:
         known = {t: _format_of(t or default_st, extra) for t in set(types)}
         names = [known[t] for t in types]
-        events = _text_events(events, names)
+        events = text_lines(events, names)
     auto = [n for n, name in enumerate(names) if name is None]
     for n, fmt in zip(auto, detect_many([events[n] for n in auto], catch_all=False), strict=True):
         names[n] = fmt.name if fmt is not None else None
@@ -327,25 +327,6 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
             if names[n] in (None, generic):
                 docs[n] = _numeric_time(docs[n])
     return [generic if name is None else name for name in names], docs
-
-
-#: the formats a sourcetype names that read text lines, not JSON objects (``linux_secure``, ``syslog``)
-_TEXT_FORMATS = frozenset({"syslog"})
-
-
-def _text_events(events: list[bytes], names: list[str | None]) -> list[bytes]:
-    """Events of a text format (by sourcetype) sent as an object wrapping the line (Fluent Bit's
-    ``{"log": line}`` with ``event_sourcetype linux_secure``): the line itself, as the string
-    event it stands for (:func:`~secpipe.server.wire.line_of`); other events unchanged."""
-    objs = [n for n, name in enumerate(names) if name in _TEXT_FORMATS and events[n][:1] == b"{"]
-    if not objs or not _fast.contains_any(b"".join([events[n] for n in objs]), LINE_KEYS):
-        return events
-    events = list(events)
-    for n in objs:
-        line = line_of(events[n])
-        if line is not None:
-            events[n] = line.encode("utf-8", "surrogatepass")
-    return events
 
 
 def _numeric_time(envelope: bytes) -> bytes:

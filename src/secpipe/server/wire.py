@@ -323,6 +323,26 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     return out
 
 
+#: the formats that read text lines, not JSON objects (a HEC sourcetype such as ``linux_secure``,
+#: an ``index_formats`` entry)
+TEXT_FORMATS = frozenset({"syslog"})
+
+
+def text_lines(docs: list[bytes], names: Sequence[str | None]) -> list[bytes]:
+    """Documents bound for a text format (by a HEC sourcetype or an index's configured format)
+    sent as an object wrapping the line (Fluent Bit's ``{"log": line}``, an ECS ``message``):
+    the line itself (:func:`line_of`), which is what that format reads; others unchanged."""
+    objs = [n for n, name in enumerate(names) if name in TEXT_FORMATS and docs[n][:1] == b"{"]
+    if not objs or not _fast.contains_any(b"".join([docs[n] for n in objs]), LINE_KEYS):
+        return docs
+    docs = list(docs)
+    for n in objs:
+        line = line_of(docs[n])
+        if line is not None:
+            docs[n] = line.encode("utf-8", "surrogatepass")
+    return docs
+
+
 def _groups(names: Sequence[str | None], docs: Sequence[bytes], source: str,
             reasons: list[str | None]) -> tuple[dict[str, list[int]], list[DeadLetter]]:
     """Item indexes per format name (auto-detected where the name is None), plus the undetected."""
