@@ -12,6 +12,7 @@ against one real ``secpipe up`` (samples and sources: tests/cases/wire_holdout/S
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +134,20 @@ def test_index_mapped_to_syslog_reads_the_wrapped_line(server: Server) -> None:
     answer = _bulk(server, "auth-2023.11.20", [doc])
     assert answer["errors"] is False
     assert server.wait_rows("SELECT count(*) FROM authentication WHERE message LIKE '%port 63674%'", 1) == 1
+
+
+def test_fluent_bit_kinesis_firehose_records(server: Server) -> None:
+    # Fluent Bit's kinesis_firehose output sends the whole record by default ({"log": line} from a
+    # tail input) and the bare line with `log_key log`; Firehose delivers them base64 in the spec's body
+    lines = (Path(__file__).parents[1] / "cases" / "holdout" / "elastic-system-auth.log").read_text().splitlines()
+    whole, bare = json.dumps({"log": lines[15] + "\n"}).encode(), lines[20].encode()
+    body = {"requestId": "ed4acda5-034f-9f42-bba1-f29aea6d7d8f", "timestamp": 1578090901599,
+            "records": [{"data": base64.b64encode(d).decode()} for d in (whole, bare)]}
+    r = httpx.post(f"{server.url}/v1/firehose", json=body, timeout=60, headers={
+        "X-Amz-Firehose-Request-Id": body["requestId"], "X-Amz-Firehose-Protocol-Version": "1.0",
+        "X-Amz-Firehose-Access-Key": server.ingest})
+    assert r.status_code == 200 and r.json()["requestId"] == body["requestId"], r.text
+    assert server.wait_rows("SELECT count(*) FROM authentication WHERE message LIKE '%202.109.143.106%'", 2) == 2
+    rows = server.query("SELECT status, user.name FROM authentication WHERE message LIKE '%202.109.143.106%' "
+                        "ORDER BY message")  # fmt: skip
+    assert rows == [["Failure", "root"], ["Failure", "root"]]

@@ -62,20 +62,17 @@ from starlette.routing import Route
 
 from secpipe.formats import _fast
 from secpipe.formats.base import BOM, DeadLetter
-from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.es_filter import apply_filter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.wire import (
-    LINE_KEYS,
     TEXT_FORMATS,
     accept_docs,
     check_depth,
     check_depth_figure,
     check_strings,
-    detect_many,
     ingest_config,
-    lines_in,
     read_body_limited,
+    shipped_lines,
     text_lines,
     who,
 )
@@ -577,33 +574,6 @@ def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
     if reasons.count(None) == len(reasons):
         return _created(parsed, t0, spec)
     return _dumps(_answer(parsed.items(), dict(enumerate(reasons)), t0), spec)
-
-
-def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str | None], list[bytes]]:
-    """The documents to auto-detect (``names`` None) that are a shipper's wrapping of one line
-    a specific format reads -> that line, with that format's name (:func:`~secpipe.server.wire.lines_in`).
-
-    Filebeat, Logstash and Vector ship each line they read as the ``message`` of an ECS
-    document, Fluent Bit as its ``log``; Elasticsearch parses it only in an ingest pipeline
-    (the Filebeat modules'). Such a document is detected as generic ``json`` (its own keys
-    are the shipper's), so an sshd line of ``/var/log/auth.log`` would stay a Base Event. The
-    other names come back resolved (``json`` for the generic ones) so they are not detected again.
-    """
-    auto = [i for i, n in enumerate(names) if n is None]
-    if not auto or not _fast.contains_any(b"".join([docs[i] for i in auto]), LINE_KEYS):  # one pass, ~0.2 us a doc
-        return names, docs
-    cand = [i for i in auto if b'"message"' in docs[i] or b'"log"' in docs[i]]
-    names, docs = list(names), list(docs)
-    generic: list[int] = []
-    for i, fmt in zip(cand, detect_many([docs[i] for i in cand]), strict=True):
-        if fmt is not None:  # None: left to accept_docs, which dead-letters it
-            names[i] = fmt.name
-            if fmt.name == GenericJSON.name:
-                generic.append(i)
-    for i, found in zip(generic, lines_in([docs[i] for i in generic]), strict=True):
-        if found is not None:
-            names[i], docs[i] = found
-    return names, docs
 
 
 def _dumps(answer: dict[str, Any], spec: str | None) -> bytes:

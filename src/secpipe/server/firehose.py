@@ -68,7 +68,16 @@ from secpipe.server.http import (
     store_failed,
 )
 from secpipe.server.webhooks import Recent
-from secpipe.server.wire import accept_docs, check_depth, ingest_config, read_body_limited, resolve_format
+from secpipe.server.wire import (
+    TEXT_FORMATS,
+    accept_docs,
+    check_depth,
+    ingest_config,
+    read_body_limited,
+    resolve_format,
+    shipped_lines,
+    text_lines,
+)
 
 
 class _Record(msgspec.Struct, gc=False):
@@ -215,7 +224,14 @@ def _store(ctx: AppContext, source: str, name: str, req: _Request) -> None:
     if payloads.dead:
         ctx.service.dead_letter(payloads.dead)
     if payloads.docs:
-        accept_docs(ctx, source, name if name != "auto" else _names(ctx, payloads.docs), payloads.docs)
+        if name != "auto":  # a text format (syslog) reads the line a shipper's record wraps
+            docs = text_lines(payloads.docs, [name] * len(payloads.docs)) if name in TEXT_FORMATS else payloads.docs
+            accept_docs(ctx, source, name, docs)
+            return
+        # a record a shipper wraps one read line in (Fluent Bit's kinesis_firehose {"log": line},
+        # Vector's {"message": line}): the line, with the format that reads it
+        names, docs = shipped_lines(_names(ctx, payloads.docs), payloads.docs)
+        accept_docs(ctx, source, names, docs)
 
 
 def _names(ctx: AppContext, docs: list[bytes]) -> list[str | None]:
