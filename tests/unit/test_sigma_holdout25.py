@@ -127,18 +127,14 @@ def test_cidr_placeholder_beside_a_network(tmp_path: Path) -> None:
 
 def test_numeric_id_and_condition_are_read_as_text(tmp_path: Path) -> None:
     # pySigma called string methods on them (AttributeError / TypeError stopped the whole load)
-    num_id = tmp_path / "a.yml"
-    num_id.write_text("title: numbered\nid: 1\nlogsource: {product: linux}\n"
-                      "detection: {sel: {CommandLine|contains: whoami}, condition: sel}\nlevel: low\n")
-    float_id = tmp_path / "b.yml"
-    float_id.write_text("title: numbered twice\nid: 2.5\nlogsource: {product: linux}\n"
-                        "detection: {sel: {CommandLine|contains: id}, condition: sel}\nlevel: low\n")
-    num_cond = tmp_path / "c.yml"
-    num_cond.write_text("title: numeric condition\nlogsource: {product: linux}\n"
-                        "detection: {'5': {CommandLine: x}, sel: {CommandLine: y}, condition: 5}\nlevel: low\n")
-    bad_cond = tmp_path / "d.yml"
-    bad_cond.write_text("title: missing search\nlogsource: {product: linux}\n"
-                        "detection: {sel: {CommandLine: y}, condition: [sel, 3]}\nlevel: low\n")
+    rules = {
+        "a.yml": "title: numbered\nid: 1\ndetection: {sel: {CommandLine|contains: whoami}, condition: sel}\n",
+        "b.yml": "title: numbered twice\nid: 2.5\ndetection: {sel: {CommandLine|contains: id}, condition: sel}\n",
+        "c.yml": "title: numeric condition\ndetection: {'5': {CommandLine: x}, sel: {CommandLine: y}, condition: 5}\n",
+        "d.yml": "title: missing search\ndetection: {sel: {CommandLine: y}, condition: [sel, 3]}\n",
+    }
+    for name, text in rules.items():
+        (tmp_path / name).write_text(text + "logsource: {product: linux}\nlevel: low\n")
     rs = load_rules([tmp_path])
     assert rs.total == 4
     assert {r.title: r.id for r in rs.rules if r.id in ("1", "2.5")} == {"numbered": "1", "numbered twice": "2.5"}
@@ -146,7 +142,7 @@ def test_numeric_id_and_condition_are_read_as_text(tmp_path: Path) -> None:
     assert u.rule.endswith("d.yml") and "Detection '3' not defined" in u.reason
     cond = next(r for r in rs.rules if r.title == "numeric condition")
     assert not any("upper case" in w for w in cond.warnings)
-    assert _rows(load_rules([num_cond]), b'{"CommandLine": "x"}\n{"CommandLine": "y"}') == [0]
+    assert _rows(load_rules([tmp_path / "c.yml"]), b'{"CommandLine": "x"}\n{"CommandLine": "y"}') == [0]
 
 
 def test_a_yaml_list_file_among_rules_is_refused_not_raised(tmp_path: Path) -> None:
