@@ -287,12 +287,12 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     """
     try:
         envs = _ENVELOPES.decode(array if array is not None else b"[" + b",".join(raws) + b"]")
-    except msgspec.DecodeError:
-        envs = []
+    except (msgspec.DecodeError, UnicodeDecodeError):  # (a string of an envelope that is no UTF-8:
+        envs = []  # the route checks the body first, a file of envelopes is read as it is)
         for n, raw in enumerate(raws):
             try:
                 envs.append(_ENVELOPE.decode(raw))
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, UnicodeDecodeError):
                 raise HecError(400, 6, **_bad_event(n)) from None
     events = [bytes(env.event) for env in envs]  # a Raw value: no whitespace around it
     bad = [(events.index(v), code) for v, code in ((b"null", 12), (b'""', 13), (b"{}", 13)) if v in events]
@@ -300,7 +300,11 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
         n, code = min(bad)
         raise HecError(400, code, **_bad_event(n))
     if b'"' in b"".join([ev[:1] for ev in events]):  # string events: their text is the document
-        events = [msgspec.json.decode(ev, type=str).encode() if ev[:1] == b'"' else ev for ev in events]
+        try:
+            events = [msgspec.json.decode(ev, type=str).encode() if ev[:1] == b'"' else ev for ev in events]
+        except UnicodeDecodeError:
+            n = next(n for n, ev in enumerate(events) if ev[:1] == b'"' and not _is_utf8(ev))
+            raise HecError(400, 6, **_bad_event(n)) from None
     types = [env.sourcetype for env in envs]
     generic = GenericJSON.name
     if types.count(types[0]) == len(types):
@@ -330,11 +334,23 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     return [generic if name is None else name for name in names], docs
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _numeric_time(envelope: bytes) -> bytes:
     """The envelope with a string ``time`` (``"1700000000.123"``: Splunk takes epoch seconds as
     a string too) as a JSON number, so it is read as epoch seconds; unchanged when the string
-    is not a number (the generic format then tries it as an ISO-8601 time)."""
-    env = msgspec.json.decode(envelope)
+    is not a number (the generic format then tries it as an ISO-8601 time), or when the envelope is
+    no UTF-8 (a file's envelopes are not checked before: the generic format dead-letters it)."""
+    try:
+        env = msgspec.json.decode(envelope)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return envelope
     try:
         env["time"] = float(env["time"])
     except ValueError:
