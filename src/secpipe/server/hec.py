@@ -54,7 +54,7 @@ from starlette.routing import Route
 
 from secpipe import formats
 from secpipe.formats import _fast
-from secpipe.formats.base import BOM
+from secpipe.formats.base import BOM, not_utf8
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import (
     STORE_ERRORS,
@@ -303,7 +303,7 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
         try:
             events = [msgspec.json.decode(ev, type=str).encode() if ev[:1] == b'"' else ev for ev in events]
         except UnicodeDecodeError:
-            n = next(n for n, ev in enumerate(events) if ev[:1] == b'"' and not _is_utf8(ev))
+            n = next(n for n, ev in enumerate(events) if ev[:1] == b'"' and not_utf8(ev))
             raise HecError(400, 6, **_bad_event(n)) from None
     types = [env.sourcetype for env in envs]
     generic = GenericJSON.name
@@ -332,14 +332,6 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
             if names[n] in (None, generic):
                 docs[n] = _numeric_time(docs[n])
     return [generic if name is None else name for name in names], docs
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode()
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _numeric_time(envelope: bytes) -> bytes:
