@@ -65,7 +65,6 @@ from secpipe.formats.base import BOM, DeadLetter
 from secpipe.server.es_filter import apply_filter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.wire import (
-    TEXT_FORMATS,
     accept_docs,
     check_depth,
     check_depth_figure,
@@ -569,8 +568,7 @@ def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
         names, docs = shipped_lines([None] * len(parsed.docs), parsed.docs)
         reasons = accept_docs(ctx, source, names, docs)
     else:
-        docs = text_lines(parsed.docs, [name] * len(parsed.docs)) if name in TEXT_FORMATS else parsed.docs
-        reasons = accept_docs(ctx, source, name, docs)
+        reasons = accept_docs(ctx, source, name, text_lines(parsed.docs, name))
     if reasons.count(None) == len(reasons):
         return _created(parsed, t0, spec)
     return _dumps(_answer(parsed.items(), dict(enumerate(reasons)), t0), spec)

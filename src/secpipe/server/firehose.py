@@ -69,7 +69,6 @@ from secpipe.server.http import (
 )
 from secpipe.server.webhooks import Recent
 from secpipe.server.wire import (
-    TEXT_FORMATS,
     accept_docs,
     check_depth,
     ingest_config,
@@ -225,8 +224,7 @@ def _store(ctx: AppContext, source: str, name: str, req: _Request) -> None:
         ctx.service.dead_letter(payloads.dead)
     if payloads.docs:
         if name != "auto":  # a text format (syslog) reads the line a shipper's record wraps
-            docs = text_lines(payloads.docs, [name] * len(payloads.docs)) if name in TEXT_FORMATS else payloads.docs
-            accept_docs(ctx, source, name, docs)
+            accept_docs(ctx, source, name, text_lines(payloads.docs, name))
             return
         # a record a shipper wraps one read line in (Fluent Bit's kinesis_firehose {"log": line},
         # Vector's {"message": line}): the line, with the format that reads it

@@ -68,7 +68,6 @@ from secpipe.server.http import (
 )
 from secpipe.server.wire import (
     LINE_KEYS,
-    TEXT_FORMATS,
     accept_docs,
     check_depth,
     check_depth_figure,
@@ -310,7 +309,7 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     if types.count(types[0]) == len(types):
         one = _format_of(types[0] or default_st, extra)
         if one not in (None, generic):
-            return one, text_lines(events, [one] * len(events)) if one in TEXT_FORMATS else events  # type: ignore[return-value]
+            return one, text_lines(events, one)  # type: ignore[return-value]
         names: list[str | None] = [one] * len(events)
     else:
         known = {t: _format_of(t or default_st, extra) for t in set(types)}

@@ -389,10 +389,15 @@ def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str 
 TEXT_FORMATS = frozenset({"syslog"})
 
 
-def text_lines(docs: list[bytes], names: Sequence[str | None]) -> list[bytes]:
+def text_lines(docs: list[bytes], names: str | Sequence[str | None]) -> list[bytes]:
     """Documents bound for a text format (by a HEC sourcetype or an index's configured format)
     sent as an object wrapping the line (Fluent Bit's ``{"log": line}``, an ECS ``message``):
-    the line itself (:func:`line_of`), which is what that format reads; others unchanged."""
+    the line itself (:func:`line_of`), which is what that format reads; others unchanged.
+    ``names``: each document's format, or one format for all of them."""
+    if isinstance(names, str):
+        if names not in TEXT_FORMATS:
+            return docs
+        names = [names] * len(docs)
     objs = [n for n, name in enumerate(names) if name in TEXT_FORMATS and docs[n][:1] == b"{"]
     if not objs or not _fast.contains_any(b"".join([docs[n] for n in objs]), LINE_KEYS):
         return docs
