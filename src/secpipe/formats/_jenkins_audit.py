@@ -57,7 +57,8 @@ from secpipe.formats.base import DeadLetter, Decoded, base_columns, const, event
 
 S = pa.string()
 _I32 = pa.int32()
-_MONTH = r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH = "(?P<mon>" + "|".join(_MONTHS) + ")"
 _CLOCK = r" (?P<d>\d{1,2}), (?P<y>\d{4}) (?P<h>\d{1,2}):(?P<mi>\d\d):(?P<s>\d\d),(?P<ms>\d{3}) (?P<ap>[AP]M) ?"
 #: the SimpleDateFormat time opening every line, then the separator and the message
 AUDIT_LINE = re.compile(_MONTH + _CLOCK + r"(?P<msg>.*)", re.S)  # a message of several lines (a logged script) is one
@@ -65,7 +66,7 @@ AUDIT_LINE = re.compile(_MONTH + _CLOCK + r"(?P<msg>.*)", re.S)  # a message of 
 AUDIT_HEAD = re.compile(AUDIT_LINE.pattern.encode())
 #: the same time, for RE2 (``extract_regex``): group ``head`` is the time and the separator
 _HEAD = "^(?P<head>" + _MONTH + _CLOCK + ")"
-_MONTH_NAMES = pa.array(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], S)
+_MONTH_NAMES = pa.array(_MONTHS, S)
 # The messages (RE2, whole message; ``pp`` tells "Parameters:[]" from no parameters: RE2 gives
 # a group that took no part as "")
 _REQUEST = r"^(?P<uri>/.*?)(?: \((?P<task>[^()]*)\))? by (?P<user>\S+)(?: from (?P<ip>\S+))?$"
@@ -182,7 +183,6 @@ def decode(lines: pa.Array, offs: pa.Array, source: str, kind: str, product: str
 
 def _local_ms(st: pa.StructArray) -> pa.Array:
     """Epoch ms of each line's clock read as UTC (null for a date or clock that does not exist)."""
-    n = len(st)
 
     def num(name: str) -> np.ndarray:
         return pc.cast(pc.struct_field(st, name), pa.int64()).to_numpy()
@@ -191,7 +191,7 @@ def _local_ms(st: pa.StructArray) -> pa.Array:
     pm = pc.equal(pc.struct_field(st, "ap"), "PM").to_numpy(zero_copy_only=False)
     h = num("h") % 12 + np.where(pm, 12, 0)
     ms, valid = epoch_ms(num("y"), mon, num("d"), h, num("mi"), num("s"), num("ms"))
-    return pa.array(ms, pa.int64(), mask=~valid) if n else pa.array([], pa.int64())
+    return pa.array(ms, pa.int64(), mask=~valid)
 
 
 def epoch_ms(y: np.ndarray, mo: np.ndarray, d: np.ndarray, h: np.ndarray, mi: np.ndarray, s: np.ndarray,
