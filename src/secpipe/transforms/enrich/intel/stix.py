@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from secpipe.transforms.enrich.intel.loaders import FeedError, Loaded, _flag, _json, _ms, _rows
+from secpipe.transforms.enrich.intel.indicators import FeedError, Loaded, _flag, _json, _ms, _rows
 from secpipe.transforms.enrich.intel.stix_pattern import RELAXED_LABEL, stix_pattern_values
 
 __all__ = ["OPENCTI_EXTENSION", "load_stix"]

@@ -54,7 +54,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from secpipe import _compute as pc
-from secpipe.transforms.enrich.intel.loaders import (
+from secpipe.transforms.enrich.intel.indicators import (
     KINDS,
     SCHEMA,
     FeedError,
