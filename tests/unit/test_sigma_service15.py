@@ -4,7 +4,7 @@ SigmaHQ's ``logsource: {product: linux, service: cron}`` means "the cron daemon'
 rules under it are mostly bare keywords (``lnx_cron_crontab_file_modification.yml`` is the word
 ``REPLACE``, which cron logs when a user replaces a crontab). Read over every syslog line, the
 keyword fired on whatever else said "replace" (apt, dpkg). A rule of a scoped service
-(:data:`secpipe.detect.sigma.rules.SERVICE_PROGRAMS`) now also requires the line's program
+(:data:`secpipe.detect.sigma.routing.SERVICE_PROGRAMS`) now also requires the line's program
 (syslog TAG / APP-NAME, ``actor.process.name``) to be one of that service's, or absent: a line
 without a TAG, and JSON events, are read as before. The rules are the real SigmaHQ files of
 ``shared/data/real``; the lines are written as the programs log them.

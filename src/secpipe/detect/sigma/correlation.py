@@ -76,8 +76,9 @@ from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe import _compute as pc
 from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
+from secpipe.detect.sigma.legacy import TYPE
 from secpipe.detect.sigma.mappings import alternatives, mapping_key
-from secpipe.detect.sigma.rules import RANGE, TYPE
+from secpipe.detect.sigma.parsing import RANGE
 from secpipe.detect.sigma.sqlgen import (
     AUDIT_HEX,
     AUDIT_HEX_FIELDS,
@@ -97,7 +98,7 @@ _NUMERIC = {SigmaCorrelationType.VALUE_SUM: lambda v, p: float(np.sum(v)),
             SigmaCorrelationType.VALUE_AVG: lambda v, p: float(np.mean(v)),
             SigmaCorrelationType.VALUE_MEDIAN: lambda v, p: float(np.median(v)),
             SigmaCorrelationType.VALUE_PERCENTILE: lambda v, p: float(np.percentile(v, p))}
-#: value_max / value_min (loaded as value_sum by :mod:`.rules`, the type kept in ``rules.TYPE``)
+#: value_max / value_min (loaded as value_sum by :mod:`.parsing`, the type kept in ``legacy.TYPE``)
 _EXTREMA = {"value_max": lambda v, p: float(np.max(v)), "value_min": lambda v, p: float(np.min(v))}
 SUPPORTED = {SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT, SigmaCorrelationType.TEMPORAL,
              SigmaCorrelationType.TEMPORAL_ORDERED, *_NUMERIC}
@@ -129,7 +130,7 @@ class Correlation:
         cond = rule.condition
         self.op = getattr(cond, "op", Op.GTE)
         self.count = getattr(cond, "count", len(refs))
-        #: the numeric aggregation of value_* types (value_max / value_min: see ``rules.TYPE``)
+        #: the numeric aggregation of value_* types (value_max / value_min: see ``legacy.TYPE``)
         self.aggregate = _EXTREMA.get(str((rule.custom_attributes or {}).get(TYPE)), _NUMERIC.get(rule.type))
         #: every criterion of the condition (several for a range, ``gt: 100, lte: 200``: all hold)
         extra = (rule.custom_attributes or {}).get(RANGE)

@@ -5,37 +5,19 @@ many documents per file), parses them with :class:`sigma.collection.SigmaCollect
 the processing pipelines (pySigma pipeline YAML, or the short form ``fieldmappings: {sigma:
 target}``) and then secpipe's built-in mappings (:mod:`.mappings`: Kubernetes rules' ``apiGroup``,
 ``hostPath``, ``capabilities``), validates each rule with pySigma's core validators, decides which secpipe formats
-it sees from its ``logsource`` (:data:`ROUTES`), and compiles its condition to SQL
+it sees from its ``logsource`` (:data:`.routing.ROUTES`), and compiles its condition to SQL
 (:mod:`secpipe.detect.sigma.compiler`). A rule that cannot be used is kept in
 ``RuleSet.unsupported`` with the exact reason; one bad file never stops the others.
 
-Routing: ``product``/``service`` name a source; without a product (or with ``product:
-secpipe``), ``category`` may name an OCSF class (``api_activity``) which then restricts the rule
-to that class (with another product it is the Sigma taxonomy's category, which restricts
-nothing: ``product: windows, category: authentication`` runs on every json event); ``product: secpipe,
-service: <format>`` routes to any secpipe format by name. A product with no dedicated source
-(okta, azure, gcp, windows...) routes to the catch-all ``json`` format (and, when the rule
-searches keywords, to ``syslog`` lines too), a category-only
-logsource (``webserver``, ``proxy``...) to ``json`` and ``syslog``; the rule then carries a
-warning saying so. There, a rule whose condition holds for an event without any of its fields
-(``not selection``, ``field: null``) also requires one of its fields to be present: events of
-every other source share the catch-all format, and one that has none of the rule's fields is
-not from the rule's log source. A ``product: linux`` (or ``unix``) rule whose ``service`` is one
-program's (sshd, sudo, su, cron, vsftpd, clamav: :data:`SERVICE_PROGRAMS`) runs only on the
-events of that program (the syslog TAG, ``actor.process.name``) or of none named: a cron rule
-that is the bare keyword ``REPLACE`` fired on apt's and dpkg's lines. The program field then
-shows in the finding's evidence. Likewise a ``product: linux`` rule of a Sysmon category
-(``process_creation``, ``network_connection``, ``file_event``...: :data:`SYSMON_EVENT_IDS`) runs
-only on events with that category's Sysmon ``EventID`` or with none. GCP and Azure
-rules also run on the records the ``k8s_audit`` format reads for those clouds (:data:`SHARED_ROUTES`).
+Routing by ``logsource`` is :mod:`.routing`; reading a rule file into a pySigma collection (and
+repairing what does not change what a rule matches) is :mod:`.parsing`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,27 +25,7 @@ from typing import Any
 import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import (
-    SigmaAuthorError,
-    SigmaCorrelationConditionError,
-    SigmaCorrelationTypeError,
-    SigmaDateError,
-    SigmaDescriptionError,
-    SigmaError,
-    SigmaFalsePositivesError,
-    SigmaFieldsError,
-    SigmaIdentifierError,
-    SigmaLevelError,
-    SigmaLicenseError,
-    SigmaLogsourceError,
-    SigmaModifiedError,
-    SigmaReferencesError,
-    SigmaRelatedError,
-    SigmaScopeError,
-    SigmaStatusError,
-    SigmaTagError,
-    SigmaTaxonomyError,
-)
+from sigma.exceptions import SigmaError
 from sigma.filters import SigmaFilter
 from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.processing.pipeline import ProcessingPipeline
@@ -75,93 +37,23 @@ from sigma.validators.core import validators as core_validators
 from secpipe.detect.sigma.compiler import (
     KEYWORDS,
     Compiled,
-    F,
-    L,
-    Leaf,
     UnsupportedRule,
     compile_condition,
     holds_without_fields,
     require_a_field,
     required_values,
-    sql_str,
 )
-from secpipe.detect.sigma.legacy import EXTREMA, TYPE, has_aggregation, split_aggregation
+from secpipe.detect.sigma.legacy import has_aggregation, split_aggregation
 from secpipe.detect.sigma.mappings import absence_of_all
-from secpipe.detect.sigma.placeholders import expand_cidr_placeholders
+from secpipe.detect.sigma.parsing import NOTES, ORIGINAL_ID, explain, parse_collection
+from secpipe.detect.sigma.routing import FALLBACK_CATEGORY, FALLBACK_PRODUCT, route, scope_rule
 from secpipe.errors import SecpipeError
 
 # The Sigma specification lists utf16le as an alias of wide; this pySigma release lacks it.
 modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
-#: (product, service) -> secpipe format names (metadata.log_name). service None = any service.
-ROUTES: dict[tuple[str, str | None], tuple[str, ...]] = {
-    ("aws", "cloudtrail"): ("cloudtrail",),
-    ("aws", None): ("cloudtrail",),
-    ("kubernetes", "audit"): ("k8s_audit",),
-    ("kubernetes", None): ("k8s_audit", "falco"),
-    ("github", None): ("github",),
-    ("gitlab", None): ("gitlab",),
-    ("jenkins", None): ("jenkins", "jenkins_log"),
-    # syslog lines, and JSON events (EDR / auditbeat / Sysmon for Linux) kept as they came
-    ("linux", None): ("syslog", "json"),
-    ("unix", None): ("syslog", "json"),
-    ("syslog", None): ("syslog",),
-    ("falco", None): ("falco",),
-    ("opa", None): ("opa",),
-    ("trivy", None): ("trivy",),
-    ("snyk", None): ("snyk",),
-    ("sarif", None): ("sarif",),
-    ("sonarqube", None): ("sonarqube",),
-    ("alertmanager", None): ("alertmanager",),
-    ("prometheus", None): ("alertmanager",),
-    ("json", None): ("json",),
-}
-#: (product, service) -> (secpipe formats, what of them) for clouds without a format of their own
-#: whose records one secpipe format reads beside others': Google Cloud Audit Logs and Azure
-#: Monitor records are read by ``k8s_audit`` (:mod:`secpipe.formats._cloud_audit`,
-#: as GKE's and AKS's audit streams carry them) and kept whole by ``json``. The rule runs on both;
-#: as on the catch-all, a condition that holds without the rule's fields needs one of them.
-SHARED_ROUTES: dict[tuple[str, str | None], tuple[tuple[str, ...], str]] = {
-    ("gcp", None): (("json", "k8s_audit"), "Google Cloud Audit Logs records"),
-    ("azure", None): (("json", "k8s_audit"), "Azure Monitor records (Activity Log, Entra ID sign-in and audit logs)"),
-}
-#: Linux ``service`` -> the programs that log as it (syslog TAG/APP-NAME, lower-cased): such a
-#: rule runs only on the lines those programs wrote, and on lines and events that name no
-#: program. Services whose programs are many or unknown (auth, syslog, auditd, ...) are not scoped.
-SERVICE_PROGRAMS: dict[str, tuple[str, ...]] = {
-    "sshd": ("sshd", "sshd-session", "sshd-auth"),  # OpenSSH 9.8 logs sessions as sshd-session, 10.0 adds sshd-auth
-    "sudo": ("sudo",),
-    "su": ("su",),
-    "cron": ("cron", "crond", "anacron"),
-    "vsftpd": ("vsftpd",),
-    "clamav": ("clamd", "freshclam", "clamav-milter", "clamonacc"),
-}
-#: the event field holding the program of a syslog line
-PROGRAM_FIELD = "actor.process.name"
-#: ``product: linux`` taxonomy category -> the Sysmon for Linux event IDs of its events (Sysmon's
-#: event schema: 1 ProcessCreate, 3 NetworkConnect, 5 ProcessTerminate, 9 RawAccessRead, 11
-#: FileCreate, 23 FileDelete, 26 FileDeleteDetected). Sysmon writes each event with its
-#: ``EventID`` (read from the XML of a syslog line, or a JSON key): a ``process_creation`` rule
-#: must not match the network connection of the same ``Image``. Events without an EventID
-#: (auditd lines, other sources' JSON) are still read.
-SYSMON_EVENT_IDS: dict[str, tuple[str, ...]] = {
-    "process_creation": ("1",), "network_connection": ("3",), "process_termination": ("5",),
-    "raw_access_thread": ("9",), "file_event": ("11",), "file_delete": ("23", "26")}
-EVENT_ID_FIELD = "EventID"
 #: key fields rules are dispatched on (engine.DISPATCH says which format column holds them).
 DISPATCH_FIELDS = ("eventName",)
-#: custom attributes keeping a rule's non-UUID ``id`` and what :func:`parse_collection` repaired
-ORIGINAL_ID = "x-secpipe-original-id"
-NOTES = "x-secpipe-notes"
-#: metadata errors that do not change what a rule matches -> the attribute to repair or leave out
-_METADATA: dict[type, str] = {
-    SigmaIdentifierError: "id", SigmaRelatedError: "related", SigmaDateError: "date", SigmaModifiedError: "modified",
-    SigmaAuthorError: "author", SigmaDescriptionError: "description", SigmaReferencesError: "references",
-    SigmaFalsePositivesError: "falsepositives", SigmaLicenseError: "license", SigmaScopeError: "scope",
-    SigmaStatusError: "status", SigmaLevelError: "level", SigmaTagError: "tags", SigmaFieldsError: "fields",
-    SigmaTaxonomyError: "taxonomy"}
-_RELATED_TYPES = {"derived", "obsolete", "merged", "renamed", "similar", "correlation"}
-_ID_NS = uuid.UUID("0b9f3a4e-7c1d-4e2f-8a5b-6c7d8e9f0a1b")
 LEVELS = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 
 # Validators whose findings are about style or metadata, not about what a rule matches.
@@ -270,273 +162,8 @@ def load_pipeline(spec: str | Path | dict[str, Any]) -> ProcessingPipeline:
         raise RuleLoadError(msg) from exc
 
 
-#: where a rule goes whose logsource names no secpipe source: events kept as their original JSON
-#: (``json``) and, for a category-only logsource (``webserver``, ``proxy``...), syslog lines.
-FALLBACK_PRODUCT = ("json",)
-FALLBACK_CATEGORY = ("json", "syslog")
-
-
-def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, str | None]:
-    """(formats, classes, note) a rule applies to, from its logsource.
-
-    A product (or a category-only logsource) secpipe has no dedicated source for is not an
-    error: Sigma rules name original fields, which the catch-all ``json`` format keeps as they
-    came (and keyword rules read syslog lines), so the rule runs there and ``note`` says so.
-    """
-    from secpipe import formats as fmts
-    from secpipe.schema.ocsf import ocsf
-
-    ls = rule.logsource  # type: ignore[union-attr]
-    product = (ls.product or "").lower() or None
-    service = (ls.service or "").lower() or None
-    category = (ls.category or "").lower() or None
-    classes = (category,) if category and category in ocsf()["classes"] else None
-    if product == "secpipe" or (product is None and service in fmts.REGISTRY):
-        if service and service not in fmts.REGISTRY:
-            msg = f"logsource service {service!r} is no secpipe format — one of: {', '.join(sorted(fmts.REGISTRY))}"
-            raise UnsupportedRule(msg)
-        return ((service,) if service else None), classes, None
-    if product is None:
-        if classes:
-            return None, classes, None
-        what = category or service
-        if what is None:
-            msg = "logsource names neither product, service nor category — add product (aws, kubernetes, github, linux, ...)"
-            raise UnsupportedRule(msg)
-        return FALLBACK_CATEGORY, classes, (f"logsource {what!r} has no dedicated secpipe source: the rule runs on "
-                                            f"events ingested as {' and '.join(FALLBACK_CATEGORY)}")
-    # with a product, ``category`` is the Sigma taxonomy's (``authentication``, ``process_creation``),
-    # not an OCSF class: events of the catch-all formats are ``base_event``, and the rule's
-    # fields decide what matches
-    hit = ROUTES.get((product, service)) or ROUTES.get((product, None))
-    shared = SHARED_ROUTES.get((product, service)) or (SHARED_ROUTES.get((product, None)) if hit is None else None)
-    if shared is not None:
-        fmts_, what = shared
-        return fmts_, None, (f"logsource product {product!r} has no dedicated secpipe source: the rule runs on "
-                             f"{what} (read by the {fmts_[1]} format) and on events ingested with the {fmts_[0]} format")
-    if hit is None:
-        return FALLBACK_PRODUCT, None, (f"logsource product {product!r} has no dedicated secpipe source: the rule "
-                                        f"runs on events ingested with the {FALLBACK_PRODUCT[0]} format")
-    return hit, None, None
-
-
 def _validator() -> SigmaValidator:
     return SigmaValidator([cls for name, cls in core_validators.items() if name not in _STYLE])
-
-
-def parse_collection(text: str, placeholders: Mapping[str, list[str]] | None = None) -> SigmaCollection:
-    """The rules, correlations and filters of one file (errors collected per rule).
-
-    A rule whose only errors are in metadata that does not change what it matches is not lost
-    to them: the specification recommends, but does not require, UUIDs as identifiers (pySigma
-    refuses any other ``id``), and published rules carry typos such as ``related`` types or
-    dates. Such a rule is parsed again with a UUID derived from its ``id`` (``uuid5``; the id
-    stays its ``name``, so correlations and filters still find it, and its secpipe rule id),
-    invalid ``related`` entries dropped and any other invalid metadata attribute left out; what
-    was changed is kept for :func:`compile_rule`, which reports it as warnings. An extended
-    correlation condition written with upper-case ``AND``/``OR``/``NOT`` (as the specification
-    does) is read with pySigma's lower-case operators; a correlation in the meta-rule draft's
-    spelling (``ordered: true``, ``field`` beside ``condition``) as the specification writes it.
-    A network placeholder (``field|cidr|expand: '%name%'``) takes the values of ``placeholders``
-    before pySigma parses it (:mod:`.placeholders`).
-    """
-    if "cidr" in text and "expand" in text:
-        docs = list(yaml.safe_load_all(text))
-        if [_cidr_placeholders(d, placeholders or {}) for d in docs].count(True):
-            text = yaml.safe_dump_all(docs, sort_keys=False)
-    if "ordered:" in text or "correlation:" in text and "field:" in text:
-        drafts = list(yaml.safe_load_all(text))
-        if [_draft_correlation(d) for d in drafts].count(True):
-            text = yaml.safe_dump_all(drafts, sort_keys=False)
-    try:
-        coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
-    except (AttributeError, TypeError) as exc:  # pySigma reads an id, a document as a mapping unchecked
-        docs = list(yaml.safe_load_all(text))
-        odd = next((f"document {i + 1} is a YAML {type(d).__name__}, not a mapping — a Sigma rule file holds "
-                    "one rule (title, logsource, detection...) per YAML document"
-                    for i, d in enumerate(docs) if d is not None and not isinstance(d, dict)), None)
-        if odd is not None or not [_scalars_as_text(d) for d in docs].count(True):
-            msg = odd or f"pySigma could not read it: {exc}"
-            raise SigmaError(msg) from exc
-        text = yaml.safe_dump_all(docs, sort_keys=False)
-        coll = SigmaCollection.from_yaml(text, collect_errors=True, collect_filters=True, resolve_references=False)
-    except SigmaCorrelationConditionError as exc:
-        docs = list(yaml.safe_load_all(text))
-        if "exactly one condition item" not in str(exc) or not any(_split_range(d) for d in docs):
-            raise
-        coll = SigmaCollection.from_dicts(docs, collect_errors=True, collect_filters=True, resolve_references=False)
-        text = yaml.safe_dump_all(docs, sort_keys=False)
-    items = [*coll.rules, *coll.filters]
-    if not any(r.errors and all(_repairable(e) for e in r.errors) for r in items):
-        return coll
-    docs = list(yaml.safe_load_all(text))
-    rule_docs = [d for d in docs if isinstance(d, dict) and d.get("action") is None]  # not global/reset/repeat
-    rule_docs = [d for d in rule_docs if "filter" not in d] + [d for d in rule_docs if "filter" in d]
-    if len(rule_docs) != len(items):
-        return coll
-    for doc, item in zip(rule_docs, items, strict=True):
-        if item.errors and all(_repairable(e) for e in item.errors):
-            _repair(doc, item.errors)
-    return SigmaCollection.from_dicts(docs, collect_errors=True, collect_filters=True, resolve_references=False)
-
-
-#: correlation condition operators (the specification's "map of condition criteria")
-_CONDITION_OPS = ("gt", "gte", "lt", "lte", "eq", "neq")
-#: custom attribute keeping every criterion of a range condition (``gt: 100`` AND ``lte: 200``)
-RANGE = "x-secpipe-condition"
-
-
-def _split_range(doc: object) -> bool:
-    """A correlation whose condition has several criteria (the specification's range, "101 to
-    200" = ``gt: 100, lte: 200``: all must hold) keeps the first for pySigma, which accepts one,
-    and all of them in :data:`RANGE` for :mod:`.correlation`. True when ``doc`` was changed."""
-    if not isinstance(doc, dict) or not isinstance(corr := doc.get("correlation"), dict):
-        return False
-    cond = corr.get("condition")
-    if not isinstance(cond, dict):
-        return False
-    ops = [k for k in cond if k in _CONDITION_OPS]
-    if len(ops) < 2:
-        return False
-    doc[RANGE] = {k: cond[k] for k in ops}
-    corr["condition"] = {k: v for k, v in cond.items() if k not in ops[1:]}
-    return True
-
-
-def _scalars_as_text(doc: object) -> bool:
-    """An ``id`` written as a number (``id: 1``) is read as its text, which then takes the
-    repair of any id that is no UUID: pySigma calls string methods on it and failed with an
-    AttributeError that stopped the whole load. True when ``doc`` was changed."""
-    if isinstance(doc, dict) and isinstance(doc.get("id"), int | float) and not isinstance(doc["id"], bool):
-        doc["id"] = str(doc["id"])
-        return True
-    return False
-
-
-def _cidr_placeholders(doc: object, placeholders: Mapping[str, list[str]]) -> bool:
-    notes: list[str] = []
-    changed = expand_cidr_placeholders(doc, placeholders, notes)
-    if notes and isinstance(doc, dict):
-        doc[NOTES] = [*(doc.get(NOTES) or []), *notes]
-    return changed
-
-
-def _draft_correlation(doc: object) -> bool:
-    """The meta-rule draft's spelling of a correlation (sigma-specification appendix_meta_rules,
-    v2.0.0), as published rules still write it: ``ordered: true`` on a ``temporal`` correlation
-    ("the events should occur in the given order") is the specification's ``temporal_ordered``;
-    a value_count ``field`` beside ``condition`` is the condition's ``field``. True when ``doc``
-    was changed."""
-    if not isinstance(doc, dict) or not isinstance(corr := doc.get("correlation"), dict):
-        return False
-    changed = False
-    if "ordered" in corr:
-        if corr.pop("ordered") is True and corr.get("type") == "temporal":
-            corr["type"] = "temporal_ordered"
-        changed = True
-    cond = corr.get("condition")
-    if "field" in corr and isinstance(cond, dict) and "field" not in cond:
-        cond["field"] = corr.pop("field")
-        changed = True
-    return changed
-
-
-def _derived_uuid(value: object) -> str | None:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return str(uuid.uuid5(_ID_NS, str(value)))
-    return None
-
-
-#: pySigma messages that do not say what to change -> what to change
-_HINTS = {"Unsupported type": "a detection's values must be strings, numbers, booleans, null or lists of them "
-                               "(a Sigma 1.x 'aggregation' block is no detection: write a correlation rule)",
-          "Unknown modifier": "see the Sigma modifiers appendix (contains, startswith, endswith, all, re, cidr, ...)",
-          "collection action 'correlation'": "this is the pre-release draft format of Sigma meta rules (action: correlation, rule: "
-                                             "[files]); write it as a correlation rule of the Sigma correlation "
-                                             "specification: a 'correlation:' block with type (temporal_ordered for "
-                                             "ordered: true), rules (the referenced rules' names or ids), group-by, "
-                                             "timespan and condition",
-          "Unknown Sigma collection action": "a document's 'action' must be global, reset or repeat (Sigma "
-                                             "collections); leave it out of a rule"}
-
-
-def _explain(err: Exception) -> str:
-    text = str(err)
-    hint = next((h for k, h in _HINTS.items() if k in text), None)
-    return f"{text} — {hint}" if hint else text
-
-
-def _repairable(err: Exception) -> bool:
-    return type(err) in _METADATA or _upper_operators(err) or _extremum(err) or _listed_logsource(err)
-
-
-#: logsource attributes a rule may list several values of (``category: [endpoint, network]``)
-_LISTABLE = ("category", "service")
-
-
-def _listed_logsource(err: Exception) -> bool:
-    """A ``category`` or ``service`` given as a list (published keyword rule sets do so); the
-    specification and pySigma want one string."""
-    return isinstance(err, SigmaLogsourceError) and any(f"source {k} must be string" in str(err) for k in _LISTABLE)
-
-
-def _extremum(err: Exception) -> bool:
-    """A correlation of the specification's tests' value_max / value_min (over ``condition.field``),
-    which this pySigma release does not parse: loaded as value_sum, the real type kept in
-    :data:`.legacy.TYPE` (as Sigma 1.x ``min()`` / ``max()`` aggregations are)."""
-    return isinstance(err, SigmaCorrelationTypeError) and any(f"'{x}'" in str(err) for x in EXTREMA)
-
-
-def _upper_operators(err: Exception) -> bool:
-    """pySigma parses extended correlation conditions with lower-case operators only; the
-    specification writes ``rule_a AND rule_b``."""
-    return isinstance(err, SigmaCorrelationConditionError) and "extended condition" in str(err)
-
-
-def _repair(doc: dict[str, Any], errors: Sequence[Exception]) -> None:
-    notes = []
-    for err in errors:
-        if _listed_logsource(err):
-            ls = doc.get("logsource") or {}
-            for key in _LISTABLE:
-                vals = ls.get(key)
-                if isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals):
-                    ls[key] = vals[0]
-                    notes.append(f"logsource {key} {vals!r} is a list: read as {vals[0]!r} (the specification "
-                                 f"wants one {key})")
-            continue
-        if _extremum(err):
-            corr = doc.get("correlation") or {}
-            doc[TYPE] = str(corr.get("type"))
-            corr["type"] = "value_sum"
-            continue
-        if _upper_operators(err):
-            corr = doc.get("correlation") or {}
-            if isinstance(corr.get("condition"), str):
-                corr["condition"] = re.sub(r"(?i)\b(and|or|not)\b", lambda m: m.group(1).lower(), corr["condition"])
-            continue
-        key = _METADATA[type(err)]
-        if key == "id":
-            new = _derived_uuid(doc["id"])
-            doc[ORIGINAL_ID] = str(doc["id"])
-            doc.setdefault("name", str(doc["id"]))
-            doc["id"] = new
-            notes.append(f"id {doc[ORIGINAL_ID]!r} is no UUID: parsed as {new}")
-        elif key == "related":
-            keep = []
-            for rel in doc.get("related") or []:
-                if not isinstance(rel, dict) or str(rel.get("type", "")).lower() not in _RELATED_TYPES:
-                    notes.append(f"related entry {rel!r} ignored: {err}")
-                    continue
-                if (new := _derived_uuid(rel.get("id"))) is not None:
-                    rel["id"] = new
-                keep.append(rel)
-            doc["related"] = keep
-        elif doc.pop(key, None) is not None:
-            notes.append(f"{key} ignored: {err}")
-    doc[NOTES] = [*(doc.get(NOTES) or []), *notes]
 
 
 def rule_id(rule: SigmaRule | SigmaCorrelationRule, path: Path) -> str:
@@ -551,7 +178,7 @@ def rule_id(rule: SigmaRule | SigmaCorrelationRule, path: Path) -> str:
 def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None = None) -> Rule:
     """Compile one parsed (pipeline-processed) rule; raises UnsupportedRule with the reason."""
     if rule.errors:
-        msg = f"invalid rule: {_explain(rule.errors[0])}"
+        msg = f"invalid rule: {explain(rule.errors[0])}"
         raise UnsupportedRule(msg)
     warnings = [str(n) for n in (rule.custom_attributes or {}).get(NOTES) or []]
     for issue in (validator or _validator()).validate_rule(rule):
@@ -594,12 +221,7 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
             parts.append(sk)
         merged.skeleton = "(" + " OR ".join(parts) + ")"
         compiled = [merged]
-    programs = _service_programs(rule)
-    if programs:
-        _scope(compiled[0], programs)
-    event_ids = _sysmon_event_ids(rule)
-    if event_ids:
-        _scope(compiled[0], event_ids, EVENT_ID_FIELD)
+    scope_rule(rule, compiled[0])
     if note and holds_without_fields(compiled[0]):  # a catch-all format holds every other source's events
         require_a_field(compiled[0])
         warnings.append("its condition also holds for an event without any of its fields: it runs only on events "
@@ -610,32 +232,6 @@ def compile_rule(rule: SigmaRule, path: Path, validator: SigmaValidator | None =
         compiled=compiled[0], sigma=rule, name=rule.name, fields=list(rule.fields or []), warnings=warnings,
         required=required,
     )
-
-
-def _service_programs(rule: SigmaRule) -> tuple[str, ...]:
-    """The programs a ``product: linux|unix`` rule's ``service`` names (:data:`SERVICE_PROGRAMS`)."""
-    ls = rule.logsource
-    if (ls.product or "").lower() not in ("linux", "unix"):
-        return ()
-    return SERVICE_PROGRAMS.get((ls.service or "").lower(), ())
-
-
-def _sysmon_event_ids(rule: SigmaRule) -> tuple[str, ...]:
-    """The Sysmon event IDs a ``product: linux`` rule's ``category`` names (:data:`SYSMON_EVENT_IDS`)."""
-    ls = rule.logsource
-    if (ls.product or "").lower() not in ("linux", "unix"):
-        return ()
-    return SYSMON_EVENT_IDS.get((ls.category or "").lower(), ())
-
-
-def _scope(compiled: Compiled, values: tuple[str, ...], field: str = PROGRAM_FIELD) -> None:
-    """AND ``compiled`` with "the event has no ``field``, or one of ``values``": a cron rule's
-    keyword must not fire on what apt or dpkg logged (the program), a process_creation rule on
-    Sysmon's other events (the EventID). Lines without a TAG and JSON events (which keep no
-    syslog program) are still read, as before."""
-    lits = ", ".join(map(sql_str, values))
-    compiled.leaves.append(Leaf(field, f"({F} IS NULL OR {L} IN ({lits}))"))
-    compiled.skeleton = f"({compiled.skeleton} AND \x02{len(compiled.leaves) - 1}\x02)"
 
 
 def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
@@ -667,7 +263,7 @@ def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
             if id(err) in owned:
                 continue
             out.total += 1
-            out.unsupported.append(Unsupported(str(path), f"not a Sigma rule: {_explain(err)}"))
+            out.unsupported.append(Unsupported(str(path), f"not a Sigma rule: {explain(err)}"))
         for flt in coll.filters:
             out.total += 1
             if flt.errors:
@@ -679,7 +275,7 @@ def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
             out.total += 1
             label = str(path) if len(coll.rules) == 1 else f"{path}#{rule.title}"
             if getattr(rule, "errors", None):
-                out.unsupported.append(Unsupported(label, f"invalid rule: {_explain(rule.errors[0])}"))
+                out.unsupported.append(Unsupported(label, f"invalid rule: {explain(rule.errors[0])}"))
                 continue
             try:
                 _load_one(rule, path, pipeline, validator, out)
