@@ -133,7 +133,7 @@ class Feed:
         if sig == self.state.signature and self.state.table is not None:
             return False
         body = p.read_bytes()
-        self._accept(self._parse(body), body, sig, now_ms)
+        self._accept(self._parse(body, sig[0] // 1_000_000), body, sig, now_ms)  # the file was written then
         return True
 
     def _fetch_http(self, now_ms: int) -> bool:
@@ -157,16 +157,16 @@ class Feed:
         except urllib.error.URLError as exc:
             msg = f"cannot reach {o.url}: {exc.reason}"
             raise FeedError(msg) from exc
-        loaded = self._parse(body)
+        loaded = self._parse(body, now_ms)
         st.etag, st.last_modified = etag, lm
         self._accept(loaded, body, None, now_ms)
         return True
 
-    def _parse(self, body: bytes) -> Loaded:
+    def _parse(self, body: bytes, fetched_ms: int | None = None) -> Loaded:
         o = self.opts
         name = o.path or o.url or ""
         out = load(body, o.format, conf=o.confidence, labels=o.labels, kind=o.kind, column=o.column,
-                   max_age_ms=_ms(o.max_age), name=name)
+                   max_age_ms=_ms(o.max_age), name=name, fetched_ms=fetched_ms)
         if out.table.num_rows == 0 and body.strip() and out.skipped == 0 and self.role == "feed":
             msg = "the body parsed to no indicators — check `format`"
             raise FeedError(msg)
@@ -196,7 +196,8 @@ class Feed:
             return False
         meta = json.loads(meta_p.read_text(encoding="utf-8"))
         try:
-            loaded = self._parse(body_p.read_bytes())
+            fetched = meta.get("fetched")
+            loaded = self._parse(body_p.read_bytes(), fetched if isinstance(fetched, int) else None)
         except (FeedError, ValueError, pa.ArrowInvalid) as exc:
             log.warning("intel %s %s: cached copy unusable: %s", self.role, self.name, _short(exc))
             return False

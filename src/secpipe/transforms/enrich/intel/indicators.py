@@ -263,7 +263,7 @@ def _ms(value: Any) -> int | None:
     if value in (None, ""):
         return None
     if isinstance(value, int | float):
-        return int(float(value) * 1000)
+        return round(float(value) * 1000)
     if isinstance(value, dt.datetime | dt.date):
         d = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
         return int((d if d.tzinfo else d.replace(tzinfo=dt.UTC)).timestamp() * 1000)

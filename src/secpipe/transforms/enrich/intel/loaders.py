@@ -285,8 +285,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
 
 
-def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None) -> Loaded:
-    """Team list in CSV (header row), YAML or JSON (a list, or ``{indicators: [...]}``)."""
+def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None,
+              fetched_ms: int | None = None) -> Loaded:
+    """Team list in CSV (header row), YAML or JSON (a list, or ``{indicators: [...]}``); ``fetched_ms`` dates
+    the relative expiry of CrowdSec decisions (see :mod:`.vendor`)."""
     if fmt == "csv":
         rows: Any = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     else:
@@ -298,7 +300,7 @@ def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None)
     if isinstance(rows, dict) and rows and all(isinstance(v, dict) and "info" in v for v in rows.values()):
         msg = "this is a MISP feed manifest.json — use `format: misp_feed` with `path:` the feed directory"
         raise FeedError(msg)
-    vendor = vendor_rows(rows)
+    vendor = vendor_rows(rows, fetched_ms)
     if vendor is not None:  # AlienVault OTX pulses, CrowdSec decisions
         out = load_team_rows(vendor[0], conf, labels)
         out.skipped += vendor[1]
@@ -336,7 +338,7 @@ def sniff(data: bytes, name: str = "") -> str:
 
 
 def _parse(data: bytes, fmt: str, conf: int, labels: list[str] | None, kind: str, column: str | None,
-           max_age_ms: int | None) -> Loaded:
+           max_age_ms: int | None, fetched_ms: int | None) -> Loaded:
     if fmt == "stix":
         return _stix.load_stix(data, conf)
     if fmt == "misp":
@@ -350,14 +352,19 @@ def _parse(data: bytes, fmt: str, conf: int, labels: list[str] | None, kind: str
     if fmt == "plain":
         return load_plain(data, conf, kind, labels)
     if fmt in ("csv", "yaml", "json"):
-        return load_team(data, fmt, conf, labels)
+        return load_team(data, fmt, conf, labels, fetched_ms)
     msg = f"format {fmt!r} cannot be read from one body — use a directory path for misp_feed"
     raise FeedError(msg)
 
 
 def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, kind: str = "auto",
-         column: str | None = None, max_age_ms: int | None = None, name: str = "") -> Loaded:
-    """Parse a feed body in ``fmt`` (``auto``: sniffed) and apply the feed's defaults."""
+         column: str | None = None, max_age_ms: int | None = None, name: str = "",
+         fetched_ms: int | None = None) -> Loaded:
+    """Parse a feed body in ``fmt`` (``auto``: sniffed) and apply the feed's defaults.
+
+    ``fetched_ms``: when the body was fetched (or its file written); expiries a feed gives relative to
+    that moment (CrowdSec decision durations) count from it, and are left open without it.
+    """
     if fmt in ("auto", "plain", "csv", "abusech_csv") and data.lstrip()[:1] == b"<":
         msg = ("feed body is XML or HTML (STIX 1.x, OpenIOC, or an error/login page) — not supported: "
                "use the STIX 2.1 / TAXII 2.1, MISP or CSV/text export of the feed, and check the URL")
@@ -365,7 +372,7 @@ def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, k
     if fmt == "auto":
         fmt = sniff(data, name)
     with malformed(fmt):
-        out = _parse(data, fmt, conf, labels, kind, column, max_age_ms)
+        out = _parse(data, fmt, conf, labels, kind, column, max_age_ms, fetched_ms)
     if labels and fmt in ("stix", "misp"):
         t = out.table
         merged = pa.array([labels + (x or []) for x in t.column("labels").to_pylist()], pa.list_(pa.string()))

@@ -16,12 +16,19 @@ addresses and hashes).
 - CrowdSec: the LAPI/CAPI decisions stream (``{"new": [decision], "deleted": [decision]}``;
   only ``new`` decisions are indicators), ``GET /v1/decisions`` (a list of decisions) and
   ``cscli decisions list -o json`` (alerts with ``decisions``). Scope Ip/Range -> ip, AS -> asn; other scopes (Country, Username, ...)
-  are skipped. The scenario becomes a label and the decision uuid/id the ref.
+  are skipped. The scenario becomes a label and the decision uuid/id the ref. A decision holds until its
+  ``until`` date, else for its ``duration`` (a Go duration such as ``3h59m50.27s``: the time it has left
+  when LAPI answered, negative once it expired) counted from ``fetched_ms``, the time the body was
+  fetched (or written); a ``simulated`` decision (a scenario in simulation mode: shown, never enforced)
+  is skipped.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from secpipe.transforms.enrich.intel.indicators import _ms
 
 _OTX_KIND = {"ipv4": "ip", "ipv6": "ip", "cidr": "ip", "domain": "domain", "hostname": "domain", "url": "url",
              "uri": "url", "filehash-md5": "hash", "filehash-sha1": "hash", "filehash-sha256": "hash",
@@ -32,14 +39,17 @@ _OTX_OTHER = {"filehash-pehash", "filehash-imphash", "filepath", "mutex", "cve",
 _CS_KIND = {"ip": "ip", "range": "ip", "as": "asn"}
 
 
-def vendor_rows(doc: Any) -> tuple[list[dict[str, Any]], int] | None:
-    """(team rows, skipped) of an OTX or CrowdSec document; None for any other shape."""
+def vendor_rows(doc: Any, fetched_ms: int | None = None) -> tuple[list[dict[str, Any]], int] | None:
+    """(team rows, skipped) of an OTX or CrowdSec document; None for any other shape.
+
+    ``fetched_ms``: when the body was fetched, the start of CrowdSec's relative ``duration``
+    (None: such decisions get no expiry)."""
     if isinstance(doc, dict) and ("new" in doc or "deleted" in doc) and _all_dicts(doc.get("new"), doc.get("deleted")):
-        return _crowdsec(doc.get("new") or [])
+        return _crowdsec(doc.get("new") or [], fetched_ms)
     if isinstance(doc, list) and doc and all(isinstance(a, dict) and isinstance(a.get("decisions"), list) for a in doc):
-        return _crowdsec([d for a in doc for d in a["decisions"] if isinstance(d, dict)])
+        return _crowdsec([d for a in doc for d in a["decisions"] if isinstance(d, dict)], fetched_ms)
     if isinstance(doc, list) and doc and all(_is_decision(d) for d in doc):
-        return _crowdsec(doc)
+        return _crowdsec(doc, fetched_ms)
     pulses = _otx_pulses(doc)
     if pulses is None:
         return None
@@ -90,16 +100,42 @@ def _otx_pulses(doc: Any) -> list[tuple[dict[str, Any], list[dict[str, Any]]]] |
     return None
 
 
-def _crowdsec(decisions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+#: a Go duration (time.ParseDuration): an optional sign, then decimal numbers each with a unit
+_GO_DURATION = re.compile(r"([+-]?)((?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+|0)")
+_GO_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_GO_UNIT_MS = {"ns": 1e-6, "us": 1e-3, "\u00b5s": 1e-3, "\u03bcs": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+def go_duration_ms(text: Any) -> int | None:
+    """``"3h59m50.276482904s"`` -> milliseconds (negative for ``-37m7.3s``); None if it is no Go duration."""
+    m = _GO_DURATION.fullmatch(str(text).strip()) if isinstance(text, str) else None
+    if m is None:
+        return None
+    total = sum(float(n) * _GO_UNIT_MS[u] for n, u in _GO_PART.findall(m[2]))
+    return int(-total if m[1] == "-" else total)
+
+
+def _decision_until(d: dict[str, Any], fetched_ms: int | None) -> float | None:
+    """A decision's end in epoch seconds (as team rows take it): its ``until`` date, else ``fetched_ms`` + its
+    remaining ``duration``."""
+    until = _ms(d.get("until"))
+    if until is None:
+        left = go_duration_ms(d.get("duration"))
+        until = None if left is None or fetched_ms is None else fetched_ms + left
+    return None if until is None else until / 1000
+
+
+def _crowdsec(decisions: list[dict[str, Any]], fetched_ms: int | None) -> tuple[list[dict[str, Any]], int]:
     rows: list[dict[str, Any]] = []
     skipped = 0
     for d in decisions:
         kind = _CS_KIND.get(str(d.get("scope", "")).strip().lower())
-        if kind is None or not d.get("value"):
+        if kind is None or not d.get("value") or d.get("simulated") is True:
             skipped += 1
             continue
         scenario = d.get("scenario")
         rows.append({"value": str(d["value"]), "kind": kind, "labels": [str(scenario)] if scenario else [],
+                     "valid_until": _decision_until(d, fetched_ms),
                      "description": f"crowdsec {d.get('type') or 'ban'} ({d.get('origin') or 'unknown origin'})",
                      "ref": str(d.get("uuid") or d.get("id") or "") or None})
     return rows, skipped

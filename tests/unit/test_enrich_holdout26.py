@@ -1,0 +1,85 @@
+"""Holdout sweep round 26: threat-intel feeds (see tests/cases/enrich_feeds/SOURCE.md, "Round 26 (feeds)").
+
+- CrowdSec decisions (a LAPI ``GET /v1/decisions`` answer quoted in Apache James' CrowdSec README, a
+  decisions stream from pycrowdsec's tests): a decision's ``duration`` is the Go duration it has left
+  when LAPI answered (negative once expired), so it expires at fetch time + duration; ``until``
+  (CrowdSec's Decision model) is an absolute end; ``simulated`` decisions are never enforced.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+
+from secpipe.formats.base import to_batch
+from secpipe.transforms.enrich.intel.loaders import load, sniff
+from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
+from secpipe.transforms.enrich.intel.vendor import go_duration_ms
+from secpipe.transforms.enrich.options import ThreatIntelOptions
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "enrich_feeds"
+T0 = 1_790_000_000.0
+T0_MS = int(T0 * 1000)
+
+
+def _stage(path: Path, clock: float = T0) -> ThreatIntelStage:
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": path.stem, "path": str(path)}],
+                                              "background_refresh": False})
+    return ThreatIntelStage("intel", opts, clock=lambda: clock)
+
+
+def _src_ips(*ips: str) -> pa.RecordBatch:
+    n = len(ips)
+    return to_batch("network_activity", {
+        "class_uid": pa.array([4001] * n, pa.int32()), "time": pa.array([T0_MS] * n, pa.int64()),
+        "metadata.uid": pa.array([f"n{i}" for i in range(n)]), "src_endpoint.ip": pa.array(list(ips))})
+
+
+def test_go_durations_as_crowdsec_writes_them() -> None:
+    assert go_duration_ms("3h59m50.276482904s") == ((3 * 60 + 59) * 60 + 50) * 1000 + 276
+    assert go_duration_ms("-37m7.335622172s") == -(37 * 60 + 7) * 1000 - 335
+    assert go_duration_ms("167h59m") == (167 * 60 + 59) * 60_000
+    assert go_duration_ms("0") == 0
+    assert go_duration_ms("4 hours") is None and go_duration_ms("1d") is None and go_duration_ms(None) is None
+
+
+def test_a_lapi_decision_expires_when_its_remaining_duration_runs_out() -> None:
+    body = (CASES / "crowdsec-lapi-decisions.json").read_bytes()
+    assert sniff(body) == "json"
+    row = load(body, "auto", conf=60, fetched_ms=T0_MS).table.to_pylist()[0]
+    assert (row["kind"], row["value"], row["labels"], row["ref"]) == ("ip", "1.2.3.4", ["manual 'ban' from 'localhost'"], "4")
+    assert row["valid_until"] == T0_MS + 14_390_276
+    # without the fetch time the relative duration cannot be placed: no expiry (as before)
+    assert load(body, "auto", conf=60).table.column("valid_until").to_pylist() == [None]
+
+
+def test_a_decisions_file_counts_the_duration_from_when_it_was_written(tmp_path: Path) -> None:
+    feed = tmp_path / "crowdsec.json"
+    feed.write_bytes((CASES / "crowdsec-lapi-decisions.json").read_bytes())
+    os.utime(feed, (T0, T0))
+    hit = _stage(feed, clock=T0 + 3600).process(_src_ips("1.2.3.4", "1.2.3.5"))[0].to_pylist()
+    assert [r["enrichments"] is not None for r in hit] == [True, False]
+    later = _stage(feed, clock=T0 + 4 * 3600).process(_src_ips("1.2.3.4"))[0].to_pylist()
+    assert later[0].get("enrichments") is None  # 3h59m50s after the file was written, the ban is over
+
+
+def test_a_stream_decision_that_had_expired_when_fetched_never_matches() -> None:
+    body = (CASES / "crowdsec-stream-expired.json").read_bytes()
+    out = load(body, "auto", conf=60, fetched_ms=T0_MS)
+    rows = out.table.to_pylist()
+    # only "new" decisions are indicators; this one's duration was already negative
+    assert [(r["value"], r["valid_until"]) for r in rows] == [("18.22.10.20", T0_MS - 2_227_335)]
+
+
+def test_until_and_simulated_fields_of_the_decision_model() -> None:
+    # crowdsecurity/crowdsec pkg/models/decision.go: `until` "the date until the decisions must be active",
+    # `simulated` "true if the decision result from a scenario in simulation mode" (never enforced)
+    body = (b'[{"duration": "3h59m", "origin": "crowdsec", "scenario": "crowdsecurity/ssh-bf", "scope": "Ip",'
+            b' "type": "ban", "value": "198.51.100.7", "until": "2026-09-25T14:00:00Z"},'
+            b' {"duration": "3h59m", "origin": "crowdsec", "scenario": "crowdsecurity/ssh-bf", "scope": "Ip",'
+            b' "type": "ban", "value": "198.51.100.8", "simulated": true}]')
+    out = load(body, "json", conf=60, fetched_ms=T0_MS)
+    assert [(r["value"], r["valid_until"]) for r in out.table.to_pylist()] == [("198.51.100.7", 1_790_344_800_000)]
+    assert out.skipped == 1
