@@ -534,8 +534,14 @@ def test_snyk_cvss_sources_and_epss() -> None:
         ("4.0", 8.2, "Snyk"), ("3.1", 5.9, "Snyk"), ("3.1", 7.5, "NVD"), ("3.1", 7.5, "Red Hat")]  # fmt: skip
     assert body["cvss"][0]["vector_string"].startswith("CVSS:4.0/")
     assert body["epss"] == {"score": "0.00504", "percentile": 0.65211, "version": "v2025.03.14"}
-    adm = by_id["SNYK-JS-ADMZIP-1065796"]["cve"]
-    assert [(c["version"], c["base_score"]) for c in adm["cvss"]] == [("3.1", 7.4)] and adm["epss"] is None
+    # no CVE: Snyk's advisory (OCSF 1.8.0 keeps ratings in cve only, so they stay in unmapped as given)
+    adm_row = next(r for r in _rows(d) if r["finding_info"]["uid"].startswith("SNYK-JS-ADMZIP-1065796|"))
+    adm = adm_row["vulnerabilities"][0]
+    assert adm["cve"] is None and adm["advisory"]["uid"] == "SNYK-JS-ADMZIP-1065796"
+    assert adm["advisory"]["related_cwes"] == [{"uid": "CWE-22"}]
+    aside = json.loads(adm_row["unmapped"])
+    assert (aside["CVSSv3"], aside["cvssScore"], aside["cvssDetails"]) == ("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:N", 7.4, [])
+    assert [(c["cvssVersion"], c["baseScore"]) for c in aside["cvssSources"]] == [("3.1", 7.4)] and "epssDetails" not in aside
 
 
 @NATIVE

@@ -113,11 +113,14 @@ def test_snyk_single_and_multi_project_golden(real: Path) -> None:
     v = r["vulnerabilities"][0]
     assert v["title"] == "Regular Expression Denial of Service (ReDoS)"
     assert r["severity_id"] == 3  # medium
-    assert v["cve"]["uid"] == "npm:brace-expansion:20170302"  # identifiers.CVE is empty
+    # identifiers.CVE is empty: the issue is Snyk's own advisory (OCSF 1.8.0: just one of advisory / cve / cwe)
+    assert v["cve"] is None and v["cwe"] is None
+    assert v["advisory"]["uid"] == "npm:brace-expansion:20170302"
     assert "SNYK-JS-BRACEEXPANSION-10483" in v["related_vulnerabilities"]
-    assert v["cve"]["cwe"]["uid"] == "CWE-400"
-    # CVSSv3 without cvssScore: OCSF cvss requires base_score, so no entry; the vector stays in raw_data
-    assert v["cve"]["cvss"] is None and '"CVSSv3":"CVSS:3.0/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"' in r["raw_data"]
+    assert v["advisory"]["related_cwes"] == [{"uid": "CWE-400"}]
+    # no cve to hold a rating: the CVSSv3 vector stays in unmapped (and raw_data)
+    assert json.loads(r["unmapped"])["CVSSv3"] == "CVSS:3.0/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"
+    assert '"CVSSv3":"CVSS:3.0/AV:L/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"' in r["raw_data"]
     assert v["dependency_chain"].startswith("goof@0.0.3 > tap@5.8.0 > nyc@6.6.1")
     pkg = v["affected_packages"][0]
     assert (pkg["name"], pkg["version"], pkg["package_manager"]) == ("brace-expansion", "1.1.4", "npm")

@@ -195,6 +195,13 @@ def only_where(values: pa.StructArray, key: pa.Array) -> pa.StructArray:
     return pa.StructArray.from_arrays(values.flatten(), fields=list(values.type), mask=mask)
 
 
+def objects_where(values: pa.StructArray, keys: dict[str, pa.Array]) -> pa.StructArray:
+    """``values`` with each named struct child null where its key (that object's required attribute) is null."""
+    children = [only_where(values.field(i), keys[f.name]) if f.name in keys else values.field(i)
+                for i, f in enumerate(values.type)]  # fmt: skip
+    return pa.StructArray.from_arrays(children, fields=list(values.type), mask=values.is_null())
+
+
 def singleton_list(values: pa.Array, valid: pa.Array | None = None) -> pa.Array:
     """Each row's value wrapped in a one-element list; rows where ``valid`` is false are null."""
     n = len(values)
@@ -303,10 +310,11 @@ class Distinct:
 
     ``values[k]`` is the decoded k-th distinct value (None for an absent field or JSON null),
     ``idx[i]`` the distinct position of record i, ``errors`` maps a distinct position whose
-    value does not fit ``type_`` to msgspec's reason, with the field's path.
+    value does not fit ``type_`` to msgspec's reason, with the field's path; ``texts[k]`` is the
+    k-th distinct value's compact JSON text as it came (None where absent).
     """
 
-    __slots__ = ("errors", "idx", "values")
+    __slots__ = ("errors", "idx", "texts", "values")
 
     def __init__(self, raws: Iterable[msgspec.Raw], type_: Any, field: str) -> None:
         seen: dict[bytes, int] = {}
@@ -315,6 +323,7 @@ class Distinct:
         dec = _decoder(type_)
         self.values: list[Any] = []
         self.errors: dict[int, str] = {}
+        self.texts: list[bytes | str | None] = list(seen)  # (the keys: no copy; b"" where absent)
         for k, key in enumerate(seen):
             if not key:
                 self.values.append(None)
@@ -335,7 +344,7 @@ class Distinct:
         absent = len(texts)
         new.idx = pc.fill_null(enc.indices, absent).to_numpy(zero_copy_only=False).tolist()
         dec = _decoder(type_)
-        new.values, new.errors = [], {}
+        new.values, new.errors, new.texts = [], {}, [*texts, None]
         for k, text in enumerate(texts):
             try:
                 new.values.append(dec.decode(text))
@@ -355,7 +364,7 @@ class Distinct:
     def take(self, rows: Sequence[int]) -> Distinct:
         """The same field for the given records only (distinct values shared)."""
         new = object.__new__(Distinct)
-        new.values, new.errors, new.idx = self.values, self.errors, [self.idx[i] for i in rows]
+        new.values, new.errors, new.texts, new.idx = self.values, self.errors, self.texts, [self.idx[i] for i in rows]
         return new
 
     def derive(self, fn: Callable[[Any], Any]) -> list[Any]:
@@ -366,6 +375,12 @@ class Distinct:
         """One row per record: the (derived) distinct values converted once, then taken."""
         vals = self.values if fn is None else self.derive(fn)
         return pa.array(vals, type_).take(pa.array(self.idx, pa.int32()))
+
+    def text_column(self) -> pa.Array:
+        """One row per record: the value's JSON text as it came (null where absent or JSON null),
+        for a field the mapping does not place and keeps in ``unmapped``."""
+        texts = [t.decode() if type(t) is bytes else t for t in self.texts]
+        return pa.array([t if t and t != "null" else None for t in texts], S).take(pa.array(self.idx, pa.int32()))
 
     def per_row(self, derived: Sequence[Any]) -> list[Any]:
         """A per-distinct derived list expanded to one item per record."""

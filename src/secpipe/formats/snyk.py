@@ -3,8 +3,10 @@
 One event per issue:
 
 - ``vulnerabilities[]`` with a security issue -> Vulnerability Finding (2002): ``cve.uid`` is the
-  first CVE identifier (the Snyk id when the issue has no CVE); every other CVE/GHSA/CWE/Snyk id
-  goes to ``related_vulnerabilities``; CVSS from ``CVSSv3`` + ``cvssScore`` (Snyk's rating) and
+  first CVE identifier; an issue without a CVE is Snyk's own advisory (OCSF 1.8.0: just one of
+  advisory / cve / cwe per vulnerability): ``advisory`` uid its id (``SNYK-JS-...``), title, created
+  time, its CWE in ``related_cwes``, and its CVSS/EPSS keys, which OCSF holds only in a ``cve``, kept in
+  ``unmapped`` as they came; every other CVE/GHSA/Snyk id goes to ``related_vulnerabilities``; CVSS from ``CVSSv3`` + ``cvssScore`` (Snyk's rating) and
   ``cvssDetails[]`` (per assigner), or, where the issue has them, from ``cvssSources[]`` (each
   rating with its own version, vector, score and assigner; ``cvssScore`` may then be a CVSS 4.0
   score next to a 3.x ``CVSSv3`` vector); ``epssDetails`` -> ``cve.epss`` (score, percentile,
@@ -88,6 +90,7 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     nonempty,
+    objects_where,
     only_where,
     or_null,
     paused_gc,
@@ -98,6 +101,7 @@ from secpipe.formats._findings import (
     strs,
     texts,
     typed_records,
+    unmapped_items,
     walk_issues,
     walk_report,
 )
@@ -417,6 +421,30 @@ def _cvss_column(vectors: pa.Array, scores: pa.Array, details: Distinct, sources
     entries = [_cvss_entries(v, sc, details.values[details.idx[i]], sources.values[sources.idx[i]])
                for v, sc, i in zip(vectors.take(take).to_pylist(), scores.take(take).to_pylist(), first.tolist(), strict=True)]  # fmt: skip
     return pa.array(entries, CVSS_LIST).take(pa.array(inverse.astype(np.int32)))
+
+
+def _json_texts(col: pa.Array) -> pa.Array:
+    """Each value of a column as JSON text (null stays null), encoded once per distinct value."""
+    enc = pc.dictionary_encode(col)
+    return pa.array([_ENCODE(v).decode() for v in enc.dictionary.to_pylist()], S).take(enc.indices)
+
+
+_ENCODE = msgspec.json.encode
+#: the issue keys that hold ``cve.cvss`` / ``cve.epss``: kept in ``unmapped`` where there is no cve
+_SCORE_KEYS = ("CVSSv3", "cvssScore", "cvssDetails", "cvssSources", "epssDetails")
+
+
+def _scores_aside(f: dict[str, Any], fields: dict[str, Distinct], no_cve: pa.Array) -> pa.Array:
+    """Per issue without a CVE, its CVSS and EPSS keys as ``"key":value`` items for ``unmapped``
+    (OCSF 1.8.0 holds scores only in ``cve``; an advisory has none): the key's JSON as it came
+    (the score as JSON writes the number), null where there are none."""
+    none_s = pa.scalar(None, S)
+    items = []
+    for key in _SCORE_KEYS:  # each '"key":value,' or ""
+        text = _json_texts(f[key]) if key in ("CVSSv3", "cvssScore") else fields[key].text_column()
+        items.append(pc.fill_null(pc.binary_join_element_wise(f'"{key}":', text, ",", ""), ""))
+    got = pc.binary_join_element_wise(*items, "")
+    return pc.if_else(pc.and_(no_cve, pc.not_equal(got, "")), pc.utf8_slice_codeunits(got, 0, -1), none_s)
 
 
 def _arrow_path(path: list[str] | None) -> str:
@@ -757,7 +785,7 @@ class Snyk(ReportFormat):
             take = pa.array(where, pa.int32())
             target = strs([p.displayTargetFile or p.targetFile for p in projects]).take(take)
             cols["finding_info.uid"] = distinct_uids(cols["finding_info.uid"], target, strs([p.path for p in projects]).take(take))
-        cols["unmapped"] = f["unmapped"]
+        cols.setdefault("unmapped", f["unmapped"])
         out.batches.append(to_batch(cls, cols))
 
     def _common(self, cls: str, f: dict[str, Any], projects: list[_Project], where: list[int], raws: list[bytes] | None,
@@ -802,7 +830,6 @@ class Snyk(ReportFormat):
         parts = ident.derive(_id_parts)  # per distinct identifiers: (first CVE, related, related sorted)
         at = pa.array(ident.idx, pa.int32())
         cve = pa.array([c for c, _r, _s in parts], S).take(at)
-        primary = pc.coalesce(cve, ids)
         related = pa.array([rs for _c, _r, rs in parts], STR_LIST).take(at)
         need = np.flatnonzero(pc.and_(pc.is_valid(cve), nonempty(ids)).to_numpy(zero_copy_only=False))
         if len(need):  # an issue with a CVE also lists its own id: sorted({*related, id}) for those rows
@@ -834,6 +861,12 @@ class Snyk(ReportFormat):
         published = parse_times(f["publicationTime"])
         exploit = pc.coalesce(fields["exploitDetails"].column(S, _maturity), f["exploit"])
         cwe = ident.column(S, _first_cwe)
+        # OCSF 1.8.0 wants just one of advisory / cve / cwe: an issue without a CVE is Snyk's own
+        # advisory (its id, SNYK-JS-...), its weakness then among the advisory's related_cwes
+        none_s = pa.scalar(None, S)
+        adv = pc.if_else(pc.is_valid(cve), none_s, or_null(ids))
+        adv_cwe = pc.if_else(pc.is_valid(cve), none_s, cwe)
+        lone_cwe = pc.if_else(pc.is_valid(adv), none_s, adv_cwe)  # neither a CVE nor an id: the weakness alone
         vuln = nest({
             "title": title,
             "desc": cols["finding_info.desc"],  # vulnerabilities carry a description, never an IaC msg
@@ -845,15 +878,20 @@ class Snyk(ReportFormat):
             "is_exploit_available": pc.if_else(pc.is_null(exploit), pa.scalar(None, pa.bool_()),
                                                pc.is_in(pc.utf8_lower(exploit), value_set=_EXPLOITED_SET)),
             "dependency_chain": chains.column(S, _chain),
-            "cve.uid": primary,
-            # the CVE's weakness: OCSF 1.8.0 allows just one of advisory / cve / cwe per vulnerability
+            "cve.uid": cve,
             "cve.cwe": only_where(nest({"uid": cwe}), cwe),
             "cve.title": title,
             "cve.created_time": published,
             "cve.cvss": cvss,
             "cve.epss": fields["epssDetails"].column(_EPSS, _epss),
+            "advisory.uid": adv,
+            "advisory.title": title,
+            "advisory.created_time": published,
+            "advisory.related_cwes": singleton_list(nest({"uid": adv_cwe}), adv_cwe.is_valid()),
+            "cwe.uid": lone_cwe,
             "affected_packages": singleton_list(pkg, version.is_valid()),
         })  # fmt: skip
+        vuln = objects_where(vuln, {"cve": cve, "advisory": adv, "cwe": lone_cwe})
         none = "None"  # as an f-string shows an absent value
         at = pc.binary_join_element_wise(pc.fill_null(pkg_name, none), pc.fill_null(f["version"], none), "@")
         return {
@@ -864,6 +902,7 @@ class Snyk(ReportFormat):
             "finding_info.first_seen_time": published,
             "message": pc.binary_join_element_wise(title, at, " in "),
             "vulnerabilities": singleton_list(vuln),
+            "unmapped": unmapped_items(f["unmapped"], _scores_aside(f, fields, pc.is_null(cve))),
         }
 
     def _compliance(self, vs: list[_VulnBase], fields: dict[str, Distinct], iac: list[bool],
