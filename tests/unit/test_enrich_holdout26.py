@@ -4,17 +4,22 @@
   decisions stream from pycrowdsec's tests): a decision's ``duration`` is the Go duration it has left
   when LAPI answered (negative once expired), so it expires at fetch time + duration; ``until``
   (CrowdSec's Decision model) is an absolute end; ``simulated`` decisions are never enforced.
+- STIX qualifiers as the OASIS reference matcher reads them: ``WITHIN n SECONDS`` holds for one
+  observation (it was refused with every other qualifier), ``REPEATS n`` needs n, ``START``/``STOP``
+  bounds the observation time.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from secpipe.formats.base import to_batch
-from secpipe.transforms.enrich.intel.loaders import load, sniff
+from secpipe.transforms.enrich.intel.loaders import load, sniff, stix_pattern_terms
 from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
 from secpipe.transforms.enrich.intel.vendor import go_duration_ms
 from secpipe.transforms.enrich.options import ThreatIntelOptions
@@ -83,3 +88,43 @@ def test_until_and_simulated_fields_of_the_decision_model() -> None:
     out = load(body, "json", conf=60, fetched_ms=T0_MS)
     assert [(r["value"], r["valid_until"]) for r in out.table.to_pylist()] == [("198.51.100.7", 1_790_344_800_000)]
     assert out.skipped == 1
+
+
+# Verdicts of the OASIS reference matcher (oasis-open/cti-pattern-matcher, stix2matcher/test/v21/
+# test_temporal_qualifiers.py) on one observation, with its person names swapped for addresses: WITHIN holds
+# for a single observation ("[person:name = 'bob'] WITHIN .0001 SECONDS" matches), WITHIN 0 is an error,
+# "WITHIN 1 second" and a negative window do not parse, REPEATS n needs n observations, START/STOP bounds the
+# observation time.
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("[ipv4-addr:value = '198.51.100.2'] WITHIN 1 SECONDS", [("ip", "198.51.100.2")]),
+    ("[ipv4-addr:value = '198.51.100.2'] WITHIN .0001 SECONDS", [("ip", "198.51.100.2")]),
+    ("([ipv4-addr:value = '198.51.100.1'] OR [domain-name:value = 'darlene.example']) WITHIN 1 SECONDS",
+     [("ip", "198.51.100.1"), ("domain", "darlene.example")]),
+    # the qualifier binds to the observation before it; the AND still needs two observations
+    ("[ipv4-addr:value = '198.51.100.1'] AND [ipv4-addr:value = '198.51.100.3'] WITHIN 1 SECONDS", None),
+    ("([ipv4-addr:value = '198.51.100.1'] AND [ipv4-addr:value = '198.51.100.3']) WITHIN 6 SECONDS", None),
+    ("[ipv4-addr:value = '198.51.100.1'] WITHIN 0 SECONDS", None),
+    ("[ipv4-addr:value = '198.51.100.1'] WITHIN 1 second", None),
+    ("[ipv4-addr:value = '198.51.100.1'] WITHIN -123.367 SECONDS", None),
+    ("[ipv4-addr:value = '198.51.100.1'] REPEATS 2 TIMES", None),
+    ("[ipv4-addr:value = '198.51.100.1'] REPEATS 1 TIMES", [("ip", "198.51.100.1")]),
+    ("[ipv4-addr:value = '198.51.100.2'] START t'1994-11-29T13:37:57Z' STOP t'1994-11-29T13:37:58Z'", None),
+    ("[ipv4-addr:value = '198.51.100.2'] START t'1994-11-29T13:37:58Z'", None),
+    # the STIX 2.1 patterning examples' time-window pattern: FOLLOWEDBY and MATCHES, never one value
+    ("[process:command_line MATCHES '^.+>-add GlobalSign.cer -c -s -r localMachine Root$'] FOLLOWEDBY "
+     "[process:command_line MATCHES'^.+>-add GlobalSign.cer -c -s -r localMachineTrustedPublisher$'] WITHIN 300 SECONDS",
+     None),
+])
+def test_stix_qualifiers_as_the_reference_matcher_reads_them(pattern: str, expected: list[tuple[str, str]] | None) -> None:
+    assert stix_pattern_terms(pattern) == expected
+
+
+def test_an_indicator_with_a_within_window_matches_the_one_event(tmp_path: Path) -> None:
+    bundle = {"type": "bundle", "id": "bundle--1", "objects": [
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--1", "created": "2026-01-01T00:00:00Z",
+         "modified": "2026-01-01T00:00:00Z", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+         "pattern": "[ipv4-addr:value = '198.51.100.2'] WITHIN 300 SECONDS"}]}
+    feed = tmp_path / "within.json"
+    feed.write_text(json.dumps(bundle))
+    rows = _stage(feed).process(_src_ips("198.51.100.2", "198.51.100.3"))[0].to_pylist()
+    assert [r["enrichments"] is not None for r in rows] == [True, False]

@@ -72,7 +72,9 @@ def test_stix_pattern_forms() -> None:
     assert stix_pattern_terms("[file:hashes.'SHA-256' = 'aa' OR file:hashes.MD5 = 'bb']") == [("hash", "aa"), ("hash", "bb")]
     assert stix_pattern_terms("[ipv4-addr:value = '1.2.3.4' AND domain-name:value = 'x.com']") is None
     assert stix_pattern_terms("[email-message:subject MATCHES '^x']") is None
-    assert stix_pattern_terms("[domain-name:value = 'x.com'] WITHIN 5 SECONDS") is None
+    # one observation fits any WITHIN window (OASIS cti-pattern-matcher); REPEATS 5 needs five
+    assert stix_pattern_terms("[domain-name:value = 'x.com'] WITHIN 5 SECONDS") == [("domain", "x.com")]
+    assert stix_pattern_terms("[domain-name:value = 'x.com'] REPEATS 5 TIMES") is None
 
 
 def test_stix_revoked_and_valid_until() -> None:

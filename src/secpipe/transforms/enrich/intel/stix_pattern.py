@@ -5,8 +5,14 @@ indicator. Per the STIX 2.1 Patterning specification (section 9):
 
 - inside one observation expression ``[...]``, ``AND`` binds tighter than ``OR``, and every
   comparison joined by ``AND`` must hold for the *same* object;
-- observation expressions joined by ``AND`` or ``FOLLOWEDBY``, or carrying a qualifier
-  (``WITHIN``, ``REPEATS``, ``START ... STOP``), need several observations or a time window.
+- observation expressions joined by ``AND`` or ``FOLLOWEDBY`` need several observations;
+- qualifiers (9.5): ``WITHIN n SECONDS`` asks the observations of the expression before it to fall
+  in a window of n seconds, which one observation always does (n > 0; ``[x] WITHIN 1 SECONDS`` and
+  ``([a] OR [b]) WITHIN ...`` match one event in the OASIS reference matcher), so it keeps the
+  alternatives; ``REPEATS n TIMES`` needs n distinct observations, so it keeps them only for n = 1;
+  ``START t'..' STOP t'..'`` bounds the observation time of the events, which matching an indicator
+  value at processing time cannot check, so it keeps none. ``WITHIN 0`` or a negative count makes
+  the pattern invalid (skipped).
 
 So a pattern is rewritten into alternatives (disjunctive normal form): each alternative is one
 conjunction of comparisons inside one observation expression. An alternative is loaded when
@@ -41,6 +47,7 @@ pattern with no loadable alternative gives None (the loader skips and counts it)
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 _TOKEN = re.compile(r"\s*(?:(?P<str>[bht]?'(?:[^'\\]|\\.)*')|(?P<punct>[\[\](),])|(?P<op><=|>=|!=|=|<|>)"
                     r"|(?P<word>[^\s\[\](),'=<>!]+))")
@@ -194,13 +201,39 @@ class _Parser:
         else:
             raise _Bad(self._peek()[1])
         while self._is("WITHIN", "REPEATS", "START"):
-            word = self._take()[1].upper()
-            self._take()
-            self._take()  # WITHIN n SECONDS | REPEATS n TIMES | START t'..' STOP t'..'
-            if word == "START":
-                self._take()
-            alts = []
+            alts = self._qualified(self._take()[1].upper(), alts)
         return alts
+
+    def _qualified(self, word: str, alts: list[list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
+        """The alternatives that still hold for one event under a qualifier (module docstring)."""
+        if word == "START":  # START t'..' STOP t'..': a window on the observation time, not the match time
+            if self._take()[0] != "str" or not self._is("STOP"):
+                raise _Bad(word)
+            self._take()
+            if self._take()[0] != "str":
+                raise _Bad(word)
+            return []
+        n = self._number()
+        self._expect_word("SECONDS" if word == "WITHIN" else "TIMES")
+        if word == "WITHIN":  # each alternative is one observation: it fits any window (n > 0)
+            return alts if n > 0 else _bad(word)
+        if n < 1 or n != int(n):
+            raise _Bad(word)
+        return alts if n == 1 else []  # REPEATS n TIMES: n distinct observations
+
+    def _number(self) -> float:
+        kind, text = self._take()
+        if kind != "word":
+            raise _Bad(text)
+        try:
+            return float(text)
+        except ValueError as exc:
+            raise _Bad(text) from exc
+
+    def _expect_word(self, word: str) -> None:
+        kind, text = self._take()
+        if kind != "word" or text.upper() != word:
+            raise _Bad(text)
 
     # comparison expressions: OR < AND < test / ( ... )
     def _cmp_or(self) -> list[list[_Term]]:
@@ -263,6 +296,10 @@ class _Parser:
                 path += self._take()[1]
             else:
                 return path
+
+
+def _bad(text: str) -> NoReturn:
+    raise _Bad(text)
 
 
 def _term(key: str, op: str, value: tuple[str, str]) -> _Term:
