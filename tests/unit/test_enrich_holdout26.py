@@ -128,3 +128,48 @@ def test_an_indicator_with_a_within_window_matches_the_one_event(tmp_path: Path)
     feed.write_text(json.dumps(bundle))
     rows = _stage(feed).process(_src_ips("198.51.100.2", "198.51.100.3"))[0].to_pylist()
     assert [r["enrichments"] is not None for r in rows] == [True, False]
+
+
+# Authorization schemes issuers document for their API tokens (RFC 7235 token68 credentials), each line as the
+# issuer's documentation shows the header (example values); all passed unredacted before (the ApiKey one only
+# as a generic secret when its base64 happened to pass the entropy test).
+AUTH_SCHEMES = {
+    # Splunk HEC docs: "Authorization: Splunk <hec_token>", a GUID
+    "splunk": ('curl -H "Authorization: Splunk 12345678-1234-1234-1234-1234567890AB" '
+               "https://hec.example.com:8088/services/collector/event -d '{\"event\": \"hello world\"}'",
+               "12345678-1234-1234-1234-1234567890AB"),
+    # Elasticsearch docs: "Authorization: ApiKey <api-key>", base64 of id:api_key
+    "elastic": ('curl -H "Authorization: ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==" '
+                "http://localhost:9200/_cluster/health", "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="),
+    # Django REST framework's TokenAuthentication docs
+    "drf": ("curl -X GET http://127.0.0.1:8000/api/example/ -H 'Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b'",
+            "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"),
+    # PagerDuty REST API v2: "Authorization: Token token=<key>"
+    "pagerduty": ('curl -H "Authorization: Token token=y_NbAkKc66ryYTWUXYEu" https://api.pagerduty.com/users',
+                  "y_NbAkKc66ryYTWUXYEu"),
+    # Discord API reference: "Authorization: Bot <token>"
+    "discord": ("Authorization: Bot MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs",
+                "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"),
+    # Dynatrace API tokens (dt0c01.<public part>.<secret part>)
+    "dynatrace": ("Authorization: Api-Token dt0c01.ST2EY72KQINMH574WMNVI7YN.G3DFPBEJYMODIDAEX454M7YWBUVEFOWKPRVMWFASS64NFH52PX6BNDVFFM572RZM",
+                  "G3DFPBEJYMODIDAEX454M7YWBUVEFOWKPRVMWFASS64NFH52PX6BNDVFFM572RZM"),
+    # Opsgenie API: "Authorization: GenieKey <api key>"
+    "opsgenie": ("Authorization: GenieKey eb243592-faa2-4ba2-a551q-1afdf565c889", "eb243592-faa2-4ba2-a551q-1afdf565c889"),
+    # Okta API tokens: "Authorization: SSWS <token>"
+    "okta": ('{"headers":{"authorization":"SSWS 00QCjAl4MlV-WPXM4tY0HmjFx-vbGua1ZUxU3aAZy9","accept":"application/json"}}',
+             "00QCjAl4MlV-WPXM4tY0HmjFx-vbGua1ZUxU3aAZy9"),
+}
+
+
+def test_issuer_authorization_schemes_are_redacted() -> None:
+    from tests.unit.test_enrich_holdout25 import _redact
+
+    msgs, raws, kinds = _redact([line for line, _ in AUTH_SCHEMES.values()])
+    for (name, (_line, secret)), msg, raw in zip(AUTH_SCHEMES.items(), msgs, raws, strict=True):
+        assert secret not in msg and secret not in raw, (name, msg)
+    assert set(kinds) == {"http_auth"} and len(kinds) == len(AUTH_SCHEMES)
+    assert msgs[0].startswith('curl -H "Authorization: Splunk [REDACTED:http_auth]" https://hec.example.com:8088/')
+    # prose after the same words is no credential (no 16-character run with a digit)
+    prose = ["authorization: token expired for session 42", "Authorization: Bot detected on /login",
+             "WWW-Authenticate: Negotiate", "authorization=token missing"]
+    assert _redact(prose)[2] == [] and _redact(prose)[0] == prose

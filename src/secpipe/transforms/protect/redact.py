@@ -8,7 +8,9 @@ browser's ``xoxc-``/``xoxd-`` and app-level ``xapp-``), npm_token (``npm_`` + 36
 client secrets, ``GOCSPX-`` + 28), stripe_key (secret and
 restricted keys ``sk_``/``rk_`` live/test, webhook secrets ``whsec_``; publishable ``pk_`` keys are
 public), azure_sas (the ``sig=`` of a shared access signature, URL-encoded base64), http_auth (the
-credentials of an ``Authorization: Basic``/``Bearer`` header), private_key, jwt,
+credentials of an ``Authorization: Basic``/``Bearer`` header, or of the API-token schemes issuers document:
+``token``, ``SSWS``, ``Splunk``, ``Bot``, ``ApiKey``, ``Api-Token``, ``GenieKey``, ``DPoP``, ``Negotiate``,
+``NTLM``), private_key, jwt,
 url_password (``scheme://user:PASS@host``), password (``password=...``, ``"api_key": "..."``
 in JSON, connection strings) and generic_secret (a whole 32+ character base64-like word with
 at least two distinct upper, lower and digit characters and Shannon entropy of at least
@@ -94,8 +96,14 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("docker_token", r"\bdckr_pat_[A-Za-z0-9_-]{27,}", _ph("docker_token")),
     Detector("stripe_key", r"\b(?:[sr]k_(?:live|test)_[0-9A-Za-z]{10,247}|whsec_[0-9A-Za-z+/=]{24,})", _ph("stripe_key")),
     Detector("azure_sas", r"([?&;]sig=)[0-9A-Za-z%+/=]{16,}", r"\1" + _ph("azure_sas")),
-    # RFC 7617 Basic credentials and RFC 6750 bearer tokens in an Authorization / Proxy-Authorization header
-    Detector("http_auth", r"((?i:authorization)\\?[\"']?\s*[:=]\s*\\?[\"']?(?i:basic|bearer)(?:\s+|%20|\+))"
+    # RFC 7617 Basic credentials and RFC 6750 bearer tokens in an Authorization / Proxy-Authorization header, and
+    # the schemes issuers document for their API tokens (RFC 7235 token68 credentials): GitHub's and Django REST
+    # framework's "token", Okta's "SSWS", Splunk HEC's "Splunk", Discord's "Bot", Elasticsearch's "ApiKey",
+    # Dynatrace's "Api-Token", Opsgenie's "GenieKey", RFC 9449 "DPoP", RFC 4559 "Negotiate" and NTLM. Those words
+    # also start prose ("authorization: token expired"), so their credential is 16+ characters with a digit.
+    Detector("http_auth", r"((?i:authorization)\\?[\"']?\s*[:=]\s*\\?[\"']?(?:(?i:basic|bearer)(?:\s+|%20|\+)"
+             r"|(?i:token|ssws|splunk|bot|apikey|api-token|geniekey|dpop|negotiate|ntlm)(?:\s+|%20|\+)"
+             r"(?=[A-Za-z0-9+/=._~-]{0,1024}[0-9])(?=[A-Za-z0-9+/=._~-]{16})))"
              r"[A-Za-z0-9+/=._~-]{6,}", r"\1" + _ph("http_auth")),
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{1,256}:)[^@/\s\"'\[]{1,256}@",
              r"\1" + _ph("url_password") + "@"),
