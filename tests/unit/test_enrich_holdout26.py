@@ -173,3 +173,18 @@ def test_issuer_authorization_schemes_are_redacted() -> None:
     prose = ["authorization: token expired for session 42", "Authorization: Bot detected on /login",
              "WWW-Authenticate: Negotiate", "authorization=token missing"]
     assert _redact(prose)[2] == [] and _redact(prose)[0] == prose
+
+
+def test_a_misp_malware_sample_attribute_is_its_md5() -> None:
+    # MISP/misp-stix tests/test_events.py: the malware-sample attribute ("filename|md5" of the sample MISP holds;
+    # the same file object's md5 attribute carries that MD5), to_ids set as MISP sets it for samples
+    event = {"Event": {"uuid": "a6ef17d6-91cb-4a05-b10b-2f045daf874c", "info": "MISP-STIX-Converter test event",
+                       "threat_level_id": "1", "Attribute": [
+                           {"uuid": "2ea3a395-6b9f-4927-bc85-b33310f0b1bf", "type": "malware-sample",
+                            "category": "Payload delivery", "value": "oui|8764605c6f388c89096b534d33565802",
+                            "to_ids": True, "timestamp": "1603642920", "comment": "Malware Sample test attribute"}]}}
+    out = load(json.dumps(event).encode(), "auto", conf=50)
+    rows = out.table.to_pylist()
+    assert out.skipped == 0
+    assert [(r["kind"], r["value"], r["confidence"], r["ref"]) for r in rows] == [
+        ("hash", "8764605c6f388c89096b534d33565802", 90, "2ea3a395-6b9f-4927-bc85-b33310f0b1bf")]

@@ -25,7 +25,7 @@ Formats:
   attributes in the event and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older
   exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url,
   email/email-src/email-dst/email-reply-to, ja3-fingerprint-md5, x509-fingerprint-md5/sha1/sha256, AS,
-  md5/sha1/sha224/sha256/sha384/sha512(/224, /256)/sha3-* and ``filename|<hash>``.
+  md5/sha1/sha224/sha256/sha384/sha512(/224, /256)/sha3-*, ``filename|<hash>`` and ``malware-sample`` (its MD5).
   ``threat_level_id`` 1/2/3 give confidence 90/70/50; event and attribute tags become labels.
   Attribute sightings count as MISP defines them: an attribute whose latest report is a
   false-positive sighting (type 1) is skipped; an expiration sighting (type 2) is its ``valid_until``.

@@ -2,7 +2,8 @@
 
 Event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``): attributes in the event
 and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older exports) and of a type in
-:data:`_MISP_KIND` (or a compound ``ip|port``, ``domain|ip``, ``filename|<hash>``) are indicators;
+:data:`_MISP_KIND` (or a compound ``ip|port``, ``domain|ip``, ``filename|<hash>``, or a ``malware-sample``,
+``filename|md5``) are indicators;
 ``threat_level_id`` 1/2/3 give confidence 90/70/50, event and attribute tags become labels, and
 sightings count as MISP defines them (:func:`_sightings`). A feed directory is its ``manifest.json``
 and ``<uuid>.json`` events. Warninglists are allow entries with MISP's matching semantics per list
@@ -76,6 +77,8 @@ def _misp_attr(a: dict[str, Any]) -> list[tuple[str, str]]:
         d, ip = v.split("|", 1)
         return [("domain", d), ("ip", ip)]
     if t.startswith("filename|") and t.split("|", 1)[1] in _MISP_KIND and "|" in v:
+        return [("hash", v.rsplit("|", 1)[1])]
+    if t == "malware-sample" and "|" in v:  # the sample MISP holds, named "filename|md5" (its MD5)
         return [("hash", v.rsplit("|", 1)[1])]
     return []
 
