@@ -188,3 +188,30 @@ def test_a_misp_malware_sample_attribute_is_its_md5() -> None:
     assert out.skipped == 0
     assert [(r["kind"], r["value"], r["confidence"], r["ref"]) for r in rows] == [
         ("hash", "8764605c6f388c89096b534d33565802", 90, "2ea3a395-6b9f-4927-bc85-b33310f0b1bf")]
+
+
+def test_indicators_match_the_other_ocsf_objects_that_hold_them(tmp_path: Path) -> None:
+    # a process's executable (OCSF process.file.hashes), a TLS server name (tls.sni), an e-mail's links
+    # (email.urls) and Reply-To (email.reply_to): where EDR, Zeek/Suricata TLS and mail logs put them
+    feed = tmp_path / "team.json"
+    feed.write_text(json.dumps([{"value": "8764605c6f388c89096b534d33565802"}, {"value": "c2.example.net"},
+                                {"value": "http://198.51.100.23/gate.php"}, {"value": "reply@phish.example"}]))
+    st = _stage(feed)
+    proc = to_batch("process_activity", {
+        "class_uid": pa.array([1007, 1007], pa.int32()), "time": pa.array([T0_MS] * 2, pa.int64()),
+        "metadata.uid": pa.array(["p0", "p1"]), "process.file.hashes": pa.array(
+            [[{"algorithm_id": 1, "value": "8764605C6F388C89096B534D33565802"}], [{"algorithm_id": 1, "value": "0" * 32}]])})
+    tls = to_batch("network_activity", {
+        "class_uid": pa.array([4001], pa.int32()), "time": pa.array([T0_MS], pa.int64()),
+        "metadata.uid": pa.array(["t0"]), "tls.sni": pa.array(["C2.example.net"])})
+    mail = to_batch("email_activity", {
+        "class_uid": pa.array([4009], pa.int32()), "time": pa.array([T0_MS], pa.int64()),
+        "metadata.uid": pa.array(["m0"]), "email.reply_to": pa.array(["Reply@phish.example"]),
+        "email.urls": pa.array([[{"url_string": "http://198.51.100.23/gate.php"}]])})
+    got = []
+    for batch in (proc, tls, mail):
+        for r in st.process(batch)[0].to_pylist():
+            got.append(sorted((o["name"], o["value"]) for o in r.get("observables") or []))
+    assert got == [[("process.file.hashes[].value", "8764605c6f388c89096b534d33565802")], [],
+                   [("tls.sni", "c2.example.net")],
+                   [("email.reply_to", "reply@phish.example"), ("email.urls[].url_string", "http://198.51.100.23/gate.php")]]

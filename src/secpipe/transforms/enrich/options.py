@@ -93,16 +93,22 @@ class ThreatIntelOptions(_Strict):
     ip_fields: list[str] = Field(default_factory=lambda: ["src_endpoint.ip", "dst_endpoint.ip"])
     domain_fields: list[str] = Field(default_factory=lambda: [
         "src_endpoint.domain", "dst_endpoint.domain", "src_endpoint.hostname", "dst_endpoint.hostname",
-        "query.hostname", "url.hostname", "http_request.url.hostname"])
-    url_fields: list[str] = Field(default_factory=lambda: ["url.url_string", "http_request.url.url_string"])
-    hash_fields: list[str] = Field(default_factory=lambda: ["file.hashes[].value"])
+        "query.hostname", "url.hostname", "http_request.url.hostname", "tls.sni"])
+    #: also the links of an e-mail (OCSF ``email.urls``)
+    url_fields: list[str] = Field(default_factory=lambda: [
+        "url.url_string", "http_request.url.url_string", "email.urls[].url_string"])
+    #: every OCSF file object an event holds: the file of a file event, the executable of the process (and its
+    #: parent and the actor's), a loaded module, an e-mail's attachments
+    hash_fields: list[str] = Field(default_factory=lambda: [
+        "file.hashes[].value", "process.file.hashes[].value", "process.parent_process.file.hashes[].value",
+        "actor.process.file.hashes[].value", "module.file.hashes[].value", "email.files[].hashes[].value"])
     #: ASN indicators (Spamhaus ASN-DROP, team lists with ``kind: asn``) match these; the geoip
     #: stage fills them, so list threat_intel after geoip to use them
     asn_fields: list[str] = Field(default_factory=lambda: [
         "src_endpoint.autonomous_system.number", "dst_endpoint.autonomous_system.number"])
     #: e-mail address indicators (MISP email-src/email-dst, OTX email, STIX email-addr) match these
     email_fields: list[str] = Field(default_factory=lambda: [
-        "actor.user.email_addr", "user.email_addr", "email.from", "email.sender", "email.smtp_from"])
+        "actor.user.email_addr", "user.email_addr", "email.from", "email.sender", "email.smtp_from", "email.reply_to"])
     #: JA3 TLS client fingerprints (SSLBL ja3_md5, MISP ja3-fingerprint-md5, OTX JA3) match these
     ja3_fields: list[str] = Field(default_factory=lambda: ["tls.ja3_hash.value"])
     #: certificate fingerprints (SSLBL SHA1 list, MISP x509-fingerprint-*, STIX x509-certificate:hashes,
