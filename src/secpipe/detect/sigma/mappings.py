@@ -108,6 +108,22 @@ its syslog lines (``SRC=``, ``SPT=``, ``DST=``, ``DPT=``, ``PROTO=``): SigmaHQ's
 ``net_firewall_tftp_config_exfil_from_management_segment`` found nothing in an iptables or ufw
 line. Only these names are added: the OCSF ``src_endpoint.ip`` of other lines (an sshd login)
 is no firewall's connection.
+DNS logs (``category: dns``): the taxonomy names the category but no fields; SigmaHQ's DNS rules
+write ``query``, ``record_type``, ``answer``, ``src_ip`` (and Zeek's ``qtype_name``, Sysmon's
+``QueryName``). The DNS logs the ``json`` format keeps write them as Zeek's ``dns.log`` does
+(``query``, ``qtype_name``, ``answers[]``, ``id.orig_h``, ``id.resp_h``) or as Amazon Route 53
+Resolver query logs do (``query_name``, ``query_type``, ``answers[].Rdata``, ``srcaddr``): the
+fields are also read there (the rule's own name first). Route 53 writes a name as the absolute
+FQDN, with the root's trailing dot (``does-not-exist.abc.com.``), which is the same DNS name
+as ``does-not-exist.abc.com`` (RFC 1034 3.1): a ``query``/``QueryName`` value matched whole or
+at its end (``query: evil.com``, ``query|endswith: '.ru'``) also matches the name with that dot
+(:func:`dns_root_dot`).
+
+Apache httpd (``product: apache``, the taxonomy's log source with ``service: access`` / ``error``,
+and SigmaHQ's rules that write it ``service: apache`` without a product): its access log takes the
+web server mappings above, and the Splunk CIM Web names a SigmaHQ rule uses (``uri_query``, the
+URL's query string; ``uri_path``, its path): ``web_apache_webshell`` (``uri_query|contains:
+'=whoami'``) found nothing in an access line.
 """
 
 from __future__ import annotations
@@ -117,13 +133,15 @@ import re
 from sigma.conditions import ConditionAND, ConditionOR
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaExists, SigmaNull
+from sigma.types import SigmaExists, SigmaNull, SigmaString
 
 _SPEC = "requestObject.spec"
 #: the caller's country: the geoip transform's ISO code of ``src_endpoint.ip``
 _COUNTRY = ["src_country", "src_endpoint.location.country"]
 #: key of a logsource category's mappings (rules of any or no product with that category)
 CATEGORY = "category:"
+#: key of a logsource service's mappings (rules without a product naming that service)
+SERVICE = "service:"
 #: product (or :data:`CATEGORY` + category) -> {rule field: event fields it may be read from, in order}
 MAPPINGS: dict[str, dict[str, list[str]]] = {
     "kubernetes": {
@@ -176,6 +194,20 @@ for _category in ("webserver", "proxy"):
 #: line's name=value pairs (iptables/nftables/ufw log lines, which the syslog format keeps as text)
 MAPPINGS[f"{CATEGORY}firewall"] = {k: [k, v] for k, v in (
     ("src_ip", "SRC"), ("dst_ip", "DST"), ("src_port", "SPT"), ("dst_port", "DPT"), ("proto", "PROTO"))}
+#: DNS query logs kept by the ``json`` format (module docstring): Zeek's dns.log and Amazon
+#: Route 53 Resolver query logs
+MAPPINGS[f"{CATEGORY}dns"] = {
+    "query": ["query", "query_name"], "QueryName": ["QueryName", "query", "query_name"],
+    "record_type": ["record_type", "qtype_name", "query_type"], "qtype_name": ["qtype_name", "query_type"],
+    "answer": ["answer", "answers", "answers.Rdata"],
+    "src_ip": ["src_ip", "id.orig_h", "srcaddr"], "dst_ip": ["dst_ip", "id.resp_h"]}
+#: the DNS name fields whose values also match the name's absolute form (:func:`dns_root_dot`)
+DNS_NAMES = ("query", "QueryName")
+#: Apache httpd's access log: the web server mappings and the Splunk CIM Web names of SigmaHQ's
+#: ``service: apache`` rules
+MAPPINGS["apache"] = MAPPINGS[f"{SERVICE}apache"] = {
+    **MAPPINGS[f"{CATEGORY}webserver"], "uri_query": ["uri_query", "http_request.url.query_string"],
+    "uri_path": ["uri_path", "http_request.url.path"]}
 #: product -> {rule field prefix: the event field prefixes it may be read from}, for fields
 #: :data:`MAPPINGS` does not name: objects Elastic's GCP integration keeps whole (an AuditLog's
 #: ``request``, ``response``, ``authorizationInfo[]``) and the ``LogEntry`` of a Pub/Sub message's ``data``
@@ -192,11 +224,14 @@ PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*", "okta": r"detail\
 
 
 def mapping_key(logsource: object) -> str | None:
-    """The key of the built-in mappings a rule of ``logsource`` takes: its product's, else its
-    category's (:data:`CATEGORY`), else None."""
+    """The key of the built-in mappings a rule of ``logsource`` takes: its product's, else (without
+    a product) its service's (:data:`SERVICE`), else its category's (:data:`CATEGORY`), else None."""
     product = str(getattr(logsource, "product", None) or "").lower()
     if product in MAPPINGS or product in PREFIXES:
         return product
+    service = f"{SERVICE}{str(getattr(logsource, 'service', None) or '').lower()}"
+    if not product and service in MAPPINGS:
+        return service
     category = f"{CATEGORY}{str(getattr(logsource, 'category', None) or '').lower()}"
     return category if category in MAPPINGS else None
 
@@ -229,6 +264,28 @@ def absence_of_all(rule: SigmaRule) -> None:
         _absence_of_all(det, product)
 
 
+def dns_root_dot(rule: SigmaRule) -> None:
+    """A ``category: dns`` rule's DNS name (:data:`DNS_NAMES`) compared whole or at its end
+    (``query: evil.com``, ``query|endswith: '.ru'``) also matches the name's absolute form with
+    the root's trailing dot (``evil.com.``, RFC 1034 3.1: the same name), as Route 53 Resolver
+    logs write it. Values linked with ``all``, patterns ending in a wildcard, regular expressions
+    and other non-strings are left as written. Runs before the pipelines (on the rule's names)."""
+    if str(rule.logsource.category or "").lower() != "dns":
+        return
+    for det in rule.detection.detections.values():
+        _root_dot(det)
+
+
+def _root_dot(det: SigmaDetection) -> None:
+    for item in det.detection_items:
+        if isinstance(item, SigmaDetection):
+            _root_dot(item)
+        elif item.field in DNS_NAMES and item.value_linking is ConditionOR:
+            extra = [v + SigmaString(".") for v in item.value
+                     if isinstance(v, SigmaString) and v.s and isinstance(v.s[-1], str) and not v.endswith(".")]
+            item.value.extend(extra)
+
+
 def _absence_of_all(det: SigmaDetection, product: str) -> None:
     items = det.detection_items
     for item in items:
@@ -249,6 +306,8 @@ def _applies(key: str) -> dict[str, str]:
     rule whose product has none of its own."""
     if key.startswith(CATEGORY):
         return {"type": "logsource", "category": key[len(CATEGORY):]}
+    if key.startswith(SERVICE):
+        return {"type": "logsource", "service": key[len(SERVICE):]}
     return {"type": "logsource", "product": key}
 
 
@@ -257,7 +316,7 @@ def builtin_pipeline() -> ProcessingPipeline:
     return ProcessingPipeline.from_dict({
         "name": "secpipe built-in field mappings", "priority": 100,
         "transformations": [
-            {"id": f"secpipe_{product.replace(CATEGORY, '')}_fields", "type": "field_name_mapping", "mapping": mapping,
+            {"id": f"secpipe_{product.replace(CATEGORY, '').replace(SERVICE, 'service_')}_fields", "type": "field_name_mapping", "mapping": mapping,
              "rule_conditions": [_applies(product)]}
             for product, mapping in MAPPINGS.items()] + [
             {"id": f"secpipe_{product}_prefixes", "type": "field_name_prefix_mapping", "mapping": mapping,
