@@ -95,7 +95,17 @@ Mapping:
   that answered) as ``dst_endpoint`` hostname and port; ``http_response`` code and body length (``%b``); the client as
   ``src_endpoint.ip`` (or ``hostname`` when a name), ``%u`` as ``actor.user.name``; status
   Success below 400, else Failure, the code as ``status_code``. The time is the request's own
-  (``%t``, with its year and zone, which a BSD header lacks), not the header's.
+  (``%t``, with its year and zone, which a BSD header lacks), not the header's. A client that is
+  a list of addresses (``$http_x_forwarded_for`` / ``$proxy_add_x_forwarded_for`` logged where
+  ``$remote_addr`` stands, quoted or not, maybe followed by the peer's address): the first is
+  ``src_endpoint``, the other IPs ``src_endpoint.intermediate_ips``.
+- nginx error log lines (``YYYY/MM/DD HH:MM:SS [level] PID#TID: [*CID ]text``, bare lines of
+  ``error.log``, recognized by ``--format auto``, or the MSG of ``error_log syslog:``) stay Base
+  Events and take their level as the severity where no ``<PRI>`` gave one, the pid, ``nginx`` as
+  the program where no TAG named one, the stamp as the time where no header gave one (no zone:
+  UTC), the text after the prefix as the message of a bare line; ``unmapped.nginx`` keeps the
+  thread and connection ids and the request's context (client, server, request, upstream, host,
+  referrer). A line a program wrote inside such a message (a FastCGI stderr) is a line of its own.
 - every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
   about what happened; OCSF's base class is the documented catch-all, and any specific class
   (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
@@ -615,8 +625,11 @@ def _sniff_line(head: bytes) -> int:
         return 70
     if re.match(rb"(node=\S+ )?type=[A-Z][A-Z0-9_]*(\[\d{1,6}\])? msg=audit\(\d{1,12}\.\d{1,9}:\d{1,20}\): ", h):
         return 70  # auditd's audit.log
-    if re.match(rb'[^\s"]+ \S+ [^\s"]+ \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "[A-Z]{3,16} ', h):
-        return 60  # an access log line (Common/Combined Log Format) without a syslog header
+    if re.match(rb'(?:"[^"\n]{0,256}"|[^\s"]+)(?:,? (?:"[^"\n]{0,256}"|[^\s"]+)){2,9} '
+                rb'\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "[A-Z]{3,16} ', h):
+        return 60  # an access log line (Common/Combined Log Format, maybe a vhost first, an address list) without a syslog header
+    if re.match(rb"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(emerg|alert|crit|error|warn|notice|info|debug)\] \d{1,10}#\d{1,20}: ", h):
+        return 60  # an nginx error log line
     if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
         return 70
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
@@ -895,6 +908,7 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
+        _nginx_error(fields)
         n, msg, app, times = len(fields["lines"]), fields["msg"], fields["app"], fields["times"]
         payload = _cef.parse(msg)
         if payload is not None:
@@ -955,6 +969,8 @@ class Syslog(Format):
             cols["metadata.correlation_uid"] = f["audit_id"]
         extra: list[tuple[str, pa.Array]] = [("facility", json_string(_FACILITIES.take(f["fac"])))]
         extra.append(("structured_data", _sd_json(f["sd"])))
+        if "nginx" in f:  # an nginx error log line's thread, connection and request context
+            extra.append(("nginx", f["nginx"]))
         if "cw_origin" in f:  # the CloudWatch Logs account, log group and stream it came in
             extra.append(("cloudwatch", f["cw_origin"]))
         if pc.any(pc.and_(pc.is_valid(f["procid"]), pc.invert(pid_ok))).as_py():  # a PROCID that is no pid
@@ -1386,17 +1402,52 @@ def _audit_auth(msgid: pa.Array, audit_id: pa.Array | None, msg: pa.Array) -> tu
 #: more fields may follow after a space. A request line that is no ``METHOD target [version]``
 #: (``"-"`` of a connection closed before a request, a TLS handshake on a plain port, a scanner's
 #: junk) is kept as ``req``: the line is still the server's answer (activity Unknown).
-_ACCESS = (
-    r'^(?:(?P<vhost>[^\s"]+) )?(?P<client>[^\s"]+) (?P<ident>\S+) (?P<user>[^\s"]+) '
+#: The client may be a list of addresses (a format logging ``$http_x_forwarded_for`` or
+#: ``$proxy_add_x_forwarded_for`` where ``$remote_addr`` stands: ``10.0.0.2, 10.0.0.1, 127.0.0.1``,
+#: quoted or not, maybe followed by the peer's address): the first is the client, the others the
+#: proxies it passed (see :func:`_client_list`).
+_ACCESS_REST = (
+    r'(?P<ident>\S+) (?P<user>[^\s"]+) '
     r'\[(?P<t>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] '
     r'"(?:(?P<method>[A-Z]{3,16}) (?P<path>[^\s"?]*)(?:\?(?P<query>[^\s"]*))?(?: (?P<ver>HTTP/\d(?:\.\d)?))?|(?P<req>(?:[^"\\]|\\.)*))" '
     r'(?P<code>\d{3}) (?P<size>\d{1,18}|-)(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?(?: |$)'
 )
+_ACCESS = r'^(?:(?P<vhost>[^\s"]+) )?(?P<client>[^\s"]+) ' + _ACCESS_REST
+#: the same with an address list as the client (tried on the lines :data:`_ACCESS` does not take:
+#: the list's alternatives cost RE2 a third more time a line)
+_ACCESS_LIST = r'^(?:(?P<vhost>[^\s"]+) )?(?P<client>"[^"]*"(?: [^\s"]+)?|[^\s",]+(?:,? [^\s",]+)+) ' + _ACCESS_REST
 _ACCESS_MARK = (b'] "',)
 #: HTTP Activity's activity per request method (OCSF 1.8.0 ``http_activity.activity_id``); another method is 99 Other
 _HTTP_METHODS = ("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "TRACE", "PATCH")
 _HTTP_METHOD_NAMES = pa.array(_HTTP_METHODS, S)
 _HTTP_METHOD_IDS = pa.array(range(1, len(_HTTP_METHODS) + 1), _I32)
+
+
+def _is_ip(text: pa.Array) -> pa.Array:
+    """Whether each string is an IPv4 or IPv6 address (by its characters)."""
+    return pc.fill_null(pc.match_substring_regex(text, r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"), False)
+
+
+def _client_list(client: pa.Array, listed: pa.Array | None) -> tuple[pa.Array, pa.Array | None]:
+    """(each line's client: the first address of its list, the other addresses of the list
+    that are IPs or None where no line has a list). ``listed``: the lines :data:`_ACCESS_LIST`
+    read (None: none); a client :data:`_ACCESS` read is a list when it holds a comma. An
+    X-Forwarded-For list names the client first and appends each proxy's peer
+    (``$proxy_add_x_forwarded_for`` ends with ``$remote_addr``): OCSF's ``intermediate_ips``
+    (its example is X-Forwarded-For)."""
+    if listed is None and not _fast.contains_any(client.buffers()[2], (b",",)):
+        return client, None
+    parts = pc.split_pattern_regex(pc.utf8_trim(pc.replace_substring(client, '"', ""), " "), r",? +|,")
+    first = pc.list_element(parts, 0)
+    flat = pc.list_flatten(parts)
+    parent = pc.list_parent_indices(parts).to_numpy()
+    starts = np.asarray(parts.offsets)[:-1] - parts.offsets[0].as_py()
+    keep = (np.arange(len(flat)) > starts[parent]) & _is_ip(flat).to_numpy(zero_copy_only=False)
+    counts = np.bincount(parent[keep], minlength=len(client))
+    offsets = pa.array(np.r_[0, np.cumsum(counts)].astype(np.int32))
+    mask = pa.array(counts == 0)
+    proxies = pa.ListArray.from_arrays(offsets, flat.filter(pa.array(keep)), mask=mask)
+    return first, proxies
 
 
 def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
@@ -1406,18 +1457,29 @@ def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
         return None
     got = pc.extract_regex(msg, _ACCESS)
     hit = pc.is_valid(got)
+    listed = None
+    if not pc.all(hit).as_py():
+        miss = pc.fill_null(pc.and_(pc.invert(hit), pc.match_substring(msg, '] "')), False)
+        if pc.any(miss).as_py():  # an address list where the client stands
+            st = pc.extract_regex(pc.if_else(miss, msg, pa.scalar(None, S)), _ACCESS_LIST)
+            listed = pc.is_valid(st)
+            got = pa.StructArray.from_arrays([pc.if_else(hit, got.field(i), st.field(i)) for i in range(got.type.num_fields)],
+                                             fields=list(got.type), mask=pc.invert(pc.or_(hit, listed)))
+            hit = pc.is_valid(got)
     if not pc.any(hit).as_py():
         return None
     got = got.filter(hit)
     n = len(got)
+    if listed is not None:
+        listed = listed.filter(hit)
     none = pa.scalar(None, S)
 
     def given(name: str) -> pa.Array:  # "-" is the formats' absent value
         v = group(got, name)
         return pc.if_else(pc.fill_null(pc.equal(v, "-"), True), none, v)
 
-    client = group(got, "client")
-    is_ip = pc.fill_null(pc.match_substring_regex(client, r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"), False)
+    client, proxies = _client_list(group(got, "client"), listed)
+    is_ip = _is_ip(client)
     code = group(got, "code").cast(_I32)
     failed = pc.greater_equal(code, 400)
     method = _nil_empty(group(got, "method"))
@@ -1444,12 +1506,65 @@ def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
         "status": pc.if_else(failed, "Failure", "Success"),
         "status_code": group(got, "code"),
     }
+    if proxies is not None:
+        cols["src_endpoint.intermediate_ips"] = proxies
     req = pc.if_else(pc.is_null(method), group(got, "req"), none)
     cols["_request"] = json_string(req)  # the request line that is none, in unmapped
     for path in ("actor.user.name", "dst_endpoint.hostname", "dst_endpoint.port"):
         if cols[path].null_count == n:  # only where some line gives one (same batch shape otherwise)
             del cols[path]
     return hit, cols
+
+
+#: an nginx error log line (``ngx_log_error_core``): ``YYYY/MM/DD HH:MM:SS [level] PID#TID: [*CID ]``
+#: then the text; an HTTP request's context follows it (``ngx_http_log_error``: ``, client: A,
+#: server: S, request: "R", [subrequest: "R", ]upstream: "U", host: "H", referrer: "F"``, each
+#: where known; the stream module's ``, client: A, server: S, upstream: U``).
+_NGINX_ERROR = (
+    r"(?s)^(?P<t>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \[(?P<level>emerg|alert|crit|error|warn|notice|info|debug)\] "
+    r"(?P<pid>\d{1,10})#(?P<tid>\d{1,20}): (?:\*(?P<cid>\d{1,20}) )?(?P<text>.*)$"
+)
+_NGINX_CONTEXT = (
+    r'(?s), client: (?P<client>[^\s,]+)(?:, server: (?P<server>[^,"]*?))?(?:, request: "(?P<request>(?:[^"\\]|\\.)*)")?'
+    r'(?:, subrequest: "(?P<subrequest>(?:[^"\\]|\\.)*)")?(?:, upstream: "?(?P<upstream>[^",]*)"?)?'
+    r'(?:, host: "(?P<host>(?:[^"\\]|\\.)*)")?(?:, referrer: "(?P<referrer>(?:[^"\\]|\\.)*)")?$'
+)
+#: nginx's levels in syslog's severity order (nginx sends level L with syslog severity L - 1)
+_NGINX_LEVELS = pa.array(["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"], S)
+
+
+def _nginx_error(f: dict[str, pa.Array]) -> None:
+    """Read the messages that are nginx error log lines (bare lines of ``error.log``, or the MSG of
+    nginx's ``error_log syslog:``, which sends the line with its own stamp) into ``f``, in place:
+    the level is the severity where no ``<PRI>`` gave one, the pid the process's, ``nginx`` the
+    program where no TAG named one, the stamp the time where no header gave one (it has no zone:
+    taken as UTC, as a BSD header's), the text after the prefix the message of a bare line;
+    ``f["nginx"]`` (for ``unmapped.nginx``) the thread and connection ids and the request's
+    context (client, server, request, upstream, host, referrer)."""
+    msg = f["msg"]
+    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"] ",)):
+        return
+    cand = pc.fill_null(pc.equal(pc.utf8_slice_codeunits(msg, 4, 5), "/"), False)  # YYYY/: the regex runs on those only
+    if not pc.any(cand).as_py():
+        return
+    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _NGINX_ERROR)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return
+    none = pa.scalar(None, S)
+    bare = pc.and_(hit, pc.is_null(f["fmt"]))  # no syslog header: the line is nginx's alone
+    stamp = pc.strptime(group(got, "t"), format="%Y/%m/%d %H:%M:%S", unit="ms", error_is_null=True).cast(pa.int64())
+    f["times"] = pc.coalesce(f["times"], stamp)
+    f["sev"] = pc.coalesce(f["sev"], pc.index_in(group(got, "level"), value_set=_NGINX_LEVELS))
+    f["app"] = pc.if_else(hit, pc.coalesce(f["app"], pa.scalar("nginx", S)), f["app"])
+    f["procid"] = pc.coalesce(f["procid"], group(got, "pid"))
+    f["msg"] = pc.if_else(bare, group(got, "text"), msg)
+    f["fmt"] = pc.if_else(bare, pa.scalar("nginx error", S), f["fmt"])
+    ctx = pc.extract_regex(group(got, "text"), r"(?s)^.*?(?P<ctx>, client: [^\s,]+(?:, .*)?)$")
+    parts = pc.extract_regex(group(ctx, "ctx"), _NGINX_CONTEXT)
+    items = [("tid", json_string(group(got, "tid"))), ("connection", json_string(group(got, "cid")))]
+    items += [(k, json_string(group(parts, k))) for k in ("client", "server", "request", "subrequest", "upstream", "host", "referrer")]
+    f["nginx"] = pc.if_else(hit, _object(items, len(msg)), none)
 
 
 def _line_uids(kind: str, lines: pa.Array, raws: list[bytes], base: pa.Array | None = None,

@@ -1,0 +1,85 @@
+"""Real samples secpipe was not developed against, round 26: cloud, runtime, infrastructure and
+CI/CD logs (``tests/cases/holdout``, see its SOURCE.md heading "Round 26 (logs)").
+
+Expectations are written from the source documents and the formats' own references (nginx's
+``ngx_log_error_core`` / ``ngx_http_log_error`` line layout, its ``log_format`` variables), not
+from secpipe's output.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.test_formats_holdout import _auto, _rows
+
+
+def test_nginx_error_log_file_takes_the_lines_own_stamp_and_level() -> None:
+    """Elastic's nginx ``error.log`` lines (``YYYY/MM/DD HH:MM:SS [level] PID#TID: *CID text``):
+    recognized by ``--format auto`` (they were refused as unrecognized; ``--format syslog`` gave
+    them the receipt time and no severity). Each takes its own stamp (no zone: UTC, as a BSD
+    header), its level as the severity, its pid, and keeps the connection and the request's
+    context (client, server, request, upstream, host, referrer) in ``unmapped.nginx``. The
+    FastCGI stderr of several lines is one line each (a line is a message)."""
+    name, d = _auto("elastic-nginx-error-raw.log")
+    assert name == "syslog" and not d.dead and d.events == 7
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {0}
+    first = next(r for r in rows if r["raw_data"].startswith("2016/10/25 14:49:34"))
+    assert first["time"] == 1477406974000  # 2016-10-25T14:49:34Z
+    assert first["metadata"]["log_level"] == "err" and first["severity_id"] == 4
+    assert (first["actor"]["process"]["name"], first["actor"]["process"]["pid"]) == ("nginx", 54053)
+    assert first["message"].startswith('open() "/usr/local/Cellar/nginx/1.10.2_1/html/favicon.ico" failed (2:')
+    ctx = json.loads(first["unmapped"])["nginx"]
+    assert ctx == {"tid": "0", "connection": "1", "client": "127.0.0.1", "server": "localhost",
+                   "request": "GET /favicon.ico HTTP/1.1", "host": "localhost:8080", "referrer": "http://localhost:8080/"}
+    warn = next(r for r in rows if r["raw_data"].startswith("2022/10/24 20:40:32 [warn]"))
+    assert warn["metadata"]["log_level"] == "warning" and warn["severity_id"] == 3
+    wctx = json.loads(warn["unmapped"])["nginx"]
+    assert wctx["upstream"] == "https://2.2.2.2:443/api/?tkd=343" and wctx["server"] == "service[.]domain[.]com"
+    assert wctx["connection"] == "149074" and wctx["request"] == "GET /api/?tkd=343 HTTP/1.1"
+    fastcgi = next(r for r in rows if r["raw_data"].startswith("2019/10/30 23:26:34"))
+    assert fastcgi["actor"]["process"]["pid"] == 205860 and fastcgi["message"].startswith("FastCGI sent in stderr:")
+    assert "client" not in json.loads(fastcgi["unmapped"])["nginx"]
+    php = [r for r in rows if r["raw_data"].startswith("PHP message:")]
+    assert len(php) == 2 and all(r["metadata"]["log_level"] is None for r in php)
+
+
+def test_nginx_error_line_forwarded_by_syslog_keeps_its_header() -> None:
+    """The ``nginx_error`` line an rsyslog server filed (round 25's sample): the header's time
+    and tag stay; the line's level is its severity (no ``<PRI>``) and nginx's pid the process's."""
+    name, d = _auto("otus-rsyslog-nginx-access-error.log")
+    err = next(r for r in _rows(d) if r["class_uid"] == 0)
+    assert err["time"] == 1718534545000 and err["actor"]["process"]["name"] == "nginx_error"  # 13:42:25+03:00
+    assert err["actor"]["process"]["pid"] == 3456 and err["metadata"]["log_level"] == "err"
+    assert err["message"].startswith("2024/06/16 13:42:25 [error] 3456#3456: *3 directory index")
+    assert json.loads(err["unmapped"])["nginx"]["client"] == "192.168.65.1"
+
+
+def test_nginx_access_lines_with_address_lists() -> None:
+    """Elastic's nginx access lines whose client is a list (``$http_x_forwarded_for`` or
+    ``$proxy_add_x_forwarded_for`` where ``$remote_addr`` stands, quoted or not, comma or space
+    separated, the vhost first): recognized by ``--format auto`` (the file was refused) and HTTP
+    Activity (they were Base Events with the receipt time): the first address is the client,
+    the others ``intermediate_ips``; the request's own time."""
+    name, d = _auto("elastic-nginx-access-with-host.log")
+    assert name == "syslog" and not d.dead and d.events == 10
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {4002}
+    by = {r["raw_data"]: r for r in rows}
+    ocelot = next(r for k, r in by.items() if k.startswith("example.com 10.0.0.2, 10.0.0.1, 127.0.0.1 "))
+    assert ocelot["time"] == 1481105107000  # 07/Dec/2016:11:05:07 +0100
+    assert ocelot["src_endpoint"]["ip"] == "10.0.0.2" and ocelot["src_endpoint"]["intermediate_ips"] == ["10.0.0.1", "127.0.0.1"]
+    assert ocelot["dst_endpoint"]["hostname"] == "example.com" and ocelot["http_request"]["url"]["path"] == "/ocelot"
+    cdn = next(r for k, r in by.items() if k.startswith('example.com:80 "10.5.102.222'))
+    assert cdn["src_endpoint"]["ip"] == "10.5.102.222"
+    assert cdn["src_endpoint"]["intermediate_ips"] == ["199.96.1.1", "204.246.1.1", "10.2.1.185"]
+    assert cdn["dst_endpoint"]["port"] == 80 and cdn["http_request"]["url"]["query_string"] == "q=100"
+    assert cdn["http_request"]["user_agent"] == "Amazon CloudFront" and cdn["http_response"]["body_length"] == 25507
+    v6 = next(r for k, r in by.items() if "2a02:cf40" in k)
+    assert v6["src_endpoint"]["ip"] == "2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6"
+    assert v6["src_endpoint"]["intermediate_ips"] == ["10.225.192.17", "10.2.2.121"]
+    assert (v6["http_response"]["code"], v6["status_id"]) == (404, 2)
+    named = next(r for k, r in by.items() if k.startswith("example.com localhost, localhost"))
+    assert named["src_endpoint"]["hostname"] == "localhost" and named["src_endpoint"]["ip"] is None
+    single = next(r for k, r in by.items() if k.startswith("example.com 172.17.0.1 "))
+    assert single["src_endpoint"]["ip"] == "172.17.0.1" and single["src_endpoint"]["intermediate_ips"] is None
