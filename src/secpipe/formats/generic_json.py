@@ -16,10 +16,12 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   ISO-8601 strings, or epoch numbers (seconds, milliseconds, microseconds or nanoseconds,
   told apart by magnitude), also when written as a string of digits. No usable time -> receipt time, labelled (see ``base_columns``).
 - ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` / ``event`` (HEC) / ``Body``
-  (OpenTelemetry log records) when a string, else from a HEC object event's own
-  ``message`` / ``log`` / ``msg``;
+  (OpenTelemetry log records; the Collector's ``elasticsearch`` exporter in its ``none`` and
+  ``raw`` mapping modes) when a string, else from a HEC object event's own ``message`` /
+  ``log`` / ``msg``, else from ``body.text`` (that exporter's ``otel`` mapping mode, its default);
   ``device.hostname`` from ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
-  ``host`` (string).
+  ``host`` (string), else the OpenTelemetry resource's ``host.name`` (``resource.attributes``
+  in the ``otel`` mode, ``Resource.host.name`` in ``none``).
 - the whole object (compact JSON) in ``unmapped`` and in ``raw_data``; ``severity_id`` 0
   (Unknown): a generic object says nothing about severity.
 A JSON value that is not an object (a number, a string, an array element that is not an
@@ -80,9 +82,12 @@ class _Object(msgspec.Struct):
     log: Any = None
     event: Any = None
     Body: Any = None
+    body: Any = None  # OpenTelemetry Collector's elasticsearch exporter, otel mode: {"text": ...}
     host: Any = None
     hostname: Any = None
     HOST: Any = None
+    resource: Any = None  # otel mode: {"attributes": {"host.name": ...}}
+    resource_host: Any = msgspec.field(default=None, name="Resource.host.name")  # none mode
 
 
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
@@ -120,12 +125,23 @@ def _epoch_ms(values: list[float | None]) -> pa.Array:
     return pa.array(np.where(mask, 0, ms).astype(np.int64), pa.int64(), mask=mask)
 
 
+def _body_text(body: Any) -> str | None:
+    """The text body of an OpenTelemetry log record as the Collector's ``elasticsearch``
+    exporter writes it in its ``otel`` mapping mode (``{"body": {"text": ...}}``)."""
+    text = body.get("text") if isinstance(body, dict) else None
+    return text if isinstance(text, str) else None
+
+
 def _host(rec: _Object) -> str | None:
     h = rec.host
     if isinstance(h, dict):
         v = h.get("name") or h.get("hostname")
         return v if isinstance(v, str) else None
     for v in (rec.hostname, rec.HOST, h):
+        if isinstance(v, str):
+            return v
+    attrs = rec.resource.get("attributes") if isinstance(rec.resource, dict) else None
+    for v in (attrs.get("host.name") if isinstance(attrs, dict) else None, rec.resource_host):
         if isinstance(v, str):
             return v
     return None
@@ -177,7 +193,7 @@ class GenericJSON(RecordFormat):
             activity_id=pa.array(np.zeros(len(recs), np.int32)),
             severity_id=0,
         )
-        msgs = [_first(r, _MESSAGE_FIELDS) or _inner_message(r.event) for r in recs]
+        msgs = [_first(r, _MESSAGE_FIELDS) or _inner_message(r.event) or _body_text(r.body) for r in recs]
         cols.update(
             {
                 "message": pa.array([m if isinstance(m, str) else None for m in msgs], pa.string()),

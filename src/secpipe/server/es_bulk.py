@@ -13,8 +13,9 @@ with an empty password), ``ApiKey <token>`` / ``ApiKey base64(id:token)`` and
   documents go to their format as one batch, and the answer is built from a bytes template
   (:class:`Uniform`); other bodies take the per-item path. Format per
   document: ``ingest.elasticsearch.index_formats`` (index name or fnmatch pattern -> format),
-  else auto-detection (``json`` catches the rest; a generic document whose ``message``/``log``
-  is one line a specific format reads is stored as that line: :func:`shipped_lines`); an
+  else auto-detection (``json`` catches the rest; a generic document whose ``event.original``,
+  ``message``, ``log`` or OpenTelemetry ``body.text``/``Body`` is one line a specific format
+  reads is stored as that line: :func:`shipped_lines`); an
   action's ``_index``/``_id`` may be any JSON scalar, read as its text as ES does.
   ``index``/``create`` items answer 201; an
   unreadable document answers 400 with an ``error`` {type, reason} and is dead-lettered (400:

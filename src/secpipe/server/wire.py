@@ -267,16 +267,34 @@ def detect_many(datas: Sequence[bytes], *, catch_all: bool = True) -> list[Forma
 
 
 class _Shipped(msgspec.Struct):
-    """The fields a shipper puts a line it read in: ``message`` (ECS: Filebeat, Elastic Agent,
-    Logstash; Vector's events) and ``log`` (Fluent Bit's tail and Docker inputs)."""
+    """The fields a shipper puts a line it read in: ECS ``event.original`` (the raw record:
+    Logstash's ECS inputs put the whole line there and only its MSG part in ``message``),
+    ``message`` (ECS: Filebeat, Elastic Agent, Logstash; Vector's events), ``log`` (Fluent
+    Bit's tail and Docker inputs), and the OpenTelemetry Collector's ``elasticsearch`` exporter's
+    log body: ``body.text`` (its ``otel`` mapping mode, the default) or ``Body`` (``none``/``raw``)."""
 
+    event: Any = None
     message: Any = None
     log: Any = None
+    body: Any = None
+    Body: Any = None
+
+    def text(self) -> Any:
+        """The first of those fields present as a string (None when there is none)."""
+        if self.event.__class__ is dict and isinstance(self.event.get("original"), str):
+            return self.event["original"]
+        if isinstance(self.message, str):
+            return self.message
+        if isinstance(self.log, str):
+            return self.log
+        if self.body.__class__ is dict and isinstance(self.body.get("text"), str):
+            return self.body["text"]
+        return self.Body if isinstance(self.Body, str) else None
 
 
 _SHIPPED = msgspec.json.Decoder(_Shipped)
 #: the keys :func:`lines_in` reads, as they appear in a document (a cheap test before decoding)
-LINE_KEYS = (b'"message"', b'"log"')
+LINE_KEYS = (b'"message"', b'"log"', b'"original"', b'"body"', b'"Body"')
 #: what a line of a line format can open with (a cheap gate before detection, ~1 us against
 #: ~60 us a detection): a syslog PRI, an RFC 3164 or ISO-8601 time stamp, CEF/LEEF, a JSON
 #: object, or the client, ident and user of an access-log line before its ``[10/Oct/2000:`` time
@@ -285,15 +303,16 @@ _LINE_START = re.compile(r"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |\d{4}
 
 
 def line_of(doc: bytes) -> str | None:
-    """The one line a JSON object wraps as a shipper does: its ``message`` (else ``log``) string
+    """The one line a JSON object wraps as a shipper does (:meth:`_Shipped.text`: ECS
+    ``event.original``, else ``message``, ``log``, the OpenTelemetry ``body.text`` or ``Body``)
     without the trailing newline Fluent Bit's Docker input keeps; None when there is none or it
     holds several lines (a stack trace is no record of a line format)."""
     try:
         shipped = _SHIPPED.decode(doc)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return None
-    text = shipped.message if isinstance(shipped.message, str) else shipped.log
-    if not isinstance(text, str):
+    text = shipped.text()
+    if text is None:
         return None
     text = text.rstrip("\r\n")
     return text if text and "\n" not in text else None
@@ -301,10 +320,12 @@ def line_of(doc: bytes) -> str | None:
 
 def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     """For JSON objects only the generic ``json`` format recognizes: (format name, line) when
-    the object's ``message`` (else ``log``) is one line a specific format reads, else None.
+    the line the object wraps (:func:`line_of`) is one a specific format reads, else None.
 
     A shipper wraps each line it reads in its own document (ECS ``message``: Filebeat,
-    Logstash, Elastic Agent, Vector; ``log``: Fluent Bit), in a ``_bulk`` item or a HEC event
+    Logstash, Elastic Agent, Vector, with the whole raw line in ``event.original`` where the
+    shipper split it; ``log``: Fluent Bit; ``body.text``/``Body``: the OpenTelemetry
+    Collector's ``elasticsearch`` exporter), in a ``_bulk`` item or a HEC event
     object: the line is stored with that format (an sshd line is Authentication, not a Base
     Event holding it), as HEC stores an event's text, and the shipper's other fields (host,
     file path) are not kept. A multi-line message (a stack trace) is no record of a line format.
@@ -370,7 +391,7 @@ def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str 
     auto = [i for i, n in enumerate(names) if n is None]
     if not auto or not _fast.contains_any(b"".join([docs[i] for i in auto]), LINE_KEYS):  # one pass, ~0.2 us a doc
         return names, docs
-    cand = [i for i in auto if b'"message"' in docs[i] or b'"log"' in docs[i]]
+    cand = [i for i in auto if any(k in docs[i] for k in LINE_KEYS)]
     names, docs = list(names), list(docs)
     generic: list[int] = []
     for i, fmt in zip(cand, detect_many([docs[i] for i in cand]), strict=True):

@@ -1,0 +1,90 @@
+"""Round 26 of the holdout sweep, wire side: request bodies real shippers send, against one
+real ``secpipe up`` (samples and sources: tests/cases/wire_holdout/SOURCE.md).
+
+- The OpenTelemetry Collector's ``elasticsearch`` exporter, whose default mapping mode is now
+  ``otel``: a log record's text is ``body.text`` and the host is the resource's ``host.name``
+  (``Resource.host.name`` in the ``none`` mode). Its own golden documents were Base Events with
+  no message and no host; an auth.log line the Collector's filelog receiver read stayed a Base
+  Event instead of Authentication.
+- Logstash's syslog input with ECS compatibility (the default since Logstash 8) keeps the
+  received line whole in ``event.original`` and only its MSG part in ``message``: the line (with
+  its PRI, time, host and program) is the record, so an sshd login is Authentication.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.wire_server import Server, start
+
+CASES = Path(__file__).parents[1] / "cases"
+WIRE = CASES / "wire_holdout"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start(tmp_path_factory.mktemp("wire_holdout26"))
+    yield srv
+    srv.stop()
+
+
+def _bulk(server: Server, index: str, docs: list[bytes]) -> dict:
+    action = json.dumps({"create": {"_index": index}}).encode()
+    body = b"".join(action + b"\n" + d + b"\n" for d in docs)
+    r = httpx.post(f"{server.url}/_bulk", content=body, timeout=60,
+                   headers={"Authorization": f"Bearer {server.ingest}", "Content-Type": "application/x-ndjson"})
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["errors"] is False and {i["create"]["status"] for i in answer["items"]} == {201}, answer
+    return answer
+
+
+def test_otel_collector_es_exporter_golden_documents(server: Server) -> None:
+    otel, none, ecs = (WIRE / "otel-es-exporter-golden-logs.ndjson").read_bytes().splitlines()
+    _bulk(server, "logs-generic-default", [otel, none, ecs])
+    sql = "SELECT count(*) FROM base_event WHERE unmapped LIKE '%example.com/api/v1/users%'"
+    assert server.wait_rows(sql, 3) == 3
+    rows = server.query("SELECT message, device.hostname, strftime(time_dt AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S') "
+                        "FROM base_event WHERE unmapped LIKE '%example.com/api/v1/users%'")  # fmt: skip
+    # otel mode: body.text and resource.attributes["host.name"]; none mode: Body and
+    # "Resource.host.name"; ecs mode: message and host.name. @timestamp "1705314600000.0" is epoch ms
+    assert rows == [["Sample log message with important information", "prod-server-01", "2024-01-15T10:30:00"]] * 3
+
+
+def test_otel_collector_filelog_auth_lines_are_authentication(server: Server) -> None:
+    otel, none, _ecs = (WIRE / "otel-es-exporter-golden-logs.ndjson").read_bytes().splitlines()
+    auth = (CASES / "holdout" / "elastic-system-auth.log").read_text().splitlines()
+    doc_otel, doc_none = json.loads(otel), json.loads(none)
+    doc_otel["body"]["text"] = auth[3]  # what the filelog receiver reads is the record's body
+    doc_none["Body"] = auth[15]
+    _bulk(server, "logs-generic.otel-default", [json.dumps(d).encode() for d in (doc_otel, doc_none)])
+    ips = "('89.160.20.156', '202.109.143.106')"
+    assert server.wait_rows(f"SELECT count(*) FROM authentication WHERE src_endpoint.ip IN {ips}", 2) == 2
+    rows = server.query(f"SELECT src_endpoint.ip, user.name, status, device.hostname FROM authentication "
+                        f"WHERE src_endpoint.ip IN {ips} ORDER BY src_endpoint.ip")  # fmt: skip
+    # Feb 20 08:35:22 slave22 sshd[5774]: Failed password for root from 89.160.20.156 port 29160 ssh2
+    # Feb 22 16:45:20 slave22 sshd[2738]: Failed password for root from 202.109.143.106 port 1786 ssh2
+    assert rows == [["202.109.143.106", "root", "Failure", "slave22"], ["89.160.20.156", "root", "Failure", "slave22"]]
+    assert server.query("SELECT count(*) FROM base_event WHERE message LIKE '%Failed password for root%'")[0][0] == 0
+
+
+def test_logstash_syslog_input_ecs_event_original(server: Server) -> None:
+    asa, sshd = (WIRE / "logstash-syslog-ecs.ndjson").read_bytes().splitlines()
+    _bulk(server, "logs-generic-default", [asa, sshd])
+    # the whole line (event.original), not the MSG part Logstash left in message: Authentication
+    ip = "192.168.33.1"
+    assert server.wait_rows(f"SELECT count(*) FROM authentication WHERE src_endpoint.ip = '{ip}'", 1) == 1
+    row = server.query(f"SELECT user.name, status, device.hostname, metadata.product.name FROM authentication "
+                       f"WHERE src_endpoint.ip = '{ip}'")[0]  # fmt: skip
+    assert row == ["vagrant", "Success", "localhost", "syslog"]
+    # a line no specific mapping places is the syslog record: its host and PRI (164: local4.warning) kept
+    sql = "SELECT count(*) FROM base_event WHERE message LIKE 'Deny udp src DRAC%'"
+    assert server.wait_rows(sql, 1) == 1
+    row = server.query("SELECT device.hostname, severity_id, metadata.product.name FROM base_event "
+                       "WHERE message LIKE 'Deny udp src DRAC%'")[0]  # fmt: skip
+    assert row == ["1.2.3.4", 3, "syslog"]
