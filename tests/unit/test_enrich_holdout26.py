@@ -215,3 +215,27 @@ def test_indicators_match_the_other_ocsf_objects_that_hold_them(tmp_path: Path) 
     assert got == [[("process.file.hashes[].value", "8764605c6f388c89096b534d33565802")], [],
                    [("tls.sni", "c2.example.net")],
                    [("email.reply_to", "reply@phish.example"), ("email.urls[].url_string", "http://198.51.100.23/gate.php")]]
+
+
+def test_a_geoip2_ip_risk_database_serves_the_anonymous_flags(tmp_path: Path) -> None:
+    # records of MaxMind's GeoIP2-IP-Risk-Test source data (maxmind/MaxMind-DB): the IP Risk database carries the
+    # anonymizer flags next to its risk score; it was refused as "no anonymous data"
+    from secpipe.transforms.enrich.geoip import GeoIPStage
+    from secpipe.transforms.enrich.options import GeoIPOptions
+    from tests.unit.test_enrich_holdout24 import _ip_batch, _mmdb
+
+    recs = {"6.1.2.1/32": {"ip_risk": 75, "is_anonymous": True, "is_anonymous_vpn": True,
+                           "provider_name": "Test VPN Service", "anonymizer_confidence": 95,
+                           "network_last_seen": "2025-01-15"},
+            "11.1.2.3/32": {"is_anonymous": True, "is_public_proxy": True, "provider_name": "ProxyCorp",
+                            "network_last_seen": "2025-01-10"},
+            "21.1.2.4/32": {"ip_risk": 45, "is_anonymous": True, "is_residential_proxy": True,
+                            "provider_name": "ResidentialNet"}}
+    db = tmp_path / "GeoIP2-IP-Risk-Test.mmdb"
+    _mmdb(db, "GeoIP2-IP-Risk", recs)
+    st = GeoIPStage("geo", GeoIPOptions(anonymous=str(db)))
+    rows = st.process(_ip_batch(["6.1.2.1", "11.1.2.3", "21.1.2.4", "198.51.100.1"]))[0].to_pylist()
+    labels = [sorted(x for x in (r["metadata"].get("labels") or []) if x.startswith("geoip:")) for r in rows]
+    assert labels == [["geoip:src_endpoint:anonymous", "geoip:src_endpoint:anonymous_vpn"],
+                      ["geoip:src_endpoint:anonymous", "geoip:src_endpoint:public_proxy"],
+                      ["geoip:src_endpoint:anonymous", "geoip:src_endpoint:residential_proxy"], []]

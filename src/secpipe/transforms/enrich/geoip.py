@@ -13,7 +13,8 @@ results become Arrow columns that are ``take``-n back to the rows. Written field
 - IPinfo (and ip-location-db) databases keep flat strings instead of MaxMind's maps
   (``country_code``/``country``, ``continent``, ``asn`` "AS15169", ``as_name``): read as the
   same fields;
-- Anonymous-IP flags (OCSF has no field for them) as ``metadata.labels`` entries
+- anonymizer flags (OCSF has no field for them; the Anonymous-IP, Anonymous-Plus, Residential-Proxy and
+  IP-Risk databases hold them) as ``metadata.labels`` entries
   ``geoip:<ep>:<flag>`` (``is_anonymous_vpn`` -> ``geoip:src_endpoint:anonymous_vpn``).
 
 A known MaxMind/DB-IP database type given under a role it has no data for (a Domain or
@@ -63,7 +64,7 @@ class GeoIPError(SecpipeError):
 
 #: MaxMind/DB-IP database types by the role whose data they hold (matched as substrings of ``database_type``)
 _ROLE_TYPES = {"city": ("City", "Country", "Enterprise"), "country": ("City", "Country", "Enterprise"),
-               "asn": ("ASN", "ISP"), "anonymous": ("Anonymous", "Residential-Proxy")}
+               "asn": ("ASN", "ISP"), "anonymous": ("Anonymous", "Residential-Proxy", "IP-Risk")}
 _VENDORS = ("GeoIP", "GeoLite", "DBIP")
 
 
