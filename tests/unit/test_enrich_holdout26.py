@@ -239,3 +239,41 @@ def test_a_geoip2_ip_risk_database_serves_the_anonymous_flags(tmp_path: Path) ->
     assert labels == [["geoip:src_endpoint:anonymous", "geoip:src_endpoint:anonymous_vpn"],
                       ["geoip:src_endpoint:anonymous", "geoip:src_endpoint:public_proxy"],
                       ["geoip:src_endpoint:anonymous", "geoip:src_endpoint:residential_proxy"], []]
+
+
+# MISP's CSV export of attributes, in the layout Citizen Lab publishes its MISP indicators with (README of
+# citizenlab/malware-indicators: uuid, event_id, category, type, value, comment, to_ids, date; their data is
+# CC BY-NC-SA, so the rows here are written with documentation-range values) and MISP's longer default with
+# object and tag columns. It was refused whole at its first type with no kind ("whois-registrant-email"),
+# and its to_ids=0 context rows were loaded as indicators.
+MISP_CSV = b"""uuid,event_id,category,type,value,comment,to_ids,date
+5bec8d6d-6cc8-4aef-b8c9-171c8064ab0b,140,Network activity,domain,"c2.example.org","",1,20181114
+5bec8d7b-b658-4050-8b3c-45cc8064ab0b,140,Network activity,ip-dst,"198.51.100.23","exploit server",1,20190920
+5d76c6d3-0658-494c-afb4-61de8064ab0b,140,Network activity,url,"http://c2.example.org/S5gDoN","",0,20190909
+5d76c9b2-5654-4b42-a28f-61dc8064ab0b,140,Attribution,whois-registrant-email,"registrant@example.net","",0,20190909
+5d76dfaf-574c-4253-b1f1-67578064ab0b,140,Artifacts dropped,sha256,"0d2ee9ade24163613772fdda201af985d852ab506e3d3e7f07fb3fa8b0853560","payload",1,20190909
+5d892cd4-fba0-4c21-90d9-0b328064ab0b,140,Network activity,user-agent,"hots scot","user agent",1,20190923
+"""
+MISP_CSV_LONG = (b"uuid,event_id,category,type,value,comment,to_ids,date,object_relation,attribute_tag,object_uuid,"
+                 b"object_name,object_meta-category\n"
+                 b'"6a0e2f44-1b2c-4d5e-8f90-a1b2c3d4e5f6","7","Network activity","ip-dst|port","203.0.113.9|8443","",'
+                 b'"1","20240102","","tlp:white,misp-galaxy:malpedia=""Cobalt Strike""","","",""\n'
+                 b'"6a0e2f44-1b2c-4d5e-8f90-a1b2c3d4e5f7","7","Payload delivery","filename|md5",'
+                 b'"invoice.doc|8764605c6f388c89096b534d33565802","","1","20240102","filename","","9b1e...","file","file"\n')
+
+
+def test_misp_csv_exports_follow_the_to_ids_and_type_rules() -> None:
+    assert sniff(MISP_CSV) == "csv"
+    for fmt in ("auto", "csv", "misp"):
+        out = load(MISP_CSV, fmt, conf=50, labels=["citizenlab"])
+        rows = out.table.to_pylist()
+        assert [(r["kind"], r["value"], r["ref"]) for r in rows] == [
+            ("domain", "c2.example.org", "5bec8d6d-6cc8-4aef-b8c9-171c8064ab0b"),
+            ("ip", "198.51.100.23", "5bec8d7b-b658-4050-8b3c-45cc8064ab0b"),
+            ("hash", "0d2ee9ade24163613772fdda201af985d852ab506e3d3e7f07fb3fa8b0853560",
+             "5d76dfaf-574c-4253-b1f1-67578064ab0b")], fmt
+        assert out.skipped == 1 and rows[0]["labels"] == ["citizenlab"]  # the user-agent; to_ids=0 rows are context
+    long = load(MISP_CSV_LONG, "auto", conf=50).table.to_pylist()
+    assert [(r["kind"], r["value"], r["labels"]) for r in long] == [
+        ("ip", "203.0.113.9", ["tlp:white", 'misp-galaxy:malpedia="Cobalt Strike"']),
+        ("hash", "8764605c6f388c89096b534d33565802", None)]

@@ -29,6 +29,8 @@ Formats:
   ``threat_level_id`` 1/2/3 give confidence 90/70/50; event and attribute tags become labels.
   Attribute sightings count as MISP defines them: an attribute whose latest report is a
   false-positive sighting (type 1) is skipped; an expiration sighting (type 2) is its ``valid_until``.
+  MISP's CSV export of attributes (``uuid,event_id,category,type,value,comment,to_ids,...``), as ``csv``,
+  ``misp`` or sniffed, follows the same ``to_ids`` and type rules.
 - ``misp_feed``: a MISP feed directory (``manifest.json`` + ``<uuid>.json``); events listed
   but missing are skipped and counted (all missing is an error).
 - ``abusech_csv``: abuse.ch CSV exports (Feodo, SSLBL IP/SHA1/JA3, URLhaus, ThreatFox): see
@@ -97,7 +99,9 @@ from secpipe.transforms.enrich.intel.misp import (
     HOST,
     PATTERN,
     URL_HOST,
+    is_misp_csv,
     load_misp,
+    load_misp_csv,
     load_misp_feed,
     load_warninglist,
 )
@@ -290,7 +294,10 @@ def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None,
     """Team list in CSV (header row), YAML or JSON (a list, or ``{indicators: [...]}``); ``fetched_ms`` dates
     the relative expiry of CrowdSec decisions (see :mod:`.vendor`)."""
     if fmt == "csv":
-        rows: Any = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+        rows: Any = list(reader)
+        if is_misp_csv(reader.fieldnames or []):
+            return load_misp_csv(rows, conf, labels)
     else:
         try:
             rows = yaml.safe_load(data) if fmt == "yaml" else json.loads(data)
@@ -342,6 +349,8 @@ def _parse(data: bytes, fmt: str, conf: int, labels: list[str] | None, kind: str
     if fmt == "stix":
         return _stix.load_stix(data, conf)
     if fmt == "misp":
+        if data.lstrip()[:1] not in (b"{", b"["):  # MISP's CSV export (load() adds the feed's labels)
+            return load_team(data, "csv", conf)
         return load_misp(data, conf, max_age_ms)
     if fmt == "misp_warninglist":
         return load_warninglist(data)

@@ -5,7 +5,8 @@ and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older exports) a
 :data:`_MISP_KIND` (or a compound ``ip|port``, ``domain|ip``, ``filename|<hash>``, or a ``malware-sample``,
 ``filename|md5``) are indicators;
 ``threat_level_id`` 1/2/3 give confidence 90/70/50, event and attribute tags become labels, and
-sightings count as MISP defines them (:func:`_sightings`). A feed directory is its ``manifest.json``
+sightings count as MISP defines them (:func:`_sightings`). MISP's CSV export of attributes is read
+with the same rules (:func:`load_misp_csv`). A feed directory is its ``manifest.json``
 and ``<uuid>.json`` events. Warninglists are allow entries with MISP's matching semantics per list
 ``type`` (:func:`load_warninglist`).
 """
@@ -36,7 +37,8 @@ from secpipe.transforms.enrich.intel.indicators import (
     normalize,
 )
 
-__all__ = ["HOST", "PATTERN", "URL_HOST", "load_misp", "load_misp_feed", "load_warninglist"]
+__all__ = ["HOST", "PATTERN", "URL_HOST", "is_misp_csv", "load_misp", "load_misp_csv", "load_misp_feed",
+           "load_warninglist"]
 log = logging.getLogger("secpipe.enrich.intel")
 
 
@@ -120,6 +122,45 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
     out = _rows(rows, conf)
     out.skipped += skipped
     return out
+
+
+#: the columns that mark MISP's CSV export of attributes (``/events/csv/download``, restSearch
+#: ``returnFormat: csv``): ``uuid,event_id,category,type,value,comment,to_ids,date[,object_relation,attribute_tag,...]``
+_MISP_CSV_COLUMNS = frozenset({"type", "value", "to_ids", "category"})
+#: ``event_threat_level_id`` of CSV exports with event context, as a number or MISP's name for it
+_THREAT_NAMES = {"high": 1, "medium": 2, "low": 3, "undefined": 4}
+
+
+def is_misp_csv(columns: Any) -> bool:
+    """True for the header of MISP's CSV export of attributes."""
+    return _MISP_CSV_COLUMNS <= {str(c).strip().lower() for c in columns if c is not None}
+
+
+def load_misp_csv(rows: list[dict[str, Any]], conf: int, labels: list[str] | None = None) -> Loaded:
+    """MISP's CSV export, one attribute per row, read as the JSON export is: only rows with ``to_ids`` set
+    (``1``) are indicators, of the attribute types :func:`_misp_attr` knows (others, such as
+    ``whois-registrant-email`` or ``user-agent``, are skipped and counted); ``attribute_tag`` and
+    ``event_tag`` (comma-separated) become labels, ``event_threat_level_id`` the confidence, ``uuid`` the ref
+    and ``event_info`` the description when the export carries event context."""
+    out: list[dict[str, Any]] = []
+    skipped = 0
+    for raw in rows:
+        r = {str(k).strip().lower(): v for k, v in raw.items() if k is not None}
+        if not _flag(r.get("to_ids")):
+            continue  # context, not for detection (as in the JSON export)
+        terms = _misp_attr({"type": str(r.get("type") or "").strip(), "value": str(r.get("value") or "").strip()})
+        if not terms:
+            skipped += 1
+            continue
+        tags = [t.strip() for col in ("event_tag", "attribute_tag") for t in str(r.get(col) or "").split(",") if t.strip()]
+        level = str(r.get("event_threat_level_id") or "").strip().lower()
+        c = _THREAT_CONF.get(_THREAT_NAMES.get(level, int(level) if level.isdigit() else 4), conf)
+        for kind, value in terms:
+            out.append({"kind": kind, "value": value, "confidence": c, "labels": (labels or []) + tags,
+                        "description": r.get("event_info") or None, "ref": r.get("uuid") or None})
+    loaded = _rows(out, conf)
+    loaded.skipped += skipped
+    return loaded
 
 
 def _sightings(sightings: Any) -> tuple[bool, int | None]:
