@@ -6,6 +6,10 @@ real ``secpipe up`` (samples and sources: tests/cases/wire_holdout/SOURCE.md).
   (``Resource.host.name`` in the ``none`` mode). Its own golden documents were Base Events with
   no message and no host; an auth.log line the Collector's filelog receiver read stayed a Base
   Event instead of Authentication.
+- Filebeat's and Elastic Agent's ``journald`` input ship a journal entry as ECS fields (``message``
+  only the MSG part, ``syslog.identifier``, ``syslog.priority``, ``host.hostname``): it is read as
+  the journal entry it is, as the syslog format reads ``journalctl -o json`` (Authentication for
+  sshd and sudo); they were Base Events.
 - Logstash's syslog input with ECS compatibility (the default since Logstash 8) keeps the
   received line whole in ``event.original`` and only its MSG part in ``message``: the line (with
   its PRI, time, host and program) is the record, so an sshd login is Authentication.
@@ -88,3 +92,22 @@ def test_logstash_syslog_input_ecs_event_original(server: Server) -> None:
     row = server.query("SELECT device.hostname, severity_id, metadata.product.name FROM base_event "
                        "WHERE message LIKE 'Deny udp src DRAC%'")[0]  # fmt: skip
     assert row == ["1.2.3.4", 3, "syslog"]
+
+
+def test_elastic_agent_journald_documents(server: Server) -> None:
+    docs = (WIRE / "elastic-agent-journald-auth.ndjson").read_bytes().splitlines()
+    _bulk(server, "logs-system.auth-default", docs)
+    # the journal entry (SYSLOG_IDENTIFIER sshd/sudo, PRIORITY, _HOSTNAME, the entry's time) the
+    # journald input shipped, read as the syslog format reads journalctl -o json: Authentication
+    sql = "SELECT count(*) FROM authentication WHERE device.hostname IN ('vagrant-debian-12', 'bullseye')"
+    assert server.wait_rows(sql, 4) == 4
+    rows = server.query("SELECT strftime(time_dt AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'), user.name, "
+                        "src_endpoint.ip, status, device.hostname, severity_id FROM authentication "
+                        "WHERE device.hostname IN ('vagrant-debian-12', 'bullseye') ORDER BY time_dt")  # fmt: skip
+    assert rows[:3] == [
+        ["2024-09-22T02:54:37", "vagrant", "10.0.2.2", "Success", "vagrant-debian-12", 1],
+        ["2024-10-01T14:03:58", "test", "192.168.42.119", "Failure", "vagrant-debian-12", 1],
+        ["2024-10-01T14:06:26", "root", "192.168.42.119", "Failure", "vagrant-debian-12", 1],
+    ]
+    # sudo logs "user NOT in sudoers" at LOG_ALERT (journald PRIORITY 1): Critical
+    assert [rows[3][i] for i in (0, 3, 4, 5)] == ["2024-11-04T21:24:41", "Failure", "bullseye", 5]

@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -318,6 +319,65 @@ def line_of(doc: bytes) -> str | None:
     return text if text and "\n" not in text else None
 
 
+class _Journald(msgspec.Struct):
+    """A journal entry as Filebeat's and Elastic Agent's ``journald`` input ship it (ECS): the
+    input's translated fields (``MESSAGE`` -> ``message``, ``SYSLOG_IDENTIFIER``/``SYSLOG_PID``/
+    ``PRIORITY``/``SYSLOG_FACILITY`` -> ``syslog.*``, the last two also ``log.syslog.priority`` and
+    ``log.syslog.facility.code``, ``_HOSTNAME`` -> ``host.hostname``, ``_COMM``/``_PID`` ->
+    ``journald.process.name``/``journald.pid``), the entry's time as ``@timestamp``."""
+
+    at_timestamp: Any = msgspec.field(default=None, name="@timestamp")
+    message: Any = None
+    journald: Any = None
+    syslog: Any = None
+    log: Any = None
+    host: Any = None
+    process: Any = None
+
+
+_JOURNALD = msgspec.json.Decoder(_Journald)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _obj(v: Any) -> dict[str, Any]:
+    return v if v.__class__ is dict else {}
+
+
+def journal_entry(doc: bytes) -> bytes | None:
+    """The ``journalctl -o json`` entry behind a document the ``journald`` input of Filebeat or
+    Elastic Agent shipped (:class:`_Journald`), which the syslog format reads as the journal
+    entry it is (its identifier, pid, priority, facility, host and time: an sshd login is
+    Authentication); None when ``doc`` is no such document. The message is only the MSG part
+    of a syslog line, so it alone is no line a format reads."""
+    try:
+        d = _JOURNALD.decode(doc)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    if d.journald.__class__ is not dict or not isinstance(d.message, str):
+        return None
+    sl, lsl, host = _obj(d.syslog), _obj(_obj(d.log).get("syslog")), _obj(d.host)
+    fields = {
+        "MESSAGE": d.message,
+        "SYSLOG_IDENTIFIER": sl.get("identifier"),
+        "SYSLOG_PID": sl.get("pid"),
+        "_COMM": _obj(d.journald.get("process")).get("name"),
+        "_PID": d.journald.get("pid", _obj(d.process).get("pid")),
+        "PRIORITY": sl.get("priority", lsl.get("priority")),
+        "SYSLOG_FACILITY": sl.get("facility", _obj(lsl.get("facility")).get("code")),
+        "_HOSTNAME": host.get("hostname", host.get("name")),
+    }
+    if isinstance(d.at_timestamp, str):
+        try:
+            at = dt.datetime.fromisoformat(d.at_timestamp)
+        except ValueError:
+            pass
+        else:
+            if at.tzinfo is not None:
+                fields["__REALTIME_TIMESTAMP"] = (at - _EPOCH) // dt.timedelta(microseconds=1)
+    entry = {k: str(v) for k, v in fields.items() if isinstance(v, str | int) and not isinstance(v, bool)}
+    return msgspec.json.encode(entry)
+
+
 def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     """For JSON objects only the generic ``json`` format recognizes: (format name, line) when
     the line the object wraps (:func:`line_of`) is one a specific format reads, else None.
@@ -329,10 +389,16 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     object: the line is stored with that format (an sshd line is Authentication, not a Base
     Event holding it), as HEC stores an event's text, and the shipper's other fields (host,
     file path) are not kept. A multi-line message (a stack trace) is no record of a line format.
+    A journal entry the ``journald`` input of Filebeat or Elastic Agent shipped is that entry
+    (:func:`journal_entry`), which the syslog format reads.
     """
     out: list[tuple[str, bytes] | None] = [None] * len(docs)
     lines: dict[int, bytes] = {}
     for i, doc in enumerate(docs):
+        entry = journal_entry(doc) if b'"journald"' in doc else None
+        if entry is not None:
+            lines[i] = entry
+            continue
         line = line_of(doc)
         if line is not None and _LINE_START.match(line):
             lines[i] = line.encode("utf-8", "surrogatepass")
