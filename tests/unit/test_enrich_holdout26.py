@@ -277,3 +277,28 @@ def test_misp_csv_exports_follow_the_to_ids_and_type_rules() -> None:
     assert [(r["kind"], r["value"], r["labels"]) for r in long] == [
         ("ip", "203.0.113.9", ["tlp:white", 'misp-galaxy:malpedia="Cobalt Strike"']),
         ("hash", "8764605c6f388c89096b534d33565802", None)]
+
+
+def test_the_tor_exit_list_loads_its_exit_addresses_not_relay_fingerprints() -> None:
+    # the Tor Project's exit list (TorDNSEL "exit-addresses", check.torproject.org/exit-addresses) in its
+    # documented layout, documentation-range addresses: ExitNode <relay fingerprint>, Published, LastStatus,
+    # then ExitAddress <ip> <date> <time> per address. Nothing loaded before (each line fell back to its
+    # first token, the keyword).
+    body = b"""@type tordnsel 1.0
+Downloaded 2024-01-30 13:02:00
+ExitNode FE39F07EBE7870DCE124AB30DF3ABD0700A43F75
+Published 2024-01-30 00:10:50
+LastStatus 2024-01-30 10:00:00
+ExitAddress 198.51.100.231 2024-01-30 10:21:54
+ExitAddress 198.51.100.232 2024-01-30 10:21:55
+ExitNode 23B49521BDC4588C7CCF3C38E552504118326B66
+Published 2024-01-30 05:44:30
+LastStatus 2024-01-30 11:00:00
+ExitAddress 2001:db8::64 2024-01-30 11:30:06
+"""
+    assert sniff(body) == "plain"
+    out = load(body, "auto", conf=60, labels=["tor-exit"])
+    assert [(r["kind"], r["value"], r["labels"]) for r in out.table.to_pylist()] == [
+        ("ip", "198.51.100.231", ["tor-exit"]), ("ip", "198.51.100.232", ["tor-exit"]),
+        ("ip", "2001:db8::64", ["tor-exit"])]
+    assert out.skipped == 8  # the header, the relays' ExitNode/Published/LastStatus lines

@@ -39,7 +39,7 @@ Formats:
   ASN-DROP (``ASnnn ; CC | NAME`` or NDJSON ``{"asn": ...}``) as ``asn`` indicators.
 - ``plain``: one indicator per line (``#``/``;`` comments); kind from the value. A line that
   is not one IOC falls back to its first token (``IOC note``, ``hash  file``), or its second
-  for hosts-file lines (``0.0.0.0 name``).
+  for hosts-file lines (``0.0.0.0 name``) and the Tor exit list's ``ExitAddress ip date time``.
 - ``csv`` / ``yaml`` / ``json``: team lists with ``value`` (or ``indicator``) and optional
   ``kind``/``type``, ``confidence``, ``labels``, ``valid_until``, ``description``; JSON also
   takes Feodo ``ipblocklist.json``, ThreatFox and PhishTank exports (see :mod:`.tabular`),
@@ -181,17 +181,21 @@ def _ranges(values: pa.Array, kind: pa.Array) -> tuple[np.ndarray, list[str]]:
 
 
 _SLICE = 1 << 17
-_HOSTS_SINK = r"^(?:0\.0\.0\.0|127\.0\.0\.1|::1?)\s+"
+#: a first token that is not the indicator but says the next one is: a hosts-file sink address (``0.0.0.0 name``),
+#: or the ``ExitAddress`` keyword of the Tor Project's exit list (TorDNSEL ``exit-addresses``: ``ExitAddress <ip>
+#: <date> <time>``; its ``ExitNode <fingerprint>`` lines are relay ids, never hashes of a file)
+_LEADER = r"^(?:0\.0\.0\.0|127\.0\.0\.1|::1?|ExitAddress)\s+"
 
 
 def _token_fallback(values: pa.Array, kind: pa.Array, value: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Lines that are not one IOC: hosts-file ``0.0.0.0 name`` -> name, else ``IOC note`` / ``hash  file`` -> IOC."""
+    """Lines that are not one IOC: hosts-file ``0.0.0.0 name`` and Tor ``ExitAddress ip ...`` -> the second token,
+    else ``IOC note`` / ``hash  file`` -> the first."""
     retry = _where(_mask(pc.is_null(kind)), values, lambda x: _mask(pc.match_substring_regex(x, r"\s")))
     if not retry.any():
         return kind, value
     lines = values.filter(pa.array(retry))
-    sink = pc.fill_null(pc.match_substring_regex(lines, _HOSTS_SINK), False)
-    rest = pc.replace_substring_regex(lines, _HOSTS_SINK, "")
+    sink = pc.fill_null(pc.match_substring_regex(lines, _LEADER), False)
+    rest = pc.replace_substring_regex(lines, _LEADER, "")
     token = pc.list_element(pc.split_pattern_regex(pc.if_else(sink, rest, lines), r"\s+", max_splits=1), 0)
     k2, v2 = classify(token)
     return _put(kind, retry, k2), _put(value, retry, v2)
