@@ -302,3 +302,22 @@ ExitAddress 2001:db8::64 2024-01-30 11:30:06
         ("ip", "198.51.100.231", ["tor-exit"]), ("ip", "198.51.100.232", ["tor-exit"]),
         ("ip", "2001:db8::64", ["tor-exit"])]
     assert out.skipped == 8  # the header, the relays' ExitNode/Published/LastStatus lines
+
+
+def test_a_misp_event_shared_for_context_only_is_an_empty_feed_not_a_refresh_error(tmp_path: Path) -> None:
+    # an event whose attributes all have to_ids off, as Citizen Lab's "Endless Mayfly" MISP export (md5 and
+    # ip-dst attributes, to_ids false; written here with documentation-range values): the refresh failed with
+    # "the body parsed to no indicators — check `format`"
+    ev = {"response": [{"Event": {"info": "context only", "threat_level_id": "2", "Attribute": [
+        {"type": "md5", "category": "Payload delivery", "to_ids": False, "value": "5b920c6cd1d8de54463f07965b8c43f3"},
+        {"type": "ip-dst", "category": "Network activity", "to_ids": False, "value": "198.51.100.223"}],
+        "Object": []}}]}
+    feed = tmp_path / "event.json"
+    feed.write_text(json.dumps(ev))
+    out = load(feed.read_bytes(), "auto", conf=50)
+    assert out.table.num_rows == 0 and out.skipped == 2
+    from secpipe.transforms.enrich.intel.feeds import Feed
+    from secpipe.transforms.enrich.options import FeedOptions
+
+    f = Feed(FeedOptions(name="ctx", path=str(feed)))
+    assert f.refresh(T0_MS) and f.state.error is None and f.state.skipped == 2

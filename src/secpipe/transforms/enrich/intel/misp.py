@@ -86,12 +86,16 @@ def _misp_attr(a: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
-    """MISP event export(s); only ``to_ids`` attributes are indicators."""
+    """MISP event export(s); only ``to_ids`` attributes are indicators.
+
+    Attributes without ``to_ids`` are context, not counted as skipped, except in an export that has no
+    indicator at all: there they are the skipped entries, so an event shared for context only is an empty
+    feed (status says why), not a body that "parsed to no indicators"."""
     events = _misp_events(_json(data, "MISP"))
     if not events:
         raise FeedError("MISP: no Event found — expected {\"Event\": {...}} or an event with Attribute")  # noqa: EM101
     rows: list[dict[str, Any]] = []
-    skipped = 0
+    skipped = context = 0
     for ev in events:
         tags = [t.get("name") for t in ev.get("Tag", []) if isinstance(t, dict) and t.get("name")]
         try:
@@ -104,7 +108,10 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
             if not _flag(obj.get("deleted")):
                 attrs.extend(obj.get("Attribute", []) or [])
         for a in attrs:
-            if not _flag(a.get("to_ids")) or _flag(a.get("deleted")):
+            if _flag(a.get("deleted")):
+                continue
+            if not _flag(a.get("to_ids")):
+                context += 1
                 continue
             terms = _misp_attr(a)
             false_positive, expired_at = _sightings(a.get("Sighting"))
@@ -120,7 +127,7 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
                 rows.append({"kind": kind, "value": value, "confidence": c, "labels": tags + atags,
                              "valid_until": until, "description": ev.get("info"), "ref": a.get("uuid")})
     out = _rows(rows, conf)
-    out.skipped += skipped
+    out.skipped += skipped if out.table.num_rows or skipped else context
     return out
 
 
