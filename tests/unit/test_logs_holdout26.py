@@ -83,3 +83,52 @@ def test_nginx_access_lines_with_address_lists() -> None:
     assert named["src_endpoint"]["hostname"] == "localhost" and named["src_endpoint"]["ip"] is None
     single = next(r for k, r in by.items() if k.startswith("example.com 172.17.0.1 "))
     assert single["src_endpoint"]["ip"] == "172.17.0.1" and single["src_endpoint"]["intermediate_ips"] is None
+
+
+def test_gitlab_application_json_sign_ins_are_authentication() -> None:
+    """Elastic's GitLab ``application_json.log`` lines: recognized by ``--format auto`` (they were
+    refused; ``--format gitlab`` dead-lettered each as no GitLab record). SessionsController's
+    sign-in lines are Authentication (``Successful Login`` / ``Failed Login`` Logon with the
+    status, ``User Logout`` Logoff; the user, the address, ``admin=true`` an Admin, the
+    ``standard`` method no MFA); the other application messages Base Events with their severity
+    and ``meta.user`` as the actor; ``correlation_id`` correlates a line with its request."""
+    name, d = _auto("elastic-gitlab-application-json.log")
+    assert name == "gitlab" and not d.dead and d.events == 9
+    rows = _rows(d)
+    auth = {r["message"].split(":")[0]: r for r in rows if r["class_uid"] == 3002}
+    assert sorted(auth) == ["Failed Login", "Successful Login", "User Logout"]
+    ok, failed, out = auth["Successful Login"], auth["Failed Login"], auth["User Logout"]
+    assert (ok["activity_id"], ok["status_id"], failed["activity_id"], failed["status_id"]) == (1, 1, 1, 2)
+    assert out["activity_id"] == 2 and out["user"]["name"] == "root"
+    assert ok["time"] == 1717180413869  # 2024-05-31T18:33:33.869Z
+    assert (ok["user"]["name"], ok["user"]["type_id"], ok["src_endpoint"]["ip"]) == ("root", 2, "192.168.65.1")
+    assert ok["is_mfa"] is False and ok["auth_protocol"] == "standard" and ok["service"]["name"] == "GitLab"
+    assert ok["metadata"]["correlation_uid"] == "01HZ7YVD5VY6ZNVA6NHF1T9J64"
+    assert failed["user"]["name"] == "test" and failed["src_endpoint"]["ip"] == "192.168.65.1"
+    assert json.loads(failed["unmapped"])["meta.caller_id"] == "SessionsController#new"
+    other = {r["message"]: r for r in rows if r["class_uid"] == 0}
+    assert len(other) == 6
+    deleted = other['Project "root/test" was deleted']
+    assert deleted["actor"]["user"]["name"] == "root" and deleted["actor"]["user"]["uid"] == "1"
+    assert json.loads(deleted["unmapped"])["meta.root_caller_id"] == "Admin::ProjectsController#destroy"
+    assert other["Skipping fixing column default because connections mismatch"]["severity_id"] == 3  # WARN
+    lease = next(r for m, r in other.items() if m.startswith("Cannot obtain an exclusive lease"))
+    assert lease["severity_id"] == 4 and json.loads(lease["unmapped"])["lease_timeout"] == 300  # ERROR
+
+
+def test_gitlab_auth_json_rack_attack_block_is_denied_http_activity() -> None:
+    """GitLab's ``auth_json.log`` line of a request Rack::Attack blocklisted (the example of
+    GitLab's "Log system" documentation, as Elastic's test has it): recognized by ``--format
+    auto`` (it was refused) and HTTP Activity Get of the Git path, from the client, action
+    Denied / disposition Blocked, severity from ``ERROR``; ``env`` stays in ``unmapped``."""
+    name, d = _auto("elastic-gitlab-auth-json.log")
+    assert name == "gitlab" and not d.dead and d.events == 1
+    (r,) = _rows(d)
+    assert (r["class_uid"], r["activity_id"], r["severity_id"]) == (4002, 3, 4)
+    assert r["time"] == 1681942465893  # 2023-04-19T22:14:25.893Z
+    assert r["http_request"]["http_method"] == "GET"
+    assert r["http_request"]["url"]["path"] == "/group/project.git/info/refs"
+    assert r["http_request"]["url"]["query_string"] == "service=git-upload-pack"
+    assert r["src_endpoint"]["ip"] == "67.43.156.18"
+    assert (r["action_id"], r["action"], r["disposition_id"], r["disposition"]) == (2, "Denied", 2, "Blocked")
+    assert r["metadata"]["correlation_uid"] == "01GYDSAKAN2SPZPAMJNRWW5H8S" and json.loads(r["unmapped"]) == {"env": "blocklist"}

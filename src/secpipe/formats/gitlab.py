@@ -11,7 +11,10 @@ Input: one JSON object, an array, or NDJSON. Kinds of record, told apart by thei
   vulnerability (mapped specifically) and every other kind (issue, note, build, release, ...) generically;
 - system hooks, by ``event_name`` (project/user/group/key events, ``user_failed_login``,
   ``repository_update``): see :mod:`._gitlab_system`; the push and tag_push system hooks are the
-  webhook shapes with ``event_name`` and no ``object_kind``, mapped as those webhooks.
+  webhook shapes with ``event_name`` and no ``object_kind``, mapped as those webhooks;
+- ``auth_json.log`` lines (``message`` ``Rack_Attack``, ``env`` the Rack::Attack match type:
+  a request blocklisted, throttled or tracked) and ``application_json.log`` lines (``severity``,
+  ``time``, ``message``, LabKit's ``meta.*`` context), the last kind tried.
 Webhook payload shapes follow GitLab's "Webhook events" documentation; the test payloads
 for them were written from those docs (no GitLab instance runs here).
 
@@ -29,6 +32,18 @@ OCSF classes (why):
 - pipeline -> Scheduled Job Activity (1006): a CI pipeline is a job run by GitLab's
   scheduler; status success -> Success, failed/canceled -> Failure; ``job.run_state`` from
   the pipeline status (the OCSF caption of ``run_state_id``); ``metadata.correlation_uid`` = pipeline id.
+- ``auth_json.log`` -> HTTP Activity (4002): the request Rack::Attack acted on (method's
+  activity, path and query, client, user where known), its match type as ``action`` /
+  ``disposition`` (blocklist and throttle Denied / Blocked, track Observed / Logged, safelist
+  Allowed), ``severity`` the GitLab severity.
+- ``application_json.log``: the sign-in lines SessionsController writes (``Successful Login:
+  username=U ip=A method=M admin=B``, ``Failed Login: ...``, ``User Logout: ...``) ->
+  Authentication (3002) Logon / Logoff with the status, user (an admin ``type_id`` Admin), address
+  and method (``two-factor...`` is MFA); every other line (``User "u" (mail) was created``,
+  ``Project "p" was deleted``, a worker's message) -> Base Event (0): a free-text application
+  message names no action OCSF could class reliably; ``meta.user``/``meta.user_id`` the actor.
+  Both keep ``correlation_id`` as ``metadata.correlation_uid`` and the ``meta.*`` context in
+  ``unmapped``.
 - deployment -> Application Lifecycle (6002) Install, with ``app`` = project at the
   deployed commit and the environment as ``app.feature.name``.
 - vulnerability (GitLab 17.7+: a vulnerability created or its state changed) -> Vulnerability
@@ -60,6 +75,7 @@ from __future__ import annotations
 
 import itertools
 import operator
+import re
 import sys
 from typing import Any
 
@@ -159,6 +175,11 @@ class _Rec(msgspec.Struct, gc=False):
     username: str | None = None
     correlation_id: str | None = None
     params: msgspec.Raw = _NO_RAW
+    # application_json.log / auth_json.log lines (any type: other records may hold these keys)
+    severity: Any = None
+    message: Any = None
+    env: Any = None
+    request_method: Any = None
     # webhooks
     user: _User | None = None
     user_name: str | None = None
@@ -216,8 +237,12 @@ def _kind(r: _Rec) -> str | None:
         return "system"
     if r.author_id is not None or r.entity_type or r.event_type or r.details is not None or r.detail is not None:
         return "audit"
+    if r.message == "Rack_Attack" and type(r.env) is str:
+        return "rack_attack"
     if r.path is not None and (len(r.params) > 0 or r.method is not None):
         return "request"
+    if type(r.severity) is str and type(r.message) is str and r.time is not None:
+        return "app"
     return None
 
 
@@ -225,7 +250,8 @@ class GitLab(RecordFormat):
     """GitLab audit events, request logs and webhooks."""
 
     name = "gitlab"
-    description = "GitLab audit events, api_json/production_json request logs, webhooks (push, merge_request, pipeline, deployment, ...)"
+    description = ("GitLab audit events, api_json/production_json request logs, auth_json/application_json logs, "
+                   "webhooks (push, merge_request, pipeline, deployment, ...)")
     framing = "document"
     product = "GitLab"
     vendor = "GitLab"
@@ -243,6 +269,8 @@ class GitLab(RecordFormat):
             return 70
         if b'"params"' in h and b'"path"' in h and b'"key"' in h and b'"value"' in h:
             return 65
+        if b'"message"' in h and (b'"Rack_Attack"' in h or b'"meta.feature_category"' in h or b'"meta.caller_id"' in h):
+            return 60  # auth_json.log, application_json.log (LabKit's meta.* context)
         return 0
 
     @c.gc_paused
@@ -307,13 +335,18 @@ class GitLab(RecordFormat):
                 src, off = recs.locs[idx[n]]
                 out.dead.append(DeadLetter(
                     "not a GitLab audit event (author_id/entity_type/details), request log (method/path), "
-                    "webhook (object_kind) nor system hook (event_name)", src, off, recs.raws[idx[n]], self.name))  # fmt: skip
+                    "webhook (object_kind), system hook (event_name) nor auth/application log line "
+                    "(severity/time/message)", src, off, recs.raws[idx[n]], self.name))  # fmt: skip
                 continue
             if kind == "hook":
                 kind = r.object_kind or r.event_name or ""
                 cls = hook_class(kind, r.object_attributes is not None)
             elif kind == "system":
                 cls = "authentication" if r.event_name == "user_failed_login" else "api_activity"
+            elif kind == "app":
+                cls = "authentication" if _LOGIN.match(r.message) else "base_event"
+            elif kind == "rack_attack":
+                cls = "http_activity"
             else:
                 cls = "api_activity"
             g = groups.get((cls, kind))
@@ -328,7 +361,7 @@ class GitLab(RecordFormat):
         cls, kind = key
         rs = [typed[n] for n in members]
         ts = [tops[n] for n in members]
-        mapper = _audit if kind == "audit" else _request if kind == "request" else _system if kind == "system" else _hook
+        mapper = {"audit": _audit, "request": _request, "system": _system, "app": _app, "rack_attack": _rack_attack}.get(kind, _hook)
         cols, times, acts = mapper(rs, ts, cls, kind)
         return self._batch(cls, raws, [idx[n] for n in members], cols, times, acts)
 
@@ -501,6 +534,93 @@ def _request(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind:
     }
     iso = c.iso_ms
     return cols, [iso(r.time) for r in rs], [_METHOD_ACTIVITY.get((r.method or "").upper(), 99) for r in rs]
+
+
+#: application_json.log's sign-in lines (SessionsController: ``Gitlab::AppLogger.info``)
+_LOGIN = re.compile(
+    r"(?:(?P<ok>Successful Login)|(?P<failed>Failed Login)|(?P<out>User Logout)): username=(?P<user>.*?) ip=(?P<ip>\S+)"
+    r"(?: method=(?P<method>\S+))?(?: admin=(?P<admin>true|false))?$"
+)
+#: GitLab's (Ruby Logger's) severity words -> OCSF severity_id, as syslog's levels map
+_SEVERITY = {"DEBUG": 1, "INFO": 1, "WARN": 3, "ERROR": 4, "FATAL": 6, "UNKNOWN": 0}
+_APP_MAPPED = frozenset({"severity", "time", "message", "correlation_id"})
+_APP_ACTOR = _APP_MAPPED | {"meta.user", "meta.user_id"}  # a Base Event's actor
+
+
+def _app(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
+    """``application_json.log`` lines (``severity``, ``time``, ``message``, LabKit's ``meta.*``
+    context). Sign-ins (``Successful Login: username=U ip=A method=M admin=B``, ``Failed Login:
+    username=U ip=A``, ``User Logout: ...``) are Authentication: Logon / Logoff, the status, the
+    user (an admin's ``type_id`` Admin), the address; a ``two-factor...`` method is MFA. Every
+    other line is a Base Event: the message, the severity, ``meta.user``/``meta.user_id`` as
+    the actor. The request's ``correlation_id`` is ``metadata.correlation_uid``."""
+    n = len(rs)
+    meta_user = [_text(t.get("meta.user")) for t in tops]
+    meta_uid = [_text(t.get("meta.user_id")) for t in tops]
+    cols: dict[str, Any] = {
+        "severity_id": [_SEVERITY.get(str(r.severity).upper(), 0) for r in rs],
+        "message": [r.message for r in rs],
+        "metadata.correlation_uid": [r.correlation_id for r in rs],
+        "unmapped": c.unmapped_rest(tops, _APP_MAPPED if cls == "authentication" else _APP_ACTOR),
+    }
+    times = [c.iso_ms(r.time) for r in rs]
+    if cls != "authentication":
+        cols.update({"actor.user.name": meta_user, "actor.user.uid": meta_uid})
+        return cols, times, 0
+    ms = [_LOGIN.match(r.message) for r in rs]
+    failed = [m is not None and m["failed"] is not None for m in ms]
+    admin = [None if m is None or m["admin"] is None else m["admin"] == "true" for m in ms]
+    method = [None if m is None else m["method"] for m in ms]
+    cols.update({
+        "user.name": [m["user"] if m else None for m in ms],
+        "user.uid": [u if m and u and m["user"] == name else None for m, u, name in zip(ms, meta_uid, meta_user, strict=True)],
+        "user.type_id": [None if a is None else 2 if a else 1 for a in admin],
+        "user.type": [None if a is None else "Admin" if a else "User" for a in admin],
+        "src_endpoint.ip": [(m["ip"] if m else None) or _text(t.get("meta.remote_ip")) for m, t in zip(ms, tops, strict=True)],
+        "status_id": [2 if f else 1 for f in failed],
+        "status": ["Failure" if f else "Success" for f in failed],
+        "is_mfa": [None if v is None else v.startswith("two-factor") for v in method],
+        "auth_protocol": method,
+        "auth_protocol_id": [None if v is None else 99 for v in method],
+        "service.name": const("GitLab", n),
+    })  # fmt: skip
+    return cols, times, [2 if m and m["out"] else 1 for m in ms]
+
+
+#: Rack::Attack's match types (``rack.attack.match_type``) -> (action_id, action, disposition_id, disposition):
+#: a blocklisted or throttled request is refused, a tracked one only logged, a safelisted one let through
+_RACK = {"blocklist": (2, "Denied", 2, "Blocked"), "throttle": (2, "Denied", 2, "Blocked"),
+         "track": (3, "Observed", 17, "Logged"), "safelist": (1, "Allowed", 1, "Allowed")}  # fmt: skip
+_HTTP_ACTIVITY = {"CONNECT": 1, "DELETE": 2, "GET": 3, "HEAD": 4, "OPTIONS": 5, "POST": 6, "PUT": 7, "TRACE": 8, "PATCH": 9}
+_RACK_MAPPED = frozenset({"severity", "time", "message", "correlation_id", "remote_ip", "request_method", "path",
+                          "user_id", "username"})  # fmt: skip
+
+
+def _rack_attack(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
+    """``auth_json.log`` lines: GitLab's Rack::Attack log of a request it blocklisted, throttled or
+    tracked (``message`` Rack_Attack, ``env`` the match type, ``matched`` the rule) -> HTTP
+    Activity: the method's activity, the path and query, the client, the user where known, the
+    match type as the action and disposition (``env`` and ``matched`` stay in ``unmapped``)."""
+    methods = [str(r.request_method).upper() if type(r.request_method) is str else None for r in rs]
+    parts = [(r.path or "").partition("?") for r in rs]
+    rack = [_RACK.get(str(r.env), (99, "Other", 99, "Other")) for r in rs]
+    cols: dict[str, Any] = {
+        "severity_id": [_SEVERITY.get(str(r.severity).upper(), 0) for r in rs],
+        "message": [r.message for r in rs],
+        "http_request.http_method": methods,
+        "http_request.url.path": [p[0] or None for p in parts],
+        "http_request.url.query_string": [p[2] or None for p in parts],
+        "src_endpoint.ip": [_first_ip(r.remote_ip) for r in rs],
+        "actor.user.name": [r.username for r in rs],
+        "actor.user.uid": [c.sid(r.user_id) for r in rs],
+        "action_id": [a[0] for a in rack],
+        "action": [a[1] for a in rack],
+        "disposition_id": [a[2] for a in rack],
+        "disposition": [a[3] for a in rack],
+        "metadata.correlation_uid": [r.correlation_id for r in rs],
+        "unmapped": c.unmapped_rest(tops, _RACK_MAPPED),
+    }
+    return cols, [c.iso_ms(r.time) for r in rs], [_HTTP_ACTIVITY.get(m or "", 0 if m is None else 99) for m in methods]
 
 
 _HOOK_COMMON = frozenset({"object_kind", "event_name", "user", "user_id", "user_name", "user_username", "user_email",
