@@ -145,3 +145,28 @@ def test_apache_error_log_keyword_rule() -> None:
              "[Sat Aug 12 04:05:52.123456 2023] [mpm_event:notice] [pid 1234:tid 140000000000000] AH00489: "
              "Apache/2.4.57 (Unix) configured -- resuming normal operations"]
     assert _rows(load_rules([RULES / "web_apache_segfault.yml"]), "\n".join(lines).encode(), "syslog") == [0]
+
+
+def test_taxonomy_apache_product_reads_access_lines(tmp_path: Path) -> None:
+    # the taxonomy's log source for httpd's access log is product: apache, service: access; its
+    # lines are syslog-format events (HTTP Activity), not JSON
+    rule = tmp_path / "r.yml"
+    rule.write_text((RULES / "web_apache_webshell.yml").read_text().replace(
+        "    service: apache\n", "    product: apache\n    service: access\n"))
+    rs = load_rules([rule])
+    assert rs.rules[0].formats == ("json", "syslog")
+    lines = ['198.51.100.23 - - [05/Aug/2023:09:14:02 +0000] "GET /uploads/shell.php?cmd=whoami HTTP/1.1" 200 57 "-" "curl/8.0"',
+             '198.51.100.23 - - [05/Aug/2023:09:14:03 +0000] "GET /search?q=who HTTP/1.1" 200 57 "-" "Mozilla/5.0"']
+    assert _rows(rs, "\n".join(lines).encode(), "syslog") == [0]
+    # a rule naming apache both as product and service is mapped once: its null test reads each
+    # spelling once, ANDed (absent only when absent in all of them)
+    rule.write_text(textwrap.dedent("""\
+        title: request without a path
+        id: 8a0c2e4a-6c8e-4a0c-92e4-7b9d1f3a5c7e
+        logsource: {product: apache, service: apache}
+        detection: {nil: {uri_path: null}, condition: nil}
+        level: low
+    """))
+    rs = load_rules([rule])
+    assert len([leaf for leaf in rs.rules[0].compiled.leaves if leaf.field == "http_request.url.path"]) == 1
+    assert _rows(rs, _ndjson([{"uri_path": "/x", "c-ip": "203.0.113.9"}, {"uri_path": None, "c-ip": "203.0.113.9"}])) == [1]

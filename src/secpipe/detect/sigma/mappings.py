@@ -140,8 +140,9 @@ _SPEC = "requestObject.spec"
 _COUNTRY = ["src_country", "src_endpoint.location.country"]
 #: key of a logsource category's mappings (rules of any or no product with that category)
 CATEGORY = "category:"
-#: key of a logsource service's mappings (rules without a product naming that service)
-SERVICE = "service:"
+#: products whose mappings also apply to a rule that names the product as its ``service`` without
+#: a product (SigmaHQ's ``service: apache`` rules; the taxonomy's log source is ``product: apache``)
+AS_SERVICE = ("apache",)
 #: product (or :data:`CATEGORY` + category) -> {rule field: event fields it may be read from, in order}
 MAPPINGS: dict[str, dict[str, list[str]]] = {
     "kubernetes": {
@@ -205,7 +206,7 @@ MAPPINGS[f"{CATEGORY}dns"] = {
 DNS_NAMES = ("query", "QueryName")
 #: Apache httpd's access log: the web server mappings and the Splunk CIM Web names of SigmaHQ's
 #: ``service: apache`` rules
-MAPPINGS["apache"] = MAPPINGS[f"{SERVICE}apache"] = {
+MAPPINGS["apache"] = {
     **MAPPINGS[f"{CATEGORY}webserver"], "uri_query": ["uri_query", "http_request.url.query_string"],
     "uri_path": ["uri_path", "http_request.url.path"]}
 #: product -> {rule field prefix: the event field prefixes it may be read from}, for fields
@@ -225,12 +226,13 @@ PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*", "okta": r"detail\
 
 def mapping_key(logsource: object) -> str | None:
     """The key of the built-in mappings a rule of ``logsource`` takes: its product's, else (without
-    a product) its service's (:data:`SERVICE`), else its category's (:data:`CATEGORY`), else None."""
+    a product) its service's when that is one of :data:`AS_SERVICE`, else its category's
+    (:data:`CATEGORY`), else None."""
     product = str(getattr(logsource, "product", None) or "").lower()
     if product in MAPPINGS or product in PREFIXES:
         return product
-    service = f"{SERVICE}{str(getattr(logsource, 'service', None) or '').lower()}"
-    if not product and service in MAPPINGS:
+    service = str(getattr(logsource, "service", None) or "").lower()
+    if not product and service in AS_SERVICE:
         return service
     category = f"{CATEGORY}{str(getattr(logsource, 'category', None) or '').lower()}"
     return category if category in MAPPINGS else None
@@ -301,14 +303,13 @@ def _absence_of_all(det: SigmaDetection, product: str) -> None:
         det.item_linking = ConditionAND
 
 
-def _applies(key: str) -> dict[str, str]:
-    """The pipeline's rule condition of a :data:`MAPPINGS` key; a category's mappings apply to a
-    rule whose product has none of its own."""
+def _applies(key: str) -> list[dict[str, str]]:
+    """The pipeline's rule conditions (any of them) of a :data:`MAPPINGS` key: its category, or its
+    product (and, for :data:`AS_SERVICE`, the service of that name)."""
     if key.startswith(CATEGORY):
-        return {"type": "logsource", "category": key[len(CATEGORY):]}
-    if key.startswith(SERVICE):
-        return {"type": "logsource", "service": key[len(SERVICE):]}
-    return {"type": "logsource", "product": key}
+        return [{"type": "logsource", "category": key[len(CATEGORY):]}]
+    return [{"type": "logsource", "product": key},
+            *([{"type": "logsource", "service": key}] if key in AS_SERVICE else [])]
 
 
 def builtin_pipeline() -> ProcessingPipeline:
@@ -316,8 +317,8 @@ def builtin_pipeline() -> ProcessingPipeline:
     return ProcessingPipeline.from_dict({
         "name": "secpipe built-in field mappings", "priority": 100,
         "transformations": [
-            {"id": f"secpipe_{product.replace(CATEGORY, '').replace(SERVICE, 'service_')}_fields", "type": "field_name_mapping", "mapping": mapping,
-             "rule_conditions": [_applies(product)]}
+            {"id": f"secpipe_{product.replace(CATEGORY, '')}_fields", "type": "field_name_mapping", "mapping": mapping,
+             "rule_conditions": _applies(product), "rule_cond_op": "or"}
             for product, mapping in MAPPINGS.items()] + [
             {"id": f"secpipe_{product}_prefixes", "type": "field_name_prefix_mapping", "mapping": mapping,
              "rule_conditions": [{"type": "logsource", "product": product}],

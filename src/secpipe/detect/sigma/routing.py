@@ -91,6 +91,9 @@ EVENT_ID_FIELD = "EventID"
 #: (``json``) and, for a category-only logsource (``webserver``, ``proxy``...), syslog lines.
 FALLBACK_PRODUCT = ("json",)
 FALLBACK_CATEGORY = ("json", "syslog")
+#: products without a dedicated source whose logs are text lines the ``syslog`` format reads (the
+#: taxonomy's ``product: apache``: httpd's access and error logs): routed as a category-only logsource
+TEXT_PRODUCTS = ("apache",)
 
 
 def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, str | None]:
@@ -131,6 +134,9 @@ def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | Non
         fmts_, what = shared
         return fmts_, None, (f"logsource product {product!r} has no dedicated secpipe source: the rule runs on "
                              f"{what} (read by the {fmts_[1]} format) and on events ingested with the {fmts_[0]} format")
+    if hit is None and product in TEXT_PRODUCTS:
+        return FALLBACK_CATEGORY, None, (f"logsource product {product!r} has no dedicated secpipe source: the rule "
+                                         f"runs on events ingested as {' and '.join(FALLBACK_CATEGORY)}")
     if hit is None:
         return FALLBACK_PRODUCT, None, (f"logsource product {product!r} has no dedicated secpipe source: the rule "
                                         f"runs on events ingested with the {FALLBACK_PRODUCT[0]} format")
