@@ -150,11 +150,12 @@ def load_misp_csv(rows: list[dict[str, Any]], conf: int, labels: list[str] | Non
     ``event_tag`` (comma-separated) become labels, ``event_threat_level_id`` the confidence, ``uuid`` the ref
     and ``event_info`` the description when the export carries event context."""
     out: list[dict[str, Any]] = []
-    skipped = 0
+    skipped = context = 0
     for raw in rows:
         r = {str(k).strip().lower(): v for k, v in raw.items() if k is not None}
         if not _flag(r.get("to_ids")):
-            continue  # context, not for detection (as in the JSON export)
+            context += 1  # context, not for detection (counted as in the JSON export)
+            continue
         terms = _misp_attr({"type": str(r.get("type") or "").strip(), "value": str(r.get("value") or "").strip()})
         if not terms:
             skipped += 1
@@ -166,7 +167,7 @@ def load_misp_csv(rows: list[dict[str, Any]], conf: int, labels: list[str] | Non
             out.append({"kind": kind, "value": value, "confidence": c, "labels": (labels or []) + tags,
                         "description": r.get("event_info") or None, "ref": r.get("uuid") or None})
     loaded = _rows(out, conf)
-    loaded.skipped += skipped
+    loaded.skipped += skipped if loaded.table.num_rows or skipped else context
     return loaded
 
 
