@@ -321,3 +321,14 @@ def test_a_misp_event_shared_for_context_only_is_an_empty_feed_not_a_refresh_err
 
     f = Feed(FeedOptions(name="ctx", path=str(feed)))
     assert f.refresh(T0_MS) and f.state.error is None and f.state.skipped == 2
+
+
+def test_crowdsec_alerts_with_and_without_decisions() -> None:
+    # CrowdSec's LAPI test alerts (crowdsecurity/crowdsec pkg/apiserver/tests): an alert's decisions are
+    # its indicators; alerts whose decisions are null (here from a simulated and a live ssh-bf alert) were
+    # refused as "entry 0: no value" and are now skipped and counted
+    one = load((CASES / "crowdsec-alert-sample.json").read_bytes(), "auto", conf=60, fetched_ms=T0_MS)
+    assert [(r["kind"], r["value"], r["labels"], r["ref"], r["valid_until"]) for r in one.table.to_pylist()] == [
+        ("ip", "127.0.0.1", ["crowdsecurity/test"], "1", T0_MS + 3_600_000)]
+    none = load((CASES / "crowdsec-alerts-minibulk-simul.json").read_bytes(), "auto", conf=60)
+    assert none.table.num_rows == 0 and none.skipped == 2

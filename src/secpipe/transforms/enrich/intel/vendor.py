@@ -15,7 +15,8 @@ addresses and hashes).
   tags become labels, the pulse name the description and the pulse id the ref.
 - CrowdSec: the LAPI/CAPI decisions stream (``{"new": [decision], "deleted": [decision]}``;
   only ``new`` decisions are indicators), ``GET /v1/decisions`` (a list of decisions) and
-  ``cscli decisions list -o json`` (alerts with ``decisions``). Scope Ip/Range -> ip, AS -> asn; other scopes (Country, Username, ...)
+  ``cscli decisions list -o json`` or LAPI ``/v1/alerts`` (alerts with ``decisions``; an alert with none,
+  ``null``, is skipped and counted). Scope Ip/Range -> ip, AS -> asn; other scopes (Country, Username, ...)
   are skipped. The scenario becomes a label and the decision uuid/id the ref. A decision holds until its
   ``until`` date, else for its ``duration`` (a Go duration such as ``3h59m50.27s``: the time it has left
   when LAPI answered, negative once it expired) counted from ``fetched_ms``, the time the body was
@@ -46,8 +47,9 @@ def vendor_rows(doc: Any, fetched_ms: int | None = None) -> tuple[list[dict[str,
     (None: such decisions get no expiry)."""
     if isinstance(doc, dict) and ("new" in doc or "deleted" in doc) and _all_dicts(doc.get("new"), doc.get("deleted")):
         return _crowdsec(doc.get("new") or [], fetched_ms)
-    if isinstance(doc, list) and doc and all(isinstance(a, dict) and isinstance(a.get("decisions"), list) for a in doc):
-        return _crowdsec([d for a in doc for d in a["decisions"] if isinstance(d, dict)], fetched_ms)
+    if isinstance(doc, list) and doc and all(_is_alert(a) for a in doc):  # an alert may carry no decision (null)
+        found, skipped = _crowdsec([d for a in doc for d in a["decisions"] or [] if isinstance(d, dict)], fetched_ms)
+        return found, skipped + sum(1 for a in doc if not a["decisions"])
     if isinstance(doc, list) and doc and all(_is_decision(d) for d in doc):
         return _crowdsec(doc, fetched_ms)
     pulses = _otx_pulses(doc)
@@ -66,6 +68,12 @@ def vendor_rows(doc: Any, fetched_ms: int | None = None) -> tuple[list[dict[str,
                          "description": pulse.get("name") or ind.get("title") or ind.get("description") or None,
                          "ref": str(pulse["id"]) if pulse.get("id") else None})
     return rows, skipped
+
+
+def _is_alert(a: Any) -> bool:
+    """A CrowdSec alert (cscli alerts/decisions list -o json, LAPI /v1/alerts): ``decisions`` a list or null."""
+    return (isinstance(a, dict) and "decisions" in a and (isinstance(a["decisions"], list)
+            or (a["decisions"] is None and "scenario" in a and "source" in a)))
 
 
 def _is_decision(d: Any) -> bool:
