@@ -71,7 +71,7 @@ def test_sarif_njsscan_cwe_in_result_properties(monkeypatch: pytest.MonkeyPatch)
     assert rows[1]["metadata"]["product"]["version"] == "0.2.3"
     code = rows[1]["vulnerabilities"][0]["affected_code"][0]
     assert (code["file"]["path"], code["start_line"], code["start_column"], code["end_column"]) == \
-        ("file:///src/index.js", 235, 9, 34)  # fmt: skip
+        ("/src/index.js", 235, 9, 34)  # fmt: skip  (the file URI file:///src/index.js as the path it names)
 
 
 def test_sarif_result_taxa_still_win_over_its_properties() -> None:

@@ -52,7 +52,10 @@ def test_qodana_severity_is_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
         assert (r["severity_id"], r["vulnerabilities"][0]["severity"]) == (sev, r["severity"]), msg
         assert r["metadata"]["product"]["name"] == "QDCPP" and r["metadata"]["product"]["version"] == "253.29649"
     z = got["Local variable 'z' is never used"]["vulnerabilities"][0]
-    assert (z["affected_code"][0]["file"]["path"], z["affected_code"][0]["start_line"]) == ("main.cpp", 26)
+    # main.cpp is relative to SRCROOT, originalUriBaseIds' internal/core/testdata/cpp-project/ (itself relative
+    # to PROJECTROOT, which names no uri: the path stays relative to the repository root), SARIF §3.14.14
+    assert (z["affected_code"][0]["file"]["path"], z["affected_code"][0]["start_line"]) == \
+        ("internal/core/testdata/cpp-project/main.cpp", 26)  # fmt: skip
 
 
 def test_qodana_rule_severity_when_the_result_has_none(monkeypatch: pytest.MonkeyPatch) -> None:

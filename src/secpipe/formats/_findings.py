@@ -244,6 +244,12 @@ def json_col(values: Sequence[Any]) -> pa.Array:
     return pa.array([enc(v).decode() if v else None for v in values], S)
 
 
+def json_texts(col: pa.Array) -> pa.Array:
+    """Each value of a column as JSON text (null stays null), encoded once per distinct value."""
+    enc = pc.dictionary_encode(col)
+    return pa.array([_ENC.encode(v).decode() for v in enc.dictionary.to_pylist()], S).take(enc.indices)
+
+
 def raw_json_col(values: Sequence[msgspec.Raw | None]) -> pa.Array:
     """Raw JSON fragments kept as compact text (null where absent or JSON null).
 

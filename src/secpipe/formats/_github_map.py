@@ -350,6 +350,8 @@ def _alert(event: str, h: Any, top: dict[str, msgspec.Raw]) -> tuple[str, dict[s
     if event == "secret_scanning_alert":
         row = _finding_common(h, f"{repo}/secret-scanning/{a.number}", f"Secret detected: {a.secret_type_display_name or a.secret_type}",
                               ["secret_scanning", a.secret_type or "secret"], a)  # fmt: skip
+        if not row["resources"] and repo and h.repository is None:  # a REST API alert: the repository of its URL
+            row["resources"] = [{"type": "repository", "name": repo}]
         row["unmapped"] = _unmapped(top, "alert")
         return "detection_finding", row, when, act, 4
     vuln: dict[str, Any]

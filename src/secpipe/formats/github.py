@@ -2,13 +2,15 @@
 
 Input: one payload (as GitHub POSTs it), a JSON array or NDJSON of payloads, or audit-log
 NDJSON (``action``, ``actor``, ``@timestamp``/``created_at``, ...). One record = one event.
-A REST API code scanning or Dependabot alert (``GET /repos/{owner}/{repo}/code-scanning/alerts``,
-``.../dependabot/alerts`` and the organization's lists: an array of the alerts themselves, or one
-alert got by number) is read as the ``alert`` of a code_scanning_alert / dependabot_alert payload
+A REST API code scanning, Dependabot or secret scanning alert (``GET /repos/{owner}/{repo}/code-scanning/alerts``,
+``.../dependabot/alerts``, ``.../secret-scanning/alerts`` and the organization's lists: an array of the alerts
+themselves, or one alert got by number) is read as the ``alert`` of a code_scanning_alert / dependabot_alert /
+secret_scanning_alert payload
 (:func:`rest_alert`): no sender or action, the repository the organization's list names, else the
 one of the alert's ``html_url``; ``api.service.name`` "GitHub REST API". Recognized by a code
 scanning alert's ``most_recent_instance``, ``rule``, ``tool`` and ``number``, a Dependabot alert's
-``security_vulnerability``, ``dependency`` and ``number``.
+``security_vulnerability``, ``dependency`` and ``number``, a secret scanning alert's ``secret_type``,
+``locations_url`` and ``number``.
 
 Event type of a webhook: GitHub sends it in the ``X-GitHub-Event`` header. The HTTP route
 passes it in the source string: a source containing ``github-event=<name>`` (for example
@@ -583,13 +585,16 @@ def rest_alert(keys: AbstractSet[str]) -> str | None:
     organization's list, or one alert got by number) is the alert itself, no webhook envelope, no
     ``action`` or ``sender``: a code scanning alert's ``number``, ``rule``, ``tool`` and
     ``most_recent_instance`` (or ``instances_url``) at the top level; a Dependabot alert's ``number``,
-    ``dependency`` and ``security_vulnerability``."""
+    ``dependency`` and ``security_vulnerability``; a secret scanning alert's (``.../secret-scanning/alerts``)
+    ``number``, ``secret_type`` and ``locations_url``."""
     if "number" not in keys or "action" in keys or "sender" in keys or "alert" in keys:
         return None
     if "rule" in keys and "tool" in keys and ("most_recent_instance" in keys or "instances_url" in keys):
         return "code_scanning_alert"
     if "security_vulnerability" in keys and "dependency" in keys:
         return "dependabot_alert"
+    if "secret_type" in keys and "locations_url" in keys:
+        return "secret_scanning_alert"
     return None
 
 
@@ -757,6 +762,8 @@ class GitHub(RecordFormat):
             return 80  # REST API code scanning alerts (a list, or one alert): the alert objects bare
         if b'"security_vulnerability"' in h and b'"dependency"' in h and b'"number"' in h:
             return 80  # REST API Dependabot alerts, the same
+        if b'"secret_type"' in h and b'"locations_url"' in h and b'"number"' in h:
+            return 80  # REST API secret scanning alerts, the same
         if b'"action"' not in h:  # every rule below needs it
             return 0
         if any(k in h for k in _ACTIONS_OBJECTS):

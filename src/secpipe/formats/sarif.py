@@ -90,6 +90,7 @@ from secpipe.formats._findings import (
     compact,
     distinct_uids,
     either,
+    json_texts,
     nest,
     nonempty,
     only_where,
@@ -103,8 +104,10 @@ from secpipe.formats._findings import (
     singleton_list,
     str_lists,
     strs,
+    unmapped_items,
 )
 from secpipe.formats._sarif_ids import CweTaxonomy, Fingerprints, fallback_uids, fingerprints
+from secpipe.formats._sarif_uris import base_uris, file_path
 from secpipe.formats.base import (
     Decoded,
     Strict,
@@ -156,6 +159,7 @@ class _Tool(msgspec.Struct):
 
 class _ArtLoc(msgspec.Struct):
     uri: str | None = None
+    uriBaseId: str | None = None
     index: int | None = None
 
 
@@ -175,6 +179,7 @@ class _Run(msgspec.Struct):
     invocations: list[_Invocation] | None = None
     taxonomies: Any = None  # read leniently: only a CWE taxonomy's taxa are used (captions)
     versionControlProvenance: Any = None  # read leniently (see _repositories)
+    originalUriBaseIds: Any = None  # read leniently (see _sarif_uris.base_uris)
 
 
 class _Log(msgspec.Struct):
@@ -371,7 +376,9 @@ class _RunCtx:
                 self.owner[id(r)] = comp
                 if r.id:
                     self.by_id[r.id] = r
-        self.artifacts = [(a.location.uri if a.location else None) for a in run.artifacts or []]
+        self.bases = base_uris(run.originalUriBaseIds)
+        self.artifacts = [file_path(a.location.uri, a.location.uriBaseId, self.bases) if a.location and a.location.uri
+                          else None for a in run.artifacts or []]  # fmt: skip
         inv = run.invocations[0] if run.invocations else None
         self.time = (inv.endTimeUtc or inv.startTimeUtc) if inv else None
         self.cwe = CweTaxonomy(run.taxonomies)
@@ -402,15 +409,6 @@ class _RunCtx:
     def strings(self, rule: _Rule) -> Any:
         """``globalMessageStrings`` of the tool component defining ``rule`` (the driver's for none)."""
         return self.owner.get(id(rule), self.driver).globalMessageStrings
-
-    def uri(self, loc: _ArtLoc | None) -> str | None:
-        if loc is None:
-            return None
-        if loc.uri:
-            return loc.uri
-        if loc.index is not None and 0 <= loc.index < len(self.artifacts):
-            return self.artifacts[loc.index]
-        return None
 
 
 _ANALYTIC_TYPE = 1  # OCSF analytic.type_id Rule
@@ -541,7 +539,7 @@ class Sarif(ReportFormat):
         cols["metadata.product.vendor_name"] = const(drv.organization or drv.name or self.vendor, n, S)
         cols["metadata.product.version"] = const(version, n, S)
         cols["metadata.log_name"] = const(self.name, n, S)
-        paths = either(f["uri"], _artifact_uris(run, f["artifact"]))
+        paths = either(_paths(run, f["uri"], f["base"]), _artifact_uris(run, f["artifact"]))
         short = per["short"].take(take)
         full = per["full"].take(take)
         rule_names = either(per["name"].take(take), rid_arr)
@@ -596,7 +594,6 @@ class Sarif(ReportFormat):
             "title": short,
             "desc": full,
             "severity": captions(cls, "severity_id", sev),
-            "category": f["kind"],
             "cve": only_where(nest({"uid": cve, "cwe": only_where(nest({"uid": on_cve, "caption": cwe_cap}), on_cve)}), cve),
             "cwe": only_where(nest({"uid": alone, "caption": cwe_cap}), alone),
             "advisory": only_where(nest({"uid": adv, "title": short, "src_url": per["url"].take(take)}), adv),
@@ -625,7 +622,9 @@ class Sarif(ReportFormat):
             "finding_info.analytic.type_id": pc.if_else(ruled, pa.scalar(_ANALYTIC_TYPE, pa.int32()), pa.scalar(None, pa.int32())),
             "finding_info.analytic.type": pc.if_else(ruled, "Rule", pa.scalar(None, S)),
             "vulnerabilities": singleton_list(vuln),
-            "unmapped": f["unmapped"],
+            # the result's kind (fail, pass, open, review, ...: §3.27.9) has no OCSF attribute (it
+            # decides level and status above): kept as given
+            "unmapped": unmapped_items(f["unmapped"], _kind_items(f["kind"])),
         })  # fmt: skip
         if run.repos:  # the repositories the run analyzed (versionControlProvenance)
             cols["resources"] = pa.array([run.repos] * n, RESOURCES)
@@ -654,7 +653,7 @@ _SPEC = _fast.Spec(
     (("ruleId", _fast.STR), ("rule.id", _fast.STR), *((k, _fast.INT) for k in _REF_INTS), ("level", _fast.STR),
      ("kind", _fast.STR), ("baselineState", _fast.STR), ("message", _fast.RAW), ("fingerprints", _fast.RAW),
      ("partialFingerprints", _fast.RAW), ("suppressions", _fast.RAW), ("properties", _fast.RAW), ("taxa", _fast.RAW),
-     ("locations[]", _fast.LIST), (_PHYS + "artifactLocation.uri", _fast.STR),
+     ("locations[]", _fast.LIST), (_PHYS + "artifactLocation.uri", _fast.STR), (_PHYS + "artifactLocation.uriBaseId", _fast.STR),
      (_PHYS + "artifactLocation.index", _fast.INT), *((_PHYS + "region." + k, _fast.INT) for k in _LOC_INTS)),
     _UNMAPPED, tuple(f.encode_name for f in msgspec.structs.fields(_Result)),
 )  # fmt: skip
@@ -684,6 +683,7 @@ def _native(raws: list[bytes]) -> tuple[dict[str, Any], Distinct] | None:
     offsets, _mask = cols.lists["locations[]"]
     first = pa.array(offsets[:-1], pa.int32(), mask=offsets[1:] == offsets[:-1])
     f["uri"] = s[_PHYS + "artifactLocation.uri"].take(first)
+    f["base"] = s[_PHYS + "artifactLocation.uriBaseId"].take(first)
     f["artifact"] = s[_PHYS + "artifactLocation.index"].take(first)
     for k in _LOC_INTS:
         f[k] = s[_PHYS + "region." + k].take(first)
@@ -742,6 +742,7 @@ def _fields(st: Strict) -> dict[str, Any]:
     arts = [p.artifactLocation or _NO_ART for p in locs]
     regions = [p.region or _Region() for p in locs]
     f["uri"] = strs([a.uri for a in arts])
+    f["base"] = strs([a.uriBaseId for a in arts])
     f["artifact"] = _ref_ints([a.index for a in arts])
     for k in _LOC_INTS:
         f[k] = pa.array([None if v is not None and not _MIN <= v <= _MAX else v for v in (getattr(g, k) for g in regions)],
@@ -852,6 +853,26 @@ def _tags(properties: dict[str, Any] | None) -> list[str] | None:
     empty or not an array (the log keeps it in ``raw_data``; its results are still read)."""
     tags = (properties or {}).get("tags")
     return [str(t) for t in tags] or None if isinstance(tags, list) else None
+
+
+def _paths(run: _RunCtx, uris: pa.Array, bases: pa.Array) -> pa.Array:
+    """Each first location's path (:func:`._sarif_uris.file_path`), once per distinct (uri, uriBaseId)."""
+    if uris.null_count == len(uris):
+        return uris
+    key = pc.binary_join_element_wise(uris, pc.fill_null(bases, ""), "\0")
+    enc = pc.dictionary_encode(key)
+    got = []
+    for k in enc.dictionary.to_pylist():
+        uri, base = k.rsplit("\0", 1)
+        got.append(file_path(uri, base or None, run.bases) if uri else uri)
+    return pa.array(got, S).take(enc.indices)
+
+
+def _kind_items(kinds: pa.Array) -> pa.Array:
+    """``"kind":<value>`` items for ``unmapped`` (null where a result has none)."""
+    if kinds.null_count == len(kinds):
+        return kinds
+    return pc.binary_join_element_wise('"kind":', json_texts(kinds), "")
 
 
 def _artifact_uris(run: _RunCtx, index: pa.Array) -> pa.Array:

@@ -88,6 +88,7 @@ from secpipe.formats._findings import (
     either,
     issue_uids,
     json_col,
+    json_texts,
     nest,
     nonempty,
     objects_where,
@@ -423,13 +424,6 @@ def _cvss_column(vectors: pa.Array, scores: pa.Array, details: Distinct, sources
     return pa.array(entries, CVSS_LIST).take(pa.array(inverse.astype(np.int32)))
 
 
-def _json_texts(col: pa.Array) -> pa.Array:
-    """Each value of a column as JSON text (null stays null), encoded once per distinct value."""
-    enc = pc.dictionary_encode(col)
-    return pa.array([_ENCODE(v).decode() for v in enc.dictionary.to_pylist()], S).take(enc.indices)
-
-
-_ENCODE = msgspec.json.encode
 #: the issue keys that hold ``cve.cvss`` / ``cve.epss``: kept in ``unmapped`` where there is no cve
 _SCORE_KEYS = ("CVSSv3", "cvssScore", "cvssDetails", "cvssSources", "epssDetails")
 
@@ -441,7 +435,7 @@ def _scores_aside(f: dict[str, Any], fields: dict[str, Distinct], no_cve: pa.Arr
     none_s = pa.scalar(None, S)
     items = []
     for key in _SCORE_KEYS:  # each '"key":value,' or ""
-        text = _json_texts(f[key]) if key in ("CVSSv3", "cvssScore") else fields[key].text_column()
+        text = json_texts(f[key]) if key in ("CVSSv3", "cvssScore") else fields[key].text_column()
         items.append(pc.fill_null(pc.binary_join_element_wise(f'"{key}":', text, ",", ""), ""))
     got = pc.binary_join_element_wise(*items, "")
     return pc.if_else(pc.and_(no_cve, pc.not_equal(got, "")), pc.utf8_slice_codeunits(got, 0, -1), none_s)

@@ -1,0 +1,134 @@
+"""Scanner formats against real samples of the holdout round 26 (``tests/cases/holdout/SOURCE.md``,
+"Round 26 (scanners)").
+
+Expected values are read in the samples, not computed by the parsers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secpipe import formats
+from secpipe.formats.base import Decoded
+from secpipe.schema.conformance import check_rows
+from tests.unit.native_support import detected_both_ways
+
+HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
+_JUST_ONE = "vulnerabilities constraint just_one"
+
+
+def _rows(d: Decoded) -> list[dict[str, Any]]:
+    return [r for b in d.batches for r in b.to_pylist()]
+
+
+def _no_just_one(cls: str, rows: list[dict[str, Any]]) -> bool:
+    return not any(k.startswith(_JUST_ONE) for k in check_rows(cls, rows))
+
+
+def test_snyk_issue_without_cve_is_snyk_advisory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Jenkins Snyk plugin's fixture (snyk test --json of a Maven project): the first issue names
+    # CVE-2016-3092, the second none ("CVE": []). A Snyk id was stored as cve.uid; OCSF 1.8.0 gives a
+    # vendor advisory id advisory.uid, and a vulnerability just one of advisory / cve / cwe.
+    body = (HOLDOUT / "jenkins-snyk-plugin-report-with-vulns.json").read_bytes()
+    dec = detected_both_ways("snyk", body, monkeypatch, "jenkins snyk report")
+    assert dec.events == 2 and not dec.dead
+    rows = {r["finding_info"]["uid"].split("|")[0]: r for r in _rows(dec)}
+    cve_row, own = rows["SNYK-JAVA-COMMONSFILEUPLOAD-30082"], rows["SNYK-JAVA-COMMONSFILEUPLOAD-31540"]
+    v = cve_row["vulnerabilities"][0]
+    assert v["cve"]["uid"] == "CVE-2016-3092" and v["cve"]["cwe"] == {"uid": "CWE-20"}
+    assert v.get("advisory") is None and v["related_vulnerabilities"] == ["SNYK-JAVA-COMMONSFILEUPLOAD-30082"]
+    assert [(c["base_score"], c["vector_string"]) for c in v["cve"]["cvss"]] == [
+        (7.5, "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H")]  # fmt: skip
+    assert "CVSSv3" not in json.loads(cve_row["unmapped"])
+    w = own["vulnerabilities"][0]
+    assert w.get("cve") is None and w.get("cwe") is None
+    assert w["advisory"]["uid"] == "SNYK-JAVA-COMMONSFILEUPLOAD-31540"
+    assert w["advisory"]["title"] == "Information Disclosure"
+    assert w["advisory"]["related_cwes"] == [{"uid": "CWE-200"}]
+    assert w["advisory"]["created_time"] == 1487318748497  # publicationTime 2017-02-17T08:05:48.497Z
+    # the rating has no OCSF place outside a cve: kept in unmapped as the issue gives it
+    aside = json.loads(own["unmapped"])
+    assert (aside["CVSSv3"], aside["cvssScore"]) == ("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:L/A:N", 6.5)
+    assert own["severity_id"] == 3 and cve_row["severity_id"] == 4
+    assert _no_just_one("vulnerability_finding", list(rows.values()))
+
+
+def test_sarif_kind_is_not_a_vulnerability_category(monkeypatch: pytest.MonkeyPatch) -> None:
+    # OCSF's vulnerability.category is the vulnerability's category as the tool reports it; SARIF's
+    # result kind ("fail", "pass", "open" ...: whether the rule failed, §3.27.9) is none: it decides
+    # level and status and is kept in unmapped. Qodana writes kind "fail" on each result.
+    body = (HOLDOUT / "qodana-cpp-mocked-results.sarif.json").read_bytes()
+    dec = detected_both_ways("sarif", body, monkeypatch, "qodana")
+    rows = _rows(dec)
+    assert len(rows) == 3
+    for r in rows:
+        assert r["vulnerabilities"][0].get("category") is None
+        assert json.loads(r["unmapped"])["kind"] == json.loads(r["raw_data"])["kind"] == "fail"
+
+
+def test_sarif_uri_base_ids_resolve_into_paths(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # sarif-sdk's Fortify FPR conversion: the run's artifacts[0] is "Helpers/DBHelper.cs" relative to
+    # SRCROOT, which originalUriBaseIds defines as file:///C:/projects/myproject/src/ (§3.4.4, §3.14.14);
+    # the path was the relative uri alone
+    body = (real / "sarif-sdk/src/Test.FunctionalTests.Sarif/v2/ConverterTestData/FortifyFpr/"
+            "OneResultWithTwoTraces.fpr.sarif").read_bytes()  # fmt: skip
+    dec = detected_both_ways("sarif", body, monkeypatch, "fortify")
+    (r,) = _rows(dec)
+    file = r["vulnerabilities"][0]["affected_code"][0]["file"]
+    assert (file["path"], file["name"]) == ("C:/projects/myproject/src/Helpers/DBHelper.cs", "DBHelper.cs")
+
+
+def test_sarif_base_without_uri_leaves_the_path_relative(real: Path) -> None:
+    # Contrast Security's WebGoat conversion: SITE_ROOT is defined by a description only (no uri):
+    # "/webgoat/Content/ForgotPassword.aspx" stays as given
+    body = (real / "sarif-sdk/src/Test.FunctionalTests.Sarif/v2/ConverterTestData/ContrastSecurity/"
+            "WebGoat.xml.sarif").read_bytes()  # fmt: skip
+    rows = _rows(formats.get("sarif").decode(body, "t"))
+    paths = {c["file"]["path"] for r in rows for c in r["vulnerabilities"][0]["affected_code"] or ()}
+    assert "/webgoat/Content/ForgotPassword.aspx" in paths and not any("SITE_ROOT" in p for p in paths)
+
+
+def test_bicep_lint_file_uri_is_a_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # bicep lint --diagnostics-format sarif on a GitHub runner: an absolute file URI with a "./"
+    # segment (RFC 3986 §5.2.4 removes it), no rule list, a charOffset beside startLine
+    body = (HOLDOUT / "bicep-lint-johnnyreilly.sarif").read_bytes()
+    dec = detected_both_ways("sarif", body, monkeypatch, "bicep")
+    (r,) = _rows(dec)
+    assert r["metadata"]["product"]["name"] == "bicep" and r["severity_id"] == 3  # no level: warning
+    v = r["vulnerabilities"][0]
+    code = v["affected_code"][0]
+    assert code["file"]["path"] == "/home/runner/work/blog.johnnyreilly.com/blog.johnnyreilly.com/infra/main.bicep"
+    assert (code["file"]["name"], code["start_line"]) == ("main.bicep", 19)
+    assert v["advisory"]["uid"] == "no-unused-vars" and r["message"].startswith('Variable "unusedVar" is declared')
+    assert r.get("unmapped") is None  # the result has no other key (its kind is absent)
+
+
+def test_github_secret_scanning_rest_alert_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GET /repos/{owner}/{repo}/secret-scanning/alerts answers an array of the alerts themselves (no
+    # webhook envelope); it was refused as "not a GitHub webhook payload"
+    body = (HOLDOUT / "pygithub-secret-scanning-alerts.json").read_bytes()
+    dec = detected_both_ways("github", body, monkeypatch, "secret scanning REST alerts")
+    assert dec.events == 1 and not dec.dead
+    (r,) = _rows(dec)
+    assert r["class_uid"] == 2004 and r["metadata"]["event_code"] == "secret_scanning_alert"
+    assert r["finding_info"]["uid"] == "owner/private-repo/secret-scanning/2"
+    assert r["finding_info"]["title"] == "Secret detected: Adafruit IO Key"
+    assert r["finding_info"]["types"] == ["secret_scanning", "adafruit_io_key"]
+    assert r["finding_info"]["src_url"] == "https://github.com/owner/private-repo/security/secret-scanning/2"
+    # resolved as a false positive: suppressed, at its resolved_at
+    assert (r["status"], r["status_detail"]) == ("Suppressed", "false_positive")
+    assert r["time"] == 1604717233000 and r["finding_info"]["created_time"] == 1604688531000
+    assert r["resources"] == [{"type": "repository", "name": "owner/private-repo"}]
+    assert r["api"]["service"]["name"] == "GitHub REST API"
+
+
+def test_github_secret_scanning_rest_alert_of_the_wrong_shape_is_a_dead_letter() -> None:
+    alerts = json.loads((HOLDOUT / "pygithub-secret-scanning-alerts.json").read_bytes())
+    alerts.append({**alerts[0], "number": 3, "created_at": ["2020-11-06"]})
+    dec = formats.get("github").decode(json.dumps(alerts).encode(), "t")
+    assert dec.events == 2 and len(dec.dead) == 1 and "not a GitHub REST API alert" in dec.dead[0].reason
+    assert [r["finding_info"]["uid"] for r in _rows(dec)] == ["owner/private-repo/secret-scanning/2"]
