@@ -262,6 +262,8 @@ def json_mutation(name: str) -> Callable[[bytes, random.Random], tuple[bytes, by
         if parts is None:
             return None
         kind, docs = parts
+        if not docs:  # NDJSON of blank lines only (an earlier mutation can leave that)
+            return None
         if kind == "doc":
             text = mut(docs[0], rng)
             return None if text is None else (text.encode("utf-8", "surrogatepass"), None)
