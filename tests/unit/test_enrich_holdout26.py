@@ -332,3 +332,41 @@ def test_crowdsec_alerts_with_and_without_decisions() -> None:
         ("ip", "127.0.0.1", ["crowdsecurity/test"], "1", T0_MS + 3_600_000)]
     none = load((CASES / "crowdsec-alerts-minibulk-simul.json").read_bytes(), "auto", conf=60)
     assert none.table.num_rows == 0 and none.skipped == 2
+
+
+def test_zipped_and_gzipped_feed_downloads_load_as_the_file_they_hold(tmp_path: Path, monkeypatch) -> None:
+    # abuse.ch serves its full dumps zipped (URLhaus csv.txt, ThreatFox full.csv, MalwareBazaar full.zip): such a
+    # body was refused as "not UTF-8 text"; here round 25's real URLhaus csv_recent export, zipped and gzipped
+    import gzip
+    import io
+    import zipfile
+
+    from secpipe.transforms.enrich.intel import loaders
+    from secpipe.transforms.enrich.intel.loaders import FeedError
+
+    csv_body = (CASES / "urlhaus-csv-recent.csv").read_bytes()
+    plain = load(csv_body, "auto", conf=70).table.to_pylist()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("csv.txt", csv_body)
+    zipped = buf.getvalue()
+    assert load(zipped, "auto", conf=70).table.to_pylist() == plain
+    assert load(gzip.compress(csv_body), "auto", conf=70, name="csv.txt.gz").table.to_pylist() == plain
+    feed = tmp_path / "urlhaus.zip"
+    feed.write_bytes(zipped)
+    st = _stage(feed)
+    assert st.store.status()[0]["indicators"] == len(plain)
+    # refused with the reason: several files, a damaged archive, a truncated gzip, a body that expands too far
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("a.csv", csv_body)
+        zf.writestr("b.csv", csv_body)
+    for body, reason in ((buf.getvalue(), "holds 2 files"), (zipped[:200], "does not open"),
+                         (gzip.compress(csv_body)[:300], "does not decompress")):
+        with pytest.raises(FeedError, match=reason):
+            load(body, "auto", conf=70)
+    monkeypatch.setattr(loaders, "MAX_UNPACKED", 1000)
+    with pytest.raises(FeedError, match="expands past 1000 bytes"):
+        load(gzip.compress(b"\n" * 100_000), "auto", conf=70)
+    with pytest.raises(FeedError, match="expands past 1000 bytes"):
+        load(zipped, "auto", conf=70)

@@ -53,6 +53,8 @@ Formats:
 Everywhere, ``ip:port`` and ``[v6]:port`` values become the address, and a top-level
 domain label needs a letter, so a malformed address (``999.1.1.1``) is skipped, never a domain.
 
+A body downloaded as a zip archive (one file) or gzip is read as the file it holds.
+
 Bulk paths (plain, spamhaus, abuse.ch CSV, team CSV) are parsed by Arrow's CSV reader and
 Arrow kernels, so a million-line list loads in about a second.
 """
@@ -64,6 +66,8 @@ import io
 import ipaddress
 import json
 import re
+import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -81,6 +85,7 @@ from secpipe.transforms.enrich.intel.indicators import (
     FeedError,
     Loaded,
     _const_labels,
+    _first_line,
     _lines,
     _mask,
     _ms,
@@ -110,7 +115,7 @@ from secpipe.transforms.enrich.intel.vendor import vendor_rows
 
 __all__ = ["CASELESS_KINDS", "HOST", "KINDS", "PATTERN", "SCHEMA", "URL_HOST", "FeedError", "Loaded", "canonical_urls",
            "classify", "load", "load_misp", "load_misp_feed", "load_plain", "load_spamhaus", "load_team",
-           "load_team_rows", "load_warninglist", "normalize", "sniff", "stix_pattern_terms"]
+           "load_team_rows", "load_warninglist", "normalize", "sniff", "stix_pattern_terms", "unpack"]
 
 
 # --------------------------------------------------------------------------------------
@@ -370,14 +375,60 @@ def _parse(data: bytes, fmt: str, conf: int, labels: list[str] | None, kind: str
     raise FeedError(msg)
 
 
+#: the most bytes a compressed feed may expand to (the line reader's own limit); a bigger one is refused
+MAX_UNPACKED = (1 << 31) - 1
+
+
+def unpack(data: bytes, name: str = "") -> tuple[bytes, str]:
+    """A feed downloaded compressed, as abuse.ch serves its full dumps (URLhaus ``csv.txt`` and ThreatFox
+    ``full.csv`` zipped, MalwareBazaar ``full.zip``) or a gzip file: the one file of a zip archive or the
+    gunzipped body, with its name (for sniffing by extension); any other body as it is. Expansion stops at
+    :data:`MAX_UNPACKED` bytes (a zip or gzip bomb is refused, never inflated)."""
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                files = [i for i in zf.infolist() if not i.is_dir()]
+                if len(files) != 1:
+                    msg = (f"zip archive holds {len(files)} files ({', '.join(i.filename for i in files[:5])}) — "
+                           "a feed archive must hold one list; point the feed at that file")
+                    raise FeedError(msg)
+                with zf.open(files[0]) as f:
+                    body = f.read(MAX_UNPACKED + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError) as exc:
+            msg = f"zip archive does not open ({_first_line(exc)}) — a password-protected or damaged download?"
+            raise FeedError(msg) from exc
+        name = files[0].filename
+    elif data[:2] == b"\x1f\x8b":
+        body, rest = b"", data
+        try:
+            while rest and len(body) <= MAX_UNPACKED:  # concatenated gzip members, as `cat a.gz b.gz`
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                body += d.decompress(rest, MAX_UNPACKED + 1 - len(body))
+                if not d.eof and len(body) <= MAX_UNPACKED:
+                    raise zlib.error("the stream ends before its end marker")  # noqa: EM101, TRY301
+                rest = d.unused_data
+        except zlib.error as exc:
+            msg = f"gzip body does not decompress ({exc}) — a truncated download?"
+            raise FeedError(msg) from exc
+        name = name.removesuffix(".gz")
+    else:
+        return data, name
+    if len(body) > MAX_UNPACKED:
+        msg = f"compressed feed expands past {MAX_UNPACKED} bytes — refused (a compression bomb, or split the list)"
+        raise FeedError(msg)
+    return body, name
+
+
 def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, kind: str = "auto",
          column: str | None = None, max_age_ms: int | None = None, name: str = "",
          fetched_ms: int | None = None) -> Loaded:
     """Parse a feed body in ``fmt`` (``auto``: sniffed) and apply the feed's defaults.
 
     ``fetched_ms``: when the body was fetched (or its file written); expiries a feed gives relative to
-    that moment (CrowdSec decision durations) count from it, and are left open without it.
+    that moment (CrowdSec decision durations) count from it, and are left open without it. A zip or gzip
+    body is read as the file it holds (:func:`unpack`).
     """
+    data, name = unpack(data, name)
     if fmt in ("auto", "plain", "csv", "abusech_csv") and data.lstrip()[:1] == b"<":
         msg = ("feed body is XML or HTML (STIX 1.x, OpenIOC, or an error/login page) — not supported: "
                "use the STIX 2.1 / TAXII 2.1, MISP or CSV/text export of the feed, and check the URL")
