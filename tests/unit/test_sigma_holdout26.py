@@ -170,3 +170,28 @@ def test_taxonomy_apache_product_reads_access_lines(tmp_path: Path) -> None:
     rs = load_rules([rule])
     assert len([leaf for leaf in rs.rules[0].compiled.leaves if leaf.field == "http_request.url.path"]) == 1
     assert _rows(rs, _ndjson([{"uri_path": "/x", "c-ip": "203.0.113.9"}, {"uri_path": None, "c-ip": "203.0.113.9"}])) == [1]
+
+
+# -- odd rule files: a reason that says what to change ------------------------------------------
+
+def test_unquoted_wildcard_value_is_refused_with_the_fix(tmp_path: Path) -> None:
+    # the 2018 shape of "Reconnaissance Activity with Net Command" (P4T12ICK/Sigma-Rule-Repository
+    # detection-rules/T1087/win_susp_commands_recon_activity.yml): plain values beginning with '*',
+    # which YAML reads as aliases of anchors the file never defines
+    (tmp_path / "recon.yml").write_text(textwrap.dedent("""\
+        title: Reconnaissance Activity with Net Command
+        logsource: {category: process_creation, product: windows}
+        detection:
+            selection:
+                CommandLine:
+                    - *tasklist
+                    - qprocess
+            condition: selection
+        level: medium
+    """))
+    (tmp_path / "ok.yml").write_text((RULES / "web_apache_segfault.yml").read_text())
+    rs = load_rules([tmp_path])
+    assert rs.total == 2 and len(rs.rules) == 1
+    (u,) = rs.unsupported
+    assert u.rule.endswith("recon.yml") and "found undefined alias 'tasklist'" in u.reason
+    assert "quote the value ('*tasklist')" in u.reason

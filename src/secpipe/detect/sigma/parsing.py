@@ -190,7 +190,11 @@ _HINTS = {"Unsupported type": "a detection's values must be strings, numbers, bo
                                              "ordered: true), rules (the referenced rules' names or ids), group-by, "
                                              "timespan and condition",
           "Unknown Sigma collection action": "a document's 'action' must be global, reset or repeat (Sigma "
-                                             "collections); leave it out of a rule"}
+                                             "collections); leave it out of a rule",
+          # YAML reads a plain value that begins with '*' as an alias (older published rules wrote
+          # unquoted wildcard patterns: - *tasklist)
+          "found undefined alias": "a YAML value that begins with '*' is an alias of an anchor: quote the value "
+                                   "('*tasklist') to write a Sigma wildcard pattern"}
 
 
 def explain(err: Exception) -> str:

@@ -254,7 +254,7 @@ def load_files(paths: list[str | Path], pipelines: list[Any] | None = None,
             coll = parse_collection(path.read_text(encoding="utf-8"), networks)
         except (SigmaError, yaml.YAMLError, UnicodeDecodeError) as exc:
             out.total += 1
-            out.unsupported.append(Unsupported(str(path), f"not a Sigma rule file: {exc}"))
+            out.unsupported.append(Unsupported(str(path), f"not a Sigma rule file: {explain(exc)}"))
             continue
         parsed.append((path, coll))
         # pySigma also lists each rule's and filter's own errors here: those are reported with their rule
