@@ -272,8 +272,15 @@ _PROPS = msgspec.json.Decoder(dict[str, Any])
 
 
 def _result_props(raw: msgspec.Raw) -> dict[str, Any] | None:
-    """A result's properties, parsed only when they carry a severity (:data:`_SEVERITY_KEYS`)."""
-    return _PROPS.decode(raw) if raw and any(k.encode() in bytes(raw) for k in _SEVERITY_KEYS) else None
+    """A result's properties, parsed only when they carry a severity (:data:`_SEVERITY_KEYS`).
+    A property bag that is no object (SARIF 2.1.0 §3.8 requires one) gives no severity; the
+    result is kept with the bag in ``unmapped`` as it came, as when it names no severity."""
+    if not raw or not any(k.encode() in bytes(raw) for k in _SEVERITY_KEYS):
+        return None
+    try:
+        return _PROPS.decode(raw)
+    except msgspec.ValidationError:
+        return None
 
 
 class _TypedRun(msgspec.Struct, gc=False):

@@ -1,0 +1,32 @@
+"""Failures the session-26 mutation campaign (``python -m tests.unit.mutate 2612 3000``, with
+``FUZZ_CROSS=1``) found, each rebuilt from the real sample it came from."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.unit import mutate
+
+CASES = mutate.CASES
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "auto"])
+def test_sarif_result_property_bag_not_an_object(fmt: str) -> None:
+    # Qodana's SARIF (tests/cases/holdout, round 25) with the first result's property bag turned
+    # into an array holding it (SARIF 2.1.0 §3.8: a property bag is an object). The bag carries
+    # Qodana's severity keys, so the severity reader decoded it as an object: msgspec's
+    # ValidationError escaped the decoder and the report was lost whole as "decoder error". The
+    # bag now gives no severity, as a bag without one does, and every result is stored.
+    doc = json.loads((CASES / "holdout" / "qodana-cpp-mocked-results.sarif.json").read_bytes())
+    results = doc["runs"][0]["results"]
+    bag = results[0]["properties"]
+    assert "qodanaSeverity" in bag  # what sent it to the severity reader
+    results[0]["properties"] = [bag]
+    body = json.dumps(doc).encode()
+    assert mutate.problems(body, fmt, both_paths=fmt != "auto") == []
+    got = mutate.ingest(body, fmt)
+    assert not got.dead and sum(b.num_rows for b in got.batches) == len(results) == 3
+    unmapped = [u for b in got.batches for u in b.column("unmapped").to_pylist()]
+    assert any(u and '"properties":[{' in u.replace(" ", "") for u in unmapped)  # the bag kept as it came
