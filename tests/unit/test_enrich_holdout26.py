@@ -370,3 +370,19 @@ def test_zipped_and_gzipped_feed_downloads_load_as_the_file_they_hold(tmp_path: 
         load(gzip.compress(b"\n" * 100_000), "auto", conf=70)
     with pytest.raises(FeedError, match="expands past 1000 bytes"):
         load(zipped, "auto", conf=70)
+
+
+def test_a_stix_indicator_counts_at_its_latest_version(real: Path) -> None:
+    # OASIS's indicator-for-c2-ip-address example and a later version of it (same id, modified advanced,
+    # revoked: STIX 2.1 3.6 versioning), as a TAXII match[version]=all answer or a stream carries both: the
+    # earlier version loaded and kept matching after the revocation
+    bundle = json.loads((real / "threat-intel/oasis-cti-stix2-json-schemas/examples/indicator-for-c2-ip-address.json")
+                        .read_text())
+    first = bundle["objects"][0]
+    revoked = {**first, "modified": "2016-01-01T00:00:00.000Z", "revoked": True}
+    for objs in ([first, revoked], [revoked, first]):
+        out = load(json.dumps({**bundle, "objects": objs}).encode(), "stix", conf=50)
+        assert out.table.num_rows == 0 and out.skipped == 2
+    renamed = {**first, "modified": "2016-01-01T00:00:00Z", "pattern": "[ipv4-addr:value = '10.0.0.1']"}
+    out = load(json.dumps({**bundle, "objects": [renamed, first]}).encode(), "stix", conf=50)
+    assert out.table.column("value").to_pylist() == ["10.0.0.1"] and out.skipped == 1

@@ -5,7 +5,8 @@ Accepted: bundles, TAXII 2.1 envelopes, a list of objects, a single object, and 
 ``pattern_type`` stix are indicators; their patterns are read by :mod:`.stix_pattern`. Skipped
 and counted: revoked indicators, those typed only ``benign``, and OpenCTI's with detection off
 (``x_opencti_detection: false`` or the ``detection`` of OpenCTI's property extension). Without a
-STIX ``confidence``, OpenCTI's score stands in. A bundle without any indicator is refused
+STIX ``confidence``, OpenCTI's score stands in. An indicator given in several versions counts at its
+latest ``modified`` (older versions are skipped). A bundle without any indicator is refused
 (:class:`~.loaders.FeedError`) naming the object types it has.
 """
 
@@ -33,10 +34,9 @@ def load_stix(data: bytes, conf: int) -> Loaded:
                " ATT&CK, report-only and observable-only bundles have none: use the producer's indicator export")
         raise FeedError(msg)
     rows: list[dict[str, Any]] = []
-    skipped = 0
-    for o in objs:
-        if not isinstance(o, dict) or o.get("type") != "indicator":
-            continue
+    current = _current_versions(objs)
+    skipped = sum(1 for o in objs if isinstance(o, dict) and o.get("type") == "indicator") - len(current)
+    for o in current:
         detection, score = _opencti(o)
         if o.get("revoked") or o.get("pattern_type", "stix") != "stix" or _benign(o) or detection is False:
             skipped += 1
@@ -56,6 +56,21 @@ def load_stix(data: bytes, conf: int) -> Loaded:
     out = _rows(rows, conf)
     out.skipped += skipped
     return out
+
+
+def _current_versions(objs: list[Any]) -> list[dict[str, Any]]:
+    """The indicators of a bundle, each at its current version: STIX 2.1 (3.6) versions an object by keeping
+    its ``id`` and advancing ``modified``, and the version with the latest ``modified`` is the object (a
+    TAXII ``match[version]=all`` answer or a stream carries older ones, e.g. before a revocation). Order kept."""
+    latest: dict[str, tuple[int, int]] = {}
+    inds = [o for o in objs if isinstance(o, dict) and o.get("type") == "indicator"]
+    for i, o in enumerate(inds):
+        oid = o.get("id")
+        if isinstance(oid, str):
+            stamp = _ms(o.get("modified") or o.get("created")) or 0
+            if oid not in latest or stamp >= latest[oid][0]:
+                latest[oid] = (stamp, i)
+    return [o for i, o in enumerate(inds) if not isinstance(o.get("id"), str) or latest[o["id"]][1] == i]
 
 
 def _stix_objects(doc: Any) -> Any:
