@@ -123,6 +123,24 @@ def test_dns_rate_correlation_groups_by_the_source_address() -> None:
     assert fired(["10.2.9.133"] * 51, zeek=True) == 1  # Zeek's id.orig_h
 
 
+def test_route53_records_keep_their_query_time() -> None:
+    # the json format reads a Route 53 Resolver record's query_timestamp as the event time (it took
+    # the receipt time: every record of a file fell into one correlation window)
+    dec = formats.get("json").decode(ROUTE53.read_bytes(), "test")
+    (batch,) = dec.batches
+    assert batch.column("time").to_pylist() == [1639262783000, 1639262783000, 1639262786000, 1639262913000,
+                                               1612461115000]  # 2021-12-11T22:46:23Z ... 2021-02-04T17:51:55Z
+    from secpipe.detect.sigma.correlation import CorrelationEngine
+
+    rs = load_rules([RULES / "net_dns_high_null_records_requests_rate.yml"])
+    events = [_route53(f"p{i:04d}.t.example.net.", "NULL", []) | {"query_timestamp": f"2021-12-11T22:{40 + i // 20:02d}:"
+                                                                                       f"{i % 20 * 3:02d}Z"}
+              for i in range(51)]  # one every 3 s: at most 20 within a minute
+    eng = CorrelationEngine(rs, None, clock=lambda: 1639263000.0)
+    out = [eng.process(b, rs.matches(b)) for b in formats.get("json").decode(_ndjson(events), "t").batches]
+    assert sum(0 if o is None else o.num_rows for o in out) == 0
+
+
 # -- service: apache (SigmaHQ's web/product/apache rules) -----------------------------------------
 
 def test_apache_webshell_rule_reads_the_query_string() -> None:

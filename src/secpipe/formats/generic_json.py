@@ -12,7 +12,8 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   then the time keys of common security sources: ``TimeCreated`` (Windows events as JSON),
   ``UtcTime`` (Sysmon), ``TimeGenerated`` (Azure Monitor), ``createdDateTime`` /
   ``activityDateTime`` (Entra ID sign-ins / audits), ``CreationTime`` (Microsoft 365),
-  ``published`` (Okta), ``Timestamp``, ``EventReceivedTime`` (NXLog), ``@t`` (Serilog CLEF):
+  ``published`` (Okta), ``Timestamp``, ``EventReceivedTime`` (NXLog), ``@t`` (Serilog CLEF),
+  ``query_timestamp`` (Amazon Route 53 Resolver query logs):
   ISO-8601 strings, or epoch numbers (seconds, milliseconds, microseconds or nanoseconds,
   told apart by magnitude), also when written as a string of digits. No usable time -> receipt time, labelled (see ``base_columns``).
 - ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` / ``event`` (HEC) / ``Body``
@@ -76,6 +77,7 @@ class _Object(msgspec.Struct):
     Timestamp: Any = None
     EventReceivedTime: Any = None  # NXLog
     at_t: Any = msgspec.field(default=None, name="@t")  # Serilog compact (CLEF)
+    query_timestamp: Any = None  # Amazon Route 53 Resolver query logs
     message: Any = None
     msg: Any = None
     MESSAGE: Any = None
@@ -92,7 +94,8 @@ class _Object(msgspec.Struct):
 
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
                 "EventTime", "ISODATE", "created_at", "TimeCreated", "UtcTime", "TimeGenerated", "createdDateTime",
-                "activityDateTime", "CreationTime", "published", "Timestamp", "EventReceivedTime", "at_t")  # fmt: skip
+                "activityDateTime", "CreationTime", "published", "Timestamp", "EventReceivedTime", "at_t",
+                "query_timestamp")  # fmt: skip
 
 
 def _first(rec: _Object, names: tuple[str, ...]) -> Any:
