@@ -386,3 +386,21 @@ def test_a_stix_indicator_counts_at_its_latest_version(real: Path) -> None:
     renamed = {**first, "modified": "2016-01-01T00:00:00Z", "pattern": "[ipv4-addr:value = '10.0.0.1']"}
     out = load(json.dumps({**bundle, "objects": [renamed, first]}).encode(), "stix", conf=50)
     assert out.table.column("value").to_pylist() == ["10.0.0.1"] and out.skipped == 1
+
+
+def test_cscli_decisions_raw_csv_reads_scope_value_and_expiration() -> None:
+    # `cscli decisions list -o raw` as crowdsecurity/crowdsec's cscli prints it (header and "%v" columns in
+    # cmd/crowdsec-cli decisions: ip is "<scope>:<value>", expiration the Go duration left), documentation-range
+    # values. It was sniffed as an abuse.ch CSV and loaded nothing ("Ip:198.51.100.1" is no address).
+    body = b"""id,source,ip,reason,action,country,as,events_count,expiration,simulated,alert_id
+1,crowdsec,Ip:198.51.100.1,crowdsecurity/http-probing,ban,US,64500 EXAMPLE,4,1h0m0s,false,10
+2,crowdsec,Range:198.51.100.0/24,crowdsecurity/http-probing,ban,DE,64501 OTHER,4,3h0m0s,true,11
+3,cscli,Country:XX,manual 'ban' from 'localhost',ban,,,1,3h59m50s,false,12
+4,crowdsec,Ip:2001:db8::4,crowdsecurity/ssh-bf,ban,FR,64502 THIRD,6,-30m0s,false,13
+"""
+    assert sniff(body) == "csv"
+    out = load(body, "auto", conf=60, fetched_ms=T0_MS)
+    assert [(r["value"], r["valid_until"], r["labels"], r["ref"]) for r in out.table.to_pylist()] == [
+        ("198.51.100.1", T0_MS + 3_600_000, ["crowdsecurity/http-probing"], "1"),
+        ("2001:db8::4", T0_MS - 1_800_000, ["crowdsecurity/ssh-bf"], "4")]
+    assert out.skipped == 2  # the simulated range decision and the Country decision

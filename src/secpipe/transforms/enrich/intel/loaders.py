@@ -111,7 +111,7 @@ from secpipe.transforms.enrich.intel.misp import (
     load_warninglist,
 )
 from secpipe.transforms.enrich.intel.stix_pattern import stix_pattern_terms
-from secpipe.transforms.enrich.intel.vendor import vendor_rows
+from secpipe.transforms.enrich.intel.vendor import CROWDSEC_RAW_HEADER, crowdsec_raw_rows, vendor_rows
 
 __all__ = ["CASELESS_KINDS", "HOST", "KINDS", "PATTERN", "SCHEMA", "URL_HOST", "FeedError", "Loaded", "canonical_urls",
            "classify", "load", "load_misp", "load_misp_feed", "load_plain", "load_spamhaus", "load_team",
@@ -307,6 +307,11 @@ def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None,
         rows: Any = list(reader)
         if is_misp_csv(reader.fieldnames or []):
             return load_misp_csv(rows, conf, labels)
+        raw = crowdsec_raw_rows(list(reader.fieldnames or []), rows, fetched_ms)
+        if raw is not None:  # cscli decisions list -o raw
+            out = load_team_rows(raw[0], conf, labels)
+            out.skipped += raw[1]
+            return out
     else:
         try:
             rows = yaml.safe_load(data) if fmt == "yaml" else json.loads(data)
@@ -349,7 +354,8 @@ def sniff(data: bytes, name: str = "") -> str:
         return "spamhaus_drop"
     body = [ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith((b"#", b";"))]
     if body and b"," in body[0]:
-        return "csv" if re.search(rb"\b(value|indicator)\b", body[0]) else "abusech_csv"
+        crowdsec = body[0].lower().startswith(b",".join(x.encode() for x in CROWDSEC_RAW_HEADER))
+        return "csv" if crowdsec or re.search(rb"\b(value|indicator)\b", body[0]) else "abusech_csv"
     return "plain"
 
 

@@ -16,7 +16,8 @@ addresses and hashes).
 - CrowdSec: the LAPI/CAPI decisions stream (``{"new": [decision], "deleted": [decision]}``;
   only ``new`` decisions are indicators), ``GET /v1/decisions`` (a list of decisions) and
   ``cscli decisions list -o json`` or LAPI ``/v1/alerts`` (alerts with ``decisions``; an alert with none,
-  ``null``, is skipped and counted). Scope Ip/Range -> ip, AS -> asn; other scopes (Country, Username, ...)
+  ``null``, is skipped and counted), and the CSV of ``cscli decisions list -o raw`` (``ip`` written
+  ``<scope>:<value>``, see :func:`crowdsec_raw_rows`). Scope Ip/Range -> ip, AS -> asn; other scopes (Country, Username, ...)
   are skipped. The scenario becomes a label and the decision uuid/id the ref. A decision holds until its
   ``until`` date, else for its ``duration`` (a Go duration such as ``3h59m50.27s``: the time it has left
   when LAPI answered, negative once it expired) counted from ``fetched_ms``, the time the body was
@@ -68,6 +69,26 @@ def vendor_rows(doc: Any, fetched_ms: int | None = None) -> tuple[list[dict[str,
                          "description": pulse.get("name") or ind.get("title") or ind.get("description") or None,
                          "ref": str(pulse["id"]) if pulse.get("id") else None})
     return rows, skipped
+
+
+#: the first columns of ``cscli decisions list -o raw`` (CSV: ``id,source,ip,reason,action,country,as,events_count,
+#: expiration[,simulated,alert_id]``): ``ip`` is ``<scope>:<value>``, ``reason`` the scenario, ``action`` the type,
+#: ``expiration`` the Go duration left
+CROWDSEC_RAW_HEADER = ("id", "source", "ip", "reason", "action")
+
+
+def crowdsec_raw_rows(columns: list[str], rows: list[dict[str, Any]],
+                      fetched_ms: int | None = None) -> tuple[list[dict[str, Any]], int] | None:
+    """(team rows, skipped) of a ``cscli decisions list -o raw`` CSV, read as its decisions; None for another CSV."""
+    if tuple(c.strip().lower() for c in columns[:5]) != CROWDSEC_RAW_HEADER or "expiration" not in columns:
+        return None
+    decisions = []
+    for r in rows:
+        scope, _, value = str(r.get("ip") or "").partition(":")  # "Ip:2001:db8::1" -> Ip, 2001:db8::1
+        decisions.append({"id": r.get("id"), "origin": r.get("source"), "scope": scope, "value": value,
+                          "scenario": r.get("reason"), "type": r.get("action"), "duration": r.get("expiration"),
+                          "simulated": str(r.get("simulated") or "").strip().lower() == "true"})
+    return _crowdsec(decisions, fetched_ms)
 
 
 def _is_alert(a: Any) -> bool:
