@@ -132,3 +132,37 @@ def test_gitlab_auth_json_rack_attack_block_is_denied_http_activity() -> None:
     assert r["src_endpoint"]["ip"] == "67.43.156.18"
     assert (r["action_id"], r["action"], r["disposition_id"], r["disposition"]) == (2, "Denied", 2, "Blocked")
     assert r["metadata"]["correlation_uid"] == "01GYDSAKAN2SPZPAMJNRWW5H8S" and json.loads(r["unmapped"]) == {"env": "blocklist"}
+
+
+def test_pfsense_filterlog_lines_are_network_activity() -> None:
+    """Elastic's pfSense ``filterlog`` lines (BSD header without a hostname, the pf log's CSV in
+    the "Raw Filter Log Format"): Network Activity Traffic (they were Base Events with the CSV
+    unread): block Denied / Blocked, pass Allowed; Inbound; IPv4 and IPv6; TCP, UDP, IGMP and
+    ICMP with their numbers; addresses and TCP/UDP ports; the IP length; the rule's tracker."""
+    name, d = _auto("elastic-pfsense-filterlog-bsd.log")
+    assert name == "syslog" and not d.dead and d.events == 19
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {4001} and {r["activity_id"] for r in rows} == {6}
+    first = rows[0]
+    assert (first["action_id"], first["action"], first["disposition_id"], first["disposition"]) == (2, "Denied", 2, "Blocked")
+    assert (first["time_dt"].month, first["time_dt"].day, first["time_dt"].hour, first["time_dt"].second) == (7, 3, 19, 30)
+    assert first["actor"]["process"]["name"] == "filterlog" and first["actor"]["process"]["pid"] == 72237
+    assert (first["src_endpoint"]["ip"], first["src_endpoint"]["port"]) == ("10.170.12.50", 49724)
+    assert first["dst_endpoint"]["ip"] == "1.1.1.1" and first["dst_endpoint"]["port"] == 853
+    ci = first["connection_info"]
+    assert (ci["direction_id"], ci["protocol_ver_id"], ci["protocol_num"], ci["protocol_name"]) == (1, 4, 6, "tcp")
+    assert first["traffic"]["bytes"] == 60 and first["firewall_rule"]["uid"] == "1535324496"
+    pf = json.loads(first["unmapped"])["filterlog"]
+    assert (pf["rule"], pf["interface"], pf["reason"], pf["tcp_flags"]) == ("146", "igb1.12", "match", "S")
+    ntp = next(r for r in rows if r["dst_endpoint"]["ip"] == "216.229.4.66")
+    assert ntp["action"] == "Allowed" and ntp["connection_info"]["protocol_name"] == "udp"
+    assert (ntp["src_endpoint"]["port"], ntp["dst_endpoint"]["port"], ntp["traffic"]["bytes"]) == (123, 123, 76)
+    v6 = next(r for r in rows if r["connection_info"]["protocol_ver_id"] == 6)
+    assert v6["src_endpoint"]["ip"] == "fe80::208:9bff:fef3:652b" and v6["dst_endpoint"]["ip"] == "ff02::1:2"
+    assert (v6["src_endpoint"]["port"], v6["dst_endpoint"]["port"]) == (546, 547)
+    assert (v6["connection_info"]["protocol_num"], v6["connection_info"]["protocol_name"]) == (17, "udp")
+    assert v6["firewall_rule"]["uid"] == "1000000105"
+    igmp = next(r for r in rows if r["connection_info"]["protocol_name"] == "igmp")
+    assert igmp["connection_info"]["protocol_num"] == 2 and igmp["dst_endpoint"]["port"] is None
+    icmp = [r for r in rows if r["connection_info"]["protocol_name"] == "icmp"]
+    assert len(icmp) == 2 and {json.loads(r["unmapped"])["filterlog"]["icmp_type"] for r in icmp} == {"request"}

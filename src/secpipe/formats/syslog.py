@@ -99,6 +99,12 @@ Mapping:
   a list of addresses (``$http_x_forwarded_for`` / ``$proxy_add_x_forwarded_for`` logged where
   ``$remote_addr`` stands, quoted or not, maybe followed by the peer's address): the first is
   ``src_endpoint``, the other IPs ``src_endpoint.intermediate_ips``.
+- pf ``filterlog`` lines (pfSense, OPNsense: the TAG or APP-NAME ``filterlog`` and its CSV, the
+  "Raw Filter Log Format") -> Network Activity (4001), activity Traffic: the rule's action (pass
+  Allowed, block Denied / Blocked, reject Denied / Rejected), direction (in Inbound, out
+  Outbound), IP version, protocol number and name, source and destination addresses and TCP/UDP
+  ports, the IP length as ``traffic.bytes``, the rule's tracker as ``firewall_rule.uid``; rule
+  number, interface, reason, TCP flags and ICMP type in ``unmapped.filterlog``.
 - nginx error log lines (``YYYY/MM/DD HH:MM:SS [level] PID#TID: [*CID ]text``, bare lines of
   ``error.log``, recognized by ``--format auto``, or the MSG of ``error_log syslog:``) stay Base
   Events and take their level as the severity where no ``<PRI>`` gave one, the pid, ``nginx`` as
@@ -660,7 +666,7 @@ class Syslog(Format):
 
     name = "syslog"
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
-                   "output -> Authentication / HTTP Activity / Base Event")
+                   "output -> Authentication / HTTP Activity / Network Activity (pf filterlog) / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -908,6 +914,14 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
+        pf = _filterlog(fields["app"], fields["msg"])
+        if pf is not None:
+            hit, net = pf
+            out.batches.append(self._batch("network_activity", {k: v.filter(hit) for k, v in fields.items()}, None, net=net))
+            rest = pc.invert(hit)
+            if not pc.any(rest).as_py():
+                return
+            fields = {k: v.filter(rest) for k, v in fields.items()}
         _nginx_error(fields)
         n, msg, app, times = len(fields["lines"]), fields["msg"], fields["app"], fields["times"]
         payload = _cef.parse(msg)
@@ -932,7 +946,7 @@ class Syslog(Format):
             out.batches.append(self._batch("base_event", fields, None))
 
     def _batch(self, cls: str, f: dict[str, pa.Array], auth: dict[str, pa.Array] | None,
-               http: dict[str, pa.Array] | None = None) -> pa.RecordBatch:
+               http: dict[str, pa.Array] | None = None, net: dict[str, pa.Array] | None = None) -> pa.RecordBatch:
         n = len(f["lines"])
         sev_ocsf = pc.fill_null(_SEV_OCSF.take(f["sev"]), pa.scalar(0, _I32))
         payload = "cef_format" in f
@@ -941,6 +955,8 @@ class Syslog(Format):
         activity = auth["activity"] if auth is not None else pa.array(np.zeros(n, np.int32))
         if http is not None:
             activity = http.pop("_activity")
+        if net is not None:
+            activity = net.pop("_activity")
         raws = f["lines"].to_pylist()
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=_line_uids(self.name, f["lines"], raws, f.get("repeat_base"), f.get("uid_context")),
@@ -995,6 +1011,9 @@ class Syslog(Format):
             # activity Other: the method names it (OCSF: activity_name holds the source's value)
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
             cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
+        if net is not None:
+            extra.append(("filterlog", net.pop("_filterlog")))
+            cols.update(net)
         if auth is not None:
             self._auth_columns(cols, auth, f)
             extra.append(("command", json_string(auth["cmd"])))
@@ -1513,6 +1532,87 @@ def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     for path in ("actor.user.name", "dst_endpoint.hostname", "dst_endpoint.port"):
         if cols[path].null_count == n:  # only where some line gives one (same batch shape otherwise)
             del cols[path]
+    return hit, cols
+
+
+#: a pf ``filterlog`` line (pfSense and OPNsense, "Raw Filter Log Format"): ``rule,sub-rule,anchor,
+#: tracker,interface,reason,action,direction,ip-version,`` then the IPv4 fields (``tos,ecn,ttl,id,
+#: offset,flags,protocol-id,protocol,length,src,dst``) or the IPv6 ones (``class,flow-label,
+#: hop-limit,protocol,protocol-id,length,src,dst``), then the protocol's (TCP and UDP: ``src-port,
+#: dst-port,data-length``, TCP then ``flags,seq,ack,window,urg,options``)
+_FILTERLOG = r"^\d*,[^,]*,[^,]*,[^,]*,[^,]+,[^,]*,(?:pass|block|reject),(?:in|out),[46],"
+_PF_ACTION = {"pass": (1, "Allowed", 1, "Allowed"), "block": (2, "Denied", 2, "Blocked"), "reject": (2, "Denied", 25, "Rejected")}
+_PF_ACTIONS = pa.array(list(_PF_ACTION), S)
+_PF_PAD = "," * 16  # every line split into at least the fields read (a short line's missing ones empty)
+
+
+def _filterlog(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the messages that are pf ``filterlog`` lines, their Network Activity columns with
+    ``_activity`` and ``_filterlog`` for ``unmapped``), or None when there are none. A logged
+    packet: activity Traffic; the rule's action (pass Allowed, block Denied / Blocked, reject
+    Denied / Rejected); direction in Inbound, out Outbound; the IP version, protocol number and
+    name, addresses and TCP/UDP ports, the IP length as ``traffic.bytes``; the rule's tracker id
+    as ``firewall_rule.uid``; rule number, interface, reason, the TCP flags and ICMP type in ``unmapped``."""
+    if app.null_count == len(app) or not _fast.contains_any(app.buffers()[2], (b"filterlog",)):
+        return None
+    hit = pc.fill_null(pc.and_(pc.equal(app, "filterlog"), pc.match_substring_regex(msg, _FILTERLOG)), False)
+    if not pc.any(hit).as_py():
+        return None
+    m = msg.filter(hit)
+    parts = pc.split_pattern(pc.binary_join_element_wise(m, _PF_PAD, ""), ",")
+    none = pa.scalar(None, S)
+
+    def at(i: int) -> pa.Array:
+        return _nil_empty(pc.list_element(parts, i))
+
+    v6 = pc.equal(at(8), "6")
+
+    def pick(i4: int, i6: int) -> pa.Array:
+        return pc.if_else(v6, at(i6), at(i4))
+
+    proto = pc.utf8_lower(pick(16, 12))
+    ported = pc.is_in(proto, value_set=pa.array(["tcp", "udp"], S))
+    tcp = pc.equal(proto, "tcp")
+
+    def port(i4: int, i6: int) -> pa.Array:
+        text = pc.if_else(ported, pick(i4, i6), none)
+        ok = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,5}$"), False)
+        return pc.if_else(ok, text, none).cast(_I32)
+
+    act = pc.index_in(at(6), value_set=_PF_ACTIONS)
+    inbound = pc.equal(at(7), "in")
+    length = pick(17, 14)
+    length_ok = pc.fill_null(pc.match_substring_regex(length, r"^\d{1,9}$"), False)
+    proto_num = pick(15, 13)
+    num_ok = pc.fill_null(pc.match_substring_regex(proto_num, r"^\d{1,3}$"), False)
+
+    def take(vals: list[Any], typ: pa.DataType) -> pa.Array:
+        return pa.array(vals, typ).take(act)
+
+    items = [("rule", json_string(at(0))), ("subrule", json_string(at(1))), ("anchor", json_string(at(2))),
+             ("interface", json_string(at(4))), ("reason", json_string(at(5))),
+             ("tcp_flags", json_string(pc.if_else(tcp, pick(23, 20), none))),
+             ("icmp_type", json_string(pc.if_else(pc.starts_with(proto, "icmp"), pick(20, 17), none)))]  # fmt: skip
+    cols = {
+        "_activity": pa.array(np.full(len(m), 6, np.int32)),
+        "_filterlog": _object(items, len(m)),
+        "action_id": take([a[0] for a in _PF_ACTION.values()], _I32),
+        "action": take([a[1] for a in _PF_ACTION.values()], S),
+        "disposition_id": take([a[2] for a in _PF_ACTION.values()], _I32),
+        "disposition": take([a[3] for a in _PF_ACTION.values()], S),
+        "connection_info.direction_id": pc.if_else(inbound, pa.scalar(1, _I32), pa.scalar(2, _I32)),
+        "connection_info.direction": pc.if_else(inbound, "Inbound", "Outbound"),
+        "connection_info.protocol_ver_id": pc.if_else(v6, pa.scalar(6, _I32), pa.scalar(4, _I32)),
+        "connection_info.protocol_ver": pc.if_else(v6, "Internet Protocol version 6 (IPv6)", "Internet Protocol version 4 (IPv4)"),
+        "connection_info.protocol_num": pc.if_else(num_ok, proto_num, none).cast(_I32),
+        "connection_info.protocol_name": proto,
+        "src_endpoint.ip": pick(18, 15),
+        "src_endpoint.port": port(20, 17),
+        "dst_endpoint.ip": pick(19, 16),
+        "dst_endpoint.port": port(21, 18),
+        "traffic.bytes": pc.if_else(length_ok, length, none).cast(pa.int64()),
+        "firewall_rule.uid": at(3),
+    }
     return hit, cols
 
 
