@@ -404,3 +404,16 @@ def test_cscli_decisions_raw_csv_reads_scope_value_and_expiration() -> None:
         ("198.51.100.1", T0_MS + 3_600_000, ["crowdsecurity/http-probing"], "1"),
         ("2001:db8::4", T0_MS - 1_800_000, ["crowdsecurity/ssh-bf"], "4")]
     assert out.skipped == 2  # the simulated range decision and the Country decision
+
+
+@pytest.mark.parametrize("answer", [
+    {"query_status": "no_result"}, {"query_status": "no_result", "data": []}, {"query_status": "no_results"},
+    {"query_status": "ok", "data": "Your search did not yield any results"}, {"query_status": "illegal_auth_key"},
+    {"query_status": "hash_not_found", "data": []}])
+def test_an_abusech_api_answer_without_entries_is_refused_with_its_status(answer: dict) -> None:
+    # the answers abuse.ch's ThreatFox / URLhaus / MalwareBazaar APIs give when nothing matches or the Auth-Key is
+    # wrong (as their clients' tests record them): refused naming the status, not "expected a list of entries"
+    from secpipe.transforms.enrich.intel.loaders import FeedError
+
+    with pytest.raises(FeedError, match=f"query_status '{answer['query_status']}'"):
+        load(json.dumps(answer).encode(), "auto", conf=50)

@@ -326,7 +326,13 @@ def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None,
         out = load_team_rows(vendor[0], conf, labels)
         out.skipped += vendor[1]
         return out
+    status = rows.get("query_status") if isinstance(rows, dict) else None
+    detail = rows.get("data") if isinstance(rows, dict) and isinstance(rows.get("data"), str) else None
     rows = _tab.json_records(rows)
+    if isinstance(status, str) and (not isinstance(rows, list) or (not rows and status != "ok")):  # abuse.ch APIs
+        msg = (f"the API answered query_status {status!r}{f' ({detail})' if detail else ''} and no entries — check"
+               " the query and the Auth-Key (abuse.ch: no_result(s) means nothing matched)")
+        raise FeedError(msg)
     if not isinstance(rows, list):
         msg = (f"{fmt.upper()} list: expected a list of entries, {{indicators: [...]}}, a ThreatFox export, an OTX pulse"
                " or CrowdSec decisions — for STIX/MISP set `format: stix` / `misp`")
