@@ -112,7 +112,7 @@ def test_trivy_k8s_summary_report() -> None:
              for w in doc["Findings"] for r in w.get("Results", []) for v in r.get("Vulnerabilities", [])]  # fmt: skip
     assert d.events == len(rows) == len(every) == 10  # the error entry and the empty ones hold no finding
     got = sorted((r["resources"][0]["namespace"], r["resources"][0]["type"], r["resources"][0]["name"],
-                  r["resources"][1]["name"], r["vulnerabilities"][0]["cve"]["uid"],
+                  r["resources"][1]["name"], (r["vulnerabilities"][0]["cve"] or r["vulnerabilities"][0]["advisory"])["uid"],
                   r["vulnerabilities"][0]["affected_packages"][0]["name"]) for r in rows)  # fmt: skip
     assert got == sorted(every)
     assert {json.loads(r["resources"][0]["data"])["cluster"] for r in rows} == {"kind-kind"}
@@ -120,7 +120,9 @@ def test_trivy_k8s_summary_report() -> None:
     api = next(r for r in rows if r["resources"][0]["type"] == "Pod")
     assert api["resources"][0]["namespace"] == "kube-system" and api["severity_id"] == 4
     assert api["resources"][1]["type"] == "gobinary" and api["vulnerabilities"][0]["cve"]["uid"] == "CVE-2022-41723"
-    tz = next(r for r in rows if r["vulnerabilities"][0]["cve"]["uid"] == "DLA-3051-1")
+    # a Debian LTS advisory id, no CVE: the vulnerability's advisory (OCSF 1.8.0: just one of advisory / cve / cwe)
+    tz = next(r for r in rows if (r["vulnerabilities"][0]["advisory"] or {}).get("uid") == "DLA-3051-1")
+    assert tz["vulnerabilities"][0]["cve"] is None
     assert tz["severity_id"] == 0  # UNKNOWN
     # one image in two workloads: two events
     assert len({r["metadata"]["uid"] for r in rows}) == len(rows)

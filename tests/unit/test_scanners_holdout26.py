@@ -132,3 +132,23 @@ def test_github_secret_scanning_rest_alert_of_the_wrong_shape_is_a_dead_letter()
     dec = formats.get("github").decode(json.dumps(alerts).encode(), "t")
     assert dec.events == 2 and len(dec.dead) == 1 and "not a GitHub REST API alert" in dec.dead[0].reason
     assert [r["finding_info"]["uid"] for r in _rows(dec)] == ["owner/private-repo/secret-scanning/2"]
+
+
+def test_trivy_vulnerability_id_that_is_no_cve_is_the_advisory(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Trivy's golden nuget report: VulnerabilityID GHSA-5crp-9r3c-p9vr (GitHub's advisory id, no CVE)
+    # was stored as cve.uid; a cve object's uid is a CVE id, and OCSF 1.8.0 gives a vulnerability just
+    # one of advisory / cve / cwe
+    body = (real / "trivy/nuget.json.golden").read_bytes()
+    dec = detected_both_ways("trivy", body, monkeypatch, "trivy nuget")
+    (r,) = _rows(dec)
+    v = r["vulnerabilities"][0]
+    assert v.get("cve") is None and v.get("cwe") is None
+    adv = v["advisory"]
+    assert (adv["uid"], adv["title"]) == ("GHSA-5crp-9r3c-p9vr", "Improper Handling of Exceptional Conditions in Newtonsoft.Json")
+    assert adv["src_url"] == "https://github.com/advisories/GHSA-5crp-9r3c-p9vr"
+    assert adv["related_cwes"] == [{"uid": "CWE-755"}]
+    assert adv["created_time"] == 1655910527000  # PublishedDate 2022-06-22T15:08:47Z
+    # its GHSA rating: no OCSF place outside a cve, kept in unmapped as Trivy gives it
+    assert json.loads(r["unmapped"])["CVSS"] == {"ghsa": {"V3Vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", "V3Score": 7.5}}
+    assert r["severity_id"] == 4 and v["affected_packages"][0]["name"] == "Newtonsoft.Json"
+    assert _no_just_one("vulnerability_finding", [r])

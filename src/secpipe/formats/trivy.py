@@ -3,8 +3,11 @@
 One event per finding, in three OCSF classes:
 
 - ``Results[].Vulnerabilities[]`` -> Vulnerability Finding (2002): ``vulnerabilities[0]`` holds
-  the CVE/GHSA id (``cve.uid``), CVSS per source (``cve.cvss[]``: version from the vector,
-  base score, vector, source as ``vendor_name``), CWE, references, fixed/installed versions and
+  the CVE id (``cve.uid``), CVSS per source (``cve.cvss[]``: version from the vector,
+  base score, vector, source as ``vendor_name``), CWE, references; a VulnerabilityID that is no
+  CVE (GHSA-, DLA-, ALAS-, RUSTSEC-, GO-, TEMP- ...) is the ``advisory`` instead (OCSF 1.8.0: just one
+  of advisory / cve / cwe per vulnerability; uid, title, desc, times, ``src_url`` the PrimaryURL, the CWE
+  in ``related_cwes``), its ``CVSS`` block, which OCSF holds only in a cve, kept in ``unmapped``; fixed/installed versions and
   the package (``affected_packages[0]``: name, version, fixed_in_version, type = result Type,
   purl, uid = PkgID else ``PkgIdentifier.UID``, path = PkgPath; the ``PkgIdentifier`` stays in
   ``unmapped`` when it holds a ``BOMRef``, ``trivy sbom``'s bom-ref of the component scanned, or a
@@ -123,6 +126,7 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     nonempty,
+    objects_where,
     only_where,
     or_null,
     paused_gc,
@@ -553,6 +557,7 @@ def _vuln_columns(cols: _fast.Columns) -> dict[str, pa.Array] | None:
         return None
     f = {k: v for k, v in cols.strings.items() if "[]" not in k}
     f["CVSS"] = cvss.column(CVSS_LIST, _cvss_entries)
+    f["CVSS_text"] = cvss.text_column()
     for k in ("CweIDs", "VendorIDs", "References"):
         offsets, _mask = cols.lists[f"{k}[]"]
         f[k] = pa.ListArray.from_arrays(pa.array(offsets), cols.strings[f"{k}[].@"], mask=pa.array(offsets[1:] == offsets[:-1]))
@@ -572,6 +577,7 @@ def _vuln_fields(st: Strict, fields: dict[str, Distinct]) -> dict[str, pa.Array]
     f["PkgIdentifier.BOMRef"] = strs([p.BOMRef for p in ident])
     f["Description"] = fields["Description"].column(S)
     f["CVSS"] = fields["CVSS"].column(CVSS_LIST, _cvss_entries)
+    f["CVSS_text"] = fields["CVSS"].text_column()
     f["CweIDs"] = str_lists([v.CweIDs for v in vs])
     f["VendorIDs"] = str_lists([v.VendorIDs for v in vs])
     f["References"] = fields["References"].column(STR_LIST, _list_or_none)
@@ -610,6 +616,8 @@ def _fix_captions(cover: pa.Array) -> pa.Array:
     return pa.array(list(_FIX_CAPTION.values()), S).take(pc.index_in(cover, ids))
 
 
+#: a CVE id (CVE-YYYY-NNNN+): the only kind of id a cve object's uid holds
+_CVE_ID = r"^CVE-"
 _OS_TARGET = re.compile(r"^(.*\S) \([a-z][\w.-]* [^()]+\)$")
 
 
@@ -618,12 +626,6 @@ def _legacy(head: bytes) -> bool:
     head = bytes(head)  # (a memoryview body's head is one too)
     return head.removeprefix(BOM).lstrip()[:1] == b"[" and b'"Target"' in head and b'"SchemaVersion"' not in head \
         and (b'"Vulnerabilities"' in head or b'"Type"' in head)
-
-
-def _without_cve(vuln: pa.StructArray, ids: pa.Array) -> pa.StructArray:
-    """``vuln`` with its ``cve`` child null where ``ids`` is (OCSF requires the cve's uid)."""
-    children = [only_where(vuln.field(i), ids) if f.name == "cve" else vuln.field(i) for i, f in enumerate(vuln.type)]
-    return pa.StructArray.from_arrays(children, fields=list(vuln.type), mask=vuln.is_null())
 
 
 def _artifact(kind: str | None, name: str | None, uid: str | None, meta: _Meta | None,
@@ -920,6 +922,13 @@ class Trivy(ReportFormat):
         })  # fmt: skip
         url = f["PrimaryURL"]
         cwe = first_items(f["CweIDs"])
+        # OCSF 1.8.0: just one of advisory / cve / cwe per vulnerability, and a cve's uid is a CVE id:
+        # a GHSA, distribution (DLA-, ALAS-, RHSA-), RUSTSEC-, GO- ... id is the advisory instead
+        is_cve = pc.fill_null(pc.match_substring_regex(ids, _CVE_ID), False)
+        none_s = pa.scalar(None, S)
+        cve_id = pc.if_else(is_cve, ids, none_s)
+        adv = pc.if_else(is_cve, none_s, ids)
+        adv_cwe = pc.if_else(is_cve, none_s, cwe)
         vuln = nest({
             "title": title,
             "desc": desc,
@@ -931,19 +940,28 @@ class Trivy(ReportFormat):
             "is_fix_available": pc.or_(pc.is_valid(fixed), pc.fill_null(pc.equal(status, "fixed"), False)),
             "fix_coverage_id": cover,
             "fix_coverage": pc.if_else(pc.equal(cover, 99), status, _fix_captions(cover)),
-            "cve.uid": ids,  # (the cve object is left out below where a finding names no id)
-            # the CVE's weakness: OCSF 1.8.0 allows just one of advisory / cve / cwe per vulnerability
-            "cve.cwe": only_where(nest({"uid": cwe}), cwe),
+            "cve.uid": cve_id,  # (each object is left out below where the finding names no such id)
+            "cve.cwe": only_where(nest({"uid": cwe}), cwe),  # the CVE's weakness
             "cve.title": title,
             "cve.desc": desc,
             "cve.created_time": pub,
             "cve.modified_time": mod,
             "cve.references": singleton_list(url, nonempty(url)),
             "cve.cvss": f["CVSS"],
+            "advisory.uid": adv,
+            "advisory.title": title,
+            "advisory.desc": desc,
+            "advisory.created_time": pub,
+            "advisory.modified_time": mod,
+            "advisory.src_url": or_null(url),
+            "advisory.related_cwes": singleton_list(nest({"uid": adv_cwe}), adv_cwe.is_valid()),
             "affected_packages": singleton_list(pkg),
         })  # fmt: skip
-        if ids.null_count:  # a finding without VulnerabilityID (seen in the wild): no cve object, id "None"
-            vuln = _without_cve(vuln, ids)
+        vuln = objects_where(vuln, {"cve": cve_id, "advisory": adv})  # (no VulnerabilityID, seen in the wild: neither)
+        # the ratings of an advisory: OCSF holds CVSS only in a cve, so Trivy's CVSS block stays in unmapped
+        aside = pc.if_else(pc.and_(pc.invert(is_cve), pc.is_valid(f["CVSS_text"])),
+                           pc.binary_join_element_wise('"CVSS":', f["CVSS_text"], ""), none_s)
+        f["unmapped"] = unmapped_items(f["unmapped"], aside)  # (read by _with_identifier next)
         pkg_key = pc.fill_null(either(f["PkgID"], f["PkgName"]), "None")  # as an f-string shows None
         uid = pc.binary_join_element_wise(pc.fill_null(ids, "None"), pkg_key, target, "|")
         # one CVE in two jars (or versions) of a target, a fingerprint copied between them: told apart
