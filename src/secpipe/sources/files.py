@@ -205,9 +205,7 @@ def read_documents(
             fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
             if fmt is None:
                 rest = _drain(r, max_document, head)
-                yield Document(None, b"", src, dead=DeadLetter(
-                    "unrecognized input: no format matched (give --format NAME; see `secpipe formats`)",
-                    src, 0, rest, "auto"))  # fmt: skip
+                yield Document(None, b"", src, dead=DeadLetter(_unrecognized(head[:_SNIFF]), src, 0, rest, "auto"))
                 return
         else:
             fmt = formats.get(fmt_name)
@@ -297,6 +295,27 @@ def _spread_json(head: bytes) -> bool:
     except msgspec.DecodeError:
         return True
     return False
+
+
+_NO_FORMAT = "unrecognized input: no format matched (give --format NAME; see `secpipe formats`)"
+#: what a threat-intelligence feed opens with: a STIX 2.x bundle (or TAXII 2.1 envelope), a MISP
+#: event, event list or warninglist (the intel loaders' own sniff is looser: it names any JSON a feed)
+_INTEL_HEADS = (
+    ("a STIX 2.x bundle", "a feed", re.compile(rb'^\s*\{.{0,4096}?"type"\s*:\s*"bundle"|"spec_version"\s*:\s*"2\.', re.S)),
+    ("a MISP event", "a feed", re.compile(rb'^\s*[\[{]\s*(?:"response"\s*:\s*\[\s*\{\s*)?"Event"\s*:\s*\{')),
+    ("a MISP warninglist", "an allowlist", re.compile(rb'"matching_attributes"\s*:\s*\[')),
+)
+
+
+def _unrecognized(head: bytes) -> str:
+    """The dead-letter reason of input no format recognized; a threat-intelligence feed (which
+    holds indicators, not events) is named, with where it goes instead."""
+    head = head.removeprefix(BOM)
+    for what, role, pattern in _INTEL_HEADS:
+        if pattern.search(head):
+            return (f"unrecognized input: {what} is threat intelligence, not events: load it as {role} of a "
+                    "threat_intel transform (see examples/enrich.yaml)")
+    return _NO_FORMAT
 
 
 def _drain(r: _Raw, limit: int, head: bytes) -> bytes:
