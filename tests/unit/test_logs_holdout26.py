@@ -166,3 +166,47 @@ def test_pfsense_filterlog_lines_are_network_activity() -> None:
     assert igmp["connection_info"]["protocol_num"] == 2 and igmp["dst_endpoint"]["port"] is None
     icmp = [r for r in rows if r["connection_info"]["protocol_name"] == "icmp"]
     assert len(icmp) == 2 and {json.loads(r["unmapped"])["filterlog"]["icmp_type"] for r in icmp} == {"request"}
+
+
+def test_pfsense_webconfigurator_and_openvpn_logins_are_authentication() -> None:
+    """pfSense's own authentication messages (Elastic's pfSense php-fpm and OpenVPN test lines):
+    the webConfigurator's ``Successful login for user 'U' from: A (<server>)`` and
+    ``authentication error`` (Logon Success / Failure, the user, the address, the RADIUS server's
+    protocol), the OpenVPN script's ``user 'U' authenticated`` / ``could not authenticate.``; they
+    were Base Events. OpenVPN's connection chatter stays Base Events."""
+    name, d = _auto("elastic-pfsense-phpfpm.log")
+    assert name == "syslog" and not d.dead and d.events == 3
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {3002} and {r["activity_id"] for r in rows} == {1}
+    radius, local, error = rows
+    assert (radius["status_id"], radius["user"]["name"], radius["src_endpoint"]["ip"]) == (1, "admin", "10.150.150.77")
+    assert (radius["auth_protocol"], radius["auth_protocol_id"]) == ("RADIUS", 10)
+    assert radius["service"]["name"] == "webConfigurator" and radius["is_remote"] is True
+    assert (local["auth_protocol"], local["auth_protocol_id"]) == ("Local Database Fallback", 99)
+    assert (error["status_id"], error["user"]["name"], error["src_endpoint"]["ip"]) == (2, "asdf", "175.16.199.1")
+    name, d = _auto("elastic-pfsense-openvpn.log")
+    assert name == "syslog" and not d.dead and d.events == 12
+    auth = [r for r in _rows(d) if r["class_uid"] == 3002]
+    ok, failed = sorted(auth, key=lambda r: r["status_id"])
+    assert [(r["status_id"], r["user"]["name"], r["service"]["name"]) for r in (ok, failed)] == [
+        (1, "bob", "openvpn"), (2, "bob", "openvpn")]  # fmt: skip
+    assert failed["time"] == 1625370038477 and failed["device"]["hostname"] == "pfSense.example.com"  # 22:40:38.477134-05:00
+
+
+def test_a_syslog_file_mixing_junos_and_audit_logins_is_read_whole() -> None:
+    """A syslog server's file holding a Junos router's login lines and a Linux host's audit
+    records (round 24's and 25's real lines, one after the other): the Junos and the audit
+    authentications are each found among the lines the other left; the decode stopped with
+    Arrow's 'must all be the same length' (the second reader's mask was made over all lines)."""
+    from secpipe import formats
+    from tests.unit.test_formats_holdout import CASES
+
+    junos = (CASES / "junos-bsd-auth-lines.log").read_bytes()
+    audit = (CASES / "go-libaudit-audit-ubuntu16.log").read_bytes()
+    fmt = formats.get("syslog")
+    alone = [sum(r["class_uid"] == 3002 for r in _rows(fmt.decode(b, "x"))) for b in (junos, audit)]
+    d = fmt.decode(junos.rstrip(b"\n") + b"\n" + audit, "messages")
+    assert not d.dead and d.events == junos.rstrip(b"\n").count(b"\n") + 1 + audit.count(b"\n") + (not audit.endswith(b"\n"))
+    auth = [r for r in _rows(d) if r["class_uid"] == 3002]
+    assert len(auth) == sum(alone) and alone[1] == 2
+    assert any("SSHD_LOGIN_FAILED" in r["message"] for r in auth) and any(r["metadata"]["event_code"] == "USER_LOGIN" for r in auth)

@@ -85,6 +85,13 @@ Mapping:
   user and source come from the ``junos@`` structured data (RFC 5424), else from the message
   text, the MSGID opening a BSD line's MSG (``mgd[88299]: UI_LOGIN_EVENT: User 'support' login,
   ...``); the structured data stays in ``unmapped``. Without a user such a line is a Base Event.
+- pfSense's authentication messages -> Authentication (3002): the webConfigurator's
+  ``Successful login for user 'U' from: A (<server type>/<name>)`` and ``User logged out ...``
+  (Logon / Logoff), ``webConfigurator authentication error for user 'U' from: A`` (Logon
+  Failure), service ``webConfigurator``, the server type as the protocol (RADIUS, LDAP; another,
+  such as ``Local Database``, Other named by it); its OpenVPN user-authentication script's
+  ``user 'U' authenticated`` / ``could not authenticate.`` (tag ``openvpn``, service ``openvpn``).
+  The Junos, audit and pfSense readers each take the lines the one before left.
 - HTTP servers' access log lines (Common or Combined Log Format: Apache's ``%h %l %u %t "%r" %>s
   %b["%{Referer}i" "%{User-agent}i"]``, nginx's ``combined``, Apache's ``vhost_combined`` with
   ``%v:%p`` first), as a syslog MSG (nginx's ``access_log syslog:``, rsyslog ``imfile``) or bare
@@ -893,8 +900,12 @@ class Syslog(Format):
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
         """Map the messages' header fields (one column each): CEF/LEEF payloads read, sshd/sudo/su
         lines to Authentication, the rest to Base Event."""
-        for found in (_junos_auth(fields["msgid"], fields["sd"], fields["msg"]),
-                      _audit_auth(fields["msgid"], fields.get("audit_id"), fields["msg"])):  # fmt: skip
+        # each reader looks at the lines the earlier ones left (a batch may mix their lines: a syslog
+        # server's file with a router's Junos lines and a host's audit records)
+        for find in (lambda f: _junos_auth(f["msgid"], f["sd"], f["msg"]),
+                     lambda f: _audit_auth(f["msgid"], f.get("audit_id"), f["msg"]),
+                     lambda f: _pfsense_auth(f["app"], f["msg"])):  # fmt: skip
+            found = find(fields)
             if found is None:
                 continue
             hit, jauth = found
@@ -1357,6 +1368,53 @@ def _junos_auth(msgid: pa.Array, sd: pa.Array, msg: pa.Array) -> tuple[pa.Array,
         "protocol_id": pa.array([p[0] if p else None for p in known_kind], _I32),
         "mac": _junos_param(sd, "mac-address"), "failed": failed, "detail": none,
         "activity": pc.if_else(logoff, pa.scalar(2, _I32), pa.scalar(1, _I32)), "cmd": none, "tty": none,
+    }  # fmt: skip
+
+
+#: pfSense's authentication messages: the webConfigurator's (``auth.inc``/``authgui.inc`` through
+#: PHP, ``php-fpm[pid]: /index.php: ...``) ``Successful login for user 'U' from: A (<auth server>)``,
+#: ``User logged out for user 'U' from: A``, ``webConfigurator authentication error for user 'U'
+#: from: A``; and its OpenVPN user-authentication script's (``openvpn[pid]: user 'U' authenticated``,
+#: ``... could not authenticate.``)
+_PFSENSE_GUI = (
+    r"^(?:\S+\.php: )?(?:(?P<ok>Successful login)|(?P<out>User logged out)|(?P<bad>webConfigurator authentication error))"
+    r" for user '(?P<user>[^']*)' from: (?P<ip>[0-9A-Fa-f.:]+)(?: \((?P<src>[^)]*)\))?$"
+)
+_PFSENSE_VPN = r"^user '(?P<user>[^']*)' (?:(?P<ok>authenticated)|(?P<bad>could not authenticate))\.?$"
+#: an authentication server's type (pfSense names it ``<type>/<name>``) -> OCSF auth_protocol_id
+_PFSENSE_PROTOCOL = {"RADIUS": 10, "LDAP": 12}
+
+
+def _pfsense_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the lines that are pfSense webConfigurator or OpenVPN authentications, their
+    Authentication fields), or None: Logon (a logout Logoff), Failure for the authentication
+    error and ``could not authenticate``, the user, the address, the service (webConfigurator,
+    openvpn), the authentication server's type as the protocol (RADIUS, LDAP; another source,
+    ``Local Database``, as Other named by it)."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b" for user '", b"user '")):
+        return None
+    gui = pc.extract_regex(msg, _PFSENSE_GUI)
+    vpn = pc.extract_regex(pc.if_else(pc.fill_null(pc.equal(app, "openvpn"), False), msg, pa.scalar(None, S)), _PFSENSE_VPN)
+    hit = pc.or_(gui.is_valid(), vpn.is_valid())
+    if not pc.any(hit).as_py():
+        return None
+    gui, vpn = gui.filter(hit), vpn.filter(hit)
+    n = len(gui)
+    none = pa.nulls(n, S)
+    is_gui = gui.is_valid()
+    failed = pc.fill_null(pc.or_(pc.is_valid(group(gui, "bad")), pc.is_valid(group(vpn, "bad"))), False)
+    src = group(gui, "src")
+    kind = pc.utf8_upper(group(pc.extract_regex(src, r"^(?P<k>[A-Za-z]+)/"), "k"))
+    proto = pa.array([_PFSENSE_PROTOCOL.get(k) if k else None for k in kind.to_pylist()], _I32)
+    method = pc.if_else(pc.is_valid(proto), kind, src)
+    return hit, {
+        "user": pc.coalesce(group(gui, "user"), group(vpn, "user")), "actor": none, "ip": group(gui, "ip"), "rhost": none,
+        "count": pa.nulls(n, _I32), "port": none, "method": method,
+        "protocol_id": pc.if_else(pc.is_valid(proto), proto, pc.if_else(pc.is_valid(src), pa.scalar(99, _I32), pa.scalar(None, _I32))),
+        "failed": failed, "detail": none,
+        "activity": pc.if_else(pc.fill_null(pc.is_valid(group(gui, "out")), False), pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "cmd": none, "tty": none, "service": pc.if_else(is_gui, "webConfigurator", "openvpn"),
     }  # fmt: skip
 
 
