@@ -10,6 +10,10 @@ real ``secpipe up`` (samples and sources: tests/cases/wire_holdout/SOURCE.md).
   only the MSG part, ``syslog.identifier``, ``syslog.priority``, ``host.hostname``): it is read as
   the journal entry it is, as the syslog format reads ``journalctl -o json`` (Authentication for
   sshd and sudo); they were Base Events.
+- Fluent Bit's ``http`` output (``format json``, the default, and ``json_lines``) posts records
+  ``{"date": <epoch>, "log": line}`` to ``/v1/ingest``: ``auto`` refused the whole body (no format
+  reads such a record as a file), ``syslog`` stored a Base Event holding the JSON; each record's
+  line is now read as on ``_bulk``, a record wrapping none is still refused with the reason.
 - Logstash's syslog input with ECS compatibility (the default since Logstash 8) keeps the
   received line whole in ``event.original`` and only its MSG part in ``message``: the line (with
   its PRI, time, host and program) is the record, so an sshd login is Authentication.
@@ -111,3 +115,27 @@ def test_elastic_agent_journald_documents(server: Server) -> None:
     ]
     # sudo logs "user NOT in sudoers" at LOG_ALERT (journald PRIORITY 1): Critical
     assert [rows[3][i] for i in (0, 3, 4, 5)] == ["2024-11-04T21:24:41", "Failure", "bullseye", 5]
+
+
+def test_fluent_bit_http_output_records(server: Server) -> None:
+    # fluent/fluent-bit-docs pipeline/outputs/http.md: format json (an array) or json_lines,
+    # json_date_key "date" (json_date_format double: epoch seconds), the tail input's key "log"
+    auth = (CASES / "holdout" / "elastic-system-auth.log").read_text().splitlines()
+    headers = {"Authorization": f"Bearer {server.ingest}", "Content-Type": "application/json"}
+    array = json.dumps([{"date": 1708894996.5, "log": auth[9]}, {"date": 1708894996.5, "cpu_p": 0.25}]).encode()
+    r = httpx.post(f"{server.url}/v1/ingest/auto", content=array, headers=headers, timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"events": 2, "accepted": 1, "dead_letter": 1, "reasons": ["unrecognized input: no format matched"]}
+    lines = b"".join(json.dumps({"date": 1708894996.5, "log": auth[i] + "\n"}).encode() + b"\n" for i in (2, 21))
+    r = httpx.post(f"{server.url}/v1/ingest/syslog", content=lines, headers=headers, timeout=60)
+    assert r.status_code == 200 and r.json()["accepted"] == 2, r.text
+    # Feb 22 11:47:05 localhost useradd[6995]: new user: name=apache, UID=48, ... (auth[9], the array)
+    # Feb 21 21:56:12 localhost sshd[3430]: Invalid user test from 10.0.2.2
+    # Feb 22 17:04:51 slave22 sudo:     tsg : TTY=pts/0 ; PWD=/home/tsg ; USER=root ; COMMAND=/bin/cp /var/log/secure .
+    sql = ("SELECT count(*) FROM authentication WHERE message LIKE 'Invalid user test from 10.0.2.2%' "
+           "OR message LIKE 'tsg : TTY=pts/0 ;%'")  # fmt: skip
+    assert server.wait_rows(sql, 2) == 2
+    sql = "SELECT count(*) FROM dead_letter WHERE source LIKE 'http:%:auto' AND decode(raw) LIKE '%cpu_p%'"
+    assert server.wait_rows(sql, 1) == 1
+    sql = "SELECT count(*) FROM dead_letter WHERE source LIKE 'http:%:auto' AND decode(raw) LIKE '%useradd%'"
+    assert server.query(sql)[0][0] == 0

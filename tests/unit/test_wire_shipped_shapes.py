@@ -1,5 +1,5 @@
 """Lines a shipper wraps (ECS ``message``, Fluent Bit ``log``) are detected once per line shape
-(``server.wire._detect_lines``): the shape must give each line the format detecting it alone
+(``server.shipped._detect_lines``): the shape must give each line the format detecting it alone
 gives. Lines of real files of several formats (tests/cases/holdout, see its SOURCE.md: system
 auth, OpenSSH, Linux, macOS, Junos and ASA syslog, Apache access, auditd, Jenkins Audit Trail
 and console logs), interleaved as a shipper reading several files sends them."""
@@ -10,7 +10,7 @@ import random
 from pathlib import Path
 
 from secpipe import formats
-from secpipe.server import wire
+from secpipe.server import shipped
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "holdout"
 FILES = ("elastic-system-auth.log", "loghub_OpenSSH_head.log", "loghub_Linux_head.log", "loghub_Mac_head.log",
@@ -30,5 +30,5 @@ def test_each_line_gets_the_format_it_gets_alone() -> None:
     assert len(lines) > 100
     want = [formats.detect(x, catch_all=False) for x in lines]
     assert len({f.name for f in want if f is not None}) >= 2  # more than one format in the mix
-    assert wire._detect_lines(lines) == want
+    assert shipped._detect_lines(lines) == want
 

@@ -40,6 +40,7 @@ from secpipe.server.http import (
     unrouted_message,
 )
 from secpipe.server.policy import ROUTE_POLICY, allowed
+from secpipe.server.shipped import accept_wrapped
 from secpipe.server.wire import read_body_limited
 
 #: extra route builders, registered by protocol modules.
@@ -70,12 +71,17 @@ def core_routes(ctx: AppContext) -> list[Route]:
             except LimitExceeded as exc:
                 await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(str(exc), source, 0, body, name)])
                 raise HTTPError(413 if "string" in exc.what else 400, str(exc)) from None
-        res = await run_in_threadpool(ctx.service.accept, name, source, body, sender=True)
-        if res.accepted == 0 and res.dead_letter:
-            raise HTTPError(400, f"nothing in the body could be read: {res.reasons[0]}", dead_letter=res.dead_letter,
-                            reasons=res.reasons)
-        return json_response({"events": res.events, "accepted": res.accepted, "dead_letter": res.dead_letter,
-                              "reasons": res.reasons})
+        wrapped = await run_in_threadpool(accept_wrapped, ctx, source, name, body)
+        if wrapped is not None:  # records a shipper's HTTP output wraps read lines in
+            events, why = wrapped
+            refused = [r for r in why if r is not None]
+            accepted, dead, reasons = events - len(refused), len(refused), refused[:5]
+        else:
+            res = await run_in_threadpool(ctx.service.accept, name, source, body, sender=True)
+            events, accepted, dead, reasons = res.events, res.accepted, res.dead_letter, res.reasons
+        if accepted == 0 and dead:
+            raise HTTPError(400, f"nothing in the body could be read: {reasons[0]}", dead_letter=dead, reasons=reasons)
+        return json_response({"events": events, "accepted": accepted, "dead_letter": dead, "reasons": reasons})
 
     async def query(request: Request) -> Response:
         info = authenticate(ctx, request, "query")

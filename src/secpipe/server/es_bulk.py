@@ -65,6 +65,7 @@ from secpipe.formats import _fast
 from secpipe.formats.base import BOM, DeadLetter
 from secpipe.server.es_filter import apply_filter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
+from secpipe.server.shipped import shipped_lines, text_lines
 from secpipe.server.wire import (
     accept_docs,
     check_depth,
@@ -72,8 +73,6 @@ from secpipe.server.wire import (
     check_strings,
     ingest_config,
     read_body_limited,
-    shipped_lines,
-    text_lines,
     who,
 )
 

@@ -67,6 +67,7 @@ from secpipe.server.http import (
     route,
     store_failed,
 )
+from secpipe.server.shipped import shipped_lines, text_lines
 from secpipe.server.webhooks import Recent
 from secpipe.server.wire import (
     accept_docs,
@@ -74,8 +75,6 @@ from secpipe.server.wire import (
     ingest_config,
     read_body_limited,
     resolve_format,
-    shipped_lines,
-    text_lines,
 )
 
 

@@ -26,7 +26,7 @@ rate):
 Format per event: ``sourcetype`` through the built-in map plus ``ingest.hec.sourcetype_formats``,
 else auto-detection on the event (an event object wrapping one read line, such as Fluent Bit's
 ``{"log": line}`` or Vector's ``{"message": line}``, is that line when a specific format reads
-it: :func:`~secpipe.server.wire.lines_in`). Events that only the generic ``json`` format recognizes
+it: :func:`~secpipe.server.shipped.lines_in`). Events that only the generic ``json`` format recognizes
 are stored as their whole envelope (so HEC's time, host, source and fields are kept); a
 ``time`` sent as a string of epoch seconds (Splunk takes ``"1700000000.123"`` too) is made a
 number there, so it is read as the event time. Answers are sent once everything is durable
@@ -66,8 +66,8 @@ from secpipe.server.http import (
     route,
     store_failed,
 )
+from secpipe.server.shipped import LINE_KEYS, lines_in, text_lines
 from secpipe.server.wire import (
-    LINE_KEYS,
     accept_docs,
     check_depth,
     check_depth_figure,
@@ -76,9 +76,7 @@ from secpipe.server.wire import (
     dead_letter,
     detect_many,
     ingest_config,
-    lines_in,
     read_body_limited,
-    text_lines,
     who,
 )
 

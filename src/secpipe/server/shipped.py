@@ -1,0 +1,313 @@
+"""Lines a shipper wraps in its own documents, read as the lines they are.
+
+Shippers send each line they read inside a document of their own: an ECS ``message`` (Filebeat,
+Elastic Agent, Logstash, Vector), with the whole raw line in ``event.original`` where the shipper
+split it (Logstash's ECS inputs); Fluent Bit's ``log``; the OpenTelemetry Collector's
+``elasticsearch`` exporter's log body (``body.text``, ``Body``); a journal entry as the ``journald``
+input of Filebeat and Elastic Agent ships it. The wire routes (``_bulk``, HEC, Firehose,
+``/v1/ingest``) store such a document as the line (or journal entry) it wraps, with the format
+that reads it, so an sshd login is Authentication rather than a Base Event holding the line:
+:func:`shipped_lines` (documents to auto-detect), :func:`lines_in` (HEC event objects),
+:func:`text_lines` (documents bound for a text format), :func:`accept_wrapped` (a body of JSON
+records posted to ``/v1/ingest``). Only documents the generic ``json`` format alone recognizes
+are looked at; a cheap byte test (:data:`LINE_KEYS`) comes before any decoding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from secpipe import formats
+from secpipe.formats import _fast
+from secpipe.formats.base import DeadLetter, Format
+from secpipe.server.http import AppContext
+from secpipe.server.wire import accept_docs, detect_many
+
+
+class _Shipped(msgspec.Struct):
+    """The fields a shipper puts a line it read in: ECS ``event.original`` (the raw record:
+    Logstash's ECS inputs put the whole line there and only its MSG part in ``message``),
+    ``message`` (ECS: Filebeat, Elastic Agent, Logstash; Vector's events), ``log`` (Fluent
+    Bit's tail and Docker inputs), and the OpenTelemetry Collector's ``elasticsearch`` exporter's
+    log body: ``body.text`` (its ``otel`` mapping mode, the default) or ``Body`` (``none``/``raw``)."""
+
+    event: Any = None
+    message: Any = None
+    log: Any = None
+    body: Any = None
+    Body: Any = None
+
+    def text(self) -> Any:
+        """The first of those fields present as a string (None when there is none)."""
+        if self.event.__class__ is dict and isinstance(self.event.get("original"), str):
+            return self.event["original"]
+        if isinstance(self.message, str):
+            return self.message
+        if isinstance(self.log, str):
+            return self.log
+        if self.body.__class__ is dict and isinstance(self.body.get("text"), str):
+            return self.body["text"]
+        return self.Body if isinstance(self.Body, str) else None
+
+
+_SHIPPED = msgspec.json.Decoder(_Shipped)
+#: the keys :func:`lines_in` reads, as they appear in a document (a cheap test before decoding)
+LINE_KEYS = (b'"message"', b'"log"', b'"original"', b'"body"', b'"Body"')
+#: what a line of a line format can open with (a cheap gate before detection, ~1 us against
+#: ~60 us a detection): a syslog PRI, an RFC 3164 or ISO-8601 time stamp, CEF/LEEF, a JSON
+#: object, or the client, ident and user of an access-log line before its ``[10/Oct/2000:`` time
+_LINE_START = re.compile(r"<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d |\d{4}-\d\d-\d\dT\d\d:\d\d|CEF:|LEEF:|\{"
+                         r"|(?:\S+ ){2,4}\[\d\d/[A-Z][a-z]{2}/\d{4}:")
+
+
+def line_of(doc: bytes) -> str | None:
+    """The one line a JSON object wraps as a shipper does (:meth:`_Shipped.text`: ECS
+    ``event.original``, else ``message``, ``log``, the OpenTelemetry ``body.text`` or ``Body``)
+    without the trailing newline Fluent Bit's Docker input keeps; None when there is none or it
+    holds several lines (a stack trace is no record of a line format)."""
+    try:
+        shipped = _SHIPPED.decode(doc)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    text = shipped.text()
+    if text is None:
+        return None
+    text = text.rstrip("\r\n")
+    return text if text and "\n" not in text else None
+
+
+class _Journald(msgspec.Struct):
+    """A journal entry as Filebeat's and Elastic Agent's ``journald`` input ship it (ECS): the
+    input's translated fields (``MESSAGE`` -> ``message``, ``SYSLOG_IDENTIFIER``/``SYSLOG_PID``/
+    ``PRIORITY``/``SYSLOG_FACILITY`` -> ``syslog.*``, the last two also ``log.syslog.priority`` and
+    ``log.syslog.facility.code``, ``_HOSTNAME`` -> ``host.hostname``, ``_COMM``/``_PID`` ->
+    ``journald.process.name``/``journald.pid``), the entry's time as ``@timestamp``."""
+
+    at_timestamp: Any = msgspec.field(default=None, name="@timestamp")
+    message: Any = None
+    journald: Any = None
+    syslog: Any = None
+    log: Any = None
+    host: Any = None
+    process: Any = None
+
+
+_JOURNALD = msgspec.json.Decoder(_Journald)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _obj(v: Any) -> dict[str, Any]:
+    return v if v.__class__ is dict else {}
+
+
+def journal_entry(doc: bytes) -> bytes | None:
+    """The ``journalctl -o json`` entry behind a document the ``journald`` input of Filebeat or
+    Elastic Agent shipped (:class:`_Journald`), which the syslog format reads as the journal
+    entry it is (its identifier, pid, priority, facility, host and time: an sshd login is
+    Authentication); None when ``doc`` is no such document. The message is only the MSG part
+    of a syslog line, so it alone is no line a format reads."""
+    try:
+        d = _JOURNALD.decode(doc)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    if d.journald.__class__ is not dict or not isinstance(d.message, str):
+        return None
+    sl, lsl, host = _obj(d.syslog), _obj(_obj(d.log).get("syslog")), _obj(d.host)
+    fields = {
+        "MESSAGE": d.message,
+        "SYSLOG_IDENTIFIER": sl.get("identifier"),
+        "SYSLOG_PID": sl.get("pid"),
+        "_COMM": _obj(d.journald.get("process")).get("name"),
+        "_PID": d.journald.get("pid", _obj(d.process).get("pid")),
+        "PRIORITY": sl.get("priority", lsl.get("priority")),
+        "SYSLOG_FACILITY": sl.get("facility", _obj(lsl.get("facility")).get("code")),
+        "_HOSTNAME": host.get("hostname", host.get("name")),
+    }
+    if isinstance(d.at_timestamp, str):
+        try:
+            at = dt.datetime.fromisoformat(d.at_timestamp)
+        except ValueError:
+            pass
+        else:
+            if at.tzinfo is not None:
+                fields["__REALTIME_TIMESTAMP"] = (at - _EPOCH) // dt.timedelta(microseconds=1)
+    entry = {k: str(v) for k, v in fields.items() if isinstance(v, str | int) and not isinstance(v, bool)}
+    return msgspec.json.encode(entry)
+
+
+def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
+    """For JSON objects only the generic ``json`` format recognizes: (format name, line) when
+    the line the object wraps (:func:`line_of`) is one a specific format reads, else None.
+
+    A shipper wraps each line it reads in its own document (ECS ``message``: Filebeat,
+    Logstash, Elastic Agent, Vector, with the whole raw line in ``event.original`` where the
+    shipper split it; ``log``: Fluent Bit; ``body.text``/``Body``: the OpenTelemetry
+    Collector's ``elasticsearch`` exporter), in a ``_bulk`` item or a HEC event
+    object: the line is stored with that format (an sshd line is Authentication, not a Base
+    Event holding it), as HEC stores an event's text, and the shipper's other fields (host,
+    file path) are not kept. A multi-line message (a stack trace) is no record of a line format.
+    A journal entry the ``journald`` input of Filebeat or Elastic Agent shipped is that entry
+    (:func:`journal_entry`), which the syslog format reads.
+    """
+    out: list[tuple[str, bytes] | None] = [None] * len(docs)
+    lines: dict[int, bytes] = {}
+    for i, doc in enumerate(docs):
+        entry = journal_entry(doc) if b'"journald"' in doc else None
+        if entry is not None:
+            lines[i] = entry
+            continue
+        line = line_of(doc)
+        if line is not None and _LINE_START.match(line):
+            lines[i] = line.encode("utf-8", "surrogatepass")
+    if lines:
+        idx = list(lines)
+        for i, fmt in zip(idx, _detect_lines([lines[i] for i in idx]), strict=True):
+            if fmt is not None and fmt.name != "json":
+                out[i] = (fmt.name, lines[i])
+    return out
+
+
+#: a line's shape for :func:`_detect_lines`: the class of its first byte (A upper-case letter, a
+#: lower-case, 0 digit) and its punctuation and spaces without the letters and digits between them
+#: (``May  5 10:57:32 web-12 sshd[88]:`` -> ``A  :: - []:``): host names, pids and numbers of any
+#: length alike; one ``translate`` (a run-collapsing regex was ~8 us a line)
+_SHAPE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", b"A" * 26 + b"a" * 26 + b"0" * 10)
+_ALNUM = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+#: how much of a line its shape covers: a syslog header (PRI, time, host, tag), an access line's
+#: client, user, time and request, an auditd record's type and stamp
+_SHAPE_BYTES = 96
+
+
+def _detect_lines(lines: list[bytes]) -> list[Format | None]:
+    """The format of each shipped line (no catch-all), detected once per line shape.
+
+    Detecting a line runs every format's sniffer (~60-70 us); a shipper's lines of one file share
+    their header's layout, which is what the line formats' sniffers read, so lines whose first
+    :data:`_SHAPE_BYTES` bytes have the same shape (:data:`_SHAPE`) share the format detected on
+    the first of them. JSON objects go by their keys
+    (:func:`detect_many`)."""
+    out: list[Format | None] = [None] * len(lines)
+    objs = [n for n, line in enumerate(lines) if line[:1] == b"{"]
+    for n, fmt in zip(objs, detect_many([lines[n] for n in objs], catch_all=False), strict=True):
+        out[n] = fmt
+    by_shape: dict[bytes, Format | None] = {}
+    for n, line in enumerate(lines):
+        if line[:1] == b"{":
+            continue
+        key = line[:1].translate(_SHAPE) + line[:_SHAPE_BYTES].translate(None, _ALNUM)
+        if key not in by_shape:
+            by_shape[key] = formats.detect(line[: 64 * 1024], catch_all=False)
+        out[n] = by_shape[key]
+    return out
+
+
+def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str | None], list[bytes]]:
+    """The documents to auto-detect (``names`` None) that are a shipper's wrapping of one line
+    a specific format reads -> that line, with that format's name (:func:`lines_in`).
+
+    Filebeat, Logstash and Vector ship each line they read as the ``message`` of an ECS
+    document, Fluent Bit as its ``log``; Elasticsearch parses it only in an ingest pipeline
+    (the Filebeat modules'). Such a document is detected as generic ``json`` (its own keys
+    are the shipper's), so an sshd line of ``/var/log/auth.log`` would stay a Base Event. The
+    other names come back resolved (``json`` for the generic ones) so they are not detected again.
+    """
+    auto = [i for i, n in enumerate(names) if n is None]
+    if not auto or not _fast.contains_any(b"".join([docs[i] for i in auto]), LINE_KEYS):  # one pass, ~0.2 us a doc
+        return names, docs
+    cand = [i for i in auto if any(k in docs[i] for k in LINE_KEYS)]
+    names, docs = list(names), list(docs)
+    generic: list[int] = []
+    for i, fmt in zip(cand, detect_many([docs[i] for i in cand]), strict=True):
+        if fmt is not None:  # None: left to accept_docs, which dead-letters it
+            names[i] = fmt.name
+            if fmt.name == "json":
+                generic.append(i)
+    for i, found in zip(generic, lines_in([docs[i] for i in generic]), strict=True):
+        if found is not None:
+            names[i], docs[i] = found
+    return names, docs
+
+
+#: the formats that read text lines, not JSON objects (a HEC sourcetype such as ``linux_secure``,
+#: an ``index_formats`` entry)
+TEXT_FORMATS = frozenset({"syslog"})
+
+
+def text_lines(docs: list[bytes], names: str | Sequence[str | None]) -> list[bytes]:
+    """Documents bound for a text format (by a HEC sourcetype or an index's configured format)
+    sent as an object wrapping the line (Fluent Bit's ``{"log": line}``, an ECS ``message``):
+    the line itself (:func:`line_of`), which is what that format reads; others unchanged.
+    ``names``: each document's format, or one format for all of them."""
+    if isinstance(names, str):
+        if names not in TEXT_FORMATS:
+            return docs
+        names = [names] * len(docs)
+    objs = [n for n, name in enumerate(names) if name in TEXT_FORMATS and docs[n][:1] == b"{"]
+    if not objs or not _fast.contains_any(b"".join([docs[n] for n in objs]), LINE_KEYS):
+        return docs
+    docs = list(docs)
+    for n in objs:
+        line = line_of(docs[n])
+        if line is not None:
+            docs[n] = line.encode("utf-8", "surrogatepass")
+    return docs
+
+
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def json_objects(body: bytes) -> list[bytes] | None:
+    """The JSON objects of a body that is an array of objects or objects one a line (what the
+    HTTP outputs of shippers post: Fluent Bit's ``http`` output in its ``json`` and ``json_lines``
+    formats, Vector's ``http`` sink); None for any other body (a pretty-printed object too)."""
+    text = body.strip()
+    if text[:1] == b"[":
+        try:
+            parts = [bytes(p) for p in _RAW_LIST.decode(text)]
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return None
+    else:
+        parts = [ln.strip() for ln in text.split(b"\n") if ln.strip()]
+    return parts if parts and all(p[:1] == b"{" for p in parts) else None
+
+
+#: why ``/v1/ingest/auto`` refuses a record no specific format reads (as file auto-detection does)
+NO_FORMAT = "unrecognized input: no format matched"
+
+
+def accept_wrapped(ctx: AppContext, source: str, name: str, body: bytes) -> tuple[int, list[str | None]] | None:
+    """A body of JSON records (:func:`json_objects`) sent to ``/v1/ingest/auto`` or to a text
+    format's route, read as the wire routes read documents: a record that wraps one read line
+    (Fluent Bit's ``{"date": ..., "log": line}``, an ECS ``message``: :func:`shipped_lines`,
+    :func:`text_lines`) is that line with the format that reads it. Returns the records and, per
+    record, None (stored) or why it was dead-lettered; None when the body is no such body, or
+    (``auto``) when a specific format reads it whole or no record wraps a line: the caller then
+    reads it as a file. Blocking (decode + WAL fsync)."""
+    if name != "auto" and name not in TEXT_FORMATS:
+        return None
+    docs = json_objects(body)
+    if docs is None:
+        return None
+    if name in TEXT_FORMATS:
+        lines = text_lines(docs, name)
+        if all(a is b for a, b in zip(lines, docs, strict=True)):
+            return None
+        return len(docs), accept_docs(ctx, source, name, lines)
+    if formats.detect(body[: 64 * 1024]) is not None:
+        return None
+    names, found = shipped_lines([None] * len(docs), docs)
+    take = [i for i, n in enumerate(names) if n not in (None, "json")]
+    if not take:
+        return None
+    reasons: list[str | None] = [NO_FORMAT] * len(docs)
+    for i, why in zip(take, accept_docs(ctx, source, [names[i] for i in take], [found[i] for i in take]), strict=True):
+        reasons[i] = why
+    refused = [DeadLetter(NO_FORMAT, source, i, docs[i], name) for i, why in enumerate(reasons) if why == NO_FORMAT]
+    if refused:
+        ctx.service.dead_letter(refused)
+    return len(docs), reasons
