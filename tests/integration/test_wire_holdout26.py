@@ -139,3 +139,27 @@ def test_fluent_bit_http_output_records(server: Server) -> None:
     assert server.wait_rows(sql, 1) == 1
     sql = "SELECT count(*) FROM dead_letter WHERE source LIKE 'http:%:auto' AND decode(raw) LIKE '%useradd%'"
     assert server.query(sql)[0][0] == 0
+
+
+def test_falcosidekick_payload_on_es_doc_api_hec_and_webhook(server: Server) -> None:
+    # falcosecurity/falcosidekick outputs/client_test.go falcoTestInput (types.FalcoPayload): its
+    # elasticsearch output posts it to /<index>-<date>/_doc, its splunk output wraps it as
+    # {"event": payload, "sourcetype": "falcosidekick"}, its webhook output posts it as is
+    payload = json.loads('{"output":"This is a test from falcosidekick","priority":"Debug","rule":"Test rule", '
+                         '"time":"2001-01-01T01:10:00Z","source":"syscalls","output_fields": {"proc.name":'
+                         '"falcosidekick", "proc.tty": 1234}, "tags":["test","example"], "hostname":"test-host"}')
+    headers = {"Authorization": f"Bearer {server.ingest}", "Content-Type": "application/json; charset=utf-8"}
+    r = httpx.post(f"{server.url}/falco-2001.01.01/_doc", json={**payload, "uuid": "es-0001"}, headers=headers)
+    # the Index API's answer (ES docs-index_): created, 201, no bulk item "status" in it
+    assert r.status_code == 201 and r.json()["result"] == "created" and "status" not in r.json(), r.text
+    r = httpx.post(f"{server.url}/services/collector/event", headers={"Authorization": f"Splunk {server.ingest}"},
+                   json={"event": {**payload, "uuid": "hec-0001"}, "sourcetype": "falcosidekick"})
+    assert r.status_code == 200 and r.json() == {"text": "Success", "code": 0}, r.text
+    r = httpx.post(f"{server.url}/v1/falco", json={**payload, "uuid": "hook-0001"}, headers=headers)
+    assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    sql = "SELECT count(*) FROM detection_finding WHERE finding_info.title = 'Test rule'"
+    assert server.wait_rows(sql, 3) == 3
+    rows = server.query("SELECT finding_info.uid, severity_id, device.hostname, "
+                        "strftime(time_dt AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S') FROM detection_finding "
+                        "WHERE finding_info.title = 'Test rule' ORDER BY finding_info.uid")  # fmt: skip
+    assert rows == [[uid, 1, "test-host", "2001-01-01T01:10:00"] for uid in ("es-0001", "hec-0001", "hook-0001")]

@@ -368,7 +368,8 @@ def routes(ctx: AppContext) -> list[Route]:
         item = res["items"][0][op]
         if "error" in item:
             return es_response({"error": item["error"], "status": 400}, 400, request)
-        return es_response(item, 201, request)
+        # the Index API answers the item without its bulk-only "status" (ES docs-index_ example)
+        return es_response({k: v for k, v in item.items() if k != "status"}, 201, request)
 
     async def index_exists(request: Request) -> Response:
         """``HEAD|GET /{index}``: an index or alias created through ``PUT /{index}`` (Logstash's
