@@ -141,8 +141,6 @@ def test_same_cve_has_trivy_columns(real: Path) -> None:
     for f in t_type:  # every leaf Trivy fills is filled here too, with the same Arrow type
         if f.name in ("fix_coverage_id", "fix_coverage"):  # from Trivy's vendor Status: no CycloneDX field
             continue
-        if f.name == "advisory":  # Trivy's ids that are no CVE (GHSA, DLA ...); the SBOM mapping still names them cve
-            continue
         assert s_type.field(f.name).type == f.type, f.name
     t_row = next(r for r in tb.to_pylist() if r["vulnerabilities"][0]["cve"]["uid"] == "CVE-2019-18224")
     s_row = _by_cve(Decoded(batches=[sb]))["CVE-2019-18224"]

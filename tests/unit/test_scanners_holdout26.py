@@ -152,3 +152,35 @@ def test_trivy_vulnerability_id_that_is_no_cve_is_the_advisory(real: Path, monke
     assert json.loads(r["unmapped"])["CVSS"] == {"ghsa": {"V3Vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", "V3Score": 7.5}}
     assert r["severity_id"] == 4 and v["affected_packages"][0]["name"] == "Newtonsoft.Json"
     assert _no_just_one("vulnerability_finding", [r])
+
+
+def test_grype_cyclonedx_image_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Grype's CycloneDX 1.6 presenter: a tools.components entry whose maker is its "author", Syft's
+    # component properties (syft:package:type, syft:location:0:path) and no metadata.component (no
+    # BOM subject: resources held an empty first entry)
+    body = (HOLDOUT / "grype-cyclonedx-presenter-image.json").read_bytes()
+    dec = detected_both_ways("sbom", body, monkeypatch, "grype cyclonedx")
+    assert dec.events == 2 and not dec.dead
+    rows = {r["vulnerabilities"][0]["cve"]["uid"]: r for r in _rows(dec)}
+    one, two = rows["CVE-1999-0001"], rows["CVE-1999-0002"]
+    assert one["metadata"]["product"] == {"name": "grype", "vendor_name": "anchore", "version": "[not provided]"}
+    assert one["time"] == 1740513967000  # 2025-02-25T15:06:07-05:00
+    assert one["resources"] == [{"type": "library", "name": "package-1", "uid": "9baa2db122fea516", "labels": None, "data": None}]
+    pkg = one["vulnerabilities"][0]["affected_packages"][0]
+    assert (pkg["name"], pkg["version"], pkg["type"], pkg["path"]) == ("package-1", "1.1.1", "rpm", "/foo/bar/somefile-1.txt")
+    assert (one["severity_id"], two["severity_id"]) == (2, 5)  # the ratings' severity words (low, critical)
+    assert two["vulnerabilities"][0]["affected_packages"][0]["purl"] == "pkg:deb/package-2@2.2.2"
+
+
+def test_cyclonedx_vulnerability_id_that_is_no_cve_is_the_advisory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same Grype BOM with its first vulnerability named by a GitHub advisory id (as Grype names a
+    # GHSA-only match): no cve (its uid is a CVE id; OCSF 1.8.0: just one of advisory / cve / cwe)
+    bom = json.loads((HOLDOUT / "grype-cyclonedx-presenter-image.json").read_bytes())
+    bom["vulnerabilities"][0]["id"] = "GHSA-5crp-9r3c-p9vr"
+    bom["vulnerabilities"][0]["cwes"] = [755]
+    dec = detected_both_ways("sbom", json.dumps(bom).encode(), monkeypatch, "grype cyclonedx ghsa")
+    r = next(r for r in _rows(dec) if r["vulnerabilities"][0].get("cve") is None)
+    adv = r["vulnerabilities"][0]["advisory"]
+    assert (adv["uid"], adv["desc"], adv["related_cwes"]) == ("GHSA-5crp-9r3c-p9vr", "1999-01 description", [{"uid": "CWE-755"}])
+    assert json.loads(r["unmapped"])["ratings"] == bom["vulnerabilities"][0]["ratings"]
+    assert _no_just_one("vulnerability_finding", _rows(dec))

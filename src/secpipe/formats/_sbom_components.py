@@ -19,7 +19,8 @@ by its fragment, and an unresolvable ref that is a package URL by parsing the pu
 Guarantees: both paths give equal columns (the sbom tests compare them on the real samples,
 the benchmark BOM and mutated BOMs); Trivy's component properties give the package type
 (``aquasecurity:trivy:PkgType``, else the purl's type), uid (``PkgID``, else the bom-ref) and
-path (``FilePath``), the first non-null value of each name.
+path (``FilePath``), the first non-null value of each name; where a component has no Trivy property,
+Syft's (``syft:package:type``, ``syft:location:0:path``) stands for it.
 """
 
 from __future__ import annotations
@@ -83,16 +84,24 @@ def walk(comps: list[Component] | None, into: dict[str, Component]) -> None:
 
 
 _TRIVY = "aquasecurity:trivy:"
-_TRIVY_PROPS = frozenset(f"{_TRIVY}{k}" for k in ("PkgType", "PkgID", "FilePath", "ImageID"))
+#: the component properties the mapping reads, by the Trivy name it keys them by: Trivy's own, then
+#: Syft's (Syft and Grype BOMs: ``syft:package:type``, the first ``syft:location:<n>:path``)
+_ALIASES = {f"{_TRIVY}PkgType": (f"{_TRIVY}PkgType", "syft:package:type"), f"{_TRIVY}PkgID": (f"{_TRIVY}PkgID",),
+            f"{_TRIVY}FilePath": (f"{_TRIVY}FilePath", "syft:location:0:path"),
+            f"{_TRIVY}ImageID": (f"{_TRIVY}ImageID",)}  # fmt: skip
+_RANK = {alias: (key, rank) for key, names in _ALIASES.items() for rank, alias in enumerate(names)}
 
 
 def props(c: Component) -> dict[str, str]:
-    """The Trivy properties the mapping reads (first value of each)."""
-    out: dict[str, str] = {}
+    """The properties the mapping reads (:data:`_ALIASES`: the first value of the first name that has one)."""
+    best: dict[str, tuple[int, str]] = {}
     for p in c.properties or ():
-        if p.name in _TRIVY_PROPS and p.value is not None:
-            out.setdefault(p.name, p.value)
-    return out
+        got = _RANK.get(p.name or "")
+        if got is not None and p.value is not None:
+            key, rank = got
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, p.value)
+    return {k: v for k, (_r, v) in best.items()}
 
 
 def package(ref: str | None, comps: dict[str, Component]) -> tuple[Any, ...]:
@@ -207,15 +216,19 @@ def _level(cols: _fast.Columns) -> dict[str, pa.Array]:
     n = len(offsets) - 1
     has_value = pc.is_valid(values)
     for prop in ("PkgType", "PkgID", "FilePath"):
-        hit = pc.and_(pc.fill_null(pc.equal(names, _TRIVY + prop), False), has_value)
-        pos = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
-        comp = np.searchsorted(offsets, pos, side="right") - 1
-        first, at = np.unique(comp, return_index=True)  # positions ascend: the first item of each component
-        idx = np.zeros(n, np.int64)
-        idx[first] = pos[at]
-        missing = np.ones(n, bool)
-        missing[first] = False
-        out[_TRIVY + prop] = values.take(pa.array(idx, mask=missing))
+        got = None
+        for alias in _ALIASES[_TRIVY + prop]:  # the first name's value, else the next's (as props())
+            hit = pc.and_(pc.fill_null(pc.equal(names, alias), False), has_value)
+            pos = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
+            comp = np.searchsorted(offsets, pos, side="right") - 1
+            first, at = np.unique(comp, return_index=True)  # positions ascend: the first item of each component
+            idx = np.zeros(n, np.int64)
+            idx[first] = pos[at]
+            missing = np.ones(n, bool)
+            missing[first] = False
+            col = values.take(pa.array(idx, mask=missing))
+            got = col if got is None else pc.coalesce(got, col)
+        out[_TRIVY + prop] = got
     return out
 
 

@@ -8,7 +8,9 @@ What becomes an event:
 - CycloneDX ``vulnerabilities[]`` (spec 1.4+, also VEX documents) -> Vulnerability Finding
   (2002), one event per vulnerability x ``affects[].ref`` (a vulnerability without ``affects``
   is one event with no package). The columns are the ones :mod:`secpipe.formats.trivy` builds
-  for the same CVE: ``vulnerabilities[0]`` with ``cve.uid`` = id, ``cve.cvss[]`` from the CVSS
+  for the same CVE: ``vulnerabilities[0]`` with ``cve.uid`` = id (an id that is no CVE, GHSA- or an
+  OSV id, is the ``advisory`` instead, its ``ratings`` kept in ``unmapped``: OCSF 1.8.0 allows one of
+  advisory / cve / cwe and holds CVSS only in a cve), ``cve.cvss[]`` from the CVSS
   ratings (method CVSSv2/v3/v31/v4 -> version; score, vector, rating source as
   ``vendor_name``), ``cve.cwe.uid`` ``CWE-<n>``, references = advisory URLs,
   ``related_vulnerabilities`` = ``references[].id`` (GHSA, SNYK ...), ``remediation.desc`` =
@@ -27,7 +29,9 @@ What becomes an event:
   goes to ``status_code``, ``analysis.detail`` to ``status_detail``; the whole analysis (with
   justification and response) stays in ``unmapped``.
 - ``resources[0]`` is the BOM subject (``metadata.component``: type, name, uid = Trivy ImageID
-  property, purl or bom-ref), ``resources[1]`` the affected component (type, name, uid = ref).
+  property, purl or bom-ref; left out when the BOM names none), then the affected component (type, name, uid = ref).
+  ``metadata.product`` vendor: a 1.4 tool's ``vendor``, a 1.5+ tool component's publisher, supplier,
+  manufacturer, group or author.
   ``time`` and ``finding_info.created_time`` are ``metadata.timestamp`` (without it, the receipt
   time and the ``secpipe:time_from_receipt`` label); ``metadata.product`` is the first tool of
   ``metadata.tools`` (1.4 list or 1.5+ object), else "CycloneDX".
@@ -100,6 +104,7 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     nonempty,
+    objects_where,
     only_where,
     or_null,
     paused_gc,
@@ -109,6 +114,7 @@ from secpipe.formats._findings import (
     singleton_list,
     str_lists,
     strs,
+    unmapped_items,
 )
 from secpipe.formats._sbom_components import (
     Component,
@@ -151,6 +157,15 @@ class _Rating(msgspec.Struct, gc=False):
     severity: str | None = None
     method: str | None = None
     vector: str | None = None
+
+
+class _RatingsRaw(msgspec.Struct, gc=False):
+    """A vulnerability's ``ratings`` as they came (kept in ``unmapped`` where it names no CVE)."""
+
+    ratings: msgspec.Raw = _NONE
+
+
+_RATINGS_RAW = msgspec.json.Decoder(_RatingsRaw)
 
 
 class _Ref(msgspec.Struct, gc=False):
@@ -217,11 +232,27 @@ class _Vuln(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 _UNMAPPED = ("detail", "workaround", "proofOfConcept", "created", "rejected", "credits", "tools", "properties")
 
 
+class _Org(msgspec.Struct, gc=False):
+    name: str | None = None
+
+
 class _Tool(msgspec.Struct, gc=False):
+    """A 1.4 ``tools[]`` entry (``vendor``) or a 1.5+ ``tools.components[]`` component, whose maker is its
+    ``publisher``, ``supplier``, ``manufacturer`` (1.6) or, deprecated in 1.6 but written (Grype), ``author``."""
+
     vendor: str | None = None
+    publisher: str | None = None
+    supplier: _Org | None = None
+    manufacturer: _Org | None = None
     group: str | None = None
+    author: str | None = None
     name: str | None = None
     version: str | None = None
+
+    def maker(self) -> str | None:
+        """The tool's vendor as the BOM names it (None when it names none)."""
+        orgs = (self.supplier, self.manufacturer)
+        return self.vendor or self.publisher or next((o.name for o in orgs if o and o.name), None) or self.group or self.author
 
 
 class _Tools(msgspec.Struct, gc=False):
@@ -476,7 +507,7 @@ class Sbom(ReportFormat):
         ref_col = refs
         created = const(report_time(meta.timestamp), n, pa.int64())  # Go's zero time is no time
         cols = base_columns(
-            "vulnerability_finding", kind=self.name, product=product, vendor=tool.vendor or tool.group,
+            "vulnerability_finding", kind=self.name, product=product, vendor=tool.maker(),
             uids=_uids(self.name, raws, f"{serial}\0{subject.bom_ref or subject.name}\0", ref_col), times_ms=created,
             raws=None, activity_id=1,
             severity_id=v.sev_id.take(take),
@@ -496,6 +527,13 @@ class Sbom(ReportFormat):
                 got = taken[id(arr)] = arr.take(take)
             return got
 
+        # OCSF 1.8.0: a cve's uid is a CVE id, and a vulnerability has just one of advisory / cve / cwe: an id
+        # that is no CVE (GHSA-, OSV's PYSEC-/GO-, SNYK- ...) is the advisory, its weakness in related_cwes
+        is_cve = pc.fill_null(pc.match_substring_regex(ids, "^CVE-"), False)
+        none_s = pa.scalar(None, S)
+        cve_id = pc.if_else(is_cve, ids, none_s)
+        adv = pc.if_else(is_cve, none_s, or_null(ids))
+        adv_cwe = pc.if_else(is_cve, none_s, v.cwe)
         per_vuln = {
             "title": ids,
             "desc": desc,
@@ -504,9 +542,8 @@ class Sbom(ReportFormat):
             "references": v.advisories,
             "related_vulnerabilities": v.references,
             "is_fix_available": has_fix,
-            "cve.uid": ids,
-            # the CVE's weakness (OCSF 1.8.0: just one of advisory / cve / cwe per vulnerability); no cwe
-            # object without its uid, no remediation object without its
+            "cve.uid": cve_id,
+            # the CVE's weakness; no cwe object without its uid, no remediation object without its
             "cve.cwe": only_where(nest({"uid": v.cwe}), v.cwe),
             "cve.title": ids,
             "cve.desc": desc,
@@ -514,9 +551,20 @@ class Sbom(ReportFormat):
             "cve.modified_time": mod,
             "cve.references": _kept(np.arange(len(v.source_url) + 1), v.source_url),
             "cve.cvss": v.cvss,
+            "advisory.uid": adv,
+            "advisory.title": ids,
+            "advisory.desc": desc,
+            "advisory.created_time": pub,
+            "advisory.modified_time": mod,
+            "advisory.src_url": v.source_url,
+            "advisory.related_cwes": singleton_list(nest({"uid": adv_cwe}), adv_cwe.is_valid()),
             "remediation": only_where(nest({"desc": rec}), rec),  # required key (OCSF 1.8.0)
         }  # fmt: skip
-        vuln = nest({k: per_event(a) for k, a in per_vuln.items()})
+        vuln = objects_where(nest({k: per_event(a) for k, a in per_vuln.items()}),
+                             {"cve": per_event(cve_id), "advisory": per_event(adv)})  # fmt: skip
+        # an advisory's ratings: OCSF holds CVSS only in a cve, so they stay in unmapped as they came
+        aside = pc.if_else(pc.and_(pc.invert(is_cve), pc.is_valid(v.ratings)),
+                           pc.binary_join_element_wise('"ratings":', v.ratings, ""), none_s)
         names = pk.name
         pkg = nest({
             "name": names,
@@ -556,7 +604,7 @@ class Sbom(ReportFormat):
             "message": _message(per_event(ids), names, subject.name),
             "vulnerabilities": singleton_list(vuln),
             "resources": res,
-            "unmapped": v.unmapped.take(take),
+            "unmapped": unmapped_items(v.unmapped, aside).take(take),
         })  # fmt: skip
         return to_batch("vulnerability_finding", cols)
 
@@ -582,6 +630,7 @@ class _VulnCols:
     sev_id: pa.Array  # int32 severity_id of the highest rating
     sev_word: pa.Array  # its severity word
     cvss: pa.Array  # cve.cvss[] of the CVSS ratings
+    ratings: pa.Array  # the ratings' JSON text as it came (null: none)
     state: pa.Array  # analysis.state (status_code)
     status_id: pa.Array  # int32 finding status of the state
     status: pa.Array  # its caption (the state word for Other)
@@ -613,6 +662,7 @@ def _typed_cols(st: Strict) -> _VulnCols:
         references=str_lists([[r.id for r in v.references or () if r.id] for v in vs]),
         cwe=strs([f"CWE-{v.cwes[0]}" if v.cwes else None for v in vs]), **_rated([_rate(v.ratings) for v in vs]),
         **_analysed([v.analysis for v in vs]), unmapped=unmapped_from(st, _UNMAPPED, analysis),
+        ratings=strs([_ratings_text(r) if v.ratings else None for v, r in zip(vs, st.raws, strict=True)]),
         rows=np.asarray(rows, np.int32), refs=strs([a.ref if a else None for a in affects]),
         affected=strs([_affected_version(a) for a in affects]),
     )  # fmt: skip
@@ -669,8 +719,14 @@ def _native(raws: list[bytes]) -> _VulnCols | None:
         cwe=raw["cwes"].column(S, lambda c: f"CWE-{c[0]}" if c else None),
         **_rated(raw["ratings"].derive(_rate), pa.array(raw["ratings"].idx, pa.int32())),
         **_analysed(raw["analysis"].values, pa.array(raw["analysis"].idx, pa.int32())), unmapped=unmapped,
-        rows=rows, refs=refs, affected=affected_at,
+        ratings=raw["ratings"].text_column(), rows=rows, refs=refs, affected=affected_at,
     )  # fmt: skip
+
+
+def _ratings_text(raw: bytes) -> str | None:
+    """The ``ratings`` of one vulnerability's canonical bytes, as they came."""
+    got = bytes(_RATINGS_RAW.decode(raw).ratings)
+    return got.decode() if got and got != b"null" else None
 
 
 def _rated(rated: list[tuple[int, str | None, list[dict[str, Any]] | None]],
@@ -753,11 +809,15 @@ def _resources(subject: Component, names: pa.Array, types: pa.Array, refs: pa.Ar
     comp = nest({"type": types, "name": names, "uid": refs, "labels": pa.nulls(n, STR_LIST), "data": pa.nulls(n, S)})
     values = pa.concat_arrays([pa.array([subj], item), comp.cast(item)])
     has = np.asarray(pc.is_valid(refs).to_numpy(zero_copy_only=False), bool)
+    # a BOM naming no subject (no metadata.component: Grype's, Syft's of a directory) has none to list
+    # (OCSF: a resource needs a name or uid); an event with neither a subject nor a ref has no resources
+    own = int(bool(subj["name"] or subj["uid"]))
     offsets = np.zeros(n + 1, np.int32)
-    np.cumsum(1 + has, out=offsets[1:])
+    np.cumsum(own + has, out=offsets[1:])
     idx = np.zeros(offsets[-1], np.int32)  # 0: the subject row
-    idx[offsets[:-1][has] + 1] = 1 + np.flatnonzero(has)
-    return pa.ListArray.from_arrays(pa.array(offsets), values.take(pa.array(idx)))
+    idx[offsets[:-1][has] + own] = 1 + np.flatnonzero(has)
+    empty = offsets[1:] == offsets[:-1]
+    return pa.ListArray.from_arrays(pa.array(offsets), values.take(pa.array(idx)), mask=pa.array(empty) if empty.any() else None)
 
 
 def _responses(a: _Analysis | None) -> list[str]:
