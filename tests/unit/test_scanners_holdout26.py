@@ -184,3 +184,18 @@ def test_cyclonedx_vulnerability_id_that_is_no_cve_is_the_advisory(monkeypatch: 
     assert (adv["uid"], adv["desc"], adv["related_cwes"]) == ("GHSA-5crp-9r3c-p9vr", "1999-01 description", [{"uid": "CWE-755"}])
     assert json.loads(r["unmapped"])["ratings"] == bom["vulnerabilities"][0]["ratings"]
     assert _no_just_one("vulnerability_finding", _rows(dec))
+
+
+@pytest.mark.parametrize(("uri", "path", "name"), [
+    ("infra/my%20main.bicep", "infra/my main.bicep", "my main.bicep"),  # a relative reference, percent-decoded
+    ("C:\\work\\infra\\main.bicep", "C:\\work\\infra\\main.bicep", "main.bicep"),  # Bandit on Windows: a raw path
+    ("file:///C:/work/infra/main%2Bx.bicep", "C:/work/infra/main+x.bicep", "main+x.bicep"),
+])  # fmt: skip
+def test_sarif_uri_forms_as_paths(uri: str, path: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bicep sample's location written as other producers write theirs (SARIF §3.4.3: a URI reference)
+    log = json.loads((HOLDOUT / "bicep-lint-johnnyreilly.sarif").read_bytes())
+    log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = uri
+    dec = detected_both_ways("sarif", json.dumps(log).encode(), monkeypatch, uri)
+    (r,) = _rows(dec)
+    file = r["vulnerabilities"][0]["affected_code"][0]["file"]
+    assert (file["path"], file["name"]) == (path, name)

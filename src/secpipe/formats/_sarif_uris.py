@@ -8,7 +8,8 @@ analysis" left unsaid) leaves the uri relative, as given: a relative uri is stil
 there is. A resolved ``file:`` URI is written as the local path it names (RFC 8089: its ``.`` and ``..``
 segments removed as RFC 3986 §5.2.4 resolves them, percent-decoded,
 ``file:///C:/src/a.c`` -> ``C:/src/a.c``, ``file://server/share/a.c`` -> ``//server/share/a.c``),
-since OCSF's ``file.path`` is a path; any other URI (``https:``) stays a URI.
+since OCSF's ``file.path`` is a path, and so is a relative reference left relative (percent-decoded);
+any other URI (``https:``; a raw Windows path ``C:\\src\\a.c`` some producers write reads as one) stays as given.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def file_path(uri: str, base_id: str | None, bases: dict[str, str]) -> str:
     base), a ``file:`` URI as the local path it names."""
     if base_id is not None and not _SCHEME.match(uri) and (base := bases.get(base_id)) is not None:
         uri = join(base, uri)
+    if not _SCHEME.match(uri):  # a relative reference: its path percent-decoded ("my%20dir/a.c")
+        return unquote(uri) if "%" in uri else uri
     if uri[:5].lower() != "file:":
         return uri
     parts = urlsplit(uri)

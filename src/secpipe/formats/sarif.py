@@ -789,7 +789,10 @@ def _level_sev(level: str) -> int:
 
 
 def _file_name(path: str | None) -> str | None:
-    return path.rsplit("/", 1)[-1] if path else None
+    """The last segment of a path (a Windows path's, ``C:\\src\\a.c``, where it has no ``/``)."""
+    if not path:
+        return None
+    return path.rsplit("/", 1)[-1] if "/" in path or "\\" not in path else path.rsplit("\\", 1)[-1]
 
 
 def _distinct_map(col: pa.Array, fn: Any, type_: pa.DataType) -> pa.Array:
