@@ -30,11 +30,15 @@ the alert has Kubernetes context); ``proc.name/cmdline/pid/exepath`` (``path``),
 (``ancestry[0]``, the direct parent: ``parent_process`` would need the pid Falco's outputs rarely
 print, OCSF's process asks for a pid or uid) and ``user.name``/``uid`` -> ``evidences[0].process``. Plugin sources: the k8saudit target (``ka.target.resource``/``name``/
 ``namespace``) -> ``resources[0]`` when there is no pod context; the acting user
-(``ka.user.name``, ``ct.user``, ``okta.actor.name``, ``github.user``) ->
-``evidences[0].actor.user.name``; the caller address (``ct.srcip``, ``okta.client.ip``, or a
-syscall connection's ``fd.cip``, port ``fd.cport``) -> ``evidences[0].src_endpoint`` (``fd.sip``/``fd.sport`` ->
-``dst_endpoint``); the call (``ka.verb``, ``ct.name``) -> ``evidences[0].api.operation`` (no ``api`` object for an
-alert without a call: OCSF requires ``operation``).
+(``ka.user.name``, ``ct.user``, ``okta.actor.name``, ``github.user``, ``gcp.user``) ->
+``evidences[0].actor.user.name`` (``gcp.user``, the caller's principal email, also ``email_addr``); the caller
+address (``ct.srcip``, ``okta.client.ip``, ``gcp.callerIP``, or a syscall connection's ``fd.cip``, port
+``fd.cport``) -> ``evidences[0].src_endpoint`` (``fd.sip``/``fd.sport`` -> ``dst_endpoint``); the call
+(``ka.verb``, ``ct.name``, ``gcp.methodName``) -> ``evidences[0].api.operation``, its service (``gcp.serviceName``,
+CloudTrail's ``ct.src``) -> ``api.service.name`` (no ``api`` object for an alert without a call: OCSF requires
+``operation``); the caller's user agent (``ct.useragent``, ``okta.useragent.raw``, ``gcp.userAgent``) ->
+``evidences[0].http_request.user_agent``. Field names are the plugins' (falcosecurity/plugins
+``plugins/{cloudtrail,okta,gcpaudit}`` README field tables).
 The whole ``output_fields`` object is kept verbatim as JSON in ``evidences[0].data``. Other
 top-level keys stay in ``unmapped``.
 
@@ -94,7 +98,9 @@ _FIELD_KEYS = {
     "ka_user": "ka.user.name", "ct_user": "ct.user", "okta_actor": "okta.actor.name", "github_user": "github.user",
     "ct_srcip": "ct.srcip", "okta_ip": "okta.client.ip", "fd_cip": "fd.cip", "ka_verb": "ka.verb", "ct_name": "ct.name",
     "exepath": "proc.exepath", "pname": "proc.pname", "ppid": "proc.ppid", "uid": "user.uid", "cport": "fd.cport",
-    "sport": "fd.sport",
+    "sport": "fd.sport", "gcp_user": "gcp.user", "gcp_ip": "gcp.callerIP", "gcp_method": "gcp.methodName",
+    "gcp_service": "gcp.serviceName", "ct_src": "ct.src", "gcp_ua": "gcp.userAgent", "ct_ua": "ct.useragent",
+    "okta_ua": "okta.useragent.raw",
 }  # fmt: skip
 #: the numeric fields (read as integers, whatever JSON type Falco gave them)
 _INTS = ("pid", "ppid", "cport", "sport")
@@ -272,7 +278,7 @@ class Falco(CheckedTopFormat):
             "namespace": pc.if_else(has_pod, ns, ka_ns),
             "uid": strs(get["pod_uid"]),
         })  # fmt: skip
-        op = strs(_first(get["ka_verb"], get["ct_name"]))
+        op = strs(_first(get["ka_verb"], get["ct_name"], get["gcp_method"]))
         pname = strs(get["pname"])
         parent = nest({"name": pname, "pid": num["ppid"]})  # a process entity: OCSF's parent_process needs a pid
         evid = nest({
@@ -283,12 +289,17 @@ class Falco(CheckedTopFormat):
             "process.ancestry": singleton_list(parent, pc.is_valid(pname)),  # an entity needs a name (or uid)
             "process.user.name": strs(get["user"]),
             "process.user.uid": strs(get["uid"]),  # uint32 in Falco (4294967295: none), kept as written
-            "actor.user.name": strs(_first(get["ka_user"], get["ct_user"], get["okta_actor"], get["github_user"])),
-            "src_endpoint.ip": strs(_first(get["ct_srcip"], get["okta_ip"], get["fd_cip"])),
+            "actor.user.name": strs(_first(get["ka_user"], get["ct_user"], get["okta_actor"], get["github_user"],
+                                           get["gcp_user"])),
+            # gcp.user is the caller's principalEmail (as the GCP audit log mapping reads it)
+            "actor.user.email_addr": strs([u if u and "@" in u else None for u in get["gcp_user"]]),
+            "src_endpoint.ip": strs(_first(get["ct_srcip"], get["okta_ip"], get["gcp_ip"], get["fd_cip"])),
             "src_endpoint.port": num["cport"],
             "dst_endpoint.ip": strs(get["fd_sip"]),
             "dst_endpoint.port": num["sport"],
-            "api": only_where(nest({"operation": op}), op),
+            "api": only_where(nest({"operation": op, "service.name": strs(_first(get["gcp_service"], get["ct_src"]))}),
+                              op),
+            "http_request.user_agent": strs(_first(get["ct_ua"], get["okta_ua"], get["gcp_ua"])),
             "container.uid": strs(get["cid"]),
             "container.name": strs(get["cname"]),
             "container.image.name": strs(_strs([f.image_repo or f.image for f in of])),

@@ -1,0 +1,41 @@
+"""Real samples secpipe was not developed against, round 26: runtime and alerting formats (Falco,
+OPA decision logs, Alertmanager, Prometheus; ``tests/cases/holdout``, see its SOURCE.md heading
+"Round 26 (runtime)").
+
+Expectations are written from the source documents and the producers' own references (the
+Falco plugins' field tables, the producers' API definitions), not from secpipe's output.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.test_formats_holdout import _auto, _rows
+
+
+def test_falco_gcpaudit_plugin_alerts_name_the_caller_its_address_and_call() -> None:
+    """The ``gcpaudit`` plugin's alerts (falcosecurity/plugins README, ``source`` ``gcp_auditlog``
+    and the older ``auditlogs``): the caller (``gcp.user``, its principal email), its address
+    (``gcp.callerIP``) and user agent (``gcp.userAgent``) were left in ``evidences[0].data``
+    only; they are the evidence's actor, source endpoint and HTTP request, as for the
+    CloudTrail, Okta and k8saudit plugins' fields."""
+    name, d = _auto("falco-plugins-gcpaudit-readme-alerts.jsonl")
+    assert name == "falco" and not d.dead and d.events == 4
+    rows = _rows(d)
+    assert [r["finding_info"]["title"] for r in rows] == [
+        "GCP WAF rule modified or deleted", "GCP Bucket configured to be public",
+        "GCP WAF rule modified or deleted", "GCP IAM serviceAccount deleted"]
+    assert [r["severity_id"] for r in rows] == [2, 5, 2, 2]  # Notice Low, Critical Critical
+    assert [r["metadata"]["log_source"] for r in rows] == ["gcp_auditlog", "gcp_auditlog", "auditlogs", "gcp_auditlog"]
+    waf, bucket, old, sa = (r["evidences"][0] for r in rows)
+    assert rows[0]["time"] == 1688683434476  # 2023-07-06T22:43:54.476694000Z
+    assert waf["actor"]["user"]["name"] == "ahmed.amin@test.com"
+    assert waf["actor"]["user"]["email_addr"] == "ahmed.amin@test.com"
+    assert waf["src_endpoint"]["ip"] == "41.45.115.69"
+    assert waf["http_request"]["user_agent"].startswith("Mozilla/5.0 (X11; Linux x86_64)")
+    assert bucket["src_endpoint"]["ip"] == sa["src_endpoint"]["ip"] == "156.204.230.94"
+    assert rows[1]["finding_info"]["types"] == ["GCP", "buckets", "compliance"]
+    # the older alert prints no gcp.callerIP (its keys "gcp.userAgent " end in a space): no endpoint
+    assert old["actor"]["user"]["name"] == "ahmed.amin@test.com" and old["src_endpoint"] is None
+    assert json.loads(old["data"])["al.principal.ip"] == "x.x.x.x"
+    assert rows[3]["device"]["hostname"] == "sherlock-ThinkBook-15-G2-ITL"
