@@ -199,3 +199,16 @@ def test_sarif_uri_forms_as_paths(uri: str, path: str, name: str, monkeypatch: p
     (r,) = _rows(dec)
     file = r["vulnerabilities"][0]["affected_code"][0]["file"]
     assert (file["path"], file["name"]) == (path, name)
+
+
+def test_sarif_ghsa_rule_id_is_the_advisory(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Grype's SARIF names a rule "<vulnerability id>-<package>": for a GitHub-advisory-only match
+    # that id is a GHSA id, which was stored as cve.uid (a cve's uid is a CVE id): the advisory
+    text = (HOLDOUT / "grype-sarif-presenter-image.sarif").read_text().replace("CVE-1999-0001", "GHSA-5crp-9r3c-p9vr")
+    dec = detected_both_ways("sarif", text.encode(), monkeypatch, "grype sarif ghsa")
+    got = {r["finding_info"]["analytic"]["uid"]: r["vulnerabilities"][0] for r in _rows(dec)}
+    ghsa, cve = got["GHSA-5crp-9r3c-p9vr-package-1"], got["CVE-1999-0002-package-2"]
+    assert ghsa.get("cve") is None and ghsa["advisory"]["uid"] == "GHSA-5crp-9r3c-p9vr"
+    assert ghsa["advisory"]["title"] == "GHSA-5crp-9r3c-p9vr low vulnerability for package-1 package"
+    assert cve["cve"]["uid"] == "CVE-1999-0002" and cve.get("advisory") is None
+    assert _no_just_one("application_security_posture_finding", _rows(dec))

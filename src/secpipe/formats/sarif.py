@@ -26,7 +26,7 @@ two results of a run share gets ``|file:line:column``, then ``#<occurrence>``) a
 ``finding_info.tags``; rule ``properties.tags`` -> ``finding_info.types``; CVE-looking rule ids
 (Trivy SARIF; an id beginning with one, as Grype's ``<CVE id>-<package>`` and Checkov's
 ``<CVE id>_<package>@<version>``: that id) ->
-``vulnerabilities[0].cve.uid``; a rule's CWE (see :mod:`._sarif_ids`) -> ``cwe`` (``cve.cwe``
+``vulnerabilities[0].cve.uid``, a GHSA id the same way -> ``advisory`` (its CWE in ``related_cwes``); a rule's CWE (see :mod:`._sarif_ids`) -> ``cwe`` (``cve.cwe``
 beside a CVE); a result with neither a CVE nor a CWE -> ``advisory`` (uid the rule id, title its short
 description, ``src_url`` its ``helpUri``): OCSF 1.8.0 wants just one of advisory, cve, cwe per
 vulnerability, and the rule is what such a finding answers to. A result naming no rule, CVE or
@@ -116,6 +116,7 @@ from secpipe.formats.base import (
     const,
     decode_strict,
     event_uids,
+    not_utf8,
     to_batch,
     unmapped_from,
 )
@@ -447,6 +448,10 @@ class Sarif(ReportFormat):
         reads the same decode; only a log that does not fit the 2.1.0 shape is read again
         for its version alone)."""
         with paused_gc():
+            if not _fast.available() and (why := not_utf8(data)) is not None:
+                # the native path refuses such a log whole (raw_data's UTF-8 check) wherever the bytes
+                # are; msgspec misses them in a value it rejects first for its type (a string message)
+                return self.dead(why, source, data)
             try:
                 data = compact(data)
             except msgspec.DecodeError as exc:
@@ -589,21 +594,28 @@ class Sarif(ReportFormat):
             "rule.name": rule_names,
             "rule.desc": short,
         })  # fmt: skip
-        cve = per["cve"].take(take)
+        named = per["cve"].take(take)  # the CVE or GHSA id the rule id is or begins with
         cwe, cwe_cap = _cwes(run, f["taxa"], f["props"], per, take)
+        none_s = pa.scalar(None, S)
+        # a cve's uid is a CVE id: a GitHub advisory id (GHSA-...) is the finding's advisory, its weakness in related_cwes
+        ghsa = pc.fill_null(pc.starts_with(pc.utf8_upper(named), "GHSA-"), False)
+        cve = pc.if_else(ghsa, none_s, named)
         # OCSF 1.8.0: just one of advisory / cve / cwe per vulnerability: beside a CVE, its weakness is cve.cwe
         has_cve = cve.is_valid()
-        on_cve = pc.if_else(has_cve, cwe, pa.scalar(None, S))
-        alone = pc.if_else(has_cve, pa.scalar(None, S), cwe)
+        on_cve = pc.if_else(has_cve, cwe, none_s)
+        alone = pc.if_else(pc.or_(has_cve, ghsa), none_s, cwe)
+        on_adv = pc.if_else(ghsa, cwe, none_s)
         # neither: the rule is the advisory the finding answers to (its id, title and help link)
-        adv = pc.if_else(pc.or_(has_cve, cwe.is_valid()), pa.scalar(None, S), rid_arr)
+        adv = pc.if_else(ghsa, named, pc.if_else(pc.or_(has_cve, cwe.is_valid()), none_s, rid_arr))
         vuln = nest({
             "title": short,
             "desc": full,
             "severity": captions(cls, "severity_id", sev),
             "cve": only_where(nest({"uid": cve, "cwe": only_where(nest({"uid": on_cve, "caption": cwe_cap}), on_cve)}), cve),
             "cwe": only_where(nest({"uid": alone, "caption": cwe_cap}), alone),
-            "advisory": only_where(nest({"uid": adv, "title": short, "src_url": per["url"].take(take)}), adv),
+            "advisory": only_where(nest({"uid": adv, "title": short, "src_url": per["url"].take(take),
+                                         "related_cwes": singleton_list(nest({"uid": on_adv, "caption": cwe_cap}), on_adv.is_valid())}),
+                                   adv),  # fmt: skip
             "references": per["references"].take(take),
             "affected_code": singleton_list(code, has_file),
         })  # fmt: skip
