@@ -210,3 +210,34 @@ def test_a_syslog_file_mixing_junos_and_audit_logins_is_read_whole() -> None:
     auth = [r for r in _rows(d) if r["class_uid"] == 3002]
     assert len(auth) == sum(alone) and alone[1] == 2
     assert any("SSHD_LOGIN_FAILED" in r["message"] for r in auth) and any(r["metadata"]["event_code"] == "USER_LOGIN" for r in auth)
+
+
+def test_openshift_oauth_server_login_is_authentication(python_only) -> None:  # type: ignore[no-untyped-def]
+    """The OpenShift documentation's audit log examples ("Viewing the audit logs": the OpenShift
+    API, Kubernetes API and OAuth API servers' events, and the OAuth server's login event). The
+    login is an anonymous request the OAuth server annotates with who tried
+    (``authentication.openshift.io/username``) and its decision (``error``): Authentication Logon
+    Failure of ``kubeadmin`` from 10.128.2.6 (it was API Activity of ``system:anonymous``
+    succeeding with 302); the other three stay API Activity. Native and msgspec paths alike."""
+    from secpipe import formats
+    from secpipe.formats import _fast
+    from tests.unit.native_support import assert_same_decoded
+    from tests.unit.test_formats_holdout import CASES
+
+    name, d = _auto("openshift-docs-audit-log-examples.jsonl")
+    assert name == "k8s_audit" and not d.dead and d.events == 4
+    rows = _rows(d)
+    assert sorted(r["class_uid"] for r in rows) == [3002, 6003, 6003, 6003]
+    (login,) = [r for r in rows if r["class_uid"] == 3002]
+    assert (login["activity_id"], login["status_id"], login["status_detail"]) == (1, 2, "error")
+    assert login["user"]["name"] == "kubeadmin" and login["src_endpoint"]["ip"] == "10.128.2.6"
+    assert login["time"] == 1652290276280 and login["status_code"] == "302"  # 2022-05-11T17:31:16.280155Z
+    assert login["http_request"]["url"]["path"] == "/login" and login["metadata"]["original_event_uid"] == "13c20345-f33b-4b7d-b3b6-e7793f805621"
+    assert json.loads(login["unmapped"])["annotations"]["authentication.openshift.io/username"] == "kubeadmin"
+    api = {r["metadata"]["original_event_uid"]: r for r in rows if r["class_uid"] == 6003}
+    assert api["dd4c44e2-3ea1-4830-9ab7-c91a5f1388d6"]["src_endpoint"]["intermediate_ips"] == ["10.128.0.1"]
+    data = (CASES / "openshift-docs-audit-log-examples.jsonl").read_bytes()
+    native = formats.get("k8s_audit").decode(data * 40, "ocp")  # a batch large enough for the native walk
+    python_only()
+    assert not _fast.available()
+    assert_same_decoded(native, formats.get("k8s_audit").decode(data * 40, "ocp"), "ocp")

@@ -14,6 +14,13 @@ kept as ``legacy_line`` in unmapped. Each event -> API Activity
 way) and yields none. A JSON object whose ``kind`` is neither Event nor EventList, or that
 has none of auditID/verb/requestURI, is not an audit event and is dead-lettered.
 
+OpenShift's OAuth server writes its logins to its own audit log (``oauth-server/audit.log``) as
+Events of an anonymous request annotated ``authentication.openshift.io/username`` (who tried) and
+``authentication.openshift.io/decision`` (``allow``, ``deny``, ``error``): such an event is
+Authentication (3002) Logon of that user, status Success for allow and Failure otherwise (the
+word as ``status_detail``), with the client address, user agent and login URI, service
+``oauth-server`` (:func:`_oauth_logins`; both paths feed it, after the split of the batch).
+
 Managed clusters' audit records as their cloud delivers them -- AKS ``kube-audit`` Azure
 Monitor records (the Event in ``properties.log`` is unwrapped), GKE's Google Cloud Audit Logs
 entries, and the other Azure Monitor / Cloud Audit Logs records that share such a stream -- are
@@ -356,7 +363,7 @@ class K8sAudit(RecordFormat):
             st = st.take([i for i, e in enumerate(st.recs) if e.kind != "EventList"])
         st = st.reject([_why_not(e) for e in st.recs], out, self.name)
         if st.recs:
-            out.batches.append(_batch(st))
+            out.batches.extend(_batch(st))
         return out
 
 
@@ -373,7 +380,7 @@ _STR_LIST = pa.list_(pa.string())
 _NULL = pa.scalar(None, pa.string())
 
 
-def _batch(st: Strict) -> pa.RecordBatch:
+def _batch(st: Strict) -> list[pa.RecordBatch]:
     """The msgspec path: field columns from the typed records, then :func:`_ocsf`."""
     evs: list[_Event] = st.recs
     users = [e.user or _User() for e in evs]
@@ -423,10 +430,82 @@ def _list_parts(col: pa.Array) -> tuple[pa.Array, pa.Array]:
     return first, rest
 
 
-def _ocsf(f: dict[str, pa.Array], raws: list[bytes], walked: tuple[pa.Array, pa.Array] | None = None) -> pa.RecordBatch:
-    """The OCSF API Activity batch from audit Event field columns (keyed by Event path; see
-    :func:`_batch` and :func:`_native`); ``walked``: the records' (raw_data, uids) the native
+#: OpenShift's OAuth server annotates each login it decides (openshift/oauth-server ``pkg/audit``)
+_OAUTH_DECISION_RE = rb'"authentication\.openshift\.io/decision":"(?P<v>[^"]*)"'
+_OAUTH_USER_RE = rb'"authentication\.openshift\.io/username":"(?P<v>(?:[^"\\]|\\.)*)"'
+_OAUTH_DECISIONS = pa.array(["allow", "deny", "error"], pa.string())
+
+
+def _ocsf(f: dict[str, pa.Array], raws: list[bytes], walked: tuple[pa.Array, pa.Array] | None = None) -> list[pa.RecordBatch]:
+    """The OCSF batches from audit Event field columns (keyed by Event path; see :func:`_batch`
+    and :func:`_native`): API Activity, and Authentication for the logins OpenShift's OAuth
+    server decided (:func:`_oauth_logins`); ``walked``: the records' (raw_data, uids) the native
     walk made (else made here from ``raws``)."""
+    ann = f["annotations"]
+    data = ann.buffers()[2]
+    if data is None or not _fast.contains_any(data, (b"authentication.openshift.io/decision",)):
+        return [_api_activity(f, raws, walked)]
+    decision = _annotation(ann.cast(pa.binary()), _OAUTH_DECISION_RE)
+    login = pc.fill_null(pc.is_in(decision, value_set=_OAUTH_DECISIONS), False)
+    if not pc.any(login).as_py():
+        return [_api_activity(f, raws, walked)]
+
+    def part(mask: pa.Array) -> tuple[dict[str, pa.Array], list[bytes], tuple[pa.Array, pa.Array] | None]:
+        keep = mask.to_numpy(zero_copy_only=False)
+        return ({k: v.filter(mask) for k, v in f.items()}, list(itertools.compress(raws, keep)),
+                None if walked is None else (walked[0].filter(mask), walked[1].filter(mask)))  # fmt: skip
+
+    rest = pc.invert(login)
+    out = [_api_activity(*part(rest))] if pc.any(rest).as_py() else []
+    return [*out, _oauth_logins(*part(login))]
+
+
+def _oauth_logins(f: dict[str, pa.Array], raws: list[bytes], walked: tuple[pa.Array, pa.Array] | None) -> pa.RecordBatch:
+    """OpenShift OAuth server login events (its own audit log, ``oauth-server/audit.log``: the
+    request is anonymous, the annotations ``authentication.openshift.io/username`` and
+    ``/decision`` name who tried and the outcome) -> Authentication (3002) Logon: the user, status
+    Success for ``allow``, Failure for ``deny`` and ``error`` (the word is ``status_detail``), the
+    client address and user agent, the login URI, service ``oauth-server``."""
+    n = len(raws)
+    ann = f["annotations"].cast(pa.binary())
+    decision = _annotation(ann, _OAUTH_DECISION_RE)
+    ok = pc.equal(decision, "allow")
+    start = parse_times(f["requestReceivedTimestamp"])
+    end = parse_times(f["stageTimestamp"])
+    cols = base_columns(
+        "authentication", kind=K8sAudit.name, product=K8sAudit.product, vendor=K8sAudit.vendor,
+        uids=event_uids(K8sAudit.name, raws) if walked is None else walked[1],
+        times_ms=pc.coalesce(start, end, parse_times(_or(f["timestamp"], f["p_event_time"]))),
+        raws=raws if walked is None else walked[0], activity_id=1, severity_id=1,
+    )  # fmt: skip
+    first_ip, other_ips = _list_parts(f["sourceIPs"])
+    uri = pc.extract_regex(f["requestURI"], _URI)
+    cols.update({
+        "start_time": start,
+        "end_time": end,
+        "user.name": _annotation(ann, _OAUTH_USER_RE),
+        "status_id": pc.if_else(ok, pa.scalar(1, pa.int32()), pa.scalar(2, pa.int32())),
+        "status": pc.if_else(ok, "Success", "Failure"),
+        "status_detail": pc.if_else(ok, _NULL, decision),
+        "status_code": f["responseStatus.code"].cast(pa.string()),
+        "metadata.original_event_uid": f["auditID"],
+        "metadata.log_version": f["apiVersion"],
+        "metadata.event_code": f["verb"],
+        "src_endpoint.ip": first_ip,
+        "src_endpoint.intermediate_ips": other_ips,
+        "http_request.user_agent": f["userAgent"],
+        "http_request.http_method": pc.utf8_upper(f["verb"]),
+        "http_request.url.path": uri.field("path"),
+        "http_request.url.query_string": _or(uri.field("query"), pa.nulls(n, pa.string())),
+        "service.name": const("oauth-server", n),
+        "is_remote": pc.if_else(pc.is_valid(first_ip), True, pa.scalar(None, pa.bool_())),
+        "unmapped": f["unmapped"],
+    })  # fmt: skip
+    return to_batch("authentication", cols)
+
+
+def _api_activity(f: dict[str, pa.Array], raws: list[bytes], walked: tuple[pa.Array, pa.Array] | None = None) -> pa.RecordBatch:
+    """The OCSF API Activity batch from audit Event field columns (see :func:`_ocsf`)."""
     n = len(raws)
     verbs = f["verb"]
     activity = pc.fill_null(_VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS)), pa.scalar(99, pa.int32()))
@@ -645,7 +724,7 @@ def _native(records: Records, out: Decoded, fmt: K8sAudit) -> bool:
             return True
         if walked is not None:
             walked = (walked[0].filter(keep), walked[1].filter(keep))
-    out.batches.append(_ocsf(f, raws, walked))
+    out.batches.extend(_ocsf(f, raws, walked))
     return True
 
 
