@@ -30,3 +30,23 @@ def test_sarif_result_property_bag_not_an_object(fmt: str) -> None:
     assert not got.dead and sum(b.num_rows for b in got.batches) == len(results) == 3
     unmapped = [u for b in got.batches for u in b.column("unmapped").to_pylist()]
     assert any(u and '"properties":[{' in u.replace(" ", "") for u in unmapped)  # the bag kept as it came
+
+
+def test_sarif_not_utf8_in_a_value_of_the_wrong_type_same_on_both_paths() -> None:
+    # sarif-sdk's TSLint converter output with one result's message turned into a string holding a
+    # UTF-8-encoded lone surrogate (ED BF BF: no UTF-8, RFC 3629), as the campaign's seed 2613 did. The
+    # native path refuses the log whole ("not valid UTF-8 at byte N": its raw_data check reads every
+    # byte); the Python path stored 24 results and dead-lettered the one, for its message's type
+    # (msgspec rejects the string before reading it). Both now refuse the log whole, as for bytes in a
+    # value of the right type.
+    path = mutate.REAL / "sarif-sdk/src/Test.FunctionalTests.Sarif/v2/ConverterTestData/TSLint/TSLint-09.json.sarif"
+    doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    doc["runs"][0]["results"][11]["message"] = "\udfff x"
+    body = json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    at = body.index(b"\xed\xbf\xbf")
+    assert mutate.problems(body, "sarif") == []
+    for native in (True, False):
+        got = mutate.ingest(body, "sarif", native=native)
+        assert not got.batches
+        assert [(d.reason, d.offset) for d in got.dead] == [
+            (f"not valid UTF-8 at byte {at} (a JSON document must be UTF-8, RFC 8259)", 0)]

@@ -284,6 +284,11 @@ def _result_props(raw: msgspec.Raw) -> dict[str, Any] | None:
         return None
 
 
+def _results_not_utf8(log: _Log) -> bool:
+    """True when some result of ``log`` (its raw bytes) is not UTF-8."""
+    return any(not_utf8(bytes(r)) is not None for run in log.runs or [] for r in run.results or [])
+
+
 class _TypedRun(msgspec.Struct, gc=False):
     results: list[_Result] | None = None
 
@@ -448,14 +453,11 @@ class Sarif(ReportFormat):
         reads the same decode; only a log that does not fit the 2.1.0 shape is read again
         for its version alone)."""
         with paused_gc():
-            if not _fast.available() and (why := not_utf8(data)) is not None:
-                # the native path refuses such a log whole (raw_data's UTF-8 check) wherever the bytes
-                # are; msgspec misses them in a value it rejects first for its type (a string message)
-                return self.dead(why, source, data)
             try:
-                data = compact(data)
+                compacted = compact(data)
             except msgspec.DecodeError as exc:
                 return self.dead(f"not {self.what}: {exc}", source, data)
+            orig, data = data, compacted
             try:
                 log: _Log | None = _LOG.decode(data)
                 invalid = None
@@ -474,6 +476,11 @@ class Sarif(ReportFormat):
                     "with the SARIF Multitool (`sarif transform --sarif-output-version Current`)", source, data)  # fmt: skip
             if log is None:
                 return self.dead(f"not a SARIF log: invalid SARIF 2.1.0 structure: {invalid}", source, data)
+            if not _fast.available() and _results_not_utf8(log):
+                # the native path refuses a log whole when a result is no UTF-8 (raw_data's check), wherever
+                # in the result; msgspec misses the bytes in a value it rejects first for its type
+                return self.dead(not_utf8(orig) or "not valid UTF-8 (a JSON document must be UTF-8, RFC 8259)",
+                                 source, orig)  # fmt: skip
             return self.map_report(log, data, source)
 
     def map_report(self, log: _Log, data: bytes, source: str) -> Decoded:
