@@ -39,7 +39,9 @@ ALLOWED: dict[tuple[str, frozenset[str]], str] = {
         # the compiled OCSF 1.8.0 endpoint (and device) objects carry _entity's constraint
         # (name or uid); these sources name an endpoint by its address or hostname only
         "the source names the endpoint by address only",
-    (f"dst_endpoint {_ENDPOINT}", frozenset({"syslog"})): "sshd names the server by address and port only",
+    (f"dst_endpoint {_ENDPOINT}", frozenset({"syslog", "Open Policy Agent"})):
+        # sshd's server; the service an Envoy ext_authz check is for (input.attributes.destination)
+        "the source names the server by address and port only",
     (f"device {_ENDPOINT}", frozenset({"syslog", "Falco"})): "the source names the device by hostname only",
     ("actor.process constraint at_least_one ['pid', 'uid', 'cpid'] none present", frozenset({"syslog"})):
         "a syslog TAG names the process without a pid",

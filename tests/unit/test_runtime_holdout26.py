@@ -39,3 +39,28 @@ def test_falco_gcpaudit_plugin_alerts_name_the_caller_its_address_and_call() -> 
     assert old["actor"]["user"]["name"] == "ahmed.amin@test.com" and old["src_endpoint"] is None
     assert json.loads(old["data"])["al.principal.ip"] == "x.x.x.x"
     assert rows[3]["device"]["hostname"] == "sherlock-ThinkBook-15-G2-ITL"
+
+
+def test_opa_envoy_decisions_name_the_checked_service_host_and_request() -> None:
+    """opa-envoy-plugin 0.28.0's console decision logs in OSM's external-authorization demo: the
+    Envoy CheckRequest's destination (the bookstore service, ``10.0.16.44:14001``) was left in
+    ``api.request.data`` only, as were the request's host (the authority), Envoy's request id and
+    protocol; they are the event's ``dst_endpoint`` and ``http_request`` (Envoy's
+    ``AttributeContext``). The first call is denied (``result: false``), the second allowed."""
+    name, d = _auto("osm-opa-envoy-console-decisions.jsonl")
+    assert name == "opa" and not d.dead and d.events == 2
+    denied, allowed = _rows(d)
+    assert (denied["action"], denied["disposition"], allowed["action"]) == ("Denied", "Blocked", "Allowed")
+    assert denied["authorizations"][0]["policy"]["name"] == "envoy/authz/allow"
+    assert denied["time"] == 1620091278197  # 2021-05-04T01:21:18.1971808Z
+    assert denied["metadata"]["product"]["version"] == "0.28.0-envoy"
+    for r in (denied, allowed):
+        assert (r["dst_endpoint"]["ip"], r["dst_endpoint"]["port"]) == ("10.0.16.44", 14001)
+        assert r["src_endpoint"]["ip"] == "10.244.2.10"
+        url = r["http_request"]["url"]
+        assert (url["hostname"], url["port"]) == ("bookstore.bookstore", 14001)
+        assert r["http_request"]["version"] == "1.1" and r["http_request"]["user_agent"] == "Go-http-client/1.1"
+    assert denied["http_request"]["url"]["path"] == "/books-bought"
+    assert allowed["http_request"]["url"]["path"] == "/buy-a-book/new"
+    assert (denied["http_request"]["uid"], allowed["http_request"]["uid"]) == ("6079090369556950701",
+                                                                              "14741973070759351541")

@@ -33,7 +33,11 @@ CONNECT Other) and ``input.request.userInfo.username`` -> ``actor.user.name`` (e
 ``input.user``, as OPA's HTTP API authorization examples pass the caller); ``input.path`` (a
 string, or a segment list joined as ``/a/b/c``; Envoy: ``input.attributes.request.http.path``)
 -> ``http_request.url.path``; the Envoy
-request's ``user-agent`` header -> ``http_request.user_agent``; the client: Envoy's
+request's ``user-agent`` header -> ``http_request.user_agent``, its ``host`` (the authority, ``host[:port]``) and
+``scheme`` -> ``http_request.url.hostname``/``port``/``scheme``, ``id`` (Envoy's request id) -> ``http_request.uid``,
+``protocol`` (``HTTP/1.1``) -> ``http_request.version`` (``1.1``), and the checked service,
+``input.attributes.destination.address.socketAddress`` -> ``dst_endpoint.ip``/``port`` (Envoy's
+``AttributeContext``); the client: Envoy's
 ``input.attributes.source.address.socketAddress`` when present, else ``requested_by``
 (``host:port``, the caller of OPA's API) -> ``src_endpoint.ip``/``port`` (a port outside 0-65535 is none);
 ``labels.id``/``labels.version`` -> ``metadata.product.uid``/``version``; ``error`` -> status
@@ -176,6 +180,24 @@ def _source(d: _Decision) -> tuple[str | None, int | None]:
     return _endpoint(d.requested_by)
 
 
+def _envoy_http(d: _Decision) -> dict[str, Any]:
+    """Envoy's ``input.attributes.request.http`` (the ext_authz CheckRequest's HTTP request), else {}."""
+    if type(d.input) is not dict or "attributes" not in d.input:
+        return {}
+    h = _dig(d.input, "attributes", "request", "http")
+    return h if type(h) is dict else {}
+
+
+def _destination(d: _Decision) -> tuple[str | None, int | None]:
+    """The service Envoy checks the request for: ``input.attributes.destination.address.socketAddress``."""
+    if type(d.input) is not dict or "attributes" not in d.input:
+        return None, None
+    sock = _dig(d.input, "attributes", "destination", "address", "socketAddress")
+    if isinstance(sock, dict) and isinstance(sock.get("address"), str):
+        return sock["address"], _port(sock.get("portValue"))
+    return None, None
+
+
 def _port(v: Any) -> int | None:
     """A TCP port (0-65535), else None: a value out of range is no port (and would not fit the column)."""
     return v if type(v) is int and 0 <= v <= 65535 else None
@@ -286,6 +308,11 @@ class Opa(CheckedTopFormat):
                               None if all(has) else pa.array(has, pa.bool_()))  # fmt: skip
         labels = [d.labels or {} for d in ds]
         inputs = top.raw["input"]
+        envoy = [_envoy_http(d) for d in ds]
+        url_paths = [_http_path(d.input) for d in ds]
+        # Envoy's host (the :authority, host[:port]) and scheme name the URL only beside its path (OCSF url)
+        hosts = [_endpoint(_text(h.get("host"))) if p else (None, None) for h, p in zip(envoy, url_paths, strict=True)]
+        dests = [_destination(d) for d in ds]
         cols.update({
             "status_id": pa.array([2 if f else 1 for f in failed], pa.int32()),
             "status": strs(["Failure" if f else "Success" for f in failed]),
@@ -310,9 +337,18 @@ class Opa(CheckedTopFormat):
             "api.response.data": top.raw["result"],
             "http_request.http_method": strs(methods),
             "actor.user.name": strs([_user(d.input) for d in ds]),
-            "http_request.url.path": strs([_http_path(d.input) for d in ds]),
-            "http_request.user_agent": strs([_text(_dig(d.input, "attributes", "request", "http", "headers", "user-agent"))
-                                             if type(d.input) is dict and "attributes" in d.input else None for d in ds]),
+            "http_request.url.path": strs(url_paths),
+            "http_request.url.hostname": strs([h[0] for h in hosts]),
+            "http_request.url.port": pa.array([h[1] for h in hosts], pa.int32()),
+            "http_request.url.scheme": strs([_text(h.get("scheme")) if p else None
+                                             for h, p in zip(envoy, url_paths, strict=True)]),
+            "http_request.user_agent": strs([_text(_dig(h, "headers", "user-agent")) for h in envoy]),
+            "http_request.uid": strs([_text(h.get("id")) for h in envoy]),  # Envoy's request id (x-request-id)
+            # Envoy's protocol "HTTP/1.1" is HTTP version 1.1
+            "http_request.version": strs([v.removeprefix("HTTP/") if (v := _text(h.get("protocol"))) else None
+                                          for h in envoy]),
+            "dst_endpoint.ip": strs([e[0] for e in dests]),
+            "dst_endpoint.port": pa.array([e[1] for e in dests], pa.int32()),
             "trace.uid": strs([d.trace_id or None for d in ds]),
             "trace.span.uid": strs([d.span_id or None for d in ds]),
             "src_endpoint.ip": strs([e[0] for e in ends]),
