@@ -14,6 +14,10 @@ real ``secpipe up`` (samples and sources: tests/cases/wire_holdout/SOURCE.md).
   ``{"date": <epoch>, "log": line}`` to ``/v1/ingest``: ``auto`` refused the whole body (no format
   reads such a record as a file), ``syslog`` stored a Base Event holding the JSON; each record's
   line is now read as on ``_bulk``, a record wrapping none is still refused with the reason.
+- Vector's ``splunk_hec_logs`` sink with ``endpoint_target: raw`` and a JSON codec posts its
+  events to ``/services/collector/raw`` JSON-encoded and back to back (``logs/encoder.rs``): the
+  whole body was one Base Event holding the JSON text; each event is now an event object, as on
+  ``/services/collector/event`` (a wrapped line read with its format).
 - Logstash's syslog input with ECS compatibility (the default since Logstash 8) keeps the
   received line whole in ``event.original`` and only its MSG part in ``message``: the line (with
   its PRI, time, host and program) is the record, so an sshd login is Authentication.
@@ -163,3 +167,24 @@ def test_falcosidekick_payload_on_es_doc_api_hec_and_webhook(server: Server) -> 
                         "strftime(time_dt AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S') FROM detection_finding "
                         "WHERE finding_info.title = 'Test rule' ORDER BY finding_info.uid")  # fmt: skip
     assert rows == [[uid, 1, "test-host", "2001-01-01T01:10:00"] for uid in ("es-0001", "hec-0001", "hook-0001")]
+
+
+def test_vector_hec_raw_endpoint_json_events(server: Server) -> None:
+    # vectordotdev/vector src/sinks/splunk_hec/logs/encoder.rs: EndpointTarget::Raw encodes each
+    # event with the codec and joins them with nothing between; host/source/sourcetype go in the
+    # query string. The events: Vector's file source events of round 25's sample (an Apache line)
+    docs = (WIRE / "vector-file-source-docs.ndjson").read_bytes().splitlines()
+    generic = b'{"file":"/var/log/app.log","host":"my-host.local","message":"app started","source_type":"file"}'
+    r = httpx.post(f"{server.url}/services/collector/raw", content=docs[0] + generic,
+                   params={"host": "vector-host", "sourcetype": "vector"},
+                   headers={"Authorization": f"Splunk {server.ingest}",
+                            "X-Splunk-Request-Channel": "3c1f6a5e-9d1c-4b56-9a53-6a1bbd3d5a55"})  # fmt: skip
+    assert r.status_code == 200 and r.json()["code"] == 0, r.text
+    sql = "SELECT count(*) FROM http_activity WHERE src_endpoint.ip = '53.126.150.246'"
+    assert server.wait_rows(sql, 1) == 1
+    # an event no format reads: the generic event object with the query string's metadata
+    sql = "SELECT count(*) FROM base_event WHERE message = 'app started'"
+    assert server.wait_rows(sql, 1) == 1
+    row = server.query("SELECT device.hostname, json_extract_string(unmapped, '$.event.file') FROM base_event "
+                       "WHERE message = 'app started'")[0]  # fmt: skip
+    assert row == ["vector-host", "/var/log/app.log"]

@@ -15,7 +15,8 @@ rate):
 - ``POST /services/collector/raw`` (and ``/1.0``): the body is data itself (lines);
   ``?sourcetype=`` picks the format, else auto-detection; text no format recognizes is
   stored one event per line (generic ``json``, with ``host``/``source``/``sourcetype``/``index``
-  from the query string), as Splunk indexes any raw text.
+  from the query string), as Splunk indexes any raw text; a JSON object line, or JSON objects
+  back to back (Vector's raw endpoint target), is an event object as on ``/event`` (:func:`raw_events`).
 - ``GET /services/collector/health``: ``{"text": "HEC is healthy", "code": 17}``.
 - ``POST /services/collector/ack`` with a channel (header or ``?channel=``; 400 code 10
   without) and ``{"acks": [ids]}``: answers ``{"acks": {"<id>": bool}}`` (:class:`AckLedger`).
@@ -107,6 +108,7 @@ class _Envelope(msgspec.Struct):
 
 _ENVELOPES = msgspec.json.Decoder(list[_Envelope])
 _RAWS = msgspec.json.Decoder(list[msgspec.Raw])
+_RAW = msgspec.json.Decoder(msgspec.Raw)
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 
 
@@ -216,6 +218,49 @@ def raw_line_events(body: bytes, meta: dict[str, str]) -> list[bytes]:
     for the generic ``json`` format; undecodable bytes are replaced (U+FFFD)."""
     lines = [ln for ln in body.decode("utf-8", "replace").splitlines() if ln.strip()]
     return [bytes(b) for b in _RAWS.decode(msgspec.json.encode([{"event": ln, **meta} for ln in lines]))]
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        _RAW.decode(line)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def raw_events(body: bytes, meta: dict[str, str]) -> tuple[str | list[str | None], list[bytes]]:
+    """Raw HEC data no format reads whole -> a format name and a document per non-blank line.
+
+    A line that is a JSON object is an event object, as ``/services/collector/event`` takes one
+    (Vector's ``splunk_hec_logs`` with ``endpoint_target: raw`` and a JSON codec sends its events
+    JSON-encoded, back to back: such a body is cut into its objects): stored with the format that
+    reads it, or as the line it wraps
+    (:func:`~secpipe.server.shipped.lines_in`), else whole as the event of an envelope
+    with the query string's ``host``/``source``/``sourcetype``/``index`` (generic ``json``).
+    Other lines are :func:`raw_line_events`."""
+    lines = [ln.strip() for ln in body.split(b"\n") if ln.strip()]
+    if body.lstrip()[:1] == b"{" and body.rstrip()[-1:] == b"}" and not all(_is_json(ln) for ln in lines):
+        try:  # objects back to back, not a line each (Vector's raw endpoint target joins its events so)
+            lines = split_events(body)
+        except HecError:
+            pass
+    objs = [n for n, ln in enumerate(lines) if ln[:1] == b"{" and _is_json(ln)]
+    if not objs:
+        return GenericJSON.name, raw_line_events(body, meta)
+    docs = [lines[n] for n in objs]
+    found = [f.name if f is not None else None for f in detect_many(docs)]  # generic json for any object
+    generic = [i for i, name in enumerate(found) if name == GenericJSON.name]
+    for i, line in zip(generic, lines_in([docs[i] for i in generic]), strict=True):
+        if line is not None:
+            found[i], docs[i] = line
+    names: list[str | None] = [GenericJSON.name] * len(lines)
+    out = [msgspec.json.encode({"event": ln.decode("utf-8", "replace"), **meta}) for ln in lines]
+    for n, name, doc in zip(objs, found, docs, strict=True):
+        if name not in (None, GenericJSON.name):
+            names[n], out[n] = name, doc
+        elif name is not None:  # a JSON object only the generic format reads: the event of an envelope
+            out[n] = msgspec.json.encode({"event": msgspec.Raw(doc), **meta})
+    return names, out
 
 
 def _channel(request: Request) -> str | None:
@@ -407,8 +452,10 @@ def routes(ctx: AppContext) -> list[Route]:
         name = _format_of(params.get("sourcetype"), conf.sourcetype_formats)
         if name is None and formats.detect(body[: 64 * 1024]) is None:
             # text no format knows: one event per line, as Splunk indexes raw data
-            names: str | list[str | None] = GenericJSON.name
-            docs = raw_line_events(body, {k: params[k] for k in ("host", "source", "sourcetype", "index") if k in params})
+            meta = {k: params[k] for k in ("host", "source", "sourcetype", "index") if k in params}
+            if b"{" in body:  # JSON object lines (an encoder's events): their depth and strings within the limits
+                check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
+            names, docs = raw_events(body, meta)
         else:
             names, docs = [name], [body]
         reasons = await run_in_threadpool(accept_docs, ctx, source, names, docs)
