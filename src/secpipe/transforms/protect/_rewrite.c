@@ -80,9 +80,12 @@ static uint8_t B64[256];       /* [A-Za-z0-9+/] */
 static uint8_t FIRST2[65536];  /* byte pairs that can start an anchor, a keyword or a key id */
 
 static const char *const KEYWORDS[] = { /* the spellings of PREFILTER's (?i:password|...|authorization) */
-    "password", "passwd", "client_secret", "apikey", "api_key", "accesstoken", "access_token", "authtoken",
-    "auth_token", "secretkey", "secret_key", "secretaccesskey", "secret_accesskey", "secretaccess_key",
-    "secret_access_key", "authorization", NULL};
+    "password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token", "authtoken",
+    "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey", "secret_accesskey",
+    "secretaccess_key", "secret_access_key", "authorization", NULL};
+
+static const char *const VAULT_KEYWORDS[] = { /* PREFILTER's (?i:vault[_-]?token|client_token) before a legacy token */
+    "vaulttoken", "vault_token", "vault-token", "client_token", NULL};
 
 static void pair(unsigned a, unsigned b) { FIRST2[a | (b << 8)] = 1; }
 
@@ -90,16 +93,21 @@ __attribute__((constructor)) static void init_tables(void) {
     for (unsigned c = 0; c < 256; c++)
         B64[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
     static const char *const lits[] = {"--", "ey", "gh", "gi", "gl", "GR", "GO", "np", "py", "dc", "xo", "xa", "ho", ":/", "AI", "sk", "rk",
-                                       "wh", "?s", "&s", ";s", "AK", "AS", "AB", "AC", NULL};
+                                       "wh", "?s", "&s", ";s", "AK", "AS", "AB", "AC", "sh", "hv", "hf", "ya", "SG", "do", "da",
+                                       NULL};
     for (const char *const *l = lits; *l; l++) pair((unsigned char)(*l)[0], (unsigned char)(*l)[1]);
-    for (const char *const *kw = KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
-        unsigned a = (unsigned char)(*kw)[0], b = (unsigned char)(*kw)[1];
-        pair(a, b); pair(a - 32, b); pair(a, b - 32); pair(a - 32, b - 32);
-    }
+    for (int v = 0; v < 2; v++)
+        for (const char *const *kw = v ? VAULT_KEYWORDS : KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
+            unsigned a = (unsigned char)(*kw)[0], b = (unsigned char)(*kw)[1];
+            pair(a, b); pair(a - 32, b); pair(a, b - 32); pair(a - 32, b - 32);
+        }
     pair(0xC5, 0xBF);
 }
 
 static inline int alnum(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static inline int hex_lower(unsigned c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+static inline int url_safe(unsigned c) { return alnum(c) || c == '_' || c == '-'; } /* [A-Za-z0-9_-] */
+static inline int alpha(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 static inline int upnum(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 static inline int ws(unsigned c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; } /* RE2 \s */
 static inline int has(const unsigned char *t, int64_t n, int64_t i, const char *lit) {
@@ -129,6 +137,13 @@ static int kw_tail(const unsigned char *t, int64_t n, int64_t i) {
     return i < n && (t[i] == ':' || t[i] == '=');
 }
 
+/* ``i`` plus the run of ``n`` bytes of class ``cls`` there, at most ``max`` long */
+static inline int64_t run(const unsigned char *t, int64_t n, int64_t i, int64_t max, int (*cls)(unsigned)) {
+    int64_t j = i;
+    while (j < n && j - i < max && cls(t[j])) j++;
+    return j - i;
+}
+
 static inline unsigned lower(unsigned c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 static int keyword_at(const unsigned char *t, int64_t n, int64_t i) {
@@ -137,7 +152,7 @@ static int keyword_at(const unsigned char *t, int64_t n, int64_t i) {
         unsigned a = lower(t[i]), b = lower(t[i + 1]), c = lower(t[i + 2]);
         if (!((a == 'p' && b == 'a' && c == 's') || (a == 'c' && b == 'l' && c == 'i') ||
               (a == 'a' && ((b == 'p' && c == 'i') || (b == 'c' && c == 'c') || (b == 'u' && c == 't'))) ||
-              (a == 's' && b == 'e' && c == 'c')))
+              (a == 's' && b == 'e' && c == 'c') || (a == 'r' && b == 'e' && c == 'f')))
             return 0;
     }
     for (const char *const *kw = KEYWORDS; *kw; kw++) {
@@ -146,6 +161,34 @@ static int keyword_at(const unsigned char *t, int64_t n, int64_t i) {
     }
     return 0;
 }
+
+/* PREFILTER's ``(?i:vault[_-]?token|client_token)\\?["']?\s*[:=]\s*\\?["']?[sbr]\.`` at ``i`` (each optional part
+ * is taken when its byte is there: no other part of the pattern can start with that byte) */
+static int vault_at(const unsigned char *t, int64_t n, int64_t i) {
+    if (i + 3 > n) return 0;
+    unsigned a = lower(t[i]), b = lower(t[i + 1]), c = lower(t[i + 2]);
+    if (!((a == 'v' && b == 'a' && c == 'u') || (a == 'c' && b == 'l' && c == 'i'))) return 0;
+    for (const char *const *kw = VAULT_KEYWORDS; *kw; kw++) {
+        int64_t j = kw_end(t, n, i, *kw);
+        if (j < 0) continue;
+        if (j < n && t[j] == '\\') j++;
+        if (j < n && (t[j] == '"' || t[j] == '\'')) j++;
+        while (j < n && ws(t[j])) j++;
+        if (!(j < n && (t[j] == ':' || t[j] == '='))) continue;
+        j++;
+        while (j < n && ws(t[j])) j++;
+        if (j < n && t[j] == '\\') j++;
+        if (j < n && (t[j] == '"' || t[j] == '\'')) j++;
+        if (j + 1 < n && (t[j] == 's' || t[j] == 'b' || t[j] == 'r') && t[j + 1] == '.') return 1;
+    }
+    return 0;
+}
+
+static int b64c(unsigned c) { return B64[c]; }
+static int hexl(unsigned c) { return hex_lower(c); }
+static int urls(unsigned c) { return url_safe(c); }
+static int alph(unsigned c) { return alpha(c); }
+static int alnm(unsigned c) { return alnum(c); }
 
 /* ``[^/\s"'@]`` */
 static inline int url_char(unsigned c) { return !(c == '/' || ws(c) || c == '"' || c == '\'' || c == '@'); }
@@ -170,14 +213,20 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         }
         if (t[i + 1] == 'l') {
             static const char *const gl[] = {"pat-", "ptt-", "dt-", "rt-", "oas-", "cbt-", "soat-", "ffct-", "ft-", "imt-",
-                                             "agent-", NULL};
+                                             "agent-", "sa_", NULL};
             for (const char *const *g = gl; *g; g++)
                 if (has(t, n, i + 2, *g)) return 1;
+            if (has(t, n, i + 2, "c_") && run(t, n, i + 4, 32, b64c) == 32) return 1; /* glc_[A-Za-z0-9+/]{32} */
         }
         return 0;
     }
     case 'G':
         return has(t, n, i, "GR1348941") || has(t, n, i, "GOCSPX-");
+    case 'S': /* SG\.[A-Za-z0-9_-]{22}\. (SendGrid), else the keywords' upper-case spellings */
+        if (has(t, n, i, "SG.") && run(t, n, i + 3, 22, urls) == 22 && has(t, n, i + 25, ".")) return 1;
+        return keyword_at(t, n, i);
+    case 'y':
+        return has(t, n, i, "ya29.");
     case 'x':
         return (i + 4 < n && t[i + 2] == 'x' && t[i + 3] && strchr("abposrecd", t[i + 3]) && t[i + 4] == '-') ||
                has(t, n, i, "xapp-");
@@ -187,18 +236,35 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         while (j < n && j - (i + 4) < 36 && alnum(t[j])) j++;
         return j - (i + 4) == 36;
     }
-    case 'd':
-        return has(t, n, i, "dckr_pat_");
+    case 'd': /* dckr_pat_, do[por]_v1_, dapi[a-f0-9]{32} */
+        if (has(t, n, i, "dckr_pat_")) return 1;
+        if (t[i + 1] == 'o')
+            return i + 2 < n && (t[i + 2] == 'p' || t[i + 2] == 'o' || t[i + 2] == 'r') && has(t, n, i + 3, "_v1_");
+        return has(t, n, i, "dapi") && run(t, n, i + 4, 32, hexl) == 32;
     case 'p': /* pypi-AgEIcHlwaS5vcmc, else the password/passwd keywords */
         return has(t, n, i, "pypi-AgEIcHlwaS5vcmc") || keyword_at(t, n, i);
-    case 'h':
+    case 'h': /* hooks.slack.com/, hv[sbr]\.[A-Za-z0-9_-]{24}, hf_[A-Za-z]{34} */
+        if (t[i + 1] == 'v')
+            return i + 3 < n && (t[i + 2] == 's' || t[i + 2] == 'b' || t[i + 2] == 'r') && t[i + 3] == '.' &&
+                   run(t, n, i + 4, 24, urls) == 24;
+        if (t[i + 1] == 'f') return has(t, n, i, "hf_") && run(t, n, i + 3, 34, alph) == 34;
         return has(t, n, i, "hooks.slack.com/");
     case 'A': /* AIza, else the keywords' upper-case spellings */
         return has(t, n, i, "AIza") || keyword_at(t, n, i);
     case 's':
-    case 'r': /* [sr]k_(?:live|test)_, else (for 's') the secret_* keywords; no keyword starts with 'r' */
+    case 'r': /* [sr]k_(?:live|test)_; sk-(?:proj|svcacct|admin|ant)-, sk-[A-Za-z0-9]{20}T3BlbkFJ, shp(?:at|ca|pa|ss)_;
+               * else the secret_* / refresh_token keywords */
         if (t[i + 1] == 'k' && (has(t, n, i + 2, "_live_") || has(t, n, i + 2, "_test_"))) return 1;
-        return t[i] == 's' && keyword_at(t, n, i);
+        if (t[i] == 's' && t[i + 1] == 'k' && has(t, n, i + 2, "-")) {
+            if (has(t, n, i + 3, "proj-") || has(t, n, i + 3, "svcacct-") || has(t, n, i + 3, "admin-") ||
+                has(t, n, i + 3, "ant-"))
+                return 1;
+            if (run(t, n, i + 3, 20, alnm) == 20 && has(t, n, i + 23, "T3BlbkFJ")) return 1;
+        }
+        if (t[i] == 's' && t[i + 1] == 'h' && (has(t, n, i + 2, "pat_") || has(t, n, i + 2, "pca_") ||
+                                               has(t, n, i + 2, "ppa_") || has(t, n, i + 2, "pss_")))
+            return 1;
+        return keyword_at(t, n, i);
     case 'w':
         return has(t, n, i, "whsec_");
     case '?':
@@ -211,8 +277,8 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         while (e < n && url_char(t[e])) e++;
         return e < n && t[e] == '@' && e - s >= 3 && memchr(t + s + 1, ':', (size_t)(e - s - 2)) != NULL;
     }
-    default:
-        return keyword_at(t, n, i);
+    default: /* the keywords (any case), and the contexts of legacy Vault tokens */
+        return keyword_at(t, n, i) || vault_at(t, n, i);
     }
 }
 

@@ -5,14 +5,21 @@ aws_secret_key, github_token, gitlab_token (every prefix of GitLab's token overv
 runner registration tokens, the ``.xx.xxxxxxxxx`` tail of routable tokens), slack_token (``xox?-``, the
 browser's ``xoxc-``/``xoxd-`` and app-level ``xapp-``), npm_token (``npm_`` + 36), pypi_token (PyPI's
 ``pypi-AgEIcHlwaS5vcmc`` macaroons), docker_token (Docker Hub ``dckr_pat_``), slack_webhook, gcp_api_key (``AIza`` + 35), gcp_oauth_secret (Google OAuth
-client secrets, ``GOCSPX-`` + 28), stripe_key (secret and
+client secrets, ``GOCSPX-`` + 28), gcp_oauth_token (Google OAuth access tokens ``ya29.``), openai_key
+(``sk-proj-``/``sk-svcacct-``/``sk-admin-`` and legacy ``sk-`` keys), anthropic_key (``sk-ant-api03-``,
+``sk-ant-admin01-``, OAuth ``sk-ant-oat01-``/``sk-ant-ort01-``), vault_token (``hvs.``/``hvb.``/``hvr.``; legacy
+``s.``/``b.``/``r.`` only as an ``X-Vault-Token``/``VAULT_TOKEN``/``client_token`` value), sendgrid_key (``SG.`` +
+22 + ``.`` + 43), shopify_token (``shpat_``/``shpca_``/``shppa_``/``shpss_`` + 32 hex), digitalocean_token
+(``dop_v1_``/``doo_v1_``/``dor_v1_`` + 64 hex), huggingface_token (``hf_`` + 34 letters), databricks_token
+(``dapi`` + 32 hex), grafana_token (``glsa_`` service-account and ``glc_`` Cloud tokens), stripe_key (secret and
 restricted keys ``sk_``/``rk_`` live/test, webhook secrets ``whsec_``; publishable ``pk_`` keys are
 public), azure_sas (the ``sig=`` of a shared access signature, URL-encoded base64), http_auth (the
 credentials of an ``Authorization: Basic``/``Bearer`` header, or of the API-token schemes issuers document:
 ``token``, ``SSWS``, ``Splunk``, ``Bot``, ``ApiKey``, ``Api-Token``, ``GenieKey``, ``DPoP``, ``Negotiate``,
 ``NTLM``), private_key, jwt,
 url_password (``scheme://user:PASS@host``), password (``password=...``, ``"api_key": "..."``
-in JSON, connection strings) and generic_secret (a whole 32+ character base64-like word with
+in JSON, ``X-API-Key:`` headers, OAuth ``refresh_token`` values, connection strings; CloudTrail's
+``HIDDEN_DUE_TO_SECURITY_REASONS`` mask is no secret) and generic_secret (a whole 32+ character base64-like word with
 at least two distinct upper, lower and digit characters and Shannon entropy of at least
 ``entropy_min`` bits/char).
 
@@ -94,6 +101,32 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("npm_token", r"\bnpm_[A-Za-z0-9]{36}(?![A-Za-z0-9])", _ph("npm_token")),
     Detector("pypi_token", r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}", _ph("pypi_token")),
     Detector("docker_token", r"\bdckr_pat_[A-Za-z0-9_-]{27,}", _ph("docker_token")),
+    # AI, cloud and SaaS issuers' prefixed tokens (lengths and alphabets as the issuers document them, else as
+    # gitleaks' rules define them). OpenAI project / service-account / admin keys (a digit and an upper-case letter
+    # in them, so kebab-case names after "sk-proj-" stay) and legacy keys (20 + "T3BlbkFJ" + 20); Anthropic's API,
+    # admin and OAuth keys (sk-ant-api03-, sk-ant-admin01-, sk-ant-oat01-, sk-ant-ort01-)
+    Detector("openai_key", r"\bsk-(?:(?:proj|svcacct|admin)-(?=[A-Za-z0-9_-]{0,80}[0-9])(?=[A-Za-z0-9_-]{0,80}[A-Z])"
+             r"[A-Za-z0-9_-]{40,}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}\b)", _ph("openai_key")),
+    Detector("anthropic_key", r"\bsk-ant-(?:api|admin|oat|ort)[0-9]{2}-[A-Za-z0-9_-]{32,}", _ph("anthropic_key")),
+    # HashiCorp Vault: hvs./hvb./hvr. (Vault 1.10+: 24 base62 characters, or ~90 for server-side consistent tokens;
+    # not a host name "hvs.<label>.example"); legacy s./b./r. tokens only as an X-Vault-Token / VAULT_TOKEN /
+    # client_token value (bare "s.<24 letters>" is Java package prose: o.s.b.f.s.DefaultListableBeanFactory)
+    Detector("vault_token", r"((?i:vault[_-]?token|client_token)\\?[\"']?\s*[:=]\s*\\?[\"']?)[sbr]\.[A-Za-z0-9_-]{24,}"
+             r"|\bhv[sbr]\.[A-Za-z0-9_-]{24,}(?![A-Za-z0-9_-]|\.[A-Za-z0-9])", r"\1" + _ph("vault_token")),
+    # Google OAuth 2.0 access tokens (ya29.), SendGrid API keys (69 characters: SG. + 22 + . + 43)
+    Detector("gcp_oauth_token", r"\bya29\.[0-9A-Za-z_-]{20,}(?:\.[0-9A-Za-z_-]+)*", _ph("gcp_oauth_token")),
+    Detector("sendgrid_key", r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])", _ph("sendgrid_key")),
+    # Shopify app tokens and shared secrets (prefix + 32 hex, Shopify's 2020 change log), DigitalOcean personal,
+    # OAuth and refresh tokens (prefix + 64 hex), Databricks (dapi + 32 hex, an optional -N suffix)
+    Detector("shopify_token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", _ph("shopify_token")),
+    Detector("digitalocean_token", r"\bdo[por]_v1_[a-f0-9]{64}\b", _ph("digitalocean_token")),
+    Detector("databricks_token", r"\bdapi[a-f0-9]{32}(?:-[0-9]+)?\b", _ph("databricks_token")),
+    # Hugging Face (hf_ + 34 letters, upper and lower: hf_hub_download and other identifiers stay), Grafana service
+    # account tokens (glsa_ + 32 + _ + 8 hex) and Grafana Cloud access policy tokens (glc_ + base64 with a digit)
+    Detector("huggingface_token", r"\bhf_(?=[A-Za-z]{0,33}[A-Z])(?=[A-Za-z]{0,33}[a-z])[A-Za-z]{34}\b",
+             _ph("huggingface_token")),
+    Detector("grafana_token", r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b|glc_(?=[A-Za-z0-9+/]{0,400}[0-9])"
+             r"[A-Za-z0-9+/]{32,}={0,2})", _ph("grafana_token")),
     Detector("stripe_key", r"\b(?:[sr]k_(?:live|test)_[0-9A-Za-z]{10,247}|whsec_[0-9A-Za-z+/=]{24,})", _ph("stripe_key")),
     Detector("azure_sas", r"([?&;]sig=)[0-9A-Za-z%+/=]{16,}", r"\1" + _ph("azure_sas")),
     # RFC 7617 Basic credentials and RFC 6750 bearer tokens in an Authorization / Proxy-Authorization header, and
@@ -108,7 +141,8 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{1,256}:)[^@/\s\"'\[]{1,256}@",
              r"\1" + _ph("url_password") + "@"),
     Detector("password",
-             r"((?i:password|passwd|client_secret|api_?key|access_?token|auth_?token|secret_?key)\\?[\"']?\s*[:=]\s*\\?[\"']?)"
+             r"((?i:password|passwd|client_secret|api[_-]?key|access_?token|auth_?token|refresh_?token|secret_?key)"
+             r"\\?[\"']?\s*[:=]\s*\\?[\"']?)(?!HIDDEN_DUE_TO_SECURITY_REASONS\b)"  # CloudTrail's mask: no secret
              r"[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,}",
              r"\1" + _ph("password")),
 )
@@ -138,10 +172,14 @@ SPECIFIC_RE2 = "|".join((
     r"-----BEGIN", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ", r"gh[pousr]_[A-Za-z0-9]{36}", r"github_pat_",
     r"gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|ft|imt|agent)-", r"GR1348941", r"xox[abposrecd]-", r"xapp-",
     r"npm_[A-Za-z0-9]{36}", r"pypi-AgEIcHlwaS5vcmc", r"dckr_pat_",
+    r"sk-(?:proj|svcacct|admin|ant)-", r"sk-[A-Za-z0-9]{20}T3BlbkFJ", r"hv[sbr]\.[A-Za-z0-9_-]{24}",
+    r"(?i:vault[_-]?token|client_token)\\?[\"']?\s*[:=]\s*\\?[\"']?[sbr]\.", r"ya29\.",
+    r"SG\.[A-Za-z0-9_-]{22}\.", r"shp(?:at|ca|pa|ss)_", r"do[por]_v1_", r"dapi[a-f0-9]{32}", r"hf_[A-Za-z]{34}",
+    r"glsa_", r"glc_[A-Za-z0-9+/]{32}",
     r"hooks\.slack\.com/", r"AIza", r"GOCSPX-", r"[sr]k_(?:live|test)_", r"whsec_", r"[?&;]sig=",
     r"://[^/\s\"'@]+:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
-    r"(?i:password|passwd|client_secret|api_?key|access_?token|auth_?token|secret_?key|secret_?access_?key|authorization)"
-    r"\\?[\"']?\s*[:=]",
+    r"(?i:password|passwd|client_secret|api[_-]?key|access_?token|auth_?token|refresh_?token|secret_?key"
+    r"|secret_?access_?key|authorization)\\?[\"']?\s*[:=]",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
