@@ -241,3 +241,23 @@ def test_openshift_oauth_server_login_is_authentication(python_only) -> None:  #
     python_only()
     assert not _fast.available()
     assert_same_decoded(native, formats.get("k8s_audit").decode(data * 40, "ocp"), "ocp")
+
+
+def test_fortigate_admin_logins_filed_by_a_syslog_server() -> None:
+    """Elastic's FortiOS 7.6 lines as a syslog server files them (RFC 3339 stamp, the device's
+    address, FortiOS's ``key=value`` MSG with no TAG): recognized by ``--format auto`` (the file
+    was refused) and the administrator logins are Authentication (logid 0100032002 failed with
+    its reason, 0100032001 successful; the user, the client ``srcip``, the FortiGate's ``dstip``,
+    the ``https`` method); the configuration changes stay Base Events at the header's time."""
+    name, d = _auto("elastic-fortigate-7-6-admin.log")
+    assert name == "syslog" and not d.dead and d.events == 5
+    rows = _rows(d)
+    auth = sorted((r for r in rows if r["class_uid"] == 3002), key=lambda r: r["time"])
+    assert len(auth) == 2 and [r["status_id"] for r in auth] == [2, 1] and {r["activity_id"] for r in auth} == {1}
+    failed, ok = auth
+    assert failed["time"] == 1775176269976  # 2026-04-03T00:31:09.976660+00:00
+    assert (failed["user"]["name"], failed["src_endpoint"]["ip"], failed["dst_endpoint"]["ip"]) == ("admin", "172.16.1.2", "172.16.1.1")
+    assert failed["status_detail"] == "passwd_invalid" and ok["status_detail"] is None
+    assert (ok["auth_protocol"], ok["service"]["name"], ok["device"]["hostname"]) == ("https", "FortiGate", "192.168.2.1")
+    changes = [r for r in rows if r["class_uid"] == 0]
+    assert len(changes) == 3 and all('logid="0100044547"' in r["message"] for r in changes)

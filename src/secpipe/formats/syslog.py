@@ -91,7 +91,12 @@ Mapping:
   Failure), service ``webConfigurator``, the server type as the protocol (RADIUS, LDAP; another,
   such as ``Local Database``, Other named by it); its OpenVPN user-authentication script's
   ``user 'U' authenticated`` / ``could not authenticate.`` (tag ``openvpn``, service ``openvpn``).
-  The Junos, audit and pfSense readers each take the lines the one before left.
+- FortiGate administrator logins (FortiOS ``key=value`` MSG, logid 0100032001 successful,
+  0100032002 failed, 0100032003 logout) -> Authentication (3002): the ``user``, ``srcip`` the
+  source, ``dstip`` the FortiGate's address, ``method`` (https, ssh ...) the protocol named by it,
+  a failure's ``reason`` the detail, service ``FortiGate``. A syslog server's file of such lines
+  (RFC 3339 stamp, host, ``key=value`` MSG, no TAG) is recognized by ``--format auto``.
+  The Junos, audit, pfSense and FortiGate readers each take the lines the one before left.
 - HTTP servers' access log lines (Common or Combined Log Format: Apache's ``%h %l %u %t "%r" %>s
   %b["%{Referer}i" "%{User-agent}i"]``, nginx's ``combined``, Apache's ``vhost_combined`` with
   ``%v:%p`` first), as a syslog MSG (nginx's ``access_log syslog:``, rsyslog ``imfile``) or bare
@@ -647,6 +652,10 @@ def _sniff_line(head: bytes) -> int:
         return 70
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
         return 60
+    # a syslog server's file line of a device that sends no TAG (RFC 3339 stamp, host, a MSG of
+    # key=value pairs: FortiGate's ``date=... devname=...``)
+    if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:?\d\d) [\w.:-]{1,255} [a-z_]{1,32}=\S", h):
+        return 60
     # no HOSTNAME: a local program's line, ``TAG[PID]`` or macOS's ``TAG[PID/THREAD]`` after an
     # RFC 3339 time with its zone (Keystone's ``2022-04-21T14:30:00Z Agent[21412/0x7000...] ...``)
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:?\d\d) [^\s:\[\]]{1,64}"
@@ -904,7 +913,8 @@ class Syslog(Format):
         # server's file with a router's Junos lines and a host's audit records)
         for find in (lambda f: _junos_auth(f["msgid"], f["sd"], f["msg"]),
                      lambda f: _audit_auth(f["msgid"], f.get("audit_id"), f["msg"]),
-                     lambda f: _pfsense_auth(f["app"], f["msg"])):  # fmt: skip
+                     lambda f: _pfsense_auth(f["app"], f["msg"]),
+                     lambda f: _fortigate_auth(f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
                 continue
@@ -1057,7 +1067,7 @@ class Syslog(Format):
         if "protocol_id" in a:  # Junos: the 802.1X method's OCSF id where it has one
             cols["auth_protocol_id"] = pc.coalesce(a["protocol_id"], cols["auth_protocol_id"])
         for path, col in (("src_endpoint.hostname", a["rhost"]), ("count", a["count"]), ("src_endpoint.mac", a.get("mac")),
-                          ("user.uid", a.get("uid"))):  # fmt: skip
+                          ("user.uid", a.get("uid")), ("dst_endpoint.ip", a.get("dst_ip"))):  # fmt: skip
             if col is None:
                 continue
             if col.null_count < len(col):  # only where some line gives one (same batch shape otherwise)
@@ -1415,6 +1425,47 @@ def _pfsense_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
         "failed": failed, "detail": none,
         "activity": pc.if_else(pc.fill_null(pc.is_valid(group(gui, "out")), False), pa.scalar(2, _I32), pa.scalar(1, _I32)),
         "cmd": none, "tty": none, "service": pc.if_else(is_gui, "webConfigurator", "openvpn"),
+    }  # fmt: skip
+
+
+#: FortiGate's administrator login events (FortiOS Log Reference, type event / subtype system):
+#: logid 0100032001 "Admin login successful", 0100032002 "Admin login failed", 0100032003 "Admin
+#: logout successful"; the MSG is FortiOS's ``key=value`` pairs (a value quoted when it is a string)
+_FORTI_LOGIN = {"0100032001": (False, 1), "0100032002": (True, 1), "0100032003": (False, 2)}
+_FORTI_IDS = pa.array(list(_FORTI_LOGIN), S)
+
+
+def _forti_value(msg: pa.Array, key: str) -> pa.Array:
+    """One FortiOS ``key=value`` (or ``key="value"``) of each message."""
+    got = pc.extract_regex(msg, rf'(?:^| ){key}=(?:"(?P<q>[^"]*)"|(?P<v>[^\s"]+))')
+    return _nil(pc.coalesce(group(got, "q"), group(got, "v")))
+
+
+def _fortigate_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the FortiGate administrator login / logout events, their Authentication fields), or None:
+    Logon (logout Logoff), Failure for a failed login with its ``reason`` as the detail, the
+    ``user``, ``srcip`` the source, ``dstip`` the FortiGate's address, ``method`` (https, ssh,
+    console ...) the protocol named by it, service ``FortiGate``."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"logid=\"01000320", b"logid=01000320")):
+        return None
+    ids = _forti_value(msg, "logid")
+    hit = pc.fill_null(pc.is_in(ids, value_set=_FORTI_IDS), False)
+    if not pc.any(hit).as_py():
+        return None
+    m, ids = msg.filter(hit), ids.filter(hit).to_pylist()
+    n = len(ids)
+    none = pa.nulls(n, S)
+    failed = pa.array([_FORTI_LOGIN[i][0] for i in ids], pa.bool_())
+    ip = _forti_value(m, "srcip")
+    method = _forti_value(m, "method")
+    return hit, {
+        "user": _forti_value(m, "user"), "actor": none,
+        "ip": pc.if_else(pc.fill_null(pc.match_substring_regex(ip, r"^[0-9A-Fa-f.:]+$"), False), ip, none),
+        "rhost": none, "count": pa.nulls(n, _I32), "port": none, "method": method,
+        "failed": failed, "detail": pc.if_else(failed, _forti_value(m, "reason"), none),
+        "activity": pa.array([_FORTI_LOGIN[i][1] for i in ids], _I32), "cmd": none, "tty": none,
+        "service": pa.array(["FortiGate"] * n, S), "dst_ip": _forti_value(m, "dstip"),
     }  # fmt: skip
 
 
