@@ -64,3 +64,18 @@ def test_opa_envoy_decisions_name_the_checked_service_host_and_request() -> None
     assert allowed["http_request"]["url"]["path"] == "/buy-a-book/new"
     assert (denied["http_request"]["uid"], allowed["http_request"]["uid"]) == ("6079090369556950701",
                                                                               "14741973070759351541")
+
+
+def test_falco_k8saudit_alerts_keep_the_request_uri_and_response_code() -> None:
+    """Round 23's ``k8saudit-ovh`` alerts (falco-website blog): the request URI (``ka.uri``, the
+    k8saudit plugin's "request URI as sent from client to server") and the API server's answer
+    (``ka.response.code``) were left in ``evidences[0].data`` only; they are the evidence's
+    HTTP request path and HTTP response code (the 403 is the denied event patch)."""
+    name, d = _auto("falco-website-k8saudit-ovh-console.log")
+    assert name == "falco" and not d.dead
+    ev = [r["evidences"][0] for r in _rows(d)]
+    assert [e["http_response"]["code"] for e in ev] == [200, 403, 200]
+    assert ev[1]["http_request"]["url"]["path"] == "/api/v1/namespaces/default/events/my-pool-1.18051c0a88716868"
+    assert ev[1]["http_request"]["url"]["query_string"] is None
+    assert ev[2]["http_request"]["url"]["path"] == "/apis/kube.cloud.ovh.com/v1alpha1/nodepools/my-pool-1/status"
+    assert (ev[1]["actor"]["user"]["name"], ev[1]["api"]["operation"]) == ("yacht", "patch")

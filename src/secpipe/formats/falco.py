@@ -37,7 +37,9 @@ address (``ct.srcip``, ``okta.client.ip``, ``gcp.callerIP``, or a syscall connec
 (``ka.verb``, ``ct.name``, ``gcp.methodName``) -> ``evidences[0].api.operation``, its service (``gcp.serviceName``,
 CloudTrail's ``ct.src``) -> ``api.service.name`` (no ``api`` object for an alert without a call: OCSF requires
 ``operation``); the caller's user agent (``ct.useragent``, ``okta.useragent.raw``, ``gcp.userAgent``) ->
-``evidences[0].http_request.user_agent``. Field names are the plugins' (falcosecurity/plugins
+``evidences[0].http_request.user_agent`` (also ``ka.useragent``); the k8saudit request URI (``ka.uri``) ->
+``http_request.url.path`` and ``query_string``, its ``ka.response.code`` -> ``evidences[0].http_response.code``.
+Field names are the plugins' (falcosecurity/plugins
 ``plugins/{cloudtrail,okta,gcpaudit}`` README field tables).
 The whole ``output_fields`` object is kept verbatim as JSON in ``evidences[0].data``. Other
 top-level keys stay in ``unmapped``.
@@ -100,10 +102,10 @@ _FIELD_KEYS = {
     "exepath": "proc.exepath", "pname": "proc.pname", "ppid": "proc.ppid", "uid": "user.uid", "cport": "fd.cport",
     "sport": "fd.sport", "gcp_user": "gcp.user", "gcp_ip": "gcp.callerIP", "gcp_method": "gcp.methodName",
     "gcp_service": "gcp.serviceName", "ct_src": "ct.src", "gcp_ua": "gcp.userAgent", "ct_ua": "ct.useragent",
-    "okta_ua": "okta.useragent.raw",
+    "okta_ua": "okta.useragent.raw", "ka_ua": "ka.useragent", "ka_uri": "ka.uri", "ka_code": "ka.response.code",
 }  # fmt: skip
 #: the numeric fields (read as integers, whatever JSON type Falco gave them)
-_INTS = ("pid", "ppid", "cport", "sport")
+_INTS = ("pid", "ppid", "cport", "sport", "ka_code")
 _Fields = msgspec.defstruct("_Fields", [(k, Any, msgspec.field(default=None, name=v)) for k, v in _FIELD_KEYS.items()],
                             gc=False)  # fmt: skip
 _NO_FIELDS = _Fields()
@@ -279,6 +281,8 @@ class Falco(CheckedTopFormat):
             "uid": strs(get["pod_uid"]),
         })  # fmt: skip
         op = strs(_first(get["ka_verb"], get["ct_name"], get["gcp_method"]))
+        uri = [u.partition("?") if u else None for u in get["ka_uri"]]  # the request URI: path?query
+        url_path = strs([u[0] or None if u else None for u in uri])
         pname = strs(get["pname"])
         parent = nest({"name": pname, "pid": num["ppid"]})  # a process entity: OCSF's parent_process needs a pid
         evid = nest({
@@ -299,7 +303,10 @@ class Falco(CheckedTopFormat):
             "dst_endpoint.port": num["sport"],
             "api": only_where(nest({"operation": op, "service.name": strs(_first(get["gcp_service"], get["ct_src"]))}),
                               op),
-            "http_request.user_agent": strs(_first(get["ct_ua"], get["okta_ua"], get["gcp_ua"])),
+            "http_request.user_agent": strs(_first(get["ct_ua"], get["okta_ua"], get["gcp_ua"], get["ka_ua"])),
+            "http_request.url": only_where(nest({"path": url_path, "query_string": strs([u[2] or None if u else None
+                                                                                          for u in uri])}), url_path),
+            "http_response": only_where(nest({"code": num["ka_code"]}), num["ka_code"]),
             "container.uid": strs(get["cid"]),
             "container.name": strs(get["cname"]),
             "container.image.name": strs(_strs([f.image_repo or f.image for f in of])),
