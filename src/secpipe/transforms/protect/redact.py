@@ -475,17 +475,26 @@ class RedactStage:
     def _suspect(self, col: pa.Array, expected: pa.Array | None) -> pa.Array:
         """Rows where some detector may fire: the OR of :meth:`_classify`'s three, in fewer passes.
 
-        One RE2 pass over the picked rows with the specific anchors and the key-id leak
-        together; the generic screen only over the picked rows that did not match.
+        Over the picked rows: the specific anchors; the key-id leak and the generic screen only
+        over the rows still clear. (Two RE2 passes, not one with the union: the union's DFA is
+        large and its pass over CloudTrail's picked rows took 1.7x the two passes together.)
         """
         none = pa.array(np.zeros(len(col), dtype=bool))
         rows = self._picked(col, expected)
         if rows is None:
             return none
         sub = col.take(rows)
-        quick = [p for p, on in ((SPECIFIC_RE2, len(self.detectors) > int(self.aws)), (AWS_KEY_LEAK, self.aws)) if on]
-        hit = (pc.fill_null(pc.match_substring_regex(sub, "|".join(quick)), False) if quick
-               else pa.array(np.zeros(len(rows), dtype=bool)))
+        hit = None
+        for pattern, on in ((SPECIFIC_RE2, len(self.detectors) > int(self.aws)), (AWS_KEY_LEAK, self.aws)):
+            if not on:
+                continue
+            if hit is None:
+                hit = pc.fill_null(pc.match_substring_regex(sub, pattern), False)
+            elif not pc.all(hit).as_py():
+                rest = pc.indices_nonzero(pc.invert(hit))
+                hit = scatter(hit, rest, pc.fill_null(pc.match_substring_regex(sub.take(rest), pattern), False))
+        if hit is None:
+            hit = pa.array(np.zeros(len(rows), dtype=bool))
         if self.generic and not pc.all(hit).as_py():
             rest = pc.indices_nonzero(pc.invert(hit))
             hit = scatter(hit, rest, self._plausible(sub.take(rest)))
