@@ -261,3 +261,24 @@ def test_fortigate_admin_logins_filed_by_a_syslog_server() -> None:
     assert (ok["auth_protocol"], ok["service"]["name"], ok["device"]["hostname"]) == ("https", "FortiGate", "192.168.2.1")
     changes = [r for r in rows if r["class_uid"] == 0]
     assert len(changes) == 3 and all('logid="0100044547"' in r["message"] for r in changes)
+
+
+def test_fortios_lines_without_a_syslog_header_take_their_own_time() -> None:
+    """Elastic's FortiOS lines with no syslog header at all (``date=... time=... logid=...``, as a
+    FortiGate's disk log or a relay that dropped the header keeps them): recognized by
+    ``--format auto`` (they were refused) and each takes its own time (``eventtime``: epoch ns, or
+    seconds on the multicast line; the receipt time before), its ``level`` as the severity and
+    ``logid`` as the event code; the admin login is Authentication."""
+    name, d = _auto("elastic-fortigate-7-4-bare.log")
+    assert name == "syslog" and not d.dead and d.events == 4
+    rows = {r["metadata"]["event_code"]: r for r in _rows(d)}
+    assert sorted(rows) == ["0000000013", "0002000012", "0100032001", "0108037894"]
+    assert all("secpipe:time_from_receipt" not in (r["metadata"].get("labels") or []) for r in rows.values())
+    forward = rows["0000000013"]
+    assert forward["time"] == 1557513467369 and forward["metadata"]["log_level"] == "notice"  # eventtime ns
+    assert rows["0002000012"]["time"] == 1554039772000  # eventtime in seconds
+    ha = rows["0108037894"]
+    assert ha["severity_id"] == 5 and ha["metadata"]["log_level"] == "crit" and ha["class_uid"] == 0
+    login = rows["0100032001"]
+    assert (login["class_uid"], login["status_id"], login["user"]["name"]) == (3002, 1, "admin")
+    assert (login["src_endpoint"]["ip"], login["auth_protocol"], login["time"]) == ("172.16.200.254", "ssh", 1557771654587)

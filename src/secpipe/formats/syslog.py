@@ -97,6 +97,10 @@ Mapping:
   a failure's ``reason`` the detail, service ``FortiGate``. A syslog server's file of such lines
   (RFC 3339 stamp, host, ``key=value`` MSG, no TAG) is recognized by ``--format auto``.
   The Junos, audit, pfSense and FortiGate readers each take the lines the one before left.
+  FortiOS log lines (``date=... time=...`` or ``eventtime=...`` first, with a ``logid``) give what
+  a header lacks: ``eventtime`` (epoch s, ms, us or ns) else ``date`` + ``time`` in ``tz`` as the
+  time, ``level`` as the severity, ``logid`` as ``metadata.event_code``, ``devname`` as the host;
+  such lines without any syslog header are recognized by ``--format auto``.
 - HTTP servers' access log lines (Common or Combined Log Format: Apache's ``%h %l %u %t "%r" %>s
   %b["%{Referer}i" "%{User-agent}i"]``, nginx's ``combined``, Apache's ``vhost_combined`` with
   ``%v:%p`` first), as a syslog MSG (nginx's ``access_log syslog:``, rsyslog ``imfile``) or bare
@@ -652,6 +656,8 @@ def _sniff_line(head: bytes) -> int:
         return 70
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
         return 60
+    if re.match(rb"date=\d{4}-\d\d-\d\d time=\d\d:\d\d:\d\d [a-z_]{1,32}=\S", h):
+        return 60  # FortiOS log lines without a syslog header (a FortiGate's disk log, a relay that kept no header)
     # a syslog server's file line of a device that sends no TAG (RFC 3339 stamp, host, a MSG of
     # key=value pairs: FortiGate's ``date=... devname=...``)
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:?\d\d) [\w.:-]{1,255} [a-z_]{1,32}=\S", h):
@@ -909,6 +915,7 @@ class Syslog(Format):
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
         """Map the messages' header fields (one column each): CEF/LEEF payloads read, sshd/sudo/su
         lines to Authentication, the rest to Base Event."""
+        _fortios(fields)
         # each reader looks at the lines the earlier ones left (a batch may mix their lines: a syslog
         # server's file with a router's Junos lines and a host's audit records)
         for find in (lambda f: _junos_auth(f["msgid"], f["sd"], f["msg"]),
@@ -1426,6 +1433,46 @@ def _pfsense_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
         "activity": pc.if_else(pc.fill_null(pc.is_valid(group(gui, "out")), False), pa.scalar(2, _I32), pa.scalar(1, _I32)),
         "cmd": none, "tty": none, "service": pc.if_else(is_gui, "webConfigurator", "openvpn"),
     }  # fmt: skip
+
+
+#: FortiOS log messages (FortiGate): ``key=value`` pairs opening with ``date=YYYY-MM-DD
+#: time=hh:mm:ss`` (older firmware) or ``eventtime=...``, with ``logid``, ``level``, ``devname``
+_FORTIOS_MARK = r'^(?:date=\d{4}-\d\d-\d\d time=\d\d:\d\d:\d\d |eventtime=\d)'
+#: FortiOS levels in syslog's severity order
+_FORTIOS_LEVELS = pa.array(["emergency", "alert", "critical", "error", "warning", "notice", "information", "debug"], S)
+
+
+def _fortios(f: dict[str, pa.Array]) -> None:
+    """Read the FortiOS facts the header lacks into ``f``, in place, for messages that are FortiOS
+    log lines: ``eventtime`` (epoch seconds, ms, us or ns by its digits) else ``date`` + ``time``
+    (in ``tz`` when given, else UTC) as the time where no header gave one, ``level`` as the
+    severity where no ``<PRI>`` gave one, ``logid`` as the event code, ``devname`` as the host where
+    the header named none."""
+    msg = f["msg"]
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b" logid=",)):
+        return
+    hit = pc.fill_null(pc.and_(pc.match_substring_regex(msg, _FORTIOS_MARK), pc.match_substring(msg, " logid=")), False)
+    if not pc.any(hit).as_py():
+        return
+    m = pc.if_else(hit, msg, pa.scalar(None, S))
+    ev = _forti_value(m, "eventtime")
+    digits = pc.utf8_length(ev)
+    ev_ms = None
+    if ev.null_count < len(ev):
+        num = pc.cast(pc.if_else(pc.fill_null(pc.match_substring_regex(ev, r"^\d{10,19}$"), False), ev, pa.scalar(None, S)), pa.int64())
+        scale = pc.if_else(pc.greater_equal(digits, 18), pa.scalar(1_000_000, pa.int64()),
+                           pc.if_else(pc.greater_equal(digits, 15), pa.scalar(1_000, pa.int64()), pa.scalar(1, pa.int64())))
+        ev_ms = pc.if_else(pc.less(digits, 12), pc.multiply(num, 1000), pc.divide(num, scale))
+    tz = _forti_value(m, "tz")
+    zone = pc.if_else(pc.fill_null(pc.match_substring_regex(tz, r"^[+-]\d{4}$"), False), tz, pa.scalar("+0000", S))
+    text = pc.binary_join_element_wise(_forti_value(m, "date"), _forti_value(m, "time"), zone, " ")
+    dt_ms = pc.strptime(text, format="%Y-%m-%d %H:%M:%S %z", unit="ms", error_is_null=True).cast(pa.int64())
+    own = dt_ms if ev_ms is None else pc.coalesce(ev_ms, dt_ms)
+    f["times"] = pc.coalesce(f["times"], own)
+    f["sev"] = pc.coalesce(f["sev"], pc.index_in(_forti_value(m, "level"), value_set=_FORTIOS_LEVELS))
+    f["msgid"] = pc.coalesce(f["msgid"], _forti_value(m, "logid"))
+    f["host"] = pc.coalesce(f["host"], _forti_value(m, "devname"))
 
 
 #: FortiGate's administrator login events (FortiOS Log Reference, type event / subtype system):
