@@ -50,3 +50,21 @@ def test_sarif_not_utf8_in_a_value_of_the_wrong_type_same_on_both_paths() -> Non
         assert not got.batches
         assert [(d.reason, d.offset) for d in got.dead] == [
             (f"not valid UTF-8 at byte {at} (a JSON document must be UTF-8, RFC 8259)", 0)]
+
+
+def test_sarif_result_of_the_wrong_shape_not_utf8_dead_lettered_alone() -> None:
+    # sarif-sdk's SomeErrors.txt.sarif (tests/cases/holdout) with the first result's artifactLocation
+    # turned into an array whose uri holds an encoded lone surrogate (campaign seed 2614). The native
+    # walker rejects that result for its shape before raw_data's UTF-8 check; so does msgspec on the
+    # Python path: that result alone is dead-lettered, the other six are stored, on both paths (the
+    # Python path had refused the log whole for the bytes).
+    doc = json.loads((CASES / "holdout" / "SomeErrors.txt.sarif").read_bytes().decode("utf-8-sig"))
+    phys = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    phys["artifactLocation"] = [dict(phys["artifactLocation"], uri="Visual\udfffStudio.cs")]
+    body = json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    assert mutate.problems(body, "sarif") == []
+    for native in (True, False):
+        got = mutate.ingest(body, "sarif", native=native)
+        assert sum(b.num_rows for b in got.batches) == 6
+        assert [d.offset for d in got.dead] == [0]
+        assert "artifactLocation" in got.dead[0].reason

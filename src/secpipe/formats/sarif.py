@@ -284,11 +284,6 @@ def _result_props(raw: msgspec.Raw) -> dict[str, Any] | None:
         return None
 
 
-def _results_not_utf8(log: _Log) -> bool:
-    """True when some result of ``log`` (its raw bytes) is not UTF-8."""
-    return any(not_utf8(bytes(r)) is not None for run in log.runs or [] for r in run.results or [])
-
-
 class _TypedRun(msgspec.Struct, gc=False):
     results: list[_Result] | None = None
 
@@ -476,15 +471,10 @@ class Sarif(ReportFormat):
                     "with the SARIF Multitool (`sarif transform --sarif-output-version Current`)", source, data)  # fmt: skip
             if log is None:
                 return self.dead(f"not a SARIF log: invalid SARIF 2.1.0 structure: {invalid}", source, data)
-            if not _fast.available() and _results_not_utf8(log):
-                # the native path refuses a log whole when a result is no UTF-8 (raw_data's check), wherever
-                # in the result; msgspec misses the bytes in a value it rejects first for its type
-                return self.dead(not_utf8(orig) or "not valid UTF-8 (a JSON document must be UTF-8, RFC 8259)",
-                                 source, orig)  # fmt: skip
-            return self.map_report(log, data, source)
+            return self.map_report(log, data, source, orig)
 
-    def map_report(self, log: _Log, data: bytes, source: str) -> Decoded:
-        """Map one decoded SARIF 2.1.0 log (``data`` is its compact bytes) into findings."""
+    def map_report(self, log: _Log, data: bytes, source: str, orig: bytes | None = None) -> Decoded:
+        """Map one decoded SARIF 2.1.0 log (``data`` is its compact bytes, ``orig`` as it came) into findings."""
         if log.runs is None and log.results is not None:
             return self.dead("a SARIF external property file, not a SARIF log: its results belong to the log "
                              "that references it (`externalPropertyFileReferences`); send that log", source, data)
@@ -518,6 +508,12 @@ class Sarif(ReportFormat):
                 st = decode_strict(raws, [(source, i) for i in range(len(raws))], _Result, out, self.name, "a SARIF result")
                 pos = {id(r): i for i, r in enumerate(raws)}
                 ords = [pos[id(r)] for r in st.raws]
+            if any(not_utf8(bytes(r)) is not None for r in st.raws):
+                # the native path refuses the log whole when a result of the right shape is no UTF-8
+                # (raw_data's check, before the message is read): the same here
+                whole = data if orig is None else orig
+                return self.dead(not_utf8(whole) or "not valid UTF-8 (a JSON document must be UTF-8, RFC 8259)",
+                                 source, whole)  # fmt: skip
             distinct = {"message": Distinct([r.message for r in st.recs], _Message | None, "message")}
             st, distinct, kept = reject_distinct(st, distinct, out, self.name, "a SARIF result")
             if kept is not None:
