@@ -1438,6 +1438,14 @@ def _pfsense_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
 #: FortiOS log messages (FortiGate): ``key=value`` pairs opening with ``date=YYYY-MM-DD
 #: time=hh:mm:ss`` (older firmware) or ``eventtime=...``, with ``logid``, ``level``, ``devname``
 _FORTIOS_MARK = r'^(?:date=\d{4}-\d\d-\d\d time=\d\d:\d\d:\d\d |eventtime=\d)'
+_FORTIOS_HEAD = 400
+_FV = r'(?:"[^"]*"|[^\s"]*)'  # a FortiOS value, quoted or not
+_FORTIOS_ORDER = (
+    r'^date=(?P<date>\S+) time=(?P<time>\S+)(?: devname="?(?P<dev>[^"\s]*)"?)?(?: devid=' + _FV + r')?'
+    r'(?: eventtime=(?P<ev>\d{1,19}))?(?: tz="?(?P<tz>[+-]\d{4})"?)? logid="?(?P<logid>\d+)"? type=' + _FV
+    + r' subtype=' + _FV + r' level="?(?P<level>[a-z]+)"?(?: vd=' + _FV + r')?(?: eventtime=(?P<ev2>\d{1,19}))?'
+    r'(?: tz="?(?P<tz2>[+-]\d{4})"?)?'
+)
 #: FortiOS levels in syslog's severity order
 _FORTIOS_LEVELS = pa.array(["emergency", "alert", "critical", "error", "warning", "notice", "information", "debug"], S)
 
@@ -1455,8 +1463,19 @@ def _fortios(f: dict[str, pa.Array]) -> None:
     hit = pc.fill_null(pc.and_(pc.match_substring_regex(msg, _FORTIOS_MARK), pc.match_substring(msg, " logid=")), False)
     if not pc.any(hit).as_py():
         return
-    m = pc.if_else(hit, msg, pa.scalar(None, S))
-    ev = _forti_value(m, "eventtime")
+    # the keys read here open a FortiOS message, in an order each firmware keeps (date time
+    # [devname devid] [eventtime tz] logid type subtype level vd [eventtime tz]): one pattern over
+    # the message's head reads them; a line it does not fit is read key by key
+    m = pc.utf8_slice_codeunits(pc.if_else(hit, msg, pa.scalar(None, S)), 0, _FORTIOS_HEAD)
+    st = pc.extract_regex(m, _FORTIOS_ORDER)
+    odd = pc.fill_null(pc.and_(hit, pc.is_null(st)), False)
+    slow = pc.if_else(odd, m, pa.scalar(None, S)) if pc.any(odd).as_py() else None
+
+    def key(name: str, *groups: str) -> pa.Array:
+        got = pc.coalesce(*(group(st, g) for g in groups)) if len(groups) > 1 else group(st, groups[0])
+        return got if slow is None else pc.coalesce(got, _forti_value(slow, name))
+
+    ev = key("eventtime", "ev", "ev2")
     digits = pc.utf8_length(ev)
     ev_ms = None
     if ev.null_count < len(ev):
@@ -1464,15 +1483,17 @@ def _fortios(f: dict[str, pa.Array]) -> None:
         scale = pc.if_else(pc.greater_equal(digits, 18), pa.scalar(1_000_000, pa.int64()),
                            pc.if_else(pc.greater_equal(digits, 15), pa.scalar(1_000, pa.int64()), pa.scalar(1, pa.int64())))
         ev_ms = pc.if_else(pc.less(digits, 12), pc.multiply(num, 1000), pc.divide(num, scale))
-    tz = _forti_value(m, "tz")
-    zone = pc.if_else(pc.fill_null(pc.match_substring_regex(tz, r"^[+-]\d{4}$"), False), tz, pa.scalar("+0000", S))
-    text = pc.binary_join_element_wise(_forti_value(m, "date"), _forti_value(m, "time"), zone, " ")
-    dt_ms = pc.strptime(text, format="%Y-%m-%d %H:%M:%S %z", unit="ms", error_is_null=True).cast(pa.int64())
-    own = dt_ms if ev_ms is None else pc.coalesce(ev_ms, dt_ms)
+    own = ev_ms
+    if ev_ms is None or pc.any(pc.and_(hit, pc.is_null(ev_ms))).as_py():  # no eventtime: date + time in tz
+        tz = key("tz", "tz", "tz2")
+        zone = pc.if_else(pc.fill_null(pc.match_substring_regex(tz, r"^[+-]\d{4}$"), False), tz, pa.scalar("+0000", S))
+        text = pc.binary_join_element_wise(key("date", "date"), key("time", "time"), zone, " ")
+        dt_ms = pc.strptime(text, format="%Y-%m-%d %H:%M:%S %z", unit="ms", error_is_null=True).cast(pa.int64())
+        own = dt_ms if ev_ms is None else pc.coalesce(ev_ms, dt_ms)
     f["times"] = pc.coalesce(f["times"], own)
-    f["sev"] = pc.coalesce(f["sev"], pc.index_in(_forti_value(m, "level"), value_set=_FORTIOS_LEVELS))
-    f["msgid"] = pc.coalesce(f["msgid"], _forti_value(m, "logid"))
-    f["host"] = pc.coalesce(f["host"], _forti_value(m, "devname"))
+    f["sev"] = pc.coalesce(f["sev"], pc.index_in(key("level", "level"), value_set=_FORTIOS_LEVELS))
+    f["msgid"] = pc.coalesce(f["msgid"], key("logid", "logid"))
+    f["host"] = pc.coalesce(f["host"], key("devname", "dev"))
 
 
 #: FortiGate's administrator login events (FortiOS Log Reference, type event / subtype system):
