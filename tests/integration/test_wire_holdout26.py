@@ -18,6 +18,10 @@ real ``secpipe up`` (samples and sources: tests/cases/wire_holdout/SOURCE.md).
   events to ``/services/collector/raw`` JSON-encoded and back to back (``logs/encoder.rs``): the
   whole body was one Base Event holding the JSON text; each event is now an event object, as on
   ``/services/collector/event`` (a wrapped line read with its format).
+- An index mapped to a format (``ingest.elasticsearch.index_formats``) gets the record a shipper's
+  document wraps: a CloudTrail record Elastic Agent's ``aws-s3`` input ships as ``message`` was
+  refused 400 (the CloudTrail format read the wrapper); a journald entry bound for ``syslog`` is the
+  entry, not its bare MSG (tests/unit/test_wire_shipped26.py).
 - Logstash's syslog input with ECS compatibility (the default since Logstash 8) keeps the
   received line whole in ``event.original`` and only its MSG part in ``message``: the line (with
   its PRI, time, host and program) is the record, so an sshd login is Authentication.
@@ -40,7 +44,8 @@ WIRE = CASES / "wire_holdout"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start(tmp_path_factory.mktemp("wire_holdout26"))
+    srv = start(tmp_path_factory.mktemp("wire_holdout26"),
+                "ingest: {elasticsearch: {index_formats: {'logs-aws.cloudtrail-*': cloudtrail, 'auth-*': syslog}}}\n")
     yield srv
     srv.stop()
 
@@ -188,3 +193,18 @@ def test_vector_hec_raw_endpoint_json_events(server: Server) -> None:
     row = server.query("SELECT device.hostname, json_extract_string(unmapped, '$.event.file') FROM base_event "
                        "WHERE message = 'app started'")[0]  # fmt: skip
     assert row == ["vector-host", "/var/log/app.log"]
+
+
+def test_mapped_index_gets_the_wrapped_record(server: Server) -> None:
+    # elastic/integrations aws/cloudtrail test-console-login-json.log line 2 (verbatim), as the
+    # aws-s3 input ships a CloudTrail log file's record: the record's JSON text as message
+    record = (CASES / "wire_holdout" / "elastic-cloudtrail-console-login.log").read_text().strip()
+    doc = {"@timestamp": "2014-07-08T17:35:27.000Z", "message": record, "input": {"type": "aws-s3"},
+           "log": {"file": {"path": "https://trail-bucket.s3.us-east-2.amazonaws.com/AWSLogs/111122223333/"
+                                    "CloudTrail/us-east-2/2014/07/08/x.json.gz"}, "offset": 0}}  # fmt: skip
+    _bulk(server, "logs-aws.cloudtrail-default", [json.dumps(doc).encode(), record.encode()])
+    sql = "SELECT count(*) FROM authentication WHERE user.name = 'JaneDoe'"
+    assert server.wait_rows(sql, 1) == 1  # the wrapper and the bare record: one event (same identity)
+    row = server.query("SELECT status, src_endpoint.ip, metadata.product.name FROM authentication "
+                       "WHERE user.name = 'JaneDoe'")[0]  # fmt: skip
+    assert row == ["Failure", "89.160.20.156", "CloudTrail"]

@@ -353,7 +353,8 @@ def routes(ctx: AppContext) -> list[Route]:
             raise
         # a request without a query string (what Logstash and the clients send) has no filter_path: no QueryParams
         spec = request.query_params.get("filter_path") if request.scope["query_string"] else None
-        return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0, spec), 200, request)
+        return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0, spec, body), 200,
+                           request)
 
     async def one_doc(request: Request) -> Response:
         index = request.path_params["index"]
@@ -559,9 +560,10 @@ def _shape(kind: str, found: dict[str, Any], started: int) -> Any:
 
 def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
            parsed: Uniform | list[tuple[str, str, str | None, bytes | None]], t0: float,
-           spec: str | None = None) -> bytes:
+           spec: str | None = None, body: bytes | None = None) -> bytes:
     """Store the items (blocking) and build the ``_bulk`` answer (JSON bytes), filtered by
-    ``spec`` (the request's ``filter_path``) when given."""
+    ``spec`` (the request's ``filter_path``) when given; ``body``: the request body (scanned
+    once for wrapped records instead of joining the documents)."""
     if not isinstance(parsed, Uniform):
         return _dumps(_store_items(ctx, to_format, source, parsed, t0), spec)
     name = to_format(parsed.index)
@@ -569,7 +571,7 @@ def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
         names, docs = shipped_lines([None] * len(parsed.docs), parsed.docs)
         reasons = accept_docs(ctx, source, names, docs)
     else:
-        reasons = accept_docs(ctx, source, name, text_lines(parsed.docs, name))
+        reasons = accept_docs(ctx, source, name, text_lines(parsed.docs, name, body))
     if reasons.count(None) == len(reasons):
         return _created(parsed, t0, spec)
     return _dumps(_answer(parsed.items(), dict(enumerate(reasons)), t0), spec)

@@ -352,7 +352,7 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     if types.count(types[0]) == len(types):
         one = _format_of(types[0] or default_st, extra)
         if one not in (None, generic):
-            return one, text_lines(events, one)  # type: ignore[return-value]
+            return one, text_lines(events, one, array)  # type: ignore[return-value]
         names: list[str | None] = [one] * len(events)
     else:
         known = {t: _format_of(t or default_st, extra) for t in set(types)}

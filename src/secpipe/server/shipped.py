@@ -15,7 +15,9 @@ are looked at; a cheap byte test (:data:`LINE_KEYS`) comes before any decoding.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -24,7 +26,7 @@ import msgspec
 
 from secpipe import formats
 from secpipe.formats import _fast
-from secpipe.formats.base import DeadLetter, Format
+from secpipe.formats.base import DeadLetter, Format, RecordFormat
 from secpipe.server.http import AppContext
 from secpipe.server.wire import accept_docs, detect_many
 
@@ -238,24 +240,76 @@ def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str 
 TEXT_FORMATS = frozenset({"syslog"})
 
 
-def text_lines(docs: list[bytes], names: str | Sequence[str | None]) -> list[bytes]:
-    """Documents bound for a text format (by a HEC sourcetype or an index's configured format)
-    sent as an object wrapping the line (Fluent Bit's ``{"log": line}``, an ECS ``message``):
-    the line itself (:func:`line_of`), which is what that format reads; others unchanged.
-    ``names``: each document's format, or one format for all of them."""
-    if isinstance(names, str):
-        if names not in TEXT_FORMATS:
+def text_lines(docs: list[bytes], names: str | Sequence[str | None], whole: bytes | None = None) -> list[bytes]:
+    """Documents bound for a format (by a HEC sourcetype or an index's configured format) sent
+    as a shipper's object wrapping the record, as that record, which is what the format reads:
+    for a text format the line (:func:`line_of`: Fluent Bit's ``{"log": line}``, an ECS
+    ``message``) or the journal entry (:func:`journal_entry`); for a JSON record format the
+    JSON text the object wraps (Elastic Agent's AWS inputs put each CloudTrail record in
+    ``message``) when the format recognizes it and not the object itself. Others unchanged.
+    ``names``: each document's format, or one format for all of them; ``whole``: bytes holding
+    every document (the request body), scanned instead of joining them."""
+    if isinstance(names, str):  # one format for all (a mapped index): C scans, no loop over the documents
+        if names not in formats.REGISTRY:
             return docs
-        names = [names] * len(docs)
-    objs = [n for n, name in enumerate(names) if name in TEXT_FORMATS and docs[n][:1] == b"{"]
+        hits = _holding(docs, LINE_KEYS if names in TEXT_FORMATS else _JSON_TEXT, whole)
+        if not hits:
+            return docs
+        docs = list(docs)
+        for n in hits:
+            if docs[n][:1] == b"{":
+                docs[n] = _unwrapped(docs[n], names)
+        return docs
+    objs = [n for n, name in enumerate(names) if name in formats.REGISTRY and docs[n][:1] == b"{"]
     if not objs or not _fast.contains_any(b"".join([docs[n] for n in objs]), LINE_KEYS):
         return docs
     docs = list(docs)
     for n in objs:
-        line = line_of(docs[n])
-        if line is not None:
-            docs[n] = line.encode("utf-8", "surrogatepass")
+        keys = LINE_KEYS if names[n] in TEXT_FORMATS else _JSON_TEXT
+        if any(k in docs[n] for k in keys):  # no document decoded that holds none of them
+            docs[n] = _unwrapped(docs[n], str(names[n]))
     return docs
+
+
+def _holding(docs: Sequence[bytes], keys: tuple[bytes, ...], whole: bytes | None = None) -> list[int]:
+    """The indexes of the documents holding any of ``keys``, found by searching them joined
+    (a C search from one hit to the next document; no Python step per document without one);
+    ``whole`` (bytes holding them all) is scanned first, so a batch without any costs no join."""
+    if whole is not None and not _fast.contains_any(whole, keys):
+        return []
+    joined = b"".join(docs)
+    if whole is None and not _fast.contains_any(joined, keys):
+        return []
+    ends = list(itertools.accumulate(map(len, docs)))
+    found: set[int] = set()
+    for key in keys:
+        at = joined.find(key)
+        while at != -1:
+            n = bisect.bisect_right(ends, at)
+            found.add(n)
+            at = joined.find(key, ends[n])
+    return sorted(found)
+
+
+#: a shipper's field holding a JSON record as text (``"message":"{\"...``): what a document
+#: wrapping a JSON record holds (compact, or with a space as Python's json writes it)
+_JSON_TEXT = tuple(k + sep + b'"{\\"' for k in (b'"message"', b'"original"', b'"log"') for sep in (b":", b": "))
+
+
+def _unwrapped(doc: bytes, name: str) -> bytes:
+    """:func:`text_lines` of one document bound for format ``name``."""
+    if name in TEXT_FORMATS:
+        entry = journal_entry(doc) if b'"journald"' in doc else None
+        if entry is not None:
+            return entry
+        line = line_of(doc)
+        return doc if line is None else line.encode("utf-8", "surrogatepass")
+    fmt = formats.get(name)
+    line = line_of(doc) if isinstance(fmt, RecordFormat) else None
+    if line is None or line[:1] != "{" or fmt.sniff(doc[: 64 * 1024]) > 0:  # (the format's own record)
+        return doc
+    wrapped = line.encode("utf-8", "surrogatepass")
+    return wrapped if fmt.sniff(wrapped[: 64 * 1024]) > 0 else doc
 
 
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
