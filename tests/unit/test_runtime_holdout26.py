@@ -79,3 +79,20 @@ def test_falco_k8saudit_alerts_keep_the_request_uri_and_response_code() -> None:
     assert ev[1]["http_request"]["url"]["query_string"] is None
     assert ev[2]["http_request"]["url"]["path"] == "/apis/kube.cloud.ovh.com/v1alpha1/nodepools/my-pool-1/status"
     assert (ev[1]["actor"]["user"]["name"], ev[1]["api"]["operation"]) == ("yacht", "patch")
+
+
+def test_grafana_prometheus_compatible_alerts_answer_with_a_normal_instance() -> None:
+    """A live Grafana's ``/api/prometheus/grafana/api/v1/alerts`` answer (grafana_api_sdk's
+    integration test): Grafana lists an instance in its own state words, here ``Normal`` with
+    ``activeAt`` Go's zero time (never active). It was stored as status Other, timed and first
+    seen in year 1 (-62135596800000 ms); a Normal instance is Resolved (Close, as an
+    Alertmanager resolved alert) and the zero time is no time (the receipt's is taken)."""
+    name, d = _auto("grafana-api-sdk-prometheus-alerts.json")
+    assert name == "alertmanager" and not d.dead and d.events == 1
+    (row,) = _rows(d)
+    assert (row["status_id"], row["status"], row["status_detail"]) == (4, "Resolved", "Normal")
+    assert row["activity_id"] == 3
+    assert row["time"] > 0 and row["start_time"] is None
+    assert row["finding_info"]["created_time"] is None and row["finding_info"]["first_seen_time"] is None
+    assert row["finding_info"]["analytic"]["name"] == "Test"
+    assert {"name": "grafana_folder", "value": "Github Integrationtest"} in row["finding_info"]["tags"]

@@ -15,6 +15,14 @@ Finding (2004), activity Create (1); ``time``, ``start_time``, created and first
 ``metadata.product`` Prometheus, ``metadata.log_name`` ``api/v1/alerts``. ``annotations``,
 ``state``, ``value`` and ``keepFiringSince`` stay in ``unmapped``.
 
+Grafana Alerting's Prometheus-compatible ``/api/prometheus/grafana/api/v1/alerts`` (and
+``/rules``) answers in this shape with Grafana's instance states (``eval.State``: Alerting,
+Pending, Recovering, Normal, NoData, Error, a reason in parentheses after it) and also lists
+instances that are not active: Alerting, Pending and Recovering are New (1) as Prometheus's firing
+and pending; Normal is Resolved (4), activity Close (3), as an Alertmanager resolved alert; NoData
+and Error stay Other (99); Go's zero time (``0001-01-01T00:00:00Z``: an instance never active) is
+no ``activeAt`` (the event takes its receipt time).
+
 ``finding_info.uid`` is the label set's fingerprint as Prometheus's ``model.LabelSet.Fingerprint``
 computes it (FNV-1a 64 over the sorted names and values, each followed by byte 0xff; 16 hex
 digits), which is the ``fingerprint`` Alertmanager gives the same alert: a pending alert seen
@@ -183,18 +191,37 @@ def decode_prometheus(fmt: Format, data: bytes, source: str) -> Decoded:
     return out
 
 
+_ZERO = "0001-01-01"
+#: Grafana Alerting's instance states (``eval.State``, a reason in parentheses after it: "Alerting
+#: (NoData)", "Normal (MissingSeries)"), as its Prometheus-compatible API lists them
+_ACTIVE = ("firing", "pending", "alerting", "recovering")
+
+
+def _status_id(state: str | None) -> int:
+    """New (1) for an active alert (Prometheus's firing/pending; Grafana's Alerting, Pending and
+    Recovering, which its API reports as firing, pending and recovering rules), Resolved (4) for
+    Grafana's Normal (an instance whose condition no longer holds, or never held), Unknown (0)
+    without a state, else Other (99: Grafana's NoData and Error, kept in ``status_detail``)."""
+    if state is None:
+        return 0
+    word = state.split(" (", 1)[0].strip().lower()
+    return 1 if word in _ACTIVE else 4 if word == "normal" else 99
+
+
 def _batch(fmt: Format, al: list[_Alert], st: Any, states: list[str | None], notes: list[Notes],
            api: str) -> pa.RecordBatch:  # fmt: skip
     n = len(al)
     labels = [a.labels or {} for a in al]
-    active = parse_times(strs([a.activeAt for a in al]))
+    # Go's zero time (Grafana's instance that was never active): no time (the receipt's is taken)
+    active = parse_times(strs([None if a.activeAt is None or a.activeAt.startswith(_ZERO) else a.activeAt
+                               for a in al]))
+    status_ids = [_status_id(s) for s in states]
     cols = finding_base(
         _CLS, kind=fmt.name, product="Prometheus", vendor="Prometheus", uids=event_uids(fmt.name, st.raws),
-        times_ms=active, raws=st.raws, activity_ids=[1] * n,
+        times_ms=active, raws=st.raws, activity_ids=[3 if s == 4 else 1 for s in status_ids],
         severity=severity_list([None if (v := lb.get("severity")) is None else str(v) for lb in labels]),
     )  # fmt: skip
-    status_id = pa.array([1 if (s or "").lower() in ("firing", "pending") else 0 if s is None else 99 for s in states],
-                         pa.int32())  # fmt: skip
+    status_id = pa.array(status_ids, pa.int32())
     cols.update(alert_columns(labels, notes, active))
     cols.update({
         "start_time": active,
