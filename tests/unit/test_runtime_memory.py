@@ -48,3 +48,43 @@ def test_large_buffers_are_reused_not_faulted_in_again() -> None:
     pages = 5 * (100 << 20) // resource.getpagesize()
     assert faults["default"] >= pages * 0.9
     assert faults["tuned"] < pages * 0.4
+
+
+def _thp_enabled(env_thp: str | None) -> str:
+    code = "from secpipe.runtime import memory; import sys; sys.stderr.write(str(memory.no_huge_pages())); " \
+           "print([l for l in open('/proc/self/status') if l.startswith('THP_enabled')][0].split()[1])"
+    env = {k: v for k, v in os.environ.items() if k != "SECPIPE_THP"}
+    if env_thp is not None:
+        env["SECPIPE_THP"] = env_thp
+    return subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status") or "THP_enabled" not in open("/proc/self/status").read(),
+                    reason="the kernel reports no THP_enabled (Linux >= 5.0)")  # fmt: skip
+def test_huge_pages_off_unless_kept() -> None:
+    """no_huge_pages turns THP off for the process (the kernel's own report of it), and
+    SECPIPE_THP=1 keeps them (0 or empty does not)."""
+    assert _thp_enabled(None) == "0"
+    assert _thp_enabled("0") == "0"
+    assert _thp_enabled("1") == "1"
+
+
+def test_the_cli_turns_huge_pages_off() -> None:
+    """``secpipe`` does it at start, for every command (the flag is inherited by what it starts)."""
+    probe = textwrap.dedent("""
+        import os, sys
+        from secpipe.cli import main as m
+        def report(code=0, _exit=os._exit):
+            line = [l for l in open("/proc/self/status") if l.startswith("THP_enabled")][0]
+            sys.stderr.write("THP=" + line.split()[1]); sys.stderr.flush(); _exit(code)
+        os._exit = report  # the CLI ends with os._exit once everything is written
+        sys.argv = ["secpipe", "formats"]
+        try:
+            m.main()
+        finally:
+            report()
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "SECPIPE_THP"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.endswith("THP=0")
