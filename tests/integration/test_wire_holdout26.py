@@ -136,7 +136,7 @@ def test_fluent_bit_http_output_records(server: Server) -> None:
     assert r.status_code == 200, r.text
     assert r.json() == {"events": 2, "accepted": 1, "dead_letter": 1, "reasons": ["unrecognized input: no format matched"]}
     lines = b"".join(json.dumps({"date": 1708894996.5, "log": auth[i] + "\n"}).encode() + b"\n" for i in (2, 21))
-    r = httpx.post(f"{server.url}/v1/ingest/syslog", content=lines, headers=headers, timeout=60)
+    r = httpx.put(f"{server.url}/v1/ingest/syslog", content=lines, headers=headers, timeout=60)  # http_method PUT
     assert r.status_code == 200 and r.json()["accepted"] == 2, r.text
     # Feb 22 11:47:05 localhost useradd[6995]: new user: name=apache, UID=48, ... (auth[9], the array)
     # Feb 21 21:56:12 localhost sshd[3430]: Invalid user test from 10.0.2.2

@@ -108,6 +108,7 @@ def core_routes(ctx: AppContext) -> list[Route]:
     return [
         route("GET", "/healthz", "public", healthz),
         route("POST", "/v1/ingest/{format}", "ingest", ingest),
+        route("PUT", "/v1/ingest/{format}", "ingest", ingest),  # Fluent Bit's http output: http_method PUT
         route("POST", "/v1/query", "query", query),
     ]
 
