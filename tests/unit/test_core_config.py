@@ -61,3 +61,17 @@ def test_yaml_syntax_and_missing_file(tmp_path: Path) -> None:
     assert "not valid YAML at line" in str(errors[0])
     _cfg, errors = validate_file(tmp_path / "absent.yaml")
     assert "config file not found" in str(errors[0])
+
+
+def test_component_models_imported_when_their_type_is_used() -> None:
+    """COMPONENTS names every type, but imports an options module (its pydantic models) only
+    when a config uses one of its types: a config of a redact stage imports no sigma options."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from secpipe.config.models import COMPONENTS, check; "
+            "cfg, errs = check({'transforms': {'r': {'type': 'redact', 'inputs': []}}}); assert cfg and not errs, errs; "
+            "assert 'sigma' in COMPONENTS and len(COMPONENTS) == 16; "
+            "print(sorted(m for m in sys.modules if m.endswith('.options')))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['secpipe.transforms.protect.options']"

@@ -17,8 +17,10 @@ error naming the key path. Errors always name the exact key path and say how to 
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +28,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from secpipe.config.ingest import IngestConfig
-from secpipe.detect.anomaly.options import AnomalyOptions
-from secpipe.detect.compliance.options import ComplianceOptions
-from secpipe.detect.sigma.options import SigmaOptions
 from secpipe.errors import ConfigError
-from secpipe.respond.options import AlertOptions, DeployRiskOptions, MatchOptions
 from secpipe.security.tls import TlsConfig
-from secpipe.sources.syslog_options import SyslogSourceOptions
-from secpipe.transforms.enrich.options import GeoIPOptions, LookupOptions, ThreatIntelOptions
-from secpipe.transforms.protect.options import MaskOptions, RedactOptions, TokenizeOptions
 
 
 class Strict(BaseModel):
@@ -92,25 +87,54 @@ class HttpSourceOptions(Strict):
     tls: dict[str, Any] | None = None
 
 
+class _Components(Mapping[str, type[BaseModel]]):
+    """``type -> options model``; a model's module is imported when its type is first asked for.
+
+    Why: the option modules hold ~40 pydantic models, and building a model's validator is most
+    of what importing it costs (~0.1-0.2 CPU-s for all of them, the whole of a one-file
+    ``secpipe ingest --config`` with a tokenize and a redact stage paid for sigma, anomaly,
+    alerting and enrichment options it never read)."""
+
+    def __init__(self, entries: dict[str, tuple[str, str]]) -> None:
+        self._entries = entries
+        self._models: dict[str, type[BaseModel]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseModel]:
+        model = self._models.get(name)
+        if model is None:
+            module, attr = self._entries[name]
+            model = self._models[name] = getattr(importlib.import_module(module), attr)
+        return model
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+
 #: component type -> options model (sources, transforms and sinks share this namespace).
-COMPONENTS: dict[str, type[BaseModel]] = {
-    "lake": LakeOptions,
-    "file": FileSourceOptions,
-    "http": HttpSourceOptions,
-    "syslog": SyslogSourceOptions,
-    "anomaly": AnomalyOptions,
-    "compliance": ComplianceOptions,
-    "sigma": SigmaOptions,
-    "tokenize": TokenizeOptions,
-    "mask": MaskOptions,
-    "redact": RedactOptions,
-    "threat_intel": ThreatIntelOptions,
-    "geoip": GeoIPOptions,
-    "lookup": LookupOptions,
-    "alert": AlertOptions,
-    "match": MatchOptions,
-    "deploy_risk": DeployRiskOptions,
-}
+COMPONENTS: Mapping[str, type[BaseModel]] = _Components({
+    "lake": (__name__, "LakeOptions"),
+    "file": (__name__, "FileSourceOptions"),
+    "http": (__name__, "HttpSourceOptions"),
+    "syslog": ("secpipe.sources.syslog_options", "SyslogSourceOptions"),
+    "anomaly": ("secpipe.detect.anomaly.options", "AnomalyOptions"),
+    "compliance": ("secpipe.detect.compliance.options", "ComplianceOptions"),
+    "sigma": ("secpipe.detect.sigma.options", "SigmaOptions"),
+    "tokenize": ("secpipe.transforms.protect.options", "TokenizeOptions"),
+    "mask": ("secpipe.transforms.protect.options", "MaskOptions"),
+    "redact": ("secpipe.transforms.protect.options", "RedactOptions"),
+    "threat_intel": ("secpipe.transforms.enrich.options", "ThreatIntelOptions"),
+    "geoip": ("secpipe.transforms.enrich.options", "GeoIPOptions"),
+    "lookup": ("secpipe.transforms.enrich.options", "LookupOptions"),
+    "alert": ("secpipe.respond.options", "AlertOptions"),
+    "match": ("secpipe.respond.options", "MatchOptions"),
+    "deploy_risk": ("secpipe.respond.options", "DeployRiskOptions"),
+})
 
 
 class PipelineConfig(Strict):
