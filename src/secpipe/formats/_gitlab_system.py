@@ -62,8 +62,15 @@ _AUTH_MAPPED = frozenset({"event_name", "created_at", "user_id", "username", "em
 
 
 def _v(top: dict[str, msgspec.Raw], key: str) -> Any:
+    """The value of ``key``; None also for a number JSON allows but Python's JSON reader does not
+    hold (a number past float64: msgspec's "Number out of range"), kept in raw_data."""
     raw = top.get(key)
-    return None if raw is None else msgspec.json.decode(raw)
+    if raw is None:
+        return None
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
 
 
 def _s(top: dict[str, msgspec.Raw], *keys: str) -> str | None:
