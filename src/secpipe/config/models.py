@@ -17,16 +17,16 @@ error naming the key path. Errors always name the exact key path and say how to 
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from secpipe._lazy import LazyRegistry
 from secpipe.config.ingest import IngestConfig
 from secpipe.errors import ConfigError
 from secpipe.security.tls import TlsConfig
@@ -87,37 +87,11 @@ class HttpSourceOptions(Strict):
     tls: dict[str, Any] | None = None
 
 
-class _Components(Mapping[str, type[BaseModel]]):
-    """``type -> options model``; a model's module is imported when its type is first asked for.
-
-    Why: the option modules hold ~40 pydantic models, and building a model's validator is most
-    of what importing it costs (~0.1-0.2 CPU-s for all of them, the whole of a one-file
-    ``secpipe ingest --config`` with a tokenize and a redact stage paid for sigma, anomaly,
-    alerting and enrichment options it never read)."""
-
-    def __init__(self, entries: dict[str, tuple[str, str]]) -> None:
-        self._entries = entries
-        self._models: dict[str, type[BaseModel]] = {}
-
-    def __getitem__(self, name: str) -> type[BaseModel]:
-        model = self._models.get(name)
-        if model is None:
-            module, attr = self._entries[name]
-            model = self._models[name] = getattr(importlib.import_module(module), attr)
-        return model
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._entries
-
-
-#: component type -> options model (sources, transforms and sinks share this namespace).
-COMPONENTS: Mapping[str, type[BaseModel]] = _Components({
+#: component type -> options model (sources, transforms and sinks share this namespace); a
+#: model's module is imported when its type is first asked for: the option modules hold ~40
+#: pydantic models, and building their validators is most of what importing them costs, so a
+#: config of a redact and a tokenize stage does not build sigma's, alerting's or enrichment's.
+COMPONENTS: Mapping[str, type[BaseModel]] = LazyRegistry({
     "lake": (__name__, "LakeOptions"),
     "file": (__name__, "FileSourceOptions"),
     "http": (__name__, "HttpSourceOptions"),

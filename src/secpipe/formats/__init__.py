@@ -23,8 +23,9 @@ exhaustive pass on every real sample.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 
+from secpipe._lazy import LazyRegistry
 from secpipe.errors import UnknownFormatError
 from secpipe.formats.base import BOM, DeadLetter, Decoded, Format
 
@@ -51,32 +52,8 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
 }
 
 
-class _Registry(Mapping[str, type[Format]]):
-    """``name -> Format class``; a class's module is imported when the class is first asked for."""
-
-    def __init__(self, entries: dict[str, tuple[str, str, int]]) -> None:
-        self._entries = entries
-        self._classes: dict[str, type[Format]] = {}
-
-    def __getitem__(self, name: str) -> type[Format]:
-        cls = self._classes.get(name)
-        if cls is None:
-            module, attr, _ceiling = self._entries[name]
-            cls = getattr(importlib.import_module(f"secpipe.formats.{module}"), attr)
-            self._classes[name] = cls
-        return cls
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._entries
-
-
-REGISTRY: Mapping[str, type[Format]] = _Registry(_FORMATS)
+#: ``name -> Format class``; a class's module is imported when the class is first asked for.
+REGISTRY: Mapping[str, type[Format]] = LazyRegistry({n: (f"secpipe.formats.{m}", a) for n, (m, a, _c) in _FORMATS.items()})
 
 #: formats whose ``sniff`` is a function of a light module (name -> module under
 #: secpipe.formats, function): detect() asks that function and imports the format's module only
