@@ -23,6 +23,7 @@ from secpipe.transforms.enrich.intel.loaders import FeedError, load, sniff
 from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
 from secpipe.transforms.enrich.intel.stix import OPENCTI_EXTENSION
 from secpipe.transforms.enrich.options import ThreatIntelOptions
+from tests.unit.holdout_support import redact_lines
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "enrich_feeds"
 T0 = 1_790_000_000.0
@@ -176,19 +177,7 @@ ISSUER_FORMATS = {
 }
 
 
-def _redact(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
-    import orjson
-
-    from secpipe.transforms.protect.redact import RedactStage
-
-    n = len(lines)
-    batch = pa.RecordBatch.from_pydict({
-        "time": pa.array([1_700_000_000_000] * n, pa.int64()), "metadata": pa.array([{"uid": f"ev{i}"} for i in range(n)]),
-        "message": pa.array(lines), "raw_data": pa.array(lines)})
-    out = RedactStage("r", {"type": "redact"}).process(batch)
-    kinds = [] if len(out) == 1 else [r["data_security"]["detection_pattern"] for r in out[1].to_pylist()
-                                      if orjson.loads(r["unmapped"])["field"] == "message"]
-    return out[0].column("message").to_pylist(), out[0].column("raw_data").to_pylist(), kinds
+_redact = redact_lines
 
 
 def test_issuer_documented_secret_formats_are_redacted() -> None:

@@ -16,13 +16,13 @@ import json
 import random
 from pathlib import Path
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
 from secpipe.transforms.protect import _native
-from secpipe.transforms.protect.redact import AWS_KEY, PREFILTER, RedactStage, redact_text
+from secpipe.transforms.protect.redact import AWS_KEY, PREFILTER, redact_text
+from tests.unit.holdout_support import redact_lines
 
 TOKENS = {
     # gitleaks openai.go fixtures (project, service-account and admin keys); a legacy key, ours (20 + T3BlbkFJ + 20)
@@ -101,15 +101,7 @@ NEAR_MISSES = [
 ]
 
 
-def _redact(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
-    n = len(lines)
-    batch = pa.RecordBatch.from_pydict({
-        "time": pa.array([1_700_000_000_000] * n, pa.int64()), "metadata": pa.array([{"uid": f"ev{i}"} for i in range(n)]),
-        "message": pa.array(lines), "raw_data": pa.array(lines)})
-    out = RedactStage("r", {"type": "redact"}).process(batch)
-    kinds = [] if len(out) == 1 else [r["data_security"]["detection_pattern"] for r in out[1].to_pylist()
-                                      if orjson.loads(r["unmapped"])["field"] == "message"]
-    return out[0].column("message").to_pylist(), out[0].column("raw_data").to_pylist(), kinds
+_redact = redact_lines
 
 
 def _cases() -> list[tuple[str, str, str]]:

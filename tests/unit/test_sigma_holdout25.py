@@ -16,25 +16,15 @@ from typer.testing import CliRunner
 from secpipe import formats
 from secpipe.cli.main import _register, app
 from secpipe.detect.sigma import load_rules
-from secpipe.detect.sigma.engine import RuleSet
+from tests.unit.holdout_support import ndjson as _ndjson
+from tests.unit.holdout_support import sigma_rows as _rows
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 RULES = CASES / "sigma_holdout"
 
 
-def _rows(rs: RuleSet, body: bytes, fmt: str = "json") -> list[int]:
-    """Rows of the decoded body the rules match (both evaluation paths agree)."""
-    dec = formats.get(fmt).decode(body, "test")
-    assert not dec.dead, dec.dead
-    got = []
-    for ruleset in (rs, RuleSet(rs.rules, distinct_values=False)):
-        got.append(sorted({r for b in dec.batches for r in ruleset.matches(b).column("row").to_pylist()}))
-    assert got[0] == got[1]
-    return got[0]
 
 
-def _ndjson(events: list[dict]) -> bytes:
-    return b"\n".join(msgspec.json.encode(e) for e in events)
 
 
 # -- a network placeholder: field|cidr|expand ----------------------------------------------

@@ -15,26 +15,15 @@ import msgspec
 
 from secpipe import formats
 from secpipe.detect.sigma import load_rules
-from secpipe.detect.sigma.engine import RuleSet
+from tests.unit.holdout_support import ndjson as _ndjson
+from tests.unit.holdout_support import sigma_rows as _rows
 
 RULES = Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout"
 ROUTE53 = RULES / "elastic-route53-resolver.log"
 
 
-def _rows(rs: RuleSet, body: bytes, fmt: str = "json") -> list[int]:
-    """Rows of the decoded body the rules match (both evaluation paths agree)."""
-    assert not rs.unsupported, rs.unsupported
-    dec = formats.get(fmt).decode(body, "test")
-    assert not dec.dead, dec.dead
-    got = []
-    for ruleset in (rs, RuleSet(rs.rules, distinct_values=False)):
-        got.append(sorted({r for b in dec.batches for r in ruleset.matches(b).column("row").to_pylist()}))
-    assert got[0] == got[1]
-    return got[0]
 
 
-def _ndjson(events: list[dict]) -> bytes:
-    return b"\n".join(msgspec.json.encode(e) for e in events)
 
 
 def _route53(name: str, qtype: str, answers: list[tuple[str, str]], src: str = "172.31.86.159", i: int = 0) -> dict:

@@ -1,0 +1,41 @@
+"""Helpers the holdout rounds' tests share (Sigma matching on decoded events, redaction of lines)."""
+
+from __future__ import annotations
+
+import msgspec
+import orjson
+import pyarrow as pa
+
+from secpipe import formats
+from secpipe.detect.sigma.engine import RuleSet
+from secpipe.transforms.protect.redact import RedactStage
+
+
+def sigma_rows(rs: RuleSet, body: bytes, fmt: str = "json") -> list[int]:
+    """Rows of the decoded body the rules match (both evaluation paths agree)."""
+    assert not rs.unsupported, rs.unsupported
+    dec = formats.get(fmt).decode(body, "test")
+    assert not dec.dead, dec.dead
+    got = []
+    for ruleset in (rs, RuleSet(rs.rules, distinct_values=False)):
+        got.append(sorted({r for b in dec.batches for r in ruleset.matches(b).column("row").to_pylist()}))
+    assert got[0] == got[1]
+    return got[0]
+
+
+def ndjson(events: list[dict]) -> bytes:
+    """Events as NDJSON."""
+    return b"\n".join(msgspec.json.encode(e) for e in events)
+
+
+def redact_lines(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """The redact stage over ``lines`` as both ``message`` and ``raw_data``: (messages, raw_data,
+    the detection patterns of the ``message`` findings)."""
+    n = len(lines)
+    batch = pa.RecordBatch.from_pydict({
+        "time": pa.array([1_700_000_000_000] * n, pa.int64()), "metadata": pa.array([{"uid": f"ev{i}"} for i in range(n)]),
+        "message": pa.array(lines), "raw_data": pa.array(lines)})
+    out = RedactStage("r", {"type": "redact"}).process(batch)
+    kinds = [] if len(out) == 1 else [r["data_security"]["detection_pattern"] for r in out[1].to_pylist()
+                                      if orjson.loads(r["unmapped"])["field"] == "message"]
+    return out[0].column("message").to_pylist(), out[0].column("raw_data").to_pylist(), kinds
