@@ -17,6 +17,10 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SECPIPE_AVX2 1
+#endif
 
 /* ``s`` with each occurrence of ``p`` (the first one at ``m``) replaced by ``r``, into
  * ``out``; -1 past ``cap``. */
@@ -87,6 +91,13 @@ static const char *const KEYWORDS[] = { /* the spellings of PREFILTER's (?i:pass
 static const char *const VAULT_KEYWORDS[] = { /* PREFILTER's (?i:vault[_-]?token|client_token) before a legacy token */
     "vaulttoken", "vault_token", "vault-token", "client_token", NULL};
 
+/* The first three letters of each of KEYWORDS (a | b << 8 | c << 16), for keyword_at */
+static uint32_t KW3[sizeof KEYWORDS / sizeof *KEYWORDS];
+
+#ifdef SECPIPE_AVX2
+static void init_shufti(void);
+#endif
+
 static void pair(unsigned a, unsigned b) { FIRST2[a | (b << 8)] = 1; }
 
 __attribute__((constructor)) static void init_tables(void) {
@@ -102,6 +113,11 @@ __attribute__((constructor)) static void init_tables(void) {
             pair(a, b); pair(a - 32, b); pair(a, b - 32); pair(a - 32, b - 32);
         }
     pair(0xC5, 0xBF);
+#ifdef SECPIPE_AVX2
+    init_shufti();
+#endif
+    for (int j = 0; KEYWORDS[j]; j++) /* lowercase ASCII, each at least 6 letters */
+        KW3[j] = (unsigned char)KEYWORDS[j][0] | (unsigned char)KEYWORDS[j][1] << 8 | (uint32_t)(unsigned char)KEYWORDS[j][2] << 16;
 }
 
 static inline int alnum(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
@@ -148,12 +164,16 @@ static inline unsigned lower(unsigned c) { return c >= 'A' && c <= 'Z' ? c + 32 
 
 static int keyword_at(const unsigned char *t, int64_t n, int64_t i) {
     if (i + 6 > n) return 0; /* the shortest keyword (passwd) + [:=] */
-    if (t[i] < 0x80 && t[i + 1] < 0x80 && t[i + 2] < 0x80) { /* quick reject on 3 ASCII-folded letters */
-        unsigned a = lower(t[i]), b = lower(t[i + 1]), c = lower(t[i + 2]);
-        if (!((a == 'p' && b == 'a' && c == 's') || (a == 'c' && b == 'l' && c == 'i') ||
-              (a == 'a' && ((b == 'p' && c == 'i') || (b == 'c' && c == 'c') || (b == 'u' && c == 't'))) ||
-              (a == 's' && b == 'e' && c == 'c') || (a == 'r' && b == 'e' && c == 'f')))
-            return 0;
+    if (t[i] < 0x80 && t[i + 1] < 0x80 && t[i + 2] < 0x80) {
+        /* 3 ASCII bytes: only the keywords whose first three letters they fold to can match here (the non-ASCII
+         * folds of 's' and 'k' need a byte >= 0x80); most candidate pairs (re, se, ac) stop at this test */
+        uint32_t key = lower(t[i]) | lower(t[i + 1]) << 8 | lower(t[i + 2]) << 16;
+        for (int j = 0; KEYWORDS[j]; j++) {
+            if (KW3[j] != key) continue;
+            int64_t e = kw_end(t, n, i, KEYWORDS[j]);
+            if (e >= 0 && kw_tail(t, n, e)) return 1;
+        }
+        return 0;
     }
     for (const char *const *kw = KEYWORDS; *kw; kw++) {
         int64_t e = kw_end(t, n, i, *kw);
@@ -323,18 +343,81 @@ static int generic_any(const unsigned char *t, int64_t len) {
     return 0;
 }
 
+/* The candidate at ``i`` (any position): a key id there is counted, and 1 when an anchor starts there. */
+static inline int visit(const unsigned char *t, int64_t len, int64_t i, int32_t screen, int64_t *key_next,
+                        int64_t *count) {
+    if (!FIRST2[(unsigned)t[i] | ((unsigned)t[i + 1] << 8)]) return 0;
+    if (t[i] == 'A' && i >= *key_next && key_at(t, len, i)) { (*count)++; *key_next = i + 20; }
+    return screen && anchor_at(t, len, i);
+}
+
+static int row_scalar(const unsigned char *t, int64_t len, int32_t screen, int64_t *count) {
+    int64_t key_next = 0;
+    for (int64_t i = 0; i + 1 < len; i++)
+        if (visit(t, len, i, screen, &key_next, count)) return 1;
+    return 0;
+}
+
+#ifdef SECPIPE_AVX2
+/* Double-byte "shufti" (as Hyperscan's): a byte pair (a, b) passes when some bucket bit is set in
+ * LO1[a & 15] & HI1[a >> 4] & LO2[b & 15] & HI2[b >> 4]; each pair of FIRST2 has its bucket's bit in all four
+ * (buckets by the first byte), so every FIRST2 pair passes (a superset: visit() checks FIRST2 exactly). 32
+ * positions a step, then the passing ones in order, as row_scalar visits them. */
+static uint8_t SHUFTI[4][16];
+static int HAVE_AVX2;
+
+__attribute__((target("avx2"))) static int row_avx2(const unsigned char *t, int64_t len, int32_t screen,
+                                                    int64_t *count) {
+    int64_t key_next = 0, i = 0;
+    const __m256i lo1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)SHUFTI[0]));
+    const __m256i hi1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)SHUFTI[1]));
+    const __m256i lo2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)SHUFTI[2]));
+    const __m256i hi2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)SHUFTI[3]));
+    const __m256i nib = _mm256_set1_epi8(0x0f), zero = _mm256_setzero_si256();
+    for (; i + 33 <= len; i += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(t + i)), b = _mm256_loadu_si256((const __m256i *)(t + i + 1));
+        __m256i ma = _mm256_and_si256(_mm256_shuffle_epi8(lo1, _mm256_and_si256(a, nib)),
+                                      _mm256_shuffle_epi8(hi1, _mm256_and_si256(_mm256_srli_epi16(a, 4), nib)));
+        __m256i mb = _mm256_and_si256(_mm256_shuffle_epi8(lo2, _mm256_and_si256(b, nib)),
+                                      _mm256_shuffle_epi8(hi2, _mm256_and_si256(_mm256_srli_epi16(b, 4), nib)));
+        uint32_t mask = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(ma, mb), zero));
+        while (mask) {
+            int64_t j = i + __builtin_ctz(mask);
+            mask &= mask - 1;
+            if (visit(t, len, j, screen, &key_next, count)) return 1;
+        }
+    }
+    for (; i + 1 < len; i++)
+        if (visit(t, len, i, screen, &key_next, count)) return 1;
+    return 0;
+}
+
+static void init_shufti(void) { /* after FIRST2 (init_tables) */
+    __builtin_cpu_init();
+    HAVE_AVX2 = __builtin_cpu_supports("avx2");
+    for (unsigned p = 0; p < 65536; p++) {
+        if (!FIRST2[p]) continue;
+        unsigned a = p & 255, b = p >> 8;
+        uint8_t bit = (uint8_t)(1u << (a & 7)); /* the bucket: any choice is exact; this one passes ~4x the pairs */
+        SHUFTI[0][a & 15] |= bit; SHUFTI[1][a >> 4] |= bit; SHUFTI[2][b & 15] |= bit; SHUFTI[3][b >> 4] |= bit;
+    }
+}
+#endif
+
 /* Per row: ``hit[r]`` = PREFILTER matches (only when ``screen``), ``keys[r]`` = the number
  * of non-overlapping AWS_KEY matches, left to right (as RE2 counts them). A row that hits
  * stops there (its key count is then not used). Returns 0. */
 int64_t secpipe_screen(int64_t n, const int64_t *toff, const char *tdat, int32_t screen, uint8_t *hit, int64_t *keys) {
     for (int64_t r = 0; r < n; r++) {
         const unsigned char *t = (const unsigned char *)tdat + toff[r];
-        int64_t len = toff[r + 1] - toff[r], key_next = 0, count = 0;
+        int64_t len = toff[r + 1] - toff[r], count = 0;
         uint8_t h = screen && generic_any(t, len);
-        for (int64_t i = 0; i + 1 < len && !h; i++) {
-            if (!FIRST2[(unsigned)t[i] | ((unsigned)t[i + 1] << 8)]) continue;
-            if (t[i] == 'A' && i >= key_next && key_at(t, len, i)) { count++; key_next = i + 20; }
-            if (screen && anchor_at(t, len, i)) h = 1;
+        if (!h) {
+#ifdef SECPIPE_AVX2
+            h = (uint8_t)(HAVE_AVX2 ? row_avx2(t, len, screen, &count) : row_scalar(t, len, screen, &count));
+#else
+            h = (uint8_t)row_scalar(t, len, screen, &count);
+#endif
         }
         hit[r] = h;
         keys[r] = count;
