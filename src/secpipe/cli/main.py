@@ -139,7 +139,6 @@ def _end_now(code: object) -> None:
 def main() -> None:
     """Entry point of the console script: run the command ``sys.argv`` names and end the process."""
     memory.tune()
-    memory.no_huge_pages()
     try:
         code = _plain_ingest(sys.argv[1:])
         if code is not None:

@@ -14,16 +14,18 @@ Trivy 66-70k -> 77-90k findings per CPU-second). Where glibc refuses 1 GiB, 32 M
 Transparent huge pages (:func:`no_huge_pages`): Arrow's allocator (mimalloc) reserves its arenas
 with ``MADV_HUGEPAGE``, so where THP is in ``madvise`` mode (the usual default) the first touch
 of each 2 MiB of them faults a huge page the kernel zeroes whole, and memory mimalloc purges and
-takes back is zeroed 2 MiB at a time again. On this project's VM (2 cores, load ~7, session 26)
-the 200 MB CloudTrail benchmark spent 0.30-0.74 s of system time with THP and 0.26-0.37 s without
-(four alternated pairs: 2.88-3.25 against 2.61-2.95 CPU-s), and with the protect stages on
-(tokenize, redact, encryption: more buffers freed and taken back) 1.58-1.85 s against
-0.43-0.55 s (6.2-6.4 against 5.0-5.3 CPU-s); user time the same within the host's noise. Redis
-and MongoDB turn THP off for themselves for the same reason. ``prctl(PR_SET_THP_DISABLE)``
-applies to this process and the processes it starts, from the next page fault on, in every
-mapping; ``SECPIPE_THP=1`` keeps huge pages (a host where they pay off).
+takes back is zeroed 2 MiB at a time again. The protect stages (redact, tokenize, mask) rewrite
+``raw_data`` and other text columns batch after batch, and on this project's VM (session 26) a
+200 MB CloudTrail ingest with tokenize + redact + encryption spent 0.9-2.1 s of system time with
+THP against 0.38-0.66 s without (quiet window, alternated: 5.68/5.29 against 4.41/4.21 CPU-s;
+loaded: 6.7 against 5.6). Without those stages THP pays off when the host is quiet (2.61/2.29/2.65
+with against 2.72/2.54/2.86 CPU-s without: fewer TLB misses) and costs when it is loaded (memory
+compaction: 2.88-3.31 against 2.53-2.95). So a pipeline with a protect stage turns THP off for
+its process (``runtime.topology.build_stages``), as Redis and MongoDB do for themselves; others
+keep the kernel's setting. ``prctl(PR_SET_THP_DISABLE)`` applies to the process and those it
+starts, from the next page fault on, in every mapping; ``SECPIPE_THP=1`` keeps huge pages.
 
-Guarantees: call :func:`tune` and :func:`no_huge_pages` once at process start; they never raise,
+Guarantees: call :func:`tune` once at process start, :func:`no_huge_pages` when the pipeline is known; they never raise,
 change nothing where the C library is not glibc or the kernel not Linux, and leave an
 operator's own ``MALLOC_*`` (``SECPIPE_THP``) environment settings alone. Peak memory is
 unchanged (the pages were needed at the peak anyway); what changes is that the process does

@@ -15,7 +15,12 @@ from pathlib import Path
 
 from secpipe.config.models import PipelineConfig
 from secpipe.errors import ConfigError
+from secpipe.runtime import memory
 from secpipe.transforms.base import STAGES, Stage
+
+#: stage types that rewrite text columns batch after batch (raw_data among them): their
+#: processes run without transparent huge pages (see :mod:`secpipe.runtime.memory`)
+_REWRITING = frozenset({"redact", "tokenize", "mask"})
 
 
 def build_stages(cfg: PipelineConfig, data_dir: Path | None = None) -> list[Stage]:
@@ -33,6 +38,8 @@ def build_stages(cfg: PipelineConfig, data_dir: Path | None = None) -> list[Stag
     except CycleError as exc:
         msg = f"inputs form a cycle: {' -> '.join(exc.args[1])} — break the loop"
         raise ConfigError("transforms", msg) from exc  # noqa: EM101
+    if any(cfg.transforms[name].get("type") in _REWRITING for name in order):
+        memory.no_huge_pages()
     stages: list[Stage] = []
     for name in order:
         raw = cfg.transforms[name]
