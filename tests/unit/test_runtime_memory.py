@@ -50,8 +50,13 @@ def test_large_buffers_are_reused_not_faulted_in_again() -> None:
     assert faults["tuned"] < pages * 0.4
 
 
+#: the child starts with THP allowed whatever its parent runs with (the flag is inherited: the test
+#: process itself loses THP once any test builds a protect pipeline in it)
+_THP_ON = "import ctypes; ctypes.CDLL(None).prctl(41, 0, 0, 0, 0)\n"
+
+
 def _thp_enabled(env_thp: str | None) -> str:
-    code = "from secpipe.runtime import memory; import sys; sys.stderr.write(str(memory.no_huge_pages())); " \
+    code = _THP_ON + "from secpipe.runtime import memory; import sys; sys.stderr.write(str(memory.no_huge_pages())); " \
            "print([l for l in open('/proc/self/status') if l.startswith('THP_enabled')][0].split()[1])"
     env = {k: v for k, v in os.environ.items() if k != "SECPIPE_THP"}
     if env_thp is not None:
@@ -78,7 +83,7 @@ def test_protect_pipelines_run_without_huge_pages(stage: str | None, want: str) 
     transforms = {} if stage is None else {"p": {"type": stage, "inputs": [], **(
         {"fields": {"actor.user.name": "hmac"}} if stage == "tokenize" else
         {"fields": ["actor.user.name"]} if stage == "mask" else {})}}
-    code = textwrap.dedent(f"""
+    code = _THP_ON + textwrap.dedent(f"""
         from secpipe.config.models import check
         from secpipe.runtime.topology import build_stages
         cfg, errs = check({{"transforms": {transforms!r}}})
