@@ -23,7 +23,9 @@ Semantics (documented guarantees):
 - a field name is read as spelled, and where a record lacks that spelling, with another case
   (``eventtype`` finds ``eventType``; :mod:`.fields` says why);
 - numbers compare numerically and textually (``5`` matches ``5`` and ``"5"``); ``gt/gte/lt/
-  lte`` compare numerically; ``|cidr`` matches IPv4 text by network prefix and an IPv6
+  lte`` compare numerically; a time modifier (``|hour``, ``|minute``, ``|day``, ``|week``,
+  ``|month``, ``|year``) takes that part of the field's date (its text as written, no time zone
+  conversion, as the modifiers appendix says), alone or compared (``|hour|gte: 17``); ``|cidr`` matches IPv4 text by network prefix and an IPv6
   address in any of its spellings (leading zeros, ``::`` anywhere, either case) by its bits;
   an IPv4 network also holds the IPv4-mapped IPv6 addresses of its addresses (``::ffff:10.0.0.1``
   is 10.0.0.1 arriving on a dual-stack socket, RFC 4291 2.5.5.2), as address-typed backends
@@ -252,6 +254,11 @@ def _num(v: float | int) -> str:
     return repr(float(v)) if isinstance(v, float) else str(int(v))
 
 
+def _date_part(value: SigmaTimestampPart) -> str:
+    """SQL of the part of the field's date a time modifier (``|hour``, ``|month``...) takes."""
+    return f"date_part('{value.timestamp_part.name.lower()}', TRY_CAST({F} AS TIMESTAMP))"
+
+
 _CMP = {CompareOperators.LT: "<", CompareOperators.LTE: "<=", CompareOperators.GT: ">", CompareOperators.GTE: ">=",
         CompareOperators.NEQ: "<>"}
 
@@ -273,10 +280,12 @@ def value_leaf(name: str, value: object) -> Leaf | str:
             ors += f" OR {ipv4_mapped_in(value.network, pats)}"
         return Leaf(name, f"({ors})")
     if isinstance(value, SigmaCompareExpression):
-        return Leaf(name, f"TRY_CAST({F} AS DOUBLE) {_CMP[value.op]} {_num(value.number.number)}")
+        bound = value.number
+        if isinstance(bound, SigmaTimestampPart):  # ``|hour|gte: 8``: the date's part compared
+            return Leaf(name, f"{_date_part(bound)} {_CMP[value.op]} {_num(bound.number)}")
+        return Leaf(name, f"TRY_CAST({F} AS DOUBLE) {_CMP[value.op]} {_num(bound.number)}")
     if isinstance(value, SigmaTimestampPart):
-        part = value.timestamp_part.name.lower()
-        return Leaf(name, f"date_part('{part}', TRY_CAST({F} AS TIMESTAMP)) = {_num(value.number)}")
+        return Leaf(name, f"{_date_part(value)} = {_num(value.number)}")
     if isinstance(value, SigmaBool):
         return Leaf(name, f"{L} = {'true' if value.boolean else 'false'!r}")
     if isinstance(value, SigmaNumber):
