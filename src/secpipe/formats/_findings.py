@@ -789,7 +789,8 @@ class CheckedRecordFormat(RecordFormat):
             ok = [self.is_valid(r) for r in typed.recs]
             keep = keep_records(typed, recs, ok, self.invalid_reason, out, self.name)
             if keep:
-                out.batches.append(self._map_kept(typed, extra, keep))
+                kept = self._map_kept(typed, extra, keep)
+                out.batches.extend(kept if isinstance(kept, list) else (kept,))
             return out
 
     def _decode(self, recs: Records, out: Decoded) -> tuple[Typed, Any]:
@@ -797,8 +798,9 @@ class CheckedRecordFormat(RecordFormat):
         needs besides them (nothing here: the top-level maps are in ``Typed.tops``)."""
         return decode_typed(recs.raws, recs.locs, self.record_type, out, "", self.name, self.what), None
 
-    def _map_kept(self, typed: Typed, _extra: Any, keep: list[int]) -> pa.RecordBatch:
-        """The batch of the records at ``keep`` (those :meth:`is_valid` passed)."""
+    def _map_kept(self, typed: Typed, _extra: Any, keep: list[int]) -> pa.RecordBatch | list[pa.RecordBatch]:
+        """The batch of the records at ``keep`` (those :meth:`is_valid` passed; a format whose
+        records map to several classes gives a batch a class)."""
         return self.map_valid([typed.recs[i] for i in keep], [typed.tops[i] for i in keep], [typed.raws[i] for i in keep])
 
 
@@ -823,7 +825,7 @@ class CheckedTopFormat(CheckedRecordFormat):
         return decode_top(recs.raws, recs.locs, self.record_type, self.mapped, self.top_fields, out, "", self.name,
                           self.what)  # fmt: skip
 
-    def _map_kept(self, typed: Typed, top: TopLevel, keep: list[int]) -> pa.RecordBatch:
+    def _map_kept(self, typed: Typed, top: TopLevel, keep: list[int]) -> pa.RecordBatch | list[pa.RecordBatch]:
         """:meth:`map_top` of the records at ``keep``."""
         if len(keep) == len(typed.recs):
             return self.map_top(typed.recs, top, typed.raws)

@@ -51,6 +51,13 @@ by blanking each line's syslog header (up to the ``falco`` tag, replaced by spac
 offset stays where it was): the alert carries its own time, host and priority, and the header
 is transport metadata.
 
+Falco's metrics snapshots (``metrics.output_rule: true``: the rule ``Falco internal: metrics
+snapshot``, source ``internal``, written through the same outputs as the alerts) are Falco's own
+health counters, not detections: each is a Base Event (activity Unknown) with its host, time,
+``falco.version`` as ``metadata.product.version``, and the counters (``output_fields``: event
+drops, memory, rule match counts) kept whole in ``unmapped``, where a query of sensor health
+finds them (``scap.n_drops`` above 0: syscalls Falco never evaluated).
+
 An object without a ``rule`` string, or with neither ``priority`` nor ``output``, is not a
 Falco alert and is dead-lettered. Falco's own log lines (``falco_logger`` on stderr: ``Mon Feb 10
 09:15:35 2025: Loaded event sources: syscall, k8s_audit``, or the ISO 8601 time to the second)
@@ -82,6 +89,7 @@ from secpipe.formats._findings import (
 from secpipe.formats.base import (
     Decoded,
     Records,
+    Typed,
     base_columns,
     event_uids,
     int32_or_none,
@@ -201,6 +209,34 @@ _TEXT_REASON = ("a Falco text alert (json_output: false): secpipe reads Falco's 
                 "(and json_include_output_property: true) in falco.yaml. ")
 
 
+#: the rule of Falco's metrics snapshots (falcosecurity/falco ``userspace/falco/stats_writer.cpp``)
+SNAPSHOT_RULE = "Falco internal: metrics snapshot"
+
+
+class _Version(msgspec.Struct, gc=False):
+    version: Any = msgspec.field(default=None, name="falco.version")
+
+
+_VERSION = msgspec.json.Decoder(_Version)
+
+
+def _falco_version(fields: str | None) -> str | None:
+    """``falco.version`` of a snapshot's ``output_fields`` text (None where it names none)."""
+    try:
+        v = _VERSION.decode(fields).version if fields else None
+    except msgspec.DecodeError:  # output_fields that is no object: the snapshot names no version
+        return None
+    return v if isinstance(v, str) and v else None
+
+
+def _with_fields(unmapped: str | None, fields: str | None) -> str | None:
+    """A snapshot's ``unmapped`` JSON with its ``output_fields`` (the counters) put first."""
+    if fields is None:
+        return unmapped
+    head = '{"output_fields":' + fields
+    return head + "}" if unmapped is None else head + "," + unmapped[1:]
+
+
 class Falco(CheckedTopFormat):
     """Falco runtime security alerts."""
 
@@ -252,6 +288,38 @@ class Falco(CheckedTopFormat):
     def is_valid(self, rec: _Alert) -> bool:
         """A record must carry the format's identifying keys (``output`` may be switched off)."""
         return bool(rec.rule) and (rec.output is not None or rec.priority is not None)
+
+    def _map_kept(self, typed: Typed, top: TopLevel, keep: list[int]) -> pa.RecordBatch | list[pa.RecordBatch]:
+        """The alerts' Detection Finding batch, and the metrics snapshots' Base Event batch."""
+        snaps = [i for i in keep if typed.recs[i].rule == SNAPSHOT_RULE]
+        if not snaps:
+            return super()._map_kept(typed, top, keep)
+        out = [self._snapshots([typed.recs[i] for i in snaps], top.take(snaps), [typed.raws[i] for i in snaps])]
+        alerts = [i for i in keep if typed.recs[i].rule != SNAPSHOT_RULE]
+        if alerts:
+            out.insert(0, self.map_top([typed.recs[i] for i in alerts], top.take(alerts), [typed.raws[i] for i in alerts]))
+        return out
+
+    def _snapshots(self, al: list[_Alert], top: TopLevel, raws: list[bytes]) -> pa.RecordBatch:
+        """Metrics snapshots (few: one per host and interval) as Base Events, value by value."""
+        cls = "base_event"
+        fields = top.raw["output_fields"].to_pylist()
+        cols = base_columns(
+            cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
+            times_ms=parse_times(strs([a.time for a in al])), raws=raws, activity_id=0,
+            severity_id=severity_ids(strs([a.priority for a in al])),
+        )  # fmt: skip
+        cols.update({
+            "message": strs([a.message if a.output is None else a.output for a in al]),
+            "metadata.event_code": strs([a.rule for a in al]),
+            "metadata.log_source": strs([a.source for a in al]),
+            "metadata.product.version": strs([_falco_version(f) for f in fields]),
+            "device.hostname": strs([a.hostname for a in al]),
+            "device.type_id": pa.array([None if a.hostname is None else 0 for a in al], pa.int32()),
+            "device.type": strs([None if a.hostname is None else "Unknown" for a in al]),
+            "unmapped": strs([_with_fields(u, f) for u, f in zip(top.unmapped.to_pylist(), fields, strict=True)]),
+        })  # fmt: skip
+        return to_batch(cls, cols)
 
     def map_top(self, al: list[_Alert], top: TopLevel, raws: list[bytes]) -> pa.RecordBatch:
         n = len(al)
