@@ -37,6 +37,11 @@ report carries no scan time, so ``time`` is the receipt time (labelled
 and ``cve`` (publication). Identity hashes project, ordinal and issue bytes: Snyk repeats the same
 issue id once per dependency path, and each path stays its own event.
 
+A Snyk REST Issues API page (``GET /rest/orgs/{org_id}/issues``: JSON:API ``data[]`` of issue
+resources, what DefectDojo's "Snyk Issue API" import reads) is read by :mod:`._snyk_issues`:
+one event per issue, package vulnerabilities as Vulnerability Finding, Snyk Code issues as
+Application Security Posture Finding, license and IaC issues as Compliance Finding.
+
 A JSON document that is not a ``snyk test`` report (no ``vulnerabilities`` or
 ``infrastructureAsCodeIssues``, e.g. a single vulnerability object) is dead-lettered with the
 reason. SARIF from Snyk Code is handled by the ``sarif`` format.
@@ -106,6 +111,7 @@ from secpipe.formats._findings import (
     walk_issues,
     walk_report,
 )
+from secpipe.formats._snyk_issues import decode_page, is_empty_page, is_issues_page
 from secpipe.formats.base import (
     Decoded,
     Strict,
@@ -113,6 +119,7 @@ from secpipe.formats.base import (
     const,
     decode_strict,
     event_uids,
+    not_utf8,
     parse_times,
     string_column,
     text_or_none,
@@ -536,7 +543,8 @@ class Snyk(ReportFormat):
     name = "snyk"
     report_type = _Image | list[_Image]
     what = "a snyk test --json report"
-    description = "snyk test --json (one project or an array) -> Vulnerability Finding (2002) / Compliance Finding (2003)"
+    description = ("snyk test --json (one project or an array), REST Issues API pages -> Vulnerability Finding (2002) / "
+                   "Compliance Finding (2003) / Application Security Posture Finding (2007)")  # fmt: skip
     framing = "document"
     product = "Snyk"
     vendor = "Snyk"
@@ -546,6 +554,10 @@ class Snyk(ReportFormat):
         h = head[:65536]
         if h.lstrip()[:1] not in (b"{", b"["):
             return 0
+        if is_issues_page(h):
+            return 90
+        if is_empty_page(h):
+            return 30  # (no issue to tell it by: claimed weakly, an empty page of another JSON:API answer holds no event either)
         if any(k in h for k in _PROJECT_KEYS) and any(k in h for k in _SNYK_HINTS):
             return 90
         if b'"issueId"' in h and b'"fixInfo"' in h:  # unmanaged (C/C++) report: issues come first
@@ -564,6 +576,9 @@ class Snyk(ReportFormat):
         ``formatted``), which gives the same bytes as slicing the compacted report without
         writing a compact copy of the whole (for a large report, fresh pages cost as much as the
         copy); any other document takes :class:`ReportFormat`'s path."""
+        head = bytes(data[:65536])  # (a body may come as any buffer)
+        if is_issues_page(head) or is_empty_page(head):
+            return self._issues_page(data, source)
         with paused_gc():
             got = self._as_given(data, source)
             if got is not None:
@@ -577,6 +592,15 @@ class Snyk(ReportFormat):
                                    for p in projects):  # fmt: skip
                 return super().decode(data, source)
             return self.map_report(doc, data, source, formatted=False)
+
+    def _issues_page(self, data: bytes, source: str) -> Decoded:
+        """A Snyk REST Issues API page (:mod:`._snyk_issues`); one not of the page's shape is dead-lettered whole."""
+        with paused_gc():
+            try:
+                data = compact(data)
+                return decode_page(data, source, self.name)
+            except msgspec.DecodeError as exc:
+                return self.dead(not_utf8(data) or f"not a Snyk REST issues page: {exc}", source, data)
 
     def map_report(self, doc: _Image | list[_Image], data: bytes, source: str, *, formatted: bool = True) -> Decoded:
         """Decode one report into finding batches (``formatted``: ``data`` is compact already)."""

@@ -1,0 +1,93 @@
+"""Scanner formats against real samples of the holdout round 27 (``tests/cases/scanners27/SOURCES.md``).
+
+Expected values are read in the samples, not computed by the parsers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from secpipe import formats
+from secpipe.formats.base import Decoded
+from secpipe.schema.conformance import check_rows
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "scanners27"
+
+
+def _rows(d: Decoded) -> list[dict[str, Any]]:
+    return [r for b in d.batches for r in b.to_pylist()]
+
+
+def _auto(name: str) -> Decoded:
+    doc = (CASES / name).read_bytes()
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("snyk"), name
+    return fmt.decode(doc, name)
+
+
+def test_snyk_issues_api_package_vulnerability() -> None:
+    # A Snyk REST Issues API page (GET /rest/orgs/{org}/issues) was refused as unrecognized input.
+    d = _auto("snyk-issues-api-sca-single-defectdojo.json")
+    assert not d.dead
+    [r] = _rows(d)
+    assert r["class_uid"] == 2002
+    assert not check_rows("vulnerability_finding", [r])
+    assert r["severity_id"] == 5  # effective_severity_level critical
+    assert r["time_dt"].isoformat().startswith("2025-09-19T09:01:03.316")  # updated_at
+    assert (r["status_id"], r["status_code"]) == (3, "ignored")  # "ignored": true -> Suppressed
+    assert r["risk_score"] == 649
+    fi = r["finding_info"]
+    assert fi["uid"] == "834bd190-3f57-46bb-b9ef-e11fee859ab4"
+    assert fi["title"] == "Heap-based Buffer Overflow"
+    assert fi["types"] == ["package_vulnerability"]
+    [v] = r["vulnerabilities"]
+    assert v["cve"]["uid"] == "CVE-2023-4863" and v["advisory"] is None
+    assert v["cve"]["cwe"]["uid"] == "CWE-122"
+    assert v["related_vulnerabilities"] == ["SNYK-PYTHON-PILLOW-5918878"]
+    assert v["references"] == ["https://nvd.nist.gov/vuln/detail/CVE-2023-4863"]
+    assert [(c["vendor_name"], c["base_score"], c["version"]) for c in v["cve"]["cvss"]] == [
+        ("Snyk", 9.6, "3.1"),
+        ("NVD", 8.8, "3.1"),
+        ("Red Hat", 9.6, "3.1"),
+        ("SUSE", 8.8, "3.1"),
+    ]
+    [p] = v["affected_packages"]
+    assert (p["name"], p["version"]) == ("pillow", "9.5.0")
+    assert v["is_fix_available"] is True  # is_pinnable, is_fixable_snyk
+    assert v["is_exploit_available"] is True  # maturity High / Attacked
+    [res] = r["resources"]
+    assert (res["type"], res["uid"]) == ("project", "92867a20-30b8-44fd-a59f-da71d59b58f1")
+    assert "3de2b524-eae7-4f3f-ba5f-1a07e1df44c2" in res["data"]
+    assert '"reachability":"not-applicable"' in r["unmapped"]  # the coordinates, not placed
+
+
+def test_snyk_issues_api_code_issues() -> None:
+    d = _auto("snyk-issues-api-code-defectdojo.json")
+    assert not d.dead
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {2007}
+    assert not check_rows("application_security_posture_finding", rows)
+    first, second = rows
+    assert first["finding_info"]["product"]["name"] == "Snyk Code"
+    [v] = first["vulnerabilities"]
+    assert v["cwe"]["uid"] == "CWE-352" and v["advisory"] is None and v["cve"] is None
+    assert v["related_vulnerabilities"] is None  # its one problem is the issue's own key
+    [code] = v["affected_code"]
+    assert code["file"]["path"] == "path/path/file.abc"
+    assert (code["start_line"], code["end_line"], code["start_column"], code["end_column"]) == (65, 71, 9, 22)
+    assert second["severity_id"] == 2 and second["status_id"] == 1  # low, open
+    assert second["vulnerabilities"][0]["cwe"]["uid"] == "CWE-259"  # the first of its two classes
+
+
+def test_snyk_issues_api_empty_page_holds_no_event() -> None:
+    d = _auto("snyk-issues-api-empty-defectdojo.json")
+    assert (d.dead, d.batches) == ([], [])
+
+
+def test_snyk_issues_api_bad_issue_is_dead_lettered_alone() -> None:
+    doc = (CASES / "snyk-issues-api-code-defectdojo.json").read_bytes()
+    bad = doc.replace(b'"effective_severity_level":"low"', b'"effective_severity_level":3', 1)
+    d = formats.get("snyk").decode(bad, "x")
+    assert len(d.dead) == 1 and "effective_severity_level" in d.dead[0].reason
+    assert [r["finding_info"]["uid"] for r in _rows(d)] == ["3916a413-2fca-45c9-a1bf-a1373258fe69"]
