@@ -78,8 +78,9 @@ def classify(values: pa.Array, *, refang: bool = True) -> tuple[pa.Array, pa.Arr
 
     Cheap tests first (substring, length), and each regex only on the values still undecided,
     so a million-line list costs a few passes of C string kernels. A value that is no IOC as
-    written but defanged (``evil[.]example``, ``user[at]evil[.]example``), or a URL whose scheme
-    is ``hxxp(s)``, is classified refanged; a URL with a real scheme is never rewritten.
+    written but defanged (``evil[.]example``, ``evil(dot)example``, ``user(at)evil[.]example``), a URL
+    whose scheme is ``hxxp(s)``, or one whose host is defanged (``https://evil[.]example/a``) is classified
+    refanged; any other URL is never rewritten (``[.]`` in its path or query stays as written).
     """
     v = pc.utf8_trim_whitespace(values.cast(pa.string()))
     low = pc.utf8_lower(v)
@@ -113,17 +114,23 @@ def classify(values: pa.Array, *, refang: bool = True) -> tuple[pa.Array, pa.Arr
     value = normalize(kind, v, low)
     fanged = _where(todo, low, lambda x: _mask(pc.match_substring_regex(x, _DEFANGED)))
     fanged |= is_url & _mask(pc.starts_with(low, "hxxp"))  # a prefix test: URL lists stay cheap
+    fanged |= _where(is_url & ~fanged, low, lambda x: _mask(pc.match_substring_regex(x, _DEFANGED_HOST)))
     if refang and fanged.any():  # report/OTX/CSV exports often carry hxxp://evil[.]example
         k2, v2 = classify(_refang(v.filter(pa.array(fanged))), refang=False)
         kind, value = _put(kind, fanged, k2), _put(value, fanged, v2)
     return kind, value
 
 
-#: defanged IOCs: hxxp(s)://, [.] (.) {.} [dot], [:], [@] [at] (tested on lower-cased values)
-_DEFANGED = r"^hxxps?\[?:|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\[:\]|\[://\]|\[@\]|\[at\]"
-_REFANG = ((r"^[hH][xX]{2}[pP][sS]\[?:\]?", "https:"), (r"^[hH][xX]{2}[pP]\[?:\]?", "http:"),
-           (r"\[\.\]|\(\.\)|\{\.\}|\[[dD][oO][tT]\]", "."), (r"\[://\]", "://"), (r"\[:\]", ":"),
-           (r"\[@\]|\[[aA][tT]\]", "@"))
+#: the defanged dot and at of IOC write-ups (ioc-fanger's set): [.] (.) {.} [dot] (dot) {dot} \. and [@] (@) [at] (at) {at}
+_DOT = r"\[\.\]|\(\.\)|\{\.\}|[\[({][dD][oO][tT][\])}]|\\\."
+_AT = r"[\[(]@[\])]|[\[({][aA][tT][\])}]"
+#: defanged IOCs: hxxp(s)://, a defanged dot or at, [:], [://] (tested on lower-cased values)
+_DEFANGED = rf"^hxxps?\[?:|{_DOT}|{_AT}|\[:\]|\[://\]"
+#: a URL with a real scheme whose host is defanged (``https://evil[.]example/a``): no host holds brackets
+_DEFANGED_HOST = rf"^[a-z][a-z0-9+.-]*://[^/?#]*?(?:{_DOT}|{_AT})"
+#: refanging, in order: the bracketed separators first (``hxxp[://]`` is ``hxxp://`` before its scheme is read)
+_REFANG = ((r"\[://\]", "://"), (r"\[:\]", ":"), (r"^[hH][xX]{2}[pP][sS]\[?:\]?", "https:"),
+           (r"^[hH][xX]{2}[pP]\[?:\]?", "http:"), (_DOT, "."), (_AT, "@"))
 
 
 def _refang(values: pa.Array) -> pa.Array:

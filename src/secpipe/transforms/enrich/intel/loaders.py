@@ -53,7 +53,8 @@ Formats:
 Everywhere, ``ip:port`` and ``[v6]:port`` values become the address, and a top-level
 domain label needs a letter, so a malformed address (``999.1.1.1``) is skipped, never a domain.
 
-A body downloaded as a zip archive (one file) or gzip is read as the file it holds.
+A body downloaded as a zip archive (one file) or gzip is read as the file it holds; one that starts with a
+byte-order mark (UTF-8, UTF-16 or UTF-32, as Windows tools write lists) as the UTF-8 text it holds.
 
 Bulk paths (plain, spamhaus, abuse.ch CSV, team CSV) are parsed by Arrow's CSV reader and
 Arrow kernels, so a million-line list loads in about a second.
@@ -431,6 +432,29 @@ def unpack(data: bytes, name: str = "") -> tuple[bytes, str]:
     return body, name
 
 
+#: byte-order marks and their codecs (UTF-32 before UTF-16: its little-endian mark starts with UTF-16's)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def as_utf8(data: bytes) -> bytes:
+    """A body that starts with a byte-order mark as UTF-8 without it; any other body as it is.
+
+    Windows tools write lists that way: Notepad's and Excel's "UTF-8" put a BOM first, Windows PowerShell 5.1's
+    ``Out-File`` and ``>`` write UTF-16LE with a BOM. Read as it came, the BOM hid the first entry of a list and
+    the opening brace of a JSON document (a STIX bundle was then read as a plain list of nothing)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            if codec == "utf-8":
+                return data[len(bom):]
+            try:
+                return data[len(bom):].decode(codec).encode()
+            except UnicodeDecodeError as exc:
+                msg = f"feed body starts with a {codec.upper()} byte-order mark but does not decode as {codec.upper()} ({exc})"
+                raise FeedError(msg) from exc
+    return data
+
+
 def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, kind: str = "auto",
          column: str | None = None, max_age_ms: int | None = None, name: str = "",
          fetched_ms: int | None = None) -> Loaded:
@@ -438,9 +462,10 @@ def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, k
 
     ``fetched_ms``: when the body was fetched (or its file written); expiries a feed gives relative to
     that moment (CrowdSec decision durations) count from it, and are left open without it. A zip or gzip
-    body is read as the file it holds (:func:`unpack`).
+    body is read as the file it holds (:func:`unpack`), a body with a byte-order mark as UTF-8 (:func:`as_utf8`).
     """
     data, name = unpack(data, name)
+    data = as_utf8(data)
     if fmt in ("auto", "plain", "csv", "abusech_csv") and data.lstrip()[:1] == b"<":
         msg = ("feed body is XML or HTML (STIX 1.x, OpenIOC, or an error/login page) — not supported: "
                "use the STIX 2.1 / TAXII 2.1, MISP or CSV/text export of the feed, and check the URL")

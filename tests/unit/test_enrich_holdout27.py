@@ -1,0 +1,78 @@
+"""Holdout sweep round 27: threat-intel feed bodies as analysts and Windows tools write them.
+
+- Byte-order marks: Notepad/Excel "UTF-8" puts EF BB BF first and Windows PowerShell 5.1's ``Out-File``/``>``
+  writes UTF-16LE with FF FE. The mark hid the first entry of a plain list, and a STIX bundle was sniffed as a
+  plain list of nothing (the real OASIS example ``indicator-for-c2-ip-address.json``, saved both ways).
+- Defanged indicators as ioc-fanger's tests spell them (ioc-fang/ioc-fanger ``tests/test_ioc_fanger.py``:
+  ``juanita(at)example.com``, ``bob(@)example.com``, ``example\\.com``, ``bob@example(dot)com``), ``hxxp[://]``
+  (its scheme was read before the bracket: ``http://]host``), and URLs whose scheme is real but whose host is
+  defanged, as malware write-ups list them (a CyberDefenders "Malicious PowerShell Analysis" write-up's Emotet
+  download URLs, ``https://admintk[.]com/wp-admin/L/``): they were kept as written and matched nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secpipe.transforms.enrich.intel.loaders import FeedError, load
+
+STIX_C2 = "oasis-cti-stix2-json-schemas/examples/indicator-for-c2-ip-address.json"
+
+
+def _rows(body: bytes, fmt: str = "auto") -> list[tuple[str, str]]:
+    return [(r["kind"], r["value"]) for r in load(body, fmt, conf=70).table.to_pylist()]
+
+
+@pytest.fixture
+def intel(real: Path) -> Path:
+    return real / "threat-intel"
+
+
+def test_a_stix_bundle_saved_with_a_byte_order_mark_loads_its_indicator(intel: Path) -> None:
+    text = (intel / STIX_C2).read_text()
+    for body in (b"\xef\xbb\xbf" + text.encode(), text.encode("utf-16"), b"\xfe\xff" + text.encode("utf-16-be")):
+        assert _rows(body) == [("ip", "10.0.0.0")]
+
+
+def test_the_first_entry_of_a_list_with_a_byte_order_mark_is_kept(intel: Path) -> None:
+    feodo = (intel / "abusech-feodotracker/ipblocklist.csv").read_bytes()
+    assert _rows(b"\xef\xbb\xbf" + feodo) == _rows(feodo)
+    iocs = "198.51.100.7\r\nbad-domain.example\r\n44d88612fea8a8f36de82e1278abb02f\r\n"
+    want = [("ip", "198.51.100.7"), ("domain", "bad-domain.example"), ("hash", "44d88612fea8a8f36de82e1278abb02f")]
+    assert _rows(b"\xef\xbb\xbf" + iocs.encode()) == want
+    assert _rows(iocs.encode("utf-16")) == want  # PowerShell 5.1: Get-Content iocs.txt > list.txt
+
+
+def test_a_body_that_does_not_decode_as_its_byte_order_mark_says_is_refused() -> None:
+    with pytest.raises(FeedError, match="byte-order mark"):
+        load(b"\xff\xfe\x00\xd8", "auto", conf=70)
+
+
+def test_defanged_dots_and_ats_as_ioc_fanger_spells_them() -> None:
+    body = "\n".join([
+        "juanita(at)example.com", "bob(@)example.com", "bob@example(dot)com", "example\\.com", "www(.)example(.)com",
+        "http[:]//example.org", "hXxps[:]//example.org/test?target=bad[@]test.com", "hxxp[://]login-update.example/a",
+    ]).encode()
+    assert _rows(body, "plain") == [
+        ("email", "juanita@example.com"), ("email", "bob@example.com"), ("email", "bob@example.com"),
+        ("domain", "example.com"), ("domain", "www.example.com"), ("url", "http://example.org/"),
+        ("url", "https://example.org/test?target=bad@test.com"), ("url", "http://login-update.example/a")]
+
+
+def test_urls_with_a_real_scheme_and_a_defanged_host_are_refanged() -> None:
+    body = b"""Urls:
+
+https://admintk[.]com/wp-admin/L/
+
+https://www[.]hintup[.]com.br/wp-content/dE/
+
+http://www[.]stmarouns[.]nsw.edu[.]au/paypal/b8G/
+
+http://ok.example/a[.]b
+"""
+    assert _rows(body, "plain") == [
+        ("url", "https://admintk.com/wp-admin/L/"), ("url", "https://www.hintup.com.br/wp-content/dE/"),
+        ("url", "http://www.stmarouns.nsw.edu.au/paypal/b8G/"),
+        ("url", "http://ok.example/a[.]b")]  # a real host: the URL stays as written
