@@ -1,4 +1,5 @@
-"""Helpers the holdout rounds' tests share (Sigma matching on decoded events, redaction of lines)."""
+"""Helpers the holdout rounds' tests share (Sigma matching on decoded events, Google Workspace audit
+records, redaction of lines)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,34 @@ def sigma_rows(rs: RuleSet, body: bytes, fmt: str = "json") -> list[int]:
 def ndjson(events: list[dict]) -> bytes:
     """Events as NDJSON."""
     return b"\n".join(msgspec.json.encode(e) for e in events)
+
+
+def workspace_entry(service: str, method: str, event_type: str, event_name: str, params: dict[str, object],
+                    i: int) -> dict:
+    """A Google Workspace audit LogEntry as Cloud Logging holds it (AuditLog with the Admin SDK
+    event in an ActivityProto ``metadata``); a parameter given as a list is a ``multiStrValue``,
+    a bool a ``boolValue``, anything else a ``value``."""
+    def parameter(name: str, v: object) -> dict:
+        if isinstance(v, list):
+            return {"type": "TYPE_STRING", "label": "LABEL_REPEATED", "name": name, "multiStrValue": v}
+        if isinstance(v, bool):
+            return {"type": "TYPE_BOOL", "label": "LABEL_OPTIONAL", "name": name, "boolValue": v}
+        return {"type": "TYPE_STRING", "label": "LABEL_OPTIONAL", "name": name, "value": v}
+
+    return {"protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                             "authenticationInfo": {"principalEmail": "admin@example.com"},
+                             "requestMetadata": {"callerIp": "203.0.113.9", "requestAttributes": {},
+                                                 "destinationAttributes": {}},
+                             "serviceName": service, "methodName": method,
+                             "resourceName": "organizations/1234567890/userSettings",
+                             "metadata": {"@type": "type.googleapis.com/ccc_hosted_reporting.ActivityProto",
+                                          "activityId": {"timeUsec": f"166347608359300{i}", "uniqQualifier": f"-82{i}"},
+                                          "event": [{"eventType": event_type, "eventName": event_name,
+                                                     "parameter": [parameter(k, v) for k, v in params.items()]}]}},
+            "insertId": f"fjwwoaeb95{i}", "resource": {"type": "audited_resource",
+                                                      "labels": {"service": service, "method": method}},
+            "timestamp": f"2026-09-18T04:41:2{i}.593Z", "severity": "NOTICE",
+            "logName": "organizations/506102632746/logs/cloudaudit.googleapis.com%2Factivity"}
 
 
 def redact_lines(lines: list[str]) -> tuple[list[str], list[str], list[str]]:

@@ -18,6 +18,7 @@ from secpipe.cli.main import _register, app
 from secpipe.detect.sigma import load_rules
 from tests.unit.holdout_support import ndjson as _ndjson
 from tests.unit.holdout_support import sigma_rows as _rows
+from tests.unit.holdout_support import workspace_entry
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 RULES = CASES / "sigma_holdout"
@@ -346,32 +347,12 @@ def test_hunt_fires_webserver_rule_over_an_access_log_lake(tmp_path: Path) -> No
 
 # -- Google Workspace audit logs in Cloud Logging ------------------------------------------------
 
-def _workspace(service: str, method: str, event_type: str, event_name: str, params: dict[str, str], i: int) -> dict:
-    """A Google Workspace audit LogEntry as Cloud Logging holds it (AuditLog with the Admin SDK
-    event in an ActivityProto ``metadata``)."""
-    return {"protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
-                             "authenticationInfo": {"principalEmail": "admin@example.com"},
-                             "requestMetadata": {"callerIp": "203.0.113.9", "requestAttributes": {},
-                                                 "destinationAttributes": {}},
-                             "serviceName": service, "methodName": method,
-                             "resourceName": "organizations/1234567890/userSettings",
-                             "metadata": {"@type": "type.googleapis.com/ccc_hosted_reporting.ActivityProto",
-                                          "activityId": {"timeUsec": f"166347608359300{i}", "uniqQualifier": f"-82{i}"},
-                                          "event": [{"eventType": event_type, "eventName": event_name,
-                                                     "parameter": [{"type": "TYPE_STRING", "label": "LABEL_OPTIONAL",
-                                                                    "name": k, "value": v} for k, v in params.items()]}]}},
-            "insertId": f"fjwwoaeb95{i}", "resource": {"type": "audited_resource",
-                                                      "labels": {"service": service, "method": method}},
-            "timestamp": f"2026-09-18T04:41:2{i}.593Z", "severity": "NOTICE",
-            "logName": "organizations/506102632746/logs/cloudaudit.googleapis.com%2Factivity"}
-
-
 def test_workspace_admin_rule_reads_the_log_entry() -> None:
-    events = [_workspace("admin.googleapis.com", "google.admin.AdminService.grantAdminPrivilege", "USER_SETTINGS",
+    events = [workspace_entry("admin.googleapis.com", "google.admin.AdminService.grantAdminPrivilege", "USER_SETTINGS",
                          "GRANT_ADMIN_PRIVILEGE", {"USER_EMAIL": "bob@example.com"}, 0),
-              _workspace("admin.googleapis.com", "google.admin.AdminService.moveUserToOrgUnit", "USER_SETTINGS",
+              workspace_entry("admin.googleapis.com", "google.admin.AdminService.moveUserToOrgUnit", "USER_SETTINGS",
                          "MOVE_USER_TO_ORG_UNIT", {"USER_EMAIL": "bob@example.com", "NEW_VALUE": "/"}, 1),
-              _workspace("login.googleapis.com", "google.login.LoginService.suspiciousLogin", "login",
+              workspace_entry("login.googleapis.com", "google.login.LoginService.suspiciousLogin", "login",
                          "suspicious_login", {"login_type": "google_password"}, 2)]
     body = _ndjson(events)
     rs = load_rules([RULES / "gcp_gworkspace_user_granted_admin_privileges.yml"])

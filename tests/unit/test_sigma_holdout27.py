@@ -1,6 +1,9 @@
-"""Sigma rules of the twenty-seventh round: the modifiers appendix's time modifiers.
+"""Sigma rules of the twenty-seventh round: the modifiers appendix's time modifiers, Google Workspace
+rules that name an event parameter.
 
-Events: Panther's CloudTrail test events (../shared/data/real/panther-analysis/extracted, Apache-2.0).
+Rules: tests/cases/sigma_holdout (see SOURCE.md "Round 27 (sigma)"). Events: Panther's CloudTrail test
+events (../shared/data/real/panther-analysis/extracted, Apache-2.0), Panther's Workspace ``LogEntry``
+(panther-gcp-add-group-member.jsonl) and LogEntries written in its layout.
 """
 
 from __future__ import annotations
@@ -9,15 +12,18 @@ import textwrap
 from pathlib import Path
 
 from secpipe.detect.sigma import load_rules
+from tests.unit.holdout_support import ndjson as _ndjson
 from tests.unit.holdout_support import sigma_rows as _rows
+from tests.unit.holdout_support import workspace_entry as _entry
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
 CLOUDTRAIL = REAL / "panther-analysis" / "extracted" / "cloudtrail.json"
+RULES = Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout"
 
 
-def _rule(tmp_path: Path, detection: str) -> Path:
+def _rule(tmp_path: Path, detection: str, logsource: str = "product: aws\n  service: cloudtrail") -> Path:
     p = tmp_path / "rule.yml"
-    p.write_text("title: t\nid: 0d4f0a5e-8f9a-4b6e-9a51-3c7c8e1b2f40\nlogsource:\n  product: aws\n  service: cloudtrail\n"
+    p.write_text(f"title: t\nid: 0d4f0a5e-8f9a-4b6e-9a51-3c7c8e1b2f40\nlogsource:\n  {logsource}\n"
                  "detection:\n" + textwrap.indent(textwrap.dedent(detection), "  ") + "level: low\n")
     return p
 
@@ -44,3 +50,77 @@ def test_time_modifier_compared_with_a_number(tmp_path: Path) -> None:
         condition: selection
         """)
     assert _rows(load_rules([night]), body, "cloudtrail") == [4, 5, 6, 7, 10, 11, 12, 13]
+
+
+# -- Google Workspace audit logs: rules that name an event parameter --------------------------------
+
+_ADMIN = "admin.googleapis.com"
+
+
+def test_mfa_disabled_rule_reads_the_new_value_parameter() -> None:
+    # SigmaHQ's gcp_gworkspace_mfa_disabled: new_value is the event's NEW_VALUE parameter (the Admin
+    # SDK's admin-security-settings ENFORCE_STRONG_AUTHENTICATION / ALLOW_STRONG_AUTHENTICATION);
+    # a LogEntry has no such key, the rule found nothing.
+    events = [
+        _entry(_ADMIN, "google.admin.AdminService.enforceStrongAuthentication", "SECURITY_SETTINGS",
+               "ENFORCE_STRONG_AUTHENTICATION", {"NEW_VALUE": "false", "OLD_VALUE": "true", "ORG_UNIT_NAME": "Sales"}, 0),
+        _entry(_ADMIN, "google.admin.AdminService.enforceStrongAuthentication", "SECURITY_SETTINGS",
+               "ENFORCE_STRONG_AUTHENTICATION", {"NEW_VALUE": "true", "OLD_VALUE": "false", "ORG_UNIT_NAME": "Sales"}, 1),
+        _entry(_ADMIN, "google.admin.AdminService.allowStrongAuthentication", "SECURITY_SETTINGS",
+               "ALLOW_STRONG_AUTHENTICATION", {"NEW_VALUE": False}, 2),
+        _entry(_ADMIN, "google.admin.AdminService.changeApplicationSetting", "APPLICATION_SETTINGS",
+               "CHANGE_APPLICATION_SETTING", {"SETTING_NAME": "Password Management - Enforce strong password",
+                                              "NEW_VALUE": "false"}, 3)]
+    body = _ndjson(events)
+    mfa = load_rules([RULES / "gcp_gworkspace_mfa_disabled.yml"])
+    assert _rows(mfa, body, "k8s_audit") == [0, 2]  # --format auto stores LogEntries as k8s_audit
+    assert _rows(mfa, body) == [0, 2]  # and the catch-all json format keeps them whole
+    assert _rows(load_rules([RULES / "gcp_gworkspace_password_policy_changed.yml"]), body, "k8s_audit") == [3]
+
+
+def test_drive_rule_reads_a_parameter_named_as_an_event_key() -> None:
+    # gcp_gworkspace_drive_file_shared_externally names Drive's visibility parameter
+    # protoPayload.metadata.event.visibility (the Admin SDK's drive activity, acl_change)
+    drive = "drive.googleapis.com"
+    events = [_entry(drive, "google.drive.DriveService.changeAclEditors", "acl_change", "change_acl_editors",
+                     {"doc_id": "1AbC", "visibility": "people_with_link", "old_visibility": "private"}, 0),
+              _entry(drive, "google.drive.DriveService.changeAclEditors", "acl_change", "change_acl_editors",
+                     {"doc_id": "1AbD", "visibility": "private", "old_visibility": "people_with_link"}, 1),
+              _entry(drive, "google.drive.DriveService.changeDocumentVisibility", "acl_change",
+                     "change_document_visibility", {"doc_id": "1AbE", "visibility": "public_on_the_web"}, 2)]
+    rs = load_rules([RULES / "gcp_gworkspace_drive_file_shared_externally.yml"])
+    assert _rows(rs, _ndjson(events), "k8s_audit") == [0]
+
+
+def test_parameter_rule_on_panthers_log_entry(tmp_path: Path) -> None:
+    # Panther's "GCP User Added to Privileged Group" as a Sigma rule: its GROUP_EMAIL parameter
+    rule = _rule(tmp_path, """
+        selection:
+          protoPayload.serviceName: admin.googleapis.com
+          protoPayload.metadata.event.eventName: ADD_GROUP_MEMBER
+          group_email: admins@example.com
+        condition: selection
+        """, "product: gcp\n  service: google_workspace.admin")
+    body = (RULES / "panther-gcp-add-group-member.jsonl").read_bytes()
+    assert _rows(load_rules([rule]), body, "k8s_audit") == [0]
+
+
+def test_parameter_lists_presence_and_absence(tmp_path: Path) -> None:
+    # a multiStrValue parameter matches by any element; exists tests the parameter's presence, and
+    # exists: false holds only when neither the key nor the parameter is there
+    events = [_entry("login.googleapis.com", "google.login.LoginService.loginFailure", "login", "login_failure",
+                     {"login_type": "google_password", "login_challenge_method": ["password", "idv_preregistered_phone"]}, 0),
+              _entry("login.googleapis.com", "google.login.LoginService.loginSuccess", "login", "login_success",
+                     {"login_type": "google_password", "login_challenge_method": ["password"]}, 1),
+              _entry("login.googleapis.com", "google.login.LoginService.loginSuccess", "login", "login_success",
+                     {"login_type": "saml"}, 2)]
+    body = _ndjson(events)
+    login = "product: gcp\n  service: google_workspace.login"
+    phone = _rule(tmp_path, "selection:\n  login_challenge_method: idv_preregistered_phone\ncondition: selection\n", login)
+    assert _rows(load_rules([phone]), body, "k8s_audit") == [0]
+    without = _rule(tmp_path, "selection:\n  protoPayload.metadata.event.eventName: login_success\n"
+                    "  login_challenge_method|exists: false\ncondition: selection\n", login)
+    assert _rows(load_rules([without]), body, "k8s_audit") == [2]
+    saml = _rule(tmp_path, "selection:\n  login_type: saml\n  login_challenge_method|exists: true\n"
+                 "condition: not selection\n", login)
+    assert _rows(load_rules([saml]), body, "k8s_audit") == [0, 1, 2]

@@ -24,6 +24,12 @@ compiler and the engine:
   accumulated across batches (a spelling seen once is used from then on). A spelling that
   occurs only in rare records of large batches may thus be learned late; the exact spelling
   never depends on it.
+- **Event parameters.** Google Workspace audit events keep their details as a list of named
+  parameters (``protoPayload.metadata.event[].parameter[]``: ``{"name": "NEW_VALUE", "value":
+  "false"}``), which no path reaches by name. A rule field mapped to such a parameter reads the
+  pseudo-field :func:`param` (:data:`PARAM` + the name), whose values are those of every
+  parameter of that name, any case (:func:`~.sqlgen.param_sql`); it is always a list field
+  and never evidence.
 - **Keys with a dot.** A Sigma field ``id.orig_h`` names the nested path ``id`` -> ``orig_h``
   in most sources, but some write the dotted name as ONE key (Zeek JSON logs:
   ``{"id.orig_h": ...}``, flattened exports). The nested path is read first; a record that
@@ -41,6 +47,8 @@ import pyarrow as pa
 
 #: prefix of the pseudo-field a presence test (``|exists``) reads.
 PRESENT = "\x00exists\x00"
+#: prefix of the pseudo-field that reads an event parameter by its name (module docstring).
+PARAM = "\x00param\x00"
 #: batches up to this many rows have every record's keys learned; larger ones a sample.
 SAMPLE_ALL = 512
 SAMPLE = 64
@@ -62,6 +70,16 @@ def presence(name: str) -> str:
 
 def is_presence(name: str) -> bool:
     return name.startswith(PRESENT)
+
+
+def param(name: str) -> str:
+    """The pseudo-field of the event parameter ``name``."""
+    return PARAM + name
+
+
+def is_param(name: str) -> bool:
+    """True for a parameter pseudo-field, also under a presence test."""
+    return base(name).startswith(PARAM)
 
 
 def base(name: str) -> str:

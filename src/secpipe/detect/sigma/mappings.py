@@ -64,9 +64,14 @@ SigmaHQ's older Google Workspace rules (``service: google_workspace.admin``) nam
 service ``eventService`` (``admin.googleapis.com``) and the Admin SDK event ``eventName``
 (``GRANT_ADMIN_PRIVILEGE``); Workspace audit logs shared with Cloud Logging are such ``LogEntry``
 records, with ``protoPayload.serviceName`` and the event in ``protoPayload.metadata.event[]``
-(``eventName``; the newer rules name these paths themselves). The event's ``parameter[]`` list
-(``{"name": "NEW_VALUE", "value": "false"}``) has no path per parameter name: a rule that names
-one (``new_value``) still finds nothing in such a record.
+(``eventName``; the newer rules name these paths themselves). The rules name the event's
+parameters (its ``parameter[]`` list, ``{"name": "NEW_VALUE", "value": "false"}``) by the
+parameter's name, in the case the Admin SDK's reference writes it or lower-cased: ``new_value:
+'false'`` (MFA disabled), ``setting_name|contains: Password``, or as a key of the event
+(``protoPayload.metadata.event.visibility``, Drive's sharing): a ``google_workspace.*`` rule's
+plain field (and ``protoPayload.metadata.event.<name>``, but the event's own ``eventName`` /
+``eventType``) is also read as the parameter of that name, any case (:data:`WORKSPACE`; the
+parameter pseudo-field of :mod:`.fields`; the rule's own name first).
 
 Azure Monitor records (rules with ``product: azure``): SigmaHQ's Entra ID rules
 (``signinlogs``, ``auditlogs``, ``riskdetection``...) name the columns of the Log Analytics
@@ -134,6 +139,8 @@ from sigma.conditions import ConditionAND, ConditionOR
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import SigmaExists, SigmaNull, SigmaString
+
+from secpipe.detect.sigma.fields import PARAM
 
 _SPEC = "requestObject.spec"
 #: the caller's country: the geoip transform's ISO code of ``src_endpoint.ip``
@@ -220,6 +227,16 @@ PREFIXES: dict[str, dict[str, list[str]]] = {
     "azure": {"": ["", "properties."]},
     "okta": {"": ["", "detail."]},
 }
+#: the Workspace services of the Admin SDK Reports API (its ``applicationName`` values): SigmaHQ's
+#: Google Workspace rules write ``product: gcp, service: google_workspace.<name>``
+WORKSPACE_SERVICES = ("access_transparency", "admin", "calendar", "chat", "chrome", "context_aware_access",
+                      "data_studio", "drive", "gcp", "gmail", "groups", "groups_enterprise", "jamboard", "keep",
+                      "login", "meet", "mobile", "rules", "saml", "token", "user_accounts", "vault")
+#: the event parameter a Workspace rule's field also reads (module docstring): a plain name, or a
+#: key of the LogEntry's event that is none of the event's own keys
+WORKSPACE = {"protoPayload.metadata.event.": ["protoPayload.metadata.event.", PARAM], "": ["", PARAM]}
+WORKSPACE_FIELDS = r"(?:protoPayload\.metadata\.event\.)?[A-Za-z_][A-Za-z0-9_]*$"
+WORKSPACE_EVENT_KEYS = tuple(f"protoPayload.metadata.event.{k}" for k in ("eventName", "eventType", "eventId"))
 #: product -> regular expressions of rule fields :data:`PREFIXES` leaves alone (already a path of the record)
 PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*", "okta": r"detail\..*"}
 
@@ -250,6 +267,8 @@ def alternatives(product: str | None, name: str) -> list[str]:
     for prefix, targets in PREFIXES.get(str(product), {}).items():
         if name.startswith(prefix):
             return [t + name[len(prefix):] for t in targets[1:]]
+    if product == "gcp" and re.match(WORKSPACE_FIELDS, name) and name not in WORKSPACE_EVENT_KEYS:
+        return [PARAM + name.rsplit(".", 1)[-1]]  # a Workspace rule's (only those are mapped so)
     return []
 
 
@@ -326,4 +345,9 @@ def builtin_pipeline() -> ProcessingPipeline:
              "field_name_conditions": [{"type": "exclude_fields", "fields": list(MAPPINGS.get(product, {}))},
                                        *([{"type": "exclude_fields", "mode": "re", "fields": [PREFIX_EXCLUDED[product]]}]
                                          if product in PREFIX_EXCLUDED else [])]}
-            for product, mapping in PREFIXES.items()]})
+            for product, mapping in PREFIXES.items()] + [
+            {"id": "secpipe_google_workspace_parameters", "type": "field_name_prefix_mapping", "mapping": WORKSPACE,
+             "rule_conditions": [{"type": "logsource", "product": "gcp", "service": f"google_workspace.{s}"}
+                                 for s in WORKSPACE_SERVICES], "rule_cond_op": "or",
+             "field_name_conditions": [{"type": "include_fields", "mode": "re", "fields": [WORKSPACE_FIELDS]},
+                                       {"type": "exclude_fields", "fields": [*MAPPINGS["gcp"], *WORKSPACE_EVENT_KEYS]}]}]})

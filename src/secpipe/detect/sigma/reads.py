@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.detect.sigma.compiler import KEYWORDS, sql_str
-from secpipe.detect.sigma.fields import base, is_presence, split_path
+from secpipe.detect.sigma.fields import base, is_param, is_presence, split_path
 from secpipe.detect.sigma.rules import Rule
 from secpipe.detect.sigma.sqlgen import (
     KV_NAME,
@@ -132,7 +132,7 @@ def read_values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str
     the record's ``name=value`` pair (:func:`kv_sql`). A field's other spellings (``aliases``)
     are read after its own; a presence pseudo-field reads the JSON type (:mod:`.fields`)."""
     values = {f: slim.column(c).combine_chunks() for f, c in native.items() if f in fields}
-    todo = [f for f in fields if f != KEYWORDS and f not in native]
+    todo = [f for f in fields if f != KEYWORDS and f not in native and not is_param(f)]  # parameters: SQL path
     if not todo:
         return values, None
     n = slim.num_rows
@@ -195,7 +195,7 @@ def list_fields(con: duckdb.DuckDBPyConnection, tbl: pa.Table, fields: list[str]
     probes: list[tuple[str, str, int]] = []
     need: dict[str, None] = {}
     for name in fields:
-        if name == KEYWORDS or name in native:
+        if name == KEYWORDS or name in native or is_param(name):
             continue
         for path in spellings(name, aliases):
             segs = path.split(".")

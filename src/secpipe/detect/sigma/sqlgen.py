@@ -4,7 +4,7 @@
   arrays), :func:`ocsf_expr` (the same dotted path as an OCSF column expression, lists
   transformed element-wise), :func:`raw_read` / :func:`spellings` (a field read in its own
   spelling, then its other cases, :mod:`.fields`), :func:`kv_sql` (``name=value`` pairs of text
-  records), :func:`present_sql` (presence pseudo-fields);
+  records), :func:`present_sql` (presence pseudo-fields), :func:`param_sql` (event parameters);
 - rules: :func:`build_branch` (one query over a part of the batch and its rules: every
   predicate computed once, per-row 64-bit rule masks, evidence JSON), :func:`leaf_sql` (a leaf
   over scalar or list columns), :func:`rule_sql` (NOT operands and the rule coalesced to
@@ -21,7 +21,7 @@ import re
 import pyarrow as pa
 
 from secpipe.detect.sigma.compiler import KEYWORDS, F, L, Leaf, rule_sql, sql_str
-from secpipe.detect.sigma.fields import base, is_evidence, is_presence, split_path
+from secpipe.detect.sigma.fields import PARAM, base, is_evidence, is_param, is_presence, split_path
 from secpipe.detect.sigma.rules import Rule
 
 
@@ -153,6 +153,26 @@ def kv_sql(name: str, xml: bool = False) -> str:
             f"WHEN contains(raw_data, '</') THEN coalesce(nullif({elem}, ''), {pair}) ELSE {pair} END")
 
 
+#: where a record keeps its event parameters: a Google Workspace audit ``LogEntry``'s ActivityProto
+#: (Cloud Logging; ``event[]`` of the Admin SDK activity, each with its ``parameter[]``)
+PARAMS_PATH = "$.protoPayload.metadata.event[*].parameter[*]"
+#: a parameter's value by its type (ActivityProto: ``value``, ``boolValue``, ``intValue``; lists
+#: ``multiStrValue`` / ``multiIntValue``, each element a value)
+PARAM_VALUE = ("CASE WHEN json_type(p, '$.multiStrValue') = 'ARRAY' THEN json_extract_string(p, '$.multiStrValue[*]') "
+               "WHEN json_type(p, '$.multiIntValue') = 'ARRAY' THEN json_extract_string(p, '$.multiIntValue[*]') "
+               "ELSE [coalesce(p->>'value', p->>'boolValue', p->>'intValue')] END")
+
+
+def param_sql(name: str, text: int) -> str:
+    """The values of a record's event parameters named as the pseudo-field ``name`` (any case;
+    :mod:`.fields`): a list, NULL for a record without parameters (only records whose text holds
+    ``"parameter"`` are parsed)."""
+    want = sql_str(name[len(PARAM):].lower())
+    params = safe(f"json_extract(raw_data, {sql_str(PARAMS_PATH)})", text)
+    values = f"flatten(list_transform(list_filter({params}, lambda p: lower(p->>'name') = {want}), lambda p: {PARAM_VALUE}))"
+    return f"CASE WHEN contains(raw_data, '\"parameter\"') THEN list_filter({values}, lambda v: v IS NOT NULL) END"
+
+
 def list_sql(items: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in items) + "]"
 
@@ -232,6 +252,16 @@ def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozense
             inner.append(f"{native[f]} AS __n{n}")
             middle.append(f"__n{n} AS {cid}")
             col_of[f] = (cid, False)
+            continue
+        if is_param(f):  # a list of the record's parameter values (fields.PARAM)
+            lst = param_sql(base(f), kv) if has_raw else "NULL::VARCHAR[]"
+            if is_presence(f):
+                inner.append(f"{present_sql(lst, True)} AS __q{n}")
+                middle.append(f"__q{n} AS {cid}")
+            else:
+                inner.append(f"{lst} AS __q{n}")
+                middle.append(f"__q{n} AS {cid}, list_transform(__q{n}, lambda x: lower(x)) AS {cid}l")
+            col_of[f] = (cid, not is_presence(f))
             continue
         ocsf = ocsf_expr(schema, base(f))
         if f in lists and has_raw and is_presence(f):
