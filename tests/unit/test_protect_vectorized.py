@@ -389,3 +389,38 @@ def test_native_empty_and_null_columns() -> None:
             assert out.type == typ and out.to_pylist() == values
             hit, keys = _native.screen(col, True)
             assert hit.to_pylist() == [False] * n and keys.to_pylist() == [0] * n
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_native_replace_rows_matches_str_replace_on_long_rows(seed: int) -> None:
+    """The compiled rewrite's vector search (32 candidate positions a step, first and last byte of the
+    pattern, then a compare; ``memmem`` for the tail): str.replace's result, pair after pair, with
+    each pattern at every offset of a step, at the row's very end, overlapping itself ("aa" in "aaa"),
+    from 1 byte to longer than the row, in rows of 0-400 bytes of a small alphabet (many candidates)."""
+    from secpipe.transforms.protect import _native
+
+    if not _native.available():
+        pytest.skip("the C accelerator is not built here (no C compiler when installing)")
+    rnd = random.Random(seed)
+    alphabet = "ab1.:\"é"
+    texts: list[str | None] = []
+    pairs: list[list[tuple[str, str]]] = []
+    for i in range(4000):
+        pats = []
+        for _ in range(3):
+            pat = "".join(rnd.choice(alphabet) for _ in range(rnd.choice([1, 2, 3, 5, 12, 33, 40])))
+            pats.append((pat, rnd.choice(["", "X", "tok:" + "f" * 24])))
+        body = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 300)))
+        cut = (i % 64) if body else 0
+        text = body[:cut] + pats[0][0] + body[cut:] + rnd.choice(["", pats[1][0], pats[0][0] * 2])
+        texts.append(None if i % 97 == 0 else text)
+        pairs.append(pats)
+    cols = [(pa.array([p[k][0] for p in pairs]), pa.array([p[k][1] for p in pairs])) for k in range(3)]
+    out = _native.replace_rows(pa.array(texts), cols)
+    expected = []
+    for text, pats in zip(texts, pairs, strict=True):
+        for p, r in pats if text is not None else ():
+            text = text.replace(p, r)
+        expected.append(text)
+    assert out.to_pylist() == expected
+    assert sum(a != b for a, b in zip(texts, expected, strict=True)) > 3000  # most rows rewritten
