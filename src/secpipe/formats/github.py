@@ -51,7 +51,10 @@ OCSF classes (why):
 - organization, team, membership, team_add -> Group Management (3006): members added/removed/invited
   to an organization or team (group), teams created/deleted, team access to repositories.
 - secret_scanning_alert -> Detection Finding (2004): a detected exposed secret (severity
-  High: GitHub gives none, and a leaked credential is high by default).
+  High: GitHub gives none, and a leaked credential is high by default). A REST API alert carries the
+  secret itself (``secret``, unless fetched with ``hide_secret=true``): its ``raw_data`` holds
+  ``[REDACTED:<secret_type>]`` in its place (:func:`_hide_secret`), so the lake does not spread the
+  credential the finding reports (``metadata.uid`` is still the hash of the alert as received).
 - code_scanning_alert, dependabot_alert, repository_vulnerability_alert -> Vulnerability
   Finding (2002) with ``vulnerabilities[]`` (CVE/GHSA, CWE, CVSS, affected package or code
   location) and finding status from the alert state (a dismissed alert, a code scanning
@@ -598,6 +601,24 @@ def rest_alert(keys: AbstractSet[str]) -> str | None:
     return None
 
 
+#: the top-level ``"secret":`` key of a REST API secret scanning alert (a quote inside a string is escaped)
+_SECRET_KEY = re.compile(rb'(?<!\\)"secret"\s*:\s*')
+
+
+def _hide_secret(raw: Any, top: dict[str, msgspec.Raw], hook: _Hook) -> bytes:
+    """A REST API secret scanning alert with its ``secret`` value replaced by ``"[REDACTED:<secret_type>]"``
+    (the alert as it came where that value is not a string)."""
+    value, text = bytes(top["secret"]), bytes(raw)
+    if not value.startswith(b'"'):
+        return text
+    kind = (hook.alert.secret_type if hook.alert is not None else None) or "secret"
+    mask = msgspec.json.encode(f"[REDACTED:{kind}]")
+    for key in _SECRET_KEY.finditer(text):
+        if text.startswith(value, key.end()):
+            return text[: key.end()] + mask + text[key.end() + len(value) :]
+    return text
+
+
 def _rest_hook(raw: Any) -> _Hook:
     """A REST API alert record as the webhook view its mapping reads: the record is the alert;
     an organization's list names its repository beside it."""
@@ -891,6 +912,8 @@ class GitHub(RecordFormat):
                     h = hasher()
                     h.update(raw)
                     digests[i] = h.digest()
+                if "secret" in top:
+                    raws[i] = _hide_secret(raw, top, hook)
                 continue
             if "sender" not in top and infer_event(top.keys()) == "unknown":
                 not_github.append(DeadLetter(
