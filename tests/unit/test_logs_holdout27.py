@@ -1,0 +1,135 @@
+"""Real samples secpipe was not developed against, round 27: syslog and text logs
+(``tests/cases/holdout``, see its SOURCE.md heading "Round 27 (logs)").
+
+Expectations are written from the source documents and the formats' own references (the Linux
+kernel's ``nf_log_syslog.c`` line layout, ufw's and EdgeOS's rule prefixes), not from secpipe's
+output.
+"""
+
+from __future__ import annotations
+
+import json
+
+from secpipe import formats
+from tests.unit.test_formats_holdout import _auto, _rows
+
+
+def test_netfilter_packet_logs_are_network_activity() -> None:
+    """Elastic's iptables lines (kernel ``LOG`` target lines behind BSD and RFC 3339 headers,
+    with and without ``<PRI>``, dmesg's uptime stamp, EdgeOS rule prefixes glued to ``IN=``, an
+    ``iptables DROP_INPUT:`` prefix, a relay's ``DENY:`` TAG, IPv6 ICMPv6, ESP, forwarded UDP and
+    ICMP): Network Activity Traffic (they were Base Events with the packet unread)."""
+    name, d = _auto("elastic-iptables-raw.log")
+    assert name == "syslog" and not d.dead and d.events == 24
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {4001} and {r["activity_id"] for r in rows} == {6}
+    first = next(r for r in rows if r["raw_data"].startswith("<161>"))
+    assert (first["action_id"], first["action"], first["disposition_id"], first["disposition"]) == (2, "Denied", 2, "Blocked")
+    assert first["firewall_rule"]["name"] == "wan-lan-default-D" and first["device"]["hostname"] == "Hostname"
+    assert (first["src_endpoint"]["ip"], first["src_endpoint"]["port"]) == ("67.43.156.15", 38842)
+    assert (first["dst_endpoint"]["ip"], first["dst_endpoint"]["port"]) == ("10.4.0.5", 443)
+    ci = first["connection_info"]
+    assert (ci["direction_id"], ci["protocol_ver_id"], ci["protocol_num"], ci["protocol_name"]) == (1, 4, 6, "tcp")
+    assert first["traffic"]["bytes"] == 52
+    assert json.loads(first["unmapped"])["netfilter"] == {"in": "eth0", "mac": "90:10:20:76:8d:20:90:10:65:29:b6:2a:08:00", "tcp_flags": "ACK"}
+    iso = next(r for r in rows if r["raw_data"].startswith("<6>2021-03-12"))
+    assert iso["time"] == 1615558218000 and iso["severity_id"] == 1
+    drop = [r for r in rows if "DROP_INPUT" in r["raw_data"]]
+    assert len(drop) == 10 and {r["action"] for r in drop} == {"Denied"}
+    assert {r["firewall_rule"]["name"] for r in drop} == {"iptables DROP_INPUT"}
+    assert {r["dst_endpoint"]["port"] for r in drop} == {445, 1433, 80, 139, 8088}
+    deny = next(r for r in rows if r["raw_data"].startswith("Jan  8 03:37:09 DENY:"))
+    assert deny["action"] == "Denied" and deny["connection_info"]["protocol_name"] == "icmp"
+    # an ICMP error quotes the packet it answers: the outer packet's addresses, no ports
+    assert (deny["src_endpoint"]["ip"], deny["dst_endpoint"]["ip"]) == ("192.168.2.71", "192.168.2.83")
+    assert deny["src_endpoint"]["port"] is None and deny["traffic"]["bytes"] == 88
+    assert json.loads(deny["unmapped"])["netfilter"]["icmp_type"] == "3"
+    v6 = next(r for r in rows if "OUT=enp0s3" in r["raw_data"])
+    assert (v6["src_endpoint"]["ip"], v6["dst_endpoint"]["ip"]) == ("fe80::84:88ff:feae:790a", "ff02::16")
+    assert v6["connection_info"]["direction_id"] == 2 and v6["connection_info"]["protocol_ver_id"] == 6
+    assert (v6["connection_info"]["protocol_num"], v6["connection_info"]["protocol_name"]) == (58, "icmpv6")
+    assert (v6["action_id"], v6["action"], v6["disposition_id"]) == (0, "Unknown", None)  # no prefix: no verdict
+    accept = [r for r in rows if "[WAN_OUT-2000-A]" in r["raw_data"]]
+    assert len(accept) == 3 and {r["action"] for r in accept} == {"Allowed"}
+    assert {r["connection_info"]["direction_id"] for r in accept} == {0}  # IN and OUT: forwarded
+    esp = next(r for r in rows if "PROTO=ESP" in r["raw_data"])
+    assert (esp["connection_info"]["protocol_num"], esp["dst_endpoint"]["port"]) == (50, None)
+
+
+def test_ufw_and_firewalld_prefixes_name_the_verdict() -> None:
+    """ufw's ``[UFW BLOCK]`` after dmesg's stamp (a user's line quoted in a public question about
+    feeding ufw logs to syslog-ng, its addresses anonymised there and here), ``[UFW AUDIT]`` (no
+    verdict), firewalld's ``filter_IN_public_REJECT:`` (the prefix its ``LogDenied`` rules
+    write), a bare dmesg line (quoted in a public forum thread, IPv6 link-local LLMNR): each is
+    Network Activity with the prefix's verdict; a program's line that only mentions ``SRC=``
+    stays a Base Event."""
+    lines = [
+        "Jun 23 08:51:22 server1 kernel: [486938.916177] [UFW BLOCK] IN=eth1 OUT= MAC=00:00:00:00:00:00:00:00:00:00:00:00:00:00 "
+        "SRC=86.101.38.88 DST=10.1.1.1 LEN=60 TOS=0x00 PREC=0x00 TTL=50 ID=51005 DF PROTO=TCP SPT=41945 DPT=16881 WINDOW=7300 RES=0x00 SYN URGP=0 ",
+        "Feb 19 10:39:46 proxy kernel: [852160.927134] [UFW AUDIT] IN= OUT=eth0 SRC=10.0.0.2 DST=1.1.1.1 LEN=40 TOS=0x00 "
+        "PREC=0x00 TTL=64 ID=47185 DF PROTO=TCP SPT=44991 DPT=443 WINDOW=1024 RES=0x00 SYN URGP=0 UID=1000 GID=1000",
+        "Feb 19 10:39:47 fw kernel: filter_IN_public_REJECT: IN=eth0 OUT= MAC=52:54:00:12:34:56:52:54:00:65:43:21:08:00 "
+        "SRC=192.0.2.7 DST=192.0.2.1 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=40000 DPT=3306 WINDOW=64240 RES=0x00 SYN URGP=0",
+        "[ 20.586965] [UFW BLOCK] IN=wlan0 OUT= MAC= SRC=fe80:0000:0000:0000:69df:0f31:0cee:feab "
+        "DST=ff02:0000:0000:0000:0000:0000:0001:0003 LEN=86 TC=0 HOPLIMIT=255 FLOWLBL=67613 PROTO=UDP SPT=5355 DPT=5355 LEN=46",
+        "Feb 19 10:39:48 app1 myapp[12]: connection SRC=1.2.3.4 accepted OUT=ok",
+    ]
+    d = formats.get("syslog").decode("\n".join(lines).encode(), "test")
+    assert not d.dead
+    rows = {r["raw_data"]: r for r in _rows(d)}
+    block, audit, reject, bare, other = (rows[line] for line in lines)
+    assert (block["class_uid"], block["action"], block["disposition"], block["firewall_rule"]["name"]) == (4001, "Denied", "Blocked", "UFW BLOCK")
+    assert (block["src_endpoint"]["ip"], block["dst_endpoint"]["port"], block["connection_info"]["direction"]) == ("86.101.38.88", 16881, "Inbound")
+    assert (audit["action"], audit["firewall_rule"]["name"], audit["connection_info"]["direction"]) == ("Unknown", "UFW AUDIT", "Outbound")
+    assert (reject["action_id"], reject["disposition_id"], reject["disposition"]) == (2, 25, "Rejected")
+    assert (bare["action"], bare["src_endpoint"]["ip"], bare["dst_endpoint"]["ip"]) == ("Denied", "fe80::69df:f31:cee:feab", "ff02::1:3")
+    assert "mac" not in json.loads(bare["unmapped"])["netfilter"]
+    assert other["class_uid"] == 0
+
+
+def test_fortigate_traffic_logs_are_network_activity() -> None:
+    """Elastic's FortiOS traffic logs (``type="traffic"``, forward and local; FortiOS 6.x to 7.x
+    key orders, ``<PRI>`` straight before the pairs): Network Activity (they were Base Events).
+    The Log Message Reference's ``action``: deny is a session the policy blocked (Refuse,
+    Denied / Blocked); close, timeout and the resets end an allowed session; any other is
+    allowed (Traffic)."""
+    name, d = _auto("elastic-fortigate-traffic.log")
+    assert name == "syslog" and not d.dead and d.events == 8
+    rows = {r["connection_info"]["uid"]: r for r in _rows(d)}
+    assert {r["class_uid"] for r in rows.values()} == {4001} and len(rows) == 8
+    deny = rows["155313"]
+    assert (deny["activity_id"], deny["action_id"], deny["action"], deny["disposition_id"]) == (5, 2, "Denied", 2)
+    assert (deny["src_endpoint"]["ip"], deny["src_endpoint"]["port"]) == ("10.10.10.10", 60899)
+    assert (deny["dst_endpoint"]["ip"], deny["dst_endpoint"]["port"]) == ("67.43.156.13", 161)
+    assert (deny["connection_info"]["protocol_num"], deny["connection_info"]["protocol_name"]) == (17, "udp")
+    assert deny["firewall_rule"]["uid"] == "0" and deny["device"]["hostname"] == "testswitch1"
+    assert deny["metadata"]["event_code"] == "0000000013" and deny["time"] == 1592961368000
+    close = rows["2345"]
+    assert (close["activity_id"], close["activity_name"], close["action"]) == (2, "Close", "Allowed")
+    assert (close["firewall_rule"]["uid"], close["firewall_rule"]["name"]) == ("2365", "someoldpolicyname")
+    t = close["traffic"]
+    assert (t["bytes_out"], t["bytes_in"], t["bytes"], t["packets_out"], t["packets_in"]) == (923, 77654, 78577, 113, 70)
+    assert close["duration"] == 126_000 and close["actor"]["user"]["name"] == "elasticuser"
+    assert close["app_name"] == "Skype.Portals" and close["connection_info"]["protocol_name"] == "tcp"
+    assert json.loads(close["unmapped"])["fortios"] == {"srcintf": "port1", "dstintf": "wan1"}
+    accept = rows["4352"]
+    assert (accept["activity_id"], accept["action"]) == (6, "Allowed") and accept["traffic"]["packets"] == 1769018
+    v6 = rows["6542345"]
+    assert v6["connection_info"]["protocol_ver_id"] == 6 and v6["connection_info"]["protocol_name"] == "icmpv6"
+    assert v6["src_endpoint"]["port"] is None and v6["app_name"] == "icmp6/25/0"
+    newer = rows["214919072"]  # FortiOS 7.x: srcname between srcip and srcport, srcmac
+    assert (newer["src_endpoint"]["ip"], newer["src_endpoint"]["port"], newer["src_endpoint"]["mac"]) == ("10.10.10.6", 61031, "b4:b5:b6:e6:db:bb")
+    assert newer["action"] == "Denied" and newer["time"] == 1683012706143
+    assert rows["54234"]["action"] == "Allowed" and rows["54234"]["actor"]["user"]["name"] == "elasticsuper"  # ip-conn
+
+
+def test_fortigate_traffic_without_a_header_and_other_logs_stay() -> None:
+    """Round 26's bare FortiOS lines: the forward and multicast traffic logs are Network
+    Activity now; the admin login stays Authentication and the HA event a Base Event."""
+    _, d = _auto("elastic-fortigate-7-4-bare.log")
+    rows = {r["metadata"]["event_code"]: r for r in _rows(d)}
+    assert (rows["0000000013"]["class_uid"], rows["0002000012"]["class_uid"]) == (4001, 4001)
+    assert (rows["0100032001"]["class_uid"], rows["0108037894"]["class_uid"]) == (3002, 0)
+    multicast = rows["0002000012"]
+    assert (multicast["dst_endpoint"]["ip"], multicast["dst_endpoint"]["port"]) == ("230.1.1.2", 7878)
+    assert multicast["traffic"]["bytes_out"] == 5940 and multicast["duration"] == 22_000
