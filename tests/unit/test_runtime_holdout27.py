@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from secpipe import formats
+from secpipe.formats import cloudtrail
 from tests.unit.test_formats_holdout import CASES, _auto, _rows
 
 
@@ -44,3 +47,45 @@ def test_falco_alerts_and_snapshots_in_one_stream_split_by_class() -> None:
     assert classes == [2004, 0]
     assert d.batches[0].num_rows == 7 and d.batches[1].num_rows == 1
     assert "Falco internal: metrics snapshot" not in d.batches[0].column("metadata").field("event_code").to_pylist()
+
+
+def _cloudtrail_both_paths(name: str, monkeypatch: pytest.MonkeyPatch) -> list[list[dict]]:
+    """The rows of a CloudTrail case as ingest maps it (the native walk where it is built), and
+    as the msgspec path maps it (the native extraction declined)."""
+    data = (CASES / name).read_bytes()
+    fmt = formats.get("cloudtrail")
+    assert formats.detect(data[:65536]) is fmt
+    got = [_rows(fmt.decode(data, name))]
+    with monkeypatch.context() as m:
+        m.setattr(cloudtrail._fast, "extract", lambda *a, **kw: None)
+        m.setattr(cloudtrail._fast, "extract_docs", lambda *a, **kw: None)
+        got.append(_rows(fmt.decode(data, name)))
+    return got
+
+
+def test_cloudtrail_names_the_vpc_endpoint_and_the_callers_identity_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The VPC endpoint a call came through (``vpcEndpointId``: network activity events, and any
+    call made through an interface endpoint) is the source endpoint's uid; the identity provider
+    of a web identity or SAML caller (``userIdentity.identityProvider``) or of the role session
+    it assumed (``sessionContext.webIdFederationData.federatedProvider``: EKS IRSA pods, GitHub
+    Actions OIDC) is ``actor.idp.name``, as the OCSF project's CloudTrail mapping (ocsf/examples
+    "Event Dossier: Amazon CloudTrail") places them. Both were left in unmapped or dropped.
+
+    Records: a network activity event from a public gist (gist.github.com/rami-wiz/
+    b8ecdb99edbf5e7cfaf086409a704b01, "Allowed - Management"); the RegisterUsage (EKS) and
+    MeterUsage (AMI, an empty ``webIdFederationData``) examples of awsdocs/aws-marketplace-user-guide-for-sellers
+    ``doc_source/logging-aws-marketplace-api-calls-with-aws-cloudtrail.md``; the
+    AssumeRoleWithWebIdentity example of awsdocs/iam-user-guide ``doc_source/cloudtrail-integration.md``
+    (149cf97fe1; two missing commas of the page put back)."""
+    for rows in _cloudtrail_both_paths("aws-docs-cloudtrail-vpce-web-identity.json", monkeypatch):
+        vpce, eks, ami, web = rows
+        assert vpce["src_endpoint"]["uid"] == "vpce-03y53r4ukkkuygzg0"
+        assert vpce["src_endpoint"]["ip"] == "10.0.141.54"
+        assert "vpcEndpointId" not in json.loads(vpce["unmapped"])
+        assert json.loads(vpce["unmapped"])["eventCategory"] == "NetworkActivity"
+        assert [r["src_endpoint"]["uid"] for r in (eks, ami, web)] == [None] * 3
+        assert eks["actor"]["idp"]["name"] == ("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com"
+                                               "/id/EXAMPLEFA1C58F08CDB049167EXAMPLE")
+        assert web["actor"]["idp"]["name"] == "accounts.google.com"
+        assert web["actor"]["user"]["type"] == "WebIdentityUser"
+        assert vpce["actor"]["idp"] is None and ami["actor"]["idp"] is None

@@ -40,7 +40,11 @@ not verified here.
 
 Actor: ``userIdentity`` (principalId, else the IAM Identity Center user ``onBehalfOf.userId``,
 else the ARN as uid; empty strings, as Identity Center records write for arn and accessKeyId,
-are no value). Status: Failure with an errorCode (an empty one is none), or where the event
+are no value); the caller's identity provider (``userIdentity.identityProvider`` of a SAML or web
+identity user, else the role session's ``webIdFederationData.federatedProvider``: EKS IRSA pods,
+GitHub Actions OIDC) -> ``actor.idp.name``. The VPC endpoint the call came through
+(``vpcEndpointId``: network activity events, calls through an interface endpoint) ->
+``src_endpoint.uid``, as the OCSF project's CloudTrail mapping places them. Status: Failure with an errorCode (an empty one is none), or where the event
 gives its own outcome under its name as ``Failure``: in ``responseElements`` (``{"ConsoleLogin": "Failure"}``,
 ``{"PasswordUpdated": "Failure"}``) or in ``serviceEventDetails`` (``{"CredentialVerification":
 "Failure"}``, as IAM Identity Center writes it). Resources: ``resources[]``
@@ -101,10 +105,15 @@ class _SessAttrs(msgspec.Struct, gc=False):
     creationDate: str | None = None
 
 
+class _WebIdentity(msgspec.Struct, gc=False):
+    federatedProvider: str | None = None  # the OIDC provider (EKS IRSA, GitHub Actions, Cognito)
+
+
 class _Session(msgspec.Struct, gc=False):
     sessionIssuer: _Issuer | None = None
     attributes: _SessAttrs | None = None
     sourceIdentity: str | None = None
+    webIdFederationData: _WebIdentity | None = None
 
 
 class _OnBehalfOf(msgspec.Struct, gc=False):
@@ -119,6 +128,7 @@ class _Identity(msgspec.Struct, gc=False):
     accessKeyId: str | None = None
     userName: str | None = None
     invokedBy: str | None = None
+    identityProvider: str | None = None  # SAMLUser and WebIdentityUser callers
     sessionContext: _Session | None = None
     onBehalfOf: _OnBehalfOf | None = None  # IAM Identity Center users: the identity-store user
 
@@ -150,6 +160,7 @@ class _Record(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     userIdentity: _Identity | None = None
     resources: list[_Resource] | None = None
     p_event_time: str | None = None
+    vpcEndpointId: str | None = None
     requestParameters: _R = _NONE
     responseElements: _R = _NONE
     additionalEventData: _R = _NONE
@@ -159,7 +170,6 @@ class _Record(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     eventCategory: _R = _NONE
     tlsDetails: _R = _NONE
     sharedEventID: _R = _NONE
-    vpcEndpointId: _R = _NONE
     vpcEndpointAccountId: _R = _NONE
     serviceEventDetails: _R = _NONE
     sessionCredentialFromConsole: _R = _NONE
@@ -171,7 +181,7 @@ class _Record(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 #: raw fields that go to ``unmapped`` as they are.
 _UNMAPPED = (
     "requestParameters", "responseElements", "additionalEventData", "eventType", "readOnly", "managementEvent",
-    "eventCategory", "tlsDetails", "sharedEventID", "vpcEndpointId", "vpcEndpointAccountId", "serviceEventDetails",
+    "eventCategory", "tlsDetails", "sharedEventID", "vpcEndpointAccountId", "serviceEventDetails",
     "sessionCredentialFromConsole", "edgeDeviceDetails", "insightDetails", "addendum",
 )  # fmt: skip
 
@@ -762,14 +772,18 @@ def _batch(cls: str, st: Strict) -> pa.RecordBatch:
     issuer = [s.sessionIssuer or _Issuer() for s in sess]
     attrs = [s.attributes or _SessAttrs() for s in sess]
     top = ("eventName", "eventSource", "eventTime", "p_event_time", "errorCode", "errorMessage", "eventID",
-           "eventVersion", "sourceIPAddress", "userAgent", "requestID", "apiVersion", "awsRegion", "recipientAccountId")
+           "eventVersion", "sourceIPAddress", "userAgent", "requestID", "apiVersion", "awsRegion", "recipientAccountId",
+           "vpcEndpointId")
     f = {k: strs([getattr(r, k) for r in recs]) for k in top}
-    for k in ("userName", "principalId", "type", "arn", "accessKeyId", "accountId", "invokedBy"):
+    for k in ("userName", "principalId", "type", "arn", "accessKeyId", "accountId", "invokedBy", "identityProvider"):
         f[f"userIdentity.{k}"] = strs([getattr(u, k) for u in ids])
     f["userIdentity.sessionContext.sessionIssuer.arn"] = strs([i.arn for i in issuer])
     f["userIdentity.sessionContext.sessionIssuer.userName"] = strs([i.userName for i in issuer])
     f["userIdentity.sessionContext.attributes.mfaAuthenticated"] = strs([_mfa_text(a.mfaAuthenticated) for a in attrs])
     f["userIdentity.sessionContext.attributes.creationDate"] = strs([a.creationDate for a in attrs])
+    web = [s.webIdFederationData for s in sess]
+    f["userIdentity.sessionContext.webIdFederationData.federatedProvider"] = strs([w.federatedProvider if w else None
+                                                                                   for w in web])  # fmt: skip
     f["userIdentity.onBehalfOf.userId"] = strs([u.onBehalfOf.userId if u.onBehalfOf else None for u in ids])
     f["resources"] = _resources(recs)
     f["unmapped"] = unmapped_from(st, _UNMAPPED)
@@ -941,11 +955,13 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
             f"{user_prefix}.credential_uid": _blank(f[uid + "accessKeyId"]),
             f"{user_prefix}.account.uid": _blank(f[uid + "accountId"]),
             "actor.invoked_by": f[uid + "invokedBy"],
+            "actor.idp.name": _idp(f[uid + "identityProvider"], f[uid + "sessionContext.webIdFederationData.federatedProvider"]),
             "actor.session.issuer": f[issuer + "arn"],
             "actor.session.is_mfa": _is_true(f[attrs + "mfaAuthenticated"]),
             "actor.session.created_time": parse_times(f[attrs + "creationDate"]),
             "src_endpoint.ip": pc.if_else(is_ip, src, null),
             "src_endpoint.domain": pc.if_else(is_ip, null, src),
+            "src_endpoint.uid": f["vpcEndpointId"],  # the VPC endpoint the call came through
             "http_request.user_agent": f["userAgent"],
             "api.operation": names,
             "api.service.name": f["eventSource"],
@@ -1015,6 +1031,13 @@ def _is_true(texts: pa.Array) -> pa.Array:
     if texts.null_count == len(texts):
         return pa.nulls(len(texts), pa.bool_())
     return pc.equal(pc.utf8_lower(texts), _TRUE_TEXT)
+
+
+def _idp(saml: pa.Array, web: pa.Array) -> pa.Array:
+    """The caller's identity provider: ``userIdentity.identityProvider`` (a SAML or web identity
+    user), else the session's ``webIdFederationData.federatedProvider`` (a role assumed with a
+    web identity token). ``saml`` itself when no record has the latter (the usual batch)."""
+    return saml if web.null_count == len(web) else pc.coalesce(saml, web)
 
 
 def _first_present(principal: pa.Array, on_behalf: pa.Array, arn: pa.Array) -> pa.Array:
