@@ -171,6 +171,17 @@ hashes the same ordinals. The bodies one sender (token
 and endpoint) POSTs over HTTP are one stream too (:class:`Streams`); the same body sent again,
 a retry after a lost answer, gets the hint it got the first time and collapses.
 
+Shipped lines: a shipper that wraps each line in a document of its own names the host it read
+the line on (Filebeat's ``host.name``, a HEC envelope's ``host``); the wire routes append it to
+the source as ``;host=<name>`` (before any ``;repeats=`` hint; a name of letters, digits and
+``.:_-`` only, anything else is no hint). A line whose header names no host (an access-log line,
+a journal-less container's output) then has that host as ``device.hostname``, and its
+``metadata.uid`` hashes the host too: the same health-check line written at the same second on
+two web servers is two events. A line naming its own host keeps it, and its identity. The
+listener's source names the sender's address (``/peer=<ip>:<port>``): a line that names no host
+has that address as ``device.ip`` (as rsyslog takes ``fromhost-ip`` for a message without a
+HOSTNAME), hashed into its identity the same way (the port is not: it changes each connection).
+
 CloudWatch Logs: log lines the CloudWatch agent ships (``/var/log/secure``, ``auth.log``,
 ``messages``) reach a team in the same envelopes as CloudTrail and EKS logs
 (:mod:`._cwlogs`): a subscription's ``{"messageType": "DATA_MESSAGE", "logEvents": [{"id",
@@ -483,6 +494,31 @@ _HINT = ";repeats="
 _HINT_LIST = re.compile(r"(?:\d{1,15}:[1-9]\d{0,14}(?:,\d{1,15}:[1-9]\d{0,14})*)?", re.ASCII)
 
 
+#: the host a shipper named for the lines of a batch, at the end of its source (see module docstring)
+_SHIPPED_HOST = re.compile(r";host=([A-Za-z0-9._:-]{1,253})$")
+
+
+def _shipped_host(source: str) -> str | None:
+    """The ``;host=`` hint ending ``source`` (the source without its ``;repeats=`` hint), if any."""
+    found = _SHIPPED_HOST.search(source)
+    return found.group(1) if found else None
+
+
+#: the sender's address the listener names in its source (``syslog+udp://0.0.0.0:514/peer=10.0.0.9:514;...``)
+_PEER = re.compile(r"^syslog\+(?:udp|tcp|tls)://[^/]*/peer=([0-9A-Fa-f.:]+):\d+;")
+
+
+def _peer_ip(source: str) -> str | None:
+    """The sender's IP address named in a listener's ``source``, if any."""
+    found = _PEER.match(source)
+    if found is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(found.group(1)))
+    except ValueError:
+        return None
+
+
 def _hints(source: str) -> tuple[str, dict[int, int]]:
     """Split a :class:`Repeats` hint off ``source``: (the source, {offset: copies before});
     anything after the marker that is not what :class:`Repeats` writes is no hint (the source
@@ -747,7 +783,8 @@ class Syslog(Format):
         out.events += len(lines_b)
         if not len(lines_b):
             return out
-        self._map(self._text(lines_b), lines_b, offs, out, source, _bases(hints, lines_b, offs))
+        self._map(self._text(lines_b), lines_b, offs, out, source, _bases(hints, lines_b, offs),
+                  shipped_host=_shipped_host(source), peer_ip=_peer_ip(source))
         return out
 
     def _decode_cwlogs(self, data: bytes, source: str, out: Decoded) -> None:
@@ -804,7 +841,8 @@ class Syslog(Format):
         return pa.array([b.decode("utf-8", "backslashreplace") for b in lines_b.to_pylist()], S)  # the rare path only
 
     def _map(self, lines: pa.Array, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str,
-             base: pa.Array | None = None, extra: dict[str, pa.Array] | None = None) -> None:
+             base: pa.Array | None = None, extra: dict[str, pa.Array] | None = None,
+             shipped_host: str | None = None, peer_ip: str | None = None) -> None:
         n = len(lines)
         taken = pa.array(np.zeros(n, bool))
         parsers: list[tuple[pa.Array, pa.Array, dict[str, str]]] = []
@@ -930,6 +968,10 @@ class Syslog(Format):
         if extra is not None:
             fields["uid_context"] = extra["uid_context"]
             fields["cw_origin"] = extra["cw_origin"]
+        if shipped_host is not None:
+            fields["shipped_host"] = pc.fill_null(pa.nulls(n, S), shipped_host)
+        if peer_ip is not None:
+            fields["peer_ip"] = pc.fill_null(pa.nulls(n, S), peer_ip)
         self._emit(fields, out)
 
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
@@ -1008,18 +1050,29 @@ class Syslog(Format):
         if net is not None:
             activity = net.pop("_activity")
         raws = f["lines"].to_pylist()
+        host, origin = f["host"], _origin_ip(f["sd"])
+        # the host a shipper named, else the listener's peer, for the lines that name none (module docstring)
+        for key, said in (("shipped_host", b"\nshipped from "), ("peer_ip", b"\nsent from ")):
+            if key in f and n:
+                sent_by = said + f[key][0].as_py().encode()
+                for i in np.flatnonzero(pc.and_(pc.is_null(host), pc.is_null(origin)).to_numpy(zero_copy_only=False)):
+                    raws[i] += sent_by
+                if key == "shipped_host":
+                    host = pc.coalesce(host, f[key])
+                else:
+                    origin = pc.if_else(pc.is_null(host), pc.coalesce(origin, f[key]), origin)
+                break
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=_line_uids(self.name, f["lines"], raws, f.get("repeat_base"), f.get("uid_context")),
             times_ms=f["times"], raws=None, activity_id=activity, severity_id=sev_ocsf,
         )  # fmt: skip
         pid_ok = pc.fill_null(pc.match_substring_regex(f["procid"], r"^\d{1,9}$"), False)
-        origin = _origin_ip(f["sd"])
-        named = pc.or_(pc.is_valid(f["host"]), pc.is_valid(origin))
+        named = pc.or_(pc.is_valid(host), pc.is_valid(origin))
         cols.update(
             {
                 "raw_data": f["text"],
                 "message": f["msg"],
-                "device.hostname": f["host"],
+                "device.hostname": host,
                 "device.ip": origin,
                 # device.type_id is required (OCSF 1.8.0): Unknown, where the line names a device at all
                 "device.type_id": pc.if_else(named, pa.scalar(0, _I32), pa.scalar(None, _I32)),

@@ -67,7 +67,7 @@ from secpipe.server.http import (
     route,
     store_failed,
 )
-from secpipe.server.shipped import LINE_KEYS, lines_in, text_lines
+from secpipe.server.shipped import LINE_KEYS, TEXT_FORMATS, lines_in, text_lines
 from secpipe.server.wire import (
     accept_docs,
     check_depth,
@@ -79,6 +79,7 @@ from secpipe.server.wire import (
     ingest_config,
     read_body_limited,
     who,
+    with_hosts,
 )
 
 #: sourcetype -> secpipe format (formats that are not installed are skipped at lookup).
@@ -104,6 +105,7 @@ class _Envelope(msgspec.Struct):
     event: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))
     sourcetype: str | None = None
     time: Any = None  # epoch seconds, a number or (Splunk allows it) a string
+    host: Any = None
 
 
 _ENVELOPES = msgspec.json.Decoder(list[_Envelope])
@@ -256,8 +258,8 @@ def raw_events(body: bytes, meta: dict[str, str]) -> tuple[str | list[str | None
     names: list[str | None] = [GenericJSON.name] * len(lines)
     out = [msgspec.json.encode({"event": ln.decode("utf-8", "replace"), **meta}) for ln in lines]
     for n, name, doc in zip(objs, found, docs, strict=True):
-        if name not in (None, GenericJSON.name):
-            names[n], out[n] = name, doc
+        if name not in (None, GenericJSON.name):  # a wrapped line names the host of ?host= where it names none
+            names[n], out[n] = name, doc if getattr(doc, "host", None) else with_hosts([doc], [meta.get("host")])[0]
         elif name is not None:  # a JSON object only the generic format reads: the event of an envelope
             out[n] = msgspec.json.encode({"event": msgspec.Raw(doc), **meta})
     return names, out
@@ -351,6 +353,8 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     generic = GenericJSON.name
     if types.count(types[0]) == len(types):
         one = _format_of(types[0] or default_st, extra)
+        if one in TEXT_FORMATS:
+            return one, _hosted(text_lines(events, one, array), envs)
         if one not in (None, generic):
             return one, text_lines(events, one, array)  # type: ignore[return-value]
         names: list[str | None] = [one] * len(events)
@@ -369,11 +373,23 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
             if found is not None:
                 names[n], events[n] = found
     docs = [raw if name in (None, generic) else ev for name, ev, raw in zip(names, events, raws, strict=True)]
+    text = [n for n, name in enumerate(names) if name in TEXT_FORMATS]
+    if text:
+        for n, doc in zip(text, _hosted([docs[n] for n in text], [envs[n] for n in text]), strict=True):
+            docs[n] = doc
     if _STRING_TIME.search(array if array is not None else b"".join(raws)):  # one C scan, rarely true
         for n in [n for n, env in enumerate(envs) if isinstance(env.time, str)]:
             if names[n] in (None, generic):
                 docs[n] = _numeric_time(docs[n])
     return [generic if name is None else name for name in names], docs
+
+
+def _hosted(lines: list[bytes], envs: list[_Envelope]) -> list[bytes]:
+    """Lines bound for a text format, each naming its envelope's ``host`` (the host the sender
+    read it on: :class:`~secpipe.server.wire.ShippedLine`) unless the object it came out of
+    named one (the envelope's ``host`` comes first)."""
+    return with_hosts(lines, [env.host if env.host is not None else getattr(ln, "host", None)
+                              for ln, env in zip(lines, envs, strict=True)])  # fmt: skip
 
 
 def _numeric_time(envelope: bytes) -> bytes:
@@ -456,8 +472,8 @@ def routes(ctx: AppContext) -> list[Route]:
             if b"{" in body:  # JSON object lines (an encoder's events): their depth and strings within the limits
                 check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
             names, docs = raw_events(body, meta)
-        else:
-            names, docs = [name], [body]
+        else:  # the lines of one host (?host=): the device of those that name none
+            names, docs = [name], with_hosts([body], [params.get("host")])
         reasons = await run_in_threadpool(accept_docs, ctx, source, names, docs)
         bad = [r for r in reasons if r is not None]
         if bad and len(bad) == len(reasons):

@@ -10,7 +10,10 @@ that reads it, so an sshd login is Authentication rather than a Base Event holdi
 :func:`shipped_lines` (documents to auto-detect), :func:`lines_in` (HEC event objects),
 :func:`text_lines` (documents bound for a text format), :func:`accept_wrapped` (a body of JSON
 records posted to ``/v1/ingest``). Only documents the generic ``json`` format alone recognizes
-are looked at; a cheap byte test (:data:`LINE_KEYS`) comes before any decoding.
+are looked at; a cheap byte test (:data:`LINE_KEYS`) comes before any decoding. The host the
+document names (ECS ``host.name``, Vector's ``host``, the OpenTelemetry resource's ``host.name``)
+stays with the line (:class:`~secpipe.server.wire.ShippedLine`): the host of a line whose header
+names none, such as an access-log line.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from secpipe import formats
 from secpipe.formats import _fast
 from secpipe.formats.base import DeadLetter, Format, RecordFormat
 from secpipe.server.http import AppContext
-from secpipe.server.wire import accept_docs, detect_many
+from secpipe.server.wire import ShippedLine, accept_docs, detect_many
 
 
 class _Shipped(msgspec.Struct):
@@ -43,6 +46,21 @@ class _Shipped(msgspec.Struct):
     log: Any = None
     body: Any = None
     Body: Any = None
+    host: Any = None
+    resource: Any = None
+    resource_host: Any = msgspec.field(default=None, name="Resource.host.name")
+
+    def host_name(self) -> Any:
+        """The host the shipper read the line on: ECS ``host.name`` (else ``host.hostname``),
+        Vector's ``host``, the OpenTelemetry resource's ``host.name`` (``resource.attributes``
+        in the exporter's ``otel`` mode, the flat ``Resource.host.name`` in ``none``)."""
+        if self.host.__class__ is dict:
+            return self.host.get("name") or self.host.get("hostname")
+        if self.host is not None:
+            return self.host
+        if self.resource.__class__ is dict:
+            return _obj(self.resource.get("attributes")).get("host.name")
+        return self.resource_host
 
     def text(self) -> Any:
         """The first of those fields present as a string (None when there is none)."""
@@ -72,6 +90,12 @@ def line_of(doc: bytes) -> str | None:
     ``event.original``, else ``message``, ``log``, the OpenTelemetry ``body.text`` or ``Body``)
     without the trailing newline Fluent Bit's Docker input keeps; None when there is none or it
     holds several lines (a stack trace is no record of a line format)."""
+    found = _line_and_host(doc)
+    return None if found is None else found[0]
+
+
+def _line_and_host(doc: bytes) -> tuple[str, Any] | None:
+    """:func:`line_of` and the host the document names (:meth:`_Shipped.host_name`)."""
     try:
         shipped = _SHIPPED.decode(doc)
     except (msgspec.DecodeError, UnicodeDecodeError):
@@ -80,7 +104,7 @@ def line_of(doc: bytes) -> str | None:
     if text is None:
         return None
     text = text.rstrip("\r\n")
-    return text if text and "\n" not in text else None
+    return (text, shipped.host_name()) if text and "\n" not in text else None
 
 
 class _Journald(msgspec.Struct):
@@ -151,8 +175,9 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     shipper split it; ``log``: Fluent Bit; ``body.text``/``Body``: the OpenTelemetry
     Collector's ``elasticsearch`` exporter), in a ``_bulk`` item or a HEC event
     object: the line is stored with that format (an sshd line is Authentication, not a Base
-    Event holding it), as HEC stores an event's text, and the shipper's other fields (host,
-    file path) are not kept. A multi-line message (a stack trace) is no record of a line format.
+    Event holding it), as HEC stores an event's text; the host the document names comes with
+    it (:class:`~secpipe.server.wire.ShippedLine`: the device of a line that names none), the
+    shipper's other fields (file path, agent) are not kept. A multi-line message (a stack trace) is no record of a line format.
     A journal entry the ``journald`` input of Filebeat or Elastic Agent shipped is that entry
     (:func:`journal_entry`), which the syslog format reads.
     """
@@ -163,9 +188,9 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
         if entry is not None:
             lines[i] = entry
             continue
-        line = line_of(doc)
-        if line is not None and _LINE_START.match(line):
-            lines[i] = line.encode("utf-8", "surrogatepass")
+        found = _line_and_host(doc)
+        if found is not None and _LINE_START.match(found[0]):
+            lines[i] = ShippedLine(found[0].encode("utf-8", "surrogatepass"), found[1])
     if lines:
         idx = list(lines)
         for i, fmt in zip(idx, _detect_lines([lines[i] for i in idx]), strict=True):
@@ -302,8 +327,8 @@ def _unwrapped(doc: bytes, name: str) -> bytes:
         entry = journal_entry(doc) if b'"journald"' in doc else None
         if entry is not None:
             return entry
-        line = line_of(doc)
-        return doc if line is None else line.encode("utf-8", "surrogatepass")
+        found = _line_and_host(doc)
+        return doc if found is None else ShippedLine(found[0].encode("utf-8", "surrogatepass"), found[1])
     fmt = formats.get(name)
     line = line_of(doc) if isinstance(fmt, RecordFormat) else None
     if line is None or line[:1] != "{" or fmt.sniff(doc[: 64 * 1024]) > 0:  # (the format's own record)

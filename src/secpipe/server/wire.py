@@ -15,6 +15,9 @@
   item, ``None`` (stored) or the reason it was dead-lettered: a dead letter is matched to
   its item by its bytes (or its NDJSON offset), so one bad document fails only its item.
   WAL replay decodes each stored body with the same format, so a restart maps it the same.
+  A line a shipper wrapped in a document naming its host (:class:`ShippedLine`) is accepted
+  under its source with ``;host=<name>`` appended, one body per host, which the syslog format
+  reads as the host of the lines that name none (an access-log line Filebeat read on web-01).
 - :func:`check_depth` / :func:`check_parts_depth`: JSON nesting limits without scanning
   every byte: a text nests at most as deep as it has opening brackets, counted per NDJSON
   line or per event with numpy, and only texts over the limit get the exact scan.
@@ -22,6 +25,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,6 +41,41 @@ from secpipe.formats import _fast
 from secpipe.formats.base import DeadLetter, Format, RecordFormat, Records, guarded, json_array
 from secpipe.security.limits import check_json_limits, json_depth
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw_within, request_timeout
+
+
+class ShippedLine(bytes):
+    """A line taken out of a shipper's document, with the host that document names (Filebeat's
+    ``host.name``, a HEC envelope's ``host``...) when it is a plain host name or address."""
+
+    host: str | None
+
+    def __new__(cls, line: bytes, host: Any) -> ShippedLine:
+        self = super().__new__(cls, line)
+        self.host = host if isinstance(host, str) and _HOST.fullmatch(host) else None
+        return self
+
+
+#: a host name, IPv4 or IPv6 address as a shipper names it: what a ``;host=`` source hint may hold
+_HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}")
+
+
+def with_hosts(docs: Sequence[bytes], hosts: Sequence[Any]) -> list[bytes]:
+    """``docs`` with each one whose ``hosts`` entry is a host name a :class:`ShippedLine` naming it."""
+    return [ShippedLine(d, h) if h.__class__ is str else d for d, h in zip(docs, hosts, strict=True)]
+
+
+def _by_host(fmt: Format, source: str, docs: Sequence[bytes], idx: list[int]) -> list[tuple[str, list[int]]]:
+    """The documents ``idx`` by the host their :class:`ShippedLine` names: (source, indexes),
+    the source with ``;host=<name>`` where one is named, for a format of text lines (a record
+    format reads its records' own fields). One C pass when none is a ShippedLine."""
+    if isinstance(fmt, RecordFormat) or fmt.framing != "lines":
+        return [(source, idx)]
+    if ShippedLine not in set(map(type, [docs[i] for i in idx] if len(idx) < len(docs) else docs)):
+        return [(source, idx)]
+    by: dict[str | None, list[int]] = {}
+    for i in idx:
+        by.setdefault(getattr(docs[i], "host", None), []).append(i)
+    return [(source if host is None else f"{source};host={host}", part) for host, part in by.items()]
 
 
 def ingest_config(ctx: AppContext) -> IngestConfig:
@@ -305,14 +344,15 @@ def accept_docs(ctx: AppContext, source: str, names: str | Sequence[str | None],
             groups, undetected = _groups(names, docs, source, reasons)
         if undetected:
             service.dead_letter(undetected)
-    for name, idx in groups.items():
+    for name, all_idx in groups.items():
         fmt = formats.get(name)
-        if fmt.framing == "lines" or isinstance(fmt, RecordFormat):
-            part = list(docs) if len(idx) == len(docs) else [docs[i] for i in idx]
-            _accept_group(service, fmt, source, part, idx, reasons)
-        else:
-            for i in idx:
-                _accept_group(service, fmt, source, [docs[i]], [i], reasons)
+        for src, idx in _by_host(fmt, source, docs, all_idx):
+            if fmt.framing == "lines" or isinstance(fmt, RecordFormat):
+                part = list(docs) if len(idx) == len(docs) else [docs[i] for i in idx]
+                _accept_group(service, fmt, src, part, idx, reasons)
+            else:
+                for i in idx:
+                    _accept_group(service, fmt, src, [docs[i]], [i], reasons)
     return reasons
 
 

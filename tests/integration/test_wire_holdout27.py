@@ -1,0 +1,68 @@
+"""Round 27 of the holdout sweep, wire side: the host a shipper's document names is the device of
+the line it wraps when the line names none, against one real ``secpipe up`` (the pieces:
+tests/unit/test_wire_holdout27.py; samples: tests/cases/wire_holdout/SOURCE.md); and the syslog
+listener gives a message that names no host its sender's address, with util-linux ``logger``."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from secpipe.runtime.service import Service
+from tests.integration.test_syslog_listener import lake_rows, listener, log, needs_logger, service, wait_for
+from tests.integration.wire_server import Server, start
+
+__all__ = ["service"]  # the listener tests' fixture
+
+CASES = Path(__file__).parents[1] / "cases"
+WIRE = CASES / "wire_holdout"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start(tmp_path_factory.mktemp("wire_holdout27"))
+    yield srv
+    srv.stop()
+
+
+def test_access_line_from_two_shippers_keeps_each_host(server: Server) -> None:
+    # Vector's file source example event (an Apache access line read on "my-host.local"), through
+    # _bulk; the same line as Vector's splunk_hec_logs sends it from another host (a string event)
+    doc = (WIRE / "vector-file-source-docs.ndjson").read_bytes().splitlines()[0]
+    body = b'{"create":{"_index":"vector-2020.10.10"}}\n' + doc + b"\n"
+    r = httpx.post(f"{server.url}/_bulk", content=body, timeout=60,
+                   headers={"Authorization": f"Bearer {server.ingest}", "Content-Type": "application/x-ndjson"})
+    assert r.status_code == 200 and r.json()["errors"] is False, r.text
+    event = {"event": json.loads(doc)["message"], "host": "web-02", "sourcetype": "access_combined", "time": 1601565958}
+    r = httpx.post(f"{server.url}/services/collector/event", content=json.dumps(event), timeout=60,
+                   headers={"Authorization": f"Splunk {server.ingest}"})
+    assert r.status_code == 200 and r.json()["code"] == 0, r.text
+    sql = "SELECT count(*) FROM http_activity WHERE src_endpoint.ip = '53.126.150.246'"
+    assert server.wait_rows(sql, 2) == 2
+    rows = server.query("SELECT device.hostname, http_request.url.path FROM http_activity "
+                        "WHERE src_endpoint.ip = '53.126.150.246' ORDER BY 1")  # fmt: skip
+    assert rows == [["my-host.local", "/disintermediate"], ["web-02", "/disintermediate"]]
+
+
+@needs_logger
+@pytest.mark.parametrize("transport", ["-d", "-T"])
+def test_listener_gives_a_hostless_message_its_senders_address(service: Service, data_dir: Path,
+                                                               transport: str) -> None:
+    # util-linux logger --rfc5424=nohost sends HOSTNAME "-" (RFC 5424 NILVALUE: the sender does not
+    # know its name); rsyslog stores fromhost-ip then, secpipe stored no device at all
+    lst = listener(service, "udp" if transport == "-d" else "tcp")
+    try:
+        log(lst.port, transport, "--rfc5424=nohost", "-t", "myapp", "no host named")
+        log(lst.port, transport, "--rfc5424", "-t", "myapp", "host named")
+        wait_for(lambda: lst.accepted >= 2)
+    finally:
+        lst.stop()
+    service.flush()
+    rows = {r["message"]: r["device"] for r in lake_rows(data_dir, "base_event")}
+    assert rows["no host named"]["ip"] == "127.0.0.1" and rows["no host named"]["hostname"] is None
+    assert rows["host named"]["hostname"] == socket.gethostname() and rows["host named"]["ip"] is None

@@ -1,0 +1,93 @@
+"""Round 27 of the holdout sweep, wire side: the host a shipper's document names stays with the
+line it wraps (samples and sources: tests/cases/wire_holdout/SOURCE.md).
+
+A line shipped inside a document (Vector's ``host`` + ``message``, Filebeat's ``host.name``, the
+OpenTelemetry Collector's resource ``host.name``, a HEC envelope's ``host`` or ``?host=``) was
+stored as the bare line: an access-log line, whose header names no host, lost the web server it
+was read on (``device`` null), and the same line from two servers was one event.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from secpipe import formats
+from secpipe.server.hec import build_items, raw_events
+from secpipe.server.shipped import shipped_lines, text_lines
+from secpipe.server.wire import ShippedLine
+
+CASES = Path(__file__).parents[1] / "cases"
+WIRE = CASES / "wire_holdout"
+#: elastic/integrations apache access test-access-basic.log lines 1 and 2 (tests/cases/holdout)
+ACCESS = (CASES / "holdout" / "elastic-apache-access-basic.log").read_text().splitlines()
+
+
+def _rows(line: bytes, source: str) -> list[dict]:
+    dec = formats.get("syslog").decode(line, source)
+    assert not dec.dead, dec.dead
+    return [row for b in dec.batches for row in b.to_pylist()]
+
+
+def test_vector_file_event_line_keeps_its_host() -> None:
+    # Vector's file source example event (an Apache access line, host "my-host.local")
+    doc = (WIRE / "vector-file-source-docs.ndjson").read_bytes().splitlines()[0]
+    names, docs = shipped_lines([None], [doc])
+    assert names == ["syslog"] and isinstance(docs[0], ShippedLine) and docs[0].host == "my-host.local"
+    (row,) = _rows(docs[0], "es_bulk:test;host=my-host.local")
+    assert row["class_uid"] == 4002 and row["device"]["hostname"] == "my-host.local"
+    (bare,) = _rows(docs[0], "es_bulk:test")
+    assert bare["device"] is None or bare["device"]["hostname"] is None
+
+
+def test_same_hostless_line_from_two_hosts_is_two_events() -> None:
+    line = ACCESS[0].encode()
+    a, b, none = (_rows(line, f"es_bulk:t{h}")[0]["metadata"]["uid"] for h in (";host=web-01", ";host=web-02", ""))
+    assert len({a, b, none}) == 3
+    assert _rows(line, "es_bulk:t;host=web-01")[0]["metadata"]["uid"] == a  # a redelivery still collapses
+
+
+def test_line_naming_its_own_host_keeps_it_and_its_identity() -> None:
+    # Filebeat filestream documents of two auth.log lines (host.name "localhost" as captured)
+    doc = json.loads((WIRE / "filebeat-filestream-auth.ndjson").read_bytes().splitlines()[0])
+    doc["host"] = {"name": "filebeat-box"}
+    names, docs = shipped_lines([None], [json.dumps(doc).encode()])
+    assert names == ["syslog"] and docs[0].host == "filebeat-box"
+    (own,) = _rows(docs[0], "es_bulk:t;host=filebeat-box")
+    (plain,) = _rows(doc["message"].encode(), "es_bulk:t")
+    assert own["device"]["hostname"] == "localhost" and own["metadata"]["uid"] == plain["metadata"]["uid"]
+
+
+def test_otel_collector_resource_host_name() -> None:
+    otel, none, _ecs = (WIRE / "otel-es-exporter-golden-logs.ndjson").read_bytes().splitlines()
+    d_otel, d_none = json.loads(otel), json.loads(none)
+    d_otel["body"]["text"], d_none["Body"] = ACCESS[0], ACCESS[1]
+    names, docs = shipped_lines([None, None], [json.dumps(d).encode() for d in (d_otel, d_none)])
+    assert names == ["syslog", "syslog"] and [d.host for d in docs] == ["prod-server-01", "prod-server-01"]
+
+
+def test_hec_envelope_host_and_raw_query_host() -> None:
+    # Fluent Bit's splunk output payloads: the nested tail record {"log": line}; with the envelope's
+    # host (Splunk_Send_Raw's sample names "my-host"); a string event of Vector's splunk_hec_logs
+    _raw, nested, typed = (WIRE / "fluent-bit-splunk-payloads.ndjson").read_bytes().splitlines()
+    envs = [dict(json.loads(nested), host="my-host"), dict(json.loads(typed), host="slave22-fwd"),
+            {"event": ACCESS[0], "host": "web-02", "time": 1704164645.5}]  # fmt: skip
+    names, docs = build_items([json.dumps(e).encode() for e in envs], None, {})
+    assert names == ["syslog"] * 3 and [d.host for d in docs] == ["my-host", "slave22-fwd", "web-02"]
+    # one sourcetype for all (linux_secure -> syslog): the same
+    _names, docs = build_items([json.dumps(dict(envs[2], sourcetype="linux_secure")).encode()], None, {})
+    assert [d.host for d in docs] == ["web-02"]
+    # /raw with JSON events: a wrapped line names its own host, else the query string's
+    vector = (WIRE / "vector-file-source-docs.ndjson").read_bytes().splitlines()[0]
+    bare = json.dumps({"message": ACCESS[1]}).encode()
+    names, docs = raw_events(vector + b"\n" + bare, {"host": "vector-host"})
+    assert names == ["syslog", "syslog"] and [d.host for d in docs] == ["my-host.local", "vector-host"]
+
+
+def test_a_host_that_is_no_host_name_is_no_hint() -> None:
+    for host in ("web 01", "a;repeats=0:1", "", 42, {"name": "x"}, "x" * 254):
+        assert ShippedLine(b"line", host).host is None
+    doc = json.dumps({"message": ACCESS[0], "host": "evil;host=x"}).encode()
+    assert text_lines([doc], "syslog")[0].host is None
+    (row,) = _rows(ACCESS[0].encode(), "es_bulk:t;host=a b")
+    assert row["device"] is None or row["device"]["hostname"] is None
