@@ -8,6 +8,11 @@
   (its scheme was read before the bracket: ``http://]host``), and URLs whose scheme is real but whose host is
   defanged, as malware write-ups list them (a CyberDefenders "Malicious PowerShell Analysis" write-up's Emotet
   download URLs, ``https://admintk[.]com/wp-admin/L/``): they were kept as written and matched nothing.
+- Microsoft Defender for Endpoint indicators (tests/cases/enrich_feeds/SOURCE.md, round 27): the portal's CSV
+  (``IndicatorType,IndicatorValue,ExpirationTime,Action,...``) and the List Indicators API answer
+  (``{"value": [...]}``, camelCase keys): kinds from ``indicatorType`` (``CertificateThumbprint`` is a
+  certificate, not a file), ``expirationTime`` the expiry, ``Allowed`` entries no threat. Team lists take keys in
+  any case and STIX/OTX type names (``ipv4-addr``, ``FileHash-MD5``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import pytest
 
 from secpipe.transforms.enrich.intel.loaders import FeedError, load
 
+CASES = Path(__file__).resolve().parents[1] / "cases" / "enrich_feeds"
 STIX_C2 = "oasis-cti-stix2-json-schemas/examples/indicator-for-c2-ip-address.json"
 
 
@@ -76,3 +82,39 @@ http://ok.example/a[.]b
         ("url", "https://admintk.com/wp-admin/L/"), ("url", "https://www.hintup.com.br/wp-content/dE/"),
         ("url", "http://www.stmarouns.nsw.edu.au/paypal/b8G/"),
         ("url", "http://ok.example/a[.]b")]  # a real host: the URL stays as written
+
+
+def test_defender_for_endpoint_indicator_csv_reads_type_expiry_and_allow_entries() -> None:
+    # the portal's Import format (IndicatorType,IndicatorValue,ExpirationTime,Action,...): it was read as an abuse.ch
+    # CSV, the certificate/allow entries as threats and the expiry dropped
+    body = (CASES / "mde-indicators-sample.csv").read_bytes()
+    for data in (body, b"\xef\xbb\xbf" + body.replace(b"\n", b"\r\n")):  # as Excel saves it
+        out = load(data, "auto", conf=70)
+        assert out.skipped == 1  # IpAddress 10.10.10.10, Action Allowed: an allow entry, no threat
+        assert [(r["kind"], r["value"], r["valid_until"], r["description"]) for r in out.table.to_pylist()] == [
+            ("hash", "deadbeafb263b10b284405889fb25dcc3bf1aebb", 1537099866244, "malware downloader"),
+            ("hash", "deadbeafd034a66599407e2fa2ccaf15d11f1079fc0d012bb7b2b8ce66673689", None, "Red Team Activity"),
+            ("url", "http://www.facebook.com/", 1537099866244, "malware downloader"),
+            ("domain", "www.facebook.com", None, "Red Team Activity")]
+    cert = b"IndicatorType,IndicatorValue,Action\nCertificateThumbprint,da39a3ee5e6b4b0d3255bfef95601890afd80709,Alert\n"
+    assert _rows(cert) == [("x509", "da39a3ee5e6b4b0d3255bfef95601890afd80709")]
+
+
+def test_defender_for_endpoint_list_indicators_answer() -> None:
+    out = load((CASES / "mde-list-indicators.json").read_bytes(), "auto", conf=70)
+    assert [(r["kind"], r["value"], r["valid_until"], r["ref"]) for r in out.table.to_pylist()] == [
+        ("ip", "12.13.14.15", 1607731200000, "995"), ("hash", "220e7d15b0b3d7fac48f2bd61114db1022197f7f", 1607731200000, "996")]
+
+
+def test_team_lists_with_capitalised_keys_and_stix_or_otx_type_names() -> None:
+    # a list's type vocabulary was a feed error for the whole feed ("kind 'ipv4-addr' — use one of ...")
+    body = b"""Value,Type,Expiration
+198.51.100.7,ipv4-addr,2030-01-01T00:00:00Z
+bad-domain.example,domain-name,
+44d88612fea8a8f36de82e1278abb02f,FileHash-MD5,
+"""
+    out = load(body, "csv", conf=70)
+    assert [(r["kind"], r["value"], r["valid_until"]) for r in out.table.to_pylist()] == [
+        ("ip", "198.51.100.7", 1893456000000), ("domain", "bad-domain.example", None),
+        ("hash", "44d88612fea8a8f36de82e1278abb02f", None)]
+    assert _rows(b'[{"Indicator": "198.51.100.7", "Type": "IPv4"}]', "json") == [("ip", "198.51.100.7")]

@@ -41,7 +41,10 @@ Formats:
   is not one IOC falls back to its first token (``IOC note``, ``hash  file``), or its second
   for hosts-file lines (``0.0.0.0 name``) and the Tor exit list's ``ExitAddress ip date time``.
 - ``csv`` / ``yaml`` / ``json``: team lists with ``value`` (or ``indicator``) and optional
-  ``kind``/``type``, ``confidence``, ``labels``, ``valid_until``, ``description``; JSON also
+  ``kind``/``type``, ``confidence``, ``labels``, ``valid_until`` (or ``expiration``), ``description``, keys in any
+  case; Microsoft Defender for Endpoint's indicators (the portal's CSV import/export ``IndicatorType,IndicatorValue,
+  ExpirationTime,Action,...`` and the ``{"value": [...]}`` answer of its API; ``Allowed`` entries are allow
+  entries, skipped and counted) read the same way; STIX/OTX type names are understood; JSON also
   takes Feodo ``ipblocklist.json``, ThreatFox and PhishTank exports (see :mod:`.tabular`),
   AlienVault OTX pulses and CrowdSec decisions (see :mod:`.vendor`).
 - STIX also arrives as TAXII 2.1 envelopes (``{"more": ..., "objects": [...]}``).
@@ -260,11 +263,16 @@ def _asn_desc(r: dict[str, Any]) -> str:
 def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | None = None) -> Loaded:
     """Team lists (YAML/JSON/CSV rows): value/indicator, kind/type, confidence, labels, valid_until."""
     out: list[dict[str, Any]] = []
-    other = 0  # ThreatFox entries of an IOC type with no kind here
+    other = 0  # vendor entries of an IOC type with no kind here, and allow entries
     for i, r in enumerate(rows):
         if not isinstance(r, dict):
             msg = f"entry {i}: expected a mapping with `value`, got {type(r).__name__}"
             raise FeedError(msg)
+        if any(isinstance(k, str) and not k.islower() for k in r):  # "Value", Defender's "indicatorValue"
+            r = {k.lower() if isinstance(k, str) else k: v for k, v in r.items()}
+        if str(r.get("action") or "").strip().lower() in _ALLOW_ACTIONS:
+            other += 1  # an allow entry of an IOC manager (Defender "Allowed", CrowdStrike "allow"): no threat
+            continue
         value, kind, extra = _tab.team_row(r)
         if value in (None, ""):
             msg = f"entry {i}: no `value` (or `indicator`, `ioc_value`, `ip_address`, ...) — every entry needs the indicator itself"
@@ -272,14 +280,15 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
         lab = r.get("labels", [])
         lab = [x.strip() for x in re.split(r"[;|]", lab) if x.strip()] if isinstance(lab, str) else list(lab or [])
         if kind is not None and kind not in KINDS:
-            if "ioc_type" in r and "kind" not in r:  # a vendor's type vocabulary (ThreatFox's grows): skip, count
+            if "kind" not in r and any(k in r for k in _tab.VENDOR_KIND_KEYS):  # a vendor's vocabulary: skip, count
                 other += 1
                 continue
             msg = f"entry {i}: kind {kind!r} — use one of {', '.join(KINDS)}"
             raise FeedError(msg)
         c = r.get("confidence", r.get("confidence_level"))
         row = {"kind": kind, "value": str(value), "confidence": int(c) if c is not None and _is_int(c) else conf,
-               "labels": (labels or []) + lab + extra, "valid_until": _ms(r.get("valid_until", r.get("expires"))),
+               "labels": (labels or []) + lab + extra,
+               "valid_until": _ms(next((r[k] for k in _UNTIL_KEYS if r.get(k) not in (None, "")), None)),
                "description": r.get("description"), "ref": _ref(r)}
         out.append(row)
         if kind in (None, "hash"):
@@ -287,6 +296,12 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
     loaded = _rows(out, conf)
     loaded.skipped += other
     return loaded
+
+
+#: the end of an entry's validity: team lists, OTX/CrowdStrike ``expiration``, Defender's ``expirationTime``
+_UNTIL_KEYS = ("valid_until", "expires", "expiration", "expirationtime", "expiration_time")
+#: ``action`` values that make an entry an allow entry, not an indicator (Defender for Endpoint, CrowdStrike)
+_ALLOW_ACTIONS = frozenset({"allowed", "allow"})
 
 
 def _ref(r: dict[str, Any]) -> str | None:
@@ -362,7 +377,8 @@ def sniff(data: bytes, name: str = "") -> str:
     body = [ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith((b"#", b";"))]
     if body and b"," in body[0]:
         crowdsec = body[0].lower().startswith(b",".join(x.encode() for x in CROWDSEC_RAW_HEADER))
-        return "csv" if crowdsec or re.search(rb"\b(value|indicator)\b", body[0]) else "abusech_csv"
+        team = re.search(rb"\b(value|indicator)\b|(?i:\bindicator_?value\b)", body[0])  # Defender: IndicatorValue
+        return "csv" if crowdsec or team else "abusech_csv"
     return "plain"
 
 

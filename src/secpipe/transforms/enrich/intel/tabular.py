@@ -84,6 +84,11 @@ KIND_ALIASES = {"ip:port": "ip", "ipv4": "ip", "ipv6": "ip", "ip-src": "ip", "ip
                 "sha1": "hash", "sha224": "hash", "sha256": "hash", "sha384": "hash", "sha512": "hash", "filehash": "hash",
                 "ja3_md5": "ja3", "ja3-fingerprint-md5": "ja3",
                 "x509-fingerprint-sha1": "x509", "x509-fingerprint-md5": "x509", "x509-fingerprint-sha256": "x509",
+                # Microsoft Defender for Endpoint's indicatorType, STIX 2.1 observable and AlienVault OTX type names
+                "filesha1": "hash", "filesha256": "hash", "filemd5": "hash", "ipaddress": "ip", "domainname": "domain",
+                "certificatethumbprint": "x509", "ipv4-addr": "ip", "ipv6-addr": "ip", "domain-name": "domain",
+                "email-addr": "email", "filehash-md5": "hash", "filehash-sha1": "hash", "filehash-sha256": "hash",
+                "sslcertfingerprint": "x509",
                 **{k: k for k in KINDS}}
 #: indicator columns whose MD5-shaped values are JA3 TLS client fingerprints (SSLBL ``ja3_md5``)
 _JA3_COLUMNS = ("ja3_md5", "ja3")
@@ -265,9 +270,12 @@ def _words(value: str, split: bool) -> list[str]:
 # JSON records
 # --------------------------------------------------------------------------------------
 
-_VALUE_KEYS = ("value", "indicator", "ioc_value", "ioc", "ip_address", "dst_ip", "url", "domain", "host", "hostname",
-               "sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1", "md5")
-_KIND_KEYS = ("kind", "type", "ioc_type", "indicator_type")
+_VALUE_KEYS = ("value", "indicator", "ioc_value", "ioc", "indicatorvalue", "ip_address", "dst_ip", "url", "domain",
+               "host", "hostname", "sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1", "md5")
+_KIND_KEYS = ("kind", "type", "ioc_type", "indicator_type", "indicatortype")
+#: keys whose kind names are a vendor's vocabulary (ThreatFox's grows, Defender's has more than we match): a name
+#: with no kind here skips its entry, counted, where a team list's unknown ``kind`` is a feed error
+VENDOR_KIND_KEYS = ("ioc_type", "indicatortype")
 _RECORD_LABELS = ("malware_printable", "malware", "threat", "family", "signature")
 #: the file hashes of one sample (MalwareBazaar and URLhaus payload API records carry several)
 _SAMPLE_HASH_KEYS = ("sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1", "md5")
@@ -279,7 +287,8 @@ def json_records(doc: Any) -> list[Any] | None:
         return doc
     if not isinstance(doc, dict):
         return None
-    for key in ("indicators", "data", "iocs", "urls", "payloads"):  # URLhaus API: urls/recent, payloads/recent
+    # URLhaus API: urls/recent, payloads/recent; OData answers (Defender for Endpoint's GET /api/indicators): value
+    for key in ("indicators", "data", "iocs", "urls", "payloads", "value"):
         if isinstance(doc.get(key), list):
             return doc[key]
     # ThreatFox export: {"<ioc id>": [{...}], ...}
