@@ -91,3 +91,81 @@ def test_snyk_issues_api_bad_issue_is_dead_lettered_alone() -> None:
     d = formats.get("snyk").decode(bad, "x")
     assert len(d.dead) == 1 and "effective_severity_level" in d.dead[0].reason
     assert [r["finding_info"]["uid"] for r in _rows(d)] == ["3916a413-2fca-45c9-a1bf-a1373258fe69"]
+
+
+def _grype(name: str) -> Decoded:
+    doc = (CASES / name).read_bytes()
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("grype"), name
+    return fmt.decode(doc, name)
+
+
+def test_grype_json_image_report() -> None:
+    # Grype's JSON report (grype -o json) was refused as unrecognized input.
+    d = _grype("grype-json-presenter-image.json")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("vulnerability_finding", rows)
+    first, second = rows
+    assert [r["class_uid"] for r in rows] == [2002, 2002]
+    assert (first["severity_id"], second["severity_id"]) == (2, 5)  # Low, Critical
+    assert first["finding_info"]["uid"] == "CVE-1999-0001|a246fd2054833c93"  # the id | Grype's package id
+    assert first["metadata"]["product"]["name"] == "Grype"
+    [v] = first["vulnerabilities"]
+    assert v["cve"]["uid"] == "CVE-1999-0001" and v["advisory"] is None
+    [c] = v["cve"]["cvss"]
+    assert (c["version"], c["base_score"], c["vendor_name"]) == ("3.1", 8.2, "nvd")
+    assert v["cve"]["epss"] == {"score": "0.03", "percentile": 0.42, "created_time": None}  # date 0001-01-01
+    [p] = v["affected_packages"]
+    assert (p["name"], p["version"], p["type"], p["uid"]) == ("package-1", "1.1.1", "rpm", "a246fd2054833c93")
+    assert p["fixed_in_version"] == "1.2.1, 2.1.3, 3.4.0" and p["path"] == "/foo/bar/somefile-1.txt"
+    assert (v["is_fix_available"], v["fix_coverage_id"]) == (True, 1)  # state fixed
+    s = second["vulnerabilities"][0]
+    assert s["is_exploit_available"] is True  # knownExploited (CISA KEV)
+    assert (s["is_fix_available"], s["fix_coverage_id"]) == (False, 0)  # state ""
+    assert s["affected_packages"][0]["license"] == "Apache-2.0, MIT"
+    assert s["affected_packages"][0]["purl"] == "pkg:deb/package-2@2.2.2"
+    assert second["risk_score"] == 96  # risk 96.25
+    [res] = first["resources"]
+    assert (res["type"], res["name"]) == ("container_image", "user-input")
+    assert res["uid"] == "sha256:ab5608d634db2716a297adbfa6a5dd5d8f8f5a7d0cab73649ea7fbb8c8da544f"
+    assert "centos 8.0" in res["data"]  # the distro
+    assert "secpipe:time_from_receipt" in first["metadata"]["labels"]  # descriptor timestamp ""
+    assert '"matcher":"dpkg-matcher"' in first["unmapped"]  # matchDetails
+
+
+def test_grype_related_nvd_record_gives_description_and_cvss() -> None:
+    d = _grype("grype-0.28-check-all-fields-defectdojo.json")
+    assert not d.dead
+    deb, py = _rows(d)
+    v = deb["vulnerabilities"][0]
+    assert deb["severity_id"] == 1  # Negligible
+    assert v["desc"].startswith("The krb5-send-pr script")  # only the related NVD record has one
+    assert [(c["version"], c["base_score"], c["vendor_name"]) for c in v["cve"]["cvss"]] == [
+        ("2.0", 2.1, "nvd")
+    ]
+    assert "https://security-tracker.debian.org/tracker/CVE-2004-0971" in v["references"]
+    assert "http://www.securityfocus.com/bid/11289" in v["references"]
+    assert (v["is_fix_available"], v["fix_coverage_id"]) == (False, 3)  # not-fixed
+    assert deb["metadata"]["product"]["version"] == "0.28.0"
+    w = py["vulnerabilities"][0]
+    assert [c["version"] for c in w["cve"]["cvss"]] == ["2.0", "3.1"]
+    assert (w["is_fix_available"], w["fix_coverage_id"]) == (False, 3)  # wont-fix, even with versions listed
+    assert w["affected_packages"][0]["fixed_in_version"] == "fix_1, fix_2"
+
+
+def test_grype_report_without_matches_holds_no_event() -> None:
+    doc = (
+        b'{"matches": [], "source": {"type": "directory", "target": "/tmp"}, "descriptor": {"name": "grype"}}'
+    )
+    assert formats.detect(doc) is formats.get("grype")
+    d = formats.get("grype").decode(doc, "x")
+    assert (d.dead, d.batches) == ([], [])
+
+
+def test_grype_bad_match_is_dead_lettered_alone() -> None:
+    doc = (CASES / "grype-json-presenter-image.json").read_bytes()
+    bad = doc.replace(b'"severity": "Critical"', b'"severity": 5', 1)
+    d = formats.get("grype").decode(bad, "x")
+    assert len(d.dead) == 1 and "severity" in d.dead[0].reason
+    assert [r["finding_info"]["uid"] for r in _rows(d)] == ["CVE-1999-0001|a246fd2054833c93"]

@@ -49,6 +49,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "sonarqube": ("sonarqube", "SonarQube", 85),
     "gitlab_security": ("gitlab_security", "GitLabSecurity", 88),
     "sbom": ("sbom", "Sbom", 97),
+    "grype": ("grype", "Grype", 90),
 }
 
 
