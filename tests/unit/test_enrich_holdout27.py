@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,21 @@ bad-domain.example,domain-name,
         ("ip", "198.51.100.7", 1893456000000), ("domain", "bad-domain.example", None),
         ("hash", "44d88612fea8a8f36de82e1278abb02f", None)]
     assert _rows(b'[{"Indicator": "198.51.100.7", "Type": "IPv4"}]', "json") == [("ip", "198.51.100.7")]
+
+
+def test_a_misp_attribute_search_names_each_indicators_event(intel: Path) -> None:
+    # /attributes/restSearch answers {"response": {"Attribute": [...]}} (MISP app/Lib/Export/JsonExport.php), each
+    # attribute naming its event in "Event" {id, info, uuid, org_id, orgc_id, distribution}; the indicators of
+    # PyMISP's CIRCL event put that way came without the event's info as their description
+    event = json.loads((intel / "pymisp/tests/57c4445b-c548-4654-af0b-4be3950d210f.json").read_bytes())["Event"]
+    owner = {"org_id": "1", "distribution": "3", "id": "7", "info": event["info"], "orgc_id": "1", "uuid": event["uuid"]}
+    answer = {"response": {"Attribute": [{**a, "event_id": "7", "Event": owner} for a in event["Attribute"]]}}
+    by_search = load(json.dumps(answer).encode(), "auto", conf=70).table.to_pylist()
+    by_event = load(json.dumps({"Event": event}).encode(), "misp", conf=70).table.to_pylist()
+    assert [(r["kind"], r["value"]) for r in by_search] == [(r["kind"], r["value"]) for r in by_event]
+    assert by_search and {r["description"] for r in by_search} == {"Ransomware - Xorist"}
+
+
+def test_a_misp_event_search_that_matched_nothing_is_an_empty_feed() -> None:
+    out = load(b'{"response": []}', "misp", conf=70)  # restSearch with last: 1d and no new event
+    assert out.table.num_rows == 0 and out.skipped == 0

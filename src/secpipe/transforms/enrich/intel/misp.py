@@ -1,6 +1,7 @@
 """MISP into indicator rows: event exports (``misp``), feed directories (``misp_feed``) and warninglists.
 
-Event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``): attributes in the event
+Event exports (``{"Event": ...}``, bare events, ``{"response": [...]}``, an attribute search's
+``{"response": {"Attribute": [...]}}`` whose attributes name their event's ``info``): attributes in the event
 and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older exports) and of a type in
 :data:`_MISP_KIND` (or a compound ``ip|port``, ``domain|ip``, ``filename|<hash>``, or a ``malware-sample``,
 ``filename|md5``) are indicators;
@@ -91,7 +92,10 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
     Attributes without ``to_ids`` are context, not counted as skipped, except in an export that has no
     indicator at all: there they are the skipped entries, so an event shared for context only is an empty
     feed (status says why), not a body that "parsed to no indicators"."""
-    events = _misp_events(_json(data, "MISP"))
+    doc = _json(data, "MISP")
+    events = _misp_events(doc)
+    if not events and isinstance(doc, dict) and doc.get("response") == []:
+        return Loaded(SCHEMA.empty_table())  # a restSearch that matched no event (a `last: 1d` with none new)
     if not events:
         raise FeedError("MISP: no Event found — expected {\"Event\": {...}} or an event with Attribute")  # noqa: EM101
     rows: list[dict[str, Any]] = []
@@ -123,9 +127,12 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
             until = ts + max_age_ms if ts is not None and max_age_ms is not None else None
             if expired_at is not None:
                 until = expired_at if until is None else min(until, expired_at)
+            # an attribute search ({"response": {"Attribute": [...]}}) names each attribute's event in its "Event"
+            owner = a.get("Event")
+            info = owner.get("info") if isinstance(owner, dict) and owner.get("info") else ev.get("info")
             for kind, value in terms:
                 rows.append({"kind": kind, "value": value, "confidence": c, "labels": tags + atags,
-                             "valid_until": until, "description": ev.get("info"), "ref": a.get("uuid")})
+                             "valid_until": until, "description": info, "ref": a.get("uuid")})
     out = _rows(rows, conf)
     out.skipped += skipped if out.table.num_rows or skipped else context
     return out
