@@ -133,3 +133,47 @@ def test_fortigate_traffic_without_a_header_and_other_logs_stay() -> None:
     multicast = rows["0002000012"]
     assert (multicast["dst_endpoint"]["ip"], multicast["dst_endpoint"]["port"]) == ("230.1.1.2", 7878)
     assert multicast["traffic"]["bytes_out"] == 5940 and multicast["duration"] == 22_000
+
+
+def test_cisco_asa_connection_and_acl_messages_are_network_activity() -> None:
+    """Elastic's Cisco ASA lines (``%ASA-<sev>-<number>``: Built/Teardown connections, access-group
+    and access-list verdicts, inbound denies; a ``names`` host, idfw users glued to the port, IPv6,
+    a non-ASCII user): Network Activity (they were Base Events with the text unread). Cisco's
+    message guide: an outbound Built names the responder first (the initiator is the source), an
+    inbound one the initiator; a Teardown does not say which side began, so its sides stay in
+    the message's order, flagged ``is_src_dst_assignment_known`` false."""
+    name, d = _auto("elastic-cisco-asa-connections.log")
+    assert name == "syslog" and not d.dead and d.events == 19
+    rows = _rows(d)
+    net = [r for r in rows if r["class_uid"] == 4001]
+    assert len(net) == 16  # the translation, the spoof and the "session" class line stay Base Events
+    out = net[0]
+    assert (out["activity_id"], out["action"], out["connection_info"]["direction_id"]) == (1, "Allowed", 2)
+    assert (out["src_endpoint"]["ip"], out["src_endpoint"]["port"]) == ("172.31.98.44", 1772)
+    assert (out["dst_endpoint"]["ip"], out["dst_endpoint"]["port"]) == ("100.66.205.104", 80)
+    assert out["connection_info"]["uid"] == "11757" and out["connection_info"]["protocol_name"] == "tcp"
+    assert out["is_src_dst_assignment_known"] is True and out["metadata"]["event_code"] == "ASA-6-302013"
+    assert json.loads(out["unmapped"])["asa"] == {"src_interface": "inside", "dst_interface": "outside"}
+    reset = net[1]
+    assert (reset["activity_id"], reset["activity_name"], reset["is_src_dst_assignment_known"]) == (3, "Reset", False)
+    assert (reset["traffic"]["bytes"], reset["duration"]) == (38110, 67_000)
+    assert json.loads(reset["unmapped"])["asa"]["reason"] == "TCP Reset-I"
+    acl = [r for r in net if r["metadata"]["event_code"] == "ASA-4-106023"]
+    assert len(acl) == 2 and {(r["activity_id"], r["action"], r["disposition"]) for r in acl} == {(5, "Denied", "Blocked")}
+    assert {r["firewall_rule"]["name"] for r in acl} == {"acl_dmz"} and {r["dst_endpoint"]["port"] for r in acl} == {53}
+    listed = {r["message"].split()[2]: r for r in net if r["metadata"]["event_code"].endswith("-106100")}  # its verdict
+    assert listed["denied"]["action"] == "Denied" and listed["denied"]["firewall_rule"]["name"] == "inside"
+    assert listed["est-allowed"]["action"] == "Allowed" and listed["est-allowed"]["src_endpoint"]["port"] == 49840
+    udp = next(r for r in net if r["connection_info"]["uid"] == "89743275")
+    assert (udp["activity_name"], udp["duration"], udp["traffic"]["bytes"]) == ("Close", (3600 + 23 * 60 + 45) * 1000, 140)
+    named = next(r for r in net if r["connection_info"]["uid"] == "447236")  # outbound: "to dmz:OCSP_Server/5678" began it
+    assert (named["src_endpoint"]["hostname"], named["src_endpoint"]["ip"], named["src_endpoint"]["port"]) == ("OCSP_Server", None, 5678)
+    inbound = next(r for r in net if r["connection_info"]["uid"] == "27215708")
+    assert (inbound["src_endpoint"]["ip"], inbound["dst_endpoint"]["ip"], inbound["dst_endpoint"]["port"]) == ("10.2.3.4", "81.2.69.144", 80)
+    v6 = next(r for r in net if r["connection_info"]["uid"] == "251933191")
+    assert v6["src_endpoint"]["ip"] == "2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6" and v6["src_endpoint"]["port"] == 62477
+    denied_in = [r for r in net if r["metadata"]["event_code"] in ("ASA-2-106006", "ASA-2-106007", "ASA-6-106015")]
+    assert len(denied_in) == 3 and {r["connection_info"]["direction_id"] for r in denied_in} == {1}
+    assert {r["action"] for r in denied_in} == {"Denied"}
+    special = net[-1]
+    assert (special["src_endpoint"]["port"], special["dst_endpoint"]["ip"], special["duration"]) == (63790, "192.168.0.1", 2_158_000)

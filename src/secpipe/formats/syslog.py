@@ -109,6 +109,16 @@ Mapping:
   ``connection_info.uid``, ``policyid``/``policyname`` as the firewall rule, the bytes and packets
   out and in (and their sums), ``duration`` (seconds, as ms), ``user`` as the actor, ``app`` as
   ``app_name``; the interfaces in ``unmapped.fortios``.
+- Cisco ASA / FTD connection and access-list messages (by the number of ``%ASA-<sev>-<number>``)
+  -> Network Activity (4001): 302013/302015/302017 Built (Open, Allowed; Inbound/Outbound; an
+  outbound one names the responder first, so the initiator is the source), 302014/302016/302018
+  Teardown (Close, or Reset where a reset ended it; ``duration`` and ``bytes``; the sides in the
+  message's order, ``is_src_dst_assignment_known`` false: the message does not say who began),
+  106023 ``Deny ... by access-group`` and 106001/106006/106007/106015 inbound denies (Refuse,
+  Denied / Blocked), 106100 ``access-list`` verdicts (denied Refuse, permitted / est-allowed
+  Traffic); the connection id as ``connection_info.uid``, the access group or list as
+  ``firewall_rule.name``, an address the ``names`` command replaced as the endpoint's hostname;
+  the interfaces (``nameif``) and a teardown's reason in ``unmapped.asa``.
 - HTTP servers' access log lines (Common or Combined Log Format: Apache's ``%h %l %u %t "%r" %>s
   %b["%{Referer}i" "%{User-agent}i"]``, nginx's ``combined``, Apache's ``vhost_combined`` with
   ``%v:%p`` first), as a syslog MSG (nginx's ``access_log syslog:``, rsyslog ``imfile``) or bare
@@ -744,7 +754,8 @@ class Syslog(Format):
 
     name = "syslog"
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
-                   "output -> Authentication / HTTP Activity / Network Activity (pf filterlog, netfilter, FortiGate traffic) / Base Event")
+                   "output -> Authentication / HTTP Activity / Network Activity (pf filterlog, netfilter, FortiGate traffic, "
+                   "Cisco ASA connections) / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -1004,8 +1015,9 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
-        for packets in (_filterlog, _netfilter, _fortigate_traffic):
-            pf = packets(fields["app"], fields["msg"])
+        for packets in (lambda f: _filterlog(f["app"], f["msg"]), lambda f: _netfilter(f["app"], f["msg"]),
+                        lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"])):  # fmt: skip
+            pf = packets(fields)
             if pf is None:
                 continue
             hit, net = pf
@@ -1115,7 +1127,7 @@ class Syslog(Format):
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
             cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
         if net is not None:
-            for key in ("filterlog", "netfilter", "fortios"):
+            for key in ("filterlog", "netfilter", "fortios", "asa"):
                 if "_" + key in net:
                     extra.append((key, net.pop("_" + key)))
             cols.update(net)
@@ -2021,7 +2033,7 @@ _FORTI_KEYS = ("policyname", "user", "app", "srcmac", "srcintf", "dstintf")
 _PROTOCOL_NAMES = {num: name for name, num in _NF_PROTOCOLS.items()}
 
 
-def _fortigate_traffic(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+def _fortigate_traffic(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     """(the messages that are FortiOS traffic logs, ``type="traffic"``: a session a policy
     allowed or denied, their Network Activity columns with ``_activity`` and ``_fortios`` for
     ``unmapped``), or None when there are none. The ``action`` gives the activity and the
@@ -2093,6 +2105,123 @@ def _fortigate_traffic(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str
     }
     cols["connection_info.protocol_ver"] = pc.if_else(pc.equal(cols["connection_info.protocol_ver_id"], 6),
                                                       "Internet Protocol version 6 (IPv6)", "Internet Protocol version 4 (IPv4)")
+    return hit, cols
+
+
+#: Cisco ASA / FTD connection and access-list messages (Cisco Secure Firewall ASA Series Syslog
+#: Messages) read into Network Activity, by the message number of ``%ASA-<sev>-<number>``; each
+#: pattern runs over its messages only. An endpoint is ``interface:address/port`` (an address may
+#: be a name the ``names`` command gave it), a bracketed mapped address or user may follow it.
+_ASA_END = r"(?P<if{0}>[^:\s/]+)[:/](?P<ip{0}>[^/\s()]+)(?:/(?P<p{0}>\d{{1,5}})|\((?P<q{0}>\d{{1,5}})\))?(?: ?\([^)]*\))*"
+_ASA_SPECS = (
+    # 302013 / 302015 / 302017 Built {inbound|outbound} {TCP|UDP|GRE} connection id for
+    # interface:real-address/real-port (mapped-address/mapped-port) ... to interface:... : for an
+    # outbound connection the "for" side is the responder, for an inbound one the initiator
+    ("built", ("302013", "302015", "302017"),
+     r"^Built (?P<dir>inbound|outbound) (?P<proto>\w+) connection (?P<id>\d+) for " + _ASA_END.format(1) + " to " + _ASA_END.format(2)),
+    # 302014 / 302016 / 302018 Teardown {TCP|UDP|GRE} connection id for ... to ... duration
+    # hh:mm:ss bytes N [reason]: the sides in the Built message's order, its direction not said
+    ("teardown", ("302014", "302016", "302018"),
+     r"^Teardown (?P<proto>\w+) connection (?P<id>\d+) for " + _ASA_END.format(1) + " to " + _ASA_END.format(2)
+     + r" duration (?P<h>\d{1,6}):(?P<m>\d\d):(?P<s>\d\d) bytes (?P<bytes>\d{1,20})(?: (?P<reason>[^(]*[^(\s]))?"),
+    # 106023 Deny protocol src interface:address/port dst interface:address/port [(type t, code c)]
+    # by access-group "acl"
+    ("deny", ("106023",),
+     r"^Deny (?P<proto>\S+) src " + _ASA_END.format(1) + " dst " + _ASA_END.format(2) + r'.*? by access-group "(?P<acl>[^"]*)"'),
+    # 106100 access-list acl {permitted|denied|est-allowed} protocol interface/address(port) -> interface/address(port)
+    ("acl", ("106100",),
+     r"^access-list (?P<acl>\S+) (?P<verdict>permitted|denied|est-allowed) (?P<proto>\S+) " + _ASA_END.format(1) + " -> " + _ASA_END.format(2)),
+    # 106001 Inbound TCP connection denied from address/port to address/port flags ... on interface if;
+    # 106006 / 106007 Deny inbound UDP from ...; 106015 Deny TCP (no connection) from ...
+    ("denied_in", ("106001", "106006", "106007", "106015"),
+     r"^(?:Inbound (?P<proto>TCP) connection denied|Deny inbound (?P<proto2>UDP)|Deny (?P<proto3>TCP) \(no connection\))"
+     r" from (?P<ip1>[^/\s]+)/(?P<p1>\d{1,5}) to (?P<ip2>[^/\s]+)/(?P<p2>\d{1,5})(?:.*? on interface (?P<if1>[^\s.]+))?"),
+)
+_ASA_NUMBERS = pa.array([num for _kind, nums, _rx in _ASA_SPECS for num in nums], S)
+_ASA_GROUPS = ("dir", "proto", "proto2", "proto3", "id", "if1", "ip1", "p1", "q1", "if2", "ip2", "p2", "q2",
+               "h", "m", "s", "bytes", "reason", "acl", "verdict")  # fmt: skip
+
+
+def _asa_connections(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the Cisco ASA/FTD messages that report a connection or an access-list verdict, their
+    Network Activity columns with ``_activity`` and ``_asa`` for ``unmapped``), or None when there
+    are none. Built: Open, Allowed, direction Inbound/Outbound, initiator as the source; Teardown:
+    Close (Reset where a reset ended it), Allowed, the ``duration`` and ``bytes``, the reason, the
+    sides in the order the message names them (``is_src_dst_assignment_known`` false); 106023 and
+    106001/106006/106007/106015: Refuse, Denied / Blocked (the access group as the rule);
+    106100: the access list's verdict (denied Refuse, permitted Traffic). The connection id is
+    ``connection_info.uid``; the interfaces (``nameif``) and the reason in ``unmapped.asa``."""
+    if msgid.null_count == len(msgid) or not _fast.contains_any(msgid.buffers()[2], (b"-302", b"-106")):
+        return None
+    number = pc.utf8_slice_codeunits(msgid, -6)
+    cisco = pc.fill_null(pc.match_substring_regex(msgid, r"^(?:ASA|FTD)-(?:\w+-)?[0-7]-\d{6}$"), False)
+    hit = pc.and_(cisco, pc.is_in(number, value_set=_ASA_NUMBERS))
+    if not pc.any(hit).as_py():
+        return None
+    kinds = pa.nulls(len(msg), S)
+    got: dict[str, pa.Array] = {g: pa.nulls(len(msg), S) for g in _ASA_GROUPS}
+    for kind, nums, rx in _ASA_SPECS:
+        mine = pc.and_(hit, pc.is_in(number, value_set=pa.array(nums, S)))
+        if not pc.any(mine).as_py():
+            continue
+        st = pc.extract_regex(pc.if_else(mine, msg, pa.scalar(None, S)), rx)
+        ok = pc.is_valid(st)
+        kinds = pc.if_else(ok, kind, kinds)
+        names = {f.name for f in st.type}
+        for name in _ASA_GROUPS:
+            if name in names:
+                got[name] = pc.if_else(ok, group(st, name), got[name])
+    hit = pc.is_valid(kinds)
+    if not pc.any(hit).as_py():
+        return None
+    kinds = kinds.filter(hit)
+    g = {k: _nil_empty(v.filter(hit)) for k, v in got.items()}
+    n = len(kinds)
+    none = pa.scalar(None, S)
+    swap = pc.fill_null(pc.equal(g["dir"], "outbound"), False)  # an outbound Built names the responder first
+    sides = {}
+    for side, first, second in (("src", "1", "2"), ("dst", "2", "1")):
+        addr = pc.if_else(swap, g["ip" + second], g["ip" + first])
+        port = pc.if_else(swap, pc.coalesce(g["p" + second], g["q" + second]), pc.coalesce(g["p" + first], g["q" + first]))
+        nic = pc.if_else(swap, g["if" + second], g["if" + first])
+        ip = _is_ip(addr)
+        sides[side] = (pc.if_else(ip, _ip6_short(pc.if_else(ip, addr, none)), none), pc.if_else(ip, none, addr), port.cast(_I32), nic)
+    denied = pc.or_(pc.is_in(kinds, value_set=pa.array(["deny", "denied_in"], S)), pc.fill_null(pc.equal(g["verdict"], "denied"), False))
+    reset = pc.fill_null(pc.match_substring(g["reason"], "Reset"), False)
+    activity = pc.if_else(denied, pa.scalar(5, _I32), pc.if_else(pc.equal(kinds, "built"), pa.scalar(1, _I32), pc.if_else(
+        pc.equal(kinds, "teardown"), pc.if_else(reset, pa.scalar(3, _I32), pa.scalar(2, _I32)), pa.scalar(6, _I32))))
+    direction = pc.if_else(pc.equal(kinds, "denied_in"), pa.scalar(1, _I32), pc.coalesce(
+        pc.if_else(swap, pa.scalar(2, _I32), pc.if_else(pc.equal(g["dir"], "inbound"), pa.scalar(1, _I32), pa.scalar(None, _I32))),
+        pa.scalar(0, _I32)))
+    proto = pc.utf8_lower(pc.coalesce(g["proto"], g["proto2"], g["proto3"]))
+    numbered = pc.fill_null(pc.match_substring_regex(proto, r"^\d{1,3}$"), False)
+    proto_num = pc.take(pa.array(list(_NF_PROTOCOLS.values()), _I32), pc.index_in(proto, value_set=pa.array(list(_NF_PROTOCOLS), S)))
+    secs = pc.add(pc.add(pc.multiply(g["h"].cast(_I64), 3600), pc.multiply(g["m"].cast(_I64), 60)), g["s"].cast(_I64))
+    items = [("src_interface", json_string(sides["src"][3])), ("dst_interface", json_string(sides["dst"][3])),
+             ("reason", json_string(g["reason"]))]  # fmt: skip
+    cols = {
+        "_activity": activity,
+        "_asa": _object(items, n),
+        "action_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "action": pc.if_else(denied, "Denied", "Allowed"),
+        "disposition_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "disposition": pc.if_else(denied, "Blocked", "Allowed"),
+        "is_src_dst_assignment_known": pc.not_equal(kinds, "teardown"),
+        "connection_info.uid": g["id"],
+        "connection_info.direction_id": direction,
+        "connection_info.direction": pc.take(pa.array(["Unknown", "Inbound", "Outbound"], S), direction),
+        "connection_info.protocol_num": pc.coalesce(pc.if_else(numbered, proto, none).cast(_I32), proto_num),
+        "connection_info.protocol_name": pc.if_else(numbered, none, proto),
+        "src_endpoint.ip": sides["src"][0],
+        "src_endpoint.hostname": sides["src"][1],
+        "src_endpoint.port": sides["src"][2],
+        "dst_endpoint.ip": sides["dst"][0],
+        "dst_endpoint.hostname": sides["dst"][1],
+        "dst_endpoint.port": sides["dst"][2],
+        "traffic.bytes": g["bytes"].cast(_I64),
+        "duration": pc.multiply(secs, 1000),
+        "firewall_rule.name": g["acl"],
+    }
     return hit, cols
 
 
