@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from secpipe import formats
 from secpipe.formats.base import Decoded
 from secpipe.schema.conformance import check_rows
@@ -169,3 +171,59 @@ def test_grype_bad_match_is_dead_lettered_alone() -> None:
     d = formats.get("grype").decode(bad, "x")
     assert len(d.dead) == 1 and "severity" in d.dead[0].reason
     assert [r["finding_info"]["uid"] for r in _rows(d)] == ["CVE-1999-0001|a246fd2054833c93"]
+
+
+#: heads of scanner outputs no format reads (verbatim; their sources in the comments)
+_UNREAD = {
+    # DefectDojo unittests/scans/npm_audit_7_plus/no_vuln.json (npm 7+ `npm audit --json`)
+    "an npm audit JSON report": '{\n  "auditReportVersion": 2,\n  "vulnerabilities": {\n  },\n  "metadata": {\n'
+    '    "vulnerabilities": {\n      "info": 0,\n      "low": 0,\n      "moderate": 0,\n      "high": 0,\n'
+    '      "critical": 0,\n      "total": 0\n    }\n  }\n}\n',
+    # DefectDojo unittests/scans/pip_audit/zero_vulns_new.json
+    "a pip-audit JSON report": '{\n      "dependencies":[\n        {\n            "name": "adal",\n'
+    '            "version": "1.2.2",\n            "vulns": []\n        }\n    ]\n}\n',
+    # DefectDojo unittests/scans/govulncheck/no_vulns_new_version.json
+    "a govulncheck JSON stream": '[\n  {\n    "config": {\n      "protocol_version": "v1.0.0",\n'
+    '      "scanner_name": "govulncheck",\n      "scanner_version": "v1.0.1"\n    }\n  }\n]',
+    # DefectDojo unittests/scans/dependency_track/no_findings_because_findings_key_is_empty_list.json
+    "a Dependency-Track findings export (FPF)": '{\n  "version": "1.0",\n  "meta" : {\n'
+    '    "application": "Dependency-Track",\n    "version": "3.4.0",\n    "timestamp": "2018-11-18T23:31:42Z"\n'
+    '  },\n  "findings" : []\n}\n',
+    # aquasecurity/trivy integration/testdata/alpine-310.gitlab-codequality.golden (its first issue)
+    "a GitLab Code Quality (Code Climate) report": '[\n    {\n      "type": "issue",\n'
+    '      "check_name": "container_scanning",\n      "categories": [ "Security" ],\n'
+    '      "description": "CVE-2019-1549: openssl: information disclosure in fork()",\n'
+    '      "fingerprint": "4fd5aebc601a7127e0a012b91569675cd8566e15",\n      "severity": "minor",\n'
+    '      "location": {\n        "path": "libcrypto1.1-1.1.1c-r0",\n        "lines": {\n          "begin": 1\n'
+    "        }\n      }\n    }\n]\n",
+}
+
+
+@pytest.mark.parametrize("what", sorted(_UNREAD))
+def test_unread_scanner_output_is_named_in_its_dead_letter(what: str, tmp_path: Path) -> None:
+    from secpipe.sources.files import read_documents
+
+    f = tmp_path / "report.json"
+    f.write_text(_UNREAD[what])
+    [doc] = read_documents(str(f))
+    assert doc.dead is not None and doc.dead.reason.startswith(
+        f"unrecognized input: {what} is not a format secpipe reads"
+    )
+
+
+def test_osv_scanner_report_is_named_in_its_dead_letter() -> None:
+    from secpipe.sources.files import read_documents
+
+    [doc] = read_documents(str(CASES / "osv-scanner-some-findings-defectdojo.json"))
+    assert doc.dead is not None
+    assert doc.dead.reason == ("unrecognized input: an OSV-Scanner JSON report is not a format secpipe reads: "
+                               "run `osv-scanner --format sarif` (the sarif format reads it)")  # fmt: skip
+
+
+def test_other_unrecognized_json_keeps_the_plain_reason(tmp_path: Path) -> None:
+    from secpipe.sources.files import read_documents
+
+    f = tmp_path / "note.json"
+    f.write_text('{"results": [1, 2], "dependencies": {"name": "x"}}')
+    [doc] = read_documents(str(f))
+    assert doc.dead is not None and doc.dead.reason.startswith("unrecognized input: no format matched")

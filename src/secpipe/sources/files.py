@@ -309,13 +309,16 @@ _INTEL_HEADS = (
 
 def _unrecognized(head: bytes) -> str:
     """The dead-letter reason of input no format recognized; a threat-intelligence feed (which
-    holds indicators, not events) is named, with where it goes instead."""
+    holds indicators, not events) or a scanner output no format reads (:mod:`secpipe.formats._unread`)
+    is named, with where it goes instead."""
     head = head.removeprefix(BOM)
     for what, role, pattern in _INTEL_HEADS:
         if pattern.search(head):
             return (f"unrecognized input: {what} is threat intelligence, not events: load it as {role} of a "
                     "threat_intel transform (see examples/enrich.yaml)")
-    return _NO_FORMAT
+    from secpipe.formats._unread import unread  # (only for input no format claimed)
+
+    return unread(head) or _NO_FORMAT
 
 
 def _drain(r: _Raw, limit: int, head: bytes) -> bytes:

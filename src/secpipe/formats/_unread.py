@@ -1,0 +1,50 @@
+"""Scanner and SBOM outputs secpipe does not read, named in the dead letter of input no format claims.
+
+``secpipe ingest --format auto`` dead-letters what no format recognizes as "unrecognized input".
+For the outputs of scanners whose other outputs secpipe reads (npm audit, pip-audit, OSV-Scanner,
+govulncheck, Dependency-Track, Trivy's ASFF and Code Quality templates) and for SBOM encodings other
+than CycloneDX/SPDX JSON, the reason names what the file is and, where the tool writes one, the
+output to ingest instead (SARIF, CycloneDX JSON, ``trivy --format json``). Each pattern is asked of
+the first 64 KiB only after every format declined it, so a wrong name costs no event; the patterns
+are the tools' own leading keys, so each names only its tool's files.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: (what the file is, what to ingest instead, a pattern of its head)
+_KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
+    ("an npm audit JSON report", "it has no format here; `npm audit` has no SARIF or SBOM output to use instead",
+     re.compile(rb'^\s*\{\s*"auditReportVersion"\s*:|^\s*\{\s*"actions"\s*:\s*\[.{0,65536}?"advisories"\s*:\s*\{', re.S)),
+    ("a pip-audit JSON report", "run `pip-audit -f cyclonedx-json` (the sbom format reads it)",
+     re.compile(rb'^\s*\{\s*"dependencies"\s*:\s*\[\s*(?:\]|\{\s*"name"\s*:\s*"[^"]*"\s*,\s*"(?:version|skip_reason)"\s*:)')),
+    ("an OSV-Scanner JSON report", "run `osv-scanner --format sarif` (the sarif format reads it)",
+     re.compile(rb'^\s*\{\s*"results"\s*:\s*\[\s*\{\s*"source"\s*:\s*\{\s*"path"\s*:')),
+    ("a govulncheck JSON stream", "run `govulncheck -format sarif` (the sarif format reads it)",
+     re.compile(rb'^\s*\[?\s*\{\s*"config"\s*:\s*\{[^{}]*"scanner_name"\s*:\s*"govulncheck"')),
+    ("a Dependency-Track findings export (FPF)", "export the project's CycloneDX VEX/VDR instead (the sbom format reads it)",
+     re.compile(rb'"meta"\s*:\s*\{[^{}]*"application"\s*:\s*"Dependency-Track"')),
+    ("a CycloneDX XML document", "convert it to JSON (`cyclonedx convert --output-format json`; the sbom format reads it)",
+     re.compile(rb'<bom\s[^>]*xmlns\s*=\s*"http://cyclonedx\.org/schema/bom/')),
+    ("an SPDX tag-value document", "use SPDX JSON (the sbom format reads it; an SPDX 2 document holds no security event)",
+     re.compile(rb'^\s*(?:#[^\n]*\n\s*)*SPDXVersion:\s*SPDX-')),
+    ("an SPDX 3 JSON-LD document", "it has no format here (the sbom format reads SPDX 2.x JSON)",
+     re.compile(rb'"@context"\s*:\s*"https://spdx\.org/rdf/3\.')),
+    ("AWS Security Finding Format (ASFF) findings", "for Trivy, run `trivy --format json` (the trivy format reads it)",
+     re.compile(rb'"SchemaVersion"\s*:\s*"2018-10-08"')),
+    ("a GitLab Code Quality (Code Climate) report", "for Trivy, run `trivy --format json`; for GitLab, its security reports "
+     "(gl-*-report.json, the gitlab_security format)",
+     re.compile(rb'^\s*\[\s*\{[^\[\]]*"(?:check_name|fingerprint)"\s*:.{0,8192}?"location"\s*:\s*\{\s*"path"', re.S)),
+)  # fmt: skip
+
+
+def unread(head: bytes) -> str | None:
+    """The dead-letter reason of a known output no format reads (None for anything else)."""
+    for what, instead, pattern in _KNOWN:
+        if pattern.search(head):
+            return f"unrecognized input: {what} is not a format secpipe reads: {instead}"
+    return None
+
+
+__all__ = ["unread"]
