@@ -89,3 +89,19 @@ def test_cloudtrail_names_the_vpc_endpoint_and_the_callers_identity_provider(mon
         assert web["actor"]["idp"]["name"] == "accounts.google.com"
         assert web["actor"]["user"]["type"] == "WebIdentityUser"
         assert vpce["actor"]["idp"] is None and ami["actor"]["idp"] is None
+
+
+def test_snyk_rest_audit_log_items_with_a_content_action_are_recognized() -> None:
+    """Snyk's REST audit-log items as elastic/integrations' Snyk audit_logs pipeline test receives
+    them (``packages/snyk/data_stream/audit_logs/_dev/test/pipeline/test-snyk-audit.json``, the
+    ``message`` texts, one a line): the project file events carry ``content.action`` in free
+    text ("Retrieve files"), and any ``"action"`` key in the head made the sniff turn the whole
+    file down (no format matched, all dead-lettered). Only a GitHub-style dotted action does."""
+    name, d = _auto("elastic-snyk-audit-logs-rest.jsonl")
+    assert name == "snyk_audit" and not d.dead and d.events == 17
+    rows = _rows(d)
+    files = [r for r in rows if r["metadata"]["event_code"].startswith("org.project.files.")]
+    assert [r["activity_id"] for r in files] == [1, 2]  # create, access
+    assert json.loads(files[1]["unmapped"])["content"]["action"] == "Retrieve files"
+    assert rows[0]["actor"]["user"]["uid"] == "b4b324c4-a55c-4cd6-82b8-f96e3b3b8d85"
+    assert rows[0]["time"] == 1713210441565  # 2024-04-15T19:47:21.565Z

@@ -63,6 +63,8 @@ _MAPPED = frozenset({"event", "created", "groupId", "orgId", "projectId", "userI
                      "user_id"})  # fmt: skip
 _REST = msgspec.json.Decoder(dict[str, Any])
 _ENC = msgspec.json.Encoder()
+#: an audit action as GitHub names them (a dotted lower-case name), not Snyk's free-text content.action
+_DOTTED_ACTION = re.compile(rb'"action"\s*:\s*"[a-z0-9_]+\.[a-z0-9_.]+"')
 _SNYK_EVENT = re.compile(rb'"event"\s*:\s*"(?:org|group|account)\.[a-z_]+|"event"\s*:\s*"api\.access"')
 
 
@@ -84,9 +86,11 @@ class SnykAudit(CheckedRecordFormat):
 
     def sniff(self, head: bytes) -> int:
         """An ``"event": "org.…"`` (``group.``, ``account.``, ``api.access``) beside Snyk's id keys, and
-        no ``action`` key (GitHub's audit log has ``org_id`` and sometimes an ``event`` too)."""
+        no action named as GitHub's audit log names them (``"action": "org.add_member"``: it has
+        ``org_id`` and sometimes an ``event`` too). Snyk's own ``content.action`` is free text
+        (``"Retrieve files"``, ``"Cloned repo: ..."``, on its project file events)."""
         h = head[:8192]
-        if not _SNYK_EVENT.search(h) or b'"action"' in h:
+        if not _SNYK_EVENT.search(h) or _DOTTED_ACTION.search(h):
             return 0
         return 85 if any(k in h for k in (b'"orgId"', b'"groupId"', b'"org_id"', b'"group_id"')) else 0
 
