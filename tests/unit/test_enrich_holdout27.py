@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 
 from secpipe.transforms.enrich.intel.loaders import FeedError, load
+from secpipe.transforms.enrich.lookup import build_stage
+from tests.unit.test_enrich_lookup import ct_batch
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "enrich_feeds"
 STIX_C2 = "oasis-cti-stix2-json-schemas/examples/indicator-for-c2-ip-address.json"
@@ -137,3 +139,29 @@ def test_a_misp_attribute_search_names_each_indicators_event(intel: Path) -> Non
 def test_a_misp_event_search_that_matched_nothing_is_an_empty_feed() -> None:
     out = load(b'{"response": []}', "misp", conf=70)  # restSearch with last: 1d and no new event
     assert out.table.num_rows == 0 and out.skipped == 0
+
+
+INVENTORY = """account_id,account_name,owner,environment
+123456789012,prod-payments,alice@example.com,prod
+210987654321,dev-sandbox,bob@example.com,dev
+"""
+
+
+@pytest.mark.parametrize(("save_as", "body"), [
+    # Excel's "CSV UTF-8", its "CSV" where the list separator is ';' (de-DE, fr-FR, ...), its "Unicode Text"
+    # (UTF-16LE, tab-separated), and the CR-only lines of Excel for Mac's "CSV (Macintosh)"
+    ("csv utf-8", b"\xef\xbb\xbf" + INVENTORY.replace("\n", "\r\n").encode()),
+    ("csv de-DE", INVENTORY.replace(",", ";").replace("\n", "\r\n").encode("cp1252")),
+    ("unicode text", INVENTORY.replace(",", "\t").replace("\n", "\r\n").encode("utf-16")),
+    ("csv macintosh", INVENTORY.replace("\n", "\r").encode()),
+])
+def test_an_asset_inventory_as_excel_saves_it(tmp_path: Path, save_as: str, body: bytes) -> None:
+    # a ';' table was refused ("no column account_id — columns: account_id;account_name;..."), a UTF-16 or CR-only
+    # one escaped as a bare csv.Error
+    (tmp_path / "assets.csv").write_bytes(body)
+    st = build_stage("assets", {"type": "lookup", "path": str(tmp_path / "assets.csv"), "key": "account_id",
+                                "field": "cloud.account.uid", "set": {"cloud.account.name": "account_name"},
+                                "labels": ["environment"]})
+    rows = st.process(ct_batch([("192.0.2.1", "210987654321"), ("192.0.2.2", "123456789012")]))[0].to_pylist()
+    assert [r["cloud"]["account"]["name"] for r in rows] == ["dev-sandbox", "prod-payments"], save_as
+    assert [r["metadata"]["labels"] for r in rows] == [["environment:dev"], ["environment:prod"]]

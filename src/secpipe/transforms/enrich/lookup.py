@@ -1,7 +1,8 @@
 """The ``lookup`` transform: join an asset inventory / lookup table onto events by one key.
 
 A table (CSV with a header, YAML or JSON: a list of mappings, or one top-level key holding
-that list) maps keys (cloud account ids, cluster/namespace names, repositories, images,
+that list; a CSV's separator is ``,``, or ``;``/tab as Excel writes it in other locales or as "Unicode
+Text"; a byte-order mark, UTF-8 or UTF-16, is read as the text it marks) maps keys (cloud account ids, cluster/namespace names, repositories, images,
 hostnames, IP ranges) to attributes (owner, team, environment, criticality, data
 classification...). Matching of the event field ``field`` against table column ``key``:
 
@@ -46,6 +47,7 @@ from secpipe.errors import ConfigError, SecpipeError
 from secpipe.schema.ocsf import arrow_type, class_of
 from secpipe.transforms.enrich._columns import add_labels, field_values, get_field, set_fields
 from secpipe.transforms.enrich._ip import index_networks, parse, parse_networks
+from secpipe.transforms.enrich.intel.loaders import FeedError, as_utf8
 from secpipe.transforms.enrich.intel.matcher import ExactIndex
 from secpipe.transforms.enrich.options import LookupOptions
 
@@ -66,12 +68,19 @@ def read_table(path: Path, fmt: str = "auto") -> pa.Table:
     except OSError as exc:
         msg = f"cannot read lookup table {path}: {exc.strerror or exc} — fix `path`"
         raise LookupTableError(msg) from exc
+    try:
+        data = as_utf8(data)
+    except FeedError as exc:
+        msg = f"lookup table {path}: {exc}"
+        raise LookupTableError(msg) from exc
     if fmt == "csv":
-        data = data.removeprefix(b"\xef\xbb\xbf")
-        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
+        first = re.split(rb"\r\n?|\n", data, maxsplit=1)[0].decode("utf-8", "replace")  # CR alone: old Excel for Mac
+        delim = _delimiter(first)
+        header = next(csv.reader([first], delimiter=delim), [])
         conv = pacsv.ConvertOptions(strings_can_be_null=True, column_types=dict.fromkeys(header, S))
         try:
-            return pacsv.read_csv(io.BytesIO(data), convert_options=conv)
+            return pacsv.read_csv(io.BytesIO(data), parse_options=pacsv.ParseOptions(delimiter=delim),
+                                  convert_options=conv)
         except pa.ArrowInvalid as exc:
             msg = f"lookup table {path} does not parse as CSV: {exc}"
             raise LookupTableError(msg) from exc
@@ -93,6 +102,14 @@ def read_table(path: Path, fmt: str = "auto") -> pa.Table:
         return None if v is None else (";".join(map(str, v)) if isinstance(v, list) else str(v))
 
     return pa.table({k: pa.array([cell(r.get(k)) for r in rows], S) for k in names})
+
+
+def _delimiter(header: str) -> str:
+    """The field separator of a CSV table by its header: ``,``, else the ``;`` of Excel's CSV where the decimal
+    separator is a comma (German, French, ... locales) or the tab of its "Unicode Text" (UTF-16) export."""
+    if "," in header:
+        return ","
+    return max((";", "\t"), key=header.count) if ";" in header or "\t" in header else ","
 
 
 def glob_regex(pattern: str) -> str:
