@@ -146,7 +146,7 @@ def test_cisco_asa_connection_and_acl_messages_are_network_activity() -> None:
     assert name == "syslog" and not d.dead and d.events == 19
     rows = _rows(d)
     net = [r for r in rows if r["class_uid"] == 4001]
-    assert len(net) == 16  # the translation, the spoof and the "session" class line stay Base Events
+    assert len(net) == 17  # the translation and the spoof deny stay Base Events
     out = net[0]
     assert (out["activity_id"], out["action"], out["connection_info"]["direction_id"]) == (1, "Allowed", 2)
     assert (out["src_endpoint"]["ip"], out["src_endpoint"]["port"]) == ("172.31.98.44", 1772)
@@ -164,6 +164,8 @@ def test_cisco_asa_connection_and_acl_messages_are_network_activity() -> None:
     listed = {r["message"].split()[2]: r for r in net if r["metadata"]["event_code"].endswith("-106100")}  # its verdict
     assert listed["denied"]["action"] == "Denied" and listed["denied"]["firewall_rule"]["name"] == "inside"
     assert listed["est-allowed"]["action"] == "Allowed" and listed["est-allowed"]["src_endpoint"]["port"] == 49840
+    # "%ASA-session-5-106100:": a message class between the facility and the severity
+    assert listed["permitted"]["metadata"]["event_code"] == "ASA-session-5-106100" and listed["permitted"]["activity_id"] == 6
     udp = next(r for r in net if r["connection_info"]["uid"] == "89743275")
     assert (udp["activity_name"], udp["duration"], udp["traffic"]["bytes"]) == ("Close", (3600 + 23 * 60 + 45) * 1000, 140)
     named = next(r for r in net if r["connection_info"]["uid"] == "447236")  # outbound: "to dmz:OCSP_Server/5678" began it

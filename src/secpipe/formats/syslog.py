@@ -303,7 +303,7 @@ _RCISCO = (
     rf"(?:(?P<ts0>{_BSD_TS}) (?P<host0>[^\s:%]+) ?:? )?"
     r"(?:(?P<seq>\d+): )?(?:(?P<host>[^\s:%]+): )?"
     rf"(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>[A-Za-z]{{2,5}}))?: )?"
-    r"%(?P<code>[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+): ?(?P<msg>.*)$"
+    r"%(?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+): ?(?P<msg>.*)$"
 )
 #: CEF / LEEF written straight to a file or socket, without a syslog header.
 _RBARE = r"(?s)^(?P<msg>(?:CEF: ?\d+|LEEF:[12]\.\d+)\|.*)$"
