@@ -1,9 +1,10 @@
 """Sigma rules of the twenty-seventh round: the modifiers appendix's time modifiers, Google Workspace
-rules that name an event parameter.
+rules that name an event parameter, FortiGate rules on FortiOS log lines.
 
 Rules: tests/cases/sigma_holdout (see SOURCE.md "Round 27 (sigma)"). Events: Panther's CloudTrail test
 events (../shared/data/real/panther-analysis/extracted, Apache-2.0), Panther's Workspace ``LogEntry``
-(panther-gcp-add-group-member.jsonl) and LogEntries written in its layout.
+(panther-gcp-add-group-member.jsonl) and LogEntries written in its layout, Elastic's FortiGate 7.6 and
+traffic test lines (elastic-fortinet-7-6.log, ../holdout/elastic-fortigate-traffic.log).
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import msgspec
+import orjson
+from typer.testing import CliRunner
+
+from secpipe import formats
+from secpipe.cli.main import _register, app
 from secpipe.detect.sigma import load_rules
+from secpipe.detect.sigma.correlation import CorrelationEngine
 from tests.unit.holdout_support import ndjson as _ndjson
 from tests.unit.holdout_support import sigma_rows as _rows
 from tests.unit.holdout_support import workspace_entry as _entry
@@ -124,3 +132,69 @@ def test_parameter_lists_presence_and_absence(tmp_path: Path) -> None:
     saml = _rule(tmp_path, "selection:\n  login_type: saml\n  login_challenge_method|exists: true\n"
                  "condition: not selection\n", login)
     assert _rows(load_rules([saml]), body, "k8s_audit") == [0, 1, 2]
+
+
+# -- FortiGate (SigmaHQ rules/network/fortinet): FortiOS key=value log lines ------------------------
+
+def test_fortigate_config_rules_fire_on_fortios_lines(tmp_path: Path) -> None:
+    # product: fortigate / fortinet ran only on the catch-all json format; FortiOS logs are syslog
+    # key=value lines (Elastic's 7.6 sample: config changes logid 0100044547, as rsyslog stores them)
+    _register()
+    data = tmp_path / "d"
+    r = CliRunner()
+    out = r.invoke(app, ["ingest", "--format", "auto", "--json", "--data", str(data),
+                         str(RULES / "elastic-fortinet-7-6.log")])
+    assert msgspec.json.decode(out.stdout)["dead_letter"] == 0
+    rules = ["fortinet_fortigate_new_local_user_created.yml", "fortinet_fortigate_new_firewall_policy_added.yml",
+             "fortinet_firewall_admin_user_creation.yml"]  # the last: product fortinet, category firewall
+    out = r.invoke(app, ["hunt", "--json", "--data", str(data), *[a for f in rules for a in ("-r", str(RULES / f))]])
+    assert msgspec.json.decode(out.stdout)["hits"] == {"ddbbe845-1d74-43a8-8231-2156d180234d": 1,  # Add user.local
+                                                      "f24ab7a8-f09a-4319-82c1-915586aa642b": 1,  # Add firewall.policy
+                                                      "cd0a4943-0edd-42cf-b50c-06f77a10d4c1": 0}  # system.admin: Edit only
+
+
+def test_a_lines_own_pair_comes_before_the_ocsf_column(tmp_path: Path) -> None:
+    # a FortiOS traffic line's action="deny" is stored as OCSF action "Denied": the rule's action
+    # reads the line's own pair, as it names it (the OCSF column of that name was read first)
+    rule = _rule(tmp_path, """
+        selection:
+          action: deny
+          dstport: 161
+        condition: selection
+        """, "product: fortigate\n  service: traffic")
+    body = (RULES.parent / "holdout" / "elastic-fortigate-traffic.log").read_bytes()
+    assert _rows(load_rules([rule]), body, "syslog") == [0]
+
+
+def test_correlation_groups_a_line_by_its_own_pair(tmp_path: Path) -> None:
+    # as the rules read it: group-by action is the line's action="deny", not OCSF's "Denied"
+
+    p = tmp_path / "c.yml"
+    p.write_text(textwrap.dedent("""
+        title: traffic
+        name: fgt_traffic
+        id: 2d0a4943-0edd-42cf-b50c-06f77a10d4c1
+        logsource: {product: fortigate, service: traffic}
+        detection:
+          selection:
+            type: traffic
+          condition: selection
+        ---
+        title: by action
+        id: 3d0a4943-0edd-42cf-b50c-06f77a10d4c1
+        correlation:
+          type: event_count
+          rules: [fgt_traffic]
+          group-by: [action]
+          timespan: 1d
+          condition: {gte: 1}
+        level: low
+        """))
+    rs = load_rules([p])
+    eng = CorrelationEngine(rs, None, clock=lambda: 1587300000.0)
+    groups = set()
+    for b in formats.get("syslog").decode((RULES.parent / "holdout" / "elastic-fortigate-traffic.log").read_bytes(),
+                                          "t").batches:
+        out = eng.process(b, rs.matches(b))
+        groups |= {orjson.loads(u)["group"][0] for u in ([] if out is None else out.column("unmapped").to_pylist())}
+    assert groups == {"accept", "close", "deny", "dns", "ip-conn"}

@@ -9,8 +9,8 @@ referenced rules matched within ``timespan``, any order: by default all of them;
 ``temporal_ordered`` (the number of referenced rules matched in the listed order, i.e. the longest
 prefix of ``rules`` seen as a time-ordered sequence; and the extended condition if any). ``group-by``
 fields and ``aliases`` are read from the matched events' original records (a text record, a
-syslog line: from the OCSF columns its format decoded, by dotted OCSF path such as
-``src_endpoint.ip``, then from ``name=value`` pairs of the text, as the rules read it; a JSON
+syslog line: from a plain name's ``name=value`` pair of the text, then from the OCSF columns its
+format decoded, by dotted OCSF path such as ``src_endpoint.ip``, as the rules read it; a JSON
 record: from the record, then, as the rules read it too, from the OCSF columns its format decoded,
 so a journald entry's ``host`` is its ``device.hostname`` and a CloudTrail record's
 ``src_country`` the geoip transform's; a field the built-in mappings of the base rule's product
@@ -389,15 +389,16 @@ class CorrelationEngine:
         read = e["rec"]["read"] if "rec" in e else None
         if read is not None and key in read:
             return read[key]
-        v = self._value(e, name)
+        # a text record's own name=value pair first (as the rules read it), then its OCSF columns
+        v = _kv(e["text"], name) if "text" in e and KV_NAME.match(name) else None
+        if v is None:
+            v = self._value(e, name)
         for alt in alts:
             if v is not None:
                 break
             v = self._value(e, alt)
         if v is None and "rec" in e and "ocsf" in e["rec"]:
             v = _ocsf_value(e["rec"], (name, *alts))
-        if v is None and "text" in e and KV_NAME.match(name):
-            v = _kv(e["text"], name)
         v = None if v is None else (v if isinstance(v, str) else msgspec.json.encode(v).decode())
         if read is not None:
             read[key] = v

@@ -17,7 +17,9 @@ Per batch:
    (in a batch with text records — syslog lines — under ``try``: a record whose original text
    is no JSON has no raw fields, its plain field names read its ``name=value`` pairs instead —
    auditd, useradd — or its XML elements — Sysmon for Linux's ``<Data Name="Image">`` — see
-   :func:`.sqlgen.kv_sql`; JSON-only batches pay for neither, batches without ``</`` for no XML)
+   :func:`.sqlgen.kv_sql`, before an OCSF column of the same name: a FortiGate line's own
+   ``action=deny``, not the normalised OCSF ``action``; JSON-only batches pay for neither,
+   batches without ``</`` for no XML)
    (each record parsed once) with the OCSF column of the same dotted path as fallback, plus
    whether the record has a JSON array at some prefix of those paths (``json_type``, only on
    records whose text has a ``[``);

@@ -128,8 +128,8 @@ def read_values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str
     once). Fields whose OCSF fallback is a list get no value (SQL path). The array test parses
     only records with a ``[`` in their text (an array cannot be written without one). With
     ``rows`` (a mask), only those records are read; the others get NULL values and no array.
-    With ``kv`` (some records are text, :func:`text_records`), a plain field name falls back to
-    the record's ``name=value`` pair (:func:`kv_sql`). A field's other spellings (``aliases``)
+    With ``kv`` (some records are text, :func:`text_records`), a plain field name reads the
+    record's ``name=value`` pair (:func:`kv_sql`), before the OCSF column. A field's other spellings (``aliases``)
     are read after its own; a presence pseudo-field reads the JSON type (:mod:`.fields`)."""
     values = {f: slim.column(c).combine_chunks() for f, c in native.items() if f in fields}
     todo = [f for f in fields if f != KEYWORDS and f not in native and not is_param(f)]  # parameters: SQL path
@@ -177,7 +177,7 @@ def read_values(con: duckdb.DuckDBPyConnection, slim: pa.Table, fields: list[str
         scatter = pa.array(pos, mask=pos < 0)
         got = {name: a.take(scatter) for name, a in got.items()}
     for k in scalar:
-        parts = [a for a in (got.get(f"r{k}"), got.get(f"o{k}"), got.get(f"v{k}")) if a is not None]
+        parts = [a for a in (got.get(f"r{k}"), got.get(f"v{k}"), got.get(f"o{k}")) if a is not None]
         values[todo[k]] = pc.coalesce(*parts) if len(parts) > 1 else parts[0] if parts else pa.nulls(n, pa.string())
     arrays = got.get("__arr")
     return values, pc.fill_null(arrays, False) if arrays is not None else None

@@ -92,8 +92,9 @@ EVENT_ID_FIELD = "EventID"
 FALLBACK_PRODUCT = ("json",)
 FALLBACK_CATEGORY = ("json", "syslog")
 #: products without a dedicated source whose logs are text lines the ``syslog`` format reads (the
-#: taxonomy's ``product: apache``: httpd's access and error logs): routed as a category-only logsource
-TEXT_PRODUCTS = ("apache",)
+#: taxonomy's ``product: apache``: httpd's access and error logs; FortiGate's ``key=value`` log lines,
+#: which SigmaHQ's rules name ``product: fortigate`` or ``fortinet``): routed as a category-only logsource
+TEXT_PRODUCTS = ("apache", "fortigate", "fortinet", "fortios")
 
 
 def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, str | None]:

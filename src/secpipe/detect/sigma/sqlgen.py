@@ -305,15 +305,15 @@ def build_branch(schema: pa.Schema, rules: list[Rule], lists: dict[str, frozense
             middle.append(f"{expr} AS {cid}, list_transform({expr}, lambda x: lower(x)) AS {cid}l")
             col_of[f] = (cid, True)
             continue
-        if ocsf is not None:
-            inner.append(f"{ocsf[0]} AS __o{n}")
-            expr = f"coalesce({raw}, __o{n})" if raw else f"__o{n}"
-        else:
-            expr = raw or "NULL::VARCHAR"
-        if kv and has_raw and KV_NAME.match(base(f)):
+        parts = [raw] if raw else []
+        if kv and has_raw and KV_NAME.match(base(f)):  # a text record's own pair before the OCSF column
             kvs = kv_sql(base(f), kv == XML_TEXT)
             inner.append(f"{present_sql(kvs, False) if is_presence(f) else kvs} AS __v{n}")
-            expr = f"coalesce({expr}, __v{n})"
+            parts.append(f"__v{n}")
+        if ocsf is not None:
+            inner.append(f"{ocsf[0]} AS __o{n}")
+            parts.append(f"__o{n}")
+        expr = f"coalesce({', '.join(parts)})" if len(parts) > 1 else parts[0] if parts else "NULL::VARCHAR"
         middle.append(f"{expr} AS {cid}")
         col_of[f] = (cid, False)
     reads = [f"{safe(f'json_extract_string(raw_data, {list_sql(paths)})', kv)} AS __j"] if paths else []
