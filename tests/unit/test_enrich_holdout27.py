@@ -165,3 +165,25 @@ def test_an_asset_inventory_as_excel_saves_it(tmp_path: Path, save_as: str, body
     rows = st.process(ct_batch([("192.0.2.1", "210987654321"), ("192.0.2.2", "123456789012")]))[0].to_pylist()
     assert [r["cloud"]["account"]["name"] for r in rows] == ["dev-sandbox", "prod-payments"], save_as
     assert [r["metadata"]["labels"] for r in rows] == [["environment:dev"], ["environment:prod"]]
+
+
+def test_a_maltiverse_collection_download_loads_by_type() -> None:
+    # GET api.maltiverse.com/collection/<id>/download: a JSON list of IoC documents, each by its "type" (ip, hostname,
+    # url, sample) under ip_addr / hostname / url / sha256 with a "classification" (as the Maltiverse API documents
+    # its objects and its Netskope plugin reads them); an ip document had no key taken for its value, which refused
+    # the whole feed ("entry 0: no `value`"), and a sample's type was "kind 'sample' — use one of ..."
+    docs = [
+        {"type": "ip", "ip_addr": "203.0.113.77", "classification": "malicious",
+         "blacklist": [{"description": "Cobalt Strike C2", "source": "Maltiverse"}]},
+        {"type": "hostname", "hostname": "c2.bad-domain.example", "classification": "suspicious"},
+        {"type": "url", "url": "http://bad-domain.example/gate.php", "classification": "malicious"},
+        {"type": "sample", "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+         "md5": "d41d8cd98f00b204e9800998ecf8427e", "classification": "malicious"},
+        {"type": "hostname", "hostname": "www.example.com", "classification": "whitelist"},
+    ]
+    out = load(json.dumps(docs).encode(), "auto", conf=70)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [
+        ("ip", "203.0.113.77"), ("domain", "c2.bad-domain.example"), ("url", "http://bad-domain.example/gate.php"),
+        ("hash", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("hash", "d41d8cd98f00b204e9800998ecf8427e")]
+    assert out.skipped == 1  # the whitelisted host

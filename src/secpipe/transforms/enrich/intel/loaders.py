@@ -44,7 +44,8 @@ Formats:
   ``kind``/``type``, ``confidence``, ``labels``, ``valid_until`` (or ``expiration``), ``description``, keys in any
   case; Microsoft Defender for Endpoint's indicators (the portal's CSV import/export ``IndicatorType,IndicatorValue,
   ExpirationTime,Action,...`` and the ``{"value": [...]}`` answer of its API; ``Allowed`` entries are allow
-  entries, skipped and counted) read the same way; STIX/OTX type names are understood; JSON also
+  entries, skipped and counted) and Maltiverse collection downloads (``ip_addr``/``hostname``/``url``/``sha256``
+  by ``type``; ``whitelist`` entries skipped) read the same way; STIX/OTX type names are understood; JSON also
   takes Feodo ``ipblocklist.json``, ThreatFox and PhishTank exports (see :mod:`.tabular`),
   AlienVault OTX pulses and CrowdSec decisions (see :mod:`.vendor`).
 - STIX also arrives as TAXII 2.1 envelopes (``{"more": ..., "objects": [...]}``).
@@ -270,8 +271,9 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
             raise FeedError(msg)
         if any(isinstance(k, str) and not k.islower() for k in r):  # "Value", Defender's "indicatorValue"
             r = {k.lower() if isinstance(k, str) else k: v for k, v in r.items()}
-        if str(r.get("action") or "").strip().lower() in _ALLOW_ACTIONS:
-            other += 1  # an allow entry of an IOC manager (Defender "Allowed", CrowdStrike "allow"): no threat
+        if (str(r.get("action") or "").strip().lower() in _ALLOW_ACTIONS
+                or str(r.get("classification") or "").strip().lower() in _BENIGN_CLASSES):
+            other += 1  # an allow entry (Defender "Allowed", CrowdStrike "allow", Maltiverse "whitelist"): no threat
             continue
         value, kind, extra = _tab.team_row(r)
         if value in (None, ""):
@@ -302,6 +304,8 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
 _UNTIL_KEYS = ("valid_until", "expires", "expiration", "expirationtime", "expiration_time")
 #: ``action`` values that make an entry an allow entry, not an indicator (Defender for Endpoint, CrowdStrike)
 _ALLOW_ACTIONS = frozenset({"allowed", "allow"})
+#: ``classification`` values of known-good entries (Maltiverse collections: malicious, suspicious, neutral, whitelist)
+_BENIGN_CLASSES = frozenset({"whitelist", "benign"})
 
 
 def _ref(r: dict[str, Any]) -> str | None:

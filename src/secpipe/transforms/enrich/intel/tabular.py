@@ -88,7 +88,7 @@ KIND_ALIASES = {"ip:port": "ip", "ipv4": "ip", "ipv6": "ip", "ip-src": "ip", "ip
                 "filesha1": "hash", "filesha256": "hash", "filemd5": "hash", "ipaddress": "ip", "domainname": "domain",
                 "certificatethumbprint": "x509", "ipv4-addr": "ip", "ipv6-addr": "ip", "domain-name": "domain",
                 "email-addr": "email", "filehash-md5": "hash", "filehash-sha1": "hash", "filehash-sha256": "hash",
-                "sslcertfingerprint": "x509",
+                "sslcertfingerprint": "x509", "sample": "hash",  # Maltiverse's sample: a file by its hashes
                 **{k: k for k in KINDS}}
 #: indicator columns whose MD5-shaped values are JA3 TLS client fingerprints (SSLBL ``ja3_md5``)
 _JA3_COLUMNS = ("ja3_md5", "ja3")
@@ -270,8 +270,8 @@ def _words(value: str, split: bool) -> list[str]:
 # JSON records
 # --------------------------------------------------------------------------------------
 
-_VALUE_KEYS = ("value", "indicator", "ioc_value", "ioc", "indicatorvalue", "ip_address", "dst_ip", "url", "domain",
-               "host", "hostname", "sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1", "md5")
+_VALUE_KEYS = ("value", "indicator", "ioc_value", "ioc", "indicatorvalue", "ip_address", "ip_addr", "ip", "dst_ip", "url",
+               "domain", "host", "hostname", "sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1", "md5")
 _KIND_KEYS = ("kind", "type", "ioc_type", "indicator_type", "indicatortype")
 #: keys whose kind names are a vendor's vocabulary (ThreatFox's grows, Defender's has more than we match): a name
 #: with no kind here skips its entry, counted, where a team list's unknown ``kind`` is a feed error
