@@ -99,10 +99,11 @@ def test_logstash_syslog_input_ecs_event_original(server: Server) -> None:
     row = server.query(f"SELECT user.name, status, device.hostname, metadata.product.name FROM authentication "
                        f"WHERE src_endpoint.ip = '{ip}'")[0]  # fmt: skip
     assert row == ["vagrant", "Success", "localhost", "syslog"]
-    # a line no specific mapping places is the syslog record: its host and PRI (164: local4.warning) kept
-    sql = "SELECT count(*) FROM base_event WHERE message LIKE 'Deny udp src DRAC%'"
+    # the ASA line is the syslog record too (Network Activity since b53fde9): its host and PRI (164:
+    # local4.warning) kept
+    sql = "SELECT count(*) FROM network_activity WHERE message LIKE 'Deny udp src DRAC%'"
     assert server.wait_rows(sql, 1) == 1
-    row = server.query("SELECT device.hostname, severity_id, metadata.product.name FROM base_event "
+    row = server.query("SELECT device.hostname, severity_id, metadata.product.name FROM network_activity "
                        "WHERE message LIKE 'Deny udp src DRAC%'")[0]  # fmt: skip
     assert row == ["1.2.3.4", 3, "syslog"]
 
