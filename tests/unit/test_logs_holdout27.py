@@ -179,3 +179,28 @@ def test_cisco_asa_connection_and_acl_messages_are_network_activity() -> None:
     assert {r["action"] for r in denied_in} == {"Denied"}
     special = net[-1]
     assert (special["src_endpoint"]["port"], special["dst_endpoint"]["ip"], special["duration"]) == (63790, "192.168.0.1", 2_158_000)
+
+
+def test_panos_traffic_logs_are_network_activity() -> None:
+    """Elastic's PAN-OS traffic logs (BSD header, the CSV of the "Traffic Log Fields"): Network
+    Activity (they were Base Events with the CSV unread). The subtype is the activity (end Close,
+    start Open, deny / drop Refuse, none Traffic), the Action the verdict; the Generated Time (it
+    has the year the BSD header lacks) the time."""
+    name, d = _auto("elastic-panos-traffic.log")
+    assert name == "syslog" and not d.dead and d.events == 7
+    rows = {r["connection_info"]["uid"]: r for r in _rows(d)}
+    assert {r["class_uid"] for r in rows.values()} == {4001} and len(rows) == 7
+    end = rows["22751"]
+    assert (end["activity_id"], end["action"], end["disposition"]) == (2, "Allowed", "Allowed")
+    assert end["time"] == 1543594147000 and end["device"]["hostname"] == "PA-220"  # 2018-11-30T16:09:07Z
+    assert (end["src_endpoint"]["ip"], end["src_endpoint"]["port"], end["src_endpoint"]["zone"]) == ("192.168.15.207", 55113, "trust")
+    assert (end["dst_endpoint"]["ip"], end["dst_endpoint"]["port"], end["dst_endpoint"]["zone"]) == ("175.16.199.1", 443, "untrust")
+    assert (end["connection_info"]["protocol_name"], end["connection_info"]["protocol_num"]) == ("tcp", 6)
+    assert (end["firewall_rule"]["name"], end["app_name"], end["duration"]) == ("new_outbound_from_trust", "apple-maps", 586_000)
+    t = end["traffic"]
+    assert (t["bytes"], t["bytes_out"], t["bytes_in"], t["packets"], t["packets_out"], t["packets_in"]) == (7734, 1758, 5976, 36, 16, 20)
+    panos = json.loads(end["unmapped"])["panos"]
+    assert (panos["nat_src"], panos["inbound_if"], panos["end_reason"]) == ("192.168.1.63", "ethernet1/2", "tcp-fin")
+    assert rows["24257"]["activity_id"] == 1 and rows["24242"]["activity_id"] == 5 and rows["24090"]["activity_id"] == 5
+    assert rows["24190"]["activity_id"] == 6 and rows["24190"]["connection_info"]["protocol_name"] == "udp"
+    assert rows["24223"]["connection_info"]["protocol_num"] == 1

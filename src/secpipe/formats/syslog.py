@@ -119,6 +119,15 @@ Mapping:
   Traffic); the connection id as ``connection_info.uid``, the access group or list as
   ``firewall_rule.name``, an address the ``names`` command replaced as the endpoint's hostname;
   the interfaces (``nameif``) and a teardown's reason in ``unmapped.asa``.
+- PAN-OS traffic logs (the syslog CSV ``FUTURE_USE,Receive Time,Serial,TRAFFIC,subtype,...`` of
+  PAN-OS 8.1 to 11.x) -> Network Activity (4001): the subtype the activity (start Open, end Close,
+  deny / drop Refuse, another Traffic), the Action the verdict (allow Allowed, any other Denied /
+  Blocked); addresses, ports and zones (``src_endpoint.zone``), the protocol, the session id as
+  ``connection_info.uid``, the rule as ``firewall_rule.name``, the source user as the actor, the
+  application as ``app_name``, bytes and packets (sent out, received in), the elapsed seconds as
+  the duration; the Generated Time (with the year a BSD header lacks; no zone: UTC) as the time
+  unless an RFC 5424 header gave one; NAT addresses, interfaces and the session end reason in
+  ``unmapped.panos``.
 - HTTP servers' access log lines (Common or Combined Log Format: Apache's ``%h %l %u %t "%r" %>s
   %b["%{Referer}i" "%{User-agent}i"]``, nginx's ``combined``, Apache's ``vhost_combined`` with
   ``%v:%p`` first), as a syslog MSG (nginx's ``access_log syslog:``, rsyslog ``imfile``) or bare
@@ -755,7 +764,7 @@ class Syslog(Format):
     name = "syslog"
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
                    "output -> Authentication / HTTP Activity / Network Activity (pf filterlog, netfilter, FortiGate traffic, "
-                   "Cisco ASA connections) / Base Event")
+                   "Cisco ASA connections, PAN-OS traffic) / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -1016,12 +1025,17 @@ class Syslog(Format):
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
         for packets in (lambda f: _filterlog(f["app"], f["msg"]), lambda f: _netfilter(f["app"], f["msg"]),
-                        lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"])):  # fmt: skip
+                        lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"]),
+                        lambda f: _panos_traffic(f["msg"], f["fmt"])):  # fmt: skip
             pf = packets(fields)
             if pf is None:
                 continue
             hit, net = pf
-            out.batches.append(self._batch("network_activity", {k: v.filter(hit) for k, v in fields.items()}, None, net=net))
+            sub = {k: v.filter(hit) for k, v in fields.items()}
+            own = net.pop("_time", None)
+            if own is not None:  # the log's own time, which has what the header lacks
+                sub["times"] = pc.coalesce(own, sub["times"])
+            out.batches.append(self._batch("network_activity", sub, None, net=net))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
                 return
@@ -1127,7 +1141,7 @@ class Syslog(Format):
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
             cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
         if net is not None:
-            for key in ("filterlog", "netfilter", "fortios", "asa"):
+            for key in ("filterlog", "netfilter", "fortios", "asa", "panos"):
                 if "_" + key in net:
                     extra.append((key, net.pop("_" + key)))
             cols.update(net)
@@ -2221,6 +2235,85 @@ def _asa_connections(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str
         "traffic.bytes": g["bytes"].cast(_I64),
         "duration": pc.multiply(secs, 1000),
         "firewall_rule.name": g["acl"],
+    }
+    return hit, cols
+
+
+#: a PAN-OS traffic log (the syslog field order of PAN-OS 8.1 to 11.x, "Traffic Log Fields"):
+#: ``FUTURE_USE, Receive Time, Serial Number, TRAFFIC, subtype, FUTURE_USE, Generated Time, ...``
+_PANOS_TRAFFIC = r"^[^,]*,\d{4}/\d\d/\d\d \d\d:\d\d:\d\d,[^,]*,TRAFFIC,"
+#: the fields read (0-based positions of the CSV)
+_PANOS_AT = {"generated": 6, "src": 7, "dst": 8, "nat_src": 9, "nat_dst": 10, "rule": 11, "src_user": 12, "app": 14,
+             "from_zone": 16, "to_zone": 17, "inbound_if": 18, "outbound_if": 19, "session": 22, "sport": 24,
+             "dport": 25, "proto": 29, "action": 30, "bytes": 31, "bytes_out": 32, "bytes_in": 33, "packets": 34,
+             "elapsed": 36, "packets_out": 44, "packets_in": 45, "end_reason": 46}  # fmt: skip
+_PANOS_PAD = "," * 48  # every line split into at least the fields read (a short line's missing ones empty)
+#: the subtype (start, end, drop, deny) -> the activity: a session's start Open, its end Close, a
+#: session the policy dropped or denied Refuse
+_PANOS_ACTIVITY = {"start": 1, "end": 2, "drop": 5, "deny": 5}
+
+
+def _panos_traffic(msg: pa.Array, fmt: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the messages that are PAN-OS traffic logs, their Network Activity columns with
+    ``_activity``, ``_panos`` for ``unmapped`` and ``_time``), or None when there are none. The
+    subtype gives the activity (:data:`_PANOS_ACTIVITY`, else Traffic), the ``Action`` the verdict
+    (allow Allowed; deny, drop, reset-client/server/both Denied / Blocked); source and destination
+    addresses, ports and zones, the protocol, the session id as ``connection_info.uid``, the rule
+    as ``firewall_rule.name``, the source user as the actor, the application as ``app_name``, the
+    bytes and packets (sent out, received in), the elapsed seconds as the duration; the Generated
+    Time (it has the year a BSD header lacks; no zone: UTC, as a BSD header's) as the time where
+    the header is no RFC 5424 one; NAT addresses, interfaces and the session end reason in
+    ``unmapped.panos``."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b",TRAFFIC,",)):
+        return None
+    hit = pc.fill_null(pc.match_substring_regex(msg, _PANOS_TRAFFIC), False)
+    if not pc.any(hit).as_py():
+        return None
+    parts = pc.split_pattern(pc.binary_join_element_wise(msg.filter(hit), _PANOS_PAD, ""), ",", max_splits=len(_PANOS_PAD))
+    f = {key: _nil_empty(pc.list_element(parts, i)) for key, i in _PANOS_AT.items()}
+    none = pa.scalar(None, S)
+
+    def number(key: str, typ: pa.DataType = _I64) -> pa.Array:
+        ok = pc.fill_null(pc.match_substring_regex(f[key], r"^\d{1,18}$"), False)
+        return pc.if_else(ok, f[key], none).cast(typ)
+
+    subtype = pc.utf8_lower(pc.list_element(parts, 4))
+    activity = pc.coalesce(pc.take(pa.array(list(_PANOS_ACTIVITY.values()), _I32),
+                                   pc.index_in(subtype, value_set=pa.array(list(_PANOS_ACTIVITY), S))), pa.scalar(6, _I32))
+    allowed = pc.fill_null(pc.equal(f["action"], "allow"), False)
+    proto = pc.utf8_lower(f["proto"])
+    own = pc.strptime(f["generated"], format="%Y/%m/%d %H:%M:%S", unit="ms", error_is_null=True).cast(_I64)
+    items = [(k, json_string(f[k])) for k in ("nat_src", "nat_dst", "inbound_if", "outbound_if", "end_reason")]
+    n = len(proto)
+    cols = {
+        "_activity": activity,
+        "_panos": _object(items, n),
+        "_time": pc.if_else(pc.fill_null(pc.equal(fmt.filter(hit), "RFC 5424"), False), pa.scalar(None, _I64), own),
+        "action_id": pc.if_else(allowed, pa.scalar(1, _I32), pa.scalar(2, _I32)),
+        "action": pc.if_else(allowed, "Allowed", "Denied"),
+        "disposition_id": pc.if_else(allowed, pa.scalar(1, _I32), pa.scalar(2, _I32)),
+        "disposition": pc.if_else(allowed, "Allowed", "Blocked"),
+        "connection_info.uid": f["session"],
+        "connection_info.protocol_name": proto,
+        "connection_info.protocol_num": pc.take(pa.array(list(_NF_PROTOCOLS.values()), _I32),
+                                                pc.index_in(proto, value_set=pa.array(list(_NF_PROTOCOLS), S))),
+        "src_endpoint.ip": f["src"],
+        "src_endpoint.port": number("sport", _I32),
+        "src_endpoint.zone": f["from_zone"],
+        "dst_endpoint.ip": f["dst"],
+        "dst_endpoint.port": number("dport", _I32),
+        "dst_endpoint.zone": f["to_zone"],
+        "firewall_rule.name": f["rule"],
+        "actor.user.name": f["src_user"],
+        "app_name": f["app"],
+        "traffic.bytes": number("bytes"),
+        "traffic.bytes_out": number("bytes_out"),
+        "traffic.bytes_in": number("bytes_in"),
+        "traffic.packets": number("packets"),
+        "traffic.packets_out": number("packets_out"),
+        "traffic.packets_in": number("packets_in"),
+        "duration": pc.multiply(number("elapsed"), 1000),
     }
     return hit, cols
 
