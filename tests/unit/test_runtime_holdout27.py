@@ -1,5 +1,5 @@
 """Real samples secpipe was not developed against, round 27: cloud, Kubernetes, runtime and CI/CD
-formats (``tests/cases/holdout``, see its SOURCE.md heading "Round 27 (cloud and runtime)").
+formats (``tests/cases/runtime27``, see its SOURCES.md).
 
 Expectations are written from the source documents and the producers' own references, not from
 secpipe's output.
@@ -8,12 +8,25 @@ secpipe's output.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from secpipe import formats
 from secpipe.formats import cloudtrail
-from tests.unit.test_formats_holdout import CASES, _auto, _rows
+from secpipe.formats.base import Decoded
+from tests.unit.test_formats_holdout import CASES as HOLDOUT
+from tests.unit.test_formats_holdout import _rows
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "runtime27"
+
+
+def _auto(name: str) -> tuple[str, Decoded]:
+    """(detected format name, decode) of a case file, as file ingest with ``--format auto`` does."""
+    data = (CASES / name).read_bytes()
+    fmt = formats.detect(data[:65536])
+    assert fmt is not None, name
+    return fmt.name, fmt.decode(data, name)
 
 
 def test_falco_metrics_snapshot_is_a_base_event_not_a_finding() -> None:
@@ -40,7 +53,7 @@ def test_falco_metrics_snapshot_is_a_base_event_not_a_finding() -> None:
 def test_falco_alerts_and_snapshots_in_one_stream_split_by_class() -> None:
     """A Falco json_output stream holds the snapshots among the alerts (elastic/integrations'
     Falco alerts after the docs' snapshot): the alerts stay Detection Findings, in their order."""
-    data = (CASES / "falco-website-metrics-snapshot.jsonl").read_bytes() + (CASES / "elastic-falco-alerts.log").read_bytes()
+    data = (CASES / "falco-website-metrics-snapshot.jsonl").read_bytes() + (HOLDOUT / "elastic-falco-alerts.log").read_bytes()
     d = formats.get("falco").decode(data, "mixed")
     assert not d.dead and d.events == 8
     classes = [b.column("class_uid")[0].as_py() for b in d.batches]
@@ -76,7 +89,7 @@ def test_cloudtrail_names_the_vpc_endpoint_and_the_callers_identity_provider(mon
     MeterUsage (AMI, an empty ``webIdFederationData``) examples of awsdocs/aws-marketplace-user-guide-for-sellers
     ``doc_source/logging-aws-marketplace-api-calls-with-aws-cloudtrail.md``; the
     AssumeRoleWithWebIdentity example of awsdocs/iam-user-guide ``doc_source/cloudtrail-integration.md``
-    (149cf97fe1; two missing commas of the page put back)."""
+    (149cf97fe1; the page's JSON repaired: a missing comma, a trailing one)."""
     for rows in _cloudtrail_both_paths("aws-docs-cloudtrail-vpce-web-identity.json", monkeypatch):
         vpce, eks, ami, web = rows
         assert vpce["src_endpoint"]["uid"] == "vpce-03y53r4ukkkuygzg0"
@@ -105,3 +118,18 @@ def test_snyk_rest_audit_log_items_with_a_content_action_are_recognized() -> Non
     assert json.loads(files[1]["unmapped"])["content"]["action"] == "Retrieve files"
     assert rows[0]["actor"]["user"]["uid"] == "b4b324c4-a55c-4cd6-82b8-f96e3b3b8d85"
     assert rows[0]["time"] == 1713210441565  # 2024-04-15T19:47:21.565Z
+
+
+def test_prometheus_api_error_answer_is_dead_lettered_as_such() -> None:
+    """A failed ``/api/v1/alerts`` (or ``/rules``) fetch answers Prometheus's error envelope
+    (prometheus/prometheus ``docs/querying/api.md``, "Format overview": ``status`` "error",
+    ``errorType``, ``error``; ``web/api/v1/api.go`` writes a bad parameter as ``invalid parameter
+    "<name>": <cause>``). It was refused as an unrecognized document (auto) or as a webhook payload
+    without ``alerts``; it is told as the API's error with its type and message."""
+    body = b'{"status":"error","errorType":"bad_data","error":"invalid parameter \\"query\\": 1:1: parse error: unexpected end of input"}'
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "alertmanager"
+    d = fmt.decode(body, "answer.json")
+    assert not d.batches and d.events == 1 and len(d.dead) == 1
+    why = d.dead[0].reason
+    assert "API error answer" in why and "bad_data" in why and "parse error: unexpected end of input" in why

@@ -30,6 +30,11 @@ The API answers (``/api/v2/alerts``, ``/api/v2/alerts/groups``: JSON arrays; API
 ``{"status": "success", "data": [...]}``) are accepted by name and auto-detection too:
 :mod:`secpipe.formats.alertmanager_api`.
 
+An HTTP API error answer (``{"status": "error", "errorType": "bad_data", "error": "..."}``, as
+Prometheus's ``/api/v1/*`` and Alertmanager's API v1 write a failed request) holds no alert: it is
+recognized and dead-lettered with its error type and message, so the failed fetch is told as
+such rather than as an unrecognized document.
+
 Identity: hash of the group key, the alert ordinal and the alert bytes -- a retried delivery of
 the same notification collapses, a later resolved notification is a new event. A payload
 without ``alerts`` is dead-lettered.
@@ -37,6 +42,7 @@ without ``alerts`` is dead-lettered.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -94,6 +100,31 @@ class _Payload(msgspec.Struct):
     title: str | None = None
     state: str | None = None
     message: str | None = None
+
+
+class _ApiError(msgspec.Struct, gc=False):
+    status: str | None = None
+    errorType: Any = None
+    error: Any = None
+
+
+_API_ERROR = msgspec.json.Decoder(_ApiError)
+#: an API answer of a failed request (Prometheus's ``api/v1`` response: ``status`` written first)
+_ERROR_HEAD = re.compile(rb'(?:\xef\xbb\xbf)?\s*\{\s*"status"\s*:\s*"error"\s*,')
+
+
+def _api_error(data: bytes) -> str | None:
+    """The dead-letter reason of an API error answer (see module docstring); None for anything else."""
+    if _ERROR_HEAD.match(data[:64]) is None:
+        return None
+    try:
+        ans = _API_ERROR.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if ans.status != "error" or ans.errorType is None and ans.error is None:
+        return None
+    return (f"a Prometheus/Alertmanager HTTP API error answer, no alerts (errorType {ans.errorType!r}: "
+            f"{ans.error!r}): the request that fetched it failed; fetch the alerts again")
 
 
 class _Alert(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -196,12 +227,17 @@ class Alertmanager(ReportFormat):
             return 90 if sniff_api(head) else 0
         h = head[:8192]
         keys = sum(k in h for k in (b'"alerts"', b'"groupKey"', b'"receiver"', b'"commonLabels"', b'"startsAt"'))
-        return 90 if keys >= 3 else 0
+        if keys >= 3:
+            return 90
+        return 50 if _ERROR_HEAD.match(h) and b'"errorType"' in h else 0  # an API error answer: told as such
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one webhook payload: where the native split gives the alerts' bytes, the compact
         payload is decoded once with its alerts typed; any payload that does not take that path
         (not JSON, an alert of the wrong shape, no extension) takes :class:`ReportFormat`'s."""
+        why = _api_error(data)
+        if why is not None:
+            return self.dead(why, source, data)
         if looks_prometheus(data):  # Prometheus's /api/v1/alerts (prometheus_alerts)
             with paused_gc():
                 return decode_prometheus(self, data, source)
