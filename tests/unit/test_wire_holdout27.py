@@ -91,3 +91,41 @@ def test_a_host_that_is_no_host_name_is_no_hint() -> None:
     assert text_lines([doc], "syslog")[0].host is None
     (row,) = _rows(ACCESS[0].encode(), "es_bulk:t;host=a b")
     assert row["device"] is None or row["device"]["hostname"] is None
+
+
+def _entries(docs: list[bytes]) -> list[dict]:
+    names, found = shipped_lines([None] * len(docs), docs)
+    assert names == ["syslog"] * len(docs), names
+    rows = []
+    for line in found:
+        dec = formats.get("syslog").decode(line, "es_bulk:test")
+        assert not dec.dead, dec.dead
+        rows += [row for b in dec.batches for row in b.to_pylist()]
+    return rows
+
+
+def test_syslog_messages_shippers_parsed_into_fields() -> None:
+    # Elastic's syslog processor (log.syslog.*), Vector's syslog source, Fluent Bit's syslog-rfc3164
+    # parser: the message is only the MSG part; the header the shipper read is the journal entry's
+    elastic, vector, vector_sshd, fluent_bit = (WIRE / "shipper-syslog-records.ndjson").read_bytes().splitlines()
+    rows = _entries([elastic, vector, vector_sshd, fluent_bit])
+    got = [(r["class_name"], r["time_dt"].isoformat(), r["device"]["hostname"], r["actor"]["process"]["name"],
+            r["actor"]["process"]["pid"], r["metadata"]["event_code"]) for r in rows]  # fmt: skip
+    assert got == [
+        ("Base Event", "2022-01-11T22:14:15.003000+00:00", "mymachine.example.com", "eventslog", 1024, "ID47"),
+        ("Base Event", "2020-03-13T20:45:38.119000+00:00", "dynamicwireless.name", "non", 2426, "ID931"),
+        ("Authentication", "2024-02-20T08:35:22+00:00", "slave22", "sshd", 5774, None),
+        ("Authentication", "2024-02-21T21:54:44+00:00", "localhost", "sshd", 3402, None),
+    ]
+    assert [r["message"] for r in rows[:2]] == ["this is the message", json.loads(vector)["message"]]
+    assert [(r["user"]["name"], r["status"], r["src_endpoint"]["ip"]) for r in rows[2:]] == [
+        ("root", "Failure", "89.160.20.156"), ("vagrant", "Success", "10.0.2.2")]
+    # the facility and severity: local4.notice (165), user.notice, auth.info
+    assert [r["metadata"]["log_level"] for r in rows] == ["notice", "notice", "info", "info"]
+
+
+def test_a_document_that_only_looks_like_a_parsed_syslog_message_is_not_one() -> None:
+    for doc in ({"appname": "x", "message": "m"}, {"pri": "999", "ident": "a", "message": "m"},
+                {"pri": "13", "ident": 5, "message": "m"}, {"source_type": "file", "appname": "a", "message": "m"}):
+        names, _docs = shipped_lines([None], [json.dumps(doc).encode()])
+        assert names == ["json"], doc

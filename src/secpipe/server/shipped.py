@@ -4,7 +4,9 @@ Shippers send each line they read inside a document of their own: an ECS ``messa
 Elastic Agent, Logstash, Vector), with the whole raw line in ``event.original`` where the shipper
 split it (Logstash's ECS inputs); Fluent Bit's ``log``; the OpenTelemetry Collector's
 ``elasticsearch`` exporter's log body (``body.text``, ``Body``); a journal entry as the ``journald``
-input of Filebeat and Elastic Agent ships it. The wire routes (``_bulk``, HEC, Firehose,
+input of Filebeat and Elastic Agent ships it; a syslog message the shipper received and parsed
+into fields (Elastic's ``syslog`` processor, Vector's ``syslog`` source, Fluent Bit's syslog
+parsers), read as the journal entry of its header (:func:`journal_entry`). The wire routes (``_bulk``, HEC, Firehose,
 ``/v1/ingest``) store such a document as the line (or journal entry) it wraps, with the format
 that reads it, so an sshd login is Authentication rather than a Base Event holding the line:
 :func:`shipped_lines` (documents to auto-detect), :func:`lines_in` (HEC event objects),
@@ -112,7 +114,8 @@ class _Journald(msgspec.Struct):
     input's translated fields (``MESSAGE`` -> ``message``, ``SYSLOG_IDENTIFIER``/``SYSLOG_PID``/
     ``PRIORITY``/``SYSLOG_FACILITY`` -> ``syslog.*``, the last two also ``log.syslog.priority`` and
     ``log.syslog.facility.code``, ``_HOSTNAME`` -> ``host.hostname``, ``_COMM``/``_PID`` ->
-    ``journald.process.name``/``journald.pid``), the entry's time as ``@timestamp``."""
+    ``journald.process.name``/``journald.pid``), the entry's time as ``@timestamp``; also a syslog
+    message a shipper received and parsed into fields (:func:`journal_entry`)."""
 
     at_timestamp: Any = msgspec.field(default=None, name="@timestamp")
     message: Any = None
@@ -121,47 +124,113 @@ class _Journald(msgspec.Struct):
     log: Any = None
     host: Any = None
     process: Any = None
+    # Vector's syslog source
+    source_type: Any = None
+    timestamp: Any = None
+    appname: Any = None
+    hostname: Any = None
+    procid: Any = None
+    msgid: Any = None
+    severity: Any = None
+    facility: Any = None
+    # Fluent Bit's syslog-rfc3164/rfc5424 parsers (in_syslog); its http output's time key
+    pri: Any = None
+    ident: Any = None
+    pid: Any = None
+    date: Any = None
 
 
 _JOURNALD = msgspec.json.Decoder(_Journald)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: the keys that mark a document :func:`journal_entry` reads (a cheap test before decoding)
+ENTRY_KEYS = (b'"journald"', b'"appname"', b'"ident"')
+#: syslog's severity and facility names as Vector's syslog source writes them (RFC 5424 6.2.1 order)
+_SEVERITIES = {n: i for i, n in enumerate(("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"))}
+_FACILITIES = {n: i for i, n in enumerate((
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp",
+    "audit", "alert", "clockd", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"))}
 
 
 def _obj(v: Any) -> dict[str, Any]:
     return v if v.__class__ is dict else {}
 
 
+def _micros(at: Any) -> int | None:
+    """An RFC 3339 time (with its offset) or epoch seconds as microseconds since the epoch."""
+    if isinstance(at, int | float) and not isinstance(at, bool):
+        return int(at * 1_000_000) if 0 < at < 1e11 else None
+    if not isinstance(at, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    return None if when.tzinfo is None else (when - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _header(d: _Journald) -> dict[str, Any] | None:
+    """The journal fields of the syslog header a shipper parsed into the document's fields (the
+    message's own PRI, host, program, pid, msgid and time), None when ``d`` is no such document:
+    Elastic's ``syslog`` processor (Filebeat, Elastic Agent's Custom TCP/UDP Logs): ``log.syslog.*``;
+    Vector's ``syslog`` source (``source_type`` syslog): ``appname``, ``hostname``, ``procid``,
+    ``msgid``, ``severity``/``facility`` by name, ``timestamp``; Fluent Bit's syslog parsers:
+    ``pri``, ``host``, ``ident``, ``pid``, ``msgid``, the time as ``@timestamp`` or ``date``."""
+    lsl = _obj(_obj(d.log).get("syslog"))
+    if "appname" in lsl or "hostname" in lsl:
+        return {
+            "SYSLOG_IDENTIFIER": lsl.get("appname"), "SYSLOG_PID": lsl.get("procid"), "MESSAGE_ID": lsl.get("msgid"),
+            "PRIORITY": _obj(lsl.get("severity")).get("code"), "SYSLOG_FACILITY": _obj(lsl.get("facility")).get("code"),
+            "_HOSTNAME": lsl.get("hostname"), "at": d.at_timestamp,
+        }  # fmt: skip
+    if d.source_type == "syslog":
+        return {
+            "SYSLOG_IDENTIFIER": d.appname, "SYSLOG_PID": d.procid, "MESSAGE_ID": d.msgid,
+            "PRIORITY": _SEVERITIES.get(d.severity) if isinstance(d.severity, str) else None,
+            "SYSLOG_FACILITY": _FACILITIES.get(d.facility) if isinstance(d.facility, str) else None,
+            "_HOSTNAME": d.hostname if d.hostname is not None else d.host, "at": d.timestamp,
+        }  # fmt: skip
+    if isinstance(d.pri, str | int) and str(d.pri).isdigit() and int(d.pri) < 192 and isinstance(d.ident, str):
+        pri = int(d.pri)
+        return {
+            "SYSLOG_IDENTIFIER": d.ident, "SYSLOG_PID": d.pid, "MESSAGE_ID": d.msgid, "PRIORITY": pri % 8,
+            "SYSLOG_FACILITY": pri // 8, "_HOSTNAME": d.host,
+            "at": d.at_timestamp if d.at_timestamp is not None else d.date,
+        }  # fmt: skip
+    return None
+
+
 def journal_entry(doc: bytes) -> bytes | None:
     """The ``journalctl -o json`` entry behind a document the ``journald`` input of Filebeat or
-    Elastic Agent shipped (:class:`_Journald`), which the syslog format reads as the journal
-    entry it is (its identifier, pid, priority, facility, host and time: an sshd login is
-    Authentication); None when ``doc`` is no such document. The message is only the MSG part
-    of a syslog line, so it alone is no line a format reads."""
+    Elastic Agent shipped (:class:`_Journald`), or behind a syslog message a shipper received and
+    parsed into fields (:func:`_header`), which the syslog format reads as the journal entry it
+    is (its identifier, pid, priority, facility, host and time: an sshd login is Authentication);
+    None when ``doc`` is no such document. The message is only the MSG part of a syslog line, so
+    it alone is no line a format reads."""
     try:
         d = _JOURNALD.decode(doc)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return None
-    if d.journald.__class__ is not dict or not isinstance(d.message, str):
+    if not isinstance(d.message, str):
         return None
-    sl, lsl, host = _obj(d.syslog), _obj(_obj(d.log).get("syslog")), _obj(d.host)
-    fields = {
-        "MESSAGE": d.message,
-        "SYSLOG_IDENTIFIER": sl.get("identifier"),
-        "SYSLOG_PID": sl.get("pid"),
-        "_COMM": _obj(d.journald.get("process")).get("name"),
-        "_PID": d.journald.get("pid", _obj(d.process).get("pid")),
-        "PRIORITY": sl.get("priority", lsl.get("priority")),
-        "SYSLOG_FACILITY": sl.get("facility", _obj(lsl.get("facility")).get("code")),
-        "_HOSTNAME": host.get("hostname", host.get("name")),
-    }
-    if isinstance(d.at_timestamp, str):
-        try:
-            at = dt.datetime.fromisoformat(d.at_timestamp)
-        except ValueError:
-            pass
-        else:
-            if at.tzinfo is not None:
-                fields["__REALTIME_TIMESTAMP"] = (at - _EPOCH) // dt.timedelta(microseconds=1)
+    if d.journald.__class__ is not dict:
+        head = _header(d)
+        if head is None:
+            return None
+        at = _micros(head.pop("at"))
+        fields = {"MESSAGE": d.message, **head, "__REALTIME_TIMESTAMP": at}
+    else:
+        sl, lsl, host = _obj(d.syslog), _obj(_obj(d.log).get("syslog")), _obj(d.host)
+        fields = {
+            "MESSAGE": d.message,
+            "SYSLOG_IDENTIFIER": sl.get("identifier"),
+            "SYSLOG_PID": sl.get("pid"),
+            "_COMM": _obj(d.journald.get("process")).get("name"),
+            "_PID": d.journald.get("pid", _obj(d.process).get("pid")),
+            "PRIORITY": sl.get("priority", lsl.get("priority")),
+            "SYSLOG_FACILITY": sl.get("facility", _obj(lsl.get("facility")).get("code")),
+            "_HOSTNAME": host.get("hostname", host.get("name")),
+            "__REALTIME_TIMESTAMP": _micros(d.at_timestamp) if isinstance(d.at_timestamp, str) else None,
+        }
     entry = {k: str(v) for k, v in fields.items() if isinstance(v, str | int) and not isinstance(v, bool)}
     return msgspec.json.encode(entry)
 
@@ -184,7 +253,7 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     out: list[tuple[str, bytes] | None] = [None] * len(docs)
     lines: dict[int, bytes] = {}
     for i, doc in enumerate(docs):
-        entry = journal_entry(doc) if b'"journald"' in doc else None
+        entry = journal_entry(doc) if any(k in doc for k in ENTRY_KEYS) else None
         if entry is not None:
             lines[i] = entry
             continue
@@ -324,7 +393,7 @@ _JSON_TEXT = tuple(k + sep + b'"{\\"' for k in (b'"message"', b'"original"', b'"
 def _unwrapped(doc: bytes, name: str) -> bytes:
     """:func:`text_lines` of one document bound for format ``name``."""
     if name in TEXT_FORMATS:
-        entry = journal_entry(doc) if b'"journald"' in doc else None
+        entry = journal_entry(doc) if any(k in doc for k in ENTRY_KEYS) else None
         if entry is not None:
             return entry
         found = _line_and_host(doc)
