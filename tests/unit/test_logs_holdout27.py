@@ -9,6 +9,7 @@ output.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from secpipe import formats
 from tests.unit.test_formats_holdout import _auto, _rows
@@ -204,3 +205,25 @@ def test_panos_traffic_logs_are_network_activity() -> None:
     assert rows["24257"]["activity_id"] == 1 and rows["24242"]["activity_id"] == 5 and rows["24090"]["activity_id"] == 5
     assert rows["24190"]["activity_id"] == 6 and rows["24190"]["connection_info"]["protocol_name"] == "udp"
     assert rows["24223"]["connection_info"]["protocol_num"] == 1
+
+
+def test_cloudwatch_log_events_date_a_yearless_line_by_their_timestamp() -> None:
+    """Loghub's OpenSSH lines (``Dec 10 06:55:46 LabSZ sshd[24200]: ...``, logged in 2015) as the
+    CloudWatch agent ships them, in the subscription envelope the CloudWatch Logs guide documents:
+    a BSD stamp has no year, and the log event's ``timestamp`` says when CloudWatch took the line.
+    The year is the one that puts the line at most a day after that timestamp, not the receipt
+    clock's (a replayed 2015 export was dated in the current year); a ``Dec 31`` line stamped
+    on Jan 1 is the year before."""
+    lines = (Path(__file__).parents[1] / "cases" / "holdout" / "loghub_OpenSSH_head.log").read_text().splitlines()
+
+    def envelope(messages: list[str], t0: int) -> bytes:
+        return json.dumps({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/var/log/secure",
+                           "logStream": "i-0123456789abcdef0", "subscriptionFilters": ["to-firehose"],
+                           "logEvents": [{"id": str(37 * 10**54 + i), "timestamp": t0 + i, "message": m}
+                                         for i, m in enumerate(messages)]}).encode()  # fmt: skip
+
+    d = formats.get("syslog").decode(envelope(lines[:3], 1449730547000), "firehose")  # 2015-12-10T06:55:47Z
+    assert not d.dead and [r["time"] for r in _rows(d)] == [1449730546000] * 3  # 2015-12-10T06:55:46Z
+    new_year = lines[0].replace("Dec 10 06:55:46", "Dec 31 23:59:58")
+    d = formats.get("syslog").decode(envelope([new_year], 1451606401000), "firehose")  # 2016-01-01T00:00:01Z
+    assert [r["time"] for r in _rows(d)] == [1451606398000]  # 2015-12-31T23:59:58Z

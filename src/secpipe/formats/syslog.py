@@ -23,7 +23,8 @@ has a relay keep such a message). journalctl's ``short-full``, ``short-unix`` an
 A BSD timestamp has no zone: it is taken as UTC; without
 a year it is in the latest of the previous, current and next year that does not put it more
 than a day in the future (``Dec 31`` read on Jan 1 is last year's, ``Jan 1`` read on Dec 31
-next year's) (``Feb 29``: the latest leap year). Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
+next year's) (``Feb 29``: the latest leap year); a line a transport stamped (a CloudWatch log
+event's ``timestamp``) takes the year that puts it at most a day after that stamp. Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
 %FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id) give the
 mnemonic as ``metadata.event_code``, the text as ``message`` and the sequence number in
 ``unmapped``; without ``<PRI>``, the mnemonic's SEV (Cisco's severity levels 0-7 are syslog's) is the
@@ -960,7 +961,7 @@ class Syslog(Format):
             msgid, host = pc.coalesce(msgid, group(inner, "type")), pc.coalesce(host, group(inner, "node"))
             found = [group(inner, "id"), group(inner, "sec"), group(inner, "frac")]
             audit = found if audit is None else [pc.coalesce(a, b) for a, b in zip(audit, found, strict=True)]
-        times = pc.coalesce(times5, _bsd_times(ts3))
+        times = pc.coalesce(times5, _bsd_times(ts3, None if extra is None else extra["cw_times"].cast(_I64)))
         audit_id = None
         if audit is not None:
             # the record's own stamp, epoch seconds and their fraction (the kernel writes ms), before
@@ -1228,10 +1229,13 @@ _BSD_PARTS = (
 _clock = time.time
 
 
-def _bsd_times(ts: pa.Array) -> pa.Array:
+def _bsd_times(ts: pa.Array, ref: pa.Array | None = None) -> pa.Array:
     """BSD ``Mmm dd hh:mm:ss[.frac]`` with an optional year (else inferred: the latest of the
     previous, current and next year that is at most a day ahead), taken as UTC; or RFC 3339
-    -> int64 ms."""
+    -> int64 ms. ``ref``: each line's own reference time (ms), where a transport stamped it (a
+    CloudWatch log event's ``timestamp``): the year is then the one that puts the line at most a
+    day after it, not the receipt clock's (a replayed export of 2023 stays in 2023, and a
+    ``Dec 31`` line stamped Jan 1 is the year before)."""
     n = len(ts)
     if ts.null_count == n:
         return pa.nulls(n, pa.int64())
@@ -1266,6 +1270,8 @@ def _bsd_times(ts: pa.Array) -> pa.Array:
             year = next(y for y in range(now.year, now.year - 8, -1)
                         if calendar.isleap(y) and dt.datetime(y, 2, 29, tzinfo=dt.UTC) <= now + dt.timedelta(days=1))  # fmt: skip
             out = pc.if_else(leap, at(str(year)), out)
+        if ref is not None and ref.null_count < n:
+            out = _bsd_years_by(ref, guess, at, out)
     dd = pc.struct_field(parts, "day").cast(pa.int8())
     late = pc.fill_null(pc.greater_equal(dd, 29), False)
     if pc.any(late).as_py():  # strptime rolls Feb 29 of a common year (or Apr 31) into the next month
@@ -1276,6 +1282,18 @@ def _bsd_times(ts: pa.Array) -> pa.Array:
         out = pc.if_else(iso, parse_times(pc.if_else(iso, ts, pa.scalar(None, S))), out)
     if pc.any(journal).as_py():  # journalctl short-full / short-unix (short-monotonic: no wall time)
         out = pc.if_else(journal, _journal.times(pc.if_else(journal, ts, pa.scalar(None, S))), out)
+    return out
+
+
+def _bsd_years_by(ref: pa.Array, guess: pa.Array, at: Any, out: pa.Array) -> pa.Array:
+    """``out`` where each yearless stamp (``guess``) with a reference time is read in the latest
+    of the reference's previous, own and next year that puts it at most a day after the reference
+    (``at``: years -> ms of the stamps in them)."""
+    year = pc.year(ref.cast(pa.timestamp("ms", "UTC")))
+    ahead = pc.add(ref, 86_400_000)
+    for delta in (-1, 0, 1):
+        ms = at(pc.add(year, delta).cast(S))
+        out = pc.if_else(pc.fill_null(pc.and_(guess, pc.less_equal(ms, ahead)), False), ms, out)
     return out
 
 
