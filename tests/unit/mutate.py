@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import sys
 import tempfile
 import traceback
@@ -367,8 +368,14 @@ def line_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None]
         e += 1
     without = b"\n".join(lines[:s] + lines[e:])
     lines[k] = line
-    shape = _json_parts(data)  # a line of a JSON document spread over lines is no record of its own
+    shape = _json_parts(data)  # a line of a JSON document spread over lines is no record of its own,
+    if _XML.match(data):  # nor one of an XML document (a CycloneDX XML BOM)
+        return b"\n".join(lines), None
     return b"\n".join(lines), without if shape is None or shape[0] == "lines" else None
+
+
+#: an XML document's start (a declaration or an element; a syslog line's ``<PRI>`` is digits)
+_XML = re.compile(rb"\s*<(?:\?xml|[A-Za-z])")
 
 
 def records_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None] | None:

@@ -227,3 +227,60 @@ def test_other_unrecognized_json_keeps_the_plain_reason(tmp_path: Path) -> None:
     f.write_text('{"results": [1, 2], "dependencies": {"name": "x"}}')
     [doc] = read_documents(str(f))
     assert doc.dead is not None and doc.dead.reason.startswith("unrecognized input: no format matched")
+
+
+def _sbom(name: str) -> Decoded:
+    doc = (CASES / name).read_bytes()
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("sbom"), name
+    return fmt.decode(doc, name)
+
+
+def test_cyclonedx_xml_grype_report() -> None:
+    # CycloneDX XML (here Grype's -o cyclonedx) was refused as unrecognized input.
+    d = _sbom("cyclonedx-1.4-grype-log4j-defectdojo.xml")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("vulnerability_finding", rows)
+    first, second = rows
+    assert (first["severity_id"], second["severity_id"]) == (
+        5,
+        3,
+    )  # critical, medium (the rating without a score)
+    assert first["time_dt"].isoformat() == "2022-07-22T08:45:22+00:00"  # metadata timestamp +01:00
+    assert (first["status_id"], first["status_code"]) == (2, "in_triage")  # In Progress
+    product = first["metadata"]["product"]
+    assert (product["name"], product["vendor_name"], product["version"]) == ("grype", "anchore", "0.41.0")
+    v = first["vulnerabilities"][0]
+    assert v["cve"]["uid"] == "CVE-2021-44228"
+    assert [(c["version"], c["base_score"]) for c in v["cve"]["cvss"]] == [("2.0", 10.0), ("3.1", 10.0)]
+    [p] = v["affected_packages"]
+    assert (p["name"], p["version"]) == ("log4j-core", "2.13.2")
+    assert [r["type"] for r in first["resources"]] == ["file", "library"]  # the BOM subject, the component
+
+
+def test_cyclonedx_xml_vex_example() -> None:
+    d = _sbom("cyclonedx-1.4-valid-vulnerability-defectdojo.xml")
+    assert not d.dead
+    [r] = _rows(d)
+    assert (r["status_id"], r["status_code"]) == (3, "not_affected")  # Suppressed
+    v = r["vulnerabilities"][0]
+    assert v["advisory"]["uid"] == "SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111"  # no CVE id: the advisory
+    assert v["advisory"]["related_cwes"][0]["uid"] == "CWE-184"  # <cwes><cwe>184</cwe>: an integer in JSON
+    assert v["related_vulnerabilities"][0] == "CVE-2018-7489"
+    assert v["remediation"]["desc"].startswith("Upgrade com.fasterxml.jackson.core:jackson-databind")
+    assert '"justification":"code_not_reachable"' in r["unmapped"]
+    assert '"response":["will_not_fix","update"]' in r["unmapped"]  # <responses><response> is JSON's response
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ((b'<?xml version="1.0"?>', b'<?xml version="1.0"?><!DOCTYPE bom [<!ENTITY x "y">]>'), "no DTD"),
+        ((b"</bom>", b"</bomx>"), "not XML: mismatched tag"),
+    ],
+)
+def test_cyclonedx_xml_refused_whole_with_the_reason(change: tuple[bytes, bytes], why: str) -> None:
+    doc = (CASES / "cyclonedx-1.4-valid-vulnerability-defectdojo.xml").read_bytes().replace(*change)
+    d = formats.get("sbom").decode(doc, "x")
+    assert not d.batches and len(d.dead) == 1 and why in d.dead[0].reason

@@ -15,12 +15,16 @@ from secpipe.formats import _fast
 
 #: every SBOM header pattern holds one of these
 SBOM_NEEDLES = (b'"CycloneDX"', b'"SPDX')
+#: the root element of a CycloneDX XML document (its namespace names the spec version)
+_CDX_XML = re.compile(rb'<bom\b[^>]*\bxmlns\s*=\s*"http://cyclonedx\.org/schema/bom/')
 
 
 def sbom(head: bytes) -> int:
-    """Recognize the CycloneDX or SPDX 2.x header keys (either may sit far down in a key-sorted file)."""
-    if head.lstrip()[:1] != b"{":
-        return 0
+    """Recognize the CycloneDX or SPDX 2.x header keys (either may sit far down in a key-sorted file),
+    or a CycloneDX XML document's root element."""
+    first = head.lstrip()[:1]
+    if first != b"{":
+        return 92 if first == b"<" and _CDX_XML.search(head[:4096]) else 0
     # Plain substring scans first (a regex search of a 64 KiB head costs several times more):
     # every pattern below holds '"CycloneDX"' or '"SPDX', so most heads stop here, in one
     # native SIMD search a needle (~4 us a 64 KiB CloudTrail head, against ~35 us for each `in`:

@@ -1,4 +1,4 @@
-"""Software bills of materials: CycloneDX JSON (1.2-1.6) and SPDX 2.x JSON.
+"""Software bills of materials: CycloneDX JSON (1.2-1.6) and XML, and SPDX 2.x JSON.
 
 Scanners and SBOM tools in CI (``trivy --format cyclonedx|spdx-json``, Syft, Grype, cdxgen,
 Dependency-Track exports) emit these documents; one format recognizes both.
@@ -47,8 +47,10 @@ Guarantees: a document that is not JSON, or whose keys have the wrong JSON types
 dead-lettered whole with msgspec's reason and path; one vulnerability of the wrong shape is
 dead-lettered alone (``source``, ordinal) and the others go on. Event identity hashes the BOM
 serial number, subject, ref and the vulnerability's canonical bytes, so a redelivered BOM
-collapses while one CVE in two components stays two events. XML CycloneDX, SPDX tag-value and
-SPDX 3 JSON-LD are not recognized (they fall to the unrecognized-input dead letter).
+collapses while one CVE in two components stays two events. A CycloneDX XML document is rewritten
+into the JSON it stands for (:mod:`._sbom_xml`: the same mapping, ``raw_data`` its vulnerabilities as
+JSON) and read as such; SPDX tag-value and SPDX 3 JSON-LD are not recognized (their dead letter names
+them, :mod:`._unread`).
 
 Performance: a document that names the ``vulnerabilities`` key (and not only as an empty array
 at its end, which Trivy writes into every inventory BOM) is checked and compacted whole in one
@@ -125,6 +127,7 @@ from secpipe.formats._sbom_components import (
 )
 from secpipe.formats._sbom_components import props as _props
 from secpipe.formats._sbom_components import walk as _walk
+from secpipe.formats._sbom_xml import is_cyclonedx_xml, to_json
 from secpipe.formats._sniff import sbom as _sniff_sbom
 from secpipe.formats.base import (
     BOM,
@@ -387,7 +390,7 @@ class Sbom(ReportFormat):
     name = "sbom"
     report_type = dict[str, msgspec.Raw]
     what = "a CycloneDX or SPDX JSON document"
-    description = "CycloneDX / SPDX JSON SBOM -> Vulnerability Finding (2002) per vulnerability x component (VEX aware)"
+    description = "CycloneDX (JSON, XML) / SPDX JSON SBOM -> Vulnerability Finding (2002) per vulnerability x component (VEX aware)"
     framing = "document"
     product = "CycloneDX"
     vendor = "OWASP"
@@ -408,6 +411,11 @@ class Sbom(ReportFormat):
         data = data.removeprefix(BOM)  # a UTF-8 byte-order mark (PowerShell, some Windows tools) is not content
         if why is not None:
             return self.dead(why, source, data)
+        if is_cyclonedx_xml(data[:4096]):  # the XML encoding: mapped as the JSON it stands for
+            try:
+                data = to_json(data)
+            except ValueError as exc:
+                return self.dead(f"not {self.what}: {exc}", source, data)
         with paused_gc():
             # a BOM with vulnerabilities is compacted and checked natively in one pass (its top level
             # then decoded from the compact text, and its vulnerabilities split in the same pass)
