@@ -1,10 +1,12 @@
 """Sigma rules of the twenty-seventh round: the modifiers appendix's time modifiers, Google Workspace
-rules that name an event parameter, FortiGate rules on FortiOS log lines.
+rules that name an event parameter, FortiGate rules on FortiOS log lines, Windows rules on evtx records
+as JSON.
 
 Rules: tests/cases/sigma_holdout (see SOURCE.md "Round 27 (sigma)"). Events: Panther's CloudTrail test
 events (../shared/data/real/panther-analysis/extracted, Apache-2.0), Panther's Workspace ``LogEntry``
 (panther-gcp-add-group-member.jsonl) and LogEntries written in its layout, Elastic's FortiGate 7.6 and
-traffic test lines (elastic-fortinet-7-6.log, ../holdout/elastic-fortigate-traffic.log).
+traffic test lines (elastic-fortinet-7-6.log, ../holdout/elastic-fortigate-traffic.log), SigmaHQ's regression
+data (sigmahq-regression-*.json: evtx records as the evtx crate writes them as JSON).
 """
 
 from __future__ import annotations
@@ -198,3 +200,42 @@ def test_correlation_groups_a_line_by_its_own_pair(tmp_path: Path) -> None:
         out = eng.process(b, rs.matches(b))
         groups |= {orjson.loads(u)["group"][0] for u in ([] if out is None else out.column("unmapped").to_pylist())}
     assert groups == {"accept", "close", "deny", "dns", "ip-conn"}
+
+
+# -- product: windows on evtx records as JSON (SigmaHQ regression_data) ----------------------------
+
+_WINDOWS = {"proc_creation_win_apt_wocao": "1cfac73c-be78-4f9a-9b08-5bde0c3953ab",
+            "win_security_audit_log_cleared": "d99b79d2-0a6f-4f46-ad8b-260b6e17f982",
+            "win_security_pua_nssm_service_installation": "42cfbb02-230b-431e-b352-4ec7876ca03b"}
+
+
+def test_windows_rules_fire_on_their_regression_records() -> None:
+    # each SigmaHQ rule on the regression record SigmaHQ keeps for it (Event.System / Event.EventData,
+    # EventID 1 / 1102 / 4697), and on none of the others'
+    events = [orjson.loads((RULES / f"sigmahq-regression-{name}.json").read_bytes()) for name in _WINDOWS]
+    body = _ndjson(events)
+    for row, name in enumerate(_WINDOWS):
+        rs = load_rules([RULES / f"{name}.yml"])
+        assert rs.rules[0].id == _WINDOWS[name]
+        assert _rows(rs, body) == [row], name
+    # the pretty-printed file as SigmaHQ stores it, read by the json format
+    assert _rows(load_rules([RULES / "proc_creation_win_apt_wocao.yml"]),
+                 (RULES / "sigmahq-regression-proc_creation_win_apt_wocao.json").read_bytes()) == [0]
+
+
+def test_windows_rules_read_winlogbeat_and_nxlog_records() -> None:
+    # the 4697 record's values as Winlogbeat ships them (winlog.event_id / event_data) and as
+    # NXLog's im_msvistalog writes them (flat, provider as SourceName); a legit path stays filtered
+    nssm = orjson.loads((RULES / "sigmahq-regression-win_security_pua_nssm_service_installation.json").read_bytes())
+    data = nssm["Event"]["EventData"]
+    winlogbeat = {"@timestamp": "2025-12-19T10:12:26.191Z", "winlog": {
+        "channel": "Security", "event_id": "4697", "provider_name": "Microsoft-Windows-Security-Auditing",
+        "computer_name": "swachchhanda", "record_id": 31717, "event_data": data}}
+    nxlog = {"EventTime": "2025-12-19 10:12:26", "Hostname": "swachchhanda", "EventID": 4697,
+             "SourceName": "Microsoft-Windows-Security-Auditing", "Channel": "Security", **data}
+    legit = winlogbeat | {"winlog": winlogbeat["winlog"] | {"event_data": data | {
+        "ServiceFileName": "C:\\Program Files\\nssm\\nssm.exe"}}}
+    rs = load_rules([RULES / "win_security_pua_nssm_service_installation.yml"])
+    assert _rows(rs, _ndjson([winlogbeat, nxlog, legit])) == [0, 1]
+    cleared = load_rules([RULES / "win_security_audit_log_cleared.yml"])
+    assert _rows(cleared, _ndjson([nxlog | {"EventID": 1102, "SourceName": "Microsoft-Windows-Eventlog"}])) == [0]

@@ -73,6 +73,19 @@ plain field (and ``protoPayload.metadata.event.<name>``, but the event's own ``e
 ``eventType``) is also read as the parameter of that name, any case (:data:`WORKSPACE`; the
 parameter pseudo-field of :mod:`.fields`; the rule's own name first).
 
+Windows event logs (rules with ``product: windows``): SigmaHQ's rules name an event's
+``EventData`` values (``CommandLine``, ``ServiceFileName``) and its System values (``EventID``,
+``Channel``, ``Computer``, ``Provider_Name``) as flat keys, as a flat JSON export writes them. An
+evtx record converted to JSON by the Rust ``evtx`` crate (``evtx_dump``; SigmaHQ's regression data,
+Chainsaw, Hayabusa) nests them as in the XML, ``Event.EventData.CommandLine``,
+``Event.System.EventID`` (``{"#attributes": {"Qualifiers": ...}, "#text": 7045}`` where the event
+has qualifiers), ``Event.System.Provider.#attributes.Name``; Winlogbeat / Elastic Agent ship
+``winlog.event_data.CommandLine``, ``winlog.event_id``, ``winlog.channel``, ``winlog.computer_name``,
+``winlog.provider_name``; NXLog's ``im_msvistalog`` writes the data flat but names the provider
+``SourceName`` and the computer ``Hostname``. The fields are also read there (:data:`MAPPINGS`, :data:`PREFIXES`;
+the rule's own name first). The ``UserData`` of the events that have one (1102's
+``LogFileCleared``) is not read.
+
 Azure Monitor records (rules with ``product: azure``): SigmaHQ's Entra ID rules
 (``signinlogs``, ``auditlogs``, ``riskdetection``...) name the columns of the Log Analytics
 tables (``SigninLogs``: ``UserAgent``, ``AppDisplayName``, ``ResultType``...), which a Log
@@ -216,6 +229,13 @@ DNS_NAMES = ("query", "QueryName")
 MAPPINGS["apache"] = {
     **MAPPINGS[f"{CATEGORY}webserver"], "uri_query": ["uri_query", "http_request.url.query_string"],
     "uri_path": ["uri_path", "http_request.url.path"]}
+#: Windows event log records as JSON (module docstring): the System values rules name -> where an
+#: evtx record converted by the evtx crate (evtx_dump, SigmaHQ's regression data) and Winlogbeat keep them
+MAPPINGS["windows"] = {k: [k, *v] for k, v in (
+    ("EventID", ["Event.System.EventID", "Event.System.EventID.#text", "winlog.event_id"]),
+    ("Channel", ["Event.System.Channel", "winlog.channel"]),
+    ("Computer", ["Event.System.Computer", "winlog.computer_name", "Hostname"]),
+    ("Provider_Name", ["Event.System.Provider.#attributes.Name", "winlog.provider_name", "SourceName"]))}
 #: product -> {rule field prefix: the event field prefixes it may be read from}, for fields
 #: :data:`MAPPINGS` does not name: objects Elastic's GCP integration keeps whole (an AuditLog's
 #: ``request``, ``response``, ``authorizationInfo[]``) and the ``LogEntry`` of a Pub/Sub message's ``data``
@@ -226,6 +246,7 @@ PREFIXES: dict[str, dict[str, list[str]]] = {
             "data.protoPayload.": ["data.protoPayload.", "protoPayload."]},
     "azure": {"": ["", "properties."]},
     "okta": {"": ["", "detail."]},
+    "windows": {"": ["", "Event.EventData.", "winlog.event_data."]},
 }
 #: the Workspace services of the Admin SDK Reports API (its ``applicationName`` values): SigmaHQ's
 #: Google Workspace rules write ``product: gcp, service: google_workspace.<name>``
@@ -238,7 +259,7 @@ WORKSPACE = {"protoPayload.metadata.event.": ["protoPayload.metadata.event.", PA
 WORKSPACE_FIELDS = r"(?:protoPayload\.metadata\.event\.)?[A-Za-z_][A-Za-z0-9_]*$"
 WORKSPACE_EVENT_KEYS = tuple(f"protoPayload.metadata.event.{k}" for k in ("eventName", "eventType", "eventId"))
 #: product -> regular expressions of rule fields :data:`PREFIXES` leaves alone (already a path of the record)
-PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*", "okta": r"detail\..*"}
+PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*", "okta": r"detail\..*", "windows": r"(?:Event|winlog)\..*"}
 
 
 def mapping_key(logsource: object) -> str | None:
