@@ -4,18 +4,29 @@
   recorded answer in tests/cases/holdout) carry the secret itself in ``secret`` (unless fetched with
   ``hide_secret=true``); it was stored verbatim in ``raw_data``, which spreads the credential the finding
   reports to every reader of the lake. The alert keeps every other byte, and its ``metadata.uid``.
+- Public certificates are no secrets: a Kubernetes audit event of a CSR's approval (tests/cases/protect27) carries
+  the request and the issued certificate as base64 PEM (as a webhook's caBundle does); both were redacted as
+  generic secrets, each a "Secret leaked ... rotate the credential" finding. A private key so encoded still is one.
+- Values after a password key that are no password (JSON null/true/false, CloudTrail's ``****``, ``<redacted>``,
+  ``$DB_PASSWORD``, ``$(cat ...)``) stay: ``"refresh_token": null`` became ``[REDACTED:password]``, which also
+  broke the JSON of raw_data.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
 import msgspec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from secpipe import formats
+from tests.unit.holdout_support import redact_lines
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
+CASES = Path(__file__).resolve().parents[1] / "cases" / "protect27"
 SECRET = "aio_XXXXXXXXXXXXXXXXXXXXXXXXXXXX"
 
 
@@ -49,3 +60,43 @@ def test_only_the_alerts_own_secret_key_is_masked() -> None:
     got = json.loads(row["raw_data"])
     assert got["secret"] == "[REDACTED:adafruit_io_key]"
     assert got["resolution_comment"] == alert["resolution_comment"]
+
+
+def test_public_certificates_in_base64_are_no_secrets() -> None:
+    line = (CASES / "k8s-audit-csr-approval.json").read_text().strip()
+    messages, raws, kinds = redact_lines([line])
+    assert messages == [line] and raws == [line] and kinds == []
+    csr = json.loads(line)["responseObject"]
+    assert base64.b64decode(csr["spec"]["request"]).startswith(b"-----BEGIN CERTIFICATE REQUEST-----")
+    # the DER of a certificate as base64 (a JWKS x5c, a SAML signing certificate) is public too
+    der = base64.b64encode(base64.b64decode("".join(base64.b64decode(csr["status"]["certificate"]).decode().splitlines()[1:-1])))
+    assert redact_lines([json.dumps({"x5c": [der.decode()]})])[2] == []
+
+
+def test_a_private_key_in_base64_is_still_redacted() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    for enc, fmt in ((serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8),
+                     (serialization.Encoding.DER, serialization.PrivateFormat.PKCS8)):
+        blob = base64.b64encode(key.private_bytes(enc, fmt, serialization.NoEncryption())).decode()
+        line = json.dumps({"kind": "Secret", "data": {"tls.key": blob}})
+        messages, _, kinds = redact_lines([line])
+        assert blob not in messages[0] and kinds == ["generic_secret"]
+
+
+def test_values_that_are_no_password_stay() -> None:
+    lines = [
+        # an OAuth access token answer without a refresh token (django-oauth-toolkit's AccessToken as DRF renders it)
+        '{"user": 4, "refresh_token": null, "application": null, "expires": "3021-10-21T13:00:15.865046Z", "scope": "write"}',
+        '{"requires_2fa": true, "access_token": null, "refresh_token": null, "token_type": "bearer"}',
+        '{"masterUserPassword":"****","masterUsername":"myawsuser"}',
+        '{"client_secret": "<redacted>", "api_key": "REDACTED"}',
+        "mysql -h db --password=$MYSQL_PASSWORD app",
+        "mysql -h db --password=$(cat /run/secrets/db_password) app",
+    ]
+    messages, raws, kinds = redact_lines(lines)
+    assert messages == lines and kinds == []
+    assert json.loads(raws[1]) == json.loads(lines[1])
+    # a password that only starts like one of them is still one
+    real = ["password=nullified-Zx9q", "password: $ecretP4ss", '{"password": "xXx_h4x0r"}']
+    assert redact_lines(real)[0] == ["password=[REDACTED:password]", "password: [REDACTED:password]",
+                                     '{"password": "[REDACTED:password]"}']

@@ -81,6 +81,14 @@ def _ph(name: str) -> str:
     return f"[REDACTED:{name}]"
 
 
+#: values after a password key that are no password: CloudTrail's HIDDEN_DUE_TO_SECURITY_REASONS, JSON's null/true/false,
+#: a mask or placeholder (``********``, ``xxxx``, ``<redacted>``, ``[hidden]``, ``none``) and a reference to an
+#: environment variable or a command's output (``$DB_PASSWORD``, ``${DB_PASSWORD}``, ``$(cat /run/secrets/db)``), each
+#: the whole value
+_NOT_A_PASSWORD = (r"(?:HIDDEN_DUE_TO_SECURITY_REASONS|(?i:null|true|false|none|nil|redacted|masked|hidden|removed)"
+                   r"|<(?i:redacted|masked|hidden|removed)>|\[(?i:redacted|masked|hidden|removed)\]|\*{3,}|[xX]{3,}"
+                   r"|\$\{?[A-Z_][A-Z0-9_]*\}?)(?![^\s\"',;&{}\\])|\$\(")
+
 DETECTORS: tuple[Detector, ...] = (
     Detector("private_key", r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)",
              _ph("private_key"), 5),
@@ -142,7 +150,7 @@ DETECTORS: tuple[Detector, ...] = (
              r"\1" + _ph("url_password") + "@"),
     Detector("password",
              r"((?i:password|passwd|client_secret|api[_-]?key|access_?token|auth_?token|refresh_?token|secret_?key)"
-             r"\\?[\"']?\s*[:=]\s*\\?[\"']?)(?!HIDDEN_DUE_TO_SECURITY_REASONS\b)"  # CloudTrail's mask: no secret
+             r"\\?[\"']?\s*[:=]\s*\\?[\"']?)(?!" + _NOT_A_PASSWORD + r")"
              r"[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,}",
              r"\1" + _ph("password")),
 )
@@ -236,8 +244,19 @@ def _looks_secret(tok: str, min_entropy: float, min_len: int) -> bool:
             and len(chars & _DIGITS) >= 2 and entropy(tok.rstrip("=")) >= min_entropy)
 
 
+#: base64 words that are public though they look random: a PEM certificate (or certificate request), public key or
+#: CRL as base64 (Kubernetes' caBundle of webhook configurations and APIServices, a CertificateSigningRequest's
+#: spec.request and status.certificate), and a DER X.509 certificate (its SEQUENCE, tbsCertificate SEQUENCE and
+#: [0] version: ``MII...CCA..gAwIBAgI``; a private key's DER never reads so)
+_PUBLIC_B64 = re.compile(r"LS0tLS1CRUdJTiBDRVJUSUZJQ0FU|LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|LS0tLS1CRUdJTiBYNTA5IENS"
+                         r"|LS0tLS1CRUdJTiBUUlVTVEVEIENFUlRJRklDQVRF|MII[A-Za-z0-9+/]{3}CCA[A-Za-z0-9+/]{2}gAwIBAgI")
+
+
 def _allowed_context(m: re.Match[str]) -> bool:
-    """True when the word holding the match follows a known non-secret key (request ids, blobs)."""
+    """True when the word holding the match follows a known non-secret key (request ids, blobs) or is a public
+    certificate or key (:data:`_PUBLIC_B64`)."""
+    if _PUBLIC_B64.match(m.group(0)):
+        return True
     before = m.string[max(0, m.start() - 4096) : m.start()]
     word = _WORD_START.search(before)
     head = before[: word.start()] if word else before
