@@ -18,10 +18,11 @@ credentials of an ``Authorization: Basic``/``Bearer`` header, or of the API-toke
 ``token``, ``SSWS``, ``Splunk``, ``Bot``, ``ApiKey``, ``Api-Token``, ``GenieKey``, ``DPoP``, ``Negotiate``,
 ``NTLM``), private_key, jwt,
 url_password (``scheme://user:PASS@host``), password (``password=...``, ``"api_key": "..."``
-in JSON, ``X-API-Key:`` headers, OAuth ``refresh_token`` values, connection strings; CloudTrail's
-``HIDDEN_DUE_TO_SECURITY_REASONS`` mask is no secret) and generic_secret (a whole 32+ character base64-like word with
+in JSON, ``X-API-Key:`` headers, OAuth ``refresh_token`` values, connection strings; masks, JSON literals and
+variable references are no password: CloudTrail's ``HIDDEN_DUE_TO_SECURITY_REASONS`` and ``****``, ``null``,
+``$DB_PASSWORD``, see :data:`_NOT_A_PASSWORD`) and generic_secret (a whole 32+ character base64-like word with
 at least two distinct upper, lower and digit characters and Shannon entropy of at least
-``entropy_min`` bits/char).
+``entropy_min`` bits/char; public certificates and keys in base64 are none, see :data:`_PUBLIC_B64`).
 
 How a batch is scanned (vectorized; Python only over rows that may really hold a secret):
 1. over ``raw_data``, every row: one RE2 pass (``pyarrow.compute``) with the union of every
