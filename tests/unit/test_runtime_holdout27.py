@@ -133,3 +133,26 @@ def test_prometheus_api_error_answer_is_dead_lettered_as_such() -> None:
     assert not d.batches and d.events == 1 and len(d.dead) == 1
     why = d.dead[0].reason
     assert "API error answer" in why and "bad_data" in why and "parse error: unexpected end of input" in why
+
+
+def test_grafana_legacy_webhook_notification_is_a_detection_finding() -> None:
+    """Grafana's legacy (dashboard) alerting webhook (grafana/grafana ``docs/sources/alerting/
+    notifications.md``, "Webhook"): one notification a POST, no ``alerts`` list, so it was refused
+    (no format matched; as ``alertmanager`` "no `alerts`"). It is a Detection Finding of the alert
+    rule: its name, id, URL, message and tags; state ``alerting`` is New, ``ok`` Resolved."""
+    name, d = _auto("grafana-docs-legacy-webhook.json")
+    assert name == "alertmanager" and not d.dead and d.events == 1
+    (f,) = _rows(d)
+    assert f["class_uid"] == 2004 and (f["activity_id"], f["status_id"], f["status_detail"]) == (1, 1, "alerting")
+    info = f["finding_info"]
+    assert info["title"] == info["analytic"]["name"] == "Panel Title alert" and info["analytic"]["uid"] == "1"
+    assert info["uid"] == "1/1"  # orgId/ruleId: the rule's notifications are one finding
+    assert info["desc"] == f["message"] == "Notification Message"
+    assert info["src_url"].endswith("/d/hZ7BuVbWz/test-dashboard?fullscreen&edit&tab=alert&panelId=2&orgId=1")
+    assert info["tags"] == [{"name": "tag name", "value": "tag value"}]
+    assert f["metadata"]["product"]["name"] == "Grafana"
+    assert "secpipe:time_from_receipt" in f["metadata"]["labels"]  # the payload has no time
+    assert json.loads(f["unmapped"])["evalMatches"] == [{"value": 1, "metric": "Count", "tags": {}}]
+    ok = (CASES / "grafana-docs-legacy-webhook.json").read_bytes().replace(b'"state":"alerting"', b'"state":"ok"')
+    (back,) = _rows(formats.get("alertmanager").decode(ok, "ok.json"))
+    assert (back["activity_id"], back["status_id"], back["status"]) == (3, 4, "Resolved")

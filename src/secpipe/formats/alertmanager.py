@@ -23,6 +23,9 @@ Grafana Alerting's webhook contact point sends the same payload (``version`` "1"
 ``panelURL``, ``values``, which stay in ``unmapped``): such a payload is mapped alike, with
 product Grafana Alerting (vendor Grafana Labs) and those keys in ``unmapped.webhook``.
 
+Grafana's legacy (dashboard) alerting webhook, one notification a POST without ``alerts``, is
+mapped by :mod:`secpipe.formats._grafana_legacy`, a Detection Finding per notification.
+
 Prometheus's own ``/api/v1/alerts`` answer (pending and firing alerts, before Alertmanager) is
 read by :mod:`secpipe.formats.prometheus_alerts`.
 
@@ -64,6 +67,7 @@ from secpipe.formats._findings import (
     typed_records,
     unmapped_with,
 )
+from secpipe.formats._grafana_legacy import decode_legacy, looks_legacy
 from secpipe.formats.alertmanager_api import (
     Notes,
     alert_columns,
@@ -229,6 +233,8 @@ class Alertmanager(ReportFormat):
         keys = sum(k in h for k in (b'"alerts"', b'"groupKey"', b'"receiver"', b'"commonLabels"', b'"startsAt"'))
         if keys >= 3:
             return 90
+        if looks_legacy(h):  # Grafana's legacy alerting webhook (_grafana_legacy)
+            return 85
         return 50 if _ERROR_HEAD.match(h) and b'"errorType"' in h else 0  # an API error answer: told as such
 
     def decode(self, data: bytes, source: str) -> Decoded:
@@ -238,6 +244,8 @@ class Alertmanager(ReportFormat):
         why = _api_error(data)
         if why is not None:
             return self.dead(why, source, data)
+        if looks_legacy(data):  # Grafana's legacy alerting webhook (_grafana_legacy)
+            return decode_legacy(self, data, source)
         if looks_prometheus(data):  # Prometheus's /api/v1/alerts (prometheus_alerts)
             with paused_gc():
                 return decode_prometheus(self, data, source)
