@@ -227,3 +227,33 @@ def test_cloudwatch_log_events_date_a_yearless_line_by_their_timestamp() -> None
     new_year = lines[0].replace("Dec 10 06:55:46", "Dec 31 23:59:58")
     d = formats.get("syslog").decode(envelope([new_year], 1451606401000), "firehose")  # 2016-01-01T00:00:01Z
     assert [r["time"] for r in _rows(d)] == [1451606398000]  # 2015-12-31T23:59:58Z
+
+
+def test_shadow_utils_and_passwd_lines_are_account_and_group_changes() -> None:
+    """Elastic's system auth lines of shadow-utils (groupadd, useradd, userdel, usermod, gpasswd,
+    groupdel) and pam_unix's chauthtok: a user created, deleted or its password changed is Account
+    Change (3001); a group created or deleted, a user added to or removed from one, Group Management
+    (3006) (they were Base Events). The ``shadow group`` / ``/etc/gshadow`` line the tools write
+    for the same change stays a Base Event, so each change is one event."""
+    name, d = _auto("elastic-system-auth-accounts.log")
+    assert name == "syslog" and not d.dead and d.events == 17
+    rows = _rows(d)
+    by_msg = {r["message"]: r for r in rows}
+    created = by_msg["new user: name=apache, UID=48, GID=48, home=/usr/share/httpd, shell=/sbin/nologin"]
+    assert (created["class_uid"], created["activity_id"], created["status_id"]) == (3001, 1, 1)
+    assert (created["user"]["name"], created["user"]["uid"], created["device"]["hostname"]) == ("apache", "48", "localhost")
+    assert created["actor"]["process"]["name"] == "useradd"
+    deleted = by_msg["delete user 'siem_test'"]
+    assert (deleted["class_uid"], deleted["activity_name"], deleted["user"]["name"]) == (3001, "Delete", "siem_test")
+    changed = by_msg["pam_unix(passwd:chauthtok): password changed for user123"]
+    assert (changed["class_uid"], changed["activity_id"], changed["user"]["name"]) == (3001, 3, "user123")
+    group = by_msg["new group: name=apache, GID=48"]
+    assert (group["class_uid"], group["activity_name"], group["group"]["name"], group["group"]["uid"]) == (3006, "Create", "apache", "48")
+    added = by_msg["user alice added by root to group sudo"]
+    assert (added["activity_name"], added["user"]["name"], added["group"]["name"], added["actor"]["user"]["name"]) == ("Add User", "alice", "sudo", "root")
+    assert by_msg["add 'testuser' to group 'wheel'"]["group"]["name"] == "wheel"
+    removed = by_msg["delete 'siem_test' from group 'tcpdump'"]
+    assert (removed["class_uid"], removed["activity_id"], removed["user"]["name"]) == (3006, 4, "siem_test")
+    assert by_msg["user alice removed by root from group sudo"]["activity_name"] == "Remove User"
+    assert {by_msg[m]["activity_name"] for m in ("removed group 'siem_group'", "group 'fleet' removed from /etc/group")} == {"Delete"}
+    assert [r["class_uid"] for r in rows].count(0) == 7  # the shadow/gshadow twins and the two passwd lines without a change

@@ -79,6 +79,15 @@ Mapping:
   ...``, ``su(pam_unix)[pid]: session opened ...``) count as the current ``pam_unix(svc:...)``
   ones. A line rsyslog collapsed (``message repeated N times: [ <message>]``) is read as the
   message it repeats, with ``count`` N.
+- shadow-utils and pam_unix account lines -> Account Change (3001): useradd's ``new user:
+  name=U, UID=N, ...`` (Create, ``user.uid``), userdel's ``delete user 'U'`` (Delete), pam_unix's
+  ``pam_unix(passwd:chauthtok): password changed for U`` (Password Change), usermod's ``lock`` /
+  ``unlock user 'U' password`` (Lock / Unlock); and Group Management (3006): ``new group: name=G,
+  GID=N`` (Create), groupdel's ``group 'G' removed from /etc/group`` and userdel's ``removed group
+  'G'`` (Delete), usermod's ``add 'U' to group 'G'`` / userdel's ``delete 'U' from group 'G'`` and
+  gpasswd's ``user U added by A to group G`` / ``... removed by A from group G`` (Add / Remove User,
+  gpasswd's A the actor); each a Success. The ``shadow group`` and ``/etc/gshadow`` twin lines of
+  the same change stay Base Events.
 - Junos OS authentication messages -> Authentication (3002): ``SSHD_LOGIN_FAILED`` and
   ``LOGIN_FAILED`` (Logon Failure), ``UI_LOGIN_EVENT`` (Logon, the ``ssh-connection``'s source
   address and port), ``UI_LOGOUT_EVENT`` (Logoff) and ``DOT1XD_USR_AUTHENTICATED`` (802.1X on a
@@ -764,7 +773,8 @@ class Syslog(Format):
 
     name = "syslog"
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
-                   "output -> Authentication / HTTP Activity / Network Activity (pf filterlog, netfilter, FortiGate traffic, "
+                   "output -> Authentication / Account Change / Group Management / HTTP Activity / Network Activity (pf filterlog, "
+                   "netfilter, FortiGate traffic, "
                    "Cisco ASA connections, PAN-OS traffic) / Base Event")
     framing = "lines"
     product = "syslog"
@@ -1011,6 +1021,16 @@ class Syslog(Format):
             hit, jauth = found
             out.batches.append(self._batch("authentication", {k: v.filter(hit) for k, v in fields.items()}, jauth))
             rest = pc.invert(hit)
+            if not pc.any(rest).as_py():
+                return
+            fields = {k: v.filter(rest) for k, v in fields.items()}
+        changes = _account_changes(fields["app"], fields["msg"])
+        if changes:  # users and groups that useradd, userdel, usermod, groupadd, gpasswd, passwd changed
+            taken = pa.array(np.zeros(len(fields["lines"]), bool))
+            for cls, hit, changed in changes:
+                out.batches.append(self._batch(cls, {k: v.filter(hit) for k, v in fields.items()}, None, net=changed))
+                taken = pc.or_(taken, hit)
+            rest = pc.invert(taken)
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
@@ -2334,6 +2354,71 @@ def _panos_traffic(msg: pa.Array, fmt: pa.Array) -> tuple[pa.Array, dict[str, pa
         "duration": pc.multiply(number("elapsed"), 1000),
     }
     return hit, cols
+
+
+#: the shadow-utils and PAM lines that record a change to an account or a group (the messages
+#: shadow's useradd, userdel, usermod, groupadd, groupdel and gpasswd and pam_unix's chauthtok
+#: write to the auth log): (OCSF class, activity_id, pattern with ``user``/``uid``/``group``/
+#: ``gid``/``actor`` groups). groupadd also writes ``group added to /etc/group: ...`` and userdel
+#: and usermod a ``... shadow group ...`` line for the same change: those stay Base Events, so a
+#: change is one event.
+_ACCOUNT_LINES = (
+    ("account_change", 1, r"^new user: name=(?P<user>[^,\s]+), UID=(?P<uid>\d+)"),
+    ("account_change", 6, r"^delete user '(?P<user>[^']+)'$"),
+    ("account_change", 3, r"^pam_unix\([\w-]+:chauthtok\): password changed for (?P<user>\S+)$"),
+    ("account_change", 9, r"^lock user '(?P<user>[^']+)' password$"),
+    ("account_change", 12, r"^unlock user '(?P<user>[^']+)' password$"),
+    ("group_management", 6, r"^new group: name=(?P<group>[^,\s]+), GID=(?P<gid>\d+)"),
+    ("group_management", 5, r"^(?:group '(?P<group>[^']+)' removed(?: from /etc/group)?|removed group '(?P<group2>[^']+)'(?: owned by '[^']*')?)$"),
+    ("group_management", 3, r"^(?:add '(?P<user>[^']+)' to group '(?P<group>[^']+)'|user (?P<user2>\S+) added by (?P<actor>\S+) to group (?P<group2>\S+))$"),
+    ("group_management", 4, r"^(?:delete '(?P<user>[^']+)' from group '(?P<group>[^']+)'|user (?P<user2>\S+) removed by (?P<actor>\S+) from group (?P<group2>\S+))$"),
+)
+_ACCOUNT_APPS = pa.array(["useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd", "passwd", "chpasswd"], S)
+
+
+def _account_changes(app: pa.Array, msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
+    """[(OCSF class, the messages of that class, their columns with ``_activity``)] for the lines
+    of :data:`_ACCOUNT_LINES`: a user created (with its uid), deleted, its password changed,
+    locked or unlocked -> Account Change (3001); a group created (with its gid) or deleted, a user
+    added to or removed from it (gpasswd names who did it: the actor) -> Group Management
+    (3006); each a Success (the tools log what they did)."""
+    if app.null_count == len(app):
+        return []
+    cand = pc.fill_null(pc.is_in(app, value_set=_ACCOUNT_APPS), False)
+    if not pc.any(cand).as_py():
+        return []
+    out = []
+    n = len(msg)
+    some = pc.if_else(cand, msg, pa.scalar(None, S))
+    for cls in ("account_change", "group_management"):
+        hit = pa.array(np.zeros(n, bool))
+        activity = pa.nulls(n, _I32)
+        got = {k: pa.nulls(n, S) for k in ("user", "uid", "group", "gid", "actor")}
+        for kind, act, rx in _ACCOUNT_LINES:
+            if kind != cls:
+                continue
+            st = pc.extract_regex(some, rx)
+            ok = pc.fill_null(pc.and_(pc.is_valid(st), pc.invert(hit)), False)
+            if not pc.any(ok).as_py():
+                continue
+            names = {f.name for f in st.type}
+            hit = pc.or_(hit, ok)
+            activity = pc.if_else(ok, pa.scalar(act, _I32), activity)
+            for key in got:
+                found = [group(st, k) for k in (key, key + "2") if k in names]
+                if found:
+                    got[key] = pc.if_else(ok, pc.coalesce(*found), got[key])
+        if not pc.any(hit).as_py():
+            continue
+        m = int(pc.sum(hit).as_py())
+        cols = {"_activity": activity.filter(hit), "status_id": pa.array(np.ones(m, np.int32)), "status": pa.array(["Success"] * m, S),
+                "user.name": got["user"].filter(hit), "user.uid": got["uid"].filter(hit)}  # fmt: skip
+        if cls == "group_management":
+            cols.update({"group.name": got["group"].filter(hit), "group.uid": got["gid"].filter(hit),
+                         "actor.user.name": got["actor"].filter(hit)})  # fmt: skip
+        out.append((cls, hit, cols))
+        some = pc.if_else(hit, pa.scalar(None, S), some)
+    return out
 
 
 #: an nginx error log line (``ngx_log_error_core``): ``YYYY/MM/DD HH:MM:SS [level] PID#TID: [*CID ]``
