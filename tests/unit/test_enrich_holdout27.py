@@ -187,3 +187,24 @@ def test_a_maltiverse_collection_download_loads_by_type() -> None:
         ("hash", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("hash", "d41d8cd98f00b204e9800998ecf8427e")]
     assert out.skipped == 1  # the whitelisted host
+
+
+def test_an_adblock_filter_list_of_malware_hosts() -> None:
+    # malware-filter's urlhaus-filter in Adblock Plus / AdGuard syntax (gitlab.com/malware-filter/urlhaus-filter,
+    # its build script's header lines): '!' comments, '||host^' rules (a URL of a popular host as '||host/path^$all').
+    # The header's comma sniffed the list as an abuse.ch CSV, and no rule was read.
+    body = b"""! Title: Malicious URL Blocklist
+! Updated: Mon, 01 Jan 2024 00:00:00 +0000
+! Expires: 1 day (update frequency)
+! Homepage: https://gitlab.com/malware-filter/urlhaus-filter
+! License: https://gitlab.com/malware-filter/urlhaus-filter#license
+! Source: https://urlhaus.abuse.ch/api/
+||1.10.209.143^
+||bad-domain.example^
+||docs.google.com/uc?export=download&id=1a2b3c^$all
+||c2.bad-domain.example^$all
+"""
+    out = load(body, "auto", conf=70)
+    assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [
+        ("ip", "1.10.209.143"), ("domain", "bad-domain.example"), ("domain", "c2.bad-domain.example")]
+    assert out.skipped == 1  # the URL on a host that is not itself bad

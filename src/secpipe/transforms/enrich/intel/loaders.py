@@ -37,7 +37,8 @@ Formats:
   :mod:`.tabular` for the header and indicator-column rules.
 - ``spamhaus_drop``: DROP/EDROP ``CIDR ; SBLnnn`` lines (``;`` comments) or NDJSON, and
   ASN-DROP (``ASnnn ; CC | NAME`` or NDJSON ``{"asn": ...}``) as ``asn`` indicators.
-- ``plain``: one indicator per line (``#``/``;`` comments); kind from the value. A line that
+- ``plain``: one indicator per line (``#``/``;``/``!`` comments); kind from the value; an Adblock/AdGuard rule for a
+  whole host (``||evil.example^``) is that host. A line that
   is not one IOC falls back to its first token (``IOC note``, ``hash  file``), or its second
   for hosts-file lines (``0.0.0.0 name``) and the Tor exit list's ``ExitAddress ip date time``.
 - ``csv`` / ``yaml`` / ``json``: team lists with ``value`` (or ``indicator``) and optional
@@ -134,12 +135,15 @@ def load_plain(data: bytes, conf: int, kind: str = "auto", labels: list[str] | N
     An IPv4 range line (``start-end``, or ``start<TAB>end ...`` as in the DShield block list) is
     the networks that cover exactly that range, never just its first address.
     """
-    lines = _uncomment(_lines(data), "#;")
+    lines = _uncomment(_lines(data), "#;!")
     parts = []
     used = 0  # lines that gave indicators
     # Classify in slices so the temporaries of a million-line list stay small.
     for start in range(0, len(lines), _SLICE):
         chunk = lines.slice(start, _SLICE)
+        adblock = pc.starts_with(chunk, "||")
+        if pc.any(adblock).as_py():
+            chunk = pc.if_else(adblock, pc.replace_substring_regex(chunk, _ADBLOCK_RE, r"\1"), chunk)
         noted = pc.or_(pc.match_substring(chunk, "#"), pc.match_substring(chunk, ";"))
         if pc.any(noted).as_py():
             chunk = pc.if_else(noted, pc.replace_substring_regex(chunk, r"\s[#;].*$", ""), chunk)
@@ -191,6 +195,10 @@ def _ranges(values: pa.Array, kind: pa.Array) -> tuple[np.ndarray, list[str]]:
 
 
 _SLICE = 1 << 17
+#: an Adblock Plus / AdGuard network rule for a whole host (``||evil.example^``, options after ``$``), as the
+#: malware-filter lists (urlhaus-filter, phishing-filter) publish them; a rule with a path (``||host/path^``) names
+#: a URL of a host that is not itself bad, and stays unread (skipped, counted)
+_ADBLOCK_RE = r"^\|\|([^/^$|*]+)\^(?:\$[^/]*)?$"
 #: a first token that is not the indicator but says the next one is: a hosts-file sink address (``0.0.0.0 name``),
 #: or the ``ExitAddress`` keyword of the Tor Project's exit list (TorDNSEL ``exit-addresses``: ``ExitAddress <ip>
 #: <date> <time>``; its ``ExitNode <fingerprint>`` lines are relay ids, never hashes of a file)
@@ -378,7 +386,7 @@ def sniff(data: bytes, name: str = "") -> str:
         return "json"
     if re.search(rb"^\s*(?:[0-9a-fA-F:.]+/\d+\s*;\s*SBL|AS\d+\s*;)", head, re.M):
         return "spamhaus_drop"
-    body = [ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith((b"#", b";"))]
+    body = [ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith((b"#", b";", b"!"))]
     if body and b"," in body[0]:
         crowdsec = body[0].lower().startswith(b",".join(x.encode() for x in CROWDSEC_RAW_HEADER))
         team = re.search(rb"\b(value|indicator)\b|(?i:\bindicator_?value\b)", body[0])  # Defender: IndicatorValue
