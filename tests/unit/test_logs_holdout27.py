@@ -257,3 +257,30 @@ def test_shadow_utils_and_passwd_lines_are_account_and_group_changes() -> None:
     assert by_msg["user alice removed by root from group sudo"]["activity_name"] == "Remove User"
     assert {by_msg[m]["activity_name"] for m in ("removed group 'siem_group'", "group 'fleet' removed from /etc/group")} == {"Delete"}
     assert [r["class_uid"] for r in rows].count(0) == 7  # the shadow/gshadow twins and the two passwd lines without a change
+
+
+def test_sshd_refusals_by_configuration_are_failed_logons() -> None:
+    """sshd's refusals of an account by its configuration, as OpenSSH's auth.c writes them
+    (``allowed_user``: "User %.100s from %.100s not allowed because not listed in AllowUsers",
+    "... none of user's groups are listed in AllowGroups", "User %.100s not allowed because
+    account is locked"; ``auth_root_allowed``: "ROOT LOGIN REFUSED FROM %.200s port %d"), the first
+    as a user quoted it from ``sshd-session`` (OpenSSH 9.8+) in a public write-up: Authentication
+    Logon Failures with the reason (they were Base Events; "Invalid user", the same refusal for an
+    unknown account, was one already)."""
+    lines = [
+        "Mar  3 10:00:02 vm1 sshd-session[9231]: User asur from 192.168.122.1 not allowed because not listed in AllowUsers",
+        "Mar  3 10:00:03 vm1 sshd[812]: User invitado from gw.example.net not allowed because none of user's groups are listed in AllowGroups",
+        "Mar  3 10:00:04 vm1 sshd[813]: User bob not allowed because account is locked",
+        "Mar  3 10:00:05 vm1 sshd[814]: ROOT LOGIN REFUSED FROM 198.51.100.7 port 40022",
+    ]
+    d = formats.get("syslog").decode("\n".join(lines).encode(), "test")
+    rows = {r["raw_data"]: r for r in _rows(d)}
+    allow, groups, locked, root = (rows[line] for line in lines)
+    assert {r["class_uid"] for r in rows.values()} == {3002}
+    assert {(r["activity_id"], r["status_id"], r["is_remote"]) for r in (allow, groups, root)} == {(1, 2, True)}
+    assert (allow["user"]["name"], allow["src_endpoint"]["ip"]) == ("asur", "192.168.122.1")
+    assert allow["status_detail"] == "not allowed because not listed in AllowUsers" and allow["service"]["name"] == "sshd-session"
+    assert (groups["src_endpoint"]["hostname"], groups["src_endpoint"]["ip"]) == ("gw.example.net", None)
+    assert (locked["user"]["name"], locked["status"], locked["status_detail"]) == ("bob", "Failure", "not allowed because account is locked")
+    assert (root["user"]["name"], root["src_endpoint"]["ip"], root["src_endpoint"]["port"]) == ("root", "198.51.100.7", 40022)
+    assert root["status_detail"] == "root login refused"

@@ -64,7 +64,8 @@ the buffer in Python (each frame's start depends on the previous length).
 Mapping:
 - sshd, sudo and su lines that say who authenticated -> Authentication (3002): sshd
   ``Accepted|Failed <method> for [invalid user] U from IP port P``, ``Invalid user``,
-  ``maximum authentication attempts exceeded``, ``Disconnected from user``, pam_unix session
+  ``maximum authentication attempts exceeded``, ``User U [from H] not allowed because ...`` and
+  ``ROOT LOGIN REFUSED FROM H`` (refused by the configuration), ``Disconnected from user``, pam_unix session
   opened/closed and ``authentication failure``, sshd's ``error: PAM: <reason> for [illegal user] U
   from H`` (the reason is ``status_detail``) and ``PAM N more authentication failures; ...``
   (read as the pam_unix failure it summarizes, ``count`` N); sudo ``U : [N incorrect password attempts ;]
@@ -380,6 +381,15 @@ _SSH_PAM_ERROR = (
     r"^error: PAM: (?P<detail>[^;]+?) for (?P<inv>illegal user |invalid user )?(?P<user>\S+) from (?P<host>\S+?)\s*$"
 )
 _PAM_FAIL = r"^pam_unix\((?P<svc>[^:)]+):auth\): (?P<detail>authentication failure);(?P<kv>.*)$"
+#: sshd refusing an account by its configuration (OpenSSH auth.c ``allowed_user``: "User %.100s from
+#: %.100s not allowed because not listed in AllowUsers" / "... listed in DenyUsers" / "... none of
+#: user's groups are listed in AllowGroups", "User %.100s not allowed because account is locked"
+#: ...), and "ROOT LOGIN REFUSED FROM %.200s[ port %d]" (PermitRootLogin no): the login fails, as
+#: "Invalid user" does
+_SSH_DENIED = (
+    r"^(?:User (?P<user>\S+) (?:from (?P<host>\S+) )?(?P<why>not allowed because .+?)|ROOT LOGIN REFUSED FROM (?P<host2>[^\s,]+?)"
+    r"(?: port (?P<port>\d+))?)\.?\s*$"
+)
 _SUDO = (
     r"^\s*(?P<user>\S+) : (?:(?P<fail>\d+ incorrect password attempts?|user NOT in sudoers|command not allowed|"
     r"a password is required|[^;=]*not allowed[^;=]*)\s*; )?(?:TTY=(?P<tty>\S+) ; )?PWD=(?P<pwd>.*?) ; "
@@ -1363,6 +1373,10 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     su = pc.extract_regex(msg, _SU_FAIL)
     su_ok = pc.extract_regex(msg, _SU_OK)
     perr = pc.extract_regex(msg, _SSH_PAM_ERROR)
+    deny = pc.extract_regex(msg, _SSH_DENIED)
+    ok_deny = pc.and_(deny.is_valid(), is_sshd)
+    deny_host = pc.coalesce(group(deny, "host"), group(deny, "host2"))
+    deny_ip = pc.fill_null(pc.match_substring_regex(deny_host, r"^[0-9A-Fa-f.:]+$"), False)
     ok_perr = pc.and_(perr.is_valid(), is_sshd)
     perr_host = group(perr, "host")
     perr_ip = pc.fill_null(pc.match_substring_regex(perr_host, r"^[0-9A-Fa-f.:]+$"), False)
@@ -1389,6 +1403,7 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         on(ok_su, pc.coalesce(group(su, "target"), group(su, "target2"), group(su, "target3"))),
         on(ok_su_ok, pc.coalesce(group(su_ok, "target"), group(su_ok, "target2"), group(su_ok, "target3"))),
         on(ok_perr, group(perr, "user")),
+        on(ok_deny, pc.coalesce(group(deny, "user"), pc.if_else(pc.is_valid(group(deny, "host2")), "root", none))),
     )  # fmt: skip
     actor = pc.coalesce(
         on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(group(sess, "by"))), on(ok_sudo, group(sudo, "user")),
@@ -1400,14 +1415,16 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     ip = pc.coalesce(
         on(ok_res, group(res, "ip")), on(ok_inv, group(inv, "ip")), on(ok_mx, group(mx, "ip")),
         on(ok_disc, group(disc, "ip")), on(ok_pf, pc.if_else(rhost_ip, pf_rhost, none)),
-        on(ok_perr, pc.if_else(perr_ip, perr_host, none)),
+        on(ok_perr, pc.if_else(perr_ip, perr_host, none)), on(ok_deny, pc.if_else(deny_ip, deny_host, none)),
     )  # fmt: skip
     # PAM's rhost: the name when sshd resolved it
-    rhost_name = pc.coalesce(on(ok_pf, pc.if_else(rhost_ip, none, pf_rhost)), on(ok_perr, pc.if_else(perr_ip, none, perr_host)))
-    port = pc.coalesce(on(ok_res, group(res, "port")), on(ok_inv, group(inv, "port")), on(ok_mx, group(mx, "port")), on(ok_disc, group(disc, "port")))
+    rhost_name = pc.coalesce(on(ok_pf, pc.if_else(rhost_ip, none, pf_rhost)), on(ok_perr, pc.if_else(perr_ip, none, perr_host)),
+                             on(ok_deny, pc.if_else(deny_ip, none, deny_host)))
+    port = pc.coalesce(on(ok_res, group(res, "port")), on(ok_inv, group(inv, "port")), on(ok_mx, group(mx, "port")), on(ok_disc, group(disc, "port")),
+                       on(ok_deny, group(deny, "port")))
     failed = pc.fill_null(
         pc.or_kleene(
-            pc.or_kleene(pc.and_(ok_res, pc.equal(group(res, "res"), "Failed")), pc.or_(ok_inv, ok_mx)),
+            pc.or_kleene(pc.and_(ok_res, pc.equal(group(res, "res"), "Failed")), pc.or_(pc.or_(ok_inv, ok_mx), ok_deny)),
             pc.or_kleene(pc.or_kleene(ok_pf, ok_perr), pc.or_kleene(pc.and_(ok_sudo, sudo_fail), ok_su)),
         ),
         False,
@@ -1419,9 +1436,10 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         on(ok_pf, group(pfail, "detail")), on(ok_sudo, group(sudo, "fail")),
         on(ok_su, pa.array(["su failed"] * n, S)),
         on(ok_perr, group(perr, "detail")),
+        on(ok_deny, pc.coalesce(group(deny, "why"), pa.array(["root login refused"] * n, S))),
     )
     matched = pc.fill_null(
-        pc.or_(pc.or_(pc.or_(ok_res, ok_inv), pc.or_(ok_mx, ok_disc)),
+        pc.or_(pc.or_(pc.or_(pc.or_(ok_res, ok_inv), ok_deny), pc.or_(ok_mx, ok_disc)),
                pc.or_(pc.or_(pc.or_(ok_sess, ok_pf), ok_perr), pc.or_(pc.or_(ok_sudo, ok_su), ok_su_ok))),
         False,
     )
