@@ -239,3 +239,21 @@ def test_windows_rules_read_winlogbeat_and_nxlog_records() -> None:
     assert _rows(rs, _ndjson([winlogbeat, nxlog, legit])) == [0, 1]
     cleared = load_rules([RULES / "win_security_audit_log_cleared.yml"])
     assert _rows(cleared, _ndjson([nxlog | {"EventID": 1102, "SourceName": "Microsoft-Windows-Eventlog"}])) == [0]
+
+
+def test_windows_category_runs_on_its_event_ids_only() -> None:
+    # process_creation is Sysmon's event 1 (or Security 4688): the network connection Sysmon logged
+    # for the same image (event 3, its schema's fields) is no process creation, however it is shipped
+    scanner = orjson.loads((RULES / "sigmahq-regression-proc_creation_win_pua_advanced_ip_scanner.json").read_bytes())
+    image = scanner["Event"]["EventData"]["Image"]
+    connect = {"UtcTime": "2025-10-23 10:02:05.114", "ProcessGuid": "14207D89-FD0C-68F9-D610-000000003F02",
+               "ProcessId": 2064, "Image": image, "User": "MIDGARDNET\\SwachchhandaP", "Protocol": "tcp",
+               "Initiated": "true", "SourceIsIpv6": "false", "SourceIp": "10.0.0.12", "SourcePort": 50514,
+               "DestinationIsIpv6": "false", "DestinationIp": "10.0.0.1", "DestinationPort": 445}
+    as_evtx = {"Event": {"System": scanner["Event"]["System"] | {"EventID": 3, "Task": 3}, "EventData": connect}}
+    as_winlogbeat = {"winlog": {"event_id": "3", "channel": "Microsoft-Windows-Sysmon/Operational",
+                                "provider_name": "Microsoft-Windows-Sysmon", "event_data": connect}}
+    flat = {"EventID": 3, "Channel": "Microsoft-Windows-Sysmon/Operational", **connect}
+    without_id = {"Image": image}  # an EDR's process event names no event ID: still read
+    rs = load_rules([RULES / "proc_creation_win_pua_advanced_ip_scanner.yml"])
+    assert _rows(rs, _ndjson([scanner, as_evtx, as_winlogbeat, flat, without_id])) == [0, 4]

@@ -17,11 +17,14 @@ events of that program (the syslog TAG, ``actor.process.name``) or of none named
 that is the bare keyword ``REPLACE`` fired on apt's and dpkg's lines. The program field then
 shows in the finding's evidence. Likewise a ``product: linux`` rule of a Sysmon category
 (``process_creation``, ``network_connection``, ``file_event``...: :data:`SYSMON_EVENT_IDS`) runs
-only on events with that category's Sysmon ``EventID`` or with none. GCP and Azure
+only on events with that category's Sysmon ``EventID`` or with none; a ``product: windows`` rule
+of such a category (:data:`WINDOWS_EVENT_IDS`; ``process_creation`` also Security 4688) likewise,
+wherever the event keeps its ID (:data:`WINDOWS_EVENT_ID_FIELDS`): a process_creation rule on
+``Image`` must not fire on the network connection or image load Sysmon logged for that image. GCP and Azure
 rules also run on the records the ``k8s_audit`` format reads for those clouds (:data:`SHARED_ROUTES`).
 
 :func:`route` decides the formats and classes; :func:`scope_rule` narrows a compiled rule to its
-service's programs and its category's Sysmon event IDs.
+service's programs and its category's event IDs.
 """
 
 from __future__ import annotations
@@ -86,6 +89,19 @@ SYSMON_EVENT_IDS: dict[str, tuple[str, ...]] = {
     "process_creation": ("1",), "network_connection": ("3",), "process_termination": ("5",),
     "raw_access_thread": ("9",), "file_event": ("11",), "file_delete": ("23", "26")}
 EVENT_ID_FIELD = "EventID"
+#: ``product: windows`` taxonomy category -> the IDs of its events: Sysmon's (the category of each
+#: Sysmon event ID, as pySigma's Sysmon pipeline maps them) and Security 4688 (process creation)
+WINDOWS_EVENT_IDS: dict[str, tuple[str, ...]] = {
+    "process_creation": ("1", "4688"), "file_change": ("2",), "network_connection": ("3",),
+    "process_termination": ("5",), "driver_load": ("6",), "image_load": ("7",), "create_remote_thread": ("8",),
+    "raw_access_thread": ("9",), "process_access": ("10",), "file_event": ("11",), "registry_add": ("12",),
+    "registry_delete": ("12",), "registry_set": ("13",), "registry_rename": ("14",), "registry_event": ("12", "13", "14"),
+    "create_stream_hash": ("15",), "pipe_created": ("17", "18"), "wmi_event": ("19", "20", "21"), "dns_query": ("22",),
+    "file_delete": ("23", "26"), "clipboard_capture": ("24",), "process_tampering": ("25",),
+    "file_block_executable": ("27",), "file_block_shredding": ("28",), "file_executable_detected": ("29",)}
+#: where a Windows event keeps its ID: flat (NXLog, exports), in an evtx record as JSON (plain, or
+#: ``#text`` beside the Qualifiers), in Winlogbeat's ``winlog`` (:mod:`.mappings`)
+WINDOWS_EVENT_ID_FIELDS = ("EventID", "Event.System.EventID", "Event.System.EventID.#text", "winlog.event_id")
 
 #: where a rule goes whose logsource names no secpipe source: events kept as their original JSON
 #: (``json``) and, for a category-only logsource (``webserver``, ``proxy``...), syslog lines.
@@ -145,14 +161,18 @@ def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | Non
 
 
 def scope_rule(rule: SigmaRule, compiled: Compiled) -> None:
-    """AND ``compiled`` with the programs of the rule's ``service`` and the Sysmon event IDs of its
-    ``category`` (:data:`SERVICE_PROGRAMS`, :data:`SYSMON_EVENT_IDS`), where it names them."""
+    """AND ``compiled`` with the programs of the rule's ``service`` and the event IDs of its
+    ``category`` (:data:`SERVICE_PROGRAMS`, :data:`SYSMON_EVENT_IDS`, :data:`WINDOWS_EVENT_IDS`), where
+    it names them."""
     programs = _service_programs(rule)
     if programs:
         _scope(compiled, programs)
     event_ids = _sysmon_event_ids(rule)
     if event_ids:
         _scope(compiled, event_ids, EVENT_ID_FIELD)
+    windows = _windows_event_ids(rule)
+    for field in WINDOWS_EVENT_ID_FIELDS if windows else ():  # each spelling absent or one of the IDs
+        _scope(compiled, windows, field)
 
 
 def _service_programs(rule: SigmaRule) -> tuple[str, ...]:
@@ -169,6 +189,14 @@ def _sysmon_event_ids(rule: SigmaRule) -> tuple[str, ...]:
     if (ls.product or "").lower() not in ("linux", "unix"):
         return ()
     return SYSMON_EVENT_IDS.get((ls.category or "").lower(), ())
+
+
+def _windows_event_ids(rule: SigmaRule) -> tuple[str, ...]:
+    """The event IDs a ``product: windows`` rule's ``category`` names (:data:`WINDOWS_EVENT_IDS`)."""
+    ls = rule.logsource
+    if (ls.product or "").lower() != "windows":
+        return ()
+    return WINDOWS_EVENT_IDS.get((ls.category or "").lower(), ())
 
 
 def _scope(compiled: Compiled, values: tuple[str, ...], field: str = PROGRAM_FIELD) -> None:
