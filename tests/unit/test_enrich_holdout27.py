@@ -143,12 +143,12 @@ def test_a_misp_event_search_that_matched_nothing_is_an_empty_feed() -> None:
 
 INVENTORY = """account_id,account_name,owner,environment
 123456789012,prod-payments,alice@example.com,prod
-210987654321,dev-sandbox,bob@example.com,dev
+210987654321,dév-bac-à-sable,bob@example.com,dev
 """
 
 
 @pytest.mark.parametrize(("save_as", "body"), [
-    # Excel's "CSV UTF-8", its "CSV" where the list separator is ';' (de-DE, fr-FR, ...), its "Unicode Text"
+    # Excel's "CSV UTF-8", its "CSV" (the ANSI code page) where the list separator is ';' (de-DE, fr-FR, ...), its "Unicode Text"
     # (UTF-16LE, tab-separated), and the CR-only lines of Excel for Mac's "CSV (Macintosh)"
     ("csv utf-8", b"\xef\xbb\xbf" + INVENTORY.replace("\n", "\r\n").encode()),
     ("csv de-DE", INVENTORY.replace(",", ";").replace("\n", "\r\n").encode("cp1252")),
@@ -163,7 +163,7 @@ def test_an_asset_inventory_as_excel_saves_it(tmp_path: Path, save_as: str, body
                                 "field": "cloud.account.uid", "set": {"cloud.account.name": "account_name"},
                                 "labels": ["environment"]})
     rows = st.process(ct_batch([("192.0.2.1", "210987654321"), ("192.0.2.2", "123456789012")]))[0].to_pylist()
-    assert [r["cloud"]["account"]["name"] for r in rows] == ["dev-sandbox", "prod-payments"], save_as
+    assert [r["cloud"]["account"]["name"] for r in rows] == ["dév-bac-à-sable", "prod-payments"], save_as
     assert [r["metadata"]["labels"] for r in rows] == [["environment:dev"], ["environment:prod"]]
 
 
@@ -208,3 +208,14 @@ def test_an_adblock_filter_list_of_malware_hosts() -> None:
     assert [(r["kind"], r["value"]) for r in out.table.to_pylist()] == [
         ("ip", "1.10.209.143"), ("domain", "bad-domain.example"), ("domain", "c2.bad-domain.example")]
     assert out.skipped == 1  # the URL on a host that is not itself bad
+
+
+def test_a_team_list_in_the_windows_ansi_code_page() -> None:
+    # Excel's plain "CSV" on a Western European Windows is Windows-1252: one accented description refused the whole
+    # feed (a bare UnicodeDecodeError from the CSV reader; "not UTF-8 text" for a plain list with such a comment)
+    body = "value,type,description\n198.51.100.7,ip,Serveur C2 signalé par le CERT\n".encode("cp1252")
+    assert [(r["value"], r["description"]) for r in load(body, "auto", conf=70).table.to_pylist()] == [
+        ("198.51.100.7", "Serveur C2 signalé par le CERT")]
+    assert _rows("# Liste noire – mise à jour\n198.51.100.7\n".encode("cp1252")) == [("ip", "198.51.100.7")]
+    with pytest.raises(FeedError, match="not UTF-8"):  # bytes that are no text stay refused
+        load(bytes(range(256)), "plain", conf=70)

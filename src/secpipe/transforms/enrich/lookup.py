@@ -2,7 +2,8 @@
 
 A table (CSV with a header, YAML or JSON: a list of mappings, or one top-level key holding
 that list; a CSV's separator is ``,``, or ``;``/tab as Excel writes it in other locales or as "Unicode
-Text"; a byte-order mark, UTF-8 or UTF-16, is read as the text it marks) maps keys (cloud account ids, cluster/namespace names, repositories, images,
+Text"; a byte-order mark, UTF-8 or UTF-16, is read as the text it marks, and Excel's ANSI "CSV" as Windows-1252)
+maps keys (cloud account ids, cluster/namespace names, repositories, images,
 hostnames, IP ranges) to attributes (owner, team, environment, criticality, data
 classification...). Matching of the event field ``field`` against table column ``key``:
 

@@ -59,7 +59,8 @@ Everywhere, ``ip:port`` and ``[v6]:port`` values become the address, and a top-l
 domain label needs a letter, so a malformed address (``999.1.1.1``) is skipped, never a domain.
 
 A body downloaded as a zip archive (one file) or gzip is read as the file it holds; one that starts with a
-byte-order mark (UTF-8, UTF-16 or UTF-32, as Windows tools write lists) as the UTF-8 text it holds.
+byte-order mark (UTF-8, UTF-16 or UTF-32, as Windows tools write lists), or in Windows-1252, as the UTF-8 text
+it holds (:func:`as_utf8`).
 
 Bulk paths (plain, spamhaus, abuse.ch CSV, team CSV) are parsed by Arrow's CSV reader and
 Arrow kernels, so a million-line list loads in about a second.
@@ -466,11 +467,14 @@ _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00
 
 
 def as_utf8(data: bytes) -> bytes:
-    """A body that starts with a byte-order mark as UTF-8 without it; any other body as it is.
+    """A body as UTF-8 text: one that starts with a byte-order mark without it (decoded from UTF-16/32), one that is
+    not UTF-8 but Windows-1252 text decoded from it; any other body as it is.
 
     Windows tools write lists that way: Notepad's and Excel's "UTF-8" put a BOM first, Windows PowerShell 5.1's
-    ``Out-File`` and ``>`` write UTF-16LE with a BOM. Read as it came, the BOM hid the first entry of a list and
-    the opening brace of a JSON document (a STIX bundle was then read as a plain list of nothing)."""
+    ``Out-File`` and ``>`` write UTF-16LE with a BOM, and Excel's plain "CSV" is in the ANSI code page. Read as it
+    came, the BOM hid the first entry of a list and the opening brace of a JSON document (a STIX bundle was then
+    read as a plain list of nothing), and one accented description refused the whole list. A body with NUL bytes, or
+    bytes Windows-1252 leaves undefined, is no such text and stays as it is (its reader says why)."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             if codec == "utf-8":
@@ -480,7 +484,22 @@ def as_utf8(data: bytes) -> bytes:
             except UnicodeDecodeError as exc:
                 msg = f"feed body starts with a {codec.upper()} byte-order mark but does not decode as {codec.upper()} ({exc})"
                 raise FeedError(msg) from exc
-    return data
+    if data.isascii() or b"\x00" in data or _is_utf8(data):
+        return data
+    try:
+        return data.decode("cp1252").encode()
+    except UnicodeDecodeError:
+        return data
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8 (Arrow's validation over the bytes in place, no decoded copy)."""
+    text = pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(data)], np.int64)), pa.py_buffer(data))
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, kind: str = "auto",
