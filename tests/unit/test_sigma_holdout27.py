@@ -206,12 +206,13 @@ def test_correlation_groups_a_line_by_its_own_pair(tmp_path: Path) -> None:
 
 _WINDOWS = {"proc_creation_win_apt_wocao": "1cfac73c-be78-4f9a-9b08-5bde0c3953ab",
             "win_security_audit_log_cleared": "d99b79d2-0a6f-4f46-ad8b-260b6e17f982",
-            "win_security_pua_nssm_service_installation": "42cfbb02-230b-431e-b352-4ec7876ca03b"}
+            "win_security_pua_nssm_service_installation": "42cfbb02-230b-431e-b352-4ec7876ca03b",
+            "win_system_service_starttype_change_for_phantom_dll_abuse": "92eb3dc3-8a47-4c94-b0e2-51cfa9af1aaf"}
 
 
 def test_windows_rules_fire_on_their_regression_records() -> None:
     # each SigmaHQ rule on the regression record SigmaHQ keeps for it (Event.System / Event.EventData,
-    # EventID 1 / 1102 / 4697), and on none of the others'
+    # EventID 1 / 1102 / 4697, 7040 as {"#attributes": {"Qualifiers"}, "#text"}), and on none of the others'
     events = [orjson.loads((RULES / f"sigmahq-regression-{name}.json").read_bytes()) for name in _WINDOWS]
     body = _ndjson(events)
     for row, name in enumerate(_WINDOWS):
