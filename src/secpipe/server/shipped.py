@@ -48,22 +48,6 @@ class _Shipped(msgspec.Struct):
     log: Any = None
     body: Any = None
     Body: Any = None
-    host: Any = None
-    resource: Any = None
-    resource_host: Any = msgspec.field(default=None, name="Resource.host.name")
-
-    def host_name(self) -> Any:
-        """The host the shipper read the line on: ECS ``host.name`` (else ``host.hostname``),
-        Vector's ``host``, the OpenTelemetry resource's ``host.name`` (``resource.attributes``
-        in the exporter's ``otel`` mode, the flat ``Resource.host.name`` in ``none``)."""
-        if self.host.__class__ is dict:
-            return self.host.get("name") or self.host.get("hostname")
-        if self.host is not None:
-            return self.host
-        if self.resource.__class__ is dict:
-            return _obj(self.resource.get("attributes")).get("host.name")
-        return self.resource_host
-
     def text(self) -> Any:
         """The first of those fields present as a string (None when there is none)."""
         if self.event.__class__ is dict and isinstance(self.event.get("original"), str):
@@ -78,6 +62,30 @@ class _Shipped(msgspec.Struct):
 
 
 _SHIPPED = msgspec.json.Decoder(_Shipped)
+
+
+class _ShipperHost(msgspec.Struct):
+    """Where a shipper names the host it read a line on (decoded only for a document whose line
+    a format may read: :func:`_line_and_host`)."""
+
+    host: Any = None
+    resource: Any = None
+    resource_host: Any = msgspec.field(default=None, name="Resource.host.name")
+
+    def name(self) -> Any:
+        """ECS ``host.name`` (else ``host.hostname``), Vector's ``host``, the OpenTelemetry
+        resource's ``host.name`` (``resource.attributes`` in the Collector's ``elasticsearch``
+        exporter's ``otel`` mode, the flat ``Resource.host.name`` in ``none``)."""
+        if self.host.__class__ is dict:
+            return self.host.get("name") or self.host.get("hostname")
+        if self.host is not None:
+            return self.host
+        if self.resource.__class__ is dict:
+            return _obj(self.resource.get("attributes")).get("host.name")
+        return self.resource_host
+
+
+_SHIPPER_HOST = msgspec.json.Decoder(_ShipperHost)
 #: the keys :func:`lines_in` reads, as they appear in a document (a cheap test before decoding)
 LINE_KEYS = (b'"message"', b'"log"', b'"original"', b'"body"', b'"Body"')
 #: what a line of a line format can open with (a cheap gate before detection, ~1 us against
@@ -92,21 +100,32 @@ def line_of(doc: bytes) -> str | None:
     ``event.original``, else ``message``, ``log``, the OpenTelemetry ``body.text`` or ``Body``)
     without the trailing newline Fluent Bit's Docker input keeps; None when there is none or it
     holds several lines (a stack trace is no record of a line format)."""
-    found = _line_and_host(doc)
-    return None if found is None else found[0]
+    shipped = _shipped(doc)
+    return None if shipped is None else _one_line(shipped)
 
 
-def _line_and_host(doc: bytes) -> tuple[str, Any] | None:
-    """:func:`line_of` and the host the document names (:meth:`_Shipped.host_name`)."""
+def _shipped(doc: bytes) -> _Shipped | None:
     try:
-        shipped = _SHIPPED.decode(doc)
+        return _SHIPPED.decode(doc)
     except (msgspec.DecodeError, UnicodeDecodeError):
         return None
+
+
+def _one_line(shipped: _Shipped) -> str | None:
     text = shipped.text()
     if text is None:
         return None
     text = text.rstrip("\r\n")
-    return (text, shipped.host_name()) if text and "\n" not in text else None
+    return text if text and "\n" not in text else None
+
+
+def _line_and_host(doc: bytes, start: re.Pattern[str] | None = None) -> tuple[str, Any] | None:
+    """:func:`line_of` and the host the document names (:meth:`_ShipperHost.name`); with
+    ``start``, None for a line that does not match it (its host is not decoded then)."""
+    line = line_of(doc)
+    if line is None or (start is not None and not start.match(line)):
+        return None
+    return line, _SHIPPER_HOST.decode(doc).name()  # (the document decoded once already)
 
 
 class _Journald(msgspec.Struct):
@@ -252,13 +271,14 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     """
     out: list[tuple[str, bytes] | None] = [None] * len(docs)
     lines: dict[int, bytes] = {}
+    entries = _fast.contains_any(b"".join(docs), ENTRY_KEYS)  # one C pass, not one a document
     for i, doc in enumerate(docs):
-        entry = journal_entry(doc) if any(k in doc for k in ENTRY_KEYS) else None
+        entry = journal_entry(doc) if entries and any(k in doc for k in ENTRY_KEYS) else None
         if entry is not None:
             lines[i] = entry
             continue
-        found = _line_and_host(doc)
-        if found is not None and _LINE_START.match(found[0]):
+        found = _line_and_host(doc, _LINE_START)
+        if found is not None:
             lines[i] = ShippedLine(found[0].encode("utf-8", "surrogatepass"), found[1])
     if lines:
         idx = list(lines)
