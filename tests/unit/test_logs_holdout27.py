@@ -284,3 +284,26 @@ def test_sshd_refusals_by_configuration_are_failed_logons() -> None:
     assert (locked["user"]["name"], locked["status"], locked["status_detail"]) == ("bob", "Failure", "not allowed because account is locked")
     assert (root["user"]["name"], root["src_endpoint"]["ip"], root["src_endpoint"]["port"]) == ("root", "198.51.100.7", 40022)
     assert root["status_detail"] == "root login refused"
+
+
+def test_junos_srx_session_logs_are_network_activity() -> None:
+    """Elastic's Juniper SRX ``RT_FLOW`` lines (RFC 5424 with the ``junos@`` element: session
+    create, deny, close, AppTrack create, a logical system's ``_LS`` deny; one stamp without a
+    zone): Network Activity (they were Base Events with the element only in ``unmapped``)."""
+    name, d = _auto("elastic-juniper-srx-flow.log")
+    assert name == "syslog" and not d.dead and d.events == 7
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {4001}
+    create, deny, deny_old, close, fin, apptrack, deny_ls = rows
+    assert (create["activity_id"], create["action"], create["connection_info"]["uid"]) == (1, "Allowed", "6093")
+    assert (create["src_endpoint"]["ip"], create["src_endpoint"]["port"], create["src_endpoint"]["zone"]) == ("10.0.0.1", 594, "vpn")
+    assert (create["dst_endpoint"]["zone"], create["firewall_rule"]["name"]) == ("trust", "vpn_trust_permit-all")
+    assert (create["connection_info"]["protocol_num"], create["connection_info"]["protocol_name"]) == (1, "icmp")
+    assert create["actor"].get("user") is None and create.get("app_name") is None  # N/A, UNKNOWN: no value
+    assert (deny["activity_id"], deny["action"], deny["disposition"], deny["dst_endpoint"]["port"]) == (5, "Denied", "Blocked", 161)
+    assert deny_old["connection_info"]["uid"] is None and deny_old["connection_info"]["protocol_name"] == "tcp"
+    assert (close["activity_name"], close["duration"], close["traffic"]["bytes_out"], close["traffic"]["packets_in"]) == ("Close", 60_000, 94, 0)
+    assert (fin["app_name"], fin["traffic"]["bytes"], fin["traffic"]["bytes_in"]) == ("HTTP", 872, 535)
+    assert json.loads(fin["unmapped"])["structured_data"]["junos@67.43.156.15"]["reason"] == "TCP FIN"
+    assert (apptrack["activity_id"], apptrack["dst_endpoint"]["zone"]) == (1, "Danger")
+    assert (deny_ls["activity_id"], deny_ls["metadata"]["event_code"]) == (5, "RT_FLOW_SESSION_DENY_LS")

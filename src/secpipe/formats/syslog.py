@@ -130,6 +130,12 @@ Mapping:
   Traffic); the connection id as ``connection_info.uid``, the access group or list as
   ``firewall_rule.name``, an address the ``names`` command replaced as the endpoint's hostname;
   the interfaces (``nameif``) and a teardown's reason in ``unmapped.asa``.
+- Junos SRX session logs (RFC 5424 ``RT_FLOW_SESSION_CREATE`` / ``_CLOSE`` / ``_DENY`` and the AppTrack
+  ``APPTRACK_SESSION_CREATE`` / ``_CLOSE`` / ``_VOL_UPDATE``, also their logical-system ``_LS``
+  forms, with the ``junos@`` element) -> Network Activity (4001): Open / Close / Refuse (Denied /
+  Blocked) / Traffic; addresses, ports and zones, protocol, ``session-id-32``, ``policy-name``
+  as the rule, client bytes and packets out and server ones in, ``elapsed-time``, ``username``,
+  ``application``.
 - PAN-OS traffic logs (the syslog CSV ``FUTURE_USE,Receive Time,Serial,TRAFFIC,subtype,...`` of
   PAN-OS 8.1 to 11.x) -> Network Activity (4001): the subtype the activity (start Open, end Close,
   deny / drop Refuse, another Traffic), the Action the verdict (allow Allowed, any other Denied /
@@ -785,7 +791,7 @@ class Syslog(Format):
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
                    "output -> Authentication / Account Change / Group Management / HTTP Activity / Network Activity (pf filterlog, "
                    "netfilter, FortiGate traffic, "
-                   "Cisco ASA connections, PAN-OS traffic) / Base Event")
+                   "Cisco ASA connections, PAN-OS traffic, Junos SRX sessions) / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -1057,7 +1063,7 @@ class Syslog(Format):
             fields = {k: v.filter(rest) for k, v in fields.items()}
         for packets in (lambda f: _filterlog(f["app"], f["msg"]), lambda f: _netfilter(f["app"], f["msg"]),
                         lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"]),
-                        lambda f: _panos_traffic(f["msg"], f["fmt"])):  # fmt: skip
+                        lambda f: _panos_traffic(f["msg"], f["fmt"]), lambda f: _junos_flow(f["msgid"], f["sd"])):  # fmt: skip
             pf = packets(fields)
             if pf is None:
                 continue
@@ -2437,6 +2443,81 @@ def _account_changes(app: pa.Array, msg: pa.Array) -> list[tuple[str, pa.Array, 
         out.append((cls, hit, cols))
         some = pc.if_else(hit, pa.scalar(None, S), some)
     return out
+
+
+#: Junos SRX session logs (``RT_FLOW`` in structured-data form, the ``junos@`` SD-ELEMENT; the
+#: ``_LS`` forms are a logical system's): MSGID -> activity (session created Open, closed Close,
+#: denied Refuse, an AppTrack volume update Traffic)
+_JUNOS_FLOW = {"RT_FLOW_SESSION_CREATE": 1, "RT_FLOW_SESSION_CLOSE": 2, "RT_FLOW_SESSION_DENY": 5,
+               "APPTRACK_SESSION_CREATE": 1, "APPTRACK_SESSION_CLOSE": 2, "APPTRACK_SESSION_VOL_UPDATE": 6}  # fmt: skip
+_JUNOS_FLOW_IDS = pa.array([*_JUNOS_FLOW, *(k + "_LS" for k in _JUNOS_FLOW)], S)
+_JUNOS_FLOW_ACTS = pa.array([*_JUNOS_FLOW.values(), *_JUNOS_FLOW.values()], _I32)
+#: the PARAMs read (``N/A``, ``None`` and ``UNKNOWN`` are no value)
+_JUNOS_FLOW_PARAMS = ("source-address", "source-port", "destination-address", "destination-port", "protocol-id",
+                      "policy-name", "source-zone-name", "destination-zone-name", "session-id-32", "packets-from-client",
+                      "bytes-from-client", "packets-from-server", "bytes-from-server", "elapsed-time", "username",
+                      "application")  # fmt: skip
+
+
+def _junos_flow(msgid: pa.Array, sd: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the Junos SRX session logs, their Network Activity columns with ``_activity``), or None
+    when there are none: the activity by the MSGID (:data:`_JUNOS_FLOW`), a denied session Denied
+    / Blocked, every other Allowed; addresses, ports and zones, ``protocol-id``, ``session-id-32``
+    as ``connection_info.uid``, ``policy-name`` as the firewall rule, the client's packets and
+    bytes out and the server's in, ``elapsed-time`` (seconds) as the duration, ``username`` the
+    actor, ``application`` the app; the whole element (NAT, the close or deny reason) stays in
+    ``unmapped.structured_data``."""
+    if msgid.null_count == len(msgid) or not _fast.contains_any(msgid.buffers()[2], (b"_SESSION_",)):
+        return None
+    at = pc.index_in(msgid, value_set=_JUNOS_FLOW_IDS)
+    hit = pc.and_(pc.is_valid(at), pc.fill_null(pc.starts_with(sd, "[junos@"), False))
+    if not pc.any(hit).as_py():
+        return None
+    sd = sd.filter(hit)
+    p = {}
+    for name in _JUNOS_FLOW_PARAMS:
+        got = _junos_param(sd, name)
+        p[name] = pc.if_else(pc.fill_null(pc.is_in(pc.utf8_trim_whitespace(got), value_set=pa.array(["N/A", "None", "UNKNOWN", ""], S)), False),
+                             pa.scalar(None, S), got)  # fmt: skip
+    none = pa.scalar(None, S)
+
+    def number(key: str, typ: pa.DataType = _I64) -> pa.Array:
+        ok = pc.fill_null(pc.match_substring_regex(p[key], r"^\d{1,18}$"), False)
+        return pc.if_else(ok, p[key], none).cast(typ)
+
+    activity = pc.take(_JUNOS_FLOW_ACTS, at.filter(hit))
+    denied = pc.equal(activity, 5)
+    proto = number("protocol-id", _I32)
+    out_b, in_b = number("bytes-from-client"), number("bytes-from-server")
+    out_p, in_p = number("packets-from-client"), number("packets-from-server")
+    cols = {
+        "_activity": activity,
+        "action_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "action": pc.if_else(denied, "Denied", "Allowed"),
+        "disposition_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "disposition": pc.if_else(denied, "Blocked", "Allowed"),
+        "connection_info.uid": p["session-id-32"],
+        "connection_info.protocol_num": proto,
+        "connection_info.protocol_name": pc.take(pa.array(list(_PROTOCOL_NAMES.values()), S),
+                                                 pc.index_in(proto, value_set=pa.array(list(_PROTOCOL_NAMES), _I32))),
+        "src_endpoint.ip": p["source-address"],
+        "src_endpoint.port": number("source-port", _I32),
+        "src_endpoint.zone": p["source-zone-name"],
+        "dst_endpoint.ip": p["destination-address"],
+        "dst_endpoint.port": number("destination-port", _I32),
+        "dst_endpoint.zone": p["destination-zone-name"],
+        "firewall_rule.name": p["policy-name"],
+        "actor.user.name": p["username"],
+        "app_name": p["application"],
+        "traffic.bytes_out": out_b,
+        "traffic.bytes_in": in_b,
+        "traffic.bytes": pc.add(out_b, in_b),
+        "traffic.packets_out": out_p,
+        "traffic.packets_in": in_p,
+        "traffic.packets": pc.add(out_p, in_p),
+        "duration": pc.multiply(number("elapsed-time"), 1000),
+    }
+    return hit, cols
 
 
 #: an nginx error log line (``ngx_log_error_core``): ``YYYY/MM/DD HH:MM:SS [level] PID#TID: [*CID ]``
