@@ -424,3 +424,78 @@ def test_native_replace_rows_matches_str_replace_on_long_rows(seed: int) -> None
         expected.append(text)
     assert out.to_pylist() == expected
     assert sum(a != b for a, b in zip(texts, expected, strict=True)) > 3000  # most rows rewritten
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_native_screen_generic_modes(seed: int) -> None:
+    """The screen's GENERIC modes against RE2 and ``plausible_words``: off, the rows SPECIFIC_RE2 picks; plausible,
+    those or the rows GENERIC_RE2 matches that plausible_words keeps (a JSON escape, or a base64 word of the minimum
+    length with two upper-case letters, two lower-case, two digits and the entropy); key counts as RE2's AWS_KEY in
+    every row the anchors leave (a GENERIC-only row left by the plausible test is counted too)."""
+    from secpipe.transforms.protect import _native
+    from secpipe.transforms.protect.redact import AWS_KEY, GENERIC_RE2, SPECIFIC_RE2, plausible_words
+
+    if not _native.screen_available():
+        pytest.skip("the C accelerator is not built here (no C compiler when installing)")
+    rnd = random.Random(seed)
+    b64 = string.ascii_letters + string.digits + "+/"
+    words = ["AWSLogs/123456789012/CloudTrail/us", "a" * 40, "Ab1" * 14, "".join(rnd.choice(b64) for _ in range(40)),
+             "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5", "AKIAZ7QWERTY12345678", "x\\/y", "\\u0041"]
+    short = [t for t in _fuzz_texts(3000, seed) if t]
+    texts = []
+    for i in range(3000):
+        parts = rnd.sample(short, rnd.randrange(0, 4)) + [rnd.choice(words) for _ in range(rnd.randrange(0, 3))]
+        rnd.shuffle(parts)
+        texts.append("x" * (i % 40) + rnd.choice(['"', " ", ","]).join(parts) + rnd.choice(['"', "", "&"]))
+    col = pa.array(texts)
+    spec = pc.fill_null(pc.match_substring_regex(col, SPECIFIC_RE2), False).to_pylist()
+    gen = pc.fill_null(pc.match_substring_regex(col, GENERIC_RE2), False).to_pylist()
+    for entropy, least in ((4.5, 32), (3.0, 40), (2.0, 16)):
+        kept = [plausible_words(pa.array([t]), entropy, least)[0].as_py() for t in texts]
+        hit, keys = _native.screen(col, True, (entropy, least))
+        expected = [s or (g and k) for s, g, k in zip(spec, gen, kept, strict=True)]
+        assert hit.to_pylist() == expected
+        assert 0 < sum(g and not k for g, k in zip(gen, kept, strict=True)) and 0 < sum(g and k for g, k in zip(gen, kept, strict=True))
+        counts = pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0).to_pylist()
+        assert [c for c, h in zip(keys.to_pylist(), expected, strict=True) if not h] == [c for c, h in zip(counts, expected, strict=True) if not h]
+    hit, _ = _native.screen(col, True, False)
+    assert hit.to_pylist() == spec
+
+
+@pytest.mark.parametrize("detectors", [None, ["generic_secret"], ["aws_access_key", "password"]])
+def test_redact_output_same_with_and_without_the_compiled_screen(detectors: list[str] | None,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled screen leaves out rows whose GENERIC match holds no plausible word and answers the specific
+    anchors itself: the suspect rows, the redacted batch and the findings are the ones the RE2 screen gives, from fewer
+    picked rows (CloudTrail S3 paths, ARNs, random and flat words, keys, a base64 private key, escapes)."""
+    from secpipe.transforms.protect import _native
+    from secpipe.transforms.protect.redact import RedactStage
+
+    if not _native.screen_available():
+        pytest.skip("the C accelerator is not built here (no C compiler when installing)")
+    rnd = random.Random(31)
+    alphabet = string.ascii_letters + string.digits + "+/"
+    pieces = ['"accessKeyId":"AKIAZ7QWERTY12345678"', "AKIAZ7QWERTY12345679", "ghp_" + "a1" * 18, '"password":"hunter22"',
+              "AWSLogs/123456789012/CloudTrail/us", "arn:aws:iam::111122223333:user/bob", "a\\/b", "\\u0041",
+              "AWSLogs/111111111111/CloudTrail/useast", "a" * 40, "abcdefghijklmnopqrstuvwxyz/abcdefghij",
+              "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JR0hBZ0VBTUJNR0J5cUdTTTQ5QWdFR0NDcUdTTTQ5QXdFSEJHMHdhd0lCQVFRZ3VS"]
+    texts = []
+    for _ in range(600):
+        parts = rnd.sample(pieces, rnd.randrange(0, 4))
+        if rnd.random() < 0.3:
+            parts.append("".join(rnd.choice(alphabet) for _ in range(rnd.randrange(28, 60))))
+        texts.append('{"k":"' + '","'.join(parts) + '"}')
+    times = pa.array([1_700_000_000_000] * len(texts), pa.timestamp("ms", tz="UTC"))
+    meta = pa.StructArray.from_arrays([pa.array([f"u{i}" for i in range(len(texts))])], ["uid"])
+    batch = pa.RecordBatch.from_arrays([pa.array(texts), pa.array(texts), times, meta], ["raw_data", "message", "time", "metadata"])
+    stage = RedactStage("r", {} if detectors is None else {"detectors": detectors})
+    raw = batch.column(0)
+    native_suspect, native_picked = stage._suspect(raw, None).to_pylist(), len(stage._picked(raw, None)[0])
+    native = stage.process(batch)
+    monkeypatch.setattr(_native, "screen_available", lambda: False)
+    re2_suspect, re2_picked = stage._suspect(raw, None).to_pylist(), len(stage._picked(raw, None)[0])
+    re2 = stage.process(batch)
+    assert [b.to_pylist() for b in native] == [b.to_pylist() for b in re2]
+    assert native_suspect == re2_suspect
+    assert native_picked < re2_picked  # the rows the compiled screen spares the RE2 passes
+    assert native[0].column(0).to_pylist() != texts  # something was redacted

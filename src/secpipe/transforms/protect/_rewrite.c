@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -498,14 +499,52 @@ static void init_shufti(void) { /* after FIRST2 (init_tables) */
 }
 #endif
 
-/* Per row: ``hit[r]`` = PREFILTER matches (only when ``screen``), ``keys[r]`` = the number
- * of non-overlapping AWS_KEY matches, left to right (as RE2 counts them). A row that hits
- * stops there (its key count is then not used). Returns 0. */
-int64_t secpipe_screen(int64_t n, const int64_t *toff, const char *tdat, int32_t screen, uint8_t *hit, int64_t *keys) {
+/* A word of ``plausible_words`` (redact.py): two distinct upper-case letters, two lower-case, two digits, and a
+ * Shannon entropy of ``min_entropy`` bits a byte or more (less 1e-6 where numpy allows 1e-9: the sums are made in
+ * another order, and this side must keep every word numpy keeps). */
+static int word_plausible(const unsigned char *w, int64_t n, double min_entropy) {
+    int64_t c[128] = {0};
+    for (int64_t k = 0; k < n; k++) c[w[k] & 127]++;
+    int up = 0, lo = 0, dg = 0;
+    for (int k = 'A'; k <= 'Z'; k++) up += c[k] > 0;
+    for (int k = 'a'; k <= 'z'; k++) lo += c[k] > 0;
+    for (int k = '0'; k <= '9'; k++) dg += c[k] > 0;
+    if (up < 2 || lo < 2 || dg < 2) return 0;
+    double plogp = 0;
+    for (int k = 0; k < 128; k++)
+        if (c[k] > 1) plogp += (double)c[k] * log2((double)c[k]);
+    return log2((double)n) - plogp / (double)n >= min_entropy - 1e-6;
+}
+
+/* ``plausible_words`` of one row: a JSON escape (``\/``, ``\u``: mapped fields are unescaped) or a maximal base64
+ * run of max(32, min_len - 2) bytes or more that is a plausible word. */
+static int plausible_row(const unsigned char *t, int64_t len, double min_entropy, int64_t min_len) {
+    for (const unsigned char *b = memchr(t, '\\', (size_t)len); b && b + 1 < t + len;
+         b = memchr(b + 1, '\\', (size_t)(t + len - b - 1)))
+        if (b[1] == '/' || b[1] == 'u') return 1;
+    int64_t least = min_len - 2 > 32 ? min_len - 2 : 32;
+    for (int64_t i = 0; i < len;) {
+        if (!B64[t[i]]) { i++; continue; }
+        int64_t s = i;
+        while (i < len && B64[t[i]]) i++;
+        if (i - s >= least && word_plausible(t + s, i - s, min_entropy)) return 1;
+    }
+    return 0;
+}
+
+/* Per row: ``hit[r]`` = PREFILTER matches (only when ``screen``): 2 for GENERIC (tried first), 1 for another
+ * anchor, ``keys[r]`` = the number of non-overlapping AWS_KEY matches, left to right (as RE2 counts them). A row
+ * that hits stops there (its key count is then not used). ``generic``: how PREFILTER's GENERIC anchor
+ * counts: 1 as RE2 matches it; 2 only in a row ``plausible_words`` keeps (min_entropy, min_len:
+ * the redact stage's, which examines such a row for a generic secret only then); 0 not at all.
+ * Returns 0. */
+int64_t secpipe_screen2(int64_t n, const int64_t *toff, const char *tdat, int32_t screen, uint8_t *hit, int64_t *keys,
+                        int32_t generic, double min_entropy, int64_t min_len) {
     for (int64_t r = 0; r < n; r++) {
         const unsigned char *t = (const unsigned char *)tdat + toff[r];
         int64_t len = toff[r + 1] - toff[r], count = 0;
-        uint8_t h = screen && generic_any(t, len);
+        uint8_t h = screen && generic && generic_any(t, len) &&
+                    (generic == 1 || plausible_row(t, len, min_entropy, min_len)) ? 2 : 0;
         if (!h) {
 #ifdef SECPIPE_AVX2
             h = (uint8_t)(HAVE_AVX2 ? row_avx2(t, len, screen, &count) : row_scalar(t, len, screen, &count));
@@ -517,6 +556,11 @@ int64_t secpipe_screen(int64_t n, const int64_t *toff, const char *tdat, int32_t
         keys[r] = count;
     }
     return 0;
+}
+
+/* ``secpipe_screen2`` with GENERIC as RE2 matches it (the first build's entry point). */
+int64_t secpipe_screen(int64_t n, const int64_t *toff, const char *tdat, int32_t screen, uint8_t *hit, int64_t *keys) {
+    return secpipe_screen2(n, toff, tdat, screen, hit, keys, 1, 0.0, 0);
 }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rewrite", NULL, -1, NULL, NULL, NULL, NULL, NULL};

@@ -384,6 +384,16 @@ def plausible_words(texts: pa.Array, min_entropy: float, min_len: int) -> pa.Arr
     return pa.array(out)
 
 
+def _where(hit: pa.Array, rows: pa.Array | None, sub: pa.Array, pattern: str) -> pa.Array:
+    """``hit`` or does RE2 ``pattern`` match, which is looked for in the rows of ``sub`` that ``rows`` marks (None:
+    all) and ``hit`` does not."""
+    todo = pc.invert(hit) if rows is None else pc.and_not(rows, hit)
+    if not pc.any(todo).as_py():
+        return hit
+    idx = pc.indices_nonzero(todo)
+    return scatter(hit, idx, pc.fill_null(pc.match_substring_regex(sub.take(idx), pattern), False))
+
+
 class RedactStage:
     """Vectorized secret redaction over every string leaf of a batch, plus leak findings."""
 
@@ -439,20 +449,28 @@ class RedactStage:
                     expected = n if expected is None else pc.add(expected, n)
         return expected
 
-    def _picked(self, col: pa.Array, expected: pa.Array | None) -> pa.Array | None:
-        """Indices of the rows the first screen picks (None when it picks none).
+    def _picked(self, col: pa.Array, expected: pa.Array | None) -> tuple[pa.Array, pa.Array | None] | None:
+        """Indices of the rows the first screen picks (None when it picks none), and per picked row
+        which anchor the compiled screen found (None from the RE2 screen: any may be there).
 
         Over all rows: one RE2 pass with every anchor (:data:`PREFILTER`) and one count of
         key ids (literal prefixes, fast), or both in one pass of the compiled screen
         (:mod:`._native`) where it is built; a row is picked when an anchor matches or it
-        holds more key ids than the excluded credential-id columns (``expected``).
+        holds more key ids than the excluded credential-id columns (``expected``). The compiled
+        screen counts the GENERIC anchor only in a row :func:`plausible_words` keeps (and not at
+        all without the generic detector): the others are not suspect (:meth:`_suspect`), and
+        picking them cost RE2 passes and a word histogram over ~6% of CloudTrail's records. Its
+        anchor per row (``_native.screen_rows``): 1 a specific anchor (SPECIFIC_RE2 matches there,
+        GENERIC not plausible), 2 GENERIC plausible (the specific anchors not looked for), 0 none
+        (a row picked for its key ids).
         """
         anchors = len(self.detectors) > int(self.aws) or self.generic
         if not (anchors or self.aws):
             return None
+        which = None
         if _native.screen_available():  # the same answers as the two RE2 passes below, in one C pass
-            flags, keys = _native.screen(col, anchors)
-            hit = flags if anchors else None
+            which, keys = _native.screen_rows(col, anchors, (self.entropy_min, self.entropy_len) if self.generic else False)
+            hit = pc.not_equal(which, 0) if anchors else None
         else:
             hit = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False) if anchors else None
             keys = pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0) if self.aws else None
@@ -461,7 +479,8 @@ class RedactStage:
             hit = over if hit is None else pc.or_(hit, over)
         if hit is None or not pc.any(hit).as_py():
             return None
-        return pc.indices_nonzero(hit)
+        rows = pc.indices_nonzero(hit)
+        return rows, (None if which is None else which.take(rows))
 
     def _plausible(self, sub: pa.Array) -> pa.Array:
         """Per row of ``sub``: may the generic detector fire (a GENERIC anchor and a plausible word)?"""
@@ -479,17 +498,23 @@ class RedactStage:
         (:data:`SPECIFIC_RE2`); a key id outside a :data:`KEY_ID_ALLOW` context
         (:data:`AWS_KEY_LEAK`), in every picked row (as the Python pass applies the AWS
         detector to every row it examines); a generic-secret word that may pass the
-        entropy test (:func:`plausible_words`).
+        entropy test (:func:`plausible_words`). What the compiled screen found of a row
+        (:meth:`_picked`) answers the first and the last where it can.
         """
         none = pa.array(np.zeros(len(col), dtype=bool))
-        rows = self._picked(col, expected)
-        if rows is None:
+        got = self._picked(col, expected)
+        if got is None:
             return none, none, none
+        rows, which = got
         sub = col.take(rows)
         no = pa.array(np.zeros(len(rows), dtype=bool))
-        spec = pc.fill_null(pc.match_substring_regex(sub, SPECIFIC_RE2), False) if len(self.detectors) > int(self.aws) else no
+        spec, gen = no, no
+        if len(self.detectors) > int(self.aws):
+            spec = _where(no, None if which is None else pc.equal(which, 2), sub, SPECIFIC_RE2)
+            spec = pc.or_(spec, pc.equal(which, 1)) if which is not None else spec
         aws = pc.fill_null(pc.match_substring_regex(sub, AWS_KEY_LEAK), False) if self.aws else no
-        gen = self._plausible(sub) if self.generic else no
+        if self.generic:
+            gen = self._plausible_where(no, None if which is None else pc.equal(which, 2), sub)
         return tuple(scatter(none, rows, a) for a in (spec, aws, gen))  # type: ignore[return-value]
 
     def _suspect(self, col: pa.Array, expected: pa.Array | None) -> pa.Array:
@@ -498,27 +523,34 @@ class RedactStage:
         Over the picked rows: the specific anchors; the key-id leak and the generic screen only
         over the rows still clear. (Two RE2 passes, not one with the union: the union's DFA is
         large and its pass over CloudTrail's picked rows took 1.7x the two passes together.)
+        A row the compiled screen found a specific anchor in is suspect without a pass; the
+        specific anchors and the generic screen are looked for only where it found GENERIC.
         """
         none = pa.array(np.zeros(len(col), dtype=bool))
-        rows = self._picked(col, expected)
-        if rows is None:
+        got = self._picked(col, expected)
+        if got is None:
             return none
+        rows, which = got
         sub = col.take(rows)
-        hit = None
-        for pattern, on in ((SPECIFIC_RE2, len(self.detectors) > int(self.aws)), (AWS_KEY_LEAK, self.aws)):
-            if not on:
-                continue
-            if hit is None:
-                hit = pc.fill_null(pc.match_substring_regex(sub, pattern), False)
-            elif not pc.all(hit).as_py():
-                rest = pc.indices_nonzero(pc.invert(hit))
-                hit = scatter(hit, rest, pc.fill_null(pc.match_substring_regex(sub.take(rest), pattern), False))
-        if hit is None:
-            hit = pa.array(np.zeros(len(rows), dtype=bool))
-        if self.generic and not pc.all(hit).as_py():
-            rest = pc.indices_nonzero(pc.invert(hit))
-            hit = scatter(hit, rest, self._plausible(sub.take(rest)))
+        generic_rows = None if which is None else pc.equal(which, 2)
+        hit = pa.array(np.zeros(len(rows), dtype=bool))
+        if len(self.detectors) > int(self.aws):
+            hit = pc.equal(which, 1) if which is not None else hit
+            hit = _where(hit, generic_rows, sub, SPECIFIC_RE2)
+        if self.aws:
+            hit = _where(hit, None, sub, AWS_KEY_LEAK)
+        if self.generic:
+            hit = self._plausible_where(hit, generic_rows, sub)
         return scatter(none, rows, hit)
+
+    def _plausible_where(self, hit: pa.Array, rows: pa.Array | None, sub: pa.Array) -> pa.Array:
+        """``hit`` or :meth:`_plausible`, which is looked for in the rows of ``sub`` that ``rows`` marks (None: all)
+        and ``hit`` does not."""
+        todo = pc.invert(hit) if rows is None else pc.and_not(rows, hit)
+        if not pc.any(todo).as_py():
+            return hit
+        idx = pc.indices_nonzero(todo)
+        return scatter(hit, idx, self._plausible(sub.take(idx)))
 
     def _redact(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[tuple[pa.Array, str, Detector]], set[str]]:
         hits: list[tuple[pa.Array, str, Detector]] = []
