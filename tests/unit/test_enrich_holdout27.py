@@ -187,6 +187,10 @@ def test_a_maltiverse_collection_download_loads_by_type() -> None:
         ("hash", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("hash", "d41d8cd98f00b204e9800998ecf8427e")]
     assert out.skipped == 1  # the whitelisted host
+    # a URL document that also names its host's address is the URL
+    url_doc = {"type": "url", "url": "http://bad-domain.example/x.exe", "hostname": "bad-domain.example",
+               "ip": "203.0.113.9", "classification": "malicious"}
+    assert _rows(json.dumps([url_doc]).encode()) == [("url", "http://bad-domain.example/x.exe")]
 
 
 def test_an_adblock_filter_list_of_malware_hosts() -> None:
