@@ -211,15 +211,6 @@ def test_unread_scanner_output_is_named_in_its_dead_letter(what: str, tmp_path: 
     )
 
 
-def test_osv_scanner_report_is_named_in_its_dead_letter() -> None:
-    from secpipe.sources.files import read_documents
-
-    [doc] = read_documents(str(CASES / "osv-scanner-some-findings-defectdojo.json"))
-    assert doc.dead is not None
-    assert doc.dead.reason == ("unrecognized input: an OSV-Scanner JSON report is not a format secpipe reads: "
-                               "run `osv-scanner --format sarif` (the sarif format reads it)")  # fmt: skip
-
-
 def test_other_unrecognized_json_keeps_the_plain_reason(tmp_path: Path) -> None:
     from secpipe.sources.files import read_documents
 
@@ -284,3 +275,57 @@ def test_cyclonedx_xml_refused_whole_with_the_reason(change: tuple[bytes, bytes]
     doc = (CASES / "cyclonedx-1.4-valid-vulnerability-defectdojo.xml").read_bytes().replace(*change)
     d = formats.get("sbom").decode(doc, "x")
     assert not d.batches and len(d.dead) == 1 and why in d.dead[0].reason
+
+
+def _osv(name: str) -> Decoded:
+    doc = (CASES / name).read_bytes()
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("osv_scanner"), name
+    return fmt.decode(doc, name)
+
+
+def test_osv_scanner_malicious_package_advisory() -> None:
+    # OSV-Scanner's JSON report was refused as unrecognized input.
+    d = _osv("osv-scanner-some-findings-defectdojo.json")
+    assert not d.dead
+    [r] = _rows(d)
+    assert r["class_uid"] == 2002 and not check_rows("vulnerability_finding", [r])
+    assert r["finding_info"]["uid"] == "MAL-2023-1035|npm/flot-axis@0.0.0|/tmp/components/yarn.lock"
+    assert r["finding_info"]["title"] == "Malicious code in flot-axis (npm)"
+    v = r["vulnerabilities"][0]
+    assert v["advisory"]["uid"] == "MAL-2023-1035" and v["cve"] is None  # no CVE among its ids and aliases
+    assert v["related_vulnerabilities"] == ["GHSA-8348-2q94-ffjx"]
+    [p] = v["affected_packages"]
+    assert (p["name"], p["version"], p["package_manager"]) == ("flot-axis", "0.0.0", "npm")
+    assert p["fixed_in_version"] is None and v["is_fix_available"] is False  # introduced 0, no fix
+    assert r["severity_id"] == 0  # no max_severity, no database severity
+    assert (
+        r["resources"][0]["type"] == "lockfile" and r["resources"][0]["name"] == "/tmp/components/yarn.lock"
+    )
+    assert r["finding_info"]["created_time"] is not None  # published 2023-08-01T05:29:33Z
+
+
+def test_osv_scanner_group_max_severity_is_scored() -> None:
+    [r] = _rows(_osv("osv-scanner-snapshot-max-severity.json"))
+    assert r["severity_id"] == 5  # max_severity 9.0: Critical
+    assert r["vulnerabilities"][0]["advisory"]["uid"] == "OSV-1"
+    assert "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:C/C:H/I:H/A:H" in r["raw_data"]  # no base score for cve.cvss
+
+
+def test_osv_scanner_license_violations_are_compliance_findings() -> None:
+    d = _osv("osv-scanner-snapshot-license-violations.json")
+    rows = _rows(d)
+    assert not d.dead and not check_rows("compliance_finding", rows)
+    assert [(r["compliance"]["control"], r["compliance"]["status_id"]) for r in rows] == [
+        ("MIT", 3),
+        ("Apache-2.0", 3),
+    ]
+    assert rows[0]["finding_info"]["title"] == "MIT license"
+
+
+def test_osv_scanner_bad_package_is_dead_lettered_alone() -> None:
+    doc = (CASES / "osv-scanner-snapshot-license-violations.json").read_bytes()
+    two = doc.replace(b'"packages": [\n', b'"packages": [\n        {"package": {"name": 5}},\n', 1)
+    d = formats.get("osv_scanner").decode(two, "x")
+    assert len(d.dead) == 1 and "name" in d.dead[0].reason
+    assert len(_rows(d)) == 2

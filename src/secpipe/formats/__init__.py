@@ -50,6 +50,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "gitlab_security": ("gitlab_security", "GitLabSecurity", 88),
     "sbom": ("sbom", "Sbom", 97),
     "grype": ("grype", "Grype", 90),
+    "osv_scanner": ("osv_scanner", "OsvScanner", 90),
 }
 
 

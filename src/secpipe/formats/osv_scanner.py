@@ -1,0 +1,363 @@
+"""OSV-Scanner JSON reports (``osv-scanner scan --format json``, v1 and v2).
+
+A report lists, per scanned source (``results[].source``: a lockfile, an SBOM, a directory or a
+container image), the packages found with their OSV vulnerability records and license findings:
+
+- Each vulnerability **group** of a package (``packages[].groups[]``: the ids OSV-Scanner found
+  to be one vulnerability, with their aliases and ``max_severity``) is one **Vulnerability Finding
+  (2002)**; a package without ``groups`` (older reports) has one group per record. ``cve.uid`` is
+  the first CVE among the group's ids and aliases; without one the group's first id (GHSA-,
+  PYSEC-, GO-, RUSTSEC-, MAL- ...) is the ``advisory`` (OSV's records are advisories; OSV 1.8.0
+  allows one of advisory / cve / cwe); the other ids and aliases are ``related_vulnerabilities``.
+  The group's first record gives title (``summary``, else its id), desc (``details``), times
+  (``published``/``modified``), ``references[].url``, the CWE (``database_specific.cwe_ids``, GitHub's
+  advisories) and the fixed version (the first ``fixed`` event of a version range, not a GIT range's
+  commit, of its ``affected[]`` entry for the package's name); its ``severity[]`` vectors stay in ``raw_data`` (OSV gives no base score, which
+  OCSF's cvss requires). Severity: ``max_severity`` (a CVSS score) scored as CVSS, else the
+  record's ``database_specific.severity`` word (GitHub's LOW/MODERATE/HIGH/CRITICAL), else Unknown.
+- Each ``license_violations[]`` entry of a package (``--licenses`` with an allow list) is a
+  **Compliance Finding (2003)**: the license as the control and check, status Fail.
+
+Every finding: ``affected_packages[0]`` = name, version (a commit-only package, which has no
+version, gets none: OCSF requires it), ecosystem as ``package_manager``, the source path as
+``path``; ``resources[0]`` = the source (type: lockfile, sbom, docker ..., name: its path);
+``finding_info.uid`` = ``<group's first id>|<ecosystem>/<name>@<version>|<source path>``; status
+New; ``dependency_groups`` (dev, optional ...) as the ``finding_info.tags`` entry of that name (joined). The report has no
+scan time: the receipt time and its label. ``raw_data`` is the finding's own part of the report
+(source, package, group and its records, or the license), compact.
+
+Dead letters: a document that is not JSON or not of the report's shape whole; one package entry
+of the wrong shape alone (its findings), the others going on. A report without vulnerabilities
+or license violations holds no event.
+
+Recognized by ``results[].source.path`` beside ``packages`` (or the ``experimental_config`` of an
+empty report). Packages are typed with msgspec and each column built with one comprehension
+(no native walk: a report holds the packages of a few lockfiles).
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+import pyarrow as pa
+
+from secpipe import _compute as pc
+from secpipe.formats._findings import (
+    RESOURCES,
+    STR_LIST,
+    ReportFormat,
+    S,
+    captions,
+    distinct_uids,
+    kv_list,
+    nest,
+    only_where,
+    score_severity_ids,
+    severity_ids,
+    singleton_list,
+    str_lists,
+)
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    base_columns,
+    const,
+    decode_typed,
+    event_uids,
+    parse_times,
+    strs,
+    to_batch,
+)
+
+
+class _Pkg(msgspec.Struct, gc=False):
+    name: str | None = None
+    version: str | None = None
+    ecosystem: str | None = None
+
+
+class _Group(msgspec.Struct, gc=False):
+    ids: list[str] | None = None
+    aliases: list[str] | None = None
+    max_severity: str | None = None
+
+
+class _Ref(msgspec.Struct, gc=False):
+    url: str | None = None
+
+
+class _Event(msgspec.Struct, gc=False):
+    fixed: str | None = None
+
+
+class _Range(msgspec.Struct, gc=False):
+    type: str | None = None
+    events: list[_Event] | None = None
+
+
+class _Affected(msgspec.Struct, gc=False):
+    package: _Pkg | None = None
+    ranges: list[_Range] | None = None
+
+
+class _Specific(msgspec.Struct, gc=False):
+    severity: str | None = None
+    cwe_ids: list[str] | None = None
+
+
+class _Record(msgspec.Struct, gc=False):
+    id: str | None = None
+    aliases: list[str] | None = None
+    summary: str | None = None
+    details: str | None = None
+    published: str | None = None
+    modified: str | None = None
+    references: list[_Ref] | None = None
+    affected: list[_Affected] | None = None
+    database_specific: _Specific | None = None
+
+
+class _Package(msgspec.Struct, gc=False):
+    package: _Pkg | None = None
+    vulnerabilities: list[msgspec.Raw] | None = None
+    groups: list[msgspec.Raw] | None = None
+    license_violations: list[str] | None = None
+    dependency_groups: list[str] | None = None
+
+
+class _Source(msgspec.Struct):
+    path: str | None = None
+    type: str | None = None
+
+
+class _Result(msgspec.Struct):
+    source: _Source | None = None
+    packages: list[msgspec.Raw] | None = None
+
+
+class _Report(msgspec.Struct):
+    results: list[_Result]
+
+
+_VULN, _COMP = "vulnerability_finding", "compliance_finding"
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+_CWE = re.compile(r"^(?:CWE-)?0*(\d+)$", re.IGNORECASE)
+_NO_PKG = _Pkg()
+_NO_SRC = _Source()
+_RECORDS = msgspec.json.Decoder(list[_Record])
+_GROUPS = msgspec.json.Decoder(list[_Group])
+_ENC = msgspec.json.Encoder()
+
+
+class _Finding(msgspec.Struct, gc=False):
+    """One finding before its columns: its source, package, group or license, records and raw JSON."""
+
+    source: _Source
+    pkg: _Pkg
+    tags: list[str] | None
+    group: _Group | None
+    records: list[_Record]
+    license: str | None
+    raw: bytes
+
+
+def _groups(p: _Package, records: list[_Record]) -> list[tuple[_Group, list[bytes], list[_Record]]]:
+    """The package's vulnerability groups, each with its records' raw JSON and typed records."""
+    raws = [bytes(r) for r in p.vulnerabilities or ()]
+    by_id = {r.id: (raw, r) for raw, r in zip(raws, records, strict=True) if r.id}
+    groups = _GROUPS.decode(_join(p.groups)) if p.groups else [_Group(ids=[r.id]) for r in records if r.id]
+    out = []
+    for g in groups:
+        hits = [by_id[i] for i in g.ids or () if i in by_id]
+        out.append((g, [h[0] for h in hits], [h[1] for h in hits]))
+    return out
+
+
+def _join(raws: list[msgspec.Raw]) -> bytes:
+    return b"[" + b",".join(bytes(r) for r in raws) + b"]"
+
+
+def _findings(src: _Source, raw_src: bytes, p: _Package) -> list[_Finding]:
+    """The findings of one package entry (raises msgspec's error for a record of the wrong shape)."""
+    pkg = p.package or _NO_PKG
+    records = _RECORDS.decode(_join(p.vulnerabilities)) if p.vulnerabilities else []
+    head = b'{"source":' + raw_src + b',"package":' + _ENC.encode(pkg)
+    out = [_Finding(src, pkg, p.dependency_groups, g, recs,
+                    None, head + b',"group":' + _ENC.encode(g) + b',"vulnerabilities":[' + b",".join(raws) + b"]}")
+           for g, raws, recs in _groups(p, records)]  # fmt: skip
+    out += [_Finding(src, pkg, p.dependency_groups, None, [], lic, head + b',"license_violation":' + _ENC.encode(lic) + b"}")
+            for lic in p.license_violations or ()]  # fmt: skip
+    return out
+
+
+def _ids(f: _Finding) -> tuple[str | None, str | None, list[str]]:
+    """(CVE id, advisory id where there is no CVE, the other ids and aliases) of one group."""
+    g = f.group or _Group()
+    every = list(dict.fromkeys([*(g.ids or ()), *(g.aliases or ()), *(a for r in f.records for a in r.aliases or ())]))
+    cve = next((i for i in every if _CVE.match(i)), None)
+    adv = None if cve else (every[0] if every else None)
+    return cve, adv, [i for i in every if i not in (cve, adv)]
+
+
+def _fixed(f: _Finding) -> str | None:
+    """The first fixed version of the first record's version ranges (ECOSYSTEM, SEMVER; a GIT range's
+    are commits) for the package's name."""
+    for a in (f.records[0].affected or ()) if f.records else ():
+        if a.package is None or a.package.name in (None, f.pkg.name):
+            for r in a.ranges or ():
+                if r.type == "GIT":
+                    continue
+                fixed = next((e.fixed for e in r.events or () if e.fixed), None)
+                if fixed:
+                    return fixed
+    return None
+
+
+def _cwe(r: _Record | None) -> str | None:
+    for c in (r.database_specific.cwe_ids or ()) if r and r.database_specific else ():
+        m = _CWE.match(c.strip())
+        if m:
+            return f"CWE-{m.group(1)}"
+    return None
+
+
+def _score(g: _Group | None) -> float | None:
+    try:
+        return float(g.max_severity) if g and g.max_severity else None
+    except ValueError:
+        return None
+
+
+class OsvScanner(ReportFormat):
+    """Google OSV-Scanner JSON reports."""
+
+    name = "osv_scanner"
+    report_type = _Report
+    what = "an OSV-Scanner JSON report"
+    description = ("OSV-Scanner JSON report -> Vulnerability Finding (2002) per package vulnerability group, "
+                   "Compliance Finding (2003) per license violation")  # fmt: skip
+    framing = "document"
+    product = "OSV-Scanner"
+    vendor = "Google"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize the results' source path beside packages, or an empty report's config."""
+        h = head[:65536]
+        if not _RESULTS.match(h):
+            return 0
+        if _SOURCE.search(h) and b'"packages"' in h:
+            return 90
+        return 85 if b'"experimental_config"' in h else 0
+
+    def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
+        """Map one report's package entries; one of the wrong shape is dead-lettered alone."""
+        found: list[_Finding] = []
+        out = Decoded()
+        offset = 0
+        for res in report.results:
+            src = res.source or _NO_SRC
+            raw_src = _ENC.encode(src)
+            raws = [bytes(r) for r in res.packages or ()]
+            typed = decode_typed(raws, list(range(offset, offset + len(raws))), _Package, out, source, self.name,
+                                 "an OSV-Scanner package entry")  # fmt: skip
+            offset += len(raws)
+            for p, raw, loc in zip(typed.recs, typed.raws, typed.locs, strict=True):
+                try:
+                    found.extend(_findings(src, raw_src, p))
+                except msgspec.DecodeError as exc:
+                    out.dead.append(DeadLetter(f"not an OSV-Scanner package entry: {exc}", loc[0], loc[1], raw, self.name))
+        out.events = len(found) + len(out.dead)
+        vulns = [f for f in found if f.license is None]
+        lics = [f for f in found if f.license is not None]
+        if vulns:
+            out.batches.append(self._batch(_VULN, vulns))
+        if lics:
+            out.batches.append(self._batch(_COMP, lics))
+        return out
+
+    def _batch(self, cls: str, fs: list[_Finding]) -> pa.RecordBatch:
+        n = len(fs)
+        ids = [_ids(f) for f in fs]
+        first = [f.records[0] if f.records else None for f in fs]
+        key = strs([f.group.ids[0] if f.group and f.group.ids else f.license for f in fs])
+        if cls == _VULN:
+            score = pa.array([_score(f.group) for f in fs], pa.float64())
+            words = severity_ids([r.database_specific.severity if r and r.database_specific else None for r in first])
+            sev = pc.if_else(score.is_valid(), score_severity_ids(score), words)
+        else:
+            sev = const(0, n, pa.int32())
+        raws = [f.raw for f in fs]
+        cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor,
+                            uids=event_uids(self.name, raws), times_ms=pa.nulls(n, pa.int64()), raws=raws,
+                            activity_id=1, severity_id=sev)  # fmt: skip
+        names, versions = strs([f.pkg.name for f in fs]), strs([f.pkg.version or None for f in fs])
+        paths = strs([f.source.path for f in fs])
+        at = pc.binary_join_element_wise(strs([f.pkg.ecosystem for f in fs]), names, "/", null_handling="replace",
+                                         null_replacement="None")  # fmt: skip
+        at = pc.binary_join_element_wise(at, pc.fill_null(versions, "None"), "@")
+        title = pc.coalesce(strs([r.summary if r else None for r in first]), key)
+        status = const(1, n, pa.int32())
+        cols.update({
+            "status_id": status,
+            "status": captions(cls, "status_id", status),
+            "message": pc.binary_join_element_wise(title, at, " in "),
+            "finding_info.uid": distinct_uids(pc.binary_join_element_wise(pc.fill_null(key, "None"), at,
+                                                                          pc.fill_null(paths, "None"), "|")),
+            "finding_info.title": title,
+            "finding_info.tags": kv_list([{"dependency_groups": ", ".join(f.tags)} if f.tags else None for f in fs]),
+            "finding_info.product.name": const(self.product, n, S),
+            "resources": pa.array([[{"type": f.source.type, "name": f.source.path}] if f.source.path else None
+                                   for f in fs], RESOURCES),
+        })  # fmt: skip
+        pkg = nest({"name": names, "version": versions, "package_manager": strs([f.pkg.ecosystem for f in fs]),
+                    "path": paths, "fixed_in_version": strs([_fixed(f) for f in fs])})  # fmt: skip
+        has_pkg = pc.and_(names.is_valid(), versions.is_valid())
+        if cls == _COMP:
+            fail = const(3, n, pa.int32())
+            check = nest({"uid": key, "name": key, "status": const("Fail", n, S), "status_id": fail})
+            cols.update({
+                "compliance.control": key, "compliance.status": const("Fail", n, S), "compliance.status_id": fail,
+                "compliance.category": const("license", n, S), "compliance.checks": singleton_list(check),
+                "finding_info.types": const(["License"], n, STR_LIST),
+                "finding_info.title": pc.binary_join_element_wise(key, "license", " "),
+            })  # fmt: skip
+            return to_batch(cls, cols)
+        cve, adv = strs([x[0] for x in ids]), strs([x[1] for x in ids])
+        cwe = strs([_cwe(r) for r in first])
+        desc = strs([r.details if r else None for r in first])
+        created = parse_times([r.published if r else None for r in first])
+        modified = parse_times([r.modified if r else None for r in first])
+        none = pa.scalar(None, S)
+        adv_cwe = pc.if_else(cve.is_valid(), none, cwe)
+        vuln = nest({
+            "title": title,
+            "desc": desc,
+            "severity": captions(cls, "severity_id", sev),
+            "references": str_lists([list(dict.fromkeys(x.url for r in f.records for x in r.references or () if x.url))
+                                     for f in fs]),  # fmt: skip
+            "related_vulnerabilities": pa.array([x[2] or None for x in ids], STR_LIST),
+            "is_fix_available": pc.is_valid(pkg.field("fixed_in_version")),
+            "cve": only_where(nest({"uid": cve, "title": title, "desc": desc, "created_time": created,
+                                    "modified_time": modified, "cwe": only_where(nest({"uid": cwe}), cwe)}), cve),  # fmt: skip
+            "advisory": only_where(nest({"uid": adv, "title": title, "desc": desc, "created_time": created,
+                                         "modified_time": modified,
+                                         "related_cwes": singleton_list(nest({"uid": adv_cwe}), adv_cwe.is_valid())}),
+                                   adv),  # fmt: skip
+            "affected_packages": singleton_list(pkg, has_pkg),
+        })  # fmt: skip
+        cols.update({
+            "finding_info.desc": desc,
+            "finding_info.created_time": created,
+            "finding_info.modified_time": modified,
+            "finding_info.types": const(["Vulnerability"], n, STR_LIST),
+            "vulnerabilities": singleton_list(vuln),
+        })  # fmt: skip
+        return to_batch(cls, cols)
+
+
+_RESULTS = re.compile(rb'^\s*\{\s*"results"\s*:\s*\[')
+_SOURCE = re.compile(rb'"source"\s*:\s*\{\s*"path"\s*:')
+
+
+__all__ = ["OsvScanner"]
