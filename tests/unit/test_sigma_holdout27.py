@@ -258,3 +258,23 @@ def test_windows_category_runs_on_its_event_ids_only() -> None:
     without_id = {"Image": image}  # an EDR's process event names no event ID: still read
     rs = load_rules([RULES / "proc_creation_win_pua_advanced_ip_scanner.yml"])
     assert _rows(rs, _ndjson([scanner, as_evtx, as_winlogbeat, flat, without_id])) == [0, 4]
+
+
+def test_process_creation_rule_reads_a_security_4688_record() -> None:
+    # the scanner's start as the Security log audits it (event 4688's schema: NewProcessName,
+    # ParentProcessName), in the evtx JSON layout and flat (NXLog): Image is NewProcessName there
+    scanner = orjson.loads((RULES / "sigmahq-regression-proc_creation_win_pua_advanced_ip_scanner.json").read_bytes())
+    sysmon = scanner["Event"]["EventData"]
+    data = {"SubjectUserSid": "S-1-5-21-1004336348-1177238915-682003330-1105", "SubjectUserName": "SwachchhandaP",
+            "SubjectDomainName": "MIDGARDNET", "SubjectLogonId": "0x46940f", "NewProcessId": "0x810",
+            "NewProcessName": sysmon["Image"], "TokenElevationType": "%%1938", "ProcessId": "0xca8",
+            "CommandLine": sysmon["CommandLine"], "TargetUserSid": "S-1-0-0", "TargetUserName": "-",
+            "TargetDomainName": "-", "TargetLogonId": "0x0", "ParentProcessName": sysmon["ParentImage"],
+            "MandatoryLabel": "S-1-16-8192"}
+    system = scanner["Event"]["System"] | {"EventID": 4688, "Channel": "Security", "Provider": {"#attributes": {
+        "Name": "Microsoft-Windows-Security-Auditing", "Guid": "54849625-5478-4994-A5BA-3E3B0328C30D"}}}
+    audit = {"Event": {"System": system, "EventData": data}}
+    nxlog = {"EventID": 4688, "SourceName": "Microsoft-Windows-Security-Auditing", "Channel": "Security", **data}
+    rs = load_rules([RULES / "proc_creation_win_pua_advanced_ip_scanner.yml"])
+    assert _rows(rs, _ndjson([audit, nxlog, audit | {"Event": audit["Event"] | {"System": system | {"EventID": 4689}}}])) \
+        == [0, 1]  # a 4689 (process exit) is no process creation

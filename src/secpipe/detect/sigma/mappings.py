@@ -82,9 +82,11 @@ Chainsaw, Hayabusa) nests them as in the XML, ``Event.EventData.CommandLine``,
 has qualifiers), ``Event.System.Provider.#attributes.Name``; Winlogbeat / Elastic Agent ship
 ``winlog.event_data.CommandLine``, ``winlog.event_id``, ``winlog.channel``, ``winlog.computer_name``,
 ``winlog.provider_name``; NXLog's ``im_msvistalog`` writes the data flat but names the provider
-``SourceName`` and the computer ``Hostname``. The fields are also read there (:data:`MAPPINGS`, :data:`PREFIXES`;
-the rule's own name first). The ``UserData`` of the events that have one (1102's
-``LogFileCleared``) is not read.
+``SourceName`` and the computer ``Hostname``. A process creation the Security log audits (4688,
+which process_creation rules also run on: :mod:`.routing`) names the image ``NewProcessName`` and
+its parent ``ParentProcessName``, as pySigma's ``windows_audit_pipeline`` maps them. The fields
+are also read there (:data:`MAPPINGS`, :data:`PREFIXES`; the rule's own name first). The
+``UserData`` of the events that have one (1102's ``LogFileCleared``) is not read.
 
 Azure Monitor records (rules with ``product: azure``): SigmaHQ's Entra ID rules
 (``signinlogs``, ``auditlogs``, ``riskdetection``...) name the columns of the Log Analytics
@@ -235,7 +237,10 @@ MAPPINGS["windows"] = {k: [k, *v] for k, v in (
     ("EventID", ["Event.System.EventID", "Event.System.EventID.#text", "winlog.event_id"]),
     ("Channel", ["Event.System.Channel", "winlog.channel"]),
     ("Computer", ["Event.System.Computer", "winlog.computer_name", "Hostname"]),
-    ("Provider_Name", ["Event.System.Provider.#attributes.Name", "winlog.provider_name", "SourceName"]))}
+    ("Provider_Name", ["Event.System.Provider.#attributes.Name", "winlog.provider_name", "SourceName"]))} | {
+    # a process_creation rule's Sysmon names, as Security 4688 writes them (pySigma's windows_audit_pipeline)
+    sysmon: [f"{p}{n}" for n in (sysmon, audit) for p in ("", "Event.EventData.", "winlog.event_data.")]
+    for sysmon, audit in (("Image", "NewProcessName"), ("ParentImage", "ParentProcessName"))}
 #: product -> {rule field prefix: the event field prefixes it may be read from}, for fields
 #: :data:`MAPPINGS` does not name: objects Elastic's GCP integration keeps whole (an AuditLog's
 #: ``request``, ``response``, ``authorizationInfo[]``) and the ``LogEntry`` of a Pub/Sub message's ``data``
