@@ -66,3 +66,15 @@ def test_listener_gives_a_hostless_message_its_senders_address(service: Service,
     rows = {r["message"]: r["device"] for r in lake_rows(data_dir, "base_event")}
     assert rows["no host named"]["ip"] == "127.0.0.1" and rows["no host named"]["hostname"] is None
     assert rows["host named"]["hostname"] == socket.gethostname() and rows["host named"]["ip"] is None
+
+
+def test_hec_health_answers_a_probe_without_a_token(server: Server) -> None:
+    # Splunk's services/collector/health is for load balancers: no token needed (it was 401 code 2)
+    for path in ("/services/collector/health", "/services/collector/health/1.0"):
+        r = httpx.get(f"{server.url}{path}", timeout=30)
+        assert r.status_code == 200 and r.json() == {"text": "HEC is healthy", "code": 17}, r.text
+    r = httpx.get(f"{server.url}/services/collector/health", headers={"Authorization": "Splunk wrong"}, timeout=30)
+    assert r.status_code == 403 and r.json()["code"] == 4
+    r = httpx.get(f"{server.url}/services/collector/health", headers={"Authorization": f"Splunk {server.ingest}"},
+                  timeout=30)
+    assert r.status_code == 200 and r.json()["code"] == 17

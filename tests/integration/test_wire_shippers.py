@@ -502,7 +502,9 @@ def test_hec_query_token_and_error_codes(server: Server) -> None:
     for headers, body, status, want in cases:
         r = httpx.post(f"{url}/event", content=body, headers=headers)
         assert (r.status_code, r.json()) == (status, want), (headers, body)
-    assert httpx.get(f"{url}/health").json() == {"text": "Token is required", "code": 2}
+    # the health probe needs no token (Splunk answers a load balancer's probe), a wrong one is refused
+    assert httpx.get(f"{url}/health").json() == {"text": "HEC is healthy", "code": 17}
+    assert httpx.get(f"{url}/health", headers={"Authorization": "Splunk nope"}).json()["code"] == 4
     assert _count(server, "message = 'hec-query-token'", 1) == 1
 
 
