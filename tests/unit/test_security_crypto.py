@@ -101,3 +101,28 @@ def test_cli_query_and_ingest_on_encrypted_dir(enc_dir: Path, real: Path) -> Non
     out = cli("query", "--data", str(enc_dir), "--format", "json", "SELECT count(*) AS n FROM api_activity")
     assert '"n":' in out.stdout
     assert _plain_anywhere(enc_dir / "lake", b"PAR1") == []
+
+
+@pytest.mark.parametrize("size", [0, 1, 16, (1 << 20) - 1, 1 << 20, 3 * (1 << 20) + 5])
+def test_streamed_seal_is_the_one_shot_envelope(size: int) -> None:
+    """``seal_to`` (AES-GCM a 1 MiB chunk at a time, what lake files are written with) gives an SPE1 blob of the
+    one-shot ``seal``'s layout that ``open`` reads back, whatever the size against the chunk; a flipped byte of its
+    ciphertext or tag is refused."""
+    import io
+
+    from secpipe.security.keys import Keyring
+
+    ring = Keyring()
+    ring.add(generate_key(), "k1")
+    cipher = crypto.Cipher(ring)
+    data = os.urandom(size)
+    sink = io.BytesIO()
+    cipher.seal_to(memoryview(data), sink)
+    blob = bytearray(sink.getvalue())
+    assert len(blob) == len(cipher.seal(data)) and crypto.is_sealed(blob)
+    assert cipher.open(bytes(blob)) == data
+    for at in (len(blob) - 1, len(blob) - 17 if size else len(blob) - 1):
+        bad = bytearray(blob)
+        bad[at] ^= 1
+        with pytest.raises(crypto.CryptoError):
+            cipher.open(bytes(bad))

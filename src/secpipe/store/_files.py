@@ -84,7 +84,7 @@ def write_parquet_atomic(table: pa.Table, directory: Path, compression: str = "z
             from secpipe.security.crypto import parquet_bytes
 
             with open(tmp, "wb") as fh:
-                fh.write(cipher.seal(parquet_bytes(table, compression)))
+                cipher.seal_to(parquet_bytes(table, compression), fh)
         else:  # Arrow's own file stream: a Python file object costs ~8% of the write
             with pa.OSFile(str(tmp), "wb") as sink:
                 write_parquet(table, sink, compression)
