@@ -307,3 +307,34 @@ def test_junos_srx_session_logs_are_network_activity() -> None:
     assert json.loads(fin["unmapped"])["structured_data"]["junos@67.43.156.15"]["reason"] == "TCP FIN"
     assert (apptrack["activity_id"], apptrack["dst_endpoint"]["zone"]) == (1, "Danger")
     assert (deny_ls["activity_id"], deny_ls["metadata"]["event_code"]) == (5, "RT_FLOW_SESSION_DENY_LS")
+
+
+def test_jenkins_audit_trail_syslog_messages_are_mapped_as_its_log_file() -> None:
+    """The Audit Trail plugin's Syslog logger (jenkinsci/audit-trail-plugin ``SyslogAuditLogger``:
+    RFC 3164 and the APP-NAME ``jenkins`` by default) sends each message as the log file holds it
+    after the time; here the messages of round 24's real log file (khannashiv/Jenkins-Practice)
+    and the plugin's login messages (``AuthenticationAuditListener``), as a syslog server files
+    them. They are API Activity, Scheduled Job Activity and Authentication as in the log file
+    (they were Base Events); another program's lines stay syslog's."""
+    messages = [
+        "/job/monitor-jenkins-grafana-prometheus/configSubmit by user2 from [0:0:0:0:0:0:0:1]",
+        "job/monitor-jenkins-grafana-prometheus/ #49 Started by user user2, Parameters:[]",
+        "monitor-jenkins-grafana-prometheus #49 Started by user user2, Parameters:[] on Built-In Node;Slave-Agent-Node-1 "
+        "started at 2026-01-07T18:58:04Z completed in 160980ms completed: SUCCESS",
+        "Successful login for user 'user2'",
+        "Failed login attempt for user 'admin'",
+    ]
+    lines = [f"<14>Jan  8 00:2{i}:02 ci01 jenkins: {m}" for i, m in enumerate(messages)]
+    lines.append("<14>Jan  8 00:29:02 ci01 cron[12]: (root) CMD (run-parts /etc/cron.hourly)")
+    d = formats.get("syslog").decode("\n".join(lines).encode(), "test")
+    assert not d.dead
+    rows = {r["message"]: r for r in _rows(d)}
+    request, started, finished, ok, bad = (rows[m] for m in messages)
+    assert (request["class_uid"], request["api"]["operation"], request["actor"]["user"]["name"]) == (6003, "configSubmit", "user2")
+    assert request["src_endpoint"]["ip"] == "0:0:0:0:0:0:0:1" and request["resources"][0]["name"] == "monitor-jenkins-grafana-prometheus"
+    assert request["device"]["hostname"] == "ci01" and request["actor"]["process"]["name"] == "jenkins"
+    assert (started["class_uid"], started["activity_id"], started["metadata"]["correlation_uid"]) == (1006, 6, "monitor-jenkins-grafana-prometheus#49")
+    assert (finished["class_uid"], finished["status"], finished["duration"]) == (1006, "Success", 160980)
+    assert (ok["class_uid"], ok["status_id"], ok["user"]["name"]) == (3002, 1, "user2")
+    assert (bad["class_uid"], bad["status_id"], bad["user"]["name"]) == (3002, 2, "admin")
+    assert rows["(root) CMD (run-parts /etc/cron.hourly)"]["class_uid"] == 0

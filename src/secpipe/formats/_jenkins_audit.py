@@ -26,7 +26,9 @@ often empty) and one message:
   without the time (the further lines of a message holding newlines, or a damaged line) is
   dead-lettered by :mod:`~secpipe.formats.jenkins_log`.
 
-Time: the line's, read in the server's zone when the file tells it (see :func:`decode`).
+Time: the line's, read in the server's zone when the file tells it (see :func:`decode`). The
+plugin's Syslog logger sends the same messages without the time: :mod:`.syslog` maps them with
+:func:`messages`.
 
 ``unmapped`` keeps what no field takes (``uri`` extra, causes, parameters, node). Identity:
 the line's bytes (its time has milliseconds); a verbatim repeat in the same file is hashed with
@@ -147,25 +149,41 @@ def decode(lines: pa.Array, offs: pa.Array, source: str, kind: str, product: str
     msg = pc.struct_field(with_rest(lines, st, "head", "msg"), "msg")
     local = _local_ms(st)
     fin = pc.extract_regex(msg, _FINALIZED)
-    sta = pc.extract_regex(msg, _STARTED)
-    req = pc.extract_regex(msg, _REQUEST)
-    log = pc.extract_regex(msg, _LOGIN)
-    is_fin = pc.is_valid(fin)
-    is_job = pc.or_(is_fin, pc.is_valid(sta))
-    is_req = pc.and_not(pc.is_valid(req), is_job)
-    is_log = pc.and_not(pc.and_not(pc.is_valid(log), is_job), is_req)
-    is_base = pc.invert(pc.or_(pc.or_(is_job, is_req), is_log))
-    offset = _offset(local, fin, is_fin)
+    offset = _offset(local, fin, pc.is_valid(fin))
     times = local if not offset else pc.subtract(local, pa.scalar(offset, pa.int64()))
     raws = lines.cast(pa.binary()).to_pylist()
     idents = _idents(raws, lines)
     common = {"kind": kind, "product": product, "vendor": vendor}
-    for cls, mask, build in (
+    for cls, pick, columns, act, sev in messages(msg, fin, base=True):
+        base = base_columns(cls, uids=event_uids(kind, [idents[i] for i in pick.tolist()]), times_ms=times.take(pa.array(pick)),
+                            raws=lines.take(pa.array(pick)), activity_id=act, severity_id=sev, **common)  # fmt: skip
+        base.update(columns)
+        out.batches.append(to_batch(cls, base))
+
+
+def messages(msg: pa.Array, fin: pa.Array | None = None, *, base: bool = False) -> list[tuple[str, np.ndarray, dict[str, pa.Array], Any, Any]]:
+    """The Audit Trail messages (the text after a log file line's time, or a syslog message the
+    plugin's Syslog logger sent) by OCSF class: [(class, the rows, their columns, activity_id,
+    severity_id)] for build starts and ends, requests and logins, and (``base``) the rest as Base
+    Events. ``fin``: the finalized-build matches, when the caller has them."""
+    fin = pc.extract_regex(msg, _FINALIZED) if fin is None else fin
+    sta = pc.extract_regex(msg, _STARTED)
+    req = pc.extract_regex(msg, _REQUEST)
+    log = pc.extract_regex(msg, _LOGIN)
+    is_fin = pc.fill_null(pc.is_valid(fin), False)
+    is_job = pc.fill_null(pc.or_(is_fin, pc.is_valid(sta)), False)
+    is_req = pc.fill_null(pc.and_not(pc.is_valid(req), is_job), False)
+    is_log = pc.fill_null(pc.and_not(pc.and_not(pc.is_valid(log), is_job), is_req), False)
+    kinds = [
         ("scheduled_job_activity", is_job, lambda f: _jobs(f(msg), f(fin), f(sta), f(is_fin))),
         ("api_activity", is_req, lambda f: _requests(f(msg), f(req))),
         ("authentication", is_log, lambda f: _logins(f(msg), f(log))),
-        ("base_event", is_base, lambda f: ({"message": f(msg)}, pa.scalar(0, _I32), 1)),
-    ):
+    ]
+    if base:
+        is_base = pc.invert(pc.or_(pc.or_(is_job, is_req), is_log))
+        kinds.append(("base_event", is_base, lambda f: ({"message": f(msg)}, pa.scalar(0, _I32), 1)))
+    out = []
+    for cls, mask, build in kinds:
         if not pc.any(mask).as_py():
             continue
         pick = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
@@ -175,10 +193,8 @@ def decode(lines: pa.Array, offs: pa.Array, source: str, kind: str, product: str
             return arr.take(take)
 
         columns, act, sev = build(f)
-        base = base_columns(cls, uids=event_uids(kind, [idents[i] for i in pick.tolist()]), times_ms=f(times),
-                            raws=f(lines), activity_id=act, severity_id=sev, **common)  # fmt: skip
-        base.update(columns)
-        out.batches.append(to_batch(cls, base))
+        out.append((cls, pick, columns, act, sev))
+    return out
 
 
 def _local_ms(st: pa.StructArray) -> pa.Array:

@@ -145,6 +145,10 @@ Mapping:
   the duration; the Generated Time (with the year a BSD header lacks; no zone: UTC) as the time
   unless an RFC 5424 header gave one; NAT addresses, interfaces and the session end reason in
   ``unmapped.panos``.
+- the Jenkins Audit Trail plugin's syslog messages (its Syslog logger, APP-NAME ``jenkins``: each
+  message as the plugin's log file holds it after the time) -> the classes
+  :mod:`._jenkins_audit` gives the log file's: build starts and ends Scheduled Job Activity,
+  requests API Activity, logins Authentication; the header's time, host and severity stay.
 - HTTP servers' access log lines (Common or Combined Log Format: Apache's ``%h %l %u %t "%r" %>s
   %b["%{Referer}i" "%{User-agent}i"]``, nginx's ``combined``, Apache's ``vhost_combined`` with
   ``%v:%p`` first), as a syslog MSG (nginx's ``access_log syslog:``, rsyslog ``imfile``) or bare
@@ -266,7 +270,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _cef, _cwlogs, _fast, _journal
+from secpipe.formats import _cef, _cwlogs, _fast, _jenkins_audit, _journal
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask, with_rest
 from secpipe.formats.base import (
     BOM,
@@ -1050,6 +1054,12 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
+        for cls, hit, audit in _jenkins_audit_messages(fields["app"], fields["msg"]):
+            out.batches.append(self._batch(cls, {k: v.filter(hit) for k, v in fields.items()}, None, net=audit))
+            rest = pc.invert(hit)
+            if not pc.any(rest).as_py():
+                return
+            fields = {k: v.filter(rest) for k, v in fields.items()}
         access = _access_log(fields["msg"])
         if access is not None:
             hit, http = access
@@ -1178,7 +1188,7 @@ class Syslog(Format):
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
             cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
         if net is not None:
-            for key in ("filterlog", "netfilter", "fortios", "asa", "panos"):
+            for key in ("filterlog", "netfilter", "fortios", "asa", "panos", "jenkins"):
                 if "_" + key in net:
                     extra.append((key, net.pop("_" + key)))
             cols.update(net)
@@ -2518,6 +2528,37 @@ def _junos_flow(msgid: pa.Array, sd: pa.Array) -> tuple[pa.Array, dict[str, pa.A
         "duration": pc.multiply(number("elapsed-time"), 1000),
     }
     return hit, cols
+
+
+def _jenkins_audit_messages(app: pa.Array, msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
+    """[(OCSF class, its messages, their columns with ``_activity`` and ``_jenkins`` for
+    ``unmapped``)] for the Jenkins Audit Trail plugin's syslog messages (its Syslog logger sends
+    each message as a log file line holds it, after the time, under the APP-NAME ``jenkins``
+    unless configured otherwise): build starts and ends, requests and logins, mapped as
+    :mod:`._jenkins_audit` maps the log file's (Scheduled Job Activity, API Activity,
+    Authentication); each class's rows are taken one class at a time, the rest stay syslog's."""
+    if app.null_count == len(app) or not _fast.contains_any(app.buffers()[2], (b"jenkins",)):
+        return []
+    mine = pc.fill_null(pc.equal(app, "jenkins"), False)
+    if not pc.any(mine).as_py():
+        return []
+    at = pc.indices_nonzero(mine)
+    found = []
+    for cls, pick, columns, act, _sev in _jenkins_audit.messages(msg.take(at)):
+        rows = at.take(pa.array(pick)).to_numpy()
+        hit = np.zeros(len(msg), bool)
+        hit[rows] = True
+        columns.pop("message")
+        columns["_jenkins"] = columns.pop("unmapped", pa.nulls(len(rows), S))
+        columns["_activity"] = act
+        found.append((cls, hit, columns))
+    # each later class's mask over the rows the earlier ones left (the caller filters as it goes)
+    out = []
+    left = np.ones(len(msg), bool)
+    for cls, hit, columns in found:
+        out.append((cls, pa.array(hit[left]), columns))
+        left &= ~hit
+    return out
 
 
 #: an nginx error log line (``ngx_log_error_core``): ``YYYY/MM/DD HH:MM:SS [level] PID#TID: [*CID ]``
