@@ -278,3 +278,14 @@ def test_process_creation_rule_reads_a_security_4688_record() -> None:
     rs = load_rules([RULES / "proc_creation_win_pua_advanced_ip_scanner.yml"])
     assert _rows(rs, _ndjson([audit, nxlog, audit | {"Event": audit["Event"] | {"System": system | {"EventID": 4689}}}])) \
         == [0, 1]  # a 4689 (process exit) is no process creation
+
+
+def test_powershell_classic_rule_reads_unnamed_data_of_its_event_only() -> None:
+    # Windows PowerShell's classic log writes unnamed <Data> elements (evtx JSON: EventData.Data.#text,
+    # a list) and its EventID with Qualifiers; ps_classic_provider_start is event 600, not the
+    # engine start (400) that carries the same HostApplication
+    record = orjson.loads((RULES / "sigmahq-regression-posh_pc_tamper_windows_defender_set_mp.json").read_bytes())
+    system = record["Event"]["System"]
+    engine_start = {"Event": record["Event"] | {"System": system | {"EventID": system["EventID"] | {"#text": 400}}}}
+    rs = load_rules([RULES / "posh_pc_tamper_windows_defender_set_mp.yml"])
+    assert _rows(rs, _ndjson([record, engine_start])) == [0]

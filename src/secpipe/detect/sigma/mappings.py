@@ -86,7 +86,9 @@ has qualifiers), ``Event.System.Provider.#attributes.Name``; Winlogbeat / Elasti
 which process_creation rules also run on: :mod:`.routing`) names the image ``NewProcessName`` and
 its parent ``ParentProcessName``, as pySigma's ``windows_audit_pipeline`` maps them. The fields
 are also read there (:data:`MAPPINGS`, :data:`PREFIXES`; the rule's own name first). The
-``UserData`` of the events that have one (1102's ``LogFileCleared``) is not read.
+``UserData`` of the events that have one (1102's ``LogFileCleared``) is not read. Unnamed
+``<Data>`` elements (Windows PowerShell's classic log, SigmaHQ's ``Data|contains``) are the list
+``Event.EventData.Data.#text`` there, any element matching.
 
 Azure Monitor records (rules with ``product: azure``): SigmaHQ's Entra ID rules
 (``signinlogs``, ``auditlogs``, ``riskdetection``...) name the columns of the Log Analytics
@@ -237,7 +239,9 @@ MAPPINGS["windows"] = {k: [k, *v] for k, v in (
     ("EventID", ["Event.System.EventID", "Event.System.EventID.#text", "winlog.event_id"]),
     ("Channel", ["Event.System.Channel", "winlog.channel"]),
     ("Computer", ["Event.System.Computer", "winlog.computer_name", "Hostname"]),
-    ("Provider_Name", ["Event.System.Provider.#attributes.Name", "winlog.provider_name", "SourceName"]))} | {
+    ("Provider_Name", ["Event.System.Provider.#attributes.Name", "winlog.provider_name", "SourceName"]),
+    # unnamed <Data> elements (Windows PowerShell's classic log): evtx JSON lists their texts
+    ("Data", ["Event.EventData.Data.#text", "Event.EventData.Data", "winlog.event_data.Data"]))} | {
     # a process_creation rule's Sysmon names, as Security 4688 writes them (pySigma's windows_audit_pipeline)
     sysmon: [f"{p}{n}" for n in (sysmon, audit) for p in ("", "Event.EventData.", "winlog.event_data.")]
     for sysmon, audit in (("Image", "NewProcessName"), ("ParentImage", "ParentProcessName"))}

@@ -90,7 +90,8 @@ SYSMON_EVENT_IDS: dict[str, tuple[str, ...]] = {
     "raw_access_thread": ("9",), "file_event": ("11",), "file_delete": ("23", "26")}
 EVENT_ID_FIELD = "EventID"
 #: ``product: windows`` taxonomy category -> the IDs of its events: Sysmon's (the category of each
-#: Sysmon event ID, as pySigma's Sysmon pipeline maps them) and Security 4688 (process creation)
+#: Sysmon event ID, as pySigma's Sysmon pipeline maps them), Security 4688 (process creation) and
+#: PowerShell's
 WINDOWS_EVENT_IDS: dict[str, tuple[str, ...]] = {
     "process_creation": ("1", "4688"), "file_change": ("2",), "network_connection": ("3",),
     "process_termination": ("5",), "driver_load": ("6",), "image_load": ("7",), "create_remote_thread": ("8",),
@@ -98,7 +99,10 @@ WINDOWS_EVENT_IDS: dict[str, tuple[str, ...]] = {
     "registry_delete": ("12",), "registry_set": ("13",), "registry_rename": ("14",), "registry_event": ("12", "13", "14"),
     "create_stream_hash": ("15",), "pipe_created": ("17", "18"), "wmi_event": ("19", "20", "21"), "dns_query": ("22",),
     "file_delete": ("23", "26"), "clipboard_capture": ("24",), "process_tampering": ("25",),
-    "file_block_executable": ("27",), "file_block_shredding": ("28",), "file_executable_detected": ("29",)}
+    "file_block_executable": ("27",), "file_block_shredding": ("28",), "file_executable_detected": ("29",),
+    # PowerShell's logs (pySigma's windows_logsource_pipeline): module, script block, classic engine/provider/pipeline
+    "ps_module": ("4103",), "ps_script": ("4104",), "ps_classic_start": ("400",),
+    "ps_classic_provider_start": ("600",), "ps_classic_script": ("800",)}
 #: where a Windows event keeps its ID: flat (NXLog, exports), in an evtx record as JSON (plain, or
 #: ``#text`` beside the Qualifiers), in Winlogbeat's ``winlog`` (:mod:`.mappings`)
 WINDOWS_EVENT_ID_FIELDS = ("EventID", "Event.System.EventID", "Event.System.EventID.#text", "winlog.event_id")
@@ -203,7 +207,8 @@ def _scope(compiled: Compiled, values: tuple[str, ...], field: str = PROGRAM_FIE
     """AND ``compiled`` with "the event has no ``field``, or one of ``values``": a cron rule's
     keyword must not fire on what apt or dpkg logged (the program), a process_creation rule on
     Sysmon's other events (the EventID). Lines without a TAG and JSON events (which keep no
-    syslog program) are still read, as before."""
+    syslog program) are still read, as before. A JSON object in the field's place counts as no
+    value: an evtx record's EventID with Qualifiers, whose number is tested at ``EventID.#text``."""
     lits = ", ".join(map(sql_str, values))
-    compiled.leaves.append(Leaf(field, f"({F} IS NULL OR {L} IN ({lits}))"))
+    compiled.leaves.append(Leaf(field, f"({F} IS NULL OR {L} IN ({lits}) OR starts_with({F}, '{{'))"))
     compiled.skeleton = f"({compiled.skeleton} AND \x02{len(compiled.leaves) - 1}\x02)"
