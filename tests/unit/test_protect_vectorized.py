@@ -499,3 +499,49 @@ def test_redact_output_same_with_and_without_the_compiled_screen(detectors: list
     assert native_suspect == re2_suspect
     assert native_picked < re2_picked  # the rows the compiled screen spares the RE2 passes
     assert native[0].column(0).to_pylist() != texts  # something was redacted
+
+
+def _anchor_spellings() -> list[str]:
+    """A text each of redact.PREFILTER's specific anchors and AWS_KEY match, every alternative of each spelled out,
+    the keywords in several cases and with RE2's non-ASCII folds of 's' and 'k' (U+017F, U+212A)."""
+    b36, hex32 = "a1B2" * 9, "0123456789abcdef" * 2
+    out = ["-----BEGIN RSA PRIVATE KEY-----", "eyJhbGciOiJI.eyJzdWIi", "github_pat_11AB", "GR1348941xyz", "xapp-1-A",
+           "npm_" + b36, "pypi-AgEIcHlwaS5vcmcCJDk", "dckr_pat_x", "sk-" + "A1" * 10 + "T3BlbkFJ", "ya29.a0Af",
+           "SG." + "a-_1" * 5 + "ab" + ".x", "dapi" + hex32, "hf_" + "aB" * 17, "glsa_x", "glc_" + "A1+/" * 8,
+           "hooks.slack.com/services/T0", "AIzaSyA", "GOCSPX-abc", "whsec_x", "https://user:pa55@host.example/",
+           "AKIAZ7QWERTY12345678", "ASIAZ7QWERTY12345678", "ABIAZ7QWERTY12345678", "ACCAZ7QWERTY12345678"]
+    out += [f"gh{c}_{b36}" for c in "pousr"] + [f"hv{c}." + "a_-1" * 6 for c in "sbr"]
+    out += [f"gl{g}-x" for g in ("pat", "ptt", "dt", "rt", "oas", "cbt", "soat", "ffct", "ft", "imt", "agent")]
+    out += [f"xox{c}-1" for c in "abposrecd"] + [f"sk-{k}-x" for k in ("proj", "svcacct", "admin", "ant")]
+    out += [f"shp{k}_x" for k in ("at", "ca", "pa", "ss")] + [f"do{c}_v1_x" for c in "por"]
+    out += [f"{a}k_{m}_x" for a in "sr" for m in ("live", "test")] + [f"{c}sig=x" for c in "?&;"]
+    keywords = ["password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token",
+                "authtoken", "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey",
+                "secret_access_key", "authorization"]
+    for kw in keywords:
+        for form in (kw, kw.upper(), kw.title(), kw[:2].upper() + kw[2:], kw[0] + kw[1:].upper(), kw.replace("s", "\u017f"),
+                     kw.replace("k", "\u212a"), kw.replace("s", "\u017f").upper()):
+            out += [form + ": x", form + '\\":\\"x', form + "=x"]
+    for kw in ("vault_token", "vaulttoken", "vault-token", "client_token", "VAULT_TOKEN", "Client_Token"):
+        out += [kw + ': "s.abc', kw + "=b.x", kw + '\\": \\"r.x']
+    return out
+
+
+def test_native_screen_finds_every_anchor_at_every_offset() -> None:
+    """Every spelling of every anchor (and key id), at each offset of the vector screen's 32-byte steps, between
+    JSON-ish filler: the rows RE2 picks with PREFILTER and the key counts RE2 gives (the screen's two- and three-byte
+    prefilter must let each through)."""
+    from secpipe.transforms.protect import _native
+    from secpipe.transforms.protect.redact import AWS_KEY, PREFILTER
+
+    if not _native.screen_available():
+        pytest.skip("the C accelerator is not built here (no C compiler when installing)")
+    filler = '{"eventSource":"s3.amazonaws.com","requestParameters":{"region":"us-east-1"},"sessionContext":{'
+    texts = [filler[: k % 70] + "\"" + spelling + "\" " + filler[k % 13 :] for spelling in _anchor_spellings() for k in range(40)]
+    col = pa.array(texts)
+    hit, keys = _native.screen(col, True, True)
+    expected = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist()
+    assert hit.to_pylist() == expected
+    assert sum(expected) / len(expected) > 0.97  # the spellings match, not the filler
+    _, keys = _native.screen(col, False)
+    assert keys.to_pylist() == pc.fill_null(pc.count_substring_regex(col, AWS_KEY), 0).to_pylist()
