@@ -158,3 +158,20 @@ def test_lines_of_many_hosts_stay_one_body() -> None:
     many = [ShippedLine(ACCESS[0].encode(), f"web-{i}") for i in range(wire.MAX_HOSTS + 1)]
     wire.accept_docs(ctx, "es_bulk:t", "syslog", many)
     assert ctx.service.sources == ["es_bulk:t"]
+
+
+def test_filebeat_document_of_a_kubernetes_audit_line_is_the_audit_event() -> None:
+    # Filebeat's filestream document (captured shape) around a line of the API server's audit log
+    # and around an AKS diagnostic record (elastic/integrations samples): the kubernetes audit sniff
+    # finds audit.k8s.io in the escaped message too, so the document itself was taken for an audit
+    # event and dead-lettered ("not a Kubernetes audit event"), in auto-detection and on a mapped index
+    base = json.loads((WIRE / "filebeat-filestream-auth.ndjson").read_bytes().splitlines()[0])
+    lines = [(CASES / "holdout" / "elastic-k8s-audit-mixed.log").read_text().splitlines()[0],
+             (CASES / "holdout" / "elastic-aks-kube-audit.log").read_text().splitlines()[0]]  # fmt: skip
+    docs = [json.dumps({**base, "message": line}).encode() for line in lines]
+    names, found = shipped_lines([None, None], docs)
+    assert names == ["k8s_audit", "k8s_audit"] and found == [line.encode() for line in lines]
+    assert text_lines(docs, "k8s_audit") == [line.encode() for line in lines]
+    for record in found:
+        dec = formats.get("k8s_audit").decode(record, "test")
+        assert not dec.dead and sum(b.num_rows for b in dec.batches) == 1
