@@ -338,3 +338,24 @@ def test_jenkins_audit_trail_syslog_messages_are_mapped_as_its_log_file() -> Non
     assert (ok["class_uid"], ok["status_id"], ok["user"]["name"]) == (3002, 1, "user2")
     assert (bad["class_uid"], bad["status_id"], bad["user"]["name"]) == (3002, 2, "admin")
     assert rows["(root) CMD (run-parts /etc/cron.hourly)"]["class_uid"] == 0
+
+
+def test_numbers_past_their_column_type_are_no_value_not_a_failed_batch() -> None:
+    """A device's odd number (a port or protocol past int32, a byte count past int64) in an
+    otherwise real FortiOS, PAN-OS, ASA or Junos line is read as absent: the cast of the batch's
+    column failed and the whole file was dead-lettered by the decode guard."""
+    cases = Path(__file__).parents[1] / "cases" / "holdout"
+    forti = (cases / "elastic-fortigate-traffic.log").read_text().splitlines()[0].replace("srcport=60899", "srcport=99999999999")
+    pan = (cases / "elastic-panos-traffic.log").read_text().splitlines()[0].replace(",55113,443,", ",99999999999,443,")
+    asa = (cases / "elastic-cisco-asa-connections.log").read_text().splitlines()[1].replace("bytes 38110", "bytes 99999999999999999999")
+    junos = (cases / "elastic-juniper-srx-flow.log").read_text().splitlines()[0].replace('protocol-id="1"', 'protocol-id="99999999999"')
+    d = formats.get("syslog").decode("\n".join([forti, pan, asa, junos]).encode(), "test")
+    assert not d.dead
+    rows = _rows(d)
+    assert [r["class_uid"] for r in rows] == [4001] * 4
+    assert rows[0]["src_endpoint"]["port"] is None and rows[0]["dst_endpoint"]["port"] == 161
+    assert sorted(r["src_endpoint"]["port"] is None for r in rows) == [False, False, True, True]
+    teardown = next(r for r in rows if r["metadata"]["event_code"] == "ASA-6-302014")
+    assert teardown["traffic"] is None or teardown["traffic"]["bytes"] is None
+    flow = next(r for r in rows if r["metadata"]["event_code"] == "RT_FLOW_SESSION_CREATE")
+    assert flow["connection_info"]["protocol_num"] is None and flow["src_endpoint"]["port"] == 594

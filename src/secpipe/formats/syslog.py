@@ -2146,11 +2146,9 @@ def _fortigate_traffic(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | 
         for key in keys:
             got = _nil(group(st, key))
             v[key] = got if slow is None else pc.coalesce(got, _forti_spaced(slow, key))
-    none = pa.scalar(None, S)
 
     def number(key: str, typ: pa.DataType = _I64) -> pa.Array:
-        ok = pc.fill_null(pc.match_substring_regex(v[key], r"^\d{1,18}$"), False)
-        return pc.if_else(ok, v[key], none).cast(typ)
+        return _number(v[key], typ)
 
     action = pc.utf8_lower(v["action"])
     known = pc.index_in(action, value_set=_FORTI_ACTION_NAMES)
@@ -2209,7 +2207,7 @@ _ASA_SPECS = (
     # hh:mm:ss bytes N [reason]: the sides in the Built message's order, its direction not said
     ("teardown", ("302014", "302016", "302018"),
      r"^Teardown (?P<proto>\w+) connection (?P<id>\d+) for " + _ASA_END.format(1) + " to " + _ASA_END.format(2)
-     + r" duration (?P<h>\d{1,6}):(?P<m>\d\d):(?P<s>\d\d) bytes (?P<bytes>\d{1,20})(?: (?P<reason>[^(]*[^(\s]))?"),
+     + r" duration (?P<h>\d{1,6}):(?P<m>\d\d):(?P<s>\d\d) bytes (?P<bytes>\d+)(?: (?P<reason>[^(]*[^(\s]))?"),
     # 106023 Deny protocol src interface:address/port dst interface:address/port [(type t, code c)]
     # by access-group "acl"
     ("deny", ("106023",),
@@ -2304,7 +2302,7 @@ def _asa_connections(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str
         "dst_endpoint.ip": sides["dst"][0],
         "dst_endpoint.hostname": sides["dst"][1],
         "dst_endpoint.port": sides["dst"][2],
-        "traffic.bytes": g["bytes"].cast(_I64),
+        "traffic.bytes": _number(g["bytes"], _I64),
         "duration": pc.multiply(secs, 1000),
         "firewall_rule.name": g["acl"],
     }
@@ -2344,11 +2342,9 @@ def _panos_traffic(msg: pa.Array, fmt: pa.Array) -> tuple[pa.Array, dict[str, pa
         return None
     parts = pc.split_pattern(pc.binary_join_element_wise(msg.filter(hit), _PANOS_PAD, ""), ",", max_splits=len(_PANOS_PAD))
     f = {key: _nil_empty(pc.list_element(parts, i)) for key, i in _PANOS_AT.items()}
-    none = pa.scalar(None, S)
 
     def number(key: str, typ: pa.DataType = _I64) -> pa.Array:
-        ok = pc.fill_null(pc.match_substring_regex(f[key], r"^\d{1,18}$"), False)
-        return pc.if_else(ok, f[key], none).cast(typ)
+        return _number(f[key], typ)
 
     subtype = pc.utf8_lower(pc.list_element(parts, 4))
     activity = pc.coalesce(pc.take(pa.array(list(_PANOS_ACTIVITY.values()), _I32),
@@ -2489,11 +2485,9 @@ def _junos_flow(msgid: pa.Array, sd: pa.Array) -> tuple[pa.Array, dict[str, pa.A
         got = _junos_param(sd, name)
         p[name] = pc.if_else(pc.fill_null(pc.is_in(pc.utf8_trim_whitespace(got), value_set=pa.array(["N/A", "None", "UNKNOWN", ""], S)), False),
                              pa.scalar(None, S), got)  # fmt: skip
-    none = pa.scalar(None, S)
 
     def number(key: str, typ: pa.DataType = _I64) -> pa.Array:
-        ok = pc.fill_null(pc.match_substring_regex(p[key], r"^\d{1,18}$"), False)
-        return pc.if_else(ok, p[key], none).cast(typ)
+        return _number(p[key], typ)
 
     activity = pc.take(_JUNOS_FLOW_ACTS, at.filter(hit))
     denied = pc.equal(activity, 5)
@@ -2559,6 +2553,15 @@ def _jenkins_audit_messages(app: pa.Array, msg: pa.Array) -> list[tuple[str, pa.
         out.append((cls, pa.array(hit[left]), columns))
         left &= ~hit
     return out
+
+
+def _number(text: pa.Array, typ: pa.DataType) -> pa.Array:
+    """The values that are whole numbers the type holds (at most 9 digits for int32, 18 for
+    int64), cast; any other (a word, a negative, a number past the type) null: a device's
+    odd value never fails the batch's cast."""
+    digits = 9 if typ == _I32 else 18
+    ok = pc.fill_null(pc.match_substring_regex(text, rf"^\d{{1,{digits}}}$"), False)
+    return pc.if_else(ok, text, pa.scalar(None, S)).cast(typ)
 
 
 #: an nginx error log line (``ngx_log_error_core``): ``YYYY/MM/DD HH:MM:SS [level] PID#TID: [*CID ]``
