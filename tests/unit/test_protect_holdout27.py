@@ -10,6 +10,8 @@
 - Values after a password key that are no password (JSON null/true/false, CloudTrail's ``****``, ``<redacted>``,
   ``$DB_PASSWORD``, ``$(cat ...)``) stay: ``"refresh_token": null`` became ``[REDACTED:password]``, which also
   broke the JSON of raw_data.
+- String leaves inside lists were never scanned: a Falco alert's ``evidences[].process.cmd_line`` (and
+  ``evidences[].data``) kept a token that raw_data, message and desc had redacted.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from secpipe import formats
+from secpipe.transforms.protect.redact import RedactStage
 from tests.unit.holdout_support import redact_lines
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
@@ -100,3 +103,24 @@ def test_values_that_are_no_password_stay() -> None:
     real = ["password=nullified-Zx9q", "password: $ecretP4ss", '{"password": "xXx_h4x0r"}']
     assert redact_lines(real)[0] == ["password=[REDACTED:password]", "password: [REDACTED:password]",
                                      '{"password": "[REDACTED:password]"}']
+
+
+def test_secrets_inside_list_columns_are_redacted(real: Path) -> None:
+    # falco's own test output (single_rule_with_cat_write.json) with the command a process ran: a curl with the
+    # example token of GitHub's "Behind GitHub's new authentication token formats" post
+    first = (real / "falco/test/output_files/single_rule_with_cat_write.json").read_text().splitlines()[0]
+    alert = json.loads(first)
+    cmd = 'curl -s -H "Authorization: token ghp_16C7e42F292c6912E7710c838347Ae178B4a" https://api.github.com/user'
+    alert["output_fields"]["proc.cmdline"] = cmd
+    alert["output"] = alert["output"].replace("cat /dev/null", cmd)
+    body = "\n".join([first, json.dumps(alert), first]).encode()
+    (batch,) = formats.get("falco").decode(body, "falco.json").batches
+    out = RedactStage("r", {"type": "redact"}).process(batch)
+    rows, before = out[0].to_pylist(), batch.to_pylist()
+    assert "ghp_16C7e42F292c6912E7710c838347Ae178B4a" not in json.dumps(rows[1], default=str)
+    assert rows[1]["evidences"][0]["process"]["cmd_line"] == \
+        'curl -s -H "Authorization: token [REDACTED:github_token]" https://api.github.com/user'
+    assert rows[0] == before[0] and rows[2] == before[2] and out[0].schema.equals(batch.schema)
+    fields = {(r["metadata"]["correlation_uid"], json.loads(r["unmapped"])["field"]) for r in out[1].to_pylist()}
+    uid = before[1]["metadata"]["uid"]
+    assert {(uid, "evidences[].process.cmd_line"), (uid, "evidences[].data"), (uid, "raw_data")} <= fields

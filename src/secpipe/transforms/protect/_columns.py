@@ -4,7 +4,8 @@ OCSF batches nest fields in struct columns (``actor.user.name`` is leaf ``name``
 ``user`` of struct ``actor``). :func:`get_path` reads a leaf as a flat array (null where any
 parent is null); :func:`set_path` returns a new batch where that leaf is replaced, rebuilding
 only the structs on the path (siblings and validity bitmaps are reused, nothing is copied
-per row). :func:`string_leaves` lists every string leaf path (not inside lists).
+per row). :func:`string_leaves` lists every string leaf path (not inside lists); :func:`list_roots`,
+:func:`list_leaves` and :func:`rebuild_list` read and replace the string leaves inside list columns.
 :func:`map_distinct` applies a Python function to the DISTINCT values of a string array
 only, then scatters the results back with one vectorized ``take``. :func:`rewrite_raw`
 replaces each row's own field values in raw JSON text (per-row patterns: the compiled
@@ -82,6 +83,57 @@ def string_leaves(schema: pa.Schema) -> Iterator[str]:
 
     for f in schema:
         yield from walk(f.name, f.type)
+
+
+def list_roots(schema: pa.Schema) -> Iterator[str]:
+    """Dotted paths of the list columns reached through structs only (``evidences``, ``finding_info.types``); the
+    string leaves inside them are read with :func:`list_leaves` and replaced with :func:`rebuild_list`."""
+
+    def walk(prefix: str, t: pa.DataType) -> Iterator[str]:
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            yield prefix
+        elif pa.types.is_struct(t):
+            for f in t:
+                yield from walk(f"{prefix}.{f.name}", f.type)
+
+    for f in schema:
+        yield from walk(f.name, f.type)
+
+
+def list_leaves(arr: pa.Array, path: str, rows: np.ndarray) -> Iterator[tuple[str, pa.Array, np.ndarray]]:
+    """(path, flat values, the batch row of each value) of every string leaf of ``arr``, whose element ``i`` is
+    of batch row ``rows[i]``; a list adds ``[]`` to the path (``evidences[].process.cmd_line``)."""
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        yield path, arr, rows
+    elif pa.types.is_struct(t):
+        for f in t:
+            yield from list_leaves(pc.struct_field(arr, f.name), f"{path}.{f.name}", rows)
+    elif pa.types.is_list(t) or pa.types.is_large_list(t):
+        parents = pc.list_parent_indices(arr).to_numpy(zero_copy_only=False)
+        yield from list_leaves(arr.flatten(), f"{path}[]", rows[parents])
+
+
+def rebuild_list(arr: pa.Array, path: str, new: dict[str, pa.Array]) -> pa.Array:
+    """``arr`` with the string leaves named in ``new`` replaced by those flat values (as :func:`list_leaves` gives
+    them: a list's logical values in order); lists, structs and their nulls keep their shape."""
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return new.get(path, arr)
+    if not any(p.startswith(path) for p in new):
+        return arr
+    if pa.types.is_struct(t):
+        children = [rebuild_list(pc.struct_field(arr, f.name), f"{path}.{f.name}", new) for f in t]
+        fields = [f.with_type(c.type) for f, c in zip(t, children, strict=True)]
+        return pa.StructArray.from_arrays(children, fields=fields, mask=arr.is_null() if arr.null_count else None)
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        values = rebuild_list(arr.flatten(), f"{path}[]", new)
+        lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False)
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64 if pa.types.is_large_list(t) else np.int32)
+        cls = pa.LargeListArray if pa.types.is_large_list(t) else pa.ListArray
+        return cls.from_arrays(pa.array(offsets), values, type=t if values.type == t.value_type else None,
+                               mask=arr.is_null() if arr.null_count else None)
+    return arr
 
 
 def encode_distinct(arr: pa.Array) -> tuple[pa.Array, pa.Array]:

@@ -35,7 +35,8 @@ How a batch is scanned (vectorized; Python only over rows that may really hold a
    returned untouched and rows whose raw text is clean are not examined further (mapped
    fields come from ``raw_data``; rows without raw text always are);
 2. for the candidate rows, every string leaf (``raw_data``, ``unmapped``, and the other
-   leaves together) is classified the same way, and the rows that qualify are redacted by
+   leaves together; each leaf inside a list column, such as ``evidences[].process.cmd_line``,
+   by its flat values) is classified the same way, and the rows that qualify are redacted by
    the precise Python detectors (only the families they qualified for), then scattered back.
 Expected identifiers are not secrets: the caller's key id in CloudTrail
 (``"accessKeyId":"ASIA..."``, :data:`KEY_ID_ALLOW`) and ``exclude_fields`` (credential ids)
@@ -64,7 +65,15 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.transforms.protect import _native
-from secpipe.transforms.protect._columns import get_path, scatter, set_path, string_leaves
+from secpipe.transforms.protect._columns import (
+    get_path,
+    list_leaves,
+    list_roots,
+    rebuild_list,
+    scatter,
+    set_path,
+    string_leaves,
+)
 from secpipe.transforms.protect.options import RedactOptions
 
 
@@ -564,7 +573,7 @@ class RedactStage:
                 paths.append(path)
                 arrays.append(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
         if not arrays:
-            return batch, hits, changed
+            return self._redact_lists(batch, hits, changed)
         expected = self._expected(batch)
         big_paths = [p for p, a in zip(paths, arrays, strict=True) if p in ("raw_data", "unmapped")]
         small = [(p, a) for p, a in zip(paths, arrays, strict=True) if p not in big_paths]
@@ -590,6 +599,40 @@ class RedactStage:
                 if part is not arr and not part.equals(arr):
                     batch = set_path(batch, path, part)
                     changed.add(path)
+        return self._redact_lists(batch, hits, changed)
+
+    def _redact_lists(self, batch: pa.RecordBatch, hits: list[tuple[pa.Array, str, Detector]],
+                      changed: set[str]) -> tuple[pa.RecordBatch, list[tuple[pa.Array, str, Detector]], set[str]]:
+        """The string leaves inside list columns (a Falco alert's ``evidences[].process.cmd_line``, a finding's
+        ``resources[].data``), redacted as the other leaves: each leaf's values flat, a hit reported for the event
+        row that holds the value, the list column rebuilt in its shape."""
+        for root in list_roots(batch.schema):
+            if root.startswith("metadata."):
+                continue
+            arr = get_path(batch, root)
+            if arr is None or arr.null_count == len(arr):
+                continue
+            arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+            new: dict[str, pa.Array] = {}
+            for path, flat, parents in list_leaves(arr, root, np.arange(len(arr), dtype=np.int64)):
+                if path in self.exclude or not len(flat) or flat.null_count == len(flat):
+                    continue
+                spec_rows, aws_rows, gen_rows = self._classify(flat, None)
+                suspect = pc.or_(pc.or_(spec_rows, aws_rows), gen_rows)
+                if not pc.any(suspect).as_py():
+                    continue
+                rows = pc.indices_nonzero(suspect)
+                spec = spec_rows.take(rows).to_pylist()
+                gen = gen_rows.take(rows).to_pylist() if self.generic else None
+                found: list[tuple[pa.Array, str, Detector]] = []
+                out = self._rewrite(flat, rows, flat.take(rows), spec, gen, [path], [flat], found)
+                for idx, p, d in found:
+                    hits.append((pa.array(np.unique(parents[idx.to_numpy()]), pa.int64()), p, d))
+                if found:
+                    new[path] = out
+            if new:
+                batch = set_path(batch, root, rebuild_list(arr, root, new))
+                changed.add(root)
         return batch, hits, changed
 
     def _rewrite(self, col: pa.Array, rows: pa.Array, sub: pa.Array, spec: list[bool], gen: list[bool] | None,
