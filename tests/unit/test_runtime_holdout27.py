@@ -15,6 +15,7 @@ import pytest
 from secpipe import formats
 from secpipe.formats import cloudtrail
 from secpipe.formats.base import Decoded
+from tests.unit.native_support import same_both_ways
 from tests.unit.test_formats_holdout import CASES as HOLDOUT
 from tests.unit.test_formats_holdout import _rows
 
@@ -156,3 +157,32 @@ def test_grafana_legacy_webhook_notification_is_a_detection_finding() -> None:
     ok = (CASES / "grafana-docs-legacy-webhook.json").read_bytes().replace(b'"state":"alerting"', b'"state":"ok"')
     (back,) = _rows(formats.get("alertmanager").decode(ok, "ok.json"))
     assert (back["activity_id"], back["status_id"], back["status"]) == (3, 4, "Resolved")
+
+
+def test_gitlab_job_hook_is_scheduled_job_activity_as_pipelines_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitLab's job event (gitlabhq ``doc/user/project/integrations/webhook_events.md``, "Job
+    events": ``object_kind`` build, the job's ``build_*`` fields at the top) was a generic API
+    Activity "build" with the job, its status and pipeline left in unmapped; a pipeline hook is
+    Scheduled Job Activity, as GitHub's ``workflow_job``. The job is the job run: its name, its
+    stage and pipeline, status, run state and times, the pipeline id as correlation uid. Both
+    decoders (one payload; 70, walked natively) give the same."""
+    doc = json.loads((CASES / "gitlab-docs-job-hook.json").read_bytes())
+    name, d = _auto("gitlab-docs-job-hook.json")
+    assert name == "gitlab" and not d.dead
+    (job,) = _rows(d)
+    assert job["class_uid"] == 1006 and job["activity_id"] == 1  # created: Create
+    assert job["job"]["name"] == "test" and job["job"]["desc"] == "gitlab-org/gitlab-test pipeline 2366, stage test"
+    assert (job["job"]["run_state_id"], job["status_detail"], job.get("status_id")) == (1, "created", None)
+    assert job["job"]["created_time"] == job["time"] == 1614048097886  # 2021-02-23T02:41:37.886Z
+    assert job["metadata"]["correlation_uid"] == "2366"
+    assert job["actor"]["user"]["full_name"] == "User"
+    assert json.loads(job["unmapped"])["build_failure_reason"] == "script_failure"
+    done = {**doc, "build_status": "failed", "build_started_at": "2021-02-23T02:41:38Z",
+            "build_finished_at": "2021-02-23T02:43:01Z", "build_duration": 83.0}  # fmt: skip
+    recs = [{**(done if i % 2 else doc), "build_id": 1977 + i} for i in range(70)]
+    body = b"\n".join(json.dumps(r).encode() for r in recs)
+    walked = same_both_ways("gitlab", body, monkeypatch, "job hooks")
+    failed = [r for r in _rows(walked) if r["status_detail"] == "failed"]
+    assert len(failed) == 35 and {r["class_uid"] for r in failed} == {1006}
+    assert (failed[0]["status_id"], failed[0]["job"]["run_state_id"], failed[0]["duration"]) == (2, 4, 83000)
+    assert failed[0]["time"] == 1614048181000 and failed[0]["job"]["last_run_time"] == 1614048098000

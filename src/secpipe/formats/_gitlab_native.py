@@ -340,6 +340,35 @@ def _vulnerability_columns(cols: dict[str, Any], tops: list[dict[str, msgspec.Ra
     return cols, times, [_VULN_ACTIVITY.get(x or "", 99) for x in state]
 
 
+def _job_columns(cols: dict[str, Any], g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]],
+                 maps: Any) -> tuple[dict[str, Any], Col, Col]:  # fmt: skip
+    """A job (``build``) hook's Scheduled Job Activity columns: the job's fields are at the top."""
+    status = g.s("build_status")
+    name = _either(g.s("build_name"), _repeat("job", g.n, status))  # OCSF requires job.name
+    pipeline = g.v("pipeline_id", c.sid)
+    path = g.s("project.path_with_namespace")
+    ok = maps._OK.get
+    cols.update({
+        "job.name": name,
+        "job.desc": _join(_where(_nonempty(path), _join(path, " "), ""), "pipeline ", pipeline, ", stage ",
+                          g.s("build_stage")),  # fmt: skip
+        "job.run_state_id": _each(status, lambda x: maps._PIPE_STATE.get(x or "", 99), pa.int32()),
+        "job.run_state": _each(status, maps.run_state, _S),
+        "job.created_time": _iso(g.s("build_created_at")),
+        "job.last_run_time": _iso(g.s("build_started_at")),
+        "job.user.name": cols["actor.user.name"],
+        "status_id": _each(status, lambda x: ok(x or "") or None, pa.int32()),
+        "status": _each(status, lambda x: c.STATUS.get(ok(x or "")) if ok(x or "") else None, _S),
+        "status_detail": status,
+        "metadata.correlation_uid": pipeline,
+        "duration": g.v("build_duration", lambda x: int(x * 1000) if x else None, pa.int64()),
+        "api.operation": _each(status, lambda x: f"build.{x}", _S),
+        "unmapped": c.unmapped_rest(tops, maps._JOB_MAPPED),
+    })  # fmt: skip
+    times = _coalesce(_iso(g.s("build_finished_at")), _iso(g.s("build_started_at")), _iso(g.s("build_created_at")))
+    return cols, times, _each(status, lambda x: maps._PIPE_ACTIVITY.get(x or "", 2), pa.int32())
+
+
 def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: str,
                  maps: Any) -> tuple[dict[str, Any], Col, Col | int]:  # fmt: skip
     """The leaves, times and activity ids of one group of webhooks of ``kind`` (``cls`` tells a
@@ -359,6 +388,8 @@ def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls:
         "actor.user.email_addr": _where(has_at, email, None),
     }  # fmt: skip
     oa = "object_attributes."
+    if kind == "build":
+        return _job_columns(cols, g, tops, maps)
     if cls == "scheduled_job_activity":
         status = g.s(oa + "status")
         pipeline = _where(_present(tops, "project", names), _join(_shown(g.s("project.path_with_namespace")), " pipeline"),

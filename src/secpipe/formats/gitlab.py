@@ -32,6 +32,11 @@ OCSF classes (why):
 - pipeline -> Scheduled Job Activity (1006): a CI pipeline is a job run by GitLab's
   scheduler; status success -> Success, failed/canceled -> Failure; ``job.run_state`` from
   the pipeline status (the OCSF caption of ``run_state_id``); ``metadata.correlation_uid`` = pipeline id.
+  A job hook (``object_kind`` ``build``: one CI job of a pipeline, its fields at the top) is
+  Scheduled Job Activity alike, as GitHub's ``workflow_job``: ``job.name`` the job's
+  ``build_name``, ``job.desc`` its stage and pipeline, status and run state from ``build_status``
+  (``build_failure_reason`` stays in unmapped), created/started times, ``duration``, and the
+  pipeline id as ``metadata.correlation_uid`` (the job's events join its pipeline's).
 - ``auth_json.log`` -> HTTP Activity (4002): the request Rack::Attack acted on (method's
   activity, path and query, client, user where known), its match type as ``action`` /
   ``disposition`` (blocklist and throttle Denied / Blocked, track Observed / Logged, safelist
@@ -198,6 +203,11 @@ class _Rec(msgspec.Struct, gc=False):
     build_created_at: TimeField = None  # job ("build") hooks: times at the top, no object_attributes
     build_started_at: TimeField = None
     build_finished_at: TimeField = None
+    build_name: str | None = None
+    build_stage: str | None = None
+    build_status: str | None = None
+    build_duration: float | None = None
+    pipeline_id: int | str | None = None
 
 
 _REC = msgspec.json.Decoder(_Rec)
@@ -209,7 +219,7 @@ _RUN_STATE_CAPTION = {1: "Ready", 2: "Queued", 3: "Running", 4: "Stopped"}  # OC
 
 def hook_class(kind: str, has_attributes: bool) -> str:
     """The OCSF class of a webhook of ``kind`` (``has_attributes``: it holds ``object_attributes``)."""
-    if kind == "pipeline" and has_attributes:
+    if kind == "pipeline" and has_attributes or kind == "build":
         return "scheduled_job_activity"
     if kind == "vulnerability" and has_attributes:
         return "vulnerability_finding"
@@ -628,6 +638,8 @@ _HOOK_COMMON = frozenset({"object_kind", "event_name", "user", "user_id", "user_
 
 
 _PUSH_MAPPED = _HOOK_COMMON | {"ref", "after"}
+_JOB_MAPPED = _HOOK_COMMON | {"build_name", "build_stage", "build_status", "build_created_at", "build_started_at",
+                              "build_finished_at", "build_duration", "pipeline_id"}  # fmt: skip
 
 
 def _hook(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
