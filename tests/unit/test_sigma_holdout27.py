@@ -289,3 +289,30 @@ def test_powershell_classic_rule_reads_unnamed_data_of_its_event_only() -> None:
     engine_start = {"Event": record["Event"] | {"System": system | {"EventID": system["EventID"] | {"#text": 400}}}}
     rs = load_rules([RULES / "posh_pc_tamper_windows_defender_set_mp.yml"])
     assert _rows(rs, _ndjson([record, engine_start])) == [0]
+
+
+def test_correlation_windows_follow_evtx_record_times() -> None:
+    # an evtx record as JSON keeps its time at Event.System.TimeCreated.#attributes.SystemTime: the
+    # json format took the receipt time, so failed logons an hour apart fell into one 5m window of
+    # Hayabusa's password-guessing correlation (event_count gte 5 by IpAddress)
+    rs = load_rules([RULES / "hayabusa_pw_guessing.yml"])
+    regression = orjson.loads((RULES / "sigmahq-regression-win_security_audit_log_cleared.json").read_bytes())
+    system = regression["Event"]["System"] | {"Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}}}
+
+    def failed(minute: int) -> dict:
+        return {"Event": {"System": system | {"EventID": 4625, "TimeCreated": {"#attributes": {
+            "SystemTime": f"2019-02-13T18:{minute:02d}:41.593830Z"}}}, "EventData": {
+            "TargetUserName": "admin01", "Status": "0xc000006d", "SubStatus": "0xc000006a", "LogonType": 3,
+            "IpAddress": "10.0.0.5", "IpPort": "50311"}}}
+
+    def fired(minutes: list[int]) -> int:
+        eng = CorrelationEngine(rs, None, clock=lambda: 1550084400.0)
+        n = 0
+        for b in formats.get("json").decode(_ndjson([failed(m) for m in minutes]), "t").batches:
+            assert b.column("time").to_pylist() == [1550080841593 + m * 60_000 for m in minutes]  # 18:00:41.593 + m
+            out = eng.process(b, rs.matches(b))
+            n += 0 if out is None else out.num_rows
+        return n
+
+    assert fired([1, 2, 3, 4, 5]) == 1
+    assert fired([1, 2, 3, 20, 21]) == 0  # three, then two a quarter of an hour later

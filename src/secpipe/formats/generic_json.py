@@ -13,7 +13,8 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   ``UtcTime`` (Sysmon), ``TimeGenerated`` (Azure Monitor), ``createdDateTime`` /
   ``activityDateTime`` (Entra ID sign-ins / audits), ``CreationTime`` (Microsoft 365),
   ``published`` (Okta), ``Timestamp``, ``EventReceivedTime`` (NXLog), ``@t`` (Serilog CLEF),
-  ``query_timestamp`` (Amazon Route 53 Resolver query logs):
+  ``query_timestamp`` (Amazon Route 53 Resolver query logs), then an evtx record's
+  ``Event.System.TimeCreated.#attributes.SystemTime`` (the evtx crate's JSON, ``evtx_dump``):
   ISO-8601 strings, or epoch numbers (seconds, milliseconds, microseconds or nanoseconds,
   told apart by magnitude), also when written as a string of digits. No usable time -> receipt time, labelled (see ``base_columns``).
 - ``message`` from ``message`` / ``msg`` / ``MESSAGE`` / ``log`` / ``event`` (HEC) / ``Body``
@@ -78,6 +79,7 @@ class _Object(msgspec.Struct):
     EventReceivedTime: Any = None  # NXLog
     at_t: Any = msgspec.field(default=None, name="@t")  # Serilog compact (CLEF)
     query_timestamp: Any = None  # Amazon Route 53 Resolver query logs
+    Event: Any = None  # an evtx record as JSON: its time is Event.System.TimeCreated (_evtx_time)
     message: Any = None
     msg: Any = None
     MESSAGE: Any = None
@@ -96,6 +98,16 @@ _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", 
                 "EventTime", "ISODATE", "created_at", "TimeCreated", "UtcTime", "TimeGenerated", "createdDateTime",
                 "activityDateTime", "CreationTime", "published", "Timestamp", "EventReceivedTime", "at_t",
                 "query_timestamp")  # fmt: skip
+
+
+def _evtx_time(event: Any) -> Any:
+    """The time of an evtx record converted to JSON by the evtx crate (``evtx_dump``, Chainsaw):
+    ``Event.System.TimeCreated.#attributes.SystemTime``, None for any other ``Event``."""
+    if not isinstance(event, dict):
+        return None
+    created = (event.get("System") or {}).get("TimeCreated") if isinstance(event.get("System"), dict) else None
+    attrs = created.get("#attributes") if isinstance(created, dict) else None
+    return attrs.get("SystemTime") if isinstance(attrs, dict) else None
 
 
 def _first(rec: _Object, names: tuple[str, ...]) -> Any:
@@ -175,6 +187,7 @@ class GenericJSON(RecordFormat):
         if not recs:
             return out
         picked = [_first(r, _TIME_FIELDS) for r in recs]
+        picked = [_evtx_time(r.Event) if v is None and r.Event is not None else v for v, r in zip(picked, recs, strict=True)]
         strs = pa.array([v if isinstance(v, str) else None for v in picked], pa.string())
         nums = [float(v) if isinstance(v, int | float) else None for v in picked]
         times = parse_times(strs)
