@@ -186,3 +186,22 @@ def test_gitlab_job_hook_is_scheduled_job_activity_as_pipelines_are(monkeypatch:
     assert len(failed) == 35 and {r["class_uid"] for r in failed} == {1006}
     assert (failed[0]["status_id"], failed[0]["job"]["run_state_id"], failed[0]["duration"]) == (2, 4, 83000)
     assert failed[0]["time"] == 1614048181000 and failed[0]["job"]["last_run_time"] == 1614048098000
+
+
+def test_jenkins_builds_of_a_tree_query_without_job_names_are_named() -> None:
+    """``/job/<name>/api/json?tree=builds[number,result,timestamp,duration]`` (the Remote Access
+    API's ``tree`` filter; the query many CI dashboards and scripts run) answers the builds
+    without their job's name or URL: the events had no ``job.name``, which OCSF requires. Such a
+    build is named by its number, and its correlation uid is the number alone."""
+    body = (b'{"_class":"org.jenkinsci.plugins.workflow.job.WorkflowJob","builds":['
+            b'{"_class":"org.jenkinsci.plugins.workflow.job.WorkflowRun","duration":5000,"number":12,"result":"FAILURE",'
+            b'"timestamp":1700000000000},'
+            b'{"_class":"org.jenkinsci.plugins.workflow.job.WorkflowRun","duration":0,"number":13,"result":null,'
+            b'"timestamp":1700000600000}]}')  # fmt: skip
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "jenkins"
+    d = fmt.decode(body, "builds.json")
+    assert not d.dead and d.events == 2
+    done, running = _rows(d)
+    assert [r["job"]["name"] for r in (done, running)] == ["build #12", "build #13"]
+    assert done["metadata"]["correlation_uid"] == "12" and done["status"] == "Failure"

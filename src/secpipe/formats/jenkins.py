@@ -18,7 +18,8 @@ scheduler (Jenkins' queue and executors) starts on a trigger; OCSF has no CI cla
 is the class whose ``job`` object (name, run state, owner, times) fits a build, the same
 choice as GitHub workflow runs and GitLab pipelines, so all CI runs query alike.
 - ``job.name`` = job full name (from ``name``, ``fullName`` or the build URL, whose
-  percent-encoded names are decoded: ``job/my%20job/`` is ``my job``),
+  percent-encoded names are decoded: ``job/my%20job/`` is ``my job``; a build that names no
+  job, as ``?tree=builds[number,result,timestamp,duration]`` lists them, is ``build #<n>``),
   ``job.desc`` = ``fullDisplayName``/``display_name``, ``job.user.name`` = the user
   who started it (cause ``userId``), ``job.last_run_time`` = build start;
 - activity: plugin phase QUEUED -> Create, STARTED -> Start, COMPLETED/FINALIZED -> Update
@@ -405,7 +406,9 @@ def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: 
                                       for v in col] for col in (started, durations, times))  # fmt: skip
     status = [_STATUS.get(x) if x else None for x in results]
     cols = {
-        "job.name": jobs,
+        # OCSF requires job.name: a build that names no job (``?tree=builds[number,result,...]``
+        # without ``fullName`` or ``url``) is named by its number, as GitHub's runs by their id
+        "job.name": [j or f"build #{n}" for j, n in zip(jobs, numbers, strict=True)],
         "job.desc": descs,
         "job.user.name": users,
         "job.last_run_time": started,
