@@ -175,3 +175,12 @@ def test_filebeat_document_of_a_kubernetes_audit_line_is_the_audit_event() -> No
     for record in found:
         dec = formats.get("k8s_audit").decode(record, "test")
         assert not dec.dead and sum(b.num_rows for b in dec.batches) == 1
+
+
+def test_hec_event_object_wrapping_a_kubernetes_audit_line() -> None:
+    # Fluent Bit's splunk output nests the tail record ({"log": line + "\n"}) under event, Vector's
+    # JSON encoding sends {"message": line, "host": ...}: the audit event, not the object around it
+    line = (CASES / "holdout" / "elastic-k8s-audit-mixed.log").read_text().splitlines()[0]
+    envs = [{"event": {"log": line + "\n"}, "time": 1700000000}, {"event": {"message": line, "host": "cp-1"}}]
+    names, docs = build_items([json.dumps(e).encode() for e in envs], None, {})
+    assert names == ["k8s_audit", "k8s_audit"] and docs == [line.encode(), line.encode()]

@@ -343,14 +343,22 @@ def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str 
             names[i] = fmt.name
             if fmt.name == "json":
                 generic.append(i)
-            elif isinstance(fmt, RecordFormat) and any(k in docs[i] for k in _JSON_TEXT):
-                # a shipper's document detected by the record it wraps as text (a Kubernetes audit
-                # event Filebeat read from audit.log): that record, which the format reads
-                docs[i] = _unwrapped(docs[i], fmt.name)
+            else:
+                docs[i] = wrapped_record(docs[i], fmt)
     for i, found in zip(generic, lines_in([docs[i] for i in generic]), strict=True):
         if found is not None:
             names[i], docs[i] = found
     return names, docs
+
+
+def wrapped_record(doc: bytes, fmt: Format) -> bytes:
+    """A shipper's document that record format ``fmt`` detected by the record it wraps as JSON
+    text (``message``, ``event.original``, ``log``: a Kubernetes audit event Filebeat read from
+    audit.log, whose audit.k8s.io the sniff finds in the escaped text) -> that record, which the
+    format reads; any other document as it is."""
+    if isinstance(fmt, RecordFormat) and any(k in doc for k in _JSON_TEXT):
+        return _unwrapped(doc, fmt.name)
+    return doc
 
 
 #: the formats that read text lines, not JSON objects (a HEC sourcetype such as ``linux_secure``,
