@@ -23,7 +23,7 @@ from tests.conftest import CASES, REAL
 
 _SUFFIXES = (".json", ".jsonl", ".log", ".golden", ".sarif", ".ndjson", ".json.gz")
 _NOT_EVENTS = ("sigma", "threat-intel", "maxmind")
-_CASE_DIRS = ("cicd", "holdout", "sonarqube", "sbom", "compliance_report")
+_CASE_DIRS = ("cicd", "holdout", "sonarqube", "sbom", "compliance_report", "runtime27")
 
 _ENDPOINT = "constraint at_least_one ['name', 'uid'] none present"
 
