@@ -359,3 +359,25 @@ def test_numbers_past_their_column_type_are_no_value_not_a_failed_batch() -> Non
     assert teardown["traffic"] is None or teardown["traffic"]["bytes"] is None
     flow = next(r for r in rows if r["metadata"]["event_code"] == "RT_FLOW_SESSION_CREATE")
     assert flow["connection_info"]["protocol_num"] is None and flow["src_endpoint"]["port"] == 594
+
+
+def test_a_payload_time_wins_over_a_yearless_bsd_header() -> None:
+    """An ArcSight connector's CEF event (Elastic's cef ``test-syslog.json``, its
+    ``event.original``: ``rt=1500404461000``, 2017-07-18T19:01:01Z) and a FortiOS traffic log
+    (``eventtime``), each behind a relay's BSD header, which has no year: the payload's own time
+    (with its year and zone) is the time; it was the header's, dated in the receipt clock's year."""
+    cef = ("CEF:0|Unix|Unix||arcsight:143:1|Started Session|Low| eventId=31 msg=Started Session 21 of user root "
+           "categorySignificance=/Informational categoryBehavior=/Access/Start categoryDeviceGroup=/Operating System "
+           "catdt=Operating System categoryOutcome=/Success categoryObject=/Host/Application/Service art=1500404470493 "
+           "deviceSeverity=info act=Started rt=1500404461000 suser=root dhost=centos7 cs1=systemd cs2=daemon cs1Label=Module "
+           "cs2Label=Facility cn1Label=File Descriptor ahost=centos7.as agt=10.2.3.4 agentZoneURI=/All Zones/ArcSight "
+           "System/Private Address Space Zones/RFC1918: 10.0.0.0-10.255.255.255 amac=00-50-56-8E-C0-90 av=7.6.0.8009.0 "
+           "atz=America/Argentina/Buenos_Aires at=syslog dvchost=centos7 dtz=America/Argentina/Buenos_Aires "
+           "deviceFacility=daemon deviceProcessName=systemd _cefVer=0.1 aid=4SNQXV30BABCAIi+-ZH3gxT\\=\\=")
+    forti = (Path(__file__).parents[1] / "cases" / "holdout" / "elastic-fortigate-7-4-bare.log").read_text().splitlines()[0]
+    lines = [f"<134>Jul 18 19:01:10 centos7.as {cef}", f"<189>May 10 14:37:48 fgt01 {forti}"]
+    d = formats.get("syslog").decode("\n".join(lines).encode(), "test")
+    rows = {r["raw_data"]: r for r in _rows(d)}
+    assert not d.dead and len(rows) == 2
+    assert rows[lines[0]]["time"] == 1500404461000 and rows[lines[0]]["metadata"]["log_format"] == "CEF"
+    assert rows[lines[1]]["time"] == 1557513467369 and rows[lines[1]]["class_uid"] == 4001  # eventtime (ns) of 2019-05-10

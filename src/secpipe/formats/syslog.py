@@ -52,7 +52,8 @@ gives ``metadata.product`` (vendor, product, version), ``metadata.event_code`` (
 EventID), ``severity_id`` (CEF Severity or LEEF ``sev``), ``message`` (CEF Name) and
 ``metadata.log_format`` (``CEF``/``LEEF``); ``unmapped.cef``/``unmapped.leef`` keep the header
 and every extension pair; CEF ``rt`` (or ``start``) / LEEF ``devTime`` is the time when the
-syslog header has none.
+syslog header has none or only a BSD stamp without a year (the payload's time has the year and
+the zone; the same for a FortiOS line's ``eventtime``).
 
 Columnar path: the document is split into lines by Arrow (``split_pattern``), validated as
 UTF-8 in one cast (see Encoding), and every header field is pulled out by ``extract_regex``: each grammar
@@ -1010,7 +1011,7 @@ class Syslog(Format):
             sev = pc.coalesce(sev, pc.cast(group(pc.extract_regex(code, r"-(?P<s>[0-7])-[A-Z0-9_]+$"), "s"), pa.int32()))
         fields = {
             "lines": lines_b, "text": lines, "host": host, "app": app, "procid": procid, "msgid": msgid, "msg": msg,
-            "times": times, "sev": sev, "fac": fac, "sd": sd, "fmt": fmt, "seq": seq,
+            "times": times, "sev": sev, "fac": fac, "sd": sd, "fmt": fmt, "seq": seq, "yearless": _yearless(ts3, times5),
         }  # fmt: skip
         if base is not None:
             fields["repeat_base"] = base
@@ -1088,11 +1089,11 @@ class Syslog(Format):
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
         _nginx_error(fields)
-        n, msg, app, times = len(fields["lines"]), fields["msg"], fields["app"], fields["times"]
+        n, msg, app = len(fields["lines"]), fields["msg"], fields["app"]
         payload = _cef.parse(msg)
         if payload is not None:
             fields.update({"cef_" + k: v for k, v in payload.items()})
-            fields["times"] = pc.coalesce(times, _payload_times(payload["time_text"]))
+            fields["times"] = _own_time(fields, _payload_times(payload["time_text"]))
         auth_app, auth_msg = _old_pam(app, msg)
         is_auth = pc.fill_null(pc.is_in(auth_app, value_set=_AUTH_APPS), False)
         auth = _auth(auth_msg.filter(is_auth), auth_app.filter(is_auth)) if pc.any(is_auth).as_py() else None
@@ -1341,6 +1342,23 @@ def _bsd_years_by(ref: pa.Array, guess: pa.Array, at: Any, out: pa.Array) -> pa.
         ms = at(pc.add(year, delta).cast(S))
         out = pc.if_else(pc.fill_null(pc.and_(guess, pc.less_equal(ms, ahead)), False), ms, out)
     return out
+
+
+def _yearless(ts3: pa.Array, times5: pa.Array) -> pa.Array:
+    """Whether each line's time came from a BSD stamp without a year (``Mmm dd hh:mm:ss``, its
+    year guessed: see :func:`_bsd_times`)."""
+    bsd = pc.fill_null(pc.match_substring_regex(ts3, r"^\S+ +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?$"), False)
+    return pc.and_(bsd, pc.is_null(times5))
+
+
+def _own_time(f: dict[str, pa.Array], own: pa.Array) -> pa.Array:
+    """The lines' times given a payload's own time ``own`` (FortiOS ``eventtime``, CEF ``rt``,
+    LEEF ``devTime``): where the header's time is a yearless BSD stamp, the payload's (it has the
+    year and the zone the header lacks); else the header's, the payload's where the header gave none."""
+    yearless = f.get("yearless")
+    if yearless is None:
+        return pc.coalesce(f["times"], own)
+    return pc.coalesce(pc.if_else(yearless, own, pa.scalar(None, own.type)), f["times"], own)
 
 
 def _old_pam(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -1665,7 +1683,7 @@ def _fortios(f: dict[str, pa.Array]) -> None:
         text = pc.binary_join_element_wise(key("date", "date"), key("time", "time"), zone, " ")
         dt_ms = pc.strptime(text, format="%Y-%m-%d %H:%M:%S %z", unit="ms", error_is_null=True).cast(pa.int64())
         own = dt_ms if ev_ms is None else pc.coalesce(ev_ms, dt_ms)
-    f["times"] = pc.coalesce(f["times"], own)
+    f["times"] = _own_time(f, own)
     f["sev"] = pc.coalesce(f["sev"], pc.index_in(key("level", "level"), value_set=_FORTIOS_LEVELS))
     f["msgid"] = pc.coalesce(f["msgid"], key("logid", "logid"))
     f["host"] = pc.coalesce(f["host"], key("devname", "dev"))
