@@ -175,10 +175,6 @@ def test_grype_bad_match_is_dead_lettered_alone() -> None:
 
 #: heads of scanner outputs no format reads (verbatim; their sources in the comments)
 _UNREAD = {
-    # DefectDojo unittests/scans/npm_audit_7_plus/no_vuln.json (npm 7+ `npm audit --json`)
-    "an npm audit JSON report": '{\n  "auditReportVersion": 2,\n  "vulnerabilities": {\n  },\n  "metadata": {\n'
-    '    "vulnerabilities": {\n      "info": 0,\n      "low": 0,\n      "moderate": 0,\n      "high": 0,\n'
-    '      "critical": 0,\n      "total": 0\n    }\n  }\n}\n',
     # DefectDojo unittests/scans/pip_audit/zero_vulns_new.json
     "a pip-audit JSON report": '{\n      "dependencies":[\n        {\n            "name": "adal",\n'
     '            "version": "1.2.2",\n            "vulns": []\n        }\n    ]\n}\n',
@@ -328,4 +324,57 @@ def test_osv_scanner_bad_package_is_dead_lettered_alone() -> None:
     two = doc.replace(b'"packages": [\n', b'"packages": [\n        {"package": {"name": 5}},\n', 1)
     d = formats.get("osv_scanner").decode(two, "x")
     assert len(d.dead) == 1 and "name" in d.dead[0].reason
+    assert len(_rows(d)) == 2
+
+
+def _npm(name: str) -> Decoded:
+    doc = (CASES / name).read_bytes()
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("npm_audit"), name
+    return fmt.decode(doc, name)
+
+
+def test_npm_audit_7_advisories_of_a_package() -> None:
+    # npm audit --json was refused as unrecognized input (since 007955a with a reason naming it).
+    d = _npm("npm-audit-7-one-vuln-defectdojo.json")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("vulnerability_finding", rows)
+    assert [r["severity_id"] for r in rows] == [
+        3,
+        4,
+    ]  # the advisories' own words (moderate, high), not the package's
+    first = rows[0]
+    assert first["finding_info"]["uid"] == "GHSA-gxpj-cx7g-858c|debug"
+    v = first["vulnerabilities"][0]
+    assert v["advisory"]["uid"] == "GHSA-gxpj-cx7g-858c" and v["cve"] is None
+    assert v["advisory"]["related_cwes"][0]["uid"] == "CWE-400"
+    assert v["related_vulnerabilities"] == ["1094222"]  # npm's advisory number
+    assert v["is_fix_available"] is True and v["remediation"]["desc"] == "update express to 4.18.3"
+    assert v["affected_packages"] is None  # npm 7 names no installed version
+    [res] = first["resources"]
+    assert res["name"] == "debug" and '"range":"<=2.6.8"' in res["data"]
+    assert '"vectorString":"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L"' in first["raw_data"]
+    assert '"ms"' not in first["raw_data"]  # the raw data holds its own advisory only
+
+
+def test_npm_audit_6_advisory_with_its_cve() -> None:
+    d = _npm("npm-audit-6-one-vuln-defectdojo.json")
+    assert not d.dead
+    [r] = _rows(d)
+    assert not check_rows("vulnerability_finding", [r])
+    assert r["severity_id"] == 5 and r["finding_info"]["uid"] == "CVE-2017-16042|growl@1.9.2"
+    v = r["vulnerabilities"][0]
+    assert v["cve"]["uid"] == "CVE-2017-16042" and v["cve"]["cwe"]["uid"] == "CWE-94"
+    [p] = v["affected_packages"]
+    assert (p["name"], p["version"], p["fixed_in_version"]) == ("growl", "1.9.2", ">=1.10.2")
+    assert v["dependency_chain"] == "mocha-jenkins-reporter>mocha>growl"
+    assert r["finding_info"]["created_time"] is not None  # created 2016-09-06
+
+
+def test_npm_audit_bad_entry_is_dead_lettered_alone() -> None:
+    doc = (CASES / "npm-audit-7-one-vuln-defectdojo.json").read_bytes()
+    bad = doc.replace(b'"vulnerabilities": {\n', b'"vulnerabilities": {\n    "x": {"via": 5},\n', 1)
+    d = formats.get("npm_audit").decode(bad, "x")
+    assert len(d.dead) == 1 and "(x)" in d.dead[0].reason
     assert len(_rows(d)) == 2

@@ -51,6 +51,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "sbom": ("sbom", "Sbom", 97),
     "grype": ("grype", "Grype", 90),
     "osv_scanner": ("osv_scanner", "OsvScanner", 90),
+    "npm_audit": ("npm_audit", "NpmAudit", 90),
 }
 
 
