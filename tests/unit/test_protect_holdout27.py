@@ -12,20 +12,27 @@
   broke the JSON of raw_data.
 - String leaves inside lists were never scanned: a Falco alert's ``evidences[].process.cmd_line`` (and
   ``evidences[].data``) kept a token that raw_data, message and desc had redacted.
+- Tokenize and mask fields inside lists (``src_endpoint.intermediate_ips[]``, ``actor.user.groups[].name``) were
+  skipped without a word; they are tokenized/masked in the column and in raw_data like any field.
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 from pathlib import Path
 
 import msgspec
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from secpipe import formats
+from secpipe.security.keys import generate_key
+from secpipe.transforms.protect.mask import MaskStage
 from secpipe.transforms.protect.redact import RedactStage
+from secpipe.transforms.protect.tokenize import TokenizeStage
 from tests.unit.holdout_support import redact_lines
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
@@ -124,3 +131,35 @@ def test_secrets_inside_list_columns_are_redacted(real: Path) -> None:
     fields = {(r["metadata"]["correlation_uid"], json.loads(r["unmapped"])["field"]) for r in out[1].to_pylist()}
     uid = before[1]["metadata"]["uid"]
     assert {(uid, "evidences[].process.cmd_line"), (uid, "evidences[].data"), (uid, "raw_data")} <= fields
+
+
+@pytest.fixture
+def tokenize_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    key = generate_key()
+    monkeypatch.setenv("SECPIPE_TOKENIZE_KEY", key)
+    return key
+
+
+def test_fields_inside_lists_are_tokenized_and_masked(real: Path, tokenize_key: str) -> None:
+    # a configured field inside a list (the X-Forwarded-For hops of a k8s audit event's sourceIPs, its user's
+    # groups) was skipped without a word: the values stayed in the column and in raw_data
+    lines = (real / "panther-analysis/extracted/k8s_audit.jsonl").read_bytes().splitlines()
+    hops = [ln for ln in lines if len(json.loads(ln).get("sourceIPs") or []) > 1]
+    grouped = [ln for ln in lines if (json.loads(ln).get("user") or {}).get("groups")][:3]
+    body = b"\n".join(hops + grouped)
+    (batch,) = formats.get("k8s_audit").decode(body, "audit.jsonl").batches
+    fields = {"src_endpoint.intermediate_ips[]": "ip", "actor.user.groups[].name": "hmac"}
+    out = TokenizeStage("p", {"type": "tokenize", "fields": fields}).process(batch)[0]
+    assert out.schema.equals(batch.schema)
+    for before, after in zip(batch.to_pylist(), out.to_pylist(), strict=True):
+        raw = after["raw_data"]
+        for ip, tok in zip(before["src_endpoint"].get("intermediate_ips") or [], after["src_endpoint"].get("intermediate_ips") or [],
+                           strict=True):
+            assert tok != ip and ipaddress.ip_address(tok).version == ipaddress.ip_address(ip).version
+            assert f'"{ip}"' not in raw
+        for g, tok in zip(before["actor"]["user"].get("groups") or [], after["actor"]["user"].get("groups") or [], strict=True):
+            assert tok["name"].startswith("tok:") and f'"{g["name"]}"' not in raw
+    assert any(r["src_endpoint"].get("intermediate_ips") for r in batch.to_pylist())
+    masked = MaskStage("m", {"type": "mask", "fields": ["actor.user.groups[].name"], "keep_last": 4}).process(batch)[0]
+    names = [g["name"] for r in masked.to_pylist() for g in r["actor"]["user"].get("groups") or []]
+    assert names and all(n.startswith("*") for n in names)

@@ -136,6 +136,53 @@ def rebuild_list(arr: pa.Array, path: str, new: dict[str, pa.Array]) -> pa.Array
     return arr
 
 
+#: the most values of one list field per event whose occurrences in the raw text are rewritten (one pass each)
+MAX_LIST_VALUES = 32
+
+
+def field_values(batch: pa.RecordBatch, path: str) -> tuple[pa.Array, np.ndarray | None] | None:
+    """The values at ``path`` as a flat array and, for a path inside a list (``email.to[]``,
+    ``actor.user.groups[].name``), the batch row of each value (None for a plain leaf: one value a row);
+    None when the batch lacks the path."""
+    if "[]" not in path:
+        arr = get_path(batch, path)
+        return None if arr is None else (arr, None)
+    root = path.split("[]", 1)[0]
+    arr = get_path(batch, root)
+    if arr is None or not (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)):
+        return None
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return next(((flat, rows) for p, flat, rows in list_leaves(arr, root, np.arange(len(arr), dtype=np.int64))
+                 if p == path), None)
+
+
+def put_values(batch: pa.RecordBatch, path: str, values: pa.Array) -> pa.RecordBatch:
+    """``batch`` with the values at ``path`` replaced by ``values`` (as :func:`field_values` gave them)."""
+    if "[]" not in path:
+        return set_path(batch, path, values)
+    root = path.split("[]", 1)[0]
+    arr = get_path(batch, root)
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return set_path(batch, root, rebuild_list(arr, root, {path: values}))
+
+
+def list_replacements(indices: pa.Array, rows: np.ndarray, n: int, originals: pa.Array, replacements: pa.Array,
+                      embedded: bool) -> list[Replacement]:
+    """The :class:`Replacement` s of a list field's values for :func:`rewrite_raw`, which takes one value a row: the
+    first value of each row, the second, ... (at most :data:`MAX_LIST_VALUES` a row)."""
+    if not len(rows):
+        return []
+    idx = pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    ordinal = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")  # rows ascend, as list_leaves gives them
+    out = []
+    for k in range(min(int(ordinal.max()) + 1, MAX_LIST_VALUES)):
+        sel = (ordinal == k) & (idx >= 0)
+        per_row = np.full(n, -1, np.int64)
+        per_row[rows[sel]] = idx[sel]
+        out.append(Replacement(pa.array(per_row, mask=per_row < 0), originals, replacements, embedded))
+    return out
+
+
 def encode_distinct(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(per-row index into ``distinct`` (null for null rows), distinct non-null values as strings)."""
     if isinstance(arr, pa.ChunkedArray):

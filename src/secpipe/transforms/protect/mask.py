@@ -1,7 +1,8 @@
 """Partial masking: ``4111111111111111`` -> ``************1111`` (keep the last N, and/or first N).
 
 Per configured field (``fields: [actor.user.email_addr]`` with the stage's defaults, or
-``fields: {path: {keep_first: 0, keep_last: 4, char: "*"}}``). The masked value keeps the
+``fields: {path: {keep_first: 0, keep_last: 4, char: "*"}}``; a field inside a list as ``email.to[]``
+or ``actor.user.groups[].name``, each of its values). The masked value keeps the
 original length; a value no longer than ``keep_first + keep_last`` is masked entirely, so a
 short value is never shown whole. Like tokenization, the original values are replaced
 with their masked form in ``raw_data``/``unmapped`` (see ``_columns.rewrite_raw``). Distinct
@@ -17,10 +18,11 @@ import pyarrow as pa
 
 from secpipe.transforms.protect._columns import (
     Replacement,
-    get_path,
+    field_values,
+    list_replacements,
     map_distinct,
+    put_values,
     rewrite_raw_columns,
-    set_path,
 )
 from secpipe.transforms.protect.options import MaskOptions, MaskRule
 from secpipe.transforms.protect.tokenize import RAW_COLUMNS
@@ -50,12 +52,17 @@ class MaskStage:
         """Mask one batch; returns it."""
         repl: list[Replacement] = []
         for path, rule in self.fields.items():
-            arr = get_path(batch, path)
-            if arr is None or arr.null_count == len(arr) or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
+            got = field_values(batch, path)
+            if got is None:
+                continue
+            arr, rows = got
+            if arr.null_count == len(arr) or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
                 continue
             mapped, indices, distinct, out = map_distinct(arr, functools.partial(mask_value, rule=rule))
-            batch = set_path(batch, path, mapped)
-            repl.append(Replacement(indices, distinct, out, len(distinct) <= 256))
+            batch = put_values(batch, path, mapped)
+            embedded = len(distinct) <= 256
+            repl.extend([Replacement(indices, distinct, out, embedded)] if rows is None
+                        else list_replacements(indices, rows, batch.num_rows, distinct, out, embedded))
         return [rewrite_raw_columns(batch, RAW_COLUMNS, repl) if repl else batch]
 
 

@@ -20,7 +20,9 @@ or a list, which uses ``mode``):
   value that is not an IP gets an ``hmac`` token.
 
 Where: the configured leaves of the OCSF columns (nested structs are rebuilt, see
-``_columns``), and — so the original never reaches the lake — inside ``raw_data`` and
+``_columns``; a leaf inside a list is named with ``[]``, ``src_endpoint.intermediate_ips[]``,
+``actor.user.groups[].name``, and each of its values is tokenized, the first 32 of an event also in
+its raw text), and — so the original never reaches the lake — inside ``raw_data`` and
 ``unmapped`` of the same event: every JSON string equal to the event's original value is
 replaced by its token, and for fields with at most ``substring_max_distinct`` distinct
 values in the batch (user names, account ids) also every occurrence inside longer strings
@@ -56,9 +58,10 @@ from secpipe.security.keys import Keyring, load_keyring
 from secpipe.transforms.protect._columns import (
     Replacement,
     encode_distinct,
-    get_path,
+    field_values,
+    list_replacements,
+    put_values,
     rewrite_raw_columns,
-    set_path,
 )
 from secpipe.transforms.protect.options import Mode, TokenizeOptions
 
@@ -408,13 +411,18 @@ class TokenizeStage:
         """Tokenize one batch; returns it (no derived batches)."""
         repl: list[Replacement] = []
         for path, mode in self.fields.items():
-            arr = get_path(batch, path)
-            if arr is None or arr.null_count == len(arr) or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
+            got = field_values(batch, path)
+            if got is None:
+                continue
+            arr, rows = got
+            if arr.null_count == len(arr) or not (pa.types.is_string(arr.type) or pa.types.is_integer(arr.type)):
                 continue
             indices, distinct = encode_distinct(arr)
             out = self.tokenizer.tokens(distinct, mode)
-            batch = set_path(batch, path, out.take(indices))
-            repl.append(Replacement(indices, distinct, out, len(distinct) <= self.substring_max_distinct))
+            batch = put_values(batch, path, out.take(indices))
+            embedded = len(distinct) <= self.substring_max_distinct
+            repl.extend([Replacement(indices, distinct, out, embedded)] if rows is None
+                        else list_replacements(indices, rows, batch.num_rows, distinct, out, embedded))
         if self.raw and repl:
             batch = rewrite_raw_columns(batch, RAW_COLUMNS, repl, self.min_raw_length)
         return [batch]
