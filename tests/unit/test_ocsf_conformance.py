@@ -35,7 +35,8 @@ ALLOWED: dict[tuple[str, frozenset[str]], str] = {
         # permission name no permission the user now holds; inventing one would be false
         "the payload names no granted permission",
     (f"src_endpoint {_ENDPOINT}", frozenset({"CloudTrail", "GitHub", "GitLab", "Kubernetes", "Open Policy Agent", "Snyk",
-                                             "Azure Monitor", "Google Cloud Audit Logs", "syslog", "Jenkins"})):
+                                             "Azure Monitor", "Google Cloud Audit Logs", "syslog", "Jenkins",
+                                             "Gatekeeper"})):
         # the compiled OCSF 1.8.0 endpoint (and device) objects carry _entity's constraint
         # (name or uid); these sources name an endpoint by its address or hostname only
         "the source names the endpoint by address only",
@@ -61,7 +62,8 @@ ALLOWED: dict[tuple[str, frozenset[str]], str] = {
         # (LogHub's sshd logs): uid=0 is sshd's own uid, not the account tried
         "the line names no account",
     ("required api.operation missing", frozenset({"Kubernetes"})): "falco's test traces hold events without a verb",
-    ("required cloud missing", frozenset({"GitHub", "GitLab", "Kubernetes", "Open Policy Agent", "Snyk", "Jenkins"})):
+    ("required cloud missing", frozenset({"GitHub", "GitLab", "Kubernetes", "Open Policy Agent", "Snyk", "Jenkins",
+                                          "Gatekeeper"})):
         # OCSF 1.8.0 tags ``api`` with the cloud profile, so an event carrying api lists the
         # profile (else a validator reports api as unknown), and the profile requires cloud
         "the source names no cloud provider",

@@ -205,3 +205,30 @@ def test_jenkins_builds_of_a_tree_query_without_job_names_are_named() -> None:
     done, running = _rows(d)
     assert [r["job"]["name"] for r in (done, running)] == ["build #12", "build #13"]
     assert done["metadata"]["correlation_uid"] == "12" and done["status"] == "Failure"
+
+
+def test_gatekeeper_violation_lines_are_findings_and_denials_not_dropped() -> None:
+    """OPA Gatekeeper's zap JSON lines (open-policy-agent/gatekeeper ``website/docs/audit.md``: the
+    audit pod's ``violation_audited`` event; Azure's container-storage troubleshooting page: the
+    webhook's ``--log-denies`` line for a pod Azure Policy's constraint denied) carry ``level``
+    and ``msg``: the opa format took them for OPA's own server log and left them out, stored
+    nowhere and dead-lettered nowhere (with auto-detection no format matched). The audit
+    violation is a Compliance Finding of the object against the constraint; the admission denial
+    is API Activity denied by that constraint for the requesting user."""
+    name, d = _auto("gatekeeper-violation-lines.jsonl")
+    assert name == "opa" and not d.dead and d.events == 2
+    audit, deny = _rows(d)
+    assert audit["class_uid"] == 2003 and audit["metadata"]["product"]["name"] == "Gatekeeper"
+    assert audit["time"] == 1632889070307  # ts 1632889070.3075402
+    assert (audit["compliance"]["control"], audit["compliance"]["status"]) == ("K8sContainerLimits", "Fail")
+    assert audit["finding_info"]["title"] == "container <kube-scheduler> has no resource limits"
+    assert audit["resources"] == [{"type": "Pod", "name": "kube-scheduler-kind-control-plane", "namespace": "kube-system",
+                                   **{k: None for k in audit["resources"][0] if k not in ("type", "name", "namespace")}}]
+    assert audit["metadata"]["correlation_uid"] == "2021-09-29T04:17:47Z"  # the audit run
+    assert deny["class_uid"] == 6003 and (deny["action"], deny["status"]) == ("Denied", "Failure")
+    assert deny["actor"]["user"]["name"] == "system:serviceaccount:kube-system:daemon-set-controller"
+    auth = deny["authorizations"][0]
+    assert auth["decision"] == "denied" and auth["policy"]["group"]["name"] == "K8sAzureV2NoPrivilege"
+    assert deny["status_detail"].startswith("denied admission: Privileged container is not allowed: prereq")
+    assert deny["resources"][0]["name"] == "azurecontainerstorage-prereq-gt58x"
+    assert json.loads(deny["unmapped"])["hookType"] == "validation"

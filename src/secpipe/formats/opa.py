@@ -51,6 +51,9 @@ is dead-lettered, except OPA's own server log lines: the console logger writes d
 ``level`` and ``msg`` string and no ``decision_id``/``path``: "OPA is up to date.", "Returning
 policy decision." ...); those lines are no decision events and are left out (neither stored
 nor dead-lettered, and not counted as events), so a captured ``opa run`` output ingests whole.
+OPA Gatekeeper's violation lines (its audit pod's and, with ``--log-denies``, its webhook's
+zap JSON lines naming a ``constraint_kind``) are no server log line: they are mapped by
+:mod:`._gatekeeper` (audit violations Compliance Findings, admission denials API Activity).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
+from secpipe.formats import _gatekeeper
 from secpipe.formats._findings import CheckedTopFormat, TopLevel, nest, singleton_list, strs
 from secpipe.formats.base import (
     Decoded,
@@ -236,7 +240,8 @@ class Opa(CheckedTopFormat):
     record_type = _Decision
     what = "an OPA decision log"
     invalid_reason = "not an OPA decision log: no `decision_id` or `path`"
-    description = "OPA decision logs (object, array, NDJSON) -> API Activity (6003) with authorization result"
+    description = ("OPA decision logs (object, array, NDJSON) -> API Activity (6003) with authorization result; "
+                   "Gatekeeper violation log lines -> Compliance Finding (audit) / API Activity (admission)")
     framing = "lines"
     mapped = _MAPPED
     top_fields = ("input", "result")
@@ -248,6 +253,8 @@ class Opa(CheckedTopFormat):
         h = head[:8192]
         if b'"decision_id"' in h and any(k in h for k in (b'"path"', b'"result"', b'"query"', b'"labels"')):
             return 90
+        if _gatekeeper.is_violation(h) and b'"constraint_name"' in h and b'"resource_kind"' in h:
+            return 80  # Gatekeeper's violation lines (its audit pod's, its webhook's --log-denies)
         return 0
 
     def split_records(self, data: bytes, source: str) -> Records:
@@ -266,13 +273,23 @@ class Opa(CheckedTopFormat):
         return recs
 
     def map_records(self, recs: Records) -> Decoded:
-        """Map decisions, leaving out OPA's runtime log lines interleaved in console output."""
+        """Map decisions and Gatekeeper's violation lines (:mod:`._gatekeeper`), leaving out OPA's
+        runtime log lines interleaved in console output."""
+        gk: list[int] = []
+        gk_recs: tuple[list[bytes], list[tuple[str, int]]] = ([], [])
         if any(b'"msg"' in r for r in recs.raws):
-            keep = [i for i, r in enumerate(recs.raws) if not _server_log_line(r)]
+            gk = [i for i, r in enumerate(recs.raws) if _gatekeeper.is_violation(r)]
+            taken = set(gk)
+            keep = [i for i, r in enumerate(recs.raws) if i not in taken and not _server_log_line(r)]
             if len(keep) < len(recs.raws):
+                gk_recs = ([recs.raws[i] for i in gk], [recs.locs[i] for i in gk])
                 recs = Records([recs.raws[i] for i in keep], [recs.locs[i] for i in keep], recs.dead,
                                recs.events - (len(recs.raws) - len(keep)))  # fmt: skip
-        return super().map_records(recs)
+        out = super().map_records(recs)
+        if gk:
+            out.events += len(gk)
+            _gatekeeper.decode(*gk_recs, out, self.name)
+        return out
 
     def is_valid(self, rec: _Decision) -> bool:
         """A record must carry the format's identifying keys."""
