@@ -381,3 +381,31 @@ def test_a_payload_time_wins_over_a_yearless_bsd_header() -> None:
     assert not d.dead and len(rows) == 2
     assert rows[lines[0]]["time"] == 1500404461000 and rows[lines[0]]["metadata"]["log_format"] == "CEF"
     assert rows[lines[1]]["time"] == 1557513467369 and rows[lines[1]]["class_uid"] == 4001  # eventtime (ns) of 2019-05-10
+
+
+def test_haproxy_http_logs_are_http_activity() -> None:
+    """Elastic's HAProxy ``option httplog`` lines (behind a BSD header: captured headers or none, a
+    ``~`` TLS frontend, a unix-socket client ``-``, ``<NOSRV>`` 503s, an exploit probe's query, the
+    HTTPS form with TLS fields after the request): HTTP Activity (they were Base Events). The
+    accept date (with its year and milliseconds) is the time: the BSD header has no year."""
+    name, d = _auto("elastic-haproxy-http.log")
+    assert name == "syslog" and not d.dead and d.events == 7
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {4002}
+    first = rows[0]
+    assert first["time"] == 1532941432726  # 2018-07-30T09:03:52.726Z
+    assert (first["activity_name"], first["http_request"]["http_method"], first["http_response"]["code"]) == ("Get", "GET", 304)
+    assert first["http_request"]["url"]["path"] == "/component---src-pages-index-js-4b15624544f97cf0bb8f.js"
+    assert (first["src_endpoint"]["ip"], first["src_endpoint"]["port"], first["http_response"]["length"]) == ("67.43.156.13", 38862, 168)
+    assert (first["duration"], first["status"], first["actor"]["process"]["name"]) == (2, "Success", "haproxy")
+    hap = json.loads(first["unmapped"])["haproxy"]
+    assert (hap["frontend"], hap["backend"], hap["server"], hap["termination_state"]) == ("incoming~", "docs_microservice", "docs", "----")
+    assert hap["request_headers"] == "docs.example.internal||"
+    socket = rows[1]
+    assert (socket["activity_name"], socket["src_endpoint"]["ip"], socket["src_endpoint"].get("hostname")) == ("Options", None, None)
+    probe = rows[3]
+    assert probe["http_request"]["url"]["query_string"].startswith("s=/index/\\think\\app/testinvokefunction")
+    assert (probe["status"], probe["http_response"]["code"]) == ("Failure", 404)
+    nosrv = rows[4]
+    assert json.loads(nosrv["unmapped"])["haproxy"]["server"] == "<NOSRV>" and nosrv["status_code"] == "503"
+    assert rows[6]["http_request"]["url"]["path"] == "/index.html" and rows[6]["duration"] == 109

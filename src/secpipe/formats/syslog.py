@@ -164,6 +164,13 @@ Mapping:
   a list of addresses (``$http_x_forwarded_for`` / ``$proxy_add_x_forwarded_for`` logged where
   ``$remote_addr`` stands, quoted or not, maybe followed by the peer's address): the first is
   ``src_endpoint``, the other IPs ``src_endpoint.intermediate_ips``.
+- HAProxy HTTP log lines (``option httplog``: ``client:port [accept date] frontend backend/server
+  timers status bytes ... "request"``) -> HTTP Activity (4002): the client as the source (address
+  and port), the method's activity, path, query and version, the status and its outcome, the bytes
+  sent as ``http_response.length``, the total time ``Ta`` as the duration; the accept date (year and
+  ms, no zone: UTC) as the time where the header's is a yearless BSD stamp; frontend, backend,
+  server, timers, termination state, connection counts, queues and captured headers in
+  ``unmapped.haproxy``.
 - pf ``filterlog`` lines (pfSense, OPNsense: the TAG or APP-NAME ``filterlog`` and its CSV, the
   "Raw Filter Log Format") -> Network Activity (4001), activity Traffic: the rule's action (pass
   Allowed, block Denied / Blocked, reject Denied / Rejected), direction (in Inbound, out
@@ -1061,12 +1068,16 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
-        access = _access_log(fields["msg"])
-        if access is not None:
+        for reader in (_access_log, _haproxy_log):
+            access = reader(fields["msg"])
+            if access is None:
+                continue
             hit, http = access
             sub = {k: v.filter(hit) for k, v in fields.items()}
-            # the request's own time (%t has the year and the zone a BSD header lacks), else the header's
-            sub["times"] = pc.coalesce(http.pop("_time"), sub["times"])
+            own = http.pop("_time")
+            # an access log's %t (with its year and zone) before the header's; HAProxy's accept
+            # date (no zone) where the header's is a BSD stamp without a year
+            sub["times"] = pc.coalesce(own, sub["times"]) if reader is _access_log else _own_time(sub, own)
             out.batches.append(self._batch("http_activity", sub, None, http))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
@@ -1184,6 +1195,8 @@ class Syslog(Format):
             extra.append(("leef", pc.if_else(pc.equal(kind, "LEEF"), f["cef_json"], pa.scalar(None, S))))
         if http is not None:
             extra.append(("request", http.pop("_request")))
+            if "_haproxy" in http:
+                extra.append(("haproxy", http.pop("_haproxy")))
             cols.update(http)
             # activity Other: the method names it (OCSF: activity_name holds the source's value)
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
@@ -1909,6 +1922,73 @@ def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     for path in ("actor.user.name", "dst_endpoint.hostname", "dst_endpoint.port"):
         if cols[path].null_count == n:  # only where some line gives one (same batch shape otherwise)
             del cols[path]
+    return hit, cols
+
+
+#: an HAProxy HTTP log line (``option httplog``, HAProxy's configuration manual "HTTP log format"):
+#: ``client_ip:port [accept_date] frontend backend/server Tq/Tw/Tc/Tr/Ta status bytes_read
+#: req_cookie res_cookie termination_state actconn/feconn/beconn/srv_conn/retries
+#: srv_queue/backend_queue [{captured request headers}] [{captured response headers}] "request"``
+#: (a ``~`` after the frontend: the connection was TLS); the accept date has milliseconds and no zone
+_HAPROXY = (
+    r'^(?P<client>\S+):(?P<cport>\d{1,5}|-) \[(?P<t>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d)(?:\.(?P<ms>\d{3}))?\] '
+    r'(?P<fe>\S+) (?P<be>[^/\s]+)/(?P<srv>\S+) (?:\S+ )?(?P<timers>[+-]?\d+/[+-]?\d+/[+-]?\d+/[+-]?\d+/[+-]?\d+) '
+    r'(?P<code>-?\d{1,3}) \+?(?P<bytes>\d+) \S+ \S+ (?P<term>\S{4}) (?P<conns>\d+/\d+/\d+/\d+/\+?\d+) (?P<queues>\d+/\d+)'
+    r'(?: \{(?P<reqh>[^}]*)\})?(?: \{(?P<resh>[^}]*)\})? "(?:(?P<method>[A-Z]{3,16}) (?P<path>[^\s"?]*)(?:\?(?P<query>[^\s"]*))?'
+    r'(?: (?P<ver>HTTP/\d(?:\.\d)?))?|(?P<req>[^"]*))"'
+)
+
+
+def _haproxy_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the messages that are HAProxy HTTP log lines, their HTTP Activity columns, ``_time`` the
+    accept date and ``_activity``), or None when there are none: the client as the source, the
+    method's activity, the request's path, query and version, the status (``-1``, no response:
+    none) and its outcome, the bytes sent to the client as ``http_response.length``, the total
+    time ``Ta`` as ``duration``; the frontend, backend, server, timers, termination state and
+    captured headers in ``unmapped.haproxy``."""
+    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"] ",)):
+        return None
+    cand = pc.fill_null(pc.match_substring_regex(msg, r"^\S+:(?:\d{1,5}|-) \[\d\d/"), False)
+    if not pc.any(cand).as_py():
+        return None
+    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _HAPROXY)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return None
+    got = got.filter(hit)
+    none = pa.scalar(None, S)
+    client = group(got, "client")
+    is_ip = _is_ip(client)
+    named = pc.and_(pc.invert(is_ip), pc.not_equal(client, "-"))
+    code = _number(group(got, "code"), _I32)
+    failed = pc.fill_null(pc.greater_equal(code, 400), True)
+    method = _nil_empty(group(got, "method"))
+    idx = pc.index_in(method, value_set=_HTTP_METHOD_NAMES)
+    activity = pc.if_else(pc.is_null(method), pa.scalar(0, _I32), pc.fill_null(_HTTP_METHOD_IDS.take(idx), pa.scalar(99, _I32)))
+    secs = pc.strptime(group(got, "t"), format="%d/%b/%Y:%H:%M:%S", unit="ms", error_is_null=True).cast(_I64)
+    total = group(pc.extract_regex(group(got, "timers"), r"/\+?(?P<ta>\d+)$"), "ta")
+    items = [(k, json_string(_nil_empty(group(got, g)))) for k, g in (
+        ("frontend", "fe"), ("backend", "be"), ("server", "srv"), ("timers", "timers"), ("termination_state", "term"),
+        ("connections", "conns"), ("queues", "queues"), ("request_headers", "reqh"), ("response_headers", "resh"))]  # fmt: skip
+    cols = {
+        "_activity": activity,
+        "_time": pc.add(secs, pc.fill_null(_number(group(got, "ms"), _I64), 0)),
+        "_haproxy": _object(items, len(got)),
+        "_request": json_string(pc.if_else(pc.is_null(method), group(got, "req"), none)),
+        "http_request.http_method": method,
+        "http_request.url.path": pc.if_else(pc.is_null(method), none, group(got, "path")),
+        "http_request.url.query_string": _nil_empty(group(got, "query")),
+        "http_request.version": _nil_empty(group(got, "ver")),
+        "http_response.code": code,
+        "http_response.length": _number(group(got, "bytes"), _I64),
+        "src_endpoint.ip": pc.if_else(is_ip, client, none),
+        "src_endpoint.hostname": pc.if_else(named, client, none),
+        "src_endpoint.port": _number(group(got, "cport"), _I32),
+        "duration": _number(total, _I64),
+        "status_id": pc.if_else(failed, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "status": pc.if_else(failed, "Failure", "Success"),
+        "status_code": pc.if_else(pc.is_valid(code), group(got, "code"), none),
+    }
     return hit, cols
 
 
