@@ -78,3 +78,22 @@ def test_hec_health_answers_a_probe_without_a_token(server: Server) -> None:
     r = httpx.get(f"{server.url}/services/collector/health", headers={"Authorization": f"Splunk {server.ingest}"},
                   timeout=30)
     assert r.status_code == 200 and r.json()["code"] == 17
+
+
+def test_fluent_bit_http_records_of_kubernetes_audit_lines(server: Server) -> None:
+    # Fluent Bit's http output (format json, json_date_key date) of a tail input on the API server's
+    # audit log (elastic/integrations test-audit.log's three Events): each record's line is the
+    # audit event; the body was taken whole for audit events and refused (400, all dead-lettered)
+    lines = (CASES / "holdout" / "elastic-k8s-audit-mixed.log").read_text().splitlines()[:3]
+    body = json.dumps([{"date": 1708894996.5, "log": line + "\n"} for line in lines])
+    for route in ("auto", "k8s_audit"):
+        r = httpx.post(f"{server.url}/v1/ingest/{route}", content=body, timeout=60,
+                       headers={"Authorization": f"Bearer {server.ingest}", "Content-Type": "application/json"})
+        assert r.status_code == 200 and r.json()["accepted"] == 3 and r.json()["dead_letter"] == 0, r.text
+    # the sample's 2nd and 3rd lines are the same event (one row: the lake keeps one copy)
+    sql = "SELECT count(*) FROM api_activity WHERE api.request.uid = 'abcde12345'"
+    assert server.wait_rows(sql, 2) == 2
+    rows = server.query("SELECT api.operation, http_request.url.path FROM api_activity "
+                        "WHERE api.request.uid = 'abcde12345' ORDER BY 2")  # fmt: skip
+    assert rows == [["get", "/api/v1/namespaces/default/pods"],
+                    ["get", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/elastic-agent-cluster-test"]]

@@ -470,18 +470,24 @@ def accept_wrapped(ctx: AppContext, source: str, name: str, body: bytes) -> tupl
     :func:`text_lines`) is that line with the format that reads it. Returns the records and, per
     record, None (stored) or why it was dead-lettered; None when the body is no such body, or
     (``auto``) when a specific format reads it whole or no record wraps a line: the caller then
-    reads it as a file. Blocking (decode + WAL fsync)."""
-    if name != "auto" and name not in TEXT_FORMATS:
+    reads it as a file. Blocking (decode + WAL fsync).
+
+    Records that wrap a JSON record as text (``{"log": "<a Kubernetes audit event>"}``) are read
+    as those records, on ``auto`` and on a record format's route alike: the audit format's sniff
+    finds audit.k8s.io in the escaped text, so the body alone would be taken for audit events."""
+    holds_json = _fast.contains_any(body, _JSON_TEXT)
+    if name != "auto" and name not in TEXT_FORMATS and not (holds_json and name in formats.REGISTRY):
         return None
     docs = json_objects(body)
     if docs is None:
         return None
-    if name in TEXT_FORMATS:
+    if name != "auto":
         lines = text_lines(docs, name)
         if all(a is b for a, b in zip(lines, docs, strict=True)):
             return None
         return len(docs), accept_docs(ctx, source, name, lines)
-    if formats.detect(body[: 64 * 1024]) is not None:
+    whole = formats.detect(body[: 64 * 1024])
+    if whole is not None and not (holds_json and isinstance(whole, RecordFormat)):
         return None
     names, found = shipped_lines([None] * len(docs), docs)
     take = [i for i, n in enumerate(names) if n not in (None, "json")]
