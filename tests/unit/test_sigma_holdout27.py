@@ -88,6 +88,17 @@ def test_mfa_disabled_rule_reads_the_new_value_parameter() -> None:
     assert _rows(load_rules([RULES / "gcp_gworkspace_password_policy_changed.yml"]), body, "k8s_audit") == [3]
 
 
+def test_blind_rule_names_its_own_fields_not_the_parameter_reads() -> None:
+    # over events stored without raw_data the rule is not run; the missing fields it reports are
+    # the rule's, not the parameter pseudo-fields (NUL-prefixed names) it also reads
+    rs = load_rules([RULES / "gcp_gworkspace_mfa_disabled.yml"])
+    entry = _entry(_ADMIN, "m", "SECURITY_SETTINGS", "ENFORCE_STRONG_AUTHENTICATION", {"NEW_VALUE": "false"}, 0)
+    (batch,) = formats.get("k8s_audit").decode(_ndjson([entry]), "t").batches
+    assert rs.matches(batch.drop_columns(["raw_data"])).num_rows == 0
+    assert {"new_value", "eventName"} <= rs.blind[rs.rules[0].id]
+    assert not any(f.startswith("\x00") for f in rs.blind[rs.rules[0].id])
+
+
 def test_drive_rule_reads_a_parameter_named_as_an_event_key() -> None:
     # gcp_gworkspace_drive_file_shared_externally names Drive's visibility parameter
     # protoPayload.metadata.event.visibility (the Admin SDK's drive activity, acl_change)

@@ -59,7 +59,7 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.detect.sigma import vector
 from secpipe.detect.sigma.compiler import KEYWORDS
-from secpipe.detect.sigma.fields import Vocabulary, base
+from secpipe.detect.sigma.fields import Vocabulary, base, is_param
 from secpipe.detect.sigma.reads import (
     DISPATCH,
     candidates,
@@ -154,9 +154,9 @@ class RuleSet:
         the fields that were missing."""
         keep = []
         for r in rules:
-            missing = [base(f) for f in r.compiled.fields
+            missing = [base(f) for f in r.compiled.fields  # (an event parameter is another reading of a rule field)
                        if not (f in native or base(f) in native or (f == KEYWORDS and "message" in schema.names)
-                               or (f != KEYWORDS and ocsf_expr(schema, base(f)) is not None))]
+                               or (f != KEYWORDS and ocsf_expr(schema, base(f)) is not None) or is_param(f))]
             if not missing:
                 keep.append(r)
                 continue
