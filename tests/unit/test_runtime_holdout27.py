@@ -232,3 +232,18 @@ def test_gatekeeper_violation_lines_are_findings_and_denials_not_dropped() -> No
     assert deny["status_detail"].startswith("denied admission: Privileged container is not allowed: prereq")
     assert deny["resources"][0]["name"] == "azurecontainerstorage-prereq-gt58x"
     assert json.loads(deny["unmapped"])["hookType"] == "validation"
+
+
+def test_gitlab_duration_past_int64_is_none_not_a_lost_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job or pipeline hook whose duration is a float past int64 milliseconds (``1e300``,
+    valid JSON) raised OverflowError out of the mapping: the whole batch was lost. The duration
+    is none; the events are kept (one payload each, and 70 walked natively)."""
+    job = json.loads((CASES / "gitlab-docs-job-hook.json").read_bytes())
+    pipe = json.loads((Path(__file__).resolve().parents[1] / "cases" / "cicd" / "gitlab_pipeline.json").read_bytes())
+    job["build_duration"] = 1e300
+    pipe["object_attributes"]["duration"] = 1e300
+    for recs in ([job, pipe], [job, pipe] * 35):
+        body = b"\n".join(json.dumps(r).encode() for r in recs)
+        rows = _rows(same_both_ways("gitlab", body, monkeypatch, "duration 1e300"))
+        assert len(rows) == len(recs) and {r["class_uid"] for r in rows} == {1006}
+        assert all(r.get("duration") is None for r in rows)

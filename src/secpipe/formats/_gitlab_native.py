@@ -340,6 +340,13 @@ def _vulnerability_columns(cols: dict[str, Any], tops: list[dict[str, msgspec.Ra
     return cols, times, [_VULN_ACTIVITY.get(x or "", 99) for x in state]
 
 
+def _duration_ms(seconds: float | None) -> int | None:
+    """A duration in seconds as ms; none where it is absent, zero or past the int64 column (a
+    float such as 1e300 is valid JSON: its int raised out of the mapping and lost the batch)."""
+    ms = int(seconds * 1000) if seconds else None
+    return ms if ms is None or -(2**63) <= ms < 2**63 else None
+
+
 def _job_columns(cols: dict[str, Any], g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]],
                  maps: Any) -> tuple[dict[str, Any], Col, Col]:  # fmt: skip
     """A job (``build``) hook's Scheduled Job Activity columns: the job's fields are at the top."""
@@ -361,7 +368,7 @@ def _job_columns(cols: dict[str, Any], g: _Cols | StructCols, tops: list[dict[st
         "status": _each(status, lambda x: c.STATUS.get(ok(x or "")) if ok(x or "") else None, _S),
         "status_detail": status,
         "metadata.correlation_uid": pipeline,
-        "duration": g.v("build_duration", lambda x: int(x * 1000) if x else None, pa.int64()),
+        "duration": g.v("build_duration", _duration_ms, pa.int64()),
         "api.operation": _each(status, lambda x: f"build.{x}", _S),
         "unmapped": c.unmapped_rest(tops, maps._JOB_MAPPED),
     })  # fmt: skip
@@ -409,7 +416,7 @@ def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls:
             "status": _each(status, lambda x: c.STATUS.get(ok(x or "")) if ok(x or "") else None, _S),
             "status_detail": status,
             "metadata.correlation_uid": g.v(oa + "id", sid),
-            "duration": g.v(oa + "duration", lambda x: int(x * 1000) if x else None, pa.int64()),
+            "duration": g.v(oa + "duration", _duration_ms, pa.int64()),
             "api.operation": _each(status, lambda x: f"pipeline.{x}", _S),
             "unmapped": c.unmapped_rest(tops, maps._HOOK_COMMON),
         })  # fmt: skip
