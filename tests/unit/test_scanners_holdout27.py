@@ -175,9 +175,6 @@ def test_grype_bad_match_is_dead_lettered_alone() -> None:
 
 #: heads of scanner outputs no format reads (verbatim; their sources in the comments)
 _UNREAD = {
-    # DefectDojo unittests/scans/pip_audit/zero_vulns_new.json
-    "a pip-audit JSON report": '{\n      "dependencies":[\n        {\n            "name": "adal",\n'
-    '            "version": "1.2.2",\n            "vulns": []\n        }\n    ]\n}\n',
     # DefectDojo unittests/scans/govulncheck/no_vulns_new_version.json
     "a govulncheck JSON stream": '[\n  {\n    "config": {\n      "protocol_version": "v1.0.0",\n'
     '      "scanner_name": "govulncheck",\n      "scanner_version": "v1.0.1"\n    }\n  }\n]',
@@ -378,3 +375,42 @@ def test_npm_audit_bad_entry_is_dead_lettered_alone() -> None:
     d = formats.get("npm_audit").decode(bad, "x")
     assert len(d.dead) == 1 and "(x)" in d.dead[0].reason
     assert len(_rows(d)) == 2
+
+
+def test_pip_audit_report() -> None:
+    # pip-audit -f json was refused as unrecognized input (since 007955a with a reason naming it).
+    doc = (CASES / "pip-audit-many-vulns-new-defectdojo.json").read_bytes()
+    assert formats.detect(doc) is formats.get("pip_audit")
+    d = formats.get("pip_audit").decode(doc, "x")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("vulnerability_finding", rows)
+    assert len(rows) == 7  # 1 aiohttp + 1 django + 1 lxml + 4 twisted; no finding for azure-devops (skipped)
+    first = rows[0]
+    assert first["finding_info"]["uid"] == "PYSEC-2021-76|aiohttp@3.6.2"
+    v = first["vulnerabilities"][0]
+    assert v["advisory"]["uid"] == "PYSEC-2021-76" and v["cve"] is None
+    [p] = v["affected_packages"]
+    assert (p["name"], p["version"], p["package_manager"], p["fixed_in_version"]) == (
+        "aiohttp",
+        "3.6.2",
+        "PyPI",
+        "3.7.4",
+    )
+    lxml = rows[2]["vulnerabilities"][0]
+    assert lxml["is_fix_available"] is False and lxml["affected_packages"][0]["fixed_in_version"] is None
+    assert rows[3]["raw_data"].count('"id":') == 1  # twisted's first vulnerability alone
+
+
+def test_pip_audit_report_without_vulnerabilities_holds_no_event() -> None:
+    # DefectDojo unittests/scans/pip_audit/zero_vulns_new.json (verbatim)
+    doc = (
+        b'{\n      "dependencies":[\n        {\n            "name": "adal",\n            "version": "1.2.2",\n'
+        b'            "vulns": []\n        },\n        {\n            "name": "alabaster",\n'
+        b'            "version": "0.7.12",\n            "vulns": []\n        },\n        {\n'
+        b'            "name": "azure-devops",\n            "skip_reason": "Dependency not found on PyPI and could not be '
+        b'audited: azure-devops (0.17.0)"\n        }\n    ]\n}\n'
+    )
+    assert formats.detect(doc) is formats.get("pip_audit")
+    d = formats.get("pip_audit").decode(doc, "x")
+    assert (d.dead, d.batches, d.events) == ([], [], 0)

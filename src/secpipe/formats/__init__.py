@@ -52,6 +52,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "grype": ("grype", "Grype", 90),
     "osv_scanner": ("osv_scanner", "OsvScanner", 90),
     "npm_audit": ("npm_audit", "NpmAudit", 90),
+    "pip_audit": ("pip_audit", "PipAudit", 90),
 }
 
 

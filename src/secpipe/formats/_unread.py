@@ -1,10 +1,10 @@
 """Scanner and SBOM outputs secpipe does not read, named in the dead letter of input no format claims.
 
 ``secpipe ingest --format auto`` dead-letters what no format recognizes as "unrecognized input".
-For the outputs of scanners whose other outputs secpipe reads (pip-audit, govulncheck,
-Dependency-Track, Trivy's ASFF and Code Quality templates) and for SBOM encodings the sbom format
-does not read (SPDX tag-value, SPDX 3 JSON-LD), the reason names what the file is and, where the
-tool writes one, the output to ingest instead (SARIF, CycloneDX JSON, ``trivy --format json``).
+For the outputs of scanners whose other outputs secpipe reads (govulncheck, Dependency-Track, Trivy's
+ASFF and Code Quality templates) and for SBOM encodings the sbom format does not read (SPDX
+tag-value, SPDX 3 JSON-LD), the reason names what the file is and, where the tool writes one, the
+output to ingest instead (SARIF, CycloneDX JSON, ``trivy --format json``).
 Each pattern is asked of the first 64 KiB only after every format declined it, so a wrong name
 costs no event; the patterns are the tools' own leading keys, so each names only its tool's files.
 """
@@ -15,8 +15,6 @@ import re
 
 #: (what the file is, what to ingest instead, a pattern of its head)
 _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
-    ("a pip-audit JSON report", "run `pip-audit -f cyclonedx-json` (the sbom format reads it)",
-     re.compile(rb'^\s*\{\s*"dependencies"\s*:\s*\[\s*(?:\]|\{\s*"name"\s*:\s*"[^"]*"\s*,\s*"(?:version|skip_reason)"\s*:)')),
     ("a govulncheck JSON stream", "run `govulncheck -format sarif` (the sarif format reads it)",
      re.compile(rb'^\s*\[?\s*\{\s*"config"\s*:\s*\{[^{}]*"scanner_name"\s*:\s*"govulncheck"')),
     ("a Dependency-Track findings export (FPF)", "export the project's CycloneDX VEX/VDR instead (the sbom format reads it)",
