@@ -409,3 +409,29 @@ def test_haproxy_http_logs_are_http_activity() -> None:
     nosrv = rows[4]
     assert json.loads(nosrv["unmapped"])["haproxy"]["server"] == "<NOSRV>" and nosrv["status_code"] == "503"
     assert rows[6]["http_request"]["url"]["path"] == "/index.html" and rows[6]["duration"] == 109
+
+
+def test_apache_error_log_file_is_recognized_and_takes_its_own_stamp_and_level() -> None:
+    """Elastic's Apache httpd ``error_log`` lines (2.2's ``[error] [client A]``, 2.4's
+    ``[module:level] [pid P:tid T]`` with microseconds, the ISO ``%{cu}t`` stamp with its zone, a
+    ``trace3`` line with its source, a startup line without a prefix): recognized by ``--format
+    auto`` (they were refused), each with its own time, level as the severity, pid, ``AHnnnnn`` as
+    the event code and the text after the prefix as the message."""
+    name, d = _auto("elastic-apache-error.log")
+    assert name == "syslog" and not d.dead and d.events == 8
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {0}
+    old = rows[0]
+    assert (old["time"], old["severity_id"], old["metadata"]["log_level"]) == (1482769328000, 4, "err")  # 2016-12-26T16:22:08Z
+    assert old["message"] == "File does not exist: /var/www/favicon.ico" and old["metadata"]["log_format"] == "Apache error"
+    assert json.loads(old["unmapped"])["apache"] == {"client": "192.168.33.1"}
+    notice = rows[1]
+    assert (notice["time"], notice["actor"]["process"]["pid"], notice["metadata"]["event_code"]) == (1482768955103, 11379, "AH00094")
+    warn = next(r for r in rows if r["metadata"]["event_code"] == "AH01374")
+    assert warn["severity_id"] == 3 and json.loads(warn["unmapped"])["apache"] == {"module": "include", "client": "89.160.20.156:12345"}
+    zoned = next(r for r in rows if "FOREGROUND" in r["message"])
+    assert zoned["time"] == 1753191951323  # 2025-07-22T15:45:51.323+02:00
+    trace = rows[-1]
+    assert (trace["metadata"]["log_level"], trace["actor"]["process"]["pid"]) == ("debug", 121591)
+    assert json.loads(trace["unmapped"])["apache"]["source"] == "mod_rewrite.c(470)"
+    assert trace["message"].startswith("10.121.192.8 - - [api-dev.onintranet.com/sid#55a374e851c8]")

@@ -194,6 +194,13 @@ Mapping:
   UTC), the text after the prefix as the message of a bare line; ``unmapped.nginx`` keeps the
   thread and connection ids and the request's context (client, server, request, upstream, host,
   referrer). A line a program wrote inside such a message (a FastCGI stderr) is a line of its own.
+- Apache httpd error log lines (``[Www Mmm dd hh:mm:ss[.usec] yyyy] [[module]:level] [pid P[:tid T]]
+  [client A] text``, or the ISO ``%{cu}t`` stamp with its zone; bare lines of ``error_log``,
+  recognized by ``--format auto``, or a syslog MSG) stay Base Events as nginx's do: the level as
+  the severity where no ``<PRI>`` gave one (``traceN``: debug), the pid, ``httpd`` as the program
+  where no TAG named one, ``AHnnnnn`` as the event code, the stamp as the time where no header gave
+  one or only a yearless one, the text after the prefix as a bare line's message;
+  ``unmapped.apache`` keeps the module, thread, a trace's source and the client.
 - every other line -> Base Event (class 0). A free-text syslog line says nothing reliable
   about what happened; OCSF's base class is the documented catch-all, and any specific class
   (Process Activity, Event Log Activity, ...) would invent semantics the line does not carry.
@@ -765,6 +772,9 @@ def _sniff_line(head: bytes) -> int:
         return 60  # an access log line (Common/Combined Log Format, maybe a vhost first, an address list) without a syslog header
     if re.match(rb"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(emerg|alert|crit|error|warn|notice|info|debug)\] \d{1,10}#\d{1,20}: ", h):
         return 60  # an nginx error log line
+    if re.match(rb"\[(?:[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d{1,6})? \d{4}|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? [+-]\d{4})\] "
+                rb"\[(?:[\w-]*:)?(?:emerg|alert|crit|error|warn|notice|info|debug|trace[1-8])\] ", h):
+        return 60  # an Apache httpd error log line
     if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
         return 70
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
@@ -1100,6 +1110,7 @@ class Syslog(Format):
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
         _nginx_error(fields)
+        _apache_error(fields)
         n, msg, app = len(fields["lines"]), fields["msg"], fields["app"]
         payload = _cef.parse(msg)
         if payload is not None:
@@ -1175,6 +1186,8 @@ class Syslog(Format):
         extra.append(("structured_data", _sd_json(f["sd"])))
         if "nginx" in f:  # an nginx error log line's thread, connection and request context
             extra.append(("nginx", f["nginx"]))
+        if "apache" in f:  # an Apache error log line's module, thread, trace source and client
+            extra.append(("apache", f["apache"]))
         if "cw_origin" in f:  # the CloudWatch Logs account, log group and stream it came in
             extra.append(("cloudwatch", f["cw_origin"]))
         if pc.any(pc.and_(pc.is_valid(f["procid"]), pc.invert(pid_ok))).as_py():  # a PROCID that is no pid
@@ -2711,6 +2724,62 @@ def _nginx_error(f: dict[str, pa.Array]) -> None:
     items = [("tid", json_string(group(got, "tid"))), ("connection", json_string(group(got, "cid")))]
     items += [(k, json_string(group(parts, k))) for k in ("client", "server", "request", "subrequest", "upstream", "host", "referrer")]
     f["nginx"] = pc.if_else(hit, _object(items, len(msg)), none)
+
+
+#: an Apache httpd error log line (``ErrorLogFormat``'s default, 2.2 and 2.4): ``[Www Mmm dd
+#: hh:mm:ss[.usec] yyyy] [[module]:level] [pid P[:tid T]] [source(line): ][client A[:port]] text``,
+#: or with ``%{cu}t`` the ISO stamp with its zone (``[2025-07-22 15:45:51.323610 +0200]``)
+_APACHE_ERROR = (
+    r"(?s)^\[(?:[A-Z][a-z]{2} (?P<mon>[A-Z][a-z]{2}) (?P<d>[ \d]?\d) (?P<hms>\d\d:\d\d:\d\d)(?:\.(?P<us>\d{1,6}))? (?P<y>\d{4})"
+    r"|(?P<iso>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(?P<us2>\d{1,6}))? (?P<tz>[+-]\d{4}))\] "
+    r"\[(?:(?P<module>[\w-]*):)?(?P<level>emerg|alert|crit|error|warn|notice|info|debug|trace[1-8])\]"
+    r"(?: \[pid (?P<pid>\d{1,10})(?::tid (?P<tid>\d{1,20}))?\])?(?: (?P<source>\S+\(\d+\)):)?"
+    r"(?: \[client (?P<client>[^\]\s]+)\])? (?P<text>.*)$"
+)
+#: Apache's levels in syslog's severity order (trace1-8 below debug: debug)
+_APACHE_LEVELS = pa.array(["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"], S)
+
+
+def _apache_error(f: dict[str, pa.Array]) -> None:
+    """Read the messages that are Apache httpd error log lines (bare lines of ``error_log``, or
+    a syslog MSG) into ``f``, in place, as :func:`_nginx_error` does nginx's: the level as the
+    severity where no ``<PRI>`` gave one (``traceN`` debug), the pid, ``httpd`` the program where
+    no TAG named one, the stamp (it has the year; no zone unless ``%{cu}t``: UTC) the time where
+    the header gave none or a yearless one, an ``AHnnnnn:`` code as the event code, the text the
+    message of a bare line; ``f["apache"]`` (for ``unmapped.apache``) the module, thread, the
+    source file and line of a trace and the client."""
+    msg = f["msg"]
+    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"] [",)):
+        return
+    cand = pc.fill_null(pc.starts_with(msg, "["), False)
+    if not pc.any(cand).as_py():
+        return
+    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _APACHE_ERROR)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return
+    none = pa.scalar(None, S)
+    bare = pc.and_(hit, pc.is_null(f["fmt"]))  # no syslog header: the line is httpd's alone
+    day = pc.utf8_lpad(pc.utf8_trim_whitespace(group(got, "d")), 2, "0")
+    local = pc.strptime(pc.binary_join_element_wise(group(got, "y"), group(got, "mon"), day, group(got, "hms"), " "),
+                        format="%Y %b %d %H:%M:%S", unit="ms", error_is_null=True).cast(_I64)  # fmt: skip
+    zoned = pc.strptime(pc.binary_join_element_wise(group(got, "iso"), group(got, "tz"), " "),
+                        format="%Y-%m-%d %H:%M:%S %z", unit="ms", error_is_null=True).cast(_I64)  # fmt: skip
+    micros = pc.coalesce(group(got, "us"), group(got, "us2"))
+    ms = pc.fill_null(_number(pc.utf8_slice_codeunits(pc.utf8_rpad(micros, 3, "0"), 0, 3), _I64), 0)
+    stamp = pc.add(pc.coalesce(local, zoned), ms)
+    level = pc.replace_substring_regex(group(got, "level"), r"^trace\d$", "debug")
+    text = group(got, "text")
+    code = group(pc.extract_regex(text, r"^(?P<c>AH\d{5}): "), "c")
+    f["times"] = _own_time(f, stamp)
+    f["sev"] = pc.coalesce(f["sev"], pc.index_in(level, value_set=_APACHE_LEVELS))
+    f["app"] = pc.if_else(hit, pc.coalesce(f["app"], pa.scalar("httpd", S)), f["app"])
+    f["procid"] = pc.coalesce(f["procid"], group(got, "pid"))
+    f["msgid"] = pc.coalesce(f["msgid"], code)
+    f["msg"] = pc.if_else(bare, text, msg)
+    f["fmt"] = pc.if_else(bare, pa.scalar("Apache error", S), f["fmt"])
+    items = [(k, json_string(_nil_empty(group(got, k)))) for k in ("module", "tid", "source", "client")]
+    f["apache"] = pc.if_else(hit, _object(items, len(msg)), none)
 
 
 def _line_uids(kind: str, lines: pa.Array, raws: list[bytes], base: pa.Array | None = None,
