@@ -15,6 +15,7 @@ rewrite of :mod:`._native` where built, else one vectorized DuckDB ``replace`` p
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -275,7 +276,10 @@ def _quoted(arr: pa.Array) -> pa.Array:
 def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array, pa.Array]]:
     """Per field, the per-row (pattern, replacement) strings; ``""`` where nothing is replaced.
 
-    Patterns are decided once per distinct value, then spread to rows with one ``take``.
+    Patterns are decided once per distinct value, then spread to rows with one ``take``. A value
+    that JSON writes escaped (a quote, a backslash, a control character, non-ASCII text, Go's
+    ``<``/``>``/``&``) also gets a pair per escaped spelling (:func:`_json_spellings`): raw text is
+    JSON as the source wrote it, where ``CORP\\alice`` or ``Jos\u00e9`` would keep the value.
     """
     pairs: list[tuple[pa.Array, pa.Array]] = []
     earlier: list[pa.Array] = []
@@ -287,29 +291,69 @@ def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array
         length = pc.utf8_length(value)
         long = pc.greater_equal(length, min_length)
         keep = pc.and_(pc.not_equal(value, new), pc.greater(length, 0))
-        if f.embedded:
-            pat, rep = pc.if_else(long, value, _quoted(value)), pc.if_else(long, new, _quoted(new))
-        else:
+        if not f.embedded:
             keep = pc.and_(keep, long)
-            pat, rep = _quoted(value), _quoted(new)
         keep = pc.fill_null(keep, False)
         if not pc.any(keep).as_py():
             continue
-        row_pat = pc.fill_null(pc.if_else(keep, pat, empty).take(f.indices), empty)
-        row_rep = pc.fill_null(pc.if_else(keep, rep, empty).take(f.indices), empty)
+        same = None
         if f.embedded:
             row_value = value.take(f.indices)
-            same = None
             for prev in earlier:  # the row's value was already replaced by an earlier field
                 eq = pc.fill_null(pc.equal(row_value, prev), False)
                 same = eq if same is None else pc.or_(same, eq)
             earlier.append(row_value)
-            if same is not None and pc.any(same).as_py():
+            if same is not None and not pc.any(same).as_py():
+                same = None
+            elif same is not None and pc.all(same).as_py():
+                continue
+        for spelling in (value, *_json_spellings(value)):
+            if f.embedded:  # bare where long enough to be told apart, else as a whole JSON string
+                pat, rep = pc.if_else(long, spelling, _quoted(spelling)), pc.if_else(long, new, _quoted(new))
+            else:
+                pat, rep = _quoted(spelling), _quoted(new)
+            use = pc.fill_null(pc.and_(keep, pc.not_equal(spelling, "")), False)
+            if spelling is not value and not pc.any(use).as_py():
+                continue
+            row_pat = pc.fill_null(pc.if_else(use, pat, empty).take(f.indices), empty)
+            row_rep = pc.fill_null(pc.if_else(use, rep, empty).take(f.indices), empty)
+            if same is not None:
                 row_pat = pc.if_else(same, empty, row_pat)
-                if pc.all(same).as_py():
-                    continue
-        pairs.append((row_pat, row_rep))
+            pairs.append((row_pat, row_rep))
     return pairs
+
+
+#: a character JSON encoders may write escaped: a quote, a backslash, a control character, non-ASCII, Go's <>&
+_ESCAPABLE = r'["\\\x00-\x1f<>&]|[^\x00-\x7f]'
+
+
+def _json_spellings(value: pa.Array) -> list[pa.Array]:
+    """Per escaped spelling JSON encoders give a string (Python's ``ensure_ascii`` off and on, Go's
+    ``encoding/json`` with its HTML escapes), an array aligned with ``value``: the spelling inside
+    the quotes where it differs from the value and from the spellings before it, else ``""``. Only
+    the distinct values holding an escapable character are encoded (few: none in most batches)."""
+    hit = pc.fill_null(pc.match_substring_regex(value, _ESCAPABLE), False)
+    if not pc.any(hit).as_py():
+        return []
+    rows = pc.indices_nonzero(hit).to_pylist()
+    texts = value.take(pa.array(rows, pa.int64())).to_pylist()
+    forms: list[list[str]] = [[], [], []]
+    for text in texts:
+        plain = json.dumps(text, ensure_ascii=False)[1:-1]
+        ascii_ = json.dumps(text)[1:-1]
+        go = plain.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        go = go.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        seen = {text}
+        for k, form in enumerate((plain, ascii_, go)):
+            forms[k].append("" if form in seen else form)
+            seen.add(form)
+    out = []
+    for k in range(3):
+        if any(forms[k]):
+            col = np.array([""] * len(value), dtype=object)
+            col[rows] = forms[k]
+            out.append(pa.array(col, pa.string()))
+    return out
 
 
 #: raw text columns that hold every mapped value (the event as received); others are sparse.
