@@ -15,6 +15,7 @@ import pytest
 from secpipe import formats
 from secpipe.formats import cloudtrail
 from secpipe.formats.base import Decoded
+from tests.conftest import REAL
 from tests.unit.native_support import same_both_ways
 from tests.unit.test_formats_holdout import CASES as HOLDOUT
 from tests.unit.test_formats_holdout import _rows
@@ -247,3 +248,20 @@ def test_gitlab_duration_past_int64_is_none_not_a_lost_batch(monkeypatch: pytest
         rows = _rows(same_both_ways("gitlab", body, monkeypatch, "duration 1e300"))
         assert len(rows) == len(recs) and {r["class_uid"] for r in rows} == {1006}
         assert all(r.get("duration") is None for r in rows)
+
+
+def test_opa_bundle_without_revision_names_no_policy_version() -> None:
+    """OPA's decision event writes a bundle's revision only when it has one (EventV1's
+    ``revision`` is omitempty: a bundle built without ``--revision`` is ``{"authz": {}}``). The
+    docs' decision (open-policy-agent/opa ``docs/docs/management-decision-logs.md``, shared
+    sample) with its revision left out had ``policy.version`` "" (an empty string, not absent) in
+    the policy and the authorization; it is none, and the revised one keeps ``authz@<rev>``."""
+    doc = json.loads((REAL / "opa-docs" / "management-decision-logs.example1.json").read_bytes())
+    bare = json.loads(json.dumps(doc))
+    bare[0]["bundles"]["authz"].pop("revision")
+    bare[0]["decision_id"] = "4ca636c1-55e4-417a-b1d8-4aceb67960d2"
+    d = formats.get("opa").decode(json.dumps(doc + bare).encode(), "decisions.json")
+    revised, unrevised = _rows(d)
+    assert revised["policy"]["version"] == "authz@W3sibCI6InN5cy9jYXRhbG9nIiwicyI6NDA3MX1d"
+    assert unrevised["policy"]["version"] is None
+    assert unrevised["authorizations"][0]["policy"]["version"] is None

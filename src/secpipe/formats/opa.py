@@ -308,8 +308,10 @@ class Opa(CheckedTopFormat):
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
             times_ms=parse_times([d.timestamp for d in ds]), raws=raws, activity_id=act, severity_id=1,
         )  # fmt: skip
+        # bundles built without a revision (EventV1's revision is omitempty: {"authz": {}}) name no version
         revs = [
-            ",".join(f"{k}@{b.revision}" for k, b in sorted(d.bundles.items()) if b.revision) if d.bundles else d.revision
+            ",".join(f"{k}@{b.revision}" for k, b in sorted(d.bundles.items()) if b.revision) or None if d.bundles
+            else d.revision or None
             for d in ds
         ]
         callers = {rb: _endpoint(rb) for rb in {d.requested_by for d in ds}}  # few distinct callers
