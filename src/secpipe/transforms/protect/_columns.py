@@ -282,8 +282,9 @@ def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array
     JSON as the source wrote it, where ``CORP\\alice`` or ``Jos\u00e9`` would keep the value.
     """
     pairs: list[tuple[pa.Array, pa.Array]] = []
-    earlier: list[pa.Array] = []
+    earlier: list[tuple[pa.Array, np.ndarray]] = []  # the embedded fields so far: (distinct values, row -> index)
     empty = pa.scalar("", pa.string())
+    nothing = pa.array([""], pa.string())
     for f in fields:
         value, new = f.originals, f.replacements
         if value.type != pa.string():
@@ -296,17 +297,17 @@ def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array
         keep = pc.fill_null(keep, False)
         if not pc.any(keep).as_py():
             continue
-        same = None
+        rows = np.asarray(pc.fill_null(f.indices, -1).to_numpy(zero_copy_only=False), np.int64)  # -1: a null row
         if f.embedded:
-            row_value = value.take(f.indices)
-            for prev in earlier:  # the row's value was already replaced by an earlier field
-                eq = pc.fill_null(pc.equal(row_value, prev), False)
-                same = eq if same is None else pc.or_(same, eq)
-            earlier.append(row_value)
-            if same is not None and not pc.any(same).as_py():
-                same = None
-            elif same is not None and pc.all(same).as_py():
+            same = np.zeros(len(rows), bool)
+            for prev, prev_rows in earlier:  # the row's value was already replaced by an earlier field
+                same |= _same_value(value, rows, prev, prev_rows)
+            earlier.append((value, rows))
+            if same.all():
                 continue
+            if same.any():
+                rows = np.where(same, -1, rows)
+        pick = pa.array(np.where(rows < 0, len(value), rows))  # past the distinct values: the "" appended to them
         for spelling in (value, *_json_spellings(value)):
             if f.embedded:  # bare where long enough to be told apart, else as a whole JSON string
                 pat, rep = pc.if_else(long, spelling, _quoted(spelling)), pc.if_else(long, new, _quoted(new))
@@ -315,16 +316,33 @@ def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array
             use = pc.fill_null(pc.and_(keep, pc.not_equal(spelling, "")), False)
             if spelling is not value and not pc.any(use).as_py():
                 continue
-            row_pat = pc.fill_null(pc.if_else(use, pat, empty).take(f.indices), empty)
-            row_rep = pc.fill_null(pc.if_else(use, rep, empty).take(f.indices), empty)
-            if same is not None:
-                row_pat = pc.if_else(same, empty, row_pat)
+            row_pat = pa.concat_arrays([pc.if_else(use, pat, empty), nothing]).take(pick)
+            row_rep = pa.concat_arrays([pc.if_else(use, rep, empty), nothing]).take(pick)
             pairs.append((row_pat, row_rep))
     return pairs
 
 
+def _same_value(value: pa.Array, rows: np.ndarray, prev: pa.Array, prev_rows: np.ndarray) -> np.ndarray:
+    """Per row: do two fields hold the same string there, from their distinct values and row -> index arrays
+    (-1: null), by the distinct values' places in the other field's (no string per row is made)."""
+    at = np.asarray(pc.fill_null(pc.index_in(value, value_set=prev), -1).to_numpy(zero_copy_only=False), np.int64)
+    mine = np.where(rows >= 0, at[np.maximum(rows, 0)], -1) if len(at) else np.full(len(rows), -1, np.int64)
+    return (mine >= 0) & (mine == prev_rows)
+
+
 #: a character JSON encoders may write escaped: a quote, a backslash, a control character, non-ASCII, Go's <>&
 _ESCAPABLE = r'["\\\x00-\x1f<>&]|[^\x00-\x7f]'
+#: per byte: is it (part of) such a character
+_ESCAPABLE_BYTE = np.array([c < 0x20 or c >= 0x80 or chr(c) in '"\\<>&' for c in range(256)])
+
+
+def _text_bytes(arr: pa.Array) -> memoryview:
+    """The bytes of a string array's values, all rows together (a view, no copy)."""
+    if arr.type != pa.string():
+        arr = arr.cast(pa.string())
+    offsets = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    data = arr.buffers()[2]
+    return memoryview(data)[int(offsets[0]) : int(offsets[-1])] if data is not None else memoryview(b"")
 
 
 def _json_spellings(value: pa.Array) -> list[pa.Array]:
@@ -332,6 +350,8 @@ def _json_spellings(value: pa.Array) -> list[pa.Array]:
     ``encoding/json`` with its HTML escapes), an array aligned with ``value``: the spelling inside
     the quotes where it differs from the value and from the spellings before it, else ``""``. Only
     the distinct values holding an escapable character are encoded (few: none in most batches)."""
+    if not len(value) or not _ESCAPABLE_BYTE[np.frombuffer(_text_bytes(value), np.uint8)].any():
+        return []  # (the common case, one numpy pass over the values' bytes: IP addresses, ids, names)
     hit = pc.fill_null(pc.match_substring_regex(value, _ESCAPABLE), False)
     if not pc.any(hit).as_py():
         return []
