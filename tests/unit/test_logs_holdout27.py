@@ -435,3 +435,26 @@ def test_apache_error_log_file_is_recognized_and_takes_its_own_stamp_and_level()
     assert (trace["metadata"]["log_level"], trace["actor"]["process"]["pid"]) == ("debug", 121591)
     assert json.loads(trace["unmapped"])["apache"]["source"] == "mod_rewrite.c(470)"
     assert trace["message"].startswith("10.121.192.8 - - [api-dev.onintranet.com/sid#55a374e851c8]")
+
+
+def test_squid_native_access_log_is_http_activity() -> None:
+    """Squid ``access.log`` lines in its native format (LTW-GCR-CSOC's sample of a real log, and
+    OSSEC's documented ``TCP_DENIED/403`` CONNECT line, given the epoch time the native format
+    opens with): recognized by ``--format auto`` (they were refused) and read as HTTP Activity:
+    the line's own epoch time, the client, the URL and its parts, the upstream server's address,
+    status, bytes, content type, elapsed ms; a ``_DENIED`` result Denied."""
+    name, d = _auto("csoc-squid-access.log")
+    assert name == "syslog" and not d.dead and d.events == 3
+    first = _rows(d)[0]
+    assert (first["class_uid"], first["activity_name"], first["time"]) == (4002, "Get", 1467011166543)
+    url = first["http_request"]["url"]
+    assert (url["scheme"], url["hostname"], url["path"]) == ("http", "www.help.1and1.co.uk", "/domains-c40986/transfer-domains-c79878")
+    assert (first["src_endpoint"]["ip"], first["dst_endpoint"]["ip"], first["dst_endpoint"]["hostname"]) == ("127.0.0.1", "212.227.34.3", "www.help.1and1.co.uk")
+    assert (first["http_response"]["code"], first["http_response"]["length"], first["http_response"]["content_type"]) == (200, 41846, "text/html")
+    assert (first["duration"], first["action"], first["status"]) == (401, "Allowed", "Success")
+    assert json.loads(first["unmapped"])["squid"] == {"result_code": "TCP_MISS", "hierarchy_code": "DIRECT"}
+    denied = _rows(formats.get("syslog").decode(
+        b"1467011170.000      5 59.59.106.40 TCP_DENIED/403 1382 CONNECT 202.43.200.11:25 - NONE/- text/html", "test"))[0]
+    assert (denied["activity_name"], denied["action"], denied["status"], denied["http_response"]["code"]) == ("Connect", "Denied", "Failure", 403)
+    assert (denied["http_request"]["url"]["hostname"], denied["http_request"]["url"]["port"]) == ("202.43.200.11", 25)
+    assert denied["dst_endpoint"].get("ip") is None

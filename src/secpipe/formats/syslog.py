@@ -171,6 +171,13 @@ Mapping:
   ms, no zone: UTC) as the time where the header's is a yearless BSD stamp; frontend, backend,
   server, timers, termination state, connection counts, queues and captured headers in
   ``unmapped.haproxy``.
+- Squid ``access.log`` lines in the native format (``time.ms elapsed client RESULT/status bytes
+  method URL user HIERARCHY/server type``, bare lines recognized by ``--format auto`` or a syslog
+  MSG) -> HTTP Activity (4002): the line's epoch time, the client as the source, the URL's host
+  (and port) as the destination with the server Squid went to as its address, the method's
+  activity, the URL whole and in parts, status and outcome (``000``: Failure), a ``_DENIED``
+  result Denied, bytes as ``http_response.length``, content type, user, elapsed ms as the
+  duration; the result and hierarchy codes in ``unmapped.squid``.
 - pf ``filterlog`` lines (pfSense, OPNsense: the TAG or APP-NAME ``filterlog`` and its CSV, the
   "Raw Filter Log Format") -> Network Activity (4001), activity Traffic: the rule's action (pass
   Allowed, block Denied / Blocked, reject Denied / Rejected), direction (in Inbound, out
@@ -775,6 +782,8 @@ def _sniff_line(head: bytes) -> int:
     if re.match(rb"\[(?:[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d{1,6})? \d{4}|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? [+-]\d{4})\] "
                 rb"\[(?:[\w-]*:)?(?:emerg|alert|crit|error|warn|notice|info|debug|trace[1-8])\] ", h):
         return 60  # an Apache httpd error log line
+    if re.match(rb" *\d{9,11}\.\d{3} +-?\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Z_-]+ \S+ \S+ [A-Z_]+/\S+ \S+", h):
+        return 60  # a Squid access.log line (native format)
     if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
         return 70
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
@@ -1078,16 +1087,16 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
-        for reader in (_access_log, _haproxy_log):
+        for reader in (_access_log, _haproxy_log, _squid_log):
             access = reader(fields["msg"])
             if access is None:
                 continue
             hit, http = access
             sub = {k: v.filter(hit) for k, v in fields.items()}
             own = http.pop("_time")
-            # an access log's %t (with its year and zone) before the header's; HAProxy's accept
-            # date (no zone) where the header's is a BSD stamp without a year
-            sub["times"] = pc.coalesce(own, sub["times"]) if reader is _access_log else _own_time(sub, own)
+            # an access log's %t (with its year and zone) and Squid's epoch time before the header's;
+            # HAProxy's accept date (no zone) where the header's is a BSD stamp without a year
+            sub["times"] = pc.coalesce(own, sub["times"]) if reader is not _haproxy_log else _own_time(sub, own)
             out.batches.append(self._batch("http_activity", sub, None, http))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
@@ -1208,8 +1217,9 @@ class Syslog(Format):
             extra.append(("leef", pc.if_else(pc.equal(kind, "LEEF"), f["cef_json"], pa.scalar(None, S))))
         if http is not None:
             extra.append(("request", http.pop("_request")))
-            if "_haproxy" in http:
-                extra.append(("haproxy", http.pop("_haproxy")))
+            for key in ("haproxy", "squid"):
+                if "_" + key in http:
+                    extra.append((key, http.pop("_" + key)))
             cols.update(http)
             # activity Other: the method names it (OCSF: activity_name holds the source's value)
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
@@ -2001,6 +2011,85 @@ def _haproxy_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
         "status_id": pc.if_else(failed, pa.scalar(2, _I32), pa.scalar(1, _I32)),
         "status": pc.if_else(failed, "Failure", "Success"),
         "status_code": pc.if_else(pc.is_valid(code), group(got, "code"), none),
+    }
+    return hit, cols
+
+
+#: a Squid ``access.log`` line in its native format (``logformat squid``, Squid's
+#: ``Log::Format::SquidNative``: ``%9ld.%03d %6d %s %s%s/%03d %ld %s %s %s %s%s/%s %s``): the time
+#: (epoch s.ms, padded), the elapsed ms (padded), the client, the result code and status, the bytes
+#: sent to the client, the method, the URL (``host:port`` for CONNECT), the user, the hierarchy code
+#: and the server it went to, the content type
+_SQUID = (
+    r"^ *(?P<s>\d{9,11})\.(?P<ms>\d{3}) +(?P<elapsed>-?\d+) (?P<client>\S+) (?P<result>[A-Z_]+)/(?P<code>\d{3}) "
+    r"(?P<bytes>\d+) (?P<method>[A-Z_-]+) (?P<url>\S+) (?P<user>\S+) (?:TIMEOUT_)?(?P<hier>[A-Z_]+)/(?P<peer>\S+) (?P<type>\S+)"
+)
+_URL_PARTS = r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?P<host>[^/:?#\s]+)(?::(?P<port>\d{1,5}))?(?P<path>/[^?#\s]*)?(?:\?(?P<q>[^#\s]*))?"
+
+
+def _squid_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the messages that are Squid native access log lines, their HTTP Activity columns,
+    ``_time`` the line's own epoch time and ``_activity``), or None when there are none: the
+    client as the source, the URL's host (and port) as the destination with the server Squid went
+    to as its address, the method's activity, the URL (whole, scheme, host, port, path, query), the
+    status and its outcome (a ``_DENIED`` result Denied), the bytes sent as
+    ``http_response.length``, the content type, the user, the elapsed ms as the duration; the
+    result and hierarchy codes in ``unmapped.squid``."""
+    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b"TCP_", b"NONE", b"UDP_")):
+        return None
+    cand = pc.fill_null(pc.match_substring_regex(msg, r"^ *\d{9,11}\.\d{3} +-?\d+ "), False)
+    if not pc.any(cand).as_py():
+        return None
+    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _SQUID)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return None
+    got = got.filter(hit)
+    none = pa.scalar(None, S)
+
+    def given(name: str) -> pa.Array:  # "-" is Squid's absent value
+        v = group(got, name)
+        return pc.if_else(pc.fill_null(pc.equal(v, "-"), True), none, v)
+
+    client = group(got, "client")
+    is_ip = _is_ip(client)
+    url = group(got, "url")
+    parts = pc.extract_regex(url, _URL_PARTS)
+    peer = given("peer")
+    code = _number(group(got, "code"), _I32)
+    failed = pc.fill_null(pc.or_(pc.greater_equal(code, 400), pc.equal(code, 0)), True)
+    denied = pc.fill_null(pc.match_substring(group(got, "result"), "DENIED"), False)
+    method = given("method")
+    idx = pc.index_in(method, value_set=_HTTP_METHOD_NAMES)
+    activity = pc.if_else(pc.is_null(method), pa.scalar(0, _I32), pc.fill_null(_HTTP_METHOD_IDS.take(idx), pa.scalar(99, _I32)))
+    secs = _number(group(got, "s"), _I64)
+    items = [("result_code", json_string(group(got, "result"))), ("hierarchy_code", json_string(group(got, "hier")))]
+    cols = {
+        "_activity": activity,
+        "_time": pc.add(pc.multiply(secs, 1000), _number(group(got, "ms"), _I64)),
+        "_squid": _object(items, len(got)),
+        "_request": pa.nulls(len(got), S),
+        "http_request.http_method": method,
+        "http_request.url.url_string": url,
+        "http_request.url.scheme": group(parts, "scheme"),
+        "http_request.url.hostname": group(parts, "host"),
+        "http_request.url.port": _number(group(parts, "port"), _I32),
+        "http_request.url.path": group(parts, "path"),
+        "http_request.url.query_string": _nil_empty(group(parts, "q")),
+        "http_response.code": code,
+        "http_response.length": _number(group(got, "bytes"), _I64),
+        "http_response.content_type": given("type"),
+        "src_endpoint.ip": pc.if_else(is_ip, client, none),
+        "src_endpoint.hostname": pc.if_else(is_ip, none, client),
+        "dst_endpoint.hostname": group(parts, "host"),
+        "dst_endpoint.ip": pc.if_else(_is_ip(peer), peer, none),
+        "actor.user.name": given("user"),
+        "duration": _number(group(got, "elapsed"), _I64),
+        "action_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "action": pc.if_else(denied, "Denied", "Allowed"),
+        "status_id": pc.if_else(failed, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "status": pc.if_else(failed, "Failure", "Success"),
+        "status_code": group(got, "code"),
     }
     return hit, cols
 
