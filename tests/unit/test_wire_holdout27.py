@@ -184,3 +184,15 @@ def test_hec_event_object_wrapping_a_kubernetes_audit_line() -> None:
     envs = [{"event": {"log": line + "\n"}, "time": 1700000000}, {"event": {"message": line, "host": "cp-1"}}]
     names, docs = build_items([json.dumps(e).encode() for e in envs], None, {})
     assert names == ["k8s_audit", "k8s_audit"] and docs == [line.encode(), line.encode()]
+
+
+def test_logstash_syslog_input_without_ecs() -> None:
+    # Logstash's syslog input before ECS compatibility (Logstash 7's default): message is the MSG
+    # part, the header in logsource/program/pid/priority; host is the sender's address
+    (doc,) = (WIRE / "logstash-syslog-legacy.ndjson").read_bytes().splitlines()
+    (row,) = _entries([doc])
+    assert (row["class_name"], row["status"], row["user"]["name"], row["src_endpoint"]["ip"]) == (
+        "Authentication", "Failure", "test", "10.0.2.2")
+    assert (row["device"]["hostname"], row["actor"]["process"]["name"], row["actor"]["process"]["pid"]) == (
+        "localhost", "sshd", 3430)
+    assert row["time_dt"].isoformat() == "2025-02-21T21:56:12+00:00" and row["metadata"]["log_level"] == "info"

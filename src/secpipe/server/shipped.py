@@ -157,12 +157,16 @@ class _Journald(msgspec.Struct):
     ident: Any = None
     pid: Any = None
     date: Any = None
+    # Logstash's syslog input without ECS compatibility (the default before Logstash 8)
+    logsource: Any = None
+    program: Any = None
+    priority: Any = None
 
 
 _JOURNALD = msgspec.json.Decoder(_Journald)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: the keys that mark a document :func:`journal_entry` reads (a cheap test before decoding)
-ENTRY_KEYS = (b'"journald"', b'"appname"', b'"ident"')
+ENTRY_KEYS = (b'"journald"', b'"appname"', b'"ident"', b'"logsource"')
 #: syslog's severity and facility names as Vector's syslog source writes them (RFC 5424 6.2.1 order)
 _SEVERITIES = {n: i for i, n in enumerate(("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"))}
 _FACILITIES = {n: i for i, n in enumerate((
@@ -193,7 +197,9 @@ def _header(d: _Journald) -> dict[str, Any] | None:
     Elastic's ``syslog`` processor (Filebeat, Elastic Agent's Custom TCP/UDP Logs): ``log.syslog.*``;
     Vector's ``syslog`` source (``source_type`` syslog): ``appname``, ``hostname``, ``procid``,
     ``msgid``, ``severity``/``facility`` by name, ``timestamp``; Fluent Bit's syslog parsers:
-    ``pri``, ``host``, ``ident``, ``pid``, ``msgid``, the time as ``@timestamp`` or ``date``."""
+    ``pri``, ``host``, ``ident``, ``pid``, ``msgid``, the time as ``@timestamp`` or ``date``;
+    Logstash's ``syslog`` input without ECS compatibility: ``priority``, ``logsource``, ``program``,
+    ``pid``, the time parsed into ``@timestamp`` (``host`` is the peer's address)."""
     lsl = _obj(_obj(d.log).get("syslog"))
     if "appname" in lsl or "hostname" in lsl:
         return {
@@ -214,6 +220,12 @@ def _header(d: _Journald) -> dict[str, Any] | None:
             "SYSLOG_IDENTIFIER": d.ident, "SYSLOG_PID": d.pid, "MESSAGE_ID": d.msgid, "PRIORITY": pri % 8,
             "SYSLOG_FACILITY": pri // 8, "_HOSTNAME": d.host,
             "at": d.at_timestamp if d.at_timestamp is not None else d.date,
+        }  # fmt: skip
+    if isinstance(d.logsource, str) and isinstance(d.program, str):
+        prio = d.priority if d.priority.__class__ is int and 0 <= d.priority < 192 else None
+        return {
+            "SYSLOG_IDENTIFIER": d.program, "SYSLOG_PID": d.pid, "_HOSTNAME": d.logsource, "at": d.at_timestamp,
+            "PRIORITY": None if prio is None else prio % 8, "SYSLOG_FACILITY": None if prio is None else prio // 8,
         }  # fmt: skip
     return None
 
