@@ -34,7 +34,8 @@ FLOOR = 50_000
 RUNS = [
     ("formats_core_bench.py", ["cloudtrail", "k8s_audit"]),
     ("formats_cicd_bench.py", ["github", "gitlab", "jenkins", "jenkins_log", "syslog"]),
-    ("formats_scanners_bench.py", ["trivy", "snyk", "sarif", "sonarqube", "falco", "opa", "alertmanager", "gitlab_security"]),
+    ("formats_scanners_bench.py", ["trivy", "snyk", "sarif", "sonarqube", "falco", "opa", "alertmanager", "gitlab_security",
+                                   "grype", "osv_scanner", "npm_audit", "pip_audit"]),
     ("formats_sbom_bench.py", [""]),
 ]
 

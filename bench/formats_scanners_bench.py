@@ -1,4 +1,5 @@
-"""Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security).
+"""Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
+grype, osv_scanner, npm_audit, pip_audit).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -203,6 +204,88 @@ def gen_alertmanager(n: int) -> list[bytes]:
     return docs
 
 
+CASES = Path(__file__).resolve().parents[1] / "tests" / "cases" / "scanners27"
+
+
+def _case(name: str) -> dict:
+    return json.loads((CASES / name).read_text())  # type: ignore[no-any-return]
+
+
+def gen_grype(n: int) -> list[bytes]:
+    """Grype JSON reports (grype -o json) of 1000 matches each, the real samples' matches varied."""
+    base = _case("grype-json-presenter-image.json")
+    matches = base["matches"] + _case("grype-0.28-check-all-fields-defectdojo.json")["matches"]
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            m = copy.deepcopy(matches[i % len(matches)])
+            m["vulnerability"]["id"] = f"CVE-2024-{10000 + i}"
+            m["artifact"]["version"] = f"1.{i % 97}.{i % 13}"
+            items.append(m)
+        docs.append(json.dumps({**base, "matches": items}, indent=1).encode())
+    return docs
+
+
+def gen_osv_scanner(n: int) -> list[bytes]:
+    """OSV-Scanner JSON reports (osv-scanner --format json): packages of 10 vulnerabilities, 100 packages a report."""
+    base = _case("osv-scanner-some-findings-defectdojo.json")
+    pkgs = [p for r in base["results"] for p in r["packages"]]
+    vulns = [v for p in pkgs for v in p["vulnerabilities"]]
+    docs, k = [], 0
+    while k < n:
+        packages = []
+        for j in range(100):
+            if k >= n:
+                break
+            p = copy.deepcopy(pkgs[j % len(pkgs)])
+            p["package"]["version"] = f"2.{k % 89}.{j}"
+            p["vulnerabilities"] = []
+            for _ in range(min(10, n - k)):
+                v = copy.deepcopy(vulns[k % len(vulns)])
+                v["id"] = f"GHSA-{k:04x}-bench-{j:04x}"
+                p["vulnerabilities"].append(v)
+                k += 1
+            p["groups"] = [{"ids": [v["id"]]} for v in p["vulnerabilities"]]
+            packages.append(p)
+        docs.append(json.dumps({"results": [{"source": base["results"][0]["source"], "packages": packages}]}).encode())
+    return docs
+
+
+def gen_npm_audit(n: int) -> list[bytes]:
+    """npm audit --json (v2, npm 7+) reports of 500 vulnerable packages, each from the real sample's advisory."""
+    base = _case("npm-audit-7-one-vuln-defectdojo.json")
+    (name, vuln), = base["vulnerabilities"].items()
+    docs = []
+    for t in range(0, n, 500):
+        vs = {}
+        for i in range(t, min(n, t + 500)):
+            v = copy.deepcopy(vuln)
+            v["name"] = f"{name}-{i}"
+            for via in v["via"]:
+                if isinstance(via, dict):
+                    via["source"] = 1_000_000 + i
+                    via["url"] = f"https://github.com/advisories/GHSA-bench-{i:06x}"
+            vs[v["name"]] = v
+        docs.append(json.dumps({**base, "vulnerabilities": vs}, indent=2).encode())
+    return docs
+
+
+def gen_pip_audit(n: int) -> list[bytes]:
+    """pip-audit -f json reports of 1000 dependencies with one vulnerability each, from the real sample's."""
+    deps = [d for d in _case("pip-audit-many-vulns-new-defectdojo.json")["dependencies"] if d.get("vulns")]
+    vulns = [v for d in deps for v in d["vulns"]]
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            v = copy.deepcopy(vulns[i % len(vulns)])
+            v["id"] = f"PYSEC-2024-{i}"
+            items.append({"name": f"{deps[i % len(deps)]['name']}-{i}", "version": f"1.{i % 50}", "vulns": [v]})
+        docs.append(json.dumps({"dependencies": items, "fixes": []}).encode())
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -219,6 +302,7 @@ def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
 GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "trivy": gen_trivy, "snyk": gen_snyk, "sarif": gen_sarif, "sonarqube": gen_sonarqube,
     "falco": gen_falco, "opa": gen_opa, "alertmanager": gen_alertmanager, "gitlab_security": gen_gitlab_security,
+    "grype": gen_grype, "osv_scanner": gen_osv_scanner, "npm_audit": gen_npm_audit, "pip_audit": gen_pip_audit,
 }  # fmt: skip
 
 
