@@ -166,6 +166,13 @@ def test_fortigate_config_rules_fire_on_fortios_lines(tmp_path: Path) -> None:
                                                       "cd0a4943-0edd-42cf-b50c-06f77a10d4c1": 0}  # system.admin: Edit only
 
 
+def test_firewall_rule_reads_fortios_traffic_names() -> None:
+    # the taxonomy's dst_port is FortiOS's dstport: SigmaHQ's cleartext-protocol rule fires on the
+    # accepted session to port 80 (line 5), not on the closed one (line 1), nor on 443 or 7878
+    body = (RULES / "elastic-fortinet-7-4-traffic.log").read_bytes()
+    assert _rows(load_rules([RULES / "net_firewall_cleartext_protocols.yml"]), body, "syslog") == [4]
+
+
 def test_a_lines_own_pair_comes_before_the_ocsf_column(tmp_path: Path) -> None:
     # a FortiOS traffic line's action="deny" is stored as OCSF action "Denied": the rule's action
     # reads the line's own pair, as it names it (the OCSF column of that name was read first)

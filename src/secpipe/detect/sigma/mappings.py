@@ -128,8 +128,10 @@ Firewalls (``category: firewall``): the taxonomy's ``src_ip``, ``src_port``, ``d
 (and the ``proto`` rules add) are also read as the names Linux netfilter's LOG target writes in
 its syslog lines (``SRC=``, ``SPT=``, ``DST=``, ``DPT=``, ``PROTO=``): SigmaHQ's
 ``net_firewall_tftp_config_exfil_from_management_segment`` found nothing in an iptables or ufw
-line. Only these names are added: the OCSF ``src_endpoint.ip`` of other lines (an sshd login)
-is no firewall's connection.
+line; and as FortiOS names them in its traffic log (``srcip=``, ``srcport=``, ``dstip=``,
+``dstport=``: ``net_firewall_cleartext_protocols`` found nothing in a FortiGate's). Only these
+names are added: the OCSF ``src_endpoint.ip`` of other lines (an sshd login) is no firewall's
+connection.
 DNS logs (``category: dns``): the taxonomy names the category but no fields; SigmaHQ's DNS rules
 write ``query``, ``record_type``, ``answer``, ``src_ip`` (and Zeek's ``qtype_name``, Sysmon's
 ``QueryName``). The DNS logs the ``json`` format keeps write them as Zeek's ``dns.log`` does
@@ -215,10 +217,12 @@ _HTTP = {
 for _category in ("webserver", "proxy"):
     MAPPINGS[f"{CATEGORY}{_category}"] = {k: [k, *v] for k, v in _HTTP.items()}
 #: the taxonomy's firewall fields -> the names Linux netfilter's LOG target writes (the kernel's
-#: nf_log: ``SRC=10.0.0.5 DST=203.0.113.7 ... PROTO=UDP SPT=50123 DPT=69``), read in a syslog
-#: line's name=value pairs (iptables/nftables/ufw log lines, which the syslog format keeps as text)
-MAPPINGS[f"{CATEGORY}firewall"] = {k: [k, v] for k, v in (
-    ("src_ip", "SRC"), ("dst_ip", "DST"), ("src_port", "SPT"), ("dst_port", "DPT"), ("proto", "PROTO"))}
+#: nf_log: ``SRC=10.0.0.5 DST=203.0.113.7 ... PROTO=UDP SPT=50123 DPT=69``) and FortiOS's traffic
+#: log (``srcip=10.1.100.12 srcport=34604 dstip=172.16.200.55 dstport=80``), read in a syslog line's
+#: name=value pairs (the syslog format keeps the line as text)
+MAPPINGS[f"{CATEGORY}firewall"] = {k: [k, *v] for k, v in (
+    ("src_ip", ["SRC", "srcip"]), ("dst_ip", ["DST", "dstip"]), ("src_port", ["SPT", "srcport"]),
+    ("dst_port", ["DPT", "dstport"]), ("proto", ["PROTO"]))}
 #: DNS query logs kept by the ``json`` format (module docstring): Zeek's dns.log and Amazon
 #: Route 53 Resolver query logs
 MAPPINGS[f"{CATEGORY}dns"] = {
