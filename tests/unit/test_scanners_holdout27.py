@@ -178,10 +178,6 @@ _UNREAD = {
     # DefectDojo unittests/scans/govulncheck/no_vulns_new_version.json
     "a govulncheck JSON stream": '[\n  {\n    "config": {\n      "protocol_version": "v1.0.0",\n'
     '      "scanner_name": "govulncheck",\n      "scanner_version": "v1.0.1"\n    }\n  }\n]',
-    # DefectDojo unittests/scans/dependency_track/no_findings_because_findings_key_is_empty_list.json
-    "a Dependency-Track findings export (FPF)": '{\n  "version": "1.0",\n  "meta" : {\n'
-    '    "application": "Dependency-Track",\n    "version": "3.4.0",\n    "timestamp": "2018-11-18T23:31:42Z"\n'
-    '  },\n  "findings" : []\n}\n',
     # aquasecurity/trivy integration/testdata/alpine-310.gitlab-codequality.golden (its first issue)
     "a GitLab Code Quality (Code Climate) report": '[\n    {\n      "type": "issue",\n'
     '      "check_name": "container_scanning",\n      "categories": [ "Security" ],\n'
@@ -414,3 +410,54 @@ def test_pip_audit_report_without_vulnerabilities_holds_no_event() -> None:
     assert formats.detect(doc) is formats.get("pip_audit")
     d = formats.get("pip_audit").decode(doc, "x")
     assert (d.dead, d.batches, d.events) == ([], [], 0)
+
+
+def _dtrack(name: str) -> Decoded:
+    doc = (CASES / name).read_bytes()
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("dependency_track"), name
+    return fmt.decode(doc, name)
+
+
+def test_dependency_track_export_with_a_cve() -> None:
+    # A Dependency-Track findings export was refused (since 007955a with a reason naming it).
+    d = _dtrack("dependency-track-4.10-defectdojo.json")
+    assert not d.dead
+    [r] = _rows(d)
+    assert not check_rows("vulnerability_finding", [r])
+    assert r["severity_id"] == 3 and r["time_dt"].isoformat() == "2024-02-03T09:59:36+00:00"
+    assert r["metadata"]["product"]["version"] == "4.10.1"
+    assert r["finding_info"]["uid"].startswith("1g2345tc-16rh-7te5-92b5-12345z6789fb:")  # the matrix
+    v = r["vulnerabilities"][0]
+    assert v["cve"]["uid"] == "CVE-2023-45803" and v["cve"]["cwe"]["uid"] == "CWE-200"
+    assert v["related_vulnerabilities"] == ["GHSA-g4mx-q9vg-27p4"]
+    assert [(c["version"], c["base_score"]) for c in v["cve"]["cvss"]] == [("3.0", 4.2)]
+    assert v["cve"]["epss"]["score"] == "0.00043" and v["cve"]["epss"]["percentile"] == 0.07756
+    [p] = v["affected_packages"]
+    assert (p["name"], p["version"], p["purl"]) == ("urllib3", "1.26.16", "pkg:pypi/urllib3@1.26.16")
+    assert r["resources"][0]["name"] == "blablabla-Requirements-txt"
+    assert "OSSINDEX_ANALYZER" in r["unmapped"]  # the attribution
+
+
+def test_dependency_track_npm_advisory_without_a_score() -> None:
+    [r] = _rows(_dtrack("dependency-track-one-finding-defectdojo.json"))
+    assert r["severity_id"] == 2 and r["status_code"] == "NOT_SET" and r["status_id"] == 1
+    v = r["vulnerabilities"][0]
+    assert v["advisory"]["uid"] == "533" and v["cve"] is None  # npm's advisory, no CVE
+    assert v["advisory"]["related_cwes"][0]["uid"] == "CWE-400"
+    assert v["remediation"]["desc"] == "No direct patch is available..."
+    assert "CVSS:4.0/AV:N" in r["raw_data"]  # vectors without a score stay in raw_data
+
+
+def test_dependency_track_suppressed_and_resolved_analyses() -> None:
+    doc = (CASES / "dependency-track-one-finding-defectdojo.json").read_bytes()
+    for state, suppressed, status in (
+        (b"NOT_AFFECTED", b"false", 3),
+        (b"RESOLVED", b"false", 4),
+        (b"NOT_SET", b"true", 3),
+    ):
+        got = doc.replace(b'"state": "NOT_SET"', b'"state": "' + state + b'"').replace(
+            b'"isSuppressed": false', b'"isSuppressed": ' + suppressed
+        )
+        [r] = _rows(formats.get("dependency_track").decode(got, "x"))
+        assert r["status_id"] == status, state

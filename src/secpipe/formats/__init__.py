@@ -53,6 +53,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "osv_scanner": ("osv_scanner", "OsvScanner", 90),
     "npm_audit": ("npm_audit", "NpmAudit", 90),
     "pip_audit": ("pip_audit", "PipAudit", 90),
+    "dependency_track": ("dependency_track", "DependencyTrack", 90),
 }
 
 

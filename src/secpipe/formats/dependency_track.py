@@ -1,0 +1,276 @@
+"""Dependency-Track Finding Packaging Format (FPF): a project's findings exported from Dependency-Track
+(``GET /api/v1/finding/project/{uuid}/export``, FPF 1.0-1.2).
+
+One **Vulnerability Finding (2002)** per ``findings[]`` entry (a vulnerability of one component):
+
+- ``vulnerability``: ``vulnId`` that is a CVE (else the first ``aliases[].cveId``) is ``cve.uid``;
+  without one the ``vulnId`` (GHSA-, OSV, npm or Snyk ids, by ``source``) is the ``advisory``
+  (OCSF 1.8.0 allows one of advisory / cve / cwe; its CWEs in ``related_cwes``); the other alias ids
+  are ``related_vulnerabilities``; ``cvssV3BaseScore``/``cvssV3Vector``, ``cvssV2...`` and
+  ``cvssV4...`` -> ``cve.cvss[]`` (only with a base score, which OCSF requires; the version from the
+  vector, else the field's); ``epssScore``/``epssPercentile`` -> ``cve.epss``; ``cweId`` (else
+  ``cwes[0]``) -> the CWE; title (else the id), description, recommendation -> remediation,
+  ``published`` -> created time; ``severity`` (CRITICAL ... UNASSIGNED) -> ``severity_id``.
+- ``component`` -> ``affected_packages[0]`` (name ``group/name`` for a namespaced package, version,
+  purl, uid = its uuid; only with the name and version OCSF requires); the ``project`` is
+  ``resources[0]`` (name, version in ``data``, uid).
+- ``analysis`` (the auditing state): suppressed, NOT_AFFECTED or FALSE_POSITIVE -> Suppressed (3),
+  RESOLVED -> Resolved (4), IN_TRIAGE -> In Progress (2), EXPLOITABLE, NOT_SET or none -> New (1),
+  the state word as ``status_code``.
+
+``time`` is the export's ``meta.timestamp`` (else the receipt time and its label);
+``metadata.product`` is Dependency-Track with ``meta.version``; ``finding_info.uid`` is the finding's
+``matrix`` (project:component:vulnerability uuids), else ``<vulnId>|<component uuid>``;
+``attribution`` (the analyzer that found it) stays in ``unmapped``; ``raw_data`` is the finding.
+
+Dead letters: a document that is not JSON or not of the format's shape whole; one finding of the
+wrong shape alone. An export without findings holds no event. Recognized by the ``meta`` naming
+the application Dependency-Track.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+import pyarrow as pa
+
+from secpipe import _compute as pc
+from secpipe.formats._findings import (
+    RESOURCES,
+    STR_LIST,
+    ReportFormat,
+    S,
+    captions,
+    decode_top,
+    distinct_uids,
+    nest,
+    only_where,
+    report_time,
+    severity_ids,
+    singleton_list,
+    struct_lists,
+)
+from secpipe.formats.base import Decoded, base_columns, const, event_uids, parse_times, strs, to_batch
+
+
+class _Component(msgspec.Struct, gc=False):
+    uuid: str | None = None
+    name: str | None = None
+    group: str | None = None
+    version: str | None = None
+    purl: str | None = None
+
+
+class _Alias(msgspec.Struct, gc=False):
+    cveId: str | None = None  # noqa: N815 (Dependency-Track's keys)
+    ghsaId: str | None = None  # noqa: N815
+    sonatypeId: str | None = None  # noqa: N815
+    osvId: str | None = None  # noqa: N815
+    snykId: str | None = None  # noqa: N815
+    gsdId: str | None = None  # noqa: N815
+    vulnDbId: str | None = None  # noqa: N815
+
+
+class _Cwe(msgspec.Struct, gc=False):
+    cweId: int | None = None  # noqa: N815
+
+
+class _Vulnerability(msgspec.Struct, gc=False):
+    uuid: str | None = None
+    source: str | None = None
+    vulnId: str | None = None  # noqa: N815
+    title: str | None = None
+    severity: str | None = None
+    cweId: int | None = None  # noqa: N815
+    cwes: list[_Cwe] | None = None
+    description: str | None = None
+    recommendation: str | None = None
+    aliases: list[_Alias] | None = None
+    cvssV2BaseScore: float | None = None  # noqa: N815
+    cvssV2Vector: str | None = None  # noqa: N815
+    cvssV3BaseScore: float | None = None  # noqa: N815
+    cvssV3Vector: str | None = None  # noqa: N815
+    cvssV4BaseScore: float | None = None  # noqa: N815
+    cvssV4Vector: str | None = None  # noqa: N815
+    epssScore: float | None = None  # noqa: N815
+    epssPercentile: float | None = None  # noqa: N815
+    published: str | None = None
+
+
+class _Analysis(msgspec.Struct, gc=False):
+    state: str | None = None
+    isSuppressed: bool | None = None  # noqa: N815
+
+
+class _Finding(msgspec.Struct, gc=False):
+    component: _Component | None = None
+    vulnerability: _Vulnerability | None = None
+    analysis: _Analysis | None = None
+    matrix: str | None = None
+
+
+class _Meta(msgspec.Struct):
+    application: str | None = None
+    version: str | None = None
+    timestamp: str | None = None
+
+
+class _Project(msgspec.Struct):
+    uuid: str | None = None
+    name: str | None = None
+    version: str | None = None
+
+
+class _Report(msgspec.Struct):
+    meta: _Meta | None = None
+    project: _Project | None = None
+    findings: list[msgspec.Raw] | None = None
+    version: str | None = None
+
+
+_CLS = "vulnerability_finding"
+_MAPPED = frozenset({"component", "vulnerability", "analysis", "matrix"})
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+_VERSION = re.compile(r"^CVSS:(\d+\.\d+)/")
+#: analysis state -> finding status_id (as a CycloneDX VEX analysis state)
+_STATUS = {"NOT_AFFECTED": 3, "FALSE_POSITIVE": 3, "RESOLVED": 4, "IN_TRIAGE": 2}
+_NO_COMP = _Component()
+_NO_VULN = _Vulnerability()
+_NO_ANALYSIS = _Analysis()
+
+
+def _ids(v: _Vulnerability) -> tuple[str | None, str | None, list[str]]:
+    """(CVE id, advisory id where there is no CVE, the other ids) of one vulnerability."""
+    aliases = [x for a in v.aliases or () for x in (a.cveId, a.ghsaId, a.osvId, a.snykId, a.sonatypeId, a.gsdId,
+                                                     a.vulnDbId) if x]  # fmt: skip
+    every = list(dict.fromkeys(x for x in (v.vulnId, *aliases) if x))
+    cve = next((x for x in every if _CVE.match(x)), None)
+    adv = None if cve else v.vulnId
+    return cve, adv, [x for x in every if x not in (cve, adv)]
+
+
+def _cvss(v: _Vulnerability) -> list[tuple[str, float, str | None]]:
+    """(version, base score, vector) of each rating with a base score."""
+    out = []
+    for score, vector, default in ((v.cvssV4BaseScore, v.cvssV4Vector, "4.0"), (v.cvssV3BaseScore, v.cvssV3Vector, "3.0"),
+                                   (v.cvssV2BaseScore, v.cvssV2Vector, "2.0")):  # fmt: skip
+        if score is not None:
+            m = _VERSION.match(vector or "")
+            out.append((m.group(1) if m else default, score, vector))
+    return out
+
+
+def _status(a: _Analysis) -> int:
+    return 3 if a.isSuppressed else _STATUS.get((a.state or "").upper(), 1)
+
+
+class DependencyTrack(ReportFormat):
+    """Dependency-Track findings exports (FPF)."""
+
+    name = "dependency_track"
+    report_type = _Report
+    what = "a Dependency-Track findings export (FPF)"
+    description = "Dependency-Track findings export (FPF) -> Vulnerability Finding (2002) per finding"
+    framing = "document"
+    product = "Dependency-Track"
+    vendor = "OWASP"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize the ``meta`` naming Dependency-Track."""
+        return 90 if _META.search(head[:65536]) else 0
+
+    def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
+        """Map one export's findings; one of the wrong shape is dead-lettered alone."""
+        raws = [bytes(r) for r in report.findings or ()]
+        out = Decoded(events=len(raws))
+        if not raws:
+            return out
+        typed, top = decode_top(raws, list(range(len(raws))), _Finding, _MAPPED, (), out, source, self.name,
+                                "a Dependency-Track finding")  # fmt: skip
+        if typed.recs:
+            out.batches.append(self._batch(report, typed.recs, typed.raws, top.unmapped))
+        return out
+
+    def _batch(self, rep: _Report, fs: list[_Finding], raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:
+        n = len(fs)
+        meta, project = rep.meta or _Meta(), rep.project or _Project()
+        vs = [f.vulnerability or _NO_VULN for f in fs]
+        comps = [f.component or _NO_COMP for f in fs]
+        sev = severity_ids([v.severity for v in vs])
+        when = report_time(meta.timestamp)
+        cols = base_columns(
+            _CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
+            times_ms=pa.nulls(n, pa.int64()) if when is None else const(when, n, pa.int64()), raws=raws,
+            activity_id=1, severity_id=sev,
+        )  # fmt: skip
+        cols["metadata.product.version"] = const(meta.version, n, S)
+        ids = [_ids(v) for v in vs]
+        cve, adv = strs([x[0] for x in ids]), strs([x[1] for x in ids])
+        cwe = strs([f"CWE-{c}" if (c := v.cweId or next((w.cweId for w in v.cwes or () if w.cweId), None)) else None
+                    for v in vs])  # fmt: skip
+        title = pc.coalesce(strs([v.title or None for v in vs]), strs([v.vulnId for v in vs]))
+        desc = strs([v.description for v in vs])
+        fix = strs([v.recommendation or None for v in vs])
+        published = parse_times([v.published for v in vs])
+        ratings = [_cvss(v) for v in vs]
+        flat = [r for rs in ratings for r in rs]
+        cvss = struct_lists([len(rs) for rs in ratings], {
+            "version": strs([r[0] for r in flat]),
+            "base_score": pa.array([r[1] for r in flat], pa.float64()),
+            "vector_string": strs([r[2] for r in flat]),
+            "vendor_name": strs([v.source for v, rs in zip(vs, ratings, strict=True) for _r in rs]),
+        })  # fmt: skip
+        score = strs([None if v.epssScore is None else str(v.epssScore) for v in vs])
+        epss = only_where(nest({"score": score, "percentile": pa.array([v.epssPercentile for v in vs], pa.float64())}),
+                          score)  # fmt: skip
+        none = pa.scalar(None, S)
+        names = strs([f"{c.group}/{c.name}" if c.group and c.name else c.name for c in comps])
+        versions = strs([c.version for c in comps])
+        pkg = nest({"name": names, "version": versions, "purl": strs([c.purl for c in comps]),
+                    "uid": strs([c.uuid for c in comps])})  # fmt: skip
+        adv_cwe = pc.if_else(cve.is_valid(), none, cwe)
+        vuln = nest({
+            "title": title,
+            "desc": desc,
+            "severity": captions(_CLS, "severity_id", sev),
+            "vendor_name": strs([v.source for v in vs]),
+            "related_vulnerabilities": pa.array([x[2] or None for x in ids], STR_LIST),
+            "remediation": only_where(nest({"desc": fix}), fix),
+            "cve": only_where(nest({"uid": cve, "title": title, "desc": desc, "created_time": published, "cvss": cvss,
+                                    "epss": epss, "cwe": only_where(nest({"uid": cwe}), cwe)}), cve),  # fmt: skip
+            "advisory": only_where(nest({"uid": adv, "title": title, "desc": desc, "created_time": published,
+                                         "related_cwes": singleton_list(nest({"uid": adv_cwe}), adv_cwe.is_valid())}),
+                                   adv),  # fmt: skip
+            "affected_packages": singleton_list(pkg, pc.and_(names.is_valid(), versions.is_valid())),
+        })  # fmt: skip
+        analyses = [f.analysis or _NO_ANALYSIS for f in fs]
+        status = pa.array([_status(a) for a in analyses], pa.int32())
+        res = ({"type": "project", "name": project.name, "uid": project.uuid,
+                "data": msgspec.json.encode({"version": project.version}).decode() if project.version else None}
+               if project.name or project.uuid else None)  # fmt: skip
+        at = pc.binary_join_element_wise(pc.fill_null(names, "None"), versions, "@", null_handling="skip")
+        fallback = pc.binary_join_element_wise(pc.fill_null(strs([v.vulnId for v in vs]), "None"),
+                                               pc.fill_null(strs([c.uuid for c in comps]), "None"), "|")  # fmt: skip
+        cols.update({
+            "status_id": status,
+            "status": captions(_CLS, "status_id", status),
+            "status_code": strs([a.state for a in analyses]),
+            "message": pc.binary_join_element_wise(title, pc.coalesce(at, pc.fill_null(names, "None")), " in "),
+            "finding_info.uid": distinct_uids(pc.coalesce(strs([f.matrix or None for f in fs]), fallback)),
+            "finding_info.title": title,
+            "finding_info.desc": desc,
+            "finding_info.created_time": published,
+            "finding_info.types": const(["Vulnerability"], n, STR_LIST),
+            "finding_info.product.name": const(self.product, n, S),
+            "finding_info.product.version": const(meta.version, n, S),
+            "resources": pa.array([[res] if res else None] * n, RESOURCES),
+            "vulnerabilities": singleton_list(vuln),
+            "unmapped": unmapped,
+        })  # fmt: skip
+        return to_batch(_CLS, cols)
+
+
+_META = re.compile(rb'"meta"\s*:\s*\{[^{}]*"application"\s*:\s*"Dependency-Track"')
+
+__all__ = ["DependencyTrack"]
