@@ -242,6 +242,19 @@ def test_windows_rules_fire_on_their_regression_records() -> None:
                  (RULES / "sigmahq-regression-proc_creation_win_apt_wocao.json").read_bytes()) == [0]
 
 
+def test_hunt_over_a_lake_of_regression_records(tmp_path: Path) -> None:
+    # the records ingested as SigmaHQ stores them (pretty-printed files, --format json), then hunted:
+    # each rule finds its own record once
+    _register()
+    data, r = tmp_path / "d", CliRunner()
+    for name in _WINDOWS:
+        out = r.invoke(app, ["ingest", "--format", "json", "--json", "--data", str(data),
+                             str(RULES / f"sigmahq-regression-{name}.json")])
+        assert msgspec.json.decode(out.stdout)["stored"] == {"base_event": 1}
+    out = r.invoke(app, ["hunt", "--json", "--data", str(data), *[a for n in _WINDOWS for a in ("-r", str(RULES / f"{n}.yml"))]])
+    assert msgspec.json.decode(out.stdout)["hits"] == dict.fromkeys(_WINDOWS.values(), 1)
+
+
 def test_windows_rules_read_winlogbeat_and_nxlog_records() -> None:
     # the 4697 record's values as Winlogbeat ships them (winlog.event_id / event_data) and as
     # NXLog's im_msvistalog writes them (flat, provider as SourceName); a legit path stays filtered
