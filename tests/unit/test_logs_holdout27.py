@@ -458,3 +458,24 @@ def test_squid_native_access_log_is_http_activity() -> None:
     assert (denied["activity_name"], denied["action"], denied["status"], denied["http_response"]["code"]) == ("Connect", "Denied", "Failure", 403)
     assert (denied["http_request"]["url"]["hostname"], denied["http_request"]["url"]["port"]) == ("202.43.200.11", 25)
     assert denied["dst_endpoint"].get("ip") is None
+
+
+def test_windows_firewall_log_is_network_activity() -> None:
+    """OSSEC's documented Windows Firewall log samples (``pfirewall.log``: its ``#Fields`` line, DROP
+    of UDP and TCP on RECEIVE, XP's OPEN and CLOSE): recognized by ``--format auto`` (they were
+    refused) and read as Network Activity with the line's own time; the ``#Fields`` line stays a
+    Base Event (nothing accepted is lost)."""
+    name, d = _auto("ossec-windows-firewall.log")
+    assert name == "syslog" and not d.dead and d.events == 5
+    rows = _rows(d)
+    net = [r for r in rows if r["class_uid"] == 4001]
+    assert len(net) == 4 and [r["class_uid"] for r in rows].count(0) == 1
+    udp, tcp, opened, closed = net
+    assert udp["time"] == 1158662892000  # 2006-09-19T10:48:12Z
+    assert (udp["activity_id"], udp["action"], udp["disposition"], udp["connection_info"]["direction"]) == (6, "Denied", "Blocked", "Inbound")
+    assert (udp["src_endpoint"]["ip"], udp["src_endpoint"]["port"], udp["dst_endpoint"]["ip"], udp["dst_endpoint"]["port"]) == (
+        "172.20.73.241", 2250, "239.255.255.250", 1900)
+    assert (udp["connection_info"]["protocol_num"], udp["traffic"]["bytes"]) == (17, 250)
+    assert json.loads(tcp["unmapped"])["windows_firewall"] == {"tcp_flags": "SA", "path": "RECEIVE"}
+    assert (opened["activity_name"], opened["action"], opened["dst_endpoint"]["port"]) == ("Open", "Allowed", 445)
+    assert (closed["activity_name"], closed["connection_info"]["protocol_name"], closed["connection_info"]["direction_id"]) == ("Close", "udp", 0)

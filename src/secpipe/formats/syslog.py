@@ -137,6 +137,12 @@ Mapping:
   Blocked) / Traffic; addresses, ports and zones, protocol, ``session-id-32``, ``policy-name``
   as the rule, client bytes and packets out and server ones in, ``elapsed-time``, ``username``,
   ``application``.
+- Windows Firewall logs (``pfirewall.log``: ``date time action protocol src-ip dst-ip src-port
+  dst-port size tcpflags tcpsyn tcpack tcpwin icmptype icmpcode info path [pid]``, recognized by
+  ``--format auto``) -> Network Activity (4001): DROP Denied / Blocked, ALLOW Allowed (Traffic),
+  XP's OPEN / CLOSE (Open / Close); RECEIVE Inbound, SEND Outbound; protocol, addresses, ports,
+  size as ``traffic.bytes``, pid; the line's local time (no zone: UTC); TCP flags, ICMP type and
+  code, info and path in ``unmapped.windows_firewall``.
 - PAN-OS traffic logs (the syslog CSV ``FUTURE_USE,Receive Time,Serial,TRAFFIC,subtype,...`` of
   PAN-OS 8.1 to 11.x) -> Network Activity (4001): the subtype the activity (start Open, end Close,
   deny / drop Refuse, another Traffic), the Action the verdict (allow Allowed, any other Denied /
@@ -144,7 +150,7 @@ Mapping:
   ``connection_info.uid``, the rule as ``firewall_rule.name``, the source user as the actor, the
   application as ``app_name``, bytes and packets (sent out, received in), the elapsed seconds as
   the duration; the Generated Time (with the year a BSD header lacks; no zone: UTC) as the time
-  unless an RFC 5424 header gave one; NAT addresses, interfaces and the session end reason in
+  where the header has none or no year; NAT addresses, interfaces and the session end reason in
   ``unmapped.panos``.
 - the Jenkins Audit Trail plugin's syslog messages (its Syslog logger, APP-NAME ``jenkins``: each
   message as the plugin's log file holds it after the time) -> the classes
@@ -784,6 +790,9 @@ def _sniff_line(head: bytes) -> int:
         return 60  # an Apache httpd error log line
     if re.match(rb" *\d{9,11}\.\d{3} +-?\d+ \S+ [A-Z_]+/\d{3} \d+ [A-Z_-]+ \S+ \S+ [A-Z_]+/\S+ \S+", h):
         return 60  # a Squid access.log line (native format)
+    if re.match(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:ALLOW|DROP|OPEN|CLOSE|OPEN-INBOUND|INFO-EVENTS-LOST) \S+ [0-9A-Fa-f.:]+ ", h) or (
+            h.startswith(b"#Version: ") and b"#Software: Microsoft Windows Firewall" in h[:200]):
+        return 60  # a Windows Firewall log (pfirewall.log)
     if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
         return 70
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
@@ -822,7 +831,7 @@ class Syslog(Format):
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
                    "output -> Authentication / Account Change / Group Management / HTTP Activity / Network Activity (pf filterlog, "
                    "netfilter, FortiGate traffic, "
-                   "Cisco ASA connections, PAN-OS traffic, Junos SRX sessions) / Base Event")
+                   "Cisco ASA connections, PAN-OS traffic, Junos SRX sessions, Windows Firewall) / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -1104,15 +1113,16 @@ class Syslog(Format):
             fields = {k: v.filter(rest) for k, v in fields.items()}
         for packets in (lambda f: _filterlog(f["app"], f["msg"]), lambda f: _netfilter(f["app"], f["msg"]),
                         lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"]),
-                        lambda f: _panos_traffic(f["msg"], f["fmt"]), lambda f: _junos_flow(f["msgid"], f["sd"])):  # fmt: skip
+                        lambda f: _panos_traffic(f["msg"]), lambda f: _junos_flow(f["msgid"], f["sd"]),
+                        lambda f: _windows_firewall(f["msg"])):  # fmt: skip
             pf = packets(fields)
             if pf is None:
                 continue
             hit, net = pf
             sub = {k: v.filter(hit) for k, v in fields.items()}
             own = net.pop("_time", None)
-            if own is not None:  # the log's own time, which has what the header lacks
-                sub["times"] = pc.coalesce(own, sub["times"])
+            if own is not None:  # the log's own time where the header has none or no year
+                sub["times"] = _own_time(sub, own)
             out.batches.append(self._batch("network_activity", sub, None, net=net))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
@@ -1225,7 +1235,7 @@ class Syslog(Format):
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
             cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
         if net is not None:
-            for key in ("filterlog", "netfilter", "fortios", "asa", "panos", "jenkins"):
+            for key in ("filterlog", "netfilter", "fortios", "asa", "panos", "jenkins", "windows_firewall"):
                 if "_" + key in net:
                     extra.append((key, net.pop("_" + key)))
             cols.update(net)
@@ -2523,7 +2533,7 @@ _PANOS_PAD = "," * 48  # every line split into at least the fields read (a short
 _PANOS_ACTIVITY = {"start": 1, "end": 2, "drop": 5, "deny": 5}
 
 
-def _panos_traffic(msg: pa.Array, fmt: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+def _panos_traffic(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     """(the messages that are PAN-OS traffic logs, their Network Activity columns with
     ``_activity``, ``_panos`` for ``unmapped`` and ``_time``), or None when there are none. The
     subtype gives the activity (:data:`_PANOS_ACTIVITY`, else Traffic), the ``Action`` the verdict
@@ -2532,7 +2542,7 @@ def _panos_traffic(msg: pa.Array, fmt: pa.Array) -> tuple[pa.Array, dict[str, pa
     as ``firewall_rule.name``, the source user as the actor, the application as ``app_name``, the
     bytes and packets (sent out, received in), the elapsed seconds as the duration; the Generated
     Time (it has the year a BSD header lacks; no zone: UTC, as a BSD header's) as the time where
-    the header is no RFC 5424 one; NAT addresses, interfaces and the session end reason in
+    the header has none or no year; NAT addresses, interfaces and the session end reason in
     ``unmapped.panos``."""
     data = msg.buffers()[2]
     if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b",TRAFFIC,",)):
@@ -2557,7 +2567,7 @@ def _panos_traffic(msg: pa.Array, fmt: pa.Array) -> tuple[pa.Array, dict[str, pa
     cols = {
         "_activity": activity,
         "_panos": _object(items, n),
-        "_time": pc.if_else(pc.fill_null(pc.equal(fmt.filter(hit), "RFC 5424"), False), pa.scalar(None, _I64), own),
+        "_time": own,
         "action_id": pc.if_else(allowed, pa.scalar(1, _I32), pa.scalar(2, _I32)),
         "action": pc.if_else(allowed, "Allowed", "Denied"),
         "disposition_id": pc.if_else(allowed, pa.scalar(1, _I32), pa.scalar(2, _I32)),
@@ -2762,6 +2772,77 @@ def _number(text: pa.Array, typ: pa.DataType) -> pa.Array:
     digits = 9 if typ == _I32 else 18
     ok = pc.fill_null(pc.match_substring_regex(text, rf"^\d{{1,{digits}}}$"), False)
     return pc.if_else(ok, text, pa.scalar(None, S)).cast(typ)
+
+
+#: a Windows Defender Firewall log line (``pfirewall.log``, W3C-like with the fixed ``#Fields: date
+#: time action protocol src-ip dst-ip src-port dst-port size tcpflags tcpsyn tcpack tcpwin icmptype
+#: icmpcode info path`` and, since Windows 10, ``pid``; ``-`` where a field has no value)
+_WINFW = (
+    r"^(?P<d>\d{4}-\d\d-\d\d) (?P<t>\d\d:\d\d:\d\d) (?P<action>ALLOW|DROP|OPEN|CLOSE|OPEN-INBOUND) (?P<proto>\S+) "
+    r"(?P<src>[0-9A-Fa-f.:]+) (?P<dst>[0-9A-Fa-f.:]+) (?P<sport>\S+) (?P<dport>\S+) (?P<size>\S+) (?P<flags>\S+) \S+ \S+ \S+ "
+    r"(?P<itype>\S+) (?P<icode>\S+) (?P<info>\S+) (?P<path>\S+)(?: (?P<pid>\S+))?\s*$"
+)
+#: action -> (activity_id, denied): ALLOW and DROP log a packet (Traffic), XP's OPEN/CLOSE a session
+_WINFW_ACTIONS = {"ALLOW": (6, False), "DROP": (6, True), "OPEN": (1, False), "OPEN-INBOUND": (1, False), "CLOSE": (2, False)}
+
+
+def _windows_firewall(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the messages that are Windows Firewall log lines, their Network Activity columns with
+    ``_activity``, ``_windows_firewall`` for ``unmapped`` and ``_time``), or None when there are none: the
+    action (DROP Denied / Blocked; ALLOW, OPEN, CLOSE Allowed; OPEN Open, CLOSE Close, the others
+    Traffic), the path the direction (RECEIVE Inbound, SEND Outbound), protocol, addresses and
+    ports, the size as ``traffic.bytes``, the pid as the actor process's; the line's date and time
+    (the host's local time, no zone: UTC) as the time; TCP flags, ICMP type and code, info and path
+    in ``unmapped.windows_firewall``."""
+    if msg.null_count == len(msg) or not _fast.contains_any(msg.buffers()[2], (b" DROP ", b" ALLOW ", b" OPEN", b" CLOSE ")):
+        return None
+    cand = pc.fill_null(pc.match_substring_regex(msg, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]"), False)
+    if not pc.any(cand).as_py():
+        return None
+    got = pc.extract_regex(pc.if_else(cand, msg, pa.scalar(None, S)), _WINFW)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return None
+    got = got.filter(hit)
+    none = pa.scalar(None, S)
+
+    def given(name: str) -> pa.Array:  # "-" is the log's absent value
+        v = group(got, name)
+        return pc.if_else(pc.fill_null(pc.equal(v, "-"), True), none, v)
+
+    at = pc.index_in(group(got, "action"), value_set=pa.array(list(_WINFW_ACTIONS), S))
+    activity = pc.take(pa.array([a for a, _ in _WINFW_ACTIONS.values()], _I32), at)
+    denied = pc.take(pa.array([d for _, d in _WINFW_ACTIONS.values()], pa.bool_()), at)
+    path = group(got, "path")
+    direction = pc.if_else(pc.equal(path, "RECEIVE"), pa.scalar(1, _I32), pc.if_else(pc.equal(path, "SEND"), pa.scalar(2, _I32), pa.scalar(0, _I32)))
+    proto = pc.utf8_lower(given("proto"))
+    numbered = pc.fill_null(pc.match_substring_regex(proto, r"^\d{1,3}$"), False)
+    proto_num = pc.take(pa.array(list(_NF_PROTOCOLS.values()), _I32), pc.index_in(proto, value_set=pa.array(list(_NF_PROTOCOLS), S)))
+    src = _ip6_short(group(got, "src"))
+    items = [(k, json_string(given(g))) for k, g in (("tcp_flags", "flags"), ("icmp_type", "itype"), ("icmp_code", "icode"),
+                                                      ("info", "info"), ("path", "path"))]  # fmt: skip
+    cols = {
+        "_activity": activity,
+        "_windows_firewall": _object(items, len(got)),
+        "_time": pc.strptime(pc.binary_join_element_wise(group(got, "d"), group(got, "t"), " "), format="%Y-%m-%d %H:%M:%S",
+                             unit="ms", error_is_null=True).cast(_I64),  # fmt: skip
+        "action_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "action": pc.if_else(denied, "Denied", "Allowed"),
+        "disposition_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "disposition": pc.if_else(denied, "Blocked", "Allowed"),
+        "connection_info.direction_id": direction,
+        "connection_info.direction": pc.take(pa.array(["Unknown", "Inbound", "Outbound"], S), direction),
+        "connection_info.protocol_num": pc.coalesce(pc.if_else(numbered, proto, none).cast(_I32), proto_num),
+        "connection_info.protocol_name": pc.if_else(numbered, none, proto),
+        "connection_info.protocol_ver_id": pc.if_else(pc.match_substring(src, ":"), pa.scalar(6, _I32), pa.scalar(4, _I32)),
+        "src_endpoint.ip": src,
+        "src_endpoint.port": _number(group(got, "sport"), _I32),
+        "dst_endpoint.ip": _ip6_short(group(got, "dst")),
+        "dst_endpoint.port": _number(group(got, "dport"), _I32),
+        "traffic.bytes": _number(group(got, "size"), _I64),
+        "actor.process.pid": _number(group(got, "pid"), _I32),
+    }
+    return hit, cols
 
 
 #: an nginx error log line (``ngx_log_error_core``): ``YYYY/MM/DD HH:MM:SS [level] PID#TID: [*CID ]``
