@@ -100,6 +100,7 @@ WINDOWS_EVENT_IDS: dict[str, tuple[str, ...]] = {
     "create_stream_hash": ("15",), "pipe_created": ("17", "18"), "wmi_event": ("19", "20", "21"), "dns_query": ("22",),
     "file_delete": ("23", "26"), "clipboard_capture": ("24",), "process_tampering": ("25",),
     "file_block_executable": ("27",), "file_block_shredding": ("28",), "file_executable_detected": ("29",),
+    "sysmon_status": ("4", "16"), "sysmon_error": ("255",),
     # PowerShell's logs (pySigma's windows_logsource_pipeline): module, script block, classic engine/provider/pipeline
     "ps_module": ("4103",), "ps_script": ("4104",), "ps_classic_start": ("400",),
     "ps_classic_provider_start": ("600",), "ps_classic_script": ("800",)}
