@@ -265,3 +265,15 @@ def test_opa_bundle_without_revision_names_no_policy_version() -> None:
     assert revised["policy"]["version"] == "authz@W3sibCI6InN5cy9jYXRhbG9nIiwicyI6NDA3MX1d"
     assert unrevised["policy"]["version"] is None
     assert unrevised["authorizations"][0]["policy"]["version"] is None
+
+
+def test_k8s_event_without_request_uri_has_no_url_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audit events that carry no ``requestURI`` (round 23's Panther-style IOC cases) got
+    ``http_request.url.path`` "" (an empty string, not absent): the path was read from the
+    parsed URI struct's child, which ignores the struct's nulls. Both decoders."""
+    body = (HOLDOUT / "k8s_ioc_activity.jsonl").read_bytes()
+    rows = _rows(same_both_ways("k8s_audit", body, monkeypatch, "k8s_ioc_activity"))
+    without = [r for r in rows if '"requestURI"' not in r["raw_data"]]
+    assert without and all((r.get("http_request") or {}).get("url") is None for r in without)
+    with_uri = [r for r in rows if '"requestURI"' in r["raw_data"]]
+    assert with_uri and all(r["http_request"]["url"]["path"].startswith("/api") for r in with_uri)

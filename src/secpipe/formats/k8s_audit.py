@@ -495,7 +495,7 @@ def _oauth_logins(f: dict[str, pa.Array], raws: list[bytes], walked: tuple[pa.Ar
         "src_endpoint.intermediate_ips": other_ips,
         "http_request.user_agent": f["userAgent"],
         "http_request.http_method": pc.utf8_upper(f["verb"]),
-        "http_request.url.path": uri.field("path"),
+        "http_request.url.path": pc.struct_field(uri, "path"),  # null where there is no requestURI (.field gives "")
         "http_request.url.query_string": _or(uri.field("query"), pa.nulls(n, pa.string())),
         "service.name": const("oauth-server", n),
         "is_remote": pc.if_else(pc.is_valid(first_ip), True, pa.scalar(None, pa.bool_())),
@@ -555,7 +555,7 @@ def _api_activity(f: dict[str, pa.Array], raws: list[bytes], walked: tuple[pa.Ar
             "src_endpoint.type_id": pc.if_else(pc.is_null(first_ip), pa.scalar(0, pa.int32()), pa.scalar(None, pa.int32())),
             "src_endpoint.type": pc.if_else(pc.is_null(first_ip), "Unknown", pa.scalar(None, pa.string())),
             "http_request.user_agent": f["userAgent"],
-            "http_request.url.path": uri.field("path"),
+            "http_request.url.path": pc.struct_field(uri, "path"),  # null where there is no requestURI (.field gives "")
             "http_request.url.query_string": _or(uri.field("query"), pa.nulls(n, pa.string())),  # "?" alone: none
             "api.operation": verbs,
             "api.service.name": const("kube-apiserver", n),
