@@ -312,7 +312,10 @@ _FRAGMENTS = ["-----BEGIN", "-----BEGI", "eyJ", "eyJabcdefgh.eyJ", "eyJabcdefg.e
               "AKIA", "ASIA", "ABIA", "ACCA", "AKIAZ7QWERTY12345678", "ASIAZ7QWERTY1234567", "AKIAAKIAZ7QWERTY12345678",
               "AKIAZ7QWERTY12345678ASIAZ7QWERTY12345678", "ACCAZ7QWERTY1234567x", "x", "é", "\u212a", "ſ",
               "glft-", "glf-", "GR1348941", "GR134894", "xapp-", "xapp", "AIza", "AIz", "sk_live_", "rk_test_", "sk_live",
-              "sk_tes_", "SK_LIVE_", "Secret_Key", "Authorization", "AUTHORIZATION", "authorizatio", "GOCSPX-", "GOCSPX", "npm_", "npm_" + "a1" * 18, "npm_config_cache", "pypi-AgEIcHlwaS5vcmc", "pypi-AgEI", "dckr_pat_", "dckr_pa", "xoxc-", "xoxd-", "whsec_", "whsec", "?sig=", "&sig=", ";sig=", "sig=", "&si=", "?"]
+              "sk_tes_", "SK_LIVE_", "Secret_Key", "Authorization", "AUTHORIZATION", "authorizatio", "GOCSPX-", "GOCSPX", "npm_", "npm_" + "a1" * 18, "npm_config_cache", "pypi-AgEIcHlwaS5vcmc", "pypi-AgEI", "dckr_pat_", "dckr_pa", "xoxc-", "xoxd-", "whsec_", "whsec", "?sig=", "&sig=", ";sig=", "sig=", "&si=", "?",
+              "://:", "Q~", "8Q~", "ATATT3", "ATATT", "NRAK-", "NRAK", "AGE-SECRET-KEY-1", "AGE-SECRET-KEY-", "discord.com/api/",
+              "discordapp.com/api/", "discord.co", "/IncomingWebhook/", "/IncomingWebhoo", ";Pwd", ";pwd ", "PWD", "?token=",
+              "&secret", "&token", "X-Auth-Token", "PRIVATE-TOKEN", "Private-Token", "x-access-token", "MYSQL_PWD", "mysql_pwd"]
 
 
 def _fuzz_texts(n: int, seed: int) -> list[str | None]:
@@ -515,9 +518,13 @@ def _anchor_spellings() -> list[str]:
     out += [f"xox{c}-1" for c in "abposrecd"] + [f"sk-{k}-x" for k in ("proj", "svcacct", "admin", "ant")]
     out += [f"shp{k}_x" for k in ("at", "ca", "pa", "ss")] + [f"do{c}_v1_x" for c in "por"]
     out += [f"{a}k_{m}_x" for a in "sr" for m in ("live", "test")] + [f"{c}sig=x" for c in "?&;"]
+    out += ["https://:pa55@redis.example:6379", "://:p@", "bP88Q~rcBcYjzzOhg1Hnn76Wm3jGgakZiZ.8vMgR", "Q~" + "~._-" * 8,
+            "ATATT3xFfGF0", "NRAK-ABC", "AGE-SECRET-KEY-1QQ", "discord.com/api/webhooks/1", "discordapp.com/api/v10/",
+            "/IncomingWebhook/f7fb", ";Pwd=x", ";PWD =x", ";pWd\t=x"] + [f"{c}{k}=x" for c in "?&" for k in ("token", "secret")]
     keywords = ["password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token",
                 "authtoken", "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey",
-                "secret_access_key", "authorization"]
+                "secret_access_key", "authorization", "access-token", "auth-token", "privatetoken", "private_token",
+                "private-token", "mysql_pwd"]
     for kw in keywords:
         for form in (kw, kw.upper(), kw.title(), kw[:2].upper() + kw[2:], kw[0] + kw[1:].upper(), kw.replace("s", "\u017f"),
                      kw.replace("k", "\u212a"), kw.replace("s", "\u017f").upper()):

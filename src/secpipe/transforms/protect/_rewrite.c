@@ -121,13 +121,17 @@ int64_t secpipe_replace_rows(int64_t n, const int64_t *toff, const char *tdat, i
 static uint8_t B64[256];       /* [A-Za-z0-9+/] */
 static uint8_t FIRST2[65536];  /* byte pairs that can start an anchor, a keyword or a key id */
 
-static const char *const KEYWORDS[] = { /* the spellings of PREFILTER's (?i:password|...|authorization) */
-    "password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token", "authtoken",
-    "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey", "secret_accesskey",
-    "secretaccess_key", "secret_access_key", "authorization", NULL};
+/* PREFILTER's (?i:password|...|mysql_pwd) but private[_-]?token (private_at); in kw_end, '?' is an optional [_-] and
+ * '+' an optional '_' (one entry a keyword: "access" starts 4% of CloudTrail's candidate positions) */
+static const char *const KEYWORDS[] = {
+    "password", "passwd", "client_secret", "api?key", "access?token", "auth?token", "refresh+token", "secret+key",
+    "secret+access+key", "authorization", "mysql_pwd", NULL};
 
 static const char *const VAULT_KEYWORDS[] = { /* PREFILTER's (?i:vault[_-]?token|client_token) before a legacy token */
     "vaulttoken", "vault_token", "vault-token", "client_token", NULL};
+
+/* PREFILTER's private[_-]?token after its "pri" (private_at) */
+static const char PRIVATE_TAIL[] = "vate?token";
 
 /* The first three letters of each of KEYWORDS (a | b << 8 | c << 16), for keyword_at */
 static uint32_t KW3[sizeof KEYWORDS / sizeof *KEYWORDS];
@@ -168,6 +172,9 @@ static void letter_forms(const char *kw, int i, char out[4]) {
     out[n] = 0;
 }
 
+/* the bytes of [A-Za-z0-9_~.-], the third byte of an Azure AD client secret's anchor Q~ */
+#define AZURE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-"
+
 __attribute__((constructor)) static void init_tables(void) {
     for (unsigned c = 0; c < 256; c++)
         B64[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
@@ -177,7 +184,8 @@ __attribute__((constructor)) static void init_tables(void) {
         {"np", "m"}, {"py", "p"}, {"dc", "k"}, {"xo", "x"}, {"xa", "p"}, {"ho", "o"}, {":/", "/"}, {"AI", "z"},
         {"sk", "_-"}, {"rk", "_"}, {"wh", "s"}, {"?s", "i"}, {"&s", "i"}, {";s", "i"}, {"AK", "I"}, {"AS", "I"},
         {"AB", "I"}, {"AC", "C"}, {"sh", "p"}, {"hv", "sbr"}, {"hf", "_"}, {"ya", "2"}, {"SG", "."}, {"do", "por"},
-        {"da", "p"}, {NULL, NULL}};
+        {"da", "p"}, {";p", "wW"}, {";P", "wW"}, {"Q~", AZURE_CHARS}, {"AT", "A"}, {"NR", "A"}, {"AG", "E"},
+        {"di", "s"}, {"/I", "n"}, {"?t", "o"}, {"&t", "o"}, {"?s", "e"}, {"&s", "e"}, {NULL, NULL}};
     for (int l = 0; lits[l][0]; l++) pair((unsigned char)lits[l][0][0], (unsigned char)lits[l][0][1], lits[l][1]);
     for (int v = 0; v < 2; v++)
         for (const char *const *kw = v ? VAULT_KEYWORDS : KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
@@ -187,6 +195,7 @@ __attribute__((constructor)) static void init_tables(void) {
             pair(a, b, third); pair(a - 32, b, third); pair(a, b - 32, third); pair(a - 32, b - 32, third);
         }
     pair(0xC5, 0xBF, "eE"); /* U+017F: the 's' of the secret* keywords, then their 'e' */
+    pair('v', 'a', "tT"); pair('V', 'a', "tT"); pair('v', 'A', "tT"); pair('V', 'A', "tT"); /* private_at's "vat" */
 #ifdef SECPIPE_AVX2
     init_shufti();
 #endif
@@ -194,6 +203,10 @@ __attribute__((constructor)) static void init_tables(void) {
         KW3[j] = (unsigned char)KEYWORDS[j][0] | (unsigned char)KEYWORDS[j][1] << 8 | (uint32_t)(unsigned char)KEYWORDS[j][2] << 16;
 }
 
+static inline int azure_char(unsigned c) { /* [A-Za-z0-9_~.-] */
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '~' ||
+           c == '.' || c == '-';
+}
 static inline int alnum(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 static inline int hex_lower(unsigned c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 static inline int url_safe(unsigned c) { return alnum(c) || c == '_' || c == '-'; } /* [A-Za-z0-9_-] */
@@ -205,12 +218,17 @@ static inline int has(const unsigned char *t, int64_t n, int64_t i, const char *
     return i + (int64_t)l <= n && memcmp(t + i, lit, l) == 0;
 }
 
-/* End of the (?i) keyword ``kw`` (lowercase ASCII, '_' literal) at ``i``, or -1. RE2 folds
+/* End of the (?i) keyword ``kw`` (lowercase ASCII, '_' literal, '?' an optional [_-], '+' an optional '_': a letter
+ * follows each, so taking the separator where it is there is RE2's match) at ``i``, or -1. RE2 folds
  * 's' with U+017F and 'k' with U+212A (UTF-8 C5 BF, E2 84 AA); no other letter of the
  * keywords has a non-ASCII fold. */
 static int64_t kw_end(const unsigned char *t, int64_t n, int64_t i, const char *kw) {
     for (; *kw; kw++) {
         unsigned k = (unsigned char)*kw;
+        if (k == '?' || k == '+') {
+            if (i < n && (t[i] == '_' || (k == '?' && t[i] == '-'))) i++;
+            continue;
+        }
         if (i < n && (t[i] == k || (k >= 'a' && k <= 'z' && t[i] == k - 32))) { i++; continue; }
         if (k == 's' && i + 1 < n && t[i] == 0xC5 && t[i + 1] == 0xBF) { i += 2; continue; }
         if (k == 'k' && i + 2 < n && t[i] == 0xE2 && t[i + 1] == 0x84 && t[i + 2] == 0xAA) { i += 3; continue; }
@@ -256,6 +274,14 @@ static int keyword_at(const unsigned char *t, int64_t n, int64_t i) {
     return 0;
 }
 
+/* PREFILTER's ``(?i:private[_-]?token)\\?["']?\s*[:=]`` ending at ``i``'s "vate": its pair "va" (a pair "pr" would
+ * stop at each "principal", 1.3 a CloudTrail record); p, r, i, v, a and e have no non-ASCII (?i) fold */
+static int private_at(const unsigned char *t, int64_t n, int64_t i) {
+    if (i < 3 || lower(t[i - 3]) != 'p' || lower(t[i - 2]) != 'r' || lower(t[i - 1]) != 'i') return 0;
+    int64_t e = kw_end(t, n, i, PRIVATE_TAIL);
+    return e >= 0 && kw_tail(t, n, e);
+}
+
 /* PREFILTER's ``(?i:vault[_-]?token|client_token)\\?["']?\s*[:=]\s*\\?["']?[sbr]\.`` at ``i`` (each optional part
  * is taken when its byte is there: no other part of the pattern can start with that byte) */
 static int vault_at(const unsigned char *t, int64_t n, int64_t i) {
@@ -283,6 +309,7 @@ static int hexl(unsigned c) { return hex_lower(c); }
 static int urls(unsigned c) { return url_safe(c); }
 static int alph(unsigned c) { return alpha(c); }
 static int alnm(unsigned c) { return alnum(c); }
+static int azc(unsigned c) { return azure_char(c); }
 
 /* ``[^/\s"'@]`` */
 static inline int url_char(unsigned c) { return !(c == '/' || ws(c) || c == '"' || c == '\'' || c == '@'); }
@@ -330,8 +357,12 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         while (j < n && j - (i + 4) < 36 && alnum(t[j])) j++;
         return j - (i + 4) == 36;
     }
-    case 'd': /* dckr_pat_, do[por]_v1_, dapi[a-f0-9]{32} */
+    case 'd': /* dckr_pat_, do[por]_v1_, dapi[a-f0-9]{32}, discord(?:app)?\.com/api/ */
         if (has(t, n, i, "dckr_pat_")) return 1;
+        if (t[i + 1] == 'i') {
+            if (!has(t, n, i, "discord")) return 0;
+            return has(t, n, i + 7, ".com/api/") || has(t, n, i + 7, "app.com/api/");
+        }
         if (t[i + 1] == 'o')
             return i + 2 < n && (t[i + 2] == 'p' || t[i + 2] == 'o' || t[i + 2] == 'r') && has(t, n, i + 3, "_v1_");
         return has(t, n, i, "dapi") && run(t, n, i + 4, 32, hexl) == 32;
@@ -343,8 +374,14 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
                    run(t, n, i + 4, 24, urls) == 24;
         if (t[i + 1] == 'f') return has(t, n, i, "hf_") && run(t, n, i + 3, 34, alph) == 34;
         return has(t, n, i, "hooks.slack.com/");
-    case 'A': /* AIza, else the keywords' upper-case spellings */
-        return has(t, n, i, "AIza") || keyword_at(t, n, i);
+    case 'A': /* AIza, ATATT3 (Atlassian), AGE-SECRET-KEY-1, else the keywords' upper-case spellings */
+        return has(t, n, i, "AIza") || has(t, n, i, "ATATT3") || has(t, n, i, "AGE-SECRET-KEY-1") || keyword_at(t, n, i);
+    case 'N': /* NRAK- (New Relic) */
+        return has(t, n, i, "NRAK-");
+    case 'Q': /* Q~[A-Za-z0-9_~.-]{31} (Azure AD client secret) */
+        return t[i + 1] == '~' && run(t, n, i + 2, 31, azc) == 31;
+    case '/':
+        return has(t, n, i, "/IncomingWebhook/");
     case 's':
     case 'r': /* [sr]k_(?:live|test)_; sk-(?:proj|svcacct|admin|ant)-, sk-[A-Za-z0-9]{20}T3BlbkFJ, shp(?:at|ca|pa|ss)_;
                * else the secret_* / refresh_token keywords */
@@ -362,17 +399,23 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     case 'w':
         return has(t, n, i, "whsec_");
     case '?':
-    case '&':
-    case ';': /* [?&;]sig= */
-        return has(t, n, i + 1, "sig=");
-    case ':': { /* ://[^/\s"'@]+:[^@/\s"']+@ (the two classes are the same set, ':' in it) */
+    case '&': /* [?&;]sig=, [?&](?:token|secret)= */
+        return has(t, n, i + 1, "sig=") || has(t, n, i + 1, "token=") || has(t, n, i + 1, "secret=");
+    case ';': { /* [?&;]sig=, ;(?i:pwd)\s*= */
+        if (has(t, n, i + 1, "sig=")) return 1;
+        if (i + 3 >= n || lower(t[i + 1]) != 'p' || lower(t[i + 2]) != 'w' || lower(t[i + 3]) != 'd') return 0;
+        int64_t j = i + 4;
+        while (j < n && ws(t[j])) j++;
+        return j < n && t[j] == '=';
+    }
+    case ':': { /* ://[^/\s"'@]*:[^@/\s"']+@ (the two classes are the same set, ':' in it; the user may be empty) */
         if (!has(t, n, i, "://")) return 0;
         int64_t s = i + 3, e = s;
         while (e < n && url_char(t[e])) e++;
-        return e < n && t[e] == '@' && e - s >= 3 && memchr(t + s + 1, ':', (size_t)(e - s - 2)) != NULL;
+        return e < n && t[e] == '@' && e - s >= 2 && memchr(t + s, ':', (size_t)(e - s - 1)) != NULL;
     }
-    default: /* the keywords (any case), and the contexts of legacy Vault tokens */
-        return keyword_at(t, n, i) || vault_at(t, n, i);
+    default: /* the keywords (any case), the contexts of legacy Vault tokens, private[_-]?token from its "va" */
+        return keyword_at(t, n, i) || vault_at(t, n, i) || ((t[i] | 32) == 'v' && private_at(t, n, i));
     }
 }
 

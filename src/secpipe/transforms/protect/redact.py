@@ -16,9 +16,12 @@ restricted keys ``sk_``/``rk_`` live/test, webhook secrets ``whsec_``; publishab
 public), azure_sas (the ``sig=`` of a shared access signature, URL-encoded base64), http_auth (the
 credentials of an ``Authorization: Basic``/``Bearer`` header, or of the API-token schemes issuers document:
 ``token``, ``SSWS``, ``Splunk``, ``Bot``, ``ApiKey``, ``Api-Token``, ``GenieKey``, ``DPoP``, ``Negotiate``,
-``NTLM``), private_key, jwt,
-url_password (``scheme://user:PASS@host``), password (``password=...``, ``"api_key": "..."``
-in JSON, ``X-API-Key:`` headers, OAuth ``refresh_token`` values, connection strings; masks, JSON literals and
+``NTLM``), private_key, jwt, azure_ad_client_secret (Entra ID ``...8Q~...``), atlassian_token (``ATATT3``),
+newrelic_key (``NRAK-``), age_secret_key (``AGE-SECRET-KEY-1``), discord_webhook, teams_webhook (``/IncomingWebhook/``),
+query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
+``redis://:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON, ``X-API-Key:``, ``X-Auth-Token:``,
+``PRIVATE-TOKEN:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``; masks,
+JSON literals and
 variable references are no password: CloudTrail's ``HIDDEN_DUE_TO_SECURITY_REASONS`` and ``****``, ``null``,
 ``$DB_PASSWORD``, see :data:`_NOT_A_PASSWORD`) and generic_secret (a whole 32+ character base64-like word with
 at least two distinct upper, lower and digit characters and Shannon entropy of at least
@@ -156,11 +159,33 @@ DETECTORS: tuple[Detector, ...] = (
              r"|(?i:token|ssws|splunk|bot|apikey|api-token|geniekey|dpop|negotiate|ntlm)(?:\s+|%20|\+)"
              r"(?=[A-Za-z0-9+/=._~-]{0,1024}[0-9])(?=[A-Za-z0-9+/=._~-]{16})))"
              r"[A-Za-z0-9+/=._~-]{6,}", r"\1" + _ph("http_auth")),
-    Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{1,256}:)[^@/\s\"'\[]{1,256}@",
+    # Microsoft Entra ID (Azure AD) client secrets: 3 characters, a digit, "Q~", 31-34 more (gitleaks'
+    # azure-ad-client-secret; upper and lower case after "Q~": "bP88Q~xxxx..." placeholders stay)
+    Detector("azure_ad_client_secret", r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}[0-9]Q~(?=[A-Za-z0-9_~.-]{0,33}[A-Z])"
+             r"(?=[A-Za-z0-9_~.-]{0,33}[a-z])[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])", _ph("azure_ad_client_secret")),
+    # Atlassian API tokens (ATATT3 + ~186), New Relic user keys (NRAK- + 27), age identities (Bech32, 58 characters)
+    Detector("atlassian_token", r"\bATATT3[A-Za-z0-9_=-]{150,}", _ph("atlassian_token")),
+    Detector("newrelic_key", r"\bNRAK-[A-Za-z0-9]{27}(?![A-Za-z0-9])", _ph("newrelic_key")),
+    Detector("age_secret_key", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", _ph("age_secret_key"), 5),
+    # Discord webhooks (id/token, the token alone posts as the hook) and Teams incoming webhooks (the legacy
+    # outlook.office.com/webhook/ and the tenant's <name>.webhook.office.com/webhookb2/ URLs)
+    Detector("discord_webhook", r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/"
+             r"[0-9]{17,20}/[A-Za-z0-9_-]{40,}", _ph("discord_webhook")),
+    Detector("teams_webhook", r"https://[A-Za-z0-9.-]+/webhook(?:b2)?/[A-Za-z0-9@-]{20,}/IncomingWebhook/[A-Za-z0-9]{16,}"
+             r"/[A-Za-z0-9-]{16,}(?:/[A-Za-z0-9_-]+)?", _ph("teams_webhook")),
+    # a token or secret in a URL's query (?token=..., &secret=...: the other keys are password's; a value redacted
+    # already, [REDACTED:...], stays)
+    Detector("query_token", r"([?&](?:token|secret)=)(?!" + _NOT_A_PASSWORD + r")[^\s\"'&#<>\\\[][^\s\"'&#<>\\]{7,}",
+             r"\1" + _ph("query_token")),
+    # a URL's user may be empty (redis://:PASS@host)
+    Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{0,256}:)[^@/\s\"'\[]{1,256}@",
              r"\1" + _ph("url_password") + "@"),
+    # the keys (and hyphenated headers: X-Auth-Token, GitLab's PRIVATE-TOKEN, X-Access-Token; MySQL's MYSQL_PWD) and
+    # the Pwd= of an ODBC / ADO.NET connection string (";Pwd=..."; a path is a working directory, sudo's PWD=)
     Detector("password",
-             r"((?i:password|passwd|client_secret|api[_-]?key|access_?token|auth_?token|refresh_?token|secret_?key)"
-             r"\\?[\"']?\s*[:=]\s*\\?[\"']?)(?!" + _NOT_A_PASSWORD + r")"
+             r"((?:(?i:password|passwd|client_secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh_?token"
+             r"|secret_?key|private[_-]?token|mysql_pwd)\\?[\"']?\s*[:=]\s*\\?[\"']?|;(?i:pwd)\s*=\s*(?![/~])))"
+             r"(?!" + _NOT_A_PASSWORD + r")"
              r"[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,}",
              r"\1" + _ph("password")),
 )
@@ -195,9 +220,11 @@ SPECIFIC_RE2 = "|".join((
     r"SG\.[A-Za-z0-9_-]{22}\.", r"shp(?:at|ca|pa|ss)_", r"do[por]_v1_", r"dapi[a-f0-9]{32}", r"hf_[A-Za-z]{34}",
     r"glsa_", r"glc_[A-Za-z0-9+/]{32}",
     r"hooks\.slack\.com/", r"AIza", r"GOCSPX-", r"[sr]k_(?:live|test)_", r"whsec_", r"[?&;]sig=",
-    r"://[^/\s\"'@]+:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
-    r"(?i:password|passwd|client_secret|api[_-]?key|access_?token|auth_?token|refresh_?token|secret_?key"
-    r"|secret_?access_?key|authorization)\\?[\"']?\s*[:=]",
+    r"://[^/\s\"'@]*:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
+    r"(?i:password|passwd|client_secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh_?token|secret_?key"
+    r"|secret_?access_?key|authorization|private[_-]?token|mysql_pwd)\\?[\"']?\s*[:=]", r";(?i:pwd)\s*=",
+    r"Q~[A-Za-z0-9_~.-]{31}", r"ATATT3", r"NRAK-", r"AGE-SECRET-KEY-1", r"discord(?:app)?\.com/api/",
+    r"/IncomingWebhook/", r"[?&](?:token|secret)=",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
