@@ -42,3 +42,18 @@ def test_other_unrecognized_json_keeps_the_plain_reason(data_dir: Path, tmp_path
     assert s["dead_letter"] == 1
     (row,) = query(data_dir, "SELECT reason FROM dead_letter")
     assert row["reason"] == "unrecognized input: no format matched (give --format NAME; see `secpipe formats`)"
+
+
+@pytest.mark.parametrize("name", ["sigmahq-regression-proc_creation_win_apt_wocao.json",
+                                  "sigmahq-regression-win_security_pua_nssm_service_installation.json"])
+def test_evtx_json_is_no_misp_event(name: str, data_dir: Path) -> None:
+    """A Windows event converted from evtx (SigmaHQ's regression records: {"Event": {"#attributes", "System",
+    "EventData"}}) opens like a MISP event ({"Event": {...}}) but is an event: its dead letter says to give
+    --format json, which stores it (session 27: it was named a MISP feed)."""
+    path = Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout" / name
+    s = ingest(data_dir, path, fmt="auto")
+    assert s["dead_letter"] == 1
+    (row,) = query(data_dir, "SELECT reason FROM dead_letter")
+    assert row["reason"].startswith("unrecognized input: a Windows event log record converted from evtx to JSON: "
+                                    "give --format json")
+    assert ingest(data_dir, path, fmt="json")["stored"] == {"base_event": 1}
