@@ -479,3 +479,24 @@ def test_windows_firewall_log_is_network_activity() -> None:
     assert json.loads(tcp["unmapped"])["windows_firewall"] == {"tcp_flags": "SA", "path": "RECEIVE"}
     assert (opened["activity_name"], opened["action"], opened["dst_endpoint"]["port"]) == ("Open", "Allowed", 445)
     assert (closed["activity_name"], closed["connection_info"]["protocol_name"], closed["connection_info"]["direction_id"]) == ("Close", "udp", 0)
+
+
+def test_a_response_size_past_int32_is_no_value_not_a_failed_file() -> None:
+    """Apache's documented Common Log Format line (``127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700]
+    "GET /apache_pb.gif HTTP/1.0" 200 2326``) with the size of a 6 GB download, as a mirror's
+    access log has them; and an HAProxy and a Squid line with as many bytes: OCSF's
+    ``http_response.body_length`` / ``length`` are int32, so the value is absent (the line keeps
+    it); the batch's cast failed and the whole file was dead-lettered."""
+    lines = [
+        '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /ubuntu-24.04-desktop-amd64.iso HTTP/1.0" 200 6114656256',
+        '127.0.0.1 - frank [10/Oct/2000:13:55:37 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326',
+        "Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 "
+        '10/0/30/69/109 200 6114656256 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1"',
+        "1467011166.543    401 127.0.0.1 TCP_MISS/200 6114656256 GET http://www.help.1and1.co.uk/x - DIRECT/212.227.34.3 text/html",
+    ]
+    d = formats.get("syslog").decode("\n".join(lines).encode(), "test")
+    assert not d.dead
+    rows = {r["raw_data"]: r for r in _rows(d)}
+    assert rows[lines[0]]["http_response"]["body_length"] is None and rows[lines[1]]["http_response"]["body_length"] == 2326
+    assert rows[lines[2]]["http_response"]["length"] is None and rows[lines[3]]["http_response"]["length"] is None
+    assert {r["class_uid"] for r in rows.values()} == {4002}

@@ -1940,7 +1940,7 @@ def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
         "http_request.referrer": given("ref"),
         "http_request.user_agent": given("ua"),
         "http_response.code": code,
-        "http_response.body_length": given("size").cast(pa.int64()),
+        "http_response.body_length": _number(given("size"), _I32),
         "src_endpoint.ip": pc.if_else(is_ip, client, none),
         "src_endpoint.hostname": pc.if_else(is_ip, none, client),
         "actor.user.name": given("user"),
@@ -2013,7 +2013,7 @@ def _haproxy_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
         "http_request.url.query_string": _nil_empty(group(got, "query")),
         "http_request.version": _nil_empty(group(got, "ver")),
         "http_response.code": code,
-        "http_response.length": _number(group(got, "bytes"), _I64),
+        "http_response.length": _number(group(got, "bytes"), _I32),
         "src_endpoint.ip": pc.if_else(is_ip, client, none),
         "src_endpoint.hostname": pc.if_else(named, client, none),
         "src_endpoint.port": _number(group(got, "cport"), _I32),
@@ -2087,7 +2087,7 @@ def _squid_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
         "http_request.url.path": group(parts, "path"),
         "http_request.url.query_string": _nil_empty(group(parts, "q")),
         "http_response.code": code,
-        "http_response.length": _number(group(got, "bytes"), _I64),
+        "http_response.length": _number(group(got, "bytes"), _I32),
         "http_response.content_type": given("type"),
         "src_endpoint.ip": pc.if_else(is_ip, client, none),
         "src_endpoint.hostname": pc.if_else(is_ip, none, client),
@@ -2766,12 +2766,14 @@ def _jenkins_audit_messages(app: pa.Array, msg: pa.Array) -> list[tuple[str, pa.
 
 
 def _number(text: pa.Array, typ: pa.DataType) -> pa.Array:
-    """The values that are whole numbers the type holds (at most 9 digits for int32, 18 for
-    int64), cast; any other (a word, a negative, a number past the type) null: a device's
-    odd value never fails the batch's cast."""
-    digits = 9 if typ == _I32 else 18
-    ok = pc.fill_null(pc.match_substring_regex(text, rf"^\d{{1,{digits}}}$"), False)
-    return pc.if_else(ok, text, pa.scalar(None, S)).cast(typ)
+    """The values that are whole numbers the type holds, cast; any other (a word, a negative, a
+    number past the type: a 6 GB download's size where OCSF has an int32) null, the line keeping
+    it: a device's odd value never fails the batch's cast."""
+    ok = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,18}$"), False)
+    wide = pc.if_else(ok, text, pa.scalar(None, S)).cast(_I64)
+    if typ == _I64:
+        return wide
+    return pc.if_else(pc.fill_null(pc.less_equal(wide, 2_147_483_647), False), wide, pa.scalar(None, _I64)).cast(typ)
 
 
 #: a Windows Defender Firewall log line (``pfirewall.log``, W3C-like with the fixed ``#Fields: date
