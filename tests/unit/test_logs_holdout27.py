@@ -500,3 +500,15 @@ def test_a_response_size_past_int32_is_no_value_not_a_failed_file() -> None:
     assert rows[lines[0]]["http_response"]["body_length"] is None and rows[lines[1]]["http_response"]["body_length"] == 2326
     assert rows[lines[2]]["http_response"]["length"] is None and rows[lines[3]]["http_response"]["length"] is None
     assert {r["class_uid"] for r in rows.values()} == {4002}
+
+
+def test_jenkins_audit_duration_past_int64_is_no_value() -> None:
+    """Round 24's real finalized-build line of the Audit Trail log (khannashiv/Jenkins-Practice)
+    with its ``completed in <n>ms`` damaged to 21 digits: the build's end is still read (Scheduled
+    Job Activity, its result) with no duration; the int64 cast raised and the decode guard
+    dead-lettered the whole file."""
+    line = (Path(__file__).parents[1] / "cases" / "holdout" / "jenkins-audit-trail-khannashiv.log").read_text().splitlines()[3]
+    d = formats.get("jenkins_log").decode(line.replace("160980ms", "160980000000000000000ms").encode(), "test")
+    assert not d.dead
+    (row,) = _rows(d)
+    assert (row["class_uid"], row["status"], row["duration"]) == (1006, "Success", None)

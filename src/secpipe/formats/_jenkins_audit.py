@@ -337,13 +337,20 @@ def _jobs(msg: pa.Array, fin: pa.Array, sta: pa.Array, is_fin: pa.Array) -> tupl
         "message": msg, "job.name": job,
         "metadata.correlation_uid": pc.binary_join_element_wise(job, number, "#"), "job.user.name": user,
         "status_id": status, "status": pc.if_else(is_fin, _STATUS_NAMES.take(pc.index_in(status, value_set=_STATUS_IDS)), none),
-        "status_detail": result, "duration": pc.cast(group(fin, "dur"), pa.int64()),
+        "status_detail": result, "duration": _milliseconds(group(fin, "dur")),
         "job.run_state_id": pc.if_else(is_fin, pa.scalar(4, _I32), pa.scalar(3, _I32)),
         "job.run_state": pc.if_else(is_fin, "Stopped", "Running"), "job.last_run_time": parse_times(started),
         "unmapped": pc.coalesce(ends, pc.binary_join_element_wise(extra, "}", "")),
     }  # fmt: skip
     sev = pc.fill_null(_RESULT_SEVERITY_IDS.take(pc.index_in(result, value_set=_RESULTS)), 1)
     return cols, pc.if_else(is_fin, pa.scalar(2, _I32), pa.scalar(6, _I32)), sev
+
+
+def _milliseconds(text: pa.Array) -> pa.Array:
+    """A ``completed in <n>ms`` as int64; a count past int64 (a damaged line) is no value, the line
+    keeping it, rather than the cast failing the file."""
+    ok = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,18}$"), False)
+    return pc.if_else(ok, text, pa.scalar(None, S)).cast(pa.int64())
 
 
 def _display_job(name: str) -> tuple[str]:
