@@ -277,3 +277,19 @@ def test_k8s_event_without_request_uri_has_no_url_path(monkeypatch: pytest.Monke
     assert without and all((r.get("http_request") or {}).get("url") is None for r in without)
     with_uri = [r for r in rows if '"requestURI"' in r["raw_data"]]
     assert with_uri and all(r["http_request"]["url"]["path"].startswith("/api") for r in with_uri)
+
+
+def test_github_check_run_takes_its_runs_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check_run payload's check run names no updated/created time, only ``started_at`` and
+    ``completed_at`` (octokit/webhooks payload examples): the events took the receipt time. A
+    completed run is timed by its completion, a queued or running one by its start; one
+    payload, and the eight examples together, on both decoders."""
+    d = REAL / "octokit-webhooks" / "payload-examples" / "api.github.com" / "check_run"
+    docs = {p.name: json.loads(p.read_bytes()) for p in sorted(d.glob("*.payload.json"))}
+    assert len(docs) == 8
+    (one,) = _rows(formats.get("github").decode(json.dumps(docs["rerequested.payload.json"]).encode(), "x"))
+    assert one["time"] == 1525396492000  # completed_at 2018-05-04T01:14:52Z
+    body = b"\n".join(json.dumps(x).encode() for x in docs.values())
+    rows = _rows(same_both_ways("github", body, monkeypatch, "check_run examples"))
+    assert len(rows) == 8 and not any("secpipe:time_from_receipt" in (r["metadata"].get("labels") or []) for r in rows)
+    assert sorted({r["time"] for r in rows}) == [1525396492000, 1557933672000, 1607020047000]  # 2019-05-15T15:21:12Z, 2020-12-03T18:27:27Z

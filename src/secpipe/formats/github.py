@@ -472,6 +472,8 @@ class _Times(msgspec.Struct, gc=False):
     updated_at: Any = None
     created_at: Any = None
     submitted_at: Any = None
+    completed_at: Any = None  # a check run names no updated/created time, only its run's
+    started_at: Any = None
 
 
 #: the main object of an event type mapped generically, read for its time in the same pass
@@ -1125,7 +1127,7 @@ def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> i
     key = _PRIMARY.get(event, event)
     if key in _TYPED_PRIMARY and isinstance(hook, _Hook):  # decoded with the payload
         t = getattr(hook, key)
-        return c.first_time(t.updated_at, t.submitted_at, t.created_at) if isinstance(t, _Times) else None
+        return _times_first(t) if isinstance(t, _Times) else None
     if key == "repository" and hook.repository is not None:  # (the view holds its first time: no decode)
         ms = c.iso_ms(hook.repository.updated_at)
         if ms is not None:
@@ -1137,7 +1139,12 @@ def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> i
         t = _TIMES.decode(raw)
     except msgspec.ValidationError:  # a value msgspec cannot hold (1e400, legal JSON): the others still count
         t = _loose_times(raw)
-    return c.first_time(t.updated_at, t.submitted_at, t.created_at) if t else None
+    return _times_first(t) if t else None
+
+
+def _times_first(t: _Times) -> int | None:
+    """The main object's time: updated, submitted, created, else (a check run) completed or started."""
+    return c.first_time(t.updated_at, t.submitted_at, t.created_at, t.completed_at, t.started_at)
 
 
 _MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -1219,8 +1226,9 @@ def _scan_plan() -> tuple[list[tuple[str, str]], dict[str, str], frozenset[str]]
     for name in [*head, *(f for f in hook if f not in head)]:
         k = len(spec)
         if name in _TYPED_PRIMARY:
-            spec += [(name, "P"), (f"{name}.updated_at", "A"), (f"{name}.submitted_at", "A"), (f"{name}.created_at", "A")]
-            args[name] = f"(_Times(v[{k + 1}], v[{k + 3}], v[{k + 2}]) if v[{k}] else None)"
+            spec += [(name, "P"), (f"{name}.updated_at", "A"), (f"{name}.submitted_at", "A"), (f"{name}.created_at", "A"),
+                     (f"{name}.completed_at", "A"), (f"{name}.started_at", "A")]  # fmt: skip
+            args[name] = f"(_Times(v[{k + 1}], v[{k + 3}], v[{k + 2}], v[{k + 4}], v[{k + 5}]) if v[{k}] else None)"
             continue
         sub = list(spec)
         try:
@@ -1383,6 +1391,8 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
             when = scanner.when(slot)
             if when is False:  # a time not in GitHub's own form: read as the msgspec path reads it
                 when = c.first_time(*scanner.slots(slot + 1, slot + 4))
+            if when is None:  # no updated/submitted/created time (a check run): its completion or start
+                when = c.first_time(*scanner.slots(slot + 4, slot + 6))
         row, act = m.generic_scanned(event, v, rest)
         return "api_activity", row, when, act, 1
     hook = _lean_view(scanner.slots(0, _LEAN))
