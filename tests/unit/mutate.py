@@ -32,7 +32,7 @@ from typing import Any
 import pyarrow as pa
 
 from secpipe.formats import _fast
-from secpipe.formats.base import Decoded
+from secpipe.formats.base import Decoded, concatenated_objects
 from secpipe.runtime.batch import ingest_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -369,13 +369,19 @@ def line_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None]
     without = b"\n".join(lines[:s] + lines[e:])
     lines[k] = line
     shape = _json_parts(data)  # a line of a JSON document spread over lines is no record of its own,
-    if _XML.match(data):  # nor one of an XML document (a CycloneDX XML BOM)
-        return b"\n".join(lines), None
+    if _XML.match(data) or _spread_objects(data):  # nor one of an XML document (a CycloneDX XML BOM) or of
+        return b"\n".join(lines), None  # JSON objects written back to back over lines (govulncheck -json)
     return b"\n".join(lines), without if shape is None or shape[0] == "lines" else None
 
 
 #: an XML document's start (a declaration or an element; a syslog line's ``<PRI>`` is digits)
 _XML = re.compile(rb"\s*<(?:\?xml|[A-Za-z])")
+
+
+def _spread_objects(data: bytes) -> bool:
+    """JSON objects back to back whose first one spans several lines (not NDJSON)."""
+    first = data.lstrip().split(b"\n", 1)[0]
+    return first.strip() in (b"{", b"[") and bool(concatenated_objects(data.strip()))
 
 
 def records_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None] | None:

@@ -175,9 +175,6 @@ def test_grype_bad_match_is_dead_lettered_alone() -> None:
 
 #: heads of scanner outputs no format reads (verbatim; their sources in the comments)
 _UNREAD = {
-    # DefectDojo unittests/scans/govulncheck/no_vulns_new_version.json
-    "a govulncheck JSON stream": '[\n  {\n    "config": {\n      "protocol_version": "v1.0.0",\n'
-    '      "scanner_name": "govulncheck",\n      "scanner_version": "v1.0.1"\n    }\n  }\n]',
     # aquasecurity/trivy integration/testdata/alpine-310.gitlab-codequality.golden (its first issue)
     "a GitLab Code Quality (Code Climate) report": '[\n    {\n      "type": "issue",\n'
     '      "check_name": "container_scanning",\n      "categories": [ "Security" ],\n'
@@ -461,3 +458,38 @@ def test_dependency_track_suppressed_and_resolved_analyses() -> None:
         )
         [r] = _rows(formats.get("dependency_track").decode(got, "x"))
         assert r["status_id"] == status, state
+
+
+def test_govulncheck_stream_finding() -> None:
+    # govulncheck -json was refused as unrecognized input (since 007955a with a reason naming it).
+    doc = (CASES / "govulncheck-1.1.4-defectdojo.json").read_bytes()
+    assert formats.detect(doc) is formats.get("govulncheck")
+    d = formats.get("govulncheck").decode(doc, "x")
+    assert not d.dead
+    [r] = _rows(d)  # GO-2020-0015's OSV entry has no finding: no event
+    assert not check_rows("vulnerability_finding", [r])
+    assert r["finding_info"]["uid"] == "GO-2026-4918|golang.org/x/net@v0.25.0"
+    assert r["finding_info"]["types"] == ["Vulnerability", "called"]
+    assert r["message"].endswith(
+        "(called: golang.org/x/net/http2.*clientConnReadLoop.processSettingsNoWrite)"
+    )
+    assert r["metadata"]["product"]["version"] == "v1.1.4"
+    v = r["vulnerabilities"][0]
+    assert v["advisory"]["uid"] == "GO-2026-4918"
+    [p] = v["affected_packages"]
+    assert (p["name"], p["version"], p["fixed_in_version"]) == ("golang.org/x/net", "v0.25.0", "v0.53.0")
+    assert '"scan_level":"symbol"' in r["unmapped"]
+
+
+def test_govulncheck_array_without_findings_holds_no_event() -> None:
+    # DefectDojo unittests/scans/govulncheck/no_vulns_new_version.json (verbatim): the messages as a JSON array
+    doc = (
+        b'[\n  {\n    "config": {\n      "protocol_version": "v1.0.0",\n      "scanner_name": "govulncheck",\n'
+        b'      "scanner_version": "v1.0.1",\n      "db": "https://vuln.go.dev",\n'
+        b'      "db_last_modified": "2024-01-04T18:39:51Z",\n      "go_version": "go1.21.4",\n'
+        b'      "scan_level": "symbol"\n    }\n  },\n  {\n    "progress": {\n      "message": "Scanning your code and '
+        b'0 packages across 0 dependent modules for known vulnerabilities..."\n    }\n  }\n]'
+    )
+    assert formats.detect(doc) is formats.get("govulncheck")
+    d = formats.get("govulncheck").decode(doc, "x")
+    assert (d.dead, d.batches, d.events) == ([], [], 0)

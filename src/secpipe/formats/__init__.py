@@ -54,6 +54,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "npm_audit": ("npm_audit", "NpmAudit", 90),
     "pip_audit": ("pip_audit", "PipAudit", 90),
     "dependency_track": ("dependency_track", "DependencyTrack", 90),
+    "govulncheck": ("govulncheck", "Govulncheck", 90),
 }
 
 

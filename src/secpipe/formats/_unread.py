@@ -1,12 +1,11 @@
 """Scanner and SBOM outputs secpipe does not read, named in the dead letter of input no format claims.
 
 ``secpipe ingest --format auto`` dead-letters what no format recognizes as "unrecognized input".
-For the outputs of scanners whose other outputs secpipe reads (govulncheck, Trivy's ASFF and Code
-Quality templates) and for SBOM encodings the sbom format does not read (SPDX tag-value, SPDX 3
-JSON-LD), the reason names what the file is and, where the tool writes one, the output to ingest
-instead (SARIF, CycloneDX JSON, ``trivy --format json``). Each pattern is asked of the first 64 KiB
-only after every format declined it, so a wrong name costs no event; the patterns are the tools'
-own leading keys, so each names only its tool's files.
+For outputs no format reads (Trivy's ASFF and GitLab Code Quality templates) and SBOM encodings the
+sbom format does not read (SPDX tag-value, SPDX 3 JSON-LD), the reason names what the file is and,
+where the tool writes one, the output to ingest instead (``trivy --format json``, SPDX JSON). Each
+pattern is asked of the first 64 KiB only after every format declined it, so a wrong name costs no
+event; the patterns are the tools' own leading keys, so each names only its tool's files.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ import re
 
 #: (what the file is, what to ingest instead, a pattern of its head)
 _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
-    ("a govulncheck JSON stream", "run `govulncheck -format sarif` (the sarif format reads it)",
-     re.compile(rb'^\s*\[?\s*\{\s*"config"\s*:\s*\{[^{}]*"scanner_name"\s*:\s*"govulncheck"')),
     ("an SPDX tag-value document", "use SPDX JSON (the sbom format reads it; an SPDX 2 document holds no security event)",
      re.compile(rb'^\s*(?:#[^\n]*\n\s*)*SPDXVersion:\s*SPDX-')),
     ("an SPDX 3 JSON-LD document", "it has no format here (the sbom format reads SPDX 2.x JSON)",
