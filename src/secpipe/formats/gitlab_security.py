@@ -42,6 +42,10 @@ Status is New (1): a report lists what its scan found. Keys not placed (``locati
 ``identifiers`` whole, ``details``, ``tracking``, ``flags``, ``evidence``, ``confidence`` ...) stay
 in ``unmapped``.
 
+A secret detection finding's ``raw_source_code_extract`` is the secret it found: ``raw_data`` and
+``unmapped`` hold ``[REDACTED:<first identifier's value>]`` (the gitleaks rule) in its place
+(:mod:`._found_secrets`; ``metadata.uid`` is still the hash of the finding as received).
+
 Dead letters: a document that is not JSON or not of the report's shape whole; one vulnerability
 of the wrong shape alone, the others going on. A report without vulnerabilities holds no event.
 
@@ -71,6 +75,7 @@ import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _found_secrets as found_secrets
 from secpipe.formats._findings import (
     CWE_ID,
     ReportFormat,
@@ -190,6 +195,7 @@ _NO_LOC = _Location()
 _NO_DEP = _Dependency()
 _NO_TOOL = _Tool()
 _KINDS = frozenset({"cve", "cwe"})
+_EXTRACT = found_secrets.value_after(rb'"raw_source_code_extract"\s*:\s*')
 
 
 @functools.lru_cache(maxsize=4096)
@@ -316,10 +322,13 @@ class GitLabSecurity(ReportFormat):
         tool = [scan.scanner or v.scanner or _NO_TOOL for v in vs]
         found = parse_times([v.discovered_at for v in vs])
         when = report_time(scan.end_time or scan.start_time)
+        # a secret detection finding's raw_source_code_extract (the secret found) is kept out of raw_data and unmapped
+        rules = [str(v.identifiers[0].value) if v.identifiers and v.identifiers[0].value is not None else None for v in vs]
+        stored, unmapped = found_secrets.hide(raws, unmapped, (b'"raw_source_code_extract"',), _EXTRACT, rules)
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor,
             uids=event_uids(self.name, raws, [f"{t.name}\0{o}" for t, o in zip(tool, ords, strict=True)]),
-            times_ms=found if when is None else const(when, n, pa.int64()), raws=raws, activity_id=1,
+            times_ms=found if when is None else const(when, n, pa.int64()), raws=stored, activity_id=1,
             severity_id=sev,
         )  # fmt: skip
         names = strs([t.name for t in tool])

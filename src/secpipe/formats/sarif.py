@@ -50,7 +50,10 @@ notApplicable), else the rule's ``defaultConfiguration.level``, else ``warning``
 not suppress, SARIF §3.35.3) get status Suppressed (3), ``baselineState: absent`` and ``kind: pass``
 (the rule was evaluated and the target conforms, §3.27.9) Resolved (4), else New (1). ``time`` is the run's invocation end/start
 time (receipt time, labelled, when absent or Go's zero time ``0001-01-01T00:00:00Z``, an unset one). Result keys not placed (codeFlows,
-relatedLocations, properties ...) stay in ``unmapped``; locations after the first are kept
+relatedLocations, properties ...) stay in ``unmapped``; a secret scanner's result (gitleaks, Nosey Parker,
+Kingfisher ...: :data:`_SECRET_SCANNERS`) holds ``[REDACTED:<rule id>]`` in place of its snippet text and its
+``properties.offender`` there and in ``raw_data`` (:mod:`._found_secrets`: the secret found; ``metadata.uid`` is still
+the hash of the result as received); locations after the first are kept
 in ``raw_data``. The run's ``versionControlProvenance`` (the repositories it analyzed, §3.14.18)
 -> ``resources`` of each of its findings: type ``repository``, name and uid ``repositoryUri``,
 ``data`` the entry's other properties (``revisionId``, ``branch``, ``revisionTag`` ...) as JSON.
@@ -80,6 +83,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _fast
+from secpipe.formats import _found_secrets as found_secrets
 from secpipe.formats._findings import (
     RESOURCES,
     SEVERITY_WORDS,
@@ -419,6 +423,15 @@ class _RunCtx:
         return self.owner.get(id(rule), self.driver).globalMessageStrings
 
 
+#: secret scanners writing SARIF (driver names lower case, letters only): their results' snippet text (gitleaks 8: the
+#: secret; 7: the line holding it) and gitleaks 7's properties.offender are the secrets found
+_SECRET_SCANNERS = frozenset({"gitleaks", "betterleaks", "noseyparker", "kingfisher", "trufflehog", "detectsecrets",
+                              "ggshield", "secretlint"})
+_SCANNER_NAME = re.compile(r"[^a-z]")
+#: a snippet's text (after its other simple members) or an offender property, as JSON text
+_FOUND_SECRET = found_secrets.value_after(
+    rb'"offender"\s*:\s*|"snippet"\s*:\s*\{(?:\s*"[A-Za-z]+"\s*:\s*(?:' + found_secrets.STRING + rb'|\{[^{}]*\})\s*,)*'
+    rb'\s*"text"\s*:\s*')
 _ANALYTIC_TYPE = 1  # OCSF analytic.type_id Rule
 _REGULAR_FILE = 1  # OCSF file.type_id Regular File: a source file the result points at
 
@@ -544,9 +557,13 @@ class Sarif(ReportFormat):
         drv = run.driver
         pre = f"{drv.name}\0{ri}\0"
         ctx = [pre + str(i) for i in ords]
+        stored, unmapped = raws, f["unmapped"]
+        if _SCANNER_NAME.sub("", (drv.name or "").lower()) in _SECRET_SCANNERS:  # the secrets found stay out of the lake
+            stored, unmapped = found_secrets.hide(raws, unmapped, (b'"snippet"', b'"offender"'), _FOUND_SECRET,
+                                                  rid_arr.to_pylist())
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
-            times_ms=const(report_time(run.time), n, pa.int64()), raws=raws, activity_id=1,
+            times_ms=const(report_time(run.time), n, pa.int64()), raws=stored, activity_id=1,
             severity_id=sev,
         )  # fmt: skip
         version = drv.version or drv.semanticVersion
@@ -646,7 +663,7 @@ class Sarif(ReportFormat):
             "vulnerabilities": singleton_list(vuln),
             # the result's kind (fail, pass, open, review, ...: §3.27.9) has no OCSF attribute (it
             # decides level and status above): kept as given
-            "unmapped": unmapped_items(f["unmapped"], _kind_items(f["kind"])),
+            "unmapped": unmapped_items(unmapped, _kind_items(f["kind"])),
         })  # fmt: skip
         if run.repos:  # the repositories the run analyzed (versionControlProvenance)
             cols["resources"] = pa.array([run.repos] * n, RESOURCES)
