@@ -315,7 +315,8 @@ _FRAGMENTS = ["-----BEGIN", "-----BEGI", "eyJ", "eyJabcdefgh.eyJ", "eyJabcdefg.e
               "sk_tes_", "SK_LIVE_", "Secret_Key", "Authorization", "AUTHORIZATION", "authorizatio", "GOCSPX-", "GOCSPX", "npm_", "npm_" + "a1" * 18, "npm_config_cache", "pypi-AgEIcHlwaS5vcmc", "pypi-AgEI", "dckr_pat_", "dckr_pa", "xoxc-", "xoxd-", "whsec_", "whsec", "?sig=", "&sig=", ";sig=", "sig=", "&si=", "?",
               "://:", "Q~", "8Q~", "ATATT3", "ATATT", "NRAK-", "NRAK", "AGE-SECRET-KEY-1", "AGE-SECRET-KEY-", "discord.com/api/",
               "discordapp.com/api/", "discord.co", "/IncomingWebhook/", "/IncomingWebhoo", ";Pwd", ";pwd ", "PWD", "?token=",
-              "&secret", "&token", "X-Auth-Token", "PRIVATE-TOKEN", "Private-Token", "x-access-token", "MYSQL_PWD", "mysql_pwd"]
+              "&secret", "&token", "X-Auth-Token", "PRIVATE-TOKEN", "Private-Token", "x-access-token", "MYSQL_PWD", "mysql_pwd",
+              "api_token", "apiToken", "API-TOKEN", "api_tok"]
 
 
 def _fuzz_texts(n: int, seed: int) -> list[str | None]:
@@ -524,7 +525,7 @@ def _anchor_spellings() -> list[str]:
     keywords = ["password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token",
                 "authtoken", "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey",
                 "secret_access_key", "authorization", "access-token", "auth-token", "privatetoken", "private_token",
-                "private-token", "mysql_pwd"]
+                "private-token", "mysql_pwd", "apitoken", "api_token", "api-token"]
     for kw in keywords:
         for form in (kw, kw.upper(), kw.title(), kw[:2].upper() + kw[2:], kw[0] + kw[1:].upper(), kw.replace("s", "\u017f"),
                      kw.replace("k", "\u212a"), kw.replace("s", "\u017f").upper()):

@@ -1,10 +1,12 @@
 """Holdout sweep round 27: credentials the redact stage's first screen did not look for (each a real secret that
 reached the lake), in the forms their issuers and secret scanners document.
 
-- passwords under other names: an ODBC / ADO.NET connection string's ``;Pwd=`` (connectionstrings.com's MySQL
-  Connector/ODBC and SQL Server samples), ``MYSQL_PWD=`` (MySQL's environment variable), the hyphenated API-token
-  headers ``X-Auth-Token`` (OpenStack Keystone), ``PRIVATE-TOKEN`` (GitLab's REST API docs) and ``X-Access-Token``;
-  sudo's ``PWD=/home/...`` (a working directory) stays;
+- passwords under other names: ``api_token`` / ``apiToken`` (Jira, Cloudflare), an ODBC / ADO.NET connection
+  string's ``;Pwd=`` (connectionstrings.com's MySQL Connector/ODBC and SQL Server samples), ``MYSQL_PWD=`` (MySQL's
+  environment variable), the hyphenated API-token headers ``X-Auth-Token`` (OpenStack Keystone), ``PRIVATE-TOKEN``
+  (GitLab's REST API docs) and ``X-Access-Token``; sudo's ``PWD=/home/...`` (a working directory) stays;
+- a quoted password with a space (``"password": "correct horse battery staple"``) is redacted whole, not up to the
+  space;
 - a URL whose user is empty: Celery's and redis-py's ``redis://:password@host:port/db``;
 - a token or secret in a URL's query (Jenkins' remote build trigger ``job/NAME/build?token=TOKEN_NAME``);
 - Microsoft Entra ID (Azure AD) client secrets (gitleaks' azure-ad-client-secret true positives; its false
@@ -42,6 +44,11 @@ TEAMS_LEGACY = ("https://outlook.office.com/webhook/9da5da9c-4218-4c22-aed6-b5c8
     ('{"headers":{"X-Auth-Token":"gAAAAABeA8Xn7qvKpL2mR9sT4uW6yZ1bC3dE5fG7hJ9kL"}}',
      "gAAAAABeA8Xn7qvKpL2mR9sT4uW6yZ1bC3dE5fG7hJ9kL", "password"),
     ("GET /api/v1/status x-access-token: 3f9a1c7e5b2d4f6a8c0e", "3f9a1c7e5b2d4f6a8c0e", "password"),
+    ('{"jira":{"url":"https://example.atlassian.net","apiToken":"Zx9Yq8Wv7Ut6Sr5Qp4"}}', "Zx9Yq8Wv7Ut6Sr5Qp4", "password"),
+    ("export CLOUDFLARE_API_TOKEN=Zx9Yq8Wv7Ut6Sr5Qp4On3Ml2", "Zx9Yq8Wv7Ut6Sr5Qp4On3Ml2", "password"),
+    # a quoted password is the whole string: its part after a space was left ("[REDACTED:password] w0rd")
+    ('{"username": "admin", "password": "correct horse battery staple"}', "battery staple", "password"),
+    ('{"log":"{\\"password\\":\\"p@ss w0rd\\",\\"user\\":\\"bob\\"}"}', "w0rd", "password"),
     ("celery worker broker_url=redis://:s3cr3tP4ss@redis.internal:6379/0", "s3cr3tP4ss", "url_password"),
     ("POST https://jenkins.example.com/job/deploy/build?token=TOKEN_NAME&cause=push", "TOKEN_NAME", "query_token"),
     ("GET /hooks/ingest?source=ci&secret=Zm9vYmFyYmF6cXV4 HTTP/1.1", "Zm9vYmFyYmF6cXV4", "query_token"),

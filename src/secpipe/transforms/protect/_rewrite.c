@@ -124,8 +124,8 @@ static uint8_t FIRST2[65536];  /* byte pairs that can start an anchor, a keyword
 /* PREFILTER's (?i:password|...|mysql_pwd) but private[_-]?token (private_at); in kw_end, '?' is an optional [_-] and
  * '+' an optional '_' (one entry a keyword: "access" starts 4% of CloudTrail's candidate positions) */
 static const char *const KEYWORDS[] = {
-    "password", "passwd", "client_secret", "api?key", "access?token", "auth?token", "refresh+token", "secret+key",
-    "secret+access+key", "authorization", "mysql_pwd", NULL};
+    "password", "passwd", "client_secret", "api?key", "api?token", "access?token", "auth?token", "refresh+token",
+    "secret+key", "secret+access+key", "authorization", "mysql_pwd", NULL};
 
 static const char *const VAULT_KEYWORDS[] = { /* PREFILTER's (?i:vault[_-]?token|client_token) before a legacy token */
     "vaulttoken", "vault_token", "vault-token", "client_token", NULL};

@@ -181,12 +181,14 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{0,256}:)[^@/\s\"'\[]{1,256}@",
              r"\1" + _ph("url_password") + "@"),
     # the keys (and hyphenated headers: X-Auth-Token, GitLab's PRIVATE-TOKEN, X-Access-Token; MySQL's MYSQL_PWD) and
-    # the Pwd= of an ODBC / ADO.NET connection string (";Pwd=..."; a path is a working directory, sudo's PWD=)
+    # the Pwd= of an ODBC / ADO.NET connection string (";Pwd=..."; a path is a working directory, sudo's PWD=); a
+    # quoted value is the whole string ("p@ss w0rd", its closing quote JSON-escaped or not), else up to a delimiter
     Detector("password",
-             r"((?:(?i:password|passwd|client_secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh_?token"
-             r"|secret_?key|private[_-]?token|mysql_pwd)\\?[\"']?\s*[:=]\s*\\?[\"']?|;(?i:pwd)\s*=\s*(?![/~])))"
-             r"(?!" + _NOT_A_PASSWORD + r")"
-             r"[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,}",
+             r"((?:(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
+             r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd)\\?[\"']?\s*[:=]\s*\\?[\"']?"
+             r"|;(?i:pwd)\s*=\s*(?![/~])))(?!" + _NOT_A_PASSWORD + r")"
+             r"(?:(?<=\")[^\"\\\[][^\"\\]{3,}(?=\\?\")|(?<=')[^'\\\[][^'\\]{3,}(?=\\?')"
+             r"|[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,})",
              r"\1" + _ph("password")),
 )
 GENERIC = Detector("generic_secret", r"(?<![A-Za-z0-9+/_.\\-])[A-Za-z0-9+/]{32,}={0,2}(?![A-Za-z0-9+/=_.-])",
@@ -221,7 +223,7 @@ SPECIFIC_RE2 = "|".join((
     r"glsa_", r"glc_[A-Za-z0-9+/]{32}",
     r"hooks\.slack\.com/", r"AIza", r"GOCSPX-", r"[sr]k_(?:live|test)_", r"whsec_", r"[?&;]sig=",
     r"://[^/\s\"'@]*:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
-    r"(?i:password|passwd|client_secret|api[_-]?key|access[_-]?token|auth[_-]?token|refresh_?token|secret_?key"
+    r"(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token|refresh_?token|secret_?key"
     r"|secret_?access_?key|authorization|private[_-]?token|mysql_pwd)\\?[\"']?\s*[:=]", r";(?i:pwd)\s*=",
     r"Q~[A-Za-z0-9_~.-]{31}", r"ATATT3", r"NRAK-", r"AGE-SECRET-KEY-1", r"discord(?:app)?\.com/api/",
     r"/IncomingWebhook/", r"[?&](?:token|secret)=",
