@@ -512,3 +512,27 @@ def test_jenkins_audit_duration_past_int64_is_no_value() -> None:
     assert not d.dead
     (row,) = _rows(d)
     assert (row["class_uid"], row["status"], row["duration"]) == (1006, "Success", None)
+
+
+def test_meraki_flow_and_firewall_messages_are_network_activity() -> None:
+    """Elastic's Cisco Meraki lines (``<134>1 <epoch> <device> <type> ...``: flows with ``allow``
+    after the type, with a ``pattern:`` (the numeric ``1 all``: deny, as Meraki parsers' tests
+    read it; ``Group Policy Allow``; ``deny (src ...)``), ICMPv6 and a bare protocol number, a VPN
+    firewall line, NAT ``ip_flow_start``/``ip_flow_end``): the header's epoch time and device, and
+    Network Activity (they were Base Events with the receipt time)."""
+    name, d = _auto("elastic-meraki-flows.log")
+    assert name == "syslog" and not d.dead and d.events == 9
+    rows = _rows(d)
+    assert {r["class_uid"] for r in rows} == {4001}
+    first = rows[0]
+    assert (first["time"], first["device"]["hostname"], first["metadata"]["event_code"]) == (1647478988289, "MX84_4", "flows")
+    assert (first["action"], first["activity_id"], first["src_endpoint"]["mac"]) == ("Allowed", 6, "00:7C:2D:BD:76:F2")
+    assert (first["src_endpoint"]["port"], first["dst_endpoint"]["ip"], first["connection_info"]["protocol_name"]) == (54841, "10.0.0.34", "udp")
+    assert (rows[1]["action"], rows[1]["firewall_rule"]["name"]) == ("Denied", "1 all")
+    assert (rows[2]["connection_info"]["protocol_num"], rows[2]["connection_info"]["protocol_ver_id"]) == (58, 6)
+    assert json.loads(rows[2]["unmapped"])["meraki"] == {"icmp_type": "135"}
+    assert (rows[3]["connection_info"]["protocol_num"], rows[3]["connection_info"]["protocol_name"]) == (2, None)
+    assert (rows[4]["action"], rows[5]["action"], rows[6]["action"]) == ("Allowed", "Denied", "Allowed")
+    start, end = rows[7], rows[8]
+    assert (start["activity_name"], start["action"], end["activity_name"]) == ("Open", "Unknown", "Close")
+    assert json.loads(start["unmapped"])["meraki"] == {"translated_ip": "1.128.3.4", "translated_port": "34294"}

@@ -143,6 +143,12 @@ Mapping:
   XP's OPEN / CLOSE (Open / Close); RECEIVE Inbound, SEND Outbound; protocol, addresses, ports,
   size as ``traffic.bytes``, pid; the line's local time (no zone: UTC); TCP flags, ICMP type and
   code, info and path in ``unmapped.windows_firewall``.
+- Cisco Meraki messages (``<PRI>1 <epoch s.ns> <device> <event type> ...``: the epoch the time,
+  the device the host, the type the event code); its flow and firewall types (``flows``,
+  ``firewall``, ``vpn_firewall``, ``cellular_firewall``, ..., ``ip_flow_start``/``_end``) -> Network
+  Activity (4001): the verdict (``allow``/``deny`` after the type, else the rule's ``pattern:``, the
+  numeric ``0``/``1`` allow/deny), addresses, ports, protocol, ``mac`` as the source's, the rule as
+  ``firewall_rule.name``; NAT translation and ICMP type in ``unmapped.meraki``.
 - PAN-OS traffic logs (the syslog CSV ``FUTURE_USE,Receive Time,Serial,TRAFFIC,subtype,...`` of
   PAN-OS 8.1 to 11.x) -> Network Activity (4001): the subtype the activity (start Open, end Close,
   deny / drop Refuse, another Traffic), the Action the verdict (allow Allowed, any other Denied /
@@ -367,6 +373,10 @@ _RCISCO = (
 _RBARE = r"(?s)^(?P<msg>(?:CEF: ?\d+|LEEF:[12]\.\d+)\|.*)$"
 _PAYLOAD_TAGS = pa.array(["CEF", "LEEF"], S)
 _RPRI = r"(?s)^<(?P<pri>\d{1,3})>(?P<msg>.*)$"
+#: Cisco Meraki's syslog header (MX, MR, MS: ``<PRI>1 <epoch s.ns> <device name> <event type> ...``,
+#: RFC 5424's VERSION but an epoch time and no APP-NAME/PROCID/MSGID/SD; the event type is
+#: ``flows``, ``firewall``, ``urls``, ``ids-alerts``, ``events``, ``ip_flow_start`` ...)
+_RMERAKI = r"(?s)^<(?P<pri>\d{1,3})>1 (?P<s>\d{9,10})\.(?P<f>\d{1,9}) (?P<host>\S+) (?P<type>[a-z][a-z0-9_-]*)(?: (?P<msg>.*))?$"
 #: a line no header grammar takes: all of it is the MSG (RFC 3164 section 4.3.3), or, when it
 #: opens with ``TAG[PID]: `` (a local program's line without the timestamp), the TAG and PID too
 _RTAG = r"(?s)^(?P<tag>[\w./-]{1,48})\[(?P<pid>\d{1,10})\]: (?P<msg>.*)$"
@@ -831,7 +841,7 @@ class Syslog(Format):
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
                    "output -> Authentication / Account Change / Group Management / HTTP Activity / Network Activity (pf filterlog, "
                    "netfilter, FortiGate traffic, "
-                   "Cisco ASA connections, PAN-OS traffic, Junos SRX sessions, Windows Firewall) / Base Event")
+                   "Cisco ASA connections, PAN-OS traffic, Junos SRX sessions, Windows Firewall, Meraki flows) / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -968,6 +978,8 @@ class Syslog(Format):
                   head_only=True)  # fmt: skip
         ok3n = run(_R3164_NOTAG, {"pri": "pri", "ts": "ts", "host": "host", "msg": "msg"})
         run(_RBARE, {"msg": "msg"})
+        okm = run(_RMERAKI, {"pri": "pri", "msgid": "type", "host": "host", "epoch_s": "s", "epoch_f": "f", "msg": "msg"},
+                  pre=pc.match_substring(lines, ">1 "))  # fmt: skip
         run(_RPRI, {"pri": "pri", "msg": "msg"})
         run(_journal.MARKER, {"msg": "msg"})
         oka = run(_RAUDIT, {"host": "node", "msgid": "type", "audit_id": "id", "audit_s": "sec", "audit_f": "frac",
@@ -1000,6 +1012,11 @@ class Syslog(Format):
         msg = _nil_empty(pc.utf8_ltrim_whitespace(pc.replace_substring_regex(msg, "^" + _BOM, "")))
         pri = pc.cast(pri_s, pa.int32())
         fmt = pc.if_else(ok5, "RFC 5424", pc.if_else(pc.or_(pc.or_(ok3, ok3n), okc), "RFC 3164", pa.scalar(None, S)))
+        epoch = None
+        if pc.any(okm).as_py():
+            fmt = pc.if_else(okm, "Cisco Meraki", fmt)
+            frac = pc.utf8_slice_codeunits(pc.utf8_rpad(pick("epoch_f"), 3, "0"), 0, 3)
+            epoch = pc.add(pc.multiply(_number(pick("epoch_s"), _I64), 1000), _number(frac, _I64))
         audit: list[pa.Array] | None = None  # each line's audit event id, epoch seconds and fraction
         if pc.any(oka).as_py():
             fmt = pc.if_else(oka, "Linux audit", fmt)
@@ -1028,6 +1045,8 @@ class Syslog(Format):
             found = [group(inner, "id"), group(inner, "sec"), group(inner, "frac")]
             audit = found if audit is None else [pc.coalesce(a, b) for a, b in zip(audit, found, strict=True)]
         times = pc.coalesce(times5, _bsd_times(ts3, None if extra is None else extra["cw_times"].cast(_I64)))
+        if epoch is not None:  # a Meraki header's epoch time
+            times = pc.coalesce(times, epoch)
         audit_id = None
         if audit is not None:
             # the record's own stamp, epoch seconds and their fraction (the kernel writes ms), before
@@ -1114,7 +1133,7 @@ class Syslog(Format):
         for packets in (lambda f: _filterlog(f["app"], f["msg"]), lambda f: _netfilter(f["app"], f["msg"]),
                         lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"]),
                         lambda f: _panos_traffic(f["msg"]), lambda f: _junos_flow(f["msgid"], f["sd"]),
-                        lambda f: _windows_firewall(f["msg"])):  # fmt: skip
+                        lambda f: _windows_firewall(f["msg"]), lambda f: _meraki_flows(f["msgid"], f["msg"], f["fmt"])):  # fmt: skip
             pf = packets(fields)
             if pf is None:
                 continue
@@ -1235,7 +1254,7 @@ class Syslog(Format):
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
             cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
         if net is not None:
-            for key in ("filterlog", "netfilter", "fortios", "asa", "panos", "jenkins", "windows_firewall"):
+            for key in ("filterlog", "netfilter", "fortios", "asa", "panos", "jenkins", "windows_firewall", "meraki"):
                 if "_" + key in net:
                     extra.append((key, net.pop("_" + key)))
             cols.update(net)
@@ -2843,6 +2862,72 @@ def _windows_firewall(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | N
         "dst_endpoint.port": _number(group(got, "dport"), _I32),
         "traffic.bytes": _number(group(got, "size"), _I64),
         "actor.process.pid": _number(group(got, "pid"), _I32),
+    }
+    return hit, cols
+
+
+#: a Cisco Meraki flow or firewall message (event types ``flows``, ``firewall``, ``vpn_firewall``,
+#: ``cellular_firewall``, ..., ``ip_flow_start`` / ``ip_flow_end``; Meraki's "Syslog Event Types and
+#: Log Samples"): ``[allow|deny ]src=A dst=A [mac=M] protocol=P [sport=N dport=N] [type=N]
+#: [translated_{src|dst}_ip=A translated_port=N] [pattern: <the rule>]``
+_MERAKI_FLOW = (
+    r"^(?:(?P<verdict>allow|deny) )?src=(?P<src>[0-9A-Fa-f.:]+) dst=(?P<dst>[0-9A-Fa-f.:]+)(?: mac=(?P<mac>\S+))? "
+    r"protocol=(?P<proto>\S+)(?: sport=(?P<sport>\d+))?(?: dport=(?P<dport>\d+))?(?: type=(?P<itype>\d+))?"
+    r"(?: translated_(?:src|dst)_ip=(?P<tip>\S+))?(?: translated_port=(?P<tport>\d+))?(?: pattern: (?P<pattern>.*))?$"
+)
+_MERAKI_TYPES = pa.array(["flows", "firewall", "vpn_firewall", "cellular_firewall", "bridge_anyconnect_client_vpn_firewall",
+                          "ip_flow_start", "ip_flow_end"], S)  # fmt: skip
+
+
+def _meraki_flows(msgid: pa.Array, msg: pa.Array, fmt: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the Cisco Meraki flow and firewall messages, their Network Activity columns with
+    ``_activity`` and ``_meraki`` for ``unmapped``), or None when there are none: ``ip_flow_start``
+    Open, ``ip_flow_end`` Close, the others Traffic; the verdict (``allow``/``deny`` after the type,
+    else the rule's ``pattern:``: ``allow ...``/``deny ...``, the older numeric ``0 ...`` (allow) /
+    ``1 ...`` (deny), ``Group Policy Allow``) Allowed or Denied / Blocked, Unknown where neither
+    says; addresses,
+    ports, protocol (name or number), ``mac`` as the source's MAC, the rule as
+    ``firewall_rule.name``; the NAT translation and ICMP type in ``unmapped.meraki``."""
+    if fmt.null_count == len(fmt) or not _fast.contains_any(msg.buffers()[2] or b"", (b"src=",)):
+        return None
+    hit = pc.fill_null(pc.and_(pc.equal(fmt, "Cisco Meraki"), pc.is_in(msgid, value_set=_MERAKI_TYPES)), False)
+    if not pc.any(hit).as_py():
+        return None
+    got = pc.extract_regex(pc.if_else(hit, msg, pa.scalar(None, S)), _MERAKI_FLOW)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return None
+    got, kind = got.filter(hit), msgid.filter(hit)
+    none = pa.scalar(None, S)
+    said = pc.utf8_lower(pc.coalesce(group(got, "verdict"), _nil_empty(group(got, "pattern"))))
+    denied = pc.fill_null(pc.match_substring_regex(said, r"^(?:deny|1 )|\bdeny\b"), False)
+    allowed = pc.and_(pc.invert(denied), pc.fill_null(pc.match_substring_regex(said, r"^(?:allow|0 )|\ballow\b"), False))
+    known = pc.or_(denied, allowed)
+    activity = pc.if_else(pc.equal(kind, "ip_flow_start"), pa.scalar(1, _I32),
+                          pc.if_else(pc.equal(kind, "ip_flow_end"), pa.scalar(2, _I32), pa.scalar(6, _I32)))
+    proto = pc.utf8_lower(group(got, "proto"))
+    numbered = pc.fill_null(pc.match_substring_regex(proto, r"^\d{1,3}$"), False)
+    named = pc.if_else(pc.equal(proto, "icmp6"), "icmpv6", proto)
+    proto_num = pc.take(pa.array(list(_NF_PROTOCOLS.values()), _I32), pc.index_in(named, value_set=pa.array(list(_NF_PROTOCOLS), S)))
+    src = _ip6_short(group(got, "src"))
+    items = [("translated_ip", json_string(_nil_empty(group(got, "tip")))), ("translated_port", json_string(_nil_empty(group(got, "tport")))),
+             ("icmp_type", json_string(_nil_empty(group(got, "itype"))))]  # fmt: skip
+    cols = {
+        "_activity": activity,
+        "_meraki": _object(items, len(got)),
+        "action_id": pc.if_else(denied, pa.scalar(2, _I32), pc.if_else(allowed, pa.scalar(1, _I32), pa.scalar(0, _I32))),
+        "action": pc.if_else(denied, "Denied", pc.if_else(allowed, "Allowed", "Unknown")),
+        "disposition_id": pc.if_else(known, pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)), pa.scalar(None, _I32)),
+        "disposition": pc.if_else(known, pc.if_else(denied, "Blocked", "Allowed"), none),
+        "connection_info.protocol_num": pc.coalesce(pc.if_else(numbered, proto, none).cast(_I32), proto_num),
+        "connection_info.protocol_name": pc.if_else(numbered, none, named),
+        "connection_info.protocol_ver_id": pc.if_else(pc.match_substring(src, ":"), pa.scalar(6, _I32), pa.scalar(4, _I32)),
+        "src_endpoint.ip": src,
+        "src_endpoint.port": _number(group(got, "sport"), _I32),
+        "src_endpoint.mac": _nil_empty(group(got, "mac")),
+        "dst_endpoint.ip": _ip6_short(group(got, "dst")),
+        "dst_endpoint.port": _number(group(got, "dport"), _I32),
+        "firewall_rule.name": _nil_empty(group(got, "pattern")),
     }
     return hit, cols
 
