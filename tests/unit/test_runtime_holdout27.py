@@ -293,3 +293,21 @@ def test_github_check_run_takes_its_runs_time(monkeypatch: pytest.MonkeyPatch) -
     rows = _rows(same_both_ways("github", body, monkeypatch, "check_run examples"))
     assert len(rows) == 8 and not any("secpipe:time_from_receipt" in (r["metadata"].get("labels") or []) for r in rows)
     assert sorted({r["time"] for r in rows}) == [1525396492000, 1557933672000, 1607020047000]  # 2019-05-15T15:21:12Z, 2020-12-03T18:27:27Z
+
+
+def test_github_comment_and_page_build_payloads_take_their_objects_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue_comment, discussion_comment and commit_comment payloads (their main object is the
+    ``comment``, not an object named after the event) and page_build (``build``) took the
+    receipt time although the comment and the build carry ``updated_at``/``created_at``
+    (octokit/webhooks payload examples). They take the object's time, on both decoders."""
+    root = REAL / "octokit-webhooks" / "payload-examples" / "api.github.com"
+    picked = {"issue_comment/created.payload.json": "comment", "discussion_comment/created.payload.json": "comment",
+              "commit_comment/created.payload.json": "comment", "page_build/payload.json": "build"}  # fmt: skip
+    docs = [json.loads((root / name).read_bytes()) for name in picked]
+    body = b"\n".join(json.dumps(x).encode() for x in docs)
+    rows = _rows(same_both_ways("github", body, monkeypatch, "comment/page_build examples"))
+    assert len(rows) == len(docs)
+    for row, doc, key in zip(rows, docs, picked.values(), strict=True):
+        assert "secpipe:time_from_receipt" not in (row["metadata"].get("labels") or [])
+        obj = doc[key]
+        assert row["time"] == formats.base.parse_times([obj.get("updated_at") or obj["created_at"]])[0].as_py()

@@ -540,6 +540,8 @@ class _Hook(_HookBase, gc=False):
     sponsorship: _Primary = None
     key: _Primary = None
     merge_group: _Primary = None
+    comment: _Primary = None  # issue, discussion and commit comments: the comment's own times
+    build: _Primary = None  # page_build
 
 
 class _Loc(msgspec.Struct, gc=False):
@@ -1116,7 +1118,8 @@ def _raw_column(raws: list[Any]) -> pa.Array:
     return c.copied_strings(raws)
 
 
-_PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review"}
+_PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "deploy_key": "key", "pull_request_review": "review",
+            "issue_comment": "comment", "discussion_comment": "comment", "commit_comment": "comment", "page_build": "build"}
 
 
 _TYPED_PRIMARY = frozenset(_Hook.__struct_fields__) - frozenset(_HookBase.__struct_fields__)
