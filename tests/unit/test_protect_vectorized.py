@@ -316,7 +316,8 @@ _FRAGMENTS = ["-----BEGIN", "-----BEGI", "eyJ", "eyJabcdefgh.eyJ", "eyJabcdefg.e
               "://:", "Q~", "8Q~", "ATATT3", "ATATT", "NRAK-", "NRAK", "AGE-SECRET-KEY-1", "AGE-SECRET-KEY-", "discord.com/api/",
               "discordapp.com/api/", "discord.co", "/IncomingWebhook/", "/IncomingWebhoo", ";Pwd", ";pwd ", "PWD", "?token=",
               "&secret", "&token", "X-Auth-Token", "PRIVATE-TOKEN", "Private-Token", "x-access-token", "MYSQL_PWD", "mysql_pwd",
-              "api_token", "apiToken", "API-TOKEN", "api_tok"]
+              "api_token", "apiToken", "API-TOKEN", "api_tok", "--token", "--tok", "--password-stdin", "--secret-name",
+              "--passwd", "--api-key", "--client-secret", "--client-secre", "---token"]
 
 
 def _fuzz_texts(n: int, seed: int) -> list[str | None]:
@@ -522,6 +523,7 @@ def _anchor_spellings() -> list[str]:
     out += ["https://:pa55@redis.example:6379", "://:p@", "bP88Q~rcBcYjzzOhg1Hnn76Wm3jGgakZiZ.8vMgR", "Q~" + "~._-" * 8,
             "ATATT3xFfGF0", "NRAK-ABC", "AGE-SECRET-KEY-1QQ", "discord.com/api/webhooks/1", "discordapp.com/api/v10/",
             "/IncomingWebhook/f7fb", ";Pwd=x", ";PWD =x", ";pWd\t=x"] + [f"{c}{k}=x" for c in "?&" for k in ("token", "secret")]
+    out += [f"--{f}{sep}x" for f in ("password", "passwd", "token", "secret", "api-key", "client-secret") for sep in " =\t"]
     keywords = ["password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token",
                 "authtoken", "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey",
                 "secret_access_key", "authorization", "access-token", "auth-token", "privatetoken", "private_token",

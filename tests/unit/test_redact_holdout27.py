@@ -5,6 +5,7 @@ reached the lake), in the forms their issuers and secret scanners document.
   string's ``;Pwd=`` (connectionstrings.com's MySQL Connector/ODBC and SQL Server samples), ``MYSQL_PWD=`` (MySQL's
   environment variable), the hyphenated API-token headers ``X-Auth-Token`` (OpenStack Keystone), ``PRIVATE-TOKEN``
   (GitLab's REST API docs) and ``X-Access-Token``; sudo's ``PWD=/home/...`` (a working directory) stays;
+- a command line's ``--password VALUE`` / ``--token VALUE`` (docker login, kubeadm join; ``--password-stdin`` stays);
 - a quoted password with a space (``"password": "correct horse battery staple"``) is redacted whole, not up to the
   space;
 - a URL whose user is empty: Celery's and redis-py's ``redis://:password@host:port/db``;
@@ -49,6 +50,10 @@ TEAMS_LEGACY = ("https://outlook.office.com/webhook/9da5da9c-4218-4c22-aed6-b5c8
     # a quoted password is the whole string: its part after a space was left ("[REDACTED:password] w0rd")
     ('{"username": "admin", "password": "correct horse battery staple"}', "battery staple", "password"),
     ('{"log":"{\\"password\\":\\"p@ss w0rd\\",\\"user\\":\\"bob\\"}"}', "w0rd", "password"),
+    # a command line's secret flags (Docker's and kubeadm's documented forms)
+    ("docker login --username bob --password S3cr3tPw registry.example.com", "S3cr3tPw", "password"),
+    ("kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:1234",
+     "abcdef.0123456789abcdef", "password"),
     ("celery worker broker_url=redis://:s3cr3tP4ss@redis.internal:6379/0", "s3cr3tP4ss", "url_password"),
     ("POST https://jenkins.example.com/job/deploy/build?token=TOKEN_NAME&cause=push", "TOKEN_NAME", "query_token"),
     ("GET /hooks/ingest?source=ci&secret=Zm9vYmFyYmF6cXV4 HTTP/1.1", "Zm9vYmFyYmF6cXV4", "query_token"),
@@ -81,6 +86,7 @@ def test_documented_credentials_are_redacted(line: str, secret: str, kind: str) 
     "GET /search?q=a&token=short HTTP/1.1",
     "https://discord.com/api/webhooks/0123456789/all",
     "age1c3jdepjm05aey2dq9dgkfn4utj9a776zwqzqcar3879smuh04ysqttvmyd",
+    "echo $PW | docker login --password-stdin -u bob", "cmd --token $TOKEN --token-file /etc/tok --secret --verbose",
     '{"requestParameters":{"access-token-ttl":3600,"privateTokenCount":2}}',
 ])  # fmt: skip
 def test_lookalikes_stay(line: str) -> None:

@@ -180,7 +180,7 @@ __attribute__((constructor)) static void init_tables(void) {
         B64[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
     /* each literal anchor's first two bytes and the bytes its third can be (anchor_at; key_at for AK/AS/AB/AC) */
     static const char *const lits[][2] = {
-        {"--", "-"}, {"ey", "J"}, {"gh", "pousr"}, {"gi", "t"}, {"gl", "pdrocsfia"}, {"GR", "1"}, {"GO", "C"},
+        {"--", "-ptsac"}, {"ey", "J"}, {"gh", "pousr"}, {"gi", "t"}, {"gl", "pdrocsfia"}, {"GR", "1"}, {"GO", "C"},
         {"np", "m"}, {"py", "p"}, {"dc", "k"}, {"xo", "x"}, {"xa", "p"}, {"ho", "o"}, {":/", "/"}, {"AI", "z"},
         {"sk", "_-"}, {"rk", "_"}, {"wh", "s"}, {"?s", "i"}, {"&s", "i"}, {";s", "i"}, {"AK", "I"}, {"AS", "I"},
         {"AB", "I"}, {"AC", "C"}, {"sh", "p"}, {"hv", "sbr"}, {"hf", "_"}, {"ya", "2"}, {"SG", "."}, {"do", "por"},
@@ -317,8 +317,17 @@ static inline int url_char(unsigned c) { return !(c == '/' || ws(c) || c == '"' 
 /* One of PREFILTER's specific anchors starts at ``i`` (its first two bytes are in FIRST2). */
 static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     switch (t[i]) {
-    case '-':
-        return has(t, n, i, "-----BEGIN");
+    case '-': { /* -----BEGIN; a command line's --(?:password|passwd|token|secret|api-key|client-secret)[\s=] */
+        if (has(t, n, i, "-----BEGIN")) return 1;
+        static const char *const flags[] = {"--password", "--passwd", "--token", "--secret", "--api-key", "--client-secret",
+                                            NULL};
+        for (const char *const *f = flags; *f; f++)
+            if (has(t, n, i, *f)) {
+                int64_t j = i + (int64_t)strlen(*f);
+                return j < n && (ws(t[j]) || t[j] == '=');
+            }
+        return 0;
+    }
     case 'e': { /* eyJ[A-Za-z0-9_-]{8,}\.eyJ */
         if (!has(t, n, i, "eyJ")) return 0;
         int64_t j = i + 3;

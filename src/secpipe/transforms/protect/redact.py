@@ -182,11 +182,13 @@ DETECTORS: tuple[Detector, ...] = (
              r"\1" + _ph("url_password") + "@"),
     # the keys (and hyphenated headers: X-Auth-Token, GitLab's PRIVATE-TOKEN, X-Access-Token; MySQL's MYSQL_PWD) and
     # the Pwd= of an ODBC / ADO.NET connection string (";Pwd=..."; a path is a working directory, sudo's PWD=); a
-    # quoted value is the whole string ("p@ss w0rd", its closing quote JSON-escaped or not), else up to a delimiter
+    # quoted value is the whole string ("p@ss w0rd", its closing quote JSON-escaped or not), else up to a delimiter;
+    # a command line's --password / --token / --secret / --api-key / --client-secret VALUE (docker login, kubeadm join)
     Detector("password",
              r"((?:(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
              r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd)\\?[\"']?\s*[:=]\s*\\?[\"']?"
-             r"|;(?i:pwd)\s*=\s*(?![/~])))(?!" + _NOT_A_PASSWORD + r")"
+             r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?))"
+             r"(?!" + _NOT_A_PASSWORD + r")"
              r"(?:(?<=\")[^\"\\\[][^\"\\]{3,}(?=\\?\")|(?<=')[^'\\\[][^'\\]{3,}(?=\\?')"
              r"|[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,})",
              r"\1" + _ph("password")),
@@ -225,6 +227,7 @@ SPECIFIC_RE2 = "|".join((
     r"://[^/\s\"'@]*:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
     r"(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token|refresh_?token|secret_?key"
     r"|secret_?access_?key|authorization|private[_-]?token|mysql_pwd)\\?[\"']?\s*[:=]", r";(?i:pwd)\s*=",
+    r"--(?:password|passwd|token|secret|api-key|client-secret)[\s=]",
     r"Q~[A-Za-z0-9_~.-]{31}", r"ATATT3", r"NRAK-", r"AGE-SECRET-KEY-1", r"discord(?:app)?\.com/api/",
     r"/IncomingWebhook/", r"[?&](?:token|secret)=",
 ))  # fmt: skip
