@@ -175,13 +175,11 @@ def test_grype_bad_match_is_dead_lettered_alone() -> None:
 
 #: heads of scanner outputs no format reads (verbatim; their sources in the comments)
 _UNREAD = {
-    # aquasecurity/trivy integration/testdata/alpine-310.gitlab-codequality.golden (its first issue)
-    "a GitLab Code Quality (Code Climate) report": '[\n    {\n      "type": "issue",\n'
-    '      "check_name": "container_scanning",\n      "categories": [ "Security" ],\n'
-    '      "description": "CVE-2019-1549: openssl: information disclosure in fork()",\n'
-    '      "fingerprint": "4fd5aebc601a7127e0a012b91569675cd8566e15",\n      "severity": "minor",\n'
-    '      "location": {\n        "path": "libcrypto1.1-1.1.1c-r0",\n        "lines": {\n          "begin": 1\n'
-    "        }\n      }\n    }\n]\n",
+    # aquasecurity/trivy integration/testdata/alpine-310.asff.golden (the head of its first finding, verbatim)
+    "AWS Security Finding Format (ASFF) findings": '[\n    {\n        "SchemaVersion": "2018-10-08",\n'
+    '        "Id": "testdata/fixtures/alpine-310.tar.gz (alpine 3.10.2)/CVE-2019-1549",\n'
+    '        "ProductArn": "arn:aws:securityhub:test-region::product/aquasecurity/aquasecurity",\n'
+    '        "GeneratorId": "Trivy",\n        "AwsAccountId": 123456789012\n    }\n]',
 }
 
 
@@ -493,3 +491,27 @@ def test_govulncheck_array_without_findings_holds_no_event() -> None:
     assert formats.detect(doc) is formats.get("govulncheck")
     d = formats.get("govulncheck").decode(doc, "x")
     assert (d.dead, d.batches, d.events) == ([], [], 0)
+
+
+def test_gitlab_code_quality_report_of_trivys_template() -> None:
+    # A GitLab Code Quality report (here Trivy's gitlab-codequality template) was refused (since 007955a with a
+    # reason naming it).
+    doc = (CASES / "trivy-alpine-310-gitlab-codequality.golden").read_bytes()
+    assert formats.detect(doc) is formats.get("code_quality")
+    d = formats.get("code_quality").decode(doc, "x")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("application_security_posture_finding", rows)
+    assert [r["severity_id"] for r in rows] == [2, 2, 2, 2]  # minor
+    first = rows[0]
+    assert first["finding_info"]["title"] == "CVE-2019-1549: openssl: information disclosure in fork()"
+    assert first["finding_info"]["desc"].startswith("OpenSSL 1.1.1 introduced")  # content as text
+    assert first["finding_info"]["analytic"]["uid"] == "container_scanning"
+    assert first["finding_info"]["types"] == ["Security"]
+    v = first["vulnerabilities"][0]
+    assert v["cve"]["uid"] == "CVE-2019-1549" and v["advisory"] is None
+    [code] = v["affected_code"]
+    assert (code["file"]["path"], code["start_line"], code["end_line"]) == ("libcrypto1.1-1.1.1c-r0", 1, 1)
+    # the same fingerprint in two packages stays two findings
+    uids = [r["finding_info"]["uid"] for r in rows]
+    assert len(set(uids)) == 4 and uids[0].startswith("4fd5aebc601a7127e0a012b91569675cd8566e15|")

@@ -55,6 +55,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "pip_audit": ("pip_audit", "PipAudit", 90),
     "dependency_track": ("dependency_track", "DependencyTrack", 90),
     "govulncheck": ("govulncheck", "Govulncheck", 90),
+    "code_quality": ("code_quality", "CodeQuality", 80),
 }
 
 

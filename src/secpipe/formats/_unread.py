@@ -1,11 +1,12 @@
 """Scanner and SBOM outputs secpipe does not read, named in the dead letter of input no format claims.
 
 ``secpipe ingest --format auto`` dead-letters what no format recognizes as "unrecognized input".
-For outputs no format reads (Trivy's ASFF and GitLab Code Quality templates) and SBOM encodings the
-sbom format does not read (SPDX tag-value, SPDX 3 JSON-LD), the reason names what the file is and,
-where the tool writes one, the output to ingest instead (``trivy --format json``, SPDX JSON). Each
-pattern is asked of the first 64 KiB only after every format declined it, so a wrong name costs no
-event; the patterns are the tools' own leading keys, so each names only its tool's files.
+For outputs no format reads (AWS Security Finding Format findings, which Trivy's asff template
+writes) and SBOM encodings the sbom format does not read (SPDX tag-value, SPDX 3 JSON-LD), the
+reason names what the file is and, where the tool writes one, the output to ingest instead
+(``trivy --format json``, SPDX JSON). Each pattern is asked of the first 64 KiB only after every
+format declined it, so a wrong name costs no event; the patterns are the tools' own leading keys,
+so each names only its tool's files.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
      re.compile(rb'"@context"\s*:\s*"https://spdx\.org/rdf/3\.')),
     ("AWS Security Finding Format (ASFF) findings", "for Trivy, run `trivy --format json` (the trivy format reads it)",
      re.compile(rb'"SchemaVersion"\s*:\s*"2018-10-08"')),
-    ("a GitLab Code Quality (Code Climate) report", "for Trivy, run `trivy --format json`; for GitLab, its security reports "
-     "(gl-*-report.json, the gitlab_security format)",
-     re.compile(rb'^\s*\[\s*\{[^\[\]]*"(?:check_name|fingerprint)"\s*:.{0,8192}?"location"\s*:\s*\{\s*"path"', re.S)),
 )  # fmt: skip
 
 
