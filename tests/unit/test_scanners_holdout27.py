@@ -5,6 +5,7 @@ Expected values are read in the samples, not computed by the parsers.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -515,3 +516,17 @@ def test_gitlab_code_quality_report_of_trivys_template() -> None:
     # the same fingerprint in two packages stays two findings
     uids = [r["finding_info"]["uid"] for r in rows]
     assert len(set(uids)) == 4 and uids[0].startswith("4fd5aebc601a7127e0a012b91569675cd8566e15|")
+
+
+def test_snyk_issues_api_identity_does_not_depend_on_the_page() -> None:
+    # the same issue on another page (pagination moved it) is the same event
+    doc = (CASES / "snyk-issues-api-code-defectdojo.json").read_bytes()
+    page = json.loads(doc)
+    page["data"].reverse()
+    fmt = formats.get("snyk")
+    before = {r["finding_info"]["uid"]: r["metadata"]["uid"] for r in _rows(fmt.decode(doc, "x"))}
+    after = {
+        r["finding_info"]["uid"]: r["metadata"]["uid"]
+        for r in _rows(fmt.decode(json.dumps(page).encode(), "y"))
+    }
+    assert before == after

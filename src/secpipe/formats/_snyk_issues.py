@@ -33,7 +33,8 @@ created/modified time (``created_at``/``updated_at``), types = the issue type; `
 ``open`` New (1), Snyk's word as ``status_code``; ``risk.score.value`` (Snyk's risk score,
 0-1000) -> ``risk_score``; the scan item (``relationships.scan_item``, a project or an
 environment) -> ``resources[0]`` (uid, type; the organization id in ``data``).
-Attribute keys not placed (``key_asset``, ``resolution``, ``coordinates`` ...) and the issue's
+Event identity hashes the issue alone (not its place on the page): an unchanged issue fetched again
+on another page collapses. Attribute keys not placed (``key_asset``, ``resolution``, ``coordinates`` ...) and the issue's
 relationships stay in ``unmapped``. A page with no issues holds no event; an issue of the wrong
 shape is dead-lettered alone.
 
@@ -237,14 +238,13 @@ def decode_page(data: bytes, source: str, fmt: str) -> Decoded:
     if not typed.recs:
         return out
     issues: list[_Issue] = typed.recs
-    ords = [loc[1] for loc in typed.locs]
     tops = _TOPS.decode(b"[" + b",".join(typed.raws) + b"]")
     classes = [_CLASS.get((i.attributes or _NO_ATTRS).type or "", _COMP) for i in issues]
     for cls in (_VULN, _CODE, _COMP):
         rows = [k for k, c in enumerate(classes) if c == cls]
         if rows:
             out.batches.append(_batch(cls, fmt, [issues[k] for k in rows], [typed.raws[k] for k in rows],
-                                      [ords[k] for k in rows], [tops[k] for k in rows]))  # fmt: skip
+                                      [tops[k] for k in rows]))  # fmt: skip
     return out
 
 
@@ -316,8 +316,7 @@ def _unmapped(top: _Tops) -> bytes | None:
     return _ENC.encode(kept) if kept else None
 
 
-def _batch(cls: str, fmt: str, issues: list[_Issue], raws: list[bytes], ords: list[int],
-           tops: list[_Tops]) -> pa.RecordBatch:  # fmt: skip
+def _batch(cls: str, fmt: str, issues: list[_Issue], raws: list[bytes], tops: list[_Tops]) -> pa.RecordBatch:
     at = [i.attributes or _NO_ATTRS for i in issues]
     rel = [i.relationships or _NO_REL for i in issues]
     sev = severity_ids([a.effective_severity_level for a in at])
@@ -326,7 +325,7 @@ def _batch(cls: str, fmt: str, issues: list[_Issue], raws: list[bytes], ords: li
     status = pa.array([_status(a) for a in at], pa.int32())
     cols = base_columns(
         cls, kind=fmt, product="Snyk", vendor="Snyk",
-        uids=event_uids(fmt, raws, [f"rest\0{o}" for o in ords]), times_ms=pc.coalesce(modified, created),
+        uids=event_uids(fmt, raws, ["rest"] * len(raws)), times_ms=pc.coalesce(modified, created),
         raws=raws, activity_id=1, severity_id=sev,
     )  # fmt: skip
     title = strs([a.title or a.key for a in at])
