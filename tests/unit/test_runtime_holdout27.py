@@ -311,3 +311,19 @@ def test_github_comment_and_page_build_payloads_take_their_objects_time(monkeypa
         assert "secpipe:time_from_receipt" not in (row["metadata"].get("labels") or [])
         obj = doc[key]
         assert row["time"] == formats.base.parse_times([obj.get("updated_at") or obj["created_at"]])[0].as_py()
+
+
+def test_github_status_and_star_payloads_take_their_top_level_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit status payload holds its time at the top (``updated_at``/``created_at``), a star
+    its ``starred_at`` (null when the star is removed); neither has a main object with times, so
+    they took the receipt time (octokit/webhooks payload examples). Both decoders."""
+    root = REAL / "octokit-webhooks" / "payload-examples" / "api.github.com"
+    status = json.loads((root / "status" / "payload.json").read_bytes())
+    star = json.loads((root / "star" / "created.payload.json").read_bytes())
+    unstar = json.loads((root / "star" / "deleted.payload.json").read_bytes())
+    body = b"\n".join(json.dumps(x).encode() for x in (status, star, unstar))
+    st, added, removed = _rows(same_both_ways("github", body, monkeypatch, "status/star examples"))
+    parse = formats.base.parse_times
+    assert st["time"] == parse([status["updated_at"]])[0].as_py()
+    assert added["time"] == parse([star["starred_at"]])[0].as_py()
+    assert unstar["starred_at"] is None and "secpipe:time_from_receipt" in removed["metadata"]["labels"]

@@ -1125,8 +1125,26 @@ _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "d
 _TYPED_PRIMARY = frozenset(_Hook.__struct_fields__) - frozenset(_HookBase.__struct_fields__)
 
 
+#: events whose time is at the payload's top level, not in a main object (a commit status, a star)
+_TOP_TIMES = {"status": ("updated_at", "created_at"), "star": ("starred_at",)}
+
+
+def _top_value(raw: Any) -> Any:
+    """A top-level raw JSON value decoded (None where absent or unreadable: it stays in raw_data)."""
+    if raw is None:
+        return None
+    try:
+        return msgspec.json.decode(bytes(raw))
+    except msgspec.DecodeError:
+        return None
+
+
 def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> int | None:
-    """``updated_at``/``created_at`` of the payload's main object, if it has one."""
+    """``updated_at``/``created_at`` of the payload's main object, if it has one (of the payload
+    itself for :data:`_TOP_TIMES`' events)."""
+    at_top = _TOP_TIMES.get(event)
+    if at_top is not None:
+        return c.first_time(*(_top_value(top.get(k)) for k in at_top))
     key = _PRIMARY.get(event, event)
     if key in _TYPED_PRIMARY and isinstance(hook, _Hook):  # decoded with the payload
         t = getattr(hook, key)
@@ -1358,7 +1376,7 @@ def _route(keys: tuple[str, ...], action: str | None, hint: str | None) -> tuple
     event = hint or infer_event(ks, _Probe(action))  # type: ignore[arg-type]
     key = _PRIMARY.get(event, event)
     slot = _TIME_SLOT.get(key)
-    return ks, event, slot, event not in m._MAPPERS and (slot is not None or key not in ks)
+    return ks, event, slot, event not in m._MAPPERS and (slot is not None or key not in ks) and event not in _TOP_TIMES
 
 
 def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any) -> tuple[str, dict[str, Any], int | None, int, int] | None:
