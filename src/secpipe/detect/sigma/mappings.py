@@ -129,9 +129,19 @@ Firewalls (``category: firewall``): the taxonomy's ``src_ip``, ``src_port``, ``d
 its syslog lines (``SRC=``, ``SPT=``, ``DST=``, ``DPT=``, ``PROTO=``): SigmaHQ's
 ``net_firewall_tftp_config_exfil_from_management_segment`` found nothing in an iptables or ufw
 line; and as FortiOS names them in its traffic log (``srcip=``, ``srcport=``, ``dstip=``,
-``dstport=``: ``net_firewall_cleartext_protocols`` found nothing in a FortiGate's). Only these
-names are added: the OCSF ``src_endpoint.ip`` of other lines (an sshd login) is no firewall's
-connection.
+``dstport=``: ``net_firewall_cleartext_protocols`` found nothing in a FortiGate's). The syslog
+format decodes the other firewalls' connection logs (Cisco ASA/FTD, PAN-OS TRAFFIC, Juniper SRX
+``RT_FLOW``, pf's filterlog, Windows Firewall's ``pfirewall.log``, Meraki flows...), whose lines name
+the connection each its own way, into OCSF Network Activity columns (``src_endpoint.ip``/``port``,
+``dst_endpoint.ip``/``port``, ``connection_info.protocol_name``): the fields are also read in those
+columns (:data:`NETWORK_COLUMNS`), on Network Activity rows only (:func:`network_rows_only`: the
+column's test is ANDed with ``class_uid`` 4001), as the ``src_endpoint.ip`` of other rows (an sshd
+login) is no firewall's connection. A null or ``exists: false`` test reads them ungated. The rules' ``action`` is the
+verdict as the firewall words it (``net_firewall_cleartext_protocols``: ``forward``, ``accept``):
+on Network Activity rows a word of :data:`VERDICTS` also matches the OCSF ``action`` it means
+(``Allowed``, ``Denied``), which every firewall line's verdict is decoded into. A line's own
+``action=`` pair is read first (FortiOS's ``action="close"`` is no ``accept``).
+
 DNS logs (``category: dns``): the taxonomy names the category but no fields; SigmaHQ's DNS rules
 write ``query``, ``record_type``, ``answer``, ``src_ip`` (and Zeek's ``qtype_name``, Sysmon's
 ``QueryName``). The DNS logs the ``json`` format keeps write them as Zeek's ``dns.log`` does
@@ -157,7 +167,7 @@ import re
 from sigma.conditions import ConditionAND, ConditionOR
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaExists, SigmaNull, SigmaString
+from sigma.types import SigmaExists, SigmaNull, SigmaNumber, SigmaString
 
 from secpipe.detect.sigma.fields import PARAM
 
@@ -219,8 +229,17 @@ for _category in ("webserver", "proxy"):
 #: the taxonomy's firewall fields -> the names Linux netfilter's LOG target writes (the kernel's
 #: nf_log: ``SRC=10.0.0.5 DST=203.0.113.7 ... PROTO=UDP SPT=50123 DPT=69``) and FortiOS's traffic
 #: log (``srcip=10.1.100.12 srcport=34604 dstip=172.16.200.55 dstport=80``), read in a syslog line's
-#: name=value pairs (the syslog format keeps the line as text)
-MAPPINGS[f"{CATEGORY}firewall"] = {k: [k, *v] for k, v in (
+#: name=value pairs (the syslog format keeps the line as text), and the OCSF Network Activity columns
+#: (:data:`NETWORK_COLUMNS`) other firewalls' lines are decoded into
+NETWORK_COLUMNS = {"src_ip": "src_endpoint.ip", "dst_ip": "dst_endpoint.ip", "src_port": "src_endpoint.port",
+                   "dst_port": "dst_endpoint.port", "proto": "connection_info.protocol_name"}
+#: the OCSF class whose rows :data:`NETWORK_COLUMNS` are read in, and the field naming it
+NETWORK_ACTIVITY = ("class_uid", 4001)
+#: a firewall rule's ``action`` word (lower-cased) -> the OCSF Network Activity ``action`` it means
+VERDICTS = {**dict.fromkeys(("accept", "accepted", "allow", "allowed", "forward", "pass", "permit", "permitted"),
+                            "Allowed"),
+            **dict.fromkeys(("block", "blocked", "deny", "denied", "drop", "dropped", "reject", "rejected"), "Denied")}
+MAPPINGS[f"{CATEGORY}firewall"] = {k: [k, *v, NETWORK_COLUMNS[k]] for k, v in (
     ("src_ip", ["SRC", "srcip"]), ("dst_ip", ["DST", "dstip"]), ("src_port", ["SPT", "srcport"]),
     ("dst_port", ["DPT", "dstport"]), ("proto", ["PROTO"]))}
 #: DNS query logs kept by the ``json`` format (module docstring): Zeek's dns.log and Amazon
@@ -329,6 +348,41 @@ def dns_root_dot(rule: SigmaRule) -> None:
         return
     for det in rule.detection.detections.values():
         _root_dot(det)
+
+
+def network_rows_only(rule: SigmaRule) -> None:
+    """A ``category: firewall`` rule reads the taxonomy's connection fields in the OCSF Network
+    Activity columns (:data:`NETWORK_COLUMNS`) of Network Activity rows only: each such alternative
+    of the built-in mapping is ANDed with ``class_uid: 4001``; its ``action`` words (:data:`VERDICTS`)
+    also match that row's OCSF ``action``. Tests of absence are left alone. Runs after the pipelines
+    (on the mapped names)."""
+    if mapping_key(rule.logsource) != f"{CATEGORY}firewall":
+        return
+    for det in rule.detection.detections.values():
+        _gate(det)
+
+
+def _gate(det: SigmaDetection) -> None:
+    mapped = [i.field for i in det.detection_items if isinstance(i, SigmaDetectionItem)]
+    alts = MAPPINGS[f"{CATEGORY}firewall"].get(str(mapped[0]) if mapped else "")
+    for n, item in enumerate(det.detection_items):
+        if isinstance(item, SigmaDetection):
+            _gate(item)
+        elif item.field == "action" and not item.applied_processing_items and item.value_linking is ConditionOR:
+            words = sorted({VERDICTS[str(v).lower()] for v in item.value
+                            if isinstance(v, SigmaString) and str(v).lower() in VERDICTS})
+            if words:
+                verdict = _network_row(SigmaDetectionItem("action", [], [SigmaString(w) for w in words]))
+                det.detection_items[n] = SigmaDetection([item, verdict], item_linking=ConditionOR)
+        elif (alts is not None and mapped == alts and item.field in NETWORK_COLUMNS.values()
+              and not any(isinstance(v, SigmaNull | SigmaExists) for v in item.value)):
+            det.detection_items[n] = _network_row(item)
+
+
+def _network_row(item: SigmaDetectionItem) -> SigmaDetection:
+    """``item`` on Network Activity rows only."""
+    field, uid = NETWORK_ACTIVITY
+    return SigmaDetection([item, SigmaDetectionItem(field, [], [SigmaNumber(uid)])], item_linking=ConditionAND)
 
 
 def _root_dot(det: SigmaDetection) -> None:
