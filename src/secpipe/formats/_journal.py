@@ -98,6 +98,13 @@ _ZONES = {
 }  # fmt: skip
 _ZONE_KEYS = pa.array(list(_ZONES), S)
 _ZONE_OFFS = pa.array(list(_ZONES.values()), S)
+_ZONE_MS = pa.array([(-1 if o[0] == "-" else 1) * (int(o[1:3]) * 60 + int(o[4:6])) * 60_000 for o in _ZONES.values()],
+                    pa.int64())
+
+
+def zone_offsets(zone: pa.Array) -> pa.Array:
+    """UTC offsets (int64 ms) of zone abbreviations (:data:`_ZONES`); null for any other."""
+    return _ZONE_MS.take(pc.index_in(zone, value_set=_ZONE_KEYS))
 
 
 def times(ts: pa.Array) -> pa.Array:
@@ -116,7 +123,7 @@ def times(ts: pa.Array) -> pa.Array:
     return out
 
 
-__all__ = ["FULL_TS", "MARKER", "MONO_TS", "MONTH", "STARTS", "UNIX_TS", "english_months", "times"]
+__all__ = ["FULL_TS", "MARKER", "MONO_TS", "MONTH", "STARTS", "UNIX_TS", "english_months", "times", "zone_offsets"]
 
 
 #: the journal fields the mapping reads (``journalctl -o json`` names)

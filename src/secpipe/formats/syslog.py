@@ -25,9 +25,10 @@ a year it is in the latest of the previous, current and next year that does not 
 than a day in the future (``Dec 31`` read on Jan 1 is last year's, ``Jan 1`` read on Dec 31
 next year's) (``Feb 29``: the latest leap year); a line a transport stamped (a CloudWatch log
 event's ``timestamp``) takes the year that puts it at most a day after that stamp. Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
-%FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id) give the
-mnemonic as ``metadata.event_code``, the text as ``message`` and the sequence number in
-``unmapped``; without ``<PRI>``, the mnemonic's SEV (Cisco's severity levels 0-7 are syslog's) is the
+%FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id; NX-OS's
+``<PRI>: `` has an empty sequence number) give the mnemonic as ``metadata.event_code``, the text as
+``message`` and the sequence number in ``unmapped``; the stamp's zone (``CET``, ``EDT``: the
+abbreviations :mod:`._journal` knows; another is taken as UTC) is applied; without ``<PRI>``, the mnemonic's SEV (Cisco's severity levels 0-7 are syslog's) is the
 severity. A line with a valid ``<PRI>`` but no parsable header, or an invalid RFC 5424
 TIMESTAMP, is kept (RFC 3164 sections 4.3.3 and 4.3.2: the whole rest is the MSG) with the
 receipt time; so is a line whose PRI is out of range (all of it the MSG, no severity), and one with neither PRI nor
@@ -365,7 +366,7 @@ _R3164_NOTAG = (
 _RCISCO = (
     r"(?s)^(?:<(?P<pri>\d{1,3})>)?"
     rf"(?:(?P<ts0>{_BSD_TS}) (?P<host0>[^\s:%]+) ?:? )?"
-    r"(?:(?P<seq>\d+): )?(?:(?P<host>[^\s:%]+): )?"
+    r"(?:(?P<seq>\d+)?: )?(?:(?P<host>[^\s:%<]+): )?"
     rf"(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>[A-Za-z]{{2,5}}))?: )?"
     r"%(?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+): ?(?P<msg>.*)$"
 )
@@ -973,7 +974,7 @@ class Syslog(Format):
         ok5 = run(_R5424, {"pri": "pri", "ts5": "ts", "host": "host", "app": "app", "procid": "procid", "msgid": "msgid",
                            "sd": "sd", "msg": "msg"}, limits=_R5424_LIMITS)  # fmt: skip
         okc = run(_RCISCO, {"pri": "pri", "host": "host", "host0": "host0", "ts": "ts", "ts0": "ts0", "code": "code",
-                            "seq": "seq", "msg": "msg"}, pre=pc.match_substring(lines, "%"))  # fmt: skip
+                            "seq": "seq", "tz": "tz", "msg": "msg"}, pre=pc.match_substring(lines, "%"))  # fmt: skip
         ok3 = run(_R3164_HEAD, {"pri": "pri", "ts": "ts", "host": "host", "app": "tag", "procid": "pid", "msg": "msg"},
                   head_only=True)  # fmt: skip
         ok3n = run(_R3164_NOTAG, {"pri": "pri", "ts": "ts", "host": "host", "msg": "msg"})
@@ -1002,7 +1003,7 @@ class Syslog(Format):
         procid = _nil(pick("procid"))
         msgid = _nil(pc.coalesce(pick("msgid"), pick("code")))
         sd = pick("sd")
-        seq = pick("seq")
+        seq = _nil_empty(pick("seq"))
         msg = pick("msg")
         # ``host CEF:0|...``: the 3164 grammar reads CEF/LEEF as a TAG; it is the payload's start.
         payload_tag = pc.fill_null(pc.and_(ok3, pc.is_in(app, value_set=_PAYLOAD_TAGS)), False)
@@ -1045,6 +1046,9 @@ class Syslog(Format):
             found = [group(inner, "id"), group(inner, "sec"), group(inner, "frac")]
             audit = found if audit is None else [pc.coalesce(a, b) for a, b in zip(audit, found, strict=True)]
         times = pc.coalesce(times5, _bsd_times(ts3, None if extra is None else extra["cw_times"].cast(_I64)))
+        zone = pick("tz")
+        if pc.any(pc.fill_null(pc.not_equal(zone, ""), False)).as_py():  # a Cisco stamp's zone (``CET``)
+            times = pc.subtract(times, pc.fill_null(_journal.zone_offsets(zone), 0))
         if epoch is not None:  # a Meraki header's epoch time
             times = pc.coalesce(times, epoch)
         audit_id = None
