@@ -38,7 +38,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "jenkins": ("jenkins", "Jenkins", 92),
     "jenkins_log": ("jenkins_log", "JenkinsLog", 85),
     "syslog": ("syslog", "Syslog", 95),
-    "json": ("generic_json", "GenericJSON", 5),
+    "json": ("generic_json", "GenericJSON", 60),
     "trivy": ("trivy", "Trivy", 95),
     "snyk": ("snyk", "Snyk", 90),
     "snyk_audit": ("snyk_audit", "SnykAudit", 85),
@@ -103,7 +103,9 @@ def detect(head: bytes, *, catch_all: bool = False) -> Format | None:
     Catch-all formats (``Format.catch_all``, e.g. the generic ``json``) take part only when
     ``catch_all`` is set: wire endpoints whose documents must never be refused set it, while
     `secpipe ingest --format auto` does not, so input no specific format recognizes is
-    dead-lettered as unrecognized rather than stored as an untyped event.
+    dead-lettered as unrecognized rather than stored as an untyped event; without it a catch-all
+    format still claims the shapes it reads specifically (``Format.claim``: ``json`` a Windows
+    event converted from evtx).
     """
     head = head.removeprefix(BOM)  # a UTF-8 byte-order mark (Windows tools write one) is not content
     if b'"awslogs"' in head[:256]:  # a Lambda event of CloudWatch Logs: what its gzip data holds decides
@@ -118,9 +120,7 @@ def detect(head: bytes, *, catch_all: bool = False) -> Format | None:
             score = _sniffer(name)(head)  # its module imported only if it wins (below)
         else:
             fmt = get(name)
-            if fmt.catch_all and not catch_all:
-                continue
-            score = fmt.sniff(head)
+            score = fmt.claim(head) if fmt.catch_all and not catch_all else fmt.sniff(head)
         if score > best_score:
             best_score, best = score, name
     return None if best is None else get(best)

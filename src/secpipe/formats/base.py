@@ -104,6 +104,11 @@ class Format(abc.ABC):
         """Confidence 0..100 that ``head`` (the first bytes of a document) is this format."""
         return 0
 
+    def claim(self, head: bytes) -> int:
+        """A catch-all format's confidence in a shape it reads specifically (0..100), what
+        auto-detection asks it where it skips its :meth:`sniff` (``formats.detect``)."""
+        return 0
+
     @abc.abstractmethod
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one document into OCSF batches and dead letters."""

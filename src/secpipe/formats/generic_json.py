@@ -32,6 +32,7 @@ object) is dead-lettered with the reason.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -94,6 +95,8 @@ class _Object(msgspec.Struct):
     resource_host: Any = msgspec.field(default=None, name="Resource.host.name")  # none mode
 
 
+#: the head of a Windows event record converted from evtx, alone or first of an array or NDJSON lines
+_EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|EventData)"')
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
                 "EventTime", "ISODATE", "created_at", "TimeCreated", "UtcTime", "TimeGenerated", "createdDateTime",
                 "activityDateTime", "CreationTime", "published", "Timestamp", "EventReceivedTime", "at_t",
@@ -174,8 +177,18 @@ class GenericJSON(RecordFormat):
     catch_all = True
 
     def sniff(self, head: bytes) -> int:
-        """A low score for anything that starts like a JSON object or array."""
+        """A low score for anything that starts like a JSON object or array (higher for a
+        Windows event converted from evtx: :meth:`claim`)."""
+        if _EVTX.match(head):
+            return 60
         return 5 if head.lstrip()[:1] in (b"{", b"[") else 0
+
+    def claim(self, head: bytes) -> int:
+        """A Windows event log record as evtx converters write it (the evtx crate's evtx_dump,
+        Chainsaw, SigmaHQ's regression data: ``{"Event": {"#attributes"|"System"|"EventData": ...}}``),
+        which no other format reads and Sigma's Windows rules read here: claimed by
+        ``--format auto`` too."""
+        return 60 if _EVTX.match(head) else 0
 
     def map_records(self, records: Records) -> Decoded:
         """Map JSON objects to Base Events."""

@@ -302,27 +302,18 @@ _NO_FORMAT = "unrecognized input: no format matched (give --format NAME; see `se
 #: event, event list or warninglist (the intel loaders' own sniff is looser: it names any JSON a feed)
 _INTEL_HEADS = (
     ("a STIX 2.x bundle", "a feed", re.compile(rb'^\s*\{.{0,4096}?"type"\s*:\s*"bundle"|"spec_version"\s*:\s*"2\.', re.S)),
-    # (not a Windows event converted from evtx, {"Event": {"#attributes"|"System"|"EventData": ...}}: _EVTX)
+    # (not a Windows event converted from evtx, {"Event": {"#attributes"|"System"|"EventData": ...}}: the json format's)
     ("a MISP event", "a feed", re.compile(
         rb'^\s*[\[{]\s*(?:"response"\s*:\s*\[\s*\{\s*)?"Event"\s*:\s*\{(?!\s*"(?:#attributes|System|EventData)")')),
     ("a MISP warninglist", "an allowlist", re.compile(rb'"matching_attributes"\s*:\s*\[')),
 )
 
 
-#: a Windows event log record as evtx converters write it (the evtx crate's evtx_dump, Chainsaw, SigmaHQ's
-#: regression data): {"Event": {"#attributes": ..., "System": ..., "EventData": ...}}
-_EVTX = re.compile(rb'^\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|EventData)"')
-
-
 def _unrecognized(head: bytes) -> str:
     """The dead-letter reason of input no format recognized; a threat-intelligence feed (which
     holds indicators, not events) or a scanner output no format reads (:mod:`secpipe.formats._unread`)
-    is named, with where it goes instead, and so is a Windows event record (the catch-all ``json``
-    format stores it, for Sigma's Windows rules)."""
+    is named, with where it goes instead."""
     head = head.removeprefix(BOM)
-    if _EVTX.search(head):
-        return ("unrecognized input: a Windows event log record converted from evtx to JSON: give --format json "
-                "(its Event.System and Event.EventData are what Sigma's Windows rules read)")
     for what, role, pattern in _INTEL_HEADS:
         if pattern.search(head):
             return (f"unrecognized input: {what} is threat intelligence, not events: load it as {role} of a "
