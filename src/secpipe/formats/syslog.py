@@ -1146,6 +1146,8 @@ class Syslog(Format):
             own = net.pop("_time", None)
             if own is not None:  # the log's own time where the header has none or no year
                 sub["times"] = _own_time(sub, own)
+            if "connection_info.direction_id" not in net:  # required by OCSF: Unknown where a log does not say
+                net["connection_info.direction_id"] = pa.nulls(len(sub["times"]), _I32).fill_null(0)
             out.batches.append(self._batch("network_activity", sub, None, net=net))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
