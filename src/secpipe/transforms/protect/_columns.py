@@ -72,11 +72,11 @@ def set_path(batch: pa.RecordBatch, path: str, value: pa.Array) -> pa.RecordBatc
     return batch.set_column(idx, batch.schema.field(idx).with_type(col.type), col)
 
 
-def string_leaves(schema: pa.Schema) -> Iterator[str]:
-    """Dotted paths of every string leaf (struct nesting only; lists are skipped)."""
+def _paths(schema: pa.Schema, found: Callable[[pa.DataType], bool]) -> Iterator[str]:
+    """Dotted paths of the columns of a type ``found`` accepts, reached through structs only."""
 
     def walk(prefix: str, t: pa.DataType) -> Iterator[str]:
-        if pa.types.is_string(t) or pa.types.is_large_string(t):
+        if found(t):
             yield prefix
         elif pa.types.is_struct(t):
             for f in t:
@@ -84,21 +84,17 @@ def string_leaves(schema: pa.Schema) -> Iterator[str]:
 
     for f in schema:
         yield from walk(f.name, f.type)
+
+
+def string_leaves(schema: pa.Schema) -> Iterator[str]:
+    """Dotted paths of every string leaf (struct nesting only; lists are skipped)."""
+    return _paths(schema, lambda t: pa.types.is_string(t) or pa.types.is_large_string(t))
 
 
 def list_roots(schema: pa.Schema) -> Iterator[str]:
     """Dotted paths of the list columns reached through structs only (``evidences``, ``finding_info.types``); the
     string leaves inside them are read with :func:`list_leaves` and replaced with :func:`rebuild_list`."""
-
-    def walk(prefix: str, t: pa.DataType) -> Iterator[str]:
-        if pa.types.is_list(t) or pa.types.is_large_list(t):
-            yield prefix
-        elif pa.types.is_struct(t):
-            for f in t:
-                yield from walk(f"{prefix}.{f.name}", f.type)
-
-    for f in schema:
-        yield from walk(f.name, f.type)
+    return _paths(schema, lambda t: pa.types.is_list(t) or pa.types.is_large_list(t))
 
 
 def list_leaves(arr: pa.Array, path: str, rows: np.ndarray) -> Iterator[tuple[str, pa.Array, np.ndarray]]:
