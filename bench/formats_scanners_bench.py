@@ -1,5 +1,5 @@
 """Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
-grype, osv_scanner, npm_audit, pip_audit).
+grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -286,6 +286,56 @@ def gen_pip_audit(n: int) -> list[bytes]:
     return docs
 
 
+def gen_dependency_track(n: int) -> list[bytes]:
+    """Dependency-Track findings exports (FPF) of 1000 findings each, from the real sample's."""
+    base = _case("dependency-track-4.10-defectdojo.json")
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            f = copy.deepcopy(base["findings"][i % len(base["findings"])])
+            f["vulnerability"]["vulnId"] = f"CVE-2024-{10000 + i}"
+            f["vulnerability"]["uuid"] = f"00000000-0000-4000-8000-{i:012d}"
+            f["component"]["version"] = f"1.{i % 97}.{i % 13}"
+            items.append(f)
+        docs.append(json.dumps({**base, "findings": items}, indent=2).encode())
+    return docs
+
+
+def gen_govulncheck(n: int) -> list[bytes]:
+    """govulncheck -json streams of 1000 findings each: the config, then an osv entry and its finding per
+    vulnerability (the real sample's, ids varied), as govulncheck writes objects back to back."""
+    from secpipe.formats.base import concatenated_objects
+
+    objs = [json.loads(x) for x in concatenated_objects((CASES / "govulncheck-1.1.4-defectdojo.json").read_bytes())]
+    config = next(o for o in objs if "config" in o)
+    osv = next(o["osv"] for o in objs if "osv" in o)
+    finding = next(o["finding"] for o in objs if "finding" in o)
+    docs = []
+    for t in range(0, n, 1000):
+        parts = [json.dumps(config, indent=2)]
+        for i in range(t, min(n, t + 1000)):
+            o = {**osv, "id": f"GO-2024-{i:05d}", "aliases": [f"CVE-2024-{20000 + i}"]}
+            parts += [json.dumps({"osv": o}, indent=2), json.dumps({"finding": {**finding, "osv": o["id"]}}, indent=2)]
+        docs.append("\n".join(parts).encode())
+    return docs
+
+
+def gen_code_quality(n: int) -> list[bytes]:
+    """GitLab Code Quality reports (Trivy's gitlab-codequality template) of 1000 issues each, the real sample's."""
+    issues = json.loads((CASES / "trivy-alpine-310-gitlab-codequality.golden").read_text())
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            c = copy.deepcopy(issues[i % len(issues)])
+            c["fingerprint"] = f"{i:040x}"
+            c["description"] = f"CVE-2024-{10000 + i}: " + c.get("description", "")
+            items.append(c)
+        docs.append(json.dumps(items, indent=4).encode())
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -303,6 +353,7 @@ GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "trivy": gen_trivy, "snyk": gen_snyk, "sarif": gen_sarif, "sonarqube": gen_sonarqube,
     "falco": gen_falco, "opa": gen_opa, "alertmanager": gen_alertmanager, "gitlab_security": gen_gitlab_security,
     "grype": gen_grype, "osv_scanner": gen_osv_scanner, "npm_audit": gen_npm_audit, "pip_audit": gen_pip_audit,
+    "dependency_track": gen_dependency_track, "govulncheck": gen_govulncheck, "code_quality": gen_code_quality,
 }  # fmt: skip
 
 
