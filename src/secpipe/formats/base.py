@@ -464,19 +464,35 @@ def _reason(exc: Exception) -> str:
 
 
 _SPACE = frozenset(b" \t\r\x0b\x0c")  # what bytes.strip removes (besides the newline split on)
+#: a checker of one JSON value (see concatenated_objects)
+_RAW_OBJECT = msgspec.json.Decoder(msgspec.Raw)
 
 
 def concatenated_objects(data: bytes) -> list[bytes]:
     """JSON objects written back to back (``{..}{..}``, as Firehose and HEC senders write them).
 
     Returns each object's bytes (whitespace between them dropped), or ``[]`` when ``data``
-    is not wholly such a sequence. The stdlib's ``raw_decode`` finds the boundaries: msgspec
-    has no incremental decode, and this is the fallback path, never the per-event hot path.
+    is not wholly such a sequence. Objects a newline separates (``}\\n{``: what jq, Go's
+    ``json.Encoder`` and govulncheck write; a raw newline is never inside a JSON string, so it is
+    always between top-level values there) are split at it and each checked by msgspec (``Raw``:
+    validated, no objects built); otherwise, or when one part is not an object, the stdlib's
+    ``raw_decode`` finds the boundaries (msgspec has no incremental decode): 70 ms of a 16 MB
+    govulncheck stream, a quarter of its decode.
     """
     try:
         text = data.decode()
     except UnicodeDecodeError:
         return []
+    if data[:1] == b"{" and b"}\n{" in data:
+        pieces = data.rstrip(b" \t\r\n").split(b"}\n{")
+        parts = [pieces[0] + b"}", *(b"{" + p + b"}" for p in pieces[1:-1]), b"{" + pieces[-1]]
+        try:
+            for part in parts:
+                _RAW_OBJECT.decode(part)
+        except (msgspec.DecodeError, RecursionError):
+            pass  # (a part that is no object, NaN literals, deep nesting: as the stdlib reads it)
+        else:
+            return parts
     dec = json.JSONDecoder()
     out: list[bytes] = []
     pos, n = 0, len(text)
