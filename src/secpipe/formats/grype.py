@@ -198,8 +198,16 @@ def _records(m: _Match) -> list[_Record]:
 
 
 def _first(m: _Match, attr: str) -> Any:
-    """The first non-empty ``attr`` of the match's records, in :func:`_records` order."""
-    return next((v for r in _records(m) if (v := getattr(r, attr))), None)
+    """The first non-empty ``attr`` of the match's records, in :func:`_records` order (no list or
+    generator made: four calls a match)."""
+    v = getattr(m.vulnerability or _NO_REC, attr)
+    if v:
+        return v
+    for r in m.relatedVulnerabilities or ():
+        v = getattr(r, attr)
+        if v:
+            return v
+    return None
 
 
 def _ratings(m: _Match) -> list[tuple[str | None, float, str | None, str | None]]:
@@ -320,7 +328,10 @@ class Grype(ReportFormat):
         })  # fmt: skip
         epss = [(_first(m, "epss") or [_NO_EPSS])[0] for m in ms]
         score = strs([None if e.epss is None else str(e.epss) for e in epss])
-        dated = parse_times([e.date for e in epss])  # (Go's zero date 0001-01-01 where Grype has none: no time)
+        days = [e.date for e in epss]
+        place = {d: i for i, d in enumerate(dict.fromkeys(days))}  # (a few distinct days: each parsed once)
+        dated = parse_times(list(place)).take(pa.array([place[d] for d in days], pa.int32()))
+        # (Go's zero date 0001-01-01 where Grype has none: no time)
         dated = pc.if_else(pc.greater(dated, 0), dated, pa.scalar(None, pa.int64()))
         epss_col = only_where(nest({"score": score, "percentile": pa.array([e.percentile for e in epss], pa.float64()),
                                     "created_time": dated}), score)  # fmt: skip
