@@ -154,3 +154,21 @@ def test_is_control_reads_the_envelope_not_the_text() -> None:
     assert not _cwlogs.is_control(json.dumps({"eventName": "PutObject", "requestParameters": {"key": "CONTROL_MESSAGE"}}).encode())
     assert not _cwlogs.is_control(b'{"messageType": "CONTROL_MESSAGE", "logEvents": [')  # cut short
     assert not _cwlogs.is_control(b'{"awslogs": {"data": "not base64 of gzip"}, "x": "CONTROL_MESSAGE"}')
+
+
+def test_log_events_with_only_timestamp_and_message(real: Path) -> None:
+    """Log events projected to their timestamp and message (``--query 'events[].{timestamp: timestamp, message:
+    message}'``, a log group's events saved one a line), each message a real panther Kubernetes audit Event: read
+    as those events, NDJSON or an array (session 27: they were dead-lettered as "not a Kubernetes audit event").
+    An app record with other keys beside them is no log event and is left as it is."""
+    lines = (real / "panther-analysis" / "extracted" / "k8s_audit.jsonl").read_text().splitlines()[:4]
+    events = [{"timestamp": 1_700_000_000_000 + i, "message": line} for i, line in enumerate(lines)]
+    fmt = formats.get("k8s_audit")
+    for body in ("\n".join(json.dumps(e) for e in events), json.dumps(events)):
+        assert formats.detect(body.encode()) is fmt
+        dec = fmt.decode(body.encode(), "cw")
+        assert dec.dead == [] and sum(b.num_rows for b in dec.batches) == len(lines)
+        raws = [json.loads(r) for b in dec.batches for r in b.column("raw_data").to_pylist()]
+        assert sorted(json.dumps(r, sort_keys=True) for r in raws) == sorted(json.dumps(json.loads(x), sort_keys=True) for x in lines)
+    other = json.dumps({"timestamp": 1, "message": lines[0], "level": "info"})
+    assert fmt.decode(other.encode(), "cw").dead  # its own record, not an audit Event

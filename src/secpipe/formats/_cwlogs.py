@@ -24,7 +24,9 @@ pulled by hand (EKS's documentation reads audit logs with ``aws logs filter-log-
 "eventId"}], "searchedLogStreams", "nextToken"}``) and ``GetLogEvents`` (``{"events":
 [{"timestamp", "message", "ingestionTime"}], "nextForwardToken", "nextBackwardToken"}``), as
 the AWS CLI prints them (a boto3 answer dumped as JSON adds ``ResponseMetadata``); also their
-log events alone (``--query events``: an array of them). Both are unwrapped the same way.
+log events alone (``--query events``: an array of them), also with only their ``timestamp`` and
+``message`` (a projection such as ``--query 'events[].{timestamp: timestamp, message: message}'``,
+or a log group's events saved one a line). All are unwrapped the same way.
 A Logs Insights ``GetQueryResults`` answer (``{"results": [[{"field", "value"}, ...]],
 "statistics", "status"}``, as ``aws logs get-query-results`` prints a ``fields @timestamp,
 @message`` query) gives each row's ``@message``; a row without one (a query that did not select
@@ -127,9 +129,10 @@ _API_EVENT = msgspec.json.Decoder(_ApiEvent)
 _LOG_EVENT = msgspec.json.Decoder(LogEvent)
 _INSIGHTS = msgspec.json.Decoder(_InsightsAnswer)
 #: bytes one of which every envelope, API answer, API log event or Lambda event holds (a cheap
-#: test first: both answers' log events carry ingestionTime; an answer without events, its
-#: tokens; an Insights answer, its cells' field names)
-KEYS = (b'"logEvents"', b'"ingestionTime"', b'"nextForwardToken"', b'"searchedLogStreams"', b'"field"', b'"awslogs"')
+#: test first: both answers' log events carry ingestionTime, a projection of them timestamp; an
+#: answer without events, its tokens; an Insights answer, its cells' field names)
+KEYS = (b'"logEvents"', b'"ingestionTime"', b'"nextForwardToken"', b'"searchedLogStreams"', b'"field"', b'"awslogs"',
+        b'"timestamp"')
 #: the most a Lambda event's ``awslogs.data`` may inflate to (what ``server.max_decompressed_bytes``
 #: allows an HTTP body by default): a gzip bomb is refused, never held
 MAX_INFLATED = 256 << 20
@@ -224,8 +227,8 @@ def _messages(raw: bytes) -> list[str | bytes] | None:
             rows = _INSIGHTS.decode(raw).results
             return [next((c.value for c in row if c.field == "@message" and c.value is not None), None)
                     or msgspec.json.encode(row) for row in rows]  # fmt: skip
-        if b'"ingestionTime"' in raw and b'"message"' in raw:
-            return [_API_EVENT.decode(raw).message]
+        if b'"message"' in raw and (b'"ingestionTime"' in raw or b'"timestamp"' in raw):
+            return [_API_EVENT.decode(raw).message]  # (a log event's keys only, its message a string)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
     return None
