@@ -332,7 +332,7 @@ _ESCAPABLE = r'["\\\x00-\x1f<>&]|[^\x00-\x7f]'
 _ESCAPABLE_BYTE = np.array([c < 0x20 or c >= 0x80 or chr(c) in '"\\<>&' for c in range(256)])
 
 
-def _text_bytes(arr: pa.Array) -> memoryview:
+def text_bytes(arr: pa.Array) -> memoryview:
     """The bytes of a string array's values, all rows together (a view, no copy)."""
     if arr.type != pa.string():
         arr = arr.cast(pa.string())
@@ -346,7 +346,7 @@ def _json_spellings(value: pa.Array) -> list[pa.Array]:
     ``encoding/json`` with its HTML escapes), an array aligned with ``value``: the spelling inside
     the quotes where it differs from the value and from the spellings before it, else ``""``. Only
     the distinct values holding an escapable character are encoded (few: none in most batches)."""
-    if not len(value) or not _ESCAPABLE_BYTE[np.frombuffer(_text_bytes(value), np.uint8)].any():
+    if not len(value) or not _ESCAPABLE_BYTE[np.frombuffer(text_bytes(value), np.uint8)].any():
         return []  # (the common case, one numpy pass over the values' bytes: IP addresses, ids, names)
     hit = pc.fill_null(pc.match_substring_regex(value, _ESCAPABLE), False)
     if not pc.any(hit).as_py():

@@ -59,6 +59,7 @@ import math
 import re
 import string
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,7 @@ from secpipe.transforms.protect._columns import (
     scatter,
     set_path,
     string_leaves,
+    text_bytes,
 )
 from secpipe.transforms.protect.options import RedactOptions
 
@@ -395,8 +397,7 @@ def plausible_words(texts: pa.Array, min_entropy: float, min_len: int) -> pa.Arr
     if texts.type != pa.string():
         texts = texts.cast(pa.string())
     offsets = np.frombuffer(texts.buffers()[1], np.int32)[texts.offset : texts.offset + n + 1].astype(np.int64)
-    body = texts.buffers()[2]
-    raw = body.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes() if body is not None else b""
+    raw = bytes(text_bytes(texts))
     data = np.frombuffer(raw, np.uint8)
     offsets -= offsets[0]
     escape = np.flatnonzero(data[:-1] == 0x5C)  # a backslash followed by '/' or 'u'
@@ -425,14 +426,16 @@ def plausible_words(texts: pa.Array, min_entropy: float, min_len: int) -> pa.Arr
     return pa.array(out)
 
 
-def _where(hit: pa.Array, rows: pa.Array | None, sub: pa.Array, pattern: str) -> pa.Array:
-    """``hit`` or does RE2 ``pattern`` match, which is looked for in the rows of ``sub`` that ``rows`` marks (None:
-    all) and ``hit`` does not."""
+def _where(hit: pa.Array, rows: pa.Array | None, sub: pa.Array, test: str | Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``hit`` or ``test`` (an RE2 pattern that matches, or a per-row check), which is looked for in the rows of
+    ``sub`` that ``rows`` marks (None: all) and ``hit`` does not."""
     todo = pc.invert(hit) if rows is None else pc.and_not(rows, hit)
     if not pc.any(todo).as_py():
         return hit
     idx = pc.indices_nonzero(todo)
-    return scatter(hit, idx, pc.fill_null(pc.match_substring_regex(sub.take(idx), pattern), False))
+    part = sub.take(idx)
+    found = pc.fill_null(pc.match_substring_regex(part, test), False) if isinstance(test, str) else test(part)
+    return scatter(hit, idx, found)
 
 
 class RedactStage:
@@ -554,13 +557,14 @@ class RedactStage:
         rows, which = got
         sub = col.take(rows)
         no = pa.array(np.zeros(len(rows), dtype=bool))
+        generic_rows = None if which is None else pc.equal(which, 2)
         spec, gen = no, no
         if len(self.detectors) > int(self.aws):
-            spec = _where(no, None if which is None else pc.equal(which, 2), sub, SPECIFIC_RE2)
+            spec = _where(no, generic_rows, sub, SPECIFIC_RE2)
             spec = pc.or_(spec, pc.equal(which, 1)) if which is not None else spec
         aws = pc.fill_null(pc.match_substring_regex(sub, AWS_KEY_LEAK), False) if self.aws else no
         if self.generic:
-            gen = self._plausible_where(no, None if which is None else pc.equal(which, 2), sub)
+            gen = _where(no, generic_rows, sub, self._plausible)
         return tuple(scatter(none, rows, a) for a in (spec, aws, gen))  # type: ignore[return-value]
 
     def _suspect(self, col: pa.Array, expected: pa.Array | None) -> pa.Array:
@@ -586,17 +590,8 @@ class RedactStage:
         if self.aws:
             hit = _where(hit, None, sub, AWS_KEY_LEAK)
         if self.generic:
-            hit = self._plausible_where(hit, generic_rows, sub)
+            hit = _where(hit, generic_rows, sub, self._plausible)
         return scatter(none, rows, hit)
-
-    def _plausible_where(self, hit: pa.Array, rows: pa.Array | None, sub: pa.Array) -> pa.Array:
-        """``hit`` or :meth:`_plausible`, which is looked for in the rows of ``sub`` that ``rows`` marks (None: all)
-        and ``hit`` does not."""
-        todo = pc.invert(hit) if rows is None else pc.and_not(rows, hit)
-        if not pc.any(todo).as_py():
-            return hit
-        idx = pc.indices_nonzero(todo)
-        return scatter(hit, idx, self._plausible(sub.take(idx)))
 
     def _redact(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[tuple[pa.Array, str, Detector]], set[str]]:
         hits: list[tuple[pa.Array, str, Detector]] = []
