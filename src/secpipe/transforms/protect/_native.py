@@ -26,7 +26,6 @@ import importlib.util
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -127,25 +126,20 @@ def replace_rows(col: pa.Array, pairs: list[tuple[pa.Array, pa.Array]]) -> pa.Ar
 
 
 @functools.cache
-def _screen_function() -> tuple[Callable[..., int], bool] | None:
-    """``secpipe_screen2`` from the built extension (True), else ``secpipe_screen`` (an older build: GENERIC only as
-    RE2 matches it, False), or None (see :func:`_library`)."""
+def _screen_function() -> Callable[..., int] | None:
+    """``secpipe_screen2`` from the built extension, or None (see :func:`_library`)."""
     lib = _library()
     if lib is None:
         return None
-    args: list[Any] = [ctypes.c_int64, _I64P, ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p, _I64P]
     try:
-        fn, full = lib.secpipe_screen2, True
-        fn.argtypes = [*args, ctypes.c_int32, ctypes.c_double, ctypes.c_int64]
-    except AttributeError:
-        try:
-            fn, full = lib.secpipe_screen, False
-            fn.argtypes = args
-        except AttributeError:  # built from an older source: the RE2 screen gives the same rows
-            log.warning("protect: %s has no secret screen (an older build); rebuild with pip install -e .", lib._name)
-            return None
+        fn = lib.secpipe_screen2
+    except AttributeError:  # built from an older source: the RE2 screen gives the same rows
+        log.warning("protect: %s has no secret screen (an older build); rebuild with pip install -e .", lib._name)
+        return None
     fn.restype = ctypes.c_int64
-    return fn, full
+    fn.argtypes = [ctypes.c_int64, _I64P, ctypes.c_void_p, ctypes.c_int32, ctypes.c_void_p, _I64P, ctypes.c_int32,
+                   ctypes.c_double, ctypes.c_int64]
+    return fn  # type: ignore[no-any-return]
 
 
 def screen(col: pa.Array, anchors: bool, generic: bool | tuple[float, int] = True) -> tuple[pa.Array, pa.Array]:
@@ -163,32 +157,27 @@ def screen_rows(col: pa.Array, anchors: bool, generic: bool | tuple[float, int] 
     ``count_substring_regex(AWS_KEY)`` (tests compare them). With ``anchors`` False only
     key ids are counted (first column all False); with it, a row stops at its first anchor
     (its key count is then not used). GENERIC is tried first: 2 also says that no other anchor
-    was looked for, 1 and 0 that GENERIC (as ``generic`` counts it) is not in the row (an older
-    build, which does not tell, gives 2 for every row that hits). Null rows give (0, 0).
+    was looked for, 1 and 0 that GENERIC (as ``generic`` counts it) is not in the row. Null rows
+    give (0, 0).
 
     ``generic``: PREFILTER's GENERIC anchor as RE2 matches it (True), not at all (False), or
     (min_entropy, min_len): only in a row that ``redact.plausible_words`` keeps with those
     options (the redact stage drops the others at that test; CloudTrail's S3 paths and ARNs
     match GENERIC in ~6% of records, none of them plausible).
     """
-    got = _screen_function()
-    if got is None:
+    fn = _screen_function()
+    if fn is None:
         msg = "the compiled screen is not built (no C compiler at install): callers check available() first"
         raise NativeUnavailableError(msg)
-    fn, full = got
     n = len(col)
     if not n:
         return pa.array([], pa.uint8()), pa.array([], pa.int64())
     toff, tdat = _parts(col)
     hit = np.zeros(n, np.uint8)
     keys = np.zeros(n, np.int64)
-    args = [n, toff.ctypes.data_as(_I64P), tdat, int(anchors), hit.ctypes.data, keys.ctypes.data_as(_I64P)]
-    if full:
-        mode, (entropy, least) = (2, generic) if isinstance(generic, tuple) else (int(generic), (0.0, 0))
-        fn(*args, mode, float(entropy), int(least))
-    else:  # which anchor is not known: GENERIC may be in any row that hits
-        fn(*args)
-        hit *= 2
+    mode, (entropy, least) = (2, generic) if isinstance(generic, tuple) else (int(generic), (0.0, 0))
+    fn(n, toff.ctypes.data_as(_I64P), tdat, int(anchors), hit.ctypes.data, keys.ctypes.data_as(_I64P), mode,
+       float(entropy), int(least))
     if col.null_count:  # whatever bytes a null slot spans are not text
         valid = col.is_valid().to_numpy(zero_copy_only=False)
         hit[~valid] = 0

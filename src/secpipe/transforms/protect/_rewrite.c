@@ -1,5 +1,5 @@
 /* Optional accelerators of the protect stages: the per-row literal replacement of
- * ``_columns.replace_rows``, and (secpipe_screen, at the end) the first secret screen of
+ * ``_columns.replace_rows``, and (secpipe_screen2, at the end) the first secret screen of
  * ``redact``: the same rows as RE2 with PREFILTER and the same AWS key-id counts.
  *
  * Design: one call per text column and batch (loaded with ctypes, no Python object per
@@ -658,11 +658,6 @@ int64_t secpipe_screen2(int64_t n, const int64_t *toff, const char *tdat, int32_
         keys[r] = count;
     }
     return 0;
-}
-
-/* ``secpipe_screen2`` with GENERIC as RE2 matches it (the first build's entry point). */
-int64_t secpipe_screen(int64_t n, const int64_t *toff, const char *tdat, int32_t screen, uint8_t *hit, int64_t *keys) {
-    return secpipe_screen2(n, toff, tdat, screen, hit, keys, 1, 0.0, 0);
 }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rewrite", NULL, -1, NULL, NULL, NULL, NULL, NULL};
