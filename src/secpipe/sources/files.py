@@ -302,9 +302,7 @@ _NO_FORMAT = "unrecognized input: no format matched (give --format NAME; see `se
 #: event, event list or warninglist (the intel loaders' own sniff is looser: it names any JSON a feed)
 _INTEL_HEADS = (
     ("a STIX 2.x bundle", "a feed", re.compile(rb'^\s*\{.{0,4096}?"type"\s*:\s*"bundle"|"spec_version"\s*:\s*"2\.', re.S)),
-    # (not a Windows event converted from evtx, {"Event": {"#attributes"|"System"|"EventData": ...}}: the json format's)
-    ("a MISP event", "a feed", re.compile(
-        rb'^\s*[\[{]\s*(?:"response"\s*:\s*\[\s*\{\s*)?"Event"\s*:\s*\{(?!\s*"(?:#attributes|System|EventData)")')),
+    ("a MISP event", "a feed", re.compile(rb'^\s*[\[{]\s*(?:"response"\s*:\s*\[\s*\{\s*)?"Event"\s*:\s*\{')),
     ("a MISP warninglist", "an allowlist", re.compile(rb'"matching_attributes"\s*:\s*\[')),
 )
 
