@@ -313,6 +313,7 @@ from secpipe.formats.base import (
     Decoded,
     Format,
     base_columns,
+    const,
     event_uids,
     parse_times,
     split_json_records,
@@ -1147,7 +1148,7 @@ class Syslog(Format):
             if own is not None:  # the log's own time where the header has none or no year
                 sub["times"] = _own_time(sub, own)
             if "connection_info.direction_id" not in net:  # required by OCSF: Unknown where a log does not say
-                net["connection_info.direction_id"] = pa.nulls(len(sub["times"]), _I32).fill_null(0)
+                net["connection_info.direction_id"] = const(0, len(sub["times"]), _I32)
             out.batches.append(self._batch("network_activity", sub, None, net=net))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
