@@ -67,7 +67,11 @@ Mapping:
 - sshd, sudo and su lines that say who authenticated -> Authentication (3002): sshd
   ``Accepted|Failed <method> for [invalid user] U from IP port P``, ``Invalid user``,
   ``maximum authentication attempts exceeded``, ``User U [from H] not allowed because ...`` and
-  ``ROOT LOGIN REFUSED FROM H`` (refused by the configuration), ``Disconnected from user``, pam_unix session
+  ``ROOT LOGIN REFUSED FROM H`` (refused by the configuration), ``Disconnected from user``, a
+  connection ended before its user authenticated (``Disconnected from|Disconnecting|Connection
+  closed by|Connection reset by|Received disconnect from invalid|authenticating user U IP port P``:
+  a Logon Failure, ``invalid user`` or ``disconnected before authentication`` and the reason given
+  in ``status_detail``), pam_unix session
   opened/closed and ``authentication failure``, sshd's ``error: PAM: <reason> for [illegal user] U
   from H`` (the reason is ``status_detail``) and ``PAM N more authentication failures; ...``
   (read as the pam_unix failure it summarizes, ``count`` N); sudo ``U : [N incorrect password attempts ;]
@@ -419,6 +423,15 @@ _SSH_MAXTRIES = (
     r"from (?P<ip>[0-9A-Fa-f.:]+) port (?P<port>\d+)"
 )
 _SSH_DISCONNECT = r"^Disconnected from user (?P<user>\S+) (?P<ip>[0-9A-Fa-f.:]+) port (?P<port>\d+)"
+#: sshd ending a connection before its user authenticated (OpenSSH packet.c ``sshpkt_fmt_connection_id``:
+#: "[invalid |authenticating ]user U IP port P", and its "Disconnected from %s", "Disconnecting %s:
+#: %s", "Connection closed|reset by %s", "Received disconnect from %s:%u: %s"): a login that failed.
+#: Anchored at the end, so a user name holding "IP port P" (fail2ban's injection cases) stays whole.
+_SSH_PREAUTH = (
+    r"^(?:Disconnected from|Disconnecting|Connection (?:closed|reset) by|Received disconnect from) "
+    r"(?P<who>invalid|authenticating) user (?P<user>.*?) (?P<ip>[0-9A-Fa-f.:]+) port (?P<port>\d{1,5})"
+    r"(?::\s*(?:\d+: ?)?(?P<why>.*?))?(?: \[preauth\])?\s*$"
+)
 _PAM_SESSION = (
     r"^pam_unix\((?P<svc>[^:)]+):session\): session (?P<oc>opened|closed) for user (?P<user>[^\s(]+)"
     r"(?:\(uid=\d+\))?(?: by (?P<by>[^\s(]*)(?:\(uid=\d+\))?)?"
@@ -1447,6 +1460,14 @@ def _old_pam(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, pa.Array]:
     return pc.coalesce(svc, app), pc.coalesce(prefixed, msg)
 
 
+def _preauth_detail(pre: pa.Array) -> pa.Array:
+    """Why a pre-authentication disconnect failed: an invalid user, else that it never
+    authenticated; then the reason sshd or the client gave (``Bye Bye``, ``Change of username or
+    service not allowed: ...``)."""
+    said = pc.if_else(pc.equal(group(pre, "who"), "invalid"), "invalid user", "disconnected before authentication")
+    return pc.coalesce(pc.binary_join_element_wise(said, _nil(group(pre, "why")), ": "), said)
+
+
 def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     """Authentication fields of sshd/sudo/su lines; ``_matched`` marks lines that are auth events.
 
@@ -1473,6 +1494,7 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     inv = pc.extract_regex(msg, _SSH_INVALID)
     mx = pc.extract_regex(msg, _SSH_MAXTRIES)
     disc = pc.extract_regex(msg, _SSH_DISCONNECT)
+    pre = pc.extract_regex(msg, _SSH_PREAUTH)
     sess = pc.extract_regex(msg, _PAM_SESSION)
     pfail = pc.extract_regex(msg, _PAM_FAIL)
     sudo = pc.extract_regex(msg, _SUDO)
@@ -1490,6 +1512,7 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     ok_inv = pc.and_(inv.is_valid(), is_sshd)
     ok_mx = pc.and_(mx.is_valid(), is_sshd)
     ok_disc = pc.and_(disc.is_valid(), is_sshd)
+    ok_pre = pc.and_(pre.is_valid(), is_sshd)
     ok_sess = sess.is_valid()
     ok_pf = pfail.is_valid()
     ok_sudo = pc.and_(sudo.is_valid(), is_sudo)
@@ -1504,7 +1527,7 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     sudo_fail = pc.is_valid(group(sudo, "fail"))
     user = pc.coalesce(
         on(ok_res, group(res, "user")), on(ok_inv, group(inv, "user")), on(ok_mx, group(mx, "user")),
-        on(ok_disc, group(disc, "user")), on(ok_sess, group(sess, "user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
+        on(ok_disc, group(disc, "user")), on(ok_pre, group(pre, "user")), on(ok_sess, group(sess, "user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
         on(ok_sudo, group(sudo, "target")),
         on(ok_su, pc.coalesce(group(su, "target"), group(su, "target2"), group(su, "target3"))),
         on(ok_su_ok, pc.coalesce(group(su_ok, "target"), group(su_ok, "target2"), group(su_ok, "target3"))),
@@ -1520,17 +1543,17 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
     rhost_ip = pc.fill_null(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), False)
     ip = pc.coalesce(
         on(ok_res, group(res, "ip")), on(ok_inv, group(inv, "ip")), on(ok_mx, group(mx, "ip")),
-        on(ok_disc, group(disc, "ip")), on(ok_pf, pc.if_else(rhost_ip, pf_rhost, none)),
+        on(ok_disc, group(disc, "ip")), on(ok_pre, group(pre, "ip")), on(ok_pf, pc.if_else(rhost_ip, pf_rhost, none)),
         on(ok_perr, pc.if_else(perr_ip, perr_host, none)), on(ok_deny, pc.if_else(deny_ip, deny_host, none)),
     )  # fmt: skip
     # PAM's rhost: the name when sshd resolved it
     rhost_name = pc.coalesce(on(ok_pf, pc.if_else(rhost_ip, none, pf_rhost)), on(ok_perr, pc.if_else(perr_ip, none, perr_host)),
                              on(ok_deny, pc.if_else(deny_ip, none, deny_host)))
     port = pc.coalesce(on(ok_res, group(res, "port")), on(ok_inv, group(inv, "port")), on(ok_mx, group(mx, "port")), on(ok_disc, group(disc, "port")),
-                       on(ok_deny, group(deny, "port")))
+                       on(ok_pre, group(pre, "port")), on(ok_deny, group(deny, "port")))
     failed = pc.fill_null(
         pc.or_kleene(
-            pc.or_kleene(pc.and_(ok_res, pc.equal(group(res, "res"), "Failed")), pc.or_(pc.or_(ok_inv, ok_mx), ok_deny)),
+            pc.or_kleene(pc.and_(ok_res, pc.equal(group(res, "res"), "Failed")), pc.or_(pc.or_(ok_inv, ok_mx), pc.or_(ok_deny, ok_pre))),
             pc.or_kleene(pc.or_kleene(ok_pf, ok_perr), pc.or_kleene(pc.and_(ok_sudo, sudo_fail), ok_su)),
         ),
         False,
@@ -1543,9 +1566,10 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         on(ok_su, pa.array(["su failed"] * n, S)),
         on(ok_perr, group(perr, "detail")),
         on(ok_deny, pc.coalesce(group(deny, "why"), pa.array(["root login refused"] * n, S))),
+        on(ok_pre, _preauth_detail(pre)),
     )
     matched = pc.fill_null(
-        pc.or_(pc.or_(pc.or_(pc.or_(ok_res, ok_inv), ok_deny), pc.or_(ok_mx, ok_disc)),
+        pc.or_(pc.or_(pc.or_(pc.or_(ok_res, ok_inv), pc.or_(ok_deny, ok_pre)), pc.or_(ok_mx, ok_disc)),
                pc.or_(pc.or_(pc.or_(ok_sess, ok_pf), ok_perr), pc.or_(pc.or_(ok_sudo, ok_su), ok_su_ok))),
         False,
     )
