@@ -530,3 +530,38 @@ def test_snyk_issues_api_identity_does_not_depend_on_the_page() -> None:
         for r in _rows(fmt.decode(json.dumps(page).encode(), "y"))
     }
     assert before == after
+
+
+def _govulncheck_rows(doc: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+    d = formats.get("govulncheck").decode(doc, "x")
+    rows = _rows(d)
+    for r in rows:
+        r.pop("time"), r.pop("time_dt")  # (the receipt time: govulncheck writes none)
+    return rows, [x.reason for x in d.dead]
+
+
+def test_govulncheck_layouts_read_alike() -> None:
+    # The stream as govulncheck writes it (read in one pass), with CRLF line ends, and compact one a line
+    # (read message by message) hold the same events.
+    doc = (CASES / "govulncheck-1.1.4-defectdojo.json").read_bytes()
+    crlf = doc.replace(b"\n", b"\r\n")
+    lines = b"\n".join(json.dumps(o).encode() for o in json.loads(b"[" + doc.replace(b"}\n{", b"},{") + b"]"))
+    want, dead = _govulncheck_rows(doc)
+    assert len(want) == 1 and not dead
+    assert _govulncheck_rows(crlf) == (want, [])
+    assert _govulncheck_rows(lines) == (want, [])
+
+
+def test_govulncheck_bad_message_is_dead_lettered_and_the_rest_goes_on() -> None:
+    doc = (CASES / "govulncheck-1.1.4-defectdojo.json").read_bytes()
+    want, _ = _govulncheck_rows(doc)
+    msgs = doc.split(b"}\n{")
+    finding = next(i for i, m in enumerate(msgs) if m.lstrip(b"{").lstrip().startswith(b'"finding"'))
+    wrong = list(msgs)  # a second finding whose trace is not a list: that finding alone is dead-lettered
+    wrong.insert(finding, b'"finding": {"osv": "GO-2026-0001", "trace": 7}')
+    rows, dead = _govulncheck_rows(b"}\n{".join(wrong))
+    assert rows == want and len(dead) == 1 and dead[0].startswith("not a govulncheck finding")
+    osv = list(msgs)  # an OSV entry of the wrong shape: that message alone
+    osv.insert(1, b'"osv": {"id": "GO-2026-0002", "aliases": "CVE-2026-1"}')
+    rows, dead = _govulncheck_rows(b"}\n{".join(osv))
+    assert rows == want and len(dead) == 1 and dead[0].startswith("not a govulncheck message")

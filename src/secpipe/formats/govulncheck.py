@@ -100,15 +100,15 @@ class _Config(msgspec.Struct, gc=False):
 
 class _Message(msgspec.Struct, gc=False):
     config: _Config | None = None
-    osv: msgspec.Raw = msgspec.Raw(b"")  # (kept raw: decoded below, its bytes the finding's raw data)
-    finding: msgspec.Raw = msgspec.Raw(b"")
+    osv: _Osv | None = None
+    finding: msgspec.Raw = msgspec.Raw(b"")  # (kept raw: decoded below, its bytes the finding's raw data)
 
 
 _CLS = "vulnerability_finding"
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _MESSAGE = msgspec.json.Decoder(_Message)
 _MESSAGES = msgspec.json.Decoder(list[msgspec.Raw])
-_OSV = msgspec.json.Decoder(_Osv)
+_STREAM = msgspec.json.Decoder(list[_Message])
 _FINDING = msgspec.json.Decoder(_Finding)
 _ENC = msgspec.json.Encoder()
 _LEVELS = ("required", "imported", "called")  # a trace's depth: module, package, symbol
@@ -123,6 +123,20 @@ def _where(f: _Finding) -> tuple[str | None, str | None]:
     """(module, version) a finding names (the trace's first frame)."""
     top = (f.trace or [_Frame()])[0]
     return top.module, top.version
+
+
+def _whole(data: bytes) -> list[_Message] | None:
+    """Every message of a stream in one msgspec pass, or None when one of them does not decode (the
+    caller then reads them one by one, dead-lettering only the bad ones). A stream written one
+    object after another with a newline between (as govulncheck writes it) is read as an array: a raw
+    newline is never inside a JSON string, so ``}\\n{`` is always between two messages."""
+    body = data.removeprefix(BOM).strip()
+    if body[:1] == b"{":
+        body = b"[" + body.replace(b"}\n{", b"},{") + b"]"
+    try:
+        return _STREAM.decode(body)
+    except msgspec.DecodeError:
+        return None
 
 
 def _messages(data: bytes) -> list[bytes] | None:
@@ -154,27 +168,35 @@ class Govulncheck(Format):
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one stream: its OSV entries by id, its findings grouped by OSV id and module version."""
         data = bytes(data)
-        msgs = _messages(data)
-        if msgs is None:
-            return Decoded(dead=[DeadLetter("not a govulncheck JSON stream: not JSON messages back to back or an array",
-                                            source, 0, data, self.name)], events=1)  # fmt: skip
         out = Decoded()
+        msgs = _whole(data)
+        if msgs is None:
+            parts = _messages(data)
+            if parts is None:
+                return Decoded(dead=[DeadLetter("not a govulncheck JSON stream: not JSON messages back to back or an array",
+                                                source, 0, data, self.name)], events=1)  # fmt: skip
+            msgs = []
+            for i, raw in enumerate(parts):
+                try:
+                    msgs.append(_MESSAGE.decode(raw))
+                except msgspec.DecodeError as exc:
+                    out.dead.append(DeadLetter(f"not a govulncheck message: {exc}", source, i, raw, self.name))
         config, osvs = _Config(), {}
         groups: dict[tuple[str | None, str | None, str | None], list[tuple[_Finding, bytes]]] = {}
-        for i, raw in enumerate(msgs):
-            try:
-                raw = compact(raw)  # (a finding's raw data and identity whatever the stream's layout)
-                m = _MESSAGE.decode(raw)
-                if m.config is not None:
-                    config = m.config
-                if len(m.osv):
-                    o = _OSV.decode(m.osv)
-                    osvs[o.id] = o
-                if len(m.finding):
-                    f = _FINDING.decode(m.finding)
-                    groups.setdefault((f.osv, *_where(f)), []).append((f, bytes(m.finding)))
-            except msgspec.DecodeError as exc:
-                out.dead.append(DeadLetter(f"not a govulncheck message: {exc}", source, i, raw, self.name))
+        for i, m in enumerate(msgs):
+            if m.config is not None:
+                config = m.config
+            if m.osv is not None:
+                osvs[m.osv.id] = m.osv
+            if len(m.finding):
+                raw = bytes(m.finding)
+                try:
+                    raw = compact(raw)  # (the finding's raw data and identity whatever the stream's layout)
+                    f = _FINDING.decode(raw)
+                except msgspec.DecodeError as exc:
+                    out.dead.append(DeadLetter(f"not a govulncheck finding: {exc}", source, i, raw, self.name))
+                    continue
+                groups.setdefault((f.osv, *_where(f)), []).append((f, raw))
         out.events = len(groups) + len(out.dead)
         if groups:
             out.batches.append(self._batch(config, osvs, list(groups.values())))
