@@ -14,7 +14,9 @@ format decoded, by dotted OCSF path such as ``src_endpoint.ip``, as the rules re
 record: from the record, then, as the rules read it too, from the OCSF columns its format decoded,
 so a journald entry's ``host`` is its ``device.hostname`` and a CloudTrail record's
 ``src_country`` the geoip transform's; a field the built-in mappings of the base rule's product
-move, such as Kubernetes ``namespace``, also from where they point, ``objectRef.namespace``). Input is the base-rule
+move, such as Kubernetes ``namespace``, also from where they point, ``objectRef.namespace``, and
+a Google Workspace rule's field from the event parameter of that name, ``group_email`` from
+``protoPayload.metadata.event[].parameter[]``'s ``GROUP_EMAIL``: one value, several as a list). Input is the base-rule
 *matches* (a few rows per batch), so the per-match Python here is off the per-event hot path.
 
 Two evaluation modes, by what the condition can tell before the window ends:
@@ -75,6 +77,7 @@ from sigma.correlations import (
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe import _compute as pc
+from secpipe.detect.sigma.fields import PARAM, base, is_param
 from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
 from secpipe.detect.sigma.legacy import TYPE
 from secpipe.detect.sigma.mappings import alternatives, mapping_key
@@ -109,6 +112,8 @@ _RISING = {Op.LT, Op.LTE, Op.EQ, Op.NEQ}
 _FALLING = {Op.GT, Op.GTE, Op.EQ, Op.NEQ}
 #: keys of the persisted state that are no correlation id: open windows' starts, the watermark
 _WINDOWS, _HIGH, _HIGH_AT = "secpipe:windows", "secpipe:watermark", "secpipe:watermark_at"
+#: the keys down to a Workspace LogEntry's events, whose ``parameter[]`` an event parameter is read from
+_PARAMS = ("protoPayload", "metadata", "event")
 
 
 class Correlation:
@@ -294,7 +299,9 @@ class CorrelationEngine:
             product = mapping_key(getattr(getattr(r, "sigma", None), "logsource", None))
             if r.id in self._wanted and product is not None:
                 self._alts[r.id] = {k: alts for k in names if (alts := alternatives(product, k))}
-        names |= {a for m in self._alts.values() for alts in m.values() for a in alts}
+        read = {a for m in self._alts.values() for alts in m.values() for a in alts}
+        # an event parameter (a Workspace rule's field, :mod:`.fields`) is read from the record's events
+        names |= {a for a in read if not is_param(a)} | ({_PARAMS[0]} if any(map(is_param, read)) else set())
         #: decodes only the top-level keys those fields start with (exact spelling): see :meth:`_value`
         firsts = sorted({str(n).split(".")[0] for n in names})
         self._partial = msgspec.json.Decoder(msgspec.defstruct(
@@ -377,6 +384,15 @@ class CorrelationEngine:
             v = _dig(rec["full"], path)
         return v
 
+    def _param(self, e: dict[str, Any], name: str) -> Any:
+        """The values of the event parameter pseudo-field ``name`` in a JSON record (None when it
+        has none): one value alone, several as a list."""
+        rec = e.get("rec")
+        if rec is None:
+            return None
+        got = _param_values(rec["part"].get(_PARAMS[0]), base(name)[len(PARAM):].lower())
+        return None if not got else got[0] if len(got) == 1 else got
+
     def _field(self, c: Correlation, e: dict[str, Any], name: str) -> Any:
         alias = c.aliases.get(name)
         if alias:
@@ -396,9 +412,9 @@ class CorrelationEngine:
         for alt in alts:
             if v is not None:
                 break
-            v = self._value(e, alt)
+            v = self._param(e, alt) if is_param(alt) else self._value(e, alt)
         if v is None and "rec" in e and "ocsf" in e["rec"]:
-            v = _ocsf_value(e["rec"], (name, *alts))
+            v = _ocsf_value(e["rec"], (name, *(a for a in alts if not is_param(a))))
         v = None if v is None else (v if isinstance(v, str) else msgspec.json.encode(v).decode())
         if read is not None:
             read[key] = v
@@ -537,6 +553,24 @@ def _document(raw: str | None) -> dict[str, Any]:
     except msgspec.DecodeError:
         return {}
     return doc if isinstance(doc, dict) else {}
+
+
+def _param_values(payload: Any, want: str) -> list[str]:
+    """The values of the event parameters named ``want`` (lower case) under a Workspace LogEntry's
+    ``protoPayload``, as the rules read them (:func:`.sqlgen.param_sql`: ``value``, ``boolValue``
+    or ``intValue``; each element of ``multiStrValue`` / ``multiIntValue``), as text."""
+    out: list[str] = []
+    for step in _PARAMS[1:]:
+        payload = payload.get(step) if isinstance(payload, dict) else None
+    for event in payload if isinstance(payload, list) else []:
+        for p in (event.get("parameter") if isinstance(event, dict) else None) or []:
+            if not isinstance(p, dict) or str(p.get("name", "")).lower() != want:
+                continue
+            many = p.get("multiStrValue", p.get("multiIntValue"))
+            one = next((p[k] for k in ("value", "boolValue", "intValue") if p.get(k) is not None), None)
+            vals = many if isinstance(many, list) else [one]
+            out += [msgspec.json.encode(v).decode() if isinstance(v, bool) else str(v) for v in vals if v is not None]
+    return out
 
 
 def _ocsf_value(rec: dict[str, Any], paths: tuple[str, ...]) -> Any:
