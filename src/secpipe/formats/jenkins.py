@@ -11,7 +11,11 @@ result and are not events; a document holding nothing else is dead-lettered with
 that fetches the results. Blue Ocean REST API runs (``_class`` ``io.jenkins.blueocean...RunImpl``:
 ``id`` the build number, ``state`` QUEUED/RUNNING/FINISHED, ``result`` UNKNOWN until it ends,
 ``startTime`` ISO 8601, ``durationInMillis``; the job is the pipeline path of the run's own
-``_links.self.href``, else ``pipeline``; a run naming neither is dead-lettered) are builds too.
+``_links.self.href``, else ``pipeline``; a run naming neither is dead-lettered) are builds too, and so
+are the Pipeline Stage View REST API's runs (``/job/x/N/wfapi/describe``, one run, and
+``/job/x/wfapi/runs``, an array of them: ``id`` the build number, ``status`` from the plugin's
+``StatusExt``, ``startTimeMillis``/``endTimeMillis``/``durationMillis``, ``stages``; the job is the
+path of the run's ``_links.self.href``, a run without that link is dead-lettered).
 
 OCSF class: Scheduled Job Activity (1006). A Jenkins build is a run of a job that a
 scheduler (Jenkins' queue and executors) starts on a trigger; OCSF has no CI class, and this
@@ -27,11 +31,13 @@ choice as GitHub workflow runs and GitLab pipelines, so all CI runs query alike.
   API: ``building`` -> Start, else Update. ``job.run_state``: Queued / Running / Stopped.
 - status: SUCCESS -> Success; FAILURE, UNSTABLE, ABORTED -> Failure; NOT_BUILT -> Other;
   the Jenkins result word is ``status_detail``. severity: FAILURE High, UNSTABLE/ABORTED
-  Medium, otherwise Informational.
+  Medium, otherwise Informational. A Stage View run's ``status`` reads alike (FAILED as FAILURE,
+  NOT_EXECUTED as NOT_BUILT; IN_PROGRESS and PAUSED_PENDING_INPUT are a running build, no result);
+  its ``stages`` (each stage's status, times and error) stay in ``unmapped``.
 - ``metadata.correlation_uid`` = ``<job>#<number>`` (the same build id ``jenkins_log``
   writes), ``duration`` in ms; the plugin's ``build`` object (SCM, parameters, artifacts)
   stays in ``unmapped`` (the class has no resources).
-Time: JSON API and Blue Ocean: build start plus ``duration`` once the build is finished. The
+Time: JSON API, Blue Ocean and Stage View: build start plus ``duration`` once the build is finished. The
 Notification plugin sends each phase with that phase's own time in ``build.timestamp`` (its
 ``JobListener``: COMPLETED is start + duration already, FINALIZED the finalization time), which
 is the event time; ``job.last_run_time`` is the start where the phase tells it (STARTED,
@@ -112,6 +118,10 @@ class _Rec(msgspec.Struct, gc=False):
     pipeline: str | None = None
     causes: list[_Cause | None] | None = None
     links: _Links | None = msgspec.field(default=None, name="_links")
+    # Pipeline Stage View REST API run (``/job/x/N/wfapi/describe``)
+    status: str | None = None
+    startTimeMillis: int | float | None = None
+    durationMillis: int | None = None
     # Notification plugin
     name: str | None = None
     display_name: str | None = None
@@ -123,12 +133,14 @@ class _Rec(msgspec.Struct, gc=False):
 _PHASE_ACT = {"QUEUED": 1, "STARTED": 6, "COMPLETED": 2, "FINALIZED": 2, "FINISHED": 2}
 _PHASE_STATE = {"QUEUED": 2, "STARTED": 3, "COMPLETED": 4, "FINALIZED": 4, "FINISHED": 4}
 _ENDED = ("COMPLETED", "FINALIZED", "FINISHED")
-_STATUS = {"SUCCESS": 1, "FAILURE": 2, "UNSTABLE": 2, "ABORTED": 2, "NOT_BUILT": 99}
-_SEV = {"FAILURE": 4, "UNSTABLE": 3, "ABORTED": 3}
+#: FAILED and NOT_EXECUTED: the Stage View's words (``StatusExt``) for FAILURE and NOT_BUILT
+_STATUS = {"SUCCESS": 1, "FAILURE": 2, "FAILED": 2, "UNSTABLE": 2, "ABORTED": 2, "NOT_BUILT": 99, "NOT_EXECUTED": 99}
+_SEV = {"FAILURE": 4, "FAILED": 4, "UNSTABLE": 3, "ABORTED": 3}
 _JOB_URL = re.compile(r"(?:^|/)job/(.+?)/(\d+)/?$")
 _MAPPED = frozenset({"_class", "number", "id", "result", "building", "timestamp", "duration", "fullDisplayName",
                      "displayName", "fullName", "url", "name", "display_name", "state", "startTime",
-                     "durationInMillis", "pipeline"})  # fmt: skip
+                     "durationInMillis", "pipeline", "status", "startTimeMillis", "endTimeMillis",
+                     "durationMillis"})  # fmt: skip
 
 
 class _Container(msgspec.Struct, gc=False):
@@ -259,6 +271,8 @@ class Jenkins(RecordFormat):
             return 88
         if b'"io.jenkins.blueocean.' in h and b'"state"' in h and b'"id"' in h:
             return 88  # Blue Ocean REST API runs
+        if b'/wfapi/describe"' in h and b'"startTimeMillis"' in h and b'"status"' in h:
+            return 88  # Pipeline Stage View REST API runs
         return 0
 
     def split_records(self, data: bytes, source: str) -> Records:
@@ -299,7 +313,8 @@ class Jenkins(RecordFormat):
                 src, off = recs.locs[i]
                 out.dead.append(DeadLetter(
                     "not a Jenkins build: expected number + result/building (JSON API), build.number/phase "
-                    "(Notification plugin) or a Blue Ocean run (id + state + pipeline or _links.self)", src, off, recs.raws[i], self.name))  # fmt: skip
+                    "(Notification plugin), a Blue Ocean run (id + state + pipeline or _links.self) or a Stage "
+                    "View run (status + _links.self to its job/N/wfapi/describe)", src, off, recs.raws[i], self.name))  # fmt: skip
                 continue
             keep.append(i)
             facts.append(f)
@@ -365,6 +380,8 @@ def _facts(r: _Rec) -> tuple[Any, ...] | None:
     if r.klass and "blueocean" in r.klass and r.id and r.id.isdigit() and (r.state or r.result):
         facts = _blue_facts(r)
         return facts if facts[0] else None  # a run naming no pipeline is no build of a known job
+    if r.status and r.links and r.links.self and r.links.self.href:
+        return _wfapi_facts(r, r.links.self.href)
     return None
 
 
@@ -389,6 +406,28 @@ def _blue_facts(r: _Rec) -> tuple[Any, ...]:
     start = c.iso_ms(r.startTime)
     return (job, r.fullDisplayName or r.displayName, user, int(r.id or 0), start, r.durationInMillis,
             result, phase, finished, act, state, _end(start, r.durationInMillis, finished))  # fmt: skip
+
+
+#: a Stage View run still going: (phase, activity, run_state_id) as a Blue Ocean run's RUNNING/PAUSED
+_WFAPI_RUNNING = {"IN_PROGRESS": ("BUILDING", 6, 3), "PAUSED_PENDING_INPUT": ("BUILDING", 99, 3)}
+
+
+def _wfapi_facts(r: _Rec, href: str) -> tuple[Any, ...] | None:
+    """A Pipeline Stage View run (``StatusExt``: SUCCESS, FAILED, UNSTABLE, ABORTED, NOT_EXECUTED,
+    IN_PROGRESS, PAUSED_PENDING_INPUT). Its link names the job and the build number
+    (``/jenkins/job/f/job/p/12/wfapi/describe`` -> ``f/p`` #12; ``id`` was the build's timestamp id
+    before Jenkins 1.597); a stage's link (``.../12/execution/node/5/wfapi/describe``) or a job's is
+    no build. A start of 0 is a run not started."""
+    head = href.split("?", 1)[0].removesuffix("wfapi/describe")
+    job = job_from_url(head) if len(head) < len(href) and "/execution/" not in head else None
+    if not job:
+        return None
+    status = (r.status or "").upper()
+    phase, act, state = _WFAPI_RUNNING.get(status, ("COMPLETED", 2, 4))
+    finished = status not in _WFAPI_RUNNING
+    start = r.startTimeMillis or None
+    return (job, r.name, None, int(head.rstrip("/").rpartition("/")[2]), start, r.durationMillis,
+            status if finished else None, phase, finished, act, state, _end(start, r.durationMillis, finished))  # fmt: skip
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
