@@ -1,17 +1,34 @@
 """Scanner and SBOM outputs secpipe does not read, named in the dead letter of input no format claims.
 
 ``secpipe ingest --format auto`` dead-letters what no format recognizes as "unrecognized input".
-For outputs no format reads (AWS Security Finding Format findings, which Trivy's asff template
-writes) and SBOM encodings the sbom format does not read (SPDX tag-value, SPDX 3 JSON-LD), the
-reason names what the file is and, where the tool writes one, the output to ingest instead
-(``trivy --format json``, SPDX JSON). Each pattern is asked of the first 64 KiB only after every
-format declined it, so a wrong name costs no event; the patterns are the tools' own leading keys,
-so each names only its tool's files.
+For outputs no format reads, the reason names what the file is and, where the tool writes one, the
+output to ingest instead:
+
+- AWS Security Finding Format (ASFF) findings (Security Hub's ``GetFindings`` answer, its EventBridge
+  "Security Hub Findings - Imported" events, Trivy's asff template), SPDX tag-value and SPDX 3
+  JSON-LD documents;
+- the native JSON of scanners whose SARIF the sarif format reads: Checkov, tfsec, Gitleaks (7 and 8),
+  Semgrep, Bandit, KICS, Hadolint and Dockle (each reason names the tool's SARIF option);
+- TruffleHog's JSON lines (it writes no SARIF) and Kubernetes policy reports (wgpolicyk8s.io
+  PolicyReport / ClusterPolicyReport, openreports.io Report / ClusterReport: Kyverno, kube-bench
+  adapter, Falco's policy-report adapter).
+
+Each pattern is asked of the first 64 KiB only after every format declined it, so a wrong name costs
+no event; the patterns are the tools' own keys (several at once where one key alone is common), so
+each names only its tool's files.
 """
 
 from __future__ import annotations
 
 import re
+
+
+def _all(*keys: bytes) -> re.Pattern[bytes]:
+    """A pattern found where every one of ``keys`` (patterns) is, in any order."""
+    return re.compile(rb"\A" + b"".join(rb"(?=.*?" + k + rb")" for k in keys), re.S)
+
+
+_SARIF = "its SARIF output is read by the sarif format"
 
 #: (what the file is, what to ingest instead, a pattern of its head)
 _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
@@ -19,8 +36,31 @@ _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
      re.compile(rb'^\s*(?:#[^\n]*\n\s*)*SPDXVersion:\s*SPDX-')),
     ("an SPDX 3 JSON-LD document", "it has no format here (the sbom format reads SPDX 2.x JSON)",
      re.compile(rb'"@context"\s*:\s*"https://spdx\.org/rdf/3\.')),
-    ("AWS Security Finding Format (ASFF) findings", "for Trivy, run `trivy --format json` (the trivy format reads it)",
+    ("AWS Security Finding Format (ASFF) findings",
+     "it has no format here (for Trivy's asff template, run `trivy --format json`: the trivy format reads it)",
      re.compile(rb'"SchemaVersion"\s*:\s*"2018-10-08"')),
+    ("a Kubernetes policy report (wgpolicyk8s.io / openreports.io)", "it has no format here",
+     re.compile(rb'"apiVersion"\s*:\s*"(?:wgpolicyk8s\.io|openreports\.io)/')),
+    ("a Checkov JSON report", f"run `checkov -o sarif`: {_SARIF}",
+     _all(rb'"check_type"\s*:\s*"', rb'"(?:failed|passed)_checks"\s*:')),
+    ("a tfsec JSON report", f"run `tfsec --format sarif`: {_SARIF}",
+     _all(rb'"rule_id"\s*:', rb'"rule_provider"\s*:')),
+    ("a Gitleaks JSON report", f"run `gitleaks --report-format sarif`: {_SARIF}",
+     re.compile(rb'\A\s*\[\s*\{(?=.{0,4096}?"RuleID"\s*:)(?=.{0,4096}?"StartLine"\s*:)'
+                rb'|\A\s*\[\s*\{(?=.{0,4096}?"offender"\s*:)(?=.{0,4096}?"lineNumber"\s*:)', re.S)),
+    ("a Semgrep JSON report", f"run `semgrep --sarif`: {_SARIF}",
+     re.compile(rb'\A(?=.*?"check_id"\s*:)(?=.*?"extra"\s*:\s*\{)(?=.*?"start"\s*:\s*\{)'
+                rb'|"paths"\s*:\s*\{\s*"scanned"\s*:', re.S)),
+    ("a Bandit JSON report", f"run `bandit -f sarif` (bandit[sarif], 1.7.8+): {_SARIF}",
+     _all(rb'"generated_at"\s*:', rb'"metrics"\s*:\s*\{\s*"_totals"\s*:')),
+    ("a KICS JSON report", f"run `kics scan --report-formats sarif`: {_SARIF}",
+     re.compile(rb'"kics_version"\s*:|\A(?=.*?"queries"\s*:\s*\[)(?=.*?"query_id"\s*:)(?=.*?"query_name"\s*:)', re.S)),
+    ("a Hadolint JSON report", f"run `hadolint -f sarif`: {_SARIF}",
+     re.compile(rb'\A\s*\[\s*\{.{0,2048}?"code"\s*:\s*"(?:DL|SC)\d{4}"', re.S)),
+    ("a Dockle JSON report", f"run `dockle -f sarif`: {_SARIF}",
+     re.compile(rb'"summary"\s*:\s*\{\s*"fatal"\s*:|"code"\s*:\s*"(?:CIS-DI|DKL-DI|DKL-LI)-\d{4}"')),
+    ("TruffleHog JSON lines", "it has no format here (TruffleHog writes no SARIF)",
+     _all(rb'"SourceMetadata"\s*:', rb'"DetectorName"\s*:')),
 )  # fmt: skip
 
 
