@@ -141,8 +141,8 @@ def test_cisco_asa_connection_and_acl_messages_are_network_activity() -> None:
     and access-list verdicts, inbound denies; a ``names`` host, idfw users glued to the port, IPv6,
     a non-ASCII user): Network Activity (they were Base Events with the text unread). Cisco's
     message guide: an outbound Built names the responder first (the initiator is the source), an
-    inbound one the initiator; a Teardown does not say which side began, so its sides stay in
-    the message's order, flagged ``is_src_dst_assignment_known`` false."""
+    inbound one the initiator; a Teardown does not say which side began, so it is flagged
+    ``is_src_dst_assignment_known`` false (its order: test_logs_holdout28)."""
     name, d = _auto("elastic-cisco-asa-connections.log")
     assert name == "syslog" and not d.dead and d.events == 19
     rows = _rows(d)

@@ -129,8 +129,11 @@ Mapping:
 - Cisco ASA / FTD connection and access-list messages (by the number of ``%ASA-<sev>-<number>``)
   -> Network Activity (4001): 302013/302015/302017 Built (Open, Allowed; Inbound/Outbound; an
   outbound one names the responder first, so the initiator is the source), 302014/302016/302018
-  Teardown (Close, or Reset where a reset ended it; ``duration`` and ``bytes``; the sides in the
-  message's order, ``is_src_dst_assignment_known`` false: the message does not say who began),
+  Teardown (Close, or Reset where a reset ended it; ``duration`` and ``bytes``; named in its
+  Built's order, whose direction it takes from a Built of the same connection in the batch, else
+  a first side on a well-known port is taken as an outbound connection's responder, with
+  ``is_src_dst_assignment_known`` false: the message does not say who began), the ASA's own
+  interface ``NP Identity Ifc`` read as any,
   106023 ``Deny ... by access-group`` and 106001/106006/106007/106015 inbound denies (Refuse,
   Denied / Blocked), 106100 ``access-list`` verdicts (denied Refuse, permitted / est-allowed
   Traffic); the connection id as ``connection_info.uid``, the access group or list as
@@ -1149,7 +1152,7 @@ class Syslog(Format):
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
         for packets in (lambda f: _filterlog(f["app"], f["msg"]), lambda f: _netfilter(f["app"], f["msg"]),
-                        lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"]),
+                        lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"], f["host"]),
                         lambda f: _panos_traffic(f["msg"]), lambda f: _junos_flow(f["msgid"], f["sd"]),
                         lambda f: _windows_firewall(f["msg"]), lambda f: _meraki_flows(f["msgid"], f["msg"], f["fmt"])):  # fmt: skip
             pf = packets(fields)
@@ -2455,8 +2458,9 @@ def _fortigate_traffic(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | 
 #: Cisco ASA / FTD connection and access-list messages (Cisco Secure Firewall ASA Series Syslog
 #: Messages) read into Network Activity, by the message number of ``%ASA-<sev>-<number>``; each
 #: pattern runs over its messages only. An endpoint is ``interface:address/port`` (an address may
-#: be a name the ``names`` command gave it), a bracketed mapped address or user may follow it.
-_ASA_END = r"(?P<if{0}>[^:\s/]+)[:/](?P<ip{0}>[^/\s()]+)(?:/(?P<p{0}>\d{{1,5}})|\((?P<q{0}>\d{{1,5}})\))?(?: ?\([^)]*\))*"
+#: be a name the ``names`` command gave it), a bracketed mapped address or user may follow it. The
+#: interface of traffic to the ASA itself is ``NP Identity Ifc`` (Cisco TAC document 116149).
+_ASA_END = r"(?P<if{0}>NP Identity Ifc|[^:\s/]+)[:/](?P<ip{0}>[^/\s()]+)(?:/(?P<p{0}>\d{{1,5}})|\((?P<q{0}>\d{{1,5}})\))?(?: ?\([^)]*\))*"
 _ASA_SPECS = (
     # 302013 / 302015 / 302017 Built {inbound|outbound} {TCP|UDP|GRE} connection id for
     # interface:real-address/real-port (mapped-address/mapped-port) ... to interface:... : for an
@@ -2486,12 +2490,32 @@ _ASA_GROUPS = ("dir", "proto", "proto2", "proto3", "id", "if1", "ip1", "p1", "q1
                "h", "m", "s", "bytes", "reason", "acl", "verdict")  # fmt: skip
 
 
-def _asa_connections(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+def _asa_teardown_sides(kinds: pa.Array, teardown: pa.Array, g: dict[str, pa.Array],
+                        host: pa.Array | None) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(each message's direction, whether a teardown's is known, whether an unknown one is taken
+    as naming the responder first). A Teardown names its sides in
+    its Built's order (the lower-security side first: the responder of an outbound connection, the
+    initiator of an inbound one; Cisco TAC's "How do you interpret the syslogs ... builds or tears
+    down connections", document 116149) but not the direction: it takes the direction of the
+    Built of the same connection (device and id) in the batch; without one, a first side on a
+    well-known port (below 1024) and a second on another is taken as an outbound connection's
+    responder (the server the inside client reached), its direction and assignment still unknown."""
+    key = g["id"] if host is None else pc.binary_join_element_wise(pc.fill_null(host, ""), g["id"], "|")
+    built = pc.equal(kinds, "built")
+    known_dir = pc.take(g["dir"].filter(built), pc.index_in(key, value_set=key.filter(built)))
+    known = pc.fill_null(pc.and_(teardown, pc.is_valid(known_dir)), False)
+    p1, p2 = (pc.coalesce(g["p" + i], g["q" + i]).cast(_I32) for i in "12")
+    served = pc.fill_null(pc.and_(pc.less(p1, 1024), pc.greater_equal(p2, 1024)), False)
+    guessed = pc.and_(pc.and_(teardown, pc.invert(known)), served)
+    return pc.if_else(known, known_dir, g["dir"]), known, guessed
+
+
+def _asa_connections(msgid: pa.Array, msg: pa.Array, host: pa.Array | None = None) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     """(the Cisco ASA/FTD messages that report a connection or an access-list verdict, their
     Network Activity columns with ``_activity`` and ``_asa`` for ``unmapped``), or None when there
     are none. Built: Open, Allowed, direction Inbound/Outbound, initiator as the source; Teardown:
     Close (Reset where a reset ended it), Allowed, the ``duration`` and ``bytes``, the reason, the
-    sides in the order the message names them (``is_src_dst_assignment_known`` false); 106023 and
+    sides as :func:`_asa_teardown_sides` orders them; 106023 and
     106001/106006/106007/106015: Refuse, Denied / Blocked (the access group as the rule);
     106100: the access list's verdict (denied Refuse, permitted Traffic). The connection id is
     ``connection_info.uid``; the interfaces (``nameif``) and the reason in ``unmapped.asa``."""
@@ -2522,7 +2546,10 @@ def _asa_connections(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str
     g = {k: _nil_empty(v.filter(hit)) for k, v in got.items()}
     n = len(kinds)
     none = pa.scalar(None, S)
-    swap = pc.fill_null(pc.equal(g["dir"], "outbound"), False)  # an outbound Built names the responder first
+    teardown = pc.equal(kinds, "teardown")
+    g["dir"], known, served = _asa_teardown_sides(kinds, teardown, g, None if host is None else host.filter(hit))
+    outbound = pc.fill_null(pc.equal(g["dir"], "outbound"), False)
+    swap = pc.or_(outbound, served)  # an outbound Built (and its Teardown) names the responder first
     sides = {}
     for side, first, second in (("src", "1", "2"), ("dst", "2", "1")):
         addr = pc.if_else(swap, g["ip" + second], g["ip" + first])
@@ -2535,7 +2562,7 @@ def _asa_connections(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str
     activity = pc.if_else(denied, pa.scalar(5, _I32), pc.if_else(pc.equal(kinds, "built"), pa.scalar(1, _I32), pc.if_else(
         pc.equal(kinds, "teardown"), pc.if_else(reset, pa.scalar(3, _I32), pa.scalar(2, _I32)), pa.scalar(6, _I32))))
     direction = pc.if_else(pc.equal(kinds, "denied_in"), pa.scalar(1, _I32), pc.coalesce(
-        pc.if_else(swap, pa.scalar(2, _I32), pc.if_else(pc.equal(g["dir"], "inbound"), pa.scalar(1, _I32), pa.scalar(None, _I32))),
+        pc.if_else(outbound, pa.scalar(2, _I32), pc.if_else(pc.equal(g["dir"], "inbound"), pa.scalar(1, _I32), pa.scalar(None, _I32))),
         pa.scalar(0, _I32)))
     proto = pc.utf8_lower(pc.coalesce(g["proto"], g["proto2"], g["proto3"]))
     numbered = pc.fill_null(pc.match_substring_regex(proto, r"^\d{1,3}$"), False)
@@ -2550,7 +2577,7 @@ def _asa_connections(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str
         "action": pc.if_else(denied, "Denied", "Allowed"),
         "disposition_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
         "disposition": pc.if_else(denied, "Blocked", "Allowed"),
-        "is_src_dst_assignment_known": pc.not_equal(kinds, "teardown"),
+        "is_src_dst_assignment_known": pc.or_(pc.invert(teardown), known),
         "connection_info.uid": g["id"],
         "connection_info.direction_id": direction,
         "connection_info.direction": pc.take(pa.array(["Unknown", "Inbound", "Outbound"], S), direction),
