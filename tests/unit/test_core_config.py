@@ -71,7 +71,7 @@ def test_component_models_imported_when_their_type_is_used() -> None:
 
     code = ("import sys; from secpipe.config.models import COMPONENTS, check; "
             "cfg, errs = check({'transforms': {'r': {'type': 'redact', 'inputs': []}}}); assert cfg and not errs, errs; "
-            "assert 'sigma' in COMPONENTS and len(COMPONENTS) == 16; "
+            "assert 'sigma' in COMPONENTS and len(COMPONENTS) == 17; "
             "print(sorted(m for m in sys.modules if m.endswith('.options')))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['secpipe.transforms.protect.options']"

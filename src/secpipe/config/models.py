@@ -4,7 +4,7 @@ Shape (see examples/pipeline.yaml)::
 
     data_dir: ./secpipe-data
     server: {listen: "127.0.0.1:8088", max_body_bytes: 33554432}
-    sources:    {<id>: {type: http|file|syslog|..., ...}}
+    sources:    {<id>: {type: http|file|syslog|kafka|..., ...}}
     transforms: {<id>: {type: <stage type>, inputs: [<id>...], ...}}
     sinks:      {<id>: {type: lake|..., inputs: [<id>...], ...}}
 
@@ -96,6 +96,7 @@ COMPONENTS: Mapping[str, type[BaseModel]] = LazyRegistry({
     "file": (__name__, "FileSourceOptions"),
     "http": (__name__, "HttpSourceOptions"),
     "syslog": ("secpipe.sources.syslog_options", "SyslogSourceOptions"),
+    "kafka": ("secpipe.sources.kafka_options", "KafkaSourceOptions"),
     "anomaly": ("secpipe.detect.anomaly.options", "AnomalyOptions"),
     "compliance": ("secpipe.detect.compliance.options", "ComplianceOptions"),
     "sigma": ("secpipe.detect.sigma.options", "SigmaOptions"),

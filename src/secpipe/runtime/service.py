@@ -145,6 +145,10 @@ class Service:
                 dec = Decoded(dead=[DeadLetter(reason, rec.source, rec.received_ms, rec.body, "wal")], events=1)
             else:
                 _fmt, dec = decode_body(rec.format, rec.body, rec.source)
+                if rec.source.startswith("kafka:"):  # a Kafka message: its events tagged with it again
+                    from secpipe.sources.kafka_batch import tag_replayed
+
+                    dec = tag_replayed(dec, rec.source)
                 n += 1
             if dec.dead:
                 stored = self.pipeline.dlq.stored() if stored is None else stored
@@ -242,6 +246,20 @@ class Service:
         self.wal.sync(seq)
         rows = sum(b.num_rows for b in decoded.batches)
         return Accepted(decoded.events, rows, len(decoded.dead), [d.reason for d in decoded.dead[:5]])
+
+    def accept_many(self, records: list[WalRecord], decoded: Decoded) -> None:
+        """Make several inputs durable with one WAL sync and submit what they decoded to (one
+        pass over a poll's Kafka messages: :mod:`secpipe.sources.kafka_batch`); returns when
+        it is safe to acknowledge them (commit their offsets)."""
+        ARRIVALS.arrived()  # not coming to the combiner
+        with self._lock:
+            seq = 0
+            for rec in records:
+                seq = self.wal.append(rec)
+            self.pipeline.submit(decoded)
+            self.stats.inputs += len(records)
+        if seq:
+            self.wal.sync(seq)
 
     def accept_push(self, fmt_name: str, source: str, body: bytes) -> Accepted:
         """Like :meth:`accept` for one payload a POST: acknowledged once in the WAL, mapped

@@ -34,10 +34,17 @@ def _file(name: str, options: Any, service: Any) -> Running:
     return from_options(name, options, service)
 
 
+def _kafka(name: str, options: Any, service: Any) -> Running:
+    from secpipe.sources.kafka import from_options
+
+    return from_options(name, options, service)
+
+
 #: source type -> factory(id, validated options, service)
 STARTERS: dict[str, Callable[[str, Any, Any], Running]] = {
     "syslog": _syslog,
     "file": _file,
+    "kafka": _kafka,
 }
 
 

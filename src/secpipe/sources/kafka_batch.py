@@ -1,0 +1,252 @@
+"""Kafka messages -> OCSF batches: one decode per format for a whole poll, each event tagged
+with the message it came from.
+
+:func:`decode_messages` takes the messages of one consumer poll (:class:`Message`: topic,
+partition, offset, key, timestamp, value) and returns what :meth:`Service.accept_many` stores:
+the decoded batches and dead letters, and one WAL record per message. It imports no Kafka
+client, so it is tested without a broker.
+
+- Format: the topic's (config), or ``auto``: detected per message shape
+  (:func:`secpipe.server.wire.detect_many`, as ``_bulk`` items are; JSON that no specific
+  format reads is dead-lettered, as file auto-detection does), after a shipper's document
+  (Filebeat's, Fluent Bit's, Vector's ``message``/``log``/``event.original``) is read as the
+  line it wraps (:func:`secpipe.server.shipped.shipped_lines`; for a named text format
+  :func:`~secpipe.server.shipped.text_lines`). A value may be one JSON event, an array or NDJSON
+  of them, a scanner report, or lines of a line format.
+- One decode per format for the whole poll: record formats split each value
+  (``split_records``) and map all records in one pass; line formats decode the values joined
+  one a line; a document format (a scanner report) decodes each value on its own.
+- Each event gets ``metadata.loggers`` = ``[{name: "kafka", log_provider: "Apache Kafka",
+  log_name: <topic>, event_uid: "<topic>-<partition>@<offset>", logged_time: <message
+  timestamp, ms>}]`` (the OCSF logger object: an intermediate store-and-forward log) and, when
+  the message has a key, ``metadata.tags`` = ``[{name: "kafka.key", value: <key>}]``. A row is
+  matched to its message by its ``raw_data`` (the record or line it was read from); a row
+  whose record no message holds as such gets none (nothing is dropped for that).
+- A value that cannot be read goes to the dead-letter store with the reason, source
+  ``kafka:<topic>/<partition>@<offset>`` and offset = the message's offset; the others go on.
+  A null value (a tombstone of a compacted topic) holds no event: skipped.
+- The WAL keeps each message as its own record (resolved format, that source with the
+  timestamp and key appended, the value read), so a replay after an unclean stop decodes and
+  tags it the same (:func:`tag_replayed`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+import pyarrow as pa
+
+from secpipe import formats
+from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_document, guarded
+from secpipe.store.wal import WalRecord, now_ms
+
+log = logging.getLogger("secpipe.sources.kafka")
+#: why a value no format recognizes is dead-lettered (as file and ``/v1/ingest/auto`` say it)
+NO_FORMAT = ("unrecognized input: no format matched (name the topic's format in the kafka source's "
+             "topic_formats; json stores any JSON object)")
+_PREFIX = "kafka:"
+
+
+@dataclass(slots=True)
+class Message:
+    """One Kafka message (the fields the source keeps of a ``confluent_kafka.Message``)."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    key: bytes | None = None
+    timestamp_ms: int | None = None  # CreateTime or LogAppendTime, as the topic sets it
+
+    @property
+    def source(self) -> str:
+        """``kafka:<topic>/<partition>@<offset>`` (the topic percent-encoded where it must be)."""
+        return f"{_PREFIX}{quote(self.topic, safe='._-')}/{self.partition}@{self.offset}"
+
+    def wal_source(self) -> str:
+        """:attr:`source` with ``;ts=<ms>`` and ``;key=<percent-encoded key>`` when set (what replay tags with)."""
+        out = self.source
+        if self.timestamp_ms is not None:
+            out += f";ts={self.timestamp_ms}"
+        if self.key is not None:
+            out += f";key={quote(self.key, safe='')}"
+        return out
+
+
+def parse_source(source: str) -> Message | None:
+    """The message (without its value) a ``kafka:`` WAL source names; None for any other source."""
+    if not source.startswith(_PREFIX):
+        return None
+    head, *hints = source[len(_PREFIX) :].split(";")
+    topic, _, rest = head.rpartition("/")
+    partition, _, offset = rest.partition("@")
+    if not topic or not partition.isdigit() or not offset.isdigit():
+        return None
+    opts = dict(h.partition("=")[::2] for h in hints)
+    ts = opts.get("ts")
+    key = opts.get("key")
+    return Message(unquote(topic), int(partition), int(offset), None, None if key is None else unquote(key).encode(),
+                   int(ts) if ts is not None and ts.lstrip("-").isdigit() else None)  # fmt: skip
+
+
+def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str]) -> tuple[Decoded, list[WalRecord]]:
+    """The OCSF batches and dead letters of a poll's messages, and their WAL records (see module
+    docstring). ``format_of(topic)``: the topic's format name or ``auto``."""
+    msgs = [m for m in msgs if m.value]
+    out = Decoded()
+    names: list[str | None] = [None if (n := format_of(m.topic)) == "auto" else n for m in msgs]
+    docs = [bytes(m.value or b"") for m in msgs]
+    names, docs = _resolved(names, docs)
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        if name is None:
+            out.dead.append(DeadLetter(NO_FORMAT, msgs[i].source, msgs[i].offset, docs[i], "auto"))
+            out.events += 1
+        else:
+            groups.setdefault(name, []).append(i)
+    for name, idx in groups.items():
+        fmt = formats.get(name)
+        part = [msgs[i] for i in idx]
+        values = [docs[i] for i in idx]
+        if isinstance(fmt, RecordFormat):
+            out.extend(_records(fmt, part, values))
+        elif fmt.framing == "lines":
+            out.extend(_lines(fmt, part, values))
+        else:
+            out.extend(_each(fmt, part, values))
+    # (a value no format reads is in the dead-letter store already: no WAL record to replay)
+    wal = [WalRecord(name, m.wal_source(), now_ms(), docs[i]) for i, (m, name) in enumerate(zip(msgs, names, strict=True))
+           if name is not None]  # fmt: skip
+    return out, wal
+
+
+def _resolved(names: list[str | None], docs: list[bytes]) -> tuple[list[str | None], list[bytes]]:
+    """Format names for the ``auto`` values (None: no format), shippers' documents unwrapped."""
+    from secpipe.server.shipped import shipped_lines, text_lines
+    from secpipe.server.wire import detect_many
+
+    if any(n is not None for n in names):
+        docs = text_lines(docs, names)
+    auto = [i for i, n in enumerate(names) if n is None]
+    if auto:
+        names, docs = shipped_lines(names, docs)
+        # the generic json format only where it claims a shape (file auto-detection's rule): JSON
+        # no specific format reads is refused
+        rest = [i for i in auto if names[i] in (None, "json")]
+        for i, fmt in zip(rest, detect_many([docs[i] for i in rest], catch_all=False), strict=True):
+            names[i] = fmt.name if fmt is not None else None
+    return names, docs
+
+
+def _records(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> Decoded:
+    """Each value split into records, all mapped in one pass; rows tagged by their record."""
+    recs = Records()
+    index: dict[str, int] = {}
+    for n, (m, v) in enumerate(zip(msgs, values, strict=True)):
+        got = guarded(fmt, v, m.source, lambda m=m, v=v: fmt.split_records(v, m.source))  # type: ignore[misc]
+        one = got if isinstance(got, Records) else Records(dead=got.dead, events=got.events)
+        one.locs = [(m.source, m.offset)] * len(one.raws)
+        one.dead = [dataclasses.replace(d, source=m.source, offset=m.offset) for d in one.dead]
+        for raw in one.raws:
+            index[raw.decode("utf-8", "surrogatepass")] = n
+        recs.extend(one)
+    try:
+        dec = fmt.map_records(recs)
+    except Exception:  # a mapping bug: each value decoded alone, so only the one it trips on fails
+        log.exception("format %s failed on a poll's records; decoding its %d message(s) one by one", fmt.name, len(msgs))
+        return _each(fmt, msgs, values)
+    dec.batches = [_tagged(b, msgs, index) for b in dec.batches]
+    return dec
+
+
+def _each(fmt: Format, msgs: list[Message], values: list[bytes]) -> Decoded:
+    """Each value decoded on its own (a document format: a scanner report a message)."""
+    out = Decoded()
+    for m, v in zip(msgs, values, strict=True):
+        dec = _at_message(decode_document(fmt, v, m.source), m)
+        dec.batches = [_tagged(b, [m], None) for b in dec.batches]
+        out.extend(dec)
+    return out
+
+
+def _lines(fmt: Format, msgs: list[Message], values: list[bytes]) -> Decoded:
+    """The values decoded joined one a line; rows tagged by their line, dead letters by the
+    message their byte offset falls in."""
+    body = b"\n".join(v.rstrip(b"\r\n") for v in values)
+    starts, at = [], 0
+    index: dict[str, int] = {}
+    for n, v in enumerate(values):
+        starts.append(at)
+        at += len(v.rstrip(b"\r\n")) + 1
+        for line in v.decode("utf-8", "replace").splitlines():
+            index[line] = n
+    dec = decode_document(fmt, body, f"{_PREFIX}lines")
+    dec.dead = [_at_message([d], msgs[max(0, bisect.bisect_right(starts, d.offset) - 1)]).dead[0] for d in dec.dead]
+    dec.batches = [_tagged(b, msgs, index) for b in dec.batches]
+    return dec
+
+
+def _at_message(dec: Decoded | list[DeadLetter], m: Message) -> Decoded:
+    """Dead letters named by the message (source and Kafka offset)."""
+    out = dec if isinstance(dec, Decoded) else Decoded(dead=dec)
+    out.dead = [dataclasses.replace(d, source=m.source, offset=m.offset) for d in out.dead]
+    return out
+
+
+_LOGGER = pa.struct([("name", pa.string()), ("log_provider", pa.string()), ("log_name", pa.string()),
+                     ("event_uid", pa.string()), ("logged_time", pa.int64())])  # fmt: skip
+_TAG = pa.struct([("name", pa.string()), ("value", pa.string())])
+
+
+def _per_message(msgs: Sequence[Message]) -> tuple[pa.Array, pa.Array]:
+    """``metadata.loggers`` and ``metadata.tags`` of each message (one-item lists; tags null without a key)."""
+    n = len(msgs)
+    loggers = pa.StructArray.from_arrays([
+        pa.array(["kafka"] * n), pa.array(["Apache Kafka"] * n), pa.array([m.topic for m in msgs]),
+        pa.array([f"{m.topic}-{m.partition}@{m.offset}" for m in msgs]),
+        pa.array([m.timestamp_ms for m in msgs], pa.int64()),
+    ], fields=list(_LOGGER))  # fmt: skip
+    keys = pa.array([None if m.key is None else m.key.decode("utf-8", "backslashreplace") for m in msgs], pa.string())
+    tags = pa.StructArray.from_arrays([pa.array(["kafka.key"] * n), keys], fields=list(_TAG))
+    one = pa.array(range(n + 1), pa.int32())
+    return (pa.ListArray.from_arrays(one, loggers),
+            pa.ListArray.from_arrays(one, tags, mask=keys.is_null()))  # fmt: skip
+
+
+def _tagged(batch: pa.RecordBatch, msgs: Sequence[Message], index: dict[str, int] | None) -> pa.RecordBatch:
+    """``batch`` with each row's ``metadata.loggers``/``metadata.tags`` from its message: all rows
+    from ``msgs[0]`` when ``index`` is None or there is one message, else the message ``index``
+    names for the row's ``raw_data``."""
+    names = batch.schema.names
+    if "metadata" not in names or not batch.num_rows:
+        return batch
+    if index is None or len(msgs) == 1:
+        rows = pa.array([0] * batch.num_rows, pa.int32())
+    elif "raw_data" in names:
+        rows = pa.array([index.get(r) if r is not None else None for r in batch.column("raw_data").to_pylist()],
+                        pa.int32())  # fmt: skip
+    else:
+        return batch
+    loggers, tags = _per_message(msgs)
+    meta = batch.column("metadata")
+    kids = {f.name: meta.field(i) for i, f in enumerate(meta.type)}
+    kids["loggers"] = loggers.take(rows)
+    if tags.null_count < len(tags):
+        kids["tags"] = tags.take(rows)
+    merged = pa.StructArray.from_arrays(list(kids.values()), names=list(kids),
+                                        mask=meta.is_null() if meta.null_count else None)  # fmt: skip
+    return batch.set_column(names.index("metadata"), "metadata", merged)
+
+
+def tag_replayed(dec: Decoded, source: str) -> Decoded:
+    """A WAL record of a Kafka message decoded again (replay): tagged from its source."""
+    m = parse_source(source)
+    if m is not None:
+        dec.batches = [_tagged(b, [m], None) for b in dec.batches]
+        dec = _at_message(dec, m)
+    return dec

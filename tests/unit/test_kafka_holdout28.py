@@ -1,0 +1,211 @@
+"""Kafka source without a broker: a poll's messages decoded, tagged and dead-lettered
+(sources/kafka_batch.py), made durable before their offsets are committed (sources/kafka.py,
+against an in-memory consumer), replayed from the WAL with their tags, and its config checked.
+The real broker runs in tests/integration/test_kafka_broker.py.
+
+Samples: panther-labs/panther-analysis k8s audit test events
+(``../shared/data/real/panther-analysis/extracted/k8s_audit.jsonl``), aquasecurity/trivy's
+``integration/testdata/alpine-39-high-critical.json.golden`` (``../shared/data/real/trivy``),
+and an sshd line as Fluent Bit's tail input ships it (``{"log": line}``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secpipe.config.models import check
+from secpipe.runtime.service import Service
+from secpipe.sources.kafka import KafkaSource
+from secpipe.sources.kafka_batch import NO_FORMAT, Message, decode_messages, parse_source
+from secpipe.sources.kafka_options import KafkaSourceOptions
+from secpipe.store.query import run
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+K8S = (REAL / "panther-analysis" / "extracted" / "k8s_audit.jsonl").read_bytes().splitlines()
+TRIVY = (REAL / "trivy" / "alpine-39-high-critical.json.golden").read_bytes()
+SSHD = b'{"log": "May  5 10:57:32 web-12 sshd[88]: Accepted password for bob from 10.0.0.1 port 22 ssh2\\n"}'
+
+
+def _rows(dec: Any) -> list[dict[str, Any]]:
+    return [row for b in dec.batches for row in b.to_pylist()]
+
+
+def test_each_event_keeps_its_topic_partition_offset_key_and_time() -> None:
+    msgs = [Message("k8s-audit", 2, 40 + i, K8S[i], f"node-{i}".encode(), 1731522850000 + i) for i in range(5)]
+    dec, wal = decode_messages(msgs, lambda topic: "auto")
+    rows = _rows(dec)
+    assert dec.events == 5 and not dec.dead and len(rows) == 5
+    by_uid = {r["metadata"]["loggers"][0]["event_uid"]: r for r in rows}
+    assert sorted(by_uid) == [f"k8s-audit-2@{40 + i}" for i in range(5)]
+    for i in range(5):
+        row = by_uid[f"k8s-audit-2@{40 + i}"]
+        assert json.loads(row["raw_data"]) == json.loads(K8S[i])  # the row of that message, not another's
+        assert row["metadata"]["loggers"][0] | {"event_uid": None} == {
+            "name": "kafka", "log_provider": "Apache Kafka", "log_name": "k8s-audit", "event_uid": None,
+            "logged_time": 1731522850000 + i}  # fmt: skip
+        assert row["metadata"]["tags"] == [{"name": "kafka.key", "value": f"node-{i}"}]
+    assert [(w.format, w.source) for w in wal][:1] == [("k8s_audit", "kafka:k8s-audit/2@40;ts=1731522850000;key=node-0")]
+
+
+def test_ndjson_value_shipper_line_report_and_tombstone() -> None:
+    msgs = [Message("mixed", 0, 7, b"\n".join(K8S[:3]) + b"\n"),  # NDJSON: three events in one message
+            Message("mixed", 0, 8, SSHD),  # Fluent Bit's {"log": line}: read as the sshd line
+            Message("mixed", 0, 9, TRIVY),  # a whole scanner report
+            Message("mixed", 0, 10, None)]  # a tombstone (compacted topic): no event
+    dec, wal = decode_messages(msgs, lambda topic: "auto")
+    rows = _rows(dec)
+    assert not dec.dead
+    k8s = [r for r in rows if r["metadata"]["product"]["name"] == "Kubernetes"]
+    assert len(k8s) == 3 and {r["metadata"]["loggers"][0]["event_uid"] for r in k8s} == {"mixed-0@7"}
+    auth = [r for r in rows if r["class_uid"] == 3002]
+    assert [(a["user"]["name"], a["metadata"]["loggers"][0]["event_uid"]) for a in auth] == [("bob", "mixed-0@8")]
+    vulns = [r for r in rows if r["class_uid"] == 2002]
+    assert vulns and {v["metadata"]["loggers"][0]["event_uid"] for v in vulns} == {"mixed-0@9"}
+    assert all("tags" not in r["metadata"] or r["metadata"]["tags"] is None for r in rows)  # no keys
+    assert [w.source for w in wal] == ["kafka:mixed/0@7", "kafka:mixed/0@8", "kafka:mixed/0@9"]
+
+
+def test_bad_messages_are_dead_lettered_with_their_coordinates_and_the_rest_goes_on() -> None:
+    msgs = [Message("k8s", 1, 100, K8S[0]),
+            Message("k8s", 1, 101, b'{"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": '),  # cut short
+            Message("k8s", 1, 102, b'{"service": "billing", "msg": "ok"}'),  # JSON no format reads
+            Message("k8s", 1, 103, K8S[1])]
+    dec, _wal = decode_messages(msgs, lambda topic: "auto")
+    assert len(_rows(dec)) == 2 and dec.events == 4
+    dead = sorted((d.source, d.offset, d.reason) for d in dec.dead)
+    assert [(s, o) for s, o, _r in dead] == [("kafka:k8s/1@101", 101), ("kafka:k8s/1@102", 102)]
+    assert dead[1][2] == NO_FORMAT
+    named, _ = decode_messages(msgs[1:2], lambda topic: "k8s_audit")  # the topic's format named
+    assert [(d.source, d.offset, d.format) for d in named.dead] == [("kafka:k8s/1@101", 101, "k8s_audit")]
+    assert "JSON" in named.dead[0].reason
+
+
+def test_wal_source_round_trips() -> None:
+    m = Message("logs.prod/eu", 3, 12, b"x", b"host;key=1 \xc3\xa9", 1700000000123)
+    back = parse_source(m.wal_source())
+    assert back == Message("logs.prod/eu", 3, 12, None, b"host;key=1 \xc3\xa9", 1700000000123)
+    assert parse_source("file:/var/log/x") is None
+
+
+def test_replay_after_a_crash_tags_the_events_again(tmp_path: Path) -> None:
+    msgs = [Message("k8s", 0, i, K8S[i], b"k", 1731522850000) for i in range(3)]
+    first = Service(tmp_path)
+    first.accept_many(*reversed(decode_messages(msgs, lambda t: "auto")))  # in the WAL, not in the lake
+    first.wal.close()  # the process dies here: nothing committed
+    again = Service(tmp_path)
+    assert again.replayed == 3
+    again.close()
+    _cols, rows = run(tmp_path, "SELECT metadata.loggers[1].event_uid, metadata.tags[1].value FROM api_activity ORDER BY 1")
+    assert rows == [("k8s-0@0", "k"), ("k8s-0@1", "k"), ("k8s-0@2", "k")]
+
+
+class _Msg:
+    def __init__(self, m: Message) -> None:
+        self.m = m
+
+    def error(self) -> None:
+        return None
+
+    def topic(self) -> str:
+        return self.m.topic
+
+    def partition(self) -> int:
+        return self.m.partition
+
+    def offset(self) -> int:
+        return self.m.offset
+
+    def value(self) -> bytes | None:
+        return self.m.value
+
+    def key(self) -> bytes | None:
+        return self.m.key
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, self.m.timestamp_ms or 0)
+
+
+class _Consumer:
+    """In memory: what a confluent_kafka.Consumer is asked (no broker in unit tests)."""
+
+    def __init__(self, batches: list[list[Message]]) -> None:
+        self.batches = batches
+        self.commits: list[list[tuple[str, int, int]]] = []
+
+    def consume(self, num_messages: int, timeout: float) -> list[_Msg]:
+        return [_Msg(m) for m in self.batches.pop(0)] if self.batches else []
+
+    def commit(self, offsets: list[Any], asynchronous: bool) -> None:
+        assert asynchronous is False
+        self.commits.append([(tp.topic, tp.partition, tp.offset) for tp in offsets])
+
+
+class _Cpu:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _Service:
+    """Accepts after ``fail`` refusals (disk full); records when it did, for the commit order."""
+
+    def __init__(self, fail: int, consumer: _Consumer) -> None:
+        self.fail, self.consumer = fail, consumer
+        self.cpu = _Cpu()
+        self.stored: list[int] = []
+
+    def accept_many(self, wal: list[Any], decoded: Any) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise OSError(28, "No space left on device")
+        self.stored.append(len(self.consumer.commits))  # commits made before this store
+
+
+def _source(consumer: _Consumer, service: Any) -> KafkaSource:
+    opts = KafkaSourceOptions(brokers="127.0.0.1:9092", topics=["k8s"])
+    src = KafkaSource("bus", opts, service, consumer=lambda conf: consumer)
+    src._consumer = consumer
+    return src
+
+
+def test_offsets_are_committed_only_after_the_batch_is_durable() -> None:
+    batch = [Message("k8s", 0, 5, K8S[0]), Message("k8s", 1, 9, K8S[1]), Message("k8s", 0, 6, K8S[2])]
+    consumer = _Consumer([batch])
+    service = _Service(fail=2, consumer=consumer)
+    src = _source(consumer, service)
+    src._stop.wait = lambda timeout: False  # type: ignore[method-assign]  # no real pause between retries
+    assert src.poll_once() == 3
+    assert service.stored == [0]  # stored (after two refusals) before any commit
+    assert consumer.commits == [[("k8s", 0, 7), ("k8s", 1, 10)]]  # the offset after each partition's last
+
+
+def test_a_store_still_refused_at_stop_commits_nothing() -> None:
+    consumer = _Consumer([[Message("k8s", 0, 5, K8S[0])]])
+    service = _Service(fail=10, consumer=consumer)
+    src = _source(consumer, service)
+    src._stop.set()
+    with pytest.raises(OSError):
+        src.poll_once()
+    assert consumer.commits == []
+
+
+def test_config() -> None:
+    ok = {"sources": {"bus": {"type": "kafka", "brokers": "k1:9093", "topics": ["falco", "^ci-.*"],
+                              "topic_formats": {"falco": "falco"},
+                              "client": {"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512"}}}}
+    cfg, errors = check(ok)
+    assert not errors and cfg is not None
+    bad = {"sources": {"bus": {"type": "kafka", "brokers": "k1:9093", "topics": [],
+                               "client": {"enable.auto.commit": True}}}}
+    _cfg, errors = check(bad)
+    text = " | ".join(str(e) for e in errors)
+    assert "sources.bus.topics" in text and "sources.bus.client" in text and "enable.auto.commit" in text
+    with pytest.raises(Exception, match="no_such_format"):
+        KafkaSource("bus", KafkaSourceOptions(brokers="k", topics=["t"], format="no_such_format"), None,
+                    consumer=lambda conf: None)  # fmt: skip
