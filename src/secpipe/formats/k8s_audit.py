@@ -306,6 +306,20 @@ def _take_legacy(records: Records) -> Records:
 
 _KEYS: tuple[bytes, ...] = (b'"requestURI"', b'"auditID"', b'"objectRef"', b'"stage"', b'"verb"')
 _ESCAPED_KEYS = tuple(b'\\"' + k[1:-1] + b'\\"' for k in _KEYS)
+#: an Event's own ``apiVersion`` (a JSON key, not the escaped text of one in a string: a shipper's
+#: document holding an audit log line in its ``message`` is no audit event)
+_API_VERSION = re.compile(rb'(?<!\\)"apiVersion"\s*:\s*"audit\.k8s\.io/')
+#: CloudWatch Logs log events with only their timestamp and message (a ``--query`` projection, a log
+#: group's events saved one a line: :mod:`~secpipe.formats._cwlogs`), the first of them whole
+_PROJECTED = re.compile(rb'\s*\[?\s*\{\s*(?:"timestamp"\s*:\s*\d+\s*,\s*"message"\s*:\s*"(?:[^"\\]++|\\.)*+"'
+                        rb'|"message"\s*:\s*"(?:[^"\\]++|\\.)*+"\s*,\s*"timestamp"\s*:\s*\d+)\s*\}')
+
+
+def _in_log_events(head: bytes) -> bool:
+    """Whether ``head`` holds CloudWatch Logs log events (the API's, a subscription's envelope, or
+    their projection), whose messages are audit Events as JSON text."""
+    h = head[:8192]
+    return b'"logEvents"' in h or b'"ingestionTime"' in h or bool(_PROJECTED.match(head))
 
 
 class K8sAudit(RecordFormat):
@@ -320,17 +334,18 @@ class K8sAudit(RecordFormat):
     def sniff(self, head: bytes) -> int:
         """Recognize audit events by their characteristic keys."""
         nl = head.find(b"\n")  # the legacy log's first line, matched in place (no copy of the head)
-        if b"audit.k8s.io" in head[:4096] or _LEGACY.match(head, 0, nl if nl >= 0 else len(head)):
+        if _API_VERSION.search(head, 0, 4096) or _LEGACY.match(head, 0, nl if nl >= 0 else len(head)):
             return 95
         h, found = head[:8192], 0
+        in_log_events = _in_log_events(head)
+        if in_log_events and b"audit.k8s.io" in head[:4096]:
+            return 95
         if b'"protoPayload"' in h and b'"k8s.io"' in h or b'"kube-audit' in h and b'"properties"' in h:
             return 80  # GKE's Cloud Audit Logs, AKS's Azure Monitor records (see _cloud_audit)
         if (b'"protoPayload"' in h and b'google.cloud.audit.AuditLog"' in h
                 or b'"operationName"' in h and b'"resourceId"' in h and b'"category"' in h):
             return 80  # other services' Cloud Audit Logs / Azure Monitor records, which _cloud_audit reads too
-        keys = _KEYS
-        if b'"logEvents"' in h or b'"ingestionTime"' in h:  # CloudWatch Logs log events: the Event is JSON text
-            keys = _ESCAPED_KEYS  # in a string, its keys escaped (``\\"auditID\\"``)
+        keys = _ESCAPED_KEYS if in_log_events else _KEYS  # log events: the Event's keys escaped (``\\"auditID\\"``)
         for i, k in enumerate(keys):
             found += k in h
             if found >= 3:

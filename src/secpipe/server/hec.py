@@ -68,7 +68,7 @@ from secpipe.server.http import (
     route,
     store_failed,
 )
-from secpipe.server.shipped import LINE_KEYS, TEXT_FORMATS, lines_in, text_lines, wrapped_record
+from secpipe.server.shipped import LINE_KEYS, TEXT_FORMATS, lines_in, text_lines
 from secpipe.server.wire import (
     accept_docs,
     check_depth,
@@ -366,8 +366,6 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     auto = [n for n, name in enumerate(names) if name is None]
     for n, fmt in zip(auto, detect_many([events[n] for n in auto], catch_all=False), strict=True):
         names[n] = fmt.name if fmt is not None else None
-        if fmt is not None and events[n][:1] == b"{":  # an object detected by the record it wraps as text
-            events[n] = wrapped_record(events[n], fmt)
     # an event object that wraps one read line (Fluent Bit's {"log": line}, Vector's {"message": line}):
     # the line, when a specific format reads it (as a string event's text is)
     objs = [n for n in auto if names[n] is None and events[n][:1] == b"{"]

@@ -33,7 +33,7 @@ from secpipe import formats
 from secpipe.formats import _fast
 from secpipe.formats.base import DeadLetter, Format, RecordFormat
 from secpipe.server.http import AppContext
-from secpipe.server.wire import ShippedLine, accept_docs, detect_many
+from secpipe.server.wire import ShippedLine, accept_docs, by_host, detect_many
 
 
 class _Shipped(msgspec.Struct):
@@ -355,22 +355,33 @@ def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str 
             names[i] = fmt.name
             if fmt.name == "json":
                 generic.append(i)
-            else:
-                docs[i] = wrapped_record(docs[i], fmt)
     for i, found in zip(generic, lines_in([docs[i] for i in generic]), strict=True):
         if found is not None:
             names[i], docs[i] = found
     return names, docs
 
 
-def wrapped_record(doc: bytes, fmt: Format) -> bytes:
-    """A shipper's document that record format ``fmt`` detected by the record it wraps as JSON
-    text (``message``, ``event.original``, ``log``: a Kubernetes audit event Filebeat read from
-    audit.log, whose audit.k8s.io the sniff finds in the escaped text) -> that record, which the
-    format reads; any other document as it is."""
-    if isinstance(fmt, RecordFormat) and any(k in doc for k in _JSON_TEXT):
-        return _unwrapped(doc, fmt.name)
-    return doc
+def shipped_bodies(docs: list[bytes], source: str) -> tuple[list[tuple[Format, str, bytes]], list[int]]:
+    """A file's shipper documents (``secpipe ingest --format auto`` and the file source: a
+    Filebeat or Logstash output file, a Vector file sink's JSON) read as the wire routes read
+    them (:func:`shipped_lines`): (format, source, body) per format and host, the body the
+    records or lines of that format one a line, the source with ``;host=`` where the documents
+    name a host (:func:`~secpipe.server.wire.by_host`); and the indexes of the documents no
+    specific format reads (a file's catch-all ``json`` is no format: they are dead-lettered)."""
+    names, found = shipped_lines([None] * len(docs), docs)
+    groups: dict[str, list[int]] = {}
+    rest: list[int] = []
+    for i, name in enumerate(names):
+        if name in (None, "json"):
+            rest.append(i)
+        else:
+            groups.setdefault(str(name), []).append(i)
+    bodies: list[tuple[Format, str, bytes]] = []
+    for name, idx in groups.items():
+        fmt = formats.get(name)
+        for src, part in by_host(fmt, source, found, idx):
+            bodies.append((fmt, src, b"\n".join([found[i] for i in part])))
+    return bodies, rest
 
 
 #: the formats that read text lines, not JSON objects (a HEC sourcetype such as ``linux_secure``,
@@ -446,8 +457,7 @@ def _unwrapped(doc: bytes, name: str) -> bytes:
     line = line_of(doc) if isinstance(fmt, RecordFormat) else None
     if line is None or line[:1] != "{":
         return doc
-    # the wrapped record, when the format knows it at least as surely as the document around it: a
-    # sniff finds its marks in the escaped text too (audit.k8s.io in a Filebeat document's message)
+    # the wrapped record, when the format knows it at least as surely as the document around it
     wrapped = line.encode("utf-8", "surrogatepass")
     inner = fmt.sniff(wrapped[: 64 * 1024])
     return wrapped if inner > 0 and inner >= fmt.sniff(doc[: 64 * 1024]) else doc
@@ -485,8 +495,7 @@ def accept_wrapped(ctx: AppContext, source: str, name: str, body: bytes) -> tupl
     reads it as a file. Blocking (decode + WAL fsync).
 
     Records that wrap a JSON record as text (``{"log": "<a Kubernetes audit event>"}``) are read
-    as those records, on ``auto`` and on a record format's route alike: the audit format's sniff
-    finds audit.k8s.io in the escaped text, so the body alone would be taken for audit events."""
+    as those records, on ``auto`` and on a record format's route alike."""
     holds_json = _fast.contains_any(body, _JSON_TEXT)
     if name != "auto" and name not in TEXT_FORMATS and not (holds_json and name in formats.REGISTRY):
         return None
@@ -498,8 +507,7 @@ def accept_wrapped(ctx: AppContext, source: str, name: str, body: bytes) -> tupl
         if all(a is b for a, b in zip(lines, docs, strict=True)):
             return None
         return len(docs), accept_docs(ctx, source, name, lines)
-    whole = formats.detect(body[: 64 * 1024])
-    if whole is not None and not (holds_json and isinstance(whole, RecordFormat)):
+    if formats.detect(body[: 64 * 1024]) is not None:
         return None
     names, found = shipped_lines([None] * len(docs), docs)
     take = [i for i, n in enumerate(names) if n not in (None, "json")]

@@ -68,7 +68,7 @@ def with_hosts(docs: Sequence[bytes], hosts: Sequence[Any]) -> list[bytes]:
 MAX_HOSTS = 8
 
 
-def _by_host(fmt: Format, source: str, docs: Sequence[bytes], idx: list[int]) -> list[tuple[str, list[int]]]:
+def by_host(fmt: Format, source: str, docs: Sequence[bytes], idx: list[int]) -> list[tuple[str, list[int]]]:
     """The documents ``idx`` by the host their :class:`ShippedLine` names: (source, indexes),
     the source with ``;host=<name>`` where one is named, for a format of text lines (a record
     format reads its records' own fields). One C pass when none is a ShippedLine. A request with
@@ -355,7 +355,7 @@ def accept_docs(ctx: AppContext, source: str, names: str | Sequence[str | None],
             service.dead_letter(undetected)
     for name, all_idx in groups.items():
         fmt = formats.get(name)
-        for src, idx in _by_host(fmt, source, docs, all_idx):
+        for src, idx in by_host(fmt, source, docs, all_idx):
             if fmt.framing == "lines" or isinstance(fmt, RecordFormat):
                 part = list(docs) if len(idx) == len(docs) else [docs[i] for i in idx]
                 _accept_group(service, fmt, src, part, idx, reasons)

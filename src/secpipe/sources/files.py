@@ -16,7 +16,10 @@ Auto-detection sniffs the first 64 KiB of decompressed content of each file. A f
 Splunk HEC event envelopes (``{"event": ..., "time", "host", "source", "sourcetype"}``, as a
 HEC capture or EOPA's Splunk decision-log sink writes them) is read as the HEC route reads a
 request (``server.hec``): each event a document of the format its sourcetype names or
-detection finds in it.
+detection finds in it. A file of a shipper's documents one a line (Filebeat's or Elastic
+Agent's output file, Vector's file sink, Logstash's ``json_lines``) that no format recognizes is
+read as the wire routes read them (``server.shipped``): each the line or record it wraps, with the
+format that reads it (an auth.log line Authentication, an audit.log line API Activity).
 """
 
 from __future__ import annotations
@@ -203,6 +206,9 @@ def read_documents(
             return
         if fmt_name == "auto":
             fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
+            if fmt is None and _shipped_head(head[:_SNIFF]):
+                yield from _shipped_documents(r, src, head, chunk, max_record)
+                return
             if fmt is None:
                 rest = _drain(r, max_document, head)
                 yield Document(None, b"", src, dead=DeadLetter(_unrecognized(head[:_SNIFF]), src, 0, rest, "auto"))
@@ -276,6 +282,47 @@ def _hec_documents(r: _Raw, src: str, max_document: int, head: bytes) -> Iterato
     for k, (name, doc) in enumerate(zip(each, docs, strict=True)):
         # build_items names every event (the generic ``json`` where none is detected)
         yield Document(formats.get(name or "json"), doc, src, size_in=r.consumed if k == len(docs) - 1 else 0)
+
+
+#: the keys a shipper puts the line it read in (:data:`secpipe.server.shipped.LINE_KEYS`)
+_LINE_KEYS = (b'"message"', b'"log"', b'"original"', b'"body"', b'"Body"')
+
+
+def _shipped_head(head: bytes) -> bool:
+    """Whether ``head`` (no format recognized it) opens a file of a shipper's documents, one a
+    line, wrapping lines or records a format reads (:func:`secpipe.server.shipped.lines_in`): a
+    byte test, then the head's first complete lines (at most 16) as the wire routes read them."""
+    text = head.removeprefix(BOM).lstrip()
+    if text[:1] != b"{" or not any(k in text for k in _LINE_KEYS):
+        return False
+    from secpipe.server.shipped import lines_in  # the server only for such files
+
+    docs = [ln for ln in text.split(b"\n")[:-1][:16] if ln.strip()[:1] == b"{"]
+    return any(found is not None for found in lines_in([ln.strip() for ln in docs]))
+
+
+def _shipped_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int) -> Iterator[Document]:
+    """The documents of a file of a shipper's documents (:func:`_shipped_head`): each chunk of
+    lines as the wire routes read them (:func:`secpipe.server.shipped.shipped_bodies`), one
+    document per format and host (its offset the chunk's: the lines are not the file's bytes),
+    a line no specific format reads dead-lettered with its offset."""
+    from secpipe.server.shipped import shipped_bodies
+
+    for doc in _lines(r, formats.get("json"), src, head, chunk, max_record):
+        if doc.dead is not None:
+            yield doc
+            continue
+        docs, offsets, pos = [], [], doc.offset
+        for line in doc.data.split(b"\n"):
+            if line.strip():
+                docs.append(line.strip())
+                offsets.append(pos)
+            pos += len(line) + 1
+        bodies, rest = shipped_bodies(docs, src)
+        for k, (fmt, source, body) in enumerate(bodies):
+            yield Document(fmt, body, source, offset=doc.offset, size_in=doc.size_in if k == 0 else 0)
+        for i in rest:
+            yield Document(None, b"", src, dead=DeadLetter(_NO_FORMAT, src, offsets[i], docs[i], "auto"))
 
 
 _JSON_OPENING = re.compile(rb"\s*(?:\{\s*(?:\"|$)|\[\s*(?:[\[{]|$))")

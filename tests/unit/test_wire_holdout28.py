@@ -1,0 +1,92 @@
+"""Round 28 of the holdout sweep, wire side (samples and sources: tests/cases/wire_holdout/SOURCE.md).
+
+A file of a shipper's documents (Filebeat's or Elastic Agent's output file, Vector's file sink
+with the JSON codec, Logstash's ``json_lines``) under ``secpipe ingest --format auto`` or the file
+source is read as the wire routes read the same documents (``server.shipped``): the line or record
+each wraps with the format that reads it. It was dead-lettered whole ("no format matched", or "not
+a Kubernetes audit event": the audit sniff found audit.k8s.io in the escaped ``message``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from secpipe import formats
+from secpipe.sources.files import read_documents
+
+CASES = Path(__file__).parents[1] / "cases"
+WIRE = CASES / "wire_holdout"
+#: elastic/integrations kubernetes audit test log lines (tests/cases/holdout/SOURCE.md)
+K8S = (CASES / "holdout" / "elastic-k8s-audit-mixed.log").read_text().splitlines()
+#: Filebeat 8.11's filestream document (round 25's captured shape) around auth.log lines
+FILEBEAT = (WIRE / "filebeat-filestream-auth.ndjson").read_bytes()
+
+
+def _read(path: Path) -> tuple[dict[str, list[dict]], list[tuple[str, int]]]:
+    """Rows per OCSF class and the dead letters (reason, offset) of one file read with auto-detection."""
+    rows: dict[str, list[dict]] = {}
+    dead: list[tuple[str, int]] = []
+    for doc in read_documents(str(path)):
+        if doc.dead is not None:
+            dead.append((doc.dead.reason, doc.dead.offset))
+            continue
+        assert doc.fmt is not None
+        dec = doc.fmt.decode(doc.data, doc.source)
+        dead += [(d.reason, d.offset) for d in dec.dead]
+        for b in dec.batches:
+            for row in b.to_pylist():
+                rows.setdefault(row["class_name"], []).append(row)
+    return rows, dead
+
+
+def test_filebeat_output_file_of_auth_log_lines(tmp_path: Path) -> None:
+    path = tmp_path / "filebeat-20231120.ndjson"
+    path.write_bytes(FILEBEAT)
+    rows, dead = _read(path)
+    assert not dead
+    auth = rows["Authentication"]
+    assert [(r["status"], r["user"]["name"], r["device"]["hostname"]) for r in auth] == [
+        ("Success", "vagrant", "localhost"), ("Failure", "test", "localhost")]
+
+
+def test_filebeat_output_file_of_kubernetes_audit_lines(tmp_path: Path) -> None:
+    base = json.loads(FILEBEAT.splitlines()[0])
+    docs = [json.dumps({**base, "message": line, "log": {"file": {"path": "/var/log/kube-apiserver/audit.log"}}})
+            for line in K8S[:2]]
+    assert formats.get("k8s_audit").sniff(docs[0].encode()) == 0  # the escaped apiVersion is no event's
+    path = tmp_path / "filebeat.ndjson"
+    path.write_text("\n".join(docs) + "\n")
+    rows, dead = _read(path)
+    assert not dead
+    raw = formats.get("k8s_audit").decode("\n".join(K8S[:2]).encode(), "t")
+    want = [r["api"]["operation"] for b in raw.batches for r in b.to_pylist()]
+    assert [r["api"]["operation"] for r in rows["API Activity"]] == want and len(want) == 2
+
+
+def test_vector_file_sink_and_journald_documents(tmp_path: Path) -> None:
+    # Vector's file event (its docs' Apache access example, host my-host.local) and Elastic Agent's
+    # journald documents; the second Vector line (an Elasticsearch log line) no format reads
+    path = tmp_path / "mixed.ndjson"
+    vector = (WIRE / "vector-file-source-docs.ndjson").read_bytes()
+    path.write_bytes(vector + (WIRE / "elastic-agent-journald-auth.ndjson").read_bytes())
+    rows, dead = _read(path)
+    (http,) = rows["HTTP Activity"]
+    assert http["device"]["hostname"] == "my-host.local"
+    assert len(rows["Authentication"]) == 4
+    assert [off for _why, off in dead] == [vector.index(b"\n") + 1]
+    assert dead[0][0].startswith("unrecognized input: no format matched")
+
+
+def test_generic_json_with_a_message_is_still_unrecognized_whole(tmp_path: Path) -> None:
+    path = tmp_path / "app.ndjson"
+    path.write_text('{"level":"info","message":"server started","port":8080}\n' * 3)
+    rows, dead = _read(path)
+    assert not rows and len(dead) == 1 and dead[0][0].startswith("unrecognized input")
+
+
+def test_cloudwatch_projection_of_audit_events_is_still_an_audit_stream() -> None:
+    # aws logs filter-log-events --query 'events[].{timestamp: timestamp, message: message}'
+    head = json.dumps([{"timestamp": 1700000000000, "message": K8S[0]}], indent=4).encode()
+    assert formats.get("k8s_audit").sniff(head) == 95
+    assert formats.detect(head).name == "k8s_audit"
