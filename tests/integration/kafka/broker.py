@@ -1,0 +1,144 @@
+"""A real Apache Kafka 4.1 broker for the Kafka source tests: KRaft, one node, on loopback.
+
+``python tests/integration/kafka/broker.py fetch`` fetches the broker's jars once (Maven
+Central, ``mvn dependency:copy-dependencies`` of ``pom.xml`` beside this file) into
+:data:`JARS` (``$SECPIPE_KAFKA_JARS``, default ``~/.cache/secpipe/kafka-4.1.1``); .ci/system-deps
+runs it. :func:`start` formats a fresh log directory (``kafka.tools.StorageTool format``, a
+standalone controller) and starts ``kafka.Kafka`` as broker and controller in one process, then
+waits until the broker answers on its port. :func:`unavailable` says why a broker cannot start
+here (no Java, no jars), or None.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+JARS = Path(os.environ.get("SECPIPE_KAFKA_JARS", Path.home() / ".cache" / "secpipe" / "kafka-4.1.1"))
+
+_LOG4J = """<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="WARN"><Appenders><Console name="out" target="SYSTEM_OUT">
+<PatternLayout pattern="[%d] %p %m (%c)%n"/></Console></Appenders>
+<Loggers><Root level="WARN"><AppenderRef ref="out"/></Root></Loggers></Configuration>
+"""
+
+
+def fetch() -> None:
+    """Fetch the broker's jars into :data:`JARS` (once: a non-empty directory is kept)."""
+    if JARS.is_dir() and any(JARS.glob("kafka_2.13-*.jar")):
+        return
+    tmp = JARS.with_name(JARS.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run(["mvn", "-q", "-B", "-f", str(HERE / "pom.xml"), "dependency:copy-dependencies",
+                    "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"], check=True)  # fmt: skip
+    tmp.rename(JARS)
+
+
+def unavailable() -> str | None:
+    """Why no broker can start here, or None."""
+    if shutil.which("java") is None:
+        return "java is not installed"
+    if not any(JARS.glob("kafka_2.13-*.jar")):
+        return f"no Kafka jars in {JARS}: run `python tests/integration/kafka/broker.py fetch`"
+    return None
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Broker:
+    """A started broker: ``bootstrap`` is its ``host:port``."""
+
+    proc: subprocess.Popen[bytes]
+    bootstrap: str
+    log: Path
+
+    def stop(self) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after 30 s)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _java(main: str, *args: str, log: Path, config_dir: Path) -> list[str]:
+    return ["java", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={config_dir / 'log4j2.xml'}", "-cp", f"{JARS}/*", main, *args]  # fmt: skip
+
+
+def start(workdir: Path, timeout: float = 90.0) -> Broker:
+    """Format a KRaft log directory under ``workdir`` and start one broker+controller on it."""
+    reason = unavailable()
+    if reason is not None:
+        raise RuntimeError(reason)
+    workdir.mkdir(parents=True, exist_ok=True)
+    port, ctl = free_port(), free_port()
+    (workdir / "log4j2.xml").write_text(_LOG4J)
+    props = workdir / "server.properties"
+    props.write_text("\n".join([
+        "process.roles=broker,controller", "node.id=1",
+        f"controller.quorum.bootstrap.servers=127.0.0.1:{ctl}",
+        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctl}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        f"log.dirs={workdir / 'logs'}", "num.partitions=1", "offsets.topic.replication.factor=1",
+        "transaction.state.log.replication.factor=1", "transaction.state.log.min.isr=1",
+        "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", "",
+    ]))  # fmt: skip
+    log = workdir / "broker.log"
+    subprocess.run(_java("kafka.tools.StorageTool", "format", "-t", uuid.uuid4().hex[:22], "-c", str(props),
+                         "--standalone", log=log, config_dir=workdir),
+                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(_java("kafka.Kafka", str(props), log=log, config_dir=workdir), stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+    broker = Broker(proc, f"127.0.0.1:{port}", log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            msg = f"the Kafka broker exited ({proc.returncode}): {log.read_text()[-2000:]}"
+            raise RuntimeError(msg)
+        if _ready(broker.bootstrap):
+            return broker
+        time.sleep(0.5)
+    broker.stop()
+    msg = f"the Kafka broker did not answer within {timeout:.0f} s: {log.read_text()[-2000:]}"
+    raise RuntimeError(msg)
+
+
+def _ready(bootstrap: str) -> bool:
+    """Whether the broker accepts connections and answers a metadata request (confluent-kafka's
+    AdminClient; asked only once the port is open, so the client logs no refused connections)."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    host, _, port = bootstrap.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=1).close()
+        return bool(AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=5).brokers)
+    except (OSError, KafkaException):  # not up yet
+        return False
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["fetch"]:
+        fetch()
+    else:
+        sys.exit("usage: broker.py fetch")
