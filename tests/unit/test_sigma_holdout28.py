@@ -7,6 +7,7 @@ Rules: tests/cases/sigma_holdout (see SOURCE.md "Round 28 (sigma)"). Events: Pan
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from secpipe import formats
 from secpipe.detect.sigma import load_rules
 from secpipe.detect.sigma.correlation import CorrelationEngine, correlate_matches
 from tests.unit.holdout_support import ndjson as _ndjson
+from tests.unit.holdout_support import sigma_rows as _rows
 from tests.unit.holdout_support import workspace_entry as _entry
 
 RULES = Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout"
@@ -92,3 +94,81 @@ def test_value_count_of_a_parameter_on_sigmahqs_drive_rule(tmp_path: Path) -> No
         level: medium
         """))
     assert _groups(p, _ndjson(events)) == [['["c@example.com","d@example.com"]'], ["a@example.com"]]
+
+
+# -- auditd: SigmaHQ's rules name the system call (SYSCALL: 'execve'), RAW records its number --------
+
+_AUDIT = RULES / "laurel-record-syscall-key.txt"  # RAW: arch=c000003e syscall=59, no ENRICHED part
+
+
+def _syscall_lines(**changes: str) -> bytes:
+    """laurel's RAW SYSCALL records with some of their name=value pairs changed."""
+    text = _AUDIT.read_text()
+    for name, value in changes.items():
+        text = re.sub(rf"(?<= ){name}=\S+", f"{name}={value}", text)
+    return text.encode()
+
+
+def test_syscall_rule_reads_a_raw_records_call_number() -> None:
+    # lnx_auditd_web_rce (SYSCALL: execve/execveat, euid: 33): a RAW record writes execve as
+    # syscall=59 on x86_64 (and 221 on arm64, arch=c00000b7); the rule found nothing in it
+    rs = load_rules([RULES / "lnx_auditd_web_rce.yml"])
+    assert _rows(rs, _AUDIT.read_bytes(), "syslog") == []  # euid=0: the near miss
+    assert _rows(rs, _syscall_lines(euid="33"), "syslog") == [0, 1]
+    assert _rows(rs, _syscall_lines(euid="33", arch="c00000b7", syscall="221"), "syslog") == [0, 1]
+    assert _rows(rs, _syscall_lines(euid="33", syscall="57"), "syslog") == []  # fork
+    assert _rows(rs, _syscall_lines(euid="33", arch="40000003"), "syslog") == []  # i386: its own numbers
+    mknod = load_rules([RULES / "lnx_auditd_susp_special_file_creation_via_mknod_syscall.yml"])
+    assert _rows(mknod, _syscall_lines(syscall="133", comm='"mknod"'), "syslog") == [0, 1]
+    assert _rows(mknod, _syscall_lines(syscall="259", comm='"mknod"'), "syslog") == []  # mknodat
+
+
+def test_socket_rule_reads_the_call_and_its_register_argument() -> None:
+    # lnx_auditd_af_alg_socket_creation: socket (41) with a0=26 (AF_ALG, the register in hex), not
+    # from cryptsetup
+    rs = load_rules([RULES / "lnx_auditd_af_alg_socket_creation.yml"])
+    assert _rows(rs, _syscall_lines(syscall="41", a0="26"), "syslog") == [0, 1]
+    assert _rows(rs, _syscall_lines(syscall="41", a0="2"), "syslog") == []
+    assert _rows(rs, _syscall_lines(syscall="41", a0="26", exe='"/usr/sbin/cryptsetup"'), "syslog") == []
+
+
+def test_enriched_and_interpreted_records_and_the_older_rules_lower_case_name(tmp_path: Path) -> None:
+    # ENRICHED (laurel's perl reverse shell: ... key=(null) 0x1D ARCH=x86_64 SYSCALL=execve ...) and
+    # ausearch -i's syscall=execve; SigmaHQ's rules before 2025-12 wrote syscall: 'execve'
+    enriched = (RULES / "laurel-record-perl-reverse-shell.txt").read_bytes()
+    new = tmp_path / "new.yml"
+    new.write_text("title: t\nid: 1d4f0a5e-8f9a-4b6e-9a51-3c7c8e1b2f40\nlogsource: {product: linux, service: auditd}\n"
+                   "detection:\n  sel:\n    type: SYSCALL\n    SYSCALL: execve\n    ARCH: x86_64\n  condition: sel\n")
+    assert _rows(load_rules([new]), enriched, "syslog") == [0]
+    old = tmp_path / "old.yml"
+    old.write_text("title: t\nid: 2d4f0a5e-8f9a-4b6e-9a51-3c7c8e1b2f40\nlogsource: {product: linux, service: auditd}\n"
+                   "detection:\n  sel:\n    type: SYSCALL\n    syscall: execve\n  condition: sel\n")
+    assert _rows(load_rules([old]), enriched, "syslog") == [0]
+    assert _rows(load_rules([old]), _AUDIT.read_bytes(), "syslog") == [0, 1]
+    assert _rows(load_rules([old]), _syscall_lines(arch="x86_64", syscall="execve"), "syslog") == [0, 1]
+    assert _rows(load_rules([old]), _syscall_lines(syscall="2"), "syslog") == []  # open
+
+
+def test_correlation_groups_raw_records_by_the_calls_name(tmp_path: Path) -> None:
+    p = tmp_path / "c.yml"
+    p.write_text(textwrap.dedent("""
+        title: any syscall
+        name: any_syscall
+        id: 9f1b2d3c-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+        logsource: {product: linux, service: auditd}
+        detection:
+          sel:
+            type: SYSCALL
+          condition: sel
+        ---
+        title: per call
+        id: af1b2d3c-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+        correlation:
+          type: event_count
+          rules: [any_syscall]
+          group-by: [SYSCALL]
+          timespan: 1h
+          condition: {gte: 2}
+        level: low
+        """))
+    assert _groups(p, _AUDIT.read_bytes(), "syslog") == [["execve"]]

@@ -85,12 +85,14 @@ from secpipe.detect.sigma.parsing import RANGE
 from secpipe.detect.sigma.sqlgen import (
     AUDIT_HEX,
     AUDIT_HEX_FIELDS,
+    AUDIT_SYSCALL,
     KV_NAME,
     XML_ENTITIES,
     audit_hex_record,
     kv_pattern,
     xml_pattern,
 )
+from secpipe.detect.sigma.syscalls import syscall_name
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.store._durable import write_file_atomic
 
@@ -599,6 +601,8 @@ def _kv(text: str, name: str) -> str | None:
                 v = v.replace(entity, char)
             return v
     got = re.search(kv_pattern(name), text)
+    if got is None and name == AUDIT_SYSCALL:  # the call's name of its number (sqlgen.kv_sql)
+        return syscall_name(_kv(text, "syscall"), _kv(text, "arch"))
     if got and AUDIT_HEX_FIELDS.match(name) and audit_hex_record(name) in text and re.fullmatch(AUDIT_HEX, got.group(1)):
         try:
             return bytes.fromhex(got.group(1)).decode().replace("\x00", " ")

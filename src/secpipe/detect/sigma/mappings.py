@@ -36,7 +36,10 @@ line carries as such; the syslog format decodes that line into the OCSF columns 
 ``src_endpoint.hostname`` (``rhost``, an address or a name), ``user.name`` (``user``). Their
 ``host`` (``lnx_shell_priv_esc_prep.yml``: ``keywords | count() by host > 6``, the commands run on
 one machine) is the HOSTNAME of the syslog header, ``device.hostname``; unread, every line
-counted in one group whatever machine wrote it.
+counted in one group whatever machine wrote it. SigmaHQ's older auditd rules name the system
+call ``syscall: 'execve'``, which an auditd record writes as its number (``syscall=59``) and
+ENRICHED logs also as ``SYSCALL=execve``: ``syscall`` is read as ``SYSCALL`` too, the call's name
+(:mod:`.syscalls`), as the newer rules name it.
 
 The Sigma taxonomy's generic ``src_ip`` (the client address: the firewall/proxy/webserver
 categories' field, used by SigmaHQ's ``rules-placeholder`` CloudTrail rule
@@ -193,7 +196,7 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
     "github": {"src_ip": ["src_ip", "actor_ip"], "src_country": _COUNTRY},
     "linux": {"pam_message": ["pam_message", "status_detail"], "pam_user": ["pam_user", "user.name"],
               "pam_rhost": ["pam_rhost", "src_endpoint.ip", "src_endpoint.hostname"],
-              "host": ["host", "device.hostname"]},
+              "host": ["host", "device.hostname"], "syscall": ["syscall", "SYSCALL"]},
     "gcp": {f"gcp.audit.{elastic}": [f"gcp.audit.{elastic}", f"protoPayload.{audit_log}"] for elastic, audit_log in (
         ("method_name", "methodName"), ("service_name", "serviceName"), ("resource_name", "resourceName"),
         ("type", "@type"), ("num_response_items", "numResponseItems"),

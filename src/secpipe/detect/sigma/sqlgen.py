@@ -23,6 +23,7 @@ import pyarrow as pa
 from secpipe.detect.sigma.compiler import KEYWORDS, F, L, Leaf, rule_sql, sql_str
 from secpipe.detect.sigma.fields import PARAM, base, is_evidence, is_param, is_presence, split_path
 from secpipe.detect.sigma.rules import Rule
+from secpipe.detect.sigma.syscalls import syscall_sql
 
 
 def ident(name: str) -> str:
@@ -91,8 +92,9 @@ def safe(expr: str, text: int) -> str:
 
 def kv_pattern(name: str) -> str:
     """The regular expression of ``name``'s ``name=value`` / ``name="value"`` pair in a text record
-    (group 1 the value, quotes and all): the name at the start or after a space or ``:;,[]``."""
-    return r"(?:^|[\s:;,\[\]])" + re.escape(name) + r'=("[^"]*"|[^\s,;]*)'
+    (group 1 the value, quotes and all): the name at the start or after a space or ``:;,[]``, or
+    the 0x1D byte auditd writes before the interpreted fields of an ENRICHED record."""
+    return r"(?:^|[\s:;,\[\]\x1d])" + re.escape(name) + r'=("[^"]*"|[^\s,;\x1d]*)'
 
 
 def xml_pattern(name: str) -> str:
@@ -115,6 +117,8 @@ XML_TEXT = 2
 #: a PROCTITLE record's arguments are separated by NUL bytes). An EXECVE record's ``aN`` are
 #: such strings; a SYSCALL record's ``a0``-``a3`` are register values (lower-case hex numbers).
 AUDIT_HEX_FIELDS = re.compile(r"^(?:a\d+|proctitle|comm|exe|name|cwd|cmd)$")
+#: the auditd field that names a record's system call (:mod:`.syscalls`)
+AUDIT_SYSCALL = "SYSCALL"
 #: a value auditd wrote as hex (bytes as pairs of upper-case digits)
 AUDIT_HEX = r"(?:[0-9A-F]{2})+"
 
@@ -123,6 +127,10 @@ def audit_hex_record(name: str) -> str:
     """The literal an auditd record whose ``name`` may be hex holds (``msg=audit(``; an EXECVE
     record for the ``aN`` arguments)."""
     return "type=EXECVE msg=audit(" if name[:1] == "a" and name[1:].isdigit() else "msg=audit("
+
+
+def _pair(name: str) -> str:
+    return f"nullif(trim(regexp_extract(raw_data, {sql_str(kv_pattern(name))}, 1), '\"'), '')"
 
 
 def kv_sql(name: str, xml: bool = False) -> str:
@@ -135,10 +143,14 @@ def kv_sql(name: str, xml: bool = False) -> str:
       ``type=EXECVE ... a0="cp"``, ``useradd: name=john, UID=0``), the name matched at the
       start of the text or after a space or ``:;,[]`` delimiter.
 
-    Names are matched case-sensitively. An auditd string field written as hex
+    Names are matched case-sensitively. An auditd record's ``SYSCALL`` is the call's name: the
+    pair ``log_format = ENRICHED`` appends, else the name of its ``syscall`` number
+    (:mod:`.syscalls`). An auditd string field written as hex
     (:data:`AUDIT_HEX_FIELDS`) is read decoded, NUL bytes as spaces. ``xml``: some record of the
     batch holds ``</`` (the XML elements are looked for only then, and only in such records)."""
-    pair = f"nullif(trim(regexp_extract(raw_data, {sql_str(kv_pattern(name))}, 1), '\"'), '')"
+    pair = _pair(name)
+    if name == AUDIT_SYSCALL:  # an auditd record's call by name: ENRICHED's own pair, else the number's name
+        pair = f"coalesce({pair}, {syscall_sql(_pair('syscall'), _pair('arch'))})"
     if AUDIT_HEX_FIELDS.match(name):
         raw = f"regexp_extract(raw_data, {sql_str(kv_pattern(name))}, 1)"
         pair = (f"CASE WHEN contains(raw_data, {sql_str(audit_hex_record(name))}) "
