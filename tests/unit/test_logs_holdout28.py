@@ -6,6 +6,7 @@ references) and the public test fixtures the lines come from, not from secpipe's
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from secpipe import formats
@@ -85,3 +86,38 @@ def test_cisco_asa_teardowns_take_their_connections_direction() -> None:
         ("172.31.98.44", 1758, "100.66.211.242", 80, 0, False),
     ]  # fmt: skip
     assert got[1]["activity_name"] == "Close" and got[1]["traffic"]["bytes"] == 2436
+
+
+def test_rfc5424_lines_with_broken_structured_data_keep_their_header() -> None:
+    """RFC 5424 section 6.5's example 3 as the RFC's text wraps it (``eventSource=`` SP
+    ``"Application"``: copied from the RFC so into public syslog parsers' tests), section 6.3's SD
+    faults (an unescaped ``"``, an unquoted value ``class=high``, no SP after the SD) and no SD at
+    all: the header (time, host, app, MSGID, severity) is read, the rest kept whole as the message
+    and the fault named in ``unmapped`` (these lines were kept as text after the PRI, at the receipt
+    time). A valid line still has its SD parsed."""
+    lines = [
+        '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource= '
+        '"Application" eventID="1011"] An application event log entry...',
+        '<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 [exampleSDID@32473 iut="3" eventSource="Application] '
+        "'su root' failed for lonvick on /dev/pts/8",
+        '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"][examplePriority@32473 '
+        "class=high] An application event log entry",
+        '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [meta sequenceId="1"]An application event log entry',
+        "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 An application event log entry",
+        '<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application"'
+        ' eventID="1011"] An application event log entry',
+    ]
+    d = _decode(lines)
+    assert not d.dead and d.events == 6
+    rows = [r for line in lines for r in _rows(d) if r["raw_data"] == line]
+    assert len(rows) == 6
+    assert {(r["time"], r["device"]["hostname"], r["metadata"]["event_code"], r["metadata"]["log_format"]) for r in rows} == {
+        (1065910455003, "mymachine.example.com", "ID47", "RFC 5424")}
+    assert [r["actor"]["process"]["name"] for r in rows[:2]] == ["evntslog", "su"]
+    assert rows[1]["severity_id"] == 5 and rows[1]["message"].endswith("'su root' failed for lonvick on /dev/pts/8")
+    errors = [json.loads(r["unmapped"]).get("structured_data_error") for r in rows]
+    assert [e is not None and e.startswith("STRUCTURED-DATA not as RFC 5424") for e in errors] == [True] * 4 + [False] * 2
+    assert errors[4].startswith("no STRUCTURED-DATA") and errors[5] is None
+    assert rows[0]["message"].startswith('[exampleSDID@32473 iut="3" eventSource= "Application"')
+    assert rows[4]["message"] == "An application event log entry"
+    assert json.loads(rows[5]["unmapped"])["structured_data"]["exampleSDID@32473"]["eventID"] == "1011"

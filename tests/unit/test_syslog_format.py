@@ -200,14 +200,16 @@ _R5424_COUNTED = (
 
 
 def _limited_5424(lines: list[str]) -> list[dict | None]:
-    """What Syslog takes as RFC 5424: _R5424 matches and every group is within _R5424_LIMITS."""
+    """What Syslog takes as RFC 5424 with valid structured data: _R5424 matches with its ``sd``
+    group (not the ``unsd`` rest kept for a broken SD) and every group is within _R5424_LIMITS."""
     import pyarrow as pa
 
     from secpipe import _compute as pc
     from secpipe.formats.syslog import _R5424, _R5424_LIMITS
 
     out = pc.extract_regex(pa.array(lines, pa.string()), _R5424).to_pylist()
-    return [None if m is None or any(len(m[k]) > n for k, n in _R5424_LIMITS.items()) else m for m in out]
+    valid = [None if m is None or not m["sd"] else {k: v for k, v in m.items() if k != "unsd"} for m in out]
+    return [None if m is None or any(len(m[k]) > n for k, n in _R5424_LIMITS.items()) else m for m in valid]
 
 
 @given(st.lists(st.tuples(st.integers(0, 300), st.integers(0, 60), st.integers(0, 140), st.integers(0, 40),

@@ -31,7 +31,9 @@ event's ``timestamp``) takes the year that puts it at most a day after that stam
 abbreviations :mod:`._journal` knows; another is taken as UTC) is applied; without ``<PRI>``, the mnemonic's SEV (Cisco's severity levels 0-7 are syslog's) is the
 severity. A line with a valid ``<PRI>`` but no parsable header, or an invalid RFC 5424
 TIMESTAMP, is kept (RFC 3164 sections 4.3.3 and 4.3.2: the whole rest is the MSG) with the
-receipt time; so is a line whose PRI is out of range (all of it the MSG, no severity), and one with neither PRI nor
+receipt time; an RFC 5424 HEADER followed by no valid STRUCTURED-DATA (an unescaped ``"`` or ``]``
+in a value, an unquoted value, no SP after it, or no SD at all) keeps its header and the rest
+whole as the MSG, the fault in ``unmapped.structured_data_error``; so is a line whose PRI is out of range (all of it the MSG, no severity), and one with neither PRI nor
 header (a relay keeps it whole as the CONTENT, same section), its program and pid read when it
 opens with ``TAG[PID]: ``. Auto-detection also recognizes a document whose first lines (up to
 seven) have no header when a later one has.
@@ -338,12 +340,18 @@ _I64 = pa.int64()
 #: which pushed every matching line onto RE2's slow NFA (10 us a line, a third of the format's
 #: decode). ``\S+ `` followed by a space matches exactly where ``\S{1,N} `` does when the field
 #: has at most N characters (``\S`` cannot take the space), so the two checks are equivalent.
+#: After the MSGID, no valid STRUCTURED-DATA (a parameter value with an unescaped ``"`` or ``]``, or
+#: unquoted, or a SP after ``=``; no SP after the last element; no SD at all, not even the NILVALUE):
+#: the header is still read and the rest (``unsd``) kept whole as the MSG, the fault named in
+#: ``unmapped.structured_data_error`` (the alternative costs the valid lines nothing).
 _R5424 = (
     r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?P<ver>[1-9]\d{0,2}) (?P<ts>-|\d{4}-\d\d-\d\dT\S+) (?P<host>\S+) "
-    r"(?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
-    r"(?P<sd>-|(?:\[[^\]\s=\"]+(?: [^\]\s=\"]+=\"(?:[^\"\\]|\\.)*\")*\])+)(?: (?P<msg>.*))?$"
+    r"(?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+)(?: (?:"
+    r"(?P<sd>-|(?:\[[^\]\s=\"]+(?: [^\]\s=\"]+=\"(?:[^\"\\]|\\.)*\")*\])+)(?: (?P<msg>.*))?|(?P<unsd>.*)))?$"
 )
 _R5424_LIMITS = {"host": 255, "app": 48, "procid": 128, "msgid": 32}
+_SD_BROKEN = "STRUCTURED-DATA not as RFC 5424 section 6.3 writes it: kept in the message"
+_SD_MISSING = "no STRUCTURED-DATA (RFC 5424 section 6.3: '-' or SD-ELEMENTs after the MSGID)"
 #: BSD timestamp: ``Mmm dd hh:mm:ss``, optionally with fractional seconds (syslog-ng
 #: ``frac-digits``, Cisco ``msec``) and a year before the month or after the day (Cisco/ASA
 #: ``year``, NX-OS).
@@ -989,7 +997,7 @@ class Syslog(Format):
             return ok
 
         ok5 = run(_R5424, {"pri": "pri", "ts5": "ts", "host": "host", "app": "app", "procid": "procid", "msgid": "msgid",
-                           "sd": "sd", "msg": "msg"}, limits=_R5424_LIMITS)  # fmt: skip
+                           "sd": "sd", "msg": "msg", "unsd": "unsd"}, limits=_R5424_LIMITS)  # fmt: skip
         okc = run(_RCISCO, {"pri": "pri", "host": "host", "host0": "host0", "ts": "ts", "ts0": "ts0", "code": "code",
                             "seq": "seq", "tz": "tz", "msg": "msg"}, pre=pc.match_substring(lines, "%"))  # fmt: skip
         ok3 = run(_R3164_HEAD, {"pri": "pri", "ts": "ts", "host": "host", "app": "tag", "procid": "pid", "msg": "msg"},
@@ -1022,6 +1030,13 @@ class Syslog(Format):
         sd = pick("sd")
         seq = _nil_empty(pick("seq"))
         msg = pick("msg")
+        sd_error = None
+        no_sd = pc.fill_null(pc.and_(ok5, pc.is_null(sd)), False)  # ``group``: a group not taking part is null
+        if pc.any(no_sd).as_py():  # an RFC 5424 header without valid structured data: read, the fault said
+            unsd = pick("unsd")
+            msg = pc.if_else(no_sd, unsd, msg)
+            broken = pc.fill_null(pc.starts_with(unsd, "["), False)
+            sd_error = pc.if_else(no_sd, pc.if_else(broken, _SD_BROKEN, _SD_MISSING), pa.scalar(None, S))
         # ``host CEF:0|...``: the 3164 grammar reads CEF/LEEF as a TAG; it is the payload's start.
         payload_tag = pc.fill_null(pc.and_(ok3, pc.is_in(app, value_set=_PAYLOAD_TAGS)), False)
         if pc.any(payload_tag).as_py():
@@ -1092,6 +1107,8 @@ class Syslog(Format):
             fields["repeat_base"] = base
         if audit_id is not None:
             fields["audit_id"] = audit_id
+        if sd_error is not None:
+            fields["sd_error"] = pc.if_else(bad, pa.scalar(None, S), sd_error)
         if extra is not None:
             fields["uid_context"] = extra["uid_context"]
             fields["cw_origin"] = extra["cw_origin"]
@@ -1245,6 +1262,8 @@ class Syslog(Format):
             cols["metadata.correlation_uid"] = f["audit_id"]
         extra: list[tuple[str, pa.Array]] = [("facility", json_string(_FACILITIES.take(f["fac"])))]
         extra.append(("structured_data", _sd_json(f["sd"])))
+        if "sd_error" in f:
+            extra.append(("structured_data_error", json_string(f["sd_error"])))
         if "nginx" in f:  # an nginx error log line's thread, connection and request context
             extra.append(("nginx", f["nginx"]))
         if "apache" in f:  # an Apache error log line's module, thread, trace source and client
