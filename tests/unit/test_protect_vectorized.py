@@ -317,7 +317,10 @@ _FRAGMENTS = ["-----BEGIN", "-----BEGI", "eyJ", "eyJabcdefgh.eyJ", "eyJabcdefg.e
               "discordapp.com/api/", "discord.co", "/IncomingWebhook/", "/IncomingWebhoo", ";Pwd", ";pwd ", "PWD", "?token=",
               "&secret", "&token", "X-Auth-Token", "PRIVATE-TOKEN", "Private-Token", "x-access-token", "MYSQL_PWD", "mysql_pwd",
               "api_token", "apiToken", "API-TOKEN", "api_tok", "--token", "--tok", "--password-stdin", "--secret-name",
-              "--passwd", "--api-key", "--client-secret", "--client-secre", "---token"]
+              "--passwd", "--api-key", "--client-secret", "--client-secre", "---token", "SK", "SK0123456789abcdef",
+              "SKABCDEF0123456789abcdef", "curl", "curl.exe", "curl\\\"", "curl'", "curl/", "sshpass", "sshpas", "shpass",
+              "mysql", "mysqldump", "mariadb", "mariad", " -p", "-p", "\r", "subscription-key", "Ocp-Apim-Subscription-Key",
+              "ſubscription_key", "subscriptionkey", "subscriptio"]
 
 
 def _fuzz_texts(n: int, seed: int) -> list[str | None]:
@@ -524,10 +527,13 @@ def _anchor_spellings() -> list[str]:
             "ATATT3xFfGF0", "NRAK-ABC", "AGE-SECRET-KEY-1QQ", "discord.com/api/webhooks/1", "discordapp.com/api/v10/",
             "/IncomingWebhook/f7fb", ";Pwd=x", ";PWD =x", ";pWd\t=x"] + [f"{c}{k}=x" for c in "?&" for k in ("token", "secret")]
     out += [f"--{f}{sep}x" for f in ("password", "passwd", "token", "secret", "api-key", "client-secret") for sep in " =\t"]
+    out += ["SK" + hex32, "SK" + hex32.upper(), "curl -u", "curl.exe\t-u", 'curl" ', "curl\\' ", "curl\n", "sshpass -p",
+            "mysql -pX", "mysqldump -u r\t-p1", "mariadb-dump \n-pX", "mysql -h h -p\"x"]
     keywords = ["password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token",
                 "authtoken", "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey",
                 "secret_access_key", "authorization", "access-token", "auth-token", "privatetoken", "private_token",
-                "private-token", "mysql_pwd", "apitoken", "api_token", "api-token"]
+                "private-token", "mysql_pwd", "apitoken", "api_token", "api-token", "subscriptionkey", "subscription_key",
+                "subscription-key", "ocp-apim-subscription-key"]
     for kw in keywords:
         for form in (kw, kw.upper(), kw.title(), kw[:2].upper() + kw[2:], kw[0] + kw[1:].upper(), kw.replace("s", "\u017f"),
                      kw.replace("k", "\u212a"), kw.replace("s", "\u017f").upper()):

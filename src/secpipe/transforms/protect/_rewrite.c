@@ -130,8 +130,9 @@ static const char *const KEYWORDS[] = {
 static const char *const VAULT_KEYWORDS[] = { /* PREFILTER's (?i:vault[_-]?token|client_token) before a legacy token */
     "vaulttoken", "vault_token", "vault-token", "client_token", NULL};
 
-/* PREFILTER's private[_-]?token after its "pri" (private_at) */
+/* PREFILTER's private[_-]?token after its "pri" (private_at), subscription[_-]?key after its "su" (subscription_at) */
 static const char PRIVATE_TAIL[] = "vate?token";
+static const char SUBSCRIPTION_TAIL[] = "bscription?key";
 
 /* The first three letters of each of KEYWORDS (a | b << 8 | c << 16), for keyword_at */
 static uint32_t KW3[sizeof KEYWORDS / sizeof *KEYWORDS];
@@ -172,6 +173,9 @@ static void letter_forms(const char *kw, int i, char out[4]) {
     out[n] = 0;
 }
 
+/* the bytes of [0-9a-fA-F], the third byte of a Twilio API key's anchor SK */
+#define HEX_CHARS "0123456789abcdefABCDEF"
+
 /* the bytes of [A-Za-z0-9_~.-], the third byte of an Azure AD client secret's anchor Q~ */
 #define AZURE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-"
 
@@ -185,7 +189,8 @@ __attribute__((constructor)) static void init_tables(void) {
         {"sk", "_-"}, {"rk", "_"}, {"wh", "s"}, {"?s", "i"}, {"&s", "i"}, {";s", "i"}, {"AK", "I"}, {"AS", "I"},
         {"AB", "I"}, {"AC", "C"}, {"sh", "p"}, {"hv", "sbr"}, {"hf", "_"}, {"ya", "2"}, {"SG", "."}, {"do", "por"},
         {"da", "p"}, {";p", "wW"}, {";P", "wW"}, {"Q~", AZURE_CHARS}, {"AT", "A"}, {"NR", "A"}, {"AG", "E"},
-        {"di", "s"}, {"/I", "n"}, {"?t", "o"}, {"&t", "o"}, {"?s", "e"}, {"&s", "e"}, {NULL, NULL}};
+        {"di", "s"}, {"/I", "n"}, {"?t", "o"}, {"&t", "o"}, {"?s", "e"}, {"&s", "e"}, {"SK", HEX_CHARS}, {"cu", "r"},
+        {"hp", "a"}, {"my", "s"}, {"ma", "r"}, {NULL, NULL}};
     for (int l = 0; lits[l][0]; l++) pair((unsigned char)lits[l][0][0], (unsigned char)lits[l][0][1], lits[l][1]);
     for (int v = 0; v < 2; v++)
         for (const char *const *kw = v ? VAULT_KEYWORDS : KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
@@ -196,6 +201,8 @@ __attribute__((constructor)) static void init_tables(void) {
         }
     pair(0xC5, 0xBF, "eE"); /* U+017F: the 's' of the secret* keywords, then their 'e' */
     pair('v', 'a', "tT"); pair('V', 'a', "tT"); pair('v', 'A', "tT"); pair('V', 'A', "tT"); /* private_at's "vat" */
+    pair('b', 's', "cC"); pair('B', 's', "cC"); pair('b', 'S', "cC"); pair('B', 'S', "cC"); /* subscription_at's "bsc" */
+    pair('b', 0xC5, "\xBF"); pair('B', 0xC5, "\xBF"); /* its 's' as U+017F */
 #ifdef SECPIPE_AVX2
     init_shufti();
 #endif
@@ -209,6 +216,7 @@ static inline int azure_char(unsigned c) { /* [A-Za-z0-9_~.-] */
 }
 static inline int alnum(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 static inline int hex_lower(unsigned c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+static inline int hex_any(unsigned c) { return hex_lower(c) || (c >= 'A' && c <= 'F'); }
 static inline int url_safe(unsigned c) { return alnum(c) || c == '_' || c == '-'; } /* [A-Za-z0-9_-] */
 static inline int alpha(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 static inline int upnum(unsigned c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
@@ -282,6 +290,15 @@ static int private_at(const unsigned char *t, int64_t n, int64_t i) {
     return e >= 0 && kw_tail(t, n, e);
 }
 
+/* PREFILTER's ``(?i:subscription[_-]?key)\\?["']?\s*[:=]`` from ``i``'s "bscription" (its pair "su" passed 5% more
+ * CloudTrail positions to the exact check); its 's' may be U+017F (C5 BF), its 'k' U+212A (kw_end) */
+static int subscription_at(const unsigned char *t, int64_t n, int64_t i) {
+    if (i < 2 || lower(t[i - 1]) != 'u') return 0;
+    if (lower(t[i - 2]) != 's' && !(i >= 3 && t[i - 3] == 0xC5 && t[i - 2] == 0xBF)) return 0;
+    int64_t e = kw_end(t, n, i, SUBSCRIPTION_TAIL);
+    return e >= 0 && kw_tail(t, n, e);
+}
+
 /* PREFILTER's ``(?i:vault[_-]?token|client_token)\\?["']?\s*[:=]\s*\\?["']?[sbr]\.`` at ``i`` (each optional part
  * is taken when its byte is there: no other part of the pattern can start with that byte) */
 static int vault_at(const unsigned char *t, int64_t n, int64_t i) {
@@ -306,10 +323,31 @@ static int vault_at(const unsigned char *t, int64_t n, int64_t i) {
 
 static int b64c(unsigned c) { return B64[c]; }
 static int hexl(unsigned c) { return hex_lower(c); }
+static int hexa(unsigned c) { return hex_any(c); }
 static int urls(unsigned c) { return url_safe(c); }
 static int alph(unsigned c) { return alpha(c); }
 static int alnm(unsigned c) { return alnum(c); }
 static int azc(unsigned c) { return azure_char(c); }
+
+/* PREFILTER's ``curl(?:\.exe)?[\\"']{0,2}\s`` at ``i`` (a command line's curl, not its User-Agent curl/8.5.0) */
+static int curl_at(const unsigned char *t, int64_t n, int64_t i) {
+    if (!has(t, n, i, "curl")) return 0;
+    int64_t j = i + 4;
+    if (has(t, n, j, ".exe")) j += 4;
+    for (int k = 0; k < 2 && j < n && (t[j] == '\\' || t[j] == '"' || t[j] == '\''); k++) j++;
+    return j < n && ws(t[j]);
+}
+
+/* PREFILTER's ``(?:mysql|mariadb)[^\r\n]*\s-p[^\s]`` at ``i``: a MySQL client and a -p option later on its line */
+static int mysql_at(const unsigned char *t, int64_t n, int64_t i) {
+    int64_t j = has(t, n, i, "mysql") ? i + 5 : has(t, n, i, "mariadb") ? i + 7 : -1;
+    if (j < 0) return 0;
+    for (; j + 3 < n; j++) {
+        if (ws(t[j]) && t[j + 1] == '-' && t[j + 2] == 'p' && !ws(t[j + 3])) return 1;
+        if (t[j] == '\r' || t[j] == '\n') return 0;
+    }
+    return 0;
+}
 
 /* ``[^/\s"'@]`` */
 static inline int url_char(unsigned c) { return !(c == '/' || ws(c) || c == '"' || c == '\'' || c == '@'); }
@@ -352,8 +390,9 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     }
     case 'G':
         return has(t, n, i, "GR1348941") || has(t, n, i, "GOCSPX-");
-    case 'S': /* SG\.[A-Za-z0-9_-]{22}\. (SendGrid), else the keywords' upper-case spellings */
+    case 'S': /* SG\.[A-Za-z0-9_-]{22}\. (SendGrid), SK[0-9a-fA-F]{32} (Twilio), else the keywords' upper-case spellings */
         if (has(t, n, i, "SG.") && run(t, n, i + 3, 22, urls) == 22 && has(t, n, i + 25, ".")) return 1;
+        if (t[i + 1] == 'K' && run(t, n, i + 2, 32, hexa) == 32) return 1;
         return keyword_at(t, n, i);
     case 'y':
         return has(t, n, i, "ya29.");
@@ -377,7 +416,8 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         return has(t, n, i, "dapi") && run(t, n, i + 4, 32, hexl) == 32;
     case 'p': /* pypi-AgEIcHlwaS5vcmc, else the password/passwd keywords */
         return has(t, n, i, "pypi-AgEIcHlwaS5vcmc") || keyword_at(t, n, i);
-    case 'h': /* hooks.slack.com/, hv[sbr]\.[A-Za-z0-9_-]{24}, hf_[A-Za-z]{34} */
+    case 'h': /* hooks.slack.com/, hv[sbr]\.[A-Za-z0-9_-]{24}, hf_[A-Za-z]{34}, sshpass from its "hpa" */
+        if (t[i + 1] == 'p') return i >= 2 && t[i - 2] == 's' && t[i - 1] == 's' && has(t, n, i, "hpass");
         if (t[i + 1] == 'v')
             return i + 3 < n && (t[i + 2] == 's' || t[i + 2] == 'b' || t[i + 2] == 'r') && t[i + 3] == '.' &&
                    run(t, n, i + 4, 24, urls) == 24;
@@ -423,8 +463,14 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         while (e < n && url_char(t[e])) e++;
         return e < n && t[e] == '@' && e - s >= 2 && memchr(t + s, ':', (size_t)(e - s - 1)) != NULL;
     }
+    case 'c': /* a command line's curl; else as the default */
+        if (t[i + 1] == 'u') return curl_at(t, n, i);
+        return keyword_at(t, n, i) || vault_at(t, n, i);
+    case 'm': /* a MySQL / MariaDB client's line with -p; else the mysql_pwd keyword */
+        return mysql_at(t, n, i) || keyword_at(t, n, i);
     default: /* the keywords (any case), the contexts of legacy Vault tokens, private[_-]?token from its "va" */
-        return keyword_at(t, n, i) || vault_at(t, n, i) || ((t[i] | 32) == 'v' && private_at(t, n, i));
+        return keyword_at(t, n, i) || vault_at(t, n, i) || ((t[i] | 32) == 'v' && private_at(t, n, i)) ||
+               ((t[i] | 32) == 'b' && subscription_at(t, n, i));
     }
 }
 

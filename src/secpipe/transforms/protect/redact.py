@@ -18,9 +18,10 @@ credentials of an ``Authorization: Basic``/``Bearer`` header, or of the API-toke
 ``token``, ``SSWS``, ``Splunk``, ``Bot``, ``ApiKey``, ``Api-Token``, ``GenieKey``, ``DPoP``, ``Negotiate``,
 ``NTLM``), private_key, jwt, azure_ad_client_secret (Entra ID ``...8Q~...``), atlassian_token (``ATATT3``),
 newrelic_key (``NRAK-``), age_secret_key (``AGE-SECRET-KEY-1``), discord_webhook, teams_webhook (``/IncomingWebhook/``),
-query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
+twilio_key (``SK`` + 32 hex), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
+``-pPASS``), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
 ``redis://:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON, ``X-API-Key:``, ``X-Auth-Token:``,
-``PRIVATE-TOKEN:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``; masks,
+``PRIVATE-TOKEN:``, Azure API Management's ``Ocp-Apim-Subscription-Key:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``; masks,
 JSON literals and
 variable references are no password: CloudTrail's ``HIDDEN_DUE_TO_SECURITY_REASONS`` and ``****``, ``null``,
 ``$DB_PASSWORD``, see :data:`_NOT_A_PASSWORD`) and generic_secret (a whole 32+ character base64-like word with
@@ -179,6 +180,20 @@ DETECTORS: tuple[Detector, ...] = (
     # already, [REDACTED:...], stays)
     Detector("query_token", r"([?&](?:token|secret)=)(?!" + _NOT_A_PASSWORD + r")[^\s\"'&#<>\\\[][^\s\"'&#<>\\]{7,}",
              r"\1" + _ph("query_token")),
+    # Twilio API keys (SK + 32 hex: the SID an API key secret is used with; gitleaks' twilio-api-key)
+    Detector("twilio_key", r"\bSK[0-9a-fA-F]{32}\b", _ph("twilio_key")),
+    # a command line's password arguments: curl's -u/--user USER:PASS (the options may be combined, -su; the
+    # argument may be quoted whole or in parts; gitleaks' curl-auth-user), sshpass -p PASS (its options come before
+    # the command: an ssh -p PORT after it stays) and the MySQL / MariaDB clients' -pPASS (attached: "-p db" prompts
+    # and names a database, MySQL's manual); a variable, a command's output, a template and the placeholders
+    # gitleaks lists (user:pass, username:password, test:test, <user:password>, xxx:yyy) are none
+    Detector("cli_password",
+             r"((?:\bcurl(?:\.exe)?[\\\"']{0,2}(?=\s)(?s:.){0,1024}?\s(?:-[A-Za-z]*[uU]|--(?:proxy-)?user)(?:=|[ \t]*)\\?[\"']?"
+             r"[^\s:\"'\\<\[]*(?:\\?[\"'])?:\\?[\"']?"
+             r"|\bsshpass(?:\s+-[A-Za-z]\S*)*?\s+-p[ \t]*\\?[\"']?"
+             r"|\b(?:mysql|mariadb)[a-z-]*\b[^\r\n|;&]{0,512}?\s-p\\?[\"']?)(?=[^\s\"'\\]))"
+             r"(?!" + _NOT_A_PASSWORD + r"|[$<\[]|\{\{|(?i:pass(?:word)?|pwd|test|token|change(?:it|me)|y{3,})(?![^\s\"'\\]))"
+             r"[^\s\"'\\]+", r"\1" + _ph("cli_password")),
     # a URL's user may be empty (redis://:PASS@host)
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{0,256}:)[^@/\s\"'\[]{1,256}@",
              r"\1" + _ph("url_password") + "@"),
@@ -188,7 +203,7 @@ DETECTORS: tuple[Detector, ...] = (
     # a command line's --password / --token / --secret / --api-key / --client-secret VALUE (docker login, kubeadm join)
     Detector("password",
              r"((?:(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
-             r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd)\\?[\"']?\s*[:=]\s*\\?[\"']?"
+             r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
              r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?))"
              r"(?!" + _NOT_A_PASSWORD + r")"
              r"(?:(?<=\")[^\"\\\[][^\"\\]{3,}(?=\\?\")|(?<=')[^'\\\[][^'\\]{3,}(?=\\?')"
@@ -228,10 +243,11 @@ SPECIFIC_RE2 = "|".join((
     r"hooks\.slack\.com/", r"AIza", r"GOCSPX-", r"[sr]k_(?:live|test)_", r"whsec_", r"[?&;]sig=",
     r"://[^/\s\"'@]*:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
     r"(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token|refresh_?token|secret_?key"
-    r"|secret_?access_?key|authorization|private[_-]?token|mysql_pwd)\\?[\"']?\s*[:=]", r";(?i:pwd)\s*=",
+    r"|secret_?access_?key|authorization|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]", r";(?i:pwd)\s*=",
     r"--(?:password|passwd|token|secret|api-key|client-secret)[\s=]",
     r"Q~[A-Za-z0-9_~.-]{31}", r"ATATT3", r"NRAK-", r"AGE-SECRET-KEY-1", r"discord(?:app)?\.com/api/",
-    r"/IncomingWebhook/", r"[?&](?:token|secret)=",
+    r"/IncomingWebhook/", r"[?&](?:token|secret)=", r"SK[0-9a-fA-F]{32}", r"curl(?:\.exe)?[\\\"']{0,2}\s", r"sshpass",
+    r"(?:mysql|mariadb)[^\r\n]*\s-p[^\s]",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"

@@ -1,0 +1,91 @@
+"""Holdout sweep round 28: secrets on command lines and in API-gateway headers that reached the lake unredacted.
+
+- curl's ``-u`` / ``--user USER:PASS`` (combined short options ``-su``, quoted whole or in parts, on a continuation
+  line): gitleaks' curl-auth-user true positives (gitleaks/gitleaks cmd/generate/config/rules/curl.go, verbatim);
+  its false positives (variables, templates, placeholders, a user without a password) stay;
+- ``sshpass -p PASS`` (sshpass(1): its options come before the command, so ``ssh -p 2222`` after it stays);
+- the MySQL / MariaDB clients' ``-pPASS`` (MySQL's manual, "Specifying a password on the command line": no space;
+  ``-p db`` prompts and names a database, and stays);
+- Azure API Management's ``Ocp-Apim-Subscription-Key`` header and ``subscription-key`` query parameter (Microsoft
+  Learn, "Subscriptions in Azure API Management");
+- Twilio API keys (``SK`` + 32 hex, gitleaks' twilio-api-key).
+The compiled first screen picks the same rows as RE2 for each (test_protect_vectorized's ``_anchor_spellings``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.holdout_support import redact_lines
+
+#: gitleaks' curl-auth-user true positives and the password each must lose
+CURL_TPS = [
+    ("curl --cacert ca.crt -u elastic:P@ssw0rd$1 https://localhost:9200", "P@ssw0rd$1"),
+    ("sh-5.0$ curl -k -X POST https://infinispan:11222/rest/v2/caches/default/hello \\\n  -H 'Content-type: text/plain' "
+     "\\\n  -d 'world' \\\n  -u developer:yqDVtkqPECriaLRi", "yqDVtkqPECriaLRi"),
+    ('curl -u ":d2LkV78zLx!t" https://localhost:9200', "d2LkV78zLx!t"),
+    ("curl -sw '%{http_code}' -X POST --user  'johns:h0pk1ns~21s' $GItHUB_API_URL/$GIT_COMMIT --data", "h0pk1ns~21s"),
+    ("curl --user roger23@gmail.com:pQ9wTxu4Fg https://www.dropbox.com/cli_link?host_id=abcdefg -v", "pQ9wTxu4Fg"),
+    ("curl -s --user 'api:d2LkV78zLx!t' \\\n    https://api.mailgun.net/v2/sandbox91d3515882ecfaa1c65be642.mailgun.org/"
+     "messages", "d2LkV78zLx!t"),
+    ('curl -s -v --user "j.smith:dB2yF6@qL9vZm1P#4J" "https://api.contoso.org/user/me"', "dB2yF6@qL9vZm1P#4J"),
+    ('curl -X POST --user "{acd3c08b-74e8-4f44-a2d0-80694le24f46}":"{ZqL5kVrX1n8tA2}" --header "Accept: '
+     'application/json" https://gateway.watsonplatform.net/language-translator/api', "ZqL5kVrX1n8tA2"),
+    ("curl --user kevin:'pRf7vG2h1L8nQkW9' -iX PATCH -H \"Content-Type: application/json\" -d", "pRf7vG2h1L8nQkW9"),
+    ("$ curl https://api.dropbox.com/oauth2/token \\\n  --user c28wlsosanujy2z:qgsnai0xokrw4j1 --data "
+     "grant_type=authorization_code", "qgsnai0xokrw4j1"),
+]
+
+
+@pytest.mark.parametrize(("line", "secret", "kind"), [
+    *[(line, secret, "cli_password") for line, secret in CURL_TPS],
+    ('"C:\\Windows\\System32\\curl.exe" -k -U proxyuser:Pr0xyPa55 -x http://proxy:3128 https://example.com',
+     "Pr0xyPa55", "cli_password"),
+    ("sshpass -p 'Sup3rSecret!' ssh -o StrictHostKeyChecking=no root@10.0.0.1", "Sup3rSecret!", "cli_password"),
+    ("/usr/bin/sshpass -v -pT0pS3cret scp backup.tgz ops@10.0.0.2:/srv", "T0pS3cret", "cli_password"),
+    ("mysql -h db.internal -P 3306 -u root -pMyS3cretPass shop", "MyS3cretPass", "cli_password"),
+    ("mysqldump -uroot -p'S3cr3t' --all-databases --single-transaction", "S3cr3t", "cli_password"),
+    ("mariadb-dump --user=backup -pBkp_2024! --databases app", "Bkp_2024!", "cli_password"),
+    ('{"process":{"cmd_line":"mysql -uadmin -p\\"Wq8#zLm2\\" -e \\"show databases\\""}}', "Wq8#zLm2", "cli_password"),
+    ('curl -H "Ocp-Apim-Subscription-Key: 3c8e4a5b9f0d4e6a8b2c7d1e0f9a6b3c" https://contoso.azure-api.net/echo/resource',
+     "3c8e4a5b9f0d4e6a8b2c7d1e0f9a6b3c", "password"),
+    ("GET https://contoso.azure-api.net/conference/speakers?subscription-key=3c8e4a5b9f0d4e6a8b2c7d1e0f9a6b3c HTTP/1.1",
+     "3c8e4a5b9f0d4e6a8b2c7d1e0f9a6b3c", "password"),
+    ('{"headers":{"Ocp-Apim-Subscription-Key":"3c8e4a5b9f0d4e6a8b2c7d1e0f9a6b3c"}}', "3c8e4a5b9f0d4e6a8b2c7d1e0f9a6b3c",
+     "password"),
+    ("twilio api:core:messages:create --api-key SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2", "SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2",
+     "twilio_key"),
+    ('{"TWILIO_API_KEY":"SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2","region":"us1"}', "SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2",
+     "twilio_key"),
+])  # fmt: skip
+def test_command_line_and_gateway_secrets_are_redacted(line: str, secret: str, kind: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert secret not in messages[0] and secret not in raws[0]
+    assert kind in kinds and f"[REDACTED:{kind}]" in messages[0]
+
+
+@pytest.mark.parametrize("line", [
+    # gitleaks' curl-auth-user false positives (verbatim)
+    "curl -i -u 'test:test'", '   curl -sL --user "$1:$2" "$3" > "$4"', "curl -u <user:password> https://test.com/endpoint",
+    "curl --user neo4j:[PASSWORD] http://[IP]:7474/db/data/", 'curl -u "myusername" http://localhost:15130/api/check_user/',
+    "curl -u username:token", 'curl -u "${_username}:${_password}"', 'curl -u "${username}":"${password}"',
+    'curl -k -X POST -I -u "SRVC_JENKINS:${APPID}"', 'curl -u ":" https://localhost:9200',
+    "curl -sw '%{http_code}' -X POST --user '$USERNAME:$PASSWORD' $GItHUB_API_URL/$GIT_COMMIT --data",
+    'curl --user "xxx:yyy"', '           curl -sL --user "$GITHUB_USERNAME:$GITHUB_PASSWORD" "$GITHUB_URL" > "$TESTS_PATH"',
+    'curl --silent --fail {{- if and $.Values.username $.Values.password }} --user "{{ $.Values.username }}:'
+    '{{ $.Values.password }}"',
+    'curl -XGET -i -u "${{ env.ELK_ID }}:${{ build.env.ELK_PASS }}"',
+    'curl -X POST --user "$(cat ./login.txt):$(cat ./password.txt)"',
+    "curl http://127.0.0.1:5000/file --user user:pass --digest        # digest auth",
+    'curl --insecure --ssl-reqd "smtps://smtp.gmail.com" --mail-from "src@gmail.com" --user "src@gmail.com" --upload-file x',
+    # other commands' -u / -p, a user agent, a prompt for the password
+    "docker run -u 1000:1000 --rm alpine id", "ps -u root:root", '{"userAgent":"curl/8.5.0 -u a:b"}',
+    "sshpass -f /root/.pw ssh -p 2222 root@10.0.0.1", "sshpass -e ssh -p 22 deploy@host",
+    "mysql -u root -p shop", "mysql -h db -P 3306 -u root -p", "mysqladmin ping -h localhost -p$MYSQL_ROOT_PASSWORD",
+    '{"eventSource":"rds.amazonaws.com","requestParameters":{"engine":"mysql","port":3306}}',
+    # a 32-hex word after SK that is part of a longer one, an Azure subscription id
+    "SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2ff", '{"subscriptionId":"00000000-0000-0000-0000-000000000000"}',
+])  # fmt: skip
+def test_lookalikes_stay(line: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert messages == [line] and raws == [line] and kinds == []
