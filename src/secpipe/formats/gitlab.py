@@ -9,6 +9,8 @@ Input: one JSON object, an array, or NDJSON. Kinds of record, told apart by thei
   as ``[{key, value}]``, ``status``, ``remote_ip``, ``ua``, ``username``);
 - webhooks, by ``object_kind``: push, tag_push, merge_request, pipeline, deployment,
   vulnerability (mapped specifically) and every other kind (issue, note, build, release, ...) generically;
+- REST API pipelines and jobs (``GET /projects/:id/pipelines``, ``/jobs``: no ``object_kind``, told
+  by their ``web_url``), mapped as the pipeline and job webhooks: see :mod:`._gitlab_api`;
 - system hooks, by ``event_name`` (project/user/group/key events, ``user_failed_login``,
   ``repository_update``): see :mod:`._gitlab_system`; the push and tag_push system hooks are the
   webhook shapes with ``event_name`` and no ``object_kind``, mapped as those webhooks;
@@ -87,7 +89,7 @@ from typing import Any
 import msgspec
 
 from secpipe.formats import _cicd as c
-from secpipe.formats import _fast, _gitlab_native, _gitlab_system
+from secpipe.formats import _fast, _gitlab_api, _gitlab_native, _gitlab_system
 from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, TimeField, const
 
 _NO_RAW = msgspec.Raw(b"")
@@ -208,6 +210,7 @@ class _Rec(msgspec.Struct, gc=False):
     build_status: str | None = None
     build_duration: float | None = None
     pipeline_id: int | str | None = None
+    web_url: Any = None  # REST API pipelines and jobs (any type: another record may hold the key)
 
 
 _REC = msgspec.json.Decoder(_Rec)
@@ -238,6 +241,8 @@ _MR_ACTIVITY = {"open": 1, "reopen": 1, "close": 3, "merge": 3, "update": 3, "ap
 
 
 _SYSTEM_PUSH = frozenset({"push", "tag_push"})
+#: a REST API pipeline's or job's own link, as JSON text (``"web_url": "https://h/g/p/-/jobs/7"``)
+_API_LINK = re.compile(rb'"web_url"\s*:\s*"https?://[^"]+?/(?:pipelines|jobs)/\d+/?"')
 
 
 def _kind(r: _Rec) -> str | None:
@@ -253,6 +258,8 @@ def _kind(r: _Rec) -> str | None:
         return "request"
     if type(r.severity) is str and type(r.message) is str and r.time is not None:
         return "app"
+    if type(r.web_url) is str and type(r.status) is str and r.id is not None:
+        return _gitlab_api.kind(r.web_url)  # a REST API pipeline or job
     return None
 
 
@@ -281,6 +288,8 @@ class GitLab(RecordFormat):
             return 65
         if b'"message"' in h and (b'"Rack_Attack"' in h or b'"meta.feature_category"' in h or b'"meta.caller_id"' in h):
             return 60  # auth_json.log, application_json.log (LabKit's meta.* context)
+        if b'"web_url"' in h and b'"status"' in h and _API_LINK.search(h):
+            return 60  # REST API pipelines and jobs
         return 0
 
     @c.gc_paused
@@ -345,8 +354,8 @@ class GitLab(RecordFormat):
                 src, off = recs.locs[idx[n]]
                 out.dead.append(DeadLetter(
                     "not a GitLab audit event (author_id/entity_type/details), request log (method/path), "
-                    "webhook (object_kind), system hook (event_name) nor auth/application log line "
-                    "(severity/time/message)", src, off, recs.raws[idx[n]], self.name))  # fmt: skip
+                    "webhook (object_kind), system hook (event_name), REST API pipeline or job (status + its "
+                    "web_url) nor auth/application log line (severity/time/message)", src, off, recs.raws[idx[n]], self.name))  # fmt: skip
                 continue
             if kind == "hook":
                 kind = r.object_kind or r.event_name or ""
@@ -357,6 +366,8 @@ class GitLab(RecordFormat):
                 cls = "authentication" if _LOGIN.match(r.message) else "base_event"
             elif kind == "rack_attack":
                 cls = "http_activity"
+            elif kind in ("api_pipeline", "api_job"):
+                cls = "scheduled_job_activity"
             else:
                 cls = "api_activity"
             g = groups.get((cls, kind))
@@ -371,7 +382,8 @@ class GitLab(RecordFormat):
         cls, kind = key
         rs = [typed[n] for n in members]
         ts = [tops[n] for n in members]
-        mapper = {"audit": _audit, "request": _request, "system": _system, "app": _app, "rack_attack": _rack_attack}.get(kind, _hook)
+        mapper = {"audit": _audit, "request": _request, "system": _system, "app": _app, "rack_attack": _rack_attack,
+                  "api_pipeline": _api, "api_job": _api}.get(kind, _hook)  # fmt: skip
         cols, times, acts = mapper(rs, ts, cls, kind)
         return self._batch(cls, raws, [idx[n] for n in members], cols, times, acts)
 
@@ -513,6 +525,11 @@ _GIT_MESSAGE = msgspec.json.Decoder(_GitMessage)
 def _system(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
     """System hook events (:mod:`._gitlab_system`)."""
     return (_gitlab_system.auth_columns if cls == "authentication" else _gitlab_system.api_columns)(tops)
+
+
+def _api(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
+    """REST API pipelines and jobs (:mod:`._gitlab_api`), with the webhooks' status tables."""
+    return _gitlab_api.columns(tops, kind, sys.modules[__name__])
 
 
 def _first_ip(value: str | None) -> str | None:
