@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote_to_bytes
 
 import pyarrow as pa
 
@@ -65,8 +66,9 @@ class Message:
 
     @property
     def source(self) -> str:
-        """``kafka:<topic>/<partition>@<offset>`` (the topic percent-encoded where it must be)."""
-        return f"{_PREFIX}{quote(self.topic, safe='._-')}/{self.partition}@{self.offset}"
+        """``kafka:<topic>/<partition>@<offset>`` (a topic name is ASCII letters, digits, ``.``, ``_``
+        and ``-``: Kafka refuses any other)."""
+        return f"{_PREFIX}{self.topic}/{self.partition}@{self.offset}"
 
     def wal_source(self) -> str:
         """:attr:`source` with ``;ts=<ms>`` and ``;key=<percent-encoded key>`` when set (what replay tags with)."""
@@ -90,7 +92,7 @@ def parse_source(source: str) -> Message | None:
     opts = dict(h.partition("=")[::2] for h in hints)
     ts = opts.get("ts")
     key = opts.get("key")
-    return Message(unquote(topic), int(partition), int(offset), None, None if key is None else unquote(key).encode(),
+    return Message(topic, int(partition), int(offset), None, None if key is None else unquote_to_bytes(key),
                    int(ts) if ts is not None and ts.lstrip("-").isdigit() else None)  # fmt: skip
 
 
@@ -130,8 +132,10 @@ def _resolved(names: list[str | None], docs: list[bytes]) -> tuple[list[str | No
     from secpipe.server.shipped import shipped_lines, text_lines
     from secpipe.server.wire import detect_many
 
-    if any(n is not None for n in names):
-        docs = text_lines(docs, names)
+    for name in {n for n in names if n is not None}:  # a topic's format: one C scan of its values
+        idx = [i for i, n in enumerate(names) if n == name]
+        for i, doc in zip(idx, text_lines([docs[i] for i in idx], name), strict=True):
+            docs[i] = doc
     auto = [i for i, n in enumerate(names) if n is None]
     if auto:
         names, docs = shipped_lines(names, docs)
@@ -143,8 +147,44 @@ def _resolved(names: list[str | None], docs: list[bytes]) -> tuple[list[str | No
     return names, docs
 
 
+def _split_joined(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> tuple[Records, dict[str, int]] | None:
+    """The values split in one call when each is one JSON object on one line (what producers
+    write: one event a message): joined one a line, each record and dead letter given the
+    message its byte offset falls in. None when some value is not so, or a record's offset is
+    not where a value begins (the caller then splits each value)."""
+    if not all(v[:1] == b"{" and b"\n" not in v for v in values):
+        return None
+    starts = list(itertools.accumulate((len(v) + 1 for v in values[:-1]), initial=0))
+    got = guarded(fmt, b"", msgs[0].source, lambda: fmt.split_records(b"\n".join(values), "kafka"))
+    if not isinstance(got, Records) or got.docs:
+        return None
+    at = {o: n for n, o in enumerate(starts)}
+    which = [at.get(off) for _src, off in got.locs] + [at.get(d.offset) for d in got.dead]
+    if None in which:
+        return None
+    k = len(got.raws)
+    got.locs = [(msgs[n].source, msgs[n].offset) for n in which[:k]]  # type: ignore[index]
+    got.dead = [dataclasses.replace(d, source=msgs[n].source, offset=msgs[n].offset)  # type: ignore[index]
+                for d, n in zip(got.dead, which[k:], strict=True)]  # fmt: skip
+    return got, {raw.decode("utf-8", "surrogatepass"): n for raw, n in zip(got.raws, which, strict=False)}  # type: ignore[misc]
+
+
 def _records(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> Decoded:
-    """Each value split into records, all mapped in one pass; rows tagged by their record."""
+    """The values split into records (:func:`_split_joined`, else each on its own), all mapped
+    in one pass; rows tagged by their record."""
+    joined = _split_joined(fmt, msgs, values)
+    recs, index = joined if joined is not None else _split_each(fmt, msgs, values)
+    try:
+        dec = fmt.map_records(recs)
+    except Exception:  # a mapping bug: each value decoded alone, so only the one it trips on fails
+        log.exception("format %s failed on a poll's records; decoding its %d message(s) one by one", fmt.name, len(msgs))
+        return _each(fmt, msgs, values)
+    dec.batches = [_tagged(b, msgs, index) for b in dec.batches]
+    return dec
+
+
+def _split_each(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> tuple[Records, dict[str, int]]:
+    """Each value split on its own (an array, NDJSON or a pretty-printed object a message)."""
     recs = Records()
     index: dict[str, int] = {}
     for n, (m, v) in enumerate(zip(msgs, values, strict=True)):
@@ -155,13 +195,7 @@ def _records(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> Dec
         for raw in one.raws:
             index[raw.decode("utf-8", "surrogatepass")] = n
         recs.extend(one)
-    try:
-        dec = fmt.map_records(recs)
-    except Exception:  # a mapping bug: each value decoded alone, so only the one it trips on fails
-        log.exception("format %s failed on a poll's records; decoding its %d message(s) one by one", fmt.name, len(msgs))
-        return _each(fmt, msgs, values)
-    dec.batches = [_tagged(b, msgs, index) for b in dec.batches]
-    return dec
+    return recs, index
 
 
 def _each(fmt: Format, msgs: list[Message], values: list[bytes]) -> Decoded:
