@@ -90,3 +90,34 @@ def test_cloudwatch_projection_of_audit_events_is_still_an_audit_stream() -> Non
     head = json.dumps([{"timestamp": 1700000000000, "message": K8S[0]}], indent=4).encode()
     assert formats.get("k8s_audit").sniff(head) == 95
     assert formats.detect(head).name == "k8s_audit"
+
+
+def test_otlp_json_encoding_as_the_spec_examples_write_it() -> None:
+    # opentelemetry-proto examples/logs.json (int64 as numbers, upper-case hex ids) and events.json
+    # (int64 as strings, a kvlistValue given as its list of values)
+    from secpipe.server.otlp import json_records
+
+    (log,) = json_records((WIRE / "otlp-logs.json").read_bytes())
+    assert (log["@timestamp"], log["trace_id"], log["span_id"]) == (
+        "2018-12-13T14:51:00.300000Z", "5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174")
+    assert log["resource"] == {"attributes": {"service.name": "my.service"}}
+    assert log["attributes"]["array.attribute"] == ["many", "values"]
+    assert log["attributes"]["map.attribute"] == {"some.map.key": "some value"}
+    assert log["body"] == {"text": "Example log record"} and log["scope"]["name"] == "my.library"
+    (event,) = json_records((WIRE / "otlp-events.json").read_bytes())
+    assert event["severity_number"] == 9 and event["@timestamp"] == "2018-12-13T14:51:00.300000Z"
+    assert event["body"]["structured"]["type"] == 0 and event["body"]["structured"]["title"] == "Free Online GUID Generator"
+
+
+def test_otlp_answers() -> None:
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+
+    from secpipe.server.otlp import _answer, _status
+
+    assert json.loads(_answer([None, "bad", "worse"], proto=False).body) == {
+        "partialSuccess": {"rejectedLogRecords": "2", "errorMessage": "bad"}}
+    resp = ExportLogsServiceResponse.FromString(bytes(_answer([None, "bad"], proto=True).body))
+    assert (resp.partial_success.rejected_log_records, resp.partial_success.error_message) == (1, "bad")
+    assert _answer([None], proto=True).body == b""
+    # google.rpc.Status {code: 8, message: "too big"} as protoc encodes it
+    assert bytes(_status(413, "too big", proto=True).body) == b"\x08\x08\x12\x07too big"

@@ -29,7 +29,7 @@ from secpipe.formats.base import DeadLetter
 from secpipe.respond import api as respond_api
 from secpipe.security.crypto import CryptoError
 from secpipe.security.limits import check_json_limits
-from secpipe.server import es_bulk, firehose, hec, metrics, security_api, webhooks
+from secpipe.server import es_bulk, firehose, hec, metrics, otlp, security_api, webhooks
 from secpipe.server.http import (
     AppContext,
     HTTPError,
@@ -44,7 +44,7 @@ from secpipe.server.shipped import accept_wrapped
 from secpipe.server.wire import read_body_limited
 
 #: extra route builders, registered by protocol modules.
-ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes, firehose.routes,
+ROUTERS: list[Callable[[AppContext], list[Route]]] = [es_bulk.routes, hec.routes, webhooks.routes, firehose.routes, otlp.routes,
                                                       respond_api.routes, security_api.routes, metrics.routes]
 
 

@@ -1,0 +1,297 @@
+"""OpenTelemetry OTLP/HTTP logs: ``POST /v1/logs`` (the Collector's ``otlphttp`` exporter, the SDKs'
+``OTLPLogExporter``), per the OTLP specification's "OTLP/HTTP" section.
+
+- request: an ``ExportLogsServiceRequest`` (opentelemetry-proto ``collector/logs/v1``) as binary
+  protobuf (``Content-Type: application/x-protobuf``, the exporters' default) or in OTLP's JSON
+  encoding (``application/json``: the proto3 JSON mapping with lowerCamelCase keys, 64-bit
+  integers as strings or numbers, enums as integers, trace and span ids as hex, not base64);
+  ``Content-Encoding`` gzip (or the other codecs every route reads) within the body and
+  decompressed limits. Another content type is answered 415.
+- answer: an ``ExportLogsServiceResponse`` in the request's encoding, 200; with
+  ``partialSuccess`` (``rejectedLogRecords``, ``errorMessage``: the first reason) when records
+  were dead-lettered. A failure is a ``google.rpc.Status`` (``code``, ``message``) in the
+  request's encoding with the spec's status: 400 (an unreadable request, not retried), 401/403,
+  413, 415, and 429/503 with ``Retry-After`` (retried by the exporter).
+
+Authentication: a secpipe token with ``ingest`` as ``Authorization: Bearer`` (the exporter's
+``headers``). Each log record becomes the document the Collector's ``elasticsearch`` exporter
+writes in its ``otel`` mapping mode (``@timestamp``, ``severity_*``, ``trace_id``/``span_id``
+in hex, ``attributes``, ``resource.attributes``, ``scope``, ``body.text`` or
+``body.structured``), read as the wire routes read shipped documents (``server.shipped``): a
+string body that is a line or JSON record a format reads (a syslog line, a Kubernetes audit
+event the ``filelog`` receiver read) is stored with that format, the resource's ``host.name``
+the host of a line that names none; a map body a format recognizes (a CloudTrail record parsed
+by ``json_parser``) is that record; any other record is stored whole (generic ``json``), its
+resource and record attributes (``service.name``, ``k8s.*``) with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Any
+
+import msgspec
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from secpipe.formats.base import DeadLetter
+from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
+from secpipe.server.shipped import shipped_lines
+from secpipe.server.wire import accept_docs, check_depth, detect_many, read_body_limited
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+#: google.rpc.Code of each HTTP status this route answers with (the Status message's ``code``)
+_CODES = {400: 3, 401: 16, 403: 7, 408: 4, 413: 8, 415: 3, 429: 8, 503: 14}
+
+
+class _Scope(msgspec.Struct, rename="camel"):
+    name: Any = None
+    version: Any = None
+    attributes: Any = None
+
+
+class _Resource(msgspec.Struct, rename="camel"):
+    attributes: Any = None
+
+
+class _ScopeLogs(msgspec.Struct, rename="camel"):
+    scope: _Scope | None = None
+    log_records: list[dict[str, Any]] | None = None
+
+
+class _ResourceLogs(msgspec.Struct, rename="camel"):
+    resource: _Resource | None = None
+    scope_logs: list[_ScopeLogs] | None = None
+    schema_url: Any = None
+
+
+class _Request(msgspec.Struct, rename="camel"):
+    resource_logs: list[_ResourceLogs] | None = None
+
+
+_JSON_REQUEST = msgspec.json.Decoder(_Request)
+
+
+def _json_value(v: Any) -> Any:
+    """An AnyValue of the JSON encoding as the plain value it holds (a kvlist a dict)."""
+    if v.__class__ is not dict:
+        return None
+    for key, val in v.items():
+        if key == "stringValue" or key == "boolValue" or key == "doubleValue":
+            return val
+        if key == "intValue":
+            return int(val) if isinstance(val, str) and val.lstrip("-").isdigit() and len(val) < 19 else val
+        if key == "bytesValue":
+            return val  # base64 already
+        if key == "arrayValue":
+            return [_json_value(x) for x in _values(val)]
+        if key == "kvlistValue":
+            return _json_attrs(_values(val))
+    return None
+
+
+def _values(v: Any) -> list[Any]:
+    """The ``values`` of an ArrayValue or KeyValueList, or the list itself where a sender leaves
+    the message out (opentelemetry-proto's own ``examples/events.json`` does, in ``kvlistValue``)."""
+    if v.__class__ is dict:
+        v = v.get("values")
+    return v if isinstance(v, list) else []
+
+
+def _json_attrs(kvs: Any) -> dict[str, Any]:
+    if not isinstance(kvs, list):
+        return {}
+    return {kv["key"]: _json_value(kv.get("value")) for kv in kvs if kv.__class__ is dict and isinstance(kv.get("key"), str)}
+
+
+def _nanos(v: Any) -> int:
+    if isinstance(v, str):
+        return int(v) if v.isdigit() else 0
+    return v if v.__class__ is int and v > 0 else 0
+
+
+def _json_record(r: dict[str, Any]) -> dict[str, Any]:
+    """A log record of the JSON encoding -> its fields (:func:`_document`'s input)."""
+    return {
+        "time": _nanos(r.get("timeUnixNano")), "observed": _nanos(r.get("observedTimeUnixNano")),
+        "severity_number": r.get("severityNumber"), "severity_text": r.get("severityText"),
+        "trace_id": _hex(r.get("traceId")), "span_id": _hex(r.get("spanId")), "event_name": r.get("eventName"),
+        "attributes": _json_attrs(r.get("attributes")), "body": _json_value(r.get("body")),
+    }  # fmt: skip
+
+
+def _hex(v: Any) -> Any:
+    return v.lower() if isinstance(v, str) else None
+
+
+def json_records(body: bytes) -> list[dict[str, Any]]:
+    """The documents (:func:`_document`) of a request in the JSON encoding; ValueError when it is none."""
+    try:
+        req = _JSON_REQUEST.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+        raise ValueError(str(exc)) from None
+    out = []
+    for rl in req.resource_logs or []:
+        resource = _json_attrs(rl.resource.attributes) if rl.resource else {}
+        for sl in rl.scope_logs or []:
+            sc = sl.scope or _Scope()
+            scope = {"name": sc.name, "version": sc.version, "attributes": _json_attrs(sc.attributes)}
+            out += [_document(resource, scope, _json_record(r)) for r in sl.log_records or []]
+    return out
+
+
+def _pb_value(v: Any) -> Any:
+    """An AnyValue message as the plain value it holds (a kvlist a dict, bytes in base64)."""
+    kind = v.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [_pb_value(x) for x in v.array_value.values]
+    if kind == "kvlist_value":
+        return _pb_attrs(v.kvlist_value.values)
+    if kind == "bytes_value":
+        return base64.b64encode(v.bytes_value).decode()
+    return getattr(v, kind)
+
+
+def _pb_attrs(kvs: Any) -> dict[str, Any]:
+    return {kv.key: _pb_value(kv.value) for kv in kvs}
+
+
+def protobuf_records(body: bytes) -> list[dict[str, Any]]:
+    """The documents (:func:`_document`) of a binary protobuf request; ValueError when it is none."""
+    from google.protobuf.message import DecodeError
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    try:
+        req = ExportLogsServiceRequest.FromString(body)
+    except (DecodeError, RecursionError) as exc:
+        raise ValueError(str(exc) or "unreadable protobuf") from None
+    out = []
+    for rl in req.resource_logs:
+        resource = _pb_attrs(rl.resource.attributes)
+        for sl in rl.scope_logs:
+            scope = {"name": sl.scope.name, "version": sl.scope.version, "attributes": _pb_attrs(sl.scope.attributes)}
+            for r in sl.log_records:
+                out.append(_document(resource, scope, {
+                    "time": r.time_unix_nano, "observed": r.observed_time_unix_nano,
+                    "severity_number": r.severity_number, "severity_text": r.severity_text,
+                    "trace_id": r.trace_id.hex(), "span_id": r.span_id.hex(), "event_name": r.event_name,
+                    "attributes": _pb_attrs(r.attributes),
+                    "body": _pb_value(r.body) if r.HasField("body") else None,
+                }))  # fmt: skip
+    return out
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _rfc3339(nanos: int) -> str | None:
+    if not nanos:
+        return None
+    return (_EPOCH + dt.timedelta(microseconds=nanos // 1000)).isoformat().replace("+00:00", "Z")
+
+
+def _document(resource: dict[str, Any], scope: dict[str, Any], rec: dict[str, Any]) -> dict[str, Any]:
+    """A log record as the Collector's ``elasticsearch`` exporter writes it (``otel`` mode): the
+    record's time (its observed time when it has none), empty fields left out."""
+    body = rec["body"]
+    doc = {
+        "@timestamp": _rfc3339(rec["time"] or rec["observed"]), "observed_timestamp": _rfc3339(rec["observed"]),
+        "severity_number": rec["severity_number"], "severity_text": rec["severity_text"],
+        "trace_id": rec["trace_id"], "span_id": rec["span_id"], "event_name": rec["event_name"],
+        "attributes": rec["attributes"], "resource": {"attributes": resource} if resource else None,
+        "scope": {k: v for k, v in scope.items() if v} or None,
+        "body": None if body is None else {"text": body} if isinstance(body, str) else {"structured": body},
+    }  # fmt: skip
+    return {k: v for k, v in doc.items() if v not in (None, "", 0, {})}
+
+
+def _store(ctx: AppContext, source: str, records: list[dict[str, Any]], docs: list[bytes]) -> list[str | None]:
+    """Store the documents (``docs``: ``records`` encoded) as the wire routes store shipped ones
+    (see module docstring); per record None (stored) or why it was dead-lettered. Blocking
+    (decode + WAL fsync)."""
+    names: list[str | None] = [None] * len(docs)
+    maps = [i for i, r in enumerate(records) if r.get("body", {}).get("structured").__class__ is dict]
+    if maps:  # a map body a specific format reads (a record a json_parser parsed): that record
+        inner = [orjson.dumps(records[i]["body"]["structured"]) for i in maps]
+        with ctx.service.cpu:
+            found = detect_many(inner, catch_all=False)
+        for i, raw, fmt in zip(maps, inner, found, strict=True):
+            if fmt is not None:
+                names[i], docs[i] = fmt.name, raw
+    with ctx.service.cpu:
+        names, docs = shipped_lines(names, docs)
+    return accept_docs(ctx, source, names, docs)
+
+
+def _status(code: int, message: str, proto: bool, headers: dict[str, str] | None = None) -> Response:
+    """A failure as the spec answers it: a ``google.rpc.Status`` in the request's encoding."""
+    grpc = _CODES.get(code, 2)  # 2: UNKNOWN
+    if proto:  # field 1 code (varint), field 2 message (bytes)
+        text = message.encode()
+        body = b"\x08" + _varint(grpc) + b"\x12" + _varint(len(text)) + text
+        return Response(body, status_code=code, media_type=PROTOBUF, headers=headers)
+    return Response(orjson.dumps({"code": grpc, "message": message}), status_code=code, media_type=JSON, headers=headers)
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _answer(reasons: list[str | None], proto: bool) -> Response:
+    """``ExportLogsServiceResponse``: empty, or ``partialSuccess`` naming the records refused."""
+    refused = [r for r in reasons if r is not None]
+    if proto:
+        from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+
+        resp = ExportLogsServiceResponse()
+        if refused:
+            resp.partial_success.rejected_log_records = len(refused)
+            resp.partial_success.error_message = refused[0]
+        return Response(resp.SerializeToString(), media_type=PROTOBUF)
+    body = {"partialSuccess": {"rejectedLogRecords": str(len(refused)), "errorMessage": refused[0]}} if refused else {}
+    return Response(orjson.dumps(body), media_type=JSON)
+
+
+def routes(ctx: AppContext) -> list[Route]:
+    """``POST /v1/logs``."""
+
+    async def export(request: Request) -> Response:
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        proto = kind != JSON
+        try:
+            info = authenticate(ctx, request, "ingest")
+            if kind not in (PROTOBUF, JSON):
+                raise HTTPError(415, f"unsupported Content-Type {kind!r}: send {PROTOBUF} or {JSON}")
+            return await _export(request, f"otlp:{info.source or info.name}", proto)
+        except HTTPError as exc:
+            return _status(exc.status, str(exc), proto, exc.headers)
+        except STORE_ERRORS as exc:  # disk full, I/O error: nothing was kept, the exporter retries
+            return _status(503, store_failed(exc), proto, {"Retry-After": "5"})
+
+    async def _export(request: Request, source: str, proto: bool) -> Response:
+        body = await read_body_limited(ctx, request, source, "auto", json_body=not proto)
+        try:
+            records = protobuf_records(body) if proto else json_records(body)
+            docs = [orjson.dumps(r) for r in records]
+            if proto and docs:  # (a JSON body's nesting was checked as it was read)
+                check_depth(b"\n".join(docs), ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
+        except (ValueError, HTTPError) as exc:
+            why = f"not an OTLP ExportLogsServiceRequest ({'protobuf' if proto else 'JSON'}): {exc}"
+            await run_in_threadpool(ctx.service.dead_letter, [DeadLetter(why, source, 0, body, "auto")])
+            raise HTTPError(exc.status if isinstance(exc, HTTPError) else 400, why) from None
+        reasons = await run_in_threadpool(_store, ctx, source, records, docs) if records else []
+        return _answer(reasons, proto)
+
+    return [route("POST", "/v1/logs", "ingest", export)]
