@@ -582,7 +582,7 @@ class _RestRepo(msgspec.Struct, gc=False):
     repository: _Repo | None = None  # (an organization's alert list names each alert's repository)
 
 
-_REST_ALERT = msgspec.json.Decoder(_Alert)
+_REST_ALERT = _ALERT = msgspec.json.Decoder(_Alert)
 _REST_REPO = msgspec.json.Decoder(_RestRepo)
 
 
@@ -1397,13 +1397,14 @@ def _from_scan(got: tuple[Any, ...], hint: str | None, raw: bytes, scanner: Any)
     keyset, event, slot, generic = route
     if keyset is None:
         return None
-    if not event:  # the typed view read by msgspec (alerts: lists of structs, floats), the rest from the scan
+    if not event:  # an alert (lists of structs, floats): msgspec reads the alert, the rest is the scan's
+        top = _ScannedTop(scanner, raw, keyset, rest)
         try:
-            view: _HookBase = _HOOK.decode(raw)
+            alert = _ALERT.decode(top.get("alert"))  # type: ignore[arg-type]
         except msgspec.ValidationError:  # the caller's msgspec path (which tries _HookBase then)
             return None
+        view: _HookBase = msgspec.structs.replace(_lean_view(scanner.slots(0, _LEAN)), alert=alert)
         event = hint or infer_event(keyset, view)
-        top = _ScannedTop(scanner, raw, keyset, rest)
         cls, row, when, act, sev = m.map_hook(event, view, top)  # type: ignore[arg-type]
         return cls, row, _primary_time(event, top, view) if when is None else when, act, sev  # type: ignore[arg-type]
     if generic:
