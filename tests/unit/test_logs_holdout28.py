@@ -121,3 +121,55 @@ def test_rfc5424_lines_with_broken_structured_data_keep_their_header() -> None:
     assert rows[0]["message"].startswith('[exampleSDID@32473 iut="3" eventSource= "Application"')
     assert rows[4]["message"] == "An application event log entry"
     assert json.loads(rows[5]["unmapped"])["structured_data"]["exampleSDID@32473"]["eventID"] == "1011"
+
+
+_PANOS_THREATS = [  # Elastic's panw threat sample (url) and Apache Metron's PAN-OS parser test lines (Java escapes undone)
+    'Nov 30 16:44:36 PA-220 1,2018/11/30 16:44:36,012801096514,THREAT,url,2049,2018/11/30 16:44:36,192.168.15.224,175.16.199.1,'
+    "192.168.1.63,175.16.199.1,new_outbound_from_trust,,,ssl,vsys1,trust,untrust,ethernet1/2,ethernet1/1,send_to_mac,"
+    '2018/11/30 16:44:36,28191,1,52984,443,37679,443,0x403000,tcp,block-url,"consent.cmp.oath.com/",(9999),business-and-economy,'
+    "informational,client-to-server,7726,0x2000000000000000,192.168.0.0-192.168.255.255,United States,0,,0,,,0,,,,,,,,0,0,0,0,0,,"
+    "PA-220,,,,,0,,0,,N/A,unknown,AppThreat-0-0,0x0,0,4294967295,",
+    "<14>1 2018-09-19T11:50:33-05:00 Panorama--1 - - - - 1,2018/09/19 11:50:33,007255000045716,THREAT,spyware,2049,"
+    "2018/09/19 11:50:33,10.20.30.40,10.20.30.40,10.20.30.40,10.20.30.40,HTTPS-strict,,,ssl,vsys1,Public,Public,ethernet1/1,"
+    'ethernet1/1,ALK Logging,2018/09/19 11:50:33,201360,1,21131,443,56756,443,0x80403000,tcp,alert,"test.com/",Suspicious TLS '
+    "Evasion Found(14978),online_test.com,informational,client-to-server,1007133,0xa000000000000000,10.20.30.40-10.20.30.40,"
+    "10.20.30.40-10.20.30.40,0,,1204440535977427988,,,0,,,,,,,,0,13,16,0,0,,Prod--1,,,,,0,,0,,N/A,spyware,AppThreat-8065-5006,0x0,0,"
+    "4294967295",
+    "<13>Aug 22 11:21:04 hq-lx-net-7.dart.org 1,2018/08/22 11:21:04,013201001141,THREAT,vulnerability,0,2018/08/22 11:21:02,"
+    "10.0.58.109,13.66.22.101,198.51.223.40,13.66.22.101,LAN-to-WAN-90,dart\\rulak,,ftp,vsys1,LAN_L3,WAN_L3,ethernet1/6,ethernet1/1,"
+    'Panorama,2018/08/22 11:21:02,3829077,1,52670,21,35329,21,0x402000,tcp,alert,"Web.config",FTP REST(36419),any,low,'
+    "client-to-server,6585310726021616817,0x8000000000000000,10.0.0.0-10.255.255.255,United States,0,,0,,,0,,,,,,,,0,346,12,0,0,,"
+    "pa5220-hq-mdf-1,,,,,0,,0,,N/A,info-leak,AppThreat-8054-4933,0x0",
+    "<14>Aug 22 11:21:04 hq-lx-net-7.dart.org 1,2018/08/22 11:21:04,013201001141,THREAT,wildfire,0,2018/08/22 11:20:55,"
+    "23.43.62.88,10.4.25.93,23.43.62.88,198.51.223.40,LAN-to-WAN-Known-User,,dart\\dhoftender,web-browsing,vsys1,WAN_L3,LAN_L3,"
+    "ethernet1/1,ethernet1/6,Panorama,2018/08/22 11:20:55,895841,1,80,50844,80,35947,0x402000,tcp,allow,"
+    '"stream.x86.x-none.dat",Windows Dynamic Link Library (DLL)(52019),benign,informational,server-to-client,6585310726021616809,'
+    "0x8000000000000000,United States,10.0.0.0-10.255.255.255,0,,0,9e5c336d886db943e0e464efb1e375d2a29d4ba117255bc6aa9a7053b86577c0,"
+    "wildfire.paloaltonetworks.com,50,,pe,,,,,,11069273395,346,12,0,0,,pa5220-hq-mdf-1,,,,,0,,0,,N/A,unknown,WildFire-0-0,0x0",
+]
+
+
+def test_panos_threat_logs_are_detection_findings() -> None:
+    """PAN-OS THREAT logs (PAN-OS "Threat Log Fields"; lines from elastic/integrations
+    packages/panw/data_stream/panos/_dev/test/pipeline/test-panw-panos-threat-sample.log and
+    apache/metron .../parsers/paloalto/BasicPaloAltoFirewallParserTest.java): one Detection Finding
+    each (they were Base Events): the threat ``Name(ID)`` the title and analytic, the subtype the
+    type, the log's severity, the Action as action and disposition, serial and sequence number the
+    uid, the Generated Time; the connection, users, URL or file in the evidence."""
+    d = _decode(_PANOS_THREATS)
+    assert not d.dead and d.events == 4
+    rows = {r["raw_data"]: r for r in _rows(d)}
+    url, spy, vuln, wf = (rows[line] for line in _PANOS_THREATS)
+    assert {r["class_uid"] for r in (url, spy, vuln, wf)} == {2004} and {r["activity_id"] for r in (url, spy, vuln, wf)} == {1}
+    assert (url["finding_info"]["uid"], url["finding_info"]["types"], url["time"]) == ("012801096514-7726", ["url"], 1543596276000)
+    assert (url["action"], url["disposition"], url["severity_id"]) == ("Denied", "Blocked", 1)
+    ev = url["evidences"][0]
+    assert ev["url"]["url_string"] == "consent.cmp.oath.com/" and (ev["src_endpoint"]["ip"], ev["src_endpoint"]["port"]) == ("192.168.15.224", 52984)
+    assert (ev["dst_endpoint"]["ip"], ev["dst_endpoint"]["port"], ev["dst_endpoint"]["zone"]) == ("175.16.199.1", 443, "untrust")
+    assert url["finding_info"]["title"] == "url: business-and-economy"
+    assert (spy["finding_info"]["title"], spy["finding_info"]["analytic"]["uid"]) == ("Suspicious TLS Evasion Found", "14978")
+    assert (spy["action"], spy["disposition"], spy["time"]) == ("Allowed", "Alert", 1537375833000)  # the 5424 header's, with its zone
+    assert (vuln["finding_info"]["title"], vuln["severity_id"], vuln["finding_info"]["types"]) == ("FTP REST", 2, ["vulnerability"])
+    assert vuln["evidences"][0]["actor"]["user"]["name"] == "dart\\rulak" and vuln["evidences"][0]["connection_info"]["uid"] == "3829077"
+    assert wf["evidences"][0]["file"]["name"] == "stream.x86.x-none.dat" and wf["evidences"][0]["user"]["name"] == "dart\\dhoftender"
+    assert json.loads(wf["unmapped"])["panos"]["category"] == "benign"

@@ -168,6 +168,16 @@ Mapping:
   the duration; the Generated Time (with the year a BSD header lacks; no zone: UTC) as the time
   where the header has none or no year; NAT addresses, interfaces and the session end reason in
   ``unmapped.panos``.
+- PAN-OS threat logs (the syslog CSV ``...,THREAT,<subtype>,...``: url, virus, spyware,
+  vulnerability, file, scan, flood, wildfire ...; quoted fields read whole) -> Detection Finding
+  (2004), Create: the threat ``Name(ID)`` as the title and the analytic (a URL log, threat
+  ``(9999)``, titled by its category), the subtype as the finding's type, the log's severity
+  (informational..critical), the Action (allow / alert / continue Allowed, alert's disposition
+  Alert; reset-* Reset; deny, drop, block-* Blocked), the serial and Sequence Number as the
+  finding's uid, the Generated Time as the traffic log's; the evidence holds the source and
+  destination with zones, session and protocol, the users, the URL (url) or file name (file,
+  virus, wildfire); NAT addresses, rule, application, category, direction, repeat count in
+  ``unmapped.panos``.
 - the Jenkins Audit Trail plugin's syslog messages (its Syslog logger, APP-NAME ``jenkins``: each
   message as the plugin's log file holds it after the time) -> the classes
   :mod:`._jenkins_audit` gives the log file's: build starts and ends Scheduled Job Activity,
@@ -315,6 +325,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _cef, _cwlogs, _fast, _jenkins_audit, _journal
+from secpipe.formats._findings import captions, nest, objects_where, singleton_list
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask, with_rest
 from secpipe.formats.base import (
     BOM,
@@ -867,7 +878,8 @@ class Syslog(Format):
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
                    "output -> Authentication / Account Change / Group Management / HTTP Activity / Network Activity (pf filterlog, "
                    "netfilter, FortiGate traffic, "
-                   "Cisco ASA connections, PAN-OS traffic, Junos SRX sessions, Windows Firewall, Meraki flows) / Base Event")
+                   "Cisco ASA connections, PAN-OS traffic, Junos SRX sessions, Windows Firewall, Meraki flows) / Detection Finding "
+                   "(PAN-OS threat) / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -1168,6 +1180,18 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
+        for threats in (_panos_threat,):
+            found = threats(fields["msg"])
+            if found is None:
+                continue
+            hit, finding = found
+            sub = {k: v.filter(hit) for k, v in fields.items()}
+            sub["times"] = _own_time(sub, finding.pop("_time"))
+            out.batches.append(self._batch("detection_finding", sub, None, net=finding))
+            rest = pc.invert(hit)
+            if not pc.any(rest).as_py():
+                return
+            fields = {k: v.filter(rest) for k, v in fields.items()}
         for packets in (lambda f: _filterlog(f["app"], f["msg"]), lambda f: _netfilter(f["app"], f["msg"]),
                         lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"], f["host"]),
                         lambda f: _panos_traffic(f["msg"]), lambda f: _junos_flow(f["msgid"], f["sd"]),
@@ -1223,6 +1247,8 @@ class Syslog(Format):
             activity = http.pop("_activity")
         if net is not None:
             activity = net.pop("_activity")
+            if "_severity" in net:  # a threat log's own severity, before the syslog PRI's
+                sev_ocsf = pc.coalesce(net.pop("_severity"), sev_ocsf)
         raws = f["lines"].to_pylist()
         host, origin = f["host"], _origin_ip(f["sd"])
         # the host a shipper named, else the listener's peer, for the lines that name none (module docstring)
@@ -1300,6 +1326,8 @@ class Syslog(Format):
                 if "_" + key in net:
                     extra.append((key, net.pop("_" + key)))
             cols.update(net)
+            if "finding_info.uid" in net:  # required: the event's own uid where the log numbers none
+                cols["finding_info.uid"] = pc.coalesce(net["finding_info.uid"], cols["metadata.uid"])
         if auth is not None:
             self._auth_columns(cols, auth, f)
             extra.append(("command", json_string(auth["cmd"])))
@@ -2690,6 +2718,99 @@ def _panos_traffic(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None
         "duration": pc.multiply(number("elapsed"), 1000),
     }
     return hit, cols
+
+
+#: a PAN-OS threat log (the syslog CSV of PAN-OS 8.1 to 11.x, "Threat Log Fields": the traffic log's
+#: first 30 fields, then ``Action, URL/Filename, Threat ID, Category, Severity, Direction, Sequence
+#: Number, ...``); a field may be quoted (``"consent.cmp.oath.com/"``) and hold commas, so the
+#: fields are read by a pattern, not split; a log of an older release may end after the Severity.
+_PV = r'(?:"[^"]*"|[^,"]*)'  # a PAN-OS CSV field, quoted or not
+_PANOS_THREAT_AT = {"serial": 2, "subtype": 4, "generated": 6, "src": 7, "dst": 8, "nat_src": 9, "nat_dst": 10, "rule": 11,
+                    "src_user": 12, "dst_user": 13, "app": 14, "from_zone": 16, "to_zone": 17, "session": 22, "repeat": 23,
+                    "sport": 24, "dport": 25, "proto": 29, "action": 30, "target": 31, "threat": 32, "category": 33,
+                    "severity": 34, "direction": 35, "seq": 36}  # fmt: skip
+_PANOS_THREAT = "^" + ",".join(
+    "THREAT" if at == 3 else f"(?P<{k}>{_PV})" if k else _PV
+    for at, k in ((at, next((k for k, i in _PANOS_THREAT_AT.items() if i == at), None)) for at in range(37))
+).replace(",(?P<direction>", "(?:,(?P<direction>", 1) + ")?(?:,.*)?$"
+_PANOS_SEVERITY = pa.array(["informational", "low", "medium", "high", "critical"], S)
+#: the Action of a threat log -> (action_id, disposition_id): the traffic went on (allow, alert,
+#: continue, override: Allowed; an alert is the detection's own disposition) or was stopped
+#: (deny, drop, block-*, sinkhole: Blocked; reset-*: Reset)
+_PANOS_THREAT_ACTIONS = {"allow": (1, 1), "continue": (1, 1), "override": (1, 1), "alert": (1, 19),
+                         "reset-client": (2, 21), "reset-server": (2, 21), "reset-both": (2, 21)}
+_PANOS_FILES = pa.array(["file", "virus", "wildfire", "wildfire-virus"], S)
+
+
+def _panos_threat(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the messages that are PAN-OS threat logs, their Detection Finding columns with
+    ``_activity``, ``_severity``, ``_panos`` for ``unmapped`` and ``_time``), or None when there
+    are none. Subtypes url, virus, spyware, vulnerability, file, scan, flood, packet, wildfire ...:
+    the threat (``Name(ID)``) as the finding's title and the analytic (name and id), the subtype
+    as its type, the log's Severity (informational..critical) as the severity, the Action as the
+    action and disposition (:data:`_PANOS_THREAT_ACTIONS`, any other Denied / Blocked), the
+    device serial and Sequence Number as the finding's uid; one evidence with the source and
+    destination (address, port, zone), the session and protocol, the source user as the actor,
+    the destination user, the URL (url subtype) or the file's name (file, virus, wildfire). A URL
+    log (threat ``(9999)``) is titled by its URL category. The Generated Time is the time as the
+    traffic log's; NAT addresses, rule, application, category, direction and repeat count in
+    ``unmapped.panos``."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b",THREAT,",)):
+        return None
+    st = pc.extract_regex(msg, _PANOS_THREAT)
+    hit = pc.fill_null(pc.and_(st.is_valid(), pc.match_substring_regex(group(st, "generated"), r"^\d{4}/\d\d/\d\d ")), False)
+    if not pc.any(hit).as_py():
+        return None
+    st = st.filter(hit)
+    f = {k: _nil_empty(pc.utf8_trim(group(st, k), '"')) for k in _PANOS_THREAT_AT}
+    n = len(st)
+    none = pa.scalar(None, S)
+    threat = pc.extract_regex(f["threat"], r"^(?P<name>.*?)\s*\((?P<id>\d+)\)$")
+    name = pc.coalesce(group(threat, "name"), pc.if_else(pc.is_valid(group(threat, "id")), none, f["threat"]))
+    subtype = pc.utf8_lower(f["subtype"])
+    title = pc.coalesce(name, pc.binary_join_element_wise(subtype, f["category"], ": "), subtype)
+    action = pc.utf8_lower(f["action"])
+    known = pc.index_in(action, value_set=pa.array(list(_PANOS_THREAT_ACTIONS), S))
+    action_id = pc.coalesce(pc.take(pa.array([a for a, _d in _PANOS_THREAT_ACTIONS.values()], _I32), known), pa.scalar(2, _I32))
+    disposition_id = pc.coalesce(pc.take(pa.array([d for _a, d in _PANOS_THREAT_ACTIONS.values()], _I32), known), pa.scalar(2, _I32))
+    proto = pc.utf8_lower(f["proto"])
+    is_url = pc.fill_null(pc.equal(subtype, "url"), False)
+    is_file = pc.fill_null(pc.is_in(subtype, value_set=_PANOS_FILES), False)
+    url = pc.if_else(is_url, f["target"], none)
+    file_name = pc.if_else(is_file, f["target"], none)
+    evidence = nest({
+        "src_endpoint.ip": f["src"], "src_endpoint.port": _number(f["sport"], _I32), "src_endpoint.zone": f["from_zone"],
+        "dst_endpoint.ip": f["dst"], "dst_endpoint.port": _number(f["dport"], _I32), "dst_endpoint.zone": f["to_zone"],
+        "connection_info.uid": f["session"], "connection_info.protocol_name": proto,
+        "connection_info.protocol_num": pc.take(pa.array(list(_NF_PROTOCOLS.values()), _I32),
+                                                pc.index_in(proto, value_set=pa.array(list(_NF_PROTOCOLS), S))),
+        "connection_info.direction_id": const(0, n, _I32),
+        "actor.user.name": f["src_user"], "user.name": f["dst_user"],
+        "url.url_string": url, "file.name": file_name, "file.type_id": const(1, n, _I32),
+    })  # fmt: skip
+    evidence = objects_where(evidence, {"actor": f["src_user"], "user": f["dst_user"], "url": url, "file": file_name})
+    items = [(k, json_string(f[k])) for k in ("nat_src", "nat_dst", "rule", "app", "category", "direction", "repeat")]
+    own = pc.strptime(f["generated"], format="%Y/%m/%d %H:%M:%S", unit="ms", error_is_null=True).cast(_I64)
+    return hit, {
+        "_activity": const(1, n, _I32),
+        "_severity": pc.add(pc.index_in(pc.utf8_lower(f["severity"]), value_set=_PANOS_SEVERITY), 1),
+        "_panos": _object(items, n),
+        "_time": own,
+        "action_id": action_id,
+        "action": captions("detection_finding", "action_id", action_id),
+        "disposition_id": disposition_id,
+        "disposition": captions("detection_finding", "disposition_id", disposition_id),
+        "is_alert": const(True, n, pa.bool_()),
+        "finding_info.uid": pc.binary_join_element_wise(f["serial"], f["seq"], "-"),
+        "finding_info.title": title,
+        "finding_info.types": singleton_list(subtype, pc.is_valid(subtype)),
+        "finding_info.analytic.name": name,
+        "finding_info.analytic.uid": group(threat, "id"),
+        "finding_info.analytic.type_id": const(1, n, _I32),
+        "finding_info.analytic.type": pc.if_else(pc.is_valid(name), "Rule", none),
+        "evidences": singleton_list(evidence),
+    }
 
 
 #: the shadow-utils and PAM lines that record a change to an account or a group (the messages
