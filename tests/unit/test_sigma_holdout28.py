@@ -16,6 +16,8 @@ import orjson
 from secpipe import formats
 from secpipe.detect.sigma import load_rules
 from secpipe.detect.sigma.correlation import CorrelationEngine, correlate_matches
+from secpipe.detect.sigma.finding import findings
+from secpipe.schema.conformance import check_rows
 from tests.unit.holdout_support import ndjson as _ndjson
 from tests.unit.holdout_support import sigma_rows as _rows
 from tests.unit.holdout_support import workspace_entry as _entry
@@ -172,3 +174,56 @@ def test_correlation_groups_raw_records_by_the_calls_name(tmp_path: Path) -> Non
         level: low
         """))
     assert _groups(p, _AUDIT.read_bytes(), "syslog") == [["execve"]]
+
+
+# -- rule metadata on findings ---------------------------------------------------------------------
+
+REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+_K8S = REAL / "falco" / "test" / "trace_files" / "k8s_audit"
+
+
+def test_finding_keeps_the_rules_metadata() -> None:
+    # SigmaHQ's kubernetes_audit_secrets_modified_or_deleted (related: similar, status test,
+    # references, falsepositives, author) on Falco's delete_secret trace; only the level, tags and
+    # description reached the finding
+    rs = load_rules([REAL / "sigmahq-sigma" / "rules" / "application" / "kubernetes" / "audit" /
+                     "kubernetes_audit_secrets_modified_or_deleted.yml"])
+    (batch,) = formats.get("k8s_audit").decode((_K8S / "delete_secret.json").read_bytes(), "t").batches
+    (f,) = findings(rs, batch, rs.matches(batch)).to_pylist()
+    info = f["finding_info"]
+    assert [(a["uid"], a["type"]) for a in info["analytic"]["related_analytics"]] == [
+        ("2f0bae2d-bf20-4465-be86-1311addebaa3", "Rule")]
+    assert (info["analytic"]["state_id"], info["analytic"]["state"]) == (1, "Active")
+    assert [(t["name"], t["value"]) for t in info["tags"]] == [("attack", "credential-access")]
+    extra = orjson.loads(f["unmapped"])
+    assert extra["rule_references"][0] == "https://kubernetes.io/docs/reference/config-api/apiserver-audit.v1/"
+    assert extra["rule_falsepositives"][1].startswith("Automated processes")
+    assert extra["rule_related"] == [{"id": "2f0bae2d-bf20-4465-be86-1311addebaa3", "type": "similar"}]
+    assert (extra["rule_status"], extra["rule_author"]) == ("test", "kelnage")
+    assert f["vulnerabilities"] is None
+    assert not check_rows("detection_finding", [f])
+
+
+def test_cve_tags_are_the_findings_vulnerabilities_and_correlations_carry_metadata(tmp_path: Path) -> None:
+    # lnx_auditd_af_alg_socket_creation tags cve.2026-31431; a correlation's own tags, description
+    # and status reach its finding as a base rule's do
+    rs = load_rules([RULES / "lnx_auditd_af_alg_socket_creation.yml"])
+    (batch,) = formats.get("syslog").decode(_syscall_lines(syscall="41", a0="26"), "t").batches
+    rows = findings(rs, batch, rs.matches(batch)).to_pylist()
+    assert [r["vulnerabilities"][0]["cve"]["uid"] for r in rows] == ["CVE-2026-31431"] * 2
+    assert [r["finding_info"]["analytic"]["state"] for r in rows] == ["Experimental"] * 2
+    assert not check_rows("detection_finding", rows)
+    p = tmp_path / "c.yml"
+    p.write_text(textwrap.dedent(_ADD_MEMBER).replace(
+        "title: members added per group\n",
+        "title: members added per group\nstatus: experimental\ndescription: many members\n"
+        "tags: [attack.persistence, attack.t1098.007]\n"))
+    rs = load_rules([p])
+    eng = CorrelationEngine(rs, None, clock=lambda: 1900000000.0)
+    (batch,) = formats.get("k8s_audit").decode((RULES / "panther-gcp-add-group-member.jsonl").read_bytes(), "t").batches
+    (f, _) = eng.process(batch, rs.matches(batch)).to_pylist()
+    assert f["finding_info"]["desc"] == "many members"
+    assert f["attacks"][0]["sub_technique"]["uid"] == "T1098.007"
+    assert f["attacks"][0]["tactic"]["name"] == "Persistence"
+    assert f["finding_info"]["analytic"]["state_id"] == 3
+    assert not check_rows("detection_finding", [f])

@@ -78,7 +78,7 @@ from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe import _compute as pc
 from secpipe.detect.sigma.fields import PARAM, base, is_param
-from secpipe.detect.sigma.finding import KIND, _dig, _exact, _walk
+from secpipe.detect.sigma.finding import ATTACKS, KIND, META_TYPES, _dig, _exact, _walk, attacks_of, rule_meta
 from secpipe.detect.sigma.legacy import TYPE
 from secpipe.detect.sigma.mappings import alternatives, mapping_key
 from secpipe.detect.sigma.parsing import RANGE
@@ -622,13 +622,21 @@ def _float(value: Any) -> float | None:
 
 
 def correlation_findings(fired: list[dict[str, Any]]) -> pa.RecordBatch:
-    """One detection finding per fired correlation."""
+    """One detection finding per fired correlation, with the correlation rule's description, ATT&CK
+    tags and other metadata as a base rule's finding has them (:func:`.finding.rule_meta`)."""
     n = len(fired)
-    uids, titles, sev, first, last, related, rids, unm = [], [], [], [], [], [], [], []
+    uids, titles, sev, first, last, related, rids, unm, descs, attacks = [], [], [], [], [], [], [], [], [], []
+    meta: dict[str, list[Any]] = {k: [] for k in META_TYPES}
     from secpipe.detect.sigma.rules import LEVELS
 
     for f in fired:
         c, ents = f["corr"], f["entries"]
+        m = rule_meta(c.rule)
+        for k in META_TYPES:
+            meta[k].append(m[k])
+        tags = [str(t) for t in c.rule.tags or []]
+        descs.append(c.rule.description or c.rule.title)
+        attacks.append(attacks_of(tags) or None)
         start = f.get("start", min(x[0] for x in ents))
         uids.append(hashlib.blake2b(f"{KIND}\0corr\0{c.id}\0{f['group']}\0{start}".encode(), digest_size=16).hexdigest())
         titles.append(c.rule.title)
@@ -638,7 +646,7 @@ def correlation_findings(fired: list[dict[str, Any]]) -> pa.RecordBatch:
         related.append([{"uid": x[3]} for x in ents])
         rids.append(c.id)
         info = {"correlation": c.type_name, "group_by": c.group_by, "group": msgspec.json.decode(f["group"]),
-                "events": len(ents)}
+                "events": len(ents), "rule_level": c.level, "rule_tags": tags, **m["unmapped"]}
         if "end" in f:  # decided at window close: the window and the value its condition held on
             info.update({"window": {"start": f["start"], "end": f["end"]}, "value": f["value"]})
         unm.append(msgspec.json.encode(info).decode())
@@ -652,6 +660,9 @@ def correlation_findings(fired: list[dict[str, Any]]) -> pa.RecordBatch:
         "is_alert": pa.array([True] * n), "count": pa.array([len(r) for r in related], pa.int32()),
         "start_time": pa.array(first, pa.int64()), "end_time": pa.array(last, pa.int64()),
         "finding_info.uid": pa.array(uids, s), "finding_info.title": pa.array(titles, s),
+        "finding_info.desc": pa.array(descs, s), "attacks": pa.array(attacks, ATTACKS),
+        "finding_info.attacks": pa.array(attacks, ATTACKS),
+        **{k: pa.array(v, META_TYPES[k]) for k, v in meta.items()},
         "finding_info.types": pa.array([["Sigma", "Correlation"]] * n, pa.list_(s)),
         "finding_info.first_seen_time": pa.array(first, pa.int64()),
         "finding_info.last_seen_time": pa.array(last, pa.int64()),

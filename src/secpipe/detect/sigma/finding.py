@@ -7,12 +7,19 @@ and the lake keeps one copy; within a batch duplicates are dropped here. Carried
 ``attacks[]`` and ``finding_info.attacks[]`` with tactic/technique/sub-technique),
 the event's uid (``finding_info.related_events``) and time (``time``, ``start_time``), and
 evidence: the values of the fields the rule names, read from the matched event
-(``evidences[].data`` JSON). Per-rule values are built once per rule and taken by index;
+(``evidences[].data`` JSON). The rest of the rule's metadata (:func:`rule_meta`): every tag as
+``finding_info.tags`` (``{name: namespace, value: name}``: ``attack`` / ``t1078``), ``cve.`` tags
+as ``vulnerabilities[].cve.uid`` (``CVE-2021-44228``), ``related`` rules as
+``finding_info.analytic.related_analytics`` (their id; the relation in ``unmapped``), ``status`` as
+the analytic's state (stable/test Active, experimental Experimental, deprecated/unsupported
+Other), and ``references``, ``falsepositives``, ``author``, ``related`` and ``status`` as written
+in ``unmapped`` (``rule_*``). Per-rule values are built once per rule and taken by index;
 evidence comes from the engine (the matched fields as JSON, built by DuckDB for matched rows only).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -43,9 +50,45 @@ TACTICS = {
 }
 _UID = pa.struct([("uid", pa.string()), ("name", pa.string())])
 _ATTACK = pa.struct([("tactic", _UID), ("technique", _UID), ("sub_technique", _UID)])
-_ATTACKS = pa.list_(_ATTACK)
+ATTACKS = pa.list_(_ATTACK)
 _RELATED = pa.list_(pa.struct([("uid", pa.string())]))
 _EVIDENCE = pa.list_(pa.struct([("data", pa.string())]))
+TAGS = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
+VULNERABILITIES = pa.list_(pa.struct([("cve", pa.struct([("uid", pa.string())]))]))
+ANALYTICS = pa.list_(pa.struct([("uid", pa.string()), ("type_id", pa.int32()), ("type", pa.string())]))
+#: a Sigma rule's ``status`` -> the OCSF analytic ``state_id`` and ``state``
+STATES = {"stable": (1, "Active"), "test": (1, "Active"), "experimental": (3, "Experimental"),
+          "deprecated": (99, "Deprecated"), "unsupported": (99, "Unsupported")}
+_CVE = re.compile(r"(\d{4})[-.](\d{4,})")
+
+
+def rule_meta(sigma: Any) -> dict[str, Any]:
+    """The OCSF values of a Sigma rule's (or correlation's) metadata, and its ``unmapped`` extras
+    (module docstring)."""
+    tags = list(sigma.tags or [])
+    cves = [f"CVE-{m.group(1)}-{m.group(2)}" for t in tags
+            if str(t.namespace).lower() == "cve" and (m := _CVE.fullmatch(str(t.name)))]
+    related = list(getattr(sigma.related, "related", None) or [])
+    status = str(sigma.status).lower() if sigma.status is not None else None
+    state = STATES.get(status or "")
+    extra = {"rule_status": status, "rule_author": sigma.author, "rule_references": list(sigma.references or []),
+             "rule_falsepositives": list(sigma.falsepositives or []),
+             "rule_related": [{"id": str(r.id), "type": str(r.type)} for r in related]}
+    return {
+        "finding_info.tags": [{"name": str(t.namespace), "value": str(t.name)} for t in tags] or None,
+        "vulnerabilities": [{"cve": {"uid": c}} for c in dict.fromkeys(cves)] or None,
+        "finding_info.analytic.related_analytics": [{"uid": str(r.id), "type_id": 1, "type": "Rule"}
+                                                    for r in related] or None,
+        "finding_info.analytic.state_id": state[0] if state else None,
+        "finding_info.analytic.state": state[1] if state else None,
+        "unmapped": {k: v for k, v in extra.items() if v},
+    }
+
+
+#: the Arrow type of each OCSF column of :func:`rule_meta`
+META_TYPES = {"finding_info.tags": TAGS, "vulnerabilities": VULNERABILITIES,
+              "finding_info.analytic.related_analytics": ANALYTICS,
+              "finding_info.analytic.state_id": pa.int32(), "finding_info.analytic.state": pa.string()}
 
 
 def attacks_of(tags: list[str]) -> list[dict[str, Any]]:
@@ -198,7 +241,8 @@ def findings(ruleset: Any, batch: pa.RecordBatch | pa.Table, matches: pa.Table, 
                         times_ms=times, raws=None, activity_id=1,
                         severity_id=per_rule([r.severity_id for r in rules], pa.int32()))
     titles = per_rule([r.title for r in rules], s)
-    attacks = per_rule([attacks_of(r.tags) or None for r in rules], _ATTACKS)
+    attacks = per_rule([attacks_of(r.tags) or None for r in rules], ATTACKS)
+    meta = [rule_meta(r.sigma) for r in rules]
     event_uids = matches.column("event_uid").combine_chunks()
     ones = pa.array(np.ones(n, np.int32))
     cols.update({
@@ -222,7 +266,8 @@ def findings(ruleset: Any, batch: pa.RecordBatch | pa.Table, matches: pa.Table, 
         "finding_info.analytic.type_id": ones,
         "finding_info.analytic.type": per_rule(["Rule"] * len(rules), s),
         "evidences": _single_lists(ev, "data"),
-        "unmapped": per_rule([msgspec.json.encode({"rule_level": r.level, "rule_tags": r.tags, "rule_path": r.path}).decode()
-                              for r in rules], s),
+        "unmapped": per_rule([msgspec.json.encode({"rule_level": r.level, "rule_tags": r.tags, "rule_path": r.path,
+                                                   **m["unmapped"]}).decode() for r, m in zip(rules, meta, strict=True)], s),
+        **{k: per_rule([m[k] for m in meta], t) for k, t in META_TYPES.items()},
     })
     return to_batch("detection_finding", cols)
