@@ -5,6 +5,8 @@ fed by confluent-kafka's Producer, run inside `secpipe up`.
   panther-labs/panther-analysis k8s audit events
   one a message with keys, the same as one NDJSON message, aquasecurity/trivy's alpine-39 report,
   a Fluent Bit-wrapped sshd line, and two bad messages -> the lake and the dead-letter store;
+- `secpipe ingest --kafka` reads a topic to its end and a second run of its group reads only what
+  came since; no reachable broker is exit 2;
 - `secpipe up` killed (SIGKILL) mid-stream and started again: the lake holds exactly the events
   a file ingest of the same CloudTrail records stores (no loss, no duplicates); a clean restart
   then reads nothing again (the group's committed offsets are at the end of the topic).
@@ -25,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ingest
+from tests.helpers import cli, ingest
 from tests.integration import wire_server
 from tests.integration.kafka import broker as kafka_broker
 
@@ -161,3 +163,29 @@ def test_kill_mid_stream_and_restart_loses_nothing_and_stores_nothing_twice(tmp_
     finally:
         srv.stop()
     assert again == want
+
+
+def _ingest_kafka(data: Path, bootstrap: str, *args: str) -> tuple[int, dict[str, Any]]:
+    pr = cli("ingest", "--kafka", bootstrap, "--data", str(data), "--json", "--idle", "20", *args, check=False)
+    return pr.returncode, (json.loads(pr.stdout) if pr.stdout.strip() else {"stderr": pr.stderr})
+
+
+def test_ingest_kafka_reads_to_the_end_and_a_second_run_only_what_came_since(tmp_path: Path, bootstrap: str) -> None:
+    data = tmp_path / "data"
+    args = ("--topic", "cli-audit", "--group", "it-cli", "--format", "k8s_audit")
+    _produce(bootstrap, "cli-audit", K8S[30:60])
+    code, first = _ingest_kafka(data, bootstrap, *args)
+    assert code == 0 and first["messages"] == first["events"] == 30, first
+    assert sum(first["stored"].values()) + first["duplicates"] == 30 and first["dead_letter"] == 0
+    assert first["seconds"] < 20  # ended at the topic's end, not after --idle
+    code, again = _ingest_kafka(data, bootstrap, *args)
+    assert code == 0 and again["messages"] == again["events"] == 0, again
+    _produce(bootstrap, "cli-audit", [K8S[60], b'{"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": '])
+    code, third = _ingest_kafka(data, bootstrap, *args)
+    assert code == 3 and third["messages"] == 2 and third["dead_letter"] == 1, third
+    dead = json.loads(cli("query", "--data", str(data), "--format", "json",
+                          'SELECT source, "offset" FROM dead_letter').stdout)  # fmt: skip
+    assert dead == [{"source": "kafka:cli-audit/0@31", "offset": 31}]
+    pr = cli("ingest", "--kafka", f"127.0.0.1:{kafka_broker.free_port()}", "--topic", "x", "--idle", "2",
+             "--data", str(tmp_path / "none"), check=False)  # fmt: skip
+    assert pr.returncode == 2 and "no partition of x was assigned" in pr.stderr, pr.stderr

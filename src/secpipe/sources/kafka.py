@@ -62,7 +62,8 @@ class KafkaSource:
     """One configured Kafka source (see module docstring). ``consumer``: a factory of the
     consumer (confluent_kafka.Consumer by default; tests pass another)."""
 
-    def __init__(self, name: str, options: Any, service: Any, *, consumer: Callable[[dict[str, Any]], Any] | None = None) -> None:
+    def __init__(self, name: str, options: Any, service: Any, *, consumer: Callable[[dict[str, Any]], Any] | None = None,
+                 retry: bool = True) -> None:
         for fmt in {options.format, *options.topic_formats.values()} - {"auto"}:
             formats.get(fmt)  # an unknown format fails at start, with the list of known ones
         self.name = name
@@ -72,17 +73,35 @@ class KafkaSource:
         self._consumer: Any = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.retry = retry  # False: a refused store raises at once (a one-shot `secpipe ingest --kafka`)
         self.messages = 0  # messages stored (or dead-lettered) and committed
+        self.drained: set[tuple[str, int]] = set()  # partitions at their end (client property enable.partition.eof)
+        self.assigned = False  # whether :meth:`at_end` ever saw a partition assigned
         self.error: BaseException | None = None  # what ended the polling thread, if anything did
 
     def format_of(self, topic: str) -> str:
         """The format of a topic's messages (``auto``: detected per message)."""
         return self.options.topic_formats.get(topic, self.options.format)
 
-    def start(self) -> None:
-        """Join the group and poll in a background thread."""
+    def open(self) -> None:
+        """Create the consumer and subscribe (the group is joined by the first poll)."""
         self._consumer = self._make(consumer_config(self.options))
         self._consumer.subscribe(list(self.options.topics))
+
+    def close(self) -> None:
+        """Leave the group (what is not committed is read again by the partition's next owner)."""
+        self._consumer.close()
+
+    def at_end(self) -> bool:
+        """Whether partitions are assigned and every one was read to its end (needs
+        ``enable.partition.eof``)."""
+        assigned = {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+        self.assigned = self.assigned or bool(assigned)
+        return bool(assigned) and assigned <= self.drained
+
+    def start(self) -> None:
+        """Join the group and poll in a background thread."""
+        self.open()
         self._thread = threading.Thread(target=self._run, name=f"secpipe-kafka-{self.name}", daemon=True)
         self._thread.start()
 
@@ -94,7 +113,7 @@ class KafkaSource:
             self.error = exc
             log.exception("kafka source %s stopped", self.name)
         finally:
-            self._consumer.close()
+            self.close()
 
     def stop(self) -> None:
         """Finish and commit the batch in hand, leave the group."""
@@ -106,10 +125,13 @@ class KafkaSource:
         """Poll one batch, make it durable, commit its offsets; returns the messages handled."""
         got = self._consumer.consume(num_messages=self.options.batch_max_messages,
                                      timeout=self.options.batch_max_seconds)  # fmt: skip
-        msgs = [m for m in got if not self._client_error(m)]
-        if not msgs:
+        batch: list[Message] = []
+        for m in got:  # in order: a partition's end comes after its last message
+            if not self._client_error(m):
+                self.drained.discard((m.topic(), m.partition()))
+                batch.append(Message(m.topic(), m.partition(), m.offset(), m.value(), m.key(), _timestamp(m)))
+        if not batch:
             return 0
-        batch = [Message(m.topic(), m.partition(), m.offset(), m.value(), m.key(), _timestamp(m)) for m in msgs]
         self.store(batch)
         self._commit(batch)
         self.messages += len(batch)
@@ -126,6 +148,8 @@ class KafkaSource:
                 self.service.accept_many(wal, decoded)
                 return
             except (OSError, TransientError) as exc:  # disk full: the offsets do not move
+                if not self.retry:
+                    raise
                 log.error("kafka source %s: %d message(s) could not be stored, retrying: %s", self.name, len(batch), exc)
                 if self._stop.wait(wait):
                     raise
@@ -151,7 +175,9 @@ class KafkaSource:
         if err.fatal():
             msg = f"kafka source {self.name}: fatal client error: {err}"
             raise KafkaSourceError(msg)
-        if err.code() != _client().KafkaError._PARTITION_EOF:
+        if err.code() == _client().KafkaError._PARTITION_EOF:
+            self.drained.add((msg.topic(), msg.partition()))
+        else:
             log.warning("kafka source %s: %s", self.name, err)
         return True
 
