@@ -11,6 +11,7 @@ and an sshd line as Fluent Bit's tail input ships it (``{"log": line}``).
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -209,3 +210,25 @@ def test_config() -> None:
     with pytest.raises(Exception, match="no_such_format"):
         KafkaSource("bus", KafkaSourceOptions(brokers="k", topics=["t"], format="no_such_format"), None,
                     consumer=lambda conf: None)  # fmt: skip
+
+
+def test_kafka_connect_json_converter_envelopes_are_read_as_their_payload() -> None:
+    """Kafka Connect's JsonConverter (schemas.enable=true, its default) wraps each record as
+    ``{"schema": ..., "payload": ...}`` (apache/kafka connect/json JsonConverterTest.java:
+    stringToConnect, nullSchemaPrimitiveToConnect, bytesToConnect); a FileStreamSource connector
+    tailing auth.log writes each line as a string payload of schema {"type":"string","optional":false}."""
+    line = "May  5 10:57:32 web-12 sshd[88]: Accepted password for bob from 10.0.0.1 port 22 ssh2"
+    string = json.dumps({"schema": {"type": "string", "optional": False}, "payload": line}).encode()
+    struct = b'{ "schema": null, "payload": ' + K8S[0] + b" }"
+    raw = json.dumps({"schema": {"type": "bytes"}, "payload": base64.b64encode(K8S[1]).decode()}).encode()
+    empty = b'{ "schema": { "type": "boolean", "optional": true }, "payload": null }'
+    msgs = [Message("connect", 0, 1, string), Message("connect", 0, 2, struct), Message("connect", 0, 3, raw),
+            Message("connect", 0, 4, empty)]  # fmt: skip
+    dec, wal = decode_messages(msgs, lambda topic: "auto")
+    rows = _rows(dec)
+    assert not dec.dead and dec.events == 3
+    assert [(r["user"]["name"], r["metadata"]["loggers"][0]["event_uid"]) for r in rows if r["class_uid"] == 3002] == [
+        ("bob", "connect-0@1")]  # fmt: skip
+    k8s = sorted(r["metadata"]["loggers"][0]["event_uid"] for r in rows if r["class_uid"] == 6003)
+    assert k8s == ["connect-0@2", "connect-0@3"]
+    assert [w.body for w in wal] == [line.encode(), K8S[0], K8S[1]]  # replay reads the payloads as stored

@@ -11,7 +11,9 @@ client, so it is tested without a broker.
   format reads is dead-lettered, as file auto-detection does), after a shipper's document
   (Filebeat's, Fluent Bit's, Vector's ``message``/``log``/``event.original``) is read as the
   line it wraps (:func:`secpipe.server.shipped.shipped_lines`; for a named text format
-  :func:`~secpipe.server.shipped.text_lines`). A value may be one JSON event, an array or NDJSON
+  :func:`~secpipe.server.shipped.text_lines`), and a Kafka Connect JsonConverter envelope
+  (``{"schema": ..., "payload": ...}``: what Connect source connectors write by default) is
+  read as its payload (:func:`connect_payload`). A value may be one JSON event, an array or NDJSON
   of them, a scanner report, or lines of a line format.
 - One decode per format for the whole poll: record formats split each value
   (``split_records``) and map all records in one pass; line formats decode the values joined
@@ -24,7 +26,8 @@ client, so it is tested without a broker.
   whose record no message holds as such gets none (nothing is dropped for that).
 - A value that cannot be read goes to the dead-letter store with the reason, source
   ``kafka:<topic>/<partition>@<offset>`` and offset = the message's offset; the others go on.
-  A null value (a tombstone of a compacted topic) holds no event: skipped.
+  A null value (a tombstone of a compacted topic) or a Connect envelope of a null payload
+  holds no event: skipped (and committed).
 - The WAL keeps each message as its own record (resolved format, that source with the
   timestamp and key appended, the value read), so a replay after an unclean stop decodes and
   tags it the same (:func:`tag_replayed`).
@@ -32,6 +35,8 @@ client, so it is tested without a broker.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import dataclasses
 import itertools
@@ -40,6 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
 
+import msgspec
 import pyarrow as pa
 
 from secpipe import formats
@@ -96,13 +102,46 @@ def parse_source(source: str) -> Message | None:
                    int(ts) if ts is not None and ts.lstrip("-").isdigit() else None)  # fmt: skip
 
 
+class _Envelope(msgspec.Struct, forbid_unknown_fields=True):
+    """Kafka Connect's JsonConverter envelope (``schemas.enable=true``, its default): exactly
+    ``schema`` (null or the Connect schema) and ``payload`` (the record)."""
+
+    schema: msgspec.Raw
+    payload: msgspec.Raw
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_SCHEMA_TYPE = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def connect_payload(value: bytes) -> bytes | None:
+    """The record a Kafka Connect JsonConverter envelope holds: a string payload as its text (a
+    line a FileStreamSource or syslog connector read, or JSON as text), a ``bytes`` one
+    base64-decoded, an object or array as its JSON; None for a null payload (no record). Any
+    other value is returned as it is."""
+    if value[:1] != b"{" or b'"payload"' not in value or b'"schema"' not in value:
+        return value
+    try:
+        env = _ENVELOPE.decode(value)
+        payload = bytes(env.payload)
+        if payload[:1] != b'"':
+            return None if payload == b"null" else payload if payload[:1] in (b"{", b"[") else value
+        text: str = msgspec.json.decode(payload)
+        if bytes(env.schema)[:1] == b"{" and bytes(_SCHEMA_TYPE.decode(env.schema).get("type", b"")) == b'"bytes"':
+            return base64.b64decode(text, validate=True)
+    except (msgspec.DecodeError, UnicodeDecodeError, binascii.Error):
+        return value
+    return text.encode("utf-8", "surrogatepass")
+
+
 def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str]) -> tuple[Decoded, list[WalRecord]]:
     """The OCSF batches and dead letters of a poll's messages, and their WAL records (see module
     docstring). ``format_of(topic)``: the topic's format name or ``auto``."""
-    msgs = [m for m in msgs if m.value]
+    opened = [(m, connect_payload(bytes(m.value))) for m in msgs if m.value]
+    msgs = [m for m, doc in opened if doc]
+    docs = [doc for _m, doc in opened if doc]
     out = Decoded()
     names: list[str | None] = [None if (n := format_of(m.topic)) == "auto" else n for m in msgs]
-    docs = [bytes(m.value or b"") for m in msgs]
     names, docs = _resolved(names, docs)
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(names):
