@@ -12,6 +12,7 @@ and an sshd line as Fluent Bit's tail input ships it (``{"log": line}``).
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,19 @@ def test_kafka_connect_json_converter_envelopes_are_read_as_their_payload() -> N
     k8s = sorted(r["metadata"]["loggers"][0]["event_uid"] for r in rows if r["class_uid"] == 6003)
     assert k8s == ["connect-0@2", "connect-0@3"]
     assert [w.body for w in wal] == [line.encode(), K8S[0], K8S[1]]  # replay reads the payloads as stored
+
+
+def test_gzip_values_are_inflated_and_a_corrupt_one_dead_lettered() -> None:
+    """A CloudWatch Logs subscription delivers its DATA_MESSAGE envelopes gzip-compressed (AWS
+    CloudWatch Logs docs, "Using CloudWatch Logs subscription filters"); relayed to Kafka as
+    they are (a Kinesis source connector), each is a gzip value. The envelope here holds two
+    real EKS audit Events (tests/cases/holdout/eks_audit_cloudwatch_envelopes.jsonl)."""
+    envelope = (Path(__file__).parent.parent / "cases" / "holdout" / "eks_audit_cloudwatch_envelopes.jsonl").read_bytes()
+    data = envelope.splitlines()[1]
+    msgs = [Message("cwl", 0, 1, gzip.compress(data)), Message("cwl", 0, 2, gzip.compress(data)[:-9])]
+    dec, wal = decode_messages(msgs, lambda topic: "auto")
+    rows = _rows(dec)
+    assert len(rows) == 2 and {r["metadata"]["loggers"][0]["event_uid"] for r in rows} == {"cwl-0@1"}
+    assert [(d.source, d.offset, d.format) for d in dec.dead] == [("kafka:cwl/0@2", 2, "gzip")]
+    assert dec.dead[0].reason.startswith("gzip value could not be inflated") and dec.events == 3
+    assert [w.body for w in wal] == [data]

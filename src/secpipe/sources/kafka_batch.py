@@ -13,7 +13,8 @@ client, so it is tested without a broker.
   line it wraps (:func:`secpipe.server.shipped.shipped_lines`; for a named text format
   :func:`~secpipe.server.shipped.text_lines`), and a Kafka Connect JsonConverter envelope
   (``{"schema": ..., "payload": ...}``: what Connect source connectors write by default) is
-  read as its payload (:func:`connect_payload`). A value may be one JSON event, an array or NDJSON
+  read as its payload (:func:`connect_payload`); a value its producer gzip-compressed is
+  inflated first (within :data:`MAX_INFLATED`). A value may be one JSON event, an array or NDJSON
   of them, a scanner report, or lines of a line format.
 - One decode per format for the whole poll: record formats split each value
   (``split_records``) and map all records in one pass; line formats decode the values joined
@@ -49,6 +50,8 @@ import msgspec
 import pyarrow as pa
 
 from secpipe import formats
+from secpipe._gzip import gunzip_limited
+from secpipe.errors import LimitExceeded
 from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_document, guarded
 from secpipe.store.wal import WalRecord, now_ms
 
@@ -134,13 +137,35 @@ def connect_payload(value: bytes) -> bytes | None:
     return text.encode("utf-8", "surrogatepass")
 
 
+#: the most a gzip-compressed value may inflate to (as ``server.max_decompressed_bytes``)
+MAX_INFLATED = 256 << 20
+
+
+def _inflated(m: Message, value: bytes, out: Decoded) -> bytes | None:
+    """A value gzip-compressed by its producer (a CloudWatch Logs subscription's data relayed
+    from Kinesis, a compressed file's bytes) inflated; one that does not inflate within
+    :data:`MAX_INFLATED` is dead-lettered (None). Any other value as it is."""
+    if value[:2] != b"\x1f\x8b":  # the gzip magic
+        return value
+    try:
+        return gunzip_limited(value, MAX_INFLATED)
+    except (ValueError, LimitExceeded) as exc:
+        out.dead.append(DeadLetter(f"gzip value could not be inflated: {exc}", m.source, m.offset, value, "gzip"))
+        out.events += 1
+        return None
+
+
 def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str]) -> tuple[Decoded, list[WalRecord]]:
     """The OCSF batches and dead letters of a poll's messages, and their WAL records (see module
     docstring). ``format_of(topic)``: the topic's format name or ``auto``."""
-    opened = [(m, connect_payload(bytes(m.value))) for m in msgs if m.value]
+    out = Decoded()
+    opened = []
+    for m in msgs:
+        if m.value:
+            value = _inflated(m, bytes(m.value), out)
+            opened.append((m, None if value is None else connect_payload(value)))
     msgs = [m for m, doc in opened if doc]
     docs = [doc for _m, doc in opened if doc]
-    out = Decoded()
     names: list[str | None] = [None if (n := format_of(m.topic)) == "auto" else n for m in msgs]
     names, docs = _resolved(names, docs)
     groups: dict[str, list[int]] = {}
