@@ -7,6 +7,7 @@ fed by confluent-kafka's Producer, run inside `secpipe up`.
   a Fluent Bit-wrapped sshd line, and two bad messages -> the lake and the dead-letter store;
 - `secpipe ingest --kafka` reads a topic to its end and a second run of its group reads only what
   came since; no reachable broker is exit 2;
+- producer-compressed batches (lz4, zstd) read as any other;
 - `secpipe up` killed (SIGKILL) mid-stream and started again: the lake holds exactly the events
   a file ingest of the same CloudTrail records stores (no loss, no duplicates); a clean restart
   then reads nothing again (the group's committed offsets are at the end of the topic).
@@ -54,10 +55,12 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         b.stop()
 
 
-def _produce(bootstrap: str, topic: str, values: list[bytes], keys: list[bytes | None] | None = None) -> None:
+def _produce(bootstrap: str, topic: str, values: list[bytes], keys: list[bytes | None] | None = None,
+             compression: str = "none") -> None:
     from confluent_kafka import Producer
 
-    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
+                  "compression.type": compression})  # fmt: skip
     for i, v in enumerate(values):
         p.produce(topic, value=v, key=keys[i] if keys else None)
         p.poll(0)
@@ -92,8 +95,8 @@ def test_secpipe_up_consumes_real_samples_and_dead_letters_bad_messages(tmp_path
     _produce(bootstrap, "k8s-audit", K8S[:20], [f"node-{i}".encode() for i in range(20)])
     _produce(bootstrap, "k8s-audit", [b"\n".join(K8S[20:25]),  # NDJSON: five events in one message
                                       b'{"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": '])  # cut short
-    _produce(bootstrap, "scans", [TRIVY, b'{"service": "billing", "msg": "ok"}'])
-    _produce(bootstrap, "edge", [SSHD])
+    _produce(bootstrap, "scans", [TRIVY, b'{"service": "billing", "msg": "ok"}'], compression="lz4")
+    _produce(bootstrap, "edge", [SSHD], compression="zstd")  # batches compressed by the producer
     # the audit topic's format named (some of Panther's test events are too sparse to be told
     # apart alone: no apiVersion, no auditID); the others auto-detected per message
     cfg = _config(bootstrap, ["k8s-audit", "scans", "edge"], "it-samples", "{k8s-audit: k8s_audit}")
