@@ -178,6 +178,15 @@ Mapping:
   destination with zones, session and protocol, the users, the URL (url) or file name (file,
   virus, wildfire); NAT addresses, rule, application, category, direction, repeat count in
   ``unmapped.panos``.
+- FortiOS UTM logs (``type="utm"``: virus, ips, anomaly, webfilter, app-ctrl, dlp ... a security
+  profile's detection; also after the ``logver``/``timestamp``/``devname`` keys some forwarders put
+  first) -> Detection Finding (2004), Create: the virus, IPS attack, web filter category or
+  application as the title and analytic (with ``virusid``/``attackid``/``appid``), ``msg`` the
+  description, the subtype the type, ``incidentserialno`` the uid, an IPS ``severity`` else the
+  ``level`` the severity, ``action`` the action and disposition (pass Allowed; detected /
+  monitored Detected; blocked / dropped Blocked; reset Reset); the evidence holds the connection,
+  the user, the URL and the file name; event type, profile, direction, reference, interfaces,
+  policy in ``unmapped.fortios``.
 - the Jenkins Audit Trail plugin's syslog messages (its Syslog logger, APP-NAME ``jenkins``: each
   message as the plugin's log file holds it after the time) -> the classes
   :mod:`._jenkins_audit` gives the log file's: build starts and ends Scheduled Job Activity,
@@ -879,7 +888,7 @@ class Syslog(Format):
                    "output -> Authentication / Account Change / Group Management / HTTP Activity / Network Activity (pf filterlog, "
                    "netfilter, FortiGate traffic, "
                    "Cisco ASA connections, PAN-OS traffic, Junos SRX sessions, Windows Firewall, Meraki flows) / Detection Finding "
-                   "(PAN-OS threat) / Base Event")
+                   "(PAN-OS threat, FortiGate UTM) / Base Event")
     framing = "lines"
     product = "syslog"
     vendor = "IETF"
@@ -1180,7 +1189,7 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
-        for threats in (_panos_threat,):
+        for threats in (_panos_threat, _fortigate_utm):
             found = threats(fields["msg"])
             if found is None:
                 continue
@@ -1776,7 +1785,11 @@ def _pfsense_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
 
 #: FortiOS log messages (FortiGate): ``key=value`` pairs opening with ``date=YYYY-MM-DD
 #: time=hh:mm:ss`` (older firmware) or ``eventtime=...``, with ``logid``, ``level``, ``devname``
-_FORTIOS_MARK = r'^(?:date=\d{4}-\d\d-\d\d time=\d\d:\d\d:\d\d |eventtime=\d)'
+#: a FortiOS log line: ``date= time=`` or ``eventtime=`` first, maybe after the keys some firmware
+#: and FortiAnalyzer forwarding put before them (``logver``, ``timestamp``, ``devname``, ``devid``,
+#: ``vd``, ``tz``: ``timestamp=1678299766 tz="UTC-5:00" devname=... date=...``)
+_FORTIOS_MARK = (r'^(?:(?:logver|timestamp|devname|devid|vd|tz)=(?:"[^"]*"|[^\s"]+) )*'
+                 r'(?:date=\d{4}-\d\d-\d\d time=\d\d:\d\d:\d\d |eventtime=\d)')
 _FORTIOS_HEAD = 400
 _FV = r'(?:"[^"]*"|[^\s"]*)'  # a FortiOS value, quoted or not
 _FORTIOS_ORDER = (
@@ -2500,6 +2513,88 @@ def _fortigate_traffic(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | 
     cols["connection_info.protocol_ver"] = pc.if_else(pc.equal(cols["connection_info.protocol_ver_id"], 6),
                                                       "Internet Protocol version 6 (IPv6)", "Internet Protocol version 4 (IPv4)")
     return hit, cols
+
+
+#: the keys of a FortiOS UTM log read here (FortiOS Log Message Reference: virus, ips, anomaly,
+#: webfilter, app-ctrl, dlp, ... logs), one pass each over the UTM lines only
+_FORTI_UTM_KEYS = ("subtype", "eventtype", "action", "severity", "virus", "virusid", "attack", "attackid", "app", "appid",
+                   "appcat", "catdesc", "msg", "logdesc", "incidentserialno", "srcip", "srcport", "dstip", "dstport",
+                   "sessionid", "proto", "user", "hostname", "url", "filename", "profile", "direction", "ref", "srcintf",
+                   "dstintf", "policyid")  # fmt: skip
+_FORTI_UTM_SEVERITY = pa.array(["info", "low", "medium", "high", "critical"], S)
+#: a UTM log's ``action`` -> (action_id, disposition_id): the traffic went on (pass, passthrough:
+#: Allowed; detected, monitored, log-only: Allowed, Detected) or was stopped (blocked, dropped,
+#: deny, clear_session: Blocked; reset*: Reset); another is Unknown
+_FORTI_UTM_ACTIONS = {"pass": (1, 1), "passthrough": (1, 1), "pass_session": (1, 1), "permit": (1, 1), "allow": (1, 1),
+                      "exempt": (1, 1), "detected": (1, 15), "monitored": (1, 15), "log-only": (1, 15),
+                      "blocked": (2, 2), "block": (2, 2), "dropped": (2, 2), "drop_session": (2, 2), "deny": (2, 2),
+                      "clear_session": (2, 2), "reset": (2, 21), "reset_client": (2, 21), "reset_server": (2, 21)}  # fmt: skip
+
+
+def _fortigate_utm(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the messages that are FortiOS UTM logs, ``type="utm"``: a security profile's detection,
+    their Detection Finding columns with ``_activity``, ``_severity``, ``_fortios`` for
+    ``unmapped`` and ``_time`` (none: :func:`_fortios` read the time), or None when there are none.
+    The title is what was found: the ``virus``, the IPS ``attack``, the web filter's category
+    (``catdesc``), the ``app``, else the ``msg``; the analytic its name and id (``virusid``,
+    ``attackid``, ``appid``); the subtype the finding's type, ``msg`` its description,
+    ``incidentserialno`` its uid; an IPS ``severity`` the severity (else the line's ``level``);
+    ``action`` the action and disposition (:data:`_FORTI_UTM_ACTIONS`). The evidence holds the
+    source and destination, session and protocol, the user, the URL (``hostname`` + ``url``) and
+    the file name; event type, profile, direction, reference, interfaces and policy in
+    ``unmapped.fortios``."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b'type="utm"', b" type=utm ")):
+        return None
+    hit = pc.fill_null(pc.match_substring_regex(msg, r'(?:^| )type="?utm"?(?: |$)'), False)
+    if not pc.any(hit).as_py():
+        return None
+    spaced = pc.binary_join_element_wise(" ", msg.filter(hit), "")
+    v = {key: _forti_spaced(spaced, key) for key in _FORTI_UTM_KEYS}
+    n = len(spaced)
+    subtype = pc.utf8_lower(v["subtype"])
+    web = pc.fill_null(pc.equal(subtype, "webfilter"), False)
+    name = pc.coalesce(v["virus"], v["attack"], pc.if_else(web, v["catdesc"], pa.scalar(None, S)), v["app"])
+    action = pc.utf8_lower(v["action"])
+    known = pc.index_in(action, value_set=pa.array(list(_FORTI_UTM_ACTIONS), S))
+    action_id = pc.coalesce(pc.take(pa.array([a for a, _d in _FORTI_UTM_ACTIONS.values()], _I32), known), pa.scalar(0, _I32))
+    disposition_id = pc.coalesce(pc.take(pa.array([d for _a, d in _FORTI_UTM_ACTIONS.values()], _I32), known), pa.scalar(0, _I32))
+    proto = _number(v["proto"], _I32)
+    url = v["url"]
+    absolute = pc.fill_null(pc.match_substring_regex(url, r"^[a-z][a-z0-9+.-]*://"), False)
+    url = pc.if_else(absolute, url, pc.coalesce(pc.binary_join_element_wise(v["hostname"], url, ""), url))
+    evidence = nest({
+        "src_endpoint.ip": v["srcip"], "src_endpoint.port": _number(v["srcport"], _I32),
+        "dst_endpoint.ip": v["dstip"], "dst_endpoint.port": _number(v["dstport"], _I32), "dst_endpoint.hostname": v["hostname"],
+        "connection_info.uid": v["sessionid"], "connection_info.protocol_num": proto,
+        "connection_info.protocol_name": pc.take(pa.array(list(_PROTOCOL_NAMES.values()), S),
+                                                 pc.index_in(proto, value_set=pa.array(list(_PROTOCOL_NAMES), _I32))),
+        "connection_info.direction_id": const(0, n, _I32),
+        "actor.user.name": v["user"], "url.url_string": url, "file.name": v["filename"], "file.type_id": const(1, n, _I32),
+    })  # fmt: skip
+    evidence = objects_where(evidence, {"actor": v["user"], "url": url, "file": v["filename"]})
+    items = [(k, json_string(v[k])) for k in ("eventtype", "profile", "direction", "ref", "srcintf", "dstintf", "policyid", "appcat")]
+    none = pa.scalar(None, S)
+    return hit, {
+        "_activity": const(1, n, _I32),
+        "_severity": pc.add(pc.index_in(pc.utf8_lower(v["severity"]), value_set=_FORTI_UTM_SEVERITY), 1),
+        "_fortios": _object(items, n),
+        "_time": pa.nulls(n, _I64),
+        "action_id": action_id,
+        "action": captions("detection_finding", "action_id", action_id),
+        "disposition_id": disposition_id,
+        "disposition": captions("detection_finding", "disposition_id", disposition_id),
+        "is_alert": const(True, n, pa.bool_()),
+        "finding_info.uid": v["incidentserialno"],
+        "finding_info.title": pc.coalesce(name, v["msg"], v["logdesc"], subtype),
+        "finding_info.desc": v["msg"],
+        "finding_info.types": singleton_list(subtype, pc.is_valid(subtype)),
+        "finding_info.analytic.name": name,
+        "finding_info.analytic.uid": pc.coalesce(v["virusid"], v["attackid"], v["appid"]),
+        "finding_info.analytic.type_id": const(1, n, _I32),
+        "finding_info.analytic.type": pc.if_else(pc.is_valid(name), "Rule", none),
+        "evidences": singleton_list(evidence),
+    }
 
 
 #: Cisco ASA / FTD connection and access-list messages (Cisco Secure Firewall ASA Series Syslog
