@@ -78,6 +78,20 @@ def test_vector_file_sink_and_journald_documents(tmp_path: Path) -> None:
     assert dead[0][0].startswith("unrecognized input: no format matched")
 
 
+def test_fluent_bit_file_output_default_format(tmp_path: Path) -> None:
+    # fluent/fluent-bit plugins/out_file/file.c: "%s: [%f, %s]\n" (tag, time, record); a tail
+    # input's record {"log": line} keeps the line's newline. One line, no newline at the end
+    auth = (CASES / "holdout" / "elastic-system-auth.log").read_text().splitlines()
+    path = tmp_path / "tail.0"
+    path.write_text("\n".join(f"tail.0: [{1700000000 + i}.000000, {json.dumps({'log': line + chr(10)})}]"
+                              for i, line in enumerate(auth[:3])))
+    rows, dead = _read(path)
+    assert not dead and len(rows["Authentication"]) == 3
+    path.write_text(f"tail.0: [1700000000.500000, {json.dumps({'log': auth[0]})}]")
+    rows, dead = _read(path)
+    assert not dead and len(rows["Authentication"]) == 1
+
+
 def test_generic_json_with_a_message_is_still_unrecognized_whole(tmp_path: Path) -> None:
     path = tmp_path / "app.ndjson"
     path.write_text('{"level":"info","message":"server started","port":8080}\n' * 3)

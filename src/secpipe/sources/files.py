@@ -288,17 +288,36 @@ def _hec_documents(r: _Raw, src: str, max_document: int, head: bytes) -> Iterato
 _LINE_KEYS = (b'"message"', b'"log"', b'"original"', b'"body"', b'"Body"')
 
 
+#: a line of Fluent Bit's ``file`` output in its default ``out_file`` format (plugins/out_file:
+#: ``"%s: [%f, %s]"``: the tag, the record's time and the record as JSON)
+_FLUENT_BIT_LINE = re.compile(rb"[^\s\[\]{}]+: \[\d+(?:\.\d+)?, (\{.*\})\]\s*", re.S)
+
+
+def _record_of(line: bytes) -> bytes:
+    """The JSON object a line of a shipper's output file holds: the line itself, or the record of
+    a Fluent Bit ``out_file`` line (:data:`_FLUENT_BIT_LINE`; its tag and time are the shipper's)."""
+    if line[:1] == b"{":
+        return line
+    m = _FLUENT_BIT_LINE.fullmatch(line)
+    return line if m is None else m.group(1)
+
+
 def _shipped_head(head: bytes) -> bool:
     """Whether ``head`` (no format recognized it) opens a file of a shipper's documents, one a
     line, wrapping lines or records a format reads (:func:`secpipe.server.shipped.lines_in`): a
     byte test, then the head's first complete lines (at most 16) as the wire routes read them."""
     text = head.removeprefix(BOM).lstrip()
-    if text[:1] != b"{" or not any(k in text for k in _LINE_KEYS):
+    if not any(k in text for k in _LINE_KEYS):
+        return False
+    lines = text.split(b"\n")
+    if len(head) >= _SNIFF:  # the last line may be cut
+        lines.pop()
+    docs = [d for d in (_record_of(ln.strip()) for ln in lines[:16]) if d[:1] == b"{"]
+    if not docs:
         return False
     from secpipe.server.shipped import lines_in  # the server only for such files
 
-    docs = [ln for ln in text.split(b"\n")[:-1][:16] if ln.strip()[:1] == b"{"]
-    return any(found is not None for found in lines_in([ln.strip() for ln in docs]))
+    return any(found is not None for found in lines_in(docs))
 
 
 def _shipped_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int) -> Iterator[Document]:
@@ -312,17 +331,17 @@ def _shipped_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: i
         if doc.dead is not None:
             yield doc
             continue
-        docs, offsets, pos = [], [], doc.offset
+        lines, offsets, pos = [], [], doc.offset
         for line in doc.data.split(b"\n"):
             if line.strip():
-                docs.append(line.strip())
+                lines.append(line.strip())
                 offsets.append(pos)
             pos += len(line) + 1
-        bodies, rest = shipped_bodies(docs, src)
+        bodies, rest = shipped_bodies([_record_of(line) for line in lines], src)
         for k, (fmt, source, body) in enumerate(bodies):
             yield Document(fmt, body, source, offset=doc.offset, size_in=doc.size_in if k == 0 else 0)
         for i in rest:
-            yield Document(None, b"", src, dead=DeadLetter(_NO_FORMAT, src, offsets[i], docs[i], "auto"))
+            yield Document(None, b"", src, dead=DeadLetter(_NO_FORMAT, src, offsets[i], lines[i], "auto"))
 
 
 _JSON_OPENING = re.compile(rb"\s*(?:\{\s*(?:\"|$)|\[\s*(?:[\[{]|$))")
