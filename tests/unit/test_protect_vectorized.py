@@ -320,7 +320,9 @@ _FRAGMENTS = ["-----BEGIN", "-----BEGI", "eyJ", "eyJabcdefgh.eyJ", "eyJabcdefg.e
               "--passwd", "--api-key", "--client-secret", "--client-secre", "---token", "SK", "SK0123456789abcdef",
               "SKABCDEF0123456789abcdef", "curl", "curl.exe", "curl\\\"", "curl'", "curl/", "sshpass", "sshpas", "shpass",
               "mysql", "mysqldump", "mariadb", "mariad", " -p", "-p", "\r", "subscription-key", "Ocp-Apim-Subscription-Key",
-              "ſubscription_key", "subscriptionkey", "subscriptio"]
+              "ſubscription_key", "subscriptionkey", "subscriptio", "pul-", "pul-0123456789abcdef", "PMAK-", "PMAK", "lin_api_",
+              "lin_api", "in_api_", "n_api_", "dp.pt.", "dp.st.", "dp.scim.", "dp.audi", "dp.", "ops_eyJ", "ops_ey", "HRKU-AA",
+              "HRKU-A", "pscale_tkn_", "pscale_pw_", "pscale_oauth_", "pscale_", "rubygems_", "rubygems", "ubygems_", "ygems_"]
 
 
 def _fuzz_texts(n: int, seed: int) -> list[str | None]:
@@ -528,7 +530,9 @@ def _anchor_spellings() -> list[str]:
             "/IncomingWebhook/f7fb", ";Pwd=x", ";PWD =x", ";pWd\t=x"] + [f"{c}{k}=x" for c in "?&" for k in ("token", "secret")]
     out += [f"--{f}{sep}x" for f in ("password", "passwd", "token", "secret", "api-key", "client-secret") for sep in " =\t"]
     out += ["SK" + hex32, "SK" + hex32.upper(), "curl -u", "curl.exe\t-u", 'curl" ', "curl\\' ", "curl\n", "sshpass -p",
-            "mysql -pX", "mysqldump -u r\t-p1", "mariadb-dump \n-pX", "mysql -h h -p\"x"]
+            "mysql -pX", "mysqldump -u r\t-p1", "mariadb-dump \n-pX", "mysql -h h -p\"x", "pul-" + hex32 + "01234567",
+            "PMAK-x", "lin_api_x", "ops_eyJ", "HRKU-AA", "rubygems_"] + [f"dp.{k}.x" for k in ("pt", "ct", "st", "sa", "scim", "audit")]
+    out += [f"pscale_{k}_x" for k in ("tkn", "pw", "oauth")]
     keywords = ["password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token",
                 "authtoken", "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey",
                 "secret_access_key", "authorization", "access-token", "auth-token", "privatetoken", "private_token",

@@ -8,7 +8,10 @@
   ``-p db`` prompts and names a database, and stays);
 - Azure API Management's ``Ocp-Apim-Subscription-Key`` header and ``subscription-key`` query parameter (Microsoft
   Learn, "Subscriptions in Azure API Management");
-- Twilio API keys (``SK`` + 32 hex, gitleaks' twilio-api-key).
+- Twilio API keys (``SK`` + 32 hex, gitleaks' twilio-api-key);
+- more issuers' prefixed tokens, in the shapes gitleaks' rules give (cmd/generate/config/rules/*.go): Pulumi, Postman,
+  Linear, Doppler (and its documented dp.st./dp.sa./... formats), 1Password service-account tokens (gitleaks' true
+  positive, verbatim), Heroku v2 keys (gitleaks' true positives, verbatim), PlanetScale, RubyGems.
 The compiled first screen picks the same rows as RE2 for each (test_protect_vectorized's ``_anchor_spellings``).
 """
 
@@ -17,6 +20,24 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.holdout_support import redact_lines
+
+#: gitleaks' 1password-service-account-token and heroku-api-key-v2 true positives (verbatim); the other tokens are made
+#: up in the issuers' shapes
+OP_TOKEN = ("ops_eyJzaWduSW5BZGRyZXNzIjoibXkuMXBhc3N3b3JkLmNvbSIsInVzZXJBdXRoIjp7Im1ldGhvZCI6IlNSUGctNDA5NiIsImFsZyI6IlBCRVMy"
+            "Zy1IUzI1NiIsIml0ZXJhdGlvbnMiOjY1MdAwMCwic2FsdCI6InE2dE0tYzNtRDhiNUp2OHh1YVzsUmcifSwiZW1haWwiOiJ5Z3hmcm0zb21oY3Nt"
+            "QDFwYXNzd29yZHNlcnZpY2VhY2NvdW50cy5jb20iLCJzcnBYIjoiM2E5NDdhZmZhMDQ5NTAxZjkxYzk5MGFiY2JiYWRlZjFjMjM5Y2Q3YTMxYmI1"
+            "MmQyZjUzOTA2Y2UxOTA1OTYwYiIsIm11ayI6eyJhbGciOiJBMjU2R0NNIiwiZXh0Ijp0cnVlLCJrIjoiVVpleERsLVgyUWxpa0VqRjVUUjRoODhO"
+            "d29ZcHRqSHptQmFTdlNrWGZmZyIsImtleV9vcHMiOlsiZW5jcnlwdCIsImRlY3J5cHQiXSwia3R5Ijoib2N0Iiwia2lkIjoibXAifSwic2VjcmV0"
+            "S2V5IjoiQTMtNDZGUUVNLUVZS1hTQS1NUU0yUy04U0JSUS01QjZGUC1HS1k2ViIsInRocm90dGxlU2VjcmV0Ijp7InNlZWQiOiJjZmU2ZTU0NGUx"
+            "ZTlmY2NmZjJlYjBhYWZmYTEzNjZlMmE2ZmUwZDVlZGI2ZTUzOTVkZTljZmY0NDY3NDUxOGUxIiwidXVpZCI6IjNVMjRMNVdCNkpFQ0pEQlhJNFZO"
+            "STRCUzNRIn0sImRldmljZVV1aWQiOiJqaGVlY3F4cm41YTV6ZzRpMnlkbjRqd3U3dSJ9")
+HEROKU = "HRKU-AAy9Ppr_HD2pPuTyIiTYInO0hbzhoERRSO93ZQusSYHgaD7_WQ07FnF7L9FX"
+PULUMI = "pul-" + "3f9c1a7e5b2d4f6a8c0e" * 2
+POSTMAN = "PMAK-" + "5f8a3b2c1d4e6f7a8b9c0d1e" + "-" + "0a1b2c3d4e5f60718293a4b5c6d7e8f901"
+LINEAR = "lin_api_" + "Zq7Lw2Nd8vKpR4tYs1Hb6Xm9Cj3Ue5Gf0AiWn2Qx"
+DOPPLER = "dp.st.prd." + "Zq7Lw2Nd8vKpR4tYs1Hb6Xm9Cj3Ue5Gf0AiWn2Qx7Ro"
+PSCALE = "pscale_tkn_" + "Zq7Lw2Nd8vKpR4tYs1Hb6Xm9Cj3Ue5Gf0Ai_-.Wn2Qx"
+RUBYGEMS = "rubygems_" + "3f9c1a7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d"
 
 #: gitleaks' curl-auth-user true positives and the password each must lose
 CURL_TPS = [
@@ -57,6 +78,14 @@ CURL_TPS = [
      "twilio_key"),
     ('{"TWILIO_API_KEY":"SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2","region":"us1"}', "SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2",
      "twilio_key"),
+    (f"### 1Password System Vault Name\nexport OP_SERVICE_ACCOUNT_TOKEN={OP_TOKEN}\n", OP_TOKEN[:64], "onepassword_token"),
+    (f'const KEY = "{HEROKU}"', HEROKU, "heroku_key"),
+    (f"pulumi login --cloud-url https://api.pulumi.com (PULUMI_ACCESS_TOKEN={PULUMI})", PULUMI, "pulumi_token"),
+    (f'curl https://api.getpostman.com/collections -H "X-Api-Key:{POSTMAN}"', POSTMAN, "postman_key"),
+    (f'{{"env":{{"LINEAR_API_KEY":"{LINEAR}"}}}}', LINEAR, "linear_key"),
+    (f"doppler run --token {DOPPLER} -- ./server", DOPPLER[10:], "doppler_token"),
+    (f"mysql://user@aws.connect.psdb.cloud/app?sslaccept=strict token={PSCALE}", PSCALE, "planetscale_token"),
+    (f"gem push pkg.gem # GEM_HOST_API_KEY {RUBYGEMS}", RUBYGEMS, "rubygems_token"),
 ])  # fmt: skip
 def test_command_line_and_gateway_secrets_are_redacted(line: str, secret: str, kind: str) -> None:
     messages, raws, kinds = redact_lines([line])
@@ -85,6 +114,9 @@ def test_command_line_and_gateway_secrets_are_redacted(line: str, secret: str, k
     '{"eventSource":"rds.amazonaws.com","requestParameters":{"engine":"mysql","port":3306}}',
     # a 32-hex word after SK that is part of a longer one, an Azure subscription id
     "SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2ff", '{"subscriptionId":"00000000-0000-0000-0000-000000000000"}',
+    # gitleaks' false positives of the 1Password rule; prefixes without a token
+    "        login:\n          serviceAccountToken:\n            fn::secret: ops_eyJzaWduSW5B..[Redacted]",
+    "gem install rubygems_plugin_manager", "pscale_tkn_short", "see dp.pt.docs for formats", "pul-request-1234",
 ])  # fmt: skip
 def test_lookalikes_stay(line: str) -> None:
     messages, raws, kinds = redact_lines([line])

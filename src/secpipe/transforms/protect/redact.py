@@ -18,7 +18,9 @@ credentials of an ``Authorization: Basic``/``Bearer`` header, or of the API-toke
 ``token``, ``SSWS``, ``Splunk``, ``Bot``, ``ApiKey``, ``Api-Token``, ``GenieKey``, ``DPoP``, ``Negotiate``,
 ``NTLM``), private_key, jwt, azure_ad_client_secret (Entra ID ``...8Q~...``), atlassian_token (``ATATT3``),
 newrelic_key (``NRAK-``), age_secret_key (``AGE-SECRET-KEY-1``), discord_webhook, teams_webhook (``/IncomingWebhook/``),
-twilio_key (``SK`` + 32 hex), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
+twilio_key (``SK`` + 32 hex), pulumi_token (``pul-``), postman_key (``PMAK-``), linear_key (``lin_api_``), doppler_token
+(``dp.pt.``/``dp.st.``/...), onepassword_token (``ops_eyJ`` service-account tokens), heroku_key
+(``HRKU-AA``), planetscale_token (``pscale_tkn_``/``pscale_pw_``/``pscale_oauth_``), rubygems_token (``rubygems_``), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
 ``-pPASS``), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
 ``redis://:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON, ``X-API-Key:``, ``X-Auth-Token:``,
 ``PRIVATE-TOKEN:``, Azure API Management's ``Ocp-Apim-Subscription-Key:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``; masks,
@@ -182,6 +184,19 @@ DETECTORS: tuple[Detector, ...] = (
              r"\1" + _ph("query_token")),
     # Twilio API keys (SK + 32 hex: the SID an API key secret is used with; gitleaks' twilio-api-key)
     Detector("twilio_key", r"\bSK[0-9a-fA-F]{32}\b", _ph("twilio_key")),
+    # more issuers' prefixed tokens (gitleaks' rules; Doppler's documented token formats): Pulumi (pul- + 40 hex), Postman
+    # (PMAK- + 24 + - + 34 hex), Linear (lin_api_ + 40), Doppler (dp.pt. personal, dp.ct. CLI, dp.st. service (a config
+    # slug may come first), dp.sa. service account, dp.scim., dp.audit.), 1Password service-account tokens (ops_eyJ...), Heroku (HRKU-AA + 58), PlanetScale (pscale_tkn_/pscale_pw_/pscale_oauth_),
+    # RubyGems (rubygems_ + 48 hex)
+    Detector("pulumi_token", r"\bpul-[a-f0-9]{40}\b", _ph("pulumi_token")),
+    Detector("postman_key", r"\bPMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}\b", _ph("postman_key")),
+    Detector("linear_key", r"\blin_api_[A-Za-z0-9]{40}\b", _ph("linear_key")),
+    Detector("doppler_token", r"\bdp\.(?:pt|ct|st|sa|scim|audit)\.(?:[a-z0-9_-]{1,40}\.)?[A-Za-z0-9]{40,44}\b",
+             _ph("doppler_token")),
+    Detector("onepassword_token", r"\bops_eyJ[A-Za-z0-9+/]{250,}={0,3}", _ph("onepassword_token")),
+    Detector("heroku_key", r"\bHRKU-AA[0-9a-zA-Z_-]{58}(?![0-9a-zA-Z_-])", _ph("heroku_key")),
+    Detector("planetscale_token", r"\bpscale_(?:tkn|pw|oauth)_[\w=.-]{32,64}", _ph("planetscale_token")),
+    Detector("rubygems_token", r"\brubygems_[a-f0-9]{48}\b", _ph("rubygems_token")),
     # a command line's password arguments: curl's -u/--user USER:PASS (the options may be combined, -su; the
     # argument may be quoted whole or in parts; gitleaks' curl-auth-user), sshpass -p PASS (its options come before
     # the command: an ssh -p PORT after it stays) and the MySQL / MariaDB clients' -pPASS (attached: "-p db" prompts
@@ -247,7 +262,8 @@ SPECIFIC_RE2 = "|".join((
     r"--(?:password|passwd|token|secret|api-key|client-secret)[\s=]",
     r"Q~[A-Za-z0-9_~.-]{31}", r"ATATT3", r"NRAK-", r"AGE-SECRET-KEY-1", r"discord(?:app)?\.com/api/",
     r"/IncomingWebhook/", r"[?&](?:token|secret)=", r"SK[0-9a-fA-F]{32}", r"curl(?:\.exe)?[\\\"']{0,2}\s", r"sshpass",
-    r"(?:mysql|mariadb)[^\r\n]*\s-p[^\s]",
+    r"(?:mysql|mariadb)[^\r\n]*\s-p[^\s]", r"pul-[a-f0-9]{40}", r"PMAK-", r"lin_api_", r"dp\.(?:pt|ct|st|sa|scim|audit)\.",
+    r"ops_eyJ", r"HRKU-AA", r"pscale_(?:tkn|pw|oauth)_", r"rubygems_",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
