@@ -34,7 +34,7 @@ K8S = (CASES / "holdout" / "elastic-k8s-audit-mixed.log").read_text().splitlines
 #: elastic/integrations aws cloudtrail test record (tests/cases/wire_holdout/SOURCE.md, round 26)
 TRAIL = (WIRE / "elastic-cloudtrail-console-login.log").read_text().splitlines()[0]
 #: elastic/integrations apache access test-access-basic.log line 1 (tests/cases/holdout)
-ACCESS = (CASES / "holdout" / "elastic-apache-access-basic.log").read_text().splitlines()[0]
+ACCESS, ACCESS2 = (CASES / "holdout" / "elastic-apache-access-basic.log").read_text().splitlines()[:2]
 
 
 @pytest.fixture(scope="module")
@@ -82,15 +82,16 @@ def _post(server: Server, body: bytes, kind: str, **headers: str) -> httpx.Respo
 
 def test_protobuf_request_of_syslog_audit_and_cloudtrail_bodies(server: Server) -> None:
     # string bodies: an auth.log line (its own host), an access line (no host: the resource's),
-    # an audit.log line; a map body: a CloudTrail record (ConsoleLogin: Authentication)
-    bodies: list[object] = [AUTH[0], ACCESS, K8S[0], json.loads(TRAIL)]
+    # an audit.log line; map bodies: a CloudTrail record (ConsoleLogin: Authentication) and a tail
+    # record as Fluent Bit's opentelemetry output sends it without logs_body_key ({"log": line})
+    bodies: list[object] = [AUTH[0], ACCESS, K8S[0], json.loads(TRAIL), {"log": ACCESS2 + "\n"}]
     req = _request(bodies).SerializeToString()
     r = _post(server, gzip.compress(req), "application/x-protobuf", **{"Content-Encoding": "gzip"})
     assert r.status_code == 200, r.content
     assert r.headers["content-type"] == "application/x-protobuf"
     assert not ExportLogsServiceResponse.FromString(r.content).HasField("partial_success")
     assert server.wait_rows("select count(*) from authentication", 2) == 2
-    assert server.query("select device.hostname from http_activity") == [["web-7"]]
+    assert server.query("select device.hostname from http_activity") == [["web-7"], ["web-7"]]
     assert server.query("select api.operation from api_activity") == [[json.loads(K8S[0])["verb"]]]
     users = sorted(r[0] for r in server.query("select user.name from authentication"))
     assert users == sorted(["vagrant", json.loads(TRAIL)["userIdentity"]["userName"]])

@@ -21,7 +21,8 @@ in hex, ``attributes``, ``resource.attributes``, ``scope``, ``body.text`` or
 string body that is a line or JSON record a format reads (a syslog line, a Kubernetes audit
 event the ``filelog`` receiver read) is stored with that format, the resource's ``host.name``
 the host of a line that names none; a map body a format recognizes (a CloudTrail record parsed
-by ``json_parser``) is that record; any other record is stored whole (generic ``json``), its
+by ``json_parser``) is that record, one wrapping a line (Fluent Bit's ``opentelemetry`` output
+sends a ``tail`` record, ``{"log": line}``, as the body) that line; any other record is stored whole (generic ``json``), its
 resource and record attributes (``service.name``, ``k8s.*``) with it.
 """
 
@@ -40,7 +41,7 @@ from starlette.routing import Route
 
 from secpipe.formats.base import DeadLetter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
-from secpipe.server.shipped import shipped_lines
+from secpipe.server.shipped import lines_in, shipped_lines
 from secpipe.server.wire import accept_docs, check_depth, detect_many, read_body_limited
 
 PROTOBUF = "application/x-protobuf"
@@ -222,9 +223,21 @@ def _store(ctx: AppContext, source: str, records: list[dict[str, Any]], docs: li
         inner = [orjson.dumps(records[i]["body"]["structured"]) for i in maps]
         with ctx.service.cpu:
             found = detect_many(inner, catch_all=False)
+        rest = []
         for i, raw, fmt in zip(maps, inner, found, strict=True):
             if fmt is not None:
                 names[i], docs[i] = fmt.name, raw
+            else:
+                rest.append(i)
+        if rest:  # a map wrapping one read line (Fluent Bit's opentelemetry output sends a tail record
+            # {"log": line} as the body when it has no logs_body_key): the line, the resource's host its host
+            wrapped = [orjson.dumps({"resource": records[i].get("resource"), **records[i]["body"]["structured"]})
+                       for i in rest]  # fmt: skip
+            with ctx.service.cpu:
+                lines = lines_in(wrapped)
+            for i, hit in zip(rest, lines, strict=True):
+                if hit is not None:
+                    names[i], docs[i] = hit
     with ctx.service.cpu:
         names, docs = shipped_lines(names, docs)
     return accept_docs(ctx, source, names, docs)
