@@ -1,5 +1,6 @@
 """Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
-grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality).
+grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality, semgrep,
+gitleaks).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -336,6 +337,43 @@ def gen_code_quality(n: int) -> list[bytes]:
     return docs
 
 
+def gen_semgrep(n: int) -> list[bytes]:
+    """semgrep --json reports of 1000 matches each: the real 1.30 match (tests/cases/scanners28), its
+    fingerprint, rule, path and lines varied."""
+    doc = json.loads((CASES.parent / "scanners28" / "semgrep-1.30-defectdojo.json").read_text())
+    match = doc["results"][0]
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            m = copy.deepcopy(match)
+            m["check_id"] += f".r{i % 50}"
+            m["path"] = f"pkg{i % 40}/file{i}.go"
+            m["start"]["line"], m["end"]["line"] = 10 + i % 500, 12 + i % 500
+            m["extra"]["fingerprint"] = f"{i:0128x}_0"
+            items.append(m)
+        docs.append(json.dumps({**doc, "version": "1.56.0", "results": items}, indent=4).encode())
+    return docs
+
+
+def gen_gitleaks(n: int) -> list[bytes]:
+    """gitleaks 8 JSON reports of 1000 leaks each: the real leak (tests/cases/scanners28), its commit, file,
+    line and rule varied (its secret stays: the format hides it in every one)."""
+    leak = json.loads((CASES.parent / "scanners28" / "gitleaks-defectdojo.json").read_text())[0]
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            k = dict(leak)
+            k["Commit"] = f"{i:064x}"
+            k["File"] = f"src/mod{i % 30}/conf{i}.py"
+            k["StartLine"] = k["EndLine"] = 1 + i % 400
+            k["RuleID"] = f"rule-{i % 25}"
+            items.append(k)
+        docs.append(json.dumps(items, indent=1).encode())
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -354,6 +392,7 @@ GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "falco": gen_falco, "opa": gen_opa, "alertmanager": gen_alertmanager, "gitlab_security": gen_gitlab_security,
     "grype": gen_grype, "osv_scanner": gen_osv_scanner, "npm_audit": gen_npm_audit, "pip_audit": gen_pip_audit,
     "dependency_track": gen_dependency_track, "govulncheck": gen_govulncheck, "code_quality": gen_code_quality,
+    "semgrep": gen_semgrep, "gitleaks": gen_gitleaks,
 }  # fmt: skip
 
 

@@ -1,24 +1,27 @@
 """Scanner outputs of the holdout round 28 (``tests/cases/scanners28/SOURCES.md``).
 
-Native JSON of scanners whose SARIF the sarif format reads, TruffleHog's JSON lines, Kubernetes
-policy reports and AWS Security Hub findings are dead-lettered under ``--format auto`` with a reason
-that names the tool's output (and its SARIF option), not "no format matched".
+Semgrep's and Gitleaks' JSON are read by the semgrep and gitleaks formats. Native JSON of scanners whose SARIF the sarif format
+reads, TruffleHog's JSON lines, Kubernetes policy reports and AWS Security Hub findings are
+dead-lettered under ``--format auto`` with a reason that names the tool's output (and its SARIF
+option), not "no format matched". Expected values are read in the samples.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from secpipe import formats
+from secpipe.formats.base import Decoded
+from secpipe.schema.conformance import check_rows
 from secpipe.sources.files import read_documents
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "scanners28"
 
 #: (case file, what the reason names, what it says to ingest instead)
 _NATIVE = [
-    ("gitleaks-defectdojo.json", "a Gitleaks JSON report", "gitleaks --report-format sarif"),
-    ("semgrep-defectdojo.json", "a Semgrep JSON report", "semgrep --sarif"),
     ("bandit-defectdojo.json", "a Bandit JSON report", "bandit -f sarif"),
     ("tfsec-defectdojo.json", "a tfsec JSON report", "tfsec --format sarif"),
     ("hadolint-defectdojo.json", "a Hadolint JSON report", "hadolint -f sarif"),
@@ -31,19 +34,6 @@ _NATIVE = [
 
 #: documented payloads, verbatim heads (sources in the comments)
 _INLINE = {
-    # gitleaks 7: DefectDojo unittests/scans/gitleaks/version_7.5.0.json (first finding)
-    "gitleaks7": (
-        b'[\n    {\n     "line": "      \\"raw_source_code_extract\\": \\"AKIAIOSFODNN7EXAMPLE\\",",\n'
-        b'     "lineNumber": 13,\n     "offender": "AKIAIOSFODNN7EXAMPLE",\n'
-        b'     "commit": "6d127980966808f7413935678e079dcd7fedf9c2",\n     "repo": ".",\n'
-        b'     "rule": "AWS Access Key",\n     "tags": "key, AWS"\n    }\n]\n',
-        "a Gitleaks JSON report",
-    ),
-    # semgrep 1.x with no finding: its paths block (semgrep's cli output, `semgrep --json`)
-    "semgrep-empty": (
-        b'{"version": "1.56.0", "results": [], "errors": [], "paths": {"scanned": ["app.py"]}}',
-        "a Semgrep JSON report",
-    ),
     # `kubectl get policyreports -A -o json`: a List of wgpolicyk8s.io PolicyReports (Kyverno's)
     "policyreport-list": (
         b'{"apiVersion": "v1", "items": [{"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",'
@@ -91,3 +81,193 @@ def test_asff_reason_is_not_only_trivys() -> None:
 
     reason = unread(_INLINE["asff-eventbridge"][0]) or ""
     assert "no format here" in reason and "trivy --format json" in reason
+
+
+def _rows(d: Decoded) -> list[dict[str, Any]]:
+    return [r for b in d.batches for r in b.to_pylist()]
+
+
+def _semgrep(doc: bytes) -> Decoded:
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("semgrep")
+    return fmt.decode(doc, "x")
+
+
+def test_semgrep_1_30_match() -> None:
+    # semgrep --json 1.30 (keys sorted, a fingerprint, a CWE list, metadata.source): was "no format matched"
+    d = _semgrep((CASES / "semgrep-1.30-defectdojo.json").read_bytes())
+    assert not d.dead
+    [r] = _rows(d)
+    assert r["class_uid"] == 2007 and not check_rows("application_security_posture_finding", [r])
+    assert (r["severity_id"], r["status_id"], r["confidence_id"]) == (
+        3,
+        1,
+        2,
+    )  # WARNING, is_ignored false, MEDIUM
+    rule = "go.lang.security.audit.net.formatted-template-string.formatted-template-string"
+    fi = r["finding_info"]
+    assert fi["uid"].startswith("f900d4624c2a2c2c") and fi["uid"].endswith("_0")
+    assert (fi["analytic"]["uid"], fi["analytic"]["type"]) == (rule, "Rule")
+    assert fi["src_url"] == f"https://semgrep.dev/r/{rule}"
+    assert fi["types"] == ["security"]
+    assert r["message"].startswith("Found a formatted template string passed to 'template.HTML()'.")
+    [v] = r["vulnerabilities"]
+    assert v["cwe"] == {
+        "uid": "CWE-79",
+        "caption": "Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')",
+    }
+    assert v["cve"] is None and v["advisory"] is None
+    assert v["references"] == ["https://golang.org/pkg/html/template/#HTML"]
+    [c] = v["affected_code"]
+    assert (c["file"]["path"], c["start_line"], c["start_column"], c["end_line"], c["end_column"]) == (
+        "test.go",
+        27,
+        5,
+        30,
+        31,
+    )
+    assert c["rule"]["uid"] == rule
+    assert '"metavars"' in r["unmapped"] and '"lines"' in r["unmapped"]
+
+
+def test_semgrep_older_match_without_fingerprint() -> None:
+    # an older semgrep --json: cwe as one string, no fingerprint, no confidence
+    d = _semgrep((CASES / "semgrep-defectdojo.json").read_bytes())
+    [r] = _rows(d)
+    assert not check_rows("application_security_posture_finding", [r])
+    rule = "java.lang.security.audit.cbc-padding-oracle.cbc-padding-oracle"
+    path = "src/main/java/org/owasp/benchmark/testcode/BenchmarkTest02194.java"
+    assert r["finding_info"]["uid"] == f"{rule}|{path}|64:4"
+    assert r["vulnerabilities"][0]["cwe"] == {"uid": "CWE-696", "caption": "Incorrect Behavior Order"}
+    assert r["confidence_id"] is None
+
+
+def test_semgrep_oss_match_without_metadata_has_its_rule_as_advisory() -> None:
+    # semgrep 1.147.0 --json with local rules, OSS (no login): "metadata": {}, severity CRITICAL, "requires
+    # login" as fingerprint and lines; verbatim values of a published lab report's output (its second match)
+    match = (
+        '{"check_id": "sast.py-os-system-rce", "path": "vulnerable-app/app.py",'
+        ' "start": {"line": 52, "col": 5, "offset": 1051}, "end": {"line": 52, "col": 19, "offset": 1065},'
+        ' "extra": {"message": "RCE через os.system с данными пользователя.", "metadata": {}, "severity": "CRITICAL",'
+        ' "fingerprint": "requires login", "lines": "requires login", "validation_state": "NO_VALIDATOR",'
+        ' "engine_kind": "OSS"}}'
+    )
+    doc = (
+        '{"version": "1.147.0", "results": [' + match + '], "errors": [], "paths": {"scanned":'
+        ' ["vulnerable-app/app.py", "vulnerable-app/config.yaml"]}, "engine_requested": "OSS", "skipped_rules": []}'
+    )
+    [r] = _rows(_semgrep(doc.encode()))
+    assert not check_rows("application_security_posture_finding", [r])
+    assert (r["severity_id"], r["status_id"]) == (5, 1)
+    assert r["metadata"]["product"]["version"] == "1.147.0"
+    assert r["finding_info"]["uid"] == "sast.py-os-system-rce|vulnerable-app/app.py|52:5"
+    assert r["message"] == "RCE через os.system с данными пользователя."
+    [v] = r["vulnerabilities"]
+    assert (v["advisory"]["uid"], v["cwe"], v["cve"]) == ("sast.py-os-system-rce", None, None)
+    # a nosemgrep-marked match (semgrep --disable-nosem writes it with is_ignored true) is Suppressed
+    ignored = doc.replace('"engine_kind": "OSS"}', '"engine_kind": "OSS", "is_ignored": true}')
+    assert _rows(_semgrep(ignored.encode()))[0]["status_id"] == 3
+
+
+def test_semgrep_empty_report_holds_no_event_and_a_bad_match_is_dead_lettered_alone() -> None:
+    empty = b'{"version": "1.56.0", "results": [], "errors": [], "paths": {"scanned": ["app.py"]}}'
+    d = _semgrep(empty)
+    assert (d.dead, d.batches) == ([], [])
+    doc = (CASES / "semgrep-1.30-defectdojo.json").read_text()
+    two = doc.replace(
+        '"results": [',
+        '"results": [{"check_id": 5, "path": "a.py", "start": {"line": 1}, "extra": {"message": "x"}},',
+        1,
+    )
+    d = formats.get("semgrep").decode(two.encode(), "x")
+    assert len(d.dead) == 1 and "check_id" in d.dead[0].reason
+    assert len(_rows(d)) == 1
+    d = formats.get("semgrep").decode(b'{"results": {}}', "x")
+    assert len(d.dead) == 1 and d.dead[0].reason.startswith("not a Semgrep JSON report")
+
+
+#: gitleaks 7 (DefectDojo unittests/scans/gitleaks/version_7.5.0.json, its first leak verbatim)
+_GITLEAKS7 = (
+    b'[\n    {\n     "line": "      \\"raw_source_code_extract\\": \\"AKIAIOSFODNN7EXAMPLE\\",",\n'
+    b'     "lineNumber": 13,\n     "offender": "AKIAIOSFODNN7EXAMPLE",\n'
+    b'     "commit": "6d127980966808f7413935678e079dcd7fedf9c2",\n     "repo": ".",\n     "repoURL": "",\n'
+    b'     "leakURL": "",\n     "rule": "AWS Access Key",\n'
+    b'     "commitMessage": "feat: added GitLab secret detection report parser (#4605)",\n'
+    b'     "author": "Bhurinat Wangsutthitham",\n     "email": "nate.bwangsut@gmail.com",\n'
+    b'     "file": "dojo/unittests/scans/gitlab_secret_detection_report/gitlab_secret_detection_report_1_vuln.json",\n'
+    b'     "date": "2021-07-15T22:00:32+07:00",\n     "tags": "key, AWS"\n    }\n]\n'
+)
+#: gitleaks 8.x (gitleaks/gitleaks testdata/expected/report/json_extra_simple.json, verbatim)
+_GITLEAKS8_EXTRA = (
+    b'[\n {\n  "Description": "",\n  "StartLine": 1,\n  "EndLine": 2,\n  "StartColumn": 1,\n  "EndColumn": 2,\n'
+    b'  "Line": "whole line containing secret",\n  "Match": "line containing secret",\n  "Secret": "a secret",\n'
+    b'  "File": "auth.py",\n  "SymlinkFile": "",\n  "Commit": "0000000000000000",\n  "Entropy": 0,\n'
+    b'  "Author": "John Doe",\n  "Email": "johndoe@gmail.com",\n  "Date": "10-19-2003",\n  "Message": "opps",\n'
+    b'  "Tags": [],\n  "RuleID": "test-rule",\n  "Fingerprint": ""\n }\n]\n'
+)
+
+
+def _gitleaks(doc: bytes) -> list[dict[str, Any]]:
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("gitleaks")
+    d = fmt.decode(doc, "x")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("application_security_posture_finding", rows)
+    return rows
+
+
+def test_gitleaks_8_leak_without_its_secret() -> None:
+    # gitleaks 8 --report-format json: was "no format matched"
+    [r] = _gitleaks((CASES / "gitleaks-defectdojo.json").read_bytes())
+    assert (r["class_uid"], r["severity_id"], r["status_id"]) == (2007, 0, 1)
+    commit = "69235ea9ea4d59e18e2cc3c295526de46aa1365c1f0c7a95a22ff1537acdf517"
+    fi = r["finding_info"]
+    assert fi["uid"] == f"{commit}:tests/api.py:generic-api-key:21"  # gitleaks' fingerprint form
+    assert (fi["title"], fi["analytic"]["uid"]) == ("Generic API Key", "generic-api-key")
+    assert r["message"] == "Generic API Key in tests/api.py"
+    [v] = r["vulnerabilities"]
+    assert v["advisory"] == {"uid": "generic-api-key", "title": "Generic API Key"}
+    [c] = v["affected_code"]
+    assert (c["file"]["path"], c["start_line"], c["end_line"], c["start_column"], c["end_column"]) == (
+        "tests/api.py",
+        21,
+        21,
+        10,
+        46,
+    )
+    assert c["owner"] == {"name": "John Doe", "email_addr": "john.doe@example.com"}
+    for text in (r["raw_data"], r["unmapped"]):
+        assert "dfjksdjfs3294dfjlsdaf213" not in text and "[REDACTED:generic-api-key]" in text
+    assert commit in r["unmapped"] and "2016-09-16T18:17:59Z" in r["unmapped"]
+
+
+def test_gitleaks_8_line_and_empty_fingerprint() -> None:
+    [r] = _gitleaks(_GITLEAKS8_EXTRA)
+    assert r["finding_info"]["uid"] == "0000000000000000:auth.py:test-rule:1"
+    assert r["finding_info"]["title"] == "test-rule"  # an empty Description
+    assert (r["vulnerabilities"][0]["affected_code"][0]["end_line"]) == 2
+    assert "a secret" not in r["raw_data"] and "containing secret" not in r["raw_data"]
+    assert "containing secret" not in r["unmapped"]
+
+
+def test_gitleaks_7_leak() -> None:
+    [r] = _gitleaks(_GITLEAKS7)
+    fi = r["finding_info"]
+    path = "dojo/unittests/scans/gitlab_secret_detection_report/gitlab_secret_detection_report_1_vuln.json"
+    assert fi["uid"] == f"6d127980966808f7413935678e079dcd7fedf9c2:{path}:AWS Access Key:13"
+    assert fi["tags"] == [{"name": "tags", "value": "key, AWS"}]
+    [c] = r["vulnerabilities"][0]["affected_code"]
+    assert (c["file"]["path"], c["start_line"], c["owner"]["name"]) == (path, 13, "Bhurinat Wangsutthitham")
+    assert "AKIAIOSFODNN7EXAMPLE" not in r["raw_data"] and "AKIAIOSFODNN7EXAMPLE" not in r["unmapped"]
+
+
+def test_gitleaks_bad_leak_is_dead_lettered_alone() -> None:
+    doc = (
+        (CASES / "gitleaks-defectdojo.json")
+        .read_text()
+        .replace("[", '[{"RuleID": "x", "StartLine": "one"},', 1)
+    )
+    d = formats.get("gitleaks").decode(doc.encode(), "x")
+    assert len(d.dead) == 1 and "StartLine" in d.dead[0].reason
+    assert len(_rows(d)) == 1

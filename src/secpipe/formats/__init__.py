@@ -56,6 +56,8 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "dependency_track": ("dependency_track", "DependencyTrack", 90),
     "govulncheck": ("govulncheck", "Govulncheck", 90),
     "code_quality": ("code_quality", "CodeQuality", 80),
+    "semgrep": ("semgrep", "Semgrep", 88),
+    "gitleaks": ("gitleaks", "Gitleaks", 88),
 }
 
 

@@ -7,8 +7,9 @@ output to ingest instead:
 - AWS Security Finding Format (ASFF) findings (Security Hub's ``GetFindings`` answer, its EventBridge
   "Security Hub Findings - Imported" events, Trivy's asff template), SPDX tag-value and SPDX 3
   JSON-LD documents;
-- the native JSON of scanners whose SARIF the sarif format reads: Checkov, tfsec, Gitleaks (7 and 8),
-  Semgrep, Bandit, KICS, Hadolint and Dockle (each reason names the tool's SARIF option);
+- the native JSON of scanners whose SARIF the sarif format reads: Checkov, tfsec, Bandit, KICS,
+  Hadolint and Dockle (each reason names the tool's SARIF option; Semgrep's and Gitleaks' JSON have
+  their own formats, ``semgrep`` and ``gitleaks``);
 - TruffleHog's JSON lines (it writes no SARIF) and Kubernetes policy reports (wgpolicyk8s.io
   PolicyReport / ClusterPolicyReport, openreports.io Report / ClusterReport: Kyverno, kube-bench
   adapter, Falco's policy-report adapter).
@@ -45,12 +46,6 @@ _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
      _all(rb'"check_type"\s*:\s*"', rb'"(?:failed|passed)_checks"\s*:')),
     ("a tfsec JSON report", f"run `tfsec --format sarif`: {_SARIF}",
      _all(rb'"rule_id"\s*:', rb'"rule_provider"\s*:')),
-    ("a Gitleaks JSON report", f"run `gitleaks --report-format sarif`: {_SARIF}",
-     re.compile(rb'\A\s*\[\s*\{(?=.{0,4096}?"RuleID"\s*:)(?=.{0,4096}?"StartLine"\s*:)'
-                rb'|\A\s*\[\s*\{(?=.{0,4096}?"offender"\s*:)(?=.{0,4096}?"lineNumber"\s*:)', re.S)),
-    ("a Semgrep JSON report", f"run `semgrep --sarif`: {_SARIF}",
-     re.compile(rb'\A(?=.*?"check_id"\s*:)(?=.*?"extra"\s*:\s*\{)(?=.*?"start"\s*:\s*\{)'
-                rb'|"paths"\s*:\s*\{\s*"scanned"\s*:', re.S)),
     ("a Bandit JSON report", f"run `bandit -f sarif` (bandit[sarif], 1.7.8+): {_SARIF}",
      _all(rb'"generated_at"\s*:', rb'"metrics"\s*:\s*\{\s*"_totals"\s*:')),
     ("a KICS JSON report", f"run `kics scan --report-formats sarif`: {_SARIF}",

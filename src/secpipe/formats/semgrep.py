@@ -1,0 +1,250 @@
+"""Semgrep JSON reports (``semgrep --json``, ``semgrep scan --json``, ``semgrep ci --json``).
+
+A report is ``{"version", "results": [...], "errors": [...], "paths": {...}, ...}``; each
+``results[]`` entry is one rule match (``check_id``, ``path``, ``start`` / ``end`` {line, col,
+offset}, ``extra`` {message, severity, metadata, fingerprint, is_ignored, lines, metavars ...}).
+Like the same match in ``semgrep --sarif`` (which the sarif format reads), each one is an
+**Application Security Posture Finding (2007)**:
+
+- ``check_id`` -> ``finding_info.analytic`` (uid and name, type Rule) and ``affected_code[0].rule``;
+  ``path`` and the start / end line and column -> ``affected_code[0]`` (only with a path: OCSF
+  requires the file); ``extra.message`` -> ``message``, ``finding_info.title`` and the
+  vulnerability's title; ``metadata.source`` (the rule's registry page) -> ``finding_info.src_url``;
+  ``metadata.references`` -> the vulnerability's ``references``; ``metadata.category`` and
+  ``vulnerability_class`` -> ``finding_info.types``; ``metadata.confidence`` (LOW, MEDIUM, HIGH) ->
+  ``confidence_id``.
+- Identity (OCSF 1.8.0: just one of advisory / cve / cwe per vulnerability): a Supply Chain rule's
+  ``metadata.sca-vuln-database-identifier`` that is a CVE id -> ``cve.uid`` (the rule's CWE as
+  ``cve.cwe``), a GHSA id -> ``advisory``; else the first CWE of ``metadata.cwe`` (a string or a
+  list of ``"CWE-79: Improper Neutralization ..."``) -> ``cwe`` (uid, caption); else the rule is the
+  ``advisory`` (uid ``check_id``, ``src_url`` the rule's page), as for a SARIF result.
+- ``extra.fingerprint`` -> ``finding_info.uid`` (Semgrep's own; OSS Semgrep 1.4x+ writes ``requires
+  login`` there: then ``check_id|path|line:col``); a uid two matches share gets ``|path:line``.
+- Severity: ERROR High, WARNING Medium, INFO Low (the levels Semgrep's SARIF gives them: error,
+  warning, note), and the newer CRITICAL / HIGH / MEDIUM / LOW as named; INVENTORY / EXPERIMENT
+  Informational. ``extra.is_ignored`` (a ``nosemgrep`` comment) -> status Suppressed, else New.
+
+The report has no scan time: the receipt time and its label; ``version`` -> ``metadata.product.version``.
+``raw_data`` is the match's JSON; its keys other than check_id, path, start and end (``extra``
+whole: metavars, lines, fix, dataflow traces ...) stay in ``unmapped``. ``errors`` (rules or files
+Semgrep could not run) are no findings. Dead letters: a document that is not a JSON object with a
+``results`` list whole; one match of the wrong shape alone. Recognized by a match's ``check_id``
+beside its ``extra`` object and ``start`` position, or the ``paths.scanned`` of a report without one.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from secpipe import _compute as pc
+from secpipe.formats._findings import (
+    ReportFormat,
+    S,
+    captions,
+    decode_top,
+    distinct_uids,
+    nest,
+    only_where,
+    singleton_list,
+    str_lists,
+)
+from secpipe.formats.base import Decoded, base_columns, const, event_uids, int32_or_none, strs, to_batch
+
+
+class _Pos(msgspec.Struct, gc=False):
+    line: int | None = None
+    col: int | None = None
+
+
+class _Meta(msgspec.Struct, gc=False):
+    # a rule's metadata is free-form (custom rules write strings, lists or objects): read leniently
+    cwe: Any = None
+    references: Any = None
+    category: Any = None
+    vulnerability_class: Any = None
+    confidence: Any = None
+    source: Any = None
+    sca_id: Any = msgspec.field(name="sca-vuln-database-identifier", default=None)
+
+
+class _Extra(msgspec.Struct, gc=False):
+    message: str | None = None
+    severity: str | None = None
+    fingerprint: str | None = None
+    is_ignored: bool | None = None
+    metadata: _Meta | None = None
+
+
+class _Match(msgspec.Struct, gc=False):
+    check_id: str | None = None
+    path: str | None = None
+    start: _Pos | None = None
+    end: _Pos | None = None
+    extra: _Extra | None = None
+
+
+class _Report(msgspec.Struct):
+    results: list[msgspec.Raw]
+    version: str | None = None
+
+
+_CLS = "application_security_posture_finding"
+_MAPPED = frozenset({"check_id", "path", "start", "end"})
+#: Semgrep's severities -> OCSF severity_id (ERROR/WARNING/INFO as its SARIF levels error/warning/note)
+_SEVERITY = {"ERROR": 4, "WARNING": 3, "INFO": 2, "CRITICAL": 5, "HIGH": 4, "MEDIUM": 3, "LOW": 2,
+             "INVENTORY": 1, "EXPERIMENT": 1}  # fmt: skip
+_CONFIDENCE = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
+_CWE = re.compile(r"^\s*CWE-0*(\d+)\s*(?::\s*(.+?))?\s*$", re.IGNORECASE)
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+_GHSA = re.compile(r"^GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}$")
+_NO_FP = frozenset({"", "requires login"})
+_NO_EXTRA = _Extra()
+_NO_META = _Meta()
+_NO_POS = _Pos()
+
+
+def _texts(value: Any) -> list[str]:
+    """A metadata value as its strings (a string alone, or a list's strings)."""
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+@functools.lru_cache(maxsize=4096)
+def _cwe_of(text: str) -> tuple[str, str | None] | None:
+    """(``CWE-<n>``, caption) of one CWE text (a rule's texts repeat: parsed once each)."""
+    m = _CWE.match(text)
+    return (f"CWE-{m.group(1)}", m.group(2)) if m else None
+
+
+def _cwe(meta: _Meta) -> tuple[str | None, str | None]:
+    """(``CWE-<n>``, caption) of a rule's first CWE."""
+    for c in _texts(meta.cwe):
+        got = _cwe_of(c)
+        if got:
+            return got
+    return None, None
+
+
+def _word(value: Any) -> str:
+    return value.upper() if isinstance(value, str) else ""
+
+
+class Semgrep(ReportFormat):
+    """Semgrep JSON reports."""
+
+    name = "semgrep"
+    report_type = _Report
+    what = "a Semgrep JSON report"
+    description = "Semgrep JSON report (semgrep --json) -> Application Security Posture Finding (2007) per match"  # fmt: skip
+    framing = "document"
+    product = "Semgrep"
+    vendor = "Semgrep"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize a match's ``check_id`` beside its ``extra`` and ``start``, or an empty report's paths."""
+        h = head[:65536]
+        if not h.lstrip().startswith(b"{") or b'"results"' not in h:
+            return 0
+        if b'"check_id"' in h and _EXTRA.search(h) and _START.search(h):
+            return 88
+        return 85 if _EMPTY.search(h) else 0
+
+    def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
+        """Map each match; one of the wrong shape is dead-lettered alone."""
+        raws = [bytes(r) for r in report.results]
+        out = Decoded(events=len(raws))
+        if not raws:
+            return out
+        typed, top = decode_top(raws, list(range(len(raws))), _Match, _MAPPED, (), out, source, self.name,
+                                "a Semgrep match")  # fmt: skip
+        if typed.recs:
+            out.batches.append(self._batch(typed.recs, typed.raws, top.unmapped, report.version))
+        return out
+
+    def _batch(self, ms: list[_Match], raws: list[bytes], unmapped: pa.Array, version: str | None) -> pa.RecordBatch:  # fmt: skip
+        n = len(ms)
+        extras = [m.extra or _NO_EXTRA for m in ms]
+        metas = [e.metadata or _NO_META for e in extras]
+        sev = pa.array([_SEVERITY.get((e.severity or "").upper(), 0) for e in extras], pa.int32())
+        cols = base_columns(_CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
+                            times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=sev)  # fmt: skip
+        if version:
+            cols["metadata.product.version"] = const(version, n, S)
+        starts = [m.start or _NO_POS for m in ms]
+        ends = [m.end or _NO_POS for m in ms]
+        files = strs([m.path or None for m in ms])
+        has_file = files.is_valid()
+        rule = strs([m.check_id for m in ms])
+        title = strs([e.message for e in extras])
+        url = strs([mt.source if isinstance(mt.source, str) else None for mt in metas])
+        cwes = [_cwe(mt) for mt in metas]
+        cwe, cwe_cap = strs([c[0] for c in cwes]), strs([c[1] for c in cwes])
+        sca = [mt.sca_id if isinstance(mt.sca_id, str) else "" for mt in metas]
+        cve = strs([s if s and _CVE.match(s) else None for s in sca])
+        ghsa = strs([s if s and _GHSA.match(s) else None for s in sca])
+        none = pa.scalar(None, S)
+        has_cve = cve.is_valid()
+        on_cve = pc.if_else(has_cve, cwe, none)
+        alone = pc.if_else(pc.or_(has_cve, ghsa.is_valid()), none, cwe)
+        adv = pc.coalesce(ghsa, pc.if_else(pc.or_(has_cve, cwe.is_valid()), none, rule))
+        code = nest({
+            "file.path": files,
+            "file.name": strs([f.rsplit("/", 1)[-1] if f else None for f in files.to_pylist()]),
+            "file.type_id": pc.if_else(has_file, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
+            "file.type": pc.if_else(has_file, pa.scalar("Regular File", S), none),
+            "start_line": pa.array([int32_or_none(p.line) for p in starts], pa.int32()),
+            "end_line": pa.array([int32_or_none(p.line) for p in ends], pa.int32()),
+            "start_column": pa.array([int32_or_none(p.col) for p in starts], pa.int32()),
+            "end_column": pa.array([int32_or_none(p.col) for p in ends], pa.int32()),
+            "rule.uid": rule,
+            "rule.name": rule,
+        })  # fmt: skip
+        vuln = nest({
+            "title": title,
+            "severity": captions(_CLS, "severity_id", sev),
+            "references": str_lists([_texts(mt.references) or None for mt in metas]),
+            "cve": only_where(nest({"uid": cve, "title": title,
+                                    "cwe": only_where(nest({"uid": on_cve, "caption": cwe_cap}), on_cve)}), cve),  # fmt: skip
+            "cwe": only_where(nest({"uid": alone, "caption": cwe_cap}), alone),
+            "advisory": only_where(nest({"uid": adv, "title": pc.coalesce(title, adv), "src_url": url}), adv),
+            "affected_code": singleton_list(code, has_file),
+        })  # fmt: skip
+        fp = strs([e.fingerprint if e.fingerprint not in _NO_FP else None for e in extras])
+        at = strs([f"{p.line}:{p.col}" for p in starts])
+        uid = pc.coalesce(fp, pc.binary_join_element_wise(pc.fill_null(rule, "None"), pc.fill_null(files, "None"), at, "|"))  # fmt: skip
+        where = pc.binary_join_element_wise(pc.fill_null(files, "None"), strs([str(p.line) for p in starts]), ":")  # fmt: skip
+        status = pa.array([3 if e.is_ignored else 1 for e in extras], pa.int32())
+        conf = pa.array([_CONFIDENCE.get(_word(mt.confidence)) for mt in metas], pa.int32())
+        ruled = rule.is_valid()
+        cols.update({
+            "status_id": status,
+            "status": captions(_CLS, "status_id", status),
+            "confidence_id": conf,
+            "confidence": captions(_CLS, "confidence_id", conf),
+            "message": title,
+            "finding_info.uid": distinct_uids(uid, where),
+            "finding_info.title": title,
+            "finding_info.src_url": url,
+            "finding_info.types": str_lists([_texts(mt.category) + _texts(mt.vulnerability_class) or None for mt in metas]),
+            "finding_info.product.name": const(self.product, n, S),
+            "finding_info.analytic.uid": rule,
+            "finding_info.analytic.name": rule,
+            "finding_info.analytic.type_id": pc.if_else(ruled, pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
+            "finding_info.analytic.type": pc.if_else(ruled, pa.scalar("Rule", S), none),
+            "vulnerabilities": singleton_list(vuln),
+            "unmapped": unmapped,
+        })  # fmt: skip
+        return to_batch(_CLS, cols)
+
+
+_EXTRA = re.compile(rb'"extra"\s*:\s*\{')
+_START = re.compile(rb'"start"\s*:\s*\{\s*"(?:line|col|offset)"\s*:')
+_EMPTY = re.compile(rb'"paths"\s*:\s*\{\s*(?:"_comment"\s*:\s*"[^"]*"\s*,\s*)?"scanned"\s*:')
+
+__all__ = ["Semgrep"]
