@@ -21,6 +21,7 @@ import pytest
 
 from secpipe.config.models import check
 from secpipe.runtime.service import Service
+from secpipe.sources.files import FileRepeats
 from secpipe.sources.kafka import KafkaSource
 from secpipe.sources.kafka_batch import NO_FORMAT, Message, decode_messages, parse_source
 from secpipe.sources.kafka_options import KafkaSourceOptions
@@ -249,3 +250,33 @@ def test_gzip_values_are_inflated_and_a_corrupt_one_dead_lettered() -> None:
     assert [(d.source, d.offset, d.format) for d in dec.dead] == [("kafka:cwl/0@2", 2, "gzip")]
     assert dec.dead[0].reason.startswith("gzip value could not be inflated") and dec.events == 3
     assert [w.body for w in wal] == [data]
+
+
+def test_syslog_lines_repeated_in_other_messages_stay_distinct_and_replay_alike(tmp_path: Path) -> None:
+    """A line repeated verbatim (same second, same text: loghub's OpenSSH sample has runs of
+    them) in later messages and polls is one more event, as in a tailed file; each copy is
+    tagged with its own message, and a WAL replay of the messages one by one gives the same
+    metadata.uid to each (so a crash neither loses nor duplicates them)."""
+    lines = (Path(__file__).parent.parent / "cases" / "holdout" / "loghub_OpenSSH_head.log").read_bytes().splitlines()
+    one, two = lines[0], lines[1]
+    polls = [[Message("ssh", 0, 1, one), Message("ssh", 0, 2, one), Message("ssh", 1, 3, one + b"\n" + two)],
+             [Message("ssh", 0, 4, one), Message("ssh", 0, 5, two + b"\n" + two + b"\n" + one)]]  # fmt: skip
+    repeats = FileRepeats(1 << 14)
+    first = Service(tmp_path)
+    seen = []
+    for poll in polls:
+        dec, wal = decode_messages(poll, lambda t: "syslog", repeats)
+        seen += [(r["metadata"]["uid"], r["metadata"]["loggers"][0]["event_uid"]) for r in _rows(dec)]
+        first.accept_many(wal, dec)
+    first.wal.close()  # a crash: the lake has nothing yet
+    assert len(seen) == len({uid for uid, _m in seen}) == 8
+    assert sorted(m for _u, m in seen) == ["ssh-0@1", "ssh-0@2", "ssh-0@4", "ssh-0@5", "ssh-0@5", "ssh-0@5", "ssh-1@3",
+                                           "ssh-1@3"]  # fmt: skip
+    again = Service(tmp_path)
+    assert again.replayed == 5
+    again.close()
+    stored = []
+    for cls in sorted(p.name for p in (tmp_path / "lake").iterdir()):
+        stored += run(tmp_path, f"SELECT metadata.uid, metadata.loggers[1].event_uid FROM {cls}")[1]
+    assert sorted(stored) == sorted(seen)
+

@@ -19,6 +19,8 @@ Guarantees (at least once, nothing lost):
   leaves them uncommitted, to be read again on the next start.
 - A message that cannot be read is dead-lettered (reason, ``kafka:<topic>/<partition>@<offset>``,
   the Kafka offset, its bytes) and committed with the others: the partition goes on.
+- Syslog lines repeated verbatim in other messages stay distinct events (the source's line
+  stream, as a tailed file's: its counts are in memory, and each message's WAL record keeps them).
 - Each event keeps its message in ``metadata.loggers`` (topic, ``<topic>-<partition>@<offset>``,
   timestamp) and its key in ``metadata.tags`` (``kafka.key``).
 
@@ -34,6 +36,7 @@ from typing import Any
 
 from secpipe import formats
 from secpipe.errors import SecpipeError, TransientError
+from secpipe.sources.files import FileRepeats
 from secpipe.sources.kafka_batch import Message, decode_messages
 
 log = logging.getLogger("secpipe.sources.kafka")
@@ -71,6 +74,7 @@ class KafkaSource:
         self.service = service
         self._make = consumer or _client().Consumer
         self._consumer: Any = None
+        self._repeats = FileRepeats(1 << 14)  # syslog lines repeated verbatim: distinct events
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.retry = retry  # False: a refused store raises at once (a one-shot `secpipe ingest --kafka`)
@@ -141,7 +145,7 @@ class KafkaSource:
         """Decode and make ``batch`` durable, retrying a refused store until it succeeds or the
         source stops (then raises: nothing is committed)."""
         with self.service.cpu:
-            decoded, wal = decode_messages(batch, self.format_of)
+            decoded, wal = decode_messages(batch, self.format_of, self._repeats)
         wait = 0.5
         while True:
             try:

@@ -53,13 +53,19 @@ from secpipe import formats
 from secpipe._gzip import gunzip_limited
 from secpipe.errors import LimitExceeded
 from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_document, guarded
+from secpipe.sources.files import FileRepeats
 from secpipe.store.wal import WalRecord, now_ms
+
+#: the marker of a syslog repeat hint in a source (``secpipe.formats.syslog``'s ``_HINT``)
+REPEATS_HINT = ";repeats="
 
 log = logging.getLogger("secpipe.sources.kafka")
 #: why a value no format recognizes is dead-lettered (as file and ``/v1/ingest/auto`` say it)
 NO_FORMAT = ("unrecognized input: no format matched (name the topic's format in the kafka source's "
              "topic_formats; json stores any JSON object)")
 _PREFIX = "kafka:"
+#: a record or line (as ``raw_data`` holds it) -> the poll's messages holding it, in order
+Index = dict[str, list[int]]
 
 
 @dataclass(slots=True)
@@ -155,9 +161,12 @@ def _inflated(m: Message, value: bytes, out: Decoded) -> bytes | None:
         return None
 
 
-def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str]) -> tuple[Decoded, list[WalRecord]]:
+def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str],
+                    repeats: FileRepeats | None = None) -> tuple[Decoded, list[WalRecord]]:
     """The OCSF batches and dead letters of a poll's messages, and their WAL records (see module
-    docstring). ``format_of(topic)``: the topic's format name or ``auto``."""
+    docstring). ``format_of(topic)``: the topic's format name or ``auto``; ``repeats``: the
+    source's stream of syslog lines (:func:`_repeat_hints`; None: a line repeated verbatim in
+    another message is one event)."""
     out = Decoded()
     opened = []
     for m in msgs:
@@ -175,6 +184,7 @@ def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str]) ->
             out.events += 1
         else:
             groups.setdefault(name, []).append(i)
+    hints: dict[int, str] = {}  # message -> its syslog repeat hint
     for name, idx in groups.items():
         fmt = formats.get(name)
         part = [msgs[i] for i in idx]
@@ -182,12 +192,14 @@ def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str]) ->
         if isinstance(fmt, RecordFormat):
             out.extend(_records(fmt, part, values))
         elif fmt.framing == "lines":
-            out.extend(_lines(fmt, part, values))
+            dec, line_hints = _lines(fmt, part, values, repeats if name == "syslog" else None)
+            out.extend(dec)
+            hints.update(zip(idx, line_hints, strict=True))
         else:
             out.extend(_each(fmt, part, values))
     # (a value no format reads is in the dead-letter store already: no WAL record to replay)
-    wal = [WalRecord(name, m.wal_source(), now_ms(), docs[i]) for i, (m, name) in enumerate(zip(msgs, names, strict=True))
-           if name is not None]  # fmt: skip
+    wal = [WalRecord(name, m.wal_source() + hints.get(i, ""), now_ms(), docs[i])
+           for i, (m, name) in enumerate(zip(msgs, names, strict=True)) if name is not None]  # fmt: skip
     return out, wal
 
 
@@ -211,7 +223,7 @@ def _resolved(names: list[str | None], docs: list[bytes]) -> tuple[list[str | No
     return names, docs
 
 
-def _split_joined(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> tuple[Records, dict[str, int]] | None:
+def _split_joined(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> tuple[Records, Index] | None:
     """The values split in one call when each is one JSON object on one line (what producers
     write: one event a message): joined one a line, each record and dead letter given the
     message its byte offset falls in. None when some value is not so, or a record's offset is
@@ -230,7 +242,10 @@ def _split_joined(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -
     got.locs = [(msgs[n].source, msgs[n].offset) for n in which[:k]]  # type: ignore[index]
     got.dead = [dataclasses.replace(d, source=msgs[n].source, offset=msgs[n].offset)  # type: ignore[index]
                 for d, n in zip(got.dead, which[k:], strict=True)]  # fmt: skip
-    return got, {raw.decode("utf-8", "surrogatepass"): n for raw, n in zip(got.raws, which, strict=False)}  # type: ignore[misc]
+    index: Index = {}
+    for raw, n in zip(got.raws, which, strict=False):
+        index.setdefault(raw.decode("utf-8", "surrogatepass"), []).append(n)  # type: ignore[arg-type]
+    return got, index
 
 
 def _records(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> Decoded:
@@ -247,17 +262,17 @@ def _records(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> Dec
     return dec
 
 
-def _split_each(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> tuple[Records, dict[str, int]]:
+def _split_each(fmt: RecordFormat, msgs: list[Message], values: list[bytes]) -> tuple[Records, Index]:
     """Each value split on its own (an array, NDJSON or a pretty-printed object a message)."""
     recs = Records()
-    index: dict[str, int] = {}
+    index: Index = {}
     for n, (m, v) in enumerate(zip(msgs, values, strict=True)):
         got = guarded(fmt, v, m.source, lambda m=m, v=v: fmt.split_records(v, m.source))  # type: ignore[misc]
         one = got if isinstance(got, Records) else Records(dead=got.dead, events=got.events)
         one.locs = [(m.source, m.offset)] * len(one.raws)
         one.dead = [dataclasses.replace(d, source=m.source, offset=m.offset) for d in one.dead]
         for raw in one.raws:
-            index[raw.decode("utf-8", "surrogatepass")] = n
+            index.setdefault(raw.decode("utf-8", "surrogatepass"), []).append(n)
         recs.extend(one)
     return recs, index
 
@@ -272,21 +287,44 @@ def _each(fmt: Format, msgs: list[Message], values: list[bytes]) -> Decoded:
     return out
 
 
-def _lines(fmt: Format, msgs: list[Message], values: list[bytes]) -> Decoded:
+def _lines(fmt: Format, msgs: list[Message], values: list[bytes], repeats: FileRepeats | None) -> tuple[Decoded, list[str]]:
     """The values decoded joined one a line; rows tagged by their line, dead letters by the
-    message their byte offset falls in."""
-    body = b"\n".join(v.rstrip(b"\r\n") for v in values)
-    starts, at = [], 0
-    index: dict[str, int] = {}
+    message their byte offset falls in. Returns also each message's repeat hint (its WAL
+    record's source ends with it: :func:`_repeat_hints`)."""
+    values = [v.rstrip(b"\r\n") for v in values]
+    body = b"\n".join(values)
+    starts = list(itertools.accumulate((len(v) + 1 for v in values[:-1]), initial=0))
+    index: Index = {}
     for n, v in enumerate(values):
-        starts.append(at)
-        at += len(v.rstrip(b"\r\n")) + 1
-        for line in v.decode("utf-8", "replace").splitlines():
-            index[line] = n
-    dec = decode_document(fmt, body, f"{_PREFIX}lines")
+        for line in v.decode("utf-8", "replace").split("\n"):
+            index.setdefault(line.removesuffix("\r"), []).append(n)
+    hints, source = _repeat_hints(msgs, values, starts, repeats) if repeats is not None else ([""] * len(msgs), "")
+    dec = decode_document(fmt, body, f"{_PREFIX}lines{source}")
     dec.dead = [_at_message([d], msgs[max(0, bisect.bisect_right(starts, d.offset) - 1)]).dead[0] for d in dec.dead]
     dec.batches = [_tagged(b, msgs, index) for b in dec.batches]
-    return dec
+    return dec, hints
+
+
+def _repeat_hints(msgs: list[Message], values: list[bytes], starts: list[int], repeats: FileRepeats) -> tuple[list[str], str]:
+    """Syslog lines repeated verbatim stay distinct events (as a file's do): the stream's
+    :class:`~secpipe.formats.syslog.Repeats` counts each message's lines in order and gives its
+    hint (the copies each of its lines had before), which its WAL record keeps, so a replay
+    decodes it alone to the same ``metadata.uid``. The joined body's hint is made of the same
+    counts: a line's first copy in the body is in the first message holding it, whose hint
+    counts the copies before the poll. Returns (each message's hint, the body's)."""
+    hints: list[str] = []
+    body: list[str] = []
+    seen: set[bytes] = set()
+    for m, v, start in zip(msgs, values, starts, strict=True):
+        hint = repeats.source("syslog", v, m.source)[len(m.source) :]
+        hints.append(hint)
+        for item in hint.removeprefix(REPEATS_HINT).split(",") if hint else ():
+            off, _, copies = item.partition(":")
+            line = v[int(off) :].split(b"\n", 1)[0].removesuffix(b"\r")
+            if line not in seen:
+                body.append(f"{start + int(off)}:{copies}")
+        seen.update(x.removesuffix(b"\r") for x in v.split(b"\n"))
+    return hints, (REPEATS_HINT + ",".join(body)) if body else ""
 
 
 def _at_message(dec: Decoded | list[DeadLetter], m: Message) -> Decoded:
@@ -316,18 +354,17 @@ def _per_message(msgs: Sequence[Message]) -> tuple[pa.Array, pa.Array]:
             pa.ListArray.from_arrays(one, tags, mask=keys.is_null()))  # fmt: skip
 
 
-def _tagged(batch: pa.RecordBatch, msgs: Sequence[Message], index: dict[str, int] | None) -> pa.RecordBatch:
+def _tagged(batch: pa.RecordBatch, msgs: Sequence[Message], index: Index | None) -> pa.RecordBatch:
     """``batch`` with each row's ``metadata.loggers``/``metadata.tags`` from its message: all rows
     from ``msgs[0]`` when ``index`` is None or there is one message, else the message ``index``
-    names for the row's ``raw_data``."""
+    names for the row's ``raw_data`` (the k-th row of a record or line: the k-th message holding it)."""
     names = batch.schema.names
     if "metadata" not in names or not batch.num_rows:
         return batch
     if index is None or len(msgs) == 1:
         rows = pa.array([0] * batch.num_rows, pa.int32())
     elif "raw_data" in names:
-        rows = pa.array([index.get(r) if r is not None else None for r in batch.column("raw_data").to_pylist()],
-                        pa.int32())  # fmt: skip
+        rows = pa.array(_owners(batch.column("raw_data").to_pylist(), index), pa.int32())
     else:
         return batch
     loggers, tags = _per_message(msgs)
@@ -339,6 +376,23 @@ def _tagged(batch: pa.RecordBatch, msgs: Sequence[Message], index: dict[str, int
     merged = pa.StructArray.from_arrays(list(kids.values()), names=list(kids),
                                         mask=meta.is_null() if meta.null_count else None)  # fmt: skip
     return batch.set_column(names.index("metadata"), "metadata", merged)
+
+
+def _owners(raws: list[str | None], index: Index) -> list[int | None]:
+    """The message of each row by its record or line, copies given to the messages in order."""
+    seen: dict[str, int] = {}
+    out: list[int | None] = []
+    for r in raws:
+        holders = index.get(r) if r is not None else None
+        if holders is None:
+            out.append(None)
+        elif len(holders) == 1:
+            out.append(holders[0])
+        else:
+            k = seen.get(r, 0)  # type: ignore[arg-type]
+            seen[r] = k + 1  # type: ignore[index]
+            out.append(holders[min(k, len(holders) - 1)])
+    return out
 
 
 def tag_replayed(dec: Decoded, source: str) -> Decoded:
