@@ -227,3 +227,20 @@ def test_cve_tags_are_the_findings_vulnerabilities_and_correlations_carry_metada
     assert f["attacks"][0]["tactic"]["name"] == "Persistence"
     assert f["finding_info"]["analytic"]["state_id"] == 3
     assert not check_rows("detection_finding", [f])
+
+
+# -- category: proxy: the URL's file extension ------------------------------------------------------
+
+def test_proxy_rule_reads_the_extension_at_the_end_of_the_urls_path(tmp_path: Path) -> None:
+    # SigmaHQ's proxy_download_susp_tlds_whitelist (c-uri-extension: exe..., not a .com/.org... host):
+    # a Squid line names no extension apart; the rule found nothing
+    rs = load_rules([RULES / "proxy_download_susp_tlds_whitelist.yml"])
+    line = (RULES / "squid-guide-access.log").read_bytes()  # GET http://123.138.238.114/QQ2008SpringKB1.exe
+    assert _rows(rs, line, "syslog") == [0]
+    assert _rows(rs, line.replace(b"123.138.238.114/", b"dl.example.com/", 1), "syslog") == []  # allowed TLD
+    assert _rows(rs, line.replace(b"KB1.exe", b"KB1.exe.html", 1), "syslog") == []
+    assert _rows(rs, line.replace(b"KB1.exe", b"KB1.EXE", 1), "syslog") == [0]
+    assert _rows(rs, (RULES.parent / "holdout" / "csoc-squid-access.log").read_bytes(), "syslog") == []
+    # a log that names the extension itself (W3C/JSON proxy logs) still matches by it
+    doc = b'{"cs-host": "203.0.113.7", "c-uri": "/get", "c-uri-extension": "exe"}'
+    assert _rows(rs, doc) == [0]

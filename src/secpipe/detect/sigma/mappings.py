@@ -156,6 +156,9 @@ as ``does-not-exist.abc.com`` (RFC 1034 3.1): a ``query``/``QueryName`` value ma
 at its end (``query: evil.com``, ``query|endswith: '.ru'``) also matches the name with that dot
 (:func:`dns_root_dot`).
 
+A proxy or web server rule's ``c-uri-extension`` (``exe``) is read at the end of the URL's path
+(:func:`uri_extension`): no access log line names the extension apart.
+
 Apache httpd (``product: apache``, the taxonomy's log source with ``service: access`` / ``error``,
 and SigmaHQ's rules that write it ``service: apache`` without a product): its access log takes the
 web server mappings above, and the Splunk CIM Web names a SigmaHQ rule uses (``uri_query``, the
@@ -170,7 +173,7 @@ import re
 from sigma.conditions import ConditionAND, ConditionOR
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
-from sigma.types import SigmaExists, SigmaNull, SigmaNumber, SigmaString
+from sigma.types import SigmaExists, SigmaNull, SigmaNumber, SigmaString, SigmaType
 
 from secpipe.detect.sigma.fields import PARAM
 
@@ -252,6 +255,8 @@ MAPPINGS[f"{CATEGORY}dns"] = {
     "record_type": ["record_type", "qtype_name", "query_type"], "qtype_name": ["qtype_name", "query_type"],
     "answer": ["answer", "answers", "answers.Rdata"],
     "src_ip": ["src_ip", "id.orig_h", "srcaddr"], "dst_ip": ["dst_ip", "id.resp_h"]}
+#: the taxonomy's file extension of a proxy / web server request's URL (:func:`uri_extension`)
+URI_EXTENSIONS = ("c-uri-extension", "cs-uri-extension")
 #: the DNS name fields whose values also match the name's absolute form (:func:`dns_root_dot`)
 DNS_NAMES = ("query", "QueryName")
 #: Apache httpd's access log: the web server mappings and the Splunk CIM Web names of SigmaHQ's
@@ -351,6 +356,31 @@ def dns_root_dot(rule: SigmaRule) -> None:
         return
     for det in rule.detection.detections.values():
         _root_dot(det)
+
+
+def uri_extension(rule: SigmaRule) -> None:
+    """A ``category: proxy`` / ``webserver`` rule's file extension of the URL (the taxonomy's
+    ``c-uri-extension``, ``cs-uri-extension``: ``exe``, no dot) is also read at the end of the URL's
+    path, ``cs-uri-stem`` (``/files/invoice.exe``): an access log line and a proxy log such as
+    Squid's name no extension apart, and OCSF's ``url`` object has none. Each plain value ``v``
+    becomes, ORed with the rule's own item, the path ending ``.v``; other values (regular
+    expressions, numbers) are left as written. Runs before the pipelines (on the rule's names)."""
+    if str(rule.logsource.category or "").lower() not in ("proxy", "webserver"):
+        return
+    for det in rule.detection.detections.values():
+        _uri_extension(det)
+
+
+def _uri_extension(det: SigmaDetection) -> None:
+    for n, item in enumerate(det.detection_items):
+        if isinstance(item, SigmaDetection):
+            _uri_extension(item)
+        elif item.field in URI_EXTENSIONS and item.value_linking is ConditionOR and not item.modifiers:
+            ends: list[SigmaType] = [SigmaString("*" + ("" if v.startswith(".") else ".")) + v
+                                     for v in item.value if isinstance(v, SigmaString)]
+            if ends:
+                det.detection_items[n] = SigmaDetection([item, SigmaDetectionItem("cs-uri-stem", [], ends)],
+                                                        item_linking=ConditionOR)
 
 
 def network_rows_only(rule: SigmaRule) -> None:
