@@ -135,3 +135,30 @@ def test_otlp_answers() -> None:
     assert _answer([None], proto=True).body == b""
     # google.rpc.Status {code: 8, message: "too big"} as protoc encodes it
     assert bytes(_status(413, "too big", proto=True).body) == b"\x08\x08\x12\x07too big"
+
+
+def test_tailed_filebeat_output_file(tmp_path: Path) -> None:
+    # the file source with format auto tailing Filebeat's output file as it grows (the same path
+    # as read_documents: sources.files.shipped_chunk); it dead-lettered every chunk
+    from secpipe.runtime.service import Service
+    from secpipe.sources.tail import FileSource
+    from secpipe.store.query import run
+
+    log = tmp_path / "filebeat" / "filebeat-20231120.ndjson"
+    log.parent.mkdir()
+    first, second = FILEBEAT.splitlines(keepends=True)
+    log.write_bytes(first)
+    svc = Service(tmp_path / "data")
+    try:
+        source = FileSource("fb", [str(log.parent)], "auto", svc, poll_seconds=0.05)
+        source.poll()
+        with open(log, "ab") as fh:
+            fh.write(second)
+        source.poll()
+        svc.flush()
+        _cols, rows = run(svc.data_dir, "SELECT status, user.name, device.hostname FROM authentication ORDER BY status DESC")
+        assert [tuple(r) for r in rows] == [("Success", "vagrant", "localhost"), ("Failure", "test", "localhost")]
+        _cols, dead = run(svc.data_dir, "SELECT count(*) FROM dead_letter")
+        assert dead == [[0]] or dead == [(0,)]
+    finally:
+        svc.close()

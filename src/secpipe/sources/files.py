@@ -206,7 +206,7 @@ def read_documents(
             return
         if fmt_name == "auto":
             fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
-            if fmt is None and _shipped_head(head[:_SNIFF]):
+            if fmt is None and shipped_head(head[:_SNIFF]):
                 yield from _shipped_documents(r, src, head, chunk, max_record)
                 return
             if fmt is None:
@@ -284,6 +284,9 @@ def _hec_documents(r: _Raw, src: str, max_document: int, head: bytes) -> Iterato
         yield Document(formats.get(name or "json"), doc, src, size_in=r.consumed if k == len(docs) - 1 else 0)
 
 
+#: the format name a tailed file of a shipper's documents is remembered by (no format's: each
+#: chunk is read with :func:`shipped_chunk`)
+SHIPPED = "shipped:auto"
 #: the keys a shipper puts the line it read in (:data:`secpipe.server.shipped.LINE_KEYS`)
 _LINE_KEYS = (b'"message"', b'"log"', b'"original"', b'"body"', b'"Body"')
 
@@ -302,7 +305,7 @@ def _record_of(line: bytes) -> bytes:
     return line if m is None else m.group(1)
 
 
-def _shipped_head(head: bytes) -> bool:
+def shipped_head(head: bytes) -> bool:
     """Whether ``head`` (no format recognized it) opens a file of a shipper's documents, one a
     line, wrapping lines or records a format reads (:func:`secpipe.server.shipped.lines_in`): a
     byte test, then the head's first complete lines (at most 16) as the wire routes read them."""
@@ -320,28 +323,35 @@ def _shipped_head(head: bytes) -> bool:
     return any(found is not None for found in lines_in(docs))
 
 
-def _shipped_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int) -> Iterator[Document]:
-    """The documents of a file of a shipper's documents (:func:`_shipped_head`): each chunk of
-    lines as the wire routes read them (:func:`secpipe.server.shipped.shipped_bodies`), one
-    document per format and host (its offset the chunk's: the lines are not the file's bytes),
-    a line no specific format reads dead-lettered with its offset."""
+def shipped_chunk(data: bytes, src: str, offset: int) -> tuple[list[tuple[Format, str, bytes]], list[DeadLetter]]:
+    """A chunk of whole lines of a shipper's documents (:func:`shipped_head`) at file offset
+    ``offset``, read as the wire routes read them (:func:`secpipe.server.shipped.shipped_bodies`):
+    (format, source, body) per format and host, and a dead letter with its offset for each line no
+    specific format reads. Shared by :func:`read_documents` and the tailing file source."""
     from secpipe.server.shipped import shipped_bodies
 
+    lines, offsets, pos = [], [], offset
+    for line in data.split(b"\n"):
+        if line.strip():
+            lines.append(line.strip())
+            offsets.append(pos)
+        pos += len(line) + 1
+    bodies, rest = shipped_bodies([_record_of(line) for line in lines], src)
+    return bodies, [DeadLetter(_NO_FORMAT, src, offsets[i], lines[i], "auto") for i in rest]
+
+
+def _shipped_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int) -> Iterator[Document]:
+    """The documents of a file of a shipper's documents (:func:`shipped_head`): each chunk of
+    lines as :func:`shipped_chunk` reads it, one document per format and host (its offset the
+    chunk's: the lines are not the file's bytes), a dead letter per line no format reads."""
     for doc in _lines(r, formats.get("json"), src, head, chunk, max_record):
         if doc.dead is not None:
             yield doc
             continue
-        lines, offsets, pos = [], [], doc.offset
-        for line in doc.data.split(b"\n"):
-            if line.strip():
-                lines.append(line.strip())
-                offsets.append(pos)
-            pos += len(line) + 1
-        bodies, rest = shipped_bodies([_record_of(line) for line in lines], src)
+        bodies, dead = shipped_chunk(doc.data, src, doc.offset)
         for k, (fmt, source, body) in enumerate(bodies):
             yield Document(fmt, body, source, offset=doc.offset, size_in=doc.size_in if k == 0 else 0)
-        for i in rest:
-            yield Document(None, b"", src, dead=DeadLetter(_NO_FORMAT, src, offsets[i], lines[i], "auto"))
+        yield from (Document(None, b"", src, dead=d) for d in dead)
 
 
 _JSON_OPENING = re.compile(rb"\s*(?:\{\s*(?:\"|$)|\[\s*(?:[\[{]|$))")

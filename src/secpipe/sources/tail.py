@@ -46,7 +46,14 @@ from typing import Any, BinaryIO
 from secpipe import formats
 from secpipe.errors import SecpipeError, TransientError
 from secpipe.formats.base import DeadLetter
-from secpipe.sources.files import GZIP_MAGIC, FileRepeats, read_documents
+from secpipe.sources.files import (
+    GZIP_MAGIC,
+    SHIPPED,
+    FileRepeats,
+    read_documents,
+    shipped_chunk,
+    shipped_head,
+)
 from secpipe.store._durable import write_file_atomic
 
 log = logging.getLogger("secpipe.sources.tail")
@@ -296,7 +303,7 @@ class FileSource:
             rec.format = self.fmt
         else:
             found = formats.detect(head)
-            rec.format = found.name if found is not None else ""
+            rec.format = found.name if found is not None else SHIPPED if shipped_head(head) else ""
         return rec.format or None
 
     def _read_lines(self, path: str, fh: BinaryIO, rec: FileState, *, final: bool) -> int:
@@ -320,6 +327,13 @@ class FileSource:
             if name is None:
                 self.service.dead_letter([DeadLetter("unrecognized input: no format matched (set format: NAME on the source)",
                                                      source, rec.offset, body, "auto")])  # fmt: skip
+            elif name == SHIPPED:  # a shipper's documents: each the line or record it wraps
+                bodies, dead = shipped_chunk(body, source, rec.offset)
+                if dead:
+                    self.service.dead_letter(dead)
+                for fmt, src, part in bodies:
+                    self.service.accept(fmt.name, src, part)
+                n += 1
             elif body.strip():
                 repeats = self._repeats.setdefault((rec.dev, rec.ino), FileRepeats(1 << 12))
                 self.service.accept(name, repeats.source(name, body, source), body)
