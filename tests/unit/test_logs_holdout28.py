@@ -229,3 +229,51 @@ def test_fortigate_utm_logs_are_detection_findings() -> None:
     assert web["evidences"][0]["url"]["url_string"] == "elastic.co/config/"
     assert (app["finding_info"]["title"], app["time"], app["device"]["hostname"]) == ("X-VPN", 1678299766091, "FG6K3463736581-S7")
     assert json.loads(app["unmapped"])["fortios"]["appcat"] == "Proxy"
+
+
+def test_postfix_sasl_and_dovecot_logins_are_authentication() -> None:
+    """fail2ban's postfix-sasl and dovecot filter fixtures (fail2ban/fail2ban
+    fail2ban/tests/files/logs/postfix-sasl and .../dovecot), a Postfix SASL login from a public
+    mail.log (``client=...[IP], sasl_method=LOGIN, sasl_username=U``) and a Dovecot ``Login:``
+    line (Dovecot's login process format, the fixtures' fields): Logon Success / Failure with the
+    user, client address, mechanism and reason (they were Base Events). A disconnect before any
+    authentication (no user) stays a Base Event."""
+    lines = [
+        "Dec  2 22:24:22 hel postfix/smtpd[7676]: warning: 114-44-142-233.dynamic.hinet.net[114.44.142.233]: SASL CRAM-MD5 "
+        "authentication failed: PDc3OTEwNTkyNTEyMzA2NDIuMTIyODI1MzA2MUBoZWw+",
+        "Sep  6 00:44:56 trianon postfix/submission/smtpd[11538]: warning: unknown[82.221.106.233]: SASL LOGIN authentication failed: "
+        "UGFzc3dvcmQ6",
+        "Jan  5 16:49:17 wmmw postfix/smtpd[13110]: 680141B80946: client=212095007065.public.telering.at[212.95.7.65], "
+        "sasl_method=LOGIN, sasl_username=michel.grenier",
+        "Jun 13 16:30:54 platypus dovecot: imap-login: Disconnected (auth failed, 2 attempts): user=<username.bob>, method=PLAIN, "
+        "rip=49.176.98.87, lip=113.212.99.194, TLS",
+        "Jul 02 13:49:31 hostname dovecot[442]: pop3-login: Aborted login (auth failed, 1 attempts in 17 secs): user=<test>, "
+        "method=PLAIN, rip=192.51.100.13, lip=203.0.113.17, session=<YADINsQCDs5BH8Pg>",
+        "Jul 02 13:49:32 hostname dovecot[442]: dovecot: auth(default): pam(account@MYSERVERNAME.com,200.76.17.206): "
+        "pam_authenticate() failed: User not known to the underlying authentication module: 2 Time(s)",
+        "Jun 13 21:48:06 platypus dovecot: imap-login: Login: user=<username.bob>, method=PLAIN, rip=49.176.98.87, "
+        "lip=113.212.99.194, mpid=2744, TLS",
+        "Jun 13 20:48:11 platypus dovecot: pop3-login: Disconnected (no auth attempts): rip=121.44.24.254, lip=113.212.99.194, "
+        "TLS: Disconnected",
+    ]
+    d = _decode(lines)
+    assert not d.dead and d.events == 8
+    rows = [next(r for r in _rows(d) if r["raw_data"] == line) for line in lines]
+    assert [r["class_uid"] for r in rows] == [3002] * 7 + [0]
+
+    def auth(r: dict[str, Any]) -> tuple[Any, ...]:
+        return (r["user"]["name"] if r["user"] else None, r["status"], r["src_endpoint"]["ip"], r["auth_protocol"], r["service"]["name"])
+
+    assert [auth(r) for r in rows[:7]] == [
+        (None, "Failure", "114.44.142.233", "CRAM-MD5", "postfix/smtpd"),
+        (None, "Failure", "82.221.106.233", "LOGIN", "postfix/submission/smtpd"),
+        ("michel.grenier", "Success", "212.95.7.65", "LOGIN", "postfix/smtpd"),
+        ("username.bob", "Failure", "49.176.98.87", "PLAIN", "imap"),
+        ("test", "Failure", "192.51.100.13", "PLAIN", "pop3"),
+        ("account@MYSERVERNAME.com", "Failure", "200.76.17.206", None, "dovecot"),
+        ("username.bob", "Success", "49.176.98.87", "PLAIN", "imap"),
+    ]  # fmt: skip
+    assert rows[0]["src_endpoint"]["hostname"] == "114-44-142-233.dynamic.hinet.net" and rows[1]["src_endpoint"]["hostname"] is None
+    assert rows[1]["status_detail"] == "SASL authentication failed: UGFzc3dvcmQ6"
+    assert rows[4]["status_detail"] == "auth failed, 1 attempts in 17 secs" and rows[4]["dst_endpoint"]["ip"] == "203.0.113.17"
+    assert rows[5]["status_detail"].startswith("pam_authenticate() failed: User not known")

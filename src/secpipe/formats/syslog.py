@@ -104,6 +104,13 @@ Mapping:
   user and source come from the ``junos@`` structured data (RFC 5424), else from the message
   text, the MSGID opening a BSD line's MSG (``mgd[88299]: UI_LOGIN_EVENT: User 'support' login,
   ...``); the structured data stays in ``unmapped``. Without a user such a line is a Base Event.
+- Postfix smtpd's SASL results (``warning: HOST[IP]: SASL MECH authentication failed: ...`` and a
+  queue id's ``client=HOST[IP], sasl_method=MECH, sasl_username=U``) and Dovecot's (``imap-login:
+  Login: user=<U>, method=M, rip=IP, lip=IP``; ``Aborted login`` / ``Disconnected`` ``(auth failed,
+  N attempts)``; the auth process's ``pam|passwd-file|sql|ldap(U,IP): <reason>``) -> Authentication
+  (3002), Logon Success / Failure: the user, the client as the source, ``lip`` the destination, the
+  SASL mechanism or method the protocol, the reason the detail, the login process (imap, pop3) or
+  the TAG the service. A Dovecot disconnect before any authentication stays a Base Event.
 - pfSense's authentication messages -> Authentication (3002): the webConfigurator's
   ``Successful login for user 'U' from: A (<server type>/<name>)`` and ``User logged out ...``
   (Logon / Logoff), ``webConfigurator authentication error for user 'U' from: A`` (Logon
@@ -1148,6 +1155,7 @@ class Syslog(Format):
         for find in (lambda f: _junos_auth(f["msgid"], f["sd"], f["msg"]),
                      lambda f: _audit_auth(f["msgid"], f.get("audit_id"), f["msg"]),
                      lambda f: _pfsense_auth(f["app"], f["msg"]),
+                     lambda f: _mail_auth(f["app"], f["msg"]),
                      lambda f: _fortigate_auth(f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
@@ -1783,8 +1791,68 @@ def _pfsense_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
     }  # fmt: skip
 
 
+#: Postfix smtpd's SASL results (``warning: HOST[IP]: SASL MECH authentication failed: why`` and a
+#: queue id's ``client=HOST[IP], sasl_method=MECH, sasl_username=U``) and Dovecot's login and
+#: authentication results (``imap-login: Login: user=<U>, method=M, rip=IP, lip=IP``, ``Aborted login
+#: | Disconnected[: why] (auth failed, N attempts...): user=<U>, method=M, rip=...``, the auth
+#: process's ``pam|passwd-file|sql|ldap(U,IP[,session]): why``)
+_POSTFIX_FAIL = (r"^warning: (?P<host>[^\s\[]+)\[(?P<ip>[0-9A-Fa-f.:]+)\](?::\d+)?: SASL (?P<mech>[\w-]+) authentication "
+                 r"failed: ?(?P<why>.*?)\s*$")
+_POSTFIX_OK = (r"^[0-9A-Za-z]+: client=(?P<host>[^\s\[]+)\[(?P<ip>[0-9A-Fa-f.:]+)\](?::\d+)?, sasl_method=(?P<mech>[\w-]+), "
+               r"sasl_username=(?P<user>[^\s,]+)")
+_DOVECOT_LOGIN = (
+    r"^(?:(?P<svc>imap|pop3|submission|managesieve|lmtp)-login: )?(?:Info: )?(?:(?P<ok>Login)|Aborted login|Login aborted|Disconnected)"
+    r"(?:: [^(]*?)? ?(?:\((?P<why>auth failed[^)]*)\))?: user=<(?P<user>[^>]*)>,(?: method=(?P<mech>[\w-]+),)? "
+    r"rip=(?P<ip>[0-9A-Fa-f.:]+)(?:, lip=(?P<lip>[0-9A-Fa-f.:]+))?"
+)
+_DOVECOT_AUTH = (r"^(?:dovecot: )?auth(?:-worker)?(?:\([^)]*\))?: (?:Info: )?(?P<db>pam|passwd-file|passwd|shadow|sql|ldap|"
+                 r"checkpassword|bsdauth)\((?P<user>[^,()]+),(?P<ip>[0-9A-Fa-f.:]+)(?:,[^)]*)?\): (?P<why>.+?)\s*$")
+
+
+def _mail_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the lines that are Postfix SASL or Dovecot login / authentication results, their
+    Authentication fields), or None: Logon, Failure for a failed SASL exchange, a login aborted or
+    disconnected after ``auth failed`` and an auth process's failure (its reason the detail);
+    the user (none in Postfix's failure), the client address (and name) the source, Dovecot's
+    ``lip`` the destination, the SASL mechanism or login method the protocol, the service the
+    login process (imap, pop3, ...) or the TAG (``postfix/submission/smtpd``)."""
+    tags = app.buffers()[2]  # the programs first: most batches hold neither
+    if app.null_count == len(app) or tags is None or not _fast.contains_any(tags, (b"smtpd", b"dovecot", b"auth", b"-login")):
+        return None
+    none = pa.scalar(None, S)
+    smtpd = pc.fill_null(pc.match_substring_regex(app, r"(?:^|/)smtpd$"), False)
+    dovecot = pc.fill_null(pc.match_substring_regex(app, r"^(?:dovecot|dovecot-auth|auth|auth-worker|[a-z0-9]+-login)$"), False)
+    pf_bad = pc.extract_regex(pc.if_else(smtpd, msg, none), _POSTFIX_FAIL)
+    pf_ok = pc.extract_regex(pc.if_else(smtpd, msg, none), _POSTFIX_OK)
+    dv = pc.extract_regex(pc.if_else(dovecot, msg, none), _DOVECOT_LOGIN)
+    # a Dovecot login line is a result only when it logged in or says its authentication failed
+    dv_ok = pc.fill_null(pc.and_(dv.is_valid(), pc.or_(pc.is_valid(group(dv, "ok")), pc.is_valid(group(dv, "why")))), False)
+    da = pc.extract_regex(pc.if_else(pc.and_(dovecot, pc.invert(dv_ok)), msg, none), _DOVECOT_AUTH)
+    hit = pc.fill_null(pc.or_(pc.or_(pf_bad.is_valid(), pf_ok.is_valid()), pc.or_(dv_ok, da.is_valid())), False)
+    if not pc.any(hit).as_py():
+        return None
+    pf_bad, pf_ok, dv, da, app = pf_bad.filter(hit), pf_ok.filter(hit), dv.filter(hit), da.filter(hit), app.filter(hit)
+    dv_ok = dv_ok.filter(hit)
+    dv = pc.if_else(dv_ok, dv, pa.scalar(None, dv.type))
+    n = len(app)
+    host = pc.coalesce(group(pf_bad, "host"), group(pf_ok, "host"))
+    failed = pc.fill_null(pc.or_(pc.or_(pf_bad.is_valid(), da.is_valid()), pc.is_valid(group(dv, "why"))), False)
+    svc = pc.coalesce(group(dv, "svc"), pc.if_else(pc.is_valid(da), "dovecot", none), app)
+    return hit, {
+        "user": pc.coalesce(group(pf_ok, "user"), group(dv, "user"), group(da, "user")), "actor": pa.nulls(n, S),
+        "ip": pc.coalesce(group(pf_bad, "ip"), group(pf_ok, "ip"), group(dv, "ip"), group(da, "ip")),
+        "rhost": pc.if_else(pc.fill_null(pc.equal(host, "unknown"), True), none, host),
+        "count": pa.nulls(n, _I32), "port": pa.nulls(n, S),
+        "method": pc.coalesce(group(pf_bad, "mech"), group(pf_ok, "mech"), group(dv, "mech")),
+        "failed": failed, "detail": pc.coalesce(pc.binary_join_element_wise("SASL authentication failed", group(pf_bad, "why"), ": "),
+                                                group(dv, "why"), group(da, "why")),
+        "activity": const(1, n, _I32), "cmd": pa.nulls(n, S), "tty": pa.nulls(n, S), "service": svc,
+        "dst_ip": group(dv, "lip"),
+    }  # fmt: skip
+
+
 #: FortiOS log messages (FortiGate): ``key=value`` pairs opening with ``date=YYYY-MM-DD
-#: time=hh:mm:ss`` (older firmware) or ``eventtime=...``, with ``logid``, ``level``, ``devname``
+#: time=hh:mm:ss`` (older firmware) or ``eventtime=...``, with ``logid``, ``level``, ``devname``;
 #: a FortiOS log line: ``date= time=`` or ``eventtime=`` first, maybe after the keys some firmware
 #: and FortiAnalyzer forwarding put before them (``logver``, ``timestamp``, ``devname``, ``devid``,
 #: ``vd``, ``tz``: ``timestamp=1678299766 tz="UTC-5:00" devname=... date=...``)
