@@ -102,7 +102,10 @@ def test_misp_event_only_to_ids(ti: Path) -> None:
 
 
 def test_misp_export_with_objects(ti: Path) -> None:
-    out = load((ti / "pymisp/tests/mispevent_testfiles/existing_event.json").read_bytes(), "misp", conf=70)
+    body = (ti / "pymisp/tests/mispevent_testfiles/existing_event.json").read_bytes()
+    draft = load(body, "misp", conf=70)  # "published": false: a draft's attributes are context (see test_enrich_holdout28)
+    assert draft.table.num_rows == 0 and draft.skipped > 0
+    out = load(body, "misp", conf=70, unpublished=True)
     kinds = out.table.column("kind").to_pylist()
     counts = {k: kinds.count(k) for k in set(kinds)}
     # 83 to_ids attributes: 37 sha1, 19 domain, 12 ip-dst, 15 filename (not an IOC we match).
@@ -115,7 +118,8 @@ def test_misp_feed_directory(ti: Path) -> None:
     out = load_misp_feed(ti / "pymisp/feed-derived", 70)
     descs = set(out.table.column("description").to_pylist())
     assert "Ransomware - Xorist" in descs and "Ursnif, MALWAREMESSIAGH" in descs
-    assert len(descs) == 5
+    assert len(descs) == 3  # two of the five events are not published
+    assert len(set(load_misp_feed(ti / "pymisp/feed-derived", 70, unpublished=True).table.column("description"))) == 5
 
 
 def test_abusech_feodo_and_sslbl(ti: Path) -> None:

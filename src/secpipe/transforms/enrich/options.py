@@ -71,6 +71,9 @@ class FeedOptions(_Strict):
     column: str | None = None
     max_age: Duration | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+    #: MISP: also take the indicators of events not yet published (``"published": false``: drafts, not vetted for
+    #: detection; MISP feeds hold published events only)
+    unpublished: bool = False
 
     @model_validator(mode="after")
     def _one_source(self) -> FeedOptions:

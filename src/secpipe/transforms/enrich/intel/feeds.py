@@ -124,7 +124,7 @@ class Feed:
             sig = _sig(p / "manifest.json")
             if sig == self.state.signature and self.state.table is not None:
                 return False
-            self._accept(load_misp_feed(p, o.confidence, _ms(o.max_age)), None, sig, now_ms)
+            self._accept(load_misp_feed(p, o.confidence, _ms(o.max_age), o.unpublished), None, sig, now_ms)
             return True
         if not p.is_file():
             msg = f"file not found: {p} — fix `path` or create the file"
@@ -166,7 +166,7 @@ class Feed:
         o = self.opts
         name = o.path or o.url or ""
         out = load(body, o.format, conf=o.confidence, labels=o.labels, kind=o.kind, column=o.column,
-                   max_age_ms=_ms(o.max_age), name=name, fetched_ms=fetched_ms)
+                   max_age_ms=_ms(o.max_age), name=name, fetched_ms=fetched_ms, unpublished=o.unpublished)
         if out.table.num_rows == 0 and body.strip() and out.skipped == 0 and self.role == "feed":
             msg = "the body parsed to no indicators — check `format`"
             raise FeedError(msg)

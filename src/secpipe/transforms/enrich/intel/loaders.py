@@ -26,7 +26,8 @@ Formats:
   exports), of types ip-src/ip-dst(|port), domain, hostname(|port), domain|ip, url,
   email/email-src/email-dst/email-reply-to, ja3-fingerprint-md5, x509-fingerprint-md5/sha1/sha256, AS,
   md5/sha1/sha224/sha256/sha384/sha512(/224, /256)/sha3-*, ``filename|<hash>`` and ``malware-sample`` (its MD5).
-  ``threat_level_id`` 1/2/3 give confidence 90/70/50; event and attribute tags become labels.
+  ``threat_level_id`` 1/2/3 give confidence 90/70/50; event and attribute tags become labels. An event with
+  ``"published": false`` (a draft) gives none unless the feed sets ``unpublished: true``: its attributes count as context.
   Attribute sightings count as MISP defines them: an attribute whose latest report is a
   false-positive sighting (type 1) is skipped; an expiration sighting (type 2) is its ``valid_until``.
   MISP's CSV export of attributes (``uuid,event_id,category,type,value,comment,to_ids,...``), as ``csv``,
@@ -396,13 +397,13 @@ def sniff(data: bytes, name: str = "") -> str:
 
 
 def _parse(data: bytes, fmt: str, conf: int, labels: list[str] | None, kind: str, column: str | None,
-           max_age_ms: int | None, fetched_ms: int | None) -> Loaded:
+           max_age_ms: int | None, fetched_ms: int | None, unpublished: bool) -> Loaded:
     if fmt == "stix":
         return _stix.load_stix(data, conf)
     if fmt == "misp":
         if data.lstrip()[:1] not in (b"{", b"["):  # MISP's CSV export (load() adds the feed's labels)
             return load_team(data, "csv", conf)
-        return load_misp(data, conf, max_age_ms)
+        return load_misp(data, conf, max_age_ms, unpublished)
     if fmt == "misp_warninglist":
         return load_warninglist(data)
     if fmt == "abusech_csv":
@@ -504,12 +505,13 @@ def _is_utf8(data: bytes) -> bool:
 
 def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, kind: str = "auto",
          column: str | None = None, max_age_ms: int | None = None, name: str = "",
-         fetched_ms: int | None = None) -> Loaded:
+         fetched_ms: int | None = None, unpublished: bool = False) -> Loaded:
     """Parse a feed body in ``fmt`` (``auto``: sniffed) and apply the feed's defaults.
 
     ``fetched_ms``: when the body was fetched (or its file written); expiries a feed gives relative to
     that moment (CrowdSec decision durations) count from it, and are left open without it. A zip or gzip
     body is read as the file it holds (:func:`unpack`), a body with a byte-order mark as UTF-8 (:func:`as_utf8`).
+    ``unpublished``: also the indicators of MISP events not yet published (see :func:`.misp.load_misp`).
     """
     data, name = unpack(data, name)
     data = as_utf8(data)
@@ -520,7 +522,7 @@ def load(data: bytes, fmt: str, *, conf: int, labels: list[str] | None = None, k
     if fmt == "auto":
         fmt = sniff(data, name)
     with malformed(fmt):
-        out = _parse(data, fmt, conf, labels, kind, column, max_age_ms, fetched_ms)
+        out = _parse(data, fmt, conf, labels, kind, column, max_age_ms, fetched_ms, unpublished)
     if labels and fmt in ("stix", "misp"):
         t = out.table
         merged = pa.array([labels + (x or []) for x in t.column("labels").to_pylist()], pa.list_(pa.string()))

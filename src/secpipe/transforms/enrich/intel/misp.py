@@ -6,7 +6,11 @@ and its objects with ``to_ids`` set (``true`` or the ``"1"`` of older exports) a
 :data:`_MISP_KIND` (or a compound ``ip|port``, ``domain|ip``, ``filename|<hash>``, or a ``malware-sample``,
 ``filename|md5``) are indicators;
 ``threat_level_id`` 1/2/3 give confidence 90/70/50, event and attribute tags become labels, and
-sightings count as MISP defines them (:func:`_sightings`). MISP's CSV export of attributes is read
+sightings count as MISP defines them (:func:`_sightings`). An event that says it is not published
+(``"published": false`` / ``"0"``: a draft its analysts have not released) gives no indicator unless asked
+(``unpublished``): MISP releases an event to its sharing partners, feeds (PyMISP's feed generator filters on
+``published``) and IDS exports when it is published, so its attributes are context until then, counted as
+``to_ids``-off attributes are. An event without the key (other tools' exports) counts as published. MISP's CSV export of attributes is read
 with the same rules (:func:`load_misp_csv`). A feed directory is its ``manifest.json``
 and ``<uuid>.json`` events. Warninglists are allow entries with MISP's matching semantics per list
 ``type`` (:func:`load_warninglist`).
@@ -86,8 +90,9 @@ def _misp_attr(a: dict[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
-def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
-    """MISP event export(s); only ``to_ids`` attributes are indicators.
+def load_misp(data: bytes, conf: int, max_age_ms: int | None = None, unpublished: bool = False) -> Loaded:
+    """MISP event export(s); only ``to_ids`` attributes of published events (all events with ``unpublished``) are
+    indicators.
 
     Attributes without ``to_ids`` are context, not counted as skipped, except in an export that has no
     indicator at all: there they are the skipped entries, so an event shared for context only is an empty
@@ -99,7 +104,7 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
     if not events:
         raise FeedError("MISP: no Event found — expected {\"Event\": {...}} or an event with Attribute")  # noqa: EM101
     rows: list[dict[str, Any]] = []
-    skipped = context = 0
+    skipped = context = drafts = 0
     for ev in events:
         tags = [t.get("name") for t in ev.get("Tag", []) if isinstance(t, dict) and t.get("name")]
         try:
@@ -111,10 +116,14 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
         for obj in ev.get("Object", []) or []:
             if not _flag(obj.get("deleted")):
                 attrs.extend(obj.get("Attribute", []) or [])
+        draft = not unpublished and "published" in ev and not _flag(ev.get("published"))
+        drafts += draft
         for a in attrs:
             if _flag(a.get("deleted")):
                 continue
-            if not _flag(a.get("to_ids")):
+            # an attribute search ({"response": {"Attribute": [...]}}) names each attribute's event in its "Event"
+            owner = a.get("Event") if isinstance(a.get("Event"), dict) else {}
+            if draft or not _flag(a.get("to_ids")) or (not unpublished and not _flag(owner.get("published", True))):
                 context += 1
                 continue
             terms = _misp_attr(a)
@@ -127,14 +136,15 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None) -> Loaded:
             until = ts + max_age_ms if ts is not None and max_age_ms is not None else None
             if expired_at is not None:
                 until = expired_at if until is None else min(until, expired_at)
-            # an attribute search ({"response": {"Attribute": [...]}}) names each attribute's event in its "Event"
-            owner = a.get("Event")
-            info = owner.get("info") if isinstance(owner, dict) and owner.get("info") else ev.get("info")
+            info = owner.get("info") or ev.get("info")
             for kind, value in terms:
                 rows.append({"kind": kind, "value": value, "confidence": c, "labels": tags + atags,
                              "valid_until": until, "description": info, "ref": a.get("uuid")})
     out = _rows(rows, conf)
     out.skipped += skipped if out.table.num_rows or skipped else context
+    if drafts:
+        log.info("MISP: %d of %d events are not published (drafts): their attributes are context, not indicators — "
+                 "set `unpublished: true` on the feed to use them", drafts, len(events))
     return out
 
 
@@ -202,8 +212,8 @@ def _sightings(sightings: Any) -> tuple[bool, int | None]:
     return latest is not None and latest[1] == "1", expiry
 
 
-def load_misp_feed(directory: Path, conf: int, max_age_ms: int | None = None) -> Loaded:
-    """A MISP feed directory: every event listed in ``manifest.json``."""
+def load_misp_feed(directory: Path, conf: int, max_age_ms: int | None = None, unpublished: bool = False) -> Loaded:
+    """A MISP feed directory: every event listed in ``manifest.json`` (see :func:`load_misp`)."""
     manifest = directory / "manifest.json"
     if not manifest.is_file():
         msg = f"MISP feed: {manifest} not found — point `path` at a MISP feed directory"
@@ -219,7 +229,7 @@ def load_misp_feed(directory: Path, conf: int, max_age_ms: int | None = None) ->
     parts = []
     for u in present:
         with malformed(f"misp_feed {u}.json"):
-            parts.append(load_misp((directory / f"{u}.json").read_bytes(), conf, max_age_ms))
+            parts.append(load_misp((directory / f"{u}.json").read_bytes(), conf, max_age_ms, unpublished))
     return Loaded(pa.concat_tables([p.table for p in parts]) if parts else SCHEMA.empty_table(),
                   sum(p.skipped for p in parts) + len(uuids) - len(present))
 

@@ -1,0 +1,63 @@
+"""Holdout sweep round 28: MISP events that are not published.
+
+MISP releases an event (to sharing partners, feeds, IDS exports) when it is published; until then it is a draft its
+analysts have not vetted, and PyMISP's feed generator exports published events only (its default filter
+``{'published': 'true'}``). A SOC does not alert on drafts: an export's events with ``"published": false`` (or the
+``"0"`` of older exports) give no indicator by default, their attributes count as context (as ``to_ids``-off ones do),
+and ``unpublished: true`` on the feed takes them. Samples: PyMISP's ``tests/mispevent_testfiles/existing_event.json``
+(not published) and the real events of ``pymisp/feed-derived`` (3 published, 2 not), under /work/shared/data/real.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from secpipe.transforms.enrich.intel.feeds import Feed
+from secpipe.transforms.enrich.intel.loaders import load, load_misp_feed
+from secpipe.transforms.enrich.options import FeedOptions
+
+
+@pytest.fixture
+def pymisp(real: Path) -> Path:
+    return real / "threat-intel" / "pymisp"
+
+
+def test_an_unpublished_event_gives_no_indicator_unless_the_feed_asks(pymisp: Path, tmp_path: Path) -> None:
+    path = pymisp / "tests/mispevent_testfiles/existing_event.json"
+    draft = Feed(FeedOptions(name="drafts", path=str(path)))
+    assert draft.refresh(0) and draft.state.error is None  # an empty feed, not a refresh error
+    assert draft.state.table is not None and draft.state.table.num_rows == 0 and draft.state.skipped > 0
+    taken = Feed(FeedOptions(name="drafts", path=str(path), unpublished=True))
+    assert taken.refresh(0) and taken.state.table is not None and taken.state.table.num_rows == 68
+    # the same event, published (the flag as older exports spell it, "1"): its indicators
+    doc = json.loads(path.read_bytes())
+    doc["published"] = "1"
+    assert load(json.dumps(doc).encode(), "misp", conf=70).table.num_rows == 68
+    doc["published"] = "0"
+    assert load(json.dumps(doc).encode(), "misp", conf=70).table.num_rows == 0
+
+
+def test_a_feed_directory_takes_its_published_events(pymisp: Path) -> None:
+    feed = pymisp / "feed-derived"
+    published = {json.loads((feed / f"{u}.json").read_bytes())["Event"]["info"]
+                 for u in json.loads((feed / "manifest.json").read_bytes())
+                 if json.loads((feed / f"{u}.json").read_bytes())["Event"]["published"]}
+    assert len(published) == 3
+    f = Feed(FeedOptions(name="circl", path=str(feed), format="misp_feed"))
+    assert f.refresh(0) and f.state.table is not None
+    assert set(f.state.table.column("description").to_pylist()) == published
+    assert len(set(load_misp_feed(feed, 70, unpublished=True).table.column("description").to_pylist())) == 5
+
+
+def test_an_attribute_search_answer_drops_the_attributes_of_unpublished_events() -> None:
+    attr = {"type": "ip-dst", "value": "198.51.100.7", "to_ids": True, "uuid": "a1"}
+    body = {"response": {"Attribute": [
+        {**attr, "Event": {"info": "released", "published": True}},
+        {**attr, "value": "203.0.113.9", "uuid": "a2", "Event": {"info": "draft", "published": False}},
+        {**attr, "value": "192.0.2.5", "uuid": "a3", "Event": {"info": "no flag"}}]}}
+    out = load(json.dumps(body).encode(), "misp", conf=70)
+    assert sorted(out.table.column("value").to_pylist()) == ["192.0.2.5", "198.51.100.7"]
+    assert len(load(json.dumps(body).encode(), "misp", conf=70, unpublished=True).table) == 3
