@@ -22,7 +22,7 @@ import pytest
 from secpipe.config.models import check
 from secpipe.runtime.service import Service
 from secpipe.sources.files import FileRepeats
-from secpipe.sources.kafka import KafkaSource
+from secpipe.sources.kafka import KafkaSource, consumer_config
 from secpipe.sources.kafka_batch import NO_FORMAT, Message, decode_messages, parse_source
 from secpipe.sources.kafka_options import KafkaSourceOptions
 from secpipe.store.query import run
@@ -209,6 +209,10 @@ def test_config() -> None:
     _cfg, errors = check(bad)
     text = " | ".join(str(e) for e in errors)
     assert "sources.bus.topics" in text and "sources.bus.client" in text and "enable.auto.commit" in text
+    conf = consumer_config(KafkaSourceOptions.model_validate(ok["sources"]["bus"]))
+    assert conf["security.protocol"] == "SASL_SSL" and conf["enable.auto.commit"] is False
+    assert conf["bootstrap.servers"] == "k1:9093" and conf["group.id"] == "secpipe"
+    assert conf["logger"].name == "secpipe.sources.kafka"  # librdkafka's lines through logging, not stderr
     with pytest.raises(Exception, match="no_such_format"):
         KafkaSource("bus", KafkaSourceOptions(brokers="k", topics=["t"], format="no_such_format"), None,
                     consumer=lambda conf: None)  # fmt: skip

@@ -56,9 +56,11 @@ def _client() -> Any:
 
 
 def consumer_config(options: Any) -> dict[str, Any]:
-    """librdkafka properties of a source's options: ``client`` plus what the source owns."""
+    """librdkafka properties of a source's options: ``client`` plus what the source owns; the
+    client's log lines (a broker down, a refused login: retried by the client) go to this
+    module's logger, not straight to stderr."""
     return {**options.client, "bootstrap.servers": options.brokers, "group.id": options.group_id,
-            "enable.auto.commit": False, "auto.offset.reset": options.start}  # fmt: skip
+            "enable.auto.commit": False, "auto.offset.reset": options.start, "logger": log}  # fmt: skip
 
 
 class KafkaSource:
