@@ -26,6 +26,10 @@ Monitor records (the Event in ``properties.log`` is unwrapped), GKE's Google Clo
 entries, and the other Azure Monitor / Cloud Audit Logs records that share such a stream -- are
 mapped by :mod:`secpipe.formats._cloud_audit` (after this format's own pass, from the records it
 found to be no Event, so the Kubernetes path pays nothing).
+Kubernetes (core ``v1`` and ``events.k8s.io/v1``) Events -- the components' reports about
+objects, which share the kind ``Event`` but are no audit record (``kubectl get events -o json``,
+event exporters) -- are Base Events mapped by :mod:`secpipe.formats._k8s_events`, from the records
+this pass found to be no audit Event, as the cloud records are.
 EKS audit logs delivered by a CloudWatch Logs subscription (``logEvents`` envelopes, directly
 or as Firehose/Lambda write them), pulled through its API (``filter-log-events`` ...) or exported
 to S3 (``<timestamp> <message>`` lines) are unwrapped first: each log event's ``message`` is an
@@ -74,7 +78,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _cloud_audit, _cwlogs, _fast
+from secpipe.formats import _cloud_audit, _cwlogs, _fast, _k8s_events
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (
     DeadLetter,
@@ -326,7 +330,8 @@ class K8sAudit(RecordFormat):
     """Kubernetes API server audit events."""
 
     name = "k8s_audit"
-    description = "Kubernetes audit Event/EventList (audit.k8s.io v1, v1beta1, no apiVersion) -> API Activity"
+    description = ("Kubernetes audit Event/EventList (audit.k8s.io v1, v1beta1, no apiVersion) -> API Activity; "
+                   "Kubernetes (core) Events -> Base Event")
     framing = "lines"
     product = "Kubernetes"
     vendor = "Kubernetes"
@@ -342,6 +347,8 @@ class K8sAudit(RecordFormat):
             return 95
         if b'"protoPayload"' in h and b'"k8s.io"' in h or b'"kube-audit' in h and b'"properties"' in h:
             return 80  # GKE's Cloud Audit Logs, AKS's Azure Monitor records (see _cloud_audit)
+        if b'"reason"' in h and (b'"involvedObject"' in h or b'"regarding"' in h and b'"note"' in h):
+            return 80  # Kubernetes (core) Events: kubectl get events -o json, event exporters (see _k8s_events)
         if (b'"protoPayload"' in h and b'google.cloud.audit.AuditLog"' in h
                 or b'"operationName"' in h and b'"resourceId"' in h and b'"category"' in h):
             return 80  # other services' Cloud Audit Logs / Azure Monitor records, which _cloud_audit reads too
@@ -361,8 +368,11 @@ class K8sAudit(RecordFormat):
         :func:`~secpipe.formats._findings.paused_gc`)."""
         with paused_gc():
             out = self._map(_cwlogs.unwrap(records, self.name))
-            # records that are no audit Event may be one wrapped by a cloud (AKS, GKE): _cloud_audit
-            return _cloud_audit.rescue(out, self._map, self.name) if out.dead else out
+            if not out.dead:
+                return out
+            # records that are no audit Event may be one wrapped by a cloud (AKS, GKE): _cloud_audit;
+            # or a Kubernetes (core) Event, a component's report about an object: _k8s_events
+            return _k8s_events.rescue(_cloud_audit.rescue(out, self._map, self.name), self.name)
 
     def _map(self, records: Records) -> Decoded:
         if records.dead and any(d.raw[:4].isdigit() for d in records.dead):
