@@ -84,3 +84,10 @@ def test_auto_detection_and_audit_events_unchanged() -> None:
              "objectRef": {"resource": "events", "namespace": "default"}, "requestReceivedTimestamp": "2020-08-13T16:43:57.000000Z"}  # fmt: skip
     (row,) = _rows(json.dumps(audit).encode())
     assert row["class_uid"] == 6003
+
+
+def test_out_of_range_count_and_bad_time_do_not_lose_the_batch() -> None:
+    odd = dict(KUBELET, count=2**40, lastTimestamp="garbage", firstTimestamp=None, metadata={})
+    rows = _rows(json.dumps([odd, KUBELET]).encode())
+    assert [r.get("count") for r in rows] == [None, 1]
+    assert rows[0]["metadata"]["labels"] == ["secpipe:time_from_receipt"] and rows[1]["time"] == 1597337037000

@@ -80,7 +80,8 @@ def rescue(out: Decoded, fmt: str) -> Decoded:
 
 
 def _int(value: Any) -> int | None:
-    return value if type(value) is int else None
+    """A count (OCSF ``count`` is an integer): none when it is no JSON integer or past int32."""
+    return value if type(value) is int and -(2**31) <= value < 2**31 else None
 
 
 def _batch(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
