@@ -89,7 +89,7 @@ def test_phishtank_openphish_and_plain_ip_lists() -> None:
                 b"2026-11-28T10:00:00+00:00,yes,2026-11-28T10:05:00+00:00,yes,Other\n"
                 b'8000002,"http://198.51.100.80/a,b/index.html",http://www.phishtank.com/phish_detail.php?phish_id=8000002,'
                 b"2026-11-28T11:00:00+00:00,yes,2026-11-28T11:05:00+00:00,yes,PayPal\n")
-    assert sniff(csv_body) == "abusech_csv"
+    assert sniff(csv_body) == "csv"  # read as records: the target brand a label, phish_id the ref (test_enrich_holdout28)
     assert kv(csv_body) == ([("url", "https://login.example.test/secure/"), ("url", "http://198.51.100.80/a,b/index.html")], 0)
     js = [{"phish_id": "8000001", "url": "https://login.example.test/secure/",
            "phish_detail_url": "http://www.phishtank.com/phish_detail.php?phish_id=8000001",

@@ -1,4 +1,4 @@
-"""Holdout sweep round 28: MISP events that are not published.
+"""Holdout sweep round 28: MISP events that are not published; PhishTank's brand, id and verification.
 
 MISP releases an event (to sharing partners, feeds, IDS exports) when it is published; until then it is a draft its
 analysts have not vetted, and PyMISP's feed generator exports published events only (its default filter
@@ -6,6 +6,11 @@ analysts have not vetted, and PyMISP's feed generator exports published events o
 ``"0"`` of older exports) give no indicator by default, their attributes count as context (as ``to_ids``-off ones do),
 and ``unpublished: true`` on the feed takes them. Samples: PyMISP's ``tests/mispevent_testfiles/existing_event.json``
 (not published) and the real events of ``pymisp/feed-derived`` (3 published, 2 not), under /work/shared/data/real.
+
+PhishTank's data files (phishtank.org developer_info: ``online-valid.csv`` / ``.json``, columns
+``phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target``): the ``target`` is the
+brand the phish imitates (a label an analyst filters on; ``Other`` is none), ``phish_id`` the entry's id (the ref), and
+a submission the community has not verified (``verified: no``, in the API's and full dumps) is no indicator.
 """
 
 from __future__ import annotations
@@ -61,3 +66,29 @@ def test_an_attribute_search_answer_drops_the_attributes_of_unpublished_events()
     out = load(json.dumps(body).encode(), "misp", conf=70)
     assert sorted(out.table.column("value").to_pylist()) == ["192.0.2.5", "198.51.100.7"]
     assert len(load(json.dumps(body).encode(), "misp", conf=70, unpublished=True).table) == 3
+
+
+PHISHTANK_CSV = (b"phish_id,url,phish_detail_url,submission_time,verified,verification_time,online,target\n"
+                 b"8415373,https://secure-paypal.example.com/webapps/signin,"
+                 b"http://www.phishtank.com/phish_detail.php?phish_id=8415373,2024-01-01T10:00:00+00:00,yes,"
+                 b"2024-01-01T10:05:00+00:00,yes,PayPal\n"
+                 b"8415374,http://login.example.net/,http://www.phishtank.com/phish_detail.php?phish_id=8415374,"
+                 b"2024-01-01T11:00:00+00:00,yes,2024-01-01T11:05:00+00:00,yes,Other\n"
+                 b"8415375,http://maybe.example.org/,http://www.phishtank.com/phish_detail.php?phish_id=8415375,"
+                 b"2024-01-01T12:00:00+00:00,no,,yes,Other\n")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_phishtank_entries_name_their_brand_and_id_and_unverified_ones_are_skipped(fmt: str) -> None:
+    import csv
+    import io
+
+    body = PHISHTANK_CSV
+    if fmt == "json":
+        rows = list(csv.DictReader(io.StringIO(PHISHTANK_CSV.decode())))
+        body = json.dumps([{**r, "details": [{"ip_address": "198.51.100.7", "country": "US"}]} for r in rows]).encode()
+    out = load(body, "auto", conf=70)
+    got = [(r["value"], r["labels"], r["ref"]) for r in out.table.to_pylist()]
+    assert got == [("https://secure-paypal.example.com/webapps/signin", ["PayPal"], "8415373"),
+                   ("http://login.example.net/", None, "8415374")]
+    assert out.skipped == 1

@@ -48,7 +48,8 @@ Formats:
   ExpirationTime,Action,...`` and the ``{"value": [...]}`` answer of its API; ``Allowed`` entries are allow
   entries, skipped and counted) and Maltiverse collection downloads (``ip_addr``/``hostname``/``url``/``sha256``
   by ``type``; ``whitelist`` entries skipped) read the same way; STIX/OTX type names are understood; JSON also
-  takes Feodo ``ipblocklist.json``, ThreatFox and PhishTank exports (see :mod:`.tabular`),
+  takes Feodo ``ipblocklist.json``, ThreatFox and PhishTank exports (see :mod:`.tabular`; PhishTank's ``target``
+  brand is a label, ``phish_id`` the ref, an unverified submission skipped),
   AlienVault OTX pulses and CrowdSec decisions (see :mod:`.vendor`).
 - STIX also arrives as TAXII 2.1 envelopes (``{"more": ..., "objects": [...]}``).
 - ``misp_warninglist``: for allowlists; ``cidr``, ``string`` (exact), ``hostname`` (the name
@@ -285,6 +286,9 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
                 or str(r.get("classification") or "").strip().lower() in _BENIGN_CLASSES):
             other += 1  # an allow entry (Defender "Allowed", CrowdStrike "allow", Maltiverse "whitelist"): no threat
             continue
+        if "phish_id" in r and str(r.get("verified") or "").strip().lower() == "no":
+            other += 1  # a PhishTank submission its community has not verified as a phish
+            continue
         value, kind, extra = _tab.team_row(r)
         if value in (None, ""):
             msg = f"entry {i}: no `value` (or `indicator`, `ioc_value`, `ip_address`, ...) — every entry needs the indicator itself"
@@ -319,8 +323,8 @@ _BENIGN_CLASSES = frozenset({"whitelist", "benign"})
 
 
 def _ref(r: dict[str, Any]) -> str | None:
-    """The record's own id: ``ref``, or the ``ioc_id``/``id`` of ThreatFox export/API records."""
-    ref = next((r[k] for k in ("ref", "ioc_id", "id") if r.get(k) not in (None, "")), None)
+    """The record's own id: ``ref``, the ``ioc_id``/``id`` of ThreatFox export/API records, PhishTank's ``phish_id``."""
+    ref = next((r[k] for k in ("ref", "ioc_id", "id", "phish_id") if r.get(k) not in (None, "")), None)
     return None if ref is None else str(ref)
 
 
@@ -391,7 +395,8 @@ def sniff(data: bytes, name: str = "") -> str:
     body = [ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith((b"#", b";", b"!"))]
     if body and b"," in body[0]:
         crowdsec = body[0].lower().startswith(b",".join(x.encode() for x in CROWDSEC_RAW_HEADER))
-        team = re.search(rb"\b(value|indicator)\b|(?i:\bindicator_?value\b)", body[0])  # Defender: IndicatorValue
+        # Defender: IndicatorValue; PhishTank's data files: phish_id,url,...,target (read as records: brand, id)
+        team = re.search(rb"\b(value|indicator)\b|(?i:\bindicator_?value\b)|^phish_id,", body[0])
         return "csv" if crowdsec or team else "abusech_csv"
     return "plain"
 

@@ -313,6 +313,8 @@ def team_row(r: dict[str, Any]) -> tuple[Any, Any, list[str]]:
     if isinstance(kind, str):
         kind = KIND_ALIASES.get(kind.strip().lower(), kind)
     extra = [str(r[k]) for k in _RECORD_LABELS if r.get(k) not in (None, "", "None")][:1]
+    if "phish_id" in r and r.get("target") not in (None, "", "Other"):  # PhishTank: the brand the phish imitates
+        extra.append(str(r["target"]))
     tags = r.get("tags")
     if isinstance(tags, str):
         extra += _words(tags, True)
