@@ -2,12 +2,13 @@
 fed by confluent-kafka's Producer, run inside `secpipe up`.
 
 - real samples on three topics (the audit one named k8s_audit, the others auto-detected):
-  panther-labs/panther-analysis k8s audit events
-  one a message with keys, the same as one NDJSON message, aquasecurity/trivy's alpine-39 report,
-  a Fluent Bit-wrapped sshd line, and two bad messages -> the lake and the dead-letter store;
+  panther-labs/panther-analysis k8s audit events one a message with keys, the same as one NDJSON
+  message, aquasecurity/trivy's alpine-39 report, a Fluent Bit-wrapped sshd line, and two bad
+  messages -> the lake and the dead-letter store;
 - `secpipe ingest --kafka` reads a topic to its end and a second run of its group reads only what
   came since; no reachable broker is exit 2;
 - producer-compressed batches (lz4, zstd) read as any other;
+- a SASL/PLAIN login from the client properties, its password from the environment;
 - `secpipe up` killed (SIGKILL) mid-stream and started again: the lake holds exactly the events
   a file ingest of the same CloudTrail records stores (no loss, no duplicates); a clean restart
   then reads nothing again (the group's committed offsets are at the end of the topic).
@@ -42,7 +43,7 @@ SSHD = b'{"log": "May  5 10:57:32 web-12 sshd[88]: Accepted password for bob fro
 
 
 @pytest.fixture(scope="module")
-def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[kafka_broker.Broker]:
     reason = kafka_broker.unavailable()
     if reason is not None:
         if os.environ.get("CI") == "true":
@@ -50,9 +51,14 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(reason)
     b = kafka_broker.start(tmp_path_factory.mktemp("kafka"))
     try:
-        yield b.bootstrap
+        yield b
     finally:
         b.stop()
+
+
+@pytest.fixture
+def bootstrap(kafka: kafka_broker.Broker) -> str:
+    return kafka.bootstrap
 
 
 def _produce(bootstrap: str, topic: str, values: list[bytes], keys: list[bytes | None] | None = None,
@@ -192,3 +198,31 @@ def test_ingest_kafka_reads_to_the_end_and_a_second_run_only_what_came_since(tmp
     pr = cli("ingest", "--kafka", f"127.0.0.1:{kafka_broker.free_port()}", "--topic", "x", "--idle", "2",
              "--data", str(tmp_path / "none"), check=False)  # fmt: skip
     assert pr.returncode == 2 and "no partition of x was assigned" in pr.stderr, pr.stderr
+
+
+def test_sasl_login_from_client_properties(tmp_path: Path, kafka: kafka_broker.Broker,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """SASL/PLAIN over the broker's SASL_PLAINTEXT listener, the password from the environment
+    (``${KAFKA_PASSWORD}`` in the config); a wrong one stores nothing and says why in the log."""
+    _produce(kafka.bootstrap, "sasl-audit", K8S[70:75])
+    cfg = ("sinks: {lake: {type: lake, max_seconds: 0.3}}\nsources:\n"
+           f"  bus: {{type: kafka, brokers: '{kafka.sasl_bootstrap}', topics: [sasl-audit], group_id: it-sasl,"
+           " topic_formats: {sasl-audit: k8s_audit}, batch_max_seconds: 0.2, client: {security.protocol: SASL_PLAINTEXT,"
+           " sasl.mechanism: PLAIN, sasl.username: secpipe, sasl.password: '${KAFKA_PASSWORD}'}}\n")  # fmt: skip
+    monkeypatch.setenv("KAFKA_PASSWORD", "not-" + kafka.password)
+    srv = wire_server.start(tmp_path / "refused", cfg)
+    try:
+        deadline = time.monotonic() + 30
+        while "sasl authentication error" not in srv.log.read_text().lower() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stored = srv.query("SELECT count(*) FROM dead_letter")[0][0] if (srv.data / "dlq").exists() else 0
+    finally:
+        srv.stop()
+    assert "sasl authentication error" in srv.log.read_text().lower(), srv.log.read_text()[-2000:]
+    assert stored == 0 and not (srv.data / "lake" / "api_activity").exists()
+    monkeypatch.setenv("KAFKA_PASSWORD", kafka.password)
+    srv = wire_server.start(tmp_path / "allowed", cfg)
+    try:
+        assert srv.wait_rows("SELECT count(*) FROM api_activity", 5) == 5
+    finally:
+        srv.stop()

@@ -4,14 +4,16 @@
 Central, ``mvn dependency:copy-dependencies`` of ``pom.xml`` beside this file) into
 :data:`JARS` (``$SECPIPE_KAFKA_JARS``, default ``~/.cache/secpipe/kafka-4.1.1``); .ci/system-deps
 runs it. :func:`start` formats a fresh log directory (``kafka.tools.StorageTool format``, a
-standalone controller) and starts ``kafka.Kafka`` as broker and controller in one process, then
-waits until the broker answers on its port. :func:`unavailable` says why a broker cannot start
+standalone controller) and starts ``kafka.Kafka`` as broker and controller in one process (a
+plaintext listener, and a SASL_PLAINTEXT one with the PLAIN mechanism and a password made for
+the run), then waits until the broker answers on its port. :func:`unavailable` says why a broker cannot start
 here (no Java, no jars), or None.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -60,11 +62,14 @@ def free_port() -> int:
 
 @dataclass
 class Broker:
-    """A started broker: ``bootstrap`` is its ``host:port``."""
+    """A started broker: ``bootstrap`` is its plaintext ``host:port``; ``sasl_bootstrap`` a
+    SASL_PLAINTEXT listener (mechanism PLAIN) that knows user ``secpipe`` with ``password``."""
 
     proc: subprocess.Popen[bytes]
     bootstrap: str
     log: Path
+    sasl_bootstrap: str = ""
+    password: str = ""
 
     def stop(self) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after 30 s)."""
@@ -88,16 +93,20 @@ def start(workdir: Path, timeout: float = 90.0) -> Broker:
     if reason is not None:
         raise RuntimeError(reason)
     workdir.mkdir(parents=True, exist_ok=True)
-    port, ctl = free_port(), free_port()
+    port, ctl, sasl = free_port(), free_port(), free_port()
+    password = secrets.token_hex(12)  # this broker's alone: written under workdir, gone with it
     (workdir / "log4j2.xml").write_text(_LOG4J)
     props = workdir / "server.properties"
     props.write_text("\n".join([
         "process.roles=broker,controller", "node.id=1",
         f"controller.quorum.bootstrap.servers=127.0.0.1:{ctl}",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctl}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctl},SASL://127.0.0.1:{sasl}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port},SASL://127.0.0.1:{sasl}",
         "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL:SASL_PLAINTEXT",
+        "listener.name.sasl.sasl.enabled.mechanisms=PLAIN",
+        "listener.name.sasl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule "
+        f'required user_secpipe="{password}";',
         f"log.dirs={workdir / 'logs'}", "num.partitions=1", "offsets.topic.replication.factor=1",
         "transaction.state.log.replication.factor=1", "transaction.state.log.min.isr=1",
         "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", "",
@@ -109,7 +118,7 @@ def start(workdir: Path, timeout: float = 90.0) -> Broker:
     with open(log, "wb") as out:
         proc = subprocess.Popen(_java("kafka.Kafka", str(props), log=log, config_dir=workdir), stdout=out,
                                 stderr=subprocess.STDOUT)  # fmt: skip
-    broker = Broker(proc, f"127.0.0.1:{port}", log)
+    broker = Broker(proc, f"127.0.0.1:{port}", log, f"127.0.0.1:{sasl}", password)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
