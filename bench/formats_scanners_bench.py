@@ -1,6 +1,6 @@
 """Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
 grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality, semgrep,
-gitleaks).
+gitleaks, policy_report).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -374,6 +374,25 @@ def gen_gitleaks(n: int) -> list[bytes]:
     return docs
 
 
+def gen_policy_report(n: int) -> list[bytes]:
+    """Kyverno openreports.io ClusterReports of 1000 results each: the real sample's results
+    (tests/cases/scanners28), their resource, rule and time varied."""
+    doc = json.loads((CASES.parent / "scanners28" / "kyverno-many-defectdojo.json").read_text())
+    results = doc["results"]
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            r = copy.deepcopy(results[i % len(results)])
+            r["resources"][0]["name"] = f"app-{i}"
+            r["resources"][0]["namespace"] = f"ns-{i % 20}"
+            r["rule"] += f"-{i % 12}"
+            r["timestamp"]["seconds"] += i
+            items.append(r)
+        docs.append(json.dumps({**doc, "results": items}, indent=2).encode())
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -392,7 +411,7 @@ GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "falco": gen_falco, "opa": gen_opa, "alertmanager": gen_alertmanager, "gitlab_security": gen_gitlab_security,
     "grype": gen_grype, "osv_scanner": gen_osv_scanner, "npm_audit": gen_npm_audit, "pip_audit": gen_pip_audit,
     "dependency_track": gen_dependency_track, "govulncheck": gen_govulncheck, "code_quality": gen_code_quality,
-    "semgrep": gen_semgrep, "gitleaks": gen_gitleaks,
+    "semgrep": gen_semgrep, "gitleaks": gen_gitleaks, "policy_report": gen_policy_report,
 }  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """Scanner outputs of the holdout round 28 (``tests/cases/scanners28/SOURCES.md``).
 
-Semgrep's and Gitleaks' JSON are read by the semgrep and gitleaks formats. Native JSON of scanners whose SARIF the sarif format
+Semgrep's and Gitleaks' JSON and Kubernetes policy reports are read by the semgrep, gitleaks and
+policy_report formats. Native JSON of scanners whose SARIF the sarif format
 reads, TruffleHog's JSON lines, Kubernetes policy reports and AWS Security Hub findings are
 dead-lettered under ``--format auto`` with a reason that names the tool's output (and its SARIF
 option), not "no format matched". Expected values are read in the samples.
@@ -29,20 +30,10 @@ _NATIVE = [
     ("checkov-defectdojo.json", "a Checkov JSON report", "checkov -o sarif"),
     ("kics-defectdojo.json", "a KICS JSON report", "--report-formats sarif"),
     ("trufflehog-defectdojo.json", "TruffleHog JSON lines", "TruffleHog writes no SARIF"),
-    ("kyverno-defectdojo.json", "a Kubernetes policy report", "no format here"),
 ]
 
 #: documented payloads, verbatim heads (sources in the comments)
 _INLINE = {
-    # `kubectl get policyreports -A -o json`: a List of wgpolicyk8s.io PolicyReports (Kyverno's)
-    "policyreport-list": (
-        b'{"apiVersion": "v1", "items": [{"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",'
-        b' "metadata": {"name": "polr-ns-prod", "namespace": "prod"}, "results": [{"policy": "require-labels",'
-        b' "rule": "check-team-label", "result": "fail", "severity": "high", "message": "label \'team\' is required",'
-        b' "category": "Best Practices", "resources": [{"kind": "Deployment", "name": "api", "namespace": "prod"}]}]}],'
-        b' "kind": "List", "metadata": {"resourceVersion": ""}}',
-        "a Kubernetes policy report (wgpolicyk8s.io / openreports.io)",
-    ),
     # AWS Security Hub User Guide, "EventBridge event formats": Security Hub Findings - Imported (head)
     "asff-eventbridge": (
         b'{"version":"0","id":"8e5622f9-d81c-4d81-612a-9319e7ee2506","detail-type":"Security Hub Findings - Imported",'
@@ -271,3 +262,88 @@ def test_gitleaks_bad_leak_is_dead_lettered_alone() -> None:
     d = formats.get("gitleaks").decode(doc.encode(), "x")
     assert len(d.dead) == 1 and "StartLine" in d.dead[0].reason
     assert len(_rows(d)) == 1
+
+
+def _policy(doc: bytes) -> list[dict[str, Any]]:
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("policy_report")
+    d = fmt.decode(doc, "x")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("compliance_finding", rows)
+    return rows
+
+
+def test_openreports_cluster_report_results() -> None:
+    # Kyverno's openreports.io ClusterReport (2 fail, 2 pass): was "no format matched"
+    rows = _policy((CASES / "kyverno-many-defectdojo.json").read_bytes())
+    assert [(r["compliance"]["status_id"], r["compliance"]["status"]) for r in rows] == [
+        (3, "Fail"),
+        (3, "Fail"),
+        (1, "Pass"),
+        (1, "Pass"),
+    ]
+    r = rows[0]
+    assert (r["class_uid"], r["severity_id"], r["status_id"]) == (2003, 4, 1)  # severity high; New
+    assert r["time_dt"].isoformat() == "2026-08-10T15:31:05+00:00"  # timestamp.seconds 1786375865
+    assert r["metadata"]["product"]["name"] == "kyverno"
+    c = r["compliance"]
+    assert (c["control"], c["category"], c["status_code"]) == (
+        "require-pod-hardening",
+        "Pod Security",
+        "fail",
+    )
+    assert [(k["uid"], k["status"]) for k in c["checks"]] == [("require-run-as-non-root", "Fail")]
+    assert r["resources"] == [
+        {"type": "Pod", "name": "sample-app", "namespace": "sample-ns", "uid": None, "version": "v1"}
+    ]
+    assert (
+        r["finding_info"]["uid"] == "require-pod-hardening|require-run-as-non-root|Pod/sample-ns/sample-app"
+    )
+    assert r["message"].startswith("validation error: Containers must set runAsNonRoot to true.")
+    assert r["unmapped"] == '{"properties":{"process":"background scan"},"scored":true}'
+    assert '"report":{"apiVersion":"openreports.io/v1alpha1","kind":"ClusterReport"' in r["raw_data"]
+    assert len({x["metadata"]["uid"] for x in rows}) == 4
+
+
+def test_kubectl_list_of_per_resource_policy_reports() -> None:
+    # `kubectl get polr -A -o json`: a List of Kyverno 1.10+ per-resource wgpolicyk8s.io/v1alpha2 PolicyReports
+    # (the resource in `scope`, results without resources; the shape kyverno.io/docs/policy-reports shows),
+    # and a v1alpha1 report's `status` for the result
+    doc = (
+        b'{"apiVersion": "v1", "items": [{"apiVersion": "wgpolicyk8s.io/v1alpha2", "kind": "PolicyReport",'
+        b' "metadata": {"creationTimestamp": "2023-12-06T13:19:03Z", "name": "487df031-11d8-4ab4-b089-dfc0db1e533e",'
+        b' "namespace": "kube-system", "uid": "0d8f6c1e-3a3e-4d6b-9a55-6f1c3c0f6f4a"},'
+        b' "results": [{"category": "Pod Security Standards (Baseline)", "message": "validation rule'
+        b' \'adding-capabilities\' passed.", "policy": "disallow-capabilities", "result": "pass",'
+        b' "rule": "adding-capabilities", "scored": true, "severity": "medium", "source": "kyverno",'
+        b' "timestamp": {"nanos": 0, "seconds": 1701868762}}],'
+        b' "scope": {"apiVersion": "v1", "kind": "Pod", "name": "kube-apiserver-kind-control-plane",'
+        b' "namespace": "kube-system", "uid": "5ee5e2a6-0e4b-4c3c-9b4e-1d0c9e8f7a61"},'
+        b' "summary": {"error": 0, "fail": 0, "pass": 1, "skip": 0, "warn": 0}},'
+        b' {"apiVersion": "wgpolicyk8s.io/v1alpha1", "kind": "ClusterPolicyReport", "metadata": {"name": "clusterpolicyreport"},'
+        b' "results": [{"policy": "require-labels", "rule": "check-for-labels", "status": "warn",'
+        b' "message": "label app.kubernetes.io/name is required", "resources": [{"kind": "Namespace", "name": "dev"}]}]}],'
+        b' "kind": "List", "metadata": {"resourceVersion": ""}}'
+    )
+    first, second = _policy(doc)
+    assert first["resources"][0]["name"] == "kube-apiserver-kind-control-plane"  # the report's scope
+    assert first["resources"][0]["namespace"] == "kube-system"
+    assert (first["compliance"]["status"], first["severity_id"]) == ("Pass", 3)
+    assert first["time_dt"].isoformat() == "2023-12-06T13:19:22+00:00"
+    assert (second["compliance"]["status_id"], second["compliance"]["status_code"]) == (2, "warn")
+    assert second["time_dt"] is not None and "secpipe:time_from_receipt" in second["metadata"]["labels"]
+    assert second["finding_info"]["uid"] == "require-labels|check-for-labels|Namespace//dev"
+
+
+def test_policy_report_bad_result_is_dead_lettered_alone() -> None:
+    doc = (
+        (CASES / "kyverno-many-defectdojo.json")
+        .read_text()
+        .replace('"results": [', '"results": [{"policy": 5},', 1)
+    )
+    d = formats.get("policy_report").decode(doc.encode(), "x")
+    assert len(d.dead) == 1 and "policy" in d.dead[0].reason
+    assert len(_rows(d)) == 4
+    d = formats.get("policy_report").decode(b'{"apiVersion": "wgpolicyk8s.io/v1alpha2", "results": 7}', "x")
+    assert len(d.dead) == 1 and not d.batches

@@ -58,6 +58,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "code_quality": ("code_quality", "CodeQuality", 80),
     "semgrep": ("semgrep", "Semgrep", 88),
     "gitleaks": ("gitleaks", "Gitleaks", 88),
+    "policy_report": ("policy_report", "PolicyReport", 90),
 }
 
 

@@ -10,9 +10,7 @@ output to ingest instead:
 - the native JSON of scanners whose SARIF the sarif format reads: Checkov, tfsec, Bandit, KICS,
   Hadolint and Dockle (each reason names the tool's SARIF option; Semgrep's and Gitleaks' JSON have
   their own formats, ``semgrep`` and ``gitleaks``);
-- TruffleHog's JSON lines (it writes no SARIF) and Kubernetes policy reports (wgpolicyk8s.io
-  PolicyReport / ClusterPolicyReport, openreports.io Report / ClusterReport: Kyverno, kube-bench
-  adapter, Falco's policy-report adapter).
+- TruffleHog's JSON lines (it writes no SARIF).
 
 Each pattern is asked of the first 64 KiB only after every format declined it, so a wrong name costs
 no event; the patterns are the tools' own keys (several at once where one key alone is common), so
@@ -40,8 +38,6 @@ _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
     ("AWS Security Finding Format (ASFF) findings",
      "it has no format here (for Trivy's asff template, run `trivy --format json`: the trivy format reads it)",
      re.compile(rb'"SchemaVersion"\s*:\s*"2018-10-08"')),
-    ("a Kubernetes policy report (wgpolicyk8s.io / openreports.io)", "it has no format here",
-     re.compile(rb'"apiVersion"\s*:\s*"(?:wgpolicyk8s\.io|openreports\.io)/')),
     ("a Checkov JSON report", f"run `checkov -o sarif`: {_SARIF}",
      _all(rb'"check_type"\s*:\s*"', rb'"(?:failed|passed)_checks"\s*:')),
     ("a tfsec JSON report", f"run `tfsec --format sarif`: {_SARIF}",
