@@ -92,3 +92,19 @@ def test_phishtank_entries_name_their_brand_and_id_and_unverified_ones_are_skipp
     assert got == [("https://secure-paypal.example.com/webapps/signin", ["PayPal"], "8415373"),
                    ("http://login.example.net/", None, "8415374")]
     assert out.skipped == 1
+
+
+def test_otx_pulse_malware_families_and_adversary_are_labels() -> None:
+    """An OTX pulse names its malware families (the subscribed-pulses page: names; the pulse API: objects with
+    ``display_name``) and its adversary (``""`` when none): an analyst filters matches on them, as on its tags."""
+    indicators = [{"id": 1, "indicator": "198.51.100.7", "type": "IPv4", "is_active": 1, "expiration": None}]
+    pulse = {"id": "6523a0a1b2c3", "name": "Emotet epoch 5 C2", "tags": ["emotet", "botnet"], "TLP": "white",
+             "adversary": "TA542", "malware_families": [{"id": "Emotet", "display_name": "Emotet", "target": None}],
+             "attack_ids": [{"id": "T1071", "name": "Application Layer Protocol", "display_name": "T1071"}],
+             "indicators": indicators}
+    subscribed = {"results": [{**pulse, "malware_families": ["Emotet", "Heodo"], "adversary": ""}], "count": 1,
+                  "next": None}
+    for doc, labels in ((pulse, ["emotet", "botnet", "Emotet", "TA542"]),
+                        (subscribed, ["emotet", "botnet", "Emotet", "Heodo"])):
+        rows = load(json.dumps(doc).encode(), "auto", conf=70).table.to_pylist()
+        assert [(r["value"], r["labels"], r["ref"]) for r in rows] == [("198.51.100.7", labels, "6523a0a1b2c3")]

@@ -12,7 +12,8 @@ addresses and hashes).
   CIDR -> ip, domain/hostname -> domain, URL/URI -> url, FileHash-MD5/SHA1/SHA256 -> hash, email ->
   email, JA3 -> ja3, SSLCertFingerprint -> x509; others (FileHash-PEHASH/IMPHASH, CVE, YARA, Mutex, FilePath, ...) are skipped.
   ``is_active: 0`` indicators are skipped; ``expiration`` becomes ``valid_until``; pulse
-  tags become labels, the pulse name the description and the pulse id the ref.
+  tags, malware families (names, or the pulse API's ``{"display_name"}`` objects) and adversary become labels,
+  the pulse name the description and the pulse id the ref.
 - CrowdSec: the LAPI/CAPI decisions stream (``{"new": [decision], "deleted": [decision]}``;
   only ``new`` decisions are indicators), ``GET /v1/decisions`` (a list of decisions) and
   ``cscli decisions list -o json`` or LAPI ``/v1/alerts`` (alerts with ``decisions``; an alert with none,
@@ -59,16 +60,25 @@ def vendor_rows(doc: Any, fetched_ms: int | None = None) -> tuple[list[dict[str,
     rows: list[dict[str, Any]] = []
     skipped = 0
     for pulse, indicators in pulses:
+        labels = _pulse_labels(pulse)
         for ind in indicators:
             kind = _OTX_KIND.get(str(ind.get("type", "")).strip().lower())
             if kind is None or ind.get("is_active", 1) in (0, False, "0") or not ind.get("indicator"):
                 skipped += 1
                 continue
-            rows.append({"value": str(ind["indicator"]), "kind": kind, "labels": list(pulse.get("tags") or []),
+            rows.append({"value": str(ind["indicator"]), "kind": kind, "labels": list(labels),
                          "valid_until": ind.get("expiration"),
                          "description": pulse.get("name") or ind.get("title") or ind.get("description") or None,
                          "ref": str(pulse["id"]) if pulse.get("id") else None})
     return rows, skipped
+
+
+def _pulse_labels(pulse: dict[str, Any]) -> list[str]:
+    """An OTX pulse's tags, malware family names and adversary, in that order, once each."""
+    families = [f.get("display_name") or f.get("id") if isinstance(f, dict) else f
+                for f in pulse.get("malware_families") or []]
+    words = [*(pulse.get("tags") or []), *families, pulse.get("adversary")]
+    return list(dict.fromkeys(str(w).strip() for w in words if w not in (None, "") and str(w).strip()))
 
 
 #: the first columns of ``cscli decisions list -o raw`` (CSV: ``id,source,ip,reason,action,country,as,events_count,
