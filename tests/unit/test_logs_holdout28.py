@@ -277,3 +277,40 @@ def test_postfix_sasl_and_dovecot_logins_are_authentication() -> None:
     assert rows[1]["status_detail"] == "SASL authentication failed: UGFzc3dvcmQ6"
     assert rows[4]["status_detail"] == "auth failed, 1 attempts in 17 secs" and rows[4]["dst_endpoint"]["ip"] == "203.0.113.17"
     assert rows[5]["status_detail"].startswith("pam_authenticate() failed: User not known")
+
+
+#: cea-sec/openwec server/src/formats/nxlog.rs EVENT_4625_JSON (NXLog's JSON of an im_msvistalog
+#: record), its Message abridged to the first sentence and the OpenWEC envelope left out; behind the
+#: BSD header NXLog's to_syslog_bsd() writes (host, SourceName[ProcessID])
+_NXLOG_4625 = (
+    '{"EventTime":"2024-03-14T13:54:16.6138329Z","Hostname":"WKS10001","Keywords":-9218868437227405312,"EventType":"AUDIT_FAILURE",'
+    '"SeverityValue":4,"Severity":"ERROR","EventID":4625,"SourceName":"Microsoft-Windows-Security-Auditing",'
+    '"ProviderGuid":"{54849625-5478-4994-A5BA-3E3B0328C30D}","Version":0,"Task":12544,"OpcodeValue":0,"RecordNumber":1444,'
+    '"ActivityID":"{B073A4BF-7611-0000-BCA5-73B01176DA01}","ProcessID":780,"ThreadID":8372,"Channel":"Security",'
+    '"Message":"An account failed to log on.","Category":"Logon","Opcode":"Info","SubjectUserSid":"S-1-5-18",'
+    '"SubjectUserName":"WKS10001$","SubjectDomainName":"WORKGROUP","SubjectLogonId":"0x3e7","TargetUserSid":"S-1-0-0",'
+    '"TargetUserName":"user","TargetDomainName":"WKS10001","Status":"0xc000006d","FailureReason":"%%2313",'
+    '"SubStatus":"0xc000006a","LogonType":"2","LogonProcessName":"User32 ","AuthenticationPackageName":"Negotiate",'
+    '"WorkstationName":"WKS10001","TransmittedServices":"-","LmPackageName":"-","KeyLength":"0",'
+    '"ProcessName":"C:\\\\Windows\\\\System32\\\\svchost.exe","IpAddress":"127.0.0.1","IpPort":"0",'
+    '"EventReceivedTime":"2024-03-14T13:54:20.331+00:00","ProcessId":"0x5c8"}'
+)
+
+
+def test_nxlog_windows_logon_json_over_syslog_is_authentication() -> None:
+    """A Windows 4625 (NXLog JSON, OpenWEC's fixture) over BSD syslog: a Logon Failure of the
+    Target user with its domain and SID, the logon type, the package, the failure's sub-status and
+    the event's own time and host (it was a Base Event); another JSON event stays one."""
+    line = "<14>Mar 14 13:54:16 WKS10001 Microsoft-Windows-Security-Auditing[780]: " + _NXLOG_4625
+    other = "<14>Mar 14 13:54:16 WKS10001 Microsoft-Windows-Security-Auditing[780]: " + _NXLOG_4625.replace('"EventID":4625', '"EventID":4672')
+    d = _decode([line, other])
+    assert not d.dead and d.events == 2
+    rows = {r["raw_data"]: r for r in _rows(d)}
+    r = rows[line]
+    assert (r["class_uid"], r["activity_id"], r["status"], r["status_code"]) == (3002, 1, "Failure", "0xc000006a")
+    assert (r["user"]["name"], r["user"]["domain"], r["user"]["uid"]) == ("user", "WKS10001", "S-1-0-0")
+    assert (r["logon_type_id"], r["logon_type"], r["is_remote"]) == (2, "Interactive", False)
+    assert (r["auth_protocol"], r["auth_protocol_id"], r["service"]["name"]) == ("Negotiate", 99, "User32")
+    assert (r["src_endpoint"]["ip"], r["src_endpoint"]["port"], r["src_endpoint"]["hostname"]) == ("127.0.0.1", None, "WKS10001")
+    assert (r["time"], r["device"]["hostname"], r["metadata"]["event_code"]) == (1710424456613, "WKS10001", "4625")
+    assert rows[other]["class_uid"] == 0

@@ -111,6 +111,13 @@ Mapping:
   (3002), Logon Success / Failure: the user, the client as the source, ``lip`` the destination, the
   SASL mechanism or method the protocol, the reason the detail, the login process (imap, pop3) or
   the TAG the service. A Dovecot disconnect before any authentication stays a Base Event.
+- Windows Security logon events whose MSG is the event as JSON (NXLog's ``to_json()`` of an
+  ``im_msvistalog`` record behind ``to_syslog_bsd()``): 4624 / 4648 Logon, 4625 Logon Failure, 4634
+  / 4647 Logoff -> Authentication (3002): ``TargetUserName`` (domain, SID) the user, an
+  explicit-credential logon's ``SubjectUserName`` the actor, ``IpAddress`` / ``IpPort`` /
+  ``WorkstationName`` the source, ``LogonType`` the logon type, ``AuthenticationPackageName`` the
+  protocol, ``SubStatus`` / ``Status`` and ``FailureReason`` a failure's code and detail,
+  ``EventTime`` the time, ``Hostname`` the host, the event id the event code.
 - pfSense's authentication messages -> Authentication (3002): the webConfigurator's
   ``Successful login for user 'U' from: A (<server type>/<name>)`` and ``User logged out ...``
   (Logon / Logoff), ``webConfigurator authentication error for user 'U' from: A`` (Logon
@@ -1156,12 +1163,18 @@ class Syslog(Format):
                      lambda f: _audit_auth(f["msgid"], f.get("audit_id"), f["msg"]),
                      lambda f: _pfsense_auth(f["app"], f["msg"]),
                      lambda f: _mail_auth(f["app"], f["msg"]),
+                     lambda f: _windows_auth(f["msg"]),
                      lambda f: _fortigate_auth(f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
                 continue
             hit, jauth = found
-            out.batches.append(self._batch("authentication", {k: v.filter(hit) for k, v in fields.items()}, jauth))
+            sub = {k: v.filter(hit) for k, v in fields.items()}
+            if "_time" in jauth:  # the event's own time where the header has none or no year
+                sub["times"] = _own_time(sub, jauth.pop("_time"))
+            if "_host" in jauth:  # the computer that logged it where the header names none
+                sub["host"] = pc.coalesce(sub["host"], jauth.pop("_host"))
+            out.batches.append(self._batch("authentication", sub, jauth))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
                 return
@@ -1383,6 +1396,7 @@ class Syslog(Format):
             if col.null_count < len(col):  # only where some line gives one (same batch shape otherwise)
                 cols[path] = col
         cols["account_switch_type"] = pc.if_else(pc.is_valid(cols["account_switch_type_id"]), "Substitute User", pa.scalar(None, S))
+        cols.update(a.get("_cols", {}))  # a reader's own Authentication columns (a Windows logon's type, domain, status code)
 
 
 def _object(items: list[tuple[str, pa.Array]], n: int) -> pa.Array:
@@ -1848,6 +1862,85 @@ def _mail_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] 
                                                 group(dv, "why"), group(da, "why")),
         "activity": const(1, n, _I32), "cmd": pa.nulls(n, S), "tty": pa.nulls(n, S), "service": svc,
         "dst_ip": group(dv, "lip"),
+    }  # fmt: skip
+
+
+#: Windows Security logon events as NXLog sends them (``im_msvistalog`` fields, ``$Message =
+#: to_json(); to_syslog_bsd();``: the event as a JSON object, ``EventID`` and the EventData names
+#: flat): event id -> (activity, failed). 4624 "An account was successfully logged on", 4625 "An
+#: account failed to log on", 4634 "An account was logged off", 4647 "User initiated logoff", 4648
+#: "A logon was attempted using explicit credentials" (the Subject logs on as the Target)
+_WIN_LOGONS = {4624: (1, False), 4625: (1, True), 4634: (2, False), 4647: (2, False), 4648: (1, False)}
+_WIN_PACKAGES = {"ntlm": 1, "kerberos": 2}
+_WIN_REMOTE = {3, 8, 10, 12}  # Network, NetworkCleartext, RemoteInteractive, CachedRemoteInteractive
+
+
+def _win_value(ev: dict[str, Any], key: str) -> str | None:
+    """An event field as text; Windows' ``-`` (none) and an empty value are no value."""
+    v = ev.get(key)
+    if v is None or isinstance(v, (dict, list)):
+        return None
+    text = str(v).strip()
+    return None if text in ("", "-") else text
+
+
+def _windows_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the lines whose MSG is a Windows logon event as JSON, NXLog's ``to_json`` of an
+    ``im_msvistalog`` record, their Authentication fields), or None: 4624/4648 Logon, 4625 Logon
+    Failure, 4634/4647 Logoff; ``TargetUserName`` (and domain, SID) the user, ``SubjectUserName``
+    the actor of an explicit-credential logon, ``IpAddress``/``IpPort``/``WorkstationName`` the
+    source, ``LogonType`` the logon type (OCSF's ids are Windows'), ``AuthenticationPackageName``
+    the protocol (NTLM, Kerberos, another Other), a failure's ``SubStatus`` (else ``Status``) the
+    status code and its ``FailureReason`` the detail, ``LogonProcessName`` the service,
+    ``EventTime`` the time and ``Hostname`` the host. The JSON is decoded for these lines only."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b'"EventID":',)):
+        return None
+    cand = pc.fill_null(pc.and_(pc.starts_with(msg, "{"), pc.match_substring_regex(msg, r'"EventID":\s*"?46(?:2[45]|34|4[78])\b')), False)
+    if not pc.any(cand).as_py():
+        return None
+    idx = pc.indices_nonzero(cand).to_pylist()
+    events: dict[int, dict[str, Any]] = {}
+    for i, text in zip(idx, msg.take(pa.array(idx, pa.int64())).to_pylist(), strict=True):
+        try:
+            ev = msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            continue
+        if isinstance(ev, dict) and str(ev.get("EventID", "")).strip().isdigit() and int(ev["EventID"]) in _WIN_LOGONS:
+            events[i] = ev
+    if not events:
+        return None
+    hit = pc.is_in(pa.array(np.arange(len(msg))), value_set=pa.array(list(events), pa.int64()))
+    evs = [events[i] for i in sorted(events)]
+
+    def col(key: str) -> pa.Array:
+        return pa.array([_win_value(ev, key) for ev in evs], S)
+
+    kinds = [_WIN_LOGONS[int(ev["EventID"])] for ev in evs]
+    logon = [int(t) if (t := _win_value(ev, "LogonType")) and t.isdigit() else None for ev in evs]
+    package = col("AuthenticationPackageName")
+    port = pa.array([p if (p := _win_value(ev, "IpPort")) and p != "0" else None for ev in evs], S)
+    failed = pa.array([f for _a, f in kinds])
+    explicit = [int(ev["EventID"]) == 4648 for ev in evs]
+    reason = col("FailureReason")
+    n = len(evs)
+    logon_ids = pa.array([t if t is None or t in (0, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13) else 99 for t in logon], _I32)
+    code = pc.coalesce(pc.if_else(pc.fill_null(pc.equal(col("SubStatus"), "0x0"), True), pa.scalar(None, S), col("SubStatus")), col("Status"))
+    return hit, {
+        "user": col("TargetUserName"), "uid": col("TargetUserSid"),
+        "actor": pa.array([_win_value(ev, "SubjectUserName") if x else None for ev, x in zip(evs, explicit, strict=True)], S),
+        "ip": col("IpAddress"), "rhost": col("WorkstationName"), "count": pa.nulls(n, _I32), "port": port,
+        "method": package, "protocol_id": pa.array([_WIN_PACKAGES.get((p or "").lower(), 99 if p else None) for p in package.to_pylist()], _I32),
+        "failed": failed, "detail": pc.if_else(pc.fill_null(pc.starts_with(reason, "%%"), True), pa.scalar(None, S), reason),
+        "activity": pa.array([a for a, _f in kinds], _I32), "cmd": pa.nulls(n, S), "tty": pa.nulls(n, S),
+        "service": col("LogonProcessName"),
+        "_time": parse_times(col("EventTime")), "_host": col("Hostname"),
+        "_cols": {
+            "logon_type_id": logon_ids, "logon_type": captions("authentication", "logon_type_id", logon_ids),
+            "user.domain": col("TargetDomainName"), "status_code": pc.if_else(failed, code, pa.scalar(None, S)),
+            "is_remote": pa.array([None if t is None else t in _WIN_REMOTE for t in logon], pa.bool_()),
+            "metadata.event_code": pa.array([str(int(ev["EventID"])) for ev in evs], S),
+        },
     }  # fmt: skip
 
 
