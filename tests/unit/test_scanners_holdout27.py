@@ -478,6 +478,13 @@ def test_govulncheck_stream_finding() -> None:
     [p] = v["affected_packages"]
     assert (p["name"], p["version"], p["fixed_in_version"]) == ("golang.org/x/net", "v0.25.0", "v0.53.0")
     assert '"scan_level":"symbol"' in r["unmapped"]
+    # the called trace's entry point: config.LoadConfig calls in at config/config.go:98:23 (the sample's last frame)
+    assert v["affected_code"] == [{"file": {"name": "config.go", "path": "config/config.go", "type_id": 1, "type": "Regular File"},
+                                   "start_line": 98, "start_column": 23}]  # fmt: skip
+    assert v["dependency_chain"] == (
+        "github.com/alielmi98/golang-expense-tracker-api/config.LoadConfig -> "
+        "golang.org/x/net/http2.*clientConnReadLoop.processSettings -> golang.org/x/net/http2.*clientConnReadLoop.processSettingsNoWrite"
+    )
 
 
 def test_govulncheck_array_without_findings_holds_no_event() -> None:

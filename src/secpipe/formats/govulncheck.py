@@ -14,9 +14,12 @@ called ones as affecting the code, naming the called function, which ``message``
 entry gives title (``summary``, else the id), desc (``details``), times, ``references``, the CVE
 among its ``aliases`` (``cve.uid``; without one the GO- id is the ``advisory``, OCSF 1.8.0 allowing
 one of advisory / cve / cwe) and the other ids as ``related_vulnerabilities``; the module at its
-version -> ``affected_packages[0]`` (``Go``, ``fixed_version`` as ``fixed_in_version``). The call
-frames stay in ``raw_data`` (the event's findings as a JSON array): Vulnerability Finding has no code
-location. govulncheck rates no severity (Unknown) and writes no time: the receipt time and its
+version -> ``affected_packages[0]`` (``Go``, ``fixed_version`` as ``fixed_in_version``). A called
+trace's frames run from the vulnerable symbol to the entry point in the scanned code (govulncheck's
+protocol): its last frame's position, the call site in that code, is an ``affected_code`` entry
+(one per call site of the event's findings), and the trace read from the entry point to the symbol
+is the ``dependency_chain``; the findings stay whole in ``raw_data`` (the event's findings as a
+JSON array). govulncheck rates no severity (Unknown) and writes no time: the receipt time and its
 label; the scanner version goes to ``metadata.product.version``, the database and scan level of
 ``config`` to ``unmapped``. An OSV entry no finding names (a vulnerability of a required module
 whose affected versions the scan ruled out) holds no event.
@@ -45,6 +48,7 @@ from secpipe.formats._findings import (
     only_where,
     singleton_list,
     str_lists,
+    struct_lists,
 )
 from secpipe.formats.base import (
     BOM,
@@ -55,18 +59,26 @@ from secpipe.formats.base import (
     concatenated_objects,
     const,
     event_uids,
+    int32_or_none,
     parse_times,
     strs,
     to_batch,
 )
 
 
-class _Frame(msgspec.Struct, gc=False):
+class _Position(msgspec.Struct, frozen=True, gc=False):
+    filename: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+
+class _Frame(msgspec.Struct, frozen=True, gc=False):  # (hashable: a trace is a key of _TRACES)
     module: str | None = None
     version: str | None = None
     package: str | None = None
     function: str | None = None
     receiver: str | None = None
+    position: _Position | None = None
 
 
 class _Finding(msgspec.Struct, gc=False):
@@ -110,6 +122,7 @@ _MESSAGE = msgspec.json.Decoder(_Message)
 _MESSAGES = msgspec.json.Decoder(list[msgspec.Raw])
 _STREAM = msgspec.json.Decoder(list[_Message])
 _FINDING = msgspec.json.Decoder(_Finding)
+_FINDINGS = msgspec.json.Decoder(list[_Finding])
 _ENC = msgspec.json.Encoder()
 _LEVELS = ("required", "imported", "called")  # a trace's depth: module, package, symbol
 
@@ -117,6 +130,34 @@ _LEVELS = ("required", "imported", "called")  # a trace's depth: module, package
 def _level(f: _Finding) -> int:
     top = (f.trace or [_Frame()])[0]
     return 2 if top.function else 1 if top.package else 0
+
+
+def _symbol(t: _Frame) -> str:
+    """A frame's function as govulncheck names it (``package.Receiver.function``)."""
+    return ".".join(x for x in (t.package, t.receiver, t.function) if x)
+
+
+#: what a trace tells (:func:`_facts`), by its frames: findings repeat call paths
+_TRACES: dict[tuple[_Frame, ...], tuple[int, str | None, str | None, tuple[str, int | None, int | None] | None]] = {}
+_TRACES_MAX = 4096
+
+
+def _facts(f: _Finding) -> tuple[int, str | None, str | None, tuple[str, int | None, int | None] | None]:
+    """(level, called symbol, call chain, call site) of a finding's trace. A called trace's frames run
+    from the vulnerable symbol to the entry point in the scanned code: the chain is read the other
+    way, and the call site is the last frame's position (govulncheck: valid where its line is > 0)."""
+    key = tuple(f.trace or ())
+    got = _TRACES.get(key)
+    if got is None:
+        if len(_TRACES) >= _TRACES_MAX:
+            _TRACES.clear()
+        level = _level(f)
+        pos = key[-1].position if key else None
+        site = (pos.filename, pos.line, pos.column) if pos is not None and pos.filename and (pos.line or 0) > 0 else None
+        got = _TRACES[key] = (level, _symbol(key[0]) if level == 2 else None,
+                              " -> ".join(_symbol(t) for t in reversed(key) if t.function) if level == 2 else None,
+                              site if level == 2 else None)  # fmt: skip
+    return got
 
 
 def _where(f: _Finding) -> tuple[str | None, str | None]:
@@ -137,6 +178,25 @@ def _whole(data: bytes) -> list[_Message] | None:
         return _STREAM.decode(body)
     except msgspec.DecodeError:
         return None
+
+
+def _findings(found: list[tuple[int, Any]], source: str, out: Decoded, name: str) -> list[tuple[_Finding, bytes]]:
+    """The stream's findings, typed, each with its compact JSON (the finding's raw data and identity
+    whatever the stream's layout): all compacted and decoded in one pass each, else (one of the wrong
+    shape) one by one, a bad one dead-lettered alone."""
+    try:
+        whole = msgspec.json.format(b"[" + b",".join(raw for _i, raw in found) + b"]", indent=-1)
+        return list(zip(_FINDINGS.decode(whole), map(bytes, _MESSAGES.decode(whole)), strict=True))
+    except msgspec.DecodeError:
+        pass
+    got = []
+    for i, raw in found:
+        try:
+            one = compact(bytes(raw))
+            got.append((_FINDING.decode(one), one))
+        except msgspec.DecodeError as exc:
+            out.dead.append(DeadLetter(f"not a govulncheck finding: {exc}", source, i, bytes(raw), name))
+    return got
 
 
 def _messages(data: bytes) -> list[bytes] | None:
@@ -182,21 +242,17 @@ class Govulncheck(Format):
                 except msgspec.DecodeError as exc:
                     out.dead.append(DeadLetter(f"not a govulncheck message: {exc}", source, i, raw, self.name))
         config, osvs = _Config(), {}
-        groups: dict[tuple[str | None, str | None, str | None], list[tuple[_Finding, bytes]]] = {}
+        found: list[tuple[int, Any]] = []  # (message number, raw finding)
         for i, m in enumerate(msgs):
             if m.config is not None:
                 config = m.config
             if m.osv is not None:
                 osvs[m.osv.id] = m.osv
             if len(m.finding):
-                raw = bytes(m.finding)
-                try:
-                    raw = compact(raw)  # (the finding's raw data and identity whatever the stream's layout)
-                    f = _FINDING.decode(raw)
-                except msgspec.DecodeError as exc:
-                    out.dead.append(DeadLetter(f"not a govulncheck finding: {exc}", source, i, raw, self.name))
-                    continue
-                groups.setdefault((f.osv, *_where(f)), []).append((f, raw))
+                found.append((i, m.finding))
+        groups: dict[tuple[str | None, str | None, str | None], list[tuple[_Finding, bytes]]] = {}
+        for f, raw in _findings(found, source, out, self.name):
+            groups.setdefault((f.osv, *_where(f)), []).append((f, raw))
         out.events = len(groups) + len(out.dead)
         if groups:
             out.batches.append(self._batch(config, osvs, list(groups.values())))
@@ -204,8 +260,19 @@ class Govulncheck(Format):
 
     def _batch(self, config: _Config, osvs: dict[Any, _Osv], groups: list[list[tuple[_Finding, bytes]]]) -> pa.RecordBatch:
         n = len(groups)
-        deepest = [max(g, key=lambda x: _level(x[0])) for g in groups]
-        fs = [f for f, _r in deepest]
+        fs, top, sites = [], [], []  # each group's deepest finding, its facts; the group's call sites
+        for g in groups:
+            if len(g) == 1:  # (the common case)
+                fa = _facts(g[0][0])
+                fs.append(g[0][0])
+                top.append(fa)
+                sites.append([fa[3]] if fa[3] else [])
+                continue
+            facts = [_facts(f) for f, _r in g]
+            k = max(range(len(g)), key=lambda k, facts=facts: facts[k][0])  # type: ignore[misc]
+            fs.append(g[k][0])
+            top.append(facts[k])
+            sites.append(list(dict.fromkeys(x[3] for x in facts if x[3])))
         raws = [b"[" + b",".join(r for _f, r in g) + b"]" for g in groups]
         cols = base_columns(_CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
                             times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=0)  # fmt: skip
@@ -236,10 +303,11 @@ class Govulncheck(Format):
             "advisory": only_where(nest({"uid": adv, "title": title, "desc": desc, "created_time": created,
                                          "modified_time": modified}), adv),  # fmt: skip
             "affected_packages": singleton_list(pkg, pc.and_(modules.is_valid(), versions.is_valid())),
+            "affected_code": _affected_code(sites),
+            "dependency_chain": strs([x[2] for x in top]),
         })  # fmt: skip
-        levels = [_LEVELS[_level(f)] for f in fs]
-        called = [".".join(x for x in (t.package, t.receiver, t.function) if x) if (t := (f.trace or [_Frame()])[0]).function
-                  else None for f in fs]  # fmt: skip
+        levels = [_LEVELS[x[0]] for x in top]
+        called = [x[1] for x in top]
         at = pc.binary_join_element_wise(pc.fill_null(modules, "None"), pc.fill_null(versions, "None"), "@")
         base = pc.binary_join_element_wise(pc.fill_null(ids, "None"), at, " in ")
         suffix = pc.binary_join_element_wise(" (called: ", strs(called), ")", "")  # (null where no symbol is called)
@@ -263,6 +331,20 @@ class Govulncheck(Format):
             "unmapped": const(db.decode() if db != b"{}" else None, n, S),
         })  # fmt: skip
         return to_batch(_CLS, cols)
+
+
+def _affected_code(sites: list[list[tuple[str, int | None, int | None]]]) -> pa.Array:
+    """``vulnerabilities[].affected_code`` of each group: its call sites in the scanned code."""
+    flat = [s for row in sites for s in row]
+    paths = [p for p, _l, _c in flat]
+    return struct_lists([len(row) for row in sites], {
+        "file.name": strs([p.rsplit("/", 1)[-1] for p in paths]),
+        "file.path": strs(paths),
+        "file.type_id": const(1, len(flat), pa.int32()),
+        "file.type": const("Regular File", len(flat), S),
+        "start_line": pa.array([int32_or_none(ln) for _p, ln, _c in flat], pa.int32()),
+        "start_column": pa.array([int32_or_none(c) for _p, _l, c in flat], pa.int32()),
+    })  # fmt: skip
 
 
 _HEAD = re.compile(rb'^(?:\xef\xbb\xbf)?\s*\[?\s*\{\s*"config"\s*:\s*\{[^{}]*"scanner_name"\s*:\s*"govulncheck"')
