@@ -20,6 +20,14 @@ the opa format took them for the latter and left them out silently.
   constraint (Allowed and Success for ``warn``/``dryrun``, which let the request through), the
   message as ``status_detail``.
 
+The same audit results as the constraints hold them (``status.violations``: Gatekeeper's audit
+writes each violation it finds there too, up to ``--constraint-violations-limit``; ``kubectl get
+constraints -o json``, a ``List`` of constraints, or one constraint) are read by
+:func:`constraint_violations`: each violation becomes the audit pod's log line for it (the
+constraint's kind, name and group, the violation's enforcement action, object and message, the
+constraint's ``status.auditTimestamp`` as ``ts``), and is mapped as one. A document whose constraints
+hold no violation has nothing to report and is dead-lettered with that reason.
+
 Product Gatekeeper (vendor OPA); severity Unknown (a constraint carries none); what no field
 takes (``details``, labels, annotations, enforcement actions, ``hookType``) stays in ``unmapped``.
 """
@@ -42,6 +50,7 @@ from secpipe.formats.base import (
     to_batch,
     unmapped_from,
 )
+from secpipe.formats.base import object_or_empty as _d
 
 PRODUCT, VENDOR = "Gatekeeper", "OPA"
 
@@ -81,6 +90,46 @@ _UNMAPPED = ("level", "logger", "details", "hookType", "constraint_group", "cons
 def is_violation(raw: bytes) -> bool:
     """Whether a record is a Gatekeeper violation line (its own keys; cheap byte tests)."""
     return b'"constraint_kind"' in raw and b'"event_type"' in raw and b"violation" in raw
+
+
+_CONSTRAINTS = b'"constraints.gatekeeper.sh/'
+NO_VIOLATIONS = ("Gatekeeper constraints whose status lists no audit violation (status.violations): nothing to "
+                 "report")  # fmt: skip
+_ENC = msgspec.json.Encoder().encode
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def constraint_violations(raw: bytes) -> list[bytes] | None:
+    """The audit violation lines of the Gatekeeper constraints in a document (one constraint, or a
+    ``List``'s ``items``), one per ``status.violations`` entry; None when it holds no constraint."""
+    if _CONSTRAINTS not in raw:
+        return None
+    try:
+        doc = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    items = doc["items"] if isinstance(doc, dict) and isinstance(doc.get("items"), list) else [doc]
+    constraints = [c for c in items if isinstance(c, dict) and str(c.get("apiVersion", "")).startswith(
+        "constraints.gatekeeper.sh/")]  # fmt: skip
+    if not constraints:
+        return None
+    lines: list[bytes] = []
+    for c in constraints:
+        meta, status = _d(c.get("metadata")), _d(c.get("status"))
+        group, _, version = str(c["apiVersion"]).partition("/")
+        head = {"process": "audit", "event_type": "violation_audited", "ts": status.get("auditTimestamp"),
+                "constraint_group": group, "constraint_api_version": version, "constraint_kind": _text(c.get("kind")),
+                "constraint_name": _text(meta.get("name"))}  # fmt: skip
+        for v in status.get("violations") or ():
+            if isinstance(v, dict):
+                lines.append(_ENC({**head, "msg": v.get("message"), "constraint_action": v.get("enforcementAction"),
+                                   "resource_group": v.get("group"), "resource_api_version": v.get("version"),
+                                   "resource_kind": v.get("kind"), "resource_namespace": v.get("namespace"),
+                                   "resource_name": v.get("name")}))  # fmt: skip
+    return lines
 
 
 def decode(raws: list[bytes], locs: list[tuple[str, int]], out: Decoded, fmt: str) -> None:

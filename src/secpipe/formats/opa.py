@@ -67,6 +67,7 @@ import pyarrow as pa
 from secpipe.formats import _gatekeeper
 from secpipe.formats._findings import CheckedTopFormat, TopLevel, nest, singleton_list, strs
 from secpipe.formats.base import (
+    DeadLetter,
     Decoded,
     Records,
     TimeField,
@@ -110,6 +111,24 @@ class _LogLine(msgspec.Struct):
 
 _LOG_LINE = msgspec.json.Decoder(_LogLine)
 _DECISION_TYPE = "openpolicyagent.org/decision_logs"
+
+
+def _constraints(recs: Records, fmt: str) -> Records:
+    """``recs`` with each Gatekeeper constraint document replaced by its audit violation lines
+    (:func:`._gatekeeper.constraint_violations`); one holding none is dead-lettered with the reason."""
+    out = Records(dead=recs.dead, events=recs.events)
+    for raw, loc in zip(recs.raws, recs.locs, strict=True):
+        lines = _gatekeeper.constraint_violations(raw)
+        if lines is None:
+            out.raws.append(raw)
+            out.locs.append(loc)
+        elif not lines:
+            out.dead.append(DeadLetter(_gatekeeper.NO_VIOLATIONS, loc[0], loc[1], raw, fmt))
+        else:
+            out.raws.extend(lines)
+            out.locs.extend([loc] * len(lines))
+            out.events += len(lines) - 1  # the document counted as one
+    return out
 
 
 def _server_log_line(raw: bytes) -> bool:
@@ -255,6 +274,8 @@ class Opa(CheckedTopFormat):
             return 90
         if _gatekeeper.is_violation(h) and b'"constraint_name"' in h and b'"resource_kind"' in h:
             return 80  # Gatekeeper's violation lines (its audit pod's, its webhook's --log-denies)
+        if b'"constraints.gatekeeper.sh/' in h and b'"violations"' in h:
+            return 80  # Gatekeeper constraints with their audit results (kubectl get constraints -o json)
         return 0
 
     def split_records(self, data: bytes, source: str) -> Records:
@@ -264,6 +285,8 @@ class Opa(CheckedTopFormat):
         such examples get copied into test corpora and tickets verbatim. Nothing else is relaxed.
         """
         recs = super().split_records(data, source)
+        if b'"constraints.gatekeeper.sh/' in data:
+            recs = _constraints(recs, self.name)
         if recs.dead and b"8<" in data:
             cut = _SCISSORS.sub(b"", data)
             if cut != data:
