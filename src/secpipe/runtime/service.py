@@ -143,12 +143,13 @@ class Service:
                 reason = f"write-ahead log frame damaged (magic/length/crc32 check failed) at byte {rec.received_ms}"
                 log.error("%s of %s: %d byte(s) dead-lettered", reason, rec.source, len(rec.body))
                 dec = Decoded(dead=[DeadLetter(reason, rec.source, rec.received_ms, rec.body, "wal")], events=1)
+            elif rec.format == "kafka-poll":  # a Kafka source's poll (sources/kafka_batch.py)
+                from secpipe.sources.kafka_batch import replay
+
+                dec = replay(rec.body)
+                n += 1
             else:
                 _fmt, dec = decode_body(rec.format, rec.body, rec.source)
-                if rec.source.startswith("kafka:"):  # a Kafka message: its events tagged with it again
-                    from secpipe.sources.kafka_batch import tag_replayed
-
-                    dec = tag_replayed(dec, rec.source)
                 n += 1
             if dec.dead:
                 stored = self.pipeline.dlq.stored() if stored is None else stored

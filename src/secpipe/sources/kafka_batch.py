@@ -3,8 +3,8 @@ with the message it came from.
 
 :func:`decode_messages` takes the messages of one consumer poll (:class:`Message`: topic,
 partition, offset, key, timestamp, value) and returns what :meth:`Service.accept_many` stores:
-the decoded batches and dead letters, and one WAL record per message. It imports no Kafka
-client, so it is tested without a broker.
+the decoded batches and dead letters, and the poll's WAL record. It imports no Kafka client,
+so it is tested without a broker.
 
 - Format: the topic's (config), or ``auto``: detected per message shape
   (:func:`secpipe.server.wire.detect_many`, as ``_bulk`` items are; JSON that no specific
@@ -29,9 +29,10 @@ client, so it is tested without a broker.
   ``kafka:<topic>/<partition>@<offset>`` and offset = the message's offset; the others go on.
   A null value (a tombstone of a compacted topic) or a Connect envelope of a null payload
   holds no event: skipped (and committed).
-- The WAL keeps each message as its own record (resolved format, that source with the
-  timestamp and key appended, the value read), so a replay after an unclean stop decodes and
-  tags it the same (:func:`tag_replayed`).
+- The WAL keeps a poll as one record (format :data:`WAL_FORMAT`: each message's coordinates,
+  key, timestamp, resolved format, repeat hint and value as read), so a replay after an unclean
+  stop decodes it in one pass again, to the same events, tags and ``metadata.uid``
+  (:func:`replay`).
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote, unquote_to_bytes
 
 import msgspec
 import pyarrow as pa
@@ -64,6 +64,8 @@ log = logging.getLogger("secpipe.sources.kafka")
 NO_FORMAT = ("unrecognized input: no format matched (name the topic's format in the kafka source's "
              "topic_formats; json stores any JSON object)")
 _PREFIX = "kafka:"
+#: ``WalRecord.format`` of a poll's record (see :func:`replay`)
+WAL_FORMAT = "kafka-poll"
 #: a record or line (as ``raw_data`` holds it) -> the poll's messages holding it, in order
 Index = dict[str, list[int]]
 
@@ -84,31 +86,6 @@ class Message:
         """``kafka:<topic>/<partition>@<offset>`` (a topic name is ASCII letters, digits, ``.``, ``_``
         and ``-``: Kafka refuses any other)."""
         return f"{_PREFIX}{self.topic}/{self.partition}@{self.offset}"
-
-    def wal_source(self) -> str:
-        """:attr:`source` with ``;ts=<ms>`` and ``;key=<percent-encoded key>`` when set (what replay tags with)."""
-        out = self.source
-        if self.timestamp_ms is not None:
-            out += f";ts={self.timestamp_ms}"
-        if self.key is not None:
-            out += f";key={quote(self.key, safe='')}"
-        return out
-
-
-def parse_source(source: str) -> Message | None:
-    """The message (without its value) a ``kafka:`` WAL source names; None for any other source."""
-    if not source.startswith(_PREFIX):
-        return None
-    head, *hints = source[len(_PREFIX) :].split(";")
-    topic, _, rest = head.rpartition("/")
-    partition, _, offset = rest.partition("@")
-    if not topic or not partition.isdigit() or not offset.isdigit():
-        return None
-    opts = dict(h.partition("=")[::2] for h in hints)
-    ts = opts.get("ts")
-    key = opts.get("key")
-    return Message(topic, int(partition), int(offset), None, None if key is None else unquote_to_bytes(key),
-                   int(ts) if ts is not None and ts.lstrip("-").isdigit() else None)  # fmt: skip
 
 
 class _Envelope(msgspec.Struct, forbid_unknown_fields=True):
@@ -163,7 +140,7 @@ def _inflated(m: Message, value: bytes, out: Decoded) -> bytes | None:
 
 def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str],
                     repeats: FileRepeats | None = None) -> tuple[Decoded, list[WalRecord]]:
-    """The OCSF batches and dead letters of a poll's messages, and their WAL records (see module
+    """The OCSF batches and dead letters of a poll's messages, and its WAL record (see module
     docstring). ``format_of(topic)``: the topic's format name or ``auto``; ``repeats``: the
     source's stream of syslog lines (:func:`_repeat_hints`; None: a line repeated verbatim in
     another message is one event)."""
@@ -177,14 +154,63 @@ def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str],
     docs = [doc for _m, doc in opened if doc]
     names: list[str | None] = [None if (n := format_of(m.topic)) == "auto" else n for m in msgs]
     names, docs = _resolved(names, docs)
+    for m, name, doc in zip(msgs, names, docs, strict=True):
+        if name is None:  # dead-lettered now: no part of the WAL record (nothing to replay)
+            out.dead.append(DeadLetter(NO_FORMAT, m.source, m.offset, doc, "auto"))
+            out.events += 1
+    keep = [i for i, n in enumerate(names) if n is not None]
+    if not keep:
+        return out, []
+    msgs, names, docs = [msgs[i] for i in keep], [names[i] for i in keep], [docs[i] for i in keep]
+    hint_of = None if repeats is None else (lambda m, v: repeats.source("syslog", v, m.source)[len(m.source) :])
+    dec, hints = _decode_resolved(msgs, [str(n) for n in names], docs, hint_of)
+    out.extend(dec)
+    stored = [_Stored(m.topic, m.partition, m.offset, m.key, m.timestamp_ms, str(n), hints.get(i, ""), bytes(d))
+              for i, (m, n, d) in enumerate(zip(msgs, names, docs, strict=True))]  # fmt: skip
+    source = f"{msgs[0].source};messages={len(msgs)}"
+    return out, [WalRecord(WAL_FORMAT, source, now_ms(), msgspec.msgpack.encode(stored))]
+
+
+class _Stored(msgspec.Struct, array_like=True):
+    """A message as a poll's WAL record keeps it: resolved (format, value as read), its repeat hint."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    timestamp_ms: int | None
+    format: str
+    hint: str
+    value: bytes
+
+
+_POLL = msgspec.msgpack.Decoder(list[_Stored])
+
+
+def replay(body: bytes) -> Decoded:
+    """A poll's WAL record decoded again (after an unclean stop): the same batches, tags, dead
+    letters and ``metadata.uid`` as when it was accepted."""
+    stored = _POLL.decode(body)
+    msgs = [Message(s.topic, s.partition, s.offset, None, s.key, s.timestamp_ms) for s in stored]
+    hints = {(s.topic, s.partition, s.offset): s.hint for s in stored}
+    dec, _hints = _decode_resolved(msgs, [s.format for s in stored], [s.value for s in stored],
+                                   lambda m, v: hints[(m.topic, m.partition, m.offset)])  # fmt: skip
+    return dec
+
+
+#: what gives a message's syslog repeat hint (``;repeats=...`` or ""): the stream, or a WAL record
+HintOf = Callable[[Message, bytes], str]
+
+
+def _decode_resolved(msgs: list[Message], names: list[str], docs: list[bytes],
+                     hint_of: HintOf | None) -> tuple[Decoded, dict[int, str]]:
+    """Messages whose format is known decoded, one pass per format; returns also each syslog
+    message's repeat hint (by position)."""
+    out = Decoded()
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(names):
-        if name is None:
-            out.dead.append(DeadLetter(NO_FORMAT, msgs[i].source, msgs[i].offset, docs[i], "auto"))
-            out.events += 1
-        else:
-            groups.setdefault(name, []).append(i)
-    hints: dict[int, str] = {}  # message -> its syslog repeat hint
+        groups.setdefault(name, []).append(i)
+    hints: dict[int, str] = {}
     for name, idx in groups.items():
         fmt = formats.get(name)
         part = [msgs[i] for i in idx]
@@ -192,15 +218,12 @@ def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str],
         if isinstance(fmt, RecordFormat):
             out.extend(_records(fmt, part, values))
         elif fmt.framing == "lines":
-            dec, line_hints = _lines(fmt, part, values, repeats if name == "syslog" else None)
+            dec, line_hints = _lines(fmt, part, values, hint_of if name == "syslog" else None)
             out.extend(dec)
             hints.update(zip(idx, line_hints, strict=True))
         else:
             out.extend(_each(fmt, part, values))
-    # (a value no format reads is in the dead-letter store already: no WAL record to replay)
-    wal = [WalRecord(name, m.wal_source() + hints.get(i, ""), now_ms(), docs[i])
-           for i, (m, name) in enumerate(zip(msgs, names, strict=True)) if name is not None]  # fmt: skip
-    return out, wal
+    return out, hints
 
 
 def _resolved(names: list[str | None], docs: list[bytes]) -> tuple[list[str | None], list[bytes]]:
@@ -287,7 +310,7 @@ def _each(fmt: Format, msgs: list[Message], values: list[bytes]) -> Decoded:
     return out
 
 
-def _lines(fmt: Format, msgs: list[Message], values: list[bytes], repeats: FileRepeats | None) -> tuple[Decoded, list[str]]:
+def _lines(fmt: Format, msgs: list[Message], values: list[bytes], hint_of: HintOf | None) -> tuple[Decoded, list[str]]:
     """The values decoded joined one a line; rows tagged by their line, dead letters by the
     message their byte offset falls in. Returns also each message's repeat hint (its WAL
     record's source ends with it: :func:`_repeat_hints`)."""
@@ -298,14 +321,14 @@ def _lines(fmt: Format, msgs: list[Message], values: list[bytes], repeats: FileR
     for n, v in enumerate(values):
         for line in v.decode("utf-8", "replace").split("\n"):
             index.setdefault(line.removesuffix("\r"), []).append(n)
-    hints, source = _repeat_hints(msgs, values, starts, repeats) if repeats is not None else ([""] * len(msgs), "")
+    hints, source = _repeat_hints(msgs, values, starts, hint_of) if hint_of is not None else ([""] * len(msgs), "")
     dec = decode_document(fmt, body, f"{_PREFIX}lines{source}")
     dec.dead = [_at_message([d], msgs[max(0, bisect.bisect_right(starts, d.offset) - 1)]).dead[0] for d in dec.dead]
     dec.batches = [_tagged(b, msgs, index) for b in dec.batches]
     return dec, hints
 
 
-def _repeat_hints(msgs: list[Message], values: list[bytes], starts: list[int], repeats: FileRepeats) -> tuple[list[str], str]:
+def _repeat_hints(msgs: list[Message], values: list[bytes], starts: list[int], hint_of: HintOf) -> tuple[list[str], str]:
     """Syslog lines repeated verbatim stay distinct events (as a file's do): the stream's
     :class:`~secpipe.formats.syslog.Repeats` counts each message's lines in order and gives its
     hint (the copies each of its lines had before), which its WAL record keeps, so a replay
@@ -316,7 +339,7 @@ def _repeat_hints(msgs: list[Message], values: list[bytes], starts: list[int], r
     body: list[str] = []
     seen: set[bytes] = set()
     for m, v, start in zip(msgs, values, starts, strict=True):
-        hint = repeats.source("syslog", v, m.source)[len(m.source) :]
+        hint = hint_of(m, v)
         hints.append(hint)
         for item in hint.removeprefix(REPEATS_HINT).split(",") if hint else ():
             off, _, copies = item.partition(":")
@@ -393,12 +416,3 @@ def _owners(raws: list[str | None], index: Index) -> list[int | None]:
             seen[r] = k + 1  # type: ignore[index]
             out.append(holders[min(k, len(holders) - 1)])
     return out
-
-
-def tag_replayed(dec: Decoded, source: str) -> Decoded:
-    """A WAL record of a Kafka message decoded again (replay): tagged from its source."""
-    m = parse_source(source)
-    if m is not None:
-        dec.batches = [_tagged(b, [m], None) for b in dec.batches]
-        dec = _at_message(dec, m)
-    return dec
