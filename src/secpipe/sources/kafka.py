@@ -8,8 +8,8 @@ they are). Client: confluent-kafka (librdkafka).
 Guarantees (at least once, nothing lost):
 - One thread polls up to ``batch_max_messages`` messages (waiting at most
   ``batch_max_seconds``), decodes them in one pass (:func:`~secpipe.sources.kafka_batch.decode_messages`)
-  and hands them to :meth:`Service.accept_many`, which returns once they are in the WAL
-  (fsync). Only then are the offsets after them committed, synchronously. Auto-commit is off.
+  and hands them to :meth:`Service.accept_many`, which returns once the poll's WAL record is
+  written and fsynced. Only then are the offsets after them committed, synchronously. Auto-commit is off.
 - A restart (or a rebalance that gives the partition to another member) resumes at the
   committed offsets: after a clean stop nothing is read twice. After a crash between the WAL
   fsync and the commit the last poll is delivered again; its events have the same
@@ -20,7 +20,7 @@ Guarantees (at least once, nothing lost):
 - A message that cannot be read is dead-lettered (reason, ``kafka:<topic>/<partition>@<offset>``,
   the Kafka offset, its bytes) and committed with the others: the partition goes on.
 - Syslog lines repeated verbatim in other messages stay distinct events (the source's line
-  stream, as a tailed file's: its counts are in memory, and each message's WAL record keeps them).
+  stream, as a tailed file's: its counts are in memory, and the poll's WAL record keeps them).
 - Each event keeps its message in ``metadata.loggers`` (topic, ``<topic>-<partition>@<offset>``,
   timestamp) and its key in ``metadata.tags`` (``kafka.key``).
 

@@ -329,12 +329,13 @@ def _lines(fmt: Format, msgs: list[Message], values: list[bytes], hint_of: HintO
 
 
 def _repeat_hints(msgs: list[Message], values: list[bytes], starts: list[int], hint_of: HintOf) -> tuple[list[str], str]:
-    """Syslog lines repeated verbatim stay distinct events (as a file's do): the stream's
-    :class:`~secpipe.formats.syslog.Repeats` counts each message's lines in order and gives its
-    hint (the copies each of its lines had before), which its WAL record keeps, so a replay
-    decodes it alone to the same ``metadata.uid``. The joined body's hint is made of the same
-    counts: a line's first copy in the body is in the first message holding it, whose hint
-    counts the copies before the poll. Returns (each message's hint, the body's)."""
+    """Syslog lines repeated verbatim stay distinct events (as a file's do): ``hint_of`` gives
+    each message's hint (the copies each of its lines had before: the stream's
+    :class:`~secpipe.formats.syslog.Repeats` counting the messages in order, or the poll's WAL
+    record on replay, which keeps them, so a replay gives the same ``metadata.uid``). The
+    joined body's hint is made of them: a line's first copy in the body is in the first
+    message holding it, whose hint counts the copies before the poll. Returns (each message's
+    hint, the body's)."""
     hints: list[str] = []
     body: list[str] = []
     seen: set[bytes] = set()
