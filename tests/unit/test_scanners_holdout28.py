@@ -347,3 +347,30 @@ def test_policy_report_bad_result_is_dead_lettered_alone() -> None:
     assert len(_rows(d)) == 4
     d = formats.get("policy_report").decode(b'{"apiVersion": "wgpolicyk8s.io/v1alpha2", "results": 7}', "x")
     assert len(d.dead) == 1 and not d.batches
+
+
+def test_npm_6_bulk_advisory_cvss_and_cwe_list_text() -> None:
+    # npm 6 (bulk advisory endpoint) writes cvss {score, vectorString} and cwe as a JSON text list: both were dropped
+    doc = (CASES / "npm-audit-6-bulk-cvss-defectdojo.json").read_bytes()
+    assert formats.detect(doc) is formats.get("npm_audit")
+    d = formats.get("npm_audit").decode(doc, "x")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("vulnerability_finding", rows)
+    schema, forge = sorted(
+        rows, key=lambda r: r["finding_info"]["uid"]
+    )  # CVE-2021-3918|..., GHSA-gf8q-...|...
+    [v] = schema["vulnerabilities"]
+    assert v["cve"]["uid"] == "CVE-2021-3918"
+    assert v["cve"]["cvss"] == [
+        {
+            "version": "3.1",
+            "base_score": 9.8,
+            "vector_string": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+            "vendor_name": "npm",
+        }
+    ]
+    assert v["cve"]["cwe"]["uid"] == "CWE-915"  # the first of "[\"CWE-915\",\"CWE-1321\"]"
+    [w] = forge["vulnerabilities"]
+    assert w["cve"] is None and w["advisory"]["uid"] == "GHSA-gf8q-jrpm-jvxq"  # no CVE; score 0, no vector
+    assert w["advisory"]["related_cwes"] is None  # cwe "[]"

@@ -14,7 +14,9 @@ One **Vulnerability Finding (2002)** per advisory a package is vulnerable to:
   -> ``is_fix_available`` (and the fixing package and version as ``remediation.desc``).
 - npm 6: each ``advisories.<id>.findings[]`` entry (one installed version and its paths): the
   first of ``cves`` is ``cve.uid`` (else the GHSA ``github_advisory_id``, else npm's advisory id is
-  the advisory), ``cwe`` (a string or a list), ``affected_packages[0]`` = ``module_name`` at the
+  the advisory), ``cvss`` {score, vectorString} (the bulk advisory endpoint's reports, pnpm's too) ->
+  ``cve.cvss[0]`` beside a CVE (version from the vector; npm's 0 with no vector is none), ``cwe``
+  (a string, a list, or a list written as JSON text), ``affected_packages[0]`` = ``module_name`` at the
   finding's version (``fixed_in_version`` the ``patched_versions`` range, ``is_fix_available`` unless
   it is ``<0.0.0``, npm's word for none), the paths as
   ``dependency_chain``; ``overview`` -> desc, ``recommendation`` -> ``remediation.desc``, ``created``
@@ -40,6 +42,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._findings import (
+    CVSS_LIST,
     RESOURCES,
     STR_LIST,
     ReportFormat,
@@ -89,6 +92,11 @@ class _Found(msgspec.Struct, gc=False):
     paths: list[str] | None = None
 
 
+class _Cvss(msgspec.Struct, gc=False):
+    score: float | None = None
+    vectorString: str | None = None  # noqa: N815 (npm's key)
+
+
 class _Advisory(msgspec.Struct, gc=False):
     id: int | str | None = None
     title: str | None = None
@@ -103,6 +111,7 @@ class _Advisory(msgspec.Struct, gc=False):
     url: str | None = None
     created: str | None = None
     updated: str | None = None
+    cvss: _Cvss | None = None
     findings: list[_Found] | None = None
 
 
@@ -133,19 +142,42 @@ class _Finding(msgspec.Struct, gc=False):
     updated: str | None
     resource: dict[str, Any] | None
     raw: bytes
+    cvss: list[dict[str, Any]] | None = None
 
 
 _CLS = "vulnerability_finding"
 _GHSA = re.compile(r"(GHSA(?:-[23456789cfghjmpqrvwx]{4}){3})")
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _CWE = re.compile(r"^(?:CWE-)?0*(\d+)$", re.IGNORECASE)
+_CVSS = re.compile(r"^CVSS:(\d+\.\d+)/")
 _ENTRY = msgspec.json.Decoder(_Entry)
 _ADVISORY = msgspec.json.Decoder(_Advisory)
 _ENC = msgspec.json.Encoder()
 
 
-def _cwes(value: list[str] | str | None) -> list[str]:
-    return [value] if isinstance(value, str) else [c for c in value or () if isinstance(c, str)]
+def _cwes(value: Any) -> list[str]:
+    """An advisory's CWEs: a list, one id, or (the bulk advisory endpoint's npm 6 / pnpm reports) a list
+    written as JSON text (``"[\\"CWE-915\\",\\"CWE-1321\\"]"``)."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = msgspec.json.decode(value)
+        except msgspec.DecodeError:
+            return [value]
+    if isinstance(value, str):
+        return [value]
+    return [c for c in value if isinstance(c, str)] if isinstance(value, list) else []
+
+
+def _cvss(c: _Cvss | None) -> list[dict[str, Any]] | None:
+    """An npm 6 advisory's CVSS as ``cve.cvss[]`` (version from the vector's ``CVSS:x.y/`` prefix, ``2.0``
+    for one with ``Au:``); none for npm's "no score" (0 and no vector) or a vector of no known version."""
+    if c is None or c.score is None or not c.vectorString:
+        return None
+    m = _CVSS.match(c.vectorString)
+    version = m.group(1) if m else "2.0" if "Au:" in c.vectorString else None
+    if version is None:
+        return None
+    return [{"version": version, "base_score": float(c.score), "vector_string": c.vectorString, "vendor_name": "npm"}]  # fmt: skip
 
 
 def _cwe(f: _Finding) -> str | None:
@@ -200,7 +232,7 @@ def _v1(raw: bytes, a: _Advisory) -> list[_Finding]:
                             a.severity, _cwes(a.cwe), a.url, a.overview, a.recommendation, patched is not None, patched,
                             " > ".join(f.paths) if f.paths else None, a.created, a.updated,
                             {"type": "npm package", "name": a.module_name, "data": None} if a.module_name else None,
-                            one))  # fmt: skip
+                            one, _cvss(a.cvss)))  # fmt: skip
     return out
 
 
@@ -264,7 +296,8 @@ class NpmAudit(ReportFormat):
             "dependency_chain": strs([f.chain for f in fs]),
             "remediation": only_where(nest({"desc": fix}), fix),
             "cve": only_where(nest({"uid": cve, "title": title, "desc": desc, "created_time": created,
-                                    "modified_time": modified, "cwe": only_where(nest({"uid": cwe}), cwe)}), cve),  # fmt: skip
+                                    "modified_time": modified, "cwe": only_where(nest({"uid": cwe}), cwe),
+                                    "cvss": pa.array([f.cvss if f.cve else None for f in fs], CVSS_LIST)}), cve),  # fmt: skip
             "advisory": only_where(nest({
                 "uid": adv, "title": title, "desc": desc, "src_url": strs([f.url for f in fs]), "created_time": created,
                 "modified_time": modified, "related_cwes": singleton_list(nest({"uid": cwe}), cwe.is_valid()),
