@@ -162,3 +162,25 @@ def test_tailed_filebeat_output_file(tmp_path: Path) -> None:
         assert dead == [[0]] or dead == [(0,)]
     finally:
         svc.close()
+
+
+def test_otlp_json_file_of_the_collector_file_exporter(tmp_path: Path) -> None:
+    # the Collector's file exporter writes one OTLP JSON request a line (pdata's JSON marshaller);
+    # a record without a time takes its observed time; a syslog body is its event, with the
+    # resource's host; the file was dead-lettered whole
+    line = (WIRE / "otel-pdata-logs.ndjson").read_text().strip()
+    auth = (CASES / "holdout" / "elastic-system-auth.log").read_text().splitlines()[0]
+    req = json.loads(line)
+    req["resourceLogs"][0]["resource"]["attributes"].append({"key": "host.name", "value": {"stringValue": "vm-1"}})
+    req["resourceLogs"][0]["scopeLogs"][0]["logRecords"] = [{"timeUnixNano": "1700000000000000000",
+                                                             "body": {"stringValue": auth}}]  # fmt: skip
+    path = tmp_path / "logs.json"
+    path.write_text(line + "\n" + json.dumps(req) + "\n" + "{not json\n")
+    rows, dead = _read(path)
+    base = rows["Base Event"]
+    assert [r["message"] for r in base] == ["Message Body"] * 3
+    assert [r["time_dt"].isoformat() for r in base[:2]] == ["2022-01-26T23:44:33.066000+00:00"] * 2
+    (login,) = rows["Authentication"]
+    assert (login["user"]["name"], login["device"]["hostname"]) == ("vagrant", "localhost")
+    assert len(dead) == 1 and dead[0][0].startswith("not an OTLP ExportLogsServiceRequest")
+    assert dead[0][1] == len(line) + 1 + len(json.dumps(req)) + 1

@@ -213,18 +213,16 @@ def _document(resource: dict[str, Any], scope: dict[str, Any], rec: dict[str, An
     return {k: v for k, v in doc.items() if v not in (None, "", 0, {})}
 
 
-def _store(ctx: AppContext, source: str, records: list[dict[str, Any]], docs: list[bytes]) -> list[str | None]:
-    """Store the documents (``docs``: ``records`` encoded) as the wire routes store shipped ones
-    (see module docstring); per record None (stored) or why it was dead-lettered. Blocking
-    (decode + WAL fsync)."""
+def resolve(records: list[dict[str, Any]], docs: list[bytes]) -> tuple[list[str | None], list[bytes]]:
+    """Per record (``docs``: ``records`` encoded) the format that reads it and what it reads, as
+    the wire routes read shipped documents (see module docstring); None: generic, the document."""
     names: list[str | None] = [None] * len(docs)
+    docs = list(docs)
     maps = [i for i, r in enumerate(records) if r.get("body", {}).get("structured").__class__ is dict]
     if maps:  # a map body a specific format reads (a record a json_parser parsed): that record
         inner = [orjson.dumps(records[i]["body"]["structured"]) for i in maps]
-        with ctx.service.cpu:
-            found = detect_many(inner, catch_all=False)
         rest = []
-        for i, raw, fmt in zip(maps, inner, found, strict=True):
+        for i, raw, fmt in zip(maps, inner, detect_many(inner, catch_all=False), strict=True):
             if fmt is not None:
                 names[i], docs[i] = fmt.name, raw
             else:
@@ -233,13 +231,17 @@ def _store(ctx: AppContext, source: str, records: list[dict[str, Any]], docs: li
             # {"log": line} as the body when it has no logs_body_key): the line, the resource's host its host
             wrapped = [orjson.dumps({"resource": records[i].get("resource"), **records[i]["body"]["structured"]})
                        for i in rest]  # fmt: skip
-            with ctx.service.cpu:
-                lines = lines_in(wrapped)
-            for i, hit in zip(rest, lines, strict=True):
+            for i, hit in zip(rest, lines_in(wrapped), strict=True):
                 if hit is not None:
                     names[i], docs[i] = hit
+    return shipped_lines(names, docs)
+
+
+def _store(ctx: AppContext, source: str, records: list[dict[str, Any]], docs: list[bytes]) -> list[str | None]:
+    """Store the documents (:func:`resolve`); per record None (stored) or why it was
+    dead-lettered. Blocking (decode + WAL fsync)."""
     with ctx.service.cpu:
-        names, docs = shipped_lines(names, docs)
+        names, docs = resolve(records, docs)
     return accept_docs(ctx, source, names, docs)
 
 

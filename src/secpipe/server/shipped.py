@@ -369,19 +369,24 @@ def shipped_bodies(docs: list[bytes], source: str) -> tuple[list[tuple[Format, s
     name a host (:func:`~secpipe.server.wire.by_host`); and the indexes of the documents no
     specific format reads (a file's catch-all ``json`` is no format: they are dead-lettered)."""
     names, found = shipped_lines([None] * len(docs), docs)
+    rest = [i for i, name in enumerate(names) if name in (None, "json")]
+    return grouped([None if name == "json" else name for name in names], found, source), rest
+
+
+def grouped(names: Sequence[str | None], docs: Sequence[bytes], source: str) -> list[tuple[Format, str, bytes]]:
+    """The documents with a format name (None: left out) as (format, source, body) per format and
+    host: the body the documents one a line, the source with ``;host=`` where they name a host
+    (:func:`~secpipe.server.wire.by_host`)."""
     groups: dict[str, list[int]] = {}
-    rest: list[int] = []
     for i, name in enumerate(names):
-        if name in (None, "json"):
-            rest.append(i)
-        else:
-            groups.setdefault(str(name), []).append(i)
+        if name is not None:
+            groups.setdefault(name, []).append(i)
     bodies: list[tuple[Format, str, bytes]] = []
     for name, idx in groups.items():
         fmt = formats.get(name)
-        for src, part in by_host(fmt, source, found, idx):
-            bodies.append((fmt, src, b"\n".join([found[i] for i in part])))
-    return bodies, rest
+        for src, part in by_host(fmt, source, docs, idx):
+            bodies.append((fmt, src, b"\n".join([docs[i] for i in part])))
+    return bodies
 
 
 #: the formats that read text lines, not JSON objects (a HEC sourcetype such as ``linux_secure``,

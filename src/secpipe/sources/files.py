@@ -19,7 +19,9 @@ request (``server.hec``): each event a document of the format its sourcetype nam
 detection finds in it. A file of a shipper's documents one a line (Filebeat's or Elastic
 Agent's output file, Vector's file sink, Logstash's ``json_lines``) that no format recognizes is
 read as the wire routes read them (``server.shipped``): each the line or record it wraps, with the
-format that reads it (an auth.log line Authentication, an audit.log line API Activity).
+format that reads it (an auth.log line Authentication, an audit.log line API Activity); a file of
+OTLP JSON log requests (the OpenTelemetry Collector's ``file`` exporter) as ``POST /v1/logs``
+reads them (``server.otlp``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import os
 import re
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -206,6 +208,9 @@ def read_documents(
             return
         if fmt_name == "auto":
             fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
+            if fmt is None and _OTLP_HEAD.match(head[:_SNIFF]):
+                yield from _otlp_documents(r, src, head, chunk, max_record, max_document)
+                return
             if fmt is None and shipped_head(head[:_SNIFF]):
                 yield from _shipped_documents(r, src, head, chunk, max_record)
                 return
@@ -352,6 +357,42 @@ def _shipped_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: i
         for k, (fmt, source, body) in enumerate(bodies):
             yield Document(fmt, body, source, offset=doc.offset, size_in=doc.size_in if k == 0 else 0)
         yield from (Document(None, b"", src, dead=d) for d in dead)
+
+
+#: what a file of OTLP JSON log requests opens with (the OpenTelemetry Collector's ``file``
+#: exporter: one ``ExportLogsServiceRequest`` a line; a request saved pretty-printed)
+_OTLP_HEAD = re.compile(rb'(?:\xef\xbb\xbf)?\s*\{\s*"resourceLogs"\s*:\s*\[')
+
+
+def _otlp_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int,
+                    max_document: int) -> Iterator[Document]:
+    """The documents of a file of OTLP JSON log requests, each log record read as ``POST /v1/logs``
+    reads it (:func:`secpipe.server.otlp.resolve`): one document per format and host; a request
+    that is none is dead-lettered with its offset."""
+    from secpipe.server import otlp
+    from secpipe.server.shipped import grouped
+
+    whole = _spread_json(head)  # a request printed over lines: one text
+    pieces: Iterable[Document] = (
+        [Document(None, _drain(r, max_document, head), src, size_in=r.consumed)] if whole
+        else _lines(r, formats.get("json"), src, head, chunk, max_record))  # fmt: skip
+    for doc in pieces:
+        if doc.dead is not None:
+            yield doc
+            continue
+        texts = [doc.data] if whole else doc.data.split(b"\n")
+        records, pos = [], doc.offset
+        for text in texts:
+            if text.strip():
+                try:
+                    records += otlp.json_records(text)
+                except ValueError as exc:
+                    why = f"not an OTLP ExportLogsServiceRequest (JSON): {exc}"
+                    yield Document(None, b"", src, dead=DeadLetter(why, src, pos, text, "auto"))
+            pos += len(text) + 1
+        names, docs = otlp.resolve(records, [msgspec.json.encode(rec) for rec in records])
+        for k, (fmt, source, body) in enumerate(grouped(names, docs, src)):
+            yield Document(fmt, body, source, offset=doc.offset, size_in=doc.size_in if k == 0 else 0)
 
 
 _JSON_OPENING = re.compile(rb"\s*(?:\{\s*(?:\"|$)|\[\s*(?:[\[{]|$))")
