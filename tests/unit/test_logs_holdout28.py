@@ -314,3 +314,53 @@ def test_nxlog_windows_logon_json_over_syslog_is_authentication() -> None:
     assert (r["src_endpoint"]["ip"], r["src_endpoint"]["port"], r["src_endpoint"]["hostname"]) == ("127.0.0.1", None, "WKS10001")
     assert (r["time"], r["device"]["hostname"], r["metadata"]["event_code"]) == (1710424456613, "WKS10001", "4625")
     assert rows[other]["class_uid"] == 0
+
+
+def test_snare_windows_logons_are_authentication() -> None:
+    """Snare ``MSWinEventLog`` lines from rsyslog's testbench (rsyslog/rsyslog tests/pmsnare-*.sh
+    behind a BSD header, the mmsnarewinsec tests behind RFC 5424 and without any header; the
+    second's description abridged after its New Logon block): 4624 is a Logon of the New Logon
+    account (not the Subject) with its domain, SID, logon type and source (they were Base Events);
+    Graylog's snare sender example 4726 (an account deleted) stays a Base Event."""
+    lines = [
+        "<14>May 21 12:00:01 hostname.domain MSWinEventLog\t1\tSecurity\t00000000\tSun May 21 12:00:01.123\t4624\t"
+        "Microsoft-Windows-Security-Auditing\tN/A\tN/A\tSuccess Audit\thostname.domain\tLogon\t\tAn account was successfully logged on."
+        "    Subject:   Security ID:  0x000000000   Account Name:  first.last   Account Domain:  domain   Logon ID:  0x000000000    "
+        "Logon Type:   3    New Logon:   Security ID:  0x000000000   Account Name:  first.last   Account Domain:  domain   Logon ID:  "
+        "0x000000000   Logon GUID:  0x000000000    Process Information:   Process ID:  0x000000000   Process Name:  first.last    "
+        "Network Information:   Workstation Name:    Source Network Address: 192.168.0.11   Source Port:  51542    Detailed "
+        "Authentication Information:   Logon Process:  Kerberos",
+        "<13>1 2025-02-18T06:42:17.554128Z DC25-PREVIEW - - - - MSWinEventLog\t1\tSecurity\t802301\tTue Feb 18 06:42:17 2025\t4624\t"
+        "Microsoft-Windows-Security-Auditing\tN/A\tN/A\tSuccess Audit\tDC25-PREVIEW\tLogon\t\tAn account was successfully logged on.    "
+        "Subject:   Security ID:  S-1-5-18   Account Name:  SYSTEM   Account Domain:  NT AUTHORITY   Logon ID:  0x3E7    Logon "
+        "Information:   Logon Type:  2   Restricted Admin Mode: -   Virtual Account:  %%1843   Elevated Token:  %%1843    New Logon:   "
+        "Security ID:  S-1-5-21-88997766-1122334455-6677889900-500   Account Name:  ADMIN-LAPS$   Account Domain:  FABRIKAM   "
+        "Logon ID:  0x52F1A   Linked Logon ID:  0x0",
+        "purehost\tMSWinEventLog\t1\tSecurity\t123456\tThu Sep 18 13:10:00 2025\t4624\tWindows\tN/A\tN/A\tSuccess Audit\tpurehost\t"
+        "Logon\tSome data\tAn account was successfully logged on.    Subject:   Security ID:  S-1-0-0   Account Name:  -   Account "
+        "Domain:  -   Logon ID:  0x0    Logon Information:   Logon Type:  3   Restricted Admin Mode:  -    New Logon:   Security ID:  "
+        "S-1-5-21-1004336348-1177238915-682003330-513   Account Name:  PUREUSER   Account Domain:  CONTOSO   Logon ID:  0x123   "
+        "Linked Logon ID:  0x0    Network Information:   Source Network Address:  10.0.0.1   Source Port:  50123\t34567",
+        "<14>Feb 11 17:32:26 graylog01 MSWinEventLog\t1\tSecurity\t65493\tMon Feb 11 17:32:26 2019\t4726\t"
+        "Microsoft-Windows-Security-Auditing\tN/A\tN/A\tAUDIT_SUCCESS\tWIN-8F8OSAB5AMC.testwin.lan\tUser Account Management\t\tA user "
+        "account was deleted.  Subject:  Security ID:  S-1-5-21-2081084977-3747244460-254679223-500  Account Name:  Administrator  "
+        "Account Domain:  TESTWIN  Logon ID:  0x5F1B5  Target Account:  Security ID:  S-1-5-21-2081084977-3747244460-254679223-1126  "
+        "Account Name:  admintest  Account Domain:  TESTWIN  Additional Information:  Privileges -\t65493",
+    ]
+    d = _decode(lines)
+    assert not d.dead and d.events == 4
+    rows = [next(r for r in _rows(d) if r["raw_data"] == line) for line in lines]
+    assert [(r["class_uid"], r["activity_id"]) for r in rows] == [(3002, 1)] * 3 + [(0, 0)]
+
+    def logon(r: dict[str, Any]) -> tuple[Any, ...]:
+        src = r["src_endpoint"] or {}
+        return (r["status"], r["user"]["name"], r["user"]["domain"], r["logon_type_id"], src.get("ip"), src.get("port"),
+                r["device"]["hostname"], r["metadata"]["event_code"])
+
+    assert [logon(r) for r in rows[:3]] == [
+        ("Success", "first.last", "domain", 3, "192.168.0.11", 51542, "hostname.domain", "4624"),
+        ("Success", "ADMIN-LAPS$", "FABRIKAM", 2, None, None, "DC25-PREVIEW", "4624"),
+        ("Success", "PUREUSER", "CONTOSO", 3, "10.0.0.1", 50123, "purehost", "4624"),
+    ]
+    assert rows[0]["src_endpoint"].get("hostname") is None and rows[0]["service"]["name"] == "Kerberos"
+    assert rows[2]["user"]["uid"] == "S-1-5-21-1004336348-1177238915-682003330-513" and rows[2]["is_remote"] is True

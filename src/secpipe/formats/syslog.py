@@ -118,6 +118,11 @@ Mapping:
   ``WorkstationName`` the source, ``LogonType`` the logon type, ``AuthenticationPackageName`` the
   protocol, ``SubStatus`` / ``Status`` and ``FailureReason`` a failure's code and detail,
   ``EventTime`` the time, ``Hostname`` the host, the event id the event code.
+- Snare's Windows event lines (``MSWinEventLog<TAB>...<TAB>EventID<TAB>...<TAB>description``, behind
+  a syslog header or the host and a tab) of the same logon events -> Authentication (3002), read
+  from the expanded description: the New Logon / Account For Which Logon Failed / Account Whose
+  Credentials Were Used account (else the Subject), logon type, source address, port and
+  workstation, logon process, package, a failure's reason and status; the computer as the host.
 - pfSense's authentication messages -> Authentication (3002): the webConfigurator's
   ``Successful login for user 'U' from: A (<server type>/<name>)`` and ``User logged out ...``
   (Logon / Logoff), ``webConfigurator authentication error for user 'U' from: A`` (Logon
@@ -1164,6 +1169,7 @@ class Syslog(Format):
                      lambda f: _pfsense_auth(f["app"], f["msg"]),
                      lambda f: _mail_auth(f["app"], f["msg"]),
                      lambda f: _windows_auth(f["msg"]),
+                     lambda f: _snare_auth(f["msg"]),
                      lambda f: _fortigate_auth(f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
@@ -1940,6 +1946,77 @@ def _windows_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
             "user.domain": col("TargetDomainName"), "status_code": pc.if_else(failed, code, pa.scalar(None, S)),
             "is_remote": pa.array([None if t is None else t in _WIN_REMOTE for t in logon], pa.bool_()),
             "metadata.event_code": pa.array([str(int(ev["EventID"])) for ev in evs], S),
+        },
+    }  # fmt: skip
+
+
+#: Snare's Windows event line (``MSWinEventLog<TAB>criticality<TAB>log<TAB>counter<TAB>date<TAB>
+#: EventID<TAB>source<TAB>user<TAB>SID type<TAB>event type<TAB>computer<TAB>category<TAB>data<TAB>
+#: expanded description[<TAB>counter]``; the description's lines joined by spaces), maybe after the
+#: host and a tab as Snare writes it without a syslog header
+_SNARE = (r"^(?:[^\t\s]+\t)?MSWinEventLog\t\d+\t(?P<log>[^\t]*)\t\d*\t[^\t]*\t(?P<id>46(?:2[45]|34|4[78]))\t[^\t]*\t[^\t]*\t"
+          r"[^\t]*\t(?P<etype>[^\t]*)\t(?P<comp>[^\t]*)\t[^\t]*\t[^\t]*\t(?P<desc>[^\t]*)")
+#: the account a logon event is about: 4624's New Logon, 4625's Account For Which Logon Failed,
+#: 4648's Account Whose Credentials Were Used, else (4634, 4647) the Subject
+_SNARE_ACCOUNT = r":\s+(?:Security ID:\s*(?P<sid>\S*)\s+)?Account Name:\s*(?P<user>.*?)\s+Account Domain:\s*(?P<dom>.*?)(?:\s\s|$)"
+_SNARE_TARGET = r"(?:New Logon|Account For Which Logon Failed|Account Whose Credentials Were Used)" + _SNARE_ACCOUNT
+_SNARE_SUBJECT = r"Subject" + _SNARE_ACCOUNT
+_SNARE_NAMED = r"Account Name:\s*(?P<user>\S+)"  # a description without the blocks (one account named)
+_SNARE_FIELDS = {"logon_type": r"Logon Type:\s*(?P<v>\d+)", "ip": r"(?:Source )?Network Address:\s*(?P<v>[0-9A-Fa-f.:]+)",
+                 "port": r"(?:Source )?Port:\s*(?P<v>\d+)", "ws": r"Workstation Name:\s*(?P<v>\S+)",
+                 "process": r"Logon Process:\s*(?P<v>\S+)", "package": r"Authentication Package:\s*(?P<v>\S+)",
+                 "reason": r"Failure Reason:\s*(?P<v>.*?)(?:\s\s|$)", "status": r"\sStatus:\s*(?P<v>0x[0-9A-Fa-f]+)",
+                 "substatus": r"Sub Status:\s*(?P<v>0x[0-9A-Fa-f]+)"}  # fmt: skip
+
+
+def _snare_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the lines that are Snare's Windows logon events, their Authentication fields), or None:
+    4624 / 4648 Logon, 4625 Logon Failure, 4634 / 4647 Logoff, read from the expanded description
+    as :func:`_windows_auth` reads NXLog's fields (the target account, the Subject of an
+    explicit-credential logon as the actor, logon type, source address, port and workstation,
+    logon process, package, a failure's reason and status)."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"MSWinEventLog\t",)):
+        return None
+    st = pc.extract_regex(msg, _SNARE)
+    hit = pc.fill_null(st.is_valid(), False)
+    if not pc.any(hit).as_py():
+        return None
+    st = st.filter(hit)
+    desc = group(st, "desc")
+    ev = group(st, "id")
+    n = len(st)
+    subject = pc.extract_regex(desc, _SNARE_SUBJECT)
+    tgt = pc.extract_regex(desc, _SNARE_TARGET)
+    v = {k: _nil(group(pc.extract_regex(desc, rx), "v")) for k, rx in _SNARE_FIELDS.items()}
+    # an empty Workstation Name: the next label's first word follows it
+    v["ws"] = pc.if_else(pc.fill_null(pc.is_in(v["ws"], value_set=pa.array(["Source", "Network", "Detailed"], S)), False),
+                         pa.scalar(None, S), v["ws"])
+    failed = pc.fill_null(pc.or_(pc.equal(ev, "4625"), pc.match_substring(pc.utf8_lower(group(st, "etype")), "fail")), False)
+    logoff = pc.fill_null(pc.is_in(ev, value_set=pa.array(["4634", "4647"], S)), False)
+    logon = pc.cast(v["logon_type"], _I32)
+    known_types = pa.array([0, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13], _I32)
+    logon_ids = pc.if_else(pc.or_(pc.is_null(logon), pc.is_in(logon, value_set=known_types)), logon, pa.scalar(99, _I32))
+    package = v["package"]
+    pkg = pc.utf8_lower(package)
+    code = pc.coalesce(pc.if_else(pc.fill_null(pc.equal(v["substatus"], "0x0"), True), pa.scalar(None, S), v["substatus"]), v["status"])
+    port = pc.if_else(pc.fill_null(pc.equal(v["port"], "0"), True), pa.scalar(None, S), v["port"])
+    explicit = pc.fill_null(pc.equal(ev, "4648"), False)
+    return hit, {
+        "user": _nil(pc.coalesce(group(tgt, "user"), group(subject, "user"), group(pc.extract_regex(desc, _SNARE_NAMED), "user"))),
+        "uid": _nil(pc.coalesce(group(tgt, "sid"), group(subject, "sid"))),
+        "actor": pc.if_else(explicit, _nil(group(subject, "user")), pa.scalar(None, S)),
+        "ip": v["ip"], "rhost": v["ws"], "count": pa.nulls(n, _I32), "port": port,
+        "method": package, "protocol_id": pc.if_else(pc.equal(pkg, "ntlm"), pa.scalar(1, _I32), pc.if_else(
+            pc.equal(pkg, "kerberos"), pa.scalar(2, _I32), pc.if_else(pc.is_valid(pkg), pa.scalar(99, _I32), pa.scalar(None, _I32)))),
+        "failed": failed, "detail": pc.if_else(failed, v["reason"], pa.scalar(None, S)),
+        "activity": pc.if_else(logoff, pa.scalar(2, _I32), pa.scalar(1, _I32)), "cmd": pa.nulls(n, S), "tty": pa.nulls(n, S),
+        "service": v["process"], "_host": _nil(group(st, "comp")),
+        "_cols": {
+            "logon_type_id": logon_ids, "logon_type": captions("authentication", "logon_type_id", logon_ids),
+            "user.domain": _nil(pc.coalesce(group(tgt, "dom"), group(subject, "dom"))), "status_code": pc.if_else(failed, code, pa.scalar(None, S)),
+            "is_remote": pc.if_else(pc.is_null(logon), pa.scalar(None, pa.bool_()), pc.is_in(logon, value_set=pa.array(sorted(_WIN_REMOTE), _I32))),
+            "metadata.event_code": ev,
         },
     }  # fmt: skip
 
