@@ -184,3 +184,27 @@ def test_otlp_json_file_of_the_collector_file_exporter(tmp_path: Path) -> None:
     assert (login["user"]["name"], login["device"]["hostname"]) == ("vagrant", "localhost")
     assert len(dead) == 1 and dead[0][0].startswith("not an OTLP ExportLogsServiceRequest")
     assert dead[0][1] == len(line) + 1 + len(json.dumps(req)) + 1
+
+
+def test_tailed_collector_file_exporter_output(tmp_path: Path) -> None:
+    # the Collector's file exporter appends a request a line to a file the file source tails
+    from secpipe.runtime.service import Service
+    from secpipe.sources.tail import FileSource
+    from secpipe.store.query import run
+
+    line = (WIRE / "otel-pdata-logs.ndjson").read_text().strip()
+    log = tmp_path / "otel" / "logs.json"
+    log.parent.mkdir()
+    log.write_text(line + "\n")
+    svc = Service(tmp_path / "data")
+    try:
+        source = FileSource("otel", [str(log.parent)], "auto", svc, poll_seconds=0.05)
+        source.poll()
+        with open(log, "a") as fh:
+            fh.write(line.replace("Message Body", "Second Body") + "\n")
+        source.poll()
+        svc.flush()
+        _cols, rows = run(svc.data_dir, "SELECT message, count(*) FROM base_event GROUP BY 1 ORDER BY 1")
+        assert [tuple(r) for r in rows] == [("Message Body", 3), ("Second Body", 3)]
+    finally:
+        svc.close()

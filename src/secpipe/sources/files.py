@@ -208,7 +208,7 @@ def read_documents(
             return
         if fmt_name == "auto":
             fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
-            if fmt is None and _OTLP_HEAD.match(head[:_SNIFF]):
+            if fmt is None and otlp_head(head[:_SNIFF]):
                 yield from _otlp_documents(r, src, head, chunk, max_record, max_document)
                 return
             if fmt is None and shipped_head(head[:_SNIFF]):
@@ -292,6 +292,8 @@ def _hec_documents(r: _Raw, src: str, max_document: int, head: bytes) -> Iterato
 #: the format name a tailed file of a shipper's documents is remembered by (no format's: each
 #: chunk is read with :func:`shipped_chunk`)
 SHIPPED = "shipped:auto"
+#: the same for a tailed file of OTLP JSON log requests (:func:`otlp_chunk`)
+OTLP = "otlp:auto"
 #: the keys a shipper puts the line it read in (:data:`secpipe.server.shipped.LINE_KEYS`)
 _LINE_KEYS = (b'"message"', b'"log"', b'"original"', b'"body"', b'"Body"')
 
@@ -364,14 +366,34 @@ def _shipped_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: i
 _OTLP_HEAD = re.compile(rb'(?:\xef\xbb\xbf)?\s*\{\s*"resourceLogs"\s*:\s*\[')
 
 
-def _otlp_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int,
-                    max_document: int) -> Iterator[Document]:
-    """The documents of a file of OTLP JSON log requests, each log record read as ``POST /v1/logs``
-    reads it (:func:`secpipe.server.otlp.resolve`): one document per format and host; a request
-    that is none is dead-lettered with its offset."""
+def otlp_chunk(data: bytes, src: str, offset: int, *, whole: bool = False) -> tuple[list[tuple[Format, str, bytes]],
+                                                                               list[DeadLetter]]:
+    """A chunk of OTLP JSON log requests one a line (``whole``: one request) at file offset
+    ``offset``, each log record read as ``POST /v1/logs`` reads it
+    (:func:`secpipe.server.otlp.resolve`): (format, source, body) per format and host, and a dead
+    letter with its offset for each line that is no request. Shared by :func:`read_documents`
+    and the tailing file source."""
     from secpipe.server import otlp
     from secpipe.server.shipped import grouped
 
+    records: list[dict[str, object]] = []
+    dead: list[DeadLetter] = []
+    pos = offset
+    for text in [data] if whole else data.split(b"\n"):
+        if text.strip():
+            try:
+                records += otlp.json_records(text)
+            except ValueError as exc:
+                dead.append(DeadLetter(f"not an OTLP ExportLogsServiceRequest (JSON): {exc}", src, pos, text, "auto"))
+        pos += len(text) + 1
+    names, docs = otlp.resolve(records, [msgspec.json.encode(rec) for rec in records])
+    return grouped(names, docs, src), dead
+
+
+def _otlp_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int,
+                    max_document: int) -> Iterator[Document]:
+    """The documents of a file of OTLP JSON log requests (:func:`otlp_chunk`): one document per
+    format and host; a request that is none is dead-lettered with its offset."""
     whole = _spread_json(head)  # a request printed over lines: one text
     pieces: Iterable[Document] = (
         [Document(None, _drain(r, max_document, head), src, size_in=r.consumed)] if whole
@@ -380,19 +402,15 @@ def _otlp_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int,
         if doc.dead is not None:
             yield doc
             continue
-        texts = [doc.data] if whole else doc.data.split(b"\n")
-        records, pos = [], doc.offset
-        for text in texts:
-            if text.strip():
-                try:
-                    records += otlp.json_records(text)
-                except ValueError as exc:
-                    why = f"not an OTLP ExportLogsServiceRequest (JSON): {exc}"
-                    yield Document(None, b"", src, dead=DeadLetter(why, src, pos, text, "auto"))
-            pos += len(text) + 1
-        names, docs = otlp.resolve(records, [msgspec.json.encode(rec) for rec in records])
-        for k, (fmt, source, body) in enumerate(grouped(names, docs, src)):
+        bodies, dead = otlp_chunk(doc.data, src, doc.offset, whole=whole)
+        yield from (Document(None, b"", src, dead=d) for d in dead)
+        for k, (fmt, source, body) in enumerate(bodies):
             yield Document(fmt, body, source, offset=doc.offset, size_in=doc.size_in if k == 0 else 0)
+
+
+def otlp_head(head: bytes) -> bool:
+    """Whether ``head`` opens a file of OTLP JSON log requests (:data:`_OTLP_HEAD`)."""
+    return _OTLP_HEAD.match(head) is not None
 
 
 _JSON_OPENING = re.compile(rb"\s*(?:\{\s*(?:\"|$)|\[\s*(?:[\[{]|$))")

@@ -48,8 +48,11 @@ from secpipe.errors import SecpipeError, TransientError
 from secpipe.formats.base import DeadLetter
 from secpipe.sources.files import (
     GZIP_MAGIC,
+    OTLP,
     SHIPPED,
     FileRepeats,
+    otlp_chunk,
+    otlp_head,
     read_documents,
     shipped_chunk,
     shipped_head,
@@ -303,7 +306,7 @@ class FileSource:
             rec.format = self.fmt
         else:
             found = formats.detect(head)
-            rec.format = found.name if found is not None else SHIPPED if shipped_head(head) else ""
+            rec.format = found.name if found is not None else OTLP if otlp_head(head) else SHIPPED if shipped_head(head) else ""
         return rec.format or None
 
     def _read_lines(self, path: str, fh: BinaryIO, rec: FileState, *, final: bool) -> int:
@@ -327,8 +330,8 @@ class FileSource:
             if name is None:
                 self.service.dead_letter([DeadLetter("unrecognized input: no format matched (set format: NAME on the source)",
                                                      source, rec.offset, body, "auto")])  # fmt: skip
-            elif name == SHIPPED:  # a shipper's documents: each the line or record it wraps
-                bodies, dead = shipped_chunk(body, source, rec.offset)
+            elif name in (SHIPPED, OTLP):  # a shipper's documents: each the line or record it wraps
+                bodies, dead = (shipped_chunk if name == SHIPPED else otlp_chunk)(body, source, rec.offset)
                 if dead:
                     self.service.dead_letter(dead)
                 for fmt, src, part in bodies:
