@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.helpers import cli, ingest
@@ -122,6 +123,9 @@ def test_secpipe_up_consumes_real_samples_and_dead_letters_bad_messages(tmp_path
         dead = sorted(srv.query('SELECT source, "offset", reason FROM dead_letter'))
         assert [d[:2] for d in dead] == [["kafka:k8s-audit/0@21", 21], ["kafka:scans/0@1", 1]]
         assert "JSON" in dead[0][2] and dead[1][2].startswith("unrecognized input: no format matched")
+        metrics = httpx.get(f"{srv.url}/v1/metrics", headers={"Authorization": f"Bearer {srv.admin}"}, timeout=10).text
+        assert 'secpipe_kafka_messages_total{source="bus"} 25.0' in metrics, metrics
+        assert 'secpipe_kafka_running{source="bus"} 1.0' in metrics
     finally:
         srv.stop()
     assert srv.proc.returncode == 0, srv.log.read_text()[-3000:]

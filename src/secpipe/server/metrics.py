@@ -15,7 +15,9 @@ committed per OCSF class), ``dead_letters_total``, ``duplicates_total``, ``input
 ``compacted_files_total``, ``compaction_failures_total``, ``wal_segments`` and ``wal_bytes``
 (unreleased write-ahead log: grows while commits fail), ``syslog_udp_dropped_total{source}``
 (UDP syslog datagrams dropped because the store could not take them: the sender cannot
-resend; one series per UDP syslog source, from ``ctx.extras["sources"]``), ``start_time_seconds``,
+resend; one series per UDP syslog source, from ``ctx.extras["sources"]``),
+``kafka_messages_total{source}``, ``kafka_commit_failures_total{source}`` and
+``kafka_running{source}`` (per Kafka source: alert on 0), ``start_time_seconds``,
 and ``build_info{version}``. Alert on ``rate(secpipe_dead_letters_total[5m])``,
 ``secpipe_lake_commit_failures_total`` rising, or ``time() -
 secpipe_lake_last_commit_timestamp_seconds`` large while ``secpipe_lake_pending_rows > 0``.
@@ -85,10 +87,30 @@ class _Collector:
             if getattr(src, "udp_dropped", None) is not None and src.cfg.protocol == "udp":
                 dropped.add_metric([src.name], src.udp_dropped)
         yield dropped
+        yield from _kafka_families(self.ctx.extras.get("sources", []))
         yield gauge("start_time_seconds", "Start time of the service.", stats.started)
         info = InfoMetricFamily("secpipe_build", "secpipe build information.")
         info.add_metric([], {"version": __version__})
         yield info
+
+
+def _kafka_families(sources: list[Any]) -> Iterator[Any]:
+    """The Kafka sources' series: messages stored and committed, offset commits refused, and
+    whether the polling thread runs (0: it stopped on a fatal client error; see the log)."""
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    kafka = [src for src in sources if hasattr(src, "commit_failures")]
+    messages = CounterMetricFamily("secpipe_kafka_messages", "Kafka messages stored (or dead-lettered) whose "
+                                   "offsets were committed.", labels=["source"])  # fmt: skip
+    refused = CounterMetricFamily("secpipe_kafka_commit_failures", "Kafka offset commits refused (a rebalance): "
+                                  "those messages are read again and stored once.", labels=["source"])  # fmt: skip
+    running = GaugeMetricFamily("secpipe_kafka_running", "1 while a Kafka source polls; 0 once it stopped on a "
+                                "fatal client error.", labels=["source"])  # fmt: skip
+    for src in kafka:
+        messages.add_metric([src.name], src.messages)
+        refused.add_metric([src.name], src.commit_failures)
+        running.add_metric([src.name], 1.0 if src.running else 0.0)
+    yield from (messages, refused, running)
 
 
 def routes(ctx: AppContext) -> list[Route]:

@@ -81,6 +81,7 @@ class KafkaSource:
         self._thread: threading.Thread | None = None
         self.retry = retry  # False: a refused store raises at once (a one-shot `secpipe ingest --kafka`)
         self.messages = 0  # messages stored (or dead-lettered) and committed
+        self.commit_failures = 0  # offset commits refused (a rebalance: read again, stored once)
         self.drained: set[tuple[str, int]] = set()  # partitions at their end (client property enable.partition.eof)
         self.assigned = False  # whether :meth:`at_end` ever saw a partition assigned
         self.error: BaseException | None = None  # what ended the polling thread, if anything did
@@ -120,6 +121,11 @@ class KafkaSource:
             log.exception("kafka source %s stopped", self.name)
         finally:
             self.close()
+
+    @property
+    def running(self) -> bool:
+        """Whether the polling thread runs (False once it stopped on a fatal error, or stopped)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
         """Finish and commit the batch in hand, leave the group."""
@@ -169,7 +175,8 @@ class KafkaSource:
             last[(m.topic, m.partition)] = max(m.offset, last.get((m.topic, m.partition), -1))
         try:
             self._consumer.commit(offsets=[tp(t, p, o + 1) for (t, p), o in last.items()], asynchronous=False)
-        except _client().KafkaException as exc:  # a rebalance took the partition: its next owner reads the
+        except _client().KafkaException as exc:  # a rebalance took the partition: its next owner reads it again
+            self.commit_failures += 1
             log.warning("kafka source %s: offset commit failed (%s); the batch may be read again, and the "
                         "lake keeps one copy of its events", self.name, exc)  # fmt: skip
 
