@@ -298,3 +298,24 @@ def test_syslog_lines_repeated_in_other_messages_stay_distinct_and_replay_alike(
         stored += run(tmp_path, f"SELECT metadata.uid, metadata.loggers[1].event_uid FROM {cls}")[1]
     assert sorted(stored) == sorted(seen)
 
+
+
+def test_a_poll_whose_decoding_raises_is_dead_lettered_and_committed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decoder bug must not stop the partition at that poll forever (read again at each start)."""
+    import secpipe.sources.kafka as kafka_module
+
+    def broken(*args: Any) -> None:
+        msg = "mapping bug"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr(kafka_module, "decode_messages", broken)
+    batch = [Message("k8s", 0, 5, K8S[0]), Message("k8s", 0, 6, None)]
+    consumer = _Consumer([batch])
+    got: list[Any] = []
+    service = _Service(fail=0, consumer=consumer)
+    service.accept_many = lambda wal, decoded: got.append((wal, decoded))  # type: ignore[method-assign]
+    assert _source(consumer, service).poll_once() == 2
+    (wal, decoded), = got
+    assert wal == [] and [(d.source, d.offset, d.raw, d.reason) for d in decoded.dead] == [
+        ("kafka:k8s/0@5", 5, K8S[0], "decoder error: RuntimeError: mapping bug")]  # fmt: skip
+    assert consumer.commits == [[("k8s", 0, 7)]]

@@ -18,7 +18,8 @@ Guarantees (at least once, nothing lost):
   and is retried on the same messages until it succeeds or the source stops; a stop then
   leaves them uncommitted, to be read again on the next start.
 - A message that cannot be read is dead-lettered (reason, ``kafka:<topic>/<partition>@<offset>``,
-  the Kafka offset, its bytes) and committed with the others: the partition goes on.
+  the Kafka offset, its bytes) and committed with the others: the partition goes on. Should
+  decoding a poll raise (a bug), its messages are dead-lettered with the error, not retried forever.
 - Syslog lines repeated verbatim in other messages stay distinct events (the source's line
   stream, as a tailed file's: its counts are in memory, and the poll's WAL record keeps them).
 - Each event keeps its message in ``metadata.loggers`` (topic, ``<topic>-<partition>@<offset>``,
@@ -36,6 +37,7 @@ from typing import Any
 
 from secpipe import formats
 from secpipe.errors import SecpipeError, TransientError
+from secpipe.formats.base import DeadLetter, Decoded
 from secpipe.sources.files import FileRepeats
 from secpipe.sources.kafka_batch import Message, decode_messages
 
@@ -153,7 +155,11 @@ class KafkaSource:
         """Decode and make ``batch`` durable, retrying a refused store until it succeeds or the
         source stops (then raises: nothing is committed)."""
         with self.service.cpu:
-            decoded, wal = decode_messages(batch, self.format_of, self._repeats)
+            try:
+                decoded, wal = decode_messages(batch, self.format_of, self._repeats)
+            except Exception as exc:  # a decoder bug: the poll dead-lettered whole, the partitions go on
+                log.exception("kafka source %s: decoding %d message(s) failed; dead-lettered", self.name, len(batch))
+                decoded, wal = _undecoded(batch, exc), []
         wait = 0.5
         while True:
             try:
@@ -193,6 +199,13 @@ class KafkaSource:
         else:
             log.warning("kafka source %s: %s", self.name, err)
         return True
+
+
+def _undecoded(batch: Sequence[Message], exc: Exception) -> Decoded:
+    """Every message of a poll whose decoding raised, dead-lettered with the error."""
+    why = f"decoder error: {type(exc).__name__}: {exc}"
+    dead = [DeadLetter(why, m.source, m.offset, m.value, "kafka") for m in batch if m.value]
+    return Decoded(dead=dead, events=len(dead))
 
 
 def _timestamp(msg: Any) -> int | None:
