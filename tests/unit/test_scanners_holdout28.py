@@ -374,3 +374,52 @@ def test_npm_6_bulk_advisory_cvss_and_cwe_list_text() -> None:
     [w] = forge["vulnerabilities"]
     assert w["cve"] is None and w["advisory"]["uid"] == "GHSA-gf8q-jrpm-jvxq"  # no CVE; score 0, no vector
     assert w["advisory"]["related_cwes"] is None  # cwe "[]"
+
+
+@pytest.mark.parametrize(
+    ("vector", "score"),
+    [
+        # (vector, the score its report gives beside it): npm 7 report (scanners27 npm-audit-7-one-vuln)
+        ("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L", 5.3),
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5),
+        # npm 6 bulk-endpoint report (DefectDojo npm_audit/multiple_cwes.json)
+        ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
+        ("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5),
+        ("CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:N", 8.2),
+        # osv-scanner's max_severity snapshot (scanners27 osv-scanner-snapshot-max-severity: 9.0)
+        ("CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:C/C:H/I:H/A:H", 9.0),
+    ],
+)
+def test_cvss3_base_score_of_a_vector_is_the_one_its_report_gives(vector: str, score: float) -> None:
+    from secpipe.formats._cvss import base_score
+
+    assert base_score(vector) == (vector[5:8], score)
+
+
+def test_cvss_base_score_none_for_other_versions_and_broken_vectors() -> None:
+    from secpipe.formats._cvss import base_score
+
+    assert base_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N") is None
+    assert base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P") is None
+    assert base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:X/C:H/I:H/A:H") is None
+    assert base_score("CVSS:3.1/AV:N/AC:L") is None
+
+
+def test_osv_scanner_cve_record_cvss_vector_with_its_base_score() -> None:
+    # an OSV record's CVSS_V3 vector was left in raw_data (OSV gives no score); GitHub rates GHSA-25mq-v84q-4j7r 7.7
+    doc = (CASES / "osv-scanner-cve-cvss-defectdojo.json").read_bytes()
+    assert formats.detect(doc) is formats.get("osv_scanner")
+    d = formats.get("osv_scanner").decode(doc, "x")
+    assert not d.dead
+    [r] = _rows(d)
+    assert not check_rows("vulnerability_finding", [r])
+    [v] = r["vulnerabilities"]
+    assert v["cve"]["uid"] == "CVE-2022-31090"
+    assert v["cve"]["cvss"] == [
+        {
+            "version": "3.1",
+            "base_score": 7.7,
+            "vector_string": "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:N/A:N",
+            "vendor_name": None,
+        }
+    ]

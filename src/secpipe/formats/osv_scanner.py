@@ -12,8 +12,10 @@ container image), the packages found with their OSV vulnerability records and li
   The group's first record gives title (``summary``, else its id), desc (``details``), times
   (``published``/``modified``), ``references[].url``, the CWE (``database_specific.cwe_ids``, GitHub's
   advisories) and the fixed version (the first ``fixed`` event of a version range, not a GIT range's
-  commit, of its ``affected[]`` entry for the package's name); its ``severity[]`` vectors stay in ``raw_data`` (OSV gives no base score, which
-  OCSF's cvss requires). Severity: ``max_severity`` (a CVSS score) scored as CVSS, else the
+  commit, of its ``affected[]`` entry for the package's name); beside a CVE, its ``severity[]``
+  CVSS v3 vectors -> ``cve.cvss[]`` with the base score computed from the vector (OSV gives none,
+  OCSF requires it: :mod:`._cvss`); v2 and v4 vectors, and an advisory's (OCSF holds CVSS only in
+  a cve), stay in ``raw_data``. Severity: ``max_severity`` (a CVSS score) scored as CVSS, else the
   record's ``database_specific.severity`` word (GitHub's LOW/MODERATE/HIGH/CRITICAL), else Unknown.
 - Each ``license_violations[]`` entry of a package (``--licenses`` with an allow list) is a
   **Compliance Finding (2003)**: the license as the control and check, status Fail.
@@ -43,7 +45,9 @@ import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats._cvss import base_score
 from secpipe.formats._findings import (
+    CVSS_LIST,
     RESOURCES,
     STR_LIST,
     ReportFormat,
@@ -106,6 +110,11 @@ class _Specific(msgspec.Struct, gc=False):
     cwe_ids: list[str] | None = None
 
 
+class _Severity(msgspec.Struct, gc=False):
+    type: str | None = None
+    score: str | None = None
+
+
 class _Record(msgspec.Struct, gc=False):
     id: str | None = None
     aliases: list[str] | None = None
@@ -116,6 +125,7 @@ class _Record(msgspec.Struct, gc=False):
     references: list[_Ref] | None = None
     affected: list[_Affected] | None = None
     database_specific: _Specific | None = None
+    severity: list[_Severity] | None = None
 
 
 class _Package(msgspec.Struct, gc=False):
@@ -220,6 +230,16 @@ def _cwe(r: _Record | None) -> str | None:
         if m:
             return f"CWE-{m.group(1)}"
     return None
+
+
+def _cvss(r: _Record | None) -> list[dict[str, object]] | None:
+    """``cve.cvss[]`` of a record's CVSS v3 vectors, each with its base score computed from it (:mod:`._cvss`)."""
+    out = []
+    for sv in (r.severity or ()) if r else ():
+        scored = base_score(sv.score) if sv.type == "CVSS_V3" and sv.score else None
+        if scored:
+            out.append({"version": scored[0], "base_score": scored[1], "vector_string": sv.score})
+    return out or None
 
 
 def _score(g: _Group | None) -> float | None:
@@ -339,7 +359,9 @@ class OsvScanner(ReportFormat):
             "related_vulnerabilities": pa.array([x[2] or None for x in ids], STR_LIST),
             "is_fix_available": pc.is_valid(pkg.field("fixed_in_version")),
             "cve": only_where(nest({"uid": cve, "title": title, "desc": desc, "created_time": created,
-                                    "modified_time": modified, "cwe": only_where(nest({"uid": cwe}), cwe)}), cve),  # fmt: skip
+                                    "modified_time": modified, "cwe": only_where(nest({"uid": cwe}), cwe),
+                                    "cvss": pa.array([_cvss(r) if c else None for r, c in zip(first, cve.is_valid().to_pylist(), strict=True)],
+                                                     CVSS_LIST)}), cve),  # fmt: skip
             "advisory": only_where(nest({"uid": adv, "title": title, "desc": desc, "created_time": created,
                                          "modified_time": modified,
                                          "related_cwes": singleton_list(nest({"uid": adv_cwe}), adv_cwe.is_valid())}),
