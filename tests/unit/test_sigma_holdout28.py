@@ -12,8 +12,10 @@ import textwrap
 from pathlib import Path
 
 import orjson
+from typer.testing import CliRunner
 
 from secpipe import formats
+from secpipe.cli.main import _register, app
 from secpipe.detect.sigma import load_rules
 from secpipe.detect.sigma.correlation import CorrelationEngine, correlate_matches
 from secpipe.detect.sigma.finding import findings
@@ -244,3 +246,43 @@ def test_proxy_rule_reads_the_extension_at_the_end_of_the_urls_path(tmp_path: Pa
     # a log that names the extension itself (W3C/JSON proxy logs) still matches by it
     doc = b'{"cs-host": "203.0.113.7", "c-uri": "/get", "c-uri-extension": "exe"}'
     assert _rows(rs, doc) == [0]
+
+
+# -- ingest --format auto: JSON logs of the sources SigmaHQ's rules read in the json format ---------
+
+def test_auto_detection_stores_zeek_okta_route53_and_office365_records(tmp_path: Path) -> None:
+    # each was dead-lettered as "unrecognized input" (the catch-all json format is skipped by auto),
+    # so SigmaHQ's zeek / okta / dns / m365 rules had nothing to run on
+    for name in ("sans-zeek-dns.json", "elastic-okta-system-events.log", "elastic-route53-resolver.log",
+                 "elastic-o365-exchange-admin.log"):
+        body = (RULES / name).read_bytes()
+        got = formats.detect(body[:65536])
+        assert got is not None and got.name == "json", name
+        assert formats.detect(b"[" + body.split(b"\n")[0][:4000]) is got, name  # an array's head, cut
+    for other in (b'{"ts": 1602265824.1, "msg": "x"}', b'{"eventType": "push", "repo": "a/b"}',
+                  b'{"query_name": "a.example.", "answers": []}', b'{"Operation": "x", "Workload": "y"}'):
+        assert formats.detect(other) is None, other
+    zeek = tmp_path / "zeek.yml"
+    zeek.write_text("title: t\nid: 3d4f0a5e-8f9a-4b6e-9a51-3c7c8e1b2f40\nlogsource: {product: zeek, service: dns}\n"
+                    "detection:\n  sel:\n    query|endswith: '.sansgear.com'\n    id.orig_h|cidr: 192.168.0.0/16\n"
+                    "  condition: sel\n")
+    assert _rows(load_rules([zeek]), (RULES / "sans-zeek-dns.json").read_bytes()) == [0]
+    okta = tmp_path / "okta.yml"
+    okta.write_text("title: t\nid: 4d4f0a5e-8f9a-4b6e-9a51-3c7c8e1b2f40\nlogsource: {product: okta, service: okta}\n"
+                    "detection:\n  sel:\n    eventtype: policy.evaluate_sign_on\n    outcome.result: ALLOW\n"
+                    "  condition: sel\n")
+    assert _rows(load_rules([okta]), (RULES / "elastic-okta-system-events.log").read_bytes()) == [1]
+
+
+def test_auto_ingest_of_a_zeek_log_then_hunt(tmp_path: Path) -> None:
+    _register()
+    data = tmp_path / "data"
+    runner = CliRunner()
+    got = runner.invoke(app, ["ingest", "--format", "auto", "--data", str(data), str(RULES / "sans-zeek-dns.json")])
+    assert got.exit_code == 0, got.output
+    rule = tmp_path / "r.yml"
+    rule.write_text("title: t\nid: 5d4f0a5e-8f9a-4b6e-9a51-3c7c8e1b2f40\nlogsource: {category: dns, product: zeek}\n"
+                    "detection:\n  sel:\n    query: www.sansgear.com\n  condition: sel\nlevel: low\n")
+    got = runner.invoke(app, ["hunt", "--data", str(data), "-r", str(rule), "--json"])
+    assert got.exit_code == 0, got.output
+    assert orjson.loads(got.output.strip().splitlines()[-1])["findings"] == 1

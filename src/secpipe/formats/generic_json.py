@@ -4,7 +4,9 @@ The catch-all for wire ingest (an Elasticsearch ``_bulk`` document or a HEC even
 specific format recognizes): it sniffs every JSON object or array at a low score (5), so
 each specific format wins when it recognizes its input. It is a catch-all (``catch_all``):
 file auto-detection skips it, so `secpipe ingest --format auto` dead-letters JSON no
-specific format knows (use ``--format json`` to store such files as Base Events).
+specific format knows (use ``--format json`` to store such files as Base Events), but for the
+shapes it claims: evtx records as JSON, and Zeek, Okta System Log, Route 53 Resolver and
+Office 365 audit records, which SigmaHQ's rules read here (:meth:`GenericJSON.claim`).
 
 Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> Base Event:
 - ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
@@ -97,6 +99,23 @@ class _Object(msgspec.Struct):
 
 #: the head of a Windows event record converted from evtx, alone or first of an array or NDJSON lines
 _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|EventData)"')
+#: the first record of a security source whose logs only this format reads, which SigmaHQ rules
+#: name (products without a format of their own: :meth:`GenericJSON.claim`), by keys of its head:
+#: - Zeek's JSON logs (``LogAscii::use_json``): the record opens with ``ts`` and holds the
+#:   connection's ``id.orig_h`` (conn, dns, http, smb, dce_rpc, rdp, kerberos...), a ``uid`` or
+#:   ``fuid`` (files) or ``certificate.*`` (x509);
+#: - the Okta System Log (``eventType``, the actor's ``alternateId``, ``displayMessage`` or
+#:   ``legacyEventType``);
+#: - Amazon Route 53 Resolver query logs (``query_name``, ``srcaddr``, ``query_timestamp``);
+#: - the Office 365 Management Activity API (``CreationTime``, ``Operation``, ``Workload``,
+#:   ``RecordType``).
+#: (Azure Monitor and Entra ID records are the ``k8s_audit`` format's, :mod:`._cloud_audit`.)
+_CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
+    (rb'^\s*\[?\s*\{\s*"ts"\s*:', rb'"(?:id\.orig_h|uid|fuid|certificate\.[a-z_]+)"\s*:'),
+    (rb'"eventType"\s*:', rb'"alternateId"\s*:', rb'"(?:displayMessage|legacyEventType)"\s*:'),
+    (rb'"query_name"\s*:', rb'"srcaddr"\s*:', rb'"query_timestamp"\s*:'),
+    (rb'"CreationTime"\s*:', rb'"Operation"\s*:', rb'"Workload"\s*:', rb'"RecordType"\s*:'),
+))
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
                 "EventTime", "ISODATE", "created_at", "TimeCreated", "UtcTime", "TimeGenerated", "createdDateTime",
                 "activityDateTime", "CreationTime", "published", "Timestamp", "EventReceivedTime", "at_t",
@@ -186,9 +205,14 @@ class GenericJSON(RecordFormat):
     def claim(self, head: bytes) -> int:
         """A Windows event log record as evtx converters write it (the evtx crate's evtx_dump,
         Chainsaw, SigmaHQ's regression data: ``{"Event": {"#attributes"|"System"|"EventData": ...}}``),
-        which no other format reads and Sigma's Windows rules read here: claimed by
-        ``--format auto`` too."""
-        return 60 if _EVTX.match(head) else 0
+        or the first record of another source only this format reads and SigmaHQ's rules name
+        (Zeek, Okta, Route 53 Resolver, Office 365: :data:`_CLAIMED`, in its
+        first 4 KiB): claimed by ``--format auto`` too."""
+        if _EVTX.match(head):
+            return 60
+        first = head[:4096]
+        return 60 if first.lstrip()[:1] in (b"{", b"[") and any(
+            all(k.search(first) for k in keys) for keys in _CLAIMED) else 0
 
     def map_records(self, records: Records) -> Decoded:
         """Map JSON objects to Base Events."""
