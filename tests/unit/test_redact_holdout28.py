@@ -11,7 +11,9 @@
 - Twilio API keys (``SK`` + 32 hex, gitleaks' twilio-api-key);
 - more issuers' prefixed tokens, in the shapes gitleaks' rules give (cmd/generate/config/rules/*.go): Pulumi, Postman,
   Linear, Doppler (and its documented dp.st./dp.sa./... formats), 1Password service-account tokens (gitleaks' true
-  positive, verbatim), Heroku v2 keys (gitleaks' true positives, verbatim), PlanetScale, RubyGems.
+  positive, verbatim), Heroku v2 keys (gitleaks' true positives, verbatim), PlanetScale, RubyGems, Telegram bot tokens
+  (in the Bot API's https://api.telegram.org/bot<token>/METHOD URLs and gitleaks' .env/constructor forms), Mailchimp,
+  Brevo, Dynatrace, Square, Sentry and Mapbox secret tokens.
 The compiled first screen picks the same rows as RE2 for each (test_protect_vectorized's ``_anchor_spellings``).
 """
 
@@ -38,6 +40,13 @@ LINEAR = "lin_api_" + "Zq7Lw2Nd8vKpR4tYs1Hb6Xm9Cj3Ue5Gf0AiWn2Qx"
 DOPPLER = "dp.st.prd." + "Zq7Lw2Nd8vKpR4tYs1Hb6Xm9Cj3Ue5Gf0AiWn2Qx7Ro"
 PSCALE = "pscale_tkn_" + "Zq7Lw2Nd8vKpR4tYs1Hb6Xm9Cj3Ue5Gf0Ai_-.Wn2Qx"
 RUBYGEMS = "rubygems_" + "3f9c1a7e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d"
+TELEGRAM = "5439173652:AAHfMl_Gq8Kx0F2cJd-Q7zV4yR1tP3wE6uI"
+MAILCHIMP = "3f9c1a7e5b2d4f6a8c0e1b3d5f7a9c2e-us21"
+BREVO = "xkeysib-" + "3f9c1a7e5b2d4f6a8c0e1b3d5f7a9c2e" * 2 + "-Zq7Lw2Nd8vKpR4tY"
+DYNATRACE = "dt0c01.ST2EY72KQINMH574WMNVI7YN.G3DFPBEJYMODIDAEX454M7YWBUVEFOWKPRVMWFASS64NFH52PX6BNDVFFM572RZM"
+SQUARE = "sq0atp-Zq7Lw2Nd8vKpR4tYs1Hb6X"
+SENTRY = "sntryu_" + "3f9c1a7e5b2d4f6a8c0e1b3d5f7a9c2e" * 2
+MAPBOX = "sk.eyJ1IjoibXl1c2VyIiwiYSI6ImNrMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjMifQ.Zq7Lw2Nd8vKpR4tYs1Hb6X"
 
 #: gitleaks' curl-auth-user true positives and the password each must lose
 CURL_TPS = [
@@ -86,6 +95,15 @@ CURL_TPS = [
     (f"doppler run --token {DOPPLER} -- ./server", DOPPLER[10:], "doppler_token"),
     (f"mysql://user@aws.connect.psdb.cloud/app?sslaccept=strict token={PSCALE}", PSCALE, "planetscale_token"),
     (f"gem push pkg.gem # GEM_HOST_API_KEY {RUBYGEMS}", RUBYGEMS, "rubygems_token"),
+    (f"GET https://api.telegram.org/bot{TELEGRAM}/sendMessage?chat_id=-1001234567890&text=hi", TELEGRAM[11:],
+     "telegram_bot_token"),
+    (f'const bot = new Telegraf("{TELEGRAM}")', TELEGRAM[11:], "telegram_bot_token"),
+    (f"mailchimp.setConfig({{apiKey: '{MAILCHIMP}', server: 'us21'}})", MAILCHIMP[:32], "mailchimp_key"),
+    (f"BREVO_KEY {BREVO}", BREVO, "brevo_key"),
+    (f"export DT_API_TOKEN={DYNATRACE}", DYNATRACE[7:], "dynatrace_token"),
+    (f"square: access token {SQUARE}", SQUARE, "square_token"),
+    (f"sentry-cli --auth-token {SENTRY} releases new 1.0", SENTRY, "sentry_token"),
+    (f"MAPBOX_DOWNLOADS_TOKEN {MAPBOX}", MAPBOX, "mapbox_token"),
 ])  # fmt: skip
 def test_command_line_and_gateway_secrets_are_redacted(line: str, secret: str, kind: str) -> None:
     messages, raws, kinds = redact_lines([line])
@@ -117,6 +135,9 @@ def test_command_line_and_gateway_secrets_are_redacted(line: str, secret: str, k
     # gitleaks' false positives of the 1Password rule; prefixes without a token
     "        login:\n          serviceAccountToken:\n            fn::secret: ops_eyJzaWduSW5B..[Redacted]",
     "gem install rubygems_plugin_manager", "pscale_tkn_short", "see dp.pt.docs for formats", "pul-request-1234",
+    # gitleaks' Telegram false positives: an XSD type, a token with text glued on; a Mapbox public token
+    '<xsd:element name="AgencyIdentificationCode" type="clm12345678:AgencyIdentificationCodeContentType"/>',
+    f'telegram = "{TELEGRAM}hello"', "pk.eyJ1IjoibWFwYm94IiwiYSI6ImNpejY4M29iazA2Z2gycXA4N2pmbDZmangifQ.-g_vE53SD2WrJ6tFX7QHmA",
 ])  # fmt: skip
 def test_lookalikes_stay(line: str) -> None:
     messages, raws, kinds = redact_lines([line])

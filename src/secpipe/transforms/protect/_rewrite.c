@@ -191,7 +191,8 @@ __attribute__((constructor)) static void init_tables(void) {
         {"da", "p"}, {";p", "wW"}, {";P", "wW"}, {"Q~", AZURE_CHARS}, {"AT", "A"}, {"NR", "A"}, {"AG", "E"},
         {"di", "s"}, {"/I", "n"}, {"?t", "o"}, {"&t", "o"}, {"?s", "e"}, {"&s", "e"}, {"SK", HEX_CHARS}, {"cu", "r"},
         {"hp", "a"}, {"my", "s"}, {"ma", "r"}, {"pu", "l"}, {"ps", "c"}, {"PM", "A"}, {"n_", "a"}, {"dp", "."},
-        {"op", "s"}, {"HR", "K"}, {"yg", "e"}, {NULL, NULL}};
+        {"op", "s"}, {"HR", "K"}, {"yg", "e"}, {":A", "A"}, {"-u", "s"}, {"xk", "e"}, {"dt", "0"}, {"sq", "0"},
+        {"sn", "t"}, {"sk", "."}, {NULL, NULL}};
     for (int l = 0; lits[l][0]; l++) pair((unsigned char)lits[l][0][0], (unsigned char)lits[l][0][1], lits[l][1]);
     for (int v = 0; v < 2; v++)
         for (const char *const *kw = v ? VAULT_KEYWORDS : KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
@@ -329,6 +330,7 @@ static int urls(unsigned c) { return url_safe(c); }
 static int alph(unsigned c) { return alpha(c); }
 static int alnm(unsigned c) { return alnum(c); }
 static int azc(unsigned c) { return azure_char(c); }
+static int dgt(unsigned c) { return c >= '0' && c <= '9'; }
 
 /* PREFILTER's ``curl(?:\.exe)?[\\"']{0,2}\s`` at ``i`` (a command line's curl, not its User-Agent curl/8.5.0) */
 static int curl_at(const unsigned char *t, int64_t n, int64_t i) {
@@ -356,7 +358,10 @@ static inline int url_char(unsigned c) { return !(c == '/' || ws(c) || c == '"' 
 /* One of PREFILTER's specific anchors starts at ``i`` (its first two bytes are in FIRST2). */
 static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     switch (t[i]) {
-    case '-': { /* -----BEGIN; a command line's --(?:password|passwd|token|secret|api-key|client-secret)[\s=] */
+    case '-': { /* -----BEGIN; a command line's --(?:password|passwd|token|secret|api-key|client-secret)[\s=];
+               * [0-9a-f]{32}-us[0-9] (Mailchimp) from its "-us" */
+        if (t[i + 1] == 'u')
+            return i >= 32 && i + 3 < n && has(t, n, i, "-us") && dgt(t[i + 3]) && run(t, n, i - 32, 32, hexl) == 32;
         if (has(t, n, i, "-----BEGIN")) return 1;
         static const char *const flags[] = {"--password", "--passwd", "--token", "--secret", "--api-key", "--client-secret",
                                             NULL};
@@ -399,7 +404,8 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         if (t[i + 1] == 'g')
             return i >= 3 && t[i - 3] == 'r' && t[i - 2] == 'u' && t[i - 1] == 'b' && has(t, n, i, "ygems_");
         return has(t, n, i, "ya29.");
-    case 'x':
+    case 'x': /* xox[abposrecd]-, xapp-, xkeysib- (Brevo) */
+        if (t[i + 1] == 'k') return has(t, n, i, "xkeysib-");
         return (i + 4 < n && t[i + 2] == 'x' && t[i + 3] && strchr("abposrecd", t[i + 3]) && t[i + 4] == '-') ||
                has(t, n, i, "xapp-");
     case 'n': { /* npm_[A-Za-z0-9]{36} (npm_config_* / npm_package_* variables are no anchor), lin_api_ from its "n_a" */
@@ -410,7 +416,7 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         return j - (i + 4) == 36;
     }
     case 'd': /* dckr_pat_, do[por]_v1_, dapi[a-f0-9]{32}, discord(?:app)?\.com/api/, dp\.(?:pt|ct|st|sa|scim|audit)\. */
-        if (has(t, n, i, "dckr_pat_")) return 1;
+        if (has(t, n, i, "dckr_pat_") || has(t, n, i, "dt0c01.")) return 1;
         if (t[i + 1] == 'p') {
             if (!has(t, n, i, "dp.")) return 0;
             static const char *const dp[] = {"pt.", "ct.", "st.", "sa.", "scim.", "audit.", NULL};
@@ -462,6 +468,9 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
                 return 1;
             if (run(t, n, i + 3, 20, alnm) == 20 && has(t, n, i + 23, "T3BlbkFJ")) return 1;
         }
+        if (t[i] == 's' && (has(t, n, i, "sk.eyJ") || has(t, n, i, "sq0atp-") || has(t, n, i, "sq0csp-") ||
+                            has(t, n, i, "sntryu_") || has(t, n, i, "sntrys_")))
+            return 1;
         if (t[i] == 's' && t[i + 1] == 'h' && (has(t, n, i + 2, "pat_") || has(t, n, i + 2, "pca_") ||
                                                has(t, n, i + 2, "ppa_") || has(t, n, i + 2, "pss_")))
             return 1;
@@ -478,7 +487,9 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         while (j < n && ws(t[j])) j++;
         return j < n && t[j] == '=';
     }
-    case ':': { /* ://[^/\s"'@]*:[^@/\s"']+@ (the two classes are the same set, ':' in it; the user may be empty) */
+    case ':': { /* ://[^/\s"'@]*:[^@/\s"']+@ (the two classes are the same set, ':' in it; the user may be empty);
+               * [0-9]{5}:AA (a Telegram bot token) */
+        if (t[i + 1] == 'A') return i >= 5 && run(t, n, i - 5, 5, dgt) == 5 && has(t, n, i, ":AA");
         if (!has(t, n, i, "://")) return 0;
         int64_t s = i + 3, e = s;
         while (e < n && url_char(t[e])) e++;

@@ -20,7 +20,9 @@ credentials of an ``Authorization: Basic``/``Bearer`` header, or of the API-toke
 newrelic_key (``NRAK-``), age_secret_key (``AGE-SECRET-KEY-1``), discord_webhook, teams_webhook (``/IncomingWebhook/``),
 twilio_key (``SK`` + 32 hex), pulumi_token (``pul-``), postman_key (``PMAK-``), linear_key (``lin_api_``), doppler_token
 (``dp.pt.``/``dp.st.``/...), onepassword_token (``ops_eyJ`` service-account tokens), heroku_key
-(``HRKU-AA``), planetscale_token (``pscale_tkn_``/``pscale_pw_``/``pscale_oauth_``), rubygems_token (``rubygems_``), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
+(``HRKU-AA``), planetscale_token (``pscale_tkn_``/``pscale_pw_``/``pscale_oauth_``), rubygems_token (``rubygems_``), telegram_bot_token
+(``<bot id>:AA...``), mailchimp_key (``...-us21``), brevo_key (``xkeysib-``), dynatrace_token (``dt0c01.``), square_token
+(``sq0atp-``/``sq0csp-``), sentry_token (``sntryu_``/``sntrys_``), mapbox_token (``sk.eyJ``), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
 ``-pPASS``), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
 ``redis://:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON, ``X-API-Key:``, ``X-Auth-Token:``,
 ``PRIVATE-TOKEN:``, Azure API Management's ``Ocp-Apim-Subscription-Key:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``; masks,
@@ -197,6 +199,17 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("heroku_key", r"\bHRKU-AA[0-9a-zA-Z_-]{58}(?![0-9a-zA-Z_-])", _ph("heroku_key")),
     Detector("planetscale_token", r"\bpscale_(?:tkn|pw|oauth)_[\w=.-]{32,64}", _ph("planetscale_token")),
     Detector("rubygems_token", r"\brubygems_[a-f0-9]{48}\b", _ph("rubygems_token")),
+    # Telegram bot tokens (bot id : AA + 33, as the Bot API's https://api.telegram.org/bot<token>/ URLs carry them),
+    # Mailchimp API keys (32 hex + -us + data center), Brevo/Sendinblue (xkeysib-), Dynatrace (dt0c01.), Square
+    # (sq0atp- access tokens, sq0csp- application secrets), Sentry user and org tokens (sntryu_, sntrys_), Mapbox
+    # secret tokens (sk.eyJ...; pk. tokens are public)
+    Detector("telegram_bot_token", r"(?<![0-9])[0-9]{5,16}:AA[0-9A-Za-z_-]{33}(?![0-9A-Za-z_-])", _ph("telegram_bot_token")),
+    Detector("mailchimp_key", r"\b[0-9a-f]{32}-us[0-9]{1,2}\b", _ph("mailchimp_key")),
+    Detector("brevo_key", r"\bxkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}\b", _ph("brevo_key")),
+    Detector("dynatrace_token", r"\bdt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}\b", _ph("dynatrace_token")),
+    Detector("square_token", r"\bsq0(?:atp-[0-9A-Za-z_-]{22}|csp-[0-9A-Za-z_-]{43})(?![0-9A-Za-z_-])", _ph("square_token")),
+    Detector("sentry_token", r"\bsntry(?:u_[a-f0-9]{64}\b|s_eyJ[A-Za-z0-9+/=_-]{60,})", _ph("sentry_token")),
+    Detector("mapbox_token", r"\bsk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}", _ph("mapbox_token")),
     # a command line's password arguments: curl's -u/--user USER:PASS (the options may be combined, -su; the
     # argument may be quoted whole or in parts; gitleaks' curl-auth-user), sshpass -p PASS (its options come before
     # the command: an ssh -p PORT after it stays) and the MySQL / MariaDB clients' -pPASS (attached: "-p db" prompts
@@ -263,7 +276,8 @@ SPECIFIC_RE2 = "|".join((
     r"Q~[A-Za-z0-9_~.-]{31}", r"ATATT3", r"NRAK-", r"AGE-SECRET-KEY-1", r"discord(?:app)?\.com/api/",
     r"/IncomingWebhook/", r"[?&](?:token|secret)=", r"SK[0-9a-fA-F]{32}", r"curl(?:\.exe)?[\\\"']{0,2}\s", r"sshpass",
     r"(?:mysql|mariadb)[^\r\n]*\s-p[^\s]", r"pul-[a-f0-9]{40}", r"PMAK-", r"lin_api_", r"dp\.(?:pt|ct|st|sa|scim|audit)\.",
-    r"ops_eyJ", r"HRKU-AA", r"pscale_(?:tkn|pw|oauth)_", r"rubygems_",
+    r"ops_eyJ", r"HRKU-AA", r"pscale_(?:tkn|pw|oauth)_", r"rubygems_", r"[0-9]{5}:AA", r"[0-9a-f]{32}-us[0-9]", r"xkeysib-",
+    r"dt0c01\.", r"sq0(?:atp|csp)-", r"sntry[us]_", r"sk\.eyJ",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
