@@ -8,7 +8,8 @@ fed by confluent-kafka's Producer, run inside `secpipe up`.
 - `secpipe ingest --kafka` reads a topic to its end and a second run of its group reads only what
   came since; no reachable broker is exit 2;
 - producer-compressed batches (lz4, zstd) read as any other;
-- a SASL/PLAIN login from the client properties, its password from the environment;
+- a SASL/PLAIN login from the client properties, its password from the environment, and TLS
+  verified with the CA they name;
 - `secpipe up` killed (SIGKILL) mid-stream and started again: the lake holds exactly the events
   a file ingest of the same CloudTrail records stores (no loss, no duplicates); a clean restart
   then reads nothing again (the group's committed offsets are at the end of the topic).
@@ -228,5 +229,31 @@ def test_sasl_login_from_client_properties(tmp_path: Path, kafka: kafka_broker.B
     srv = wire_server.start(tmp_path / "allowed", cfg)
     try:
         assert srv.wait_rows("SELECT count(*) FROM api_activity", 5) == 5
+    finally:
+        srv.stop()
+
+
+def test_tls_verified_with_the_ca_from_client_properties(tmp_path: Path, kafka: kafka_broker.Broker) -> None:
+    """An SSL listener (a self-signed certificate for 127.0.0.1): the source verifies it with
+    ``ssl.ca.location``; without that CA the handshake fails, nothing is stored, the log says why."""
+    _produce(kafka.bootstrap, "tls-audit", K8S[80:84])
+
+    def cfg(client: str) -> str:
+        return ("sinks: {lake: {type: lake, max_seconds: 0.3}}\nsources:\n"
+                f"  bus: {{type: kafka, brokers: '{kafka.tls_bootstrap}', topics: [tls-audit], group_id: it-tls,"
+                f" topic_formats: {{tls-audit: k8s_audit}}, batch_max_seconds: 0.2, client: {client}}}\n")  # fmt: skip
+
+    srv = wire_server.start(tmp_path / "unverified", cfg("{security.protocol: SSL}"))
+    try:
+        deadline = time.monotonic() + 30
+        while "certificate verify failed" not in srv.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        srv.stop()
+    assert "certificate verify failed" in srv.log.read_text(), srv.log.read_text()[-2000:]
+    assert not (srv.data / "lake" / "api_activity").exists()
+    srv = wire_server.start(tmp_path / "verified", cfg(f"{{security.protocol: SSL, ssl.ca.location: '{kafka.ca}'}}"))
+    try:
+        assert srv.wait_rows("SELECT count(*) FROM api_activity", 4) == 4
     finally:
         srv.stop()

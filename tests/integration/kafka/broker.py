@@ -5,8 +5,8 @@ Central, ``mvn dependency:copy-dependencies`` of ``pom.xml`` beside this file) i
 :data:`JARS` (``$SECPIPE_KAFKA_JARS``, default ``~/.cache/secpipe/kafka-4.1.1``); .ci/system-deps
 runs it. :func:`start` formats a fresh log directory (``kafka.tools.StorageTool format``, a
 standalone controller) and starts ``kafka.Kafka`` as broker and controller in one process (a
-plaintext listener, and a SASL_PLAINTEXT one with the PLAIN mechanism and a password made for
-the run), then waits until the broker answers on its port. :func:`unavailable` says why a broker cannot start
+plaintext listener, a SASL_PLAINTEXT one with the PLAIN mechanism and a password made for the
+run, an SSL one with a self-signed certificate), then waits until the broker answers on its port. :func:`unavailable` says why a broker cannot start
 here (no Java, no jars), or None.
 """
 
@@ -63,13 +63,16 @@ def free_port() -> int:
 @dataclass
 class Broker:
     """A started broker: ``bootstrap`` is its plaintext ``host:port``; ``sasl_bootstrap`` a
-    SASL_PLAINTEXT listener (mechanism PLAIN) that knows user ``secpipe`` with ``password``."""
+    SASL_PLAINTEXT listener (mechanism PLAIN) that knows user ``secpipe`` with ``password``;
+    ``tls_bootstrap`` an SSL one."""
 
     proc: subprocess.Popen[bytes]
     bootstrap: str
     log: Path
     sasl_bootstrap: str = ""
     password: str = ""
+    tls_bootstrap: str = ""  # an SSL listener whose certificate ``ca`` (PEM, self-signed for 127.0.0.1) verifies
+    ca: Path | None = None
 
     def stop(self) -> None:
         """Stop the broker (SIGTERM, then SIGKILL after 30 s)."""
@@ -93,17 +96,24 @@ def start(workdir: Path, timeout: float = 90.0) -> Broker:
     if reason is not None:
         raise RuntimeError(reason)
     workdir.mkdir(parents=True, exist_ok=True)
-    port, ctl, sasl = free_port(), free_port(), free_port()
+    from tests.integration.wire_server import self_signed  # (cryptography: not needed to fetch)
+
+    port, ctl, sasl, tls = free_port(), free_port(), free_port(), free_port()
+    cert, key = self_signed(workdir)
+    keystore = workdir / "server-keystore.pem"  # PEM keystore: the PKCS#8 key (unencrypted), then the certificate
+    keystore.write_bytes(key.read_bytes() + cert.read_bytes())
     password = secrets.token_hex(12)  # this broker's alone: written under workdir, gone with it
     (workdir / "log4j2.xml").write_text(_LOG4J)
     props = workdir / "server.properties"
     props.write_text("\n".join([
         "process.roles=broker,controller", "node.id=1",
         f"controller.quorum.bootstrap.servers=127.0.0.1:{ctl}",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctl},SASL://127.0.0.1:{sasl}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port},SASL://127.0.0.1:{sasl}",
+        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctl},SASL://127.0.0.1:{sasl},"
+        f"SSL://127.0.0.1:{tls}",
+        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port},SASL://127.0.0.1:{sasl},SSL://127.0.0.1:{tls}",
         "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL:SASL_PLAINTEXT",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL:SASL_PLAINTEXT,SSL:SSL",
+        "listener.name.ssl.ssl.keystore.type=PEM", f"listener.name.ssl.ssl.keystore.location={keystore}",
         "listener.name.sasl.sasl.enabled.mechanisms=PLAIN",
         "listener.name.sasl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule "
         f'required user_secpipe="{password}";',
@@ -118,7 +128,7 @@ def start(workdir: Path, timeout: float = 90.0) -> Broker:
     with open(log, "wb") as out:
         proc = subprocess.Popen(_java("kafka.Kafka", str(props), log=log, config_dir=workdir), stdout=out,
                                 stderr=subprocess.STDOUT)  # fmt: skip
-    broker = Broker(proc, f"127.0.0.1:{port}", log, f"127.0.0.1:{sasl}", password)
+    broker = Broker(proc, f"127.0.0.1:{port}", log, f"127.0.0.1:{sasl}", password, f"127.0.0.1:{tls}", cert)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
