@@ -268,6 +268,6 @@ def findings(ruleset: Any, batch: pa.RecordBatch | pa.Table, matches: pa.Table, 
         "evidences": _single_lists(ev, "data"),
         "unmapped": per_rule([msgspec.json.encode({"rule_level": r.level, "rule_tags": r.tags, "rule_path": r.path,
                                                    **m["unmapped"]}).decode() for r, m in zip(rules, meta, strict=True)], s),
-        **{k: per_rule([m[k] for m in meta], t) for k, t in META_TYPES.items()},
+        **{k: per_rule(v, t) for k, t in META_TYPES.items() if any(v := [m[k] for m in meta])},
     })
     return to_batch("detection_finding", cols)
