@@ -186,7 +186,7 @@ def _ingest_kafka(data: Path, bootstrap: str, *args: str) -> tuple[int, dict[str
 
 def test_ingest_kafka_reads_to_the_end_and_a_second_run_only_what_came_since(tmp_path: Path, bootstrap: str) -> None:
     data = tmp_path / "data"
-    args = ("--topic", "cli-audit", "--group", "it-cli", "--format", "k8s_audit")
+    args = ("--topic", "cli-audit=k8s_audit", "--group", "it-cli")
     _produce(bootstrap, "cli-audit", K8S[30:60])
     code, first = _ingest_kafka(data, bootstrap, *args)
     assert code == 0 and first["messages"] == first["events"] == 30, first

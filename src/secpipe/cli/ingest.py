@@ -32,7 +32,8 @@ def ingest(
                                   help="Exit status when records were dead-lettered (0: succeed anyway)."),
     kafka: str | None = typer.Option(None, "--kafka", help="Read Kafka topics to their end instead of files: the "
                                      "brokers (host:port,...); offsets are committed once stored."),
-    topics: list[str] = typer.Option([], "--topic", help="A topic to read with --kafka (repeat it; ^regex too)."),
+    topics: list[str] = typer.Option([], "--topic", help="A topic to read with --kafka (repeat it; ^regex too); "
+                                     "NAME=FORMAT reads it with that format instead of --format."),
     group: str = typer.Option("secpipe-ingest", "--group", help="The consumer group of --kafka (its committed "
                               "offsets say where the next run begins)."),
     idle: float = typer.Option(10.0, "--idle", min=0.1, help="With --kafka: stop after this many seconds without "

@@ -40,7 +40,8 @@ class _LakeStore:
 def run_kafka(brokers: str, topics: list[str], group: str, fmt: str = "auto", data: Path | None = None,
               as_json: bool = False, config: Path | None = None, dead_exit: int = EXIT_DEAD_LETTER,
               idle: float = 10.0) -> int:
-    """Consume ``topics`` to their end into the lake and print a summary; returns the exit status."""
+    """Consume ``topics`` (``NAME`` or ``NAME=FORMAT``; ``fmt`` for the others) to their end into
+    the lake and print a summary; returns the exit status."""
     from secpipe.runtime.pipeline import Pipeline
     from secpipe.sources.kafka import KafkaSource
     from secpipe.sources.kafka_options import KafkaSourceOptions
@@ -57,7 +58,9 @@ def run_kafka(brokers: str, topics: list[str], group: str, fmt: str = "auto", da
         lake = cfg.lake_options()
         max_rows, raw_data = lake.max_rows, lake.raw_data
     data = data_for(data, None)
-    options = KafkaSourceOptions(brokers=brokers, topics=topics, group_id=group, format=fmt,
+    named = dict(t.split("=", 1) for t in topics if "=" in t)  # --topic NAME=FORMAT
+    topics = [t.split("=", 1)[0] for t in topics]
+    options = KafkaSourceOptions(brokers=brokers, topics=topics, group_id=group, format=fmt, topic_formats=named,
                                  client={"enable.partition.eof": True})  # fmt: skip
     pipe = Pipeline(data, stages, max_rows=max_rows, raw_data=raw_data)
     source = KafkaSource("ingest", options, _LakeStore(pipe), retry=False)
