@@ -364,3 +364,34 @@ def test_snare_windows_logons_are_authentication() -> None:
     ]
     assert rows[0]["src_endpoint"].get("hostname") is None and rows[0]["service"]["name"] == "Kerberos"
     assert rows[2]["user"]["uid"] == "S-1-5-21-1004336348-1177238915-682003330-513" and rows[2]["is_remote"] is True
+
+
+def test_auditd_execve_syscall_is_process_activity() -> None:
+    """Red Hat's "Understanding Audit Log Files" example (RHEL Security Guide, the records of
+    ``cat /etc/ssh/sshd_config``): the x86_64 ``syscall=59`` (execve) SYSCALL record is a Process
+    Activity Launch (it was a Base Event) with pid, name, file, parent, user, login user, status
+    and exit code, and the command line of its EXECVE record; the event's other records stay Base
+    Events, the same record behind audisp's syslog header too."""
+    lines = [
+        'type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=59 success=yes exit=0 a0=7fffd19c5592 a1=0 '
+        'a2=7fffd19c4b50 a3=a items=2 ppid=2686 pid=3538 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 '
+        'sgid=1000 fsgid=1000 tty=pts0 ses=1 comm="cat" exe="/bin/cat" subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 '
+        'key="sshd_config"',
+        'type=EXECVE msg=audit(1364481363.243:24287): argc=2 a0="cat" a1="/etc/ssh/sshd_config"',
+        'type=CWD msg=audit(1364481363.243:24287):  cwd="/home/shadowman"',
+        "type=PROCTITLE msg=audit(1364481363.243:24287): proctitle=636174002F6574632F7373682F737368645F636F6E666967",
+    ]
+    d = _decode(lines)
+    assert not d.dead and d.events == 4
+    rows = [next(r for r in _rows(d) if r["raw_data"] == line) for line in lines]
+    assert [r["class_uid"] for r in rows] == [1007, 0, 0, 0]
+    r = rows[0]
+    p = r["process"]
+    assert (r["activity_id"], r["status"], r["exit_code"], r["time"]) == (1, "Success", 0, 1364481363243)
+    assert (p["pid"], p["name"], p["file"]["path"], p["parent_process"]["pid"], p["user"]["uid"]) == (3538, "cat", "/bin/cat", 2686, "1000")
+    assert p["cmd_line"] == "cat /etc/ssh/sshd_config" and r["actor"]["user"]["uid"] == "1000"
+    assert json.loads(r["unmapped"])["audit"] == {"tty": "pts0", "ses": "1", "key": "sshd_config"}
+    # audisp's syslog plugin: the same record as a BSD syslog MSG; no EXECVE in the batch: the PROCTITLE's
+    relayed = _decode(["<14>Mar 28 14:36:03 shadowman audispd: node=shadowman " + lines[0], "<14>Mar 28 14:36:03 shadowman audispd: " + lines[3]])
+    got = next(r for r in _rows(relayed) if r["class_uid"] == 1007)
+    assert got["process"]["cmd_line"] == "cat /etc/ssh/sshd_config" and got["device"]["hostname"] == "shadowman"

@@ -48,7 +48,10 @@ such a file. Such a record as the MSG of a syslog message (audispd's syslog plug
 time (the stamp, before the header's), ``node`` where the header names no host. USER_AUTH and USER_LOGIN records (Logon) and USER_LOGOUT (Logoff) that name a user
 (``acct``, hex-encoded when auditd encoded it) or uid (``id``) are Authentication: ``res``
 success/failed the status, ``addr`` and ``hostname`` the source, the ``exe``'s name the service,
-``terminal`` in ``unmapped.tty``; other records are Base Events.
+``terminal`` in ``unmapped.tty``; a SYSCALL record of ``execve``/``execveat`` (by the
+architecture's call number, or an ENRICHED log's name) is Process Activity, Launch: ``pid``,
+``comm``, ``exe``, ``ppid``, ``uid``, ``auid`` (the actor), ``success``, ``exit`` and the command line
+of the event's EXECVE record (else its PROCTITLE) in the batch; other records are Base Events.
 
 CEF and LEEF payloads (in the MSG of either RFC, or bare lines): see :mod:`._cef`. The header
 gives ``metadata.product`` (vendor, product, version), ``metadata.event_code`` (Signature ID /
@@ -1185,6 +1188,14 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
+        proc = _audit_process(fields["msgid"], fields.get("audit_id"), fields["msg"])
+        if proc is not None:  # auditd's record of an execve: the process launched
+            hit, launched = proc
+            out.batches.append(self._batch("process_activity", {k: v.filter(hit) for k, v in fields.items()}, None, net=launched))
+            rest = pc.invert(hit)
+            if not pc.any(rest).as_py():
+                return
+            fields = {k: v.filter(rest) for k, v in fields.items()}
         changes = _account_changes(fields["app"], fields["msg"])
         if changes:  # users and groups that useradd, userdel, usermod, groupadd, gpasswd, passwd changed
             taken = pa.array(np.zeros(len(fields["lines"]), bool))
@@ -1358,7 +1369,7 @@ class Syslog(Format):
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
             cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
         if net is not None:
-            for key in ("filterlog", "netfilter", "fortios", "asa", "panos", "jenkins", "windows_firewall", "meraki"):
+            for key in ("filterlog", "netfilter", "fortios", "asa", "panos", "jenkins", "windows_firewall", "meraki", "audit"):
                 if "_" + key in net:
                     extra.append((key, net.pop("_" + key)))
             cols.update(net)
@@ -2151,6 +2162,101 @@ _AUDIT_FIELDS = {
     "exe": r'\bexe="(?:[^"]*/)?(?P<v>[^"/]+)"',
     "res": r"\bres=(?P<v>success|failed)\b",
 }
+
+
+#: the system calls that execute a program, as ``arch:syscall`` (the kernel's AUDIT_ARCH_* and the
+#: call's number on it: x86_64 execve 59 / execveat 322, i386 11 / 358, aarch64 221 / 281); an
+#: ENRICHED log names the call (``syscall=execve``)
+_AUDIT_EXEC = pa.array(["c000003e:59", "c000003e:322", "40000003:11", "40000003:358", "c00000b7:221", "c00000b7:281",
+                        "c000003e:execve", "c000003e:execveat", "40000003:execve", "c00000b7:execve"], S)  # fmt: skip
+_AUDIT_SYSCALL = r"\barch=(?P<arch>[0-9a-f]{8}) syscall=(?P<sc>\w+)"
+_AUDIT_NUMS = {k: rf"\s{k}=(?P<v>-?\d{{1,20}})\b" for k in ("pid", "ppid", "uid", "auid", "exit", "ses")}
+_AUDIT_STRS = {k: rf'\s{k}=(?:"(?P<v>[^"]*)"|(?P<hex>(?:[0-9A-F]{{2}})+)(?:\s|$)|(?P<raw>\S+))' for k in ("comm", "exe", "tty", "key")}
+_AUDIT_ARG = re.compile(r'\ba(\d{1,5})=(?:"([^"]*)"|((?:[0-9A-F]{2})+)(?=\s|$)|(\S*))')
+_AUDIT_UNSET = ("4294967295", "-1")
+
+
+def _audit_text(v: str | None, hexed: str | None, raw: str | None) -> str | None:
+    """An auditd string field: quoted, hex-encoded (a value with a space, quote or control
+    character), or bare (``(none)``, ``(null)``: no value)."""
+    if v is not None:
+        return v
+    if hexed:
+        return bytes.fromhex(hexed).decode("utf-8", "backslashreplace")
+    return None if raw in (None, "", "(none)", "(null)", "?") else raw
+
+
+def _audit_cmdlines(msgid: pa.Array, audit_id: pa.Array, msg: pa.Array) -> dict[str, str]:
+    """Each audit event's command line from its EXECVE record (``a0``, ``a1``, ... quoted or hex),
+    else its PROCTITLE (hex with NUL-separated arguments, or quoted), by the event id."""
+    out: dict[str, str] = {}
+    for kind in ("PROCTITLE", "EXECVE"):  # EXECVE last: it wins
+        mine = pc.fill_null(pc.equal(msgid, kind), False)
+        if not pc.any(mine).as_py():
+            continue
+        for eid, text in zip(audit_id.filter(mine).to_pylist(), msg.filter(mine).to_pylist(), strict=True):
+            if eid is None or text is None:
+                continue
+            if kind == "EXECVE":
+                args = sorted((int(i), _audit_text(q or None, h or None, r) or q or "") for i, q, h, r in _AUDIT_ARG.findall(text))
+                line = " ".join(a for _i, a in args)
+            else:
+                got = re.search(r'\bproctitle=(?:"([^"]*)"|((?:[0-9A-F]{2})+))', text)
+                line = "" if got is None else (got.group(1) or bytes.fromhex(got.group(2)).replace(b"\0", b" ").decode("utf-8", "backslashreplace"))
+            if line:
+                out[eid] = line
+    return out
+
+
+def _audit_process(msgid: pa.Array, audit_id: pa.Array | None, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the audit SYSCALL records of a program's execution, ``execve``/``execveat`` by the
+    architecture's call number or an ENRICHED log's name, their Process Activity columns with
+    ``_activity`` Launch and ``_audit`` for ``unmapped``), or None: ``pid``, ``comm`` (the name),
+    ``exe`` (the file), ``ppid`` (the parent), ``uid`` (the process's user), ``auid`` (the login
+    user, the actor; unset ``4294967295`` none), the command line of the event's EXECVE record
+    (else its PROCTITLE) in the batch, ``success`` the status and ``exit`` the exit code; ``tty``,
+    ``ses``, ``key`` in ``unmapped.audit``. The event's other records stay Base Events."""
+    if audit_id is None:
+        return None
+    sys_ = pc.fill_null(pc.and_(pc.is_valid(audit_id), pc.equal(msgid, "SYSCALL")), False)
+    if not pc.any(sys_).as_py():
+        return None
+    st = pc.extract_regex(pc.if_else(sys_, msg, pa.scalar(None, S)), _AUDIT_SYSCALL)
+    call = pc.binary_join_element_wise(group(st, "arch"), group(st, "sc"), ":")
+    hit = pc.fill_null(pc.is_in(call, value_set=_AUDIT_EXEC), False)
+    if not pc.any(hit).as_py():
+        return None
+    cmds = _audit_cmdlines(msgid, audit_id, msg)
+    text, ids = msg.filter(hit), audit_id.filter(hit)
+    n = len(text)
+    num = {k: group(pc.extract_regex(text, rx), "v") for k, rx in _AUDIT_NUMS.items()}
+    strs = {}
+    for k, rx in _AUDIT_STRS.items():
+        got = pc.extract_regex(text, rx)
+        strs[k] = pa.array([_audit_text(v, h, r) for v, h, r in zip(group(got, "v").to_pylist(), group(got, "hex").to_pylist(),
+                                                                    group(got, "raw").to_pylist(), strict=True)], S)  # fmt: skip
+    auid = pc.if_else(pc.fill_null(pc.is_in(num["auid"], value_set=pa.array(_AUDIT_UNSET, S)), True), pa.scalar(None, S), num["auid"])
+    success = pc.equal(group(pc.extract_regex(text, r"\bsuccess=(?P<v>yes|no)\b"), "v"), "yes")
+    exe = strs["exe"]
+    exe_name = group(pc.extract_regex(exe, r"(?P<v>[^/]+)$"), "v")
+    status_id = pc.if_else(pc.is_null(success), pa.scalar(0, _I32), pc.if_else(success, pa.scalar(1, _I32), pa.scalar(2, _I32)))
+    items = [(k, json_string(v)) for k, v in (("tty", strs["tty"]), ("ses", num["ses"]), ("key", strs["key"]))]
+    return hit, {
+        "_activity": const(1, n, _I32),
+        "_audit": _object(items, n),
+        "process.pid": _number(num["pid"], _I32),
+        "process.name": strs["comm"],
+        "process.cmd_line": pa.array([cmds.get(i) for i in ids.to_pylist()], S),
+        "process.file.path": exe,
+        "process.file.name": exe_name,
+        "process.file.type_id": pc.if_else(pc.is_valid(exe_name), pa.scalar(1, _I32), pa.scalar(None, _I32)),
+        "process.parent_process.pid": _number(num["ppid"], _I32),
+        "process.user.uid": num["uid"],
+        "actor.user.uid": auid,
+        "status_id": status_id,
+        "status": pc.take(pa.array(["Unknown", "Success", "Failure"], S), status_id),
+        "exit_code": _number(num["exit"], _I32),
+    }
 
 
 def _audit_auth(msgid: pa.Array, audit_id: pa.Array | None, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
