@@ -228,7 +228,8 @@ class PolicyReport(ReportFormat):
         policy, rule = strs([r.policy for r in rs]), strs([r.rule for r in rs])
         check = nest({"uid": rule, "name": rule, "status": ccaption, "status_id": cstatus})
         msg = strs([r.message or None for r in rs])
-        title = pc.coalesce(msg, pc.binary_join_element_wise(policy, rule, " ", null_handling="skip"))
+        # (not binary_join_element_wise's null_handling="skip": pyarrow 26 drops a row whose inputs are all null)
+        title = pc.coalesce(msg, strs([" ".join(x for x in (r.policy, r.rule) if x) or None for r in rs]))
         first = [rf[0] if rf else _NO_REF for rf in refs]
         where = [f"{x.kind}/{x.namespace or ns or ''}/{x.name}" for x, ns in zip(first, spaces, strict=True)]
         key = strs([f"{r.policy}|{r.rule}|{w}" for r, w in zip(rs, where, strict=True)])
