@@ -1,6 +1,6 @@
 """Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
 grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality, semgrep,
-gitleaks, policy_report).
+gitleaks, policy_report, bandit).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -393,6 +393,27 @@ def gen_policy_report(n: int) -> list[bytes]:
     return docs
 
 
+def gen_bandit(n: int) -> list[bytes]:
+    """bandit -f json reports of 1000 issues each: the real issue (tests/cases/scanners28), its test, file and
+    line varied, with bandit 1.7.5+'s issue_cwe and columns."""
+    doc = json.loads((CASES.parent / "scanners28" / "bandit-defectdojo.json").read_text())
+    issue = doc["results"][0]
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            x = dict(issue)
+            x["filename"] = f"pkg{i % 30}/mod{i}.py"
+            x["line_number"] = 1 + i % 500
+            x["line_range"] = [x["line_number"]]
+            x["test_id"] = f"B{101 + i % 60}"
+            x["col_offset"], x["end_col_offset"] = i % 8, 20 + i % 8
+            x["issue_cwe"] = {"id": 703, "link": "https://cwe.mitre.org/data/definitions/703.html"}
+            items.append(x)
+        docs.append(json.dumps({**doc, "results": items}, indent=2).encode())
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -412,6 +433,7 @@ GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "grype": gen_grype, "osv_scanner": gen_osv_scanner, "npm_audit": gen_npm_audit, "pip_audit": gen_pip_audit,
     "dependency_track": gen_dependency_track, "govulncheck": gen_govulncheck, "code_quality": gen_code_quality,
     "semgrep": gen_semgrep, "gitleaks": gen_gitleaks, "policy_report": gen_policy_report,
+    "bandit": gen_bandit,
 }  # fmt: skip
 
 

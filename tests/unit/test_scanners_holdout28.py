@@ -1,7 +1,7 @@
 """Scanner outputs of the holdout round 28 (``tests/cases/scanners28/SOURCES.md``).
 
-Semgrep's and Gitleaks' JSON and Kubernetes policy reports are read by the semgrep, gitleaks and
-policy_report formats. Native JSON of scanners whose SARIF the sarif format
+Semgrep's, Gitleaks' and Bandit's JSON and Kubernetes policy reports are read by the semgrep,
+gitleaks, bandit and policy_report formats. Native JSON of scanners whose SARIF the sarif format
 reads, TruffleHog's JSON lines, Kubernetes policy reports and AWS Security Hub findings are
 dead-lettered under ``--format auto`` with a reason that names the tool's output (and its SARIF
 option), not "no format matched". Expected values are read in the samples.
@@ -23,7 +23,6 @@ CASES = Path(__file__).resolve().parents[1] / "cases" / "scanners28"
 
 #: (case file, what the reason names, what it says to ingest instead)
 _NATIVE = [
-    ("bandit-defectdojo.json", "a Bandit JSON report", "bandit -f sarif"),
     ("tfsec-defectdojo.json", "a tfsec JSON report", "tfsec --format sarif"),
     ("hadolint-defectdojo.json", "a Hadolint JSON report", "hadolint -f sarif"),
     ("dockle-defectdojo.json", "a Dockle JSON report", "dockle -f sarif"),
@@ -423,3 +422,64 @@ def test_osv_scanner_cve_record_cvss_vector_with_its_base_score() -> None:
             "vendor_name": None,
         }
     ]
+
+
+def _bandit(doc: bytes) -> list[dict[str, Any]]:
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("bandit")
+    d = fmt.decode(doc, "x")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("application_security_posture_finding", rows)
+    return rows
+
+
+def test_bandit_report_issue() -> None:
+    # bandit -f json (DefectDojo's one_vuln): was "no format matched"
+    [r] = _bandit((CASES / "bandit-defectdojo.json").read_bytes())
+    assert (r["class_uid"], r["severity_id"], r["confidence_id"], r["status_id"]) == (2007, 2, 3, 1)
+    assert r["time_dt"].isoformat() == "2020-12-30T10:03:39+00:00"  # generated_at
+    fi = r["finding_info"]
+    assert (fi["analytic"]["uid"], fi["analytic"]["name"]) == ("B101", "assert_used")
+    assert fi["uid"] == "B101|one/one.py|2:None"
+    assert fi["src_url"] == "https://bandit.readthedocs.io/en/latest/plugins/b101_assert_used.html"
+    [v] = r["vulnerabilities"]
+    assert v["cwe"] is None and v["advisory"]["uid"] == "B101"  # bandit before 1.7.5 names no CWE
+    [c] = v["affected_code"]
+    assert (c["file"]["path"], c["start_line"], c["end_line"]) == ("one/one.py", 2, 2)
+    assert '"code":"1 import os' in r["unmapped"]
+
+
+def test_bandit_1_7_10_issue_with_cwe_and_columns() -> None:
+    # bandit 1.7.10 -f json result, verbatim (exasol/python-toolbox test/unit/security_test.py JSON_RESULTS[0])
+    result = (
+        b'{"code": "555                 subprocess.check_call(\\n556                     config.smv_postbuild_command,'
+        b" cwd=current_cwd, shell=True\\n557                 )\\n558                 if config.smv_postbuild_export_pattern"
+        b' != \\"\\":\\n559                     matches = find_matching_files_and_dirs(\\n", "col_offset": 16,'
+        b' "end_col_offset": 17, "filename": "exasol/toolbox/sphinx/multiversion/main.py", "issue_confidence": "HIGH",'
+        b' "issue_cwe": {"id": 78, "link": "https://cwe.mitre.org/data/definitions/78.html"}, "issue_severity": "HIGH",'
+        b' "issue_text": "subprocess call with shell=True identified, security issue.", "line_number": 556,'
+        b' "line_range": [555, 556, 557], "more_info":'
+        b' "https://bandit.readthedocs.io/en/1.7.10/plugins/b602_subprocess_popen_with_shell_equals_true.html",'
+        b' "test_id": "B602", "test_name": "subprocess_popen_with_shell_equals_true"}'
+    )
+    [r] = _bandit(b'{"results": [' + result + b"]}")
+    assert (r["severity_id"], r["confidence_id"]) == (4, 3)
+    assert "secpipe:time_from_receipt" in r["metadata"]["labels"]  # no generated_at
+    [v] = r["vulnerabilities"]
+    assert v["cwe"] == {"uid": "CWE-78", "src_url": "https://cwe.mitre.org/data/definitions/78.html"}
+    assert v["advisory"] is None
+    [c] = v["affected_code"]
+    assert (c["start_line"], c["end_line"], c["start_column"], c["end_column"]) == (556, 557, 17, 18)
+    assert (c["file"]["name"], c["rule"]["name"]) == ("main.py", "subprocess_popen_with_shell_equals_true")
+
+
+def test_bandit_bad_issue_is_dead_lettered_alone() -> None:
+    doc = (
+        (CASES / "bandit-defectdojo.json")
+        .read_text()
+        .replace('"results": [', '"results": [{"line_number": "x"},', 1)
+    )
+    d = formats.get("bandit").decode(doc.encode(), "x")
+    assert len(d.dead) == 1 and "line_number" in d.dead[0].reason
+    assert len(_rows(d)) == 1

@@ -59,6 +59,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "semgrep": ("semgrep", "Semgrep", 88),
     "gitleaks": ("gitleaks", "Gitleaks", 88),
     "policy_report": ("policy_report", "PolicyReport", 90),
+    "bandit": ("bandit", "Bandit", 88),
 }
 
 

@@ -7,9 +7,9 @@ output to ingest instead:
 - AWS Security Finding Format (ASFF) findings (Security Hub's ``GetFindings`` answer, its EventBridge
   "Security Hub Findings - Imported" events, Trivy's asff template), SPDX tag-value and SPDX 3
   JSON-LD documents;
-- the native JSON of scanners whose SARIF the sarif format reads: Checkov, tfsec, Bandit, KICS,
-  Hadolint and Dockle (each reason names the tool's SARIF option; Semgrep's and Gitleaks' JSON have
-  their own formats, ``semgrep`` and ``gitleaks``);
+- the native JSON of scanners whose SARIF the sarif format reads: Checkov, tfsec, KICS, Hadolint
+  and Dockle (each reason names the tool's SARIF option; Semgrep's, Gitleaks' and Bandit's JSON
+  have their own formats);
 - TruffleHog's JSON lines (it writes no SARIF).
 
 Each pattern is asked of the first 64 KiB only after every format declined it, so a wrong name costs
@@ -42,8 +42,6 @@ _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
      _all(rb'"check_type"\s*:\s*"', rb'"(?:failed|passed)_checks"\s*:')),
     ("a tfsec JSON report", f"run `tfsec --format sarif`: {_SARIF}",
      _all(rb'"rule_id"\s*:', rb'"rule_provider"\s*:')),
-    ("a Bandit JSON report", f"run `bandit -f sarif` (bandit[sarif], 1.7.8+): {_SARIF}",
-     _all(rb'"generated_at"\s*:', rb'"metrics"\s*:\s*\{\s*"_totals"\s*:')),
     ("a KICS JSON report", f"run `kics scan --report-formats sarif`: {_SARIF}",
      re.compile(rb'"kics_version"\s*:|\A(?=.*?"queries"\s*:\s*\[)(?=.*?"query_id"\s*:)(?=.*?"query_name"\s*:)', re.S)),
     ("a Hadolint JSON report", f"run `hadolint -f sarif`: {_SARIF}",
