@@ -53,7 +53,9 @@ policy decision." ...); those lines are no decision events and are left out (nei
 nor dead-lettered, and not counted as events), so a captured ``opa run`` output ingests whole.
 OPA Gatekeeper's violation lines (its audit pod's and, with ``--log-denies``, its webhook's
 zap JSON lines naming a ``constraint_kind``) are no server log line: they are mapped by
-:mod:`._gatekeeper` (audit violations Compliance Findings, admission denials API Activity).
+:mod:`._gatekeeper` (audit violations Compliance Findings, admission denials API Activity), and so
+are the audit violations its constraints list in ``status.violations`` (``kubectl get constraints -o
+json``), each read as the audit pod's line for it (:func:`._gatekeeper.constraint_violations`).
 """
 
 from __future__ import annotations
@@ -260,7 +262,8 @@ class Opa(CheckedTopFormat):
     what = "an OPA decision log"
     invalid_reason = "not an OPA decision log: no `decision_id` or `path`"
     description = ("OPA decision logs (object, array, NDJSON) -> API Activity (6003) with authorization result; "
-                   "Gatekeeper violation log lines -> Compliance Finding (audit) / API Activity (admission)")
+                   "Gatekeeper violation log lines and constraint status -> Compliance Finding (audit) / API Activity "
+                   "(admission)")
     framing = "lines"
     mapped = _MAPPED
     top_fields = ("input", "result")
