@@ -208,3 +208,19 @@ def test_tailed_collector_file_exporter_output(tmp_path: Path) -> None:
         assert [tuple(r) for r in rows] == [("Message Body", 3), ("Second Body", 3)]
     finally:
         svc.close()
+
+
+def test_array_and_search_answer_of_shipper_documents(tmp_path: Path) -> None:
+    # Filebeat's documents as a JSON array (jq -s) and as an Elasticsearch search answer saved from
+    # the index Filebeat wrote (the Search API's response shape: took, timed_out, hits.total,
+    # hits.hits[]._index/_id/_score/_source); both were dead-lettered whole
+    docs = [json.loads(line) for line in FILEBEAT.splitlines()]
+    answer = {"took": 3, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+              "hits": {"total": {"value": 2, "relation": "eq"}, "max_score": 1.0,
+                       "hits": [{"_index": ".ds-filebeat-8.11.0-2023.11.20-000001", "_id": str(i), "_score": 1.0,
+                                 "_source": d} for i, d in enumerate(docs)]}}  # fmt: skip
+    for name, value in (("array.json", docs), ("search.json", answer)):
+        path = tmp_path / name
+        path.write_text(json.dumps(value, indent=2))
+        rows, dead = _read(path)
+        assert not dead and [r["user"]["name"] for r in rows["Authentication"]] == ["vagrant", "test"], name

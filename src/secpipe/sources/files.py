@@ -216,6 +216,10 @@ def read_documents(
                 return
             if fmt is None:
                 rest = _drain(r, max_document, head)
+                listed = None if r.error or len(rest) > max_document else _shipped_list(rest)
+                if listed is not None:
+                    yield from _listed_documents(listed, src, r.consumed)
+                    return
                 yield Document(None, b"", src, dead=DeadLetter(_unrecognized(head[:_SNIFF]), src, 0, rest, "auto"))
                 return
         else:
@@ -345,6 +349,58 @@ def shipped_chunk(data: bytes, src: str, offset: int) -> tuple[list[tuple[Format
         pos += len(line) + 1
     bodies, rest = shipped_bodies([_record_of(line) for line in lines], src)
     return bodies, [DeadLetter(_NO_FORMAT, src, offsets[i], lines[i], "auto") for i in rest]
+
+
+class _Hit(msgspec.Struct):
+    source: msgspec.Raw = msgspec.field(default=msgspec.Raw(b"null"), name="_source")
+
+
+class _Hits(msgspec.Struct):
+    hits: list[_Hit] = []
+
+
+class _SearchAnswer(msgspec.Struct):
+    """An Elasticsearch (or OpenSearch) search answer: the documents are ``hits.hits[]._source``."""
+
+    hits: _Hits | None = None
+
+
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
+_SEARCH_ANSWER = msgspec.json.Decoder(_SearchAnswer)
+
+
+def _shipped_list(data: bytes) -> list[bytes] | None:
+    """The documents of a JSON array of a shipper's documents (a ``jq -s`` of its output file, a
+    Fluent Bit ``http`` body saved) or of an Elasticsearch search answer saved from the index the
+    shipper wrote (``hits.hits[]._source``), when the first of them wrap lines a format reads
+    (:func:`secpipe.server.shipped.lines_in`); None otherwise."""
+    text = data.removeprefix(BOM).strip()
+    if text[:1] not in (b"[", b"{") or not any(k in text[:_SNIFF] for k in _LINE_KEYS):
+        return None
+    try:
+        if text[:1] == b"[":
+            docs = [bytes(raw) for raw in _RAW_LIST.decode(text)]
+        else:
+            hits = _SEARCH_ANSWER.decode(text).hits
+            docs = [d for d in (bytes(h.source) for h in hits.hits) if d[:1] == b"{"] if hits is not None else []
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        return None
+    if not docs or not all(d[:1] == b"{" for d in docs):
+        return None
+    from secpipe.server.shipped import lines_in
+
+    return docs if any(found is not None for found in lines_in(docs[:16])) else None
+
+
+def _listed_documents(docs: list[bytes], src: str, size_in: int) -> Iterator[Document]:
+    """:func:`_shipped_list`'s documents as :func:`shipped_chunk` reads lines: one document per
+    format and host, a dead letter per document no specific format reads (its offset its index)."""
+    from secpipe.server.shipped import shipped_bodies
+
+    bodies, rest = shipped_bodies(docs, src)
+    for k, (fmt, source, body) in enumerate(bodies):
+        yield Document(fmt, body, source, size_in=size_in if k == 0 else 0)
+    yield from (Document(None, b"", src, dead=DeadLetter(_NO_FORMAT, src, i, docs[i], "auto")) for i in rest)
 
 
 def _shipped_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int) -> Iterator[Document]:
