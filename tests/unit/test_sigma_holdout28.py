@@ -202,7 +202,7 @@ def test_finding_keeps_the_rules_metadata() -> None:
     assert extra["rule_falsepositives"][1].startswith("Automated processes")
     assert extra["rule_related"] == [{"id": "2f0bae2d-bf20-4465-be86-1311addebaa3", "type": "similar"}]
     assert (extra["rule_status"], extra["rule_author"]) == ("test", "kelnage")
-    assert f["vulnerabilities"] is None
+    assert f.get("vulnerabilities") is None
     assert not check_rows("detection_finding", [f])
 
 
