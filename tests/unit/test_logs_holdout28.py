@@ -395,3 +395,36 @@ def test_auditd_execve_syscall_is_process_activity() -> None:
     relayed = _decode(["<14>Mar 28 14:36:03 shadowman audispd: node=shadowman " + lines[0], "<14>Mar 28 14:36:03 shadowman audispd: " + lines[3]])
     got = next(r for r in _rows(relayed) if r["class_uid"] == 1007)
     assert got["process"]["cmd_line"] == "cat /etc/ssh/sshd_config" and got["device"]["hostname"] == "shadowman"
+
+
+def test_cisco_asa_logins_and_aaa_authentications_are_authentication() -> None:
+    """Cisco ASA authentication messages (Cisco's ASA syslog guide: 605005 login permitted,
+    113005 / 113015 AAA user authentication Rejected against a server / the local database): a
+    management login over ssh (Wazuh's cisco-asa decoder test line, and one behind an ASA device
+    id header), VPN AAA rejections from public parser tests (a morphline test's kebarrow line, an
+    ASA with a zone and ``%ASA-auth-6-``): Authentication Success / Failure with the user, the
+    source and the reason (they were Base Events)."""
+    lines = [
+        '%ASA-6-605005: Login permitted from 192.168.0.1/11 to outside:192.168.0.2/ssh for user "username"',
+        "<165>Aug 16 10:00:00 fw-asa01 : %ASA-6-605005: Login permitted from 192.0.2.10/54321 to outside:198.51.100.5/SSH for user admin",
+        "Mar 21 2014 23:03:49 sjce-vpn-cluster-4 : %ASA-6-113005: AAA user authentication Rejected : reason = AAA failure : "
+        "server = 173.38.203.42 : user = kebarrow",
+        "<166>:Oct 08 17:27:49 MSK: %ASA-auth-6-113015: AAA user authentication Rejected : reason = Invalid password : local "
+        "database : user = somebody",
+    ]
+    d = _decode(lines)
+    assert not d.dead and d.events == 4
+    rows = [next(r for r in _rows(d) if r["raw_data"] == line) for line in lines]
+    assert {r["class_uid"] for r in rows} == {3002}
+
+    def auth(r: dict[str, Any]) -> tuple[Any, ...]:
+        src = r["src_endpoint"] or {}
+        return (r["status"], r["user"]["name"], src.get("ip"), src.get("port"), r["status_detail"], r["service"]["name"])
+
+    assert [auth(r) for r in rows] == [
+        ("Success", "username", "192.168.0.1", 11, None, "ssh"),
+        ("Success", "admin", "192.0.2.10", 54321, None, "ssh"),
+        ("Failure", "kebarrow", None, None, "AAA failure", "asa"),
+        ("Failure", "somebody", None, None, "Invalid password", "asa"),
+    ]
+    assert rows[1]["dst_endpoint"]["ip"] == "198.51.100.5" and rows[1]["device"]["hostname"] == "fw-asa01"

@@ -100,6 +100,10 @@ Mapping:
   gpasswd's ``user U added by A to group G`` / ``... removed by A from group G`` (Add / Remove User,
   gpasswd's A the actor); each a Success. The ``shadow group`` and ``/etc/gshadow`` twin lines of
   the same change stay Base Events.
+- Cisco ASA / FTD authentication messages -> Authentication (3002): 605005 / 605004 management
+  logins permitted / denied (source, the ASA's address and service), 113004 / 113012 and 113005 /
+  113015 AAA authentications Successful / Rejected (the reason the detail, the user IP the source;
+  a hidden user ``*****`` none), 611101 / 611102 user authentications and 611103 logouts.
 - Junos OS authentication messages -> Authentication (3002): ``SSHD_LOGIN_FAILED`` and
   ``LOGIN_FAILED`` (Logon Failure), ``UI_LOGIN_EVENT`` (Logon, the ``ssh-connection``'s source
   address and port), ``UI_LOGOUT_EVENT`` (Logoff) and ``DOT1XD_USR_AUTHENTICATED`` (802.1X on a
@@ -420,11 +424,12 @@ _R3164_NOTAG = (
 )
 #: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[seq: ][host: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
 #: optionally behind a BSD header added by a relay (``Mmm dd hh:mm:ss host``) or the ASA device id
-#: (``timestamp host : %ASA-...``); the timestamp is absent without ``service timestamps``.
+#: (``timestamp host : %ASA-...``); the timestamp is absent without ``service timestamps``; an empty
+#: sequence number's colon may touch the stamp (``<166>:Oct 08 17:27:49 MSK: %ASA-auth-6-113015``).
 _RCISCO = (
     r"(?s)^(?:<(?P<pri>\d{1,3})>)?"
     rf"(?:(?P<ts0>{_BSD_TS}) (?P<host0>[^\s:%]+) ?:? )?"
-    r"(?:(?P<seq>\d+)?: )?(?:(?P<host>[^\s:%<]+): )?"
+    r"(?:(?P<seq>\d+)?: ?)?(?:(?P<host>[^\s:%<]+): )?"
     rf"(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>[A-Za-z]{{2,5}}))?: )?"
     r"%(?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+): ?(?P<msg>.*)$"
 )
@@ -1173,6 +1178,7 @@ class Syslog(Format):
                      lambda f: _mail_auth(f["app"], f["msg"]),
                      lambda f: _windows_auth(f["msg"]),
                      lambda f: _snare_auth(f["msg"]),
+                     lambda f: _asa_auth(f["msgid"], f["msg"]),
                      lambda f: _fortigate_auth(f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
@@ -2029,6 +2035,62 @@ def _snare_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
             "is_remote": pc.if_else(pc.is_null(logon), pa.scalar(None, pa.bool_()), pc.is_in(logon, value_set=pa.array(sorted(_WIN_REMOTE), _I32))),
             "metadata.event_code": ev,
         },
+    }  # fmt: skip
+
+
+#: Cisco ASA / FTD authentication messages (Cisco Secure Firewall ASA Series Syslog Messages):
+#: 605004 / 605005 "Login denied|permitted from src/port to interface:dst/service for user 'U'" (a
+#: management login: ssh, https, telnet; or "from serial to console"), 113004 / 113005 "AAA user
+#: authentication Successful|Rejected : [reason = R :] server = S : user = U[ : user IP = A]" (113012 /
+#: 113015 the same against the local database; a user the ASA hides is ``*****``: none),
+#: 611101 / 611102 "User authentication succeeded|failed: IP address: A, Uname: U" and 611103
+#: "User logged out: Uname: U"
+_ASA_AUTH_NUMBERS = pa.array(["605004", "605005", "113004", "113005", "113012", "113015", "611101", "611102", "611103"], S)
+_ASA_LOGIN = (r"^Login (?P<res>permitted|denied) from (?P<src>[^/\s]+)(?:/(?P<sport>\d{1,5}))? to (?P<if>[^:\s]+)"
+              r"(?::(?P<dst>[^/\s]+)/(?P<svc>\S+))? for user ['\"]?(?P<user>[^'\"]*?)['\"]?\s*$")
+_ASA_AAA = (r"^AAA user authentication (?P<res>Successful|Rejected)\s*:(?:\s*reason = (?P<why>[^:]*?)\s*:)?\s*server = "
+            r"(?P<server>[^\s:]+)\s*:\s*user = (?P<user>.*?)(?:\s*:\s*user IP = (?P<ip>[0-9A-Fa-f.:]+))?\s*$")
+_ASA_AAA = _ASA_AAA.replace(r"server = (?P<server>[^\s:]+)", r"(?:server = (?P<server>[^\s:]+)|local database)")
+_ASA_USER = (r"^User (?:authentication (?P<res>succeeded|failed): IP(?: address)?\s*[:,]\s*(?P<ip>[0-9A-Fa-f.:]+)\s*[,:]\s*"
+             r"Uname: (?P<user>\S+)|logged out: Uname: (?P<out>\S+))")
+
+
+def _asa_auth(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the Cisco ASA / FTD messages that report a login or a user authentication, their
+    Authentication fields), or None: 605005 / 113004 / 113012 / 611101 Logon, 605004 / 113005 /
+    113015 / 611102 Logon Failure (the AAA reason the detail), 611103 Logoff; the user, the source address (and
+    port), the ASA's address a management login reached as the destination, its service (ssh,
+    https, console) the service, else the message's own (``asa``)."""
+    if msgid.null_count == len(msgid) or not _fast.contains_any(msgid.buffers()[2], (b"-605", b"-113", b"-611")):
+        return None
+    number = pc.utf8_slice_codeunits(msgid, -6)
+    cisco = pc.fill_null(pc.match_substring_regex(msgid, r"^(?:ASA|FTD)-(?:\w+-)?[0-7]-\d{6}$"), False)
+    mine = pc.and_(cisco, pc.is_in(number, value_set=_ASA_AUTH_NUMBERS))
+    if not pc.any(mine).as_py():
+        return None
+    text = pc.if_else(mine, msg, pa.scalar(None, S))
+    login, aaa, user = (pc.extract_regex(text, rx) for rx in (_ASA_LOGIN, _ASA_AAA, _ASA_USER))
+    hit = pc.fill_null(pc.or_(pc.or_(login.is_valid(), aaa.is_valid()), user.is_valid()), False)
+    if not pc.any(hit).as_py():
+        return None
+    login, aaa, user = login.filter(hit), aaa.filter(hit), user.filter(hit)
+    n = len(login)
+    res = pc.coalesce(group(login, "res"), group(aaa, "res"), group(user, "res"))
+    failed = pc.fill_null(pc.is_in(res, value_set=pa.array(["denied", "Rejected", "failed"], S)), False)
+    src = group(login, "src")
+    src_ip = pc.if_else(_is_ip(src), src, pa.scalar(None, S))
+    named = _nil(pc.coalesce(group(login, "user"), group(aaa, "user"), group(user, "user"), group(user, "out")))
+    hidden = pc.fill_null(pc.match_substring_regex(named, r"^\*+$"), False)
+    return hit, {
+        "user": pc.if_else(hidden, pa.scalar(None, S), named),
+        "actor": pa.nulls(n, S), "ip": pc.coalesce(src_ip, group(aaa, "ip"), group(user, "ip")), "rhost": pa.nulls(n, S),
+        "count": pa.nulls(n, _I32), "port": group(login, "sport"), "method": pa.nulls(n, S), "failed": failed,
+        "detail": group(aaa, "why"),
+        "activity": pc.if_else(pc.is_valid(group(user, "out")), pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "cmd": pa.nulls(n, S), "tty": pa.nulls(n, S),
+        "service": pc.coalesce(pc.utf8_lower(group(login, "svc")), pc.if_else(pc.fill_null(pc.equal(group(login, "if"), "console"), False),
+                                                                             "console", pa.scalar(None, S)), pa.scalar("asa", S)),
+        "dst_ip": group(login, "dst"),
     }  # fmt: skip
 
 
