@@ -4,6 +4,9 @@
   line): gitleaks' curl-auth-user true positives (gitleaks/gitleaks cmd/generate/config/rules/curl.go, verbatim);
   its false positives (variables, templates, placeholders, a user without a password) stay;
 - ``sshpass -p PASS`` (sshpass(1): its options come before the command, so ``ssh -p 2222`` after it stays);
+- Sysinternals PsExec's ``-u USER -p PASS`` and Windows' ``net use [DRIVE:] \\\\HOST\\SHARE PASS /user:...``
+  (lateral movement as Sysmon / Security 4688 process command lines record it; PsExec's and net use's documented
+  syntax; ``*`` prompts, a ``/switch`` is no password);
 - the MySQL / MariaDB clients' ``-pPASS`` (MySQL's manual, "Specifying a password on the command line": no space;
   ``-p db`` prompts and names a database, and stays);
 - Azure API Management's ``Ocp-Apim-Subscription-Key`` header and ``subscription-key`` query parameter (Microsoft
@@ -74,6 +77,13 @@ CURL_TPS = [
     ("sshpass -p 'Sup3rSecret!' ssh -o StrictHostKeyChecking=no root@10.0.0.1", "Sup3rSecret!", "cli_password"),
     ("/usr/bin/sshpass -v -pT0pS3cret scp backup.tgz ops@10.0.0.2:/srv", "T0pS3cret", "cli_password"),
     ("mysql -h db.internal -P 3306 -u root -pMyS3cretPass shop", "MyS3cretPass", "cli_password"),
+    ("psexec.exe \\\\10.0.0.5 -u CORP\\admin -p Winter2024! cmd.exe", "Winter2024!", "cli_password"),
+    ('PsExec64.exe \\\\dc01 -accepteula -s -u admin -p "P@ss w0rd" powershell.exe', "w0rd", "cli_password"),
+    ('{"CommandLine":"PsExec.exe \\\\\\\\dc01 -u admin -p Adm1nPass! cmd"}', "Adm1nPass!", "cli_password"),
+    ("net use Z: \\\\fileserver\\share S3cretPw /user:CORP\\bob", "S3cretPw", "cli_password"),
+    ('net use \\\\10.0.0.5\\IPC$ "Passw0rd!" /user:administrator', "Passw0rd!", "cli_password"),
+    ("C:\\Windows\\system32\\net1.exe  use \\\\srv\\share Pa55w0rd /user:x", "Pa55w0rd", "cli_password"),
+    ('{"CommandLine":"net use \\\\\\\\srv\\\\c$ Pa55w0rd /user:x"}', "Pa55w0rd", "cli_password"),
     ("mysqldump -uroot -p'S3cr3t' --all-databases --single-transaction", "S3cr3t", "cli_password"),
     ("mariadb-dump --user=backup -pBkp_2024! --databases app", "Bkp_2024!", "cli_password"),
     ('{"process":{"cmd_line":"mysql -uadmin -p\\"Wq8#zLm2\\" -e \\"show databases\\""}}', "Wq8#zLm2", "cli_password"),
@@ -128,7 +138,8 @@ def test_command_line_and_gateway_secrets_are_redacted(line: str, secret: str, k
     # other commands' -u / -p, a user agent, a prompt for the password
     "docker run -u 1000:1000 --rm alpine id", "ps -u root:root", '{"userAgent":"curl/8.5.0 -u a:b"}',
     "sshpass -f /root/.pw ssh -p 2222 root@10.0.0.1", "sshpass -e ssh -p 22 deploy@host",
-    "mysql -u root -p shop", "mysql -h db -P 3306 -u root -p", "mysqladmin ping -h localhost -p$MYSQL_ROOT_PASSWORD",
+    "mysql -u root -p shop", "mysql -h db -P 3306 -u root -p", "net use \\\\srv\\share /user:bob",
+    "net use Z: \\\\srv\\share *", "NET USE \\\\srv\\c$ /delete", "psexec \\\\h -s -i cmd.exe", "gpresult /p", "mysqladmin ping -h localhost -p$MYSQL_ROOT_PASSWORD",
     '{"eventSource":"rds.amazonaws.com","requestParameters":{"engine":"mysql","port":3306}}',
     # a 32-hex word after SK that is part of a longer one, an Azure subscription id
     "SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2ff", '{"subscriptionId":"00000000-0000-0000-0000-000000000000"}',

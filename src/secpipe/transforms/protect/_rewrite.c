@@ -192,7 +192,8 @@ __attribute__((constructor)) static void init_tables(void) {
         {"di", "s"}, {"/I", "n"}, {"?t", "o"}, {"&t", "o"}, {"?s", "e"}, {"&s", "e"}, {"SK", HEX_CHARS}, {"cu", "r"},
         {"hp", "a"}, {"my", "s"}, {"ma", "r"}, {"pu", "l"}, {"ps", "c"}, {"PM", "A"}, {"n_", "a"}, {"dp", "."},
         {"op", "s"}, {"HR", "K"}, {"yg", "e"}, {":A", "A"}, {"-u", "s"}, {"xk", "e"}, {"dt", "0"}, {"sq", "0"},
-        {"sn", "t"}, {"sk", "."}, {NULL, NULL}};
+        {"sn", "t"}, {"sk", "."}, {"ps", "eE"}, {"pS", "eE"}, {"Ps", "eE"}, {"PS", "eE"}, {"se", " \t"}, {"sE", " \t"},
+        {"Se", " \t"}, {"SE", " \t"}, {NULL, NULL}};
     for (int l = 0; lits[l][0]; l++) pair((unsigned char)lits[l][0][0], (unsigned char)lits[l][0][1], lits[l][1]);
     for (int v = 0; v < 2; v++)
         for (const char *const *kw = v ? VAULT_KEYWORDS : KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
@@ -352,6 +353,30 @@ static int mysql_at(const unsigned char *t, int64_t n, int64_t i) {
     return 0;
 }
 
+/* PREFILTER's ``[Pp][Ss][Ee][Xx][Ee][Cc][^\r\n]*\s-p[ \t]`` at ``i``: PsExec and a -p option later on its line */
+static int psexec_at(const unsigned char *t, int64_t n, int64_t i) {
+    static const char name[] = "psexec";
+    for (int k = 0; k < 6; k++)
+        if (i + k >= n || lower(t[i + k]) != (unsigned char)name[k]) return 0;
+    for (int64_t j = i + 6; j + 3 < n; j++) {
+        if (ws(t[j]) && t[j + 1] == '-' && t[j + 2] == 'p' && (t[j + 3] == ' ' || t[j + 3] == '\t')) return 1;
+        if (t[j] == '\r' || t[j] == '\n') return 0;
+    }
+    return 0;
+}
+
+static inline int blank(unsigned c) { return c == ' ' || c == '\t'; }
+
+/* PREFILTER's ``[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\\\`` (net use's share) from its "se" + blank (a pair "us" would
+ * stop at each "user" of a CloudTrail record, "e " and ": " passed 7% more of its positions) */
+static int net_use_at(const unsigned char *t, int64_t n, int64_t i) {
+    if (i < 1 || lower(t[i - 1]) != 'u' || lower(t[i]) != 's' || lower(t[i + 1]) != 'e' || i + 2 >= n || !blank(t[i + 2]))
+        return 0;
+    int64_t j = i + 3;
+    if (j + 2 < n && alpha(t[j]) && t[j + 1] == ':' && blank(t[j + 2])) j += 3;
+    return j + 1 < n && t[j] == '\\' && t[j + 1] == '\\';
+}
+
 /* ``[^/\s"'@]`` */
 static inline int url_char(unsigned c) { return !(c == '/' || ws(c) || c == '"' || c == '\'' || c == '@'); }
 
@@ -399,7 +424,7 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     case 'S': /* SG\.[A-Za-z0-9_-]{22}\. (SendGrid), SK[0-9a-fA-F]{32} (Twilio), else the keywords' upper-case spellings */
         if (has(t, n, i, "SG.") && run(t, n, i + 3, 22, urls) == 22 && has(t, n, i + 25, ".")) return 1;
         if (t[i + 1] == 'K' && run(t, n, i + 2, 32, hexa) == 32) return 1;
-        return keyword_at(t, n, i);
+        return net_use_at(t, n, i) || keyword_at(t, n, i);
     case 'y': /* ya29., rubygems_ from its "yge" (a pair "ru" passed 6% more CloudTrail positions) */
         if (t[i + 1] == 'g')
             return i >= 3 && t[i - 3] == 'r' && t[i - 2] == 'u' && t[i - 1] == 'b' && has(t, n, i, "ygems_");
@@ -434,11 +459,12 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     case 'p': /* pypi-AgEIcHlwaS5vcmc, pul-[a-f0-9]{40} (Pulumi), pscale_(?:tkn|pw|oauth)_, else the password/passwd
                * keywords */
         if (has(t, n, i, "pul-")) return run(t, n, i + 4, 40, hexl) == 40;
+        if (psexec_at(t, n, i)) return 1;
         if (has(t, n, i, "pscale_"))
             return has(t, n, i + 7, "tkn_") || has(t, n, i + 7, "pw_") || has(t, n, i + 7, "oauth_");
         return has(t, n, i, "pypi-AgEIcHlwaS5vcmc") || keyword_at(t, n, i);
-    case 'P': /* PMAK- (Postman), else the keywords' upper-case spellings */
-        return has(t, n, i, "PMAK-") || keyword_at(t, n, i);
+    case 'P': /* PMAK- (Postman), PsExec's -p, else the keywords' upper-case spellings */
+        return has(t, n, i, "PMAK-") || psexec_at(t, n, i) || keyword_at(t, n, i);
     case 'o':
         return has(t, n, i, "ops_eyJ");
     case 'H':
@@ -460,7 +486,8 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         return has(t, n, i, "/IncomingWebhook/");
     case 's':
     case 'r': /* [sr]k_(?:live|test)_; sk-(?:proj|svcacct|admin|ant)-, sk-[A-Za-z0-9]{20}T3BlbkFJ, shp(?:at|ca|pa|ss)_;
-               * else the secret_* / refresh_token keywords */
+               * net use's share; else the secret_* / refresh_token keywords */
+        if (t[i] == 's' && net_use_at(t, n, i)) return 1;
         if (t[i + 1] == 'k' && (has(t, n, i + 2, "_live_") || has(t, n, i + 2, "_test_"))) return 1;
         if (t[i] == 's' && t[i + 1] == 'k' && has(t, n, i + 2, "-")) {
             if (has(t, n, i + 3, "proj-") || has(t, n, i + 3, "svcacct-") || has(t, n, i + 3, "admin-") ||

@@ -23,7 +23,7 @@ twilio_key (``SK`` + 32 hex), pulumi_token (``pul-``), postman_key (``PMAK-``), 
 (``HRKU-AA``), planetscale_token (``pscale_tkn_``/``pscale_pw_``/``pscale_oauth_``), rubygems_token (``rubygems_``), telegram_bot_token
 (``<bot id>:AA...``), mailchimp_key (``...-us21``), brevo_key (``xkeysib-``), dynatrace_token (``dt0c01.``), square_token
 (``sq0atp-``/``sq0csp-``), sentry_token (``sntryu_``/``sntrys_``), mapbox_token (``sk.eyJ``), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
-``-pPASS``), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
+``-pPASS``, PsExec's ``-p PASS``, ``net use \\\\HOST\\SHARE PASS``), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
 ``redis://:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON, ``X-API-Key:``, ``X-Auth-Token:``,
 ``PRIVATE-TOKEN:``, Azure API Management's ``Ocp-Apim-Subscription-Key:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``; masks,
 JSON literals and
@@ -212,16 +212,20 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("mapbox_token", r"\bsk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}", _ph("mapbox_token")),
     # a command line's password arguments: curl's -u/--user USER:PASS (the options may be combined, -su; the
     # argument may be quoted whole or in parts; gitleaks' curl-auth-user), sshpass -p PASS (its options come before
-    # the command: an ssh -p PORT after it stays) and the MySQL / MariaDB clients' -pPASS (attached: "-p db" prompts
-    # and names a database, MySQL's manual); a variable, a command's output, a template and the placeholders
+    # the command: an ssh -p PORT after it stays), the MySQL / MariaDB clients' -pPASS (attached: "-p db" prompts
+    # and names a database, MySQL's manual), Sysinternals PsExec's -p PASS and Windows' net use \\HOST\SHARE PASS (a
+    # '*' prompts, a /switch is none); a variable, a command's output, a template and the placeholders
     # gitleaks lists (user:pass, username:password, test:test, <user:password>, xxx:yyy) are none
     Detector("cli_password",
              r"((?:\bcurl(?:\.exe)?[\\\"']{0,2}(?=\s)(?s:.){0,1024}?\s(?:-[A-Za-z]*[uU]|--(?:proxy-)?user)(?:=|[ \t]*)\\?[\"']?"
              r"[^\s:\"'\\<\[]*(?:\\?[\"'])?:\\?[\"']?"
              r"|\bsshpass(?:\s+-[A-Za-z]\S*)*?\s+-p[ \t]*\\?[\"']?"
-             r"|\b(?:mysql|mariadb)[a-z-]*\b[^\r\n|;&]{0,512}?\s-p\\?[\"']?)(?=[^\s\"'\\]))"
-             r"(?!" + _NOT_A_PASSWORD + r"|[$<\[]|\{\{|(?i:pass(?:word)?|pwd|test|token|change(?:it|me)|y{3,})(?![^\s\"'\\]))"
-             r"[^\s\"'\\]+", r"\1" + _ph("cli_password")),
+             r"|\b(?:mysql|mariadb)[a-z-]*\b[^\r\n|;&]{0,512}?\s-p\\?[\"']?"
+             r"|\b[Pp][Ss][Ee][Xx][Ee][Cc](?:64)?(?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?\s-p[ \t]+\\?[\"']?"
+             r"|\b[Nn][Ee][Tt]1?(?:\.[Ee][Xx][Ee])?[\"']?[ \t]+[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\{2,}[^\s\"']+[ \t]+\\?[\"']?)"
+             r"(?=[^\s\"'\\]))"
+             r"(?!" + _NOT_A_PASSWORD + r"|[$<\[/]|\*(?![^\s\"'\\])|\{\{|(?i:pass(?:word)?|pwd|test|token|change(?:it|me)|y{3,})(?![^\s\"'\\]))"
+             r"(?:(?<=\")[^\"\\]+(?=\\?\")|(?<=')[^'\\]+(?=\\?')|[^\s\"'\\]+)", r"\1" + _ph("cli_password")),
     # a URL's user may be empty (redis://:PASS@host)
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{0,256}:)[^@/\s\"'\[]{1,256}@",
              r"\1" + _ph("url_password") + "@"),
@@ -277,7 +281,8 @@ SPECIFIC_RE2 = "|".join((
     r"/IncomingWebhook/", r"[?&](?:token|secret)=", r"SK[0-9a-fA-F]{32}", r"curl(?:\.exe)?[\\\"']{0,2}\s", r"sshpass",
     r"(?:mysql|mariadb)[^\r\n]*\s-p[^\s]", r"pul-[a-f0-9]{40}", r"PMAK-", r"lin_api_", r"dp\.(?:pt|ct|st|sa|scim|audit)\.",
     r"ops_eyJ", r"HRKU-AA", r"pscale_(?:tkn|pw|oauth)_", r"rubygems_", r"[0-9]{5}:AA", r"[0-9a-f]{32}-us[0-9]", r"xkeysib-",
-    r"dt0c01\.", r"sq0(?:atp|csp)-", r"sntry[us]_", r"sk\.eyJ",
+    r"dt0c01\.", r"sq0(?:atp|csp)-", r"sntry[us]_", r"sk\.eyJ", r"[Pp][Ss][Ee][Xx][Ee][Cc][^\r\n]*\s-p[ \t]",
+    r"[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\\\",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
