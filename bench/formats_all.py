@@ -36,7 +36,8 @@ RUNS = [
     ("formats_cicd_bench.py", ["github", "gitlab", "jenkins", "jenkins_log", "syslog"]),
     ("formats_scanners_bench.py", ["trivy", "snyk", "sarif", "sonarqube", "falco", "opa", "alertmanager", "gitlab_security",
                                    "grype", "osv_scanner", "npm_audit", "pip_audit", "dependency_track", "govulncheck",
-                                   "code_quality", "semgrep", "gitleaks", "policy_report", "bandit"]),
+                                   "code_quality", "semgrep", "gitleaks", "policy_report", "bandit",
+                                   "checkov"]),
     ("formats_sbom_bench.py", [""]),
 ]
 

@@ -1,6 +1,6 @@
 """Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
 grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality, semgrep,
-gitleaks, policy_report, bandit).
+gitleaks, policy_report, bandit, checkov).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -414,6 +414,26 @@ def gen_bandit(n: int) -> list[bytes]:
     return docs
 
 
+def gen_checkov(n: int) -> list[bytes]:
+    """checkov -o json reports of 1000 checks each (3 failed to 1 passed): the real failed check
+    (tests/cases/scanners28), its id, file, resource and lines varied."""
+    doc = json.loads((CASES.parent / "scanners28" / "checkov-defectdojo.json").read_text())
+    check = doc["results"]["failed_checks"][0]
+    docs = []
+    for t in range(0, n, 1000):
+        failed, passed = [], []
+        for i in range(t, min(n, t + 1000)):
+            c = copy.deepcopy(check)
+            c["check_id"] = f"CKV_GCP_{i % 90}"
+            c["file_path"] = c["repo_file_path"] = f"/mod{i % 25}/main{i}.tf"
+            c["resource"] = f"google_storage_bucket.b{i}"
+            c["file_line_range"] = [1 + i % 300, 9 + i % 300]
+            (passed if i % 4 == 3 else failed).append(c)
+        results = {**doc["results"], "failed_checks": failed, "passed_checks": passed}
+        docs.append(json.dumps({**doc, "results": results}, indent=3).encode())
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -433,7 +453,7 @@ GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "grype": gen_grype, "osv_scanner": gen_osv_scanner, "npm_audit": gen_npm_audit, "pip_audit": gen_pip_audit,
     "dependency_track": gen_dependency_track, "govulncheck": gen_govulncheck, "code_quality": gen_code_quality,
     "semgrep": gen_semgrep, "gitleaks": gen_gitleaks, "policy_report": gen_policy_report,
-    "bandit": gen_bandit,
+    "bandit": gen_bandit, "checkov": gen_checkov,
 }  # fmt: skip
 
 

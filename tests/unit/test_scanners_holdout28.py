@@ -1,7 +1,7 @@
 """Scanner outputs of the holdout round 28 (``tests/cases/scanners28/SOURCES.md``).
 
-Semgrep's, Gitleaks' and Bandit's JSON and Kubernetes policy reports are read by the semgrep,
-gitleaks, bandit and policy_report formats. Native JSON of scanners whose SARIF the sarif format
+Semgrep's, Gitleaks', Bandit's and Checkov's JSON and Kubernetes policy reports are read by the
+semgrep, gitleaks, bandit, checkov and policy_report formats. Native JSON of scanners whose SARIF the sarif format
 reads, TruffleHog's JSON lines, Kubernetes policy reports and AWS Security Hub findings are
 dead-lettered under ``--format auto`` with a reason that names the tool's output (and its SARIF
 option), not "no format matched". Expected values are read in the samples.
@@ -9,6 +9,7 @@ option), not "no format matched". Expected values are read in the samples.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ _NATIVE = [
     ("tfsec-defectdojo.json", "a tfsec JSON report", "tfsec --format sarif"),
     ("hadolint-defectdojo.json", "a Hadolint JSON report", "hadolint -f sarif"),
     ("dockle-defectdojo.json", "a Dockle JSON report", "dockle -f sarif"),
-    ("checkov-defectdojo.json", "a Checkov JSON report", "checkov -o sarif"),
     ("kics-defectdojo.json", "a KICS JSON report", "--report-formats sarif"),
     ("trufflehog-defectdojo.json", "TruffleHog JSON lines", "TruffleHog writes no SARIF"),
 ]
@@ -482,4 +482,76 @@ def test_bandit_bad_issue_is_dead_lettered_alone() -> None:
     )
     d = formats.get("bandit").decode(doc.encode(), "x")
     assert len(d.dead) == 1 and "line_number" in d.dead[0].reason
+    assert len(_rows(d)) == 1
+
+
+#: a passed check of DefectDojo's checkov-report-multiple-check_type.json (its first; code_block,
+#: entity_tags and the null keys left out)
+_CHECKOV_PASSED = {
+    "check_id": "CKV_AWS_24",
+    "check_name": "Ensure no security groups allow ingress from 0.0.0.0:0 to port 22",
+    "check_result": {"result": "PASSED", "evaluated_keys": []},
+    "file_path": "/aws/db-app.tf",
+    "file_abs_path": "/infra/terraform/aws/db-app.tf",
+    "repo_file_path": "/infra/terraform/aws/db-app.tf",
+    "file_line_range": [116, 133],
+    "resource": "aws_security_group.default",
+    "check_class": "checkov.terraform.checks.resource.aws.SecurityGroupUnrestrictedIngress22",
+    "guideline": "https://docs.bridgecrew.io/docs/networking_1-port-security",
+}
+
+
+def test_checkov_failed_check() -> None:
+    # checkov -o json (one framework): was "no format matched"
+    doc = (CASES / "checkov-defectdojo.json").read_bytes()
+    assert formats.detect(doc) is formats.get("checkov")
+    d = formats.get("checkov").decode(doc, "x")
+    assert not d.dead
+    [r] = _rows(d)
+    assert not check_rows("application_security_posture_finding", [r])
+    assert (r["class_uid"], r["severity_id"], r["status_id"]) == (2007, 4, 1)  # HIGH; failed -> New
+    assert r["metadata"]["product"]["version"] == "2.2.34"
+    fi = r["finding_info"]
+    assert fi["analytic"]["uid"] == "CKV_GCP_28"
+    assert fi["title"] == "Ensure that Cloud Storage bucket is not anonymously or publicly accessible"
+    assert fi["types"] == ["Public", "terraform"]
+    assert fi["uid"] == "CKV_GCP_28|/gcs.tf|google_storage_bucket_iam_binding.allow_public_read"
+    assert r["resources"] == [
+        {
+            "type": "google_storage_bucket_iam_binding",
+            "name": "google_storage_bucket_iam_binding.allow_public_read",
+        }
+    ]
+    [v] = r["vulnerabilities"]
+    assert v["advisory"]["src_url"] == "https://docs.bridgecrew.io/docs/bc_gcp_public_1"
+    [c] = v["affected_code"]
+    assert (c["file"]["path"], c["start_line"], c["end_line"]) == ("/gcs.tf", 17, 21)
+    assert '"check_result":{"result":"FAILED"' in r["unmapped"]
+
+
+def test_checkov_array_of_framework_reports_with_a_passed_check() -> None:
+    failed = json.loads((CASES / "checkov-defectdojo.json").read_text())
+    passed = {"check_type": "terraform", "results": {"passed_checks": [_CHECKOV_PASSED], "failed_checks": []}}
+    d = formats.get("checkov").decode(json.dumps([passed, failed]).encode(), "x")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("application_security_posture_finding", rows)
+    assert [(r["finding_info"]["analytic"]["uid"], r["status_id"], r["status"]) for r in rows] == [
+        ("CKV_AWS_24", 4, "Resolved"),
+        ("CKV_GCP_28", 1, "New"),
+    ]
+    assert (
+        rows[0]["vulnerabilities"][0]["affected_code"][0]["file"]["path"] == "/infra/terraform/aws/db-app.tf"
+    )
+    assert rows[0]["severity_id"] == 0  # no severity without a platform key
+
+
+def test_checkov_bad_check_is_dead_lettered_alone() -> None:
+    doc = (
+        (CASES / "checkov-defectdojo.json")
+        .read_text()
+        .replace('"failed_checks":[', '"failed_checks":[{"check_id": 7},', 1)
+    )
+    d = formats.get("checkov").decode(doc.encode(), "x")
+    assert len(d.dead) == 1 and "check_id" in d.dead[0].reason
     assert len(_rows(d)) == 1

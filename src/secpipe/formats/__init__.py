@@ -60,6 +60,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "gitleaks": ("gitleaks", "Gitleaks", 88),
     "policy_report": ("policy_report", "PolicyReport", 90),
     "bandit": ("bandit", "Bandit", 88),
+    "checkov": ("checkov", "Checkov", 88),
 }
 
 
