@@ -319,3 +319,17 @@ def test_a_poll_whose_decoding_raises_is_dead_lettered_and_committed(monkeypatch
     assert wal == [] and [(d.source, d.offset, d.raw, d.reason) for d in decoded.dead] == [
         ("kafka:k8s/0@5", 5, K8S[0], "decoder error: RuntimeError: mapping bug")]  # fmt: skip
     assert consumer.commits == [[("k8s", 0, 7)]]
+
+
+def test_vector_native_json_log_events_are_read_as_their_fields() -> None:
+    """Vector's kafka sink with encoding.codec = "native_json" (Vector to Vector through Kafka)
+    writes each log event in Vector's data model, ``{"log": {...}}`` (vector.dev, "Log events"):
+    its message is the line the file source read."""
+    event = {"log": {"file": "/var/log/auth.log", "host": "web-12", "source_type": "file",
+                     "message": "May  5 10:57:32 web-12 sshd[88]: Accepted password for bob from 10.0.0.1 port 22 ssh2",
+                     "timestamp": "2024-05-05T10:57:32Z"}}  # fmt: skip
+    other = b'{"log": {"a": 1}, "level": "info"}'  # another key beside log: not Vector's native event
+    dec, _wal = decode_messages([Message("vec", 0, 1, json.dumps(event).encode()), Message("vec", 0, 2, other)],
+                                lambda topic: "auto")  # fmt: skip
+    assert [(r["class_uid"], r["user"]["name"]) for r in _rows(dec)] == [(3002, "bob")]
+    assert [(d.offset, d.reason) for d in dec.dead] == [(2, NO_FORMAT)]

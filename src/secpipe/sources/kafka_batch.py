@@ -13,7 +13,8 @@ so it is tested without a broker.
   line it wraps (:func:`secpipe.server.shipped.shipped_lines`; for a named text format
   :func:`~secpipe.server.shipped.text_lines`), and a Kafka Connect JsonConverter envelope
   (``{"schema": ..., "payload": ...}``: what Connect source connectors write by default) is
-  read as its payload (:func:`connect_payload`); a value its producer gzip-compressed is
+  read as its payload (:func:`connect_payload`), a Vector ``native_json`` log event as its
+  fields (:func:`vector_native_log`); a value its producer gzip-compressed is
   inflated first (within :data:`MAX_INFLATED`). A value may be one JSON event, an array or NDJSON
   of them, a scanner report, or lines of a line format.
 - One decode per format for the whole poll: record formats split each value
@@ -100,6 +101,28 @@ _ENVELOPE = msgspec.json.Decoder(_Envelope)
 _SCHEMA_TYPE = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
+class _Native(msgspec.Struct, forbid_unknown_fields=True):
+    """A log event in Vector's ``native_json`` codec (its data model: ``{"log": {...}}``), what a
+    Vector ``kafka`` sink writes with ``encoding.codec = "native_json"`` for another Vector."""
+
+    log: msgspec.Raw
+
+
+_NATIVE = msgspec.json.Decoder(_Native)
+
+
+def vector_native_log(value: bytes) -> bytes:
+    """The log event object a Vector ``native_json`` event holds (its ``message``, ``host``,
+    ``timestamp``...: read as the shipper's document it is); any other value as it is."""
+    if value[:1] != b"{" or b'"log"' not in value[:16]:
+        return value
+    try:
+        event = bytes(_NATIVE.decode(value).log)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return value
+    return event if event[:1] == b"{" else value
+
+
 def connect_payload(value: bytes) -> bytes | None:
     """The record a Kafka Connect JsonConverter envelope holds: a string payload as its text (a
     line a FileStreamSource or syslog connector read, or JSON as text), a ``bytes`` one
@@ -149,7 +172,7 @@ def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str],
     for m in msgs:
         if m.value:
             value = _inflated(m, bytes(m.value), out)
-            opened.append((m, None if value is None else connect_payload(value)))
+            opened.append((m, None if value is None else connect_payload(vector_native_log(value))))
     msgs = [m for m, doc in opened if doc]
     docs = [doc for _m, doc in opened if doc]
     names: list[str | None] = [None if (n := format_of(m.topic)) == "auto" else n for m in msgs]
