@@ -18,7 +18,9 @@ Mapping: ``rule`` -> ``finding_info.title`` and ``finding_info.analytic`` (name,
 ``priority`` -> ``severity_id`` (Emergency Fatal, Alert/Critical Critical, Error High, Warning
 Medium, Notice Low, Informational/Debug Informational); ``output`` (or ``message`` when the
 output property is switched off) -> ``message`` and ``finding_info.desc``; ``tags`` (empty ones
-dropped) -> ``finding_info.types``; ``time`` -> ``time``; ``uuid`` -> ``finding_info.uid`` and
+dropped) -> ``finding_info.types``, its ATT&CK ones (``T1059``, ``T1552.001``, ``mitre_execution``) also
+-> ``attacks`` and ``finding_info.attacks`` (technique, sub-technique, tactic; as Sigma findings have
+them); ``time`` -> ``time``; ``uuid`` -> ``finding_info.uid`` and
 ``metadata.original_event_uid`` (the event uid otherwise); ``source`` (syscall, k8s_audit,
 aws_cloudtrail ...) -> ``metadata.log_source`` and ``finding_info.analytic.category``;
 ``hostname`` -> ``device.hostname``. From ``output_fields``:
@@ -96,6 +98,7 @@ from secpipe.formats.base import (
     parse_times,
     to_batch,
 )
+from secpipe.schema.attack import ATTACKS, attack_tags, attacks_of
 
 #: the ``output_fields`` the mapping reads (values of any JSON type, as Falco writes them);
 #: a struct, so the other fields of each alert are skipped instead of built into a dict.
@@ -383,6 +386,7 @@ class Falco(CheckedTopFormat):
             "data": top.raw["output_fields"],
         })  # fmt: skip
         orig = strs([a.uuid for a in al])
+        attacks = _attacks([a.tags for a in al])
         cols.update({
             "status_id": pa.array([1] * n, pa.int32()),
             "status": strs(["New"] * n),
@@ -395,6 +399,8 @@ class Falco(CheckedTopFormat):
             "finding_info.desc": output,
             # an empty tag (a rule's ``tags: [""]``, as Falco writes it) names no type
             "finding_info.types": str_lists([[t for t in a.tags if t] if a.tags else a.tags for a in al]),
+            "finding_info.attacks": attacks,
+            "attacks": attacks,
             "finding_info.analytic.name": rule,
             "finding_info.analytic.category": strs([a.source for a in al]),
             "finding_info.analytic.type_id": pa.array([1] * n, pa.int32()),
@@ -408,6 +414,15 @@ class Falco(CheckedTopFormat):
             "unmapped": top.unmapped,
         })  # fmt: skip
         return to_batch(cls, cols)
+
+
+def _attacks(tags: list[list[str] | None]) -> pa.Array:
+    """``attacks`` of each alert from its rule's ATT&CK tags (``T1059``, ``mitre_execution``): made
+    once a distinct tag list (an alert's tags are its rule's: a batch holds few) and taken by index."""
+    at: dict[tuple[str, ...], int] = {}
+    idx = [at.setdefault(tuple(t) if t else (), len(at)) for t in tags]
+    distinct = [attacks_of(attack_tags(list(k))) or None for k in at]
+    return pa.array(distinct, ATTACKS).take(pa.array(idx, pa.int32()))
 
 
 __all__ = ["Falco"]

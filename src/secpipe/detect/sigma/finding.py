@@ -33,24 +33,10 @@ from secpipe import _compute as pc
 from secpipe.detect.sigma.compiler import KEYWORDS
 from secpipe.detect.sigma.fields import is_evidence
 from secpipe.formats.base import base_columns, to_batch
+from secpipe.schema.attack import ATTACKS, attacks_of
 from secpipe.store.lake import dedup_first
 
 KIND = "secpipe.sigma"
-TACTICS = {
-    "reconnaissance": ("TA0043", "Reconnaissance"), "resource-development": ("TA0042", "Resource Development"),
-    "initial-access": ("TA0001", "Initial Access"), "execution": ("TA0002", "Execution"),
-    "persistence": ("TA0003", "Persistence"), "privilege-escalation": ("TA0004", "Privilege Escalation"),
-    "defense-evasion": ("TA0005", "Defense Evasion"), "credential-access": ("TA0006", "Credential Access"),
-    "discovery": ("TA0007", "Discovery"), "lateral-movement": ("TA0008", "Lateral Movement"),
-    "collection": ("TA0009", "Collection"), "command-and-control": ("TA0011", "Command and Control"),
-    "exfiltration": ("TA0010", "Exfiltration"), "impact": ("TA0040", "Impact"),
-    # ATT&CK v19 split Defense Evasion: TA0005 is now Stealth, TA0112 Defense Impairment (SigmaHQ
-    # rules since 2026 tag attack.stealth / attack.defense-impairment)
-    "stealth": ("TA0005", "Stealth"), "defense-impairment": ("TA0112", "Defense Impairment"),
-}
-_UID = pa.struct([("uid", pa.string()), ("name", pa.string())])
-_ATTACK = pa.struct([("tactic", _UID), ("technique", _UID), ("sub_technique", _UID)])
-ATTACKS = pa.list_(_ATTACK)
 _RELATED = pa.list_(pa.struct([("uid", pa.string())]))
 _EVIDENCE = pa.list_(pa.struct([("data", pa.string())]))
 TAGS = pa.list_(pa.struct([("name", pa.string()), ("value", pa.string())]))
@@ -89,29 +75,6 @@ def rule_meta(sigma: Any) -> dict[str, Any]:
 META_TYPES = {"finding_info.tags": TAGS, "vulnerabilities": VULNERABILITIES,
               "finding_info.analytic.related_analytics": ANALYTICS,
               "finding_info.analytic.state_id": pa.int32(), "finding_info.analytic.state": pa.string()}
-
-
-def attacks_of(tags: list[str]) -> list[dict[str, Any]]:
-    """ATT&CK tags (attack.tXXXX[.YYY], attack.<tactic>) -> OCSF attack objects."""
-    tactics, techniques = [], []
-    for t in tags:
-        t = t.lower()
-        if not t.startswith("attack."):
-            continue
-        v = t[7:].replace("_", "-")
-        if (key := v.replace(".", "-")) in TACTICS:  # old rules also wrote attack.Privilege.Escalation
-            tactics.append({"uid": TACTICS[key][0], "name": TACTICS[key][1]})
-        elif v[:1] == "t" and v[1:5].isdigit():
-            techniques.append(v.upper())
-    tactic = tactics[0] if tactics else None
-    out = []
-    for tech in techniques:
-        base = tech.split(".")[0]
-        out.append({"tactic": tactic, "technique": {"uid": base, "name": None},
-                    "sub_technique": {"uid": tech, "name": None} if "." in tech else None})
-    if not out and tactic:
-        out = [{"tactic": t, "technique": None, "sub_technique": None} for t in tactics]
-    return out
 
 
 def _dig(doc: Any, path: str) -> Any:
