@@ -428,3 +428,20 @@ def test_cisco_asa_logins_and_aaa_authentications_are_authentication() -> None:
         ("Failure", "somebody", None, None, "Invalid password", "asa"),
     ]
     assert rows[1]["dst_endpoint"]["ip"] == "198.51.100.5" and rows[1]["device"]["hostname"] == "fw-asa01"
+
+
+def test_a_hostless_bsd_header_before_a_panos_csv_keeps_the_record() -> None:
+    """Apache Metron's SYSLOG_THREAT_MESSAGE_NO_HOST (BasicPaloAltoFirewallParserTest.java): a BSD
+    header without HOSTNAME before the PAN-OS CSV. The CSV's first field was taken as the host
+    (``1,2012/04/08``) and its time as a TAG, the threat lost in a Base Event; now the whole CSV is
+    the message and the THREAT log a Detection Finding at its Generated Time."""
+    line = ('<14>Apr  8 01:47:32 1,2012/04/08 01:47:32,001606001116,THREAT,file,1,2012/04/08 01:47:27,217.31.49.10,192.168.0.2,'
+            "0.0.0.0,0.0.0.0,rule1,,tng\\crusher,web-browsing,vsys1,untrust,trust,ethernet1/2,ethernet1/1,forwardAll,2012/04/08 "
+            '01:47:32,1628,1,80,51060,0,0,0x200000,tcp,block-continue,"imer.up",Windows Executable (EXE)(52020),any,low,'
+            "server-to-client,0,0x0,Czech Republic,192.168.0.0-192.168.255.255,0,")
+    d = _decode([line])
+    assert not d.dead and d.events == 1
+    (r,) = _rows(d)
+    assert (r["class_uid"], r["finding_info"]["title"], r["time"], r["severity_id"]) == (2004, "Windows Executable (EXE)", 1333849647000, 2)
+    assert r["device"] is None and r["metadata"]["log_format"] == "RFC 3164"
+    assert r["evidences"][0]["file"]["name"] == "imer.up" and r["evidences"][0]["user"]["name"] == "tng\\crusher"

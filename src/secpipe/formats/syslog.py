@@ -404,7 +404,7 @@ _SD_MISSING = "no STRUCTURED-DATA (RFC 5424 section 6.3: '-' or SD-ELEMENTs afte
 _BSD_TS = rf"(?:\d{{4}} )?{_journal.MONTH} +\d{{1,2}}(?: \d{{4}})? \d\d:\d\d:\d\d(?:\.\d{{1,9}})?"
 #: HOSTNAME: a name or IPv4 address, or an IPv6 address (rsyslog writes the peer's address when
 #: it has no name).
-_HOST = r"[^\s:\[\]]+|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]"
+_HOST = r"[^\s:\[\],]+|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]"  # no comma: no host name or address has one
 _ISO_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _R3164 = (
     rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}|{_journal.FULL_TS}|{_journal.UNIX_TS}|{_journal.MONO_TS}):? +"
@@ -422,6 +422,10 @@ _R3164_NOTAG = (
     rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}):?"
     rf"(?: (?P<host>{_HOST})?(?: (?P<msg>.*))?)?$"
 )
+#: RFC 3164 without a HOSTNAME whose MSG opens with a CSV record (a PAN-OS log a relay sent on
+#: without the device's name: ``<14>Apr  8 01:47:32 1,2012/04/08 01:47:32,0016...,THREAT,...``): the
+#: first word holds a comma, so it is no HOSTNAME (nor a TAG: no ``[PID]`` or colon follows)
+_R3164_CSV = rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}):? (?P<msg>[^\s,]*,.*)$"
 #: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[seq: ][host: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
 #: optionally behind a BSD header added by a relay (``Mmm dd hh:mm:ss host``) or the ASA device id
 #: (``timestamp host : %ASA-...``); the timestamp is absent without ``service timestamps``; an empty
@@ -1051,6 +1055,7 @@ class Syslog(Format):
         ok3 = run(_R3164_HEAD, {"pri": "pri", "ts": "ts", "host": "host", "app": "tag", "procid": "pid", "msg": "msg"},
                   head_only=True)  # fmt: skip
         ok3n = run(_R3164_NOTAG, {"pri": "pri", "ts": "ts", "host": "host", "msg": "msg"})
+        ok3n = pc.or_(ok3n, run(_R3164_CSV, {"pri": "pri", "ts": "ts", "msg": "msg"}))
         run(_RBARE, {"msg": "msg"})
         okm = run(_RMERAKI, {"pri": "pri", "msgid": "type", "host": "host", "epoch_s": "s", "epoch_f": "f", "msg": "msg"},
                   pre=pc.match_substring(lines, ">1 "))  # fmt: skip
