@@ -211,7 +211,8 @@ def test_tailed_collector_file_exporter_output(tmp_path: Path) -> None:
 
 
 def test_array_and_search_answer_of_shipper_documents(tmp_path: Path) -> None:
-    # Filebeat's documents as a JSON array (jq -s) and as an Elasticsearch search answer saved from
+    # Filebeat's documents as a JSON array (jq -s), printed back to back (its file output with
+    # codec.json.pretty: true) and as an Elasticsearch search answer saved from
     # the index Filebeat wrote (the Search API's response shape: took, timed_out, hits.total,
     # hits.hits[]._index/_id/_score/_source); both were dead-lettered whole
     docs = [json.loads(line) for line in FILEBEAT.splitlines()]
@@ -219,8 +220,10 @@ def test_array_and_search_answer_of_shipper_documents(tmp_path: Path) -> None:
               "hits": {"total": {"value": 2, "relation": "eq"}, "max_score": 1.0,
                        "hits": [{"_index": ".ds-filebeat-8.11.0-2023.11.20-000001", "_id": str(i), "_score": 1.0,
                                  "_source": d} for i, d in enumerate(docs)]}}  # fmt: skip
-    for name, value in (("array.json", docs), ("search.json", answer)):
+    pretty = "".join(json.dumps(d, indent=2) + "\n" for d in docs)  # Filebeat's file output, codec.json.pretty
+    for name, text in (("array.json", json.dumps(docs, indent=2)), ("search.json", json.dumps(answer, indent=2)),
+                       ("pretty.json", pretty)):  # fmt: skip
         path = tmp_path / name
-        path.write_text(json.dumps(value, indent=2))
+        path.write_text(text)
         rows, dead = _read(path)
         assert not dead and [r["user"]["name"] for r in rows["Authentication"]] == ["vagrant", "test"], name

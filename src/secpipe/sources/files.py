@@ -41,7 +41,7 @@ import msgspec
 
 from secpipe import formats
 from secpipe._gzip import ERRORS, decompressobj
-from secpipe.formats.base import BOM, DeadLetter, Format
+from secpipe.formats.base import BOM, DeadLetter, Format, split_json_records
 
 if TYPE_CHECKING:
     from secpipe.formats.syslog import Repeats
@@ -365,26 +365,30 @@ class _SearchAnswer(msgspec.Struct):
     hits: _Hits | None = None
 
 
-_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 _SEARCH_ANSWER = msgspec.json.Decoder(_SearchAnswer)
 
 
 def _shipped_list(data: bytes) -> list[bytes] | None:
     """The documents of a JSON array of a shipper's documents (a ``jq -s`` of its output file, a
-    Fluent Bit ``http`` body saved) or of an Elasticsearch search answer saved from the index the
+    Fluent Bit ``http`` body saved), of such documents printed back to back (Filebeat's ``file``
+    output with ``codec.json.pretty``), or of an Elasticsearch search answer saved from the index the
     shipper wrote (``hits.hits[]._source``), when the first of them wrap lines a format reads
     (:func:`secpipe.server.shipped.lines_in`); None otherwise."""
     text = data.removeprefix(BOM).strip()
     if text[:1] not in (b"[", b"{") or not any(k in text[:_SNIFF] for k in _LINE_KEYS):
         return None
-    try:
-        if text[:1] == b"[":
-            docs = [bytes(raw) for raw in _RAW_LIST.decode(text)]
-        else:
+    hits = None
+    if text[:1] == b"{" and b'"hits"' in text[:4096]:
+        try:
             hits = _SEARCH_ANSWER.decode(text).hits
-            docs = [d for d in (bytes(h.source) for h in hits.hits) if d[:1] == b"{"] if hits is not None else []
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
-        return None
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+            hits = None
+    if hits is not None:
+        docs = [d for d in (bytes(h.source) for h in hits.hits) if d[:1] == b"{"]
+    else:  # an array, or objects printed back to back (Filebeat's file output with codec.json.pretty)
+        docs, _offsets, dead = split_json_records(text, "", "auto")
+        if dead:
+            return None
     if not docs or not all(d[:1] == b"{" for d in docs):
         return None
     from secpipe.server.shipped import lines_in
