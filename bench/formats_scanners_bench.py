@@ -1,6 +1,6 @@
 """Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
 grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality, semgrep,
-gitleaks, policy_report, bandit, checkov).
+gitleaks, policy_report, bandit, checkov, tfsec).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -434,6 +434,23 @@ def gen_checkov(n: int) -> list[bytes]:
     return docs
 
 
+def gen_tfsec(n: int) -> list[bytes]:
+    """tfsec --format json reports of 1000 results each: the real result (tests/cases/scanners28), its rule,
+    file and line varied."""
+    doc = json.loads((CASES.parent / "scanners28" / "tfsec-defectdojo.json").read_text())
+    result = doc["results"][0]
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            r = copy.deepcopy(result)
+            r["rule_id"] = f"GEN{i % 40:03d}"
+            r["location"] = {"filename": f"mod{i % 20}/main{i}.tf", "start_line": 1 + i % 400, "end_line": 3 + i % 400}
+            items.append(r)
+        docs.append(json.dumps({"results": items}, indent="\t").encode())
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -453,7 +470,7 @@ GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "grype": gen_grype, "osv_scanner": gen_osv_scanner, "npm_audit": gen_npm_audit, "pip_audit": gen_pip_audit,
     "dependency_track": gen_dependency_track, "govulncheck": gen_govulncheck, "code_quality": gen_code_quality,
     "semgrep": gen_semgrep, "gitleaks": gen_gitleaks, "policy_report": gen_policy_report,
-    "bandit": gen_bandit, "checkov": gen_checkov,
+    "bandit": gen_bandit, "checkov": gen_checkov, "tfsec": gen_tfsec,
 }  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """Scanner outputs of the holdout round 28 (``tests/cases/scanners28/SOURCES.md``).
 
-Semgrep's, Gitleaks', Bandit's and Checkov's JSON and Kubernetes policy reports are read by the
-semgrep, gitleaks, bandit, checkov and policy_report formats. Native JSON of scanners whose SARIF the sarif format
+Semgrep's, Gitleaks', Bandit's, Checkov's and tfsec's JSON and Kubernetes policy reports are read
+by the semgrep, gitleaks, bandit, checkov, tfsec and policy_report formats. Native JSON of scanners whose SARIF the sarif format
 reads, TruffleHog's JSON lines, Kubernetes policy reports and AWS Security Hub findings are
 dead-lettered under ``--format auto`` with a reason that names the tool's output (and its SARIF
 option), not "no format matched". Expected values are read in the samples.
@@ -24,7 +24,6 @@ CASES = Path(__file__).resolve().parents[1] / "cases" / "scanners28"
 
 #: (case file, what the reason names, what it says to ingest instead)
 _NATIVE = [
-    ("tfsec-defectdojo.json", "a tfsec JSON report", "tfsec --format sarif"),
     ("hadolint-defectdojo.json", "a Hadolint JSON report", "hadolint -f sarif"),
     ("dockle-defectdojo.json", "a Dockle JSON report", "dockle -f sarif"),
     ("kics-defectdojo.json", "a KICS JSON report", "--report-formats sarif"),
@@ -555,3 +554,62 @@ def test_checkov_bad_check_is_dead_lettered_alone() -> None:
     d = formats.get("checkov").decode(doc.encode(), "x")
     assert len(d.dead) == 1 and "check_id" in d.dead[0].reason
     assert len(_rows(d)) == 1
+
+
+def _tfsec(doc: bytes) -> list[dict[str, Any]]:
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("tfsec")
+    d = fmt.decode(doc, "x")
+    assert not d.dead
+    rows = _rows(d)
+    assert not check_rows("application_security_posture_finding", rows)
+    return rows
+
+
+def test_tfsec_legacy_result() -> None:
+    # tfsec 0.x --format json (rule GEN003, severity WARNING, a "See <url> ..." link): was "no format matched"
+    [r] = _tfsec((CASES / "tfsec-defectdojo.json").read_bytes())
+    assert (r["severity_id"], r["status_id"]) == (3, 1)  # WARNING as its SARIF warning; passed false
+    assert r["finding_info"]["uid"] == "GEN003|tfsec-test/identity.tf:226"
+    assert r["finding_info"]["types"] == ["general"]
+    [v] = r["vulnerabilities"]
+    assert v["advisory"]["src_url"] == "https://tfsec.dev/docs/general/GEN003/"
+    assert v["remediation"]["desc"] == "Don't include sensitive data in blocks"
+    [c] = v["affected_code"]
+    assert (c["file"]["path"], c["start_line"], c["end_line"]) == ("tfsec-test/identity.tf", 226, 226)
+
+
+def test_tfsec_current_result() -> None:
+    # tfsec --format json, rule ids of 0.58+ (DefectDojo many_findings_current.json, its first result verbatim)
+    doc = (
+        b'{"results": [{"rule_id": "aws-vpc-no-excessive-port-access", "legacy_rule_id": "AWS050",'
+        b' "rule_description": "An ingress Network ACL rule allows ALL ports.", "rule_provider": "aws",'
+        b' "impact": "All ports exposed for egressing data", "resolution": "Set specific allowed ports",'
+        b' "links": ["https://tfsec.dev/docs/aws/vpc/no-excessive-port-access#aws/vpc",'
+        b' "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/network_acl_rule#to_port",'
+        b' "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html"],'
+        b' "description": "Resource \'module.SUBNETS:aws_network_acl_rule.public_inbound[0]\' defines a fully open'
+        b' ingress Network ACL rule with ALL ports open.", "severity": "CRITICAL", "status": "failed",'
+        b' "location": {"filename": "/tmp/aws-eks/modules/vpc-subnets/resources.tf", "start_line": 155,'
+        b' "end_line": 155}}]}'
+    )
+    [r] = _tfsec(doc)
+    assert (r["severity_id"], r["status_id"]) == (5, 1)
+    assert r["finding_info"]["analytic"]["uid"] == "aws-vpc-no-excessive-port-access"
+    assert r["message"].startswith("Resource 'module.SUBNETS:aws_network_acl_rule.public_inbound[0]'")
+    [v] = r["vulnerabilities"]
+    assert v["references"][0] == "https://tfsec.dev/docs/aws/vpc/no-excessive-port-access#aws/vpc"
+    assert '"legacy_rule_id":"AWS050"' in r["unmapped"]
+
+
+def test_tfsec_bad_result_is_dead_lettered_alone() -> None:
+    doc = (
+        (CASES / "tfsec-defectdojo.json")
+        .read_text()
+        .replace('"results": [', '"results": [{"rule_id": 3},', 1)
+    )
+    d = formats.get("tfsec").decode(doc.encode(), "x")
+    assert len(d.dead) == 1 and "rule_id" in d.dead[0].reason
+    assert len(_rows(d)) == 1
+    d = formats.get("tfsec").decode(b'{"results": null}', "x")
+    assert (d.dead, d.batches) == ([], [])

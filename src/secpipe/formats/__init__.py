@@ -61,6 +61,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "policy_report": ("policy_report", "PolicyReport", 90),
     "bandit": ("bandit", "Bandit", 88),
     "checkov": ("checkov", "Checkov", 88),
+    "tfsec": ("tfsec", "Tfsec", 88),
 }
 
 

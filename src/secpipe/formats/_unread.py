@@ -7,8 +7,8 @@ output to ingest instead:
 - AWS Security Finding Format (ASFF) findings (Security Hub's ``GetFindings`` answer, its EventBridge
   "Security Hub Findings - Imported" events, Trivy's asff template), SPDX tag-value and SPDX 3
   JSON-LD documents;
-- the native JSON of scanners whose SARIF the sarif format reads: tfsec, KICS, Hadolint and Dockle
-  (each reason names the tool's SARIF option; Semgrep's, Gitleaks', Bandit's and Checkov's JSON
+- the native JSON of scanners whose SARIF the sarif format reads: KICS, Hadolint and Dockle (each
+  reason names the tool's SARIF option; Semgrep's, Gitleaks', Bandit's, Checkov's and tfsec's JSON
   have their own formats);
 - TruffleHog's JSON lines (it writes no SARIF).
 
@@ -38,8 +38,6 @@ _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
     ("AWS Security Finding Format (ASFF) findings",
      "it has no format here (for Trivy's asff template, run `trivy --format json`: the trivy format reads it)",
      re.compile(rb'"SchemaVersion"\s*:\s*"2018-10-08"')),
-    ("a tfsec JSON report", f"run `tfsec --format sarif`: {_SARIF}",
-     _all(rb'"rule_id"\s*:', rb'"rule_provider"\s*:')),
     ("a KICS JSON report", f"run `kics scan --report-formats sarif`: {_SARIF}",
      re.compile(rb'"kics_version"\s*:|\A(?=.*?"queries"\s*:\s*\[)(?=.*?"query_id"\s*:)(?=.*?"query_name"\s*:)', re.S)),
     ("a Hadolint JSON report", f"run `hadolint -f sarif`: {_SARIF}",
