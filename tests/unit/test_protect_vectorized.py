@@ -325,7 +325,10 @@ _FRAGMENTS = ["-----BEGIN", "-----BEGI", "eyJ", "eyJabcdefgh.eyJ", "eyJabcdefg.e
               "HRKU-A", "pscale_tkn_", "pscale_pw_", "pscale_oauth_", "pscale_", "rubygems_", "rubygems", "ubygems_", "ygems_", "12345:AA", "1234:AA", ":AA", ":A",
               "0123456789abcdef" * 2 + "-us1", "0123456789abcdef" * 2, "-us2", "-us", "xkeysib-", "xkeysi", "dt0c01.", "dt0c01",
               "sq0atp-", "sq0csp-", "sq0", "sntryu_", "sntrys_", "sntry", "sk.eyJ", "sk.ey", "sk.", "PsExec", "psexec64",
-              "PSEXEC", "psexe", " -p ", "-p\t", "use ", "USE\t", "Use ", "use", "\\\\", "\\", "Z: ", "z:\t", "se \\\\"]
+              "PSEXEC", "psexe", " -p ", "-p\t", "use ", "USE\t", "Use ", "use", "\\\\", "\\", "Z: ", "z:\t", "se \\\\",
+              "redis-cli", "redis-cl", "-cli", " -a ", " --pass ", "sqlcmd", "SQLCMD", "qlcmd", " -P", "ldapsearch", "ldapadd",
+              "ldap", "dap", " -w ", "smbclient", "rpcclient", "bclient", "cclient", " -U", " --user", "pass:", "pass",
+              "--passphrase", "--passphras"]
 
 
 def _fuzz_texts(n: int, seed: int) -> list[str | None]:
@@ -536,6 +539,8 @@ def _anchor_spellings() -> list[str]:
             "mysql -pX", "mysqldump -u r\t-p1", "mariadb-dump \n-pX", "mysql -h h -p\"x", "pul-" + hex32 + "01234567",
             "PMAK-x", "lin_api_x", "ops_eyJ", "HRKU-AA", "rubygems_"] + [f"dp.{k}.x" for k in ("pt", "ct", "st", "sa", "scim", "audit")]
     out += [f"pscale_{k}_x" for k in ("tkn", "pw", "oauth")]
+    out += ["redis-cli -a x", "redis-cli --pass\tx", "sqlcmd -Px", "SqlCmd.exe -S s -P x", "ldapsearch -x -w x",
+            "ldapwhoami\t-w x", "smbclient //h/s -Ux%y", "rpcclient -U x", "smbclient --user=x", "pass:x", "--passphrase x"]
     out += ["psexec -p x", "PsExec64.exe \\\\h -u a -p\tb", "PSEXEC\n -p x", "use \\\\srv", "USE\tZ: \\\\srv",
             "Use z:\t\\\\srv"]
     out += ["5439173652:AAx", hex32 + "-us21", "xkeysib-x", "dt0c01.X", "sq0atp-x", "sq0csp-x", "sntryu_x", "sntrys_x",

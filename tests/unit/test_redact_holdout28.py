@@ -7,6 +7,10 @@
 - Sysinternals PsExec's ``-u USER -p PASS`` and Windows' ``net use [DRIVE:] \\\\HOST\\SHARE PASS /user:...``
   (lateral movement as Sysmon / Security 4688 process command lines record it; PsExec's and net use's documented
   syntax; ``*`` prompts, a ``/switch`` is no password);
+- database, directory and file-share clients' password options as their manuals give them: ``redis-cli -a PASS`` /
+  ``--pass``, SQL Server's ``sqlcmd -P PASS``, the OpenLDAP clients' ``-w PASS`` (ldapsearch, ldapadd, ...), Samba's
+  ``smbclient`` / ``rpcclient -U USER%PASS``, OpenSSL's ``-passin`` / ``-passout pass:PASS`` and gpg's ``--passphrase``;
+  a variable, ``env:VAR``, ``--passphrase-file`` and an empty password (``guest%``) stay;
 - the MySQL / MariaDB clients' ``-pPASS`` (MySQL's manual, "Specifying a password on the command line": no space;
   ``-p db`` prompts and names a database, and stays);
 - Azure API Management's ``Ocp-Apim-Subscription-Key`` header and ``subscription-key`` query parameter (Microsoft
@@ -84,6 +88,16 @@ CURL_TPS = [
     ('net use \\\\10.0.0.5\\IPC$ "Passw0rd!" /user:administrator', "Passw0rd!", "cli_password"),
     ("C:\\Windows\\system32\\net1.exe  use \\\\srv\\share Pa55w0rd /user:x", "Pa55w0rd", "cli_password"),
     ('{"CommandLine":"net use \\\\\\\\srv\\\\c$ Pa55w0rd /user:x"}', "Pa55w0rd", "cli_password"),
+    ("redis-cli -h cache.internal -p 6379 -a Sup3rR3dis! ping", "Sup3rR3dis!", "cli_password"),
+    ('redis-cli --pass "r3d1s pw" -h cache.internal info', "r3d1s pw", "cli_password"),
+    ('sqlcmd -S tcp:db01,1433 -U sa -P "Str0ng!Pass" -Q "SELECT 1"', "Str0ng!Pass", "cli_password"),
+    ("SQLCMD.EXE -S . -U sa -PMyP4ss -i setup.sql", "MyP4ss", "cli_password"),
+    ('ldapsearch -x -H ldap://dc01 -D "cn=admin,dc=example,dc=org" -w Adm1nLdap -b dc=example,dc=org', "Adm1nLdap",
+     "cli_password"),
+    ("smbclient //10.0.0.5/C$ -U administrator%Winter2024! -c ls", "Winter2024!", "cli_password"),
+    ('rpcclient -U "corp/bob%P@ssw0rd" 10.0.0.5', "P@ssw0rd", "cli_password"),
+    ("openssl pkcs12 -export -in c.pem -inkey k.pem -out c.p12 -passout pass:Exp0rtPw", "Exp0rtPw", "cli_password"),
+    ("gpg --batch --passphrase S3cretPhrase -d backup.tar.gpg", "S3cretPhrase", "password"),
     ("mysqldump -uroot -p'S3cr3t' --all-databases --single-transaction", "S3cr3t", "cli_password"),
     ("mariadb-dump --user=backup -pBkp_2024! --databases app", "Bkp_2024!", "cli_password"),
     ('{"process":{"cmd_line":"mysql -uadmin -p\\"Wq8#zLm2\\" -e \\"show databases\\""}}', "Wq8#zLm2", "cli_password"),
@@ -139,7 +153,9 @@ def test_command_line_and_gateway_secrets_are_redacted(line: str, secret: str, k
     "docker run -u 1000:1000 --rm alpine id", "ps -u root:root", '{"userAgent":"curl/8.5.0 -u a:b"}',
     "sshpass -f /root/.pw ssh -p 2222 root@10.0.0.1", "sshpass -e ssh -p 22 deploy@host",
     "mysql -u root -p shop", "mysql -h db -P 3306 -u root -p", "net use \\\\srv\\share /user:bob",
-    "net use Z: \\\\srv\\share *", "NET USE \\\\srv\\c$ /delete", "psexec \\\\h -s -i cmd.exe", "gpresult /p", "mysqladmin ping -h localhost -p$MYSQL_ROOT_PASSWORD",
+    "net use Z: \\\\srv\\share *", "NET USE \\\\srv\\c$ /delete", "psexec \\\\h -s -i cmd.exe", "gpresult /p",
+    "openssl rsa -in k.pem -passin env:KEYPW", "gpg --passphrase-file pw.txt -d f", "redis-cli -a $REDIS_PASSWORD ping",
+    "smbclient -L //fileserver -U guest%", "sqlcmd -S db01 -E -Q 'SELECT 1'", "ldapsearch -x -b dc=example,dc=org uid=bob", "mysqladmin ping -h localhost -p$MYSQL_ROOT_PASSWORD",
     '{"eventSource":"rds.amazonaws.com","requestParameters":{"engine":"mysql","port":3306}}',
     # a 32-hex word after SK that is part of a longer one, an Azure subscription id
     "SK2a0747ad4c3a5f58a6a1f9d5d9e0b1c2ff", '{"subscriptionId":"00000000-0000-0000-0000-000000000000"}',

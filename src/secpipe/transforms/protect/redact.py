@@ -214,7 +214,8 @@ DETECTORS: tuple[Detector, ...] = (
     # argument may be quoted whole or in parts; gitleaks' curl-auth-user), sshpass -p PASS (its options come before
     # the command: an ssh -p PORT after it stays), the MySQL / MariaDB clients' -pPASS (attached: "-p db" prompts
     # and names a database, MySQL's manual), Sysinternals PsExec's -p PASS and Windows' net use \\HOST\SHARE PASS (a
-    # '*' prompts, a /switch is none); a variable, a command's output, a template and the placeholders
+    # '*' prompts, a /switch is none), redis-cli -a PASS, SQL Server's sqlcmd -P PASS, the OpenLDAP clients' -w PASS,
+    # Samba's smbclient/rpcclient -U USER%PASS and OpenSSL's -passin/-passout pass:PASS; a variable, a command's output, a template and the placeholders
     # gitleaks lists (user:pass, username:password, test:test, <user:password>, xxx:yyy) are none
     Detector("cli_password",
              r"((?:\bcurl(?:\.exe)?[\\\"']{0,2}(?=\s)(?s:.){0,1024}?\s(?:-[A-Za-z]*[uU]|--(?:proxy-)?user)(?:=|[ \t]*)\\?[\"']?"
@@ -222,7 +223,12 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\bsshpass(?:\s+-[A-Za-z]\S*)*?\s+-p[ \t]*\\?[\"']?"
              r"|\b(?:mysql|mariadb)[a-z-]*\b[^\r\n|;&]{0,512}?\s-p\\?[\"']?"
              r"|\b[Pp][Ss][Ee][Xx][Ee][Cc](?:64)?(?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?\s-p[ \t]+\\?[\"']?"
-             r"|\b[Nn][Ee][Tt]1?(?:\.[Ee][Xx][Ee])?[\"']?[ \t]+[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\{2,}[^\s\"']+[ \t]+\\?[\"']?)"
+             r"|\b[Nn][Ee][Tt]1?(?:\.[Ee][Xx][Ee])?[\"']?[ \t]+[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\{2,}[^\s\"']+[ \t]+\\?[\"']?"
+             r"|\bredis-cli\b[^\r\n|&]{0,512}?\s(?:-a|--pass)[ \t]+\\?[\"']?"
+             r"|\b[Ss][Qq][Ll][Cc][Mm][Dd](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?\s-P[ \t]*\\?[\"']?"
+             r"|\bldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop|url)\b[^\r\n|&]{0,512}?\s-w[ \t]+\\?[\"']?"
+             r"|\b(?:smbclient|rpcclient)\b[^\r\n|&]{0,512}?\s(?:-U|--user(?:=|[ \t]))[ \t]*\\?[\"']?[^\s%\"'\\]+%"
+             r"|\s-pass(?:in|out)?[ \t]+\\?[\"']?pass:)"
              r"(?=[^\s\"'\\]))"
              r"(?!" + _NOT_A_PASSWORD + r"|[$<\[/]|\*(?![^\s\"'\\])|\{\{|(?i:pass(?:word)?|pwd|test|token|change(?:it|me)|y{3,})(?![^\s\"'\\]))"
              r"(?:(?<=\")[^\"\\]+(?=\\?\")|(?<=')[^'\\]+(?=\\?')|[^\s\"'\\]+)", r"\1" + _ph("cli_password")),
@@ -232,11 +238,12 @@ DETECTORS: tuple[Detector, ...] = (
     # the keys (and hyphenated headers: X-Auth-Token, GitLab's PRIVATE-TOKEN, X-Access-Token; MySQL's MYSQL_PWD) and
     # the Pwd= of an ODBC / ADO.NET connection string (";Pwd=..."; a path is a working directory, sudo's PWD=); a
     # quoted value is the whole string ("p@ss w0rd", its closing quote JSON-escaped or not), else up to a delimiter;
-    # a command line's --password / --token / --secret / --api-key / --client-secret VALUE (docker login, kubeadm join)
+    # a command line's --password / --token / --secret / --api-key / --client-secret VALUE (docker login, kubeadm join),
+    # gpg's --passphrase VALUE
     Detector("password",
              r"((?:(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
              r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
-             r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?))"
+             r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|passphrase|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?))"
              r"(?!" + _NOT_A_PASSWORD + r")"
              r"(?:(?<=\")[^\"\\\[][^\"\\]{3,}(?=\\?\")|(?<=')[^'\\\[][^'\\]{3,}(?=\\?')"
              r"|[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,})",
@@ -276,13 +283,15 @@ SPECIFIC_RE2 = "|".join((
     r"://[^/\s\"'@]*:[^@/\s\"']+@",  # unbounded: a small RE2 program (bounded runs compile to ~2 ms)
     r"(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token|refresh_?token|secret_?key"
     r"|secret_?access_?key|authorization|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]", r";(?i:pwd)\s*=",
-    r"--(?:password|passwd|token|secret|api-key|client-secret)[\s=]",
+    r"--(?:password|passwd|passphrase|token|secret|api-key|client-secret)[\s=]",
     r"Q~[A-Za-z0-9_~.-]{31}", r"ATATT3", r"NRAK-", r"AGE-SECRET-KEY-1", r"discord(?:app)?\.com/api/",
     r"/IncomingWebhook/", r"[?&](?:token|secret)=", r"SK[0-9a-fA-F]{32}", r"curl(?:\.exe)?[\\\"']{0,2}\s", r"sshpass",
     r"(?:mysql|mariadb)[^\r\n]*\s-p[^\s]", r"pul-[a-f0-9]{40}", r"PMAK-", r"lin_api_", r"dp\.(?:pt|ct|st|sa|scim|audit)\.",
     r"ops_eyJ", r"HRKU-AA", r"pscale_(?:tkn|pw|oauth)_", r"rubygems_", r"[0-9]{5}:AA", r"[0-9a-f]{32}-us[0-9]", r"xkeysib-",
     r"dt0c01\.", r"sq0(?:atp|csp)-", r"sntry[us]_", r"sk\.eyJ", r"[Pp][Ss][Ee][Xx][Ee][Cc][^\r\n]*\s-p[ \t]",
-    r"[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\\\",
+    r"[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\\\", r"redis-cli[^\r\n]*\s(?:-a|--pass)[ \t]", r"[Ss][Qq][Ll][Cc][Mm][Dd][^\r\n]*\s-P",
+    r"ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop|url)[^\r\n]*\s-w[ \t]",
+    r"(?:smbclient|rpcclient)[^\r\n]*\s(?:-U|--user)", r"pass:",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
