@@ -91,3 +91,37 @@ def test_out_of_range_count_and_bad_time_do_not_lose_the_batch() -> None:
     rows = _rows(json.dumps([odd, KUBELET]).encode())
     assert [r.get("count") for r in rows] == [None, 1]
     assert rows[0]["metadata"]["labels"] == ["secpipe:time_from_receipt"] and rows[1]["time"] == 1597337037000
+
+
+#: A Gatekeeper audit violation Event as its audit manager writes it (open-policy-agent/gatekeeper
+#: pkg/audit/manager.go emitEvent: the log line's fields as annotations, reason AuditViolation,
+#: the message "Timestamp: ..., Resource Namespace: ..., Constraint: ..., Message: ..."), for the
+#: violation of website/docs/audit.md.
+GATEKEEPER_AUDIT = {
+    "apiVersion": "v1", "kind": "Event", "type": "Warning", "reason": "AuditViolation",
+    "metadata": {"name": "default.17a2c7d3f1e0b9a1", "namespace": "gatekeeper-system",
+                 "creationTimestamp": "2019-05-11T01:46:14Z",
+                 "annotations": {"process": "audit", "auditTimestamp": "2019-05-11T01:46:13Z",
+                                 "event_type": "violation_audited", "constraint_group": "constraints.gatekeeper.sh",
+                                 "constraint_api_version": "v1beta1", "constraint_kind": "K8sRequiredLabels",
+                                 "constraint_name": "ns-must-have-gk", "constraint_namespace": "",
+                                 "constraint_action": "deny", "resource_group": "", "resource_api_version": "v1",
+                                 "resource_kind": "Namespace", "resource_namespace": "", "resource_name": "default"}},
+    "involvedObject": {"kind": "Namespace", "name": "default", "namespace": "gatekeeper-system",
+                       "uid": "Namespace//default/K8sRequiredLabels//ns-must-have-gk"},
+    "message": 'Timestamp: 2019-05-11T01:46:13Z, Resource Namespace: , Constraint: ns-must-have-gk, Message: you must '
+               'provide labels: {"gatekeeper"}',
+    "source": {"component": "gatekeeper-audit"}, "firstTimestamp": "2019-05-11T01:46:14Z",
+    "lastTimestamp": "2019-05-11T01:46:14Z", "count": 1,
+}  # fmt: skip
+
+
+def test_gatekeeper_violation_event_is_its_compliance_finding() -> None:
+    rows = _rows(json.dumps([GATEKEEPER_AUDIT, KUBELET]).encode())
+    by_class = {r["class_uid"]: r for r in rows}
+    assert sorted(by_class) == [0, 2003]
+    finding = by_class[2003]
+    assert finding["finding_info"]["uid"] == "K8sRequiredLabels/ns-must-have-gk:Namespace/default"
+    assert finding["message"] == 'you must provide labels: {"gatekeeper"}'
+    assert finding["time"] == 1557539173000 and finding["compliance"]["status"] == "Fail"
+    assert finding["metadata"]["product"]["name"] == "Gatekeeper"

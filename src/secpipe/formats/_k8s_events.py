@@ -24,6 +24,12 @@ reporting component (``source.component``, ``reportingComponent``/``reportingCon
 object's ``creationTimestamp``. The object the Event is about (``involvedObject``, ``regarding``:
 kind, namespace, name, uid, fieldPath) has no place in Base Event and stays in ``unmapped``
 with the other keys.
+
+Gatekeeper's violation Events (``--emit-audit-events``: reason ``AuditViolation``;
+``--emit-admission-events``: ``FailedAdmission``, ``WarningAdmission``, ``DryrunViolation``) carry the
+violation log line's fields as annotations (``constraint_kind``, ``resource_name``, ``event_type`` ...):
+each is read as that line (:func:`_gatekeeper_line`) and mapped by :mod:`._gatekeeper` (an audit
+violation a Compliance Finding, an admission one API Activity), as its log line would be.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
+from secpipe.formats import _gatekeeper
 from secpipe.formats.base import Decoded, base_columns, event_uids, parse_times, to_batch
 from secpipe.formats.base import object_or_empty as _d
 from secpipe.formats.base import text_or_none as _s
@@ -66,17 +73,39 @@ def _event(raw: bytes) -> dict[str, Any] | None:
 def rescue(out: Decoded, fmt: str) -> Decoded:
     """Map the Kubernetes Events among ``out``'s "no audit event" dead letters; the others stay."""
     keep, docs, raws = [], [], []
+    gk: tuple[list[bytes], list[tuple[str, int]]] = ([], [])
     for d in out.dead:
         doc = _event(d.raw) if d.reason == _NOT_EVENT else None
         if doc is None:
             keep.append(d)
+        elif (line := _gatekeeper_line(doc)) is not None:
+            gk[0].append(line)
+            gk[1].append((d.source, d.offset))
         else:
             docs.append(doc)
             raws.append(d.raw)
-    if docs:
+    if docs or gk[0]:
         out.dead = keep
+    if docs:
         out.batches.append(_batch(docs, raws, fmt))
+    if gk[0]:
+        _gatekeeper.decode(*gk, out, fmt)
     return out
+
+
+def _gatekeeper_line(doc: dict[str, Any]) -> bytes | None:
+    """A Gatekeeper violation Event (``--emit-audit-events``, ``--emit-admission-events``: its
+    annotations are the violation log line's fields) as that line, else None: the constraint's
+    message is the text after ``Message:``, the time the audit's ``auditTimestamp`` else the Event's."""
+    ann = _d(_d(doc.get("metadata")).get("annotations"))
+    if not isinstance(ann.get("constraint_kind"), str) or not isinstance(ann.get("event_type"), str):
+        return None
+    text = _s(doc.get("message")) or ""
+    line: dict[str, str | None] = {k: v for k, v in ann.items() if isinstance(v, str)}
+    line["msg"] = text.partition(", Message: ")[2] or text or None
+    line["ts"] = ann.get("auditTimestamp") or _s(doc.get("lastTimestamp")) or _s(doc.get("eventTime")) or _s(
+        _d(doc.get("metadata")).get("creationTimestamp"))  # fmt: skip
+    return _ENC(line)
 
 
 def _int(value: Any) -> int | None:
