@@ -227,3 +227,16 @@ def test_array_and_search_answer_of_shipper_documents(tmp_path: Path) -> None:
         path.write_text(text)
         rows, dead = _read(path)
         assert not dead and [r["user"]["name"] for r in rows["Authentication"]] == ["vagrant", "test"], name
+
+
+def test_shipper_document_not_utf8_is_dead_lettered_and_the_rest_goes_on(tmp_path: Path) -> None:
+    # A byte that is not UTF-8 in a value the line's reader skips (the shipper's host.ip) crashed the whole
+    # ingest run (UnicodeDecodeError out of the host's decode): that document alone is dead-lettered.
+    lines = (WIRE / "logstash-syslog-ecs.ndjson").read_bytes().splitlines()
+    bad = lines[0].replace(b'"127.0.0.1"', b'"127.0.0\xed\xa0\x80.1"')
+    assert bad != lines[0]
+    path = tmp_path / "shipped.ndjson"
+    path.write_bytes(b"\n".join([bad, *lines[1:]]) + b"\n")
+    rows, dead = _read(path)
+    assert len(dead) == 1 and dead[0][1] == 0
+    assert sum(map(len, rows.values())) == len(lines) - 1

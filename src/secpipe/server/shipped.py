@@ -125,7 +125,10 @@ def _line_and_host(doc: bytes, start: re.Pattern[str] | None = None) -> tuple[st
     line = line_of(doc)
     if line is None or (start is not None and not start.match(line)):
         return None
-    return line, _SHIPPER_HOST.decode(doc).name()  # (the document decoded once already)
+    try:
+        return line, _SHIPPER_HOST.decode(doc).name()
+    except (msgspec.DecodeError, UnicodeDecodeError):  # a host value _Shipped skipped: not UTF-8, or not its shape
+        return None
 
 
 class _Journald(msgspec.Struct):
