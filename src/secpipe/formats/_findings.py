@@ -651,6 +651,19 @@ class ReportFormat(Format):
     def map_report(self, doc: Any, data: bytes, source: str) -> Decoded:
         """Map one decoded report (``data`` is its compact bytes) to batches and dead letters."""
 
+    def map_each(self, records: Iterable[Any], type_: Any, mapped: frozenset[str], what: str, source: str,
+                 batch: Callable[[list[Any], list[bytes], pa.Array], pa.RecordBatch]) -> Decoded:  # fmt: skip
+        """A report's records (raw JSON) typed as ``type_`` (:func:`decode_top`: one of the wrong shape
+        dead-lettered alone as not ``what``; ``mapped``: the keys kept out of ``unmapped``) and made
+        one batch by ``batch(records, their raw JSON, their unmapped column)``."""
+        raws = [bytes(r) for r in records]
+        out = Decoded(events=len(raws))
+        if raws:
+            typed, top = decode_top(raws, list(range(len(raws))), type_, mapped, (), out, source, self.name, what)
+            if typed.recs:
+                out.batches.append(batch(typed.recs, typed.raws, top.unmapped))
+        return out
+
     def dead(self, why: str, source: str, data: bytes) -> Decoded:
         """The whole document dead-lettered with ``why``."""
         return Decoded(dead=[DeadLetter(why, source, 0, data, self.name)], events=1)

@@ -37,7 +37,6 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
-    decode_top,
     distinct_uids,
     nest,
     only_where,
@@ -106,15 +105,8 @@ class Bandit(ReportFormat):
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map each issue; one of the wrong shape is dead-lettered alone."""
-        raws = [bytes(r) for r in report.results]
-        out = Decoded(events=len(raws))
-        if not raws:
-            return out
-        typed, top = decode_top(raws, list(range(len(raws))), _Issue, _MAPPED, (), out, source, self.name,
-                                "a Bandit issue")  # fmt: skip
-        if typed.recs:
-            out.batches.append(self._batch(typed.recs, typed.raws, top.unmapped, report.generated_at))
-        return out
+        return self.map_each(report.results, _Issue, _MAPPED, "a Bandit issue", source,
+                             lambda recs, raws, unmapped: self._batch(recs, raws, unmapped, report.generated_at))
 
     def _batch(self, xs: list[_Issue], raws: list[bytes], unmapped: pa.Array, generated: str | None) -> pa.RecordBatch:  # fmt: skip
         n = len(xs)

@@ -35,7 +35,6 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
-    decode_top,
     distinct_uids,
     nest,
     only_where,
@@ -121,15 +120,7 @@ class CodeQuality(ReportFormat):
 
     def map_report(self, issues: list[msgspec.Raw], data: bytes, source: str) -> Decoded:
         """Map each issue; one of the wrong shape is dead-lettered alone."""
-        raws = [bytes(r) for r in issues]
-        out = Decoded(events=len(raws))
-        if not raws:
-            return out
-        typed, top = decode_top(raws, list(range(len(raws))), _Issue, _MAPPED, (), out, source, self.name,
-                                "a Code Quality issue")  # fmt: skip
-        if typed.recs:
-            out.batches.append(self._batch(typed.recs, typed.raws, top.unmapped))
-        return out
+        return self.map_each(issues, _Issue, _MAPPED, "a Code Quality issue", source, self._batch)
 
     def _batch(self, issues: list[_Issue], raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:
         n = len(issues)

@@ -42,7 +42,6 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
-    decode_top,
     distinct_uids,
     nest,
     only_where,
@@ -182,15 +181,8 @@ class DependencyTrack(ReportFormat):
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map one export's findings; one of the wrong shape is dead-lettered alone."""
-        raws = [bytes(r) for r in report.findings or ()]
-        out = Decoded(events=len(raws))
-        if not raws:
-            return out
-        typed, top = decode_top(raws, list(range(len(raws))), _Finding, _MAPPED, (), out, source, self.name,
-                                "a Dependency-Track finding")  # fmt: skip
-        if typed.recs:
-            out.batches.append(self._batch(report, typed.recs, typed.raws, top.unmapped))
-        return out
+        return self.map_each(report.findings or (), _Finding, _MAPPED, "a Dependency-Track finding", source,
+                             lambda recs, raws, unmapped: self._batch(report, recs, raws, unmapped))
 
     def _batch(self, rep: _Report, fs: list[_Finding], raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:
         n = len(fs)

@@ -43,7 +43,6 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
-    decode_top,
     distinct_uids,
     kv_list,
     nest,
@@ -118,15 +117,7 @@ class Gitleaks(ReportFormat):
 
     def map_report(self, leaks: list[msgspec.Raw], data: bytes, source: str) -> Decoded:
         """Map each leak; one of the wrong shape is dead-lettered alone."""
-        raws = [bytes(r) for r in leaks]
-        out = Decoded(events=len(raws))
-        if not raws:
-            return out
-        typed, top = decode_top(raws, list(range(len(raws))), _Leak, _MAPPED, (), out, source, self.name,
-                                "a Gitleaks leak")  # fmt: skip
-        if typed.recs:
-            out.batches.append(self._batch(typed.recs, typed.raws, top.unmapped))
-        return out
+        return self.map_each(leaks, _Leak, _MAPPED, "a Gitleaks leak", source, self._batch)
 
     def _batch(self, ks: list[_Leak], raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:
         n = len(ks)

@@ -46,7 +46,6 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
-    decode_top,
     distinct_uids,
     nest,
     only_where,
@@ -157,15 +156,8 @@ class Semgrep(ReportFormat):
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map each match; one of the wrong shape is dead-lettered alone."""
-        raws = [bytes(r) for r in report.results]
-        out = Decoded(events=len(raws))
-        if not raws:
-            return out
-        typed, top = decode_top(raws, list(range(len(raws))), _Match, _MAPPED, (), out, source, self.name,
-                                "a Semgrep match")  # fmt: skip
-        if typed.recs:
-            out.batches.append(self._batch(typed.recs, typed.raws, top.unmapped, report.version))
-        return out
+        return self.map_each(report.results, _Match, _MAPPED, "a Semgrep match", source,
+                             lambda recs, raws, unmapped: self._batch(recs, raws, unmapped, report.version))
 
     def _batch(self, ms: list[_Match], raws: list[bytes], unmapped: pa.Array, version: str | None) -> pa.RecordBatch:  # fmt: skip
         n = len(ms)

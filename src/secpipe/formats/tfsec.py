@@ -41,7 +41,6 @@ from secpipe.formats._findings import (
     ReportFormat,
     S,
     captions,
-    decode_top,
     distinct_uids,
     nest,
     only_where,
@@ -123,15 +122,7 @@ class Tfsec(ReportFormat):
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map each result; one of the wrong shape is dead-lettered alone."""
-        raws = [bytes(r) for r in report.results or ()]
-        out = Decoded(events=len(raws))
-        if not raws:
-            return out
-        typed, top = decode_top(raws, list(range(len(raws))), _Result, _MAPPED, (), out, source, self.name,
-                                "a tfsec result")  # fmt: skip
-        if typed.recs:
-            out.batches.append(self._batch(typed.recs, typed.raws, top.unmapped))
-        return out
+        return self.map_each(report.results or (), _Result, _MAPPED, "a tfsec result", source, self._batch)
 
     def _batch(self, rs: list[_Result], raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:
         n = len(rs)
