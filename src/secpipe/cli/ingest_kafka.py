@@ -21,8 +21,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from secpipe.cli._base import data_for, echo_err, may_end_fast
-from secpipe.cli.ingest_run import EXIT_DEAD_LETTER, EXIT_OK, EXIT_STORE_FAILED, EXIT_USAGE, _json_line
+from secpipe.cli._base import echo_err, may_end_fast
+from secpipe.cli.ingest_run import (
+    EXIT_DEAD_LETTER,
+    EXIT_OK,
+    EXIT_STORE_FAILED,
+    EXIT_USAGE,
+    _json_line,
+    pipeline_setup,
+)
 
 
 class _LakeStore:
@@ -46,18 +53,7 @@ def run_kafka(brokers: str, topics: list[str], group: str, fmt: str = "auto", da
     from secpipe.sources.kafka import KafkaSource
     from secpipe.sources.kafka_options import KafkaSourceOptions
 
-    stages: list[Any] = []
-    max_rows, raw_data = 500_000, True
-    if config:
-        from secpipe.config.models import load_config
-        from secpipe.runtime.topology import build_stages
-
-        cfg = load_config(config)
-        data = data_for(data, cfg)
-        stages = build_stages(cfg, data)
-        lake = cfg.lake_options()
-        max_rows, raw_data = lake.max_rows, lake.raw_data
-    data = data_for(data, None)
+    data, stages, max_rows, raw_data = pipeline_setup(config, data)
     named = dict(t.split("=", 1) for t in topics if "=" in t)  # --topic NAME=FORMAT
     topics = [t.split("=", 1)[0] for t in topics]
     options = KafkaSourceOptions(brokers=brokers, topics=topics, group_id=group, format=fmt, topic_formats=named,

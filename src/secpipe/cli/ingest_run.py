@@ -48,6 +48,19 @@ _OPTIONS = {"--format": ("fmt", True), "-f": ("fmt", True), "--data": ("data", T
             "--config": ("config", True), "-c": ("config", True), "--dead-letter-exit-code": ("dead_exit", True)}  # fmt: skip
 
 
+def pipeline_setup(config: Path | None, data: Path | None) -> tuple[Path, list[Any], int, bool]:
+    """(data directory, stages, lake rows a part, whether raw_data is kept) of an ingest run: the
+    config's when one is given (its models imported only then: startup time), else the defaults."""
+    if not config:
+        return data_for(data, None), [], 500_000, True
+    from secpipe.config.models import load_config
+    from secpipe.runtime.topology import build_stages
+
+    cfg = load_config(config)
+    data = data_for(data, cfg)
+    lake = cfg.lake_options()
+    return data, build_stages(cfg, data), lake.max_rows, lake.raw_data
+
 def plain_args(argv: list[str]) -> dict[str, Any] | None:
     """The arguments of :func:`run` for an ingest command line (after ``ingest``) in a plain form,
     as typer would give them; None for any other line (typer reads it)."""
@@ -101,18 +114,7 @@ def run(paths: list[str], fmt: str = "auto", data: Path | None = None, as_json: 
         return EXIT_USAGE
     for f in files:  # an unreadable input is refused before anything is stored, not found half-way
         _check_readable(f)
-    stages = []
-    max_rows, raw_data = 500_000, True
-    if config:  # the config models are imported only when a config is given (startup time)
-        from secpipe.config.models import load_config
-        from secpipe.runtime.topology import build_stages
-
-        cfg = load_config(config)
-        data = data_for(data, cfg)
-        stages = build_stages(cfg, data)
-        lake = cfg.lake_options()
-        max_rows, raw_data = lake.max_rows, lake.raw_data
-    data = data_for(data, None)
+    data, stages, max_rows, raw_data = pipeline_setup(config, data)
     pipe = Pipeline(data, stages, max_rows=max_rows, raw_data=raw_data)
     total_bytes = sum(Path(f).stat().st_size for f in files if f != "-")
     t0 = time.perf_counter()
