@@ -245,6 +245,16 @@ Mapping:
   activity, the URL whole and in parts, status and outcome (``000``: Failure), a ``_DENIED``
   result Denied, bytes as ``http_response.length``, content type, user, elapsed ms as the
   duration; the result and hierarchy codes in ``unmapped.squid``.
+- DNS servers' query logs (the TAG ``named``, ``dnsmasq`` or ``unbound``): BIND's ``queries``
+  category (``client [@0x...] IP#PORT[ (NAME)]: [view V: ]query: NAME CLASS TYPE FLAGS (SERVER)``)
+  and its refusals (``query [(cache)] 'NAME/TYPE/CLASS' denied``, ``zone transfer ... denied``),
+  dnsmasq's ``log-queries`` (``query[TYPE] NAME from IP``, ``forwarded NAME to IP``, ``reply`` /
+  ``cached`` / ``config`` ``NAME is DATA``, after ``SERIAL IP/PORT`` with ``log-queries=extra``) and
+  Unbound's ``log-queries`` / ``log-replies`` (``info: IP NAME TYPE CLASS[ RCODE ...]``) -> DNS
+  Activity (4003): a query received or forwarded Query, an answer or a refusal Response; the
+  name, type and class asked (``query``), the client the source, the logging host (with the
+  address BIND names) or dnsmasq's upstream the destination, dnsmasq's answer data
+  ``answers[].rdata``, the response code (a refusal Refused, ``NXDOMAIN`` NXDomain, data NoError).
 - pf ``filterlog`` lines (pfSense, OPNsense: the TAG or APP-NAME ``filterlog`` and its CSV, the
   "Raw Filter Log Format") -> Network Activity (4001), activity Traffic: the rule's action (pass
   Allowed, block Denied / Blocked, reject Denied / Rejected), direction (in Inbound, out
@@ -1219,6 +1229,14 @@ class Syslog(Format):
             fields = {k: v.filter(rest) for k, v in fields.items()}
         for cls, hit, audit in _jenkins_audit_messages(fields["app"], fields["msg"]):
             out.batches.append(self._batch(cls, {k: v.filter(hit) for k, v in fields.items()}, None, net=audit))
+            rest = pc.invert(hit)
+            if not pc.any(rest).as_py():
+                return
+            fields = {k: v.filter(rest) for k, v in fields.items()}
+        dns = _dns_queries(fields["app"], fields["msg"], fields["host"])
+        if dns is not None:  # a DNS server's query log: the query or its answer
+            hit, asked = dns
+            out.batches.append(self._batch("dns_activity", {k: v.filter(hit) for k, v in fields.items()}, None, net=asked))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
                 return
@@ -2387,6 +2405,82 @@ _ACCESS_MARK = (b'] "',)
 _HTTP_METHODS = ("CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "TRACE", "PATCH")
 _HTTP_METHOD_NAMES = pa.array(_HTTP_METHODS, S)
 _HTTP_METHOD_IDS = pa.array(range(1, len(_HTTP_METHODS) + 1), _I32)
+
+
+#: DNS servers' query logs as syslog messages: BIND's ``queries`` category (``client [@0x...]
+#: IP#PORT[ (NAME)]: [view V: ]query: NAME CLASS TYPE FLAGS (SERVER)``, after ``queries: info: ``
+#: where ``print-category``/``print-severity`` are on) and its refusals (``query [(cache)]
+#: 'NAME/TYPE/CLASS' denied``, ``zone transfer '...' denied``); dnsmasq's ``log-queries`` lines (its
+#: ``log_query``: ``SOURCE NAME VERB DEST``, after ``SERIAL IP/PORT `` with ``log-queries=extra``);
+#: Unbound's ``log-queries`` / ``log-replies`` (``[PID:TID] info: IP[@PORT] NAME TYPE CLASS[ RCODE
+#: SECONDS CACHED SIZE]``)
+_IP = r"[0-9A-Fa-f.:]+"
+_BIND_QUERY = (rf"^(?:queries: |security: |xfer-out: )?(?:info: |error: )?client (?:@0x[0-9A-Fa-f]+ )?(?P<ip>{_IP})#(?P<port>\d+)"
+               rf"(?: \([^)]*\))?: (?:view [^:]+: )?(?:query: (?P<name>\S+) (?P<cls>\w+) (?P<type>\w+) [-+]\S* \((?P<server>{_IP})\)"
+               r"|(?:query(?: \(cache\))?|zone transfer) '(?P<dname>[^'/]*)/(?P<dtype>\w+)/(?P<dcls>\w+)' denied)")
+_DNSMASQ_QUERY = (rf"^(?:\d+ (?P<xip>{_IP})/(?P<xport>\d+) )?(?:query\[(?P<qtype>[^\]]+)\] (?P<qname>\S+) from (?P<from>{_IP})"
+                  rf"|forwarded (?P<fname>\S+) to (?P<to>{_IP})(?:#\d+)?"
+                  r"|(?:reply|cached|cached-stale|config|auth|DHCP|/\S+) (?P<rname>\S+) is (?P<rdata>not implemented|\S+))"
+                  r"(?: \(.*\))?$")
+_UNBOUND_QUERY = (rf"^(?:\[\d+:[0-9a-f]+\] )?info: (?P<ip>{_IP})(?:@(?P<port>\d+))? (?P<name>\S+) (?P<type>[A-Z][A-Z0-9]*) "
+                  r"(?P<cls>IN|CH|HS|NONE|ANY|CLASS\d+)(?: (?P<rcode>[A-Z]+) \d+\.\d+ \d \d+)?$")
+#: a response code as the servers write it -> its OCSF ``rcode_id`` (RFC 1035 4.1.1, RFC 2136 2.2)
+_RCODES = {"NOERROR": 0, "FORMERR": 1, "SERVFAIL": 2, "NXDOMAIN": 3, "NOTIMP": 4, "NOTIMPL": 4, "not implemented": 4,
+           "REFUSED": 5, "YXDOMAIN": 6, "YXRRSET": 7, "NXRRSET": 8, "NOTAUTH": 9, "NOTZONE": 10}
+#: what dnsmasq writes where an answer's data would be that is none: a response code, no data, or
+#: a record it does not print (``<CNAME>``)
+_DNSMASQ_NO_RDATA = r"^(?:NXDOMAIN|NODATA(?:-IPv[46])?|SERVFAIL|REFUSED|not implemented|\d{1,4}|<\w+>)$"
+
+
+def _dns_queries(app: pa.Array, msg: pa.Array, host: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the messages that are BIND, dnsmasq or Unbound query log lines, their DNS Activity
+    columns with ``_activity``), or None. A query received or forwarded is a Query, an answer
+    (dnsmasq's ``reply``/``cached``/``config``, Unbound's reply, BIND's refusal) a Response: the
+    name, type and class asked, the client the source (address, port), the server (the host that
+    logged it, with the address BIND names) or the upstream dnsmasq forwarded to the destination,
+    dnsmasq's answer data ``answers[].rdata``
+    and the response code (``NXDOMAIN``, a refusal ``REFUSED``; an answer with data NoError)."""
+    tags = app.buffers()[2]  # the programs first: most batches hold no DNS server's lines
+    if app.null_count == len(app) or tags is None or not _fast.contains_any(tags, (b"named", b"dnsmasq", b"unbound")):
+        return None
+    none = pa.scalar(None, S)
+    bind = pc.extract_regex(pc.if_else(pc.fill_null(pc.is_in(app, value_set=pa.array(["named", "named-pkcs11"])), False), msg, none),
+                            _BIND_QUERY)
+    masq = pc.extract_regex(pc.if_else(pc.fill_null(pc.equal(app, "dnsmasq"), False), msg, none), _DNSMASQ_QUERY)
+    unb = pc.extract_regex(pc.if_else(pc.fill_null(pc.equal(app, "unbound"), False), msg, none), _UNBOUND_QUERY)
+    hit = pc.fill_null(pc.or_(pc.or_(bind.is_valid(), masq.is_valid()), unb.is_valid()), False)
+    if not pc.any(hit).as_py():
+        return None
+    bind, masq, unb = bind.filter(hit), masq.filter(hit), unb.filter(hit)
+    rdata = _nil_empty(group(masq, "rdata"))
+    has_rdata = pc.fill_null(pc.invert(pc.match_substring_regex(rdata, _DNSMASQ_NO_RDATA)), False)
+    denied = pc.is_valid(_nil_empty(group(bind, "dtype")))
+    # dnsmasq's answer is data, no data (NODATA, ``<CNAME>``: NoError), a code's name or its number
+    said = pc.coalesce(pc.if_else(denied, "REFUSED", none), group(unb, "rcode"), rdata)
+    rcode_id = pc.take(pa.array(list(_RCODES.values()), _I32), pc.index_in(said, value_set=pa.array(list(_RCODES), S)))
+    number = pc.if_else(pc.fill_null(pc.match_substring_regex(said, r"^\d{1,4}$"), False), said, none).cast(_I32)
+    number = pc.if_else(pc.fill_null(pc.greater(number, 23), False), pa.scalar(99, _I32), number)
+    rcode_id = pc.coalesce(rcode_id, number, pc.if_else(pc.is_valid(said), pa.scalar(0, _I32), pa.scalar(None, _I32)))
+    asked = pc.or_(pc.is_valid(_nil_empty(group(masq, "qname"))), pc.is_valid(_nil_empty(group(masq, "fname"))))
+    query = pc.fill_null(pc.or_(pc.is_valid(_nil_empty(group(bind, "name"))), asked), False)
+    query = pc.or_(query, pc.fill_null(pc.and_(unb.is_valid(), pc.is_null(_nil_empty(group(unb, "rcode")))), False))
+    port = pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "port"), (masq, "xport"), (unb, "port"))))
+    upstream = _nil_empty(group(masq, "to"))
+    answer = pa.StructArray.from_arrays([pc.if_else(has_rdata, rdata, none)], names=["rdata"])
+    return hit, {
+        "_activity": pc.if_else(query, pa.scalar(1, _I32), pa.scalar(2, _I32)),
+        "query.hostname": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in (
+            (bind, "name"), (bind, "dname"), (masq, "qname"), (masq, "fname"), (masq, "rname"), (unb, "name")))),
+        "query.type": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "type"), (bind, "dtype"), (masq, "qtype"), (unb, "type")))),
+        "query.class": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "cls"), (bind, "dcls"), (unb, "cls")))),
+        "src_endpoint.ip": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "ip"), (masq, "from"), (masq, "xip"), (unb, "ip")))),
+        "src_endpoint.port": port.cast(_I32),
+        "dst_endpoint.ip": pc.coalesce(_nil_empty(group(bind, "server")), upstream),
+        "dst_endpoint.hostname": pc.if_else(pc.is_valid(upstream), none, host.filter(hit)),
+        "answers": singleton_list(answer, has_rdata),
+        "rcode_id": rcode_id,
+        "rcode": captions("dns_activity", "rcode_id", rcode_id),
+    }  # fmt: skip
 
 
 def _is_ip(text: pa.Array) -> pa.Array:

@@ -150,7 +150,10 @@ write ``query``, ``record_type``, ``answer``, ``src_ip`` (and Zeek's ``qtype_nam
 ``QueryName``). The DNS logs the ``json`` format keeps write them as Zeek's ``dns.log`` does
 (``query``, ``qtype_name``, ``answers[]``, ``id.orig_h``, ``id.resp_h``) or as Amazon Route 53
 Resolver query logs do (``query_name``, ``query_type``, ``answers[].Rdata``, ``srcaddr``): the
-fields are also read there (the rule's own name first). Route 53 writes a name as the absolute
+fields are also read there (the rule's own name first); and in the OCSF DNS Activity columns the
+syslog format decodes BIND's, dnsmasq's and Unbound's query log lines into (``query.hostname``,
+``query.type``, ``answers[].rdata``; ``src_endpoint.ip`` / ``dst_endpoint.ip`` on DNS Activity rows
+only, as for firewalls: :func:`network_rows_only`). Route 53 writes a name as the absolute
 FQDN, with the root's trailing dot (``does-not-exist.abc.com.``), which is the same DNS name
 as ``does-not-exist.abc.com`` (RFC 1034 3.1): a ``query``/``QueryName`` value matched whole or
 at its end (``query: evil.com``, ``query|endswith: '.ru'``) also matches the name with that dot
@@ -239,8 +242,8 @@ for _category in ("webserver", "proxy"):
 #: (:data:`NETWORK_COLUMNS`) other firewalls' lines are decoded into
 NETWORK_COLUMNS = {"src_ip": "src_endpoint.ip", "dst_ip": "dst_endpoint.ip", "src_port": "src_endpoint.port",
                    "dst_port": "dst_endpoint.port", "proto": "connection_info.protocol_name"}
-#: the OCSF class whose rows :data:`NETWORK_COLUMNS` are read in, and the field naming it
-NETWORK_ACTIVITY = ("class_uid", 4001)
+#: the field naming an event's OCSF class (:data:`ROW_GATES`)
+CLASS_UID = "class_uid"
 #: a firewall rule's ``action`` word (lower-cased) -> the OCSF Network Activity ``action`` it means
 VERDICTS = {**dict.fromkeys(("accept", "accepted", "allow", "allowed", "forward", "pass", "permit", "permitted"),
                             "Allowed"),
@@ -249,12 +252,19 @@ MAPPINGS[f"{CATEGORY}firewall"] = {k: [k, *v, NETWORK_COLUMNS[k]] for k, v in (
     ("src_ip", ["SRC", "srcip"]), ("dst_ip", ["DST", "dstip"]), ("src_port", ["SPT", "srcport"]),
     ("dst_port", ["DPT", "dstport"]), ("proto", ["PROTO"]))}
 #: DNS query logs kept by the ``json`` format (module docstring): Zeek's dns.log and Amazon
-#: Route 53 Resolver query logs
+#: Route 53 Resolver query logs; and the OCSF DNS Activity columns the syslog format decodes BIND's,
+#: dnsmasq's and Unbound's query log lines into (:data:`DNS_COLUMNS`)
 MAPPINGS[f"{CATEGORY}dns"] = {
-    "query": ["query", "query_name"], "QueryName": ["QueryName", "query", "query_name"],
-    "record_type": ["record_type", "qtype_name", "query_type"], "qtype_name": ["qtype_name", "query_type"],
-    "answer": ["answer", "answers", "answers.Rdata"],
-    "src_ip": ["src_ip", "id.orig_h", "srcaddr"], "dst_ip": ["dst_ip", "id.resp_h"]}
+    "query": ["query", "query_name", "query.hostname"], "QueryName": ["QueryName", "query", "query_name", "query.hostname"],
+    "record_type": ["record_type", "qtype_name", "query_type", "query.type"],
+    "qtype_name": ["qtype_name", "query_type", "query.type"],
+    "answer": ["answer", "answers", "answers.Rdata", "answers.rdata"],
+    "src_ip": ["src_ip", "id.orig_h", "srcaddr", "src_endpoint.ip"], "dst_ip": ["dst_ip", "id.resp_h", "dst_endpoint.ip"]}
+#: the DNS Activity columns a ``category: dns`` rule reads on DNS Activity rows only (an sshd
+#: login's ``src_endpoint.ip`` is no DNS client)
+DNS_COLUMNS = {"src_ip": "src_endpoint.ip", "dst_ip": "dst_endpoint.ip"}
+#: category -> (the OCSF columns its rules read on one class's rows only, the ``class_uid`` of that class)
+ROW_GATES = {"firewall": (NETWORK_COLUMNS, 4001), "dns": (DNS_COLUMNS, 4003)}
 #: the taxonomy's file extension of a proxy / web server request's URL (:func:`uri_extension`)
 URI_EXTENSIONS = ("c-uri-extension", "cs-uri-extension")
 #: the DNS name fields whose values also match the name's absolute form (:func:`dns_root_dot`)
@@ -385,37 +395,41 @@ def _uri_extension(det: SigmaDetection) -> None:
 
 def network_rows_only(rule: SigmaRule) -> None:
     """A ``category: firewall`` rule reads the taxonomy's connection fields in the OCSF Network
-    Activity columns (:data:`NETWORK_COLUMNS`) of Network Activity rows only: each such alternative
-    of the built-in mapping is ANDed with ``class_uid: 4001``; its ``action`` words (:data:`VERDICTS`)
-    also match that row's OCSF ``action``. Tests of absence are left alone. Runs after the pipelines
-    (on the mapped names)."""
-    if mapping_key(rule.logsource) != f"{CATEGORY}firewall":
+    Activity columns (:data:`NETWORK_COLUMNS`) of Network Activity rows only, a ``category: dns``
+    rule its client and server addresses in the DNS Activity columns (:data:`DNS_COLUMNS`) of DNS
+    Activity rows only (:data:`ROW_GATES`): each such alternative of the built-in mapping is ANDed
+    with the class's ``class_uid``; a firewall rule's ``action`` words (:data:`VERDICTS`) also match
+    that row's OCSF ``action``. Tests of absence are left alone. Runs after the pipelines (on the
+    mapped names)."""
+    category = str(rule.logsource.category or "").lower()
+    if category not in ROW_GATES or mapping_key(rule.logsource) != f"{CATEGORY}{category}":
         return
     for det in rule.detection.detections.values():
-        _gate(det)
+        _gate(det, category)
 
 
-def _gate(det: SigmaDetection) -> None:
+def _gate(det: SigmaDetection, category: str) -> None:
     mapped = [i.field for i in det.detection_items if isinstance(i, SigmaDetectionItem)]
-    alts = MAPPINGS[f"{CATEGORY}firewall"].get(str(mapped[0]) if mapped else "")
+    alts = MAPPINGS[f"{CATEGORY}{category}"].get(str(mapped[0]) if mapped else "")
+    columns, uid = ROW_GATES[category]
     for n, item in enumerate(det.detection_items):
         if isinstance(item, SigmaDetection):
-            _gate(item)
-        elif item.field == "action" and not item.applied_processing_items and item.value_linking is ConditionOR:
+            _gate(item, category)
+        elif (category == "firewall" and item.field == "action" and not item.applied_processing_items
+              and item.value_linking is ConditionOR):
             words = sorted({VERDICTS[str(v).lower()] for v in item.value
                             if isinstance(v, SigmaString) and str(v).lower() in VERDICTS})
             if words:
-                verdict = _network_row(SigmaDetectionItem("action", [], [SigmaString(w) for w in words]))
+                verdict = _class_row(SigmaDetectionItem("action", [], [SigmaString(w) for w in words]), uid)
                 det.detection_items[n] = SigmaDetection([item, verdict], item_linking=ConditionOR)
-        elif (alts is not None and mapped == alts and item.field in NETWORK_COLUMNS.values()
+        elif (alts is not None and mapped == alts and item.field in columns.values()
               and not any(isinstance(v, SigmaNull | SigmaExists) for v in item.value)):
-            det.detection_items[n] = _network_row(item)
+            det.detection_items[n] = _class_row(item, uid)
 
 
-def _network_row(item: SigmaDetectionItem) -> SigmaDetection:
-    """``item`` on Network Activity rows only."""
-    field, uid = NETWORK_ACTIVITY
-    return SigmaDetection([item, SigmaDetectionItem(field, [], [SigmaNumber(uid)])], item_linking=ConditionAND)
+def _class_row(item: SigmaDetectionItem, uid: int) -> SigmaDetection:
+    """``item`` on the rows of the OCSF class ``uid`` only."""
+    return SigmaDetection([item, SigmaDetectionItem(CLASS_UID, [], [SigmaNumber(uid)])], item_linking=ConditionAND)
 
 
 def _root_dot(det: SigmaDetection) -> None:
