@@ -88,3 +88,18 @@ def test_sigmahq_dns_rules_fire_on_syslog_query_lines(tmp_path: Path) -> None:
     rs = load_rules([rule])
     sshd = b"Jul  7 19:39:45 pihole sshd[9]: Accepted password for pi from 192.168.1.185 port 50022 ssh2"
     assert _rows(rs, b"\n".join([LOG.splitlines()[5], LOG.splitlines()[7], LOG.splitlines()[8], sshd]), "syslog") == [0, 1]
+
+
+def test_bind_own_log_file_is_detected_and_read_with_its_stamp() -> None:
+    # a file channel's lines (print-time stamp, no syslog header): --format auto dead-lettered the
+    # whole file as no format's
+    body = (CASES / "dns_syslog28" / "named-file.log").read_bytes()
+    found = formats.detect(body[:4096])
+    assert found is not None and found.name == "syslog"
+    rows = _dns(body)
+    assert [(r["time"], r["activity_id"], r["query"]["hostname"], r["query"]["type"], r["src_endpoint"]["ip"],
+             r["rcode"], r["actor"]["process"]["name"]) for r in rows] == [  # fmt: skip
+        (1377253976621, 2, "redginseng.com.ua", "A", "82.207.95.42", "Refused", "named"),
+        (1377625785330, 2, "watt.kiev.ua", "AXFR", "59.167.242.100", "Refused", "named"),
+        (1376192171372, 2, "domain.com", "AXFR", "1.2.3.4", "Refused", "named"),
+    ]

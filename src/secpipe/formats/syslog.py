@@ -255,6 +255,9 @@ Mapping:
   name, type and class asked (``query``), the client the source, the logging host (with the
   address BIND names) or dnsmasq's upstream the destination, dnsmasq's answer data
   ``answers[].rdata``, the response code (a refusal Refused, ``NXDOMAIN`` NXDomain, data NoError).
+  BIND's own log file (a channel's ``print-time`` stamp ``DD-Mon-YYYY hh:mm:ss.mmm`` first, no
+  syslog header; ``--format auto`` takes it by such a ``client`` line) is read likewise: named's,
+  the stamp its time (local time without a zone: taken as UTC, as a BSD stamp).
 - pf ``filterlog`` lines (pfSense, OPNsense: the TAG or APP-NAME ``filterlog`` and its CSV, the
   "Raw Filter Log Format") -> Network Activity (4001), activity Traffic: the rule's action (pass
   Allowed, block Denied / Blocked, reject Denied / Rejected), direction (in Inbound, out
@@ -880,6 +883,9 @@ def _sniff_line(head: bytes) -> int:
     if re.match(rb'(?:"[^"\n]{0,256}"|[^\s"]+)(?:,? (?:"[^"\n]{0,256}"|[^\s"]+)){2,9} '
                 rb'\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "[A-Z]{3,16} ', h):
         return 60  # an access log line (Common/Combined Log Format, maybe a vhost first, an address list) without a syslog header
+    if re.match(rb"\d\d-" + _MON + rb"-\d{4} \d\d:\d\d:\d\d\.\d{3} (?:[a-z-]{1,32}: )?(?:(?:info|notice|warning|error|critical|debug \d{1,2}): )?"
+                rb"client (?:@0x[0-9A-Fa-f]{1,16} )?[0-9A-Fa-f.:]{2,45}#\d", h):
+        return 60  # a client line of BIND's own log file (a channel's print-time stamp first: the query log)
     if re.match(rb"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(emerg|alert|crit|error|warn|notice|info|debug)\] \d{1,10}#\d{1,20}: ", h):
         return 60  # an nginx error log line
     if re.match(rb"\[(?:[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]?\d \d\d:\d\d:\d\d(?:\.\d{1,6})? \d{4}|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? [+-]\d{4})\] "
@@ -1236,7 +1242,11 @@ class Syslog(Format):
         dns = _dns_queries(fields["app"], fields["msg"], fields["host"])
         if dns is not None:  # a DNS server's query log: the query or its answer
             hit, asked = dns
-            out.batches.append(self._batch("dns_activity", {k: v.filter(hit) for k, v in fields.items()}, None, net=asked))
+            sub = {k: v.filter(hit) for k, v in fields.items()}
+            if "_time" in asked:  # a line of BIND's own file: its stamp and program
+                sub["times"] = _own_time(sub, asked.pop("_time"))
+                sub["app"] = pc.coalesce(sub["app"], asked.pop("_app"))
+            out.batches.append(self._batch("dns_activity", sub, None, net=asked))
             rest = pc.invert(hit)
             if not pc.any(rest).as_py():
                 return
@@ -2415,7 +2425,7 @@ _HTTP_METHOD_IDS = pa.array(range(1, len(_HTTP_METHODS) + 1), _I32)
 #: Unbound's ``log-queries`` / ``log-replies`` (``[PID:TID] info: IP[@PORT] NAME TYPE CLASS[ RCODE
 #: SECONDS CACHED SIZE]``)
 _IP = r"[0-9A-Fa-f.:]+"
-_BIND_QUERY = (rf"^(?:queries: |security: |xfer-out: )?(?:info: |error: )?client (?:@0x[0-9A-Fa-f]+ )?(?P<ip>{_IP})#(?P<port>\d+)"
+_BIND_QUERY = (rf"^(?:[a-z-]{{1,32}}: )?(?:(?:info|notice|warning|error|critical|debug \d{{1,2}}): )?client (?:@0x[0-9A-Fa-f]+ )?(?P<ip>{_IP})#(?P<port>\d+)"
                rf"(?: \([^)]*\))?: (?:view [^:]+: )?(?:query: (?P<name>\S+) (?P<cls>\w+) (?P<type>\w+) [-+]\S* \((?P<server>{_IP})\)"
                r"|(?:query(?: \(cache\))?|zone transfer) '(?P<dname>[^'/]*)/(?P<dtype>\w+)/(?P<dcls>\w+)' denied)")
 _DNSMASQ_QUERY = (rf"^(?:\d+ (?P<xip>{_IP})/(?P<xport>\d+) )?(?:query\[(?P<qtype>[^\]]+)\] (?P<qname>\S+) from (?P<from>{_IP})"
@@ -2424,6 +2434,8 @@ _DNSMASQ_QUERY = (rf"^(?:\d+ (?P<xip>{_IP})/(?P<xport>\d+) )?(?:query\[(?P<qtype
                   r"(?: \(.*\))?$")
 _UNBOUND_QUERY = (rf"^(?:\[\d+:[0-9a-f]+\] )?info: (?P<ip>{_IP})(?:@(?P<port>\d+))? (?P<name>\S+) (?P<type>[A-Z][A-Z0-9]*) "
                   r"(?P<cls>IN|CH|HS|NONE|ANY|CLASS\d+)(?: (?P<rcode>[A-Z]+) \d+\.\d+ \d \d+)?$")
+#: a line of BIND's own log file: a channel's ``print-time`` stamp (``DD-Mon-YYYY hh:mm:ss.mmm``), then the message
+_BIND_FILE = r"^(?P<d>\d\d-[A-Z][a-z]{2}-\d{4}) (?P<t>\d\d:\d\d:\d\d)\.(?P<ms>\d{3}) (?P<rest>.*)$"
 #: a response code as the servers write it -> its OCSF ``rcode_id`` (RFC 1035 4.1.1, RFC 2136 2.2)
 _RCODES = {"NOERROR": 0, "FORMERR": 1, "SERVFAIL": 2, "NXDOMAIN": 3, "NOTIMP": 4, "NOTIMPL": 4, "not implemented": 4,
            "REFUSED": 5, "YXDOMAIN": 6, "YXRRSET": 7, "NXRRSET": 8, "NOTAUTH": 9, "NOTZONE": 10}
@@ -2438,20 +2450,33 @@ def _dns_queries(app: pa.Array, msg: pa.Array, host: pa.Array) -> tuple[pa.Array
     (dnsmasq's ``reply``/``cached``/``config``, Unbound's reply, BIND's refusal) a Response: the
     name, type and class asked, the client the source (address, port), the server (the host that
     logged it, with the address BIND names) or the upstream dnsmasq forwarded to the destination,
-    dnsmasq's answer data ``answers[].rdata``
-    and the response code (``NXDOMAIN``, a refusal ``REFUSED``; an answer with data NoError)."""
+    dnsmasq's answer data ``answers[].rdata`` and the response code (``NXDOMAIN``, a refusal
+    ``REFUSED``; an answer with data NoError). A line of BIND's own log file (no syslog header: its
+    channel's ``print-time`` stamp first) is named's, the stamp its time (``_time``, ``_app``)."""
     tags = app.buffers()[2]  # the programs first: most batches hold no DNS server's lines
-    if app.null_count == len(app) or tags is None or not _fast.contains_any(tags, (b"named", b"dnsmasq", b"unbound")):
+    tagged = app.null_count < len(app) and tags is not None and _fast.contains_any(tags, (b"named", b"dnsmasq", b"unbound"))
+    data = msg.buffers()[2]
+    filed = app.null_count > 0 and data is not None and _fast.contains_any(data, (b"client ",))
+    if not (tagged or filed):
         return None
     none = pa.scalar(None, S)
-    bind = pc.extract_regex(pc.if_else(pc.fill_null(pc.is_in(app, value_set=pa.array(["named", "named-pkcs11"])), False), msg, none),
-                            _BIND_QUERY)
+    bind_msg = pc.if_else(pc.fill_null(pc.is_in(app, value_set=pa.array(["named", "named-pkcs11"])), False), msg, none)
+    own = pc.extract_regex(pc.if_else(pc.is_null(app), msg, none), _BIND_FILE) if filed else None
+    if own is not None:
+        bind_msg = pc.coalesce(bind_msg, group(own, "rest"))
+    bind = pc.extract_regex(bind_msg, _BIND_QUERY)
     masq = pc.extract_regex(pc.if_else(pc.fill_null(pc.equal(app, "dnsmasq"), False), msg, none), _DNSMASQ_QUERY)
     unb = pc.extract_regex(pc.if_else(pc.fill_null(pc.equal(app, "unbound"), False), msg, none), _UNBOUND_QUERY)
     hit = pc.fill_null(pc.or_(pc.or_(bind.is_valid(), masq.is_valid()), unb.is_valid()), False)
     if not pc.any(hit).as_py():
         return None
     bind, masq, unb = bind.filter(hit), masq.filter(hit), unb.filter(hit)
+    extra: dict[str, pa.Array] = {}
+    if own is not None:  # BIND's own file: its stamp (local time, no zone: taken as UTC) and program
+        own = own.filter(hit)
+        stamp = pc.strptime(pc.binary_join_element_wise(group(own, "d"), group(own, "t"), " "), format="%d-%b-%Y %H:%M:%S",
+                            unit="ms", error_is_null=True).cast(_I64)
+        extra = {"_time": pc.add(stamp, group(own, "ms").cast(_I64)), "_app": pc.if_else(pc.is_valid(stamp), "named", none)}
     rdata = _nil_empty(group(masq, "rdata"))
     has_rdata = pc.fill_null(pc.invert(pc.match_substring_regex(rdata, _DNSMASQ_NO_RDATA)), False)
     denied = pc.is_valid(_nil_empty(group(bind, "dtype")))
@@ -2479,7 +2504,7 @@ def _dns_queries(app: pa.Array, msg: pa.Array, host: pa.Array) -> tuple[pa.Array
         "dst_endpoint.hostname": pc.if_else(pc.is_valid(upstream), none, host.filter(hit)),
         "answers": singleton_list(answer, has_rdata),
         "rcode_id": rcode_id,
-        "rcode": captions("dns_activity", "rcode_id", rcode_id),
+        "rcode": captions("dns_activity", "rcode_id", rcode_id), **extra,
     }  # fmt: skip
 
 
