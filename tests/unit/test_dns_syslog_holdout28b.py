@@ -30,7 +30,7 @@ def _dns(body: bytes) -> list[dict]:
 
 def test_bind_dnsmasq_and_unbound_lines_are_dns_activity() -> None:
     rows = _dns(LOG)
-    assert len(rows) == 11  # every line was a Base Event with no DNS field
+    assert len(rows) == 13  # every line was a Base Event with no DNS field
     got = [(r["activity_id"], r["query"]["hostname"], r["query"]["type"], r["query"]["class"],
             (r["src_endpoint"] or {}).get("ip"), (r["src_endpoint"] or {}).get("port"), (r["dst_endpoint"] or {}).get("ip"),
             [a["rdata"] for a in r["answers"] or []], r["rcode_id"], r["rcode"]) for r in rows]  # fmt: skip
@@ -47,7 +47,12 @@ def test_bind_dnsmasq_and_unbound_lines_are_dns_activity() -> None:
         (2, "nx.example.net", None, None, None, None, None, [], 3, "NXDomain"),
         (1, "google.com.", "A", "IN", "127.0.0.1", None, None, [], None, None),
         (2, "google.com.", "A", "IN", "127.0.0.1", None, None, [], 0, "NoError"),
+        (1, "ttvnw.net", "DS", None, None, None, "208.67.222.222", [], None, None),
+        (2, "tags.tiqcdn.com", None, None, None, None, None, ["0.0.0.0"], 0, "NoError"),
     ]
+    # BIND's refusals and the name Pi-hole blocked: Denied, Blocked (nothing said of the others)
+    assert [(r["action"], r["disposition_id"]) for r in rows if r["action_id"]] == [("Denied", 2)] * 4
+    assert [r["query"]["hostname"] for r in rows if r["action_id"]][-1] == "tags.tiqcdn.com"
     assert {r["activity_name"] for r in rows} == {"Query", "Response"}
     # the server is the host that logged the line, but where dnsmasq forwarded the query upstream
     assert [(r["dst_endpoint"] or {}).get("hostname") for r in rows][:7] == ["ns1", "ns1", "raid5", "raid5", "catinthehat", "pihole", None]

@@ -254,7 +254,9 @@ Mapping:
   Activity (4003): a query received or forwarded Query, an answer or a refusal Response; the
   name, type and class asked (``query``), the client the source, the logging host (with the
   address BIND names) or dnsmasq's upstream the destination, dnsmasq's answer data
-  ``answers[].rdata``, the response code (a refusal Refused, ``NXDOMAIN`` NXDomain, data NoError).
+  ``answers[].rdata``, the response code (a refusal Refused, ``NXDOMAIN`` NXDomain, data NoError);
+  a refusal and a name Pi-hole's FTL (a dnsmasq) blocked (``gravity blocked NAME is 0.0.0.0``)
+  action Denied, disposition Blocked; dnsmasq's ``dnssec-query[TYPE] NAME to IP`` a Query upstream.
   BIND's own log file (a channel's ``print-time`` stamp ``DD-Mon-YYYY hh:mm:ss.mmm`` first, no
   syslog header; ``--format auto`` takes it by such a ``client`` line) is read likewise: named's,
   the stamp its time (local time without a zone: taken as UTC, as a BSD stamp).
@@ -2421,7 +2423,8 @@ _HTTP_METHOD_IDS = pa.array(range(1, len(_HTTP_METHODS) + 1), _I32)
 #: IP#PORT[ (NAME)]: [view V: ]query: NAME CLASS TYPE FLAGS (SERVER)``, after ``queries: info: ``
 #: where ``print-category``/``print-severity`` are on) and its refusals (``query [(cache)]
 #: 'NAME/TYPE/CLASS' denied``, ``zone transfer '...' denied``); dnsmasq's ``log-queries`` lines (its
-#: ``log_query``: ``SOURCE NAME VERB DEST``, after ``SERIAL IP/PORT `` with ``log-queries=extra``);
+#: ``log_query``: ``SOURCE NAME VERB DEST``, after ``SERIAL IP/PORT `` with ``log-queries=extra``; Pi-hole's
+#: FTL, a dnsmasq, adds its blocking sources: ``gravity blocked NAME is 0.0.0.0``);
 #: Unbound's ``log-queries`` / ``log-replies`` (``[PID:TID] info: IP[@PORT] NAME TYPE CLASS[ RCODE
 #: SECONDS CACHED SIZE]``)
 _IP = r"[0-9A-Fa-f.:]+"
@@ -2429,8 +2432,9 @@ _BIND_QUERY = (rf"^(?:[a-z-]{{1,32}}: )?(?:(?:info|notice|warning|error|critical
                rf"(?: \([^)]*\))?: (?:view [^:]+: )?(?:query: (?P<name>\S+) (?P<cls>\w+) (?P<type>\w+) [-+]\S* \((?P<server>{_IP})\)"
                r"|(?:query(?: \(cache\))?|zone transfer) '(?P<dname>[^'/]*)/(?P<dtype>\w+)/(?P<dcls>\w+)' denied)")
 _DNSMASQ_QUERY = (rf"^(?:\d+ (?P<xip>{_IP})/(?P<xport>\d+) )?(?:query\[(?P<qtype>[^\]]+)\] (?P<qname>\S+) from (?P<from>{_IP})"
-                  rf"|forwarded (?P<fname>\S+) to (?P<to>{_IP})(?:#\d+)?"
-                  r"|(?:reply|cached|cached-stale|config|auth|DHCP|/\S+) (?P<rname>\S+) is (?P<rdata>not implemented|\S+))"
+                  rf"|forwarded (?P<fname>\S+) to (?P<to>{_IP})(?:#\d+)?|dnssec-query\[(?P<stype>[^\]]+)\] (?P<sname>\S+) to (?P<sto>{_IP})(?:#\d+)?"
+                  r"|(?P<source>reply|cached|cached-stale|config|auth|DHCP|/\S+|(?:gravity|exactly|regex) (?:blocked|denied|blacklisted)"
+                  r"|blacklisted|special domain) (?P<rname>\S+) is (?P<rdata>not implemented|\S+))"
                   r"(?: \(.*\))?$")
 _UNBOUND_QUERY = (rf"^(?:\[\d+:[0-9a-f]+\] )?info: (?P<ip>{_IP})(?:@(?P<port>\d+))? (?P<name>\S+) (?P<type>[A-Z][A-Z0-9]*) "
                   r"(?P<cls>IN|CH|HS|NONE|ANY|CLASS\d+)(?: (?P<rcode>[A-Z]+) \d+\.\d+ \d \d+)?$")
@@ -2451,7 +2455,7 @@ def _dns_queries(app: pa.Array, msg: pa.Array, host: pa.Array) -> tuple[pa.Array
     name, type and class asked, the client the source (address, port), the server (the host that
     logged it, with the address BIND names) or the upstream dnsmasq forwarded to the destination,
     dnsmasq's answer data ``answers[].rdata`` and the response code (``NXDOMAIN``, a refusal
-    ``REFUSED``; an answer with data NoError). A line of BIND's own log file (no syslog header: its
+    ``REFUSED``; an answer with data NoError); a refusal or a name Pi-hole blocked Denied, Blocked. A line of BIND's own log file (no syslog header: its
     channel's ``print-time`` stamp first) is named's, the stamp its time (``_time``, ``_app``)."""
     tags = app.buffers()[2]  # the programs first: most batches hold no DNS server's lines
     tagged = app.null_count < len(app) and tags is not None and _fast.contains_any(tags, (b"named", b"dnsmasq", b"unbound"))
@@ -2487,16 +2491,20 @@ def _dns_queries(app: pa.Array, msg: pa.Array, host: pa.Array) -> tuple[pa.Array
     number = pc.if_else(pc.fill_null(pc.greater(number, 23), False), pa.scalar(99, _I32), number)
     rcode_id = pc.coalesce(rcode_id, number, pc.if_else(pc.is_valid(said), pa.scalar(0, _I32), pa.scalar(None, _I32)))
     asked = pc.or_(pc.is_valid(_nil_empty(group(masq, "qname"))), pc.is_valid(_nil_empty(group(masq, "fname"))))
+    asked = pc.or_(asked, pc.is_valid(_nil_empty(group(masq, "sname"))))
+    # a refusal (BIND) or a name Pi-hole blocks: Denied, Blocked
+    blocked = pc.or_(denied, pc.fill_null(pc.match_substring_regex(group(masq, "source"), r"blocked|denied|blacklisted|^special"), False))
     query = pc.fill_null(pc.or_(pc.is_valid(_nil_empty(group(bind, "name"))), asked), False)
     query = pc.or_(query, pc.fill_null(pc.and_(unb.is_valid(), pc.is_null(_nil_empty(group(unb, "rcode")))), False))
     port = pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "port"), (masq, "xport"), (unb, "port"))))
-    upstream = _nil_empty(group(masq, "to"))
+    upstream = pc.coalesce(_nil_empty(group(masq, "to")), _nil_empty(group(masq, "sto")))
     answer = pa.StructArray.from_arrays([pc.if_else(has_rdata, rdata, none)], names=["rdata"])
     return hit, {
         "_activity": pc.if_else(query, pa.scalar(1, _I32), pa.scalar(2, _I32)),
         "query.hostname": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in (
-            (bind, "name"), (bind, "dname"), (masq, "qname"), (masq, "fname"), (masq, "rname"), (unb, "name")))),
-        "query.type": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "type"), (bind, "dtype"), (masq, "qtype"), (unb, "type")))),
+            (bind, "name"), (bind, "dname"), (masq, "qname"), (masq, "fname"), (masq, "sname"), (masq, "rname"), (unb, "name")))),
+        "query.type": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in (
+            (bind, "type"), (bind, "dtype"), (masq, "qtype"), (masq, "stype"), (unb, "type")))),
         "query.class": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "cls"), (bind, "dcls"), (unb, "cls")))),
         "src_endpoint.ip": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "ip"), (masq, "from"), (masq, "xip"), (unb, "ip")))),
         "src_endpoint.port": port.cast(_I32),
@@ -2504,7 +2512,11 @@ def _dns_queries(app: pa.Array, msg: pa.Array, host: pa.Array) -> tuple[pa.Array
         "dst_endpoint.hostname": pc.if_else(pc.is_valid(upstream), none, host.filter(hit)),
         "answers": singleton_list(answer, has_rdata),
         "rcode_id": rcode_id,
-        "rcode": captions("dns_activity", "rcode_id", rcode_id), **extra,
+        "rcode": captions("dns_activity", "rcode_id", rcode_id),
+        "action_id": pc.if_else(blocked, pa.scalar(2, _I32), pa.scalar(None, _I32)),
+        "action": pc.if_else(blocked, "Denied", none),
+        "disposition_id": pc.if_else(blocked, pa.scalar(2, _I32), pa.scalar(None, _I32)),
+        "disposition": pc.if_else(blocked, "Blocked", none), **extra,
     }  # fmt: skip
 
 
