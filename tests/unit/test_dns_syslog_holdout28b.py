@@ -108,3 +108,16 @@ def test_bind_own_log_file_is_detected_and_read_with_its_stamp() -> None:
         (1377625785330, 2, "watt.kiev.ua", "AXFR", "59.167.242.100", "Refused", "named"),
         (1376192171372, 2, "domain.com", "AXFR", "1.2.3.4", "Refused", "named"),
     ]
+
+
+def test_splunk_sc4s_isc_bind_lines_and_servfail_responses() -> None:
+    rows = _dns((CASES / "dns_syslog28" / "sc4s-isc.log").read_bytes())
+    got = [(r["activity_id"], r["query"]["hostname"], r["query"]["type"], r["src_endpoint"]["ip"], r["rcode"],
+            r["status_detail"]) for r in rows]  # fmt: skip
+    assert got == [  # the RFC 1918 notice is no query: a Base Event
+        (1, "abc.com", "A", "192.168.1.3", None, None),
+        (1, "2.1.168.192.in-addr.arpa", "PTR", "192.168.1.3", None, None),
+        (1, "abc.com", "AAAA", "192.168.1.3", None, None),
+        (1, "abc.com", "AAAA", "192.168.1.3", None, None),
+        (2, "52.219.226.124.in-addr.arpa", "PTR", "38.87.196.34", "ServError", "SERVFAIL"),
+    ]

@@ -247,7 +247,9 @@ Mapping:
   duration; the result and hierarchy codes in ``unmapped.squid``.
 - DNS servers' query logs (the TAG ``named``, ``dnsmasq`` or ``unbound``): BIND's ``queries``
   category (``client [@0x...] IP#PORT[ (NAME)]: [view V: ]query: NAME CLASS TYPE FLAGS (SERVER)``)
-  and its refusals (``query [(cache)] 'NAME/TYPE/CLASS' denied``, ``zone transfer ... denied``),
+  its refusals (``query [(cache)] 'NAME/TYPE/CLASS' denied``, ``zone transfer ... denied``) and
+  SERVFAIL responses (``query failed (REASON) for NAME/CLASS/TYPE at FILE:LINE``: the reason the
+  ``status_detail``),
   dnsmasq's ``log-queries`` (``query[TYPE] NAME from IP``, ``forwarded NAME to IP``, ``reply`` /
   ``cached`` / ``config`` ``NAME is DATA``, after ``SERIAL IP/PORT`` with ``log-queries=extra``) and
   Unbound's ``log-queries`` / ``log-replies`` (``info: IP NAME TYPE CLASS[ RCODE ...]``) -> DNS
@@ -2422,7 +2424,8 @@ _HTTP_METHOD_IDS = pa.array(range(1, len(_HTTP_METHODS) + 1), _I32)
 #: DNS servers' query logs as syslog messages: BIND's ``queries`` category (``client [@0x...]
 #: IP#PORT[ (NAME)]: [view V: ]query: NAME CLASS TYPE FLAGS (SERVER)``, after ``queries: info: ``
 #: where ``print-category``/``print-severity`` are on) and its refusals (``query [(cache)]
-#: 'NAME/TYPE/CLASS' denied``, ``zone transfer '...' denied``); dnsmasq's ``log-queries`` lines (its
+#: 'NAME/TYPE/CLASS' denied``, ``zone transfer '...' denied``) and its ``query-errors`` category's SERVFAIL
+#: responses (``query failed (REASON) for NAME/CLASS/TYPE at FILE:LINE``); dnsmasq's ``log-queries`` lines (its
 #: ``log_query``: ``SOURCE NAME VERB DEST``, after ``SERIAL IP/PORT `` with ``log-queries=extra``; Pi-hole's
 #: FTL, a dnsmasq, adds its blocking sources: ``gravity blocked NAME is 0.0.0.0``);
 #: Unbound's ``log-queries`` / ``log-replies`` (``[PID:TID] info: IP[@PORT] NAME TYPE CLASS[ RCODE
@@ -2430,7 +2433,8 @@ _HTTP_METHOD_IDS = pa.array(range(1, len(_HTTP_METHODS) + 1), _I32)
 _IP = r"[0-9A-Fa-f.:]+"
 _BIND_QUERY = (rf"^(?:[a-z-]{{1,32}}: )?(?:(?:info|notice|warning|error|critical|debug \d{{1,2}}): )?client (?:@0x[0-9A-Fa-f]+ )?(?P<ip>{_IP})#(?P<port>\d+)"
                rf"(?: \([^)]*\))?: (?:view [^:]+: )?(?:query: (?P<name>\S+) (?P<cls>\w+) (?P<type>\w+) [-+]\S* \((?P<server>{_IP})\)"
-               r"|(?:query(?: \(cache\))?|zone transfer) '(?P<dname>[^'/]*)/(?P<dtype>\w+)/(?P<dcls>\w+)' denied)")
+               r"|(?:query(?: \(cache\))?|zone transfer) '(?P<dname>[^'/]*)/(?P<dtype>\w+)/(?P<dcls>\w+)' denied"
+               r"|query failed \((?P<why>[^)]*)\) for (?P<ename>[^/\s]*)/(?P<ecls>\w+)/(?P<etype>\w+))")
 _DNSMASQ_QUERY = (rf"^(?:\d+ (?P<xip>{_IP})/(?P<xport>\d+) )?(?:query\[(?P<qtype>[^\]]+)\] (?P<qname>\S+) from (?P<from>{_IP})"
                   rf"|forwarded (?P<fname>\S+) to (?P<to>{_IP})(?:#\d+)?|dnssec-query\[(?P<stype>[^\]]+)\] (?P<sname>\S+) to (?P<sto>{_IP})(?:#\d+)?"
                   r"|(?P<source>reply|cached|cached-stale|config|auth|DHCP|/\S+|(?:gravity|exactly|regex) (?:blocked|denied|blacklisted)"
@@ -2485,7 +2489,8 @@ def _dns_queries(app: pa.Array, msg: pa.Array, host: pa.Array) -> tuple[pa.Array
     has_rdata = pc.fill_null(pc.invert(pc.match_substring_regex(rdata, _DNSMASQ_NO_RDATA)), False)
     denied = pc.is_valid(_nil_empty(group(bind, "dtype")))
     # dnsmasq's answer is data, no data (NODATA, ``<CNAME>``: NoError), a code's name or its number
-    said = pc.coalesce(pc.if_else(denied, "REFUSED", none), group(unb, "rcode"), rdata)
+    failed = pc.is_valid(_nil_empty(group(bind, "why")))  # BIND logs each SERVFAIL response so (ARM, query-errors)
+    said = pc.coalesce(pc.if_else(denied, "REFUSED", none), pc.if_else(failed, "SERVFAIL", none), group(unb, "rcode"), rdata)
     rcode_id = pc.take(pa.array(list(_RCODES.values()), _I32), pc.index_in(said, value_set=pa.array(list(_RCODES), S)))
     number = pc.if_else(pc.fill_null(pc.match_substring_regex(said, r"^\d{1,4}$"), False), said, none).cast(_I32)
     number = pc.if_else(pc.fill_null(pc.greater(number, 23), False), pa.scalar(99, _I32), number)
@@ -2502,10 +2507,11 @@ def _dns_queries(app: pa.Array, msg: pa.Array, host: pa.Array) -> tuple[pa.Array
     return hit, {
         "_activity": pc.if_else(query, pa.scalar(1, _I32), pa.scalar(2, _I32)),
         "query.hostname": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in (
-            (bind, "name"), (bind, "dname"), (masq, "qname"), (masq, "fname"), (masq, "sname"), (masq, "rname"), (unb, "name")))),
+            (bind, "name"), (bind, "dname"), (bind, "ename"), (masq, "qname"), (masq, "fname"), (masq, "sname"), (masq, "rname"), (unb, "name")))),
         "query.type": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in (
-            (bind, "type"), (bind, "dtype"), (masq, "qtype"), (masq, "stype"), (unb, "type")))),
-        "query.class": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "cls"), (bind, "dcls"), (unb, "cls")))),
+            (bind, "type"), (bind, "dtype"), (bind, "etype"), (masq, "qtype"), (masq, "stype"), (unb, "type")))),
+        "query.class": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "cls"), (bind, "dcls"), (bind, "ecls"), (unb, "cls")))),
+        "status_detail": _nil_empty(group(bind, "why")),
         "src_endpoint.ip": pc.coalesce(*(_nil_empty(group(g, k)) for g, k in ((bind, "ip"), (masq, "from"), (masq, "xip"), (unb, "ip")))),
         "src_endpoint.port": port.cast(_I32),
         "dst_endpoint.ip": pc.coalesce(_nil_empty(group(bind, "server")), upstream),
