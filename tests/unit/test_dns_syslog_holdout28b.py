@@ -110,6 +110,14 @@ def test_bind_own_log_file_is_detected_and_read_with_its_stamp() -> None:
     ]
 
 
+def test_unbound_lines_tagged_query_and_reply() -> None:
+    # log-tag-queryreply: yes writes ``query:`` / ``reply:`` where ``info:`` was (Unbound's log_reply_info)
+    lines = [line for line in LOG.splitlines() if b" unbound: " in line]
+    tagged = b"\n".join([lines[0].replace(b"info:", b"query:"), lines[1].replace(b"info:", b"reply:")])
+    assert [(r["activity_id"], r["query"]["hostname"], r["rcode"]) for r in _dns(tagged)] == [
+        (1, "google.com.", None), (2, "google.com.", "NoError")]
+
+
 def test_splunk_sc4s_isc_bind_lines_and_servfail_responses() -> None:
     rows = _dns((CASES / "dns_syslog28" / "sc4s-isc.log").read_bytes())
     got = [(r["activity_id"], r["query"]["hostname"], r["query"]["type"], r["src_endpoint"]["ip"], r["rcode"],

@@ -2429,7 +2429,7 @@ _HTTP_METHOD_IDS = pa.array(range(1, len(_HTTP_METHODS) + 1), _I32)
 #: ``log_query``: ``SOURCE NAME VERB DEST``, after ``SERIAL IP/PORT `` with ``log-queries=extra``; Pi-hole's
 #: FTL, a dnsmasq, adds its blocking sources: ``gravity blocked NAME is 0.0.0.0``);
 #: Unbound's ``log-queries`` / ``log-replies`` (``[PID:TID] info: IP[@PORT] NAME TYPE CLASS[ RCODE
-#: SECONDS CACHED SIZE]``)
+#: SECONDS CACHED SIZE]``; ``query:`` / ``reply:`` for ``info:`` with ``log-tag-queryreply``)
 _IP = r"[0-9A-Fa-f.:]+"
 _BIND_QUERY = (rf"^(?:[a-z-]{{1,32}}: )?(?:(?:info|notice|warning|error|critical|debug \d{{1,2}}): )?client (?:@0x[0-9A-Fa-f]+ )?(?P<ip>{_IP})#(?P<port>\d+)"
                rf"(?: \([^)]*\))?: (?:view [^:]+: )?(?:query: (?P<name>\S+) (?P<cls>\w+) (?P<type>\w+) [-+]\S* \((?P<server>{_IP})\)"
@@ -2440,7 +2440,7 @@ _DNSMASQ_QUERY = (rf"^(?:\d+ (?P<xip>{_IP})/(?P<xport>\d+) )?(?:query\[(?P<qtype
                   r"|(?P<source>reply|cached|cached-stale|config|auth|DHCP|/\S+|(?:gravity|exactly|regex) (?:blocked|denied|blacklisted)"
                   r"|blacklisted|special domain) (?P<rname>\S+) is (?P<rdata>not implemented|\S+))"
                   r"(?: \(.*\))?$")
-_UNBOUND_QUERY = (rf"^(?:\[\d+:[0-9a-f]+\] )?info: (?P<ip>{_IP})(?:@(?P<port>\d+))? (?P<name>\S+) (?P<type>[A-Z][A-Z0-9]*) "
+_UNBOUND_QUERY = (rf"^(?:\[\d+:[0-9a-f]+\] )?(?:info|query|reply): (?P<ip>{_IP})(?:@(?P<port>\d+))? (?P<name>\S+) (?P<type>[A-Z][A-Z0-9]*) "
                   r"(?P<cls>IN|CH|HS|NONE|ANY|CLASS\d+)(?: (?P<rcode>[A-Z]+) \d+\.\d+ \d \d+)?$")
 #: a line of BIND's own log file: a channel's ``print-time`` stamp (``DD-Mon-YYYY hh:mm:ss.mmm``), then the message
 _BIND_FILE = r"^(?P<d>\d\d-[A-Z][a-z]{2}-\d{4}) (?P<t>\d\d:\d\d:\d\d)\.(?P<ms>\d{3}) (?P<rest>.*)$"
