@@ -1,4 +1,4 @@
-"""Decode throughput of the CI/CD and syslog formats, events/s on one core.
+"""Decode throughput of the CI/CD formats (GitHub Actions API answers too) and syslog, events/s on one core.
 
 Run pinned: ``taskset -c 0 python bench/formats_cicd_bench.py [--events N]``. Prints one JSON
 line per workload: format, workload, events, seconds (best of --repeat), events_per_second,
@@ -153,10 +153,36 @@ def syslog(n: int) -> bytes:
     return b"\n".join(base[i % len(base)] + b" seq=%d" % i for i in range(n)) + b"\n"
 
 
+def _actions_pages(n: int, case: str, key: str) -> list[bytes]:
+    """REST API pages of 100 items (pretty, as api.github.com answers) from a real answer
+    (tests/cases/github_actions28), ids and numbers varied."""
+    item = json.loads((REPO / "tests" / "cases" / "github_actions28" / case).read_bytes())[key][0]
+    pages = []
+    for t in range(0, n, 100):
+        items = []
+        for i in range(t, min(n, t + 100)):
+            rec = dict(item, id=item["id"] + i)
+            if "run_number" in rec:
+                rec["run_number"] = i
+            items.append(rec)
+        pages.append(json.dumps({"total_count": n, key: items}, indent=2).encode())
+    return pages
+
+
+def github_actions_runs(n: int) -> list[bytes]:
+    return _actions_pages(n, "runs-psf-requests.json", "workflow_runs")
+
+
+def github_actions_jobs(n: int) -> list[bytes]:
+    return _actions_pages(n, "jobs-luoda.json", "jobs")
+
+
 WORKLOADS = [
     ("github", "webhooks (octokit corpus mix)", github_webhooks),
     ("github", "webhooks, one payload a decode call (as the HTTP route gets them)", github_webhooks_each),
     ("github", "audit log (Panther GitHub.Audit)", github_audit),
+    ("github_actions", "REST API workflow runs, pages of 100", github_actions_runs),
+    ("github_actions", "REST API jobs, pages of 100", github_actions_jobs),
     ("gitlab", "audit + request log + webhooks mix", gitlab),
     ("gitlab", "audit events + request logs", gitlab_logs),
     ("gitlab", "webhooks (push, MR, pipeline, deployment)", gitlab_hooks),

@@ -34,6 +34,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "cloudtrail": ("cloudtrail", "CloudTrail", 95),
     "k8s_audit": ("k8s_audit", "K8sAudit", 95),
     "github": ("github", "GitHub", 92),
+    "github_actions": ("github_actions", "GitHubActions", 90),
     "gitlab": ("gitlab", "GitLab", 92),
     "jenkins": ("jenkins", "Jenkins", 92),
     "jenkins_log": ("jenkins_log", "JenkinsLog", 85),
