@@ -40,6 +40,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "jenkins_log": ("jenkins_log", "JenkinsLog", 85),
     "syslog": ("syslog", "Syslog", 95),
     "json": ("generic_json", "GenericJSON", 60),
+    "evtx_xml": ("evtx_xml", "EvtxXML", 90),
     "trivy": ("trivy", "Trivy", 95),
     "snyk": ("snyk", "Snyk", 90),
     "snyk_audit": ("snyk_audit", "SnykAudit", 85),
