@@ -123,3 +123,11 @@ def test_auto_ingest_then_hunt(tmp_path: Path) -> None:
     got = runner.invoke(app, ["hunt", "--data", str(data), "-r", str(RULES / "proc_creation_win_apt_wocao.yml"), "--json"])
     assert got.exit_code == 0, got.output
     assert orjson.loads(got.output.strip().splitlines()[-1])["findings"] == 1
+
+
+def test_input_with_no_event_is_dead_lettered_not_a_crash() -> None:
+    # the format given JSON (the mutation fuzz's cross-format mode: a GitHub Actions jobs page) raised
+    # ValueError out of decode (the whole body lost): it is one dead letter naming what is missing
+    doc = (Path(__file__).parents[1] / "cases" / "github_actions28" / "jobs-luoda.json").read_bytes()
+    d = formats.get("evtx_xml").decode(doc, "x")
+    assert (d.batches, d.events, [x.reason for x in d.dead]) == ([], 1, ["no <Event> element of the Windows event schema"])

@@ -31,6 +31,7 @@ per element: XML exports are an interchange form, not a stream.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +82,7 @@ class EvtxXML(Format):
             return Decoded(dead=[DeadLetter(reason, source, 0, data, self.name)], events=1)
         recs = Records()
         starts = [m.start() for m in _START.finditer(text)]
-        for i, (a, b) in enumerate(zip(starts, [*starts[1:], len(text)], strict=True)):
+        for i, (a, b) in enumerate(itertools.pairwise([*starts, len(text)])):  # (none: no start)
             piece = _piece(text, a, b)
             recs.events += 1
             try:
