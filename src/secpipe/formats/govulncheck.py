@@ -66,13 +66,13 @@ from secpipe.formats.base import (
 )
 
 
-class _Position(msgspec.Struct, frozen=True, gc=False):
+class _Position(msgspec.Struct, gc=False):
     filename: str | None = None
     line: int | None = None
     column: int | None = None
 
 
-class _Frame(msgspec.Struct, frozen=True, gc=False):  # (hashable: a trace is a key of _TRACES)
+class _Frame(msgspec.Struct, gc=False):
     module: str | None = None
     version: str | None = None
     package: str | None = None
@@ -137,25 +137,27 @@ def _symbol(t: _Frame) -> str:
     return ".".join(x for x in (t.package, t.receiver, t.function) if x)
 
 
-#: what a trace tells (:func:`_facts`), by its frames: findings repeat call paths
-_TRACES: dict[tuple[_Frame, ...], tuple[int, str | None, str | None, tuple[str, int | None, int | None] | None]] = {}
+#: what a trace tells (:func:`_facts`), by its compact JSON: findings repeat call paths
+_TRACES: dict[bytes, tuple[int, str | None, str | None, tuple[str, int | None, int | None] | None]] = {}
 _TRACES_MAX = 4096
 
 
-def _facts(f: _Finding) -> tuple[int, str | None, str | None, tuple[str, int | None, int | None] | None]:
-    """(level, called symbol, call chain, call site) of a finding's trace. A called trace's frames run
-    from the vulnerable symbol to the entry point in the scanned code: the chain is read the other
-    way, and the call site is the last frame's position (govulncheck: valid where its line is > 0)."""
-    key = tuple(f.trace or ())
+def _facts(f: _Finding, raw: bytes) -> tuple[int, str | None, str | None, tuple[str, int | None, int | None] | None]:
+    """(level, called symbol, call chain, call site) of a finding's trace (``raw``: the finding's compact
+    JSON, whose text from its trace on is the key). A called trace's frames run from the vulnerable
+    symbol to the entry point in the scanned code: the chain is read the other way, and the call
+    site is the last frame's position (govulncheck: valid where its line is > 0)."""
+    at = raw.find(b'"trace":')
+    key = raw[at:] if at >= 0 else b""
     got = _TRACES.get(key)
     if got is None:
         if len(_TRACES) >= _TRACES_MAX:
             _TRACES.clear()
-        level = _level(f)
-        pos = key[-1].position if key else None
+        level, trace = _level(f), f.trace or []
+        pos = trace[-1].position if trace else None
         site = (pos.filename, pos.line, pos.column) if pos is not None and pos.filename and (pos.line or 0) > 0 else None
-        got = _TRACES[key] = (level, _symbol(key[0]) if level == 2 else None,
-                              " -> ".join(_symbol(t) for t in reversed(key) if t.function) if level == 2 else None,
+        got = _TRACES[key] = (level, _symbol(trace[0]) if level == 2 else None,
+                              " -> ".join(_symbol(t) for t in reversed(trace) if t.function) if level == 2 else None,
                               site if level == 2 else None)  # fmt: skip
     return got
 
@@ -263,12 +265,12 @@ class Govulncheck(Format):
         fs, top, sites = [], [], []  # each group's deepest finding, its facts; the group's call sites
         for g in groups:
             if len(g) == 1:  # (the common case)
-                fa = _facts(g[0][0])
+                fa = _facts(*g[0])
                 fs.append(g[0][0])
                 top.append(fa)
                 sites.append([fa[3]] if fa[3] else [])
                 continue
-            facts = [_facts(f) for f, _r in g]
+            facts = [_facts(f, r) for f, r in g]
             k = max(range(len(g)), key=lambda k, facts=facts: facts[k][0])  # type: ignore[misc]
             fs.append(g[k][0])
             top.append(facts[k])
