@@ -329,8 +329,10 @@ def _own_api_version(head: bytes) -> bool:
 
 def _in_log_events(h: bytes, head: bytes) -> bool:
     """Whether ``head`` (``h``: its first 8 KiB) holds CloudWatch Logs log events (the API's, a
-    subscription's envelope, or their projection), whose messages are audit Events as JSON text."""
-    return _PROJECTED.match(head) is not None or b'"logEvents"' in h or b'"ingestionTime"' in h  # (anchored: ~0.3 us)
+    subscription's envelope, their projection, or a Logs Insights answer's ``@message`` fields),
+    whose messages are audit Events as JSON text."""
+    return (_PROJECTED.match(head) is not None or b'"logEvents"' in h or b'"ingestionTime"' in h  # (anchored: ~0.3 us)
+            or b'"results"' in h and b'"field"' in h and b'"@message"' in h)
 
 
 class K8sAudit(RecordFormat):
