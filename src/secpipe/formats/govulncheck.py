@@ -257,19 +257,15 @@ class Govulncheck(Format):
             groups.setdefault((f.osv, *_where(f)), []).append((f, raw))
         out.events = len(groups) + len(out.dead)
         if groups:
-            out.batches.append(self._batch(config, osvs, list(groups.values())))
+            out.batches.append(self._batch(config, osvs, groups))
         return out
 
-    def _batch(self, config: _Config, osvs: dict[Any, _Osv], groups: list[list[tuple[_Finding, bytes]]]) -> pa.RecordBatch:
-        n = len(groups)
+    def _batch(self, config: _Config, osvs: dict[Any, _Osv],
+               by: dict[tuple[str | None, str | None, str | None], list[tuple[_Finding, bytes]]]) -> pa.RecordBatch:
+        """One event per group of findings (``by``: OSV id, module and version -> the findings)."""
+        groups, n = list(by.values()), len(by)
         fs, top, sites = [], [], []  # each group's deepest finding, its facts; the group's call sites
         for g in groups:
-            if len(g) == 1:  # (the common case)
-                fa = _facts(*g[0])
-                fs.append(g[0][0])
-                top.append(fa)
-                sites.append([fa[3]] if fa[3] else [])
-                continue
             facts = [_facts(f, r) for f, r in g]
             k = max(range(len(g)), key=lambda k, facts=facts: facts[k][0])  # type: ignore[misc]
             fs.append(g[k][0])
@@ -288,8 +284,7 @@ class Govulncheck(Format):
         title = pc.coalesce(strs([o.summary for o in entries]), ids)
         desc = strs([o.details for o in entries])
         created, modified = parse_times([o.published for o in entries]), parse_times([o.modified for o in entries])
-        where = [_where(f) for f in fs]
-        modules, versions = strs([w[0] for w in where]), strs([w[1] for w in where])
+        modules, versions = strs([key[1] for key in by]), strs([key[2] for key in by])  # (the groups' own)
         fixed = strs([f.fixed_version for f in fs])
         pkg = nest({"name": modules, "version": versions, "package_manager": const("Go", n, S), "fixed_in_version": fixed})
         vuln = nest({
