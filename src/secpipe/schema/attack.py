@@ -1,9 +1,14 @@
 """MITRE ATT&CK references as OCSF ``attack`` objects, shared by the producers of findings.
 
 Sigma rules tag them ``attack.t1059.001`` / ``attack.execution``; Falco rules ``T1059`` /
-``mitre_execution`` (:func:`attack_tags` turns Falco's into Sigma's). :func:`attacks_of` makes one
-``attack`` a technique (the sub-technique's parent as ``technique``), each with the first tactic
-tagged; tactics alone when no technique is tagged. Tactic ids and names: ATT&CK's.
+``mitre_execution`` (:func:`attack_tags` turns Falco's into Sigma's). An OCSF ``attack`` holds one
+tactic and one technique (its ``tactics`` list is deprecated since 1.1.0), so :func:`attacks_of`
+makes one per (tactic, technique) pair the tags name: a rule tagged ``attack.persistence``,
+``attack.privilege-escalation``, ``attack.t1543.003`` is both tactics' T1543.003 (the tags do
+not say which technique goes with which tactic; ATT&CK lists most techniques a rule names under
+each of its tactics). The sub-technique's parent is the ``technique``; tactics alone when no
+technique is tagged, techniques alone when no tactic is. Tactic ids and names: ATT&CK's (a tactic
+tagged twice under two names, ``defense-evasion`` and its v19 ``stealth``, counts once).
 """
 
 from __future__ import annotations
@@ -31,25 +36,22 @@ ATTACKS = pa.list_(_ATTACK)
 
 def attacks_of(tags: list[str]) -> list[dict[str, Any]]:
     """ATT&CK tags (attack.tXXXX[.YYY], attack.<tactic>) -> OCSF attack objects."""
-    tactics, techniques = [], []
+    tactics: dict[str, dict[str, str]] = {}  # uid -> the first tactic tagged with it
+    techniques: dict[str, None] = {}
     for t in tags:
         t = t.lower()
         if not t.startswith("attack."):
             continue
         v = t[7:].replace("_", "-")
         if (key := v.replace(".", "-")) in TACTICS:  # old rules also wrote attack.Privilege.Escalation
-            tactics.append({"uid": TACTICS[key][0], "name": TACTICS[key][1]})
+            tactics.setdefault(TACTICS[key][0], {"uid": TACTICS[key][0], "name": TACTICS[key][1]})
         elif v[:1] == "t" and v[1:5].isdigit():
-            techniques.append(v.upper())
-    tactic = tactics[0] if tactics else None
-    out = []
-    for tech in techniques:
-        base = tech.split(".")[0]
-        out.append({"tactic": tactic, "technique": {"uid": base, "name": None},
-                    "sub_technique": {"uid": tech, "name": None} if "." in tech else None})
-    if not out and tactic:
-        out = [{"tactic": t, "technique": None, "sub_technique": None} for t in tactics]
-    return out
+            techniques[v.upper()] = None
+    heads: list[dict[str, str] | None] = [*tactics.values()] or [None]
+    out = [{"tactic": tactic, "technique": {"uid": tech.split(".")[0], "name": None},
+            "sub_technique": {"uid": tech, "name": None} if "." in tech else None}
+           for tech in techniques for tactic in heads]
+    return out or [{"tactic": t, "technique": None, "sub_technique": None} for t in tactics.values()]
 
 
 def attack_tags(tags: list[str]) -> list[str]:
