@@ -41,6 +41,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "syslog": ("syslog", "Syslog", 95),
     "json": ("generic_json", "GenericJSON", 60),
     "evtx_xml": ("evtx_xml", "EvtxXML", 90),
+    "zeek_tsv": ("zeek_tsv", "ZeekTSV", 90),
     "trivy": ("trivy", "Trivy", 95),
     "snyk": ("snyk", "Snyk", 90),
     "snyk_audit": ("snyk_audit", "SnykAudit", 85),
