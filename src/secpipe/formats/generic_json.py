@@ -26,8 +26,13 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   ``device.hostname`` from ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
   ``host`` (string), else the OpenTelemetry resource's ``host.name`` (``resource.attributes``
   in the ``otel`` mode, ``Resource.host.name`` in ``none``).
-- the whole object (compact JSON) in ``unmapped`` and in ``raw_data``; ``severity_id`` 0
-  (Unknown): a generic object says nothing about severity.
+- ``severity_id`` from an OpenTelemetry log record's SeverityNumber (``severity_number`` in the
+  ``otel`` mode, ``SeverityNumber`` in ``none``/``raw``; what ``POST /v1/logs`` stores), by the
+  log data model's ranges as its syslog mapping reads them, as the syslog format maps syslog's
+  severities: TRACE/DEBUG/INFO 1-9 Informational, INFO2-4 (syslog notice) Low, WARN Medium,
+  ERROR High, ERROR2-4 (critical, alert) Critical, FATAL Fatal; ``metadata.log_level`` its
+  SeverityText. Any other object says nothing about severity: 0 (Unknown).
+- the whole object (compact JSON) in ``unmapped`` and in ``raw_data``.
 A JSON value that is not an object (a number, a string, an array element that is not an
 object) is dead-lettered with the reason.
 """
@@ -95,6 +100,10 @@ class _Object(msgspec.Struct):
     HOST: Any = None
     resource: Any = None  # otel mode: {"attributes": {"host.name": ...}}
     resource_host: Any = msgspec.field(default=None, name="Resource.host.name")  # none mode
+    severity_number: Any = None  # OpenTelemetry log records: otel mode
+    severity_text: Any = None
+    SeverityNumber: Any = None  # none and raw modes
+    SeverityText: Any = None
 
 
 #: the head of a Windows event record converted from evtx, alone or first of an array or NDJSON lines
@@ -169,6 +178,21 @@ def _body_text(body: Any) -> str | None:
     return text if isinstance(text, str) else None
 
 
+#: OCSF severity_id of each OpenTelemetry SeverityNumber 0-24 (module docstring)
+_OTEL_SEVERITY = np.array([0] + [1] * 9 + [2] * 3 + [3] * 4 + [4] + [5] * 3 + [6] * 4, np.int32)
+
+
+def _severity(rec: _Object) -> int:
+    """An OpenTelemetry log record's SeverityNumber, 0 where it has none (or not one of 1-24)."""
+    n = rec.severity_number if rec.severity_number is not None else rec.SeverityNumber
+    return n if n.__class__ is int and 0 < n < 25 else 0
+
+
+def _log_level(rec: _Object) -> str | None:
+    text = rec.severity_text if rec.severity_text is not None else rec.SeverityText
+    return text if isinstance(text, str) and text else None
+
+
 def _host(rec: _Object) -> str | None:
     h = rec.host
     if isinstance(h, dict):
@@ -235,6 +259,7 @@ class GenericJSON(RecordFormat):
         if any(v is not None for v in nums):
             times = pc.coalesce(times, _epoch_ms(nums))
         raw_text = pa.array(raws, pa.binary()).cast(pa.string())
+        sev = [_severity(r) for r in recs]
         cols = base_columns(
             "base_event",
             kind=self.name,
@@ -244,7 +269,7 @@ class GenericJSON(RecordFormat):
             times_ms=times,
             raws=None,
             activity_id=pa.array(np.zeros(len(recs), np.int32)),
-            severity_id=0,
+            severity_id=pa.array(_OTEL_SEVERITY[sev]) if any(sev) else 0,
         )
         msgs = [_first(r, _MESSAGE_FIELDS) or _inner_message(r.event) or _body_text(r.body) for r in recs]
         cols.update(
@@ -255,5 +280,7 @@ class GenericJSON(RecordFormat):
                 "raw_data": raw_text,
             }
         )
+        if any(sev):  # OpenTelemetry log records: their SeverityText
+            cols["metadata.log_level"] = pa.array([_log_level(r) for r in recs], pa.string())
         out.batches.append(to_batch("base_event", cols))
         return out

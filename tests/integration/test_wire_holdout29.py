@@ -1,0 +1,51 @@
+"""Round 29 of the holdout sweep, wire side, against one real ``secpipe up`` (samples and
+sources: tests/cases/wire_holdout/SOURCE.md).
+
+- OTLP/HTTP log records no format reads keep their SeverityNumber as the Base Event's
+  ``severity_id`` (it was 0, Unknown, for an ERROR or FATAL record too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+pytest.importorskip("opentelemetry.proto")
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest  # noqa: E402
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue  # noqa: E402
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs  # noqa: E402
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource  # noqa: E402
+
+from tests.integration.wire_server import Server, start  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start(tmp_path_factory.mktemp("wire_holdout29"))
+    yield srv
+    srv.stop()
+
+
+def test_otlp_protobuf_records_keep_their_severity(server: Server) -> None:
+    # what an SDK's OTLPLogExporter sends for an application's log calls (severity number and
+    # text as the SDKs' logging bridges set them: Python's logging WARNING -> WARN 13, ERROR ->
+    # ERROR 17, CRITICAL -> FATAL 21)
+    levels = [(9, "INFO"), (13, "WARNING"), (17, "ERROR"), (21, "CRITICAL")]
+    records = [LogRecord(time_unix_nano=1700000000_000000000 + n, severity_number=n, severity_text=text,
+                         body=AnyValue(string_value=f"payment worker {text.lower()} ({n})"))
+               for n, text in levels]  # fmt: skip
+    resource = Resource(attributes=[KeyValue(key="service.name", value=AnyValue(string_value="payments"))])
+    req = ExportLogsServiceRequest(resource_logs=[ResourceLogs(resource=resource, scope_logs=[ScopeLogs(log_records=records)])])
+    r = httpx.post(f"{server.url}/v1/logs", content=req.SerializeToString(), timeout=60, headers={
+        "Authorization": f"Bearer {server.ingest}", "Content-Type": "application/x-protobuf"})  # fmt: skip
+    assert r.status_code == 200, r.content
+    sql = "select message, severity_id, severity, metadata.log_level from base_event where message like 'payment worker%'"
+    assert server.wait_rows(f"select count(*) from ({sql})", 4) == 4
+    assert sorted(server.query(sql), key=lambda row: row[1]) == [
+        ["payment worker info (9)", 1, "Informational", "INFO"],
+        ["payment worker warning (13)", 3, "Medium", "WARNING"],
+        ["payment worker error (17)", 4, "High", "ERROR"],
+        ["payment worker critical (21)", 6, "Fatal", "CRITICAL"],
+    ]
