@@ -1,20 +1,27 @@
-"""Sigma detections of the twenty-ninth round: every ATT&CK tactic a rule tags in ``attacks``.
+"""Sigma detections of the twenty-ninth round: every ATT&CK tactic a rule tags in ``attacks``;
+ordered correlations over events of one second.
 
-Rules: SigmaHQ's, as /work/shared/data/real/sigmahq-sigma keeps them (SigmaHQ/sigma at 8eaafff1f2).
-Events: Panther's CloudTrail test records (panther-analysis/extracted/cloudtrail.json).
+Rules: SigmaHQ's, as /work/shared/data/real/sigmahq-sigma keeps them (SigmaHQ/sigma at 8eaafff1f2),
+and the Sigma correlation specification's example (tests/cases/sigma_holdout). Events: Panther's
+CloudTrail test records (panther-analysis/extracted/cloudtrail.json), OpenSSH lines of Elastic's
+system auth test log (tests/cases/holdout/elastic-system-auth.log).
 """
 
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
+import msgspec
 import pyarrow as pa
 
 from secpipe import formats
 from secpipe.detect.sigma import findings, load_rules
+from secpipe.detect.sigma.correlation import CorrelationEngine, correlate_matches
 from secpipe.schema.conformance import check_rows
 
+CASES = Path(__file__).resolve().parents[1] / "cases"
 S3BROWSER = "sigmahq-sigma/rules/cloud/aws/cloudtrail/aws_iam_s3browser_user_or_accesskey_creation.yml"
 
 
@@ -38,3 +45,65 @@ def test_multi_tactic_rule_finding_holds_each_tactic_technique_pair(real: Path) 
     assert pairs == {(t, s[:5], s) for t in tactics for s in ("T1059.009", "T1078.004")}
     assert len(f["attacks"]) == 10 and f["finding_info"]["attacks"] == f["attacks"]
     assert not check_rows("detection_finding", [f])
+
+
+# -- temporal_ordered over events of one second ------------------------------------------------
+# Matches come rule by rule; events of one time stamp (a syslog second, a record's) must still be
+# taken in the order the log wrote them, and a chained correlation's firing at the place of the event
+# that completed it.
+
+def _fired(rules: Path, body: bytes, fmt: str) -> list[list[str]]:
+    """The titles of the correlation findings over ``body``: the stream engine's, the lake hunt's."""
+    rs = load_rules([rules])
+    assert not rs.unsupported, rs.unsupported
+    (batch,) = formats.get(fmt).decode(body, "t").batches
+    m = rs.matches(batch)
+    stream = CorrelationEngine(rs, None, clock=lambda: 1900000000.0).process(batch, m)
+    lake = correlate_matches(rs, [(batch, m)], now=1900000000.0)
+    return [[] if out is None else out.column("finding_info").field("title").to_pylist() for out in (stream, lake)]
+
+
+def _logon(second: int, event_id: int, user: str) -> bytes:
+    return msgspec.json.encode({"TimeCreated": f"2026-11-29T10:00:{second:02d}Z", "EventID": event_id, "User": user})
+
+
+def test_spec_failed_logins_then_success_in_the_tenth_failures_second() -> None:
+    rules = CASES / "sigma_holdout/spec_correlation_failed_logins_then_success.yml"
+    title = "Correlation - Multiple Failed Logins Followed by Successful Login"
+    failed = [_logon(i, 4625, "bob") for i in range(10)]
+    assert _fired(rules, b"\n".join([*failed, _logon(9, 4624, "bob")]), "json") == [[title]] * 2
+    # the success written before the tenth failure, in its second: not after ten failures
+    assert _fired(rules, b"\n".join([*failed[:9], _logon(9, 4624, "bob"), failed[9]]), "json") == [[], []]
+
+
+_ORDERED = """
+    title: SSH logon after a failed password
+    id: 6c0d1f9e-3b2a-4c1d-9e8f-7a6b5c4d3e21
+    correlation:
+        type: temporal_ordered
+        rules: [sshd_failed, sshd_accepted]
+        timespan: 5m
+    level: high
+    ---
+    title: SSH password accepted
+    name: sshd_accepted
+    id: 1c0d1f9e-3b2a-4c1d-9e8f-7a6b5c4d3e22
+    logsource: {product: linux, service: sshd}
+    detection: {keywords: ['Accepted password'], condition: keywords}
+    ---
+    title: SSH password failed
+    name: sshd_failed
+    id: 9c0d1f9e-3b2a-4c1d-9e8f-7a6b5c4d3e23
+    logsource: {product: linux, service: sshd}
+    detection: {keywords: ['Failed password'], condition: keywords}
+    """
+
+
+def test_ordered_correlation_of_one_syslog_second_follows_the_lines(tmp_path: Path) -> None:
+    rules = tmp_path / "ordered.yml"
+    rules.write_text(textwrap.dedent(_ORDERED))  # the later rule first: its matches come first
+    lines = (CASES / "holdout/elastic-system-auth.log").read_text().splitlines()
+    failed = next(x for x in lines if "sshd[5774]: Failed password for root" in x)
+    accepted = failed[:failed.index(": ") + 2] + next(x for x in lines if "Accepted password" in x).split(": ", 1)[1]
+    assert _fired(rules, f"{failed}\n{accepted}\n".encode(), "syslog") == [["SSH logon after a failed password"]] * 2
+    assert _fired(rules, f"{accepted}\n{failed}\n".encode(), "syslog") == [[], []]

@@ -7,7 +7,8 @@ Supported types: ``event_count`` (events of the referenced rules per group withi
 referenced rules matched within ``timespan``, any order: by default all of them; with an extended
 ``condition`` such as ``rule_a and (rule_b or not rule_c)``, that expression over the rules seen) and
 ``temporal_ordered`` (the number of referenced rules matched in the listed order, i.e. the longest
-prefix of ``rules`` seen as a time-ordered sequence; and the extended condition if any). ``group-by``
+prefix of ``rules`` seen as a time-ordered sequence, events of one time stamp in the log's order;
+and the extended condition if any). ``group-by``
 fields and ``aliases`` are read from the matched events' original records (a text record, a
 syslog line: from a plain name's ``name=value`` pair of the text, then from the OCSF columns its
 format decoded, by dotted OCSF path such as ``src_endpoint.ip``, as the rules read it; a JSON
@@ -57,6 +58,7 @@ reported nowhere.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import time
 from pathlib import Path
@@ -348,14 +350,14 @@ class CorrelationEngine:
                                                         m.column("event_uid").to_pylist(),
                                                         m.column("event_time").to_pylist(), raws, strict=True)):
             if i in ocsf_rows:
-                out.append({"rule": rid, "uid": uid, "time": t or 0, "doc": ocsf_rows[i], "text": raw})
+                out.append({"rule": rid, "uid": uid, "time": t or 0, "seq": row, "doc": ocsf_rows[i], "text": raw})
                 continue
             rec = records.get(row)
             if rec is None:  # one decode per record, however many rules matched it
                 rec = records[row] = self._record(raw)
                 rec["ocsf"] = (ocsf, row)
-            out.append({"rule": rid, "uid": uid, "time": t or 0, "rec": rec})
-        out.sort(key=lambda e: e["time"])
+            out.append({"rule": rid, "uid": uid, "time": t or 0, "seq": row, "rec": rec})
+        out.sort(key=_order)
         return out
 
     def _record(self, raw: str | None) -> dict[str, Any]:
@@ -451,7 +453,7 @@ class CorrelationEngine:
             groups = self.state.setdefault(c.id, {})
             feed = events
             if chained and c.inner:
-                feed = sorted([*events, *chained], key=lambda e: e["time"])
+                feed = sorted([*events, *chained], key=_order)
             if c.deferred:
                 self._feed_windows(c, groups, feed, mark, fired, chained)
                 continue
@@ -544,6 +546,15 @@ class CorrelationEngine:
         if self._deferred:
             doc[_WINDOWS], doc[_HIGH], doc[_HIGH_AT] = self.windows, self.high, self.high_at
         write_file_atomic(self.path, msgspec.json.encode(doc), self.path.with_suffix(".tmp"))
+
+
+def _order(e: dict[str, Any]) -> tuple[int, float]:
+    """Where an event (or a correlation's firing) stands in time: its time, then its place in the
+    log (``seq``: the row of its batch), as events of one second of a syslog file must be taken in
+    the order they were written whatever the order of the rules that matched them (the matches
+    come rule by rule). A firing takes the place of the event that completed it; one decided at
+    its window's close has none and comes after the events of its time."""
+    return e["time"], e.get("seq", math.inf)
 
 
 def _document(raw: str | None) -> dict[str, Any]:
@@ -683,6 +694,8 @@ def correlate_matches(ruleset: Any, pairs: list[tuple[pa.Table, pa.Table]], now:
     at = time.time() if now is None else now
     eng = CorrelationEngine(ruleset, None, clock=lambda: at)
     events = [e for b, m in pairs for e in eng.events(b, m)]
-    events.sort(key=lambda e: e["time"])
+    events.sort(key=lambda e: e["time"])  # ties keep the batches' order, and each batch's (events())
+    for i, e in enumerate(events):
+        e["seq"] = i
     fired = [f for f in eng.feed(events, until=int(at * 1000)) if f["corr"].output]
     return correlation_findings(fired) if fired else None
