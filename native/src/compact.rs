@@ -51,3 +51,27 @@ pub fn compact_each<'py>(py: Python<'py>, items: &Bound<'py, PyList>) -> PyResul
     }
     PyList::new(py, out)
 }
+
+/// JSON objects written back to back with a newline between them (``{..}\n{..}``: Go's
+/// `json.Encoder`, jq, govulncheck) as the text of one JSON array: ``[``, ``data`` with each
+/// ``}\n{`` made ``},{``, ``]`` (what ``b"[" + data.replace(b"}\n{", b"},{") + b"]"`` gives, in one
+/// SIMD search and copy instead of CPython's search, which steps through every ``}`` and newline of
+/// pretty-printed JSON: 3.5 ms for a 3.3 MB govulncheck stream). A raw newline is never inside a JSON
+/// string, so the separator is always between two top-level values. Not a validator: the caller
+/// decodes the result, which fails on anything that was not such a sequence.
+#[pyfunction]
+pub fn objects_array<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let finder = memchr::memmem::Finder::new(b"}\n{");
+    PyBytes::new_with(py, data.len() + 2, |out| {
+        out[0] = b'[';
+        let mut at = 0; // the next byte of `data` to copy
+        for i in finder.find_iter(data) {
+            out[1 + at..i + 2].copy_from_slice(&data[at..=i]); // up to and including the '}'
+            out[i + 2] = b','; // in place of the newline
+            at = i + 2; // from the '{'
+        }
+        out[1 + at..=data.len()].copy_from_slice(&data[at..]);
+        out[data.len() + 1] = b']';
+        Ok(())
+    })
+}

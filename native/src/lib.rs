@@ -1280,6 +1280,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(contains_any, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::bulk_split, m)?)?;
     m.add_function(wrap_pyfunction!(compact::compact_each, m)?)?;
+    m.add_function(wrap_pyfunction!(compact::objects_array, m)?)?;
     m.add_function(wrap_pyfunction!(compact_doc::compact_doc, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::hec_split, m)?)?;
     m.add_function(wrap_pyfunction!(shapes::top_keys, m)?)?;

@@ -78,3 +78,12 @@ def test_any_bytes_are_read_in_bounds(junk: bytes) -> None:
     (out,) = _fast.compact_each([junk])
     assert len(out) <= len(junk)
     assert set(out) <= set(junk)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([b"}", b"{", b"\n", b"}\n{", b"a", b'"', b" "]), max_size=40))
+def test_objects_array_is_the_replace_it_stands_for(parts: list[bytes]) -> None:
+    """``objects_array`` (a stream of ``{..}\\n{..}`` messages as one array's text, govulncheck's
+    decode) gives what ``bytes.replace`` gives, on any bytes: overlaps, ends, none found."""
+    data = b"".join(parts)
+    assert _fast.objects_array(data) == b"[" + data.replace(b"}\n{", b"},{") + b"]"

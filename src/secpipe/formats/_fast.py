@@ -101,6 +101,13 @@ def compact_each(items: Sequence[Any]) -> list[bytes] | None:
     return None if mod is None else mod.compact_each(items if isinstance(items, list) else list(items))
 
 
+def objects_array(data: bytes) -> bytes | None:
+    """JSON objects written back to back a newline apart (``{..}\\n{..}``) as one JSON array's text:
+    ``b"[" + data.replace(b"}\\n{", b"},{") + b"]"`` in one SIMD pass; None without the extension."""
+    mod = _module()
+    return None if mod is None else mod.objects_array(data)
+
+
 def json_depth(data: bytes, *, lines: bool = False) -> int | None:
     """The deepest nesting of JSON text ``data`` (per line with ``lines``), as
     ``secpipe.security.limits.json_depth`` counts it, in one native pass; None without the extension."""

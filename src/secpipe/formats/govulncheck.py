@@ -38,6 +38,7 @@ import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _fast
 from secpipe.formats._findings import (
     STR_LIST,
     S,
@@ -46,6 +47,7 @@ from secpipe.formats._findings import (
     distinct_uids,
     nest,
     only_where,
+    paused_gc,
     singleton_list,
     str_lists,
     struct_lists,
@@ -173,9 +175,9 @@ def _whole(data: bytes) -> list[_Message] | None:
     caller then reads them one by one, dead-lettering only the bad ones). A stream written one
     object after another with a newline between (as govulncheck writes it) is read as an array: a raw
     newline is never inside a JSON string, so ``}\\n{`` is always between two messages."""
-    body = data.removeprefix(BOM).strip()
-    if body[:1] == b"{":
-        body = b"[" + body.replace(b"}\n{", b"},{") + b"]"
+    body = data.removeprefix(BOM)
+    if body[:64].lstrip()[:1] == b"{":  # (whitespace around the messages is whitespace in the array)
+        body = _fast.objects_array(body) or b"[" + body.replace(b"}\n{", b"},{") + b"]"
     try:
         return _STREAM.decode(body)
     except msgspec.DecodeError:
@@ -186,7 +188,10 @@ def _findings(found: list[tuple[int, Any]], source: str, out: Decoded, name: str
     """The stream's findings, typed, each with its compact JSON (the finding's raw data and identity
     whatever the stream's layout): all compacted and decoded in one pass each, else (one of the wrong
     shape) one by one, a bad one dead-lettered alone."""
+    raws = _fast.compact_each([raw for _i, raw in found])  # (valid JSON: the stream decoded)
     try:
+        if raws is not None:
+            return list(zip(_FINDINGS.decode(b"[" + b",".join(raws) + b"]"), raws, strict=True))
         whole = msgspec.json.format(b"[" + b",".join(raw for _i, raw in found) + b"]", indent=-1)
         return list(zip(_FINDINGS.decode(whole), map(bytes, _MESSAGES.decode(whole)), strict=True))
     except msgspec.DecodeError:
@@ -228,8 +233,12 @@ class Govulncheck(Format):
         return 90 if _HEAD.match(head[:65536]) else 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
-        """Decode one stream: its OSV entries by id, its findings grouped by OSV id and module version."""
-        data = bytes(data)
+        """Decode one stream: its OSV entries by id, its findings grouped by OSV id and module version
+        (no reference cycles are made: the collector is paused, :func:`paused_gc`)."""
+        with paused_gc():
+            return self._decode(bytes(data), source)
+
+    def _decode(self, data: bytes, source: str) -> Decoded:
         out = Decoded()
         msgs = _whole(data)
         if msgs is None:
