@@ -39,7 +39,7 @@ def _rows(dec: Any) -> list[dict[str, Any]]:
 
 
 def _stored(wal: list[Any]) -> list[list[Any]]:
-    """The messages a poll's WAL record keeps: [topic, partition, offset, key, timestamp, format, hint, value]."""
+    """The messages a poll's WAL record keeps: [topic, partition, offset, key, timestamp, format, hint, value, headers]."""
     assert [w.format for w in wal] == [WAL_FORMAT]
     return list(msgspec.msgpack.decode(wal[0].body))
 
@@ -59,7 +59,7 @@ def test_each_event_keeps_its_topic_partition_offset_key_and_time() -> None:
             "logged_time": 1731522850000 + i}  # fmt: skip
         assert row["metadata"]["tags"] == [{"name": "kafka.key", "value": f"node-{i}"}]
     assert wal[0].source == "kafka:k8s-audit/2@40;messages=5"
-    assert _stored(wal)[0] == ["k8s-audit", 2, 40, b"node-0", 1731522850000, "k8s_audit", "", K8S[0]]
+    assert _stored(wal)[0] == ["k8s-audit", 2, 40, b"node-0", 1731522850000, "k8s_audit", "", K8S[0], None]
 
 
 def test_ndjson_value_shipper_line_report_and_tombstone() -> None:
@@ -141,6 +141,9 @@ class _Msg:
 
     def key(self) -> bytes | None:
         return self.m.key
+
+    def headers(self) -> list[tuple[str, bytes | None]] | None:
+        return self.m.headers
 
     def timestamp(self) -> tuple[int, int]:
         return (1, self.m.timestamp_ms or 0)

@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import orjson
 import pyarrow as pa
 
@@ -57,3 +60,76 @@ def test_otlp_spec_event_example_is_informational() -> None:
     (event,) = json_records((WIRE / "otlp-events.json").read_bytes())
     t = _mapped(orjson.dumps(event))
     assert t.column("severity_id").to_pylist() == [1]
+
+
+# Kafka source: message headers (sources/kafka_batch.py). They were dropped: an analyst lost what
+# the producer said of each record (the sending host or pipeline, a content type).
+#: rsyslog's omkafka KafkaHeader example (rsyslog.com doc reference/parameters/omkafka-kafkaheader:
+#: kafkaHeader=["foo=bar","answer=42"]) on an auth.log line as omkafka sends it; Filebeat's
+#: output.kafka.headers example (elastic.co filebeat kafka-output: key "some-key", value
+#: "some value") on a filestream document (round 25's filebeat-filestream-auth.ndjson line 1)
+RSYSLOG_HEADERS = [("foo", b"bar"), ("answer", b"42")]
+AUTH_LINE = (CASES / "holdout" / "elastic-system-auth.log").read_bytes().splitlines()[0]
+FILEBEAT_DOC = (WIRE / "filebeat-filestream-auth.ndjson").read_bytes().splitlines()[0]
+
+
+def _kafka_tags(dec: Any) -> dict[str, Any]:
+    rows = [r for b in dec.batches for r in b.to_pylist()]
+    return {r["metadata"]["loggers"][0]["event_uid"]: r["metadata"].get("tags") for r in rows}
+
+
+def test_kafka_headers_are_kept_as_tags_and_replayed_from_the_wal() -> None:
+    from secpipe.sources.kafka_batch import Message, decode_messages, replay
+
+    msgs = [
+        Message("syslog", 0, 5, AUTH_LINE, None, 1700000000000, RSYSLOG_HEADERS),
+        # a repeated key, a null value and a value that is not UTF-8 (Kafka headers are bytes)
+        Message("beats", 1, 9, FILEBEAT_DOC, b"web-7", 1700000000001,
+                [("some-key", b"some value"), ("some-key", b"again"), ("trace", None), ("bin", b"\xff\x01")]),
+        Message("beats", 1, 10, FILEBEAT_DOC, None, 1700000000002, None),
+    ]
+    dec, wal = decode_messages(msgs[:2], lambda topic: "auto")
+    assert not dec.dead
+    want = {
+        "syslog-0@5": [{"name": "kafka.header.foo", "value": "bar"}, {"name": "kafka.header.answer", "value": "42"}],
+        "beats-1@9": [{"name": "kafka.key", "value": "web-7"},
+                      {"name": "kafka.header.some-key", "value": "some value"},
+                      {"name": "kafka.header.some-key", "value": "again"},
+                      {"name": "kafka.header.trace", "value": None},
+                      {"name": "kafka.header.bin", "value": "\\xff\x01"}],
+    }  # fmt: skip
+    assert _kafka_tags(dec) == want
+    assert _kafka_tags(replay(wal[0].body)) == want
+    # a message with neither key nor headers has no tags
+    dec, _wal = decode_messages(msgs[2:], lambda topic: "auto")
+    assert _kafka_tags(dec) == {"beats-1@10": None}
+
+
+def test_kafka_wal_record_written_before_headers_replays() -> None:
+    # a poll's WAL record as round 28 wrote it: 8 fields a message
+    from secpipe.sources.kafka_batch import replay
+
+    old = msgspec.msgpack.encode([["syslog", 0, 5, b"k", 1700000000000, "syslog", "", AUTH_LINE]])
+    assert _kafka_tags(replay(old)) == {"syslog-0@5": [{"name": "kafka.key", "value": "k"}]}
+
+
+def test_kafka_source_reads_the_headers_of_the_consumer_messages() -> None:
+    from secpipe.sources.kafka import KafkaSource
+    from secpipe.sources.kafka_batch import Message
+    from secpipe.sources.kafka_options import KafkaSourceOptions
+    from tests.unit.test_kafka_holdout28 import _Consumer
+
+    stored: list[Any] = []
+
+    class _Svc:
+        cpu = contextlib.nullcontext()
+
+        def accept_many(self, wal: list[Any], decoded: Any) -> None:
+            stored.append(decoded)
+
+    consumer = _Consumer([[Message("syslog", 0, 5, AUTH_LINE, None, 1700000000000, RSYSLOG_HEADERS)]])
+    opts = KafkaSourceOptions(brokers="b:9092", topics=["syslog"])
+    src = KafkaSource("k", opts, _Svc(), consumer=lambda conf: consumer)
+    src._consumer = consumer
+    assert src.poll_once() == 1
+    assert _kafka_tags(stored[0])["syslog-0@5"][1] == {"name": "kafka.header.answer", "value": "42"}

@@ -23,7 +23,7 @@ Guarantees (at least once, nothing lost):
 - Syslog lines repeated verbatim in other messages stay distinct events (the source's line
   stream, as a tailed file's: its counts are in memory, and the poll's WAL record keeps them).
 - Each event keeps its message in ``metadata.loggers`` (topic, ``<topic>-<partition>@<offset>``,
-  timestamp) and its key in ``metadata.tags`` (``kafka.key``).
+  timestamp) and its key and headers in ``metadata.tags`` (``kafka.key``, ``kafka.header.<name>``).
 
 ``stop()`` finishes the batch in hand, commits it, and closes the consumer (leaving the group).
 """
@@ -143,7 +143,7 @@ class KafkaSource:
         for m in got:  # in order: a partition's end comes after its last message
             if not self._client_error(m):
                 self.drained.discard((m.topic(), m.partition()))
-                batch.append(Message(m.topic(), m.partition(), m.offset(), m.value(), m.key(), _timestamp(m)))
+                batch.append(Message(m.topic(), m.partition(), m.offset(), m.value(), m.key(), _timestamp(m), m.headers()))
         if not batch:
             return 0
         self.store(batch)

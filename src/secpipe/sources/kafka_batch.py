@@ -22,8 +22,13 @@ so it is tested without a broker.
   one a line; a document format (a scanner report) decodes each value on its own.
 - Each event gets ``metadata.loggers`` = ``[{name: "kafka", log_provider: "Apache Kafka",
   log_name: <topic>, event_uid: "<topic>-<partition>@<offset>", logged_time: <message
-  timestamp, ms>}]`` (the OCSF logger object: an intermediate store-and-forward log) and, when
-  the message has a key, ``metadata.tags`` = ``[{name: "kafka.key", value: <key>}]``. A row is
+  timestamp, ms>}]`` (the OCSF logger object: an intermediate store-and-forward log), and in
+  ``metadata.tags`` the message's key (``{name: "kafka.key", value: <key>}``) and each of its
+  headers, in order, a repeated one each time (``{name: "kafka.header.<name>", value: <value>}``:
+  what the producer says of the record beside it, such as rsyslog omkafka's ``KafkaHeader``,
+  Filebeat's ``output.kafka.headers``, Vector's ``headers_key`` field, a Connect
+  ``InsertHeader``, a client's content type), text as UTF-8 (a byte that is not:
+  ``\\xNN``), a null value null. A row is
   matched to its message by its ``raw_data`` (the record or line it was read from); a row
   whose record no message holds as such gets none (nothing is dropped for that).
 - A value that cannot be read goes to the dead-letter store with the reason, source
@@ -81,6 +86,7 @@ class Message:
     value: bytes | None
     key: bytes | None = None
     timestamp_ms: int | None = None  # CreateTime or LogAppendTime, as the topic sets it
+    headers: list[tuple[str, bytes | None]] | None = None  # in order; a key may repeat
 
     @property
     def source(self) -> str:
@@ -188,14 +194,16 @@ def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str],
     hint_of = None if repeats is None else (lambda m, v: repeats.source("syslog", v, m.source)[len(m.source) :])
     dec, hints = _decode_resolved(msgs, [str(n) for n in names], docs, hint_of)
     out.extend(dec)
-    stored = [_Stored(m.topic, m.partition, m.offset, m.key, m.timestamp_ms, str(n), hints.get(i, ""), bytes(d))
+    stored = [_Stored(m.topic, m.partition, m.offset, m.key, m.timestamp_ms, str(n), hints.get(i, ""), bytes(d),
+                      m.headers)
               for i, (m, n, d) in enumerate(zip(msgs, names, docs, strict=True))]  # fmt: skip
     source = f"{msgs[0].source};messages={len(msgs)}"
     return out, [WalRecord(WAL_FORMAT, source, now_ms(), msgspec.msgpack.encode(stored))]
 
 
 class _Stored(msgspec.Struct, array_like=True):
-    """A message as a poll's WAL record keeps it: resolved (format, value as read), its repeat hint."""
+    """A message as a poll's WAL record keeps it: resolved (format, value as read), its repeat
+    hint, its headers (last: a record written before they were kept has none)."""
 
     topic: str
     partition: int
@@ -205,6 +213,7 @@ class _Stored(msgspec.Struct, array_like=True):
     format: str
     hint: str
     value: bytes
+    headers: list[tuple[str, bytes | None]] | None = None
 
 
 _POLL = msgspec.msgpack.Decoder(list[_Stored])
@@ -214,7 +223,7 @@ def replay(body: bytes) -> Decoded:
     """A poll's WAL record decoded again (after an unclean stop): the same batches, tags, dead
     letters and ``metadata.uid`` as when it was accepted."""
     stored = _POLL.decode(body)
-    msgs = [Message(s.topic, s.partition, s.offset, None, s.key, s.timestamp_ms) for s in stored]
+    msgs = [Message(s.topic, s.partition, s.offset, None, s.key, s.timestamp_ms, s.headers) for s in stored]
     hints = {(s.topic, s.partition, s.offset): s.hint for s in stored}
     dec, _hints = _decode_resolved(msgs, [s.format for s in stored], [s.value for s in stored],
                                    lambda m, v: hints[(m.topic, m.partition, m.offset)])  # fmt: skip
@@ -386,19 +395,37 @@ _LOGGER = pa.struct([("name", pa.string()), ("log_provider", pa.string()), ("log
 _TAG = pa.struct([("name", pa.string()), ("value", pa.string())])
 
 
+def _text(b: bytes | None) -> str | None:
+    return None if b is None else b.decode("utf-8", "backslashreplace")
+
+
+def _tags(m: Message) -> list[tuple[str, str | None]]:
+    """A message's key and headers as (name, value) tags (module docstring)."""
+    tags = [] if m.key is None else [("kafka.key", _text(m.key))]
+    return tags + [(f"kafka.header.{k}", _text(v)) for k, v in m.headers] if m.headers else tags
+
+
 def _per_message(msgs: Sequence[Message]) -> tuple[pa.Array, pa.Array]:
-    """``metadata.loggers`` and ``metadata.tags`` of each message (one-item lists; tags null without a key)."""
+    """``metadata.loggers`` and ``metadata.tags`` of each message (one logger; tags null without
+    a key or header)."""
     n = len(msgs)
     loggers = pa.StructArray.from_arrays([
         pa.array(["kafka"] * n), pa.array(["Apache Kafka"] * n), pa.array([m.topic for m in msgs]),
         pa.array([f"{m.topic}-{m.partition}@{m.offset}" for m in msgs]),
         pa.array([m.timestamp_ms for m in msgs], pa.int64()),
     ], fields=list(_LOGGER))  # fmt: skip
-    keys = pa.array([None if m.key is None else m.key.decode("utf-8", "backslashreplace") for m in msgs], pa.string())
-    tags = pa.StructArray.from_arrays([pa.array(["kafka.key"] * n), keys], fields=list(_TAG))
     one = pa.array(range(n + 1), pa.int32())
+    if not any(m.headers for m in msgs):  # the key alone, if any: one-item lists
+        keys = pa.array([_text(m.key) for m in msgs], pa.string())
+        tags = pa.StructArray.from_arrays([pa.array(["kafka.key"] * n), keys], fields=list(_TAG))
+        return pa.ListArray.from_arrays(one, loggers), pa.ListArray.from_arrays(one, tags, mask=keys.is_null())
+    each = [_tags(m) for m in msgs]
+    flat = [t for tags in each for t in tags]
+    tags = pa.StructArray.from_arrays([pa.array([k for k, _v in flat], pa.string()),
+                                       pa.array([v for _k, v in flat], pa.string())], fields=list(_TAG))  # fmt: skip
+    ends = pa.array(list(itertools.accumulate((len(t) for t in each), initial=0)), pa.int32())
     return (pa.ListArray.from_arrays(one, loggers),
-            pa.ListArray.from_arrays(one, tags, mask=keys.is_null()))  # fmt: skip
+            pa.ListArray.from_arrays(ends, tags, mask=pa.array([not t for t in each])))  # fmt: skip
 
 
 def _tagged(batch: pa.RecordBatch, msgs: Sequence[Message], index: Index | None) -> pa.RecordBatch:
