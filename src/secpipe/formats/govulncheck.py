@@ -35,6 +35,7 @@ import re
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
@@ -46,6 +47,7 @@ from secpipe.formats._findings import (
     compact,
     distinct_uids,
     nest,
+    offsets_of,
     only_where,
     paused_gc,
     singleton_list,
@@ -120,6 +122,7 @@ class _Message(msgspec.Struct, gc=False):
 
 _CLS = "vulnerability_finding"
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+_IS_CVE = _CVE.match
 _MESSAGE = msgspec.json.Decoder(_Message)
 _MESSAGES = msgspec.json.Decoder(list[msgspec.Raw])
 _STREAM = msgspec.json.Decoder(list[_Message])
@@ -285,8 +288,8 @@ class Govulncheck(Format):
                             times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=0)  # fmt: skip
         cols["metadata.product.version"] = const(config.scanner_version, n, S)
         entries = [osvs.get(f.osv) or _Osv(id=f.osv) for f in fs]
-        every = [list(dict.fromkeys(x for x in (o.id, *(o.aliases or ())) if x)) for o in entries]
-        cve = strs([next((x for x in e if _CVE.match(x)), None) for e in every])
+        every = [list(dict.fromkeys(filter(None, (o.id, *(o.aliases or ()))))) for o in entries]
+        cve = strs([_first_cve(e) for e in every])
         ids = strs([f.osv for f in fs])
         adv = pc.if_else(cve.is_valid(), pa.scalar(None, S), ids)
         primary = pc.coalesce(cve, ids).to_pylist()
@@ -300,7 +303,7 @@ class Govulncheck(Format):
             "title": title,
             "desc": desc,
             "severity": captions(_CLS, "severity_id", const(0, n, pa.int32())),
-            "references": str_lists([[r.url for r in o.references or () if r.url] for o in entries]),
+            "references": _references(entries),
             "related_vulnerabilities": pa.array([[x for x in e if x != p] or None for e, p in zip(every, primary, strict=True)],
                                                 STR_LIST),  # fmt: skip
             "is_fix_available": fixed.is_valid(),
@@ -337,6 +340,25 @@ class Govulncheck(Format):
             "unmapped": const(db.decode() if db != b"{}" else None, n, S),
         })  # fmt: skip
         return to_batch(_CLS, cols)
+
+
+def _first_cve(ids: list[str]) -> str | None:
+    """The first CVE id among an entry's ids."""
+    for x in ids:
+        if _IS_CVE(x):
+            return x
+    return None
+
+
+def _references(entries: list[_Osv]) -> pa.Array:
+    """``vulnerabilities[].references``: each entry's reference URLs (none -> null), from the flat list
+    of them where every one has a URL (as OSV requires), else row by row."""
+    refs = [o.references or () for o in entries]
+    urls = [r.url for rs in refs for r in rs]
+    if not all(urls):
+        return str_lists([[r.url for r in rs if r.url] for rs in refs])
+    lens = np.fromiter(map(len, refs), np.int32, len(refs))
+    return pa.ListArray.from_arrays(offsets_of(lens), strs(urls), mask=pa.array(lens == 0))
 
 
 def _affected_code(sites: list[list[tuple[str, int | None, int | None]]]) -> pa.Array:
