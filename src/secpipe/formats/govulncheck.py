@@ -276,14 +276,7 @@ class Govulncheck(Format):
                by: dict[tuple[str | None, str | None, str | None], list[tuple[_Finding, bytes]]]) -> pa.RecordBatch:
         """One event per group of findings (``by``: OSV id, module and version -> the findings)."""
         groups, n = list(by.values()), len(by)
-        fs, top, sites = [], [], []  # each group's deepest finding, its facts; the group's call sites
-        for g in groups:
-            facts = [_facts(f, r) for f, r in g]
-            k = max(range(len(g)), key=lambda k, facts=facts: facts[k][0])  # type: ignore[misc]
-            fs.append(g[k][0])
-            top.append(facts[k])
-            sites.append(list(dict.fromkeys(x[3] for x in facts if x[3])))
-        raws = [b"[" + b",".join(r for _f, r in g) + b"]" for g in groups]
+        fs, top, sites, raws = _deepest(groups)
         cols = base_columns(_CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
                             times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=0)  # fmt: skip
         cols["metadata.product.version"] = const(config.scanner_version, n, S)
@@ -340,6 +333,28 @@ class Govulncheck(Format):
             "unmapped": const(db.decode() if db != b"{}" else None, n, S),
         })  # fmt: skip
         return to_batch(_CLS, cols)
+
+
+def _deepest(groups: list[list[tuple[_Finding, bytes]]]) -> tuple[list[_Finding], list[Any], list[list[Any]], list[bytes]]:
+    """Each group's deepest finding and its facts (:func:`_facts`), the group's call sites and its raw
+    data (its findings as a JSON array); a group of one finding (most) without the general steps."""
+    fs, top, sites, raws = [], [], [], []
+    for g in groups:
+        if len(g) == 1:
+            f, r = g[0]
+            x = _facts(f, r)
+            fs.append(f)
+            top.append(x)
+            sites.append([x[3]] if x[3] else [])
+            raws.append(b"[" + r + b"]")
+            continue
+        facts = [_facts(f, r) for f, r in g]
+        k = max(range(len(g)), key=lambda k, facts=facts: facts[k][0])  # type: ignore[misc]
+        fs.append(g[k][0])
+        top.append(facts[k])
+        sites.append(list(dict.fromkeys(x[3] for x in facts if x[3])))
+        raws.append(b"[" + b",".join(r for _f, r in g) + b"]")
+    return fs, top, sites, raws
 
 
 def _first_cve(ids: list[str]) -> str | None:
