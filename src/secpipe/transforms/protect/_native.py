@@ -188,3 +188,52 @@ def screen_rows(col: pa.Array, anchors: bool, generic: bool | tuple[float, int] 
 def screen_available() -> bool:
     """True when the compiled secret screen can be used."""
     return _screen_function() is not None
+
+
+@functools.cache
+def _ip4_functions() -> tuple[Callable[..., int], Callable[..., int]] | None:
+    """``secpipe_ip4_parse`` and ``secpipe_ip4_format`` from the built extension, or None (see :func:`_library`;
+    an older build has neither)."""
+    lib = _library()
+    if lib is None or not hasattr(lib, "secpipe_ip4_format"):
+        return None
+    parse, fmt = lib.secpipe_ip4_parse, lib.secpipe_ip4_format
+    parse.restype = fmt.restype = ctypes.c_int64
+    parse.argtypes = [ctypes.c_int64, _I64P, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    fmt.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    return parse, fmt
+
+
+def ip4_available() -> bool:
+    """True when the compiled IPv4 parsing and printing can be used."""
+    return _ip4_functions() is not None
+
+
+def ip4_parse(col: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of a string column (no nulls): (the address as a uint32, 0 where not one; is the text a dotted IPv4
+    address ``inet_pton(AF_INET)`` accepts)."""
+    fns = _ip4_functions()
+    if fns is None:
+        msg = "the compiled IPv4 parsing is not built: callers check ip4_available() first"
+        raise NativeUnavailableError(msg)
+    n = len(col)
+    addr = np.zeros(n, np.uint32)
+    ok = np.zeros(n, np.bool_)
+    if n:
+        toff, tdat = _parts(col)
+        fns[0](n, toff.ctypes.data_as(_I64P), tdat, addr.ctypes.data, ok.ctypes.data)
+    return addr, ok
+
+
+def ip4_format(addr: np.ndarray) -> pa.Array:
+    """The dotted text of each uint32 address (``inet_ntop(AF_INET)``'s), as a string array."""
+    fns = _ip4_functions()
+    if fns is None:
+        msg = "the compiled IPv4 printing is not built: callers check ip4_available() first"
+        raise NativeUnavailableError(msg)
+    addr = np.ascontiguousarray(addr, np.uint32)
+    n = len(addr)
+    offsets = np.zeros(n + 1, np.int32)
+    data = np.empty(15 * n + 1, np.uint8)
+    size = fns[1](n, addr.ctypes.data, offsets.ctypes.data, data.ctypes.data)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data[:size])])

@@ -1,6 +1,7 @@
 /* Optional accelerators of the protect stages: the per-row literal replacement of
- * ``_columns.replace_rows``, and (secpipe_screen2, at the end) the first secret screen of
- * ``redact``: the same rows as RE2 with PREFILTER and the same AWS key-id counts.
+ * ``_columns.replace_rows``, (secpipe_screen2) the first secret screen of ``redact``: the same rows as RE2 with
+ * PREFILTER and the same AWS key-id counts, and (at the end) the parsing and printing of the dotted IPv4 addresses
+ * ``tokenize``'s ip mode turns into tokens: the same addresses and text as ``inet_pton`` / ``inet_ntop``.
  *
  * Design: one call per text column and batch (loaded with ctypes, no Python object per
  * row). For each row, pair 0..k-1 in order: every non-overlapping occurrence of the row's
@@ -119,7 +120,7 @@ int64_t secpipe_replace_rows(int64_t n, const int64_t *toff, const char *tdat, i
 /* ---- secret screen: the redact stage's first pass (redact.PREFILTER and AWS_KEY) ------ */
 
 static uint8_t B64[256];       /* [A-Za-z0-9+/] */
-static uint8_t FIRST2[65536];  /* byte pairs that can start an anchor, a keyword or a key id */
+static uint8_t FIRST2[65536];  /* byte pairs that can start an anchor, a keyword or a key id: 1 + their index in PAIRS */
 
 /* PREFILTER's (?i:password|...|mysql_pwd) but private[_-]?token (private_at); in kw_end, '?' is an optional [_-] and
  * '+' an optional '_' (one entry a keyword: "access" starts 4% of CloudTrail's candidate positions) */
@@ -152,12 +153,13 @@ static void pair(unsigned a, unsigned b, const char *thirds) {
     unsigned p = a | (b << 8);
     int k = 0;
     while (k < NPAIRS && PAIRS[k] != p) k++;
-    if (k == MAX_PAIRS) { /* (not reached: ~100 pairs) every byte may follow a pair without room */
+    if (k == MAX_PAIRS) { /* (not reached: ~110 pairs) a pair without room shares the last one's entry, any byte next */
+        FIRST2[p] = MAX_PAIRS;
         memset(THIRD[MAX_PAIRS - 1], 0xFF, 32);
         return;
     }
     if (k == NPAIRS) PAIRS[NPAIRS++] = (uint16_t)p;
-    FIRST2[p] = 1;
+    FIRST2[p] = (uint8_t)(k + 1);
     for (const unsigned char *c = (const unsigned char *)thirds; *c; c++) THIRD[k][*c >> 3] |= (uint8_t)(1u << (*c & 7));
 }
 
@@ -668,10 +670,13 @@ static inline int generic_any(const unsigned char *t, int64_t len) {
     return generic_scalar(t, len);
 }
 
-/* The candidate at ``i`` (any position): a key id there is counted, and 1 when an anchor starts there. */
+/* The candidate at ``i`` (any position): a key id there is counted, and 1 when an anchor starts there. Its pair must
+ * be one of FIRST2 and its third byte one of the pair's THIRD (every anchor, keyword and key id is 3+ bytes): the
+ * shufti's buckets pass ~10x the positions this test does, and anchor_at ~5x (CloudTrail). */
 static inline int visit(const unsigned char *t, int64_t len, int64_t i, int32_t screen, int64_t *key_next,
                         int64_t *count) {
-    if (!FIRST2[(unsigned)t[i] | ((unsigned)t[i + 1] << 8)]) return 0;
+    unsigned k = FIRST2[(unsigned)t[i] | ((unsigned)t[i + 1] << 8)];
+    if (!k || i + 2 >= len || !(THIRD[k - 1][t[i + 2] >> 3] & (1u << (t[i + 2] & 7)))) return 0;
     if (t[i] == 'A' && i >= *key_next && key_at(t, len, i)) { (*count)++; *key_next = i + 20; }
     return screen && anchor_at(t, len, i);
 }
@@ -725,23 +730,36 @@ __attribute__((target("avx2"))) static int row_avx2(const unsigned char *t, int6
     return 0;
 }
 
-/* The bucket of the pairs that start with each byte: any choice passes every FIRST2 pair (visit() then checks
- * exactly); this one (a greedy search over the first bytes, scored on the text of CloudTrail, GitHub webhooks,
- * Panther, Falco and SARIF samples) passes 3-9% of their positions where ``a & 7`` passed 5-39% (FIRST2 itself:
- * 1-5%). A first byte not listed here (a new anchor) takes bucket ``a & 7``; 'q'/'Q' (sqlcmd's "qlc") in ``a & 7``'s
- * bucket 1 passed 11% more CloudTrail positions, in 4 1%. */
-static const char *const BUCKETS[8] = {":e\xC5", "-S", "AaG", "Rrs", "Vvxy&qQ", "Ppgw", "Ccn", "dh;?"};
+/* The bucket of each pair: any choice passes every FIRST2 pair (visit() then checks exactly); a position passes when
+ * its three bytes' nibbles are all in one bucket's, so a bucket whose pairs share few nibbles passes few others. This
+ * choice (simulated annealing over the pairs' buckets, scored by the triple-byte counts of 78 MB of the benchmark's
+ * CloudTrail records and, with equal weight, the falco, octokit-webhooks, panther-analysis, prometheus-msteams,
+ * sarif-sdk and snyk-to-html samples) passes 3.6% of their positions where one bucket a first byte passed 9.2% (pairs
+ * and third bytes exactly: 0.85%); in the CloudTrail records 2.8% where 9.4%. Two bytes a pair; a pair not listed
+ * here (a new anchor) takes bucket ``a & 7``. */
+static const char *const BUCKETS[8] = {
+    "da;p;Pdimymadpopdt" "MymYMY",
+    "GRGOxoxawhAKASABACATNRHRxkpSPSpaPapAPAAc",
+    "skshyaSGQ~SKygsqsnqlqLQlQLvaVavAVA",
+    ":AsesESeSE-cccacaC",
+    "--py?s&s;s/I?t&tpupsPM-uPs",
+    "eynpAIAGcun_apApaPAPauAuaUAU\xC5\xBF",
+    ":/rkclClcLCLreRerERE" "b\xC5" "B\xC5",
+    "ghgigldchohvhfdohpbcbsBsbSBS"};
+
+static int bucket_of(unsigned p) { /* p = a | b << 8 */
+    for (int k = 0; k < 8; k++)
+        for (const char *c = BUCKETS[k]; c[0] && c[1]; c += 2)
+            if (((unsigned char)c[0] | (unsigned)(unsigned char)c[1] << 8) == p) return k;
+    return (int)(p & 7);
+}
 
 static void init_shufti(void) { /* after FIRST2 (init_tables) */
     __builtin_cpu_init();
     HAVE_AVX2 = __builtin_cpu_supports("avx2");
-    int bucket[256];
-    for (unsigned c = 0; c < 256; c++) bucket[c] = (int)(c & 7);
-    for (int k = 0; k < 8; k++)
-        for (const char *c = BUCKETS[k]; *c; c++) bucket[(unsigned char)*c] = k;
     for (int k = 0; k < NPAIRS; k++) {
         unsigned a = PAIRS[k] & 255, b = PAIRS[k] >> 8;
-        uint8_t bit = (uint8_t)(1u << bucket[a]);
+        uint8_t bit = (uint8_t)(1u << bucket_of(PAIRS[k]));
         SHUFTI[0][a & 15] |= bit; SHUFTI[1][a >> 4] |= bit; SHUFTI[2][b & 15] |= bit; SHUFTI[3][b >> 4] |= bit;
         for (unsigned c = 0; c < 256; c++)
             if (THIRD[k][c >> 3] & (1u << (c & 7))) { SHUFTI[4][c & 15] |= bit; SHUFTI[5][c >> 4] |= bit; }
@@ -806,6 +824,52 @@ int64_t secpipe_screen2(int64_t n, const int64_t *toff, const char *tdat, int32_
         keys[r] = count;
     }
     return 0;
+}
+
+/* ---- dotted IPv4 addresses: the tokenize stage's ``ip`` mode (tokenize.Tokenizer.ip_tokens) ------------------ */
+
+/* Per row: ``ok[r]`` = the text is a dotted IPv4 address as ``inet_pton(AF_INET)`` accepts it (four decimal parts of
+ * 0-255 without leading zeros, nothing else: tokenize._DOTTED_V4), and then ``addr[r]`` its value. Returns 0. */
+int64_t secpipe_ip4_parse(int64_t n, const int64_t *toff, const char *tdat, uint32_t *addr, uint8_t *ok) {
+    for (int64_t r = 0; r < n; r++) {
+        const unsigned char *t = (const unsigned char *)tdat + toff[r], *end = (const unsigned char *)tdat + toff[r + 1];
+        uint32_t value = 0, part = 0;
+        int parts = 0, digits = 0, good = end - t >= 7 && end - t <= 15;
+        for (; good && t < end; t++) {
+            if (*t >= '0' && *t <= '9') {
+                good = !(digits && part == 0) && (part = part * 10 + (*t - '0')) <= 255; /* no leading zero */
+                digits++;
+            } else if (*t == '.' && digits && parts < 3) {
+                value = value << 8 | part;
+                parts++;
+                part = 0;
+                digits = 0;
+            } else
+                good = 0;
+        }
+        good = good && parts == 3 && digits;
+        addr[r] = good ? value << 8 | part : 0;
+        ok[r] = (uint8_t)good;
+    }
+    return 0;
+}
+
+/* The dotted text of each of ``n`` addresses (as inet_ntop writes them): ``n + 1`` offsets to ``ooff``, the text to
+ * ``odat`` (15 bytes an address at most). Returns the text's size. */
+int64_t secpipe_ip4_format(int64_t n, const uint32_t *addr, int32_t *ooff, char *odat) {
+    int32_t o = 0;
+    ooff[0] = 0;
+    for (int64_t r = 0; r < n; r++) {
+        for (int s = 24; s >= 0; s -= 8) {
+            unsigned b = addr[r] >> s & 255;
+            if (b >= 100) odat[o++] = (char)('0' + b / 100);
+            if (b >= 10) odat[o++] = (char)('0' + b / 10 % 10);
+            odat[o++] = (char)('0' + b % 10);
+            if (s) odat[o++] = '.';
+        }
+        ooff[r + 1] = o;
+    }
+    return o;
 }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rewrite", NULL, -1, NULL, NULL, NULL, NULL, NULL};

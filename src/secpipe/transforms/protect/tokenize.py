@@ -55,6 +55,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from secpipe import _compute as pc
 from secpipe.errors import SecpipeError
 from secpipe.security.keys import Keyring, load_keyring
+from secpipe.transforms.protect import _native
 from secpipe.transforms.protect._columns import (
     Replacement,
     encode_distinct,
@@ -95,11 +96,35 @@ def _b64url(rows: np.ndarray) -> np.ndarray:
     return _B64URL[six].reshape(len(rows), -1)
 
 
-def _unsplit(n: int, rows_a: pa.Array, a: pa.Array, rows_b: pa.Array, b: pa.Array) -> pa.Array:
+def _unsplit(n: int, rows_a: np.ndarray, a: pa.Array, rows_b: np.ndarray, b: pa.Array) -> pa.Array:
     """Interleave ``a`` (at positions ``rows_a``) and ``b`` (at ``rows_b``) back into one array of ``n``."""
     inverse = np.empty(n, dtype=np.int64)
-    inverse[np.concatenate([rows_a.to_numpy(), rows_b.to_numpy()]).astype(np.int64)] = np.arange(n, dtype=np.int64)
+    inverse[np.concatenate([rows_a, rows_b]).astype(np.int64)] = np.arange(n, dtype=np.int64)
     return pa.concat_arrays([a, b]).take(pa.array(inverse))
+
+
+def _dotted4(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions of the dotted IPv4 texts ``inet_pton(AF_INET)`` accepts among non-null ``values``, positions of
+    the others, the former's addresses as uint32): parsed by the compiled extension where it is built (one pass, no
+    string per value), else with :data:`_DOTTED_V4` and a split into octets."""
+    if _native.ip4_available():
+        addr, ok = _native.ip4_parse(values)
+        rows4 = np.flatnonzero(ok)
+        return rows4, np.flatnonzero(~ok), addr[rows4]
+    is4 = pc.fill_null(pc.match_substring_regex(values, _DOTTED_V4), False).to_numpy(zero_copy_only=False)
+    rows4 = np.flatnonzero(is4)
+    octets = pc.split_pattern(values.take(pa.array(rows4)), ".").flatten().cast(pa.uint32()).to_numpy()
+    octets = octets.reshape(-1, 4).astype(np.uint32)
+    return rows4, np.flatnonzero(~is4), (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
+
+
+def _format4(addr: np.ndarray) -> pa.Array:
+    """The dotted text of each uint32 address, as ``inet_ntop(AF_INET)`` prints it (compiled where built, else four
+    casts and a join)."""
+    if _native.ip4_available():
+        return _native.ip4_format(addr)
+    parts = [pa.array((addr >> np.uint32(s)) & np.uint32(0xFF)).cast(pa.string()) for s in (24, 16, 8, 0)]
+    return pc.binary_join_element_wise(*parts, ".")
 
 
 class _HmacSha256:
@@ -346,23 +371,18 @@ class Tokenizer:
 
     def ip_tokens(self, values: pa.Array) -> pa.Array:
         """``ip_token`` of each value: dotted IPv4 (what inet_pton accepts) vectorized, the rest per value."""
-        is4 = pc.fill_null(pc.match_substring_regex(values, _DOTTED_V4), False)
         mask = (1 << (32 - self.ip_keep_v4)) - 1
-        if not mask or not pc.any(is4).as_py():
+        if not mask:
             return pa.array([self.ip_token(v) for v in values.to_pylist()], pa.string())
-        rows4 = pc.indices_nonzero(is4)
-        rest = pc.indices_nonzero(pc.invert(is4))
-        v4 = values.take(rows4)
-        octets = pc.split_pattern(v4, ".").flatten().cast(pa.uint32()).to_numpy().reshape(-1, 4)
-        addr = (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
-        blocks = np.zeros((len(octets), 16), np.uint8)
-        blocks[:, :4] = octets
+        rows4, rest, addr = _dotted4(values)
+        if not len(rows4):
+            return pa.array([self.ip_token(v) for v in values.to_pylist()], pa.string())
+        blocks = np.zeros((len(addr), 16), np.uint8)
+        blocks[:, :4] = addr.astype(">u4").view(np.uint8).reshape(-1, 4)
         prf = np.frombuffer(self._prf4.blocks(blocks.tobytes()), np.uint8).reshape(-1, 16)
         rnd = np.ascontiguousarray(prf[:, :4]).view(">u4").ravel().astype(np.uint32)
-        new = (addr & np.uint32(~mask & 0xFFFFFFFF)) | (rnd & np.uint32(mask))
-        parts = [pa.array((new >> np.uint32(s)) & np.uint32(0xFF)).cast(pa.string()) for s in (24, 16, 8, 0)]
-        t4 = pc.binary_join_element_wise(*parts, ".")
-        others = values.take(rest).to_pylist()
+        t4 = _format4((addr & np.uint32(~mask & 0xFFFFFFFF)) | (rnd & np.uint32(mask)))
+        others = values.take(pa.array(rest)).to_pylist()
         t_rest = pa.array([t or self.ip_token(v) for t, v in zip(self._ip6_many(others), others, strict=True)], pa.string())
         return _unsplit(len(values), rows4, t4, rest, t_rest)
 
