@@ -3,12 +3,21 @@ sources: tests/cases/wire_holdout/SOURCE.md).
 
 - OTLP/HTTP log records no format reads keep their SeverityNumber as the Base Event's
   ``severity_id`` (it was 0, Unknown, for an ERROR or FATAL record too).
+- The OpenTelemetry Collector's HTTP exporters (confighttp) name their ``compression`` as the
+  ``Content-Encoding``: ``zlib``, ``x-snappy-framed`` and ``lz4`` were answered 415 (the exporter
+  drops the data: 4xx is not retried). Bodies here are compressed by independent encoders
+  (Python's zlib, cramjam's snappy framing and LZ4 frame) as the Collector's writers compress them
+  (open-telemetry/opentelemetry-collector config/confighttp/compressor.go: zlib.NewWriterLevel
+  for zlib and deflate, snappy.NewBufferedWriter for x-snappy-framed, pierrec/lz4 NewWriter for lz4).
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
+from pathlib import Path
 
+import cramjam
 import httpx
 import pytest
 
@@ -19,6 +28,9 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeL
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource  # noqa: E402
 
 from tests.integration.wire_server import Server, start  # noqa: E402
+
+#: elastic/integrations system auth test lines (tests/cases/holdout/SOURCE.md)
+AUTH = (Path(__file__).parents[1] / "cases" / "holdout" / "elastic-system-auth.log").read_text().splitlines()
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +61,23 @@ def test_otlp_protobuf_records_keep_their_severity(server: Server) -> None:
         ["payment worker error (17)", 4, "High", "ERROR"],
         ["payment worker critical (21)", 6, "Fatal", "CRITICAL"],
     ]
+
+
+@pytest.mark.parametrize(("encoding", "compress"), [
+    ("zlib", zlib.compress),
+    ("x-snappy-framed", lambda b: bytes(cramjam.snappy.compress(b))),
+    ("lz4", lambda b: bytes(cramjam.lz4.compress(b))),
+])  # fmt: skip
+def test_collector_compressions_of_otlphttp(server: Server, encoding: str, compress: object) -> None:
+    # the filelog receiver's record of an auth.log line (the line its body, host.name from resourcedetection)
+    line = AUTH[{"zlib": 1, "x-snappy-framed": 3, "lz4": 15}[encoding]]
+    resource = Resource(attributes=[KeyValue(key="host.name", value=AnyValue(string_value="web-7"))])
+    record = LogRecord(time_unix_nano=1700000000_000000000, body=AnyValue(string_value=line))
+    req = ExportLogsServiceRequest(resource_logs=[ResourceLogs(resource=resource, scope_logs=[ScopeLogs(log_records=[record])])])
+    body = compress(req.SerializeToString())  # type: ignore[operator]
+    r = httpx.post(f"{server.url}/v1/logs", content=body, timeout=60, headers={
+        "Authorization": f"Bearer {server.ingest}", "Content-Type": "application/x-protobuf",
+        "Content-Encoding": encoding})  # fmt: skip
+    assert r.status_code == 200, r.content
+    port = line.split(" port ")[1].split()[0]
+    assert server.wait_rows(f"select count(*) from authentication where raw_data like '%port {port} %'", 1) == 1

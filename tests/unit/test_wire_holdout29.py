@@ -133,3 +133,33 @@ def test_kafka_source_reads_the_headers_of_the_consumer_messages() -> None:
     src._consumer = consumer
     assert src.poll_once() == 1
     assert _kafka_tags(stored[0])["syslog-0@5"][1] == {"name": "kafka.header.answer", "value": "42"}
+
+
+# The OpenTelemetry Collector's confighttp encodings (open-telemetry/opentelemetry-collector
+# config/configcompression: zlib, x-snappy-framed, lz4 besides gzip, deflate, snappy, zstd) were 415.
+class _Req:
+    def __init__(self, enc: str) -> None:
+        self.headers = {"content-encoding": enc}
+
+
+def _inflated(enc: str, body: bytes, limit: int = 1 << 20) -> tuple[int, Any]:
+    from secpipe.server.http import HTTPError, Limits, inflate
+
+    try:
+        return 200, inflate(_Req(enc), body, Limits(max_decompressed_bytes=limit))  # type: ignore[arg-type]
+    except HTTPError as exc:
+        return exc.status, exc.body["error"]
+
+
+def test_collector_encodings_inflate_within_the_limit() -> None:
+    import zlib
+
+    import cramjam
+
+    data = FILEBEAT_DOC * 200
+    for enc, body in (("zlib", zlib.compress(data)), ("x-snappy-framed", bytes(cramjam.snappy.compress(data))),
+                      ("lz4", bytes(cramjam.lz4.compress(data)))):  # fmt: skip
+        assert _inflated(enc, body) == (200, data)
+        assert _inflated(enc, body, len(data) - 1)[0] == 413
+        assert _inflated(enc, body[: len(body) // 2])[0] == 400  # cut short
+    assert _inflated("lz4", b"not an lz4 frame")[0] == 400

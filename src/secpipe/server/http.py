@@ -220,7 +220,7 @@ async def read_raw(request: Request, limits: Limits) -> bytes:
 
 
 def inflate(request: Request, body: bytes, limits: Limits) -> bytes:
-    """Apply Content-Encoding (gzip, deflate, zstd, snappy) within ``max_decompressed_bytes``; 400/413/415 on failure."""
+    """Apply Content-Encoding (gzip, deflate/zlib, zstd, snappy, lz4) within ``max_decompressed_bytes``; 400/413/415 on failure."""
     enc = request.headers.get("content-encoding", "").lower().strip()
     codec = _INFLATE.get(enc)
     if codec is not None:
@@ -231,7 +231,7 @@ def inflate(request: Request, body: bytes, limits: Limits) -> bytes:
         except ValueError as exc:
             raise HTTPError(400, f"unreadable {codec[0]} body: {exc}") from None
     elif enc not in ("", "identity"):
-        raise HTTPError(415, f"unsupported Content-Encoding {enc!r}: send gzip, deflate, zstd, snappy or identity")
+        raise HTTPError(415, f"unsupported Content-Encoding {enc!r}: send gzip, deflate, zstd, snappy, lz4 or identity")
     return body
 
 
@@ -247,10 +247,20 @@ def inflate_deflate_limited(data: bytes, limit: int) -> bytes:
 def unzstd_limited(data: bytes, limit: int) -> bytes:
     """Decompress zstd (RFC 8878; frames back to back too) 1 MiB at a time, never past
     ``limit`` bytes (Arrow's streaming zstd codec, already a dependency)."""
+    return _unstream_limited(data, limit, "zstd")
+
+
+def unlz4_limited(data: bytes, limit: int) -> bytes:
+    """Decompress the LZ4 frame format (what the OpenTelemetry Collector's ``compression: lz4``
+    sends, pierrec/lz4's writer) as :func:`unzstd_limited` does zstd."""
+    return _unstream_limited(data, limit, "lz4")
+
+
+def _unstream_limited(data: bytes, limit: int, codec: str) -> bytes:
     out: list[bytes] = []
     size = 0
     try:
-        stream = pa.input_stream(pa.BufferReader(data), compression="zstd")
+        stream = pa.input_stream(pa.BufferReader(data), compression=codec)
         while piece := stream.read(1 << 20):
             size += len(piece)
             if size > limit:
@@ -341,7 +351,12 @@ def _snappy_block(data: bytes, limit: int) -> bytes:
 
 #: Content-Encoding -> (name in errors, bounded inflate). ``deflate`` is Vector's
 #: ``compression: zlib``; Elasticsearch accepts it too; zstd and snappy are the other codecs
-#: Vector's and Fluent Bit's HTTP outputs offer.
+#: Vector's and Fluent Bit's HTTP outputs offer. The OpenTelemetry Collector's HTTP exporters
+#: (``otlphttp``, ``elasticsearch``, ``splunk_hec``: confighttp) name their ``compression`` as
+#: the encoding: ``zlib`` (zlib-wrapped, as its ``deflate``), ``x-snappy-framed`` (the framing
+#: format), ``lz4`` (the LZ4 frame format) besides gzip, deflate, zstd and snappy.
 _INFLATE = {"gzip": ("gzip", gunzip_limited), "x-gzip": ("gzip", gunzip_limited),
             "deflate": ("deflate", inflate_deflate_limited), "x-deflate": ("deflate", inflate_deflate_limited),
-            "zstd": ("zstd", unzstd_limited), "snappy": ("snappy", unsnappy_limited)}
+            "zlib": ("zlib", inflate_deflate_limited), "zstd": ("zstd", unzstd_limited),
+            "snappy": ("snappy", unsnappy_limited), "x-snappy-framed": ("snappy", unsnappy_limited),
+            "lz4": ("lz4", unlz4_limited)}
