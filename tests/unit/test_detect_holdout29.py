@@ -107,3 +107,41 @@ def test_ordered_correlation_of_one_syslog_second_follows_the_lines(tmp_path: Pa
     accepted = failed[:failed.index(": ") + 2] + next(x for x in lines if "Accepted password" in x).split(": ", 1)[1]
     assert _fired(rules, f"{failed}\n{accepted}\n".encode(), "syslog") == [["SSH logon after a failed password"]] * 2
     assert _fired(rules, f"{accepted}\n{failed}\n".encode(), "syslog") == [[], []]
+
+
+# -- at-once correlations over a replay: groups expire on the stream's time, not the wall clock ---
+
+_BRUTE = """
+    title: SSH authentication failures in a burst
+    id: 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b
+    correlation:
+        type: event_count
+        rules: [8d9c5b6a-9b42-4d71-9b3f-sshbruteforce01]
+        timespan: 5m
+        condition: {gte: 2}
+    level: high
+    """
+
+
+def test_event_count_over_old_lines_counts_across_batches(tmp_path: Path) -> None:
+    corr = tmp_path / "burst.yml"
+    corr.write_text(textwrap.dedent(_BRUTE))
+    rs = load_rules([corr, CASES / "sigma_holdout/lnx_syslog_ssh_bruteforce.yml"])
+    assert not rs.unsupported, rs.unsupported
+    lines = (CASES / "holdout/elastic-system-auth.log").read_text().splitlines()
+    burst = [x for x in lines if "sshd[2738]: Failed password" in x or "sshd[2738]: PAM 4 more" in x]  # 6 s apart
+    apart = [next(x for x in lines if "sshd[5774]: Failed password" in x), burst[0]]  # two days apart
+
+    def fired(pair: list[str]) -> list[int]:
+        """The lines (one batch each, as a shipper posts them) at which the correlation fired, the
+        wall clock years after the lines."""
+        eng = CorrelationEngine(rs, None, clock=lambda: 1900000000.0)
+        out = []
+        for i, line in enumerate(pair):
+            (b,) = formats.get("syslog").decode(f"{line}\n".encode(), "t").batches
+            if eng.process(b, rs.matches(b)) is not None:
+                out.append(i)
+        return out
+
+    assert fired(burst) == [1]
+    assert fired(apart) == []

@@ -110,13 +110,16 @@ def _corr(kind: str, cond: str, rules: str = "[login]", group: str = "[user]") -
         """)
 
 
-def _feed(tmp_path: Path, text: str, events: list[dict], state: Path, clock: float = 0.0) -> list[int]:
+def _feed(tmp_path: Path, text: str, events: list[dict], state: Path, clock: float | list[float] = 0.0) -> list[int]:
+    """The events at which the correlation fired, each event in a batch of its own and ``clock``
+    the wall clock then (one for all, or one per event)."""
     (tmp_path / "r.yml").write_text(text)
     rs = load_rules([tmp_path / "r.yml"])
     assert not rs.unsupported and len(rs.correlations) == 1
     fired = []
+    clocks = clock if isinstance(clock, list) else [clock] * len(events)
     for i, ev in enumerate(events):
-        eng = CorrelationEngine(rs, state, clock=lambda: clock)  # a new engine per event: a restart in between
+        eng = CorrelationEngine(rs, state, clock=lambda now=clocks[i]: now)  # a new engine per event: a restart in between
         body = msgspec.json.encode(ev)
         b = formats.get("json").decode(body, "t").batches[0]
         out = eng.process(b, rs.matches(b))
@@ -150,6 +153,11 @@ def test_correlation_state_expires_by_clock(tmp_path: Path) -> None:
     events = [_ev(0, "a", "login"), _ev(1, "a", "login")]
     text = _corr("event_count", "condition: {gte: 2}")
     assert _feed(tmp_path, text, events, tmp_path / "s1.json", clock=0.0) == [1]
-    later = 1704067200.0 + 3600  # an hour after the events: the first one's window has closed
-    assert _feed(tmp_path, text, events, tmp_path / "s2.json", clock=later) == []
-    assert json.loads((tmp_path / "s2.json").read_text()) == {"11111111-2222-4333-8444-0000000000c1": {}}
+    later = 1704067200.0 + 3600  # an hour after the events: a replay, counted on the events' own time
+    assert _feed(tmp_path, text, events, tmp_path / "s2.json", clock=later) == [1]
+    # a group is dropped once the stream's time is past its window: by a later event (another
+    # user's), or by the wall time that passed while the stream was quiet (b's too, then)
+    for state, second, clock, left in (("s3.json", _ev(30, "b", "login"), [later, later], ['["b"]']),
+                                       ("s4.json", _ev(0, "b", "login"), [later, later + 3600], [])):
+        assert _feed(tmp_path, text, [events[0], second], tmp_path / state, clock=clock) == []
+        assert list(json.loads((tmp_path / state).read_text())["11111111-2222-4333-8444-0000000000c1"]) == left

@@ -46,9 +46,11 @@ State: per correlation and group, the (time, rule, value, uid) entries inside th
 the open windows' starts and the watermark. It is written atomically (tmp + rename) to
 ``<data_dir>/state/sigma/<stage>.json`` after every batch and read back on start, so a restart
 continues the windows where they were: a window still open at shutdown is decided after the
-restart, on the first batch once the watermark is past its end. Entries of the
-at-once mode older than ``clock() - timespan`` (and older than the group's newest event minus
-the timespan) are pruned. A finding's uid is a hash of the correlation id, group and window
+restart, on the first batch once the watermark is past its end. A group of the at-once mode is
+dropped once its newest entry is older than the watermark minus ``timespan`` (and entries older
+than the group's newest event minus the timespan): on the stream's time, as windows close, so a
+replay of old logs (or lines of a zone west of UTC read as UTC) counts across its batches, which
+the wall clock would empty after each one. A finding's uid is a hash of the correlation id, group and window
 start, so it fires again only on new events. Over the lake (:func:`correlate_matches`) the same
 engine runs on all matches ordered by time with in-memory state; there the watermark is the
 hunt's ``now``: windows whose end is before it are decided, later ones are still undecided and
@@ -317,7 +319,7 @@ class CorrelationEngine:
     def process(self, batch: pa.RecordBatch | pa.Table, matches: pa.Table) -> pa.RecordBatch | None:
         """Feed one batch's matches; returns the findings of correlations that fired (and report)."""
         events = self.events(batch, matches)
-        if self._deferred and "time" in batch.schema.names and batch.num_rows:
+        if "time" in batch.schema.names and batch.num_rows:
             self._advance(int(pc.max(batch.column("time")).as_py() or 0))
         fired = [f for f in self.feed(events) if f["corr"].output]
         self.save()
@@ -442,12 +444,10 @@ class CorrelationEngine:
         it; a window decided at close: at the time of its last event, with its group's values as
         the record) for the correlations referring to it."""
         fired: list[dict[str, Any]] = []
-        now_ms = int(self.clock() * 1000)
-        mark = 0
-        if self._deferred:
-            if events:
-                self._advance(events[-1]["time"])
-            mark = self.watermark() if until is None else max(self.high, until)
+        if events:
+            self._advance(events[-1]["time"])
+        mark = self.watermark() if until is None else max(self.high, until)
+        expire = mark if self.high else int(self.clock() * 1000)  # events without a time: the wall clock's
         chained: list[dict[str, Any]] = []
         for c in self.correlations:
             groups = self.state.setdefault(c.id, {})
@@ -471,7 +471,7 @@ class CorrelationEngine:
                     fired.append({"corr": c, "group": key, "entries": list(entries)})
                     groups.pop(key, None)
                     chained.append({**e, "rule": c.id})
-            for key in [k for k, v in groups.items() if not v or max(x[0] for x in v) < now_ms - c.window_ms]:
+            for key in [k for k, v in groups.items() if not v or max(x[0] for x in v) < expire - c.window_ms]:
                 groups.pop(key)
         return fired
 
@@ -543,8 +543,9 @@ class CorrelationEngine:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         doc: dict[str, Any] = dict(self.state)
+        doc[_HIGH], doc[_HIGH_AT] = self.high, self.high_at
         if self._deferred:
-            doc[_WINDOWS], doc[_HIGH], doc[_HIGH_AT] = self.windows, self.high, self.high_at
+            doc[_WINDOWS] = self.windows
         write_file_atomic(self.path, msgspec.json.encode(doc), self.path.with_suffix(".tmp"))
 
 
