@@ -163,3 +163,59 @@ def test_collector_encodings_inflate_within_the_limit() -> None:
         assert _inflated(enc, body, len(data) - 1)[0] == 413
         assert _inflated(enc, body[: len(body) // 2])[0] == 400  # cut short
     assert _inflated("lz4", b"not an lz4 frame")[0] == 400
+
+
+# Kafka source: the OpenTelemetry Collector's kafka exporter writes one OTLP logs request a message
+# to its logs topic (opentelemetry-collector-contrib exporter/kafkaexporter README: topic
+# otlp_logs, encoding otlp_proto by default, or otlp_json). Each message was dead-lettered as no
+# format's (auto) or stored as one generic JSON event (format json); it is read as POST /v1/logs reads it.
+def _otlp_request(bodies: list[str], host: str = "web-7") -> Any:
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+
+    resource = Resource(attributes=[KeyValue(key="host.name", value=AnyValue(string_value=host))])
+    records = [LogRecord(time_unix_nano=1700000000_000000000 + i, severity_number=9, body=AnyValue(string_value=b))
+               for i, b in enumerate(bodies)]  # fmt: skip
+    return ExportLogsServiceRequest(resource_logs=[ResourceLogs(resource=resource, scope_logs=[ScopeLogs(log_records=records)])])
+
+
+def test_kafka_otlp_proto_and_json_messages_are_their_records() -> None:
+    from secpipe.sources.kafka_batch import Message, decode_messages, replay
+
+    auth = (CASES / "holdout" / "elastic-system-auth.log").read_text().splitlines()
+    proto = _otlp_request([auth[1], auth[3], "payment worker started"]).SerializeToString()
+    spec_json = orjson.dumps(orjson.loads((WIRE / "otlp-logs.json").read_bytes()))  # one line, as otlp_json writes it
+    msgs = [Message("otlp_logs", 0, 7, proto, None, 1700000000000, [("source", b"collector-1")]),
+            Message("otlp_logs", 0, 8, spec_json)]
+    for fmt in ("auto", "json"):
+        dec, wal = decode_messages(msgs, lambda topic, fmt=fmt: fmt)  # type: ignore[misc]
+        assert not dec.dead and dec.events == 4
+        rows = [r for b in dec.batches for r in b.to_pylist()]
+        auth_rows = sorted((r["user"]["name"], r["metadata"]["loggers"][0]["event_uid"]) for r in rows if r["class_uid"] == 3002)
+        assert auth_rows == [("root", "otlp_logs-0@7"), ("vagrant", "otlp_logs-0@7")]
+        base = sorted((r["message"], r["severity_id"], r["metadata"]["loggers"][0]["event_uid"]) for r in rows
+                      if r["class_uid"] == 0)  # fmt: skip
+        assert base == [("Example log record", 0, "otlp_logs-0@8"), ("payment worker started", 1, "otlp_logs-0@7")]
+        again = [r for b in replay(wal[0].body).batches for r in b.to_pylist()]
+        assert sorted(r["metadata"]["uid"] for r in again) == sorted(r["metadata"]["uid"] for r in rows)
+
+
+def test_kafka_otlp_traces_are_not_read_as_logs() -> None:
+    # the kafka exporter's otlp_spans topic: an ExportTraceServiceRequest opens with the same
+    # field (resource_spans) and parses as a logs request of misread fields
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+    from secpipe.sources.kafka_batch import NO_FORMAT, Message, decode_messages
+
+    # (a span without a name: a named one fails to parse as logs anyway; this one parses into a
+    # record holding only a trace_id of the span's attribute bytes)
+    attr = KeyValue(key="http.method", value=AnyValue(string_value="GET"))
+    span = Span(trace_id=bytes(range(16)), span_id=bytes(range(8)), start_time_unix_nano=1, end_time_unix_nano=2,
+                attributes=[attr])  # fmt: skip
+    traces = ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=[span])])])
+    dec, _wal = decode_messages([Message("otlp_spans", 0, 1, traces.SerializeToString())], lambda topic: "auto")
+    assert not dec.batches and [d.reason for d in dec.dead] == [NO_FORMAT]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from typing import Any
 
 import msgspec
@@ -166,13 +167,48 @@ def _pb_attrs(kvs: Any) -> dict[str, Any]:
 
 def protobuf_records(body: bytes) -> list[dict[str, Any]]:
     """The documents (:func:`_document`) of a binary protobuf request; ValueError when it is none."""
+    return _pb_documents(_pb_request(body))
+
+
+def _pb_request(body: bytes) -> Any:
     from google.protobuf.message import DecodeError
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
     try:
-        req = ExportLogsServiceRequest.FromString(body)
+        return ExportLogsServiceRequest.FromString(body)
     except (DecodeError, RecursionError) as exc:
         raise ValueError(str(exc) or "unreadable protobuf") from None
+
+
+#: what opens an OTLP logs request in the JSON encoding (``resourceLogs`` first, as every encoder writes it)
+_JSON_HEAD = re.compile(rb'\s*\{\s*"resourceLogs"\s*:\s*\[')
+
+
+def message_records(value: bytes) -> list[dict[str, Any]] | None:
+    """The documents of a message that is an OTLP logs request, None for any other value: what
+    the OpenTelemetry Collector's ``kafka`` exporter writes to its logs topic, one request a
+    message (``encoding: otlp_proto``, its default: pdata's ``LogsData``, wire-equal to
+    ``ExportLogsServiceRequest``; ``otlp_json``). A binary value is taken for one only when it
+    parses whole with no field the logs messages do not define (a trace or metrics request
+    shares the opening field; it would parse into records of misread fields) and holds a record."""
+    if _JSON_HEAD.match(value):
+        try:
+            return json_records(value)
+        except ValueError:
+            return None
+    if value[:1] != b"\x0a":  # field 1 (resource_logs), length-delimited
+        return None
+    try:
+        req = _pb_request(value)
+    except ValueError:
+        return None
+    req.DiscardUnknownFields()
+    if req.ByteSize() != len(value) or not any(sl.log_records for rl in req.resource_logs for sl in rl.scope_logs):
+        return None
+    return _pb_documents(req)
+
+
+def _pb_documents(req: Any) -> list[dict[str, Any]]:
     out = []
     for rl in req.resource_logs:
         resource = _pb_attrs(rl.resource.attributes)

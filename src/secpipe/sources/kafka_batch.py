@@ -15,7 +15,10 @@ so it is tested without a broker.
   (``{"schema": ..., "payload": ...}``: what Connect source connectors write by default) is
   read as its payload (:func:`connect_payload`), a Vector ``native_json`` log event as its
   fields (:func:`vector_native_log`); a value its producer gzip-compressed is
-  inflated first (within :data:`MAX_INFLATED`). A value may be one JSON event, an array or NDJSON
+  inflated first (within :data:`MAX_INFLATED`). A value that is an OTLP logs request (the
+  OpenTelemetry Collector's ``kafka`` exporter: ``otlp_proto``, its default, or ``otlp_json``)
+  is its records, each read as ``POST /v1/logs`` reads it, whatever the topic's format
+  (:func:`_otlp_records`). A value may be one JSON event, an array or NDJSON
   of them, a scanner report, or lines of a line format.
 - One decode per format for the whole poll: record formats split each value
   (``split_records``) and map all records in one pass; line formats decode the values joined
@@ -53,6 +56,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import msgspec
+import orjson
 import pyarrow as pa
 
 from secpipe import formats
@@ -181,8 +185,9 @@ def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str],
             opened.append((m, None if value is None else connect_payload(vector_native_log(value))))
     msgs = [m for m, doc in opened if doc]
     docs = [doc for _m, doc in opened if doc]
+    msgs, docs, known = _otlp_records(msgs, docs)
     names: list[str | None] = [None if (n := format_of(m.topic)) == "auto" else n for m in msgs]
-    names, docs = _resolved(names, docs)
+    names, docs = _resolved(names, docs, known)
     for m, name, doc in zip(msgs, names, docs, strict=True):
         if name is None:  # dead-lettered now: no part of the WAL record (nothing to replay)
             out.dead.append(DeadLetter(NO_FORMAT, m.source, m.offset, doc, "auto"))
@@ -224,9 +229,9 @@ def replay(body: bytes) -> Decoded:
     letters and ``metadata.uid`` as when it was accepted."""
     stored = _POLL.decode(body)
     msgs = [Message(s.topic, s.partition, s.offset, None, s.key, s.timestamp_ms, s.headers) for s in stored]
-    hints = {(s.topic, s.partition, s.offset): s.hint for s in stored}
+    hints = {id(m): s.hint for m, s in zip(msgs, stored, strict=True)}  # (an OTLP request's records share coordinates)
     dec, _hints = _decode_resolved(msgs, [s.format for s in stored], [s.value for s in stored],
-                                   lambda m, v: hints[(m.topic, m.partition, m.offset)])  # fmt: skip
+                                   lambda m, v: hints[id(m)])  # fmt: skip
     return dec
 
 
@@ -258,11 +263,45 @@ def _decode_resolved(msgs: list[Message], names: list[str], docs: list[bytes],
     return out, hints
 
 
-def _resolved(names: list[str | None], docs: list[bytes]) -> tuple[list[str | None], list[bytes]]:
-    """Format names for the ``auto`` values (None: no format), shippers' documents unwrapped."""
+def _otlp_records(msgs: list[Message], docs: list[bytes]) -> tuple[list[Message], list[bytes], dict[int, str]]:
+    """Each message that is an OTLP logs request (:func:`secpipe.server.otlp.message_records`)
+    as its records, read as ``POST /v1/logs`` reads them (what a format reads, else the record
+    whole as generic JSON): one message a record, at the request's coordinates, and the format
+    of each (by position). Other messages as they are."""
+    from secpipe.server.otlp import message_records, resolve
+
+    found = {i: recs for i, d in enumerate(docs) if d[:1] in b"{\n" and (recs := message_records(d)) is not None}
+    if not found:
+        return msgs, docs, {}
+    out_msgs: list[Message] = []
+    out_docs: list[bytes] = []
+    known: dict[int, str] = {}
+    for i, (m, d) in enumerate(zip(msgs, docs, strict=True)):
+        if i not in found:
+            out_msgs.append(m)
+            out_docs.append(d)
+            continue
+        names, inner = resolve(found[i], [orjson.dumps(r) for r in found[i]])
+        for name, doc in zip(names, inner, strict=True):
+            known[len(out_docs)] = name or "json"
+            out_msgs.append(m)
+            out_docs.append(doc)
+    return out_msgs, out_docs, known
+
+
+def _resolved(names: list[str | None], docs: list[bytes], known: dict[int, str]) -> tuple[list[str | None], list[bytes]]:
+    """Format names for the ``auto`` values (None: no format), shippers' documents unwrapped;
+    ``known``: the values whose format is already known (by position), left as they are."""
     from secpipe.server.shipped import shipped_lines, text_lines
     from secpipe.server.wire import detect_many
 
+    if known:
+        rest = [i for i in range(len(docs)) if i not in known]
+        part_names, part_docs = _resolved([names[i] for i in rest], [docs[i] for i in rest], {})
+        names = [known.get(i) for i in range(len(docs))]
+        for i, n, d in zip(rest, part_names, part_docs, strict=True):
+            names[i], docs[i] = n, d
+        return names, docs
     for name in {n for n in names if n is not None}:  # a topic's format: one C scan of its values
         idx = [i for i, n in enumerate(names) if n == name]
         for i, doc in zip(idx, text_lines([docs[i] for i in idx], name), strict=True):
