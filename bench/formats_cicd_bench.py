@@ -1,11 +1,12 @@
-"""Decode throughput of the CI/CD formats (GitHub Actions API answers too) and syslog, events/s on one core.
+"""Decode throughput of the CI/CD formats (GitHub Actions API answers too), syslog and Windows event XML, events/s on one core.
 
 Run pinned: ``taskset -c 0 python bench/formats_cicd_bench.py [--events N]``. Prints one JSON
 line per workload: format, workload, events, seconds (best of --repeat), events_per_second,
 mb_per_second and the average record size. Inputs are built from the real samples under
 ../shared/data/real (octokit webhook payloads, Panther GitHub/GitLab audit events, the RFC 5424
-examples) and from tests/cases/cicd (GitLab/Jenkins payloads written from vendor docs), each
-record varied by a sequence number so no two are identical. Measures ``Format.decode`` of one
+examples), from tests/cases/cicd (GitLab/Jenkins payloads written from vendor docs) and
+tests/cases/evtx_xml (Microsoft's, OSSEM's and ATC's event XML), each record varied by a sequence
+number so no two are identical. Measures ``Format.decode`` of one
 document (split, typed decode, OCSF mapping, Arrow batch assembly); no disk I/O. GitHub delivers
 one webhook a POST and the route decodes each body alone, so the GitHub webhooks are also
 measured one payload a ``decode`` call (the per-call costs of building a batch then dominate).
@@ -177,6 +178,45 @@ def github_actions_jobs(n: int) -> list[bytes]:
     return _actions_pages(n, "jobs-luoda.json", "jobs")
 
 
+#: Windows events as XML: Security 4624/4625/4672/4688, Sysmon 1/3/11, System 7045 (tests/cases/evtx_xml)
+_EVTX_XML = ("ms-docs-4624.xml", "ms-docs-4625.xml", "ms-docs-4672.xml", "ms-docs-4688.xml", "sigmahq-wocao-sysmon1.xml",
+             "ossem-sysmon3.xml", "ossem-sysmon11.xml", "atc-7045.xml")  # fmt: skip
+
+
+def _evtx_events(n: int) -> list[str]:
+    """``n`` events from the real samples as Windows renders them (no whitespace between elements,
+    single-quoted attributes), what differs from event to event in a real log varied: record id, time,
+    the writer's thread, and the process, logon and port values of the EventData."""
+    base = []
+    for name in _EVTX_XML:
+        text = re.sub(r">\s+<", "><", (REPO / "tests/cases/evtx_xml" / name).read_text().strip())
+        base.append(re.sub(r"<[^>]*>", lambda m: re.sub(r'="([^"]*)"', r"='\1'", m[0]), text))
+    vary = re.compile(r"(<EventRecordID>|ThreadID='|SystemTime='2026-11-29T07:|Name='(?:ProcessId|NewProcessId|TargetLogonId|"
+                      r"SubjectLogonId|SourcePort|IpPort|ProcessGuid|UtcTime)'>)[^<']*")
+    out = []
+    for i in range(n):
+        ev = base[i % len(base)].replace("SystemTime='", "SystemTime='2026-11-29T07:")
+        stamp = f"{(i // 60000) % 60:02d}:{(i // 1000) % 60:02d}.{i % 1000:03d}4567Z"
+        out.append(vary.sub(lambda m, i=i, stamp=stamp: m[1] + (stamp if m[1].startswith("SystemTime") else
+                                                                 f"2026-11-29 07:{stamp[:9]}" if "UtcTime" in m[1] else
+                                                                 f"{{{i:08X}-0000-0000-0000-000000000000}}" if "Guid" in m[1] else
+                                                                 f"0x{i:x}" if "LogonId" in m[1] else str(1000 + i)), ev))
+    return out
+
+
+def evtx_xml_lines(n: int) -> list[bytes]:
+    """``wevtutil qe <log> /f:xml`` output: one ``<Event>`` a line (CRLF), files of 10,000 events."""
+    evs = _evtx_events(n)
+    return ["\r\n".join(evs[i : i + 10_000]).encode() + b"\r\n" for i in range(0, n, 10_000)]
+
+
+def evtx_xml_document(n: int) -> list[bytes]:
+    """Event Viewer's "Save as XML": an ``<Events>`` document (declaration, no line breaks), files of 10,000 events."""
+    evs = _evtx_events(n)
+    head = '<?xml version="1.0" encoding="utf-8" standalone="yes"?>\r\n<Events>'
+    return [(head + "".join(evs[i : i + 10_000]) + "</Events>").encode() for i in range(0, n, 10_000)]
+
+
 WORKLOADS = [
     ("github", "webhooks (octokit corpus mix)", github_webhooks),
     ("github", "webhooks, one payload a decode call (as the HTTP route gets them)", github_webhooks_each),
@@ -190,6 +230,8 @@ WORKLOADS = [
     ("jenkins_log", "pipeline console log", jenkins_log),
     ("jenkins_log", "Audit Trail plugin log", jenkins_audit),
     ("syslog", "RFC 5424/3164, sshd/sudo mix", syslog),
+    ("evtx_xml", "wevtutil /f:xml, one event a line (Security, Sysmon, System mix)", evtx_xml_lines),
+    ("evtx_xml", "Event Viewer Save as XML <Events> document (same mix)", evtx_xml_document),
 ]
 
 

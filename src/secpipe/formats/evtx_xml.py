@@ -20,13 +20,25 @@ crate writes as numbers (``EventID`` and its ``Qualifiers``, ``Version``, ``Leve
 ``EventData`` values stay text.
 
 Framing: the text is cut before each ``<Event`` start tag and each piece, up to its last
-``</Event>``, is parsed alone (the ``<Events>`` wrapper and XML declarations, of concatenated
+``</Event>``, is read alone (the ``<Events>`` wrapper and XML declarations, of concatenated
 exports too, fall between pieces), so one broken event is dead-lettered with the parser's reason
 and its neighbours are kept. UTF-16 exports (a BOM) are read.
 
+Reading: an event in Windows' own layout (``<Event xmlns=..>``, a ``<System>`` of the schema's leaf
+elements, an ``<EventData>`` of named ``<Data>`` only, the five predefined entities, nothing XML
+refuses) is recognized by one RE2 expression that only such well-formed XML matches (Arrow's regex
+kernel: one call for all the events of a document), and its values are taken out with regular
+expressions, no tree: each ``System`` child is read once and kept by its text (most repeat from
+event to event: the provider, channel, computer, level...), the ``Data`` become the ``EventData``
+object in one ``findall``. Anything else (``RenderingInfo``, ``UserData``, unnamed ``<Data>``,
+comments, CDATA, character references, a repeated element or attribute, a broken event) goes to
+ElementTree's parser, which builds the same record or gives the reason it is not XML. The rows are
+the ones the ``json`` format makes of these records (``map_records``: Base Events, the time
+``System.TimeCreated``'s ``SystemTime``), built here without decoding the JSON again; a batch with a
+time that is not ISO-8601 goes to ``map_records`` itself.
+
 Safety: a document with a DTD or an entity declaration (``<!DOCTYPE``, ``<!ENTITY``) is refused whole
-(Windows writes none; no entity is ever expanded). Cost: ElementTree's C parser and one Python step
-per element: XML exports are an interchange form, not a stream.
+(Windows writes none; no entity is ever expanded).
 """
 
 from __future__ import annotations
@@ -36,8 +48,22 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+import numpy as np
+import pyarrow as pa
 
-from secpipe.formats.base import BOM, DeadLetter, Decoded, Format, Records
+from secpipe import _compute as pc
+from secpipe.formats.base import (
+    BOM,
+    DeadLetter,
+    Decoded,
+    Format,
+    Records,
+    base_columns,
+    event_uids,
+    parse_times,
+    string_column,
+    to_batch,
+)
 from secpipe.formats.generic_json import GenericJSON
 
 if TYPE_CHECKING:
@@ -56,6 +82,34 @@ _INTS = frozenset({"EventID", "Version", "Level", "Task", "Opcode", "EventRecord
                    "ProcessID", "ThreadID"})  # fmt: skip
 #: the json format's mapping, which stores the records
 _JSON = GenericJSON()
+
+# The fast path (module docstring). Its grammar, an RE2 expression (Arrow's regex kernels: one call checks
+# every event of a document): the System children the event schema has, attribute values without
+# references, ``>`` or characters the parser would normalize (tab, CR, LF), character data with the
+# predefined entities only; no character XML does not allow. (``]]>`` in character data: :func:`_matches`.)
+_S = r"[ \t\r\n]"
+_CHARS = r"[^<&\x00-\x08\x0b\x0c\x0e-\x1f\x{FFFE}\x{FFFF}]"
+_TEXT = rf"(?:{_CHARS}|&(?:lt|gt|amp|quot|apos);)*"
+_VALUE = r"""(?:'[^'<>&\x00-\x1f\x{FFFE}\x{FFFF}]*'|"[^"<>&\x00-\x1f\x{FFFE}\x{FFFF}]*")"""
+_LEAF = rf"<@(?:{_S}+[A-Za-z_][\w.-]*{_S}*={_S}*{_VALUE})*{_S}*(?:/>|>{_TEXT}</@{_S}*>)"  # (@: the name)
+_SYSTEM = "|".join(_LEAF.replace("@", name) for name in ("Provider", "EventID", "Version", "Level", "Task", "Opcode", "Keywords",
+                                                   "TimeCreated", "EventRecordID", "Correlation", "Execution",
+                                                   "Channel", "Computer", "Security"))  # fmt: skip
+_NAMED = r"""(?:'[^'"<>&\x00-\x1f\x{FFFE}\x{FFFF}]*'|"[^'"<>&\x00-\x1f\x{FFFE}\x{FFFF}]*")"""
+_DATA = rf"<Data{_S}+Name{_S}*={_S}*{_NAMED}{_S}*(?:/>|>{_TEXT}</Data{_S}*>)"
+_URI = r"""(?:'[^'<>&\x00-\x1f\x{FFFE}\x{FFFF}]+'|"[^"<>&\x00-\x1f\x{FFFE}\x{FFFF}]+")"""
+_GRAMMAR = (rf"^<Event{_S}+xmlns{_S}*={_S}*{_URI}{_S}*>{_S}*<System{_S}*>(?:{_S}*(?:{_SYSTEM}))*{_S}*</System{_S}*>{_S}*"
+            rf"(?:<EventData{_S}*>(?:{_S}*{_DATA})*{_S}*</EventData{_S}*>{_S}*|<EventData{_S}*/>{_S}*)?</Event{_S}*>$")
+#: in an event the grammar matched: its xmlns, each System child, its parts, their attributes, each
+#: Data's Name and text
+_XMLNS = re.compile(r"""<Event\s+xmlns\s*=\s*(?:'([^']*)'|"([^"]*)")""")
+_CHILD = re.compile(r"<\w[^>]*+>(?:[^<]*+</[^>]*+>)?")
+_PARTS = re.compile(r"<([\w.-]+)([^>]*?)\s*(?:/>|>([^<]*)<)")
+_ATTRS = re.compile(r"""([\w.-]+)\s*=\s*(?:'([^']*)'|"([^"]*)")""")
+_DATAS = re.compile(r"""Name\s*+=\s*+['"]([^'"]*+)['"]\s*+(?:/>|>([^<]*+))""")
+#: System children read (their text -> (name, value)): most repeat from event to event, not these
+_CHILDREN: dict[str, tuple[str, Any]] = {}
+_UNIQUE = frozenset({"TimeCreated", "EventRecordID"})
 
 
 class EvtxXML(Format):
@@ -80,21 +134,120 @@ class EvtxXML(Format):
             reason = ("Windows event XML that is not UTF-8 or UTF-16 (a BOM)" if text is None else
                       "Windows event XML with a DTD or entity declaration (<!DOCTYPE/<!ENTITY refused)")
             return Decoded(dead=[DeadLetter(reason, source, 0, data, self.name)], events=1)
-        recs = Records()
+        recs, times = Records(), []
         starts = [m.start() for m in _START.finditer(text)]
-        for i, (a, b) in enumerate(itertools.pairwise([*starts, len(text)])):  # (none: no start)
-            piece = _piece(text, a, b)
-            recs.events += 1
+        pieces = [_piece(text, a, b) for a, b in itertools.pairwise([*starts, len(text)])]  # (none: no start)
+        fast = _matches(pieces, text)
+        for i, piece in enumerate(pieces):
             try:
-                recs.raws.append(msgspec.json.encode(_record(ET.fromstring(piece))))
-                recs.locs.append((source, i))
+                rec = (fast[i] and _fast(piece)) or _record(ET.fromstring(piece))
             except (ET.ParseError, ValueError) as exc:
                 recs.dead.append(DeadLetter(f"invalid Windows event XML (event {i}): {exc}", source, i,
                                             piece.encode(), self.name))
+                continue
+            recs.raws.append(msgspec.json.encode(rec))
+            recs.locs.append((source, i))
+            times.append(_time(rec["Event"]))
+        recs.events = len(pieces)
         if not starts:
             recs.events = 1
             recs.dead.append(DeadLetter("no <Event> element of the Windows event schema", source, 0, data, self.name))
+        return _rows(recs, times)
+
+
+def _rows(recs: Records, times: list[Any]) -> Decoded:
+    """The rows the ``json`` format makes of these records (``GenericJSON.map_records``: a Base
+    Event of the record, its time ``SystemTime``), without decoding them again; where a time is
+    not ISO-8601, the json format's own reading."""
+    out = Decoded(dead=recs.dead, events=recs.events)
+    strs = pa.array(times, pa.string())
+    times_ms = parse_times(strs)
+    if times_ms.null_count != strs.null_count:
         return _JSON.map_records(recs)
+    if not recs.raws:
+        return out
+    raw_text = string_column(recs.raws, checked=True)
+    cols = base_columns("base_event", kind=_JSON.name, product=_JSON.product, vendor=_JSON.vendor,
+                        uids=event_uids(_JSON.name, recs.raws), times_ms=times_ms, raws=None,
+                        activity_id=pa.array(np.zeros(len(recs.raws), np.int32)), severity_id=0)
+    none = pa.nulls(len(recs.raws), pa.string())  # no top-level message or host: only "Event"
+    cols.update({"message": none, "device.hostname": none, "unmapped": raw_text, "raw_data": raw_text})
+    out.batches.append(to_batch("base_event", cols))
+    return out
+
+
+def _time(event: dict[str, Any]) -> Any:
+    """``System.TimeCreated``'s ``SystemTime``, where the json format reads an evtx record's time."""
+    created = event["System"].get("TimeCreated") if isinstance(event.get("System"), dict) else None
+    attrs = created.get("#attributes") if isinstance(created, dict) else None
+    return attrs.get("SystemTime") if isinstance(attrs, dict) else None
+
+
+def _matches(pieces: list[str], text: str) -> list[bool]:
+    """Which events the fast path reads: the grammar's, less those with ``]]>`` (not allowed in
+    character data; where the grammar has no word for it)."""
+    if not pieces:
+        return []
+    fast = pc.match_substring_regex(pa.array(pieces, pa.string()), _GRAMMAR).to_pylist()
+    if "]]>" in text:
+        return [ok and "]]>" not in piece for ok, piece in zip(fast, pieces, strict=True)]
+    return fast  # type: ignore[no-any-return]
+
+
+def _fast(piece: str) -> dict[str, Any] | None:
+    """The record of an event the grammar matched; None where the parser's path builds it
+    (a System child repeated, an ``xmlns`` or repeated attribute)."""
+    m = _XMLNS.match(piece)
+    start = piece.index(">", piece.index("<System", m.end())) + 1  # type: ignore[union-attr]
+    end = piece.index("</System", start)
+    pairs = [_CHILDREN.get(c) or _child(c) for c in _CHILD.findall(piece, start, end)]
+    system: dict[str, Any] = dict(pairs) if None not in pairs else {}  # type: ignore[arg-type]
+    if len(system) != len(pairs):
+        return None
+    body: dict[str, Any] = {"#attributes": {"xmlns": m[1] or m[2]}, "System": system}  # type: ignore[index]
+    start = piece.find("<EventData", end)
+    if start >= 0:
+        start = piece.index(">", start)
+        if piece[start - 1] == "/":
+            body["EventData"] = None
+        else:
+            named = _DATAS.findall(piece, start)
+            if "&" in piece or "\r" in piece:
+                data = {k: _text(v) or None for k, v in named}
+            else:
+                data = dict(named)
+                if "" in data.values():
+                    data = {k: v or None for k, v in data.items()}
+            body["EventData"] = data or None
+    return {"Event": body}
+
+
+def _child(child: str) -> tuple[str, Any] | None:
+    """A System child (its XML) as its name and value, kept for the next event; None for one with an
+    ``xmlns`` or repeated attribute."""
+    tag, attrs, text = _PARTS.match(child).groups()  # type: ignore[union-attr]
+    value = _scalar(tag, _text(text), True) if text else None
+    if attrs:
+        pairs = _ATTRS.findall(attrs)
+        named = {k: _scalar(k, q1 or q2, True) for k, q1, q2 in pairs}
+        if len(named) != len(pairs) or "xmlns" in named:
+            return None
+        value = {"#attributes": named} if value is None else {"#attributes": named, "#text": value}
+    if tag not in _UNIQUE:
+        if len(_CHILDREN) >= 65536:
+            _CHILDREN.clear()
+        _CHILDREN[child] = (tag, value)
+    return tag, value
+
+
+def _text(text: str) -> str:
+    """Character data as the parser reports it: line ends as LF, the predefined entities replaced."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in text:
+        text = (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+                .replace("&amp;", "&"))
+    return text
 
 
 def _piece(text: str, start: int, end: int) -> str:
