@@ -81,3 +81,21 @@ def test_collector_compressions_of_otlphttp(server: Server, encoding: str, compr
     assert r.status_code == 200, r.content
     port = line.split(" port ")[1].split()[0]
     assert server.wait_rows(f"select count(*) from authentication where raw_data like '%port {port} %'", 1) == 1
+
+
+def test_json_without_resource_logs_is_refused_not_dropped(server: Server) -> None:
+    # what Vector's opentelemetry sink posts in its json codec (its events as they are: a file
+    # source event of tests/cases/wire_holdout/vector-file-source-docs.ndjson) and a traces
+    # request sent to the logs path: both were answered 200 as an empty request, their data lost
+    vector_event = (Path(__file__).parents[1] / "cases" / "wire_holdout" / "vector-file-source-docs.ndjson").read_bytes()
+    vector_event = vector_event.splitlines()[0]
+    traces = b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "GET /", "traceId": "5b8efff798038103d269b633813fc60c"}]}]}]}'
+    for body in (vector_event, traces):
+        r = httpx.post(f"{server.url}/v1/logs", content=body, timeout=60, headers={
+            "Authorization": f"Bearer {server.ingest}", "Content-Type": "application/json"})  # fmt: skip
+        assert r.status_code == 400 and "no resourceLogs" in r.json()["message"], r.text
+    assert server.wait_rows("select count(*) from dead_letter where reason like '%no resourceLogs%'", 2) == 2
+    # an empty request is one
+    r = httpx.post(f"{server.url}/v1/logs", content=b"{}", timeout=60, headers={
+        "Authorization": f"Bearer {server.ingest}", "Content-Type": "application/json"})  # fmt: skip
+    assert r.status_code == 200 and r.json() == {}

@@ -132,11 +132,17 @@ def _hex(v: Any) -> Any:
 
 
 def json_records(body: bytes) -> list[dict[str, Any]]:
-    """The documents (:func:`_document`) of a request in the JSON encoding; ValueError when it is none."""
+    """The documents (:func:`_document`) of a request in the JSON encoding; ValueError when it is
+    none: an object of other keys only (a traces request, a Vector event its ``opentelemetry``
+    sink sends in the ``json`` codec) is refused rather than answered as an empty request (its
+    unknown keys ignored, as the spec has receivers do, it would be one, and its data lost)."""
     try:
         req = _JSON_REQUEST.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
         raise ValueError(str(exc)) from None
+    if req.resource_logs is None and msgspec.json.decode(body):  # unknown keys only: no logs request
+        msg = "no resourceLogs"
+        raise ValueError(msg)
     out = []
     for rl in req.resource_logs or []:
         resource = _json_attrs(rl.resource.attributes) if rl.resource else {}
