@@ -593,6 +593,19 @@ def reject_distinct(st: Strict, fields: dict[str, Distinct], out: Decoded, fmt: 
     return st.reject(reasons, out, fmt), {k: f.take(keep) for k, f in fields.items()}, keep
 
 
+def reject_rows(reasons: list[str | None] | None, raws: Sequence[bytes], locs: Sequence[tuple[str, int]], out: Decoded,
+                fmt: str, what: str) -> list[int] | None:  # fmt: skip
+    """Dead-letter the records whose distinct-decoded field has a wrong type (``reasons``: :meth:`Distinct.reasons`,
+    said as ``not <what>: ...``, as msgspec's reason for the rest of a record); the positions of the others,
+    or None when all are kept."""
+    if reasons is None:
+        return None
+    for why, raw, (src, off) in zip(reasons, raws, locs, strict=True):
+        if why is not None:
+            out.dead.append(DeadLetter(f"not {what}: {why}", src, off, raw, fmt))
+    return [i for i, why in enumerate(reasons) if why is None]
+
+
 def looks_json_object(head: bytes) -> bool:
     """True when ``head`` starts (after whitespace) with ``{`` or ``[``."""
     return head.lstrip()[:1] in (b"{", b"[")

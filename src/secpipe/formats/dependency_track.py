@@ -39,12 +39,16 @@ from secpipe import _compute as pc
 from secpipe.formats._findings import (
     RESOURCES,
     STR_LIST,
+    Distinct,
     ReportFormat,
     S,
     captions,
+    decode_top,
     distinct_uids,
     nest,
     only_where,
+    raw_data,
+    reject_rows,
     report_time,
     severity_ids,
     singleton_list,
@@ -85,7 +89,7 @@ class _Vulnerability(msgspec.Struct, gc=False):
     cwes: list[_Cwe] | None = None
     description: str | None = None
     recommendation: str | None = None
-    aliases: list[_Alias] | None = None
+    aliases: msgspec.Raw = msgspec.Raw(b"")  # decoded per distinct value (_Aliases)
     cvssV2BaseScore: float | None = None  # noqa: N815
     cvssV2Vector: str | None = None  # noqa: N815
     cvssV3BaseScore: float | None = None  # noqa: N815
@@ -139,14 +143,24 @@ _NO_VULN = _Vulnerability()
 _NO_ANALYSIS = _Analysis()
 
 
-def _ids(v: _Vulnerability) -> tuple[str | None, str | None, list[str]]:
+class _Aliases:
+    """A vulnerability's ``aliases``: their ids in order, each once, and the first CVE among them; made
+    once per distinct value (a vulnerability's aliases repeat in every component it is found in)."""
+
+    __slots__ = ("cve", "ids")
+
+    def __init__(self, aliases: list[_Alias] | None) -> None:
+        self.ids = list(dict.fromkeys(x for a in aliases or () for x in (a.cveId, a.ghsaId, a.osvId, a.snykId,
+                                                                         a.sonatypeId, a.gsdId, a.vulnDbId) if x))  # fmt: skip
+        self.cve = next((x for x in self.ids if _CVE.match(x)), None)
+
+
+def _ids(v: _Vulnerability, aliases: _Aliases) -> tuple[str | None, str | None, list[str]]:
     """(CVE id, advisory id where there is no CVE, the other ids) of one vulnerability."""
-    aliases = [x for a in v.aliases or () for x in (a.cveId, a.ghsaId, a.osvId, a.snykId, a.sonatypeId, a.gsdId,
-                                                     a.vulnDbId) if x]  # fmt: skip
-    every = list(dict.fromkeys(x for x in (v.vulnId, *aliases) if x))
-    cve = next((x for x in every if _CVE.match(x)), None)
-    adv = None if cve else v.vulnId
-    return cve, adv, [x for x in every if x not in (cve, adv)]
+    own = v.vulnId
+    cve = own if own and _CVE.match(own) else aliases.cve
+    adv = None if cve else own
+    return cve, adv, [x for x in dict.fromkeys([own, *aliases.ids]) if x and x not in (cve, adv)]
 
 
 def _cvss(v: _Vulnerability) -> list[tuple[str, float, str | None]]:
@@ -181,23 +195,38 @@ class DependencyTrack(ReportFormat):
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map one export's findings; one of the wrong shape is dead-lettered alone."""
-        return self.map_each(report.findings or (), _Finding, _MAPPED, "a Dependency-Track finding", source,
-                             lambda recs, raws, unmapped: self._batch(report, recs, raws, unmapped))
+        raws = [bytes(r) for r in report.findings or ()]
+        out = Decoded(events=len(raws))
+        if not raws:
+            return out
+        what = "a Dependency-Track finding"
+        typed, top = decode_top(raws, list(range(len(raws))), _Finding, _MAPPED, (), out, source, self.name, what)
+        vs = [f.vulnerability or _NO_VULN for f in typed.recs]
+        aliases = Distinct([v.aliases for v in vs], list[_Alias] | None, "vulnerability.aliases")
+        keep = reject_rows(aliases.reasons(), typed.raws, typed.locs, out, self.name, what)
+        fs, kept, unmapped = typed.recs, typed.raws, top.unmapped
+        if keep is not None:
+            fs, kept, vs = [fs[i] for i in keep], [kept[i] for i in keep], [vs[i] for i in keep]
+            unmapped, aliases = unmapped.take(pa.array(keep, pa.int32())), aliases.take(keep)
+        if fs:
+            out.batches.append(self._batch(report, fs, vs, aliases.per_row([_Aliases(a) for a in aliases.values]),
+                                           kept, unmapped))  # fmt: skip
+        return out
 
-    def _batch(self, rep: _Report, fs: list[_Finding], raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:
+    def _batch(self, rep: _Report, fs: list[_Finding], vs: list[_Vulnerability], aliases: list[_Aliases],
+               raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:  # fmt: skip
         n = len(fs)
         meta, project = rep.meta or _Meta(), rep.project or _Project()
-        vs = [f.vulnerability or _NO_VULN for f in fs]
         comps = [f.component or _NO_COMP for f in fs]
         sev = severity_ids([v.severity for v in vs])
         when = report_time(meta.timestamp)
         cols = base_columns(
             _CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
-            times_ms=pa.nulls(n, pa.int64()) if when is None else const(when, n, pa.int64()), raws=raws,
+            times_ms=pa.nulls(n, pa.int64()) if when is None else const(when, n, pa.int64()), raws=raw_data(raws),
             activity_id=1, severity_id=sev,
         )  # fmt: skip
         cols["metadata.product.version"] = const(meta.version, n, S)
-        ids = [_ids(v) for v in vs]
+        ids = [_ids(v, a) for v, a in zip(vs, aliases, strict=True)]
         cve, adv = strs([x[0] for x in ids]), strs([x[1] for x in ids])
         cwe = strs([f"CWE-{c}" if (c := v.cweId or next((w.cweId for w in v.cwes or () if w.cweId), None)) else None
                     for v in vs])  # fmt: skip
@@ -256,7 +285,7 @@ class DependencyTrack(ReportFormat):
             "finding_info.types": const(["Vulnerability"], n, STR_LIST),
             "finding_info.product.name": const(self.product, n, S),
             "finding_info.product.version": const(meta.version, n, S),
-            "resources": pa.array([[res] if res else None] * n, RESOURCES),
+            "resources": const([res] if res else None, n, RESOURCES),
             "vulnerabilities": singleton_list(vuln),
             "unmapped": unmapped,
         })  # fmt: skip

@@ -41,7 +41,9 @@ Recognized by the top-level ``"matches"`` beside a match's ``"matchDetails"``/``
 (an empty report) the ``descriptor`` naming grype.
 
 A match is typed with msgspec and each column built with one comprehension over the matches (no
-native walk: Grype reports are per image or directory, hundreds to a few thousand matches).
+native walk: Grype reports are per image or directory, hundreds to a few thousand matches). Its
+``relatedVulnerabilities`` are kept raw and decoded, with what they give a match, once per distinct
+value (:class:`_Related`): Grype repeats a CVE's NVD record for every package the CVE is matched in.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from secpipe import _compute as pc
 from secpipe.formats._findings import (
     RESOURCES,
     STR_LIST,
+    Distinct,
     ReportFormat,
     S,
     captions,
@@ -64,6 +67,8 @@ from secpipe.formats._findings import (
     json_col,
     nest,
     only_where,
+    raw_data,
+    reject_rows,
     report_time,
     severity_ids,
     singleton_list,
@@ -140,7 +145,7 @@ class _Rule(msgspec.Struct, gc=False):
 
 class _Match(msgspec.Struct, gc=False):
     vulnerability: _Record | None = None
-    relatedVulnerabilities: list[_Record] | None = None  # noqa: N815
+    relatedVulnerabilities: msgspec.Raw = msgspec.Raw(b"")  # noqa: N815 (decoded per distinct value: _Related)
     artifact: _Artifact | None = None
     appliedIgnoreRules: list[_Rule] | None = None  # noqa: N815 (kept in unmapped too)
 
@@ -179,49 +184,52 @@ _FIX_CAPTION = {0: "Unknown", 1: "Complete", 3: "None"}
 _NO_REC = _Record()
 _NO_ART = _Artifact()
 _NO_FIX = _Fix()
-_NO_EPSS = _Epss()
+_NO_EPSS = [_Epss()]
 
 
-def _ids(m: _Match) -> tuple[str | None, str | None, list[str]]:
+class _Related:
+    """What a match's related records (``relatedVulnerabilities``, in order) give it: their ids (each
+    once), the first CVE among them, the first non-empty description, EPSS, KEV and CWE lists, their
+    URLs (each once) and the ratings of the first one that has scored ratings. Made once per distinct
+    value: Grype repeats the same NVD record for every package a CVE is matched in."""
+
+    __slots__ = ("cve", "cwes", "description", "epss", "ids", "known", "ratings", "urls")
+
+    def __init__(self, recs: list[_Record] | None) -> None:
+        recs = recs or []
+        self.ids = list(dict.fromkeys(r.id for r in recs if r.id))
+        self.cve = next((i for i in self.ids if _CVE.match(i)), None)
+        self.description = next((r.description for r in recs if r.description), None)
+        self.epss = next((r.epss for r in recs if r.epss), None)
+        self.known = next((r.knownExploited for r in recs if r.knownExploited), None)
+        self.cwes = next((r.cwes for r in recs if r.cwes), None)
+        self.urls = list(dict.fromkeys(u for r in recs for u in r.urls or ()))
+        self.ratings = next((got for r in recs if (got := _scored(r))), [])
+
+
+def _ids(v: _Record, rel: _Related) -> tuple[str | None, str | None, list[str]]:
     """(the CVE id, the advisory id where there is no CVE, the match's other ids) of one match."""
-    own = (m.vulnerability or _NO_REC).id
-    related = [r.id for r in m.relatedVulnerabilities or () if r.id]
-    cve = own if own and _CVE.match(own) else next((i for i in related if _CVE.match(i)), None)
+    own = v.id
+    cve = own if own and _CVE.match(own) else rel.cve
     adv = None if cve else own
-    others = [i for i in dict.fromkeys([own, *related]) if i and i not in (cve, adv)]
-    return cve, adv, others
+    if not rel.ids:
+        return cve, adv, []  # (the own id is the CVE or the advisory)
+    return cve, adv, [i for i in dict.fromkeys([own, *rel.ids]) if i and i not in (cve, adv)]
 
 
-def _records(m: _Match) -> list[_Record]:
-    """The matched record, then the related ones (the NVD record of a distribution's match)."""
-    return [m.vulnerability or _NO_REC, *(m.relatedVulnerabilities or ())]
+def _refs(v: _Record, rel: _Related) -> list[str]:
+    """The URLs of the matched record, then the related ones', each once."""
+    return list(dict.fromkeys([*v.urls, *rel.urls])) if v.urls else rel.urls
 
 
-def _first(m: _Match, attr: str) -> Any:
-    """The first non-empty ``attr`` of the match's records, in :func:`_records` order (no list or
-    generator made: four calls a match)."""
-    v = getattr(m.vulnerability or _NO_REC, attr)
-    if v:
-        return v
-    for r in m.relatedVulnerabilities or ():
-        v = getattr(r, attr)
-        if v:
-            return v
-    return None
+def _scored(r: _Record) -> list[tuple[str | None, float, str | None, str | None]]:
+    """(version, base score, vector, source else the record's namespace) of a record's ratings that have a score."""
+    return [(c.version, c.metrics.baseScore, c.vector, c.source or r.namespace)
+            for c in r.cvss or () if c.metrics is not None and c.metrics.baseScore is not None]  # fmt: skip
 
 
-def _ratings(m: _Match) -> list[tuple[str | None, float, str | None, str | None]]:
-    """(version, base score, vector, source) of the first record's ratings that have a score."""
-    for r in _records(m):
-        got = [(c.version, c.metrics.baseScore, c.vector, c.source or r.namespace)
-               for c in r.cvss or () if c.metrics is not None and c.metrics.baseScore is not None]  # fmt: skip
-        if got:
-            return got
-    return []
-
-
-def _cwe(m: _Match) -> str | None:
-    for c in _first(m, "cwes") or ():
+def _cwe(cwes: list[Any] | None) -> str | None:
+    for c in cwes or ():
         word = c.get("cwe") if isinstance(c, dict) else c
         hit = _CWE.match(word.strip()) if isinstance(word, str) else None
         if hit:
@@ -290,15 +298,24 @@ class Grype(ReportFormat):
             return out
         typed, top = decode_top(raws, list(range(len(raws))), _Match, _MAPPED, (), out, source, self.name,
                                 "a Grype match")  # fmt: skip
-        if typed.recs:
+        if len(typed.raws) == len(raws):
+            ords = list(range(len(raws)))
+        else:
             pos = {id(r): i for i, r in enumerate(raws)}
             ords = [pos[id(r)] for r in typed.raws]
-            out.batches.append(self._batch(report, typed.recs, typed.raws, ords, [status[i] for i in ords],
-                                           top.unmapped))  # fmt: skip
+        related = Distinct([m.relatedVulnerabilities for m in typed.recs], list[_Record] | None, "relatedVulnerabilities")
+        keep = reject_rows(related.reasons(), typed.raws, typed.locs, out, self.name, "a Grype match")
+        recs, kept, unmapped = typed.recs, typed.raws, top.unmapped
+        if keep is not None:
+            recs, kept, ords = [recs[i] for i in keep], [kept[i] for i in keep], [ords[i] for i in keep]
+            unmapped, related = unmapped.take(pa.array(keep, pa.int32())), related.take(keep)
+        if recs:
+            rels = related.per_row([_Related(v) for v in related.values])
+            out.batches.append(self._batch(report, recs, rels, kept, ords, [status[i] for i in ords], unmapped))
         return out
 
-    def _batch(self, rep: _Report, ms: list[_Match], raws: list[bytes], ords: list[int], status: list[int],
-               unmapped: pa.Array) -> pa.RecordBatch:  # fmt: skip
+    def _batch(self, rep: _Report, ms: list[_Match], rels: list[_Related], raws: list[bytes], ords: list[int],
+               status: list[int], unmapped: pa.Array) -> pa.RecordBatch:  # fmt: skip
         n = len(ms)
         desc_ = rep.descriptor or _Descriptor()
         vs = [m.vulnerability or _NO_REC for m in ms]
@@ -308,17 +325,18 @@ class Grype(ReportFormat):
         cols = base_columns(
             _CLS, kind=self.name, product=self.product, vendor=self.vendor,
             uids=event_uids(self.name, raws, [f"{desc_.timestamp}\0{o}" for o in ords]),
-            times_ms=pa.nulls(n, pa.int64()) if when is None else const(when, n, pa.int64()), raws=raws,
+            times_ms=pa.nulls(n, pa.int64()) if when is None else const(when, n, pa.int64()), raws=raw_data(raws),
             activity_id=1, severity_id=sev,
         )  # fmt: skip
         cols["metadata.product.version"] = const(desc_.version, n, S)
-        ids = [_ids(m) for m in ms]
+        pairs = list(zip(vs, rels, strict=True))
+        ids = [_ids(v, rel) for v, rel in pairs]
         own = strs([v.id for v in vs])
         cve, adv = strs([x[0] for x in ids]), strs([x[1] for x in ids])
-        cwe = strs([_cwe(m) for m in ms])
-        desc = strs([_first(m, "description") for m in ms])
-        refs = str_lists([list(dict.fromkeys(u for r in _records(m) for u in r.urls or ())) for m in ms])
-        ratings = [_ratings(m) for m in ms]
+        cwe = strs([_cwe(v.cwes or rel.cwes) for v, rel in pairs])
+        desc = strs([v.description or rel.description for v, rel in pairs])
+        refs = str_lists([_refs(v, rel) for v, rel in pairs])
+        ratings = [_scored(v) or rel.ratings for v, rel in pairs]
         flat = [r for rs in ratings for r in rs]
         cvss = struct_lists([len(rs) for rs in ratings], {
             "version": strs([r[0] for r in flat]),
@@ -326,7 +344,7 @@ class Grype(ReportFormat):
             "vector_string": strs([r[2] for r in flat]),
             "vendor_name": strs([r[3] for r in flat]),
         })  # fmt: skip
-        epss = [(_first(m, "epss") or [_NO_EPSS])[0] for m in ms]
+        epss = [(v.epss or rel.epss or _NO_EPSS)[0] for v, rel in pairs]
         score = strs([None if e.epss is None else str(e.epss) for e in epss])
         days = [e.date for e in epss]
         place = {d: i for i, d in enumerate(dict.fromkeys(days))}  # (a few distinct days: each parsed once)
@@ -339,7 +357,7 @@ class Grype(ReportFormat):
         states = strs([f.state for f in fixes])
         cover = pa.array([_fix_coverage(f.state) for f in fixes], pa.int32())
         fixed_in = strs([", ".join(f.versions) if f.versions else None for f in fixes])
-        names, versions = strs([a.name for a in arts]), strs([a.version for a in arts])
+        names, versions, art_ids = strs([a.name for a in arts]), strs([a.version for a in arts]), strs([a.id for a in arts])
         paths = strs([a.locations[0].path if a.locations else None for a in arts])
         pkg = nest({
             "name": names,
@@ -347,13 +365,14 @@ class Grype(ReportFormat):
             "fixed_in_version": fixed_in,
             "type": strs([a.type for a in arts]),
             "purl": strs([a.purl or None for a in arts]),
-            "uid": strs([a.id for a in arts]),
+            "uid": art_ids,
             "path": paths,
             "cpe_name": strs([a.cpes[0] if a.cpes else None for a in arts]),
             "license": strs([", ".join(x for x in a.licenses if isinstance(x, str)) or None if a.licenses else None
                              for a in arts]),  # fmt: skip
         })  # fmt: skip
         title = own
+        src_url = strs([v.dataSource or None for v in vs])
         vuln = nest({
             "title": title,
             "desc": desc,
@@ -364,19 +383,20 @@ class Grype(ReportFormat):
             "is_fix_available": pc.fill_null(pc.equal(pc.utf8_lower(states), "fixed"), False),
             "fix_coverage_id": cover,
             "fix_coverage": pc.if_else(pc.equal(cover, 99), states, _captions(cover)),
-            "is_exploit_available": pa.array([True if _first(m, "knownExploited") else None for m in ms], pa.bool_()),
+            "is_exploit_available": pa.array([True if v.knownExploited or rel.known else None for v, rel in pairs],
+                                             pa.bool_()),  # fmt: skip
             "cve": only_where(nest({"uid": cve, "title": cve, "desc": desc, "cvss": cvss, "epss": epss_col,
                                     "cwe": only_where(nest({"uid": cwe}), cwe)}), cve),  # fmt: skip
             "advisory": only_where(nest({"uid": adv, "title": adv, "desc": desc,
-                                         "src_url": strs([v.dataSource or None for v in vs]),
+                                         "src_url": src_url,
                                          "related_cwes": singleton_list(nest({"uid": cwe}), cwe.is_valid())}), adv),  # fmt: skip
             "affected_packages": singleton_list(pkg, pc.and_(names.is_valid(), versions.is_valid())),
         })  # fmt: skip
         res = _source(rep)
-        cols["resources"] = pa.array([[res] if res else None] * n, RESOURCES)
+        cols["resources"] = const([res] if res else None, n, RESOURCES)
         st = pa.array([_ignored(m) if s == 3 else s for m, s in zip(ms, status, strict=True)], pa.int32())
         at = pc.binary_join_element_wise(pc.fill_null(names, "None"), pc.fill_null(versions, "None"), "@")
-        uid = pc.binary_join_element_wise(pc.fill_null(own, "None"), pc.coalesce(strs([a.id for a in arts]), at), "|")
+        uid = pc.binary_join_element_wise(pc.fill_null(own, "None"), pc.coalesce(art_ids, at), "|")
         cols.update({
             "status_id": st,
             "status": captions(_CLS, "status_id", st),
@@ -386,7 +406,7 @@ class Grype(ReportFormat):
             "finding_info.title": title,
             "finding_info.desc": desc,
             "finding_info.types": const(["Vulnerability"], n, STR_LIST),
-            "finding_info.src_url": strs([v.dataSource or None for v in vs]),
+            "finding_info.src_url": src_url,
             "finding_info.product.name": const(self.product, n, S),
             "finding_info.product.version": const(desc_.version, n, S),
             "vulnerabilities": singleton_list(vuln),

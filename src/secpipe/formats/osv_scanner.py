@@ -57,6 +57,7 @@ from secpipe.formats._findings import (
     kv_list,
     nest,
     only_where,
+    raw_data,
     score_severity_ids,
     severity_ids,
     singleton_list,
@@ -65,10 +66,12 @@ from secpipe.formats._findings import (
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
+    Typed,
     base_columns,
     const,
     decode_typed,
     event_uids,
+    json_array,
     parse_times,
     strs,
     to_batch,
@@ -156,6 +159,8 @@ _CWE = re.compile(r"^(?:CWE-)?0*(\d+)$", re.IGNORECASE)
 _NO_PKG = _Pkg()
 _NO_SRC = _Source()
 _RECORDS = msgspec.json.Decoder(list[_Record])
+_PACKAGES = msgspec.json.Decoder(list[_Package])
+_NO_GROUP = _Group()
 _GROUPS = msgspec.json.Decoder(list[_Group])
 _ENC = msgspec.json.Encoder()
 
@@ -172,9 +177,9 @@ class _Finding(msgspec.Struct, gc=False):
     raw: bytes
 
 
-def _groups(p: _Package, records: list[_Record]) -> list[tuple[_Group, list[bytes], list[_Record]]]:
+def _groups(p: _Package, records: list[_Record]) -> list[tuple[_Group, list[msgspec.Raw], list[_Record]]]:
     """The package's vulnerability groups, each with its records' raw JSON and typed records."""
-    raws = [bytes(r) for r in p.vulnerabilities or ()]
+    raws = p.vulnerabilities or []
     by_id = {r.id: (raw, r) for raw, r in zip(raws, records, strict=True) if r.id}
     groups = _GROUPS.decode(_join(p.groups)) if p.groups else [_Group(ids=[r.id]) for r in records if r.id]
     out = []
@@ -185,7 +190,8 @@ def _groups(p: _Package, records: list[_Record]) -> list[tuple[_Group, list[byte
 
 
 def _join(raws: list[msgspec.Raw]) -> bytes:
-    return b"[" + b",".join(bytes(r) for r in raws) + b"]"
+    """The JSON array of raw JSON values (read in place: ``msgspec.Raw`` is a buffer)."""
+    return b"[" + b",".join(raws) + b"]"
 
 
 def _findings(src: _Source, raw_src: bytes, p: _Package) -> list[_Finding]:
@@ -193,18 +199,28 @@ def _findings(src: _Source, raw_src: bytes, p: _Package) -> list[_Finding]:
     pkg = p.package or _NO_PKG
     records = _RECORDS.decode(_join(p.vulnerabilities)) if p.vulnerabilities else []
     head = b'{"source":' + raw_src + b',"package":' + _ENC.encode(pkg)
-    out = [_Finding(src, pkg, p.dependency_groups, g, recs,
-                    None, head + b',"group":' + _ENC.encode(g) + b',"vulnerabilities":[' + b",".join(raws) + b"]}")
+    out = [_Finding(src, pkg, p.dependency_groups, g, recs, None,
+                    b"".join((head, b',"group":', _ENC.encode(g), b',"vulnerabilities":[', b",".join(raws), b"]}")))
            for g, raws, recs in _groups(p, records)]  # fmt: skip
     out += [_Finding(src, pkg, p.dependency_groups, None, [], lic, head + b',"license_violation":' + _ENC.encode(lic) + b"}")
             for lic in p.license_violations or ()]  # fmt: skip
     return out
 
 
+def _packages(raws: list[bytes], offset: int, out: Decoded, source: str, fmt: str) -> Typed:
+    """One result's package entries typed in one msgspec call (their top-level maps are not needed); when
+    one is of the wrong shape, :func:`~secpipe.formats.base.decode_typed` dead-letters it alone."""
+    where = list(range(offset, offset + len(raws)))
+    try:
+        return Typed(_PACKAGES.decode(json_array(raws)), [], raws, [(source, o) for o in where])
+    except msgspec.DecodeError:
+        return decode_typed(raws, where, _Package, out, source, fmt, "an OSV-Scanner package entry")
+
+
 def _ids(f: _Finding) -> tuple[str | None, str | None, list[str]]:
     """(CVE id, advisory id where there is no CVE, the other ids and aliases) of one group."""
-    g = f.group or _Group()
-    every = list(dict.fromkeys([*(g.ids or ()), *(g.aliases or ()), *(a for r in f.records for a in r.aliases or ())]))
+    g = f.group or _NO_GROUP
+    every = list(dict.fromkeys([*(g.ids or ()), *(g.aliases or ()), *[a for r in f.records if r.aliases for a in r.aliases]]))
     cve = next((i for i in every if _CVE.match(i)), None)
     adv = None if cve else (every[0] if every else None)
     return cve, adv, [i for i in every if i not in (cve, adv)]
@@ -240,6 +256,15 @@ def _cvss(r: _Record | None) -> list[dict[str, object]] | None:
         if scored:
             out.append({"version": scored[0], "base_score": scored[1], "vector_string": sv.score})
     return out or None
+
+
+def _resources(fs: list[_Finding]) -> pa.Array:
+    """``resources[0]`` of each finding: its result's source, converted once a result (its findings share it)."""
+    place: dict[int, int] = {}
+    idx = [place.setdefault(id(f.source), len(place)) for f in fs]
+    srcs = list({id(f.source): f.source for f in fs}.values())
+    return pa.array([[{"type": s.type, "name": s.path}] if s.path else None for s in srcs], RESOURCES).take(
+        pa.array(idx, pa.int32()))
 
 
 def _score(g: _Group | None) -> float | None:
@@ -279,8 +304,7 @@ class OsvScanner(ReportFormat):
             src = res.source or _NO_SRC
             raw_src = _ENC.encode(src)
             raws = [bytes(r) for r in res.packages or ()]
-            typed = decode_typed(raws, list(range(offset, offset + len(raws))), _Package, out, source, self.name,
-                                 "an OSV-Scanner package entry")  # fmt: skip
+            typed = _packages(raws, offset, out, source, self.name)
             offset += len(raws)
             for p, raw, loc in zip(typed.recs, typed.raws, typed.locs, strict=True):
                 try:
@@ -309,7 +333,7 @@ class OsvScanner(ReportFormat):
             sev = const(0, n, pa.int32())
         raws = [f.raw for f in fs]
         cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor,
-                            uids=event_uids(self.name, raws), times_ms=pa.nulls(n, pa.int64()), raws=raws,
+                            uids=event_uids(self.name, raws), times_ms=pa.nulls(n, pa.int64()), raws=raw_data(raws),
                             activity_id=1, severity_id=sev)  # fmt: skip
         names, versions = strs([f.pkg.name for f in fs]), strs([f.pkg.version or None for f in fs])
         paths = strs([f.source.path for f in fs])
@@ -327,8 +351,7 @@ class OsvScanner(ReportFormat):
             "finding_info.title": title,
             "finding_info.tags": kv_list([{"dependency_groups": ", ".join(f.tags)} if f.tags else None for f in fs]),
             "finding_info.product.name": const(self.product, n, S),
-            "resources": pa.array([[{"type": f.source.type, "name": f.source.path}] if f.source.path else None
-                                   for f in fs], RESOURCES),
+            "resources": _resources(fs),
         })  # fmt: skip
         pkg = nest({"name": names, "version": versions, "package_manager": strs([f.pkg.ecosystem for f in fs]),
                     "path": paths, "fixed_in_version": strs([_fixed(f) for f in fs])})  # fmt: skip
