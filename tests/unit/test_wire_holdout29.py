@@ -56,6 +56,17 @@ def test_otlp_severity_ranges_as_the_log_data_model_maps_syslog() -> None:
     assert _levels(t)[4] == "S13"
 
 
+def test_otlp_severity_text_alone() -> None:
+    # opentelemetry-proto examples/logs.json: severityText "Information", no severityNumber (the
+    # data model keeps a source's own level there: its Appendix B maps .NET's Information to INFO,
+    # syslog's Critical to ERROR2, zap's DPanic to ERROR2); a text it names nothing of stays Unknown
+    (log,) = json_records((WIRE / "otlp-logs.json").read_bytes())
+    texts = ["Information", "WARNING", "critical", "DPanic", "emerg", "ERROR3", "loud"]
+    t = _mapped(b"\n".join(orjson.dumps(log | {"severity_text": x}) for x in texts))
+    assert t.column("severity_id").to_pylist() == [1, 3, 5, 5, 6, 5, 0]
+    assert _levels(t) == texts
+
+
 def test_otlp_spec_event_example_is_informational() -> None:
     (event,) = json_records((WIRE / "otlp-events.json").read_bytes())
     t = _mapped(orjson.dumps(event))
@@ -197,7 +208,7 @@ def test_kafka_otlp_proto_and_json_messages_are_their_records() -> None:
         assert auth_rows == [("root", "otlp_logs-0@7"), ("vagrant", "otlp_logs-0@7")]
         base = sorted((r["message"], r["severity_id"], r["metadata"]["loggers"][0]["event_uid"]) for r in rows
                       if r["class_uid"] == 0)  # fmt: skip
-        assert base == [("Example log record", 0, "otlp_logs-0@8"), ("payment worker started", 1, "otlp_logs-0@7")]
+        assert base == [("Example log record", 1, "otlp_logs-0@8"), ("payment worker started", 1, "otlp_logs-0@7")]
         again = [r for b in replay(wal[0].body).batches for r in b.to_pylist()]
         assert sorted(r["metadata"]["uid"] for r in again) == sorted(r["metadata"]["uid"] for r in rows)
 

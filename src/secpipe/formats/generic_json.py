@@ -30,8 +30,11 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   ``otel`` mode, ``SeverityNumber`` in ``none``/``raw``; what ``POST /v1/logs`` stores), by the
   log data model's ranges as its syslog mapping reads them, as the syslog format maps syslog's
   severities: TRACE/DEBUG/INFO 1-9 Informational, INFO2-4 (syslog notice) Low, WARN Medium,
-  ERROR High, ERROR2-4 (critical, alert) Critical, FATAL Fatal; ``metadata.log_level`` its
-  SeverityText. Any other object says nothing about severity: 0 (Unknown).
+  ERROR High, ERROR2-4 (critical, alert) Critical, FATAL Fatal; a record with no SeverityNumber
+  by its SeverityText, where that is one of the model's short names or a level name its
+  Appendix B maps (``Information``, ``Warning``, ``Critical``, ``notice``, ``emerg``...: the
+  original level the data model keeps there); ``metadata.log_level`` its SeverityText. Any other
+  object says nothing about severity: 0 (Unknown).
 - the whole object (compact JSON) in ``unmapped`` and in ``raw_data``.
 A JSON value that is not an object (a number, a string, an array element that is not an
 object) is dead-lettered with the reason.
@@ -182,10 +185,26 @@ def _body_text(body: Any) -> str | None:
 _OTEL_SEVERITY = np.array([0] + [1] * 9 + [2] * 3 + [3] * 4 + [4] + [5] * 3 + [6] * 4, np.int32)
 
 
+#: SeverityNumber of a SeverityText without one: the data model's short names (TRACE ... FATAL4)
+#: and the source levels its Appendix B maps (syslog, Windows Event Log, .NET ILogger, log4j,
+#: Python logging, zap...), by lower-case name
+_TEXT_SEVERITY = {
+    **{f"{name}{k if k > 1 else ''}": 4 * i + k for i, name in enumerate(("trace", "debug", "info", "warn", "error", "fatal"))
+       for k in range(1, 5)},
+    "verbose": 1, "finest": 1, "finer": 5, "fine": 6, "config": 7, "informational": 9, "information": 9,
+    "notice": 10, "warning": 13, "err": 17, "severe": 17, "crit": 18, "critical": 18, "dpanic": 18,
+    "alert": 19, "panic": 19, "emerg": 21, "emergency": 21,
+}  # fmt: skip
+
+
 def _severity(rec: _Object) -> int:
-    """An OpenTelemetry log record's SeverityNumber, 0 where it has none (or not one of 1-24)."""
+    """An OpenTelemetry log record's SeverityNumber, 0 where it has none (or not one of 1-24),
+    else that of its SeverityText (:data:`_TEXT_SEVERITY`)."""
     n = rec.severity_number if rec.severity_number is not None else rec.SeverityNumber
-    return n if n.__class__ is int and 0 < n < 25 else 0
+    if n.__class__ is int and 0 < n < 25:
+        return n  # type: ignore[no-any-return]
+    text = rec.severity_text if rec.severity_text is not None else rec.SeverityText
+    return _TEXT_SEVERITY.get(text.lower(), 0) if isinstance(text, str) else 0
 
 
 def _log_level(rec: _Object) -> str | None:
