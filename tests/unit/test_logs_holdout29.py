@@ -95,3 +95,65 @@ def test_auto_ingest_of_a_zeek_tsv_log_then_hunt(tmp_path: Path) -> None:
     got = runner.invoke(app, ["hunt", "--data", str(data), "-r", str(rule), "--json"])
     assert got.exit_code == 0, got.output
     assert orjson.loads(got.output.strip().splitlines()[-1])["findings"] == 1
+
+
+# -- yearless BSD stamps of shipped lines: the year of the shipper's time -----------------------------
+
+WIRE = Path(__file__).resolve().parents[1] / "cases" / "wire_holdout"
+NOW = 1796212800.0  # 2026-12-02T12:00:00Z: the receipt clock the year was guessed from
+
+
+def _times(bodies: list) -> list[str]:
+    import datetime as dt
+
+    rows = [r for fmt, src, body in bodies for b in fmt.decode(body, src).batches for r in b.to_pylist()]
+    return sorted(dt.datetime.fromtimestamp(r["time"] / 1000, dt.UTC).isoformat()[:19] for r in rows)
+
+
+def test_filebeat_documents_give_their_lines_the_year_of_their_timestamp(monkeypatch) -> None:
+    from secpipe.formats import syslog
+    from secpipe.server.shipped import shipped_bodies
+
+    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    docs = (WIRE / "filebeat-filestream-auth.ndjson").read_bytes().splitlines()  # @timestamp 2023-11-20
+    assert _times(shipped_bodies(docs, "t")[0]) == ["2023-02-21T21:54:44", "2023-02-21T21:56:12"]  # not 2026
+    # a Dec 31 line shipped on Jan 1 is the year before; one of Jan 1 that year's
+    rollover = [orjson.loads(d) for d in docs]
+    rollover[0].update({"@timestamp": "2022-01-01T00:00:03.120Z",
+                        "message": rollover[0]["message"].replace("Feb 21 21:54:44", "Dec 31 23:59:58")})
+    rollover[1].update({"@timestamp": "2022-01-01T00:00:03.120Z",
+                        "message": rollover[1]["message"].replace("Feb 21 21:56:12", "Jan  1 00:00:02")})
+    got = _times(shipped_bodies([orjson.dumps(d) for d in rollover], "t")[0])
+    assert got == ["2021-12-31T23:59:58", "2022-01-01T00:00:02"]
+
+
+def test_vector_and_hec_times_give_the_year(monkeypatch) -> None:
+    from secpipe.formats import syslog
+    from secpipe.server.hec import build_items
+    from secpipe.server.shipped import grouped, shipped_bodies
+
+    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    vector = (WIRE / "vector-file-source-docs.ndjson").read_bytes().splitlines()[0]  # timestamp 2020-10-10
+    line = orjson.loads(vector)
+    line["message"] = "Oct  9 17:07:30 my-host sshd[7483]: Invalid user test from 10.0.2.2"
+    assert _times(shipped_bodies([orjson.dumps(line)], "t")[0]) == ["2020-10-09T17:07:30"]
+    # Fluent Bit's splunk output: the tail record nested as the event, the envelope's time 2018-09-03
+    _raw, nested, typed = (WIRE / "fluent-bit-splunk-payloads.ndjson").read_bytes().splitlines()
+    names, docs = build_items([nested, typed], None, {})
+    names = [names] * len(docs) if isinstance(names, str) else names
+    assert _times(grouped(names, docs, "hec:t")) == ["2018-02-20T08:35:22", "2018-02-23T00:13:35"]
+
+
+def test_file_of_filebeat_documents_then_auth_rows(tmp_path: Path, monkeypatch) -> None:
+    from secpipe.formats import syslog
+
+    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    _register()
+    data = tmp_path / "data"
+    got = CliRunner().invoke(app, ["ingest", "--format", "auto", "--data", str(data),
+                                   str(WIRE / "filebeat-filestream-auth.ndjson")])
+    assert got.exit_code == 0, got.output
+    got = CliRunner().invoke(app, ["query", "--data", str(data), "--format", "json",
+                                   "select strftime(epoch_ms(time), '%Y-%m-%d') d from authentication order by time"])
+    assert got.exit_code == 0, got.output
+    assert [r["d"] for r in orjson.loads(got.output)] == ["2023-02-21", "2023-02-21"]

@@ -24,7 +24,8 @@ A BSD timestamp has no zone: it is taken as UTC; without
 a year it is in the latest of the previous, current and next year that does not put it more
 than a day in the future (``Dec 31`` read on Jan 1 is last year's, ``Jan 1`` read on Dec 31
 next year's) (``Feb 29``: the latest leap year); a line a transport stamped (a CloudWatch log
-event's ``timestamp``) takes the year that puts it at most a day after that stamp. Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
+event's ``timestamp``, a shipper's document's time: "Shipped lines" below) takes the year that
+puts it at most a day after that stamp. Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
 %FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id; NX-OS's
 ``<PRI>: `` has an empty sequence number) give the mnemonic as ``metadata.event_code``, the text as
 ``message`` and the sequence number in ``unmapped``; the stamp's zone (``CET``, ``EDT``: the
@@ -323,7 +324,12 @@ the source as ``;host=<name>`` (before any ``;repeats=`` hint; a name of letters
 ``.:_-`` only, anything else is no hint). A line whose header names no host (an access-log line,
 a journal-less container's output) then has that host as ``device.hostname``, and its
 ``metadata.uid`` hashes the host too: the same health-check line written at the same second on
-two web servers is two events. A line naming its own host keeps it, and its identity. The
+two web servers is two events. A line naming its own host keeps it, and its identity. The time
+the documents name (Filebeat's, Logstash's and Fluent Bit's ``@timestamp``, Vector's ``timestamp``,
+a HEC envelope's ``time``) comes as ``;at=<epoch ms>`` before the host (the latest of the body's
+documents, which the wire routes split by 30 days of their times): a BSD stamp without a year is read in the year that puts it at most a day after that
+time, not the receipt clock's (an archive shipped today keeps its year; a ``Dec 31`` line shipped on
+Jan 1 is the year before). The
 listener's source names the sender's address (``/peer=<ip>:<port>``): a line that names no host
 has that address as ``device.ip`` (as rsyslog takes ``fromhost-ip`` for a message without a
 HOSTNAME), hashed into its identity the same way (the port is not: it changes each connection).
@@ -685,6 +691,16 @@ def _shipped_host(source: str) -> str | None:
     return found.group(1) if found else None
 
 
+#: the latest time (epoch ms) the shipper's documents of a batch name, before its ``;host=`` hint
+_SHIPPED_AT = re.compile(r";at=(\d{1,15})(?:;host=[A-Za-z0-9._:-]{1,253})?$")
+
+
+def _shipped_at(source: str) -> int | None:
+    """The ``;at=`` hint of ``source`` (the source without its ``;repeats=`` hint), if any."""
+    found = _SHIPPED_AT.search(source)
+    return int(found.group(1)) if found else None
+
+
 #: the sender's address the listener names in its source (``syslog+udp://0.0.0.0:514/peer=10.0.0.9:514;...``)
 _PEER = re.compile(r"^syslog\+(?:udp|tcp|tls)://[^/]*/peer=([0-9A-Fa-f.:]+):\d+;")
 
@@ -979,7 +995,7 @@ class Syslog(Format):
         if not len(lines_b):
             return out
         self._map(self._text(lines_b), lines_b, offs, out, source, _bases(hints, lines_b, offs),
-                  shipped_host=_shipped_host(source), peer_ip=_peer_ip(source))
+                  shipped_host=_shipped_host(source), peer_ip=_peer_ip(source), shipped_at=_shipped_at(source))
         return out
 
     def _decode_cwlogs(self, data: bytes, source: str, out: Decoded) -> None:
@@ -1037,7 +1053,7 @@ class Syslog(Format):
 
     def _map(self, lines: pa.Array, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str,
              base: pa.Array | None = None, extra: dict[str, pa.Array] | None = None,
-             shipped_host: str | None = None, peer_ip: str | None = None) -> None:
+             shipped_host: str | None = None, peer_ip: str | None = None, shipped_at: int | None = None) -> None:
         n = len(lines)
         taken = pa.array(np.zeros(n, bool))
         parsers: list[tuple[pa.Array, pa.Array, dict[str, str]]] = []
@@ -1150,7 +1166,10 @@ class Syslog(Format):
             msgid, host = pc.coalesce(msgid, group(inner, "type")), pc.coalesce(host, group(inner, "node"))
             found = [group(inner, "id"), group(inner, "sec"), group(inner, "frac")]
             audit = found if audit is None else [pc.coalesce(a, b) for a, b in zip(audit, found, strict=True)]
-        times = pc.coalesce(times5, _bsd_times(ts3, None if extra is None else extra["cw_times"].cast(_I64)))
+        ref = extra["cw_times"].cast(_I64) if extra is not None else None
+        if ref is None and shipped_at is not None:  # the shipper's time: the year of a BSD stamp without one
+            ref = pa.array(np.full(n, shipped_at, np.int64))
+        times = pc.coalesce(times5, _bsd_times(ts3, ref))
         zone = pick("tz")
         if pc.any(pc.fill_null(pc.not_equal(zone, ""), False)).as_py():  # a Cisco stamp's zone (``CET``)
             times = pc.subtract(times, pc.fill_null(_journal.zone_offsets(zone), 0))
@@ -1534,8 +1553,9 @@ def _bsd_times(ts: pa.Array, ref: pa.Array | None = None) -> pa.Array:
         now = dt.datetime.fromtimestamp(now_s, dt.UTC)
         tomorrow = int((now_s + 86400) * 1000)
         # the latest year that does not put the line more than a day ahead: on Dec 31 a sender whose
-        # clock runs ahead can already log Jan 1, which is then the next year
-        for year in (now.year - 1, now.year, now.year + 1):
+        # clock runs ahead can already log Jan 1, which is then the next year (each line with a
+        # reference time reads its year from that instead)
+        for year in (now.year - 1, now.year, now.year + 1) if ref is None or ref.null_count else ():
             ms = at(str(year))
             out = pc.if_else(pc.fill_null(pc.and_(guess, pc.less_equal(ms, tomorrow)), False), ms, out)
         leap = pc.and_(guess, pc.fill_null(pc.starts_with(rest, "Feb 29"), False))

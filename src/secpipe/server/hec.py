@@ -388,9 +388,21 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
 def _hosted(lines: list[bytes], envs: list[_Envelope]) -> list[bytes]:
     """Lines bound for a text format, each naming its envelope's ``host`` (the host the sender
     read it on: :class:`~secpipe.server.wire.ShippedLine`) unless the object it came out of
-    named one (the envelope's ``host`` comes first)."""
+    named one (the envelope's ``host`` comes first), and likewise its ``time`` (the year of a
+    syslog stamp without one)."""
     return with_hosts(lines, [env.host if env.host is not None else getattr(ln, "host", None)
-                              for ln, env in zip(lines, envs, strict=True)])  # fmt: skip
+                              for ln, env in zip(lines, envs, strict=True)],
+                      [_ms(env.time) if env.time is not None else getattr(ln, "at", None)
+                       for ln, env in zip(lines, envs, strict=True)])  # fmt: skip
+
+
+def _ms(time: Any) -> int | None:
+    """An envelope's ``time`` (epoch seconds, a number or a string of one) as epoch ms."""
+    try:
+        sec = float(time)
+    except (TypeError, ValueError):
+        return None
+    return int(sec * 1000) if 0 < sec < 1e11 and time.__class__ is not bool else None
 
 
 def _numeric_time(envelope: bytes) -> bytes:

@@ -65,12 +65,15 @@ _SHIPPED = msgspec.json.Decoder(_Shipped)
 
 
 class _ShipperHost(msgspec.Struct):
-    """Where a shipper names the host it read a line on (decoded only for a document whose line
-    a format may read: :func:`_line_and_host`)."""
+    """Where a shipper names the host it read a line on, and the time (decoded only for a
+    document whose line a format may read: :func:`_line_and_host`)."""
 
     host: Any = None
     resource: Any = None
     resource_host: Any = msgspec.field(default=None, name="Resource.host.name")
+    at_timestamp: Any = msgspec.field(default=None, name="@timestamp")
+    timestamp: Any = None
+    date: Any = None
 
     def name(self) -> Any:
         """ECS ``host.name`` (else ``host.hostname``), Vector's ``host``, the OpenTelemetry
@@ -83,6 +86,20 @@ class _ShipperHost(msgspec.Struct):
         if self.resource.__class__ is dict:
             return _obj(self.resource.get("attributes")).get("host.name")
         return self.resource_host
+
+    def at(self) -> int | None:
+        """The document's time, epoch ms: ECS ``@timestamp`` (Filebeat, Elastic Agent, Logstash,
+        Fluent Bit's ``es`` output, the OpenTelemetry Collector's ``elasticsearch`` exporter),
+        Vector's ``timestamp``, Fluent Bit's ``date`` (its ``http`` output); None without one."""
+        v = self.at_timestamp if self.at_timestamp is not None else self.timestamp if self.timestamp is not None else self.date
+        if v.__class__ is str:
+            try:
+                when = dt.datetime.fromisoformat(v)
+            except ValueError:
+                return None
+            return int(when.timestamp() * 1000) if when.tzinfo is not None else None
+        micros = _micros(v)
+        return None if micros is None else micros // 1000
 
 
 _SHIPPER_HOST = msgspec.json.Decoder(_ShipperHost)
@@ -119,16 +136,18 @@ def _one_line(shipped: _Shipped) -> str | None:
     return text if text and "\n" not in text else None
 
 
-def _line_and_host(doc: bytes, start: re.Pattern[str] | None = None) -> tuple[str, Any] | None:
-    """:func:`line_of` and the host the document names (:meth:`_ShipperHost.name`); with
-    ``start``, None for a line that does not match it (its host is not decoded then)."""
+def _line_and_host(doc: bytes, start: re.Pattern[str] | None = None) -> ShippedLine | None:
+    """:func:`line_of` with the host and the time the document names (:meth:`_ShipperHost.name`,
+    :meth:`_ShipperHost.at`); with ``start``, None for a line that does not match it (its host is
+    not decoded then)."""
     line = line_of(doc)
     if line is None or (start is not None and not start.match(line)):
         return None
     try:
-        return line, _SHIPPER_HOST.decode(doc).name()
+        found = _SHIPPER_HOST.decode(doc)
     except (msgspec.DecodeError, UnicodeDecodeError):  # a host value _Shipped skipped: not UTF-8, or not its shape
         return None
+    return ShippedLine(line.encode("utf-8", "surrogatepass"), found.name(), found.at())
 
 
 class _Journald(msgspec.Struct):
@@ -294,7 +313,7 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
             continue
         found = _line_and_host(doc, _LINE_START)
         if found is not None:
-            lines[i] = ShippedLine(found[0].encode("utf-8", "surrogatepass"), found[1])
+            lines[i] = found
     if lines:
         idx = list(lines)
         for i, fmt in zip(idx, _detect_lines([lines[i] for i in idx]), strict=True):
@@ -460,7 +479,7 @@ def _unwrapped(doc: bytes, name: str) -> bytes:
         if entry is not None:
             return entry
         found = _line_and_host(doc)
-        return doc if found is None else ShippedLine(found[0].encode("utf-8", "surrogatepass"), found[1])
+        return doc if found is None else found
     fmt = formats.get(name)
     line = line_of(doc) if isinstance(fmt, RecordFormat) else None
     if line is None or line[:1] != "{":
