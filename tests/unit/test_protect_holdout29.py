@@ -71,3 +71,23 @@ def test_ip_tokens_same_with_and_without_the_compiled_ipv4(monkeypatch: pytest.M
     assert native == [stage.tokenizer._ip_token(v) for v in values.to_pylist()]
     rows4, rest, _ = tokenize._dotted4(values)
     assert len(rows4) + len(rest) == len(values)
+
+
+def test_compiled_key_leak_is_the_re2_test() -> None:
+    """``_not_after(KEY_ID_ALLOW) + AWS_KEY`` (RE2, any position, overlapping ones too) and the compiled scan agree:
+    key ids after each allowed context, after near misses of them, overlapping, cut short, at the text's start."""
+    if not _native.available():
+        pytest.skip("the compiled protect extension is not built here")
+    from secpipe import _compute as pc
+    from secpipe.transforms.protect.redact import AWS_KEY_LEAK, KEY_ID_ALLOW
+
+    rnd = random.Random(7)
+    ids = ["AKIA" + "".join(rnd.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(16)) for _ in range(4)]
+    ids += [ids[0][:19], ids[1] + "X", "ASIA" + ids[2][4:], "AKIAAKIA" + ids[3][8:] + "ZZZZ", "ACCA" + ids[0][4:]]
+    before = (*KEY_ID_ALLOW, '"x":"', "", " ", '"accessKeyId" :"', '"AccessKeyId":"', "AKIA", '"accessKeyId":"AKIA')
+    texts: list[str | None] = ["".join(rnd.choice(before) + rnd.choice(ids) for _ in range(rnd.randint(0, 4)))
+                               for _ in range(5000)]
+    texts += [None, "", "AKIA1234567890ABCDEF", "xAKIA1234567890ABCDE"]
+    col = pa.array(texts, pa.string())
+    want = pc.fill_null(pc.match_substring_regex(col, AWS_KEY_LEAK), False)
+    assert _native.key_leaks(col, KEY_ID_ALLOW).to_pylist() == want.to_pylist()

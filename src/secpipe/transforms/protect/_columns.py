@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe._arrays import from_numpy
 from secpipe.transforms.protect import _native
 
 if TYPE_CHECKING:
@@ -303,7 +304,7 @@ def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array
                 continue
             if same.any():
                 rows = np.where(same, -1, rows)
-        pick = pa.array(np.where(rows < 0, len(value), rows))  # past the distinct values: the "" appended to them
+        pick = from_numpy(np.where(rows < 0, len(value), rows))  # past the distinct values: the "" appended to them
         for spelling in (value, *_json_spellings(value)):
             if f.embedded:  # bare where long enough to be told apart, else as a whole JSON string
                 pat, rep = pc.if_else(long, spelling, _quoted(spelling)), pc.if_else(long, new, _quoted(new))
@@ -449,4 +450,4 @@ def scatter(col: pa.Array, rows: pa.Array, values: pa.Array) -> pa.Array:
     idx = np.arange(n, dtype=np.int64)
     idx[rows.to_numpy(zero_copy_only=False)] = np.arange(n, n + len(rows), dtype=np.int64)
     base = col if col.type == values.type else col.cast(values.type)
-    return _one_chunk(pa.chunked_array([base, values]).take(pa.array(idx)))
+    return _one_chunk(pa.chunked_array([base, values]).take(from_numpy(idx)))

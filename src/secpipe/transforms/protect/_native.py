@@ -29,8 +29,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from secpipe import _compute as pc
+from secpipe._arrays import from_numpy
 from secpipe.errors import SecpipeError
 
 log = logging.getLogger(__name__)
@@ -182,12 +183,50 @@ def screen_rows(col: pa.Array, anchors: bool, generic: bool | tuple[float, int] 
         valid = col.is_valid().to_numpy(zero_copy_only=False)
         hit[~valid] = 0
         keys[~valid] = 0
-    return pa.array(hit), pa.array(keys)
+    return from_numpy(hit), from_numpy(keys)
 
 
 def screen_available() -> bool:
     """True when the compiled secret screen can be used."""
     return _screen_function() is not None
+
+
+@functools.cache
+def _leak_function() -> Callable[..., int] | None:
+    """``secpipe_key_leak`` from the built extension, or None (see :func:`_library`; an older build has none)."""
+    lib = _library()
+    if lib is None or not hasattr(lib, "secpipe_key_leak"):
+        return None
+    fn = lib.secpipe_key_leak
+    fn.restype = ctypes.c_int64
+    fn.argtypes = [ctypes.c_int64, _I64P, ctypes.c_void_p, ctypes.c_int32, _I64P, ctypes.c_void_p, ctypes.c_void_p]
+    return fn  # type: ignore[no-any-return]
+
+
+def leak_available() -> bool:
+    """True when the compiled key-id leak test can be used."""
+    return _leak_function() is not None
+
+
+def key_leaks(col: pa.Array, contexts: tuple[str, ...]) -> pa.Array:
+    """Per row of a string column: does an AWS key id (``redact.AWS_KEY``) stand where the text before it does not
+    end with one of ``contexts`` (the rows ``_not_after(contexts) + AWS_KEY`` matches in RE2; null rows False)."""
+    fn = _leak_function()
+    if fn is None:
+        msg = "the compiled key-id leak test is not built: callers check leak_available() first"
+        raise NativeUnavailableError(msg)
+    n = len(col)
+    leak = np.zeros(n, np.bool_)
+    if n:
+        toff, tdat = _parts(col)
+        texts = [c.encode() for c in contexts]
+        coff = np.zeros(len(texts) + 1, np.int64)
+        np.cumsum([len(c) for c in texts], out=coff[1:])
+        cdat = b"".join(texts) or b"\0"
+        fn(n, toff.ctypes.data_as(_I64P), tdat, len(texts), coff.ctypes.data_as(_I64P), cdat, leak.ctypes.data)
+        if col.null_count:
+            leak &= col.is_valid().to_numpy(zero_copy_only=False)
+    return from_numpy(leak)
 
 
 @functools.cache

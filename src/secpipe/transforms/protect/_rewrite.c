@@ -1,7 +1,8 @@
 /* Optional accelerators of the protect stages: the per-row literal replacement of
- * ``_columns.replace_rows``, (secpipe_screen2) the first secret screen of ``redact``: the same rows as RE2 with
- * PREFILTER and the same AWS key-id counts, and (at the end) the parsing and printing of the dotted IPv4 addresses
- * ``tokenize``'s ip mode turns into tokens: the same addresses and text as ``inet_pton`` / ``inet_ntop``.
+ * ``_columns.replace_rows``; (secpipe_screen2) the first secret screen of ``redact``: the same rows as RE2 with
+ * PREFILTER and the same AWS key-id counts, and (secpipe_key_leak) its AWS_KEY_LEAK test; (at the end) the parsing
+ * and printing of the dotted IPv4 addresses ``tokenize``'s ip mode turns into tokens: the same addresses and text as
+ * ``inet_pton`` / ``inet_ntop``.
  *
  * Design: one call per text column and batch (loaded with ctypes, no Python object per
  * row). For each row, pair 0..k-1 in order: every non-overlapping occurrence of the row's
@@ -822,6 +823,31 @@ int64_t secpipe_screen2(int64_t n, const int64_t *toff, const char *tdat, int32_
         }
         hit[r] = h;
         keys[r] = count;
+    }
+    return 0;
+}
+
+/* Per row: ``leak[r]`` = AWS_KEY matches at a position that the text before does not end with one of the ``k``
+ * contexts (offsets ``coff`` into ``cdat``): redact.AWS_KEY_LEAK, ``_not_after(KEY_ID_ALLOW) + AWS_KEY``, which RE2
+ * ran over the rows holding more key ids than the credential-id columns (~6 us each such CloudTrail record).
+ * Every position counts, overlapping ones too (as RE2 searches). Returns 0. */
+int64_t secpipe_key_leak(int64_t n, const int64_t *toff, const char *tdat, int32_t k, const int64_t *coff,
+                         const char *cdat, uint8_t *leak) {
+    for (int64_t r = 0; r < n; r++) {
+        const unsigned char *t = (const unsigned char *)tdat + toff[r];
+        int64_t len = toff[r + 1] - toff[r];
+        int found = 0;
+        for (const unsigned char *a = len >= 20 ? memchr(t, 'A', (size_t)(len - 19)) : NULL; a && !found;
+             a = a + 1 < t + len - 19 ? memchr(a + 1, 'A', (size_t)(t + len - 19 - a - 1)) : NULL) {
+            int64_t i = a - t;
+            if (!key_at(t, len, i)) continue;
+            found = 1;
+            for (int32_t c = 0; c < k && found; c++) {
+                int64_t l = coff[c + 1] - coff[c];
+                if (l <= i && memcmp(t + i - l, cdat + coff[c], (size_t)l) == 0) found = 0;
+            }
+        }
+        leak[r] = (uint8_t)found;
     }
     return 0;
 }

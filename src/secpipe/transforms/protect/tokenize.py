@@ -53,6 +53,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
 from secpipe import _compute as pc
+from secpipe._arrays import from_numpy
 from secpipe.errors import SecpipeError
 from secpipe.security.keys import Keyring, load_keyring
 from secpipe.transforms.protect import _native
@@ -100,7 +101,7 @@ def _unsplit(n: int, rows_a: np.ndarray, a: pa.Array, rows_b: np.ndarray, b: pa.
     """Interleave ``a`` (at positions ``rows_a``) and ``b`` (at ``rows_b``) back into one array of ``n``."""
     inverse = np.empty(n, dtype=np.int64)
     inverse[np.concatenate([rows_a, rows_b]).astype(np.int64)] = np.arange(n, dtype=np.int64)
-    return pa.concat_arrays([a, b]).take(pa.array(inverse))
+    return pa.concat_arrays([a, b]).take(from_numpy(inverse))
 
 
 def _dotted4(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,7 +114,7 @@ def _dotted4(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return rows4, np.flatnonzero(~ok), addr[rows4]
     is4 = pc.fill_null(pc.match_substring_regex(values, _DOTTED_V4), False).to_numpy(zero_copy_only=False)
     rows4 = np.flatnonzero(is4)
-    octets = pc.split_pattern(values.take(pa.array(rows4)), ".").flatten().cast(pa.uint32()).to_numpy()
+    octets = pc.split_pattern(values.take(from_numpy(rows4)), ".").flatten().cast(pa.uint32()).to_numpy()
     octets = octets.reshape(-1, 4).astype(np.uint32)
     return rows4, np.flatnonzero(~is4), (octets[:, 0] << 24) | (octets[:, 1] << 16) | (octets[:, 2] << 8) | octets[:, 3]
 
@@ -382,7 +383,7 @@ class Tokenizer:
         prf = np.frombuffer(self._prf4.blocks(blocks.tobytes()), np.uint8).reshape(-1, 16)
         rnd = np.ascontiguousarray(prf[:, :4]).view(">u4").ravel().astype(np.uint32)
         t4 = _format4((addr & np.uint32(~mask & 0xFFFFFFFF)) | (rnd & np.uint32(mask)))
-        others = values.take(pa.array(rest)).to_pylist()
+        others = values.take(from_numpy(rest)).to_pylist()
         t_rest = pa.array([t or self.ip_token(v) for t, v in zip(self._ip6_many(others), others, strict=True)], pa.string())
         return _unsplit(len(values), rows4, t4, rest, t_rest)
 
