@@ -105,6 +105,7 @@ _GRAMMAR = (rf"^<Event{_S}+xmlns{_S}*={_S}*{_URI}{_S}*>{_S}*<System{_S}*>(?:{_S}
 _XMLNS = re.compile(r"""<Event\s+xmlns\s*=\s*(?:'([^']*)'|"([^"]*)")""")
 _CHILD = re.compile(r"<\w[^>]*+>(?:[^<]*+</[^>]*+>)?")
 _PARTS = re.compile(r"<([\w.-]+)([^>]*?)\s*(?:/>|>([^<]*)<)")
+_SIMPLE = re.compile(r"""<([\w.-]+)(?:>([^<]*)</[\w.-]+>|\s+([\w.-]+)\s*=\s*(?:'([^']*)'|"([^"]*)")\s*/>)""")
 _ATTRS = re.compile(r"""([\w.-]+)\s*=\s*(?:'([^']*)'|"([^"]*)")""")
 _DATAS = re.compile(r"""Name\s*+=\s*+['"]([^'"]*+)['"]\s*+(?:/>|>([^<]*+))""")
 #: System children read (their text -> (name, value)): most repeat from event to event, not these
@@ -225,6 +226,12 @@ def _fast(piece: str) -> dict[str, Any] | None:
 def _child(child: str) -> tuple[str, Any] | None:
     """A System child (its XML) as its name and value, kept for the next event; None for one with an
     ``xmlns`` or repeated attribute."""
+    simple = _SIMPLE.fullmatch(child)  # text alone, or one attribute (TimeCreated, EventRecordID...)
+    if simple is not None and simple[3] != "xmlns":
+        tag, text, name, q1, q2 = simple.groups()
+        value = ({"#attributes": {name: _scalar(name, q2 if q1 is None else q1, True)}} if name else
+                 _scalar(tag, _text(text), True) if text else None)
+        return _keep(child, tag, value)
     tag, attrs, text = _PARTS.match(child).groups()  # type: ignore[union-attr]
     value = _scalar(tag, _text(text), True) if text else None
     if attrs:
@@ -233,6 +240,11 @@ def _child(child: str) -> tuple[str, Any] | None:
         if len(named) != len(pairs) or "xmlns" in named:
             return None
         value = {"#attributes": named} if value is None else {"#attributes": named, "#text": value}
+    return _keep(child, tag, value)
+
+
+def _keep(child: str, tag: str, value: Any) -> tuple[str, Any]:
+    """A System child's name and value, kept by its text unless it differs in every event."""
     if tag not in _UNIQUE:
         if len(_CHILDREN) >= 65536:
             _CHILDREN.clear()
