@@ -145,3 +145,41 @@ def test_event_count_over_old_lines_counts_across_batches(tmp_path: Path) -> Non
 
     assert fired(burst) == [1]
     assert fired(apart) == []
+
+
+# -- Windows events NXLog sends over syslog as JSON ---------------------------------------------
+# NXLog's im_msvistalog + to_json() + to_syslog_bsd(): the syslog format keeps the line; the rules of
+# product: windows read the event's fields there as in the event shipped as JSON.
+
+def _nxlog_lines(n: int, sub_status: str = "0xc000006a") -> bytes:
+    from tests.unit.test_logs_holdout28 import _NXLOG_4625  # cea-sec/openwec's EVENT_4625_JSON
+
+    return "".join(f"<14>Mar 14 13:54:{16 + i:02d} WKS10001 Microsoft-Windows-Security-Auditing[780]: "
+                   + _NXLOG_4625.replace('"RecordNumber":1444', f'"RecordNumber":{1444 + i}')
+                   .replace('"SubStatus":"0xc000006a"', f'"SubStatus":"{sub_status}"') + "\n"
+                   for i in range(n)).encode()
+
+
+def test_windows_rules_read_nxlog_json_over_syslog() -> None:
+    rs = load_rules([CASES / "sigma_holdout/hayabusa_pw_guessing.yml"])  # Hayabusa: 5 wrong passwords per IpAddress in 5m
+    assert not rs.unsupported, rs.unsupported
+    (batch,) = formats.get("syslog").decode(_nxlog_lines(5), "t").batches
+    m = rs.matches(batch)
+    assert sorted(m.column("row").to_pylist()) == [0, 1, 2, 3, 4]
+    out = CorrelationEngine(rs, None, clock=lambda: 1900000000.0).process(batch, m)
+    (f,) = out.to_pylist()
+    assert json.loads(f["unmapped"])["group"] == ["127.0.0.1"] and f["finding_info"]["title"] == "PW Guessing"
+    lake = correlate_matches(rs, [(batch, m)], now=1900000000.0)
+    assert lake is not None and lake.num_rows == 1
+    (other,) = formats.get("syslog").decode(_nxlog_lines(5, "0xc0000064"), "t").batches  # no such user
+    assert rs.matches(other).num_rows == 0
+
+
+def test_a_rule_of_syslog_and_json_matches_a_json_line_once(tmp_path: Path) -> None:
+    p = tmp_path / "k.yml"
+    p.write_text("title: auditing source\nid: 7e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b\nlogsource: {product: linux}\n"
+                 "detection: {keywords: ['Microsoft-Windows-Security-Auditing'], condition: keywords}\n")
+    rs = load_rules([p])
+    assert rs.rules[0].formats == ("syslog", "json")
+    (batch,) = formats.get("syslog").decode(_nxlog_lines(2), "t").batches
+    assert rs.matches(batch).column("row").to_pylist() == [0, 1]

@@ -81,6 +81,7 @@ from sigma.correlations import (
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe import _compute as pc
+from secpipe.detect.sigma.engine import EMBEDDED_FROM, EMBEDDED_RE
 from secpipe.detect.sigma.fields import PARAM, base, is_param
 from secpipe.detect.sigma.finding import ATTACKS, KIND, META_TYPES, _dig, _exact, _walk, attacks_of, rule_meta
 from secpipe.detect.sigma.legacy import TYPE
@@ -120,6 +121,7 @@ _FALLING = {Op.GT, Op.GTE, Op.EQ, Op.NEQ}
 _WINDOWS, _HIGH, _HIGH_AT = "secpipe:windows", "secpipe:watermark", "secpipe:watermark_at"
 #: the keys down to a Workspace LogEntry's events, whose ``parameter[]`` an event parameter is read from
 _PARAMS = ("protoPayload", "metadata", "event")
+_EMBEDDED = re.compile(EMBEDDED_RE)
 
 
 class Correlation:
@@ -336,6 +338,9 @@ class CorrelationEngine:
         rows = m.column("row")
         raws = (pc.take(batch.column("raw_data"), rows).to_pylist() if "raw_data" in batch.schema.names
                 else [None] * m.num_rows)
+        if any(raw is not None and raw[:1] != "{" and '{"' in raw for raw in raws):
+            logs = _log_names(batch, rows)
+            raws = [_carried(raw) if log == EMBEDDED_FROM else raw for raw, log in zip(raws, logs, strict=True)]
         # text records (syslog lines): group-by / field values come from the OCSF columns the format
         # decoded (dotted OCSF paths such as src_endpoint.ip), then from name=value pairs of the text
         text = [i for i, raw in enumerate(raws) if raw is not None and raw[:1] != "{"]
@@ -556,6 +561,26 @@ def _order(e: dict[str, Any]) -> tuple[int, float]:
     come rule by rule). A firing takes the place of the event that completed it; one decided at
     its window's close has none and comes after the events of its time."""
     return e["time"], e.get("seq", math.inf)
+
+
+def _carried(raw: str | None) -> str | None:
+    """The JSON record a syslog line carries as its message (the engine's ``embedded_json``:
+    NXLog's Windows events), which the rules read; else the record as it is."""
+    if raw is None or raw[:1] == "{" or '{"' not in raw:
+        return raw
+    got = _EMBEDDED.match(raw)
+    return got.group("j") if got else raw
+
+
+def _log_names(batch: pa.RecordBatch | pa.Table, rows: Any) -> list[str | None]:
+    """The format (``metadata.log_name``) of each of ``rows``."""
+    if "metadata" not in batch.schema.names:
+        return [None] * len(rows)
+    meta = batch.column("metadata")
+    meta = meta.combine_chunks() if isinstance(meta, pa.ChunkedArray) else meta
+    if meta.type.get_field_index("log_name") < 0:
+        return [None] * len(rows)
+    return pc.take(meta.field("log_name"), rows).to_pylist()
 
 
 def _document(raw: str | None) -> dict[str, Any]:

@@ -33,6 +33,12 @@ Per batch:
    prefilter on native columns, each rule one boolean packed into 64-bit masks decoded with
    numpy; evidence is the JSON of the part's fields.
 
+A syslog line whose message is a JSON object (NXLog's Windows events: ``to_json()`` behind a
+syslog header) is also evaluated as the JSON record it carries, by the rules of the ``json``
+format (``product: windows`` and the other products routed there), on those rows only
+(:func:`embedded_json`: one substring scan of a syslog batch finds them); a rule routed to both
+formats matches such a line once.
+
 A batch without original records (a lake stored with ``raw_data: false``) runs only the rules
 whose every field has an OCSF column there; the others are recorded in :attr:`RuleSet.blind`
 (rule -> missing fields) instead of silently matching nothing, or everything through a
@@ -70,9 +76,15 @@ from secpipe.detect.sigma.reads import (
 )
 from secpipe.detect.sigma.rules import Rule
 from secpipe.detect.sigma.sqlgen import TABLE, build_branch, evidence_sets, ocsf_expr
+from secpipe.store.lake import dedup_first
 
 #: at most this many dispatch parts (one query branch each) per batch.
 BRANCHES = 16
+#: the format whose rules read the JSON record a syslog line carries as its message (:func:`embedded_json`)
+EMBEDDED = "json"
+#: the format whose lines may carry one, and that record in a line (group ``j``)
+EMBEDDED_FROM = "syslog"
+EMBEDDED_RE = r'^[^{]*(?P<j>\{".*\})\s*$'
 
 
 MATCHES_SCHEMA = pa.schema([("row", pa.int32()), ("rule_id", pa.string()), ("event_uid", pa.string()),
@@ -116,12 +128,30 @@ class RuleSet:
 
     # -- evaluation -----------------------------------------------------------------
     def matches(self, batch: pa.RecordBatch | pa.Table) -> pa.Table:
-        """Every (row, rule) match of the batch as a table (:data:`MATCHES_SCHEMA`)."""
+        """Every (row, rule) match of the batch as a table (:data:`MATCHES_SCHEMA`); syslog lines
+        whose message is a JSON object are also the JSON records they carry (:func:`embedded_json`)."""
         if batch.num_rows == 0 or not self.rules:
             return MATCHES_SCHEMA.empty_table()
         tbl = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         meta = tbl.column("metadata").combine_chunks() if "metadata" in tbl.schema.names else None
         logs = meta.field("log_name") if meta is not None and meta.type.get_field_index("log_name") >= 0 else None
+        out = self._matches(tbl, logs)
+        inner = embedded_json(tbl, logs)
+        if inner is None:
+            return out
+        rows, records = inner
+        got = self._matches(records, pa.array(np.full(records.num_rows, EMBEDDED, object), pa.string()))
+        if got.num_rows == 0:
+            return out
+        got = got.set_column(0, "row", pc.take(rows, got.column("row")))
+        both = pa.concat_tables([out, got]) if out.num_rows else got
+        # a rule routed to both (linux, category-only) matches a line once
+        keys = pc.binary_join_element_wise(both.column("row").cast(pa.string()), both.column("rule_id"), "\x00")
+        first = dedup_first(keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys)
+        return both if len(first) == both.num_rows else both.take(first)
+
+    def _matches(self, tbl: pa.Table, logs: pa.Array | None) -> pa.Table:
+        """The matches of one table whose records are of the formats ``logs`` names."""
         names = pc.unique(logs).to_pylist() if logs is not None else [None]
         cls = _class_name(tbl)
         rules = self.routed(names, cls)
@@ -320,6 +350,35 @@ class RuleSet:
                     self._field_lists.clear()
                 self._field_lists[key] = got
         return got
+
+
+def embedded_json(tbl: pa.Table, logs: pa.Array | None) -> tuple[pa.Array, pa.Table] | None:
+    """(rows, their records) of the syslog lines whose message is a JSON object, as records of
+    :data:`EMBEDDED`: the rows of ``tbl`` with that object as ``raw_data``. NXLog sends Windows
+    events so (``to_json()`` behind ``to_syslog_bsd()`` / ``to_syslog_ietf()``: ``<14>Mar 14
+    13:54:16 WKS10001 Microsoft-Windows-Security-Auditing[780]: {"EventID":4625,...}``), and the
+    rules of their product read the event's fields as in the same event shipped as JSON (the
+    routing of :mod:`.routing`: ``product: windows`` -> ``json``). The object is the line's text
+    from its first ``{``, when that opens a key and the line ends with the closing ``}`` (a BSD or
+    RFC 5424 header holds no brace). None when the batch holds no such line (one substring scan)."""
+    if logs is None or "raw_data" not in tbl.schema.names:
+        return None
+    lines = pc.equal(logs, EMBEDDED_FROM)
+    if not pc.any(lines).as_py():
+        return None
+    raw = tbl.column("raw_data")
+    maybe = pc.and_(pc.and_(lines, pc.match_substring(raw, '{"')), pc.invert(pc.starts_with(raw, "{")))
+    rows = pc.indices_nonzero(pc.fill_null(maybe, False)).cast(pa.int32())
+    if len(rows) == 0:
+        return None
+    got = pc.extract_regex(pc.take(raw, rows), EMBEDDED_RE)
+    valid = pc.is_valid(got)
+    rows, got = pc.filter(rows, valid), pc.filter(got, valid)
+    if len(rows) == 0:
+        return None
+    records = tbl.take(rows)
+    at = records.schema.get_field_index("raw_data")
+    return rows, records.set_column(at, "raw_data", pc.struct_field(got, "j"))
 
 
 def match_table(rows: np.ndarray, ids: pa.Array, ev: pa.Array, tbl: pa.Table, cls: str | None) -> pa.Table:

@@ -6,7 +6,8 @@ to that class (with another product it is the Sigma taxonomy's category, which r
 nothing: ``product: windows, category: authentication`` runs on every json event); ``product: secpipe,
 service: <format>`` routes to any secpipe format by name. A product with no dedicated source
 (okta, azure, gcp, windows...) routes to the catch-all ``json`` format (and, when the rule
-searches keywords, to ``syslog`` lines too), a category-only
+searches keywords, to ``syslog`` lines too; a syslog line whose message is a JSON object, as NXLog
+sends Windows events, is also that JSON record: :func:`.engine.embedded_json`), a category-only
 logsource (``webserver``, ``proxy``...) to ``json`` and ``syslog``; the rule then carries a
 warning saying so. There, a rule whose condition holds for an event without any of its fields
 (``not selection``, ``field: null``) also requires one of its fields to be present: events of
