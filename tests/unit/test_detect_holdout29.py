@@ -173,6 +173,13 @@ def test_windows_rules_read_nxlog_json_over_syslog() -> None:
     assert lake is not None and lake.num_rows == 1
     (other,) = formats.get("syslog").decode(_nxlog_lines(5, "0xc0000064"), "t").batches  # no such user
     assert rs.matches(other).num_rows == 0
+    # to_syslog_ietf(): RFC 5424 with NXLog's structured data (docs.nxlog.co "Convert data formats"
+    # output sample), whose values may hold braces (the provider's GUID)
+    ietf = ('<14>1 2024-03-14T13:54:16.613833Z WKS10001 Microsoft-Windows-Security-Auditing 780 - [NXLOG@14506 '
+            'EventReceivedTime="2024-03-14 13:54:20" SourceModuleName="eventlog" SourceModuleType="im_msvistalog" '
+            'ProviderGuid="{54849625-5478-4994-A5BA-3E3B0328C30D}"] ')
+    (batch,) = formats.get("syslog").decode(ietf.encode() + _nxlog_lines(1).split(b": ", 1)[1], "t").batches
+    assert rs.matches(batch).column("row").to_pylist() == [0]
 
 
 def test_a_rule_of_syslog_and_json_matches_a_json_line_once(tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ BRANCHES = 16
 EMBEDDED = "json"
 #: the format whose lines may carry one, and that record in a line (group ``j``)
 EMBEDDED_FROM = "syslog"
-EMBEDDED_RE = r'^[^{]*(?P<j>\{".*\})\s*$'
+EMBEDDED_RE = r'^(?:.*?[\s:\]])?(?P<j>\{".*\})\s*$'
 
 
 MATCHES_SCHEMA = pa.schema([("row", pa.int32()), ("rule_id", pa.string()), ("event_uid", pa.string()),
@@ -359,8 +359,9 @@ def embedded_json(tbl: pa.Table, logs: pa.Array | None) -> tuple[pa.Array, pa.Ta
     13:54:16 WKS10001 Microsoft-Windows-Security-Auditing[780]: {"EventID":4625,...}``), and the
     rules of their product read the event's fields as in the same event shipped as JSON (the
     routing of :mod:`.routing`: ``product: windows`` -> ``json``). The object is the line's text
-    from its first ``{``, when that opens a key and the line ends with the closing ``}`` (a BSD or
-    RFC 5424 header holds no brace). None when the batch holds no such line (one substring scan)."""
+    from the first ``{"`` after a space, ``:`` or ``]`` (not a brace inside an RFC 5424
+    structured data value: ``ProviderGuid="{5484...}"``), when the line ends with the closing
+    ``}``. None when the batch holds no such line (one substring scan)."""
     if logs is None or "raw_data" not in tbl.schema.names:
         return None
     lines = pc.equal(logs, EMBEDDED_FROM)
