@@ -242,7 +242,11 @@ def rewrite_raw(cols: list[pa.Array], fields: list[Replacement], min_length: int
         return cols
     out = list(cols)
     flags = [bool(sparse[i]) if i < len(sparse) else False for i in live]
-    for i, new in zip(live, replace_rows([_flat(cols[i]) for i in live], pairs, flags), strict=True):
+    if _native.available():
+        done = [_native.replace_indexed(_flat(cols[i]), pairs) for i in live]
+    else:
+        done = replace_rows([_flat(cols[i]) for i in live], [(_per_row(r, p), _per_row(r, q)) for r, p, q in pairs], flags)
+    for i, new in zip(live, done, strict=True):
         out[i] = new if new.type == cols[i].type else new.cast(cols[i].type)
     return out
 
@@ -270,18 +274,24 @@ def _quoted(arr: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise('"', arr, '"', "")
 
 
-def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array, pa.Array]]:
-    """Per field, the per-row (pattern, replacement) strings; ``""`` where nothing is replaced.
+def _per_row(rows: np.ndarray, values: pa.Array) -> pa.Array:
+    """``values[rows[i]]`` for each row, ``""`` where ``rows[i]`` is negative (the engines other than the compiled
+    one take a string a row)."""
+    return pa.concat_arrays([values, pa.array([""], values.type)]).take(from_numpy(np.where(rows < 0, len(values), rows)))
 
-    Patterns are decided once per distinct value, then spread to rows with one ``take``. A value
+
+def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[np.ndarray, pa.Array, pa.Array]]:
+    """Per field, (per row, the position of its pattern and replacement, -1 for none; the patterns; the
+    replacements): one pattern a distinct value, ``""`` where nothing is replaced.
+
+    Patterns are decided once per distinct value, and rows point at them. A value
     that JSON writes escaped (a quote, a backslash, a control character, non-ASCII text, Go's
     ``<``/``>``/``&``) also gets a pair per escaped spelling (:func:`_json_spellings`): raw text is
     JSON as the source wrote it, where ``CORP\\alice`` or ``Jos\u00e9`` would keep the value.
     """
-    pairs: list[tuple[pa.Array, pa.Array]] = []
+    pairs: list[tuple[np.ndarray, pa.Array, pa.Array]] = []
     earlier: list[tuple[pa.Array, np.ndarray]] = []  # the embedded fields so far: (distinct values, row -> index)
     empty = pa.scalar("", pa.string())
-    nothing = pa.array([""], pa.string())
     for f in fields:
         value, new = f.originals, f.replacements
         if value.type != pa.string():
@@ -304,7 +314,6 @@ def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array
                 continue
             if same.any():
                 rows = np.where(same, -1, rows)
-        pick = from_numpy(np.where(rows < 0, len(value), rows))  # past the distinct values: the "" appended to them
         for spelling in (value, *_json_spellings(value)):
             if f.embedded:  # bare where long enough to be told apart, else as a whole JSON string
                 pat, rep = pc.if_else(long, spelling, _quoted(spelling)), pc.if_else(long, new, _quoted(new))
@@ -313,9 +322,7 @@ def _patterns(fields: list[Replacement], min_length: int) -> list[tuple[pa.Array
             use = pc.fill_null(pc.and_(keep, pc.not_equal(spelling, "")), False)
             if spelling is not value and not pc.any(use).as_py():
                 continue
-            row_pat = pa.concat_arrays([pc.if_else(use, pat, empty), nothing]).take(pick)
-            row_rep = pa.concat_arrays([pc.if_else(use, rep, empty), nothing]).take(pick)
-            pairs.append((row_pat, row_rep))
+            pairs.append((rows, pc.if_else(use, pat, empty), pc.if_else(use, rep, empty)))
     return pairs
 
 

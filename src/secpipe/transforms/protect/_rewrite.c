@@ -82,14 +82,15 @@ static int64_t replace_from(const char *s, int64_t ls, const char *m, const char
     return o + (int64_t)(end - s);
 }
 
-/* Rewrite ``n`` rows (offsets ``toff`` into ``tdat``) with ``k`` (pattern, replacement)
- * columns; writes ``n + 1`` offsets to ``ooff`` and the text to ``odat``. Returns the
- * output size, -1 when ``cap`` is too small, -2 when the per-row ``scratch`` (``scap``
- * bytes, two halves) is. */
-int64_t secpipe_replace_rows(int64_t n, const int64_t *toff, const char *tdat, int32_t k,
-                             const int64_t *const *poff, const char *const *pdat,
-                             const int64_t *const *roff, const char *const *rdat,
-                             int64_t *ooff, char *odat, int64_t cap, char *scratch, int64_t scap) {
+/* Rewrite ``n`` rows (offsets ``toff`` into ``tdat``) with ``k`` pairs of (pattern, replacement) columns; row ``i``
+ * takes entry ``idx[j][i]`` of pair ``j``'s columns (none when negative): the distinct values' patterns, which no
+ * longer have to be copied out to one string a row. Writes ``n + 1`` offsets to ``ooff`` and the text to ``odat``.
+ * Returns the output size, -1 when ``cap`` is too small, -2 when the per-row ``scratch`` (``scap`` bytes, two
+ * halves) is. */
+int64_t secpipe_replace_indexed(int64_t n, const int64_t *toff, const char *tdat, int32_t k,
+                                const int32_t *const *idx, const int64_t *const *poff, const char *const *pdat,
+                                const int64_t *const *roff, const char *const *rdat,
+                                int64_t *ooff, char *odat, int64_t cap, char *scratch, int64_t scap) {
     int64_t o = 0;
     int64_t half = scap / 2;
     ooff[0] = 0;
@@ -98,13 +99,15 @@ int64_t secpipe_replace_rows(int64_t n, const int64_t *toff, const char *tdat, i
         int64_t lc = toff[i + 1] - toff[i];
         int w = 0;
         for (int32_t j = 0; j < k; j++) {
-            int64_t lp = poff[j][i + 1] - poff[j][i];
+            int32_t e = idx[j][i];
+            if (e < 0) continue;
+            int64_t lp = poff[j][e + 1] - poff[j][e];
             if (lp <= 0) continue;
-            const char *p = pdat[j] + poff[j][i];
+            const char *p = pdat[j] + poff[j][e];
             const char *m = find(cur, (size_t)lc, p, (size_t)lp);
             if (!m) continue; /* nothing to replace: no copy */
             char *dst = scratch + w * half;
-            int64_t nl = replace_from(cur, lc, m, p, lp, rdat[j] + roff[j][i], roff[j][i + 1] - roff[j][i], dst, half);
+            int64_t nl = replace_from(cur, lc, m, p, lp, rdat[j] + roff[j][e], roff[j][e + 1] - roff[j][e], dst, half);
             if (nl < 0) return -2;
             cur = dst;
             lc = nl;
