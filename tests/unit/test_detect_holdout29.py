@@ -190,3 +190,13 @@ def test_a_rule_of_syslog_and_json_matches_a_json_line_once(tmp_path: Path) -> N
     assert rs.rules[0].formats == ("syslog", "json")
     (batch,) = formats.get("syslog").decode(_nxlog_lines(2), "t").batches
     assert rs.matches(batch).column("row").to_pylist() == [0, 1]
+
+
+def test_sigmahq_brute_force_correlation_over_nxlog_syslog() -> None:
+    """SigmaHQ's 4625 brute force correlation (5 per account and source in 5 m) over NXLog lines."""
+    rs = load_rules([CASES / "sigma_holdout/correlation_win_security_failed_logon_bruteforce_single_account.yml"])
+    assert not rs.unsupported, rs.unsupported
+    for n, groups in ((5, [["user", "WKS10001", "127.0.0.1"]]), (4, [])):
+        (batch,) = formats.get("syslog").decode(_nxlog_lines(n), "t").batches
+        out = CorrelationEngine(rs, None, clock=lambda: 1900000000.0).process(batch, rs.matches(batch))
+        assert [json.loads(u)["group"] for u in ([] if out is None else out.column("unmapped").to_pylist())] == groups
