@@ -13,6 +13,7 @@ sources: tests/cases/wire_holdout/SOURCE.md).
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,3 +100,28 @@ def test_json_without_resource_logs_is_refused_not_dropped(server: Server) -> No
     r = httpx.post(f"{server.url}/v1/logs", content=b"{}", timeout=60, headers={
         "Authorization": f"Bearer {server.ingest}", "Content-Type": "application/json"})  # fmt: skip
     assert r.status_code == 200 and r.json() == {}
+
+
+def test_hec_sc4s_nix_syslog_and_splunk_kubernetes_audit(server: Server) -> None:
+    # Splunk Connect for Syslog's HEC event of an sshd line (sourcetype nix:syslog, source
+    # program:<PROGRAM>, index osnix: splunk/splunk-connect-for-syslog's tests; the event its
+    # program header and message, host and time in the envelope) and a Kubernetes audit event of
+    # panther-labs/panther-analysis too sparse to be detected alone (no apiVersion, no auditID) as
+    # Splunk Connect for Kubernetes sends the audit log (sourcetype kube:apiserver-audit)
+    k8s = (Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "panther-analysis" / "extracted"
+           / "k8s_audit.jsonl").read_bytes().splitlines()[18]  # fmt: skip
+    events = [
+        {"time": "1700000000.000", "host": "web-12", "source": "program:sshd", "sourcetype": "nix:syslog",
+         "index": "osnix", "event": "sshd[88]: Accepted password for bob from 10.0.0.1 port 22 ssh2",
+         "fields": {"sc4s_vendor": "nix", "sc4s_product": "syslog"}},
+        {"time": 1700000001, "host": "cp-1", "source": "/var/log/kube-apiserver-audit.log",
+         "sourcetype": "kube:apiserver-audit", "index": "k8s", "event": json.loads(k8s)},
+    ]  # fmt: skip
+    r = httpx.post(f"{server.url}/services/collector/event", content="".join(json.dumps(e) for e in events),
+                   headers={"Authorization": f"Splunk {server.ingest}"}, timeout=60)  # fmt: skip
+    assert r.status_code == 200 and r.json()["code"] == 0, r.text
+    sql = "select user.name, device.hostname from authentication where user.name = 'bob'"
+    assert server.wait_rows(f"select count(*) from ({sql})", 1) == 1
+    assert server.query(sql) == [["bob", "web-12"]]
+    verb = json.loads(k8s)["verb"]
+    assert server.wait_rows(f"select count(*) from api_activity where api.operation = '{verb}'", 1) == 1

@@ -230,3 +230,18 @@ def test_kafka_otlp_traces_are_not_read_as_logs() -> None:
     traces = ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=[span])])])
     dec, _wal = decode_messages([Message("otlp_spans", 0, 1, traces.SerializeToString())], lambda topic: "auto")
     assert not dec.batches and [d.reason for d in dec.dead] == [NO_FORMAT]
+
+
+# HEC sourcetypes real senders set: Splunk Connect for Syslog's nix:syslog (its generic *nix
+# sourcetype: splunk/splunk-connect-for-syslog tests search sourcetype="nix:syslog"
+# source="program:<PROGRAM>" index=osnix), the Splunk Add-on for Unix and Linux's
+# linux_messages_syslog, and kube:apiserver-audit (Splunk Connect for Kubernetes' kube-audit log
+# and the Splunk OpenTelemetry Collector chart's com.splunk.sourcetype for the audit log:
+# signalfx/splunk-otel-collector-chart docs/advanced-configuration.md). They were unknown: SC4S's
+# lines became Base Events holding the envelope, a sparse audit event too.
+def test_hec_sourcetypes_of_sc4s_unix_add_on_and_splunk_kubernetes() -> None:
+    from secpipe.server.hec import _format_of
+
+    assert [_format_of(st, {}) for st in ("nix:syslog", "linux_messages_syslog", "kube:apiserver-audit")] == [
+        "syslog", "syslog", "k8s_audit"]
+

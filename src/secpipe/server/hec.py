@@ -89,7 +89,8 @@ SOURCETYPES = {
     "kube:apiserver:audit": "k8s_audit", "k8s:audit": "k8s_audit", "kubernetes:audit": "k8s_audit",
     "falco": "falco", "falco:alert": "falco", "opa:decision": "opa", "opa": "opa",
     "github:webhook": "github", "gitlab:webhook": "gitlab", "alertmanager": "alertmanager",
-    "syslog": "syslog", "linux_secure": "syslog", "trivy": "trivy", "snyk": "snyk", "sarif": "sarif",
+    "syslog": "syslog", "linux_secure": "syslog", "linux_messages_syslog": "syslog", "nix:syslog": "syslog",
+    "kube:apiserver-audit": "k8s_audit", "trivy": "trivy", "snyk": "snyk", "sarif": "sarif",
     "_json": None, "json": "json",
 }  # fmt: skip
 
