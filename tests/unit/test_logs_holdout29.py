@@ -157,3 +157,90 @@ def test_file_of_filebeat_documents_then_auth_rows(tmp_path: Path, monkeypatch) 
                                    "select strftime(epoch_ms(time), '%Y-%m-%d') d from authentication order by time"])
     assert got.exit_code == 0, got.output
     assert [r["d"] for r in orjson.loads(got.output)] == ["2023-02-21", "2023-02-21"]
+
+
+# -- Windows events other than logons over syslog (NXLog's to_json of im_msvistalog) ------------------
+
+#: NXLog's JSON of an im_msvistalog record (the layout of cea-sec/openwec's EVENT_4625_JSON, see
+#: test_logs_holdout28) behind the BSD header to_syslog_bsd() writes; the System and EventData
+#: values of Microsoft's documented examples (MicrosoftDocs/windows-itpro-docs event-4688.md, as
+#: tests/cases/evtx_xml/ms-docs-4688.xml; the Sample Value columns of event-4720.md and event-4733.md)
+_NX = {"Keywords": -9214364837600034816, "EventType": "AUDIT_SUCCESS", "SeverityValue": 2, "Severity": "INFO",
+       "SourceName": "Microsoft-Windows-Security-Auditing", "ProviderGuid": "{54849625-5478-4994-A5BA-3E3B0328C30D}",
+       "Channel": "Security", "Opcode": "Info"}
+_SUBJECT = {"SubjectUserSid": "S-1-5-21-3457937927-2839227994-823803824-1104", "SubjectUserName": "dadmin",
+            "SubjectDomainName": "CONTOSO", "SubjectLogonId": "0x30d5f"}
+_WIN = [
+    {"EventTime": "2015-11-12T02:24:52.3773525Z", "Hostname": "WIN-GG82ULGC9GO.contoso.local", "EventID": 4688, **_NX,
+     "Version": 2, "Task": 13312, "RecordNumber": 2814, "ProcessID": 4, "ThreadID": 400,
+     "Message": "A new process has been created.", "Category": "Process Creation", "SubjectUserSid": "S-1-5-18",
+     "SubjectUserName": "WIN-GG82ULGC9GO$", "SubjectDomainName": "CONTOSO", "SubjectLogonId": "0x3e7",
+     "NewProcessId": "0x2bc", "NewProcessName": "C:\\Windows\\System32\\rundll32.exe", "TokenElevationType": "%%1938",
+     "ProcessId": "0xe74", "CommandLine": "", "TargetUserSid": "S-1-5-21-1377283216-344919071-3415362939-1104",
+     "TargetUserName": "dadmin", "TargetDomainName": "CONTOSO", "TargetLogonId": "0x4a5af0",
+     "ParentProcessName": "C:\\Windows\\explorer.exe", "MandatoryLabel": "S-1-16-8192"},
+    {"EventTime": "2015-08-19T18:24:42.0000000Z", "Hostname": "DC01.contoso.local", "EventID": 4720, **_NX,
+     "Message": "A user account was created.", "TargetUserName": "John.Locke", "TargetDomainName": "CONTOSO",
+     "TargetSid": "S-1-5-21-3457937927-2839227994-823803824-6609", **_SUBJECT, "SamAccountName": "John.Locke"},
+    {"EventTime": "2015-08-19T18:30:01.0000000Z", "Hostname": "DC01.contoso.local", "EventID": 4733, **_NX,
+     "Message": "A member was removed from a security-enabled local group.", "MemberName": "-",
+     "MemberSid": "S-1-5-21-3457937927-2839227994-823803824-2104", "TargetUserName": "AccountOperators",
+     "TargetDomainName": "CONTOSO", "TargetSid": "S-1-5-21-3457937927-2839227994-823803824-6605", **_SUBJECT},
+]
+
+
+def _sigma_on(rule: str, body: bytes) -> list[int]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.yml"
+        path.write_text(rule)
+        return _rows(load_rules([path]), body, "syslog")
+
+
+def test_nxlog_windows_process_account_and_group_events_get_their_classes() -> None:
+    from secpipe.schema.conformance import check_rows
+
+    lines = [f"<14>Nov 12 02:24:52 {e['Hostname'].split('.')[0]} Microsoft-Windows-Security-Auditing[4]: "
+             + orjson.dumps(e).decode() for e in _WIN]
+    other = lines[1].replace('"EventID":4720', '"EventID":4672')  # special privileges: stays a Base Event
+    dec = formats.get("syslog").decode("\n".join([*lines, other]).encode(), "t")
+    assert not dec.dead and dec.events == 4
+    by_uid = {r["class_uid"]: r for b in dec.batches for r in b.to_pylist()}
+    assert sorted(by_uid) == [0, 1007, 3001, 3006]  # they were all Base Events
+    proc = by_uid[1007]
+    assert proc["activity_id"] == 1 and proc["time"] == 1447295092377 and proc["metadata"]["event_code"] == "4688"
+    assert proc["process"]["file"]["path"] == "C:\\Windows\\System32\\rundll32.exe" and proc["process"]["pid"] == 0x2BC
+    assert proc["process"]["name"] == "rundll32.exe" and proc["process"]["cmd_line"] is None  # logged empty
+    assert proc["process"]["parent_process"]["pid"] == 0xE74 and proc["actor"]["process"]["name"] == "explorer.exe"
+    assert proc["actor"]["user"]["name"] == "WIN-GG82ULGC9GO$" and proc["process"]["user"]["name"] == "dadmin"
+    made = by_uid[3001]
+    assert made["activity_id"] == 1 and made["user"]["name"] == "John.Locke" and made["user"]["domain"] == "CONTOSO"
+    assert made["user"]["uid"].endswith("-6609") and made["actor"]["user"]["name"] == "dadmin"
+    assert made["time"] == 1440008682000 and made["device"]["hostname"] == "DC01"
+    removed = by_uid[3006]
+    assert removed["activity_id"] == 4 and removed["group"]["name"] == "AccountOperators"
+    assert removed["user"]["uid"].endswith("-2104") and removed["user"]["name"] is None
+    rule = ("title: t\nid: 1d4f0a5e-8f9a-4b6e-9a51-3c7c8e1b2f40\nlogsource: {product: windows, category: process_creation}\n"
+            "detection:\n  sel:\n    NewProcessName|endswith: '\\rundll32.exe'\n  condition: sel\n")
+    assert _sigma_on(rule, "\n".join(lines).encode()) == [0]  # Windows rules still read the event's fields
+    for cls, uid in (("process_activity", 1007), ("account_change", 3001), ("group_management", 3006)):
+        # (a syslog line's device is its hostname: the syslog-wide device constraint, test_dns_syslog_holdout28b)
+        assert not [p for p in check_rows(cls, [by_uid[uid]]) if not p.startswith("device constraint")], cls
+
+
+def test_sysmon_process_creation_over_syslog_is_process_activity() -> None:
+    # SigmaHQ's wocao regression record (tests/cases/evtx_xml/sigmahq-wocao-sysmon1.xml) as NXLog's JSON
+    ev = {"EventTime": "2022-12-09T16:52:12.1300000Z", "Hostname": "DESKTOP-1", "EventID": 1,
+          "SourceName": "Microsoft-Windows-Sysmon", "Channel": "Microsoft-Windows-Sysmon/Operational",
+          "ProcessGuid": "{8e7b6d1e-6b5c-6393-1c02-000000000a00}", "ProcessId": "6188",
+          "Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd.exe /c checkadmin.exe",
+          "User": "DESKTOP-1\\user", "ParentProcessId": "5516", "ParentImage": "C:\\Windows\\explorer.exe"}
+    line = "<14>Dec  9 16:52:12 DESKTOP-1 Microsoft-Windows-Sysmon[3104]: " + orjson.dumps(ev).decode()
+    no_sysmon = line.replace("Microsoft-Windows-Sysmon", "Other-Provider")  # an id 1 of another source
+    dec = formats.get("syslog").decode(f"{line}\n{no_sysmon}".encode(), "t")
+    rows = {r["class_uid"]: r for b in dec.batches for r in b.to_pylist()}
+    assert sorted(rows) == [0, 1007]
+    proc = rows[1007]["process"]
+    assert proc["pid"] == 6188 and proc["cmd_line"] == "cmd.exe /c checkadmin.exe" and proc["user"]["name"] == "DESKTOP-1\\user"
+    assert proc["parent_process"]["pid"] == 5516 and proc["uid"] == "{8e7b6d1e-6b5c-6393-1c02-000000000a00}"

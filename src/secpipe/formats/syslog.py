@@ -126,6 +126,10 @@ Mapping:
   ``WorkstationName`` the source, ``LogonType`` the logon type, ``AuthenticationPackageName`` the
   protocol, ``SubStatus`` / ``Status`` and ``FailureReason`` a failure's code and detail,
   ``EventTime`` the time, ``Hostname`` the host, the event id the event code.
+- Windows events other than logons whose MSG is the event as JSON (NXLog, as above): process
+  creation (Security 4688, Sysmon 1) -> Process Activity (1007), user account changes (4720-4726,
+  4738, 4740, 4767) -> Account Change (3001), security group changes (4727-4734, 4754-4758) -> Group
+  Management (3006): see :mod:`._winevents`.
 - Snare's Windows event lines (``MSWinEventLog<TAB>...<TAB>EventID<TAB>...<TAB>description``, behind
   a syslog header or the host and a tab) of the same logon events -> Authentication (3002), read
   from the expanded description: the New Logon / Account For Which Logon Failed / Account Whose
@@ -382,7 +386,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _cef, _cwlogs, _fast, _jenkins_audit, _journal
+from secpipe.formats import _cef, _cwlogs, _fast, _jenkins_audit, _journal, _winevents
 from secpipe.formats._findings import captions, nest, objects_where, singleton_list
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask, with_rest
 from secpipe.formats.base import (
@@ -1235,6 +1239,19 @@ class Syslog(Format):
                 sub["host"] = pc.coalesce(sub["host"], jauth.pop("_host"))
             out.batches.append(self._batch("authentication", sub, jauth))
             rest = pc.invert(hit)
+            if not pc.any(rest).as_py():
+                return
+            fields = {k: v.filter(rest) for k, v in fields.items()}
+        events = _winevents.windows_events(fields["msg"])
+        if events:  # Windows events as JSON (NXLog): processes created, accounts and groups changed
+            taken = pa.array(np.zeros(len(fields["lines"]), bool))
+            for cls, hit, cols in events:
+                sub = {k: v.filter(hit) for k, v in fields.items()}
+                sub["times"] = _own_time(sub, cols.pop("_time"))
+                sub["host"] = pc.coalesce(sub["host"], cols.pop("_host"))
+                out.batches.append(self._batch(cls, sub, None, net=cols))
+                taken = pc.or_(taken, hit)
+            rest = pc.invert(taken)
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}

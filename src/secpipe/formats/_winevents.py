@@ -1,0 +1,178 @@
+"""Windows events other than logons sent over syslog as JSON, mapped to their OCSF classes.
+
+NXLog's ``im_msvistalog`` with ``$Message = to_json(); to_syslog_bsd();`` sends each Windows event
+as one syslog line whose MSG is the event as a JSON object: the System values (``EventID``,
+``SourceName``, ``Channel``, ``Hostname``, ``EventTime``) and the EventData names flat beside them.
+The syslog format maps the logons (:func:`secpipe.formats.syslog._windows_auth`); this module the
+other security events whose fields the JSON holds (:func:`windows_events`), by event id:
+
+- process creation: Security 4688 (``NewProcessName``, ``NewProcessId`` in hex, ``CommandLine``,
+  ``ParentProcessName``, the creator ``ProcessId`` in hex, the Subject) and Sysmon 1 (``Image``,
+  ``ProcessId``, ``ProcessGuid``, ``CommandLine``, ``CurrentDirectory``, ``ParentImage``,
+  ``ParentProcessId``, ``ParentCommandLine``, ``User``) -> Process Activity (1007) Launch: the new
+  process as ``process``, its creator as ``actor.process`` and ``process.parent_process``;
+- user accounts: 4720 created, 4722 enabled, 4723 password change, 4724 password reset, 4725
+  disabled, 4726 deleted, 4738 changed (Other), 4740 locked out, 4767 unlocked -> Account Change
+  (3001): ``Target*`` the account, ``Subject*`` the actor;
+- security groups (global 4727-4730, local 4731-4734, universal 4754-4758): created, member added,
+  member removed, deleted -> Group Management (3006): ``Target*`` the group, ``MemberName`` /
+  ``MemberSid`` the user, ``Subject*`` the actor.
+
+Each is a Success (Windows logs what was done); ``EventTime`` is the time and ``Hostname`` the
+host where the syslog header has none, the event id ``metadata.event_code``. Other events stay
+Base Events. The JSON is decoded for the candidate lines only (a byte search for ``"EventID":``
+first, then a regex over the id).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from secpipe import _compute as pc
+from secpipe.formats import _fast
+from secpipe.formats.base import parse_times
+
+S = pa.string()
+_I32 = pa.int32()
+
+#: event id -> (OCSF class, activity_id)
+_EVENTS: dict[int, tuple[str, int]] = {
+    4688: ("process_activity", 1),
+    4720: ("account_change", 1), 4722: ("account_change", 2), 4723: ("account_change", 3),
+    4724: ("account_change", 4), 4725: ("account_change", 5), 4726: ("account_change", 6),
+    4738: ("account_change", 99), 4740: ("account_change", 9), 4767: ("account_change", 12),
+    4727: ("group_management", 6), 4731: ("group_management", 6), 4754: ("group_management", 6),
+    4728: ("group_management", 3), 4732: ("group_management", 3), 4756: ("group_management", 3),
+    4729: ("group_management", 4), 4733: ("group_management", 4), 4757: ("group_management", 4),
+    4730: ("group_management", 5), 4734: ("group_management", 5), 4758: ("group_management", 5),
+}  # fmt: skip
+#: Sysmon's process creation (its id 1 is only Sysmon's where the source says so)
+_SYSMON = "Microsoft-Windows-Sysmon"
+_IDS = r'"EventID":\s*"?(?:1|47(?:2[0-9]|3[0-4]|38|40|5[4-8]|67)|4688)\b'
+
+
+def _value(ev: dict[str, Any], key: str) -> str | None:
+    """An event field as text; Windows' ``-`` (none) and an empty value are no value."""
+    v = ev.get(key)
+    if v is None or isinstance(v, dict | list):
+        return None
+    text = str(v).strip()
+    return None if text in ("", "-") else text
+
+
+def _pid(text: str | None) -> int | None:
+    """A process id as 4688 writes it (``0x2bc``) or Sysmon (``5296``)."""
+    if text is None:
+        return None
+    try:
+        return int(text, 16) if text[:2].lower() == "0x" else int(text)
+    except ValueError:
+        return None
+
+
+def _kind(ev: dict[str, Any]) -> tuple[str, int] | None:
+    """(OCSF class, activity) of a decoded event, None for one this module leaves."""
+    eid = str(ev.get("EventID", "")).strip()
+    if not eid.isdigit():
+        return None
+    if eid == "1":
+        source = f"{ev.get('SourceName', '')} {ev.get('Channel', '')}"
+        return ("process_activity", 1) if _SYSMON in source else None
+    return _EVENTS.get(int(eid))
+
+
+def windows_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
+    """[(OCSF class, the lines of that class, their columns with ``_activity``, ``_time`` and
+    ``_host``)] for the lines whose MSG is a Windows event of :data:`_EVENTS` (or Sysmon 1) as JSON."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b'"EventID":',)):
+        return []
+    cand = pc.fill_null(pc.and_(pc.starts_with(msg, "{"), pc.match_substring_regex(msg, _IDS)), False)
+    if not pc.any(cand).as_py():
+        return []
+    idx = pc.indices_nonzero(cand).to_pylist()
+    found: dict[str, dict[int, tuple[int, dict[str, Any]]]] = {}
+    for i, text in zip(idx, msg.take(pa.array(idx, pa.int64())).to_pylist(), strict=True):
+        try:
+            ev = msgspec.json.decode(text)
+        except msgspec.DecodeError:
+            continue
+        kind = _kind(ev) if isinstance(ev, dict) else None
+        if kind is not None:
+            found.setdefault(kind[0], {})[i] = (kind[1], ev)
+    out = []
+    for cls, events in found.items():
+        rows = sorted(events)
+        hit = pc.is_in(pa.array(np.arange(len(msg))), value_set=pa.array(rows, pa.int64()))
+        evs = [events[i][1] for i in rows]
+        cols = _COLUMNS[cls](evs)
+        cols.update(_common(evs, [events[i][0] for i in rows]))
+        out.append((cls, hit, cols))
+    return out
+
+
+def _col(evs: list[dict[str, Any]], *keys: str) -> pa.Array:
+    """The first of ``keys`` each event has a value for, as text."""
+    return pa.array([next((v for k in keys if (v := _value(ev, k)) is not None), None) for ev in evs], S)
+
+
+def _base(paths: pa.Array) -> pa.Array:
+    """The file names of Windows paths (``C:\\Windows\\System32\\cmd.exe`` -> ``cmd.exe``)."""
+    return pa.array([None if p is None else p.rpartition("\\")[2] for p in paths.to_pylist()], S)
+
+
+def _common(evs: list[dict[str, Any]], activities: list[int]) -> dict[str, pa.Array]:
+    n = len(evs)
+    return {
+        "_activity": pa.array(activities, _I32), "_time": parse_times(_col(evs, "EventTime")),
+        "_host": _col(evs, "Hostname"), "metadata.event_code": _col(evs, "EventID"),
+        "status_id": pa.array(np.ones(n, np.int32)), "status": pa.array(["Success"] * n, S),
+        "actor.user.name": _col(evs, "SubjectUserName"), "actor.user.domain": _col(evs, "SubjectDomainName"),
+        "actor.user.uid": _col(evs, "SubjectUserSid"),
+    }  # fmt: skip
+
+
+def _processes(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
+    """Process Activity columns of 4688 and Sysmon 1 events."""
+    path, parent = _col(evs, "NewProcessName", "Image"), _col(evs, "ParentProcessName", "ParentImage")
+    pid = pa.array([_pid(_value(ev, "NewProcessId") if "NewProcessId" in ev else _value(ev, "ProcessId")) for ev in evs], _I32)
+    ppid = pa.array([_pid(_value(ev, "ProcessId") if "NewProcessId" in ev else _value(ev, "ParentProcessId")) for ev in evs], _I32)
+    name, pname = _base(path), _base(parent)
+    user = _col(evs, "User")  # Sysmon: DOMAIN\user
+    return {
+        "process.file.path": path, "process.file.name": name, "process.name": name, "process.pid": pid,
+        "process.cmd_line": _col(evs, "CommandLine"), "process.uid": _col(evs, "ProcessGuid"),
+        "process.file.type_id": _file_type(name),
+        "process.user.name": pc.coalesce(_col(evs, "TargetUserName"), user),
+        "process.parent_process.file.path": parent, "process.parent_process.name": pname,
+        "process.parent_process.pid": ppid, "process.parent_process.cmd_line": _col(evs, "ParentCommandLine"),
+        "process.parent_process.uid": _col(evs, "ParentProcessGuid"),
+        "process.parent_process.file.name": pname, "process.parent_process.file.type_id": _file_type(pname),
+        "actor.process.file.path": parent, "actor.process.file.name": pname, "actor.process.file.type_id": _file_type(pname),
+        "actor.process.name": pname, "actor.process.pid": ppid,
+    }  # fmt: skip
+
+
+def _file_type(names: pa.Array) -> pa.Array:
+    """``Regular File`` (1) where a file is named."""
+    return pc.if_else(pc.is_valid(names), pa.scalar(1, _I32), pa.scalar(None, _I32))
+
+
+def _accounts(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
+    """Account Change columns: the account the event is about."""
+    return {"user.name": _col(evs, "TargetUserName"), "user.domain": _col(evs, "TargetDomainName"),
+            "user.uid": _col(evs, "TargetSid", "TargetUserSid")}  # fmt: skip
+
+
+def _groups(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
+    """Group Management columns: the group, and the member added or removed."""
+    return {"group.name": _col(evs, "TargetUserName"), "group.domain": _col(evs, "TargetDomainName"),
+            "group.uid": _col(evs, "TargetSid"), "user.name": _col(evs, "MemberName"),
+            "user.uid": _col(evs, "MemberSid")}  # fmt: skip
+
+
+_COLUMNS = {"process_activity": _processes, "account_change": _accounts, "group_management": _groups}
