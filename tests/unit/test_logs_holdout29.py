@@ -244,3 +244,29 @@ def test_sysmon_process_creation_over_syslog_is_process_activity() -> None:
     proc = rows[1007]["process"]
     assert proc["pid"] == 6188 and proc["cmd_line"] == "cmd.exe /c checkadmin.exe" and proc["user"]["name"] == "DESKTOP-1\\user"
     assert proc["parent_process"]["pid"] == 5516 and proc["uid"] == "{8e7b6d1e-6b5c-6393-1c02-000000000a00}"
+
+
+def test_security_log_cleared_over_syslog_is_event_log_activity(tmp_path: Path) -> None:
+    # MicrosoftDocs event-1102.md's example (Microsoft-Windows-Eventlog, UserData/LogFileCleared) in
+    # NXLog's JSON layout behind to_syslog_bsd()
+    ev = {"EventTime": "2015-10-16T00:39:58.6562520Z", "Hostname": "DC01.contoso.local", "EventType": "INFO",
+          "SeverityValue": 2, "Severity": "INFO", "EventID": 1102, "SourceName": "Microsoft-Windows-Eventlog",
+          "ProviderGuid": "{fc65ddd8-d6ef-4962-83d5-6e5cfe9ce148}", "Version": 0, "Task": 104, "RecordNumber": 1,
+          "ProcessID": 820, "ThreadID": 2412, "Channel": "Security", "Message": "The audit log was cleared.",
+          "SubjectUserSid": "S-1-5-21-3457937927-2839227994-823803824-1104", "SubjectUserName": "dadmin",
+          "SubjectDomainName": "CONTOSO", "SubjectLogonId": "0x55cd1d"}
+    line = "<14>Oct 16 00:39:58 DC01 Microsoft-Windows-Eventlog[820]: " + orjson.dumps(ev).decode()
+    other = line.replace("Microsoft-Windows-Eventlog", "Some-App")  # a 1102 of another source: stays
+    log = tmp_path / "win.log"
+    log.write_text(f"{line}\n{other}\n")
+    _register()
+    data = tmp_path / "data"
+    got = CliRunner().invoke(app, ["ingest", "--format", "syslog", "--data", str(data), str(log)])
+    assert got.exit_code == 0, got.output
+    got = CliRunner().invoke(app, ["query", "--data", str(data), "--format", "json",
+                                   "select class_uid, activity_name, log_name, log_provider, actor.user.name u, "
+                                   "epoch_ms(time) t from event_log_actvity"])
+    assert got.exit_code == 0, got.output
+    assert orjson.loads(got.output) == [{"class_uid": 1008, "activity_name": "Clear", "log_name": "Security",
+                                         "log_provider": "Microsoft-Windows-Eventlog", "u": "dadmin",
+                                         "t": "2015-10-16T00:39:58.656000"}]

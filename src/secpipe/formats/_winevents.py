@@ -16,7 +16,10 @@ other security events whose fields the JSON holds (:func:`windows_events`), by e
   (3001): ``Target*`` the account, ``Subject*`` the actor;
 - security groups (global 4727-4730, local 4731-4734, universal 4754-4758): created, member added,
   member removed, deleted -> Group Management (3006): ``Target*`` the group, ``MemberName`` /
-  ``MemberSid`` the user, ``Subject*`` the actor.
+  ``MemberSid`` the user, ``Subject*`` the actor;
+- a log cleared (the event log service's 1102 of the Security log, 104 of another) -> Event Log
+  Activity (1008; OCSF names the class ``event_log_actvity``) Clear: the log's name (1102: Security,
+  104: its ``Channel``), the service as the provider, ``Subject*`` the actor.
 
 Each is a Success (Windows logs what was done); ``EventTime`` is the time and ``Hostname`` the
 host where the syslog header has none, the event id ``metadata.event_code``. Other events stay
@@ -52,7 +55,10 @@ _EVENTS: dict[int, tuple[str, int]] = {
 }  # fmt: skip
 #: Sysmon's process creation (its id 1 is only Sysmon's where the source says so)
 _SYSMON = "Microsoft-Windows-Sysmon"
-_IDS = r'"EventID":\s*"?(?:1|47(?:2[0-9]|3[0-4]|38|40|5[4-8]|67)|4688)\b'
+#: the event log service's "log cleared" (Security 1102, System 104 for the other logs)
+_EVENTLOG = "Microsoft-Windows-Eventlog"
+_CLEARED = {"1102", "104"}
+_IDS = r'"EventID":\s*"?(?:1|104|1102|47(?:2[0-9]|3[0-4]|38|40|5[4-8]|67)|4688)\b'
 
 
 def _value(ev: dict[str, Any], key: str) -> str | None:
@@ -82,6 +88,8 @@ def _kind(ev: dict[str, Any]) -> tuple[str, int] | None:
     if eid == "1":
         source = f"{ev.get('SourceName', '')} {ev.get('Channel', '')}"
         return ("process_activity", 1) if _SYSMON in source else None
+    if eid in _CLEARED:
+        return ("event_log_actvity", 1) if _EVENTLOG.lower() == str(ev.get("SourceName", "")).lower() else None
     return _EVENTS.get(int(eid))
 
 
@@ -175,4 +183,13 @@ def _groups(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
             "user.uid": _col(evs, "MemberSid")}  # fmt: skip
 
 
-_COLUMNS = {"process_activity": _processes, "account_change": _accounts, "group_management": _groups}
+def _logs(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
+    """Event Log Activity columns of a log cleared: the log (1102: Security), its provider."""
+    names = [("Security" if _value(ev, "EventID") == "1102" else _value(ev, "Channel")) for ev in evs]
+    n = len(evs)
+    return {"log_name": pa.array(names, S), "log_provider": _col(evs, "SourceName"),
+            "log_type_id": pa.array(np.ones(n, np.int32)), "log_type": pa.array(["OS"] * n, S)}  # fmt: skip
+
+
+_COLUMNS = {"process_activity": _processes, "account_change": _accounts, "group_management": _groups,
+            "event_log_actvity": _logs}  # fmt: skip
