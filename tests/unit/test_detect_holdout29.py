@@ -200,3 +200,21 @@ def test_sigmahq_brute_force_correlation_over_nxlog_syslog() -> None:
         (batch,) = formats.get("syslog").decode(_nxlog_lines(n), "t").batches
         out = CorrelationEngine(rs, None, clock=lambda: 1900000000.0).process(batch, rs.matches(batch))
         assert [json.loads(u)["group"] for u in ([] if out is None else out.column("unmapped").to_pylist())] == groups
+
+
+def test_sysmon_process_creation_rule_reads_nxlog_json_over_syslog() -> None:
+    """SigmaHQ's proc_creation_win_apt_wocao on SigmaHQ's wocao regression record (its Sysmon 1 in
+    tests/cases/evtx_xml/sigmahq-wocao-sysmon1.xml) in NXLog's JSON behind a BSD header; the same
+    record as a Sysmon 3 (a network connection of that image) is no process creation."""
+    rs = load_rules([CASES / "sigma_holdout/proc_creation_win_apt_wocao.yml"])
+    ev = {"EventTime": "2026-08-07T11:17:00.1522265Z", "Hostname": "SigmaCatchVm", "EventID": 1,
+          "SourceName": "Microsoft-Windows-Sysmon", "Channel": "Microsoft-Windows-Sysmon/Operational",
+          "ProcessId": "3592", "Image": "C:\\Windows\\System32\\cmd.exe",
+          "CommandLine": '"cmd.exe" /c schtasks /create /ru system /sc daily /tr "cmd /c powershell.exe -ep bypass -file '
+                         'c:\\T1036.004_NonExistingScript.ps1" /tn win32times /f & schtasks /query /tn win32times',
+          "User": "SigmaCatchVm\\frack113", "ParentProcessId": "6428",
+          "ParentImage": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"}
+    line = "<14>Aug  7 11:17:00 SigmaCatchVm Microsoft-Windows-Sysmon[3712]: " + json.dumps(ev, separators=(",", ":"))
+    net = line.replace('"EventID":1,', '"EventID":3,')
+    got = [rs.matches(b).num_rows for b in formats.get("syslog").decode(f"{line}\n{net}\n".encode(), "t").batches]
+    assert sorted(got) == [0, 1]
