@@ -321,7 +321,8 @@ def test_snare_windows_logons_are_authentication() -> None:
     behind a BSD header, the mmsnarewinsec tests behind RFC 5424 and without any header; the
     second's description abridged after its New Logon block): 4624 is a Logon of the New Logon
     account (not the Subject) with its domain, SID, logon type and source (they were Base Events);
-    Graylog's snare sender example 4726 (an account deleted) stays a Base Event."""
+    Graylog's snare sender example 4726 (an account deleted) is no logon: Account Change Delete
+    (session 29's _winevents; it was a Base Event here)."""
     lines = [
         "<14>May 21 12:00:01 hostname.domain MSWinEventLog\t1\tSecurity\t00000000\tSun May 21 12:00:01.123\t4624\t"
         "Microsoft-Windows-Security-Auditing\tN/A\tN/A\tSuccess Audit\thostname.domain\tLogon\t\tAn account was successfully logged on."
@@ -350,7 +351,7 @@ def test_snare_windows_logons_are_authentication() -> None:
     d = _decode(lines)
     assert not d.dead and d.events == 4
     rows = [next(r for r in _rows(d) if r["raw_data"] == line) for line in lines]
-    assert [(r["class_uid"], r["activity_id"]) for r in rows] == [(3002, 1)] * 3 + [(0, 0)]
+    assert [(r["class_uid"], r["activity_id"]) for r in rows] == [(3002, 1)] * 3 + [(3001, 6)]
 
     def logon(r: dict[str, Any]) -> tuple[Any, ...]:
         src = r["src_endpoint"] or {}

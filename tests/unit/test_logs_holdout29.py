@@ -270,3 +270,31 @@ def test_security_log_cleared_over_syslog_is_event_log_activity(tmp_path: Path) 
     assert orjson.loads(got.output) == [{"class_uid": 1008, "activity_name": "Clear", "log_name": "Security",
                                          "log_provider": "Microsoft-Windows-Eventlog", "u": "dadmin",
                                          "t": "2015-10-16T00:39:58.656000"}]
+
+
+def test_snare_account_deleted_and_log_cleared_get_their_classes() -> None:
+    # a 4726 as the Graylog syslog output plugin's README shows Snare's format (its "snare" sender), and
+    # a 1102 of rsyslog's mmsnarewinsec test (tests/mmsnarewinsec-*.sh, "Audit Log Cleared")
+    lines = [
+        "<14>Feb 11 17:32:26 graylog01 MSWinEventLog\t1\tSecurity\t65493\tMon Feb 11 17:32:26 2019\t4726\t"
+        "Microsoft-Windows-Security-Auditing\tN/A\tN/A\tAUDIT_SUCCESS\tWIN-8F8OSAB5AMC.testwin.lan\tUser Account Management"
+        "\t\tA user account was deleted.  Subject:  Security ID:  S-1-5-21-2081084977-3747244460-254679223-500  Account Name:  "
+        "Administrator  Account Domain:  TESTWIN  Logon ID:  0x5F1B5  Target Account:  Security ID:  "
+        "S-1-5-21-2081084977-3747244460-254679223-1126  Account Name:  admintest  Account Domain:  TESTWIN  Additional "
+        "Information:  Privileges -\t65493",
+        "<14>Apr 08 09:16:45 LAB-NONAUDIT001 MSWinEventLog\t1\tSecurity\t10001\tMon Apr 08 09:16:45 2024\t1102\t"
+        "Microsoft-Windows-Eventlog\tN/A\tN/A\tSuccess Audit\tLAB-NONAUDIT001\tAudit Log Cleared\t\tThe audit log was "
+        "cleared. Subject: Security ID: HOST-001\\admin Account Name: admin Account Domain: HOST-001 Logon ID: 0x1fd23 "
+        "Additional Information: Process Information: Process ID: 0x4c0 Process Name: C:\\Windows\\System32\\wevtutil.exe\t1",
+    ]
+    dec = formats.get("syslog").decode("\n".join(lines).encode(), "t")
+    assert not dec.dead
+    rows = {r["class_uid"]: r for b in dec.batches for r in b.to_pylist()}
+    assert sorted(rows) == [1008, 3001]  # they were Base Events
+    gone = rows[3001]
+    assert gone["activity_name"] == "Delete" and gone["user"]["name"] == "admintest" and gone["user"]["domain"] == "TESTWIN"
+    assert gone["user"]["uid"].endswith("-1126") and gone["actor"]["user"]["name"] == "Administrator"
+    assert gone["time"] == 1549906346000  # Snare's date column has the year the BSD header lacks (2019)
+    cleared = rows[1008]
+    assert cleared["activity_name"] == "Clear" and cleared["log_name"] == "Security"
+    assert cleared["actor"]["user"]["name"] == "admin" and cleared["time"] == 1712567805000

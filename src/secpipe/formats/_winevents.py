@@ -21,6 +21,10 @@ other security events whose fields the JSON holds (:func:`windows_events`), by e
   Activity (1008; OCSF names the class ``event_log_actvity``) Clear: the log's name (1102: Security,
   104: its ``Channel``), the service as the provider, ``Subject*`` the actor.
 
+Snare's lines of the same events (``MSWinEventLog<TAB>...<TAB>EventID<TAB>...<TAB>description``, the
+description's lines joined by spaces) are read into the same names (:func:`snare_events`): the
+Subject, Target Account / New Account, Member and Group blocks, 4688's Process Information.
+
 Each is a Success (Windows logs what was done); ``EventTime`` is the time and ``Hostname`` the
 host where the syslog header has none, the event id ``metadata.event_code``. Other events stay
 Base Events. The JSON is decoded for the candidate lines only (a byte search for ``"EventID":``
@@ -29,6 +33,8 @@ first, then a regex over the id).
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 import msgspec
@@ -103,19 +109,90 @@ def windows_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Arra
     if not pc.any(cand).as_py():
         return []
     idx = pc.indices_nonzero(cand).to_pylist()
-    found: dict[str, dict[int, tuple[int, dict[str, Any]]]] = {}
+    events: dict[int, dict[str, Any]] = {}
     for i, text in zip(idx, msg.take(pa.array(idx, pa.int64())).to_pylist(), strict=True):
         try:
             ev = msgspec.json.decode(text)
         except msgspec.DecodeError:
             continue
-        kind = _kind(ev) if isinstance(ev, dict) else None
+        if isinstance(ev, dict):
+            events[i] = ev
+    return _classed(len(msg), events)
+
+
+#: Snare's Windows event line (the syslog format's ``_SNARE`` layout) of an event of this module
+_SNARE = re.compile(r"^(?:[^\t\s]+\t)?MSWinEventLog\t\d+\t(?P<log>[^\t]*)\t\d*\t(?P<date>[^\t]*)\t(?P<id>1|104|1102|47\d\d|4688)\t"
+                    r"(?P<src>[^\t]*)\t[^\t]*\t[^\t]*\t[^\t]*\t(?P<comp>[^\t]*)\t[^\t]*\t[^\t]*\t(?P<desc>[^\t]*)")
+#: a label's value in a Snare description: up to the next ``Label:`` (capitalized words) or the end
+_UNTIL = r"\s*(.*?)(?=\s+[A-Z][A-Za-z ]{1,40}:\s|\s*$)"
+_ACCOUNT = (r":\s+(?:Security ID:\s*(?P<sid>\S*)\s+)?Account Name:" + _UNTIL
+            + r"(?:\s+(?:Account Domain|Domain Name):" + _UNTIL + ")?")
+#: (the SID, name and domain keys NXLog gives) -> the description's block of that account
+_BLOCKS = {("SubjectUserSid", "SubjectUserName", "SubjectDomainName"): re.compile(r"\bSubject" + _ACCOUNT),
+           ("TargetSid", "TargetUserName", "TargetDomainName"):
+               re.compile(r"\b(?:Target Account|New Account|Account That Was Locked Out)" + _ACCOUNT),
+           ("MemberSid", "MemberName", ""): re.compile(r"\bMember" + _ACCOUNT)}  # fmt: skip
+_GROUP = re.compile(r"\bGroup:\s+(?:Security ID:\s*(?P<sid>\S*)\s+)?(?:Group|Account) Name:" + _UNTIL
+                    + r"(?:\s+(?:Group|Account) Domain:" + _UNTIL + ")?")
+_PROCESS = {"NewProcessId": "New Process ID", "NewProcessName": "New Process Name", "ProcessId": "Creator Process ID",
+            "ParentProcessName": "Creator Process Name", "CommandLine": "Process Command Line"}  # fmt: skip
+_PROCESS_RE = {k: re.compile(r"\b" + label + ":" + _UNTIL) for k, label in _PROCESS.items()}
+
+
+def snare_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
+    """:func:`windows_events` of Snare's lines of those events (their descriptions read into the
+    names NXLog's JSON gives them)."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"MSWinEventLog\t",)):
+        return []
+    cand = pc.fill_null(pc.match_substring(msg, "MSWinEventLog\t"), False)
+    idx = pc.indices_nonzero(cand).to_pylist()
+    events: dict[int, dict[str, Any]] = {}
+    for i, text in zip(idx, msg.take(pa.array(idx, pa.int64())).to_pylist(), strict=True):
+        m = _SNARE.match(text)
+        if m is not None:
+            events[i] = _snare_event(m)
+    return _classed(len(msg), events)
+
+
+def _snare_event(m: re.Match[str]) -> dict[str, Any]:
+    """A Snare line as the event NXLog's JSON would give."""
+    desc = m["desc"]
+    ev: dict[str, Any] = {"EventID": m["id"], "SourceName": m["src"], "Channel": m["log"], "Hostname": m["comp"],
+                          "EventTime": _snare_time(m["date"])}
+    for (sid, name, domain), rx in _BLOCKS.items():
+        found = rx.search(desc)
+        if found is not None:
+            ev.update({sid: found["sid"], name: found[2]} | ({domain: found[3]} if domain else {}))
+    group = _GROUP.search(desc)
+    if group is not None and int(m["id"]) in _EVENTS and _EVENTS[int(m["id"])][0] == "group_management":
+        ev.update({"TargetSid": group["sid"], "TargetUserName": group[2], "TargetDomainName": group[3]})
+    if m["id"] == "4688":
+        ev.update({k: f[1] for k, rx in _PROCESS_RE.items() if (f := rx.search(desc)) is not None})
+    return ev
+
+
+def _snare_time(date: str) -> str | None:
+    """Snare's date column (``Mon Feb 11 17:32:26 2019``, the host's clock: taken as UTC) as ISO-8601;
+    None without a year (``Sun May 21 12:00:01.123``)."""
+    try:
+        return dt.datetime.strptime(date.strip() + " +0000", "%a %b %d %H:%M:%S %Y %z").isoformat()
+    except ValueError:
+        return None
+
+
+def _classed(n_lines: int, decoded: dict[int, dict[str, Any]]) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
+    """The events of :data:`_EVENTS` among ``decoded`` (line -> event), by class."""
+    found: dict[str, dict[int, tuple[int, dict[str, Any]]]] = {}
+    for i, ev in decoded.items():
+        kind = _kind(ev)
         if kind is not None:
             found.setdefault(kind[0], {})[i] = (kind[1], ev)
+    msg_len = n_lines
     out = []
     for cls, events in found.items():
         rows = sorted(events)
-        hit = pc.is_in(pa.array(np.arange(len(msg))), value_set=pa.array(rows, pa.int64()))
+        hit = pc.is_in(pa.array(np.arange(msg_len)), value_set=pa.array(rows, pa.int64()))
         evs = [events[i][1] for i in rows]
         cols = _COLUMNS[cls](evs)
         cols.update(_common(evs, [events[i][0] for i in rows]))

@@ -126,10 +126,11 @@ Mapping:
   ``WorkstationName`` the source, ``LogonType`` the logon type, ``AuthenticationPackageName`` the
   protocol, ``SubStatus`` / ``Status`` and ``FailureReason`` a failure's code and detail,
   ``EventTime`` the time, ``Hostname`` the host, the event id the event code.
-- Windows events other than logons whose MSG is the event as JSON (NXLog, as above): process
-  creation (Security 4688, Sysmon 1) -> Process Activity (1007), user account changes (4720-4726,
-  4738, 4740, 4767) -> Account Change (3001), security group changes (4727-4734, 4754-4758) -> Group
-  Management (3006): see :mod:`._winevents`.
+- Windows events other than logons whose MSG is the event as JSON (NXLog, as above) or a Snare
+  line (below): process creation (Security 4688, Sysmon 1) -> Process Activity (1007), user account
+  changes (4720-4726, 4738, 4740, 4767) -> Account Change (3001), security group changes
+  (4727-4734, 4754-4758) -> Group Management (3006), a log cleared (1102; 104 another log) -> Event
+  Log Activity (1008): see :mod:`._winevents`.
 - Snare's Windows event lines (``MSWinEventLog<TAB>...<TAB>EventID<TAB>...<TAB>description``, behind
   a syslog header or the host and a tab) of the same logon events -> Authentication (3002), read
   from the expanded description: the New Logon / Account For Which Logon Failed / Account Whose
@@ -1242,8 +1243,8 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
-        events = _winevents.windows_events(fields["msg"])
-        if events:  # Windows events as JSON (NXLog): processes created, accounts and groups changed
+        events = _winevents.windows_events(fields["msg"]) + _winevents.snare_events(fields["msg"])
+        if events:  # Windows events (NXLog's JSON, Snare): processes created, accounts and groups changed
             taken = pa.array(np.zeros(len(fields["lines"]), bool))
             for cls, hit, cols in events:
                 sub = {k: v.filter(hit) for k, v in fields.items()}
