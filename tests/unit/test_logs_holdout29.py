@@ -60,6 +60,15 @@ def test_unset_empty_sets_and_escapes() -> None:
     assert {r["_path"] for r in ssh} == {"ssh"}
 
 
+def test_times_zeek_cut_made_readable_are_read() -> None:
+    # zeek-cut -c -u (headers kept, times as its default format %Y-%m-%dT%H:%M:%S%z in UTC): the ts of
+    # brimdata/zed's conn.log so written; float() refused it and every row was dead-lettered
+    body = (ZEEK / "brim-conn.log").read_bytes().replace(b"\n1521911721.255387\t", b"\n2018-03-24T17:15:21+0000\t")
+    dec = formats.get("zeek_tsv").decode(body, "t")
+    assert not dec.dead and dec.batches[0].column("time").to_pylist() == [1521911721000]
+    assert orjson.loads(dec.batches[0].column("raw_data")[0].as_py())["ts"] == "2018-03-24T17:15:21+0000"
+
+
 def test_bad_rows_are_dead_lettered_alone_and_logs_may_follow_each_other() -> None:
     dns = (ZEEK / "zeek-ipv6-frag-dns.log").read_bytes()
     conn = (ZEEK / "brim-conn.log").read_bytes()

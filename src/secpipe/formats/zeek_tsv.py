@@ -19,7 +19,8 @@ SigmaHQ's ``product: zeek`` rules read. Each row here becomes that JSON record a
 ``json`` format (:meth:`secpipe.formats.generic_json.GenericJSON.map_records`): the same rows, the
 same Sigma fields, as the log written as JSON. The JSON writer's rules, by ``#types``: the dotted
 column names are the keys (``id.orig_h``); an unset value (``#unset_field``, ``-``) is no key;
-``count`` / ``int`` / ``port`` are integers, ``time`` (epoch seconds), ``interval`` and ``double``
+``count`` / ``int`` / ``port`` are integers, ``time`` (epoch seconds; the ISO-8601 text
+``zeek-cut -d`` / ``-u`` puts there stays text, read as the time all the same), ``interval`` and ``double``
 numbers, ``bool`` (``T`` / ``F``) true / false, ``set[T]`` / ``vector[T]`` / ``table[T]`` arrays of
 their elements split at ``#set_separator`` (``#empty_field`` the empty array), every other type
 (``string``, ``addr``, ``subnet``, ``enum``...) a string, ``#empty_field`` the empty string. The
@@ -49,7 +50,8 @@ from secpipe.formats.generic_json import GenericJSON
 _HEAD = re.compile(rb"#separator[ \t](?:\\x[0-9a-fA-F]{2}|[^\r\n])+\r?\n")
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _INTS = frozenset({"count", "int", "port", "counter"})
-_FLOATS = frozenset({"time", "interval", "double"})
+_FLOATS = frozenset({"interval", "double"})
+_ISO = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?$")
 _CONTAINER = re.compile(r"(?:set|vector|table)\[(\w+)\]")
 #: the json format's mapping, which stores the records
 _JSON = GenericJSON()
@@ -168,6 +170,8 @@ def _scalar(type_: str, empty: bytes) -> Convert:
     """The converter of a value of the scalar Zeek type ``type_``."""
     if type_ in _INTS:
         return int
+    if type_ == "time":
+        return _time
     if type_ in _FLOATS:
         return float
     if type_ == "bool":
@@ -179,6 +183,17 @@ def _scalar(type_: str, empty: bytes) -> Convert:
         return _text(v) if b"\\x" in v else v.decode("utf-8", "backslashreplace")
 
     return text
+
+
+def _time(v: bytes) -> float | str:
+    """A ``time``: epoch seconds, or the ISO-8601 text ``zeek-cut -d`` / ``-u`` writes in its place
+    (``2018-03-24T17:15:21+0000``: kept as text, which the ``json`` format reads as the time)."""
+    try:
+        return float(v)
+    except ValueError:
+        if _ISO.match(v) is None:
+            raise
+        return v.decode()
 
 
 def _bool(v: bytes) -> bool:
