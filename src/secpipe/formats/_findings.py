@@ -863,6 +863,7 @@ class CheckedTopFormat(CheckedRecordFormat):
 _GO_ZERO_MS = -62135596800000
 
 
+@functools.lru_cache(maxsize=1024)
 def report_time(value: str | float | None) -> int | None:
     """A report's own time (ISO 8601, or an epoch number: see ``parse_times``) in ms since the epoch, or None when it has none: absent,
     unparseable, or Go's zero time (an unset time, not a scan made in year 1: taking it would file

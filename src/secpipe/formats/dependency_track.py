@@ -30,6 +30,7 @@ the application Dependency-Track.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import msgspec
@@ -160,18 +161,27 @@ def _ids(v: _Vulnerability, aliases: _Aliases) -> tuple[str | None, str | None, 
     own = v.vulnId
     cve = own if own and _CVE.match(own) else aliases.cve
     adv = None if cve else own
-    return cve, adv, [x for x in dict.fromkeys([own, *aliases.ids]) if x and x not in (cve, adv)]
+    rest = [x for x in aliases.ids if x != own and x != cve and x != adv]
+    return cve, adv, [own, *rest] if own and own != cve and own != adv else rest
 
 
 def _cvss(v: _Vulnerability) -> list[tuple[str, float, str | None]]:
-    """(version, base score, vector) of each rating with a base score."""
+    """(version, base score, vector) of each rating with a base score (v4, v3, v2)."""
     out = []
-    for score, vector, default in ((v.cvssV4BaseScore, v.cvssV4Vector, "4.0"), (v.cvssV3BaseScore, v.cvssV3Vector, "3.0"),
-                                   (v.cvssV2BaseScore, v.cvssV2Vector, "2.0")):  # fmt: skip
-        if score is not None:
-            m = _VERSION.match(vector or "")
-            out.append((m.group(1) if m else default, score, vector))
+    if v.cvssV4BaseScore is not None:
+        out.append((_version(v.cvssV4Vector, "4.0"), v.cvssV4BaseScore, v.cvssV4Vector))
+    if v.cvssV3BaseScore is not None:
+        out.append((_version(v.cvssV3Vector, "3.0"), v.cvssV3BaseScore, v.cvssV3Vector))
+    if v.cvssV2BaseScore is not None:
+        out.append((_version(v.cvssV2Vector, "2.0"), v.cvssV2BaseScore, v.cvssV2Vector))
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _version(vector: str | None, default: str) -> str:
+    """A rating's CVSS version: its vector's ``CVSS:x.y/`` prefix, else the field's (one regex match a vector)."""
+    m = _VERSION.match(vector or "")
+    return m.group(1) if m else default
 
 
 def _status(a: _Analysis) -> int:

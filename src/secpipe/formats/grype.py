@@ -80,7 +80,6 @@ from secpipe.formats.base import (
     base_columns,
     const,
     event_uids,
-    parse_times,
     strs,
     text_or_none,
     to_batch,
@@ -237,6 +236,13 @@ def _cwe(cwes: list[Any] | None) -> str | None:
     return None
 
 
+def _epss_day(day: str | None) -> int | None:
+    """An EPSS score's date in ms (parsed once a day: :func:`report_time`); none for Go's zero date
+    0001-01-01, which Grype writes where it has none."""
+    ms = report_time(day)
+    return ms if ms is not None and ms > 0 else None
+
+
 def _ignored(m: _Match) -> int:
     """The status of an ignored match: Resolved (4) where a VEX statement says fixed, else Suppressed (3)."""
     return 4 if any((r.vex_status or "").lower() == "fixed" for r in m.appliedIgnoreRules or ()) else 3
@@ -347,10 +353,8 @@ class Grype(ReportFormat):
         epss = [(v.epss or rel.epss or _NO_EPSS)[0] for v, rel in pairs]
         score = strs([None if e.epss is None else str(e.epss) for e in epss])
         days = [e.date for e in epss]
-        place = {d: i for i, d in enumerate(dict.fromkeys(days))}  # (a few distinct days: each parsed once)
-        dated = parse_times(list(place)).take(pa.array([place[d] for d in days], pa.int32()))
-        # (Go's zero date 0001-01-01 where Grype has none: no time)
-        dated = pc.if_else(pc.greater(dated, 0), dated, pa.scalar(None, pa.int64()))
+        place = {d: _epss_day(d) for d in dict.fromkeys(days)}  # (a few distinct days: each parsed once)
+        dated = pa.array([place[d] for d in days], pa.int64())
         epss_col = only_where(nest({"score": score, "percentile": pa.array([e.percentile for e in epss], pa.float64()),
                                     "created_time": dated}), score)  # fmt: skip
         fixes = [v.fix or _NO_FIX for v in vs]
