@@ -218,3 +218,39 @@ def test_sysmon_process_creation_rule_reads_nxlog_json_over_syslog() -> None:
     net = line.replace('"EventID":1,', '"EventID":3,')
     got = [rs.matches(b).num_rows for b in formats.get("syslog").decode(f"{line}\n{net}\n".encode(), "t").batches]
     assert sorted(got) == [0, 1]
+
+
+# -- aliases name rules the rules list gives by id ----------------------------------------------
+
+_ALIASED = """
+    title: SSH logon from the address that failed
+    id: 5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d
+    correlation:
+        type: temporal_ordered
+        rules:
+            - 9c0d1f9e-3b2a-4c1d-9e8f-7a6b5c4d3e23
+            - 1c0d1f9e-3b2a-4c1d-9e8f-7a6b5c4d3e22
+        group-by: [source]
+        aliases:
+            source:
+                sshd_failed: src_endpoint.ip
+                sshd_accepted: src_endpoint.ip
+        timespan: 5m
+    level: high
+    """
+
+
+def test_alias_keyed_by_name_of_a_rule_listed_by_id(tmp_path: Path) -> None:
+    """The specification's aliases name the rules (``<Sigma rule name>: field``); its ``rules`` may
+    list them by id. The alias must apply then too: read as the plain field ``source`` (absent), every
+    failure and acceptance fell in one group and fired whatever their addresses."""
+    rules = tmp_path / "aliased.yml"
+    rules.write_text(textwrap.dedent(_ALIASED) + "---\n" + textwrap.dedent(_ORDERED).split("---\n", 1)[1])
+    lines = (CASES / "holdout/elastic-system-auth.log").read_text().splitlines()
+    failed = next(x for x in lines if "sshd[2738]: Failed password for root from 202.109.143.106" in x)
+    head = failed[:failed.index(": ") + 2]  # the acceptance logged by that sshd, as the session went on
+    accepted = head + next(x for x in lines if "Accepted password for vagrant from 192.168.33.1" in x).split(": ", 1)[1]
+    same = accepted.replace("192.168.33.1", "202.109.143.106")
+    title = "SSH logon from the address that failed"
+    assert _fired(rules, f"{failed}\n{same}\n".encode(), "syslog") == [[title]] * 2
+    assert _fired(rules, f"{failed}\n{accepted}\n".encode(), "syslog") == [[], []]

@@ -157,6 +157,8 @@ class Correlation:
         self.names = referenced(rule)
         self.percentile = getattr(cond, "percentile", None)
         self.aliases = {a.alias: {str(k.reference): v for k, v in a.mapping.items()} for a in rule.aliases}
+        #: alias -> {id of a base rule (or inner correlation) it names: the field read}: set by :func:`resolve`
+        self.alias_fields: dict[str, dict[str, str]] = {}
         self.level = rule.level.name.lower() if rule.level else "medium"
         self.type_name = str((rule.custom_attributes or {}).get(TYPE) or rule.type.name.lower())
         #: False when another correlation with ``generate: false`` refers to this one: its firings
@@ -271,6 +273,11 @@ def _resolve_one(c: SigmaCorrelationRule, by_name: dict[str, list[str]], corr_na
         return None
     got = Correlation(c, refs)
     got.inner = inner
+    # an alias names a rule by its name or id, whichever the rules list uses (the specification's
+    # aliases name rules, which its rules list may give by id)
+    subs = {k: [sub.id] for sub in inner for k in (sub.rule.name, str(sub.rule.id) if sub.rule.id else None, sub.id) if k}
+    got.alias_fields = {alias: {rid: f for key, f in m.items() for rid in by_name.get(key, subs.get(key, []))}
+                        for alias, m in got.aliases.items()}
     return got
 
 
@@ -405,12 +412,9 @@ class CorrelationEngine:
         return None if not got else got[0] if len(got) == 1 else got
 
     def _field(self, c: Correlation, e: dict[str, Any], name: str) -> Any:
-        alias = c.aliases.get(name)
+        alias = c.alias_fields.get(name)
         if alias:
-            for ref, ids in zip(c.rule.rules or [], c.refs, strict=True):
-                if e["rule"] in ids and str(ref.reference) in alias:
-                    name = alias[str(ref.reference)]
-                    break
+            name = alias.get(e["rule"], name)
         alts = self._alts.get(e["rule"], {}).get(name, ())
         key = (name, e["rule"]) if alts else name
         read = e["rec"]["read"] if "rec" in e else None
