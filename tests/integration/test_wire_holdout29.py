@@ -120,8 +120,9 @@ def test_hec_sc4s_nix_syslog_and_splunk_kubernetes_audit(server: Server) -> None
     r = httpx.post(f"{server.url}/services/collector/event", content="".join(json.dumps(e) for e in events),
                    headers={"Authorization": f"Splunk {server.ingest}"}, timeout=60)  # fmt: skip
     assert r.status_code == 200 and r.json()["code"] == 0, r.text
-    sql = "select user.name, device.hostname from authentication where user.name = 'bob'"
+    sql = "select user.name, device.hostname, time_dt from authentication where user.name = 'bob'"
     assert server.wait_rows(f"select count(*) from ({sql})", 1) == 1
-    assert server.query(sql) == [["bob", "web-12"]]
+    ((user, host, at),) = server.query(sql)
+    assert (user, host, str(at)[:19]) == ("bob", "web-12", "2023-11-14T22:13:20")
     verb = json.loads(k8s)["verb"]
     assert server.wait_rows(f"select count(*) from api_activity where api.operation = '{verb}'", 1) == 1

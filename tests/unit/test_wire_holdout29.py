@@ -245,3 +245,12 @@ def test_hec_sourcetypes_of_sc4s_unix_add_on_and_splunk_kubernetes() -> None:
     assert [_format_of(st, {}) for st in ("nix:syslog", "linux_messages_syslog", "kube:apiserver-audit")] == [
         "syslog", "syslog", "k8s_audit"]
 
+
+def test_syslog_line_without_a_time_takes_its_documents() -> None:
+    # SC4S's nix:syslog event text: the program header and message, its time in the HEC envelope
+    # (;at=, as the wire routes hint a shipped line's document time); a line with its own stamp keeps it
+    body = b"sshd[88]: Accepted password for bob from 10.0.0.1 port 22 ssh2\n" + AUTH_LINE + b"\n"
+    dec = formats.get("syslog").decode(body, "hec:test;at=1700000000000;host=web-12")
+    rows = sorted((r for b in dec.batches for r in b.to_pylist()), key=lambda r: r["raw_data"])
+    assert [(r["user"]["name"], str(r["time_dt"])[:19], r["device"]["hostname"]) for r in rows] == [
+        ("vagrant", "2023-02-21 21:54:44", "localhost"), ("bob", "2023-11-14 22:13:20", "web-12")]

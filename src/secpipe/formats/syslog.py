@@ -334,7 +334,8 @@ the documents name (Filebeat's, Logstash's and Fluent Bit's ``@timestamp``, Vect
 a HEC envelope's ``time``) comes as ``;at=<epoch ms>`` before the host (the latest of the body's
 documents, which the wire routes split by 30 days of their times): a BSD stamp without a year is read in the year that puts it at most a day after that
 time, not the receipt clock's (an archive shipped today keeps its year; a ``Dec 31`` line shipped on
-Jan 1 is the year before). The
+Jan 1 is the year before), and a line with no time of its own (Splunk Connect for Syslog's HEC
+events: ``PROGRAM[PID]: MSG``, the time in the envelope) takes that time, not the receipt's. The
 listener's source names the sender's address (``/peer=<ip>:<port>``): a line that names no host
 has that address as ``device.ip`` (as rsyslog takes ``fromhost-ip`` for a message without a
 HOSTNAME), hashed into its identity the same way (the port is not: it changes each connection).
@@ -1211,6 +1212,8 @@ class Syslog(Format):
             fields["cw_origin"] = extra["cw_origin"]
         if shipped_host is not None:
             fields["shipped_host"] = pc.fill_null(pa.nulls(n, S), shipped_host)
+        if shipped_at is not None:
+            fields["shipped_at"] = pa.array(np.full(n, shipped_at, np.int64))
         if peer_ip is not None:
             fields["peer_ip"] = pc.fill_null(pa.nulls(n, S), peer_ip)
         self._emit(fields, out)
@@ -1389,9 +1392,12 @@ class Syslog(Format):
                 else:
                     origin = pc.if_else(pc.is_null(host), pc.coalesce(origin, f[key]), origin)
                 break
+        times = f["times"]
+        if "shipped_at" in f:  # a line with no time of its own (SC4S's PROGRAM[PID]: MSG): its document's
+            times = pc.coalesce(times, f["shipped_at"].cast(times.type))
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=_line_uids(self.name, f["lines"], raws, f.get("repeat_base"), f.get("uid_context")),
-            times_ms=f["times"], raws=None, activity_id=activity, severity_id=sev_ocsf,
+            times_ms=times, raws=None, activity_id=activity, severity_id=sev_ocsf,
         )  # fmt: skip
         pid_ok = pc.fill_null(pc.match_substring_regex(f["procid"], r"^\d{1,9}$"), False)
         named = pc.or_(pc.is_valid(host), pc.is_valid(origin))
