@@ -307,3 +307,22 @@ def test_snare_account_deleted_and_log_cleared_get_their_classes() -> None:
     cleared = rows[1008]
     assert cleared["activity_name"] == "Clear" and cleared["log_name"] == "Security"
     assert cleared["actor"]["user"]["name"] == "admin" and cleared["time"] == 1712567805000
+
+
+def test_sysmon_network_connection_over_syslog_is_network_activity() -> None:
+    # OSSEM's Sysmon 3 (tests/cases/evtx_xml/ossem-sysmon3.xml) as NXLog's JSON behind to_syslog_bsd()
+    ev = {"EventTime": "2019-04-27T00:10:32.9642823Z", "Hostname": "WARDOG.RIVENDELL.local", "EventID": 3,
+          "SourceName": "Microsoft-Windows-Sysmon", "Channel": "Microsoft-Windows-Sysmon/Operational",
+          "UtcTime": "2019-04-27 00:10:31.843", "ProcessGuid": "{1c9fdc81-9d71-5cc3-0000-001029c30000}",
+          "ProcessId": "820", "Image": "C:\\Windows\\System32\\lsass.exe", "User": "NT AUTHORITY\\SYSTEM",
+          "Protocol": "tcp", "Initiated": "true", "SourceIp": "192.168.64.137",
+          "SourceHostname": "DESKTOP-LFD11QP.RIVENDELL.local", "SourcePort": "49767", "DestinationIp": "192.168.64.178",
+          "DestinationHostname": "DC-WD-001", "DestinationPort": "88", "DestinationPortName": "kerberos"}
+    line = "<14>Apr 27 00:10:32 WARDOG Microsoft-Windows-Sysmon[1992]: " + orjson.dumps(ev).decode()
+    dec = formats.get("syslog").decode(line.encode(), "t")
+    (row,) = [r for b in dec.batches for r in b.to_pylist()]
+    assert row["class_uid"] == 4001 and row["activity_name"] == "Open" and row["time"] == 1556323832964  # a Base Event before
+    assert (row["src_endpoint"]["ip"], row["src_endpoint"]["port"]) == ("192.168.64.137", 49767)
+    assert (row["dst_endpoint"]["ip"], row["dst_endpoint"]["port"], row["dst_endpoint"]["hostname"]) == ("192.168.64.178", 88, "DC-WD-001")
+    assert row["connection_info"]["direction"] == "Outbound" and row["connection_info"]["protocol_name"] == "tcp"
+    assert row["actor"]["process"]["name"] == "lsass.exe" and row["actor"]["process"]["pid"] == 820

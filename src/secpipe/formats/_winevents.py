@@ -11,6 +11,10 @@ other security events whose fields the JSON holds (:func:`windows_events`), by e
   ``ProcessId``, ``ProcessGuid``, ``CommandLine``, ``CurrentDirectory``, ``ParentImage``,
   ``ParentProcessId``, ``ParentCommandLine``, ``User``) -> Process Activity (1007) Launch: the new
   process as ``process``, its creator as ``actor.process`` and ``process.parent_process``;
+- Sysmon 3 (a network connection) -> Network Activity (4001) Open: ``SourceIp`` / ``SourcePort`` /
+  ``SourceHostname`` and the ``Destination*`` ones the endpoints, ``Protocol``, ``Initiated`` the
+  direction (Outbound, else Inbound), the process (``Image``, ``ProcessId``, ``ProcessGuid``,
+  ``User``) the actor;
 - user accounts: 4720 created, 4722 enabled, 4723 password change, 4724 password reset, 4725
   disabled, 4726 deleted, 4738 changed (Other), 4740 locked out, 4767 unlocked -> Account Change
   (3001): ``Target*`` the account, ``Subject*`` the actor;
@@ -64,7 +68,7 @@ _SYSMON = "Microsoft-Windows-Sysmon"
 #: the event log service's "log cleared" (Security 1102, System 104 for the other logs)
 _EVENTLOG = "Microsoft-Windows-Eventlog"
 _CLEARED = {"1102", "104"}
-_IDS = r'"EventID":\s*"?(?:1|104|1102|47(?:2[0-9]|3[0-4]|38|40|5[4-8]|67)|4688)\b'
+_IDS = r'"EventID":\s*"?(?:1|3|104|1102|47(?:2[0-9]|3[0-4]|38|40|5[4-8]|67)|4688)\b'
 
 
 def _value(ev: dict[str, Any], key: str) -> str | None:
@@ -91,9 +95,9 @@ def _kind(ev: dict[str, Any]) -> tuple[str, int] | None:
     eid = str(ev.get("EventID", "")).strip()
     if not eid.isdigit():
         return None
-    if eid == "1":
+    if eid in ("1", "3"):
         source = f"{ev.get('SourceName', '')} {ev.get('Channel', '')}"
-        return ("process_activity", 1) if _SYSMON in source else None
+        return (("process_activity", 1) if eid == "1" else ("network_activity", 1)) if _SYSMON in source else None
     if eid in _CLEARED:
         return ("event_log_actvity", 1) if _EVENTLOG.lower() == str(ev.get("SourceName", "")).lower() else None
     return _EVENTS.get(int(eid))
@@ -268,5 +272,26 @@ def _logs(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
             "log_type_id": pa.array(np.ones(n, np.int32)), "log_type": pa.array(["OS"] * n, S)}  # fmt: skip
 
 
-_COLUMNS = {"process_activity": _processes, "account_change": _accounts, "group_management": _groups,
+def _connections(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
+    """Network Activity columns of Sysmon 3 (a connection a process made or took): the addresses,
+    ports and host names, the protocol, the direction (``Initiated``: Outbound), the process as actor."""
+    image = _col(evs, "Image")
+    name = _base(image)
+    initiated = [str(ev.get("Initiated", "")).lower() for ev in evs]
+    direction = pa.array([2 if i == "true" else 1 if i == "false" else 0 for i in initiated], _I32)
+    port = {k: pa.array([_pid(_value(ev, k)) for ev in evs], _I32) for k in ("SourcePort", "DestinationPort")}
+    return {
+        "src_endpoint.ip": _col(evs, "SourceIp"), "src_endpoint.port": port["SourcePort"],
+        "src_endpoint.hostname": _col(evs, "SourceHostname"),
+        "dst_endpoint.ip": _col(evs, "DestinationIp"), "dst_endpoint.port": port["DestinationPort"],
+        "dst_endpoint.hostname": _col(evs, "DestinationHostname"),
+        "connection_info.protocol_name": _col(evs, "Protocol"), "connection_info.direction_id": direction,
+        "connection_info.direction": pc.take(pa.array(["Unknown", "Inbound", "Outbound"], S), direction),
+        "actor.process.file.path": image, "actor.process.file.name": name, "actor.process.file.type_id": _file_type(name),
+        "actor.process.name": name, "actor.process.pid": pa.array([_pid(_value(ev, "ProcessId")) for ev in evs], _I32),
+        "actor.process.uid": _col(evs, "ProcessGuid"), "actor.process.user.name": _col(evs, "User"),
+    }  # fmt: skip
+
+
+_COLUMNS = {"process_activity": _processes, "network_activity": _connections, "account_change": _accounts, "group_management": _groups,
             "event_log_actvity": _logs}  # fmt: skip

@@ -127,7 +127,8 @@ Mapping:
   protocol, ``SubStatus`` / ``Status`` and ``FailureReason`` a failure's code and detail,
   ``EventTime`` the time, ``Hostname`` the host, the event id the event code.
 - Windows events other than logons whose MSG is the event as JSON (NXLog, as above) or a Snare
-  line (below): process creation (Security 4688, Sysmon 1) -> Process Activity (1007), user account
+  line (below): process creation (Security 4688, Sysmon 1) -> Process Activity (1007), Sysmon's
+  network connections (3) -> Network Activity (4001), user account
   changes (4720-4726, 4738, 4740, 4767) -> Account Change (3001), security group changes
   (4727-4734, 4754-4758) -> Group Management (3006), a log cleared (1102; 104 another log) -> Event
   Log Activity (1008): see :mod:`._winevents`.
