@@ -28,23 +28,34 @@ A job's ``started_at`` / ``completed_at`` are also ``start_time`` / ``end_time``
 ``head_branch``, ``head_sha``, steps and the other keys stay in ``unmapped`` (the class has no
 resources); ``raw_data`` is the run or job object.
 
-Volume: a page holds up to 100 objects; a page is split into its items by one raw decode (no
-Python object is made of an item), then all items are typed in one msgspec call, their
-``unmapped`` JSON is cut out natively (:class:`~secpipe.formats._findings.CheckedTopFormat`) and
-they are mapped a column at a time.
+Volume: a page holds up to 100 objects (~6 KB a run); one native pass compacts a pretty page and
+cuts out its items (:func:`~secpipe.formats._fast.compact_doc`), then two native walks of the items
+(:func:`~secpipe.formats._fast.extract`) give every typed field as an Arrow column, the ``unmapped``
+JSON, ``raw_data`` and the uids: the first walks the mapped keys (``unmapped`` is the rest, sorted),
+the second the unmapped keys the mapping also reads (a run's ``workflow_id``, ``run_number``,
+``updated_at``, the repository's owner). The batch is then made a column at a time with Arrow
+kernels (the few distinct values of ``path``, ``status``, ``conclusion`` and the user types looked up
+once each). A batch the walkers decline (a value of another JSON type, a duplicate or escaped key,
+text that is not UTF-8) or holding a record that is neither run nor job takes msgspec's path
+(:class:`~secpipe.formats._findings.CheckedTopFormat`), which dead-letters exactly the bad records
+and maps the others with the same columns.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 
+from secpipe import _compute as pc
+from secpipe._arrays import from_numpy
 from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
-from secpipe.formats._findings import CheckedTopFormat, TopLevel
+from secpipe.formats._findings import CheckedTopFormat, TopLevel, paused_gc
 from secpipe.formats._github_map import (
     _FAIL_CONCLUSIONS,
     _RUN_ACTIVITY,
@@ -52,7 +63,19 @@ from secpipe.formats._github_map import (
     _RUN_STATE_CAPTION,
     _USER_TYPE,
 )
-from secpipe.formats.base import BOM, Records, _compact, _utf8_only
+from secpipe.formats._uids import uid_prefix
+from secpipe.formats.base import (
+    BOM,
+    Decoded,
+    Records,
+    _compact,
+    _utf8_only,
+    base_columns,
+    const,
+    event_uids,
+    string_column,
+    to_batch,
+)
 
 
 class _User(msgspec.Struct, gc=False):
@@ -105,6 +128,23 @@ _NOT_API = re.compile(rb'(?<!\\)"(?:action|sender|workflow_run|workflow_job|hook
 _PAGE_HEAD = re.compile(rb'\{\s*(?:"total_count"\s*:\s*\d+\s*,\s*)?"(workflow_runs|jobs)"\s*:\s*\[')
 _RUNS = re.compile(rb'"workflow_runs"\s*:\s*\[')
 _JOBS = re.compile(rb'"jobs"\s*:\s*\[')
+_CLASS = "scheduled_job_activity"
+#: the walks' specs: the mapped keys (all of ``_Object``'s typed fields under them; ``unmapped`` is
+#: every other key, sorted), then the unmapped keys the mapping reads (the other keys of the REST
+#: schemas ``workflow-run`` and ``job`` named known, so the second walk copies nothing out) and
+#: ``triggering_actor`` whole (an object without a login is still the actor: msgspec's path reads it so)
+_TYPED = _fast.struct_spec(_Object)
+_SPEC = _fast.Spec(tuple(p for p in _TYPED if p[0].split(".")[0] in _MAPPED), (), ())
+_READ = ("workflow_id", "run_number", "updated_at", "repository")
+_SCHEMA_KEYS = frozenset({
+    "artifacts_url", "cancel_url", "check_run_url", "check_suite_id", "check_suite_node_id", "check_suite_url", "event",
+    "head_branch", "head_commit", "head_repository", "head_repository_id", "head_sha", "html_url", "jobs_url", "labels",
+    "logs_url", "node_id", "previous_attempt_url", "pull_requests", "referenced_workflows", "rerun_url", "run_attempt",
+    "run_url", "runner_group_id", "runner_group_name", "runner_id", "runner_name", "steps", "url", "workflow_url",
+})  # fmt: skip
+_MORE = _fast.Spec((*(p for p in _TYPED if p[0].split(".")[0] in _READ), ("triggering_actor", _fast.RAW)), (),
+                   tuple(sorted((_SCHEMA_KEYS | _MAPPED) - {*_READ, "triggering_actor"})))  # fmt: skip
+_UID_PREFIX = uid_prefix("github_actions")
 
 
 def _status(conclusion: str | None) -> int | None:
@@ -188,9 +228,9 @@ class GitHubActions(CheckedTopFormat):
         if m is None:
             return None
         key = m.group(1).decode()
-        items = _fast.split_envelope(text, key, (), strict=True)
-        if items is None:
-            items = _fast.split_envelope(_compact(text), key, ())
+        items = _fast.split_envelope(text, key, (), strict=True)  # a compact page
+        if items is None and (doc := _fast.compact_doc(text, key)) is not None:
+            items = doc[1]  # a pretty page, compacted and split in one pass
         if items is None:
             items = _items(text)  # without the extension (the same items, each made compact)
         if items is None:
@@ -202,44 +242,230 @@ class GitHubActions(CheckedTopFormat):
         """An id, and a run's workflow id and number or a job's run id."""
         return rec.id is not None and (rec.run_id is not None or (rec.workflow_id is not None and rec.run_number is not None))
 
+    def map_records(self, recs: Records) -> Decoded:
+        """The native walks' batch (:func:`_walked`), else msgspec's path (:meth:`map_top`)."""
+        with paused_gc():
+            batch = _walked(recs.raws) if recs.raws else None
+        if batch is None:
+            return super().map_records(recs)
+        return Decoded(batches=[batch], dead=list(recs.dead), events=recs.events)
+
     def map_top(self, objs: list[_Object], top: TopLevel, raws: list[bytes]) -> pa.RecordBatch:
-        sid = c.sid
-        jobs = [o.run_id is not None for o in objs]
-        states = [o.status for o in objs]
-        run_states = [_RUN_STATE.get(s or "", 99) for s in states]
-        statuses = [_status(o.conclusion) for o in objs]
-        who = [o.triggering_actor or o.actor for o in objs]
-        kinds = [_USER_TYPE.get(u.type, (99, u.type)) if u is not None and u.type else (None, None) for u in who]
-        owners = [o.repository.owner if o.repository is not None else None for o in objs]
-        files = [_file(o.path) for o in objs]
-        cols: dict[str, Any] = {
-            # OCSF requires job.name: an object naming neither workflow nor job is named by its file, else its id
-            "job.name": [o.workflow_name or o.name or (f["name"] if f else f"{'workflow_job' if j else 'workflow_run'} {o.id}")
-                         for o, j, f in zip(objs, jobs, files, strict=True)],  # fmt: skip
-            "job.desc": [o.display_title or (o.name if j else None) for o, j in zip(objs, jobs, strict=True)],
-            "job.file": files,
-            "job.created_time": [c.iso_ms(o.created_at) for o in objs],
-            "job.last_run_time": [c.first_time(o.run_started_at, o.started_at) for o in objs],
-            "job.run_state_id": run_states,
-            "job.run_state": [s if r == 99 else _RUN_STATE_CAPTION[r] for s, r in zip(states, run_states, strict=True)],
-            "job.user.name": [o.actor.login if o.actor is not None else None for o in objs],
-            "actor.user.name": [u.login if u is not None else None for u in who],
-            "actor.user.uid": [sid(u.id) if u is not None else None for u in who],
-            "actor.user.type_id": [k[0] for k in kinds],
-            "actor.user.type": [k[1] for k in kinds],
-            "status_id": statuses,
-            "status": [c.STATUS.get(s) if s else None for s in statuses],
-            "status_detail": [o.conclusion for o in objs],
-            "start_time": [c.iso_ms(o.started_at) if j else None for o, j in zip(objs, jobs, strict=True)],
-            "end_time": [c.iso_ms(o.completed_at) if j else None for o, j in zip(objs, jobs, strict=True)],
-            "metadata.tenant_uid": [w.login if w is not None and w.type == "Organization" else None for w in owners],
-            "metadata.event_code": ["workflow_job" if j else "workflow_run" for j in jobs],
-            "metadata.correlation_uid": [sid(o.run_id if j else o.id) for o, j in zip(objs, jobs, strict=True)],
-            "metadata.original_event_uid": [sid(o.id) for o in objs],
-            "unmapped": top.unmapped,
-        }
-        times = [c.first_time(o.completed_at, o.updated_at, o.started_at, o.created_at) for o in objs]
-        return c.columns_batch(
-            "scheduled_job_activity", fmt=self, raws=raws, times=times,
-            activity=[_RUN_ACTIVITY.get(s or "", 99) for s in states], severity=1, columns=cols, checked=True,
-        )  # fmt: skip
+        return _batch(_object_fields(objs), top.unmapped, event_uids(self.name, raws), string_column(raws, checked=True))
+
+
+def _walked(raws: list[bytes]) -> pa.RecordBatch | None:
+    """The batch of the records from the two native walks, or None: a walk declined a record
+    (see :func:`_fast.extract`), or one is neither run nor job (msgspec's path dead-letters it)."""
+    cols = _fast.extract(raws, _SPEC, whole=True, uid_prefix=_UID_PREFIX)
+    more = _fast.extract(raws, _MORE) if cols is not None and cols.raw is not None else None
+    if cols is None or cols.raw is None or more is None:
+        return None
+    f = cols.strings | more.strings
+    if not _all_valid(f):
+        return None
+    f["triggering_actor"] = _objects(f["triggering_actor"])
+    return _batch(f, cols.unmapped, cols.uids, cols.raw)
+
+
+def _all_valid(f: dict[str, pa.Array]) -> bool:
+    """Every record has an id, and a run id (a job) or a workflow id and run number (a run): see
+    :meth:`GitHubActions.is_valid` (from the null counts alone when a page holds jobs or runs only)."""
+    if f["id"].null_count:
+        return False
+    if not f["run_id"].null_count or not (f["workflow_id"].null_count or f["run_number"].null_count):
+        return True
+    run = pc.and_(pc.is_valid(f["workflow_id"]), pc.is_valid(f["run_number"]))
+    return bool(pc.all(pc.or_(pc.is_valid(f["run_id"]), run)).as_py())
+
+
+def _objects(raw: pa.Array) -> pa.Array:
+    """Per row: the raw JSON text is an object (not absent, not ``null``): its first byte, ``{``."""
+    if raw.null_count == len(raw):
+        return const(False, len(raw))
+    if raw.null_count:
+        return pc.fill_null(pc.starts_with(raw, "{"), False)
+    offsets = np.frombuffer(raw.buffers()[1], np.int32, len(raw) + 1, raw.offset * 4)
+    return from_numpy(np.frombuffer(raw.buffers()[2], np.uint8)[offsets[:-1]] == ord("{"))
+
+
+def _object_fields(objs: list[_Object]) -> dict[str, pa.Array]:
+    """The columns :func:`_batch` reads, from msgspec's records (ids as text: numbers past int64 kept)."""
+    f = {k: pa.array([getattr(o, k) for o in objs], pa.string()) for k in _TEXTS}
+    f |= {k: pa.array([c.sid(getattr(o, k)) for o in objs], pa.string()) for k in ("id", "run_id")}
+    for who in ("actor", "triggering_actor"):
+        users = [getattr(o, who) for o in objs]
+        f[who + ".login"] = pa.array([u.login if u is not None else None for u in users], pa.string())
+        f[who + ".id"] = pa.array([c.sid(u.id) if u is not None else None for u in users], pa.string())
+        f[who + ".type"] = pa.array([u.type if u is not None else None for u in users], pa.string())
+    f["triggering_actor"] = pa.array([o.triggering_actor is not None for o in objs], pa.bool_())
+    owners = [o.repository.owner if o.repository is not None else None for o in objs]
+    f["repository.owner.login"] = pa.array([w.login if w is not None else None for w in owners], pa.string())
+    f["repository.owner.type"] = pa.array([w.type if w is not None else None for w in owners], pa.string())
+    return f
+
+
+_TEXTS = ("name", "workflow_name", "display_title", "path", "status", "conclusion", "created_at", "updated_at",
+          "run_started_at", "started_at", "completed_at")  # fmt: skip
+
+
+def _batch(f: dict[str, pa.Array], unmapped: pa.Array, uids: pa.Array, raw: pa.Array) -> pa.RecordBatch:
+    """The Scheduled Job Activity batch of records' field columns (keyed by record path). A batch
+    of runs alone or jobs alone (a page) takes no kernel for a choice its rows all make alike."""
+    n = len(raw)
+    jobs = pc.is_valid(f["run_id"])
+    kind = _pick(jobs, _JOB, _RUN)
+    uid = _text(f["id"])
+    path = _distinct(f["path"])
+    file_path = _each(path, _file_path, pa.string())
+    file_name = _each(path, _file_name, pa.string())
+
+    def unnamed() -> pa.Array:  # OCSF requires job.name: an object naming neither workflow nor job is named by its file, else its id
+        return _pick(pc.is_valid(file_path), file_name, pc.binary_join_element_wise(kind, uid, " "))
+
+    state = _distinct(f["status"])
+    conclusion = _distinct(f["conclusion"])
+    tri = f["triggering_actor"]
+    who = {k: _pick(tri, f["triggering_actor." + k], f["actor." + k]) for k in ("login", "id", "type")}
+    kinds = _distinct(who["type"])
+    started, completed, created = _ms(f["started_at"]), _ms(f["completed_at"]), _ms(f["created_at"])
+    files = {  # the file's fields together (a path without a name, ``dir/``, keeps its null name)
+        "job.file.path": file_path,
+        "job.file.name": file_name,
+        "job.file.type_id": _each(path, lambda p: 1 if _file(p) else None, pa.int32()),
+        "job.file.type": _each(path, lambda p: "Regular File" if _file(p) else None, pa.string()),
+    } if file_path.null_count < n else {}  # fmt: skip
+    cols = {
+        "job.name": _or(f["workflow_name"], f["name"], unnamed),
+        "job.desc": _or(f["display_title"], lambda: _pick(jobs, f["name"], pa.nulls(n, pa.string()))),
+        **files,
+        "job.created_time": created,
+        "job.last_run_time": _first(_ms(f["run_started_at"]), lambda: started),
+        "job.run_state_id": _each(state, _run_state, pa.int32()),
+        "job.run_state": _each(state, _run_state_caption, pa.string()),
+        "job.user.name": f["actor.login"],
+        "actor.user.name": who["login"],
+        "actor.user.uid": _text(who["id"]),
+        "actor.user.type_id": _each(kinds, lambda t: _USER_TYPE.get(t, (99, t))[0] if t else None, pa.int32()),
+        "actor.user.type": _each(kinds, lambda t: _USER_TYPE.get(t, (99, t))[1] if t else None, pa.string()),
+        "status_id": _each(conclusion, _status, pa.int32()),
+        "status": _each(conclusion, lambda x: c.STATUS.get(s) if (s := _status(x)) else None, pa.string()),
+        "status_detail": f["conclusion"],
+        "start_time": _pick(jobs, started, pa.nulls(n, pa.int64())),
+        "end_time": _pick(jobs, completed, pa.nulls(n, pa.int64())),
+        "metadata.tenant_uid": _pick(_equal(f["repository.owner.type"], "Organization"), f["repository.owner.login"],
+                                     pa.nulls(n, pa.string())),  # fmt: skip
+        "metadata.event_code": kind,
+        "metadata.correlation_uid": _pick(jobs, _text(f["run_id"]), uid),
+        "metadata.original_event_uid": uid,
+        "unmapped": unmapped,
+    }
+    base = base_columns(
+        _CLASS, kind=GitHubActions.name, product=GitHubActions.product, vendor=GitHubActions.vendor, uids=uids,
+        times_ms=_first(completed, lambda: _ms(f["updated_at"]), lambda: started, lambda: created), raws=raw,
+        activity_id=_each(state, lambda s: _RUN_ACTIVITY.get(s or "", 99), pa.int32()), severity_id=1,
+    )  # fmt: skip
+    return to_batch(_CLASS, base | {k: _typed(k, v) for k, v in cols.items() if v.null_count < len(v) or k in files})
+
+
+_JOB, _RUN = pa.scalar("workflow_job"), pa.scalar("workflow_run")
+
+
+def _pick(cond: pa.Array, yes: pa.Array | pa.Scalar, no: pa.Array | pa.Scalar) -> pa.Array:
+    """``if_else(cond, yes, no)``; no kernel when ``cond`` (no null) holds alike in every row."""
+    if cond.null_count == 0 and cond.true_count in (0, len(cond)):
+        got = yes if cond.true_count else no
+        return const(got.as_py(), len(cond), got.type) if isinstance(got, pa.Scalar) else got
+    return pc.if_else(cond, yes, no)
+
+
+def _equal(col: pa.Array, value: str) -> pa.Array:
+    """Per row: ``col`` holds ``value`` (false where null)."""
+    same = pc.equal(col, value)
+    return pc.fill_null(same, False) if same.null_count else same
+
+
+def _nonempty(col: pa.Array) -> pa.Array:
+    """Per row: ``col`` holds a text that is not empty (from the offsets where no row is null)."""
+    if col.null_count:
+        return pc.fill_null(pc.not_equal(col, ""), False)
+    offsets = np.frombuffer(col.buffers()[1], np.int32, len(col) + 1, col.offset * 4)
+    return from_numpy(offsets[1:] != offsets[:-1])
+
+
+def _or(first: pa.Array, *rest: pa.Array | Callable[[], pa.Array]) -> pa.Array:
+    """Python's ``a or b or ...`` a row of text columns: the first non-empty text, else the last
+    column's (a callable gives its column, called only when a row needs it)."""
+    out = first
+    for col in rest:
+        if out.null_count == len(out):
+            out = col() if callable(col) else col
+            continue
+        full = _nonempty(out)
+        if full.true_count == len(out):
+            break
+        out = _pick(full, out, col() if callable(col) else col)
+    return out
+
+
+def _first(first: pa.Array, *rest: Callable[[], pa.Array]) -> pa.Array:
+    """``coalesce`` of columns, a later one made only when a row needs it."""
+    out = first
+    for col in rest:
+        if not out.null_count:
+            break
+        out = col() if out.null_count == len(out) else pc.coalesce(out, col())
+    return out
+
+
+def _distinct(col: pa.Array) -> pa.DictionaryArray:
+    """``col`` as its distinct values (null one of them) and each row's index into them."""
+    return pc.dictionary_encode(col, null_encoding="encode")
+
+
+def _each(col: pa.DictionaryArray, fn: Callable[[Any], Any], type_: pa.DataType | None) -> pa.Array:
+    """``fn`` of each row's value, called once a distinct value (the column made at once when one is all)."""
+    values = [fn(v) for v in col.dictionary.to_pylist()]
+    if len(values) == 1:
+        return const(values[0], len(col), type_)
+    return pa.array(values, type_).take(col.indices)
+
+
+def _ms(col: pa.Array) -> pa.Array:
+    """Times (:func:`~secpipe.formats._cicd.iso_ms`) of a text column."""
+    if col.null_count == len(col):
+        return pa.nulls(len(col), pa.int64())
+    iso = c.iso_ms
+    return pa.array([iso(v) for v in col.to_pylist()], pa.int64())
+
+
+def _typed(path: str, col: pa.Array) -> pa.Array:
+    """``col`` as the OCSF type of ``path`` (objects as they are: conformed with the batch)."""
+    type_ = c._type(_CLASS, path)
+    return col if type_ is None or col.type == type_ else col.cast(type_)
+
+
+def _run_state(status: str | None) -> int:
+    return _RUN_STATE.get(status or "", 99)
+
+
+def _run_state_caption(status: str | None) -> str | None:
+    state = _run_state(status)
+    return status if state == 99 else _RUN_STATE_CAPTION[state]
+
+
+def _file_path(path: str | None) -> str | None:
+    file = _file(path)
+    return file["path"] if file else None
+
+
+def _file_name(path: str | None) -> str | None:
+    file = _file(path)
+    return file["name"] if file else None
+
+
+def _text(ids: pa.Array) -> pa.Array:
+    """Ids as text (the walks' int64 columns: as :func:`~secpipe.formats._cicd.sid` writes them)."""
+    if ids.type == pa.string():
+        return ids
+    return pa.nulls(len(ids), pa.string()) if ids.null_count == len(ids) else ids.cast(pa.string())
