@@ -55,3 +55,26 @@ def test_report_with_invalid_utf8_is_dead_lettered_with_the_reason(name: str, sa
     dec = decode_document(get(name), data[:at] + b"\xff\xfe" + data[at:], "src")
     assert dec.batches == [] and len(dec.dead) == 1
     assert dec.dead[0].reason == f"not valid UTF-8 at byte {at} (a JSON document must be UTF-8, RFC 8259)"
+
+
+def test_deep_file_under_auto_is_dead_lettered_not_a_crash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A JSON file nested past msgspec's guard (the cross-format fuzzer's mutation of a Semgrep report:
+    ``"start"`` made 1,000 arrays deep) crashed ``secpipe ingest --format auto`` with RecursionError in
+    the shipper-document check of its head (``files.shipped_head``: red before); it is one dead letter."""
+    import json
+    from pathlib import Path
+
+    from secpipe.runtime.batch import ingest_files
+    from secpipe.runtime.pipeline import Pipeline
+    from secpipe.sources.files import shipped_head
+
+    report = json.loads((Path(__file__).parents[1] / "cases/scanners28/semgrep-defectdojo.json").read_bytes())
+    report["results"] = [{**report["results"][0], "start": "DEEP"}]
+    doc = json.dumps(report).encode().replace(b'"DEEP"', b"[" * 1000 + b"]" * 1000)
+    assert shipped_head(doc) is False
+    path = tmp_path / "deep.json"
+    path.write_bytes(doc)
+    pipe = Pipeline(tmp_path / "d")
+    ingest_files(pipe, [str(path)], "auto")
+    res = pipe.flush()
+    assert sum(res.stored.values()) == 0 and pipe.totals.dead_letter == 1

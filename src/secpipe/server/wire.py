@@ -310,7 +310,7 @@ def _decoded_shapes(datas: list[bytes]) -> list[tuple[str, ...] | None]:
     for d in datas:
         try:
             out.append(tuple(_ONE_TOP.decode(d)))
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             out.append(None)
     return out
 
@@ -427,7 +427,7 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
         by_raw.setdefault(d.strip(), i)
         try:  # formats keep records in canonical (compact) JSON: match that form too
             by_raw.setdefault(msgspec.json.format(d, indent=-1), i)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             pass
         by_off[k if array else off] = i
         off += len(d) + 1

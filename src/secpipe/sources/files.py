@@ -381,7 +381,7 @@ def _shipped_list(data: bytes) -> list[bytes] | None:
     if text[:1] == b"{" and b'"hits"' in text[:4096]:
         try:
             hits = _SEARCH_ANSWER.decode(text).hits
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
             hits = None
     if hits is not None:
         docs = [d for d in (bytes(h.source) for h in hits.hits) if d[:1] == b"{"]
@@ -487,7 +487,7 @@ def _spread_json(head: bytes) -> bool:
         return False  # an NDJSON line ends with its object's brace, even a broken one
     try:
         msgspec.json.decode(head[:nl])
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # (nested past msgspec's guard: no JSON text alone either)
         return True
     return False
 
