@@ -1,4 +1,4 @@
-"""Decode throughput of the CI/CD formats (GitHub Actions API answers too), syslog and Windows event XML, events/s on one core.
+"""Decode throughput of the CI/CD formats (GitHub Actions API answers too), syslog, Windows event XML and Zeek TSV logs, events/s on one core.
 
 Run pinned: ``taskset -c 0 python bench/formats_cicd_bench.py [--events N]``. Prints one JSON
 line per workload: format, workload, events, seconds (best of --repeat), events_per_second,
@@ -217,6 +217,30 @@ def evtx_xml_document(n: int) -> list[bytes]:
     return [(head + "".join(evs[i : i + 10_000]) + "</Events>").encode() for i in range(0, n, 10_000)]
 
 
+def _zeek_log(name: str, n: int) -> list[bytes]:
+    """Zeek ASCII-writer logs of 10,000 rows under the real log's header (tests/cases/zeek_tsv), its
+    rows repeated with the time and uid varied as in a live log."""
+    lines = (REPO / "tests/cases/zeek_tsv" / name).read_bytes().splitlines()
+    head, rows = [x for x in lines if x.startswith(b"#") and not x.startswith(b"#close")], [x for x in lines if not x.startswith(b"#")]
+    docs = []
+    for t in range(0, n, 10_000):
+        body = []
+        for i in range(t, min(n, t + 10_000)):
+            cells = rows[i % len(rows)].split(b"\t")
+            cells[0], cells[1] = b"%.6f" % (1521911721.255387 + i * 0.013), b"C%017d" % i
+            body.append(b"\t".join(cells))
+        docs.append(b"\n".join(head + body) + b"\n")
+    return docs
+
+
+def zeek_conn(n: int) -> list[bytes]:
+    return _zeek_log("brim-conn.log", n)
+
+
+def zeek_dns(n: int) -> list[bytes]:
+    return _zeek_log("zeek-ipv6-frag-dns.log", n)
+
+
 WORKLOADS = [
     ("github", "webhooks (octokit corpus mix)", github_webhooks),
     ("github", "webhooks, one payload a decode call (as the HTTP route gets them)", github_webhooks_each),
@@ -232,6 +256,8 @@ WORKLOADS = [
     ("syslog", "RFC 5424/3164, sshd/sudo mix", syslog),
     ("evtx_xml", "wevtutil /f:xml, one event a line (Security, Sysmon, System mix)", evtx_xml_lines),
     ("evtx_xml", "Event Viewer Save as XML <Events> document (same mix)", evtx_xml_document),
+    ("zeek_tsv", "conn.log (Zeek's ASCII writer, brimdata/zed's sample)", zeek_conn),
+    ("zeek_tsv", "dns.log (zeek/zeek's testing baseline)", zeek_dns),
 ]
 
 
