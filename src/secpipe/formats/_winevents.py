@@ -103,15 +103,16 @@ def _kind(ev: dict[str, Any]) -> tuple[str, int] | None:
     return _EVENTS.get(int(eid))
 
 
-def windows_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
-    """[(OCSF class, the lines of that class, their columns with ``_activity``, ``_time`` and
-    ``_host``)] for the lines whose MSG is a Windows event of :data:`_EVENTS` (or Sysmon 1) as JSON."""
+def json_events(msg: pa.Array, ids: str) -> dict[int, dict[str, Any]]:
+    """{line: its event} of the lines whose MSG is a JSON object with an ``EventID`` that ``ids`` (a
+    pattern of the JSON text) matches: NXLog's ``to_json`` of a Windows event. Only those lines are
+    decoded; one that does not decode to an object is left out (it stays the line it is)."""
     data = msg.buffers()[2]
     if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b'"EventID":',)):
-        return []
-    cand = pc.fill_null(pc.and_(pc.starts_with(msg, "{"), pc.match_substring_regex(msg, _IDS)), False)
+        return {}
+    cand = pc.fill_null(pc.and_(pc.starts_with(msg, "{"), pc.match_substring_regex(msg, ids)), False)
     if not pc.any(cand).as_py():
-        return []
+        return {}
     idx = pc.indices_nonzero(cand).to_pylist()
     events: dict[int, dict[str, Any]] = {}
     for i, text in zip(idx, msg.take(pa.array(idx, pa.int64())).to_pylist(), strict=True):
@@ -121,7 +122,14 @@ def windows_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Arra
             continue
         if isinstance(ev, dict):
             events[i] = ev
-    return _classed(len(msg), events)
+    return events
+
+
+def windows_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
+    """[(OCSF class, the lines of that class, their columns with ``_activity``, ``_time`` and
+    ``_host``)] for the lines whose MSG is a Windows event of :data:`_EVENTS` (or Sysmon 1) as JSON."""
+    events = json_events(msg, _IDS)
+    return _classed(len(msg), events) if events else []
 
 
 #: Snare's Windows event line (the syslog format's ``_SNARE`` layout) of an event of this module

@@ -1998,21 +1998,8 @@ def _windows_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
     the protocol (NTLM, Kerberos, another Other), a failure's ``SubStatus`` (else ``Status``) the
     status code and its ``FailureReason`` the detail, ``LogonProcessName`` the service,
     ``EventTime`` the time and ``Hostname`` the host. The JSON is decoded for these lines only."""
-    data = msg.buffers()[2]
-    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b'"EventID":',)):
-        return None
-    cand = pc.fill_null(pc.and_(pc.starts_with(msg, "{"), pc.match_substring_regex(msg, r'"EventID":\s*"?46(?:2[45]|34|4[78])\b')), False)
-    if not pc.any(cand).as_py():
-        return None
-    idx = pc.indices_nonzero(cand).to_pylist()
-    events: dict[int, dict[str, Any]] = {}
-    for i, text in zip(idx, msg.take(pa.array(idx, pa.int64())).to_pylist(), strict=True):
-        try:
-            ev = msgspec.json.decode(text)
-        except msgspec.DecodeError:
-            continue
-        if isinstance(ev, dict) and str(ev.get("EventID", "")).strip().isdigit() and int(ev["EventID"]) in _WIN_LOGONS:
-            events[i] = ev
+    events = {i: ev for i, ev in _winevents.json_events(msg, r'"EventID":\s*"?46(?:2[45]|34|4[78])\b').items()
+              if str(ev.get("EventID", "")).strip().isdigit() and int(ev["EventID"]) in _WIN_LOGONS}  # fmt: skip
     if not events:
         return None
     hit = pc.is_in(pa.array(np.arange(len(msg))), value_set=pa.array(list(events), pa.int64()))
