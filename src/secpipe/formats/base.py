@@ -1112,10 +1112,11 @@ def base_columns(
     uids: pa.Array | Sequence[str],
     times_ms: pa.Array,
     raws: Sequence[bytes] | pa.Array | None,
-    activity_id: pa.Array,
+    activity_id: pa.Array | int,
     severity_id: pa.Array | int = 1,
 ) -> dict[str, pa.Array]:
-    """The columns every OCSF event carries (class, category, type, time, metadata, raw_data)."""
+    """The columns every OCSF event carries (class, category, type, time, metadata, raw_data).
+    An id every row shares is best given as an int: its caption and type_uid are then constants."""
     n = len(uids)
     cuid = class_uid(class_name)
     missing = times_ms.null_count
@@ -1129,17 +1130,18 @@ def base_columns(
         times_ms = pc.coalesce(times_ms, received)
     act = _int32(activity_id if isinstance(activity_id, pa.Array) else const(activity_id, n, pa.int32()))
     sev = _int32(severity_id if isinstance(severity_id, pa.Array) else const(severity_id, n, pa.int32()))
+    one_act = activity_id if type(activity_id) is int else None
     cols: dict[str, pa.Array] = {
         "class_uid": const(cuid, n, pa.int32()),
         "category_uid": const(category_uid(class_name), n, pa.int32()),
         "activity_id": act,
         # class_uid * 100 + activity_id: one kernel over the activity (a null activity stays null)
-        "type_uid": _type_uids(act, cuid),
-        "activity_name": enum_captions(class_name, "activity_id", act),
+        "type_uid": _type_uids(act, cuid) if one_act is None else const(cuid * 100 + one_act, n, pa.int64()),
+        "activity_name": _captions(class_name, "activity_id", activity_id, act),
         "class_name": const(class_caption(class_name), n),
         "category_name": const(category_name(class_name), n),
         "severity_id": sev,
-        "severity": enum_captions(class_name, "severity_id", sev),
+        "severity": _captions(class_name, "severity_id", severity_id, sev),
         "time": times_ms,
         "time_dt": _as_datetime(times_ms),
         "metadata.version": const(OCSF_VERSION, n),
@@ -1155,6 +1157,19 @@ def base_columns(
     elif raws is not None:
         cols["raw_data"] = string_column(list(raws))
     return cols
+
+
+def _captions(class_name: str, attribute: str, given: pa.Array | int, ids: pa.Array) -> pa.Array:
+    """The enum captions of ``ids``: of one id given as an int (``severity_id=1``), a constant
+    column of its caption (looked up once per id: the take over ``ids`` costs ~10 us a batch)."""
+    if type(given) is int:
+        return const(_caption(class_name, attribute, given), len(ids), pa.string())
+    return enum_captions(class_name, attribute, ids)
+
+
+@functools.lru_cache(maxsize=1024)
+def _caption(class_name: str, attribute: str, id_: int) -> str | None:
+    return enum_captions(class_name, attribute, pa.array([id_], pa.int32()))[0].as_py()  # type: ignore[no-any-return]
 
 
 #: rows up to which :func:`small_base_columns` applies (one webhook or alert a POST, a few concurrent ones)

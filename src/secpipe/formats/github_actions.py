@@ -363,7 +363,7 @@ def _batch(f: dict[str, pa.Array], unmapped: pa.Array, uids: pa.Array, raw: pa.A
     base = base_columns(
         _CLASS, kind=GitHubActions.name, product=GitHubActions.product, vendor=GitHubActions.vendor, uids=uids,
         times_ms=_first(completed, lambda: _ms(f["updated_at"]), lambda: started, lambda: created), raws=raw,
-        activity_id=_each(state, lambda s: _RUN_ACTIVITY.get(s or "", 99), pa.int32()), severity_id=1,
+        activity_id=_activity(state), severity_id=1,
     )  # fmt: skip
     return to_batch(_CLASS, base | {k: _typed(k, v) for k, v in cols.items() if v.null_count < len(v) or k in files})
 
@@ -431,12 +431,24 @@ def _each(col: pa.DictionaryArray, fn: Callable[[Any], Any], type_: pa.DataType 
     return pa.array(values, type_).take(col.indices)
 
 
+def _activity(state: pa.DictionaryArray) -> pa.Array | int:
+    """Each row's activity id (from its status: the webhooks' table), one int when the rows share
+    it (a page's runs are all completed: ``base_columns`` then makes its caption once)."""
+    ids = [_RUN_ACTIVITY.get(s or "", 99) for s in state.dictionary.to_pylist()]
+    return ids[0] if len(ids) == 1 else pa.array(ids, pa.int32()).take(state.indices)
+
+
 def _ms(col: pa.Array) -> pa.Array:
-    """Times (:func:`~secpipe.formats._cicd.iso_ms`) of a text column."""
+    """Times (:func:`~secpipe.formats._cicd.iso_ms`) of a text column: GitHub's own form by the native
+    parser ``iso_ms`` itself tries first (called directly: ~7 us a page's column less), the rest by ``iso_ms``."""
     if col.null_count == len(col):
         return pa.nulls(len(col), pa.int64())
-    iso = c.iso_ms
-    return pa.array([iso(v) for v in col.to_pylist()], pa.int64())
+    iso, values = c.iso_ms, col.to_pylist()
+    native = c._iso_native()
+    got = [iso(v) for v in values] if native is None else list(map(native, values))
+    if None in got:
+        got = [iso(v) if ms is None else ms for ms, v in zip(got, values, strict=True)]
+    return pa.array(got, pa.int64())
 
 
 def _typed(path: str, col: pa.Array) -> pa.Array:
