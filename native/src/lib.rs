@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 mod bulk;
 mod compact;
 mod compact_doc;
+mod evtx_xml;
 mod extract;
 mod github;
 mod report;
@@ -1287,6 +1288,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(report::walk_issues, m)?)?;
     m.add_function(wrap_pyfunction!(report::walk_report, m)?)?;
     m.add_function(wrap_pyfunction!(report::issue_uids, m)?)?;
+    m.add_function(wrap_pyfunction!(evtx_xml::evtx_xml_scan, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())
 }

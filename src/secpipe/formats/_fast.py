@@ -101,6 +101,15 @@ def compact_each(items: Sequence[Any]) -> list[bytes] | None:
     return None if mod is None else mod.compact_each(items if isinstance(items, list) else list(items))
 
 
+def evtx_xml_scan(text: str) -> tuple[list[bytes | None], list[str | None], list[tuple[int, str]]] | None:
+    """A Windows event XML document's events (``secpipe.formats.evtx_xml``'s fast path, natively): each
+    event's compact JSON record and ``SystemTime`` (None in both for one handed back), and the
+    ``(index, piece)`` of the events the Python path reads; None without the extension or where the
+    framing is the Python path's (a non-ASCII character after ``<Event``)."""
+    mod = _module()
+    return None if mod is None else mod.evtx_xml_scan(text)  # type: ignore[no-any-return]
+
+
 def objects_array(data: bytes) -> bytes | None:
     """JSON objects written back to back a newline apart (``{..}\\n{..}``) as one JSON array's text:
     ``b"[" + data.replace(b"}\\n{", b"},{") + b"]"`` in one SIMD pass; None without the extension."""
