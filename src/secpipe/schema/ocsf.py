@@ -725,7 +725,6 @@ def _enum_dense(class_name: str, attribute: str) -> tuple[int, pa.Array] | None:
 
 
 @functools.cache
-@functools.cache
 def class_name_of(uid: int) -> str:
     """Class name for a class_uid (6003 -> ``api_activity``)."""
     classes = ocsf()["classes"]
