@@ -369,9 +369,16 @@ def line_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None]
     without = b"\n".join(lines[:s] + lines[e:])
     lines[k] = line
     shape = _json_parts(data)  # a line of a JSON document spread over lines is no record of its own,
+    if _zeek_header(data, data.split(b"\n")[k]):  # nor a Zeek log's header line: it types every row
+        return b"\n".join(lines), None
     if _XML.match(data) or _spread_objects(data):  # nor one of an XML document (a CycloneDX XML BOM) or of
         return b"\n".join(lines), None  # JSON objects written back to back over lines (govulncheck -json)
     return b"\n".join(lines), without if shape is None or shape[0] == "lines" else None
+
+
+def _zeek_header(data: bytes, line: bytes) -> bool:
+    """Whether ``line`` is a header line (``#fields``, ``#types``...) of a Zeek ASCII log (``data``)."""
+    return data.lstrip(b"\xef\xbb\xbf").startswith(b"#separator") and line.startswith(b"#")
 
 
 #: an XML document's start (a declaration or an element; a syslog line's ``<PRI>`` is digits)
