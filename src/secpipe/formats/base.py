@@ -291,14 +291,14 @@ def split_lines(data: bytes) -> list[tuple[int, bytes]]:
 
 #: what msgspec raises for input it cannot read: malformed JSON, or nesting deeper than the
 #: interpreter's recursion limit (RecursionError; a document must never crash the ingest)
-_UNREADABLE = (msgspec.DecodeError, RecursionError)
+UNREADABLE = (msgspec.DecodeError, RecursionError)
 
 
 def _compact(data: bytes) -> bytes:
     """Whitespace-free JSON (msgspec, one C pass); the input unchanged if it is not JSON."""
     try:
         return msgspec.json.format(data, indent=-1)
-    except _UNREADABLE:
+    except UNREADABLE:
         return data
 
 
@@ -335,7 +335,7 @@ def split_json_records(
             if compact[:1] == b"[":
                 try:
                     raws = _RAW_LIST.decode(compact)
-                except _UNREADABLE as exc:
+                except UNREADABLE as exc:
                     return [], [], [DeadLetter(f"invalid JSON array: {_reason(exc)}", source, 0, data, fmt)]
                 return _utf8_only([bytes(r) for r in raws], list(range(len(raws))), dead, source, fmt)
             items = _fast.split_envelope(compact, envelope) if envelope else None
@@ -358,7 +358,7 @@ def split_json_records(
                     try:
                         recs.append(msgspec.json.format(part, indent=-1))
                         idx.append(i)
-                    except _UNREADABLE as exc:  # a damaged object; or what the stdlib reads but msgspec refuses
+                    except UNREADABLE as exc:  # a damaged object; or what the stdlib reads but msgspec refuses
                         dead.append(DeadLetter(f"invalid JSON: {_reason(exc)}", source, i, part, fmt))
                 return _utf8_only(recs, idx, dead, source, fmt)
     records: list[bytes] = []
@@ -433,7 +433,7 @@ def _is_json(data: bytes) -> bool:
     """Whether ``data`` is one JSON text (a pass of msgspec's, on a path of refused bodies only)."""
     try:
         msgspec.json.format(data.removeprefix(BOM), indent=-1)
-    except _UNREADABLE:
+    except UNREADABLE:
         return False
     return True
 
@@ -447,7 +447,7 @@ def _ndjson_line(line: bytes | memoryview, off: int, records: list[bytes], offse
         return
     try:
         records.append(msgspec.json.format(line, indent=-1))
-    except _UNREADABLE as exc:
+    except UNREADABLE as exc:
         parts = concatenated_objects(bytes(line)) if isinstance(exc, msgspec.DecodeError) else []
         if len(parts) < 2:
             dead.append(DeadLetter(f"invalid JSON: {_reason(exc)}", source, off, bytes(line), fmt))
@@ -489,7 +489,7 @@ def concatenated_objects(data: bytes) -> list[bytes]:
         try:
             for part in parts:
                 _RAW_OBJECT.decode(part)
-        except (msgspec.DecodeError, RecursionError):
+        except UNREADABLE:
             pass  # (a part that is no object, NaN literals, deep nesting: as the stdlib reads it)
         else:
             return parts

@@ -66,6 +66,7 @@ from secpipe.formats._github_map import (
 from secpipe.formats._uids import uid_prefix
 from secpipe.formats.base import (
     BOM,
+    UNREADABLE,
     Decoded,
     Records,
     _compact,
@@ -168,7 +169,7 @@ def _items(page: bytes) -> list[bytes] | None:
         items = _PAGE.decode(page)
         found = items.workflow_runs if items.workflow_runs is not None else items.jobs
         return None if found is None else [_compact(bytes(r)) for r in found]
-    except (msgspec.DecodeError, RecursionError):
+    except UNREADABLE:
         return None
 
 

@@ -31,7 +31,7 @@ import msgspec
 
 from secpipe import formats
 from secpipe.formats import _fast
-from secpipe.formats.base import DeadLetter, Format, RecordFormat
+from secpipe.formats.base import UNREADABLE, DeadLetter, Format, RecordFormat
 from secpipe.server.http import AppContext
 from secpipe.server.wire import ShippedLine, accept_docs, by_host, detect_many
 
@@ -124,7 +124,7 @@ def line_of(doc: bytes) -> str | None:
 def _shipped(doc: bytes) -> _Shipped | None:
     try:
         return _SHIPPED.decode(doc)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+    except (*UNREADABLE, UnicodeDecodeError):
         return None
 
 
@@ -145,7 +145,7 @@ def _line_and_host(doc: bytes, start: re.Pattern[str] | None = None) -> ShippedL
         return None
     try:
         found = _SHIPPER_HOST.decode(doc)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # a host value _Shipped skipped (not UTF-8, not its shape)
+    except (*UNREADABLE, UnicodeDecodeError):  # a host value _Shipped skipped (not UTF-8, not its shape)
         return None
     return ShippedLine(line.encode("utf-8", "surrogatepass"), found.name(), found.at())
 
@@ -261,7 +261,7 @@ def journal_entry(doc: bytes) -> bytes | None:
     it alone is no line a format reads."""
     try:
         d = _JOURNALD.decode(doc)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+    except (*UNREADABLE, UnicodeDecodeError):
         return None
     if not isinstance(d.message, str):
         return None
@@ -501,7 +501,7 @@ def json_objects(body: bytes) -> list[bytes] | None:
     if text[:1] == b"[":
         try:
             parts = [bytes(p) for p in _RAW_LIST.decode(text)]
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        except (*UNREADABLE, UnicodeDecodeError):
             return None
     else:
         parts = [ln.strip() for ln in text.split(b"\n") if ln.strip()]

@@ -38,7 +38,7 @@ from secpipe import formats
 from secpipe.config.ingest import IngestConfig
 from secpipe.errors import LimitExceeded
 from secpipe.formats import _fast
-from secpipe.formats.base import DeadLetter, Format, RecordFormat, Records, guarded, json_array
+from secpipe.formats.base import UNREADABLE, DeadLetter, Format, RecordFormat, Records, guarded, json_array
 from secpipe.security.limits import check_json_limits, json_depth
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw_within, request_timeout
 
@@ -310,7 +310,7 @@ def _decoded_shapes(datas: list[bytes]) -> list[tuple[str, ...] | None]:
     for d in datas:
         try:
             out.append(tuple(_ONE_TOP.decode(d)))
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        except (*UNREADABLE, UnicodeDecodeError):
             out.append(None)
     return out
 
@@ -427,7 +427,7 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
         by_raw.setdefault(d.strip(), i)
         try:  # formats keep records in canonical (compact) JSON: match that form too
             by_raw.setdefault(msgspec.json.format(d, indent=-1), i)
-        except (msgspec.DecodeError, RecursionError):
+        except UNREADABLE:
             pass
         by_off[k if array else off] = i
         off += len(d) + 1

@@ -41,7 +41,7 @@ import msgspec
 
 from secpipe import formats
 from secpipe._gzip import ERRORS, decompressobj
-from secpipe.formats.base import BOM, DeadLetter, Format, split_json_records
+from secpipe.formats.base import BOM, UNREADABLE, DeadLetter, Format, split_json_records
 
 if TYPE_CHECKING:
     from secpipe.formats.syslog import Repeats
@@ -381,7 +381,7 @@ def _shipped_list(data: bytes) -> list[bytes] | None:
     if text[:1] == b"{" and b'"hits"' in text[:4096]:
         try:
             hits = _SEARCH_ANSWER.decode(text).hits
-        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+        except (*UNREADABLE, msgspec.ValidationError, UnicodeDecodeError):
             hits = None
     if hits is not None:
         docs = [d for d in (bytes(h.source) for h in hits.hits) if d[:1] == b"{"]
@@ -487,7 +487,7 @@ def _spread_json(head: bytes) -> bool:
         return False  # an NDJSON line ends with its object's brace, even a broken one
     try:
         msgspec.json.decode(head[:nl])
-    except (msgspec.DecodeError, RecursionError):  # (nested past msgspec's guard: no JSON text alone either)
+    except UNREADABLE:  # (nested past msgspec's guard too: no JSON text alone either)
         return True
     return False
 
