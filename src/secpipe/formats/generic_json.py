@@ -203,11 +203,12 @@ def _severity(rec: _Object) -> int:
     n = rec.severity_number if rec.severity_number is not None else rec.SeverityNumber
     if n.__class__ is int and 0 < n < 25:
         return n  # type: ignore[no-any-return]
-    text = rec.severity_text if rec.severity_text is not None else rec.SeverityText
-    return _TEXT_SEVERITY.get(text.lower(), 0) if isinstance(text, str) else 0
+    text = _log_level(rec)
+    return _TEXT_SEVERITY.get(text.lower(), 0) if text is not None else 0
 
 
 def _log_level(rec: _Object) -> str | None:
+    """An OpenTelemetry log record's SeverityText (either mode's key), None where it has none."""
     text = rec.severity_text if rec.severity_text is not None else rec.SeverityText
     return text if isinstance(text, str) and text else None
 
