@@ -68,7 +68,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe._arrays import from_numpy
+from secpipe._arrays import from_numpy, nonempty, nonempty_rows, valid_rows
 from secpipe.formats import _cwlogs, _fast, _lake
 from secpipe.formats.base import (
     DeadLetter,
@@ -698,11 +698,11 @@ def _unfit(cols: _fast.Columns) -> np.ndarray:
     s = cols.strings
     name, source, insight = s["eventName"], s["eventSource"], s["insightDetails"]
     if name.type.id != _STRING_ID or source.type.id != _STRING_ID:
-        ok = pc.and_(pc.and_(_nonempty(name), _nonempty(source)), pc.is_null(insight))
+        ok = pc.and_(pc.and_(nonempty(name), nonempty(source)), pc.is_null(insight))
         return ~ok.to_numpy(zero_copy_only=False)
     # numpy over the columns' offsets and bitmaps: the three kernel calls cost ~30 us a batch,
     # a fixed cost paid twice a pass (API Activity and sign-in records)
-    rows = _nonempty_rows(name) & _nonempty_rows(source)
+    rows = nonempty_rows(name) & nonempty_rows(source)
     if insight.null_count != len(insight):  # an Insights record (rare): not null there
         rows &= insight.is_null().to_numpy(zero_copy_only=False)
     return ~rows
@@ -794,36 +794,7 @@ def _batch(cls: str, st: Strict) -> pa.RecordBatch:
     return _ocsf(cls, f, st.raws, insight if insight.any() else None, login)
 
 
-def _nonempty(col: pa.Array) -> pa.Array:
-    """True where a string is present and not empty (Python truthiness, as ``a or b`` uses it)."""
-    if col.type.id != _STRING_ID:
-        return pc.fill_null(pc.not_equal(col, _EMPTY_STR), _FALSE)
-    return _fast.bools(_nonempty_rows(col))
-
-
-def _nonempty_rows(col: pa.Array) -> np.ndarray:
-    """:func:`_nonempty` of a string column as numpy, from its offsets and validity bitmap
-    (two kernel calls a column cost ~40 us a batch, the fixed cost of a small one)."""
-    n = len(col)
-    if col.null_count == n:
-        return np.zeros(n, bool)
-    offsets = np.frombuffer(col.buffers()[1], np.int32, n + 1, col.offset * 4)
-    rows = offsets[1:] != offsets[:-1]
-    if col.null_count:
-        rows &= _valid_rows(col)
-    return rows
-
-
-def _valid_rows(col: pa.Array) -> np.ndarray:
-    """Per row, whether ``col`` (which has nulls) holds a value: its validity bitmap read with
-    numpy (``is_valid`` is a kernel call, ~10 us a batch)."""
-    n, off = len(col), col.offset
-    bits = np.frombuffer(col.buffers()[0], np.uint8, (off + n + 7) // 8)
-    return np.unpackbits(bits, count=off + n, bitorder="little")[off:].astype(bool)
-
-
 _STRING_ID = pa.string().id
-_EMPTY_STR = pa.scalar("", pa.string())
 _FALSE = pa.scalar(False, pa.bool_())
 
 
@@ -837,7 +808,7 @@ def _blank(col: pa.Array) -> pa.Array:
     offsets = np.frombuffer(col.buffers()[1], np.int32, n + 1, col.offset * 4)
     empty = offsets[1:] == offsets[:-1]
     if empty.any() and col.null_count:
-        empty &= _valid_rows(col)
+        empty &= valid_rows(col)
     if not empty.any():
         return col
     return pc.if_else(_fast.bools(empty), pa.scalar(None, pa.string()), col)
@@ -902,7 +873,7 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
     null = _NULL_STR
     names = f["eventName"]
     event_time = f["eventTime"]
-    timed = _nonempty(event_time)
+    timed = nonempty(event_time)
     if timed.false_count == 0:  # every record has its eventTime (the usual batch): no if_else
         times = parse_times(event_time)
     else:
@@ -930,7 +901,7 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
     issuer = uid + "sessionContext.sessionIssuer."
     attrs = uid + "sessionContext.attributes."
     assumed = _assumed(f[uid + "type"])
-    user_name = pc.if_else(_nonempty(f[uid + "userName"]), f[uid + "userName"],
+    user_name = pc.if_else(nonempty(f[uid + "userName"]), f[uid + "userName"],
                            pc.if_else(assumed, f[issuer + "userName"], null))  # fmt: skip
     arn = _blank(f[uid + "arn"])
     src = f["sourceIPAddress"]

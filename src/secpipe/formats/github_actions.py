@@ -52,7 +52,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe._arrays import from_numpy
+from secpipe._arrays import from_numpy, nonempty
 from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
 from secpipe.formats._findings import CheckedTopFormat, TopLevel, paused_gc
@@ -386,14 +386,6 @@ def _equal(col: pa.Array, value: str) -> pa.Array:
     return pc.fill_null(same, False) if same.null_count else same
 
 
-def _nonempty(col: pa.Array) -> pa.Array:
-    """Per row: ``col`` holds a text that is not empty (from the offsets where no row is null)."""
-    if col.null_count:
-        return pc.fill_null(pc.not_equal(col, ""), False)
-    offsets = np.frombuffer(col.buffers()[1], np.int32, len(col) + 1, col.offset * 4)
-    return from_numpy(offsets[1:] != offsets[:-1])
-
-
 def _or(first: pa.Array, *rest: pa.Array | Callable[[], pa.Array]) -> pa.Array:
     """Python's ``a or b or ...`` a row of text columns: the first non-empty text, else the last
     column's (a callable gives its column, called only when a row needs it)."""
@@ -402,7 +394,7 @@ def _or(first: pa.Array, *rest: pa.Array | Callable[[], pa.Array]) -> pa.Array:
         if out.null_count == len(out):
             out = col() if callable(col) else col
             continue
-        full = _nonempty(out)
+        full = nonempty(out)
         if full.true_count == len(out):
             break
         out = _pick(full, out, col() if callable(col) else col)
