@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from secpipe import _arrays
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats import base as fbase
@@ -52,14 +53,14 @@ def test_hex_column_is_the_cast_it_replaces() -> None:
 def test_valid_rows_is_is_valid() -> None:
     for a, _b, _c in _cases():
         if a.null_count:
-            assert (ct._valid_rows(a) == a.is_valid().to_numpy(zero_copy_only=False)).all()
+            assert (_arrays.valid_rows(a) == a.is_valid().to_numpy(zero_copy_only=False)).all()
 
 
 def test_blank_and_nonempty_rows_as_the_kernels_give_them() -> None:
     for a, _b, _c in _cases():
         blank = ct._blank(a)
         assert blank.equals(pc.if_else(pc.equal(a, ""), pa.scalar(None, pa.string()), a))
-        assert (ct._nonempty_rows(a) == pc.fill_null(pc.not_equal(a, ""), False).to_numpy(zero_copy_only=False)).all()
+        assert (_arrays.nonempty_rows(a) == pc.fill_null(pc.not_equal(a, ""), False).to_numpy(zero_copy_only=False)).all()
 
 
 def test_shortcuts_of_ocsf_give_the_kernel_results() -> None:
@@ -84,7 +85,7 @@ def test_unfit_as_the_kernels_give_it() -> None:
         insight = _column(r, len(name), r.choice([1.0, 1.0, 0.9, 0.0]), ['{"a":1}'])
         cols = _fast.Columns({"eventName": name, "eventSource": source, "insightDetails": insight}, {},
                              pa.nulls(len(name), pa.string()), [])  # fmt: skip
-        ok = pc.and_(pc.and_(ct._nonempty(name), ct._nonempty(source)), pc.is_null(insight))
+        ok = pc.and_(pc.and_(_arrays.nonempty(name), _arrays.nonempty(source)), pc.is_null(insight))
         assert (ct._unfit(cols) == ~ok.to_numpy(zero_copy_only=False)).all()
 
 

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from secpipe import _arrays
 from secpipe import _compute as pc
 from secpipe.formats import base, cloudtrail
 from secpipe.schema.ocsf import (
@@ -177,7 +178,7 @@ def test_activity_in_python_equals_the_kernels(names: list[str | None]) -> None:
 def test_nonempty_equals_the_kernels(values: list[str | None], cut: int) -> None:
     col = pa.array(values, S).slice(min(cut, len(values)))
     want = pc.fill_null(pc.not_equal(col, ""), False)
-    assert cloudtrail._nonempty(col).equals(want)
+    assert _arrays.nonempty(col).equals(want)
 
 
 ZONEISH = st.text(alphabet="0123456789:+-zZT .\n\u0663\u00b2", max_size=12)
