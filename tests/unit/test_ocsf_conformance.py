@@ -35,7 +35,7 @@ ALLOWED: dict[tuple[str, frozenset[str]], str] = {
         # permission name no permission the user now holds; inventing one would be false
         "the payload names no granted permission",
     (f"src_endpoint {_ENDPOINT}", frozenset({"CloudTrail", "GitHub", "GitLab", "Kubernetes", "Open Policy Agent", "Snyk",
-                                             "Azure Monitor", "Google Cloud Audit Logs", "syslog", "Jenkins",
+                                             "Azure Monitor", "Entra ID", "Google Cloud Audit Logs", "syslog", "Jenkins",
                                              "Gatekeeper"})):
         # the compiled OCSF 1.8.0 endpoint (and device) objects carry _entity's constraint
         # (name or uid); these sources name an endpoint by its address or hostname only

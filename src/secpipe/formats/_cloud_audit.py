@@ -29,11 +29,23 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   ``resourceId`` -> ``resources[0].uid``, ``correlationId`` -> ``metadata.correlation_uid``,
   ``level`` -> ``severity_id``, the subscription in ``resourceId`` -> ``cloud.account.uid``.
 
+- **Microsoft Entra ID** sign-ins as Azure Monitor exports them (``category`` ``SignInLogs``,
+  ``NonInteractiveUserSignInLogs``, ``ServicePrincipalSignInLogs``, ``ManagedIdentitySignInLogs``...;
+  ``properties`` holds the Graph ``signIn`` resource) -> Authentication (3002) Logon: the user
+  (``userPrincipalName``, ``userId``, ``userDisplayName``; a service principal's or managed
+  identity's sign-in: ``servicePrincipalName``/``Id``, type Service), status from the error code
+  (``status.errorCode``, else ``resultType``: 0 Success, any other Failure, ``failureReason`` the
+  detail), ``ipAddress`` and ``location`` -> ``src_endpoint``, ``userAgent``, the app signed in to
+  (``appDisplayName``/``appId``, else the resource) -> ``service``, ``riskLevelDuringSignIn`` ->
+  ``risk_level_id``, ``authenticationProtocol``, ``authenticationRequirement`` -> ``is_mfa`` (of a
+  successful sign-in), ``tenantId`` -> ``cloud.org.uid``; product Entra ID. ``resultType`` holds
+  the error code here, not a word: read as the Activity Log's, every failed sign-in was a Success.
+
 Azure Monitor records may come in the ``{"records": [...]}`` envelope diagnostic settings write to
 Event Hubs: each record is unwrapped and counted as its own event.
 
 Both clouds' records get ``cloud.provider`` and their own product (Google Cloud Audit Logs,
-Azure Monitor); keys not placed stay in ``unmapped``. Where: :func:`rescue` runs after the
+Azure Monitor, Entra ID); keys not placed stay in ``unmapped``. Where: :func:`rescue` runs after the
 Kubernetes pass on the records it dead-lettered as "no audit event", so the Kubernetes hot path
 pays nothing; anything it does not recognize keeps its dead letter.
 """
@@ -91,7 +103,7 @@ _AUTHZ_PLACED = frozenset({"granted", "permission", "resource"})
 def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decoded:
     """Map the cloud-wrapped records among ``out``'s "no audit event" dead letters (see module
     docstring); ``remap`` maps unwrapped Events as the Kubernetes pass does."""
-    keep, inner, gcp, azure = [], Records(), [], []
+    keep, inner, gcp, azure, signins = [], Records(), [], [], []
     for d in _unwrap_records(out):
         doc = _cloud_doc(d.raw) if d.reason == NOT_EVENT else None
         if doc is None:
@@ -106,6 +118,8 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
                 keep.append(d)
         elif _is_gcp(doc):
             gcp.append((doc, d.raw))
+        elif _is_signin(doc):
+            signins.append((doc, d.raw))
         elif isinstance(doc.get("operationName"), str) and ("category" in doc or "resourceId" in doc):
             azure.append((doc, d.raw))
         else:
@@ -115,7 +129,7 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
         sub = remap(inner)  # its events are the wrappers already counted
         out.batches.extend(sub.batches)
         out.dead.extend(sub.dead)
-    for rows, build in ((gcp, _gcp), (azure, _azure)):
+    for rows, build in ((gcp, _gcp), (azure, _azure), (signins, _signin)):
         if rows:
             out.batches.append(build([r[0] for r in rows], [r[1] for r in rows], fmt))
     return out
@@ -174,14 +188,14 @@ def _unknown_endpoint(ips: list[str | None]) -> dict[str, Any]:
 
 def _batch(fmt: str, raws: list[bytes], times: list[str | None], acts: list[int], sev: list[int],
            product: str, vendor: str, cols: dict[str, Any], mapped: frozenset[str],
-           unmapped: pa.Array | None = None) -> pa.RecordBatch:
-    base = base_columns("api_activity", kind=fmt, product=product, vendor=vendor, uids=event_uids(fmt, raws),
+           unmapped: pa.Array | None = None, cls: str = "api_activity") -> pa.RecordBatch:
+    base = base_columns(cls, kind=fmt, product=product, vendor=vendor, uids=event_uids(fmt, raws),
                         times_ms=parse_times(pa.array(times, S)), raws=raws, activity_id=pa.array(acts, pa.int32()),
                         severity_id=pa.array(sev, pa.int32()))  # fmt: skip
     base["unmapped"] = unmapped_json([_TOP.decode(r) for r in raws], mapped) if unmapped is None else unmapped
     for k, v in cols.items():
-        base[k] = v if isinstance(v, pa.Array) else pa.array(v, pa.int32() if k == "status_id" else S)
-    return to_batch("api_activity", base)
+        base[k] = v if isinstance(v, pa.Array) else pa.array(v, pa.int32() if k.endswith("_id") else S)
+    return to_batch(cls, base)
 
 
 def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
@@ -278,11 +292,110 @@ def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Record
         "cloud.account.uid": [_subscription(r) for r in rid],
     }
     acts = [_AZ_ACT.get((o or "").rsplit("/", 1)[-1].lower(), 99) for o in ops]
-    sev = [_AZ_SEV.get(str(d.get("level", "")).lower(), 1) for d in docs]
+    sev = [_azure_severity(d) for d in docs]
     return _batch(fmt, raws, [_s(d.get("time")) for d in docs], acts, sev, "Azure Monitor", "Microsoft", cols, _AZ_MAPPED)
 
 
 _UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+_SIGNIN_MAPPED = frozenset({"time", "operationName", "category", "resultType", "resultDescription", "callerIpAddress",
+                            "correlationId", "Level", "level", "identity", "tenantId"})  # fmt: skip
+#: the identities that sign in without a user: a service principal's or a managed identity's app
+_APP_SIGNINS = frozenset({"serviceprincipalsigninlogs", "managedidentitysigninlogs", "microsoftserviceprincipalsigninlogs"})
+_RISK = {"none": 0, "low": 1, "medium": 2, "high": 3}
+_RISK_NAMES = ("Info", "Low", "Medium", "High")
+_PROTOCOL = {"oauth2": (6, "OAUTH 2.0"), "saml20": (5, "SAML")}
+
+
+def _is_signin(doc: dict[str, Any]) -> bool:
+    """A Microsoft Entra ID sign-in record (category ``SignInLogs``, ``NonInteractiveUserSignInLogs``,
+    ``ServicePrincipalSignInLogs``, ``ManagedIdentitySignInLogs``..., or the older ``SignIn``)."""
+    cat = doc.get("category")
+    return isinstance(cat, str) and (cat.lower().endswith("signinlogs") or cat == "SignIn")
+
+
+def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
+    """Entra ID sign-ins as Azure Monitor delivers them (``properties`` holds the Graph signIn
+    resource) -> Authentication (3002) Logon: the user (a service principal's or managed identity's
+    sign-in: the app, type Service), the outcome (``status.errorCode`` 0, else ``resultType`` "0",
+    is Success; any other code Failure, its ``failureReason`` the detail), client address, place
+    and user agent, the app signed in to as ``service``, risk during sign-in, protocol, MFA."""
+    props = [_d(d.get("properties")) for d in docs]
+    apps = [str(d.get("category", "")).lower() in _APP_SIGNINS for d in docs]
+    codes = [_signin_code(d, p) for d, p in zip(docs, props, strict=True)]
+    ips = [_s(p.get("ipAddress")) or _s(d.get("callerIpAddress")) for d, p in zip(docs, props, strict=True)]
+    places = [_d(p.get("location")) for p in props]
+    coords = [_d(pl.get("geoCoordinates")) if _s(pl.get("countryOrRegion")) else {} for pl in places]
+    risk = [_RISK.get(str(p.get("riskLevelDuringSignIn", "")).lower()) for p in props]
+    proto = [_s(p.get("authenticationProtocol")) for p in props]
+    mfa = [_s(p.get("authenticationRequirement")) for p in props]
+    service = [(_s(p.get("appDisplayName")), _s(p.get("appId"))) if _s(p.get("appDisplayName"))
+               else (_s(p.get("resourceDisplayName")), _s(p.get("resourceId"))) for p in props]  # fmt: skip
+    cols = {
+        "metadata.event_code": [_s(d.get("category")) for d in docs],
+        "metadata.original_event_uid": [_s(p.get("id")) for p in props],
+        "metadata.correlation_uid": [_s(d.get("correlationId")) or _s(p.get("correlationId"))
+                                     for d, p in zip(docs, props, strict=True)],  # fmt: skip
+        "user.name": [_s(p.get("servicePrincipalName")) if app else _s(p.get("userPrincipalName")) or _s(d.get("identity"))
+                      for d, p, app in zip(docs, props, apps, strict=True)],  # fmt: skip
+        "user.uid": [_s(p.get("servicePrincipalId" if app else "userId")) for p, app in zip(props, apps, strict=True)],
+        "user.full_name": [None if app else _s(p.get("userDisplayName")) for p, app in zip(props, apps, strict=True)],
+        "user.type_id": [4 if app else 1 for app in apps],
+        "user.type": ["Service" if app else "User" for app in apps],
+        "status_id": [0 if c is None else 1 if c == "0" else 2 for c in codes],
+        "status": ["Unknown" if c is None else "Success" if c == "0" else "Failure" for c in codes],
+        "status_code": codes,
+        "status_detail": [None if c in (None, "0") else _s(_d(p.get("status")).get("failureReason")) or _s(d.get("resultDescription"))
+                          for d, p, c in zip(docs, props, codes, strict=True)],  # fmt: skip
+        "src_endpoint.ip": ips,
+        **_unknown_endpoint(ips),
+        "src_endpoint.location.city": [_s(pl.get("city")) for pl in places],
+        "src_endpoint.location.region": [_s(pl.get("state")) for pl in places],
+        "src_endpoint.location.country": [_s(pl.get("countryOrRegion")) for pl in places],
+        "src_endpoint.location.lat": pa.array([_num(c.get("latitude")) for c in coords], pa.float64()),
+        "src_endpoint.location.long": pa.array([_num(c.get("longitude")) for c in coords], pa.float64()),
+        "http_request.user_agent": [_s(p.get("userAgent")) for p in props],
+        "device.uid": [_s(_d(p.get("deviceDetail")).get("deviceId")) for p in props],
+        "device.name": [_s(_d(p.get("deviceDetail")).get("displayName")) for p in props],
+        "service.name": [name for name, _ in service],
+        "service.uid": [uid for _, uid in service],
+        "session.uid": [_s(p.get("sessionId")) for p in props],
+        "risk_level_id": [r for r in risk],
+        "risk_level": [None if r is None else _RISK_NAMES[r] for r in risk],
+        "auth_protocol_id": [None if not p or p == "none" else _PROTOCOL.get(p.lower(), (99, p))[0] for p in proto],
+        "auth_protocol": [None if not p or p == "none" else _PROTOCOL.get(p.lower(), (99, p))[1] for p in proto],
+        "is_mfa": pa.array([None if m is None else m == "multiFactorAuthentication" and c == "0"
+                            for m, c in zip(mfa, codes, strict=True)], pa.bool_()),  # fmt: skip
+        "cloud.provider": ["Azure"] * len(docs),
+        "cloud.org.uid": [_s(d.get("tenantId")) for d in docs],
+    }
+    times = [_s(d.get("time")) or _s(p.get("createdDateTime")) for d, p in zip(docs, props, strict=True)]
+    sev = [_azure_severity(d) for d in docs]
+    return _batch(fmt, raws, times, [1] * len(docs), sev, "Entra ID", "Microsoft", cols, _SIGNIN_MAPPED,
+                  cls="authentication")
+
+
+def _signin_code(doc: dict[str, Any], props: dict[str, Any]) -> str | None:
+    """The sign-in's error code as text ("0": it succeeded): ``properties.status.errorCode``, else
+    ``resultType`` (Azure Monitor writes the same code there as a string)."""
+    code = _d(props.get("status")).get("errorCode")
+    if isinstance(code, int) and not isinstance(code, bool):
+        return str(code)
+    return _s(doc.get("resultType"))
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def _azure_severity(doc: dict[str, Any]) -> int:
+    """severity_id of an Azure Monitor record's level: a name (``level``: Informational, Warning...)
+    or the number resource logs write (``Level``: 1 Critical, 2 Error, 3 Warning, 4 Informational,
+    5 Verbose, as an int or a string)."""
+    level = doc.get("level", doc.get("Level"))
+    return _AZ_SEV.get(_AZ_LEVELS.get(str(level), str(level)).lower(), 1)
+
+
+_AZ_LEVELS = {"1": "critical", "2": "error", "3": "warning", "4": "informational", "5": "verbose"}
 
 
 def _subscription(resource_id: str | None) -> str | None:
