@@ -275,10 +275,11 @@ def test_correlation_range_condition() -> None:
     # `lte` is decided when the group's 1 h window closes (sigma correlation specification: the
     # count *within the given time frame*): here when a later event (any event) moves time past it
     later = msgspec.json.encode({"TimeCreated": "2026-11-29T11:30:00Z", "EventID": 4624, "User": "bob"})
-    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(3)] + [later], "json") == [3]  # 3: > 2 and <= 4
-    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(3)], "json") == []  # the window is still open
-    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(6)] + [later], "json") == []  # 6 > 4
-    assert _fired(rule, [_logon(i, 4625, "bob" if i % 2 else "eve") for i in range(4)] + [later], "json") == []
+    now = T0 + 5400  # the wall clock at the later event (one past it moves no stream time)
+    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(3)] + [later], "json", now) == [3]  # 3: > 2 and <= 4
+    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(3)], "json", now) == []  # the window is still open
+    assert _fired(rule, [_logon(i, 4625, "bob") for i in range(6)] + [later], "json", now) == []  # 6 > 4
+    assert _fired(rule, [_logon(i, 4625, "bob" if i % 2 else "eve") for i in range(4)] + [later], "json", now) == []
 
 
 def test_correlation_field_aliases() -> None:

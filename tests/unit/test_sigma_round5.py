@@ -34,6 +34,7 @@ CASES = Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout"
 CT = "panther-analysis/extracted/cloudtrail.json"
 K8S = "panther-analysis/extracted/k8s_audit.jsonl"
 D1 = 1795996800  # 2026-11-30T00:00:00Z
+WALL = D1 + 3 * 86400.0  # the wall clock of a replay: past the events (later events' times move no stream time)
 
 
 def _iso(t: float) -> str:
@@ -61,7 +62,7 @@ def _rules(tmp_path: Path, text: str) -> Any:
     return rs
 
 
-def _fired(rs: Any, docs: list[tuple[str, bytes]], now: float = D1) -> list[list[dict[str, Any]]]:
+def _fired(rs: Any, docs: list[tuple[str, bytes]], now: float = WALL) -> list[list[dict[str, Any]]]:
     """Per document (one batch each): the correlation findings' ``unmapped`` (empty: none)."""
     eng = CorrelationEngine(rs, None, clock=lambda: now)
     out = []
@@ -134,7 +135,7 @@ def test_event_count_conditions_at_window_close(real: Path, tmp_path: Path, cond
 
 def test_window_close_finding_columns(real: Path, tmp_path: Path) -> None:
     rs = _rules(tmp_path, SNAPSHOTS % "{eq: 2}")
-    eng = CorrelationEngine(rs, None, clock=lambda: D1)
+    eng = CorrelationEngine(rs, None, clock=lambda: WALL)
     out = None
     uids = []
     for fmt, body in _snapshot_day(real):
@@ -184,7 +185,7 @@ def test_grace_keeps_a_window_open_for_late_events(real: Path, tmp_path: Path) -
     rules.write_text(textwrap.dedent(SNAPSHOTS % "{lt: 2}"))
     docs = _snapshot_day(real)
     st = SigmaStage("s", SigmaOptions(rules=[str(rules)], correlation_grace_seconds=2 * 3600), None,
-                    clock=lambda: D1)
+                    clock=lambda: WALL)
     sizes = []
     for fmt, body in docs:
         (b,) = formats.get(fmt).decode(body, "t").batches

@@ -95,6 +95,9 @@ level: low
 """
 
 
+_LIVE = 1704067200.0 + 30 * 60  # 2024-01-01T00:30:00Z, the minute of _ev's latest events
+
+
 def _corr(kind: str, cond: str, rules: str = "[login]", group: str = "[user]") -> str:
     return BASE + textwrap.dedent(f"""\
         title: corr
@@ -110,9 +113,9 @@ def _corr(kind: str, cond: str, rules: str = "[login]", group: str = "[user]") -
         """)
 
 
-def _feed(tmp_path: Path, text: str, events: list[dict], state: Path, clock: float | list[float] = 0.0) -> list[int]:
+def _feed(tmp_path: Path, text: str, events: list[dict], state: Path, clock: float | list[float] = _LIVE) -> list[int]:
     """The events at which the correlation fired, each event in a batch of its own and ``clock``
-    the wall clock then (one for all, or one per event)."""
+    the wall clock then (one for all, or one per event; by default the last event's minute)."""
     (tmp_path / "r.yml").write_text(text)
     rs = load_rules([tmp_path / "r.yml"])
     assert not rs.unsupported and len(rs.correlations) == 1
@@ -152,7 +155,7 @@ def test_correlation_types_survive_restarts(tmp_path: Path, kind, cond, rules, e
 def test_correlation_state_expires_by_clock(tmp_path: Path) -> None:
     events = [_ev(0, "a", "login"), _ev(1, "a", "login")]
     text = _corr("event_count", "condition: {gte: 2}")
-    assert _feed(tmp_path, text, events, tmp_path / "s1.json", clock=0.0) == [1]
+    assert _feed(tmp_path, text, events, tmp_path / "s1.json") == [1]
     later = 1704067200.0 + 3600  # an hour after the events: a replay, counted on the events' own time
     assert _feed(tmp_path, text, events, tmp_path / "s2.json", clock=later) == [1]
     # a group is dropped once the stream's time is past its window: by a later event (another

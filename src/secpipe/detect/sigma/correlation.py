@@ -35,8 +35,11 @@ Two evaluation modes, by what the condition can tell before the window ends:
   own time: the highest event time the engine has seen (every row of every batch, not only
   matches), advanced by the wall time that has passed since that high mark last moved. So a
   replay of old logs, however fast, closes windows on the logs' times only (batch after batch),
-  and a quiet live stream (or a restart after downtime) still closes them as wall time passes. A
-  matching event of the group past the end closes its window as well. At close the condition is
+  and a quiet live stream (or a restart after downtime) still closes them as wall time passes. Event
+  times more than ``correlation_max_ahead_seconds`` (default 300) past the wall clock (a bad
+  clock, a misread year or zone) do not move the watermark: one such event does not close every
+  open window nor expire every group of the at-once mode; it counts in its own group at its own
+  time. A matching event of the group past the end closes its window as well. At close the condition is
   evaluated once over the window's events: it fires one finding (with the measured value and the
   window in ``unmapped``) or nothing, and the group starts over with its next event. A group
   with no matching event opens no window: "no backup at all" is not detected (Sigma's event
@@ -86,6 +89,7 @@ from secpipe.detect.sigma.fields import PARAM, base, is_param
 from secpipe.detect.sigma.finding import ATTACKS, KIND, META_TYPES, _dig, _exact, _walk, attacks_of, rule_meta
 from secpipe.detect.sigma.legacy import TYPE
 from secpipe.detect.sigma.mappings import alternatives, mapping_key
+from secpipe.detect.sigma.options import MAX_AHEAD_S
 from secpipe.detect.sigma.parsing import RANGE
 from secpipe.detect.sigma.sqlgen import (
     AUDIT_HEX,
@@ -284,12 +288,14 @@ def _resolve_one(c: SigmaCorrelationRule, by_name: dict[str, list[str]], corr_na
 class CorrelationEngine:
     """Stateful evaluation of correlation rules on base-rule matches."""
 
-    def __init__(self, ruleset: Any, state_path: Path | None, clock: Any = None, grace_s: float = 0.0) -> None:
+    def __init__(self, ruleset: Any, state_path: Path | None, clock: Any = None, grace_s: float = 0.0,
+                 ahead_s: float = MAX_AHEAD_S) -> None:
         self.ruleset = ruleset
         self.correlations, self.unsupported = resolve(ruleset)
         self.path = state_path
         self.clock = clock or time.time
         self.grace_ms = int(grace_s * 1000)
+        self.ahead_ms = int(ahead_s * 1000)
         self.state: dict[str, dict[str, list[list[Any]]]] = {}
         #: per deferred correlation: group -> start of its open window (ms)
         self.windows: dict[str, dict[str, int]] = {}
@@ -329,7 +335,8 @@ class CorrelationEngine:
         """Feed one batch's matches; returns the findings of correlations that fired (and report)."""
         events = self.events(batch, matches)
         if "time" in batch.schema.names and batch.num_rows:
-            self._advance(int(pc.max(batch.column("time")).as_py() or 0))
+            times = batch.column("time")
+            self._advance(int(pc.max(pc.filter(times, pc.less_equal(times, self._bound()))).as_py() or 0))
         fired = [f for f in self.feed(events) if f["corr"].output]
         self.save()
         return correlation_findings(fired) if fired else None
@@ -435,6 +442,10 @@ class CorrelationEngine:
             read[key] = v
         return v
 
+    def _bound(self) -> int:
+        """The latest event time (ms) that moves the stream's time: the wall clock's plus ``ahead_s``."""
+        return int(self.clock() * 1000) + self.ahead_ms
+
     def _advance(self, top: int) -> None:
         """Raise the event-time high mark to ``top`` (and note the wall time it moved at)."""
         if top > self.high:
@@ -453,8 +464,8 @@ class CorrelationEngine:
         it; a window decided at close: at the time of its last event, with its group's values as
         the record) for the correlations referring to it."""
         fired: list[dict[str, Any]] = []
-        if events:
-            self._advance(events[-1]["time"])
+        bound = self._bound()
+        self._advance(max((e["time"] for e in events if e["time"] <= bound), default=0))
         mark = self.watermark() if until is None else max(self.high, until)
         expire = mark if self.high else int(self.clock() * 1000)  # events without a time: the wall clock's
         chained: list[dict[str, Any]] = []

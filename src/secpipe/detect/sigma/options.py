@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: how far ahead of the wall clock an event's time may be and still move a correlation's stream time
+MAX_AHEAD_S = 300.0
+
 
 class SigmaOptions(BaseModel):
     """Options of a ``type: sigma`` transform."""
@@ -18,3 +21,6 @@ class SigmaOptions(BaseModel):
     correlation_grace_seconds: float = Field(
         0.0, ge=0, description="how long past a correlation window's end to wait for late events before deciding a "
         "condition that needs the whole window (lt, lte, eq, neq): e.g. 900 for CloudTrail's delivery delay")
+    correlation_max_ahead_seconds: float = Field(
+        MAX_AHEAD_S, ge=0, description="an event stamped more than this ahead of the wall clock (a bad clock) does not "
+        "move the correlations' stream time (closes no other group's window)")

@@ -38,7 +38,8 @@ class SigmaStage:
             msg = f"transforms.{name}.rules"
             raise ConfigError(msg, f"{u.rule}: {u.reason} — fix the rule or unset fail_on_unsupported")
         state = Path(data_dir) / "state" / "sigma" / f"{name}.json" if data_dir is not None else None
-        self.correlation = (CorrelationEngine(self.ruleset, state, clock=clock, grace_s=options.correlation_grace_seconds)
+        self.correlation = (CorrelationEngine(self.ruleset, state, clock=clock, grace_s=options.correlation_grace_seconds,
+                                              ahead_s=options.correlation_max_ahead_seconds)
                             if self.ruleset.correlations else None)
 
     def process(self, batch: pa.RecordBatch) -> list[pa.RecordBatch]:

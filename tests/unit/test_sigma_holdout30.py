@@ -1,0 +1,80 @@
+"""Sigma detections of the thirtieth round: a correlation's stream time and a clock far ahead.
+
+Events: OpenSSH lines of Elastic's system auth test log (tests/cases/holdout/elastic-system-auth.log);
+the bad clock is RFC 5424's first example line (section 6.5, /work/shared/data/real/rfc5424-spec),
+stamped years ahead. Rules: the SSH brute force keywords (tests/cases/sigma_holdout).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from secpipe import formats
+from secpipe.detect.sigma import load_rules
+from secpipe.detect.sigma.correlation import CorrelationEngine
+from secpipe.detect.sigma.options import SigmaOptions
+from secpipe.detect.sigma.stage import SigmaStage
+
+CASES = Path(__file__).resolve().parents[1] / "cases"
+WALL = 1900000000.0  # 2030-03-17: the wall clock of a replay of the log's lines
+BRUTE = CASES / "sigma_holdout/lnx_syslog_ssh_bruteforce.yml"
+
+
+def _lines(real: Path) -> tuple[list[str], str]:
+    """The sshd[2738] burst (16:45:20 and :26), the sudo line at 17:04:51; mymachine's `su` line of
+    RFC 5424 from a host whose clock says 2033."""
+    log = (CASES / "holdout/elastic-system-auth.log").read_text().splitlines()
+    burst = [x for x in log if "sshd[2738]: Failed password" in x or "sshd[2738]: PAM 4 more" in x]
+    sudo = next(x for x in log if "slave22 sudo: " in x)
+    rfc = (real / "rfc5424-spec/rfc5424_section6.5_examples.log").read_text().splitlines()[0]
+    return [*burst, sudo], rfc.replace("2003-10-11T", "2033-10-11T")
+
+
+def _correlation(tmp_path: Path, condition: str) -> Path:
+    p = tmp_path / "burst.yml"
+    p.write_text(textwrap.dedent(f"""\
+        title: SSH authentication failures in a burst
+        id: 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7c
+        correlation:
+            type: event_count
+            rules: [8d9c5b6a-9b42-4d71-9b3f-sshbruteforce01]
+            timespan: 5m
+            condition: {condition}
+        level: high
+        """))
+    return p
+
+
+def _batch(line: str):
+    (b,) = formats.get("syslog").decode(f"{line}\n".encode(), "t").batches
+    return b
+
+
+def test_an_event_years_ahead_does_not_expire_the_open_groups(real: Path, tmp_path: Path) -> None:
+    """gte 2 in 5 m: the bad clock's line between the two failures (a batch of its own) moved the
+    stream time to 2033, which dropped the group of the first failure: the burst went unseen."""
+    rs = load_rules([_correlation(tmp_path, "{gte: 2}"), BRUTE])
+    assert not rs.unsupported, rs.unsupported
+    (first, second, _), ahead = _lines(real)
+    eng = CorrelationEngine(rs, None, clock=lambda: WALL)
+    fired = [i for i, line in enumerate([first, ahead, second])
+             if eng.process(b := _batch(line), rs.matches(b)) is not None]
+    assert fired == [2]
+    assert eng.high < WALL * 1000  # the 2033 line is not the stream's time
+
+
+def test_an_event_years_ahead_does_not_close_the_open_windows(real: Path, tmp_path: Path) -> None:
+    """2 to 3 failures in 5 m (decided at the window's close): the bad clock's line closed the
+    window of the first failure at once (1 failure: nothing); the window holds both failures and
+    closes on the sudo line, 19 minutes later in the log."""
+    rules = _correlation(tmp_path, "{gte: 2, lte: 3}")
+    stage = SigmaStage("s", SigmaOptions(rules=[str(rules), str(BRUTE)]), None, clock=lambda: WALL)
+    (first, second, sudo), ahead = _lines(real)
+    out = [stage.process(_batch(line))[1:] for line in [first, ahead, second, sudo]]
+    assert [[b.column("message")[0].as_py() for b in o] for o in out] == [
+        [], [], [], ["Sigma correlation fired: SSH authentication failures in a burst"]]
+    # the bound is an option: with a year's tolerance the 2033 line is the stream's time again
+    loose = SigmaStage("s", SigmaOptions(rules=[str(rules), str(BRUTE)], correlation_max_ahead_seconds=10 * 365 * 86400),
+                       None, clock=lambda: WALL)
+    assert [len(loose.process(_batch(line))) for line in [first, ahead, second, sudo]] == [1, 1, 1, 1]
