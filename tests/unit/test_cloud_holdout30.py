@@ -56,3 +56,26 @@ def test_entra_signins_are_authentication() -> None:
     assert mi["status_id"] == 1 and mi["user"]["name"] == "testplatformlogslube"
     assert mi["src_endpoint"]["ip"] is None and mi["src_endpoint"]["type_id"] == 0
     assert mi["src_endpoint"]["location"] is None
+
+
+def test_entra_directory_audits_name_who_did_what_to_which_object() -> None:
+    """Elastic's Azure auditlogs pipeline tests: a user's ``Update device`` and a managed identity's
+    ``Add service principal credentials`` (``properties`` is the Graph directoryAudit)."""
+    name, d = _auto("elastic-azure-auditlogs.log")
+    assert name == "k8s_audit" and not d.dead
+    device, creds = _rows(d)
+    assert {r["class_uid"] for r in (device, creds)} == {6003}
+    assert {r["metadata"]["product"]["name"] for r in (device, creds)} == {"Entra ID"}
+    # operationType Update; result "success"; the service that logged it; initiatedBy.user
+    assert (device["activity_id"], device["status_id"]) == (3, 1)
+    assert device["api"]["operation"] == "Update device" and device["api"]["service"]["name"] == "Core Directory"
+    assert device["actor"]["user"]["name"] == "UserName" and device["actor"]["user"]["type"] == "User"
+    assert device["actor"]["user"]["full_name"] == "User Registration Service"
+    assert [(r["type"], r["name"]) for r in device["resources"]] == [("Device", "LAPTOP-12")]
+    assert device["metadata"]["original_event_uid"] == "Directory_ESQ"
+    # an app acted (initiatedBy.app): the managed identity's service principal, type Service
+    user = creds["actor"]["user"]
+    assert (user["name"], user["uid"], user["type_id"]) == ("Managed Service Identity", "b9814691-9ca1-4e55-a1ac-8ef5dd010ec0", 4)
+    assert creds["src_endpoint"]["ip"] == "1.128.3.4" and creds["metadata"]["event_code"] == "ApplicationManagement"
+    assert [(r["type"], r["name"], r["uid"]) for r in creds["resources"]] == [
+        ("ServicePrincipal", "billing-test-wus", "a7d5dcbe-0627-4ddf-a2f4-86b6785bcc42")]

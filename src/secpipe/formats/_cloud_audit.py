@@ -40,6 +40,12 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   ``risk_level_id``, ``authenticationProtocol``, ``authenticationRequirement`` -> ``is_mfa`` (of a
   successful sign-in), ``tenantId`` -> ``cloud.org.uid``; product Entra ID. ``resultType`` holds
   the error code here, not a word: read as the Activity Log's, every failed sign-in was a Success.
+- **Microsoft Entra ID** directory audits as Azure Monitor exports them (``category``
+  ``AuditLogs``; ``properties`` holds the Graph ``directoryAudit``) -> API Activity: the actor from
+  ``initiatedBy`` (a user, or an app as type Service), ``result`` -> status, ``operationType`` ->
+  activity, ``loggedByService`` -> ``api.service.name``, ``targetResources[]`` -> ``resources``
+  (see :func:`_directory_audit`): read as an Activity Log record, it had no actor, status Unknown
+  and the tenant as its only resource.
 
 Azure Monitor records may come in the ``{"records": [...]}`` envelope diagnostic settings write to
 Event Hubs: each record is unwrapped and counted as its own event.
@@ -103,7 +109,7 @@ _AUTHZ_PLACED = frozenset({"granted", "permission", "resource"})
 def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decoded:
     """Map the cloud-wrapped records among ``out``'s "no audit event" dead letters (see module
     docstring); ``remap`` maps unwrapped Events as the Kubernetes pass does."""
-    keep, inner, gcp, azure, signins = [], Records(), [], [], []
+    keep, inner, gcp, azure, signins, audits = [], Records(), [], [], [], []
     for d in _unwrap_records(out):
         doc = _cloud_doc(d.raw) if d.reason == NOT_EVENT else None
         if doc is None:
@@ -120,6 +126,8 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
             gcp.append((doc, d.raw))
         elif _is_signin(doc):
             signins.append((doc, d.raw))
+        elif doc.get("category") == "AuditLogs" and isinstance(doc.get("properties"), dict):
+            audits.append((doc, d.raw))
         elif isinstance(doc.get("operationName"), str) and ("category" in doc or "resourceId" in doc):
             azure.append((doc, d.raw))
         else:
@@ -129,7 +137,7 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
         sub = remap(inner)  # its events are the wrappers already counted
         out.batches.extend(sub.batches)
         out.dead.extend(sub.dead)
-    for rows, build in ((gcp, _gcp), (azure, _azure), (signins, _signin)):
+    for rows, build in ((gcp, _gcp), (azure, _azure), (signins, _signin), (audits, _directory_audit)):
         if rows:
             out.batches.append(build([r[0] for r in rows], [r[1] for r in rows], fmt))
     return out
@@ -372,6 +380,53 @@ def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Recor
     sev = [_azure_severity(d) for d in docs]
     return _batch(fmt, raws, times, [1] * len(docs), sev, "Entra ID", "Microsoft", cols, _SIGNIN_MAPPED,
                   cls="authentication")
+
+
+_AUDIT_MAPPED = frozenset({"time", "operationName", "category", "callerIpAddress", "correlationId", "Level", "level",
+                           "identity", "tenantId"})  # fmt: skip
+_AUDIT_ACT = {"add": 1, "update": 3, "assign": 3, "unassign": 3, "delete": 4}
+
+
+def _directory_audit(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
+    """Entra ID directory audit records as Azure Monitor exports them (``category`` ``AuditLogs``;
+    ``properties`` holds the Graph ``directoryAudit``) -> API Activity: who acted (``initiatedBy``:
+    a user by UPN, id, display name and address, or an app by name and service principal id, type
+    Service; else ``identity``), ``result`` (success/failure) with ``resultReason``, the activity from
+    ``operationType`` (Add Create, Update/Assign/Unassign Update, Delete Delete), ``loggedByService``
+    as the service, ``targetResources[]`` as the resources; product Entra ID."""
+    props = [_d(d.get("properties")) for d in docs]
+    users = [_d(_d(p.get("initiatedBy")).get("user")) for p in props]
+    apps = [_d(_d(p.get("initiatedBy")).get("app")) for p in props]
+    result = [str(p.get("result", "")).lower() for p in props]
+    ips = [_s(d.get("callerIpAddress")) or _s(u.get("ipAddress")) for d, u in zip(docs, users, strict=True)]
+    cols = {
+        "api.operation": [_s(d.get("operationName")) or _s(p.get("activityDisplayName")) for d, p in zip(docs, props, strict=True)],
+        "api.service.name": [_s(p.get("loggedByService")) for p in props],
+        "metadata.event_code": [_s(p.get("category")) for p in props],
+        "metadata.original_event_uid": [_s(p.get("id")) for p in props],
+        "metadata.correlation_uid": [_s(d.get("correlationId")) or _s(p.get("correlationId"))
+                                     for d, p in zip(docs, props, strict=True)],  # fmt: skip
+        "actor.user.name": [_s(u.get("userPrincipalName")) or _s(a.get("displayName")) or _s(a.get("servicePrincipalName"))
+                            or _s(d.get("identity")) for d, u, a in zip(docs, users, apps, strict=True)],  # fmt: skip
+        "actor.user.uid": [_s(u.get("id")) or _s(a.get("servicePrincipalId")) for u, a in zip(users, apps, strict=True)],
+        "actor.user.full_name": [_s(u.get("displayName")) for u in users],
+        "actor.user.type_id": [1 if u else 4 if a else None for u, a in zip(users, apps, strict=True)],
+        "actor.user.type": ["User" if u else "Service" if a else None for u, a in zip(users, apps, strict=True)],
+        "src_endpoint.ip": ips,
+        **_unknown_endpoint(ips),
+        "http_request.user_agent": [_s(p.get("userAgent")) for p in props],
+        "resources": pa.array([[{"type": _s(t.get("type")), "name": _s(t.get("displayName")), "uid": _s(t.get("id"))}
+                                for t in p.get("targetResources") or () if isinstance(t, dict)] or None
+                               if isinstance(p.get("targetResources"), list) else None for p in props], _RES),  # fmt: skip
+        "status_id": [1 if r == "success" else 2 if r == "failure" else 0 for r in result],
+        "status": ["Success" if r == "success" else "Failure" if r == "failure" else "Unknown" for r in result],
+        "status_detail": [_s(p.get("resultReason")) for p in props],
+        "cloud.provider": ["Azure"] * len(docs),
+        "cloud.org.uid": [_s(d.get("tenantId")) for d in docs],
+    }
+    acts = [_AUDIT_ACT.get(str(p.get("operationType", "")).lower(), 99) for p in props]
+    times = [_s(d.get("time")) or _s(p.get("activityDateTime")) for d, p in zip(docs, props, strict=True)]
+    return _batch(fmt, raws, times, acts, [_azure_severity(d) for d in docs], "Entra ID", "Microsoft", cols, _AUDIT_MAPPED)
 
 
 def _signin_code(doc: dict[str, Any], props: dict[str, Any]) -> str | None:
