@@ -25,7 +25,10 @@ from its OTX type, as the OTX JSON does.
 
 Header names come from a first row without any IOC in it, or else from the last ``#`` comment
 line with as many fields as the data (abuse.ch puts ``# id,dateadded,url,...`` there), so the
-first data row is never eaten as a header. A ``confidence_level`` column (ThreatFox) gives
+first data row is never eaten as a header. Without any header (Bambenek's C2 feeds: ``indicator,description,
+time,manual page``), columns are told by content: a prose column is the description, a short text column (a family)
+the label, never a link column. A row with more fields than the others (a description with unquoted commas) still
+gives its indicator when that is the first column. A ``confidence_level`` column (ThreatFox) gives
 each row its confidence; a malware/threat column gives a label, and a ``tags`` column (URLhaus,
 ThreatFox: ``"32-bit,elf,mips,Mozi"``) one label per comma-separated tag (``None`` is no tag).
 ThreatFox's ``ioc_id`` is each indicator's ``ref``, as in its JSON export.
@@ -134,7 +137,7 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
         return Loaded(SCHEMA.empty_table())
     if column is None and header is not None and [h.lower() for h in header] == _OTX_CSV_HEADER:
         return _otx_csv(body.to_pylist(), conf, labels)
-    text = "\n".join(body.to_pylist()).encode()
+    text = "\n".join(body.to_pylist()).encode() + b"\n"  # Arrow counts no columns in one line without its end
     if b'", "' in text:
         text = text.replace(b'", "', b'","')
     columns = [h.lower() or f"f{i}" for i, h in enumerate(header)] if header else None
@@ -155,6 +158,10 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
     t = t.cast(pa.schema([(f.name, pa.string()) for f in t.schema]))
     cols = {n: t.column(n).combine_chunks() for n in t.column_names}
     vcol = _pick_column(cols, column, t.column_names)
+    if t.column_names[0] == vcol and (long := _first_fields(rejected)):
+        rejected = [r for r in rejected if r.actual_columns <= r.expected_columns]
+        cols = {n: pa.concat_arrays([a, pa.array(long if n == vcol else [None] * len(long), pa.string())])
+                for n, a in cols.items()}
     k, v = classify(cols[vcol])
     if vcol in _JA3_COLUMNS:
         md5 = pc.and_(pc.equal(k, "hash"), pc.equal(pc.binary_length(v), 32))
@@ -167,20 +174,44 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
         confs = pc.if_else(pc.fill_null(num, False), cols["confidence_level"], str(conf)).cast(pa.int32())
     lab_col = next((c for c in _LABEL_COLS if c in cols and c != vcol), None)
     tag_col = next((c for c in _TAG_COLS if c in cols and c != vcol), None)
+    desc_col = None
     if lab_col is None and tag_col is None and header is None:
-        rest = [n for n in cols if n != vcol and not pc.all(
-            pc.match_substring_regex(pc.fill_null(cols[n], "0"), r"^[\d\s:.-]+$")).as_py()]
-        lab_col = rest[-1] if rest else None
+        lab_col, desc_col = _guess_text_columns(cols, vcol)
     extra = _const_labels(labels, len(v))
     if lab_col is not None or tag_col is not None:
         extra = _labels_with(labels, cols.get(lab_col or ""), cols.get(tag_col or ""), len(v))
     ref = cols.get("ioc_id") if vcol != "ioc_id" else None
-    loaded = _table(k, v, confs, extra, ref=ref)
+    loaded = _table(k, v, confs, extra, description=cols.get(desc_col or ""), ref=ref)
     skipped = len(v) - loaded.num_rows + len(rejected)
     if column is None:
         more = [_hashes_of(cols[n], confs, extra, ref) for n in _HASH_COLUMNS if n in cols and n != vcol]
         loaded = pa.concat_tables([loaded, *more]) if more else loaded
     return Loaded(loaded, skipped)
+
+
+def _first_fields(rejected: list[Any]) -> list[str]:
+    """The first field of each row with more fields than the others (a free-text column with unquoted commas, as
+    Bambenek's C2 feeds write ``IP resolved by necurs C&C, uses encoded IP, ...``): the fields before the text
+    stay in place, so an indicator that is the first column is read; rows with fewer fields stay rejected.
+    Rejected rows are few: they go through Python."""
+    return [next(csv.reader([r.text]), [""])[0].strip() for r in rejected if r.actual_columns > r.expected_columns]
+
+
+def _guess_text_columns(cols: dict[str, pa.Array], vcol: str) -> tuple[str | None, str | None]:
+    """(label column, description column) of a CSV without a header, by content: of the columns that are neither
+    numbers or times nor links (mostly IOC-shaped values, as the ``http://osint.bambenekconsulting.com/manual/...``
+    page each Bambenek row ends with), the last whose values are mostly prose (three words or more: ``Domain used
+    by shiotob/urlzone/bebloh``) describes the row, and the last other one (a family name: ``Dridex``) labels it."""
+    text = []
+    for n, arr in cols.items():
+        sample = pc.drop_null(arr.slice(0, _SAMPLE))
+        if n == vcol or not len(sample) or pc.all(pc.match_substring_regex(sample, r"^[\d\s:.-]+$")).as_py():
+            continue
+        kinds, _v = classify(sample)
+        if 2 * (len(kinds) - kinds.null_count) <= len(kinds):
+            text.append((n, pc.mean(pc.match_substring_regex(sample, r"\S\s+\S+\s+\S")).as_py() > 0.5))
+    label = next((n for n, prose in reversed(text) if not prose), None)
+    return label, next((n for n, prose in reversed(text) if prose), None)
 
 
 #: a line of a MISP feed's hashes.csv: md5(attribute value),event uuid

@@ -1,0 +1,52 @@
+"""Holdout sweep round 30: headerless CSV feeds (Bambenek Consulting's C2 master feeds).
+
+Bambenek's feeds (``c2-dommasterlist.txt``, ``c2-ipmasterlist.txt``, ``dga-feed.txt``) are CSV without a header,
+under ``##`` comment lines: ``indicator,description,time,manual page``. Samples: certtools/intelmq's parser test
+files (see tests/cases/enrich_feeds/SOURCE.md). Three things went wrong with them: a feed of one row (the domain
+sample; a short list on a quiet day) was refused (Arrow's reader counts no columns in one line without a line
+end), the manual page's URL was each indicator's label, and a row whose description holds unquoted commas (the
+necurs row) was rejected, its IP lost.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from secpipe.transforms.enrich.intel.loaders import load
+
+CASES = Path(__file__).parent.parent / "cases" / "enrich_feeds"
+
+
+def _rows(name: str) -> tuple[list[dict], int]:
+    out = load((CASES / name).read_bytes(), "auto", conf=80, labels=["bambenek"])
+    return out.table.select(["kind", "value", "labels", "description"]).to_pylist(), out.skipped
+
+
+def test_a_bambenek_feed_of_one_row_loads_it_with_its_description() -> None:
+    rows, skipped = _rows("bambenek-c2-dommasterlist.txt")
+    assert rows == [{"kind": "domain", "value": "sfkh21okrrnlu.com", "labels": ["bambenek"],
+                     "description": "Domain used by shiotob/urlzone/bebloh"}]
+    assert skipped == 0
+
+
+def test_a_row_whose_description_holds_commas_keeps_its_leading_indicator() -> None:
+    rows, skipped = _rows("bambenek-c2-ipmasterlist.txt")
+    assert [(r["kind"], r["value"]) for r in rows] == [("ip", "213.247.47.190"), ("ip", "64.183.187.20")]
+    assert rows[0]["description"] == "IP used by shiotob/urlzone/bebloh C&C"
+    assert all(r["labels"] == ["bambenek"] for r in rows)  # never the manual page's URL
+    assert skipped == 0
+
+
+@pytest.mark.parametrize("body", [b"198.51.100.7,443\n", b"198.51.100.7,443"])
+def test_a_headerless_csv_of_one_row_is_that_indicator(body: bytes) -> None:
+    out = load(body, "abusech_csv", conf=70)
+    assert out.table.column("value").to_pylist() == ["198.51.100.7"]
+
+
+def test_a_headerless_family_column_is_still_the_label() -> None:
+    body = b"198.51.100.7,443,2021-01-01 10:00:00,Dridex\n203.0.113.9,8080,2021-01-02 10:00:00,Cobalt Strike\n"
+    out = load(body, "abusech_csv", conf=70)
+    assert out.table.column("labels").to_pylist() == [["Dridex"], ["Cobalt Strike"]]
+    assert out.table.column("description").to_pylist() == [None, None]
