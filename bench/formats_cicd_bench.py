@@ -289,7 +289,7 @@ def github_steps(n: int, repeat: int) -> dict[str, float]:
     """CPU us per payload of each step of GitHub webhook decoding (best of ``repeat``)."""
     import pyarrow as pa
 
-    from secpipe.formats import _cicd, _fast, github
+    from secpipe.formats import _cicd, _fast, _github_scan, github
     from secpipe.formats._findings import paused_gc
     from secpipe.formats.base import Decoded, Records, string_column, uid_hasher
     from secpipe.store._files import write_parquet
@@ -327,7 +327,7 @@ def github_steps(n: int, repeat: int) -> dict[str, float]:
         scan = scanner.scan
         with paused_gc():
             steps["native scan (HookScanner: keys, typed leaves, unmapped, SHA-256)"], gots = cpu(lambda: [scan(r) for r in raws])
-            steps["typed views built from the scans"], _ = cpu(lambda: [github._scan_view(g[3]) for g in gots if g is not None])
+            steps["typed views built from the scans"], _ = cpu(lambda: [_github_scan._scan_view(g[3]) for g in gots if g is not None])
             # what map_records calls: the head values only (the others stay with the scanner)
             head = scanner.scan_head
             steps["native scan, head values (HookScanner.scan_head, as map_records reads)"], _ = cpu(

@@ -21,7 +21,7 @@ import msgspec
 import pyarrow as pa
 import pytest
 
-from secpipe.formats import _cicd, github
+from secpipe.formats import _cicd, _github_scan, github
 from secpipe.formats import _github_map as m
 from secpipe.formats.base import string_column
 
@@ -92,7 +92,7 @@ def test_lean_view_is_the_scanned_view_without_main_objects() -> None:
         if got is None:
             continue
         lean = github._lean_view(scanner.slots(0, github._LEAN))
-        full = github._scan_view(scanner.values())
+        full = _github_scan._scan_view(scanner.values())
         assert lean == msgspec.structs.replace(full, **primary)  # (full is msgspec's view: test_github_scan)
         compared += 1
     assert compared > len(PAYLOADS) // 2

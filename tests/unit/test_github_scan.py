@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secpipe.formats import _cicd, _fast, get, github
+from secpipe.formats import _cicd, _fast, _github_scan, get, github
 from secpipe.formats import _github_map as m
 from tests.unit.native_support import assert_same_decoded, native_mode
 
@@ -57,7 +57,7 @@ def test_scan_spec_checks_every_field_of_the_typed_view() -> None:
     """The scan reads every field msgspec's typed view would type-check (a field it did not
     read could make msgspec refuse a payload the scan maps), but for ``alert``, whose payloads
     take the msgspec path; the view built from the scan is a ``_Hook``."""
-    paths = {p for p, _ in github._SCAN_SPEC}
+    paths = {p for p, _ in _github_scan._SCAN_SPEC}
 
     def walk(struct: Any, prefix: str) -> None:
         for f in msgspec.structs.fields(struct):
@@ -77,7 +77,7 @@ def test_scan_spec_checks_every_field_of_the_typed_view() -> None:
             for t in info.types if isinstance(info, msgspec.inspect.UnionType) else (info,):
                 if isinstance(t, msgspec.inspect.StructType):
                     walk(t.cls, f"{f.name}.")
-    assert list(github._SCAN_SPEC[: len(m.SCAN_HEAD)]) == list(m.SCAN_HEAD)
+    assert list(_github_scan._SCAN_SPEC[: len(m.SCAN_HEAD)]) == list(m.SCAN_HEAD)
 
 
 def test_octokit_corpus_same_as_msgspec_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,7 +100,7 @@ _SCALARS = st.one_of(
 _VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
     st.sampled_from(["id", "login", "name", "full_name", "updated_at", "created_at", "owner", "x"]), inner, max_size=4),
     max_leaves=8)  # fmt: skip
-_PATHS = [p for p, _ in github._SCAN_SPEC] + ["action", "zz", "actor", "sender", "pull_request", "commits"]
+_PATHS = [p for p, _ in _github_scan._SCAN_SPEC] + ["action", "zz", "actor", "sender", "pull_request", "commits"]
 
 
 @st.composite
@@ -191,7 +191,7 @@ def test_every_scanned_path_given_every_kind_of_value(monkeypatch: pytest.Monkey
             owner.setdefault(k, p)
     head = {p for p, _ in m.SCAN_HEAD}
     lines = []
-    for n, (path, _mode) in enumerate(github._SCAN_SPEC):
+    for n, (path, _mode) in enumerate(_github_scan._SCAN_SPEC):
         top = path.split(".", 1)[0]
         values = _EDGE_VALUES if path in head or top not in github._TYPED_PRIMARY else _EDGE_VALUES[::3]
         for k, value in enumerate((*values, "<removed>")):
@@ -240,7 +240,7 @@ def test_view_built_from_the_scan_is_msgspecs(monkeypatch: pytest.MonkeyPatch) -
     raws = [json.dumps(p, separators=(",", ":")).encode() for p in PAYLOADS]
     for _ in range(2000):  # and payloads with one scanned path given an edge value
         p = json.loads(json.dumps(rng.choice(PAYLOADS)))
-        path = rng.choice(github._SCAN_SPEC)[0].split(".")
+        path = rng.choice(_github_scan._SCAN_SPEC)[0].split(".")
         node = p
         for part in path[:-1]:
             if not isinstance(node.get(part), dict):
@@ -257,7 +257,7 @@ def test_view_built_from_the_scan_is_msgspecs(monkeypatch: pytest.MonkeyPatch) -
             decoded = github._HOOK.decode(raw)
         except msgspec.ValidationError:
             pytest.fail(f"the scan read a payload msgspec refuses: {raw[:200]!r}")
-        _same_view(github._scan_view(got[3]), decoded)
+        _same_view(_github_scan._scan_view(got[3]), decoded)
         compared += 1
     assert compared > len(raws) // 3
 

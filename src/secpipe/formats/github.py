@@ -99,89 +99,9 @@ many webhook types carry none and get the receipt time with the ``secpipe:time_f
 label. ``unmapped`` keeps the top-level keys the class does not place; ``raw_data`` the
 whole canonical payload.
 
-Speed: webhook payloads are ~10 KB, so byte-proportional work dominates. With the native
-extension each payload is read by one native pass (``native/src/github.rs``, ``HookScanner``),
-one call a payload so that whatever else reads it finds it in the CPU cache: its top-level keys
-(event inference), every field of the typed view ``_Hook`` (the spec and the Python code that
-builds the view from the values are written out from the msgspec structs, :func:`_scan_plan`),
-``unmapped`` in document order (the entries the mapping does not place, copied as they lie) and
-the SHA-256 of ``metadata.uid``. A generically mapped type (most payloads) is mapped straight from
-the scan's values (``_github_map.generic_scanned``); the other types get the typed view built
-from them and run their mapping, whose ``unmapped`` comes from the scan's spans
-(:class:`_ScannedTop`). No payload is then read by msgspec but alerts (their view has lists of
-structs and floats the scan does not read), records the scan declines (a duplicate or escaped
-key, a value of another type than the view's, surrogate escapes, deep nesting: it decides
-nothing msgspec could decide otherwise) and everything without the extension: that msgspec path
-(top-level raw map + typed view) is the reference the tests compare with. CPU us per payload on
-the benchmark corpus (one core, best of 5, session 11, a host ~25% slower than session 10's;
-``bench/formats_cicd_bench.py --steps``): split 6.7 (native validate + split, the split's own);
-scan 13.4-13.9, of which SHA-256 6.9 (SHA-NI: the floor of ``metadata.uid``); the view built
-from a scan 2.9 (36% of the payloads); the whole per-payload pass (scan, inference, mapping) ~27;
-the batches ~9-15 (raw_data and unmapped copied into Arrow 2.4, resources from the row dicts ~2,
-rows to columns, OCSF assembly); decode ~51 (the msgspec path it replaced: ~68 in the same
-window; 14.6k -> 19.4k payloads a CPU-second, best of four alternated benchmark runs).
-Session 12: an NDJSON document is kept whole (:meth:`GitHub.defer`, also in :meth:`GitHub.decode`):
-its lines are checked by the split's own native check without a copy of each (``HookScanner.lines``:
-spans and flags, compact object and UTF-8), scanned where they lie (``scan_at``), and raw_data
-copied once from those views into Arrow (:func:`_raw_column`); dead letters, offsets and counts
-are the split's (tests/unit/test_github_docs.py). It saves the copies alone: of split_lines' 5.3
-us a payload the check is ~4.8 (``valid::string_escaped`` ~55% of it, now 16 bytes a step: 6.3-7.0
--> 5.6-5.8 us), so reading a kept document costs 5.6 against the split's 6.4 (four alternations in
-one process); the whole decode, alternated process by process, is within this host's noise (seven
-pairs, new/old 0.74-1.03, median 0.95). The next step on that path: the scan itself as the check
-(it walks every byte already), which drops ~4 us. Not at
-50k/s: SHA-256 alone is ~7 us of the 20 us that would allow (the uid scheme), the scan's walk
-~6, the per-payload Python mapping ~10-17 (row dict, inference, times), the batches ~9-15; the
-next steps would be columns written by the scan for the generic types (no row dict, no
-transposition), and raw_data/unmapped appended per class while each payload is in cache
-(measured in Python with a ``bytearray`` per class: 1.2 us to keep a
-payload against 1.5 saved in the batch, not kept). Measured and not kept before: a columnar path
-over ``_fast.extract`` (session 8: each payload still needed its raw top-level map); the typed view
-read from the raw map's values (a decode call per value costs more than the scan it saves);
-``unmapped`` encoded into one growing buffer (within noise); splitting and scanning 1 MB of lines
-at a time so the scan reads the split's copies from the cache (no gain: the scan is compute-bound).
-Session 18: the scan returns only the 24 values a generic payload reads (``HookScanner.scan_head``;
-``values()`` gives the whole ~270 for the typed view), and the main object's time in GitHub's own
-form is parsed natively (``HookScanner.when``; any other form goes to ``first_time``): ~2-4% of a
-decode (in-process alternation, min of 12: 45.4 -> 43.5 us a payload); a kept document whose lines
-are all compact objects in UTF-8 is taken in by three comprehensions, not the per-line loops
-(``_read_docs`` with the native check 6.8-7.7 -> 4.9-7.0 us a payload). Where a decode's ~43 us go
-now (the bench mix, one core): SHA-256 ~7, the scan's walk ~6-8, the kept document's check ~5, the
-per-payload Python ~12 (a generic payload ~6.5, another type ~15-26: the view, its mapper, times),
-the batches ~6 (resources 1.5-2, rows to columns 1.5-2, unmapped copy 1.4, the other columns 1.4).
-Tried and not kept (in-process A/B): resources built as one array per field (slower, as said
-above), the rows' key union over the flattened keys instead of their layouts (slower), a generic
-row written as dict displays (0.5 us a generic payload, <1% of a decode).
-Session 19: the scan is the kept document's check. Its lines are taken in by their bounds
-(``HookScanner.line_bounds``) and each is read by ``HookScanner.scan_checked``, the walk of
-``scan_head`` validating what it passes over as ``lines`` does (``valid::value`` for the values it
-skips, ``valid::string_escaped`` for the strings it reads, UTF-8), so a document's bytes are read
-once, not once to check and once more, from memory, to scan; a line it refuses is checked alone
-(``line_flags``), and a bad line (rare) makes :meth:`GitHub.map_records` read the records again the
-session 12 way (``_Unchecked``). Callgrind, decode of 1,000 bench payloads, SHA-256 left out:
-264.3k -> 238.4k instructions a payload (-9.8%).
-Session 20: the raw_data and unmapped columns are copied into the system allocator's memory
-(``_cicd.copied_strings``), which secpipe's CLI tunes to keep freed pages: Arrow's default pool
-(mimalloc) gave each decode's ~150 MB back to the kernel, and every decode of 10k payloads
-faulted it in again (zeroed huge pages: 7-8% of its CPU). A payload mapped from its typed view gets
-it without the generic types' main objects (``_lean_view``: never read on that path); the scan
-writes ``unmapped`` once, into its bytes object; GitHub's time form is parsed natively
-(``HookScanner.iso_ms``, behind ``_cicd.iso_ms``).
-Session 21: a payload's SHA-256 is made with the next payload's (``defer``, ``HookScanner.digests``),
-the two streams' SHA-NI rounds interleaved (``native/src/sha_x2.rs``): one stream waits on each
-round pair's latency, two share the wait (10 KB: ~10.7 -> ~9.2 us for the hash on a busy host).
-Where a generic payload's instructions go now (callgrind, SHA-256 left out): the native walk and
-check ~67k, the Python mapping ~23k, the batches and copies ~42k (``resources`` the largest column).
-One payload a decode call (the HTTP route decodes each POST alone) cost ~0.5-1 ms on this host, most of it the
-per-batch set-up of the OCSF columns (``base.base_columns``, ``schema.ocsf.assemble``). Session 22: a small
-batch's columns that depend only on its class and ids are made once (``base.small_base_columns``), a one-row
-batch keeps each leaf's and its ``resources``' one-row column for the next payload with the same value
-(``_cicd._ONES``), its string columns are made on the bytes objects (``_cicd._one_string``) and a body that is
-one compact object is its own record without the split (:meth:`GitHub.split_records`): callgrind 2.77M ->
-1.79M instructions a one-payload decode (~500 -> ~255 us). What is left is mostly ``schema.ocsf.assemble``
-(~45%: the nested columns conformed, ~10 structs built, one Arrow call each) and the pyarrow calls a
-leaf seen for the first time costs (~4 us each); the 10k-payload batches were per-row work already
-(raw_data/unmapped copies ~2.7 us a payload, resources ~1, rows to columns ~0.9; their fixed costs ~0.4).
+Speed: with the native extension a webhook payload is read by one native pass and mapped from it
+(:mod:`secpipe.formats._github_scan`, where the time goes); the typed views msgspec decodes otherwise
+are in :mod:`secpipe.formats._github_views`.
 Audit-log events (small, ~300 bytes) are mapped in columns with the extension (``_github_audit``:
 one native walk a batch, or a kept document's lines where they lie, then Arrow kernels) for
 batches of ``_github_audit.MIN_ROWS`` records or more; the msgspec path above maps smaller ones,
@@ -192,398 +112,50 @@ from __future__ import annotations
 
 import operator
 import re
-import threading
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 import msgspec
-import msgspec.inspect as mi
 import pyarrow as pa
 
 from secpipe.formats import _cicd as c
-from secpipe.formats import _fast
 from secpipe.formats import _github_audit as _audit
 from secpipe.formats import _github_map as m
+from secpipe.formats._github_scan import (
+    _HEAD,
+    _LEAN,
+    _SCAN_UNCHECKED,
+    _TIME_SLOT,
+    _lean_view,
+    _Probe,
+    _ScannedTop,
+    _scanner,
+)
+from secpipe.formats._github_views import (
+    _ALERT,
+    _AUDIT,
+    _HOOK,
+    _HOOK_BASE,
+    _REST_ALERT,
+    _REST_REPO,
+    _TIMES,
+    _TYPED_PRIMARY,
+    _Alert,
+    _Hook,
+    _HookBase,
+    _loose_times,
+    _Times,
+    _times_first,
+)
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
     RecordFormat,
     Records,
-    TimeField,
     _ndjson_line,
     uid_hasher,
-    uid_prefix,
 )
-
-# ---------------------------------------------------------------------------------------
-# Typed views (only the fields mapped; msgspec skips the rest in C)
-# ---------------------------------------------------------------------------------------
-
-
-class _User(msgspec.Struct, gc=False):
-    login: str | None = None
-    id: Any = None
-    type: str | None = None
-    name: str | None = None
-    email: str | None = None
-
-
-class _Owner(msgspec.Struct, gc=False):
-    login: str | None = None
-
-
-class _Repo(msgspec.Struct, gc=False):
-    id: Any = None
-    name: str | None = None
-    full_name: str | None = None
-    private: bool | None = None
-    visibility: str | None = None
-    html_url: str | None = None
-    owner: _Owner | None = None
-    pushed_at: Any = None
-    updated_at: Any = None
-
-
-class _Org(msgspec.Struct, gc=False):
-    login: str | None = None
-    id: Any = None
-
-
-class _Ref(msgspec.Struct, gc=False):
-    ref: str | None = None
-    sha: str | None = None
-
-
-class _PR(msgspec.Struct, gc=False):
-    id: Any = None
-    number: int | None = None
-    title: str | None = None
-    state: str | None = None
-    merged: bool | None = None
-    html_url: str | None = None
-    created_at: TimeField = None
-    updated_at: TimeField = None
-    head: _Ref | None = None
-    base: _Ref | None = None
-
-
-class _Run(msgspec.Struct, gc=False):
-    id: Any = None
-    run_id: Any = None
-    name: str | None = None
-    workflow_name: str | None = None
-    display_title: str | None = None
-    path: str | None = None
-    event: str | None = None
-    status: str | None = None
-    conclusion: str | None = None
-    head_branch: str | None = None
-    head_sha: str | None = None
-    html_url: str | None = None
-    created_at: TimeField = None
-    updated_at: TimeField = None
-    run_started_at: TimeField = None
-    started_at: TimeField = None
-    completed_at: TimeField = None
-    run_number: int | None = None
-    run_attempt: int | None = None
-    runner_name: str | None = None
-    actor: _User | None = None
-
-
-class _Workflow(msgspec.Struct, gc=False):
-    id: Any = None
-    name: str | None = None
-    path: str | None = None
-
-
-class _Deployment(msgspec.Struct, gc=False):
-    id: Any = None
-    sha: str | None = None
-    ref: str | None = None
-    task: str | None = None
-    environment: str | None = None
-    state: str | None = None
-    description: str | None = None
-    created_at: TimeField = None
-    updated_at: TimeField = None
-    target_url: str | None = None
-    creator: _User | None = None
-
-
-class _Team(msgspec.Struct, gc=False):
-    id: Any = None
-    name: str | None = None
-    slug: str | None = None
-    permission: str | None = None
-    privacy: str | None = None
-
-
-class _Membership(msgspec.Struct, gc=False):
-    role: str | None = None
-    state: str | None = None
-    user: _User | None = None
-
-
-class _Invitation(msgspec.Struct, gc=False):
-    id: Any = None
-    login: str | None = None
-    email: str | None = None
-    role: str | None = None
-    created_at: TimeField = None
-
-
-class _Perm(msgspec.Struct, gc=False):
-    to: str | None = None
-    from_: str | None = msgspec.field(default=None, name="from")
-
-
-class _Changes(msgspec.Struct, gc=False):
-    permission: _Perm | None = None
-    old_permission: _Perm | None = None
-    role_name: _Perm | None = None
-
-
-class _Rule(msgspec.Struct, gc=False):
-    id: Any = None
-    name: str | None = None
-    created_at: TimeField = None
-    updated_at: TimeField = None
-
-
-class _Package(msgspec.Struct, gc=False):
-    ecosystem: str | None = None
-    name: str | None = None
-
-
-class _Patched(msgspec.Struct, gc=False):
-    identifier: str | None = None
-
-
-class _SecVuln(msgspec.Struct, gc=False):
-    package: _Package | None = None
-    severity: str | None = None
-    vulnerable_version_range: str | None = None
-    first_patched_version: _Patched | None = None
-
-
-class _Cvss(msgspec.Struct, gc=False):
-    score: float | None = None
-    vector_string: str | None = None
-
-
-class _CvssSeverities(msgspec.Struct, gc=False):
-    cvss_v3: _Cvss | None = None
-    cvss_v4: _Cvss | None = None
-
-
-class _Epss(msgspec.Struct, gc=False):
-    percentage: float | None = None
-    percentile: float | None = None
-
-
-class _Cwe(msgspec.Struct, gc=False):
-    cwe_id: str | None = None
-    name: str | None = None
-
-
-class _Url(msgspec.Struct, gc=False):
-    url: str | None = None
-
-
-class _Advisory(msgspec.Struct, gc=False):
-    ghsa_id: str | None = None
-    cve_id: str | None = None
-    summary: str | None = None
-    description: str | None = None
-    severity: str | None = None
-    cvss: _Cvss | None = None
-    cvss_severities: _CvssSeverities | None = None
-    epss: _Epss | None = None
-    cwes: list[_Cwe] | None = None
-    references: list[_Url] | None = None
-    published_at: TimeField = None
-    updated_at: TimeField = None
-
-
-class _Dependency(msgspec.Struct, gc=False):
-    package: _Package | None = None
-    manifest_path: str | None = None
-    scope: str | None = None
-
-
-class _ARule(msgspec.Struct, gc=False):
-    id: str | None = None
-    name: str | None = None
-    severity: str | None = None
-    security_severity_level: str | None = None
-    full_description: str | None = None
-    description: str | None = None
-    tags: list[str] | None = None
-
-
-class _Tool(msgspec.Struct, gc=False):
-    name: str | None = None
-    version: str | None = None
-
-
-class _Location(msgspec.Struct, gc=False):
-    path: str | None = None
-    start_line: int | None = None
-    end_line: int | None = None
-
-
-class _Instance(msgspec.Struct, gc=False):
-    ref: str | None = None
-    location: _Location | None = None
-
-
-class _Alert(msgspec.Struct, gc=False):
-    id: Any = None
-    number: int | None = None
-    state: str | None = None
-    html_url: str | None = None
-    created_at: TimeField = None
-    updated_at: TimeField = None
-    fixed_at: TimeField = None
-    dismissed_at: TimeField = None
-    resolved_at: TimeField = None
-    secret_type: str | None = None
-    secret_type_display_name: str | None = None
-    resolution: str | None = None
-    rule: _ARule | None = None
-    tool: _Tool | None = None
-    most_recent_instance: _Instance | None = None
-    instances: list[_Instance] | None = None
-    security_advisory: _Advisory | None = None
-    security_vulnerability: _SecVuln | None = None
-    dependency: _Dependency | None = None
-    affected_package_name: str | None = None
-    affected_range: str | None = None
-    fixed_in: str | None = None
-    external_identifier: str | None = None
-    external_reference: str | None = None
-    ghsa_id: str | None = None
-    severity: str | None = None
-
-
-class _Times(msgspec.Struct, gc=False):
-    updated_at: Any = None
-    created_at: Any = None
-    submitted_at: Any = None
-    completed_at: Any = None  # a check run names no updated/created time, only its run's
-    started_at: Any = None
-
-
-#: the main object of an event type mapped generically, read for its time in the same pass
-_Primary = _Times | list[Any] | str | int | float | bool | None
-
-
-class _HeadCommit(msgspec.Struct, gc=False):
-    id: str | None = None
-    timestamp: TimeField = None
-
-
-class _HookBase(msgspec.Struct, gc=False):
-    sender: _User | None = None
-    action: str | None = None
-    repository: _Repo | None = None
-    organization: _Org | None = None
-    installation: _Org | None = None
-    ref: str | None = None
-    before: str | None = None
-    after: str | None = None
-    created: bool | None = None
-    deleted: bool | None = None
-    forced: bool | None = None
-    pusher: _User | None = None
-    commits: list[msgspec.Raw] | None = None
-    head_commit: _HeadCommit | None = None
-    pull_request: _PR | None = None
-    workflow_run: _Run | None = None
-    workflow_job: _Run | None = None
-    workflow: _Workflow | str | None = None
-    deployment: _Deployment | None = None
-    deployment_status: _Deployment | None = None
-    member: _User | None = None
-    membership: _Membership | None = None
-    invitation: _Invitation | None = None
-    team: _Team | None = None
-    changes: _Changes | None = None
-    rule: _Rule | None = None
-    alert: _Alert | None = None
-
-
-class _Hook(_HookBase, gc=False):
-    """_HookBase plus the main objects of generically mapped types (any JSON value is accepted:
-    only an object has times). A payload whose such value msgspec cannot hold (a number out of
-    range) is read as _HookBase, and its time found as before (see :func:`_primary_time`)."""
-
-    issue: _Primary = None
-    discussion: _Primary = None
-    release: _Primary = None
-    check_run: _Primary = None
-    check_suite: _Primary = None
-    project_card: _Primary = None
-    projects_v2_item: _Primary = None
-    project_column: _Primary = None
-    project: _Primary = None
-    label: _Primary = None
-    milestone: _Primary = None
-    marketplace_purchase: _Primary = None
-    blocked_user: _Primary = None
-    security_advisory: _Primary = None
-    forkee: _Primary = None
-    package: _Primary = None
-    registry_package: _Primary = None
-    sponsorship: _Primary = None
-    key: _Primary = None
-    merge_group: _Primary = None
-    comment: _Primary = None  # issue, discussion and commit comments: the comment's own times
-    build: _Primary = None  # page_build
-
-
-class _Loc(msgspec.Struct, gc=False):
-    country_code: str | None = None
-
-
-class _Audit(msgspec.Struct, gc=False):
-    action: str | None = None
-    actor: str | None = None
-    actor_id: Any = None
-    actor_ip: str | None = None
-    actor_location: _Loc | None = None
-    actor_is_bot: Any = None  # streamed events: JSON booleans (another value is no type)
-    actor_is_agent: Any = None
-    user: str | None = None
-    org: str | None = None
-    repo: str | None = None
-    repository: Any = None
-    business: str | None = None
-    team: Any = None  # ``org/team`` of team events (a string; other types stay in unmapped only)
-    # the older audit-log export's per-event fields, read for ``data.team`` alone (``_github_map._team``):
-    # kept raw, so a value the mapping never reads (a number beyond float64) does not refuse the event
-    data: msgspec.Raw = msgspec.Raw(b"")
-    user_agent: str | None = None
-    created_at: Any = None
-    timestamp: Any = msgspec.field(default=None, name="@timestamp")
-    at_sign_timestamp: Any = None
-    p_event_time: Any = None
-    document_id: str | None = msgspec.field(default=None, name="_document_id")
-    operation_type: str | None = None
-
-
-_HOOK = msgspec.json.Decoder(_Hook)
-_HOOK_BASE = msgspec.json.Decoder(_HookBase)
-
-
-class _RestRepo(msgspec.Struct, gc=False):
-    repository: _Repo | None = None  # (an organization's alert list names each alert's repository)
-
-
-_REST_ALERT = _ALERT = msgspec.json.Decoder(_Alert)
-_REST_REPO = msgspec.json.Decoder(_RestRepo)
 
 
 def rest_alert(keys: AbstractSet[str]) -> str | None:
@@ -627,8 +199,6 @@ def _rest_hook(raw: Any) -> _Hook:
     """A REST API alert record as the webhook view its mapping reads: the record is the alert;
     an organization's list names its repository beside it."""
     return _Hook(alert=_REST_ALERT.decode(raw), repository=_REST_REPO.decode(raw).repository)
-_AUDIT = msgspec.json.Decoder(_Audit)
-_TIMES = msgspec.json.Decoder(_Times)
 
 # ---------------------------------------------------------------------------------------
 # Event type inference (files carry no X-GitHub-Event header)
@@ -1122,8 +692,6 @@ _PRIMARY = {"issues": "issue", "fork": "forkee", "org_block": "blocked_user", "d
             "issue_comment": "comment", "discussion_comment": "comment", "commit_comment": "comment", "page_build": "build"}
 
 
-_TYPED_PRIMARY = frozenset(_Hook.__struct_fields__) - frozenset(_HookBase.__struct_fields__)
-
 
 #: events whose time is at the payload's top level, not in a main object (a commit status, a star)
 _TOP_TIMES = {"status": ("updated_at", "created_at"), "star": ("starred_at",)}
@@ -1161,198 +729,6 @@ def _primary_time(event: str, top: dict[str, msgspec.Raw], hook: _HookBase) -> i
     except msgspec.ValidationError:  # a value msgspec cannot hold (1e400, legal JSON): the others still count
         t = _loose_times(raw)
     return _times_first(t) if t else None
-
-
-def _times_first(t: _Times) -> int | None:
-    """The main object's time: updated, submitted, created, else (a check run) completed or started."""
-    return c.first_time(t.updated_at, t.submitted_at, t.created_at, t.completed_at, t.started_at)
-
-
-_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
-
-
-def _loose_times(raw: msgspec.Raw) -> _Times | None:
-    """``raw``'s times read one by one: one that cannot be read is none (it stays in raw_data)."""
-    try:
-        members = _MEMBERS.decode(raw)
-    except msgspec.DecodeError:
-        return None
-    got: dict[str, Any] = {}
-    for name in _Times.__struct_fields__:
-        try:
-            got[name] = msgspec.json.decode(members[name]) if name in members else None
-        except msgspec.DecodeError:
-            got[name] = None
-    return _Times(**got)
-
-
-# ---------------------------------------------------------------------------------------
-# Generic webhooks from one native pass (see "Speed:" in the module docstring)
-# ---------------------------------------------------------------------------------------
-
-def _scan_fields(struct: Any, prefix: str, spec: list[tuple[str, str]], code: list[str]) -> str:
-    """Append the scan spec of ``struct``'s fields under ``prefix`` to ``spec`` and return the
-    Python expression building the struct from the scan's values ``v`` (by spec index): the
-    typed view msgspec would decode, for a payload the scan read (see :func:`_scan_view`)."""
-    args = []
-    for f in msgspec.structs.fields(struct):
-        path = f"{prefix}{f.encode_name}"
-        info = mi.type_info(f.type)
-        kinds = [t for t in (info.types if isinstance(info, mi.UnionType) else (info,)) if not isinstance(t, mi.NoneType)]
-        k = len(spec)
-        if len(kinds) == 1 and isinstance(kinds[0], mi.StructType):
-            spec.append((path, "o"))
-            inner = _scan_fields(kinds[0].cls, path + ".", spec, code)
-            args.append(f"({inner} if v[{k}] else None)")
-        elif len(kinds) == 2 and isinstance(kinds[0], mi.StructType) and isinstance(kinds[1], mi.StrType):
-            spec.append((path, "U"))  # an object or a string (``workflow``)
-            inner = _scan_fields(kinds[0].cls, path + ".", spec, code)
-            args.append(f"({inner} if v[{k}] is True else v[{k}])")
-        elif len(kinds) == 1 and isinstance(kinds[0], mi.ListType) and isinstance(kinds[0].item_type, mi.RawType):
-            spec.append((path, "n"))  # read for its length alone (``commits``): the items are not kept
-            args.append(f"(None if v[{k}] is None else [None] * v[{k}])")
-        else:
-            kind = _SCALAR_MODES.get(tuple(map(type, kinds)))
-            if kind is None:
-                msg = f"{path}: no scan mode for {f.type}"
-                raise TypeError(msg)
-            if kind == "A" and (f.name == "id" or f.name.endswith("_id")):
-                kind = "a"  # an id, only ever read through c.sid: its decimal text does
-            spec.append((path, kind))
-            args.append(f"v[{k}]")
-    name = f"_S{len(code)}"
-    code.append(name)
-    _SCAN_TYPES[name] = struct
-    return f"{name}({', '.join(args)})"
-
-
-_SCAN_TYPES: dict[str, Any] = {}
-_SCALAR_MODES: dict[tuple[type, ...], str] = {(mi.StrType,): "s", (mi.BoolType,): "B", (mi.IntType,): "i", (mi.AnyType,): "A",
-                                              # a TimeField as a string: a payload with an epoch number there is
-                                              # irregular to the scan, so msgspec's typed view reads it
-                                              (mi.StrType, mi.FloatType): "s", (mi.FloatType, mi.StrType): "s"}
-
-
-def _scan_plan() -> tuple[list[tuple[str, str]], dict[str, str], frozenset[str]]:
-    """(spec of the native scan, the expression of each ``_Hook`` field it reads, made from its
-    values (:func:`_build_source`), _Hook fields it does not read): every field of ``_Hook`` the
-    scan has a mode for, ``m.SCAN_HEAD`` first (``generic_scanned`` unpacks it); the main objects
-    (``_Primary``) by their times."""
-    spec: list[tuple[str, str]] = []
-    code: list[str] = []
-    args: dict[str, str] = {}
-    unchecked = set()
-    hook = {f.name: f for f in msgspec.structs.fields(_Hook)}
-    head = list(dict.fromkeys(p.split(".", 1)[0] for p, _ in m.SCAN_HEAD))
-    for name in [*head, *(f for f in hook if f not in head)]:
-        k = len(spec)
-        if name in _TYPED_PRIMARY:
-            spec += [(name, "P"), (f"{name}.updated_at", "A"), (f"{name}.submitted_at", "A"), (f"{name}.created_at", "A"),
-                     (f"{name}.completed_at", "A"), (f"{name}.started_at", "A")]  # fmt: skip
-            args[name] = f"(_Times(v[{k + 1}], v[{k + 3}], v[{k + 2}], v[{k + 4}], v[{k + 5}]) if v[{k}] else None)"
-            continue
-        sub = list(spec)
-        try:
-            inner = _scan_fields(msgspec.defstruct("_One", [(name, hook[name].type, None)]), "", sub, code)
-        except TypeError:
-            unchecked.add(name)
-            continue
-        spec = sub
-        args[name] = inner[inner.index("(") + 1 : -1]  # the one field's expression
-        if name == head[-1]:
-            assert spec == list(m.SCAN_HEAD), "m.SCAN_HEAD is not what the scan reads of those objects"
-    return spec, args, frozenset(unchecked)
-
-
-def _build_source(args: dict[str, str], left_out: AbstractSet[str] = frozenset()) -> str:
-    """Source of a builder of the typed view from the scan's values: each ``_Hook`` field from
-    its expression in ``args``, None for the others and for those ``left_out``."""
-    body = ", ".join("None" if f in left_out else args.get(f, "None") for f in _Hook.__struct_fields__)
-    return f"def build(v):\n    return _Hook({body})\n"
-
-
-def _lean_plan(spec: list[tuple[str, str]], args: dict[str, str]) -> tuple[str, int]:
-    """(source of :func:`_scan_view`'s builder without the main objects of the generically mapped
-    types, the number of spec values it reads): a payload mapped from its typed view is of a type
-    with a mapping of its own, or of one whose main object is no ``_Primary`` field (see
-    :func:`_route`), so no mapping reads those fields; they come last in the spec, and this view
-    takes the values before them alone (``HookScanner.slots``), a third fewer."""
-    first = min(n for n, (_, mode) in enumerate(spec) if mode == "P")
-    assert all(k.split(".", 1)[0] in _TYPED_PRIMARY for k, _ in spec[first:]), "the main objects come last"
-    src = _build_source(args, _TYPED_PRIMARY)
-    assert all(int(k) < first for k in re.findall(r"v\[(\d+)\]", src)), "the lean view reads no main object's values"
-    return src, first
-
-
-def _builder(source: str) -> Any:
-    """The typed view builder made from ``source`` (written out from the struct definitions by
-    :func:`_scan_plan`: one call, no per-field loop, for each payload)."""
-    scope = {**_SCAN_TYPES, "_Times": _Times, "_Hook": _Hook}
-    exec(source, scope)  # noqa: S102 - code made from this module's own struct definitions
-    return scope["build"]
-
-
-_SCAN_SPEC, _SCAN_ARGS, _SCAN_UNCHECKED = _scan_plan()
-_HEAD = len(m.SCAN_HEAD)  # the values ``HookScanner.scan_head`` returns (the rest stay with the scanner)
-_scan_view = _builder(_build_source(_SCAN_ARGS))
-_LEAN_BUILD, _LEAN = _lean_plan(_SCAN_SPEC, _SCAN_ARGS)
-_lean_view = _builder(_LEAN_BUILD)  # the typed view a mapping reads: _scan_view but the _Primary fields None
-#: spec index of each main object (its times follow it)
-_TIME_SLOT = {k: n for n, (k, mode) in enumerate(_SCAN_SPEC) if mode == "P"}
-_SCAN_DROP = [k.encode() for k in sorted(m._COMMON)]
-_SCAN_PREFIX = uid_prefix("github")
-
-
-def _scanner() -> Any:
-    """This thread's native scanner (``_columnar.HookScanner``), made once a thread: it keeps
-    the last record it read for :class:`_ScannedTop`, so threads decoding at once (a file
-    source and the HTTP route) must not share one; None without the extension."""
-    mod = _fast._module()
-    if mod is None or not hasattr(mod.HookScanner, "digests"):  # (an extension built before it: the msgspec path)
-        return None
-    got = getattr(_SCANNERS, "scanner", None)
-    if got is None or got[0] is not mod:
-        got = _SCANNERS.scanner = (mod, mod.HookScanner(_SCAN_PREFIX, _SCAN_DROP, _SCAN_SPEC))
-    return got[1]
-
-
-_SCANNERS = threading.local()
-
-
-class _Probe:
-    """What :func:`infer_event` reads of a typed view, for a payload without ``alert``."""
-
-    __slots__ = ("action", "alert")
-
-    def __init__(self, action: str | None) -> None:
-        self.action = action
-        self.alert = None
-
-
-class _ScannedTop:
-    """The top-level map of the payload the scanner read last, as the mappings use it
-    (``m._unmapped``, :func:`_primary_time`): ``unmapped`` without more keys, and a key's raw
-    value, from the scan's spans (no dict of raw values)."""
-
-    __slots__ = ("keys", "raw", "rest", "scanner")
-
-    def __init__(self, scanner: Any, raw: bytes, keys: frozenset[str], rest: bytes | None) -> None:
-        self.scanner, self.raw, self.keys, self.rest = scanner, raw, keys, rest
-
-    def get(self, key: str) -> memoryview | None:
-        """The raw JSON value of ``key`` (None when absent)."""
-        span = self.scanner.span(key) if key in self.keys else None
-        return None if span is None else memoryview(self.raw)[span[0] : span[1]]
-
-    def unmapped(self, more: tuple[str, ...], add: dict[str, Any] | None) -> bytes | None:
-        """``m._unmapped`` of this payload: the top-level keys but the common ones and ``more``."""
-        if add and not self.keys.isdisjoint(add):  # an added key would replace a value in place
-            return m._unmapped(c.TOP.decode(self.raw), *more, add=add)
-        rest = self.scanner.rest(list(more)) if more and not self.keys.isdisjoint(more) else self.rest
-        if not add:
-            return rest  # type: ignore[no-any-return]
-        tail = m._ENC(add)
-        return tail if rest is None else rest[:-1] + b"," + tail[1:]
 
 
 #: (key layout, action, event hint) -> how such a payload is mapped (:func:`_route`)
