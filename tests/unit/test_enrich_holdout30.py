@@ -1,4 +1,4 @@
-"""Holdout sweep round 30: headerless CSV feeds (Bambenek Consulting's C2 master feeds).
+"""Holdout sweep round 30: headerless CSV feeds (Bambenek Consulting's C2 master feeds); delimited text lists.
 
 Bambenek's feeds (``c2-dommasterlist.txt``, ``c2-ipmasterlist.txt``, ``dga-feed.txt``) are CSV without a header,
 under ``##`` comment lines: ``indicator,description,time,manual page``. Samples: certtools/intelmq's parser test
@@ -6,6 +6,10 @@ files (see tests/cases/enrich_feeds/SOURCE.md). Three things went wrong with the
 sample; a short list on a quiet day) was refused (Arrow's reader counts no columns in one line without a line
 end), the manual page's URL was each indicator's label, and a row whose description holds unquoted commas (the
 necurs row) was rejected, its IP lost.
+
+Text lists whose lines are tab- or ``|``-separated fields with the indicator not first: DataPlane.org's reports
+(``ASN  |  ASname  |  saddr  |  utc  |  category``) and netlab 360's DGA list (``family<TAB>domain<TAB>start<TAB>end``)
+loaded nothing (every line skipped: its first token, an AS number or a family, is no IOC).
 """
 
 from __future__ import annotations
@@ -50,3 +54,23 @@ def test_a_headerless_family_column_is_still_the_label() -> None:
     out = load(body, "abusech_csv", conf=70)
     assert out.table.column("labels").to_pylist() == [["Dridex"], ["Cobalt Strike"]]
     assert out.table.column("description").to_pylist() == [None, None]
+
+
+def test_dataplane_reports_give_the_source_address_of_each_entry() -> None:
+    out = load((CASES / "dataplane-sshpwauth.txt").read_bytes(), "auto", conf=60)
+    assert out.table.select(["kind", "value"]).to_pylist() == [
+        {"kind": "ip", "value": "170.239.104.183"}, {"kind": "ip", "value": "117.21.224.121"},
+        {"kind": "ip", "value": "1.2.3.4"}]  # the last one's AS name holds "|" itself
+    assert out.skipped == 0
+
+
+def test_netlab_dga_list_gives_its_domains_not_the_family_names() -> None:
+    out = load((CASES / "netlab360-dga.txt").read_bytes(), "auto", conf=60)
+    assert out.table.column("value").to_pylist() == ["difficultdress.net", "example.com"] and out.skipped == 0
+
+
+def test_space_separated_lines_still_take_their_first_token_only() -> None:
+    body = (b"ExitNode 0011BD2485AD45D984EC4159C88FC066E5E3300E\nPublished 2024-01-01 10:00:00\n"
+            b"ExitAddress 198.51.100.7 2024-01-01 10:05:00\n")
+    assert load(body, "plain", conf=60).table.select(["kind", "value"]).to_pylist() == [
+        {"kind": "ip", "value": "198.51.100.7"}]

@@ -41,7 +41,9 @@ Formats:
 - ``plain``: one indicator per line (``#``/``;``/``!`` comments); kind from the value; an Adblock/AdGuard rule for a
   whole host (``||evil.example^``) is that host. A line that
   is not one IOC falls back to its first token (``IOC note``, ``hash  file``), or its second
-  for hosts-file lines (``0.0.0.0 name``) and the Tor exit list's ``ExitAddress ip date time``.
+  for hosts-file lines (``0.0.0.0 name``) and the Tor exit list's ``ExitAddress ip date time``; a tab- or
+  ``|``-separated line to its first field that is one (DataPlane.org's ``ASN | ASname | saddr | utc | category``,
+  netlab 360's ``family<TAB>domain<TAB>...``).
 - ``csv`` / ``yaml`` / ``json``: team lists with ``value`` (or ``indicator``) and optional
   ``kind``/``type``, ``confidence``, ``labels``, ``valid_until`` (or ``expiration``), ``description``, keys in any
   case; Microsoft Defender for Endpoint's indicators (the portal's CSV import/export ``IndicatorType,IndicatorValue,
@@ -219,7 +221,31 @@ def _token_fallback(values: pa.Array, kind: pa.Array, value: pa.Array) -> tuple[
     rest = pc.replace_substring_regex(lines, _LEADER, "")
     token = pc.list_element(pc.split_pattern_regex(pc.if_else(sink, rest, lines), r"\s+", max_splits=1), 0)
     k2, v2 = classify(token)
+    k2, v2 = _field_fallback(lines, k2, v2)
     return _put(kind, retry, k2), _put(value, retry, v2)
+
+
+def _field_fallback(lines: pa.Array, kind: pa.Array, value: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Tab- or ``|``-separated lines whose first token is no IOC -> their first field that is one: DataPlane.org's
+    reports (``ASN  |  ASname  |  saddr  |  utc  |  category``) and netlab 360's DGA list (``family<TAB>domain<TAB>
+    start<TAB>end``) put a number or a family name first. Lines split by spaces only keep their first token (the
+    Tor list's ``ExitNode <fingerprint>`` is a relay id, never a file hash)."""
+    retry = _where(_mask(pc.is_null(kind)), lines, lambda x: _mask(pc.match_substring_regex(x, r"[\t|]")))
+    if not retry.any():
+        return kind, value
+    fields = pc.split_pattern_regex(lines.filter(pa.array(retry)), r"\s*[\t|]\s*")
+    k2, v2 = classify(pc.utf8_trim_whitespace(pc.list_flatten(fields)))
+    hit = np.flatnonzero(_mask(pc.is_valid(k2)))
+    if not len(hit):
+        return kind, value
+    parent = pc.list_parent_indices(fields).to_numpy()[hit]
+    lines_hit, first = np.unique(parent, return_index=True)  # the first field that is an IOC, per line
+    at = np.zeros(len(fields), bool)
+    at[lines_hit] = True
+    pick = pa.array(hit[first])
+    found = np.zeros(len(lines), bool)
+    found[np.flatnonzero(retry)[at]] = True
+    return _put(kind, found, k2.take(pick)), _put(value, found, v2.take(pick))
 
 
 def load_spamhaus(data: bytes, conf: int, labels: list[str] | None = None) -> Loaded:
