@@ -7,12 +7,13 @@ stamped years ahead. Rules: the SSH brute force keywords (tests/cases/sigma_hold
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
 from secpipe import formats
 from secpipe.detect.sigma import load_rules
-from secpipe.detect.sigma.correlation import CorrelationEngine
+from secpipe.detect.sigma.correlation import CorrelationEngine, correlate_matches
 from secpipe.detect.sigma.options import SigmaOptions
 from secpipe.detect.sigma.stage import SigmaStage
 
@@ -31,7 +32,7 @@ def _lines(real: Path) -> tuple[list[str], str]:
     return [*burst, sudo], rfc.replace("2003-10-11T", "2033-10-11T")
 
 
-def _correlation(tmp_path: Path, condition: str) -> Path:
+def _correlation(tmp_path: Path, condition: str, group_by: str = "[]") -> Path:
     p = tmp_path / "burst.yml"
     p.write_text(textwrap.dedent(f"""\
         title: SSH authentication failures in a burst
@@ -39,6 +40,7 @@ def _correlation(tmp_path: Path, condition: str) -> Path:
         correlation:
             type: event_count
             rules: [8d9c5b6a-9b42-4d71-9b3f-sshbruteforce01]
+            group-by: {group_by}
             timespan: 5m
             condition: {condition}
         level: high
@@ -78,3 +80,18 @@ def test_an_event_years_ahead_does_not_close_the_open_windows(real: Path, tmp_pa
     loose = SigmaStage("s", SigmaOptions(rules=[str(rules), str(BRUTE)], correlation_max_ahead_seconds=10 * 365 * 86400),
                        None, clock=lambda: WALL)
     assert [len(loose.process(_batch(line))) for line in [first, ahead, second, sudo]] == [1, 1, 1, 1]
+
+
+def test_a_hunt_decides_windows_before_its_last_match_however_far_past_its_now(real: Path, tmp_path: Path) -> None:
+    """Over the lake every event is there: a window closes before the last match even when the
+    events are all later than the hunt's now (a lake of lines dated after the hunt's clock): slave22's
+    window closes on host.name's June failure."""
+    rs = load_rules([_correlation(tmp_path, "{gte: 2, lte: 3}", "[device.hostname]"), BRUTE])
+    (first, second, _), _ = _lines(real)
+    log = (CASES / "holdout/elastic-system-auth.log").read_text().splitlines()
+    june = next(x for x in log if "sudo[654321]: pam_unix(sudo:auth): authentication failure" in x)
+    (batch,) = formats.get("syslog").decode(f"{first}\n{second}\n{june}\n".encode(), "t").batches
+    before = min(batch.column("time").to_pylist()) / 1000 - 86400
+    out = correlate_matches(rs, [(batch, rs.matches(batch))], now=before)
+    (f,) = [json.loads(u) for u in out.column("unmapped").to_pylist()] if out is not None else [None]
+    assert f is not None and f["group"] == ["slave22"] and f["events"] == 2

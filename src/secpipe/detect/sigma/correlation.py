@@ -56,7 +56,8 @@ replay of old logs (or lines of a zone west of UTC read as UTC) counts across it
 the wall clock would empty after each one. A finding's uid is a hash of the correlation id, group and window
 start, so it fires again only on new events. Over the lake (:func:`correlate_matches`) the same
 engine runs on all matches ordered by time with in-memory state; there the watermark is the
-hunt's ``now``: windows whose end is before it are decided, later ones are still undecided and
+hunt's ``now`` or its last match, whichever is later (however far ahead: the lake's events are
+all there): windows whose end is before it are decided, later ones are still undecided and
 reported nowhere.
 """
 
@@ -295,7 +296,7 @@ class CorrelationEngine:
         self.path = state_path
         self.clock = clock or time.time
         self.grace_ms = int(grace_s * 1000)
-        self.ahead_ms = int(ahead_s * 1000)
+        self.ahead_ms = ahead_s * 1000
         self.state: dict[str, dict[str, list[list[Any]]]] = {}
         #: per deferred correlation: group -> start of its open window (ms)
         self.windows: dict[str, dict[str, int]] = {}
@@ -442,9 +443,9 @@ class CorrelationEngine:
             read[key] = v
         return v
 
-    def _bound(self) -> int:
+    def _bound(self) -> float:
         """The latest event time (ms) that moves the stream's time: the wall clock's plus ``ahead_s``."""
-        return int(self.clock() * 1000) + self.ahead_ms
+        return self.clock() * 1000 + self.ahead_ms
 
     def _advance(self, top: int) -> None:
         """Raise the event-time high mark to ``top`` (and note the wall time it moved at)."""
@@ -731,9 +732,10 @@ def correlate_matches(ruleset: Any, pairs: list[tuple[pa.Table, pa.Table]], now:
     """Run correlations over (batch, matches) pairs from the lake, in time order, fresh state.
 
     Windows decided at close are decided when their end is before ``now`` (seconds; the wall
-    clock when None) or before the last match: those still open are undecided, no finding."""
+    clock when None) or before the last match, however far past ``now``: those still open are
+    undecided, no finding."""
     at = time.time() if now is None else now
-    eng = CorrelationEngine(ruleset, None, clock=lambda: at)
+    eng = CorrelationEngine(ruleset, None, clock=lambda: at, ahead_s=math.inf)  # the lake's last match may be past now
     events = [e for b, m in pairs for e in eng.events(b, m)]
     events.sort(key=lambda e: e["time"])  # ties keep the batches' order, and each batch's (events())
     for i, e in enumerate(events):
