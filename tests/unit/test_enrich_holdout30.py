@@ -14,6 +14,7 @@ loaded nothing (every line skipped: its first token, an AS number or a family, i
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,30 @@ def test_space_separated_lines_still_take_their_first_token_only() -> None:
             b"ExitAddress 198.51.100.7 2024-01-01 10:05:00\n")
     assert load(body, "plain", conf=60).table.select(["kind", "value"]).to_pylist() == [
         {"kind": "ip", "value": "198.51.100.7"}]
+
+
+def test_dns_answers_and_the_proxies_of_a_request_are_matched(tmp_path: Path) -> None:
+    """An A record's address in a DNS response (``answers[].rdata``: dnsmasq's ``reply NAME is ADDR``) and the
+    proxies of an X-Forwarded-For list (``src_endpoint.intermediate_ips``) are matched by default: a name resolving to
+    a listed C2 address, a request relayed by a listed proxy. The lines: round 28's dnsmasq sample (Wazuh decoder
+    examples) and Elastic's nginx access lines with address lists (round 26)."""
+    from secpipe import formats
+    from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
+    from secpipe.transforms.enrich.options import ThreatIntelOptions
+
+    feed = tmp_path / "team.json"
+    feed.write_text(json.dumps([{"value": "35.162.12.228"}, {"value": "204.246.1.1"}]))
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": "team", "path": str(feed)}],
+                                              "background_refresh": False})
+    stage = ThreatIntelStage("intel", opts)
+    seen = []
+    for case in ("dns_syslog28/queries.log", "holdout/elastic-nginx-access-with-host.log"):
+        data = (CASES.parent / case).read_bytes()
+        fmt = formats.detect(data[:65536])
+        assert fmt is not None
+        for batch in fmt.decode(data, case).batches:
+            for out in stage.process(batch):
+                seen += [(o["name"], o["value"], o["type_id"]) for r in out.to_pylist()
+                         for o in r.get("observables") or [] if r["class_uid"] != 2004]
+    assert sorted(set(seen)) == [("answers[].rdata", "35.162.12.228", 2),
+                                 ("src_endpoint.intermediate_ips[]", "204.246.1.1", 2)]

@@ -93,10 +93,13 @@ class ThreatIntelOptions(_Strict):
     inputs: list[str] = Field(default_factory=list)
     feeds: list[FeedOptions] = Field(min_length=1)
     allowlists: list[FeedOptions] = Field(default_factory=list)
-    ip_fields: list[str] = Field(default_factory=lambda: ["src_endpoint.ip", "dst_endpoint.ip"])
+    #: also the proxies a request passed (``intermediate_ips``: the rest of an X-Forwarded-For list, of Kubernetes'
+    #: ``sourceIPs``) and the answers of a DNS response (an A/AAAA record's address, a CNAME's name)
+    ip_fields: list[str] = Field(default_factory=lambda: [
+        "src_endpoint.ip", "dst_endpoint.ip", "src_endpoint.intermediate_ips[]", "answers[].rdata"])
     domain_fields: list[str] = Field(default_factory=lambda: [
         "src_endpoint.domain", "dst_endpoint.domain", "src_endpoint.hostname", "dst_endpoint.hostname",
-        "query.hostname", "url.hostname", "http_request.url.hostname", "tls.sni"])
+        "query.hostname", "url.hostname", "http_request.url.hostname", "tls.sni", "answers[].rdata"])
     #: also the links of an e-mail (OCSF ``email.urls``)
     url_fields: list[str] = Field(default_factory=lambda: [
         "url.url_string", "http_request.url.url_string", "email.urls[].url_string"])

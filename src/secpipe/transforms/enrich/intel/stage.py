@@ -1,7 +1,8 @@
 """The ``threat_intel`` transform: match a batch's IPs, domains, URLs and hashes against feeds.
 
 Per batch and per kind, the values of every configured field (``src_endpoint.ip``,
-``dst_endpoint.ip``, ``*.domain``, ``url.url_string``, ``file.hashes[].value``, ...) are
+``dst_endpoint.ip``, the proxies of ``src_endpoint.intermediate_ips[]``, a DNS response's ``answers[].rdata``,
+``*.domain``, ``url.url_string``, ``file.hashes[].value``, ...) are
 dictionary-encoded once; only the *distinct* values are looked up (see
 :mod:`.matcher`), allowlisted values and expired indicators are dropped, and the hits are
 joined back to event rows with numpy. Each match adds to the event:
