@@ -28,7 +28,8 @@ often empty) and one message:
 
 Time: the line's, read in the server's zone when the file tells it (see :func:`decode`). The
 plugin's Syslog logger sends the same messages without the time: :mod:`.syslog` maps them with
-:func:`messages`.
+:func:`messages`; its Elasticsearch logger posts them in JSON documents with an ``@timestamp``:
+:mod:`.jenkins` maps those with :func:`documents`.
 
 ``unmapped`` keeps what no field takes (``uri`` extra, causes, parameters, node). Identity:
 the line's bytes (its time has milliseconds); a verbatim repeat in the same file is hashed with
@@ -151,12 +152,30 @@ def decode(lines: pa.Array, offs: pa.Array, source: str, kind: str, product: str
     fin = pc.extract_regex(msg, _FINALIZED)
     offset = _offset(local, fin, pc.is_valid(fin))
     times = local if not offset else pc.subtract(local, pa.scalar(offset, pa.int64()))
-    raws = lines.cast(pa.binary()).to_pylist()
-    idents = _idents(raws, lines)
-    common = {"kind": kind, "product": product, "vendor": vendor}
+    _emit(msg, fin, times, lines, (kind, product, vendor), out)
+
+
+def documents(msgs: list[str], times: list[int | None], raws: list[bytes], kind: str, product: str, vendor: str,
+              out: Decoded) -> None:  # fmt: skip
+    """Map the plugin's Elasticsearch logger's documents into ``out``'s batches: its
+    ``ElasticSearchSender`` posts each message a log file line holds (after the time) as
+    ``{"message": <message>, "@timestamp": "yyyy-MM-dd'T'HH:mm:ssZ"}``; ``times`` are those (ms),
+    ``raws`` the documents (``raw_data``; a verbatim repeat, its second the same, is its own event)."""
+    _emit(pa.array(msgs, S), None, pa.array(times, pa.int64()), pa.array(raws, pa.binary()).cast(S),
+          (kind, product, vendor), out)  # fmt: skip
+
+
+def _emit(msg: pa.Array, fin: pa.Array | None, times: pa.Array, raws: pa.Array, source: tuple[str, str, str],
+          out: Decoded) -> None:  # fmt: skip
+    """Each class's batch of the messages (:func:`messages`, the rest Base Events): ``raws`` (text)
+    are the lines or documents they came in, ``source`` the format's (kind, product, vendor)."""
+    kind, product, vendor = source
+    idents = _idents(raws.cast(pa.binary()).to_pylist(), raws)
     for cls, pick, columns, act, sev in messages(msg, fin, base=True):
-        base = base_columns(cls, uids=event_uids(kind, [idents[i] for i in pick.tolist()]), times_ms=times.take(pa.array(pick)),
-                            raws=lines.take(pa.array(pick)), activity_id=act, severity_id=sev, **common)  # fmt: skip
+        take = pa.array(pick)
+        base = base_columns(cls, uids=event_uids(kind, [idents[i] for i in pick.tolist()]), times_ms=times.take(take),
+                            raws=raws.take(take), activity_id=act, severity_id=sev, kind=kind, product=product,
+                            vendor=vendor)  # fmt: skip
         base.update(columns)
         out.batches.append(to_batch(cls, base))
 

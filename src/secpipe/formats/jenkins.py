@@ -44,6 +44,13 @@ is the event time; ``job.last_run_time`` is the start where the phase tells it (
 COMPLETED). Older plugin versions wrote the build's start as a string (``...ss.S+00:00``, ``S``
 unpadded milliseconds) with the duration: read like the API's. A ``timestamp`` written as a float is
 the same ms (truncated); Blue Ocean's ``startTime`` as an epoch number is seconds or ms (``_cicd.iso_ms``).
+
+The Audit Trail plugin's Elasticsearch logger posts each audit message as ``{"message": <message>,
+"@timestamp": "yyyy-MM-dd'T'HH:mm:ssZ"}`` (``ElasticSearchAuditLogger``): such documents (one, an
+array, NDJSON: an index's export, a shipper's file) map as the plugin's log file lines do
+(:mod:`._jenkins_audit`: requests API Activity, builds Scheduled Job Activity, logins Authentication,
+other messages Base Events), at their ``@timestamp``; auto-detection knows them by a message of
+those kinds.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ import msgspec
 import pyarrow as pa
 
 from secpipe.formats import _cicd as c
+from secpipe.formats import _jenkins_audit
 from secpipe.formats.base import DeadLetter, Decoded, RecordFormat, Records, TimeField
 
 
@@ -167,6 +175,12 @@ class _BuildRef(msgspec.Struct, gc=False):
     fullName: Any = None
 
 
+#: an Audit Trail message as the plugin's Elasticsearch documents hold it (``_jenkins_audit``'s
+#: requests, build starts and ends, logins), the whole value of a ``message`` key
+_AUDIT_MESSAGE = re.compile(
+    rb'"message"\s*:\s*"(?:/[^"\s]*(?: \([^"()]*\))? by [^"\s]+(?: from [^"\s]+)?|(?:job/[^"/]+/)+ ?#\d+ [^"]*'
+    rb"|(?:Successful login|Failed login attempt|Logout) for user '[^\"]*'|[^\"]* #\d+ [^\"]* completed: [A-Z_]+)\""
+)
 _CONTAINER = msgspec.json.Decoder(_Container)
 _BUILD_REF = msgspec.json.Decoder(_BuildRef)
 _CONTAINER_KEYS = (b'"builds"', b'"allBuilds"', b'"lastBuild"', b'"jobs"')
@@ -273,6 +287,8 @@ class Jenkins(RecordFormat):
             return 88  # Blue Ocean REST API runs
         if b'/wfapi/describe"' in h and b'"startTimeMillis"' in h and b'"status"' in h:
             return 88  # Pipeline Stage View REST API runs
+        if b'"@timestamp"' in h and _AUDIT_MESSAGE.search(h):
+            return 86  # the Audit Trail plugin's Elasticsearch documents
         return 0
 
     def split_records(self, data: bytes, source: str) -> Records:
@@ -307,8 +323,12 @@ class Jenkins(RecordFormat):
         keep: list[int] = []
         facts: list[tuple[Any, ...]] = []
         keep_tops: list[dict[str, msgspec.Raw]] = []
+        audit: list[tuple[int, _AuditDoc]] = []
         for i, r, top in zip(idx, typed, tops, strict=True):
             f = _facts(r)
+            if f is None and (doc := _audit_doc(recs.raws[i])) is not None:
+                audit.append((i, doc))
+                continue
             if f is None:
                 src, off = recs.locs[i]
                 out.dead.append(DeadLetter(
@@ -321,7 +341,28 @@ class Jenkins(RecordFormat):
             keep_tops.append(top)
         if keep:
             out.batches.append(_batch(self, [recs.raws[i] for i in keep], facts, keep_tops))
+        if audit:
+            _jenkins_audit.documents([d.message for _, d in audit], [c.iso_ms(d.timestamp) for _, d in audit],
+                                     [recs.raws[i] for i, _ in audit], self.name, self.product, self.vendor, out)  # fmt: skip
         return out
+
+
+class _AuditDoc(msgspec.Struct, gc=False):
+    """A document of the Audit Trail plugin's Elasticsearch logger (``ElasticSearchSender.getHttpPost``)."""
+
+    message: str
+    timestamp: str = msgspec.field(name="@timestamp")
+
+
+_AUDIT_DOC = msgspec.json.Decoder(_AuditDoc)
+
+
+def _audit_doc(raw: bytes) -> _AuditDoc | None:
+    """``raw`` as an Audit Trail document (a ``message`` and an ``@timestamp``, both text), else None."""
+    try:
+        return _AUDIT_DOC.decode(raw)
+    except msgspec.DecodeError:
+        return None
 
 
 #: the Notification plugin's older string ``timestamp``: SimpleDateFormat ``yyyy-MM-dd'T'HH:mm:ss.Sz``
