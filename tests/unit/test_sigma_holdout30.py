@@ -1,4 +1,5 @@
-"""Sigma detections of the thirtieth round: a correlation's stream time and a clock far ahead.
+"""Detections of the thirtieth round: a Sigma correlation's stream time, an anomaly baseline, and a
+clock far ahead.
 
 Events: OpenSSH lines of Elastic's system auth test log (tests/cases/holdout/elastic-system-auth.log);
 the bad clock is RFC 5424's first example line (section 6.5, /work/shared/data/real/rfc5424-spec),
@@ -12,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 from secpipe import formats
+from secpipe.detect.anomaly import build_stage
 from secpipe.detect.sigma import load_rules
 from secpipe.detect.sigma.correlation import CorrelationEngine, correlate_matches
 from secpipe.detect.sigma.options import SigmaOptions
@@ -95,3 +97,20 @@ def test_a_hunt_decides_windows_before_its_last_match_however_far_past_its_now(r
     out = correlate_matches(rs, [(batch, rs.matches(batch))], now=before)
     (f,) = [json.loads(u) for u in out.column("unmapped").to_pylist()] if out is not None else [None]
     assert f is not None and f["group"] == ["slave22"] and f["events"] == 2
+
+
+# -- the anomaly stage: an event of a clock years ahead does not wipe an entity's baseline -------
+
+def test_rate_baseline_survives_an_event_years_ahead(real: Path, data_dir: Path) -> None:
+    """Panther's CloudTrail record re-stamped as in test_anomaly_detect: alice's 30 hours of history,
+    then one call of hers stamped 2033 (a bad clock), then her spike. The 2033 window moved the
+    baseline's horizon there and dropped her 30 hours: the spike went unseen."""
+    from tests.unit.test_anomaly_detect import RATE, Clock, batch_of, findings, hourly, records
+
+    template = json.loads((real / "panther-analysis/extracted/cloudtrail.json").read_bytes())["Records"][254]
+    stage = build_stage("ueba", RATE, data_dir=data_dir, clock=Clock())
+    assert len(stage.process(batch_of(records(template, hourly("alice", range(30), lambda h: 10 + h % 5))))) == 1
+    ahead = hourly("alice", range(7 * 365 * 24, 7 * 365 * 24 + 1), 1)
+    assert ahead[0][0].year == 2033 and len(stage.process(batch_of(records(template, ahead)))) == 1
+    (f,) = findings(stage.process(batch_of(records(template, hourly("alice", range(30, 31), 340)))))
+    assert f["count"] == 340 and json.loads(f["unmapped"])["baseline_windows"] == 30

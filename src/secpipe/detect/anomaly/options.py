@@ -130,6 +130,9 @@ class AnomalyOptions(_Strict):
     state_dir: str | None = Field(None, description="Where baselines are saved; default <data_dir>/state/anomaly/<id>.")
     checkpoint_seconds: float = Field(5.0, ge=0, description="Save baselines at most this often (0: after every batch).")
     max_evidence: int = Field(20, ge=1, description="Event uids listed per finding.")
+    max_ahead_seconds: float = Field(
+        300.0, ge=0, description="Events stamped more than this past the wall clock (a bad clock) pass through "
+        "unlearned: they would move an entity's baseline horizon, or the fleet's history, years on.")
     rate: list[RateRule] = Field(default_factory=list)
     first_seen: list[FirstSeenRule] = Field(default_factory=list)
     rare: list[RareRule] = Field(default_factory=list)

@@ -9,6 +9,10 @@ Guarantees:
   ``checkpoint_seconds`` in between (by the injected clock), and on :meth:`close`. After a
   crash the learning since the last save is redone when the WAL is replayed; a finding
   raised again then carries the same uid, so the lake keeps one copy.
+- Events stamped more than ``max_ahead_seconds`` past the wall clock (the injected clock; a
+  host whose clock is years ahead) pass through but are left out of the baselines: one such
+  event would move an entity's rate history to its window (dropping the entity's real
+  history) and make the fleet's history look years old (warm at once).
 - No finding before warm-up: a rate rule needs ``min_history`` active windows for the
   entity, a first-seen rule needs the entity to be ``warmup`` old (event time) with
   ``min_events`` earlier events, a rare rule needs ``warmup`` of fleet history and
@@ -24,6 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from secpipe import _compute as pc
 from secpipe.detect.anomaly import state as st
 from secpipe.detect.anomaly.detectors import BatchView, Hit, detect_first_seen, detect_rare, detect_rate
 from secpipe.detect.anomaly.finding import findings_batch
@@ -65,6 +70,9 @@ class AnomalyStage:
             return []
         if self.options.classes and class_of(batch) not in self.options.classes:
             return []
+        batch = self._on_time(batch)
+        if batch.num_rows == 0:
+            return []
         view = BatchView.of(batch)
         o = self.options
         hits: list[Hit] = []
@@ -76,6 +84,16 @@ class AnomalyStage:
             hits.extend(detect_rare(rare, view, self.baselines, o.max_evidence))
         self._dirty = True
         return hits
+
+    def _on_time(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The rows not stamped past the wall clock plus ``max_ahead_seconds`` (the batch itself when
+        none is: one max over the time column)."""
+        times = batch.column("time").cast(pa.int64())  # as BatchView reads it
+        bound = (self.clock() + self.options.max_ahead_seconds) * 1000
+        top = pc.max(times).as_py()
+        if top is None or top <= bound:
+            return batch
+        return batch.filter(pc.fill_null(pc.less_equal(times, bound), True))
 
     def checkpoint(self) -> None:
         """Save the baselines now (atomic)."""
