@@ -26,8 +26,12 @@ other security events whose fields the JSON holds (:func:`windows_events`), by e
   104: its ``Channel``), the service as the provider, ``Subject*`` the actor.
 
 Snare's lines of the same events (``MSWinEventLog<TAB>...<TAB>EventID<TAB>...<TAB>description``, the
-description's lines joined by spaces) are read into the same names (:func:`snare_events`): the
-Subject, Target Account / New Account, Member and Group blocks, 4688's Process Information.
+description's lines joined by spaces; the host and a tab or a space before it where no syslog header
+is) are read into the same names (:func:`snare_events`): a Security log message's known labels by
+the block they stand in (the Subject, New Logon / Target Account / New Account, Member and Group
+accounts; Logon Type, Source Network Address, 4688's Process Information...), a Sysmon message's
+labels as they are (they are its EventData names; its ``UtcTime`` the time). :func:`snare_record`
+gives such a line's event as NXLog's JSON would, which Sigma's Windows rules read.
 
 Each is a Success (Windows logs what was done); ``EventTime`` is the time and ``Hostname`` the
 host where the syslog header has none, the event id ``metadata.event_code``. Other events stay
@@ -132,9 +136,13 @@ def windows_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Arra
     return _classed(len(msg), events) if events else []
 
 
-#: Snare's Windows event line (the syslog format's ``_SNARE`` layout) of an event of this module
-_SNARE = re.compile(r"^(?:[^\t\s]+\t)?MSWinEventLog\t\d+\t(?P<log>[^\t]*)\t\d*\t(?P<date>[^\t]*)\t(?P<id>1|104|1102|47\d\d|4688)\t"
+#: Snare's Windows event line (the syslog format's ``_SNARE`` layout): its log, date, event id, source,
+#: computer and description (the event's message, its lines joined by spaces)
+_SNARE = re.compile(r"^(?:\S+[\t ])?MSWinEventLog\t\d+\t(?P<log>[^\t]*)\t\d*\t(?P<date>[^\t]*)\t(?P<id>\d{1,5})\t"
                     r"(?P<src>[^\t]*)\t[^\t]*\t[^\t]*\t[^\t]*\t(?P<comp>[^\t]*)\t[^\t]*\t[^\t]*\t(?P<desc>[^\t]*)")
+_SNARE_IN = re.compile(_SNARE.pattern[1:])  # the same anywhere in a line (behind a syslog header)
+#: the ids :func:`snare_events` classes (:func:`_kind` decides)
+_SNARE_IDS = re.compile(r"1|3|104|1102|47\d\d|4688")
 #: a label's value in a Snare description: up to the next ``Label:`` (capitalized words) or the end
 _UNTIL = r"\s*(.*?)(?=\s+[A-Z][A-Za-z ]{1,40}:\s|\s*$)"
 _ACCOUNT = (r":\s+(?:Security ID:\s*(?P<sid>\S*)\s+)?Account Name:" + _UNTIL
@@ -150,6 +158,71 @@ _PROCESS = {"NewProcessId": "New Process ID", "NewProcessName": "New Process Nam
             "ParentProcessName": "Creator Process Name", "CommandLine": "Process Command Line"}  # fmt: skip
 _PROCESS_RE = {k: re.compile(r"\b" + label + ":" + _UNTIL) for k, label in _PROCESS.items()}
 
+#: Sysmon's EventData names (its schema's, events 1-29), which its message gives as its labels
+_SYSMON_NAMES = (
+    "RuleName UtcTime ProcessGuid ProcessId Image FileVersion Description Product Company OriginalFileName CommandLine "
+    "CurrentDirectory User LogonGuid LogonId TerminalSessionId IntegrityLevel Hashes ParentProcessGuid ParentProcessId "
+    "ParentImage ParentCommandLine ParentUser TargetFilename CreationUtcTime PreviousCreationUtcTime Protocol Initiated "
+    "SourceIsIpv6 SourceIp SourceHostname SourcePort SourcePortName DestinationIsIpv6 DestinationIp DestinationHostname "
+    "DestinationPort DestinationPortName State Version SchemaVersion ImageLoaded Signed Signature SignatureStatus "
+    "SourceProcessGuid SourceProcessId SourceImage TargetProcessGuid TargetProcessId TargetImage NewThreadId StartAddress "
+    "StartModule StartFunction SourceThreadId GrantedAccess CallTrace SourceUser TargetUser EventType TargetObject Details "
+    "NewName PipeName EventNamespace Name Query Type Destination Consumer Filter QueryName QueryStatus QueryResults "
+    "IsExecutable Archived Device Hash Configuration ConfigurationFileHash"
+).split()
+_SYSMON_LABEL = re.compile(r"(?<!\S)(" + "|".join(sorted(_SYSMON_NAMES, key=len, reverse=True)) + r"):(?=\s|$)")
+#: the labels of the Security log's messages -> the EventData names of their values: an account's
+#: by the block it stands in (``Account Name`` is the Subject's, the target's, a member's or a
+#: group's: ``Target`` the target account's SID, ``TargetUserSid`` in a logon event's), the others
+#: alone (a label mapped to "" ends the value before it and is not kept)
+_ACCOUNT_NAMES = {
+    "Subject": {"Security ID": "SubjectUserSid", "Account Name": "SubjectUserName", "Account Domain": "SubjectDomainName",
+                "Logon ID": "SubjectLogonId"},
+    "Target": {"Security ID": "Target", "Account Name": "TargetUserName", "Account Domain": "TargetDomainName",
+               "Logon ID": "TargetLogonId"},
+    "Member": {"Security ID": "MemberSid", "Account Name": "MemberName"},
+    "Group": {"Security ID": "TargetSid", "Group Name": "TargetUserName", "Account Name": "TargetUserName",
+              "Group Domain": "TargetDomainName", "Account Domain": "TargetDomainName"},
+}  # fmt: skip
+_ACCOUNT_LABELS = {label for names in _ACCOUNT_NAMES.values() for label in names}
+_BLOCK_PREFIX = {"Subject": "Subject", "New Logon": "Target", "Account For Which Logon Failed": "Target",
+                 "Target Account": "Target", "New Account": "Target", "Account Whose Credentials Were Used": "Target",
+                 "Target Subject": "Target", "Account That Was Locked Out": "Target", "Member": "Member", "Group": "Group",
+                 "Target Server": "", "Logon Information": "", "Network Information": "", "Process Information": "",
+                 "Detailed Authentication Information": "", "Failure Information": "", "Additional Information": "",
+                 "Service Information": "", "Object": "", "Share Information": "", "Access Request Information": "",
+                 "Task Information": "", "Account Information": "", "Service": "", "Attributes": ""}  # fmt: skip
+_FLAT_LABELS = {
+    "Logon Type": "LogonType", "Workstation Name": "WorkstationName", "Source Network Address": "IpAddress",
+    "Source Port": "IpPort", "Network Address": "IpAddress", "Client Address": "IpAddress", "Client Port": "IpPort",
+    "Port": "IpPort", "Logon Process": "LogonProcessName", "Authentication Package": "AuthenticationPackageName",
+    "Package Name (NTLM only)": "LmPackageName", "Key Length": "KeyLength", "Failure Reason": "FailureReason",
+    "Status": "Status", "Sub Status": "SubStatus", "Process ID": "ProcessId", "Process Name": "ProcessName",
+    "New Process ID": "NewProcessId", "New Process Name": "NewProcessName", "Creator Process ID": "ProcessId",
+    "Creator Process Name": "ParentProcessName", "Process Command Line": "CommandLine",
+    "Token Elevation Type": "TokenElevationType", "Mandatory Label": "MandatoryLabel", "Service Name": "ServiceName",
+    "Service File Name": "ServiceFileName", "Service Type": "ServiceType", "Service Start Type": "ServiceStartType",
+    "Service Account": "ServiceAccount", "Object Server": "ObjectServer", "Object Type": "ObjectType",
+    "Object Name": "ObjectName", "Handle ID": "HandleId", "Accesses": "AccessList", "Access Mask": "AccessMask",
+    "Share Name": "ShareName", "Share Path": "ShareLocalPath", "Relative Target Name": "RelativeTargetName",
+    "Task Name": "TaskName", "Task Content": "TaskContent", "Privileges": "PrivilegeList",
+    "Ticket Options": "TicketOptions", "Ticket Encryption Type": "TicketEncryptionType", "Result Code": "Status",
+    "Pre-Authentication Type": "PreAuthType", "Logon Account": "TargetUserName", "Source Workstation": "Workstation",
+    "Error Code": "Status", "Caller Workstation": "Workstation", "Logon GUID": "LogonGuid", "Target Server Name": "TargetServerName",
+    "Linked Logon ID": "", "Network Account Name": "", "Network Account Domain": "", "Restricted Admin Mode": "",
+    "Virtual Account": "", "Elevated Token": "", "Impersonation Level": "", "Transited Services": "",
+    "Additional Info": "", "Additional Info2": "", "SAM Account Name": "SamAccountName", "Display Name": "DisplayName",
+    "User Principal Name": "UserPrincipalName", "Home Directory": "HomeDirectory", "Primary Group ID": "PrimaryGroupId",
+    "Old UAC Value": "OldUacValue", "New UAC Value": "NewUacValue", "User Account Control": "UserAccountControl",
+    "Changed Attributes": "",
+}  # fmt: skip
+_SECURITY_LABELS = sorted({*_ACCOUNT_LABELS, *_BLOCK_PREFIX, *_FLAT_LABELS}, key=len, reverse=True)
+_SECURITY_LABEL = re.compile(r"(?<!\S)(" + "|".join(map(re.escape, _SECURITY_LABELS)) + r"):(?=\s|$)")
+#: where a Security message's value ends: a known label, or two spaces and another ``Label:``
+_BLANKS = re.compile(r"\s*")
+_SECURITY_END = re.compile(r"\s+(?:" + "|".join(map(re.escape, _SECURITY_LABELS)) + r"):(?:\s|$)"
+                           r"|\s{2,}[A-Z][A-Za-z ()/-]{0,40}:(?:\s|$)")
+
 
 def snare_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
     """:func:`windows_events` of Snare's lines of those events (their descriptions read into the
@@ -162,9 +235,17 @@ def snare_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Array]
     events: dict[int, dict[str, Any]] = {}
     for i, text in zip(idx, msg.take(pa.array(idx, pa.int64())).to_pylist(), strict=True):
         m = _SNARE.match(text)
-        if m is not None:
+        if m is not None and _SNARE_IDS.fullmatch(m["id"]):
             events[i] = _snare_event(m)
     return _classed(len(msg), events)
+
+
+def snare_record(line: str) -> dict[str, Any] | None:
+    """The Windows event a Snare line (behind a syslog header or not) holds, as NXLog's JSON gives it
+    (``EventID``, ``Channel``, ``SourceName``, ``Hostname``, ``EventTime`` and the EventData names its
+    description holds), which Sigma's Windows rules read; None for a line that is none."""
+    m = _SNARE_IN.search(line) if "MSWinEventLog\t" in line else None
+    return None if m is None else {k: int(v) if k == "EventID" else v for k, v in _snare_event(m).items() if v is not None}
 
 
 def _snare_event(m: re.Match[str]) -> dict[str, Any]:
@@ -172,16 +253,57 @@ def _snare_event(m: re.Match[str]) -> dict[str, Any]:
     desc = m["desc"]
     ev: dict[str, Any] = {"EventID": m["id"], "SourceName": m["src"], "Channel": m["log"], "Hostname": m["comp"],
                           "EventTime": _snare_time(m["date"])}
+    sysmon = _SYSMON in m["src"] or _SYSMON in m["log"]
+    ev.update(_labelled(desc, _SYSMON_LABEL) if sysmon else _security_fields(desc, m["id"]))
+    if sysmon:  # its UtcTime is the time (Snare's date column is the host's clock, no zone)
+        utc = re.fullmatch(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d{1,9})?)", ev.get("UtcTime", ""))
+        ev["EventTime"] = f"{utc[1]}T{utc[2]}Z" if utc else ev["EventTime"]
+        return ev
     for (sid, name, domain), rx in _BLOCKS.items():
         found = rx.search(desc)
         if found is not None:
             ev.update({sid: found["sid"], name: found[2]} | ({domain: found[3]} if domain else {}))
     group = _GROUP.search(desc)
-    if group is not None and int(m["id"]) in _EVENTS and _EVENTS[int(m["id"])][0] == "group_management":
+    if group is not None and m["id"].isdigit() and _EVENTS.get(int(m["id"]), ("",))[0] == "group_management":
         ev.update({"TargetSid": group["sid"], "TargetUserName": group[2], "TargetDomainName": group[3]})
     if m["id"] == "4688":
         ev.update({k: f[1] for k, rx in _PROCESS_RE.items() if (f := rx.search(desc)) is not None})
     return ev
+
+
+def _labelled(desc: str, labels: re.Pattern[str]) -> dict[str, str]:
+    """{label: the text up to the next label} of a Sysmon message (its labels are its EventData names)."""
+    marks = list(labels.finditer(desc))
+    ends = [m.start() for m in marks[1:]] + [len(desc)]
+    out: dict[str, str] = {}
+    for m, end in zip(marks, ends, strict=True):
+        value = desc[m.end() : end].strip()
+        if value:
+            out.setdefault(m[1], value)
+    return out
+
+
+def _security_fields(desc: str, event_id: str) -> dict[str, str]:
+    """The EventData names and values of a Security log message (Snare's description): each known
+    label's value up to the next label, an account's label named by the block it stands in."""
+    out: dict[str, str] = {}
+    block = ""
+    target_sid = "TargetSid" if event_id.startswith("47") else "TargetUserSid"  # account changes: TargetSid
+    for m in _SECURITY_LABEL.finditer(desc):
+        label, start = m[1], _BLANKS.match(desc, m.end()).end()  # type: ignore[union-attr]  # (\s* always matches)
+        if _SECURITY_LABEL.match(desc, start):  # no value: a label next
+            value = ""
+        else:
+            end = _SECURITY_END.search(desc, start)
+            value = desc[start : end.start() if end else len(desc)].strip()
+        if label in _BLOCK_PREFIX and not value:
+            block = _BLOCK_PREFIX[label]
+            continue
+        name = _ACCOUNT_NAMES.get(block, {}).get(label, "") if label in _ACCOUNT_LABELS else _FLAT_LABELS.get(label, "")
+        name = target_sid if name == "Target" else name
+        if name and value and name not in out:
+            out[name] = value
+    return out
 
 
 def _snare_time(date: str) -> str | None:

@@ -133,7 +133,8 @@ Mapping:
   (4727-4734, 4754-4758) -> Group Management (3006), a log cleared (1102; 104 another log) -> Event
   Log Activity (1008): see :mod:`._winevents`.
 - Snare's Windows event lines (``MSWinEventLog<TAB>...<TAB>EventID<TAB>...<TAB>description``, behind
-  a syslog header or the host and a tab) of the same logon events -> Authentication (3002), read
+  a syslog header or the host and a tab or space; a file of such lines is recognized by ``--format
+  auto``) of the same logon events -> Authentication (3002), read
   from the expanded description: the New Logon / Account For Which Logon Failed / Account Whose
   Credentials Were Used account (else the Subject), logon type, source address, port and
   workstation, logon process, package, a failure's reason and status; the computer as the host.
@@ -907,6 +908,8 @@ def _sniff_line(head: bytes) -> int:
         return 70
     if re.match(rb"(node=\S+ )?type=[A-Z][A-Z0-9_]*(\[\d{1,6}\])? msg=audit\(\d{1,12}\.\d{1,9}:\d{1,20}\): ", h):
         return 70  # auditd's audit.log
+    if re.match(rb"(?:\S+[\t ])?MSWinEventLog\t\d+\t[^\t\n]*\t\d*\t", h):
+        return 60  # Snare's Windows events without a syslog header (its file, a relay that kept none)
     if re.match(rb'(?:"[^"\n]{0,256}"|[^\s"]+)(?:,? (?:"[^"\n]{0,256}"|[^\s"]+)){2,9} '
                 rb'\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] "[A-Z]{3,16} ', h):
         return 60  # an access log line (Common/Combined Log Format, maybe a vhost first, an address list) without a syslog header
@@ -2040,7 +2043,7 @@ def _windows_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
 #: EventID<TAB>source<TAB>user<TAB>SID type<TAB>event type<TAB>computer<TAB>category<TAB>data<TAB>
 #: expanded description[<TAB>counter]``; the description's lines joined by spaces), maybe after the
 #: host and a tab as Snare writes it without a syslog header
-_SNARE = (r"^(?:[^\t\s]+\t)?MSWinEventLog\t\d+\t(?P<log>[^\t]*)\t\d*\t[^\t]*\t(?P<id>46(?:2[45]|34|4[78]))\t[^\t]*\t[^\t]*\t"
+_SNARE = (r"^(?:\S+[\t ])?MSWinEventLog\t\d+\t(?P<log>[^\t]*)\t\d*\t[^\t]*\t(?P<id>46(?:2[45]|34|4[78]))\t[^\t]*\t[^\t]*\t"
           r"[^\t]*\t(?P<etype>[^\t]*)\t(?P<comp>[^\t]*)\t[^\t]*\t[^\t]*\t(?P<desc>[^\t]*)")
 #: the account a logon event is about: 4624's New Logon, 4625's Account For Which Logon Failed,
 #: 4648's Account Whose Credentials Were Used, else (4634, 4647) the Subject

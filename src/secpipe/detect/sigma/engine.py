@@ -37,7 +37,9 @@ A syslog line whose message is a JSON object (NXLog's Windows events: ``to_json(
 syslog header) is also evaluated as the JSON record it carries, by the rules of the ``json``
 format (``product: windows`` and the other products routed there), on those rows only
 (:func:`embedded_json`: one substring scan of a syslog batch finds them); a rule routed to both
-formats matches such a line once.
+formats matches such a line once. So is a line of Snare's Windows event (``MSWinEventLog<TAB>...``),
+as the record NXLog's JSON would give of it (:func:`secpipe.formats._winevents.snare_record`:
+``EventID``, ``Channel``, ``SourceName``, ``Hostname`` and the EventData names its message holds).
 
 A batch without original records (a lake stored with ``raw_data: false``) runs only the rules
 whose every field has an OCSF column there; the others are recorded in :attr:`RuleSet.blind`
@@ -59,6 +61,7 @@ import threading
 from collections.abc import Iterable
 
 import duckdb
+import msgspec
 import numpy as np
 import pyarrow as pa
 
@@ -85,6 +88,8 @@ EMBEDDED = "json"
 #: the format whose lines may carry one, and that record in a line (group ``j``)
 EMBEDDED_FROM = "syslog"
 EMBEDDED_RE = r'^(?:.*?[\s:\]])?(?P<j>\{".*\})\s*$'
+#: what a syslog line of Snare's Windows event holds (its record: :func:`secpipe.formats._winevents.snare_record`)
+SNARE = "MSWinEventLog\t"
 
 
 MATCHES_SCHEMA = pa.schema([("row", pa.int32()), ("rule_id", pa.string()), ("event_uid", pa.string()),
@@ -361,25 +366,39 @@ def embedded_json(tbl: pa.Table, logs: pa.Array | None) -> tuple[pa.Array, pa.Ta
     routing of :mod:`.routing`: ``product: windows`` -> ``json``). The object is the line's text
     from the first ``{"`` after a space, ``:`` or ``]`` (not a brace inside an RFC 5424
     structured data value: ``ProviderGuid="{5484...}"``), when the line ends with the closing
-    ``}``. None when the batch holds no such line (one substring scan)."""
+    ``}``. A Snare line's record is the event it holds, as NXLog's JSON would give it
+    (:func:`secpipe.formats._winevents.snare_record`). None when the batch holds no such line
+    (a substring scan each)."""
     if logs is None or "raw_data" not in tbl.schema.names:
         return None
     lines = pc.equal(logs, EMBEDDED_FROM)
     if not pc.any(lines).as_py():
         return None
     raw = tbl.column("raw_data")
+    snared = pc.fill_null(pc.and_(lines, pc.match_substring(raw, SNARE)), False)
     maybe = pc.and_(pc.and_(lines, pc.match_substring(raw, '{"')), pc.invert(pc.starts_with(raw, "{")))
-    rows = pc.indices_nonzero(pc.fill_null(maybe, False)).cast(pa.int32())
-    if len(rows) == 0:
-        return None
+    rows = pc.indices_nonzero(pc.fill_null(pc.and_(maybe, pc.invert(snared)), False)).cast(pa.int32())
     got = pc.extract_regex(pc.take(raw, rows), EMBEDDED_RE)
     valid = pc.is_valid(got)
-    rows, got = pc.filter(rows, valid), pc.filter(got, valid)
+    rows, texts = pc.filter(rows, valid), pc.struct_field(pc.filter(got, valid), "j")
+    snare = pc.indices_nonzero(snared).cast(pa.int32())
+    if len(snare):  # Snare's lines of Windows events: the event as NXLog's JSON would give it
+        from secpipe.formats._winevents import snare_record
+
+        events = [snare_record(line) for line in pc.take(raw, snare).to_pylist()]
+        kept = [e is not None for e in events]
+        found = pa.array([msgspec.json.encode(e).decode() for e in events if e is not None], pa.string())
+        rows = pa.concat_arrays([_array(rows), _array(pc.filter(snare, pa.array(kept)))])
+        texts = pa.concat_arrays([_array(texts).cast(pa.string()), found])
     if len(rows) == 0:
         return None
     records = tbl.take(rows)
     at = records.schema.get_field_index("raw_data")
-    return rows, records.set_column(at, "raw_data", pc.struct_field(got, "j"))
+    return rows, records.set_column(at, "raw_data", texts)
+
+
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def match_table(rows: np.ndarray, ids: pa.Array, ev: pa.Array, tbl: pa.Table, cls: str | None) -> pa.Table:

@@ -1,0 +1,124 @@
+"""Log readers of the thirtieth round: Snare's Windows event lines (their sources beside them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# -- Snare's Windows event lines: Sysmon's events, headerless files, the fields Sigma's Windows rules read ---
+
+#: a Sysmon process creation as Snare sends it, from a SANS KringleCon 2019 (Holiday Hack) write-up's notes
+#: of the challenge's Graylog (the host and MSWinEventLog a space apart, as the notes have it)
+KRINGLE = (
+    "elfu-res-wks1 MSWinEventLog\t1\tMicrosoft-Windows-Sysmon/Operational\t2442\tTue Nov 19 05:24:15 2019\t1\t"
+    "Microsoft-Windows-Sysmon\tSYSTEM\tUser\tInformation\telfu-res-wks1\tProcess Create (rule: ProcessCreate)\t\t"
+    "Process Create:  RuleName:   UtcTime: 2019-11-19 13:24:15.595  ProcessGuid: {BA5C6BBB-ECFF-5DD3-0000-0010AE583300}  "
+    "ProcessId: 1864  Image: C:\\Windows\\SysWOW64\\WindowsPowerShell\\v1.0\\powershell.exe  FileVersion: 10.0.14393.206 "
+    "(rs1_release.160915-0644)  Description: Windows PowerShell  Product: Microsoft\u00ae Windows\u00ae Operating System  "
+    "Company: Microsoft Corporation  OriginalFileName: PowerShell.EXE  CommandLine: C:\\Windows\\system32\\cmd.exe /c "
+    "\"whoami \"  CurrentDirectory: C:\\Users\\minty\\Downloads\\  User: ELFU-RES-WKS1\\minty  LogonGuid: "
+    "{BA5C6BBB-E7A5-5DD3-0000-002082670700}  LogonId: 0x76782  TerminalSessionId: 1  IntegrityLevel: High  Hashes: "
+    "MD5=65D86C34814C02569E2AD53FD24E7F61  ParentProcessGuid: {BA5C6BBB-ECF2-5DD3-0000-001086363300}  ParentProcessId: "
+    "5256  ParentImage: C:\\Users\\minty\\Downloads\\cookie_recipe.exe  ParentCommandLine: "
+    "\"C:\\Users\\minty\\Downloads\\cookie_recipe.exe\" \t20133"
+)
+#: rsyslog's mmsnarewinsec test of a 4624 (tests/mmsnarewinsec-*.sh, RFC 5424 header; its redacted SID kept)
+LOGON = (
+    "<13>1 2025-09-18T13:03:42.970090Z foobazhost - - - - MSWinEventLog\t1\tSecurity\t284138676\tThu Sep 18 13:03:42 2025\t"
+    "4624\tWindows\tN/A\tN/A\tSuccess Audit\tfoobazhost\tLogon\t\tAn account was successfully logged on.    Subject:   "
+    "Security ID:  S-1-0-0   Account Name:  -   Account Domain:  -   Logon ID:  0x0    Logon Information:   Logon Type:  3   "
+    "Restricted Admin Mode: -   Virtual Account:  %%1843   Elevated Token:  %%1842    Impersonation Level:  %%1840    "
+    "New Logon:   Security ID:  S-X-X-XX-XXXXXXXXXX-XXXXXXXXXX-XXXXXXXXXX-XXXXXX   Account Name:  FOOHOST$   "
+    "Account Domain:  DOMAIN   Logon ID:  0xxxxxxxxxx   Linked Logon ID:  0x0   Network Account Name: -   "
+    "Network Account Domain: -   Logon GUID:  {00000000-0000-0000-0000-000000000000}    Process Information:   "
+    "Process ID:  0x0   Process Name:  -    Network Information:   Workstation Name: -   Source Network Address: "
+    "10.0.0.1   Source Port:  50123    Detailed Authentication Information:   Logon Process:  Kerberos   "
+    "Authentication Package: Kerberos   Transited Services: -   Package Name (NTLM only): -   Key Length:  0\t1"
+)
+#: rsyslog's mmsnarewinsec test of a 1102 (single spaces between the labels), and Graylog's README's 4726
+CLEARED = (
+    "<14>Apr 08 09:16:45 LAB-NONAUDIT001 MSWinEventLog\t1\tSecurity\t10001\tMon Apr 08 09:16:45 2024\t1102\t"
+    "Microsoft-Windows-Eventlog\tN/A\tN/A\tSuccess Audit\tLAB-NONAUDIT001\tAudit Log Cleared\t\tThe audit log was "
+    "cleared. Subject: Security ID: HOST-001\\admin Account Name: admin Account Domain: HOST-001 Logon ID: 0x1fd23 "
+    "Additional Information: Process Information: Process ID: 0x4c0 Process Name: C:\\Windows\\System32\\wevtutil.exe\t1"
+)
+DELETED = (
+    "<14>Feb 11 17:32:26 graylog01 MSWinEventLog\t1\tSecurity\t65493\tMon Feb 11 17:32:26 2019\t4726\t"
+    "Microsoft-Windows-Security-Auditing\tN/A\tN/A\tAUDIT_SUCCESS\tWIN-8F8OSAB5AMC.testwin.lan\tUser Account Management"
+    "\t\tA user account was deleted.  Subject:  Security ID:  S-1-5-21-2081084977-3747244460-254679223-500  Account Name:  "
+    "Administrator  Account Domain:  TESTWIN  Logon ID:  0x5F1B5  Target Account:  Security ID:  "
+    "S-1-5-21-2081084977-3747244460-254679223-1126  Account Name:  admintest  Account Domain:  TESTWIN  Additional "
+    "Information:  Privileges -\t65493"
+)
+
+
+def test_snare_sysmon_process_creation_is_process_activity_with_its_process() -> None:
+    """It was a Process Activity with no process (the description unread), and as a file of such lines
+    (no syslog header) it was dead-lettered unrecognized."""
+    from secpipe import formats
+
+    for body in (KRINGLE, KRINGLE.replace(" MSWinEventLog", "\tMSWinEventLog", 1)):
+        fmt = formats.detect(body.encode())
+        assert fmt is not None and fmt.name == "syslog"
+        dec = fmt.decode(body.encode() + b"\n", "t")
+        assert not dec.dead
+        (row,) = [r for b in dec.batches for r in b.to_pylist()]
+        assert row["class_uid"] == 1007 and row["activity_id"] == 1 and row["device"]["hostname"] == "elfu-res-wks1"
+        proc = row["process"]
+        assert (proc["name"], proc["pid"], proc["uid"]) == ("powershell.exe", 1864, "{BA5C6BBB-ECFF-5DD3-0000-0010AE583300}")
+        assert proc["cmd_line"] == 'C:\\Windows\\system32\\cmd.exe /c "whoami "' and proc["user"]["name"] == "ELFU-RES-WKS1\\minty"
+        assert proc["parent_process"]["pid"] == 5256 and row["actor"]["process"]["name"] == "cookie_recipe.exe"
+        assert proc["parent_process"]["cmd_line"] == '"C:\\Users\\minty\\Downloads\\cookie_recipe.exe"'
+        assert row["time"] == 1574169855595  # Sysmon's UtcTime (Snare's date column is the host's clock, UTC-8)
+
+
+def test_snare_records_hold_the_event_data_names() -> None:
+    from secpipe.formats._winevents import snare_record
+
+    logon = snare_record(LOGON)
+    assert logon is not None and logon["EventID"] == 4624 and logon["Channel"] == "Security"
+    assert {k: logon[k] for k in ("TargetUserName", "TargetDomainName", "LogonType", "IpAddress", "IpPort",
+                                  "LogonProcessName", "AuthenticationPackageName", "SubjectUserSid", "WorkstationName")} == {
+        "TargetUserName": "FOOHOST$", "TargetDomainName": "DOMAIN", "LogonType": "3", "IpAddress": "10.0.0.1",
+        "IpPort": "50123", "LogonProcessName": "Kerberos", "AuthenticationPackageName": "Kerberos",
+        "SubjectUserSid": "S-1-0-0", "WorkstationName": "-"}  # fmt: skip
+    assert logon["TargetUserSid"].startswith("S-X-X") and "RestrictedAdminMode" not in logon
+    cleared = snare_record(CLEARED)
+    assert cleared is not None and cleared["SourceName"] == "Microsoft-Windows-Eventlog"
+    assert (cleared["SubjectUserName"], cleared["SubjectDomainName"], cleared["SubjectLogonId"]) == ("admin", "HOST-001", "0x1fd23")
+    assert cleared["ProcessName"] == "C:\\Windows\\System32\\wevtutil.exe"
+    deleted = snare_record(DELETED)
+    assert deleted is not None and (deleted["TargetUserName"], deleted["SubjectUserName"]) == ("admintest", "Administrator")
+    assert deleted["TargetSid"].endswith("-1126") and snare_record("<14>Feb 11 17:32:26 host sshd[1]: hello") is None
+
+
+def test_sigma_windows_rules_read_snare_lines(tmp_path: Path) -> None:
+    """``product: windows`` rules ran only on JSON records: a Snare line of the same event matched none."""
+    from secpipe.detect.sigma import load_rules
+
+    rules = {
+        # SigmaHQ's win_security_audit_log_cleared detection (Security 517/1102 by the event log service)
+        "cleared": "logsource: {product: windows, service: security}\ndetection:\n  selection:\n"
+                   "    EventID: [517, 1102]\n    Provider_Name: Microsoft-Windows-Eventlog\n  condition: selection\n",
+        "network logon": "logsource: {product: windows, service: security}\ndetection:\n  selection:\n"
+                         "    EventID: 4624\n    LogonType: 3\n    IpAddress: 10.0.0.1\n  condition: selection\n",
+        "recipe": "logsource: {product: windows, category: process_creation}\ndetection:\n  selection:\n"
+                  "    ParentImage|endswith: '\\cookie_recipe.exe'\n    CommandLine|contains: whoami\n  condition: selection\n",
+        "deleted": "logsource: {product: windows, service: security}\ndetection:\n  selection:\n"
+                   "    EventID: 4726\n    TargetUserName: admintest\n  condition: selection\n",
+    }  # fmt: skip
+    from secpipe import formats
+    from secpipe.detect.sigma.engine import RuleSet
+
+    dec = formats.get("syslog").decode("\n".join([CLEARED, LOGON, KRINGLE, DELETED]).encode(), "t")
+    assert not dec.dead
+    got = {}
+    for i, (name, detection) in enumerate(rules.items()):
+        path = tmp_path / f"{i}.yml"
+        path.write_text(f"title: {name}\nid: 5f0e3c1a-0b7e-4c2d-9d1e-7a6b5c4d3e{i:02d}\n{detection}")
+        rs = load_rules([path])
+        assert not rs.unsupported
+        for ruleset in (rs, RuleSet(rs.rules, distinct_values=False)):  # both evaluation paths
+            got.setdefault(name, []).append(sorted(b.column("class_uid")[row].as_py() for b in dec.batches
+                                                   for row in ruleset.matches(b).column("row").to_pylist()))
+    assert got == {"cleared": [[1008]] * 2, "network logon": [[3002]] * 2, "recipe": [[1007]] * 2,
+                   "deleted": [[3001]] * 2}  # fmt: skip
