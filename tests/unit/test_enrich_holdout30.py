@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from secpipe.transforms.enrich.intel.loaders import load
@@ -102,3 +103,42 @@ def test_dns_answers_and_the_proxies_of_a_request_are_matched(tmp_path: Path) ->
                          for o in r.get("observables") or [] if r["class_uid"] != 2004]
     assert sorted(set(seen)) == [("answers[].rdata", "35.162.12.228", 2),
                                  ("src_endpoint.intermediate_ips[]", "204.246.1.1", 2)]
+
+
+def test_internationalized_names_match_in_either_form(tmp_path: Path) -> None:
+    """A feed may write an internationalized name in Unicode (an analyst's MISP attribute, a STIX ``domain-name``:
+    RFC 5890 labels) while resolvers and proxies log its A-labels, and the other way round. Both sides are compared
+    as A-labels: IANA's IDN test names (``пример.испытание`` = ``xn--e1afmkfd.xn--80akhbyknj4f``, ``例子.测试`` =
+    ``xn--fsqu00a.xn--0zwm56d``) and RFC 3492's ``bücher`` (``xn--bcher-kva``). Unicode names were skipped as no IOC,
+    so none of these matched."""
+    from secpipe.formats.base import to_batch
+    from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
+    from secpipe.transforms.enrich.options import ThreatIntelOptions
+
+    out = load("пример.испытание\nhttp://例子.测试/login\nxn--bcher-kva.example\n".encode(), "plain", conf=70)
+    assert out.table.select(["kind", "value"]).to_pylist() == [
+        {"kind": "domain", "value": "xn--e1afmkfd.xn--80akhbyknj4f"},
+        {"kind": "url", "value": "http://xn--fsqu00a.xn--0zwm56d/login"},
+        {"kind": "domain", "value": "xn--bcher-kva.example"}] and out.skipped == 0
+    stix = {"type": "bundle", "id": "bundle--1", "objects": [{
+        "type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z", "pattern_type": "stix",
+        "pattern": "[domain-name:value = 'пример.испытание']", "valid_from": "2024-01-01T00:00:00Z"}]}
+    assert load(json.dumps(stix).encode(), "stix", conf=70).table.column("value").to_pylist() == [
+        "xn--e1afmkfd.xn--80akhbyknj4f"]
+
+    feed = tmp_path / "idn.txt"
+    feed.write_text("пример.испытание\nhttp://例子.测试/login\nxn--bcher-kva.example\n", encoding="utf-8")
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": "idn", "path": str(feed), "format": "plain"}],
+                                              "background_refresh": False})
+    stage = ThreatIntelStage("intel", opts)
+    dns = to_batch("dns_activity", {
+        "class_uid": pa.array([4003] * 3, pa.int32()), "time": pa.array([1_700_000_000_000] * 3, pa.int64()),
+        "metadata.uid": pa.array(["d0", "d1", "d2"]),
+        "query.hostname": pa.array(["www.xn--e1afmkfd.xn--80akhbyknj4f", "Bücher.example", "example.org"])})
+    web = to_batch("http_activity", {
+        "class_uid": pa.array([4002], pa.int32()), "time": pa.array([1_700_000_000_000], pa.int64()),
+        "metadata.uid": pa.array(["h0"]), "http_request.url.url_string": pa.array(["http://例子.测试/login"])})
+    got = [[o["name"] for o in r.get("observables") or []]
+           for b in (dns, web) for r in stage.process(b)[0].to_pylist()]
+    assert got == [["query.hostname"], ["query.hostname"], [], ["http_request.url.url_string"]]

@@ -3,7 +3,8 @@
 :data:`SCHEMA` is the table (``kind`` ip|domain|url|hash|asn|email|ja3|x509, normalized ``value``,
 ``confidence`` 0-100, ``labels``, ``valid_until`` ms or null, ``description``, ``ref``, ``valid_from``
 ms or null); :func:`classify` tells an indicator's kind from its value and :func:`normalize` /
-:func:`canonical_urls` give values the form both sides of a match take. :class:`Loaded` pairs a
+:func:`canonical_urls` / :func:`idna_names` (internationalized names as A-labels) give values the form both
+sides of a match take. :class:`Loaded` pairs a
 table with the number of entries a loader skipped. The loaders themselves are in :mod:`.loaders`
 (plain, Spamhaus and team lists, and the format dispatch), :mod:`.misp`, :mod:`.stix` and
 :mod:`.tabular`.
@@ -36,7 +37,7 @@ KINDS = ("ip", "domain", "url", "hash", "asn", "email", "ja3", "x509")
 #: kinds whose values compare case-insensitively (stored lower-cased; event values lower-cased to match)
 CASELESS_KINDS = frozenset({"domain", "hash", "email", "ja3", "x509"})
 __all__ = ["CASELESS_KINDS", "KINDS", "SCHEMA", "FeedError", "Loaded", "asn_values", "canonical_urls", "classify",
-           "malformed", "normalize"]
+           "idna_names", "malformed", "normalize"]
 
 
 class FeedError(TerminalError):
@@ -104,6 +105,14 @@ def classify(values: pa.Array, *, refang: bool = True) -> tuple[pa.Array, pa.Arr
     todo &= ~is_hash
     is_ip = _where(todo, v, lambda x: _ip_mask(x).to_numpy(zero_copy_only=False))
     todo &= ~is_ip
+    uni = _where(todo, v, lambda x: _mask(pc.invert(pc.string_is_ascii(x))))
+    if uni.any():  # an internationalized name (or the domain of an address) -> its A-labels, as DNS carries it
+        fix = idna_names(v.filter(pa.array(uni)))
+        ok = _mask(pc.and_(pc.string_is_ascii(fix), pc.invert(pc.match_substring(fix, " "))))
+        where = np.zeros(len(v), bool)
+        where[np.flatnonzero(uni)[ok]] = True
+        fix = fix.filter(pa.array(ok))
+        v, low = _put(v, where, fix), _put(low, where, pc.utf8_lower(fix))
     is_dom = _where(todo, low, lambda x: _mask(pc.match_substring_regex(x, _DOMAIN_RE)))
     todo &= ~is_dom
     is_email = _where(todo, low, lambda x: _mask(pc.match_substring_regex(x, _EMAIL_RE)))
@@ -131,6 +140,26 @@ _DEFANGED_HOST = rf"^[a-z][a-z0-9+.-]*://[^/?#]*?(?:{_DOT}|{_AT})"
 #: refanging, in order: the bracketed separators first (``hxxp[://]`` is ``hxxp://`` before its scheme is read)
 _REFANG = ((r"\[://\]", "://"), (r"\[:\]", ":"), (r"^[hH][xX]{2}[pP][sS]\[?:\]?", "https:"),
            (r"^[hH][xX]{2}[pP]\[?:\]?", "http:"), (_DOT, "."), (_AT, "@"))
+
+
+def idna_names(values: pa.Array) -> pa.Array:
+    """Internationalized domain names (and the domain of an e-mail address) in the ASCII form DNS carries them
+    (IDNA: ``пример.рф`` -> ``xn--e1afmkfd.xn--p1ai``, lower-cased by its nameprep), so a feed that writes a name
+    in Unicode matches the query a resolver logged and the other way round. Only non-ASCII values reach Python
+    (Python's ``idna`` codec, IDNA 2003); one that does not convert is kept as written."""
+    values = values.cast(pa.string())
+    uni = _mask(pc.invert(pc.string_is_ascii(values)))
+    if not uni.any():
+        return values
+    return _put(values, uni, pa.array([_idna(x) for x in values.filter(pa.array(uni)).to_pylist()], pa.string()))
+
+
+def _idna(name: str) -> str:
+    local, at, host = name.rpartition("@")
+    try:
+        return local + at + host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name
 
 
 def _refang(values: pa.Array) -> pa.Array:
@@ -191,11 +220,16 @@ _URL_NOT_CANONICAL = (r"^(?:[a-z][a-z0-9+.-]*[A-Z][A-Za-z0-9+.-]*://|[A-Z][A-Za-
 def canonical_urls(values: pa.Array) -> pa.Array:
     """URLs in the form both sides of a match take (RFC 3986 6.2.2-6.2.3): scheme and host lower-cased
     (they are case-insensitive), the scheme's default port (http :80, https :443) and an empty port dropped,
-    an empty path written ``/``. Path, query and userinfo are kept as written; values that are no absolute
-    URL are returned unchanged. Vectorized (one regex pass)."""
+    an empty path written ``/``, an internationalized host in its A-labels (:func:`idna_names`). Path, query and
+    userinfo are kept as written; values that are no absolute URL are returned unchanged. Vectorized (one regex
+    pass; only non-ASCII URLs reach Python)."""
     values = values.cast(pa.string())
     if not len(values):
         return values
+    uni = _mask(pc.invert(pc.string_is_ascii(values)))
+    if uni.any():  # an internationalized host -> its A-labels (see idna_names); path and query stay as written
+        values = _put(values, uni, pa.array([_idna_host(x) for x in values.filter(pa.array(uni)).to_pylist()],
+                                            pa.string()))
     todo = _mask(pc.match_substring_regex(values, _URL_NOT_CANONICAL))  # a DFA pass; most feed URLs are canonical
     if not todo.any():
         return values
@@ -214,6 +248,13 @@ def canonical_urls(values: pa.Array) -> pa.Array:
                       pc.binary_join_element_wise("/", rest, ""), rest)
     url = pc.binary_join_element_wise(scheme, "://", f["user"], pc.utf8_lower(f["host"]), port, rest, "")
     return pc.if_else(ok, url, values)
+
+
+def _idna_host(url: str) -> str:
+    m = re.match(_URL_PARTS, url)
+    if m is None or m["host"].isascii():
+        return url
+    return url[:m.start("host")] + _idna(m["host"]) + url[m.end("host"):]
 
 
 def _table(kind: pa.Array, value: pa.Array, confidence: Any, labels: Any = None, valid_until: Any = None,

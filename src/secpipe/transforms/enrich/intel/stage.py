@@ -48,6 +48,7 @@ from secpipe.schema.ocsf import class_of
 from secpipe.transforms.enrich._columns import append_lists, field_values, rows_to_lists, set_fields
 from secpipe.transforms.enrich._ip import _pairs
 from secpipe.transforms.enrich.intel.feeds import Clock, IntelStore
+from secpipe.transforms.enrich.intel.indicators import idna_names
 from secpipe.transforms.enrich.intel.loaders import CASELESS_KINDS, canonical_urls
 from secpipe.transforms.enrich.intel.matcher import _EMPTY, Index
 from secpipe.transforms.enrich.options import ThreatIntelOptions
@@ -172,6 +173,8 @@ class ThreatIntelStage:
             distinct = enc.dictionary
             if kind == "url":  # scheme/host case, default port, empty path: as the indicators are stored
                 distinct = canonical_urls(distinct)
+            elif kind in ("domain", "email"):  # a name in Unicode as its A-labels, as the indicators are stored
+                distinct = idna_names(distinct)
             codes = enc.indices.to_numpy(zero_copy_only=False)
             present = pc.is_valid(enc.indices).to_numpy(zero_copy_only=False)
             d_pos, ind = self._lookup(kind, distinct, index, allow)
