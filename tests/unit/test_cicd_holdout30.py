@@ -1,7 +1,9 @@
 """CI/CD formats, holdout round 30: variants real deployments emit that round 29 mapped badly.
 
-- jenkins: the Audit Trail plugin's Elasticsearch documents (``{"message", "@timestamp"}``) were
-  no format's (dead-lettered by --format auto); they map as the plugin's log file lines do.
+- github_actions: a page of runs or jobs holding one lone surrogate escape (legal JSON, RFC 8259
+  §8.2: what JavaScript's JSON.stringify writes for a title cut inside an emoji) was dead-lettered
+  whole by the split; only that run or job is now, the others mapped as without it. Pages: the real
+  answers of ``tests/cases/github_actions28`` (see its SOURCES.md).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
 from secpipe import formats
+from secpipe.formats import _fast
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 
@@ -36,6 +40,53 @@ def _with_surrogate(doc: dict[str, Any], key: str, at: int, indent: int | None) 
     doc[key][at]["name"] += "@@CUT@@"
     text = json.dumps(doc, indent=indent, separators=None if indent else (",", ":"))
     return text.replace("@@CUT@@", "\\ud83d").encode()
+
+
+@pytest.mark.parametrize("native", [True, False])
+@pytest.mark.parametrize(("case", "key"), [("runs-psf-requests.json", "workflow_runs"), ("jobs-luoda.json", "jobs")])
+@pytest.mark.parametrize("indent", [2, None])
+def test_github_actions_lone_surrogate_dead_letters_its_item_alone(
+    case: str, key: str, indent: int | None, native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if native and not _fast.available():
+        pytest.skip("the native extension is not built")
+    if not native:
+        monkeypatch.setattr(_fast, "_module", lambda: None)
+    fmt = formats.get("github_actions")
+    doc = _page(case, key, 4)
+    out = fmt.decode(_with_surrogate(doc, key, 1, indent), "page.json")
+    assert out.events == 4
+    assert [(d.offset, d.format) for d in out.dead] == [(1, "github_actions")]
+    assert out.dead[0].reason.startswith("unpaired surrogate escape \\ud83d at byte ")
+    assert json.loads(out.dead[0].raw)["id"] == doc[key][1]["id"]  # the item as written
+    clean = copy.deepcopy(doc)
+    del clean[key][1]
+    want = _rows(fmt.decode(json.dumps(clean, indent=indent).encode(), "page.json"))
+    assert _rows(out) == want  # the others as a page without it stores them (same uids)
+
+
+def test_github_actions_lone_surrogate_in_paginated_pages() -> None:
+    """``gh api --paginate``: pages one a line or pretty back to back; the damaged page's other items kept."""
+    fmt = formats.get("github_actions")
+    doc = _page("runs-psf-requests.json", "workflow_runs", 3)
+    for indent, sep in ((None, b"\n"), (None, b""), (2, b"\n")):
+        good = json.dumps(doc, indent=indent, separators=None if indent else (",", ":")).encode()
+        out = fmt.decode(good + sep + _with_surrogate(doc, "workflow_runs", 2, indent) + sep, "pages.json")
+        assert out.events == 6
+        assert len(out.dead) == 1 and out.dead[0].reason.startswith("unpaired surrogate escape")
+        assert sum(b.num_rows for b in out.batches) == 5
+
+
+def test_github_actions_paired_surrogates_and_other_damage_unchanged() -> None:
+    """An emoji written as a surrogate pair is text (mapped); a page damaged otherwise is still one dead letter."""
+    fmt = formats.get("github_actions")
+    doc = _page("runs-psf-requests.json", "workflow_runs", 2)
+    paired = _with_surrogate(doc, "workflow_runs", 0, 2).replace(b"\\ud83d", b"\\ud83d\\ude80")
+    out = fmt.decode(paired, "page.json")
+    assert not out.dead and _rows(out)[0]["job"]["name"].endswith("\U0001f680")
+    broken = _with_surrogate(doc, "workflow_runs", 0, 2).replace(b'"run_number": 8000', b'"run_number": 80 00', 1)
+    out = fmt.decode(broken, "page.json")
+    assert len(out.dead) == 1 and not out.batches
 
 
 #: what the Audit Trail plugin's Elasticsearch logger posts (jenkinsci/audit-trail-plugin,

@@ -19,6 +19,7 @@ whole: a CloudTrail file, a scanner report).
 from __future__ import annotations
 
 import abc
+import bisect
 import datetime as dt
 import functools
 import json
@@ -168,9 +169,20 @@ def lone_surrogates_mended(data: bytes) -> bytes | None:
     substitution) is what Go's encoding/json applies when reading one. The escape keeps its
     length, so every byte offset (and record index) of the document stays where it was. A
     scan of the text on the path of a refused document only, never the hot path."""
+    lone = lone_surrogates(data)
+    return _mended(data, lone) if lone else None
+
+
+def _mended(data: bytes, lone: list[int]) -> bytes:
+    out = bytearray(data)
+    for at in lone:
+        out[at : at + 6] = _REPLACEMENT
+    return bytes(out)
+
+
+def lone_surrogates(data: bytes) -> list[int]:
+    """Where each unpaired surrogate escape of JSON text ``data`` begins (its backslash), in order."""
     escapes = [m.end(1) - 1 for m in _SURROGATE_ESCAPE.finditer(data) if len(m.group(1)) % 2]
-    if not escapes:
-        return None
     lone: list[int] = []
     k = 0
     while k < len(escapes):
@@ -181,12 +193,49 @@ def lone_surrogates_mended(data: bytes) -> bytes | None:
             continue
         lone.append(at)
         k += 1
+    return lone
+
+
+def items_past_lone_surrogates(
+    text: bytes, items_of: Callable[[bytes], Sequence[msgspec.Raw] | None], source: str, fmt: str
+) -> tuple[list[bytes], list[int], list[DeadLetter]] | None:
+    """The items of a document msgspec refused for lone surrogate escapes (see
+    :func:`lone_surrogates_mended`) as a split gives them, compact with their indexes, each item
+    holding one dead-lettered alone with the reason (an OCSF string cannot hold it); None when
+    ``text`` has none, or is unreadable with them mended too.
+
+    ``items_of`` reads the items of a document (msgspec's ``Raw`` views: an array, an envelope's
+    list). It reads ``text`` mended (the escapes keep their six bytes): each item is found in it
+    from where the one before ended (only commas and spaces lie between), so an item's text and
+    span are the original's. Only on the path of a refused document, never the hot path."""
+    lone = lone_surrogates(text)
     if not lone:
         return None
-    out = bytearray(data)
-    for at in lone:
-        out[at : at + 6] = _REPLACEMENT
-    return bytes(out)
+    mended = _mended(text, lone)
+    try:
+        found = items_of(mended)
+    except UNREADABLE:
+        return None
+    if found is None:
+        return None
+    raws: list[bytes] = []
+    idx: list[int] = []
+    dead: list[DeadLetter] = []
+    pos = 0
+    for i, item in enumerate(found):
+        part = bytes(item)
+        start = mended.find(part, pos)
+        pos = start + len(part)
+        bad = bisect.bisect_left(lone, start)
+        if bad < len(lone) and lone[bad] < pos:
+            at = lone[bad]
+            escape = text[at : at + 6].decode()
+            reason = f"unpaired surrogate escape {escape} at byte {at - start} of the record: not Unicode text"
+            dead.append(DeadLetter(reason, source, i, text[start:pos], fmt))
+        else:
+            raws.append(_compact(part))
+            idx.append(i)
+    return _utf8_only(raws, idx, dead, source, fmt)
 
 
 _TRAILING = "trailing characters (byte "  # msgspec's reason for a second document after the first

@@ -8,7 +8,9 @@ Accepted input: what ``gh api``, ``curl`` and exporters write from the Actions R
   ``{"total_count": N, "jobs": [job, ...]}``; ``GET .../actions/jobs/{job_id}``: one job;
 - pages back to back or one a line (``gh api --paginate``), runs or jobs one a line, arrays of them.
 A run has ``workflow_id`` and ``run_number``, a job ``run_id`` (and ``steps``, ``run_url``);
-a record with neither, or whose fields have the wrong JSON types, is dead-lettered with the reason.
+a record with neither, or whose fields have the wrong JSON types, is dead-lettered with the reason;
+so is a run or job holding a lone surrogate escape (legal JSON, RFC 8259 §8.2, but no Unicode text),
+alone: the other items of its page are mapped (msgspec refuses the whole page for it).
 
 Class: **Scheduled Job Activity (1006)**, mapped as the ``workflow_run`` / ``workflow_job``
 webhooks are (:func:`secpipe.formats._github_map._run`), so one run seen by both routes queries
@@ -67,6 +69,7 @@ from secpipe.formats._uids import uid_prefix
 from secpipe.formats.base import (
     BOM,
     UNREADABLE,
+    DeadLetter,
     Decoded,
     Records,
     _compact,
@@ -74,6 +77,7 @@ from secpipe.formats.base import (
     base_columns,
     const,
     event_uids,
+    items_past_lone_surrogates,
     string_column,
     to_batch,
 )
@@ -128,6 +132,8 @@ _NOT_API = re.compile(rb'(?<!\\)"(?:action|sender|workflow_run|workflow_job|hook
 #: a page's first key up to its list (``total_count`` first, as the API writes it, or the list alone)
 _PAGE_HEAD = re.compile(rb'\{\s*(?:"total_count"\s*:\s*\d+\s*,\s*)?"(workflow_runs|jobs)"\s*:\s*\[')
 _RUNS = re.compile(rb'"workflow_runs"\s*:\s*\[')
+#: a page's list key in a record as written (a line the split dead-lettered: compact or not)
+_PAGE_AT = re.compile(rb'"(?:workflow_runs|jobs)"\s*:\s*\[')
 _JOBS = re.compile(rb'"jobs"\s*:\s*\[')
 _CLASS = "scheduled_job_activity"
 #: the walks' specs: the mapped keys (all of ``_Object``'s typed fields under them; ``unmapped`` is
@@ -162,12 +168,17 @@ def _file(path: str | None) -> dict[str, Any] | None:
     return {"path": path, "name": path.rsplit("/", 1)[-1] or None, "type_id": 1, "type": "Regular File"}
 
 
+def _page_items(page: bytes) -> list[msgspec.Raw] | None:
+    """The items of a page (msgspec's views), None when its list key holds something else."""
+    items = _PAGE.decode(page)
+    return items.workflow_runs if items.workflow_runs is not None else items.jobs
+
+
 def _items(page: bytes) -> list[bytes] | None:
     """The items of a page, compact, or None when ``page`` is no page (a list key holding something
     else, or not JSON: the general split then maps or dead-letters it as a record)."""
     try:
-        items = _PAGE.decode(page)
-        found = items.workflow_runs if items.workflow_runs is not None else items.jobs
+        found = _page_items(page)
         return None if found is None else [_compact(bytes(r)) for r in found]
     except UNREADABLE:
         return None
@@ -210,15 +221,41 @@ class GitHubActions(CheckedTopFormat):
         if one is not None:
             return one
         recs = super().split_records(data, source)  # pages back to back or one a line, runs or jobs
-        if not any(_PAGE_KEY.search(r, 0, 4096) for r in recs.raws):
+        pages = [d for d in recs.dead if _PAGE_AT.search(d.raw, 0, 4096)]  # refused: for a lone surrogate?
+        if not pages and not any(_PAGE_KEY.search(r, 0, 4096) for r in recs.raws):
             return recs
         raws: list[bytes] = []
         locs: list[tuple[str, int]] = []
+        dead = [d for d in recs.dead if not _PAGE_AT.search(d.raw, 0, 4096)]
         for raw, loc in zip(recs.raws, recs.locs, strict=True):
-            items = _items(raw) if _PAGE_KEY.search(raw, 0, 4096) else None
+            page = _PAGE_KEY.search(raw, 0, 4096) is not None
+            items = _items(raw) if page else None
+            if page and items is None and (got := self._past_surrogates(raw, loc[0])) is not None:
+                self._add(got, loc, raws, locs, dead)
+                continue
             raws += [raw] if items is None else items
             locs += [loc] * (1 if items is None else len(items))
-        return Records(raws, locs, recs.dead, len(raws) + len(recs.dead))
+        for refused in pages:
+            got = self._past_surrogates(refused.raw, refused.source)
+            if got is None:
+                dead.append(refused)
+            else:
+                self._add(got, (refused.source, refused.offset), raws, locs, dead)
+        return Records(raws, locs, dead, len(raws) + len(dead))
+
+    @staticmethod
+    def _add(got: tuple[list[bytes], list[int], list[DeadLetter]], loc: tuple[str, int], raws: list[bytes],
+             locs: list[tuple[str, int]], dead: list[DeadLetter]) -> None:
+        """A page's items (:meth:`_past_surrogates`) added at the page's place, its dead letters too."""
+        raws += got[0]
+        locs += [loc] * len(got[0])
+        dead += [DeadLetter(d.reason, d.source, loc[1], d.raw, d.format) for d in got[2]]
+
+    def _past_surrogates(self, page: bytes, source: str) -> tuple[list[bytes], list[int], list[DeadLetter]] | None:
+        """The items of a page msgspec refused for lone surrogate escapes (legal JSON, RFC 8259
+        §8.2: a title cut inside an emoji), each holding one dead-lettered alone (see
+        :func:`~secpipe.formats.base.items_past_lone_surrogates`); None for any other page."""
+        return items_past_lone_surrogates(page, _page_items, source, self.name)
 
     def _one_page(self, data: bytes, source: str) -> Records | None:
         """The items of a document that is one page (the common case: one answer a file, pretty
@@ -235,7 +272,8 @@ class GitHubActions(CheckedTopFormat):
         if items is None:
             items = _items(text)  # without the extension (the same items, each made compact)
         if items is None:
-            return None
+            got = self._past_surrogates(text, source)
+            return None if got is None else Records(got[0], [(source, i) for i in got[1]], got[2], len(got[0]) + len(got[2]))
         raws, idx, dead = _utf8_only(items, list(range(len(items))), [], source, self.name)
         return Records(raws, [(source, i) for i in idx], dead, len(items))
 
