@@ -1,8 +1,87 @@
-"""Log readers of the thirtieth round: Snare's Windows event lines (their sources beside them)."""
+"""Log readers of the thirtieth round: the year of a yearless BSD stamp in a file read whole, Snare's
+and Windows' own event layouts (tests/cases/holdout, tests/cases/evtx_xml: see their SOURCES.md)."""
 
 from __future__ import annotations
 
+import gzip
+import os
 from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from secpipe.cli.main import _register, app
+
+CASES = Path(__file__).resolve().parents[1] / "cases"
+NOW = 1796212800.0  # 2026-12-02T12:00:00Z: the receipt clock a year was guessed from
+NEW_YEAR = 1451692800  # 2016-01-02T00:00:00Z: when the file was last written
+
+
+def _days(data: Path, table: str = "authentication") -> list[str]:
+    got = CliRunner().invoke(app, ["query", "--data", str(data), "--format", "json",
+                                   f"select distinct strftime(epoch_ms(time), '%Y-%m-%d') d from {table} order by d"])
+    assert got.exit_code == 0, got.output
+    return [r["d"] for r in orjson.loads(got.output)]
+
+
+# -- the year of a yearless BSD stamp in a file read whole: at most a day after the file was written -----
+
+def _loghub_rotated() -> bytes:
+    """Loghub's OpenSSH lines (logged on 2015-12-10, tests/cases/holdout/loghub_OpenSSH_head.log) with
+    a last one written on New Year's night, as a rotated ``auth.log.1`` of that week holds them."""
+    lines = (CASES / "holdout" / "loghub_OpenSSH_head.log").read_text().splitlines()
+    return "\n".join([*lines, lines[1].replace("Dec 10 06:55:46", "Jan  1 00:00:03")]).encode() + b"\n"
+
+
+def test_yearless_lines_of_a_file_take_the_year_of_its_mtime(tmp_path: Path, monkeypatch) -> None:
+    """``secpipe ingest /var/log/auth.log.1`` a year later: the lines were dated by the receipt
+    clock (2026), now by the file's mtime (each line at most a day after it), Dec and Jan apart."""
+    from secpipe.formats import syslog
+
+    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    _register()
+    log = tmp_path / "auth.log.1"
+    log.write_bytes(_loghub_rotated())
+    os.utime(log, (NEW_YEAR, NEW_YEAR))
+    got = CliRunner().invoke(app, ["ingest", "--format", "auto", "--data", str(tmp_path / "lake"), str(log)])
+    assert got.exit_code == 0, got.output
+    assert _days(tmp_path / "lake") == ["2015-12-10", "2016-01-01"]
+
+
+def test_yearless_lines_of_a_copied_gz_take_the_year_of_its_gzip_mtime(tmp_path: Path, monkeypatch) -> None:
+    """A logrotate ``auth.log.2.gz`` copied elsewhere (its file time the copy's): gzip's own MTIME
+    field keeps the time of the file it compressed, which bounds the lines."""
+    from secpipe.formats import syslog
+
+    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    _register()
+    log = tmp_path / "auth.log.2.gz"
+    with open(log, "wb") as raw, gzip.GzipFile("auth.log.2", "wb", fileobj=raw, mtime=NEW_YEAR) as gz:
+        gz.write(_loghub_rotated())
+    got = CliRunner().invoke(app, ["ingest", "--format", "auto", "--data", str(tmp_path / "lake"), str(log)])
+    assert got.exit_code == 0, got.output
+    assert _days(tmp_path / "lake") == ["2015-12-10", "2016-01-01"]
+
+
+def test_file_times_that_bound_nothing_are_no_hint(tmp_path: Path) -> None:
+    from secpipe.sources.files import FileRepeats, written_by
+
+    log = tmp_path / "messages"
+    log.write_bytes(b"Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n")
+    os.utime(log, (1, 1))  # /nix/store's time, a reproducible archive's
+    assert written_by(str(log)) is None and written_by("-") is None
+    assert written_by(str(tmp_path / "gone")) is None
+    os.utime(log, (NEW_YEAR, NEW_YEAR))
+    assert written_by(str(log)) == NEW_YEAR * 1000
+    repeats = FileRepeats(path=str(log))
+    assert repeats.source("syslog", b"x\n", str(log)) == f"{log};mtime={NEW_YEAR * 1000}"
+    assert repeats.source("syslog", b"y\n", f"{log};at=5;host=h") == f"{log};at=5;host=h"  # a shipper's own time
+    assert repeats.source("json", b"{}\n", str(log)) == str(log)
+    with open(tmp_path / "n.gz", "wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as gz:
+        gz.write(b"x\n")  # gzip -n: no time of its own, the file's stands
+    os.utime(tmp_path / "n.gz", (NEW_YEAR, NEW_YEAR))
+    assert written_by(str(tmp_path / "n.gz")) == NEW_YEAR * 1000
+
 
 # -- Snare's Windows event lines: Sysmon's events, headerless files, the fields Sigma's Windows rules read ---
 

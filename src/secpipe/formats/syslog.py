@@ -25,7 +25,11 @@ a year it is in the latest of the previous, current and next year that does not 
 than a day in the future (``Dec 31`` read on Jan 1 is last year's, ``Jan 1`` read on Dec 31
 next year's) (``Feb 29``: the latest leap year); a line a transport stamped (a CloudWatch log
 event's ``timestamp``, a shipper's document's time: "Shipped lines" below) takes the year that
-puts it at most a day after that stamp. Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
+puts it at most a day after that stamp, and a line of a file ``secpipe ingest`` or the file
+source read whole the year that puts it at most a day after the file was last written (its
+source ends ``;mtime=<epoch ms>``: the file's mtime or a ``.gz``'s own MTIME field, see
+:func:`secpipe.sources.files.written_by`): a rotated ``auth.log.2.gz`` of last December read in
+January is last year's, its Dec and Jan lines each in their own year. Cisco IOS/IOS XE/NX-OS/ASA messages (``[seq: ][host: ][*]Mmm dd hh:mm:ss.mmm[ TZ]:
 %FAC-SEV-MNEMONIC: text``, also behind a relay's BSD header or an ASA device id; NX-OS's
 ``<PRI>: `` has an empty sequence number) give the mnemonic as ``metadata.event_code``, the text as
 ``message`` and the sequence number in ``unmapped``; the stamp's zone (``CET``, ``EDT``: the
@@ -709,6 +713,16 @@ def _shipped_at(source: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+#: the time (epoch ms) a file read by ``secpipe ingest`` or the file source was last written, ending its source
+_FILE_MTIME = re.compile(r";mtime=(\d{1,15})$")
+
+
+def _file_mtime(source: str) -> int | None:
+    """The ``;mtime=`` hint ending ``source`` (the source without its ``;repeats=`` hint), if any."""
+    found = _FILE_MTIME.search(source)
+    return int(found.group(1)) if found else None
+
+
 #: the sender's address the listener names in its source (``syslog+udp://0.0.0.0:514/peer=10.0.0.9:514;...``)
 _PEER = re.compile(r"^syslog\+(?:udp|tcp|tls)://[^/]*/peer=([0-9A-Fa-f.:]+):\d+;")
 
@@ -1005,7 +1019,8 @@ class Syslog(Format):
         if not len(lines_b):
             return out
         self._map(self._text(lines_b), lines_b, offs, out, source, _bases(hints, lines_b, offs),
-                  shipped_host=_shipped_host(source), peer_ip=_peer_ip(source), shipped_at=_shipped_at(source))
+                  shipped_host=_shipped_host(source), peer_ip=_peer_ip(source), shipped_at=_shipped_at(source),
+                  written=_file_mtime(source))
         return out
 
     def _decode_cwlogs(self, data: bytes, source: str, out: Decoded) -> None:
@@ -1063,7 +1078,8 @@ class Syslog(Format):
 
     def _map(self, lines: pa.Array, lines_b: pa.Array, offs: pa.Array, out: Decoded, source: str,
              base: pa.Array | None = None, extra: dict[str, pa.Array] | None = None,
-             shipped_host: str | None = None, peer_ip: str | None = None, shipped_at: int | None = None) -> None:
+             shipped_host: str | None = None, peer_ip: str | None = None, shipped_at: int | None = None,
+             written: int | None = None) -> None:
         n = len(lines)
         taken = pa.array(np.zeros(n, bool))
         parsers: list[tuple[pa.Array, pa.Array, dict[str, str]]] = []
@@ -1177,8 +1193,9 @@ class Syslog(Format):
             found = [group(inner, "id"), group(inner, "sec"), group(inner, "frac")]
             audit = found if audit is None else [pc.coalesce(a, b) for a, b in zip(audit, found, strict=True)]
         ref = extra["cw_times"].cast(_I64) if extra is not None else None
-        if ref is None and shipped_at is not None:  # the shipper's time: the year of a BSD stamp without one
-            ref = pa.array(np.full(n, shipped_at, np.int64))
+        bound = shipped_at if shipped_at is not None else written  # the shipper's time, else the file's
+        if ref is None and bound is not None:  # the year of a BSD stamp without one
+            ref = pa.array(np.full(n, bound, np.int64))
         times = pc.coalesce(times5, _bsd_times(ts3, ref))
         zone = pick("tz")
         if pc.any(pc.fill_null(pc.not_equal(zone, ""), False)).as_py():  # a Cisco stamp's zone (``CET``)

@@ -36,7 +36,7 @@ def ingest_files(
 
     for path in files:
         done = 0
-        repeats = FileRepeats()
+        repeats = FileRepeats(path=path)
         for doc in read_documents(path, fmt):
             if doc.dead is not None:
                 pipe.submit(Decoded(dead=[doc.dead], events=1))

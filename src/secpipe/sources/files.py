@@ -32,6 +32,7 @@ import os
 import re
 import struct
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,22 +156,52 @@ class FileRepeats:
     """The verbatim-repeat counts of one file's syslog chunks (one stream: see
     :class:`secpipe.formats.syslog.Repeats`), shared by ``secpipe ingest`` and the file source.
     The :class:`~secpipe.formats.syslog.Repeats` is made (and the syslog module imported) with
-    the first syslog chunk: a file of any other format loads only its own."""
+    the first syslog chunk: a file of any other format loads only its own. Given the ``path`` of
+    a finished file (not one being tailed), a syslog chunk read from it (its source the path) is
+    also hinted ``;mtime=<epoch ms>``, :func:`written_by`: the year of a BSD stamp without one."""
 
-    def __init__(self, limit: int = 1 << 16) -> None:
+    def __init__(self, limit: int = 1 << 16, path: str | None = None) -> None:
         self.limit = limit
+        self.path = path
         self._repeats: Repeats | None = None
+        self._mtime = ""
 
     def source(self, fmt: str, data: bytes, source: str) -> str:
         """The source to decode a chunk of format ``fmt`` under: a syslog chunk's hinted with its
-        repeats, any other's as is."""
+        file's time and its repeats, any other's as is."""
         if fmt != "syslog":
             return source
         if self._repeats is None:
             from secpipe.formats.syslog import Repeats
 
             self._repeats = Repeats(self.limit)
-        return self._repeats.source(data, source)
+            written = None if self.path is None else written_by(self.path)
+            self._mtime = "" if written is None else f";mtime={written}"
+        return self._repeats.source(data, source + self._mtime if source == self.path else source)
+
+
+#: a file time before 2000 is no bound on its lines (``/nix/store``'s 1, a reproducible archive's 0 or 1980)
+_SANE_MTIME = 946_684_800
+
+
+def written_by(path: str) -> int | None:
+    """The time (epoch ms) file ``path``'s lines were all written by: its mtime, or a gzip file's
+    own MTIME header field where earlier (the time of the file gzip compressed, which a copy of the
+    ``.gz`` keeps: logrotate's ``auth.log.2.gz``); never later than now. A time before 2000 is
+    none; None for stdin, a file that cannot be read, and one with no time."""
+    if path == "-":
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(10)
+            mtime = os.fstat(fh.fileno()).st_mtime
+    except OSError:
+        return None
+    times = [mtime]
+    if head[:2] == GZIP_MAGIC and len(head) == 10:
+        times.append(struct.unpack("<I", head[4:8])[0])  # 0: gzip -n or a stream, no time
+    sane = [t for t in times if t >= _SANE_MTIME]
+    return int(min(*sane, time.time()) * 1000) if sane else None
 
 
 def _isize(fh: object) -> int:

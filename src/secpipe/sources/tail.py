@@ -228,7 +228,7 @@ class FileSource:
         self._sizes.pop(path, None)
         n = 0
         source = f"file:{path}"
-        repeats = FileRepeats()
+        repeats = FileRepeats(path=path)
         for doc in read_documents(path, self.fmt):
             if doc.dead is not None:
                 self.service.dead_letter([doc.dead])
