@@ -142,3 +142,35 @@ def test_internationalized_names_match_in_either_form(tmp_path: Path) -> None:
     got = [[o["name"] for o in r.get("observables") or []]
            for b in (dns, web) for r in stage.process(b)[0].to_pylist()]
     assert got == [["query.hostname"], ["query.hostname"], [], ["http_request.url.url_string"]]
+
+
+EICAR_SHA256 = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+EICAR_MD5 = "44d88612fea8a8f36de82e1278abb02f"
+
+
+def test_artifact_hashes_are_the_hashes_of_a_payload_and_match_files(tmp_path: Path) -> None:
+    """STIX 2.1's ``artifact`` (6.1) is a payload's bytes; its ``hashes`` identify that content as a file's do, and
+    producers that share samples as artifacts write ``[artifact:hashes.'SHA-256' = '...']``. Those indicators were
+    skipped (only ``file:hashes`` loaded). The hashes: EICAR's anti-malware test file, as eicar.org publishes them."""
+    from secpipe.formats.base import to_batch
+    from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
+    from secpipe.transforms.enrich.intel.stix_pattern import stix_pattern_terms
+    from secpipe.transforms.enrich.options import ThreatIntelOptions
+
+    both = f"[artifact:hashes.'SHA-256' = '{EICAR_SHA256}' AND artifact:hashes.MD5 = '{EICAR_MD5}']"
+    assert stix_pattern_terms(both) == [("hash", EICAR_SHA256), ("hash", EICAR_MD5)]
+    assert stix_pattern_terms(f"[artifact:hashes.MD5 = '{EICAR_MD5}' AND artifact:mime_type = 'text/plain']") is None
+    bundle = {"type": "bundle", "id": "bundle--1", "objects": [{
+        "type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z", "pattern_type": "stix",
+        "name": "EICAR test file", "pattern": both, "valid_from": "2024-01-01T00:00:00Z"}]}
+    feed = tmp_path / "bundle.json"
+    feed.write_text(json.dumps(bundle))
+    opts = ThreatIntelOptions.model_validate({"feeds": [{"name": "samples", "path": str(feed)}],
+                                              "background_refresh": False})
+    stage = ThreatIntelStage("intel", opts)
+    files = to_batch("file_activity", {
+        "class_uid": pa.array([1001], pa.int32()), "time": pa.array([1_700_000_000_000], pa.int64()),
+        "metadata.uid": pa.array(["f0"]), "file.hashes": pa.array([[{"algorithm_id": 1, "value": EICAR_MD5.upper()}]])})
+    row = stage.process(files)[0].to_pylist()[0]
+    assert [(o["name"], o["value"]) for o in row["observables"]] == [("file.hashes[].value", EICAR_MD5)]

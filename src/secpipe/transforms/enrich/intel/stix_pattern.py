@@ -16,7 +16,7 @@ indicator. Per the STIX 2.1 Patterning specification (section 9):
 
 So a pattern is rewritten into alternatives (disjunctive normal form): each alternative is one
 conjunction of comparisons inside one observation expression. An alternative is loaded when
-it is ONE indicator comparison (``=`` on ipv4/ipv6-addr, domain-name, url, email-addr, file and
+it is ONE indicator comparison (``=`` on ipv4/ipv6-addr, domain-name, url, email-addr, file, artifact and
 x509-certificate hashes, ``network-traffic:{src,dst}_ref.value``, ``autonomous-system:number``;
 ``IN (...)``; ``ISSUBSET`` for addresses) plus only
 terms that the indicator value implies:
@@ -56,6 +56,8 @@ _STIX_KIND = {"ipv4-addr:value": "ip", "ipv6-addr:value": "ip", "domain-name:val
               "email-message:sender_ref.value": "email",
               "network-traffic:dst_ref.value": "auto", "network-traffic:src_ref.value": "auto"}
 _FILE_CONTENT = ("file:size", "file:mime_type", "file:magic_number_hex")
+#: the hashes of a content: a file's, or an artifact's (its payload bytes: a file with the same hash is that payload)
+_CONTENT_HASHES = ("file:hashes.", "artifact:hashes.")
 _REF_TYPE = re.compile(r"network-traffic:(src|dst)_ref\.type")
 #: label of indicators loaded from a hash whose other ``file:`` properties were dropped
 RELAXED_LABEL = "stix:relaxed-file-properties"
@@ -124,6 +126,8 @@ def _loadable(conj: list[_Term]) -> list[tuple[str, str]] | None:
     rest = [t for t in conj if t[0] != "ioc"]
     if not iocs:
         return None
+    if all(t[3].startswith("artifact:hashes.") for t in iocs):  # the hashes of one payload: each identifies it
+        return None if rest else [(t[1], t[2]) for t in iocs]
     if all(t[3].startswith("file:hashes.") for t in iocs):
         if not all(t[0] in ("file", "fileprop") for t in rest):
             return None
@@ -315,7 +319,7 @@ def _term(key: str, op: str, value: tuple[str, str]) -> _Term:
         return ("fileprop",) if key.startswith("file:") else _NO
     val = _unquote(text)
     norm = re.sub(r"\.'([^']+)'", r".\1", key)
-    ioc = _STIX_KIND.get(norm) or ("hash" if norm.startswith("file:hashes.") else None)
+    ioc = _STIX_KIND.get(norm) or ("hash" if norm.startswith(_CONTENT_HASHES) else None)
     if ioc is None and norm.startswith("x509-certificate:hashes."):
         ioc = "x509"
     if ioc is not None and (op == "=" or (op == "ISSUBSET" and ioc == "ip")):
