@@ -11,6 +11,8 @@ status detail) and no user (``identity`` is a display name, the user is in ``pro
 
 from __future__ import annotations
 
+import json
+
 from tests.unit.test_formats_holdout import _auto, _rows
 
 
@@ -79,3 +81,45 @@ def test_entra_directory_audits_name_who_did_what_to_which_object() -> None:
     assert creds["src_endpoint"]["ip"] == "1.128.3.4" and creds["metadata"]["event_code"] == "ApplicationManagement"
     assert [(r["type"], r["name"], r["uid"]) for r in creds["resources"]] == [
         ("ServicePrincipal", "billing-test-wus", "a7d5dcbe-0627-4ddf-a2f4-86b6785bcc42")]
+
+
+def test_activity_log_as_the_rest_api_answers_it() -> None:
+    """Microsoft's Activity Log schema page: the Administrative and Service Health sample events,
+    in the REST API's shape (``operationName``/``status``/``category`` as value objects,
+    ``eventTimestamp``), as ``az monitor activity-log list`` prints them (an array)."""
+    name, d = _auto("azure-docs-activity-log-rest.json")
+    assert name == "k8s_audit" and not d.dead and d.events == 2
+    nsg, health = _rows(d)
+    assert {r["class_uid"] for r in (nsg, health)} == {6003}
+    assert nsg["api"]["operation"] == "Microsoft.Network/networkSecurityGroups/write" and nsg["activity_id"] == 3
+    assert nsg["api"]["service"]["name"] == "Microsoft.Network"
+    assert nsg["actor"]["user"]["name"] == "rob@contoso.com"
+    assert (nsg["status_id"], nsg["status_detail"]) == (1, "Succeeded")
+    assert nsg["time"] == 1517258551381  # eventTimestamp 2018-01-29T20:42:31.3810679Z
+    assert nsg["metadata"]["original_event_uid"] == "aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e"
+    assert nsg["resources"][0]["uid"].endswith("/networkSecurityGroups/myNSG")
+    assert nsg["cloud"]["account"]["uid"] == "<subscription ID>"
+    assert health["api"]["operation"] == "Microsoft.ServiceHealth/incident/action" and health["severity_id"] == 3  # Warning
+
+
+def test_activity_log_rest_event_names_its_caller_address_and_method() -> None:
+    """The schema page's earlier Administrative sample (a support ticket written by PUT from
+    192.168.35.115), one object: the caller's address and method are in ``httpRequest``."""
+    from secpipe import formats
+
+    doc = {"caller": "admin@contoso.com", "channels": "Operation", "correlationId": "1e121103-0ba6-4300-ac9d-952bb5d0c80f",
+           "eventDataId": "44ade6b4-3813-45e6-ae27-7420a95fa2f8", "eventName": {"value": "EndRequest", "localizedValue": "End request"},
+           "httpRequest": {"clientRequestId": "27003b25-91d3-418f-8eb1-29e537dcb249", "clientIpAddress": "192.168.35.115",
+                           "method": "PUT"},
+           "level": "Informational", "resourceUri": "/subscriptions/s1/resourceGroups/MSSupportGroup/providers/microsoft.support/supporttickets/115012112305841",
+           "operationName": {"value": "microsoft.support/supporttickets/write", "localizedValue": "microsoft.support/supporttickets/write"},
+           "properties": {"statusCode": "Created"}, "status": {"value": "Failed", "localizedValue": "Failed"},
+           "eventTimestamp": "2015-01-21T22:14:26.9792776Z", "subscriptionId": "s1"}  # fmt: skip
+    data = json.dumps(doc).encode()
+    fmt = formats.detect(data)
+    assert fmt is not None and fmt.name == "k8s_audit"
+    (r,) = _rows(fmt.decode(data, "src"))
+    assert r["src_endpoint"]["ip"] == "192.168.35.115" and r["http_request"]["http_method"] == "PUT"
+    assert r["status_id"] == 2  # status Failed
+    assert r["resources"][0]["uid"].endswith("/supporttickets/115012112305841")
+    assert r["cloud"]["account"]["uid"] == "s1"

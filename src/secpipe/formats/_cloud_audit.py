@@ -27,7 +27,12 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   namespace -> ``api.service.name``, ``caller``/``identity`` claims -> ``actor.user.name``,
   ``callerIpAddress`` -> ``src_endpoint.ip``, ``resultType`` (Success/Failed/...) -> status,
   ``resourceId`` -> ``resources[0].uid``, ``correlationId`` -> ``metadata.correlation_uid``,
-  ``level`` -> ``severity_id``, the subscription in ``resourceId`` -> ``cloud.account.uid``.
+  ``level`` -> ``severity_id``, the subscription in ``resourceId`` -> ``cloud.account.uid``. An
+  Activity Log event as the REST API answers it (``az monitor activity-log list``,
+  ``Get-AzActivityLog``: ``operationName``, ``status``, ``category`` as ``{"value",
+  "localizedValue"}``, ``eventTimestamp``, ``httpRequest.clientIpAddress``, ``eventDataId`` ->
+  ``metadata.original_event_uid``) is read the same way (:func:`_rest_activity`); it was
+  recognized by no format.
 
 - **Microsoft Entra ID** sign-ins as Azure Monitor exports them (``category`` ``SignInLogs``,
   ``NonInteractiveUserSignInLogs``, ``ServicePrincipalSignInLogs``, ``ManagedIdentitySignInLogs``...;
@@ -93,7 +98,7 @@ _AUTHZ = pa.list_(pa.struct([("decision", S), ("policy", pa.struct([("name", S),
 _RES = pa.list_(pa.struct([("type", S), ("name", S), ("uid", S)]))
 _GCP_MAPPED = frozenset({"protoPayload", "timestamp", "insertId", "severity"})
 _AZ_MAPPED = frozenset({"time", "operationName", "resultType", "callerIpAddress", "correlationId", "level", "caller",
-                        "resourceId"})  # fmt: skip
+                        "resourceId", "eventTimestamp", "eventDataId"})  # fmt: skip
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ANY = msgspec.json.Decoder()
 _ENC = msgspec.json.Encoder().encode
@@ -124,6 +129,8 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
                 keep.append(d)
         elif _is_gcp(doc):
             gcp.append((doc, d.raw))
+        elif (event := _rest_activity(doc)) is not None:
+            azure.append((event, d.raw))
         elif _is_signin(doc):
             signins.append((doc, d.raw))
         elif doc.get("category") == "AuditLogs" and isinstance(doc.get("properties"), dict):
@@ -279,6 +286,20 @@ def _last_word(method: str | None) -> str:
     return m.group(0).lower() if m else ""
 
 
+def _rest_activity(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """An Activity Log event as the Azure Monitor REST API answers it (``az monitor activity-log
+    list``, ``Get-AzActivityLog``: ``operationName``, ``status`` and ``category`` are
+    ``{"value", "localizedValue"}`` objects, the time ``eventTimestamp``, the caller's address in
+    ``httpRequest``) in the diagnostic settings' names :func:`_azure` reads; None for any other record."""
+    op = doc.get("operationName")
+    if not (isinstance(op, dict) and ("eventDataId" in doc or "eventTimestamp" in doc)):
+        return None
+    return {**doc, "operationName": op.get("value"), "time": doc.get("eventTimestamp"),
+            "resultType": _d(doc.get("status")).get("value"), "category": _d(doc.get("category")).get("value"),
+            "callerIpAddress": _d(doc.get("httpRequest")).get("clientIpAddress"), "identity": {"claims": doc.get("claims")},
+            "resourceId": _s(doc.get("resourceId")) or _s(doc.get("resourceUri"))}  # fmt: skip
+
+
 def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
     ops = [_s(d.get("operationName")) for d in docs]
     result = [_s(d.get("resultType")) for d in docs]
@@ -296,6 +317,8 @@ def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Record
         "status": ["Unknown" if f is None else "Failure" if f else "Success" for f in failed],
         "status_detail": result,
         "metadata.correlation_uid": [_s(d.get("correlationId")) for d in docs],
+        "metadata.original_event_uid": [_s(d.get("eventDataId")) for d in docs],
+        "http_request.http_method": [_s(_d(d.get("httpRequest")).get("method")) for d in docs],
         "cloud.provider": ["Azure"] * len(docs),
         "cloud.account.uid": [_subscription(r) for r in rid],
     }
