@@ -201,3 +201,44 @@ def test_sigma_windows_rules_read_snare_lines(tmp_path: Path) -> None:
                                                    for row in ruleset.matches(b).column("row").to_pylist()))
     assert got == {"cleared": [[1008]] * 2, "network logon": [[3002]] * 2, "recipe": [[1007]] * 2,
                    "deleted": [[3001]] * 2}  # fmt: skip
+
+
+#: a 4625 as Snare writes it without a syslog header, from a Java parser's test fixture
+#: (``testSecurity4625FailureAudit``, host w2k8r2-AD.e8sec.lab); its "Source Network Address: -" given an
+#: address here so that a password-guessing rule (which leaves out "-") groups it
+FAILED = (
+    "MSWinEventLog\t0\tSecurity\t10496\tThu Apr 24 14:25:16 2014\t4625\tMicrosoft-Windows-Security-Auditing\t"
+    "e8sec\\jyria\tN/A\tFailure Audit\tw2k8r2-AD.e8sec.lab\tLogon\t\tAn account failed to log on.    Subject:   Security ID:  "
+    "S-1-0-0   Account Name:  -   Account Domain:  -   Logon ID:  0x0    Logon Type:   3    Account For Which Logon Failed:   "
+    "Security ID:  S-1-0-0   Account Name:  jyria   Account Domain:  e8sec    Failure Information:   Failure Reason:  "
+    "Unknown user name or bad password.   Status:   0xc000006d   Sub Status:  0xc000006a    Process Information:   "
+    "Caller Process ID: 0x0   Caller Process Name: -    Network Information:   Workstation Name: W2K8R2LAB   "
+    "Source Network Address: 203.0.113.7   Source Port:  -    Detailed Authentication Information:   Logon Process:  "
+    "NtLmSsp    Authentication Package: NTLM   Transited Services: -   Package Name (NTLM only): -   Key Length:  0    "
+    "This event is generated when a logon request fails.\t10496"
+)
+
+
+def test_sigma_correlations_group_snare_lines_by_their_event_data() -> None:
+    """Hayabusa's PW Guessing (5 wrong-password 4625s per IpAddress in 5 minutes) over Snare lines: the
+    group-by read the line's text, which names no IpAddress."""
+    import json
+
+    from secpipe import formats
+    from secpipe.detect.sigma import load_rules
+    from secpipe.detect.sigma.correlation import CorrelationEngine
+
+    rs = load_rules([CASES / "sigma_holdout" / "hayabusa_pw_guessing.yml"])
+    assert not rs.unsupported, rs.unsupported
+
+    def lines(n: int) -> bytes:
+        return "\n".join(FAILED.replace("14:25:16", f"14:25:{16 + i}").replace("\t10496", f"\t{10496 + i}")
+                         for i in range(n)).encode()
+
+    for n, fired in ((5, [["203.0.113.7"]]), (4, [])):
+        (batch,) = formats.get("syslog").decode(lines(n), "t").batches
+        assert batch.column("class_uid")[0].as_py() == 3002
+        m = rs.matches(batch)
+        assert m.num_rows == n
+        out = CorrelationEngine(rs, None, clock=lambda: 1900000000.0).process(batch, m)
+        assert [json.loads(f["unmapped"])["group"] for f in (out.to_pylist() if out is not None else [])] == fired

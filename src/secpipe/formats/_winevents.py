@@ -287,7 +287,7 @@ def _security_fields(desc: str, event_id: str) -> dict[str, str]:
     """The EventData names and values of a Security log message (Snare's description): each known
     label's value up to the next label, an account's label named by the block it stands in."""
     out: dict[str, str] = {}
-    block = ""
+    block = "Target"  # an account before any block (a message without them) is the one the event is about
     target_sid = "TargetSid" if event_id.startswith("47") else "TargetUserSid"  # account changes: TargetSid
     for m in _SECURITY_LABEL.finditer(desc):
         label, start = m[1], _BLANKS.match(desc, m.end()).end()  # type: ignore[union-attr]  # (\s* always matches)

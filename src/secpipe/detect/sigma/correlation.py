@@ -85,7 +85,7 @@ from sigma.correlations import (
 from sigma.correlations import SigmaCorrelationConditionOperator as Op
 
 from secpipe import _compute as pc
-from secpipe.detect.sigma.engine import EMBEDDED_FROM, EMBEDDED_RE
+from secpipe.detect.sigma.engine import EMBEDDED_FROM, EMBEDDED_RE, SNARE
 from secpipe.detect.sigma.fields import PARAM, base, is_param
 from secpipe.detect.sigma.finding import ATTACKS, KIND, META_TYPES, _dig, _exact, _walk, attacks_of, rule_meta
 from secpipe.detect.sigma.legacy import TYPE
@@ -353,7 +353,7 @@ class CorrelationEngine:
         rows = m.column("row")
         raws = (pc.take(batch.column("raw_data"), rows).to_pylist() if "raw_data" in batch.schema.names
                 else [None] * m.num_rows)
-        if any(raw is not None and raw[:1] != "{" and '{"' in raw for raw in raws):
+        if any(raw is not None and raw[:1] != "{" and ('{"' in raw or SNARE in raw) for raw in raws):
             logs = _log_names(batch, rows)
             raws = [_carried(raw) if log == EMBEDDED_FROM else raw for raw, log in zip(raws, logs, strict=True)]
         # text records (syslog lines): group-by / field values come from the OCSF columns the format
@@ -581,7 +581,13 @@ def _order(e: dict[str, Any]) -> tuple[int, float]:
 
 def _carried(raw: str | None) -> str | None:
     """The JSON record a syslog line carries as its message (the engine's ``embedded_json``:
-    NXLog's Windows events), which the rules read; else the record as it is."""
+    NXLog's Windows events; a Snare line's event as NXLog's JSON would give it), which the rules
+    read; else the record as it is."""
+    if raw is not None and SNARE in raw:
+        from secpipe.formats._winevents import snare_record
+
+        event = snare_record(raw)
+        return raw if event is None else msgspec.json.encode(event).decode()
     if raw is None or raw[:1] == "{" or '{"' not in raw:
         return raw
     got = _EMBEDDED.match(raw)
