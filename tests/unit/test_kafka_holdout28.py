@@ -59,7 +59,7 @@ def test_each_event_keeps_its_topic_partition_offset_key_and_time() -> None:
             "logged_time": 1731522850000 + i}  # fmt: skip
         assert row["metadata"]["tags"] == [{"name": "kafka.key", "value": f"node-{i}"}]
     assert wal[0].source == "kafka:k8s-audit/2@40;messages=5"
-    assert _stored(wal)[0] == ["k8s-audit", 2, 40, b"node-0", 1731522850000, "k8s_audit", "", K8S[0], None]
+    assert _stored(wal)[0] == ["k8s-audit", 2, 40, b"node-0", 1731522850000, "k8s_audit", "", K8S[0], None, None]
 
 
 def test_ndjson_value_shipper_line_report_and_tombstone() -> None:

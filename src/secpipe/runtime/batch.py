@@ -4,7 +4,8 @@ Documents are read one at a time (never a whole 1 GB input in memory). For recor
 (:class:`~secpipe.formats.base.RecordFormat`) the records of consecutive documents are
 accumulated, per format, up to ``batch_records`` records or ``batch_bytes`` bytes and mapped
 in one columnar pass (documents the format walks whole, ``RecordFormat.defer``, are kept
-unsplit until then); other formats decode each document on its own. Offsets of dead
+unsplit until then); other formats, and records a shipper's context goes with
+(:mod:`secpipe.formats._context`), decode each document on its own. Offsets of dead
 letters from chunked ``lines`` documents are made file-absolute. Syslog chunks of one file are
 one stream: a :class:`~secpipe.sources.files.FileRepeats` counts verbatim repeats across them.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from secpipe.formats.base import Decoded, RecordFormat, Records, decode_document
+from secpipe.formats import _context
+from secpipe.formats.base import Decoded, RecordFormat, Records
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.sources.files import FileRepeats, read_documents
 
@@ -40,7 +42,7 @@ def ingest_files(
         for doc in read_documents(path, fmt):
             if doc.dead is not None:
                 pipe.submit(Decoded(dead=[doc.dead], events=1))
-            elif isinstance(doc.fmt, RecordFormat):
+            elif isinstance(doc.fmt, RecordFormat) and _context.HINT not in doc.source:  # (with a context: alone)
                 recs = None if doc.offset else doc.fmt.defer(doc.data, doc.source)
                 if recs is None:
                     recs = doc.fmt.split_records(doc.data, doc.source)
@@ -55,7 +57,7 @@ def ingest_files(
                     drain(doc.fmt.name)
             else:
                 assert doc.fmt is not None
-                res = decode_document(doc.fmt, doc.data, repeats.source(doc.fmt.name, doc.data, doc.source))
+                res = _context.decode(doc.fmt, doc.data, repeats.source(doc.fmt.name, doc.data, doc.source))
                 if doc.offset:
                     for d in res.dead:
                         d.offset += doc.offset

@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from secpipe import formats
-from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_document, guarded
+from secpipe.formats import _context
+from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, guarded
 from secpipe.runtime.combine import ARRIVALS, Combiner, Job, map_jobs, wal_record
 from secpipe.runtime.pipeline import Pipeline
 from secpipe.store import compact, dlq
@@ -85,7 +86,9 @@ class Accepted:
 
 
 def decode_body(fmt_name: str, body: bytes, source: str) -> tuple[Format | None, Decoded]:
-    """Decode one body with a named format or ``auto``; unknown content is dead-lettered."""
+    """Decode one body with a named format or ``auto``; unknown content is dead-lettered. A
+    source holding a shipper's context (``;ctx=``: an OpenTelemetry record's resource, a HEC
+    envelope's fields) is decoded without it, its events stamped with it (:mod:`secpipe.formats._context`)."""
     if fmt_name == "auto":
         fmt = formats.detect(body[: 64 * 1024])
         if fmt is None:
@@ -94,7 +97,7 @@ def decode_body(fmt_name: str, body: bytes, source: str) -> tuple[Format | None,
             )
     else:
         fmt = formats.get(fmt_name)
-    return fmt, decode_document(fmt, body, source)
+    return fmt, _context.decode(fmt, body, source)
 
 
 def usable_cpus() -> int:

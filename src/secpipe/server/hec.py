@@ -29,7 +29,10 @@ Format per event: ``sourcetype`` through the built-in map plus ``ingest.hec.sour
 else auto-detection on the event (an event object wrapping one read line, such as Fluent Bit's
 ``{"log": line}`` or Vector's ``{"message": line}``, is that line when a specific format reads
 it: :func:`~secpipe.server.shipped.lines_in`). Events that only the generic ``json`` format recognizes
-are stored as their whole envelope (so HEC's time, host, source and fields are kept); a
+are stored as their whole envelope (so HEC's time, host, source and fields are kept); the
+events of a specific format keep them too (:func:`_in_context`: ``host`` and the OpenTelemetry
+attributes of ``fields`` in ``device``/``cloud`` where the format left those empty, all of it in
+``unmapped`` as ``hec``); a
 ``time`` sent as a string of epoch seconds (Splunk takes ``"1700000000.123"`` too) is made a
 number there, so it is read as the event time. Answers are sent once everything is durable
 (WAL fsync): ``{"text": "Success", "code": 0}``; data that could not be made durable answers
@@ -56,6 +59,7 @@ from starlette.routing import Route
 
 from secpipe import formats
 from secpipe.formats import _fast
+from secpipe.formats._context import Context, hint, otel_fields
 from secpipe.formats.base import BOM, not_utf8
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import (
@@ -70,6 +74,7 @@ from secpipe.server.http import (
 )
 from secpipe.server.shipped import LINE_KEYS, TEXT_FORMATS, lines_in, text_lines
 from secpipe.server.wire import (
+    ShippedLine,
     accept_docs,
     check_depth,
     check_depth_figure,
@@ -108,6 +113,15 @@ class _Envelope(msgspec.Struct):
     sourcetype: str | None = None
     time: Any = None  # epoch seconds, a number or (Splunk allows it) a string
     host: Any = None
+    source: Any = None
+    index: Any = None
+    fields: Any = None
+
+    def meta(self) -> dict[str, Any]:
+        """What the envelope says of its event besides its time and sourcetype (HEC's ``host``,
+        ``source``, ``index``, ``fields``: those it has)."""
+        return {k: v for k, v in (("host", self.host), ("source", self.source), ("index", self.index),
+                                  ("fields", self.fields)) if v is not None}  # fmt: skip
 
 
 _ENVELOPES = msgspec.json.Decoder(list[_Envelope])
@@ -356,9 +370,9 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
     if types.count(types[0]) == len(types):
         one = _format_of(types[0] or default_st, extra)
         if one in TEXT_FORMATS:
-            return one, _hosted(text_lines(events, one, array), envs)
+            return one, _in_context([one], _hosted(text_lines(events, one, array), envs), envs, array)
         if one not in (None, generic):
-            return one, text_lines(events, one, array)  # type: ignore[return-value]
+            return one, _in_context([one], text_lines(events, one, array), envs, array)
         names: list[str | None] = [one] * len(events)
     else:
         known = {t: _format_of(t or default_st, extra) for t in set(types)}
@@ -383,7 +397,42 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
         for n in [n for n, env in enumerate(envs) if isinstance(env.time, str)]:
             if names[n] in (None, generic):
                 docs[n] = _numeric_time(docs[n])
-    return [generic if name is None else name for name in names], docs
+    return [generic if name is None else name for name in names], _in_context(names, docs, envs, array)
+
+
+#: the envelope keys :func:`_in_context` keeps (a C scan of the envelopes before any Python step)
+_META_KEYS = (b'"host"', b'"source"', b'"index"', b'"fields"')
+
+
+def _in_context(names: list[str | None], docs: list[bytes], envs: list[_Envelope],
+                array: bytes | None) -> list[bytes]:  # fmt: skip
+    """The events a specific format reads (``names``: one per event, or one for all), each with
+    the context hint of what its envelope says besides (:mod:`secpipe.formats._context`): its
+    ``host`` the device's host name, its ``fields`` (what the OpenTelemetry Collector's
+    ``splunk_hec`` exporter makes of a record's resource: ``k8s.pod.uid``, ``cloud.region``...,
+    by their OTel names) in their OCSF places, all of it in ``unmapped`` as ``hec``. An event only
+    the generic ``json`` format reads is its whole envelope already; envelopes that say nothing
+    more (``event``, ``time``, ``sourcetype``) cost a C scan of them (``array``: all of them, if
+    the caller has it)."""
+    if array is not None and not _fast.contains_any(array, _META_KEYS):
+        return docs
+    if all(e.host is None and e.source is None and e.index is None and e.fields is None for e in envs):
+        return docs
+    hints: dict[bytes, str] = {}
+    out = list(docs)
+    for n, env in enumerate(envs):
+        if names[n if len(names) > 1 else 0] in (None, GenericJSON.name) or not (meta := env.meta()):
+            continue
+        key = msgspec.json.encode(meta)
+        found = hints.get(key)
+        if found is None:
+            fields = otel_fields(env.fields) if env.fields.__class__ is dict else {}
+            if isinstance(env.host, str) and env.host:
+                fields["device.hostname"] = env.host
+            found = hints[key] = hint(Context(fields, {"hec": meta}))
+        doc = out[n]
+        out[n] = ShippedLine(doc, getattr(doc, "host", None), getattr(doc, "at", None), found)
+    return out
 
 
 def _hosted(lines: list[bytes], envs: list[_Envelope]) -> list[bytes]:
@@ -467,7 +516,7 @@ def routes(ctx: AppContext) -> list[Route]:
         except HTTPError as exc:
             await dead_letter(ctx, str(exc), source, body, "auto")
             raise
-        reasons = await run_in_threadpool(accept_docs, ctx, source, names, docs)
+        reasons = await run_in_threadpool(lambda: accept_docs(ctx, source, names, docs, contexts=True))
         bad = [n for n, r in enumerate(reasons) if r is not None]
         if bad and len(bad) == len(reasons):
             raise HecError(400, 6, **_bad_event(bad[0], reason=reasons[bad[0]]))

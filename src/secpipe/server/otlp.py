@@ -23,7 +23,10 @@ event the ``filelog`` receiver read) is stored with that format, the resource's 
 the host of a line that names none; a map body a format recognizes (a CloudTrail record parsed
 by ``json_parser``) is that record, one wrapping a line (Fluent Bit's ``opentelemetry`` output
 sends a ``tail`` record, ``{"log": line}``, as the body) that line; any other record is stored whole (generic ``json``), its
-resource and record attributes (``service.name``, ``k8s.*``) with it.
+resource and record attributes (``service.name``, ``k8s.*``) with it. The events of a record a
+specific format reads keep its resource too (:mod:`secpipe.formats._context`): its host, cloud
+and container attributes where the format left ``device``/``cloud`` empty, the whole resource in
+``unmapped`` (``resource.attributes``, as the generic documents hold it).
 """
 
 from __future__ import annotations
@@ -40,10 +43,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from secpipe.formats._context import Context, hint, otel_fields
 from secpipe.formats.base import DeadLetter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.shipped import lines_in, shipped_lines
-from secpipe.server.wire import accept_docs, check_depth, detect_many, read_body_limited
+from secpipe.server.wire import ShippedLine, accept_docs, check_depth, detect_many, read_body_limited
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -276,7 +280,29 @@ def resolve(records: list[dict[str, Any]], docs: list[bytes]) -> tuple[list[str 
             for i, hit in zip(rest, lines_in(wrapped), strict=True):
                 if hit is not None:
                     names[i], docs[i] = hit
-    return shipped_lines(names, docs)
+    names, docs = shipped_lines(names, docs)
+    return names, _in_context(records, names, docs)
+
+
+def _in_context(records: list[dict[str, Any]], names: list[str | None], docs: list[bytes]) -> list[bytes]:
+    """The documents a specific format reads, each with the context hint of its record's resource
+    (:mod:`secpipe.formats._context`): its host, cloud and container attributes in their OCSF
+    places (:data:`~secpipe.formats._context.OTEL_PLACES`), the whole resource in ``unmapped`` as
+    ``resource.attributes``, where the generic documents keep it; the documents of one resource
+    share one hint, made once."""
+    hints: dict[int, str] = {}
+    for i, name in enumerate(names):
+        if name is None or name == "json":
+            continue
+        attrs = records[i].get("resource", {}).get("attributes")
+        if not attrs:
+            continue
+        found = hints.get(id(attrs))
+        if found is None:
+            found = hints[id(attrs)] = hint(Context(otel_fields(attrs), {"resource": {"attributes": attrs}}))
+        doc = docs[i]
+        docs[i] = ShippedLine(doc, getattr(doc, "host", None), getattr(doc, "at", None), found)
+    return docs
 
 
 def _store(ctx: AppContext, source: str, records: list[dict[str, Any]], docs: list[bytes]) -> list[str | None]:
@@ -284,7 +310,7 @@ def _store(ctx: AppContext, source: str, records: list[dict[str, Any]], docs: li
     dead-lettered. Blocking (decode + WAL fsync)."""
     with ctx.service.cpu:
         names, docs = resolve(records, docs)
-    return accept_docs(ctx, source, names, docs)
+    return accept_docs(ctx, source, names, docs, contexts=True)
 
 
 def _status(code: int, message: str, proto: bool, headers: dict[str, str] | None = None) -> Response:

@@ -395,10 +395,11 @@ def shipped_bodies(docs: list[bytes], source: str) -> tuple[list[tuple[Format, s
     return grouped([None if name == "json" else name for name in names], found, source), rest
 
 
-def grouped(names: Sequence[str | None], docs: Sequence[bytes], source: str) -> list[tuple[Format, str, bytes]]:
+def grouped(names: Sequence[str | None], docs: Sequence[bytes], source: str, *,
+            contexts: bool = False) -> list[tuple[Format, str, bytes]]:  # fmt: skip
     """The documents with a format name (None: left out) as (format, source, body) per format and
     host: the body the documents one a line, the source with ``;host=`` where they name a host
-    (:func:`~secpipe.server.wire.by_host`)."""
+    (:func:`~secpipe.server.wire.by_host`), and per context hint with ``contexts``."""
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(names):
         if name is not None:
@@ -406,7 +407,7 @@ def grouped(names: Sequence[str | None], docs: Sequence[bytes], source: str) -> 
     bodies: list[tuple[Format, str, bytes]] = []
     for name, idx in groups.items():
         fmt = formats.get(name)
-        for src, part in by_host(fmt, source, docs, idx):
+        for src, part in by_host(fmt, source, docs, idx, contexts=contexts):
             bodies.append((fmt, src, b"\n".join([docs[i] for i in part])))
     return bodies
 

@@ -38,23 +38,37 @@ from secpipe import formats
 from secpipe.config.ingest import IngestConfig
 from secpipe.errors import LimitExceeded
 from secpipe.formats import _fast
-from secpipe.formats.base import UNREADABLE, DeadLetter, Format, RecordFormat, Records, guarded, json_array
+from secpipe.formats.base import (
+    UNREADABLE,
+    DeadLetter,
+    Decoded,
+    Format,
+    RecordFormat,
+    Records,
+    guarded,
+    json_array,
+)
 from secpipe.security.limits import check_json_limits, json_depth
 from secpipe.server.http import AppContext, HTTPError, inflate, read_raw_within, request_timeout
+from secpipe.store.wal import WalRecord, now_ms
 
 
 class ShippedLine(bytes):
-    """A line taken out of a shipper's document, with the host that document names (Filebeat's
-    ``host.name``, a HEC envelope's ``host``...) when it is a plain host name or address, and the
-    time it names (epoch ms: ``@timestamp``, a HEC envelope's ``time``), if any."""
+    """A line (or record) taken out of a shipper's document, with the host that document names
+    (Filebeat's ``host.name``, a HEC envelope's ``host``...) when it is a plain host name or
+    address, the time it names (epoch ms: ``@timestamp``, a HEC envelope's ``time``), if any,
+    and the context hint of what else it says (``context``: an OpenTelemetry record's resource,
+    :mod:`secpipe.formats._context`)."""
 
     host: str | None
     at: int | None
+    context: str | None
 
-    def __new__(cls, line: bytes, host: Any, at: int | None = None) -> ShippedLine:
+    def __new__(cls, line: bytes, host: Any, at: int | None = None, context: str | None = None) -> ShippedLine:
         self = super().__new__(cls, line)
         self.host = host if isinstance(host, str) and _HOST.fullmatch(host) else None
         self.at = at
+        self.context = context
         return self
 
 
@@ -75,7 +89,8 @@ def with_hosts(docs: Sequence[bytes], hosts: Sequence[Any], times: Sequence[int 
 MAX_HOSTS = 8
 
 
-def by_host(fmt: Format, source: str, docs: Sequence[bytes], idx: list[int]) -> list[tuple[str, list[int]]]:
+def by_host(fmt: Format, source: str, docs: Sequence[bytes], idx: list[int], *,
+            contexts: bool = False) -> list[tuple[str, list[int]]]:  # fmt: skip
     """The documents ``idx`` by the host their :class:`ShippedLine` names: (source, indexes),
     the source with ``;host=<name>`` where one is named, for a format of text lines (a record
     format reads its records' own fields). One C pass when none is a ShippedLine. A request with
@@ -87,23 +102,29 @@ def by_host(fmt: Format, source: str, docs: Sequence[bytes], idx: list[int]) -> 
     ``;at=<epoch ms>`` before the host, the latest time its documents name: the year of a syslog
     stamp without one is the one that puts the line at most a day after it, right for every line
     logged less than ~11 months before its document's time (a ``Dec 31`` line shipped on Jan 1 is
-    the year before; an archive shipped today keeps its year)."""
-    if isinstance(fmt, RecordFormat) or fmt.framing != "lines":
+    the year before; an archive shipped today keeps its year).
+
+    ``contexts`` (documents of an OpenTelemetry request): documents of any format are split by
+    the context hint they carry too (:attr:`ShippedLine.context`), appended last: one context a
+    body (:mod:`secpipe.formats._context`)."""
+    lines = not isinstance(fmt, RecordFormat) and fmt.framing == "lines"
+    if not lines and not contexts:
         return [(source, idx)]
     if ShippedLine not in set(map(type, [docs[i] for i in idx] if len(idx) < len(docs) else docs)):
         return [(source, idx)]
-    hosts = {getattr(docs[i], "host", None) for i in idx}
+    hosts = {getattr(docs[i], "host", None) for i in idx} if lines else set()
     named = len(hosts - {None}) <= MAX_HOSTS
-    by: dict[tuple[str | None, int | None], list[int]] = {}
-    latest: dict[tuple[str | None, int | None], int] = {}
+    by: dict[tuple[str | None, int | None, str | None], list[int]] = {}
+    latest: dict[tuple[str | None, int | None, str | None], int] = {}
     for i in idx:
-        at = getattr(docs[i], "at", None)
-        key = (getattr(docs[i], "host", None) if named else None, None if at is None else at // _SPAN_MS)
+        at = getattr(docs[i], "at", None) if lines else None
+        key = (getattr(docs[i], "host", None) if named and lines else None, None if at is None else at // _SPAN_MS,
+               getattr(docs[i], "context", None))  # fmt: skip
         by.setdefault(key, []).append(i)
         if at is not None and at > latest.get(key, -1):
             latest[key] = at
-    return [(source + ("" if key[1] is None else f";at={latest[key]}") + ("" if key[0] is None else f";host={key[0]}"),
-             part) for key, part in by.items()]  # fmt: skip
+    return [(source + ("" if key[1] is None else f";at={latest[key]}") + ("" if key[0] is None else f";host={key[0]}")
+             + (key[2] or ""), part) for key, part in by.items()]  # fmt: skip
 
 
 #: the span of document times one ``;at=`` hint stands for (:func:`by_host`)
@@ -364,9 +385,11 @@ def accept_items(ctx: AppContext, source: str, items: Sequence[tuple[str | None,
     return accept_docs(ctx, source, [name for name, _d in items], [d for _n, d in items])
 
 
-def accept_docs(ctx: AppContext, source: str, names: str | Sequence[str | None], docs: Sequence[bytes]) -> list[str | None]:
+def accept_docs(ctx: AppContext, source: str, names: str | Sequence[str | None], docs: Sequence[bytes], *,
+                contexts: bool = False) -> list[str | None]:  # fmt: skip
     """:func:`accept_items` with the format names apart: one name for every document (a
-    ``_bulk`` request to one mapped index costs no per-document grouping) or one per document."""
+    ``_bulk`` request to one mapped index costs no per-document grouping) or one per document;
+    ``contexts``: documents may carry a context hint (:func:`by_host`)."""
     service = ctx.service
     reasons: list[str | None] = [None] * len(docs)
     if isinstance(names, str):
@@ -376,15 +399,21 @@ def accept_docs(ctx: AppContext, source: str, names: str | Sequence[str | None],
             groups, undetected = _groups(names, docs, source, reasons)
         if undetected:
             service.dead_letter(undetected)
+    held: list[tuple[WalRecord, Decoded]] = []
     for name, all_idx in groups.items():
         fmt = formats.get(name)
-        for src, idx in by_host(fmt, source, docs, all_idx):
+        for src, idx in by_host(fmt, source, docs, all_idx, contexts=contexts):
             if fmt.framing == "lines" or isinstance(fmt, RecordFormat):
                 part = list(docs) if len(idx) == len(docs) else [docs[i] for i in idx]
-                _accept_group(service, fmt, src, part, idx, reasons)
+                _accept_group(service, fmt, src, part, idx, reasons, held)
             else:
                 for i in idx:
-                    _accept_group(service, fmt, src, [docs[i]], [i], reasons)
+                    _accept_group(service, fmt, src, [docs[i]], [i], reasons, held)
+    if held:  # the bodies of a context each (one per resource of an OpenTelemetry request): one WAL sync
+        both = Decoded()
+        for _rec, dec in held:
+            both.extend(dec)
+        service.accept_many([rec for rec, _dec in held], both)
     return reasons
 
 
@@ -401,10 +430,13 @@ def _split(fmt: RecordFormat, body: bytes, source: str) -> Records:
 
 
 def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx: list[int],
-                  reasons: list[str | None]) -> None:
+                  reasons: list[str | None], held: list[tuple[WalRecord, Decoded]]) -> None:
+    """Store one body of ``docs`` (``held``: a body with a context hint decoded, to be made durable
+    by the caller with the others) and set the reasons of the documents it dead-lettered."""
     array = _as_array(fmt, docs)
     body = json_array(docs) if array else b"\n".join(docs)
-    if isinstance(fmt, RecordFormat):  # split here; mapped with the other requests waiting (combine.py)
+    if isinstance(fmt, RecordFormat) and ";ctx=" not in source:  # split here; mapped with the other
+        # requests waiting (combine.py); a body with a context is decoded alone (its events stamped with it)
         with service.cpu:
             recs = _split(fmt, body, source)
             if array and not recs.raws and len(recs.dead) == 1 and recs.events == 1:
@@ -416,7 +448,10 @@ def _accept_group(service: Any, fmt: Format, source: str, docs: list[bytes], idx
     else:
         _n, source = service.sender_stream(fmt.name, body, source)
         _f, decoded = service.decode(fmt.name, body, source)
-        service.accept(fmt.name, source, body, decoded)
+        if ";ctx=" in source:
+            held.append((WalRecord(fmt.name, source, now_ms(), body), decoded))
+        else:
+            service.accept(fmt.name, source, body, decoded)
         stored = bool(decoded.batches)
     if not decoded.dead:
         return

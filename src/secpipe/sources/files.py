@@ -478,7 +478,7 @@ def otlp_chunk(data: bytes, src: str, offset: int, *, whole: bool = False) -> tu
                 dead.append(DeadLetter(f"not an OTLP ExportLogsServiceRequest (JSON): {exc}", src, pos, text, "auto"))
         pos += len(text) + 1
     names, docs = otlp.resolve(records, [msgspec.json.encode(rec) for rec in records])
-    return grouped(names, docs, src), dead
+    return grouped(names, docs, src, contexts=True), dead
 
 
 def _otlp_documents(r: _Raw, src: str, head: bytes, chunk: int, max_record: int,

@@ -18,7 +18,8 @@ so it is tested without a broker.
   inflated first (within :data:`MAX_INFLATED`). A value that is an OTLP logs request (the
   OpenTelemetry Collector's ``kafka`` exporter: ``otlp_proto``, its default, or ``otlp_json``)
   is its records, each read as ``POST /v1/logs`` reads it, whatever the topic's format
-  (:func:`_otlp_records`). A value may be one JSON event, an array or NDJSON
+  (:func:`_otlp_records`), the events of a specific format's records with their resource
+  (:mod:`secpipe.formats._context`; decoded apart per resource). A value may be one JSON event, an array or NDJSON
   of them, a scanner report, or lines of a line format.
 - One decode per format for the whole poll: record formats split each value
   (``split_records``) and map all records in one pass; line formats decode the values joined
@@ -39,7 +40,7 @@ so it is tested without a broker.
   A null value (a tombstone of a compacted topic) or a Connect envelope of a null payload
   holds no event: skipped (and committed).
 - The WAL keeps a poll as one record (format :data:`WAL_FORMAT`: each message's coordinates,
-  key, timestamp, resolved format, repeat hint and value as read), so a replay after an unclean
+  key, timestamp, resolved format, repeat hint, value as read, headers and context hint), so a replay after an unclean
   stop decodes it in one pass again, to the same events, tags and ``metadata.uid``
   (:func:`replay`).
 """
@@ -62,6 +63,7 @@ import pyarrow as pa
 from secpipe import formats
 from secpipe._gzip import gunzip_limited
 from secpipe.errors import LimitExceeded
+from secpipe.formats._context import in_context
 from secpipe.formats.base import DeadLetter, Decoded, Format, RecordFormat, Records, decode_document, guarded
 from secpipe.sources.files import FileRepeats
 from secpipe.store.wal import WalRecord, now_ms
@@ -197,11 +199,12 @@ def decode_messages(msgs: Sequence[Message], format_of: Callable[[str], str],
         return out, []
     msgs, names, docs = [msgs[i] for i in keep], [names[i] for i in keep], [docs[i] for i in keep]
     hint_of = None if repeats is None else (lambda m, v: repeats.source("syslog", v, m.source)[len(m.source) :])
-    dec, hints = _decode_resolved(msgs, [str(n) for n in names], docs, hint_of)
+    contexts = [getattr(d, "context", None) for d in docs]  # an OTLP record's resource (_otlp_records)
+    dec, hints = _decode_resolved(msgs, [str(n) for n in names], docs, hint_of, contexts)
     out.extend(dec)
     stored = [_Stored(m.topic, m.partition, m.offset, m.key, m.timestamp_ms, str(n), hints.get(i, ""), bytes(d),
-                      m.headers)
-              for i, (m, n, d) in enumerate(zip(msgs, names, docs, strict=True))]  # fmt: skip
+                      m.headers, c)
+              for i, (m, n, d, c) in enumerate(zip(msgs, names, docs, contexts, strict=True))]  # fmt: skip
     source = f"{msgs[0].source};messages={len(msgs)}"
     return out, [WalRecord(WAL_FORMAT, source, now_ms(), msgspec.msgpack.encode(stored))]
 
@@ -219,6 +222,7 @@ class _Stored(msgspec.Struct, array_like=True):
     hint: str
     value: bytes
     headers: list[tuple[str, bytes | None]] | None = None
+    context: str | None = None  # the context hint of an OTLP record (secpipe.formats._context)
 
 
 _POLL = msgspec.msgpack.Decoder(list[_Stored])
@@ -231,7 +235,7 @@ def replay(body: bytes) -> Decoded:
     msgs = [Message(s.topic, s.partition, s.offset, None, s.key, s.timestamp_ms, s.headers) for s in stored]
     hints = {id(m): s.hint for m, s in zip(msgs, stored, strict=True)}  # (an OTLP request's records share coordinates)
     dec, _hints = _decode_resolved(msgs, [s.format for s in stored], [s.value for s in stored],
-                                   lambda m, v: hints[id(m)])  # fmt: skip
+                                   lambda m, v: hints[id(m)], [s.context for s in stored])  # fmt: skip
     return dec
 
 
@@ -239,27 +243,28 @@ def replay(body: bytes) -> Decoded:
 HintOf = Callable[[Message, bytes], str]
 
 
-def _decode_resolved(msgs: list[Message], names: list[str], docs: list[bytes],
-                     hint_of: HintOf | None) -> tuple[Decoded, dict[int, str]]:
-    """Messages whose format is known decoded, one pass per format; returns also each syslog
-    message's repeat hint (by position)."""
+def _decode_resolved(msgs: list[Message], names: list[str], docs: list[bytes], hint_of: HintOf | None,
+                     contexts: list[str | None]) -> tuple[Decoded, dict[int, str]]:  # fmt: skip
+    """Messages whose format is known decoded, one pass per format and context (an OTLP record's
+    resource: the events of its records stamped with it, :mod:`secpipe.formats._context`);
+    returns also each syslog message's repeat hint (by position)."""
     out = Decoded()
-    groups: dict[str, list[int]] = {}
-    for i, name in enumerate(names):
-        groups.setdefault(name, []).append(i)
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for i, (name, ctx) in enumerate(zip(names, contexts, strict=True)):
+        groups.setdefault((name, ctx), []).append(i)
     hints: dict[int, str] = {}
-    for name, idx in groups.items():
+    for (name, ctx), idx in groups.items():
         fmt = formats.get(name)
         part = [msgs[i] for i in idx]
         values = [docs[i] for i in idx]
         if isinstance(fmt, RecordFormat):
-            out.extend(_records(fmt, part, values))
+            dec = _records(fmt, part, values)
         elif fmt.framing == "lines":
             dec, line_hints = _lines(fmt, part, values, hint_of if name == "syslog" else None)
-            out.extend(dec)
             hints.update(zip(idx, line_hints, strict=True))
         else:
-            out.extend(_each(fmt, part, values))
+            dec = _each(fmt, part, values)
+        out.extend(dec if ctx is None else in_context(dec, ctx))
     return out, hints
 
 
