@@ -174,3 +174,37 @@ def test_artifact_hashes_are_the_hashes_of_a_payload_and_match_files(tmp_path: P
         "metadata.uid": pa.array(["f0"]), "file.hashes": pa.array([[{"algorithm_id": 1, "value": EICAR_MD5.upper()}]])})
     row = stage.process(files)[0].to_pylist()[0]
     assert [(o["name"], o["value"]) for o in row["observables"]] == [("file.hashes[].value", EICAR_MD5)]
+
+
+@pytest.mark.parametrize(("body", "fmt"), [
+    (b"{}", "stix"), (b"{}", "auto"),  # the empty page of oasis-open/cti-taxii-server (medallion's create_resource)
+    (b'{"more": false}', "auto"), (b'{"more": false, "objects": []}', "auto"),
+    (b'{"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04982", "objects": []}', "stix"),
+    (b'{"response": []}', "misp"), (b'{"response": []}', "auto"),  # a MISP restSearch (last: 1d) with no new event
+])
+def test_a_feed_that_lists_nothing_now_is_an_empty_feed_not_a_refresh_error(tmp_path: Path, body: bytes,
+                                                                             fmt: str) -> None:
+    """A TAXII 2.1 collection or a MISP search with nothing (new) in it answers an empty document: the feed is
+    empty, with no error. It was 'the body parsed to no indicators' (or 'no indicator object (None x1)'), so a
+    feed that started empty failed startup under on_error: fail."""
+    from secpipe.transforms.enrich.intel.feeds import Feed
+    from secpipe.transforms.enrich.options import FeedOptions
+
+    path = tmp_path / "page.json"
+    path.write_bytes(body)
+    feed = Feed(FeedOptions(name="taxii", path=str(path), format=fmt))
+    feed.refresh(0)
+    assert feed.state.error is None
+    assert feed.state.table is not None and feed.state.table.num_rows == 0
+
+
+def test_a_json_document_of_no_known_shape_is_still_refused(tmp_path: Path) -> None:
+    from secpipe.transforms.enrich.intel.feeds import Feed
+    from secpipe.transforms.enrich.options import FeedOptions
+
+    path = tmp_path / "error.json"
+    path.write_bytes(b'{"title": "Unauthorized", "http_status": "401"}')  # a TAXII error message
+    for fmt in ("auto", "stix"):
+        feed = Feed(FeedOptions(name="taxii", path=str(path), format=fmt))
+        feed.refresh(0)
+        assert feed.state.error and feed.state.table is None

@@ -167,7 +167,7 @@ class Feed:
         name = o.path or o.url or ""
         out = load(body, o.format, conf=o.confidence, labels=o.labels, kind=o.kind, column=o.column,
                    max_age_ms=_ms(o.max_age), name=name, fetched_ms=fetched_ms, unpublished=o.unpublished)
-        if out.table.num_rows == 0 and body.strip() and out.skipped == 0 and self.role == "feed":
+        if out.table.num_rows == 0 and body.strip() and out.skipped == 0 and not out.empty and self.role == "feed":
             msg = "the body parsed to no indicators — check `format`"
             raise FeedError(msg)
         if self.role == "feed" and pc.any(pc.equal(out.table.column("kind"), PATTERN)).as_py():

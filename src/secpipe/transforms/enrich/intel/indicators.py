@@ -46,10 +46,12 @@ class FeedError(TerminalError):
 
 @dataclass(slots=True)
 class Loaded:
-    """A parsed feed."""
+    """A parsed feed; ``empty``: the body is a document of its format that lists nothing (an empty TAXII page or
+    bundle, a MISP search that matched no event): an empty feed, not a body misread as no indicators."""
 
     table: pa.Table
     skipped: int = 0
+    empty: bool = False
 
 
 _HEX_RE = r"^[0-9a-f]+$"

@@ -400,18 +400,25 @@ def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None,
     return load_team_rows(rows, conf, labels)
 
 
+#: a TAXII 2.1 envelope with no objects: ``{}`` (what the OASIS reference server, medallion, answers for an empty
+#: page) or only its ``more`` / ``next``
+_EMPTY_ENVELOPE = rb'\{\s*(?:"(?:more|next)"\s*:\s*(?:true|false|"[^"]*")\s*,?\s*)*\}\s*'
+
+
 def sniff(data: bytes, name: str = "") -> str:
     """Guess a feed format from its first bytes (and file name)."""
     head = data[:65536].lstrip()
     if name.endswith((".yaml", ".yml")):
         return "yaml"
     if head[:1] in (b"{", b"["):
+        if re.fullmatch(_EMPTY_ENVELOPE, head):
+            return "stix"
         if (b'"type": "bundle"' in head or b'"type":"bundle"' in head or b'"pattern"' in head
-                or (b'"objects"' in head and b'"spec_version"' in head)):  # bundles, TAXII 2.1 envelopes
+                or (b'"objects"' in head and (b'"spec_version"' in head or b'"more"' in head))):  # bundles, TAXII 2.1 envelopes
             return "stix"
         if b'"matching_attributes"' in head or (b'"list"' in head and b'"Event"' not in head):
             return "misp_warninglist"
-        if b'"Attribute"' in head or b'"Event"' in head or b'"Object"' in head:
+        if b'"Attribute"' in head or b'"Event"' in head or b'"Object"' in head or re.match(rb'\{\s*"response"\s*:', head):
             return "misp"
         if (b'"cidr"' in head and b'"sblid"' in head) or re.match(rb'\{\s*"asn"\s*:', head):
             return "spamhaus_drop"

@@ -100,7 +100,7 @@ def load_misp(data: bytes, conf: int, max_age_ms: int | None = None, unpublished
     doc = _json(data, "MISP")
     events = _misp_events(doc)
     if not events and isinstance(doc, dict) and doc.get("response") == []:
-        return Loaded(SCHEMA.empty_table())  # a restSearch that matched no event (a `last: 1d` with none new)
+        return Loaded(SCHEMA.empty_table(), empty=True)  # a restSearch that matched no event (`last: 1d`, none new)
     if not events:
         raise FeedError("MISP: no Event found — expected {\"Event\": {...}} or an event with Attribute")  # noqa: EM101
     rows: list[dict[str, Any]] = []

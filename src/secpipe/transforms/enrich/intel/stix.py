@@ -7,7 +7,9 @@ and counted: revoked indicators, those typed only ``benign``, and OpenCTI's with
 (``x_opencti_detection: false`` or the ``detection`` of OpenCTI's property extension). Without a
 STIX ``confidence``, OpenCTI's score stands in. An indicator given in several versions counts at its
 latest ``modified`` (older versions are skipped). A bundle without any indicator is refused
-(:class:`~.loaders.FeedError`) naming the object types it has.
+(:class:`~.loaders.FeedError`) naming the object types it has; one with no object at all (an empty bundle, a TAXII
+2.1 page with nothing in it: ``{}`` as the OASIS reference server answers, or only ``more``/``next``) is an empty
+feed, not an error.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from secpipe.transforms.enrich.intel.indicators import FeedError, Loaded, _flag, _json, _ms, _rows
+from secpipe.transforms.enrich.intel.indicators import SCHEMA, FeedError, Loaded, _flag, _json, _ms, _rows
 from secpipe.transforms.enrich.intel.stix_pattern import RELAXED_LABEL, stix_pattern_values
 
 __all__ = ["OPENCTI_EXTENSION", "load_stix"]
@@ -27,8 +29,10 @@ def load_stix(data: bytes, conf: int) -> Loaded:
     objs = _stix_objects(doc)
     if not isinstance(objs, list):
         raise FeedError("STIX: expected a bundle with an `objects` list — is this a STIX 2 bundle?")  # noqa: EM101
+    if not objs:  # an empty bundle, a TAXII page with nothing (new)
+        return Loaded(SCHEMA.empty_table(), empty=True)
     types = [o.get("type") if isinstance(o, dict) else type(o).__name__ for o in objs]
-    if objs and "indicator" not in types:
+    if "indicator" not in types:
         have = ", ".join(f"{t} x{n}" for t, n in sorted(Counter(map(str, types)).items()))
         msg = (f"STIX: no `indicator` object in the bundle ({have}) — only indicators carry patterns to match;"
                " ATT&CK, report-only and observable-only bundles have none: use the producer's indicator export")
@@ -74,12 +78,14 @@ def _current_versions(objs: list[Any]) -> list[dict[str, Any]]:
 
 
 def _stix_objects(doc: Any) -> Any:
-    """The objects of a bundle / TAXII envelope, of a vendor page (``{"items": [...]}``, the SEKOIA.IO
+    """The objects of a bundle / TAXII envelope (none in an empty one), of a vendor page (``{"items": [...]}``, the SEKOIA.IO
     Intelligence Center API), a list, or the document itself."""
     if not isinstance(doc, dict):
         return doc
     if "objects" in doc:
         return doc["objects"]
+    if doc.keys() <= {"more", "next"}:  # a TAXII 2.1 envelope with no objects (the reference server answers `{}`)
+        return []
     items = doc.get("items")
     if isinstance(items, list) and items and all(isinstance(o, dict) and "type" in o for o in items):
         return items
