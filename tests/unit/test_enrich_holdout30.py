@@ -208,3 +208,13 @@ def test_a_json_document_of_no_known_shape_is_still_refused(tmp_path: Path) -> N
         feed = Feed(FeedOptions(name="taxii", path=str(path), format=fmt))
         feed.refresh(0)
         assert feed.state.error and feed.state.table is None
+
+
+def test_a_list_saved_with_semicolons_gives_its_indicators() -> None:
+    """Excel's "CSV" where the list separator is ';' (de-DE, fr-FR: as round 27's asset inventory) writes ``IOC;note``;
+    those lines were skipped (no whitespace before the ';', so neither a note nor a first token)."""
+    body = "Indikator;Kommentar\r\n198.51.100.7;Botnetz C2\r\nevil.example;Phishing (Zahlungsdienst)\r\n".encode("cp1252")
+    out = load(body, "auto", conf=70)
+    assert out.table.select(["kind", "value"]).to_pylist() == [
+        {"kind": "ip", "value": "198.51.100.7"}, {"kind": "domain", "value": "evil.example"}]
+    assert out.skipped == 1  # the header

@@ -41,7 +41,7 @@ Formats:
 - ``plain``: one indicator per line (``#``/``;``/``!`` comments); kind from the value; an Adblock/AdGuard rule for a
   whole host (``||evil.example^``) is that host. A line that
   is not one IOC falls back to its first token (``IOC note``, ``hash  file``), or its second
-  for hosts-file lines (``0.0.0.0 name``) and the Tor exit list's ``ExitAddress ip date time``; a tab- or
+  for hosts-file lines (``0.0.0.0 name``) and the Tor exit list's ``ExitAddress ip date time``; a tab-, ``;``- or
   ``|``-separated line to its first field that is one (DataPlane.org's ``ASN | ASname | saddr | utc | category``,
   netlab 360's ``family<TAB>domain<TAB>...``).
 - ``csv`` / ``yaml`` / ``json``: team lists with ``value`` (or ``indicator``) and optional
@@ -226,14 +226,15 @@ def _token_fallback(values: pa.Array, kind: pa.Array, value: pa.Array) -> tuple[
 
 
 def _field_fallback(lines: pa.Array, kind: pa.Array, value: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Tab- or ``|``-separated lines whose first token is no IOC -> their first field that is one: DataPlane.org's
-    reports (``ASN  |  ASname  |  saddr  |  utc  |  category``) and netlab 360's DGA list (``family<TAB>domain<TAB>
-    start<TAB>end``) put a number or a family name first. Lines split by spaces only keep their first token (the
+    """Tab-, ``;``- or ``|``-separated lines whose first token is no IOC -> their first field that is one:
+    DataPlane.org's reports (``ASN  |  ASname  |  saddr  |  utc  |  category``) and netlab 360's DGA list
+    (``family<TAB>domain<TAB>start<TAB>end``) put a number or a family name first, and a list saved by Excel where
+    the list separator is ``;`` (de-DE, fr-FR) is ``IOC;note`` without a space. Lines split by spaces only keep their first token (the
     Tor list's ``ExitNode <fingerprint>`` is a relay id, never a file hash)."""
-    retry = _where(_mask(pc.is_null(kind)), lines, lambda x: _mask(pc.match_substring_regex(x, r"[\t|]")))
+    retry = _where(_mask(pc.is_null(kind)), lines, lambda x: _mask(pc.match_substring_regex(x, r"[\t|;]")))
     if not retry.any():
         return kind, value
-    fields = pc.split_pattern_regex(lines.filter(pa.array(retry)), r"\s*[\t|]\s*")
+    fields = pc.split_pattern_regex(lines.filter(pa.array(retry)), r"\s*[\t|;]\s*")
     k2, v2 = classify(pc.utf8_trim_whitespace(pc.list_flatten(fields)))
     hit = np.flatnonzero(_mask(pc.is_valid(k2)))
     if not len(hit):
