@@ -114,3 +114,24 @@ def test_rate_baseline_survives_an_event_years_ahead(real: Path, data_dir: Path)
     assert ahead[0][0].year == 2033 and len(stage.process(batch_of(records(template, ahead)))) == 1
     (f,) = findings(stage.process(batch_of(records(template, hourly("alice", range(30, 31), 340)))))
     assert f["count"] == 340 and json.loads(f["unmapped"])["baseline_windows"] == 30
+
+
+# -- at-once correlations: an event delivered late counts only with the events of its timespan ----
+
+def test_a_late_event_completes_no_count_over_a_longer_span(tmp_path: Path) -> None:
+    """3 failures in 5 m by a stream whose third failure came late (a later batch, an earlier time):
+    10:00, 10:04 then 09:56 are three failures over eight minutes, which fired; 10:00, 10:04 then
+    10:02 (or 09:59:30) are three in five. The failure line of Elastic's auth test log, re-stamped."""
+    rs = load_rules([_correlation(tmp_path, "{gte: 3}"), BRUTE])
+    log = (CASES / "holdout/elastic-system-auth.log").read_text().splitlines()
+    failed = next(x for x in log if "sshd[2738]: Failed password" in x)
+
+    def fired(times: list[str]) -> list[int]:
+        eng = CorrelationEngine(rs, None, clock=lambda: WALL)
+        return [i for i, t in enumerate(times)
+                if eng.process(b := _batch(failed.replace("16:45:20", t)), rs.matches(b)) is not None]
+
+    assert fired(["10:00:00", "10:04:00", "09:56:00"]) == []
+    assert fired(["10:00:00", "10:04:00", "10:02:00"]) == [2]
+    assert fired(["10:00:00", "10:04:00", "09:59:30"]) == [2]
+    assert fired(["10:00:00", "10:04:00", "09:56:00", "10:05:00"]) == [3]  # 10:00, 10:04, 10:05

@@ -25,7 +25,8 @@ Two evaluation modes, by what the condition can tell before the window ends:
 * **At once** (``gt`` / ``gte`` on counts and aggregates, ``lt`` / ``lte`` on ``value_min``, an
   extended temporal condition without ``not``): once true, more events cannot make it false, so
   the correlation fires on the event that makes it true, over a sliding window (entries older
-  than the event minus ``timespan`` drop out), and clears its group.
+  than the event minus ``timespan`` drop out; an event that comes late, older than the group's
+  newest, counts only with the events of a ``timespan`` holding it), and clears its group.
 * **At window close** (any ``lt`` / ``lte`` / ``eq`` / ``neq``, also in a range such as
   ``gte: 3, lt: 10``; ``gt`` / ``gte`` / ``eq`` / ``neq`` on ``value_min``; an extended condition
   with ``not``): "fewer than 2 in 24h" can only be decided when the 24h are over. Per group a
@@ -488,13 +489,28 @@ class CorrelationEngine:
                 entries.append([e["time"], idx, value, e["uid"]])
                 lo = e["time"] - c.window_ms
                 entries[:] = [x for x in entries if x[0] >= lo]
-                if self._met(c, entries):
-                    fired.append({"corr": c, "group": key, "entries": list(entries)})
+                met = self._span_met(c, entries, e["time"])
+                if met is not None:
+                    fired.append({"corr": c, "group": key, "entries": met})
                     groups.pop(key, None)
                     chained.append({**e, "rule": c.id})
             for key in [k for k, v in groups.items() if not v or max(x[0] for x in v) < expire - c.window_ms]:
                 groups.pop(key)
         return fired
+
+    def _span_met(self, c: Correlation, entries: list[list[Any]], t: int) -> list[list[Any]] | None:
+        """The group's entries of one ``timespan`` holding the event at ``t`` on which the condition
+        holds (None if none): all of them when it is the newest (the others are at most a timespan
+        older); a late event (a later batch's, delivered late) in the spans starting at each entry of
+        the timespan before it, so three events over eight minutes are no "3 in 5m" whatever order
+        they came in (the at-once conditions only grow with more events: the longest spans suffice)."""
+        if max(x[0] for x in entries) <= t:
+            return list(entries) if self._met(c, entries) else None
+        for start in sorted({x[0] for x in entries if x[0] <= t}):
+            span = [x for x in entries if start <= x[0] <= start + c.window_ms]
+            if self._met(c, span):
+                return span
+        return None
 
     def _feed_windows(self, c: Correlation, groups: dict[str, list[list[Any]]], feed: list[dict[str, Any]],
                       watermark: int, fired: list[dict[str, Any]], chained: list[dict[str, Any]]) -> None:
