@@ -417,10 +417,16 @@ def split_json_records(
         lines, starts, todo = native
         if not todo:
             return _utf8_only(lines, starts, dead, source, fmt)  # type: ignore[arg-type]  # no None when todo == 0
+        past = 0  # the end of the last object read as printed over several lines (_printed_object)
         for rec, off in zip(lines, starts, strict=True):
+            if off < past:
+                continue
             if rec is None:
                 end = data.find(b"\n", off)
-                _ndjson_line(data[off : len(data) if end < 0 else end].strip(), off, records, offsets, dead, source, fmt)
+                end = len(data) if end < 0 else end
+                past = _printed_object(data, off, end, records, offsets, dead, source, fmt)
+                if not past:
+                    _ndjson_line(data[off:end].strip(), off, records, offsets, dead, source, fmt)
             else:
                 records.append(rec)
                 offsets.append(off)
@@ -435,6 +441,10 @@ def split_json_records(
         end = size if end < 0 else end
         pos = end + 1
         if off == end:
+            continue
+        past = _printed_object(data, off, end, records, offsets, dead, source, fmt)
+        if past:
+            pos = past + 1
             continue
         line: bytes | memoryview
         if data[off] in _SPACE or data[end - 1] in _SPACE:
@@ -485,6 +495,35 @@ def _is_json(data: bytes) -> bool:
     except UNREADABLE:
         return False
     return True
+
+
+#: the start of a line that is not indented (a top-level value's first or last line in printed JSON)
+_UNINDENTED = re.compile(rb"\n(?=[^ \t\r\n])")
+
+
+def _printed_object(data: bytes, off: int, end: int, records: list[bytes], offsets: list[int], dead: list[DeadLetter],
+                    source: str, fmt: str) -> int:  # fmt: skip
+    """An object printed over several lines among NDJSON lines (``cat`` of an NDJSON file and a
+    ``jq``-printed one): when the line ``data[off:end]`` is a lone ``{`` at its start, and every line
+    after it up to the first that begins with ``}`` is indented (as printers lay an object out), those
+    lines are read as one record (into ``records``, or ``dead`` with the reason when they are no JSON
+    object), not each as a broken NDJSON line. Returns the end of its last line, or 0 when it is no
+    such object (the line is then read on its own)."""
+    if data[off : off + 1] != b"{" or data[off:end].rstrip() != b"{":
+        return 0
+    nxt = _UNINDENTED.search(data, end)
+    if nxt is None or data[nxt.end() : nxt.end() + 1] != b"}":
+        return 0
+    stop = data.find(b"\n", nxt.end())
+    stop = len(data) if stop < 0 else stop
+    text = data[off:stop].rstrip()
+    try:
+        records.append(msgspec.json.format(text, indent=-1))
+    except UNREADABLE as exc:
+        dead.append(DeadLetter(f"invalid JSON: {_reason(exc)}", source, off, text, fmt))
+    else:
+        offsets.append(off)
+    return stop
 
 
 def _ndjson_line(line: bytes | memoryview, off: int, records: list[bytes], offsets: list[int], dead: list[DeadLetter],
