@@ -218,3 +218,13 @@ def test_a_list_saved_with_semicolons_gives_its_indicators() -> None:
     assert out.table.select(["kind", "value"]).to_pylist() == [
         {"kind": "ip", "value": "198.51.100.7"}, {"kind": "domain", "value": "evil.example"}]
     assert out.skipped == 1  # the header
+
+
+def test_a_hosts_file_gives_its_names_never_its_sink_or_loopback_addresses() -> None:
+    """hpHosts' hosts file (tab-separated: ``127.0.0.1<TAB>localhost #IPv4``, ``::1<TAB>localhost # IPv6``, then
+    ``127.0.0.1<TAB>bad.host``): the names past the sink address are the indicators, never 127.0.0.1 or ::1 (which
+    every local health check would then match)."""
+    out = load((CASES / "hphosts-hosts.txt").read_bytes(), "auto", conf=60)
+    assert out.table.select(["kind", "value"]).to_pylist() == [
+        {"kind": "domain", "value": "example.com"}, {"kind": "domain", "value": "example.invalid"}]
+    assert out.skipped == 2  # the localhost lines

@@ -219,9 +219,10 @@ def _token_fallback(values: pa.Array, kind: pa.Array, value: pa.Array) -> tuple[
     lines = values.filter(pa.array(retry))
     sink = pc.fill_null(pc.match_substring_regex(lines, _LEADER), False)
     rest = pc.replace_substring_regex(lines, _LEADER, "")
-    token = pc.list_element(pc.split_pattern_regex(pc.if_else(sink, rest, lines), r"\s+", max_splits=1), 0)
+    named = pc.if_else(sink, rest, lines)  # a hosts-file line past its sink address: never that address
+    token = pc.list_element(pc.split_pattern_regex(named, r"\s+", max_splits=1), 0)
     k2, v2 = classify(token)
-    k2, v2 = _field_fallback(lines, k2, v2)
+    k2, v2 = _field_fallback(named, k2, v2)
     return _put(kind, retry, k2), _put(value, retry, v2)
 
 
