@@ -14,7 +14,7 @@ Formats:
   the pattern that one field value can soundly match (``=``/``IN``/``ISSUBSET`` on
   ipv4/ipv6-addr, domain-name, url, email-addr (and an email-message's ``from_ref``/``sender_ref``),
   autonomous-system numbers,
-  file hashes, ``network-traffic:*_ref.value``); an ``AND`` is loaded only when its other terms
+  file and artifact hashes, ``network-traffic:*_ref.value``); an ``AND`` is loaded only when its other terms
   are implied by the indicator (a ``*_ref.type``, more hashes or content properties of the same
   file), never split into an ``OR``. See :mod:`.stix_pattern`. Revoked indicators, those typed
   only ``benign`` and OpenCTI's with detection off (``x_opencti_detection: false`` or its property
