@@ -141,3 +141,67 @@ def test_jenkins_generic_message_documents_not_claimed() -> None:
     assert formats.get("jenkins").sniff(doc) == 0
     fmt = formats.detect(doc)
     assert fmt is None or fmt.name != "jenkins"
+
+
+def _job_log_rows(data: bytes, source: str) -> list[dict[str, Any]]:
+    out = formats.get("github_actions_log").decode(data, source)
+    assert not out.dead
+    rows = _rows(out)
+    assert out.events == len(rows)
+    return rows
+
+
+def test_github_actions_job_log_real() -> None:
+    """A real job log (tests/cases/github_actions_log30, see SOURCES.md): --format auto finds it,
+    one event a line at the runner's time, the job from the archive's file name, each line's step
+    (the last ``Run ...`` group, ``Post job cleanup``) and open group."""
+    data = (CASES / "github_actions_log30" / "0_build.txt").read_bytes()
+    fmt = formats.detect(data)
+    assert fmt is not None and fmt.name == "github_actions_log"
+    rows = _job_log_rows(data, "logs_123/0_build.txt")
+    assert len(rows) == len([ln for ln in data.splitlines() if ln.strip()])
+    assert {r["job"]["name"] for r in rows} == {"build"} and {r["class_uid"] for r in rows} == {1006}
+    first = rows[0]
+    assert (first["time"], first["message"]) == (1655717277871, "Requested labels: ubuntu-latest")
+    by = {r["message"]: json.loads(r["unmapped"]) for r in rows}
+    assert by["Ubuntu"] == {"line": 8, "step": None, "group": "Operating System", "command": None}
+    assert by["  repository: AndreiBakaushyn/Demo_repository"]["step"] == "Run actions/checkout@v2"
+    assert by["git version 2.36.1"]["step"] == "Post job cleanup"  # the last line of that text wins in `by`
+    assert by["Syncing repository: AndreiBakaushyn/Demo_repository"] == {
+        "line": 27, "step": "Run actions/checkout@v2", "group": None, "command": None}
+    assert by["##[endgroup]"]["command"] == "endgroup"
+    assert rows[-1]["raw_data"] == "2022-06-20T09:28:13.3513764Z Cleaning up orphan processes"
+    assert {r["severity_id"] for r in rows} == {1} and not any(r["status_id"] for r in rows)
+
+
+def test_github_actions_job_log_levels_and_api_source() -> None:
+    """``##[error]`` / ``##[warning]`` / ``##[notice]`` lines (the runner's rendering of workflow
+    commands, GitHub docs "Workflow commands for GitHub Actions"); the runner's failed step line
+    ``Process completed with exit code <n>.`` is status Failure; the API's URL gives the job id;
+    the ``Complete job name:`` line the job's name; ANSI colours leave the message."""
+    log = (
+        b"2026-07-14T10:33:26.1000000Z Complete job name: Lint\n"
+        b"2026-07-14T10:33:26.1000000Z ##[group]Run golangci/golangci-lint-action@v6\n"
+        b"2026-07-14T10:33:26.2000000Z ##[endgroup]\n"
+        b"2026-07-14T10:34:38.3855791Z ##[error]internal/shopify/browser/totp.go:59:1: File is not properly formatted (golines)\n"
+        b"2026-07-14T10:34:38.3860000Z ##[warning]Node.js 16 actions are deprecated.\n"
+        b"2026-07-14T10:34:38.3870000Z ##[notice]\x1b[36;1mcache hit\x1b[0m\n"
+        b"2026-07-14T10:34:38.3892817Z ##[error]Process completed with exit code 1.\n"
+        b"2026-07-14T10:34:39.1468558Z Cleaning up orphan processes\n"
+    )
+    rows = _job_log_rows(log, "https://api.github.com/repos/o/r/actions/jobs/87061580817/logs")
+    assert [r["severity_id"] for r in rows] == [1, 1, 1, 4, 3, 2, 4, 1]
+    assert [r["status_id"] for r in rows] == [None] * 6 + [2, None]
+    assert rows[6]["status_detail"] == "Process completed with exit code 1."
+    assert rows[5]["message"] == "cache hit"
+    assert {r["job"]["name"] for r in rows} == {"Lint"}
+    assert {r["metadata"]["correlation_uid"] for r in rows} == {"87061580817"}
+    assert json.loads(rows[3]["unmapped"])["step"] == "Run golangci/golangci-lint-action@v6"
+
+
+def test_github_actions_job_log_sniff_leaves_other_text() -> None:
+    """Lines with an ISO time but none the runner writes (a container's ``docker logs -t``) are not a job log."""
+    docker = b"2024-01-01T00:00:00.000000000Z starting server\n2024-01-01T00:00:01.000000000Z listening on :8080\n"
+    assert formats.get("github_actions_log").sniff(docker) == 0
+    jenkins = b"Started by user admin\nRunning as SYSTEM\n[Pipeline] Start of Pipeline\nFinished: SUCCESS\n"
+    assert formats.detect(jenkins) is formats.get("jenkins_log")

@@ -12,7 +12,7 @@ import pytest
 from secpipe.formats import REGISTRY, get
 from secpipe.formats.base import decode_document
 
-_TEXT = {"jenkins_log", "syslog"}  # line formats: not JSON
+_TEXT = {"github_actions_log", "jenkins_log", "syslog"}  # line formats: not JSON
 _DEEP = b"[" * 5000 + b"]" * 5000
 _DOCS = {
     "trivy": b'{"SchemaVersion":2,"Results":[{"Target":"x","Vulnerabilities":' + _DEEP + b"}]}",

@@ -38,6 +38,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "gitlab": ("gitlab", "GitLab", 92),
     "jenkins": ("jenkins", "Jenkins", 92),
     "jenkins_log": ("jenkins_log", "JenkinsLog", 85),
+    "github_actions_log": ("github_actions_log", "GitHubActionsLog", 80),
     "syslog": ("syslog", "Syslog", 95),
     "json": ("generic_json", "GenericJSON", 60),
     "evtx_xml": ("evtx_xml", "EvtxXML", 90),
