@@ -1,6 +1,6 @@
 """Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
 grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality, semgrep,
-gitleaks, policy_report, bandit, checkov, tfsec).
+gitleaks, policy_report, bandit, checkov, tfsec, asff).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -451,6 +451,29 @@ def gen_tfsec(n: int) -> list[bytes]:
     return docs
 
 
+def gen_asff(n: int) -> list[bytes]:
+    """AWS CLI ``securityhub get-findings`` answers (its pages merged, indent 4) of 1000 findings each:
+    40% Inspector vulnerabilities, 40% Security Hub control checks, 20% GuardDuty detections."""
+    cases = Path(__file__).resolve().parents[1] / "tests" / "cases" / "scanners30"
+
+    def first(name: str) -> dict:
+        doc = json.loads((cases / name).read_text())
+        return (doc.get("Findings") or doc["findings"])[0]  # type: ignore[no-any-return]
+
+    kinds = [first("asff-inspector-ec2-cve-defectdojo.json"), first("asff-securityhub-config-one-finding-defectdojo.json"),
+             first("asff-guardduty-defectdojo.json")]  # fmt: skip
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        for i in range(t, min(n, t + 1000)):
+            f = copy.deepcopy(kinds[(0, 0, 1, 1, 2)[i % 5]])
+            f["Id"] = f"{f['Id']}-{i}"
+            f["UpdatedAt"] = f"2024-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:07.123Z"
+            items.append(f)
+        docs.append(json.dumps({"Findings": items}, indent=4).encode())
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -470,7 +493,7 @@ GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "grype": gen_grype, "osv_scanner": gen_osv_scanner, "npm_audit": gen_npm_audit, "pip_audit": gen_pip_audit,
     "dependency_track": gen_dependency_track, "govulncheck": gen_govulncheck, "code_quality": gen_code_quality,
     "semgrep": gen_semgrep, "gitleaks": gen_gitleaks, "policy_report": gen_policy_report,
-    "bandit": gen_bandit, "checkov": gen_checkov, "tfsec": gen_tfsec,
+    "bandit": gen_bandit, "checkov": gen_checkov, "tfsec": gen_tfsec, "asff": gen_asff,
 }  # fmt: skip
 
 

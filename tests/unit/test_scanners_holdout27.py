@@ -176,11 +176,9 @@ def test_grype_bad_match_is_dead_lettered_alone() -> None:
 
 #: heads of scanner outputs no format reads (verbatim; their sources in the comments)
 _UNREAD = {
-    # aquasecurity/trivy integration/testdata/alpine-310.asff.golden (the head of its first finding, verbatim)
-    "AWS Security Finding Format (ASFF) findings": '[\n    {\n        "SchemaVersion": "2018-10-08",\n'
-    '        "Id": "testdata/fixtures/alpine-310.tar.gz (alpine 3.10.2)/CVE-2019-1549",\n'
-    '        "ProductArn": "arn:aws:securityhub:test-region::product/aquasecurity/aquasecurity",\n'
-    '        "GeneratorId": "Trivy",\n        "AwsAccountId": 123456789012\n    }\n]',
+    # SPDX 2.3 specification, the tag-value example document SPDX-Tools-v2.0 (its first tags, abridged)
+    "an SPDX tag-value document": "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\n"
+    "DocumentName: SPDX-Tools-v2.0\n",
 }
 
 

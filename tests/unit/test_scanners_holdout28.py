@@ -2,7 +2,7 @@
 
 Semgrep's, Gitleaks', Bandit's, Checkov's and tfsec's JSON and Kubernetes policy reports are read
 by the semgrep, gitleaks, bandit, checkov, tfsec and policy_report formats. Native JSON of scanners whose SARIF the sarif format
-reads, TruffleHog's JSON lines, Kubernetes policy reports and AWS Security Hub findings are
+reads, TruffleHog's JSON lines and SPDX 3 documents are
 dead-lettered under ``--format auto`` with a reason that names the tool's output (and its SARIF
 option), not "no format matched". Expected values are read in the samples.
 """
@@ -32,14 +32,12 @@ _NATIVE = [
 
 #: documented payloads, verbatim heads (sources in the comments)
 _INLINE = {
-    # AWS Security Hub User Guide, "EventBridge event formats": Security Hub Findings - Imported (head)
-    "asff-eventbridge": (
-        b'{"version":"0","id":"8e5622f9-d81c-4d81-612a-9319e7ee2506","detail-type":"Security Hub Findings - Imported",'
-        b'"source":"aws.securityhub","account":"123456789012","time":"2019-04-11T21:52:17Z","region":"us-west-2",'
-        b'"resources":[],"detail":{"findings":[{"SchemaVersion":"2018-10-08",'
-        b'"Id":"us-west-2/123456789012/98aebb2207407c87f51e89943f12b1ef",'
-        b'"ProductArn":"arn:aws:securityhub:us-west-2::product/aws/macie","AwsAccountId":"123456789012"}]}}',
-        "AWS Security Finding Format (ASFF) findings",
+    # SPDX 3.0.1 JSON-LD: the specification's @context URL and a CreationInfo element as its examples write it (abridged)
+    "spdx3-jsonld": (
+        b'{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld","@graph":[{"type":"CreationInfo",'
+        b'"@id":"_:creationinfo","createdBy":["http://spdx.example.com/Agent/JoshuaWatt"],"specVersion":"3.0.1",'
+        b'"created":"2024-03-06T00:00:00Z"}]}',
+        "an SPDX 3 JSON-LD document",
     ),
 }
 
@@ -63,13 +61,6 @@ def test_documented_variants_are_named(key: str, tmp_path: Path) -> None:
     f = tmp_path / "report.json"
     f.write_bytes(doc)
     assert _reason(f).startswith(f"unrecognized input: {what} is not a format secpipe reads")
-
-
-def test_asff_reason_is_not_only_trivys() -> None:
-    from secpipe.formats._unread import unread
-
-    reason = unread(_INLINE["asff-eventbridge"][0]) or ""
-    assert "no format here" in reason and "trivy --format json" in reason
 
 
 def _rows(d: Decoded) -> list[dict[str, Any]]:

@@ -66,6 +66,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "bandit": ("bandit", "Bandit", 88),
     "checkov": ("checkov", "Checkov", 88),
     "tfsec": ("tfsec", "Tfsec", 88),
+    "asff": ("asff", "Asff", 90),
 }
 
 

@@ -4,9 +4,7 @@
 For outputs no format reads, the reason names what the file is and, where the tool writes one, the
 output to ingest instead:
 
-- AWS Security Finding Format (ASFF) findings (Security Hub's ``GetFindings`` answer, its EventBridge
-  "Security Hub Findings - Imported" events, Trivy's asff template), SPDX tag-value and SPDX 3
-  JSON-LD documents;
+- SPDX tag-value and SPDX 3 JSON-LD documents;
 - the native JSON of scanners whose SARIF the sarif format reads: KICS, Hadolint and Dockle (each
   reason names the tool's SARIF option; Semgrep's, Gitleaks', Bandit's, Checkov's and tfsec's JSON
   have their own formats);
@@ -35,9 +33,6 @@ _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
      re.compile(rb'^\s*(?:#[^\n]*\n\s*)*SPDXVersion:\s*SPDX-')),
     ("an SPDX 3 JSON-LD document", "it has no format here (the sbom format reads SPDX 2.x JSON)",
      re.compile(rb'"@context"\s*:\s*"https://spdx\.org/rdf/3\.')),
-    ("AWS Security Finding Format (ASFF) findings",
-     "it has no format here (for Trivy's asff template, run `trivy --format json`: the trivy format reads it)",
-     re.compile(rb'"SchemaVersion"\s*:\s*"2018-10-08"')),
     ("a KICS JSON report", f"run `kics scan --report-formats sarif`: {_SARIF}",
      re.compile(rb'"kics_version"\s*:|\A(?=.*?"queries"\s*:\s*\[)(?=.*?"query_id"\s*:)(?=.*?"query_name"\s*:)', re.S)),
     ("a Hadolint JSON report", f"run `hadolint -f sarif`: {_SARIF}",

@@ -1,0 +1,601 @@
+"""AWS Security Finding Format (ASFF) findings: Security Hub's ``GetFindings`` answer
+(``{"Findings": [...]}``, also ``findings``), its EventBridge events ("Security Hub Findings -
+Imported" / "- Custom Action": ``detail.findings[]``, one event, several back to back or one a
+line as Firehose delivers them), a bare array or NDJSON of findings (Prowler's ``-M json-asff``,
+Trivy's ``--format template --template @contrib/asff.tpl``, old and new).
+
+One finding is one event, of the class its content says (as AWS's own ASFF -> OCSF mapping of
+Security Hub CSPM):
+
+- with ``Vulnerabilities[]`` -> **Vulnerability Finding (2002)**, one ``vulnerabilities[]`` entry
+  each: a CVE id is ``cve.uid`` (``Cvss[]`` -> ``cve.cvss[]``, ``EpssScore`` -> ``cve.epss``), another
+  id (GHSA-, ALAS- ...) the ``advisory``; ``VulnerablePackages[]`` -> ``affected_packages[]`` (name,
+  version, epoch, release, architecture, package manager, fixed-in version, path, remediation),
+  ``Vendor`` -> vendor_name and severity, ``ReferenceUrls``, ``RelatedVulnerabilities``,
+  ``FixAvailable``/``ExploitAvailable`` YES -> ``is_fix_available``/``is_exploit_available``. Trivy's
+  template has no ``Vulnerabilities``: its resource's ``Details.Other`` ("CVE ID", "PkgName",
+  "Installed Package", "Patched Package", "NvdCvssScoreV3"/"NvdCvssVectorV3") gives the one entry;
+- else with ``Compliance`` -> **Compliance Finding (2003)**: ``SecurityControlId`` (else the
+  ``ProductFields.ControlId`` of a finding from before consolidated controls) the control,
+  ``AssociatedStandards[].StandardsId`` (else ``ProductFields.StandardsArn``) the standards,
+  ``RelatedRequirements`` the requirements, ``Status`` PASSED / WARNING / FAILED -> Pass (1) /
+  Warning (2) / Fail (3), NOT_AVAILABLE Other (99), the word in ``status_code``;
+  ``StatusReasons[]`` the status details;
+- else -> **Detection Finding (2004)** (GuardDuty, Macie, Access Analyzer, a secret Trivy found).
+
+Every finding: ``Id`` -> ``finding_info.uid``; ``Title``, ``Description``, ``Types`` (else
+``FindingProviderFields.Types``), ``SourceUrl``, ``GeneratorId`` (the analytic's uid) and
+``CreatedAt``/``UpdatedAt``/``FirstObservedAt``/``LastObservedAt`` -> ``finding_info``; ``time`` is
+``UpdatedAt`` (else ``CreatedAt``: a finding with neither is dead-lettered); ``Severity.Label``
+(else ``FindingProviderFields.Severity.Label``, else ``Normalized`` in AWS's bands 0 / 1-39 /
+40-69 / 70-89 / 90-100) -> ``severity_id``; ``Confidence`` -> ``confidence_score``;
+``Workflow.Status`` (else the legacy ``WorkflowState``) NEW / NOTIFIED / SUPPRESSED / RESOLVED ->
+``status_id`` New / In Progress / Suppressed / Resolved, an ``ARCHIVED`` ``RecordState`` of an open
+finding Archived (5), the words in ``status_code`` / ``status_detail``; ``activity_id`` Close (3)
+when archived, else Create (1) while ``UpdatedAt`` is ``CreatedAt``, else Update (2);
+``AwsAccountId`` (a number in Trivy's old template), ``AwsAccountName``, ``Region`` (else the first
+resource's), the first resource's ``Partition`` -> ``cloud`` (provider AWS); ``Resources[]`` ->
+``resources[]`` (type, uid, region, partition, tags, ``Details`` as data); ``Remediation.
+Recommendation`` -> ``remediation`` (2003, 2004) or the vulnerabilities' remediation (2002);
+``ProductName``/``CompanyName`` (else the product ARN's ``product/<company>/<product>``) ->
+``metadata.product`` and ``finding_info.product``, ``ProductArn`` their uid. Keys not placed
+(``ProductFields``, ``Action``, ``Network``, ``Note``, ``UserDefinedFields`` ...) stay in
+``unmapped``; ``raw_data`` is the finding's own JSON (compact).
+
+Dead letters: a record that is neither a finding (no ``Id``) nor an envelope of findings, one of
+the wrong shape, or one without time: each alone, the others going on.
+
+Recognized by ``"SchemaVersion": "2018-10-08"`` (every finding's) in the head. Findings are typed
+with msgspec in one call and each column built with one comprehension; fields only a few
+findings need (``ProductFields`` of a finding without a control id or product name, Trivy's
+``Details.Other``) are kept raw and decoded for those findings alone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from secpipe import _compute as pc
+from secpipe.formats import _fast
+from secpipe.formats._findings import (
+    S,
+    captions,
+    decode_top,
+    kv_list,
+    nest,
+    only_where,
+    paused_gc,
+    raw_data,
+    raw_json_col,
+    severity_list,
+    str_lists,
+    struct_lists,
+)
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    RecordFormat,
+    Records,
+    base_columns,
+    event_uids,
+    parse_times,
+    strs,
+    to_batch,
+)
+
+_P = {"rename": "pascal", "gc": False}
+
+
+class _Severity(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    label: str | None = None
+    normalized: float | None = None
+
+
+class _Provider(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    severity: _Severity | None = None
+    types: list[str] | None = None
+
+
+class _Recommendation(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    text: str | None = None
+    url: str | None = None
+
+
+class _Remediation(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    recommendation: _Recommendation | None = None
+
+
+class _Resource(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    type: str | None = None
+    id: str | None = None
+    partition: str | None = None
+    region: str | None = None
+    tags: dict[str, Any] | None = None
+    details: msgspec.Raw = msgspec.Raw(b"")
+
+
+class _Standard(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    standards_id: str | None = None
+
+
+class _Reason(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    reason_code: str | None = None
+    description: str | None = None
+
+
+class _Compliance(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    status: str | None = None
+    security_control_id: str | None = None
+    related_requirements: list[str] | None = None
+    associated_standards: list[_Standard] | None = None
+    status_reasons: list[_Reason] | None = None
+
+
+class _Package(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    name: str | None = None
+    version: str | None = None
+    epoch: str | None = None
+    release: str | None = None
+    architecture: str | None = None
+    package_manager: str | None = None
+    fixed_in_version: str | None = None
+    remediation: str | None = None
+    file_path: str | None = None
+
+
+class _Cvss(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    version: str | None = None
+    base_score: float | None = None
+    base_vector: str | None = None
+    source: str | None = None
+
+
+class _Vendor(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    name: str | None = None
+    url: str | None = None
+    vendor_severity: str | None = None
+
+
+class _Vuln(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    id: str | None = None
+    vulnerable_packages: list[_Package] | None = None
+    cvss: list[_Cvss] | None = None
+    vendor: _Vendor | None = None
+    reference_urls: list[str] | None = None
+    related_vulnerabilities: list[str] | None = None
+    fix_available: str | None = None
+    exploit_available: str | None = None
+    epss_score: float | None = None
+    title: str | None = None  # (Trivy's template: "CVE Title")
+
+
+class _Fields(msgspec.Struct, gc=False):
+    """The ``ProductFields`` keys read (a map of strings; the others are skipped, not built)."""
+
+    sh_name: Any = msgspec.field(default=None, name="aws/securityhub/ProductName")
+    sh_company: Any = msgspec.field(default=None, name="aws/securityhub/CompanyName")
+    trivy_name: Any = msgspec.field(default=None, name="Product Name")
+    prowler_name: Any = msgspec.field(default=None, name="ProviderName")
+    control: Any = msgspec.field(default=None, name="ControlId")
+    rule: Any = msgspec.field(default=None, name="RuleId")
+    standards: Any = msgspec.field(default=None, name="StandardsArn")
+    guide: Any = msgspec.field(default=None, name="StandardsGuideArn")
+
+
+class _Workflow(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    status: str | None = None
+
+
+class _Finding(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    schema_version: str | None = None
+    id: str | None = None
+    product_arn: str | None = None
+    product_name: str | None = None
+    company_name: str | None = None
+    generator_id: str | None = None
+    aws_account_id: str | int | None = None
+    aws_account_name: str | None = None
+    region: str | None = None
+    types: list[str] | None = None
+    first_observed_at: str | None = None
+    last_observed_at: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    severity: _Severity | None = None
+    confidence: int | None = None
+    title: str | None = None
+    description: str | None = None
+    source_url: str | None = None
+    remediation: _Remediation | None = None
+    product_fields: _Fields | None = None
+    resources: list[_Resource] | None = None
+    compliance: _Compliance | None = None
+    workflow: _Workflow | None = None
+    workflow_state: str | None = None
+    record_state: str | None = None
+    vulnerabilities: list[_Vuln] | None = None
+    finding_provider_fields: _Provider | None = None
+
+
+class _Detail(msgspec.Struct):
+    findings: list[msgspec.Raw] | None = None
+
+
+class _Envelope(msgspec.Struct):
+    Findings: list[msgspec.Raw] | None = None  # noqa: N815 (GetFindings' key)
+    findings: list[msgspec.Raw] | None = None
+    detail: _Detail | None = None
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_MAPPED = frozenset({
+    "SchemaVersion", "Id", "ProductArn", "ProductName", "CompanyName", "GeneratorId", "AwsAccountId", "AwsAccountName",
+    "Region", "Types", "FirstObservedAt", "LastObservedAt", "CreatedAt", "UpdatedAt", "Severity", "Confidence", "Title",
+    "Description", "SourceUrl", "Remediation", "Resources", "Compliance", "Workflow", "WorkflowState", "RecordState",
+    "Vulnerabilities", "FindingProviderFields",
+})  # fmt: skip
+#: a workflow word (Workflow.Status, else the legacy WorkflowState) -> status_id
+_WORKFLOW = {"NEW": 1, "NOTIFIED": 2, "ASSIGNED": 2, "IN_PROGRESS": 2, "SUPPRESSED": 3, "DEFERRED": 3, "RESOLVED": 4}
+_WORKFLOW_WORDS = pa.array(list(_WORKFLOW), pa.string())
+_WORKFLOW_IDS = pa.array(list(_WORKFLOW.values()), pa.int64())
+#: Compliance.Status -> compliance.status_id (NOT_AVAILABLE: the check could not run, Other)
+_COMPLIANCE = {"PASSED": 1, "WARNING": 2, "FAILED": 3, "NOT_AVAILABLE": 99}
+_COMPLIANCE_CAPTION = {0: "Unknown", 1: "Pass", 2: "Warning", 3: "Fail", 99: "Other"}
+_PRODUCT_ARN = re.compile(r":product/([^/]+)/([^/]+)")
+_CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+_NO_SEV = _Severity()
+_NO_PROVIDER = _Provider()
+_NO_COMPLIANCE = _Compliance()
+_NO_REC = _Recommendation()
+_NO_RES = _Resource()
+_NO_VENDOR = _Vendor()
+_NO_FIELDS = _Fields()
+_OTHER = msgspec.json.Decoder(dict[str, Any])
+
+
+def _severity(f: _Finding) -> str | None:
+    """The severity word: Label, else the finding provider's, else Normalized's band."""
+    sev = f.severity or _NO_SEV
+    label = sev.label or ((f.finding_provider_fields or _NO_PROVIDER).severity or _NO_SEV).label
+    if label or sev.normalized is None:
+        return label
+    n = sev.normalized
+    return "informational" if n <= 0 else "low" if n < 40 else "medium" if n < 70 else "high" if n < 90 else "critical"
+
+
+def _status(words: pa.Array, state: pa.Array) -> pa.Array:
+    """status_id of the workflow words (none: New), an archived open finding Archived (5)."""
+    sid = pc.fill_null(_WORKFLOW_IDS.take(pc.index_in(pc.utf8_upper(words), _WORKFLOW_WORDS)), 99)
+    sid = pc.if_else(words.is_null(), 1, sid)
+    archived = pc.fill_null(pc.equal(state, "ARCHIVED"), False)
+    return pc.if_else(pc.and_(archived, pc.less_equal(sid, 2)), 5, sid).cast(pa.int32())
+
+
+def _activity(created: pa.Array, updated: pa.Array, state: pa.Array) -> pa.Array:
+    """Close (3) for an archived finding, Create (1) while it was never updated, else Update (2)."""
+    fresh = pc.fill_null(pc.equal(updated, pc.coalesce(created, updated)), True)
+    archived = pc.fill_null(pc.equal(state, "ARCHIVED"), False)
+    return pc.if_else(archived, 3, pc.if_else(fresh, 1, 2)).cast(pa.int32())
+
+
+def _product(f: _Finding) -> tuple[str | None, str | None]:
+    """(product name, company): the finding's, else ProductFields' (Security Hub's, Trivy's template's
+    "Product Name", Prowler's "ProviderName"), else the product ARN's ``product/<company>/<product>``."""
+    pf = f.product_fields or _NO_FIELDS
+    name = f.product_name or _text(pf.sh_name) or _text(pf.trivy_name) or _text(pf.prowler_name)
+    company = f.company_name or _text(pf.sh_company)
+    if (name and company) or not f.product_arn:
+        return name, company
+    hit = _PRODUCT_ARN.search(f.product_arn)
+    return (name or (hit.group(2) if hit else None)), (company or (hit.group(1) if hit else None))
+
+
+def _trivy_vuln(f: _Finding) -> list[_Vuln] | None:
+    """The one vulnerability of Trivy's ASFF template, from its resource's ``Details.Other``."""
+    res = f.resources[0] if f.resources else _NO_RES
+    raw = bytes(res.details)
+    if b'"CVE ID"' not in raw:
+        return None
+    try:
+        other = _OTHER.decode(raw).get("Other")
+    except msgspec.DecodeError:
+        return None
+    if not isinstance(other, dict) or not isinstance(cve := other.get("CVE ID"), str) or not cve:
+        return None
+    pkg = _Package(name=_text(other.get("PkgName")), version=_text(other.get("Installed Package")),
+                   fixed_in_version=_text(other.get("Patched Package")))  # fmt: skip
+    score = _number(other.get("NvdCvssScoreV3"))
+    vector = _text(other.get("NvdCvssVectorV3"))
+    cvss = [_Cvss(version=vector[5:8] if vector and vector.startswith("CVSS:") else "3", base_score=score,
+                  base_vector=vector, source="nvd")] if score else None  # fmt: skip
+    return [_Vuln(id=cve, vulnerable_packages=[pkg], cvss=cvss, title=_text(other.get("CVE Title")),
+                  fix_available="YES" if pkg.fixed_in_version else None)]  # fmt: skip
+
+
+def _text(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _number(v: Any) -> float | None:
+    """A score given as a number or as its text (Trivy's template writes both); 0 is none."""
+    try:
+        got = float(v) if isinstance(v, (int, float, str)) and not isinstance(v, bool) else None
+    except ValueError:
+        return None
+    return got or None
+
+
+def _epoch(v: str | None) -> int | None:
+    return int(v) if v and v.isdigit() and len(v) < 10 else None
+
+
+def _yes(v: str | None) -> bool | None:
+    return None if v is None else v.upper() == "YES"
+
+
+class Asff(RecordFormat):
+    """AWS Security Finding Format (ASFF) findings (Security Hub, EventBridge, Prowler, Trivy)."""
+
+    name = "asff"
+    description = ("AWS Security Finding Format (Security Hub GetFindings, EventBridge findings events, Prowler/Trivy "
+                   "json-asff) -> Vulnerability (2002) / Compliance (2003) / Detection Finding (2004) per finding")  # fmt: skip
+    framing = "document"
+    product = "Security Hub"
+    vendor = "AWS"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize the ASFF schema version every finding carries."""
+        h = head[:65536]
+        return 90 if h.lstrip()[:1] in (b"{", b"[") and _SCHEMA.search(h) else 0
+
+    def decode(self, data: bytes, source: str) -> Decoded:
+        """Decode one document, the cyclic GC paused (many small structs a finding)."""
+        with paused_gc():
+            return super().decode(data, source)
+
+    def split_records(self, data: bytes, source: str) -> Records:
+        """A ``GetFindings`` answer (pretty, as the AWS CLI writes it, or compact) compacted and cut
+        into its findings in one native pass; any other document split as JSON records are."""
+        key = "Findings" if b'"Findings"' in data[:256] else "findings" if b'"findings"' in data[:256] else None
+        got = _fast.compact_doc(data, key) if key and data.lstrip()[:1] == b"{" else None
+        items = got[1] if got is not None else None
+        if items is None or not (data.isascii() or _utf8(data)):
+            return super().split_records(data, source)
+        return Records(items, [(source, i) for i in range(len(items))], [], len(items))
+
+    def map_records(self, recs: Records) -> Decoded:
+        """Map findings; records that are envelopes (``findings``, an EventBridge event's
+        ``detail.findings``) are opened and their findings mapped with the others."""
+        out = Decoded(dead=list(recs.dead), events=recs.events)
+        if not recs.raws:
+            return out
+        typed, top = decode_top(recs.raws, recs.locs, _Finding, _MAPPED, (), out, "", self.name, "an ASFF finding")
+        keep: list[int] = []
+        inner = Records()
+        for i, (f, raw) in enumerate(zip(typed.recs, typed.raws, strict=True)):
+            if f.id is not None and (f.updated_at or f.created_at):
+                keep.append(i)
+                continue
+            items = None if f.id is not None else _items(raw)
+            src, off = typed.locs[i]
+            if items is not None:
+                inner.raws += items
+                inner.locs += [(src, off)] * len(items)
+                inner.events += len(items)
+                out.events -= 1  # (the envelope was counted as one record)
+            else:
+                why = "no CreatedAt or UpdatedAt time" if f.id is not None else "no Id, nor a findings list"
+                out.dead.append(DeadLetter(f"not an ASFF finding: {why}", src, off, raw, self.name))
+        if keep:
+            whole = len(keep) == len(typed.recs)
+            fs = typed.recs if whole else [typed.recs[i] for i in keep]
+            raws = typed.raws if whole else [typed.raws[i] for i in keep]
+            unmapped = top.unmapped if whole else top.unmapped.take(pa.array(keep, pa.int32()))
+            out.batches.extend(self._batches(fs, raws, unmapped))
+        if inner.raws:
+            out.extend(self.map_records(inner))
+        return out
+
+    def _batches(self, fs: list[_Finding], raws: list[bytes], unmapped: pa.Array) -> list[pa.RecordBatch]:
+        """One batch a class: findings with vulnerabilities, with compliance, the others."""
+        vulns = [f.vulnerabilities or (_trivy_vuln(f) if f.resources and f.compliance is None else None) for f in fs]
+        kinds = [0 if v else 1 if f.compliance is not None else 2 for f, v in zip(fs, vulns, strict=True)]
+        out = []
+        for kind, cls in enumerate(("vulnerability_finding", "compliance_finding", "detection_finding")):
+            rows = [i for i, k in enumerate(kinds) if k == kind]
+            if not rows:
+                continue
+            if len(rows) == len(fs):
+                sub, subraws, subun, subv = fs, raws, unmapped, vulns
+            else:
+                sub, subraws = [fs[i] for i in rows], [raws[i] for i in rows]
+                subun, subv = unmapped.take(pa.array(rows, pa.int32())), [vulns[i] for i in rows]
+            cols = self._common(cls, sub, subraws, subun)
+            if kind == 0:
+                cols.update(_vulnerabilities(sub, [v or [] for v in subv]))
+            else:
+                cols["remediation"] = _remediation(sub)
+                if kind == 1:
+                    cols.update(_compliance(sub))
+            out.append(to_batch(cls, cols))
+        return out
+
+    def _common(self, cls: str, fs: list[_Finding], raws: list[bytes], unmapped: pa.Array) -> dict[str, pa.Array]:
+        """The columns every class takes from a finding."""
+        n = len(fs)
+        created = parse_times([f.created_at for f in fs])
+        updated = parse_times([f.updated_at for f in fs])
+        sev = pa.array(severity_list([_severity(f) for f in fs]), pa.int32())
+        words = strs([(f.workflow.status if f.workflow else None) or f.workflow_state for f in fs])
+        state = strs([f.record_state for f in fs])
+        cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
+                            times_ms=pc.coalesce(updated, created), raws=raw_data(raws),
+                            activity_id=_activity(created, updated, state), severity_id=sev)  # fmt: skip
+        products = [_product(f) for f in fs]
+        pname = pc.fill_null(strs([p[0] for p in products]), self.product)
+        pvendor = pc.fill_null(strs([p[1] for p in products]), self.vendor)
+        parn = strs([f.product_arn for f in fs])
+        st = _status(words, state)
+        first = [f.resources[0] if f.resources else _NO_RES for f in fs]
+        account = strs([None if f.aws_account_id is None else str(f.aws_account_id) for f in fs])
+        title = strs([f.title for f in fs])
+        gen = strs([f.generator_id for f in fs])
+        provider = [f.finding_provider_fields or _NO_PROVIDER for f in fs]
+        cols.update({
+            "metadata.product.name": pname,
+            "metadata.product.vendor_name": pvendor,
+            "metadata.product.uid": parn,
+            "status_id": st,
+            "status": captions(cls, "status_id", st),
+            "status_code": words,
+            "status_detail": state,
+            "confidence_score": pa.array([f.confidence for f in fs], pa.int32()),
+            "message": title,
+            "finding_info.uid": strs([f.id for f in fs]),
+            "finding_info.title": title,
+            "finding_info.desc": strs([f.description for f in fs]),
+            "finding_info.types": str_lists([f.types or p.types for f, p in zip(fs, provider, strict=True)]),
+            "finding_info.src_url": strs([f.source_url for f in fs]),
+            "finding_info.created_time": created,
+            "finding_info.modified_time": updated,
+            "finding_info.first_seen_time": parse_times([f.first_observed_at for f in fs]),
+            "finding_info.last_seen_time": parse_times([f.last_observed_at for f in fs]),
+            "finding_info.product.name": pname,
+            "finding_info.product.vendor_name": pvendor,
+            "finding_info.product.uid": parn,
+            "finding_info.analytic": only_where(nest({"uid": gen, "type_id": pa.nulls(n, pa.int32()).fill_null(0),
+                                                      "type": pa.nulls(n, S).fill_null("Unknown")}), gen),  # fmt: skip
+            "cloud.provider": pa.nulls(n, S).fill_null("AWS"),
+            "cloud.account.uid": account,
+            "cloud.account.name": strs([f.aws_account_name for f in fs]),
+            "cloud.region": strs([f.region or r.region or None for f, r in zip(fs, first, strict=True)]),
+            "cloud.cloud_partition": strs([r.partition for r in first]),
+            "resources": _resources(fs),
+            "unmapped": unmapped,
+        })  # fmt: skip
+        return cols
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:  # (the split's path dead-letters the findings that are not UTF-8)
+        return False
+    return True
+
+
+def _items(raw: bytes) -> list[bytes] | None:
+    """The findings of an envelope record (``Findings``/``findings``, or an EventBridge event's
+    ``detail.findings``), as they are in it (a record is compact: its slices are)."""
+    try:
+        env = _ENVELOPE.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    got = env.Findings if env.Findings is not None else env.findings
+    if got is None and env.detail is not None:
+        got = env.detail.findings
+    return None if got is None else [bytes(r) for r in got]
+
+
+def _resources(fs: list[_Finding]) -> pa.Array:
+    """``resources[]``: each ASFF resource's type, id, region, partition, tags and ``Details`` (as data)."""
+    rs = [r for f in fs for r in f.resources or ()]
+    return struct_lists([len(f.resources or ()) for f in fs], {
+        "type": strs([r.type for r in rs]),
+        "uid": strs([r.id for r in rs]),
+        "region": strs([r.region or None for r in rs]),
+        "cloud_partition": strs([r.partition for r in rs]),
+        "tags": kv_list([r.tags for r in rs]),
+        "data": raw_json_col([r.details if bytes(r.details) else None for r in rs]),
+    })  # fmt: skip
+
+
+def _remediation(fs: list[_Finding]) -> pa.Array:
+    recs = [(f.remediation.recommendation if f.remediation else None) or _NO_REC for f in fs]
+    text = strs([r.text for r in recs])
+    return only_where(nest({"desc": text, "references": str_lists([[r.url] if r.url else None for r in recs])}), text)
+
+
+def _compliance(fs: list[_Finding]) -> dict[str, pa.Array]:
+    """``compliance``: control, standards, requirements, status and reasons."""
+    cs = [f.compliance or _NO_COMPLIANCE for f in fs]
+    fields = [f.product_fields or _NO_FIELDS for f in fs]
+    words = [(c.status or "").upper() for c in cs]
+    sid = pa.array([_COMPLIANCE.get(w, 0) for w in words], pa.int32())
+    standards = [[s.standards_id for s in c.associated_standards if s.standards_id] if c.associated_standards else
+                 [x] if (x := _text(fx.standards) or _text(fx.guide)) else None
+                 for c, fx in zip(cs, fields, strict=True)]  # fmt: skip
+    reasons = [[x for r in c.status_reasons if (x := r.description or r.reason_code)] if c.status_reasons else None
+               for c in cs]  # fmt: skip
+    return {
+        "compliance.control": strs([c.security_control_id or _text(fx.control) or _text(fx.rule)
+                                    for c, fx in zip(cs, fields, strict=True)]),  # fmt: skip
+        "compliance.standards": str_lists(standards),
+        "compliance.requirements": str_lists([c.related_requirements for c in cs]),
+        "compliance.status_id": sid,
+        "compliance.status": strs([_COMPLIANCE_CAPTION[_COMPLIANCE.get(w, 0)] for w in words]),
+        "compliance.status_code": strs([w or None for w in words]),
+        "compliance.status_detail": strs([c.status_reasons[0].reason_code if c.status_reasons else None for c in cs]),
+        "compliance.status_details": str_lists(reasons),
+    }
+
+
+def _vulnerabilities(fs: list[_Finding], vulns: list[list[_Vuln]]) -> dict[str, pa.Array]:
+    """``vulnerabilities[]``: one entry per ASFF vulnerability of each finding."""
+    flat = [v for vs in vulns for v in vs]
+    owner = [f for f, vs in zip(fs, vulns, strict=True) for _v in vs]
+    ids = strs([v.id for v in flat])
+    cve = strs([v.id if v.id and _CVE.match(v.id) else None for v in flat])
+    adv = strs([None if not v.id or _CVE.match(v.id) else v.id for v in flat])
+    desc = strs([f.description for f in owner])
+    scored = [[c for c in v.cvss or () if c.base_score is not None] for v in flat]
+    cs = [c for x in scored for c in x]
+    cvss = struct_lists([len(x) for x in scored], {
+        "version": strs([c.version for c in cs]),
+        "base_score": pa.array([c.base_score for c in cs], pa.float64()),
+        "vector_string": strs([c.base_vector for c in cs]),
+        "vendor_name": strs([c.source for c in cs]),
+    })  # fmt: skip
+    epss = strs([None if v.epss_score is None else str(v.epss_score) for v in flat])
+    pk = [p for v in flat for p in v.vulnerable_packages or ()]
+    fix_text = strs([p.remediation for p in pk])
+    packages = struct_lists([len(v.vulnerable_packages or ()) for v in flat], {
+        "name": strs([p.name for p in pk]),
+        "version": strs([p.version for p in pk]),
+        "epoch": pa.array([_epoch(p.epoch) for p in pk], pa.int32()),
+        "release": strs([p.release for p in pk]),
+        "architecture": strs([p.architecture for p in pk]),
+        "package_manager": strs([p.package_manager for p in pk]),
+        "fixed_in_version": strs([p.fixed_in_version or None for p in pk]),
+        "path": strs([p.file_path for p in pk]),
+        "remediation": only_where(nest({"desc": fix_text}), fix_text),
+    })  # fmt: skip
+    vendors = [v.vendor or _NO_VENDOR for v in flat]
+    recs = [(f.remediation.recommendation if f.remediation else None) or _NO_REC for f in owner]
+    fix = strs([r.text for r in recs])
+    entry = nest({
+        "title": pc.coalesce(strs([v.title for v in flat]), ids),
+        "desc": desc,
+        "severity": strs([x.vendor_severity for x in vendors]),
+        "vendor_name": strs([x.name for x in vendors]),
+        "references": str_lists([v.reference_urls or ([x.url] if x.url else None) for v, x in zip(flat, vendors, strict=True)]),
+        "related_vulnerabilities": str_lists([v.related_vulnerabilities for v in flat]),
+        "is_fix_available": pa.array([_yes(v.fix_available) for v in flat], pa.bool_()),
+        "is_exploit_available": pa.array([_yes(v.exploit_available) for v in flat], pa.bool_()),
+        "remediation": only_where(nest({"desc": fix, "references": str_lists([[r.url] if r.url else None for r in recs])}),
+                                  fix),  # fmt: skip
+        "cve": only_where(nest({"uid": cve, "title": cve, "desc": desc, "cvss": cvss,
+                                "epss": only_where(nest({"score": epss}), epss)}), cve),  # fmt: skip
+        "advisory": only_where(nest({"uid": adv, "title": adv, "desc": desc}), adv),
+        "affected_packages": packages,
+    })  # fmt: skip
+    return {"vulnerabilities": struct_lists([len(vs) for vs in vulns], {k.name: entry.field(k.name) for k in entry.type})}
+
+
+_SCHEMA = re.compile(rb'"SchemaVersion"\s*:\s*"2018-10-08"')
+
+__all__ = ["Asff"]
