@@ -228,3 +228,18 @@ def test_a_hosts_file_gives_its_names_never_its_sink_or_loopback_addresses() -> 
     assert out.table.select(["kind", "value"]).to_pylist() == [
         {"kind": "domain", "value": "example.com"}, {"kind": "domain", "value": "example.invalid"}]
     assert out.skipped == 2  # the localhost lines
+
+
+def test_the_abuseipdb_blacklist_answer_loads_with_its_confidence_scores() -> None:
+    """AbuseIPDB APIv2 ``GET /api/v2/blacklist`` (Accept: application/json): ``{"meta": {"generatedAt"}, "data":
+    [{"ipAddress", "countryCode", "abuseConfidenceScore", "lastReportedAt"}]}`` (docs.abuseipdb.com, the blacklist
+    endpoint's example entries). It was refused ('no `value`'): the address is ``ipAddress``."""
+    answer = {"meta": {"generatedAt": "2020-09-24T19:54:11+00:00"}, "data": [
+        {"ipAddress": "5.188.10.179", "countryCode": "RU", "abuseConfidenceScore": 100,
+         "lastReportedAt": "2020-09-24T19:17:02+00:00"},
+        {"ipAddress": "185.222.209.14", "countryCode": "NL", "abuseConfidenceScore": 75,
+         "lastReportedAt": "2020-09-24T19:17:02+00:00"}]}
+    out = load(json.dumps(answer).encode(), "auto", conf=50)
+    assert out.table.select(["kind", "value", "confidence"]).to_pylist() == [
+        {"kind": "ip", "value": "5.188.10.179", "confidence": 100},
+        {"kind": "ip", "value": "185.222.209.14", "confidence": 75}]

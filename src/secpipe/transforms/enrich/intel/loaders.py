@@ -50,7 +50,8 @@ Formats:
   ExpirationTime,Action,...`` and the ``{"value": [...]}`` answer of its API; ``Allowed`` entries are allow
   entries, skipped and counted) and Maltiverse collection downloads (``ip_addr``/``hostname``/``url``/``sha256``
   by ``type``; ``whitelist`` entries skipped) read the same way; STIX/OTX type names are understood; JSON also
-  takes Feodo ``ipblocklist.json``, ThreatFox and PhishTank exports (see :mod:`.tabular`; PhishTank's ``target``
+  takes Feodo ``ipblocklist.json``, AbuseIPDB's blacklist (``{"data": [{"ipAddress", "abuseConfidenceScore"}]}``,
+  the score the confidence), ThreatFox and PhishTank exports (see :mod:`.tabular`; PhishTank's ``target``
   brand is a label, ``phish_id`` the ref, an unverified submission skipped),
   AlienVault OTX pulses and CrowdSec decisions (see :mod:`.vendor`).
 - STIX also arrives as TAXII 2.1 envelopes (``{"more": ..., "objects": [...]}``).
@@ -329,7 +330,7 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
                 continue
             msg = f"entry {i}: kind {kind!r} — use one of {', '.join(KINDS)}"
             raise FeedError(msg)
-        c = r.get("confidence", r.get("confidence_level"))
+        c = next((r[k] for k in _CONFIDENCE_KEYS if r.get(k) is not None), None)
         row = {"kind": kind, "value": str(value), "confidence": int(c) if c is not None and _is_int(c) else conf,
                "labels": (labels or []) + lab + extra,
                "valid_until": _ms(next((r[k] for k in _UNTIL_KEYS if r.get(k) not in (None, "")), None)),
@@ -342,6 +343,8 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
     return loaded
 
 
+#: an entry's confidence 0-100: team lists, ThreatFox's ``confidence_level``, AbuseIPDB's ``abuseConfidenceScore``
+_CONFIDENCE_KEYS = ("confidence", "confidence_level", "abuseconfidencescore")
 #: the end of an entry's validity: team lists, OTX/CrowdStrike ``expiration``, Defender's ``expirationTime``
 _UNTIL_KEYS = ("valid_until", "expires", "expiration", "expirationtime", "expiration_time")
 #: ``action`` values that make an entry an allow entry, not an indicator (Defender for Endpoint, CrowdStrike)

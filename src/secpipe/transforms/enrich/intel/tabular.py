@@ -302,8 +302,9 @@ def _words(value: str, split: bool) -> list[str]:
 # --------------------------------------------------------------------------------------
 
 #: (``ip_addr``/``ip`` after the URL and host keys: a record of a URL may also name its host's address)
-_VALUE_KEYS = ("value", "indicator", "ioc_value", "ioc", "indicatorvalue", "ip_address", "dst_ip", "url", "domain",
-               "host", "hostname", "ip_addr", "ip", "sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1", "md5")
+_VALUE_KEYS = ("value", "indicator", "ioc_value", "ioc", "indicatorvalue", "ip_address", "ipaddress", "dst_ip", "url",
+               "domain", "host", "hostname", "ip_addr", "ip", "sha256_hash", "sha1_hash", "md5_hash", "sha256", "sha1",
+               "md5")
 _KIND_KEYS = ("kind", "type", "ioc_type", "indicator_type", "indicatortype")
 #: keys whose kind names are a vendor's vocabulary (ThreatFox's grows, Defender's has more than we match): a name
 #: with no kind here skips its entry, counted, where a team list's unknown ``kind`` is a feed error
