@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from tests.unit.test_formats_holdout import _auto, _rows
+from tests.unit.test_formats_holdout import CASES, _auto, _rows
 
 
 def test_entra_signins_are_authentication() -> None:
@@ -123,3 +123,37 @@ def test_activity_log_rest_event_names_its_caller_address_and_method() -> None:
     assert r["status_id"] == 2  # status Failed
     assert r["resources"][0]["uid"].endswith("/supporttickets/115012112305841")
     assert r["cloud"]["account"]["uid"] == "s1"
+
+
+def test_graph_signins_are_authentication() -> None:
+    """Microsoft Graph's List signIns example (v1.0): a page (``@odata.context``, ``@odata.nextLink``,
+    ``value``) of one interactive sign-in; the same sign-ins as an array (the Entra admin center's
+    JSON download) are read alike."""
+    from secpipe import formats
+
+    name, d = _auto("msgraph-docs-signin-list.json")
+    assert name == "k8s_audit" and not d.dead and d.events == 1
+    (r,) = _rows(d)
+    assert (r["class_uid"], r["activity_id"], r["status_id"], r["status_code"]) == (3002, 1, 1, "0")
+    assert r["user"]["name"] == "testaccount1@contoso.com" and r["user"]["uid"] == "26be570a-ae82-4189-b4e2-a37c6808512d"
+    assert r["src_endpoint"]["ip"] == "131.107.159.37" and r["src_endpoint"]["location"]["city"] == "Redmond"
+    assert r["service"]["name"] == "Graph explorer" and r["time"] == 1584126941619
+    assert r["metadata"]["original_event_uid"] == "66ea54eb-6301-4ee5-be62-ff5a759b0100"
+    page = json.loads((CASES / "msgraph-docs-signin-list.json").read_bytes())
+    listed = json.dumps(page["value"]).encode()
+    fmt = formats.detect(listed)
+    assert fmt is not None and fmt.name == "k8s_audit"
+    (again,) = _rows(fmt.decode(listed, "download.json"))
+    assert again["metadata"]["uid"] == r["metadata"]["uid"]  # the same sign-in, the same event
+
+
+def test_activity_log_rest_page_is_unwrapped() -> None:
+    """An Activity Log list answer as Azure Resource Manager pages it (``value``, ``nextLink``)."""
+    from secpipe import formats
+
+    events = json.loads((CASES / "azure-docs-activity-log-rest.json").read_bytes())
+    data = json.dumps({"value": events, "nextLink": "https://management.azure.com/next"}).encode()
+    d = formats.get("k8s_audit").decode(data, "page.json")
+    assert not d.dead and d.events == 2
+    assert [r["api"]["operation"] for r in _rows(d)] == ["Microsoft.Network/networkSecurityGroups/write",
+                                                         "Microsoft.ServiceHealth/incident/action"]  # fmt: skip

@@ -45,6 +45,9 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   ``risk_level_id``, ``authenticationProtocol``, ``authenticationRequirement`` -> ``is_mfa`` (of a
   successful sign-in), ``tenantId`` -> ``cloud.org.uid``; product Entra ID. ``resultType`` holds
   the error code here, not a word: read as the Activity Log's, every failed sign-in was a Success.
+  A sign-in as Microsoft Graph gives it (``/auditLogs/signIns``, the Entra admin center's JSON
+  download: the ``signIn`` itself, no Azure Monitor wrapper; :func:`_is_graph_signin`) is mapped
+  the same way, as its own ``properties``.
 - **Microsoft Entra ID** directory audits as Azure Monitor exports them (``category``
   ``AuditLogs``; ``properties`` holds the Graph ``directoryAudit``) -> API Activity: the actor from
   ``initiatedBy`` (a user, or an app as type Service), ``result`` -> status, ``operationType`` ->
@@ -53,7 +56,9 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   and the tenant as its only resource.
 
 Azure Monitor records may come in the ``{"records": [...]}`` envelope diagnostic settings write to
-Event Hubs: each record is unwrapped and counted as its own event.
+Event Hubs, and REST list answers in pages (Graph's ``{"@odata.context", "@odata.nextLink",
+"value": [...]}``, Resource Manager's ``{"value": [...], "nextLink"}``): each record is unwrapped
+and counted as its own event.
 
 Both clouds' records get ``cloud.provider`` and their own product (Google Cloud Audit Logs,
 Azure Monitor, Entra ID); keys not placed stay in ``unmapped``. Where: :func:`rescue` runs after the
@@ -133,6 +138,8 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
             azure.append((event, d.raw))
         elif _is_signin(doc):
             signins.append((doc, d.raw))
+        elif _is_graph_signin(doc):  # as Microsoft Graph gives it: the signIn itself, as properties
+            signins.append(({"properties": doc}, d.raw))
         elif doc.get("category") == "AuditLogs" and isinstance(doc.get("properties"), dict):
             audits.append((doc, d.raw))
         elif isinstance(doc.get("operationName"), str) and ("category" in doc or "resourceId" in doc):
@@ -154,7 +161,18 @@ class _Envelope(msgspec.Struct, forbid_unknown_fields=True):
     records: list[msgspec.Raw]
 
 
+class _Page(msgspec.Struct, forbid_unknown_fields=True):
+    """A page of a REST list answer: Microsoft Graph's (``/auditLogs/signIns``: ``@odata.context``,
+    ``@odata.nextLink``) or Azure Resource Manager's (the Activity Log: ``nextLink``)."""
+
+    value: list[msgspec.Raw]
+    context: str | None = msgspec.field(default=None, name="@odata.context")
+    next_link: str | None = msgspec.field(default=None, name="@odata.nextLink")
+    arm_next_link: str | None = msgspec.field(default=None, name="nextLink")
+
+
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
+_PAGE = msgspec.json.Decoder(_Page)
 
 
 def _unwrap_records(out: Decoded) -> list[DeadLetter]:
@@ -162,23 +180,31 @@ def _unwrap_records(out: Decoded) -> list[DeadLetter]:
     settings deliver resource logs to Event Hubs) replaced by one per record, each its own event."""
     dead: list[DeadLetter] = []
     for d in out.dead:
-        env = None
-        if d.reason == NOT_EVENT and d.raw[:11] == b'{"records":':
-            try:
-                env = _ENVELOPE.decode(d.raw)
-            except (msgspec.DecodeError, msgspec.ValidationError):  # not the envelope: stays as it is
-                env = None
-        if env is None:
+        items = _envelope_items(d.raw) if d.reason == NOT_EVENT else None
+        if items is None:
             dead.append(d)
             continue
-        out.events += len(env.records) - 1  # the envelope was counted as one event
-        dead.extend(replace(d, raw=msgspec.json.format(bytes(r), indent=-1)) for r in env.records)
+        out.events += len(items) - 1  # the envelope was counted as one event
+        dead.extend(replace(d, raw=msgspec.json.format(bytes(r), indent=-1)) for r in items)
     return dead
+
+
+def _envelope_items(raw: bytes) -> list[msgspec.Raw] | None:
+    """The records of an Azure Monitor ``{"records": [...]}`` envelope or of a REST list page
+    (:class:`_Page`), else None."""
+    try:
+        if raw.startswith(b'{"records":'):
+            return _ENVELOPE.decode(raw).records
+        if raw.startswith((b'{"value":', b'{"@odata.', b'{"nextLink":')):
+            return _PAGE.decode(raw).value
+    except (msgspec.DecodeError, msgspec.ValidationError):  # not the envelope: stays as it is
+        return None
+    return None
 
 
 def _cloud_doc(raw: bytes) -> dict[str, Any] | None:
     """The record as Python values when it looks like a cloud audit record (cheap byte test first)."""
-    if b'"protoPayload"' not in raw and b'"operationName"' not in raw:
+    if b'"protoPayload"' not in raw and b'"operationName"' not in raw and b'"createdDateTime"' not in raw:
         return None
     try:
         doc = _ANY.decode(raw)
@@ -344,6 +370,21 @@ def _is_signin(doc: dict[str, Any]) -> bool:
     return isinstance(cat, str) and (cat.lower().endswith("signinlogs") or cat == "SignIn")
 
 
+def _is_graph_signin(doc: dict[str, Any]) -> bool:
+    """A Microsoft Graph ``signIn`` (``/auditLogs/signIns``, the Entra admin center's JSON
+    download): ``createdDateTime``, ``appId``, a ``status`` object, a user or service principal."""
+    return (isinstance(doc.get("createdDateTime"), str) and "appId" in doc and isinstance(doc.get("status"), dict)
+            and ("userPrincipalName" in doc or "servicePrincipalId" in doc))  # fmt: skip
+
+
+def _app_signin(doc: dict[str, Any], props: dict[str, Any]) -> bool:
+    """A service principal's or managed identity's sign-in: by its Azure Monitor category, or by
+    the Graph (beta) ``signInEventTypes``."""
+    kinds = props.get("signInEventTypes")
+    return str(doc.get("category", "")).lower() in _APP_SIGNINS or (
+        isinstance(kinds, list) and any(k in ("servicePrincipal", "managedIdentity") for k in kinds))
+
+
 def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
     """Entra ID sign-ins as Azure Monitor delivers them (``properties`` holds the Graph signIn
     resource) -> Authentication (3002) Logon: the user (a service principal's or managed identity's
@@ -351,7 +392,7 @@ def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Recor
     is Success; any other code Failure, its ``failureReason`` the detail), client address, place
     and user agent, the app signed in to as ``service``, risk during sign-in, protocol, MFA."""
     props = [_d(d.get("properties")) for d in docs]
-    apps = [str(d.get("category", "")).lower() in _APP_SIGNINS for d in docs]
+    apps = [_app_signin(d, p) for d, p in zip(docs, props, strict=True)]
     codes = [_signin_code(d, p) for d, p in zip(docs, props, strict=True)]
     ips = [_s(p.get("ipAddress")) or _s(d.get("callerIpAddress")) for d, p in zip(docs, props, strict=True)]
     places = [_d(p.get("location")) for p in props]
@@ -381,7 +422,8 @@ def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Recor
         **_unknown_endpoint(ips),
         "src_endpoint.location.city": [_s(pl.get("city")) for pl in places],
         "src_endpoint.location.region": [_s(pl.get("state")) for pl in places],
-        "src_endpoint.location.country": [_s(pl.get("countryOrRegion")) for pl in places],
+        "src_endpoint.location.country": [c if len(c := str(pl.get("countryOrRegion") or "")) == 2 else None
+                                           for pl in places],  # ISO 3166-1 alpha-2, as OCSF wants it  # fmt: skip
         "src_endpoint.location.lat": pa.array([_num(c.get("latitude")) for c in coords], pa.float64()),
         "src_endpoint.location.long": pa.array([_num(c.get("longitude")) for c in coords], pa.float64()),
         "http_request.user_agent": [_s(p.get("userAgent")) for p in props],
