@@ -243,3 +243,12 @@ def test_the_abuseipdb_blacklist_answer_loads_with_its_confidence_scores() -> No
     assert out.table.select(["kind", "value", "confidence"]).to_pylist() == [
         {"kind": "ip", "value": "5.188.10.179", "confidence": 100},
         {"kind": "ip", "value": "185.222.209.14", "confidence": 75}]
+
+
+def test_a_recorded_future_risk_list_takes_each_rows_risk_as_its_confidence() -> None:
+    """Recorded Future's risk lists (``Name,Risk,RiskString,EvidenceDetails``; Elastic's ti_recordedfuture test
+    sample): ``Risk`` (0-99) is the row's own score; every row had the feed's one confidence."""
+    out = load((CASES / "recordedfuture-ip-risklist.csv").read_bytes(), "auto", conf=50)
+    assert out.table.select(["kind", "value", "confidence"]).to_pylist() == [
+        {"kind": "ip", "value": "1.128.3.4", "confidence": 99},
+        {"kind": "ip", "value": "2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6", "confidence": 68}]

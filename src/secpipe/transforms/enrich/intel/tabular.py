@@ -28,9 +28,10 @@ line with as many fields as the data (abuse.ch puts ``# id,dateadded,url,...`` t
 first data row is never eaten as a header. Without any header (Bambenek's C2 feeds: ``indicator,description,
 time,manual page``), columns are told by content: a prose column is the description, a short text column (a family)
 the label, never a link column. A row with more fields than the others (a description with unquoted commas) still
-gives its indicator when that is the first column. A ``confidence_level`` column (ThreatFox) gives
-each row its confidence; a malware/threat column gives a label, and a ``tags`` column (URLhaus,
-ThreatFox: ``"32-bit,elf,mips,Mozi"``) one label per comma-separated tag (``None`` is no tag).
+gives its indicator when that is the first column. A ``confidence_level`` column (ThreatFox), or the ``Risk`` of
+a Recorded Future risk list (``Name,Risk,RiskString,EvidenceDetails``), gives each row its confidence; a
+malware/threat column gives a label, and a ``tags`` column (URLhaus, ThreatFox: ``"32-bit,elf,mips,Mozi"``) one
+label per comma-separated tag (``None`` is no tag).
 ThreatFox's ``ioc_id`` is each indicator's ``ref``, as in its JSON export.
 
 JSON records (Feodo ``ipblocklist.json``, ThreatFox exports ``{"<id>": [{...}]}``, the ``data`` of
@@ -74,6 +75,8 @@ IOC_COLUMNS = ("ioc_value", "ioc", "indicator", "value", "url", "dst_ip", "dstip
                "ja3_md5", "ja3", "hash")
 _NOT_IOC = ("link", "reference", "status", "reporter")
 _LABEL_COLS = ("malware", "family", "signature", "threat", "malware_printable", "listingreason", "threat_type")
+#: columns holding each row's confidence 0-100: ThreatFox's, a team list's, Recorded Future risk lists' ``Risk`` (0-99)
+_CONFIDENCE_COLS = ("confidence_level", "confidence", "risk")
 #: columns holding a comma-separated list of tags, each one label
 _TAG_COLS = ("tags", "labels")
 #: columns whose values are file hashes of the row's sample (all loaded, see module docstring)
@@ -169,9 +172,10 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
     elif vcol == "sha1" and set(cols) == _SSLBL_CERTS:
         k = pc.if_else(pc.fill_null(pc.equal(k, "hash"), False), "x509", pa.scalar(None, pa.string()))
     confs: Any = conf
-    if "confidence_level" in cols:
-        num = pc.match_substring_regex(cols["confidence_level"], r"^\d{1,3}$")
-        confs = pc.if_else(pc.fill_null(num, False), cols["confidence_level"], str(conf)).cast(pa.int32())
+    conf_col = next((c for c in _CONFIDENCE_COLS if c in cols and c != vcol), None)
+    if conf_col is not None:
+        num = pc.match_substring_regex(cols[conf_col], r"^\d{1,3}$")
+        confs = pc.if_else(pc.fill_null(num, False), cols[conf_col], str(conf)).cast(pa.int32())
     lab_col = next((c for c in _LABEL_COLS if c in cols and c != vcol), None)
     tag_col = next((c for c in _TAG_COLS if c in cols and c != vcol), None)
     desc_col = None
