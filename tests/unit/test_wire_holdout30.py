@@ -219,3 +219,80 @@ def test_collector_file_exporter_output_keeps_the_resource(tmp_path: Path) -> No
     assert orjson.loads(falco["unmapped"])["resource"]["attributes"]["k8s.pod.name"] == "falco-x2x9k"
 
 
+
+
+# GitLab webhook signing tokens (gitlab-org/gitlab!230944, behind the webhook_signing_token flag):
+# with a signing token (whsec_<base64 of 32 bytes>) GitLab sends the Standard Webhooks headers:
+# webhook-id (= Idempotency-Key), webhook-timestamp, webhook-signature "v1,<base64 HMAC-SHA256 of
+# {webhook-id}.{timestamp}.{body}>". A hook with only a signing token (no secret token) was refused
+# 401 (no X-Gitlab-Token) and could not be set up at all without a secret token.
+PUSH = (CASES / "cicd" / "gitlab_push.json").read_bytes()  # GitLab's push event example (cicd/SOURCE.md)
+SIGNING = "whsec_" + __import__("base64").b64encode(b"k" * 32).decode()
+
+
+def _gitlab(data_dir: Path, requests: list[dict[str, str]], body: bytes = PUSH, *, token: str | None = None,
+            signing: str | None = SIGNING) -> list[httpx.Response]:  # fmt: skip
+    from secpipe.config.models import PipelineConfig
+
+    svc = Service(data_dir)
+    cfg = PipelineConfig.model_validate({"ingest": {"webhooks": {"gitlab": {"token": token, "signing_token": signing}}}})
+    app = create_app(AppContext(service=svc, tokens=TokenStore(data_dir), limits=Limits(), extras={"config": cfg}))
+
+    async def send() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            return [await client.post("/v1/webhooks/gitlab", content=body,
+                                      headers={"X-Gitlab-Event": "Push Hook", "Content-Type": "application/json", **h})
+                    for h in requests]  # fmt: skip
+
+    try:
+        return asyncio.run(send())
+    finally:
+        svc.close()
+
+
+def _signed(wid: str, at: int, body: bytes = PUSH, key: bytes = b"k" * 32) -> dict[str, str]:
+    import base64
+    import hashlib
+    import hmac
+
+    sig = base64.b64encode(hmac.new(key, f"{wid}.{at}.".encode() + body, hashlib.sha256).digest()).decode()
+    return {"webhook-id": wid, "webhook-timestamp": str(at), "webhook-signature": f"v1,{sig}", "Idempotency-Key": wid}
+
+
+def test_gitlab_hook_with_a_signing_token(tmp_path: Path) -> None:
+    import time
+
+    now = int(time.time())
+    good = _signed("a1b2c3d4-0000-4000-8000-000000000001", now)
+    rotated = good | {"webhook-signature": "v1,bm90IHRoaXMgb25l " + good["webhook-signature"]}  # several entries
+    answers = _gitlab(tmp_path, [
+        good,
+        rotated,  # the same delivery again: a duplicate
+        _signed("a1b2c3d4-0000-4000-8000-000000000002", now - 3600),  # an hour old: replayed
+        good | {"webhook-id": "a1b2c3d4-0000-4000-8000-000000000003", "Idempotency-Key": "x"},  # not what was signed
+        {"X-Gitlab-Token": "anything"},  # no signature at all
+    ])  # fmt: skip
+    assert answers[0].status_code == 200 and answers[0].json()["accepted"] == 1
+    assert answers[1].json() == {"status": "duplicate", "delivery": good["webhook-id"]}
+    assert [a.status_code for a in answers[2:]] == [401, 401, 401]
+    assert "5 minutes" in answers[2].text and "invalid webhook-signature" in answers[3].text
+    cols, rows = run(tmp_path, "select count(*) from dead_letter")
+    assert rows == [(0,)]  # strangers' bodies are not kept
+
+
+def test_gitlab_hook_with_both_tokens_needs_both(tmp_path: Path) -> None:
+    import time
+
+    good = _signed("b1", int(time.time()))
+    answers = _gitlab(tmp_path, [good, good | {"X-Gitlab-Token": "s3cret", "Idempotency-Key": "b2"}], token="s3cret")
+    assert [a.status_code for a in answers] == [401, 200]
+
+
+def test_gitlab_signing_token_must_be_whsec() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from secpipe.config.models import PipelineConfig
+
+    with pytest.raises(ValidationError, match="whsec_"):
+        PipelineConfig.model_validate({"ingest": {"webhooks": {"gitlab": {"signing_token": "plain"}}}})

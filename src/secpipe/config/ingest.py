@@ -10,7 +10,7 @@ Shape::
         sourcetype_formats: {"my:audit": k8s_audit}   # added to the built-in map
       webhooks:
         github: {secret: "${GITHUB_WEBHOOK_SECRET}"}  # X-Hub-Signature-256 HMAC key
-        gitlab: {token: "${GITLAB_WEBHOOK_TOKEN}"}    # expected X-Gitlab-Token
+        gitlab: {token: "${GITLAB_WEBHOOK_TOKEN}"}    # expected X-Gitlab-Token; and/or signing_token: whsec_...
 
 Secrets are ``SecretStr``: they never appear in a repr, a log line or an error message.
 A webhook whose secret is not configured answers 503 and says which key to set.
@@ -19,6 +19,9 @@ entry gets per-document auto-detection (``json`` catches what nothing else recog
 """
 
 from __future__ import annotations
+
+import base64
+import binascii
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -69,9 +72,33 @@ class GithubWebhook(_Strict):
 
 
 class GitlabWebhook(_Strict):
-    """GitLab webhooks: the secret token set on the GitLab hook."""
+    """GitLab webhooks: the secret token set on the GitLab hook (sent as ``X-Gitlab-Token``), and
+    or instead its signing token (``whsec_<base64 of 32 bytes>``: the HMAC key of the Standard
+    Webhooks ``webhook-signature`` GitLab sends with it)."""
 
     token: SecretStr | None = None
+    signing_token: SecretStr | None = None
+
+    @field_validator("signing_token")
+    @classmethod
+    def _whsec(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and signing_key(v) is None:
+            msg = "not a signing token: give the hook's whsec_<base64> value as GitLab shows it"
+            raise ValueError(msg)
+        return v
+
+
+def signing_key(token: SecretStr) -> bytes | None:
+    """The HMAC key of a Standard Webhooks signing token (``whsec_`` and the key in base64), None
+    when it is none."""
+    text = token.get_secret_value()
+    if not text.startswith("whsec_"):
+        return None
+    try:
+        key = base64.b64decode(text.removeprefix("whsec_"), validate=True)
+    except binascii.Error:
+        return None
+    return key or None
 
 
 class WebhooksIngest(_Strict):

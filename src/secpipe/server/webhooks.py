@@ -23,8 +23,11 @@ user, empty password), for senders configured with ``basic_auth`` (Alertmanager'
   restart, a redelivered body still collapses in the lake by event identity). The event
   name (``X-GitHub-Event``) reaches the format as ``webhook:github-event=<name>``.
 - ``POST /v1/webhooks/gitlab`` (format ``gitlab``): policy ``secret``: ``X-Gitlab-Token``
-  compared in constant time with ``ingest.webhooks.gitlab.token``; deduplicated by
-  ``Idempotency-Key`` when GitLab sends it; source ``webhook:gitlab-event=<X-Gitlab-Event>``.
+  compared in constant time with ``ingest.webhooks.gitlab.token``, and/or, for a hook with a
+  signing token (``ingest.webhooks.gitlab.signing_token``, ``whsec_...``), its Standard Webhooks
+  signature (:func:`standard_signature`: ``webhook-signature`` over ``webhook-id``,
+  ``webhook-timestamp`` within 5 minutes, and the body); deduplicated by
+  ``Idempotency-Key`` (= ``webhook-id``) when GitLab sends it; source ``webhook:gitlab-event=<X-Gitlab-Event>``.
   GitLab disables a hook that fails four deliveries in a row, so a payload of which nothing
   could be read is answered ``202`` with ``"status": "dead_letter"`` and the reasons once it is
   durable in the dead-letter store (other routes answer such a body 400).
@@ -40,9 +43,11 @@ never logged. Body limits, gzip and JSON depth are enforced by
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import re
+import time
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -53,6 +58,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from secpipe.config.ingest import signing_key
 from secpipe.server.http import AppContext, HTTPError, authenticate, basic_or_bearer, json_response, route
 from secpipe.server.policy import SECRET
 from secpipe.server.wire import check_depth, dead_letter, ingest_config, read_body_limited, resolve_format
@@ -132,6 +138,30 @@ def _form_payload(raw: bytes) -> bytes:
     return found[0].encode()
 
 
+#: how far a Standard Webhooks ``webhook-timestamp`` may be from now (the specification's 5 minutes)
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def standard_signature(request: Request, body: bytes, key: bytes, now: float) -> None:
+    """Check a Standard Webhooks signature (what GitLab sends for a hook with a signing token):
+    ``webhook-signature`` holds one or more space-separated ``v1,<base64>`` entries, each the
+    HMAC-SHA256 under ``key`` of ``<webhook-id>.<webhook-timestamp>.<body>``; one must match
+    (compared in constant time) and the timestamp (Unix seconds) be within
+    :data:`SIGNATURE_TOLERANCE_SECONDS` of ``now`` (a replayed delivery is refused). HTTPError
+    401 otherwise."""
+    wid = request.headers.get("webhook-id", "")
+    stamp = request.headers.get("webhook-timestamp", "")
+    sigs = request.headers.get("webhook-signature", "")
+    if not wid or not sigs or not stamp.isdigit():
+        raise HTTPError(401, "missing webhook-id, webhook-timestamp or webhook-signature — check the webhook signing token")
+    if abs(now - int(stamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        raise HTTPError(401, "webhook-timestamp more than 5 minutes from now — a replayed delivery, or a clock off")
+    want = base64.b64encode(hmac.new(key, f"{wid}.{stamp}.".encode() + body, hashlib.sha256).digest())
+    found = [sig.encode() for v, _, sig in (part.partition(",") for part in sigs.split()) if v == "v1"]
+    if not any([hmac.compare_digest(sig, want) for sig in found]):  # (every entry compared)
+        raise HTTPError(401, "invalid webhook-signature — check the webhook signing token")
+
+
 def _event_name(request: Request, header: str) -> str:
     name = request.headers.get(header, "")
     if not _EVENT_NAME.match(name):
@@ -178,20 +208,31 @@ def routes(ctx: AppContext) -> list[Route]:
         return await _deduped(github_seen, delivery, "github", source, raw)
 
     async def gitlab(request: Request) -> Response:
-        token = conf.gitlab.token
-        if token is None:
-            raise HTTPError(503, "GitLab webhooks are not configured — set ingest.webhooks.gitlab.token")
-        sent = request.headers.get("x-gitlab-token", "")
-        if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
-            raise HTTPError(401, "missing or invalid X-Gitlab-Token — check the webhook secret token")
+        token, signing = conf.gitlab.token, conf.gitlab.signing_token
+        if token is None and signing is None:
+            raise HTTPError(503, "GitLab webhooks are not configured — set ingest.webhooks.gitlab.token "
+                                 "(or signing_token)")  # fmt: skip
+        if token is not None:
+            sent = request.headers.get("x-gitlab-token", "")
+            if not hmac.compare_digest(sent.encode(), token.get_secret_value().encode()):
+                raise HTTPError(401, "missing or invalid X-Gitlab-Token — check the webhook secret token")
         resolve_format("gitlab")
         event = _event_name(request, "x-gitlab-event")
         source = f"webhook:gitlab-event={event}"
-        body = await read_body_limited(ctx, request, source, "gitlab")
+        if signing is None:
+            body = await read_body_limited(ctx, request, source, "gitlab")
+        else:  # the signature covers the body: read it before anything is stored of a stranger's
+            body = await read_body_limited(ctx, request, source, "gitlab", json_body=False, dead_letters=token is not None)
+            standard_signature(request, body, signing_key(signing) or b"", time.time())
+            try:
+                check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes)
+            except HTTPError as exc:
+                await dead_letter(ctx, str(exc), source, body, "gitlab")
+                raise
         # GitLab disables a hook after 4 failed deliveries in a row (all the later events lost at
         # the sender): a payload nothing could be read from is answered 202 once dead-lettered
-        return await _deduped(gitlab_seen, request.headers.get("idempotency-key", ""), "gitlab", source, body,
-                              refuse=False)
+        delivery = request.headers.get("idempotency-key") or request.headers.get("webhook-id", "")
+        return await _deduped(gitlab_seen, delivery, "gitlab", source, body, refuse=False)
 
     async def _deduped(seen: Recent, key: str, fmt: str, source: str, body: bytes, *, refuse: bool = True) -> Response:
         answer = await seen.once(key, lambda: _store(ctx, fmt, source, body, refuse=refuse))
