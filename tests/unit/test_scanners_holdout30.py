@@ -218,3 +218,9 @@ def test_bad_records_are_dead_lettered_alone() -> None:
     assert "not an ASFF finding: no Id, nor a findings list" in reasons
     assert any("Title" in x for x in reasons)
     assert len(_rows(d)["detection_finding"]) == 1
+
+
+def test_empty_get_findings_answer_holds_no_event(tmp_path: Path) -> None:
+    # `aws securityhub get-findings` with nothing to report (was "no format matched")
+    d = _auto(b'{\n    "Findings": [],\n    "NextToken": null\n}\n', tmp_path)
+    assert (d.events, d.batches, d.dead) == (0, [], [])

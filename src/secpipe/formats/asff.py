@@ -45,7 +45,8 @@ Recommendation`` -> ``remediation`` (2003, 2004) or the vulnerabilities' remedia
 Dead letters: a record that is neither a finding (no ``Id``) nor an envelope of findings, one of
 the wrong shape, or one without time: each alone, the others going on.
 
-Recognized by ``"SchemaVersion": "2018-10-08"`` (every finding's) in the head. Findings are typed
+Recognized by ``"SchemaVersion": "2018-10-08"`` (every finding's) in the head, or a ``GetFindings``
+answer with no findings (``{"Findings": []}``: no event). Findings are typed
 with msgspec in one call and each column built with one comprehension; fields only a few
 findings need (``ProductFields`` of a finding without a control id or product name, Trivy's
 ``Details.Other``) are kept raw and decoded for those findings alone.
@@ -348,9 +349,11 @@ class Asff(RecordFormat):
     vendor = "AWS"
 
     def sniff(self, head: bytes) -> int:
-        """Recognize the ASFF schema version every finding carries."""
+        """Recognize the ASFF schema version every finding carries, or an empty ``GetFindings`` answer."""
         h = head[:65536]
-        return 90 if h.lstrip()[:1] in (b"{", b"[") and _SCHEMA.search(h) else 0
+        if h.lstrip()[:1] not in (b"{", b"["):
+            return 0
+        return 90 if _SCHEMA.search(h) else 70 if _EMPTY.match(h) else 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one document, the cyclic GC paused (many small structs a finding)."""
@@ -597,5 +600,7 @@ def _vulnerabilities(fs: list[_Finding], vulns: list[list[_Vuln]]) -> dict[str, 
 
 
 _SCHEMA = re.compile(rb'"SchemaVersion"\s*:\s*"2018-10-08"')
+#: ``{"Findings": []}``, with the answer's ``NextToken`` (null) or not
+_EMPTY = re.compile(rb'\s*\{\s*"Findings"\s*:\s*\[\s*\]\s*(?:,\s*"NextToken"\s*:\s*null\s*)?\}\s*\Z')
 
 __all__ = ["Asff"]
