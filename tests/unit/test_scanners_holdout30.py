@@ -224,3 +224,83 @@ def test_empty_get_findings_answer_holds_no_event(tmp_path: Path) -> None:
     # `aws securityhub get-findings` with nothing to report (was "no format matched")
     d = _auto(b'{\n    "Findings": [],\n    "NextToken": null\n}\n', tmp_path)
     assert (d.events, d.batches, d.dead) == (0, [], [])
+
+
+#: prowler-cloud/prowler docs/tutorials/reporting.md, "JSON-ASFF": Prowler's example finding, verbatim
+_PROWLER = """[{
+    "SchemaVersion": "2018-10-08",
+    "Id": "prowler-rds_instance_minor_version_upgrade_enabled-ACCOUNT_ID-eu-west-1-b1ade474a",
+    "ProductArn": "arn:aws:securityhub:eu-west-1::product/prowler/prowler",
+    "RecordState": "ACTIVE",
+    "ProductFields": {
+        "ProviderName": "Prowler",
+        "ProviderVersion": "3.0-beta-21Nov2022",
+        "ProwlerResourceName": "rds-instance-id"
+    },
+    "GeneratorId": "prowler-rds_instance_minor_version_upgrade_enabled",
+    "AwsAccountId": "ACCOUNT_ID",
+    "Types": [],
+    "FirstObservedAt": "2022-12-01T13:16:57Z",
+    "UpdatedAt": "2022-12-01T13:16:57Z",
+    "CreatedAt": "2022-12-01T13:16:57Z",
+    "Severity": {
+        "Label": "LOW"
+    },
+    "Title": "Ensure RDS instances have minor version upgrade enabled.",
+    "Description": "Ensure RDS instances have minor version upgrade enabled.",
+    "Resources": [
+        {
+            "Type": "AwsRdsDbInstance",
+            "Id": "rds-instance-id",
+            "Partition": "aws",
+            "Region": "eu-west-1"
+        }
+    ],
+    "Compliance": {
+        "Status": "PASSED",
+        "RelatedRequirements": [
+            "CISA your-systems-2 booting-up-thing-to-do-first-3",
+            "CIS-1.5 2.3.2",
+            "AWS-Foundational-Security-Best-Practices rds",
+            "RBI-Cyber-Security-Framework annex_i_6",
+            "FFIEC d3-cc-pm-b-1 d3-cc-pm-b-3"
+        ],
+        "AssociatedStandards": [
+            {
+                "StandardsId": "CISA"
+            },
+            {
+                "StandardsId": "CIS-1.5"
+            },
+            {
+                "StandardsId": "AWS-Foundational-Security-Best-Practices"
+            },
+            {
+                "StandardsId": "RBI-Cyber-Security-Framework"
+            },
+            {
+                "StandardsId": "FFIEC"
+            }
+        ]
+    },
+    "Remediation": {
+        "Recommendation": {
+            "Text": "Enable auto minor version upgrade for all databases and environments.",
+            "Url": "https://aws.amazon.com/blogs/database/best-practices-for-upgrading-amazon-rds-to-major-and-minor-versions-of-postgresql/"
+        }
+    }
+}]"""
+
+
+def test_prowler_json_asff(tmp_path: Path) -> None:
+    d = _auto(_PROWLER.encode(), tmp_path)
+    [r] = _rows(d)["compliance_finding"]
+    assert (r["severity_id"], r["metadata"]["product"]["name"], r["metadata"]["product"]["vendor_name"]) == (
+        2, "Prowler", "prowler")  # fmt: skip
+    c = r["compliance"]
+    assert c["standards"] == ["CISA", "CIS-1.5", "AWS-Foundational-Security-Best-Practices",
+                              "RBI-Cyber-Security-Framework", "FFIEC"]  # fmt: skip
+    assert c["requirements"][1] == "CIS-1.5 2.3.2" and c["status"] == "Pass"
+    assert c["control"] == "prowler-rds_instance_minor_version_upgrade_enabled"  # its check: the GeneratorId
+    assert r["finding_info"]["analytic"]["uid"] == "prowler-rds_instance_minor_version_upgrade_enabled"
+    assert r["finding_info"]["types"] is None  # ([] is none)

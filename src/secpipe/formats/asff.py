@@ -16,7 +16,8 @@ Security Hub CSPM):
   template has no ``Vulnerabilities``: its resource's ``Details.Other`` ("CVE ID", "PkgName",
   "Installed Package", "Patched Package", "NvdCvssScoreV3"/"NvdCvssVectorV3") gives the one entry;
 - else with ``Compliance`` -> **Compliance Finding (2003)**: ``SecurityControlId`` (else the
-  ``ProductFields.ControlId`` of a finding from before consolidated controls) the control,
+  ``ProductFields.ControlId`` of a finding from before consolidated controls, else the ``GeneratorId``:
+  Prowler's check) the control,
   ``AssociatedStandards[].StandardsId`` (else ``ProductFields.StandardsArn``) the standards,
   ``RelatedRequirements`` the requirements, ``Status`` PASSED / WARNING / FAILED -> Pass (1) /
   Warning (2) / Fail (3), NOT_AVAILABLE Other (99), the word in ``status_code``;
@@ -535,8 +536,8 @@ def _compliance(fs: list[_Finding]) -> dict[str, pa.Array]:
     reasons = [[x for r in c.status_reasons if (x := r.description or r.reason_code)] if c.status_reasons else None
                for c in cs]  # fmt: skip
     return {
-        "compliance.control": strs([c.security_control_id or _text(fx.control) or _text(fx.rule)
-                                    for c, fx in zip(cs, fields, strict=True)]),  # fmt: skip
+        "compliance.control": strs([c.security_control_id or _text(fx.control) or _text(fx.rule) or f.generator_id
+                                    for c, fx, f in zip(cs, fields, fs, strict=True)]),  # fmt: skip
         "compliance.standards": str_lists(standards),
         "compliance.requirements": str_lists([c.related_requirements for c in cs]),
         "compliance.status_id": sid,
