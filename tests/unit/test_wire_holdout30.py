@@ -49,7 +49,7 @@ def _request(*bodies: Any, resource: dict[str, str] = RESOURCE) -> bytes:
                                            "scopeLogs": [{"logRecords": records}]}]})  # fmt: skip
 
 
-def _post(data_dir: Path, *requests: bytes) -> list[httpx.Response]:
+def _post(data_dir: Path, *requests: bytes, kind: str = "application/json") -> list[httpx.Response]:
     svc = Service(data_dir)
     tokens = TokenStore(data_dir)
     token = tokens.create("otel", "ingest")
@@ -58,7 +58,7 @@ def _post(data_dir: Path, *requests: bytes) -> list[httpx.Response]:
     async def send() -> list[httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             return [await client.post("/v1/logs", content=r, headers={
-                "Authorization": f"Bearer {token}", "Content-Type": "application/json"}) for r in requests]  # fmt: skip
+                "Authorization": f"Bearer {token}", "Content-Type": kind}) for r in requests]  # fmt: skip
 
     try:
         return asyncio.run(send())
@@ -88,6 +88,23 @@ def test_otlp_falco_and_k8s_audit_records_keep_their_resource(tmp_path: Path) ->
         assert "cloud" in row["metadata"]["profiles"]
     # the format's own unmapped keys are kept beside the resource
     assert orjson.loads(audit["unmapped"])["level"] == "Metadata"
+
+
+def test_otlp_protobuf_request_keeps_the_resource(tmp_path: Path) -> None:
+    # binary protobuf, the otlphttp exporter's default encoding (the official opentelemetry-proto classes)
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    req = ExportLogsServiceRequest()
+    rl = req.resource_logs.add()
+    for k, v in RESOURCE.items():
+        rl.resource.attributes.add(key=k).value.string_value = v
+    rec = rl.scope_logs.add().log_records.add(time_unix_nano=1715108059341081180)
+    rec.body.string_value = K8S
+    (answer,) = _post(tmp_path, req.SerializeToString(), kind="application/x-protobuf")
+    assert answer.status_code == 200
+    (row,) = _rows(tmp_path, "api_activity")
+    assert row["device"]["hostname"] == RESOURCE["host.name"] and row["cloud"]["zone"] == "eu-west-1a"
+    assert orjson.loads(row["unmapped"])["resource"]["attributes"] == RESOURCE
 
 
 def test_a_record_that_names_its_cloud_keeps_it(tmp_path: Path) -> None:
