@@ -104,7 +104,7 @@ def by_host(fmt: Format, source: str, docs: Sequence[bytes], idx: list[int], *,
     logged less than ~11 months before its document's time (a ``Dec 31`` line shipped on Jan 1 is
     the year before; an archive shipped today keeps its year).
 
-    ``contexts`` (documents of an OpenTelemetry request): documents of any format are split by
+    ``contexts`` (an OpenTelemetry request's records, HEC events): documents of any format are split by
     the context hint they carry too (:attr:`ShippedLine.context`), appended last: one context a
     body (:mod:`secpipe.formats._context`)."""
     lines = not isinstance(fmt, RecordFormat) and fmt.framing == "lines"
@@ -409,7 +409,7 @@ def accept_docs(ctx: AppContext, source: str, names: str | Sequence[str | None],
             else:
                 for i in idx:
                     _accept_group(service, fmt, src, [docs[i]], [i], reasons, held)
-    if held:  # the bodies of a context each (one per resource of an OpenTelemetry request): one WAL sync
+    if held:  # the bodies of a context each (one per resource or HEC envelope metadata): one WAL sync
         both = Decoded()
         for _rec, dec in held:
             both.extend(dec)
