@@ -252,3 +252,30 @@ def test_a_recorded_future_risk_list_takes_each_rows_risk_as_its_confidence() ->
     assert out.table.select(["kind", "value", "confidence"]).to_pylist() == [
         {"kind": "ip", "value": "1.128.3.4", "confidence": 99},
         {"kind": "ip", "value": "2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6", "confidence": 68}]
+
+
+def _indicator(**kw: object) -> bytes:
+    ind = {"type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+           "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z", "pattern_type": "stix",
+           "pattern": "[ipv4-addr:value = '198.51.100.7']", "valid_from": "2024-01-01T00:00:00Z", **kw}
+    return json.dumps({"type": "bundle", "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04982", "objects": [ind]}).encode()
+
+
+@pytest.mark.parametrize(("given", "confidence"), [
+    ("High", 85), ("Med", 50), ("Low", 15), ("None", 0),  # STIX 2.1 Appendix A.1's values for the scale's words
+    ("85", 85), (150, 100), (-5, 0), (True, 70), ("unknown", 70)])
+def test_an_odd_stix_confidence_is_read_or_defaulted_never_a_feed_error(given: object, confidence: int) -> None:
+    """STIX's confidence is an integer 0-100; producers that write the None/Low/Med/High scale's word, a number as
+    text or a value out of range refused the whole bundle (int('High'): ValueError) or kept 150."""
+    out = load(_indicator(confidence=given), "stix", conf=70)
+    assert out.table.column("confidence").to_pylist() == [confidence]
+
+
+def test_an_indicators_kill_chain_phases_are_labels() -> None:
+    """STIX 2.1 indicator ``kill_chain_phases`` (4.7: the spec's example phase of the Lockheed Martin kill chain)
+    were dropped; they say where in an intrusion the indicator is seen."""
+    phases = [{"kill_chain_name": "lockheed-martin-cyber-kill-chain", "phase_name": "reconnaissance"},
+              {"kill_chain_name": "mitre-attack", "phase_name": "command-and-control"}]
+    out = load(_indicator(indicator_types=["malicious-activity"], kill_chain_phases=phases), "stix", conf=70)
+    assert out.table.column("labels").to_pylist() == [
+        ["malicious-activity", "lockheed-martin-cyber-kill-chain:reconnaissance", "mitre-attack:command-and-control"]]

@@ -50,16 +50,46 @@ def load_stix(data: bytes, conf: int) -> Loaded:
             skipped += 1
             continue
         terms, relaxed = got
-        labels = [*o.get("indicator_types", []), *o.get("labels", []), *([RELAXED_LABEL] if relaxed else [])]
-        c = o.get("confidence", score)
+        labels = [*o.get("indicator_types", []), *o.get("labels", []), *_phases(o), *([RELAXED_LABEL] if relaxed else [])]
+        c = _confidence(o.get("confidence", score), conf)
         for kind, value in terms:
-            rows.append({"kind": None if kind == "auto" else kind, "value": value,
-                         "confidence": conf if c is None else int(c), "labels": labels,
+            rows.append({"kind": None if kind == "auto" else kind, "value": value, "confidence": c, "labels": labels,
                          "valid_until": _ms(o.get("valid_until")), "description": o.get("name") or o.get("description"),
                          "ref": o.get("id"), "valid_from": _ms(o.get("valid_from"))})
     out = _rows(rows, conf)
     out.skipped += skipped
     return out
+
+
+#: the None/Low/Med/High scale's values on STIX's 0-100 confidence (STIX 2.1 Appendix A.1)
+_SCALE = {"none": 0, "low": 15, "med": 50, "medium": 50, "high": 85}
+
+
+def _confidence(value: Any, default: int) -> int:
+    """An indicator's confidence 0-100: its integer (a number written as text too, clamped to 0-100), or the word of
+    the None/Low/Med/High scale some producers write instead (Appendix A.1's value for it); anything else, or none,
+    is the feed's ``default`` — one odd value never refuses the feed."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _SCALE:
+            return _SCALE[word]
+        try:
+            value = float(word)
+        except ValueError:
+            return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return default
+    return max(0, min(100, int(value)))
+
+
+def _phases(o: dict[str, Any]) -> list[str]:
+    """An indicator's kill chain phases as ``<kill_chain_name>:<phase_name>`` labels (``mitre-attack:command-and-control``,
+    ``lockheed-martin-cyber-kill-chain:delivery``): where in an intrusion the indicator is seen."""
+    phases = o.get("kill_chain_phases")
+    if not isinstance(phases, list):
+        return []
+    return [f"{p['kill_chain_name']}:{p['phase_name']}" for p in phases
+            if isinstance(p, dict) and isinstance(p.get("kill_chain_name"), str) and isinstance(p.get("phase_name"), str)]
 
 
 def _current_versions(objs: list[Any]) -> list[dict[str, Any]]:
