@@ -135,3 +135,47 @@ def test_a_late_event_completes_no_count_over_a_longer_span(tmp_path: Path) -> N
     assert fired(["10:00:00", "10:04:00", "10:02:00"]) == [2]
     assert fired(["10:00:00", "10:04:00", "09:59:30"]) == [2]
     assert fired(["10:00:00", "10:04:00", "09:56:00", "10:05:00"]) == [3]  # 10:00, 10:04, 10:05
+
+
+# -- the same event delivered twice counts once ------------------------------------------------
+
+_LOGINS = """\
+    title: Console login
+    name: console_login
+    id: 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a80
+    logsource: {product: aws, service: cloudtrail}
+    detection:
+        selection: {eventSource: signin.amazonaws.com, eventName: ConsoleLogin}
+        condition: selection
+    ---
+    title: Two console logins in 5 minutes
+    id: 4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a81
+    correlation:
+        type: event_count
+        rules: [console_login]
+        timespan: 5m
+        condition: {%s: 2}
+    level: high
+    """
+
+
+def test_an_event_delivered_twice_counts_once(real: Path, tmp_path: Path) -> None:
+    """A CloudTrail file read twice (an S3 notification delivered again) repeats its ConsoleLogin
+    (Panther's record, its eventID the event's uid): two logins, which fired; another login (another
+    eventID) is a second. Also for a condition decided at the window's close (eq 2)."""
+    recs = json.loads((real / "panther-analysis/extracted/cloudtrail.json").read_text())["Records"]
+    login = next(r for r in recs if r["eventName"] == "ConsoleLogin" and "eventID" in r)
+    other = dict(login, eventID="0f0b0bd1-4d2b-4e40-9c57-8a0a5b6a7c01")
+    later = dict(login, eventID="0f0b0bd1-4d2b-4e40-9c57-8a0a5b6a7c02", eventTime=login["eventTime"][:10] + "T23:59:59Z")
+    for cond, close in (("gte", False), ("eq", True)):
+        p = tmp_path / f"{cond}.yml"
+        p.write_text(textwrap.dedent(_LOGINS % cond))
+        rs = load_rules([p])
+        assert not rs.unsupported, rs.unsupported
+        for second, fires in ((login, False), (other, True)):
+            eng = CorrelationEngine(rs, None, clock=lambda: WALL)
+            out = []
+            for rec in [login, second, *([later] if close else [])]:
+                (b,) = formats.get("cloudtrail").decode(json.dumps({"Records": [rec]}).encode(), "t").batches
+                out.append(eng.process(b, rs.matches(b)))
+            assert (out[-1] is not None) == fires, (cond, second["eventID"])

@@ -46,6 +46,9 @@ Two evaluation modes, by what the condition can tell before the window ends:
   with no matching event opens no window: "no backup at all" is not detected (Sigma's event
   queries cannot express the absence of every event either).
 
+An event a group already holds for the same rule (its ``metadata.uid``: the same event delivered
+again, by a shipper's retry or a file read twice) is not counted again.
+
 State: per correlation and group, the (time, rule, value, uid) entries inside the window, plus
 the open windows' starts and the watermark. It is written atomically (tmp + rename) to
 ``<data_dir>/state/sigma/<stage>.json`` after every batch and read back on start, so a restart
@@ -486,6 +489,8 @@ class CorrelationEngine:
                 key = msgspec.json.encode([self._field(c, e, g) for g in c.group_by]).decode()
                 value = self._field(c, e, c.field) if c.field else None
                 entries = groups.setdefault(key, [])
+                if _again(entries, idx, e["uid"]):
+                    continue
                 entries.append([e["time"], idx, value, e["uid"]])
                 lo = e["time"] - c.window_ms
                 entries[:] = [x for x in entries if x[0] >= lo]
@@ -529,8 +534,9 @@ class CorrelationEngine:
             if start is None:
                 starts[key] = e["time"]
                 groups[key] = []
-            value = self._field(c, e, c.field) if c.field else None
-            groups.setdefault(key, []).append([e["time"], idx, value, e["uid"]])
+            entries = groups.setdefault(key, [])
+            if not _again(entries, idx, e["uid"]):
+                entries.append([e["time"], idx, self._field(c, e, c.field) if c.field else None, e["uid"]])
         for key in [k for k, t in starts.items() if t + c.window_ms + self.grace_ms < watermark]:
             self._close(c, key, groups, starts, fired, chained)
 
@@ -584,6 +590,12 @@ class CorrelationEngine:
         if self._deferred:
             doc[_WINDOWS] = self.windows
         write_file_atomic(self.path, msgspec.json.encode(doc), self.path.with_suffix(".tmp"))
+
+
+def _again(entries: list[list[Any]], idx: int, uid: str | None) -> bool:
+    """Whether the group already holds this event for this rule (its ``metadata.uid``): the same
+    event delivered again (a shipper's retry, a file read twice) counts once."""
+    return uid is not None and any(x[3] == uid and x[1] == idx for x in entries)
 
 
 def _order(e: dict[str, Any]) -> tuple[int, float]:
