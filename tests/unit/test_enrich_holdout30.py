@@ -279,3 +279,18 @@ def test_an_indicators_kill_chain_phases_are_labels() -> None:
     out = load(_indicator(indicator_types=["malicious-activity"], kill_chain_phases=phases), "stix", conf=70)
     assert out.table.column("labels").to_pylist() == [
         ["malicious-activity", "lockheed-martin-cyber-kill-chain:reconnaissance", "mitre-attack:command-and-control"]]
+
+
+def test_what_an_indicator_indicates_names_its_matches(real: Path) -> None:
+    """A bundle relates an indicator to the malware, actor or campaign it ``indicates`` (STIX 2.1 4.7.2): that name
+    is what an analyst reads a match as, and it was dropped. The OASIS examples (threat-intel/oasis-cti-stix2-json-schemas):
+    the Poison Ivy file hash, Operation Omega's indicator, APT1's (a threat actor, a tool) and Poison Ivy's report."""
+    base = real / "threat-intel" / "oasis-cti-stix2-json-schemas"
+    labels = [load((base / name).read_bytes(), "stix", conf=70).table.column("labels").to_pylist()
+              for name in ("examples-stix2.0-history/malware-indicator-for-file-hash.json",
+                           "examples/indicator-to-campaign-relationship.json")]
+    assert labels == [[["malicious-activity", "Poison Ivy"]], [["malicious-activity", "Operation Omega"]]]
+    apt1 = load((base / "examples/threat-reports/apt1.json").read_bytes(), "stix", conf=70).table
+    named = {v: ls for v, ls in zip(apt1.column("value").to_pylist(), apt1.column("labels").to_pylist(), strict=True)}
+    assert any("Ugly Gorilla" in ls for ls in named.values())
+    assert any("HUC Packet Transmit Tool (HTRAN)" in ls for ls in named.values())

@@ -5,7 +5,11 @@ Accepted: bundles, TAXII 2.1 envelopes, a list of objects, a single object, and 
 ``pattern_type`` stix are indicators; their patterns are read by :mod:`.stix_pattern`. Skipped
 and counted: revoked indicators, those typed only ``benign``, and OpenCTI's with detection off
 (``x_opencti_detection: false`` or the ``detection`` of OpenCTI's property extension). Without a
-STIX ``confidence``, OpenCTI's score stands in. An indicator given in several versions counts at its
+STIX ``confidence``, OpenCTI's score stands in; a confidence written as a word of the None/Low/Med/High scale
+takes that scale's value (Appendix A.1), one out of 0-100 is clamped, another odd value is the feed's default.
+``indicator_types``, ``labels`` and ``kill_chain_phases`` (``<kill_chain_name>:<phase_name>``) are labels, and so
+are the names of what an indicator ``indicates`` (a ``relationship`` to a malware, threat actor, intrusion set,
+campaign, tool, attack pattern or infrastructure of the bundle). An indicator given in several versions counts at its
 latest ``modified`` (older versions are skipped). A bundle without any indicator is refused
 (:class:`~.loaders.FeedError`) naming the object types it has; one with no object at all (an empty bundle, a TAXII
 2.1 page with nothing in it: ``{}`` as the OASIS reference server answers, or only ``more``/``next``) is an empty
@@ -40,6 +44,7 @@ def load_stix(data: bytes, conf: int) -> Loaded:
     rows: list[dict[str, Any]] = []
     current = _current_versions(objs)
     skipped = sum(1 for o in objs if isinstance(o, dict) and o.get("type") == "indicator") - len(current)
+    indicates = _indicates(objs)
     for o in current:
         detection, score = _opencti(o)
         if o.get("revoked") or o.get("pattern_type", "stix") != "stix" or _benign(o) or detection is False:
@@ -50,7 +55,8 @@ def load_stix(data: bytes, conf: int) -> Loaded:
             skipped += 1
             continue
         terms, relaxed = got
-        labels = [*o.get("indicator_types", []), *o.get("labels", []), *_phases(o), *([RELAXED_LABEL] if relaxed else [])]
+        labels = list(dict.fromkeys([*o.get("indicator_types", []), *o.get("labels", []), *_phases(o),
+                                     *indicates.get(o.get("id"), []), *([RELAXED_LABEL] if relaxed else [])]))
         c = _confidence(o.get("confidence", score), conf)
         for kind, value in terms:
             rows.append({"kind": None if kind == "auto" else kind, "value": value, "confidence": c, "labels": labels,
@@ -80,6 +86,23 @@ def _confidence(value: Any, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         return default
     return max(0, min(100, int(value)))
+
+
+#: the objects an indicator ``indicates`` (STIX 2.1 4.7.2) whose name says what a match means
+_INDICATED = frozenset({"malware", "threat-actor", "intrusion-set", "campaign", "tool", "attack-pattern", "infrastructure"})
+
+
+def _indicates(objs: list[Any]) -> dict[Any, list[str]]:
+    """indicator id -> the names of the bundle's objects it ``indicates`` (a ``relationship`` of that type): the
+    malware family, actor or campaign an analyst reads a match as (``Poison Ivy``, ``APT1``)."""
+    names = {o.get("id"): o["name"] for o in objs if isinstance(o, dict) and o.get("type") in _INDICATED
+             and isinstance(o.get("name"), str) and o["name"]}
+    out: dict[Any, list[str]] = {}
+    for r in objs:
+        if (isinstance(r, dict) and r.get("type") == "relationship" and r.get("relationship_type") == "indicates"
+                and r.get("target_ref") in names and isinstance(r.get("source_ref"), str)):
+            out.setdefault(r["source_ref"], []).append(names[r["target_ref"]])
+    return out
 
 
 def _phases(o: dict[str, Any]) -> list[str]:
