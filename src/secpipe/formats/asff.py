@@ -22,7 +22,11 @@ Security Hub CSPM):
   ``RelatedRequirements`` the requirements, ``Status`` PASSED / WARNING / FAILED -> Pass (1) /
   Warning (2) / Fail (3), NOT_AVAILABLE Other (99), the word in ``status_code``;
   ``StatusReasons[]`` the status details;
-- else -> **Detection Finding (2004)** (GuardDuty, Macie, Access Analyzer, a secret Trivy found).
+- else -> **Detection Finding (2004)** (GuardDuty, Macie, Access Analyzer, a secret Trivy found), its
+  ``Action`` (a network connection by its direction, a port probe coming in, an AWS API call from a
+  remote address, a DNS request) or ``Network`` -> ``evidences[0]``: the endpoints (address, port,
+  domain, the remote one's ISP), ``connection_info`` (protocol, direction), ``api`` (operation,
+  service), ``query.hostname``; the rest of them (geolocation, AS) stays in ``raw_data``.
 
 Every finding: ``Id`` -> ``finding_info.uid``; ``Title``, ``Description``, ``Types`` (else
 ``FindingProviderFields.Types``), ``SourceUrl``, ``GeneratorId`` (the analytic's uid) and
@@ -40,7 +44,7 @@ resource's), the first resource's ``Partition`` -> ``cloud`` (provider AWS); ``R
 Recommendation`` -> ``remediation`` (2003, 2004) or the vulnerabilities' remediation (2002);
 ``ProductName``/``CompanyName`` (else the product ARN's ``product/<company>/<product>``) ->
 ``metadata.product`` and ``finding_info.product``, ``ProductArn`` their uid. Keys not placed
-(``ProductFields``, ``Action``, ``Network``, ``Note``, ``UserDefinedFields`` ...) stay in
+(``ProductFields``, ``Note``, ``UserDefinedFields``, ``Malware``, ``Process`` ...) stay in
 ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
 
 Dead letters: a record that is neither a finding (no ``Id``) nor an envelope of findings, one of
@@ -74,6 +78,7 @@ from secpipe.formats._findings import (
     raw_data,
     raw_json_col,
     severity_list,
+    singleton_list,
     str_lists,
     struct_lists,
 )
@@ -188,6 +193,63 @@ class _Fields(msgspec.Struct, gc=False):
     guide: Any = msgspec.field(default=None, name="StandardsGuideArn")
 
 
+class _Org(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    isp: str | None = None
+
+
+class _Ip(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    ip_address_v4: str | None = None
+    organization: _Org | None = None
+
+
+class _Port(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    port: int | None = None
+
+
+class _Connection(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    connection_direction: str | None = None
+    protocol: str | None = None
+    local_ip_details: _Ip | None = None
+    local_port_details: _Port | None = None
+    remote_ip_details: _Ip | None = None
+    remote_port_details: _Port | None = None
+
+
+class _ApiCall(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    api: str | None = None
+    service_name: str | None = None
+    remote_ip_details: _Ip | None = None
+
+
+class _Dns(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    domain: str | None = None
+    protocol: str | None = None
+
+
+class _Probe(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    port_probe_details: list[_Connection] | None = None
+
+
+class _Action(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    network_connection_action: _Connection | None = None
+    aws_api_call_action: _ApiCall | None = None
+    dns_request_action: _Dns | None = None
+    port_probe_action: _Probe | None = None
+
+
+class _Network(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    direction: str | None = None
+    protocol: str | None = None
+    source_ip_v4: str | None = None
+    source_ip_v6: str | None = None
+    source_port: int | str | None = None
+    source_domain: str | None = None
+    destination_ip_v4: str | None = None
+    destination_ip_v6: str | None = None
+    destination_port: int | str | None = None
+    destination_domain: str | None = None
+
+
 class _Workflow(msgspec.Struct, **_P):  # type: ignore[call-arg]
     status: str | None = None
 
@@ -221,6 +283,8 @@ class _Finding(msgspec.Struct, **_P):  # type: ignore[call-arg]
     record_state: str | None = None
     vulnerabilities: list[_Vuln] | None = None
     finding_provider_fields: _Provider | None = None
+    action: _Action | None = None
+    network: _Network | None = None
 
 
 class _Detail(msgspec.Struct):
@@ -238,7 +302,7 @@ _MAPPED = frozenset({
     "SchemaVersion", "Id", "ProductArn", "ProductName", "CompanyName", "GeneratorId", "AwsAccountId", "AwsAccountName",
     "Region", "Types", "FirstObservedAt", "LastObservedAt", "CreatedAt", "UpdatedAt", "Severity", "Confidence", "Title",
     "Description", "SourceUrl", "Remediation", "Resources", "Compliance", "Workflow", "WorkflowState", "RecordState",
-    "Vulnerabilities", "FindingProviderFields",
+    "Vulnerabilities", "FindingProviderFields", "Action", "Network",
 })  # fmt: skip
 #: a workflow word (Workflow.Status, else the legacy WorkflowState) -> status_id
 _WORKFLOW = {"NEW": 1, "NOTIFIED": 2, "ASSIGNED": 2, "IN_PROGRESS": 2, "SUPPRESSED": 3, "DEFERRED": 3, "RESOLVED": 4}
@@ -423,8 +487,7 @@ class Asff(RecordFormat):
                 cols.update(_vulnerabilities(sub, [v or [] for v in subv]))
             else:
                 cols["remediation"] = _remediation(sub)
-                if kind == 1:
-                    cols.update(_compliance(sub))
+                cols.update(_compliance(sub) if kind == 1 else _evidences(sub))
             out.append(to_batch(cls, cols))
         return out
 
@@ -546,6 +609,77 @@ def _compliance(fs: list[_Finding]) -> dict[str, pa.Array]:
         "compliance.status_detail": strs([c.status_reasons[0].reason_code if c.status_reasons else None for c in cs]),
         "compliance.status_details": str_lists(reasons),
     }
+
+
+#: one evidence: (src ip, src port, src domain, dst ip, dst port, dst domain, protocol, direction_id,
+#: api operation, api service, dns query, the remote address' ISP)
+_Evidence = tuple[Any, ...]
+_NO_EVIDENCE: _Evidence = (None,) * 12
+_DIRECTION = {"IN": 1, "INBOUND": 1, "OUT": 2, "OUTBOUND": 2}
+
+
+def _evidence(f: _Finding) -> _Evidence:
+    """What a finding's ``Action`` (network connection, API call, DNS request, port probe) or
+    ``Network`` says of the activity it saw."""
+    a, net = f.action, f.network
+    if a is not None:
+        probes = a.port_probe_action.port_probe_details if a.port_probe_action else None
+        c = a.network_connection_action or (probes[0] if probes else None)
+        if c is not None:
+            remote, local = c.remote_ip_details, c.local_ip_details
+            rport, lport = c.remote_port_details, c.local_port_details
+            rip, lip = remote.ip_address_v4 if remote else None, local.ip_address_v4 if local else None
+            rp, lp = rport.port if rport else None, lport.port if lport else None
+            d = _DIRECTION.get((c.connection_direction or "").upper(), 0 if a.network_connection_action else 1)
+            src, dst = ((rip, rp), (lip, lp)) if d != 2 else ((lip, lp), (rip, rp))
+            org = (remote.organization if remote else None) or _Org()
+            return (*src, None, *dst, None, c.protocol, d, None, None, None, org.isp)
+        if (api := a.aws_api_call_action) is not None:
+            remote = api.remote_ip_details
+            org = (remote.organization if remote else None) or _Org()
+            return (remote.ip_address_v4 if remote else None, None, None, None, None, None, None, 0, api.api,
+                    api.service_name, None, org.isp)  # fmt: skip
+        if (dns := a.dns_request_action) is not None:
+            return (None, None, None, None, None, None, dns.protocol, 2, None, None, dns.domain, None)
+    if net is not None:
+        return (net.source_ip_v4 or net.source_ip_v6, _port(net.source_port), net.source_domain,
+                net.destination_ip_v4 or net.destination_ip_v6, _port(net.destination_port), net.destination_domain,
+                net.protocol, _DIRECTION.get((net.direction or "").upper(), 0), None, None, None, None)  # fmt: skip
+    return _NO_EVIDENCE
+
+
+def _port(v: int | str | None) -> int | None:
+    if isinstance(v, str):
+        v = int(v) if v.isdigit() and len(v) < 6 else None
+    return v if v is not None and 0 <= v < 65536 else None
+
+
+def _evidences(fs: list[_Finding]) -> dict[str, pa.Array]:
+    """``evidences[0]`` of a detection: its endpoints, connection, API call or DNS query."""
+    ev = [_evidence(f) if f.action is not None or f.network is not None else _NO_EVIDENCE for f in fs]
+    if all(e is _NO_EVIDENCE for e in ev):
+        return {}
+    col = [strs, pa.int32, strs, strs, pa.int32, strs, strs, pa.int32, strs, strs, strs, strs]
+    c = [strs([e[i] for e in ev]) if t is strs else pa.array([e[i] for e in ev], t()) for i, t in enumerate(col)]
+    direction = pc.if_else(pc.equal(c[7], 0), pa.scalar(None, pa.int32()), c[7])
+    proto = pc.utf8_lower(c[6])
+    endpoint = {"src_endpoint.ip": c[0], "src_endpoint.port": c[1], "src_endpoint.domain": c[2],
+                "dst_endpoint.ip": c[3], "dst_endpoint.port": c[4], "dst_endpoint.domain": c[5]}  # fmt: skip
+    outbound = pc.fill_null(pc.equal(c[7], 2), False)  # (the remote address is the source unless it went out)
+    none = pa.scalar(None, S)
+    evid = nest({
+        **endpoint,
+        "src_endpoint.isp": pc.if_else(outbound, none, c[11]),
+        "dst_endpoint.isp": pc.if_else(outbound, c[11], none),
+        "connection_info.protocol_name": proto,
+        "connection_info.direction_id": direction,
+        "api.operation": c[8],
+        "api.service.name": c[9],
+        "query.hostname": c[10],
+    })  # fmt: skip
+    valid = pc.or_(pc.or_(c[0].is_valid(), c[3].is_valid()), pc.or_(c[8].is_valid(), c[10].is_valid()))
+    valid = pc.or_(valid, pc.or_(c[2].is_valid(), c[5].is_valid()))
+    return {"evidences": singleton_list(evid, valid)}
 
 
 def _vulnerabilities(fs: list[_Finding], vulns: list[list[_Vuln]]) -> dict[str, pa.Array]:
