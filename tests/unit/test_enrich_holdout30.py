@@ -294,3 +294,16 @@ def test_what_an_indicator_indicates_names_its_matches(real: Path) -> None:
     named = {v: ls for v, ls in zip(apt1.column("value").to_pylist(), apt1.column("labels").to_pylist(), strict=True)}
     assert any("Ugly Gorilla" in ls for ls in named.values())
     assert any("HUC Packet Transmit Tool (HTRAN)" in ls for ls in named.values())
+
+
+def test_benign_rows_of_a_csv_export_are_no_indicators() -> None:
+    """GreyNoise's fields (docs.greynoise.io, GNQL: ``ip``, ``classification`` malicious/suspicious/unknown/benign,
+    ``actor`` "the benign actor the device has been associated with, such as Shodan, Censys, GoogleBot") exported as
+    CSV: a benign row (a search engine's or Shodan's scanner) is skipped and counted, as the JSON path and Maltiverse's
+    ``whitelist`` already were; it was loaded as an indicator, so Googlebot's crawls would match."""
+    body = (b"ip,classification,first_seen,last_seen,actor,tags\n"
+            b'198.51.100.7,malicious,2024-01-01,2024-01-02,unknown,"SSH Bruteforcer,Telnet Scanner"\n'
+            b'203.0.113.9,benign,2024-01-01,2024-01-02,Shodan.io,"Shodan.io,Web Crawler"\n'
+            b"192.0.2.5,unknown,2024-01-01,2024-01-02,unknown,\n")
+    out = load(body, "auto", conf=70)
+    assert out.table.column("value").to_pylist() == ["198.51.100.7", "192.0.2.5"] and out.skipped == 1

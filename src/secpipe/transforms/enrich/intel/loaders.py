@@ -312,7 +312,7 @@ def load_team_rows(rows: list[dict[str, Any]], conf: int, labels: list[str] | No
         if any(isinstance(k, str) and not k.islower() for k in r):  # "Value", Defender's "indicatorValue"
             r = {k.lower() if isinstance(k, str) else k: v for k, v in r.items()}
         if (str(r.get("action") or "").strip().lower() in _ALLOW_ACTIONS
-                or str(r.get("classification") or "").strip().lower() in _BENIGN_CLASSES):
+                or str(r.get("classification") or "").strip().lower() in _tab.BENIGN_CLASSES):
             other += 1  # an allow entry (Defender "Allowed", CrowdStrike "allow", Maltiverse "whitelist"): no threat
             continue
         if "phish_id" in r and str(r.get("verified") or "").strip().lower() == "no":
@@ -349,8 +349,6 @@ _CONFIDENCE_KEYS = ("confidence", "confidence_level", "abuseconfidencescore")
 _UNTIL_KEYS = ("valid_until", "expires", "expiration", "expirationtime", "expiration_time")
 #: ``action`` values that make an entry an allow entry, not an indicator (Defender for Endpoint, CrowdStrike)
 _ALLOW_ACTIONS = frozenset({"allowed", "allow"})
-#: ``classification`` values of known-good entries (Maltiverse collections: malicious, suspicious, neutral, whitelist)
-_BENIGN_CLASSES = frozenset({"whitelist", "benign"})
 
 
 def _ref(r: dict[str, Any]) -> str | None:

@@ -65,6 +65,7 @@ from secpipe.transforms.enrich.intel.indicators import (
     Loaded,
     _const_labels,
     _lines,
+    _mask,
     _table,
     classify,
 )
@@ -81,6 +82,8 @@ _CONFIDENCE_COLS = ("confidence_level", "confidence", "risk")
 _TAG_COLS = ("tags", "labels")
 #: columns whose values are file hashes of the row's sample (all loaded, see module docstring)
 _HASH_COLUMNS = ("sha256_hash", "sha256", "md5_hash", "md5", "sha1_hash", "sha1")
+#: ``classification`` values of known-good entries (GreyNoise: benign, malicious, unknown; Maltiverse: whitelist, ...)
+BENIGN_CLASSES = frozenset({"benign", "whitelist"})
 #: label values that mean "none" in abuse.ch exports
 _NO_LABEL = ("None", "n/a")
 #: feed-specific kind names -> our kinds
@@ -165,6 +168,12 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
         rejected = [r for r in rejected if r.actual_columns <= r.expected_columns]
         cols = {n: pa.concat_arrays([a, pa.array(long if n == vcol else [None] * len(long), pa.string())])
                 for n, a in cols.items()}
+    benign = 0
+    if "classification" in cols and vcol != "classification":  # GreyNoise, Maltiverse: known-good rows are no threat
+        good = _mask(pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(cols["classification"])), value_set=pa.array(sorted(BENIGN_CLASSES))))
+        if good.any():
+            benign = int(good.sum())
+            cols = {n: a.filter(pa.array(~good)) for n, a in cols.items()}
     k, v = classify(cols[vcol])
     if vcol in _JA3_COLUMNS:
         md5 = pc.and_(pc.equal(k, "hash"), pc.equal(pc.binary_length(v), 32))
@@ -186,7 +195,7 @@ def load_abusech_csv(data: bytes, conf: int, labels: list[str] | None = None, co
         extra = _labels_with(labels, cols.get(lab_col or ""), cols.get(tag_col or ""), len(v))
     ref = cols.get("ioc_id") if vcol != "ioc_id" else None
     loaded = _table(k, v, confs, extra, description=cols.get(desc_col or ""), ref=ref)
-    skipped = len(v) - loaded.num_rows + len(rejected)
+    skipped = len(v) - loaded.num_rows + len(rejected) + benign
     if column is None:
         more = [_hashes_of(cols[n], confs, extra, ref) for n in _HASH_COLUMNS if n in cols and n != vcol]
         loaded = pa.concat_tables([loaded, *more]) if more else loaded
