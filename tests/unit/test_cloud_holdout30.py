@@ -157,3 +157,37 @@ def test_activity_log_rest_page_is_unwrapped() -> None:
     assert not d.dead and d.events == 2
     assert [r["api"]["operation"] for r in _rows(d)] == ["Microsoft.Network/networkSecurityGroups/write",
                                                          "Microsoft.ServiceHealth/incident/action"]  # fmt: skip
+
+
+def test_graph_directory_audits_are_api_activity() -> None:
+    """Microsoft Graph's List directoryAudits examples (v1.0): a page of one ``Add member to group``
+    (its targets typed ``Type``, the user target named by UPN), and one page with Graph's
+    ``@microsoft.graph.tips`` annotation beside ``value``."""
+    from secpipe import formats
+
+    name, d = _auto("msgraph-docs-directoryaudit-list.json")
+    assert name == "k8s_audit" and not d.dead and d.events == 1
+    (r,) = _rows(d)
+    assert r["class_uid"] == 6003 and r["metadata"]["product"]["name"] == "Entra ID"
+    assert r["api"]["operation"] == "Add member to group" and r["api"]["service"]["name"] == "Core Directory"
+    assert r["actor"]["user"]["name"] == "bob@wingtiptoysonline.com" and r["src_endpoint"]["ip"] == "127.0.0.1"
+    assert (r["status_id"], r["status_detail"]) == (1, "Successfully added member to group")
+    assert [(t["type"], t["name"]) for t in r["resources"]] == [("Group", "Example.com"), ("User", "bob@contoso.com")]
+    assert r["time"] == 1515532802721  # activityDateTime 2018-01-09T21:20:02.7215374Z
+    page = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#auditLogs/directoryAudits",
+            "@microsoft.graph.tips": "Use $select to choose only the properties your app needs",
+            "value": [{"id": "SSGM_b662f17a-4e4d-4e1c-9248-cdec180024b2_MCDC4_88453290", "category": "GroupManagement",
+                       "correlationId": "b662f17a-4e4d-4e1c-9248-cdec180024b2", "result": "success", "resultReason": "OK",
+                       "activityDisplayName": "GroupLifecyclePolicies_Get", "activityDateTime": "2024-12-27T10:01:19.5796748Z",
+                       "loggedByService": "Self-service Group Management", "operationType": "Update",
+                       "initiatedBy": {"app": None, "user": {"id": "00000000-0000-0000-0000-000000000000", "displayName": None,
+                                                             "userPrincipalName": None, "ipAddress": "10.0.0.0"}},
+                       "targetResources": [{"id": "00000000-0000-0000-0000-000000000000", "displayName": None, "type": "N/A",
+                                            "modifiedProperties": []}], "additionalDetails": []}]}  # fmt: skip
+    data = json.dumps(page).encode()
+    fmt = formats.detect(data)
+    assert fmt is not None and fmt.name == "k8s_audit"
+    d = fmt.decode(data, "page.json")
+    assert not d.dead
+    (r,) = _rows(d)
+    assert r["activity_id"] == 3 and r["src_endpoint"]["ip"] == "10.0.0.0"  # operationType Update

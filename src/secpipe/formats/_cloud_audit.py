@@ -53,7 +53,8 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   ``initiatedBy`` (a user, or an app as type Service), ``result`` -> status, ``operationType`` ->
   activity, ``loggedByService`` -> ``api.service.name``, ``targetResources[]`` -> ``resources``
   (see :func:`_directory_audit`): read as an Activity Log record, it had no actor, status Unknown
-  and the tenant as its only resource.
+  and the tenant as its only resource. A ``directoryAudit`` as Microsoft Graph gives it
+  (``/auditLogs/directoryAudits``, no wrapper) is mapped the same way, as its own ``properties``.
 
 Azure Monitor records may come in the ``{"records": [...]}`` envelope diagnostic settings write to
 Event Hubs, and REST list answers in pages (Graph's ``{"@odata.context", "@odata.nextLink",
@@ -140,6 +141,8 @@ def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decod
             signins.append((doc, d.raw))
         elif _is_graph_signin(doc):  # as Microsoft Graph gives it: the signIn itself, as properties
             signins.append(({"properties": doc}, d.raw))
+        elif isinstance(doc.get("activityDateTime"), str) and isinstance(doc.get("initiatedBy"), dict):
+            audits.append(({"properties": doc}, d.raw))  # a Graph directoryAudit, likewise
         elif doc.get("category") == "AuditLogs" and isinstance(doc.get("properties"), dict):
             audits.append((doc, d.raw))
         elif isinstance(doc.get("operationName"), str) and ("category" in doc or "resourceId" in doc):
@@ -161,18 +164,8 @@ class _Envelope(msgspec.Struct, forbid_unknown_fields=True):
     records: list[msgspec.Raw]
 
 
-class _Page(msgspec.Struct, forbid_unknown_fields=True):
-    """A page of a REST list answer: Microsoft Graph's (``/auditLogs/signIns``: ``@odata.context``,
-    ``@odata.nextLink``) or Azure Resource Manager's (the Activity Log: ``nextLink``)."""
-
-    value: list[msgspec.Raw]
-    context: str | None = msgspec.field(default=None, name="@odata.context")
-    next_link: str | None = msgspec.field(default=None, name="@odata.nextLink")
-    arm_next_link: str | None = msgspec.field(default=None, name="nextLink")
-
-
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
-_PAGE = msgspec.json.Decoder(_Page)
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 def _unwrap_records(out: Decoded) -> list[DeadLetter]:
@@ -191,20 +184,26 @@ def _unwrap_records(out: Decoded) -> list[DeadLetter]:
 
 def _envelope_items(raw: bytes) -> list[msgspec.Raw] | None:
     """The records of an Azure Monitor ``{"records": [...]}`` envelope or of a REST list page
-    (:class:`_Page`), else None."""
+    (``value`` beside only ``nextLink``, as Resource Manager pages the Activity Log, and
+    annotations, as Microsoft Graph writes ``@odata.context``, ``@odata.nextLink``...), else None."""
     try:
         if raw.startswith(b'{"records":'):
             return _ENVELOPE.decode(raw).records
-        if raw.startswith((b'{"value":', b'{"@odata.', b'{"nextLink":')):
-            return _PAGE.decode(raw).value
+        if raw.startswith((b'{"value":', b'{"@', b'{"nextLink":')):
+            top = _TOP.decode(raw)
+            if "value" in top and all(k in ("value", "nextLink") or k.startswith("@") for k in top):
+                return _ITEMS.decode(top["value"])
     except (msgspec.DecodeError, msgspec.ValidationError):  # not the envelope: stays as it is
         return None
     return None
 
 
+_CLOUD_KEYS = (b'"protoPayload"', b'"operationName"', b'"createdDateTime"', b'"activityDateTime"')
+
+
 def _cloud_doc(raw: bytes) -> dict[str, Any] | None:
     """The record as Python values when it looks like a cloud audit record (cheap byte test first)."""
-    if b'"protoPayload"' not in raw and b'"operationName"' not in raw and b'"createdDateTime"' not in raw:
+    if not any(key in raw for key in _CLOUD_KEYS):
         return None
     try:
         doc = _ANY.decode(raw)
@@ -480,7 +479,8 @@ def _directory_audit(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) ->
         "src_endpoint.ip": ips,
         **_unknown_endpoint(ips),
         "http_request.user_agent": [_s(p.get("userAgent")) for p in props],
-        "resources": pa.array([[{"type": _s(t.get("type")), "name": _s(t.get("displayName")), "uid": _s(t.get("id"))}
+        "resources": pa.array([[{"type": _s(t.get("type")) or _s(t.get("Type")),
+                                 "name": _s(t.get("displayName")) or _s(t.get("userPrincipalName")), "uid": _s(t.get("id"))}
                                 for t in p.get("targetResources") or () if isinstance(t, dict)] or None
                                if isinstance(p.get("targetResources"), list) else None for p in props], _RES),  # fmt: skip
         "status_id": [1 if r == "success" else 2 if r == "failure" else 0 for r in result],

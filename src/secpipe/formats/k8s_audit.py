@@ -360,8 +360,9 @@ class K8sAudit(RecordFormat):
             return 80  # Kubernetes (core) Events: kubectl get events -o json, event exporters (see _k8s_events)
         if (b'"protoPayload"' in h and b'google.cloud.audit.AuditLog"' in h
                 or b'"operationName"' in h and (b'"resourceId"' in h and b'"category"' in h or b'"eventDataId"' in h)
-                or b'"createdDateTime"' in h and b'"userPrincipalName"' in h and b'"appId"' in h):
-            return 80  # other services' Cloud Audit Logs, Azure Monitor records, Entra ID sign-ins: _cloud_audit reads them
+                or b'"createdDateTime"' in h and b'"userPrincipalName"' in h and b'"appId"' in h
+                or b'"activityDateTime"' in h and b'"initiatedBy"' in h and b'"targetResources"' in h):
+            return 80  # other services' Cloud Audit Logs, Azure Monitor records, Entra ID logs: _cloud_audit reads them
         keys = _ESCAPED_KEYS if in_log_events else _KEYS  # log events: the Event's keys escaped (``\\"auditID\\"``)
         for i, k in enumerate(keys):
             found += k in h
