@@ -46,7 +46,7 @@ from starlette.routing import Route
 from secpipe.formats._context import Context, hint, otel_fields
 from secpipe.formats.base import DeadLetter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
-from secpipe.server.shipped import lines_in, shipped_lines
+from secpipe.server.shipped import lines_in
 from secpipe.server.wire import ShippedLine, accept_docs, check_depth, detect_many, read_body_limited
 
 PROTOBUF = "application/x-protobuf"
@@ -280,8 +280,40 @@ def resolve(records: list[dict[str, Any]], docs: list[bytes]) -> tuple[list[str 
             for i, hit in zip(rest, lines_in(wrapped), strict=True):
                 if hit is not None:
                     names[i], docs[i] = hit
-    names, docs = shipped_lines(names, docs)
+    for i, r in enumerate(records):
+        if names[i] is None and (alert := _sidekick_alert(r)) is not None:
+            names[i], docs[i] = "falco", alert
+    rest = [i for i, name in enumerate(names) if name is None]
+    if rest:  # the exporter's document around a line a format reads: that line; else the document,
+        # generic (never detected whole: a format's sniffer would take the keys of its attributes for its own)
+        for i, hit in zip(rest, lines_in([docs[i] for i in rest]), strict=True):
+            names[i], docs[i] = hit if hit is not None else ("json", docs[i])
     return names, _in_context(records, names, docs)
+
+
+#: Go's ``time.Time.String()`` (``2024-05-07 18:54:19.34108118 +0000 UTC``): date, time, offset
+_GO_TIME = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d{1,9})?) ([+-]\d\d)(\d\d)\b")
+
+
+def _sidekick_alert(rec: dict[str, Any]) -> bytes | None:
+    """The Falco alert of a record Falcosidekick's OTLP logs output sends (falcosecurity/falcosidekick
+    ``outputs/otlp_logs.go``: the alert's ``output`` as the body, its ``priority``, ``source``,
+    ``rule``, ``hostname``, ``tags`` (joined by commas) and time (Go's ``time.String()``) as the
+    record's attributes), as Falco's JSON alert; None for any other record."""
+    attrs, body = rec.get("attributes"), rec.get("body", {}).get("text")
+    if attrs.__class__ is not dict or not isinstance(body, str):
+        return None
+    rule, priority, source = attrs.get("rule"), attrs.get("priority"), attrs.get("source")
+    if not (isinstance(rule, str) and isinstance(priority, str) and isinstance(source, str)):
+        return None
+    tags, at = attrs.get("tags"), attrs.get("timestamp")
+    m = _GO_TIME.match(at) if isinstance(at, str) else None
+    alert = {
+        "output": body, "priority": priority, "rule": rule, "source": source, "hostname": attrs.get("hostname"),
+        "tags": [t for t in tags.split(",") if t] if isinstance(tags, str) else None,
+        "time": f"{m[1]}T{m[2]}{m[3]}:{m[4]}" if m else rec.get("@timestamp"),
+    }  # fmt: skip
+    return orjson.dumps({k: v for k, v in alert.items() if v is not None})
 
 
 def _in_context(records: list[dict[str, Any]], names: list[str | None], docs: list[bytes]) -> list[bytes]:
