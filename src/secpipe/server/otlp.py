@@ -23,7 +23,10 @@ event the ``filelog`` receiver read) is stored with that format, the resource's 
 the host of a line that names none; a map body a format recognizes (a CloudTrail record parsed
 by ``json_parser``) is that record, one wrapping a line (Fluent Bit's ``opentelemetry`` output
 sends a ``tail`` record, ``{"log": line}``, as the body) that line; any other record is stored whole (generic ``json``), its
-resource and record attributes (``service.name``, ``k8s.*``) with it. The events of a record a
+resource and record attributes (``service.name``, ``k8s.*``) with it (the document itself is never
+detected as a format's record: its attributes are no record's keys). A record of Falcosidekick's
+OTLP logs output (the alert's output text, its rule, priority, source, tags and time as attributes)
+is that Falco alert (:func:`_sidekick_alert`). The events of a record a
 specific format reads keep its resource too (:mod:`secpipe.formats._context`): its host, cloud
 and container attributes where the format left ``device``/``cloud`` empty, the whole resource in
 ``unmapped`` (``resource.attributes``, as the generic documents hold it).
