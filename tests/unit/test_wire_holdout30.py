@@ -347,7 +347,7 @@ def test_falcosidekick_otlp_logs_are_falco_alerts(tmp_path: Path) -> None:
 def test_otlp_record_with_rule_and_priority_attributes_is_not_taken_for_an_alert(tmp_path: Path) -> None:
     # an application's record whose attributes happen to be called rule and priority (a WAF's): stored
     # whole as a generic event, where it was dead-lettered as a Falco alert without a rule
-    attrs = [{"key": "rule", "value": {"stringValue": "942100"}}, {"key": "priority", "value": {"intValue": "2"}}]
+    attrs = [{"key": "rule", "value": {"stringValue": "942100"}}, {"key": "priority", "value": {"stringValue": "critical"}}]
     req = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"timeUnixNano": "1715108060000000000",
            "body": {"stringValue": "SQL injection attempt blocked"}, "attributes": attrs}]}]}]}  # fmt: skip
     (answer,) = _post(tmp_path, orjson.dumps(req))
