@@ -452,7 +452,8 @@ class Asff(RecordFormat):
             src, off = typed.locs[i]
             if items is not None:
                 inner.raws += items
-                inner.locs += [(src, off)] * len(items)
+                # (a document that is one envelope: each finding at its index, as the native split places it)
+                inner.locs += [(src, j) for j in range(len(items))] if len(typed.raws) == 1 else [(src, off)] * len(items)
                 inner.events += len(items)
                 out.events -= 1  # (the envelope was counted as one record)
             else:
