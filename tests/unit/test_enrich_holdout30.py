@@ -307,3 +307,55 @@ def test_benign_rows_of_a_csv_export_are_no_indicators() -> None:
             b"192.0.2.5,unknown,2024-01-01,2024-01-02,unknown,\n")
     out = load(body, "auto", conf=70)
     assert out.table.column("value").to_pylist() == ["198.51.100.7", "192.0.2.5"] and out.skipped == 1
+
+
+def _taxii_server(pages: dict[str, dict], seen: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+    import http.server
+    import threading
+    import urllib.parse
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+            query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+            seen.append((query.get("next", ""), self.headers.get("Accept", "")))
+            body = json.dumps(pages[query.get("next", "")]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/taxii+json;version=2.1")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_taxii_collection_is_read_past_its_first_page() -> None:
+    """TAXII 2.1 Get Objects answers one page at a time (3.7 envelope: ``more`` and ``next``; 3.4 the ``next`` URL
+    parameter asks for the following page), as the reference server medallion pages by its configured limit. Only
+    the first page was loaded: a collection larger than the page limit silently lost the rest. And a TAXII server
+    is asked for its media type (5.4) when the feed is ``format: stix``."""
+    from secpipe.transforms.enrich.intel.feeds import Feed
+    from secpipe.transforms.enrich.options import FeedOptions
+
+    def ind(n: int, ip: str) -> dict:
+        return json.loads(_indicator(id=f"indicator--00000000-0000-4000-8000-00000000000{n}",
+                                     pattern=f"[ipv4-addr:value = '{ip}']"))["objects"][0]
+
+    pages = {"": {"more": True, "next": "page-2", "objects": [ind(1, "198.51.100.7")]},
+             "page-2": {"more": True, "next": "page-3", "objects": [ind(2, "203.0.113.9")]},
+             "page-3": {"more": False, "objects": [ind(3, "192.0.2.5")]}}
+    seen: list[tuple[str, str]] = []
+    server = _taxii_server(pages, seen)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/api1/collections/91a7b528/objects/?added_after=2024-01-01T00:00:00Z"
+        feed = Feed(FeedOptions(name="taxii", url=url, format="stix"))
+        assert feed.refresh(0) and feed.state.error is None
+    finally:
+        server.shutdown()
+    assert feed.state.table is not None
+    assert sorted(feed.state.table.column("value").to_pylist()) == ["192.0.2.5", "198.51.100.7", "203.0.113.9"]
+    assert [n for n, _a in seen] == ["", "page-2", "page-3"]
+    assert all(a.startswith("application/taxii+json;version=2.1") for _n, a in seen)

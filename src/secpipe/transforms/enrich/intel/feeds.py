@@ -6,7 +6,8 @@ Guarantees:
   the feed's last good indicators, records the error (``status()``, ``secpipe intel status``)
   and logs a warning; it never empties a feed.
 - HTTP refreshes send ``If-None-Match`` / ``If-Modified-Since`` from the last good response;
-  a ``304`` only updates the refresh time. File feeds are re-read only when their mtime or
+  a ``304`` only updates the refresh time. A TAXII 2.1 collection is read page by page (its envelope's ``more`` /
+  ``next``) into one body, and a ``stix`` feed asks for TAXII's media type unless the feed sets ``Accept``. File feeds are re-read only when their mtime or
   size changed.
 - With a ``state_dir``, each good body of an HTTP feed is cached on disk (``<feed>.body`` +
   ``.meta.json``); after a restart a feed whose URL is unreachable starts from that cached
@@ -25,6 +26,7 @@ import logging
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,27 +142,65 @@ class Feed:
         o = self.opts
         st = self.state
         headers = {"User-Agent": "secpipe-intel", **o.headers}
+        if o.format == "stix" and not any(k.lower() == "accept" for k in o.headers):
+            headers["Accept"] = _TAXII_ACCEPT
         if st.table is not None and st.etag:
             headers["If-None-Match"] = st.etag
         if st.table is not None and st.last_modified:
             headers["If-Modified-Since"] = st.last_modified
-        req = urllib.request.Request(o.url or "", headers=headers)  # noqa: S310 - http(s) only, checked in options
-        try:
-            with urllib.request.urlopen(req, timeout=o.timeout) as resp:  # noqa: S310
-                body = resp.read()
-                etag, lm = resp.headers.get("ETag"), resp.headers.get("Last-Modified")
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304 and st.table is not None:
-                return False
-            msg = f"HTTP {exc.code} {exc.reason} from {o.url}"
-            raise FeedError(msg) from exc
-        except urllib.error.URLError as exc:
-            msg = f"cannot reach {o.url}: {exc.reason}"
-            raise FeedError(msg) from exc
+        got = self._get(o.url or "", headers)
+        if got is None:
+            return False
+        body, etag, lm = got
+        if o.format in ("stix", "auto") and body.lstrip()[:1] == b"{" and b'"more"' in body and b'"next"' in body:
+            body = self._taxii_pages(body, {k: v for k, v in headers.items() if not k.startswith("If-")})
         loaded = self._parse(body, now_ms)
         st.etag, st.last_modified = etag, lm
         self._accept(loaded, body, None, now_ms)
         return True
+
+    def _get(self, url: str, headers: dict[str, str]) -> tuple[bytes, str | None, str | None] | None:
+        """(body, ETag, Last-Modified) of a GET; None for a 304 when a good copy is held."""
+        req = urllib.request.Request(url, headers=headers)  # noqa: S310 - http(s) only, checked in options
+        try:
+            with urllib.request.urlopen(req, timeout=self.opts.timeout) as resp:  # noqa: S310
+                return resp.read(), resp.headers.get("ETag"), resp.headers.get("Last-Modified")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 304 and self.state.table is not None:
+                return None
+            msg = f"HTTP {exc.code} {exc.reason} from {url}"
+            raise FeedError(msg) from exc
+        except urllib.error.URLError as exc:
+            msg = f"cannot reach {url}: {exc.reason}"
+            raise FeedError(msg) from exc
+
+    def _taxii_pages(self, first: bytes, headers: dict[str, str]) -> bytes:
+        """A TAXII 2.1 Get Objects answer is one page of the collection: while its envelope says ``more`` it names
+        the ``next`` page, asked for with the ``next`` URL parameter (TAXII 2.1 3.4, 3.7). Every page is fetched and
+        their objects make one envelope, so a collection larger than the server's page limit is loaded whole, not
+        its first page. A body that is no such envelope is returned as it is."""
+        try:
+            doc = json.loads(first)
+        except ValueError:
+            return first
+        if not isinstance(doc, dict) or doc.get("more") is not True or not isinstance(doc.get("objects"), list):
+            return first
+        objects = list(doc["objects"])
+        seen: set[str] = set()
+        while doc.get("more") is True and isinstance(doc.get("next"), str) and doc["next"] not in seen:
+            if len(seen) >= _MAX_PAGES:
+                msg = f"TAXII collection has more than {_MAX_PAGES} pages — narrow it (added_after, match[type])"
+                raise FeedError(msg)
+            seen.add(doc["next"])
+            got = self._get(_with_param(self.opts.url or "", "next", doc["next"]), headers)
+            if got is None:
+                break
+            doc = json.loads(got[0])
+            if not isinstance(doc, dict):
+                msg = "a TAXII page that is no envelope"
+                raise FeedError(msg)
+            objects += doc.get("objects") or []
+        return json.dumps({"objects": objects, "more": False}).encode()
 
     def _parse(self, body: bytes, fetched_ms: int | None = None) -> Loaded:
         o = self.opts
@@ -309,6 +349,19 @@ class IntelStore:
 
 def _with_feed(t: pa.Table) -> pa.Table:
     return t.append_column("feed", pa.array([], pa.string()))
+
+
+#: what a TAXII 2.1 server serves objects as (5.4); servers that check Accept answer 406 to JSON alone
+_TAXII_ACCEPT = "application/taxii+json;version=2.1, application/stix+json;q=0.9, application/json;q=0.8, */*;q=0.5"
+#: the most pages of one TAXII collection a refresh follows
+_MAX_PAGES = 1000
+
+
+def _with_param(url: str, name: str, value: str) -> str:
+    """``url`` with its query parameter ``name`` set to ``value`` (added, or replaced)."""
+    parts = urllib.parse.urlsplit(url)
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != name]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode([*query, (name, value)])))
 
 
 def _sig(p: Path) -> tuple[int, int]:
