@@ -31,7 +31,8 @@ the label, never a link column. A row with more fields than the others (a descri
 gives its indicator when that is the first column. A ``confidence_level`` column (ThreatFox), or the ``Risk`` of
 a Recorded Future risk list (``Name,Risk,RiskString,EvidenceDetails``), gives each row its confidence; a
 malware/threat column gives a label, and a ``tags`` column (URLhaus, ThreatFox: ``"32-bit,elf,mips,Mozi"``) one
-label per comma-separated tag (``None`` is no tag).
+label per comma-separated tag (``None`` is no tag). A row whose ``classification`` is ``benign`` or ``whitelist``
+(GreyNoise, Maltiverse: a known-good scanner or host) is skipped and counted.
 ThreatFox's ``ioc_id`` is each indicator's ``ref``, as in its JSON export.
 
 JSON records (Feodo ``ipblocklist.json``, ThreatFox exports ``{"<id>": [{...}]}``, the ``data`` of
