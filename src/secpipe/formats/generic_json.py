@@ -6,7 +6,8 @@ each specific format wins when it recognizes its input. It is a catch-all (``cat
 file auto-detection skips it, so `secpipe ingest --format auto` dead-letters JSON no
 specific format knows (use ``--format json`` to store such files as Base Events), but for the
 shapes it claims: evtx records as JSON, and Zeek, Okta System Log, Route 53 Resolver and
-Office 365 audit records, which SigmaHQ's rules read here (:meth:`GenericJSON.claim`).
+Office 365 audit records and Wazuh's alerts of Windows events, which SigmaHQ's rules read here
+(:meth:`GenericJSON.claim`).
 
 Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> Base Event:
 - ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
@@ -120,13 +121,16 @@ _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|Ev
 #:   ``legacyEventType``);
 #: - Amazon Route 53 Resolver query logs (``query_name``, ``srcaddr``, ``query_timestamp``);
 #: - the Office 365 Management Activity API (``CreationTime``, ``Operation``, ``Workload``,
-#:   ``RecordType``).
+#:   ``RecordType``);
+#: - Wazuh's alerts (``alerts.json``) and archive (``archives.json``) of a Windows event its
+#:   ``windows_eventchannel`` decoder read (``agent``, ``decoder``, the event as ``data.win``).
 #: (Azure Monitor and Entra ID records are the ``k8s_audit`` format's, :mod:`._cloud_audit`.)
 _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'^\s*\[?\s*\{\s*"ts"\s*:', rb'"(?:id\.orig_h|uid|fuid|certificate\.[a-z_]+)"\s*:'),
     (rb'"eventType"\s*:', rb'"alternateId"\s*:', rb'"(?:displayMessage|legacyEventType)"\s*:'),
     (rb'"query_name"\s*:', rb'"srcaddr"\s*:', rb'"query_timestamp"\s*:'),
     (rb'"CreationTime"\s*:', rb'"Operation"\s*:', rb'"Workload"\s*:', rb'"RecordType"\s*:'),
+    (rb'"agent"\s*:\s*\{', rb'"decoder"\s*:\s*\{\s*"name"\s*:\s*"windows_eventchannel"', rb'"win"\s*:\s*\{'),
 ))
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
                 "EventTime", "ISODATE", "created_at", "TimeCreated", "UtcTime", "TimeGenerated", "createdDateTime",
@@ -250,7 +254,7 @@ class GenericJSON(RecordFormat):
         """A Windows event log record as evtx converters write it (the evtx crate's evtx_dump,
         Chainsaw, SigmaHQ's regression data: ``{"Event": {"#attributes"|"System"|"EventData": ...}}``),
         or the first record of another source only this format reads and SigmaHQ's rules name
-        (Zeek, Okta, Route 53 Resolver, Office 365: :data:`_CLAIMED`, in its
+        (Zeek, Okta, Route 53 Resolver, Office 365, Wazuh: :data:`_CLAIMED`, in its
         first 4 KiB): claimed by ``--format auto`` too."""
         if _EVTX.match(head):
             return 60

@@ -85,7 +85,11 @@ Chainsaw, Hayabusa) nests them as in the XML, ``Event.EventData.CommandLine``,
 has qualifiers), ``Event.System.Provider.#attributes.Name``; Winlogbeat / Elastic Agent ship
 ``winlog.event_data.CommandLine``, ``winlog.event_id``, ``winlog.channel``, ``winlog.computer_name``,
 ``winlog.provider_name``; NXLog's ``im_msvistalog`` writes the data flat but names the provider
-``SourceName`` and the computer ``Hostname``. A process creation the Security log audits (4688,
+``SourceName`` and the computer ``Hostname``; a Wazuh alert (or ``archives.json`` entry) of its
+``windows_eventchannel`` decoder keeps them under ``data.win``, the System values as
+``system.eventID``, ``channel``, ``computer``, ``providerName`` and the EventData names with a
+lower-case first letter (``data.win.eventdata.commandLine``: read through the field-name case
+fallback of :mod:`.fields`). A process creation the Security log audits (4688,
 which process_creation rules also run on: :mod:`.routing`) names the image ``NewProcessName`` and
 its parent ``ParentProcessName``, as pySigma's ``windows_audit_pipeline`` maps them. The fields
 are also read there (:data:`MAPPINGS`, :data:`PREFIXES`; the rule's own name first). The
@@ -277,14 +281,15 @@ MAPPINGS["apache"] = {
 #: Windows event log records as JSON (module docstring): the System values rules name -> where an
 #: evtx record converted by the evtx crate (evtx_dump, SigmaHQ's regression data) and Winlogbeat keep them
 MAPPINGS["windows"] = {k: [k, *v] for k, v in (
-    ("EventID", ["Event.System.EventID", "Event.System.EventID.#text", "winlog.event_id"]),
-    ("Channel", ["Event.System.Channel", "winlog.channel"]),
-    ("Computer", ["Event.System.Computer", "winlog.computer_name", "Hostname"]),
-    ("Provider_Name", ["Event.System.Provider.#attributes.Name", "winlog.provider_name", "SourceName"]),
+    ("EventID", ["Event.System.EventID", "Event.System.EventID.#text", "winlog.event_id", "data.win.system.eventID"]),
+    ("Channel", ["Event.System.Channel", "winlog.channel", "data.win.system.channel"]),
+    ("Computer", ["Event.System.Computer", "winlog.computer_name", "Hostname", "data.win.system.computer"]),
+    ("Provider_Name", ["Event.System.Provider.#attributes.Name", "winlog.provider_name", "SourceName",
+                       "data.win.system.providerName"]),
     # unnamed <Data> elements (Windows PowerShell's classic log): evtx JSON lists their texts
-    ("Data", ["Event.EventData.Data.#text", "Event.EventData.Data", "winlog.event_data.Data"]))} | {
+    ("Data", ["Event.EventData.Data.#text", "Event.EventData.Data", "winlog.event_data.Data", "data.win.eventdata.data"]))} | {
     # a process_creation rule's Sysmon names, as Security 4688 writes them (pySigma's windows_audit_pipeline)
-    sysmon: [f"{p}{n}" for n in (sysmon, audit) for p in ("", "Event.EventData.", "winlog.event_data.")]
+    sysmon: [f"{p}{n}" for n in (sysmon, audit) for p in ("", "Event.EventData.", "winlog.event_data.", "data.win.eventdata.")]
     for sysmon, audit in (("Image", "NewProcessName"), ("ParentImage", "ParentProcessName"))}
 #: product -> {rule field prefix: the event field prefixes it may be read from}, for fields
 #: :data:`MAPPINGS` does not name: objects Elastic's GCP integration keeps whole (an AuditLog's
@@ -296,7 +301,7 @@ PREFIXES: dict[str, dict[str, list[str]]] = {
             "data.protoPayload.": ["data.protoPayload.", "protoPayload."]},
     "azure": {"": ["", "properties."]},
     "okta": {"": ["", "detail."]},
-    "windows": {"": ["", "Event.EventData.", "winlog.event_data."]},
+    "windows": {"": ["", "Event.EventData.", "winlog.event_data.", "data.win.eventdata."]},
 }
 #: the Workspace services of the Admin SDK Reports API (its ``applicationName`` values): SigmaHQ's
 #: Google Workspace rules write ``product: gcp, service: google_workspace.<name>``
@@ -309,7 +314,7 @@ WORKSPACE = {"protoPayload.metadata.event.": ["protoPayload.metadata.event.", PA
 WORKSPACE_FIELDS = r"(?:protoPayload\.metadata\.event\.)?[A-Za-z_][A-Za-z0-9_]*$"
 WORKSPACE_EVENT_KEYS = tuple(f"protoPayload.metadata.event.{k}" for k in ("eventName", "eventType", "eventId"))
 #: product -> regular expressions of rule fields :data:`PREFIXES` leaves alone (already a path of the record)
-PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*", "okta": r"detail\..*", "windows": r"(?:Event|winlog)\..*"}
+PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*", "okta": r"detail\..*", "windows": r"(?:Event|winlog|data\.win)\..*"}
 
 
 def mapping_key(logsource: object) -> str | None:

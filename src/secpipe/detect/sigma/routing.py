@@ -106,8 +106,9 @@ WINDOWS_EVENT_IDS: dict[str, tuple[str, ...]] = {
     "ps_module": ("4103",), "ps_script": ("4104",), "ps_classic_start": ("400",),
     "ps_classic_provider_start": ("600",), "ps_classic_script": ("800",)}
 #: where a Windows event keeps its ID: flat (NXLog, exports), in an evtx record as JSON (plain, or
-#: ``#text`` beside the Qualifiers), in Winlogbeat's ``winlog`` (:mod:`.mappings`)
-WINDOWS_EVENT_ID_FIELDS = ("EventID", "Event.System.EventID", "Event.System.EventID.#text", "winlog.event_id")
+#: ``#text`` beside the Qualifiers), in Winlogbeat's ``winlog``, in a Wazuh alert's ``data.win`` (:mod:`.mappings`)
+WINDOWS_EVENT_ID_FIELDS = ("EventID", "Event.System.EventID", "Event.System.EventID.#text", "winlog.event_id",
+                           "data.win.system.eventID")
 
 #: where a rule goes whose logsource names no secpipe source: events kept as their original JSON
 #: (``json``) and, for a category-only logsource (``webserver``, ``proxy``...), syslog lines.
