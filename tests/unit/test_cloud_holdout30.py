@@ -191,3 +191,37 @@ def test_graph_directory_audits_are_api_activity() -> None:
     assert not d.dead
     (r,) = _rows(d)
     assert r["activity_id"] == 3 and r["src_endpoint"]["ip"] == "10.0.0.0"  # operationType Update
+
+
+def test_gcp_federated_caller_is_named_by_its_subject() -> None:
+    """Google's "Example logs for Workload Identity Federation" (IAM docs): a token exchange and a
+    GenerateAccessToken call whose caller has no principalEmail, only the federated principalSubject."""
+    from secpipe import formats
+
+    exchange = {"logName": "projects/my-project/logs/cloudaudit.googleapis.com%2Fdata_access",
+                "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                                 "authenticationInfo": {"principalSubject": "b6112abb-5791-4507-adb5-7e8cc306eb2e"},
+                                 "metadata": {"mapped_principal": "principal://iam.googleapis.com/projects/1234567890123/locations/global/workloadIdentityPools/azure-pool/subject/a1234bcd-5678-9012-efa3-4b5cd678ef9a"},
+                                 "methodName": "google.identity.sts.v1.SecurityTokenService.ExchangeToken",
+                                 "resourceName": "projects/1234567890123/locations/global/workloadIdentityPools/azure-pool/providers/azure",
+                                 "request": {"@type": "type.googleapis.com/google.identity.sts.v1.ExchangeTokenRequest",
+                                             "grantType": "urn:ietf:params:oauth:grant-type:token-exchange"}},
+                "resource": {"type": "audited_resource"}}
+    token = {"logName": "projects/my-project/logs/cloudaudit.googleapis.com%2Fdata_access",
+             "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                              "authenticationInfo": {"principalSubject": "principal://iam.googleapis.com/projects/1234567890123/locations/global/workloadIdentityPools/aws-pool/subject/012345678901"},
+                              "methodName": "GenerateAccessToken",
+                              "request": {"@type": "type.googleapis.com/google.iam.credentials.v1.GenerateAccessTokenRequest",
+                                          "name": "projects/-/serviceAccounts/my-service-account@my-project.iam.gserviceaccount.com"},
+                              "resourceName": "projects/-/serviceAccounts/123456789012345678901"},
+             "resource": {"labels": {"email_id": "my-service-account@my-project.iam.gserviceaccount.com", "project_id": "my-project",
+                                     "unique_id": "123456789012345678901"}, "type": "service_account"}}  # fmt: skip
+    data = b"\n".join(json.dumps(doc).encode() for doc in (exchange, token))
+    fmt = formats.detect(data)
+    assert fmt is not None and fmt.name == "k8s_audit"
+    d = fmt.decode(data, "gcp.json")
+    assert not d.dead
+    ex, tok = _rows(d)
+    assert ex["actor"]["user"]["name"] == "b6112abb-5791-4507-adb5-7e8cc306eb2e" and ex["actor"]["user"]["email_addr"] is None
+    assert tok["actor"]["user"]["name"].endswith("/workloadIdentityPools/aws-pool/subject/012345678901")
+    assert tok["api"]["operation"] == "GenerateAccessToken" and tok["cloud"]["project_uid"] == "my-project"

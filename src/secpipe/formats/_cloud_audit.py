@@ -12,7 +12,8 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   have ``serviceName`` ``k8s.io``) -> API Activity (6003): ``methodName`` -> ``api.operation``
   and the activity (its last word: create/insert Create, get/list/watch Read,
   update/patch/set Update, delete Delete, else Other), ``serviceName`` -> ``api.service.name``,
-  ``authenticationInfo.principalEmail`` -> ``actor.user`` (name and email),
+  ``authenticationInfo.principalEmail`` -> ``actor.user`` (name and email; a caller with no email,
+  as Workload and Workforce Identity Federation's are, by its ``principalSubject``),
   ``requestMetadata.callerIp`` (the proto's JSON name; ``callerIP`` also read)/``callerSuppliedUserAgent``
   -> ``src_endpoint.ip`` / ``http_request.user_agent``, ``resourceName`` -> ``resources[0]`` (type = ``resource.type``),
   ``authorizationInfo[]`` -> ``authorizations[]`` (granted -> "allowed"/"denied", the
@@ -243,7 +244,9 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
     method = [_s(p.get("methodName")) for p in pp]
     status = [_d(p.get("status")) for p in pp]
     code = [s.get("code") if isinstance(s.get("code"), int) else None for s in status]
-    who = [_s(_d(p.get("authenticationInfo")).get("principalEmail")) for p in pp]
+    auth = [_d(p.get("authenticationInfo")) for p in pp]
+    email = [_s(a.get("principalEmail")) for a in auth]
+    who = [e or _s(a.get("principalSubject")) for e, a in zip(email, auth, strict=True)]  # a federated caller
     meta = [_d(p.get("requestMetadata")) for p in pp]
     ips = [_s(m.get("callerIp")) or _s(m.get("callerIP")) for m in meta]  # callerIp: the proto's JSON name
     authz = [[{"decision": "allowed" if a.get("granted") else "denied", "policy": {"name": _s(a.get("permission")),
@@ -256,7 +259,7 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
         "api.request.uid": [_s(d.get("insertId")) for d in docs],
         "metadata.original_event_uid": [_s(d.get("insertId")) for d in docs],
         "actor.user.name": who,
-        "actor.user.email_addr": [w if w and "@" in w else None for w in who],
+        "actor.user.email_addr": [e if e and "@" in e else None for e in email],
         "src_endpoint.ip": ips,
         **_unknown_endpoint(ips),
         "http_request.user_agent": [_s(m.get("callerSuppliedUserAgent")) for m in meta],
