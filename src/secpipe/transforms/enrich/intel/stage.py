@@ -198,13 +198,17 @@ class ThreatIntelStage:
                 aq, _ar = allow.ips.lookup(parsed)
                 q, r = _drop(q, r, aq, allow.pattern_hits(kind, distinct))
             return q, r
-        values = distinct.to_pylist()
-        if kind == "domain":
+        if kind == "domain":  # an address (a DNS answer's, a host named by its IP) or host:port names no domain
+            named = np.flatnonzero(pc.invert(pc.fill_null(pc.match_substring_regex(distinct, r"^[0-9.]*$|:"), True))
+                                   .to_numpy(zero_copy_only=False))
+            names = distinct.take(pa.array(named))
+            values = names.to_pylist()
             q, r = index.match_domains(values)
             if len(q) and allow.size:
                 aq, _ar = allow.match_domains(values)
-                q, r = _drop(q, r, aq, allow.pattern_hits(kind, distinct))
-            return q, r
+                q, r = _drop(q, r, aq, allow.pattern_hits(kind, names))
+            return named[q], r
+        values = distinct.to_pylist()
         q, r = index.match_exact(kind, values)
         if len(q) and allow.size:
             aq, _ar = allow.match_exact(kind, values)
