@@ -19,7 +19,9 @@ use crate::{buf, build, byte_items, sha_x2, valid, envelope_items, hex_prefix, t
 /// JSON text, ``l`` a list of objects (path ends in ``[]``; its items' fields are paths
 /// below it). ``unmapped``: top-level fields copied, in this order, into the ``unmapped``
 /// JSON; ``known``: every other top-level key the format knows (the rest are extras, added
-/// to ``unmapped`` sorted). ``aside``: (spec index of a top-level string path, values):
+/// to ``unmapped`` sorted); ``keep``: top-level keys of the spec whose values are also extras
+/// (read by the spec and left in ``unmapped``: one walk, not a second one over the unmapped keys).
+/// A path ``a.@`` (mode raw) takes the raw text of object ``a`` besides the paths below it. ``aside``: (spec index of a top-level string path, values):
 /// records holding one of those values there are left out of the columns and their indexes returned
 /// (a format maps them on another path). Returns (index of the first irregular record or
 /// -1, one (validity, offsets, data, length, null count) per spec entry, the same for
@@ -41,7 +43,7 @@ use crate::{buf, build, byte_items, sha_x2, valid, envelope_items, hex_prefix, t
 /// record set aside and the number of records of each document, and ``bad`` is 0 or more (no
 /// columns) when any document or record is irregular: the caller then splits the documents.
 #[pyfunction]
-#[pyo3(signature = (records, spec, unmapped, known, aside=None, reserve=None, whole=false, uid_prefix=None, envelope=None))]
+#[pyo3(signature = (records, spec, unmapped, known, aside=None, reserve=None, whole=false, uid_prefix=None, envelope=None, keep=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn extract(
     py: Python<'_>,
@@ -54,12 +56,14 @@ pub(crate) fn extract(
     whole: bool,
     uid_prefix: Option<Vec<u8>>,
     envelope: Option<(Vec<u8>, Vec<Vec<u8>>)>,
+    keep: Option<Vec<Vec<u8>>>,
 ) -> PyResult<Extracted> {
     let root = build(&spec)?;
     let raws = byte_items(records)?;
     let slices: Vec<&[u8]> = raws.iter().map(Item::slice).collect();
-    let opts = PassOptions { spec: &spec, unmapped: &unmapped, known: &known, aside: &aside, reserve: &reserve, whole,
-                             uid_prefix: &uid_prefix, strict: envelope.is_some() };
+    let keep = keep.unwrap_or_default();
+    let opts = PassOptions { spec: &spec, unmapped: &unmapped, known: &known, keep: &keep, aside: &aside, reserve: &reserve,
+                             whole, uid_prefix: &uid_prefix, strict: envelope.is_some() };
     let total: usize = slices.iter().map(|s| s.len()).sum();
     let Some((key, also)) = envelope else {
         let mut pass = Pass::new(&opts, slices.len(), total, first(&slices, total))?;
@@ -124,6 +128,7 @@ struct PassOptions<'a> {
     spec: &'a [(String, String)],
     unmapped: &'a [Vec<u8>],
     known: &'a [Vec<u8>],
+    keep: &'a [Vec<u8>],
     aside: &'a Option<(usize, Vec<Vec<u8>>)>,
     reserve: &'a Option<Vec<usize>>,
     whole: bool,
@@ -172,7 +177,8 @@ impl<'a> Pass<'a> {
         // an unmapped row is at most its record's bytes: reserved for the input ``size`` sizes it
         // after (``first`` bytes), then sized from what that took (~3x less memory in CloudTrail)
         out.data.reserve(first.min(bytes) + 64);
-        let w = Walker::new(cols, modes, o.unmapped, Names::new(o.known.iter().map(Vec::as_slice)), out, o.strict);
+        let w = Walker::new(cols, modes, o.unmapped, Names::new(o.known.iter().map(Vec::as_slice)), out, o.strict)
+            .keeping(Names::new(o.keep.iter().map(Vec::as_slice)));
         let mut rawcol = Col::new();
         if o.whole {
             rawcol.data.reserve(bytes);

@@ -411,6 +411,9 @@ struct Walker<'a> {
     unmapped: Col,
     /// Top-level keys the format knows (columns or unmapped fields); others are extras.
     known: Names,
+    /// Top-level keys of the spec whose values also stay in ``unmapped`` as extras (read, not
+    /// placed: a walk reads them and copies them out in the same pass).
+    keep: Names,
     /// The input is not known to be valid compact JSON yet: every value is checked as
     /// ``valid::value`` would check it (the walk is then also the validation pass).
     strict: bool,
@@ -425,7 +428,14 @@ impl<'a> Walker<'a> {
     fn new(cols: Vec<Col>, modes: Vec<u8>, unmapped_names: &'a [Vec<u8>], known: Names, unmapped: Col, strict: bool) -> Self {
         let unmapped_keys = unmapped_names.iter().map(|n| [b"\"", n.as_slice(), b"\":"].concat()).collect();
         Walker { cols, modes, unmapped_names, unmapped_index: Names::new(unmapped_names.iter().map(Vec::as_slice)),
-                 unmapped_keys, unmapped, known, strict, marks: Vec::new(), extras: Vec::new(), fields: Vec::new() }
+                 unmapped_keys, unmapped, known, keep: Names::default(), strict, marks: Vec::new(), extras: Vec::new(),
+                 fields: Vec::new() }
+    }
+
+    /// This walker with top-level ``keep`` keys: read by the spec and kept in ``unmapped`` too.
+    fn keeping(mut self, keep: Names) -> Self {
+        self.keep = keep;
+        self
     }
 
     /// Index just past the string at ``i`` and whether it holds an escape (checked if ``strict``).
@@ -543,6 +553,7 @@ impl<'a> Walker<'a> {
                 }
                 seen[word] |= bit;
             }
+            let kept = root && found.is_some() && self.keep.find(key).is_some();
             let end = match found.map(|(_, node)| node) {
                 Some(Node::Leaf { slot, mode }) => {
                     let end = self.leaf(b, v, *slot, *mode)?;
@@ -574,6 +585,12 @@ impl<'a> Walker<'a> {
                     end
                 }
             };
+            if kept {
+                if escaped {
+                    return Err(Irregular); // an extra key is re-encoded by msgspec
+                }
+                extras.push((j, kend, v, end));
+            }
             match at(b, end)? {
                 b',' => j = end + 1,
                 b'}' => return Ok(end + 1),
@@ -582,10 +599,19 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// A nested object (or null): its leaves share the enclosing row scope.
+    /// A nested object (or null): its leaves share the enclosing row scope; its own raw text
+    /// goes to the slot of its ``a.@`` path (mode raw), if the spec names one.
     fn nested(&mut self, b: &[u8], i: usize, obj: &Obj) -> R<usize> {
+        let whole = match obj.me {
+            Some((slot, RAW)) => Some(self.leaf(b, i, slot, RAW)?),
+            Some(_) => return Err(Irregular), // (only the raw text of an object is read)
+            None => None,
+        };
         if b.get(i..i + 4) == Some(b"null") {
-            return self.skip(b, i);
+            return match whole {
+                Some(end) => Ok(end),
+                None => self.skip(b, i),
+            };
         }
         self.object(b, i, obj, false, &mut Vec::new(), &mut [])
     }

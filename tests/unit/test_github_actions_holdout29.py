@@ -1,6 +1,6 @@
 """github_actions: the native walks' batch (``_walked``) is the batch msgspec's path makes.
 
-Round 29 maps a page of runs or jobs from two native walks and Arrow kernels (issue #3's floor of
+Round 29 maps a page of runs or jobs from native walks (two; one since session 30) and Arrow kernels (issue #3's floor of
 50k events per CPU-second on one core); these tests hold it to the same stored rows as the
 msgspec path (``map_top``, taken when ``_fast.extract`` declines) over the real answers of
 ``tests/cases/github_actions28`` (psf/requests runs, luoda2023 jobs: see SOURCES.md), with the
@@ -109,7 +109,7 @@ def test_real_pages_are_walked() -> None:
 
 @needs_native
 def test_bad_records_take_msgspec_path() -> None:
-    """A value of another type (also under a key only the second walk reads) or a record that
+    """A value of another type (also under a key the walk reads and keeps in unmapped) or a record that
     is neither run nor job: the batch takes msgspec's path, which dead-letters exactly it."""
     fmt = formats.get("github_actions")
     runs = _varied(_items("runs-psf-requests.json", "workflow_runs"))

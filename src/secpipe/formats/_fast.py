@@ -205,14 +205,17 @@ class Spec:
     """What :func:`extract` reads from each record.
 
     ``paths``: dotted path -> mode (``a.b``; ``a[]`` with mode LIST is a list of objects
-    whose fields are paths below it, ``a[].x``). ``unmapped``: top-level fields copied in
+    whose fields are paths below it, ``a[].x``; ``a.@`` with mode RAW the raw text of object ``a``
+    itself, besides its paths). ``unmapped``: top-level fields copied in
     this order into ``unmapped``; ``known``: the other top-level keys the format knows
-    (keys in none of these are extras, appended to ``unmapped`` sorted).
+    (keys in none of these are extras, appended to ``unmapped`` sorted); ``keep``: top-level keys
+    of ``paths`` that stay extras all the same (read and left in ``unmapped``, in one walk).
     """
 
     paths: tuple[tuple[str, str], ...]
     unmapped: tuple[str, ...]
     known: tuple[str, ...]
+    keep: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +252,8 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, tuple[str, ...]] | 
     if mod is None or not raws:
         return None
     whole = whole and sum(map(len, raws)) < _WHOLE_MAX
-    out = mod.extract(raws, *_args(spec, aside, len(raws), shape), whole, uid_prefix)
+    more = {"keep": [k.encode() for k in spec.keep]} if spec.keep else {}
+    out = mod.extract(raws, *_args(spec, aside, len(raws), shape), whole, uid_prefix, **more)
     return None if out[0] >= 0 else _columns(spec, out, shape)
 
 

@@ -31,13 +31,13 @@ A job's ``started_at`` / ``completed_at`` are also ``start_time`` / ``end_time``
 resources); ``raw_data`` is the run or job object.
 
 Volume: a page holds up to 100 objects (~6 KB a run); one native pass compacts a pretty page and
-cuts out its items (:func:`~secpipe.formats._fast.compact_doc`), then two native walks of the items
-(:func:`~secpipe.formats._fast.extract`) give every typed field as an Arrow column, the ``unmapped``
-JSON, ``raw_data`` and the uids: the first walks the mapped keys (``unmapped`` is the rest, sorted),
-the second the unmapped keys the mapping also reads (a run's ``workflow_id``, ``run_number``,
-``updated_at``, the repository's owner). The batch is then made a column at a time with Arrow
+cuts out its items (:func:`~secpipe.formats._fast.compact_doc`), then one native walk of the items
+(:func:`~secpipe.formats._fast.extract`) gives every typed field as an Arrow column, the ``unmapped``
+JSON (every key but the mapped ones, sorted: the unmapped keys the mapping also reads, a run's
+``workflow_id``, ``run_number``, ``updated_at`` and the repository's owner, are read and kept there
+in the same walk, ``Spec.keep``), ``raw_data`` and the uids. The batch is then made a column at a time with Arrow
 kernels (the few distinct values of ``path``, ``status``, ``conclusion`` and the user types looked up
-once each). A batch the walkers decline (a value of another JSON type, a duplicate or escaped key,
+once each). A batch the walk declines (a value of another JSON type, a duplicate or escaped key,
 text that is not UTF-8) or holding a record that is neither run nor job takes msgspec's path
 (:class:`~secpipe.formats._findings.CheckedTopFormat`), which dead-letters exactly the bad records
 and maps the others with the same columns.
@@ -136,21 +136,13 @@ _RUNS = re.compile(rb'"workflow_runs"\s*:\s*\[')
 _PAGE_AT = re.compile(rb'"(?:workflow_runs|jobs)"\s*:\s*\[')
 _JOBS = re.compile(rb'"jobs"\s*:\s*\[')
 _CLASS = "scheduled_job_activity"
-#: the walks' specs: the mapped keys (all of ``_Object``'s typed fields under them; ``unmapped`` is
-#: every other key, sorted), then the unmapped keys the mapping reads (the other keys of the REST
-#: schemas ``workflow-run`` and ``job`` named known, so the second walk copies nothing out) and
-#: ``triggering_actor`` whole (an object without a login is still the actor: msgspec's path reads it so)
+#: the walk's spec: all of ``_Object``'s typed fields, ``triggering_actor`` also whole (an object without a
+#: login is still the actor: msgspec's path reads it so); ``unmapped`` is every key but the mapped ones,
+#: sorted, the unmapped keys the mapping reads (``_READ``) included: the walk keeps them there
 _TYPED = _fast.struct_spec(_Object)
-_SPEC = _fast.Spec(tuple(p for p in _TYPED if p[0].split(".")[0] in _MAPPED), (), ())
 _READ = ("workflow_id", "run_number", "updated_at", "repository")
-_SCHEMA_KEYS = frozenset({
-    "artifacts_url", "cancel_url", "check_run_url", "check_suite_id", "check_suite_node_id", "check_suite_url", "event",
-    "head_branch", "head_commit", "head_repository", "head_repository_id", "head_sha", "html_url", "jobs_url", "labels",
-    "logs_url", "node_id", "previous_attempt_url", "pull_requests", "referenced_workflows", "rerun_url", "run_attempt",
-    "run_url", "runner_group_id", "runner_group_name", "runner_id", "runner_name", "steps", "url", "workflow_url",
-})  # fmt: skip
-_MORE = _fast.Spec((*(p for p in _TYPED if p[0].split(".")[0] in _READ), ("triggering_actor", _fast.RAW)), (),
-                   tuple(sorted((_SCHEMA_KEYS | _MAPPED) - {*_READ, "triggering_actor"})))  # fmt: skip
+_SPEC = _fast.Spec((*(p for p in _TYPED if p[0].split(".")[0] in (*_MAPPED, *_READ)), ("triggering_actor.@", _fast.RAW)),
+                   (), (), keep=_READ)  # fmt: skip
 _UID_PREFIX = uid_prefix("github_actions")
 
 
@@ -294,16 +286,15 @@ class GitHubActions(CheckedTopFormat):
 
 
 def _walked(raws: list[bytes]) -> pa.RecordBatch | None:
-    """The batch of the records from the two native walks, or None: a walk declined a record
+    """The batch of the records from the native walk, or None: the walk declined a record
     (see :func:`_fast.extract`), or one is neither run nor job (msgspec's path dead-letters it)."""
     cols = _fast.extract(raws, _SPEC, whole=True, uid_prefix=_UID_PREFIX)
-    more = _fast.extract(raws, _MORE) if cols is not None and cols.raw is not None else None
-    if cols is None or cols.raw is None or more is None:
+    if cols is None or cols.raw is None:
         return None
-    f = cols.strings | more.strings
+    f = dict(cols.strings)
     if not _all_valid(f):
         return None
-    f["triggering_actor"] = _objects(f["triggering_actor"])
+    f["triggering_actor"] = _objects(f.pop("triggering_actor.@"))
     return _batch(f, cols.unmapped, cols.uids, cols.raw)
 
 
