@@ -23,6 +23,10 @@ English ones the BSD time parser reads. No two locales use one abbreviation for 
 Guarantees: every function is columnar (Arrow kernels over the batch); a stamp that does not
 parse gives a null time (the line then takes the receipt time), never an error.
 
+``journalctl -o export`` (the Journal Export Format systemd-journal-remote reads: ``FIELD=value``
+lines, binary fields sized, an empty line after each entry) is read as the same entries
+(:func:`export_entries`), each entry its lines.
+
 ``journalctl -o json`` (one entry a line; also what Fluent Bit's ``systemd`` input and Vector's
 ``journald`` source forward, and ``systemd-journal-gatewayd``'s ``Accept: application/json``):
 the entry's fields (systemd.journal-fields(7)) give the syslog header -- ``PRIORITY`` the
@@ -145,6 +149,63 @@ _JSON_HEAD = re.compile(rb'^[ \t\r\n]*\{[^\n]*"(?:__CURSOR|__REALTIME_TIMESTAMP)
 def is_json(data: bytes) -> bool:
     """Whether ``data`` opens with a ``journalctl -o json`` entry."""
     return data[:1] in (b"{", b" ", b"\t", b"\r", b"\n") and _JSON_HEAD.match(data[:65536]) is not None
+
+
+#: the Journal Export Format (``journalctl -o export``, systemd-journal-remote's input): an entry opens
+#: with its cursor or realtime stamp
+_EXPORT_HEAD = re.compile(rb"^[\r\n]*(?:__CURSOR=s=|__REALTIME_TIMESTAMP=\d)")
+
+
+def is_export(data: bytes) -> bool:
+    """Whether ``data`` opens with an entry of ``journalctl -o export``."""
+    return data[:1] in (b"_", b"\n", b"\r") and _EXPORT_HEAD.match(data[:256]) is not None
+
+
+def export_entries(data: bytes) -> tuple[list[bytes], list[int], list[dict[str, Any]], list[tuple[int, bytes, str]]]:
+    """The entries of a Journal Export Format document (systemd.io/JOURNAL_EXPORT_FORMATS: ``FIELD=value``
+    lines, a binary field as its name, a newline, its size as a little-endian 64-bit integer, the data and
+    a newline; entries apart by a blank line): (each entry's bytes, its offset, its fields as
+    ``journalctl -o json`` gives them -- a value that is not UTF-8 as its byte values --, and
+    (offset, bytes, reason) of an entry cut short). Plain Python over the document: a format of transfers
+    and archives, not of a hot stream."""
+    raws: list[bytes] = []
+    offs: list[int] = []
+    entries: list[dict[str, Any]] = []
+    broken: list[tuple[int, bytes, str]] = []
+    pos, n = 0, len(data)
+    while pos < n:
+        while pos < n and data[pos : pos + 1] in (b"\n", b"\r"):
+            pos += 1
+        start, fault = pos, None
+        fields: dict[str, Any] = {}
+        while pos < n and data[pos : pos + 1] != b"\n":
+            end = data.find(b"\n", pos)
+            end = n if end < 0 else end
+            line = data[pos:end]
+            name, eq, value = line.partition(b"=")
+            if not eq:  # a binary field: its size, then its data
+                if end + 9 > n:
+                    fault = "journal export entry cut short (a binary field without its size)"
+                    break
+                size = int.from_bytes(data[end + 1 : end + 9], "little")
+                value = data[end + 9 : end + 9 + size]
+                if len(value) < size:
+                    fault = "journal export entry cut short (a binary field shorter than its size)"
+                    break
+                end = end + 9 + size
+            try:
+                fields.setdefault(name.decode("ascii"), value.decode("utf-8"))
+            except UnicodeDecodeError:
+                fields.setdefault(name.decode("ascii", "replace"), list(value))
+            pos = end + 1
+        if fault is not None:
+            broken.append((start, data[start:], fault))
+            break
+        if fields:
+            raws.append(data[start:pos].rstrip(b"\n"))
+            offs.append(start)
+            entries.append(fields)
+    return raws, offs, entries, broken
 
 
 def _text(v: Any) -> str | None:

@@ -785,7 +785,7 @@ class Repeats:
         counts the batch's lines in. Framed as the decoder frames (:func:`_frames`), in plain
         Python: ``bytes.split``, a ``Counter`` and set algebra run in C, ~0.4 us a line, and
         offsets are worked out only for a batch that holds a line seen before."""
-        if _journal.is_json(data) or _is_cwlogs(data):  # journal entries, CloudWatch log events: ids of their own
+        if _journal.is_json(data) or _journal.is_export(data) or _is_cwlogs(data):  # entries, log events: ids of their own
             return source + _HINT if _HINT in source else source
         if _is_octet_counted(data, source):
             lines, offs, _tail, _at = _split_octets(data)
@@ -989,7 +989,7 @@ class Syslog(Format):
         a header on one of the next seven lines, after lines no header grammar takes (a relay
         keeps those whole: RFC 3164 section 4.3.3)."""
         h = head.lstrip(b"\xef\xbb\xbf")
-        if _journal.is_json(h):
+        if _journal.is_json(h) or _journal.is_export(h):
             return 85
         if _cw_text(h):
             return 65  # CloudWatch Logs envelopes of text lines (CloudTrail/EKS ones hold JSON messages)
@@ -1008,6 +1008,9 @@ class Syslog(Format):
             if fields is not None:
                 self._emit(fields, out)
             return out
+        if _journal.is_export(data):
+            self._decode_export(data, source, out)
+            return out
         if _is_cwlogs(data):
             self._decode_cwlogs(data, source, out)
             return out
@@ -1022,6 +1025,21 @@ class Syslog(Format):
                   shipped_host=_shipped_host(source), peer_ip=_peer_ip(source), shipped_at=_shipped_at(source),
                   written=_file_mtime(source))
         return out
+
+    def _decode_export(self, data: bytes, source: str, out: Decoded) -> None:
+        """``journalctl -o export`` entries, mapped as its JSON entries (:func:`._journal.export_entries`)."""
+        raws, offs, entries, broken = _journal.export_entries(data)
+        out.events += len(raws) + len(broken)
+        out.dead.extend(DeadLetter(reason, source, at, raw, self.name) for at, raw, reason in broken)
+        if not entries:
+            return
+        as_json = pa.array([msgspec.json.encode(e) for e in entries], pa.binary())
+        fields = _journal.json_fields(as_json, pa.array(offs, pa.int64()), out, source, self.name)
+        if fields is not None:  # (every entry is an object: none is left out) the entry itself is the line
+            fields["lines"] = pa.array(raws, pa.binary())
+            fields["text"] = pa.array([r.decode("utf-8", "backslashreplace") for r in raws], S)
+            fields["fmt"] = pa.array(["journal export"] * len(raws), S)
+            self._emit(fields, out)
 
     def _decode_cwlogs(self, data: bytes, source: str, out: Decoded) -> None:
         """CloudWatch Logs envelopes of text messages (see module docstring)."""

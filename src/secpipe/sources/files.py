@@ -9,7 +9,7 @@ Each input becomes one or more *documents* for a format's ``decode``:
   ``json.dumps(indent=...)``, ``jq`` and the AWS CLI print: a k8s EventList, a CloudWatch Logs
   answer) is no run of lines: it is read whole, as a ``document`` (a cut at a line end made
   its pieces unreadable, and past the 64 KiB head its last line was cut off when the file did
-  not end with a newline).
+  not end with a newline); so is ``journalctl -o export`` output (entries of several lines).
 A truncated or corrupt gzip stream: in ``lines`` framing, the complete lines before the
 damage are kept and the rest is dead-lettered; a ``document`` is dead-lettered whole.
 Auto-detection sniffs the first 64 KiB of decompressed content of each file. A file of
@@ -255,7 +255,7 @@ def read_documents(
                 return
         else:
             fmt = formats.get(fmt_name)
-        if fmt.framing == "document" or _spread_json(head):
+        if fmt.framing == "document" or _spread_json(head) or _JOURNAL_EXPORT.match(head[:256]):
             data = _drain(r, max_document, head)
             if r.error:
                 yield Document(fmt, b"", src, dead=DeadLetter(r.error, src, 0, data, fmt.name), size_in=r.consumed)
@@ -504,6 +504,9 @@ def otlp_head(head: bytes) -> bool:
     return _OTLP_HEAD.match(head) is not None
 
 
+#: a ``journalctl -o export`` document (entries of several lines, binary fields sized): read whole,
+#: as a cut at a line end may fall inside an entry
+_JOURNAL_EXPORT = re.compile(rb"[\r\n]*(?:__CURSOR=s=|__REALTIME_TIMESTAMP=\d)")
 _JSON_OPENING = re.compile(rb"\s*(?:\{\s*(?:\"|$)|\[\s*(?:[\[{]|$))")
 
 
