@@ -309,7 +309,9 @@ def test_benign_rows_of_a_csv_export_are_no_indicators() -> None:
     assert out.table.column("value").to_pylist() == ["198.51.100.7", "192.0.2.5"] and out.skipped == 1
 
 
-def _taxii_server(pages: dict[str, dict], seen: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+def _paged_server(pages: dict[str, dict], param: str, seen: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+    """A local HTTP server answering ``pages[<the request's query parameter param>]``; ``seen`` records (that
+    parameter, the Accept header) of each request."""
     import http.server
     import threading
     import urllib.parse
@@ -317,8 +319,8 @@ def _taxii_server(pages: dict[str, dict], seen: list[tuple[str, str]]):  # type:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server hook
             query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
-            seen.append((query.get("next", ""), self.headers.get("Accept", "")))
-            body = json.dumps(pages[query.get("next", "")]).encode()
+            seen.append((query.get(param, ""), self.headers.get("Accept", "")))
+            body = json.dumps(pages[query.get(param, "")]).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/taxii+json;version=2.1")
             self.end_headers()
@@ -348,7 +350,7 @@ def test_a_taxii_collection_is_read_past_its_first_page() -> None:
              "page-2": {"more": True, "next": "page-3", "objects": [ind(2, "203.0.113.9")]},
              "page-3": {"more": False, "objects": [ind(3, "192.0.2.5")]}}
     seen: list[tuple[str, str]] = []
-    server = _taxii_server(pages, seen)
+    server = _paged_server(pages, "next", seen)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/api1/collections/91a7b528/objects/?added_after=2024-01-01T00:00:00Z"
         feed = Feed(FeedOptions(name="taxii", url=url, format="stix"))
@@ -359,3 +361,32 @@ def test_a_taxii_collection_is_read_past_its_first_page() -> None:
     assert sorted(feed.state.table.column("value").to_pylist()) == ["192.0.2.5", "198.51.100.7", "203.0.113.9"]
     assert [n for n, _a in seen] == ["", "page-2", "page-3"]
     assert all(a.startswith("application/taxii+json;version=2.1") for _n, a in seen)
+
+
+def test_an_otx_subscribed_pulses_feed_is_read_past_its_first_page() -> None:
+    """AlienVault OTX's API pages its answers (``/api/v1/pulses/subscribed``: ``{"count", "next": "<url of the next
+    page>", "results": [pulse, ...]}``, as the OTX SDK's ``walkapi`` follows them); only the first page's pulses were
+    loaded. The pulses: the OTX pulse layout of round 24's sample (name, tags, indicators with OTX types)."""
+    from secpipe.transforms.enrich.intel.feeds import Feed
+    from secpipe.transforms.enrich.options import FeedOptions
+
+    def pulse(n: int, ip: str) -> dict:
+        return {"id": f"5f0c{n}", "name": f"pulse {n}", "tags": ["c2"], "malware_families": [],
+                "indicators": [{"indicator": ip, "type": "IPv4", "is_active": 1}]}
+
+    seen: list[tuple[str, str]] = []
+    pages: dict[str, dict] = {}
+    server = _paged_server(pages, "page", seen)
+    base = f"http://127.0.0.1:{server.server_address[1]}/api/v1/pulses/subscribed"
+    pages.update({"": {"count": 3, "next": f"{base}?page=2", "results": [pulse(1, "198.51.100.7")]},
+                  "2": {"count": 3, "next": f"{base}?page=3", "results": [pulse(2, "203.0.113.9")]},
+                  # a link off the feed's host is not followed: the feed's headers carry its API key
+                  "3": {"count": 3, "next": "http://198.51.100.1/collect", "results": [pulse(3, "192.0.2.5")]}})
+    try:
+        feed = Feed(FeedOptions(name="otx", url=base, headers={"X-OTX-API-KEY": "k"}, timeout=2))
+        assert feed.refresh(0) and feed.state.error is None
+    finally:
+        server.shutdown()
+    assert feed.state.table is not None
+    assert sorted(feed.state.table.column("value").to_pylist()) == ["192.0.2.5", "198.51.100.7", "203.0.113.9"]
+    assert [n for n, _a in seen] == ["", "2", "3"]

@@ -7,7 +7,8 @@ Guarantees:
   and logs a warning; it never empties a feed.
 - HTTP refreshes send ``If-None-Match`` / ``If-Modified-Since`` from the last good response;
   a ``304`` only updates the refresh time. A TAXII 2.1 collection is read page by page (its envelope's ``more`` /
-  ``next``) into one body, and a ``stix`` feed asks for TAXII's media type unless the feed sets ``Accept``. File feeds are re-read only when their mtime or
+  ``next``) into one body, and a ``stix`` feed asks for TAXII's media type unless the feed sets ``Accept``; a JSON
+  API page that links the next (OTX ``next``, OData ``@odata.nextLink``) is followed on the feed's own host. File feeds are re-read only when their mtime or
   size changed.
 - With a ``state_dir``, each good body of an HTTP feed is cached on disk (``<feed>.body`` +
   ``.meta.json``); after a restart a feed whose URL is unreachable starts from that cached
@@ -152,8 +153,12 @@ class Feed:
         if got is None:
             return False
         body, etag, lm = got
-        if o.format in ("stix", "auto") and body.lstrip()[:1] == b"{" and b'"more"' in body and b'"next"' in body:
-            body = self._taxii_pages(body, {k: v for k, v in headers.items() if not k.startswith("If-")})
+        if body.lstrip()[:1] == b"{":
+            plain = {k: v for k, v in headers.items() if not k.startswith("If-")}
+            if o.format in ("stix", "auto") and b'"more"' in body and b'"next"' in body:
+                body = self._taxii_pages(body, plain)
+            elif o.format in ("json", "auto") and (b'"next"' in body or b'"@odata.nextLink"' in body):
+                body = self._linked_pages(body, plain)
         loaded = self._parse(body, now_ms)
         st.etag, st.last_modified = etag, lm
         self._accept(loaded, body, None, now_ms)
@@ -201,6 +206,35 @@ class Feed:
                 raise FeedError(msg)
             objects += doc.get("objects") or []
         return json.dumps({"objects": objects, "more": False}).encode()
+
+    def _linked_pages(self, first: bytes, headers: dict[str, str]) -> bytes:
+        """A JSON API page that links the next one: AlienVault OTX (``{"results": [...], "next": "<url>"}``: the
+        subscribed pulses, a pulse's indicators) and OData answers (``{"value": [...], "@odata.nextLink": "<url>"}``:
+        Defender for Endpoint's indicators). Every page on the feed's own host is fetched and their entries make one
+        body, so a feed over one page is loaded whole; a body that is no such page is returned as it is."""
+        try:
+            doc = json.loads(first)
+        except ValueError:
+            return first
+        key = next((k for k in ("results", "value") if isinstance(doc, dict) and isinstance(doc.get(k), list)), None)
+        if key is None:
+            return first
+        host = urllib.parse.urlsplit(self.opts.url or "").netloc
+        entries = list(doc[key])
+        seen: set[str] = set()
+        while isinstance(doc, dict) and isinstance(link := doc.get("next") or doc.get("@odata.nextLink"), str):
+            if link in seen or urllib.parse.urlsplit(link).netloc != host or not link.startswith(("http://", "https://")):
+                break  # a loop, or a link off the feed's host (its headers may carry an API key)
+            if len(seen) >= _MAX_PAGES:
+                msg = f"the feed links more than {_MAX_PAGES} pages — narrow it (modified_since, a filter)"
+                raise FeedError(msg)
+            seen.add(link)
+            got = self._get(link, headers)
+            if got is None:
+                break
+            doc = json.loads(got[0])
+            entries += (doc.get(key) or []) if isinstance(doc, dict) else []
+        return json.dumps({key: entries}).encode() if seen else first
 
     def _parse(self, body: bytes, fetched_ms: int | None = None) -> Loaded:
         o = self.opts
