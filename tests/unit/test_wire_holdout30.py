@@ -368,3 +368,44 @@ def test_otlp_file_records_without_a_body_are_kept(tmp_path: Path) -> None:
     path.write_bytes(orjson.dumps(req) + b"\n")
     docs = list(read_documents(str(path)))
     assert [d.fmt.name for d in docs if d.fmt is not None] == ["json"]
+
+
+# The Collector's elasticsearch exporter in its otel mapping mode (its golden otel document,
+# tests/cases/wire_holdout/otel-es-exporter-golden-logs.ndjson line 1) on _bulk: a document whose
+# body json_parser made a map (a CloudTrail record) was detected whole as CloudTrail and
+# dead-lettered ("CloudTrail record without eventName/eventSource"); one whose attributes are called
+# rule and priority was detected whole as a Falco alert and dead-lettered.
+GOLDEN = orjson.loads((CASES / "wire_holdout" / "otel-es-exporter-golden-logs.ndjson").read_bytes().splitlines()[0])
+TRAIL = orjson.loads((CASES / "wire_holdout" / "elastic-cloudtrail-console-login.log").read_bytes())
+
+
+def test_es_exporter_otel_documents_are_read_by_what_they_wrap() -> None:
+    from secpipe.server.shipped import shipped_lines
+
+    structured = GOLDEN | {"body": {"structured": TRAIL}}
+    waf = GOLDEN | {"attributes": {"rule": "942100", "priority": "critical"}}
+    line = GOLDEN | {"body": {"text": (HOLDOUT / "elastic-system-auth.log").read_text().splitlines()[3]}}
+    names, docs = shipped_lines([None] * 4, [orjson.dumps(d) for d in (structured, waf, line, GOLDEN)])
+    assert names == ["cloudtrail", "json", "syslog", "json"]
+    assert orjson.loads(docs[0]) == TRAIL and orjson.loads(docs[1]) == waf
+
+
+def test_es_exporter_cloudtrail_document_on_bulk(tmp_path: Path) -> None:
+    svc = Service(tmp_path)
+    tokens = TokenStore(tmp_path)
+    token = tokens.create("es", "ingest")
+    app = create_app(AppContext(service=svc, tokens=tokens, limits=Limits()))
+    body = b'{"create":{"_index":"logs-generic.otel-default"}}\n' + orjson.dumps(GOLDEN | {"body": {"structured": TRAIL}})
+
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            return await client.post("/_bulk", content=body + b"\n", headers={
+                "Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})  # fmt: skip
+
+    try:
+        answer = asyncio.run(send())
+    finally:
+        svc.close()
+    assert answer.json()["errors"] is False
+    (row,) = _rows(tmp_path, "authentication")
+    assert row["user"]["name"] == "JaneDoe" and row["cloud"]["region"] == "us-east-2"

@@ -365,13 +365,27 @@ def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str 
     (the Filebeat modules'). Such a document is detected as generic ``json`` (its own keys
     are the shipper's), so an sshd line of ``/var/log/auth.log`` would stay a Base Event. The
     other names come back resolved (``json`` for the generic ones) so they are not detected again.
+    The OpenTelemetry Collector's ``elasticsearch`` exporter's ``otel`` documents are read by
+    what they wrap only (:func:`_otel_records`): a map body by the format that reads it, a text
+    body's line as above, else the document is generic.
     """
     auto = [i for i, n in enumerate(names) if n is None]
-    if not auto or not _fast.contains_any(b"".join([docs[i] for i in auto]), LINE_KEYS):  # one pass, ~0.2 us a doc
+    joined = b"".join([docs[i] for i in auto]) if auto else b""
+    if not auto or not _fast.contains_any(joined, LINE_KEYS):  # one pass, ~0.2 us a doc
         return names, docs
     cand = [i for i in auto if any(k in docs[i] for k in LINE_KEYS)]
     names, docs = list(names), list(docs)
     generic: list[int] = []
+    otel = _otel_records(docs, cand) if _fast.contains_any(joined, _OTEL_BODY) else {}
+    if otel:  # never detected whole: what they wrap is
+        cand = [i for i in cand if i not in otel]
+        maps = {i: rec for i, rec in otel.items() if rec is not None}
+        for (i, rec), fmt in zip(maps.items(), detect_many(list(maps.values()), catch_all=False), strict=True):
+            if fmt is not None:
+                names[i], docs[i] = fmt.name, rec
+        generic += [i for i in otel if names[i] is None]
+        for i in generic:
+            names[i] = "json"
     for i, fmt in zip(cand, detect_many([docs[i] for i in cand]), strict=True):
         if fmt is not None:  # None: left to accept_docs, which dead-letters it
             names[i] = fmt.name
@@ -381,6 +395,50 @@ def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str 
         if found is not None:
             names[i], docs[i] = found
     return names, docs
+
+
+#: how the OpenTelemetry Collector's ``elasticsearch`` exporter (``otel`` mapping mode) opens a
+#: log record's body (a cheap test before decoding)
+_OTEL_BODY = (b'"body":{', b'"body": {')
+
+
+class _OtelDoc(msgspec.Struct):
+    """The ``elasticsearch`` exporter's document of a log record in its ``otel`` mapping mode:
+    ``body`` ``{"text": ...}`` or ``{"structured": ...}`` beside ``resource``, ``scope``,
+    ``attributes``, ``severity_number``."""
+
+    body: Any = None
+    resource: Any = None
+    scope: Any = None
+    severity_number: Any = None
+
+
+_OTEL_DOC = msgspec.json.Decoder(_OtelDoc)
+
+
+def _otel_records(docs: list[bytes], idx: list[int]) -> dict[int, bytes | None]:
+    """Of the documents ``idx``, those that are the ``elasticsearch`` exporter's ``otel`` documents:
+    the record a structured (map) body holds (JSON, for detection), None for a text body (its
+    line is looked for as a shipper's). Such a document is never detected whole: a format's
+    sniffer would take its attributes' keys (a ``rule`` and a ``priority``: Falco's) or its body's
+    (a CloudTrail record's, which ``json_parser`` made the body) for its own record's."""
+    out: dict[int, bytes | None] = {}
+    for i in idx:
+        if not any(k in docs[i] for k in _OTEL_BODY):
+            continue
+        try:
+            d = _OTEL_DOC.decode(docs[i])
+        except (*UNREADABLE, UnicodeDecodeError):
+            continue
+        body = d.body
+        if body.__class__ is not dict or len(body) != 1 or (d.resource is None and d.scope is None
+                                                            and d.severity_number is None):  # fmt: skip
+            continue
+        if body.get("structured").__class__ is dict:
+            out[i] = msgspec.json.encode(body["structured"])
+        elif isinstance(body.get("text"), str):
+            out[i] = None
+    return out
 
 
 def shipped_bodies(docs: list[bytes], source: str) -> tuple[list[tuple[Format, str, bytes]], list[int]]:
