@@ -205,3 +205,58 @@ def test_github_actions_job_log_sniff_leaves_other_text() -> None:
     assert formats.get("github_actions_log").sniff(docker) == 0
     jenkins = b"Started by user admin\nRunning as SYSTEM\n[Pipeline] Start of Pipeline\nFinished: SUCCESS\n"
     assert formats.detect(jenkins) is formats.get("jenkins_log")
+
+
+#: the gh CLI's JSON of runs and jobs (cli/cli pkg/cmd/run/shared: ``RunFields``; ``gh run view
+#: --json jobs``: databaseId, name, status, conclusion, url, startedAt, completedAt, steps), the run
+#: the real page tests/cases/github_actions28/runs-psf-requests.json holds, written as gh writes it
+GH_RUN = {
+    "attempt": 1, "conclusion": "success", "createdAt": "2026-10-05T00:08:34Z", "databaseId": 37246313776,
+    "displayTitle": "Lock Threads", "event": "schedule", "headBranch": "main",
+    "headSha": "611c6162cbc4ac2020a2f91c7cfa4f3abf9bbb60", "name": "Lock Threads", "number": 8000,
+    "startedAt": "2026-10-05T00:08:34Z", "status": "completed", "updatedAt": "2026-10-05T00:08:44Z",
+    "url": "https://github.com/psf/requests/actions/runs/37246313776", "workflowDatabaseId": 12530612,
+    "workflowName": "Lock Threads",
+}  # fmt: skip
+GH_JOB = {
+    "completedAt": "2026-10-05T00:08:43Z", "conclusion": "failure", "databaseId": 105498765432, "name": "lock",
+    "startedAt": "2026-10-05T00:08:38Z", "status": "completed",
+    "steps": [{"conclusion": "success", "name": "Set up job", "number": 1, "status": "completed"},
+              {"conclusion": "failure", "name": "Run dessant/lock-threads@v5", "number": 2, "status": "completed"}],
+    "url": "https://github.com/psf/requests/actions/runs/37246313776/job/105498765432",
+}  # fmt: skip
+
+
+def test_github_actions_gh_cli_runs_map_as_the_rest_run() -> None:
+    """``gh run list --json <RunFields>`` (an array): found by --format auto, the run's row the
+    REST API's run gives (name, title, state, status, times, ids), the rest of gh's keys unmapped."""
+    body = json.dumps([GH_RUN]).encode()
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "github_actions"
+    out = fmt.decode(body, "runs.json")
+    assert not out.dead
+    (row,) = _rows(out)
+    rest = _rows(fmt.decode((CASES / "github_actions28" / "runs-psf-requests.json").read_bytes(), "page.json"))[0]
+    for key in ("class_uid", "activity_id", "time", "status_id", "status_detail"):
+        assert row[key] == rest[key], key
+    assert {k: row["job"][k] for k in ("name", "desc", "created_time", "last_run_time", "run_state_id")} == {
+        k: rest["job"][k] for k in ("name", "desc", "created_time", "last_run_time", "run_state_id")}
+    assert (row["metadata"]["original_event_uid"], row["metadata"]["correlation_uid"]) == ("37246313776", "37246313776")
+    assert json.loads(row["unmapped"])["headSha"] == GH_RUN["headSha"]
+
+
+def test_github_actions_gh_cli_jobs() -> None:
+    """``gh run view <id> --json jobs``: each job of ``{"jobs": [...]}`` is the run's job (its run id from its url)."""
+    body = json.dumps({"jobs": [GH_JOB]}, indent=2).encode()
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "github_actions"
+    out = fmt.decode(body, "jobs.json")
+    assert not out.dead
+    (row,) = _rows(out)
+    assert (row["metadata"]["event_code"], row["metadata"]["correlation_uid"], row["metadata"]["original_event_uid"]) == (
+        "workflow_job", "37246313776", "105498765432")
+    assert (row["job"]["name"], row["status_id"], row["start_time"], row["end_time"]) == (
+        "lock", 2, 1791158918000, 1791158923000)
+    bad = dict(GH_JOB, url="https://github.com/psf/requests/pull/1")  # a job naming no run: not one
+    out = fmt.decode(json.dumps({"jobs": [bad]}).encode(), "jobs.json")
+    assert len(out.dead) == 1 and not out.batches

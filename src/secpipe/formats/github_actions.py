@@ -114,6 +114,17 @@ class _Object(msgspec.Struct, gc=False):
     actor: _User | None = None
     triggering_actor: _User | None = None
     repository: _Repo | None = None
+    # the gh CLI's names of the same fields (``gh run list --json``, ``gh run view --json jobs``)
+    databaseId: int | None = None
+    workflowDatabaseId: int | None = None
+    number: int | None = None
+    workflowName: str | None = None
+    displayTitle: str | None = None
+    createdAt: str | None = None
+    updatedAt: str | None = None
+    startedAt: str | None = None
+    completedAt: str | None = None
+    url: str | None = None
 
 
 class _Page(msgspec.Struct, gc=False):
@@ -124,6 +135,11 @@ class _Page(msgspec.Struct, gc=False):
 _PAGE = msgspec.json.Decoder(_Page)
 _MAPPED = frozenset({"id", "run_id", "name", "workflow_name", "display_title", "path", "status", "conclusion",
                      "created_at", "run_started_at", "started_at", "completed_at", "actor", "triggering_actor"})  # fmt: skip
+#: the gh CLI's fields the mapping reads (cli/cli ``pkg/cmd/run/shared``: ``RunFields``; a job's)
+_GH_MAPPED = frozenset({"databaseId", "workflowDatabaseId", "number", "name", "workflowName", "displayTitle", "status",
+                        "conclusion", "createdAt", "updatedAt", "startedAt", "completedAt"})  # fmt: skip
+#: a gh CLI job's ``url`` (``https://github.com/o/r/actions/runs/<run id>/job/<job id>``)
+_GH_JOB_URL = re.compile(r"/actions/runs/(\d+)/job/\d+")
 _OK_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})
 #: a page's list key (its items are then runs or jobs); searched in a compact page's first bytes
 _PAGE_KEY = re.compile(rb'"(?:workflow_runs|jobs)":\[')
@@ -181,7 +197,7 @@ class GitHubActions(CheckedTopFormat):
 
     name = "github_actions"
     record_type = _Object
-    mapped = _MAPPED
+    mapped = _MAPPED | _GH_MAPPED
     what = "a GitHub Actions workflow run or job"
     invalid_reason = ("not a GitHub Actions workflow run or job: no `id` with `workflow_id` and `run_number` (a run) "
                       "or `run_id` (a job)")  # fmt: skip
@@ -197,6 +213,8 @@ class GitHubActions(CheckedTopFormat):
         h = head[:16384]
         if _NOT_API.search(h):
             return 0
+        if b'"databaseId"' in h and (b'"workflowDatabaseId"' in h or (b'"steps"' in h and _GH_JOB_URL.search(h.decode("latin-1")))):
+            return 88  # the gh CLI's runs (``gh run list --json``) or jobs (``gh run view --json jobs``)
         if m := _RUNS.search(h):  # a run's keys, or an empty page (the list closed at once)
             return 90 if b'"workflow_id"' in h or b'"run_number"' in h or h[m.end():].lstrip()[:1] == b"]" else 0
         job = b'"run_id"' in h and b'"run_url"' in h and b'"steps"' in h
@@ -270,7 +288,8 @@ class GitHubActions(CheckedTopFormat):
         return Records(raws, [(source, i) for i in idx], dead, len(items))
 
     def is_valid(self, rec: _Object) -> bool:
-        """An id, and a run's workflow id and number or a job's run id."""
+        """An id, and a run's workflow id and number or a job's run id (the gh CLI's names too)."""
+        rec = _rest(rec)
         return rec.id is not None and (rec.run_id is not None or (rec.workflow_id is not None and rec.run_number is not None))
 
     def map_records(self, recs: Records) -> Decoded:
@@ -282,7 +301,22 @@ class GitHubActions(CheckedTopFormat):
         return Decoded(batches=[batch], dead=list(recs.dead), events=recs.events)
 
     def map_top(self, objs: list[_Object], top: TopLevel, raws: list[bytes]) -> pa.RecordBatch:
+        objs = [_rest(o) for o in objs]
         return _batch(_object_fields(objs), top.unmapped, event_uids(self.name, raws), string_column(raws, checked=True))
+
+
+def _rest(o: _Object) -> _Object:
+    """A gh CLI run or job (``databaseId``...) as the REST API's object of it: a run's ``startedAt`` is
+    its ``run_started_at``; a job (no ``workflowDatabaseId``) has its run's id in its ``url``."""
+    if o.databaseId is None or o.id is not None:
+        return o
+    run = _GH_JOB_URL.search(o.url or "") if o.workflowDatabaseId is None else None
+    return msgspec.structs.replace(
+        o, id=o.databaseId, run_id=int(run.group(1)) if run else None, workflow_id=o.workflowDatabaseId,
+        run_number=o.number, workflow_name=o.workflowName if run else None, display_title=o.displayTitle,
+        name=o.name or o.workflowName, created_at=o.createdAt, updated_at=o.updatedAt,
+        run_started_at=None if run else o.startedAt, started_at=o.startedAt if run else None, completed_at=o.completedAt,
+    )  # fmt: skip
 
 
 def _walked(raws: list[bytes]) -> pa.RecordBatch | None:
