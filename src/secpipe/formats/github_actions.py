@@ -6,7 +6,11 @@ Accepted input: what ``gh api``, ``curl`` and exporters write from the Actions R
   ``{"total_count": N, "workflow_runs": [run, ...]}``; ``GET .../actions/runs/{run_id}``: one run;
 - ``GET .../actions/runs/{run_id}/jobs`` (and ``.../attempts/{n}/jobs``): a page
   ``{"total_count": N, "jobs": [job, ...]}``; ``GET .../actions/jobs/{job_id}``: one job;
-- pages back to back or one a line (``gh api --paginate``), runs or jobs one a line, arrays of them.
+- pages back to back or one a line (``gh api --paginate``), runs or jobs one a line, arrays of them;
+- the gh CLI's JSON of them: ``gh run list --json <fields>`` (an array of runs, cli/cli's ``RunFields``:
+  ``databaseId``, ``workflowDatabaseId``, ``number``, ``displayTitle``, ``createdAt``...) and ``gh run
+  view --json jobs`` (``{"jobs": [...]}``, a job's ``url`` naming its run), each read as the REST
+  object it renders (msgspec's path).
 A run has ``workflow_id`` and ``run_number``, a job ``run_id`` (and ``steps``, ``run_url``);
 a record with neither, or whose fields have the wrong JSON types, is dead-lettered with the reason;
 so is a run or job holding a lone surrogate escape (legal JSON, RFC 8259 §8.2, but no Unicode text),
