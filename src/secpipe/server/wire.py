@@ -121,7 +121,7 @@ def by_host(fmt: Format, source: str, docs: Sequence[bytes], idx: list[int], *,
         key = (getattr(docs[i], "host", None) if named and lines else None, None if at is None else at // _SPAN_MS,
                getattr(docs[i], "context", None))  # fmt: skip
         by.setdefault(key, []).append(i)
-        if at is not None and at > latest.get(key, -1):
+        if at is not None and (key not in latest or at > latest[key]):  # (a time before 1970 is negative)
             latest[key] = at
     return [(source + ("" if key[1] is None else f";at={latest[key]}") + ("" if key[0] is None else f";host={key[0]}")
              + (key[2] or ""), part) for key, part in by.items()]  # fmt: skip
