@@ -390,3 +390,15 @@ def test_an_otx_subscribed_pulses_feed_is_read_past_its_first_page() -> None:
     assert feed.state.table is not None
     assert sorted(feed.state.table.column("value").to_pylist()) == ["192.0.2.5", "198.51.100.7", "203.0.113.9"]
     assert [n for n, _a in seen] == ["", "2", "3"]
+
+
+@pytest.mark.parametrize("body", [
+    b"- value: 198.51.100.7\n  kind: ip\n  labels: [c2]\n",  # the team list layout of the enrich options' docs
+    b"# SOC list\nindicators:\n  - value: 198.51.100.7\n    labels: [c2]\n",
+    b"---\n- {value: 198.51.100.7, labels: [c2]}\n"])
+def test_a_yaml_team_list_served_without_its_extension_is_read_as_yaml(body: bytes) -> None:
+    """A YAML team list fetched from a URL (or a path) without ``.yaml``/``.yml`` was sniffed as a plain list: every
+    line skipped, no indicator and no error."""
+    out = load(body, "auto", conf=70)
+    assert out.table.select(["kind", "value", "labels"]).to_pylist() == [
+        {"kind": "ip", "value": "198.51.100.7", "labels": ["c2"]}]

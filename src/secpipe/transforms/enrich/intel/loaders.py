@@ -44,7 +44,8 @@ Formats:
   for hosts-file lines (``0.0.0.0 name``) and the Tor exit list's ``ExitAddress ip date time``; a tab-, ``;``- or
   ``|``-separated line to its first field that is one (DataPlane.org's ``ASN | ASname | saddr | utc | category``,
   netlab 360's ``family<TAB>domain<TAB>...``).
-- ``csv`` / ``yaml`` / ``json``: team lists with ``value`` (or ``indicator``) and optional
+- ``csv`` / ``yaml`` / ``json``: team lists (``auto`` tells YAML by its extension or its first line: ``---``,
+  ``- key: ...`` or a top key) with ``value`` (or ``indicator``) and optional
   ``kind``/``type``, ``confidence``, ``labels``, ``valid_until`` (or ``expiration``), ``description``, keys in any
   case; Microsoft Defender for Endpoint's indicators (the portal's CSV import/export ``IndicatorType,IndicatorValue,
   ExpirationTime,Action,...`` and the ``{"value": [...]}`` answer of its API; ``Allowed`` entries are allow
@@ -408,6 +409,11 @@ def load_team(data: bytes, fmt: str, conf: int, labels: list[str] | None = None,
 _EMPTY_ENVELOPE = rb'\{\s*(?:"(?:more|next)"\s*:\s*(?:true|false|"[^"]*")\s*,?\s*)*\}\s*'
 
 
+#: the first line of a YAML team list: a document start, a list of mappings (``- value: ...``) or a top key
+#: (``indicators:``); no IOC line starts so (``host:port`` has a dot or digit before its colon, a URL ``://``)
+_YAML_START = rb"---\s*$|-\s+[A-Za-z_][\w-]*:(?:\s|$)|[A-Za-z_][\w-]*:\s*$"
+
+
 def sniff(data: bytes, name: str = "") -> str:
     """Guess a feed format from its first bytes (and file name)."""
     head = data[:65536].lstrip()
@@ -429,6 +435,8 @@ def sniff(data: bytes, name: str = "") -> str:
     if re.search(rb"^\s*(?:[0-9a-fA-F:.]+/\d+\s*;\s*SBL|AS\d+\s*;)", head, re.M):
         return "spamhaus_drop"
     body = [ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith((b"#", b";", b"!"))]
+    if body and re.match(_YAML_START, body[0]):
+        return "yaml"
     if body and b"," in body[0]:
         crowdsec = body[0].lower().startswith(b",".join(x.encode() for x in CROWDSEC_RAW_HEADER))
         # Defender: IndicatorValue; PhishTank's data files: phish_id,url,...,target (read as records: brand, id)
