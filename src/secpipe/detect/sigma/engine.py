@@ -79,6 +79,7 @@ from secpipe.detect.sigma.reads import (
 )
 from secpipe.detect.sigma.rules import Rule
 from secpipe.detect.sigma.sqlgen import TABLE, build_branch, evidence_sets, ocsf_expr
+from secpipe.formats._fast import contains_any
 from secpipe.store.lake import dedup_first
 
 #: at most this many dispatch parts (one query branch each) per batch.
@@ -375,7 +376,11 @@ def embedded_json(tbl: pa.Table, logs: pa.Array | None) -> tuple[pa.Array, pa.Ta
     if not pc.any(lines).as_py():
         return None
     raw = tbl.column("raw_data")
-    snared = pc.fill_null(pc.and_(lines, pc.match_substring(raw, SNARE)), False)
+    chunks = raw.chunks if isinstance(raw, pa.ChunkedArray) else [raw]
+    if any(c.buffers()[2] is not None and contains_any(c.buffers()[2], (SNARE.encode(),)) for c in chunks):
+        snared = pc.fill_null(pc.and_(lines, pc.match_substring(raw, SNARE)), False)
+    else:  # (one SIMD search of the text: most batches hold no Snare line)
+        snared = pa.array(np.zeros(len(tbl), bool))
     maybe = pc.and_(pc.and_(lines, pc.match_substring(raw, '{"')), pc.invert(pc.starts_with(raw, "{")))
     rows = pc.indices_nonzero(pc.fill_null(pc.and_(maybe, pc.invert(snared)), False)).cast(pa.int32())
     got = pc.extract_regex(pc.take(raw, rows), EMBEDDED_RE)
