@@ -260,3 +260,24 @@ def test_github_actions_gh_cli_jobs() -> None:
     bad = dict(GH_JOB, url="https://github.com/psf/requests/pull/1")  # a job naming no run: not one
     out = fmt.decode(json.dumps({"jobs": [bad]}).encode(), "jobs.json")
     assert len(out.dead) == 1 and not out.batches
+
+
+def test_github_actions_job_log_gh_run_view() -> None:
+    """``gh run view --log``: each line behind its job's and step's names (tab-separated; gh's
+    ``UNKNOWN STEP`` for a line it places in no step); a run's jobs one after the other, a job's
+    groups and steps not carried into the next. Lines of tests/cases/github_actions_log30 so printed."""
+    real = (CASES / "github_actions_log30" / "0_build.txt").read_bytes().removeprefix(b"\xef\xbb\xbf").splitlines()
+    body = b"\n".join(
+        [b"build\tSet up job\t" + ln for ln in real[:3]]
+        + [b"build\tRun actions/checkout@v2\t" + ln for ln in real[20:23]]
+        + [b"lint\tUNKNOWN STEP\t2022-06-20T09:29:13.1296509Z ##[error]Process completed with exit code 2."]
+    )
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "github_actions_log"
+    rows = _job_log_rows(body, "run.log")
+    assert [r["job"]["name"] for r in rows] == ["build"] * 6 + ["lint"]
+    units = [json.loads(r["unmapped"]) for r in rows]
+    assert [u["step"] for u in units] == ["Set up job"] * 3 + ["Run actions/checkout@v2"] * 3 + [None]
+    assert units[4]["group"] == "Run actions/checkout@v2" and units[6]["group"] is None
+    assert rows[0]["message"] == "Requested labels: ubuntu-latest" and rows[0]["time"] == 1655717277871
+    assert rows[6]["status_id"] == 2

@@ -25,6 +25,10 @@ Time: the line's; a line without it has the receipt time (``metadata.labels``). 
 hashes the job, the line's offset and text: identical lines of one log stay distinct events, a
 re-read of the log collapses.
 
+``gh run view --log`` (and ``--log-failed``) prints the lines of a run's jobs each behind its job's
+and step's names, tab-separated (``build<TAB>Run tests<TAB>2024-...Z text``): those name each line's
+job and step (gh's ``UNKNOWN STEP`` none: the step is then the runner's ``Run ...`` group's).
+
 Columnar (as ``jenkins_log``): lines split, matched and filled forward with Arrow kernels over the
 whole document; framing is ``document`` (a line's step depends on the lines before it).
 """
@@ -52,14 +56,14 @@ from secpipe.formats.base import (
 S = pa.string()
 _I32 = pa.int32()
 #: the runner's time (7 decimals; 0 to 9 read) opening a line, then the text
-_LINE = r"^(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z) (?P<text>.*)$"
+_LINE = r"^(?:(?P<job>[^\t]*)\t(?P<step>[^\t]*)\t)?(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z) (?P<text>.*)$"
 _COMMAND = r"^##\[(?P<cmd>[a-z]+)\](?P<rest>.*)$"
 _ANSI = r"\x1b\[[0-9;]*[A-Za-z]"
 _EXIT = r"^Process completed with exit code \d+\.$"
 #: a head: its first line opens with the runner's time, and a line the runner writes follows
-_HEAD_TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z ")
+_HEAD_TIME = re.compile(rb"(?:[^\t\n]*\t[^\t\n]*\t)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z ")
 _HEAD_MARKS = re.compile(
-    rb"(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z (?:##\[(?:group|endgroup|error|warning|notice|command|debug|section)\]"
+    rb"(?m)^(?:[^\t\n]*\t[^\t\n]*\t)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z (?:##\[(?:group|endgroup|error|warning|notice|command|debug|section)\]"
     rb"|Current runner version: '|Requested labels: |Job defined at: |Complete job name: |Post job cleanup\.|"
     rb"Waiting for a runner to pick up this job)"
 )
@@ -126,14 +130,18 @@ class GitHubActionsLog(Format):
         named = pc.drop_null(pc.extract_regex(message, r"^Complete job name: (?P<job>.+)$"))
         if len(named):
             job = pc.struct_field(named, "job")[0].as_py()
+        jobs = pc.fill_null(group(st, "job"), job)
+        first = _firsts(jobs)  # a job's first line: no group or step of the job before it goes on
         opened = pc.if_else(pc.fill_null(pc.equal(cmd, "group"), False), message, pa.scalar(None, S))
         closed = pc.fill_null(pc.equal(cmd, "endgroup"), False)
-        marks = pc.if_else(closed, "", opened)
-        grp = pc.fill_null_forward(marks)
-        grp = pc.if_else(pc.fill_null(pc.equal(grp, ""), False), pa.scalar(None, S), grp)
+        grp = _filled(pc.if_else(closed, "", opened), first)
         step_mark = pc.if_else(pc.fill_null(pc.starts_with(opened, "Run "), False), opened, pa.scalar(None, S))
         cleanup = pc.fill_null(pc.equal(message, "Post job cleanup."), False)
-        step = pc.fill_null_forward(pc.if_else(cleanup, "Post job cleanup", step_mark))
+        step = _filled(pc.if_else(cleanup, "Post job cleanup", step_mark), first)
+        gh_step = group(st, "step")  # ``gh run view --log``'s own step column (its UNKNOWN STEP none)
+        if gh_step.null_count < n:
+            gh_step = pc.if_else(pc.fill_null(pc.equal(gh_step, "UNKNOWN STEP"), False), pa.scalar(None, S), gh_step)
+            step = pc.coalesce(gh_step, step)
         level = pc.index_in(cmd, value_set=_LEVELS)
         sev = pc.fill_null(_LEVEL_SEV.take(level), 1)
         failed = pc.fill_null(pc.and_(pc.equal(cmd, "error"), pc.match_substring_regex(message, _EXIT)), False)
@@ -153,7 +161,7 @@ class GitHubActionsLog(Format):
         cols.update({
             "raw_data": lines,
             "message": message,
-            "job.name": pa.array([job] * n, S),
+            "job.name": jobs,
             "job.run_state_id": pa.array([3] * n, _I32),
             "job.run_state": pa.array(["Running"] * n, S),
             "metadata.correlation_uid": pa.array([job_id] * n, S),
@@ -163,3 +171,17 @@ class GitHubActionsLog(Format):
             "unmapped": members,
         })  # fmt: skip
         return to_batch("scheduled_job_activity", cols)
+
+
+def _firsts(jobs: pa.Array) -> pa.Array:
+    """Per line: it is its job's first (the first line, or its job not the line before's)."""
+    prev = pa.concat_arrays([pa.nulls(1, S), jobs.slice(0, len(jobs) - 1)])
+    return pc.fill_null(pc.not_equal(jobs, prev), True)
+
+
+def _filled(marks: pa.Array, first: pa.Array) -> pa.Array:
+    """``marks`` (a title where one begins, ``""`` where it ends, null else) filled forward within
+    a job: the open title at each line, null where none is."""
+    marks = pc.if_else(pc.and_(first, pc.is_null(marks)), "", marks)
+    filled = pc.fill_null_forward(marks)
+    return pc.if_else(pc.fill_null(pc.equal(filled, ""), False), pa.scalar(None, S), filled)
