@@ -402,3 +402,38 @@ def test_a_yaml_team_list_served_without_its_extension_is_read_as_yaml(body: byt
     out = load(body, "auto", conf=70)
     assert out.table.select(["kind", "value", "labels"]).to_pylist() == [
         {"kind": "ip", "value": "198.51.100.7", "labels": ["c2"]}]
+
+
+def test_the_evidence_of_a_firewall_finding_is_matched(tmp_path: Path) -> None:
+    """A Detection Finding keeps what it saw in ``evidences[]`` (a FortiGate UTM web filter block or app-control hit:
+    the connection, the host, the URL; a GuardDuty finding's remote address; a Falco alert's connection). Its
+    addresses, hosts, URLs and hashes were not matched at all. The lines: elastic/integrations' fortinet_fortigate
+    test log, as round 28's syslog test reads them."""
+    from secpipe import formats
+    from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
+    from secpipe.transforms.enrich.options import ThreatIntelOptions
+
+    lines = [
+        '<188>date=2020-04-23 time=12:17:48 devname="testswitch1" devid="somerouterid" logid="0316013056" type="utm" '
+        'subtype="webfilter" eventtype="ftgd_blk" level="warning" vd="root" eventtime=1587230269052907555 tz="-0500" '
+        'policyid=100602 sessionid=1234 user="elasticuser" group="elasticgroup" authserver="elasticauth" srcip=192.168.2.1 '
+        'srcport=61930 srcintf="port1" srcintfrole="lan" dstip=67.43.156.13 dstport=443 dstintf="wan1" dstintfrole="wan" proto=6 '
+        'service="HTTPS" hostname="elastic.co" profile="elasticruleset" action="blocked" reqtype="direct" url="/config/" '
+        'sentbyte=1152 rcvdbyte=1130 direction="outgoing" msg="URL belongs to a denied category in policy" method="domain" cat=76 '
+        'catdesc="Internet Telephony"',
+        '<188>timestamp=1678299766 tz="UTC-5:00" devname="FG6K3463736581-S7" devid="FG6K3463736581" vd="WWC-Firew" '
+        'date=2023-03-08 time=13:22:46 logid="1059028705" type="utm" subtype="app-ctrl" eventtype="signature" level="warning" '
+        'eventtime=1678299766091256698 tz="-0500" appid=43539 srcip=10.123.248.26 dstip=67.43.156.14 srcport=46182 dstport=12530 '
+        'srcintf="INSIDE-25" srcintfrole="undefined" dstintf="OUTSIDE-15" dstintfrole="undefined" proto=17 service="udp/12530" '
+        'direction="outgoing" policyid=343 sessionid=2272740278 applist="HS-App-Control" action="block" appcat="Proxy" '
+        'app="X-VPN" crscore=10 craction=1048576 crlevel="medium" incidentserialno=123456269 msg="Proxy: X-VPN," apprisk="critical"']
+    feed = tmp_path / "team.json"
+    feed.write_text(json.dumps([{"value": "67.43.156.14"}, {"value": "elastic.co"}]))
+    stage = ThreatIntelStage("intel", ThreatIntelOptions.model_validate(
+        {"feeds": [{"name": "team", "path": str(feed)}], "background_refresh": False}))
+    got = []
+    for batch in formats.get("syslog").decode("\n".join(lines).encode(), "test").batches:
+        out = stage.process(batch)
+        assert len(out) == 1  # the findings are enriched; no finding is made of a finding
+        got += [sorted((o["name"], o["value"]) for o in r.get("observables") or []) for r in out[0].to_pylist()]
+    assert got == [[("evidences[].dst_endpoint.hostname", "elastic.co")], [("evidences[].dst_endpoint.ip", "67.43.156.14")]]

@@ -94,20 +94,24 @@ class ThreatIntelOptions(_Strict):
     feeds: list[FeedOptions] = Field(min_length=1)
     allowlists: list[FeedOptions] = Field(default_factory=list)
     #: also the proxies a request passed (``intermediate_ips``: the rest of an X-Forwarded-For list, of Kubernetes'
-    #: ``sourceIPs``) and the answers of a DNS response (an A/AAAA record's address, a CNAME's name)
+    #: ``sourceIPs``), the answers of a DNS response (an A/AAAA record's address, a CNAME's name) and the endpoints of
+    #: a finding's evidence (a firewall's IPS/web filter/antivirus hit, a GuardDuty finding, a Falco alert)
     ip_fields: list[str] = Field(default_factory=lambda: [
-        "src_endpoint.ip", "dst_endpoint.ip", "src_endpoint.intermediate_ips[]", "answers[].rdata"])
+        "src_endpoint.ip", "dst_endpoint.ip", "src_endpoint.intermediate_ips[]", "answers[].rdata",
+        "evidences[].src_endpoint.ip", "evidences[].dst_endpoint.ip"])
     domain_fields: list[str] = Field(default_factory=lambda: [
         "src_endpoint.domain", "dst_endpoint.domain", "src_endpoint.hostname", "dst_endpoint.hostname",
-        "query.hostname", "url.hostname", "http_request.url.hostname", "tls.sni", "answers[].rdata"])
-    #: also the links of an e-mail (OCSF ``email.urls``)
+        "query.hostname", "url.hostname", "http_request.url.hostname", "tls.sni", "answers[].rdata",
+        "evidences[].dst_endpoint.domain", "evidences[].dst_endpoint.hostname", "evidences[].query.hostname"])
+    #: also the links of an e-mail (OCSF ``email.urls``) and a finding's evidence
     url_fields: list[str] = Field(default_factory=lambda: [
-        "url.url_string", "http_request.url.url_string", "email.urls[].url_string"])
+        "url.url_string", "http_request.url.url_string", "email.urls[].url_string", "evidences[].url.url_string"])
     #: every OCSF file object an event holds: the file of a file event, the executable of the process (and its
     #: parent and the actor's), a loaded module, an e-mail's attachments
     hash_fields: list[str] = Field(default_factory=lambda: [
         "file.hashes[].value", "process.file.hashes[].value", "process.parent_process.file.hashes[].value",
-        "actor.process.file.hashes[].value", "module.file.hashes[].value", "email.files[].hashes[].value"])
+        "actor.process.file.hashes[].value", "module.file.hashes[].value", "email.files[].hashes[].value",
+        "evidences[].file.hashes[].value", "evidences[].process.file.hashes[].value"])
     #: ASN indicators (Spamhaus ASN-DROP, team lists with ``kind: asn``) match these; the geoip
     #: stage fills them, so list threat_intel after geoip to use them
     asn_fields: list[str] = Field(default_factory=lambda: [

@@ -2,7 +2,7 @@
 
 Per batch and per kind, the values of every configured field (``src_endpoint.ip``,
 ``dst_endpoint.ip``, the proxies of ``src_endpoint.intermediate_ips[]``, a DNS response's ``answers[].rdata``,
-``*.domain``, ``url.url_string``, ``file.hashes[].value``, ...) are
+``*.domain``, ``url.url_string``, ``file.hashes[].value``, the same objects in a finding's ``evidences[]``, ...) are
 dictionary-encoded once; only the *distinct* values are looked up (see
 :mod:`.matcher`), allowlisted values and expired indicators are dropped, and the hits are
 joined back to event rows with numpy. Each match adds to the event:
