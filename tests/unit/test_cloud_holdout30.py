@@ -225,3 +225,17 @@ def test_gcp_federated_caller_is_named_by_its_subject() -> None:
     assert ex["actor"]["user"]["name"] == "b6112abb-5791-4507-adb5-7e8cc306eb2e" and ex["actor"]["user"]["email_addr"] is None
     assert tok["actor"]["user"]["name"].endswith("/workloadIdentityPools/aws-pool/subject/012345678901")
     assert tok["api"]["operation"] == "GenerateAccessToken" and tok["cloud"]["project_uid"] == "my-project"
+
+
+def test_entra_signin_with_a_us_time_takes_its_created_time() -> None:
+    """Elastic's alternative-time signinlogs test: a service principal's sign-in whose Azure Monitor
+    ``time`` is ``11/14/2025 1:48:53 AM`` (no service principal name either)."""
+    name, d = _auto("elastic-azure-signinlogs-alt-time.log")
+    assert name == "k8s_audit" and not d.dead
+    (r,) = _rows(d)
+    assert r["time"] == 1763084776428  # properties.createdDateTime 2025-11-14T01:46:16.4282975+00:00
+    assert not r["metadata"].get("labels")  # not the receipt time
+    assert r["device"]["uid"] == "55555555-5555-5555-5555-555555555555" and r["device"]["name"] == "DevicePlaceholder"
+    # the app signed in as itself: named by its display name; what it signed in to is the resource
+    assert (r["user"]["name"], r["user"]["uid"]) == ("Placeholder Application Name", "99999999-9999-9999-9999-999999999999")
+    assert r["service"]["name"] == "MDATPNetworkScanAgent" and r["status_id"] == 1

@@ -402,14 +402,17 @@ def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Recor
     risk = [_RISK.get(str(p.get("riskLevelDuringSignIn", "")).lower()) for p in props]
     proto = [_s(p.get("authenticationProtocol")) for p in props]
     mfa = [_s(p.get("authenticationRequirement")) for p in props]
-    service = [(_s(p.get("appDisplayName")), _s(p.get("appId"))) if _s(p.get("appDisplayName"))
-               else (_s(p.get("resourceDisplayName")), _s(p.get("resourceId"))) for p in props]  # fmt: skip
+    devices = [_d(p.get("deviceDetail")) for p in props]
+    # what was signed in to: a user's app, else (and for an app signing in as itself) the resource
+    service = [(_s(p.get("appDisplayName")), _s(p.get("appId"))) if _s(p.get("appDisplayName")) and not app
+               else (_s(p.get("resourceDisplayName")), _s(p.get("resourceId"))) for p, app in zip(props, apps, strict=True)]  # fmt: skip
     cols = {
         "metadata.event_code": [_s(d.get("category")) for d in docs],
         "metadata.original_event_uid": [_s(p.get("id")) for p in props],
         "metadata.correlation_uid": [_s(d.get("correlationId")) or _s(p.get("correlationId"))
                                      for d, p in zip(docs, props, strict=True)],  # fmt: skip
-        "user.name": [_s(p.get("servicePrincipalName")) if app else _s(p.get("userPrincipalName")) or _s(d.get("identity"))
+        "user.name": [_s(p.get("servicePrincipalName")) or _s(p.get("appDisplayName")) if app
+                      else _s(p.get("userPrincipalName")) or _s(d.get("identity"))
                       for d, p, app in zip(docs, props, apps, strict=True)],  # fmt: skip
         "user.uid": [_s(p.get("servicePrincipalId" if app else "userId")) for p, app in zip(props, apps, strict=True)],
         "user.full_name": [None if app else _s(p.get("userDisplayName")) for p, app in zip(props, apps, strict=True)],
@@ -429,8 +432,10 @@ def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Recor
         "src_endpoint.location.lat": pa.array([_num(c.get("latitude")) for c in coords], pa.float64()),
         "src_endpoint.location.long": pa.array([_num(c.get("longitude")) for c in coords], pa.float64()),
         "http_request.user_agent": [_s(p.get("userAgent")) for p in props],
-        "device.uid": [_s(_d(p.get("deviceDetail")).get("deviceId")) for p in props],
-        "device.name": [_s(_d(p.get("deviceDetail")).get("displayName")) for p in props],
+        "device.uid": [_s(dev.get("deviceId")) for dev in devices],
+        "device.name": [_s(dev.get("displayName")) for dev in devices],
+        "device.type_id": [0 if _s(dev.get("deviceId")) or _s(dev.get("displayName")) else None for dev in devices],
+        "device.type": ["Unknown" if _s(dev.get("deviceId")) or _s(dev.get("displayName")) else None for dev in devices],
         "service.name": [name for name, _ in service],
         "service.uid": [uid for _, uid in service],
         "session.uid": [_s(p.get("sessionId")) for p in props],
@@ -443,7 +448,7 @@ def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Recor
         "cloud.provider": ["Azure"] * len(docs),
         "cloud.org.uid": [_s(d.get("tenantId")) for d in docs],
     }
-    times = [_s(d.get("time")) or _s(p.get("createdDateTime")) for d, p in zip(docs, props, strict=True)]
+    times = [_iso(d.get("time"), p.get("createdDateTime")) for d, p in zip(docs, props, strict=True)]
     sev = [_azure_severity(d) for d in docs]
     return _batch(fmt, raws, times, [1] * len(docs), sev, "Entra ID", "Microsoft", cols, _SIGNIN_MAPPED,
                   cls="authentication")
@@ -493,7 +498,7 @@ def _directory_audit(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) ->
         "cloud.org.uid": [_s(d.get("tenantId")) for d in docs],
     }
     acts = [_AUDIT_ACT.get(str(p.get("operationType", "")).lower(), 99) for p in props]
-    times = [_s(d.get("time")) or _s(p.get("activityDateTime")) for d, p in zip(docs, props, strict=True)]
+    times = [_iso(d.get("time"), p.get("activityDateTime")) for d, p in zip(docs, props, strict=True)]
     return _batch(fmt, raws, times, acts, [_azure_severity(d) for d in docs], "Entra ID", "Microsoft", cols, _AUDIT_MAPPED)
 
 
@@ -504,6 +509,14 @@ def _signin_code(doc: dict[str, Any], props: dict[str, Any]) -> str | None:
     if isinstance(code, int) and not isinstance(code, bool):
         return str(code)
     return _s(doc.get("resultType"))
+
+
+def _iso(*times: Any) -> str | None:
+    """The first of ``times`` written as ISO 8601, else the first given: Azure Monitor sometimes
+    writes a record's ``time`` in the US form (``11/14/2025 1:48:53 AM``), which the Graph
+    resource's own ``createdDateTime``/``activityDateTime`` beside it gives in ISO 8601."""
+    given = [t for t in times if isinstance(t, str) and t]
+    return next((t for t in given if t[:4].isdigit()), given[0] if given else None)
 
 
 def _num(v: Any) -> float | None:
