@@ -281,3 +281,52 @@ def test_github_actions_job_log_gh_run_view() -> None:
     assert units[4]["group"] == "Run actions/checkout@v2" and units[6]["group"] is None
     assert rows[0]["message"] == "Requested labels: ubuntu-latest" and rows[0]["time"] == 1655717277871
     assert rows[6]["status_id"] == 2
+
+
+#: GitLab sign-in audit events as the API and streaming send them: a failed login as GitLab's
+#: UnauthenticatedSecurityEventAuditor records it (gitlab-org/gitlab!129595: details failed_login
+#: STANDARD, author_name/target_details the address tried, author_id -1, instance scope), with the
+#: streaming-only fields of docs.gitlab.com/user/compliance/audit_event_schema; a sign-in as
+#: AuditEventService#for_authentication records it (details ``with`` the method, target the user)
+GL_FAILED = {
+    "id": 731, "author_id": -1, "entity_id": 1, "entity_type": "Gitlab::Audit::InstanceScope",
+    "details": {"failed_login": "STANDARD", "author_name": "victim@bar.com", "target_details": "victim@bar.com",
+                "custom_message": "STANDARD login failed", "ip_address": "127.0.0.1", "entity_path": "gitlab_instance"},
+    "ip_address": "127.0.0.1", "author_name": "victim@bar.com", "entity_path": "gitlab_instance",
+    "target_details": "victim@bar.com", "created_at": "2023-08-17T11:37:03.246Z", "target_type": None, "target_id": None,
+    "event_type": "login_failed_with_standard_authentication",
+}  # fmt: skip
+GL_SIGNIN = {
+    "id": 1, "author_id": 1, "entity_id": 1, "entity_type": "User",
+    "details": {"with": "two-factor", "author_name": "Administrator", "target_id": 1, "target_type": "User",
+                "target_details": "Administrator", "ip_address": "127.0.0.1", "entity_path": "Administrator"},
+    "created_at": "2019-08-30T07:00:41.885Z",
+}  # fmt: skip
+
+
+def test_gitlab_sign_in_audit_events_are_authentication() -> None:
+    """A failed login's audit event is Authentication Logon Failure (the name tried, the address,
+    the method), a sign-in's Success with MFA for two-factor; they were API Activity without status."""
+    body = b"\n".join(json.dumps(d).encode() for d in (GL_FAILED, GL_SIGNIN, _GL_CHANGE))
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "gitlab"
+    out = fmt.decode(body, "audit.json")
+    assert not out.dead
+    rows = _rows(out)
+    auth = [r for r in rows if r["class_uid"] == 3002]
+    assert [(r["activity_id"], r["status_id"], r["user"]["name"], r["src_endpoint"]["ip"], r["auth_protocol"])
+            for r in auth] == [(1, 2, "victim@bar.com", "127.0.0.1", "STANDARD"), (1, 1, "Administrator", "127.0.0.1", "two-factor")]  # fmt: skip
+    assert auth[0]["status_detail"] == "STANDARD login failed" and auth[0]["user"].get("uid") is None
+    assert (auth[1]["is_mfa"], auth[1]["user"]["uid"]) == (True, "1")
+    assert auth[0]["metadata"]["event_code"] == "login_failed_with_standard_authentication"
+    assert [r["class_uid"] for r in rows if r["class_uid"] != 3002] == [6003]  # a change stays API Activity
+
+
+#: GitLab's audit events API documentation's example of a project setting change
+_GL_CHANGE = {
+    "id": 2, "author_id": 1, "entity_id": 7, "entity_type": "Project",
+    "details": {"change": "prevent merge request approval from reviewers", "from": "", "to": "true",
+                "author_name": "Administrator", "target_id": 7, "target_type": "Project",
+                "target_details": "twitter/typeahead-js", "ip_address": "127.0.0.1", "entity_path": "twitter/typeahead-js"},
+    "created_at": "2020-05-26T22:55:04.230Z",
+}  # fmt: skip

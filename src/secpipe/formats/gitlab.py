@@ -21,7 +21,11 @@ Webhook payload shapes follow GitLab's "Webhook events" documentation; the test 
 for them were written from those docs (no GitLab instance runs here).
 
 OCSF classes (why):
-- audit events and request logs -> API Activity (6003): an action a user took through
+- sign-ins' audit events (details ``failed_login``: the method that failed, ``event_type``
+  ``login_failed_with_standard_authentication``...; details ``with``: the method a user signed in
+  with) -> Authentication (3002) Logon, Failure / Success, the user (a failed one's the name tried),
+  the address, the method as ``auth_protocol`` (``two-factor...`` MFA): see :func:`_audit_login`;
+- other audit events and request logs -> API Activity (6003): an action a user took through
   GitLab's UI/API on an entity; ``api.operation`` = event_type (or the custom message /
   change / ``add <what>`` / ``remove <what>`` of older details, or ``METHOD route``; a change is an
   Update), ``actor.user`` = author (``author_email`` its email), ``src_endpoint.ip``, ``resources``
@@ -145,6 +149,10 @@ class _Details(msgspec.Struct, gc=False):
     add: str | None = None
     remove: str | None = None
     author_email: str | None = None
+    # a sign-in's audit event: ``failed_login`` the method that failed (``STANDARD``, ``OTP``, a provider),
+    # ``with`` the one that succeeded (``standard``, ``two-factor``, ``two-factor-via-webauthn-device``, a provider)
+    failed_login: str | None = None
+    with_: str | None = msgspec.field(default=None, name="with")
 
 
 _NO_DETAILS = _Details()
@@ -368,6 +376,8 @@ class GitLab(RecordFormat):
                 cls = "http_activity"
             elif kind in ("api_pipeline", "api_job"):
                 cls = "scheduled_job_activity"
+            elif kind == "audit" and _sign_in(r) is not None:
+                cls, kind = "authentication", "audit_login"
             else:
                 cls = "api_activity"
             g = groups.get((cls, kind))
@@ -382,8 +392,8 @@ class GitLab(RecordFormat):
         cls, kind = key
         rs = [typed[n] for n in members]
         ts = [tops[n] for n in members]
-        mapper = {"audit": _audit, "request": _request, "system": _system, "app": _app, "rack_attack": _rack_attack,
-                  "api_pipeline": _api, "api_job": _api}.get(kind, _hook)  # fmt: skip
+        mapper = {"audit": _audit, "audit_login": _audit_login, "request": _request, "system": _system, "app": _app,
+                  "rack_attack": _rack_attack, "api_pipeline": _api, "api_job": _api}.get(kind, _hook)  # fmt: skip
         cols, times, acts = mapper(rs, ts, cls, kind)
         return self._batch(cls, raws, [idx[n] for n in members], cols, times, acts)
 
@@ -470,6 +480,47 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
         if e == "repository_git_operation":  # a clone/fetch reads, a push updates
             acts[n] = _git_activity(d.custom_message)
     return cols, times, acts
+
+
+def _sign_in(r: _Rec) -> tuple[bool, str] | None:
+    """(failed, method) of a sign-in's audit event (its details' ``failed_login`` or ``with``), else None."""
+    d = r.details or r.detail
+    if d is None:
+        return None
+    if d.failed_login:
+        return True, d.failed_login
+    return (False, d.with_) if d.with_ else None
+
+
+def _audit_login(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
+    """Sign-ins' audit events (``AuditEventService.for_authentication``, the
+    ``UnauthenticatedSecurityEventAuditor``'s failed logins: ``event_type``
+    ``login_failed_with_standard_authentication``...) -> Authentication Logon: Failure for a
+    ``failed_login`` (the user is the name tried: ``author_name``, ``target_details``), Success
+    for a ``with`` (the author); the method as ``auth_protocol`` (a ``two-factor...`` one MFA),
+    the address, ``custom_message`` (``STANDARD login failed``) as ``status_detail``."""
+    ds = [r.details or r.detail or _NO_DETAILS for r in rs]
+    signs = [_sign_in(r) or (False, None) for r in rs]
+    failed = [f for f, _m in signs]
+    method = [m for _f, m in signs]
+    sid = c.sid
+    cols = {
+        "user.name": [r.author_name or d.author_name or _text(r.target_details) or _text(d.target_details)
+                      for r, d in zip(rs, ds, strict=True)],  # fmt: skip
+        "user.uid": [None if sid(r.author_id) in (None, "-1") else sid(r.author_id) for r in rs],
+        "src_endpoint.ip": [r.ip_address or d.ip_address for r, d in zip(rs, ds, strict=True)],
+        "status_id": [2 if f else 1 for f in failed],
+        "status": ["Failure" if f else "Success" for f in failed],
+        "status_detail": [_text(d.custom_message) for d in ds],
+        "is_mfa": [None if f or m is None else m.lower().startswith("two-factor") for f, m in zip(failed, method, strict=True)],
+        "auth_protocol": method,
+        "auth_protocol_id": [None if m is None else 99 for m in method],
+        "service.name": const("GitLab", len(rs)),
+        "metadata.event_code": [r.event_type for r in rs],
+        "metadata.original_event_uid": [sid(r.id) for r in rs],
+        "unmapped": c.unmapped_rest(tops, _AUDIT_MAPPED),
+    }
+    return cols, [c.first_time(r.created_at, r.time) for r in rs], [1] * len(rs)
 
 
 def _audit_activity(event_type: str | None, op: str | None) -> int:
