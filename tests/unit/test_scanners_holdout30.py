@@ -342,3 +342,14 @@ def test_detection_evidence_from_action_and_network() -> None:
     [out] = rows["out"]["evidences"]
     assert (out["src_endpoint"]["ip"], out["dst_endpoint"]["ip"], out["dst_endpoint"]["port"]) == ("127.0.0.1", "1.1.1.1", 53)
     assert out["connection_info"]["direction_id"] == 2
+
+
+def test_detection_malware() -> None:
+    # AWS Security Hub User Guide, "Optional top-level ASFF attributes": the Malware example (its values)
+    gd = json.loads(_case("asff-guardduty-defectdojo.json"))["Findings"][0]
+    mal = [{"Name": "Stringler", "Path": "/usr/sbin/stringler", "State": "OBSERVED", "Type": "COIN_MINER"}]
+    d = formats.get("asff").decode(json.dumps({**gd, "Malware": mal}).encode(), "x")
+    [r] = _rows(d)["detection_finding"]
+    [m] = r["malware"]
+    assert (m["name"], m["path"], m["classification_ids"], m["classifications"]) == (
+        "Stringler", "/usr/sbin/stringler", [13], ["Resource-Exploitation"])  # fmt: skip

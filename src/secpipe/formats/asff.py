@@ -26,7 +26,9 @@ Security Hub CSPM):
   ``Action`` (a network connection by its direction, a port probe coming in, an AWS API call from a
   remote address, a DNS request) or ``Network`` -> ``evidences[0]``: the endpoints (address, port,
   domain, the remote one's ISP), ``connection_info`` (protocol, direction), ``api`` (operation,
-  service), ``query.hostname``; the rest of them (geolocation, AS) stays in ``raw_data``.
+  service), ``query.hostname``; the rest of them (geolocation, AS) stays in ``raw_data``; ``Malware[]``
+  -> ``malware[]`` (name, path, its type as classification: COIN_MINER Resource-Exploitation, TROJAN
+  Trojan ..., another type Other with its word as the classification).
 
 Every finding: ``Id`` -> ``finding_info.uid``; ``Title``, ``Description``, ``Types`` (else
 ``FindingProviderFields.Types``), ``SourceUrl``, ``GeneratorId`` (the analytic's uid) and
@@ -44,7 +46,7 @@ resource's), the first resource's ``Partition`` -> ``cloud`` (provider AWS); ``R
 Recommendation`` -> ``remediation`` (2003, 2004) or the vulnerabilities' remediation (2002);
 ``ProductName``/``CompanyName`` (else the product ARN's ``product/<company>/<product>``) ->
 ``metadata.product`` and ``finding_info.product``, ``ProductArn`` their uid. Keys not placed
-(``ProductFields``, ``Note``, ``UserDefinedFields``, ``Malware``, ``Process`` ...) stay in
+(``ProductFields``, ``Note``, ``UserDefinedFields``, ``Process``, ``Threats`` ...) stay in
 ``unmapped``; ``raw_data`` is the finding's own JSON (compact).
 
 Dead letters: a record that is neither a finding (no ``Id``) nor an envelope of findings, one of
@@ -250,6 +252,12 @@ class _Network(msgspec.Struct, **_P):  # type: ignore[call-arg]
     destination_domain: str | None = None
 
 
+class _Malware(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    name: str | None = None
+    path: str | None = None
+    type: str | None = None
+
+
 class _Workflow(msgspec.Struct, **_P):  # type: ignore[call-arg]
     status: str | None = None
 
@@ -285,6 +293,7 @@ class _Finding(msgspec.Struct, **_P):  # type: ignore[call-arg]
     finding_provider_fields: _Provider | None = None
     action: _Action | None = None
     network: _Network | None = None
+    malware: list[_Malware] | None = None
 
 
 class _Detail(msgspec.Struct):
@@ -302,7 +311,7 @@ _MAPPED = frozenset({
     "SchemaVersion", "Id", "ProductArn", "ProductName", "CompanyName", "GeneratorId", "AwsAccountId", "AwsAccountName",
     "Region", "Types", "FirstObservedAt", "LastObservedAt", "CreatedAt", "UpdatedAt", "Severity", "Confidence", "Title",
     "Description", "SourceUrl", "Remediation", "Resources", "Compliance", "Workflow", "WorkflowState", "RecordState",
-    "Vulnerabilities", "FindingProviderFields", "Action", "Network",
+    "Vulnerabilities", "FindingProviderFields", "Action", "Network", "Malware",
 })  # fmt: skip
 #: a workflow word (Workflow.Status, else the legacy WorkflowState) -> status_id
 _WORKFLOW = {"NEW": 1, "NOTIFIED": 2, "ASSIGNED": 2, "IN_PROGRESS": 2, "SUPPRESSED": 3, "DEFERRED": 3, "RESOLVED": 4}
@@ -488,7 +497,7 @@ class Asff(RecordFormat):
                 cols.update(_vulnerabilities(sub, [v or [] for v in subv]))
             else:
                 cols["remediation"] = _remediation(sub)
-                cols.update(_compliance(sub) if kind == 1 else _evidences(sub))
+                cols.update(_compliance(sub) if kind == 1 else {**_evidences(sub), **_malware(sub)})
             out.append(to_batch(cls, cols))
         return out
 
@@ -647,6 +656,28 @@ def _evidence(f: _Finding) -> _Evidence:
                 net.destination_ip_v4 or net.destination_ip_v6, _port(net.destination_port), net.destination_domain,
                 net.protocol, _DIRECTION.get((net.direction or "").upper(), 0), None, None, None, None)  # fmt: skip
     return _NO_EVIDENCE
+
+
+#: ASFF Malware.Type -> OCSF malware classification (id, caption); another word: Other (99) with the word
+_MALWARE = {"ADWARE": (1, "Adware"), "BOTNET_AGENT": (3, "Bot"), "EXPLOIT_KIT": (8, "Exploit-Kit"),
+            "KEYLOGGER": (9, "Keylogger"), "RANSOMWARE": (10, "Ransomware"), "REMOTE_ACCESS": (11, "Remote-Access-Trojan"),
+            "COIN_MINER": (13, "Resource-Exploitation"), "ROOTKIT": (15, "Rootkit"), "SPYWARE": (17, "Spyware"),
+            "TROJAN": (18, "Trojan"), "VIRUS": (19, "Virus"), "WORM": (22, "Worm")}  # fmt: skip
+
+
+def _malware(fs: list[_Finding]) -> dict[str, pa.Array]:
+    """``malware[]``: each ASFF ``Malware`` entry that names it (name, path, its type's classification)."""
+    if not any(f.malware for f in fs):
+        return {}
+    per = [[m for m in f.malware or () if m.name] for f in fs]
+    ms = [m for x in per for m in x]
+    got = [_MALWARE.get(m.type.upper(), (99, m.type)) if m.type else (0, "Unknown") for m in ms]
+    return {"malware": struct_lists([len(x) for x in per], {
+        "name": strs([m.name for m in ms]),
+        "path": strs([m.path for m in ms]),
+        "classification_ids": pa.array([[g[0]] for g in got], pa.list_(pa.int32())),
+        "classifications": str_lists([[g[1]] for g in got]),
+    })}  # fmt: skip
 
 
 def _port(v: int | str | None) -> int | None:
