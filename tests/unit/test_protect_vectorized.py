@@ -545,6 +545,11 @@ def _anchor_spellings() -> list[str]:
             "Use z:\t\\\\srv"]
     out += ["5439173652:AAx", hex32 + "-us21", "xkeysib-x", "dt0c01.X", "sq0atp-x", "sq0csp-x", "sntryu_x", "sntrys_x",
             "sk.eyJx"]
+    out += ["net user x", "NET1\t USER\t", 'net.exe" user ', "Net.EXE\\'\t User ", "net1.exe  user\tx", "net\tuser x", "7z a -px",
+            "7za.exe x f -o/tmp -p\"x", '7zr" u f -px', '7z\ta -px', "rar a -hpx", "WinRAR.exe a -p-", "Rar a f -hp\"x", "RAR.EXE\\\" -px",
+            "cmdkey /add:h /pass:x", "CMDKEY.exe /PASS:", "CmdKey /generic:h /Pass:x", "schtasks /create /rp x",
+            "SCHTASKS.EXE /S h /P\tx", "schtasks\t/rp x", "SchTasks /Create /RP *", "ConvertTo-SecureString", "convertto-securestring",
+            "CONVERTTO-SECURESTRING"]
     keywords = ["password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token",
                 "authtoken", "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey",
                 "secret_access_key", "authorization", "access-token", "auth-token", "privatetoken", "private_token",

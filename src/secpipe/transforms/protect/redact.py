@@ -23,12 +23,13 @@ twilio_key (``SK`` + 32 hex), pulumi_token (``pul-``), postman_key (``PMAK-``), 
 (``HRKU-AA``), planetscale_token (``pscale_tkn_``/``pscale_pw_``/``pscale_oauth_``), rubygems_token (``rubygems_``), telegram_bot_token
 (``<bot id>:AA...``), mailchimp_key (``...-us21``), brevo_key (``xkeysib-``), dynatrace_token (``dt0c01.``), square_token
 (``sq0atp-``/``sq0csp-``), sentry_token (``sntryu_``/``sntrys_``), mapbox_token (``sk.eyJ``), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
-``-pPASS``, PsExec's ``-p PASS``, ``net use \\\\HOST\\SHARE PASS``), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
+``-pPASS``, PsExec's ``-p PASS``, ``net use \\\\HOST\\SHARE PASS``, ``net user NAME PASS``, 7-Zip's / RAR's ``-pPASS``, cmdkey's
+``/pass:PASS``, schtasks' ``/RP PASS``, ``ConvertTo-SecureString "PASS"``), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
 ``redis://:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON, ``X-API-Key:``, ``X-Auth-Token:``,
 ``PRIVATE-TOKEN:``, Azure API Management's ``Ocp-Apim-Subscription-Key:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``; masks,
 JSON literals and
 variable references are no password: CloudTrail's ``HIDDEN_DUE_TO_SECURITY_REASONS`` and ``****``, ``null``,
-``$DB_PASSWORD``, see :data:`_NOT_A_PASSWORD`) and generic_secret (a whole 32+ character base64-like word with
+``$DB_PASSWORD``, ``%DB_PASSWORD%``, see :data:`_NOT_A_PASSWORD`) and generic_secret (a whole 32+ character base64-like word with
 at least two distinct upper, lower and digit characters and Shannon entropy of at least
 ``entropy_min`` bits/char; public certificates and keys in base64 are none, see :data:`_PUBLIC_B64`).
 
@@ -104,11 +105,21 @@ def _ph(name: str) -> str:
 
 #: values after a password key that are no password: CloudTrail's HIDDEN_DUE_TO_SECURITY_REASONS, JSON's null/true/false,
 #: a mask or placeholder (``********``, ``xxxx``, ``<redacted>``, ``[hidden]``, ``none``) and a reference to an
-#: environment variable or a command's output (``$DB_PASSWORD``, ``${DB_PASSWORD}``, ``$(cat /run/secrets/db)``), each
-#: the whole value
+#: environment variable or a command's output (``$DB_PASSWORD``, ``${DB_PASSWORD}``, ``$(cat /run/secrets/db)``, a Windows
+#: batch file's ``%DB_PASSWORD%``), each the whole value
 _NOT_A_PASSWORD = (r"(?:HIDDEN_DUE_TO_SECURITY_REASONS|(?i:null|true|false|none|nil|redacted|masked|hidden|removed)"
                    r"|<(?i:redacted|masked|hidden|removed)>|\[(?i:redacted|masked|hidden|removed)\]|\*{3,}|[xX]{3,}"
-                   r"|\$\{?[A-Z_][A-Z0-9_]*\}?)(?![^\s\"',;&{}\\])|\$\(")
+                   r"|\$\{?[A-Z_][A-Z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%)(?![^\s\"',;&{}\\])|\$\(")
+
+
+def _anycase(word: str) -> str:
+    """``word`` in any ASCII case as character classes (RE2's ``(?i)`` would also fold 's' and 'k' to U+017F and
+    U+212A, which the compiled screen does not)."""
+    return "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+#: PowerShell's ConvertTo-SecureString, whose string argument with -AsPlainText is the password in clear
+_CONVERT_SECURE = _anycase("convertto-securestring")
 
 DETECTORS: tuple[Detector, ...] = (
     Detector("private_key", r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)",
@@ -216,8 +227,11 @@ DETECTORS: tuple[Detector, ...] = (
     # the command: an ssh -p PORT after it stays), the MySQL / MariaDB clients' -pPASS (attached: "-p db" prompts
     # and names a database, MySQL's manual), Sysinternals PsExec's -p PASS and Windows' net use \\HOST\SHARE PASS (a
     # '*' prompts, a /switch is none), redis-cli -a PASS, SQL Server's sqlcmd -P PASS, the OpenLDAP clients' -w PASS,
-    # Samba's smbclient/rpcclient -U USER%PASS and OpenSSL's -passin/-passout pass:PASS; a variable, a command's output, a template and the placeholders
-    # gitleaks lists (user:pass, username:password, test:test, <user:password>, xxx:yyy) are none
+    # Samba's smbclient/rpcclient -U USER%PASS and OpenSSL's -passin/-passout pass:PASS; Windows' net user [/add] NAME
+    # PASS, 7-Zip's and RAR's attached -pPASS / -hpPASS (RAR's -p- is none), cmdkey's /pass:PASS, schtasks' /RP PASS and
+    # /P PASS, PowerShell's ConvertTo-SecureString "PASS" (or "PASS" | ConvertTo-SecureString); a variable, a command's
+    # output, a template and the placeholders gitleaks lists (user:pass, username:password, test:test, <user:password>,
+    # xxx:yyy) are none
     Detector("cli_password",
              r"((?:\bcurl(?:\.exe)?[\\\"']{0,2}(?=\s)(?s:.){0,1024}?\s(?:-[A-Za-z]*[uU]|--(?:proxy-)?user)(?:=|[ \t]*)\\?[\"']?"
              r"[^\s:\"'\\<\[]*(?:\\?[\"'])?:\\?[\"']?"
@@ -229,7 +243,15 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\b[Ss][Qq][Ll][Cc][Mm][Dd](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?\s-P[ \t]*\\?[\"']?"
              r"|\bldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop|url)\b[^\r\n|&]{0,512}?\s-w[ \t]+\\?[\"']?"
              r"|\b(?:smbclient|rpcclient)\b[^\r\n|&]{0,512}?\s(?:-U|--user(?:=|[ \t]))[ \t]*\\?[\"']?[^\s%\"'\\]+%"
-             r"|\s-pass(?:in|out)?[ \t]+\\?[\"']?pass:)"
+             r"|\s-pass(?:in|out)?[ \t]+\\?[\"']?pass:"
+             r"|\b[Nn][Ee][Tt]1?(?:\.[Ee][Xx][Ee])?\\?[\"']?[ \t]*[ ][Uu][Ss][Ee][Rr][ \t]+(?:/[Aa][Dd][Dd][ \t]+)?"
+             r"(?:\\?\"[^\"\\\r\n]+\\?\"|[^\s\"'/|&<>^\\][^\s\"'\\]*)[ \t]+\\?[\"']?(?![|&<>^])"
+             r"|(?<![A-Za-z0-9])(?:7z[arz]?|(?:[Ww][Ii][Nn]|[Uu][Nn])?[Rr][Aa][Rr])(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])"
+             r"[^\r\n|&]{0,512}?[ ]-h?p(?!-(?![^\s\"'\\]))\\?[\"']?"
+             r"|\b[Cc][Mm][Dd][Kk][Ee][Yy](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?[ ]/[Pp][Aa][Ss][Ss]:\\?[\"']?"
+             r"|\b[Ss][Cc][Hh][Tt][Aa][Ss][Kk][Ss](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,1024}?[ ]/[Rr]?[Pp][ \t]+\\?[\"']?"
+             r"|" + _CONVERT_SECURE + r"(?:[ \t]+-[A-Za-z]+)*[ \t]+\\?[\"']"
+             r"|\\?[\"'](?=[^\"'\\\r\n]+\\?[\"'][ \t]*\|[ \t]*" + _CONVERT_SECURE + r"))"
              r"(?=[^\s\"'\\]))"
              r"(?!" + _NOT_A_PASSWORD + r"|[$<\[/]|\*(?![^\s\"'\\])|\{\{|(?i:pass(?:word)?|pwd|test|token|change(?:it|me)|y{3,})(?![^\s\"'\\]))"
              r"(?:(?<=\")[^\"\\]+(?=\\?\")|(?<=')[^'\\]+(?=\\?')|[^\s\"'\\]+)", r"\1" + _ph("cli_password")),
@@ -293,6 +315,10 @@ SPECIFIC_RE2 = "|".join((
     r"[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\\\", r"redis-cli[^\r\n]*\s(?:-a|--pass)[ \t]", r"[Ss][Qq][Ll][Cc][Mm][Dd][^\r\n]*\s-P",
     r"ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop|url)[^\r\n]*\s-w[ \t]",
     r"(?:smbclient|rpcclient)[^\r\n]*\s(?:-U|--user)", r"pass:",
+    r"[Nn][Ee][Tt]1?(?:\.[Ee][Xx][Ee])?\\?[\"']?[ \t]*[ ][Uu][Ss][Ee][Rr][ \t]",
+    r"(?:7z[arz]?|[Rr][Aa][Rr])(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-h?p[^\s]",
+    r"[Cc][Mm][Dd][Kk][Ee][Yy][^\r\n]*[ ]/[Pp][Aa][Ss][Ss]:", r"[Ss][Cc][Hh][Tt][Aa][Ss][Kk][Ss][^\r\n]*[ ]/[Rr]?[Pp][ \t]",
+    _CONVERT_SECURE,
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"

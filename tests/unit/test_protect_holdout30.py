@@ -1,0 +1,118 @@
+"""Holdout sweep round 30: Windows command lines whose passwords reached the lake unredacted.
+
+Each as its tool documents it and as process-creation logs (Sysmon 1, Security 4688, PowerShell 4104) record it:
+
+- ``net user NAME PASS [/add]`` and ``net user /add NAME PASS`` (Microsoft's net user syntax; Atomic Red Team
+  T1136.001 "Create a new user in a command prompt": ``net user /add #{username} #{password}``); ``*`` prompts, a
+  ``/switch`` is none, ``net user NAME`` alone only shows the account;
+- 7-Zip's ``-pPASS`` and RAR's ``-pPASS`` / ``-hpPASS`` (attached; Atomic Red Team T1560.001 tests 2 and 4:
+  ``"%programfiles%/WinRAR/Rar.exe" a -hp"blue" hello.rar``, ``"%ProgramFiles%\\7-zip\\7z.exe" u archive.7z *txt
+  -pblue``); RAR's ``-p-`` is "no password" and ``-p`` alone prompts;
+- ``cmdkey ... /pass:PASS`` (Microsoft's cmdkey syntax; the RDP helper scripts that store credentials so);
+  ``/pass`` alone prompts, a variable stays;
+- ``schtasks ... /RP PASS`` and ``/P PASS`` (Microsoft's schtasks create syntax); ``*`` and ``none`` are no password;
+- PowerShell's ``ConvertTo-SecureString "PASS" -AsPlainText -Force`` (Microsoft's ConvertTo-SecureString example 3:
+  ``ConvertTo-SecureString "P@ssW0rD!" -AsPlainText -Force``; Atomic Red Team T1047's
+  ``PSCredential(..., (ConvertTo-SecureString "#{password}" -AsPlainText -Force))``) and ``"PASS" |
+  ConvertTo-SecureString -AsPlainText -Force``; a variable or a command's output stays.
+A Windows batch variable (``%DB_PASSWORD%``) is a reference, not a password, after any password option or key.
+The compiled first screen picks the same rows as RE2 for each (and test_protect_vectorized's ``_anchor_spellings``).
+"""
+
+from __future__ import annotations
+
+import random
+
+import pyarrow as pa
+import pytest
+
+from secpipe import _compute as pc
+from secpipe.transforms.protect import _native
+from secpipe.transforms.protect.redact import PREFILTER
+from tests.unit.holdout_support import redact_lines
+
+TPS = [
+    # Atomic Red Team T1136.001 (values filled in), net.exe / net1.exe as Sysmon records the image path
+    ("net user /add T1136.001_CMD T1136_pass123!", "T1136_pass123!"),
+    ("net user backdoor Winter2024! /add /domain", "Winter2024!"),
+    ('"C:\\Windows\\system32\\net.exe" user svc_admin P@ssw0rd1 /add', "P@ssw0rd1"),
+    ("C:\\Windows\\system32\\net1  user Administrator N3wAdm1nPw", "N3wAdm1nPw"),
+    ('NET USER "Help Desk" H3lpD3sk! /ADD', "H3lpD3sk!"),
+    ('{"CommandLine":"\\"C:\\\\Windows\\\\system32\\\\net.exe\\" user hacker H4ck3dPw! /add"}', "H4ck3dPw!"),
+    # Atomic Red Team T1560.001 tests 2 and 4 (verbatim but the variables), 7za / WinRAR / unrar
+    ('"%programfiles%/WinRAR/Rar.exe" a -hp"blue" hello.rar', "blue"),
+    ('"%ProgramFiles%\\7-zip\\7z.exe" u archive.7z *txt -pblue', "blue"),
+    ("7za.exe a -tzip -pExf1lPass -mem=AES256 C:\\Users\\Public\\d.zip C:\\Users\\bob\\Documents", "Exf1lPass"),
+    ("WinRAR.exe a -ep1 -r -hpS3cretRar C:\\temp\\out.rar C:\\data", "S3cretRar"),
+    ("unrar x -pInf3ct3d payload.rar", "Inf3ct3d"),
+    # cmdkey, as the RDP helper scripts run it (the variables expanded)
+    ("cmdkey /generic:TERMSRV/159.69.229.235 /user:rdpuser /pass:Katzenfutter", "Katzenfutter"),
+    ('CMDKEY.EXE /add:fileserver /user:CORP\\bob /PASS:"Sp4ce Pw"', "Sp4ce Pw"),
+    # schtasks' run-as and remote passwords
+    ("schtasks /create /tn Updater /tr C:\\Users\\Public\\u.exe /sc onlogon /ru CORP\\svc /rp Svc!Pass42", "Svc!Pass42"),
+    ("SCHTASKS.EXE /Create /S dc01 /U CORP\\admin /P Adm1nPw! /TN t /TR calc.exe /SC ONCE /ST 00:00", "Adm1nPw!"),
+    # ConvertTo-SecureString: Microsoft's example 3, Atomic Red Team T1047 (the password filled in), a pipeline
+    ('$Secure_String_Pwd = ConvertTo-SecureString "P@ssW0rD!" -AsPlainText -Force', "P@ssW0rD!"),
+    ('$credential = New-Object System.Management.Automation.PSCredential("CORP\\bob", '
+     '(ConvertTo-SecureString "Atom1cPw!" -AsPlainText -Force))', "Atom1cPw!"),
+    ("convertto-securestring -asplaintext -force -string 'Lower5ecret'", "Lower5ecret"),
+    ("$pw = 'Pip3dPw!' | ConvertTo-SecureString -AsPlainText -Force", "Pip3dPw!"),
+    ('{"ScriptBlockText":"$p = ConvertTo-SecureString \\"Js0nPw!\\" -AsPlainText -Force"}', "Js0nPw!"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("line", "secret"), TPS)
+def test_windows_command_line_passwords_are_redacted(line: str, secret: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert secret not in messages[0] and secret not in raws[0]
+    assert kinds == ["cli_password"] and "[REDACTED:cli_password]" in messages[0]
+
+
+@pytest.mark.parametrize("line", [
+    # no password: net user lists, shows, prompts, switches
+    "net user", "net user hacker /add", "net user bob *", "net user administrator /domain", "net user guest /active:no",
+    "net users", "net user bob | findstr Last", "Invalid user admin from 203.0.113.7 port 52114",
+    # the archivers' prompts and their other switches; -p- is "no password"
+    "7z a -p archive.7z C:\\data", "7z x backup.7z -o/tmp/out -y", "rar a -p- -r out.rar C:\\data", "rar a -hp out.rar f",
+    "tar -czpf backup.tgz /etc", "library list -pfoo",
+    # variables and prompts of cmdkey, schtasks and ConvertTo-SecureString
+    "cmdkey /generic:TERMSRV/$RDShost /user:$user /pass:$Password", 'cmdkey /generic:"$h" /user:"$u" /pass:""',
+    "cmdkey /add:srv /user:bob /pass", 'cmdkey /generic:"!hostname!" /user:"%dominio%\\!cusuario!" /pass:"%CPASS%"',
+    "cmdkey /list", "schtasks /create /tn t /tr x /sc daily /ru SYSTEM /rp *", "schtasks /query /fo LIST /v",
+    "schtasks /create /tn t /tr x /ru bob /rp /sc once", "schtasks /create /tn t /tr x /ru bob /rp none",
+    "$s = ConvertTo-SecureString $env:ADMIN_PW -AsPlainText -Force", "ConvertTo-SecureString (Get-Content pw.txt)",
+    "$pw | ConvertTo-SecureString -AsPlainText -Force", "ConvertFrom-SecureString $s",
+    "password=%DB_PASSWORD%", "psexec \\\\h -u bob -p %ADMINPW% cmd",
+])  # fmt: skip
+def test_lookalikes_stay(line: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert messages == [line] and raws == [line] and kinds == []
+
+
+# the new anchors and their near-misses, for the compiled screen against RE2 with PREFILTER
+FRAGMENTS = ["net", "NET", "Net1", "net1", "net.exe", "NET.EXE", "net.ex", "\\", '"', "'", " ", "\t", "\n", "\r", "  ",
+             "user", "USER", "User", "users", "use", "usr", " user ", "\tuser\t", "/add", "x", "é", "cabinet", "7z", "7za",
+             "7zr", "7zz", "7zx", "7", "z", "rar", "RAR", "Rar", "raR", "ra", "WinRAR", "unrar", ".exe", ".EXE", "-p",
+             "-hp", "-h", "-p-", "-px", "-hpx", "-p\"", "p", "cmdkey", "CMDKEY", "CmdKey", "cmdke", "dkey", "/pass:",
+             "/PASS:", "/Pass", "/pass", "pass:", "schtasks", "SCHTASKS", "SchTasks", "chtasks", "schtask", "/rp", "/RP",
+             "/p", "/P", "/r", "/rpx", "/px", "ConvertTo-SecureString", "convertto-securestring", "CONVERTTO-SECURESTRING",
+             "ConvertTo-SecureStrin", "Convertto-", "o-", "-SecureString", "to-s", "|"]
+
+
+def _fuzz(n: int, seed: int) -> list[str | None]:
+    rnd = random.Random(seed)
+    out: list[str | None] = [None, ""]
+    for _ in range(n):
+        out.append("".join(rnd.choice(FRAGMENTS) for _ in range(rnd.randrange(1, 10))))
+    return out + [line for line, _ in TPS]
+
+
+@pytest.mark.parametrize("seed", [30, 31])
+def test_native_screen_matches_re2_on_the_new_anchors(seed: int) -> None:
+    if not _native.screen_available():
+        pytest.skip("the C accelerator is not built here (no C compiler when installing)")
+    col = pa.array(_fuzz(20000, seed))
+    hit, _keys = _native.screen(col, True)
+    expected = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist()
+    assert hit.to_pylist() == expected
+    assert 0.05 < sum(expected) / len(expected) < 0.95
