@@ -67,6 +67,7 @@ reported nowhere.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import re
@@ -313,6 +314,9 @@ class CorrelationEngine:
             self.high = int(saved.pop(_HIGH, None) or 0)
             self.high_at = int(saved.pop(_HIGH_AT, None) or 0)
             self.state = saved
+            for groups in self.state.values():  # kept in time order (a state written before it was, too)
+                for entries in groups.values():
+                    entries.sort(key=_time)
         self._wanted = {rid for c in self.correlations for ids in c.refs for rid in ids}
         self._deferred = any(c.deferred for c in self.correlations)
         #: every field a correlation reads (group-by, condition field, alias targets)
@@ -340,8 +344,7 @@ class CorrelationEngine:
         """Feed one batch's matches; returns the findings of correlations that fired (and report)."""
         events = self.events(batch, matches)
         if "time" in batch.schema.names and batch.num_rows:
-            times = batch.column("time")
-            self._advance(int(pc.max(pc.filter(times, pc.less_equal(times, self._bound()))).as_py() or 0))
+            self._advance(self._top(batch.column("time")))
         fired = [f for f in self.feed(events) if f["corr"].output]
         self.save()
         return correlation_findings(fired) if fired else None
@@ -451,6 +454,14 @@ class CorrelationEngine:
         """The latest event time (ms) that moves the stream's time: the wall clock's plus ``ahead_s``."""
         return self.clock() * 1000 + self.ahead_ms
 
+    def _top(self, times: pa.Array | pa.ChunkedArray) -> int:
+        """The latest of ``times`` (ms) not past :meth:`_bound` (0 for none): one max, and a filter
+        only when some time is past it."""
+        top, bound = pc.max(times).as_py(), self._bound()
+        if top is not None and top > bound:
+            top = pc.max(pc.filter(times, pc.less_equal(times, bound))).as_py()
+        return int(top or 0)
+
     def _advance(self, top: int) -> None:
         """Raise the event-time high mark to ``top`` (and note the wall time it moved at)."""
         if top > self.high:
@@ -489,17 +500,15 @@ class CorrelationEngine:
                 key = msgspec.json.encode([self._field(c, e, g) for g in c.group_by]).decode()
                 value = self._field(c, e, c.field) if c.field else None
                 entries = groups.setdefault(key, [])
-                if _again(entries, idx, e["uid"]):
+                if not _add(entries, [e["time"], idx, value, e["uid"]]):
                     continue
-                entries.append([e["time"], idx, value, e["uid"]])
-                lo = e["time"] - c.window_ms
-                entries[:] = [x for x in entries if x[0] >= lo]
+                del entries[:bisect.bisect_left(entries, e["time"] - c.window_ms, key=_time)]
                 met = self._span_met(c, entries, e["time"])
                 if met is not None:
                     fired.append({"corr": c, "group": key, "entries": met})
                     groups.pop(key, None)
                     chained.append({**e, "rule": c.id})
-            for key in [k for k, v in groups.items() if not v or max(x[0] for x in v) < expire - c.window_ms]:
+            for key in [k for k, v in groups.items() if not v or v[-1][0] < expire - c.window_ms]:
                 groups.pop(key)
         return fired
 
@@ -508,11 +517,13 @@ class CorrelationEngine:
         holds (None if none): all of them when it is the newest (the others are at most a timespan
         older); a late event (a later batch's, delivered late) in the spans starting at each entry of
         the timespan before it, so three events over eight minutes are no "3 in 5m" whatever order
-        they came in (the at-once conditions only grow with more events: the longest spans suffice)."""
-        if max(x[0] for x in entries) <= t:
+        they came in (the at-once conditions only grow with more events: the longest spans suffice).
+        ``entries``: in time order, none older than ``t`` minus the timespan."""
+        if entries[-1][0] <= t:
             return list(entries) if self._met(c, entries) else None
-        for start in sorted({x[0] for x in entries if x[0] <= t}):
-            span = [x for x in entries if start <= x[0] <= start + c.window_ms]
+        for start in sorted({x[0] for x in entries[:bisect.bisect_right(entries, t, key=_time)]}):
+            span = entries[bisect.bisect_left(entries, start, key=_time):
+                           bisect.bisect_right(entries, start + c.window_ms, key=_time)]
             if self._met(c, span):
                 return span
         return None
@@ -534,9 +545,7 @@ class CorrelationEngine:
             if start is None:
                 starts[key] = e["time"]
                 groups[key] = []
-            entries = groups.setdefault(key, [])
-            if not _again(entries, idx, e["uid"]):
-                entries.append([e["time"], idx, self._field(c, e, c.field) if c.field else None, e["uid"]])
+            _add(groups.setdefault(key, []), [e["time"], idx, self._field(c, e, c.field) if c.field else None, e["uid"]])
         for key in [k for k, t in starts.items() if t + c.window_ms + self.grace_ms < watermark]:
             self._close(c, key, groups, starts, fired, chained)
 
@@ -544,7 +553,7 @@ class CorrelationEngine:
                fired: list[dict[str, Any]], chained: list[dict[str, Any]]) -> None:
         """Decide one window: fire once if the condition holds over all its events; drop it."""
         start = starts.pop(key)
-        entries = sorted(groups.pop(key, []), key=lambda x: x[0])
+        entries = groups.pop(key, [])
         if not entries or not self._met(c, entries):
             return
         fired.append({"corr": c, "group": key, "entries": entries, "start": start,
@@ -592,10 +601,26 @@ class CorrelationEngine:
         write_file_atomic(self.path, msgspec.json.encode(doc), self.path.with_suffix(".tmp"))
 
 
-def _again(entries: list[list[Any]], idx: int, uid: str | None) -> bool:
-    """Whether the group already holds this event for this rule (its ``metadata.uid``): the same
-    event delivered again (a shipper's retry, a file read twice) counts once."""
-    return uid is not None and any(x[3] == uid and x[1] == idx for x in entries)
+def _time(entry: list[Any]) -> Any:
+    """An entry's time (the sort key of a group's entries)."""
+    return entry[0]
+
+
+def _add(entries: list[list[Any]], entry: list[Any]) -> bool:
+    """Put a (time, rule, value, uid) entry in its group's time-ordered entries, after those of its
+    time (a late event in its place); False, leaving them, when the group already holds this event
+    for this rule (its ``metadata.uid``: the same event delivered again, by a shipper's retry or a
+    file read twice, counts once)."""
+    t, idx, _, uid = entry
+    at = bisect.bisect_right(entries, t, key=_time)
+    if uid is not None:
+        i = at
+        while i and entries[i - 1][0] == t:
+            i -= 1
+            if entries[i][3] == uid and entries[i][1] == idx:
+                return False
+    entries.insert(at, entry)
+    return True
 
 
 def _order(e: dict[str, Any]) -> tuple[int, float]:
