@@ -387,7 +387,7 @@ def test_es_exporter_otel_documents_are_read_by_what_they_wrap() -> None:
     line = GOLDEN | {"body": {"text": (HOLDOUT / "elastic-system-auth.log").read_text().splitlines()[3]}}
     names, docs = shipped_lines([None] * 4, [orjson.dumps(d) for d in (structured, waf, line, GOLDEN)])
     assert names == ["cloudtrail", "json", "syslog", "json"]
-    assert orjson.loads(docs[0]) == TRAIL and orjson.loads(docs[1]) == waf
+    assert orjson.loads(bytes(docs[0])) == TRAIL and orjson.loads(docs[1]) == waf
 
 
 def test_es_exporter_cloudtrail_document_on_bulk(tmp_path: Path) -> None:
@@ -409,3 +409,6 @@ def test_es_exporter_cloudtrail_document_on_bulk(tmp_path: Path) -> None:
     assert answer.json()["errors"] is False
     (row,) = _rows(tmp_path, "authentication")
     assert row["user"]["name"] == "JaneDoe" and row["cloud"]["region"] == "us-east-2"
+    # its resource kept as on POST /v1/logs (a record naming its cloud gets no device of the shipper)
+    assert orjson.loads(row["unmapped"])["resource"]["attributes"] == GOLDEN["resource"]["attributes"]
+    assert "device" not in row

@@ -569,7 +569,7 @@ def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
     name = to_format(parsed.index)
     if name is None:
         names, docs = shipped_lines([None] * len(parsed.docs), parsed.docs)
-        reasons = accept_docs(ctx, source, names, docs)
+        reasons = accept_docs(ctx, source, names, docs, contexts=True)  # (an otel document's resource)
     else:
         reasons = accept_docs(ctx, source, name, text_lines(parsed.docs, name, body))
     if reasons.count(None) == len(reasons):
@@ -623,7 +623,7 @@ def _store_items(ctx: AppContext, to_format: _IndexFormats, source: str,
     want = list(docs)
     names, found = shipped_lines([to_format(parsed[i][1]) for i in want], [docs[i] for i in want])
     found = text_lines(found, names)
-    reasons = accept_docs(ctx, source, names, found) if want else []
+    reasons = accept_docs(ctx, source, names, found, contexts=True) if want else []
     return _answer(parsed, dict(zip(want, reasons, strict=True)), t0)
 
 

@@ -31,6 +31,7 @@ import msgspec
 
 from secpipe import formats
 from secpipe.formats import _fast
+from secpipe.formats._context import Context, hint, otel_fields
 from secpipe.formats.base import UNREADABLE, DeadLetter, Format, RecordFormat
 from secpipe.server.http import AppContext
 from secpipe.server.wire import ShippedLine, accept_docs, by_host, detect_many
@@ -381,7 +382,7 @@ def shipped_lines(names: list[str | None], docs: list[bytes]) -> tuple[list[str 
         cand = [i for i in cand if i not in otel]
         maps = {i: rec for i, rec in otel.items() if rec is not None}
         for (i, rec), fmt in zip(maps.items(), detect_many(list(maps.values()), catch_all=False), strict=True):
-            if fmt is not None:
+            if fmt is not None:  # the record (with its resource's context: _otel_records)
                 names[i], docs[i] = fmt.name, rec
         generic += [i for i in otel if names[i] is None]
         for i in generic:
@@ -418,11 +419,14 @@ _OTEL_DOC = msgspec.json.Decoder(_OtelDoc)
 
 def _otel_records(docs: list[bytes], idx: list[int]) -> dict[int, bytes | None]:
     """Of the documents ``idx``, those that are the ``elasticsearch`` exporter's ``otel`` documents:
-    the record a structured (map) body holds (JSON, for detection), None for a text body (its
-    line is looked for as a shipper's). Such a document is never detected whole: a format's
-    sniffer would take its attributes' keys (a ``rule`` and a ``priority``: Falco's) or its body's
-    (a CloudTrail record's, which ``json_parser`` made the body) for its own record's."""
+    the record a structured (map) body holds (JSON, for detection; a :class:`ShippedLine` with the
+    context hint of the document's resource, :mod:`secpipe.formats._context`, where it has one),
+    None for a text body (its line is looked for as a shipper's). Such a document is never
+    detected whole: a format's sniffer would take its attributes' keys (a ``rule`` and a
+    ``priority``: Falco's) or its body's (a CloudTrail record's, which ``json_parser`` made the
+    body) for its own record's."""
     out: dict[int, bytes | None] = {}
+    hints: dict[bytes, str] = {}
     for i in idx:
         if not any(k in docs[i] for k in _OTEL_BODY):
             continue
@@ -435,7 +439,14 @@ def _otel_records(docs: list[bytes], idx: list[int]) -> dict[int, bytes | None]:
                                                             and d.severity_number is None):  # fmt: skip
             continue
         if body.get("structured").__class__ is dict:
-            out[i] = msgspec.json.encode(body["structured"])
+            rec = msgspec.json.encode(body["structured"])
+            attrs = _obj(_obj(d.resource).get("attributes"))
+            if attrs:
+                key = msgspec.json.encode(attrs)
+                if key not in hints:
+                    hints[key] = hint(Context(otel_fields(attrs), {"resource": {"attributes": attrs}}))
+                rec = ShippedLine(rec, None, None, hints[key])
+            out[i] = rec
         elif isinstance(body.get("text"), str):
             out[i] = None
     return out
@@ -450,7 +461,7 @@ def shipped_bodies(docs: list[bytes], source: str) -> tuple[list[tuple[Format, s
     specific format reads (a file's catch-all ``json`` is no format: they are dead-lettered)."""
     names, found = shipped_lines([None] * len(docs), docs)
     rest = [i for i, name in enumerate(names) if name in (None, "json")]
-    return grouped([None if name == "json" else name for name in names], found, source), rest
+    return grouped([None if name == "json" else name for name in names], found, source, contexts=True), rest
 
 
 def grouped(names: Sequence[str | None], docs: Sequence[bytes], source: str, *,
