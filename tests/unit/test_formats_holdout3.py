@@ -495,11 +495,13 @@ def test_gitlab_elastic_log_lines() -> None:
     name, d = _auto("elastic-gitlab-logs.jsonl")
     assert name == "gitlab" and not d.dead
     rows = _rows(d)
-    assert d.events == len(rows) == 5 and all(r["class_uid"] == 6003 for r in rows)
+    assert d.events == len(rows) == 5 and [r["class_uid"] for r in rows] == [3002, 6003, 6003, 6003, 6003]
     signin, visibility, api, graphql, root = rows
-    # an audit_json.log sign-in: no event_type/change, its controller action names it; meta.remote_ip is the caller
-    assert (signin["api"]["operation"], signin["src_endpoint"]["ip"]) == ("SessionsController#create", "208.58.198.174")
-    assert signin["actor"]["user"] == {"name": "Administrator", "uid": "1"}
+    # an audit_json.log sign-in (``with`` the method): Authentication Logon (session 30; it was API
+    # Activity named by its controller action); meta.remote_ip is the caller
+    assert (signin["activity_id"], signin["status_id"], signin["auth_protocol"]) == (1, 1, "standard")
+    assert signin["src_endpoint"]["ip"] == "208.58.198.174"
+    assert (signin["user"]["name"], signin["user"]["uid"]) == ("Administrator", "1")
     assert visibility["api"]["operation"] == "visibility" and visibility["resources"][1]["name"] == "namespace2/project2"
     # remote_ip "81.2.69.144, 127.0.0.1": the client, then the proxy
     assert api["src_endpoint"]["ip"] == "81.2.69.144"

@@ -23,7 +23,7 @@ for them were written from those docs (no GitLab instance runs here).
 OCSF classes (why):
 - sign-ins' audit events (details ``failed_login``: the method that failed, ``event_type``
   ``login_failed_with_standard_authentication``...; details ``with``: the method a user signed in
-  with) -> Authentication (3002) Logon, Failure / Success, the user (a failed one's the name tried),
+  with; both at the top of an ``audit_json.log`` line) -> Authentication (3002) Logon, Failure / Success, the user (a failed one's the name tried),
   the address, the method as ``auth_protocol`` (``two-factor...`` MFA): see :func:`_audit_login`;
 - other audit events and request logs -> API Activity (6003): an action a user took through
   GitLab's UI/API on an entity; ``api.operation`` = event_type (or the custom message /
@@ -151,8 +151,8 @@ class _Details(msgspec.Struct, gc=False):
     author_email: str | None = None
     # a sign-in's audit event: ``failed_login`` the method that failed (``STANDARD``, ``OTP``, a provider),
     # ``with`` the one that succeeded (``standard``, ``two-factor``, ``two-factor-via-webauthn-device``, a provider)
-    failed_login: str | None = None
-    with_: str | None = msgspec.field(default=None, name="with")
+    failed_login: msgspec.Raw = _NO_RAW
+    with_: msgspec.Raw = msgspec.field(default=_NO_RAW, name="with")
 
 
 _NO_DETAILS = _Details()
@@ -173,6 +173,9 @@ class _Rec(msgspec.Struct, gc=False):
     target_id: int | str | None = None
     target_type: str | None = None
     target_details: msgspec.Raw = _NO_RAW
+    # an ``audit_json.log`` sign-in's method at the top (the API and streaming put it in ``details``)
+    failed_login: msgspec.Raw = _NO_RAW
+    with_: msgspec.Raw = msgspec.field(default=_NO_RAW, name="with")
     ip_address: str | None = None
     change: str | None = None
     details: _Details | None = None
@@ -483,13 +486,14 @@ def _audit(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: s
 
 
 def _sign_in(r: _Rec) -> tuple[bool, str] | None:
-    """(failed, method) of a sign-in's audit event (its details' ``failed_login`` or ``with``), else None."""
-    d = r.details or r.detail
-    if d is None:
-        return None
-    if d.failed_login:
-        return True, d.failed_login
-    return (False, d.with_) if d.with_ else None
+    """(failed, method) of a sign-in's audit event (its details' ``failed_login`` or ``with``; an
+    ``audit_json.log`` line's at its top), else None."""
+    d = r.details or r.detail or _NO_DETAILS
+    failed = _text(d.failed_login) or _text(r.failed_login)
+    if failed:
+        return True, failed
+    ok = _text(d.with_) or _text(r.with_)
+    return (False, ok) if ok else None
 
 
 def _audit_login(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
@@ -508,7 +512,8 @@ def _audit_login(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, k
         "user.name": [r.author_name or d.author_name or _text(r.target_details) or _text(d.target_details)
                       for r, d in zip(rs, ds, strict=True)],  # fmt: skip
         "user.uid": [None if sid(r.author_id) in (None, "-1") else sid(r.author_id) for r in rs],
-        "src_endpoint.ip": [r.ip_address or d.ip_address for r, d in zip(rs, ds, strict=True)],
+        "src_endpoint.ip": [r.ip_address or d.ip_address or _text(t.get("meta.remote_ip"))
+                            for r, d, t in zip(rs, ds, tops, strict=True)],  # fmt: skip
         "status_id": [2 if f else 1 for f in failed],
         "status": ["Failure" if f else "Success" for f in failed],
         "status_detail": [_text(d.custom_message) for d in ds],
