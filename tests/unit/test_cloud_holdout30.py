@@ -239,3 +239,17 @@ def test_entra_signin_with_a_us_time_takes_its_created_time() -> None:
     # the app signed in as itself: named by its display name; what it signed in to is the resource
     assert (r["user"]["name"], r["user"]["uid"]) == ("Placeholder Application Name", "99999999-9999-9999-9999-999999999999")
     assert r["service"]["name"] == "MDATPNetworkScanAgent" and r["status_id"] == 1
+
+
+def test_activity_log_service_principal_caller() -> None:
+    """Elastic's activitylogs pipeline test: a service principal lists an Event Hubs namespace's keys;
+    the record names no caller and its token has no name claim, only the object id and app id."""
+    name, d = _auto("elastic-azure-activitylogs-sp.log")
+    assert name == "k8s_audit" and not d.dead
+    (r,) = _rows(d)
+    assert r["api"]["operation"] == "MICROSOFT.EVENTHUB/NAMESPACES/AUTHORIZATIONRULES/LISTKEYS/ACTION"
+    actor = r["actor"]
+    assert actor["user"]["uid"] == "8a4de8b5-095c-47d0-a96f-a75130c61d53"  # the objectidentifier claim
+    assert (actor["user"]["type_id"], actor["user"]["type"]) == (4, "Service")  # RBAC evidence: ServicePrincipal
+    assert actor["app_uid"] == "8a4de8b5-095c-47d0-a96f-a75130c61d53"  # the appid claim
+    assert r["src_endpoint"]["ip"] == "81.2.69.144" and r["cloud"]["account"]["uid"] == "8a4de8b5-095c-47d0-a96f-a75130c61d53"

@@ -25,7 +25,9 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
 - **Azure Monitor** Activity Log and other resource-log records (``operationName`` with
   ``category``/``resourceId``) -> API Activity: ``operationName`` -> ``api.operation`` (its
   last segment write Update, delete Delete, read Read, action Other) and its provider
-  namespace -> ``api.service.name``, ``caller``/``identity`` claims -> ``actor.user.name``,
+  namespace -> ``api.service.name``, ``caller``/``identity`` claims -> ``actor.user.name`` (the
+  ``objectidentifier`` claim, else the RBAC evidence's ``principalId``, -> ``uid``, its
+  ``principalType`` -> ``type``; the ``appid`` claim -> ``actor.app_uid``),
   ``callerIpAddress`` -> ``src_endpoint.ip``, ``resultType`` (Success/Failed/...) -> status,
   ``resourceId`` -> ``resources[0].uid``, ``correlationId`` -> ``metadata.correlation_uid``,
   ``level`` -> ``severity_id``, the subscription in ``resourceId`` -> ``cloud.account.uid``. An
@@ -334,10 +336,19 @@ def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Record
     failed = [None if r is None else r.lower() in ("failure", "failed") for r in result]
     rid = [_s(d.get("resourceId")) for d in docs]
     claims = [_d(_d(d.get("identity")).get("claims")) for d in docs]
+    # who the role assignment that allowed the call was for (Azure RBAC's evidence): a service
+    # principal's calls name no caller and carry no name claim
+    evidence = [_d(_d(_d(d.get("identity")).get("authorization")).get("evidence")) for d in docs]
+    kinds = [_PRINCIPAL_TYPES.get(str(e.get("principalType"))) for e in evidence]
     cols = {
         "api.operation": ops,
         "api.service.name": [o.split("/", 1)[0] if o and "/" in o else None for o in ops],
         "actor.user.name": [_s(d.get("caller")) or _s(c.get("name")) or _s(c.get(_UPN)) for d, c in zip(docs, claims, strict=True)],
+        "actor.user.uid": [_s(c.get(_OID)) or (_s(e.get("principalId")) if k else None)
+                           for c, e, k in zip(claims, evidence, kinds, strict=True)],  # fmt: skip
+        "actor.user.type_id": [k[0] if k else None for k in kinds],
+        "actor.user.type": [k[1] if k else None for k in kinds],
+        "actor.app_uid": [_s(c.get("appid")) for c in claims],
         "src_endpoint.ip": [_s(d.get("callerIpAddress")) for d in docs],
         **_unknown_endpoint([_s(d.get("callerIpAddress")) for d in docs]),
         "resources": pa.array([[{"type": None, "name": None, "uid": r}] if r else None for r in rid], _RES),
@@ -356,6 +367,9 @@ def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Record
 
 
 _UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+_OID = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+#: the RBAC evidence's principal types that are the caller itself (a group's assignment names the group)
+_PRINCIPAL_TYPES = {"User": (1, "User"), "ServicePrincipal": (4, "Service")}
 _SIGNIN_MAPPED = frozenset({"time", "operationName", "category", "resultType", "resultDescription", "callerIpAddress",
                             "correlationId", "Level", "level", "identity", "tenantId"})  # fmt: skip
 #: the identities that sign in without a user: a service principal's or a managed identity's app
