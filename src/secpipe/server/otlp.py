@@ -298,6 +298,10 @@ def resolve(records: list[dict[str, Any]], docs: list[bytes]) -> tuple[list[str 
 _GO_TIME = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d{1,9})?) ([+-]\d\d)(\d\d)\b")
 
 
+#: Falco's priority names (falco_common.cpp), as Falcosidekick's ``Priority.String()`` writes them (any case)
+_FALCO_PRIORITIES = frozenset({"emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"})
+
+
 def _sidekick_alert(rec: dict[str, Any]) -> bytes | None:
     """The Falco alert of a record Falcosidekick's OTLP logs output sends (falcosecurity/falcosidekick
     ``outputs/otlp_logs.go``: the alert's ``output`` as the body, its ``priority``, ``source``,
@@ -307,7 +311,7 @@ def _sidekick_alert(rec: dict[str, Any]) -> bytes | None:
     if attrs.__class__ is not dict or not isinstance(body, str):
         return None
     rule, priority, source = attrs.get("rule"), attrs.get("priority"), attrs.get("source")
-    if not (isinstance(rule, str) and isinstance(priority, str) and isinstance(source, str)):
+    if not (isinstance(rule, str) and isinstance(source, str) and str(priority).lower() in _FALCO_PRIORITIES):
         return None
     tags, at = attrs.get("tags"), attrs.get("timestamp")
     m = _GO_TIME.match(at) if isinstance(at, str) else None
