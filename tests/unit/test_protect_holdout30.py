@@ -14,7 +14,12 @@ Each as its tool documents it and as process-creation logs (Sysmon 1, Security 4
 - PowerShell's ``ConvertTo-SecureString "PASS" -AsPlainText -Force`` (Microsoft's ConvertTo-SecureString example 3:
   ``ConvertTo-SecureString "P@ssW0rD!" -AsPlainText -Force``; Atomic Red Team T1047's
   ``PSCredential(..., (ConvertTo-SecureString "#{password}" -AsPlainText -Force))``) and ``"PASS" |
-  ConvertTo-SecureString -AsPlainText -Force``; a variable or a command's output stays.
+  ConvertTo-SecureString -AsPlainText -Force``; a variable or a command's output stays;
+- PuTTY's ``plink`` / ``pscp`` / ``psftp -pw PASS`` (the PuTTY manual, "-pw: specify a password"; the RDP tunnels
+  through plink that Sigma's "Potential RDP Tunneling Via Plink" looks for);
+- Apache's ``htpasswd -b[c] FILE USER PASS`` and ``htpasswd -nb USER PASS`` (its manual: "-b Use batch mode; i.e.,
+  get the password from the command line rather than prompting for it", example ``htpasswd -db /usr/web/.htpasswd-all
+  jones Pwd4Steve``); without -b htpasswd prompts.
 A Windows batch variable (``%DB_PASSWORD%``) is a reference, not a password, after any password option or key.
 The compiled first screen picks the same rows as RE2 for each (and test_protect_vectorized's ``_anchor_spellings``).
 """
@@ -58,6 +63,14 @@ TPS = [
     ("convertto-securestring -asplaintext -force -string 'Lower5ecret'", "Lower5ecret"),
     ("$pw = 'Pip3dPw!' | ConvertTo-SecureString -AsPlainText -Force", "Pip3dPw!"),
     ('{"ScriptBlockText":"$p = ConvertTo-SecureString \\"Js0nPw!\\" -AsPlainText -Force"}', "Js0nPw!"),
+    # PuTTY's tools; Apache's htpasswd in batch mode (its manual's example verbatim, then -bc / -nbB / -bB forms)
+    ("plink.exe -ssh -l root -pw toorP4ss -R 3389:127.0.0.1:3389 203.0.113.10", "toorP4ss"),
+    ('"C:\\Program Files\\PuTTY\\pscp.exe" -P 2222 -pw "Sc0p Pw" backup.zip ops@10.0.0.2:/srv', "Sc0p Pw"),
+    ("psftp -l ops -pw Sftp4Ops! files.example.com", "Sftp4Ops!"),
+    ("htpasswd -db /usr/web/.htpasswd-all jones Pwd4Steve", "Pwd4Steve"),
+    ("htpasswd -bc /etc/nginx/.htpasswd admin Adm1nHt!", "Adm1nHt!"),
+    ("htpasswd -nbB admin 'Bcrypt Pw1'", "Bcrypt Pw1"),
+    ("/usr/bin/htpasswd -B -C 12 -b /etc/apache2/.htpasswd bob B0bPass", "B0bPass"),
 ]  # fmt: skip
 
 
@@ -83,6 +96,10 @@ def test_windows_command_line_passwords_are_redacted(line: str, secret: str) -> 
     "$s = ConvertTo-SecureString $env:ADMIN_PW -AsPlainText -Force", "ConvertTo-SecureString (Get-Content pw.txt)",
     "$pw | ConvertTo-SecureString -AsPlainText -Force", "ConvertFrom-SecureString $s",
     "password=%DB_PASSWORD%", "psexec \\\\h -u bob -p %ADMINPW% cmd",
+    # PuTTY's and htpasswd's prompts and other options
+    "plink -ssh -l root -P 22 203.0.113.10", "pscp -pwfile pw.txt f h:/tmp", "plink -pw $SSH_PW -batch h",
+    "htpasswd /usr/local/etc/apache/.htpasswd-users jsmith", "htpasswd -c /home/doe/public_html/.htpasswd jane",
+    "htpasswd -D .htpasswd bob", "htpasswd -v .htpasswd bob",
 ])  # fmt: skip
 def test_lookalikes_stay(line: str) -> None:
     messages, raws, kinds = redact_lines([line])
@@ -96,7 +113,9 @@ FRAGMENTS = ["net", "NET", "Net1", "net1", "net.exe", "NET.EXE", "net.ex", "\\",
              "-hp", "-h", "-p-", "-px", "-hpx", "-p\"", "p", "cmdkey", "CMDKEY", "CmdKey", "cmdke", "dkey", "/pass:",
              "/PASS:", "/Pass", "/pass", "pass:", "schtasks", "SCHTASKS", "SchTasks", "chtasks", "schtask", "/rp", "/RP",
              "/p", "/P", "/r", "/rpx", "/px", "ConvertTo-SecureString", "convertto-securestring", "CONVERTTO-SECURESTRING",
-             "ConvertTo-SecureStrin", "Convertto-", "o-", "-SecureString", "to-s", "|"]
+             "ConvertTo-SecureStrin", "Convertto-", "o-", "-SecureString", "to-s", "|", "plink", "PLINK.EXE", "pscp",
+             "psftp", "psft", "-pw", "-pW", "-p w", "htpasswd", "htpasswd.exe", "HTPASSWD", "-b", "-nb", "-cbB", "-Bb",
+             "-C", "-xb", "-n", "12", "b"]
 
 
 def _fuzz(n: int, seed: int) -> list[str | None]:
@@ -116,3 +135,18 @@ def test_native_screen_matches_re2_on_the_new_anchors(seed: int) -> None:
     expected = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist()
     assert hit.to_pylist() == expected
     assert 0.05 < sum(expected) / len(expected) < 0.95
+
+
+def test_many_options_on_one_line_scan_it_once() -> None:
+    """A long line of options with no command before them: each is checked against the line before it, but the
+    compiled screen scans each byte back once a row (not once an option: 50k options would be 2.5e9 steps)."""
+    import time
+
+    if not _native.screen_available():
+        pytest.skip("the C accelerator is not built here (no C compiler when installing)")
+    line = " -px /PASS: /rp -pw -b" * 40_000
+    col = pa.array([line, "x " + line + " rar -px"])
+    start = time.process_time()
+    hit, _keys = _native.screen(col, True, False)
+    assert time.process_time() - start < 1.0
+    assert hit.to_pylist() == pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist() == [False, True]

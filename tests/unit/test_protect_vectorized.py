@@ -549,7 +549,8 @@ def _anchor_spellings() -> list[str]:
             "7za.exe x f -o/tmp -p\"x", '7zr" u f -px', '7z\ta -px', "rar a -hpx", "WinRAR.exe a -p-", "Rar a f -hp\"x", "RAR.EXE\\\" -px",
             "cmdkey /add:h /pass:x", "CMDKEY.exe /PASS:", "CmdKey /generic:h /Pass:x", "schtasks /create /rp x",
             "SCHTASKS.EXE /S h /P\tx", "schtasks\t/rp x", "SchTasks /Create /RP *", "ConvertTo-SecureString", "convertto-securestring",
-            "CONVERTTO-SECURESTRING"]
+            "CONVERTTO-SECURESTRING", "plink -pw x", "PSCP.EXE\" a -pw\tx", "psftp -l u -pw x", "htpasswd -b",
+            "htpasswd.exe -cb", "htpasswd -nbB", "htpasswd -B -C 10 -b"]
     keywords = ["password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token",
                 "authtoken", "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey",
                 "secret_access_key", "authorization", "access-token", "auth-token", "privatetoken", "private_token",

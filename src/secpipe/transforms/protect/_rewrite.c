@@ -200,7 +200,7 @@ __attribute__((constructor)) static void init_tables(void) {
         {"op", "s"}, {"HR", "K"}, {"yg", "e"}, {":A", "A"}, {"-u", "s"}, {"xk", "e"}, {"dt", "0"}, {"sq", "0"},
         {"sn", "t"}, {"sk", "."}, {"ps", "eE"}, {"pS", "eE"}, {"Ps", "eE"}, {"PS", "eE"}, {"se", " \t"}, {"sE", " \t"},
         {"Se", " \t"}, {"SE", " \t"}, {"-c", "l"}, {"ql", "cC"}, {"qL", "cC"}, {"Ql", "cC"},
-        {"QL", "cC"}, {"bc", "l"}, {"cc", "l"}, {" u", "sS"}, {" U", "sS"}, {" -", "hp"}, {" /", "pPrR"},
+        {"QL", "cC"}, {"bc", "l"}, {"cc", "l"}, {" u", "sS"}, {" U", "sS"}, {" -", "hpbcnmBdsDvi"}, {" /", "pPrR"},
         {"-S", "eE"}, {"-s", "eE"}, {NULL, NULL}};
     for (int l = 0; lits[l][0]; l++) pair((unsigned char)lits[l][0][0], (unsigned char)lits[l][0][1], lits[l][1]);
     for (int v = 0; v < 2; v++)
@@ -424,7 +424,7 @@ static int net_use_at(const unsigned char *t, int64_t n, int64_t i) {
  * its line: how far back a row's scan of each kind went and found no command (-1: none yet). The screen visits a row's
  * positions in order, so each byte of a row is scanned back over at most once a kind (a row of many options costs no
  * more than one scan of it). Reset for each row (secpipe_screen2). */
-static __thread int64_t BACK_DONE[3];
+static __thread int64_t BACK_DONE[5];
 
 /* Is there a ``cmd_end(t, n, q)`` for some q <= ``k`` on ``k``'s line (no \r \n from q to k)? (BACK_DONE[kind]) */
 static int command_before(const unsigned char *t, int64_t n, int64_t k, int kind,
@@ -466,12 +466,41 @@ static int archiver_end(const unsigned char *t, int64_t n, int64_t q) {
     return j >= 2 && named(t, n, j - 2, "rar", 1);
 }
 
-/* PREFILTER's ``(?:7z[arz]?|[Rr][Aa][Rr])(?:\.[Ee][Xx][Ee])?\\?["']?[ ](?:[^\r\n]*[ ])?-h?p[^\s]`` from the blank
- * ``i`` before its -p / -hp (7-Zip's and RAR's attached password) */
-static int archiver_at(const unsigned char *t, int64_t n, int64_t i) {
+/* ``(?:[Pp][Ll][Ii][Nn][Kk]|[Pp][Ss][Cc][Pp]|[Pp][Ss][Ff][Tt][Pp])(?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank
+ * ``q`` (PuTTY's command-line tools) */
+static int putty_end(const unsigned char *t, int64_t n, int64_t q) {
+    if (t[q] != ' ') return 0;
+    int64_t j = q - 1;
+    if (j >= 0 && (t[j] == '"' || t[j] == '\'')) j--;
+    if (j >= 0 && t[j] == '\\') j--;
+    if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    return (j >= 4 && (named(t, n, j - 4, "plink", 1) || named(t, n, j - 4, "psftp", 1))) ||
+           (j >= 3 && named(t, n, j - 3, "pscp", 1));
+}
+
+/* ``htpasswd(?:\.[Ee][Xx][Ee])?[ ]`` ending at the blank ``q`` */
+static int htpasswd_end(const unsigned char *t, int64_t n, int64_t q) {
+    if (t[q] != ' ') return 0;
+    int64_t j = q - 1;
+    if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    return j >= 7 && named(t, n, j - 7, "htpasswd", 0);
+}
+
+static int htpasswd_flag(unsigned c) { return c && strchr("bcnmBdspDvi", (int)c) != NULL; }
+
+/* PREFILTER's options after a space ``i`` (and the command before it on the line):
+ * ``(?:7z[arz]?|[Rr][Aa][Rr])(?:\.[Ee][Xx][Ee])?\\?["']?[ ](?:[^\r\n]*[ ])?-h?p[^\s]`` (7-Zip's and RAR's attached
+ * password), PuTTY's ``...[ ](?:[^\r\n]*[ ])?-pw[ \t]`` and ``htpasswd(?:\.[Ee][Xx][Ee])?[ ](?:[^\r\n]*[ ])?-[bcnmBdspDvi]*b``
+ * (its batch mode, the password on the command line) */
+static int dash_option_at(const unsigned char *t, int64_t n, int64_t i) {
     int64_t k = i + 2;
     if (k < n && t[k] == 'h') k++;
-    return k + 1 < n && t[k] == 'p' && !ws(t[k + 1]) && command_before(t, n, i, 0, archiver_end);
+    if (k + 1 < n && t[k] == 'p' && !ws(t[k + 1]) && command_before(t, n, i, 0, archiver_end)) return 1;
+    if (i + 4 < n && t[i + 2] == 'p' && t[i + 3] == 'w' && blank(t[i + 4]) && command_before(t, n, i, 3, putty_end))
+        return 1;
+    for (k = i + 2; k < n && htpasswd_flag(t[k]); k++)
+        if (t[k] == 'b') return command_before(t, n, i, 4, htpasswd_end);
+    return 0;
 }
 
 static int cmdkey_end(const unsigned char *t, int64_t n, int64_t q) { return q >= 6 && named(t, n, q - 6, "cmdkey", 1); }
@@ -594,8 +623,9 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         return has(t, n, i, "ops_eyJ");
     case 'H':
         return has(t, n, i, "HRKU-AA");
-    case ' ': /* net user from the blank before "user"; 7-Zip's / RAR's -p, cmdkey's /pass:, schtasks' /rp from theirs */
-        if (t[i + 1] == '-') return archiver_at(t, n, i);
+    case ' ': /* net user from the blank before "user"; 7-Zip's / RAR's -p, PuTTY's -pw, htpasswd's -b, cmdkey's /pass:,
+               * schtasks' /rp from theirs */
+        if (t[i + 1] == '-') return dash_option_at(t, n, i);
         if (t[i + 1] == '/') return slash_option_at(t, n, i);
         return net_user_at(t, n, i);
     case 'h': /* hooks.slack.com/, hv[sbr]\.[A-Za-z0-9_-]{24}, hf_[A-Za-z]{34}, sshpass from its "hpa" */
@@ -902,7 +932,7 @@ int64_t secpipe_screen2(int64_t n, const int64_t *toff, const char *tdat, int32_
     for (int64_t r = 0; r < n; r++) {
         const unsigned char *t = (const unsigned char *)tdat + toff[r];
         int64_t len = toff[r + 1] - toff[r], count = 0;
-        BACK_DONE[0] = BACK_DONE[1] = BACK_DONE[2] = -1;
+        BACK_DONE[0] = BACK_DONE[1] = BACK_DONE[2] = BACK_DONE[3] = BACK_DONE[4] = -1;
         uint8_t h = screen && generic && generic_any(t, len) &&
                     (generic == 1 || plausible_row(t, len, min_entropy, min_len)) ? 2 : 0;
         if (!h) {

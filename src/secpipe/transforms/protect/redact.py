@@ -120,6 +120,10 @@ def _anycase(word: str) -> str:
 
 #: PowerShell's ConvertTo-SecureString, whose string argument with -AsPlainText is the password in clear
 _CONVERT_SECURE = _anycase("convertto-securestring")
+#: htpasswd's options (-C takes a number) and a positional argument (its password file, user name), for its batch mode
+#: (-b: "htpasswd -b[c] FILE USER PASS", "htpasswd -nb USER PASS")
+_HTPASSWD_OPTS = r"(?:[ ]+-[A-Za-z]+(?:[ ]+[0-9]+)?)"
+_ARG = r"(?:\\?\"[^\"\\\r\n]+\\?\"|'[^'\r\n]+'|[^\s\"'|&<>;-][^\s\"'|&<>;]*)"
 
 DETECTORS: tuple[Detector, ...] = (
     Detector("private_key", r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)",
@@ -250,6 +254,11 @@ DETECTORS: tuple[Detector, ...] = (
              r"[^\r\n|&]{0,512}?[ ]-h?p(?!-(?![^\s\"'\\]))\\?[\"']?"
              r"|\b[Cc][Mm][Dd][Kk][Ee][Yy](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?[ ]/[Pp][Aa][Ss][Ss]:\\?[\"']?"
              r"|\b[Ss][Cc][Hh][Tt][Aa][Ss][Kk][Ss](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,1024}?[ ]/[Rr]?[Pp][ \t]+\\?[\"']?"
+             r"|(?<![A-Za-z0-9])(?:[Pp][Ll][Ii][Nn][Kk]|[Pp][Ss][Cc][Pp]|[Pp][Ss][Ff][Tt][Pp])(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])"
+             r"[^\r\n|&]{0,512}?[ ]-pw[ \t]+\\?[\"']?"
+             r"|\bhtpasswd(?:\.[Ee][Xx][Ee])?(?=" + _HTPASSWD_OPTS + r"*?[ ]-[bcnmBdspDvi]*b)"
+             r"(?:(?=" + _HTPASSWD_OPTS + r"*?[ ]-[A-Za-z]*n)" + _HTPASSWD_OPTS + r"+[ ]+" + _ARG + r"[ ]+"
+             r"|" + _HTPASSWD_OPTS + r"+[ ]+" + _ARG + r"[ ]+" + _ARG + r"[ ]+)\\?[\"']?"
              r"|" + _CONVERT_SECURE + r"(?:[ \t]+-[A-Za-z]+)*[ \t]+\\?[\"']"
              r"|\\?[\"'](?=[^\"'\\\r\n]+\\?[\"'][ \t]*\|[ \t]*" + _CONVERT_SECURE + r"))"
              r"(?=[^\s\"'\\]))"
@@ -319,6 +328,8 @@ SPECIFIC_RE2 = "|".join((
     r"(?:7z[arz]?|[Rr][Aa][Rr])(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-h?p[^\s]",
     r"[Cc][Mm][Dd][Kk][Ee][Yy][^\r\n]*[ ]/[Pp][Aa][Ss][Ss]:", r"[Ss][Cc][Hh][Tt][Aa][Ss][Kk][Ss][^\r\n]*[ ]/[Rr]?[Pp][ \t]",
     _CONVERT_SECURE,
+    r"(?:[Pp][Ll][Ii][Nn][Kk]|[Pp][Ss][Cc][Pp]|[Pp][Ss][Ff][Tt][Pp])(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-pw[ \t]",
+    r"htpasswd(?:\.[Ee][Xx][Ee])?[ ](?:[^\r\n]*[ ])?-[bcnmBdspDvi]*b",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
