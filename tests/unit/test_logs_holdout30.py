@@ -364,3 +364,29 @@ def test_journal_export_entries_are_read_as_journal_entries(tmp_path: Path) -> N
 
     (one,) = list(read_documents(str(path)))
     assert one.fmt is not None and one.fmt.name == "syslog" and one.data == doc + binary
+
+
+# -- Winlogbeat's documents (a file or index export of them) -------------------------------------------
+
+def test_winlogbeat_documents_are_stored_for_windows_rules(tmp_path: Path) -> None:
+    """Elastic's golden Winlogbeat document of a 1102 (tests/cases/holdout/SOURCE.md): ``--format auto``
+    dead-lettered it (no format matched); now the json format stores it, where SigmaHQ's
+    win_security_audit_log_cleared detection (EventID 517/1102 of Microsoft-Windows-Eventlog) reads
+    ``winlog.event_id`` and ``winlog.provider_name``."""
+    from secpipe import formats
+    from secpipe.detect.sigma import load_rules
+
+    body = (CASES / "holdout" / "winlogbeat-1102.evtx.golden.json").read_bytes()
+    fmt = formats.detect(body)
+    assert fmt is not None and fmt.name == "json"
+    dec = fmt.decode(body, "t")
+    assert not dec.dead
+    (row,) = [r for b in dec.batches for r in b.to_pylist()]
+    assert row["time"] == 1573122869055 and row["device"]["hostname"] == "WIN-41OB2LO92CR.wlbeat.local"
+    path = tmp_path / "r.yml"
+    path.write_text("title: cleared\nid: 7b1e3c1a-0b7e-4c2d-9d1e-7a6b5c4d3e00\nlogsource: {product: windows, service: security}\n"
+                    "detection:\n  selection:\n    EventID: [517, 1102]\n    Provider_Name: Microsoft-Windows-Eventlog\n"
+                    "  condition: selection\n")
+    rs = load_rules([path])
+    assert [r for b in dec.batches for r in rs.matches(b).column("row").to_pylist()] == [0]
+    assert formats.detect(b'{"winlog": {"note": "a word"}, "message": "hello"}') is None  # no event id, no provider

@@ -6,8 +6,8 @@ each specific format wins when it recognizes its input. It is a catch-all (``cat
 file auto-detection skips it, so `secpipe ingest --format auto` dead-letters JSON no
 specific format knows (use ``--format json`` to store such files as Base Events), but for the
 shapes it claims: evtx records as JSON, and Zeek, Okta System Log, Route 53 Resolver and
-Office 365 audit records and Wazuh's alerts of Windows events, which SigmaHQ's rules read here
-(:meth:`GenericJSON.claim`).
+Office 365 audit records, Wazuh's alerts of Windows events and Winlogbeat's documents, which
+SigmaHQ's rules read here (:meth:`GenericJSON.claim`).
 
 Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> Base Event:
 - ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
@@ -123,7 +123,10 @@ _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|Ev
 #: - the Office 365 Management Activity API (``CreationTime``, ``Operation``, ``Workload``,
 #:   ``RecordType``);
 #: - Wazuh's alerts (``alerts.json``) and archive (``archives.json``) of a Windows event its
-#:   ``windows_eventchannel`` decoder read (``agent``, ``decoder``, the event as ``data.win``).
+#:   ``windows_eventchannel`` decoder read (``agent``, ``decoder``, the event as ``data.win``);
+#: - Winlogbeat's documents (its ``file`` output, an export of its index: ``winlog`` with the event's
+#:   ``event_id`` and ``provider_name``; searched in the whole head, as the rendered ``message``
+#:   before it may be long).
 #: (Azure Monitor and Entra ID records are the ``k8s_audit`` format's, :mod:`._cloud_audit`.)
 _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'^\s*\[?\s*\{\s*"ts"\s*:', rb'"(?:id\.orig_h|uid|fuid|certificate\.[a-z_]+)"\s*:'),
@@ -132,6 +135,7 @@ _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'"CreationTime"\s*:', rb'"Operation"\s*:', rb'"Workload"\s*:', rb'"RecordType"\s*:'),
     (rb'"agent"\s*:\s*\{', rb'"decoder"\s*:\s*\{\s*"name"\s*:\s*"windows_eventchannel"', rb'"win"\s*:\s*\{'),
 ))
+_WINLOG = tuple(re.compile(k) for k in (rb'"winlog"\s*:\s*\{', rb'"event_id"\s*:', rb'"provider_name"\s*:'))
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
                 "EventTime", "ISODATE", "created_at", "TimeCreated", "UtcTime", "TimeGenerated", "createdDateTime",
                 "activityDateTime", "CreationTime", "published", "Timestamp", "EventReceivedTime", "at_t",
@@ -255,12 +259,14 @@ class GenericJSON(RecordFormat):
         Chainsaw, SigmaHQ's regression data: ``{"Event": {"#attributes"|"System"|"EventData": ...}}``),
         or the first record of another source only this format reads and SigmaHQ's rules name
         (Zeek, Okta, Route 53 Resolver, Office 365, Wazuh: :data:`_CLAIMED`, in its
-        first 4 KiB): claimed by ``--format auto`` too."""
+        first 4 KiB; Winlogbeat: :data:`_WINLOG`, in the head): claimed by ``--format auto`` too."""
         if _EVTX.match(head):
             return 60
         first = head[:4096]
-        return 60 if first.lstrip()[:1] in (b"{", b"[") and any(
-            all(k.search(first) for k in keys) for keys in _CLAIMED) else 0
+        if first.lstrip()[:1] not in (b"{", b"["):
+            return 0
+        return 60 if any(all(k.search(first) for k in keys) for keys in _CLAIMED) or all(
+            k.search(head) for k in _WINLOG) else 0
 
     def map_records(self, records: Records) -> Decoded:
         """Map JSON objects to Base Events."""
