@@ -242,7 +242,12 @@ Mapping:
   (``%t``, with its year and zone, which a BSD header lacks), not the header's. A client that is
   a list of addresses (``$http_x_forwarded_for`` / ``$proxy_add_x_forwarded_for`` logged where
   ``$remote_addr`` stands, quoted or not, maybe followed by the peer's address): the first is
-  ``src_endpoint``, the other IPs ``src_endpoint.intermediate_ips``.
+  ``src_endpoint``, the other IPs ``src_endpoint.intermediate_ips``. A quoted field after the user
+  agent that lists addresses (nginx's ``main`` format, ``"$http_x_forwarded_for"`` last) is
+  ``http_request.x_forwarded_for`` (the client stays the peer that connected: the header can be
+  forged); a request target in absolute form (``GET http://host:port/path``, a forward proxy's
+  request) or a ``CONNECT``'s authority form (``host:443``) gives the URL's scheme, hostname and port,
+  and the path alone as ``url.path``.
 - HAProxy HTTP log lines (``option httplog``: ``client:port [accept date] frontend backend/server
   timers status bytes ... "request"``) -> HTTP Activity (4002): the client as the source (address
   and port), the method's activity, path, query and version, the status and its outcome, the bytes
@@ -2473,12 +2478,16 @@ def _audit_auth(msgid: pa.Array, audit_id: pa.Array | None, msg: pa.Array) -> tu
 #: The client may be a list of addresses (a format logging ``$http_x_forwarded_for`` or
 #: ``$proxy_add_x_forwarded_for`` where ``$remote_addr`` stands: ``10.0.0.2, 10.0.0.1, 127.0.0.1``,
 #: quoted or not, maybe followed by the peer's address): the first is the client, the others the
-#: proxies it passed (see :func:`_client_list`).
+#: proxies it passed (see :func:`_client_list`). A quoted field after the user agent that lists
+#: addresses is the X-Forwarded-For header (nginx's ``main`` format, the default of nginx's own
+#: ``nginx.conf`` and its Docker image: ``... "$http_user_agent" "$http_x_forwarded_for"``). A request
+#: target in absolute form (``GET http://host:port/path``: a forward proxy's request, RFC 9112 3.2.2)
+#: or authority form (``CONNECT host:443``) names the URL's scheme, host and port (:func:`_targets`).
 _ACCESS_REST = (
     r'(?P<ident>\S+) (?P<user>[^\s"]+) '
     r'\[(?P<t>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] '
     r'"(?:(?P<method>[A-Z]{3,16}) (?P<path>[^\s"?]*)(?:\?(?P<query>[^\s"]*))?(?: (?P<ver>HTTP/\d(?:\.\d)?))?|(?P<req>(?:[^"\\]|\\.)*))" '
-    r'(?P<code>\d{3}) (?P<size>\d{1,18}|-)(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?(?: |$)'
+    r'(?P<code>\d{3}) (?P<size>\d{1,18}|-)(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)"(?: "(?P<xff>[^"]*)")?)?(?: |$)'
 )
 _ACCESS = r'^(?:(?P<vhost>[^\s"]+) )?(?P<client>[^\s"]+) ' + _ACCESS_REST
 #: the same with an address list as the client (tried on the lines :data:`_ACCESS` does not take:
@@ -2623,6 +2632,49 @@ def _client_list(client: pa.Array, listed: pa.Array | None) -> tuple[pa.Array, p
     return first, proxies
 
 
+#: a request target in absolute form (``scheme://host[:port][/path]``) and in authority form (``host:port``)
+_ABSOLUTE = r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?:[^@/]*@)?(?P<host>\[[^\]/]*\]|[^:/]*)(?::(?P<port>\d{1,5}))?(?P<rest>/.*)?$"
+_AUTHORITY = r"^(?P<host>\[[^\]/]*\]|[^:/\[\]]+):(?P<port>\d{1,5})$"
+
+
+def _targets(method: pa.Array, target: pa.Array) -> dict[str, pa.Array]:
+    """The URL columns of request targets (RFC 9112 3.2): the origin form (``/path``, nearly every
+    line) is the path; the absolute form (``http://host:port/path``, a forward proxy's request) gives
+    the scheme, host, port and path (``/`` where it names none); a ``CONNECT``'s authority form
+    (``host:443``) the host and port, no path. One check when every target is in the origin form."""
+    odd = pc.fill_null(pc.invert(pc.starts_with(target, "/")), False)
+    if not pc.any(odd).as_py():
+        return {"http_request.url.path": target}
+    none = pa.scalar(None, S)
+    absolute = pc.extract_regex(target, _ABSOLUTE)
+    connect = pc.extract_regex(pc.if_else(pc.fill_null(pc.equal(method, "CONNECT"), False), target, none), _AUTHORITY)
+    is_abs, is_conn = pc.is_valid(absolute), pc.is_valid(connect)
+    host = pc.utf8_trim(pc.coalesce(group(absolute, "host"), group(connect, "host")), "[]")
+    port = _nil_empty(pc.coalesce(_nil_empty(group(absolute, "port")), group(connect, "port"))).cast(_I32)
+    path = pc.if_else(is_abs, pc.coalesce(_nil_empty(group(absolute, "rest")), pa.scalar("/", S)),
+                      pc.if_else(is_conn, none, target))
+    return {"http_request.url.path": path, "http_request.url.scheme": pc.utf8_lower(group(absolute, "scheme")),
+            "http_request.url.hostname": _nil_empty(host), "http_request.url.port": port}
+
+
+def _forwarded_for(xff: pa.Array) -> pa.Array | None:
+    """The X-Forwarded-For addresses of a quoted field after the user agent where it lists IPs
+    (``"203.0.113.9, 10.0.0.1"``; ``"-"`` none): a list of them, null for any other field's value
+    (the field is read as XFF only when it is a list of addresses). None when no line has one."""
+    if xff.null_count == len(xff):
+        return None
+    parts = pc.split_pattern_regex(pc.utf8_trim(xff, " "), r",? +|,")
+    flat = pc.list_flatten(parts)
+    parent = pc.list_parent_indices(parts).to_numpy()
+    ok = _is_ip(flat).to_numpy(zero_copy_only=False)
+    bad = np.bincount(parent[~ok], minlength=len(xff)) > 0
+    lists = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
+    mask = pa.array(bad | (pc.is_null(xff).to_numpy(zero_copy_only=False)) | (lists == 0))
+    if pc.all(mask).as_py():
+        return None
+    return pa.ListArray.from_arrays(parts.offsets, flat, mask=mask)
+
+
 def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     """(the messages that are access log lines, their HTTP Activity columns, ``_time`` the
     request's own time and ``_activity``), or None when there are none."""
@@ -2663,7 +2715,7 @@ def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
         "_activity": activity,
         "_time": pc.strptime(group(got, "t"), format="%d/%b/%Y:%H:%M:%S %z", unit="ms", error_is_null=True).cast(pa.int64()),
         "http_request.http_method": method,
-        "http_request.url.path": pc.if_else(pc.is_null(method), none, group(got, "path")),
+        **_targets(method, pc.if_else(pc.is_null(method), none, group(got, "path"))),
         "dst_endpoint.hostname": _nil_empty(group(vhost, "h")),
         "dst_endpoint.port": group(vhost, "p").cast(_I32),
         "http_request.url.query_string": _nil_empty(group(got, "query")),
@@ -2681,6 +2733,9 @@ def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
     }
     if proxies is not None:
         cols["src_endpoint.intermediate_ips"] = proxies
+    xff = _forwarded_for(group(got, "xff"))
+    if xff is not None:
+        cols["http_request.x_forwarded_for"] = xff
     req = pc.if_else(pc.is_null(method), group(got, "req"), none)
     cols["_request"] = json_string(req)  # the request line that is none, in unmapped
     for path in ("actor.user.name", "dst_endpoint.hostname", "dst_endpoint.port"):
