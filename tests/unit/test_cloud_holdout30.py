@@ -253,3 +253,14 @@ def test_activity_log_service_principal_caller() -> None:
     assert (actor["user"]["type_id"], actor["user"]["type"]) == (4, "Service")  # RBAC evidence: ServicePrincipal
     assert actor["app_uid"] == "8a4de8b5-095c-47d0-a96f-a75130c61d53"  # the appid claim
     assert r["src_endpoint"]["ip"] == "81.2.69.144" and r["cloud"]["account"]["uid"] == "8a4de8b5-095c-47d0-a96f-a75130c61d53"
+
+
+def test_gcp_audit_record_places_its_region_and_zone() -> None:
+    """The GKE audit records of Elastic's pipeline tests (round 23's samples): a zonal cluster
+    (``location`` us-central1-a) and a regional one (``location`` us-central1)."""
+    _, zonal = _auto("elastic-gke-k8s-nonmatching-resourcename.log")
+    (z,) = _rows(zonal)
+    assert (z["cloud"]["region"], z["cloud"]["zone"]) == ("us-central1", "us-central1-a")
+    _, mixed = _auto("elastic-k8s-audit-mixed.log")
+    (g,) = [r for r in _rows(mixed) if r["metadata"]["product"]["name"] == "Google Cloud Audit Logs"]
+    assert (g["cloud"]["region"], g["cloud"]["zone"]) == ("us-central1", None)

@@ -19,7 +19,8 @@ Kubernetes detections (Panther's EKS/AKS/GKE rules) read all three from one stre
   ``authorizationInfo[]`` -> ``authorizations[]`` (granted -> "allowed"/"denied", the
   permission as ``policy.name``), ``status`` (google.rpc.Status: code 0 or absent Success,
   else Failure) -> status, code and message, ``insertId`` -> ``metadata.original_event_uid``,
-  ``severity`` -> ``severity_id``, ``resource.labels.project_id`` -> ``cloud.project_uid``. The payload's members not placed
+  ``severity`` -> ``severity_id``, ``resource.labels.project_id`` -> ``cloud.project_uid``, its
+  ``region``/``zone``/``location`` -> ``cloud.region``/``cloud.zone``. The payload's members not placed
   (``request``, ``response``, ``metadata``, ``requestMetadata.requestAttributes``, ...) stay in
   ``unmapped.protoPayload``.
 - **Azure Monitor** Activity Log and other resource-log records (``operationName`` with
@@ -243,6 +244,7 @@ def _batch(fmt: str, raws: list[bytes], times: list[str | None], acts: list[int]
 
 def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
     pp = [_d(d.get("protoPayload")) for d in docs]
+    labels = [_d(_d(d.get("resource")).get("labels")) for d in docs]
     method = [_s(p.get("methodName")) for p in pp]
     status = [_d(p.get("status")) for p in pp]
     code = [s.get("code") if isinstance(s.get("code"), int) else None for s in status]
@@ -274,7 +276,9 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
         "status_code": [None if c is None else str(c) for c in code],
         "status_detail": [_s(s.get("message")) for s in status],
         "cloud.provider": ["GCP"] * len(docs),
-        "cloud.project_uid": [_s(_d(_d(d.get("resource")).get("labels")).get("project_id")) for d in docs],
+        "cloud.project_uid": [_s(lb.get("project_id")) for lb in labels],
+        "cloud.region": [_gcp_place(lb)[0] for lb in labels],
+        "cloud.zone": [_gcp_place(lb)[1] for lb in labels],
     }
     acts = [_GCP_ACT.get(_last_word(m), 99) for m in method]
     sev = [_GCP_SEV.get(str(d.get("severity", "")).upper(), 1) for d in docs]
@@ -288,6 +292,24 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
         unmapped.append(_ENC(dict(sorted(extra.items()))) if extra else None)
     return _batch(fmt, raws, times, acts, sev, "Google Cloud Audit Logs", "Google", cols, _GCP_MAPPED,
                   pa.array(unmapped, pa.binary()).cast(S))
+
+
+_ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")  # us-central1-a: the region us-central1, zone a
+
+
+def _gcp_place(labels: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(region, zone) of a monitored resource's labels: ``region``/``zone`` as given, else its
+    ``location`` (a zone, as a zonal GKE cluster's, gives its region too; a region or a
+    multi-region, as a bucket's ``us``, is the region)."""
+    zone = _s(labels.get("zone"))
+    region = _s(labels.get("region"))
+    where = _s(labels.get("location"))
+    if zone is None and where and _ZONE.match(where):
+        zone = where
+    if region is None:
+        m = _ZONE.match(zone or "")
+        region = m.group(1) if m else where if where != zone else None
+    return region, zone
 
 
 def _pp_unplaced(pp: dict[str, Any]) -> dict[str, Any]:
