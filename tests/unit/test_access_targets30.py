@@ -43,11 +43,11 @@ def test_forwarded_for_is_read_where_it_lists_addresses() -> None:
 
 def test_request_targets_in_absolute_and_authority_form() -> None:
     urls = [r["http_request"]["url"] for r in _rows()]
-    pick = [(u["scheme"], u["hostname"], u["port"], u["path"], u["query_string"]) for u in urls]
+    pick = [(u["scheme"], u["hostname"], u["port"], u["path"], u["query_string"], u["url_string"]) for u in urls]
     assert pick == [
-        (None, None, None, "/", None),
-        (None, None, None, "/api/v1/users", "id=3"),
-        ("http", "Example.COM", 8080, "/x/y.sh", "a=1"),
-        (None, "internal.example", 443, None, None),
-        ("http", "2001:db8::1", None, "/", None),
+        (None, None, None, "/", None, None),
+        (None, None, None, "/api/v1/users", "id=3", None),
+        ("http", "Example.COM", 8080, "/x/y.sh", "a=1", "http://Example.COM:8080/x/y.sh?a=1"),
+        (None, "internal.example", 443, None, None, None),
+        ("http", "2001:db8::1", None, "/", None, "http://[2001:db8::1]"),
     ]

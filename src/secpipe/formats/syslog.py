@@ -2637,10 +2637,11 @@ _ABSOLUTE = r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?:[^@/]*@)?(?P<host>\[[^\]
 _AUTHORITY = r"^(?P<host>\[[^\]/]*\]|[^:/\[\]]+):(?P<port>\d{1,5})$"
 
 
-def _targets(method: pa.Array, target: pa.Array) -> dict[str, pa.Array]:
-    """The URL columns of request targets (RFC 9112 3.2): the origin form (``/path``, nearly every
-    line) is the path; the absolute form (``http://host:port/path``, a forward proxy's request) gives
-    the scheme, host, port and path (``/`` where it names none); a ``CONNECT``'s authority form
+def _targets(method: pa.Array, target: pa.Array, query: pa.Array) -> dict[str, pa.Array]:
+    """The URL columns of request targets (RFC 9112 3.2; ``query`` the query string each line's target
+    ends with): the origin form (``/path``, nearly every line) is the path; the absolute form
+    (``http://host:port/path``, a forward proxy's request) gives the scheme, host, port, path (``/``
+    where it names none) and the whole URL as ``url_string``; a ``CONNECT``'s authority form
     (``host:443``) the host and port, no path. One check when every target is in the origin form."""
     odd = pc.fill_null(pc.invert(pc.starts_with(target, "/")), False)
     if not pc.any(odd).as_py():
@@ -2653,8 +2654,10 @@ def _targets(method: pa.Array, target: pa.Array) -> dict[str, pa.Array]:
     port = _nil_empty(pc.coalesce(_nil_empty(group(absolute, "port")), group(connect, "port"))).cast(_I32)
     path = pc.if_else(is_abs, pc.coalesce(_nil_empty(group(absolute, "rest")), pa.scalar("/", S)),
                       pc.if_else(is_conn, none, target))
+    whole = pc.if_else(pc.is_null(query), target, pc.binary_join_element_wise(target, query, "?"))
     return {"http_request.url.path": path, "http_request.url.scheme": pc.utf8_lower(group(absolute, "scheme")),
-            "http_request.url.hostname": _nil_empty(host), "http_request.url.port": port}
+            "http_request.url.hostname": _nil_empty(host), "http_request.url.port": port,
+            "http_request.url.url_string": pc.if_else(is_abs, whole, none)}
 
 
 def _forwarded_for(xff: pa.Array) -> pa.Array | None:
@@ -2715,7 +2718,7 @@ def _access_log(msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
         "_activity": activity,
         "_time": pc.strptime(group(got, "t"), format="%d/%b/%Y:%H:%M:%S %z", unit="ms", error_is_null=True).cast(pa.int64()),
         "http_request.http_method": method,
-        **_targets(method, pc.if_else(pc.is_null(method), none, group(got, "path"))),
+        **_targets(method, pc.if_else(pc.is_null(method), none, group(got, "path")), _nil_empty(group(got, "query"))),
         "dst_endpoint.hostname": _nil_empty(group(vhost, "h")),
         "dst_endpoint.port": group(vhost, "p").cast(_I32),
         "http_request.url.query_string": _nil_empty(group(got, "query")),

@@ -94,11 +94,11 @@ class ThreatIntelOptions(_Strict):
     feeds: list[FeedOptions] = Field(min_length=1)
     allowlists: list[FeedOptions] = Field(default_factory=list)
     #: also the proxies a request passed (``intermediate_ips``: the rest of an X-Forwarded-For list, of Kubernetes'
-    #: ``sourceIPs``), the answers of a DNS response (an A/AAAA record's address, a CNAME's name) and the endpoints of
+    #: ``sourceIPs``), the addresses an access log's X-Forwarded-For field names, the answers of a DNS response (an A/AAAA record's address, a CNAME's name) and the endpoints of
     #: a finding's evidence (a firewall's IPS/web filter/antivirus hit, a GuardDuty finding, a Falco alert)
     ip_fields: list[str] = Field(default_factory=lambda: [
-        "src_endpoint.ip", "dst_endpoint.ip", "src_endpoint.intermediate_ips[]", "answers[].rdata",
-        "evidences[].src_endpoint.ip", "evidences[].dst_endpoint.ip"])
+        "src_endpoint.ip", "dst_endpoint.ip", "src_endpoint.intermediate_ips[]", "http_request.x_forwarded_for[]",
+        "answers[].rdata", "evidences[].src_endpoint.ip", "evidences[].dst_endpoint.ip"])
     domain_fields: list[str] = Field(default_factory=lambda: [
         "src_endpoint.domain", "dst_endpoint.domain", "src_endpoint.hostname", "dst_endpoint.hostname",
         "query.hostname", "url.hostname", "http_request.url.hostname", "tls.sni", "answers[].rdata",
