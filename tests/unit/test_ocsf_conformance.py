@@ -43,7 +43,7 @@ ALLOWED: dict[tuple[str, frozenset[str]], str] = {
     (f"dst_endpoint {_ENDPOINT}", frozenset({"syslog", "Open Policy Agent"})):
         # sshd's server; the service an Envoy ext_authz check is for (input.attributes.destination)
         "the source names the server by address and port only",
-    (f"device {_ENDPOINT}", frozenset({"syslog", "Falco"})): "the source names the device by hostname only",
+    (f"device {_ENDPOINT}", frozenset({"syslog", "Falco", "Generic JSON"})): "the source names the device by hostname only",
     ("actor.process constraint at_least_one ['pid', 'uid', 'cpid'] none present", frozenset({"syslog"})):
         "a syslog TAG names the process without a pid",
     ("evidences.process constraint at_least_one ['pid', 'uid', 'cpid'] none present", frozenset({"Falco"})):

@@ -24,7 +24,7 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   (OpenTelemetry log records; the Collector's ``elasticsearch`` exporter in its ``none`` and
   ``raw`` mapping modes) when a string, else from a HEC object event's own ``message`` /
   ``log`` / ``msg``, else from ``body.text`` (that exporter's ``otel`` mapping mode, its default);
-  ``device.hostname`` from ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
+  ``device.hostname`` (``type_id`` 0 Unknown) from ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
   ``host`` (string), else the OpenTelemetry resource's ``host.name`` (``resource.attributes``
   in the ``otel`` mode, ``Resource.host.name`` in ``none``).
 - ``severity_id`` from an OpenTelemetry log record's SeverityNumber (``severity_number`` in the
@@ -302,14 +302,19 @@ class GenericJSON(RecordFormat):
             severity_id=pa.array(_OTEL_SEVERITY[sev]) if any(sev) else 0,
         )
         msgs = [_first(r, _MESSAGE_FIELDS) or _inner_message(r.event) or _body_text(r.body) for r in recs]
+        hosts = pa.array([_host(r) for r in recs], pa.string())
         cols.update(
             {
                 "message": pa.array([m if isinstance(m, str) else None for m in msgs], pa.string()),
-                "device.hostname": pa.array([_host(r) for r in recs], pa.string()),
+                "device.hostname": hosts,
                 "unmapped": raw_text,
                 "raw_data": raw_text,
             }
         )
+        if hosts.null_count < len(hosts):  # device.type_id is required (OCSF 1.8.0): Unknown, where a host is named
+            named = pc.is_valid(hosts)
+            cols["device.type_id"] = pc.if_else(named, pa.scalar(0, pa.int32()), pa.scalar(None, pa.int32()))
+            cols["device.type"] = pc.if_else(named, "Unknown", pa.scalar(None, pa.string()))
         if any(sev):  # OpenTelemetry log records: their SeverityText
             cols["metadata.log_level"] = pa.array([_log_level(r) for r in recs], pa.string())
         out.batches.append(to_batch("base_event", cols))
