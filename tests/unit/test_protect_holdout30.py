@@ -20,6 +20,9 @@ Each as its tool documents it and as process-creation logs (Sysmon 1, Security 4
 - Apache's ``htpasswd -b[c] FILE USER PASS`` and ``htpasswd -nb USER PASS`` (its manual: "-b Use batch mode; i.e.,
   get the password from the command line rather than prompting for it", example ``htpasswd -db /usr/web/.htpasswd-all
   jones Pwd4Steve``); without -b htpasswd prompts.
+Issuers' prefixed tokens of gitleaks' default config (config/gitleaks.toml) that had no detector: Sourcegraph (``sgp_``),
+Prefect (``pnu_``), Artifactory API keys (``AKCp``), Clojars (``CLOJARS_``), EasyPost (``EZAK`` / ``EZTK``) and
+Flutterwave secret and encryption keys (``FLWSECK...``; a public ``FLWPUBK`` key stays), each its own finding type.
 A Windows batch variable (``%DB_PASSWORD%``) is a reference, not a password, after any password option or key.
 The compiled first screen picks the same rows as RE2 for each (and test_protect_vectorized's ``_anchor_spellings``).
 """
@@ -106,6 +109,37 @@ def test_lookalikes_stay(line: str) -> None:
     assert messages == [line] and raws == [line] and kinds == []
 
 
+B62 = "Zq7Lw2Nd8vKpR4tYs1Hb6Xm9Cj3Ue5Gf0AiWn2Qx"  # made up in the issuers' shapes (gitleaks' rules)
+TOKENS = [
+    (f"export SRC_ACCESS_TOKEN=sgp_{'0123456789abcdef'}_{'3f9c1a7e5b2d4f6a8c0e' * 2}", "sourcegraph_token"),
+    (f"src login https://sourcegraph.example --token sgp_local_{'3f9c1a7e5b2d4f6a8c0e' * 2}", "sourcegraph_token"),
+    (f"PREFECT_API_KEY=pnu_{B62[:36]}", "prefect_token"),
+    (f'{{"artifactory_api_key":"AKCp{(B62 * 2)[:69]}"}}', "artifactory_key"),
+    (f"CLOJARS_DEPLOY_TOKEN CLOJARS_{(B62.lower() * 2)[:60]}", "clojars_token"),
+    (f"EasyPost::Client.new(api_key: 'EZAK{(B62 * 2)[:54]}')", "easypost_token"),
+    (f"easypost test key EZTK{(B62 * 2)[:54]}", "easypost_token"),
+    # verbatim from a public Laravel services config (a test-mode key pair): the secret key and the encryption key go,
+    # the public key stays
+    ("'secret' => 'FLWSECK_TEST-23d0c4ff52455968094e5e2214ebb392-X',", "flutterwave_key"),
+    ("'environment' => 'FLWSECK_TEST050630a918d1',", "flutterwave_key"),
+]
+
+
+@pytest.mark.parametrize(("line", "kind"), TOKENS)
+def test_prefixed_tokens_are_redacted(line: str, kind: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert kinds == [kind] and f"[REDACTED:{kind}]" in messages[0] and messages[0] == raws[0]
+
+
+@pytest.mark.parametrize("line", [
+    "'key' => 'FLWPUBK_TEST-8cad7a5e065dea34fc34687d2e04f585-X',", 'placeholder="FLWSECK_TEST-xxx"', "sgp_short_token",
+    "pip install prefect; pnu_ tokens start so", "AKCp", "CLOJARS_USERNAME=bob", "EZAK is EasyPost's prefix",
+])  # fmt: skip
+def test_token_lookalikes_stay(line: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert messages == [line] and raws == [line] and kinds == []
+
+
 # the new anchors and their near-misses, for the compiled screen against RE2 with PREFILTER
 FRAGMENTS = ["net", "NET", "Net1", "net1", "net.exe", "NET.EXE", "net.ex", "\\", '"', "'", " ", "\t", "\n", "\r", "  ",
              "user", "USER", "User", "users", "use", "usr", " user ", "\tuser\t", "/add", "x", "é", "cabinet", "7z", "7za",
@@ -115,7 +149,8 @@ FRAGMENTS = ["net", "NET", "Net1", "net1", "net.exe", "NET.EXE", "net.ex", "\\",
              "/p", "/P", "/r", "/rpx", "/px", "ConvertTo-SecureString", "convertto-securestring", "CONVERTTO-SECURESTRING",
              "ConvertTo-SecureStrin", "Convertto-", "o-", "-SecureString", "to-s", "|", "plink", "PLINK.EXE", "pscp",
              "psftp", "psft", "-pw", "-pW", "-p w", "htpasswd", "htpasswd.exe", "HTPASSWD", "-b", "-nb", "-cbB", "-Bb",
-             "-C", "-xb", "-n", "12", "b"]
+             "-C", "-xb", "-n", "12", "b", "sgp_", "sg", "pnu_", "pn", "AKCp", "AKC", "AKIA", "CLOJARS_", "CLOJARS", "EZAK",
+             "EZTK", "EZ", "FLWSECK", "FLWSEC", "FLWPUBK"]
 
 
 def _fuzz(n: int, seed: int) -> list[str | None]:

@@ -201,7 +201,8 @@ __attribute__((constructor)) static void init_tables(void) {
         {"sn", "t"}, {"sk", "."}, {"ps", "eE"}, {"pS", "eE"}, {"Ps", "eE"}, {"PS", "eE"}, {"se", " \t"}, {"sE", " \t"},
         {"Se", " \t"}, {"SE", " \t"}, {"-c", "l"}, {"ql", "cC"}, {"qL", "cC"}, {"Ql", "cC"},
         {"QL", "cC"}, {"bc", "l"}, {"cc", "l"}, {" u", "sS"}, {" U", "sS"}, {" -", "hpbcnmBdsDvi"}, {" /", "pPrR"},
-        {"-S", "eE"}, {"-s", "eE"}, {NULL, NULL}};
+        {"-S", "eE"}, {"-s", "eE"}, {"sg", "p"}, {"pn", "u"}, {"AK", "C"}, {"CL", "O"}, {"EZ", "AT"}, {"FL", "W"},
+        {NULL, NULL}};
     for (int l = 0; lits[l][0]; l++) pair((unsigned char)lits[l][0][0], (unsigned char)lits[l][0][1], lits[l][1]);
     for (int v = 0; v < 2; v++)
         for (const char *const *kw = v ? VAULT_KEYWORDS : KEYWORDS; *kw; kw++) { /* (?i): both cases; a leading 's' may be U+017F */
@@ -613,7 +614,8 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     case 'p': /* pypi-AgEIcHlwaS5vcmc, pul-[a-f0-9]{40} (Pulumi), pscale_(?:tkn|pw|oauth)_, else the password/passwd
                * keywords */
         if (has(t, n, i, "pul-")) return run(t, n, i + 4, 40, hexl) == 40;
-        if (psexec_at(t, n, i) || has(t, n, i, "pass:")) return 1; /* pass: (OpenSSL's -passin pass:) */
+        if (psexec_at(t, n, i) || has(t, n, i, "pass:") || has(t, n, i, "pnu_")) return 1; /* pass: (OpenSSL's -passin
+                                                                                          * pass:), pnu_ (Prefect) */
         if (has(t, n, i, "pscale_"))
             return has(t, n, i + 7, "tkn_") || has(t, n, i + 7, "pw_") || has(t, n, i + 7, "oauth_");
         return has(t, n, i, "pypi-AgEIcHlwaS5vcmc") || keyword_at(t, n, i);
@@ -635,8 +637,9 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
                    run(t, n, i + 4, 24, urls) == 24;
         if (t[i + 1] == 'f') return has(t, n, i, "hf_") && run(t, n, i + 3, 34, alph) == 34;
         return has(t, n, i, "hooks.slack.com/");
-    case 'A': /* AIza, ATATT3 (Atlassian), AGE-SECRET-KEY-1, else the keywords' upper-case spellings */
-        return has(t, n, i, "AIza") || has(t, n, i, "ATATT3") || has(t, n, i, "AGE-SECRET-KEY-1") || keyword_at(t, n, i);
+    case 'A': /* AIza, ATATT3 (Atlassian), AGE-SECRET-KEY-1, AKCp (Artifactory), else the keywords' upper-case spellings */
+        return has(t, n, i, "AIza") || has(t, n, i, "ATATT3") || has(t, n, i, "AGE-SECRET-KEY-1") || has(t, n, i, "AKCp") ||
+               keyword_at(t, n, i);
     case 'N': /* NRAK- (New Relic) */
         return has(t, n, i, "NRAK-");
     case 'Q': /* Q~[A-Za-z0-9_~.-]{31} (Azure AD client secret), SQLCMD from its "QLC" */
@@ -648,6 +651,7 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
     case 'r': /* [sr]k_(?:live|test)_; sk-(?:proj|svcacct|admin|ant)-, sk-[A-Za-z0-9]{20}T3BlbkFJ, shp(?:at|ca|pa|ss)_;
                * net use's share; else the secret_* / refresh_token keywords */
         if (t[i] == 's' && net_use_at(t, n, i)) return 1;
+        if (t[i] == 's' && t[i + 1] == 'g') return has(t, n, i, "sgp_"); /* Sourcegraph */
         if (t[i + 1] == 'k' && (has(t, n, i + 2, "_live_") || has(t, n, i + 2, "_test_"))) return 1;
         if (t[i] == 's' && t[i + 1] == 'k' && has(t, n, i + 2, "-")) {
             if (has(t, n, i + 3, "proj-") || has(t, n, i + 3, "svcacct-") || has(t, n, i + 3, "admin-") ||
@@ -690,7 +694,9 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         return i >= 1 && client_at(t, n, i - 1);
     case 'm': /* a MySQL / MariaDB client's line with -p; else the mysql_pwd keyword */
         return mysql_at(t, n, i) || keyword_at(t, n, i);
-    default: /* the keywords (any case), the contexts of legacy Vault tokens, private[_-]?token from its "va" */
+    default: /* the keywords (any case), the contexts of legacy Vault tokens, private[_-]?token from its "va"; CLOJARS_,
+              * EasyPost's EZAK / EZTK, Flutterwave's FLWSECK */
+        if (has(t, n, i, "CLOJARS_") || has(t, n, i, "EZAK") || has(t, n, i, "EZTK") || has(t, n, i, "FLWSECK")) return 1;
         return keyword_at(t, n, i) || vault_at(t, n, i) || ((t[i] | 32) == 'v' && private_at(t, n, i)) ||
                ((t[i] | 32) == 'b' && subscription_at(t, n, i)) || (t[i] == 'b' && i >= 2 && client_at(t, n, i - 2));
     }
@@ -859,12 +865,12 @@ __attribute__((target("avx2"))) static int row_avx2(const unsigned char *t, int6
  * are in bucket 4: in the same simulation over CloudTrail 3.4% of positions pass with them (3.1% without; 12.8% with
  * a pair per command name and case in their default buckets). */
 static const char *const BUCKETS[8] = {
-    "da;p;Pdimymadpopdt" "MymYMY",
-    "GRGOxoxawhAKASABACATNRHRxkpSPSpaPapAPAAc",
-    "skshyaSGQ~SKygsqsnqlqLQlQLvaVavAVA",
+    "da;p;Pdimymadpopdt" "MymYMYCL",
+    "GRGOxoxawhAKASABACATNRHRxkpSPSpaPapAPAAcpn",
+    "skshyaSGQ~SKygsqsnqlqLQlQLvaVavAVAsg",
     ":AsesESeSE-cccacaC",
     "--py?s&s;s/I?t&tpupsPM-uPs u U - /-S-s",
-    "eynpAIAGcun_apApaPAPauAuaUAU\xC5\xBF",
+    "eynpAIAGcun_apApaPAPauAuaUAU\xC5\xBF" "EZFL",
     ":/rkclClcLCLreRerERE" "b\xC5" "B\xC5",
     "ghgigldchohvhfdohpbcbsBsbSBS"};
 

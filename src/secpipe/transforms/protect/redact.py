@@ -22,7 +22,9 @@ twilio_key (``SK`` + 32 hex), pulumi_token (``pul-``), postman_key (``PMAK-``), 
 (``dp.pt.``/``dp.st.``/...), onepassword_token (``ops_eyJ`` service-account tokens), heroku_key
 (``HRKU-AA``), planetscale_token (``pscale_tkn_``/``pscale_pw_``/``pscale_oauth_``), rubygems_token (``rubygems_``), telegram_bot_token
 (``<bot id>:AA...``), mailchimp_key (``...-us21``), brevo_key (``xkeysib-``), dynatrace_token (``dt0c01.``), square_token
-(``sq0atp-``/``sq0csp-``), sentry_token (``sntryu_``/``sntrys_``), mapbox_token (``sk.eyJ``), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
+(``sq0atp-``/``sq0csp-``), sentry_token (``sntryu_``/``sntrys_``), mapbox_token (``sk.eyJ``), sourcegraph_token (``sgp_``),
+prefect_token (``pnu_``), artifactory_key (``AKCp``), clojars_token (``CLOJARS_``), easypost_token (``EZAK``/``EZTK``),
+flutterwave_key (``FLWSECK``), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
 ``-pPASS``, PsExec's ``-p PASS``, ``net use \\\\HOST\\SHARE PASS``, ``net user NAME PASS``, 7-Zip's / RAR's ``-pPASS``, cmdkey's
 ``/pass:PASS``, schtasks' ``/RP PASS``, ``ConvertTo-SecureString "PASS"``), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
 ``redis://:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON, ``X-API-Key:``, ``X-Auth-Token:``,
@@ -226,6 +228,16 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("square_token", r"\bsq0(?:atp-[0-9A-Za-z_-]{22}|csp-[0-9A-Za-z_-]{43})(?![0-9A-Za-z_-])", _ph("square_token")),
     Detector("sentry_token", r"\bsntry(?:u_[a-f0-9]{64}\b|s_eyJ[A-Za-z0-9+/=_-]{60,})", _ph("sentry_token")),
     Detector("mapbox_token", r"\bsk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}", _ph("mapbox_token")),
+    # gitleaks' sourcegraph-access-token (sgp_ [+ 16 hex or local +] _ + 40 hex), prefect-api-token (pnu_ + 36),
+    # artifactory-api-key (AKCp + 69), clojars-api-token (CLOJARS_ + 60), easypost-api-token / -test-api-token
+    # (EZAK / EZTK + 54), flutterwave-secret-key / -encryption-key (FLWSECK[_TEST]-32 hex-X, FLWSECK_TEST + 12 hex;
+    # the public FLWPUBK keys stay)
+    Detector("sourcegraph_token", r"\bsgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}\b", _ph("sourcegraph_token")),
+    Detector("prefect_token", r"\bpnu_[a-zA-Z0-9]{36}\b", _ph("prefect_token")),
+    Detector("artifactory_key", r"\bAKCp[A-Za-z0-9]{69}\b", _ph("artifactory_key")),
+    Detector("clojars_token", r"\bCLOJARS_[A-Za-z0-9]{60}\b", _ph("clojars_token")),
+    Detector("easypost_token", r"\bEZ[AT]K[A-Za-z0-9]{54}\b", _ph("easypost_token")),
+    Detector("flutterwave_key", r"\bFLWSECK(?:_TEST)?(?:-[a-hA-H0-9]{32}-X|[a-hA-H0-9]{12})\b", _ph("flutterwave_key")),
     # a command line's password arguments: curl's -u/--user USER:PASS (the options may be combined, -su; the
     # argument may be quoted whole or in parts; gitleaks' curl-auth-user), sshpass -p PASS (its options come before
     # the command: an ssh -p PORT after it stays), the MySQL / MariaDB clients' -pPASS (attached: "-p db" prompts
@@ -320,7 +332,7 @@ SPECIFIC_RE2 = "|".join((
     r"/IncomingWebhook/", r"[?&](?:token|secret)=", r"SK[0-9a-fA-F]{32}", r"curl(?:\.exe)?[\\\"']{0,2}\s", r"sshpass",
     r"(?:mysql|mariadb)[^\r\n]*\s-p[^\s]", r"pul-[a-f0-9]{40}", r"PMAK-", r"lin_api_", r"dp\.(?:pt|ct|st|sa|scim|audit)\.",
     r"ops_eyJ", r"HRKU-AA", r"pscale_(?:tkn|pw|oauth)_", r"rubygems_", r"[0-9]{5}:AA", r"[0-9a-f]{32}-us[0-9]", r"xkeysib-",
-    r"dt0c01\.", r"sq0(?:atp|csp)-", r"sntry[us]_", r"sk\.eyJ", r"[Pp][Ss][Ee][Xx][Ee][Cc][^\r\n]*\s-p[ \t]",
+    r"dt0c01\.", r"sq0(?:atp|csp)-", r"sntry[us]_", r"sk\.eyJ", r"sgp_", r"pnu_", r"AKCp", r"CLOJARS_", r"EZ[AT]K", r"FLWSECK", r"[Pp][Ss][Ee][Xx][Ee][Cc][^\r\n]*\s-p[ \t]",
     r"[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\\\", r"redis-cli[^\r\n]*\s(?:-a|--pass)[ \t]", r"[Ss][Qq][Ll][Cc][Mm][Dd][^\r\n]*\s-P",
     r"ldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop|url)[^\r\n]*\s-w[ \t]",
     r"(?:smbclient|rpcclient)[^\r\n]*\s(?:-U|--user)", r"pass:",
