@@ -6,7 +6,8 @@ with an empty password), ``ApiKey <token>`` / ``ApiKey base64(id:token)`` and
 ``Bearer <token>`` are accepted):
 - ``POST|PUT /_bulk``, ``/{index}/_bulk`` (also with a trailing ``/``: Fluent Bit sends
   ``/_bulk/?pipeline=x``), ``POST /{index}/_doc``, ``PUT|POST /{index}/_doc/{id}`` and
-  ``/{index}/_create/{id}``: documents are stored through
+  ``/{index}/_create/{id}``, and the typed Index API of ES 6 and earlier (``POST /{index}/{type}``,
+  ``PUT|POST /{index}/{type}/{id}``: Jenkins' Audit Trail plugin): documents are stored through
   :func:`secpipe.server.wire.accept_docs`; the answer is sent only once they are durable (WAL
   fsync). Hot path: when every action line is the same (what shippers send), the body is
   split once (natively with the depth check in the same pass: :func:`parse_body`), the
@@ -372,6 +373,16 @@ def routes(ctx: AppContext) -> list[Route]:
         # the Index API answers the item without its bulk-only "status" (ES docs-index_ example)
         return es_response({k: v for k, v in item.items() if k != "status"}, 201, request)
 
+    async def typed_doc(request: Request) -> Response:
+        """``POST /{index}/{type}[/]`` and ``PUT|POST /{index}/{type}/{id}``: the Index API with a mapping
+        type, as ES 6 and earlier took it (Jenkins' Audit Trail plugin posts to the URL its setup names,
+        ``https://es/<index>/<type>/``; ES 6 shippers and scripts): stored as ``/{index}/_doc`` stores a
+        document. A ``_``-named endpoint secpipe does not serve (``_search``, ``_refresh``) is 400, as ES
+        answers an unknown one."""
+        if request.path_params["type"].startswith("_"):
+            raise HTTPError(400, f"no handler found for uri [{request.url.path}] and method [{request.method}]")
+        return await one_doc(request)
+
     async def index_exists(request: Request) -> Response:
         """``HEAD|GET /{index}``: an index or alias created through ``PUT /{index}`` (Logstash's
         ILM rollover set-up checks its alias this way); 404 otherwise, as ES answers."""
@@ -515,9 +526,12 @@ def routes(ctx: AppContext) -> list[Route]:
             out.append(r("GET", prefix, getter(kind)))  # every one, as ES lists them
         out.append(r("GET", prefix + "/{name}", getter(kind)))
         out.append(r("PUT", prefix + "/{name}", putter(kind)))
-    # index-level APIs match any name (``{index:path}``: Logstash's date-math name has a "/"):
-    # marked ``catch_all``, so the app puts them after every other route
-    for catch_all in (r("GET", "/{index}", index_exists), r("PUT", "/{index:path}", index_create)):
+    # index-level APIs match any name (``{index:path}``: Logstash's date-math name has a "/"), and the
+    # typed Index API any two or three segments: marked ``catch_all``, so the app puts them after every
+    # other route (a webhook's or OTLP's own path is theirs)
+    typed = [r("POST", "/{index}/{type}", typed_doc), r("POST", "/{index}/{type}/", typed_doc),
+             r("POST", "/{index}/{type}/{id}", typed_doc), r("PUT", "/{index}/{type}/{id}", typed_doc)]
+    for catch_all in (*typed, r("GET", "/{index}", index_exists), r("PUT", "/{index:path}", index_create)):
         catch_all.catch_all = True  # type: ignore[attr-defined]
         out.append(catch_all)
     return out
