@@ -17,6 +17,8 @@ Each as its tool documents it and as process-creation logs (Sysmon 1, Security 4
   ConvertTo-SecureString -AsPlainText -Force``; a variable or a command's output stays;
 - PuTTY's ``plink`` / ``pscp`` / ``psftp -pw PASS`` (the PuTTY manual, "-pw: specify a password"; the RDP tunnels
   through plink that Sigma's "Potential RDP Tunneling Via Plink" looks for);
+- ``-p PASS`` of NetExec / CrackMapExec, evil-winrm, the MongoDB shell and tools, ``docker login`` and ``az login``
+  (their manuals; ``docker run -p`` is a port, a bare ``-p`` prompts, NetExec's password list file stays);
 - Apache's ``htpasswd -b[c] FILE USER PASS`` and ``htpasswd -nb USER PASS`` (its manual: "-b Use batch mode; i.e.,
   get the password from the command line rather than prompting for it", example ``htpasswd -db /usr/web/.htpasswd-all
   jones Pwd4Steve``); without -b htpasswd prompts.
@@ -74,6 +76,13 @@ TPS = [
     ("htpasswd -bc /etc/nginx/.htpasswd admin Adm1nHt!", "Adm1nHt!"),
     ("htpasswd -nbB admin 'Bcrypt Pw1'", "Bcrypt Pw1"),
     ("/usr/bin/htpasswd -B -C 12 -b /etc/apache2/.htpasswd bob B0bPass", "B0bPass"),
+    # NetExec / CrackMapExec and evil-winrm as their wikis show them, the MongoDB shell, docker login, az login
+    ("nxc smb 192.168.1.0/24 -u UserName -p 'PASSWORDHERE'", "PASSWORDHERE"),
+    ("crackmapexec winrm 10.0.0.5 -u administrator -p Summer2024! -x whoami", "Summer2024!"),
+    ("evil-winrm -i 10.0.0.5 -u Administrator -p 'P@ss w0rd!'", "P@ss w0rd!"),
+    ("mongosh --host db01 -u admin -p M0ng0Adm1n --authenticationDatabase admin", "M0ng0Adm1n"),
+    ("docker login -u ci-bot -p D0ck3rHubPw registry.example.com", "D0ck3rHubPw"),
+    ("az login --service-principal -u 00000000-0000-0000-0000-000000000000 -p Az.Sp~Secret123 --tenant t", "Az.Sp~Secret123"),
 ]  # fmt: skip
 
 
@@ -103,6 +112,9 @@ def test_windows_command_line_passwords_are_redacted(line: str, secret: str) -> 
     "plink -ssh -l root -P 22 203.0.113.10", "pscp -pwfile pw.txt f h:/tmp", "plink -pw $SSH_PW -batch h",
     "htpasswd /usr/local/etc/apache/.htpasswd-users jsmith", "htpasswd -c /home/doe/public_html/.htpasswd jane",
     "htpasswd -D .htpasswd bob", "htpasswd -v .htpasswd bob",
+    # docker run's port, the prompts, a password list, a variable
+    "docker run -p 8080:80 nginx", "mongo -u admin -p --authenticationDatabase admin", "mongosh mongodb://h -u u -p",
+    "nxc smb 10.0.0.5 -u users.txt -p passwords.txt --continue-on-success", "netexec smb 10.10.10.0/24 -u a -p $PW",
 ])  # fmt: skip
 def test_lookalikes_stay(line: str) -> None:
     messages, raws, kinds = redact_lines([line])
@@ -150,7 +162,8 @@ FRAGMENTS = ["net", "NET", "Net1", "net1", "net.exe", "NET.EXE", "net.ex", "\\",
              "ConvertTo-SecureStrin", "Convertto-", "o-", "-SecureString", "to-s", "|", "plink", "PLINK.EXE", "pscp",
              "psftp", "psft", "-pw", "-pW", "-p w", "htpasswd", "htpasswd.exe", "HTPASSWD", "-b", "-nb", "-cbB", "-Bb",
              "-C", "-xb", "-n", "12", "b", "sgp_", "sg", "pnu_", "pn", "AKCp", "AKC", "AKIA", "CLOJARS_", "CLOJARS", "EZAK",
-             "EZTK", "EZ", "FLWSECK", "FLWSEC", "FLWPUBK"]
+             "EZTK", "EZ", "FLWSECK", "FLWSEC", "FLWPUBK", "nxc", "cme", "acme", "netexec", "crackmapexec", "evil-winrm",
+             "mongo", "mongosh", "mongodump", "docker login", "docker", "login", "az login", "az", "-p "]
 
 
 def _fuzz(n: int, seed: int) -> list[str | None]:

@@ -551,7 +551,8 @@ def _anchor_spellings() -> list[str]:
             "SCHTASKS.EXE /S h /P\tx", "schtasks\t/rp x", "SchTasks /Create /RP *", "ConvertTo-SecureString", "convertto-securestring",
             "CONVERTTO-SECURESTRING", "plink -pw x", "PSCP.EXE\" a -pw\tx", "psftp -l u -pw x", "htpasswd -b",
             "htpasswd.exe -cb", "htpasswd -nbB", "htpasswd -B -C 10 -b", "sgp_x", "pnu_x", "AKCpx", "CLOJARS_x", "EZAKx",
-            "EZTKx", "FLWSECKx"]
+            "EZTKx", "FLWSECKx", "nxc smb h -p x", "evil-winrm.exe -p\tx", "docker login -u u -p x", "mongo\" -p x",
+            "az login -p x", "acme -p x"]
     keywords = ["password", "passwd", "client_secret", "apikey", "api_key", "api-key", "accesstoken", "access_token",
                 "authtoken", "auth_token", "refreshtoken", "refresh_token", "secretkey", "secret_key", "secretaccesskey",
                 "secret_access_key", "authorization", "access-token", "auth-token", "privatetoken", "private_token",

@@ -425,7 +425,7 @@ static int net_use_at(const unsigned char *t, int64_t n, int64_t i) {
  * its line: how far back a row's scan of each kind went and found no command (-1: none yet). The screen visits a row's
  * positions in order, so each byte of a row is scanned back over at most once a kind (a row of many options costs no
  * more than one scan of it). Reset for each row (secpipe_screen2). */
-static __thread int64_t BACK_DONE[5];
+static __thread int64_t BACK_DONE[6];
 
 /* Is there a ``cmd_end(t, n, q)`` for some q <= ``k`` on ``k``'s line (no \r \n from q to k)? (BACK_DONE[kind]) */
 static int command_before(const unsigned char *t, int64_t n, int64_t k, int kind,
@@ -487,18 +487,37 @@ static int htpasswd_end(const unsigned char *t, int64_t n, int64_t q) {
     return j >= 7 && named(t, n, j - 7, "htpasswd", 0);
 }
 
+/* ``(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login)
+ * (?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank ``q``: the tools whose -p takes the password as the next word */
+static int p_word_end(const unsigned char *t, int64_t n, int64_t q) {
+    if (t[q] != ' ') return 0;
+    int64_t j = q - 1;
+    if (j >= 0 && (t[j] == '"' || t[j] == '\'')) j--;
+    if (j >= 0 && t[j] == '\\') j--;
+    if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    static const char *const tools[] = {"crackmapexec", "cme", "nxc", "netexec", "evil-winrm", "mongo", "mongosh",
+                                        "mongodump", "mongorestore", "mongoexport", "mongoimport", "docker login",
+                                        "az login", NULL};
+    for (const char *const *c = tools; *c; c++) {
+        int64_t l = (int64_t)strlen(*c);
+        if (j + 1 >= l && named(t, n, j + 1 - l, *c, 0)) return 1;
+    }
+    return 0;
+}
+
 static int htpasswd_flag(unsigned c) { return c && strchr("bcnmBdspDvi", (int)c) != NULL; }
 
 /* PREFILTER's options after a space ``i`` (and the command before it on the line):
  * ``(?:7z[arz]?|[Rr][Aa][Rr])(?:\.[Ee][Xx][Ee])?\\?["']?[ ](?:[^\r\n]*[ ])?-h?p[^\s]`` (7-Zip's and RAR's attached
  * password), PuTTY's ``...[ ](?:[^\r\n]*[ ])?-pw[ \t]`` and ``htpasswd(?:\.[Ee][Xx][Ee])?[ ](?:[^\r\n]*[ ])?-[bcnmBdspDvi]*b``
- * (its batch mode, the password on the command line) */
+ * (its batch mode, the password on the command line), and ``...[ ](?:[^\r\n]*[ ])?-p[ \t]`` after p_word_end's tools */
 static int dash_option_at(const unsigned char *t, int64_t n, int64_t i) {
     int64_t k = i + 2;
     if (k < n && t[k] == 'h') k++;
     if (k + 1 < n && t[k] == 'p' && !ws(t[k + 1]) && command_before(t, n, i, 0, archiver_end)) return 1;
     if (i + 4 < n && t[i + 2] == 'p' && t[i + 3] == 'w' && blank(t[i + 4]) && command_before(t, n, i, 3, putty_end))
         return 1;
+    if (i + 3 < n && t[i + 2] == 'p' && blank(t[i + 3]) && command_before(t, n, i, 5, p_word_end)) return 1;
     for (k = i + 2; k < n && htpasswd_flag(t[k]); k++)
         if (t[k] == 'b') return command_before(t, n, i, 4, htpasswd_end);
     return 0;
@@ -938,7 +957,7 @@ int64_t secpipe_screen2(int64_t n, const int64_t *toff, const char *tdat, int32_
     for (int64_t r = 0; r < n; r++) {
         const unsigned char *t = (const unsigned char *)tdat + toff[r];
         int64_t len = toff[r + 1] - toff[r], count = 0;
-        BACK_DONE[0] = BACK_DONE[1] = BACK_DONE[2] = BACK_DONE[3] = BACK_DONE[4] = -1;
+        BACK_DONE[0] = BACK_DONE[1] = BACK_DONE[2] = BACK_DONE[3] = BACK_DONE[4] = BACK_DONE[5] = -1;
         uint8_t h = screen && generic && generic_any(t, len) &&
                     (generic == 1 || plausible_row(t, len, min_entropy, min_len)) ? 2 : 0;
         if (!h) {

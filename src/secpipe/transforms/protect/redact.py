@@ -122,6 +122,10 @@ def _anycase(word: str) -> str:
 
 #: PowerShell's ConvertTo-SecureString, whose string argument with -AsPlainText is the password in clear
 _CONVERT_SECURE = _anycase("convertto-securestring")
+#: the tools whose -p takes the password as the next word (NetExec / CrackMapExec, evil-winrm, the MongoDB shell and
+#: tools, docker login, az login; docker run's -p is a port, hence "docker login"; NetExec's -p may name a password
+#: list file, which stays)
+_P_WORD_TOOLS = r"(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login)"
 #: htpasswd's options (-C takes a number) and a positional argument (its password file, user name), for its batch mode
 #: (-b: "htpasswd -b[c] FILE USER PASS", "htpasswd -nb USER PASS")
 _HTPASSWD_OPTS = r"(?:[ ]+-[A-Za-z]+(?:[ ]+[0-9]+)?)"
@@ -245,7 +249,8 @@ DETECTORS: tuple[Detector, ...] = (
     # '*' prompts, a /switch is none), redis-cli -a PASS, SQL Server's sqlcmd -P PASS, the OpenLDAP clients' -w PASS,
     # Samba's smbclient/rpcclient -U USER%PASS and OpenSSL's -passin/-passout pass:PASS; Windows' net user [/add] NAME
     # PASS, 7-Zip's and RAR's attached -pPASS / -hpPASS (RAR's -p- is none), cmdkey's /pass:PASS, schtasks' /RP PASS and
-    # /P PASS, PowerShell's ConvertTo-SecureString "PASS" (or "PASS" | ConvertTo-SecureString); a variable, a command's
+    # /P PASS, PowerShell's ConvertTo-SecureString "PASS" (or "PASS" | ConvertTo-SecureString), PuTTY's -pw PASS, htpasswd
+    # -b FILE USER PASS, NetExec's / evil-winrm's / mongo's / docker login's -p PASS; a variable, a command's
     # output, a template and the placeholders gitleaks lists (user:pass, username:password, test:test, <user:password>,
     # xxx:yyy) are none
     Detector("cli_password",
@@ -268,6 +273,7 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\b[Ss][Cc][Hh][Tt][Aa][Ss][Kk][Ss](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,1024}?[ ]/[Rr]?[Pp][ \t]+\\?[\"']?"
              r"|(?<![A-Za-z0-9])(?:[Pp][Ll][Ii][Nn][Kk]|[Pp][Ss][Cc][Pp]|[Pp][Ss][Ff][Tt][Pp])(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])"
              r"[^\r\n|&]{0,512}?[ ]-pw[ \t]+\\?[\"']?"
+             r"|\b" + _P_WORD_TOOLS + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-p[ \t]+(?!-|[^\s\"']*\.(?:txt|lst|list|dic)(?![^\s\"'\\]))\\?[\"']?"
              r"|\bhtpasswd(?:\.[Ee][Xx][Ee])?(?=" + _HTPASSWD_OPTS + r"*?[ ]-[bcnmBdspDvi]*b)"
              r"(?:(?=" + _HTPASSWD_OPTS + r"*?[ ]-[A-Za-z]*n)" + _HTPASSWD_OPTS + r"+[ ]+" + _ARG + r"[ ]+"
              r"|" + _HTPASSWD_OPTS + r"+[ ]+" + _ARG + r"[ ]+" + _ARG + r"[ ]+)\\?[\"']?"
@@ -342,6 +348,7 @@ SPECIFIC_RE2 = "|".join((
     _CONVERT_SECURE,
     r"(?:[Pp][Ll][Ii][Nn][Kk]|[Pp][Ss][Cc][Pp]|[Pp][Ss][Ff][Tt][Pp])(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-pw[ \t]",
     r"htpasswd(?:\.[Ee][Xx][Ee])?[ ](?:[^\r\n]*[ ])?-[bcnmBdspDvi]*b",
+    _P_WORD_TOOLS + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-p[ \t]",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
