@@ -2,8 +2,9 @@
 
 - github_actions: a page of runs or jobs holding one lone surrogate escape (legal JSON, RFC 8259
   §8.2: what JavaScript's JSON.stringify writes for a title cut inside an emoji) was dead-lettered
-  whole by the split; only that run or job is now, the others mapped as without it. Pages: the real
-  answers of ``tests/cases/github_actions28`` (see its SOURCES.md).
+  whole by the split; it is now read with U+FFFD in its place, as every JSON document is
+  (``base.lone_surrogates_mended``): every run is stored. Pages: the real answers of
+  ``tests/cases/github_actions28`` (see its SOURCES.md).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _with_surrogate(doc: dict[str, Any], key: str, at: int, indent: int | None) 
 @pytest.mark.parametrize("native", [True, False])
 @pytest.mark.parametrize(("case", "key"), [("runs-psf-requests.json", "workflow_runs"), ("jobs-luoda.json", "jobs")])
 @pytest.mark.parametrize("indent", [2, None])
-def test_github_actions_lone_surrogate_dead_letters_its_item_alone(
+def test_github_actions_lone_surrogate_is_read_as_the_replacement_character(
     case: str, key: str, indent: int | None, native: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if native and not _fast.available():
@@ -55,26 +56,20 @@ def test_github_actions_lone_surrogate_dead_letters_its_item_alone(
     fmt = formats.get("github_actions")
     doc = _page(case, key, 4)
     out = fmt.decode(_with_surrogate(doc, key, 1, indent), "page.json")
-    assert out.events == 4
-    assert [(d.offset, d.format) for d in out.dead] == [(1, "github_actions")]
-    assert out.dead[0].reason.startswith("unpaired surrogate escape \\ud83d at byte ")
-    assert json.loads(out.dead[0].raw)["id"] == doc[key][1]["id"]  # the item as written
-    clean = copy.deepcopy(doc)
-    del clean[key][1]
-    want = _rows(fmt.decode(json.dumps(clean, indent=indent).encode(), "page.json"))
-    assert _rows(out) == want  # the others as a page without it stores them (same uids)
+    assert out.events == 4 and not out.dead
+    want = fmt.decode(_with_surrogate(doc, key, 1, indent).replace(b"\\ud83d", b"\\ufffd"), "page.json")
+    assert _rows(out) == _rows(want) and len(_rows(out)) == 4  # every run, the escape read as U+FFFD
 
 
 def test_github_actions_lone_surrogate_in_paginated_pages() -> None:
-    """``gh api --paginate``: pages one a line or pretty back to back; the damaged page's other items kept."""
+    """``gh api --paginate``: pages one a line or pretty back to back; every item of every page kept."""
     fmt = formats.get("github_actions")
     doc = _page("runs-psf-requests.json", "workflow_runs", 3)
     for indent, sep in ((None, b"\n"), (None, b""), (2, b"\n")):
         good = json.dumps(doc, indent=indent, separators=None if indent else (",", ":")).encode()
         out = fmt.decode(good + sep + _with_surrogate(doc, "workflow_runs", 2, indent) + sep, "pages.json")
-        assert out.events == 6
-        assert len(out.dead) == 1 and out.dead[0].reason.startswith("unpaired surrogate escape")
-        assert sum(b.num_rows for b in out.batches) == 5
+        assert out.events == 6 and not out.dead
+        assert sum(b.num_rows for b in out.batches) == 6
 
 
 def test_github_actions_paired_surrogates_and_other_damage_unchanged() -> None:

@@ -19,7 +19,6 @@ whole: a CloudTrail file, a scanner report).
 from __future__ import annotations
 
 import abc
-import bisect
 import datetime as dt
 import functools
 import json
@@ -196,48 +195,6 @@ def lone_surrogates(data: bytes) -> list[int]:
     return lone
 
 
-def items_past_lone_surrogates(
-    text: bytes, items_of: Callable[[bytes], Sequence[msgspec.Raw] | None], source: str, fmt: str
-) -> tuple[list[bytes], list[int], list[DeadLetter]] | None:
-    """The items of a document msgspec refused for lone surrogate escapes (see
-    :func:`lone_surrogates_mended`) as a split gives them, compact with their indexes, each item
-    holding one dead-lettered alone with the reason (an OCSF string cannot hold it); None when
-    ``text`` has none, or is unreadable with them mended too.
-
-    ``items_of`` reads the items of a document (msgspec's ``Raw`` views: an array, an envelope's
-    list). It reads ``text`` mended (the escapes keep their six bytes): each item is found in it
-    from where the one before ended (only commas and spaces lie between), so an item's text and
-    span are the original's. Only on the path of a refused document, never the hot path."""
-    lone = lone_surrogates(text)
-    if not lone:
-        return None
-    mended = _mended(text, lone)
-    try:
-        found = items_of(mended)
-    except UNREADABLE:
-        return None
-    if found is None:
-        return None
-    raws: list[bytes] = []
-    idx: list[int] = []
-    dead: list[DeadLetter] = []
-    pos = 0
-    for i, item in enumerate(found):
-        part = bytes(item)
-        start = mended.find(part, pos)
-        pos = start + len(part)
-        bad = bisect.bisect_left(lone, start)
-        if bad < len(lone) and lone[bad] < pos:
-            at = lone[bad]
-            escape = text[at : at + 6].decode()
-            reason = f"unpaired surrogate escape {escape} at byte {at - start} of the record: not Unicode text"
-            dead.append(DeadLetter(reason, source, i, text[start:pos], fmt))
-        else:
-            raws.append(_compact(part))
-            idx.append(i)
-    return _utf8_only(raws, idx, dead, source, fmt)
-
-
 _TRAILING = "trailing characters (byte "  # msgspec's reason for a second document after the first
 _ANY_JSON = msgspec.json.Decoder(msgspec.Raw)  # one JSON value, passed over (not built)
 
@@ -380,6 +337,10 @@ def split_json_records(
             idx = list(range(len(items)))
             return (items, idx, dead) if text.isascii() else _utf8_only(items, idx, dead, source, fmt)
         compact = _compact(text)
+        if compact is text and b"\\u" in text and (mended := lone_surrogates_mended(text)) is not None and _is_json(mended):
+            # refused for a lone surrogate escape alone: read with U+FFFD in its place, as decode_document reads a
+            # document (a record holding one is still stored: no field's value can keep it out of the detections)
+            return split_json_records(mended, source, fmt, envelope)
         if compact is not text or text[:1] == b"[":
             if compact[:1] == b"[":
                 try:

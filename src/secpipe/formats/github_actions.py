@@ -12,9 +12,9 @@ Accepted input: what ``gh api``, ``curl`` and exporters write from the Actions R
   view --json jobs`` (``{"jobs": [...]}``, a job's ``url`` naming its run), each read as the REST
   object it renders (msgspec's path).
 A run has ``workflow_id`` and ``run_number``, a job ``run_id`` (and ``steps``, ``run_url``);
-a record with neither, or whose fields have the wrong JSON types, is dead-lettered with the reason;
-so is a run or job holding a lone surrogate escape (legal JSON, RFC 8259 §8.2, but no Unicode text),
-alone: the other items of its page are mapped (msgspec refuses the whole page for it).
+a record with neither, or whose fields have the wrong JSON types, is dead-lettered with the reason.
+A page holding a lone surrogate escape (legal JSON, RFC 8259 §8.2, but no Unicode text; msgspec refuses
+the whole page for it) is read with U+FFFD in its place, as every JSON document is.
 
 Class: **Scheduled Job Activity (1006)**, mapped as the ``workflow_run`` / ``workflow_job``
 webhooks are (:func:`secpipe.formats._github_map._run`), so one run seen by both routes queries
@@ -81,7 +81,7 @@ from secpipe.formats.base import (
     base_columns,
     const,
     event_uids,
-    items_past_lone_surrogates,
+    lone_surrogates_mended,
     string_column,
     to_batch,
 )
@@ -267,9 +267,12 @@ class GitHubActions(CheckedTopFormat):
 
     def _past_surrogates(self, page: bytes, source: str) -> tuple[list[bytes], list[int], list[DeadLetter]] | None:
         """The items of a page msgspec refused for lone surrogate escapes (legal JSON, RFC 8259
-        §8.2: a title cut inside an emoji), each holding one dead-lettered alone (see
-        :func:`~secpipe.formats.base.items_past_lone_surrogates`); None for any other page."""
-        return items_past_lone_surrogates(page, _page_items, source, self.name)
+        §8.2: a title cut inside an emoji), read with U+FFFD in their place as every JSON document is
+        (:func:`~secpipe.formats.base.lone_surrogates_mended`: a run is stored whatever its title holds);
+        None for any other page."""
+        mended = lone_surrogates_mended(page)
+        items = None if mended is None else _items(mended)
+        return None if items is None else (items, list(range(len(items))), [])
 
     def _one_page(self, data: bytes, source: str) -> Records | None:
         """The items of a document that is one page (the common case: one answer a file, pretty
