@@ -413,20 +413,7 @@ def test_the_evidence_of_a_firewall_finding_is_matched(tmp_path: Path) -> None:
     from secpipe.transforms.enrich.intel.stage import ThreatIntelStage
     from secpipe.transforms.enrich.options import ThreatIntelOptions
 
-    lines = [
-        '<188>date=2020-04-23 time=12:17:48 devname="testswitch1" devid="somerouterid" logid="0316013056" type="utm" '
-        'subtype="webfilter" eventtype="ftgd_blk" level="warning" vd="root" eventtime=1587230269052907555 tz="-0500" '
-        'policyid=100602 sessionid=1234 user="elasticuser" group="elasticgroup" authserver="elasticauth" srcip=192.168.2.1 '
-        'srcport=61930 srcintf="port1" srcintfrole="lan" dstip=67.43.156.13 dstport=443 dstintf="wan1" dstintfrole="wan" proto=6 '
-        'service="HTTPS" hostname="elastic.co" profile="elasticruleset" action="blocked" reqtype="direct" url="/config/" '
-        'sentbyte=1152 rcvdbyte=1130 direction="outgoing" msg="URL belongs to a denied category in policy" method="domain" cat=76 '
-        'catdesc="Internet Telephony"',
-        '<188>timestamp=1678299766 tz="UTC-5:00" devname="FG6K3463736581-S7" devid="FG6K3463736581" vd="WWC-Firew" '
-        'date=2023-03-08 time=13:22:46 logid="1059028705" type="utm" subtype="app-ctrl" eventtype="signature" level="warning" '
-        'eventtime=1678299766091256698 tz="-0500" appid=43539 srcip=10.123.248.26 dstip=67.43.156.14 srcport=46182 dstport=12530 '
-        'srcintf="INSIDE-25" srcintfrole="undefined" dstintf="OUTSIDE-15" dstintfrole="undefined" proto=17 service="udp/12530" '
-        'direction="outgoing" policyid=343 sessionid=2272740278 applist="HS-App-Control" action="block" appcat="Proxy" '
-        'app="X-VPN" crscore=10 craction=1048576 crlevel="medium" incidentserialno=123456269 msg="Proxy: X-VPN," apprisk="critical"']
+    lines = (Path(__file__).parents[1] / "cases" / "holdout" / "elastic-fortinet-utm.log").read_text().splitlines()[2:]
     feed = tmp_path / "team.json"
     feed.write_text(json.dumps([{"value": "67.43.156.14"}, {"value": "elastic.co"}]))
     stage = ThreatIntelStage("intel", ThreatIntelOptions.model_validate(

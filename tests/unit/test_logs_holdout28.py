@@ -7,6 +7,7 @@ references) and the public test fixtures the lines come from, not from secpipe's
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from secpipe import formats
@@ -182,35 +183,7 @@ def test_fortigate_utm_logs_are_detection_findings() -> None:
     block and app-ctrl block (the latter with ``timestamp``/``devname`` before ``date``): one
     Detection Finding each (they were Base Events) with what was found, the action, the severity
     and the connection, user, URL and file as evidence."""
-    lines = [
-        'date=2018-12-27 time=11:20:49 logid="0211008192" type="utm" subtype="virus" eventtype="infected" level="warning" vd="vdom1" '
-        'eventtime=1545938448 msg="File is infected." action="blocked" service="HTTP" sessionid=695 srcip=10.1.100.11 '
-        'dstip=172.16.200.55 srcport=44356 dstport=80 srcintf="port12" srcintfrole="undefined" dstintf="port11" '
-        'dstintfrole="undefined" policyid=1 proto=6 direction="incoming" filename="eicar.com" quarskip="File-was-not-quarantined." '
-        'virus="EICAR_TEST_FILE" dtype="Virus" ref="http://www.fortinet.com/ve?vn=EICAR_TEST_FILE" virusid=2172 '
-        'url="http://172.16.200.55/virus/eicar.com" profile="g-default" user="bob" agent="curl/7.47.0" '
-        'analyticscksum="275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f" analyticssubmit="false" crscore=50 '
-        'crlevel="critical"',
-        'date=2018-12-27 time=11:28:07 logid="0419016384" type="utm" subtype="ips" eventtype="signature" level="alert" vd="vdom1" '
-        'eventtime=1545938887 severity="info" srcip=172.16.200.55 srccountry="Reserved" dstip=10.1.100.11 srcintf="port11" '
-        'srcintfrole="undefined" dstintf="port12" dstintfrole="undefined" sessionid=901 action="reset" proto=6 service="HTTP" '
-        'policyid=1 attack="Eicar.Virus.Test.File" srcport=80 dstport=44362 hostname="172.16.200.55" url="/virus/eicar.com" '
-        'direction="incoming" attackid=29844 profile="test-ips" ref="http://www.fortinet.com/ids/VID29844" user="bob" '
-        'incidentserialno=877326946 msg="file_transfer: Eicar.Virus.Test.File,"',
-        '<188>date=2020-04-23 time=12:17:48 devname="testswitch1" devid="somerouterid" logid="0316013056" type="utm" '
-        'subtype="webfilter" eventtype="ftgd_blk" level="warning" vd="root" eventtime=1587230269052907555 tz="-0500" '
-        'policyid=100602 sessionid=1234 user="elasticuser" group="elasticgroup" authserver="elasticauth" srcip=192.168.2.1 '
-        'srcport=61930 srcintf="port1" srcintfrole="lan" dstip=67.43.156.13 dstport=443 dstintf="wan1" dstintfrole="wan" proto=6 '
-        'service="HTTPS" hostname="elastic.co" profile="elasticruleset" action="blocked" reqtype="direct" url="/config/" '
-        'sentbyte=1152 rcvdbyte=1130 direction="outgoing" msg="URL belongs to a denied category in policy" method="domain" cat=76 '
-        'catdesc="Internet Telephony"',
-        '<188>timestamp=1678299766 tz="UTC-5:00" devname="FG6K3463736581-S7" devid="FG6K3463736581" vd="WWC-Firew" '
-        'date=2023-03-08 time=13:22:46 logid="1059028705" type="utm" subtype="app-ctrl" eventtype="signature" level="warning" '
-        'eventtime=1678299766091256698 tz="-0500" appid=43539 srcip=10.123.248.26 dstip=67.43.156.14 srcport=46182 dstport=12530 '
-        'srcintf="INSIDE-25" srcintfrole="undefined" dstintf="OUTSIDE-15" dstintfrole="undefined" proto=17 service="udp/12530" '
-        'direction="outgoing" policyid=343 sessionid=2272740278 applist="HS-App-Control" action="block" appcat="Proxy" '
-        'app="X-VPN" crscore=10 craction=1048576 crlevel="medium" incidentserialno=123456269 msg="Proxy: X-VPN," apprisk="critical"',
-    ]
+    lines = (Path(__file__).parents[1] / "cases" / "holdout" / "elastic-fortinet-utm.log").read_text().splitlines()
     d = _decode(lines)
     assert not d.dead and d.events == 4
     rows = {r["raw_data"]: r for r in _rows(d)}

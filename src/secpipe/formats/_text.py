@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats.base import BOM
+from secpipe.formats.base import BOM, DeadLetter, Decoded
 
 S = pa.string()
 
@@ -46,6 +46,21 @@ def utf8_mask(lines: pa.Array) -> pa.Array | None:
         except UnicodeDecodeError:
             good.append(False)
     return pa.array(good)
+
+
+def text_lines(data: bytes, source: str, fmt: str, what: str, out: Decoded) -> tuple[pa.Array, pa.Array]:
+    """The non-blank UTF-8 lines of a text log (:func:`split_lines`, as binary) and their byte offsets;
+    each line that is not UTF-8 dead-lettered into ``out`` ("<what> line is not UTF-8 text") and every
+    line counted in ``out.events``."""
+    raw, offs = split_lines(data)
+    out.events += len(raw)
+    good = utf8_mask(raw) if len(raw) else None
+    if good is None:
+        return raw, offs
+    bad = pc.invert(good)
+    for b, off in zip(raw.filter(bad).to_pylist(), offs.filter(bad).to_pylist(), strict=True):
+        out.dead.append(DeadLetter(f"{what} line is not UTF-8 text", source, off, b, fmt))
+    return raw.filter(good), offs.filter(good)
 
 
 def group(st: pa.Array, name: str) -> pa.Array:

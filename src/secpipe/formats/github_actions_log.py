@@ -41,10 +41,9 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats._text import group, json_string, split_lines, utf8_mask
+from secpipe.formats._text import group, json_string, text_lines
 from secpipe.formats.base import (
     BOM,
-    DeadLetter,
     Decoded,
     Format,
     base_columns,
@@ -104,18 +103,9 @@ class GitHubActionsLog(Format):
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one job's log (see the module docstring)."""
         out = Decoded()
-        raw, offs = split_lines(data)
-        out.events = len(raw)
+        raw, offs = text_lines(data, source, self.name, "job log", out)
         if not len(raw):
             return out
-        good = utf8_mask(raw)
-        if good is not None:
-            bad = pc.invert(good)
-            for b, off in zip(raw.filter(bad).to_pylist(), offs.filter(bad).to_pylist(), strict=True):
-                out.dead.append(DeadLetter("job log line is not UTF-8 text", source, off, b, self.name))
-            raw, offs = raw.filter(good), offs.filter(good)
-            if not len(raw):
-                return out
         out.batches.append(self._batch(raw.cast(S), raw, offs, source))
         return out
 

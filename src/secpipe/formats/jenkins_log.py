@@ -38,8 +38,8 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _fast, _jenkins_audit
-from secpipe.formats._text import group, json_string, split_lines, utf8_mask
-from secpipe.formats.base import DeadLetter, Decoded, Format, base_columns, event_uids, parse_times, to_batch
+from secpipe.formats._text import group, json_string, text_lines
+from secpipe.formats.base import Decoded, Format, base_columns, event_uids, parse_times, to_batch
 from secpipe.formats.jenkins import job_of_path
 
 S = pa.string()
@@ -125,17 +125,9 @@ class JenkinsLog(Format):
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one console log."""
         out = Decoded()
-        raw, offs = split_lines(data)
-        out.events = len(raw)
+        raw, offs = text_lines(data, source, self.name, "console log", out)
         if not len(raw):
             return out
-        good = utf8_mask(raw)
-        if good is not None:
-            for b, off in zip(raw.filter(pc.invert(good)).to_pylist(), offs.filter(pc.invert(good)).to_pylist(), strict=True):
-                out.dead.append(DeadLetter("console log line is not UTF-8 text", source, off, b, self.name))
-            raw, offs = raw.filter(good), offs.filter(good)
-            if not len(raw):
-                return out
         lines = raw.cast(S)
         if _jenkins_audit.AUDIT_LINE.match(lines[0].as_py()):  # an Audit Trail plugin log file
             _jenkins_audit.decode(lines, offs, source, self.name, self.product, self.vendor, out)
