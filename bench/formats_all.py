@@ -33,11 +33,12 @@ FLOOR = 50_000
 #: (benchmark script, its --only values)
 RUNS = [
     ("formats_core_bench.py", ["cloudtrail", "k8s_audit"]),
-    ("formats_cicd_bench.py", ["github", "github_actions", "gitlab", "jenkins", "jenkins_log", "syslog", "evtx_xml", "zeek_tsv"]),
+    ("formats_cicd_bench.py", ["github", "github_actions", "gitlab", "jenkins", "jenkins_log", "github_actions_log", "syslog",
+                                "evtx_xml", "zeek_tsv"]),
     ("formats_scanners_bench.py", ["trivy", "snyk", "sarif", "sonarqube", "falco", "opa", "alertmanager", "gitlab_security",
                                    "grype", "osv_scanner", "npm_audit", "pip_audit", "dependency_track", "govulncheck",
                                    "code_quality", "semgrep", "gitleaks", "policy_report", "bandit",
-                                   "checkov", "tfsec"]),
+                                   "checkov", "tfsec", "asff"]),
     ("formats_sbom_bench.py", [""]),
 ]
 

@@ -112,6 +112,16 @@ def jenkins_log(n: int) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
+def github_actions_log(n: int) -> bytes:
+    """A GitHub Actions job log of ``n`` lines: the real job log's lines (tests/cases/github_actions_log30,
+    BOM first as the archive's files are) repeated, each at its own runner time (100 ns steps)."""
+    real = (REPO / "tests/cases/github_actions_log30/0_build.txt").read_bytes().removeprefix(b"\xef\xbb\xbf").splitlines()
+    body = [line.split(b" ", 1)[1] for line in real if line[:4] == b"2022" and b" " in line]
+    lines = [b"2026-11-29T07:%02d:%02d.%07dZ " % ((i // 600_000_000) % 60, (i // 10_000_000) % 60, i % 10_000_000)
+             + body[i % len(body)] for i in range(n)]  # fmt: skip
+    return b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n"
+
+
 def jenkins_audit(n: int) -> bytes:
     """An Audit Trail plugin log: the real sample's request, build-start and build-end lines
     (tests/cases/holdout, a server at UTC+05:30, empty separator) and the plugin's login and other
@@ -253,6 +263,7 @@ WORKLOADS = [
     ("jenkins", "JSON API + notification plugin", jenkins),
     ("jenkins_log", "pipeline console log", jenkins_log),
     ("jenkins_log", "Audit Trail plugin log", jenkins_audit),
+    ("github_actions_log", "a job's log (the runner's timestamped lines)", github_actions_log),
     ("syslog", "RFC 5424/3164, sshd/sudo mix", syslog),
     ("evtx_xml", "wevtutil /f:xml, one event a line (Security, Sysmon, System mix)", evtx_xml_lines),
     ("evtx_xml", "Event Viewer Save as XML <Events> document (same mix)", evtx_xml_document),
