@@ -2,8 +2,8 @@
 Jenkins' Audit Trail plugin posts each audit document to the URL its setup names, ``https://es/<index>/<type>/``
 (jenkinsci/audit-trail-plugin ``ElasticSearchAuditLogger``: ``{"message": ..., "@timestamp": ...}``; H2's
 round 30 report), which secpipe answered 404, losing the events. Such a document is stored as
-``/{index}/_doc`` stores it; the other routes keep their paths (OTLP, webhooks), and an endpoint secpipe does
-not serve is ES's 400, not a stored document."""
+``/{index}/_doc`` stores it; the other routes keep their paths (OTLP, webhooks), and ES's own endpoints
+(``_search``) and secpipe's and HEC's namespaces (``/v1/...``, ``/services/...``) are not taken for one."""
 
 from __future__ import annotations
 
@@ -46,10 +46,13 @@ def _send(data_dir: Path, calls: list[tuple[str, str, bytes]]) -> list[httpx.Res
 def test_typed_index_api_stores_the_document(tmp_path: Path) -> None:
     body = orjson.dumps(AUDIT)
     answers = _send(tmp_path, [("POST", "/jenkins-audit/jenkinslog/", body), ("POST", "/jenkins-audit/jenkinslog", body),
-                               ("PUT", "/jenkins-audit/jenkinslog/7", body), ("POST", "/jenkins-audit/_search", b"{}")])
-    assert [a.status_code for a in answers] == [201, 201, 201, 400]
+                               ("PUT", "/jenkins-audit/jenkinslog/7", body), ("POST", "/jenkins-audit/_search", b"{}"),
+                               ("POST", "/v1/no-such-endpoint", body), ("POST", "/services/nope", body)])
+    assert [a.status_code for a in answers] == [201, 201, 201, 405, 404, 405]  # (/services/nope: as before)
     assert answers[0].json()["result"] == "created" and answers[2].json()["_id"] == "7"
-    assert "no handler found" in answers[3].json()["error"]["reason"]
+    # ES's own endpoints and secpipe's and HEC's namespaces are no typed Index API
+    assert answers[3].json()["error"]["type"] and answers[3].headers["allow"] == "PUT"
+    assert "/v1/no-such-endpoint" in answers[4].json()["error"]
     _, rows = run(tmp_path, "select raw_data, api.operation, actor.user.name from api_activity")
     assert len(rows) == 1  # the same document three times: one event (metadata.uid is the record's)
     assert all(orjson.loads(r[0]) == AUDIT and r[1:] == ("configSubmit", "user2") for r in rows)

@@ -48,8 +48,10 @@ ALLOWED: dict[tuple[str, frozenset[str]], str] = {
         "a syslog TAG names the process without a pid",
     ("evidences.process constraint at_least_one ['pid', 'uid', 'cpid'] none present", frozenset({"Falco"})):
         "the alert's output fields name the process without a pid",
-    (f"evidences.src_endpoint {_ENDPOINT}", frozenset({"Falco"})): "fd.cip names the client by address only",
-    (f"evidences.dst_endpoint {_ENDPOINT}", frozenset({"Falco"})): "fd.sip names the server by address only",
+    (f"evidences.src_endpoint {_ENDPOINT}", frozenset({"Falco", "syslog"})):
+        "fd.cip, a firewall's srcip name the client by address only",
+    (f"evidences.dst_endpoint {_ENDPOINT}", frozenset({"Falco", "syslog"})):
+        "fd.sip, a firewall's dstip name the server by address only",
     ("required evidences.container.image.uid missing", frozenset({"Falco"})):
         "the alert names the image by repository and tag, without container.image.id",
     (f"resources {_ENDPOINT}", frozenset({"CloudTrail", "Kubernetes"})):

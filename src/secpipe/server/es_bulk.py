@@ -58,6 +58,7 @@ from typing import Any
 import msgspec
 import orjson
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -377,10 +378,8 @@ def routes(ctx: AppContext) -> list[Route]:
         """``POST /{index}/{type}[/]`` and ``PUT|POST /{index}/{type}/{id}``: the Index API with a mapping
         type, as ES 6 and earlier took it (Jenkins' Audit Trail plugin posts to the URL its setup names,
         ``https://es/<index>/<type>/``; ES 6 shippers and scripts): stored as ``/{index}/_doc`` stores a
-        document. A ``_``-named endpoint secpipe does not serve (``_search``, ``_refresh``) is 400, as ES
-        answers an unknown one."""
-        if request.path_params["type"].startswith("_"):
-            raise HTTPError(400, f"no handler found for uri [{request.url.path}] and method [{request.method}]")
+        document. A ``_``-named endpoint secpipe does not serve (``_search``, ``_refresh``) takes no such
+        route (:class:`_TypeName`): it is answered as before (405, the methods ES's catch-alls take)."""
         return await one_doc(request)
 
     async def index_exists(request: Request) -> Response:
@@ -529,13 +528,37 @@ def routes(ctx: AppContext) -> list[Route]:
     # index-level APIs match any name (``{index:path}``: Logstash's date-math name has a "/"), and the
     # typed Index API any two or three segments: marked ``catch_all``, so the app puts them after every
     # other route (a webhook's or OTLP's own path is theirs)
-    typed = [r("POST", "/{index}/{type}", typed_doc), r("POST", "/{index}/{type}/", typed_doc),
-             r("POST", "/{index}/{type}/{id}", typed_doc), r("PUT", "/{index}/{type}/{id}", typed_doc)]
+    typed = [r("POST", "/{index:es_index}/{type:es_type}", typed_doc), r("POST", "/{index:es_index}/{type:es_type}/", typed_doc),
+             r("POST", "/{index:es_index}/{type:es_type}/{id}", typed_doc),
+             r("PUT", "/{index:es_index}/{type:es_type}/{id}", typed_doc)]  # fmt: skip
     for catch_all in (*typed, r("GET", "/{index}", index_exists), r("PUT", "/{index:path}", index_create)):
         catch_all.catch_all = True  # type: ignore[attr-defined]
         out.append(catch_all)
     return out
 
+
+class _TypeName(Convertor[str]):
+    """A path segment as a mapping type of ES's typed Index API: never ``_``-named (``_search``,
+    ``_refresh``: ES's own endpoints)."""
+
+    regex = r"[^/_][^/]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+class _IndexName(_TypeName):
+    """An index of ES's typed Index API: as a type, and never ``v1`` or ``services``, the first segments
+    of secpipe's own API and of Splunk HEC (an unknown path there stays their 404)."""
+
+    regex = r"(?!(?:v1|services)(?:/|$))[^/_][^/]*"
+
+
+register_url_convertor("es_index", _IndexName())
+register_url_convertor("es_type", _TypeName())
 
 _MAX_STORED = 10_000  # settings of one kind kept in memory (shippers install a handful)
 
