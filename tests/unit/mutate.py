@@ -373,6 +373,8 @@ def line_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None]
         return b"\n".join(lines), None
     if _XML.match(data) or _spread_objects(data):  # nor one of an XML document (a CycloneDX XML BOM) or of
         return b"\n".join(lines), None  # JSON objects written back to back over lines (govulncheck -json)
+    if _JOURNAL_EXPORT.match(data):  # nor a field of a journal export entry (its record: the lines up to a blank one)
+        return b"\n".join(lines), None
     return b"\n".join(lines), without if shape is None or shape[0] == "lines" else None
 
 
@@ -380,6 +382,9 @@ def _zeek_header(data: bytes, line: bytes) -> bool:
     """Whether ``line`` is a header line (``#fields``, ``#types``...) of a Zeek ASCII log (``data``)."""
     return data.lstrip(b"\xef\xbb\xbf").startswith(b"#separator") and line.startswith(b"#")
 
+
+#: ``journalctl -o export``'s first field (the Journal Export Format: an entry's ``KEY=value`` lines, a blank line after it)
+_JOURNAL_EXPORT = re.compile(rb"(?:\xef\xbb\xbf)?__(?:CURSOR|REALTIME_TIMESTAMP)=")
 
 #: an XML document's start (a declaration or an element; a syslog line's ``<PRI>`` is digits)
 _XML = re.compile(rb"\s*<(?:\?xml|[A-Za-z])")

@@ -325,3 +325,18 @@ _GL_CHANGE = {
                 "target_details": "twitter/typeahead-js", "ip_address": "127.0.0.1", "entity_path": "twitter/typeahead-js"},
     "created_at": "2020-05-26T22:55:04.230Z",
 }  # fmt: skip
+
+
+def test_github_actions_lone_surrogate_and_bytes_not_utf8_in_one_page() -> None:
+    """A page holding a lone surrogate escape in one job and bytes that are no UTF-8 in another (the
+    mutation fuzzer's json-many, seed 221, on jobs-luoda.json): the page read with U+FFFD in place of
+    the escape, the job that is not UTF-8 dead-lettered with the reason, the others mapped (an Arrow
+    error stopped the decode)."""
+    fmt = formats.get("github_actions")
+    doc = _page("jobs-luoda.json", "jobs", 3)
+    sha = doc["jobs"][2]["head_sha"].encode()
+    head, _, tail = _with_surrogate(doc, "jobs", 0, None).rpartition(sha)  # the last job's (all share one sha)
+    body = head + sha[:8] + b"\xed\xa0\x80" + tail
+    out = fmt.decode(body, "page.json")
+    assert [d.reason.split(" at ")[0] for d in out.dead] == ["not valid UTF-8"]
+    assert sum(b.num_rows for b in out.batches) == 2

@@ -68,3 +68,25 @@ def test_a_lone_brace_line_among_ndjson_lines_stays_a_line(split_path: str) -> N
     got, _, dead = split_json_records(body, "t", "json")
     assert got == [b'{"a":1}', b'{"b":2}', b'{"c":3}']
     assert [d.raw for d in dead] == [b"{", b"}"]
+
+
+def test_github_kept_document_reads_printed_objects_as_its_split_does(real: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitHub's kept NDJSON documents (read where they lie, ``GitHub._read_docs``) take a printed object among
+    their lines as the split does (the long fuzz test, mix seed 28433: a damaged printed payload was one dead
+    letter without the extension and its first line's with it). Octokit's branch_protection_rule payloads."""
+    files = sorted((real / "octokit-webhooks/payload-examples/api.github.com/branch_protection_rule").glob("*.json"))
+    docs = [json.loads(f.read_bytes()) for f in files[:3]]
+    good = b"\n".join([json.dumps(docs[0], separators=(",", ":")).encode(), json.dumps(docs[1], indent=2).encode(),
+                       json.dumps(docs[2], separators=(",", ":")).encode()]) + b"\n"  # fmt: skip
+    broken = good.replace(b'"action": ', b'"action" ', 1)  # the printed payload damaged
+    fmt = formats.get("github")
+
+    def seen(body: bytes) -> tuple[list[tuple[str, int]], list[str]]:
+        dec = fmt.decode(body, "t")
+        return [(d.reason, d.offset) for d in dec.dead], sorted(u for b in dec.batches for u in b.column("metadata").field("uid").to_pylist())
+
+    native = (seen(good), seen(broken))
+    monkeypatch.setattr(_fast, "_module", lambda: None)
+    assert (seen(good), seen(broken)) == native
+    assert native[0][0] == [] and len(native[0][1]) == 3
+    assert len(native[1][0]) == 1 and len(native[1][1]) == 2

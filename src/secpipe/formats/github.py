@@ -154,6 +154,7 @@ from secpipe.formats.base import (
     RecordFormat,
     Records,
     _ndjson_line,
+    _printed_object,
     uid_hasher,
 )
 
@@ -620,15 +621,21 @@ class GitHub(RecordFormat):
             offs: list[int] = []
             where: list[tuple[bytes, int, int] | None] = []
             dead: list[DeadLetter] = []
+            past = 0  # the end of the last object printed over several lines (base._printed_object)
             for off, start, end, flags in got:
+                if off < past:
+                    continue
                 if flags & _LINE_OK:
                     kept.append(view[start:end] if flags & _LINE_UTF8 else None)  # None: not UTF-8, seen below
                     offs.append(off)
                     where.append((data, start, end))
                     continue
                 stop = data.find(b"\n", off)
+                stop = len(data) if stop < 0 else stop
                 n = len(kept)
-                _ndjson_line(data[off : len(data) if stop < 0 else stop].strip(), off, kept, offs, dead, source, self.name)
+                past = _printed_object(data, off, stop, kept, offs, dead, source, self.name)
+                if not past:
+                    _ndjson_line(data[off:stop].strip(), off, kept, offs, dead, source, self.name)
                 where += [None] * (len(kept) - n)
             for k, rec in enumerate(kept):  # base._utf8_only: the records not UTF-8, in order
                 if rec is None or (type(rec) is bytes and not rec.isascii()):

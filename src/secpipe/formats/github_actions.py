@@ -160,7 +160,9 @@ _CLASS = "scheduled_job_activity"
 #: login is still the actor: msgspec's path reads it so); ``unmapped`` is every key but the mapped ones,
 #: sorted, the unmapped keys the mapping reads (``_READ``) included: the walk keeps them there
 _TYPED = _fast.struct_spec(_Object)
-_READ = ("workflow_id", "run_number", "updated_at", "repository")
+#: (and the gh CLI's fields, ``url`` a REST object's too: walked so that the walk refuses a value of another type
+#: where msgspec's path does, as for every field of ``_Object``, and kept in ``unmapped``)
+_READ = ("workflow_id", "run_number", "updated_at", "repository", *sorted((_GH_MAPPED - _MAPPED) | {"url"}))
 _SPEC = _fast.Spec((*(p for p in _TYPED if p[0].split(".")[0] in (*_MAPPED, *_READ)), ("triggering_actor.@", _fast.RAW)),
                    (), (), keep=_READ)  # fmt: skip
 _UID_PREFIX = uid_prefix("github_actions")
@@ -272,7 +274,8 @@ class GitHubActions(CheckedTopFormat):
         None for any other page."""
         mended = lone_surrogates_mended(page)
         items = None if mended is None else _items(mended)
-        return None if items is None else (items, list(range(len(items))), [])
+        # (an item that is not UTF-8 either is dead-lettered, as the split dead-letters one)
+        return None if items is None else _utf8_only(items, list(range(len(items))), [], source, self.name)
 
     def _one_page(self, data: bytes, source: str) -> Records | None:
         """The items of a document that is one page (the common case: one answer a file, pretty

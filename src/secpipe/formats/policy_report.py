@@ -149,9 +149,15 @@ def _refs(f: _Found) -> list[_Ref]:
 
 
 def _ms(t: _Time | None) -> int | None:
-    if t is None or t.seconds is None:
+    """A result's ``timestamp`` (protobuf Timestamp: seconds, nanos) in ms; None where absent or outside
+    the Timestamp's own range (years 1-9999: a number no int64 column holds is no time)."""
+    if t is None or t.seconds is None or not _MIN_SECONDS <= t.seconds <= _MAX_SECONDS:
         return None
-    return t.seconds * 1000 + (t.nanos or 0) // 1_000_000
+    nanos = t.nanos if t.nanos is not None and 0 <= t.nanos < 1_000_000_000 else 0  # (out of its range: none)
+    return t.seconds * 1000 + nanos // 1_000_000
+
+
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799  # 0001-01-01T00:00:00Z, 9999-12-31T23:59:59Z
 
 
 class PolicyReport(ReportFormat):
