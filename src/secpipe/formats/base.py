@@ -168,20 +168,9 @@ def lone_surrogates_mended(data: bytes) -> bytes | None:
     substitution) is what Go's encoding/json applies when reading one. The escape keeps its
     length, so every byte offset (and record index) of the document stays where it was. A
     scan of the text on the path of a refused document only, never the hot path."""
-    lone = lone_surrogates(data)
-    return _mended(data, lone) if lone else None
-
-
-def _mended(data: bytes, lone: list[int]) -> bytes:
-    out = bytearray(data)
-    for at in lone:
-        out[at : at + 6] = _REPLACEMENT
-    return bytes(out)
-
-
-def lone_surrogates(data: bytes) -> list[int]:
-    """Where each unpaired surrogate escape of JSON text ``data`` begins (its backslash), in order."""
     escapes = [m.end(1) - 1 for m in _SURROGATE_ESCAPE.finditer(data) if len(m.group(1)) % 2]
+    if not escapes:
+        return None
     lone: list[int] = []
     k = 0
     while k < len(escapes):
@@ -192,7 +181,12 @@ def lone_surrogates(data: bytes) -> list[int]:
             continue
         lone.append(at)
         k += 1
-    return lone
+    if not lone:
+        return None
+    out = bytearray(data)
+    for at in lone:
+        out[at : at + 6] = _REPLACEMENT
+    return bytes(out)
 
 
 _TRAILING = "trailing characters (byte "  # msgspec's reason for a second document after the first
