@@ -145,6 +145,44 @@ _PRIORITY = re.compile(
 
 
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+#: a JSON head's tokens for :func:`_alert_keys`: an object key (a string and its ``:``), any other string (a value: its
+#: braces are no structure; a raw newline ends it, as JSON strings hold none), the brackets, and a line that starts
+#: with ``{`` (a new record: whatever text came before, such as Falco's own log lines, left its brackets open)
+_TOKENS = re.compile(rb'"((?:[^"\\\n]|\\.)*)"\s*:|"(?:[^"\\\n]|\\.)*"|[{}\[\]]|\n(?=\{)')
+_ALERT_KEYS = frozenset((b"rule", b"priority", b"output", b"output_fields"))
+
+
+def _alert_keys(head: bytes) -> set[bytes]:
+    """The keys of Falco's alert (rule, priority, output, output_fields) that ``head`` holds where an alert's own keys
+    stand: at the top level of a record (an NDJSON line, an element of a top-level array) or of the ``data`` object of
+    a structured-mode CloudEvent (Falcosidekick's CloudEvents output). Another document's nested object with such keys
+    (a rule list's items, an app's ``alert: {rule, priority}``) is no Falco alert."""
+    found: set[bytes] = set()
+    envelope = b'"specversion"' in head
+    stack: list[bytes | None] = []  # per open container: b"{" / b"[" at the record's root, b"data" for a data object
+    key: bytes | None = None
+    for m in _TOKENS.finditer(head):
+        tok = m.group()
+        if m.group(1) is not None:
+            key = m.group(1)
+            if key in _ALERT_KEYS and stack and all(s is not None for s in stack):
+                found.add(key)
+            continue
+        c = tok[:1]
+        if c == b"\n":
+            stack.clear()
+        elif c in b"{[":
+            root = not stack or (stack == [b"["] and c == b"{")
+            data = (envelope and c == b"{" and key == b"data" and stack[-1:] == [b"{"]
+                    and all(s is not None for s in stack))
+            stack.append(c if root else b"data" if data else None)
+        elif c in b"}]":
+            if stack:
+                stack.pop()
+        key = None
+    return found
+
+
 #: a syslog header in front of a JSON alert: optional <PRI> (and RFC 5424 version), then anything
 #: without braces or quotes up to the falco program tag and its ``:`` (RFC 3164) or ``- -`` (5424).
 _SYSLOG_HEAD = re.compile(
@@ -282,6 +320,9 @@ class Falco(CheckedTopFormat):
         """Recognize the alert keys."""
         h = head[:8192]
         rule, priority, output, fields = (k in h for k in (b'"rule"', b'"priority"', b'"output"', b'"output_fields"'))
+        if rule + priority + output + fields >= 3 or (rule and priority):  # cheap: most heads stop here
+            top = _alert_keys(h)  # the keys must be an alert's own, not a nested object's
+            rule, priority, output, fields = (k in top for k in (b"rule", b"priority", b"output", b"output_fields"))
         if rule + priority + output + fields >= 3:
             return 85
         if rule and priority and _PRIORITY.search(h):  # both branches of _PRIORITY hold both keys
