@@ -481,10 +481,12 @@ def builtin_pipeline() -> ProcessingPipeline:
             for product, mapping in MAPPINGS.items()] + [
             {"id": f"secpipe_{product}_prefixes", "type": "field_name_prefix_mapping", "mapping": mapping,
              "rule_conditions": [{"type": "logsource", "product": product}],
-             # a field the exact mappings name is not read again under its prefix
-             "field_name_conditions": [{"type": "exclude_fields", "fields": list(MAPPINGS.get(product, {}))},
-                                       *([{"type": "exclude_fields", "mode": "re", "fields": [PREFIX_EXCLUDED[product]]}]
-                                         if product in PREFIX_EXCLUDED else [])]}
+             # a field the exact mappings name, or one they read it from, is not read again under a
+             # prefix (an absence test over its alternatives: absence_of_all)
+             "field_name_conditions": [{"type": "processing_item_applied", "processing_item_id": f"secpipe_{product}_fields"},
+                                       *([{"type": "include_fields", "mode": "re", "fields": [PREFIX_EXCLUDED[product]]}]
+                                         if product in PREFIX_EXCLUDED else [])],
+             "field_name_cond_op": "or", "field_name_cond_not": True}
             for product, mapping in PREFIXES.items()] + [
             {"id": "secpipe_google_workspace_parameters", "type": "field_name_prefix_mapping", "mapping": WORKSPACE,
              "rule_conditions": [{"type": "logsource", "product": "gcp", "service": f"google_workspace.{s}"}
