@@ -110,6 +110,23 @@ at the top and every other column in ``properties`` (``properties.userAgent``,
 :mod:`.fields` reads ``UserAgent`` as ``userAgent``), unless the rule already names a
 ``properties.`` path.
 
+The Activity Log has three shapes. Diagnostic settings export it in the resource-log schema
+above (``operationName``, ``category``, ``resultType`` strings); the REST API, and what ``az
+monitor activity-log list``, ``Get-AzActivityLog`` or an Event Hub poller built on it give, writes
+``operationName``, ``category``, ``status``, ``subStatus``, ``eventName``, ``resourceProviderName``
+and ``resourceType`` as ``{"value": ..., "localizedValue": ...}`` objects and names some members
+otherwise; Log Analytics' ``AzureActivity`` table flattens the objects into columns
+(``OperationNameValue``, ``CategoryValue``, ``ResourceProviderValue``, ``ActivityStatusValue``).
+SigmaHQ's ``service: activitylogs`` rules write ``operationName`` as the exported string, which
+never equals the REST object: ``azure_network_security_modified_or_deleted`` found nothing in
+the Activity Log as the REST API gives it, and the AD FS Hybrid Health rules (written with the
+``AzureActivity`` columns) nothing in either export. A field is therefore also read where the
+other shapes keep it (:data:`AZURE_ACTIVITY`: an object's ``value``, and the pairs of Azure
+Monitor's table "Schema from storage account and event hubs": ``resultType`` is ``status.value``,
+``resultSignature`` ``subStatus.value``, ``resultDescription`` ``description``,
+``callerIpAddress`` ``httpRequest.clientIpAddress``; the rule's own name first, and under
+``properties.`` as any other field).
+
 Okta (rules with ``product: okta``): Okta's Log Streaming to Amazon EventBridge delivers each
 System Log event in the ``detail`` of an EventBridge envelope (``{"detail-type": "SystemLog",
 "source": "aws.partner/okta.com/...", "detail": {"eventType": ...}}``), which the ``json`` format
@@ -303,6 +320,23 @@ PREFIXES: dict[str, dict[str, list[str]]] = {
     "okta": {"": ["", "detail."]},
     "windows": {"": ["", "Event.EventData.", "winlog.event_data.", "data.win.eventdata."]},
 }
+#: Azure Activity Log (module docstring): a rule field -> where the REST API's event keeps it (a
+#: ``{"value", "localizedValue"}`` object's value, the diagnostic settings' name's REST member) and,
+#: for the Log Analytics ``AzureActivity`` columns, where both exported shapes keep it
+AZURE_ACTIVITY = {
+    **{k: [f"{k}.value"] for k in ("operationName", "category", "status", "subStatus", "eventName",
+                                    "resourceProviderName", "resourceType")},
+    "resultType": ["status.value"], "resultSignature": ["subStatus.value"], "resultDescription": ["description"],
+    "callerIpAddress": ["httpRequest.clientIpAddress"],
+    "OperationNameValue": ["operationName", "operationName.value"],
+    "CategoryValue": ["category", "category.value", "properties.eventCategory"],
+    "ResourceProviderValue": ["resourceProviderName.value"],
+    "ActivityStatusValue": ["resultType", "status.value"],
+    "ActivitySubstatusValue": ["resultSignature", "subStatus.value"],
+}
+#: ``properties.`` stays an alternative of every name: a field the exact mappings name is not
+#: read again under :data:`PREFIXES`
+MAPPINGS["azure"] = {k: [k, *v, f"properties.{k}"] for k, v in AZURE_ACTIVITY.items()}
 #: the Workspace services of the Admin SDK Reports API (its ``applicationName`` values): SigmaHQ's
 #: Google Workspace rules write ``product: gcp, service: google_workspace.<name>``
 WORKSPACE_SERVICES = ("access_transparency", "admin", "calendar", "chat", "chrome", "context_aware_access",
