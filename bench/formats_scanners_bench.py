@@ -1,6 +1,6 @@
 """Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
 grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality, semgrep,
-gitleaks, policy_report, bandit, checkov, tfsec, asff).
+gitleaks, policy_report, bandit, checkov, tfsec, asff, guardduty).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -474,6 +474,28 @@ def gen_asff(n: int) -> list[bytes]:
     return docs
 
 
+def gen_guardduty(n: int) -> list[bytes]:
+    """GuardDuty findings in documents of 1000: S3 export JSON Lines (camelCase: Elastic's five sample
+    findings in turn) and, every other document, an ``aws guardduty get-findings`` answer (PascalCase,
+    indent 4: the AWS CLI example finding)."""
+    cases = Path(__file__).resolve().parents[1] / "tests" / "cases" / "cloud31"
+    lines = [json.loads(x) for x in (cases / "guardduty-elastic-s3export.log").read_text().splitlines()[:5]]
+    cli = json.loads((cases / "guardduty-awscli-get-findings.json").read_text())["Findings"][0]
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        pascal = (t // 1000) % 2 == 1
+        for i in range(t, min(n, t + 1000)):
+            f = copy.deepcopy(cli if pascal else lines[i % 5])
+            key = ("Id", "UpdatedAt") if pascal else ("id", "updatedAt")
+            f[key[0]] = f"{f[key[0]]}-{i}"
+            f[key[1]] = f"2024-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:07.123Z"
+            items.append(f)
+        docs.append(json.dumps({"Findings": items}, indent=4).encode() if pascal else
+                    ("\n".join(json.dumps(x, separators=(",", ":")) for x in items) + "\n").encode())  # fmt: skip
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -494,6 +516,7 @@ GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "dependency_track": gen_dependency_track, "govulncheck": gen_govulncheck, "code_quality": gen_code_quality,
     "semgrep": gen_semgrep, "gitleaks": gen_gitleaks, "policy_report": gen_policy_report,
     "bandit": gen_bandit, "checkov": gen_checkov, "tfsec": gen_tfsec, "asff": gen_asff,
+    "guardduty": gen_guardduty,
 }  # fmt: skip
 
 

@@ -67,6 +67,7 @@ _FORMATS: dict[str, tuple[str, str, int]] = {
     "checkov": ("checkov", "Checkov", 88),
     "tfsec": ("tfsec", "Tfsec", 88),
     "asff": ("asff", "Asff", 90),
+    "guardduty": ("guardduty", "GuardDuty", 90),
 }
 
 

@@ -1,0 +1,424 @@
+"""Amazon GuardDuty findings in GuardDuty's own shape (finding schema 2.0), not wrapped in ASFF:
+the ``GetFindings`` answer (``aws guardduty get-findings``: ``{"Findings": [...]}``, PascalCase keys
+as the API writes them), a finding alone or a JSON array / NDJSON of findings, the EventBridge
+event (``"detail-type": "GuardDuty Finding"``, the finding in ``detail``), and the S3 export (JSON
+Lines of findings, camelCase keys as EventBridge writes them). Each record may be in either case;
+ASFF-wrapped GuardDuty findings (``SchemaVersion`` 2018-10-08) are the ``asff`` format's.
+
+One finding is one **Detection Finding (2004)**:
+
+- ``Id`` -> ``finding_info.uid``, ``Arn`` -> ``finding_info.uid_alt``, ``Title`` (also ``message``),
+  ``Description``, ``Type`` (``finding_info.types``), ``CreatedAt``/``UpdatedAt`` ->
+  ``finding_info.created_time``/``modified_time``, ``Service.EventFirstSeen``/``EventLastSeen`` ->
+  ``first_seen_time``/``last_seen_time``, ``Service.Count`` -> ``count``; ``time`` is ``UpdatedAt``
+  (else ``CreatedAt``: a finding with neither is dead-lettered);
+- ``Severity`` (a number) in GuardDuty's documented bands: 1.0-3.9 Low, 4.0-6.9 Medium, 7.0-8.9 High,
+  9.0-10.0 Critical (below 1.0: Low; none: Unknown);
+- ``Service.Archived`` true -> ``status_id`` Archived (5) and ``activity_id`` Close (3), else New (1)
+  and Create (1) while ``UpdatedAt`` is ``CreatedAt``, else Update (2);
+- ``AccountId``, ``Region``, ``Partition`` -> ``cloud`` (provider AWS);
+- ``Resource`` -> ``resources[]``: the EC2 instance (``InstanceDetails``: id, tags), the access key
+  (``AccessKeyDetails``: key id, its owner's name and principal id), each S3 bucket
+  (``S3BucketDetails[]``: ARN, name, tags), the EKS cluster, ECS cluster, RDS DB instance and Lambda
+  function, each with GuardDuty's type word; the access key's user, else the Kubernetes user, ->
+  ``actor.user`` (name, uid, the access key as ``credential_uid``);
+- ``Service.Action`` -> ``evidences[0]``, as the ``asff`` format maps the same action objects: a
+  network connection (by its direction), a port probe (inbound), an AWS API call from a remote
+  address (operation, service), a DNS request (``query.hostname``), and here also a Kubernetes API
+  call (its remote address, else its first source IP, and verb) and an RDS login attempt (its
+  remote address), so threat intel matches the remote address and domain.
+
+Top-level keys not placed stay in ``unmapped``; ``raw_data`` is the finding's own JSON (compact):
+``Service.AdditionalInfo``, ``Service.Evidence``, ``RuntimeDetails`` and the rest of the resource
+details are there. Dead letters: a record that is neither a finding (no ``Id``) nor an envelope of
+findings (``Findings``/``findings``, an EventBridge event's ``detail``), or a finding without time.
+
+Recognized by ``"schemaVersion": "2.0"`` (either case) with a GuardDuty ARN or service name in the
+head, or an EventBridge "GuardDuty Finding" event. Findings are typed with msgspec, one call per key
+case, and each column built with one comprehension.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+import typing
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from secpipe import _compute as pc
+from secpipe.formats._findings import (
+    S,
+    captions,
+    decode_top,
+    kv_list,
+    paused_gc,
+    raw_data,
+    str_lists,
+    struct_lists,
+)
+from secpipe.formats.asff import (
+    _NO_EVIDENCE,
+    _Action,
+    _activity,
+    _Evidence,
+    _Ip,
+    _Org,
+    action_evidence,
+    evidence_columns,
+)
+from secpipe.formats.asff import Asff as _DocumentFindings
+from secpipe.formats.base import (
+    DeadLetter,
+    Decoded,
+    Records,
+    base_columns,
+    event_uids,
+    parse_times,
+    strs,
+    to_batch,
+)
+
+_C = {"rename": "camel", "gc": False}
+
+
+class _Tag(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    key: str | None = None
+    value: Any = None
+
+
+class _Instance(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    instance_id: str | None = None
+    availability_zone: str | None = None
+    tags: list[_Tag] | None = None
+
+
+class _AccessKey(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    access_key_id: str | None = None
+    principal_id: str | None = None
+    user_name: str | None = None
+    user_type: str | None = None
+
+
+class _Named(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    """An S3 bucket, EKS or ECS cluster: its ARN, name and tags."""
+
+    arn: str | None = None
+    name: str | None = None
+    tags: list[_Tag] | None = None
+
+
+class _Rds(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    db_instance_identifier: str | None = None
+    db_instance_arn: str | None = None
+
+
+class _Lambda(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    function_name: str | None = None
+    function_arn: str | None = None
+    tags: list[_Tag] | None = None
+
+
+class _K8sUser(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    username: str | None = None
+    uid: str | None = None
+
+
+class _K8s(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    kubernetes_user_details: _K8sUser | None = None
+
+
+class _Resource(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    resource_type: str | None = None
+    instance_details: _Instance | None = None
+    access_key_details: _AccessKey | None = None
+    s3_bucket_details: list[_Named] | None = None
+    eks_cluster_details: _Named | None = None
+    ecs_cluster_details: _Named | None = None
+    rds_db_instance_details: _Rds | None = None
+    lambda_details: _Lambda | None = None
+    kubernetes_details: _K8s | None = None
+
+
+class _K8sCall(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    verb: str | None = None
+    source_ips: list[str] | None = msgspec.field(default=None, name="sourceIPs")
+    remote_ip_details: _Ip | None = None
+
+
+class _RdsLogin(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    remote_ip_details: _Ip | None = None
+
+
+class _GuardDutyAction(_Action):
+    """``Service.Action``: ASFF's ``Action`` (GuardDuty's own objects) and the actions it lacks."""
+
+    kubernetes_api_call_action: _K8sCall | None = None
+    rds_login_attempt_action: _RdsLogin | None = None
+
+
+class _Service(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    action: _GuardDutyAction | None = None
+    archived: bool | None = None
+    count: int | None = None
+    event_first_seen: str | None = None
+    event_last_seen: str | None = None
+
+
+class _Finding(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    schema_version: str | None = None
+    account_id: str | None = None
+    region: str | None = None
+    partition: str | None = None
+    id: str | None = None
+    arn: str | None = None
+    type: str | None = None
+    resource: _Resource | None = None
+    service: _Service | None = None
+    severity: float | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    title: str | None = None
+    description: str | None = None
+
+
+def _swap(t: Any, style: str) -> Any:
+    """``t`` with each Struct type in it replaced by its ``style`` variant (:func:`_variant`)."""
+    if isinstance(t, type) and issubclass(t, msgspec.Struct):
+        return _variant(t, style)
+    args = typing.get_args(t)
+    if not args:
+        return t
+    swapped = tuple(_swap(a, style) for a in args)
+    if typing.get_origin(t) is list:
+        return list[swapped[0]]  # type: ignore[valid-type]
+    return functools.reduce(operator.or_, swapped)  # a union (X | None)
+
+
+@functools.cache
+def _variant(cls: type[msgspec.Struct], style: str) -> type[msgspec.Struct]:
+    """``cls`` (and the Structs it holds) with each JSON key's first letter upper ("pascal") or lower
+    ("camel"): GuardDuty writes the same finding both ways (the API/CLI PascalCase, EventBridge and
+    the S3 export camelCase), and ASFF's ``Action`` objects are GuardDuty's own in PascalCase."""
+    case = str.upper if style == "pascal" else str.lower
+    fields = [(f.name, _swap(f.type, style), msgspec.field(default=f.default, name=case(f.encode_name[0]) + f.encode_name[1:]))
+              for f in msgspec.structs.fields(cls)]  # fmt: skip
+    return msgspec.defstruct(f"{cls.__name__}_{style}", fields, gc=False)
+
+
+#: the finding's type by key case
+_TYPES = {style: _variant(_Finding, style) for style in ("camel", "pascal")}
+_KEYS = tuple(f.encode_name for f in msgspec.structs.fields(_Finding))
+_MAPPED = {"camel": frozenset(_KEYS), "pascal": frozenset(k[0].upper() + k[1:] for k in _KEYS)}
+_NO_RESOURCE = _Resource()
+_NO_SERVICE = _Service()
+
+
+class _Detail(msgspec.Struct):
+    detail: msgspec.Raw = msgspec.Raw(b"")
+    Findings: list[msgspec.Raw] | None = None  # noqa: N815 (GetFindings' key)
+    findings: list[msgspec.Raw] | None = None
+
+
+_ENVELOPE = msgspec.json.Decoder(_Detail)
+
+
+def _items(raw: bytes) -> list[bytes] | None:
+    """The findings of an envelope record (``Findings``/``findings``, an EventBridge event's ``detail``)."""
+    try:
+        env = _ENVELOPE.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    got = env.Findings if env.Findings is not None else env.findings
+    if got is None and bytes(env.detail)[:1] == b"{":
+        got = [env.detail]
+    return None if got is None else [bytes(r) for r in got]
+
+
+def _severity(score: float | None) -> int:
+    """GuardDuty's severity bands (User Guide, "Severity levels of GuardDuty findings")."""
+    if score is None or score <= 0:
+        return 0
+    return 2 if score < 4 else 3 if score < 7 else 4 if score < 9 else 5
+
+
+def _evidence(a: Any) -> _Evidence:
+    """``Service.Action`` as one evidence: ASFF's actions as the asff format reads them, else a
+    Kubernetes API call (its remote address, else its first source IP) or an RDS login attempt."""
+    if a is None:
+        return _NO_EVIDENCE
+    got = action_evidence(a, None)
+    if got is not _NO_EVIDENCE:
+        return got
+    k, r = a.kubernetes_api_call_action, a.rds_login_attempt_action
+    remote = k.remote_ip_details if k is not None else r.remote_ip_details if r is not None else None
+    ip = remote.ip_address_v4 if remote is not None else None
+    if k is not None and not ip and k.source_ips:
+        ip = k.source_ips[0]
+    if not ip:
+        return _NO_EVIDENCE
+    org = (remote.organization if remote is not None else None) or _Org()
+    return (ip, None, None, None, None, None, None, 1, k.verb if k is not None else None, None, None, org.isp)
+
+
+#: one resource: (type, uid, name, tags, owner name, owner uid)
+_Res = tuple[str, str | None, str | None, dict[str, Any] | None, str | None, str | None]
+
+
+def _tags(tags: list[_Tag] | None) -> dict[str, Any] | None:
+    return {t.key: t.value for t in tags if t.key} if tags else None
+
+
+def _resources(r: _Resource) -> list[_Res]:
+    """What a finding's ``Resource`` names, most specific first (ResourceType's own before the others)."""
+    out: list[_Res] = []
+    if (i := r.instance_details) is not None and i.instance_id:
+        out.append(("Instance", i.instance_id, None, _tags(i.tags), None, None))
+    if (k := r.access_key_details) is not None and (k.access_key_id or k.principal_id):
+        out.append(("AccessKey", k.access_key_id, None, None, k.user_name, k.principal_id))
+    out += [("S3Bucket", b.arn, b.name, _tags(b.tags), None, None) for b in r.s3_bucket_details or () if b.arn or b.name]
+    for kind, c in (("EKSCluster", r.eks_cluster_details), ("ECSCluster", r.ecs_cluster_details)):
+        if c is not None and (c.arn or c.name):
+            out.append((kind, c.arn, c.name, _tags(c.tags), None, None))
+    if (d := r.rds_db_instance_details) is not None and (d.db_instance_arn or d.db_instance_identifier):
+        out.append(("RDSDBInstance", d.db_instance_arn, d.db_instance_identifier, None, None, None))
+    if (fn := r.lambda_details) is not None and (fn.function_arn or fn.function_name):
+        out.append(("Lambda", fn.function_arn, fn.function_name, _tags(fn.tags), None, None))
+    if r.resource_type and len(out) > 1:
+        out.sort(key=lambda x: x[0] != r.resource_type)
+    return out
+
+
+class GuardDuty(_DocumentFindings):
+    """Amazon GuardDuty findings (GetFindings, EventBridge, S3 export) -> Detection Finding (2004).
+
+    The documents are split as the asff format splits its own (a ``GetFindings`` answer in one native
+    pass, else JSON records): only the mapping differs."""
+
+    name = "guardduty"
+    description = ("Amazon GuardDuty findings (GetFindings / aws guardduty get-findings, EventBridge "
+                   "'GuardDuty Finding' events, S3 export JSONL) -> Detection Finding (2004)")  # fmt: skip
+    product = "GuardDuty"
+    vendor = "AWS"
+
+    def sniff(self, head: bytes) -> int:
+        """Recognize GuardDuty's finding schema 2.0 with a GuardDuty ARN or service name, or its EventBridge event."""
+        h = head[:65536]
+        if h.lstrip()[:1] not in (b"{", b"["):
+            return 0
+        if _EVENT.search(h):
+            return 90
+        return 90 if _SCHEMA.search(h) and _GUARDDUTY.search(h) else 0
+
+    def map_records(self, recs: Records) -> Decoded:
+        """Map findings, each key case typed in one call; envelopes (``Findings``, an EventBridge
+        event's ``detail``) are opened and their findings mapped with the others."""
+        with paused_gc():
+            return self._map(recs)
+
+    def _map(self, recs: Records) -> Decoded:
+        out = Decoded(dead=list(recs.dead), events=recs.events)
+        inner = Records()
+        for style in ("camel", "pascal"):
+            rows = [i for i, r in enumerate(recs.raws) if (r[2:3].isupper() or r[2:3] == b"") == (style == "pascal")]
+            if not rows:
+                continue
+            raws = recs.raws if len(rows) == len(recs.raws) else [recs.raws[i] for i in rows]
+            locs = recs.locs if len(rows) == len(recs.raws) else [recs.locs[i] for i in rows]
+            typed, top = decode_top(raws, locs, _TYPES[style], _MAPPED[style], (), out, "", self.name, "a GuardDuty finding")
+            keep: list[int] = []
+            for i, (f, raw) in enumerate(zip(typed.recs, typed.raws, strict=True)):
+                if f.id is not None and (f.updated_at or f.created_at):
+                    keep.append(i)
+                    continue
+                items = _items(raw)  # (an EventBridge event has an id of its own)
+                src, off = typed.locs[i]
+                if items is not None:
+                    inner.raws += items
+                    inner.locs += [(src, j) for j in range(len(items))] if len(typed.raws) == 1 else [(src, off)] * len(items)
+                    inner.events += len(items)
+                    out.events -= 1  # (the envelope was counted as one record)
+                else:
+                    why = "no CreatedAt or UpdatedAt time" if f.id is not None else "no Id, nor a findings list or detail"
+                    out.dead.append(DeadLetter(f"not a GuardDuty finding: {why}", src, off, raw, self.name))
+            if keep:
+                whole = len(keep) == len(typed.recs)
+                fs = typed.recs if whole else [typed.recs[i] for i in keep]
+                kept = typed.raws if whole else [typed.raws[i] for i in keep]
+                unmapped = top.unmapped if whole else top.unmapped.take(pa.array(keep, pa.int32()))
+                out.batches.append(to_batch("detection_finding", self._columns(fs, kept, unmapped, style)))
+        if inner.raws:
+            out.extend(self._map(inner))
+        return out
+
+    def _columns(self, fs: list[Any], raws: list[bytes], unmapped: pa.Array, style: str) -> dict[str, pa.Array]:
+        cls = "detection_finding"
+        n = len(fs)
+        created = parse_times([f.created_at for f in fs])
+        updated = parse_times([f.updated_at for f in fs])
+        svc = [f.service or _NO_SERVICE for f in fs]
+        archived = strs(["ARCHIVED" if s.archived else None for s in svc])
+        status = pa.array([5 if s.archived else 1 for s in svc], pa.int32())
+        sev = pa.array([_severity(f.severity) for f in fs], pa.int32())
+        cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
+                            times_ms=pc.coalesce(updated, created), raws=raw_data(raws),
+                            activity_id=_activity(created, updated, archived), severity_id=sev)  # fmt: skip
+        title = strs([f.title for f in fs])
+        res = [f.resource or _NO_RESOURCE for f in fs]
+        keys = [r.access_key_details for r in res]
+        k8s = [r.kubernetes_details.kubernetes_user_details if r.kubernetes_details else None for r in res]
+        users = [(k.user_name, k.principal_id, k.access_key_id) if k and (k.user_name or k.principal_id) else
+                 (u.username, u.uid, None) if u and u.username else (None, None, None)
+                 for k, u in zip(keys, k8s, strict=True)]  # fmt: skip
+        cols.update({
+            "status_id": status,
+            "status": captions(cls, "status_id", status),
+            "message": title,
+            "count": pa.array([s.count for s in svc], pa.int32()),
+            "finding_info.uid": strs([f.id for f in fs]),
+            "finding_info.uid_alt": strs([f.arn for f in fs]),
+            "finding_info.title": title,
+            "finding_info.desc": strs([f.description for f in fs]),
+            "finding_info.types": str_lists([[f.type] if f.type else None for f in fs]),
+            "finding_info.created_time": created,
+            "finding_info.modified_time": updated,
+            "finding_info.first_seen_time": parse_times([s.event_first_seen for s in svc]),
+            "finding_info.last_seen_time": parse_times([s.event_last_seen for s in svc]),
+            "cloud.provider": pa.nulls(n, S).fill_null("AWS"),
+            "cloud.account.uid": strs([f.account_id for f in fs]),
+            "cloud.region": strs([f.region for f in fs]),
+            "cloud.cloud_partition": strs([f.partition for f in fs]),
+            "actor.user.name": strs([u[0] for u in users]),
+            "actor.user.uid": strs([u[1] for u in users]),
+            "actor.user.credential_uid": strs([u[2] for u in users]),
+            "resources": _resource_column(res, fs),
+            "unmapped": unmapped,
+        })  # fmt: skip
+        cols.update(evidence_columns([_evidence(s.action) for s in svc]))
+        return cols
+
+
+def _resource_column(res: list[_Resource], fs: list[Any]) -> pa.Array:
+    per = [_resources(r) for r in res]
+    owners = [(f.region, f.partition) for f, x in zip(fs, per, strict=True) for _r in x]
+    flat = [r for x in per for r in x]
+    return struct_lists([len(x) for x in per], {
+        "type": strs([r[0] for r in flat]),
+        "uid": strs([r[1] for r in flat]),
+        "name": strs([r[2] for r in flat]),
+        "region": strs([o[0] for o in owners]),
+        "cloud_partition": strs([o[1] for o in owners]),
+        "tags": kv_list([r[3] for r in flat]),
+        "owner.name": strs([r[4] for r in flat]),
+        "owner.uid": strs([r[5] for r in flat]),
+    })  # fmt: skip
+
+
+_SCHEMA = re.compile(rb'"[sS]chemaVersion"\s*:\s*"2\.0"')
+_GUARDDUTY = re.compile(rb'arn:aws[a-z-]*:guardduty:|"[sS]erviceName"\s*:\s*"guardduty"')
+_EVENT = re.compile(rb'"detail-type"\s*:\s*"GuardDuty Finding"')
+
+__all__ = ["GuardDuty"]
