@@ -252,9 +252,15 @@ def extract(raws: list[bytes], spec: Spec, aside: tuple[str, tuple[str, ...]] | 
     if mod is None or not raws:
         return None
     whole = whole and sum(map(len, raws)) < _WHOLE_MAX
-    more = {"keep": [k.encode() for k in spec.keep]} if spec.keep else {}
+    more = {"keep": _keep_arg(spec)} if spec.keep else {}
     out = mod.extract(raws, *_args(spec, aside, len(raws), shape), whole, uid_prefix, **more)
     return None if out[0] >= 0 else _columns(spec, out, shape)
+
+
+@functools.cache
+def _keep_arg(spec: Spec) -> list[bytes]:
+    """``Spec.keep`` as the native walk takes it (encoded once a spec)."""
+    return [k.encode() for k in spec.keep]
 
 
 @dataclass(frozen=True, slots=True)
