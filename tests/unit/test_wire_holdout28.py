@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from secpipe import formats
+from secpipe.formats import _context
 from secpipe.sources.files import read_documents
 
 CASES = Path(__file__).parents[1] / "cases"
@@ -32,7 +33,7 @@ def _read(path: Path) -> tuple[dict[str, list[dict]], list[tuple[str, int]]]:
             dead.append((doc.dead.reason, doc.dead.offset))
             continue
         assert doc.fmt is not None
-        dec = doc.fmt.decode(doc.data, doc.source)
+        dec = _context.decode(doc.fmt, doc.data, doc.source)  # as secpipe ingest: the shipper's context stamped
         dead += [(d.reason, d.offset) for d in dec.dead]
         for b in dec.batches:
             for row in b.to_pylist():

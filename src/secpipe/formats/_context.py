@@ -12,7 +12,8 @@ alone; this module puts the envelope's context on the events it made:
   :func:`stamp`\\ s every batch: the OCSF paths of ``fields`` (``device.hostname``,
   ``cloud.region``...) are given to the events whose format left their object (``device``,
   ``cloud``) null: an object the record gives itself is the record's, not mixed with the
-  envelope's (a CloudTrail record's ``cloud`` is its account's, not the collector's); and
+  envelope's (a CloudTrail record's ``cloud`` is its account's, not the collector's); a
+  ``metadata`` field (``metadata.log_source``: the file a shipper read) where the event's is null; and
   ``unmapped`` gets the ``unmapped`` object's keys (an event without ``unmapped`` gets that
   object), so what has no OCSF place, or found its place taken, is kept too.
 
@@ -114,9 +115,13 @@ def _stamped(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
         top = path.partition(".")[0]
         if any(path.startswith(p + ".") for p in cols):  # a parent given as a value of its own: left as it is
             continue
-        if top not in empty:
-            empty[top] = _empty(batch, (top, *_ALSO_EMPTY.get(top, ())))
-        rows, had = empty[top], cols.get(path)
+        had = cols.get(path)
+        if top == "metadata":  # every event has its metadata: a field of it where the event's own is null
+            rows = None if had is None or pa.types.is_null(had.type) else had.is_null()
+        else:
+            if top not in empty:
+                empty[top] = _empty(batch, (top, *_ALSO_EMPTY.get(top, ())))
+            rows = empty[top]
         if rows is not None and not rows.true_count:  # every event has its own
             continue
         if rows is None:

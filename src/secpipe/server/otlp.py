@@ -27,9 +27,10 @@ resource and record attributes (``service.name``, ``k8s.*``) with it (the docume
 detected as a format's record: its attributes are no record's keys). A record of Falcosidekick's
 OTLP logs output (the alert's output text, its rule, priority, source, tags and time as attributes)
 is that Falco alert (:func:`_sidekick_alert`). The events of a record a
-specific format reads keep its resource too (:mod:`secpipe.formats._context`): its host, cloud
-and container attributes where the format left ``device``/``cloud`` empty, the whole resource in
-``unmapped`` (``resource.attributes``, as the generic documents hold it).
+specific format reads keep their envelope too (:mod:`secpipe.formats._context`): the resource's host, cloud
+and container attributes where the format left ``device``/``cloud`` empty, the record's ``log.file.path``
+as ``metadata.log_source``, the record's attributes, the resource and the scope in ``unmapped``
+(``attributes``, ``resource.attributes``, ``scope``, as the generic documents hold them).
 """
 
 from __future__ import annotations
@@ -46,10 +47,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from secpipe.formats._context import Context, hint, otel_fields
 from secpipe.formats.base import DeadLetter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
-from secpipe.server.shipped import lines_in
+from secpipe.server.shipped import envelope_context, lines_in
 from secpipe.server.wire import ShippedLine, accept_docs, check_depth, detect_many, read_body_limited
 
 PROTOBUF = "application/x-protobuf"
@@ -324,21 +324,20 @@ def _sidekick_alert(rec: dict[str, Any]) -> bytes | None:
 
 
 def _in_context(records: list[dict[str, Any]], names: list[str | None], docs: list[bytes]) -> list[bytes]:
-    """The documents a specific format reads, each with the context hint of its record's resource
-    (:mod:`secpipe.formats._context`): its host, cloud and container attributes in their OCSF
-    places (:data:`~secpipe.formats._context.OTEL_PLACES`), the whole resource in ``unmapped`` as
-    ``resource.attributes``, where the generic documents keep it; the documents of one resource
-    share one hint, made once."""
-    hints: dict[int, str] = {}
+    """The documents a specific format reads, each with the context hint of its record's envelope
+    (:mod:`secpipe.formats._context`, :func:`~secpipe.server.shipped.envelope_context`): the resource's
+    host, cloud and container attributes in their OCSF places (:data:`~secpipe.formats._context.OTEL_PLACES`),
+    the record's ``log.file.path`` attribute as ``metadata.log_source``, and the record's ``attributes``,
+    ``resource`` (``resource.attributes``) and ``scope`` in ``unmapped``, where the generic documents keep
+    them; the records of one envelope share one hint, made once."""
     for i, name in enumerate(names):
         if name is None or name == "json":
             continue
-        attrs = records[i].get("resource", {}).get("attributes")
-        if not attrs:
+        rec = records[i]
+        env = {k: rec[k] for k in ("attributes", "resource", "scope") if k in rec}
+        if not env:
             continue
-        found = hints.get(id(attrs))
-        if found is None:
-            found = hints[id(attrs)] = hint(Context(otel_fields(attrs), {"resource": {"attributes": attrs}}))
+        found = envelope_context(orjson.dumps(env))
         doc = docs[i]
         docs[i] = ShippedLine(doc, getattr(doc, "host", None), getattr(doc, "at", None), found)
     return docs

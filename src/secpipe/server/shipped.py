@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -139,8 +140,8 @@ def _one_line(shipped: _Shipped) -> str | None:
 
 def _line_and_host(doc: bytes, start: re.Pattern[str] | None = None) -> ShippedLine | None:
     """:func:`line_of` with the host and the time the document names (:meth:`_ShipperHost.name`,
-    :meth:`_ShipperHost.at`); with ``start``, None for a line that does not match it (its host is
-    not decoded then)."""
+    :meth:`_ShipperHost.at`) and the context hint of the rest of its envelope (:func:`envelope_hint`);
+    with ``start``, None for a line that does not match it (its host is not decoded then)."""
     line = line_of(doc)
     if line is None or (start is not None and not start.match(line)):
         return None
@@ -148,7 +149,53 @@ def _line_and_host(doc: bytes, start: re.Pattern[str] | None = None) -> ShippedL
         found = _SHIPPER_HOST.decode(doc)
     except (*UNREADABLE, UnicodeDecodeError):  # a host value _Shipped skipped (not UTF-8, not its shape)
         return None
-    return ShippedLine(line.encode("utf-8", "surrogatepass"), found.name(), found.at())
+    return ShippedLine(line.encode("utf-8", "surrogatepass"), found.name(), found.at(), envelope_hint(doc))
+
+
+#: the keys of a shipper's document that are its line's own, not where the line came from: the line, its times, ids
+#: and severity (ECS, Vector, Fluent Bit; the OpenTelemetry log record as POST /v1/logs and the Collector's
+#: ``elasticsearch`` exporter write it); of ECS ``log`` and ``event`` only what the lines of one file share is context
+_PER_LINE = frozenset({"message", "log", "event", "body", "Body", "@timestamp", "timestamp", "date", "@version", "_id",
+                       "observed_timestamp", "severity_number", "severity_text", "trace_id", "span_id", "event_name",
+                       "SeverityNumber", "SeverityText", "Timestamp", "ObservedTimestamp", "TraceId", "SpanId"})
+_TOP_RAW = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_LOG_CONTEXT = ("file",)  # ECS log.file (path, inode, device id), not log.offset or log.level
+_EVENT_CONTEXT = ("module", "dataset", "timezone")  # a Filebeat module's fileset, not event.original/created/ingested
+
+
+def envelope_hint(doc: bytes) -> str | None:
+    """The context hint (:mod:`secpipe.formats._context`) of what a shipper's document says around its line: its other
+    keys in ``unmapped`` as the document holds them (Filebeat's ``host``, ``agent``, ``input``, ``ecs``, ``fileset``,
+    ``event.module``/``event.dataset``, ``log.file.path``; an OpenTelemetry record's ``attributes``, ``resource`` and
+    ``scope``; Fluent Bit's ``kubernetes``), the file it was read from as ``metadata.log_source`` (OCSF: "a file path",
+    ECS ``log.file.path``, the OpenTelemetry semantic conventions' ``log.file.path`` attribute, Vector's file source's
+    ``file``) and the OpenTelemetry resource's host, cloud and container attributes in their places (:func:`otel_fields`).
+    None when there is nothing more. The lines of one file share their envelope, so its hint is made once."""
+    try:  # the top level only: the values as their raw JSON
+        d = _TOP_RAW.decode(doc)
+        env: dict[str, Any] = {k: v for k, v in d.items() if k not in _PER_LINE}
+        for key, keep in (("log", _LOG_CONTEXT), ("event", _EVENT_CONTEXT)):
+            if key in d and bytes(d[key])[:1] == b"{":
+                part = {k: v for k, v in _TOP_RAW.decode(d[key]).items() if k in keep}
+                if part:
+                    env[key] = part
+    except (*UNREADABLE, UnicodeDecodeError):
+        return None
+    return envelope_context(msgspec.json.encode(env)) if env else None
+
+
+@functools.lru_cache(maxsize=256)
+def envelope_context(env: bytes) -> str:
+    """The context hint of an envelope (JSON of the keys :func:`envelope_hint` keeps), made once per envelope."""
+    d = msgspec.json.decode(env)
+    resource = _obj(_obj(d.get("resource")).get("attributes"))
+    fields = otel_fields(resource) if resource else {}
+    path = _obj(_obj(d.get("log")).get("file")).get("path") or _obj(d.get("attributes")).get("log.file.path")
+    if path is None and d.get("source_type") == "file":  # Vector's file source
+        path = d.get("file")
+    if isinstance(path, str) and path:
+        fields["metadata.log_source"] = path
+    return hint(Context(fields, d))
 
 
 class _Journald(msgspec.Struct):
@@ -300,7 +347,7 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     object: the line is stored with that format (an sshd line is Authentication, not a Base
     Event holding it), as HEC stores an event's text; the host the document names comes with
     it (:class:`~secpipe.server.wire.ShippedLine`: the device of a line that names none), the
-    shipper's other fields (file path, agent) are not kept. A multi-line message (a stack trace) is no record of a line format.
+    shipper's other fields (file path, agent, module and dataset) as its context (:func:`envelope_hint`). A multi-line message (a stack trace) is no record of a line format.
     A journal entry the ``journald`` input of Filebeat or Elastic Agent shipped is that entry
     (:func:`journal_entry`), which the syslog format reads.
     """
@@ -420,13 +467,12 @@ _OTEL_DOC = msgspec.json.Decoder(_OtelDoc)
 def _otel_records(docs: list[bytes], idx: list[int]) -> dict[int, bytes | None]:
     """Of the documents ``idx``, those that are the ``elasticsearch`` exporter's ``otel`` documents:
     the record a structured (map) body holds (JSON, for detection; a :class:`ShippedLine` with the
-    context hint of the document's resource, :mod:`secpipe.formats._context`, where it has one),
+    context hint of its envelope, :func:`envelope_hint`: its resource, attributes and scope),
     None for a text body (its line is looked for as a shipper's). Such a document is never
     detected whole: a format's sniffer would take its attributes' keys (a ``rule`` and a
     ``priority``: Falco's) or its body's (a CloudTrail record's, which ``json_parser`` made the
     body) for its own record's."""
     out: dict[int, bytes | None] = {}
-    hints: dict[bytes, str] = {}
     for i in idx:
         if not any(k in docs[i] for k in _OTEL_BODY):
             continue
@@ -440,13 +486,8 @@ def _otel_records(docs: list[bytes], idx: list[int]) -> dict[int, bytes | None]:
             continue
         if body.get("structured").__class__ is dict:
             rec = msgspec.json.encode(body["structured"])
-            attrs = _obj(_obj(d.resource).get("attributes"))
-            if attrs:
-                key = msgspec.json.encode(attrs)
-                if key not in hints:
-                    hints[key] = hint(Context(otel_fields(attrs), {"resource": {"attributes": attrs}}))
-                rec = ShippedLine(rec, None, None, hints[key])
-            out[i] = rec
+            found = envelope_hint(docs[i])  # its resource, attributes and scope
+            out[i] = rec if found is None else ShippedLine(rec, None, None, found)
         elif isinstance(body.get("text"), str):
             out[i] = None
     return out
