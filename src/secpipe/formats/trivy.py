@@ -84,6 +84,11 @@ borrow them), ``raw_data`` is one joined buffer (the walker copies each vulnerab
 UTF-8 checked, while it is in the CPU cache), and the cyclic GC is paused while a report is
 mapped. Bounded by bytes: compaction, SHA-256 and the ``raw_data`` copy are about half the time.
 
+A compliance report (``trivy image|k8s|aws --compliance <spec> --format json``, ``--report all`` or
+``summary``: no SchemaVersion, its controls each holding the results that failed it) is read by
+:mod:`._trivy_compliance`: each finding as above with its control as ``policy`` (and
+``compliance.control``), and one Compliance Finding of each control that holds none.
+
 Trivy's output before 0.20 (``--format json``: a bare JSON array of results, no SchemaVersion)
 is read as a report of those results: it names no artifact and no report time, so each finding
 gets the receipt time (labelled), a null ``metadata.log_version``, and as ``resources[0]`` the
@@ -99,6 +104,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -106,7 +112,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _fast
+from secpipe.formats import _fast, _trivy_compliance
 from secpipe.formats._findings import (
     CVSS_LIST,
     RESOURCES,
@@ -421,6 +427,8 @@ _PRETTY = _LEGACY_REPORT  # a report as it came (see Trivy._as_given)
 _WORKLOAD = msgspec.json.Decoder(_Workload)  # a k8s report's parts (see Trivy._mended)
 _RESULT = msgspec.json.Decoder(_Result)
 _V_SHAPES = ("vulnerability_finding", None)
+#: columns a batch gets from the results its rows come from (see Trivy._map)
+Context = Callable[[str, list[int], dict[str, pa.Array]], dict[str, pa.Array]]
 
 
 def _version(trivy: Any) -> str | None:
@@ -660,6 +668,8 @@ class Trivy(ReportFormat):
             return 90  # trivy k8s (SchemaVersion is left out when 0; before 0.40 the resources by scanner)
         if _legacy(h):
             return 40  # Trivy before 0.20
+        if _trivy_compliance.is_compliance(h):
+            return 90  # trivy --compliance <spec> --format json (no SchemaVersion)
         return 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
@@ -668,6 +678,8 @@ class Trivy(ReportFormat):
         head = data[:8192]
         if b'"scanner"' in head and b'"result"' in head and (report := _cosign_report(data)) is not None:
             return self.decode(report, source)
+        if _trivy_compliance.is_compliance(head):
+            return self._compliance(data, source)
         if not _legacy(head):
             by_scanner = _k8s_by_scanner(data) if b'"ClusterName"' in data[:8192] else None
             got = self._as_given(data, source) if by_scanner is None else None
@@ -683,6 +695,42 @@ class Trivy(ReportFormat):
             except msgspec.DecodeError as exc:
                 return self.dead(f"not {self.what} (an array of Trivy results, before 0.20): {exc}", source, data)
             return self.map_report(rep, data, source, legacy=True)
+
+    def _compliance(self, data: bytes, source: str) -> Decoded:
+        """A compliance report (:mod:`._trivy_compliance`): each control's findings mapped as the
+        results of one report (as Trivy's output before 0.20: no artifact, no time) with the control
+        as their policy, and one event of each control that holds no finding."""
+        out = Decoded()
+        with paused_gc():
+            try:
+                data = compact(data)
+                rep = _trivy_compliance.parse(data, source, self.name, out)
+            except (ValueError, msgspec.DecodeError) as exc:
+                return self.dead(f"not a Trivy compliance report: {exc}", source, data)
+            out.events += len(out.dead)
+            parts: list[bytes] = []
+            owner: list[_trivy_compliance.Control] = []
+            for i, (c, r) in enumerate((ctl, r) for ctl in rep.controls for r in ctl.results or ()):
+                try:
+                    _RESULT.decode(r)
+                except msgspec.DecodeError as exc:  # (offset: the result's ordinal in the report)
+                    out.dead.append(DeadLetter(f"not a Trivy result (control {c.id}): {exc}", source, i, bytes(r), self.name))
+                    out.events += 1
+                    continue
+                parts.append(bytes(r))
+                owner.append(c)
+            bare = [c for c in rep.controls if not c.results]
+            if bare:
+                out.batches.append(_trivy_compliance.control_batch(rep, bare, self.name, self.product, self.vendor))
+                out.events += len(bare)
+            if parts:
+                doc = b'{"Results":[' + b",".join(parts) + b"]}"
+
+                def context(cls: str, where: list[int], have: dict[str, pa.Array]) -> dict[str, pa.Array]:
+                    return _trivy_compliance.finding_columns(rep, cls, [owner[i] for i in where], have)
+
+                out.extend(self.map_report(_LEGACY_REPORT.decode(doc), doc, source, legacy=True, context=context))
+        return out
 
     def _mended(self, data: bytes, source: str) -> Decoded | None:
         """A ``trivy k8s`` report refused whole, decoded without its broken results or resources
@@ -726,16 +774,21 @@ class Trivy(ReportFormat):
                 return None
             return self._map(rep, data, source, False, pretty=True)
 
-    def map_report(self, rep: _Report, data: bytes, source: str, legacy: bool = False) -> Decoded:
-        """Decode one report into finding batches."""
-        got = self._map(rep, data, source, legacy)
+    def map_report(self, rep: _Report, data: bytes, source: str, legacy: bool = False,
+                   context: Context | None = None) -> Decoded:
+        """Decode one report into finding batches (``context``: columns each batch gets from the
+        results its rows come from, see :meth:`_map`)."""
+        got = self._map(rep, data, source, legacy, context=context)
         assert got is not None  # (None only for a report given as it came)
         return got
 
     def _map(self, rep: _Report, data: bytes, source: str, legacy: bool, *, pretty: bool = False,
-             walked: tuple[list[WalkedList], tuple[list[int], _fast.Columns]] | None = None) -> Decoded | None:  # fmt: skip
-        """:meth:`map_report`; with ``pretty`` (``data`` as it came, see :meth:`_as_given`) None
-        where this path does not decide; ``walked``: the vulnerabilities :func:`walk_report` walked
+             walked: tuple[list[WalkedList], tuple[list[int], _fast.Columns]] | None = None,
+             context: Context | None = None) -> Decoded | None:  # fmt: skip
+        """:meth:`map_report`; ``context(class, result index of each row, the batch's columns so
+        far)``: columns added to (or replacing those of) each batch, e.g. a compliance report's
+        control; with ``pretty`` (``data`` as it came, see :meth:`_as_given`) None where this path
+        does not decide; ``walked``: the vulnerabilities :func:`walk_report` walked
         (``rep`` is then the skeleton's, its vulnerability lists empty)."""
         k8s = rep.ClusterName is not None and rep.Results is None and (rep.Resources is not None or rep.Findings is not None)
         if walked is not None and k8s:
@@ -828,6 +881,8 @@ class Trivy(ReportFormat):
             else:
                 cols.update(build(st.recs, [results[i] for i in g.where], cols))
             cols["unmapped"] = _with_identifier(f) if build is None else unmapped_from(st, unmapped)
+            if context is not None:
+                cols.update(context(cls, g.where, cols))
             out.batches.append(to_batch(cls, cols))
         return out
 
