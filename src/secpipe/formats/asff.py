@@ -440,8 +440,7 @@ class Asff(RecordFormat):
         key = "Findings" if b'"Findings"' in data[:256] else "findings" if b'"findings"' in data[:256] else None
         got = _fast.compact_doc(data, key) if key and data.lstrip()[:1] == b"{" else None
         items = got[1] if got is not None else None
-        # (the findings' bytes are all of the document's but its whitespace: checked there, a third less to read)
-        if items is None or not (all(map(bytes.isascii, items)) or _utf8(data)):
+        if items is None or not (data.isascii() or _utf8(data)):
             return super().split_records(data, source)
         return Records(items, [(source, i) for i in range(len(items))], [], len(items))
 
