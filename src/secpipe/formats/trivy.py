@@ -84,6 +84,10 @@ borrow them), ``raw_data`` is one joined buffer (the walker copies each vulnerab
 UTF-8 checked, while it is in the CPU cache), and the cyclic GC is paused while a report is
 mapped. Bounded by bytes: compaction, SHA-256 and the ``raw_data`` copy are about half the time.
 
+``trivy aws --format json`` (and the trivy-aws plugin's) writes the report without SchemaVersion
+(``ArtifactType`` aws_account, ``ArtifactName`` the account, a result per resource ARN; no
+``CreatedAt`` in early releases): read as any report, ``metadata.log_version`` null.
+
 A compliance report (``trivy image|k8s|aws --compliance <spec> --format json``, ``--report all`` or
 ``summary``: no SchemaVersion, its controls each holding the results that failed it) is read by
 :mod:`._trivy_compliance`: each finding as above with its control as ``policy`` (and
@@ -663,6 +667,8 @@ class Trivy(ReportFormat):
         h = head[:8192]
         if b'"SchemaVersion"' in h and (b'"ArtifactName"' in h or b'"Results"' in h):
             return 95
+        if b'"ArtifactType"' in h and b'"Results"' in h:
+            return 90  # trivy aws (and the trivy-aws plugin): a report without SchemaVersion
         if b'"ClusterName"' in h and (b'"Resources"' in h or b'"Findings"' in h or b'"Vulnerabilities"' in h
                                       or b'"Misconfigurations"' in h):  # fmt: skip
             return 90  # trivy k8s (SchemaVersion is left out when 0; before 0.40 the resources by scanner)
@@ -796,7 +802,7 @@ class Trivy(ReportFormat):
         if legacy:
             os_targets = [m.group(1) for r in rep.Results or () if r.Target and (m := _OS_TARGET.match(r.Target))]
             rep.ArtifactName = os_targets[0] if os_targets else None
-        elif not k8s and (rep.SchemaVersion is None or rep.Results is None and rep.ArtifactName is None):
+        elif not k8s and (rep.SchemaVersion is None and rep.ArtifactType is None or rep.Results is None and rep.ArtifactName is None):
             if pretty:
                 return None
             why = "not a Trivy JSON report: no SchemaVersion/ArtifactName/Results (produce it with `trivy ... --format json`)"
