@@ -466,16 +466,34 @@ _R3164_NOTAG = (
 #: without the device's name: ``<14>Apr  8 01:47:32 1,2012/04/08 01:47:32,0016...,THREAT,...``): the
 #: first word holds a comma, so it is no HOSTNAME (nor a TAG: no ``[PID]`` or colon follows)
 _R3164_CSV = rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}):? (?P<msg>[^\s,]*,.*)$"
-#: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[seq: ][host: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
-#: optionally behind a BSD header added by a relay (``Mmm dd hh:mm:ss host``) or the ASA device id
-#: (``timestamp host : %ASA-...``); the timestamp is absent without ``service timestamps``; an empty
-#: sequence number's colon may touch the stamp (``<166>:Oct 08 17:27:49 MSK: %ASA-auth-6-113015``).
+#: Cisco IOS / IOS XE / NX-OS / ASA messages: ``[count: ][seq: ][host[:] ][seq: ][*|.]timestamp[ TZ]: %FAC-SEV-MNEMONIC: text``,
+#: optionally behind a BSD header added by a relay (``Mmm dd hh:mm:ss host[ host:]``) or the ASA device id
+#: (``timestamp host : %ASA-...``); the timestamp is absent without ``service timestamps``, or the
+#: uptime (``service timestamps log uptime``: ``1d02h``, ``2y10w``, ``00:01:23``); an empty sequence
+#: number's colon may touch the stamp (``<166>:Oct 08 17:27:49 MSK: %ASA-auth-6-113015``). As
+#: Elastic's Cisco IOS pipeline reads the headers its tests hold from real devices: a message count
+#: before the relay's header (``<190>3132517: Jul 13 08:23:43 ...``), the ``logging origin-id``
+#: host with or without a colon and a sequence number after it (``<182>: host-1: 115649616: Jan
+#: 23 ...``; the host has a character other than a digit: ``3132517: 3132513:`` are two numbers,
+#: the count and the sequence number), an IPv6 host, and a zone with an offset (``UTC+1``,
+#: ``UTC+07:30``) or in lower case (``mdt``). A word in capitals right after a relay-or-ASA stamp
+#: and before its colon is the stamp's zone (``Apr 15 2014 09:34:34 EDT: %ASA-...``), not a host.
+_CISCO_HOST = r"[^\s:%<]*[^\s:%<\d][^\s:%<]*|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}|::[0-9A-Fa-f]{0,4}){1,7}"
+_CISCO_TZ = r"[A-Za-z]{2,6}(?:[+-]\d{1,2}(?::\d\d)?)?"
+_CISCO_UPTIME = r"\d{1,2}:\d\d:\d\d|\d+[ywd]\d+[wdh]"
 _RCISCO = (
-    r"(?s)^(?:<(?P<pri>\d{1,3})>)?"
-    rf"(?:(?P<ts0>{_BSD_TS}) (?P<host0>[^\s:%]+) ?:? )?"
-    r"(?:(?P<seq>\d+)?: ?)?(?:(?P<host>[^\s:%<]+): )?"
-    rf"(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>[A-Za-z]{{2,5}}))?: )?"
+    r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?:(?P<cnt>\d+): )?"
+    rf"(?:(?P<ts0>{_BSD_TS}) (?:(?P<tz0>[A-Z]{{2,6}}(?:[+-]\d{{1,2}}(?::\d\d)?)?): |(?P<host0>[^\s:%]+) ?:? ))?"
+    rf"(?:(?P<seq>\d+)?: ?)?(?:(?P<host>{_CISCO_HOST}):? )?(?:(?P<seq2>\d+): )?"
+    rf"(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>{_CISCO_TZ}))?: |(?:{_CISCO_UPTIME}): )?"
     r"%(?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+): ?(?P<msg>.*)$"
+)
+#: a Cisco message without a mnemonic (``NTP Core (NOTICE): Clock synchronization lost.``, ``last
+#: message repeated 66 times``) behind the same header: ``<PRI>`` and a sequence number (maybe
+#: empty) first, then a timestamp ending with a colon
+_RCISCO_TEXT = (
+    rf"(?s)^<(?P<pri>\d{{1,3}})>(?P<seq>\d*): (?:(?P<host>{_CISCO_HOST}):? )?(?:(?P<seq2>\d+): )?"
+    rf"[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>{_CISCO_TZ}))?: (?P<msg>.*)$"
 )
 #: CEF / LEEF written straight to a file or socket, without a syslog header.
 _RBARE = r"(?s)^(?P<msg>(?:CEF: ?\d+|LEEF:[12]\.\d+)\|.*)$"
@@ -1136,7 +1154,8 @@ class Syslog(Format):
         ok5 = run(_R5424, {"pri": "pri", "ts5": "ts", "host": "host", "app": "app", "procid": "procid", "msgid": "msgid",
                            "sd": "sd", "msg": "msg", "unsd": "unsd"}, limits=_R5424_LIMITS)  # fmt: skip
         okc = run(_RCISCO, {"pri": "pri", "host": "host", "host0": "host0", "ts": "ts", "ts0": "ts0", "code": "code",
-                            "seq": "seq", "tz": "tz", "msg": "msg"}, pre=pc.match_substring(lines, "%"))  # fmt: skip
+                            "cnt": "cnt", "seq": "seq", "seq2": "seq2", "tz": "tz", "tz0": "tz0", "msg": "msg"},
+                  pre=pc.match_substring(lines, "%"))  # fmt: skip
         ok3 = run(_R3164_HEAD, {"pri": "pri", "ts": "ts", "host": "host", "app": "tag", "procid": "pid", "msg": "msg"},
                   head_only=True)  # fmt: skip
         ok3n = run(_R3164_NOTAG, {"pri": "pri", "ts": "ts", "host": "host", "msg": "msg"})
@@ -1144,6 +1163,8 @@ class Syslog(Format):
         run(_RBARE, {"msg": "msg"})
         okm = run(_RMERAKI, {"pri": "pri", "msgid": "type", "host": "host", "epoch_s": "s", "epoch_f": "f", "msg": "msg"},
                   pre=pc.match_substring(lines, ">1 "))  # fmt: skip
+        okc = pc.or_(okc, run(_RCISCO_TEXT, {"pri": "pri", "host": "host", "ts": "ts", "seq": "seq", "seq2": "seq2", "tz": "tz",
+                                             "msg": "msg"}))  # fmt: skip
         run(_RPRI, {"pri": "pri", "msg": "msg"})
         run(_journal.MARKER, {"msg": "msg"})
         oka = run(_RAUDIT, {"host": "node", "msgid": "type", "audit_id": "id", "audit_s": "sec", "audit_f": "frac",
@@ -1166,7 +1187,8 @@ class Syslog(Format):
         procid = _nil(pick("procid"))
         msgid = _nil(pc.coalesce(pick("msgid"), pick("code")))
         sd = pick("sd")
-        seq = _nil_empty(pick("seq"))
+        # the sequence number, else the count; as a number (``service sequence-numbers`` pads it: ``007439``)
+        seq = _number(pc.coalesce(_nil_empty(pick("seq2")), _nil_empty(pick("seq")), _nil_empty(pick("cnt"))), _I64).cast(S)
         msg = pick("msg")
         sd_error = None
         no_sd = pc.fill_null(pc.and_(ok5, pc.is_null(sd)), False)  # ``group``: a group not taking part is null
@@ -1220,9 +1242,9 @@ class Syslog(Format):
         if ref is None and bound is not None:  # the year of a BSD stamp without one
             ref = pa.array(np.full(n, bound, np.int64))
         times = pc.coalesce(times5, _bsd_times(ts3, ref))
-        zone = pick("tz")
-        if pc.any(pc.fill_null(pc.not_equal(zone, ""), False)).as_py():  # a Cisco stamp's zone (``CET``)
-            times = pc.subtract(times, pc.fill_null(_journal.zone_offsets(zone), 0))
+        zone = pc.coalesce(_nil_empty(pick("tz")), pick("tz0"))
+        if pc.any(pc.fill_null(pc.not_equal(zone, ""), False)).as_py():  # a Cisco stamp's zone (``CET``, ``UTC+1``)
+            times = pc.subtract(times, _zone_ms(zone))
         if epoch is not None:  # a Meraki header's epoch time
             times = pc.coalesce(times, epoch)
         audit_id = None
@@ -1275,6 +1297,7 @@ class Syslog(Format):
                      lambda f: _windows_auth(f["msg"]),
                      lambda f: _snare_auth(f["msg"]),
                      lambda f: _asa_auth(f["msgid"], f["msg"]),
+                     lambda f: _ios_auth(f["msgid"], f["msg"]),
                      lambda f: _fortigate_auth(f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
@@ -1368,6 +1391,7 @@ class Syslog(Format):
             fields = {k: v.filter(rest) for k, v in fields.items()}
         for packets in (lambda f: _filterlog(f["app"], f["msg"]), lambda f: _netfilter(f["app"], f["msg"]),
                         lambda f: _fortigate_traffic(f["msg"]), lambda f: _asa_connections(f["msgid"], f["msg"], f["host"]),
+                        lambda f: _ios_acl(f["msgid"], f["msg"]),
                         lambda f: _panos_traffic(f["msg"]), lambda f: _junos_flow(f["msgid"], f["sd"]),
                         lambda f: _windows_firewall(f["msg"]), lambda f: _meraki_flows(f["msgid"], f["msg"], f["fmt"])):  # fmt: skip
             pf = packets(fields)
@@ -1499,7 +1523,8 @@ class Syslog(Format):
             other = pc.fill_null(pc.equal(cols["activity_id"], 99), False)
             cols["activity_name"] = pc.if_else(other, cols["http_request.http_method"], cols["activity_name"])
         if net is not None:
-            for key in ("filterlog", "netfilter", "fortios", "asa", "panos", "jenkins", "windows_firewall", "meraki", "audit"):
+            for key in ("filterlog", "netfilter", "fortios", "asa", "ios", "panos", "jenkins", "windows_firewall", "meraki",
+                        "audit"):
                 if "_" + key in net:
                     extra.append((key, net.pop("_" + key)))
             cols.update(net)
@@ -1663,6 +1688,16 @@ def _yearless(ts3: pa.Array, times5: pa.Array) -> pa.Array:
     year guessed: see :func:`_bsd_times`)."""
     bsd = pc.fill_null(pc.match_substring_regex(ts3, r"^\S+ +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?$"), False)
     return pc.and_(bsd, pc.is_null(times5))
+
+
+def _zone_ms(zone: pa.Array) -> pa.Array:
+    """UTC offsets (int64 ms) of Cisco stamps' zones: an abbreviation :mod:`._journal` knows (in any
+    case: ``mdt``; another is taken as UTC) plus the offset written after it (``UTC+1``, ``UTC+07:30``)."""
+    parts = pc.extract_regex(zone, r"^(?P<name>[A-Za-z]+)(?:(?P<sign>[+-])(?P<h>\d{1,2})(?::(?P<m>\d\d))?)?$")
+    base = pc.fill_null(_journal.zone_offsets(pc.utf8_upper(group(parts, "name"))), 0)
+    mins = pc.add(pc.multiply(_number(group(parts, "h"), _I64), 60), pc.fill_null(_number(group(parts, "m"), _I64), 0))
+    signed = pc.if_else(pc.fill_null(pc.equal(group(parts, "sign"), "-"), False), pc.negate(mins), mins)
+    return pc.add(base, pc.fill_null(pc.multiply(signed, 60_000), 0))
 
 
 def _own_time(f: dict[str, pa.Array], own: pa.Array) -> pa.Array:
@@ -2203,6 +2238,55 @@ def _asa_auth(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]]
         "service": pc.coalesce(pc.utf8_lower(group(login, "svc")), pc.if_else(pc.fill_null(pc.equal(group(login, "if"), "console"), False),
                                                                              "console", pa.scalar(None, S)), pa.scalar("asa", S)),
         "dst_ip": group(login, "dst"),
+    }  # fmt: skip
+
+
+#: Cisco IOS login messages (the Login Enhancements' SEC_LOGIN facility and a session's end):
+#: ``%SEC_LOGIN-5-LOGIN_SUCCESS: Login Success [user: U] [Source: A] [localport: P] at T``,
+#: ``%SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: U] [Source: A] [localport: P] [Reason: R] at T``
+#: (``[user: ]`` when none was given) and ``%SYS-6-LOGOUT: User U has exited tty session N(A)``
+_IOS_LOGIN = (r"(?i)^Login (?:(?P<ok>Success)|failed) \[user: ?(?P<user>[^\]]*)\] \[Source: ?(?P<src>[^\]\s]*)\] "
+              r"\[localport: ?(?P<lport>\d{1,5})\](?: \[Reason: ?(?P<why>[^\]]*)\])?")
+_IOS_LOGOUT = r"^User (?P<user>\S+) has exited tty session (?P<tty>\d+)\((?P<src>[^)\s]*)\)"
+#: the login's time the message ends with (``at 14:35:19 UTC Sat Dec 3 2016``): its year and zone
+_IOS_AT = r" at (?P<hms>\d\d:\d\d:\d\d) (?P<tz>\S+) [A-Za-z]{3} (?P<md>[A-Za-z]{3} +\d{1,2}) (?P<y>\d{4})$"
+
+
+def _ios_auth(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the Cisco IOS login and logout messages, their Authentication fields), or None:
+    SEC_LOGIN LOGIN_SUCCESS Logon, LOGIN_FAILED Logon Failure (its reason the detail), SYS LOGOUT
+    Logoff; the user, the source address, the router's ``localport`` as the destination port,
+    the tty session of a logout in ``unmapped.tty``; a login's own time (``at ...``, with the year
+    and zone a header's stamp lacks; an unknown zone taken as UTC) as ``_time``."""
+    if msgid.null_count == len(msgid) or not _fast.contains_any(msgid.buffers()[2], (b"SEC_LOGIN-", b"-LOGOUT")):
+        return None
+    code = pc.utf8_upper(msgid)
+    login = pc.fill_null(pc.match_substring_regex(code, r"^SEC_LOGIN-[0-7]-LOGIN_(?:SUCCESS|FAILED)$"), False)
+    logout = pc.fill_null(pc.match_substring_regex(code, r"^SYS-[0-7]-LOGOUT$"), False)
+    if not pc.any(pc.or_(login, logout)).as_py():
+        return None
+    none = pa.scalar(None, S)
+    ins = pc.extract_regex(pc.if_else(login, msg, none), _IOS_LOGIN)
+    outs = pc.extract_regex(pc.if_else(logout, msg, none), _IOS_LOGOUT)
+    hit = pc.or_(ins.is_valid(), outs.is_valid())
+    if not pc.any(hit).as_py():
+        return None
+    ins, outs = ins.filter(hit), outs.filter(hit)
+    n = len(ins)
+    out = outs.is_valid()
+    src = pc.coalesce(_nil_empty(group(ins, "src")), _nil_empty(group(outs, "src")))
+    at = pc.extract_regex(msg.filter(hit), _IOS_AT)
+    own = _bsd_times(pc.binary_join_element_wise(group(at, "y"), group(at, "md"), group(at, "hms"), " "))
+    own = pc.subtract(own, pc.fill_null(_journal.zone_offsets(pc.utf8_upper(group(at, "tz"))), 0))
+    return hit, {
+        "user": pc.coalesce(_nil_empty(pc.utf8_trim_whitespace(group(ins, "user"))), group(outs, "user")),
+        "actor": pa.nulls(n, S), "ip": pc.if_else(_is_ip(src), src, none), "rhost": pc.if_else(_is_ip(src), none, src),
+        "count": pa.nulls(n, _I32), "port": pa.nulls(n, S), "method": pa.nulls(n, S),
+        "failed": pc.and_(ins.is_valid(), pc.is_null(group(ins, "ok"))),
+        "detail": _nil_empty(group(ins, "why")),
+        "activity": pc.if_else(out, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "cmd": pa.nulls(n, S), "tty": group(outs, "tty"),
+        "_cols": {"dst_endpoint.port": group(ins, "lport").cast(_I32)}, "_time": own,
     }  # fmt: skip
 
 
@@ -3411,6 +3495,81 @@ def _asa_connections(msgid: pa.Array, msg: pa.Array, host: pa.Array | None = Non
         "duration": pc.multiply(secs, 1000),
         "firewall_rule.name": g["acl"],
     }
+    return hit, cols
+
+
+#: Cisco IOS / IOS XE access-list log messages (the System Message Guide's SEC-6-IPACCESSLOGP, DP
+#: (ICMP type/code), NP (a protocol number), RP, SP (IGMP type) and S (a standard list: the source
+#: alone); IPv6's IPV6_ACL-6-ACCESSLOG* and older IPV6-6-ACCESSLOG*; IOS XE's forwarding manager
+#: FMANFP-6-IPACCESSLOG* / IPV6ACCESSLOG*, which puts ``R0/0: fman_fp_image: `` first). Extended:
+#: ``list ACL permitted|denied PROTO SRC[(PORT)] [(IF MAC) ]-> DST[(PORT)][ (TYPE[/CODE])], N packet[s]``
+#: (``log-input`` adds the input interface and source MAC; FMANFP writes the MAC before the source and
+#: the interface before the arrow); standard: ``list ACL permitted|denied SRC N packet[s]``. The rate
+#: limiter's IPACCESSLOGRL names no packet.
+_IOS_ACL_CODE = r"^[A-Z][A-Z0-9_]*-[0-7]-(?:IP|IPV6)?ACCESSLOG(?:[DNRS]?P|S)$"
+_IOS_ACL = (
+    r"^(?:[\w/]+: +fman_fp_image: +)?list (?P<acl>\S+) (?P<verdict>permitted|denied) (?:(?P<proto>[A-Za-z][\w-]*|\d{1,3}) )?"
+    r"(?:(?P<mac>[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}) )?(?P<src>[0-9A-Fa-f.:]+)(?:\((?P<sport>\d{1,5})\))?"
+    r"(?: \((?P<nic>[^\s)]+)(?: (?P<nicmac>[0-9A-Fa-f.:-]+))? ?\)| (?P<nic2>[A-Za-z][^\s>]*?))? ?"
+    r"(?:-> (?P<dst>[0-9A-Fa-f.:]+)(?:\((?P<dport>\d{1,5})\))?(?: \((?P<type>\d{1,3})(?:/(?P<code>\d{1,3}))?\))?, ?| )"
+    r"(?P<pkts>\d{1,10}) packets?$"
+)
+#: the protocol words of an ACL entry with their IANA numbers (``ip`` / ``ipv6`` match any: none)
+_IOS_PROTOCOLS = {**_NF_PROTOCOLS, "ospf": 89, "eigrp": 88, "pim": 103, "nos": 94, "pcp": 108, "ipinip": 4}
+
+
+def _ios_acl(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Array]] | None:
+    """(the Cisco IOS / IOS XE access-list log messages, their Network Activity columns with
+    ``_activity`` and ``_ios`` for ``unmapped``), or None when there are none: denied Refuse,
+    Denied / Blocked; permitted Traffic, Allowed (as the ASA's 106100); the list as
+    ``firewall_rule.name``, protocol (an IPv6 list's ``icmp`` is ICMPv6), addresses and ports, the
+    packets counted as ``traffic.packets``; the direction is not said (a list may filter either
+    way). The input interface and MAC (``log-input``) and the ICMP / IGMP type and code stay in
+    ``unmapped.ios``."""
+    if msgid.null_count == len(msgid) or not _fast.contains_any(msgid.buffers()[2], (b"ACCESSLOG",)):
+        return None
+    mine = pc.fill_null(pc.match_substring_regex(msgid, _IOS_ACL_CODE), False)
+    if not pc.any(mine).as_py():
+        return None
+    got = pc.extract_regex(pc.if_else(mine, msg, pa.scalar(None, S)), _IOS_ACL)
+    hit = pc.is_valid(got)
+    if not pc.any(hit).as_py():
+        return None
+    got = got.filter(hit)
+    g = {name: _nil_empty(group(got, name)) for name in (
+        "acl", "verdict", "proto", "mac", "src", "sport", "nic", "nicmac", "nic2", "dst", "dport", "type", "code", "pkts")}
+    n = len(got)
+    none = pa.scalar(None, S)
+    src, dst = _ip6_short(g["src"]), _ip6_short(g["dst"])
+    v6 = pc.fill_null(pc.or_(pc.match_substring(src, ":"), pc.match_substring(dst, ":")), False)
+    proto = pc.utf8_lower(g["proto"])
+    numbered = pc.fill_null(pc.match_substring_regex(proto, r"^\d{1,3}$"), False)
+    names = pa.array(list(_IOS_PROTOCOLS), S)
+    proto_num = pc.take(pa.array(list(_IOS_PROTOCOLS.values()), _I32), pc.index_in(proto, value_set=names))
+    icmp6 = pc.and_(v6, pc.fill_null(pc.equal(proto, "icmp"), False))
+    proto_num = pc.coalesce(pc.if_else(numbered, proto, none).cast(_I32), pc.if_else(icmp6, pa.scalar(58, _I32), proto_num))
+    denied = pc.equal(g["verdict"], "denied")
+    items = [("input_interface", json_string(pc.coalesce(g["nic"], g["nic2"]))), ("mac", json_string(pc.coalesce(g["nicmac"], g["mac"]))),
+             ("type", json_string(g["type"])), ("code", json_string(g["code"]))]  # fmt: skip
+    cols = {
+        "_activity": pc.if_else(denied, pa.scalar(5, _I32), pa.scalar(6, _I32)),
+        "_ios": _object(items, n),
+        "action_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "action": pc.if_else(denied, "Denied", "Allowed"),
+        "disposition_id": pc.if_else(denied, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "disposition": pc.if_else(denied, "Blocked", "Allowed"),
+        "connection_info.protocol_ver_id": pc.if_else(v6, pa.scalar(6, _I32), pa.scalar(4, _I32)),
+        "connection_info.protocol_ver": pc.if_else(v6, "Internet Protocol version 6 (IPv6)", "Internet Protocol version 4 (IPv4)"),
+        "connection_info.protocol_num": proto_num,
+        "connection_info.protocol_name": pc.if_else(pc.or_(numbered, pc.fill_null(pc.is_in(proto, value_set=pa.array(["ip", "ipv6"], S)), False)),
+                                                    none, proto),
+        "src_endpoint.ip": src,
+        "src_endpoint.port": g["sport"].cast(_I32),
+        "dst_endpoint.ip": dst,
+        "dst_endpoint.port": g["dport"].cast(_I32),
+        "traffic.packets": g["pkts"].cast(_I64),
+        "firewall_rule.name": g["acl"],
+    }  # fmt: skip
     return hit, cols
 
 
