@@ -237,6 +237,13 @@ def read_documents(
         if fmt_name == "auto" and _hec_head(head[:_SNIFF]):
             yield from _hec_documents(r, src, max_document, head)
             return
+        if fmt_name == "auto" and _EXPORT_HEAD.match(head[:_SNIFF]) and b'"_source"' in head[:_SNIFF]:
+            rest = _drain(r, max_document, head)  # an index's documents exported: a format's sniff sees the wrapped record
+            listed = None if r.error or len(rest) > max_document else _shipped_list(rest)
+            if listed is not None:
+                yield from _listed_documents(listed, src, r.consumed)
+                return
+            head = rest
         if fmt_name == "auto":
             fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
             if fmt is None and otlp_head(head[:_SNIFF]):
@@ -384,6 +391,7 @@ def shipped_chunk(data: bytes, src: str, offset: int) -> tuple[list[tuple[Format
 
 class _Hit(msgspec.Struct):
     source: msgspec.Raw = msgspec.field(default=msgspec.Raw(b"null"), name="_source")
+    index: str | None = msgspec.field(default=None, name="_index")
 
 
 class _Hits(msgspec.Struct):
@@ -397,6 +405,34 @@ class _SearchAnswer(msgspec.Struct):
 
 
 _SEARCH_ANSWER = msgspec.json.Decoder(_SearchAnswer)
+_HIT = msgspec.json.Decoder(_Hit)
+#: what an export of an Elasticsearch / OpenSearch index opens with: a search (or scroll) answer, or
+#: its hits (``_index`` first, as the engines and elasticdump write them) one a line or in an array
+_EXPORT_HEAD = re.compile(rb'(?:\xef\xbb\xbf)?\s*(?:\{\s*"(?:took|timed_out|_scroll_id|_shards|hits|pit_id)"\s*:|\[?\s*\{\s*"_index"\s*:)')
+
+
+def _hit_sources(docs: list[bytes]) -> list[bytes] | None:
+    """The ``_source`` documents of search hits one a line or in an array (elasticdump's output,
+    ``jq '.hits.hits[]'`` of a search answer, a scroll saved hit by hit): every document an object
+    with ``_index`` and an object ``_source``; None when one is not."""
+    out = []
+    for doc in docs:
+        if b'"_source"' not in doc:
+            return None
+        try:
+            hit = _HIT.decode(doc)
+        except (*UNREADABLE, msgspec.ValidationError, UnicodeDecodeError):
+            return None
+        if hit.index is None or bytes(hit.source)[:1] != b"{":
+            return None
+        out.append(bytes(hit.source))
+    return out or None
+
+
+def _one_line(doc: bytes) -> bytes:
+    """A JSON object on one line (a ``_source`` printed over lines in a pretty search answer), so
+    documents joined by newlines are NDJSON."""
+    return msgspec.json.format(doc, indent=0) if b"\n" in doc else doc
 
 
 def _shipped_list(data: bytes) -> list[bytes] | None:
@@ -404,9 +440,15 @@ def _shipped_list(data: bytes) -> list[bytes] | None:
     Fluent Bit ``http`` body saved), of such documents printed back to back (Filebeat's ``file``
     output with ``codec.json.pretty``), or of an Elasticsearch search answer saved from the index the
     shipper wrote (``hits.hits[]._source``), when the first of them wrap lines a format reads
-    (:func:`secpipe.server.shipped.lines_in`); None otherwise."""
+    (:func:`secpipe.server.shipped.lines_in`); None otherwise.
+
+    Documents an Elasticsearch or OpenSearch index holds, exported: a search answer
+    (``hits.hits[]._source``), or its hits one a line or in an array (elasticdump, a scroll saved
+    hit by hit: ``_index`` and ``_source`` each), give their ``_source`` documents also when those
+    are records a format reads (CloudTrail records, Kubernetes audit events, Falco alerts indexed as
+    they are: what ``_bulk`` stores them as, each document by the format detected on it)."""
     text = data.removeprefix(BOM).strip()
-    if text[:1] not in (b"[", b"{") or not any(k in text[:_SNIFF] for k in _LINE_KEYS):
+    if text[:1] not in (b"[", b"{"):
         return None
     hits = None
     if text[:1] == b"{" and b'"hits"' in text[:4096]:
@@ -414,25 +456,42 @@ def _shipped_list(data: bytes) -> list[bytes] | None:
             hits = _SEARCH_ANSWER.decode(text).hits
         except (*UNREADABLE, msgspec.ValidationError, UnicodeDecodeError):
             hits = None
+    exported = hits is not None
     if hits is not None:
-        docs = [d for d in (bytes(h.source) for h in hits.hits) if d[:1] == b"{"]
+        docs = [_one_line(d) for d in (bytes(h.source) for h in hits.hits) if d[:1] == b"{"]
     else:  # an array, or objects printed back to back (Filebeat's file output with codec.json.pretty)
         docs, _offsets, dead = split_json_records(text, "", "auto")
         if dead:
             return None
+        sources = _hit_sources(docs) if b'"_index"' in text[:4096] else None
+        if sources is not None:
+            docs, exported = sources, True
     if not docs or not all(d[:1] == b"{" for d in docs):
+        return None
+    if not exported and not any(k in text[:_SNIFF] for k in _LINE_KEYS):
         return None
     from secpipe.server.shipped import lines_in
 
-    return docs if any(found is not None for found in lines_in(docs[:16])) else None
+    if any(found is not None for found in lines_in(docs[:16])):
+        return docs
+    if exported:
+        from secpipe.server.wire import detect_many
+
+        return docs if any(f is not None for f in detect_many(docs[:16], catch_all=False)) else None
+    return None
 
 
 def _listed_documents(docs: list[bytes], src: str, size_in: int) -> Iterator[Document]:
     """:func:`_shipped_list`'s documents as :func:`shipped_chunk` reads lines: one document per
     format and host, a dead letter per document no specific format reads (its offset its index)."""
-    from secpipe.server.shipped import shipped_bodies
+    from secpipe.server.shipped import grouped, shipped_bodies
+    from secpipe.server.wire import detect_many
 
     bodies, rest = shipped_bodies(docs, src)
+    if rest:  # documents that are records themselves (an index's exported documents), by the format detected
+        found = detect_many([docs[i] for i in rest], catch_all=False)
+        bodies += grouped([None if f is None else f.name for f in found], [docs[i] for i in rest], src, contexts=True)
+        rest = [i for i, f in zip(rest, found, strict=True) if f is None]
     for k, (fmt, source, body) in enumerate(bodies):
         yield Document(fmt, body, source, size_in=size_in if k == 0 else 0)
     yield from (Document(None, b"", src, dead=DeadLetter(_NO_FORMAT, src, i, docs[i], "auto")) for i in rest)
