@@ -109,6 +109,10 @@ Mapping:
   logins permitted / denied (source, the ASA's address and service), 113004 / 113012 and 113005 /
   113015 AAA authentications Successful / Rejected (the reason the detail, the user IP the source;
   a hidden user ``*****`` none), 611101 / 611102 user authentications and 611103 logouts.
+- Cisco IOS logins -> Authentication (3002): ``SEC_LOGIN-5-LOGIN_SUCCESS`` / ``-4-LOGIN_FAILED``
+  (Logon Success / Failure: the user, the source, ``localport`` the destination port, the reason
+  the detail; the message's ``at hh:mm:ss ZONE Www Mmm d yyyy`` the time where the header's stamp
+  has no year) and ``SYS-6-LOGOUT`` (Logoff, the tty in ``unmapped.tty``).
 - Junos OS authentication messages -> Authentication (3002): ``SSHD_LOGIN_FAILED`` and
   ``LOGIN_FAILED`` (Logon Failure), ``UI_LOGIN_EVENT`` (Logon, the ``ssh-connection``'s source
   address and port), ``UI_LOGOUT_EVENT`` (Logoff) and ``DOT1XD_USR_AUTHENTICATED`` (802.1X on a
@@ -179,6 +183,11 @@ Mapping:
   Traffic); the connection id as ``connection_info.uid``, the access group or list as
   ``firewall_rule.name``, an address the ``names`` command replaced as the endpoint's hostname;
   the interfaces (``nameif``) and a teardown's reason in ``unmapped.asa``.
+- Cisco IOS / IOS XE access-list logs (``SEC-6-IPACCESSLOG*``, ``IPV6_ACL-6-ACCESSLOG*``, IOS XE's
+  ``FMANFP-6-IP[V6]ACCESSLOG*``: ``list ACL permitted|denied PROTO SRC(PORT) -> DST(PORT), N
+  packets``) -> Network Activity (4001): denied Refuse (Denied / Blocked), permitted Traffic
+  (Allowed); the list as ``firewall_rule.name``, protocol, addresses, ports, the packets counted;
+  ``log-input``'s interface and MAC and the ICMP / IGMP type and code in ``unmapped.ios``.
 - Junos SRX session logs (RFC 5424 ``RT_FLOW_SESSION_CREATE`` / ``_CLOSE`` / ``_DENY`` and the AppTrack
   ``APPTRACK_SESSION_CREATE`` / ``_CLOSE`` / ``_VOL_UPDATE``, also their logical-system ``_LS``
   forms, with the ``junos@`` element) -> Network Activity (4001): Open / Close / Refuse (Denied /
@@ -1001,7 +1010,7 @@ class Syslog(Format):
     description = ("Syslog RFC 5424 / RFC 3164 (PRI optional, octet-counted framing) and journalctl short* / json "
                    "output -> Authentication / Account Change / Group Management / HTTP Activity / Network Activity (pf filterlog, "
                    "netfilter, FortiGate traffic, "
-                   "Cisco ASA connections, PAN-OS traffic, Junos SRX sessions, Windows Firewall, Meraki flows) / Detection Finding "
+                   "Cisco ASA connections, Cisco IOS ACLs, PAN-OS traffic, Junos SRX sessions, Windows Firewall, Meraki flows) / Detection Finding "
                    "(PAN-OS threat, FortiGate UTM) / Base Event")
     framing = "lines"
     product = "syslog"
