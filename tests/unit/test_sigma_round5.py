@@ -167,7 +167,7 @@ def test_open_window_survives_restart_and_closes_on_wall_clock(real: Path, tmp_p
         (b,) = formats.get(fmt).decode(body, "t").batches
         assert len(st.process(b)) == 1  # nothing decided yet (no base findings: generate false)
     state = json.loads((tmp_path / "data" / "state" / "sigma" / "s.json").read_bytes())
-    assert sorted(json.loads(k)[0] for k in state["secpipe:windows"]["0b6f2c1e-5d1a-4c8e-9f00-000000000502"]) == [
+    assert sorted(json.loads(k)[0] for k in state["0b6f2c1e-5d1a-4c8e-9f00-000000000502"]) == [
         "my-database", "my-db-instance"]
     # restart: a new stage reads the open windows; the wall clock is now past both windows, and
     # any batch (here a real record no rule matches, older than the windows) lets it decide them
@@ -346,7 +346,7 @@ def test_gte_path_unchanged_for_empty_state(tmp_path: Path) -> None:
     eng = CorrelationEngine(rs, None)
     assert not any(c.deferred for c in eng.correlations)
     b = pa.table({"time": pa.array([1], pa.int64())})
-    assert eng.process(b, rs.matches(b)) is None and eng.windows == {}
+    assert eng.process(b, rs.matches(b)) is None and eng.decided == {}
 
 
 # -- holdout round 5: Hayabusa correlation rules (Yamato-Security/hayabusa-rules) ----------------

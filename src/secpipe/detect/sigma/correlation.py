@@ -29,28 +29,34 @@ Two evaluation modes, by what the condition can tell before the window ends:
   newest, counts only with the events of a ``timespan`` holding it), and clears its group.
 * **At window close** (any ``lt`` / ``lte`` / ``eq`` / ``neq``, also in a range such as
   ``gte: 3, lt: 10``; ``gt`` / ``gte`` / ``eq`` / ``neq`` on ``value_min``; an extended condition
-  with ``not``): "fewer than 2 in 24h" can only be decided when the 24h are over. Per group a
-  window opens at the first matching event and covers ``[start, start + timespan]``; events of
-  the group join it (a late event older than ``start`` too). It closes when the *watermark* passes
-  its end plus ``grace`` (the ``correlation_grace_seconds`` option). The watermark is the stream's
-  own time: the highest event time the engine has seen (every row of every batch, not only
+  with ``not``): "fewer than 2 in 24h" can only be decided when the 24h are over. A group's
+  windows follow from its events in time order, whatever order they came in: the first opens at
+  its earliest event and covers ``[start, start + timespan]``, the next opens at its first event
+  past that, and so on (an event that comes late, older than the window's start, opens the window
+  itself: as in time order). A window closes when the *watermark* passes its end plus ``grace``
+  (the ``correlation_grace_seconds`` option: how late an event may come and still count). The
+  watermark is the stream's own time: the highest event time the engine has seen (every row of every batch, not only
   matches), advanced by the wall time that has passed since that high mark last moved. So a
   replay of old logs, however fast, closes windows on the logs' times only (batch after batch),
   and a quiet live stream (or a restart after downtime) still closes them as wall time passes. Event
   times more than ``correlation_max_ahead_seconds`` (default 300) past the wall clock (a bad
   clock, a misread year or zone) do not move the watermark: one such event does not close every
   open window nor expire every group of the at-once mode; it counts in its own group at its own
-  time. A matching event of the group past the end closes its window as well. At close the condition is
+  time. An event of the group past the end does not close the window before then: it opens the
+  next, and the events of the grace still join theirs. At close the condition is
   evaluated once over the window's events: it fires one finding (with the measured value and the
-  window in ``unmapped``) or nothing, and the group starts over with its next event. A group
+  window in ``unmapped``) or nothing. An event that comes after its window was decided (later than
+  the grace) counts in none: not in a later window, which would then span more than the timespan
+  (kept out until a window opening after the decided one would be decided too). A group
   with no matching event opens no window: "no backup at all" is not detected (Sigma's event
   queries cannot express the absence of every event either).
 
 An event a group already holds for the same rule (its ``metadata.uid``: the same event delivered
 again, by a shipper's retry or a file read twice) is not counted again.
 
-State: per correlation and group, the (time, rule, value, uid) entries inside the window, plus
-the open windows' starts and the watermark. It is written atomically (tmp + rename) to
+State: per correlation and group, the (time, rule, value, uid) entries inside the window (of the
+at-close mode: of its undecided windows), plus the end of the at-close groups' last decided window
+and the watermark. It is written atomically (tmp + rename) to
 ``<data_dir>/state/sigma/<stage>.json`` after every batch and read back on start, so a restart
 continues the windows where they were: a window still open at shutdown is decided after the
 restart, on the first batch once the watermark is past its end. A group of the at-once mode is
@@ -128,7 +134,10 @@ _RELATED = pa.list_(pa.struct([("uid", pa.string())]))
 _RISING = {Op.LT, Op.LTE, Op.EQ, Op.NEQ}
 _FALLING = {Op.GT, Op.GTE, Op.EQ, Op.NEQ}
 #: keys of the persisted state that are no correlation id: open windows' starts, the watermark
-_WINDOWS, _HIGH, _HIGH_AT = "secpipe:windows", "secpipe:watermark", "secpipe:watermark_at"
+_DECIDED, _HIGH, _HIGH_AT = "secpipe:decided", "secpipe:watermark", "secpipe:watermark_at"
+#: what a state written before the at-close windows followed from their groups' entries held instead
+#: of :data:`_DECIDED` (each open window's start: now its group's first entry)
+_OLD_WINDOWS = "secpipe:windows"
 #: the keys down to a Workspace LogEntry's events, whose ``parameter[]`` an event parameter is read from
 _PARAMS = ("protoPayload", "metadata", "event")
 _EMBEDDED = re.compile(EMBEDDED_RE)
@@ -303,14 +312,16 @@ class CorrelationEngine:
         self.grace_ms = int(grace_s * 1000)
         self.ahead_ms = ahead_s * 1000
         self.state: dict[str, dict[str, list[list[Any]]]] = {}
-        #: per deferred correlation: group -> start of its open window (ms)
-        self.windows: dict[str, dict[str, int]] = {}
+        #: per deferred correlation: group -> the end (ms) of its last window decided (an event of a time
+        #: up to it comes too late: that window was decided without it)
+        self.decided: dict[str, dict[str, int]] = {}
         #: the highest event time seen (ms) and the wall time (ms) it last moved at: the watermark
         self.high = 0
         self.high_at = 0
         if self.path is not None and self.path.is_file():
             saved: dict[str, Any] = msgspec.json.decode(self.path.read_bytes())
-            self.windows = saved.pop(_WINDOWS, None) or {}
+            self.decided = saved.pop(_DECIDED, None) or {}
+            saved.pop(_OLD_WINDOWS, None)
             self.high = int(saved.pop(_HIGH, None) or 0)
             self.high_at = int(saved.pop(_HIGH_AT, None) or 0)
             self.state = saved
@@ -530,30 +541,37 @@ class CorrelationEngine:
 
     def _feed_windows(self, c: Correlation, groups: dict[str, list[list[Any]]], feed: list[dict[str, Any]],
                       watermark: int, fired: list[dict[str, Any]], chained: list[dict[str, Any]]) -> None:
-        """The at-close mode: events join their group's window (a later one closes it and opens
-        the next); windows whose end (plus grace) the watermark has passed are decided."""
-        starts = self.windows.setdefault(c.id, {})
+        """The at-close mode: events join their group's entries, in time order whatever order they
+        came in; the group's windows follow from them (the first starts at its earliest entry and
+        covers a ``timespan``, the next at the first entry past it...), and each is decided once the
+        watermark has passed its end plus grace. An event of a time up to the end of a window the
+        group already decided comes too late and counts in none (it would have been in that one)."""
+        decided = self.decided.setdefault(c.id, {})
         for e in feed:
             idx = c.index.get(e["rule"])
             if idx is None:
                 continue
             key = msgspec.json.encode([self._field(c, e, g) for g in c.group_by]).decode()
-            start = starts.get(key)
-            if start is not None and e["time"] > start + c.window_ms:
-                self._close(c, key, groups, starts, fired, chained)
-                start = None
-            if start is None:
-                starts[key] = e["time"]
-                groups[key] = []
+            if key in decided and e["time"] <= decided[key]:
+                continue
             _add(groups.setdefault(key, []), [e["time"], idx, self._field(c, e, c.field) if c.field else None, e["uid"]])
-        for key in [k for k, t in starts.items() if t + c.window_ms + self.grace_ms < watermark]:
-            self._close(c, key, groups, starts, fired, chained)
+        for key in list(groups):
+            entries = groups[key]
+            while entries and entries[0][0] + c.window_ms + self.grace_ms < watermark:
+                start = entries[0][0]
+                cut = bisect.bisect_right(entries, start + c.window_ms, key=_time)
+                self._close(c, key, start, entries[:cut], fired, chained)
+                del entries[:cut]
+                decided[key] = start + c.window_ms
+            if not entries:
+                del groups[key]
+        # a decided end is kept until a window opening right after it would be decided too
+        for key in [k for k, end in decided.items() if k not in groups and end + c.window_ms + self.grace_ms < watermark]:
+            del decided[key]
 
-    def _close(self, c: Correlation, key: str, groups: dict[str, list[list[Any]]], starts: dict[str, int],
+    def _close(self, c: Correlation, key: str, start: int, entries: list[list[Any]],
                fired: list[dict[str, Any]], chained: list[dict[str, Any]]) -> None:
-        """Decide one window: fire once if the condition holds over all its events; drop it."""
-        start = starts.pop(key)
-        entries = groups.pop(key, [])
+        """Decide one window: fire once if the condition holds over all its events."""
         if not entries or not self._met(c, entries):
             return
         fired.append({"corr": c, "group": key, "entries": entries, "start": start,
@@ -597,7 +615,7 @@ class CorrelationEngine:
         doc: dict[str, Any] = dict(self.state)
         doc[_HIGH], doc[_HIGH_AT] = self.high, self.high_at
         if self._deferred:
-            doc[_WINDOWS] = self.windows
+            doc[_DECIDED] = self.decided
         write_file_atomic(self.path, msgspec.json.encode(doc), self.path.with_suffix(".tmp"))
 
 
