@@ -47,7 +47,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from secpipe.formats.base import DeadLetter
+from secpipe.formats.base import UNREADABLE, DeadLetter
 from secpipe.server.http import STORE_ERRORS, AppContext, HTTPError, authenticate, route, store_failed
 from secpipe.server.shipped import envelope_context, lines_in
 from secpipe.server.wire import ShippedLine, accept_docs, check_depth, detect_many, read_body_limited
@@ -145,9 +145,10 @@ def json_records(body: bytes) -> list[dict[str, Any]]:
     unknown keys ignored, as the spec has receivers do, it would be one, and its data lost)."""
     try:
         req = _JSON_REQUEST.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
+        empty = req.resource_logs is None and not msgspec.json.decode(body)
+    except (*UNREADABLE, msgspec.ValidationError, UnicodeDecodeError) as exc:  # (nested past msgspec's guard too)
         raise ValueError(str(exc)) from None
-    if req.resource_logs is None and msgspec.json.decode(body):  # unknown keys only: no logs request
+    if req.resource_logs is None and not empty:  # unknown keys only: no logs request
         msg = "no resourceLogs"
         raise ValueError(msg)
     out = []

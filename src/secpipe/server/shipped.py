@@ -147,9 +147,10 @@ def _line_and_host(doc: bytes, start: re.Pattern[str] | None = None) -> ShippedL
         return None
     try:
         found = _SHIPPER_HOST.decode(doc)
-    except (*UNREADABLE, UnicodeDecodeError):  # a host value _Shipped skipped (not UTF-8, not its shape)
+        context = envelope_hint(doc, strict=True)
+    except (*UNREADABLE, UnicodeDecodeError):  # a host or context value _Shipped skipped (not UTF-8, not its shape)
         return None
-    return ShippedLine(line.encode("utf-8", "surrogatepass"), found.name(), found.at(), envelope_hint(doc))
+    return ShippedLine(line.encode("utf-8", "surrogatepass"), found.name(), found.at(), context)
 
 
 #: the keys of a shipper's document that are its line's own, not where the line came from: the line, its times, ids
@@ -163,14 +164,16 @@ _LOG_CONTEXT = ("file",)  # ECS log.file (path, inode, device id), not log.offse
 _EVENT_CONTEXT = ("module", "dataset", "timezone")  # a Filebeat module's fileset, not event.original/created/ingested
 
 
-def envelope_hint(doc: bytes) -> str | None:
+def envelope_hint(doc: bytes, *, strict: bool = False) -> str | None:
     """The context hint (:mod:`secpipe.formats._context`) of what a shipper's document says around its line: its other
     keys in ``unmapped`` as the document holds them (Filebeat's ``host``, ``agent``, ``input``, ``ecs``, ``fileset``,
     ``event.module``/``event.dataset``, ``log.file.path``; an OpenTelemetry record's ``attributes``, ``resource`` and
     ``scope``; Fluent Bit's ``kubernetes``), the file it was read from as ``metadata.log_source`` (OCSF: "a file path",
     ECS ``log.file.path``, the OpenTelemetry semantic conventions' ``log.file.path`` attribute, Vector's file source's
     ``file``) and the OpenTelemetry resource's host, cloud and container attributes in their places (:func:`otel_fields`).
-    None when there is nothing more. The lines of one file share their envelope, so its hint is made once."""
+    None when there is nothing more. The lines of one file share their envelope, so its hint is made once.
+    A value that is not UTF-8 (the top-level values are read raw, unchecked) gives no hint, or with ``strict``
+    raises UnicodeDecodeError (the document is then no shipped line: dead-lettered, as a host value that is not)."""
     try:  # the top level only: the values as their raw JSON
         d = _TOP_RAW.decode(doc)
         env: dict[str, Any] = {k: v for k, v in d.items() if k not in _PER_LINE}
@@ -181,7 +184,14 @@ def envelope_hint(doc: bytes) -> str | None:
                     env[key] = part
     except (*UNREADABLE, UnicodeDecodeError):
         return None
-    return envelope_context(msgspec.json.encode(env)) if env else None
+    if not env:
+        return None
+    try:
+        return envelope_context(msgspec.json.encode(env))
+    except UnicodeDecodeError:
+        if strict:
+            raise
+        return None
 
 
 @functools.lru_cache(maxsize=256)

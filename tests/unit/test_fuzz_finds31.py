@@ -1,0 +1,36 @@
+"""What the long mutation fuzz (``python -m tests.unit.mutate``, random seeds) found in session 31, each
+rebuilt from the real sample it mutated (tests/cases/wire_holdout, see its SOURCE.md) by the same kind of
+mutation, and checked through ``secpipe ingest``'s path as the fuzz checks it (``mutate.problems``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.unit import mutate
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "wire_holdout"
+
+
+def test_filebeat_document_with_a_context_value_not_utf8_is_dead_lettered_alone() -> None:
+    # seed 3102 round 1833 (json-many): bytes that are not UTF-8 in agent.name, a value only the line's
+    # context reads (raw, unchecked): the context's decode raised UnicodeDecodeError out of the format
+    # detection and stopped the ingest
+    lines = (CASES / "filebeat-filestream-auth.ndjson").read_bytes().splitlines()
+    bad = lines[1].replace(b'"agent":{"name":"localhost"', b'"agent":{"name":"local\xed\xa0\x80host"')
+    assert bad != lines[1]
+    data = b"\n".join([lines[0], bad, *lines[2:]]) + b"\n"
+    assert mutate.problems(data, "auto") == []  # red before: raised UnicodeDecodeError
+    got = mutate.ingest(data, "auto")
+    assert len(got.dead) == 1 and sum(b.num_rows for b in got.batches) == len(lines) - 1
+
+
+def test_otlp_request_nested_past_the_decoder_guard_is_dead_lettered() -> None:
+    # seed 3102 round 3023 (json-shape): an attribute value nested 1,000 arrays deep: RecursionError out of
+    # the OTLP request's decode stopped the ingest
+    req = json.loads((CASES / "otlp-logs.json").read_bytes())
+    req["resourceLogs"][0]["resource"]["attributes"][0]["value"] = "DEEP"
+    data = json.dumps(req).encode().replace(b'"DEEP"', b"[" * 1000 + b"]" * 1000)
+    assert mutate.problems(data, "auto") == []  # red before: raised RecursionError
+    got = mutate.ingest(data, "auto")
+    assert len(got.dead) == 1 and "recursion" in got.dead[0].reason.lower()
