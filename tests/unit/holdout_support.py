@@ -13,13 +13,20 @@ from secpipe.transforms.protect.redact import RedactStage
 
 
 def sigma_rows(rs: RuleSet, body: bytes, fmt: str = "json") -> list[int]:
-    """Rows of the decoded body the rules match (both evaluation paths agree)."""
+    """Rows of the decoded body the rules match (both evaluation paths agree); where the body's
+    records are stored in batches of several classes (Zeek's logs among other JSON records), the
+    matched records' lines in the body."""
     assert not rs.unsupported, rs.unsupported
     dec = formats.get(fmt).decode(body, "test")
     assert not dec.dead, dec.dead
+    lines = {line.strip(): i for i, line in enumerate(body.splitlines())}
+    raws = [[r.encode() for r in b.column("raw_data").to_pylist()] for b in dec.batches]
+    split = len(dec.batches) > 1 and all(r in lines for rs in raws for r in rs)  # NDJSON records in several classes
+    where = [[lines[r] for r in rs] if split else list(range(len(rs))) for rs in raws]
     got = []
     for ruleset in (rs, RuleSet(rs.rules, distinct_values=False)):
-        got.append(sorted({r for b in dec.batches for r in ruleset.matches(b).column("row").to_pylist()}))
+        got.append(sorted({where[k][r] for k, b in enumerate(dec.batches)
+                           for r in ruleset.matches(b).column("row").to_pylist()}))
     assert got[0] == got[1]
     return got[0]
 

@@ -37,6 +37,8 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   original level the data model keeps there); ``metadata.log_level`` its SeverityText. Any other
   object says nothing about severity: 0 (Unknown).
 - the whole object (compact JSON) in ``unmapped`` and in ``raw_data``.
+Zeek's logs (``conn``, ``dns``, ``http``, ``ssl``, ``ssh``, ``notice``: by ``_path`` or by their keys) are
+stored as their OCSF classes instead, the record kept in ``unmapped`` all the same (:mod:`._zeek_classes`).
 A JSON value that is not an object (a number, a string, an array element that is not an
 object) is dead-lettered with the reason.
 """
@@ -44,6 +46,7 @@ object) is dead-lettered with the reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -51,6 +54,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _zeek_classes
 from secpipe.formats.base import (
     Decoded,
     RecordFormat,
@@ -268,8 +272,9 @@ class GenericJSON(RecordFormat):
         return 60 if any(all(k.search(first) for k in keys) for keys in _CLAIMED) or all(
             k.search(head) for k in _WINLOG) else 0
 
-    def map_records(self, records: Records) -> Decoded:
-        """Map JSON objects to Base Events."""
+    def map_records(self, records: Records, parsed: list[Any] | None = None) -> Decoded:
+        """Map JSON objects to Base Events, Zeek's logs to their OCSF classes (:mod:`._zeek_classes`;
+        ``parsed``: the records as Python values already, one per record, as :mod:`.zeek_tsv` has them)."""
         out = Decoded(dead=records.dead, events=records.events)
         if not records.raws:
             return out
@@ -317,5 +322,14 @@ class GenericJSON(RecordFormat):
             cols["device.type"] = pc.if_else(named, "Unknown", pa.scalar(None, pa.string()))
         if any(sev):  # OpenTelemetry log records: their SeverityText
             cols["metadata.log_level"] = pa.array([_log_level(r) for r in recs], pa.string())
+        zeek: Sequence[int] = range(len(raws))
+        if parsed is None or len(parsed) != len(raws):  # (a record the decode refused: the records read again)
+            zeek = _zeek_classes.candidates(raws)
+            parsed = _zeek_classes.decoded(raws, zeek)
+        if zeek:  # Zeek's logs as their OCSF classes; the other records stay Base Events
+            rest = _zeek_classes.split(parsed, zeek, cols, times, self.name, out)
+            if rest is None:
+                return out
+            cols, raw_text = rest, rest["raw_data"]
         out.batches.append(to_batch("base_event", cols))
         return out

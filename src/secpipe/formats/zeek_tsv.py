@@ -27,7 +27,9 @@ their elements split at ``#set_separator`` (``#empty_field`` the empty array), e
 writer escapes non-printable bytes and the separators as ``\\xHH``: they are unescaped, and the
 bytes read as UTF-8 (an invalid byte kept as ``\\xHH``, as the JSON writer writes it). The log's
 ``#path`` is the record's ``_path`` key (as Corelight sensors and Security Onion write it), so
-``conn`` and ``dns`` rows stay told apart.
+``conn`` and ``dns`` rows stay told apart, and each log is stored as its OCSF class (conn Network
+Activity, dns DNS Activity, http HTTP Activity...: :mod:`._zeek_classes`; the rows, as Python values
+already, are handed over with their JSON, not decoded again for it).
 
 Framing: header lines may come again anywhere (``cat conn.log dns.log``, a rotated file appended):
 each ``#fields`` / ``#types`` pair types the rows after it. A row with another number of values
@@ -76,6 +78,7 @@ class ZeekTSV(Format):
         """Each row as its Zeek JSON record, mapped by the ``json`` format."""
         recs = Records()
         header = _Header()
+        rows: list[dict[str, Any]] = []
         for i, line in enumerate(data.removeprefix(BOM).split(b"\n")):
             line = line.removesuffix(b"\r")
             if not line:
@@ -84,11 +87,13 @@ class ZeekTSV(Format):
                 continue
             recs.events += 1
             try:
-                recs.raws.append(msgspec.json.encode(header.record(line)))
+                row = header.record(line)
+                recs.raws.append(msgspec.json.encode(row))
                 recs.locs.append((source, i))
+                rows.append(row)
             except ValueError as exc:
                 recs.dead.append(DeadLetter(f"Zeek TSV log line {i + 1}: {exc}", source, i, line, self.name))
-        return _JSON.map_records(recs)
+        return _JSON.map_records(recs, rows)
 
 
 class _Header:

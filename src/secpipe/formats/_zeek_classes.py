@@ -1,0 +1,430 @@
+"""Zeek's logs as their OCSF classes: the records the ``json`` format keeps, by the log they come from.
+
+Zeek writes one log per protocol analyzer; its JSON writer (and :mod:`.zeek_tsv`, which reads
+the ASCII writer's rows as those JSON records) names the log ``_path`` where the sensor writes
+it (Corelight, Security Onion, the TSV header's ``#path``), else the log is told by the keys
+only its record has (``conn_state``, ``qtype_name``, ``method`` and ``uri``...). The OCSF
+classes follow the OCSF project's own Zeek mappings (github.com/ocsf/examples,
+``mappings/markdown/Zeek``) for OCSF 1.8.0:
+
+- ``conn`` -> Network Activity (4001): activity by ``conn_state`` (SF, RSTO, RSTR, RSTRH, SH,
+  SHR Close; S0 Fail; REJ Refuse; any other Traffic), ``status_code`` the state itself,
+  ``connection_info.flag_history`` the ``history`` letters, ``community_uid`` the Community ID,
+  ``app_protocol_name`` the ``service``, ``duration`` (ms), ``start_time`` / ``end_time``,
+  ``traffic`` (bytes and packets each way: the originator's out, the responder's in; their sums;
+  ``missed_bytes``), the endpoints' MAC (``orig_l2_addr``, ``resp_l2_addr``);
+- ``dns`` -> DNS Activity (4003): Traffic where a response was seen (``rcode``), else Query;
+  ``query`` (hostname, type, class, the transaction id as ``packet_uid``), ``rcode_id`` (the
+  DNS RCODE; one OCSF has no id for is 99 Other with Zeek's name), ``answers[]`` (``rdata``
+  with its ``TTLs`` entry as ``ttl``), ``query_time``, ``response_time`` (``ts`` + ``rtt``);
+- ``http`` -> HTTP Activity (4002): activity by method (another is Other), ``http_request``
+  (method, user agent, referrer, version, body length; the URL: ``host``, the responder's port,
+  the ``uri``'s path and query, and the whole URL as Zeek's ``HTTP::build_url_http`` writes it,
+  ``http://host[:port]uri``, or the ``uri`` itself where it is absolute, a proxy's request),
+  ``http_response`` (``status_code``, ``status_msg``, body length);
+- ``ssl`` -> Network Activity (4001) with ``tls`` (OCSF has no TLS class; its Zeek mapping
+  puts ssl.log there): Traffic where ``established``, Fail where the handshake was aborted;
+  version, cipher, ``sni`` (``server_name``), the server certificate's subject, issuer and the
+  fingerprint ``cert_chain_fps`` lists first (SHA-1 or SHA-256 by its length), JA3 / JA3S;
+- ``ssh`` -> SSH Activity (4007): Open where ``auth_success``, Fail where authentication
+  failed, else Traffic; ``status_id`` Success / Failure, ``protocol_ver``, the HASSH
+  fingerprints, ``direction`` (INBOUND / OUTBOUND);
+- ``notice`` -> Detection Finding (2004), Create: the ``note`` as title and analytic, ``msg``
+  as description, the addresses it names (``src`` / ``dst`` / ``p``, else the connection's) as
+  the evidence's endpoints.
+
+Each of these rows has the connection's endpoints (``id.orig_h`` / ``id.orig_p`` ->
+``src_endpoint``, ``id.resp_h`` / ``id.resp_p`` -> ``dst_endpoint``) and ``connection_info``:
+``uid`` (Zeek's connection uid, which ties a connection's conn, dns, http... rows together;
+``metadata.uid`` stays secpipe's event identity), ``protocol_name`` / ``protocol_num``
+(``proto``), ``protocol_ver_id`` (IPv4 or IPv6, by the address), ``direction_id`` (by
+``local_orig`` / ``local_resp``, Unknown where they are unset). ``device.hostname`` is the
+sensor (``_system_name``), never a record's ``host`` (http.log's is the web server's name).
+The whole record stays in ``unmapped`` (SigmaHQ's ``product: zeek`` rules read its fields
+there) and ``raw_data``. Other logs (files, x509, weird, smb, kerberos...) stay Base Events.
+
+Columnar: the records of one log become one Arrow struct column in one conversion
+(``pa.array`` over their dicts, the fields a class reads typed as Zeek's JSON writer writes
+them); everything else is Arrow kernels over that batch. A log whose records do not all
+convert (a custom writer's port as text) is converted record by record: a record that does
+not stays a Base Event, whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from secpipe import _compute as pc
+from secpipe.formats._findings import singleton_list
+from secpipe.formats.base import Decoded, base_columns, to_batch
+from secpipe.schema.ocsf import enum_captions
+
+S, I32, I64, F64, B = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_()
+
+#: the fields of every log with a connection (``conn_id`` and the connection's uid)
+_CONN_ID = [("_system_name", S), ("uid", S), ("id.orig_h", S), ("id.orig_p", I64), ("id.resp_h", S),
+            ("id.resp_p", I64), ("proto", S), ("local_orig", B), ("local_resp", B)]  # fmt: skip
+#: log -> the fields its class reads, as Zeek's JSON writer types them (``port``/``count`` integers,
+#: ``interval`` numbers, ``vector[T]`` lists)
+_FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
+    "conn": [("service", S), ("duration", F64), ("orig_bytes", I64), ("resp_bytes", I64), ("conn_state", S),
+             ("missed_bytes", I64), ("history", S), ("orig_pkts", I64), ("resp_pkts", I64), ("community_id", S),
+             ("orig_l2_addr", S), ("resp_l2_addr", S)],
+    "dns": [("trans_id", I64), ("rtt", F64), ("query", S), ("qclass_name", S), ("qtype_name", S), ("rcode", I64),
+            ("rcode_name", S), ("answers", pa.list_(S)), ("TTLs", pa.list_(F64))],
+    "http": [("method", S), ("host", S), ("uri", S), ("referrer", S), ("version", S), ("user_agent", S),
+             ("request_body_len", I64), ("response_body_len", I64), ("status_code", I64), ("status_msg", S)],
+    "ssl": [("version", S), ("cipher", S), ("server_name", S), ("established", B), ("subject", S), ("issuer", S),
+            ("cert_chain_fps", pa.list_(S)), ("ja3", S), ("ja3s", S)],
+    "ssh": [("version", I64), ("auth_success", B), ("direction", S), ("hassh", S), ("hasshServer", S)],
+    "notice": [("note", S), ("msg", S), ("sub", S), ("src", S), ("dst", S), ("p", I64)],
+}  # fmt: skip
+_TYPES = {log: pa.struct([pa.field(k, t) for k, t in _CONN_ID + fields]) for log, fields in _FIELDS.items()}
+#: log -> its OCSF class
+CLASSES = {"conn": "network_activity", "dns": "dns_activity", "http": "http_activity", "ssl": "network_activity",
+           "ssh": "ssh_activity", "notice": "detection_finding"}  # fmt: skip
+#: a log's name as sensors write ``_path``: Zeek's own, Corelight's reduced logs (``conn_red``)
+_PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}}
+#: keys only one log's record has (a record without ``_path``): the first log whose every key is there
+_KEYS = (("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns", ("query", "trans_id")),
+         ("http", ("method", "uri")), ("http", ("trans_depth", "status_code")), ("ssl", ("established", "cipher")),
+         ("ssl", ("established", "server_name")), ("ssh", ("auth_success",)), ("ssh", ("hassh", "client")),
+         ("notice", ("note", "msg")))  # fmt: skip
+#: a record the ``json`` format keeps may be Zeek's if its text holds one of these keys
+_MARKS = (b'"_path"', b'"id.orig_h"', b'"note"')
+
+
+@dataclass
+class Group:
+    """The rows of one Zeek log in a batch: their OCSF class, activity, severity and columns."""
+
+    class_name: str
+    rows: np.ndarray
+    activity: pa.Array | int
+    severity: int
+    columns: dict[str, pa.Array]
+
+
+def candidates(raws: Sequence[bytes]) -> list[int]:
+    """Indices of the records whose text may be a Zeek log's (the others are no Zeek record)."""
+    return [i for i, r in enumerate(raws) if any(m in r for m in _MARKS)]
+
+
+def decoded(raws: Sequence[bytes], rows: Sequence[int]) -> list[Any]:
+    """The records at ``rows`` as Python values (a record is a JSON object: the json format decoded it)."""
+    return [msgspec.json.decode(raws[i]) for i in rows]
+
+
+def split(records: Sequence[Any], rows: Sequence[int], cols: dict[str, pa.Array], times_ms: pa.Array, kind: str,
+          out: Decoded) -> dict[str, pa.Array] | None:
+    """The batches of the Zeek logs among ``records`` (the records at ``rows`` of a batch of Base
+    Event columns ``cols``, their own times ``times_ms``) appended to ``out``; the columns of the
+    batch's other rows, None where there are none."""
+    found = groups(records, rows, times_ms)
+    if not found:
+        return cols
+    taken = np.zeros(len(times_ms), bool)
+    for g in found:
+        at = pa.array(g.rows)
+
+        def take(arr: pa.Array, at: pa.Array = at) -> pa.Array:
+            return arr if len(at) == len(times_ms) else arr.take(at)
+
+        part = base_columns(g.class_name, kind=kind, product="Zeek", vendor="Zeek", uids=take(cols["metadata.uid"]),
+                            times_ms=take(times_ms), raws=None, activity_id=g.activity, severity_id=g.severity)
+        part["message"] = take(cols["message"])
+        part.update(g.columns)
+        if g.class_name == "detection_finding":  # required: a notice has no id of its own
+            part["finding_info.uid"] = part["metadata.uid"]
+        sensor = part.pop("device.hostname", None)
+        if sensor is not None and sensor.null_count < len(sensor):  # device.type_id required (OCSF 1.8.0): Unknown
+            part["device.hostname"] = sensor
+            part["device.type_id"] = pc.if_else(pc.is_valid(sensor), pa.scalar(0, I32), pa.scalar(None, I32))
+            part["device.type"] = pc.if_else(pc.is_valid(sensor), "Unknown", pa.scalar(None, S))
+        part["unmapped"], part["raw_data"] = take(cols["unmapped"]), take(cols["raw_data"])
+        out.batches.append(to_batch(g.class_name, part))
+        taken[g.rows] = True
+    if taken.all():
+        return None
+    rest = pa.array(np.flatnonzero(~taken))
+    return {k: v.take(rest) for k, v in cols.items()}
+
+
+def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> list[Group]:
+    """The Zeek logs among ``records`` (the records at ``rows`` of a batch whose times are
+    ``times_ms``), one :class:`Group` per log this module maps, rows in batch order."""
+    by_log: dict[str, Sequence[int]] = {}
+    paths = [rec.get("_path") if type(rec) is dict else None for rec in records]
+    if paths and type(paths[0]) is str and paths[0] in _PATHS and paths.count(paths[0]) == len(paths):
+        by_log[_PATHS[paths[0]]] = range(len(records))  # one log's records (a TSV log, a Corelight stream)
+    else:
+        each: dict[str, list[int]] = {}
+        for k, rec in enumerate(records):
+            log = _log(rec) if type(rec) is dict else None
+            if log is not None:
+                each.setdefault(log, []).append(k)
+        by_log.update(each)
+    out = []
+    for log, ks in by_log.items():
+        typed, ok = _typed(log, records if len(ks) == len(records) else [records[k] for k in ks])
+        if not len(typed):
+            continue
+        if log != "notice":  # a row naming no connection (a log of another shape under the name) stays Base
+            named = pc.or_(pc.is_valid(_f(typed, "id.orig_h")), pc.is_valid(_f(typed, "id.resp_h")))
+            if not pc.all(named).as_py():
+                ok[ok] = named.to_numpy(zero_copy_only=False)
+                typed = typed.filter(named)
+                if not len(typed):
+                    continue
+        at = np.asarray(rows, np.int64)[np.asarray(ks, np.int64)[ok]]
+        whole = len(at) == len(times_ms)  # every row of the batch (then in order): no take
+        activity, severity, cols = _MAPPERS[log](typed, times_ms if whole else times_ms.take(pa.array(at)))
+        own = cols.pop("_direction", None)
+        cols.update(_connection(typed, own))
+        if log == "notice":  # the connection's endpoints are the evidence's (its own columns), not the finding's
+            for name in [c for c in cols if c.startswith(("src_endpoint.", "dst_endpoint.", "connection_info."))]:
+                del cols[name]
+        out.append(Group(CLASSES[log], at, activity, severity, cols))
+    return out
+
+
+def _log(rec: dict[str, Any]) -> str | None:
+    """The Zeek log a record is from: its ``_path``, else the keys only that log's record has."""
+    path = rec.get("_path")
+    if isinstance(path, str):
+        return _PATHS.get(path)
+    if "ts" not in rec:
+        return None
+    if isinstance(rec.get("id"), dict):  # a writer that nests conn_id (``"id": {"orig_h": ...}``)
+        rec.update({f"id.{k}": v for k, v in rec["id"].items()})
+    for log, keys in _KEYS:
+        if all(k in rec for k in keys):
+            return log
+    return None
+
+
+def _typed(log: str, recs: Sequence[Any]) -> tuple[pa.StructArray, np.ndarray]:
+    """The records as one struct column of the log's fields, and which records it holds (a record
+    whose field has another type than Zeek writes stays out, as a Base Event)."""
+    t = _TYPES[log]
+    try:
+        return pa.array(recs, t), np.ones(len(recs), bool)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+        ok = np.zeros(len(recs), bool)
+        for i, r in enumerate(recs):
+            try:
+                pa.array([r], t)
+                ok[i] = True
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+                continue
+        return pa.array([r for r, good in zip(recs, ok, strict=True) if good], t), ok
+
+
+def _f(s: pa.StructArray, name: str) -> pa.Array:
+    return s.field(name)
+
+
+def _ms(seconds: pa.Array) -> pa.Array:
+    """Seconds (an ``interval``) as whole milliseconds."""
+    return pc.round(pc.multiply(seconds, 1000.0)).cast(I64)
+
+
+def _by(values: pa.Array, table: dict[str, int], other: int, none: int) -> pa.Array:
+    """The id of each value in ``table``; ``other`` for another value, ``none`` for a null."""
+    ids = pc.take(pa.array(list(table.values()), I32), pc.index_in(values, value_set=pa.array(list(table), S)))
+    return pc.if_else(pc.is_null(values), pa.scalar(none, I32), pc.fill_null(ids, pa.scalar(other, I32)))
+
+
+def _true_false(flag: pa.Array, if_true: int, if_false: int, none: int) -> pa.Array:
+    return pc.fill_null(pc.if_else(flag, pa.scalar(if_true, I32), pa.scalar(if_false, I32)), pa.scalar(none, I32))
+
+
+_PROTO_NUMS = {"tcp": 6, "udp": 17, "icmp": 1}
+_DIRECTIONS = pa.array(["Unknown", "Inbound", "Outbound", "Lateral"], S)
+
+
+def _connection(s: pa.StructArray, own: pa.Array | None = None) -> dict[str, pa.Array]:
+    """The endpoints and connection_info every log with a ``conn_id`` has (module docstring);
+    ``own`` the direction a log says itself (ssh.log's), where ``local_orig``/``local_resp`` do not."""
+    orig, resp = _f(s, "id.orig_h"), _f(s, "id.resp_h")
+    v6 = pc.fill_null(pc.match_substring(pc.coalesce(orig, resp), ":"), False)
+    any_ip = pc.is_valid(pc.coalesce(orig, resp))
+    proto = _f(s, "proto")
+    num = _by(proto, _PROTO_NUMS, -1, -1)
+    num = pc.if_else(pc.and_(pc.equal(num, 1), v6), pa.scalar(58, I32), num)  # Zeek's icmp over IPv6: ICMPv6
+    lo, lr = _f(s, "local_orig"), _f(s, "local_resp")
+    direction = pc.fill_null(pc.if_else(lo, pc.if_else(lr, pa.scalar(3, I32), pa.scalar(2, I32)),
+                                        pc.if_else(lr, pa.scalar(1, I32), pa.scalar(0, I32))), pa.scalar(0, I32))  # fmt: skip
+    if own is not None:
+        direction = pc.if_else(pc.equal(direction, 0), own, direction)
+    # required of a connection_info: only where the record names a connection
+    direction = pc.if_else(pc.or_(any_ip, pc.is_valid(_f(s, "uid"))), direction, pa.scalar(None, I32))
+    return {
+        "src_endpoint.ip": orig, "src_endpoint.port": _f(s, "id.orig_p").cast(I32),
+        "dst_endpoint.ip": resp, "dst_endpoint.port": _f(s, "id.resp_p").cast(I32),
+        "connection_info.uid": _f(s, "uid"),
+        "connection_info.protocol_name": proto,
+        "connection_info.protocol_num": pc.if_else(pc.equal(num, -1), pa.scalar(None, I32), num),
+        "connection_info.protocol_ver_id": pc.if_else(any_ip, pc.if_else(v6, pa.scalar(6, I32), pa.scalar(4, I32)),
+                                                      pa.scalar(None, I32)),
+        "connection_info.direction_id": direction,
+        "connection_info.direction": _DIRECTIONS.take(direction),
+        "device.hostname": _f(s, "_system_name"),
+    }  # fmt: skip
+
+
+_CONN_ACTIVITY = {**dict.fromkeys(("SF", "RSTO", "RSTR", "RSTRH", "SH", "SHR"), 2), "S0": 4, "REJ": 5}
+
+
+def _conn(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    dur = _ms(_f(s, "duration"))
+    ob, rb, op, rp = (_f(s, k) for k in ("orig_bytes", "resp_bytes", "orig_pkts", "resp_pkts"))
+    return _by(_f(s, "conn_state"), _CONN_ACTIVITY, 6, 6), 1, {
+        "status_code": _f(s, "conn_state"), "app_protocol_name": _f(s, "service"), "duration": dur,
+        "start_time": times, "end_time": pc.add(times, dur),
+        "connection_info.flag_history": _f(s, "history"), "connection_info.community_uid": _f(s, "community_id"),
+        "traffic.bytes_out": ob, "traffic.bytes_in": rb, "traffic.packets_out": op, "traffic.packets_in": rp,
+        "traffic.bytes": pc.add(ob, rb), "traffic.packets": pc.add(op, rp), "traffic.bytes_missed": _f(s, "missed_bytes"),
+        "src_endpoint.mac": _f(s, "orig_l2_addr"), "dst_endpoint.mac": _f(s, "resp_l2_addr"),
+    }  # fmt: skip
+
+
+#: the DNS RCODEs OCSF 1.8.0's ``rcode_id`` names (another is 99 Other)
+_RCODE_IDS = pa.array([*range(12), *range(16, 24)], I64)
+
+
+def _dns(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    rcode = _f(s, "rcode")
+    known = pc.is_in(rcode, value_set=_RCODE_IDS)
+    rcode_id = pc.if_else(pc.is_null(rcode), pa.scalar(None, I32),
+                          pc.if_else(known, rcode.cast(I32), pa.scalar(99, I32)))  # fmt: skip
+    caption = enum_captions("dns_activity", "rcode_id", rcode_id)
+    answers = _f(s, "answers")
+    return pc.if_else(pc.is_valid(rcode), pa.scalar(6, I32), pa.scalar(1, I32)), 1, {
+        "query.hostname": _f(s, "query"), "query.type": _f(s, "qtype_name"), "query.class": _f(s, "qclass_name"),
+        "query.packet_uid": _f(s, "trans_id").cast(I32),
+        "rcode_id": rcode_id, "rcode": pc.if_else(pc.equal(rcode_id, 99), _f(s, "rcode_name"), caption),
+        "answers": _answers(answers, _f(s, "TTLs")),
+        "query_time": times, "response_time": pc.add(times, _ms(_f(s, "rtt"))),
+    }  # fmt: skip
+
+
+def _answers(answers: pa.ListArray, ttls: pa.ListArray) -> pa.Array:
+    """``answers[]`` of ``answers`` with each one's ``TTLs`` entry (whole seconds) as its ``ttl``."""
+    rdata = answers.flatten()
+    lengths = pc.fill_null(pc.list_value_length(answers), 0)
+    if pc.all(pc.equal(lengths, pc.fill_null(pc.list_value_length(ttls), 0))).as_py() is not False:
+        ttl = ttls.flatten()
+    else:  # a row whose TTLs are not one per answer: none of its TTLs (per row, only in such a batch)
+        ttl = pa.array([t for n, row in zip(lengths.to_pylist(), ttls.to_pylist(), strict=True)
+                        for t in (row if row is not None and len(row) == n else [None] * n)], F64)  # fmt: skip
+    items = pa.StructArray.from_arrays([rdata, pc.round(ttl).cast(I32)], names=["rdata", "ttl"])
+    return pa.ListArray.from_arrays(answers.offsets, items, mask=pc.is_null(answers))
+
+
+_HTTP_METHODS = {"CONNECT": 1, "DELETE": 2, "GET": 3, "HEAD": 4, "OPTIONS": 5, "POST": 6, "PUT": 7, "TRACE": 8, "PATCH": 9}
+_TARGET = r"^(?P<abs>[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?(?P<path>[^?#]*)(?:\?(?P<query>[^#]*))?"
+
+
+def _http(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    method, host, uri, port = _f(s, "method"), _f(s, "host"), _f(s, "uri"), _f(s, "id.resp_p")
+    parts = pc.extract_regex(uri, _TARGET)
+    absolute = pc.fill_null(pc.not_equal(parts.field("abs"), ""), False)
+    none = pa.scalar(None, S)
+    path = pc.if_else(pc.equal(parts.field("path"), ""), none, parts.field("path"))
+    query = pc.if_else(pc.equal(parts.field("query"), ""), none, parts.field("query"))
+    # Zeek's HTTP::build_url: the host (else the responder's address), ":port" unless 80, the uri
+    at = pc.if_else(pc.fill_null(pc.equal(port, 80), True), "", pc.binary_join_element_wise(":", port.cast(S), ""))
+    origin = pc.binary_join_element_wise("http://", host, at, "")
+    in_origin = pc.fill_null(pc.starts_with(uri, "/"), False)
+    url = pc.if_else(absolute, uri, pc.if_else(in_origin, pc.binary_join_element_wise(origin, uri, ""), none))
+    code = _f(s, "status_code")
+    return _by(method, _HTTP_METHODS, 99, 0), 1, {
+        "http_request.http_method": method, "http_request.user_agent": _f(s, "user_agent"),
+        "http_request.referrer": _f(s, "referrer"), "http_request.version": _f(s, "version"),
+        "http_request.body_length": _f(s, "request_body_len").cast(I32),
+        "http_request.url.hostname": host, "http_request.url.port": port.cast(I32),
+        "http_request.url.path": path, "http_request.url.query_string": query, "http_request.url.url_string": url,
+        "http_request.url.scheme": pc.if_else(pc.is_valid(url), pc.if_else(absolute, none, "http"), none),
+        "http_response.code": code.cast(I32),
+        "http_response.message": pc.if_else(pc.is_valid(code), _f(s, "status_msg"), none),
+        "http_response.body_length": pc.if_else(pc.is_valid(code), _f(s, "response_body_len"),
+                                                pa.scalar(None, I64)).cast(I32),
+        "start_time": times,
+    }  # fmt: skip
+
+
+def _fingerprint(value: pa.Array, algorithm: pa.Array | int) -> pa.Array:
+    """A one-element ``fingerprint[]`` list of each value (null where it is)."""
+    n = len(value)
+    alg = pa.array(np.full(n, algorithm, np.int32)) if isinstance(algorithm, int) else algorithm
+    return pa.StructArray.from_arrays([value, alg, _ALG_NAMES.take(alg)], names=["value", "algorithm_id", "algorithm"],
+                                      mask=pc.is_null(value))
+
+
+_ALG_NAMES = pa.array(["Unknown", "MD5", "SHA-1", "SHA-256"], S)
+
+
+def _ssl(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    fps = _f(s, "cert_chain_fps")
+    leaf = pc.list_element(pc.if_else(pc.fill_null(pc.greater(pc.list_value_length(fps), 0), False), fps,
+                                      pa.scalar(None, fps.type)), 0) if len(fps) else pa.nulls(0, S)  # fmt: skip
+    alg = pc.fill_null(pc.if_else(pc.equal(pc.utf8_length(leaf), 64), pa.scalar(3, I32),
+                                  pc.if_else(pc.equal(pc.utf8_length(leaf), 40), pa.scalar(2, I32), pa.scalar(0, I32))),
+                       pa.scalar(0, I32))  # fmt: skip
+    return _true_false(_f(s, "established"), 6, 4, 0), 1, {
+        "tls.version": _f(s, "version"), "tls.cipher": _f(s, "cipher"), "tls.sni": _f(s, "server_name"),
+        "tls.certificate.subject": _f(s, "subject"), "tls.certificate.issuer": _f(s, "issuer"),
+        "tls.certificate.fingerprints": singleton_list(_fingerprint(leaf, alg), pc.is_valid(leaf)),
+        "tls.ja3_hash": _fingerprint(_f(s, "ja3"), 1), "tls.ja3s_hash": _fingerprint(_f(s, "ja3s"), 1),
+        "start_time": times,
+    }  # fmt: skip
+
+
+def _ssh(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    ok = _f(s, "auth_success")
+    hassh = [pa.StructArray.from_arrays([_fingerprint_hassh(_f(s, k))], names=["fingerprint"], mask=pc.is_null(_f(s, k)))
+             for k in ("hassh", "hasshServer")]
+    direction = _by(_f(s, "direction"), {"INBOUND": 1, "OUTBOUND": 2}, 0, 0)
+    return _true_false(ok, 1, 4, 6), 1, {
+        "status_id": _true_false(ok, 1, 2, 0), "status": pc.take(_STATUS, _true_false(ok, 1, 2, 0)),
+        "protocol_ver": _f(s, "version").cast(S), "client_hassh": hassh[0], "server_hassh": hassh[1],
+        "_direction": direction, "start_time": times,
+    }  # fmt: skip
+
+
+_STATUS = pa.array(["Unknown", "Success", "Failure"], S)
+
+
+def _fingerprint_hassh(value: pa.Array) -> pa.Array:
+    """HASSH's fingerprint (OCSF 1.8.0's algorithm 20, HASSH: an MD5 of the key exchange's algorithms)."""
+    n = len(value)
+    return pa.StructArray.from_arrays([value, pa.array(np.full(n, 20, np.int32)), pa.repeat(pa.scalar("HASSH"), n)],
+                                      names=["value", "algorithm_id", "algorithm"], mask=pc.is_null(value))
+
+
+def _notice(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    n = len(s)
+    note = _f(s, "note")
+    src, dst = pc.coalesce(_f(s, "src"), _f(s, "id.orig_h")), pc.coalesce(_f(s, "dst"), _f(s, "id.resp_h"))
+    dport = pc.coalesce(_f(s, "p"), _f(s, "id.resp_p")).cast(I32)
+    sport = pc.if_else(pc.is_valid(_f(s, "src")), pa.scalar(None, I32), _f(s, "id.orig_p").cast(I32))
+    ends = [pa.StructArray.from_arrays([ip, port], names=["ip", "port"], mask=pc.is_null(ip))
+            for ip, port in ((src, sport), (dst, dport))]
+    evidence = pa.StructArray.from_arrays(ends, names=["src_endpoint", "dst_endpoint"])
+    return 1, 0, {
+        "finding_info.title": note, "finding_info.desc": _f(s, "msg"),
+        "finding_info.analytic.name": note, "finding_info.analytic.type_id": pa.array(np.ones(n, np.int32)),
+        "finding_info.analytic.type": pa.repeat(pa.scalar("Rule"), n),
+        "evidences": singleton_list(evidence, pc.or_(pc.is_valid(src), pc.is_valid(dst))),
+    }  # fmt: skip
+
+
+_MAPPERS: dict[str, Callable[[pa.StructArray, pa.Array], tuple[Any, int, dict[str, pa.Array]]]] = {
+    "conn": _conn, "dns": _dns, "http": _http, "ssl": _ssl, "ssh": _ssh, "notice": _notice}
