@@ -7,8 +7,9 @@ Input: a build's console text (``$JENKINS_HOME/jobs/<job>/builds/<n>/log``, or
 ``<job>#<n>``, taken from the source: a ``jenkins-build=<job>#<n>`` hint, or a path/URL of
 either layout (folders included); without one it is the file name. The stage is tracked
 through Pipeline markers: ``[Pipeline] { (Build)`` opens stage "Build" and
-``[Pipeline] // stage`` closes it (innermost-last for nested/parallel stages); lines outside
-a stage have none. ``Finished: SUCCESS|FAILURE|UNSTABLE|ABORTED|NOT_BUILT`` gives the result.
+``[Pipeline] // stage`` closes it, back to the stage around it (stages nest: a parallel stage's
+branches run their stages inside it; a branch's own ``{ (Branch: NAME)`` marker is no stage); lines
+outside a stage have none. ``Finished: SUCCESS|FAILURE|UNSTABLE|ABORTED|NOT_BUILT`` gives the result.
 Timestamper prefixes (``[2024-05-01T10:00:00.123Z] `` or ``10:00:00 ``; a clock time followed by
 two spaces as the console page shows it and users copy it) give the time, ANSI
 colour codes and Jenkins' hidden console notes (``ESC[8mha:////...ESC[0m``) are removed from
@@ -82,6 +83,28 @@ _RESULTS = pa.array(["SUCCESS", "FAILURE", "UNSTABLE", "ABORTED", "NOT_BUILT"], 
 _RESULT_STATUS = pa.array([1, 2, 2, 2, 99], _I32)
 
 
+def _stage_marks(opened: pa.Array, closed: pa.Array) -> pa.Array:
+    """The stage each marker line leaves the log in (``""`` none), null on other lines (filled
+    forward by the caller). Stages nest: ``// stage`` returns to the enclosing one (a parallel
+    stage's branches close theirs inside it, and the lines after them are still the parent's).
+    A parallel branch's ``{ (Branch: NAME)`` is no stage (it is closed by a bare ``}``, which
+    closes any block): its lines stay in the stage around it. One step per marker line."""
+    marks: list[str | None] = [None] * len(opened)
+    stack: list[str] = []
+    at_open = pc.indices_nonzero(pc.is_valid(opened)).to_numpy()
+    at_close = pc.indices_nonzero(closed).to_numpy()
+    names = opened.take(pa.array(at_open)).to_pylist() if len(at_open) else []
+    events = sorted([(int(i), name) for i, name in zip(at_open, names, strict=True)] + [(int(i), None) for i in at_close])
+    for i, name in events:
+        if name is None:
+            if stack:
+                stack.pop()
+        elif not name.startswith("Branch: "):
+            stack.append(name)
+        marks[i] = stack[-1] if stack else ""
+    return pa.array(marks, S)
+
+
 def build_id(source: str) -> tuple[str, str | None]:
     """(job, build number) from a source hint, a builds/ path or a /job/ URL."""
     for pat, job_name in _SRC_PATTERNS:
@@ -146,8 +169,7 @@ class JenkinsLog(Format):
         is_result = pc.is_valid(result)
         opened = group(pc.extract_regex(text, _STAGE_OPEN), "stage")
         closed = pc.fill_null(pc.match_substring_regex(text, _STAGE_CLOSE), False)
-        marks = pc.if_else(closed, "", opened)
-        stage = pc.fill_null_forward(marks)
+        stage = pc.fill_null_forward(_stage_marks(opened, closed))
         stage = pc.if_else(pc.fill_null(pc.equal(stage, ""), False), pa.scalar(None, S), stage)
         started = pc.fill_null(pc.starts_with(text, "Started by "), False)
         if _fast.contains_any(raw.buffers()[2], _L10N_MARKS):  # a localized Jenkins: its cause lines too
