@@ -162,3 +162,21 @@ def test_threat_intel_matches_zeek_addresses_names_and_fingerprints(tmp_path: Pa
     assert {("evidences[].dst_endpoint.ip", "45.134.174.143"), ("tls.sni", "api.ipify.org"),
             ("answers[].rdata", "vhost1.identityvector.com"), ("tls.ja3_hash.value", "c81fc162549590f0e836b538fe5bfdd7")
             } <= seen, seen
+
+
+def test_objects_without_their_required_attribute_are_left_out() -> None:
+    # records written from Zeek's SSL::Info and DNS::Info field docs (version "SSL/TLS version that the server
+    # chose" and query are &optional): a client hello the server never answered names the server only by its
+    # SNI, a DNS message without a question has no query
+    base = {"ts": 1598992772.249387, "uid": "CUs6Sq3qciVfv4hbr7", "id.orig_h": "10.9.1.101", "id.orig_p": 49815,
+            "id.resp_h": "52.109.8.20"}
+    recs = [{"_path": "ssl", **base, "id.resp_p": 443, "server_name": "nexusrules.officeapps.live.com", "resumed": False,
+             "established": False},
+            {"_path": "dns", **base, "id.resp_p": 53, "proto": "udp", "trans_id": 0, "rcode": 1, "rcode_name": "FORMERR",
+             "AA": False, "TC": False, "RD": False, "RA": False, "Z": 0, "rejected": False}]
+    ssl, dns = sorted(_rows(b"\n".join(msgspec.json.encode(r) for r in recs), "json"), key=lambda r: r["class_uid"])
+    assert (ssl["class_uid"], ssl["activity_name"], ssl["tls"]) == (4001, "Fail", None)
+    assert ssl["dst_endpoint"]["hostname"] == "nexusrules.officeapps.live.com"  # still matched by domain indicators
+    assert (dns["class_uid"], dns["query"], dns["rcode"]) == (4003, None, "FormError")
+    for r, cls in ((ssl, "network_activity"), (dns, "dns_activity")):
+        assert [p for p in check_rows(cls, [r]) if "['name', 'uid']" not in p] == []

@@ -230,6 +230,11 @@ def _f(s: pa.StructArray, name: str) -> pa.Array:
     return s.field(name)
 
 
+def _where(mask: pa.Array, arr: pa.Array) -> pa.Array:
+    """``arr`` where ``mask`` holds, else null (an object's attributes where its required one is given)."""
+    return pc.if_else(mask, arr, pa.scalar(None, arr.type))
+
+
 def _ms(seconds: pa.Array) -> pa.Array:
     """Seconds (an ``interval``) as whole milliseconds."""
     return pc.round(pc.multiply(seconds, 1000.0)).cast(I64)
@@ -305,10 +310,10 @@ def _dns(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, p
     rcode_id = pc.if_else(pc.is_null(rcode), pa.scalar(None, I32),
                           pc.if_else(known, rcode.cast(I32), pa.scalar(99, I32)))  # fmt: skip
     caption = enum_captions("dns_activity", "rcode_id", rcode_id)
-    answers = _f(s, "answers")
+    answers, asked = _f(s, "answers"), pc.is_valid(_f(s, "query"))
     return pc.if_else(pc.is_valid(rcode), pa.scalar(6, I32), pa.scalar(1, I32)), 1, {
-        "query.hostname": _f(s, "query"), "query.type": _f(s, "qtype_name"), "query.class": _f(s, "qclass_name"),
-        "query.packet_uid": _f(s, "trans_id").cast(I32),
+        "query.hostname": _f(s, "query"), "query.type": _where(asked, _f(s, "qtype_name")),
+        "query.class": _where(asked, _f(s, "qclass_name")), "query.packet_uid": _where(asked, _f(s, "trans_id").cast(I32)),
         "rcode_id": rcode_id, "rcode": pc.if_else(pc.equal(rcode_id, 99), _f(s, "rcode_name"), caption),
         "answers": _answers(answers, _f(s, "TTLs")),
         "query_time": times, "response_time": pc.add(times, _ms(_f(s, "rtt"))),
@@ -344,12 +349,12 @@ def _http(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, 
     origin = pc.binary_join_element_wise("http://", host, at, "")
     in_origin = pc.fill_null(pc.starts_with(uri, "/"), False)
     url = pc.if_else(absolute, uri, pc.if_else(in_origin, pc.binary_join_element_wise(origin, uri, ""), none))
-    code = _f(s, "status_code")
+    code, has_url = _f(s, "status_code"), pc.or_(pc.is_valid(path), pc.is_valid(url))
     return _by(method, _HTTP_METHODS, 99, 0), 1, {
         "http_request.http_method": method, "http_request.user_agent": _f(s, "user_agent"),
         "http_request.referrer": _f(s, "referrer"), "http_request.version": _f(s, "version"),
         "http_request.body_length": _f(s, "request_body_len").cast(I32),
-        "http_request.url.hostname": host, "http_request.url.port": port.cast(I32),
+        "http_request.url.hostname": _where(has_url, host), "http_request.url.port": _where(has_url, port.cast(I32)),
         "http_request.url.path": path, "http_request.url.query_string": query, "http_request.url.url_string": url,
         "http_request.url.scheme": pc.if_else(pc.is_valid(url), pc.if_else(absolute, none, "http"), none),
         "http_response.code": code.cast(I32),
@@ -361,7 +366,7 @@ def _http(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, 
 
 
 def _fingerprint(value: pa.Array, algorithm: pa.Array | int) -> pa.Array:
-    """A one-element ``fingerprint[]`` list of each value (null where it is)."""
+    """A ``fingerprint`` of each value (null where it is) by ``algorithm`` (MD5, SHA-1, SHA-256 ids)."""
     n = len(value)
     alg = pa.array(np.full(n, algorithm, np.int32)) if isinstance(algorithm, int) else algorithm
     return pa.StructArray.from_arrays([value, alg, _ALG_NAMES.take(alg)], names=["value", "algorithm_id", "algorithm"],
@@ -378,13 +383,15 @@ def _ssl(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, p
     alg = pc.fill_null(pc.if_else(pc.equal(pc.utf8_length(leaf), 64), pa.scalar(3, I32),
                                   pc.if_else(pc.equal(pc.utf8_length(leaf), 40), pa.scalar(2, I32), pa.scalar(0, I32))),
                        pa.scalar(0, I32))  # fmt: skip
+    # tls where the server chose a version (its required attribute); the name the client asked for
+    # (SNI) is the server's hostname also where the handshake went no further
+    v = pc.is_valid(_f(s, "version"))
+    tls = {"tls.version": _f(s, "version"), "tls.cipher": _f(s, "cipher"), "tls.sni": _f(s, "server_name"),
+           "tls.certificate.subject": _f(s, "subject"), "tls.certificate.issuer": _f(s, "issuer"),
+           "tls.certificate.fingerprints": singleton_list(_fingerprint(leaf, alg), pc.is_valid(leaf)),
+           "tls.ja3_hash": _fingerprint(_f(s, "ja3"), 1), "tls.ja3s_hash": _fingerprint(_f(s, "ja3s"), 1)}
     return _true_false(_f(s, "established"), 6, 4, 0), 1, {
-        "tls.version": _f(s, "version"), "tls.cipher": _f(s, "cipher"), "tls.sni": _f(s, "server_name"),
-        "tls.certificate.subject": _f(s, "subject"), "tls.certificate.issuer": _f(s, "issuer"),
-        "tls.certificate.fingerprints": singleton_list(_fingerprint(leaf, alg), pc.is_valid(leaf)),
-        "tls.ja3_hash": _fingerprint(_f(s, "ja3"), 1), "tls.ja3s_hash": _fingerprint(_f(s, "ja3s"), 1),
-        "start_time": times,
-    }  # fmt: skip
+        **{k: _where(v, a) for k, a in tls.items()}, "dst_endpoint.hostname": _f(s, "server_name"), "start_time": times}
 
 
 def _ssh(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
