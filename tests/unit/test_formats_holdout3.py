@@ -550,6 +550,10 @@ def test_trivy_report_id_correlates_findings() -> None:
     assert r["compliance"]["checks"][0]["uid"] == "AVD-AWS-0143"
     assert r["time"] == 1768987162484  # CreatedAt 2026-01-21T10:19:22.484900675+01:00
     assert [(x["type"], x["name"]) for x in r["resources"]] == [("filesystem", "tofu/clusters/sandbox"),
-                                                                ("terraform", "../../aws-credentials/main.tf")]  # fmt: skip
+                                                                ("terraform", "../../aws-credentials/main.tf"),
+                                                                ("iam", "module.aws_credentials")]  # fmt: skip
+    # (session 31: CauseMetadata's Resource is the resource at fault, after the artifact and the target)
+    assert json.loads(r["resources"][2]["data"]) == {"provider": "AWS", "service": "iam", "start_line": 20, "end_line": 24}
+    assert r["resources"][2]["labels"] == ["AWS"]
     older = formats.get("trivy").decode((CASES / "trivy-legacy-mix.json").read_bytes(), "src")
     assert all(x["metadata"]["correlation_uid"] is None for x in _rows(older))

@@ -27,5 +27,6 @@ def test_trivy_aws_account_report() -> None:
     assert a["resources"][0] | {"labels": None, "data": None} == {"type": "aws_account", "name": "12345678", "uid": None,
                                                                    "labels": None, "data": None}  # fmt: skip
     assert a["resources"][1]["name"] == "arn:aws:s3:::examplebucket" and a["resources"][1]["type"] == "cloud"
+    assert len(a["resources"]) == 2  # CauseMetadata's Resource is the Target here: no resource of its own
     assert a["metadata"]["log_version"] is None and "secpipe:time_from_receipt" in a["metadata"]["labels"]
     assert a["status"] == "New" and rows[2]["status"] == "Resolved"

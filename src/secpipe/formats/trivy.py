@@ -21,7 +21,11 @@ One event per finding, in three OCSF classes:
   ``Status`` (PASS -> Pass 1, FAIL -> Fail 3, EXCEPTION -> Other 99); the check (ID/AVDID, title,
   severity, the same status_id) in ``compliance.checks[0]``; both statuses are the caption of
   their status_id, for Other Trivy's word (``EXCEPTION``), as OCSF defines them; a PASS finding
-  gets finding status Resolved (4), others New (1); resolution in ``remediation.desc``.
+  gets finding status Resolved (4), others New (1); resolution in ``remediation.desc``. The
+  resource at fault, ``CauseMetadata.Resource`` (a Terraform resource or module address, a
+  CloudFormation logical id; not when it is the Target again, as a ``trivy aws`` ARN), is one more
+  ``resources`` entry (type its Service, else Provider; labels its Provider; data provider, service,
+  start and end line); the whole CauseMetadata stays in ``unmapped``.
 - ``Results[].Secrets[]`` -> Data Security Finding (2006). OCSF 1.8.0 describes that class as the
   one for "Secrets Management" detections, unlike Vulnerability Finding (software weaknesses):
   ``data_security.detection_pattern`` = RuleID, ``pattern_match`` = Trivy's (already masked)
@@ -301,6 +305,40 @@ class _Misconf(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _M_UNMAPPED = ("Namespace", "Query", "Layer", "CauseMetadata")
+
+
+class _Cause(msgspec.Struct, gc=False):
+    """What a misconfiguration's CauseMetadata names: the resource at fault (a Terraform resource or
+    module address, a CloudFormation logical id, a cloud ARN) and where it is defined."""
+
+    Resource: Any = None  # (typed Any: a finding is not refused for a value of another shape here)
+    Provider: Any = None
+    Service: Any = None
+    StartLine: Any = None
+    EndLine: Any = None
+
+
+_CAUSE = msgspec.json.Decoder(_Cause)
+
+
+def _cause_resource(raw: msgspec.Raw, target: str | None) -> dict[str, Any] | None:
+    """The resource entry a misconfiguration's CauseMetadata adds: ``name`` its Resource, ``type``
+    its Service (else Provider), ``labels`` its Provider, ``data`` provider, service and the lines
+    that define it; None without a Resource of its own (none, or the result's Target again)."""
+    if not raw:
+        return None
+    try:
+        c = _CAUSE.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    name = text_or_none(c.Resource)
+    if not name or name == target:
+        return None
+    provider, service = text_or_none(c.Provider), text_or_none(c.Service)
+    data = {k: v for k, v in (("provider", provider), ("service", service), ("start_line", c.StartLine),
+                              ("end_line", c.EndLine)) if v is not None and v != ""}  # fmt: skip
+    return {"type": service or provider, "name": name, "uid": None, "labels": [provider] if provider else None,
+            "data": json_col([data]).to_pylist()[0]}
 
 
 class _Secret(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -1066,7 +1104,13 @@ class Trivy(ReportFormat):
             "standards": str_lists([[m.Type] if m.Type else None for m in ms]),
         })  # fmt: skip
         fstat = pa.array([4 if s == "PASS" else 1 for s in stat], pa.int32())
-        return {
+        extra = [_cause_resource(m.CauseMetadata, r.Target) for m, r in zip(ms, res, strict=True)]
+        out: dict[str, pa.Array] = {}
+        if any(extra):  # the resource at fault after the artifact and the target
+            have = cols["resources"]
+            out["resources"] = pa.array([[*(have_row or ()), x] if x else have_row
+                                         for have_row, x in zip(have.to_pylist(), extra, strict=True)], have.type)  # fmt: skip
+        return out | {
             "status_id": fstat,
             "status": captions("compliance_finding", "status_id", fstat),
             "compliance.status_id": cstat,
