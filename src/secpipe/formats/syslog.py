@@ -105,6 +105,11 @@ Mapping:
   gpasswd's ``user U added by A to group G`` / ``... removed by A from group G`` (Add / Remove User,
   gpasswd's A the actor); each a Success. The ``shadow group`` and ``/etc/gshadow`` twin lines of
   the same change stay Base Events.
+- the PAM lines of other services (``pam_unix(login|cron|systemd-user|vsftpd|...:session)``: session
+  opened / closed Logon / Logoff; ``:auth): authentication failure`` Logon Failure, ``rhost`` the
+  source), login's ``FAILED LOGIN (N) on 'TTY' FOR 'U', REASON`` (Logon Failure) and ``ROOT LOGIN on
+  'TTY'`` (Logon), systemd-logind's ``New session ID of user U.`` (Logon) and ``Removed session ID.``
+  (Logoff, ``session.uid`` ID) -> Authentication (3002), the PAM service (else the TAG) the service.
 - Cisco ASA / FTD authentication messages -> Authentication (3002): 605005 / 605004 management
   logins permitted / denied (source, the ASA's address and service), 113004 / 113012 and 113005 /
   113015 AAA authentications Successful / Rejected (the reason the detail, the user IP the source;
@@ -1307,7 +1312,8 @@ class Syslog(Format):
                      lambda f: _snare_auth(f["msg"]),
                      lambda f: _asa_auth(f["msgid"], f["msg"]),
                      lambda f: _ios_auth(f["msgid"], f["msg"]),
-                     lambda f: _fortigate_auth(f["msg"])):  # fmt: skip
+                     lambda f: _fortigate_auth(f["msg"]),
+                     lambda f: _session_auth(f["app"], f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
                 continue
@@ -2296,6 +2302,69 @@ def _ios_auth(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]]
         "activity": pc.if_else(out, pa.scalar(2, _I32), pa.scalar(1, _I32)),
         "cmd": pa.nulls(n, S), "tty": group(outs, "tty"),
         "_cols": {"dst_endpoint.port": group(ins, "lport").cast(_I32)}, "_time": own,
+    }  # fmt: skip
+
+
+#: the PAM sessions and failures of services other than sshd, sudo and su (``login``, ``gdm-password``,
+#: ``systemd-user``, ``cron``, ``vsftpd``, ...: pam_unix writes the same lines for every service) and
+#: the console logins and sessions of a Linux host: shadow-utils login's ``FAILED LOGIN (N) on 'TTY'[
+#: from 'HOST'] FOR 'USER', REASON`` and ``ROOT LOGIN  on 'TTY'[ from 'HOST']`` (login.c), and
+#: systemd-logind's ``New session ID of user USER.`` / ``Removed session ID.`` (logind's
+#: SD_MESSAGE_SESSION_START / _STOP)
+_LOGIN_FAILED = r"^FAILED LOGIN \((?P<n>\d+)\) on '(?P<tty>[^']*)'(?: from '(?P<host>[^']*)')? FOR '(?P<user>[^']*)', (?P<why>.+)$"
+_LOGIN_ROOT = r"^ROOT LOGIN +on '(?P<tty>[^']*)'(?: from '(?P<host>[^']*)')?$"
+_LOGIND = r"^(?:New session (?P<new>\S+) of user (?P<user>[^\s.]+(?:\.[^\s.]+)*)\.|Removed session (?P<gone>\S+?)\.)$"
+#: PAM services whose session is an account switch (their TAG's own lines go to :func:`_auth`)
+_SWITCH_SERVICES = pa.array(["su", "su-l", "sudo", "sudo-i", "runuser", "runuser-l"], S)
+
+
+def _session_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(the PAM lines of the services above, login's and systemd-logind's, their
+    Authentication fields), or None: a PAM session opened / closed Logon / Logoff Success and an
+    ``auth`` failure Logon Failure (the PAM service the service, ``rhost`` the source, the tty);
+    login's failure Logon Failure (its reason the detail, ``N`` the count), a root login Logon; a
+    logind session's start Logon, its removal Logoff (``session.uid`` the session's id). Lines of
+    the sshd, sudo and su TAGs are :func:`_auth`'s, and a PAM session of su/sudo under another TAG
+    (an account switch) stays where it was."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"pam_unix(", b"LOGIN ", b" session ")):
+        return None
+    none = pa.scalar(None, S)
+    theirs = pc.fill_null(pc.is_in(app, value_set=_AUTH_APPS), False)
+    text = pc.if_else(theirs, none, msg)
+    sess = pc.extract_regex(text, _PAM_SESSION)
+    pfail = pc.extract_regex(text, _PAM_FAIL)
+    switch = pc.fill_null(pc.is_in(pc.coalesce(group(sess, "svc"), group(pfail, "svc")), value_set=_SWITCH_SERVICES), False)
+    sess = pc.if_else(switch, pa.scalar(None, sess.type), sess)
+    pfail = pc.if_else(switch, pa.scalar(None, pfail.type), pfail)
+    lfail = pc.extract_regex(text, _LOGIN_FAILED)
+    root = pc.extract_regex(text, _LOGIN_ROOT)
+    logind = pc.extract_regex(text, _LOGIND)
+    hit = pc.fill_null(pc.or_(pc.or_(pc.or_(sess.is_valid(), pfail.is_valid()), pc.or_(lfail.is_valid(), root.is_valid())),
+                              logind.is_valid()), False)  # fmt: skip
+    if not pc.any(hit).as_py():
+        return None
+    sess, pfail, lfail, root, logind = (x.filter(hit) for x in (sess, pfail, lfail, root, logind))
+    n = len(sess)
+    kv = group(pfail, "kv")
+    rhost = pc.coalesce(_nil_empty(group(pc.extract_regex(kv, r"rhost=(?P<v>\S+)"), "v")), _nil_empty(group(lfail, "host")),
+                        _nil_empty(group(root, "host")))  # fmt: skip
+    rhost_ip = _is_ip(rhost)
+    failed = pc.or_(pfail.is_valid(), lfail.is_valid())
+    logoff = pc.or_(pc.fill_null(pc.equal(group(sess, "oc"), "closed"), False), pc.is_valid(group(logind, "gone")))
+    pf_user = pc.coalesce(group(pc.extract_regex(kv, r"\suser=(?P<v>\S+)"), "v"), group(pc.extract_regex(kv, r"ruser=(?P<v>\S+)"), "v"))
+    session = pc.coalesce(group(logind, "new"), group(logind, "gone"))
+    return hit, {
+        "user": _nil_empty(pc.coalesce(group(sess, "user"), pf_user, group(lfail, "user"), pc.if_else(root.is_valid(), "root", none),
+                                       group(logind, "user"))),
+        "actor": pa.nulls(n, S), "ip": pc.if_else(rhost_ip, rhost, none), "rhost": pc.if_else(rhost_ip, none, rhost),
+        "count": _number(group(lfail, "n"), _I32), "port": pa.nulls(n, S), "method": pa.nulls(n, S), "failed": failed,
+        "detail": pc.coalesce(group(pfail, "detail"), group(lfail, "why")),
+        "activity": pc.if_else(logoff, pa.scalar(2, _I32), pa.scalar(1, _I32)),
+        "cmd": pa.nulls(n, S),
+        "tty": pc.coalesce(_nil_empty(group(pc.extract_regex(kv, r"tty=(?P<v>\S+)"), "v")), group(lfail, "tty"), group(root, "tty")),
+        "service": pc.coalesce(group(sess, "svc"), group(pfail, "svc"), app.filter(hit)),
+        "_cols": {"session.uid": session},
     }  # fmt: skip
 
 
