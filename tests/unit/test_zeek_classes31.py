@@ -118,6 +118,21 @@ def test_notice_rows_are_detection_findings_with_their_evidence() -> None:
         "192.168.100.146", "45.134.174.143", 443)
 
 
+def test_kerberos_and_ftp_records_and_a_nested_conn_id() -> None:
+    http, ftp, krb = _log("tenzir-m57-zeek.json")  # VAST's export: no _path, conn_id nested as "id": {...}
+    assert (http["class_uid"], http["src_endpoint"]["ip"], http["http_request"]["url"]["url_string"]) == (
+        4002, "128.14.134.170", "http://198.71.247.91/")
+    assert (ftp["class_uid"], ftp["activity_name"], ftp["command"], ftp["codes"], ftp["status_code"]) == (
+        4008, "Other", "PASV", [227], "227")
+    assert ftp["dst_endpoint"] == {"ip": "143.166.11.10", "port": 21}
+    assert (krb["class_uid"], krb["activity_name"], krb["auth_protocol"], krb["service"]["name"]) == (
+        3002, "Authentication Ticket", "Kerberos", "krbtgt/NM")
+    assert krb["user"] == {"name": None, "domain": "NM"}  # client "/NM": a realm, no principal name
+    # the password Zeek logs has no OCSF attribute: in unmapped (and raw_data) only
+    assert "IEUser@" in ftp["unmapped"]
+    assert "IEUser@" not in str({k: v for k, v in ftp.items() if k not in ("unmapped", "raw_data")})
+
+
 def test_a_log_of_another_shape_or_a_mistyped_record_stays_a_base_event() -> None:
     # the btest log written under the name ssh with its own columns (no connection) stays Base
     assert {r["class_uid"] for r in _log("zeek-ascii-binary-ssh.log")} == {0}
@@ -132,6 +147,7 @@ def test_a_log_of_another_shape_or_a_mistyped_record_stays_a_base_event() -> Non
 def test_stored_events_conform_to_their_classes() -> None:
     # what no Zeek log can give: an endpoint's name or uid (Zeek names endpoints by address) and the
     # certificate's serial number (in x509.log, not ssl.log)
+    # certificate's serial number (in x509.log, not ssl.log); a Kerberos AS request may name no principal
     allowed = ("constraint at_least_one ['name', 'uid'] none present", "required tls.certificate.serial_number missing")
     for path in sorted(ZEEK.glob("*")):
         if path.suffix not in (".log", ".json"):

@@ -31,7 +31,15 @@ classes follow the OCSF project's own Zeek mappings (github.com/ocsf/examples,
   fingerprints, ``direction`` (INBOUND / OUTBOUND);
 - ``notice`` -> Detection Finding (2004), Create: the ``note`` as title and analytic, ``msg``
   as description, the addresses it names (``src`` / ``dst`` / ``p``, else the connection's) as
-  the evidence's endpoints.
+  the evidence's endpoints;
+- ``kerberos`` -> Authentication (3002), protocol Kerberos: AS requests Authentication Ticket, TGS
+  requests Service Ticket Request; the client principal (``name/REALM``) as ``user.name`` and
+  ``user.domain``, the service principal as ``service.name``, ``success`` as ``status_id``,
+  ``error_msg`` as ``status_detail``;
+- ``ftp`` -> FTP Activity (4008): activity by command (STOR/STOU/APPE Put, RETR Get, MLST Poll,
+  DELE/RMD Delete, RNFR/RNTO Rename, LIST/NLST/MLSD List, another Other), ``command``, the reply
+  (``codes``, ``status_code``, ``status_detail``), the file a transfer names (``arg``, its size and
+  MIME type), the data channel's ``port``. The password Zeek logs stays in ``unmapped`` only.
 
 Each of these rows has the connection's endpoints (``id.orig_h`` / ``id.orig_p`` ->
 ``src_endpoint``, ``id.resp_h`` / ``id.resp_p`` -> ``dst_endpoint``) and ``connection_info``:
@@ -41,7 +49,7 @@ Each of these rows has the connection's endpoints (``id.orig_h`` / ``id.orig_p``
 ``local_orig`` / ``local_resp``, Unknown where they are unset). ``device.hostname`` is the
 sensor (``_system_name``), never a record's ``host`` (http.log's is the web server's name).
 The whole record stays in ``unmapped`` (SigmaHQ's ``product: zeek`` rules read its fields
-there) and ``raw_data``. Other logs (files, x509, weird, smb, kerberos...) stay Base Events.
+there) and ``raw_data``. Other logs (files, x509, weird, smb, rdp, dhcp...) stay Base Events.
 
 Columnar: the records of one log become one Arrow struct column in one conversion
 (``pa.array`` over their dicts, the fields a class reads typed as Zeek's JSON writer writes
@@ -84,20 +92,26 @@ _FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
             ("cert_chain_fps", pa.list_(S)), ("ja3", S), ("ja3s", S)],
     "ssh": [("version", I64), ("auth_success", B), ("direction", S), ("hassh", S), ("hasshServer", S)],
     "notice": [("note", S), ("msg", S), ("sub", S), ("src", S), ("dst", S), ("p", I64)],
+    "kerberos": [("request_type", S), ("client", S), ("service", S), ("success", B), ("error_msg", S)],
+    "ftp": [("command", S), ("arg", S), ("mime_type", S), ("file_size", I64), ("reply_code", I64), ("reply_msg", S),
+            ("data_channel.resp_p", I64)],
 }  # fmt: skip
 _TYPES = {log: pa.struct([pa.field(k, t) for k, t in _CONN_ID + fields]) for log, fields in _FIELDS.items()}
 #: log -> its OCSF class
 CLASSES = {"conn": "network_activity", "dns": "dns_activity", "http": "http_activity", "ssl": "network_activity",
-           "ssh": "ssh_activity", "notice": "detection_finding"}  # fmt: skip
+           "ssh": "ssh_activity", "notice": "detection_finding", "kerberos": "authentication", "ftp": "ftp_activity"}  # fmt: skip
 #: a log's name as sensors write ``_path``: Zeek's own, Corelight's reduced logs (``conn_red``)
 _PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}}
-#: keys only one log's record has (a record without ``_path``): the first log whose every key is there
+#: keys only one log's record has (a record without ``_path``): the first log whose every key is there (a
+#: record of a log with a connection must also name one, :func:`groups`; a notice its Notice::Info actions)
 _KEYS = (("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns", ("query", "trans_id")),
          ("http", ("method", "uri")), ("http", ("trans_depth", "status_code")), ("ssl", ("established", "cipher")),
          ("ssl", ("established", "server_name")), ("ssh", ("auth_success",)), ("ssh", ("hassh", "client")),
-         ("notice", ("note", "msg")))  # fmt: skip
-#: a record the ``json`` format keeps may be Zeek's if its text holds one of these keys
-_MARKS = (b'"_path"', b'"id.orig_h"', b'"note"')
+         ("notice", ("note", "msg", "actions")), ("notice", ("note", "msg", "suppress_for")),
+         ("kerberos", ("request_type", "service")), ("ftp", ("command", "reply_code")))  # fmt: skip
+#: a record the ``json`` format keeps may be Zeek's if its text holds one of these keys (``uid``: a writer that
+#: nests conn_id, ``"id": {"orig_h": ...}``)
+_MARKS = (b'"_path"', b'"id.orig_h"', b'"uid"', b'"note"')
 
 
 @dataclass
@@ -189,6 +203,9 @@ def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> l
         cols.update(_connection(typed, own))
         if log == "notice":  # the connection's endpoints are the evidence's (its own columns), not the finding's
             for name in [c for c in cols if c.startswith(("src_endpoint.", "dst_endpoint.", "connection_info."))]:
+                del cols[name]
+        elif log == "kerberos":  # Authentication has the endpoints, no connection_info
+            for name in [c for c in cols if c.startswith("connection_info.")]:
                 del cols[name]
         out.append(Group(CLASSES[log], at, activity, severity, cols))
     return out
@@ -433,5 +450,44 @@ def _notice(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str
     }  # fmt: skip
 
 
+#: Kerberos' request types (``AS``, ``TGS``) -> Authentication's activity (Authentication Ticket, Service Ticket Request)
+_KRB_ACTIVITY = {"AS": 3, "TGS": 4}
+
+
+def _kerberos(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """kerberos.log: the client principal (``name/REALM``) as the user, the service principal as the service."""
+    client = pc.extract_regex(_f(s, "client"), r"^(?P<name>.*?)(?:/(?P<realm>[^/]*))?$")
+    none = pa.scalar(None, S)
+    name, realm = (pc.if_else(pc.equal(client.field(k), ""), none, client.field(k)) for k in ("name", "realm"))
+    ok = _f(s, "success")
+    return _by(_f(s, "request_type"), _KRB_ACTIVITY, 99, 0), 1, {
+        "auth_protocol_id": pa.array(np.full(len(s), 2, np.int32)), "auth_protocol": pa.repeat(pa.scalar("Kerberos"), len(s)),
+        "user.name": name, "user.domain": realm, "service.name": _f(s, "service"),
+        "status_id": _true_false(ok, 1, 2, 0), "status": _STATUS.take(_true_false(ok, 1, 2, 0)),
+        "status_detail": _f(s, "error_msg"),
+    }  # fmt: skip
+
+
+#: FTP commands -> FTP Activity's activity (Put, Get, Poll, Delete, Rename, List); another command is Other
+_FTP_ACTIVITY = {**dict.fromkeys(("STOR", "STOU", "APPE"), 1), "RETR": 2, "MLST": 3, **dict.fromkeys(("DELE", "RMD"), 4),
+                 **dict.fromkeys(("RNFR", "RNTO"), 5), **dict.fromkeys(("LIST", "NLST", "MLSD"), 6)}  # fmt: skip
+
+
+def _ftp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """ftp.log: the command, its reply, and the file a transfer, deletion or rename names (``arg``)."""
+    activity = _by(pc.utf8_upper(_f(s, "command")), _FTP_ACTIVITY, 99, 0)
+    on_file = pc.and_(pc.is_in(activity, value_set=pa.array([1, 2, 4, 5], I32)), pc.is_valid(_f(s, "arg")))
+    code = _f(s, "reply_code")
+    return activity, 1, {
+        "command": _f(s, "command"), "codes": singleton_list(code.cast(I32), pc.is_valid(code)),
+        "status_code": code.cast(S), "status_detail": _f(s, "reply_msg"),
+        "file.name": _where(on_file, _f(s, "arg")), "file.type_id": _where(on_file, pa.array(np.zeros(len(s), np.int32))),
+        "file.type": _where(on_file, pa.repeat(pa.scalar("Unknown"), len(s))),
+        "file.size": _where(on_file, _f(s, "file_size")), "file.mime_type": _where(on_file, _f(s, "mime_type")),
+        "port": _f(s, "data_channel.resp_p").cast(I32),
+    }  # fmt: skip
+
+
 _MAPPERS: dict[str, Callable[[pa.StructArray, pa.Array], tuple[Any, int, dict[str, pa.Array]]]] = {
-    "conn": _conn, "dns": _dns, "http": _http, "ssl": _ssl, "ssh": _ssh, "notice": _notice}
+    "conn": _conn, "dns": _dns, "http": _http, "ssl": _ssl, "ssh": _ssh, "notice": _notice, "kerberos": _kerberos,
+    "ftp": _ftp}
