@@ -53,10 +53,13 @@ Dead letters: a record that is neither a finding (no ``Id``) nor an envelope of 
 the wrong shape, or one without time: each alone, the others going on.
 
 Recognized by ``"SchemaVersion": "2018-10-08"`` (every finding's) in the head, or a ``GetFindings``
-answer with no findings (``{"Findings": []}``: no event). Findings are typed
-with msgspec in one call and each column built with one comprehension; fields only a few
-findings need (``ProductFields`` of a finding without a control id or product name, Trivy's
-``Details.Other``) are kept raw and decoded for those findings alone.
+answer with no findings (``{"Findings": []}``: no event). A batch's findings are typed by msgspec
+in one call for the fields the mapping reads as values (:class:`_Rest`: severity, compliance,
+vulnerabilities, actions ...; Trivy's ``Details.Other`` kept raw and decoded for those findings
+alone), and each class's findings walked natively for the rest (string fields, resources,
+``unmapped``, raw_data and uids in one pass a finding); without the extension, or for a batch the
+walk does not decide, msgspec types the whole findings (:class:`_Finding`): same columns, same
+dead letters (tests compare both paths).
 """
 
 from __future__ import annotations
@@ -65,17 +68,22 @@ import re
 from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats._findings import (
+    _TOP_NATIVE_MIN,
     S,
+    _no_null,
     captions,
     decode_top,
+    either,
     kv_list,
     nest,
     only_where,
+    or_null,
     paused_gc,
     raw_data,
     raw_json_col,
@@ -84,13 +92,16 @@ from secpipe.formats._findings import (
     str_lists,
     struct_lists,
 )
+from secpipe.formats._uids import uid_prefix
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
     RecordFormat,
     Records,
+    Typed,
     base_columns,
     event_uids,
+    json_array,
     parse_times,
     strs,
     to_batch,
@@ -118,13 +129,20 @@ class _Remediation(msgspec.Struct, **_P):  # type: ignore[call-arg]
     recommendation: _Recommendation | None = None
 
 
-class _Resource(msgspec.Struct, **_P):  # type: ignore[call-arg]
+class _Details(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    """A resource as a finding typed beside the native walk holds it: its ``Details`` (Trivy's CVE)."""
+
+    details: msgspec.Raw = msgspec.Raw(b"")
+
+
+class _Resource(_Details):
+    """A resource as msgspec's path reads it (the native walk reads these fields into columns)."""
+
     type: str | None = None
     id: str | None = None
     partition: str | None = None
     region: str | None = None
     tags: dict[str, Any] | None = None
-    details: msgspec.Raw = msgspec.Raw(b"")
 
 
 class _Standard(msgspec.Struct, **_P):  # type: ignore[call-arg]
@@ -262,38 +280,56 @@ class _Workflow(msgspec.Struct, **_P):  # type: ignore[call-arg]
     status: str | None = None
 
 
-class _Finding(msgspec.Struct, **_P):  # type: ignore[call-arg]
+class _Rest(msgspec.Struct, **_P):  # type: ignore[call-arg]
+    """A finding's fields the mapping reads from typed values (the others are columns: :data:`_STRS`)."""
+
     schema_version: str | None = None
     id: str | None = None
-    product_arn: str | None = None
-    product_name: str | None = None
-    company_name: str | None = None
-    generator_id: str | None = None
-    aws_account_id: str | int | None = None
-    aws_account_name: str | None = None
-    region: str | None = None
-    types: list[str] | None = None
-    first_observed_at: str | None = None
-    last_observed_at: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    aws_account_id: str | int | None = None
+    types: list[str] | None = None
     severity: _Severity | None = None
     confidence: int | None = None
-    title: str | None = None
-    description: str | None = None
-    source_url: str | None = None
     remediation: _Remediation | None = None
     product_fields: _Fields | None = None
-    resources: list[_Resource] | None = None
+    resources: list[_Details] | None = None
     compliance: _Compliance | None = None
-    workflow: _Workflow | None = None
-    workflow_state: str | None = None
-    record_state: str | None = None
     vulnerabilities: list[_Vuln] | None = None
     finding_provider_fields: _Provider | None = None
     action: _Action | None = None
     network: _Network | None = None
     malware: list[_Malware] | None = None
+
+
+class _Finding(_Rest):
+    """A whole finding as msgspec's path types it (no extension, or a batch the walk does not decide)."""
+
+    product_arn: str | None = None
+    product_name: str | None = None
+    company_name: str | None = None
+    generator_id: str | None = None
+    aws_account_name: str | None = None
+    region: str | None = None
+    first_observed_at: str | None = None
+    last_observed_at: str | None = None
+    title: str | None = None
+    description: str | None = None
+    source_url: str | None = None
+    workflow: _Workflow | None = None
+    workflow_state: str | None = None
+    record_state: str | None = None
+    resources: list[_Resource] | None = None  # type: ignore[assignment]
+
+
+#: the string fields read as columns (the native walk's, else from the typed findings): path -> attribute
+_STRS = {"Id": "id", "ProductArn": "product_arn", "ProductName": "product_name", "CompanyName": "company_name",
+         "GeneratorId": "generator_id", "AwsAccountName": "aws_account_name", "Region": "region", "Title": "title",
+         "Description": "description", "SourceUrl": "source_url", "FirstObservedAt": "first_observed_at",
+         "LastObservedAt": "last_observed_at", "CreatedAt": "created_at", "UpdatedAt": "updated_at",
+         "RecordState": "record_state", "WorkflowState": "workflow_state"}  # fmt: skip
+#: resource fields read as columns: path below ``Resources[]`` -> attribute
+_RES_STRS = {"Type": "type", "Id": "id", "Region": "region", "Partition": "partition"}
 
 
 class _Detail(msgspec.Struct):
@@ -320,19 +356,29 @@ _WORKFLOW_IDS = pa.array(list(_WORKFLOW.values()), pa.int64())
 #: Compliance.Status -> compliance.status_id (NOT_AVAILABLE: the check could not run, Other)
 _COMPLIANCE = {"PASSED": 1, "WARNING": 2, "FAILED": 3, "NOT_AVAILABLE": 99}
 _COMPLIANCE_CAPTION = {0: "Unknown", 1: "Pass", 2: "Warning", 3: "Fail", 99: "Other"}
-_PRODUCT_ARN = re.compile(r":product/([^/]+)/([^/]+)")
+#: a product ARN's ``product/<company>/<product>`` (RE2)
+_PRODUCT_ARN = r":product/(?P<company>[^/]+)/(?P<product>[^/]+)"
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _NO_SEV = _Severity()
 _NO_PROVIDER = _Provider()
 _NO_COMPLIANCE = _Compliance()
 _NO_REC = _Recommendation()
-_NO_RES = _Resource()
+_NO_RES = _Details()
 _NO_VENDOR = _Vendor()
 _NO_FIELDS = _Fields()
 _OTHER = msgspec.json.Decoder(dict[str, Any])
+_TAGS = msgspec.json.Decoder(dict[str, Any] | None)
+_RESTS = msgspec.json.Decoder(list[_Rest])
+_FINDING = msgspec.json.Decoder(_Finding)
+_SPEC = _fast.Spec(
+    (*((k, _fast.STR) for k in _STRS), ("Workflow.Status", _fast.STR), ("Resources[]", _fast.LIST),
+     *((f"Resources[].{k}", _fast.STR) for k in _RES_STRS), ("Resources[].Tags", _fast.RAW),
+     ("Resources[].Details", _fast.RAW)),
+    (), tuple(sorted(_MAPPED)),
+)  # fmt: skip
 
 
-def _severity(f: _Finding) -> str | None:
+def _severity(f: _Rest) -> str | None:
     """The severity word: Label, else the finding provider's, else Normalized's band."""
     sev = f.severity or _NO_SEV
     label = sev.label or ((f.finding_provider_fields or _NO_PROVIDER).severity or _NO_SEV).label
@@ -357,19 +403,19 @@ def _activity(created: pa.Array, updated: pa.Array, state: pa.Array) -> pa.Array
     return pc.if_else(archived, 3, pc.if_else(fresh, 1, 2)).cast(pa.int32())
 
 
-def _product(f: _Finding) -> tuple[str | None, str | None]:
+def _products(fs: list[_Rest], c: dict[str, pa.Array]) -> tuple[pa.Array, pa.Array]:
     """(product name, company): the finding's, else ProductFields' (Security Hub's, Trivy's template's
     "Product Name", Prowler's "ProviderName"), else the product ARN's ``product/<company>/<product>``."""
-    pf = f.product_fields or _NO_FIELDS
-    name = f.product_name or _text(pf.sh_name) or _text(pf.trivy_name) or _text(pf.prowler_name)
-    company = f.company_name or _text(pf.sh_company)
-    if (name and company) or not f.product_arn:
+    pfs = [f.product_fields or _NO_FIELDS for f in fs]
+    name = either(c["ProductName"], strs([_text(p.sh_name) or _text(p.trivy_name) or _text(p.prowler_name) for p in pfs]))
+    company = either(c["CompanyName"], strs([_text(p.sh_company) for p in pfs]))
+    if not (name.null_count or company.null_count):
         return name, company
-    hit = _PRODUCT_ARN.search(f.product_arn)
-    return (name or (hit.group(2) if hit else None)), (company or (hit.group(1) if hit else None))
+    company_of, product_of = pc.extract_regex(c["ProductArn"], _PRODUCT_ARN).flatten()
+    return pc.coalesce(name, product_of), pc.coalesce(company, company_of)
 
 
-def _trivy_vuln(f: _Finding) -> list[_Vuln] | None:
+def _trivy_vuln(f: _Rest) -> list[_Vuln] | None:
     """The one vulnerability of Trivy's ASFF template, from its resource's ``Details.Other``."""
     res = f.resources[0] if f.resources else _NO_RES
     raw = bytes(res.details)
@@ -446,17 +492,40 @@ class Asff(RecordFormat):
 
     def map_records(self, recs: Records) -> Decoded:
         """Map findings; records that are envelopes (``findings``, an EventBridge event's
-        ``detail.findings``) are opened and their findings mapped with the others."""
+        ``detail.findings``) are opened and their findings mapped with the others.
+
+        A batch of findings is typed by msgspec only where the mapping reads typed values
+        (:class:`_Rest`) and each class's findings are walked natively for the rest (:func:`_walked`:
+        string fields, resources, ``unmapped``, raw_data and uids in one pass); where either does not
+        decide (no extension, a small batch, a finding msgspec or the walk refuses), msgspec's path
+        maps the batch from the start (:class:`_Finding`), with the same columns and dead letters."""
+        if len(recs.raws) >= _TOP_NATIVE_MIN and (out := self._map(recs, native=True)) is not None:
+            return out
+        return self._map(recs, native=False)  # type: ignore[return-value]
+
+    def _map(self, recs: Records, *, native: bool) -> Decoded | None:
+        """:meth:`map_records` on one path (None: the native one does not decide the batch)."""
         out = Decoded(dead=list(recs.dead), events=recs.events)
         if not recs.raws:
             return out
-        typed, top = decode_top(recs.raws, recs.locs, _Finding, _MAPPED, (), out, "", self.name, "an ASFF finding")
+        unmapped = None
+        if native:
+            try:
+                fs = _RESTS.decode(json_array(recs.raws))
+            except msgspec.DecodeError:
+                return None
+            typed = Typed(fs, [], recs.raws, [o if isinstance(o, tuple) else ("", o) for o in recs.locs])
+        else:
+            typed, top = decode_top(recs.raws, recs.locs, _Finding, _MAPPED, (), out, "", self.name, "an ASFF finding")
+            unmapped = top.unmapped
         keep: list[int] = []
         inner = Records()
         for i, (f, raw) in enumerate(zip(typed.recs, typed.raws, strict=True)):
             if f.id is not None and (f.updated_at or f.created_at):
                 keep.append(i)
                 continue
+            if native and not _whole_finding(raw):
+                return None  # (msgspec's path dead-letters it with its reason)
             items = None if f.id is not None else _items(raw)
             src, off = typed.locs[i]
             if items is not None:
@@ -472,14 +541,19 @@ class Asff(RecordFormat):
             whole = len(keep) == len(typed.recs)
             fs = typed.recs if whole else [typed.recs[i] for i in keep]
             raws = typed.raws if whole else [typed.raws[i] for i in keep]
-            unmapped = top.unmapped if whole else top.unmapped.take(pa.array(keep, pa.int32()))
-            out.batches.extend(self._batches(fs, raws, unmapped))
+            if unmapped is not None and not whole:
+                unmapped = unmapped.take(pa.array(keep, pa.int32()))
+            batches = self._batches(fs, raws, unmapped)
+            if batches is None:
+                return None
+            out.batches.extend(batches)
         if inner.raws:
             out.extend(self.map_records(inner))
         return out
 
-    def _batches(self, fs: list[_Finding], raws: list[bytes], unmapped: pa.Array) -> list[pa.RecordBatch]:
-        """One batch a class: findings with vulnerabilities, with compliance, the others."""
+    def _batches(self, fs: list[_Rest], raws: list[bytes], unmapped: pa.Array | None) -> list[pa.RecordBatch] | None:
+        """One batch a class: findings with vulnerabilities, with compliance, the others; ``unmapped``
+        None: each class's findings walked natively (None: a walk that does not decide)."""
         vulns = [f.vulnerabilities or (_trivy_vuln(f) if f.resources and f.compliance is None else None) for f in fs]
         kinds = [0 if v else 1 if f.compliance is not None else 2 for f, v in zip(fs, vulns, strict=True)]
         out = []
@@ -491,36 +565,39 @@ class Asff(RecordFormat):
                 sub, subraws, subun, subv = fs, raws, unmapped, vulns
             else:
                 sub, subraws = [fs[i] for i in rows], [raws[i] for i in rows]
-                subun, subv = unmapped.take(pa.array(rows, pa.int32())), [vulns[i] for i in rows]
-            cols = self._common(cls, sub, subraws, subun)
+                subun = None if unmapped is None else unmapped.take(pa.array(rows, pa.int32()))
+                subv = [vulns[i] for i in rows]
+            c = _walked(subraws, self.name, cls) if subun is None else _typed_columns(sub, subraws, subun, self.name)  # type: ignore[arg-type]
+            if c is None:
+                return None
+            cols = self._common(cls, sub, c)
             if kind == 0:
-                cols.update(_vulnerabilities(sub, [v or [] for v in subv]))
+                cols.update(_vulnerabilities(sub, [v or [] for v in subv], c["Description"]))
             else:
                 cols["remediation"] = _remediation(sub)
-                cols.update(_compliance(sub) if kind == 1 else {**_evidences(sub), **_malware(sub)})
+                cols.update(_compliance(sub, c["GeneratorId"]) if kind == 1 else {**_evidences(sub), **_malware(sub)})
             out.append(to_batch(cls, cols))
         return out
 
-    def _common(self, cls: str, fs: list[_Finding], raws: list[bytes], unmapped: pa.Array) -> dict[str, pa.Array]:
+    def _common(self, cls: str, fs: list[_Rest], c: dict[str, pa.Array]) -> dict[str, pa.Array]:
         """The columns every class takes from a finding."""
         n = len(fs)
-        created = parse_times([f.created_at for f in fs])
-        updated = parse_times([f.updated_at for f in fs])
+        created = parse_times(c["CreatedAt"])
+        updated = parse_times(c["UpdatedAt"])
         sev = pa.array(severity_list([_severity(f) for f in fs]), pa.int32())
-        words = strs([(f.workflow.status if f.workflow else None) or f.workflow_state for f in fs])
-        state = strs([f.record_state for f in fs])
-        cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
-                            times_ms=pc.coalesce(updated, created), raws=raw_data(raws),
+        words = either(c["Workflow.Status"], c["WorkflowState"])
+        state = c["RecordState"]
+        cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=c["uids"],
+                            times_ms=pc.coalesce(updated, created), raws=c["raw_data"],
                             activity_id=_activity(created, updated, state), severity_id=sev)  # fmt: skip
-        products = [_product(f) for f in fs]
-        pname = pc.fill_null(strs([p[0] for p in products]), self.product)
-        pvendor = pc.fill_null(strs([p[1] for p in products]), self.vendor)
-        parn = strs([f.product_arn for f in fs])
+        name, company = _products(fs, c)
+        pname = pc.fill_null(name, self.product)
+        pvendor = pc.fill_null(company, self.vendor)
+        parn = c["ProductArn"]
         st = _status(words, state)
-        first = [f.resources[0] if f.resources else _NO_RES for f in fs]
         account = strs([None if f.aws_account_id is None else str(f.aws_account_id) for f in fs])
-        title = strs([f.title for f in fs])
-        gen = strs([f.generator_id for f in fs])
+        title = c["Title"]
+        gen = c["GeneratorId"]
         provider = [f.finding_provider_fields or _NO_PROVIDER for f in fs]
         cols.update({
             "metadata.product.name": pname,
@@ -532,15 +609,15 @@ class Asff(RecordFormat):
             "status_detail": state,
             "confidence_score": pa.array([f.confidence for f in fs], pa.int32()),
             "message": title,
-            "finding_info.uid": strs([f.id for f in fs]),
+            "finding_info.uid": c["Id"],
             "finding_info.title": title,
-            "finding_info.desc": strs([f.description for f in fs]),
+            "finding_info.desc": c["Description"],
             "finding_info.types": str_lists([f.types or p.types for f, p in zip(fs, provider, strict=True)]),
-            "finding_info.src_url": strs([f.source_url for f in fs]),
+            "finding_info.src_url": c["SourceUrl"],
             "finding_info.created_time": created,
             "finding_info.modified_time": updated,
-            "finding_info.first_seen_time": parse_times([f.first_observed_at for f in fs]),
-            "finding_info.last_seen_time": parse_times([f.last_observed_at for f in fs]),
+            "finding_info.first_seen_time": parse_times(c["FirstObservedAt"]),
+            "finding_info.last_seen_time": parse_times(c["LastObservedAt"]),
             "finding_info.product.name": pname,
             "finding_info.product.vendor_name": pvendor,
             "finding_info.product.uid": parn,
@@ -548,13 +625,82 @@ class Asff(RecordFormat):
                                                       "type": pa.nulls(n, S).fill_null("Unknown")}), gen),  # fmt: skip
             "cloud.provider": pa.nulls(n, S).fill_null("AWS"),
             "cloud.account.uid": account,
-            "cloud.account.name": strs([f.aws_account_name for f in fs]),
-            "cloud.region": strs([f.region or r.region or None for f, r in zip(fs, first, strict=True)]),
-            "cloud.cloud_partition": strs([r.partition for r in first]),
-            "resources": _resources(fs),
-            "unmapped": unmapped,
+            "cloud.account.name": c["AwsAccountName"],
+            "cloud.region": or_null(either(c["Region"], c["Resources[0].Region"])),
+            "cloud.cloud_partition": c["Resources[0].Partition"],
+            "resources": c["resources"],
+            "unmapped": c["unmapped"],
         })  # fmt: skip
         return cols
+
+
+def _walked(raws: list[bytes], kind: str, cls: str) -> dict[str, pa.Array] | None:
+    """The findings' columns in one native walk (:data:`_STRS`, ``Workflow.Status``, ``resources`` and
+    the first resource's region and partition, ``unmapped``, ``raw_data``, ``uids``), or None where it
+    does not decide (no extension, an irregular finding, a resource's ``Tags`` that is not an object)."""
+    got = _fast.extract(raws, _SPEC, whole=True, uid_prefix=uid_prefix(kind), shape=cls)
+    if got is None:
+        return None
+    s = got.strings
+    text = s["Resources[].Tags"]
+    tags: list[dict[str, Any] | None] = [None] * len(text)
+    if text.null_count < len(text):
+        try:
+            tags = [None if t is None else _TAGS.decode(t) for t in text.to_pylist()]
+        except msgspec.DecodeError:  # (msgspec's path dead-letters the finding with its reason)
+            return None
+    cols = {k: s[k] for k in _STRS}
+    cols["Workflow.Status"] = s["Workflow.Status"]
+    offsets = got.lists["Resources[]"][0]
+    cols.update(_resource_columns(np.diff(offsets).astype(np.int32), {k: s[f"Resources[].{k}"] for k in _RES_STRS}, tags,
+                                  _no_null(s["Resources[].Details"])))  # fmt: skip
+    cols["unmapped"] = got.unmapped
+    cols["raw_data"] = raw_data(raws) if got.raw is None else got.raw
+    cols["uids"] = event_uids(kind, raws) if got.uids is None else got.uids
+    return cols
+
+
+def _typed_columns(fs: list[_Finding], raws: list[bytes], unmapped: pa.Array, kind: str) -> dict[str, pa.Array]:
+    """The columns of :func:`_walked` from findings msgspec typed whole."""
+    cols = {k: strs([getattr(f, a) for f in fs]) for k, a in _STRS.items()}
+    cols["Workflow.Status"] = strs([f.workflow.status if f.workflow else None for f in fs])
+    rs = [r for f in fs for r in f.resources or ()]
+    cols.update(_resource_columns(np.fromiter((len(f.resources or ()) for f in fs), np.int32, len(fs)),
+                                  {k: strs([getattr(r, a) for r in rs]) for k, a in _RES_STRS.items()}, [r.tags for r in rs],
+                                  raw_json_col([r.details if bytes(r.details) else None for r in rs])))  # fmt: skip
+    cols["unmapped"] = unmapped
+    cols["raw_data"] = raw_data(raws)
+    cols["uids"] = event_uids(kind, raws)
+    return cols
+
+
+def _resource_columns(lens: np.ndarray, s: dict[str, pa.Array], tags: list[dict[str, Any] | None],
+                      data: pa.Array) -> dict[str, pa.Array]:  # fmt: skip
+    """``resources[]`` (each ASFF resource's type, id, region, partition, tags and ``Details`` as data)
+    and the first resource's region and partition, from the resources' columns (``lens`` a finding)."""
+    first = pa.array(np.cumsum(lens) - lens, pa.int32(), mask=lens == 0)
+    return {
+        "resources": struct_lists(lens, {
+            "type": s["Type"],
+            "uid": s["Id"],
+            "region": or_null(s["Region"]),
+            "cloud_partition": s["Partition"],
+            "tags": kv_list(tags),
+            "data": data,
+        }),
+        "Resources[0].Region": s["Region"].take(first),
+        "Resources[0].Partition": s["Partition"].take(first),
+    }  # fmt: skip
+
+
+def _whole_finding(raw: bytes) -> bool:
+    """Whether msgspec types ``raw`` as a whole finding (a record the mapping does not keep, which
+    :class:`_Rest` typed: a field only :class:`_Finding` types may be of the wrong type)."""
+    try:
+        _FINDING.decode(raw)
+    except msgspec.DecodeError:
+        return False
+    return True
 
 
 def _utf8(data: bytes) -> bool:
@@ -578,26 +724,13 @@ def _items(raw: bytes) -> list[bytes] | None:
     return None if got is None else [bytes(r) for r in got]
 
 
-def _resources(fs: list[_Finding]) -> pa.Array:
-    """``resources[]``: each ASFF resource's type, id, region, partition, tags and ``Details`` (as data)."""
-    rs = [r for f in fs for r in f.resources or ()]
-    return struct_lists([len(f.resources or ()) for f in fs], {
-        "type": strs([r.type for r in rs]),
-        "uid": strs([r.id for r in rs]),
-        "region": strs([r.region or None for r in rs]),
-        "cloud_partition": strs([r.partition for r in rs]),
-        "tags": kv_list([r.tags for r in rs]),
-        "data": raw_json_col([r.details if bytes(r.details) else None for r in rs]),
-    })  # fmt: skip
-
-
-def _remediation(fs: list[_Finding]) -> pa.Array:
+def _remediation(fs: list[_Rest]) -> pa.Array:
     recs = [(f.remediation.recommendation if f.remediation else None) or _NO_REC for f in fs]
     text = strs([r.text for r in recs])
     return only_where(nest({"desc": text, "references": str_lists([[r.url] if r.url else None for r in recs])}), text)
 
 
-def _compliance(fs: list[_Finding]) -> dict[str, pa.Array]:
+def _compliance(fs: list[_Rest], gen: pa.Array) -> dict[str, pa.Array]:
     """``compliance``: control, standards, requirements, status and reasons."""
     cs = [f.compliance or _NO_COMPLIANCE for f in fs]
     fields = [f.product_fields or _NO_FIELDS for f in fs]
@@ -609,8 +742,8 @@ def _compliance(fs: list[_Finding]) -> dict[str, pa.Array]:
     reasons = [[x for r in c.status_reasons if (x := r.description or r.reason_code)] if c.status_reasons else None
                for c in cs]  # fmt: skip
     return {
-        "compliance.control": strs([c.security_control_id or _text(fx.control) or _text(fx.rule) or f.generator_id
-                                    for c, fx, f in zip(cs, fields, fs, strict=True)]),  # fmt: skip
+        "compliance.control": either(strs([c.security_control_id or _text(fx.control) or _text(fx.rule) or None
+                                           for c, fx in zip(cs, fields, strict=True)]), gen),  # fmt: skip
         "compliance.standards": str_lists(standards),
         "compliance.requirements": str_lists([c.related_requirements for c in cs]),
         "compliance.status_id": sid,
@@ -628,7 +761,7 @@ _NO_EVIDENCE: _Evidence = (None,) * 12
 _DIRECTION = {"IN": 1, "INBOUND": 1, "OUT": 2, "OUTBOUND": 2}
 
 
-def _evidence(f: _Finding) -> _Evidence:
+def _evidence(f: _Rest) -> _Evidence:
     """What a finding's ``Action`` (network connection, API call, DNS request, port probe) or
     ``Network`` says of the activity it saw."""
     return action_evidence(f.action, f.network)
@@ -669,7 +802,7 @@ _MALWARE = {"ADWARE": (1, "Adware"), "BOTNET_AGENT": (3, "Bot"), "EXPLOIT_KIT": 
             "TROJAN": (18, "Trojan"), "VIRUS": (19, "Virus"), "WORM": (22, "Worm")}  # fmt: skip
 
 
-def _malware(fs: list[_Finding]) -> dict[str, pa.Array]:
+def _malware(fs: list[_Rest]) -> dict[str, pa.Array]:
     """``malware[]``: each ASFF ``Malware`` entry that names it (name, path, its type's classification)."""
     if not any(f.malware for f in fs):
         return {}
@@ -690,7 +823,7 @@ def _port(v: int | str | None) -> int | None:
     return v if v is not None and 0 <= v < 65536 else None
 
 
-def _evidences(fs: list[_Finding]) -> dict[str, pa.Array]:
+def _evidences(fs: list[_Rest]) -> dict[str, pa.Array]:
     """``evidences[0]`` of a detection: its endpoints, connection, API call or DNS query."""
     return evidence_columns([_evidence(f) if f.action is not None or f.network is not None else _NO_EVIDENCE for f in fs])
 
@@ -722,14 +855,14 @@ def evidence_columns(ev: list[_Evidence]) -> dict[str, pa.Array]:
     return {"evidences": singleton_list(evid, valid)}
 
 
-def _vulnerabilities(fs: list[_Finding], vulns: list[list[_Vuln]]) -> dict[str, pa.Array]:
+def _vulnerabilities(fs: list[_Rest], vulns: list[list[_Vuln]], descs: pa.Array) -> dict[str, pa.Array]:
     """``vulnerabilities[]``: one entry per ASFF vulnerability of each finding."""
     flat = [v for vs in vulns for v in vs]
     owner = [f for f, vs in zip(fs, vulns, strict=True) for _v in vs]
     ids = strs([v.id for v in flat])
     cve = strs([v.id if v.id and _CVE.match(v.id) else None for v in flat])
     adv = strs([None if not v.id or _CVE.match(v.id) else v.id for v in flat])
-    desc = strs([f.description for f in owner])
+    desc = descs.take(pa.array([i for i, vs in enumerate(vulns) for _v in vs], pa.int32()))
     scored = [[c for c in v.cvss or () if c.base_score is not None] for v in flat]
     cs = [c for x in scored for c in x]
     cvss = struct_lists([len(x) for x in scored], {
