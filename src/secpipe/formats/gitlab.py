@@ -248,7 +248,10 @@ def run_state(status: str | None) -> str | None:
 
 _PIPE_ACTIVITY = {"created": 1, "pending": 1, "waiting_for_resource": 1, "preparing": 1, "running": 6}
 _OK = {"success": 1, "failed": 2, "canceled": 2, "running": 0, "pending": 0}
-_MR_ACTIVITY = {"open": 1, "reopen": 1, "close": 3, "merge": 3, "update": 3, "approved": 3, "unapproved": 3}
+#: a webhook's ``action`` -> activity (merge requests' words; an emoji hook's ``award`` adds a reaction,
+#: its ``revoke`` removes one: verb_activity reads the other kinds' create/update/delete words)
+_MR_ACTIVITY = {"open": 1, "reopen": 1, "close": 3, "merge": 3, "update": 3, "approved": 3, "unapproved": 3,
+                "award": 1, "revoke": 4}  # fmt: skip
 
 
 _SYSTEM_PUSH = frozenset({"push", "tag_push"})
