@@ -133,6 +133,22 @@ def test_kerberos_and_ftp_records_and_a_nested_conn_id() -> None:
     assert "IEUser@" not in str({k: v for k, v in ftp.items() if k not in ("unmapped", "raw_data")})
 
 
+def test_rdp_and_dhcp_records_and_auto_detection_of_corelight_records() -> None:
+    for name in ("ocsf-examples-rdp.json", "tenzir-dhcp.json"):  # _path first (Corelight); uids and no ts-first uid
+        data = (ZEEK / name).read_bytes()
+        assert (fmt := formats.detect(data[:65536])) is not None and fmt.name == "json", name
+    first, second = _log("ocsf-examples-rdp.json")
+    assert (first["class_uid"], first["activity_name"], first["user"]["name"], first["status"]) == (
+        4005, "Traffic", "Administrator", "Success")
+    assert (first["protocol_ver"], first["status_detail"], first["device"]["hostname"]) == ("HYBRID", "encrypted", "sensor")
+    assert (second["src_endpoint"]["hostname"], second["user"]["name"], second["status_id"]) == ("bty", "rooty", 0)
+    rows = _log("tenzir-dhcp.json")
+    assert [(r["class_uid"], r["activity_name"]) for r in rows] == [(4004, "Request"), (4004, "Request"), (4004, "Inform")]
+    assert rows[0]["src_endpoint"] == {"ip": None, "port": None, "mac": "00:1a:e9:9d:53:b7", "hostname": "Wii",
+                                       "domain": None}
+    assert rows[1]["src_endpoint"]["ip"] == "192.168.0.3"
+
+
 def test_a_log_of_another_shape_or_a_mistyped_record_stays_a_base_event() -> None:
     # the btest log written under the name ssh with its own columns (no connection) stays Base
     assert {r["class_uid"] for r in _log("zeek-ascii-binary-ssh.log")} == {0}

@@ -39,7 +39,13 @@ classes follow the OCSF project's own Zeek mappings (github.com/ocsf/examples,
 - ``ftp`` -> FTP Activity (4008): activity by command (STOR/STOU/APPE Put, RETR Get, MLST Poll,
   DELE/RMD Delete, RNFR/RNTO Rename, LIST/NLST/MLSD List, another Other), ``command``, the reply
   (``codes``, ``status_code``, ``status_detail``), the file a transfer names (``arg``, its size and
-  MIME type), the data channel's ``port``. The password Zeek logs stays in ``unmapped`` only.
+  MIME type), the data channel's ``port``. The password Zeek logs stays in ``unmapped`` only;
+- ``rdp`` -> RDP Activity (4005), Traffic: the client's name (``client_name``), the cookie the client
+  sent (``mstshash=``, the user name it logs on with) as ``user.name``, ``auth_success`` as
+  ``status_id``, ``result`` as ``status_detail``, ``security_protocol`` as ``protocol_ver``;
+- ``dhcp`` -> DHCP Activity (4004): the activity of the exchange's last message (``msg_types``), the
+  client (``client_addr``, ``mac``, ``host_name``, ``client_fqdn``) and the server as the endpoints,
+  ``lease_time`` as ``lease_dur`` (a row names its connections by ``uids``: no ``connection_info``).
 
 Each of these rows has the connection's endpoints (``id.orig_h`` / ``id.orig_p`` ->
 ``src_endpoint``, ``id.resp_h`` / ``id.resp_p`` -> ``dst_endpoint``) and ``connection_info``:
@@ -49,7 +55,7 @@ Each of these rows has the connection's endpoints (``id.orig_h`` / ``id.orig_p``
 ``local_orig`` / ``local_resp``, Unknown where they are unset). ``device.hostname`` is the
 sensor (``_system_name``), never a record's ``host`` (http.log's is the web server's name).
 The whole record stays in ``unmapped`` (SigmaHQ's ``product: zeek`` rules read its fields
-there) and ``raw_data``. Other logs (files, x509, weird, smb, rdp, dhcp...) stay Base Events.
+there) and ``raw_data``. Other logs (files, x509, weird, smb, dce_rpc...) stay Base Events.
 
 Columnar: the records of one log become one Arrow struct column in one conversion
 (``pa.array`` over their dicts, the fields a class reads typed as Zeek's JSON writer writes
@@ -95,11 +101,15 @@ _FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
     "kerberos": [("request_type", S), ("client", S), ("service", S), ("success", B), ("error_msg", S)],
     "ftp": [("command", S), ("arg", S), ("mime_type", S), ("file_size", I64), ("reply_code", I64), ("reply_msg", S),
             ("data_channel.resp_p", I64)],
+    "rdp": [("cookie", S), ("result", S), ("security_protocol", S), ("client_name", S), ("auth_success", B)],
+    "dhcp": [("client_addr", S), ("server_addr", S), ("client_port", I64), ("server_port", I64), ("mac", S),
+             ("host_name", S), ("client_fqdn", S), ("domain", S), ("lease_time", F64), ("msg_types", pa.list_(S))],
 }  # fmt: skip
 _TYPES = {log: pa.struct([pa.field(k, t) for k, t in _CONN_ID + fields]) for log, fields in _FIELDS.items()}
 #: log -> its OCSF class
 CLASSES = {"conn": "network_activity", "dns": "dns_activity", "http": "http_activity", "ssl": "network_activity",
-           "ssh": "ssh_activity", "notice": "detection_finding", "kerberos": "authentication", "ftp": "ftp_activity"}  # fmt: skip
+           "ssh": "ssh_activity", "notice": "detection_finding", "kerberos": "authentication", "ftp": "ftp_activity",
+           "rdp": "rdp_activity", "dhcp": "dhcp_activity"}  # fmt: skip
 #: a log's name as sensors write ``_path``: Zeek's own, Corelight's reduced logs (``conn_red``)
 _PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}}
 #: keys only one log's record has (a record without ``_path``): the first log whose every key is there (a
@@ -108,10 +118,11 @@ _KEYS = (("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns", ("query", 
          ("http", ("method", "uri")), ("http", ("trans_depth", "status_code")), ("ssl", ("established", "cipher")),
          ("ssl", ("established", "server_name")), ("ssh", ("auth_success",)), ("ssh", ("hassh", "client")),
          ("notice", ("note", "msg", "actions")), ("notice", ("note", "msg", "suppress_for")),
-         ("kerberos", ("request_type", "service")), ("ftp", ("command", "reply_code")))  # fmt: skip
+         ("kerberos", ("request_type", "service")), ("ftp", ("command", "reply_code")),
+         ("rdp", ("cookie", "security_protocol")), ("rdp", ("result", "security_protocol")), ("dhcp", ("msg_types", "uids")))  # fmt: skip
 #: a record the ``json`` format keeps may be Zeek's if its text holds one of these keys (``uid``: a writer that
 #: nests conn_id, ``"id": {"orig_h": ...}``)
-_MARKS = (b'"_path"', b'"id.orig_h"', b'"uid"', b'"note"')
+_MARKS = (b'"_path"', b'"id.orig_h"', b'"uid"', b'"uids"', b'"note"')
 
 
 @dataclass
@@ -191,6 +202,9 @@ def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> l
             continue
         if log != "notice":  # a row naming no connection (a log of another shape under the name) stays Base
             named = pc.or_(pc.is_valid(_f(typed, "id.orig_h")), pc.is_valid(_f(typed, "id.resp_h")))
+            if log == "dhcp":  # a DHCP exchange's client and server (its uids name the connections)
+                named = pc.or_(pc.or_(pc.is_valid(_f(typed, "client_addr")), pc.is_valid(_f(typed, "server_addr"))),
+                               pc.is_valid(_f(typed, "mac")))
             if not pc.all(named).as_py():
                 ok[ok] = named.to_numpy(zero_copy_only=False)
                 typed = typed.filter(named)
@@ -200,7 +214,8 @@ def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> l
         whole = len(at) == len(times_ms)  # every row of the batch (then in order): no take
         activity, severity, cols = _MAPPERS[log](typed, times_ms if whole else times_ms.take(pa.array(at)))
         own = cols.pop("_direction", None)
-        cols.update(_connection(typed, own))
+        if log != "dhcp":
+            cols.update(_connection(typed, own))
         if log == "notice":  # the connection's endpoints are the evidence's (its own columns), not the finding's
             for name in [c for c in cols if c.startswith(("src_endpoint.", "dst_endpoint.", "connection_info."))]:
                 del cols[name]
@@ -488,6 +503,38 @@ def _ftp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, p
     }  # fmt: skip
 
 
+def _rdp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """rdp.log: Traffic (one row a connection, as the OCSF project's mapping), the client's name, the
+    cookie the client sent (``mstshash=``: the user name it logs on with) as ``user.name``, the result."""
+    ok = _f(s, "auth_success")
+    return 6, 1, {
+        "src_endpoint.hostname": _f(s, "client_name"), "user.name": _f(s, "cookie"),
+        "status_id": _true_false(ok, 1, 2, 0), "status": _STATUS.take(_true_false(ok, 1, 2, 0)),
+        "status_detail": _f(s, "result"), "protocol_ver": _f(s, "security_protocol"), "start_time": times,
+    }  # fmt: skip
+
+
+#: DHCP message types -> DHCP Activity's activity
+_DHCP_ACTIVITY = {t: i for i, t in enumerate(("DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM"), 1)}
+
+
+def _dhcp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """dhcp.log (one row an exchange, its ``msg_types`` in order): the activity of its last message; the
+    client (address, MAC, host name, FQDN) and the server as the endpoints; ``lease_time`` as ``lease_dur``."""
+    types = _f(s, "msg_types")
+    ends = np.asarray(types.offsets)  # the last message type of each row: its list's last value
+    some = ends[1:] > ends[:-1]
+    last = types.values.take(pa.array(np.where(some, ends[1:] - 1, 0), mask=~some)) if len(types.values) else pa.nulls(len(s), S)
+    return _by(last, _DHCP_ACTIVITY, 99, 0), 1, {
+        "src_endpoint.ip": _f(s, "client_addr"), "src_endpoint.port": _f(s, "client_port").cast(I32),
+        "src_endpoint.mac": _f(s, "mac"), "src_endpoint.hostname": _f(s, "host_name"),
+        "src_endpoint.domain": _f(s, "client_fqdn"),
+        "dst_endpoint.ip": _f(s, "server_addr"), "dst_endpoint.port": _f(s, "server_port").cast(I32),
+        "dst_endpoint.domain": _f(s, "domain"),
+        "lease_dur": pc.round(_f(s, "lease_time")).cast(I32), "device.hostname": _f(s, "_system_name"),
+    }  # fmt: skip
+
+
 _MAPPERS: dict[str, Callable[[pa.StructArray, pa.Array], tuple[Any, int, dict[str, pa.Array]]]] = {
     "conn": _conn, "dns": _dns, "http": _http, "ssl": _ssl, "ssh": _ssh, "notice": _notice, "kerberos": _kerberos,
-    "ftp": _ftp}
+    "ftp": _ftp, "rdp": _rdp, "dhcp": _dhcp}

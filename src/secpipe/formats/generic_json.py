@@ -118,9 +118,10 @@ class _Object(msgspec.Struct):
 _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|EventData)"')
 #: the first record of a security source whose logs only this format reads, which SigmaHQ rules
 #: name (products without a format of their own: :meth:`GenericJSON.claim`), by keys of its head:
-#: - Zeek's JSON logs (``LogAscii::use_json``): the record opens with ``ts`` and holds the
-#:   connection's ``id.orig_h`` (conn, dns, http, smb, dce_rpc, rdp, kerberos...), a ``uid`` or
-#:   ``fuid`` (files) or ``certificate.*`` (x509);
+#: - Zeek's JSON logs (``LogAscii::use_json``): the record opens with ``ts`` (or with ``_path``, as
+#:   Corelight sensors write it) and holds the connection's ``id.orig_h`` (conn, dns, http, smb,
+#:   dce_rpc, rdp, kerberos...), a ``uid``, the ``uids`` of a DHCP exchange, a ``fuid`` (files) or
+#:   ``certificate.*`` (x509);
 #: - the Okta System Log (``eventType``, the actor's ``alternateId``, ``displayMessage`` or
 #:   ``legacyEventType``);
 #: - Amazon Route 53 Resolver query logs (``query_name``, ``srcaddr``, ``query_timestamp``);
@@ -133,7 +134,7 @@ _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|Ev
 #:   before it may be long).
 #: (Azure Monitor and Entra ID records are the ``k8s_audit`` format's, :mod:`._cloud_audit`.)
 _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
-    (rb'^\s*\[?\s*\{\s*"ts"\s*:', rb'"(?:id\.orig_h|uid|fuid|certificate\.[a-z_]+)"\s*:'),
+    (rb'^\s*\[?\s*\{\s*"(?:ts|_path)"\s*:', rb'"(?:id\.orig_h|uids?|fuid|certificate\.[a-z_]+)"\s*:'),
     (rb'"eventType"\s*:', rb'"alternateId"\s*:', rb'"(?:displayMessage|legacyEventType)"\s*:'),
     (rb'"query_name"\s*:', rb'"srcaddr"\s*:', rb'"query_timestamp"\s*:'),
     (rb'"CreationTime"\s*:', rb'"Operation"\s*:', rb'"Workload"\s*:', rb'"RecordType"\s*:'),
