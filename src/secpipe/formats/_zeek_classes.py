@@ -66,6 +66,7 @@ not stays a Base Event, whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -122,7 +123,7 @@ _KEYS = (("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns", ("query", 
          ("rdp", ("cookie", "security_protocol")), ("rdp", ("result", "security_protocol")), ("dhcp", ("msg_types", "uids")))  # fmt: skip
 #: a record the ``json`` format keeps may be Zeek's if its text holds one of these keys (``uid``: a writer that
 #: nests conn_id, ``"id": {"orig_h": ...}``)
-_MARKS = (b'"_path"', b'"id.orig_h"', b'"uid"', b'"uids"', b'"note"')
+_MARK = re.compile(rb'"(?:_path|id\.orig_h|uids?|note)"')
 
 
 @dataclass
@@ -138,7 +139,8 @@ class Group:
 
 def candidates(raws: Sequence[bytes]) -> list[int]:
     """Indices of the records whose text may be a Zeek log's (the others are no Zeek record)."""
-    return [i for i, r in enumerate(raws) if any(m in r for m in _MARKS)]
+    search = _MARK.search
+    return [i for i, r in enumerate(raws) if search(r)]
 
 
 def decoded(raws: Sequence[bytes], rows: Sequence[int]) -> list[Any]:
