@@ -38,10 +38,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "resources with tags": {"Resources": [{"Type": "Other", "Id": "r1", "Region": "", "Partition": "aws",
                                            "Tags": {"team": "a", "n": 1}, "Details": None}, {"Type": "Other"}]},
     "no UpdatedAt": {"UpdatedAt": None},
+    "product fields not all strings": {"ProductFields": {"ControlId": 5, "aws/securityhub/ProductName": ""}},
+    "severity from Normalized": {"Severity": {"Normalized": 75}, "FindingProviderFields": {"Severity": {"Label": ""}}},
+    "severity from the provider": {"Severity": {"Label": ""}, "FindingProviderFields": {"Severity": {"Label": "HIGH"}}},
     # refused by msgspec: each finding dead-lettered with its reason, whichever path reads the batch
     "title a number": {"Title": 5},
     "workflow a string": {"Workflow": "NEW"},
     "tags a list": {"Resources": [{"Type": "Other", "Tags": []}]},
+    "product fields not an object": {"ProductFields": "x"},
     "no Id and a title of the wrong type": {"Id": None, "Title": 5},
     "no time and a resource of the wrong type": {"CreatedAt": None, "UpdatedAt": None, "Resources": ["x"]},
 }

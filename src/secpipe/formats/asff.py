@@ -82,12 +82,13 @@ from secpipe.formats._findings import (
     either,
     kv_list,
     nest,
+    nonempty,
     only_where,
     or_null,
     paused_gc,
     raw_data,
     raw_json_col,
-    severity_list,
+    severity_ids,
     singleton_list,
     str_lists,
     struct_lists,
@@ -292,7 +293,6 @@ class _Rest(msgspec.Struct, **_P):  # type: ignore[call-arg]
     severity: _Severity | None = None
     confidence: int | None = None
     remediation: _Remediation | None = None
-    product_fields: _Fields | None = None
     resources: list[_Details] | None = None
     compliance: _Compliance | None = None
     vulnerabilities: list[_Vuln] | None = None
@@ -319,6 +319,7 @@ class _Finding(_Rest):
     workflow: _Workflow | None = None
     workflow_state: str | None = None
     record_state: str | None = None
+    product_fields: _Fields | None = None
     resources: list[_Resource] | None = None  # type: ignore[assignment]
 
 
@@ -328,6 +329,12 @@ _STRS = {"Id": "id", "ProductArn": "product_arn", "ProductName": "product_name",
          "Description": "description", "SourceUrl": "source_url", "FirstObservedAt": "first_observed_at",
          "LastObservedAt": "last_observed_at", "CreatedAt": "created_at", "UpdatedAt": "updated_at",
          "RecordState": "record_state", "WorkflowState": "workflow_state"}  # fmt: skip
+#: nested string fields read as columns: path -> attributes
+_NESTED = {"Workflow.Status": ("workflow", "status"), "Severity.Label": ("severity", "label"),
+           "FindingProviderFields.Severity.Label": ("finding_provider_fields", "severity", "label")}  # fmt: skip
+#: the ``ProductFields`` keys read as columns (a map of strings; another value: msgspec's path, which
+#: reads it as none): path -> attribute of :class:`_Fields`
+_PRODUCT_FIELDS = {f"ProductFields.{f.encode_name}": f.name for f in msgspec.structs.fields(_Fields)}
 #: resource fields read as columns: path below ``Resources[]`` -> attribute
 _RES_STRS = {"Type": "type", "Id": "id", "Region": "region", "Partition": "partition"}
 
@@ -371,21 +378,22 @@ _TAGS = msgspec.json.Decoder(dict[str, Any] | None)
 _RESTS = msgspec.json.Decoder(list[_Rest])
 _FINDING = msgspec.json.Decoder(_Finding)
 _SPEC = _fast.Spec(
-    (*((k, _fast.STR) for k in _STRS), ("Workflow.Status", _fast.STR), ("Resources[]", _fast.LIST),
+    (*((k, _fast.STR) for k in (*_STRS, *_NESTED, *_PRODUCT_FIELDS)), ("Resources[]", _fast.LIST),
      *((f"Resources[].{k}", _fast.STR) for k in _RES_STRS), ("Resources[].Tags", _fast.RAW),
      ("Resources[].Details", _fast.RAW)),
-    (), tuple(sorted(_MAPPED)),
+    (), tuple(sorted(_MAPPED)), ("ProductFields",),
 )  # fmt: skip
 
 
-def _severity(f: _Rest) -> str | None:
-    """The severity word: Label, else the finding provider's, else Normalized's band."""
-    sev = f.severity or _NO_SEV
-    label = sev.label or ((f.finding_provider_fields or _NO_PROVIDER).severity or _NO_SEV).label
-    if label or sev.normalized is None:
-        return label
-    n = sev.normalized
-    return "informational" if n <= 0 else "low" if n < 40 else "medium" if n < 70 else "high" if n < 90 else "critical"
+def _severity_ids(fs: list[_Rest], c: dict[str, pa.Array]) -> pa.Array:
+    """severity_id of the severity word: Label, else the finding provider's, else Normalized's band."""
+    label = either(c["Severity.Label"], c["FindingProviderFields.Severity.Label"])
+    bands = [] if pc.all(nonempty(label)).as_py() else label.to_pylist()
+    for i, word in enumerate(bands):
+        n = None if word else (fs[i].severity or _NO_SEV).normalized
+        if n is not None:
+            bands[i] = "informational" if n <= 0 else "low" if n < 40 else "medium" if n < 70 else "high" if n < 90 else "critical"
+    return severity_ids(strs(bands) if bands else label)
 
 
 def _status(words: pa.Array, state: pa.Array) -> pa.Array:
@@ -403,12 +411,13 @@ def _activity(created: pa.Array, updated: pa.Array, state: pa.Array) -> pa.Array
     return pc.if_else(archived, 3, pc.if_else(fresh, 1, 2)).cast(pa.int32())
 
 
-def _products(fs: list[_Rest], c: dict[str, pa.Array]) -> tuple[pa.Array, pa.Array]:
+def _products(c: dict[str, pa.Array]) -> tuple[pa.Array, pa.Array]:
     """(product name, company): the finding's, else ProductFields' (Security Hub's, Trivy's template's
     "Product Name", Prowler's "ProviderName"), else the product ARN's ``product/<company>/<product>``."""
-    pfs = [f.product_fields or _NO_FIELDS for f in fs]
-    name = either(c["ProductName"], strs([_text(p.sh_name) or _text(p.trivy_name) or _text(p.prowler_name) for p in pfs]))
-    company = either(c["CompanyName"], strs([_text(p.sh_company) for p in pfs]))
+    pf = "ProductFields."
+    name = or_null(either(either(either(c["ProductName"], c[f"{pf}aws/securityhub/ProductName"]), c[f"{pf}Product Name"]),
+                          c[f"{pf}ProviderName"]))  # fmt: skip
+    company = or_null(either(c["CompanyName"], c[f"{pf}aws/securityhub/CompanyName"]))
     if not (name.null_count or company.null_count):
         return name, company
     company_of, product_of = pc.extract_regex(c["ProductArn"], _PRODUCT_ARN).flatten()
@@ -575,7 +584,7 @@ class Asff(RecordFormat):
                 cols.update(_vulnerabilities(sub, [v or [] for v in subv], c["Description"]))
             else:
                 cols["remediation"] = _remediation(sub)
-                cols.update(_compliance(sub, c["GeneratorId"]) if kind == 1 else {**_evidences(sub), **_malware(sub)})
+                cols.update(_compliance(sub, c) if kind == 1 else {**_evidences(sub), **_malware(sub)})
             out.append(to_batch(cls, cols))
         return out
 
@@ -584,13 +593,13 @@ class Asff(RecordFormat):
         n = len(fs)
         created = parse_times(c["CreatedAt"])
         updated = parse_times(c["UpdatedAt"])
-        sev = pa.array(severity_list([_severity(f) for f in fs]), pa.int32())
+        sev = _severity_ids(fs, c)
         words = either(c["Workflow.Status"], c["WorkflowState"])
         state = c["RecordState"]
         cols = base_columns(cls, kind=self.name, product=self.product, vendor=self.vendor, uids=c["uids"],
                             times_ms=pc.coalesce(updated, created), raws=c["raw_data"],
                             activity_id=_activity(created, updated, state), severity_id=sev)  # fmt: skip
-        name, company = _products(fs, c)
+        name, company = _products(c)
         pname = pc.fill_null(name, self.product)
         pvendor = pc.fill_null(company, self.vendor)
         parn = c["ProductArn"]
@@ -649,8 +658,7 @@ def _walked(raws: list[bytes], kind: str, cls: str) -> dict[str, pa.Array] | Non
             tags = [None if t is None else _TAGS.decode(t) for t in text.to_pylist()]
         except msgspec.DecodeError:  # (msgspec's path dead-letters the finding with its reason)
             return None
-    cols = {k: s[k] for k in _STRS}
-    cols["Workflow.Status"] = s["Workflow.Status"]
+    cols = {k: s[k] for k in (*_STRS, *_NESTED, *_PRODUCT_FIELDS)}
     offsets = got.lists["Resources[]"][0]
     cols.update(_resource_columns(np.diff(offsets).astype(np.int32), {k: s[f"Resources[].{k}"] for k in _RES_STRS}, tags,
                                   _no_null(s["Resources[].Details"])))  # fmt: skip
@@ -663,7 +671,9 @@ def _walked(raws: list[bytes], kind: str, cls: str) -> dict[str, pa.Array] | Non
 def _typed_columns(fs: list[_Finding], raws: list[bytes], unmapped: pa.Array, kind: str) -> dict[str, pa.Array]:
     """The columns of :func:`_walked` from findings msgspec typed whole."""
     cols = {k: strs([getattr(f, a) for f in fs]) for k, a in _STRS.items()}
-    cols["Workflow.Status"] = strs([f.workflow.status if f.workflow else None for f in fs])
+    cols.update({k: strs([_attrs(f, a) for f in fs]) for k, a in _NESTED.items()})
+    pfs = [f.product_fields or _NO_FIELDS for f in fs]
+    cols.update({k: strs([_text(getattr(p, a)) for p in pfs]) for k, a in _PRODUCT_FIELDS.items()})
     rs = [r for f in fs for r in f.resources or ()]
     cols.update(_resource_columns(np.fromiter((len(f.resources or ()) for f in fs), np.int32, len(fs)),
                                   {k: strs([getattr(r, a) for r in rs]) for k, a in _RES_STRS.items()}, [r.tags for r in rs],
@@ -672,6 +682,13 @@ def _typed_columns(fs: list[_Finding], raws: list[bytes], unmapped: pa.Array, ki
     cols["raw_data"] = raw_data(raws)
     cols["uids"] = event_uids(kind, raws)
     return cols
+
+
+def _attrs(v: Any, names: tuple[str, ...]) -> Any:
+    """``v.a.b...`` (None where one is None)."""
+    for name in names:
+        v = getattr(v, name) if v is not None else None
+    return v
 
 
 def _resource_columns(lens: np.ndarray, s: dict[str, pa.Array], tags: list[dict[str, Any] | None],
@@ -730,20 +747,20 @@ def _remediation(fs: list[_Rest]) -> pa.Array:
     return only_where(nest({"desc": text, "references": str_lists([[r.url] if r.url else None for r in recs])}), text)
 
 
-def _compliance(fs: list[_Rest], gen: pa.Array) -> dict[str, pa.Array]:
+def _compliance(fs: list[_Rest], cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
     """``compliance``: control, standards, requirements, status and reasons."""
     cs = [f.compliance or _NO_COMPLIANCE for f in fs]
-    fields = [f.product_fields or _NO_FIELDS for f in fs]
+    pf = "ProductFields."
     words = [(c.status or "").upper() for c in cs]
     sid = pa.array([_COMPLIANCE.get(w, 0) for w in words], pa.int32())
+    named = or_null(either(cols[f"{pf}StandardsArn"], cols[f"{pf}StandardsGuideArn"])).to_pylist()
     standards = [[s.standards_id for s in c.associated_standards if s.standards_id] if c.associated_standards else
-                 [x] if (x := _text(fx.standards) or _text(fx.guide)) else None
-                 for c, fx in zip(cs, fields, strict=True)]  # fmt: skip
+                 [x] if (x := named[i]) else None for i, c in enumerate(cs)]  # fmt: skip
     reasons = [[x for r in c.status_reasons if (x := r.description or r.reason_code)] if c.status_reasons else None
                for c in cs]  # fmt: skip
+    control = either(either(strs([c.security_control_id for c in cs]), cols[f"{pf}ControlId"]), cols[f"{pf}RuleId"])
     return {
-        "compliance.control": either(strs([c.security_control_id or _text(fx.control) or _text(fx.rule) or None
-                                           for c, fx in zip(cs, fields, strict=True)]), gen),  # fmt: skip
+        "compliance.control": either(control, cols["GeneratorId"]),
         "compliance.standards": str_lists(standards),
         "compliance.requirements": str_lists([c.related_requirements for c in cs]),
         "compliance.status_id": sid,
