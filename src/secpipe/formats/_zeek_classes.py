@@ -24,8 +24,10 @@ classes follow the OCSF project's own Zeek mappings (github.com/ocsf/examples,
   ``http_response`` (``status_code``, ``status_msg``, body length);
 - ``ssl`` -> Network Activity (4001) with ``tls`` (OCSF has no TLS class; its Zeek mapping
   puts ssl.log there): Traffic where ``established``, Fail where the handshake was aborted;
-  version, cipher, ``sni`` (``server_name``), the server certificate's subject, issuer and the
-  fingerprint ``cert_chain_fps`` lists first (SHA-1 or SHA-256 by its length), JA3 / JA3S;
+  where the server chose a ``version`` (tls's required attribute): version, cipher, ``sni``
+  (``server_name``), the server certificate's subject, issuer and the fingerprint
+  ``cert_chain_fps`` lists first (SHA-1 or SHA-256 by its length), JA3 / JA3S; the SNI also as
+  ``dst_endpoint.hostname`` (the name the client asked for, also of a hello left unanswered);
 - ``ssh`` -> SSH Activity (4007): Open where ``auth_success``, Fail where authentication
   failed, else Traffic; ``status_id`` Success / Failure, ``protocol_ver``, the HASSH
   fingerprints, ``direction`` (INBOUND / OUTBOUND);
@@ -47,8 +49,10 @@ classes follow the OCSF project's own Zeek mappings (github.com/ocsf/examples,
   client (``client_addr``, ``mac``, ``host_name``, ``client_fqdn``) and the server as the endpoints,
   ``lease_time`` as ``lease_dur`` (a row names its connections by ``uids``: no ``connection_info``).
 
-Each of these rows has the connection's endpoints (``id.orig_h`` / ``id.orig_p`` ->
-``src_endpoint``, ``id.resp_h`` / ``id.resp_p`` -> ``dst_endpoint``) and ``connection_info``:
+The rows of a log with a connection (all but notice, whose addresses are its evidence's, and
+dhcp) have its endpoints (``id.orig_h`` / ``id.orig_p`` -> ``src_endpoint``, ``id.resp_h`` /
+``id.resp_p`` -> ``dst_endpoint``; a row naming neither stays a Base Event) and, but in
+Authentication (kerberos), ``connection_info``:
 ``uid`` (Zeek's connection uid, which ties a connection's conn, dns, http... rows together;
 ``metadata.uid`` stays secpipe's event identity), ``protocol_name`` / ``protocol_num``
 (``proto``), ``protocol_ver_id`` (IPv4 or IPv6, by the address), ``direction_id`` (by
