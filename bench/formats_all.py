@@ -38,7 +38,7 @@ RUNS = [
     ("formats_scanners_bench.py", ["trivy", "snyk", "sarif", "sonarqube", "falco", "opa", "alertmanager", "gitlab_security",
                                    "grype", "osv_scanner", "npm_audit", "pip_audit", "dependency_track", "govulncheck",
                                    "code_quality", "semgrep", "gitleaks", "policy_report", "bandit",
-                                   "checkov", "tfsec", "asff", "guardduty"]),
+                                   "checkov", "tfsec", "asff", "guardduty", "ocsf"]),
     ("formats_sbom_bench.py", [""]),
 ]
 

@@ -1,6 +1,6 @@
 """Throughput of the scanner/runtime formats (trivy, snyk, sarif, sonarqube, falco, opa, alertmanager, gitlab_security,
 grype, osv_scanner, npm_audit, pip_audit, dependency_track, govulncheck, code_quality, semgrep,
-gitleaks, policy_report, bandit, checkov, tfsec, asff, guardduty).
+gitleaks, policy_report, bandit, checkov, tfsec, asff, guardduty, ocsf).
 
 Builds a large realistic input per format by replicating and varying the real samples under
 ../shared/data/real (ids, versions, lines and times are varied so no two findings are
@@ -496,6 +496,27 @@ def gen_guardduty(n: int) -> list[bytes]:
     return docs
 
 
+def gen_ocsf(n: int) -> list[bytes]:
+    """OCSF events as JSON in documents of 1000: Prowler json-ocsf arrays (indent 2, the three sample
+    findings in turn) and, every other document, NDJSON of the OCSF examples' Okta Authentication event
+    (as Cribl/Tenzir or a Security Lake export write them)."""
+    cases = Path(__file__).resolve().parents[1] / "tests" / "cases" / "cloud31"
+    prowler = json.loads((cases / "ocsf-prowler-api-manual.ocsf.json").read_text())
+    okta = json.loads((cases / "ocsf-okta-authentication.ocsf").read_text())
+    docs = []
+    for t in range(0, n, 1000):
+        items = []
+        lines = (t // 1000) % 2 == 1
+        for i in range(t, min(n, t + 1000)):
+            r = copy.deepcopy(okta if lines else prowler[i % 3])
+            r["time"] = 1735570800 + i
+            r["metadata"]["uid" if lines else "event_code"] = f"{r['metadata'].get('uid', r['metadata']['event_code'])}-{i}"
+            items.append(r)
+        docs.append(("\n".join(json.dumps(x, separators=(",", ":")) for x in items) + "\n").encode() if lines else
+                    json.dumps(items, indent=2).encode())  # fmt: skip
+    return docs
+
+
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
     out, cur, cur_len = [], [], 0
     for x in lines:
@@ -516,7 +537,7 @@ GENERATORS: dict[str, Callable[[int], list[bytes]]] = {
     "dependency_track": gen_dependency_track, "govulncheck": gen_govulncheck, "code_quality": gen_code_quality,
     "semgrep": gen_semgrep, "gitleaks": gen_gitleaks, "policy_report": gen_policy_report,
     "bandit": gen_bandit, "checkov": gen_checkov, "tfsec": gen_tfsec, "asff": gen_asff,
-    "guardduty": gen_guardduty,
+    "guardduty": gen_guardduty, "ocsf": gen_ocsf,
 }  # fmt: skip
 
 

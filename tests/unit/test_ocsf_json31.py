@@ -1,0 +1,107 @@
+"""OCSF events as JSON (``tests/cases/cloud31/SOURCES.md``): Prowler's json-ocsf array and an OCSF
+mapping's event were dead-lettered as unrecognized; the ocsf format stores each as the class its
+class_uid names. Expected values are read in the samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from secpipe import formats
+from secpipe.formats.base import Decoded
+from secpipe.schema.conformance import check_rows
+from secpipe.sources.files import read_documents
+
+CASES = Path(__file__).resolve().parents[1] / "cases" / "cloud31"
+_ENDPOINT = "constraint at_least_one ['name', 'uid'] none present"  # (address-only endpoints, allowed)
+
+
+def _case(name: str) -> bytes:
+    return (CASES / name).read_bytes()
+
+
+def _auto(doc: bytes, tmp_path: Path) -> Decoded:
+    f = tmp_path / "events.json"
+    f.write_bytes(doc)
+    [read] = read_documents(str(f))
+    assert read.dead is None, read.dead
+    fmt = formats.detect(doc)
+    assert fmt is formats.get("ocsf")
+    return fmt.decode(doc, "x")
+
+
+def _rows(d: Decoded) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for b in d.batches:
+        rows = b.to_pylist()
+        cls = rows[0]["class_name"].lower().replace(" ", "_")
+        problems = {k: v for k, v in check_rows(cls, rows).items() if _ENDPOINT not in k}
+        assert not problems, problems
+        out.setdefault(cls, []).extend(rows)
+    return out
+
+
+def test_prowler_json_ocsf(tmp_path: Path) -> None:
+    d = _auto(_case("ocsf-prowler-api-manual.ocsf.json"), tmp_path)
+    assert not d.dead and d.events == 3
+    first, *_ = rows = _rows(d)["detection_finding"]
+    assert len(rows) == 3
+    assert (first["class_uid"], first["type_uid"], first["activity_id"], first["severity_id"]) == (2004, 200401, 1, 2)
+    assert first["time"] == 1735570800000  # Prowler writes epoch seconds
+    assert first["time_dt"].isoformat() == "2024-12-30T15:00:00+00:00"
+    m = first["metadata"]
+    assert (m["version"], m["log_version"], m["event_code"]) == ("1.8.0", "1.4.0", "accessanalyzer_enabled")
+    assert (m["product"]["name"], m["product"]["vendor_name"], m["log_name"]) == ("Prowler", "Prowler", "ocsf")
+    fi = first["finding_info"]
+    assert fi["uid"] == "prowler-aws-accessanalyzer_enabled-123456789012-us-east-1-123456789012"
+    assert (fi["created_time"], fi["types"]) == (1735570800000, ["IAM"])
+    assert fi["created_time_dt"].isoformat() == "2024-12-30T15:00:00+00:00"
+    assert (first["status_code"], first["cloud"]["account"]["type_id"]) == ("FAIL", 10)
+    [res] = first["resources"]
+    assert (res["uid"], res["group"]["name"]) == ("arn:aws:iam::123456789012:root", "accessanalyzer")
+    assert json.loads(res["data"])["metadata"]["status"] == "NOT_AVAILABLE"  # json_t: its JSON text
+    assert json.loads(first["unmapped"])["compliance"]["CIS-1.4"] == ["1.20"]
+    assert json.loads(first["raw_data"])["class_name"] == "Detection Finding"
+
+
+def test_ocsf_mapping_event_authentication(tmp_path: Path) -> None:
+    d = _auto(_case("ocsf-okta-authentication.ocsf"), tmp_path)
+    [r] = _rows(d)["authentication"]
+    assert (r["class_uid"], r["activity_name"], r["logon_type_id"], r["status_id"]) == (3002, "Logon", 99, 1)
+    assert r["time_dt"].isoformat() == "2024-08-13T15:58:20+00:00"
+    assert (r["actor"]["user"]["email_addr"], r["src_endpoint"]["ip"]) == ("john.doe@example.com", "10.0.0.1")
+    assert r["src_endpoint"]["location"]["long"] == -74.01
+    assert [o["name"] for o in r["observables"]] == ["src_endpoint.ip", "http_request.user_agent", "actor.user.name"]
+    assert r["metadata"]["uid"] != "dc9fd3c0-598c-11ef-8478-2b7584bf8d5a"  # secpipe's identity of the record
+    un = json.loads(r["unmapped"])
+    assert un["metadata.uid"] == "dc9fd3c0-598c-11ef-8478-2b7584bf8d5a" and un["securityContext"] == {"isProxy": False}
+
+
+def test_unknown_keys_and_types_kept_in_unmapped() -> None:
+    # the Okta event with a key OCSF 1.8.0 does not have and a port that is not a number: kept aside
+    doc = json.loads(_case("ocsf-okta-authentication.ocsf"))
+    doc["src_endpoint"]["port"] = "https"
+    doc["src_endpoint"]["vendor_zone"] = "corp"
+    doc["observables"][0]["extra"] = 1
+    d = formats.get("ocsf").decode(json.dumps(doc).encode(), "x")
+    [r] = _rows(d)["authentication"]
+    un = json.loads(r["unmapped"])
+    assert (un["src_endpoint.port"], un["src_endpoint.vendor_zone"], un["observables[0].extra"]) == ("https", "corp", 1)
+    assert un["securityContext"] == {"isProxy": False}  # (the record's own unmapped, merged)
+    assert r["src_endpoint"]["ip"] == "10.0.0.1" and r["src_endpoint"].get("port") is None
+
+
+def test_classes_apart_and_bad_records_dead_lettered() -> None:
+    okta = json.loads(_case("ocsf-okta-authentication.ocsf"))
+    prowler = json.loads(_case("ocsf-prowler-api-manual.ocsf.json"))
+    lines = [okta, prowler[0], {**okta, "class_uid": 9999}, {**okta, "class_uid": "3002"}, {"note": 1}, prowler[1]]
+    d = formats.get("ocsf").decode(("\n".join(json.dumps(x) for x in lines) + "\n").encode(), "x")
+    assert d.events == 6
+    rows = _rows(d)
+    assert (len(rows["authentication"]), len(rows["detection_finding"])) == (1, 2)
+    assert sorted(x.reason for x in d.dead) == [
+        "not an OCSF event: class_uid 9999 is not a class of OCSF 1.8.0",
+        "not an OCSF event: no integer class_uid",
+        "not an OCSF event: no integer class_uid",
+    ]
