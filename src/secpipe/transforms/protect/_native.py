@@ -142,12 +142,14 @@ def replace_indexed(col: pa.Array, pairs: list[tuple[np.ndarray, pa.Array, pa.Ar
 
 @functools.cache
 def _screen_function() -> Callable[..., int] | None:
-    """``secpipe_screen2`` from the built extension, or None (see :func:`_library`)."""
+    """``secpipe_screen3`` from the built extension, or None (see :func:`_library`). The name changes with the anchors
+    the screen knows (``redact.SPECIFIC_RE2``): a build from an older source would miss the newer ones, so it is not
+    used (the RE2 screen gives the right rows until the extension is rebuilt)."""
     lib = _library()
     if lib is None:
         return None
     try:
-        fn = lib.secpipe_screen2
+        fn = lib.secpipe_screen3
     except AttributeError:  # built from an older source: the RE2 screen gives the same rows
         log.warning("protect: %s has no secret screen (an older build); rebuild with pip install -e .", lib._name)
         return None

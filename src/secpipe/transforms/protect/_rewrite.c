@@ -1,5 +1,5 @@
 /* Optional accelerators of the protect stages: the per-row literal replacement of
- * ``_columns.replace_rows``; (secpipe_screen2) the first secret screen of ``redact``: the same rows as RE2 with
+ * ``_columns.replace_rows``; (secpipe_screen3) the first secret screen of ``redact``: the same rows as RE2 with
  * PREFILTER and the same AWS key-id counts, and (secpipe_key_leak) its AWS_KEY_LEAK test; (at the end) the parsing
  * and printing of the dotted IPv4 addresses ``tokenize``'s ip mode turns into tokens: the same addresses and text as
  * ``inet_pton`` / ``inet_ntop``.
@@ -199,9 +199,10 @@ __attribute__((constructor)) static void init_tables(void) {
         {"hp", "a"}, {"my", "s"}, {"ma", "r"}, {"pu", "l"}, {"ps", "c"}, {"PM", "A"}, {"n_", "a"}, {"dp", "."},
         {"op", "s"}, {"HR", "K"}, {"yg", "e"}, {":A", "A"}, {"-u", "s"}, {"xk", "e"}, {"dt", "0"}, {"sq", "0"},
         {"sn", "t"}, {"sk", "."}, {"ps", "eE"}, {"pS", "eE"}, {"Ps", "eE"}, {"PS", "eE"}, {"se", " \t"}, {"sE", " \t"},
-        {"Se", " \t"}, {"SE", " \t"}, {"-c", "l"}, {"ql", "cC"}, {"qL", "cC"}, {"Ql", "cC"},
-        {"QL", "cC"}, {"bc", "l"}, {"cc", "l"}, {" u", "sS"}, {" U", "sS"}, {" -", "hpbcnmBdsDvi"}, {" /", "pPrR"},
+        {"Se", " \t"}, {"SE", " \t"}, {"-c", "l"}, {"ql", "cCpP"}, {"qL", "cCpP"}, {"Ql", "cCpP"},
+        {"QL", "cCpP"}, {"bc", "l"}, {"cc", "l"}, {" u", "sS"}, {" U", "sS"}, {" -", "hpbcnmBdsDviP"}, {" /", "pPrR"},
         {"-S", "eE"}, {"-s", "eE"}, {"sg", "p"}, {"pn", "u"}, {"AK", "C"}, {"CL", "O"}, {"EZ", "AT"}, {"FL", "W"},
+        {"A3", "-"}, {".p", "y"}, {"mp", "a"},
         {NULL, NULL}};
     for (int l = 0; lits[l][0]; l++) pair((unsigned char)lits[l][0][0], (unsigned char)lits[l][0][1], lits[l][1]);
     for (int v = 0; v < 2; v++)
@@ -341,6 +342,7 @@ static int alph(unsigned c) { return alpha(c); }
 static int alnm(unsigned c) { return alnum(c); }
 static int azc(unsigned c) { return azure_char(c); }
 static int dgt(unsigned c) { return c >= '0' && c <= '9'; }
+static int upnum_c(unsigned c) { return upnum(c); }
 
 /* PREFILTER's ``curl(?:\.exe)?[\\"']{0,2}\s`` at ``i`` (a command line's curl, not its User-Agent curl/8.5.0) */
 static int curl_at(const unsigned char *t, int64_t n, int64_t i) {
@@ -383,12 +385,13 @@ static int named(const unsigned char *t, int64_t n, int64_t i, const char *name,
     return 1;
 }
 
-/* PREFILTER's redis-cli / sqlcmd / ldap* / smbclient / rpcclient anchors at ``i``: the client, then its password
+/* PREFILTER's redis-cli / sqlcmd / sqlplus / ldap* / smbclient / rpcclient anchors at ``i``: the client, then its password
  * option later on the line (anchor_at finds them from a rarer pair inside the name: "-cl", "qlc", "dap", "bcl", "ccl";
  * the pairs their first letters start cost up to 11% more screen time) */
 static int client_at(const unsigned char *t, int64_t n, int64_t i) {
     if (named(t, n, i, "redis-cli", 0)) return line_flag(t, n, i + 9, "-a", 1) || line_flag(t, n, i + 9, "--pass", 1);
     if (named(t, n, i, "sqlcmd", 1)) return line_flag(t, n, i + 6, "-P", 0);
+    if (named(t, n, i, "sqlplus", 1)) return 1; /* its logon USER/PASS[@DB] is looked for by the detector */
     if (named(t, n, i, "smbclient", 0) || named(t, n, i, "rpcclient", 0))
         return line_flag(t, n, i + 9, "-U", 0) || line_flag(t, n, i + 9, "--user", 0);
     if (!named(t, n, i, "ldap", 0)) return 0;
@@ -424,8 +427,8 @@ static int net_use_at(const unsigned char *t, int64_t n, int64_t i) {
 /* A command line's password option found from its " -" / " /" (anchor_at), checked against the command before it on
  * its line: how far back a row's scan of each kind went and found no command (-1: none yet). The screen visits a row's
  * positions in order, so each byte of a row is scanned back over at most once a kind (a row of many options costs no
- * more than one scan of it). Reset for each row (secpipe_screen2). */
-static __thread int64_t BACK_DONE[6];
+ * more than one scan of it). Reset for each row (secpipe_screen3). */
+static __thread int64_t BACK_DONE[8];
 
 /* Is there a ``cmd_end(t, n, q)`` for some q <= ``k`` on ``k``'s line (no \r \n from q to k)? (BACK_DONE[kind]) */
 static int command_before(const unsigned char *t, int64_t n, int64_t k, int kind,
@@ -505,6 +508,31 @@ static int p_word_end(const unsigned char *t, int64_t n, int64_t q) {
     return 0;
 }
 
+/* ``(?:^|[^A-Za-z0-9])(?:[Uu][Nn])?[Zz][Ii][Pp](?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank ``q`` (Info-ZIP's zip
+ * and unzip; gzip, 7zip and funzip are other names) */
+static int zip_end(const unsigned char *t, int64_t n, int64_t q) {
+    if (t[q] != ' ') return 0;
+    int64_t j = q - 1;
+    if (j >= 0 && (t[j] == '"' || t[j] == '\'')) j--;
+    if (j >= 0 && t[j] == '\\') j--;
+    if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    if (j < 2 || !named(t, n, j - 2, "zip", 1)) return 0;
+    if (j < 3 || !alnum(t[j - 3])) return 1;
+    return j >= 4 && named(t, n, j - 4, "un", 1) && (j < 5 || !alnum(t[j - 5]));
+}
+
+/* ``[Ff][Rr][Ee][Ee][Rr][Dd][Pp]3?(?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank ``q`` (FreeRDP's clients: xfreerdp,
+ * wfreerdp.exe, wlfreerdp, sdl-freerdp, their 3.x names with a 3: the name's end is enough) */
+static int freerdp_end(const unsigned char *t, int64_t n, int64_t q) {
+    if (t[q] != ' ') return 0;
+    int64_t j = q - 1;
+    if (j >= 0 && (t[j] == '"' || t[j] == '\'')) j--;
+    if (j >= 0 && t[j] == '\\') j--;
+    if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    if (j >= 0 && t[j] == '3') j--;
+    return j >= 6 && named(t, n, j - 6, "freerdp", 1);
+}
+
 static int htpasswd_flag(unsigned c) { return c && strchr("bcnmBdspDvi", (int)c) != NULL; }
 
 /* PREFILTER's options after a space ``i`` (and the command before it on the line):
@@ -518,6 +546,8 @@ static int dash_option_at(const unsigned char *t, int64_t n, int64_t i) {
     if (i + 4 < n && t[i + 2] == 'p' && t[i + 3] == 'w' && blank(t[i + 4]) && command_before(t, n, i, 3, putty_end))
         return 1;
     if (i + 3 < n && t[i + 2] == 'p' && blank(t[i + 3]) && command_before(t, n, i, 5, p_word_end)) return 1;
+    if (i + 3 < n && t[i + 2] == 'P' && blank(t[i + 3]) && command_before(t, n, i, 7, zip_end)) return 1;
+    if (i + 8 < n && has(t, n, i + 1, "-hashes") && blank(t[i + 8])) return 1; /* Impacket's -hashes LM:NT */
     for (k = i + 2; k < n && htpasswd_flag(t[k]); k++)
         if (t[k] == 'b') return command_before(t, n, i, 4, htpasswd_end);
     return 0;
@@ -540,7 +570,30 @@ static int slash_rp_at(const unsigned char *t, int64_t n, int64_t i) {
  * ending at or before it) */
 static int slash_option_at(const unsigned char *t, int64_t n, int64_t i) {
     if (named(t, n, i + 1, "/pass:", 1)) return command_before(t, n, i, 1, cmdkey_end) || slash_rp_at(t, n, i);
+    if (has(t, n, i + 1, "/p:")) return command_before(t, n, i, 6, freerdp_end); /* FreeRDP's /p:PASS */
     return slash_rp_at(t, n, i);
+}
+
+/* The Impacket example scripts whose target names the credentials (``[[domain/]user[:password]@]target``, or
+ * ``domain/user[:password]``): redact.IMPACKET_SCRIPTS, the same list */
+static const char *const IMPACKET[] = {
+    "psexec", "smbexec", "wmiexec", "atexec", "dcomexec", "secretsdump", "GetUserSPNs", "GetNPUsers", "getTGT", "getST",
+    "getPac", "smbclient", "mssqlclient", "lookupsid", "reg", "services", "samrdump", "rpcdump", "netview",
+    "addcomputer", "rbcd", "dacledit", "owneredit", "findDelegation", "GetADUsers", "GetADComputers", "raiseChild",
+    "goldenPac", "changepasswd", "wmiquery", "wmipersist", "DumpNTLMInfo", "net", "Get-GPPPassword", "exchanger",
+    "keylistattack", "rdp_check", "smbpasswd", "tstool", "machine_role", NULL};
+
+static int script_char(unsigned c) { return alnum(c) || c == '_' || c == '-'; }
+
+/* PREFILTER's ``(?:^|[^A-Za-z0-9_-])(?:psexec|...)\.py`` from its "." at ``i``: the whole word before it is one of
+ * IMPACKET */
+static int impacket_at(const unsigned char *t, int64_t n, int64_t i) {
+    if (!has(t, n, i, ".py")) return 0;
+    int64_t s = i;
+    while (s > 0 && script_char(t[s - 1])) s--;
+    for (const char *const *c = IMPACKET; *c; c++)
+        if ((int64_t)strlen(*c) == i - s && memcmp(t + s, *c, (size_t)(i - s)) == 0) return 1;
+    return 0;
 }
 
 /* PREFILTER's ConvertTo-SecureString (any ASCII case) from its "-Se" at ``i`` */
@@ -656,7 +709,9 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
                    run(t, n, i + 4, 24, urls) == 24;
         if (t[i + 1] == 'f') return has(t, n, i, "hf_") && run(t, n, i + 3, 34, alph) == 34;
         return has(t, n, i, "hooks.slack.com/");
-    case 'A': /* AIza, ATATT3 (Atlassian), AGE-SECRET-KEY-1, AKCp (Artifactory), else the keywords' upper-case spellings */
+    case 'A': /* AIza, ATATT3 (Atlassian), AGE-SECRET-KEY-1, AKCp (Artifactory), A3-[A-Z0-9]{6}- (a 1Password secret key),
+               * else the keywords' upper-case spellings */
+        if (t[i + 1] == '3') return has(t, n, i, "A3-") && run(t, n, i + 3, 6, upnum_c) == 6 && has(t, n, i + 9, "-");
         return has(t, n, i, "AIza") || has(t, n, i, "ATATT3") || has(t, n, i, "AGE-SECRET-KEY-1") || has(t, n, i, "AKCp") ||
                keyword_at(t, n, i);
     case 'N': /* NRAK- (New Relic) */
@@ -711,8 +766,11 @@ static int anchor_at(const unsigned char *t, int64_t n, int64_t i) {
         return keyword_at(t, n, i) || vault_at(t, n, i);
     case 'q': /* sqlcmd from its "qlc" */
         return i >= 1 && client_at(t, n, i - 1);
-    case 'm': /* a MySQL / MariaDB client's line with -p; else the mysql_pwd keyword */
+    case 'm': /* a MySQL / MariaDB client's line with -p; Kali's impacket-* from its "mpa"; else the mysql_pwd keyword */
+        if (t[i + 1] == 'p') return i >= 1 && t[i - 1] == 'i' && has(t, n, i, "mpacket-") && i + 8 < n && alpha(t[i + 8]);
         return mysql_at(t, n, i) || keyword_at(t, n, i);
+    case '.': /* an Impacket example script (psexec.py, secretsdump.py...) */
+        return impacket_at(t, n, i);
     default: /* the keywords (any case), the contexts of legacy Vault tokens, private[_-]?token from its "va"; CLOJARS_,
               * EasyPost's EZAK / EZTK, Flutterwave's FLWSECK */
         if (has(t, n, i, "CLOJARS_") || has(t, n, i, "EZAK") || has(t, n, i, "EZTK") || has(t, n, i, "FLWSECK")) return 1;
@@ -882,12 +940,14 @@ __attribute__((target("avx2"))) static int row_avx2(const unsigned char *t, int6
  * and third bytes exactly: 0.85%); in the CloudTrail records 2.8% where 9.4%. Two bytes a pair; a pair not listed
  * here (a new anchor) takes bucket ``a & 7``. Session 30's command-line pairs (" u", " U", " -", " /", "-S", "-s")
  * are in bucket 4: in the same simulation over CloudTrail 3.4% of positions pass with them (3.1% without; 12.8% with
- * a pair per command name and case in their default buckets). */
+ * a pair per command name and case in their default buckets). Session 31's 1Password "A3" is in bucket 3 (screen time
+ * over the benchmark's CloudTrail records +2% there, +4-6% in its default or bucket 1), Impacket's ".p" and "mp" in
+ * their default buckets (+2%). */
 static const char *const BUCKETS[8] = {
     "da;p;Pdimymadpopdt" "MymYMY",
     "GRGOxoxawhAKASABACATNRHRxkpSPSpaPapAPAAcpn",
     "skshyaSGQ~SKygsqsnqlqLQlQLvaVavAVAsg",
-    ":AsesESeSE-cccacaC",
+    ":AsesESeSE-cccacaC" "A3",
     "--py?s&s;s/I?t&tpupsPM-uPs u U - /-S-s",
     "eynpAIAGcun_apApaPAPauAuaUAU\xC5\xBF" "EZFL",
     ":/rkclClcLCLreRerERE" "b\xC5" "B\xC5",
@@ -952,12 +1012,12 @@ static int plausible_row(const unsigned char *t, int64_t len, double min_entropy
  * counts: 1 as RE2 matches it; 2 only in a row ``plausible_words`` keeps (min_entropy, min_len:
  * the redact stage's, which examines such a row for a generic secret only then); 0 not at all.
  * Returns 0. */
-int64_t secpipe_screen2(int64_t n, const int64_t *toff, const char *tdat, int32_t screen, uint8_t *hit, int64_t *keys,
+int64_t secpipe_screen3(int64_t n, const int64_t *toff, const char *tdat, int32_t screen, uint8_t *hit, int64_t *keys,
                         int32_t generic, double min_entropy, int64_t min_len) {
     for (int64_t r = 0; r < n; r++) {
         const unsigned char *t = (const unsigned char *)tdat + toff[r];
         int64_t len = toff[r + 1] - toff[r], count = 0;
-        BACK_DONE[0] = BACK_DONE[1] = BACK_DONE[2] = BACK_DONE[3] = BACK_DONE[4] = BACK_DONE[5] = -1;
+        for (int k = 0; k < 8; k++) BACK_DONE[k] = -1;
         uint8_t h = screen && generic && generic_any(t, len) &&
                     (generic == 1 || plausible_row(t, len, min_entropy, min_len)) ? 2 : 0;
         if (!h) {

@@ -19,14 +19,17 @@ credentials of an ``Authorization: Basic``/``Bearer`` header, or of the API-toke
 ``NTLM``), private_key, jwt, azure_ad_client_secret (Entra ID ``...8Q~...``), atlassian_token (``ATATT3``),
 newrelic_key (``NRAK-``), age_secret_key (``AGE-SECRET-KEY-1``), discord_webhook, teams_webhook (``/IncomingWebhook/``),
 twilio_key (``SK`` + 32 hex), pulumi_token (``pul-``), postman_key (``PMAK-``), linear_key (``lin_api_``), doppler_token
-(``dp.pt.``/``dp.st.``/...), onepassword_token (``ops_eyJ`` service-account tokens), heroku_key
+(``dp.pt.``/``dp.st.``/...), onepassword_token (``ops_eyJ`` service-account tokens), onepassword_secret_key
+(``A3-XXXXXX-...`` account secret keys), heroku_key
 (``HRKU-AA``), planetscale_token (``pscale_tkn_``/``pscale_pw_``/``pscale_oauth_``), rubygems_token (``rubygems_``), telegram_bot_token
 (``<bot id>:AA...``), mailchimp_key (``...-us21``), brevo_key (``xkeysib-``), dynatrace_token (``dt0c01.``), square_token
 (``sq0atp-``/``sq0csp-``), sentry_token (``sntryu_``/``sntrys_``), mapbox_token (``sk.eyJ``), sourcegraph_token (``sgp_``),
 prefect_token (``pnu_``), artifactory_key (``AKCp``), clojars_token (``CLOJARS_``), easypost_token (``EZAK``/``EZTK``),
 flutterwave_key (``FLWSECK``), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
 ``-pPASS``, PsExec's ``-p PASS``, ``net use \\\\HOST\\SHARE PASS``, ``net user NAME PASS``, 7-Zip's / RAR's ``-pPASS``, cmdkey's
-``/pass:PASS``, schtasks' ``/RP PASS``, ``ConvertTo-SecureString "PASS"``), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
+``/pass:PASS``, schtasks' ``/RP PASS``, ``ConvertTo-SecureString "PASS"``, SQL*Plus's ``USER/PASS@DB``, Impacket's
+``DOMAIN/USER:PASS@HOST`` and ``-hashes LM:NT``, FreeRDP's ``/p:PASS``, ``zip -P PASS``; the MySQL and PostgreSQL
+clients' bare ``--password`` prompts: the word after it stays), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
 ``redis://:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON, ``X-API-Key:``, ``X-Auth-Token:``,
 ``PRIVATE-TOKEN:``, Azure API Management's ``Ocp-Apim-Subscription-Key:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``; masks,
 JSON literals and
@@ -128,6 +131,16 @@ _CONVERT_SECURE = _anycase("convertto-securestring")
 _P_WORD_TOOLS = r"(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login)"
 #: htpasswd's options (-C takes a number) and a positional argument (its password file, user name), for its batch mode
 #: (-b: "htpasswd -b[c] FILE USER PASS", "htpasswd -nb USER PASS")
+#: the Impacket example scripts whose target names the credentials, ``[[domain/]user[:password]@]target`` (psexec.py
+#: and the other remote-execution scripts, secretsdump.py, smbclient.py...) or ``domain/user[:password]`` (getTGT.py,
+#: GetUserSPNs.py...): as ``NAME.py`` or Kali's ``impacket-NAME`` (the compiled screen holds the same list)
+IMPACKET_SCRIPTS = ("psexec", "smbexec", "wmiexec", "atexec", "dcomexec", "secretsdump", "GetUserSPNs", "GetNPUsers",
+                    "getTGT", "getST", "getPac", "smbclient", "mssqlclient", "lookupsid", "reg", "services", "samrdump",
+                    "rpcdump", "netview", "addcomputer", "rbcd", "dacledit", "owneredit", "findDelegation", "GetADUsers",
+                    "GetADComputers", "raiseChild", "goldenPac", "changepasswd", "wmiquery", "wmipersist", "DumpNTLMInfo",
+                    "net", "Get-GPPPassword", "exchanger", "keylistattack", "rdp_check", "smbpasswd", "tstool",
+                    "machine_role")
+_IMPACKET = r"(?:(?<![A-Za-z0-9_-])(?:" + "|".join(IMPACKET_SCRIPTS) + r")\.py|impacket-[A-Za-z])"
 _HTPASSWD_OPTS = r"(?:[ ]+-[A-Za-z]+(?:[ ]+[0-9]+)?)"
 _ARG = r"(?:\\?\"[^\"\\\r\n]+\\?\"|'[^'\r\n]+'|[^\s\"'|&<>;-][^\s\"'|&<>;]*)"
 
@@ -218,6 +231,10 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("doppler_token", r"\bdp\.(?:pt|ct|st|sa|scim|audit)\.(?:[a-z0-9_-]{1,40}\.)?[A-Za-z0-9]{40,44}\b",
              _ph("doppler_token")),
     Detector("onepassword_token", r"\bops_eyJ[A-Za-z0-9+/]{250,}={0,3}", _ph("onepassword_token")),
+    # 1Password account secret keys (A3-XXXXXX-XXXXXX-XXXXX-XXXXX-XXXXX-XXXXX, the older accounts' second group of 11;
+    # gitleaks' 1password-secret-key), the other half of an account's credential with its password
+    Detector("onepassword_secret_key", r"\bA3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
+             r"-[A-Z0-9]{5}\b", _ph("onepassword_secret_key"), 5),
     Detector("heroku_key", r"\bHRKU-AA[0-9a-zA-Z_-]{58}(?![0-9a-zA-Z_-])", _ph("heroku_key")),
     Detector("planetscale_token", r"\bpscale_(?:tkn|pw|oauth)_[\w=.-]{32,64}", _ph("planetscale_token")),
     Detector("rubygems_token", r"\brubygems_[a-f0-9]{48}\b", _ph("rubygems_token")),
@@ -250,16 +267,19 @@ DETECTORS: tuple[Detector, ...] = (
     # Samba's smbclient/rpcclient -U USER%PASS and OpenSSL's -passin/-passout pass:PASS; Windows' net user [/add] NAME
     # PASS, 7-Zip's and RAR's attached -pPASS / -hpPASS (RAR's -p- is none), cmdkey's /pass:PASS, schtasks' /RP PASS and
     # /P PASS, PowerShell's ConvertTo-SecureString "PASS" (or "PASS" | ConvertTo-SecureString), PuTTY's -pw PASS, htpasswd
-    # -b FILE USER PASS, NetExec's / evil-winrm's / mongo's / docker login's -p PASS; a variable, a command's
+    # -b FILE USER PASS, NetExec's / evil-winrm's / mongo's / docker login's -p PASS, Info-ZIP's zip / unzip -P PASS,
+    # FreeRDP's /p:PASS, Impacket's -hashes LM:NT and its scripts' [DOMAIN/]USER:PASS@HOST or DOMAIN/USER:PASS target (the
+    # host after the last '@', as its parse_target reads it), SQL*Plus's USER/PASS[@DB] logon; a variable, a command's
     # output, a template and the placeholders gitleaks lists (user:pass, username:password, test:test, <user:password>,
     # xxx:yyy) are none
     Detector("cli_password",
-             r"((?:\bcurl(?:\.exe)?[\\\"']{0,2}(?=\s)(?s:.){0,1024}?\s(?:-[A-Za-z]*[uU]|--(?:proxy-)?user)(?:=|[ \t]*)\\?[\"']?"
+             r"((?:\bcurl(?:\.exe)?[\\\"']{0,2}(?=\s)(?s:.){0,1024}?\s(?:-[A-Za-z]*[uU]|--(?:proxy-)?user)(?:=|[ \t]*)\\?(?P<whole>[\"'])?"
              r"[^\s:\"'\\<\[]*(?:\\?[\"'])?:\\?[\"']?"
              r"|\bsshpass(?:\s+-[A-Za-z]\S*)*?\s+-p[ \t]*\\?[\"']?"
              r"|\b(?:mysql|mariadb)[a-z-]*\b[^\r\n|;&]{0,512}?\s-p\\?[\"']?"
              r"|\b[Pp][Ss][Ee][Xx][Ee][Cc](?:64)?(?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?\s-p[ \t]+\\?[\"']?"
-             r"|\b[Nn][Ee][Tt]1?(?:\.[Ee][Xx][Ee])?[\"']?[ \t]+[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\{2,}[^\s\"']+[ \t]+\\?[\"']?"
+             r"|\b[Nn][Ee][Tt]1?(?:\.[Ee][Xx][Ee])?[\"']?[ \t]+[Uu][Ss][Ee][ \t](?:[A-Za-z]:[ \t])?\\{2,}[^\s\"']+[ \t]+"
+             r"(?:/[A-Za-z]+(?::(?:\"[^\"\r\n]*\"|[^\s\"']*))?[ \t]+)*\\?[\"']?"
              r"|\bredis-cli\b[^\r\n|&]{0,512}?\s(?:-a|--pass)[ \t]+\\?[\"']?"
              r"|\b[Ss][Qq][Ll][Cc][Mm][Dd](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?\s-P[ \t]*\\?[\"']?"
              r"|\bldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop|url)\b[^\r\n|&]{0,512}?\s-w[ \t]+\\?[\"']?"
@@ -277,11 +297,19 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\bhtpasswd(?:\.[Ee][Xx][Ee])?(?=" + _HTPASSWD_OPTS + r"*?[ ]-[bcnmBdspDvi]*b)"
              r"(?:(?=" + _HTPASSWD_OPTS + r"*?[ ]-[A-Za-z]*n)" + _HTPASSWD_OPTS + r"+[ ]+" + _ARG + r"[ ]+"
              r"|" + _HTPASSWD_OPTS + r"+[ ]+" + _ARG + r"[ ]+" + _ARG + r"[ ]+)\\?[\"']?"
+             r"|(?<![A-Za-z0-9])(?:[Uu][Nn])?[Zz][Ii][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-P[ \t]+\\?[\"']?"
+             r"|" + _anycase("freerdp") + r"3?(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,1024}?[ ]/p:\\?[\"']?"
+             r"|[ ]-hashes[ \t]+(?=[0-9a-fA-F]{0,32}:[0-9a-fA-F]{32}(?![0-9a-fA-F]))"
+             r"|" + _IMPACKET + r"[A-Za-z]*\\?[\"']?(?=[ ])[^\r\n|&;]{0,1024}?[ ]\\?[\"']?(?:[^\s/:@\"'\\]+/[^\s/:@\"'\\]+:"
+             r"|[^\s/:@\"'\\]+:(?=[^\s@\"'\\]+@))(?P<target>)"
+             r"|(?<![A-Za-z0-9])" + _anycase("sqlplus") + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?(?:[ \t]+-[A-Za-z]+(?:[ \t]+[0-9.]+)?)*[ \t]+"
+             r"\\?[\"']?[^\s\"'/@\\]+/(?P<logon>)\\?[\"']?"
              r"|" + _CONVERT_SECURE + r"(?:[ \t]+-[A-Za-z]+)*[ \t]+\\?[\"']"
              r"|\\?[\"'](?=[^\"'\\\r\n]+\\?[\"'][ \t]*\|[ \t]*" + _CONVERT_SECURE + r"))"
              r"(?=[^\s\"'\\]))"
              r"(?!" + _NOT_A_PASSWORD + r"|[$<\[/]|\*(?![^\s\"'\\])|\{\{|(?i:pass(?:word)?|pwd|test|token|change(?:it|me)|y{3,})(?![^\s\"'\\]))"
-             r"(?:(?<=\")[^\"\\]+(?=\\?\")|(?<=')[^'\\]+(?=\\?')|[^\s\"'\\]+)", r"\1" + _ph("cli_password")),
+             r"(?:(?(whole)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))|(?(logon)(?<![\"'])[^@\s\"'\\]+|(?!))|(?(target)(?:[^\s\"'\\]+(?=@[^@\s\"'\\]*(?![^\s\"'\\]))|[^@\s\"'\\]+)|(?!))|(?<=\")[^\"\\]+(?=\\?\")|(?<=')[^'\\]+(?=\\?')|[^\s\"'\\]+)",
+             r"\1" + _ph("cli_password")),
     # a URL's user may be empty (redis://:PASS@host)
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{0,256}:)[^@/\s\"'\[]{1,256}@",
              r"\1" + _ph("url_password") + "@"),
@@ -349,6 +377,10 @@ SPECIFIC_RE2 = "|".join((
     r"(?:[Pp][Ll][Ii][Nn][Kk]|[Pp][Ss][Cc][Pp]|[Pp][Ss][Ff][Tt][Pp])(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-pw[ \t]",
     r"htpasswd(?:\.[Ee][Xx][Ee])?[ ](?:[^\r\n]*[ ])?-[bcnmBdspDvi]*b",
     _P_WORD_TOOLS + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-p[ \t]",
+    r"A3-[A-Z0-9]{6}-", _anycase("sqlplus"), r"[ ]-hashes[ \t]",
+    r"(?:^|[^A-Za-z0-9_-])(?:" + "|".join(IMPACKET_SCRIPTS) + r")\.py", r"impacket-[A-Za-z]",
+    r"(?:^|[^A-Za-z0-9])(?:[Uu][Nn])?[Zz][Ii][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-P[ \t]",
+    _anycase("freerdp") + r"3?(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?/p:",
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"
@@ -475,6 +507,31 @@ def _aws_sub(text: str) -> tuple[str, int]:
     return _PY["aws_access_key"].sub(repl, text), n
 
 
+#: the clients whose ``--password`` takes no separate word: the MySQL / MariaDB clients' ``--password[=PASS]`` (the value
+#: only attached; "--password db" prompts and names a database, MySQL's manual) and the PostgreSQL clients' ``--password``
+#: (``-W``: "force a password prompt", psql's manual), looked for on the line before the option
+_PROMPTING_CLIENT = re.compile(r"(?<![A-Za-z0-9_-])(?:mysql[a-z]*|mariadb[a-z-]*|psql|pg_dump(?:all)?|pg_restore"
+                               r"|pg_basebackup|createdb|dropdb|createuser|dropuser|clusterdb|reindexdb|vacuumdb|pgbench)"
+                               r"(?:\.exe)?[\"']?[ \t][^\r\n|;&]*$")
+
+
+def _password_sub(text: str) -> tuple[str, int]:
+    """The password detector, but a MySQL or PostgreSQL client's ``--password WORD`` (a prompt, then a database name,
+    not a password: :data:`_PROMPTING_CLIENT`) stays."""
+    n = 0
+
+    def repl(m: re.Match[str]) -> str:
+        nonlocal n
+        head = m.group(1)
+        if head[:2] == "--" and "=" not in head and _PROMPTING_CLIENT.search(
+                m.string, m.string.rfind("\n", 0, m.start()) + 1, m.start()):
+            return m.group(0)
+        n += 1
+        return head + _ph("password")
+
+    return _PY["password"].sub(repl, text), n
+
+
 def redact_one(text: str, detectors: tuple[Detector, ...] | list[Detector] = DETECTORS, generic: bool = True,
                min_entropy: float = 4.5, min_len: int = 32) -> tuple[str, list[str]]:
     """Redact one string with Python ``re``; returns (clean text, secret types found)."""
@@ -482,6 +539,8 @@ def redact_one(text: str, detectors: tuple[Detector, ...] | list[Detector] = DET
     for d in detectors:
         if d.name == "aws_access_key":
             text, n = _aws_sub(text)
+        elif d.name == "password":
+            text, n = _password_sub(text)
         else:
             text, n = _PY[d.name].subn(d.replacement.replace("\\1", "\\g<1>"), text)
         if n:
