@@ -68,7 +68,7 @@ _WORD = {0: "Unknown", 1: "Pass", 2: "Warning", 3: "Fail"}
 
 def is_compliance(head: bytes) -> bool:
     """Whether a document's head opens a Trivy compliance report (either kind, keys in any case)."""
-    h = head[:4096]
+    h = bytes(head[:4096])  # (a memoryview body's head is one too)
     if b'ummaryControls"' in h:
         return b'"ID"' in h or b'"id"' in h
     return b'elatedResources"' in h and (b'"Results"' in h or b'"results"' in h) and b'"ArtifactName"' not in h

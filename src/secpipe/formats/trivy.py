@@ -97,6 +97,10 @@ A compliance report (``trivy image|k8s|aws --compliance <spec> --format json``, 
 :mod:`._trivy_compliance`: each finding as above with its control as ``policy`` (and
 ``compliance.control``), and one Compliance Finding of each control that holds none.
 
+trivy-operator's reports (VulnerabilityReport, ExposedSecretReport, ConfigAuditReport and the RBAC and
+infra assessment reports: ``aquasecurity.github.io`` custom resources, one or a ``kind: List``) are
+read by :mod:`._trivy_operator`, each as the ``trivy k8s`` report of its workload.
+
 Trivy's output before 0.20 (``--format json``: a bare JSON array of results, no SchemaVersion)
 is read as a report of those results: it names no artifact and no report time, so each finding
 gets the receipt time (labelled), a null ``metadata.log_version``, and as ``resources[0]`` the
@@ -120,7 +124,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _fast, _trivy_compliance
+from secpipe.formats import _fast, _trivy_compliance, _trivy_operator
 from secpipe.formats._findings import (
     CVSS_LIST,
     RESOURCES,
@@ -714,6 +718,8 @@ class Trivy(ReportFormat):
             return 40  # Trivy before 0.20
         if _trivy_compliance.is_compliance(h):
             return 90  # trivy --compliance <spec> --format json (no SchemaVersion)
+        if _trivy_operator.is_operator(h):
+            return 90  # trivy-operator's reports (aquasecurity.github.io custom resources)
         return 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
@@ -724,14 +730,10 @@ class Trivy(ReportFormat):
             return self.decode(report, source)
         if _trivy_compliance.is_compliance(head):
             return self._compliance(data, source)
+        if _trivy_operator.is_operator(head):
+            return self._operator(data, source)
         if not _legacy(head):
-            by_scanner = _k8s_by_scanner(data) if b'"ClusterName"' in data[:8192] else None
-            got = self._as_given(data, source) if by_scanner is None else None
-            doc = data if by_scanner is None else by_scanner
-            got = got if got is not None else super().decode(doc, source)
-            if got.batches or len(got.dead) != 1 or b'"ClusterName"' not in data[:8192]:
-                return got
-            return self._mended(doc, source) or got
+            return self._report(data, source)
         with paused_gc():
             try:
                 data = b'{"Results":' + compact(data) + b"}"
@@ -740,6 +742,33 @@ class Trivy(ReportFormat):
                 return self.dead(f"not {self.what} (an array of Trivy results, before 0.20): {exc}", source, data)
             return self.map_report(rep, data, source, legacy=True)
 
+    def _report(self, data: bytes, source: str) -> Decoded:
+        """A report object (``trivy k8s`` ones too, and their damaged parts: see :meth:`_mended`)."""
+        by_scanner = _k8s_by_scanner(data) if b'"ClusterName"' in data[:8192] else None
+        got = self._as_given(data, source) if by_scanner is None else None
+        doc = data if by_scanner is None else by_scanner
+        got = got if got is not None else super().decode(doc, source)
+        if got.batches or len(got.dead) != 1 or b'"ClusterName"' not in data[:8192]:
+            return got
+        return self._mended(doc, source) or got
+
+    def _operator(self, data: bytes, source: str) -> Decoded:
+        """trivy-operator reports (:mod:`._trivy_operator`): each read as the ``trivy k8s`` report of
+        its workload; an item of another kind dead-lettered alone."""
+        try:
+            doc = msgspec.json.decode(bytes(data).removeprefix(BOM))
+        except msgspec.DecodeError as exc:
+            return self.dead(f"not a trivy-operator report: {exc}", source, data)
+        out = Decoded()
+        for i, item in enumerate(_trivy_operator.items(doc)):
+            why = _trivy_operator.why_not(item)
+            if why is None:
+                out.extend(self._report(_trivy_operator.as_trivy(item), source))
+            else:
+                out.dead.append(DeadLetter(f"not a trivy-operator report: {why}", source, i, msgspec.json.encode(item), self.name))
+                out.events += 1
+        return out
+
     def _compliance(self, data: bytes, source: str) -> Decoded:
         """A compliance report (:mod:`._trivy_compliance`): each control's findings mapped as the
         results of one report (as Trivy's output before 0.20: no artifact, no time) with the control
@@ -747,7 +776,7 @@ class Trivy(ReportFormat):
         out = Decoded()
         with paused_gc():
             try:
-                data = compact(data)
+                data = compact(bytes(data))
                 rep = _trivy_compliance.parse(data, source, self.name, out)
             except (ValueError, msgspec.DecodeError) as exc:
                 return self.dead(f"not a Trivy compliance report: {exc}", source, data)

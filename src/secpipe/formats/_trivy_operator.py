@@ -1,0 +1,176 @@
+"""trivy-operator's reports: the ``aquasecurity.github.io/v1alpha1`` custom resources it writes per
+Kubernetes workload (``kubectl get vulnerabilityreports -A -o json``, one report as its webhook
+integration posts it, or a ``kind: List`` of them).
+
+Kinds read (trivy-operator ``pkg/apis/aquasecurity/v1alpha1``): VulnerabilityReport,
+ClusterVulnerabilityReport, ImageVulnerabilityReport (``report.vulnerabilities[]``),
+ExposedSecretReport (``report.secrets[]``), ConfigAuditReport, ClusterConfigAuditReport,
+RbacAssessmentReport, ClusterRbacAssessmentReport, InfraAssessmentReport,
+ClusterInfraAssessmentReport (``report.checks[]``; Starboard-era reports without ``checks`` list
+them as ``podChecks`` and ``containerChecks``).
+
+Each report is rewritten as the ``trivy k8s`` report of its one workload and mapped by
+:class:`~secpipe.formats.trivy.Trivy` as such, so a finding has the columns a Trivy report gives it:
+the workload (labels ``trivy-operator.resource.kind/name/namespace``, else the owner reference) is
+``resources[0]`` with the image (``registry.server/artifact.repository:tag``, its digest, the OS) as
+its repo tags, digests and ``os``; ``report.updateTimestamp`` (else the report's
+creationTimestamp) is the time; ``scanner.version`` the product version; the report's
+``metadata.uid`` the ``correlation_uid``. Keys are renamed to Trivy's (a vulnerability's
+``resource`` is the package, ``primaryLink`` the PrimaryURL, ``links`` the References,
+``cvsssource`` the SeveritySource, ``packagePURL``/``packagePath`` the package's purl and path;
+``target``/``class``/``packageType`` its result, an empty target the image); a check is a misconfiguration (``checkID``,
+``success`` PASS/FAIL, ``messages`` joined as the Message, ``remediation`` the Resolution, ``category``
+its Type). A key Trivy's report does not have (``score``, a check's ``scope`` ...) is kept as it is and
+stays in ``unmapped``; ``raw_data`` is the finding as rewritten. A document item of another kind is
+dead-lettered with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+#: the report kinds read, by the list of findings they hold
+_VULN_KINDS = frozenset(("VulnerabilityReport", "ClusterVulnerabilityReport", "ImageVulnerabilityReport"))
+_SECRET_KINDS = frozenset(("ExposedSecretReport",))
+_CHECK_KINDS = frozenset(("ConfigAuditReport", "ClusterConfigAuditReport", "RbacAssessmentReport",
+                          "ClusterRbacAssessmentReport", "InfraAssessmentReport", "ClusterInfraAssessmentReport"))  # fmt: skip
+KINDS = _VULN_KINDS | _SECRET_KINDS | _CHECK_KINDS
+_GROUP = "aquasecurity.github.io/"
+
+_VULN_KEYS = {"vulnerabilityID": "VulnerabilityID", "resource": "PkgName", "installedVersion": "InstalledVersion",
+              "fixedVersion": "FixedVersion", "publishedDate": "PublishedDate", "lastModifiedDate": "LastModifiedDate",
+              "severity": "Severity", "title": "Title", "description": "Description", "cvsssource": "SeveritySource",
+              "primaryLink": "PrimaryURL", "links": "References", "cvss": "CVSS", "packagePath": "PkgPath"}  # fmt: skip
+_SECRET_KEYS = {"ruleID": "RuleID", "title": "Title", "category": "Category", "severity": "Severity", "match": "Match"}
+_CHECK_KEYS = {"checkID": "ID", "title": "Title", "description": "Description", "severity": "Severity",
+               "category": "Type", "remediation": "Resolution"}  # fmt: skip
+_RESULT_KEYS = ("target", "class", "packageType")
+
+
+def is_operator(head: bytes) -> bool:
+    """Whether a document's head opens a trivy-operator report or a list of them."""
+    h = bytes(head[:8192])  # (a memoryview body's head is one too)
+    return b'"aquasecurity.github.io/' in h and any(f'"{k}"'.encode() in h for k in KINDS)
+
+
+def items(doc: Any) -> list[Any]:
+    """The objects of a document: a ``kind: List`` (or any object with ``items``)'s items, else the one."""
+    if isinstance(doc, dict) and isinstance(doc.get("items"), list) and "report" not in doc:
+        return list(doc["items"])
+    return [doc]
+
+
+def why_not(item: Any) -> str | None:
+    """Why an item is no report read here (None when it is one)."""
+    if not isinstance(item, dict):
+        return f"a list item is a JSON {type(item).__name__}, not a report object"
+    kind, api = item.get("kind"), item.get("apiVersion")
+    if not (isinstance(api, str) and api.startswith(_GROUP)) or kind not in KINDS:
+        return f"apiVersion {api!r} kind {kind!r} is no trivy-operator report ({', '.join(sorted(KINDS))})"
+    if not isinstance(item.get("report"), dict):
+        return f"{kind} without a report object"
+    return None
+
+
+def _renamed(obj: Any, keys: dict[str, str]) -> Any:
+    """An object with its keys in Trivy's spelling (others as they are; a non-object as it is)."""
+    return {keys.get(k, k): v for k, v in obj.items()} if isinstance(obj, dict) else obj
+
+
+def _text(v: Any) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+def _workload(item: dict[str, Any]) -> dict[str, Any]:
+    """The report's workload (namespace, kind, name) and image, as a ``trivy k8s`` resource."""
+    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    owners = meta.get("ownerReferences") if isinstance(meta.get("ownerReferences"), list) else []
+    owner = owners[0] if owners and isinstance(owners[0], dict) else {}
+    rep = item["report"]
+    art = rep.get("artifact") if isinstance(rep.get("artifact"), dict) else {}
+    server = _text((rep.get("registry") or {}).get("server")) if isinstance(rep.get("registry"), dict) else None
+    repo = _text(art.get("repository"))
+    image = f"{server}/{repo}" if server and repo else repo
+    os_ = rep.get("os") if isinstance(rep.get("os"), dict) else {}
+    md: dict[str, Any] = {}
+    if image and _text(art.get("tag")):
+        md["RepoTags"] = [f"{image}:{art['tag']}"]
+    elif image:
+        md["RepoTags"] = [image]
+    if image and _text(art.get("digest")):
+        md["RepoDigests"] = [f"{image}@{art['digest']}"]
+    if _text(os_.get("family")):
+        md["OS"] = {"Family": os_["family"], "Name": os_.get("name")} | ({"EOSL": True} if os_.get("eosl") else {})
+    return {
+        "Namespace": _text(labels.get("trivy-operator.resource.namespace")) or _text(meta.get("namespace")),
+        "Kind": _text(labels.get("trivy-operator.resource.kind")) or _text(owner.get("kind")) or item.get("kind"),
+        "Name": _text(labels.get("trivy-operator.resource.name")) or _text(owner.get("name")) or _text(meta.get("name")),
+        "Metadata": md or None,
+    }
+
+
+def _results(item: dict[str, Any], w: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's findings as Trivy results (vulnerabilities and secrets by their target)."""
+    kind, rep = item["kind"], item["report"]
+    if kind in _CHECK_KINDS:
+        checks = rep.get("checks")
+        if not isinstance(checks, list):  # Starboard-era: pod checks and checks per container
+            per = rep.get("containerChecks")
+            checks = [*(rep.get("podChecks") or ()), *(c for cs in (per.values() if isinstance(per, dict) else ())
+                                                        for c in (cs if isinstance(cs, list) else ()))]  # fmt: skip
+        misconfs = []
+        for c in checks:
+            m = _renamed(c, _CHECK_KEYS)
+            if isinstance(c, dict):
+                m.pop("success", None)
+                m.pop("messages", None)
+                if isinstance(c.get("success"), bool):
+                    m["Status"] = "PASS" if c["success"] else "FAIL"
+                msgs = c.get("messages")
+                if isinstance(msgs, list) and msgs:
+                    m["Message"] = "; ".join(str(x) for x in msgs)
+            misconfs.append(m)
+        return [{"Target": f"{w['Kind']}/{w['Name']}", "Class": "config", "Type": "kubernetes",
+                 "Misconfigurations": misconfs}] if misconfs else []  # fmt: skip
+    key, keys, field = ("vulnerabilities", _VULN_KEYS, "Vulnerabilities") if kind in _VULN_KINDS else \
+        ("secrets", _SECRET_KEYS, "Secrets")
+    found = rep.get(key)
+    image = ((w["Metadata"] or {}).get("RepoTags") or [None])[0]  # a finding without a target is the image's
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for f in found if isinstance(found, list) else ():
+        where = tuple(f.get(k) for k in _RESULT_KEYS) if isinstance(f, dict) else (None, None, None)
+        r = out.get(where)
+        if r is None:
+            target, cls, ptype = where
+            r = out[where] = {"Target": _text(target) or image, "Class": cls or ("secret" if field == "Secrets" else None),
+                              "Type": ptype, field: []}  # fmt: skip
+        x = _renamed(f, keys)
+        if isinstance(f, dict):
+            for k in _RESULT_KEYS:
+                x.pop(k, None)
+            if _text(f.get("packagePURL")):
+                x.pop("packagePURL")
+                x["PkgIdentifier"] = {"PURL": f["packagePURL"]}
+        r[field].append(x)
+    return list(out.values())
+
+
+def as_trivy(item: dict[str, Any]) -> bytes:
+    """One report rewritten as the ``trivy k8s`` JSON report of its workload (see the module docstring)."""
+    rep = item["report"]
+    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    w = _workload(item)
+    scanner = rep.get("scanner") if isinstance(rep.get("scanner"), dict) else {}
+    doc: dict[str, Any] = {"ClusterName": "", "CreatedAt": _text(rep.get("updateTimestamp")) or _text(meta.get("creationTimestamp"))}
+    if _text(scanner.get("version")):
+        doc["Trivy"] = {"Version": scanner["version"]}
+    if _text(meta.get("uid")):
+        doc["ReportID"] = meta["uid"]
+    doc["Resources"] = [w | {"Results": _results(item, w)}]
+    return msgspec.json.encode(doc)
+
+
+__all__ = ["KINDS", "as_trivy", "is_operator", "items", "why_not"]
