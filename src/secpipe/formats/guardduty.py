@@ -317,9 +317,9 @@ class GuardDuty(_DocumentFindings):
         """Map findings, each key case typed in one call; envelopes (``Findings``, an EventBridge
         event's ``detail``) are opened and their findings mapped with the others."""
         with paused_gc():
-            return self._map(recs)
+            return self._findings(recs)
 
-    def _map(self, recs: Records) -> Decoded:
+    def _findings(self, recs: Records) -> Decoded:
         out = Decoded(dead=list(recs.dead), events=recs.events)
         inner = Records()
         for style in ("camel", "pascal"):
@@ -349,12 +349,12 @@ class GuardDuty(_DocumentFindings):
                 fs = typed.recs if whole else [typed.recs[i] for i in keep]
                 kept = typed.raws if whole else [typed.raws[i] for i in keep]
                 unmapped = top.unmapped if whole else top.unmapped.take(pa.array(keep, pa.int32()))
-                out.batches.append(to_batch("detection_finding", self._columns(fs, kept, unmapped, style)))
+                out.batches.append(to_batch("detection_finding", self._finding_columns(fs, kept, unmapped, style)))
         if inner.raws:
-            out.extend(self._map(inner))
+            out.extend(self._findings(inner))
         return out
 
-    def _columns(self, fs: list[Any], raws: list[bytes], unmapped: pa.Array, style: str) -> dict[str, pa.Array]:
+    def _finding_columns(self, fs: list[Any], raws: list[bytes], unmapped: pa.Array, style: str) -> dict[str, pa.Array]:
         cls = "detection_finding"
         n = len(fs)
         created = parse_times([f.created_at for f in fs])

@@ -175,8 +175,10 @@ def _value(attr: _Attr, v: Any, path: str, extra: dict[str, Any]) -> Any:
         return None
 
 
-def _no(v: Any, path: str, extra: dict[str, Any]) -> None:
+def _no(v: Any, path: str, extra: dict[str, Any]) -> Any:
+    """``v`` set aside under ``path`` (a value of the wrong shape); nothing kept (None)."""
     extra[path] = v
+    return None
 
 
 def _object(owner: str, d: dict[str, Any], path: str, extra: dict[str, Any]) -> dict[str, Any] | None:
