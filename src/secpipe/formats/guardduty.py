@@ -232,10 +232,10 @@ def _items(raw: bytes) -> list[bytes] | None:
         env = _ENVELOPE.decode(raw)
     except msgspec.DecodeError:
         return None
-    got = env.Findings if env.Findings is not None else env.findings
-    if got is None and bytes(env.detail)[:1] == b"{":
-        got = [env.detail]
-    return None if got is None else [bytes(r) for r in got]
+    for got in (env.Findings, env.findings, [env.detail] if bytes(env.detail)[:1] == b"{" else None):
+        if got is not None:
+            return [bytes(r) for r in got]
+    return None
 
 
 def _severity(score: float | None) -> int:
@@ -329,30 +329,34 @@ class GuardDuty(_DocumentFindings):
             raws = recs.raws if len(rows) == len(recs.raws) else [recs.raws[i] for i in rows]
             locs = recs.locs if len(rows) == len(recs.raws) else [recs.locs[i] for i in rows]
             typed, top = decode_top(raws, locs, _TYPES[style], _MAPPED[style], (), out, "", self.name, "a GuardDuty finding")
-            keep: list[int] = []
-            for i, (f, raw) in enumerate(zip(typed.recs, typed.raws, strict=True)):
-                if f.id is not None and (f.updated_at or f.created_at):
-                    keep.append(i)
-                    continue
-                items = _items(raw)  # (an EventBridge event has an id of its own)
-                src, off = typed.locs[i]
-                if items is not None:
-                    inner.raws += items
-                    inner.locs += [(src, j) for j in range(len(items))] if len(typed.raws) == 1 else [(src, off)] * len(items)
-                    inner.events += len(items)
-                    out.events -= 1  # (the envelope was counted as one record)
-                else:
-                    why = "no CreatedAt or UpdatedAt time" if f.id is not None else "no Id, nor a findings list or detail"
-                    out.dead.append(DeadLetter(f"not a GuardDuty finding: {why}", src, off, raw, self.name))
-            if keep:
-                whole = len(keep) == len(typed.recs)
-                fs = typed.recs if whole else [typed.recs[i] for i in keep]
-                kept = typed.raws if whole else [typed.raws[i] for i in keep]
-                unmapped = top.unmapped if whole else top.unmapped.take(pa.array(keep, pa.int32()))
-                out.batches.append(to_batch("detection_finding", self._finding_columns(fs, kept, unmapped, style)))
+            timed = [f.id is not None and bool(f.updated_at or f.created_at) for f in typed.recs]
+            for i in [i for i, ok in enumerate(timed) if not ok]:  # envelopes, or not findings
+                self._open(typed.raws[i], typed.locs[i], typed.recs[i].id is not None, len(typed.raws) == 1, inner, out)
+            if not any(timed):
+                continue
+            if all(timed):
+                fs, kept, unmapped = typed.recs, typed.raws, top.unmapped
+            else:
+                rows = [i for i, ok in enumerate(timed) if ok]
+                fs, kept = [typed.recs[i] for i in rows], [typed.raws[i] for i in rows]
+                unmapped = top.unmapped.take(pa.array(rows, pa.int32()))
+            out.batches.append(to_batch("detection_finding", self._finding_columns(fs, kept, unmapped, style)))
         if inner.raws:
             out.extend(self._findings(inner))
         return out
+
+    def _open(self, raw: bytes, loc: tuple[str, int], has_id: bool, alone: bool, inner: Records, out: Decoded) -> None:
+        """A record that is not a finding with a time: an envelope's findings into ``inner`` (each at its
+        index when the envelope is the whole document), else a dead letter with the reason."""
+        items = _items(raw)  # (an EventBridge event has an id of its own)
+        if items is None:
+            why = "no CreatedAt or UpdatedAt time" if has_id else "no Id, nor a findings list or detail"
+            out.dead.append(DeadLetter(f"not a GuardDuty finding: {why}", loc[0], loc[1], raw, self.name))
+            return
+        inner.raws += items
+        inner.locs += [(loc[0], j) for j in range(len(items))] if alone else [loc] * len(items)
+        inner.events += len(items)
+        out.events -= 1  # (the envelope was counted as one record)
 
     def _finding_columns(self, fs: list[Any], raws: list[bytes], unmapped: pa.Array, style: str) -> dict[str, pa.Array]:
         cls = "detection_finding"
