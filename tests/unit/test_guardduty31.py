@@ -99,8 +99,13 @@ def test_s3_export_camel_case_lines(tmp_path: Path) -> None:
     # an RDS login attempt: created once, from a remote address
     assert (rds["activity_id"], rds["resources"][0]["type"]) == (1, "RDSDBInstance")
     assert rds["evidences"][0]["src_endpoint"]["ip"] == "175.16.199.1"
-    # a runtime finding (an empty action): no evidence, the rest kept in raw_data
+    # a Runtime Monitoring finding (an empty action): its process is the actor, its executable's
+    # SHA-256 where threat intel reads hashes (actor.process.file.hashes[].value)
     assert runtime["evidences"] is None and runtime["count"] == 9
+    proc = runtime["actor"]["process"]
+    assert (proc["name"], proc["pid"], proc["working_directory"], proc["user"]["name"]) == ("sshd", 2345, "/home/user", "admin")
+    assert (proc["file"]["path"], proc["file"]["name"]) == ("/usr/bin/ssh", "ssh")
+    assert proc["file"]["hashes"] == [{"algorithm_id": 3, "algorithm": "SHA-256", "value": "d2" * 32}]
     assert "runtimeDetails" in runtime["raw_data"]
 
 

@@ -77,6 +77,7 @@ from secpipe.formats.base import (
     Records,
     base_columns,
     event_uids,
+    int32_or_none,
     parse_times,
     strs,
     to_batch,
@@ -160,8 +161,26 @@ class _GuardDutyAction(_Action):
     rds_login_attempt_action: _RdsLogin | None = None
 
 
+class _Process(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    """Runtime Monitoring's process (``Service.RuntimeDetails.Process``)."""
+
+    name: str | None = None
+    executable_path: str | None = None
+    executable_sha256: str | None = None
+    pid: int | None = None
+    pwd: str | None = None
+    uuid: str | None = None
+    user: str | None = None
+    user_id: int | None = None
+
+
+class _Runtime(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    process: _Process | None = None
+
+
 class _Service(msgspec.Struct, **_C):  # type: ignore[call-arg]
     action: _GuardDutyAction | None = None
+    runtime_details: _Runtime | None = None
     archived: bool | None = None
     count: int | None = None
     event_first_seen: str | None = None
@@ -402,7 +421,35 @@ class GuardDuty(_DocumentFindings):
             "unmapped": unmapped,
         })  # fmt: skip
         cols.update(evidence_columns([_evidence(s.action) for s in svc]))
+        cols.update(_process_columns([s.runtime_details.process if s.runtime_details else None for s in svc]))
         return cols
+
+
+def _process_columns(ps: list[_Process | None]) -> dict[str, pa.Array]:
+    """Runtime Monitoring's process -> ``actor.process``: name, pid, uuid, working directory, its
+    executable (path, name, SHA-256, so threat intel matches the hash) and its user."""
+    if not any(ps):
+        return {}
+    p = [x or _NO_PROCESS for x in ps]
+    path = strs([x.executable_path for x in p])
+    sha = [x.executable_sha256 for x in p]
+    hashes = pa.array([[{"algorithm_id": 3, "algorithm": "SHA-256", "value": h}] if h else None for h in sha],
+                      pa.list_(pa.struct([("algorithm_id", pa.int32()), ("algorithm", S), ("value", S)])))  # fmt: skip
+    return {
+        "actor.process.name": strs([x.name for x in p]),
+        "actor.process.pid": pa.array([int32_or_none(x.pid) for x in p], pa.int32()),
+        "actor.process.uid": strs([x.uuid for x in p]),
+        "actor.process.working_directory": strs([x.pwd for x in p]),
+        "actor.process.file.path": path,
+        "actor.process.file.name": strs([x.executable_path.rsplit("/", 1)[-1] if x.executable_path else None for x in p]),
+        "actor.process.file.type_id": pc.if_else(path.is_valid(), pa.scalar(1, pa.int32()), pa.scalar(None, pa.int32())),
+        "actor.process.file.hashes": hashes,
+        "actor.process.user.name": strs([x.user for x in p]),
+        "actor.process.user.uid": strs([None if x.user_id is None else str(x.user_id) for x in p]),
+    }
+
+
+_NO_PROCESS = _Process()
 
 
 def _resource_column(res: list[_Resource], fs: list[Any]) -> pa.Array:
