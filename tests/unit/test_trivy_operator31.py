@@ -85,3 +85,39 @@ def test_single_exposed_secret_report_and_foreign_items() -> None:
     assert len(_rows(d)) == 1 and d.events == 2
     [dead] = d.dead
     assert "no trivy-operator report" in dead.reason and "ConfigMap" in dead.reason and dead.offset == 1
+
+
+def test_cluster_compliance_report_early_summary() -> None:
+    rows = _rows(_auto((CASES / "trivy-operator-clustercompliancereport-early.json").read_bytes()))
+    assert [(r["compliance"]["control"], r["compliance"]["status"], r["severity"]) for r in rows] == [
+        ("1.7", "Pass", "Medium"), ("1.1", "Fail", "Low")]  # fmt: skip
+    assert rows[1]["compliance"]["status_detail"] == "3 failed" and rows[1]["policy"]["group"]["uid"] == "nsa"
+    assert rows[0]["time"] == 1647199770000  # status.updateTimestamp 2022-03-13T19:29:30Z
+
+
+def test_cluster_compliance_report_detail() -> None:
+    """status.detailReport as pkg/apis/aquasecurity/v1alpha1 (compliance_types.go) defines it: a failed
+    check per target, the ``{"success": true}`` placeholder of a control nothing failed."""
+    report = {"apiVersion": "aquasecurity.github.io/v1alpha1", "kind": "ClusterComplianceReport",
+              "metadata": {"name": "k8s-nsa-1.0"},
+              "spec": {"cron": "0 */6 * * *", "reportType": "all", "compliance": {"id": "k8s-nsa-1.0", "title": "National Security Agency - Kubernetes Hardening Guidance v1.0"}},
+              "status": {"updateTimestamp": "2024-05-02T06:00:00Z", "summary": {"failCount": 1, "passCount": 1},
+                         "detailReport": {"id": "k8s-nsa-1.0", "title": "National Security Agency - Kubernetes Hardening Guidance v1.0",
+                                          "version": "1.0", "relatedVersion": ["https://www.nsa.gov/Press-Room/News-Highlights/Article/Article/2716980/"],
+                                          "results": [
+                                              {"id": "1.0", "name": "Non-root containers", "severity": "MEDIUM",
+                                               "checks": [{"checkID": "KSV012", "target": "Deployment/web", "title": "Runs as root user",
+                                                           "severity": "MEDIUM", "category": "Kubernetes Security Check",
+                                                           "messages": ["Container 'web' of Deployment 'web' should set 'securityContext.runAsNonRoot' to true"],
+                                                           "remediation": "Set 'containers[].securityContext.runAsNonRoot' to true.",
+                                                           "success": False}]},
+                                              {"id": "1.1", "name": "Immutable container file systems", "severity": "LOW",
+                                               "checks": [{"severity": "", "success": True}]}]}}}  # fmt: skip
+    rows = _rows(_auto(json.dumps(report).encode()))
+    [failed] = [r for r in rows if r["compliance"]["control"] == "1.0"]
+    [passed] = [r for r in rows if r["compliance"]["control"] == "1.1"]
+    assert failed["compliance"]["checks"][0]["uid"] == "KSV012" and failed["compliance"]["status"] == "Fail"
+    assert failed["resources"][1]["name"] == "Deployment/web" and failed["policy"]["name"] == "Non-root containers"
+    assert failed["time"] == 1714629600000
+    assert passed["compliance"]["status"] == "Pass" and passed["finding_info"]["uid"] == "k8s-nsa-1.0|1.1"
+    assert json.loads(passed["unmapped"])["RelatedResources"][0].startswith("https://www.nsa.gov/")

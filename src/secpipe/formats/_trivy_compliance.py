@@ -29,7 +29,8 @@ Mapping (:class:`~secpipe.formats.trivy.Trivy` decodes the findings as in any Tr
   its ``DefaultStatus`` when it gives one); finding status Resolved (4) for a Pass, else New (1);
   severity the control's; ``raw_data`` the control's JSON.
 
-The report has no time: every event gets the receipt time (labelled). ``RelatedResources`` goes to
+The report has no time: every event gets the receipt time (labelled), unless it was trivy-operator's
+(``CreatedAt``: its ClusterComplianceReport's updateTimestamp, see :mod:`._trivy_operator`). ``RelatedResources`` goes to
 ``unmapped``. A report or control whose fields have the wrong JSON type is dead-lettered with the
 reason (a control alone; the other controls are stored).
 """
@@ -48,6 +49,7 @@ from secpipe.formats._findings import (
     captions,
     json_col,
     nest,
+    report_time,
     severity_ids,
     singleton_list,
     str_lists,
@@ -98,6 +100,7 @@ class Report:
     description: str | None = None
     version: str | None = None
     related: list[str] | None = None
+    created: str | None = None  # (no Trivy report has one: trivy-operator's updateTimestamp, see _trivy_operator)
     summary: bool = False
     controls: list[Control] = field(default_factory=list)
 
@@ -128,7 +131,7 @@ def parse(data: bytes, source: str, fmt: str, out: Decoded) -> Report:
     top = _fields(data)
     rep = Report(id=_read(top, "id", _TEXT), title=_read(top, "title", _TEXT),
                  description=_read(top, "description", _TEXT), version=_read(top, "version", _TEXT),
-                 related=_read(top, "relatedresources", _TEXTS))  # fmt: skip
+                 related=_read(top, "relatedresources", _TEXTS), created=_read(top, "createdat", _TEXT))  # fmt: skip
     raws = _read(top, "summarycontrols", _RAWS)
     rep.summary = raws is not None
     if raws is None:
@@ -212,7 +215,8 @@ def control_batch(rep: Report, controls: list[Control], kind: str, product: str,
     sev = severity_ids(strs([c.severity for c in controls]))
     cols = base_columns("compliance_finding", kind=kind, product=product, vendor=vendor,
                         uids=event_uids(kind, raws, [f"{rep.id}\0{rep.title}\0control\0{i}" for i in range(n)]),
-                        times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=sev)  # fmt: skip
+                        times_ms=const(report_time(rep.created), n, pa.int64()), raws=raws, activity_id=1,
+                        severity_id=sev)  # fmt: skip
     words = strs([_WORD[s] for s in cstat.to_pylist()])
     fstat = pa.array([4 if s == 1 else 1 for s in cstat.to_pylist()], pa.int32())
     detail = [None if c.total_fail is None else f"{c.total_fail} failed" if rep.summary

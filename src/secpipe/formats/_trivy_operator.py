@@ -7,7 +7,9 @@ ClusterVulnerabilityReport, ImageVulnerabilityReport (``report.vulnerabilities[]
 ExposedSecretReport (``report.secrets[]``), ConfigAuditReport, ClusterConfigAuditReport,
 RbacAssessmentReport, ClusterRbacAssessmentReport, InfraAssessmentReport,
 ClusterInfraAssessmentReport (``report.checks[]``; Starboard-era reports without ``checks`` list
-them as ``podChecks`` and ``containerChecks``).
+them as ``podChecks`` and ``containerChecks``); ClusterComplianceReport (``status.detailReport`` or
+``status.summaryReport``: read as the Trivy compliance report it was made from, see
+:func:`as_compliance`).
 
 Each report is rewritten as the ``trivy k8s`` report of its one workload and mapped by
 :class:`~secpipe.formats.trivy.Trivy` as such, so a finding has the columns a Trivy report gives it:
@@ -36,7 +38,8 @@ _VULN_KINDS = frozenset(("VulnerabilityReport", "ClusterVulnerabilityReport", "I
 _SECRET_KINDS = frozenset(("ExposedSecretReport",))
 _CHECK_KINDS = frozenset(("ConfigAuditReport", "ClusterConfigAuditReport", "RbacAssessmentReport",
                           "ClusterRbacAssessmentReport", "InfraAssessmentReport", "ClusterInfraAssessmentReport"))  # fmt: skip
-KINDS = _VULN_KINDS | _SECRET_KINDS | _CHECK_KINDS
+COMPLIANCE = "ClusterComplianceReport"
+KINDS = _VULN_KINDS | _SECRET_KINDS | _CHECK_KINDS | {COMPLIANCE}
 _GROUP = "aquasecurity.github.io/"
 
 _VULN_KEYS = {"vulnerabilityID": "VulnerabilityID", "resource": "PkgName", "installedVersion": "InstalledVersion",
@@ -47,6 +50,8 @@ _SECRET_KEYS = {"ruleID": "RuleID", "title": "Title", "category": "Category", "s
 _CHECK_KEYS = {"checkID": "ID", "title": "Title", "description": "Description", "severity": "Severity",
                "category": "Type", "remediation": "Resolution"}  # fmt: skip
 _RESULT_KEYS = ("target", "class", "packageType")
+_SUMMARY_KEYS = {"id": "ID", "name": "Name", "description": "Description", "severity": "Severity", "totalFail": "TotalFail",
+                 "failTotal": "TotalFail", "passTotal": "TotalPass"}  # fmt: skip
 
 
 def is_operator(head: bytes) -> bool:
@@ -69,7 +74,12 @@ def why_not(item: Any) -> str | None:
     kind, api = item.get("kind"), item.get("apiVersion")
     if not (isinstance(api, str) and api.startswith(_GROUP)) or kind not in KINDS:
         return f"apiVersion {api!r} kind {kind!r} is no trivy-operator report ({', '.join(sorted(KINDS))})"
-    if not isinstance(item.get("report"), dict):
+    if kind == COMPLIANCE:
+        status = item.get("status")
+        if not isinstance(status, dict) or not (isinstance(status.get("detailReport") or status.get("summaryReport"), dict)
+                                                or isinstance(status.get("controlCheck"), list)):
+            return f"{kind} without status.detailReport, summaryReport or controlCheck (not generated yet)"
+    elif not isinstance(item.get("report"), dict):
         return f"{kind} without a report object"
     return None
 
@@ -173,4 +183,47 @@ def as_trivy(item: dict[str, Any]) -> bytes:
     return msgspec.json.encode(doc)
 
 
-__all__ = ["KINDS", "as_trivy", "is_operator", "items", "why_not"]
+def as_compliance(item: dict[str, Any]) -> bytes:
+    """A ClusterComplianceReport's status rewritten as the Trivy compliance report it was made from
+    (:mod:`._trivy_compliance`): ``detailReport`` (each failed check a misconfiguration of the target it
+    names; the operator's ``{"success": true}`` placeholder of a passed control no finding) as a
+    ``--report all`` report, else ``summaryReport`` (its ``controlCheck`` list; before trivy-operator
+    0.10 ``status.controlCheck`` with ``failTotal``) as a summary; ``updateTimestamp`` its time."""
+    status = item["status"]
+    detail, summary = status.get("detailReport"), status.get("summaryReport")
+    doc: dict[str, Any] = {"CreatedAt": _text(status.get("updateTimestamp"))}
+    if isinstance(detail, dict):
+        doc |= {"ID": detail.get("id"), "Title": detail.get("title"), "Description": detail.get("description"),
+                "Version": detail.get("version"), "RelatedResources": detail.get("relatedVersion"), "Results": []}  # fmt: skip
+        for c in detail.get("results") or ():
+            if not isinstance(c, dict):
+                doc["Results"].append(c)  # (dead-lettered as a control of the wrong shape)
+                continue
+            results = []
+            for chk in c.get("checks") or ():
+                if isinstance(chk, dict) and chk.get("success") is True and not chk.get("checkID"):
+                    continue  # the placeholder of a control no check failed
+                m = _renamed(chk, _CHECK_KEYS)
+                if isinstance(chk, dict):
+                    m.pop("target", None)
+                    m.pop("messages", None)
+                    m.pop("success", None)
+                    m["Status"] = "PASS" if chk.get("success") is True else "FAIL"
+                    msgs = chk.get("messages")
+                    if isinstance(msgs, list) and any(msgs):
+                        m["Message"] = "; ".join(str(x) for x in msgs if x)
+                target = chk.get("target") if isinstance(chk, dict) else None
+                results.append({"Target": target, "Class": "config", "Type": "kubernetes", "Misconfigurations": [m]})
+            doc["Results"].append({"ID": c.get("id"), "Name": c.get("name"), "Description": c.get("description"),
+                                   "DefaultStatus": c.get("status"), "Severity": c.get("severity"), "Results": results})  # fmt: skip
+    else:  # (before trivy-operator 0.10: the controls as status.controlCheck, their spec's name as its id)
+        spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
+        named = spec.get("compliance") if isinstance(spec.get("compliance"), dict) else spec
+        summary = summary if isinstance(summary, dict) else {"controlCheck": status.get("controlCheck")}
+        doc |= {"ID": summary.get("id") or named.get("id") or named.get("name"),
+                "Title": summary.get("title") or named.get("title") or named.get("description"),
+                "SummaryControls": [_renamed(c, _SUMMARY_KEYS) for c in summary.get("controlCheck") or ()]}  # fmt: skip
+    return msgspec.json.encode(doc)
+
+
+__all__ = ["COMPLIANCE", "KINDS", "as_compliance", "as_trivy", "is_operator", "items", "why_not"]

@@ -762,7 +762,9 @@ class Trivy(ReportFormat):
         out = Decoded()
         for i, item in enumerate(_trivy_operator.items(doc)):
             why = _trivy_operator.why_not(item)
-            if why is None:
+            if why is None and item["kind"] == _trivy_operator.COMPLIANCE:
+                out.extend(self._compliance(_trivy_operator.as_compliance(item), source))
+            elif why is None:
                 out.extend(self._report(_trivy_operator.as_trivy(item), source))
             else:
                 out.dead.append(DeadLetter(f"not a trivy-operator report: {why}", source, i, msgspec.json.encode(item), self.name))
@@ -797,7 +799,8 @@ class Trivy(ReportFormat):
                 out.batches.append(_trivy_compliance.control_batch(rep, bare, self.name, self.product, self.vendor))
                 out.events += len(bare)
             if parts:
-                doc = b'{"Results":[' + b",".join(parts) + b"]}"
+                created = b'"CreatedAt":' + msgspec.json.encode(rep.created) + b"," if rep.created else b""
+                doc = b"{" + created + b'"Results":[' + b",".join(parts) + b"]}"
 
                 def context(cls: str, where: list[int], have: dict[str, pa.Array]) -> dict[str, pa.Array]:
                     return _trivy_compliance.finding_columns(rep, cls, [owner[i] for i in where], have)
