@@ -89,22 +89,27 @@ def _renamed(obj: Any, keys: dict[str, str]) -> Any:
     return {keys.get(k, k): v for k, v in obj.items()} if isinstance(obj, dict) else obj
 
 
+def _obj(v: Any) -> dict[str, Any]:
+    """``v`` when it is a JSON object, else an empty one."""
+    return v if isinstance(v, dict) else {}
+
+
 def _text(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
 def _workload(item: dict[str, Any]) -> dict[str, Any]:
     """The report's workload (namespace, kind, name) and image, as a ``trivy k8s`` resource."""
-    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
-    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    meta = _obj(item.get("metadata"))
+    labels = _obj(meta.get("labels"))
     owners = meta.get("ownerReferences") if isinstance(meta.get("ownerReferences"), list) else []
     owner = owners[0] if owners and isinstance(owners[0], dict) else {}
     rep = item["report"]
-    art = rep.get("artifact") if isinstance(rep.get("artifact"), dict) else {}
-    server = _text((rep.get("registry") or {}).get("server")) if isinstance(rep.get("registry"), dict) else None
+    art = _obj(rep.get("artifact"))
+    server = _text(_obj(rep.get("registry")).get("server"))
     repo = _text(art.get("repository"))
     image = f"{server}/{repo}" if server and repo else repo
-    os_ = rep.get("os") if isinstance(rep.get("os"), dict) else {}
+    os_ = _obj(rep.get("os"))
     md: dict[str, Any] = {}
     if image and _text(art.get("tag")):
         md["RepoTags"] = [f"{image}:{art['tag']}"]
@@ -171,9 +176,9 @@ def _results(item: dict[str, Any], w: dict[str, Any]) -> list[dict[str, Any]]:
 def as_trivy(item: dict[str, Any]) -> bytes:
     """One report rewritten as the ``trivy k8s`` JSON report of its workload (see the module docstring)."""
     rep = item["report"]
-    meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    meta = _obj(item.get("metadata"))
     w = _workload(item)
-    scanner = rep.get("scanner") if isinstance(rep.get("scanner"), dict) else {}
+    scanner = _obj(rep.get("scanner"))
     doc: dict[str, Any] = {"ClusterName": "", "CreatedAt": _text(rep.get("updateTimestamp")) or _text(meta.get("creationTimestamp"))}
     if _text(scanner.get("version")):
         doc["Trivy"] = {"Version": scanner["version"]}
@@ -217,8 +222,8 @@ def as_compliance(item: dict[str, Any]) -> bytes:
             doc["Results"].append({"ID": c.get("id"), "Name": c.get("name"), "Description": c.get("description"),
                                    "DefaultStatus": c.get("status"), "Severity": c.get("severity"), "Results": results})  # fmt: skip
     else:  # (before trivy-operator 0.10: the controls as status.controlCheck, their spec's name as its id)
-        spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
-        named = spec.get("compliance") if isinstance(spec.get("compliance"), dict) else spec
+        spec = _obj(item.get("spec"))
+        named = _obj(spec.get("compliance")) or spec
         summary = summary if isinstance(summary, dict) else {"controlCheck": status.get("controlCheck")}
         doc |= {"ID": summary.get("id") or named.get("id") or named.get("name"),
                 "Title": summary.get("title") or named.get("title") or named.get("description"),
