@@ -33,6 +33,8 @@ from typing import Any
 
 import msgspec
 
+from secpipe.formats.base import text_or_none as _text
+
 #: the report kinds read, by the list of findings they hold
 _VULN_KINDS = frozenset(("VulnerabilityReport", "ClusterVulnerabilityReport", "ImageVulnerabilityReport"))
 _SECRET_KINDS = frozenset(("ExposedSecretReport",))
@@ -92,10 +94,6 @@ def _renamed(obj: Any, keys: dict[str, str]) -> Any:
 def _obj(v: Any) -> dict[str, Any]:
     """``v`` when it is a JSON object, else an empty one."""
     return v if isinstance(v, dict) else {}
-
-
-def _text(v: Any) -> str | None:
-    return v if isinstance(v, str) and v else None
 
 
 def _workload(item: dict[str, Any]) -> dict[str, Any]:
