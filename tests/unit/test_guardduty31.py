@@ -159,3 +159,19 @@ def test_asff_guardduty_stays_asff() -> None:
     doc = (Path(__file__).resolve().parents[1] / "cases" / "scanners30" / "asff-guardduty-defectdojo.json").read_bytes()
     assert formats.get("guardduty").sniff(doc) == 0
     assert formats.detect(doc) is formats.get("asff")
+
+
+def test_malware_protection_scan_detections() -> None:
+    # Execution:EC2/MaliciousFile: Service.EbsVolumeScanDetails as the GuardDuty API reference gives
+    # ScanDetections.ThreatDetectedByName.ThreatNames[] (Name, Severity, ItemCount, FilePaths[]), in the CLI's finding
+    scan = {"ScanId": "s-1", "ScanDetections": {"ThreatDetectedByName": {"ItemCount": 1, "UniqueThreatNameCount": 1, "ThreatNames": [
+        {"Name": "EICAR-Test-File (not a virus)", "Severity": "MEDIUM", "ItemCount": 1, "FilePaths": [
+            {"FilePath": "/tmp/eicar.com", "FileName": "eicar.com", "VolumeArn": "arn:aws:ec2:us-east-1:111122223333:volume/vol-1",
+             "Hash": "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"}]}]}}}  # fmt: skip
+    doc = {**_awscli(), "Type": "Execution:EC2/MaliciousFile", "Service": {"EbsVolumeScanDetails": scan}}
+    [r] = _rows(formats.get("guardduty").decode(json.dumps(doc).encode(), "x"))
+    [m] = r["malware"]
+    assert (m["name"], m["severity"], m["num_infected"], m["path"], m["classification_ids"]) == (
+        "EICAR-Test-File (not a virus)", "MEDIUM", 1, "/tmp/eicar.com", [0])  # fmt: skip
+    [f] = m["files"]
+    assert (f["name"], f["hashes"][0]["value"][:8]) == ("eicar.com", "275a021b")

@@ -174,6 +174,33 @@ class _Process(msgspec.Struct, **_C):  # type: ignore[call-arg]
     user_id: int | None = None
 
 
+class _ScanFile(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    file_path: str | None = None
+    file_name: str | None = None
+    hash: str | None = None
+
+
+class _ThreatName(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    name: str | None = None
+    severity: str | None = None
+    item_count: int | None = None
+    file_paths: list[_ScanFile] | None = None
+
+
+class _ByName(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    threat_names: list[_ThreatName] | None = None
+
+
+class _Detections(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    threat_detected_by_name: _ByName | None = None
+
+
+class _EbsScan(msgspec.Struct, **_C):  # type: ignore[call-arg]
+    """Malware Protection's EBS volume scan (``Service.EbsVolumeScanDetails``)."""
+
+    scan_detections: _Detections | None = None
+
+
 class _Runtime(msgspec.Struct, **_C):  # type: ignore[call-arg]
     process: _Process | None = None
 
@@ -181,6 +208,7 @@ class _Runtime(msgspec.Struct, **_C):  # type: ignore[call-arg]
 class _Service(msgspec.Struct, **_C):  # type: ignore[call-arg]
     action: _GuardDutyAction | None = None
     runtime_details: _Runtime | None = None
+    ebs_volume_scan_details: _EbsScan | None = None
     archived: bool | None = None
     count: int | None = None
     event_first_seen: str | None = None
@@ -422,6 +450,7 @@ class GuardDuty(_DocumentFindings):
         })  # fmt: skip
         cols.update(evidence_columns([_evidence(s.action) for s in svc]))
         cols.update(_process_columns([s.runtime_details.process if s.runtime_details else None for s in svc]))
+        cols.update(_malware_columns([_threats(s.ebs_volume_scan_details) for s in svc]))
         return cols
 
 
@@ -450,6 +479,37 @@ def _process_columns(ps: list[_Process | None]) -> dict[str, pa.Array]:
 
 
 _NO_PROCESS = _Process()
+
+
+def _threats(scan: _EbsScan | None) -> list[_ThreatName]:
+    d = scan.scan_detections if scan is not None else None
+    by = d.threat_detected_by_name if d is not None else None
+    return [t for t in (by.threat_names if by is not None else None) or () if t.name]
+
+
+_FILE = pa.struct([("name", S), ("path", S), ("type_id", pa.int32()),
+                   ("hashes", pa.list_(pa.struct([("algorithm_id", pa.int32()), ("algorithm", S), ("value", S)])))])  # fmt: skip
+
+
+def _malware_columns(per: list[list[_ThreatName]]) -> dict[str, pa.Array]:
+    """Malware Protection's detections (``ScanDetections.ThreatDetectedByName.ThreatNames[]``) ->
+    ``malware[]``: each threat's name, severity word, infected count, its first file's path and its files
+    (path, name, SHA-256 as GuardDuty gives it); no classification is given: Unknown (0)."""
+    if not any(per):
+        return {}
+    ts = [t for x in per for t in x]
+    files = [[{"name": f.file_name or (f.file_path or "").rsplit("/", 1)[-1] or None, "path": f.file_path, "type_id": 1,
+               "hashes": [{"algorithm_id": 3, "algorithm": "SHA-256", "value": f.hash}] if f.hash else None}
+              for f in t.file_paths or () if f.file_path or f.hash] or None for t in ts]  # fmt: skip
+    return {"malware": struct_lists([len(x) for x in per], {
+        "name": strs([t.name for t in ts]),
+        "severity": strs([t.severity for t in ts]),
+        "num_infected": pa.array([int32_or_none(t.item_count) for t in ts], pa.int32()),
+        "path": strs([t.file_paths[0].file_path if t.file_paths else None for t in ts]),
+        "classification_ids": pa.array([[0]] * len(ts), pa.list_(pa.int32())),
+        "classifications": pa.array([["Unknown"]] * len(ts), pa.list_(S)),
+        "files": pa.array(files, pa.list_(_FILE)),
+    })}  # fmt: skip
 
 
 def _resource_column(res: list[_Resource], fs: list[Any]) -> pa.Array:
