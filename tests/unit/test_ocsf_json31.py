@@ -105,3 +105,53 @@ def test_classes_apart_and_bad_records_dead_lettered() -> None:
         "not an OCSF event: no integer class_uid",
         "not an OCSF event: no integer class_uid",
     ]
+
+
+#: prowler-cloud/prowler docs/tutorials/reporting.md (commit 01e2786e), "JSON-OCSF": Prowler 3's example
+#: Security Finding (OCSF 1.0.0-rc.3), its compliance requirements and labels shortened
+_PROWLER3 = {
+    "finding": {"title": "Check if ACM Certificates are about to expire in specific days or less",
+                "desc": "Check if ACM Certificates are about to expire in specific days or less",
+                "supporting_data": {"Risk": "Expired certificates can impact service availability.", "Notes": ""},
+                "remediation": {"kb_articles": ["https://docs.aws.amazon.com/config/latest/developerguide/acm-certificate-expiration-check.html"],
+                                "desc": "Monitor certificate expiration and take automated action to renew; replace or remove."},
+                "types": ["Data Protection"],
+                "src_url": "https://docs.aws.amazon.com/config/latest/developerguide/acm-certificate-expiration-check.html",
+                "uid": "prowler-aws-acm_certificates_expiration_check-012345678912-eu-west-1-*.xxxxxxxxxxxxxx",
+                "related_events": []},
+    "resources": [{"group": {"name": "acm"}, "region": "eu-west-1", "name": "xxxxxxxxxxxxxx",
+                   "uid": "arn:aws:acm:eu-west-1:012345678912:certificate/xxxxxxxxxxxxxx",
+                   "labels": [{"Key": "project", "Value": "prowler-pro"}], "type": "AwsCertificateManagerCertificate",
+                   "details": ""}],
+    "status_detail": "ACM Certificate for xxxxxxxxxxxxxx expires in 111 days.",
+    "compliance": {"status": "Success", "requirements": ["CISA: ['your-data-2']", "SOC2: ['cc_6_7']"],
+                   "status_detail": "ACM Certificate for xxxxxxxxxxxxxx expires in 111 days."},
+    "message": "ACM Certificate for xxxxxxxxxxxxxx expires in 111 days.", "severity_id": 4, "severity": "High",
+    "cloud": {"account": {"name": "", "uid": "012345678912"}, "region": "eu-west-1", "org": {"uid": "", "name": ""},
+              "provider": "aws", "project_uid": ""},
+    "time": "2023-06-30 10:28:55.297615",
+    "metadata": {"original_time": "2023-06-30T10:28:55.297615", "profiles": ["dev"],
+                 "product": {"language": "en", "name": "Prowler", "version": "3.6.1", "vendor_name": "Prowler/ProwlerPro",
+                             "feature": {"name": "acm_certificates_expiration_check", "uid": "acm_certificates_expiration_check",
+                                         "version": "3.6.1"}},
+                 "version": "1.0.0-rc.3"},
+    "state_id": 0, "state": "New", "status_id": 1, "status": "Success", "type_uid": 200101,
+    "type_name": "Security Finding: Create", "impact_id": 0, "impact": "Unknown", "confidence_id": 0,
+    "confidence": "Unknown", "activity_id": 1, "activity_name": "Create", "category_uid": 2,
+    "category_name": "Findings", "class_uid": 2001, "class_name": "Security Finding",
+}  # fmt: skip
+
+
+def test_prowler3_security_finding_empty_object_array_and_text_time() -> None:
+    # an empty array of objects (finding.related_events: []) was an Arrow list<null> the schema refused,
+    # which dead-lettered the record; a time as text; labels of another shape kept in unmapped
+    d = formats.get("ocsf").decode(json.dumps([_PROWLER3], indent=4).encode(), "x")
+    assert not d.dead and d.events == 1
+    [b] = d.batches
+    [r] = b.to_pylist()
+    assert (r["class_uid"], r["finding"]["uid"][:40], r["time"]) == (2001, "prowler-aws-acm_certificates_expiration_", 1688120935297)
+    assert json.loads(r["finding"]["supporting_data"])["Notes"] == ""
+    assert r["resources"][0]["uid"] == "arn:aws:acm:eu-west-1:012345678912:certificate/xxxxxxxxxxxxxx"
+    un = json.loads(r["unmapped"])
+    assert un["resources[0].labels[0]"] == {"Key": "project", "Value": "prowler-pro"}
+    assert un["metadata.product.language"] == "en"

@@ -423,8 +423,9 @@ class OcsfJson(RecordFormat):
         """One class's records, re-encoded with their OCSF attributes alone, read by Arrow's JSON reader."""
         raws, lines, aside = group.raws, group.lines, group.aside
         table = pj.read_json(io.BytesIO(b"\n".join(lines)), read_options=pj.ReadOptions(block_size=sum(map(len, lines)) + 64))
-        top = {name: _times(table.column(name).combine_chunks(), cls, True, name) for name in table.column_names
-               if name not in _DERIVED or name == "time" or (name == "time_dt" and "time" not in table.column_names)}
+        top = {name: _times(col, cls, True, name) for name in table.column_names
+               if (name not in _DERIVED or name == "time" or (name == "time_dt" and "time" not in table.column_names))
+               and (col := _pruned(table.column(name).combine_chunks())) is not None}
         meta: dict[str, pa.Array] = {}
         if "metadata" in top:
             _struct_leaves(top.pop("metadata"), "metadata.", meta)
@@ -495,6 +496,32 @@ def _times(arr: pa.Array, owner: str, is_class: bool, name: str) -> pa.Array:
                     for f, c in zip(t, arr.flatten(), strict=True)]  # fmt: skip
         return pa.StructArray.from_arrays(children, names=[f.name for f in t], mask=arr.is_null())
     return arr
+
+
+def _pruned(arr: pa.Array) -> pa.Array | None:
+    """``arr`` without what Arrow's reader could type from no value (an empty array, of objects or not:
+    ``list<null>``), at any depth; None when nothing is left. An empty array is an absent attribute."""
+    t = arr.type
+    if pa.types.is_null(t) or (pa.types.is_list(t) and pa.types.is_null(t.value_type)):
+        return None
+    if pa.types.is_list(t) and pa.types.is_struct(t.value_type):
+        values = _pruned(_values(arr))
+        return None if values is None else pa.ListArray.from_arrays(_offsets(arr), values, mask=arr.is_null())
+    if not pa.types.is_struct(t) or not any(_hollow(f.type) for f in t):
+        return arr
+    kept = [(f.name, p) for f, c in zip(t, arr.flatten(), strict=True) if (p := _pruned(c)) is not None]
+    if not kept:
+        return None
+    return pa.StructArray.from_arrays([c for _, c in kept], names=[n for n, _ in kept], mask=arr.is_null())
+
+
+def _hollow(t: pa.DataType) -> bool:
+    """Whether a type holds a ``null`` or ``list<null>`` somewhere (what :func:`_pruned` takes away)."""
+    if pa.types.is_null(t):
+        return True
+    if pa.types.is_list(t):
+        return _hollow(t.value_type)
+    return pa.types.is_struct(t) and any(_hollow(f.type) for f in t)
 
 
 def _values(arr: pa.ListArray) -> pa.Array:
