@@ -109,3 +109,34 @@ def test_otlp_record_attributes_and_scope_are_kept(tmp_path: Path) -> None:
     kept = orjson.loads(row["unmapped"])
     assert kept["attributes"] == attrs and kept["scope"] == scope
     assert kept["resource"] == {"attributes": {"host.name": "web-01"}}
+
+
+def test_envelopes_of_each_line_own_do_not_split_the_body() -> None:
+    """A field of each line's own in the envelope (a processor's per-line value) would make a body of each line,
+    decoded alone: past MAX_ENVELOPES envelopes the lines go without theirs, in one body."""
+    docs = [orjson.dumps(FILEBEAT[i % 2] | {"fields": {"seq": i}}) for i in range(40)]
+    bodies, rest = shipped_bodies(docs, "file:/tmp/filebeat.ndjson")
+    assert not rest and len(bodies) == 1
+
+
+def test_otlp_attributes_of_each_record_own_do_not_split_the_request() -> None:
+    """The filelog receiver's include_file_record_number: log.file.record_number differs from record to record. The
+    attributes every record shares are kept, the request stays one body (2,000 records: 20 s of CPU as 2,000 bodies)."""
+    from secpipe.server import otlp
+
+    def kv(d: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"key": k, "value": {"stringValue": str(v)}} for k, v in d.items()]
+
+    recs = [{"timeUnixNano": "1708552572000000000", "body": {"stringValue": AUTH_LINE},
+             "attributes": kv({"log.file.path": "/var/log/auth.log", "log.file.record_number": n})} for n in range(50)]
+    body = orjson.dumps({"resourceLogs": [{"resource": {"attributes": kv({"host.name": "web-01"})},
+                                           "scopeLogs": [{"logRecords": recs}]}]})
+    records = otlp.json_records(body)
+    names, docs = otlp.resolve(records, [orjson.dumps(r) for r in records])
+    assert set(names) == {"syslog"}
+    (hint,) = {getattr(d, "context", None) for d in docs}
+    from secpipe.formats._context import split
+
+    _src, ctx = split(str(hint))
+    assert ctx is not None and ctx.unmapped["attributes"] == {"log.file.path": "/var/log/auth.log"}
+    assert ctx.fields["metadata.log_source"] == "/var/log/auth.log"

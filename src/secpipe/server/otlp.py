@@ -324,18 +324,38 @@ def _sidekick_alert(rec: dict[str, Any]) -> bytes | None:
     return orjson.dumps({k: v for k, v in alert.items() if v is not None})
 
 
+def _group(rec: dict[str, Any]) -> tuple[int, bytes]:
+    """The resource (its attributes object, one a ``ResourceLogs``) and scope of a record (:func:`_document`)."""
+    return id(rec.get("resource", {}).get("attributes")), orjson.dumps(rec.get("scope"))
+
+
 def _in_context(records: list[dict[str, Any]], names: list[str | None], docs: list[bytes]) -> list[bytes]:
     """The documents a specific format reads, each with the context hint of its record's envelope
     (:mod:`secpipe.formats._context`, :func:`~secpipe.server.shipped.envelope_context`): the resource's
     host, cloud and container attributes in their OCSF places (:data:`~secpipe.formats._context.OTEL_PLACES`),
-    the record's ``log.file.path`` attribute as ``metadata.log_source``, and the record's ``attributes``,
-    ``resource`` (``resource.attributes``) and ``scope`` in ``unmapped``, where the generic documents keep
-    them; the records of one envelope share one hint, made once."""
-    for i, name in enumerate(names):
-        if name is None or name == "json":
-            continue
+    the ``log.file.path`` attribute as ``metadata.log_source``, and ``attributes``, ``resource``
+    (``resource.attributes``) and ``scope`` in ``unmapped``, where the generic documents keep them. The
+    attributes are those every such record of its resource and scope shares (the filelog receiver's
+    ``log.file.path``/``log.file.name``): one hint, made once, for the records of one envelope; an attribute
+    of each record's own (``log.file.record_number``, a Falcosidekick alert's rule and time) would make a body of
+    each record, decoded alone (2,000 syslog records: 0.4 s of CPU as one body, 20 s as 2,000)."""
+    read = [i for i, name in enumerate(names) if name is not None and name != "json"]
+    common: dict[tuple[int, bytes], dict[str, Any]] = {}  # per resource and scope: the attributes all its records share
+    keys = {i: _group(records[i]) for i in read}
+    for i in read:
         rec = records[i]
-        env = {k: rec[k] for k in ("attributes", "resource", "scope") if k in rec}
+        key = keys[i]
+        attrs = rec.get("attributes") or {}
+        if key not in common:
+            common[key] = dict(attrs)
+        elif common[key]:
+            common[key] = {k: v for k, v in common[key].items() if k in attrs and attrs[k] == v}
+    for i in read:
+        rec = records[i]
+        env = {k: rec[k] for k in ("resource", "scope") if k in rec}
+        shared = common[keys[i]]
+        if shared:
+            env["attributes"] = shared
         if not env:
             continue
         found = envelope_context(orjson.dumps(env))
