@@ -352,7 +352,7 @@ def _in_context(records: list[dict[str, Any]], names: list[str | None], docs: li
             common[key] = {k: v for k, v in common[key].items() if k in attrs and attrs[k] == v}
     for i in read:
         rec = records[i]
-        env = {k: rec[k] for k in ("resource", "scope") if k in rec}
+        env: dict[str, Any] = {k: rec[k] for k in ("resource", "scope") if k in rec}
         shared = common[keys[i]]
         if shared:
             env["attributes"] = shared
