@@ -42,7 +42,11 @@ Actor: ``userIdentity`` (principalId, else the IAM Identity Center user ``onBeha
 else the ARN as uid; empty strings, as Identity Center records write for arn and accessKeyId,
 are no value); the caller's identity provider (``userIdentity.identityProvider`` of a SAML or web
 identity user, else the role session's ``webIdFederationData.federatedProvider``: EKS IRSA pods,
-GitHub Actions OIDC) -> ``actor.idp.name``. The VPC endpoint the call came through
+GitHub Actions OIDC) -> ``actor.idp.name``. The userIdentity members no OCSF attribute takes (the
+session's ``sourceIdentity``, ``webIdFederationData.attributes``, ``ec2RoleDelivery``,
+``assumedRoot``, ``onBehalfOf.identityStoreArn``, ``credentialId``, ``inScopeOf``) stay in
+``unmapped.userIdentity`` as written (:data:`_IDENTITY_REST`), as the OCSF project's mapping
+leaves them. The VPC endpoint the call came through
 (``vpcEndpointId``: network activity events, calls through an interface endpoint) ->
 ``src_endpoint.uid``, as the OCSF project's CloudTrail mapping places them. Status: Failure with an errorCode (an empty one is none), or where the event
 gives its own outcome under its name as ``Failure``: in ``responseElements`` (``{"ConsoleLogin": "Failure"}``,
@@ -107,17 +111,21 @@ class _SessAttrs(msgspec.Struct, gc=False):
 
 class _WebIdentity(msgspec.Struct, gc=False):
     federatedProvider: str | None = None  # the OIDC provider (EKS IRSA, GitHub Actions, Cognito)
+    attributes: _R = _NONE
 
 
 class _Session(msgspec.Struct, gc=False):
     sessionIssuer: _Issuer | None = None
     attributes: _SessAttrs | None = None
-    sourceIdentity: str | None = None
+    sourceIdentity: _R = _NONE
     webIdFederationData: _WebIdentity | None = None
+    ec2RoleDelivery: _R = _NONE
+    assumedRoot: _R = _NONE
 
 
 class _OnBehalfOf(msgspec.Struct, gc=False):
     userId: str | None = None
+    identityStoreArn: _R = _NONE
 
 
 class _Identity(msgspec.Struct, gc=False):
@@ -131,6 +139,8 @@ class _Identity(msgspec.Struct, gc=False):
     identityProvider: str | None = None  # SAMLUser and WebIdentityUser callers
     sessionContext: _Session | None = None
     onBehalfOf: _OnBehalfOf | None = None  # IAM Identity Center users: the identity-store user
+    credentialId: _R = _NONE
+    inScopeOf: _R = _NONE
 
 
 class _Resource(msgspec.Struct, gc=False):
@@ -184,6 +194,20 @@ _UNMAPPED = (
     "eventCategory", "tlsDetails", "sharedEventID", "vpcEndpointAccountId", "serviceEventDetails",
     "sessionCredentialFromConsole", "edgeDeviceDetails", "insightDetails", "addendum",
 )  # fmt: skip
+
+_UI = "userIdentity."
+#: the userIdentity members no OCSF attribute takes (CloudTrail's userIdentity reference), kept in
+#: ``unmapped.userIdentity`` as written, as the OCSF project's CloudTrail mapping leaves them in
+#: unmapped: the session's source identity (the name the caller set when assuming the role, kept
+#: through role chaining), the web identity token's attributes, an EC2 instance role's credential
+#: delivery, assumed root, the Identity Center identity store, the bearer token's credentialId, and
+#: what inScopeOf says the credentials were issued to. The issuer's type, principalId and accountId
+#: are not repeated: its ARN (actor.session.issuer) names its type and account, and its principalId
+#: is the role id that begins the caller's principalId (actor.user.uid)
+_IDENTITY_REST = (("sessionContext", "sourceIdentity"),
+                  ("sessionContext", "webIdFederationData", "attributes"), ("sessionContext", "ec2RoleDelivery"),
+                  ("sessionContext", "assumedRoot"), ("onBehalfOf", "identityStoreArn"), ("credentialId",),
+                  ("inScopeOf",))  # fmt: skip
 
 
 class _LoginExtra(msgspec.Struct, gc=False):
@@ -755,7 +779,8 @@ _UID_PREFIX = uid_prefix(CloudTrail.name)  # metadata.uid made by the walker
 
 
 #: typed paths of _Record for the native walker; the raw fields go to unmapped.
-_SPEC = _fast.Spec((*_fast.struct_spec(_Record), ("insightDetails", _fast.RAW)), _UNMAPPED,
+_SPEC = _fast.Spec((*_fast.struct_spec(_Record), ("insightDetails", _fast.RAW),
+                    *((_UI + ".".join(p), _fast.RAW) for p in _IDENTITY_REST)), _UNMAPPED,
                    tuple(f.name for f in _fast.fields(_Record)))  # fmt: skip
 
 
@@ -785,6 +810,8 @@ def _batch(cls: str, st: Strict) -> pa.RecordBatch:
     f["userIdentity.sessionContext.webIdFederationData.federatedProvider"] = strs([w.federatedProvider if w else None
                                                                                    for w in web])  # fmt: skip
     f["userIdentity.onBehalfOf.userId"] = strs([u.onBehalfOf.userId if u.onBehalfOf else None for u in ids])
+    for path in _IDENTITY_REST:
+        f[_UI + ".".join(path)] = strs([_raw_at(u, path) for u in ids])
     f["resources"] = _resources(recs)
     f["unmapped"] = unmapped_from(st, _UNMAPPED)
     insight = np.array([bool(r.insightDetails) for r in recs])
@@ -812,6 +839,57 @@ def _blank(col: pa.Array) -> pa.Array:
     if not empty.any():
         return col
     return pc.if_else(_fast.bools(empty), pa.scalar(None, pa.string()), col)
+
+
+def _raw_at(ident: _Identity, path: tuple[str, ...]) -> str | None:
+    """The raw JSON text of the typed record's userIdentity member at ``path`` (None when absent)."""
+    node: Any = ident
+    for key in path:
+        node = getattr(node, key, None)
+        if node is None:
+            return None
+    return bytes(node).decode() or None if isinstance(node, msgspec.Raw) else None
+
+
+def _identity_rest(f: dict[str, pa.Array], n: int) -> pa.Array | None:
+    """``unmapped.userIdentity`` of each record (JSON text, null where it has nothing of
+    :data:`_IDENTITY_REST`); None when no record of the batch has. The members are the walk's
+    raw JSON texts (valid JSON as written), joined into objects by Arrow's string kernels: no
+    Python per record."""
+    cols = [(p, c) for p in _IDENTITY_REST if (c := f[_UI + ".".join(p)]).null_count < n]
+    return _json_object(cols) if cols else None
+
+
+def _json_object(members: list[tuple[tuple[str, ...], pa.Array]]) -> pa.Array:
+    """A JSON object per row of ``members`` ((key path, raw JSON text column), paths sharing a
+    first key together, in order): null where every member is null."""
+    parts, i = [], 0
+    while i < len(members):
+        key = members[i][0][0]
+        j = i
+        while j < len(members) and members[j][0][0] == key:
+            j += 1
+        group = members[i:j]
+        value = group[0][1] if len(group[0][0]) == 1 else _json_object([(p[1:], c) for p, c in group])
+        parts.append(pc.binary_join_element_wise(f'"{key}":', value, ""))  # null stays null
+        i = j
+    inner = parts[0]
+    for part in parts[1:]:  # "a,b" where both are, else the one that is (null_handling="skip" drops rows: pyarrow 26)
+        inner = pc.coalesce(pc.binary_join_element_wise(inner, part, ","), inner, part)
+    return pc.binary_join_element_wise("{", inner, "}", "")
+
+
+def _with_identity(unmapped: pa.Array, rest: pa.Array | None) -> pa.Array:
+    """``unmapped`` with ``"userIdentity": rest`` first where ``rest`` holds something."""
+    if rest is None or rest.null_count == len(rest):
+        return unmapped
+    head = pc.binary_join_element_wise('{"userIdentity":', rest, "")
+    if unmapped.null_count == len(unmapped):
+        return pc.binary_join_element_wise(head, "}", "")
+    joined = pc.binary_join_element_wise(head, ",", pc.utf8_slice_codeunits(unmapped, 1), "")
+    if unmapped.null_count:
+        joined = pc.if_else(pc.is_null(unmapped), pc.binary_join_element_wise(head, "}", ""), joined)
+    return pc.if_else(pc.is_null(rest), unmapped, joined) if rest.null_count else joined
 
 
 def _told_failed(texts: pa.Array, names: pa.Array) -> pa.Array | None:
@@ -880,6 +958,7 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
         times = parse_times(pc.if_else(timed, event_time, f["p_event_time"]))
     err = _blank(f["errorCode"])  # "errorCode": "" (Panther's S3 bucket test event) is no error
     status_id, status = _status(err, _told_failed(f["unmapped"], names))
+    unmapped = _with_identity(f["unmapped"], _identity_rest(f, n))
     if cls == "authentication":
         activity = _sign_in_activity(names)
     else:
@@ -941,7 +1020,7 @@ def _ocsf(cls: str, f: dict[str, pa.Array], raws: Sequence[bytes] | pa.Array, in
             "cloud.provider": const("AWS", n),
             "cloud.region": f["awsRegion"],
             "cloud.account.uid": f["recipientAccountId"],
-            "unmapped": f["unmapped"],
+            "unmapped": unmapped,
         }
     )
     if cls == "authentication":
