@@ -286,7 +286,7 @@ def test_nxlog_windows_logon_json_over_syslog_is_authentication() -> None:
     assert (r["auth_protocol"], r["auth_protocol_id"], r["service"]["name"]) == ("Negotiate", 99, "User32")
     assert (r["src_endpoint"]["ip"], r["src_endpoint"]["port"], r["src_endpoint"]["hostname"]) == ("127.0.0.1", None, "WKS10001")
     assert (r["time"], r["device"]["hostname"], r["metadata"]["event_code"]) == (1710424456613, "WKS10001", "4625")
-    assert rows[other]["class_uid"] == 0
+    assert rows[other]["class_uid"] == 0  # a 4672 that lists no privileges: no Authorize Session (OCSF needs them)
 
 
 def test_snare_windows_logons_are_authentication() -> None:

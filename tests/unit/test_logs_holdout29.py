@@ -212,7 +212,7 @@ def test_nxlog_windows_process_account_and_group_events_get_their_classes() -> N
 
     lines = [f"<14>Nov 12 02:24:52 {e['Hostname'].split('.')[0]} Microsoft-Windows-Security-Auditing[4]: "
              + orjson.dumps(e).decode() for e in _WIN]
-    other = lines[1].replace('"EventID":4720', '"EventID":4672')  # special privileges: stays a Base Event
+    other = lines[1].replace('"EventID":4720', '"EventID":4672')  # special privileges, none listed: stays a Base Event
     dec = formats.get("syslog").decode("\n".join([*lines, other]).encode(), "t")
     assert not dec.dead and dec.events == 4
     by_uid = {r["class_uid"]: r for b in dec.batches for r in b.to_pylist()}

@@ -305,8 +305,9 @@ def test_wazuh_windows_alerts_are_stored_and_read_by_windows_rules(tmp_path: Pat
     assert fmt is not None and fmt.name == "json"
     dec = fmt.decode(body, "alerts.json")
     assert not dec.dead
-    rows = [r for b in dec.batches for r in b.to_pylist()]
-    assert [r["time"] for r in rows] == [1755074541005, 1755072875349]
+    rows = {r["class_uid"]: r for b in dec.batches for r in b.to_pylist()}
+    # the events' own times (their systemTime; the alerts' timestamp is the manager's), their classes (session 31)
+    assert {k: r["time"] for k, r in rows.items()} == {1007: 1755074547275, 3002: 1755072878833}
     rules = {
         "encoded": "logsource: {product: windows, category: process_creation}\ndetection:\n  selection:\n"
                    "    Image|endswith: '\\powershell.exe'\n    CommandLine|contains: ' -EncodedCommand '\n  condition: selection\n",
@@ -323,8 +324,9 @@ def test_wazuh_windows_alerts_are_stored_and_read_by_windows_rules(tmp_path: Pat
         rs = load_rules([path])
         assert not rs.unsupported
         for ruleset in (rs, RuleSet(rs.rules, distinct_values=False)):
-            got.setdefault(name, []).append(sorted(r for b in dec.batches for r in ruleset.matches(b).column("row").to_pylist()))
-    assert got == {"encoded": [[0]] * 2, "system logon": [[1]] * 2, "failed": [[]] * 2}
+            got.setdefault(name, []).append(sorted((b.column("class_uid")[0].as_py(), r) for b in dec.batches
+                                                   for r in ruleset.matches(b).column("row").to_pylist()))
+    assert got == {"encoded": [[(1007, 0)]] * 2, "system logon": [[(3002, 0)]] * 2, "failed": [[]] * 2}
 
 
 # -- journalctl -o export (the Journal Export Format) -------------------------------------------------

@@ -1,10 +1,24 @@
-"""Windows events other than logons sent over syslog as JSON, mapped to their OCSF classes.
+"""Windows security events as NXLog's flat JSON names them, mapped to their OCSF classes.
 
 NXLog's ``im_msvistalog`` with ``$Message = to_json(); to_syslog_bsd();`` sends each Windows event
 as one syslog line whose MSG is the event as a JSON object: the System values (``EventID``,
 ``SourceName``, ``Channel``, ``Hostname``, ``EventTime``) and the EventData names flat beside them.
-The syslog format maps the logons (:func:`secpipe.formats.syslog._windows_auth`); this module the
-other security events whose fields the JSON holds (:func:`windows_events`), by event id:
+This module maps the security events whose fields such a record holds (:func:`windows_events`; the
+same events exported as XML or JSON, Winlogbeat's and Wazuh's documents are first read into these
+names: :mod:`._winrecords`), by event id:
+
+- logons: 4624 / 4648 Logon, 4625 Logon Failure, 4634 / 4647 Logoff, 4776 (the credentials of an
+  account validated, NTLM) Logon, the Kerberos service's 4768 Authentication Ticket, 4769 Service
+  Ticket Request, 4770 Service Ticket Renew and 4771 Preauth (failed) -> Authentication (3002):
+  ``TargetUserName`` (``TargetDomainName``, ``TargetUserSid`` / ``TargetSid``) the user, an
+  explicit-credential logon's Subject the actor, ``IpAddress`` (an IPv4-mapped address as IPv4) /
+  ``IpPort`` / ``WorkstationName`` (4776: ``Workstation``) the source, the computer the destination,
+  ``LogonType`` the logon type (OCSF's ids are Windows'), ``AuthenticationPackageName`` the protocol
+  (NTLM, Kerberos, another Other; 4776 NTLM, 4768-4771 Kerberos), ``LogonProcessName`` (Kerberos:
+  ``ServiceName``) the service; a failure (4625, 4771, a 4768 / 4769 / 4776 whose ``Status`` is not
+  0x0) its ``SubStatus`` (else ``Status``) as the status code and its ``FailureReason`` the detail;
+- 4672 (special privileges assigned to a new logon) -> Authorize Session (3003) Assign Privileges:
+  the Subject the user, ``PrivilegeList`` the privileges (one without them stays a Base Event);
 
 - process creation: Security 4688 (``NewProcessName``, ``NewProcessId`` in hex, ``CommandLine``,
   ``ParentProcessName``, the creator ``ProcessId`` in hex, the Subject) and Sysmon 1 (``Image``,
@@ -33,7 +47,7 @@ accounts; Logon Type, Source Network Address, 4688's Process Information...), a 
 labels as they are (they are its EventData names; its ``UtcTime`` the time). :func:`snare_record`
 gives such a line's event as NXLog's JSON would, which Sigma's Windows rules read.
 
-Each is a Success (Windows logs what was done); ``EventTime`` is the time and ``Hostname`` the
+Each other event is a Success (Windows logs what was done); ``EventTime`` is the time and ``Hostname`` the
 host where the syslog header has none, the event id ``metadata.event_code``. Other events stay
 Base Events. The JSON is decoded for the candidate lines only (a byte search for ``"EventID":``
 first, then a regex over the id).
@@ -52,12 +66,16 @@ import pyarrow as pa
 from secpipe import _compute as pc
 from secpipe.formats import _fast
 from secpipe.formats.base import parse_times
+from secpipe.schema.ocsf import enum_captions
 
 S = pa.string()
 _I32 = pa.int32()
 
 #: event id -> (OCSF class, activity_id)
 _EVENTS: dict[int, tuple[str, int]] = {
+    4624: ("authentication", 1), 4625: ("authentication", 1), 4634: ("authentication", 2), 4647: ("authentication", 2),
+    4648: ("authentication", 1), 4776: ("authentication", 1), 4768: ("authentication", 3), 4769: ("authentication", 4),
+    4770: ("authentication", 5), 4771: ("authentication", 6), 4672: ("authorize_session", 1),
     4688: ("process_activity", 1),
     4720: ("account_change", 1), 4722: ("account_change", 2), 4723: ("account_change", 3),
     4724: ("account_change", 4), 4725: ("account_change", 5), 4726: ("account_change", 6),
@@ -72,7 +90,13 @@ _SYSMON = "Microsoft-Windows-Sysmon"
 #: the event log service's "log cleared" (Security 1102, System 104 for the other logs)
 _EVENTLOG = "Microsoft-Windows-Eventlog"
 _CLEARED = {"1102", "104"}
-_IDS = r'"EventID":\s*"?(?:1|3|104|1102|47(?:2[0-9]|3[0-4]|38|40|5[4-8]|67)|4688)\b'
+#: the ids of the events this module maps (:data:`_EVENTS`, Sysmon's 1 and 3, the log cleared), as JSON text
+ID_NUMBERS = r"(?:1|3|104|1102|46(?:2[45]|34|4[78]|72|88)|47(?:2[0-9]|3[0-4]|38|40|5[4-8]|67|6[89]|7[016]))\b"
+_IDS = r'"EventID":\s*"?' + ID_NUMBERS
+
+
+#: the texts Windows writes for no value
+_NONE = pa.array(["", "-"], S)
 
 
 def _value(ev: dict[str, Any], key: str) -> str | None:
@@ -104,6 +128,8 @@ def _kind(ev: dict[str, Any]) -> tuple[str, int] | None:
         return (("process_activity", 1) if eid == "1" else ("network_activity", 1)) if _SYSMON in source else None
     if eid in _CLEARED:
         return ("event_log_actvity", 1) if _EVENTLOG.lower() == str(ev.get("SourceName", "")).lower() else None
+    if eid == "4672" and _value(ev, "PrivilegeList") is None:  # (OCSF's Authorize Session needs its privileges)
+        return None
     return _EVENTS.get(int(eid))
 
 
@@ -133,7 +159,7 @@ def windows_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Arra
     """[(OCSF class, the lines of that class, their columns with ``_activity``, ``_time`` and
     ``_host``)] for the lines whose MSG is a Windows event of :data:`_EVENTS` (or Sysmon 1) as JSON."""
     events = json_events(msg, _IDS)
-    return _classed(len(msg), events) if events else []
+    return classed(len(msg), events) if events else []
 
 
 #: Snare's Windows event line (the syslog format's ``_SNARE`` layout): its log, date, event id, source,
@@ -237,7 +263,7 @@ def snare_events(msg: pa.Array) -> list[tuple[str, pa.Array, dict[str, pa.Array]
         m = _SNARE.match(text)
         if m is not None and _SNARE_IDS.fullmatch(m["id"]):
             events[i] = _snare_event(m)
-    return _classed(len(msg), events)
+    return classed(len(msg), events)
 
 
 def snare_record(line: str) -> dict[str, Any] | None:
@@ -315,8 +341,10 @@ def _snare_time(date: str) -> str | None:
         return None
 
 
-def _classed(n_lines: int, decoded: dict[int, dict[str, Any]]) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
-    """The events of :data:`_EVENTS` among ``decoded`` (line -> event), by class."""
+def classed(n_lines: int, decoded: dict[int, dict[str, Any]]) -> list[tuple[str, pa.Array, dict[str, pa.Array]]]:
+    """The events of :data:`_EVENTS` (and Sysmon's, the log cleared) among ``decoded`` (line -> its
+    event in NXLog's names), by class: (OCSF class, the lines of that class, their columns with
+    ``_activity``, ``_time`` and ``_host``)."""
     found: dict[str, dict[int, tuple[int, dict[str, Any]]]] = {}
     for i, ev in decoded.items():
         kind = _kind(ev)
@@ -326,33 +354,51 @@ def _classed(n_lines: int, decoded: dict[int, dict[str, Any]]) -> list[tuple[str
     out = []
     for cls, events in found.items():
         rows = sorted(events)
-        hit = pc.is_in(pa.array(np.arange(msg_len)), value_set=pa.array(rows, pa.int64()))
+        mask = np.zeros(msg_len, bool)
+        mask[rows] = True
+        hit = pa.array(mask)
         evs = [events[i][1] for i in rows]
-        cols = _COLUMNS[cls](evs)
-        cols.update(_common(evs, [events[i][0] for i in rows]))
+        cols = _common(evs, [events[i][0] for i in rows], cls)
+        cols.update(_COLUMNS[cls](evs))  # (a class's own status before the common one)
         out.append((cls, hit, cols))
     return out
 
 
 def _col(evs: list[dict[str, Any]], *keys: str) -> pa.Array:
-    """The first of ``keys`` each event has a value for, as text."""
-    return pa.array([next((v for k in keys if (v := _value(ev, k)) is not None), None) for ev in evs], S)
+    """The first of ``keys`` each event has a value for, as text (:func:`_value`'s, over the column)."""
+    out = None
+    for key in keys:
+        values = [ev.get(key) for ev in evs]
+        try:
+            text = pa.array(values, S)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            try:  # numbers (an EventID)
+                text = pa.array(values).cast(S)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):  # a mix, an object: each value alone
+                text = pa.array([_value(ev, key) for ev in evs], S)
+        if text.null_count < len(text):
+            text = pc.utf8_trim_whitespace(text)
+            text = pc.if_else(pc.is_in(text, value_set=_NONE), pa.scalar(None, S), text)
+        out = text if out is None else pc.coalesce(out, text)
+    return out if out is not None else pa.nulls(len(evs), S)
 
 
 def _base(paths: pa.Array) -> pa.Array:
     """The file names of Windows paths (``C:\\Windows\\System32\\cmd.exe`` -> ``cmd.exe``)."""
-    return pa.array([None if p is None else p.rpartition("\\")[2] for p in paths.to_pylist()], S)
+    return pc.replace_substring_regex(paths, r"^.*\\", "")
 
 
-def _common(evs: list[dict[str, Any]], activities: list[int]) -> dict[str, pa.Array]:
+def _common(evs: list[dict[str, Any]], activities: list[int], cls: str) -> dict[str, pa.Array]:
     n = len(evs)
-    return {
+    cols = {
         "_activity": pa.array(activities, _I32), "_time": parse_times(_col(evs, "EventTime")),
         "_host": _col(evs, "Hostname"), "metadata.event_code": _col(evs, "EventID"),
         "status_id": pa.array(np.ones(n, np.int32)), "status": pa.array(["Success"] * n, S),
-        "actor.user.name": _col(evs, "SubjectUserName"), "actor.user.domain": _col(evs, "SubjectDomainName"),
-        "actor.user.uid": _col(evs, "SubjectUserSid"),
     }  # fmt: skip
+    if cls not in _ACTORS:  # the Subject (the classes of _ACTORS name their own actor)
+        cols.update({"actor.user.name": _col(evs, "SubjectUserName"), "actor.user.domain": _col(evs, "SubjectDomainName"),
+                     "actor.user.uid": _col(evs, "SubjectUserSid")})  # fmt: skip
+    return cols
 
 
 def _processes(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
@@ -423,5 +469,68 @@ def _connections(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
     }  # fmt: skip
 
 
-_COLUMNS = {"process_activity": _processes, "network_activity": _connections, "account_change": _accounts, "group_management": _groups,
+#: logons that are failures whatever their status (4625 Logon Failure, 4771 Kerberos pre-authentication failed);
+#: 4768 / 4769 / 4776 are failures where their ``Status`` is not 0x0
+_FAILED = pa.array(["4625", "4771"], S)
+_STATUSED = pa.array(["4768", "4769", "4776"], S)
+_KERBEROS = pa.array(["4768", "4769", "4770", "4771"], S)
+#: the packages of an OCSF auth_protocol_id, lower-case: NTLM (1; 4776's package is NTLM's), Kerberos (2)
+_PACKAGES = pa.array(["ntlm", "microsoft_authentication_package_v1_0", "kerberos"], S)
+_LOGON_TYPES = pa.array([0, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13], _I32)
+_REMOTE = pa.array([3, 8, 10, 12], _I32)  # Network, NetworkCleartext, RemoteInteractive, CachedRemoteInteractive
+
+
+def _nonzeros(status: pa.Array) -> pa.Array:
+    """Which statuses (``0x0``, ``0xC000006A``; a result code) are not success."""
+    zero = pc.fill_null(pc.match_substring_regex(status, r"^(?:0[xX])?0+$"), False)
+    return pc.and_(pc.is_valid(status), pc.invert(zero))
+
+
+def _logons(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
+    """Authentication columns of logon, logoff, NTLM validation and Kerberos events (module docstring)."""
+    ids, status, sub = _col(evs, "EventID"), _col(evs, "Status"), _col(evs, "SubStatus")
+    statused = pc.and_(pc.is_in(ids, value_set=_STATUSED), _nonzeros(status))
+    failed = pc.fill_null(pc.or_(pc.is_in(ids, value_set=_FAILED), statused), False)
+    none = pa.scalar(None, S)
+    code = pc.if_else(failed, pc.coalesce(pc.if_else(_nonzeros(sub), sub, none), status), none)
+    package = pc.if_else(pc.is_in(ids, value_set=_KERBEROS), "Kerberos",
+                         pc.if_else(pc.equal(ids, "4776"), "NTLM", _col(evs, "AuthenticationPackageName")))
+    known = pc.take(pa.array([1, 1, 2], _I32), pc.index_in(pc.utf8_lower(package), value_set=_PACKAGES))
+    types = _col(evs, "LogonType")
+    logon = pc.if_else(pc.fill_null(pc.match_substring_regex(types, r"^\d{1,9}$"), False), types, none).cast(_I32)
+    logon_ids = pc.if_else(pc.or_(pc.is_null(logon), pc.is_in(logon, value_set=_LOGON_TYPES)), logon, pa.scalar(99, _I32))
+    reason, port = _col(evs, "FailureReason"), _col(evs, "IpPort")
+    detail = pc.and_(failed, pc.invert(pc.fill_null(pc.starts_with(reason, "%%"), True)))
+    explicit = pc.fill_null(pc.equal(ids, "4648"), False)
+    return {
+        "status_id": pc.if_else(failed, pa.scalar(2, _I32), pa.scalar(1, _I32)), "status": pc.if_else(failed, "Failure", "Success"),
+        "status_code": code, "status_detail": pc.if_else(detail, reason, none),
+        "user.name": _col(evs, "TargetUserName"), "user.domain": _col(evs, "TargetDomainName"),
+        "user.uid": _col(evs, "TargetUserSid", "TargetSid"),
+        **{f"actor.user.{k}": pc.if_else(explicit, _col(evs, key), none)
+           for k, key in (("name", "SubjectUserName"), ("domain", "SubjectDomainName"), ("uid", "SubjectUserSid"))},
+        # (Kerberos' IPv4-mapped ::ffff:10.0.0.1 as IPv4)
+        "src_endpoint.ip": pc.replace_substring_regex(_col(evs, "IpAddress"), r"^::[fF]{4}:(\d{1,3}(?:\.\d{1,3}){3})$", r"\1"),
+        "src_endpoint.port": pc.if_else(pc.fill_null(pc.match_substring_regex(port, r"^0*[1-9]\d{0,4}$"), False), port, none).cast(_I32),
+        "src_endpoint.hostname": _col(evs, "WorkstationName", "Workstation"), "dst_endpoint.hostname": _col(evs, "Hostname"),
+        "auth_protocol": package,
+        "auth_protocol_id": pc.if_else(pc.is_valid(package), pc.coalesce(known, pa.scalar(99, _I32)), pa.scalar(None, _I32)),
+        "logon_type_id": logon_ids, "logon_type": enum_captions("authentication", "logon_type_id", logon_ids),
+        "is_remote": pc.if_else(pc.is_valid(logon), pc.is_in(logon, value_set=_REMOTE), pa.scalar(None, pa.bool_())),
+        "service.name": _col(evs, "LogonProcessName", "ServiceName"),
+    }  # fmt: skip
+
+
+def _privileges(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
+    """Authorize Session columns of 4672: the Subject (the account of the new logon) and its privileges."""
+    privileges = [p.split() if (p := _value(ev, "PrivilegeList")) else None for ev in evs]
+    n = len(evs)
+    return {"user.name": _col(evs, "SubjectUserName"), "user.domain": _col(evs, "SubjectDomainName"),
+            "user.uid": _col(evs, "SubjectUserSid"), "privileges": pa.array(privileges, pa.list_(S)),
+            **{f"actor.user.{k}": pa.nulls(n, S) for k in ("name", "domain", "uid")}}  # fmt: skip
+
+
+#: the classes whose columns name their own actor
+_ACTORS = ("authentication", "authorize_session")
+_COLUMNS = {"authentication": _logons, "authorize_session": _privileges, "process_activity": _processes, "network_activity": _connections, "account_change": _accounts, "group_management": _groups,
             "event_log_actvity": _logs}  # fmt: skip

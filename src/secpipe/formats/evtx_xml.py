@@ -41,8 +41,9 @@ otherwise) take the path above. Cost: ~10 us an event natively against ~38 us on
 (benchmark, loaded machine, ~100k events per CPU-s against ~26k), now mostly hashing and the batch;
 without the extension (``SECPIPE_NATIVE=0``) the same rows. The rows are
 the ones the ``json`` format makes of these records (``map_records``: Base Events, the time
-``System.TimeCreated``'s ``SystemTime``), built here without decoding the JSON again; a batch with a
-time that is not ISO-8601 goes to ``map_records`` itself.
+``System.TimeCreated``'s ``SystemTime``; the Windows security events it maps as their OCSF classes,
+:mod:`._winrecords`), built here without decoding the JSON again but for those events; a batch with
+a time that is not ISO-8601 goes to ``map_records`` itself.
 
 Safety: a document with a DTD or an entity declaration (``<!DOCTYPE``, ``<!ENTITY``) is refused whole
 (Windows writes none; no entity is ever expanded).
@@ -60,6 +61,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _fast as native
+from secpipe.formats import _winrecords
 from secpipe.formats.base import (
     BOM,
     DeadLetter,
@@ -182,13 +184,18 @@ def _rows(recs: Records, times: list[Any]) -> Decoded:
         return _JSON.map_records(recs)
     if not recs.raws:
         return out
-    raw_text = string_column(recs.raws, checked=True)
+    raws = recs.raws
+    grouped = _winrecords.classes(raws)  # the Windows events' rows grouped by class, as the json format's
+    if grouped is not None:
+        raws, times_ms = [raws[i] for i in grouped.order], times_ms.take(pa.array(grouped.order))
+    raw_text = string_column(raws, checked=True)
     cols = base_columns("base_event", kind=_JSON.name, product=_JSON.product, vendor=_JSON.vendor,
-                        uids=event_uids(_JSON.name, recs.raws), times_ms=times_ms, raws=None,
-                        activity_id=pa.array(np.zeros(len(recs.raws), np.int32)), severity_id=0)
-    none = pa.nulls(len(recs.raws), pa.string())  # no top-level message or host: only "Event"
+                        uids=event_uids(_JSON.name, raws), times_ms=times_ms, raws=None,
+                        activity_id=pa.array(np.zeros(len(raws), np.int32)), severity_id=0)
+    none = pa.nulls(len(raws), pa.string())  # no top-level message or host: only "Event"
     cols.update({"message": none, "device.hostname": none, "unmapped": raw_text, "raw_data": raw_text})
-    out.batches.append(to_batch("base_event", cols))
+    for cls, part in _winrecords.by_class(cols, grouped, kind=_JSON.name, product=_JSON.product, vendor=_JSON.vendor):
+        out.batches.append(to_batch(cls, part))
     return out
 
 

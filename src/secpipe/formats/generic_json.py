@@ -54,7 +54,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _zeek_classes
+from secpipe.formats import _winrecords, _zeek_classes
 from secpipe.formats.base import (
     Decoded,
     RecordFormat,
@@ -283,6 +283,10 @@ class GenericJSON(RecordFormat):
         recs, raws = typed.recs, typed.raws
         if not recs:
             return out
+        # Windows events (evtx JSON, Winlogbeat, Wazuh, NXLog): their rows grouped by class (:mod:`._winrecords`)
+        grouped = _winrecords.classes(raws) if parsed is None else None
+        if grouped is not None:
+            recs, raws = [recs[i] for i in grouped.order], [raws[i] for i in grouped.order]
         picked = [_first(r, _TIME_FIELDS) for r in recs]
         picked = [_evtx_time(r.Event) if v is None and r.Event is not None else v for v, r in zip(picked, recs, strict=True)]
         strs = pa.array([v if isinstance(v, str) else None for v in picked], pa.string())
@@ -332,5 +336,7 @@ class GenericJSON(RecordFormat):
             if rest is None:
                 return out
             cols, raw_text = rest, rest["raw_data"]
-        out.batches.append(to_batch("base_event", cols))
+        # the Windows events as their OCSF classes (:mod:`._winrecords`)
+        for cls, part in _winrecords.by_class(cols, grouped, kind=self.name, product=self.product, vendor=self.vendor):
+            out.batches.append(to_batch(cls, part))
         return out

@@ -132,17 +132,12 @@ Mapping:
   (3002), Logon Success / Failure: the user, the client as the source, ``lip`` the destination, the
   SASL mechanism or method the protocol, the reason the detail, the login process (imap, pop3) or
   the TAG the service. A Dovecot disconnect before any authentication stays a Base Event.
-- Windows Security logon events whose MSG is the event as JSON (NXLog's ``to_json()`` of an
-  ``im_msvistalog`` record behind ``to_syslog_bsd()``): 4624 / 4648 Logon, 4625 Logon Failure, 4634
-  / 4647 Logoff -> Authentication (3002): ``TargetUserName`` (domain, SID) the user, an
-  explicit-credential logon's ``SubjectUserName`` the actor, ``IpAddress`` / ``IpPort`` /
-  ``WorkstationName`` the source, ``LogonType`` the logon type, ``AuthenticationPackageName`` the
-  protocol, ``SubStatus`` / ``Status`` and ``FailureReason`` a failure's code and detail,
-  ``EventTime`` the time, ``Hostname`` the host, the event id the event code.
-- Windows events other than logons whose MSG is the event as JSON (NXLog, as above) or a Snare
-  line (below): process creation (Security 4688, Sysmon 1) -> Process Activity (1007), Sysmon's
-  network connections (3) -> Network Activity (4001), user account
-  changes (4720-4726, 4738, 4740, 4767) -> Account Change (3001), security group changes
+- Windows security events whose MSG is the event as JSON (NXLog's ``to_json()`` of an
+  ``im_msvistalog`` record behind ``to_syslog_bsd()``) or a Snare line (below): logons (4624 /
+  4648 Logon, 4625 Logon Failure, 4634 / 4647 Logoff, 4776 NTLM validation, Kerberos 4768-4771)
+  -> Authentication (3002), 4672 -> Authorize Session (3003), process creation (Security 4688,
+  Sysmon 1) -> Process Activity (1007), Sysmon's network connections (3) -> Network Activity
+  (4001), user account changes (4720-4726, 4738, 4740, 4767) -> Account Change (3001), security group changes
   (4727-4734, 4754-4758) -> Group Management (3006), a log cleared (1102; 104 another log) -> Event
   Log Activity (1008): see :mod:`._winevents`.
 - Snare's Windows event lines (``MSWinEventLog<TAB>...<TAB>EventID<TAB>...<TAB>description``, behind
@@ -1308,7 +1303,6 @@ class Syslog(Format):
                      lambda f: _audit_auth(f["msgid"], f.get("audit_id"), f["msg"]),
                      lambda f: _pfsense_auth(f["app"], f["msg"]),
                      lambda f: _mail_auth(f["app"], f["msg"]),
-                     lambda f: _windows_auth(f["msg"]),
                      lambda f: _snare_auth(f["msg"]),
                      lambda f: _asa_auth(f["msgid"], f["msg"]),
                      lambda f: _ios_auth(f["msgid"], f["msg"]),
@@ -2063,70 +2057,8 @@ def _mail_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] 
     }  # fmt: skip
 
 
-#: Windows Security logon events as NXLog sends them (``im_msvistalog`` fields, ``$Message =
-#: to_json(); to_syslog_bsd();``: the event as a JSON object, ``EventID`` and the EventData names
-#: flat): event id -> (activity, failed). 4624 "An account was successfully logged on", 4625 "An
-#: account failed to log on", 4634 "An account was logged off", 4647 "User initiated logoff", 4648
-#: "A logon was attempted using explicit credentials" (the Subject logs on as the Target)
-_WIN_LOGONS = {4624: (1, False), 4625: (1, True), 4634: (2, False), 4647: (2, False), 4648: (1, False)}
-_WIN_PACKAGES = {"ntlm": 1, "kerberos": 2}
-_WIN_REMOTE = {3, 8, 10, 12}  # Network, NetworkCleartext, RemoteInteractive, CachedRemoteInteractive
-
-
-def _win_value(ev: dict[str, Any], key: str) -> str | None:
-    """An event field as text; Windows' ``-`` (none) and an empty value are no value."""
-    v = ev.get(key)
-    if v is None or isinstance(v, (dict, list)):
-        return None
-    text = str(v).strip()
-    return None if text in ("", "-") else text
-
-
-def _windows_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
-    """(the lines whose MSG is a Windows logon event as JSON, NXLog's ``to_json`` of an
-    ``im_msvistalog`` record, their Authentication fields), or None: 4624/4648 Logon, 4625 Logon
-    Failure, 4634/4647 Logoff; ``TargetUserName`` (and domain, SID) the user, ``SubjectUserName``
-    the actor of an explicit-credential logon, ``IpAddress``/``IpPort``/``WorkstationName`` the
-    source, ``LogonType`` the logon type (OCSF's ids are Windows'), ``AuthenticationPackageName``
-    the protocol (NTLM, Kerberos, another Other), a failure's ``SubStatus`` (else ``Status``) the
-    status code and its ``FailureReason`` the detail, ``LogonProcessName`` the service,
-    ``EventTime`` the time and ``Hostname`` the host. The JSON is decoded for these lines only."""
-    events = {i: ev for i, ev in _winevents.json_events(msg, r'"EventID":\s*"?46(?:2[45]|34|4[78])\b').items()
-              if str(ev.get("EventID", "")).strip().isdigit() and int(ev["EventID"]) in _WIN_LOGONS}  # fmt: skip
-    if not events:
-        return None
-    hit = pc.is_in(pa.array(np.arange(len(msg))), value_set=pa.array(list(events), pa.int64()))
-    evs = [events[i] for i in sorted(events)]
-
-    def col(key: str) -> pa.Array:
-        return pa.array([_win_value(ev, key) for ev in evs], S)
-
-    kinds = [_WIN_LOGONS[int(ev["EventID"])] for ev in evs]
-    logon = [int(t) if (t := _win_value(ev, "LogonType")) and t.isdigit() else None for ev in evs]
-    package = col("AuthenticationPackageName")
-    port = pa.array([p if (p := _win_value(ev, "IpPort")) and p != "0" else None for ev in evs], S)
-    failed = pa.array([f for _a, f in kinds])
-    explicit = [int(ev["EventID"]) == 4648 for ev in evs]
-    reason = col("FailureReason")
-    n = len(evs)
-    logon_ids = pa.array([t if t is None or t in (0, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13) else 99 for t in logon], _I32)
-    code = pc.coalesce(pc.if_else(pc.fill_null(pc.equal(col("SubStatus"), "0x0"), True), pa.scalar(None, S), col("SubStatus")), col("Status"))
-    return hit, {
-        "user": col("TargetUserName"), "uid": col("TargetUserSid"),
-        "actor": pa.array([_win_value(ev, "SubjectUserName") if x else None for ev, x in zip(evs, explicit, strict=True)], S),
-        "ip": col("IpAddress"), "rhost": col("WorkstationName"), "count": pa.nulls(n, _I32), "port": port,
-        "method": package, "protocol_id": pa.array([_WIN_PACKAGES.get((p or "").lower(), 99 if p else None) for p in package.to_pylist()], _I32),
-        "failed": failed, "detail": pc.if_else(pc.fill_null(pc.starts_with(reason, "%%"), True), pa.scalar(None, S), reason),
-        "activity": pa.array([a for a, _f in kinds], _I32), "cmd": pa.nulls(n, S), "tty": pa.nulls(n, S),
-        "service": col("LogonProcessName"),
-        "_time": parse_times(col("EventTime")), "_host": col("Hostname"),
-        "_cols": {
-            "logon_type_id": logon_ids, "logon_type": captions("authentication", "logon_type_id", logon_ids),
-            "user.domain": col("TargetDomainName"), "status_code": pc.if_else(failed, code, pa.scalar(None, S)),
-            "is_remote": pa.array([None if t is None else t in _WIN_REMOTE for t in logon], pa.bool_()),
-            "metadata.event_code": pa.array([str(int(ev["EventID"])) for ev in evs], S),
-        },
-    }  # fmt: skip
+#: the remote logon types of Windows (Network, NetworkCleartext, RemoteInteractive, CachedRemoteInteractive)
+_WIN_REMOTE = {3, 8, 10, 12}
 
 
 #: Snare's Windows event line (``MSWinEventLog<TAB>criticality<TAB>log<TAB>counter<TAB>date<TAB>
@@ -2151,7 +2083,7 @@ _SNARE_FIELDS = {"logon_type": r"Logon Type:\s*(?P<v>\d+)", "ip": r"(?:Source )?
 def _snare_auth(msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
     """(the lines that are Snare's Windows logon events, their Authentication fields), or None:
     4624 / 4648 Logon, 4625 Logon Failure, 4634 / 4647 Logoff, read from the expanded description
-    as :func:`_windows_auth` reads NXLog's fields (the target account, the Subject of an
+    as :mod:`._winevents` reads NXLog's fields (the target account, the Subject of an
     explicit-credential logon as the actor, logon type, source address, port and workstation,
     logon process, package, a failure's reason and status)."""
     data = msg.buffers()[2]
