@@ -15,7 +15,9 @@ Each as its tool documents it (the values made up):
 - Info-ZIP's ``zip -P password`` / ``unzip -P password`` (zip(1): "-P password ... THIS IS INSECURE!"); ``zip -e``
   prompts, gzip has no such option;
 - ``net use \\\\HOST\\SHARE /user:DOMAIN\\NAME PASS``: the password after the switches, as Windows reads it;
-- curl's ``--user 'USER:PASS WITH SPACES'`` quoted whole: the whole password, where its first word alone went.
+- curl's ``--user 'USER:PASS WITH SPACES'``, OpenSSL's ``-passin 'pass:PASS WITH SPACES'`` (or ``pass:"..."``) and
+  Samba's ``-U 'DOMAIN\\USER%PASS WITH SPACES'`` quoted whole: the whole password, where its first word alone (or
+  nothing) went; rdesktop's ``-p PASS``.
 Prompts: the MySQL / MariaDB clients' ``--password`` with no attached value ("If you omit the password value following
 the --password or -p option on the command line, the client prompts for one": the next word is the database) and the
 PostgreSQL clients' ``--password`` (``-W``: "Force psql to prompt for a password") named the database a password.
@@ -59,6 +61,12 @@ TPS = [
     ("net use Z: \\\\fileserver\\share /persistent:no /user:bob Pa55w0rd!", "Pa55w0rd!"),
     ("curl --user 'admin:Curl Pass 9' https://api.example.com", "Curl Pass 9"),
     ('curl -u "deploy:p4ss word" -X POST https://ci.example.com/hook', "p4ss word"),
+    # OpenSSL's pass: argument quoted after pass: or whole (openssl-passphrase-options(1)), Samba's -U 'DOMAIN\\USER%PASS'
+    # (smbclient(1)), rdesktop's -p PASS (rdesktop(1): "-p <password>", "-p -" reads it from standard input)
+    ('openssl pkcs12 -export -passout pass:"Exp0rt Pw" -in a.pem -out b.p12', "Exp0rt Pw"),
+    ("openssl pkcs12 -in b.p12 -passin 'pass:Imp0rt Pw' -nodes", "Imp0rt Pw"),
+    ("smbclient //srv/share -U 'CORP\\bob%Smb Pw1'", "Smb Pw1"),
+    ("rdesktop -u administrator -p Rd3skPw 10.0.0.5", "Rd3skPw"),
 ]  # fmt: skip
 
 
@@ -94,6 +102,8 @@ def test_onepassword_secret_keys_are_redacted(line: str) -> None:
     "mysql --password db_prod", "mysql -u root --password mydb", "mysqldump -u root --password --all-databases",
     "mariadb -h db -u app --password appdb", "psql --password mydb", "pg_dump -U x --password -d mydb",
     "A3-ASWWYB", "A3-XXXXXX-XXXXXX-XXXXX",
+    # OpenSSL's other password sources, rdesktop's password from standard input
+    "openssl rsa -in k.pem -passin env:KEY_PW", "openssl rsa -in k.pem -passin file:/run/secrets/pw", "rdesktop -p - h",
 ])  # fmt: skip
 def test_lookalikes_and_prompts_stay(line: str) -> None:
     messages, raws, kinds = redact_lines([line])
@@ -116,7 +126,7 @@ FRAGMENTS = ["A3-", "A3", "A3-ASWWYB-", "ASWWYB", "ASWWY", "-", "798JRY", "sqlpl
              "xfreerdp3", "wfreerdp.exe", "FreeRDP", "freerd", "3", " /p:", "/p:", " /P:", " /p", "/pass:", ".py",
              ".pyc", "psexec", "psexec.py", "secretsdump", "GetUserSPNs", "getTGT", "net", "reg", "xpsexec", "_psexec",
              "impacket-", "impacket-psexec", "impacket-3", "mpacket-", "impacket", "i", "m", " ", "\t", "\n", "\r", "\\",
-             '"', "'", "/", "x", "é", "@", ":", "CORP/admin:Pw@host"]
+             '"', "'", "/", "x", "é", "@", ":", "CORP/admin:Pw@host", "rdesktop", "rdesktop.exe", "desktop", " -p ", " -p -"]
 
 
 def _fuzz(n: int, seed: int) -> list[str | None]:

@@ -490,7 +490,7 @@ static int htpasswd_end(const unsigned char *t, int64_t n, int64_t q) {
     return j >= 7 && named(t, n, j - 7, "htpasswd", 0);
 }
 
-/* ``(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login)
+/* ``(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login|rdesktop)
  * (?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank ``q``: the tools whose -p takes the password as the next word */
 static int p_word_end(const unsigned char *t, int64_t n, int64_t q) {
     if (t[q] != ' ') return 0;
@@ -500,7 +500,7 @@ static int p_word_end(const unsigned char *t, int64_t n, int64_t q) {
     if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
     static const char *const tools[] = {"crackmapexec", "cme", "nxc", "netexec", "evil-winrm", "mongo", "mongosh",
                                         "mongodump", "mongorestore", "mongoexport", "mongoimport", "docker login",
-                                        "az login", NULL};
+                                        "az login", "rdesktop", NULL};
     for (const char *const *c = tools; *c; c++) {
         int64_t l = (int64_t)strlen(*c);
         if (j + 1 >= l && named(t, n, j + 1 - l, *c, 0)) return 1;

@@ -128,7 +128,7 @@ _CONVERT_SECURE = _anycase("convertto-securestring")
 #: the tools whose -p takes the password as the next word (NetExec / CrackMapExec, evil-winrm, the MongoDB shell and
 #: tools, docker login, az login; docker run's -p is a port, hence "docker login"; NetExec's -p may name a password
 #: list file, which stays)
-_P_WORD_TOOLS = r"(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login)"
+_P_WORD_TOOLS = r"(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login|rdesktop)"
 #: htpasswd's options (-C takes a number) and a positional argument (its password file, user name), for its batch mode
 #: (-b: "htpasswd -b[c] FILE USER PASS", "htpasswd -nb USER PASS")
 #: the Impacket example scripts whose target names the credentials, ``[[domain/]user[:password]@]target`` (psexec.py
@@ -283,8 +283,9 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\bredis-cli\b[^\r\n|&]{0,512}?\s(?:-a|--pass)[ \t]+\\?[\"']?"
              r"|\b[Ss][Qq][Ll][Cc][Mm][Dd](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?\s-P[ \t]*\\?[\"']?"
              r"|\bldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop|url)\b[^\r\n|&]{0,512}?\s-w[ \t]+\\?[\"']?"
-             r"|\b(?:smbclient|rpcclient)\b[^\r\n|&]{0,512}?\s(?:-U|--user(?:=|[ \t]))[ \t]*\\?[\"']?[^\s%\"'\\]+%"
-             r"|\s-pass(?:in|out)?[ \t]+\\?[\"']?pass:"
+             r"|\b(?:smbclient|rpcclient)\b[^\r\n|&]{0,512}?\s(?:-U|--user(?:=|[ \t]))[ \t]*\\?(?P<smbq>[\"'])?"
+             r"(?:[^\s%\"'\\]|\\(?![\"']))+%"
+             r"|\s-pass(?:in|out)?[ \t]+\\?(?P<sslq>[\"'])?pass:\\?[\"']?"
              r"|\b[Nn][Ee][Tt]1?(?:\.[Ee][Xx][Ee])?\\?[\"']?[ \t]*[ ][Uu][Ss][Ee][Rr][ \t]+(?:/[Aa][Dd][Dd][ \t]+)?"
              r"(?:\\?\"[^\"\\\r\n]+\\?\"|[^\s\"'/|&<>^\\][^\s\"'\\]*)[ \t]+\\?[\"']?(?![|&<>^])"
              r"|(?<![A-Za-z0-9])(?:7z[arz]?|(?:[Ww][Ii][Nn]|[Uu][Nn])?[Rr][Aa][Rr])(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])"
@@ -308,7 +309,8 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\\?[\"'](?=[^\"'\\\r\n]+\\?[\"'][ \t]*\|[ \t]*" + _CONVERT_SECURE + r"))"
              r"(?=[^\s\"'\\]))"
              r"(?!" + _NOT_A_PASSWORD + r"|[$<\[/]|\*(?![^\s\"'\\])|\{\{|(?i:pass(?:word)?|pwd|test|token|change(?:it|me)|y{3,})(?![^\s\"'\\]))"
-             r"(?:(?(whole)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))|(?(logon)(?<![\"'])[^@\s\"'\\]+|(?!))|(?(target)(?:[^\s\"'\\]+(?=@[^@\s\"'\\]*(?![^\s\"'\\]))|[^@\s\"'\\]+)|(?!))|(?<=\")[^\"\\]+(?=\\?\")|(?<=')[^'\\]+(?=\\?')|[^\s\"'\\]+)",
+             r"(?:(?(whole)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))|(?(smbq)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))"
+             r"|(?(sslq)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))|(?(logon)(?<![\"'])[^@\s\"'\\]+|(?!))|(?(target)(?:[^\s\"'\\]+(?=@[^@\s\"'\\]*(?![^\s\"'\\]))|[^@\s\"'\\]+)|(?!))|(?<=\")[^\"\\]+(?=\\?\")|(?<=')[^'\\]+(?=\\?')|[^\s\"'\\]+)",
              r"\1" + _ph("cli_password")),
     # a URL's user may be empty (redis://:PASS@host)
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{0,256}:)[^@/\s\"'\[]{1,256}@",
