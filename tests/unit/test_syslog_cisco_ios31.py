@@ -116,3 +116,23 @@ def test_headers_of_real_devices() -> None:
     ntp, repeated = got[14], got[15]  # no mnemonic: the header still read
     assert ntp[:2] == ("rt401-rk30409", 2637085) and repeated[:2] == ("rt401-rk30409", None)
     assert ntp[2] == repeated[2] == dt.datetime(ntp[2].year, 8, 18, 5, 15, 4, 461000, UTC)  # CEST +02:00
+
+
+def test_ios_xr_header_and_access_list_log() -> None:
+    """IOS XR (Elastic's cisco_ios test-syslog.log, its 19th and 20th lines, verbatim): the node
+    before the stamp, ``process[pid]:`` after it, a space before the code's colon; its access-list
+    log says ``access-list ACL deny|permit``. Both were read as a BSD line whose TAG is the node."""
+    lines = (b"<190>Oct 7 07:19:44 internet-primary-mgmt RP/0/RP0/CPU0:Oct 7 07:19:43.630 UTC: ipv4_acl_mgr[310]: "
+             b"%ACL-IPV4_ACL-6-IPACCESSLOGP : access-list outgoing-to-VCS-GW deny tcp 89.160.20.128(39527) -> "
+             b"89.160.20.128(1830), 1 packet\n"
+             b"<190>Oct 7 08:16:04 irgendwo12-mgmt LC/0/0/CPU0:Oct 7 08:16:04.041 UTC: nfsvr[244]: "
+             b"%MGBL-NETFLOW-6-INFO_CACHE_SIZE_EXCEEDED : Cache size of 10000 for monitor FM has been exceeded\n")  # fmt: skip
+    dec = formats.get("syslog").decode(lines, "test")
+    acl, netflow = sorted((r for b in dec.batches for r in b.to_pylist()), key=lambda r: r["time"])
+    assert acl["class_uid"] == 4001 and (acl["activity_name"], acl["action"]) == ("Refuse", "Denied")
+    assert acl["firewall_rule"]["name"] == "outgoing-to-VCS-GW" and acl["dst_endpoint"]["port"] == 1830
+    assert acl["actor"]["process"] == {"name": "ipv4_acl_mgr", "pid": 310}
+    assert acl["device"]["hostname"] == "internet-primary-mgmt"
+    assert _when(acl) == dt.datetime(_when(acl).year, 10, 7, 7, 19, 43, 630000, UTC)  # the device's stamp, not the relay's
+    assert netflow["metadata"]["event_code"] == "MGBL-NETFLOW-6-INFO_CACHE_SIZE_EXCEEDED"
+    assert netflow["message"] == "Cache size of 10000 for monitor FM has been exceeded"

@@ -487,6 +487,8 @@ _R3164_CSV = rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}):? (?
 #: the count and the sequence number), an IPv6 host, and a zone with an offset (``UTC+1``,
 #: ``UTC+07:30``) or in lower case (``mdt``). A word in capitals right after a relay-or-ASA stamp
 #: and before its colon is the stamp's zone (``Apr 15 2014 09:34:34 EDT: %ASA-...``), not a host.
+#: IOS XR: the node before the stamp, the process after it, a space before the code's colon
+#: (``RP/0/RP0/CPU0:Oct 7 07:19:43.630 UTC: ipv4_acl_mgr[310]: %ACL-IPV4_ACL-6-IPACCESSLOGP : ...``).
 _CISCO_HOST = r"[^\s:%<]*[^\s:%<\d][^\s:%<]*|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}|::[0-9A-Fa-f]{0,4}){1,7}"
 _CISCO_TZ = r"[A-Za-z]{2,6}(?:[+-]\d{1,2}(?::\d\d)?)?"
 _CISCO_UPTIME = r"\d{1,2}:\d\d:\d\d|\d+[ywd]\d+[wdh]"
@@ -494,8 +496,8 @@ _RCISCO = (
     r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?:(?P<cnt>\d+): )?"
     rf"(?:(?P<ts0>{_BSD_TS}) (?:(?P<tz0>[A-Z]{{2,6}}(?:[+-]\d{{1,2}}(?::\d\d)?)?): |(?P<host0>[^\s:%]+) ?:? ))?"
     rf"(?:(?P<seq>\d+)?: ?)?(?:(?P<host>{_CISCO_HOST}):? )?(?:(?P<seq2>\d+): )?"
-    rf"(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>{_CISCO_TZ}))?: |(?:{_CISCO_UPTIME}): )?"
-    r"%(?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+): ?(?P<msg>.*)$"
+    rf"(?:(?P<node>[A-Z]{{2}}/\d+(?:/[A-Za-z0-9]+)+):)?(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>{_CISCO_TZ}))?: |(?:{_CISCO_UPTIME}): )?"
+    r"(?:(?P<proc>[A-Za-z][\w.-]*)\[(?P<pid>\d+)\]: )?%(?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+) ?: ?(?P<msg>.*)$"
 )
 #: a Cisco message without a mnemonic (``NTP Core (NOTICE): Clock synchronization lost.``, ``last
 #: message repeated 66 times``) behind the same header: ``<PRI>`` and a sequence number (maybe
@@ -1163,7 +1165,8 @@ class Syslog(Format):
         ok5 = run(_R5424, {"pri": "pri", "ts5": "ts", "host": "host", "app": "app", "procid": "procid", "msgid": "msgid",
                            "sd": "sd", "msg": "msg", "unsd": "unsd"}, limits=_R5424_LIMITS)  # fmt: skip
         okc = run(_RCISCO, {"pri": "pri", "host": "host", "host0": "host0", "ts": "ts", "ts0": "ts0", "code": "code",
-                            "cnt": "cnt", "seq": "seq", "seq2": "seq2", "tz": "tz", "tz0": "tz0", "msg": "msg"},
+                            "cnt": "cnt", "seq": "seq", "seq2": "seq2", "tz": "tz", "tz0": "tz0", "msg": "msg",
+                            "app": "proc", "procid": "pid"},
                   pre=pc.match_substring(lines, "%"))  # fmt: skip
         ok3 = run(_R3164_HEAD, {"pri": "pri", "ts": "ts", "host": "host", "app": "tag", "procid": "pid", "msg": "msg"},
                   head_only=True)  # fmt: skip
@@ -3515,10 +3518,11 @@ def _asa_connections(msgid: pa.Array, msg: pa.Array, host: pa.Array | None = Non
 #: ``list ACL permitted|denied PROTO SRC[(PORT)] [(IF MAC) ]-> DST[(PORT)][ (TYPE[/CODE])], N packet[s]``
 #: (``log-input`` adds the input interface and source MAC; FMANFP writes the MAC before the source and
 #: the interface before the arrow); standard: ``list ACL permitted|denied SRC N packet[s]``. The rate
-#: limiter's IPACCESSLOGRL names no packet.
-_IOS_ACL_CODE = r"^[A-Z][A-Z0-9_]*-[0-7]-(?:IP|IPV6)?ACCESSLOG(?:[DNRS]?P|S)$"
+#: limiter's IPACCESSLOGRL names no packet. IOS XR's ACL-IPV4_ACL-6-IPACCESSLOGP writes
+#: ``access-list ACL permit|deny PROTO SRC(PORT) -> DST(PORT), N packet``.
+_IOS_ACL_CODE = r"^[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)?-[0-7]-(?:IP|IPV6)?ACCESSLOG(?:[DNRS]?P|S)$"
 _IOS_ACL = (
-    r"^(?:[\w/]+: +fman_fp_image: +)?list (?P<acl>\S+) (?P<verdict>permitted|denied) (?:(?P<proto>[A-Za-z][\w-]*|\d{1,3}) )?"
+    r"^(?:[\w/]+: +fman_fp_image: +)?(?:access-)?list (?P<acl>\S+) (?P<verdict>permitted|denied|permit|deny) (?:(?P<proto>[A-Za-z][\w-]*|\d{1,3}) )?"
     r"(?:(?P<mac>[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}) )?(?P<src>[0-9A-Fa-f.:]+)(?:\((?P<sport>\d{1,5})\))?"
     r"(?: \((?P<nic>[^\s)]+)(?: (?P<nicmac>[0-9A-Fa-f.:-]+))? ?\)| (?P<nic2>[A-Za-z][^\s>]*?))? ?"
     r"(?:-> (?P<dst>[0-9A-Fa-f.:]+)(?:\((?P<dport>\d{1,5})\))?(?: \((?P<type>\d{1,3})(?:/(?P<code>\d{1,3}))?\))?, ?| )"
@@ -3558,7 +3562,7 @@ def _ios_acl(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, pa.Arr
     proto_num = pc.take(pa.array(list(_IOS_PROTOCOLS.values()), _I32), pc.index_in(proto, value_set=names))
     icmp6 = pc.and_(v6, pc.fill_null(pc.equal(proto, "icmp"), False))
     proto_num = pc.coalesce(pc.if_else(numbered, proto, none).cast(_I32), pc.if_else(icmp6, pa.scalar(58, _I32), proto_num))
-    denied = pc.equal(g["verdict"], "denied")
+    denied = pc.starts_with(g["verdict"], "den")
     items = [("input_interface", json_string(pc.coalesce(g["nic"], g["nic2"]))), ("mac", json_string(pc.coalesce(g["nicmac"], g["mac"]))),
              ("type", json_string(g["type"])), ("code", json_string(g["code"]))]  # fmt: skip
     cols = {
