@@ -157,11 +157,22 @@ def split(records: Sequence[Any], rows: Sequence[int], cols: dict[str, pa.Array]
     """The batches of the Zeek logs among ``records`` (the records at ``rows`` of a batch of Base
     Event columns ``cols``, their own times ``times_ms``) appended to ``out``; the columns of the
     batch's other rows, None where there are none."""
-    found = groups(records, rows, times_ms)
-    if not found:
+    taken = mapped(records, rows, cols, times_ms, kind, out)
+    if not taken.any():
         return cols
+    if taken.all():
+        return None
+    rest = pa.array(np.flatnonzero(~taken))
+    return {k: v.take(rest) for k, v in cols.items()}
+
+
+def mapped(records: Sequence[Any], rows: Sequence[int], cols: dict[str, pa.Array], times_ms: pa.Array, kind: str,
+           out: Decoded) -> np.ndarray:
+    """The batches of the Zeek logs among ``records`` (as :func:`split`; ``cols`` needs only
+    ``metadata.uid``, ``message``, ``unmapped`` and ``raw_data``) appended to ``out``; which rows of
+    the batch they hold."""
     taken = np.zeros(len(times_ms), bool)
-    for g in found:
+    for g in groups(records, rows, times_ms):
         at = pa.array(g.rows)
 
         def take(arr: pa.Array, at: pa.Array = at) -> pa.Array:
@@ -181,10 +192,7 @@ def split(records: Sequence[Any], rows: Sequence[int], cols: dict[str, pa.Array]
         part["unmapped"], part["raw_data"] = take(cols["unmapped"]), take(cols["raw_data"])
         out.batches.append(to_batch(g.class_name, part))
         taken[g.rows] = True
-    if taken.all():
-        return None
-    rest = pa.array(np.flatnonzero(~taken))
-    return {k: v.take(rest) for k, v in cols.items()}
+    return taken
 
 
 def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> list[Group]:

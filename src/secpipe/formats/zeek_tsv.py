@@ -44,8 +44,21 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+import numpy as np
+import pyarrow as pa
 
-from secpipe.formats.base import BOM, DeadLetter, Decoded, Format, Records
+from secpipe import _compute as pc
+from secpipe.formats import _zeek_classes
+from secpipe.formats.base import (
+    BOM,
+    DeadLetter,
+    Decoded,
+    Format,
+    Records,
+    event_uids,
+    parse_times,
+    string_column,
+)
 from secpipe.formats.generic_json import GenericJSON
 
 #: a Zeek ASCII log's first header line (``#separator \x09``, or the character itself)
@@ -93,7 +106,47 @@ class ZeekTSV(Format):
                 rows.append(row)
             except ValueError as exc:
                 recs.dead.append(DeadLetter(f"Zeek TSV log line {i + 1}: {exc}", source, i, line, self.name))
-        return _JSON.map_records(recs, rows)
+        return _mapped(recs, rows)
+
+
+def _mapped(recs: Records, rows: list[dict[str, Any]]) -> Decoded:
+    """The rows as the ``json`` format stores their JSON records: the logs :mod:`._zeek_classes` maps
+    as their classes straight from the rows (their time ``ts``, the records not decoded again), the
+    others by the json format itself."""
+    out = Decoded(dead=recs.dead, events=recs.events)
+    if not rows:
+        return out
+    text = string_column(recs.raws, checked=True)  # msgspec's JSON of text read as UTF-8
+    cols = {"metadata.uid": event_uids(_JSON.name, recs.raws), "message": pa.array([_message(r) for r in rows], pa.string()),
+            "unmapped": text, "raw_data": text}
+    taken = _zeek_classes.mapped(rows, range(len(rows)), cols, _times(rows), _JSON.name, out)
+    if not taken.all():  # rows of the logs stored as Base Events
+        rest = np.flatnonzero(~taken).tolist()
+        base = _JSON.map_records(Records(raws=[recs.raws[i] for i in rest], locs=[recs.locs[i] for i in rest]),
+                                 [rows[i] for i in rest])
+        out.batches.extend(base.batches)
+        out.dead.extend(base.dead)
+    return out
+
+
+def _message(row: dict[str, Any]) -> str | None:
+    """The json format's message of a Zeek record (its ``message``, else ``msg``: a notice's)."""
+    for key in ("message", "msg"):
+        v = row.get(key)
+        if isinstance(v, str):
+            return v
+    return None
+
+
+def _times(rows: list[dict[str, Any]]) -> pa.Array:
+    """Each row's ``ts`` as epoch ms (the ISO-8601 text of ``zeek-cut -d`` read as the json format reads it)."""
+    ts = [r.get("ts") for r in rows]
+    seconds = np.array([v if v.__class__ is float else np.nan for v in ts], np.float64)
+    missing = np.isnan(seconds)
+    times = pa.array(np.where(missing, 0, seconds * 1000).astype(np.int64), pa.int64(), mask=missing)
+    if missing.any():
+        times = pc.coalesce(times, parse_times(pa.array([v if isinstance(v, str) else None for v in ts], pa.string())))
+    return times
 
 
 class _Header:
