@@ -15,9 +15,9 @@ Zeek writes each log (``conn``, ``dns``, ``http``, ``ssl``, ``files``, ``notice`
     #close	2019-11-08-11-44-16
 
 With ``LogAscii::use_json`` the same rows are JSON objects, which the ``json`` format stores and
-SigmaHQ's ``product: zeek`` rules read. Each row here becomes that JSON record and is mapped by the
-``json`` format (:meth:`secpipe.formats.generic_json.GenericJSON.map_records`): the same rows, the
-same Sigma fields, as the log written as JSON. The JSON writer's rules, by ``#types``: the dotted
+SigmaHQ's ``product: zeek`` rules read. Each row here becomes that JSON record and is stored as the
+``json`` format stores it (:meth:`secpipe.formats.generic_json.GenericJSON.map_records`): the same
+rows, the same Sigma fields, as the log written as JSON. The JSON writer's rules, by ``#types``: the dotted
 column names are the keys (``id.orig_h``); an unset value (``#unset_field``, ``-``) is no key;
 ``count`` / ``int`` / ``port`` are integers, ``time`` (epoch seconds; the ISO-8601 text
 ``zeek-cut -d`` / ``-u`` puts there stays text, read as the time all the same), ``interval`` and ``double``
@@ -28,8 +28,8 @@ writer escapes non-printable bytes and the separators as ``\\xHH``: they are une
 bytes read as UTF-8 (an invalid byte kept as ``\\xHH``, as the JSON writer writes it). The log's
 ``#path`` is the record's ``_path`` key (as Corelight sensors and Security Onion write it), so
 ``conn`` and ``dns`` rows stay told apart, and each log is stored as its OCSF class (conn Network
-Activity, dns DNS Activity, http HTTP Activity...: :mod:`._zeek_classes`; the rows, as Python values
-already, are handed over with their JSON, not decoded again for it).
+Activity, dns DNS Activity, http HTTP Activity...: :mod:`._zeek_classes`, straight from the rows, their
+JSON not decoded again; the rows of other logs by the ``json`` format itself).
 
 Framing: header lines may come again anywhere (``cat conn.log dns.log``, a rotated file appended):
 each ``#fields`` / ``#types`` pair types the rows after it. A row with another number of values
