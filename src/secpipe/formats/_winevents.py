@@ -108,14 +108,16 @@ def _value(ev: dict[str, Any], key: str) -> str | None:
     return None if text in ("", "-") else text
 
 
-def _pid(text: str | None) -> int | None:
-    """A process id as 4688 writes it (``0x2bc``) or Sysmon (``5296``)."""
-    if text is None:
-        return None
-    try:
-        return int(text, 16) if text[:2].lower() == "0x" else int(text)
-    except ValueError:
-        return None
+def _pids(texts: pa.Array) -> pa.Array:
+    """Process ids (or ports) as 4688 writes them (``0x2bc``) or Sysmon (``5296``), as int32; anything
+    else (or past int32) none."""
+    dec = pc.fill_null(pc.match_substring_regex(texts, r"^\d{1,9}$"), False)
+    out = pc.if_else(dec, texts, pa.scalar(None, S)).cast(_I32)
+    hexed = pc.fill_null(pc.match_substring_regex(texts, r"^0[xX][0-9A-Fa-f]{1,7}$"), False)
+    if pc.any(hexed).as_py():
+        values = pc.if_else(hexed, texts, pa.scalar(None, S)).to_pylist()
+        out = pc.coalesce(out, pa.array([None if v is None else int(v, 16) for v in values], _I32))
+    return out
 
 
 def _kind(ev: dict[str, Any]) -> tuple[str, int] | None:
@@ -404,8 +406,10 @@ def _common(evs: list[dict[str, Any]], activities: list[int], cls: str) -> dict[
 def _processes(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
     """Process Activity columns of 4688 and Sysmon 1 events."""
     path, parent = _col(evs, "NewProcessName", "Image"), _col(evs, "ParentProcessName", "ParentImage")
-    pid = pa.array([_pid(_value(ev, "NewProcessId") if "NewProcessId" in ev else _value(ev, "ProcessId")) for ev in evs], _I32)
-    ppid = pa.array([_pid(_value(ev, "ProcessId") if "NewProcessId" in ev else _value(ev, "ParentProcessId")) for ev in evs], _I32)
+    audited = pa.array(["NewProcessId" in ev for ev in evs], pa.bool_())  # 4688's names (its ProcessId: the creator's)
+    creator = _col(evs, "ProcessId")
+    pid = _pids(pc.if_else(audited, _col(evs, "NewProcessId"), creator))
+    ppid = _pids(pc.if_else(audited, creator, _col(evs, "ParentProcessId")))
     name, pname = _base(path), _base(parent)
     user = _col(evs, "User")  # Sysmon: DOMAIN\user
     return {
@@ -455,7 +459,7 @@ def _connections(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
     name = _base(image)
     initiated = [str(ev.get("Initiated", "")).lower() for ev in evs]
     direction = pa.array([2 if i == "true" else 1 if i == "false" else 0 for i in initiated], _I32)
-    port = {k: pa.array([_pid(_value(ev, k)) for ev in evs], _I32) for k in ("SourcePort", "DestinationPort")}
+    port = {k: _pids(_col(evs, k)) for k in ("SourcePort", "DestinationPort")}
     return {
         "src_endpoint.ip": _col(evs, "SourceIp"), "src_endpoint.port": port["SourcePort"],
         "src_endpoint.hostname": _col(evs, "SourceHostname"),
@@ -464,7 +468,7 @@ def _connections(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
         "connection_info.protocol_name": _col(evs, "Protocol"), "connection_info.direction_id": direction,
         "connection_info.direction": pc.take(pa.array(["Unknown", "Inbound", "Outbound"], S), direction),
         "actor.process.file.path": image, "actor.process.file.name": name, "actor.process.file.type_id": _file_type(name),
-        "actor.process.name": name, "actor.process.pid": pa.array([_pid(_value(ev, "ProcessId")) for ev in evs], _I32),
+        "actor.process.name": name, "actor.process.pid": _pids(_col(evs, "ProcessId")),
         "actor.process.uid": _col(evs, "ProcessGuid"), "actor.process.user.name": _col(evs, "User"),
     }  # fmt: skip
 
