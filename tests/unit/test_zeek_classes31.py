@@ -212,3 +212,15 @@ def test_objects_without_their_required_attribute_are_left_out() -> None:
     assert (dns["class_uid"], dns["query"], dns["rcode"]) == (4003, None, "FormError")
     for r, cls in ((ssl, "network_activity"), (dns, "dns_activity")):
         assert [p for p in check_rows(cls, [r]) if "['name', 'uid']" not in p] == []
+
+
+def test_a_tsv_file_of_several_logs_stores_each_its_own_way() -> None:
+    # cat conn.log ssh.log: the conn row as Network Activity, the rows of the log of another shape as the
+    # json format's Base Events (its time-less rows stamped with the receipt time and labelled)
+    body = (ZEEK / "brim-conn.log").read_bytes() + (ZEEK / "zeek-ascii-binary-ssh.log").read_bytes()
+    rows = _rows(body)
+    assert sorted((r["class_uid"], r["metadata"]["product"]["name"]) for r in rows) == [
+        (0, "Generic JSON")] * 3 + [(4001, "Zeek")]
+    assert all(r["metadata"].get("labels") == ["secpipe:time_from_receipt"] for r in rows if r["class_uid"] == 0)
+    (conn,) = [r for r in rows if r["class_uid"] == 4001]
+    assert (conn["time"], conn["metadata"].get("labels")) == (1521911721255, None)
