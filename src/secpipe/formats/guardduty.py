@@ -62,6 +62,7 @@ from secpipe.formats._findings import (
 )
 from secpipe.formats.asff import (
     _NO_EVIDENCE,
+    Asff,
     _Action,
     _activity,
     _Evidence,
@@ -70,10 +71,10 @@ from secpipe.formats.asff import (
     action_evidence,
     evidence_columns,
 )
-from secpipe.formats.asff import Asff as _DocumentFindings
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
+    RecordFormat,
     Records,
     base_columns,
     event_uids,
@@ -339,7 +340,7 @@ def _resources(r: _Resource) -> list[_Res]:
     return out
 
 
-class GuardDuty(_DocumentFindings):
+class GuardDuty(RecordFormat):
     """Amazon GuardDuty findings (GetFindings, EventBridge, S3 export) -> Detection Finding (2004).
 
     The documents are split as the asff format splits its own (a ``GetFindings`` answer in one native
@@ -359,6 +360,13 @@ class GuardDuty(_DocumentFindings):
         if _EVENT.search(h):
             return 90
         return 90 if _SCHEMA.search(h) and _GUARDDUTY.search(h) else 0
+
+    def split_records(self, data: bytes, source: str) -> Records:
+        """Split as the asff format splits a document (the same envelope, ``Findings``), dead letters said ours."""
+        recs = _SPLITTER.split_records(data, source)
+        for d in recs.dead:
+            d.format = self.name
+        return recs
 
     def map_records(self, recs: Records) -> Decoded:
         """Map findings, each key case typed in one call; envelopes (``Findings``, an EventBridge
@@ -528,6 +536,7 @@ def _resource_column(res: list[_Resource], fs: list[Any]) -> pa.Array:
     })  # fmt: skip
 
 
+_SPLITTER = Asff()
 _SCHEMA = re.compile(rb'"[sS]chemaVersion"\s*:\s*"2\.0"')
 _GUARDDUTY = re.compile(rb'arn:aws[a-z-]*:guardduty:|"[sS]erviceName"\s*:\s*"guardduty"')
 _EVENT = re.compile(rb'"detail-type"\s*:\s*"GuardDuty Finding"')
