@@ -136,3 +136,16 @@ def test_ios_xr_header_and_access_list_log() -> None:
     assert _when(acl) == dt.datetime(_when(acl).year, 10, 7, 7, 19, 43, 630000, UTC)  # the device's stamp, not the relay's
     assert netflow["metadata"]["event_code"] == "MGBL-NETFLOW-6-INFO_CACHE_SIZE_EXCEEDED"
     assert netflow["message"] == "Cache size of 10000 for monitor FM has been exceeded"
+
+
+def test_a_tag_of_digits_is_the_sequence_number() -> None:
+    """A router's sequence-numbered message without a mnemonic behind a relay's BSD header (OSSEC's
+    Cisco IOS log samples, ossec/ossec-docs ``docs/docs/log_samples/cisco/cisco_ios.rst``, verbatim):
+    the number was the program (``actor.process.name`` 93)."""
+    lines = (b"Sep  7 06:20:59 RouterName 93: SSH2 0: Unexpected message received\n"
+             b"Sep  6 09:25:12 RouterName 89: %SYS-5-CONFIG_I: Configured from console by admin on vty0 (1.1.1.1)\n")
+    dec = formats.get("syslog").decode(lines, "test")
+    ssh, config = sorted((r for b in dec.batches for r in b.to_pylist()), key=lambda r: r["raw_data"], reverse=True)
+    assert json.loads(ssh["unmapped"])["sequence"] == 93 and ssh.get("actor") is None
+    assert ssh["message"] == "SSH2 0: Unexpected message received" and ssh["device"]["hostname"] == "RouterName"
+    assert json.loads(config["unmapped"])["sequence"] == 89 and config["metadata"]["event_code"] == "SYS-5-CONFIG_I"

@@ -1201,6 +1201,10 @@ class Syslog(Format):
         sd = pick("sd")
         # the sequence number, else the count; as a number (``service sequence-numbers`` pads it: ``007439``)
         seq = _number(pc.coalesce(_nil_empty(pick("seq2")), _nil_empty(pick("seq")), _nil_empty(pick("cnt"))), _I64).cast(S)
+        counted = pc.fill_null(pc.and_(pc.and_(ok3, pc.is_null(procid)), pc.match_substring_regex(app, r"^\d{1,18}$")), False)
+        if pc.any(counted).as_py():  # a TAG of digits alone is a Cisco sequence number behind a relay's header
+            seq = pc.if_else(counted, _number(app, _I64).cast(S), seq)  # (``Sep  7 06:20:59 router 93: SSH2 0: ...``)
+            app = pc.if_else(counted, pa.scalar(None, S), app)
         msg = pick("msg")
         sd_error = None
         no_sd = pc.fill_null(pc.and_(ok5, pc.is_null(sd)), False)  # ``group``: a group not taking part is null
