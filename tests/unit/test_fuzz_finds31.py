@@ -34,3 +34,18 @@ def test_otlp_request_nested_past_the_decoder_guard_is_dead_lettered() -> None:
     assert mutate.problems(data, "auto") == []  # red before: raised RecursionError
     got = mutate.ingest(data, "auto")
     assert len(got.dead) == 1 and "recursion" in got.dead[0].reason.lower()
+
+
+def test_zeek_record_with_an_integer_past_64_bits_stays_a_base_event() -> None:
+    # seed 3103 round 3049 (json-many): a Zeek JSON conn record with an integer msgspec does not take as a value
+    # (past 64 bits): the Zeek class mapping's decode raised ValidationError out of the json format's batch
+    lines = (Path(__file__).resolve().parents[1] / "cases" / "zeek_tsv" / "zeek-docs-conn.json").read_bytes().splitlines()
+    bad = lines[0].replace(b'"orig_bytes":', b'"orig_bytes":123456789012345678901234567890,"x":', 1)
+    assert bad != lines[0]
+    data = b"\n".join([bad, *lines[1:]]) + b"\n"
+    for fmt in ("auto", "json"):
+        assert mutate.problems(data, fmt) == []  # red before: raised ValidationError
+        got = mutate.ingest(data, fmt)
+        assert not got.dead and sum(b.num_rows for b in got.batches) == len(lines)
+        classes = sorted(uid for b in got.batches for uid in b.column("class_uid").to_pylist())
+        assert classes == [0] + [4001] * (len(lines) - 1)  # the one a Base Event, the others Network Activity

@@ -81,7 +81,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._findings import singleton_list
-from secpipe.formats.base import Decoded, base_columns, to_batch
+from secpipe.formats.base import UNREADABLE, Decoded, base_columns, to_batch
 from secpipe.schema.ocsf import enum_captions
 
 S, I32, I64, F64, B = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_()
@@ -148,8 +148,19 @@ def candidates(raws: Sequence[bytes]) -> list[int]:
 
 
 def decoded(raws: Sequence[bytes], rows: Sequence[int]) -> list[Any]:
-    """The records at ``rows`` as Python values (a record is a JSON object: the json format decoded it)."""
-    return [msgspec.json.decode(raws[i]) for i in rows]
+    """The records at ``rows`` as Python values (a record is a JSON object: the json format decoded it);
+    None for one msgspec does not take as a value (an integer past 64 bits: it stays a Base Event)."""
+    try:
+        return [msgspec.json.decode(raws[i]) for i in rows]
+    except (*UNREADABLE, msgspec.ValidationError):
+        return [_value(raws[i]) for i in rows]
+
+
+def _value(raw: bytes) -> Any:
+    try:
+        return msgspec.json.decode(raw)
+    except (*UNREADABLE, msgspec.ValidationError):
+        return None
 
 
 def split(records: Sequence[Any], rows: Sequence[int], cols: dict[str, pa.Array], times_ms: pa.Array, kind: str,
