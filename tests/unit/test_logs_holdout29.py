@@ -115,7 +115,10 @@ NOW = 1796212800.0  # 2026-12-02T12:00:00Z: the receipt clock the year was guess
 def _times(bodies: list) -> list[str]:
     import datetime as dt
 
-    rows = [r for fmt, src, body in bodies for b in fmt.decode(body, src).batches for r in b.to_pylist()]
+    from secpipe.formats import _context
+
+    # as the service and secpipe ingest decode a body: its source's context hint (the shipper's envelope) stamped
+    rows = [r for fmt, src, body in bodies for b in _context.decode(fmt, body, src).batches for r in b.to_pylist()]
     return sorted(dt.datetime.fromtimestamp(r["time"] / 1000, dt.UTC).isoformat()[:19] for r in rows)
 
 
