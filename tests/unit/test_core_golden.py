@@ -136,7 +136,7 @@ def test_k8s_exec_into_pod(real: Path) -> None:
     assert ev["src_endpoint"]["ip"] == "192.168.99.1"
     assert ev["api"]["operation"] == "create" and ev["api"]["request"]["uid"] == "ca1ed9f4-7bf4-4c85-81a8-1b11253d1ba6"
     assert ev["api"]["version"] == "v1"
-    assert ev["resources"] == [{"type": "pods", "name": "nginx-deployment-7998647bdf-phvq7", "namespace": "default", "uid": None}]
+    assert ev["resources"] == [{"type": "pods/exec", "name": "nginx-deployment-7998647bdf-phvq7", "namespace": "default", "uid": None}]
     url = ev["http_request"]["url"]  # requestURI: the path, then the query after "?" (OCSF url.query_string)
     assert url["path"] == "/api/v1/namespaces/default/pods/nginx-deployment-7998647bdf-phvq7/exec"
     assert url["query_string"].startswith("command=") and "stdin=true" in url["query_string"]

@@ -299,7 +299,7 @@ def test_k8s_audit_exec_pod() -> None:
     assert r["status_code"] == "101" and r["status_id"] == 1
     assert r["actor"]["user"]["name"] == "minikube-user" and r["src_endpoint"]["ip"] == "192.168.99.1"
     res = r["resources"][0]
-    assert (res["type"], res["name"], res["namespace"]) == ("pods", "nginx-deployment-7998647bdf-phvq7", "default")
+    assert (res["type"], res["name"], res["namespace"]) == ("pods/exec", "nginx-deployment-7998647bdf-phvq7", "default")
     assert r["time"] == 1540561114867  # requestReceivedTimestamp 2018-10-26T13:38:34.867116Z
 
 

@@ -361,7 +361,7 @@ def test_eks_audit_cloudwatch_envelopes() -> None:
     assert d.events == len(rows) == 2
     exec_pod, secret = rows
     assert exec_pod["api"]["operation"] == "create" and exec_pod["actor"]["user"]["name"] == "minikube-user"
-    assert exec_pod["resources"][0]["type"] == "pods" and exec_pod["time"] == 1540561114867
+    assert exec_pod["resources"][0]["type"] == "pods/exec" and exec_pod["time"] == 1540561114867
     assert (secret["resources"][0]["type"], secret["resources"][0]["name"]) == ("secrets", "example-secret")
     # the same Event read bare gives the same event (same uid: the envelope is transport only)
     bare = formats.get("k8s_audit").decode((CASES / "exec_pod.json").read_bytes(), "src")

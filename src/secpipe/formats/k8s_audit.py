@@ -39,7 +39,8 @@ Mapping: verb -> activity (create/post 1, get/list/watch/head/options 2, update/
 delete/deletecollection 4, other (bind, escalate, impersonate, approve ...) 99); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
 impersonatedUser stays in unmapped;
 sourceIPs[0] -> src_endpoint.ip (the rest -> src_endpoint.intermediate_ips); objectRef ->
-resources[0] (resource type, name, namespace, uid; a create names no object in objectRef, so
+resources[0] (resource type, ``resource/subresource`` for a subresource such as ``pods/exec``, name,
+namespace, uid; a create names no object in objectRef, so
 its name and uid are the created object's, ``responseObject.metadata``, as Falco's
 ``ka.resp.name``) and api.group/api.version; responseStatus
 -> status (code >= 400 is Failure; without a code, its ``status`` "Success"/"Failure") with
@@ -670,6 +671,16 @@ def _created_one(text: str) -> _Created | None:
         return None
 
 
+def _resource_type(resource: pa.Array, sub: pa.Array) -> pa.Array:
+    """``resource/subresource`` where the Event names a subresource (``pods/exec``, ``pods/attach``,
+    ``pods/portforward``, ``pods/log``, ``deployments/scale``, ``serviceaccounts/token``...: the
+    apiserver's and RBAC's own notation, and the OCSF project's EKS mapping's ``resources[].type``),
+    else the resource; ``resource`` itself when no Event of the batch names one."""
+    if sub.null_count == len(sub):
+        return resource
+    return pc.coalesce(pc.binary_join_element_wise(resource, sub, "/"), resource)
+
+
 def _resources(f: dict[str, pa.Array]) -> pa.Array:
     """resources: one item (type, name, namespace, uid) from objectRef where the Event has one,
     else null; a create's object named by its response (see :func:`_created`)."""
@@ -680,7 +691,8 @@ def _resources(f: dict[str, pa.Array]) -> pa.Array:
     made, made_uid = _created(f)
     name = pc.coalesce(f["objectRef.name"], made)
     uid = pc.coalesce(f["objectRef.uid"], pc.if_else(pc.is_null(f["objectRef.name"]), made_uid, _NULL))
-    fields = [c.filter(has) for c in (f["objectRef.resource"], name, f["objectRef.namespace"], uid)]
+    fields = [c.filter(has) for c in (_resource_type(f["objectRef.resource"], f["objectRef.subresource"]), name,
+                                       f["objectRef.namespace"], uid)]
     items = pa.StructArray.from_arrays(fields, names=["type", "name", "namespace", "uid"])
     return pa.ListArray.from_arrays(pa.array(offsets), items, type=_RES, mask=pc.invert(has))
 
