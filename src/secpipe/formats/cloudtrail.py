@@ -204,10 +204,10 @@ _UI = "userIdentity."
 #: what inScopeOf says the credentials were issued to. The issuer's type, principalId and accountId
 #: are not repeated: its ARN (actor.session.issuer) names its type and account, and its principalId
 #: is the role id that begins the caller's principalId (actor.user.uid)
-_IDENTITY_REST = (("sessionContext", "sourceIdentity"),
-                  ("sessionContext", "webIdFederationData", "attributes"), ("sessionContext", "ec2RoleDelivery"),
-                  ("sessionContext", "assumedRoot"), ("onBehalfOf", "identityStoreArn"), ("credentialId",),
-                  ("inScopeOf",))  # fmt: skip
+_IDENTITY_REST: tuple[tuple[str, ...], ...] = (
+    ("sessionContext", "sourceIdentity"), ("sessionContext", "webIdFederationData", "attributes"),
+    ("sessionContext", "ec2RoleDelivery"), ("sessionContext", "assumedRoot"), ("onBehalfOf", "identityStoreArn"),
+    ("credentialId",), ("inScopeOf",))  # fmt: skip
 
 
 class _LoginExtra(msgspec.Struct, gc=False):
