@@ -382,6 +382,8 @@ def _col(evs: list[dict[str, Any]], *keys: str) -> pa.Array:
             text = pc.utf8_trim_whitespace(text)
             text = pc.if_else(pc.is_in(text, value_set=_NONE), pa.scalar(None, S), text)
         out = text if out is None else pc.coalesce(out, text)
+        if out.null_count == 0:  # (every event has one: the other keys are not read)
+            break
     return out if out is not None else pa.nulls(len(evs), S)
 
 
@@ -511,7 +513,7 @@ def _logons(evs: list[dict[str, Any]]) -> dict[str, pa.Array]:
         "status_code": code, "status_detail": pc.if_else(detail, reason, none),
         "user.name": _col(evs, "TargetUserName"), "user.domain": _col(evs, "TargetDomainName"),
         "user.uid": _col(evs, "TargetUserSid", "TargetSid"),
-        **{f"actor.user.{k}": pc.if_else(explicit, _col(evs, key), none)
+        **{f"actor.user.{k}": pc.if_else(explicit, _col(evs, key), none) if pc.any(explicit).as_py() else pa.nulls(len(evs), S)
            for k, key in (("name", "SubjectUserName"), ("domain", "SubjectDomainName"), ("uid", "SubjectUserSid"))},
         # (Kerberos' IPv4-mapped ::ffff:10.0.0.1 as IPv4)
         "src_endpoint.ip": pc.replace_substring_regex(_col(evs, "IpAddress"), r"^::[fF]{4}:(\d{1,3}(?:\.\d{1,3}){3})$", r"\1"),
