@@ -34,11 +34,12 @@ def _firewall_rule(tmp_path: Path, detection: str) -> RuleSet:
 
 
 @pytest.mark.parametrize(("log", "dns", "udp"), [
-    # to port 53: 106023 (twice), 106100, 302016 (the server on 53 named first: an outbound teardown),
+    # lines of each log (sigma_rows: a body stored in several classes, ASA's and OSSEC's lines no
+    # connection's are Base Events); to port 53: 106023 (twice), 106100, 302016 (the server on 53 named first: an outbound teardown),
     # 106007, 302014; UDP: 106100, 302015/302016, 106007
-    ("elastic-cisco-asa-connections.log", [2, 3, 5, 7, 8, 16], [5, 7, 8, 9]),
+    ("elastic-cisco-asa-connections.log", [2, 3, 5, 8, 9, 18], [5, 8, 9, 10]),
     ("elastic-juniper-srx-flow.log", [], [1, 3, 6]),
-    ("ossec-windows-firewall.log", [], [0, 3]),  # DROP UDP 172.20.73.241 -> 239.255.255.250
+    ("ossec-windows-firewall.log", [], [1, 4]),  # DROP UDP 172.20.73.241 -> 239.255.255.250
     ("elastic-meraki-flows.log", [6, 8], [0, 5, 6, 8]),
     ("elastic-pfsense-filterlog-bsd.log", [], [2, 6, 14]),
 ])
@@ -55,7 +56,7 @@ def test_cleartext_protocols_fires_on_allowed_connections() -> None:
     # Built TCP connections to port 80 (Allowed) and the teardown of an outbound one to 80; SRX's session close to 80 and AppTrack create to 21;
     # not the denied ones (ASA 106015 to 5679 is no listed port anyway), nor PAN-OS's 443/ICMP
     rs = load_rules([CLEARTEXT])
-    assert _rows(rs, (LOGS / "elastic-cisco-asa-connections.log").read_bytes(), "syslog") == [0, 1, 13]
+    assert _rows(rs, (LOGS / "elastic-cisco-asa-connections.log").read_bytes(), "syslog") == [0, 1, 15]
     assert _rows(rs, (LOGS / "elastic-juniper-srx-flow.log").read_bytes(), "syslog") == [4, 5]
     assert _rows(rs, (LOGS / "elastic-panos-traffic.log").read_bytes(), "syslog") == []
 
