@@ -456,15 +456,24 @@ static int net_user_at(const unsigned char *t, int64_t n, int64_t i) {
     return k >= 2 && named(t, n, k - 2, "net", 1);
 }
 
-/* ``(?:7z[arz]?|[Rr][Aa][Rr])(?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank ``q``: each optional part is there
- * exactly when its bytes are (no name ends with a byte a part after it starts with), but a 'z' or 'r' before may
- * end 7z or rar, or be 7z's [arz] */
-static int archiver_end(const unsigned char *t, int64_t n, int64_t q) {
-    if (t[q] != ' ') return 0;
+/* The last byte of a command name that ends at the blank ``q`` (``(?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` after it: each
+ * optional part is there exactly when its bytes are), or -1 when ``q`` is no blank; the callers match the name back
+ * from there */
+static int64_t command_name_end(const unsigned char *t, int64_t n, int64_t q) {
+    if (t[q] != ' ') return -1;
     int64_t j = q - 1;
     if (j >= 0 && (t[j] == '"' || t[j] == '\'')) j--;
     if (j >= 0 && t[j] == '\\') j--;
     if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    return j;
+}
+
+/* ``(?:7z[arz]?|[Rr][Aa][Rr])(?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank ``q``: each optional part is there
+ * exactly when its bytes are (no name ends with a byte a part after it starts with), but a 'z' or 'r' before may
+ * end 7z or rar, or be 7z's [arz] */
+static int archiver_end(const unsigned char *t, int64_t n, int64_t q) {
+    int64_t j = command_name_end(t, n, q);
+    if (j < 0) return 0;
     if (j >= 1 && t[j - 1] == '7' && t[j] == 'z') return 1;
     if (j >= 2 && t[j - 2] == '7' && t[j - 1] == 'z' && (t[j] == 'a' || t[j] == 'r' || t[j] == 'z')) return 1;
     return j >= 2 && named(t, n, j - 2, "rar", 1);
@@ -473,11 +482,8 @@ static int archiver_end(const unsigned char *t, int64_t n, int64_t q) {
 /* ``(?:[Pp][Ll][Ii][Nn][Kk]|[Pp][Ss][Cc][Pp]|[Pp][Ss][Ff][Tt][Pp])(?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank
  * ``q`` (PuTTY's command-line tools) */
 static int putty_end(const unsigned char *t, int64_t n, int64_t q) {
-    if (t[q] != ' ') return 0;
-    int64_t j = q - 1;
-    if (j >= 0 && (t[j] == '"' || t[j] == '\'')) j--;
-    if (j >= 0 && t[j] == '\\') j--;
-    if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    int64_t j = command_name_end(t, n, q);
+    if (j < 0) return 0;
     return (j >= 4 && (named(t, n, j - 4, "plink", 1) || named(t, n, j - 4, "psftp", 1))) ||
            (j >= 3 && named(t, n, j - 3, "pscp", 1));
 }
@@ -493,11 +499,8 @@ static int htpasswd_end(const unsigned char *t, int64_t n, int64_t q) {
 /* ``(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login|rdesktop)
  * (?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank ``q``: the tools whose -p takes the password as the next word */
 static int p_word_end(const unsigned char *t, int64_t n, int64_t q) {
-    if (t[q] != ' ') return 0;
-    int64_t j = q - 1;
-    if (j >= 0 && (t[j] == '"' || t[j] == '\'')) j--;
-    if (j >= 0 && t[j] == '\\') j--;
-    if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    int64_t j = command_name_end(t, n, q);
+    if (j < 0) return 0;
     static const char *const tools[] = {"crackmapexec", "cme", "nxc", "netexec", "evil-winrm", "mongo", "mongosh",
                                         "mongodump", "mongorestore", "mongoexport", "mongoimport", "docker login",
                                         "az login", "rdesktop", NULL};
@@ -511,11 +514,8 @@ static int p_word_end(const unsigned char *t, int64_t n, int64_t q) {
 /* ``(?:^|[^A-Za-z0-9])(?:[Uu][Nn])?[Zz][Ii][Pp](?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank ``q`` (Info-ZIP's zip
  * and unzip; gzip, 7zip and funzip are other names) */
 static int zip_end(const unsigned char *t, int64_t n, int64_t q) {
-    if (t[q] != ' ') return 0;
-    int64_t j = q - 1;
-    if (j >= 0 && (t[j] == '"' || t[j] == '\'')) j--;
-    if (j >= 0 && t[j] == '\\') j--;
-    if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    int64_t j = command_name_end(t, n, q);
+    if (j < 0) return 0;
     if (j < 2 || !named(t, n, j - 2, "zip", 1)) return 0;
     if (j < 3 || !alnum(t[j - 3])) return 1;
     return j >= 4 && named(t, n, j - 4, "un", 1) && (j < 5 || !alnum(t[j - 5]));
@@ -524,11 +524,8 @@ static int zip_end(const unsigned char *t, int64_t n, int64_t q) {
 /* ``[Ff][Rr][Ee][Ee][Rr][Dd][Pp]3?(?:\.[Ee][Xx][Ee])?\\?["']?[ ]`` ending at the blank ``q`` (FreeRDP's clients: xfreerdp,
  * wfreerdp.exe, wlfreerdp, sdl-freerdp, their 3.x names with a 3: the name's end is enough) */
 static int freerdp_end(const unsigned char *t, int64_t n, int64_t q) {
-    if (t[q] != ' ') return 0;
-    int64_t j = q - 1;
-    if (j >= 0 && (t[j] == '"' || t[j] == '\'')) j--;
-    if (j >= 0 && t[j] == '\\') j--;
-    if (j >= 3 && named(t, n, j - 3, ".exe", 1)) j -= 4;
+    int64_t j = command_name_end(t, n, q);
+    if (j < 0) return 0;
     if (j >= 0 && t[j] == '3') j--;
     return j >= 6 && named(t, n, j - 6, "freerdp", 1);
 }
