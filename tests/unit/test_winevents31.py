@@ -69,6 +69,9 @@ def test_evtx_json_winlogbeat_and_wazuh_records_get_their_classes() -> None:
     wocao = _one("json", (RULES / "sigmahq-regression-proc_creation_win_apt_wocao.json").read_bytes())
     assert (wocao["class_uid"], wocao["process"]["name"], wocao["actor"]["process"]["name"]) == (1007, "cmd.exe", "powershell.exe")
     assert wocao["process"]["cmd_line"].startswith('"cmd.exe" /c schtasks /create /ru system')
+    qualified = orjson.loads((RULES / "sigmahq-regression-proc_creation_win_apt_wocao.json").read_bytes())
+    qualified["Event"]["System"]["EventID"] = {"#attributes": {"Qualifiers": 0}, "#text": 1}  # (as the evtx crate writes it)
+    assert _one("json", orjson.dumps(qualified))["class_uid"] == 1007
     cleared = _one("json", (RULES / "sigmahq-regression-win_security_audit_log_cleared.json").read_bytes())
     assert (cleared["class_uid"], cleared["log_name"], cleared["actor"]["user"]["name"]) == (1008, "Security", "admin01")
     beat = _one("json", (CASES / "holdout" / "winlogbeat-1102.evtx.golden.json").read_bytes())  # its UserData

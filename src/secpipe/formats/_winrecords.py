@@ -45,7 +45,8 @@ from secpipe.formats.base import base_columns
 #: where a record names its event id: NXLog and the evtx crate (``EventID``, with Qualifiers
 #: ``{"#attributes": ..., "#text": N}``), Winlogbeat (``event_id``), Wazuh (``eventID``)
 _KEYS = (b'"EventID"', b'"event_id"', b'"eventID"')
-_IDS_AT = re.compile(rb'"(?:EventID|event_id|eventID)"\s*:\s*(?:\{[^{}]*"#text"\s*:\s*)?"?' + _winevents.ID_NUMBERS.encode())
+_IDS_AT = re.compile(rb'"(?:EventID|event_id|eventID)"\s*:\s*(?:\{(?:[^{}]|\{[^{}]*\})*"#text"\s*:\s*)?"?'
+                     + _winevents.ID_NUMBERS.encode())
 #: Wazuh's second escaping of a backslash or a quote in an EventData value
 _WAZUH_ESCAPE = re.compile(r'\\([\\"])')
 
