@@ -29,7 +29,7 @@ from secpipe.server.app import create_app
 from secpipe.server.auth import TokenStore
 from secpipe.server.http import AppContext, Limits
 from secpipe.server.shipped import shipped_bodies
-from secpipe.store.query import run
+from tests.unit.test_wire_holdout30 import _rows
 
 CASES = Path(__file__).parents[1] / "cases"
 FILEBEAT = [json.loads(x) for x in (CASES / "wire_holdout" / "filebeat-filestream-auth.ndjson").read_bytes().splitlines()]
@@ -57,11 +57,6 @@ def _post(data_dir: Path, path: str, body: bytes, kind: str) -> httpx.Response:
         return asyncio.run(send())
     finally:
         svc.close()
-
-
-def _rows(data_dir: Path, table: str) -> list[dict[str, Any]]:
-    cols, rows = run(data_dir, f"select * from {table} order by time")
-    return [dict(zip(cols, r, strict=True)) for r in rows]
 
 
 def test_filebeat_bulk_lines_keep_their_ecs_context(tmp_path: Path) -> None:
