@@ -103,6 +103,11 @@ _GCP_ACT = {"create": 1, "insert": 1, "add": 1, "get": 2, "list": 2, "watch": 2,
             "update": 3, "patch": 3, "set": 3, "setiampolicy": 3, "replace": 3, "delete": 4, "remove": 4}  # fmt: skip
 _AZ_ACT = {"write": 3, "delete": 4, "read": 2}
 _GCP_SEV = {"DEBUG": 1, "INFO": 1, "NOTICE": 2, "WARNING": 3, "ERROR": 4, "CRITICAL": 5, "ALERT": 5, "EMERGENCY": 6}
+#: an Activity Log event's resultType (the REST API's status.value) that tells the outcome; the
+#: others tell a step of the operation or a state (Start, Started, Accept, In Progress, Active,
+#: Resolved, Updated...: Azure Monitor's schema, "Typical values include Started, In Progress,
+#: Succeeded, Failed, Active, and Resolved"): status Other with the word itself, not a Success
+_AZ_STATUS = {"success": (1, "Success"), "succeeded": (1, "Success"), "failure": (2, "Failure"), "failed": (2, "Failure")}
 _AZ_SEV = {"verbose": 1, "informational": 1, "warning": 3, "error": 4, "critical": 5}
 _AUTHZ = pa.list_(pa.struct([("decision", S), ("policy", pa.struct([("name", S), ("desc", S)]))]))
 _RES = pa.list_(pa.struct([("type", S), ("name", S), ("uid", S)]))
@@ -355,7 +360,7 @@ def _rest_activity(doc: dict[str, Any]) -> dict[str, Any] | None:
 def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBatch:
     ops = [_s(d.get("operationName")) for d in docs]
     result = [_s(d.get("resultType")) for d in docs]
-    failed = [None if r is None else r.lower() in ("failure", "failed") for r in result]
+    outcome = [_AZ_STATUS.get(r.lower(), (99, r)) if r else (0, "Unknown") for r in result]
     rid = [_s(d.get("resourceId")) for d in docs]
     claims = [_d(_d(d.get("identity")).get("claims")) for d in docs]
     # who the role assignment that allowed the call was for (Azure RBAC's evidence): a service
@@ -374,8 +379,8 @@ def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Record
         "src_endpoint.ip": [_s(d.get("callerIpAddress")) for d in docs],
         **_unknown_endpoint([_s(d.get("callerIpAddress")) for d in docs]),
         "resources": pa.array([[{"type": None, "name": None, "uid": r}] if r else None for r in rid], _RES),
-        "status_id": [0 if f is None else 2 if f else 1 for f in failed],
-        "status": ["Unknown" if f is None else "Failure" if f else "Success" for f in failed],
+        "status_id": [o[0] for o in outcome],
+        "status": [o[1] for o in outcome],
         "status_detail": result,
         "metadata.correlation_uid": [_s(d.get("correlationId")) for d in docs],
         "metadata.original_event_uid": [_s(d.get("eventDataId")) for d in docs],
