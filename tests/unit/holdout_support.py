@@ -75,3 +75,32 @@ def redact_lines(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
     kinds = [] if len(out) == 1 else [r["data_security"]["detection_pattern"] for r in out[1].to_pylist()
                                       if orjson.loads(r["unmapped"])["field"] == "message"]
     return out[0].column("message").to_pylist(), out[0].column("raw_data").to_pylist(), kinds
+
+
+def fragment_lines(fragments: list[str], n: int, seed: int, extra: list[str] | tuple[str, ...] = ()) -> list[str | None]:
+    """Fuzz input for the redact screen: a null, an empty line, ``n`` lines of 1 to 9 random ``fragments``, ``extra``."""
+    import random
+
+    rnd = random.Random(seed)
+    out: list[str | None] = [None, ""]
+    for _ in range(n):
+        out.append("".join(rnd.choice(fragments) for _ in range(rnd.randrange(1, 10))))
+    return out + list(extra)
+
+
+def assert_screen_matches_re2(lines: list[str | None]) -> None:
+    """The compiled first screen picks the rows RE2 with ``redact.PREFILTER`` picks (skipped where the extension is
+    not built from this source), and the lines are a fair test (5-95% of them picked)."""
+    import pytest
+
+    from secpipe import _compute as pc
+    from secpipe.transforms.protect import _native
+    from secpipe.transforms.protect.redact import PREFILTER
+
+    if not _native.screen_available():
+        pytest.skip("the C accelerator is not built from this source here")
+    col = pa.array(lines)
+    hit, _keys = _native.screen(col, True)
+    expected = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist()
+    assert hit.to_pylist() == expected
+    assert 0.05 < sum(expected) / len(expected) < 0.95

@@ -26,15 +26,9 @@ The compiled first screen picks the same rows as RE2 for each (where the extensi
 
 from __future__ import annotations
 
-import random
-
-import pyarrow as pa
 import pytest
 
-from secpipe import _compute as pc
-from secpipe.transforms.protect import _native
-from secpipe.transforms.protect.redact import PREFILTER
-from tests.unit.holdout_support import redact_lines
+from tests.unit.holdout_support import assert_screen_matches_re2, fragment_lines, redact_lines
 
 NT = "8846f7eaee8fb117ad06bdd830b7586c"
 TPS = [
@@ -129,20 +123,6 @@ FRAGMENTS = ["A3-", "A3", "A3-ASWWYB-", "ASWWYB", "ASWWY", "-", "798JRY", "sqlpl
              '"', "'", "/", "x", "é", "@", ":", "CORP/admin:Pw@host", "rdesktop", "rdesktop.exe", "desktop", " -p ", " -p -"]
 
 
-def _fuzz(n: int, seed: int) -> list[str | None]:
-    rnd = random.Random(seed)
-    out: list[str | None] = [None, ""]
-    for _ in range(n):
-        out.append("".join(rnd.choice(FRAGMENTS) for _ in range(rnd.randrange(1, 10))))
-    return out + [line for line, _ in TPS]
-
-
 @pytest.mark.parametrize("seed", [31, 131])
 def test_native_screen_matches_re2_on_the_new_anchors(seed: int) -> None:
-    if not _native.screen_available():
-        pytest.skip("the C accelerator is not built from this source here")
-    col = pa.array(_fuzz(20000, seed))
-    hit, _keys = _native.screen(col, True)
-    expected = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist()
-    assert hit.to_pylist() == expected
-    assert 0.05 < sum(expected) / len(expected) < 0.95
+    assert_screen_matches_re2(fragment_lines(FRAGMENTS, 20000, seed, [line for line, _ in TPS]))
