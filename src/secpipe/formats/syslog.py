@@ -1201,7 +1201,7 @@ class Syslog(Format):
         sd = pick("sd")
         # the sequence number, else the count; as a number (``service sequence-numbers`` pads it: ``007439``)
         seq = _number(pc.coalesce(_nil_empty(pick("seq2")), _nil_empty(pick("seq")), _nil_empty(pick("cnt"))), _I64).cast(S)
-        counted = pc.fill_null(pc.and_(pc.and_(ok3, pc.is_null(procid)), pc.match_substring_regex(app, r"^\d{1,18}$")), False)
+        counted = pc.fill_null(pc.and_(pc.and_(ok3, pc.is_null(procid)), pc.utf8_is_digit(app)), False)
         if pc.any(counted).as_py():  # a TAG of digits alone is a Cisco sequence number behind a relay's header
             seq = pc.if_else(counted, _number(app, _I64).cast(S), seq)  # (``Sep  7 06:20:59 router 93: SSH2 0: ...``)
             app = pc.if_else(counted, pa.scalar(None, S), app)
@@ -2270,15 +2270,21 @@ def _session_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
         return None
     none = pa.scalar(None, S)
     theirs = pc.fill_null(pc.is_in(app, value_set=_AUTH_APPS), False)
-    text = pc.if_else(theirs, none, msg)
+    pam = pc.fill_null(pc.and_(pc.starts_with(msg, "pam_unix("), pc.invert(theirs)), False)
+    login = pc.fill_null(pc.or_(pc.starts_with(msg, "FAILED LOGIN ("), pc.starts_with(msg, "ROOT LOGIN ")), False)
+    logind = pc.fill_null(pc.equal(app, "systemd-logind"), False)
+    if not pc.any(pc.or_(pc.or_(pam, login), logind)).as_py():
+        return None
+    text = pc.if_else(pam, msg, none)  # each grammar runs over the lines that can be its own only
     sess = pc.extract_regex(text, _PAM_SESSION)
     pfail = pc.extract_regex(text, _PAM_FAIL)
     switch = pc.fill_null(pc.is_in(pc.coalesce(group(sess, "svc"), group(pfail, "svc")), value_set=_SWITCH_SERVICES), False)
     sess = pc.if_else(switch, pa.scalar(None, sess.type), sess)
     pfail = pc.if_else(switch, pa.scalar(None, pfail.type), pfail)
+    text = pc.if_else(login, msg, none)
     lfail = pc.extract_regex(text, _LOGIN_FAILED)
     root = pc.extract_regex(text, _LOGIN_ROOT)
-    logind = pc.extract_regex(text, _LOGIND)
+    logind = pc.extract_regex(pc.if_else(logind, msg, none), _LOGIND)
     hit = pc.fill_null(pc.or_(pc.or_(pc.or_(sess.is_valid(), pfail.is_valid()), pc.or_(lfail.is_valid(), root.is_valid())),
                               logind.is_valid()), False)  # fmt: skip
     if not pc.any(hit).as_py():
