@@ -1,14 +1,20 @@
 """Helpers the holdout rounds' tests share (Sigma matching on decoded events, Google Workspace audit
-records, redaction of lines)."""
+records, redaction of lines, a file ingested as ``secpipe ingest`` does)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import msgspec
 import orjson
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from secpipe import formats
 from secpipe.detect.sigma.engine import RuleSet
+from secpipe.runtime.batch import ingest_files
+from secpipe.runtime.pipeline import Pipeline
 from secpipe.transforms.protect.redact import RedactStage
 
 
@@ -104,3 +110,14 @@ def assert_screen_matches_re2(lines: list[str | None]) -> None:
     expected = pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist()
     assert hit.to_pylist() == expected
     assert 0.05 < sum(expected) / len(expected) < 0.95
+
+
+def ingest_file(path: Path, data: Path) -> tuple[list[str], list[dict]]:
+    """(the dead letters' reasons, the stored rows) of ``secpipe ingest --format auto`` of ``path`` into ``data``."""
+    pipe = Pipeline(data)
+    ingest_files(pipe, [str(path)], "auto")
+    pipe.flush()
+    lake, dlq = data / "lake", data / "dlq"
+    rows = ds.dataset(lake, format="parquet", partitioning="hive").to_table().to_pylist() if lake.is_dir() else []
+    dead = [x for f in sorted(dlq.rglob("*.parquet")) for x in pq.read_table(f).column("reason").to_pylist()]
+    return dead, rows

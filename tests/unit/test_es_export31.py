@@ -15,24 +15,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
-
-from secpipe.runtime.batch import ingest_files
-from secpipe.runtime.pipeline import Pipeline
+from tests.unit.holdout_support import ingest_file as _ingest
 
 REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "panther-analysis" / "extracted"
-
-
-def _ingest(path: Path, data: Path) -> tuple[list[str], list[dict]]:
-    """(the dead letters' reasons, the stored rows) of ``secpipe ingest --format auto``."""
-    pipe = Pipeline(data)
-    ingest_files(pipe, [str(path)], "auto")
-    pipe.flush()
-    lake, dlq = data / "lake", data / "dlq"
-    rows = ds.dataset(lake, format="parquet", partitioning="hive").to_table().to_pylist() if lake.is_dir() else []
-    dead = [x for f in sorted(dlq.rglob("*.parquet")) for x in pq.read_table(f).column("reason").to_pylist()]
-    return dead, rows
 
 
 def _answer(index: str, records: list[dict]) -> dict:

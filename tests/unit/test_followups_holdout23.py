@@ -21,17 +21,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 import pytest
 
 from secpipe.formats import _fast
 from secpipe.formats._github_map import action_failed
-from secpipe.runtime.batch import ingest_files
-from secpipe.runtime.pipeline import Pipeline
 from secpipe.server.hec import build_items, split_events
 from secpipe.sources import files
 from secpipe.sources.files import read_documents
+from tests.unit.holdout_support import ingest_file as _ingest
 from tests.unit.test_formats_holdout import CASES, _auto, _rows
 
 GITHUB_REJECTED = "elastic-github-audit-rejected-ref-update.log"
@@ -89,17 +86,6 @@ def test_github_action_failed_words() -> None:
 
 # --------------------------------------------------------------------------------------
 # Splunk HEC envelopes saved to a file
-
-
-def _ingest(path: Path, data: Path) -> tuple[list[str], list[dict]]:
-    """(the dead letters' reasons, the stored rows) of ``secpipe ingest --format auto``."""
-    pipe = Pipeline(data)
-    ingest_files(pipe, [str(path)], "auto")
-    pipe.flush()
-    lake, dlq = data / "lake", data / "dlq"
-    rows = ds.dataset(lake, format="parquet", partitioning="hive").to_table().to_pylist() if lake.is_dir() else []
-    dead = [x for f in sorted(dlq.rglob("*.parquet")) for x in pq.read_table(f).column("reason").to_pylist()]
-    return dead, rows
 
 
 def test_eopa_splunk_sink_payload_is_its_decision(tmp_path: Path) -> None:
