@@ -7,6 +7,10 @@ Arrow takes as they are (bools bit-packed). Same values as ``pa.array(values)``.
 :func:`nonempty` and :func:`valid_rows` read a column's offsets and validity bitmap with numpy,
 where the kernels (``not_equal``, ``fill_null``, ``is_valid``) cost ~10-40 us each a batch, the
 fixed cost of a small one; the same answers.
+
+:func:`json_object` makes a column of JSON objects from columns of JSON texts (each member's
+value copied once, one concatenation a batch; k8s_audit's ``unmapped``, CloudTrail's
+``unmapped.userIdentity``).
 """
 
 from __future__ import annotations
@@ -54,3 +58,30 @@ def valid_rows(col: pa.Array) -> np.ndarray:
     n, off = len(col), col.offset
     bits = np.frombuffer(col.buffers()[0], np.uint8, (off + n + 7) // 8)
     return np.unpackbits(bits, count=off + n, bitorder="little")[off:].astype(bool)
+
+
+_NULL_STR = pa.scalar(None, pa.string())
+
+
+def json_object(items: list[tuple[str | None, pa.Array]], present: pa.Array | None = None) -> pa.Array:
+    """``{"key":value,...}`` of each row's non-null items (JSON texts), in one concatenation
+    that copies each value once; an item with key None holds members (``"a":1,"b":2``)
+    copied as they are. Null where the row has no item (or, with ``present``, where it is
+    false: ``{}`` where it is true and the row has no item)."""
+    seen: pa.Array | None = None
+    parts: list[pa.Array] = []
+    for key, value in items:
+        has = pc.is_valid(value)
+        bare, after = (f'"{key}":', f',"{key}":') if key is not None else ("", ",")
+        prefix = pc.if_else(seen, after, bare) if seen is not None else pa.scalar(bare)
+        parts += [pc.if_else(has, prefix, _NULL_STR), value]
+        seen = has if seen is None else pc.or_(seen, has)
+    assert seen is not None
+    valid = seen if present is None else present
+    brace = pc.if_else(valid, "{", _NULL_STR), pc.if_else(valid, "}", _NULL_STR)
+    out = pc.binary_join_element_wise(brace[0], *parts, brace[1], "", null_handling="replace", null_replacement="")
+    nulls = len(out) - pc.sum(valid).as_py() if len(out) else 0
+    if not nulls:
+        return out
+    _validity, offsets, data = out.buffers()
+    return pa.StringArray.from_buffers(len(out), offsets, data, valid.buffers()[1], nulls)

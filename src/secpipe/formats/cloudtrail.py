@@ -63,6 +63,7 @@ Delete/Remove/Terminate/Detach/... -> Delete (4), otherwise Other (99).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -72,7 +73,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe._arrays import from_numpy, nonempty, nonempty_rows, valid_rows
+from secpipe._arrays import from_numpy, json_object, nonempty, nonempty_rows, valid_rows
 from secpipe.formats import _cwlogs, _fast, _lake
 from secpipe.formats.base import (
     DeadLetter,
@@ -862,21 +863,13 @@ def _identity_rest(f: dict[str, pa.Array], n: int) -> pa.Array | None:
 
 def _json_object(members: list[tuple[tuple[str, ...], pa.Array]]) -> pa.Array:
     """A JSON object per row of ``members`` ((key path, raw JSON text column), paths sharing a
-    first key together, in order): null where every member is null."""
-    parts, i = [], 0
-    while i < len(members):
-        key = members[i][0][0]
-        j = i
-        while j < len(members) and members[j][0][0] == key:
-            j += 1
-        group = members[i:j]
-        value = group[0][1] if len(group[0][0]) == 1 else _json_object([(p[1:], c) for p, c in group])
-        parts.append(pc.binary_join_element_wise(f'"{key}":', value, ""))  # null stays null
-        i = j
-    inner = parts[0]
-    for part in parts[1:]:  # "a,b" where both are, else the one that is (null_handling="skip" drops rows: pyarrow 26)
-        inner = pc.coalesce(pc.binary_join_element_wise(inner, part, ","), inner, part)
-    return pc.binary_join_element_wise("{", inner, "}", "")
+    first key together, in order; :func:`~secpipe._arrays.json_object` at each level): null where
+    every member is null."""
+    items: list[tuple[str | None, pa.Array]] = []
+    for key, group in itertools.groupby(members, key=lambda m: m[0][0]):
+        level = list(group)
+        items.append((key, level[0][1] if len(level[0][0]) == 1 else _json_object([(p[1:], c) for p, c in level])))
+    return json_object(items)
 
 
 def _with_identity(unmapped: pa.Array, rest: pa.Array | None) -> pa.Array:

@@ -79,6 +79,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe._arrays import json_object
 from secpipe.formats import _cloud_audit, _cwlogs, _fast, _k8s_events
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (
@@ -799,30 +800,6 @@ def _json_strings(col: pa.Array) -> pa.Array:
     return pc.if_else(escape, pa.array(encoded, pa.string()).take(dic.indices), quoted)
 
 
-def _json_object(items: list[tuple[str | None, pa.Array]], present: pa.Array | None = None) -> pa.Array:
-    """``{"key":value,...}`` of each row's non-null items (JSON texts), in one concatenation
-    that copies each value once; an item with key None holds members (``"a":1,"b":2``)
-    copied as they are. Null where the row has no item (or, with ``present``, where it is
-    false: ``{}`` where it is true and the row has no item)."""
-    seen: pa.Array | None = None
-    parts: list[pa.Array] = []
-    for key, value in items:
-        has = pc.is_valid(value)
-        bare, after = (f'"{key}":', f',"{key}":') if key is not None else ("", ",")
-        prefix = pc.if_else(seen, after, bare) if seen is not None else pa.scalar(bare)
-        parts += [pc.if_else(has, prefix, _NULL), value]
-        seen = has if seen is None else pc.or_(seen, has)
-    assert seen is not None
-    valid = seen if present is None else present
-    brace = pc.if_else(valid, "{", _NULL), pc.if_else(valid, "}", _NULL)
-    out = pc.binary_join_element_wise(brace[0], *parts, brace[1], "", null_handling="replace", null_replacement="")
-    nulls = len(out) - pc.sum(valid).as_py() if len(out) else 0
-    if not nulls:
-        return out
-    _validity, offsets, data = out.buffers()
-    return pa.StringArray.from_buffers(len(out), offsets, data, valid.buffers()[1], nulls)
-
-
 def _unmapped(f: dict[str, pa.Array], extras: pa.Array, escapes: bool = True) -> pa.Array:
     """``unmapped`` as :func:`unmapped_from` writes it on the msgspec path: the raw fields in
     declaration order, objectRef re-encoded (its known fields, nulls left out), user.extra, the
@@ -830,13 +807,13 @@ def _unmapped(f: dict[str, pa.Array], extras: pa.Array, escapes: bool = True) ->
     an objectRef string may need escaping when re-encoded (an objectRef holds a backslash: an
     unescaped JSON string has no quote, backslash or control character)."""
     text = _json_strings if escapes else _quoted
-    ref = _json_object([(k, text(f[f"objectRef.{k}"])) for k in _REF_FIELDS], present=f["objectRef"])
+    ref = json_object([(k, text(f[f"objectRef.{k}"])) for k in _REF_FIELDS], present=f["objectRef"])
     text = _json_strings
     status, reason, details = (f[f"responseStatus.{k}"] for k in ("status", "reason", "details"))
     has_rest = pc.or_(pc.or_(_nonempty(status), _nonempty(reason)), pc.is_valid(details))
-    rest = _json_object([("status", text(status)), ("reason", text(reason)), ("details", details)], present=has_rest)
-    user = _json_object([("extra", f["user.extra"])])
+    rest = json_object([("status", text(status)), ("reason", text(reason)), ("details", details)], present=has_rest)
+    user = json_object([("extra", f["user.extra"])])
     items: list[tuple[str | None, pa.Array]] = [(k, f[k]) for k in _UNMAPPED]
     items += [("objectRef", ref), ("user", user), ("responseStatus", rest)]
     items.append((None, pc.utf8_slice_codeunits(extras, start=1, stop=-1)))
-    return _json_object(items)
+    return json_object(items)
