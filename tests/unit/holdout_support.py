@@ -4,6 +4,7 @@ records, redaction of lines, a file ingested as ``secpipe ingest`` does)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import orjson
@@ -13,8 +14,11 @@ import pyarrow.parquet as pq
 
 from secpipe import formats
 from secpipe.detect.sigma.engine import RuleSet
+from secpipe.formats.base import Decoded
 from secpipe.runtime.batch import ingest_files
 from secpipe.runtime.pipeline import Pipeline
+from secpipe.schema.conformance import check_rows
+from secpipe.sources.files import read_documents
 from secpipe.transforms.protect.redact import RedactStage
 
 
@@ -121,3 +125,31 @@ def ingest_file(path: Path, data: Path) -> tuple[list[str], list[dict]]:
     rows = ds.dataset(lake, format="parquet", partitioning="hive").to_table().to_pylist() if lake.is_dir() else []
     dead = [x for f in sorted(dlq.rglob("*.parquet")) for x in pq.read_table(f).column("reason").to_pylist()]
     return dead, rows
+
+
+#: the conformance problem :func:`conformant_rows` allows: an endpoint named by its address alone
+ADDRESS_ONLY = "constraint at_least_one ['name', 'uid'] none present"
+
+
+def auto_decoded(doc: bytes, tmp_path: Path, name: str) -> Decoded:
+    """``doc`` read as ``--format auto`` reads a file (one document, no dead letter), detected as format
+    ``name``, then decoded."""
+    f = tmp_path / "input.json"
+    f.write_bytes(doc)
+    [read] = read_documents(str(f))
+    assert read.dead is None, read.dead
+    fmt = formats.detect(doc)
+    assert fmt is formats.get(name)
+    return fmt.decode(doc, "x")
+
+
+def conformant_rows(d: Decoded) -> dict[str, list[dict[str, Any]]]:
+    """The decoded rows by class name, each class's rows checked against OCSF (address-only endpoints allowed)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for b in d.batches:
+        rows = b.to_pylist()
+        cls = rows[0]["class_name"].lower().replace(" ", "_")
+        problems = {k: v for k, v in check_rows(cls, rows).items() if ADDRESS_ONLY not in k}
+        assert not problems, problems
+        out.setdefault(cls, []).extend(rows)
+    return out

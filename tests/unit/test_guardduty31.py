@@ -13,11 +13,9 @@ from typing import Any
 
 from secpipe import formats
 from secpipe.formats.base import Decoded
-from secpipe.schema.conformance import check_rows
-from secpipe.sources.files import read_documents
+from tests.unit.holdout_support import auto_decoded, conformant_rows
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "cloud31"
-_ENDPOINT = "constraint at_least_one ['name', 'uid'] none present"  # (address-only endpoints, allowed)
 
 #: GuardDuty User Guide, "Creating custom responses to GuardDuty findings with Amazon EventBridge":
 #: the GuardDuty Finding event's envelope (its documented fields), around a finding (%s)
@@ -33,25 +31,13 @@ def _case(name: str) -> bytes:
 
 
 def _auto(doc: bytes, tmp_path: Path) -> Decoded:
-    """``doc`` read as ``--format auto`` reads a file: detected, then decoded."""
-    f = tmp_path / "findings.json"
-    f.write_bytes(doc)
-    [read] = read_documents(str(f))
-    assert read.dead is None, read.dead
-    fmt = formats.detect(doc)
-    assert fmt is formats.get("guardduty")
-    return fmt.decode(doc, "x")
+    return auto_decoded(doc, tmp_path, "guardduty")
 
 
 def _rows(d: Decoded) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for b in d.batches:
-        rows = b.to_pylist()
-        assert {r["class_uid"] for r in rows} == {2004}
-        problems = {k: v for k, v in check_rows("detection_finding", rows).items() if _ENDPOINT not in k}
-        assert not problems, problems
-        out.extend(rows)
-    return out
+    got = conformant_rows(d)
+    assert set(got) <= {"detection_finding"}, set(got)
+    return got.get("detection_finding", [])
 
 
 def _awscli() -> dict[str, Any]:
