@@ -314,6 +314,11 @@ class _Group:
         own = rec.unmapped
         if own is not _NO_RAW:
             rec.unmapped = _NO_RAW
+        # the attributes secpipe derives (_DERIVED; time_dt when there is a time) are not encoded for Arrow's read
+        rec.class_uid = rec.category_uid = rec.type_uid = rec.class_name = rec.category_name = rec.activity_name = None
+        rec.type_name = rec.severity = rec.raw_data = None
+        if rec.time is not None:
+            rec.time_dt = None
         self.raws.append(raw)
         self.locs.append(loc)
         self.lines.append(enc(rec))
