@@ -155,3 +155,21 @@ def test_prowler3_security_finding_empty_object_array_and_text_time() -> None:
     un = json.loads(r["unmapped"])
     assert un["resources[0].labels[0]"] == {"Key": "project", "Value": "prowler-pro"}
     assert un["metadata.product.language"] == "en"
+
+
+def test_records_of_one_class_with_more_attributes_later() -> None:
+    # the typed decode reads a class's records by Structs of the attributes its records have had first
+    # (ocsf_json._Typed): an attribute first seen empty ([] of objects), then with items, a nested object
+    # and a base attribute first seen in a later record, are stored as a first record's are
+    okta = json.loads(_case("ocsf-okta-authentication.ocsf"))
+    first = {**okta, "observables": []}
+    later = {**okta, "count": 3, "start_time": 1723564700, "device": {**okta["device"], "os": {"name": "Mac OS X", "type_id": 300}}}
+    lines = [first, okta, later, {**later, "src_endpoint": {**okta["src_endpoint"], "vendor_zone": "corp"}}]
+    d = formats.get("ocsf").decode(("\n".join(json.dumps(x) for x in lines) + "\n").encode(), "x")
+    assert not d.dead
+    rows = _rows(d)["authentication"]
+    assert [len(r["observables"] or []) for r in rows] == [0, 3, 3, 3]
+    assert [r["count"] for r in rows] == [None, None, 3, 3]
+    assert rows[2]["start_time"] == 1723564700000 and rows[2]["device"]["os"]["name"] == "Mac OS X"
+    assert rows[1]["device"].get("os") is None
+    assert json.loads(rows[3]["unmapped"])["src_endpoint.vendor_zone"] == "corp"

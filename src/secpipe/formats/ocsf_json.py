@@ -39,11 +39,12 @@ Python against the same attribute tables, what it cannot keep set aside for ``un
 JSON reader reads the re-encoded records into nested columns in one pass (their types consistent by
 construction: a batch it cannot read together is read record by record, one that still fails
 dead-lettered with Arrow's reason); timestamps and date-times are made ms over the columns. The
-attributes secpipe derives are not re-encoded (nor read). Measured ~36-39k events per CPU-second on
-one core (bench ``formats_scanners_bench --only ocsf``: Prowler arrays and OCSF NDJSON, 2-3 KB a
-record), under the 50k floor; per 1000 records: the split ~4.7 ms, the typed decode ~8.5 (msgspec's
-cost grows with the Structs' field counts: every absent attribute is filled and checked again on
-encode), the re-encode ~3, Arrow's read ~7.5, columns/uids/assembly ~5. Tried without gain: Structs
+attributes secpipe derives are not re-encoded (nor read); the typed decode reads by Structs of the
+attributes the class's records have had first (:class:`_Typed`). Measured ~38-41k events per
+CPU-second on one core (bench ``formats_scanners_bench --only ocsf``: Prowler arrays and OCSF
+NDJSON, 2-3 KB a record), under the 50k floor; per 1000 records: the split ~4.7 ms, the typed
+decode ~6.5 (~8.5 by the whole class's Structs: msgspec's cost grows with a Struct's field count),
+the re-encode ~3, Arrow's read ~7.5, columns/uids/assembly ~5. Tried without gain: Structs
 kept and encoded together (encode_lines; ~10% slower: the records leave the cache), Arrow's reader
 without threads, the time columns' structs left unbuilt when they hold no time.
 """
@@ -55,6 +56,7 @@ import io
 import keyword
 import math
 import re
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -273,13 +275,16 @@ def _objects() -> None:
             _struct(name, False)
 
 
-def _struct(owner: str, is_class: bool) -> type[msgspec.Struct]:
+def _struct(owner: str, is_class: bool, keep: frozenset[str] | None = None, prefix: str = "") -> type[msgspec.Struct]:
     """The Struct of a class or object: unknown keys refused, absent attributes left out of
-    :func:`msgspec.to_builtins`' dicts."""
+    :func:`msgspec.to_builtins`' dicts. ``keep``/``prefix``: a narrow one (:class:`_Typed`), of these
+    attributes alone, its objects' Structs named with ``prefix``."""
     fields: list[tuple[str, Any, Any]] = []
     for name, (kind, array, obj) in _attributes(owner, is_class).items():
+        if keep is not None and name not in keep:
+            continue
         if kind == _OBJ:
-            t = _struct_name(obj, False)
+            t = prefix + _struct_name(obj, False)
         else:
             t = _ANNOTATION[kind]
         if array and kind != _JSON:
@@ -288,16 +293,101 @@ def _struct(owner: str, is_class: bool) -> type[msgspec.Struct]:
             fields.append((name, msgspec.Raw, msgspec.field(default=_NO_RAW)))
             continue
         fields.append((name + "_" if keyword.iskeyword(name) else name, f"{t} | None", msgspec.field(default=None, name=name)))
-    cls = msgspec.defstruct(_struct_name(owner, is_class), fields, module=__name__, omit_defaults=True,
+    cls = msgspec.defstruct(prefix + _struct_name(owner, is_class), fields, module=__name__, omit_defaults=True,
                             forbid_unknown_fields=True, gc=False)  # fmt: skip
     globals()[cls.__name__] = cls
+    _OWNERS[cls] = (owner, is_class)
     return cls
+
+
+#: each Struct's class or object (:meth:`_Typed.learn`)
+_OWNERS: dict[type, tuple[str, bool]] = {}
 
 
 @functools.cache
 def _decoder(cls: str) -> msgspec.json.Decoder[Any]:
     _objects()
     return msgspec.json.Decoder(_struct(cls, True), dec_hook=_dec_hook)
+
+
+class _Typed:
+    """A class's typed decode, narrow first: msgspec's cost grows with a Struct's field count (each
+    absent attribute filled, and checked again on encode), so a record is read first by Structs of the
+    attributes this class's records have had (declared in the same order, of the same types: the same
+    Struct values and JSON), and by the whole class's when they refuse it (``ValidationError`` out of
+    both: the walk). What a record the whole Struct takes has is learnt, and the narrow Structs made
+    again, at most ``_BUILDS`` times a class; then the whole class's Structs alone (each build's Structs
+    stay defined in this module: a few dozen a class). Always in the narrow one: the attributes
+    :meth:`_Group.typed` reads or sets (``unmapped``, ``_DERIVED``)."""
+
+    __slots__ = ("builds", "cls", "full", "lock", "narrow", "seen")
+
+    def __init__(self, cls: str) -> None:
+        self.cls = cls
+        self.full = _decoder(cls).decode
+        self.seen: dict[tuple[str, bool], set[str]] = {(cls, True): set(_DERIVED) | {"unmapped"}}
+        self.builds = 0
+        self.lock = threading.Lock()
+        self.narrow = self._build()
+
+    def decode(self, raw: bytes) -> Any:
+        try:
+            return self.narrow(raw)
+        except msgspec.ValidationError:
+            rec = self.full(raw)  # (ValidationError: the caller walks the record)
+            if self.narrow is not self.full:
+                with self.lock:  # (formats are shared by threads)
+                    if self.learn(rec):
+                        self.narrow = self._build()
+            return rec
+
+    def learn(self, rec: msgspec.Struct) -> bool:
+        """Add the attributes ``rec`` has, at any depth, to :attr:`seen`; whether some were new."""
+        grew = False
+        todo = [rec]
+        while todo:
+            one = todo.pop()
+            seen = self.seen.setdefault(_OWNERS[type(one)], set())
+            for field, name in zip(one.__struct_fields__, one.__struct_encode_fields__, strict=True):
+                v = getattr(one, field)
+                if v is None or v is _NO_RAW:
+                    continue
+                if name not in seen:
+                    seen.add(name)
+                    grew = True
+                if isinstance(v, msgspec.Struct):
+                    todo.append(v)
+                elif type(v) is list:
+                    todo.extend(x for x in v if isinstance(x, msgspec.Struct))
+        return grew
+
+    def _build(self) -> Callable[[bytes], Any]:
+        if self.builds >= _BUILDS:
+            return self.full
+        self.builds += 1
+        _objects()
+        prefix = f"_N{self.builds}_{self.cls}"
+        top = None
+        for (owner, is_class), names in self.seen.items():
+            made = _struct(owner, is_class, frozenset(names), prefix)
+            if is_class:
+                top = made
+        for (owner, is_class), names in list(self.seen.items()):  # (an object seen only as [] holds no attribute)
+            for name in names:
+                obj = _attributes(owner, is_class)[name][2]
+                if obj and (obj, False) not in self.seen:
+                    self.seen[obj, False] = set()
+                    _struct(obj, False, frozenset(), prefix)
+        return msgspec.json.Decoder(top, dec_hook=_dec_hook).decode
+
+
+#: how many times a class's narrow Structs are made (see :class:`_Typed`)
+_BUILDS = 8
+
+
+@functools.cache
+def _typed(cls: str) -> _Typed:
+    return _Typed(cls)
 
 
 class _Group:
@@ -386,7 +476,7 @@ class OcsfJson(RecordFormat):
                                            raw, self.name))  # fmt: skip
                 continue
             group = groups.get(cls) or groups.setdefault(cls, _Group())
-            dec = _decoder(cls).decode
+            dec = _typed(cls).decode
             cur = (dec, cuid, group)
             try:
                 got = dec(raw)
