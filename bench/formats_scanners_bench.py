@@ -474,6 +474,20 @@ def gen_asff(n: int) -> list[bytes]:
     return docs
 
 
+def _ndjson(items: list[dict]) -> bytes:
+    return ("\n".join(json.dumps(x, separators=(",", ":")) for x in items) + "\n").encode()
+
+
+def _alternated(n: int, item: Callable[[int, bool], dict], odd: Callable[[list[dict]], bytes],
+                even: Callable[[list[dict]], bytes]) -> list[bytes]:  # fmt: skip
+    """``n`` items in documents of 1000, ``item(i, odd)`` each: the odd documents encoded by ``odd``, the others by ``even``."""
+    docs = []
+    for t in range(0, n, 1000):
+        flag = (t // 1000) % 2 == 1
+        docs.append((odd if flag else even)([item(i, flag) for i in range(t, min(n, t + 1000))]))
+    return docs
+
+
 def gen_guardduty(n: int) -> list[bytes]:
     """GuardDuty findings in documents of 1000: S3 export JSON Lines (camelCase: Elastic's five sample
     findings in turn) and, every other document, an ``aws guardduty get-findings`` answer (PascalCase,
@@ -481,19 +495,15 @@ def gen_guardduty(n: int) -> list[bytes]:
     cases = Path(__file__).resolve().parents[1] / "tests" / "cases" / "cloud31"
     lines = [json.loads(x) for x in (cases / "guardduty-elastic-s3export.log").read_text().splitlines()[:5]]
     cli = json.loads((cases / "guardduty-awscli-get-findings.json").read_text())["Findings"][0]
-    docs = []
-    for t in range(0, n, 1000):
-        items = []
-        pascal = (t // 1000) % 2 == 1
-        for i in range(t, min(n, t + 1000)):
-            f = copy.deepcopy(cli if pascal else lines[i % 5])
-            key = ("Id", "UpdatedAt") if pascal else ("id", "updatedAt")
-            f[key[0]] = f"{f[key[0]]}-{i}"
-            f[key[1]] = f"2024-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:07.123Z"
-            items.append(f)
-        docs.append(json.dumps({"Findings": items}, indent=4).encode() if pascal else
-                    ("\n".join(json.dumps(x, separators=(",", ":")) for x in items) + "\n").encode())  # fmt: skip
-    return docs
+
+    def item(i: int, pascal: bool) -> dict:
+        f = copy.deepcopy(cli if pascal else lines[i % 5])
+        key = ("Id", "UpdatedAt") if pascal else ("id", "updatedAt")
+        f[key[0]] = f"{f[key[0]]}-{i}"
+        f[key[1]] = f"2024-03-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:07.123Z"
+        return f
+
+    return _alternated(n, item, lambda items: json.dumps({"Findings": items}, indent=4).encode(), _ndjson)
 
 
 def gen_ocsf(n: int) -> list[bytes]:
@@ -503,18 +513,14 @@ def gen_ocsf(n: int) -> list[bytes]:
     cases = Path(__file__).resolve().parents[1] / "tests" / "cases" / "cloud31"
     prowler = json.loads((cases / "ocsf-prowler-api-manual.ocsf.json").read_text())
     okta = json.loads((cases / "ocsf-okta-authentication.ocsf").read_text())
-    docs = []
-    for t in range(0, n, 1000):
-        items = []
-        lines = (t // 1000) % 2 == 1
-        for i in range(t, min(n, t + 1000)):
-            r = copy.deepcopy(okta if lines else prowler[i % 3])
-            r["time"] = 1735570800 + i
-            r["metadata"]["uid" if lines else "event_code"] = f"{r['metadata'].get('uid', r['metadata']['event_code'])}-{i}"
-            items.append(r)
-        docs.append(("\n".join(json.dumps(x, separators=(",", ":")) for x in items) + "\n").encode() if lines else
-                    json.dumps(items, indent=2).encode())  # fmt: skip
-    return docs
+
+    def item(i: int, lines: bool) -> dict:
+        r = copy.deepcopy(okta if lines else prowler[i % 3])
+        r["time"] = 1735570800 + i
+        r["metadata"]["uid" if lines else "event_code"] = f"{r['metadata'].get('uid', r['metadata']['event_code'])}-{i}"
+        return r
+
+    return _alternated(n, item, _ndjson, lambda items: json.dumps(items, indent=2).encode())
 
 
 def _chunks(lines: list[str], size: int = 8 << 20) -> list[bytes]:
