@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from secpipe import formats
 from secpipe.formats.base import Decoded
-from secpipe.schema.conformance import check_rows
-from secpipe.sources.files import read_documents
+from tests.unit.holdout_support import auto_decoded, conformant_rows
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "cloud31"
-_ENDPOINT = "constraint at_least_one ['name', 'uid'] none present"  # (address-only endpoints, allowed)
 
 
 def _case(name: str) -> bytes:
@@ -22,24 +19,10 @@ def _case(name: str) -> bytes:
 
 
 def _auto(doc: bytes, tmp_path: Path) -> Decoded:
-    f = tmp_path / "events.json"
-    f.write_bytes(doc)
-    [read] = read_documents(str(f))
-    assert read.dead is None, read.dead
-    fmt = formats.detect(doc)
-    assert fmt is formats.get("ocsf")
-    return fmt.decode(doc, "x")
+    return auto_decoded(doc, tmp_path, "ocsf")
 
 
-def _rows(d: Decoded) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
-    for b in d.batches:
-        rows = b.to_pylist()
-        cls = rows[0]["class_name"].lower().replace(" ", "_")
-        problems = {k: v for k, v in check_rows(cls, rows).items() if _ENDPOINT not in k}
-        assert not problems, problems
-        out.setdefault(cls, []).extend(rows)
-    return out
+_rows = conformant_rows
 
 
 def test_prowler_json_ocsf(tmp_path: Path) -> None:
