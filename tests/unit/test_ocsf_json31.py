@@ -156,3 +156,15 @@ def test_records_of_one_class_with_more_attributes_later() -> None:
     assert rows[2]["start_time"] == 1723564700000 and rows[2]["device"]["os"]["name"] == "Mac OS X"
     assert rows[1]["device"].get("os") is None
     assert json.loads(rows[3]["unmapped"])["src_endpoint.vendor_zone"] == "corp"
+
+
+def test_a_record_with_time_dt_alone_keeps_its_time_beside_records_with_time() -> None:
+    # the OCSF examples' Okta event once with its time, once with only time_dt (as an export that drops the
+    # epoch writes it): the batch's time_dt column was left out where some record had time, so the second
+    # took the receipt time
+    okta = json.loads(_case("ocsf-okta-authentication.ocsf"))
+    timed = {**okta, "time": 1735570800000}
+    dated = {k: v for k, v in okta.items() if k != "time"} | {"time_dt": "2024-06-01T10:00:00Z"}
+    d = formats.get("ocsf").decode(f"{json.dumps(timed)}\n{json.dumps(dated)}".encode(), "x")
+    assert not d.dead
+    assert sorted(r["time"] for r in _rows(d)["authentication"]) == [1717236000000, 1735570800000]

@@ -523,7 +523,7 @@ class OcsfJson(RecordFormat):
         raws, lines, aside = group.raws, group.lines, group.aside
         table = pj.read_json(io.BytesIO(b"\n".join(lines)), read_options=pj.ReadOptions(block_size=sum(map(len, lines)) + 64))
         top = {name: _times(col, cls, True, name) for name in table.column_names
-               if (name not in _DERIVED or name == "time" or (name == "time_dt" and "time" not in table.column_names))
+               if (name not in _DERIVED or name in ("time", "time_dt"))
                and (col := _pruned(table.column(name).combine_chunks())) is not None}
         meta: dict[str, pa.Array] = {}
         if "metadata" in top:
@@ -531,7 +531,7 @@ class OcsfJson(RecordFormat):
         if "metadata.version" in meta and "metadata.log_version" not in meta:
             meta["metadata.log_version"] = meta["metadata.version"]
         n = len(raws)
-        times = top.get("time", top.get("time_dt"))
+        times = _coalesced(top.get("time"), top.get("time_dt"))  # a record's time, else its time_dt
         cols = base_columns(cls, kind=self.name, product="", vendor=None, uids=event_uids(self.name, raws),
                             times_ms=pa.nulls(n, pa.int64()) if times is None else times.cast(pa.int64()), raws=raw_data(raws),
                             activity_id=_ids(top.get("activity_id"), n), severity_id=_ids(top.get("severity_id"), n))  # fmt: skip
@@ -571,6 +571,13 @@ def _with(text: bytes | None, key: bytes, value: bytes) -> bytes:
     merged = got if isinstance(got, dict) else {"unmapped": got}
     merged[_DEC.decode(key)] = _DEC.decode(value)
     return _ENC.encode(merged)
+
+
+def _coalesced(time: pa.Array | None, time_dt: pa.Array | None) -> pa.Array | None:
+    """Each record's ``time`` (ms), else its ``time_dt``'s; None when the batch has neither."""
+    if time is None or time_dt is None:
+        return time if time_dt is None else time_dt
+    return pc.coalesce(time.cast(pa.int64()), time_dt.cast(pa.int64()))
 
 
 def _times(arr: pa.Array, owner: str, is_class: bool, name: str) -> pa.Array:
