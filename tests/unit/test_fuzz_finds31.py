@@ -36,11 +36,12 @@ def test_otlp_request_nested_past_the_decoder_guard_is_dead_lettered() -> None:
     assert len(got.dead) == 1 and "recursion" in got.dead[0].reason.lower()
 
 
-def test_zeek_record_with_an_integer_past_64_bits_stays_a_base_event() -> None:
-    # seed 3103 round 3049 (json-many): a Zeek JSON conn record with an integer msgspec does not take as a value
-    # (past 64 bits): the Zeek class mapping's decode raised ValidationError out of the json format's batch
+def test_zeek_record_with_a_number_past_a_double_stays_a_base_event() -> None:
+    # seed 3103 round 3049 (json-many): a Zeek JSON conn record with a number msgspec does not take as a value
+    # (1e999, past a double's range): the Zeek class mapping's decode raised ValidationError out of the json
+    # format's batch
     lines = (Path(__file__).resolve().parents[1] / "cases" / "zeek_tsv" / "zeek-docs-conn.json").read_bytes().splitlines()
-    bad = lines[0].replace(b'"orig_bytes":', b'"orig_bytes":123456789012345678901234567890,"x":', 1)
+    bad = lines[0].replace(b'"orig_bytes":', b'"orig_bytes":1e999,"x":', 1)
     assert bad != lines[0]
     data = b"\n".join([bad, *lines[1:]]) + b"\n"
     for fmt in ("auto", "json"):
@@ -49,3 +50,16 @@ def test_zeek_record_with_an_integer_past_64_bits_stays_a_base_event() -> None:
         assert not got.dead and sum(b.num_rows for b in got.batches) == len(lines)
         classes = sorted(uid for b in got.batches for uid in b.column("class_uid").to_pylist())
         assert classes == [0] + [4001] * (len(lines) - 1)  # the one a Base Event, the others Network Activity
+
+
+def test_ocsf_record_with_a_number_past_a_double_is_dead_lettered_alone() -> None:
+    # the long fuzz (test_formats_fuzz_s21 ocsf, json-value, seed 399): Prowler's json-ocsf finding with a
+    # number msgspec does not take as a value (1e999): ValidationError out of the walk's whole decode stopped the batch
+    text = (Path(__file__).resolve().parents[1] / "cases" / "cloud31" / "ocsf-prowler-api-manual.ocsf.json").read_text()
+    findings = json.loads(text)
+    findings[0]["status_detail"] = "HUGE"
+    data = json.dumps(findings).replace('"HUGE"', "1e999").encode()
+    assert mutate.problems(data, "ocsf") == []  # red before: raised ValidationError
+    got = mutate.ingest(data, "ocsf")
+    assert len(got.dead) == 1 and "out of range" in got.dead[0].reason
+    assert sum(b.num_rows for b in got.batches) == len(findings) - 1

@@ -149,7 +149,7 @@ def candidates(raws: Sequence[bytes]) -> list[int]:
 
 def decoded(raws: Sequence[bytes], rows: Sequence[int]) -> list[Any]:
     """The records at ``rows`` as Python values (a record is a JSON object: the json format decoded it);
-    None for one msgspec does not take as a value (an integer past 64 bits: it stays a Base Event)."""
+    None for one msgspec does not take as a value (a number past a double's range, 1e999: it stays a Base Event)."""
     try:
         return [msgspec.json.decode(raws[i]) for i in rows]
     except (*UNREADABLE, msgspec.ValidationError):

@@ -68,6 +68,7 @@ import pyarrow.json as pj
 from secpipe import _compute as pc
 from secpipe.formats._findings import paused_gc, raw_data
 from secpipe.formats.base import (
+    UNREADABLE,
     DeadLetter,
     Decoded,
     RecordFormat,
@@ -481,7 +482,11 @@ class OcsfJson(RecordFormat):
             try:
                 got = dec(raw)
             except msgspec.ValidationError:  # another key or type somewhere: walked, what it cannot keep aside
-                whole = _DEC.decode(raw)
+                try:
+                    whole = _DEC.decode(raw)
+                except (*UNREADABLE, msgspec.ValidationError) as exc:  # a number past 64 bits: no OCSF value
+                    out.dead.append(DeadLetter(f"not an OCSF event: {exc}", src, off, raw, self.name))
+                    continue
                 extra: dict[str, Any] = {}
                 rec = _walked(cls, whole, extra)
                 rec.pop("unmapped", None)
@@ -496,6 +501,8 @@ class OcsfJson(RecordFormat):
             else:
                 group.typed(raw, (src, off), got, enc)
         for cls, group in groups.items():
+            if not group.raws:  # (its records all dead-lettered)
+                continue
             try:
                 out.batches.append(self._batch(cls, group))
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, SchemaError):
