@@ -350,15 +350,18 @@ def _in_context(records: list[dict[str, Any]], names: list[str | None], docs: li
             common[key] = dict(attrs)
         elif common[key]:
             common[key] = {k: v for k, v in common[key].items() if k in attrs and attrs[k] == v}
+    hints: dict[tuple[int, bytes], str | None] = {}  # per resource and scope: its envelope's hint, made once
     for i in read:
-        rec = records[i]
-        env: dict[str, Any] = {k: rec[k] for k in ("resource", "scope") if k in rec}
-        shared = common[keys[i]]
-        if shared:
-            env["attributes"] = shared
-        if not env:
+        key = keys[i]
+        if key not in hints:
+            rec = records[i]
+            env: dict[str, Any] = {k: rec[k] for k in ("resource", "scope") if k in rec}
+            if common[key]:
+                env["attributes"] = common[key]
+            hints[key] = envelope_context(orjson.dumps(env)) if env else None
+        found = hints[key]
+        if found is None:
             continue
-        found = envelope_context(orjson.dumps(env))
         doc = docs[i]
         docs[i] = ShippedLine(doc, getattr(doc, "host", None), getattr(doc, "at", None), found)
     return docs
