@@ -448,8 +448,9 @@ def _shipped_list(data: bytes) -> list[bytes] | None:
     are records a format reads (CloudTrail records, Kubernetes audit events, Falco alerts indexed as
     they are: what ``_bulk`` stores them as, each document by the format detected on it)."""
     text = data.removeprefix(BOM).strip()
-    if text[:1] not in (b"[", b"{"):
-        return None
+    lined = any(k in text[:_SNIFF] for k in _LINE_KEYS)
+    if text[:1] not in (b"[", b"{") or not lined and b'"_source"' not in text[:_SNIFF]:
+        return None  # neither a shipper's documents nor an index's (read no further)
     hits = None
     if text[:1] == b"{" and b'"hits"' in text[:4096]:
         try:
@@ -468,7 +469,7 @@ def _shipped_list(data: bytes) -> list[bytes] | None:
             docs, exported = sources, True
     if not docs or not all(d[:1] == b"{" for d in docs):
         return None
-    if not exported and not any(k in text[:_SNIFF] for k in _LINE_KEYS):
+    if not exported and not lined:
         return None
     from secpipe.server.shipped import lines_in
 
