@@ -33,6 +33,7 @@ from typing import Any
 
 import msgspec
 
+from secpipe.formats.base import object_or_empty as _obj
 from secpipe.formats.base import text_or_none as _text
 
 #: the report kinds read, by the list of findings they hold
@@ -89,11 +90,6 @@ def why_not(item: Any) -> str | None:
 def _renamed(obj: Any, keys: dict[str, str]) -> Any:
     """An object with its keys in Trivy's spelling (others as they are; a non-object as it is)."""
     return {keys.get(k, k): v for k, v in obj.items()} if isinstance(obj, dict) else obj
-
-
-def _obj(v: Any) -> dict[str, Any]:
-    """``v`` when it is a JSON object, else an empty one."""
-    return v if isinstance(v, dict) else {}
 
 
 def _workload(item: dict[str, Any]) -> dict[str, Any]:
