@@ -63,3 +63,22 @@ def test_ocsf_record_with_a_number_past_a_double_is_dead_lettered_alone() -> Non
     got = mutate.ingest(data, "ocsf")
     assert len(got.dead) == 1 and "out of range" in got.dead[0].reason
     assert sum(b.num_rows for b in got.batches) == len(findings) - 1
+
+
+def test_nxlog_json_record_with_a_number_past_a_double_stays_a_base_event() -> None:
+    # the same kind of value in a Windows event as NXLog's to_json() writes it (SigmaHQ's regression record
+    # of a Security log clear, its System values in NXLog's names): the Windows class mapping's second decode
+    # (_winrecords.flat) raised ValidationError out of the json format's batch
+    cases = Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout"
+    event = json.loads((cases / "sigmahq-regression-win_security_audit_log_cleared.json").read_bytes())["Event"]
+    system = event["System"]
+    nxlog = {"EventTime": system["TimeCreated"]["#attributes"]["SystemTime"], "Hostname": system["Computer"],
+             "SourceName": system["Provider"]["#attributes"]["Name"], "Channel": system["Channel"],
+             "EventID": system["EventID"]}  # fmt: skip
+    good = json.dumps(nxlog).encode()
+    bad = json.dumps({**nxlog, "Extra": "HUGE"}).replace('"HUGE"', "1e999").encode()
+    data = good + b"\n" + bad + b"\n"
+    assert mutate.problems(data, "json") == []  # red before: raised ValidationError
+    got = mutate.ingest(data, "json")
+    classes = sorted(uid for b in got.batches for uid in b.column("class_uid").to_pylist())
+    assert not got.dead and classes == [0, 1008]  # the log clear an Event Log Activity, the other kept whole

@@ -40,7 +40,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats import _winevents
-from secpipe.formats.base import base_columns
+from secpipe.formats.base import UNREADABLE, base_columns, json_value
 
 #: where a record names its event id: NXLog and the evtx crate (``EventID``, with Qualifiers
 #: ``{"#attributes": ..., "#text": N}``), Winlogbeat (``event_id``), Wazuh (``eventID``)
@@ -131,7 +131,7 @@ def flat(text: str | bytes | memoryview) -> dict[str, Any] | None:
         record = _DECODER.decode(text)
     except msgspec.ValidationError:  # an "Event" or "System" that is no object: not the evtx crate's
         record = _Record()
-    except msgspec.DecodeError:
+    except UNREADABLE:
         return None
     event = record.Event
     if event is not None and event.System is not None:
@@ -144,7 +144,7 @@ def flat(text: str | bytes | memoryview) -> dict[str, Any] | None:
         return _wazuh(data["win"])
     if record.EventID is None:
         return None
-    nxlog = msgspec.json.decode(text)  # NXLog's own JSON: the EventData names beside EventID
+    nxlog = json_value(text)  # NXLog's own JSON: the EventData names beside EventID (none msgspec refuses: stays Base)
     return nxlog if isinstance(nxlog, dict) else None
 
 

@@ -81,7 +81,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._findings import singleton_list
-from secpipe.formats.base import UNREADABLE, Decoded, base_columns, to_batch
+from secpipe.formats.base import UNREADABLE, Decoded, base_columns, json_value, to_batch
 from secpipe.schema.ocsf import enum_captions
 
 S, I32, I64, F64, B = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_()
@@ -153,14 +153,7 @@ def decoded(raws: Sequence[bytes], rows: Sequence[int]) -> list[Any]:
     try:
         return [msgspec.json.decode(raws[i]) for i in rows]
     except (*UNREADABLE, msgspec.ValidationError):
-        return [_value(raws[i]) for i in rows]
-
-
-def _value(raw: bytes) -> Any:
-    try:
-        return msgspec.json.decode(raw)
-    except (*UNREADABLE, msgspec.ValidationError):
-        return None
+        return [json_value(raws[i]) for i in rows]
 
 
 def split(records: Sequence[Any], rows: Sequence[int], cols: dict[str, pa.Array], times_ms: pa.Array, kind: str,

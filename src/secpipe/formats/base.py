@@ -829,6 +829,16 @@ def int32_or_none(v: int | None) -> int | None:
     return v if v is not None and -(2**31) <= v < 2**31 else None
 
 
+def json_value(text: bytes | str | memoryview) -> Any:
+    """A JSON text decoded; None where msgspec takes it for no value (not JSON, nested past its guard,
+    a number past a double's range such as ``1e999``), so a caller that reads records again for a
+    mapping leaves such a record as it was stored."""
+    try:
+        return msgspec.json.decode(text)
+    except (*UNREADABLE, msgspec.ValidationError):
+        return None
+
+
 def object_or_empty(v: Any) -> dict[str, Any]:
     """A JSON value read as an object: a dict, else ``{}`` (so ``.get`` chains never fail)."""
     return v if isinstance(v, dict) else {}
