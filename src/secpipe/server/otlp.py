@@ -288,11 +288,14 @@ def resolve(records: list[dict[str, Any]], docs: list[bytes]) -> tuple[list[str 
         if names[i] is None and (alert := _sidekick_alert(r)) is not None:
             names[i], docs[i] = "falco", alert
     rest = [i for i, name in enumerate(names) if name is None]
+    whole: set[int] = set()  # the documents stored whole, generic: their envelope is in them already
     if rest:  # the exporter's document around a line a format reads: that line; else the document,
         # generic (never detected whole: a format's sniffer would take the keys of its attributes for its own)
         for i, hit in zip(rest, lines_in([docs[i] for i in rest]), strict=True):
+            if hit is None:
+                whole.add(i)
             names[i], docs[i] = hit if hit is not None else ("json", docs[i])
-    return names, _in_context(records, names, docs)
+    return names, _in_context(records, names, docs, whole)
 
 
 #: Go's ``time.Time.String()`` (``2024-05-07 18:54:19.34108118 +0000 UTC``): date, time, offset
@@ -329,8 +332,10 @@ def _group(rec: dict[str, Any]) -> tuple[int, bytes]:
     return id(rec.get("resource", {}).get("attributes")), orjson.dumps(rec.get("scope"))
 
 
-def _in_context(records: list[dict[str, Any]], names: list[str | None], docs: list[bytes]) -> list[bytes]:
-    """The documents a specific format reads, each with the context hint of its record's envelope
+def _in_context(records: list[dict[str, Any]], names: list[str | None], docs: list[bytes],
+                whole: set[int]) -> list[bytes]:  # fmt: skip
+    """The documents a format reads apart from their record (``whole``: the records stored whole, generic), each with
+    the context hint of its record's envelope
     (:mod:`secpipe.formats._context`, :func:`~secpipe.server.shipped.envelope_context`): the resource's
     host, cloud and container attributes in their OCSF places (:data:`~secpipe.formats._context.OTEL_PLACES`),
     the ``log.file.path`` attribute as ``metadata.log_source``, and ``attributes``, ``resource``
@@ -339,7 +344,7 @@ def _in_context(records: list[dict[str, Any]], names: list[str | None], docs: li
     ``log.file.path``/``log.file.name``): one hint, made once, for the records of one envelope; an attribute
     of each record's own (``log.file.record_number``, a Falcosidekick alert's rule and time) would make a body of
     each record, decoded alone (2,000 syslog records: 0.4 s of CPU as one body, 20 s as 2,000)."""
-    read = [i for i, name in enumerate(names) if name is not None and name != "json"]
+    read = [i for i, name in enumerate(names) if name is not None and i not in whole]
     common: dict[tuple[int, bytes], dict[str, Any]] = {}  # per resource and scope: the attributes all its records share
     keys = {i: _group(records[i]) for i in read}
     for i in read:

@@ -1,0 +1,70 @@
+"""Wire context, session 32: what a shipper's envelope says is kept with the records it carries.
+
+- OTLP ``POST /v1/logs``: a record whose map body the generic ``json`` format claims (a Zeek log record a
+  ``json_parser`` made the body; Okta, Office 365... records alike) was stored without the log record's
+  ``attributes``, the resource's and the scope (the document around it was dropped, and no context hint was given
+  to it as it is to a specific format's record). Now kept as for any format's record: the resource's host as
+  ``device.hostname``, ``log.file.path`` as ``metadata.log_source``, ``attributes``/``resource``/``scope`` in
+  ``unmapped``. The record: the first conn.log record of zeek-docs (tests/cases/zeek_tsv/zeek-docs-conn.json), put
+  in an OTLP request as the OTLP specification's JSON encoding (kvlistValue, intValue as a string, doubleValue) and
+  protobuf have it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tests.unit.test_wire_context31 import _post
+from tests.unit.test_wire_holdout30 import _rows
+
+CASES = Path(__file__).parents[1] / "cases"
+ZEEK = orjson.loads((CASES / "zeek_tsv" / "zeek-docs-conn.json").read_bytes().splitlines()[0])
+RESOURCE = {"host.name": "sensor-01", "service.name": "zeek"}
+ATTRS = {"log.file.path": "/opt/zeek/logs/current/conn.log", "log.file.name": "conn.log"}
+SCOPE = {"name": "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/filelogreceiver"}
+
+
+def _any(v: Any) -> dict[str, Any]:
+    if isinstance(v, dict):
+        return {"kvlistValue": {"values": _kv(v)}}
+    if isinstance(v, float):
+        return {"doubleValue": v}
+    return {"intValue": str(v)} if isinstance(v, int) else {"stringValue": v}
+
+
+def _kv(d: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"key": k, "value": _any(v)} for k, v in d.items()]
+
+
+def _assert_zeek_in_context(data_dir: Path) -> None:
+    (row,) = _rows(data_dir, "network_activity")
+    assert row["src_endpoint"]["ip"] == "192.168.4.76" and row["dst_endpoint"]["port"] == 53
+    assert row["device"]["hostname"] == "sensor-01"
+    assert row["metadata"]["log_source"] == ATTRS["log.file.path"]
+    kept = orjson.loads(row["unmapped"])
+    assert kept["attributes"] == ATTRS and kept["resource"] == {"attributes": RESOURCE}
+    assert kept["scope"]["name"] == SCOPE["name"]
+    assert kept["uid"] == ZEEK["uid"]  # the record's own unmapped keys stay
+
+
+def test_otlp_json_map_body_of_a_claimed_record_keeps_its_envelope(tmp_path: Path) -> None:
+    req = {"resourceLogs": [{"resource": {"attributes": _kv(RESOURCE)}, "scopeLogs": [{"scope": SCOPE, "logRecords": [
+        {"timeUnixNano": "1591367999305988000", "body": _any(ZEEK), "attributes": _kv(ATTRS)}]}]}]}
+    answer = _post(tmp_path, "/v1/logs", orjson.dumps(req), "application/json")
+    assert answer.status_code == 200 and answer.json() == {}
+    _assert_zeek_in_context(tmp_path)
+
+
+def test_otlp_protobuf_map_body_of_a_claimed_record_keeps_its_envelope(tmp_path: Path) -> None:
+    from google.protobuf.json_format import ParseDict
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    req = {"resourceLogs": [{"resource": {"attributes": _kv(RESOURCE)}, "scopeLogs": [{"scope": SCOPE, "logRecords": [
+        {"timeUnixNano": "1591367999305988000", "body": _any(ZEEK), "attributes": _kv(ATTRS)}]}]}]}
+    body = ParseDict(req, ExportLogsServiceRequest()).SerializeToString()
+    answer = _post(tmp_path, "/v1/logs", body, "application/x-protobuf")
+    assert answer.status_code == 200
+    _assert_zeek_in_context(tmp_path)
