@@ -340,6 +340,48 @@ def _vulnerability_columns(cols: dict[str, Any], tops: list[dict[str, msgspec.Ra
     return cols, times, [_VULN_ACTIVITY.get(x or "", 99) for x in state]
 
 
+#: the expiring-token hooks (GitLab 16.10+ ``access_token``, 18.x ``deploy_token``) -> the words of their message
+_TOKEN_NOUN = {"access_token": "access token", "deploy_token": "deploy token"}
+
+
+def _token_columns(cols: dict[str, Any], tops: list[dict[str, msgspec.Raw]], g: _Cols | StructCols, kind: str,
+                   sid: _Fn, common: frozenset[str]) -> tuple[dict[str, Any], Col, Col]:  # fmt: skip
+    """Project and group access token hooks (and deploy token ones, the same shape): GitLab tells
+    that a token expires soon (``event_name`` ``expiring_access_token``; its ``object_attributes``:
+    the token's id, name, ``expires_at``, its creation time and bot user). No user acts (the actor
+    is GitLab), and the payload has no time of the notice: the token's ``created_at`` is not when
+    it was sent (the receipt time is taken). Resources: the project (``project``) or group
+    (``group``: ``full_path`` else ``group_path``, ``group_id``) and the token. Read per row (rare
+    records: the same on both decode paths)."""
+    attrs = [_attributes(t.get("object_attributes", _NULL)) for t in tops]
+    groups = [_attributes(t.get("group", _NULL)) for t in tops]
+    events = g.s("event_name")
+    events = events if isinstance(events, list) else events.to_pylist()
+    projects = g.s("project.path_with_namespace")
+    projects = projects if isinstance(projects, list) else projects.to_pylist()
+    project_ids = g.v("project.id", sid)
+    project_ids = project_ids if isinstance(project_ids, list) else project_ids.to_pylist()
+    noun = _TOKEN_NOUN.get(kind, kind)
+    resources, messages = [], []
+    for a, grp, path, pid in zip(attrs, groups, projects, project_ids, strict=True):
+        gpath = _text(grp.get("full_path")) or _text(grp.get("group_path"))
+        owner = c.resource("project", path, pid) or c.resource("group", gpath, sid(grp.get("group_id")))
+        name, expires = _text(a.get("name")), _text(a.get("expires_at"))
+        resources.append(c.compact([owner, c.resource(kind, name, sid(a.get("id")))]))
+        words = [noun.capitalize(), name or sid(a.get("id"))]
+        if owner and owner["name"]:
+            words += ["of", owner["type"], owner["name"]]
+        words += ["expires", "on", expires] if expires else ["expires"]
+        messages.append(" ".join(w for w in words if w))
+    cols.update({
+        "resources": resources,
+        "message": messages,
+        "api.operation": [e or kind for e in events],
+        "unmapped": c.unmapped_rest(tops, common),
+    })  # fmt: skip
+    return cols, [None] * len(tops), [99] * len(tops)
+
+
 def _duration_ms(seconds: float | None) -> int | None:
     """A duration in seconds as ms; none where it is absent, zero or past the int64 column (a
     float such as 1e300 is valid JSON: its int raised out of the mapping and lost the batch)."""
@@ -376,11 +418,52 @@ def _job_columns(cols: dict[str, Any], g: _Cols | StructCols, tops: list[dict[st
     return cols, times, _each(status, lambda x: maps._PIPE_ACTIVITY.get(x or "", 2), pa.int32())
 
 
+def _top_text(tops: list[dict[str, msgspec.Raw]], key: str, like: Col) -> Col:
+    """A top-level key read from each record's raw map as text (a non-empty string, else None),
+    as a list or an Arrow column as ``like`` is."""
+    vals = [_raw_text(t.get(key)) for t in tops]
+    return vals if isinstance(like, list) else pa.array(vals, _S)
+
+
+def _raw_text(raw: msgspec.Raw | None) -> str | None:
+    """A raw JSON value as text (a non-empty string, else None; a number msgspec cannot hold too)."""
+    if raw is None:
+        return None
+    try:
+        return _text(msgspec.json.decode(raw))
+    except msgspec.DecodeError:
+        return None
+
+
+def _unnamed(*cols: Col) -> Col:
+    """Per row: none of these string columns holds a non-empty value."""
+    if isinstance(cols[0], list):
+        return [not any(row) for row in zip(*cols, strict=True)]
+    named = _nonempty(cols[0])
+    for col in cols[1:]:
+        named = pc.or_(named, _nonempty(col))
+    return pc.invert(named)
+
+
 def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: str,
                  maps: Any) -> tuple[dict[str, Any], Col, Col | int]:  # fmt: skip
     """The leaves, times and activity ids of one group of webhooks of ``kind`` (``cls`` tells a
     pipeline with ``object_attributes``), column by column (``maps``: the gitlab module, for its
-    tables and key sets). The columns are Arrow arrays or Python lists, as ``g`` gives them."""
+    tables and key sets). The columns are Arrow arrays or Python lists, as ``g`` gives them.
+
+    An API Activity whose hook names no user (neither ``user`` nor ``user_username``/``user_name``/
+    ``user_id``: release, milestone and access token hooks, GitLab's "Webhook events") has GitLab
+    as its actor (``actor.app_name``, as system hooks: OCSF API Activity requires an actor)."""
+    cols, times, acts = _kind_columns(g, tops, cls, kind, maps)
+    if cls == "api_activity":
+        user = [cols["actor.user.name"], cols["actor.user.full_name"], cols["actor.user.uid"]]
+        cols["actor.app_name"] = _where(_unnamed(*user), "GitLab", None)
+    return cols, times, acts
+
+
+def _kind_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls: str, kind: str,
+                  maps: Any) -> tuple[dict[str, Any], Col, Col | int]:  # fmt: skip
+    """:func:`hook_columns` before the actor's fallback."""
     n, sid = g.n, c.sid
     names = _either(g.s("user.username"), g.s("user_username"))
     email = g.s("user.email")
@@ -424,6 +507,8 @@ def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls:
         return cols, times, _each(status, lambda x: maps._PIPE_ACTIVITY.get(x or "", 2), pa.int32())
     if cls == "vulnerability_finding":
         return _vulnerability_columns(cols, tops, g, sid, maps._HOOK_COMMON)
+    if kind in _TOKEN_NOUN:
+        return _token_columns(cols, tops, g, kind, sid, maps._HOOK_COMMON)
     if kind == "deployment":
         def text(x: Any) -> str | None:
             return x if isinstance(x, str) else None
@@ -448,9 +533,11 @@ def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls:
         project = ("project", _or_null(_either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
         commits = g.v("total_commits_count", lambda x: str(x or 0))
         before, after = g.s("before"), g.s("after")
+        who = _either(names, cols["actor.user.full_name"])  # a tag push hook may name its user by name alone
+        pushed = _join(commits, " commit(s) to ", _shown(ref))
         cols.update({
             "resources": _resources([project, ("git_ref", _or_null(ref), _or_null(after))], n),
-            "message": _join(_shown(names), " pushed ", commits, " commit(s) to ", _shown(ref)),
+            "message": _where(_nonempty(who), _join(who, " pushed ", pushed), _join("Pushed ", pushed)),
             "api.operation": _repeat(kind, n, names),
             "unmapped": c.unmapped_rest(tops, maps._PUSH_MAPPED),
         })  # fmt: skip
@@ -465,14 +552,19 @@ def hook_columns(g: _Cols | StructCols, tops: list[dict[str, msgspec.Raw]], cls:
         prefix = g.v(oa + "iid", lambda x: f"!{x} " if x else None)
         valid = [x is not None for x in prefix] if isinstance(prefix, list) else prefix.is_valid()
         title = _where(valid, _join(prefix, _shown(title)), title)
+    uid = g.v(oa + "id", sid)
+    if kind == "release":  # no object_attributes: the release's name (else its tag) and id at the top
+        title = _either(title, _either(_top_text(tops, "name", title), _top_text(tops, "tag", title)))
+        uid = _coalesce(uid, g.v("id", sid))
     project = ("project", _or_null(_either(g.s("project.path_with_namespace"), g.s("project.name"))), g.v("project.id", sid))
     action = _either(g.s(oa + "action"), g.s("action"))  # release and milestone hooks name it at the top
     cols.update({
-        "resources": _resources([project, (kind, _or_null(title), g.v(oa + "id", sid))], n),
+        "resources": _resources([project, (kind, _or_null(title), uid)], n),
         "api.operation": _where(_nonempty(action), _join(f"{kind}.", action), kind),
         "unmapped": c.unmapped_rest(tops, maps._HOOK_COMMON),
     })  # fmt: skip
-    acts = _each(action, lambda x: maps._MR_ACTIVITY.get(x, c.verb_activity(x)) if x else 99, pa.int32())
+    otherwise = maps._KIND_ACTIVITY.get(kind, 99)  # a kind that names no action
+    acts = _each(action, lambda x: maps._MR_ACTIVITY.get(x, c.verb_activity(x)) if x else otherwise, pa.int32())
     # kinds without object_attributes name their time at the top: a job (build) hook its build
     # times, a release its created_at
     times = _coalesce(_iso(g.s(oa + "updated_at")), _iso(g.s(oa + "created_at")), _iso(g.s("build_finished_at")),

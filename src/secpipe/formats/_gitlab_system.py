@@ -18,8 +18,9 @@ Mapping: ``user_failed_login`` -> Authentication (3002) Logon, status Failure, `
 account (username, id, email; its ``state``, e.g. blocked, as ``status_detail``). Every other
 event -> API Activity (6003): ``api.operation`` = ``metadata.event_code`` = event_name, activity
 from its verb (create/add 1, destroy/remove 4, rename/transfer/update 3); ``resources`` = the
-project (path with namespace, id), the group (full path, id), the user (username, id) and the
-SSH key (id) the event names. A system hook names the acting user only for
+project (path with namespace, id; a project event's owner, ``owner_name`` or the first of
+``owners``, as its ``owner``), the group (full path, id), the user (username, id) and the SSH key
+(id) the event names. A system hook names the acting user only for
 ``repository_update`` (``actor.user``); for the others GitLab itself is the reporting actor
 (``actor.app_name`` GitLab: OCSF API Activity requires an actor). ``time`` = ``created_at``
 (any of GitLab's time formats), else ``updated_at``, else the receipt time. Keys not placed
@@ -87,6 +88,17 @@ def _activity(event: str) -> int:
     return c.verb_activity(verb)
 
 
+def _owner(top: dict[str, msgspec.Raw]) -> dict[str, str] | None:
+    """A project event's owner (``resources[].owner``): ``owner_name`` (system hooks), else the
+    first of ``owners`` (system hooks and group webhooks' project events: [{name, email}])."""
+    name = _s(top, "owner_name")
+    if name is None:
+        owners = _v(top, "owners")
+        first = owners[0] if isinstance(owners, list) and owners else None
+        name = first.get("name") if isinstance(first, dict) and isinstance(first.get("name"), str) else None
+    return {"name": name} if name else None
+
+
 def _time(top: dict[str, msgspec.Raw]) -> int | None:
     return c.first_time(_v(top, "created_at"), _v(top, "updated_at"))
 
@@ -105,7 +117,7 @@ def api_columns(tops: list[dict[str, msgspec.Raw]]) -> tuple[dict[str, Any], lis
         username = _s(t, "user_username", "username")
         resources.append(c.compact([
             res("project", _s(t, "path_with_namespace", "project_path_with_namespace") or project.get("path_with_namespace"),
-                sid(_v(t, "project_id"))),
+                sid(_v(t, "project_id")), owner=_owner(t) if e.startswith("project_") else None),
             res("group", _s(t, "full_path", "group_path") or (_s(t, "path") if e.startswith("group_") else None),
                 sid(_v(t, "group_id"))),
             None if e == "repository_update" else res("user", username, user_uid),

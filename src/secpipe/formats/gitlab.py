@@ -55,6 +55,11 @@ OCSF classes (why):
   message names no action OCSF could class reliably; ``meta.user``/``meta.user_id`` the actor.
   Both keep ``correlation_id`` as ``metadata.correlation_uid`` and the ``meta.*`` context in
   ``unmapped``.
+- project and group access token hooks (``object_kind`` ``access_token``, ``event_name``
+  ``expiring_access_token``; ``deploy_token`` alike) -> API Activity, activity Other: GitLab tells
+  a token expires soon; the project or group and the token as ``resources``, the expiry date in
+  the ``message``, the receipt time (the token's ``created_at`` is not the notice's time). A hook that
+  names no user (these, release, milestone) has GitLab as ``actor.app_name``.
 - deployment -> Application Lifecycle (6002) Install, with ``app`` = project at the
   deployed commit and the environment as ``app.feature.name``.
 - vulnerability (GitLab 17.7+: a vulnerability created or its state changed) -> Vulnerability
@@ -251,7 +256,9 @@ _OK = {"success": 1, "failed": 2, "canceled": 2, "running": 0, "pending": 0}
 #: a webhook's ``action`` -> activity (merge requests' words; an emoji hook's ``award`` adds a reaction,
 #: its ``revoke`` removes one: verb_activity reads the other kinds' create/update/delete words)
 _MR_ACTIVITY = {"open": 1, "reopen": 1, "close": 3, "merge": 3, "update": 3, "approved": 3, "unapproved": 3,
-                "award": 1, "revoke": 4}  # fmt: skip
+                "approval": 3, "unapproval": 3, "award": 1, "revoke": 4}  # fmt: skip
+#: the activity of a kind whose hook names no action: a feature flag hook is sent when the flag is turned on or off
+_KIND_ACTIVITY = {"feature_flag": 3}
 
 
 _SYSTEM_PUSH = frozenset({"push", "tag_push"})
