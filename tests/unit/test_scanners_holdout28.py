@@ -2,7 +2,7 @@
 
 Semgrep's, Gitleaks', Bandit's, Checkov's and tfsec's JSON and Kubernetes policy reports are read
 by the semgrep, gitleaks, bandit, checkov, tfsec and policy_report formats. Native JSON of scanners whose SARIF the sarif format
-reads, TruffleHog's JSON lines and SPDX 3 documents are
+reads and TruffleHog's JSON lines are
 dead-lettered under ``--format auto`` with a reason that names the tool's output (and its SARIF
 option), not "no format matched". Expected values are read in the samples.
 """
@@ -30,18 +30,6 @@ _NATIVE = [
     ("trufflehog-defectdojo.json", "TruffleHog JSON lines", "TruffleHog writes no SARIF"),
 ]
 
-#: documented payloads, verbatim heads (sources in the comments)
-_INLINE = {
-    # SPDX 3.0.1 JSON-LD: the specification's @context URL and a CreationInfo element as its examples write it (abridged)
-    "spdx3-jsonld": (
-        b'{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld","@graph":[{"type":"CreationInfo",'
-        b'"@id":"_:creationinfo","createdBy":["http://spdx.example.com/Agent/JoshuaWatt"],"specVersion":"3.0.1",'
-        b'"created":"2024-03-06T00:00:00Z"}]}',
-        "an SPDX 3 JSON-LD document",
-    ),
-}
-
-
 def _reason(path: Path) -> str:
     [doc] = read_documents(str(path))
     assert doc.dead is not None
@@ -53,14 +41,6 @@ def test_native_scanner_json_is_named_with_what_to_ingest(name: str, what: str, 
     reason = _reason(CASES / name)
     assert reason.startswith(f"unrecognized input: {what}"), reason
     assert "is not a format secpipe reads" in reason and instead in reason
-
-
-@pytest.mark.parametrize("key", sorted(_INLINE))
-def test_documented_variants_are_named(key: str, tmp_path: Path) -> None:
-    doc, what = _INLINE[key]
-    f = tmp_path / "report.json"
-    f.write_bytes(doc)
-    assert _reason(f).startswith(f"unrecognized input: {what} is not a format secpipe reads")
 
 
 def _rows(d: Decoded) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@
 For outputs no format reads, the reason names what the file is and, where the tool writes one, the
 output to ingest instead:
 
-- SPDX tag-value and SPDX 3 JSON-LD documents;
+- SPDX tag-value documents (the sbom format reads SPDX JSON, 2.x and 3's JSON-LD);
 - the native JSON of scanners whose SARIF the sarif format reads: KICS, Hadolint and Dockle (each
   reason names the tool's SARIF option; Semgrep's, Gitleaks', Bandit's, Checkov's and tfsec's JSON
   have their own formats);
@@ -31,8 +31,6 @@ _SARIF = "its SARIF output is read by the sarif format"
 _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
     ("an SPDX tag-value document", "use SPDX JSON (the sbom format reads it; an SPDX 2 document holds no security event)",
      re.compile(rb'^\s*(?:#[^\n]*\n\s*)*SPDXVersion:\s*SPDX-')),
-    ("an SPDX 3 JSON-LD document", "it has no format here (the sbom format reads SPDX 2.x JSON)",
-     re.compile(rb'"@context"\s*:\s*"https://spdx\.org/rdf/3\.')),
     ("a KICS JSON report", f"run `kics scan --report-formats sarif`: {_SARIF}",
      re.compile(rb'"kics_version"\s*:|\A(?=.*?"queries"\s*:\s*\[)(?=.*?"query_id"\s*:)(?=.*?"query_name"\s*:)', re.S)),
     ("a Hadolint JSON report", f"run `hadolint -f sarif`: {_SARIF}",

@@ -1,4 +1,4 @@
-"""Software bills of materials: CycloneDX JSON (1.2-1.6) and XML, and SPDX 2.x JSON.
+"""Software bills of materials: CycloneDX JSON (1.2-1.6) and XML, SPDX 2.x JSON and SPDX 3 JSON-LD.
 
 Scanners and SBOM tools in CI (``trivy --format cyclonedx|spdx-json``, Syft, Grype, cdxgen,
 Dependency-Track exports) emit these documents; one format recognizes both.
@@ -49,8 +49,10 @@ dead-lettered alone (``source``, ordinal) and the others go on. Event identity h
 serial number, subject, ref and the vulnerability's canonical bytes, so a redelivered BOM
 collapses while one CVE in two components stays two events. A CycloneDX XML document is rewritten
 into the JSON it stands for (:mod:`._sbom_xml`: the same mapping, ``raw_data`` its vulnerabilities as
-JSON) and read as such; SPDX tag-value and SPDX 3 JSON-LD are not recognized (their dead letter names
-them, :mod:`._unread`).
+JSON) and read as such; so is an SPDX 3 JSON-LD document's Security profile (:mod:`._spdx3`: its
+vulnerabilities, CVSS and VEX assessments as CycloneDX vulnerabilities, one a VEX assessment; product
+its creating tool, else ``SPDX``; ``metadata.log_version`` ``SPDX-<specVersion>``; one of no Security
+element holds no event). SPDX tag-value is not recognized (its dead letter names it, :mod:`._unread`).
 
 Performance: a document that names the ``vulnerabilities`` key (and not only as an empty array
 at its end, which Trivy writes into every inventory BOM) is checked and compacted whole in one
@@ -129,6 +131,8 @@ from secpipe.formats._sbom_components import props as _props
 from secpipe.formats._sbom_components import walk as _walk
 from secpipe.formats._sbom_xml import is_cyclonedx_xml, to_json
 from secpipe.formats._sniff import sbom as _sniff_sbom
+from secpipe.formats._spdx3 import is_spdx3
+from secpipe.formats._spdx3 import to_json as spdx3_json
 from secpipe.formats.base import (
     BOM,
     Decoded,
@@ -311,6 +315,8 @@ _CVSS_VERSION = {"cvssv2": "2.0", "cvssv3": "3.0", "cvssv31": "3.1", "cvssv4": "
 _RESOURCES = RESOURCES
 _SPEC = re.compile(r"^1\.\d+$")
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+#: how much of a document's head tells SPDX 3 JSON-LD (its @context, first in the serializations seen)
+_SPDX3_HEAD = 65536
 _RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 _VULNS = msgspec.json.Decoder(list[_Vuln])
 
@@ -390,7 +396,8 @@ class Sbom(ReportFormat):
     name = "sbom"
     report_type = dict[str, msgspec.Raw]
     what = "a CycloneDX or SPDX JSON document"
-    description = "CycloneDX (JSON, XML) / SPDX JSON SBOM -> Vulnerability Finding (2002) per vulnerability x component (VEX aware)"
+    description = ("CycloneDX (JSON, XML) / SPDX JSON SBOM (3: JSON-LD) -> Vulnerability Finding (2002) per vulnerability x "
+                   "component (VEX aware)")
     framing = "document"
     product = "CycloneDX"
     vendor = "OWASP"
@@ -411,11 +418,19 @@ class Sbom(ReportFormat):
         data = data.removeprefix(BOM)  # a UTF-8 byte-order mark (PowerShell, some Windows tools) is not content
         if why is not None:
             return self.dead(why, source, data)
+        origin = None  # (product, log version) of a document read as the CycloneDX it stands for
         if is_cyclonedx_xml(data[:4096]):  # the XML encoding: mapped as the JSON it stands for
             try:
                 data = to_json(data)
             except ValueError as exc:
                 return self.dead(f"not {self.what}: {exc}", source, data)
+        elif is_spdx3(data[:_SPDX3_HEAD]):  # SPDX 3's Security profile: mapped as the CycloneDX it stands for
+            try:
+                with paused_gc():  # (a dict an element, none of them cyclic)
+                    data, spdx = spdx3_json(data)
+            except ValueError as exc:
+                return self.dead(f"not an SPDX 3 JSON-LD document: {exc}", source, data)
+            origin = ("SPDX", f"SPDX-{spdx}" if spdx else "SPDX-3")
         with paused_gc():
             # a BOM with vulnerabilities is compacted and checked natively in one pass (its top level
             # then decoded from the compact text, and its vulnerabilities split in the same pass)
@@ -426,19 +441,20 @@ class Sbom(ReportFormat):
                     doc, top = None, _TOP.decode(data)
             except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # (a top-level key that is not UTF-8)
                 return self.dead(f"not {self.what}: {exc}", source, data)
-            return self._report(top, data, source, None if doc is None else doc[1], compact=doc is not None)
+            return self._report(top, data, source, None if doc is None else doc[1], compact=doc is not None,
+                                origin=origin)
 
     def map_report(self, top: dict[str, msgspec.Raw], data: bytes, source: str) -> Decoded:
         """Map one SBOM document (vulnerability findings for CycloneDX, nothing for SPDX)."""
         return self._report(top, data, source)
 
     def _report(self, top: dict[str, msgspec.Raw], data: bytes, source: str, items: list[bytes] | None = None, *,
-                compact: bool = False) -> Decoded:  # fmt: skip
+                compact: bool = False, origin: tuple[str, str] | None = None) -> Decoded:  # fmt: skip
         """:meth:`map_report`; ``compact``: ``top``'s values are compact text (:func:`_fast.compact_doc`'s),
         ``items``: the vulnerabilities' bytes it split."""
         try:
             if "bomFormat" in top:
-                return self._cyclonedx(top, data, source, items, compact)
+                return self._cyclonedx(top, data, source, items, compact, origin)
             if "spdxVersion" in top:
                 spdx = msgspec.json.decode(data, type=_Spdx)
                 if not spdx.spdxVersion.startswith("SPDX-2."):
@@ -453,7 +469,7 @@ class Sbom(ReportFormat):
         return self.dead(why, source, data)
 
     def _cyclonedx(self, top: dict[str, msgspec.Raw], data: bytes, source: str, items: list[bytes] | None,
-                   compact: bool) -> Decoded:  # fmt: skip
+                   compact: bool, origin: tuple[str, str] | None = None) -> Decoded:  # fmt: skip
         fmt = _field(top, "bomFormat", str)
         spec = _field(top, "specVersion", str)
         if fmt != "CycloneDX" or spec is None or not _SPEC.match(spec):
@@ -495,21 +511,25 @@ class Sbom(ReportFormat):
                 for ref, c in meta_comps.items():  # after the components: the first met for a bom-ref wins
                     comps.setdefault(ref, c)
                 pk = packages_py(vc.refs.to_pylist(), comps)
-            out.batches.append(self._findings(vc, meta, pk, serial, spec))
+            out.batches.append(self._findings(vc, meta, pk, serial, spec, origin))
             out.events = out.batches[0].num_rows
         out.events += len(out.dead)
         return out
 
     def _findings(self, v: _VulnCols, meta: _Meta, pk: Packages, serial: str | None,
-                  spec: str) -> pa.RecordBatch:
-        """The batch from the vulnerabilities' columns of either path (:func:`_native`, :func:`_typed_cols`)."""
+                  spec: str, origin: tuple[str, str] | None = None) -> pa.RecordBatch:
+        """The batch from the vulnerabilities' columns of either path (:func:`_native`, :func:`_typed_cols`);
+        ``origin``: the product named when no tool is, and the log version, of a document read as the
+        CycloneDX it stands for (SPDX 3)."""
         # one event per vulnerability x affects[] entry (one with no package when affects is empty)
         rows, refs = v.rows, v.refs
         take = pa.array(rows)
         n = len(rows)
         subject = meta.component or Component()
         tool = _tool(meta) or _Tool()
-        product = tool.name or self.product
+        product = tool.name or (origin[0] if origin else self.product)
+        if origin:
+            spec = origin[1]
         ids = v.ids
         raws = [v.raws[i] for i in rows.tolist()]
         ref_col = refs
