@@ -237,10 +237,16 @@ def test_trivy_pre_schema_version_output_recognized() -> None:
     assert name == "trivy" and not d.dead and d.events == 2
 
 
-def test_trivy_vex_modified_findings_not_counted() -> None:
+def test_trivy_vex_modified_findings_suppressed() -> None:
     name, d = _auto("npm-with-suppressed.json.golden")
     assert name == "trivy" and not d.dead
-    (r,) = _rows(d)  # one Vulnerabilities entry; ExperimentalModifiedFindings are not findings of the scan
+    # one Vulnerabilities entry, and the finding a VEX statement set aside (ExperimentalModifiedFindings):
+    # Suppressed with its statement (session 32; before, it was not stored, see test_trivy_vex32)
+    r, hidden = _rows(d)
+    assert (hidden["status"], hidden["status_code"], hidden["status_detail"]) == (
+        "Suppressed", "not_affected", "vulnerable_code_not_in_execute_path")  # fmt: skip
+    assert hidden["vulnerabilities"][0]["cve"]["uid"] == "CVE-2017-16137" and hidden["time"] == 1725866469230
+    assert r["status"] == "New"
     v = r["vulnerabilities"][0]
     assert r["class_uid"] == 2002 and r["severity_id"] == 4
     assert v["cve"]["uid"] == "CVE-2017-20165"  # (OCSF: just one of cve/cwe/advisory; the CWE stays in raw_data)

@@ -42,6 +42,10 @@ One event per finding, in three OCSF classes:
   like a PASS misconfiguration, finding status Resolved (4), the others New (1);
   the license file is ``evidences[0].file`` (Compliance Finding has no ``file``).
 
+- ``Results[].ExperimentalModifiedFindings[]`` (``--show-suppressed``: findings a VEX statement or an
+  ignore file set aside) -> the class of the finding each holds, status Suppressed (3; Resolved for a
+  VEX ``fixed``) with the statement as ``status_detail`` (:mod:`._trivy_vex`).
+
 ``trivy k8s --format json`` reports (``ClusterName`` and ``Resources`` with ``--report all`` or
 ``Findings`` with ``--report summary``; SchemaVersion left out when 0; before Trivy 0.40 one
 list of resources per scanner, ``Vulnerabilities`` and ``Misconfigurations``, read as the
@@ -124,7 +128,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _fast, _trivy_compliance, _trivy_operator
+from secpipe.formats import _fast, _trivy_compliance, _trivy_operator, _trivy_vex
 from secpipe.formats._findings import (
     CVSS_LIST,
     RESOURCES,
@@ -200,6 +204,8 @@ class _Result(msgspec.Struct):
     Misconfigurations: list[msgspec.Raw] | None = None
     Secrets: list[msgspec.Raw] | None = None
     Licenses: list[msgspec.Raw] | None = None
+    # `--show-suppressed`: the findings set aside (read by :mod:`._trivy_vex`; raw: any value is taken here)
+    ExperimentalModifiedFindings: msgspec.Raw = msgspec.Raw(b"")
 
 
 class _Workload(msgspec.Struct):
@@ -752,6 +758,19 @@ class Trivy(ReportFormat):
             return got
         return self._mended(doc, source) or got
 
+    def _modified(self, data: bytes, source: str) -> Decoded:
+        """The findings Trivy set aside (``ExperimentalModifiedFindings``, :mod:`._trivy_vex`): each
+        mapped as a finding of its result, then marked Suppressed (or Resolved) with its statement."""
+        with paused_gc():
+            doc, mods, dead = _trivy_vex.split(data, source, self.name)
+            out = Decoded(dead=dead, events=len(dead))
+            if doc is not None:
+                def context(cls: str, where: list[int], have: dict[str, pa.Array]) -> dict[str, pa.Array]:
+                    return _trivy_vex.columns(self.name, cls, [mods[i] for i in where], have)
+
+                out.extend(self.map_report(_LEGACY_REPORT.decode(doc), doc, source, context=context))
+        return out
+
     def _operator(self, data: bytes, source: str) -> Decoded:
         """trivy-operator reports (:mod:`._trivy_operator`): each read as the ``trivy k8s`` report of
         its workload; an item of another kind dead-lettered alone."""
@@ -960,6 +979,8 @@ class Trivy(ReportFormat):
             if context is not None:
                 cols.update(context(cls, g.where, cols))
             out.batches.append(to_batch(cls, cols))
+        if context is None and any(r.ExperimentalModifiedFindings for r in results):
+            out.extend(self._modified(data, source))
         return out
 
     def _walked(self, walked: tuple[list[WalkedList], tuple[list[int], _fast.Columns]], results: list[_Result],
