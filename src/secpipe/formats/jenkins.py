@@ -45,6 +45,17 @@ COMPLETED). Older plugin versions wrote the build's start as a string (``...ss.S
 unpadded milliseconds) with the duration: read like the API's. A ``timestamp`` written as a float is
 the same ms (truncated); Blue Ocean's ``startTime`` as an epoch number is seconds or ms (``_cicd.iso_ms``).
 
+The Logstash plugin (``jenkinsci/logstash-plugin``) sends a build as ``{"data": <BuildData>, "message":
+[<console lines>], "source": "jenkins", "source_host", "@buildTimestamp", "@timestamp", "@version"}``
+(``AbstractLogstashIndexerDao.buildPayload``): one payload at the build's end (its notifier, the
+``logstashSend`` step: the last lines of the console) or one a console line (its build wrapper, the
+``logstash {}`` step). ``data`` (Gson of ``BuildData``) names the job (``fullProjectName``, else
+``projectName``), the number (``buildNum``), ``result`` (null while the build runs: a running build),
+``fullDisplayName`` and ``buildDuration`` (the time from the start to the send); ``@buildTimestamp`` is the
+build start and ``@timestamp`` the send, the event time (both ``yyyy-MM-dd'T'HH:mm:ss[.SSS]Z``); the lines
+are the ``message`` (joined by newlines), ``data`` (host, label, variables, test results) stays in
+``unmapped``.
+
 The Audit Trail plugin's Elasticsearch logger posts each audit message as ``{"message": <message>,
 "@timestamp": "yyyy-MM-dd'T'HH:mm:ssZ"}`` (``ElasticSearchAuditLogger``): such documents (one, an
 array, NDJSON: an index's export, a shipper's file) map as the plugin's log file lines do
@@ -287,6 +298,8 @@ class Jenkins(RecordFormat):
             return 88  # Blue Ocean REST API runs
         if b'/wfapi/describe"' in h and b'"startTimeMillis"' in h and b'"status"' in h:
             return 88  # Pipeline Stage View REST API runs
+        if b'"buildNum"' in h and b'"fullProjectName"' in h and b'"buildHost"' in h:
+            return 88  # the Logstash plugin's payloads (``BuildData``: Gson writes its fields in this order)
         if b'"@timestamp"' in h and _AUDIT_MESSAGE.search(h):
             return 86  # the Audit Trail plugin's Elasticsearch documents
         return 0
@@ -324,8 +337,12 @@ class Jenkins(RecordFormat):
         facts: list[tuple[Any, ...]] = []
         keep_tops: list[dict[str, msgspec.Raw]] = []
         audit: list[tuple[int, _AuditDoc]] = []
+        lines: list[str | None] = []
         for i, r, top in zip(idx, typed, tops, strict=True):
             f = _facts(r)
+            text = None
+            if f is None and (got := _logstash_facts(top)) is not None:
+                f, text = got
             if f is None and (doc := _audit_doc(recs.raws[i])) is not None:
                 audit.append((i, doc))
                 continue
@@ -333,14 +350,16 @@ class Jenkins(RecordFormat):
                 src, off = recs.locs[i]
                 out.dead.append(DeadLetter(
                     "not a Jenkins build: expected number + result/building (JSON API), build.number/phase "
-                    "(Notification plugin), a Blue Ocean run (id + state + pipeline or _links.self) or a Stage "
-                    "View run (status + _links.self to its job/N/wfapi/describe)", src, off, recs.raws[i], self.name))  # fmt: skip
+                    "(Notification plugin), a Blue Ocean run (id + state + pipeline or _links.self), a Stage "
+                    "View run (status + _links.self to its job/N/wfapi/describe) or a Logstash plugin payload "
+                    "(data.buildNum + @buildTimestamp)", src, off, recs.raws[i], self.name))  # fmt: skip
                 continue
             keep.append(i)
             facts.append(f)
             keep_tops.append(top)
+            lines.append(text)
         if keep:
-            out.batches.append(_batch(self, [recs.raws[i] for i in keep], facts, keep_tops))
+            out.batches.append(_batch(self, [recs.raws[i] for i in keep], facts, keep_tops, lines))
         if audit:
             _jenkins_audit.documents([d.message for _, d in audit], [c.iso_ms(d.timestamp) for _, d in audit],
                                      [recs.raws[i] for i, _ in audit], self.name, self.product, self.vendor, out)  # fmt: skip
@@ -471,10 +490,53 @@ def _wfapi_facts(r: _Rec, href: str) -> tuple[Any, ...] | None:
             status if finished else None, phase, finished, act, state, _end(start, r.durationMillis, finished))  # fmt: skip
 
 
+class _LogstashBuild(msgspec.Struct, gc=False):
+    """The ``data`` of a Logstash plugin payload (``BuildData``), the fields mapped."""
+
+    result: str | None = None
+    projectName: str | None = None
+    fullProjectName: str | None = None
+    fullDisplayName: str | None = None
+    url: str | None = None
+    buildNum: int | None = None
+    buildDuration: int | None = None
+
+
+_LOGSTASH_BUILD = msgspec.json.Decoder(_LogstashBuild)
+_LINES = msgspec.json.Decoder(list[str])
+_TEXT = msgspec.json.Decoder(str)
+
+
+def _logstash_facts(top: dict[str, msgspec.Raw]) -> tuple[tuple[Any, ...], str | None] | None:
+    """A Logstash plugin payload's build facts (as :func:`_facts` gives them) and its console
+    lines as one text; None when ``top`` is no such payload (no ``data`` with ``buildNum`` beside
+    an ``@buildTimestamp``). The payload's own keys leave ``top`` (``data`` stays in it)."""
+    if "data" not in top or "@buildTimestamp" not in top:
+        return None
+    try:
+        d = _LOGSTASH_BUILD.decode(top["data"])
+        start = c.iso_ms(_TEXT.decode(top["@buildTimestamp"]))
+        sent = c.iso_ms(_TEXT.decode(top["@timestamp"])) if "@timestamp" in top else None
+        lines = _LINES.decode(top["message"]) if "message" in top else None
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if d.buildNum is None:
+        return None
+    for k in ("message", "@buildTimestamp", "@timestamp"):
+        top.pop(k, None)
+    finished = d.result is not None
+    job = d.fullProjectName or d.projectName or job_from_url(d.url)
+    phase, act, state = ("COMPLETED", 2, 4) if finished else ("BUILDING", 6, 3)
+    when = sent if sent is not None else _end(start, d.buildDuration, finished)
+    return ((job, d.fullDisplayName, None, d.buildNum, start, d.buildDuration, d.result, phase, finished, act, state,
+             when), "\n".join(lines) if lines else None)  # fmt: skip
+
+
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: list[dict[str, msgspec.Raw]]) -> Any:
+def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: list[dict[str, msgspec.Raw]],
+           lines: list[str | None]) -> Any:
     """Columns of Scheduled Job Activity from the per-build facts (one comprehension per field)."""
     (jobs, descs, users, numbers, started, durations, results, phases, finished, acts, states, times) = (
         list(col) for col in zip(*facts, strict=True)
@@ -500,6 +562,7 @@ def _batch(fmt: Jenkins, raws: list[bytes], facts: list[tuple[Any, ...]], tops: 
         "duration": [d if f and d else None for d, f in zip(durations, finished, strict=True)],
         "metadata.correlation_uid": [f"{j}#{n}" if j else str(n) for j, n in zip(jobs, numbers, strict=True)],
         "metadata.event_code": phases,
+        "message": lines,
         "unmapped": c.unmapped_rest(tops, _MAPPED),
     }
     sev = pa.array([_SEV.get(x or "", 1) for x in results], pa.int32())
