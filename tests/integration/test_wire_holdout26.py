@@ -191,9 +191,10 @@ def test_vector_hec_raw_endpoint_json_events(server: Server) -> None:
     # an event no format reads: the generic event object with the query string's metadata
     sql = "SELECT count(*) FROM base_event WHERE message = 'app started'"
     assert server.wait_rows(sql, 1) == 1
-    row = server.query("SELECT device.hostname, json_extract_string(unmapped, '$.event.file') FROM base_event "
-                       "WHERE message = 'app started'")[0]  # fmt: skip
-    assert row == ["vector-host", "/var/log/app.log"]
+    row = server.query("SELECT device.hostname, json_extract_string(unmapped, '$.event.file'), "
+                       "json_extract_string(unmapped, '$.host') FROM base_event WHERE message = 'app started'")[0]
+    # the host the event names itself is its device (session 32: the event's own wins, the envelope's is kept)
+    assert row == ["my-host.local", "/var/log/app.log", "vector-host"]
 
 
 def test_mapped_index_gets_the_wrapped_record(server: Server) -> None:

@@ -68,3 +68,44 @@ def test_otlp_protobuf_map_body_of_a_claimed_record_keeps_its_envelope(tmp_path:
     answer = _post(tmp_path, "/v1/logs", body, "application/x-protobuf")
     assert answer.status_code == 200
     _assert_zeek_in_context(tmp_path)
+
+
+# Splunk HEC: an event object that is a Filebeat document (its own host, agent, log.file.path around the line) had its
+# context replaced by the envelope's (host, source, index): the line's file, agent and input were lost, and the
+# envelope's host named the device of a line that names none. The event's own wins; the envelope fills what it leaves
+# out (kept as unmapped.hec). Envelopes as Splunk's HEC docs give them (event, time, host, source, sourcetype, index),
+# around round 25's Filebeat 8.11 filestream documents (tests/cases/wire_holdout/filebeat-filestream-auth.ndjson) and
+# an Apache access line of elastic/integrations' test-access-basic.log (tests/cases/holdout/SOURCE.md).
+FILEBEAT = [orjson.loads(x) for x in (CASES / "wire_holdout" / "filebeat-filestream-auth.ndjson").read_bytes().splitlines()]
+ACCESS = (CASES / "holdout" / "elastic-apache-access-basic.log").read_text().splitlines()[1]
+META = {"host": "splunk-hf-01", "source": "filebeat", "index": "main"}
+
+
+def _hec(data_dir: Path, events: list[dict[str, Any]], sourcetype: str = "_json") -> None:
+    body = b"".join(orjson.dumps({"event": e, "time": 1700489876.612, "sourcetype": sourcetype, **META}) for e in events)
+    answer = _post(data_dir, "/services/collector/event", body, "application/json")
+    assert answer.json() == {"text": "Success", "code": 0}
+
+
+def test_hec_filebeat_event_keeps_its_own_context(tmp_path: Path) -> None:
+    _hec(tmp_path, FILEBEAT)
+    rows = _rows(tmp_path, "authentication")
+    assert [r["user"]["name"] for r in rows] == ["vagrant", "test"]
+    for row in rows:
+        assert row["metadata"]["log_source"] == "/var/log/auth.log"
+        kept = orjson.loads(row["unmapped"])
+        assert kept["agent"] == FILEBEAT[0]["agent"] and kept["input"] == {"type": "filestream"}
+        assert kept["hec"] == META
+
+
+def test_hec_filebeat_event_names_its_device(tmp_path: Path) -> None:
+    doc = FILEBEAT[0] | {"message": ACCESS, "host": {"name": "web-01"},
+                         "log": {"offset": 0, "file": {"path": "/var/log/apache2/access.log"}}}
+    unread = FILEBEAT[0] | {"message": "payment worker started", "host": {"name": "web-02"}}
+    _hec(tmp_path, [doc, unread])
+    (row,) = _rows(tmp_path, "http_activity")
+    assert row["device"]["hostname"] == "web-01"  # the line names none: its document's host, not the envelope's
+    assert row["metadata"]["log_source"] == "/var/log/apache2/access.log"
+    assert orjson.loads(row["unmapped"])["hec"] == META
+    (base,) = _rows(tmp_path, "base_event")  # stored whole (the envelope in unmapped): the event's host its device
+    assert base["device"]["hostname"] == "web-02" and base["message"] == "payment worker started"

@@ -24,7 +24,8 @@ Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> B
   (OpenTelemetry log records; the Collector's ``elasticsearch`` exporter in its ``none`` and
   ``raw`` mapping modes) when a string, else from a HEC object event's own ``message`` /
   ``log`` / ``msg``, else from ``body.text`` (that exporter's ``otel`` mapping mode, its default);
-  ``device.hostname`` (``type_id`` 0 Unknown) from ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
+  ``device.hostname`` (``type_id`` 0 Unknown) from a HEC object event's own host (those keys in ``event``: what
+  it names wins over its envelope's ``host``), else ``host.name`` / ``host.hostname`` / ``hostname`` / ``HOST`` /
   ``host`` (string), else the OpenTelemetry resource's ``host.name`` (``resource.attributes``
   in the ``otel`` mode, ``Resource.host.name`` in ``none``).
 - ``severity_id`` from an OpenTelemetry log record's SeverityNumber (``severity_number`` in the
@@ -227,6 +228,9 @@ def _log_level(rec: _Object) -> str | None:
 
 
 def _host(rec: _Object) -> str | None:
+    own = _event_host(rec.event)  # a HEC event object naming its host (a Filebeat document): its own, not the envelope's
+    if own is not None:
+        return own
     h = rec.host
     if isinstance(h, dict):
         v = h.get("name") or h.get("hostname")
@@ -237,6 +241,17 @@ def _host(rec: _Object) -> str | None:
     attrs = rec.resource.get("attributes") if isinstance(rec.resource, dict) else None
     for v in (attrs.get("host.name") if isinstance(attrs, dict) else None, rec.resource_host):
         if isinstance(v, str):
+            return v
+    return None
+
+
+def _event_host(event: Any) -> str | None:
+    """The host a HEC event object names itself (``host.name``/``host.hostname``, ``hostname``, ``host``)."""
+    if event.__class__ is not dict:
+        return None
+    h = event.get("host")
+    for v in (h.get("name") or h.get("hostname") if h.__class__ is dict else None, event.get("hostname"), h):
+        if isinstance(v, str) and v:
             return v
     return None
 

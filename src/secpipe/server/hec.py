@@ -59,7 +59,7 @@ from starlette.routing import Route
 
 from secpipe import formats
 from secpipe.formats import _fast
-from secpipe.formats._context import Context, hint, otel_fields
+from secpipe.formats._context import Context, hint, otel_fields, split
 from secpipe.formats.base import BOM, not_utf8
 from secpipe.formats.generic_json import GenericJSON
 from secpipe.server.http import (
@@ -403,40 +403,56 @@ def build_items(raws: list[bytes], default_st: str | None, extra: dict[str, str]
 def _in_context(names: list[str | None], docs: list[bytes], envs: list[_Envelope]) -> list[bytes]:
     """The events a specific format reads (``names``: one per event, or one for all), each with
     the context hint of what its envelope says besides (:mod:`secpipe.formats._context`): its
-    ``host`` the device's host name, its ``fields`` (what the OpenTelemetry Collector's
+    ``host`` the device's host name (where the event names none), its ``fields`` (what the OpenTelemetry Collector's
     ``splunk_hec`` exporter makes of a record's resource: ``k8s.pod.uid``, ``cloud.region``...,
-    by their OTel names) in their OCSF places, all of it in ``unmapped`` as ``hec``. An event only
-    the generic ``json`` format reads is its whole envelope already; envelopes that say nothing
-    more (``event``, ``time``, ``sourcetype``) cost one look at each (~0.08 us; a C scan of the
-    envelopes for those keys cost ~0.4 us an event)."""
+    by their OTel names) in their OCSF places, all of it in ``unmapped`` as ``hec``. An event object
+    that says where it came from itself (a Filebeat document around its line: its ``host``, ``log.file.path``,
+    ``agent``, the context of :func:`~secpipe.server.shipped.envelope_hint`) keeps what it says: the envelope
+    only fills what the event leaves out (:func:`_merged`). An event only the generic ``json`` format reads is
+    its whole envelope already; envelopes that say nothing more (``event``, ``time``, ``sourcetype``) cost
+    one look at each (~0.08 us; a C scan of the envelopes for those keys cost ~0.4 us an event)."""
     if all(e.host is None and e.source is None and e.index is None and e.fields is None for e in envs):
         return docs
-    hints: dict[bytes, str] = {}
+    hints: dict[tuple[bytes, str | None, str | None], str] = {}
     out = list(docs)
     for n, env in enumerate(envs):
         if names[n if len(names) > 1 else 0] in (None, GenericJSON.name) or not (meta := env.meta()):
             continue
-        key = msgspec.json.encode(meta)
+        doc = out[n]
+        own, host = getattr(doc, "context", None), getattr(doc, "host", None)
+        key = (msgspec.json.encode(meta), own, host)
         found = hints.get(key)
         if found is None:
             fields = otel_fields(env.fields) if env.fields.__class__ is dict else {}
-            if isinstance(env.host, str) and env.host:
-                fields["device.hostname"] = env.host
-            found = hints[key] = hint(Context(fields, {"hec": meta}))
-        doc = out[n]
-        out[n] = ShippedLine(doc, getattr(doc, "host", None), getattr(doc, "at", None), found)
+            if host is not None or isinstance(env.host, str) and env.host:
+                fields["device.hostname"] = host or env.host
+            found = hints[key] = _merged(own, Context(fields, {"hec": meta}))
+        out[n] = ShippedLine(doc, host, getattr(doc, "at", None), found)
     return out
 
 
+def _merged(own: str | None, envelope: Context) -> str:
+    """The hint of an event's own context (``own``, a hint; None: it has none) with what its HEC envelope
+    says where the event's says nothing: the event's fields and ``unmapped`` keys win."""
+    mine = split(own)[1] if own is not None else None
+    if mine is None:
+        return hint(envelope)
+    return hint(Context({**envelope.fields, **mine.fields}, {**envelope.unmapped, **mine.unmapped}))
+
+
 def _hosted(lines: list[bytes], envs: list[_Envelope]) -> list[bytes]:
-    """Lines bound for a text format, each naming its envelope's ``host`` (the host the sender
-    read it on: :class:`~secpipe.server.wire.ShippedLine`) unless the object it came out of
-    named one (the envelope's ``host`` comes first), and likewise its ``time`` (the year of a
-    syslog stamp without one)."""
-    return with_hosts(lines, [env.host if env.host is not None else getattr(ln, "host", None)
-                              for ln, env in zip(lines, envs, strict=True)],
-                      [_ms(env.time) if env.time is not None else getattr(ln, "at", None)
-                       for ln, env in zip(lines, envs, strict=True)])  # fmt: skip
+    """Lines bound for a text format, each naming the host the object it came out of named (a
+    Filebeat document's ``host.name``: :class:`~secpipe.server.wire.ShippedLine`, whose context it keeps),
+    else its envelope's ``host`` (the host the sender read it on), and likewise the time (the year of a
+    syslog stamp without one): the event's own first, the envelope filling what it leaves out."""
+    out = []
+    for ln, env in zip(lines, envs, strict=True):
+        host, at = getattr(ln, "host", None) or env.host, getattr(ln, "at", None)
+        if at is None and env.time is not None:
+            at = _ms(env.time)
+        out.append(ShippedLine(ln, host, at, getattr(ln, "context", None)) if host.__class__ is str or at is not None
+                   else ln)  # fmt: skip
+    return out
 
 
 def _ms(time: Any) -> int | None:
