@@ -51,13 +51,14 @@ from secpipe.formats.base import (
 )
 from secpipe.schema.ocsf import enum_captions
 
-#: Severity words of every supported tool -> OCSF severity_id (0 Unknown .. 6 Fatal).
+#: Severity words of every supported tool -> OCSF severity_id (0 Unknown .. 6 Fatal). ``danger`` is
+#: Polaris' blocking level above ``warning`` (its only two), as Starboard's ConfigAuditReports carry it.
 SEVERITY_WORDS: dict[str, int] = {
     "unknown": 0, "unspecified": 0,
     "debug": 1, "info": 1, "informational": 1, "information": 1, "none": 1, "negligible": 1,
     "note": 2, "notice": 2, "low": 2, "minor": 2,
     "medium": 3, "moderate": 3, "warning": 3, "warn": 3, "major": 3,
-    "high": 4, "error": 4, "important": 4, "blocker": 5,
+    "high": 4, "error": 4, "important": 4, "danger": 4, "blocker": 5,
     "critical": 5, "alert": 5, "page": 5,
     "fatal": 6, "emergency": 6,
 }  # fmt: skip
