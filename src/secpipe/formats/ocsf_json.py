@@ -528,10 +528,8 @@ class OcsfJson(RecordFormat):
     def _batch(self, cls: str, group: _Group) -> pa.RecordBatch:
         """One class's records, re-encoded with their OCSF attributes alone, read by Arrow's JSON reader."""
         raws, lines, aside = group.raws, group.lines, group.aside
-        table = pj.read_json(io.BytesIO(b"\n".join(lines)), read_options=pj.ReadOptions(block_size=sum(map(len, lines)) + 64))
-        top = {name: _times(col, cls, True, name) for name in table.column_names
-               if (name not in _DERIVED or name in ("time", "time_dt"))
-               and (col := _pruned(table.column(name).combine_chunks())) is not None}
+        top = {name: _times(col, cls, True, name) for name, col in _read(lines).items()
+               if name not in _DERIVED or name in ("time", "time_dt")}
         meta: dict[str, pa.Array] = {}
         if "metadata" in top:
             _struct_leaves(top.pop("metadata"), "metadata.", meta)
@@ -567,6 +565,40 @@ class OcsfJson(RecordFormat):
         return to_batch(cls, cols)
 
 
+def _read(lines: list[bytes]) -> dict[str, pa.Array]:
+    """The re-encoded records' columns by Arrow's JSON reader, without what it types from no value
+    (:func:`_pruned`). A text Arrow's reader took for a time (it makes any ISO-8601-like string a
+    timestamp) is read again as the text it is: a string attribute's ``2024-01-02T03:04:05Z`` was
+    stored as ``2024-01-02 03:04:05`` (a date-time's is read by :func:`_times` from its text)."""
+    data = b"\n".join(lines)
+    options = pj.ReadOptions(block_size=len(data) + 64)
+    table = pj.read_json(io.BytesIO(data), read_options=options)
+    if any(_timed(f.type) for f in table.schema):
+        texts = pa.schema([f.with_type(_texts(f.type)) for f in table.schema])
+        table = pj.read_json(io.BytesIO(data), read_options=options, parse_options=pj.ParseOptions(explicit_schema=texts))
+    return {name: col for name in table.column_names if (col := _pruned(table.column(name).combine_chunks())) is not None}
+
+
+def _timed(t: pa.DataType) -> bool:
+    """Whether a type holds a timestamp somewhere."""
+    if pa.types.is_timestamp(t):
+        return True
+    if pa.types.is_list(t):
+        return _timed(t.value_type)
+    return pa.types.is_struct(t) and any(_timed(f.type) for f in t)
+
+
+def _texts(t: pa.DataType) -> pa.DataType:
+    """``t`` with each timestamp a string."""
+    if pa.types.is_timestamp(t):
+        return pa.string()
+    if pa.types.is_list(t):
+        return pa.list_(_texts(t.value_type))
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(_texts(f.type)) for f in t])
+    return t
+
+
 def _with(text: bytes | None, key: bytes, value: bytes) -> bytes:
     """A row's own ``unmapped`` JSON text with one more member (``key`` and ``value`` JSON texts): spliced
     into an object that lacks it, else decoded and merged (a value not an object kept under ``unmapped``)."""
@@ -598,8 +630,6 @@ def _times(arr: pa.Array, owner: str, is_class: bool, name: str) -> pa.Array:
         return pa.ListArray.from_arrays(_offsets(arr), _times(_values(arr), owner, is_class, name), mask=arr.is_null())
     if kind == _DT and pa.types.is_string(t):
         return parse_times(arr)
-    if kind == _DT and pa.types.is_timestamp(t):  # (Arrow's reader took a zoned text for a time)
-        return arr.cast(pa.timestamp("ms")).cast(pa.int64())
     if kind != _OBJ or not _has_times(obj):
         return arr
     if pa.types.is_list(t) and pa.types.is_struct(t.value_type):
