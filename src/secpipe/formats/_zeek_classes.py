@@ -59,7 +59,10 @@ Authentication (kerberos), ``connection_info``:
 ``local_orig`` / ``local_resp``, Unknown where they are unset). ``device.hostname`` is the
 sensor (``_system_name``), never a record's ``host`` (http.log's is the web server's name).
 The whole record stays in ``unmapped`` (SigmaHQ's ``product: zeek`` rules read its fields
-there) and ``raw_data``. Other logs (files, x509, weird, smb, dce_rpc...) stay Base Events.
+there) and ``raw_data``. smb_files, smb_mapping, dce_rpc, files, ntlm, smtp, x509, weird and intel are
+:mod:`._zeek_more`'s; other logs (software, known_*, pe, tunnel, snmp, sip...) stay Base Events. A writer that
+nests Zeek's records (VAST, Tenzir: ``"id": {"orig_h": ...}``, x509's ``"certificate": {...}``) is read as
+Zeek's dotted names.
 
 Columnar: the records of one log become one Arrow struct column in one conversion
 (``pa.array`` over their dicts, the fields a class reads typed as Zeek's JSON writer writes
@@ -71,7 +74,7 @@ not stays a Base Event, whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,11 +83,15 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _zeek_kernels as zk
+from secpipe.formats import _zeek_more as _more
 from secpipe.formats._findings import singleton_list
-from secpipe.formats.base import UNREADABLE, Decoded, base_columns, json_value, to_batch
+from secpipe.formats._zeek_kernels import F64, I32, I64, B, S, endpoints_evidence, hex_fingerprints
+from secpipe.formats.base import UNREADABLE, Decoded, base_columns, json_value, parse_times, to_batch
 from secpipe.schema.ocsf import enum_captions
 
-S, I32, I64, F64, B = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_()
+_f, _where, _ms, _by, _true_false, _status, _fingerprint = (zk.field, zk.where, zk.ms, zk.by, zk.true_false, zk.status,
+                                                       zk.fingerprint)
 
 #: the fields of every log with a connection (``conn_id`` and the connection's uid)
 _CONN_ID = [("_system_name", S), ("uid", S), ("id.orig_h", S), ("id.orig_p", I64), ("id.resp_h", S),
@@ -109,12 +116,13 @@ _FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
     "rdp": [("cookie", S), ("result", S), ("security_protocol", S), ("client_name", S), ("auth_success", B)],
     "dhcp": [("client_addr", S), ("server_addr", S), ("client_port", I64), ("server_port", I64), ("mac", S),
              ("host_name", S), ("client_fqdn", S), ("domain", S), ("lease_time", F64), ("msg_types", pa.list_(S))],
+    **_more.FIELDS,
 }  # fmt: skip
 _TYPES = {log: pa.struct([pa.field(k, t) for k, t in _CONN_ID + fields]) for log, fields in _FIELDS.items()}
 #: log -> its OCSF class
 CLASSES = {"conn": "network_activity", "dns": "dns_activity", "http": "http_activity", "ssl": "network_activity",
            "ssh": "ssh_activity", "notice": "detection_finding", "kerberos": "authentication", "ftp": "ftp_activity",
-           "rdp": "rdp_activity", "dhcp": "dhcp_activity"}  # fmt: skip
+           "rdp": "rdp_activity", "dhcp": "dhcp_activity", **_more.CLASSES}  # fmt: skip
 #: a log's name as sensors write ``_path``: Zeek's own, Corelight's reduced logs (``conn_red``)
 _PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}}
 #: keys only one log's record has (a record without ``_path``): the first log whose every key is there (a
@@ -124,10 +132,19 @@ _KEYS = (("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns", ("query", 
          ("ssl", ("established", "server_name")), ("ssh", ("auth_success",)), ("ssh", ("hassh", "client")),
          ("notice", ("note", "msg", "actions")), ("notice", ("note", "msg", "suppress_for")),
          ("kerberos", ("request_type", "service")), ("ftp", ("command", "reply_code")),
-         ("rdp", ("cookie", "security_protocol")), ("rdp", ("result", "security_protocol")), ("dhcp", ("msg_types", "uids")))  # fmt: skip
+         ("rdp", ("cookie", "security_protocol")), ("rdp", ("result", "security_protocol")), ("dhcp", ("msg_types", "uids")), *_more.KEYS)  # fmt: skip
 #: a record the ``json`` format keeps may be Zeek's if its text holds one of these keys (``uid``: a writer that
-#: nests conn_id, ``"id": {"orig_h": ...}``)
-_MARK = re.compile(rb'"(?:_path|id\.orig_h|uids?|note)"')
+#: nests records, ``"id": {"orig_h": ...}``; files.log before Zeek 5 names its connections ``conn_uids``, x509.log none)
+_MARK = re.compile(rb'"(?:_path|id\.orig_h|(?:conn_|f)?uids?|note|notice|certificate(?:\.serial)?|seen\.indicator)"')
+#: the records of Zeek's logs a writer may nest (``"id": {"orig_h": ...}``) where Zeek's JSON writer names their
+#: fields ``id.orig_h``: conn_id, x509.log's certificate, SANs and constraints, intel.log's Seen, ftp.log's data channel
+_NESTED = ("id", "certificate", "san", "basic_constraints", "seen", "data_channel")
+#: logs whose rows need not name a connection; the others' rows that name none stay Base Events (:func:`groups`)
+_UNCONNECTED = frozenset({"notice", "dhcp", *_more.UNCONNECTED})
+#: logs whose class has no connection_info (Authentication; the findings: the connection is the evidence's)
+_NO_CONNECTION_INFO = frozenset({"notice", "kerberos", *_more.NO_CONNECTION_INFO})
+#: logs whose class has no endpoints from the conn_id (a finding's are its evidence's; dhcp names its own)
+_NO_ENDPOINTS = frozenset({"notice", *_more.NO_ENDPOINTS})
 
 
 @dataclass
@@ -218,28 +235,27 @@ def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> l
         typed, ok = _typed(log, records if len(ks) == len(records) else [records[k] for k in ks])
         if not len(typed):
             continue
-        if log != "notice":  # a row naming no connection (a log of another shape under the name) stays Base
+        named = None
+        if log not in _UNCONNECTED:  # a row naming no connection (a log of another shape under the name) stays Base
             named = pc.or_(pc.is_valid(_f(typed, "id.orig_h")), pc.is_valid(_f(typed, "id.resp_h")))
-            if log == "dhcp":  # a DHCP exchange's client and server (its uids name the connections)
-                named = pc.or_(pc.or_(pc.is_valid(_f(typed, "client_addr")), pc.is_valid(_f(typed, "server_addr"))),
-                               pc.is_valid(_f(typed, "mac")))
-            if not pc.all(named).as_py():
-                ok[ok] = named.to_numpy(zero_copy_only=False)
-                typed = typed.filter(named)
-                if not len(typed):
-                    continue
+        elif log == "dhcp":  # a DHCP exchange's client and server (its uids name the connections)
+            named = pc.or_(pc.or_(pc.is_valid(_f(typed, "client_addr")), pc.is_valid(_f(typed, "server_addr"))),
+                           pc.is_valid(_f(typed, "mac")))
+        if named is not None and not pc.all(named).as_py():
+            ok[ok] = named.to_numpy(zero_copy_only=False)
+            typed = typed.filter(named)
+            if not len(typed):
+                continue
         at = np.asarray(rows, np.int64)[np.asarray(ks, np.int64)[ok]]
         whole = len(at) == len(times_ms)  # every row of the batch (then in order): no take
         activity, severity, cols = _MAPPERS[log](typed, times_ms if whole else times_ms.take(pa.array(at)))
         own = cols.pop("_direction", None)
-        if log != "dhcp":
-            cols.update(_connection(typed, own))
-        if log == "notice":  # the connection's endpoints are the evidence's (its own columns), not the finding's
-            for name in [c for c in cols if c.startswith(("src_endpoint.", "dst_endpoint.", "connection_info."))]:
-                del cols[name]
-        elif log == "kerberos":  # Authentication has the endpoints, no connection_info
-            for name in [c for c in cols if c.startswith("connection_info.")]:
-                del cols[name]
+        if log != "dhcp":  # a log's own columns over the connection's (files.log's endpoints before Zeek 5)
+            cols = {**_connection(typed, own), **cols}
+        drop = (("src_endpoint.", "dst_endpoint.") if log in _NO_ENDPOINTS else ()) + (
+            ("connection_info.",) if log in _NO_CONNECTION_INFO else ())
+        for name in [c for c in cols if drop and c.startswith(drop)]:
+            del cols[name]
         out.append(Group(CLASSES[log], at, activity, severity, cols))
     return out
 
@@ -251,8 +267,9 @@ def _log(rec: dict[str, Any]) -> str | None:
         return _PATHS.get(path)
     if "ts" not in rec:
         return None
-    if isinstance(rec.get("id"), dict):  # a writer that nests conn_id (``"id": {"orig_h": ...}``)
-        rec.update({f"id.{k}": v for k, v in rec["id"].items()})
+    for key in _NESTED:  # a writer that nests records (``"id": {"orig_h": ...}``, VAST's and Tenzir's export)
+        if isinstance(rec.get(key), dict):
+            rec.update({f"{key}.{k}": v for k, v in rec[key].items()})
     for log, keys in _KEYS:
         if all(k in rec for k in keys):
             return log
@@ -264,7 +281,7 @@ def _typed(log: str, recs: Sequence[Any]) -> tuple[pa.StructArray, np.ndarray]:
     whose field has another type than Zeek writes stays out, as a Base Event)."""
     t = _TYPES[log]
     try:
-        return pa.array(recs, t), np.ones(len(recs), bool)
+        return _timed(log, pa.array(recs, t), recs), np.ones(len(recs), bool)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
         ok = np.zeros(len(recs), bool)
         for i, r in enumerate(recs):
@@ -273,31 +290,17 @@ def _typed(log: str, recs: Sequence[Any]) -> tuple[pa.StructArray, np.ndarray]:
                 ok[i] = True
             except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
                 continue
-        return pa.array([r for r, good in zip(recs, ok, strict=True) if good], t), ok
+        kept = [r for r, good in zip(recs, ok, strict=True) if good]
+        return _timed(log, pa.array(kept, t), kept), ok
 
 
-def _f(s: pa.StructArray, name: str) -> pa.Array:
-    return s.field(name)
-
-
-def _where(mask: pa.Array, arr: pa.Array) -> pa.Array:
-    """``arr`` where ``mask`` holds, else null (an object's attributes where its required one is given)."""
-    return pc.if_else(mask, arr, pa.scalar(None, arr.type))
-
-
-def _ms(seconds: pa.Array) -> pa.Array:
-    """Seconds (an ``interval``) as whole milliseconds."""
-    return pc.round(pc.multiply(seconds, 1000.0)).cast(I64)
-
-
-def _by(values: pa.Array, table: dict[str, int], other: int, none: int) -> pa.Array:
-    """The id of each value in ``table``; ``other`` for another value, ``none`` for a null."""
-    ids = pc.take(pa.array(list(table.values()), I32), pc.index_in(values, value_set=pa.array(list(table), S)))
-    return pc.if_else(pc.is_null(values), pa.scalar(none, I32), pc.fill_null(ids, pa.scalar(other, I32)))
-
-
-def _true_false(flag: pa.Array, if_true: int, if_false: int, none: int) -> pa.Array:
-    return pc.fill_null(pc.if_else(flag, pa.scalar(if_true, I32), pa.scalar(if_false, I32)), pa.scalar(none, I32))
+def _timed(log: str, typed: pa.StructArray, recs: Sequence[Any]) -> pa.StructArray:
+    """``typed`` with the log's other ``time`` fields (:data:`._zeek_more.TIMES`) as ms since the epoch."""
+    names = _more.TIMES.get(log, ())
+    if not names:
+        return typed
+    times = [parse_times([r.get(k) for r in recs]) for k in names]
+    return pa.StructArray.from_arrays([*typed.flatten(), *times], names=[*(f.name for f in typed.type), *names])
 
 
 _PROTO_NUMS = {"tcp": 6, "udp": 17, "icmp": 1}
@@ -415,30 +418,16 @@ def _http(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, 
     }  # fmt: skip
 
 
-def _fingerprint(value: pa.Array, algorithm: pa.Array | int) -> pa.Array:
-    """A ``fingerprint`` of each value (null where it is) by ``algorithm`` (MD5, SHA-1, SHA-256 ids)."""
-    n = len(value)
-    alg = pa.array(np.full(n, algorithm, np.int32)) if isinstance(algorithm, int) else algorithm
-    return pa.StructArray.from_arrays([value, alg, _ALG_NAMES.take(alg)], names=["value", "algorithm_id", "algorithm"],
-                                      mask=pc.is_null(value))
-
-
-_ALG_NAMES = pa.array(["Unknown", "MD5", "SHA-1", "SHA-256"], S)
-
-
 def _ssl(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
     fps = _f(s, "cert_chain_fps")
     leaf = pc.list_element(pc.if_else(pc.fill_null(pc.greater(pc.list_value_length(fps), 0), False), fps,
                                       pa.scalar(None, fps.type)), 0) if len(fps) else pa.nulls(0, S)  # fmt: skip
-    alg = pc.fill_null(pc.if_else(pc.equal(pc.utf8_length(leaf), 64), pa.scalar(3, I32),
-                                  pc.if_else(pc.equal(pc.utf8_length(leaf), 40), pa.scalar(2, I32), pa.scalar(0, I32))),
-                       pa.scalar(0, I32))  # fmt: skip
     # tls where the server chose a version (its required attribute); the name the client asked for
     # (SNI) is the server's hostname also where the handshake went no further
     v = pc.is_valid(_f(s, "version"))
     tls = {"tls.version": _f(s, "version"), "tls.cipher": _f(s, "cipher"), "tls.sni": _f(s, "server_name"),
            "tls.certificate.subject": _f(s, "subject"), "tls.certificate.issuer": _f(s, "issuer"),
-           "tls.certificate.fingerprints": singleton_list(_fingerprint(leaf, alg), pc.is_valid(leaf)),
+           "tls.certificate.fingerprints": hex_fingerprints(leaf),
            "tls.ja3_hash": _fingerprint(_f(s, "ja3"), 1), "tls.ja3s_hash": _fingerprint(_f(s, "ja3s"), 1)}
     return _true_false(_f(s, "established"), 6, 4, 0), 1, {
         **{k: _where(v, a) for k, a in tls.items()}, "dst_endpoint.hostname": _f(s, "server_name"), "start_time": times}
@@ -450,13 +439,10 @@ def _ssh(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, p
              for k in ("hassh", "hasshServer")]
     direction = _by(_f(s, "direction"), {"INBOUND": 1, "OUTBOUND": 2}, 0, 0)
     return _true_false(ok, 1, 4, 6), 1, {
-        "status_id": _true_false(ok, 1, 2, 0), "status": pc.take(_STATUS, _true_false(ok, 1, 2, 0)),
+        **_status(ok),
         "protocol_ver": _f(s, "version").cast(S), "client_hassh": hassh[0], "server_hassh": hassh[1],
         "_direction": direction, "start_time": times,
     }  # fmt: skip
-
-
-_STATUS = pa.array(["Unknown", "Success", "Failure"], S)
 
 
 def _fingerprint_hassh(value: pa.Array) -> pa.Array:
@@ -472,14 +458,11 @@ def _notice(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str
     src, dst = pc.coalesce(_f(s, "src"), _f(s, "id.orig_h")), pc.coalesce(_f(s, "dst"), _f(s, "id.resp_h"))
     dport = pc.coalesce(_f(s, "p"), _f(s, "id.resp_p")).cast(I32)
     sport = pc.if_else(pc.is_valid(_f(s, "src")), pa.scalar(None, I32), _f(s, "id.orig_p").cast(I32))
-    ends = [pa.StructArray.from_arrays([ip, port], names=["ip", "port"], mask=pc.is_null(ip))
-            for ip, port in ((src, sport), (dst, dport))]
-    evidence = pa.StructArray.from_arrays(ends, names=["src_endpoint", "dst_endpoint"])
     return 1, 0, {
         "finding_info.title": note, "finding_info.desc": _f(s, "msg"),
         "finding_info.analytic.name": note, "finding_info.analytic.type_id": pa.array(np.ones(n, np.int32)),
         "finding_info.analytic.type": pa.repeat(pa.scalar("Rule"), n),
-        "evidences": singleton_list(evidence, pc.or_(pc.is_valid(src), pc.is_valid(dst))),
+        "evidences": endpoints_evidence(src, sport, dst, dport),
     }  # fmt: skip
 
 
@@ -496,7 +479,7 @@ def _kerberos(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[s
     return _by(_f(s, "request_type"), _KRB_ACTIVITY, 99, 0), 1, {
         "auth_protocol_id": pa.array(np.full(len(s), 2, np.int32)), "auth_protocol": pa.repeat(pa.scalar("Kerberos"), len(s)),
         "user.name": name, "user.domain": realm, "service.name": _f(s, "service"),
-        "status_id": _true_false(ok, 1, 2, 0), "status": _STATUS.take(_true_false(ok, 1, 2, 0)),
+        **_status(ok),
         "status_detail": _f(s, "error_msg"),
     }  # fmt: skip
 
@@ -527,7 +510,7 @@ def _rdp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, p
     ok = _f(s, "auth_success")
     return 6, 1, {
         "src_endpoint.hostname": _f(s, "client_name"), "user.name": _f(s, "cookie"),
-        "status_id": _true_false(ok, 1, 2, 0), "status": _STATUS.take(_true_false(ok, 1, 2, 0)),
+        **_status(ok),
         "status_detail": _f(s, "result"), "protocol_ver": _f(s, "security_protocol"), "start_time": times,
     }  # fmt: skip
 
@@ -553,6 +536,6 @@ def _dhcp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, 
     }  # fmt: skip
 
 
-_MAPPERS: dict[str, Callable[[pa.StructArray, pa.Array], tuple[Any, int, dict[str, pa.Array]]]] = {
+_MAPPERS: dict[str, zk.Mapper] = {
     "conn": _conn, "dns": _dns, "http": _http, "ssl": _ssl, "ssh": _ssh, "notice": _notice, "kerberos": _kerberos,
-    "ftp": _ftp, "rdp": _rdp, "dhcp": _dhcp}
+    "ftp": _ftp, "rdp": _rdp, "dhcp": _dhcp, **_more.MAPPERS}

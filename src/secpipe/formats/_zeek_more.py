@@ -1,0 +1,245 @@
+"""More of Zeek's logs as their OCSF classes: SMB, DCE/RPC, files, NTLM, SMTP, x509, weird and intel.
+
+The logs :mod:`._zeek_classes` reads besides its own (which registers these: their fields, the
+keys that tell a record without ``_path``, the class and the mapping). As there, the classes follow
+the OCSF project's Zeek mappings (github.com/ocsf/examples ``mappings/markdown/Zeek``: smtp, x509)
+and Tenzir's (github.com/tenzir/library ``zeek-ocsf``: smb_files, smtp) where they have one, for
+OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/main.zeek``):
+
+- ``smb_files`` -> SMB Activity (4006): ``SMB::FILE_OPEN`` / ``PIPE_OPEN`` / ``PRINT_OPEN`` File Open,
+  every other action (read, write, delete, rename, set attribute, close) Other, as Tenzir's mapping;
+  ``share`` the ``path`` (``\\\\host\\share``), ``share_type`` by the action's kind (FILE, PIPE,
+  PRINT), ``file`` the ``name`` (relative to the share, as Zeek logs it), ``fuid`` and ``size`` (a
+  pipe's type Named Pipe);
+- ``smb_mapping`` -> SMB Activity (4006), Other (a tree connect is none of its file activities):
+  ``share`` and ``share_type`` (DISK File, PIPE Pipe, PRINT Print);
+- ``dce_rpc`` -> Network Activity (4001), Traffic, ``app_protocol_name`` ``dce_rpc`` (the name
+  conn.log gives the service): OCSF's ``dce_rpc`` object requires the interface's UUID and the
+  call's flags, which dce_rpc.log does not write (its ``endpoint``, ``operation`` and
+  ``named_pipe`` stay in ``unmapped``);
+- ``files`` -> Network File Activity (4010): Upload where the connection's originator sent the
+  file (``is_orig``), Download where the responder did; ``file`` (``filename``, ``fuid``,
+  ``mime_type``, ``total_bytes`` else ``seen_bytes``, the MD5 / SHA-1 / SHA-256 hashes), the
+  analyzer that saw it (``source``: HTTP, SMB, FTP_DATA...) as ``app_protocol_name``; the endpoints: the connection's (Zeek 5+), else of Zeek before 5 the sender
+  (``tx_hosts``) and receiver (``rx_hosts``), the sender the source where ``is_orig``;
+- ``ntlm`` -> Authentication (3002), Logon, protocol NTLM: ``username`` / ``domainname`` the user,
+  the client's ``hostname`` the source's, the server's names from its CHALLENGE (NetBIOS name,
+  DNS name, tree name) the destination's ``name``, ``hostname``, ``domain``; ``success`` the status;
+- ``smtp`` -> Email Activity (4009), Send (Zeek sees a client hand a message to a server; the OCSF
+  project's mapping says Scan, which is a mail scanner's verdict): ``email`` (From, To, Cc,
+  Reply-To, Message-ID, Subject headers; the envelope's MAIL FROM and RCPT TO), ``smtp_hello``,
+  the server's ``last_reply`` as ``status_detail``, ``direction_id`` by ``local_orig`` /
+  ``local_resp`` (Inbound, Outbound, Internal), protocol SMTP;
+- ``x509`` -> Network Activity (4001), Other, as the OCSF project's mapping: ``tls.certificate``
+  (serial number, subject, issuer, version, validity as ``created_time`` / ``expiration_time``,
+  the ``fingerprint``) and its DNS names as ``tls.sans``. The log names no connection nor TLS
+  version (ssl.log rows name the certificates they saw by ``cert_chain_fps``, this fingerprint);
+- ``weird`` -> Detection Finding (2004), Create: Zeek's Weird framework reports traffic that breaks
+  its protocol or Zeek's expectations (a malformed header, a checksum, an evasion attempt), which
+  is what a finding with Zeek's analytic says, as a notice is; the ``name`` as title and analytic,
+  ``addl`` as description, the connection's addresses as the evidence's endpoints. Not Network
+  Activity: a weird row is no connection (many have none), it is what Zeek found about one;
+- ``intel`` -> Detection Finding (2004), Create: the indicator seen (``seen.indicator``) as title,
+  where it was seen (``seen.where``) as description, the intel types it matched (``matched``) as
+  ``finding_info.types``, the feeds it came from (``sources``) as ``data_sources``, the connection's
+  addresses as the evidence's endpoints.
+
+Severity: weird and intel rows say none (Unknown, 0, as notice); the others Informational.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from secpipe import _compute as pc
+from secpipe.formats._zeek_kernels import (
+    I32,
+    I64,
+    B,
+    Mapper,
+    S,
+    by,
+    const,
+    endpoints_evidence,
+    field,
+    fingerprint,
+    hex_fingerprints,
+    status,
+    true_false,
+    where,
+)
+
+L = pa.list_(S)
+#: log -> the fields its mapping reads, as Zeek's JSON writer types them (besides conn_id and uid)
+FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
+    "smb_files": [("fuid", S), ("action", S), ("path", S), ("name", S), ("size", I64)],
+    "smb_mapping": [("path", S), ("share_type", S)],
+    "dce_rpc": [("endpoint", S), ("operation", S)],
+    "files": [("fuid", S), ("tx_hosts", L), ("rx_hosts", L), ("source", S), ("mime_type", S), ("filename", S),
+              ("is_orig", B), ("seen_bytes", I64), ("total_bytes", I64), ("md5", S), ("sha1", S),
+              ("sha256", S)],
+    "ntlm": [("username", S), ("hostname", S), ("domainname", S), ("server_nb_computer_name", S),
+             ("server_dns_computer_name", S), ("server_tree_name", S), ("success", B)],
+    "smtp": [("helo", S), ("mailfrom", S), ("rcptto", L), ("from", S), ("to", L), ("cc", L), ("reply_to", S),
+             ("msg_id", S), ("subject", S), ("last_reply", S)],
+    "x509": [("fingerprint", S), ("certificate.version", I64), ("certificate.serial", S), ("certificate.subject", S),
+             ("certificate.issuer", S), ("san.dns", L)],
+    "weird": [("name", S), ("addl", S)],
+    "intel": [("seen.indicator", S), ("seen.where", S), ("matched", L), ("sources", L)],
+}  # fmt: skip
+#: log -> its fields of Zeek's ``time`` type other than ``ts``, read as ``ts`` is (epoch seconds, or the ISO-8601
+#: text of a writer with ``JSON::TS_ISO8601``, Corelight's) into ms since the epoch
+TIMES = {"x509": ("certificate.not_valid_before", "certificate.not_valid_after")}
+CLASSES = {"smb_files": "smb_activity", "smb_mapping": "smb_activity", "dce_rpc": "network_activity",
+           "files": "network_file_activity", "ntlm": "authentication", "smtp": "email_activity",
+           "x509": "network_activity", "weird": "detection_finding", "intel": "detection_finding"}  # fmt: skip
+#: keys only one log's record has (see :data:`._zeek_classes._KEYS`)
+KEYS = (("smb_files", ("action", "name")), ("smb_mapping", ("share_type", "path")), ("dce_rpc", ("endpoint", "operation")),
+        ("dce_rpc", ("named_pipe", "rtt")), ("files", ("fuid", "seen_bytes")), ("ntlm", ("domainname",)),
+        ("ntlm", ("server_nb_computer_name",)), ("ntlm", ("server_dns_computer_name",)), ("smtp", ("mailfrom",)),
+        ("smtp", ("rcptto",)), ("smtp", ("helo", "trans_depth")), ("smtp", ("last_reply", "trans_depth")),
+        ("x509", ("certificate.serial",)), ("weird", ("name", "notice")), ("intel", ("seen.indicator",)))  # fmt: skip
+#: logs whose rows need not name a connection (their own addresses, or none: x509)
+UNCONNECTED = frozenset({"files", "x509", "weird", "intel"})
+#: logs whose class has no connection_info (Authentication, Email Activity; Detection Finding: the connection is the
+#: evidence's; x509: none)
+NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "ntlm", "smtp"})
+#: logs whose class has no endpoints of its own (the evidence's, or none)
+NO_ENDPOINTS = frozenset({"x509", "weird", "intel"})
+
+#: the kinds of an SMB share (a tree's ``share_type``, a file action's prefix) -> share_type_id
+_SHARE_TYPES = {"DISK": 1, "FILE": 1, "PIPE": 2, "PRINT": 3}
+_SHARE_CAPTIONS = pa.array(["Unknown", "File", "Pipe", "Print"], S)
+
+
+def _share(kind: pa.Array) -> dict[str, pa.Array]:
+    ids = by(kind, _SHARE_TYPES, 0, 0)
+    return {"share_type_id": ids, "share_type": _SHARE_CAPTIONS.take(ids)}
+
+
+def _smb_files(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    parts = pc.extract_regex(field(s, "action"), r"^(?:SMB::)?(?P<kind>[A-Z]+)_(?P<op>[A-Z_]+)$")
+    kind, op = parts.field("kind"), parts.field("op")
+    name, pipe = field(s, "name"), pc.fill_null(pc.equal(kind, "PIPE"), False)
+    type_id = pc.if_else(pipe, pa.scalar(6, I32), pa.scalar(0, I32))
+    return pc.if_else(pc.fill_null(pc.equal(op, "OPEN"), False), pa.scalar(2, I32), pa.scalar(99, I32)), 1, {
+        "share": field(s, "path"), **_share(kind),
+        "file.name": name, "file.uid": field(s, "fuid"), "file.size": field(s, "size"),
+        "file.type_id": where(pc.is_valid(name), type_id),
+        "file.type": where(pc.is_valid(name), pc.if_else(pipe, "Named Pipe", "Unknown")),
+    }  # fmt: skip
+
+
+def _smb_mapping(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    return 99, 1, {"share": field(s, "path"), **_share(pc.utf8_upper(field(s, "share_type")))}
+
+
+def _dce_rpc(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    return 6, 1, {"app_protocol_name": const("dce_rpc", len(s), S), "start_time": times}
+
+
+def _first(hosts: pa.ListArray) -> pa.Array:
+    """The first address of each row's set (null where it is empty or null)."""
+    some = pc.fill_null(pc.greater(pc.list_value_length(hosts), 0), False)
+    return pc.list_element(pc.if_else(some, hosts, pa.scalar(None, hosts.type)), 0) if len(hosts) else pa.nulls(0, S)
+
+
+def _files(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    orig = field(s, "is_orig")
+    tx, rx = _first(field(s, "tx_hosts")), _first(field(s, "rx_hosts"))
+    sender_first = pc.fill_null(orig, True)
+    n = len(s)
+    name, uid = field(s, "filename"), field(s, "fuid")
+    known = pc.or_(pc.is_valid(name), pc.is_valid(uid))
+    return true_false(orig, 1, 2, 0), 1, {
+        "file.name": name, "file.uid": uid, "file.mime_type": field(s, "mime_type"),
+        "file.size": pc.coalesce(field(s, "total_bytes"), field(s, "seen_bytes")),
+        "file.type_id": where(known, const(0, n, I32)), "file.type": where(known, const("Unknown", n, S)),
+        "file.hashes": _hashes([field(s, k) for k in ("md5", "sha1", "sha256")]),
+        "app_protocol_name": field(s, "source"), "start_time": times,
+        "src_endpoint.ip": pc.coalesce(field(s, "id.orig_h"), pc.if_else(sender_first, tx, rx)),
+        "dst_endpoint.ip": pc.coalesce(field(s, "id.resp_h"), pc.if_else(sender_first, rx, tx)),
+    }  # fmt: skip
+
+
+def _hashes(digests: list[pa.Array]) -> pa.Array:
+    """``hashes[]`` of each row's MD5, SHA-1 and SHA-256 digests, in that order, the ones it lacks left out."""
+    n, k = len(digests[0]), len(digests)
+    every = pa.concat_arrays([fingerprint(d, alg) for d, alg in zip(digests, (1, 2, 3), strict=True)])
+    each = every.take(pa.array(np.arange(n * k).reshape(k, n).T.ravel()))  # row by row: its k digests
+    valid = pc.is_valid(each).to_numpy(zero_copy_only=False)
+    counts = valid.reshape(n, k).sum(axis=1)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]), I32)
+    return pa.ListArray.from_arrays(offsets, each.filter(pa.array(valid)), mask=pa.array(counts == 0))
+
+
+def _ntlm(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    n = len(s)
+    return 1, 1, {
+        "auth_protocol_id": const(1, n, I32), "auth_protocol": const("NTLM", n, S),
+        "user.name": field(s, "username"), "user.domain": field(s, "domainname"),
+        "src_endpoint.hostname": field(s, "hostname"), "dst_endpoint.name": field(s, "server_nb_computer_name"),
+        "dst_endpoint.hostname": field(s, "server_dns_computer_name"), "dst_endpoint.domain": field(s, "server_tree_name"),
+        **status(field(s, "success")),
+    }  # fmt: skip
+
+
+_EMAIL_DIRECTIONS = pa.array(["Unknown", "Inbound", "Outbound", "Internal"], S)
+
+
+def _smtp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    lo, lr = field(s, "local_orig"), field(s, "local_resp")
+    direction = pc.fill_null(pc.if_else(lo, true_false(lr, 3, 2, 2), true_false(lr, 1, 0, 0)), true_false(lr, 1, 0, 0))
+    email = {"email.from": field(s, "from"), "email.to": field(s, "to"), "email.cc": field(s, "cc"),
+             "email.reply_to": field(s, "reply_to"), "email.message_uid": field(s, "msg_id"),
+             "email.subject": field(s, "subject"), "email.smtp_from": field(s, "mailfrom"),
+             "email.smtp_to": field(s, "rcptto")}
+    return 1, 1, {
+        **email, "smtp_hello": field(s, "helo"), "status_detail": field(s, "last_reply"),
+        "direction_id": direction, "direction": _EMAIL_DIRECTIONS.take(direction),
+        "protocol_name": const("SMTP", len(s), S),
+    }  # fmt: skip
+
+
+def _x509(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    dns = field(s, "san.dns")
+    sans = pa.StructArray.from_arrays([dns.values, const("DNS", len(dns.values), S)], names=["name", "type"])
+    return 99, 1, {
+        "tls.certificate.serial_number": field(s, "certificate.serial"),
+        "tls.certificate.subject": field(s, "certificate.subject"), "tls.certificate.issuer": field(s, "certificate.issuer"),
+        "tls.certificate.version": field(s, "certificate.version").cast(S),
+        "tls.certificate.created_time": field(s, "certificate.not_valid_before"),
+        "tls.certificate.expiration_time": field(s, "certificate.not_valid_after"),
+        "tls.certificate.fingerprints": hex_fingerprints(field(s, "fingerprint")),
+        "tls.sans": pa.ListArray.from_arrays(dns.offsets, sans, mask=pc.is_null(dns)),
+    }  # fmt: skip
+
+
+def _evidence(s: pa.StructArray) -> pa.Array:
+    port = [field(s, k).cast(I32) for k in ("id.orig_p", "id.resp_p")]
+    return endpoints_evidence(field(s, "id.orig_h"), port[0], field(s, "id.resp_h"), port[1])
+
+
+def _analytic(name: pa.Array) -> dict[str, pa.Array]:
+    n, named = len(name), pc.is_valid(name)
+    return {"finding_info.analytic.name": name, "finding_info.analytic.type_id": where(named, const(1, n, I32)),
+            "finding_info.analytic.type": where(named, const("Rule", n, S))}
+
+
+def _weird(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    name = field(s, "name")
+    return 1, 0, {"finding_info.title": name, "finding_info.desc": field(s, "addl"), **_analytic(name),
+                  "evidences": _evidence(s)}
+
+
+def _intel(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    return 1, 0, {
+        "finding_info.title": field(s, "seen.indicator"), "finding_info.desc": field(s, "seen.where"),
+        "finding_info.types": field(s, "matched"), "finding_info.data_sources": field(s, "sources"),
+        "evidences": _evidence(s),
+    }  # fmt: skip
+
+
+MAPPERS: dict[str, Mapper] = {"smb_files": _smb_files, "smb_mapping": _smb_mapping, "dce_rpc": _dce_rpc, "files": _files,
+                              "ntlm": _ntlm, "smtp": _smtp, "x509": _x509, "weird": _weird, "intel": _intel}
