@@ -138,6 +138,25 @@ def test_weird_and_intel_are_detection_findings_with_their_evidence() -> None:
     assert (vast["class_uid"], vast["evidences"][0]["src_endpoint"]["ip"]) == (2004, "87.251.64.137")
 
 
+def test_tunnel_ntp_and_radius_rows_are_their_classes() -> None:
+    rows, vast = _case("elastic-zeek-logs.json"), _case("tenzir-m57-zeek-more.json")
+    http = _one(rows, tunnel_type="Tunnel::HTTP")
+    assert (http["class_uid"], http["activity_name"], http["protocol_name"], http["dst_endpoint"]["port"]) == (
+        4014, "Open", "HTTP", 8080)
+    assert _one(vast, tunnel_type="Tunnel::GRE")["protocol_name"] == "GRE"
+    client, server = sorted(_case("zeek-docs-ntp.json"), key=lambda r: r["time"])
+    assert (client["class_uid"], client["activity_name"], client["stratum_id"], client["precision"]) == (
+        4013, "Client Synchronization", 0, 0)  # mode 3; stratum 0 unspecified; precision 1 s = 2^0
+    assert (server["activity_name"], server["version"], server["stratum"], server["precision"]) == (
+        "Server Response", "4", "Secondary Server", -24)  # 5.96e-08 s = 2^-24
+    assert (server["delay"], server["dispersion"]) == (9, 21)  # root delay 0.0092 s, dispersion 0.0212 s
+    ok, failed = _one(rows, username="John.McGuirk"), _one(rows, username="alice.williams")
+    assert (ok["class_uid"], ok["auth_protocol"], ok["auth_protocol_id"], ok["user"]["name"], ok["status"]) == (
+        3002, "RADIUS", 10, "John.McGuirk", "Success")
+    assert (failed["status_id"], failed["dst_endpoint"]["port"]) == (2, 1812)
+    assert (_one(vast, result="unknown")["status_id"], _one(vast, result="unknown").get("user")) == (0, None)
+
+
 def test_a_log_of_another_shape_or_type_stays_a_base_event() -> None:
     # a weird name given as a number (no Zeek writer does): that record stays Base, whole; its neighbour is mapped
     recs = [msgspec.json.decode(x) for x in (CASES / "elastic-zeek-logs.json").read_bytes().splitlines()]
@@ -150,10 +169,10 @@ def test_a_log_of_another_shape_or_type_stays_a_base_event() -> None:
 def test_stored_events_conform_to_their_classes() -> None:
     # what these logs cannot give: an endpoint's name or uid (Zeek names endpoints by address); x509.log names
     # no connection nor TLS version; a file Zeek saw no name of (files.log: filename is optional), or no hosts of
-    # (VAST's export), a session whose message Zeek did not see (STARTTLS)
+    # (VAST's export), a session whose message Zeek did not see (STARTTLS), a RADIUS request naming no user
     allowed = ("constraint at_least_one ['name', 'uid'] none present", "required tls.version missing",
                "constraint at_least_one ['dst_endpoint', 'src_endpoint'] none present", "required file.name missing",
-               "required src_endpoint missing", "required email missing")
+               "required src_endpoint missing", "required email missing", "required user missing")
     seen = set()
     for path in sorted(CASES.glob("*.json")):
         for b in formats.get("json").decode(path.read_bytes(), "t").batches:
@@ -162,4 +181,4 @@ def test_stored_events_conform_to_their_classes() -> None:
             problems = check_rows(cls, b.to_pylist())
             assert [p for p in problems if not p.endswith(allowed)] == [], (path.name, problems)
     assert seen == {"smb_activity", "network_activity", "network_file_activity", "authentication", "email_activity",
-                    "detection_finding"}
+                    "detection_finding", "tunnel_activity", "ntp_activity"}

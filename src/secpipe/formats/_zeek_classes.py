@@ -59,8 +59,8 @@ Authentication (kerberos), ``connection_info``:
 ``local_orig`` / ``local_resp``, Unknown where they are unset). ``device.hostname`` is the
 sensor (``_system_name``), never a record's ``host`` (http.log's is the web server's name).
 The whole record stays in ``unmapped`` (SigmaHQ's ``product: zeek`` rules read its fields
-there) and ``raw_data``. smb_files, smb_mapping, dce_rpc, files, ntlm, smtp, x509, weird and intel are
-:mod:`._zeek_more`'s; other logs (software, known_*, pe, tunnel, snmp, sip...) stay Base Events. A writer that
+there) and ``raw_data``. smb_files, smb_mapping, dce_rpc, files, ntlm, smtp, x509, weird, intel, tunnel, ntp and
+radius are :mod:`._zeek_more`'s; other logs (software, known_*, pe, snmp, sip...) stay Base Events. A writer that
 nests Zeek's records (VAST, Tenzir: ``"id": {"orig_h": ...}``, x509's ``"certificate": {...}``) is read as
 Zeek's dotted names.
 

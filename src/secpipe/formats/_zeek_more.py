@@ -1,4 +1,4 @@
-"""More of Zeek's logs as their OCSF classes: SMB, DCE/RPC, files, NTLM, SMTP, x509, weird and intel.
+"""More of Zeek's logs as their OCSF classes: SMB, DCE/RPC, files, NTLM, SMTP, x509, weird, intel, tunnel, NTP, RADIUS.
 
 The logs :mod:`._zeek_classes` reads besides its own (which registers these: their fields, the
 keys that tell a record without ``_path``, the class and the mapping). As there, the classes follow
@@ -42,7 +42,14 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
 - ``intel`` -> Detection Finding (2004), Create: the indicator seen (``seen.indicator``) as title,
   where it was seen (``seen.where``) as description, the intel types it matched (``matched``) as
   ``finding_info.types``, the feeds it came from (``sources``) as ``data_sources``, the connection's
-  addresses as the evidence's endpoints.
+  addresses as the evidence's endpoints;
+- ``tunnel`` -> Tunnel Activity (4014): ``Tunnel::DISCOVER`` Open, ``CLOSE`` and ``EXPIRE`` Close; the
+  encapsulation (``Tunnel::GRE``, ``TEREDO``, ``HTTP``...) as ``protocol_name``;
+- ``ntp`` -> NTP Activity (4013), one row a message: its mode (RFC 5905's 1-7 are OCSF's activity ids), ``version``,
+  the stratum (``stratum_id``: 0 unspecified Unknown, 1 primary, 2-15 secondary, 16 unsynchronized, 17-255
+  reserved), ``precision`` in log2 seconds (Zeek logs 2^precision seconds), root delay and dispersion in ms;
+- ``radius`` -> Authentication (3002), Logon, protocol RADIUS: the ``username``, ``result`` (success, failed,
+  unknown) as the status, ``reply_msg`` as ``status_detail``.
 
 Severity: weird and intel rows say none (Unknown, 0, as notice); the others Informational.
 """
@@ -54,8 +61,10 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._zeek_kernels import (
+    F64,
     I32,
     I64,
+    STATUS,
     B,
     Mapper,
     S,
@@ -65,10 +74,12 @@ from secpipe.formats._zeek_kernels import (
     field,
     fingerprint,
     hex_fingerprints,
+    ms,
     status,
     true_false,
     where,
 )
+from secpipe.schema.ocsf import enum_captions
 
 L = pa.list_(S)
 #: log -> the fields its mapping reads, as Zeek's JSON writer types them (besides conn_id and uid)
@@ -87,24 +98,31 @@ FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
              ("certificate.issuer", S), ("san.dns", L)],
     "weird": [("name", S), ("addl", S)],
     "intel": [("seen.indicator", S), ("seen.where", S), ("matched", L), ("sources", L)],
+    "tunnel": [("tunnel_type", S), ("action", S)],
+    "ntp": [("version", I64), ("mode", I64), ("stratum", I64), ("precision", F64), ("root_delay", F64),
+            ("root_disp", F64)],
+    "radius": [("username", S), ("result", S), ("reply_msg", S)],
 }  # fmt: skip
 #: log -> its fields of Zeek's ``time`` type other than ``ts``, read as ``ts`` is (epoch seconds, or the ISO-8601
 #: text of a writer with ``JSON::TS_ISO8601``, Corelight's) into ms since the epoch
 TIMES = {"x509": ("certificate.not_valid_before", "certificate.not_valid_after")}
 CLASSES = {"smb_files": "smb_activity", "smb_mapping": "smb_activity", "dce_rpc": "network_activity",
            "files": "network_file_activity", "ntlm": "authentication", "smtp": "email_activity",
-           "x509": "network_activity", "weird": "detection_finding", "intel": "detection_finding"}  # fmt: skip
+           "x509": "network_activity", "weird": "detection_finding", "intel": "detection_finding",
+           "tunnel": "tunnel_activity", "ntp": "ntp_activity", "radius": "authentication"}  # fmt: skip
 #: keys only one log's record has (see :data:`._zeek_classes._KEYS`)
 KEYS = (("smb_files", ("action", "name")), ("smb_mapping", ("share_type", "path")), ("dce_rpc", ("endpoint", "operation")),
         ("dce_rpc", ("named_pipe", "rtt")), ("files", ("fuid", "seen_bytes")), ("ntlm", ("domainname",)),
         ("ntlm", ("server_nb_computer_name",)), ("ntlm", ("server_dns_computer_name",)), ("smtp", ("mailfrom",)),
         ("smtp", ("rcptto",)), ("smtp", ("helo", "trans_depth")), ("smtp", ("last_reply", "trans_depth")),
-        ("x509", ("certificate.serial",)), ("weird", ("name", "notice")), ("intel", ("seen.indicator",)))  # fmt: skip
+        ("x509", ("certificate.serial",)), ("weird", ("name", "notice")), ("intel", ("seen.indicator",)),
+        ("tunnel", ("tunnel_type", "action")), ("ntp", ("stratum", "ref_id")), ("ntp", ("mode", "stratum", "poll")),
+        ("radius", ("username", "result")))  # fmt: skip
 #: logs whose rows need not name a connection (their own addresses, or none: x509)
 UNCONNECTED = frozenset({"files", "x509", "weird", "intel"})
 #: logs whose class has no connection_info (Authentication, Email Activity; Detection Finding: the connection is the
 #: evidence's; x509: none)
-NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "ntlm", "smtp"})
+NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "ntlm", "smtp", "radius"})
 #: logs whose class has no endpoints of its own (the evidence's, or none)
 NO_ENDPOINTS = frozenset({"x509", "weird", "intel"})
 
@@ -241,5 +259,55 @@ def _intel(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str,
     }  # fmt: skip
 
 
+#: Zeek's tunnel actions -> Tunnel Activity's activity (DISCOVER Open; CLOSE, and EXPIRE: no traffic for
+#: ``Tunnel::expiration_interval``, the tunnel is gone, Close)
+_TUNNEL_ACTIVITY = {"DISCOVER": 1, "CLOSE": 2, "EXPIRE": 2}
+
+
+def _tunnel(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """tunnel.log: the action as the activity, the encapsulation (``Tunnel::GRE``, ``Tunnel::TEREDO``...) as
+    ``protocol_name`` (OCSF's ``tunnel_type`` is a split or full tunnel, which Zeek does not see)."""
+    action = pc.extract_regex(field(s, "action"), r"^(?:Tunnel::)?(?P<a>.*)$").field("a")
+    kind = pc.extract_regex(field(s, "tunnel_type"), r"^(?:Tunnel::)?(?P<t>.*)$").field("t")
+    return by(action, _TUNNEL_ACTIVITY, 99, 0), 1, {"protocol_name": kind, "start_time": times}
+
+
+#: RFC 5905's strata -> OCSF's stratum_id: 0 unspecified (Unknown), 1 primary, 2-15 secondary, 16 unsynchronized,
+#: 17-255 reserved
+_STRATA = np.array([0, 1, *[2] * 14, 16, *[17] * 239], np.int32)
+
+
+def _ntp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """ntp.log (one row a message): its mode (RFC 5905: 1-7, OCSF's activity ids) as the activity, the stratum,
+    the precision Zeek logs as seconds (2^precision) as log2 seconds, root delay and dispersion in ms."""
+    mode, stratum = field(s, "mode"), field(s, "stratum")
+    valid = pc.and_(pc.greater_equal(stratum, 0), pc.less_equal(stratum, 255))
+    stratum_id = pc.if_else(pc.fill_null(valid, False), pa.array(_STRATA).take(pc.fill_null(stratum, 0)),
+                            pa.scalar(None, I32))
+    precision = field(s, "precision")
+    log2 = pc.if_else(pc.greater(precision, 0.0), pc.round(pc.log2(pc.max_element_wise(precision, 1e-300))),
+                      pa.scalar(None, F64))
+    in_range = pc.fill_null(pc.and_(pc.greater_equal(mode, 0), pc.less_equal(mode, 7)), False)
+    return pc.if_else(in_range, mode.cast(I32), pc.if_else(pc.is_valid(mode), pa.scalar(99, I32), pa.scalar(0, I32))), 1, {
+        "version": field(s, "version").cast(S), "stratum_id": stratum_id,
+        "stratum": enum_captions("ntp_activity", "stratum_id", stratum_id),
+        "precision": log2.cast(I32), "delay": ms(field(s, "root_delay")).cast(I32),
+        "dispersion": ms(field(s, "root_disp")).cast(I32), "start_time": times,
+    }  # fmt: skip
+
+
+def _radius(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """radius.log (one row an authentication attempt): the user, its ``result`` (success, failed, unknown) as the
+    status, the server's reply message. The connection's originator is the network access server, not the user's
+    device: the device's ``mac``, the address the user was given (``framed_addr``) stay in ``unmapped``."""
+    n = len(s)
+    ok = by(field(s, "result"), {"success": 1, "failed": 2}, 0, 0)
+    return 1, 1, {
+        "auth_protocol_id": const(10, n, I32), "auth_protocol": const("RADIUS", n, S), "user.name": field(s, "username"),
+        "status_id": ok, "status": STATUS.take(ok), "status_detail": field(s, "reply_msg"),
+    }  # fmt: skip
+
+
 MAPPERS: dict[str, Mapper] = {"smb_files": _smb_files, "smb_mapping": _smb_mapping, "dce_rpc": _dce_rpc, "files": _files,
-                              "ntlm": _ntlm, "smtp": _smtp, "x509": _x509, "weird": _weird, "intel": _intel}
+                              "ntlm": _ntlm, "smtp": _smtp, "x509": _x509, "weird": _weird, "intel": _intel,
+                              "tunnel": _tunnel, "ntp": _ntp, "radius": _radius}
