@@ -1,11 +1,18 @@
 """trivy-operator / Starboard reports, session 32: every severity word they write maps to an OCSF
-severity (samples: ``tests/cases/scanners31/SOURCES.md``)."""
+severity; every kind is read (samples: ``tests/cases/scanners31/SOURCES.md``, ``scanners32/SOURCES.md``)."""
 
 from __future__ import annotations
 
+import copy
+import json
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from secpipe import formats
+from secpipe.formats.base import Decoded
+from secpipe.schema.conformance import check_rows
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "scanners31"
 
@@ -19,3 +26,82 @@ def test_starboard_danger_checks_are_high() -> None:
     assert len(rows) == 5 and {(r["severity_id"], r["severity"]) for r in rows} == {(4, "High")}
     assert {c["severity"] for r in rows for c in r["compliance"]["checks"]} == {"High"}
     assert {'"Severity":"danger"' in r["raw_data"] for r in rows} == {True}  # Starboard's word kept
+
+
+HERE = Path(__file__).resolve().parents[1] / "cases" / "scanners32"
+
+
+def _item(name: str) -> dict[str, Any]:
+    """A trivy-operator docs / test-fixture listing (YAML) as ``kubectl get -o json`` prints the object."""
+    item: dict[str, Any] = yaml.safe_load((HERE / name).read_text())
+    bom = item["report"].get("components")
+    if isinstance(bom, dict):  # (unquoted in the docs' YAML; a string in the CRD, as CycloneDX has it)
+        bom["specVersion"] = str(bom["specVersion"])
+    return item
+
+
+def _decoded(doc: Any) -> tuple[Decoded, list[dict[str, Any]]]:
+    data = json.dumps(doc, indent=2).encode()
+    fmt = formats.detect(data)
+    assert fmt is formats.get("trivy")
+    d = fmt.decode(data, "x")
+    rows = []
+    for b in d.batches:
+        got = b.to_pylist()
+        assert not check_rows(got[0]["class_name"].lower().replace(" ", "_"), got)
+        rows.extend(got)
+    return d, rows
+
+
+def test_sbom_report_is_an_inventory_not_a_dead_letter() -> None:
+    """An SbomReport (its report.components a CycloneDX BOM) was dead-lettered as no trivy-operator report,
+    and alone taken for a bare BOM by detection: it is read as the sbom format reads a BOM (an inventory
+    holds no event, as a CycloneDX BOM without vulnerabilities), beside the List's other reports."""
+    sbom, secrets = _item("trivy-operator-sbomreport.yaml"), _item("trivy-operator-exposedsecretreport.yaml")
+    d, rows = _decoded(sbom)
+    assert (d.events, d.dead, rows) == (0, [], [])
+    cluster = copy.deepcopy(sbom) | {"kind": "ClusterSbomReport"}
+    d, rows = _decoded({"apiVersion": "v1", "kind": "List", "items": [sbom, secrets, cluster]})
+    assert not d.dead and d.events == 2 and [r["class_name"] for r in rows] == ["Data Security Finding"] * 2
+    broken = copy.deepcopy(sbom)
+    broken["report"]["components"] = "none"
+    d, _ = _decoded(broken)
+    assert [x.reason for x in d.dead] == ["not a trivy-operator report: SbomReport without report.components (its CycloneDX BOM)"]
+
+
+def test_exposed_secret_report_docs_sample() -> None:
+    d, rows = _decoded(_item("trivy-operator-exposedsecretreport.yaml"))
+    assert not d.dead and len(rows) == 2
+    assert [(r["data_security"]["pattern_match"], r["severity"], r["file"]["path"]) for r in rows] == [
+        ("publishable_key: *****", "High", "/app/config/secret.yaml"), ("secret_key: *****", "High", "/app/config/secret.yaml")]  # fmt: skip
+    w = rows[0]["resources"][0]
+    assert (w["type"], w["name"], w["namespace"], w["labels"]) == (
+        "ReplicaSet", "app-67b77f5965", "default", ["index.docker.io/myimagewithsecret:v1.2.3"])  # fmt: skip
+    assert rows[0]["time"] == 1656512977000 and rows[0]["metadata"]["product"]["version"] == "0.66.0"  # updateTimestamp
+    assert len({r["finding_info"]["uid"] for r in rows}) == 2  # one rule twice in one file: two findings
+
+
+def test_rbac_assessment_report_envtest_fixture() -> None:
+    d, [r] = _decoded(_item("trivy-operator-rbacassessmentreport-envtest.yaml"))
+    assert not d.dead and r["class_name"] == "Compliance Finding" and r["compliance"]["control"] == "KSV113"
+    assert (r["resources"][0]["type"], r["resources"][0]["name"], r["resources"][0]["namespace"]) == ("Role", "proxy", "default")
+    assert (r["severity"], r["compliance"]["status"], r["status"]) == ("Medium", "Fail", "New")
+    assert r["remediation"]["desc"] == "Manage namespace secrets are not allowed. Remove resource 'secrets' from role"
+    assert "secpipe:time_from_receipt" in r["metadata"]["labels"]  # (the fixture has no timestamp)
+
+
+def test_cluster_compliance_detail_report() -> None:
+    """trivy-operator's ClusterComplianceDetailReport (before 0.9; its docs' listing, trimmed): each
+    failed resource of a control's check one Compliance Finding, was dead-lettered (no kind read)."""
+    d, rows = _decoded(_item("trivy-operator-clustercompliancedetailreport.yaml"))
+    assert not d.dead and d.events == 5
+    assert [(r["compliance"]["control"], r["compliance"]["checks"][0]["uid"], r["resources"][1]["name"]) for r in rows] == [
+        ("1.12", "KSV037", "kube-system/replicaset-coredns-96cc4f57d"), ("1.12", "KSV037", "kube-system/replicaset-coredns-5789895cd"),
+        ("1.12", "KSV037", "kube-system/daemonset-svclb-traefik"), ("4.0", None, "ResourceQuota"),
+        ("1.11", "KSV036", "trivy-operator-itest/pod-nginx-jr99v")]  # fmt: skip
+    r = rows[0]
+    assert (r["compliance"]["status"], r["severity"], r["time"]) == ("Fail", "Medium", 1648364940000)  # updateTimestamp
+    assert r["policy"]["name"] == "Namespace kube-system should not be used by users"
+    assert r["policy"]["group"] == {"uid": "nsa-details", "name": "national security agency - kubernetes hardening guidance"}
+    assert r["message"] == "ReplicaSet 'coredns-96cc4f57d' should not be set with 'kube-system' namespace"
+    assert json.loads(r["unmapped"]) == {"objectType": "ReplicaSet"}

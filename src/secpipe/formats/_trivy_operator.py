@@ -9,7 +9,11 @@ RbacAssessmentReport, ClusterRbacAssessmentReport, InfraAssessmentReport,
 ClusterInfraAssessmentReport (``report.checks[]``; Starboard-era reports without ``checks`` list
 them as ``podChecks`` and ``containerChecks``); ClusterComplianceReport (``status.detailReport`` or
 ``status.summaryReport``: read as the Trivy compliance report it was made from, see
-:func:`as_compliance`).
+:func:`as_compliance`) and, before trivy-operator 0.9, ClusterComplianceDetailReport
+(:func:`as_detail_compliance`). SbomReport and ClusterSbomReport hold a package inventory, a CycloneDX
+BOM (``report.components``): it is read by the sbom format, so, as a BOM without vulnerabilities, it
+holds no event (no OCSF class here records a container image's packages; Software Inventory Info
+describes a device), and is no dead letter either.
 
 Each report is rewritten as the ``trivy k8s`` report of its one workload and mapped by
 :class:`~secpipe.formats.trivy.Trivy` as such, so a finding has the columns a Trivy report gives it:
@@ -42,7 +46,10 @@ _SECRET_KINDS = frozenset(("ExposedSecretReport",))
 _CHECK_KINDS = frozenset(("ConfigAuditReport", "ClusterConfigAuditReport", "RbacAssessmentReport",
                           "ClusterRbacAssessmentReport", "InfraAssessmentReport", "ClusterInfraAssessmentReport"))  # fmt: skip
 COMPLIANCE = "ClusterComplianceReport"
-KINDS = _VULN_KINDS | _SECRET_KINDS | _CHECK_KINDS | {COMPLIANCE}
+DETAIL = "ClusterComplianceDetailReport"  # (trivy-operator before 0.9: a compliance report's failures)
+#: package inventories (``report.components``: a CycloneDX BOM), read by the sbom format
+SBOM_KINDS = frozenset(("SbomReport", "ClusterSbomReport"))
+KINDS = _VULN_KINDS | _SECRET_KINDS | _CHECK_KINDS | SBOM_KINDS | {COMPLIANCE, DETAIL}
 _GROUP = "aquasecurity.github.io/"
 
 _VULN_KEYS = {"vulnerabilityID": "VulnerabilityID", "resource": "PkgName", "installedVersion": "InstalledVersion",
@@ -84,6 +91,8 @@ def why_not(item: Any) -> str | None:
             return f"{kind} without status.detailReport, summaryReport or controlCheck (not generated yet)"
     elif not isinstance(item.get("report"), dict):
         return f"{kind} without a report object"
+    elif kind in SBOM_KINDS and not isinstance(item["report"].get("components"), dict):
+        return f"{kind} without report.components (its CycloneDX BOM)"
     return None
 
 
@@ -182,6 +191,37 @@ def as_trivy(item: dict[str, Any]) -> bytes:
     return msgspec.json.encode(doc)
 
 
+def as_detail_compliance(item: dict[str, Any]) -> bytes:
+    """A ClusterComplianceDetailReport (trivy-operator before 0.9: ``report.controlCheck[]``, each control's
+    ``checkResults[]`` of one check (``id``) and object kind (``objectType``) with the ``details`` of each
+    resource, its report's ``name``, ``namespace``, ``status`` and ``msg``) as the ``--report all`` Trivy
+    compliance report it stands for: a detail is a misconfiguration (the check, its status, the message;
+    ``objectType`` kept) of the target ``<namespace>/<name>`` (a detail without a resource, e.g. "Resource
+    do not exist in cluster", of its objectType); the spec is ``report.type`` (name, description, version),
+    the time ``updateTimestamp``."""
+    rep = item["report"]
+    spec = _obj(rep.get("type"))
+    controls: list[Any] = []
+    for c in rep.get("controlCheck") or ():
+        if not isinstance(c, dict):
+            controls.append(c)  # (dead-lettered as a control of the wrong shape)
+            continue
+        results = []
+        for cr in c.get("checkResults") or ():
+            cr = _obj(cr)
+            for d in cr.get("details") or ():
+                d = _obj(d)
+                name, ns = _text(d.get("name")), _text(d.get("namespace"))
+                target = f"{ns}/{name}" if ns and name else name or _text(cr.get("objectType"))
+                m = {"ID": cr.get("id"), "Status": d.get("status"), "Message": d.get("msg"), "objectType": cr.get("objectType")}
+                results.append({"Target": target, "Class": "config", "Type": "kubernetes",
+                                "Misconfigurations": [{k: v for k, v in m.items() if v is not None}]})  # fmt: skip
+        controls.append({"ID": c.get("id"), "Name": c.get("name"), "Description": c.get("description"),
+                         "Severity": c.get("severity"), "Results": results})  # fmt: skip
+    return msgspec.json.encode({"CreatedAt": _text(rep.get("updateTimestamp")), "ID": spec.get("name"),
+                                "Title": spec.get("description"), "Version": spec.get("version"), "Results": controls})  # fmt: skip
+
+
 def as_compliance(item: dict[str, Any]) -> bytes:
     """A ClusterComplianceReport's status rewritten as the Trivy compliance report it was made from
     (:mod:`._trivy_compliance`): ``detailReport`` (each failed check a misconfiguration of the target it
@@ -225,4 +265,5 @@ def as_compliance(item: dict[str, Any]) -> bytes:
     return msgspec.json.encode(doc)
 
 
-__all__ = ["COMPLIANCE", "KINDS", "as_compliance", "as_trivy", "is_operator", "items", "why_not"]
+__all__ = ["COMPLIANCE", "DETAIL", "KINDS", "SBOM_KINDS", "as_compliance", "as_detail_compliance", "as_trivy", "is_operator",
+           "items", "why_not"]

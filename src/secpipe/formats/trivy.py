@@ -783,6 +783,12 @@ class Trivy(ReportFormat):
             why = _trivy_operator.why_not(item)
             if why is None and item["kind"] == _trivy_operator.COMPLIANCE:
                 out.extend(self._compliance(_trivy_operator.as_compliance(item), source))
+            elif why is None and item["kind"] == _trivy_operator.DETAIL:
+                out.extend(self._compliance(_trivy_operator.as_detail_compliance(item), source))
+            elif why is None and item["kind"] in _trivy_operator.SBOM_KINDS:
+                from secpipe.formats import get  # (the registry imports this module)
+
+                out.extend(get("sbom").decode(msgspec.json.encode(item["report"]["components"]), source))
             elif why is None:
                 out.extend(self._report(_trivy_operator.as_trivy(item), source))
             else:
