@@ -35,7 +35,10 @@ print, OCSF's process asks for a pid or uid) and ``user.name``/``uid`` -> ``evid
 (``ka.user.name``, ``ct.user``, ``okta.actor.name``, ``github.user``, ``gcp.user``) ->
 ``evidences[0].actor.user.name`` (``gcp.user``, the caller's principal email, also ``email_addr``); the caller
 address (``ct.srcip``, ``okta.client.ip``, ``gcp.callerIP``, or a syscall connection's ``fd.cip``, port
-``fd.cport``) -> ``evidences[0].src_endpoint`` (``fd.sip``/``fd.sport`` -> ``dst_endpoint``); the call
+``fd.cport``) -> ``evidences[0].src_endpoint`` (``fd.sip``/``fd.sport`` -> ``dst_endpoint``); where those are not
+printed, a socket's ``fd.name`` (its connection tuple ``cip:cport->sip:sport``, as libsinsp's
+``ipv4tuple_to_string``/``ipv6tuple_to_string`` write it, IPv6 unbracketed; what Falco's stock network rules print
+as ``connection=%fd.name``) gives both ends (a port resolved to a service name is none); the call
 (``ka.verb``, ``ct.name``, ``gcp.methodName``) -> ``evidences[0].api.operation``, its service (``gcp.serviceName``,
 CloudTrail's ``ct.src``) -> ``api.service.name`` (no ``api`` object for an alert without a call: OCSF requires
 ``operation``); the caller's user agent (``ct.useragent``, ``okta.useragent.raw``, ``gcp.userAgent``) ->
@@ -70,6 +73,8 @@ runtime log lines are.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import re
 from typing import Any
 
@@ -114,6 +119,7 @@ _FIELD_KEYS = {
     "sport": "fd.sport", "gcp_user": "gcp.user", "gcp_ip": "gcp.callerIP", "gcp_method": "gcp.methodName",
     "gcp_service": "gcp.serviceName", "ct_src": "ct.src", "gcp_ua": "gcp.userAgent", "ct_ua": "ct.useragent",
     "okta_ua": "okta.useragent.raw", "ka_ua": "ka.useragent", "ka_uri": "ka.uri", "ka_code": "ka.response.code",
+    "fd_name": "fd.name",
 }  # fmt: skip
 #: the numeric fields (read as integers, whatever JSON type Falco gave them)
 _INTS = ("pid", "ppid", "cport", "sport", "ka_code")
@@ -227,6 +233,25 @@ def _int(v: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return int32_or_none(i)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fd_tuple(name: str) -> tuple[str, int | None, str, int | None] | None:
+    """``fd.name`` of an IPv4/IPv6 socket, ``cip:cport->sip:sport`` -> (cip, cport, sip, sport); None for
+    any other fd (a file path, a server socket's ``ip:port``, a unix socket's ``<hex>-><hex> path``). A
+    port libsinsp resolved to a service name (``-R``) is None. Cached: an alert names few connections."""
+    client, arrow, server = name.partition("->")
+    if not arrow:
+        return None
+    ends = []
+    for side in (client, server):
+        ip, colon, port = side.strip().rpartition(":")
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            return None
+        ends.append((ip, int(port) if colon and port.isdecimal() and port.isascii() and int(port) < 65536 else None))
+    return ends[0][0], ends[0][1], ends[1][0], ends[1][1]
 
 
 def _int_column(values: list[Any]) -> pa.Array:
@@ -392,6 +417,12 @@ class Falco(CheckedTopFormat):
             "namespace": pc.if_else(has_pod, ns, ka_ns),
             "uid": strs(get["pod_uid"]),
         })  # fmt: skip
+        ends = [_fd_tuple(x) if x else None for x in get["fd_name"]]  # (cip, cport, sip, sport) of a socket
+        if any(ends):
+            get["fd_cip"] = _first(get["fd_cip"], [e and e[0] for e in ends])
+            get["fd_sip"] = _first(get["fd_sip"], [e and e[2] for e in ends])
+            num["cport"] = pc.coalesce(num["cport"], pa.array([e and e[1] for e in ends], pa.int32()))
+            num["sport"] = pc.coalesce(num["sport"], pa.array([e and e[3] for e in ends], pa.int32()))
         op = strs(_first(get["ka_verb"], get["ct_name"], get["gcp_method"]))
         uri = [u.partition("?") if u else None for u in get["ka_uri"]]  # the request URI: path?query
         url_path = strs([u[0] or None if u else None for u in uri])
