@@ -6,8 +6,9 @@ with an empty password), ``ApiKey <token>`` / ``ApiKey base64(id:token)`` and
 ``Bearer <token>`` are accepted):
 - ``POST|PUT /_bulk``, ``/{index}/_bulk`` (also with a trailing ``/``: Fluent Bit sends
   ``/_bulk/?pipeline=x``), ``POST /{index}/_doc``, ``PUT|POST /{index}/_doc/{id}`` and
-  ``/{index}/_create/{id}``, and the typed Index API of ES 6 and earlier (``POST /{index}/{type}``,
-  ``PUT|POST /{index}/{type}/{id}``: Jenkins' Audit Trail plugin): documents are stored through
+  ``/{index}/_create/{id}``, and the typed Index API of ES 6 and 7 (``POST /{index}/{type}``: Jenkins' Audit
+  Trail plugin; ``PUT|POST /{index}/{type}/{id}[/_create]`` only with ``compatible-with=7``, as ES 8 serves
+  them; any other three-segment path is 404): documents are stored through
   :func:`secpipe.server.wire.accept_docs`; the answer is sent only once they are durable (WAL
   fsync). Hot path: when every action line is the same (what shippers send), the body is
   split once (natively with the depth check in the same pass: :func:`parse_body`), the
@@ -358,9 +359,9 @@ def routes(ctx: AppContext) -> list[Route]:
         return es_response(await run_in_threadpool(_store, ctx, to_format, source, parsed, t0, spec, body), 200,
                            request)
 
-    async def one_doc(request: Request) -> Response:
+    async def one_doc(request: Request, op: str | None = None) -> Response:
         index = request.path_params["index"]
-        op = "create" if request.url.path.rstrip("/").rsplit("/", 2)[-2] == "_create" else "index"
+        op = op or ("create" if request.url.path.rstrip("/").rsplit("/", 2)[-2] == "_create" else "index")
         source = f"es_doc:{who(request)}"
         body = await read_body_limited(ctx, request, source, "auto")
         doc = body.strip().replace(b"\n", b" ")
@@ -375,12 +376,21 @@ def routes(ctx: AppContext) -> list[Route]:
         return es_response({k: v for k, v in item.items() if k != "status"}, 201, request)
 
     async def typed_doc(request: Request) -> Response:
-        """``POST /{index}/{type}[/]`` and ``PUT|POST /{index}/{type}/{id}``: the Index API with a mapping
-        type, as ES 6 and earlier took it (Jenkins' Audit Trail plugin posts to the URL its setup names,
-        ``https://es/<index>/<type>/``; ES 6 shippers and scripts): stored as ``/{index}/_doc`` stores a
-        document. A ``_``-named endpoint secpipe does not serve (``_search``, ``_refresh``) takes no such
-        route (:class:`_TypeName`): it is answered as before (405, the methods ES's catch-alls take)."""
-        return await one_doc(request)
+        """``POST /{index}/{type}[/]``: the Index API with a mapping type, as ES 6 and 7 took it (Jenkins' Audit
+        Trail plugin posts to the URL its setup names, ``https://es/<index>/<type>/``): stored as ``/{index}/_doc``
+        stores a document. A ``_``-named endpoint secpipe does not serve (``_search``, ``_refresh``) takes no such
+        route (:class:`_TypeName`): it is answered as before (405, the methods ES's catch-alls take).
+
+        ``PUT|POST /{index}/{type}/{id}`` (and ``.../{id}/_create``), the typed forms with an id: ES 8 (the
+        version secpipe reports) serves them only to a client that asks for its REST API compatibility with 7.x
+        (``compatible-with=7`` in ``Accept`` or ``Content-Type``: ``RestIndexAction``'s routes are deprecated
+        ``V_7`` ones), as the typeless ``/{index}/_doc/{id}`` and ``/{index}/_create/{id}`` otherwise. Any
+        other three-segment path (``POST /api/v1/query``: another product's API, sent here by mistake) is no
+        ES endpoint: 404 in ES's error shape, as every path no route takes, where it was stored and answered
+        201 created."""
+        if "id" in request.path_params and not _compatible_with_7(request):
+            raise HTTPError(404, f"no handler found for uri [{request.url.path}] and method [{request.method}]")
+        return await one_doc(request, "create" if request.url.path.endswith("/_create") else "index")
 
     async def index_exists(request: Request) -> Response:
         """``HEAD|GET /{index}``: an index or alias created through ``PUT /{index}`` (Logstash's
@@ -530,11 +540,19 @@ def routes(ctx: AppContext) -> list[Route]:
     # other route (a webhook's or OTLP's own path is theirs)
     typed = [r("POST", "/{index:es_index}/{type:es_type}", typed_doc), r("POST", "/{index:es_index}/{type:es_type}/", typed_doc),
              r("POST", "/{index:es_index}/{type:es_type}/{id}", typed_doc),
-             r("PUT", "/{index:es_index}/{type:es_type}/{id}", typed_doc)]  # fmt: skip
+             r("PUT", "/{index:es_index}/{type:es_type}/{id}", typed_doc),
+             r("POST", "/{index:es_index}/{type:es_type}/{id}/_create", typed_doc),
+             r("PUT", "/{index:es_index}/{type:es_type}/{id}/_create", typed_doc)]  # fmt: skip
     for catch_all in (*typed, r("GET", "/{index}", index_exists), r("PUT", "/{index:path}", index_create)):
         catch_all.catch_all = True  # type: ignore[attr-defined]
         out.append(catch_all)
     return out
+
+
+def _compatible_with_7(request: Request) -> bool:
+    """Whether the request asks for ES's REST API compatibility with 7.x (``Accept`` or ``Content-Type``
+    ``application/vnd.elasticsearch+json; compatible-with=7``, what the 8.x clients send in compatibility mode)."""
+    return any("compatible-with=7" in request.headers.get(h, "").replace(" ", "") for h in ("accept", "content-type"))
 
 
 class _TypeName(Convertor[str]):
