@@ -1,5 +1,6 @@
 """Dependency-Track Finding Packaging Format (FPF): a project's findings exported from Dependency-Track
-(``GET /api/v1/finding/project/{uuid}/export``, FPF 1.0-1.2).
+(``GET /api/v1/finding/project/{uuid}/export``, FPF 1.0-1.3), and the REST API's findings array
+(``GET /api/v1/finding/project/{uuid}``: the same finding objects, with no ``meta`` or ``project``).
 
 One **Vulnerability Finding (2002)** per ``findings[]`` entry (a vulnerability of one component):
 
@@ -16,16 +17,18 @@ One **Vulnerability Finding (2002)** per ``findings[]`` entry (a vulnerability o
   ``resources[0]`` (name, version in ``data``, uid).
 - ``analysis`` (the auditing state): suppressed, NOT_AFFECTED or FALSE_POSITIVE -> Suppressed (3),
   RESOLVED -> Resolved (4), IN_TRIAGE -> In Progress (2), EXPLOITABLE, NOT_SET or none -> New (1),
-  the state word as ``status_code``.
+  the state word as ``status_code``, its ``detail`` (the auditor's comment, where given) as ``status_detail``.
 
 ``time`` is the export's ``meta.timestamp`` (else the receipt time and its label);
-``metadata.product`` is Dependency-Track with ``meta.version``; ``finding_info.uid`` is the finding's
+``metadata.product`` is Dependency-Track with ``meta.version``; the API's findings, with no ``project``, name
+theirs by its uuid in each ``component.project`` (``resources[0]`` uid); ``finding_info.uid`` is the finding's
 ``matrix`` (project:component:vulnerability uuids), else ``<vulnId>|<component uuid>``;
 ``attribution`` (the analyzer that found it) stays in ``unmapped``; ``raw_data`` is the finding.
 
 Dead letters: a document that is not JSON or not of the format's shape whole; one finding of the
 wrong shape alone. An export without findings holds no event. Recognized by the ``meta`` naming
-the application Dependency-Track.
+the application Dependency-Track, or an array whose first finding has a ``vulnerability`` object and its
+``matrix`` of three ids.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class _Component(msgspec.Struct, gc=False):
     group: str | None = None
     version: str | None = None
     purl: str | None = None
+    project: str | None = None  # the project's uuid (the REST API's findings name no project else)
 
 
 class _Alias(msgspec.Struct, gc=False):
@@ -105,6 +109,7 @@ class _Vulnerability(msgspec.Struct, gc=False):
 class _Analysis(msgspec.Struct, gc=False):
     state: str | None = None
     isSuppressed: bool | None = None  # noqa: N815
+    detail: str | None = None  # the auditor's comment on the state, where the export gives it
 
 
 class _Finding(msgspec.Struct, gc=False):
@@ -189,10 +194,10 @@ def _status(a: _Analysis) -> int:
 
 
 class DependencyTrack(ReportFormat):
-    """Dependency-Track findings exports (FPF)."""
+    """Dependency-Track findings exports (FPF) and the REST API's findings arrays."""
 
     name = "dependency_track"
-    report_type = _Report
+    report_type = _Report | list[msgspec.Raw]
     what = "a Dependency-Track findings export (FPF)"
     description = "Dependency-Track findings export (FPF) -> Vulnerability Finding (2002) per finding"
     framing = "document"
@@ -200,11 +205,18 @@ class DependencyTrack(ReportFormat):
     vendor = "OWASP"
 
     def sniff(self, head: bytes) -> int:
-        """Recognize the ``meta`` naming Dependency-Track."""
-        return 90 if _META.search(head[:65536]) else 0
+        """Recognize the ``meta`` naming Dependency-Track, or a REST API findings array (its first finding's
+        ``matrix`` of three uuids beside its ``vulnerability``)."""
+        head = head[:65536]
+        if _META.search(head):
+            return 90
+        return 88 if head.lstrip()[:1] == b"[" and b'"matrix"' in head and _API.match(head) else 0
 
-    def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
-        """Map one export's findings; one of the wrong shape is dead-lettered alone."""
+    def map_report(self, report: _Report | list[msgspec.Raw], data: bytes, source: str) -> Decoded:
+        """Map one export's findings (or the REST API's array of them); one of the wrong shape is
+        dead-lettered alone."""
+        if isinstance(report, list):
+            report = _Report(findings=report)
         raws = [bytes(r) for r in report.findings or ()]
         out = Decoded(events=len(raws))
         if not raws:
@@ -280,6 +292,10 @@ class DependencyTrack(ReportFormat):
         res = ({"type": "project", "name": project.name, "uid": project.uuid,
                 "data": msgspec.json.encode({"version": project.version}).decode() if project.version else None}
                if project.name or project.uuid else None)  # fmt: skip
+        # the REST API's findings name their project by its uuid alone, in each component
+        resources = (const([res] if res else None, n, RESOURCES) if res or not any(c.project for c in comps) else
+                     pa.array([[{"type": "project", "uid": c.project}] if c.project else None for c in comps],
+                              RESOURCES))  # fmt: skip
         at = pc.binary_join_element_wise(pc.fill_null(names, "None"), versions, "@", null_handling="skip")
         fallback = pc.binary_join_element_wise(pc.fill_null(strs([v.vulnId for v in vs]), "None"),
                                                pc.fill_null(strs([c.uuid for c in comps]), "None"), "|")  # fmt: skip
@@ -287,6 +303,7 @@ class DependencyTrack(ReportFormat):
             "status_id": status,
             "status": captions(_CLS, "status_id", status),
             "status_code": strs([a.state for a in analyses]),
+            "status_detail": strs([a.detail or None for a in analyses]),
             "message": pc.binary_join_element_wise(title, pc.coalesce(at, pc.fill_null(names, "None")), " in "),
             "finding_info.uid": distinct_uids(pc.coalesce(strs([f.matrix or None for f in fs]), fallback)),
             "finding_info.title": title,
@@ -295,7 +312,7 @@ class DependencyTrack(ReportFormat):
             "finding_info.types": const(["Vulnerability"], n, STR_LIST),
             "finding_info.product.name": const(self.product, n, S),
             "finding_info.product.version": const(meta.version, n, S),
-            "resources": const([res] if res else None, n, RESOURCES),
+            "resources": resources,
             "vulnerabilities": singleton_list(vuln),
             "unmapped": unmapped,
         })  # fmt: skip
@@ -303,5 +320,9 @@ class DependencyTrack(ReportFormat):
 
 
 _META = re.compile(rb'"meta"\s*:\s*\{[^{}]*"application"\s*:\s*"Dependency-Track"')
+#: ``GET /api/v1/finding/project/{uuid}``: a JSON array of findings, each with a ``vulnerability`` object and
+#: its ``matrix`` (project:component:vulnerability uuids, read as any three ids)
+_API = re.compile(rb'\s*\[\s*\{(?=.*?"vulnerability"\s*:\s*\{).*?"matrix"\s*:\s*"[^":]{1,64}:[^":]{1,64}:[^":]{1,64}"',
+                  re.S)
 
 __all__ = ["DependencyTrack"]
