@@ -157,6 +157,20 @@ def test_tunnel_ntp_and_radius_rows_are_their_classes() -> None:
     assert (_one(vast, result="unknown")["status_id"], _one(vast, result="unknown").get("user")) == (0, None)
 
 
+def test_sip_mysql_socks_rows_are_network_activity_and_signatures_findings() -> None:
+    rows = _case("elastic-zeek-apps.json")
+    # a SIP request has an HTTP request's method and uri: without _path it was taken for http.log (HTTP Activity)
+    scan = _one(rows, user_agent="friendly-scanner")
+    assert (scan["class_uid"], scan["activity_name"], scan["app_protocol_name"], scan.get("http_request")) == (
+        4001, "Traffic", "sip", None)
+    assert _one(rows, method="REGISTER")["dst_endpoint"] == {"ip": "74.63.41.218", "port": 5060}
+    assert [_one(rows, **k)["app_protocol_name"] for k in ({"cmd": "query"}, {"request_p": 443})] == ["mysql", "socks"]
+    sig = _one(rows, sig_id="my-second-sig")
+    assert (sig["class_uid"], sig["finding_info"]["title"], sig["finding_info"]["desc"]) == (
+        2004, "my-second-sig", "89.160.20.156: TCP traffic")  # an empty sub_msg adds nothing
+    assert sig["evidences"][0]["dst_endpoint"] == {"ip": "89.160.20.156", "port": 445}
+
+
 def test_a_log_of_another_shape_or_type_stays_a_base_event() -> None:
     # a weird name given as a number (no Zeek writer does): that record stays Base, whole; its neighbour is mapped
     recs = [msgspec.json.decode(x) for x in (CASES / "elastic-zeek-logs.json").read_bytes().splitlines()]

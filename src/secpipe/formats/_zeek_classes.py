@@ -59,8 +59,9 @@ Authentication (kerberos), ``connection_info``:
 ``local_orig`` / ``local_resp``, Unknown where they are unset). ``device.hostname`` is the
 sensor (``_system_name``), never a record's ``host`` (http.log's is the web server's name).
 The whole record stays in ``unmapped`` (SigmaHQ's ``product: zeek`` rules read its fields
-there) and ``raw_data``. smb_files, smb_mapping, dce_rpc, files, ntlm, smtp, x509, weird, intel, tunnel, ntp and
-radius are :mod:`._zeek_more`'s; other logs (software, known_*, pe, snmp, sip...) stay Base Events. A writer that
+there) and ``raw_data``. smb_files, smb_mapping, dce_rpc, files, ntlm, smtp, x509, weird, intel, tunnel, ntp,
+radius, signature and the application protocols OCSF has no class of (sip, snmp, mysql...) are :mod:`._zeek_more`'s;
+other logs (software, known_*, pe, dpd, stats...) stay Base Events. A writer that
 nests Zeek's records (VAST, Tenzir: ``"id": {"orig_h": ...}``, x509's ``"certificate": {...}``) is read as
 Zeek's dotted names.
 
@@ -127,12 +128,12 @@ CLASSES = {"conn": "network_activity", "dns": "dns_activity", "http": "http_acti
 _PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}}
 #: keys only one log's record has (a record without ``_path``): the first log whose every key is there (a
 #: record of a log with a connection must also name one, :func:`groups`; a notice its Notice::Info actions)
-_KEYS = (("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns", ("query", "trans_id")),
+_KEYS = (*_more.KEYS, ("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns", ("query", "trans_id")),
          ("http", ("method", "uri")), ("http", ("trans_depth", "status_code")), ("ssl", ("established", "cipher")),
          ("ssl", ("established", "server_name")), ("ssh", ("auth_success",)), ("ssh", ("hassh", "client")),
          ("notice", ("note", "msg", "actions")), ("notice", ("note", "msg", "suppress_for")),
          ("kerberos", ("request_type", "service")), ("ftp", ("command", "reply_code")),
-         ("rdp", ("cookie", "security_protocol")), ("rdp", ("result", "security_protocol")), ("dhcp", ("msg_types", "uids")), *_more.KEYS)  # fmt: skip
+         ("rdp", ("cookie", "security_protocol")), ("rdp", ("result", "security_protocol")), ("dhcp", ("msg_types", "uids")))  # fmt: skip
 #: a record the ``json`` format keeps may be Zeek's if its text holds one of these keys (``uid``: a writer that
 #: nests records, ``"id": {"orig_h": ...}``; files.log before Zeek 5 names its connections ``conn_uids``, x509.log none)
 _MARK = re.compile(rb'"(?:_path|id\.orig_h|(?:conn_|f)?uids?|note|notice|certificate(?:\.serial)?|seen\.indicator)"')

@@ -1,4 +1,4 @@
-"""More of Zeek's logs as their OCSF classes: SMB, DCE/RPC, files, NTLM, SMTP, x509, weird, intel, tunnel, NTP, RADIUS.
+"""More of Zeek's logs as their OCSF classes: SMB, DCE/RPC, files, NTLM, SMTP, x509, weird, intel, tunnel, NTP...
 
 The logs :mod:`._zeek_classes` reads besides its own (which registers these: their fields, the
 keys that tell a record without ``_path``, the class and the mapping). As there, the classes follow
@@ -49,9 +49,15 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
   the stratum (``stratum_id``: 0 unspecified Unknown, 1 primary, 2-15 secondary, 16 unsynchronized, 17-255
   reserved), ``precision`` in log2 seconds (Zeek logs 2^precision seconds), root delay and dispersion in ms;
 - ``radius`` -> Authentication (3002), Logon, protocol RADIUS: the ``username``, ``result`` (success, failed,
-  unknown) as the status, ``reply_msg`` as ``status_detail``.
+  unknown) as the status, ``reply_msg`` as ``status_detail``;
+- ``signature`` (a match of Zeek's signature engine) -> Detection Finding (2004), Create, as notice: the signature's
+  ``sig_id`` as title and analytic, ``event_msg`` (and ``sub_msg``) as description, its addresses as the evidence's;
+- ``snmp``, ``sip``, ``mysql``, ``socks``, ``irc``, ``ldap`` / ``ldap_search``, ``quic``, ``rfb``, ``modbus``,
+  ``dnp3``: application protocols OCSF has no class of -> Network Activity (4001), Traffic, the protocol (as
+  conn.log's ``service`` names it) as ``app_protocol_name``: a row stays searchable by its endpoints and
+  connection, its fields in ``unmapped``.
 
-Severity: weird and intel rows say none (Unknown, 0, as notice); the others Informational.
+Severity: weird, intel and signature rows say none (Unknown, 0, as notice); the others Informational.
 """
 
 from __future__ import annotations
@@ -102,16 +108,30 @@ FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
     "ntp": [("version", I64), ("mode", I64), ("stratum", I64), ("precision", F64), ("root_delay", F64),
             ("root_disp", F64)],
     "radius": [("username", S), ("result", S), ("reply_msg", S)],
+    "signature": [("src_addr", S), ("src_port", I64), ("dst_addr", S), ("dst_port", I64), ("sig_id", S),
+                  ("event_msg", S), ("sub_msg", S)],
 }  # fmt: skip
+#: logs of an application protocol OCSF has no class of (nor Zeek a log with more than its messages' fields) ->
+#: Network Activity, Traffic, the protocol (as conn.log's ``service`` names it) as ``app_protocol_name``
+APPS = {"snmp": "snmp", "sip": "sip", "mysql": "mysql", "socks": "socks", "irc": "irc", "ldap": "ldap",
+        "ldap_search": "ldap", "quic": "quic", "rfb": "rfb", "modbus": "modbus", "dnp3": "dnp3"}
+FIELDS.update(dict.fromkeys(APPS, []))
 #: log -> its fields of Zeek's ``time`` type other than ``ts``, read as ``ts`` is (epoch seconds, or the ISO-8601
 #: text of a writer with ``JSON::TS_ISO8601``, Corelight's) into ms since the epoch
 TIMES = {"x509": ("certificate.not_valid_before", "certificate.not_valid_after")}
 CLASSES = {"smb_files": "smb_activity", "smb_mapping": "smb_activity", "dce_rpc": "network_activity",
            "files": "network_file_activity", "ntlm": "authentication", "smtp": "email_activity",
            "x509": "network_activity", "weird": "detection_finding", "intel": "detection_finding",
-           "tunnel": "tunnel_activity", "ntp": "ntp_activity", "radius": "authentication"}  # fmt: skip
-#: keys only one log's record has (see :data:`._zeek_classes._KEYS`)
-KEYS = (("smb_files", ("action", "name")), ("smb_mapping", ("share_type", "path")), ("dce_rpc", ("endpoint", "operation")),
+           "tunnel": "tunnel_activity", "ntp": "ntp_activity", "radius": "authentication",
+           "signature": "detection_finding", **dict.fromkeys(APPS, "network_activity")}  # fmt: skip
+#: keys only one log's record has (see :data:`._zeek_classes._KEYS`; these are tried first: a SIP request has an
+#: HTTP request's ``method`` and ``uri``)
+KEYS = (("sip", ("call_id", "seq")), ("sip", ("call_id", "request_from")), ("snmp", ("community", "get_requests")),
+        ("snmp", ("get_bulk_requests",)), ("mysql", ("cmd", "arg")), ("socks", ("request_p", "bound_p")),
+        ("irc", ("nick", "command", "value")), ("ldap", ("message_id", "opcode")), ("ldap_search", ("message_id", "scope")),
+        ("quic", ("client_initial_dcid",)), ("rfb", ("client_major_version",)), ("modbus", ("func",)),
+        ("dnp3", ("fc_request",)), ("dnp3", ("fc_reply",)), ("signature", ("sig_id", "event_msg")),
+        ("smb_files", ("action", "name")), ("smb_mapping", ("share_type", "path")), ("dce_rpc", ("endpoint", "operation")),
         ("dce_rpc", ("named_pipe", "rtt")), ("files", ("fuid", "seen_bytes")), ("ntlm", ("domainname",)),
         ("ntlm", ("server_nb_computer_name",)), ("ntlm", ("server_dns_computer_name",)), ("smtp", ("mailfrom",)),
         ("smtp", ("rcptto",)), ("smtp", ("helo", "trans_depth")), ("smtp", ("last_reply", "trans_depth")),
@@ -119,12 +139,12 @@ KEYS = (("smb_files", ("action", "name")), ("smb_mapping", ("share_type", "path"
         ("tunnel", ("tunnel_type", "action")), ("ntp", ("stratum", "ref_id")), ("ntp", ("mode", "stratum", "poll")),
         ("radius", ("username", "result")))  # fmt: skip
 #: logs whose rows need not name a connection (their own addresses, or none: x509)
-UNCONNECTED = frozenset({"files", "x509", "weird", "intel"})
+UNCONNECTED = frozenset({"files", "x509", "weird", "intel", "signature"})
 #: logs whose class has no connection_info (Authentication, Email Activity; Detection Finding: the connection is the
 #: evidence's; x509: none)
-NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "ntlm", "smtp", "radius"})
+NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "ntlm", "smtp", "radius", "signature"})
 #: logs whose class has no endpoints of its own (the evidence's, or none)
-NO_ENDPOINTS = frozenset({"x509", "weird", "intel"})
+NO_ENDPOINTS = frozenset({"x509", "weird", "intel", "signature"})
 
 #: the kinds of an SMB share (a tree's ``share_type``, a file action's prefix) -> share_type_id
 _SHARE_TYPES = {"DISK": 1, "FILE": 1, "PIPE": 2, "PRINT": 3}
@@ -308,6 +328,25 @@ def _radius(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str
     }  # fmt: skip
 
 
+def _signature(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """signature.log (a match of Zeek's signature engine): the signature's id as title and analytic, its message
+    (``event_msg``, ``sub_msg``) as description, the packet's addresses as the evidence's endpoints."""
+    sig = field(s, "sig_id")
+    desc = pc.if_else(pc.fill_null(pc.not_equal(field(s, "sub_msg"), ""), False),
+                      pc.binary_join_element_wise(field(s, "event_msg"), field(s, "sub_msg"), ": "), field(s, "event_msg"))
+    port = [field(s, k).cast(I32) for k in ("src_port", "dst_port")]
+    return 1, 0, {"finding_info.title": sig, "finding_info.desc": desc, **_analytic(sig),
+                  "evidences": endpoints_evidence(field(s, "src_addr"), port[0], field(s, "dst_addr"), port[1])}
+
+
+def _app(protocol: str) -> Mapper:
+    def mapper(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+        return 6, 1, {"app_protocol_name": const(protocol, len(s), S), "start_time": times}
+
+    return mapper
+
+
 MAPPERS: dict[str, Mapper] = {"smb_files": _smb_files, "smb_mapping": _smb_mapping, "dce_rpc": _dce_rpc, "files": _files,
                               "ntlm": _ntlm, "smtp": _smtp, "x509": _x509, "weird": _weird, "intel": _intel,
-                              "tunnel": _tunnel, "ntp": _ntp, "radius": _radius}
+                              "tunnel": _tunnel, "ntp": _ntp, "radius": _radius, "signature": _signature,
+                              **{log: _app(protocol) for log, protocol in APPS.items()}}
