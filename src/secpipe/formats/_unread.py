@@ -8,7 +8,11 @@ output to ingest instead:
 - the native JSON of scanners whose SARIF the sarif format reads: KICS, Hadolint and Dockle (each
   reason names the tool's SARIF option; Semgrep's, Gitleaks', Bandit's, Checkov's and tfsec's JSON
   have their own formats);
-- TruffleHog's JSON lines (it writes no SARIF).
+- TruffleHog's JSON lines (it writes no SARIF);
+- GitHub dependency snapshots (the dependency submission API's payload: ``trivy --format github``,
+  Syft's, component-detection's): a package list per manifest for GitHub's dependency graph, no
+  finding, and no OCSF class here records a package inventory (as a CycloneDX BOM without
+  vulnerabilities holds no event); the reason names the outputs that hold the findings.
 
 Each pattern is asked of the first 64 KiB only after every format declined it, so a wrong name costs
 no event; the patterns are the tools' own keys (several at once where one key alone is common), so
@@ -39,6 +43,9 @@ _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
      re.compile(rb'"summary"\s*:\s*\{\s*"fatal"\s*:|"code"\s*:\s*"(?:CIS-DI|DKL-DI|DKL-LI)-\d{4}"')),
     ("TruffleHog JSON lines", "it has no format here (TruffleHog writes no SARIF)",
      _all(rb'"SourceMetadata"\s*:', rb'"DetectorName"\s*:')),
+    ("a GitHub dependency snapshot", "it lists packages, no finding: ingest the scanner's findings instead "
+     "(`trivy --format json` or `--format cyclonedx`, `syft -o cyclonedx-json` scanned by Grype)",
+     _all(rb'"detector"\s*:\s*\{', rb'"scanned"\s*:', rb'"manifests"\s*:', rb'"sha"\s*:')),
 )  # fmt: skip
 
 
