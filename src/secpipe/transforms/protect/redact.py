@@ -1,7 +1,7 @@
 """Secret detection and redaction in every string field, raw_data and console logs.
 
 Detectors (typed placeholders, ``AKIA...`` -> ``[REDACTED:aws_access_key]``): aws_access_key,
-aws_secret_key, github_token, gitlab_token (every prefix of GitLab's token overview, ``GR1348941``
+aws_secret_key (also ``aws configure set aws_secret_access_key KEY``), github_token, gitlab_token (every prefix of GitLab's token overview, ``GR1348941``
 runner registration tokens, the ``.xx.xxxxxxxxx`` tail of routable tokens), slack_token (``xox?-``, the
 browser's ``xoxc-``/``xoxd-`` and app-level ``xapp-``), npm_token (``npm_`` + 36), pypi_token (PyPI's
 ``pypi-AgEIcHlwaS5vcmc`` macaroons), docker_token (Docker Hub ``dckr_pat_``), slack_webhook, gcp_api_key (``AIza`` + 35), gcp_oauth_secret (Google OAuth
@@ -28,10 +28,12 @@ prefect_token (``pnu_``), artifactory_key (``AKCp``), clojars_token (``CLOJARS_`
 flutterwave_key (``FLWSECK``), cli_password (curl's ``-u USER:PASS``, ``sshpass -p PASS``, the MySQL/MariaDB clients'
 ``-pPASS``, PsExec's ``-p PASS``, ``net use \\\\HOST\\SHARE PASS``, ``net user NAME PASS``, 7-Zip's / RAR's ``-pPASS``, cmdkey's
 ``/pass:PASS``, schtasks' ``/RP PASS``, ``ConvertTo-SecureString "PASS"``, SQL*Plus's ``USER/PASS@DB``, Impacket's
-``DOMAIN/USER:PASS@HOST`` and ``-hashes LM:NT``, FreeRDP's ``/p:PASS``, ``zip -P PASS``; the MySQL and PostgreSQL
+``DOMAIN/USER:PASS@HOST`` and ``-hashes LM:NT``, FreeRDP's ``/p:PASS``, ``zip -P PASS``; pass-the-hash material: NetExec's /
+evil-winrm's ``-H NTHASH``, Invoke-TheHash's ``-Hash``, mimikatz's / Rubeus' ``/ntlm:`` ``/rc4:`` ``/aes256:`` keys, FreeRDP's
+``/pth:``, winexe's and the pth-* tools' ``-U USER%HASH``; OpenSSL's ``-k PASS`` / ``-K KEY``; the MySQL and PostgreSQL
 clients' bare ``--password`` prompts: the word after it stays), query_token (``?token=``/``&secret=``), url_password (``scheme://user:PASS@host``, the user may be empty:
 ``redis://:PASS@host``), password (``password=...``, ``"api_key": "..."`` in JSON, ``X-API-Key:``, ``X-Auth-Token:``,
-``PRIVATE-TOKEN:``, Azure API Management's ``Ocp-Apim-Subscription-Key:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``; masks,
+``PRIVATE-TOKEN:``, Azure API Management's ``Ocp-Apim-Subscription-Key:`` headers, OAuth ``refresh_token`` values, ``MYSQL_PWD``, connection strings and their ``;Pwd=``, wget's ``--ftp-password PASS``; masks,
 JSON literals and
 variable references are no password: CloudTrail's ``HIDDEN_DUE_TO_SECURITY_REASONS`` and ``****``, ``null``,
 ``$DB_PASSWORD``, ``%DB_PASSWORD%``, see :data:`_NOT_A_PASSWORD`) and generic_secret (a whole 32+ character base64-like word with
@@ -40,7 +42,8 @@ at least two distinct upper, lower and digit characters and Shannon entropy of a
 
 How a batch is scanned (vectorized; Python only over rows that may really hold a secret):
 1. over ``raw_data``, every row: one RE2 pass (``pyarrow.compute``) with the union of every
-   detector's anchor (:data:`PREFILTER`) plus one literal-prefix count of AWS key ids. Only
+   detector's anchor (:data:`PREFILTER`) plus one literal-prefix count of AWS key ids (or the compiled screen, with
+   one RE2 pass for the anchors it does not know yet, :data:`NEWER_ANCHORS`). Only
    the rows they hit are classified further (:meth:`RedactStage._classify`): specific
    anchors; more key ids than the excluded credential-id columns hold and one outside an
    allowed context (:data:`AWS_KEY_LEAK`); a base64 word of 32+ characters that may pass
@@ -143,6 +146,14 @@ IMPACKET_SCRIPTS = ("psexec", "smbexec", "wmiexec", "atexec", "dcomexec", "secre
 _IMPACKET = r"(?:(?<![A-Za-z0-9_-])(?:" + "|".join(IMPACKET_SCRIPTS) + r")\.py|impacket-[A-Za-z])"
 _HTPASSWD_OPTS = r"(?:[ ]+-[A-Za-z]+(?:[ ]+[0-9]+)?)"
 _ARG = r"(?:\\?\"[^\"\\\r\n]+\\?\"|'[^'\r\n]+'|[^\s\"'|&<>;-][^\s\"'|&<>;]*)"
+#: an NT hash as pass-the-hash tools take it: ``NT``, ``:NT`` or ``LM:NT`` (32 hex digits each), the whole word
+_NT_HASH = r"(?:(?:[0-9a-fA-F]{32})?:)?[0-9a-fA-F]{32}(?![0-9A-Za-z])"
+#: the tools whose -H takes an NT hash (NetExec / CrackMapExec, evil-winrm, lsassy): the hash, as _NT_HASH
+_HASH_TOOLS = r"(?:crackmapexec|cme|nxc|netexec|evil-winrm|lsassy)"
+#: mimikatz's and Rubeus' key options (sekurlsa::pth /ntlm: or /rc4:, kerberos::golden /krbtgt:, lsadump::changentlm
+#: /oldntlm: /newntlm:, Rubeus asktgt /rc4: /aes128: /aes256: /des:) and FreeRDP's /pth: (any case: both tools fold
+#: their option names), each followed by its key in hex
+_KEY_OPTIONS = "|".join(_anycase(o) for o in ("ntlm", "rc4", "aes128", "aes256", "des", "krbtgt", "pth", "oldntlm", "newntlm"))
 
 DETECTORS: tuple[Detector, ...] = (
     Detector("private_key", r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)",
@@ -151,7 +162,8 @@ DETECTORS: tuple[Detector, ...] = (
     # the caller's key id in CloudTrail (userIdentity.accessKeyId) is an expected identifier, not a leak
     Detector("aws_access_key", r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b", _ph("aws_access_key")),
     Detector("aws_secret_key",
-             r"((?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)\\?[\"']?\s*[:=]\s*\\?[\"']?)[A-Za-z0-9/+]{40}\b",
+             r"((?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
+             r"|[ ](?:aws_secret_access_key[ \t]+|--(?:s3-|aws-)?secret-access-key(?:[ \t]+|=))\\?[\"']?)[A-Za-z0-9/+]{40}\b",
              r"\1" + _ph("aws_secret_key"), 5),
     Detector("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})", _ph("github_token")),
     Detector("gitlab_token", r"\b(?:gl(?:pat|ptt|dt|rt|oas|cbt|soat|ffct|ft|imt|agent)-|GR1348941)[A-Za-z0-9_-]{20,}"
@@ -283,7 +295,7 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\bredis-cli\b[^\r\n|&]{0,512}?\s(?:-a|--pass)[ \t]+\\?[\"']?"
              r"|\b[Ss][Qq][Ll][Cc][Mm][Dd](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,512}?\s-P[ \t]*\\?[\"']?"
              r"|\bldap(?:search|add|modify|delete|whoami|passwd|compare|modrdn|exop|url)\b[^\r\n|&]{0,512}?\s-w[ \t]+\\?[\"']?"
-             r"|\b(?:smbclient|rpcclient)\b[^\r\n|&]{0,512}?\s(?:-U|--user(?:=|[ \t]))[ \t]*\\?(?P<smbq>[\"'])?"
+             r"|(?:\b(?:smbclient|rpcclient|winexe)|\bpth-[a-z]+)\b[^\r\n|&]{0,512}?\s(?:-U|--user(?:=|[ \t]))[ \t]*\\?(?P<smbq>[\"'])?"
              r"(?:[^\s%\"'\\]|\\(?![\"']))+%"
              r"|\s-pass(?:in|out)?[ \t]+\\?(?P<sslq>[\"'])?pass:\\?[\"']?"
              r"|\b[Nn][Ee][Tt]1?(?:\.[Ee][Xx][Ee])?\\?[\"']?[ \t]*[ ][Uu][Ss][Ee][Rr][ \t]+(?:/[Aa][Dd][Dd][ \t]+)?"
@@ -300,7 +312,12 @@ DETECTORS: tuple[Detector, ...] = (
              r"|" + _HTPASSWD_OPTS + r"+[ ]+" + _ARG + r"[ ]+" + _ARG + r"[ ]+)\\?[\"']?"
              r"|(?<![A-Za-z0-9])(?:[Uu][Nn])?[Zz][Ii][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-P[ \t]+\\?[\"']?"
              r"|" + _anycase("freerdp") + r"3?(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,1024}?[ ]/p:\\?[\"']?"
-             r"|[ ]-hashes[ \t]+(?=[0-9a-fA-F]{0,32}:[0-9a-fA-F]{32}(?![0-9a-fA-F]))"
+             r"|[ ]--?hashes[ \t]+(?=[0-9a-fA-F]{0,32}:[0-9a-fA-F]{32}(?![0-9a-fA-F]))"
+             r"|\b" + _HASH_TOOLS + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-H[ \t]+\\?[\"']?(?=" + _NT_HASH + r")"
+             r"|[ ](?:-(?:" + _anycase("hash") + r"|nthash|aesKey)|--pw-nt-hash)[ \t]+\\?[\"']?(?=" + _NT_HASH
+             + r"|[0-9a-fA-F]{64}(?![0-9A-Za-z]))"
+             r"|[ ]/(?:" + _KEY_OPTIONS + r"):(?=[0-9a-fA-F]{16,64}(?![0-9A-Za-z]))"
+             r"|\bopenssl(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-(?:k|K(?=[ \t]+\\?[\"']?[0-9a-fA-F]{16}))[ \t]+\\?[\"']?"
              r"|" + _IMPACKET + r"[A-Za-z]*\\?[\"']?(?=[ ])[^\r\n|&;]{0,1024}?[ ]\\?[\"']?(?:[^\s/:@\"'\\]+/[^\s/:@\"'\\]+:"
              r"|[^\s/:@\"'\\]+:(?=[^\s@\"'\\]+@))(?P<target>)"
              r"|(?<![A-Za-z0-9])" + _anycase("sqlplus") + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?(?:[ \t]+-[A-Za-z]+(?:[ \t]+[0-9.]+)?)*[ \t]+"
@@ -323,7 +340,8 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("password",
              r"((?:(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
              r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
-             r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|passphrase|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?))"
+             r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|passphrase|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?"
+             r"|[ ]--(?:ftp|http|proxy)-password[ \t]+(?!-)[\"']?))"
              r"(?!" + _NOT_A_PASSWORD + r")"
              r"(?:(?<=\")[^\"\\\[][^\"\\]{3,}(?=\\?\")|(?<=')[^'\\\[][^'\\]{3,}(?=\\?')"
              r"|[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,})",
@@ -349,6 +367,25 @@ GENERIC_ALLOW = ('"x-amz-id-2":"', "failure message: ", '"requestID":"', '"event
                  ";base64,")
 _SSDEEP_HEAD = re.compile(r"(?:^|[^0-9A-Za-z+/:])[0-9]{1,10}:$")
 _JSON_KEY_END = re.compile(r'"\s+:\s*"$|":\s+"$')
+#: the anchors of session 32's detectors, which the compiled screen (``_native``, ``secpipe_screen3``) does not know:
+#: pass-the-hash tools' NT hashes (NetExec's -H, Invoke-TheHash's -Hash, Impacket's -nthash / -aesKey / --hashes,
+#: smbclient's --pw-nt-hash), mimikatz's / Rubeus' / FreeRDP's /ntlm: /rc4: /aes256: /pth: keys, OpenSSL's -k / -K,
+#: winexe's and the pth-* tools' -U USER%PASS, wget's --ftp-password / --http-password / --proxy-password PASS, and
+#: ``aws configure set aws_secret_access_key KEY`` / --secret-access-key KEY. Each holds a space followed by
+#: :data:`NEWER_SCREEN` (one memchr-driven RE2 pass finds the rows that may hold one, ~0.2 ns a byte; the exact
+#: anchors then over those rows alone): ``_native.screen_rows`` adds them to the compiled screen's rows until it
+#: learns them (``secpipe_screen4``). (A tab before winexe's -U is no anchor: the space-led screen keeps its speed.)
+NEWER_ANCHORS = (
+    r"[ ]-H[ \t]+\\?[\"']?:?[0-9a-fA-F]{32}",
+    r"[ ](?:-(?:[Hh][Aa][Ss][Hh]|nthash|aesKey)|--pw-nt-hash)[ \t]+\\?[\"']?:?[0-9a-fA-F]{32}",
+    r"[ ]/(?:" + _KEY_OPTIONS + r"):[0-9a-fA-F]{16}", r"[ ]--hashes[ \t]",
+    r"openssl(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-[kK][ \t]", r"(?:winexe|pth-[a-z]+)[^\r\n]*[ ](?:-U|--user)",
+    r"[ ]--(?:ftp|http|proxy)-password[ \t]", r"[ ]aws_secret_access_key[ \t]", r"[ ]--(?:s3-|aws-)?secret-access-key[\s=]",
+)
+#: a space-led superset of :data:`NEWER_ANCHORS` (a literal first byte: RE2 skips to each space with memchr)
+NEWER_SCREEN = (r"[ ](?:-[HhnaU]|-[kK][ \t]|--(?:pw-nt-hash|hashes|user|ftp-|http-|proxy-|s3-|aws-|secret-access-key)"
+                r"|/[A-Za-z0-9]{2,7}:|aws_secret_access_key)")
+NEWER_RE2 = "|".join(NEWER_ANCHORS)
 #: RE2 prefilters: one pass over a column with their union finds the rows that may hold a
 #: secret (a superset of what the Python detectors match); only those rows are examined.
 SPECIFIC_RE2 = "|".join((
@@ -382,7 +419,7 @@ SPECIFIC_RE2 = "|".join((
     r"A3-[A-Z0-9]{6}-", _anycase("sqlplus"), r"[ ]-hashes[ \t]",
     r"(?:^|[^A-Za-z0-9_-])(?:" + "|".join(IMPACKET_SCRIPTS) + r")\.py", r"impacket-[A-Za-z]",
     r"(?:^|[^A-Za-z0-9])(?:[Uu][Nn])?[Zz][Ii][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-P[ \t]",
-    _anycase("freerdp") + r"3?(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?/p:",
+    _anycase("freerdp") + r"3?(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?/p:", *NEWER_ANCHORS,
 ))  # fmt: skip
 GENERIC_RE2 = r"(?:^|[\"'=\s,])[A-Za-z0-9+/]{32,}={0,2}(?:$|[\"'&;,\s\\])"
 PREFILTER = f"{SPECIFIC_RE2}|{GENERIC_RE2}"

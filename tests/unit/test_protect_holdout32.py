@@ -1,0 +1,125 @@
+"""Round 32: pass-the-hash material, OpenSSL's -k, wget's and the AWS CLI's space-separated secrets.
+
+The command lines are as published (the hashes and keys in them are the authors' lab values):
+
+- NetExec / CrackMapExec / evil-winrm ``-H NTHASH`` (or ``LM:NT``), Invoke-TheHash's ``-Hash``, smbclient's
+  ``--pw-nt-hash HASH``, the pth-* tools' ``-U USER%LM:NT``, FreeRDP's ``/pth:HASH`` (adarshvs/alchemy ``AD/PTH.md``;
+  the HTB Academy "Pass the Hash" notes quoted in several public repositories; Kevin-Robertson/Invoke-TheHash's README
+  usage); mimikatz's ``sekurlsa::pth /ntlm:`` / ``/rc4:`` / ``/aes256:`` and ``kerberos::golden /krbtgt:``, Rubeus'
+  ``asktgt`` / ``s4u`` ``/rc4:`` ``/aes256:`` (mimikatz's wiki, module sekurlsa#pth; Rubeus' README; the notes above);
+  Impacket's ``--hashes`` (bloodhound-python) and ticketer.py's ``-nthash`` / ``-aesKey``;
+- OpenSSL's ``enc -k PASS`` ("-k password: the password to derive the key from", openssl-enc(1); the ``tar | openssl
+  des3 -salt -k PASS | dd`` idiom of many backup scripts) and ``-K HEXKEY`` (the raw key);
+- wget's ``--ftp-password PASS`` / ``--http-password PASS`` (wget(1): GNU long options take the value as the next
+  word too), ``aws configure set aws_secret_access_key KEY`` (the AWS CLI reference; AWS's documented example key)
+  and rclone's ``--s3-secret-access-key KEY``.
+
+Each is the placeholder's type before this round's anchors existed: the row was not picked by the first screen. The
+compiled screen (``secpipe_screen3``) does not know these anchors: ``_native.screen_rows`` adds them with one RE2 pass
+(``redact.NEWER_SCREEN``), and the screen-vs-RE2 fuzz below checks that the rows are PREFILTER's either way.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.holdout_support import assert_screen_matches_re2, fragment_lines, redact_lines
+
+LM, NT = "aad3b435b51404eeaad3b435b51404ee", "BD1C6503987F8FF006296118F359FA79"
+AES = "b21c99fc068e3ab2ca789bccbef67de43791fd911c6e15ead25641a8fda3fe60"
+TPS = [
+    (f"cme smb 10.0.0.20 -u user -H {NT}  -d domain.local", NT),
+    ("crackmapexec smb 172.16.1.10 -u Administrator -d . -H 30B3783CE2ABF1AF70F77D0660CF3453 -x whoami",
+     "30B3783CE2ABF1AF70F77D0660CF3453"),
+    (f"nxc smb 192.168.1.0/24 -u administrator -H {LM}:{NT} --local-auth", NT),
+    (f"evil-winrm -i 10.0.0.20 -u user -H {NT}", NT),
+    ("Invoke-SMBExec -Target 172.16.1.10 -Domain inlanefreight.htb -Username julio -Hash 64F12CDDAA88057E06A81B54E73B949B "
+     '-Command "whoami" -Verbose', "64F12CDDAA88057E06A81B54E73B949B"),
+    (f"smbclient //10.0.0.30/Finance -U user --pw-nt-hash {NT} -W domain.local", NT),
+    (f"./pth-winexe -U Administrator%{LM}:2892d26cdf84d7a70e2eb3b9f05c425e //10.11.0.22 cmd", "2892d26cdf84d7a70e2eb3b9f05c425e"),
+    ("winexe -U 'CORP/admin%Wx3Pass' //10.0.0.5 cmd.exe", "Wx3Pass"),  # winexe's usage: -U [DOMAIN/]USER[%PASS]
+    ("xfreerdp /v:192.168.2.200 /u:Administrator /pth:8846F7EAEE8FB117AD06BDD830B7586C", "8846F7EAEE8FB117AD06BDD830B7586C"),
+    ('mimikatz.exe privilege::debug "sekurlsa::pth /user:julio /rc4:64F12CDDAA88057E06A81B54E73B949B '
+     '/domain:inlanefreight.htb /run:cmd.exe" exit', "64F12CDDAA88057E06A81B54E73B949B"),
+    ('mimikatz.exe "sekurlsa::pth /user:administrator /ntlm:a569f80ccd9fda0ea5e749d20aa80657 '
+     '/domain:client.offshore.com /run:c:\\rev.exe" "exit"', "a569f80ccd9fda0ea5e749d20aa80657"),
+    (f"Rubeus.exe asktgt /domain:inlanefreight.htb /user:plaintext /aes256:{AES} /nowrap", AES),
+    ("rubeus.exe s4u /user:attackersystem$ /rc4:EF266C6B963C0BB683941032008AD47F /impersonateuser:Administrator /ptt",
+     "EF266C6B963C0BB683941032008AD47F"),
+    ("kerberos::golden /user:Administrator /domain:corp.local /sid:S-1-5-21-1-2-3 /krbtgt:8846f7eaee8fb117ad06bdd830b7586c "
+     "/ptt", "8846f7eaee8fb117ad06bdd830b7586c"),
+    (f"bloodhound-python -u svc -d corp.local --hashes {LM}:{NT} -c All", NT),
+    (f"ticketer.py -nthash {NT} -domain-sid S-1-5-21-1-2-3 -domain corp.local Administrator", NT),
+    (f"getST.py -spn cifs/dc01 -aesKey {AES} corp.local/svc", AES),
+    ("tar -zcvf - stuff|openssl des3 -salt -k secretpassword | dd of=stuff.des3", "secretpassword"),
+    ("tar czf - myfolder | openssl enc -aes-256-cbc -salt -k 'my pass 9' | nc receiver_host 9999", "my pass 9"),
+    ('openssl enc -aes-256-cbc -d -in 1.tar.gz.aes -out 1.tar.gz -K "c057f2deac4cba660f5463b8346ee67961948a598e0f4f72e7ad46d2'
+     'ffeecd39" -iv "4084a32c07fb808e8dfc679c3cde6480" -nosalt -nopad', "c057f2deac4cba660f5463b8346ee6796"),
+]  # fmt: skip
+PASSWORDS = [
+    ("wget --timeout=30  --ftp-user 'architech' --ftp-password 'Arch1tech' ftp://localhost/ftp-tmp/x.md5", "Arch1tech",
+     "password"),
+    ("wget --passive-ftp --ftp-user FoodImage@grebvm2.epfl.ch --ftp-password Cahc1moo -nc ftp://tremplin.epfl.ch/F.zip",
+     "Cahc1moo", "password"),
+    ("wget --http-user=bob --http-password S3cretWeb https://example.com/f", "S3cretWeb", "password"),
+    ("aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI", "aws_secret_key"),
+    ("rclone lsd s3: --s3-access-key-id AKIAIOSFODNN7EXAMPLE --s3-secret-access-key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+     "wJalrXUtnFEMI", "aws_secret_key"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("line", "secret"), TPS)
+def test_hashes_keys_and_command_line_passwords_are_redacted(line: str, secret: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert secret not in messages[0] and messages[0] == raws[0]
+    assert kinds == ["cli_password"] and "[REDACTED:cli_password]" in messages[0]
+
+
+@pytest.mark.parametrize(("line", "secret", "kind"), PASSWORDS)
+def test_space_separated_option_secrets_are_redacted(line: str, secret: str, kind: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert secret not in messages[0] and messages[0] == raws[0] and kind in kinds
+
+
+@pytest.mark.parametrize("line", [
+    # placeholders and variables as the published notes and scripts write them
+    "Rubeus.exe asktgt /user:administrator /rc4:NTLM_HASH_HERE /domain:PAINTERS.HTB /ptt",
+    "mimikatz # sekurlsa::pth /user:Administrator /domain:lab /ntlm:<hash> /run:cmd.exe",
+    "openssl aes-128-cbc -a -d -salt -k $1 -in $2", "openssl enc -aes-256-cbc -d -K $AES_256_KEY -iv $IV",
+    "openssl enc -aes-256-cbc -salt -kfile /etc/backup.key -in a -out b", "openssl enc -aes-256-cbc -k <passphrase here> -P",
+    "aws configure set aws_secret_access_key $AWS_SECRET_ACCESS_KEY", "aws configure set aws_secret_access_key default_secret_key",
+    'wget --ftp-user anonymous --ftp-password "$FTP_PW" ftp://x/', "pth-winexe -U DOMAIN/Administrator //10.0.0.5 cmd",
+    # another tool's -H or -k, a hash searched for, a hash file
+    "grep -H d41d8cd98f00b204e9800998ecf8427e /var/log/*.log", "curl -k -H 'Accept: application/json' https://x",
+    "sort -k 2 users.txt", "docker -H tcp://10.0.0.5:2375 ps", "nxc smb 10.0.0.0/24 -u users.txt -H hashes.txt",
+    "Get-FileHash -Algorithm MD5 C:\\x.exe", "smbclient //srv/share -U user --pw-nt-hash",
+    "certutil -hashfile C:\\x.exe SHA256", "xfreerdp /v:host /u:bob /cert:ignore /dynamic-resolution",
+])  # fmt: skip
+def test_lookalikes_placeholders_and_variables_stay(line: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert messages == [line] and raws == [line] and kinds == []
+
+
+def test_the_rows_without_the_compiled_screen_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from secpipe.transforms.protect import _native
+
+    lines = [line for line, _ in TPS] + [line for line, _, _ in PASSWORDS]
+    native = redact_lines(lines)
+    monkeypatch.setattr(_native, "screen_available", lambda: False)
+    assert redact_lines(lines) == native
+
+
+FRAGMENTS = [" -H ", " -H\t", "-H ", " -h ", " -Hash ", " -hash\t", " -HASH ", " -nthash ", " -aesKey ", " --pw-nt-hash ",
+             " --pw-nt-hash", " --hashes ", " --hashes", " -hashes ", " /ntlm:", " /NTLM:", " /rc4:", " /Rc4:", " /aes256:",
+             " /aes128:", " /des:", " /krbtgt:", " /pth:", " /oldntlm:", " /newntlm:", "/ntlm:", " /ntlmx:", " /user:",
+             NT, NT.lower(), NT[:20], LM + ":", ":", "0123456789abcdef", "openssl", "openssl.exe", "OpenSSL", "openss",
+             " -k ", " -K ", " -k", " -kfile ", " enc ", "winexe", "pth-winexe", "pth-", "pth", " -U ", " --user", " --user=",
+             " -u ", " --ftp-password ", " --http-password\t", " --proxy-password ", " --ftp-password=", " --password ",
+             " aws_secret_access_key ", "aws_secret_access_key ", " aws_secret_access_key=", " --secret-access-key ",
+             " --s3-secret-access-key=", " --aws-secret-access-key\n", " --secret-access", " ", "\t", "\n", "\\", '"', "'", "x",
+             "é", "%", "@", "/"]
+
+
+@pytest.mark.parametrize("seed", [32, 132])
+def test_the_screen_picks_prefilter_rows_on_the_new_anchors(seed: int) -> None:
+    assert_screen_matches_re2(fragment_lines(FRAGMENTS, 20000, seed, [line for line, _ in TPS]))
