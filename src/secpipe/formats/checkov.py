@@ -24,7 +24,9 @@ The report has no scan time: the receipt time and its label; ``summary.checkov_v
 (``code_block``, ``check_result``, ``evaluations``, ``benchmarks`` ...) stay in ``unmapped``.
 ``parsing_errors`` (files Checkov could not parse) are no findings. Dead letters: a document that
 is not a report or an array of them whole; one report of the wrong shape (its checks) or one check
-of the wrong shape alone. Recognized by ``check_type`` beside ``failed_checks`` / ``passed_checks``.
+of the wrong shape alone. Recognized by ``check_type`` beside ``failed_checks`` / ``passed_checks``, or
+the bare summary (``{"passed": 0, "failed": 0, ..., "checkov_version"}``, ``Report.get_summary()``) that
+``checkov -o json`` prints when no framework found anything to check: no event, no dead letter.
 """
 
 from __future__ import annotations
@@ -120,9 +122,14 @@ class Checkov(ReportFormat):
     vendor = "Bridgecrew"
 
     def sniff(self, head: bytes) -> int:
-        """Recognize ``check_type`` beside ``failed_checks`` or ``passed_checks``."""
+        """Recognize ``check_type`` beside ``failed_checks`` or ``passed_checks``, or the bare summary Checkov
+        prints when no framework had anything to check."""
         h = head[:65536]
-        return 88 if h.lstrip()[:1] in (b"{", b"[") and _TYPE.search(h) and _CHECKS.search(h) else 0
+        if h.lstrip()[:1] not in (b"{", b"["):
+            return 0
+        if _TYPE.search(h) and _CHECKS.search(h):
+            return 88
+        return 85 if b'"checkov_version"' in h and _SUMMARY_ONLY.match(h) else 0
 
     def decode(self, data: bytes, source: str) -> Decoded:
         """Decode one document; one that is not a report or an array of them is dead-lettered whole."""
@@ -215,5 +222,8 @@ class Checkov(ReportFormat):
 
 _TYPE = re.compile(rb'"check_type"\s*:\s*"')
 _CHECKS = re.compile(rb'"(?:failed|passed)_checks"\s*:')
+#: the whole document is one flat summary (Report.get_summary(): passed, failed, skipped, parsing_errors,
+#: resource_count, checkov_version), as ``checkov -o json`` prints it when no framework produced a report
+_SUMMARY_ONLY = re.compile(rb'\s*\{(?=[^{}]*"checkov_version"\s*:)(?=[^{}]*"passed"\s*:)[^{}\[\]]*\}\s*\Z')
 
 __all__ = ["Checkov"]
