@@ -6,7 +6,8 @@ destination``...) print ``connection=%fd.name``, so ``output_fields`` hold the s
 ``ipv4tuple_to_string`` / ``ipv6tuple_to_string``: ``%s:%s->%s:%s``, client first, IPv6 by ``inet_ntop``
 without brackets, a port as its service name with ``-R`` name resolution). The alerts below are written from
 those sources and Falco's ``json_output`` shape, not captured; the file alert is the first line of Elastic's
-Falco pipeline test (tests/cases/holdout/elastic-falco-alerts.log, SOURCE.md there).
+Falco pipeline test (tests/cases/holdout/elastic-falco-alerts.log, SOURCE.md there); its file alerts print
+``file=%fd.name``, kept as the evidence's file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from pathlib import Path
 
 from secpipe import formats
+from secpipe.schema.conformance import check_rows
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout" / "elastic-falco-alerts.log"
 
@@ -53,3 +55,18 @@ def test_printed_ends_win_and_other_fds_give_none() -> None:
     file_alert = json.loads(HOLDOUT.read_text().splitlines()[0])  # fd.name /etc/shadow
     assert _endpoints([printed, unix, server, file_alert]) == [
         (("192.0.2.1", 5400), ("198.51.100.2", 5700)), (None, None), (None, None), (None, None)]
+
+
+def test_file_fd_name_is_the_evidence_file() -> None:
+    d = formats.get("falco").decode(HOLDOUT.read_bytes(), "t")
+    [batch] = d.batches
+    rows = batch.to_pylist()
+    assert not [k for k in check_rows("detection_finding", rows) if ".file" in k]  # the file object conforms
+    files = [r["evidences"][0]["file"] for r in rows]
+    assert files[0] == {"path": "/etc/shadow", "name": "shadow", "type_id": 0, "type": "Unknown"}
+    printed = [json.loads(x)["output_fields"].get("fd.name") for x in HOLDOUT.read_text().splitlines()]
+    assert [f and f["path"] for f in files] == printed and None in printed  # an execve alert prints no fd.name
+    typed = _alert({"fd.name": "/var/run/docker.sock", "fd.type": "unix"})
+    got = formats.get("falco").decode(json.dumps(typed).encode(), "t").batches[0].to_pylist()[0]
+    assert got["evidences"][0]["file"] == {"path": "/var/run/docker.sock", "name": "docker.sock", "type_id": 5,
+                                           "type": "Local Socket"}

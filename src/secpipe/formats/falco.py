@@ -38,7 +38,10 @@ address (``ct.srcip``, ``okta.client.ip``, ``gcp.callerIP``, or a syscall connec
 ``fd.cport``) -> ``evidences[0].src_endpoint`` (``fd.sip``/``fd.sport`` -> ``dst_endpoint``); where those are not
 printed, a socket's ``fd.name`` (its connection tuple ``cip:cport->sip:sport``, as libsinsp's
 ``ipv4tuple_to_string``/``ipv6tuple_to_string`` write it, IPv6 unbracketed; what Falco's stock network rules print
-as ``connection=%fd.name``) gives both ends (a port resolved to a service name is none); the call
+as ``connection=%fd.name``) gives both ends (a port resolved to a service name is none); a file's ``fd.name``
+(an absolute path, what the stock file rules print as ``file=%fd.name``) -> ``evidences[0].file`` (path, name,
+``type_id`` from ``fd.type``: file Regular File, directory Folder, unix Local Socket, pipe Named Pipe, else
+Unknown); the call
 (``ka.verb``, ``ct.name``, ``gcp.methodName``) -> ``evidences[0].api.operation``, its service (``gcp.serviceName``,
 CloudTrail's ``ct.src``) -> ``api.service.name`` (no ``api`` object for an alert without a call: OCSF requires
 ``operation``); the caller's user agent (``ct.useragent``, ``okta.useragent.raw``, ``gcp.userAgent``) ->
@@ -119,8 +122,11 @@ _FIELD_KEYS = {
     "sport": "fd.sport", "gcp_user": "gcp.user", "gcp_ip": "gcp.callerIP", "gcp_method": "gcp.methodName",
     "gcp_service": "gcp.serviceName", "ct_src": "ct.src", "gcp_ua": "gcp.userAgent", "ct_ua": "ct.useragent",
     "okta_ua": "okta.useragent.raw", "ka_ua": "ka.useragent", "ka_uri": "ka.uri", "ka_code": "ka.response.code",
-    "fd_name": "fd.name",
+    "fd_name": "fd.name", "fd_type": "fd.type",
 }  # fmt: skip
+#: ``fd.type`` (libsinsp's fd type names) -> OCSF file ``type_id``
+_FILE_TYPES = {"file": 1, "directory": 2, "unix": 5, "pipe": 6}
+_FILE_TYPE_NAMES = {0: "Unknown", 1: "Regular File", 2: "Folder", 5: "Local Socket", 6: "Named Pipe"}
 #: the numeric fields (read as integers, whatever JSON type Falco gave them)
 _INTS = ("pid", "ppid", "cport", "sport", "ka_code")
 _Fields = msgspec.defstruct("_Fields", [(k, Any, msgspec.field(default=None, name=v)) for k, v in _FIELD_KEYS.items()],
@@ -423,6 +429,9 @@ class Falco(CheckedTopFormat):
             get["fd_sip"] = _first(get["fd_sip"], [e and e[2] for e in ends])
             num["cport"] = pc.coalesce(num["cport"], pa.array([e and e[1] for e in ends], pa.int32()))
             num["sport"] = pc.coalesce(num["sport"], pa.array([e and e[3] for e in ends], pa.int32()))
+        paths = [x if x and x[:1] == "/" and "->" not in x else None for x in get["fd_name"]]  # a file's fd.name
+        file_type = [None if p is None else _FILE_TYPES.get(t or "", 0) for p, t in zip(paths, get["fd_type"], strict=True)]
+        path_col = strs(paths)
         op = strs(_first(get["ka_verb"], get["ct_name"], get["gcp_method"]))
         uri = [u.partition("?") if u else None for u in get["ka_uri"]]  # the request URI: path?query
         url_path = strs([u[0] or None if u else None for u in uri])
@@ -450,6 +459,11 @@ class Falco(CheckedTopFormat):
             "http_request.url": only_where(nest({"path": url_path, "query_string": strs([u[2] or None if u else None
                                                                                           for u in uri])}), url_path),
             "http_response": only_where(nest({"code": num["ka_code"]}), num["ka_code"]),
+            "file": only_where(nest({
+                "path": path_col, "name": strs([p.rstrip("/").rpartition("/")[2] or p if p else None for p in paths]),
+                "type_id": pa.array(file_type, pa.int32()),
+                "type": strs([None if t is None else _FILE_TYPE_NAMES[t] for t in file_type]),
+            }), path_col),
             "container.uid": strs(get["cid"]),
             "container.name": strs(get["cname"]),
             "container.image.name": strs(_strs([f.image_repo or f.image for f in of])),
