@@ -50,8 +50,9 @@ One event per finding, in three OCSF classes:
 ``Findings`` with ``--report summary``; SchemaVersion left out when 0; before Trivy 0.40 one
 list of resources per scanner, ``Vulnerabilities`` and ``Misconfigurations``, read as the
 ``Resources`` of both) hold per Kubernetes resource
-(Namespace, Kind, Name, image Metadata) the results of its scan: each finding's ``resources[0]``
-is then that workload (type = Kind, name, namespace; cluster and image in ``data``); a resource
+(Namespace, Kind, Name, image Metadata: an object, or since Trivy 0.4x a list of one per image) the results
+of its scan: each finding's ``resources[0]`` is then that workload (type = Kind, name, namespace; cluster
+and image in ``data``; of several images every repo tag and digest, the image id and OS where one); a resource
 Trivy could not scan (``Error``) holds no finding and is logged. A value of the wrong JSON type
 inside one resource dead-letters that result (or resource) alone, with its path; the other
 resources' findings are stored (:mod:`._trivy_k8s`, only after msgspec refused the report).
@@ -214,7 +215,7 @@ class _Workload(msgspec.Struct):
     Namespace: str | None = None
     Kind: str | None = None
     Name: str | None = None
-    Metadata: _Meta | None = None
+    Metadata: _Meta | list[_Meta] | None = None  # (Trivy 0.4x+: one per image of the workload)
     Results: list[_Result] | None = None
     Error: str | None = None
 
@@ -688,10 +689,23 @@ def _legacy(head: bytes) -> bool:
         and (b'"Vulnerabilities"' in head or b'"Type"' in head)
 
 
-def _artifact(kind: str | None, name: str | None, uid: str | None, meta: _Meta | None,
+def _merged(metas: list[_Meta]) -> _Meta:
+    """The images of a ``trivy k8s`` workload (its Metadata list, Trivy 0.4x+) as one: every repo tag and
+    digest; the image id and OS where they are the same for all."""
+    if len(metas) == 1:
+        return metas[0]
+    ids = {m.ImageID for m in metas}
+    oses = {msgspec.json.encode(m.OS) for m in metas}
+    return _Meta(ImageID=ids.pop() if len(ids) == 1 else None,
+                 RepoTags=list(dict.fromkeys(t for m in metas for t in m.RepoTags or ())) or None,
+                 RepoDigests=list(dict.fromkeys(d for m in metas for d in m.RepoDigests or ())) or None,
+                 OS=metas[0].OS if len(oses) == 1 else None)  # fmt: skip
+
+
+def _artifact(kind: str | None, name: str | None, uid: str | None, meta: _Meta | list[_Meta] | None,
               extra: dict[str, Any]) -> dict[str, Any]:
     """``resources[0]``: the scanned artifact (an image, a repository, a Kubernetes workload)."""
-    meta = meta or _Meta()
+    meta = _merged(meta) if isinstance(meta, list) and meta else meta if isinstance(meta, _Meta) else _Meta()
     data = {**extra, "os": meta.OS, "repo_digests": meta.RepoDigests, "repo_url": meta.RepoURL, "branch": meta.Branch,
             "tags": meta.Tags, "commit": meta.Commit, "author": meta.Author}  # fmt: skip
     data = {k: v for k, v in data.items() if v}
