@@ -34,7 +34,12 @@ January is last year's, its Dec and Jan lines each in their own year. Cisco IOS/
 ``<PRI>: `` has an empty sequence number) give the mnemonic as ``metadata.event_code``, the text as
 ``message`` and the sequence number in ``unmapped``; the stamp's zone (``CET``, ``EDT``: the
 abbreviations :mod:`._journal` knows; another is taken as UTC) is applied; without ``<PRI>``, the mnemonic's SEV (Cisco's severity levels 0-7 are syslog's) is the
-severity. A line with a valid ``<PRI>`` but no parsable header, or an invalid RFC 5424
+severity. A Cisco wireless controller's (AireOS) task before the stamp (``[host: ]*spamApTask0: Mmm dd
+hh:mm:ss.mmm: %CAPWAP-3-...``, the code maybe opening with ``#``) is ``actor.process.name``. A Kiwi
+Syslog relay's tag after the ``<PRI>`` (``Original Address=<sender>``, and Kiwi Syslog NG's own RFC 5424
+header without structured data after it) is taken off before the message is read: the sender is
+``device.ip`` (a name: ``device.hostname`` where the message names no host), the relay's stamp gives a
+yearless one its year (and the time of a message with none). A line with a valid ``<PRI>`` but no parsable header, or an invalid RFC 5424
 TIMESTAMP, is kept (RFC 3164 sections 4.3.3 and 4.3.2: the whole rest is the MSG) with the
 receipt time; an RFC 5424 HEADER followed by no valid STRUCTURED-DATA (an unescaped ``"`` or ``]``
 in a value, an unquoted value, no SP after it, or no SD at all) keeps its header and the rest
@@ -489,15 +494,22 @@ _R3164_CSV = rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}):? (?
 #: and before its colon is the stamp's zone (``Apr 15 2014 09:34:34 EDT: %ASA-...``), not a host.
 #: IOS XR: the node before the stamp, the process after it, a space before the code's colon
 #: (``RP/0/RP0/CPU0:Oct 7 07:19:43.630 UTC: ipv4_acl_mgr[310]: %ACL-IPV4_ACL-6-IPACCESSLOGP : ...``).
-_CISCO_HOST = r"[^\s:%<]*[^\s:%<\d][^\s:%<]*|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}|::[0-9A-Fa-f]{0,4}){1,7}"
+#: (a host has a character other than a digit, and does not open with ``*``: that is a WLC task's mark)
+_CISCO_HOST = (r"[^\s:%<*\d][^\s:%<]*|\d[^\s:%<]*[^\s:%<\d][^\s:%<]*"
+               r"|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4}|::[0-9A-Fa-f]{0,4}){1,7}")
 _CISCO_TZ = r"[A-Za-z]{2,6}(?:[+-]\d{1,2}(?::\d\d)?)?"
 _CISCO_UPTIME = r"\d{1,2}:\d\d:\d\d|\d+[ywd]\d+[wdh]"
+#: an AireOS wireless controller's task, ``*`` and its name (``spamApTask0``, ``Dot1x_NW_MsgTask_0``,
+#: ``CDP Main``, ``DHCP Socket Task``) before the stamp, as the controller writes every message:
+#: ``*spamApTask1: May 26 18:52:01.958: %CAPWAP-4-DISC_INTF_ERR2: [PA]capwap_ac_sm.c:2053 ...``; its
+#: code may open with ``#`` instead of ``%`` (``#APF-6-MOBILE_EXCLUDED``)
+_WLC_TASK = r"[A-Za-z][\w.-]*(?: [A-Za-z][\w.-]*){0,3}"
 _RCISCO = (
     r"(?s)^(?:<(?P<pri>\d{1,3})>)?(?:(?P<cnt>\d+): )?"
     rf"(?:(?P<ts0>{_BSD_TS}) (?:(?P<tz0>[A-Z]{{2,6}}(?:[+-]\d{{1,2}}(?::\d\d)?)?): |(?P<host0>[^\s:%]+) ?:? ))?"
-    rf"(?:(?P<seq>\d+)?: ?)?(?:(?P<host>{_CISCO_HOST}):? )?(?:(?P<seq2>\d+): )?"
+    rf"(?:(?P<seq>\d+)?: ?)?(?:(?P<host>{_CISCO_HOST}):? )?(?:(?P<seq2>\d+): )?(?:\*(?P<task>{_WLC_TASK}): )?"
     rf"(?:(?P<node>[A-Z]{{2}}/\d+(?:/[A-Za-z0-9]+)+):)?(?:[*.]?(?P<ts>{_BSD_TS})(?: (?P<tz>{_CISCO_TZ}))?: |(?:{_CISCO_UPTIME}): )?"
-    r"(?:(?P<proc>[A-Za-z][\w.-]*)\[(?P<pid>\d+)\]: )?%(?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+) ?: ?(?P<msg>.*)$"
+    r"(?:(?P<proc>[A-Za-z][\w.-]*)\[(?P<pid>\d+)\]: )?[%#](?P<code>[A-Z][A-Z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7]-[A-Z0-9_]+) ?: ?(?P<msg>.*)$"
 )
 #: a Cisco message without a mnemonic (``NTP Core (NOTICE): Clock synchronization lost.``, ``last
 #: message repeated 66 times``) behind the same header: ``<PRI>`` and a sequence number (maybe
@@ -1133,6 +1145,8 @@ class Syslog(Format):
              shipped_host: str | None = None, peer_ip: str | None = None, shipped_at: int | None = None,
              written: int | None = None) -> None:
         n = len(lines)
+        text = lines  # the lines as received (``raw_data``); ``lines`` the ones the grammars read
+        lines, relayed = _kiwi(lines)
         taken = pa.array(np.zeros(n, bool))
         parsers: list[tuple[pa.Array, pa.Array, dict[str, str]]] = []
 
@@ -1164,10 +1178,10 @@ class Syslog(Format):
 
         ok5 = run(_R5424, {"pri": "pri", "ts5": "ts", "host": "host", "app": "app", "procid": "procid", "msgid": "msgid",
                            "sd": "sd", "msg": "msg", "unsd": "unsd"}, limits=_R5424_LIMITS)  # fmt: skip
-        okc = run(_RCISCO, {"pri": "pri", "host": "host", "host0": "host0", "ts": "ts", "ts0": "ts0", "code": "code",
-                            "cnt": "cnt", "seq": "seq", "seq2": "seq2", "tz": "tz", "tz0": "tz0", "msg": "msg",
-                            "app": "proc", "procid": "pid"},
-                  pre=pc.match_substring(lines, "%"))  # fmt: skip
+        cisco = {"pri": "pri", "host": "host", "host0": "host0", "ts": "ts", "ts0": "ts0", "code": "code", "cnt": "cnt",
+                 "seq": "seq", "seq2": "seq2", "tz": "tz", "tz0": "tz0", "msg": "msg", "app": "proc", "procid": "pid",
+                 "task": "task"}  # fmt: skip
+        okc = run(_RCISCO, cisco, pre=pc.match_substring(lines, "%"))
         ok3 = run(_R3164_HEAD, {"pri": "pri", "ts": "ts", "host": "host", "app": "tag", "procid": "pid", "msg": "msg"},
                   head_only=True)  # fmt: skip
         ok3n = run(_R3164_NOTAG, {"pri": "pri", "ts": "ts", "host": "host", "msg": "msg"})
@@ -1177,6 +1191,10 @@ class Syslog(Format):
                   pre=pc.match_substring(lines, ">1 "))  # fmt: skip
         okc = pc.or_(okc, run(_RCISCO_TEXT, {"pri": "pri", "host": "host", "ts": "ts", "seq": "seq", "seq2": "seq2", "tz": "tz",
                                              "msg": "msg"}))  # fmt: skip
+        left = pc.invert(taken)
+        if pc.any(left).as_py():  # a WLC's code may open with ``#``: looked for in the lines no header took
+            hashed = pc.match_substring(pc.if_else(left, lines, pa.scalar(None, S)), ": #")
+            okc = pc.or_(okc, run(_RCISCO, cisco, pre=pc.fill_null(hashed, False)))
         run(_RPRI, {"pri": "pri", "msg": "msg"})
         run(_journal.MARKER, {"msg": "msg"})
         oka = run(_RAUDIT, {"host": "node", "msgid": "type", "audit_id": "id", "audit_s": "sec", "audit_f": "frac",
@@ -1195,7 +1213,7 @@ class Syslog(Format):
         ts5 = _nil(pick("ts5"))
         ts3 = pc.coalesce(pick("ts"), pick("ts0"))
         host = _nil(pc.coalesce(pick("host0"), pick("host")))  # a relay/ASA header names the device first
-        app = _nil(pick("app"))
+        app = _nil(pc.coalesce(pick("app"), pick("task")))  # a WLC's task names the process that wrote it
         procid = _nil(pick("procid"))
         msgid = _nil(pc.coalesce(pick("msgid"), pick("code")))
         sd = pick("sd")
@@ -1257,6 +1275,8 @@ class Syslog(Format):
         bound = shipped_at if shipped_at is not None else written  # the shipper's time, else the file's
         if ref is None and bound is not None:  # the year of a BSD stamp without one
             ref = pa.array(np.full(n, bound, np.int64))
+        if relayed is not None and (kiwi_at := relayed["at"]).null_count < n:  # Kiwi's stamp, for the year of the device's
+            ref = kiwi_at if ref is None else pc.coalesce(kiwi_at, ref)
         times = pc.coalesce(times5, _bsd_times(ts3, ref))
         zone = pc.coalesce(_nil_empty(pick("tz")), pick("tz0"))
         if pc.any(pc.fill_null(pc.not_equal(zone, ""), False)).as_py():  # a Cisco stamp's zone (``CET``, ``UTC+1``)
@@ -1272,6 +1292,8 @@ class Syslog(Format):
             times = pc.coalesce(pc.add(pc.multiply(audit_s.cast(pa.int64()), 1000), frac_ms), times)
         if extra is not None:  # a line without a time of its own: its CloudWatch log event's
             times = pc.coalesce(times, extra["cw_times"].cast(times.type))
+        if relayed is not None:  # ... or the Kiwi relay's
+            times = pc.coalesce(times, relayed["at"].cast(times.type))
         fac = pc.divide(pri, 8)
         sev = pc.subtract(pri, pc.multiply(fac, 8))
         if pc.any(pc.and_(okc, pc.is_null(pri))).as_py():
@@ -1280,7 +1302,7 @@ class Syslog(Format):
             code = pc.if_else(okc, msgid, pa.scalar(None, S))
             sev = pc.coalesce(sev, pc.cast(group(pc.extract_regex(code, r"-(?P<s>[0-7])-[A-Z0-9_]+$"), "s"), pa.int32()))
         fields = {
-            "lines": lines_b, "text": lines, "host": host, "app": app, "procid": procid, "msgid": msgid, "msg": msg,
+            "lines": lines_b, "text": text, "host": host, "app": app, "procid": procid, "msgid": msgid, "msg": msg,
             "times": times, "sev": sev, "fac": fac, "sd": sd, "fmt": fmt, "seq": seq, "yearless": _yearless(ts3, times5),
         }  # fmt: skip
         if base is not None:
@@ -1298,6 +1320,8 @@ class Syslog(Format):
             fields["shipped_at"] = pa.array(np.full(n, shipped_at, np.int64))
         if peer_ip is not None:
             fields["peer_ip"] = pc.fill_null(pa.nulls(n, S), peer_ip)
+        if relayed is not None:
+            fields["original_address"] = relayed["address"]
         self._emit(fields, out)
 
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
@@ -1465,6 +1489,11 @@ class Syslog(Format):
                 sev_ocsf = pc.coalesce(net.pop("_severity"), sev_ocsf)
         raws = f["lines"].to_pylist()
         host, origin = f["host"], _origin_ip(f["sd"])
+        if "original_address" in f:  # the device a Kiwi relay names (an address, else a name): not the relay
+            relayed = f["original_address"]
+            is_ip = pc.fill_null(pc.match_substring_regex(relayed, r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"), False)
+            origin = pc.coalesce(origin, pc.if_else(is_ip, relayed, pa.scalar(None, S)))
+            host = pc.coalesce(host, pc.if_else(is_ip, pa.scalar(None, S), relayed))
         # the host a shipper named, else the listener's peer, for the lines that name none (module docstring)
         for key, said in (("shipped_host", b"\nshipped from "), ("peer_ip", b"\nsent from ")):
             if key in f and n:
@@ -1628,6 +1657,31 @@ _BSD_PARTS = (
 
 #: the receipt clock a BSD timestamp without a year is read against (seconds since the epoch)
 _clock = time.time
+
+
+#: Kiwi Syslog's relay tag: a forwarded message gets ``Original Address=<sender>`` straight after its
+#: ``<PRI>`` (Kiwi Syslog Daemon's help, "Source IP address": an IP address or a name), and Kiwi Syslog
+#: NG puts its own RFC 5424 header without STRUCTURED-DATA after the tag (``1 <time> <relay> <app>
+#: <procid> <msgid> ``, as Elastic's Cisco IOS pipeline test ``test-kiwi.log`` holds it); the message the
+#: device sent follows.
+_KIWI = (r"(?s)^(?P<pri><\d{1,3}>)(?i:original address)=(?P<address>[^\s=]+) "
+         rf"(?:1 (?P<at>{_ISO_TS}) \S+ \S+ \S+ \S+ )?(?P<rest>.*)$")
+
+
+def _kiwi(lines: pa.Array) -> tuple[pa.Array, dict[str, pa.Array] | None]:
+    """The lines with a Kiwi relay's tag and header taken out (``<PRI>`` and the device's message
+    stay), and per line the sender the tag names and the relay's time (ms); None where no line
+    has the tag (a cheap substring test first)."""
+    maybe = pc.match_substring(pc.binary_slice(lines.cast(pa.binary()), 0, 22), b"ddress=")  # in ``<PRI>Original Address=``
+    if not pc.any(maybe).as_py():
+        return lines, None
+    found = pc.extract_regex(pc.if_else(maybe, lines, pa.scalar(None, S)), _KIWI)
+    tagged = found.is_valid()
+    if not pc.any(tagged).as_py():
+        return lines, None
+    stripped = pc.binary_join_element_wise(group(found, "pri"), group(found, "rest"), "")
+    at = parse_times(_nil_empty(group(found, "at")))
+    return pc.if_else(tagged, stripped, lines), {"address": group(found, "address"), "at": at.cast(_I64)}
 
 
 def _bsd_times(ts: pa.Array, ref: pa.Array | None = None) -> pa.Array:
