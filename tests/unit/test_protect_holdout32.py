@@ -123,3 +123,23 @@ FRAGMENTS = [" -H ", " -H\t", "-H ", " -h ", " -Hash ", " -hash\t", " -HASH ", "
 @pytest.mark.parametrize("seed", [32, 132])
 def test_the_screen_picks_prefilter_rows_on_the_new_anchors(seed: int) -> None:
     assert_screen_matches_re2(fragment_lines(FRAGMENTS, 20000, seed, [line for line, _ in TPS]))
+
+
+#: an ASP.NET form's page state as a scanner quotes the HTTP response (sarif-sdk's ContrastSecurity WebGoat.xml.sarif,
+#: ConverterTestData), unescaped and as the JSON-escaped raw text holds it
+VIEWSTATE = ('<input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="/wEPDwUIMjgxNTE4NDdkGAEFHl9fQ29udHJvbHNSZXF1aX'
+             'JlUG9zdEJhY2tLZXlfXxYCBRtjdGwwMCRIZWFkTG9naW5TdGF0dXMkY3RsMDEFG2N0bDAwJEhlYWRMb2dpblN0YXR1cyRjdGwwMxb2+yTgj0K'
+             'MVId5Ixaa20qa6l+S5YbLTvC6Ovo6LfZP" />')
+
+
+@pytest.mark.parametrize("line", [VIEWSTATE, VIEWSTATE.replace('"', '\\"')])
+def test_aspnet_page_state_in_a_quoted_form_stays(line: str) -> None:
+    messages, raws, kinds = redact_lines([line])
+    assert messages == [line] and raws == [line] and kinds == []
+
+
+def test_a_secret_beside_the_page_state_still_goes() -> None:
+    line = VIEWSTATE + ' <input name="api_key" value="Zq8vN3xLp0TkWm7RbY2cHd5sJf9gAe4U">'
+    messages, _raws, kinds = redact_lines([line])
+    assert "/wEPDwUIMjgxNTE4NDdk" in messages[0] and "Zq8vN3xLp0TkWm7RbY2cHd5sJf9gAe4U" not in messages[0]
+    assert kinds == ["generic_secret"]

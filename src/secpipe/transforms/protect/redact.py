@@ -500,10 +500,12 @@ def _looks_secret(tok: str, min_entropy: float, min_len: int) -> bool:
 
 #: base64 words that are public though they look random: a PEM certificate (or certificate request), public key or
 #: CRL as base64 (Kubernetes' caBundle of webhook configurations and APIServices, a CertificateSigningRequest's
-#: spec.request and status.certificate), and a DER X.509 certificate (its SEQUENCE, tbsCertificate SEQUENCE and
-#: [0] version: ``MII...CCA..gAwIBAgI``; a private key's DER never reads so)
+#: spec.request and status.certificate), a DER X.509 certificate (its SEQUENCE, tbsCertificate SEQUENCE and
+#: [0] version: ``MII...CCA..gAwIBAgI``; a private key's DER never reads so), and ASP.NET's page state, the
+#: ``__VIEWSTATE`` / ``__EVENTVALIDATION`` of a form (ObjectStateFormatter's header 0xFF 0x01: ``/wE``), wherever the
+#: page is quoted (an HTML form in a scanner's HTTP response, as the JSON keys and query values of GENERIC_ALLOW)
 _PUBLIC_B64 = re.compile(r"LS0tLS1CRUdJTiBDRVJUSUZJQ0FU|LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|LS0tLS1CRUdJTiBYNTA5IENS"
-                         r"|LS0tLS1CRUdJTiBUUlVTVEVEIENFUlRJRklDQVRF|MII[A-Za-z0-9+/]{3}CCA[A-Za-z0-9+/]{2}gAwIBAgI")
+                         r"|LS0tLS1CRUdJTiBUUlVTVEVEIENFUlRJRklDQVRF|MII[A-Za-z0-9+/]{3}CCA[A-Za-z0-9+/]{2}gAwIBAgI|/wE")
 
 
 def _allowed_context(m: re.Match[str]) -> bool:
