@@ -73,6 +73,7 @@ pays nothing; anything it does not recognize keeps its dead letter.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -81,6 +82,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
+from secpipe import _compute as pc
 from secpipe.formats.base import (
     DeadLetter,
     Decoded,
@@ -124,6 +126,7 @@ _PP_MEMBERS = (("authenticationInfo", frozenset({"principalEmail"})),
                ("requestMetadata", frozenset({"callerIp", "callerIP", "callerSuppliedUserAgent"})),
                ("status", frozenset({"code", "message"})))  # fmt: skip
 _AUTHZ_PLACED = frozenset({"granted", "permission", "resource"})
+_CALLER_IPS = frozenset({"callerIp", "callerIP"})
 
 
 def rescue(out: Decoded, remap: Callable[[Records], Decoded], fmt: str) -> Decoded:
@@ -235,6 +238,42 @@ def _unknown_endpoint(ips: list[str | None]) -> dict[str, Any]:
             "src_endpoint.type": ["Unknown" if ip is None else None for ip in ips]}  # fmt: skip
 
 
+def _address(v: Any) -> tuple[str | None, int | None]:
+    """(IP address, port) of a caller's address as the clouds write it: an IPv4 or IPv6 address, or one with its
+    port (Azure Storage's ``callerIpAddress`` is "the IP address of the requester, including the port number":
+    ``10.50.0.204:38208``, ``[2001:db8::1]:443``); (None, None) for anything else, which OCSF's ``ip`` (``ip_t``)
+    cannot hold: a network in CIDR form (``10.0.0.0/24``), a name (Google's ``private``, ``gce-internal-ip``), a
+    redacted address. Such a value is kept in ``unmapped`` (:func:`_kept_caller`)."""
+    text = _s(v)
+    if text is None:
+        return None, None
+    if text.startswith("["):  # [IPv6]:port
+        host, _, rest = text[1:].partition("]")
+        port: str | None = rest[1:] if rest.startswith(":") else rest or None
+    elif text.count(":") == 1:  # IPv4:port (an IPv6 address has two colons at least)
+        host, _, port = text.partition(":")
+    else:
+        host, port = text, None
+    if port is not None and not (port.isascii() and port.isdigit() and int(port) < 65536):
+        return None, None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None, None
+    return host, None if port is None else int(port)
+
+
+def _kept_caller(raws: list[bytes], mapped: frozenset[str], given: list[Any]) -> pa.Array | None:
+    """``unmapped`` of records whose ``callerIpAddress`` (``given``) is not placed where it is no address
+    (:func:`_address`): the key kept there, not dropped as mapped; None (the mapped keys' default) when every one
+    given was placed."""
+    odd = [_s(g) is not None and _address(g)[0] is None for g in given]
+    if not any(odd):
+        return None
+    tops = [_TOP.decode(r) for r in raws]
+    return pc.if_else(pa.array(odd), unmapped_json(tops, mapped - {"callerIpAddress"}), unmapped_json(tops, mapped))
+
+
 def _batch(fmt: str, raws: list[bytes], times: list[str | None], acts: list[int], sev: list[int],
            product: str, vendor: str, cols: dict[str, Any], mapped: frozenset[str],
            unmapped: pa.Array | None = None, cls: str = "api_activity") -> pa.RecordBatch:
@@ -257,7 +296,7 @@ def _gcp(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.RecordBa
     email = [_s(a.get("principalEmail")) for a in auth]
     who = [e or _s(a.get("principalSubject")) for e, a in zip(email, auth, strict=True)]  # a federated caller
     meta = [_d(p.get("requestMetadata")) for p in pp]
-    ips = [_s(m.get("callerIp")) or _s(m.get("callerIP")) for m in meta]  # callerIp: the proto's JSON name
+    ips = [_address(m.get("callerIp"))[0] or _address(m.get("callerIP"))[0] for m in meta]  # callerIp: the proto's JSON name
     authz = [[{"decision": "allowed" if a.get("granted") else "denied", "policy": {"name": _s(a.get("permission")),
                                                                                    "desc": _s(a.get("resource"))}}
               for a in p.get("authorizationInfo") or () if isinstance(a, dict)] or None
@@ -325,7 +364,8 @@ def _pp_unplaced(pp: dict[str, Any]) -> dict[str, Any]:
     for key, placed in _PP_MEMBERS:
         if isinstance(sub := rest.pop(key, None), dict):
             left = {k: v for k, v in sub.items()
-                    if k not in placed or not (isinstance(v, int) if k == "code" else isinstance(v, str) and v)}
+                    if k not in placed or not (isinstance(v, int) if k == "code" else isinstance(v, str) and v)
+                    or k in _CALLER_IPS and _address(v)[0] is None}  # (a caller address that is none: not placed)
             if left:
                 rest[key] = left
         elif sub is not None:
@@ -367,6 +407,7 @@ def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Record
     # principal's calls name no caller and carry no name claim
     evidence = [_d(_d(_d(d.get("identity")).get("authorization")).get("evidence")) for d in docs]
     kinds = [_PRINCIPAL_TYPES.get(str(e.get("principalType"))) for e in evidence]
+    callers = [_address(d.get("callerIpAddress")) for d in docs]
     cols = {
         "api.operation": ops,
         "api.service.name": [o.split("/", 1)[0] if o and "/" in o else None for o in ops],
@@ -376,8 +417,9 @@ def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Record
         "actor.user.type_id": [k[0] if k else None for k in kinds],
         "actor.user.type": [k[1] if k else None for k in kinds],
         "actor.app_uid": [_s(c.get("appid")) for c in claims],
-        "src_endpoint.ip": [_s(d.get("callerIpAddress")) for d in docs],
-        **_unknown_endpoint([_s(d.get("callerIpAddress")) for d in docs]),
+        "src_endpoint.ip": [ip for ip, _ in callers],
+        "src_endpoint.port": pa.array([port for _, port in callers], pa.int32()),
+        **_unknown_endpoint([ip for ip, _ in callers]),
         "resources": pa.array([[{"type": None, "name": None, "uid": r}] if r else None for r in rid], _RES),
         "status_id": [o[0] for o in outcome],
         "status": [o[1] for o in outcome],
@@ -390,7 +432,8 @@ def _azure(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Record
     }
     acts = [_AZ_ACT.get((o or "").rsplit("/", 1)[-1].lower(), 99) for o in ops]
     sev = [_azure_severity(d) for d in docs]
-    return _batch(fmt, raws, [_s(d.get("time")) for d in docs], acts, sev, "Azure Monitor", "Microsoft", cols, _AZ_MAPPED)
+    return _batch(fmt, raws, [_s(d.get("time")) for d in docs], acts, sev, "Azure Monitor", "Microsoft", cols, _AZ_MAPPED,
+                  _kept_caller(raws, _AZ_MAPPED, [d.get("callerIpAddress") for d in docs]))
 
 
 _UPN = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
@@ -437,7 +480,7 @@ def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Recor
     props = [_d(d.get("properties")) for d in docs]
     apps = [_app_signin(d, p) for d, p in zip(docs, props, strict=True)]
     codes = [_signin_code(d, p) for d, p in zip(docs, props, strict=True)]
-    ips = [_s(p.get("ipAddress")) or _s(d.get("callerIpAddress")) for d, p in zip(docs, props, strict=True)]
+    ips = [_address(p.get("ipAddress"))[0] or _address(d.get("callerIpAddress"))[0] for d, p in zip(docs, props, strict=True)]
     places = [_d(p.get("location")) for p in props]
     coords = [_d(pl.get("geoCoordinates")) if _s(pl.get("countryOrRegion")) else {} for pl in places]
     risk = [_RISK.get(str(p.get("riskLevelDuringSignIn", "")).lower()) for p in props]
@@ -492,7 +535,7 @@ def _signin(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) -> pa.Recor
     times = [_iso(d.get("time"), p.get("createdDateTime")) for d, p in zip(docs, props, strict=True)]
     sev = [_azure_severity(d) for d in docs]
     return _batch(fmt, raws, times, [1] * len(docs), sev, "Entra ID", "Microsoft", cols, _SIGNIN_MAPPED,
-                  cls="authentication")
+                  _kept_caller(raws, _SIGNIN_MAPPED, [d.get("callerIpAddress") for d in docs]), cls="authentication")
 
 
 _AUDIT_MAPPED = frozenset({"time", "operationName", "category", "callerIpAddress", "correlationId", "Level", "level",
@@ -511,7 +554,7 @@ def _directory_audit(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) ->
     users = [_d(_d(p.get("initiatedBy")).get("user")) for p in props]
     apps = [_d(_d(p.get("initiatedBy")).get("app")) for p in props]
     result = [str(p.get("result", "")).lower() for p in props]
-    ips = [_s(d.get("callerIpAddress")) or _s(u.get("ipAddress")) for d, u in zip(docs, users, strict=True)]
+    ips = [_address(d.get("callerIpAddress"))[0] or _address(u.get("ipAddress"))[0] for d, u in zip(docs, users, strict=True)]
     cols = {
         "api.operation": [_s(d.get("operationName")) or _s(p.get("activityDisplayName")) for d, p in zip(docs, props, strict=True)],
         "api.service.name": [_s(p.get("loggedByService")) for p in props],
@@ -540,7 +583,8 @@ def _directory_audit(docs: list[dict[str, Any]], raws: list[bytes], fmt: str) ->
     }
     acts = [_AUDIT_ACT.get(str(p.get("operationType", "")).lower(), 99) for p in props]
     times = [_iso(d.get("time"), p.get("activityDateTime")) for d, p in zip(docs, props, strict=True)]
-    return _batch(fmt, raws, times, acts, [_azure_severity(d) for d in docs], "Entra ID", "Microsoft", cols, _AUDIT_MAPPED)
+    return _batch(fmt, raws, times, acts, [_azure_severity(d) for d in docs], "Entra ID", "Microsoft", cols, _AUDIT_MAPPED,
+                  _kept_caller(raws, _AUDIT_MAPPED, [d.get("callerIpAddress") for d in docs]))
 
 
 def _signin_code(doc: dict[str, Any], props: dict[str, Any]) -> str | None:
