@@ -171,6 +171,24 @@ def test_sip_mysql_socks_rows_are_network_activity_and_signatures_findings() -> 
     assert sig["evidences"][0]["dst_endpoint"] == {"ip": "89.160.20.156", "port": 445}
 
 
+def test_zeek_test_baselines_are_read_as_zeek_logs_without_their_masked_times() -> None:
+    # btest-diff's banner above the header, #open/#close and every time masked by diff-remove-timestamps: the
+    # file was no format's (dead-lettered whole), and a masked ts or times.* each row's dead letter
+    for name, count in (("zeek-btest-smb2-smb_mapping.log", 2), ("zeek-btest-smb2-smb_files.log", 3)):
+        data = (CASES / name).read_bytes()
+        assert (fmt := formats.detect(data[:65536])) is not None and fmt.name == "zeek_tsv", name
+        rows = _rows(data, "zeek_tsv")
+        assert [r["class_uid"] for r in rows] == [4006] * count
+        assert all(r["metadata"]["labels"] == ["secpipe:time_from_receipt"] for r in rows)
+        assert all("ts" not in json.loads(r["unmapped"]) and "XXXX" not in r["unmapped"] for r in rows)
+    mapping = _rows((CASES / "zeek-btest-smb2-smb_mapping.log").read_bytes(), "zeek_tsv")
+    assert [r["share_type"] for r in mapping] == ["File", "Pipe"]
+    # any other text in a time column is still the row's dead letter
+    bad = (CASES / "zeek-btest-smb2-smb_mapping.log").read_bytes().replace(b"XXXXXXXXXX.XXXXXX\tCHh", b"yesterday\tCHh", 1)
+    dec = formats.get("zeek_tsv").decode(bad, "t")
+    assert [d.reason for d in dec.dead] == ["Zeek TSV log line 10: ts: b'yesterday' is no time"]
+
+
 def test_a_log_of_another_shape_or_type_stays_a_base_event() -> None:
     # a weird name given as a number (no Zeek writer does): that record stays Base, whole; its neighbour is mapped
     recs = [msgspec.json.decode(x) for x in (CASES / "elastic-zeek-logs.json").read_bytes().splitlines()]
