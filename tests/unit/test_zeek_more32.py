@@ -183,6 +183,13 @@ def test_zeek_test_baselines_are_read_as_zeek_logs_without_their_masked_times() 
         assert all("ts" not in json.loads(r["unmapped"]) and "XXXX" not in r["unmapped"] for r in rows)
     mapping = _rows((CASES / "zeek-btest-smb2-smb_mapping.log").read_bytes(), "zeek_tsv")
     assert [r["share_type"] for r in mapping] == ["File", "Pipe"]
+    # the ASCII writer escapes a backslash as \\ (zeek's ODesc::AddBytes): the share is the JSON writer's \\host\share
+    assert [r["share"] for r in mapping] == ["\\\\10.0.0.12\\smb2", "\\\\10.0.0.12\\IPC$"]
+    assert json.loads(mapping[0]["unmapped"])["path"] == "\\\\10.0.0.12\\smb2"
+    # an escaped backslash before "x41" is a backslash and the text x41, not the byte 0x41
+    tsv = b"#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tpath\tshare_type\n#types\ttime\tstring\taddr\taddr\tstring\tstring\n"
+    (row,) = _rows(tsv + b"1.5\tC1\t10.0.0.1\t10.0.0.2\t\\\\\\\\h\\\\x41\\x24\tDISK\n", "zeek_tsv")
+    assert row["share"] == "\\\\h\\x41$"
     # any other text in a time column is still the row's dead letter
     bad = (CASES / "zeek-btest-smb2-smb_mapping.log").read_bytes().replace(b"XXXXXXXXXX.XXXXXX\tCHh", b"yesterday\tCHh", 1)
     dec = formats.get("zeek_tsv").decode(bad, "t")

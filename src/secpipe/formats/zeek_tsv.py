@@ -24,7 +24,8 @@ column names are the keys (``id.orig_h``); an unset value (``#unset_field``, ``-
 numbers, ``bool`` (``T`` / ``F``) true / false, ``set[T]`` / ``vector[T]`` / ``table[T]`` arrays of
 their elements split at ``#set_separator`` (``#empty_field`` the empty array), every other type
 (``string``, ``addr``, ``subnet``, ``enum``...) a string, ``#empty_field`` the empty string. The
-writer escapes non-printable bytes and the separators as ``\\xHH``: they are unescaped, and the
+writer escapes non-printable bytes and the separators as ``\\xHH``, a backslash as ``\\\\`` (a UNC path
+``\\\\host\\share`` is written ``\\\\\\\\host\\\\share``): they are unescaped, and the
 bytes read as UTF-8 (an invalid byte kept as ``\\xHH``, as the JSON writer writes it). The log's
 ``#path`` is the record's ``_path`` key (as Corelight sensors and Security Onion write it), so
 ``conn`` and ``dns`` rows stay told apart, and each log is stored as its OCSF class (conn Network
@@ -76,7 +77,8 @@ _BANNER = re.compile(rb"(?:###[^\n]*\n)*")
 #: what zeek/zeek's testing/scripts/diff-remove-timestamps puts in place of a time (and of any number shaped as
 #: one, an interval of ``0.000000``) in a test baseline: no value is known
 _MASKED = b"XXXXXXXXXX.XXXXXX"
-_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+#: the ASCII writer's escapes (zeek's ODesc::AddBytes): ``\xHH`` a byte (unprintable, a separator), ``\\`` a backslash
+_ESCAPE = re.compile(rb"\\(?:x([0-9a-fA-F]{2})|\\)")
 _INTS = frozenset({"count", "int", "port", "counter"})
 _FLOATS = frozenset({"interval", "double"})
 _ISO = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?$")
@@ -264,7 +266,7 @@ def _scalar(type_: str, empty: bytes) -> Convert:
     def text(v: bytes) -> str:
         if v == empty:
             return ""
-        return _text(v) if b"\\x" in v else v.decode("utf-8", "backslashreplace")
+        return _text(v) if b"\\" in v else v.decode("utf-8", "backslashreplace")
 
     return text
 
@@ -288,8 +290,12 @@ def _bool(v: bytes) -> bool:
 
 
 def _unescape(v: bytes) -> bytes:
-    """``v`` with the writer's ``\\xHH`` escapes as their bytes."""
-    return _ESCAPE.sub(lambda m: bytes.fromhex(m[1].decode()), v) if b"\\x" in v else v
+    """``v`` with the writer's ``\\xHH`` and ``\\\\`` escapes as their bytes."""
+    return _ESCAPE.sub(_unescaped, v) if b"\\" in v else v
+
+
+def _unescaped(m: re.Match[bytes]) -> bytes:
+    return bytes.fromhex(m[1].decode()) if m[1] else b"\\"
 
 
 def _text(v: bytes) -> str:
