@@ -36,7 +36,8 @@ to S3 (``<timestamp> <message>`` lines) are unwrapped first: each log event's ``
 Event (:mod:`secpipe.formats._cwlogs`).
 
 Mapping: verb -> activity (create/post 1, get/list/watch/head/options 2, update/patch/put 3,
-delete/deletecollection 4, other (bind, escalate, impersonate, approve ...) 99); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
+delete/deletecollection 4, other (bind, escalate, impersonate, approve ...) 99; a ``get`` of ``pods/exec``,
+``pods/attach`` or ``pods/portforward``, kubectl 1.30+'s WebSocket stream, 1 as their ``create``); user -> actor.user (username, uid, groups; ``user.extra`` stays in unmapped);
 impersonatedUser stays in unmapped;
 sourceIPs[0] -> src_endpoint.ip (the rest -> src_endpoint.intermediate_ips); objectRef ->
 resources[0] (resource type, ``resource/subresource`` for a subresource such as ``pods/exec``, name,
@@ -546,7 +547,8 @@ def _api_activity(f: dict[str, pa.Array], raws: list[bytes], walked: tuple[pa.Ar
     """The OCSF API Activity batch from audit Event field columns (see :func:`_ocsf`)."""
     n = len(raws)
     verbs = f["verb"]
-    activity = pc.fill_null(_VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS)), pa.scalar(99, pa.int32()))
+    activity = _streams_created(f, pc.fill_null(_VERB_VALS.take(pc.index_in(verbs, value_set=_VERB_KEYS)),
+                                                pa.scalar(99, pa.int32())))
     start = parse_times(f["requestReceivedTimestamp"])
     end = parse_times(f["stageTimestamp"])
     other = parse_times(_or(f["timestamp"], f["p_event_time"]))
@@ -608,6 +610,23 @@ def _api_activity(f: dict[str, pa.Array], raws: list[bytes], walked: tuple[pa.Ar
         }
     )
     return to_batch("api_activity", cols)
+
+
+#: the pod subresources that open a stream into a container (``kubectl exec``, ``attach``, ``port-forward``)
+_STREAMS = pa.array(["exec", "attach", "portforward"], pa.string())
+
+
+def _streams_created(f: dict[str, pa.Array], activity: pa.Array) -> pa.Array:
+    """``activity`` with a ``get`` of ``pods/exec``, ``pods/attach`` or ``pods/portforward`` a Create (1), as their
+    ``create``: kubectl 1.30+ opens these streams over WebSocket, an HTTP GET the apiserver logs with verb ``get``
+    (SPDY's was a POST, verb ``create``); the same exec into a container either way (the verb as logged stays
+    ``api.operation``). A batch naming no subresource costs one null count."""
+    sub = f["objectRef.subresource"]
+    if sub.null_count == len(sub):
+        return activity
+    stream = pc.and_(pc.and_(pc.equal(f["verb"], "get"), pc.equal(f["objectRef.resource"], "pods")),
+                     pc.is_in(sub, value_set=_STREAMS))
+    return pc.if_else(pc.fill_null(stream, False), pa.scalar(1, pa.int32()), activity)
 
 
 _STATUS_WORDS = pa.array(["Success", "Failure"])
