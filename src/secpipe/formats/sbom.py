@@ -1,4 +1,4 @@
-"""Software bills of materials: CycloneDX JSON (1.2-1.6) and XML, SPDX 2.x JSON and SPDX 3 JSON-LD.
+"""Software bills of materials: CycloneDX JSON (1.2-1.6) and XML, SPDX 2.x JSON and SPDX 3 JSON-LD; OpenVEX.
 
 Scanners and SBOM tools in CI (``trivy --format cyclonedx|spdx-json``, Syft, Grype, cdxgen,
 Dependency-Track exports) emit these documents; one format recognizes both.
@@ -52,7 +52,9 @@ into the JSON it stands for (:mod:`._sbom_xml`: the same mapping, ``raw_data`` i
 JSON) and read as such; so is an SPDX 3 JSON-LD document's Security profile (:mod:`._spdx3`: its
 vulnerabilities, CVSS and VEX assessments as CycloneDX vulnerabilities, one a VEX assessment; product
 its creating tool, else ``SPDX``; ``metadata.log_version`` ``SPDX-<specVersion>``; one of no Security
-element holds no event). SPDX tag-value is not recognized (its dead letter names it, :mod:`._unread`).
+element holds no event), and an OpenVEX document's statements (:mod:`._openvex`: one CycloneDX VEX vulnerability a
+statement, ``govulncheck -format openvex`` among its writers; product its tooling, else ``OpenVEX``). SPDX
+tag-value is not recognized (its dead letter names it, :mod:`._unread`).
 
 Performance: a document that names the ``vulnerabilities`` key (and not only as an empty array
 at its end, which Trivy writes into every inventory BOM) is checked and compacted whole in one
@@ -120,6 +122,8 @@ from secpipe.formats._findings import (
     strs,
     unmapped_items,
 )
+from secpipe.formats._openvex import is_openvex
+from secpipe.formats._openvex import to_json as openvex_json
 from secpipe.formats._sbom_components import (
     Component,
     Packages,
@@ -315,7 +319,7 @@ _CVSS_VERSION = {"cvssv2": "2.0", "cvssv3": "3.0", "cvssv31": "3.1", "cvssv4": "
 _RESOURCES = RESOURCES
 _SPEC = re.compile(r"^1\.\d+$")
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
-#: how much of a document's head tells SPDX 3 JSON-LD (its @context, first in the serializations seen)
+#: how much of a document's head tells SPDX 3 JSON-LD or OpenVEX (its @context, first in the serializations seen)
 _SPDX3_HEAD = 65536
 _RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 _VULNS = msgspec.json.Decoder(list[_Vuln])
@@ -396,8 +400,8 @@ class Sbom(ReportFormat):
     name = "sbom"
     report_type = dict[str, msgspec.Raw]
     what = "a CycloneDX or SPDX JSON document"
-    description = ("CycloneDX (JSON, XML) / SPDX JSON SBOM (3: JSON-LD) -> Vulnerability Finding (2002) per vulnerability x "
-                   "component (VEX aware)")
+    description = ("CycloneDX (JSON, XML) / SPDX JSON SBOM (3: JSON-LD), OpenVEX -> Vulnerability Finding (2002) per "
+                   "vulnerability x component (VEX aware)")
     framing = "document"
     product = "CycloneDX"
     vendor = "OWASP"
@@ -431,6 +435,12 @@ class Sbom(ReportFormat):
             except ValueError as exc:
                 return self.dead(f"not an SPDX 3 JSON-LD document: {exc}", source, data)
             origin = ("SPDX", f"SPDX-{spdx}" if spdx else "SPDX-3")
+        elif is_openvex(data[:_SPDX3_HEAD]):  # OpenVEX statements: mapped as the CycloneDX VEX they stand for
+            try:
+                data, vex = openvex_json(data)
+            except ValueError as exc:
+                return self.dead(f"not an OpenVEX document: {exc}", source, data)
+            origin = ("OpenVEX", f"OpenVEX-{vex}" if vex else "OpenVEX")
         with paused_gc():
             # a BOM with vulnerabilities is compacted and checked natively in one pass (its top level
             # then decoded from the compact text, and its vulnerabilities split in the same pass)
