@@ -132,7 +132,12 @@ _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|Ev
 #:   ``windows_eventchannel`` decoder read (``agent``, ``decoder``, the event as ``data.win``);
 #: - Winlogbeat's documents (its ``file`` output, an export of its index: ``winlog`` with the event's
 #:   ``event_id`` and ``provider_name``; searched in the whole head, as the rendered ``message``
-#:   before it may be long).
+#:   before it may be long);
+#: - Atlassian Data Center audit records (Bitbucket's, Jira's, Confluence's: the audit log file's
+#:   ``auditType`` records and ``/rest/auditing/1.0/events``' entities, both with ``affectedObjects``,
+#:   ``changedValues`` and ``extraAttributes``; SigmaHQ's ``product: bitbucket`` rules);
+#: - Cowrie honeypot logs (``cowrie.json``: an ``eventid`` ``cowrie.*`` and its ``session``; SigmaHQ's
+#:   ``product: cowrie`` rules).
 #: (Azure Monitor and Entra ID records are the ``k8s_audit`` format's, :mod:`._cloud_audit`.)
 _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'^\s*\[?\s*\{\s*"(?:ts|_path)"\s*:', rb'"(?:id\.orig_h|uids?|fuid|certificate\.[a-z_]+)"\s*:'),
@@ -140,6 +145,8 @@ _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'"query_name"\s*:', rb'"srcaddr"\s*:', rb'"query_timestamp"\s*:'),
     (rb'"CreationTime"\s*:', rb'"Operation"\s*:', rb'"Workload"\s*:', rb'"RecordType"\s*:'),
     (rb'"agent"\s*:\s*\{', rb'"decoder"\s*:\s*\{\s*"name"\s*:\s*"windows_eventchannel"', rb'"win"\s*:\s*\{'),
+    (rb'"affectedObjects"\s*:\s*\[', rb'"changedValues"\s*:\s*\[', rb'"extraAttributes"\s*:\s*\['),
+    (rb'"eventid"\s*:\s*"cowrie\.', rb'"session"\s*:'),
 ))
 _WINLOG = tuple(re.compile(k) for k in (rb'"winlog"\s*:\s*\{', rb'"event_id"\s*:', rb'"provider_name"\s*:'))
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
@@ -156,6 +163,17 @@ def _evtx_time(event: Any) -> Any:
     created = (event.get("System") or {}).get("TimeCreated") if isinstance(event.get("System"), dict) else None
     attrs = created.get("#attributes") if isinstance(created, dict) else None
     return attrs.get("SystemTime") if isinstance(attrs, dict) else None
+
+
+def _instant(value: Any) -> float | None:
+    """A Java ``Instant`` as Jackson writes it (``{"epochSecond": s, "nano": n}``: the Atlassian audit log
+    file's ``timestamp``) -> epoch seconds; None for anything else."""
+    if not isinstance(value, dict):
+        return None
+    sec, nano = value.get("epochSecond"), value.get("nano", 0)
+    if type(sec) is not int or type(nano) is not int or not 0 <= nano < 10**9:
+        return None
+    return sec + nano / 1e9
 
 
 def _first(rec: _Object, names: tuple[str, ...]) -> Any:
@@ -278,7 +296,7 @@ class GenericJSON(RecordFormat):
         """A Windows event log record as evtx converters write it (the evtx crate's evtx_dump,
         Chainsaw, SigmaHQ's regression data: ``{"Event": {"#attributes"|"System"|"EventData": ...}}``),
         or the first record of another source only this format reads and SigmaHQ's rules name
-        (Zeek, Okta, Route 53 Resolver, Office 365, Wazuh: :data:`_CLAIMED`, in its
+        (Zeek, Okta, Route 53 Resolver, Office 365, Wazuh, Atlassian audit, Cowrie: :data:`_CLAIMED`, in its
         first 4 KiB; Winlogbeat: :data:`_WINLOG`, in the head): claimed by ``--format auto`` too."""
         if _EVTX.match(head):
             return 60
@@ -304,6 +322,8 @@ class GenericJSON(RecordFormat):
             recs, raws = [recs[i] for i in grouped.order], [raws[i] for i in grouped.order]
         picked = [_first(r, _TIME_FIELDS) for r in recs]
         picked = [_evtx_time(r.Event) if v is None and r.Event is not None else v for v, r in zip(picked, recs, strict=True)]
+        picked = [_instant(r.timestamp) if v is None and type(r.timestamp) is dict else v
+                  for v, r in zip(picked, recs, strict=True)]
         strs = pa.array([v if isinstance(v, str) else None for v in picked], pa.string())
         nums = [float(v) if isinstance(v, int | float) else None for v in picked]
         times = parse_times(strs)

@@ -52,6 +52,12 @@ CloudTrail record: it is the caller address's country the ``geoip`` transform wr
 (``src_endpoint.location.country``, an ISO code) when it runs before the ``sigma`` stage;
 without it the field stays empty and the country filter holds for no event, as before.
 
+Bitbucket Data Center audit records (rules with ``product: bitbucket``): SigmaHQ's rules name the
+audit log file's record (``$BITBUCKET_HOME/log/audit/*.audit.log``: ``auditType.category``,
+``auditType.action``); the audit REST API (``/rest/auditing/1.0/events``, what pollers and Elastic's
+``atlassian_bitbucket`` integration read) gives the same record with that object named ``type``
+(``type.category``, ``type.action``, their i18n keys), read there too.
+
 Google Cloud Audit Logs (rules with ``product: gcp``): SigmaHQ's ``gcp.audit`` rules name the
 fields as Elastic's GCP integration renames them (Filebeat's gcp module ``audit`` pipeline:
 ``protoPayload.methodName`` -> ``gcp.audit.method_name``, ``authenticationInfo.principalEmail``
@@ -220,6 +226,10 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
         "src_ip": ["src_ip", "sourceIPs"], "src_country": _COUNTRY,
     },
     "aws": {"src_ip": ["src_ip", "sourceIPAddress"], "src_country": _COUNTRY},
+    # Bitbucket Data Center's audit REST API (/rest/auditing/1.0/events) names the audit log file's
+    # ``auditType`` object ``type`` (module docstring)
+    "bitbucket": {f"auditType.{k}": [f"auditType.{k}", f"type.{k}"]
+                  for k in ("category", "action", "categoryI18nKey", "actionI18nKey")},
     "github": {"src_ip": ["src_ip", "actor_ip"], "src_country": _COUNTRY},
     "linux": {"pam_message": ["pam_message", "status_detail"], "pam_user": ["pam_user", "user.name"],
               "pam_rhost": ["pam_rhost", "src_endpoint.ip", "src_endpoint.hostname"],
