@@ -12,7 +12,13 @@ The command lines are as published (the hashes and keys in them are the authors'
   des3 -salt -k PASS | dd`` idiom of many backup scripts) and ``-K HEXKEY`` (the raw key);
 - wget's ``--ftp-password PASS`` / ``--http-password PASS`` (wget(1): GNU long options take the value as the next
   word too), ``aws configure set aws_secret_access_key KEY`` (the AWS CLI reference; AWS's documented example key)
-  and rclone's ``--s3-secret-access-key KEY``.
+  and rclone's ``--s3-secret-access-key KEY``, curl's ``--oauth2-bearer TOKEN``;
+- Windows' auto-logon password, ``reg add ...\\Winlogon /v DefaultPassword /t REG_SZ /d PASS`` or PowerShell's
+  ``Set-ItemProperty ... -Name DefaultPassword -Value PASS`` (Microsoft's "Turn on automatic logon in Windows"; the
+  lines as provisioning scripts in public repositories write them); ``echo PASS | sudo -S`` (sudo(8): "-S, --stdin:
+  write the prompt to standard error and read the password from standard input"); keytool's and jarsigner's
+  ``-storepass`` / ``-keypass`` (Android's debug keystore password ``android`` and the JDK's ``changeit`` are public);
+  ssh-keygen's ``-N`` / ``-P`` passphrases, SQL Server bcp's ``-P``, THC Hydra's / Medusa's ``-p`` (``-P`` is a list).
 
 Each is the placeholder's type before this round's anchors existed: the row was not picked by the first screen. The
 compiled screen (``secpipe_screen3``) does not know these anchors: ``_native.screen_rows`` adds them with one RE2 pass
@@ -55,6 +61,16 @@ TPS = [
     ("tar czf - myfolder | openssl enc -aes-256-cbc -salt -k 'my pass 9' | nc receiver_host 9999", "my pass 9"),
     ('openssl enc -aes-256-cbc -d -in 1.tar.gz.aes -out 1.tar.gz -K "c057f2deac4cba660f5463b8346ee67961948a598e0f4f72e7ad46d2'
      'ffeecd39" -iv "4084a32c07fb808e8dfc679c3cde6480" -nosalt -nopad', "c057f2deac4cba660f5463b8346ee6796"),
+    ("echo 'Omnibus1' | sudo -S docker cp ~/football-manager/FM_Player_Stats.csv football-manager-app-1:/app/FM_Player_Stats.csv",
+     "Omnibus1"),
+    ("echo Sud0Pass | sudo -S -k whoami", "Sud0Pass"),
+    ('jarsigner -verbose -sigalg SHA1withRSA -digestalg SHA1 -keystore cert/my-release-key.keystore -storepass Heslo123 '
+     'platforms/android/build/outputs/apk/android-release-unsigned.apk alias_name', "Heslo123"),
+    ("keytool -genkeypair -keystore release.jks -alias rel -keyalg RSA -storepass St0re!Pw -keypass K3y!Pw -dname CN=x",
+     "K3y!Pw"),
+    ("ssh-keygen -t ed25519 -N 'K3ygen Pass' -f /tmp/id", "K3ygen Pass"),
+    ("bcp dbo.Orders out orders.dat -S sqlsrv01 -U sa -P BcpPw99 -c", "BcpPw99"),
+    ("hydra -l admin -p Hydr4Pw ssh://10.0.0.5", "Hydr4Pw"),
 ]  # fmt: skip
 PASSWORDS = [
     ("wget --timeout=30  --ftp-user 'architech' --ftp-password 'Arch1tech' ftp://localhost/ftp-tmp/x.md5", "Arch1tech",
@@ -65,6 +81,13 @@ PASSWORDS = [
     ("aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI", "aws_secret_key"),
     ("rclone lsd s3: --s3-access-key-id AKIAIOSFODNN7EXAMPLE --s3-secret-access-key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
      "wJalrXUtnFEMI", "aws_secret_key"),
+    ('reg add "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon" /v DefaultPassword /t REG_SZ '
+     '/d "Qwe123" /f', "Qwe123", "password"),
+    ('reg add "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon" /v DefaultPassword /t REG_SZ /d '
+     "Rt@wqPP7ZvUgtS7 /f", "Rt@wqPP7ZvUgtS7", "password"),
+    ("Set-ItemProperty -Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon' -Name DefaultPassword "
+     "-Value 'Aut0L0gon!'", "Aut0L0gon!", "password"),
+    ("curl -fs localhost:8080/dex/userinfo --oauth2-bearer ya1b2c3d4e5f6g7h8", "ya1b2c3d4e5f6g7h8", "password"),
 ]  # fmt: skip
 
 
@@ -94,6 +117,17 @@ def test_space_separated_option_secrets_are_redacted(line: str, secret: str, kin
     "sort -k 2 users.txt", "docker -H tcp://10.0.0.5:2375 ps", "nxc smb 10.0.0.0/24 -u users.txt -H hashes.txt",
     "Get-FileHash -Algorithm MD5 C:\\x.exe", "smbclient //srv/share -U user --pw-nt-hash",
     "certutil -hashfile C:\\x.exe SHA256", "xfreerdp /v:host /u:bob /cert:ignore /dynamic-resolution",
+    # the variables of PowerShell and shell scripts, Android's public debug keystore password, prompts and lists
+    "reg add $winlogon /v DefaultPassword /t REG_SZ /d $password /f | Out-Null",
+    'Set-ItemProperty -Path $RegPath -Name "DefaultPassword" -Value "$DefaultPassword" -Type String',
+    "reg add HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run /v Updater /t REG_SZ /d \"C:\\x.exe\" /f",
+    'echo "$password" | sudo -S apt-get update -y', "echo $PASSWORD | sudo -S -k sysctl -w vm.max_map_count=262144",
+    'echo "deb http://apt.example.org stable main" | sudo tee -a /etc/apt/sources.list', "sudo -S apt-get update < /run/pw",
+    "keytool -list -v -keystore android/app/debug.keystore -alias androiddebugkey -storepass android -keypass android",
+    "keytool -list -keystore ks.jks -storepass:env STOREPASS", "keytool -importcert -file ca.pem -keystore cacerts -storepass changeit",
+    'ssh-keygen -t rsa -b 4096 -N "" -f /tmp/key', "ssh-keygen -p -f ~/.ssh/id_rsa",
+    'curl -sSf --head --oauth2-bearer "${TOKEN}" -H "Accept: application/json" https://x', "bcp --help",
+    "hydra -l admin -P /usr/share/wordlists/rockyou.txt 10.11.12.13 ftp",
 ])  # fmt: skip
 def test_lookalikes_placeholders_and_variables_stay(line: str) -> None:
     messages, raws, kinds = redact_lines([line])
@@ -117,7 +151,10 @@ FRAGMENTS = [" -H ", " -H\t", "-H ", " -h ", " -Hash ", " -hash\t", " -HASH ", "
              " -u ", " --ftp-password ", " --http-password\t", " --proxy-password ", " --ftp-password=", " --password ",
              " aws_secret_access_key ", "aws_secret_access_key ", " aws_secret_access_key=", " --secret-access-key ",
              " --s3-secret-access-key=", " --aws-secret-access-key\n", " --secret-access", " ", "\t", "\n", "\\", '"', "'", "x",
-             "é", "%", "@", "/"]
+             "é", "%", "@", "/", " /v ", " /V\t", "DefaultPassword", "defaultpassword", " /d ", " -Name ", " -name\t",
+             " -Value ", "echo", " | ", "|", "sudo", " sudo", " -S", " -kS", " -k", " -storepass ", " -keypass\t",
+             " -srcstorepass ", " -destkeypass ", "-storepass", "ssh-keygen", " -N ", " -P ", "bcp", "BCP.EXE", "xbcp", "hydra",
+             "medusa", " -p ", " -p\t", " --oauth2-bearer ", " --oauth2-bearer=", "--oauth2-bearer"]
 
 
 @pytest.mark.parametrize("seed", [32, 132])

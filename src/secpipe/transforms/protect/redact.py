@@ -132,6 +132,9 @@ _CONVERT_SECURE = _anycase("convertto-securestring")
 #: tools, docker login, az login; docker run's -p is a port, hence "docker login"; NetExec's -p may name a password
 #: list file, which stays)
 _P_WORD_TOOLS = r"(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login|rdesktop)"
+#: more tools whose -p takes the password as the next word (THC Hydra's and Medusa's single password; -P names a list):
+#: their anchor is one of NEWER_ANCHORS
+_P_WORD_TOOLS_NEWER = r"(?:hydra|medusa)"
 #: htpasswd's options (-C takes a number) and a positional argument (its password file, user name), for its batch mode
 #: (-b: "htpasswd -b[c] FILE USER PASS", "htpasswd -nb USER PASS")
 #: the Impacket example scripts whose target names the credentials, ``[[domain/]user[:password]@]target`` (psexec.py
@@ -306,7 +309,7 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\b[Ss][Cc][Hh][Tt][Aa][Ss][Kk][Ss](?:\.[Ee][Xx][Ee])?\b[^\r\n|&]{0,1024}?[ ]/[Rr]?[Pp][ \t]+\\?[\"']?"
              r"|(?<![A-Za-z0-9])(?:[Pp][Ll][Ii][Nn][Kk]|[Pp][Ss][Cc][Pp]|[Pp][Ss][Ff][Tt][Pp])(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])"
              r"[^\r\n|&]{0,512}?[ ]-pw[ \t]+\\?[\"']?"
-             r"|\b" + _P_WORD_TOOLS + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-p[ \t]+(?!-|[^\s\"']*\.(?:txt|lst|list|dic)(?![^\s\"'\\]))\\?[\"']?"
+             r"|\b(?:" + _P_WORD_TOOLS + "|" + _P_WORD_TOOLS_NEWER + r")(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-p[ \t]+(?!-|[^\s\"']*\.(?:txt|lst|list|dic)(?![^\s\"'\\]))\\?[\"']?"
              r"|\bhtpasswd(?:\.[Ee][Xx][Ee])?(?=" + _HTPASSWD_OPTS + r"*?[ ]-[bcnmBdspDvi]*b)"
              r"(?:(?=" + _HTPASSWD_OPTS + r"*?[ ]-[A-Za-z]*n)" + _HTPASSWD_OPTS + r"+[ ]+" + _ARG + r"[ ]+"
              r"|" + _HTPASSWD_OPTS + r"+[ ]+" + _ARG + r"[ ]+" + _ARG + r"[ ]+)\\?[\"']?"
@@ -317,6 +320,10 @@ DETECTORS: tuple[Detector, ...] = (
              r"|[ ](?:-(?:" + _anycase("hash") + r"|nthash|aesKey)|--pw-nt-hash)[ \t]+\\?[\"']?(?=" + _NT_HASH
              + r"|[0-9a-fA-F]{64}(?![0-9A-Za-z]))"
              r"|[ ]/(?:" + _KEY_OPTIONS + r"):(?=[0-9a-fA-F]{16,64}(?![0-9A-Za-z]))"
+             r"|\becho[ \t]+(?:-[neE]+[ \t]+)?\\?[\"']?(?=[^\"'\\\r\n|]+\\?[\"']?[ \t]*\|[ \t]*sudo(?:[ \t]+-[A-Za-z]+)*[ ]-[A-Za-z]*S)"
+             r"|[ ]-(?:src|dest)?(?:storepass|keypass)[ \t]+\\?[\"']?(?!android(?![^\s\"'\\]))"
+             r"|\bssh-keygen\b[^\r\n|&;]{0,512}?[ ]-[NP][ \t]+\\?[\"']?"
+             r"|(?<![A-Za-z0-9])[Bb][Cc][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-P[ \t]*\\?[\"']?"
              r"|\bopenssl(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-(?:k|K(?=[ \t]+\\?[\"']?[0-9a-fA-F]{16}))[ \t]+\\?[\"']?"
              r"|" + _IMPACKET + r"[A-Za-z]*\\?[\"']?(?=[ ])[^\r\n|&;]{0,1024}?[ ]\\?[\"']?(?:[^\s/:@\"'\\]+/[^\s/:@\"'\\]+:"
              r"|[^\s/:@\"'\\]+:(?=[^\s@\"'\\]+@))(?P<target>)"
@@ -341,7 +348,9 @@ DETECTORS: tuple[Detector, ...] = (
              r"((?:(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
              r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
              r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|passphrase|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?"
-             r"|[ ]--(?:ftp|http|proxy)-password[ \t]+(?!-)[\"']?))"
+             r"|[ ]--(?:(?:ftp|http|proxy)-password|oauth2-bearer)[ \t]+(?!-)[\"']?|[ ]--oauth2-bearer=[\"']?"
+             r"|[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?(?:[ \t]+/[tT][ \t]+[^\s/]+)?[ \t]+/[dD][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])"
+             r"|[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?[ \t]+-[Vv][Aa][Ll][Uu][Ee][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])))"
              r"(?!" + _NOT_A_PASSWORD + r")"
              r"(?:(?<=\")[^\"\\\[][^\"\\]{3,}(?=\\?\")|(?<=')[^'\\\[][^'\\]{3,}(?=\\?')"
              r"|[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,})",
@@ -381,10 +390,15 @@ NEWER_ANCHORS = (
     r"[ ]/(?:" + _KEY_OPTIONS + r"):[0-9a-fA-F]{16}", r"[ ]--hashes[ \t]",
     r"openssl(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-[kK][ \t]", r"(?:winexe|pth-[a-z]+)[^\r\n]*[ ](?:-U|--user)",
     r"[ ]--(?:ftp|http|proxy)-password[ \t]", r"[ ]aws_secret_access_key[ \t]", r"[ ]--(?:s3-|aws-)?secret-access-key[\s=]",
+    _P_WORD_TOOLS_NEWER + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-p[ \t]", r"sudo(?:[ \t]+-[A-Za-z]+)*[ ]-[A-Za-z]*S",
+    r"[ ]-(?:src|dest)?(?:storepass|keypass)[ \t]", r"ssh-keygen[^\r\n]*[ ]-[NP][ \t]",
+    r"(?:^|[^A-Za-z0-9])[Bb][Cc][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-P", r"[ ]--oauth2-bearer[\s=]",
+    r"[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword"), r"[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword"),
 )
 #: a space-led superset of :data:`NEWER_ANCHORS` (a literal first byte: RE2 skips to each space with memchr)
-NEWER_SCREEN = (r"[ ](?:-[HhnaU]|-[kK][ \t]|--(?:pw-nt-hash|hashes|user|ftp-|http-|proxy-|s3-|aws-|secret-access-key)"
-                r"|/[A-Za-z0-9]{2,7}:|aws_secret_access_key)")
+NEWER_SCREEN = (r"[ ](?:-[HhnaUNP]|-[kK][ \t]|-p[ \t]|-[A-Za-z]*S|-(?:src|dest|store|key)"
+                r"|--(?:pw-nt-hash|hashes|user|ftp-|http-|proxy-|s3-|aws-|secret-access-key|oauth2-bearer)"
+                r"|/[A-Za-z0-9]{2,7}:|/[vV][ \t]|aws_secret_access_key)")
 NEWER_RE2 = "|".join(NEWER_ANCHORS)
 #: RE2 prefilters: one pass over a column with their union finds the rows that may hold a
 #: secret (a superset of what the Python detectors match); only those rows are examined.
