@@ -171,6 +171,31 @@ def test_sip_mysql_socks_rows_are_network_activity_and_signatures_findings() -> 
     assert sig["evidences"][0]["dst_endpoint"] == {"ip": "89.160.20.156", "port": 445}
 
 
+def test_smb_commands_inventories_and_known_certificates() -> None:
+    rows = _case("elastic-zeek-apps.json")
+    cmd = _one(rows, command="NT_CREATE_ANDX")
+    assert (cmd["class_uid"], cmd["command"], cmd["status"], cmd["dialect"], cmd["share"]) == (
+        4006, "NT_CREATE_ANDX", "Success", "SMB1", "\\\\JSRVR20\\IPC$")
+    assert (cmd["file"]["name"], cmd["connection_info"]["uid"]) == ("\\browser", "CbT8mpAXseu6Pt4R7")
+    sw = _one(rows, software_type="HTTP::BROWSER")
+    assert (sw["class_uid"], sw["activity_name"], sw["device"]["ip"]) == (5020, "Log", "192.168.4.25")
+    assert sw["package"] == {"name": "Windows-Update-Agent", "version": "10.0.10011.16384"}
+    cert = _one(rows, serial="98D0AD47D748CDD6")
+    assert (cert["class_uid"], cert["dst_endpoint"], cert["tls"]["certificate"]["serial_number"]) == (
+        4001, {"ip": "192.168.4.1", "port": 443}, "98D0AD47D748CDD6")
+    service = _one(rows, port_proto="udp")
+    assert (service["class_uid"], service["device"]["ip"]) == (5001, "192.168.4.1")
+    # known_hosts.log (Known::HostsInfo: ts, host) is told by its #path only; built from Elastic's first record
+    tsv = b"#separator \\x09\n#path\tknown_hosts\n#fields\tts\thost\n#types\ttime\taddr\n1609636766.260073\t192.168.4.25\n"
+    (host,) = _rows(tsv, "zeek_tsv")
+    assert (host["class_uid"], host["device"]) == (5001, {"ip": "192.168.4.25", "type_id": 0, "type": "Unknown"})
+    # notice_alarm.log holds Notice::Info records (the notices with ACTION_ALARM): as notice.log's
+    alarm = {"_path": "notice_alarm", "ts": 1507565439.130425, "note": "ATTACK::Lateral_Movement", "msg": "m",
+             "src": "192.168.10.31", "dst": "192.168.10.30", "p": 445, "actions": ["Notice::ACTION_ALARM"]}
+    (finding,) = _rows(msgspec.json.encode(alarm))
+    assert (finding["class_uid"], finding["finding_info"]["title"]) == (2004, "ATTACK::Lateral_Movement")
+
+
 def test_zeek_test_baselines_are_read_as_zeek_logs_without_their_masked_times() -> None:
     # btest-diff's banner above the header, #open/#close and every time masked by diff-remove-timestamps: the
     # file was no format's (dead-lettered whole), and a masked ts or times.* each row's dead letter
@@ -220,4 +245,4 @@ def test_stored_events_conform_to_their_classes() -> None:
             problems = check_rows(cls, b.to_pylist())
             assert [p for p in problems if not p.endswith(allowed)] == [], (path.name, problems)
     assert seen == {"smb_activity", "network_activity", "network_file_activity", "authentication", "email_activity",
-                    "detection_finding", "tunnel_activity", "ntp_activity"}
+                    "detection_finding", "tunnel_activity", "ntp_activity", "software_info", "inventory_info"}

@@ -60,8 +60,8 @@ Authentication (kerberos), ``connection_info``:
 sensor (``_system_name``), never a record's ``host`` (http.log's is the web server's name).
 The whole record stays in ``unmapped`` (SigmaHQ's ``product: zeek`` rules read its fields
 there) and ``raw_data``. smb_files, smb_mapping, dce_rpc, files, ntlm, smtp, x509, weird, intel, tunnel, ntp,
-radius, signature and the application protocols OCSF has no class of (sip, snmp, mysql...) are :mod:`._zeek_more`'s;
-other logs (software, known_*, pe, dpd, stats...) stay Base Events. A writer that
+radius, signature, smb_cmd, software, known_hosts/services/certs and the application protocols OCSF has no class of
+(sip, snmp, mysql...) are :mod:`._zeek_more`'s; other logs (pe, ocsp, dpd, analyzer, stats...) stay Base Events. A writer that
 nests Zeek's records (VAST, Tenzir: ``"id": {"orig_h": ...}``, x509's ``"certificate": {...}``) is read as
 Zeek's dotted names.
 
@@ -124,8 +124,9 @@ _TYPES = {log: pa.struct([pa.field(k, t) for k, t in _CONN_ID + fields]) for log
 CLASSES = {"conn": "network_activity", "dns": "dns_activity", "http": "http_activity", "ssl": "network_activity",
            "ssh": "ssh_activity", "notice": "detection_finding", "kerberos": "authentication", "ftp": "ftp_activity",
            "rdp": "rdp_activity", "dhcp": "dhcp_activity", **_more.CLASSES}  # fmt: skip
-#: a log's name as sensors write ``_path``: Zeek's own, Corelight's reduced logs (``conn_red``)
-_PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}}
+#: a log's name as sensors write ``_path``: Zeek's own, Corelight's reduced logs (``conn_red``); notice_alarm.log
+#: holds the notices with Notice::ACTION_ALARM, Notice::Info records as notice.log's
+_PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}, "notice_alarm": "notice"}
 #: keys only one log's record has (a record without ``_path``): the first log whose every key is there (a
 #: record of a log with a connection must also name one, :func:`groups`; a notice its Notice::Info actions)
 _KEYS = (*_more.KEYS, ("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns", ("query", "trans_id")),
@@ -136,7 +137,7 @@ _KEYS = (*_more.KEYS, ("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns
          ("rdp", ("cookie", "security_protocol")), ("rdp", ("result", "security_protocol")), ("dhcp", ("msg_types", "uids")))  # fmt: skip
 #: a record the ``json`` format keeps may be Zeek's if its text holds one of these keys (``uid``: a writer that
 #: nests records, ``"id": {"orig_h": ...}``; files.log before Zeek 5 names its connections ``conn_uids``, x509.log none)
-_MARK = re.compile(rb'"(?:_path|id\.orig_h|(?:conn_|f)?uids?|note|notice|certificate(?:\.serial)?|seen\.indicator)"')
+_MARK = re.compile(rb'"(?:_path|id\.orig_h|(?:conn_|f)?uids?|note|notice|certificate(?:\.serial)?|seen\.indicator|software_type|port_num)"')
 #: the records of Zeek's logs a writer may nest (``"id": {"orig_h": ...}``) where Zeek's JSON writer names their
 #: fields ``id.orig_h``: conn_id, x509.log's certificate, SANs and constraints, intel.log's Seen, ftp.log's data channel
 _NESTED = ("id", "certificate", "san", "basic_constraints", "seen", "data_channel")
@@ -252,7 +253,10 @@ def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> l
         activity, severity, cols = _MAPPERS[log](typed, times_ms if whole else times_ms.take(pa.array(at)))
         own = cols.pop("_direction", None)
         if log != "dhcp":  # a log's own columns over the connection's (files.log's endpoints before Zeek 5)
-            cols = {**_connection(typed, own), **cols}
+            conn = _connection(typed, own)
+            if log in _more.OWN_DEVICE:  # the device is the host the log is about, not the sensor
+                del conn["device.hostname"]
+            cols = {**conn, **cols}
         drop = (("src_endpoint.", "dst_endpoint.") if log in _NO_ENDPOINTS else ()) + (
             ("connection_info.",) if log in _NO_CONNECTION_INFO else ())
         for name in [c for c in cols if drop and c.startswith(drop)]:

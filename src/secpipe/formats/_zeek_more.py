@@ -52,6 +52,14 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
   unknown) as the status, ``reply_msg`` as ``status_detail``;
 - ``signature`` (a match of Zeek's signature engine) -> Detection Finding (2004), Create, as notice: the signature's
   ``sig_id`` as title and analytic, ``event_msg`` (and ``sub_msg``) as description, its addresses as the evidence's;
+- ``smb_cmd`` -> SMB Activity (4006), Other: the ``command``, its NT status (``SUCCESS`` Success, another Other with
+  its name as ``status``), the dialect (``version``), the ``tree`` as the share, the file it refers to;
+- ``software`` -> Software Inventory Info (5020), Log: the host running it as the ``device``, the software as the
+  ``package`` (its version Zeek's parsed major.minor.minor2.minor3);
+- ``known_hosts``, ``known_services`` -> Device Inventory Info (5001), Log: the host as the ``device`` (a service's
+  port and protocol stay in ``unmapped``); these logs' device is that host, not the sensor;
+- ``known_certs`` -> Network Activity (4001), Other, as x509: the server (``host``, ``port_num``) as the destination,
+  the certificate it offered (subject, issuer, serial number) as ``tls.certificate``;
 - ``snmp``, ``sip``, ``mysql``, ``socks``, ``irc``, ``ldap`` / ``ldap_search``, ``quic``, ``rfb``, ``modbus``,
   ``dnp3``: application protocols OCSF has no class of -> Network Activity (4001), Traffic, the protocol (as
   conn.log's ``service`` names it) as ``app_protocol_name``: a row stays searchable by its endpoints and
@@ -110,6 +118,13 @@ FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
     "radius": [("username", S), ("result", S), ("reply_msg", S)],
     "signature": [("src_addr", S), ("src_port", I64), ("dst_addr", S), ("dst_port", I64), ("sig_id", S),
                   ("event_msg", S), ("sub_msg", S)],
+    "smb_cmd": [("command", S), ("status", S), ("version", S), ("tree", S), ("referenced_file.name", S),
+                ("referenced_file.size", I64)],
+    "software": [("host", S), ("name", S), ("version.major", I64), ("version.minor", I64), ("version.minor2", I64),
+                 ("version.minor3", I64)],
+    "known_hosts": [("host", S)],
+    "known_services": [("host", S)],
+    "known_certs": [("host", S), ("port_num", I64), ("subject", S), ("issuer_subject", S), ("serial", S)],
 }  # fmt: skip
 #: logs of an application protocol OCSF has no class of (nor Zeek a log with more than its messages' fields) ->
 #: Network Activity, Traffic, the protocol (as conn.log's ``service`` names it) as ``app_protocol_name``
@@ -123,7 +138,9 @@ CLASSES = {"smb_files": "smb_activity", "smb_mapping": "smb_activity", "dce_rpc"
            "files": "network_file_activity", "ntlm": "authentication", "smtp": "email_activity",
            "x509": "network_activity", "weird": "detection_finding", "intel": "detection_finding",
            "tunnel": "tunnel_activity", "ntp": "ntp_activity", "radius": "authentication",
-           "signature": "detection_finding", **dict.fromkeys(APPS, "network_activity")}  # fmt: skip
+           "signature": "detection_finding", "smb_cmd": "smb_activity", "software": "software_info",
+           "known_hosts": "inventory_info", "known_services": "inventory_info", "known_certs": "network_activity",
+           **dict.fromkeys(APPS, "network_activity")}  # fmt: skip
 #: keys only one log's record has (see :data:`._zeek_classes._KEYS`; these are tried first: a SIP request has an
 #: HTTP request's ``method`` and ``uri``)
 KEYS = (("sip", ("call_id", "seq")), ("sip", ("call_id", "request_from")), ("snmp", ("community", "get_requests")),
@@ -131,6 +148,9 @@ KEYS = (("sip", ("call_id", "seq")), ("sip", ("call_id", "request_from")), ("snm
         ("irc", ("nick", "command", "value")), ("ldap", ("message_id", "opcode")), ("ldap_search", ("message_id", "scope")),
         ("quic", ("client_initial_dcid",)), ("rfb", ("client_major_version",)), ("modbus", ("func",)),
         ("dnp3", ("fc_request",)), ("dnp3", ("fc_reply",)), ("signature", ("sig_id", "event_msg")),
+        ("smb_cmd", ("command", "version", "tree")), ("smb_cmd", ("command", "version", "status")),
+        ("software", ("software_type", "host")), ("known_certs", ("port_num", "serial")),
+        ("known_services", ("port_num", "port_proto")),
         ("smb_files", ("action", "name")), ("smb_mapping", ("share_type", "path")), ("dce_rpc", ("endpoint", "operation")),
         ("dce_rpc", ("named_pipe", "rtt")), ("files", ("fuid", "seen_bytes")), ("ntlm", ("domainname",)),
         ("ntlm", ("server_nb_computer_name",)), ("ntlm", ("server_dns_computer_name",)), ("smtp", ("mailfrom",)),
@@ -139,12 +159,16 @@ KEYS = (("sip", ("call_id", "seq")), ("sip", ("call_id", "request_from")), ("snm
         ("tunnel", ("tunnel_type", "action")), ("ntp", ("stratum", "ref_id")), ("ntp", ("mode", "stratum", "poll")),
         ("radius", ("username", "result")))  # fmt: skip
 #: logs whose rows need not name a connection (their own addresses, or none: x509)
-UNCONNECTED = frozenset({"files", "x509", "weird", "intel", "signature"})
+UNCONNECTED = frozenset({"files", "x509", "weird", "intel", "signature", "software", "known_hosts", "known_services",
+                         "known_certs"})
 #: logs whose class has no connection_info (Authentication, Email Activity; Detection Finding: the connection is the
 #: evidence's; x509: none)
-NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "ntlm", "smtp", "radius", "signature"})
+NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "ntlm", "smtp", "radius", "signature", "software",
+                                "known_hosts", "known_services", "known_certs"})
+#: logs whose ``device`` is the host they are about (an inventory's), not the sensor (``_system_name``)
+OWN_DEVICE = frozenset({"software", "known_hosts", "known_services"})
 #: logs whose class has no endpoints of its own (the evidence's, or none)
-NO_ENDPOINTS = frozenset({"x509", "weird", "intel", "signature"})
+NO_ENDPOINTS = frozenset({"x509", "weird", "intel", "signature", "software", "known_hosts", "known_services"})
 
 #: the kinds of an SMB share (a tree's ``share_type``, a file action's prefix) -> share_type_id
 _SHARE_TYPES = {"DISK": 1, "FILE": 1, "PIPE": 2, "PRINT": 3}
@@ -339,6 +363,52 @@ def _signature(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[
                   "evidences": endpoints_evidence(field(s, "src_addr"), port[0], field(s, "dst_addr"), port[1])}
 
 
+def _smb_cmd(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """smb_cmd.log (one row a command): the command, its NT status (``SUCCESS`` Success, another Other with its
+    name), the dialect (``version``: SMB1, SMB2), the tree as the share, the file it refers to."""
+    st, name = field(s, "status"), field(s, "referenced_file.name")
+    ids = pc.if_else(pc.is_null(st), pa.scalar(0, I32), pc.if_else(pc.equal(st, "SUCCESS"), pa.scalar(1, I32),
+                                                                       pa.scalar(99, I32)))
+    n = len(s)
+    return 99, 1, {
+        "command": field(s, "command"), "status_id": ids, "status_code": st,
+        "status": pc.if_else(pc.equal(ids, 99), st, STATUS.take(pc.if_else(pc.equal(ids, 99), pa.scalar(0, I32), ids))),
+        "dialect": field(s, "version"), "share": field(s, "tree"),
+        "file.name": name, "file.size": where(pc.is_valid(name), field(s, "referenced_file.size")),
+        "file.type_id": where(pc.is_valid(name), const(0, n, I32)), "file.type": where(pc.is_valid(name), const("Unknown", n, S)),
+    }  # fmt: skip
+
+
+def _device(s: pa.StructArray) -> dict[str, pa.Array]:
+    """The host a record names (``host``) as the device (its type unknown)."""
+    host, n = field(s, "host"), len(s)
+    return {"device.ip": host, "device.type_id": where(pc.is_valid(host), const(0, n, I32)),
+            "device.type": where(pc.is_valid(host), const("Unknown", n, S))}
+
+
+def _software(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """software.log: the host running it as the device, the software as the package (its version Zeek's parsed
+    major.minor.minor2.minor3; the text it came from, ``unparsed_version``, stays in ``unmapped``)."""
+    parts = [field(s, f"version.{k}").cast(S) for k in ("major", "minor", "minor2", "minor3")]
+    version = pc.binary_join_element_wise(*parts, ".", null_handling="skip")
+    version = pc.if_else(pc.equal(version, ""), pa.scalar(None, S), version)
+    return 1, 1, {**_device(s), "package.name": field(s, "name"), "package.version": version}
+
+
+def _known(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """known_hosts / known_services.log: the host as the device (a service's port and protocol in ``unmapped``)."""
+    return 1, 1, _device(s)
+
+
+def _known_certs(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """known_certs.log: the server (``host``, ``port_num``) and the certificate it offered (as x509)."""
+    return 99, 1, {
+        "dst_endpoint.ip": field(s, "host"), "dst_endpoint.port": field(s, "port_num").cast(I32),
+        "tls.certificate.subject": field(s, "subject"), "tls.certificate.issuer": field(s, "issuer_subject"),
+        "tls.certificate.serial_number": field(s, "serial"),
+    }  # fmt: skip
+
+
 def _app(protocol: str) -> Mapper:
     def mapper(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
         return 6, 1, {"app_protocol_name": const(protocol, len(s), S), "start_time": times}
@@ -349,4 +419,6 @@ def _app(protocol: str) -> Mapper:
 MAPPERS: dict[str, Mapper] = {"smb_files": _smb_files, "smb_mapping": _smb_mapping, "dce_rpc": _dce_rpc, "files": _files,
                               "ntlm": _ntlm, "smtp": _smtp, "x509": _x509, "weird": _weird, "intel": _intel,
                               "tunnel": _tunnel, "ntp": _ntp, "radius": _radius, "signature": _signature,
+                              "smb_cmd": _smb_cmd, "software": _software, "known_hosts": _known,
+                              "known_services": _known, "known_certs": _known_certs,
                               **{log: _app(protocol) for log, protocol in APPS.items()}}
