@@ -1,12 +1,12 @@
-"""SigmaHQ's Bitbucket and Cowrie rules over the records ``--format auto`` stores (session 32).
+"""SigmaHQ's Bitbucket, Cowrie and OpenCanary rules over the records ``--format auto`` stores (session 32).
 
-Bitbucket Data Center's audit records and Cowrie's JSON log were dead-lettered by ``secpipe ingest
+Bitbucket Data Center's audit records, Cowrie's and OpenCanary's JSON logs were dead-lettered by ``secpipe ingest
 --format auto`` ("no format matched": the catch-all ``json`` format claims only sources SigmaHQ's rules
-name, ``generic_json._CLAIMED``), so SigmaHQ's ``product: bitbucket`` and ``product: cowrie`` rules had
+name, ``generic_json._CLAIMED``), so SigmaHQ's ``product: bitbucket``, ``cowrie`` and ``opencanary`` rules had
 nothing to fire on. The audit log file writes its time as a Java ``Instant`` (``{"epochSecond", "nano"}``),
 and the audit REST API names the rules' ``auditType`` object ``type``. Cases: tests/cases/sigma32
 (SOURCE.md: the rules as published, Elastic's Bitbucket pipeline test lines, Cowrie lines written from its
-jsonlog output).
+jsonlog output, OpenCanary lines from its logger).
 """
 
 from __future__ import annotations
@@ -49,3 +49,10 @@ def test_cowrie_rule_fires_on_the_command() -> None:
     rs = load_rules([CASES / "cowrie_netcat_reverse_shell.yml"])
     assert not rs.unsupported
     assert sigma_rows(rs, (CASES / "cowrie.json").read_bytes()) == [1]
+
+
+def test_opencanary_records_are_stored_at_their_time_and_the_rule_fires(tmp_path: Path) -> None:
+    dead, rows = ingest_file(CASES / "opencanary.json", tmp_path / "data")
+    assert not dead and sorted(r["time"] for r in rows) == [1709892000123, 1709892001654]  # utc_time
+    rs = load_rules([CASES / "opencanary_ssh_login_attempt.yml"])
+    assert sigma_rows(rs, (CASES / "opencanary.json").read_bytes()) == [1]

@@ -96,6 +96,7 @@ class _Object(msgspec.Struct):
     EventReceivedTime: Any = None  # NXLog
     at_t: Any = msgspec.field(default=None, name="@t")  # Serilog compact (CLEF)
     query_timestamp: Any = None  # Amazon Route 53 Resolver query logs
+    utc_time: Any = None  # OpenCanary
     Event: Any = None  # an evtx record as JSON: its time is Event.System.TimeCreated (_evtx_time)
     message: Any = None
     msg: Any = None
@@ -137,7 +138,9 @@ _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|Ev
 #:   ``auditType`` records and ``/rest/auditing/1.0/events``' entities, both with ``affectedObjects``,
 #:   ``changedValues`` and ``extraAttributes``; SigmaHQ's ``product: bitbucket`` rules);
 #: - Cowrie honeypot logs (``cowrie.json``: an ``eventid`` ``cowrie.*`` and its ``session``; SigmaHQ's
-#:   ``product: cowrie`` rules).
+#:   ``product: cowrie`` rules);
+#: - OpenCanary honeypot logs (``opencanary/logger.py``'s ``sanitizeLog``: a numeric ``logtype`` and
+#:   ``local_time_adjusted``, the time as ``utc_time``; SigmaHQ's ``product: opencanary`` rules).
 #: (Azure Monitor and Entra ID records are the ``k8s_audit`` format's, :mod:`._cloud_audit`.)
 _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'^\s*\[?\s*\{\s*"(?:ts|_path)"\s*:', rb'"(?:id\.orig_h|uids?|fuid|certificate\.[a-z_]+)"\s*:'),
@@ -147,12 +150,13 @@ _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'"agent"\s*:\s*\{', rb'"decoder"\s*:\s*\{\s*"name"\s*:\s*"windows_eventchannel"', rb'"win"\s*:\s*\{'),
     (rb'"affectedObjects"\s*:\s*\[', rb'"changedValues"\s*:\s*\[', rb'"extraAttributes"\s*:\s*\['),
     (rb'"eventid"\s*:\s*"cowrie\.', rb'"session"\s*:'),
+    (rb'"logtype"\s*:\s*\d', rb'"local_time_adjusted"\s*:'),
 ))
 _WINLOG = tuple(re.compile(k) for k in (rb'"winlog"\s*:\s*\{', rb'"event_id"\s*:', rb'"provider_name"\s*:'))
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
                 "EventTime", "ISODATE", "created_at", "TimeCreated", "UtcTime", "TimeGenerated", "createdDateTime",
                 "activityDateTime", "CreationTime", "published", "Timestamp", "EventReceivedTime", "at_t",
-                "query_timestamp")  # fmt: skip
+                "query_timestamp", "utc_time")  # fmt: skip
 
 
 def _evtx_time(event: Any) -> Any:
@@ -296,7 +300,7 @@ class GenericJSON(RecordFormat):
         """A Windows event log record as evtx converters write it (the evtx crate's evtx_dump,
         Chainsaw, SigmaHQ's regression data: ``{"Event": {"#attributes"|"System"|"EventData": ...}}``),
         or the first record of another source only this format reads and SigmaHQ's rules name
-        (Zeek, Okta, Route 53 Resolver, Office 365, Wazuh, Atlassian audit, Cowrie: :data:`_CLAIMED`, in its
+        (Zeek, Okta, Route 53 Resolver, Office 365, Wazuh, Atlassian audit, Cowrie, OpenCanary: :data:`_CLAIMED`, in its
         first 4 KiB; Winlogbeat: :data:`_WINLOG`, in the head): claimed by ``--format auto`` too."""
         if _EVTX.match(head):
             return 60
