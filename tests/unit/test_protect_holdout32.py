@@ -27,6 +27,8 @@ compiled screen (``secpipe_screen3``) does not know these anchors: ``_native.scr
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.unit.holdout_support import assert_screen_matches_re2, fragment_lines, redact_lines
@@ -180,3 +182,30 @@ def test_a_secret_beside_the_page_state_still_goes() -> None:
     messages, _raws, kinds = redact_lines([line])
     assert "/wEPDwUIMjgxNTE4NDdk" in messages[0] and "Zq8vN3xLp0TkWm7RbY2cHd5sJf9gAe4U" not in messages[0]
     assert kinds == ["generic_secret"]
+
+
+CASES = Path(__file__).resolve().parents[1] / "cases"
+
+
+@pytest.mark.parametrize(("case", "needle"), [
+    # Elastic's system/auth pipeline tests (tests/cases/wire_holdout/SOURCE.md): sshd's "Accepted publickey ... ssh2:
+    # ED25519 SHA256:<fingerprint>"; the key's fingerprint is public, as the key is
+    ("wire_holdout/elastic-agent-journald-auth.ndjson", "SHA256:"),
+    ("wire_holdout/filebeat-filestream-auth.ndjson", "Accepted publickey"),
+    # the same tests' passwd lines (tests/cases/holdout/SOURCE.md): "pam_unix(passwd:chauthtok): password changed for
+    # user123", PAM's service:module-type, not a password
+    ("holdout/elastic-system-auth-accounts.log", "pam_unix(passwd:chauthtok)"),
+])  # fmt: skip
+def test_real_auth_log_lines_keep_fingerprints_and_pam_types(case: str, needle: str) -> None:
+    lines = [line for line in (CASES / case).read_text().splitlines() if needle in line]
+    messages, raws, kinds = redact_lines(lines)
+    assert lines and messages == lines and raws == lines and kinds == []
+
+
+def test_a_password_after_a_pam_type_and_a_fingerprint_context_still_goes() -> None:
+    lines = ["pam_unix(passwd:chauthtok): password changed; password=Hunter2Pw",
+             "ssh2: ED25519 SHA256:k1kjhwoH/H3w31MbGOIGd7qxrkSQJnoAN0eYJVHDmmI token Zq8vN3xLp0TkWm7RbY2cHd5sJf9gAe4U"]
+    messages, _raws, kinds = redact_lines(lines)
+    assert "Hunter2Pw" not in messages[0] and "Zq8vN3xLp0TkWm7RbY2cHd5sJf9gAe4U" not in messages[1]
+    assert "pam_unix(passwd:chauthtok)" in messages[0] and "SHA256:k1kjhwoH/H3w31MbGOIGd7qxrkSQJnoAN0eYJVHDmmI" in messages[1]
+    assert sorted(kinds) == ["generic_secret", "password"]

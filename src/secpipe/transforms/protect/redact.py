@@ -343,7 +343,7 @@ DETECTORS: tuple[Detector, ...] = (
     # the Pwd= of an ODBC / ADO.NET connection string (";Pwd=..."; a path is a working directory, sudo's PWD=); a
     # quoted value is the whole string ("p@ss w0rd", its closing quote JSON-escaped or not), else up to a delimiter;
     # a command line's --password / --token / --secret / --api-key / --client-secret VALUE (docker login, kubeadm join),
-    # gpg's --passphrase VALUE
+    # gpg's --passphrase VALUE; a PAM service's module type is none (the passwd program's "pam_unix(passwd:chauthtok)")
     Detector("password",
              r"((?:(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
              r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
@@ -351,7 +351,7 @@ DETECTORS: tuple[Detector, ...] = (
              r"|[ ]--(?:(?:ftp|http|proxy)-password|oauth2-bearer)[ \t]+(?!-)[\"']?|[ ]--oauth2-bearer=[\"']?"
              r"|[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?(?:[ \t]+/[tT][ \t]+[^\s/]+)?[ \t]+/[dD][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])"
              r"|[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?[ \t]+-[Vv][Aa][Ll][Uu][Ee][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])))"
-             r"(?!" + _NOT_A_PASSWORD + r")"
+             r"(?!" + _NOT_A_PASSWORD + r"|(?:chauthtok|auth|account|session|password)\))"
              r"(?:(?<=\")[^\"\\\[][^\"\\]{3,}(?=\\?\")|(?<=')[^'\\\[][^'\\]{3,}(?=\\?')"
              r"|[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,})",
              r"\1" + _ph("password")),
@@ -367,13 +367,15 @@ KEY_ID_ALLOW = ('"accessKeyId":"', '"accesskeyid":"', '"accessKeyId": "', '"acce
 #: GitHub's ``node_id`` (GraphQL global ids) and audit-log ``hashed_token`` (SHA-256 of a token, how
 #: GitHub names a token without revealing it), OPA's bundle ``revision``, AWS pagination tokens, ASP.NET
 #: form state (``__VIEWSTATE``), OpenSSH public keys (``ssh-rsa AAAA...``) and ``data:...;base64,`` URI
-#: content are base64 but no secret; so are ssdeep fuzzy hashes (``6144:<b64>:<b64>``, see ``_allowed_context``).
+#: content are base64 but no secret; so are ssdeep fuzzy hashes (``6144:<b64>:<b64>``, see ``_allowed_context``) and
+#: OpenSSH's key fingerprints (``SHA256:<b64>``, as sshd logs each public key login: "Accepted publickey for USER
+#: from HOST port N ssh2: ED25519 SHA256:...").
 GENERIC_ALLOW = ('"x-amz-id-2":"', "failure message: ", '"requestID":"', '"eventID":"', '"sharedEventID":"',
                  '"node_id":"', '"hashed_token":"', '"revision":"', '"NextToken":"', '"nextToken":"',
                  '"__VIEWSTATE":"', '"__EVENTVALIDATION":"', "__VIEWSTATE=", "__EVENTVALIDATION=",
                  "ssh-rsa ", "ssh-dss ", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ",
                  "ecdsa-sha2-nistp521 ", "sk-ssh-ed25519@openssh.com ", "sk-ecdsa-sha2-nistp256@openssh.com ",
-                 ";base64,")
+                 ";base64,", "SHA256:")
 _SSDEEP_HEAD = re.compile(r"(?:^|[^0-9A-Za-z+/:])[0-9]{1,10}:$")
 _JSON_KEY_END = re.compile(r'"\s+:\s*"$|":\s+"$')
 #: the anchors of session 32's detectors, which the compiled screen (``_native``, ``secpipe_screen3``) does not know:
