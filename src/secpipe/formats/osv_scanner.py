@@ -19,6 +19,12 @@ container image), the packages found with their OSV vulnerability records and li
   record's ``database_specific.severity`` word (GitHub's LOW/MODERATE/HIGH/CRITICAL), else Unknown.
 - Each ``license_violations[]`` entry of a package (``--licenses`` with an allow list) is a
   **Compliance Finding (2003)**: the license as the control and check, status Fail.
+- Each ``experimental_generic_findings[]`` entry (v2, an OSV-SCALIBR detector's finding with
+  ``--experimental-plugins``: weak credentials, CIS checks ...; Go field names) is a **Vulnerability Finding**:
+  the advisory it names (``Adv.ID.Reference`` the ``advisory`` uid, ``Publisher`` the ``vendor_name``),
+  ``Title``, ``Description``, ``Recommendation`` (``remediation.desc``), ``Sev`` (SCALIBR's 0-5, OCSF's own
+  scale: Unknown .. Critical) -> severity; ``Target.Extra`` in the message and ``finding_info.uid``
+  (``<Reference>|<Extra>``), ``Plugins`` -> ``finding_info.types``; one of the wrong shape dead-lettered alone.
 
 Every finding: ``affected_packages[0]`` = name, version (a commit-only package, which has no
 version, gets none: OCSF requires it), ecosystem as ``package_manager``, the source path as
@@ -54,6 +60,7 @@ from secpipe.formats._findings import (
     S,
     captions,
     compact,
+    decode_top,
     distinct_uids,
     kv_list,
     nest,
@@ -153,6 +160,7 @@ class _Result(msgspec.Struct):
 
 class _Report(msgspec.Struct):
     results: list[_Result]
+    experimental_generic_findings: list[msgspec.Raw] | None = None
 
 
 class _TypedResult(msgspec.Struct):
@@ -164,9 +172,38 @@ class _TypedResult(msgspec.Struct):
 
 class _TypedReport(msgspec.Struct):
     results: list[_TypedResult]
+    experimental_generic_findings: list[msgspec.Raw] | None = None
+
+
+class _AdvisoryId(msgspec.Struct, gc=False):
+    Publisher: str | None = None
+    Reference: str | None = None
+
+
+class _Advisory(msgspec.Struct, gc=False):
+    ID: _AdvisoryId | None = None
+    Title: str | None = None
+    Description: str | None = None
+    Recommendation: str | None = None
+    Sev: int | str | None = None  # SCALIBR's SeverityEnum (a number; its name read too)
+
+
+class _Target(msgspec.Struct, gc=False):
+    Extra: str | None = None
+
+
+class _Generic(msgspec.Struct, gc=False):
+    """An ``experimental_generic_findings[]`` entry: an OSV-SCALIBR detector's finding (Go field names)."""
+
+    Adv: _Advisory | None = None
+    Target: _Target | None = None
+    Plugins: list[str] | None = None
 
 
 _VULN, _COMP = "vulnerability_finding", "compliance_finding"
+_GENERIC_MAPPED = frozenset({"Adv", "Target", "Plugins"})
+#: SCALIBR's SeverityEnum (unspecified, minimal, low, medium, high, critical) -> severity_id
+_SCALIBR_SEV = {"MINIMAL": 1, "LOW": 2, "MEDIUM": 3, "HIGH": 4, "CRITICAL": 5}
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
 _CWE = re.compile(r"^(?:CWE-)?0*(\d+)$", re.IGNORECASE)
 _NO_PKG = _Pkg()
@@ -316,14 +353,15 @@ class OsvScanner(ReportFormat):
         with paused_gc():
             found: list[_Finding] = []
             try:
-                for res in _TYPED.decode(compact(data)).results:
+                rep = _TYPED.decode(compact(data))
+                for res in rep.results:
                     src = res.source or _NO_SRC
                     raw_src = _ENC.encode(src)
                     for p in res.packages or ():
                         found.extend(_findings(src, raw_src, p))
             except msgspec.DecodeError:
                 return super().decode(data, source)
-            return self._map(found, Decoded())
+            return self._map(found, Decoded(), rep.experimental_generic_findings, source)
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
         """Map one report's package entries; one of the wrong shape is dead-lettered alone."""
@@ -341,18 +379,66 @@ class OsvScanner(ReportFormat):
                     found.extend(_findings(src, raw_src, p))
                 except msgspec.DecodeError as exc:
                     out.dead.append(DeadLetter(f"not an OSV-Scanner package entry: {exc}", loc[0], loc[1], raw, self.name))
-        return self._map(found, out)
+        return self._map(found, out, report.experimental_generic_findings, source)
 
-    def _map(self, found: list[_Finding], out: Decoded) -> Decoded:
-        """The batches of a report's findings (vulnerability groups, license violations)."""
-        out.events = len(found) + len(out.dead)
+    def _map(self, found: list[_Finding], out: Decoded, generic: list[msgspec.Raw] | None = None,
+             source: str = "") -> Decoded:  # fmt: skip
+        """The batches of a report's findings (vulnerability groups, license violations, detectors' findings)."""
         vulns = [f for f in found if f.license is None]
         lics = [f for f in found if f.license is not None]
         if vulns:
             out.batches.append(self._batch(_VULN, vulns))
         if lics:
             out.batches.append(self._batch(_COMP, lics))
+        kept = 0
+        if generic:
+            raws = [bytes(r) for r in generic]
+            typed, top = decode_top(raws, list(range(len(raws))), _Generic, _GENERIC_MAPPED, (), out, source,
+                                    self.name, "an OSV-Scanner generic finding")  # fmt: skip
+            if kept := len(typed.recs):
+                out.batches.append(self._generic(typed.recs, typed.raws, top.unmapped))
+        out.events = len(found) + kept + len(out.dead)
         return out
+
+    def _generic(self, gs: list[_Generic], raws: list[bytes], unmapped: pa.Array) -> pa.RecordBatch:
+        """One Vulnerability Finding an OSV-SCALIBR detector's finding (``experimental_generic_findings``): the
+        advisory it names (Publisher, Reference) with its title, description and recommendation, its severity;
+        the target's detail in the message; the detector plugins as ``finding_info.types``."""
+        n = len(gs)
+        advs = [g.Adv or _Advisory() for g in gs]
+        ids = [a.ID or _AdvisoryId() for a in advs]
+        sev = pa.array([_scalibr_severity(a.Sev) for a in advs], pa.int32())
+        cols = base_columns(_VULN, kind=self.name, product=self.product, vendor=self.vendor,
+                            uids=event_uids(self.name, raws), times_ms=pa.nulls(n, pa.int64()), raws=raw_data(raws),
+                            activity_id=1, severity_id=sev)  # fmt: skip
+        ref = strs([i.Reference for i in ids])
+        title = pc.coalesce(strs([a.Title or None for a in advs]), ref)
+        desc = strs([a.Description or None for a in advs])
+        extra = strs([g.Target.Extra or None if g.Target else None for g in gs])
+        fix = strs([a.Recommendation or None for a in advs])
+        status = const(1, n, pa.int32())
+        vuln = nest({
+            "title": title,
+            "desc": desc,
+            "severity": captions(_VULN, "severity_id", sev),
+            "vendor_name": strs([i.Publisher for i in ids]),
+            "remediation": only_where(nest({"desc": fix}), fix),
+            "advisory": only_where(nest({"uid": ref, "title": title, "desc": desc}), ref),
+        })  # fmt: skip
+        cols.update({
+            "status_id": status,
+            "status": captions(_VULN, "status_id", status),
+            "message": pc.coalesce(pc.binary_join_element_wise(title, extra, ": "), title),
+            "finding_info.uid": distinct_uids(pc.binary_join_element_wise(pc.fill_null(ref, "None"),
+                                                                          pc.fill_null(extra, ""), "|")),
+            "finding_info.title": title,
+            "finding_info.desc": desc,
+            "finding_info.types": str_lists([g.Plugins or None for g in gs]),
+            "finding_info.product.name": const(self.product, n, S),
+            "vulnerabilities": singleton_list(vuln),
+            "unmapped": unmapped,
+        })  # fmt: skip
+        return to_batch(_VULN, cols)
 
     def _batch(self, cls: str, fs: list[_Finding]) -> pa.RecordBatch:
         n = len(fs)
@@ -433,6 +519,14 @@ class OsvScanner(ReportFormat):
             "vulnerabilities": singleton_list(vuln),
         })  # fmt: skip
         return to_batch(cls, cols)
+
+
+def _scalibr_severity(v: int | str | None) -> int:
+    """A SCALIBR SeverityEnum (0 unspecified .. 5 critical, the number OCSF's severity_id is; or its name,
+    ``SEVERITY_HIGH``) as severity_id (Unknown for anything else)."""
+    if isinstance(v, int):
+        return v if 0 <= v <= 5 else 0
+    return _SCALIBR_SEV.get((v or "").upper().removeprefix("SEVERITY_"), 0)
 
 
 _RESULTS = re.compile(rb'^\s*\{\s*"results"\s*:\s*\[')
