@@ -1,12 +1,14 @@
 """Trivy's other outputs, session 32 (``tests/cases/scanners32/SOURCES.md``): a GitHub dependency snapshot
-(``trivy --format github``) holds no finding, its dead letter says so and what to ingest instead; a
-``trivy k8s`` resource's Metadata list."""
+(``trivy --format github``) holds no finding, its dead letter says so and what to ingest instead, as do
+those of Trivy's table and JUnit outputs; a ``trivy k8s`` resource's Metadata list."""
 
 from __future__ import annotations
 
 import copy
 import json
 from pathlib import Path
+
+import pytest
 
 from secpipe import formats
 from secpipe.schema.conformance import check_rows
@@ -24,6 +26,15 @@ def test_github_dependency_snapshot_is_named() -> None:
         "unrecognized input: a GitHub dependency snapshot is not a format secpipe reads: it lists packages, no finding: "
         "ingest the scanner's findings instead (`trivy --format json` or `--format cyclonedx`, `syft -o cyclonedx-json` "
         "scanned by Grype)")  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "what"), [("trivy-table-dependency-tree.txt", "a Trivy table report"),
+                                            ("trivy-alpine-310.junit.golden", "a Trivy JUnit report (contrib/junit.tpl)")])
+def test_trivy_human_outputs_are_named(name: str, what: str) -> None:
+    [doc] = read_documents(str(CASES / name))
+    assert doc.dead is not None
+    assert doc.dead.reason == (f"unrecognized input: {what} is not a format secpipe reads: "
+                               "run trivy with `--format json`: the trivy format reads it")  # fmt: skip
 
 
 def test_k8s_report_resource_metadata_list() -> None:

@@ -9,6 +9,9 @@ output to ingest instead:
   reason names the tool's SARIF option; Semgrep's, Gitleaks', Bandit's, Checkov's and tfsec's JSON
   have their own formats);
 - TruffleHog's JSON lines (it writes no SARIF);
+- Trivy's human-readable outputs: its table (``--format table``, the default) and the JUnit XML of its
+  ``contrib/junit.tpl`` template (a lossy rendering: the package name and version joined into one
+  ``classname``), each named with ``--format json``, which holds the same findings whole;
 - GitHub dependency snapshots (the dependency submission API's payload: ``trivy --format github``,
   Syft's, component-detection's): a package list per manifest for GitHub's dependency graph, no
   finding, and no OCSF class here records a package inventory (as a CycloneDX BOM without
@@ -30,6 +33,7 @@ def _all(*keys: bytes) -> re.Pattern[bytes]:
 
 
 _SARIF = "its SARIF output is read by the sarif format"
+_TRIVY_JSON = "run trivy with `--format json`: the trivy format reads it"
 
 #: (what the file is, what to ingest instead, a pattern of its head)
 _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
@@ -43,6 +47,9 @@ _KNOWN: tuple[tuple[str, str, re.Pattern[bytes]], ...] = (
      re.compile(rb'"summary"\s*:\s*\{\s*"fatal"\s*:|"code"\s*:\s*"(?:CIS-DI|DKL-DI|DKL-LI)-\d{4}"')),
     ("TruffleHog JSON lines", "it has no format here (TruffleHog writes no SARIF)",
      _all(rb'"SourceMetadata"\s*:', rb'"DetectorName"\s*:')),
+    ("a Trivy table report", _TRIVY_JSON,
+     re.compile(rb'(?m)^Total: \d+ \((?:UNKNOWN|LOW|MEDIUM|HIGH|CRITICAL): \d+|^Report Summary\s*\n\s*\xe2\x94\x8c')),
+    ("a Trivy JUnit report (contrib/junit.tpl)", _TRIVY_JSON, re.compile(rb'<testsuites\b[^>]*\bname\s*=\s*"trivy"')),
     ("a GitHub dependency snapshot", "it lists packages, no finding: ingest the scanner's findings instead "
      "(`trivy --format json` or `--format cyclonedx`, `syft -o cyclonedx-json` scanned by Grype)",
      _all(rb'"detector"\s*:\s*\{', rb'"scanned"\s*:', rb'"manifests"\s*:', rb'"sha"\s*:')),
