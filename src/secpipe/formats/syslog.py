@@ -113,8 +113,13 @@ Mapping:
 - the PAM lines of other services (``pam_unix(login|cron|systemd-user|vsftpd|...:session)``: session
   opened / closed Logon / Logoff; ``:auth): authentication failure`` Logon Failure, ``rhost`` the
   source), login's ``FAILED LOGIN (N) on 'TTY' FOR 'U', REASON`` (Logon Failure) and ``ROOT LOGIN on
-  'TTY'`` (Logon), systemd-logind's ``New session ID of user U.`` (Logon) and ``Removed session ID.``
-  (Logoff, ``session.uid`` ID) -> Authentication (3002), the PAM service (else the TAG) the service.
+  'TTY'`` (Logon), systemd-logind's ``New session ID of user U.`` (systemd 256: ``New session 'ID' of
+  user 'U' with class ...``; Logon), ``Session ID logged out. ...`` and ``Removed session ID.`` (Logoff,
+  ``session.uid`` ID) -> Authentication (3002), the PAM service (else the TAG) the service; polkitd's
+  ``Operator of S successfully authenticated as unix-user:U to gain ... authorization for action A for
+  ... [CMD] (owned by unix-user:O)`` and ``... FAILED to authenticate ...`` -> Authentication Logon
+  Success / Failure: U the user, O the actor, the action in the detail, CMD in ``unmapped.command``, a
+  ``unix-session:ID`` the ``session.uid``, service polkit.
 - Cisco ASA / FTD authentication messages -> Authentication (3002): 605005 / 605004 management
   logins permitted / denied (source, the ASA's address and service), 113004 / 113012 and 113005 /
   113015 AAA authentications Successful / Rejected (the reason the detail, the user IP the source;
@@ -123,6 +128,12 @@ Mapping:
   (Logon Success / Failure: the user, the source, ``localport`` the destination port, the reason
   the detail; the message's ``at hh:mm:ss ZONE Www Mmm d yyyy`` the time where the header's stamp
   has no year) and ``SYS-6-LOGOUT`` (Logoff, the tty in ``unmapped.tty``).
+- Cisco port-based access control (``DOT1X``, ``MAB``, ``AUTHMGR``, IOS XE's ``SESSION_MGR``: ``-FAIL``,
+  ``-SUCCESS``, ``-RESULT``, ``-NOMOREMETHODS``; ``Authentication failed for client (MAC) on Interface IF
+  AuditSessionID ID``) -> Authentication (3002) Logon Success / Failure: the client's MAC as
+  ``src_endpoint.mac`` (Cisco's dotted form written with colons), the port as
+  ``dst_endpoint.interface_name``, the AuditSessionID as ``session.uid``, EAP (802.1X) or RADIUS (MAB)
+  the protocol, a failure reason or result the detail; no user (the client is a device).
 - Junos OS authentication messages -> Authentication (3002): ``SSHD_LOGIN_FAILED`` and
   ``LOGIN_FAILED`` (Logon Failure), ``UI_LOGIN_EVENT`` (Logon, the ``ssh-connection``'s source
   address and port), ``UI_LOGOUT_EVENT`` (Logoff) and ``DOT1XD_USR_AUTHENTICATED`` (802.1X on a
@@ -1337,8 +1348,10 @@ class Syslog(Format):
                      lambda f: _snare_auth(f["msg"]),
                      lambda f: _asa_auth(f["msgid"], f["msg"]),
                      lambda f: _ios_auth(f["msgid"], f["msg"]),
+                     lambda f: _nac_auth(f["msgid"], f["msg"]),
                      lambda f: _fortigate_auth(f["msg"]),
-                     lambda f: _session_auth(f["app"], f["msg"])):  # fmt: skip
+                     lambda f: _session_auth(f["app"], f["msg"]),
+                     lambda f: _polkit_auth(f["app"], f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
                 continue
@@ -1491,7 +1504,7 @@ class Syslog(Format):
         host, origin = f["host"], _origin_ip(f["sd"])
         if "original_address" in f:  # the device a Kiwi relay names (an address, else a name): not the relay
             relayed = f["original_address"]
-            is_ip = pc.fill_null(pc.match_substring_regex(relayed, r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"), False)
+            is_ip = _is_ip(relayed)
             origin = pc.coalesce(origin, pc.if_else(is_ip, relayed, pa.scalar(None, S)))
             host = pc.coalesce(host, pc.if_else(is_ip, pa.scalar(None, S), relayed))
         # the host a shipper named, else the listener's peer, for the lines that name none (module docstring)
@@ -2298,6 +2311,73 @@ def _ios_auth(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]]
     }  # fmt: skip
 
 
+#: Cisco's port-based network access control messages (IOS, IOS XE, a Catalyst 9800 controller): a
+#: client of a switch port authenticated by 802.1X (DOT1X, EAP) or by its MAC address (MAB, checked by
+#: RADIUS), the session manager's outcome (AUTHMGR; IOS XE's SESSION_MGR), as the system message guides
+#: word them: ``Authentication successful|failed for client (MAC) on Interface IF AuditSessionID ID``,
+#: ``Authorization succeeded|failed or unapplied for client (...) ...``, ``Authentication result 'R' from
+#: 'METHOD' for client (...) ...``, ``Exhausted all authentication methods for client (...) ...``; IOS XE
+#: puts its process first (``Switch 2 R0/0: smd:  Authentication failed ...``) and may end with ``.
+#: Failure Reason: R.``; a stack member names itself in the code (``%MAB-SW1-5-FAIL``)
+_NAC_CODE = r"^(?P<fac>DOT1X|MAB|AUTHMGR|SESSION_MGR)(?:-[A-Za-z0-9_]+)?-[0-7]-(?:FAIL|SUCCESS|RESULT|NOMOREMETHODS)$"
+_NAC_TEXT = (
+    r"^(?:(?:Switch|Chassis) \d+ R\d+/\d+: [\w-]+: +)?"
+    r"(?:Authentication (?P<res>successful|failed)|Authorization (?P<authz>succeeded|failed or unapplied)"
+    r"|Authentication result '(?P<result>[^']*)' from '(?P<method>[^']*)'|(?P<exhausted>Exhausted all authentication methods))"
+    r" for client \((?:MAC )?(?P<client>[^)]*)\)(?: with reason \((?P<why>[^)]*)\))?(?: on Interface (?P<ifname>[^\s,]+))?"
+    r"(?: AuditSessionID (?P<sid>[0-9A-Fa-f]+))?(?:.*?Failure Reason: (?P<reason>[^.]+))?"
+)
+#: the method (the code's facility, or the one AUTHMGR names) -> OCSF auth_protocol_id and caption:
+#: 802.1X carries EAP; MAB has RADIUS check the MAC address (as Junos' MAC-RADIUS)
+_NAC_PROTOCOL = {"DOT1X": (9, "EAP"), "MAB": (10, "RADIUS")}
+
+
+def _cisco_mac(text: pa.Array) -> pa.Array:
+    """A MAC address as OCSF writes it (``00:23:b5:3e:3e:12``) from Cisco's dotted form
+    (``0023.b53e.3e12``); a colon or dash form is kept; anything else (``Unknown MAC``) is none."""
+    dotted = pc.extract_regex(text, r"^(?P<a>[0-9A-Fa-f]{2})(?P<b>[0-9A-Fa-f]{2})\.(?P<c>[0-9A-Fa-f]{2})(?P<d>[0-9A-Fa-f]{2})"
+                                    r"\.(?P<e>[0-9A-Fa-f]{2})(?P<f>[0-9A-Fa-f]{2})$")  # fmt: skip
+    joined = pc.binary_join_element_wise(*(group(dotted, k) for k in "abcdef"), ":")
+    plain = pc.fill_null(pc.match_substring_regex(text, r"^(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$"), False)
+    return pc.coalesce(pc.utf8_lower(joined), pc.if_else(plain, text, pa.scalar(None, S)))
+
+
+def _nac_auth(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(Cisco's 802.1X / MAB / session manager outcomes, their Authentication fields), or None:
+    Logon, Failure for a failed authentication, an authorization failed or unapplied, a result other
+    than ``success``, all methods exhausted; the client's MAC as ``src_endpoint.mac``, the switch port
+    as ``dst_endpoint.interface_name``, the AuditSessionID as ``session.uid``, EAP (802.1X) or RADIUS
+    (MAB) the protocol, the reason or result the detail. The client is a device, named by its MAC:
+    the line names no user."""
+    if msgid.null_count == len(msgid) or not _fast.contains_any(msgid.buffers()[2], (b"DOT1X-", b"MAB-", b"AUTHMGR-", b"SESSION_MGR-")):
+        return None
+    code = pc.extract_regex(pc.utf8_upper(msgid), _NAC_CODE)
+    text = pc.extract_regex(pc.if_else(code.is_valid(), msg, pa.scalar(None, S)), _NAC_TEXT)
+    hit = text.is_valid()
+    if not pc.any(hit).as_py():
+        return None
+    code, text = code.filter(hit), text.filter(hit)
+    n = len(text)
+    none = pa.nulls(n, S)
+    res, authz, result = group(text, "res"), group(text, "authz"), _nil_empty(group(text, "result"))
+    failed = pc.fill_null(pc.or_kleene(pc.or_kleene(pc.equal(res, "failed"), pc.equal(authz, "failed or unapplied")),
+                                       pc.or_kleene(pc.not_equal(result, "success"), pc.is_valid(group(text, "exhausted")))),
+                          False)  # fmt: skip
+    method = pc.coalesce(pc.utf8_upper(_nil_empty(group(text, "method"))), group(code, "fac"))
+    kinds = [_NAC_PROTOCOL.get(m or "") for m in method.to_pylist()]
+    detail = pc.coalesce(_nil_empty(group(text, "reason")), _nil_empty(group(text, "why")), result,
+                         pc.if_else(pc.is_valid(group(text, "exhausted")), "Exhausted all authentication methods", none),
+                         pc.if_else(pc.equal(authz, "failed or unapplied"), "Authorization failed or unapplied", none))  # fmt: skip
+    return hit, {
+        "user": none, "actor": none, "ip": none, "rhost": none, "count": pa.nulls(n, _I32), "port": none,
+        "method": pa.array([k[1] if k else None for k in kinds], S),
+        "protocol_id": pa.array([k[0] if k else None for k in kinds], _I32),
+        "mac": _cisco_mac(group(text, "client")), "failed": failed, "detail": detail,
+        "activity": pa.array(np.ones(n, np.int32)), "cmd": none, "tty": none,
+        "_cols": {"dst_endpoint.interface_name": _nil_empty(group(text, "ifname")), "session.uid": _nil_empty(group(text, "sid"))},
+    }  # fmt: skip
+
+
 #: the PAM sessions and failures of services other than sshd, sudo and su (``login``, ``gdm-password``,
 #: ``systemd-user``, ``cron``, ``vsftpd``, ...: pam_unix writes the same lines for every service) and
 #: the console logins and sessions of a Linux host: shadow-utils login's ``FAILED LOGIN (N) on 'TTY'[
@@ -2306,7 +2386,12 @@ def _ios_auth(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]]
 #: SD_MESSAGE_SESSION_START / _STOP)
 _LOGIN_FAILED = r"^FAILED LOGIN \((?P<n>\d+)\) on '(?P<tty>[^']*)'(?: from '(?P<host>[^']*)')? FOR '(?P<user>[^']*)', (?P<why>.+)$"
 _LOGIN_ROOT = r"^ROOT LOGIN +on '(?P<tty>[^']*)'(?: from '(?P<host>[^']*)')?$"
-_LOGIND = r"^(?:New session (?P<new>\S+) of user (?P<user>[^\s.]+(?:\.[^\s.]+)*)\.|Removed session (?P<gone>\S+?)\.)$"
+#: (systemd 256 quotes them: ``New session '5' of user 'alice' with class 'user' and type 'tty'.``; a
+#: session whose processes may outlive it is first ``Session ID logged out. Waiting for processes to
+#: exit.``, logind's session_stop_scope, then removed)
+_LOGIND = (r"^(?:New session (?P<new>\S+) of user (?P<user>[^\s.]+(?:\.[^\s.]+)*)\."
+           r"|New session '(?P<new2>[^']+)' of user '(?P<user2>[^']+)' with class '[^']*' and type '[^']*'\."
+           r"|Removed session (?P<gone>\S+?)\.|Session (?P<out>\S+) logged out\. Waiting for processes to exit\.)$")
 #: PAM services whose session is an account switch (their TAG's own lines go to :func:`_auth`)
 _SWITCH_SERVICES = pa.array(["su", "su-l", "sudo", "sudo-i", "runuser", "runuser-l"], S)
 
@@ -2316,11 +2401,11 @@ def _session_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
     Authentication fields), or None: a PAM session opened / closed Logon / Logoff Success and an
     ``auth`` failure Logon Failure (the PAM service the service, ``rhost`` the source, the tty);
     login's failure Logon Failure (its reason the detail, ``N`` the count), a root login Logon; a
-    logind session's start Logon, its removal Logoff (``session.uid`` the session's id). Lines of
+    logind session's start Logon, its logout and removal Logoff (``session.uid`` the session's id). Lines of
     the sshd, sudo and su TAGs are :func:`_auth`'s, and a PAM session of su/sudo under another TAG
     (an account switch) stays where it was."""
     data = msg.buffers()[2]
-    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"pam_unix(", b"LOGIN ", b" session ")):
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"pam_unix(", b"LOGIN ", b"session ", b"Session ")):
         return None
     none = pa.scalar(None, S)
     theirs = pc.fill_null(pc.is_in(app, value_set=_AUTH_APPS), False)
@@ -2350,12 +2435,13 @@ def _session_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
                         _nil_empty(group(root, "host")))  # fmt: skip
     rhost_ip = _is_ip(rhost)
     failed = pc.or_(pfail.is_valid(), lfail.is_valid())
-    logoff = pc.or_(pc.fill_null(pc.equal(group(sess, "oc"), "closed"), False), pc.is_valid(group(logind, "gone")))
+    logoff = pc.or_(pc.fill_null(pc.equal(group(sess, "oc"), "closed"), False),
+                    pc.or_(pc.is_valid(group(logind, "gone")), pc.is_valid(group(logind, "out"))))
     pf_user = pc.coalesce(group(pc.extract_regex(kv, r"\suser=(?P<v>\S+)"), "v"), group(pc.extract_regex(kv, r"ruser=(?P<v>\S+)"), "v"))
-    session = pc.coalesce(group(logind, "new"), group(logind, "gone"))
+    session = pc.coalesce(group(logind, "new"), group(logind, "new2"), group(logind, "gone"), group(logind, "out"))
     return hit, {
         "user": _nil_empty(pc.coalesce(group(sess, "user"), pf_user, group(lfail, "user"), pc.if_else(root.is_valid(), "root", none),
-                                       group(logind, "user"))),
+                                       group(logind, "user"), group(logind, "user2"))),
         "actor": pa.nulls(n, S), "ip": pc.if_else(rhost_ip, rhost, none), "rhost": pc.if_else(rhost_ip, none, rhost),
         "count": _number(group(lfail, "n"), _I32), "port": pa.nulls(n, S), "method": pa.nulls(n, S), "failed": failed,
         "detail": pc.coalesce(group(pfail, "detail"), group(lfail, "why")),
@@ -2364,6 +2450,43 @@ def _session_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
         "tty": pc.coalesce(_nil_empty(group(pc.extract_regex(kv, r"tty=(?P<v>\S+)"), "v")), group(lfail, "tty"), group(root, "tty")),
         "service": pc.coalesce(group(sess, "svc"), group(pfail, "svc"), app.filter(hit)),
         "_cols": {"session.uid": session},
+    }  # fmt: skip
+
+
+#: polkit's authentication results (polkitbackendinteractiveauthority.c: the operator of a session or
+#: process authenticated, as an identity, to gain an authorization for an action a program asked)
+_POLKIT = (r"^Operator of (?P<scope>\S+) (?:successfully authenticated as (?:unix-user:)?(?P<user>\S+) to gain "
+           r"(?P<kind>TEMPORARY|ONE-SHOT) |(?P<failed>FAILED) to authenticate to gain )authorization for action "
+           r"(?P<action>\S+) for \S+ \[(?P<cmd>.*)\] \(owned by (?:unix-user:)?(?P<owner>[^)]*)\)$")
+
+
+def _polkit_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(polkitd's authentication results, their Authentication fields), or None: Logon (as the PAM
+    ``polkit-1`` lines it follows), Success for ``successfully authenticated as`` the user, Failure
+    for ``FAILED to authenticate`` (the line names no identity tried: the PAM line before it does);
+    the subject's owner the actor, the action in the detail, the program's command line in
+    ``unmapped.command``, a ``unix-session:ID`` scope the logind ``session.uid``, service polkit."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"Operator of ",)):
+        return None
+    theirs = pc.fill_null(pc.starts_with(app, "polkitd"), False)
+    found = pc.extract_regex(pc.if_else(theirs, msg, pa.scalar(None, S)), _POLKIT)
+    hit = found.is_valid()
+    if not pc.any(hit).as_py():
+        return None
+    found = found.filter(hit)
+    n = len(found)
+    none = pa.nulls(n, S)
+    failed = pc.is_valid(group(found, "failed"))
+    action = group(found, "action")
+    gained = pc.binary_join_element_wise("gained ", group(found, "kind"), " authorization for action ", action, "")
+    scope = pc.extract_regex(group(found, "scope"), r"^unix-session:(?P<id>\S+)$")
+    return hit, {
+        "user": _nil_empty(group(found, "user")), "actor": _nil_empty(group(found, "owner")), "ip": none, "rhost": none,
+        "count": pa.nulls(n, _I32), "port": none, "method": none, "failed": failed,
+        "detail": pc.if_else(failed, pc.binary_join_element_wise("failed to gain authorization for action ", action, ""), gained),
+        "activity": pa.array(np.ones(n, np.int32)), "cmd": _nil_empty(group(found, "cmd")), "tty": none,
+        "service": pa.array(["polkit"] * n, S), "_cols": {"session.uid": group(scope, "id")},
     }  # fmt: skip
 
 
