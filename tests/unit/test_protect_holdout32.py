@@ -90,6 +90,7 @@ PASSWORDS = [
     ("Set-ItemProperty -Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon' -Name DefaultPassword "
      "-Value 'Aut0L0gon!'", "Aut0L0gon!", "password"),
     ("curl -fs localhost:8080/dex/userinfo --oauth2-bearer ya1b2c3d4e5f6g7h8", "ya1b2c3d4e5f6g7h8", "password"),
+    ("kubectl create secret generic db --from-literal=password=S3cr3tLit", "S3cr3tLit", "password"),
 ]  # fmt: skip
 
 
@@ -130,6 +131,8 @@ def test_space_separated_option_secrets_are_redacted(line: str, secret: str, kin
     'ssh-keygen -t rsa -b 4096 -N "" -f /tmp/key', "ssh-keygen -p -f ~/.ssh/id_rsa",
     'curl -sSf --head --oauth2-bearer "${TOKEN}" -H "Accept: application/json" https://x', "bcp --help",
     "hydra -l admin -P /usr/share/wordlists/rockyou.txt 10.11.12.13 ftp",
+    # the files kubectl reads a secret's keys from (Kubernetes' "Managing Secrets using kubectl")
+    "kubectl create secret generic db-user-pass --from-file=username=./username.txt --from-file=password=./password.txt",
 ])  # fmt: skip
 def test_lookalikes_placeholders_and_variables_stay(line: str) -> None:
     messages, raws, kinds = redact_lines([line])

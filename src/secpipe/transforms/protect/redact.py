@@ -343,9 +343,10 @@ DETECTORS: tuple[Detector, ...] = (
     # the Pwd= of an ODBC / ADO.NET connection string (";Pwd=..."; a path is a working directory, sudo's PWD=); a
     # quoted value is the whole string ("p@ss w0rd", its closing quote JSON-escaped or not), else up to a delimiter;
     # a command line's --password / --token / --secret / --api-key / --client-secret VALUE (docker login, kubeadm join),
-    # gpg's --passphrase VALUE; a PAM service's module type is none (the passwd program's "pam_unix(passwd:chauthtok)")
+    # gpg's --passphrase VALUE; a PAM service's module type is none (the passwd program's "pam_unix(passwd:chauthtok)"),
+    # nor is the file kubectl's --from-file=password=PATH reads
     Detector("password",
-             r"((?:(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
+             r"((?:(?<!--from-file=)(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
              r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
              r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|passphrase|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?"
              r"|[ ]--(?:(?:ftp|http|proxy)-password|oauth2-bearer)[ \t]+(?!-)[\"']?|[ ]--oauth2-bearer=[\"']?"
