@@ -73,6 +73,8 @@ def test_vex_not_affected_vulnerability(monkeypatch: pytest.MonkeyPatch) -> None
     assert r["finding_info"]["uid"] == was["finding_info"]["uid"]
     assert r["metadata"]["uid"] != was["metadata"]["uid"]
     assert r["metadata"]["uid"] not in {p["metadata"]["uid"] for p in plain}
+    compact = _rows(formats.get("trivy").decode(json.dumps(_gomod_vex(), separators=(",", ":")).encode(), "x"))
+    assert [x["metadata"]["uid"] for x in compact] == [x["metadata"]["uid"] for x in rows]  # however it was printed
     # the findings left in the report are the plain report's events (but CVE-2021-38561, whose ordinal
     # in its result moved up with the entry's: an event uid hashes it)
     left = {x["metadata"]["uid"] for x in rows if x is not r} - {p["metadata"]["uid"] for p in plain}

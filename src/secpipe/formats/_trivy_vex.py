@@ -32,7 +32,7 @@ import msgspec
 import pyarrow as pa
 
 from secpipe.formats._findings import captions, compact, raw_data, strs, unmapped_items
-from secpipe.formats.base import DeadLetter, event_uids
+from secpipe.formats.base import BOM, DeadLetter, event_uids
 
 #: a modified finding's Type -> the result list its Finding belongs to
 _LISTS = {"vulnerability": "Vulnerabilities", "misconfiguration": "Misconfigurations", "secret": "Secrets",
@@ -67,17 +67,17 @@ def split(data: bytes, source: str, fmt: str) -> tuple[bytes | None, list[Modifi
     """The report ``data`` (one the caller decoded) rewritten with each modified finding as the one
     finding of a result of its own (``trivy k8s``: of a resource of its own; the report's other keys as
     they are), the entries in that order, and the entries dead-lettered."""
-    top = _OBJECT.decode(compact(data))
+    top = _OBJECT.decode(data.removeprefix(BOM))  # (as it came: each entry is compacted alone below)
     k8s = next((k for k in _K8S if k in top), None) if "Results" not in top else None
     owners = (_LIST.decode(top[k8s]) or []) if k8s else [b"{}"]
-    head = "\0".join(bytes(top.get(k) or b"").decode() for k in ("ClusterName", "ArtifactName", "ArtifactID", "CreatedAt"))
+    head = "\0".join(_text(top, k) for k in ("ClusterName", "ArtifactName", "ArtifactID", "CreatedAt"))
     parts: list[msgspec.Raw] = []
     mods: list[Modified] = []
     dead: list[DeadLetter] = []
     for wi, w in enumerate(owners):
         fields = _OBJECT.decode(w) if k8s else top
         results = _LIST.decode(fields.get("Results") or b"null") or []
-        where = f"{head}\0{wi}\0" + "/".join(bytes(fields.get(k) or b"").decode() for k in ("Namespace", "Kind", "Name"))
+        where = f"{head}\0{wi}\0" + "/".join(_text(fields, k) for k in ("Namespace", "Kind", "Name"))
         for ri, r in enumerate(results):
             res = _OBJECT.decode(r)
             try:
@@ -87,6 +87,7 @@ def split(data: bytes, source: str, fmt: str) -> tuple[bytes | None, list[Modifi
                                        bytes(res["ExperimentalModifiedFindings"]), fmt))  # fmt: skip
                 continue
             for j, e in enumerate(entries):
+                e = msgspec.Raw(compact(bytes(e)))  # (canonical: identity and raw_data as from a compact report)
                 got = _entry(e)
                 if isinstance(got, str):
                     dead.append(DeadLetter(f"not a Trivy modified finding ({got})", source, j, bytes(e), fmt))
@@ -94,13 +95,18 @@ def split(data: bytes, source: str, fmt: str) -> tuple[bytes | None, list[Modifi
                 one = {k: res[k] for k in ("Target", "Class", "Type") if k in res} | {_LISTS[got.Type]: [got.Finding]}
                 part = msgspec.json.encode({k: v for k, v in fields.items() if k != "Results"} | {"Results": [one]}
                                            if k8s else one)  # fmt: skip
-                target = bytes(res.get("Target") or b"").decode()
+                target = _text(res, "Target")
                 mods.append(Modified(bytes(e), got, f"{where}\0{target}\0{ri}\0modified\0{j}"))
                 parts.append(msgspec.Raw(part))
     if not parts:
         return None, [], dead
     rest = {k: v for k, v in top.items() if k not in ("Results", *_K8S)}
     return msgspec.json.encode(rest | {k8s or "Results": parts}), mods, dead
+
+
+def _text(fields: dict[str, msgspec.Raw], key: str) -> str:
+    """A member's JSON, compact (for an identity context: the same however the report was printed)."""
+    return compact(bytes(fields.get(key) or b'""')).decode()
 
 
 def _entry(raw: msgspec.Raw) -> _Entry | str:
