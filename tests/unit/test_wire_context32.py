@@ -109,3 +109,50 @@ def test_hec_filebeat_event_names_its_device(tmp_path: Path) -> None:
     assert orjson.loads(row["unmapped"])["hec"] == META
     (base,) = _rows(tmp_path, "base_event")  # stored whole (the envelope in unmapped): the event's host its device
     assert base["device"]["hostname"] == "web-02" and base["message"] == "payment worker started"
+
+
+# A Zeek JSON log line a shipper read without parsing it (Filebeat's filestream input: the line as ``message``; the
+# Collector's filelog receiver: the body text) was stored whole as a Base Event (the generic format claims Zeek's
+# records, so the line was "no specific format's"), and a file of such Filebeat documents was dead-lettered by
+# ``secpipe ingest --format auto``. The line is now read as a file of them is (Network Activity), with its
+# envelope's context; the document's ECS host.name names the device of a record that names none (type Unknown).
+# Documents: the filestream shape of tests/cases/wire_holdout/filebeat-filestream-auth.ndjson around the two conn.log
+# records of zeek-docs (tests/cases/zeek_tsv/zeek-docs-conn.json).
+ZEEK_LINES = (CASES / "zeek_tsv" / "zeek-docs-conn.json").read_text().splitlines()
+CONN_LOG = "/opt/zeek/logs/current/conn.log"
+ZEEK_DOCS = [FILEBEAT[0] | {"message": line, "host": {"name": "sensor-01"},
+                            "log": {"offset": 0, "file": {"path": CONN_LOG}}} for line in ZEEK_LINES]
+
+
+def _assert_zeek_rows(rows: list[dict[str, Any]]) -> None:
+    assert sorted(r["src_endpoint"]["port"] for r in rows) == [36844, 46378]
+    for row in rows:
+        assert row["class_uid"] == 4001 and row["metadata"]["log_source"] == CONN_LOG
+        assert row["device"]["hostname"] == "sensor-01" and row["device"]["type_id"] == 0
+        assert orjson.loads(row["unmapped"])["agent"] == FILEBEAT[0]["agent"]
+
+
+def test_filebeat_zeek_lines_over_bulk_are_network_activity(tmp_path: Path) -> None:
+    body = b"".join(b'{"create":{"_index":"filebeat-8.11.0"}}\n' + orjson.dumps(d) + b"\n" for d in ZEEK_DOCS)
+    assert _post(tmp_path, "/_bulk", body, "application/x-ndjson").json()["errors"] is False
+    _assert_zeek_rows(_rows(tmp_path, "network_activity"))
+
+
+def test_filebeat_output_file_of_zeek_lines(tmp_path: Path) -> None:
+    from tests.unit.holdout_support import ingest_file
+
+    (tmp_path / "filebeat.ndjson").write_bytes(b"".join(orjson.dumps(d) + b"\n" for d in ZEEK_DOCS))
+    dead, rows = ingest_file(tmp_path / "filebeat.ndjson", tmp_path / "data")
+    assert not dead
+    _assert_zeek_rows(rows)
+
+
+def test_otlp_text_body_of_a_zeek_line(tmp_path: Path) -> None:
+    recs = [{"timeUnixNano": "1591367999305988000", "body": {"stringValue": line},
+             "attributes": _kv({"log.file.path": CONN_LOG})} for line in ZEEK_LINES]
+    req = {"resourceLogs": [{"resource": {"attributes": _kv({"host.name": "sensor-01"})},
+                             "scopeLogs": [{"scope": SCOPE, "logRecords": recs}]}]}
+    assert _post(tmp_path, "/v1/logs", orjson.dumps(req), "application/json").json() == {}
+    rows = _rows(tmp_path, "network_activity")
+    assert sorted(r["src_endpoint"]["port"] for r in rows) == [36844, 46378]
+    assert all(r["metadata"]["log_source"] == CONN_LOG and r["device"]["hostname"] == "sensor-01" for r in rows)

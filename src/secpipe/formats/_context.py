@@ -111,6 +111,7 @@ def _stamped(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
     cols = _flat(batch)
     cols.pop("metadata.profiles", None)  # derived again from the columns, the new ones with them
     empty: dict[str, pa.Array | None] = {}  # per object, the rows the format left it null in (None: all)
+    given_device = False
     for path, value in ctx.fields.items():
         top = path.partition(".")[0]
         if any(path.startswith(p + ".") for p in cols):  # a parent given as a value of its own: left as it is
@@ -130,6 +131,18 @@ def _stamped(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
             cols[path] = pc.if_else(rows, pa.scalar(value, pa.string()), pa.scalar(None, pa.string()))
         else:
             cols[path] = pc.if_else(rows, pa.scalar(value, had.type), had)
+        if top == "device":
+            given_device = True
+    if given_device:  # a device the context gives is of an Unknown type (OCSF requires device.type_id)
+        rows = empty["device"]
+        for path, value in (("device.type_id", 0), ("device.type", "Unknown")):
+            kind = pa.int32() if path.endswith("_id") else pa.string()
+            had = cols.get(path)
+            if rows is None or had is None or pa.types.is_null(had.type):
+                cols[path] = pa.array([value] * n, kind) if rows is None else pc.if_else(
+                    rows, pa.scalar(value, kind), pa.scalar(None, kind))
+            else:
+                cols[path] = pc.if_else(rows, pa.scalar(value, had.type), had)
     if ctx.unmapped:
         cols["unmapped"] = _with_unmapped(cols.get("unmapped"), ctx.unmapped, n)
     return assemble(class_of(batch), cols)

@@ -269,7 +269,7 @@ def raw_events(body: bytes, meta: dict[str, str]) -> tuple[str | list[str | None
     found = [f.name if f is not None else None for f in detect_many(docs)]  # generic json for any object
     generic = [i for i, name in enumerate(found) if name == GenericJSON.name]
     for i, line in zip(generic, lines_in([docs[i] for i in generic]), strict=True):
-        if line is not None:
+        if line is not None and line[0] != GenericJSON.name:  # (a line json claims: the object stays whole)
             found[i], docs[i] = line
     names: list[str | None] = [GenericJSON.name] * len(lines)
     out = [msgspec.json.encode({"event": ln.decode("utf-8", "replace"), **meta}) for ln in lines]

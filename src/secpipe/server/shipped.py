@@ -187,7 +187,9 @@ def envelope_hint(doc: bytes, *, strict: bool = False) -> str | None:
     ``event.module``/``event.dataset``, ``log.file.path``; an OpenTelemetry record's ``attributes``, ``resource`` and
     ``scope``; Fluent Bit's ``kubernetes``), the file it was read from as ``metadata.log_source`` (OCSF: "a file path",
     ECS ``log.file.path``, the OpenTelemetry semantic conventions' ``log.file.path`` attribute, Vector's file source's
-    ``file``) and the OpenTelemetry resource's host, cloud and container attributes in their places (:func:`otel_fields`).
+    ``file``), the OpenTelemetry resource's host, cloud and container attributes in their places (:func:`otel_fields`)
+    and else the document's host (ECS ``host.name``, Vector's ``host``) as ``device.hostname`` (a record format's
+    events that name no device: a line format's take it from the line, or the ``;host=`` hint).
     None when there is nothing more. The lines of one file share their envelope, so its hint is made once.
     A value that is not UTF-8 (the top-level values are read raw, unchecked) gives no hint, or with ``strict``
     raises UnicodeDecodeError (the document is then no shipped line: dead-lettered, as a host value that is not)."""
@@ -217,6 +219,10 @@ def envelope_context(env: bytes) -> str:
     d = msgspec.json.decode(env)
     resource = _obj(_obj(d.get("resource")).get("attributes"))
     fields = otel_fields(resource) if resource else {}
+    host = d.get("host")  # ECS host.name (Filebeat, Elastic Agent), Vector's host: the device a record names none of
+    host = _obj(host).get("name") or _obj(host).get("hostname") if host.__class__ is dict else host
+    if "device.hostname" not in fields and isinstance(host, str) and host:
+        fields["device.hostname"] = host
     path = _obj(_obj(d.get("log")).get("file")).get("path") or _obj(d.get("attributes")).get("log.file.path")
     if path is None and d.get("source_type") == "file":  # Vector's file source
         path = d.get("file")
@@ -365,7 +371,10 @@ def journal_entry(doc: bytes) -> bytes | None:
 
 def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
     """For JSON objects only the generic ``json`` format recognizes: (format name, line) when
-    the line the object wraps (:func:`line_of`) is one a specific format reads, else None.
+    the line the object wraps (:func:`line_of`) is one a specific format reads, else None. A JSON
+    line the generic format claims (:meth:`~secpipe.formats.generic_json.GenericJSON.claim`: a Zeek
+    log's record, which Filebeat's filestream input or the Collector's filelog receiver ships as
+    its message) is ``json``'s: such a line is mapped as a file of them is (Zeek's to its classes).
 
     A shipper wraps each line it reads in its own document (ECS ``message``: Filebeat,
     Logstash, Elastic Agent, Vector, with the whole raw line in ``event.original`` where the
@@ -393,7 +402,7 @@ def lines_in(docs: Sequence[bytes]) -> list[tuple[str, bytes] | None]:
         idx = list(lines)
         _bounded(lines)
         for i, fmt in zip(idx, _detect_lines([lines[i] for i in idx]), strict=True):
-            if fmt is not None and fmt.name != "json":
+            if fmt is not None:  # (``json`` only for a record it claims: a Zeek, Okta, Office 365 log line)
                 out[i] = (fmt.name, lines[i])
     return out
 
@@ -529,8 +538,11 @@ def shipped_bodies(docs: list[bytes], source: str) -> tuple[list[tuple[Format, s
     name a host (:func:`~secpipe.server.wire.by_host`); and the indexes of the documents no
     specific format reads (a file's catch-all ``json`` is no format: they are dead-lettered)."""
     names, found = shipped_lines([None] * len(docs), docs)
-    rest = [i for i, name in enumerate(names) if name in (None, "json")]
-    return grouped([None if name == "json" else name for name in names], found, source, contexts=True), rest
+    # a document stored whole as generic json is no format's; a record or line json claims, taken out of one, is
+    whole = [name is None or name == "json" and found[i] is docs[i] for i, name in enumerate(names)]
+    rest = [i for i, w in enumerate(whole) if w]
+    return grouped([None if w else name for name, w in zip(names, whole, strict=True)], found, source,
+                   contexts=True), rest
 
 
 def grouped(names: Sequence[str | None], docs: Sequence[bytes], source: str, *,
