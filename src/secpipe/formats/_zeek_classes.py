@@ -266,15 +266,45 @@ def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> l
 
 
 def _log(rec: dict[str, Any]) -> str | None:
-    """The Zeek log a record is from: its ``_path``, else the keys only that log's record has."""
+    """The Zeek log a record is from: its ``_path``, else the keys only that log's record has. The
+    log a record's keys tell is kept by its keys (a log's records share a few shapes: the writer's
+    order, the unset fields left out), so the key tables are read once a shape, not once a record."""
     path = rec.get("_path")
     if isinstance(path, str):
         return _PATHS.get(path)
-    if "ts" not in rec:
-        return None
+    shape = tuple(rec)
+    known = _SHAPES.get(shape)
+    if known is None:
+        known = (not _NESTED_KEYS.isdisjoint(shape), None)
+        if not known[0]:
+            known = (False, _by_keys(rec))
+        if len(_SHAPES) >= 4096:  # bounded: a stream of ever-new shapes is no log's
+            _SHAPES.clear()
+        _SHAPES[shape] = known
+    if not known[0]:
+        return known[1]
     for key in _NESTED:  # a writer that nests records (``"id": {"orig_h": ...}``, VAST's and Tenzir's export)
         if isinstance(rec.get(key), dict):
             rec.update({f"{key}.{k}": v for k, v in rec[key].items()})
+    flat = tuple(rec)  # the shape with the nested records' fields dotted
+    if flat not in _FLAT:
+        if len(_FLAT) >= 4096:
+            _FLAT.clear()
+        _FLAT[flat] = _by_keys(rec)
+    return _FLAT[flat]
+
+
+#: a record's keys (in order) -> (whether it has a key a writer may nest, the log its keys tell)
+_SHAPES: dict[tuple[str, ...], tuple[bool, str | None]] = {}
+#: the keys of a record whose nested records were dotted -> the log they tell
+_FLAT: dict[tuple[str, ...], str | None] = {}
+_NESTED_KEYS = frozenset(_NESTED)
+
+
+def _by_keys(rec: dict[str, Any]) -> str | None:
+    """The first log whose keys (:data:`_KEYS`) the record has all of (a record without ``ts`` is none)."""
+    if "ts" not in rec:
+        return None
     for log, keys in _KEYS:
         if all(k in rec for k in keys):
             return log
