@@ -116,8 +116,9 @@ FALLBACK_PRODUCT = ("json",)
 FALLBACK_CATEGORY = ("json", "syslog")
 #: products without a dedicated source whose logs are text lines the ``syslog`` format reads (the
 #: taxonomy's ``product: apache``: httpd's access and error logs; FortiGate's ``key=value`` log lines,
-#: which SigmaHQ's rules name ``product: fortigate`` or ``fortinet``): routed as a category-only logsource
-TEXT_PRODUCTS = ("apache", "fortigate", "fortinet", "fortios")
+#: which SigmaHQ's rules name ``product: fortigate`` or ``fortinet``; ``product: generic``, any
+#: application's log, as SigmaHQ's ``rules/application/ai`` rules name it): routed as a category-only logsource
+TEXT_PRODUCTS = ("apache", "fortigate", "fortinet", "fortios", "generic")
 
 
 def route(rule: SigmaRule | SigmaCorrelationRule) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None, str | None]:
