@@ -156,3 +156,28 @@ def test_otlp_text_body_of_a_zeek_line(tmp_path: Path) -> None:
     rows = _rows(tmp_path, "network_activity")
     assert sorted(r["src_endpoint"]["port"] for r in rows) == [36844, 46378]
     assert all(r["metadata"]["log_source"] == CONN_LOG and r["device"]["hostname"] == "sensor-01" for r in rows)
+
+
+# OTLP JSON as senders wrote it before OTLP 0.15 (instrumentationLibraryLogs, instrumentationLibrary, the records as
+# ``logs``) and with SeverityNumber by its enum name (proto3's JSON mapping has parsers take names): the request was
+# answered 200 and nothing stored (its unknown keys ignored: no scopeLogs, no records). The logs line of the example
+# in OpenTelemetry's "JSON serialization" (file storage) document, its ``resourceLogs`` as the request.
+OLD_OTLP = (b'{"resourceLogs":[{"resource":{"attributes":[{"key":"resource-attr","value":{"stringValue":'
+            b'"resource-attr-val-1"}}]},"instrumentationLibraryLogs":[{"instrumentationLibrary":{},"logs":[{"timeUnixNano":'
+            b'"1581452773000000789","severityNumber":"SEVERITY_NUMBER_INFO","severityText":"Info","name":"logA","body":'
+            b'{"stringValue":"This is a log message"},"attributes":[{"key":"app","value":{"stringValue":"server"}},{"key":'
+            b'"instance_num","value":{"intValue":"1"}}],"droppedAttributesCount":1,"traceId":'
+            b'"08040201000000000000000000000000","spanId":"0102040800000000"},{"timeUnixNano":"1581452773000000789",'
+            b'"severityNumber":"SEVERITY_NUMBER_INFO","severityText":"Info","name":"logB","body":{"stringValue":'
+            b'"something happened"},"attributes":[{"key":"customer","value":{"stringValue":"acme"}},{"key":"env","value":'
+            b'{"stringValue":"dev"}}],"droppedAttributesCount":1,"traceId":"","spanId":""}]}]}]}')
+
+
+def test_otlp_json_of_before_scope_logs(tmp_path: Path) -> None:
+    assert _post(tmp_path, "/v1/logs", OLD_OTLP, "application/json").json() == {}
+    rows = _rows(tmp_path, "base_event")
+    assert sorted(r["message"] for r in rows) == ["This is a log message", "something happened"]
+    assert {r["severity_id"] for r in rows} == {1} and {r["time"] for r in rows} == {1581452773000}
+    first = orjson.loads(next(r for r in rows if r["message"] == "This is a log message")["unmapped"])
+    assert first["attributes"] == {"app": "server", "instance_num": 1} and first["span_id"] == "0102040800000000"
+    assert first["severity_number"] == 9

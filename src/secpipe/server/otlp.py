@@ -4,7 +4,9 @@
 - request: an ``ExportLogsServiceRequest`` (opentelemetry-proto ``collector/logs/v1``) as binary
   protobuf (``Content-Type: application/x-protobuf``, the exporters' default) or in OTLP's JSON
   encoding (``application/json``: the proto3 JSON mapping with lowerCamelCase keys, 64-bit
-  integers as strings or numbers, enums as integers, trace and span ids as hex, not base64);
+  integers as strings or numbers, enums as integers (or their names, as proto3's JSON mapping has parsers
+  take them), trace and span ids as hex, not base64; OTLP before 0.15's ``instrumentationLibraryLogs``,
+  ``instrumentationLibrary`` and ``logs``, which senders still write, read as the ScopeLogs they became);
   ``Content-Encoding`` gzip (or the other codecs every route reads) within the body and
   decompressed limits. Another content type is answered 415.
 - answer: an ``ExportLogsServiceResponse`` in the request's encoding, 200; with
@@ -71,12 +73,16 @@ class _Resource(msgspec.Struct, rename="camel"):
 class _ScopeLogs(msgspec.Struct, rename="camel"):
     scope: _Scope | None = None
     log_records: list[dict[str, Any]] | None = None
+    # OTLP before 0.15's ScopeLogs (InstrumentationLibraryLogs; its records were ``logs`` before 0.12)
+    instrumentation_library: _Scope | None = None
+    logs: list[dict[str, Any]] | None = None
 
 
 class _ResourceLogs(msgspec.Struct, rename="camel"):
     resource: _Resource | None = None
     scope_logs: list[_ScopeLogs] | None = None
     schema_url: Any = None
+    instrumentation_library_logs: list[_ScopeLogs] | None = None  # OTLP before 0.15 (removed in 0.19)
 
 
 class _Request(msgspec.Struct, rename="camel"):
@@ -124,11 +130,19 @@ def _nanos(v: Any) -> int:
     return v if v.__class__ is int and v > 0 else 0
 
 
+#: SeverityNumber's enum value names (logs.proto), which the proto3 JSON mapping has parsers take for the numbers
+#: (the Collector's own file exporter wrote them so: ``"severityNumber": "SEVERITY_NUMBER_INFO"``)
+_SEVERITY_NAMES = {f"SEVERITY_NUMBER_{name}{k if k > 1 else ''}": 4 * i + k
+                   for i, name in enumerate(("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")) for k in range(1, 5)}
+
+
 def _json_record(r: dict[str, Any]) -> dict[str, Any]:
     """A log record of the JSON encoding -> its fields (:func:`_document`'s input)."""
+    severity = r.get("severityNumber")
     return {
         "time": _nanos(r.get("timeUnixNano")), "observed": _nanos(r.get("observedTimeUnixNano")),
-        "severity_number": r.get("severityNumber"), "severity_text": r.get("severityText"),
+        "severity_number": _SEVERITY_NAMES.get(severity, severity) if isinstance(severity, str) else severity,
+        "severity_text": r.get("severityText"),
         "trace_id": _hex(r.get("traceId")), "span_id": _hex(r.get("spanId")), "event_name": r.get("eventName"),
         "attributes": _json_attrs(r.get("attributes")), "body": _json_value(r.get("body")),
     }  # fmt: skip
@@ -154,10 +168,10 @@ def json_records(body: bytes) -> list[dict[str, Any]]:
     out = []
     for rl in req.resource_logs or []:
         resource = _json_attrs(rl.resource.attributes) if rl.resource else {}
-        for sl in rl.scope_logs or []:
-            sc = sl.scope or _Scope()
+        for sl in (rl.scope_logs or []) + (rl.instrumentation_library_logs or []):
+            sc = sl.scope or sl.instrumentation_library or _Scope()
             scope = {"name": sc.name, "version": sc.version, "attributes": _json_attrs(sc.attributes)}
-            out += [_document(resource, scope, _json_record(r)) for r in sl.log_records or []]
+            out += [_document(resource, scope, _json_record(r)) for r in (sl.log_records or []) + (sl.logs or [])]
     return out
 
 
