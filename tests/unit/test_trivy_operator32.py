@@ -105,3 +105,29 @@ def test_cluster_compliance_detail_report() -> None:
     assert r["policy"]["group"] == {"uid": "nsa-details", "name": "national security agency - kubernetes hardening guidance"}
     assert r["message"] == "ReplicaSet 'coredns-96cc4f57d' should not be set with 'kube-system' namespace"
     assert json.loads(r["unmapped"]) == {"objectType": "ReplicaSet"}
+
+
+def test_starboard_kube_bench_and_kube_hunter_reports() -> None:
+    """Starboard's CISKubeBenchReport and KubeHunterReport (its docs' listings), dead-lettered before (no
+    kind read): kube-bench results as Compliance Findings of their node, kube-hunter's as Vulnerability
+    Findings of the cluster; Starboard's own resource labels name the workload."""
+    d, rows = _decoded(_item("starboard-ciskubebenchreport.yaml"))
+    assert not d.dead and [(r["compliance"]["control"], r["compliance"]["status"], r["status"]) for r in rows] == [
+        ("1.1.1", "Pass", "Resolved"), ("1.1.2", "Pass", "Resolved")]  # fmt: skip
+    r = rows[0]
+    assert (r["resources"][0]["type"], r["resources"][0]["name"], r["time"]) == ("Node", "kind-control-plane", 1621511638000)
+    assert r["compliance"]["category"] == "Master Node Security Configuration" and r["metadata"]["product"]["version"] == "0.5.0"
+    assert r["remediation"]["desc"].startswith("Run the below command") and r["severity"] == "Unknown"  # (kube-bench rates none)
+    assert json.loads(r["unmapped"]) == {"node_type": "master", "scored": True, "section": "1.1"}
+    warned = _item("starboard-ciskubebenchreport.yaml")
+    warned["report"]["sections"][0]["tests"][0]["results"][1]["status"] = "WARN"  # (kube-bench's other words)
+    warned["report"]["sections"][0]["tests"][0]["results"][0]["status"] = "INFO"
+    _, rows = _decoded(warned)
+    assert [(r["compliance"]["status_id"], r["compliance"]["status"]) for r in rows] == [(99, "INFO"), (2, "Warning")]
+    d, [v] = _decoded(_item("starboard-kubehunterreport.yaml"))
+    assert not d.dead and v["class_name"] == "Vulnerability Finding" and v["severity"] == "Low"
+    assert v["vulnerabilities"][0]["advisory"]["uid"] == "CAP_NET_RAW Enabled"  # (vid None: its name)
+    assert v["resources"][1]["name"] == "Local to Pod (cf63974f-26a4-43f7-9409-44102fc75900-sl7vq)"
+    assert (v["resources"][0]["type"], v["resources"][0]["name"]) == ("Cluster", "cluster")
+    assert v["message"] == "CAP_NET_RAW Enabled in Local to Pod (cf63974f-26a4-43f7-9409-44102fc75900-sl7vq)"
+    assert json.loads(v["unmapped"]) == {"category": "Access Risk", "evidence": ""}

@@ -13,7 +13,10 @@ them as ``podChecks`` and ``containerChecks``); ClusterComplianceReport (``statu
 (:func:`as_detail_compliance`). SbomReport and ClusterSbomReport hold a package inventory, a CycloneDX
 BOM (``report.components``): it is read by the sbom format, so, as a BOM without vulnerabilities, it
 holds no event (no OCSF class here records a container image's packages; Software Inventory Info
-describes a device), and is no dead letter either.
+describes a device), and is no dead letter either. Starboard's (trivy-operator's predecessor) CISKubeBenchReport
+(kube-bench's sections of a node: each result a misconfiguration, :func:`_bench`) and KubeHunterReport
+(kube-hunter's vulnerabilities of the cluster, :func:`_hunted`) are read too, its ``starboard.resource.*``
+labels naming the workload as trivy-operator's do.
 
 Each report is rewritten as the ``trivy k8s`` report of its one workload and mapped by
 :class:`~secpipe.formats.trivy.Trivy` as such, so a finding has the columns a Trivy report gives it:
@@ -49,7 +52,9 @@ COMPLIANCE = "ClusterComplianceReport"
 DETAIL = "ClusterComplianceDetailReport"  # (trivy-operator before 0.9: a compliance report's failures)
 #: package inventories (``report.components``: a CycloneDX BOM), read by the sbom format
 SBOM_KINDS = frozenset(("SbomReport", "ClusterSbomReport"))
-KINDS = _VULN_KINDS | _SECRET_KINDS | _CHECK_KINDS | SBOM_KINDS | {COMPLIANCE, DETAIL}
+#: Starboard's (trivy-operator's predecessor) reports of kube-bench (a node's CIS benchmark) and kube-hunter
+_BENCH, _HUNTER = "CISKubeBenchReport", "KubeHunterReport"
+KINDS = _VULN_KINDS | _SECRET_KINDS | _CHECK_KINDS | SBOM_KINDS | {COMPLIANCE, DETAIL, _BENCH, _HUNTER}
 _GROUP = "aquasecurity.github.io/"
 
 _VULN_KEYS = {"vulnerabilityID": "VulnerabilityID", "resource": "PkgName", "installedVersion": "InstalledVersion",
@@ -122,10 +127,13 @@ def _workload(item: dict[str, Any]) -> dict[str, Any]:
         md["RepoDigests"] = [f"{image}@{art['digest']}"]
     if _text(os_.get("family")):
         md["OS"] = {"Family": os_["family"], "Name": os_.get("name")} | ({"EOSL": True} if os_.get("eosl") else {})
+    def label(key: str) -> str | None:  # (trivy-operator's label, else Starboard's)
+        return _text(labels.get(f"trivy-operator.resource.{key}")) or _text(labels.get(f"starboard.resource.{key}"))
+
     return {
-        "Namespace": _text(labels.get("trivy-operator.resource.namespace")) or _text(meta.get("namespace")),
-        "Kind": _text(labels.get("trivy-operator.resource.kind")) or _text(owner.get("kind")) or item.get("kind"),
-        "Name": _text(labels.get("trivy-operator.resource.name")) or _text(owner.get("name")) or _text(meta.get("name")),
+        "Namespace": label("namespace") or _text(meta.get("namespace")),
+        "Kind": label("kind") or _text(owner.get("kind")) or item.get("kind"),
+        "Name": label("name") or _text(owner.get("name")) or _text(meta.get("name")),
         "Metadata": md or None,
     }
 
@@ -133,6 +141,11 @@ def _workload(item: dict[str, Any]) -> dict[str, Any]:
 def _results(item: dict[str, Any], w: dict[str, Any]) -> list[dict[str, Any]]:
     """The report's findings as Trivy results (vulnerabilities and secrets by their target)."""
     kind, rep = item["kind"], item["report"]
+    if kind == _BENCH:
+        return _bench(rep, w)
+    if kind == _HUNTER:
+        found = rep.get("vulnerabilities")
+        rep = {"vulnerabilities": [_hunted(v) for v in (found if isinstance(found, list) else ())]}
     if kind in _CHECK_KINDS:
         checks = rep.get("checks")
         if not isinstance(checks, list):  # Starboard-era: pod checks and checks per container
@@ -153,7 +166,7 @@ def _results(item: dict[str, Any], w: dict[str, Any]) -> list[dict[str, Any]]:
             misconfs.append(m)
         return [{"Target": f"{w['Kind']}/{w['Name']}", "Class": "config", "Type": "kubernetes",
                  "Misconfigurations": misconfs}] if misconfs else []  # fmt: skip
-    key, keys, field = ("vulnerabilities", _VULN_KEYS, "Vulnerabilities") if kind in _VULN_KINDS else \
+    key, keys, field = ("vulnerabilities", _VULN_KEYS, "Vulnerabilities") if kind in _VULN_KINDS | {_HUNTER} else \
         ("secrets", _SECRET_KEYS, "Secrets")
     found = rep.get(key)
     image = ((w["Metadata"] or {}).get("RepoTags") or [None])[0]  # a finding without a target is the image's
@@ -176,13 +189,48 @@ def _results(item: dict[str, Any], w: dict[str, Any]) -> list[dict[str, Any]]:
     return list(out.values())
 
 
+def _bench(rep: dict[str, Any], w: dict[str, Any]) -> list[dict[str, Any]]:
+    """A CISKubeBenchReport's results (kube-bench's JSON: ``sections[].tests[].results[]``) as the
+    misconfigurations of its node: the test number its ID, the description its Title, kube-bench's status
+    (PASS, FAIL, WARN, INFO) its Status, the remediation its Resolution, the section's text its Type; the
+    group (``section``), ``node_type`` and ``scored`` kept."""
+    misconfs = []
+    for sec in rep.get("sections") or ():
+        sec = _obj(sec)
+        for t in sec.get("tests") or ():
+            t = _obj(t)
+            for r in t.get("results") or ():
+                if not isinstance(r, dict):
+                    misconfs.append(r)  # (dead-lettered as a misconfiguration of the wrong shape)
+                    continue
+                m = {"ID": r.get("test_number"), "Title": r.get("test_desc"), "Status": r.get("status"),
+                     "Resolution": r.get("remediation"), "Type": sec.get("text"), "section": t.get("section"),
+                     "node_type": sec.get("node_type"), "scored": r.get("scored")}  # fmt: skip
+                misconfs.append({k: v for k, v in m.items() if v is not None})
+    return [{"Target": f"{w['Kind']}/{w['Name']}", "Class": "config", "Type": "kube-bench",
+             "Misconfigurations": misconfs}] if misconfs else []  # fmt: skip
+
+
+def _hunted(v: Any) -> Any:
+    """A KubeHunterReport's vulnerability in the operator's vulnerability spelling: ``vid`` (kube-hunter's
+    KHV id; its vulnerability's name where it gives none, ``None``) the vulnerabilityID, ``vulnerability``
+    the title, ``avd_reference`` the primary link, ``location`` the target; category, evidence, hunter kept."""
+    if not isinstance(v, dict):
+        return v
+    vid = _text(v.get("vid") or v.get("id"))
+    out = {k: x for k, x in v.items() if k not in ("vid", "id", "vulnerability", "avd_reference", "location")}
+    return out | {"vulnerabilityID": vid if vid and vid != "None" else v.get("vulnerability"), "title": v.get("vulnerability"),
+                  "primaryLink": v.get("avd_reference"), "target": v.get("location")}  # fmt: skip
+
+
 def as_trivy(item: dict[str, Any]) -> bytes:
     """One report rewritten as the ``trivy k8s`` JSON report of its workload (see the module docstring)."""
     rep = item["report"]
     meta = _obj(item.get("metadata"))
     w = _workload(item)
     scanner = _obj(rep.get("scanner"))
-    doc: dict[str, Any] = {"ClusterName": "", "CreatedAt": _text(rep.get("updateTimestamp")) or _text(meta.get("creationTimestamp"))}
+    when = _text(rep.get("updateTimestamp")) or _text(rep.get("generatedAt")) or _text(meta.get("creationTimestamp"))
+    doc: dict[str, Any] = {"ClusterName": "", "CreatedAt": when}
     if _text(scanner.get("version")):
         doc["Trivy"] = {"Version": scanner["version"]}
     if _text(meta.get("uid")):

@@ -492,8 +492,9 @@ def _version(trivy: Any) -> str | None:
 def _line(raw: msgspec.Raw) -> str:
     """A raw JSON line number as text ("" when absent); ``f"{raw}"`` would give the object's repr."""
     return bytes(raw).decode()
-#: Trivy misconfiguration Status -> OCSF compliance.status caption (compliance object enum).
-_COMPLIANCE_STATUS = {"PASS": "Pass", "FAIL": "Fail", "EXCEPTION": "Other", "": "Unknown", "?": "Other"}
+#: Trivy misconfiguration Status -> OCSF compliance.status caption (compliance object enum); WARN is
+#: kube-bench's (a Starboard CISKubeBenchReport's results, see _trivy_operator).
+_COMPLIANCE_STATUS = {"PASS": "Pass", "FAIL": "Fail", "WARN": "Warning", "EXCEPTION": "Other", "": "Unknown", "?": "Other"}
 _COMPLIANCE_ID = {"Pass": 1, "Warning": 2, "Fail": 3, "Other": 99, "Unknown": 0}
 _OTHER_STATUS = frozenset(("EXCEPTION", "?"))  # Other (99): the status word is Trivy's own
 
@@ -1155,7 +1156,7 @@ class Trivy(ReportFormat):
             "finding_info.src_url": url,
             "finding_info.first_seen_time": pub,
             "finding_info.modified_time": mod,
-            "message": pc.binary_join_element_wise(ids, pc.fill_null(f["PkgName"], ""), target, " in ", null_handling="skip"),
+            "message": pc.binary_join_element_wise(ids, or_null(f["PkgName"]), target, " in ", null_handling="skip"),
             "vulnerabilities": singleton_list(vuln),
         }
 
