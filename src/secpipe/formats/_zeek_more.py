@@ -20,8 +20,9 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
 - ``files`` -> Network File Activity (4010): Upload where the connection's originator sent the
   file (``is_orig``), Download where the responder did; ``file`` (``filename``, ``fuid``,
   ``mime_type``, ``total_bytes`` else ``seen_bytes``, the MD5 / SHA-1 / SHA-256 hashes), the
-  analyzer that saw it (``source``: HTTP, SMB, FTP_DATA...) as ``app_protocol_name``; the endpoints: the connection's (Zeek 5+), else of Zeek before 5 the sender
-  (``tx_hosts``) and receiver (``rx_hosts``), the sender the source where ``is_orig``;
+  analyzer that saw it (``source``: HTTP, SMB, FTP_DATA...) as ``app_protocol_name``; the
+  endpoints: the connection's (Zeek 5+), else of Zeek before 5 the sender (``tx_hosts``) and
+  receiver (``rx_hosts``), the sender the source where ``is_orig``;
 - ``ntlm`` -> Authentication (3002), Logon, protocol NTLM: ``username`` / ``domainname`` the user,
   the client's ``hostname`` the source's, the server's names from its CHALLENGE (NetBIOS name,
   DNS name, tree name) the destination's ``name``, ``hostname``, ``domain``; ``success`` the status;
@@ -29,7 +30,8 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
   project's mapping says Scan, which is a mail scanner's verdict): ``email`` (From, To, Cc,
   Reply-To, Message-ID, Subject headers; the envelope's MAIL FROM and RCPT TO), ``smtp_hello``,
   the server's ``last_reply`` as ``status_detail``, ``direction_id`` by ``local_orig`` /
-  ``local_resp`` (Inbound, Outbound, Internal), protocol SMTP;
+  ``local_resp`` where a record has them (Inbound, Outbound, Internal; smtp.log itself does not),
+  protocol SMTP;
 - ``x509`` -> Network Activity (4001), Other, as the OCSF project's mapping: ``tls.certificate``
   (serial number, subject, issuer, version, validity as ``created_time`` / ``expiration_time``,
   the ``fingerprint``) and its DNS names as ``tls.sans``. The log names no connection nor TLS
@@ -211,13 +213,12 @@ def _files(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str,
     orig = field(s, "is_orig")
     tx, rx = _first(field(s, "tx_hosts")), _first(field(s, "rx_hosts"))
     sender_first = pc.fill_null(orig, True)
-    n = len(s)
     name, uid = field(s, "filename"), field(s, "fuid")
     known = pc.or_(pc.is_valid(name), pc.is_valid(uid))
     return true_false(orig, 1, 2, 0), 1, {
         "file.name": name, "file.uid": uid, "file.mime_type": field(s, "mime_type"),
         "file.size": pc.coalesce(field(s, "total_bytes"), field(s, "seen_bytes")),
-        "file.type_id": where(known, const(0, n, I32)), "file.type": where(known, const("Unknown", n, S)),
+        **_unknown_type("file", known),
         "file.hashes": _hashes([field(s, k) for k in ("md5", "sha1", "sha256")]),
         "app_protocol_name": field(s, "source"), "start_time": times,
         "src_endpoint.ip": pc.coalesce(field(s, "id.orig_h"), pc.if_else(sender_first, tx, rx)),
@@ -369,21 +370,25 @@ def _smb_cmd(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[st
     st, name = field(s, "status"), field(s, "referenced_file.name")
     ids = pc.if_else(pc.is_null(st), pa.scalar(0, I32), pc.if_else(pc.equal(st, "SUCCESS"), pa.scalar(1, I32),
                                                                        pa.scalar(99, I32)))
-    n = len(s)
     return 99, 1, {
         "command": field(s, "command"), "status_id": ids, "status_code": st,
         "status": pc.if_else(pc.equal(ids, 99), st, STATUS.take(pc.if_else(pc.equal(ids, 99), pa.scalar(0, I32), ids))),
         "dialect": field(s, "version"), "share": field(s, "tree"),
         "file.name": name, "file.size": where(pc.is_valid(name), field(s, "referenced_file.size")),
-        "file.type_id": where(pc.is_valid(name), const(0, n, I32)), "file.type": where(pc.is_valid(name), const("Unknown", n, S)),
+        **_unknown_type("file", pc.is_valid(name)),
     }  # fmt: skip
 
 
 def _device(s: pa.StructArray) -> dict[str, pa.Array]:
     """The host a record names (``host``) as the device (its type unknown)."""
-    host, n = field(s, "host"), len(s)
-    return {"device.ip": host, "device.type_id": where(pc.is_valid(host), const(0, n, I32)),
-            "device.type": where(pc.is_valid(host), const("Unknown", n, S))}
+    host = field(s, "host")
+    return {"device.ip": host, **_unknown_type("device", pc.is_valid(host))}
+
+
+def _unknown_type(obj: str, present: pa.Array) -> dict[str, pa.Array]:
+    """An object's required ``type_id`` (Unknown: Zeek does not say) where the object is ``present``."""
+    n = len(present)
+    return {f"{obj}.type_id": where(present, const(0, n, I32)), f"{obj}.type": where(present, const("Unknown", n, S))}
 
 
 def _software(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
