@@ -46,3 +46,19 @@ def test_websocket_streams_are_creates(monkeypatch: pytest.MonkeyPatch) -> None:
                    ("pods/portforward", "get", 1, 600301), ("pods/exec", "create", 1, 600301),
                    ("pods/log", "get", 2, 600302), ("pods", "get", 2, 600302)]  # fmt: skip
     assert {r["activity_name"] for r in rows[:4]} == {"Create"}
+
+
+def test_exec_compliance_control_sees_websocket_streams() -> None:
+    """K8S-1 (rules/compliance/k8s/k8s_1_exec_attach.yml) matched ``create`` only: a kubectl 1.30+ exec was missed."""
+    from secpipe.detect.compliance.catalog import load_controls
+    from secpipe.detect.compliance.evaluate import evaluate_batches
+    from secpipe.formats import get
+
+    name = EXEC["objectRef"]["name"]
+    events = [EXEC | {"verb": "get"}, ATTACH | {"verb": "get"},
+              EXEC | {"verb": "get", "auditID": "log", "objectRef": _ref(EXEC, "log"),
+                      "requestURI": f"/api/v1/namespaces/default/pods/{name}/log"}]  # fmt: skip
+    dec = get("k8s_audit").decode(b"\n".join(json.dumps(e).encode() for e in events), "t")
+    rows = {r["metadata"]["original_event_uid"]: r["metadata"]["uid"] for b in dec.batches for r in b.to_pylist()}
+    matched = evaluate_batches(load_controls(), dec.batches).get("k8s-1-exec-attach", set())
+    assert matched == {rows[EXEC["auditID"]], rows[ATTACH["auditID"]]}  # not the log read
