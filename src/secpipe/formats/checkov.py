@@ -13,6 +13,13 @@ check in ``checkov -o sarif`` (which the sarif format reads), each check result 
 - ``repo_file_path`` (else ``file_path``) and ``file_line_range`` -> ``affected_code[0]``;
   ``resource`` (``google_storage_bucket.terragoat_website``) -> ``resources[0]`` (name; its type
   the part before the first dot, for a Terraform address).
+- An SCA check (``sca_package``, ``sca_image``: a platform key's package scan) names what it found in
+  ``vulnerability_details``: its ``id`` is the vulnerability's ``cve`` (a CVE: with ``description``,
+  ``published_date`` and the ``cvss`` score at the version its ``vector`` names) or else its ``advisory``
+  (GHSA-, PRISMA- ...; ``src_url`` the ``link``), in place of the check; ``package_name`` /
+  ``package_version`` -> ``affected_packages[0]`` (``lowest_fixed_version`` as ``fixed_in_version``, not
+  ``N/A``); its ``severity`` where the check names none. A license check keeps the check as its advisory,
+  with the package it names. ``vulnerability_details`` stays in ``unmapped`` whole.
 - Status: a failed check New (1), a skipped one (a ``#checkov:skip`` suppression) Suppressed (3), a
   passed one Resolved (4), as a SARIF ``kind: pass`` result. ``severity`` (LOW .. CRITICAL, given
   only with a platform API key) -> ``severity_id``, else Unknown.
@@ -39,6 +46,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe.formats._findings import (
+    CVSS_LIST,
     STR_LIST,
     ReportFormat,
     S,
@@ -56,9 +64,26 @@ from secpipe.formats.base import (
     decode_typed,
     event_uids,
     int32_or_none,
+    parse_times,
     strs,
     to_batch,
 )
+
+
+class _VulnDetails(msgspec.Struct, gc=False):
+    """An SCA check's ``vulnerability_details`` (checkov/common/sca/output.py; a license check's holds the
+    package and its license alone)."""
+
+    id: str | None = None
+    severity: str | None = None
+    package_name: str | None = None
+    package_version: str | None = None
+    link: str | None = None
+    cvss: float | str | None = None
+    vector: str | None = None
+    description: str | None = None
+    published_date: str | None = None
+    lowest_fixed_version: str | None = None
 
 
 class _Check(msgspec.Struct, gc=False):
@@ -71,6 +96,7 @@ class _Check(msgspec.Struct, gc=False):
     severity: str | None = None
     guideline: str | None = None
     bc_category: str | None = None
+    vulnerability_details: _VulnDetails | None = None
 
 
 class _Results(msgspec.Struct, gc=False):
@@ -103,6 +129,58 @@ _MAPPED = frozenset({"check_id", "check_name", "file_path", "repo_file_path", "f
                      "severity", "guideline", "bc_category"})  # fmt: skip
 #: (the results' list, the finding status it gives: failed New, skipped Suppressed, passed Resolved)
 _LISTS = (("failed_checks", 1), ("skipped_checks", 3), ("passed_checks", 4))
+
+
+_NO_DETAILS = _VulnDetails()
+_CVSS_VERSION = re.compile(r"^CVSS:(\d+\.\d+)/")
+
+
+def _cvss(vd: _VulnDetails) -> list[dict[str, Any]] | None:
+    """The cve's CVSS of an SCA check: its score with the version its vector names (OCSF requires both)."""
+    try:
+        score = float(vd.cvss) if vd.cvss is not None else None
+    except ValueError:
+        score = None
+    m = _CVSS_VERSION.match(vd.vector or "")
+    if score is None or m is None:
+        return None
+    return [{"version": m.group(1), "base_score": score, "vector_string": vd.vector, "vendor_name": None}]
+
+
+def _fixed(v: str | None) -> str | None:
+    """An SCA check's lowest fixed version (Checkov's ``N/A``: none)."""
+    return v if v and v.upper() != "N/A" else None
+
+
+def _sca_vulnerabilities(cs: list[_Check], rule: pa.Array, title: pa.Array, url: pa.Array, sev: pa.Array,
+                         code: pa.Array, has_file: pa.Array) -> pa.Array:
+    """The vulnerabilities of checks some of which are SCA checks (see the module docstring)."""
+    none = pa.scalar(None, S)
+    vds = [c.vulnerability_details or _NO_DETAILS for c in cs]
+    # an SCA check (sca_package, sca_image) names the vulnerability it found: a CVE is the cve (OCSF 1.8.0: one
+    # of advisory / cve / cwe), another id (GHSA-, PRISMA-) the advisory in place of the check
+    vid = strs([vd.id or None for vd in vds])
+    cve = pc.if_else(pc.fill_null(pc.match_substring_regex(vid, r"^CVE-\d{4}-\d+$"), False), vid, none)
+    adv = pc.if_else(cve.is_valid(), none, pc.coalesce(vid, rule))
+    vdesc = strs([vd.description or None for vd in vds])
+    link = strs([vd.link or None for vd in vds])
+    cvss = pa.array([_cvss(vd) for vd in vds], CVSS_LIST)
+    pkg = nest({"name": strs([vd.package_name or None for vd in vds]),
+                "version": strs([vd.package_version or None for vd in vds]),
+                "fixed_in_version": strs([_fixed(vd.lowest_fixed_version) for vd in vds])})  # fmt: skip
+    has_pkg = pc.and_(pkg.field("name").is_valid(), pkg.field("version").is_valid())
+    return nest({
+        "title": pc.coalesce(title, rule),
+        "desc": vdesc,
+        "severity": captions(_CLS, "severity_id", sev),
+        "references": pa.array([[vd.link] if vd.link else None for vd in vds], STR_LIST),
+        "cve": only_where(nest({"uid": cve, "desc": vdesc, "created_time": parse_times([vd.published_date for vd in vds]),
+                                "cvss": cvss}), cve),  # fmt: skip
+        "advisory": only_where(nest({"uid": adv, "title": pc.coalesce(title, rule),
+                                     "src_url": pc.if_else(vid.is_valid(), link, url)}), adv),  # fmt: skip
+        "affected_packages": singleton_list(pkg, has_pkg),
+        "affected_code": singleton_list(code, has_file),
+    })  # fmt: skip
 
 
 def _lines(c: _Check) -> tuple[int | None, int | None]:
@@ -164,7 +242,8 @@ class Checkov(ReportFormat):
     def _batch(self, fs: list[_Found]) -> pa.RecordBatch:
         n = len(fs)
         cs = [f.check for f in fs]
-        sev = severity_ids([c.severity for c in cs])
+        sev = severity_ids([c.severity or (c.vulnerability_details.severity if c.vulnerability_details else None)
+                            for c in cs])  # fmt: skip
         raws = [f.raw for f in fs]
         cols = base_columns(_CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
                             times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=sev)  # fmt: skip
@@ -186,12 +265,15 @@ class Checkov(ReportFormat):
             "rule.uid": rule,
             "rule.name": pc.coalesce(title, rule),
         })  # fmt: skip
-        vuln = nest({
-            "title": pc.coalesce(title, rule),
-            "severity": captions(_CLS, "severity_id", sev),
-            "advisory": only_where(nest({"uid": rule, "title": pc.coalesce(title, rule), "src_url": url}), rule),
-            "affected_code": singleton_list(code, has_file),
-        })  # fmt: skip
+        if any(c.vulnerability_details for c in cs):
+            vuln = _sca_vulnerabilities(cs, rule, title, url, sev, code, has_file)
+        else:
+            vuln = nest({
+                "title": pc.coalesce(title, rule),
+                "severity": captions(_CLS, "severity_id", sev),
+                "advisory": only_where(nest({"uid": rule, "title": pc.coalesce(title, rule), "src_url": url}), rule),
+                "affected_code": singleton_list(code, has_file),
+            })  # fmt: skip
         resources: list[Any] = [[{"type": c.resource.split(".", 1)[0] if "." in c.resource else None, "name": c.resource}]
                                 if c.resource else None for c in cs]  # fmt: skip
         status = pa.array([f.status for f in fs], pa.int32())
