@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from tests.unit.holdout_support import assert_screen_matches_re2, fragment_lines, redact_lines
@@ -212,3 +213,21 @@ def test_a_password_after_a_pam_type_and_a_fingerprint_context_still_goes() -> N
     assert "Hunter2Pw" not in messages[0] and "Zq8vN3xLp0TkWm7RbY2cHd5sJf9gAe4U" not in messages[1]
     assert "pam_unix(passwd:chauthtok)" in messages[0] and "SHA256:k1kjhwoH/H3w31MbGOIGd7qxrkSQJnoAN0eYJVHDmmI" in messages[1]
     assert sorted(kinds) == ["generic_secret", "password"]
+
+
+@pytest.mark.parametrize("typ", [pa.string(), pa.large_string()])
+def test_the_screen_on_sliced_and_large_columns(typ: pa.DataType) -> None:
+    """The newer anchors are first looked for over the column's text as one string: a slice's own bytes only (a hit
+    before or after it is not its rows'), nulls and both offset widths."""
+    from secpipe import _compute as pc
+    from secpipe.transforms.protect import _native
+    from secpipe.transforms.protect.redact import PREFILTER
+
+    if not _native.screen_available():
+        pytest.skip("the C accelerator is not built here")
+    filler = '{"eventSource":"s3.amazonaws.com","userAgent":"aws-cli/2.13 Python/3.11 Linux/6.1"}'
+    lines = [filler, filler, None, filler, TPS[9][0], filler, TPS[17][0], TPS[20][0]]  # (no GENERIC word in them)
+    for start, stop in ((0, 8), (1, 4), (1, 5), (5, 7), (6, 7), (2, 3), (0, 4)):
+        col = pa.array(lines, typ).slice(start, stop - start)
+        hit, _keys = _native.screen(col, True)
+        assert hit.to_pylist() == pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist()
