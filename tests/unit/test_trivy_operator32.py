@@ -131,3 +131,25 @@ def test_starboard_kube_bench_and_kube_hunter_reports() -> None:
     assert (v["resources"][0]["type"], v["resources"][0]["name"]) == ("Cluster", "cluster")
     assert v["message"] == "CAP_NET_RAW Enabled in Local to Pod (cf63974f-26a4-43f7-9409-44102fc75900-sl7vq)"
     assert json.loads(v["unmapped"]) == {"category": "Access Risk", "evidence": ""}
+
+
+def test_reports_as_kubectl_get_o_yaml() -> None:
+    """``kubectl get ... -o yaml`` (one report, a List, ``---``-separated reports) is read as its JSON is;
+    a YAML alias (kubectl writes none; it would expand without bound) and broken YAML are dead-lettered."""
+    text = (HERE / "trivy-operator-exposedsecretreport.yaml").read_bytes()
+    assert formats.detect(text) is formats.get("trivy")
+    as_yaml = formats.get("trivy").decode(text, "x")
+    as_json, _ = _decoded(_item("trivy-operator-exposedsecretreport.yaml"))
+    assert [b.to_pylist() for b in as_yaml.batches] == [b.to_pylist() for b in as_json.batches]
+    bench = (HERE / "starboard-ciskubebenchreport.yaml").read_bytes()
+    listed = "apiVersion: v1\nkind: List\nitems:\n" + "".join(
+        "- " + "\n  ".join(t.decode().splitlines()) + "\n" for t in (text, bench))  # fmt: skip
+    for doc in (text + b"\n---\n" + bench, listed.encode()):
+        d = formats.get("trivy").decode(doc, "x")
+        assert not d.dead and sorted(r["class_name"] for b in d.batches for r in b.to_pylist()) == [
+            "Compliance Finding", "Compliance Finding", "Data Security Finding", "Data Security Finding"]  # fmt: skip
+    alias = text.replace(b"  secrets:\n  - category: Stripe", b"  secrets:\n  - &s\n    category: Stripe", 1) + b"  x: *s\n"
+    assert formats.get("trivy").decode(alias, "x").dead[0].reason == (
+        "not a trivy-operator report: a YAML alias (kubectl writes none): not read")  # fmt: skip
+    d = formats.get("trivy").decode(text + b"\n  summary: [unclosed\n", "x")
+    assert len(d.dead) == 1 and d.dead[0].reason.startswith("not a trivy-operator report: not YAML: ")

@@ -36,6 +36,8 @@ dead-lettered with the reason.
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 import msgspec
@@ -69,10 +71,52 @@ _SUMMARY_KEYS = {"id": "ID", "name": "Name", "description": "Description", "seve
                  "failTotal": "TotalFail", "passTotal": "TotalPass"}  # fmt: skip
 
 
+#: the YAML of such a report (``kubectl get -o yaml``): its apiVersion and kind lines (a List's items' too)
+_YAML_API = re.compile(rb'(?m)^[ \t-]*apiVersion:[ \t]*["\']?aquasecurity\.github\.io/')
+_YAML_KIND = re.compile(rb'(?m)^[ \t-]*kind:[ \t]*["\']?(?:' + b"|".join(k.encode() for k in sorted(KINDS)) + rb')\b')
+
+
 def is_operator(head: bytes) -> bool:
-    """Whether a document's head opens a trivy-operator report or a list of them."""
+    """Whether a document's head opens a trivy-operator report or a list of them, as JSON or YAML."""
     h = bytes(head[:8192])  # (a memoryview body's head is one too)
-    return b'"aquasecurity.github.io/' in h and any(f'"{k}"'.encode() in h for k in KINDS)
+    if b'"aquasecurity.github.io/' in h:
+        return any(f'"{k}"'.encode() in h for k in KINDS)
+    return b"aquasecurity.github.io/" in h and _YAML_API.search(h) is not None and _YAML_KIND.search(h) is not None
+
+
+def is_json(data: bytes) -> bool:
+    """Whether a report document is JSON (else the YAML ``kubectl get -o yaml`` writes)."""
+    return bytes(data[:4096]).lstrip()[:1] in (b"{", b"[")
+
+
+@functools.cache
+def _loader() -> Any:
+    """PyYAML's safe loader (libyaml's where built) resolving no timestamps: a value stays the string
+    kubectl wrote (it quotes one that would read as another type, as the API's JSON has it)."""
+    import yaml  # (only for a YAML report: no start-up cost)
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    resolvers = {k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+                 for k, v in base.yaml_implicit_resolvers.items()}  # fmt: skip
+    return type("KubectlYamlLoader", (base,), {"yaml_implicit_resolvers": resolvers})
+
+
+def from_yaml(data: bytes) -> list[Any]:
+    """The objects of a YAML stream (one report, a ``kind: List``, ``---``-separated reports). Raises
+    ValueError with the reason: not YAML, or an alias (kubectl writes none, and aliases would be expanded
+    without bound when the report is encoded again)."""
+    import yaml
+
+    loader = _loader()
+    try:
+        for event in yaml.parse(data, Loader=loader):
+            if isinstance(event, yaml.AliasEvent):
+                msg = "a YAML alias (kubectl writes none): not read"
+                raise ValueError(msg)
+        return [d for d in yaml.load_all(data, Loader=loader) if d is not None]
+    except yaml.YAMLError as exc:
+        msg = f"not YAML: {exc}"
+        raise ValueError(msg) from exc
 
 
 def items(doc: Any) -> list[Any]:
@@ -313,5 +357,5 @@ def as_compliance(item: dict[str, Any]) -> bytes:
     return msgspec.json.encode(doc)
 
 
-__all__ = ["COMPLIANCE", "DETAIL", "KINDS", "SBOM_KINDS", "as_compliance", "as_detail_compliance", "as_trivy", "is_operator",
-           "items", "why_not"]
+__all__ = ["COMPLIANCE", "DETAIL", "KINDS", "SBOM_KINDS", "as_compliance", "as_detail_compliance", "as_trivy", "from_yaml",
+           "is_json", "is_operator", "items", "why_not"]

@@ -787,14 +787,15 @@ class Trivy(ReportFormat):
         return out
 
     def _operator(self, data: bytes, source: str) -> Decoded:
-        """trivy-operator reports (:mod:`._trivy_operator`): each read as the ``trivy k8s`` report of
-        its workload; an item of another kind dead-lettered alone."""
+        """trivy-operator reports (:mod:`._trivy_operator`), JSON or the YAML ``kubectl get -o yaml`` writes:
+        each read as the ``trivy k8s`` report of its workload; an item of another kind dead-lettered alone."""
+        body = bytes(data).removeprefix(BOM)
         try:
-            doc = msgspec.json.decode(bytes(data).removeprefix(BOM))
-        except msgspec.DecodeError as exc:
+            docs = [msgspec.json.decode(body)] if _trivy_operator.is_json(body) else _trivy_operator.from_yaml(body)
+        except (msgspec.DecodeError, ValueError) as exc:
             return self.dead(f"not a trivy-operator report: {exc}", source, data)
         out = Decoded()
-        for i, item in enumerate(_trivy_operator.items(doc)):
+        for i, item in enumerate(it for doc in docs for it in _trivy_operator.items(doc)):
             why = _trivy_operator.why_not(item)
             if why is None and item["kind"] == _trivy_operator.COMPLIANCE:
                 out.extend(self._compliance(_trivy_operator.as_compliance(item), source))
