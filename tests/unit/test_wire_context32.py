@@ -181,3 +181,15 @@ def test_otlp_json_of_before_scope_logs(tmp_path: Path) -> None:
     first = orjson.loads(next(r for r in rows if r["message"] == "This is a log message")["unmapped"])
     assert first["attributes"] == {"app": "server", "instance_num": 1} and first["span_id"] == "0102040800000000"
     assert first["severity_number"] == 9
+
+
+def test_hec_source_file_is_the_log_source(tmp_path: Path) -> None:
+    """A HEC ``source`` that is a file path (what Splunk sets for a monitored file) is ``metadata.log_source``; one
+    naming an app is not. Lines of elastic/integrations' system auth test log (tests/cases/holdout/SOURCE.md)."""
+    lines = (CASES / "holdout" / "elastic-system-auth.log").read_text().splitlines()[1:3]
+    body = b"".join(orjson.dumps({"event": line, "time": 1700489876, "host": "web-01", "source": src,
+                                  "sourcetype": "linux_secure", "index": "os"})
+                    for line, src in zip(lines, ("/var/log/secure", "auth-shipper"), strict=True))  # fmt: skip
+    assert _post(tmp_path, "/services/collector/event", body, "application/json").json()["code"] == 0
+    rows = _rows(tmp_path, "authentication")
+    assert sorted(r["metadata"].get("log_source") or "" for r in rows) == ["", "/var/log/secure"]

@@ -31,8 +31,9 @@ else auto-detection on the event (an event object wrapping one read line, such a
 it: :func:`~secpipe.server.shipped.lines_in`). Events that only the generic ``json`` format recognizes
 are stored as their whole envelope (so HEC's time, host, source and fields are kept); the
 events of a specific format keep them too (:func:`_in_context`: ``host`` and the OpenTelemetry
-attributes of ``fields`` in ``device``/``cloud`` where the format left those empty, all of it in
-``unmapped`` as ``hec``); a
+attributes of ``fields`` in ``device``/``cloud`` where the format left those empty, a ``source`` that is a
+file path (or ``fields``' ``log.file.path``) as ``metadata.log_source``, all of it in ``unmapped`` as ``hec``;
+an event object's own context wins: a Filebeat document's host and file); a
 ``time`` sent as a string of epoch seconds (Splunk takes ``"1700000000.123"`` too) is made a
 number there, so it is read as the event time. Answers are sent once everything is durable
 (WAL fsync): ``{"text": "Success", "code": 0}``; data that could not be made durable answers
@@ -426,9 +427,26 @@ def _in_context(names: list[str | None], docs: list[bytes], envs: list[_Envelope
             fields = otel_fields(env.fields) if env.fields.__class__ is dict else {}
             if host is not None or isinstance(env.host, str) and env.host:
                 fields["device.hostname"] = host or env.host
+            if (path := _file_of(env)) is not None:
+                fields["metadata.log_source"] = path
             found = hints[key] = _merged(own, Context(fields, {"hec": meta}))
         out[n] = ShippedLine(doc, host, getattr(doc, "at", None), found)
     return out
+
+
+#: a file path as a HEC ``source`` names the file its events were read from (Splunk's file monitor inputs, Splunk
+#: Connect for Kubernetes' ``/var/log/containers/...``): absolute POSIX or Windows
+_FILE_PATH = re.compile(r"/[^\x00]*[^/]|[A-Za-z]:\\.+")
+
+
+def _file_of(env: _Envelope) -> str | None:
+    """The file an envelope's events were read from (OCSF ``metadata.log_source``, "a file path"): its ``fields``'
+    ``log.file.path`` (the OpenTelemetry Collector's ``splunk_hec`` exporter puts a record's attributes there), else its
+    ``source`` when that is a file path (what Splunk sets it to for a monitored file; any other source names an app)."""
+    path = env.fields.get("log.file.path") if env.fields.__class__ is dict else None
+    if isinstance(path, str) and path:
+        return path
+    return env.source if isinstance(env.source, str) and _FILE_PATH.fullmatch(env.source) else None
 
 
 def _merged(own: str | None, envelope: Context) -> str:
