@@ -74,6 +74,12 @@ TPS = [
     ("ssh-keygen -t ed25519 -N 'K3ygen Pass' -f /tmp/id", "K3ygen Pass"),
     ("bcp dbo.Orders out orders.dat -S sqlsrv01 -U sa -P BcpPw99 -c", "BcpPw99"),
     ("hydra -l admin -p Hydr4Pw ssh://10.0.0.5", "Hydr4Pw"),
+    # dsmod's -pwd (its documentation's LDIF example), .NET's NetworkCredential(user, password) as PowerShell and VB
+    # scripts build it (public scripts' lines)
+    ("type export-3.ldif | dsmod user -pwd newpass1 -mustchpwd yes", "newpass1"),
+    ('.Credentials = New Net.NetworkCredential("cuidartegestor@gmail.com", "GesCuidarte")', "GesCuidarte"),
+    ("$c = [System.Net.NetworkCredential]::new('svc', 'N3wCred!')", "N3wCred!"),
+    ("$p = New-Object -TypeName System.Net.NetworkCredential -ArgumentList 'svc','ArgL1st!'", "ArgL1st!"),
 ]  # fmt: skip
 PASSWORDS = [
     ("wget --timeout=30  --ftp-user 'architech' --ftp-password 'Arch1tech' ftp://localhost/ftp-tmp/x.md5", "Arch1tech",
@@ -134,6 +140,10 @@ def test_space_separated_option_secrets_are_redacted(line: str, secret: str, kin
     "hydra -l admin -P /usr/share/wordlists/rockyou.txt 10.11.12.13 ftp",
     # the files kubectl reads a secret's keys from (Kubernetes' "Managing Secrets using kubectl")
     "kubectl create secret generic db-user-pass --from-file=username=./username.txt --from-file=password=./password.txt",
+    "$SecPassword = Convertto-SecureString -String $password -AsPlainText -Force", "dsmod user %username% -pwd %newPassword%",
+    "$credentials = New-Object System.Net.NetworkCredential(\"dummy\", $password, \"dummy\")",
+    "dsquery user -samid * | dsmod user -pwdneverexpires yes -mustchpwd no", "$pw = Read-Host -AsSecureString",
+    "$Password = Get-Content C:\\pw.txt", 'dsadd user "CN=bob,DC=corp,DC=local" -pwd * -mustchpwd yes',
 ])  # fmt: skip
 def test_lookalikes_placeholders_and_variables_stay(line: str) -> None:
     messages, raws, kinds = redact_lines([line])
@@ -231,3 +241,12 @@ def test_the_screen_on_sliced_and_large_columns(typ: pa.DataType) -> None:
         col = pa.array(lines, typ).slice(start, stop - start)
         hit, _keys = _native.screen(col, True)
         assert hit.to_pylist() == pc.fill_null(pc.match_substring_regex(col, PREFILTER), False).to_pylist()
+
+
+def test_the_cmdlet_a_password_comes_from_stays() -> None:
+    """PowerView's and many writeups' ``$SecPassword = ConvertTo-SecureString 'PASS' -AsPlainText -Force``: the literal
+    goes (cli_password), the cmdlet after ``$SecPassword =`` is no password value."""
+    line = "$SecPassword = ConvertTo-SecureString 'Ashare1972' -AsPlainText -force"
+    messages, _raws, kinds = redact_lines([line])
+    assert messages == ["$SecPassword = ConvertTo-SecureString '[REDACTED:cli_password]' -AsPlainText -force"]
+    assert kinds == ["cli_password"]

@@ -323,6 +323,9 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\becho[ \t]+(?:-[neE]+[ \t]+)?\\?[\"']?(?=[^\"'\\\r\n|]+\\?[\"']?[ \t]*\|[ \t]*sudo(?:[ \t]+-[A-Za-z]+)*[ ]-[A-Za-z]*S)"
              r"|[ ]-(?:src|dest)?(?:storepass|keypass)[ \t]+\\?[\"']?(?!android(?![^\s\"'\\]))"
              r"|\bssh-keygen\b[^\r\n|&;]{0,512}?[ ]-[NP][ \t]+\\?[\"']?"
+             r"|\bds(?:mod|add)(?:\.[Ee][Xx][Ee])?\b[^\r\n|&;]{0,512}?[ ]-pwd[ \t]+\\?[\"']?"
+             r"|(?<=[ \[(.])NetworkCredential(?:\]::new)?(?:[ \t]*\(|[ \t]+-ArgumentList[ \t]+\(?)[ \t]*\\?[\"'][^\"'\\\r\n]*\\?[\"']"
+             r"[ \t]*,[ \t]*\\?[\"']"
              r"|(?<![A-Za-z0-9])[Bb][Cc][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-P[ \t]*\\?[\"']?"
              r"|\bopenssl(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-(?:k|K(?=[ \t]+\\?[\"']?[0-9a-fA-F]{16}))[ \t]+\\?[\"']?"
              r"|" + _IMPACKET + r"[A-Za-z]*\\?[\"']?(?=[ ])[^\r\n|&;]{0,1024}?[ ]\\?[\"']?(?:[^\s/:@\"'\\]+/[^\s/:@\"'\\]+:"
@@ -344,7 +347,8 @@ DETECTORS: tuple[Detector, ...] = (
     # quoted value is the whole string ("p@ss w0rd", its closing quote JSON-escaped or not), else up to a delimiter;
     # a command line's --password / --token / --secret / --api-key / --client-secret VALUE (docker login, kubeadm join),
     # gpg's --passphrase VALUE; a PAM service's module type is none (the passwd program's "pam_unix(passwd:chauthtok)"),
-    # nor is the file kubectl's --from-file=password=PATH reads
+    # nor is the file kubectl's --from-file=password=PATH reads, nor the cmdlet a PowerShell variable's value comes from
+    # ($SecPassword = ConvertTo-SecureString 'PASS' ...: PASS is cli_password's)
     Detector("password",
              r"((?:(?<!--from-file=)(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
              r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
@@ -352,7 +356,8 @@ DETECTORS: tuple[Detector, ...] = (
              r"|[ ]--(?:(?:ftp|http|proxy)-password|oauth2-bearer)[ \t]+(?!-)[\"']?|[ ]--oauth2-bearer=[\"']?"
              r"|[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?(?:[ \t]+/[tT][ \t]+[^\s/]+)?[ \t]+/[dD][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])"
              r"|[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?[ \t]+-[Vv][Aa][Ll][Uu][Ee][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])))"
-             r"(?!" + _NOT_A_PASSWORD + r"|(?:chauthtok|auth|account|session|password)\))"
+             r"(?!" + _NOT_A_PASSWORD + r"|(?:chauthtok|auth|account|session|password)\)"
+             r"|(?i:convert(?:to|from)-securestring|read-host|get-credential|get-content|new-object)(?![A-Za-z0-9-]))"
              r"(?:(?<=\")[^\"\\\[][^\"\\]{3,}(?=\\?\")|(?<=')[^'\\\[][^'\\]{3,}(?=\\?')"
              r"|[^\s\"',;&{}\[\\][^\s\"',;&{}\\]{3,})",
              r"\1" + _ph("password")),
@@ -397,9 +402,10 @@ NEWER_ANCHORS = (
     r"[ ]-(?:src|dest)?(?:storepass|keypass)[ \t]", r"ssh-keygen[^\r\n]*[ ]-[NP][ \t]",
     r"(?:^|[^A-Za-z0-9])[Bb][Cc][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-P", r"[ ]--oauth2-bearer[\s=]",
     r"[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword"), r"[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword"),
+    r"ds(?:mod|add)[^\r\n]*[ ]-pwd[ \t]", r"[ ]\[?[A-Za-z.]*NetworkCredential",
 )
 #: a space-led superset of :data:`NEWER_ANCHORS` (a literal first byte: RE2 skips to each space with memchr)
-NEWER_SCREEN = (r"[ ](?:-[HhnaUNP]|-[kK][ \t]|-p[ \t]|-[A-Za-z]*S|-(?:src|dest|store|key)"
+NEWER_SCREEN = (r"[ ](?:-[HhnaUNP]|-[kK][ \t]|-p[ \t]|-pwd|-[A-Za-z]*S|-(?:src|dest|store|key)|\[?[A-Za-z.]*NetworkCredential"
                 r"|--(?:pw-nt-hash|hashes|user|ftp-|http-|proxy-|s3-|aws-|secret-access-key|oauth2-bearer)"
                 r"|/[A-Za-z0-9]{2,7}:|/[vV][ \t]|aws_secret_access_key)")
 NEWER_RE2 = "|".join(NEWER_ANCHORS)
