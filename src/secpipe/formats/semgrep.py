@@ -18,6 +18,10 @@ Like the same match in ``semgrep --sarif`` (which the sarif format reads), each 
   ``cve.cwe``), a GHSA id -> ``advisory``; else the first CWE of ``metadata.cwe`` (a string or a
   list of ``"CWE-79: Improper Neutralization ..."``) -> ``cwe`` (uid, caption); else the rule is the
   ``advisory`` (uid ``check_id``, ``src_url`` the rule's page), as for a SARIF result.
+- A Supply Chain match's dependency (``extra.sca_info.dependency_match.found_dependency``: package, version,
+  ecosystem, ``lockfile_path``; early reports' ``name`` / ``namespace``) -> the vulnerability's
+  ``affected_packages[0]``, its ``fixed_in_version`` the version the rule's ``sca-fix-versions`` names for it
+  (only a batch holding such a match builds the column).
 - ``extra.fingerprint`` -> ``finding_info.uid`` (Semgrep's own; OSS Semgrep 1.4x+ writes ``requires
   login`` there: then ``check_id|path|line:col``); a uid two matches share gets ``|path:line``.
 - Severity: ERROR High, WARNING Medium, INFO Low (the levels Semgrep's SARIF gives them: error,
@@ -69,6 +73,7 @@ class _Meta(msgspec.Struct, gc=False):
     confidence: Any = None
     source: Any = None
     sca_id: Any = msgspec.field(name="sca-vuln-database-identifier", default=None)
+    sca_fix: Any = msgspec.field(name="sca-fix-versions", default=None)  # [{package: version}]
 
 
 class _Extra(msgspec.Struct, gc=False):
@@ -77,6 +82,7 @@ class _Extra(msgspec.Struct, gc=False):
     fingerprint: str | None = None
     is_ignored: bool | None = None
     metadata: _Meta | None = None
+    sca_info: Any = None  # a Supply Chain match's dependency (read leniently: see _package)
 
 
 class _Match(msgspec.Struct, gc=False):
@@ -128,6 +134,35 @@ def _cwe(meta: _Meta) -> tuple[str | None, str | None]:
         if got:
             return got
     return None, None
+
+
+_PACKAGES = pa.list_(pa.struct([("name", S), ("version", S), ("package_manager", S), ("path", S),
+                                  ("fixed_in_version", S)]))  # fmt: skip
+
+
+def _package(e: _Extra, meta: _Meta) -> dict[str, Any] | None:
+    """A Supply Chain match's affected package: ``sca_info.dependency_match.found_dependency`` (package,
+    version, ecosystem, its lockfile), the fixed version its rule's ``sca-fix-versions`` names for it; None
+    without a name and version (OCSF requires both)."""
+    match = e.sca_info.get("dependency_match") if isinstance(e.sca_info, dict) else None
+    dep = match.get("found_dependency") if isinstance(match, dict) else None
+    if not isinstance(dep, dict):
+        return None
+    name, version = dep.get("package") or dep.get("name"), dep.get("version")  # (early: name, namespace)
+    if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
+        return None
+    fixed = next((v for f in meta.sca_fix if isinstance(f, dict) for k, v in f.items() if k == name and isinstance(v, str))
+                 if isinstance(meta.sca_fix, list) else (), None)  # fmt: skip
+    lock = dep.get("lockfile_path") or match.get("lockfile")
+    eco = dep.get("ecosystem") or dep.get("namespace")
+    return {"name": name, "version": version, "package_manager": eco if isinstance(eco, str) else None,
+            "path": lock if isinstance(lock, str) else None, "fixed_in_version": fixed}
+
+
+def _with_field(struct: pa.StructArray, name: str, values: pa.Array) -> pa.StructArray:
+    """``struct`` with one more field."""
+    fields = [struct.field(i) for i in range(struct.type.num_fields)]
+    return pa.StructArray.from_arrays([*fields, values], names=[*(f.name for f in struct.type), name])
 
 
 def _word(value: Any) -> str:
@@ -207,6 +242,9 @@ class Semgrep(ReportFormat):
             "advisory": only_where(nest({"uid": adv, "title": pc.coalesce(title, adv), "src_url": url}), adv),
             "affected_code": singleton_list(code, has_file),
         })  # fmt: skip
+        if any(e.sca_info for e in extras):  # Supply Chain matches: the dependency each found
+            pkgs = [_package(e, mt) for e, mt in zip(extras, metas, strict=True)]
+            vuln = _with_field(vuln, "affected_packages", pa.array([[p] if p else None for p in pkgs], _PACKAGES))
         fp = strs([e.fingerprint if e.fingerprint not in _NO_FP else None for e in extras])
         at = strs([f"{p.line}:{p.col}" for p in starts])
         uid = pc.coalesce(fp, pc.binary_join_element_wise(pc.fill_null(rule, "None"), pc.fill_null(files, "None"), at, "|"))  # fmt: skip
