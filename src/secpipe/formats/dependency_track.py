@@ -199,7 +199,7 @@ class DependencyTrack(ReportFormat):
     name = "dependency_track"
     report_type = _Report | list[msgspec.Raw]
     what = "a Dependency-Track findings export (FPF)"
-    description = "Dependency-Track findings export (FPF) -> Vulnerability Finding (2002) per finding"
+    description = "Dependency-Track findings export (FPF) or REST API findings array -> Vulnerability Finding (2002) per finding"
     framing = "document"
     product = "Dependency-Track"
     vendor = "OWASP"
