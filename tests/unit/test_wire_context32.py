@@ -193,3 +193,24 @@ def test_hec_source_file_is_the_log_source(tmp_path: Path) -> None:
     assert _post(tmp_path, "/services/collector/event", body, "application/json").json()["code"] == 0
     rows = _rows(tmp_path, "authentication")
     assert sorted(r["metadata"].get("log_source") or "" for r in rows) == ["", "/var/log/secure"]
+
+
+def test_fluent_bit_kubernetes_metadata_names_the_device(tmp_path: Path) -> None:
+    """Fluent Bit's es output of a container's line, with its kubernetes filter's metadata (the docs' fields: host,
+    pod_id, container_name, docker_id, container_image): the kube-apiserver writing its audit log to stdout
+    (``--audit-log-path=-``), the line Falco's exec trace (tests/cases/holdout/exec_pod.json). The audit event names
+    no device: the node and the apiserver's container are its device."""
+    line = (CASES / "holdout" / "exec_pod.json").read_text().strip()
+    kube = {"pod_name": "kube-apiserver-node-1", "namespace_name": "kube-system",
+            "pod_id": "0b8d3b52-6d7f-4b1a-9a0e-2f9c5d2f1e11", "host": "node-1", "container_name": "kube-apiserver",
+            "docker_id": "3f1c2a9e8b7d", "container_image": "registry.k8s.io/kube-apiserver:v1.30.0"}  # fmt: skip
+    doc = {"@timestamp": "2018-10-26T13:38:34.902Z", "log": line + "\n", "stream": "stdout", "kubernetes": kube}
+    body = b'{"create":{"_index":"logstash-2018.10.26"}}\n' + orjson.dumps(doc) + b"\n"
+    assert _post(tmp_path, "/_bulk", body, "application/x-ndjson").json()["errors"] is False
+    (row,) = _rows(tmp_path, "api_activity")
+    dev = row["device"]
+    assert (dev["hostname"], dev["type_id"]) == ("node-1", 0)
+    box = dev["container"]
+    assert (box["name"], box["uid"], box["pod_uuid"]) == ("kube-apiserver", "3f1c2a9e8b7d", kube["pod_id"])
+    assert box["image"]["name"] == kube["container_image"]
+    assert orjson.loads(row["unmapped"])["kubernetes"] == kube

@@ -188,8 +188,9 @@ def envelope_hint(doc: bytes, *, strict: bool = False) -> str | None:
     ``scope``; Fluent Bit's ``kubernetes``), the file it was read from as ``metadata.log_source`` (OCSF: "a file path",
     ECS ``log.file.path``, the OpenTelemetry semantic conventions' ``log.file.path`` attribute, Vector's file source's
     ``file``), the OpenTelemetry resource's host, cloud and container attributes in their places (:func:`otel_fields`)
-    and else the document's host (ECS ``host.name``, Vector's ``host``) as ``device.hostname`` (a record format's
-    events that name no device: a line format's take it from the line, or the ``;host=`` hint).
+    and else the document's host (ECS ``host.name``, Vector's ``host``) as ``device.hostname`` and Fluent Bit's
+    ``kubernetes`` metadata (node, pod uid, container) in ``device`` (:data:`_KUBE_PLACES`), for a record format's
+    events that name no device (a line format's take their host from the line, or the ``;host=`` hint).
     None when there is nothing more. The lines of one file share their envelope, so its hint is made once.
     A value that is not UTF-8 (the top-level values are read raw, unchecked) gives no hint, or with ``strict``
     raises UnicodeDecodeError (the document is then no shipped line: dead-lettered, as a host value that is not)."""
@@ -213,6 +214,12 @@ def envelope_hint(doc: bytes, *, strict: bool = False) -> str | None:
         return None
 
 
+#: where OCSF places the metadata Fluent Bit's kubernetes filter adds to a container's record (its ``kubernetes``
+#: object: the node as ``host``, the pod's uid, the container's name, id and image)
+_KUBE_PLACES = {"host": "device.hostname", "pod_id": "device.container.pod_uuid", "container_name": "device.container.name",
+                "docker_id": "device.container.uid", "container_image": "device.container.image.name"}  # fmt: skip
+
+
 @functools.lru_cache(maxsize=256)
 def envelope_context(env: bytes) -> str:
     """The context hint of an envelope (JSON of the keys :func:`envelope_hint` keeps), made once per envelope."""
@@ -223,6 +230,10 @@ def envelope_context(env: bytes) -> str:
     host = _obj(host).get("name") or _obj(host).get("hostname") if host.__class__ is dict else host
     if "device.hostname" not in fields and isinstance(host, str) and host:
         fields["device.hostname"] = host
+    kube = _obj(d.get("kubernetes"))  # Fluent Bit's kubernetes filter: the node and the container that logged
+    for key, place in _KUBE_PLACES.items():
+        if place not in fields and isinstance(v := kube.get(key), str) and v:
+            fields[place] = v
     path = _obj(_obj(d.get("log")).get("file")).get("path") or _obj(d.get("attributes")).get("log.file.path")
     if path is None and d.get("source_type") == "file":  # Vector's file source
         path = d.get("file")
