@@ -215,6 +215,11 @@ def test_zeek_test_baselines_are_read_as_zeek_logs_without_their_masked_times() 
     tsv = b"#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tpath\tshare_type\n#types\ttime\tstring\taddr\taddr\tstring\tstring\n"
     (row,) = _rows(tsv + b"1.5\tC1\t10.0.0.1\t10.0.0.2\t\\\\\\\\h\\\\x41\\x24\tDISK\n", "zeek_tsv")
     assert row["share"] == "\\\\h\\x41$"
+    # x509.log of the ssl test (its validity masked too): the certificates' serial numbers kept
+    x509 = _rows((CASES / "zeek-btest-ssl-basic-x509.log").read_bytes(), "zeek_tsv")
+    assert [(r["tls"]["certificate"]["serial_number"], r["tls"]["certificate"]["expiration_time"]) for r in x509] == [
+        ("36F5DA5300000000505E", None), ("0B6771", None)]
+    assert [s["name"] for s in x509[0]["tls"]["sans"]] == ["*.gstatic.com", "gstatic.com", "*.metric.gstatic.com"]
     # any other text in a time column is still the row's dead letter
     bad = (CASES / "zeek-btest-smb2-smb_mapping.log").read_bytes().replace(b"XXXXXXXXXX.XXXXXX\tCHh", b"yesterday\tCHh", 1)
     dec = formats.get("zeek_tsv").decode(bad, "t")
