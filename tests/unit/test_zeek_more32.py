@@ -196,6 +196,15 @@ def test_smb_commands_inventories_and_known_certificates() -> None:
     assert (finding["class_uid"], finding["finding_info"]["title"]) == (2004, "ATTACK::Lateral_Movement")
 
 
+def test_ssl_log_of_bro_2_0_keeps_its_issuer_and_validity() -> None:
+    # before Bro 2.3 ssl.log named the issuer issuer_subject and held the validity (x509.log came later)
+    (r,) = _rows((CASES / "zeek-btest-ssl-basic-ssl-bro20.log").read_bytes(), "zeek_tsv")
+    cert = r["tls"]["certificate"]
+    assert (cert["issuer"], cert["created_time"], cert["expiration_time"]) == (
+        "CN=Google Internet Authority,O=Google Inc,C=US", 1334102677000, 1365639277000)
+    assert (r["class_uid"], r["activity_id"], r["tls"]["sni"]) == (4001, 0, "ssl.gstatic.com")  # no established: Unknown
+
+
 def test_zeek_test_baselines_are_read_as_zeek_logs_without_their_masked_times() -> None:
     # btest-diff's banner above the header, #open/#close and every time masked by diff-remove-timestamps: the
     # file was no format's (dead-lettered whole), and a masked ts or times.* each row's dead letter

@@ -108,6 +108,7 @@ _FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
     "http": [("method", S), ("host", S), ("uri", S), ("referrer", S), ("version", S), ("user_agent", S),
              ("request_body_len", I64), ("response_body_len", I64), ("status_code", I64), ("status_msg", S)],
     "ssl": [("version", S), ("cipher", S), ("server_name", S), ("established", B), ("subject", S), ("issuer", S),
+            ("issuer_subject", S), ("cert_hash", S),
             ("cert_chain_fps", pa.list_(S)), ("ja3", S), ("ja3s", S)],
     "ssh": [("version", I64), ("auth_success", B), ("direction", S), ("hassh", S), ("hasshServer", S)],
     "notice": [("note", S), ("msg", S), ("sub", S), ("src", S), ("dst", S), ("p", I64)],
@@ -124,6 +125,9 @@ _TYPES = {log: pa.struct([pa.field(k, t) for k, t in _CONN_ID + fields]) for log
 CLASSES = {"conn": "network_activity", "dns": "dns_activity", "http": "http_activity", "ssl": "network_activity",
            "ssh": "ssh_activity", "notice": "detection_finding", "kerberos": "authentication", "ftp": "ftp_activity",
            "rdp": "rdp_activity", "dhcp": "dhcp_activity", **_more.CLASSES}  # fmt: skip
+#: log -> its ``time`` fields besides ``ts`` a mapping reads (:func:`_timed`): ssl.log's certificate validity before
+#: Bro 2.3 (which moved it to x509.log), and :data:`._zeek_more.TIMES`
+_TIMES = {"ssl": ("not_valid_before", "not_valid_after"), **_more.TIMES}
 #: a log's name as sensors write ``_path``: Zeek's own, Corelight's reduced logs (``conn_red``); notice_alarm.log
 #: holds the notices with Notice::ACTION_ALARM, Notice::Info records as notice.log's
 _PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}, "notice_alarm": "notice"}
@@ -330,8 +334,8 @@ def _typed(log: str, recs: Sequence[Any]) -> tuple[pa.StructArray, np.ndarray]:
 
 
 def _timed(log: str, typed: pa.StructArray, recs: Sequence[Any]) -> pa.StructArray:
-    """``typed`` with the log's other ``time`` fields (:data:`._zeek_more.TIMES`) as ms since the epoch."""
-    names = _more.TIMES.get(log, ())
+    """``typed`` with the log's other ``time`` fields (:data:`_TIMES`) as ms since the epoch."""
+    names = _TIMES.get(log, ())
     if not names:
         return typed
     times = [parse_times([r.get(k) for r in recs]) for k in names]
@@ -457,11 +461,15 @@ def _ssl(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, p
     fps = _f(s, "cert_chain_fps")
     leaf = pc.list_element(pc.if_else(pc.fill_null(pc.greater(pc.list_value_length(fps), 0), False), fps,
                                       pa.scalar(None, fps.type)), 0) if len(fps) else pa.nulls(0, S)  # fmt: skip
+    leaf = pc.coalesce(leaf, _f(s, "cert_hash"))  # Bro 2.1-2.2: the server certificate's MD5
     # tls where the server chose a version (its required attribute); the name the client asked for
     # (SNI) is the server's hostname also where the handshake went no further
     v = pc.is_valid(_f(s, "version"))
     tls = {"tls.version": _f(s, "version"), "tls.cipher": _f(s, "cipher"), "tls.sni": _f(s, "server_name"),
-           "tls.certificate.subject": _f(s, "subject"), "tls.certificate.issuer": _f(s, "issuer"),
+           "tls.certificate.subject": _f(s, "subject"),
+           "tls.certificate.issuer": pc.coalesce(_f(s, "issuer"), _f(s, "issuer_subject")),  # Bro before 2.3
+           "tls.certificate.created_time": _f(s, "not_valid_before"),
+           "tls.certificate.expiration_time": _f(s, "not_valid_after"),
            "tls.certificate.fingerprints": hex_fingerprints(leaf),
            "tls.ja3_hash": _fingerprint(_f(s, "ja3"), 1), "tls.ja3s_hash": _fingerprint(_f(s, "ja3s"), 1)}
     return _true_false(_f(s, "established"), 6, 4, 0), 1, {
