@@ -32,6 +32,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from secpipe.transforms.protect.redact import RedactStage
 from tests.unit.holdout_support import assert_screen_matches_re2, fragment_lines, redact_lines
 
 LM, NT = "aad3b435b51404eeaad3b435b51404ee", "BD1C6503987F8FF006296118F359FA79"
@@ -250,3 +251,25 @@ def test_the_cmdlet_a_password_comes_from_stays() -> None:
     messages, _raws, kinds = redact_lines([line])
     assert messages == ["$SecPassword = ConvertTo-SecureString '[REDACTED:cli_password]' -AsPlainText -force"]
     assert kinds == ["cli_password"]
+
+
+#: a Linux audit event as auditd writes it (the SYSCALL, EXECVE and PROCTITLE records of one execve, their fields as
+#: Red Hat's "Understanding Audit Log Files" documents them; argv quoted, the proctitle hex, NUL-separated): the
+#: mapped process.cmd_line is the EXECVE record's arguments, the row's raw text its SYSCALL record
+AUDIT = (
+    'type=SYSCALL msg=audit(1700000000.123:456): arch=c000003e syscall=59 success=yes exit=0 a0=55d5 a1=55d6 a2=55d7 a3=0'
+    ' items=2 ppid=1000 pid=1001 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000'
+    ' fsgid=1000 tty=pts0 ses=1 comm="mysql" exe="/usr/bin/mysql" key="exec"\n'
+    'type=EXECVE msg=audit(1700000000.123:456): argc=4 a0="mysql" a1="-u" a2="root" a3="-pS3cretPw"\n'
+    'type=PROCTITLE msg=audit(1700000000.123:456): proctitle=6D7973716C002D7500726F6F74002D705333637265745077\n')
+
+
+def test_an_audit_events_command_line_from_its_execve_record_is_screened() -> None:
+    from secpipe import formats
+
+    doc = AUDIT.encode()
+    decoded = formats.detect(doc).decode(doc, "audit.log")
+    [process] = [b for b in decoded.batches if "process" in b.schema.names]
+    out = RedactStage("r", {"type": "redact"}).process(process)
+    assert out[0].column("process").field("cmd_line").to_pylist() == ["mysql -u root -p[REDACTED:cli_password]"]
+    assert [r["data_security"]["detection_pattern"] for r in out[1].to_pylist()] == ["cli_password"]

@@ -688,6 +688,10 @@ def plausible_words(texts: pa.Array, min_entropy: float, min_len: int) -> pa.Arr
     return from_numpy(out)
 
 
+#: the mapped leaves whose text may come from another record than the row's raw text: screened beside raw_data
+DERIVED_LEAVES = ("process.cmd_line", "process.parent_process.cmd_line", "actor.process.cmd_line")
+
+
 def _where(hit: pa.Array, rows: pa.Array | None, sub: pa.Array, test: str | Callable[[pa.Array], pa.Array]) -> pa.Array:
     """``hit`` or ``test`` (an RE2 pattern that matches, or a per-row check), which is looked for in the rows of
     ``sub`` that ``rows`` marks (None: all) and ``hit`` does not."""
@@ -720,13 +724,21 @@ class RedactStage:
 
         When the batch keeps ``raw_data`` (the event as received, which every mapped field
         comes from), one RE2 pass over it picks the suspect rows and only those rows are
-        examined in every column; rows without raw text are always examined.
+        examined in every column; rows without raw text are always examined. A command line a
+        mapping assembles from another record than the row's own (:data:`DERIVED_LEAVES`: a Linux
+        audit event's ``process.cmd_line`` is its EXECVE record's arguments, its raw text the
+        SYSCALL record) is screened itself.
         """
         raw = get_path(batch, "raw_data")
         rows = None
         if raw is not None and raw.null_count < len(raw) and "raw_data" not in self.exclude:
             suspect = self._suspect(raw, self._expected(batch))
             suspect = pc.or_(suspect, pc.is_null(raw)) if raw.null_count else suspect
+            for path in DERIVED_LEAVES:
+                col = get_path(batch, path)
+                if col is not None and col.null_count < len(col) and path not in self.exclude:
+                    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+                    suspect = pc.or_(suspect, self._suspect(col, None))
             if not pc.any(suspect).as_py():
                 return [batch]
             rows = pc.indices_nonzero(suspect)
