@@ -20,6 +20,15 @@ the opa format took them for the latter and left them out silently.
   constraint (Allowed and Success for ``warn``/``dryrun``, which let the request through), the
   message as ``status_detail``.
 
+Its webhook run with ``--log-mutations`` logs each mutation it applied to an admitted object (``msg``
+``Mutation applied``; ``Oscillating mutation.`` and ``Mutation not converging`` when the mutators
+do not settle and the request is refused; ``event_type`` ``mutation_applied``, the object as above,
+``resource_source_type``, ``resource_labels``, ``Mutation Id`` as written into the object's
+``gatekeeper.sh/mutation-id`` annotation, the mutators of each pass as ``iteration_<n>``: its
+``pkg/mutation`` ``logAppliedMutations``): an API Activity (6003) Update of the object by Gatekeeper's
+mutation webhook, status Success (Failure for the two refusals, the message as ``status_detail``),
+the mutation id as ``metadata.correlation_uid``; the mutators stay in ``unmapped``.
+
 The same audit results as the constraints hold them (``status.violations``: Gatekeeper's audit
 writes each violation it finds there too, up to ``--constraint-violations-limit``; ``kubectl get
 constraints -o json``, a ``List`` of constraints, or one constraint) are read by
@@ -55,7 +64,7 @@ from secpipe.formats.base import object_or_empty as _d
 PRODUCT, VENDOR = "Gatekeeper", "OPA"
 
 
-class _Line(msgspec.Struct, gc=False):
+class _Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     ts: float | int | str | None = None
     msg: str | None = None
     process: str | None = None
@@ -68,6 +77,7 @@ class _Line(msgspec.Struct, gc=False):
     resource_namespace: str | None = None
     resource_name: str | None = None
     request_username: str | None = None
+    mutation_id: str | None = msgspec.field(default=None, name="Mutation Id")
     level: msgspec.Raw = msgspec.Raw(b"")
     logger: msgspec.Raw = msgspec.Raw(b"")
     details: msgspec.Raw = msgspec.Raw(b"")
@@ -80,16 +90,30 @@ class _Line(msgspec.Struct, gc=False):
     resource_group: msgspec.Raw = msgspec.Raw(b"")
     resource_api_version: msgspec.Raw = msgspec.Raw(b"")
     resource_labels: msgspec.Raw = msgspec.Raw(b"")
+    resource_source_type: msgspec.Raw = msgspec.Raw(b"")
 
 
 _UNMAPPED = ("level", "logger", "details", "hookType", "constraint_group", "constraint_api_version",
              "constraint_namespace", "constraint_enforcement_actions", "constraint_annotations", "resource_group",
-             "resource_api_version", "resource_labels")  # fmt: skip
+             "resource_api_version", "resource_labels", "resource_source_type")  # fmt: skip
+MUTATION = "mutation_applied"
+#: a mutation line's messages of a refused request (the mutators did not settle)
+_MUTATION_FAILED = ("Oscillating mutation.", "Mutation not converging")
 
 
 def is_violation(raw: bytes) -> bool:
     """Whether a record is a Gatekeeper violation line (its own keys; cheap byte tests)."""
     return b'"constraint_kind"' in raw and b'"event_type"' in raw and b"violation" in raw
+
+
+def is_mutation(raw: bytes) -> bool:
+    """Whether a record is a Gatekeeper mutation line (``--log-mutations``; cheap byte tests)."""
+    return b'"mutation_applied"' in raw and b'"event_type"' in raw and b'"resource_kind"' in raw
+
+
+def is_line(raw: bytes) -> bool:
+    """Whether a record is a Gatekeeper violation or mutation line."""
+    return is_violation(raw) or is_mutation(raw)
 
 
 _CONSTRAINTS = b'"constraints.gatekeeper.sh/'
@@ -133,17 +157,22 @@ def constraint_violations(raw: bytes) -> list[bytes] | None:
 
 
 def decode(raws: list[bytes], locs: list[tuple[str, int]], out: Decoded, fmt: str) -> None:
-    """Map violation lines into ``out``: audit ones and admission ones, a batch each."""
+    """Map violation and mutation lines into ``out``: audit ones, admission ones and mutations, a batch each."""
     st = decode_strict(raws, locs, _Line, out, fmt, "a Gatekeeper violation line")
-    st = st.reject([None if x.constraint_kind and x.event_type else "not a Gatekeeper violation line: no "
-                    "`constraint_kind` and `event_type`" for x in st.recs], out, fmt)  # fmt: skip
-    audit = [i for i, x in enumerate(st.recs) if x.process == "audit" or x.event_type == "violation_audited"]
-    audited = set(audit)
-    admission = [i for i in range(len(st.recs)) if i not in audited]
+    st = st.reject([None if x.event_type and (x.constraint_kind or x.event_type == MUTATION) else
+                    "not a Gatekeeper violation or mutation line: no `constraint_kind` and `event_type`"
+                    for x in st.recs], out, fmt)  # fmt: skip
+    mutation = [i for i, x in enumerate(st.recs) if x.event_type == MUTATION]
+    audit = [i for i, x in enumerate(st.recs) if x.event_type != MUTATION and
+             (x.process == "audit" or x.event_type == "violation_audited")]  # fmt: skip
+    taken = {*audit, *mutation}
+    admission = [i for i in range(len(st.recs)) if i not in taken]
     if audit:
         out.batches.append(_audit(st.take(audit), fmt))
     if admission:
         out.batches.append(_admission(st.take(admission), fmt))
+    if mutation:
+        out.batches.append(_mutation(st.take(mutation), fmt))
 
 
 def _common(cls: str, st: Strict, fmt: str, activity: pa.Array, status_id: list[int], status: list[str]) -> dict[str, Any]:
@@ -205,6 +234,24 @@ def _admission(st: Strict, fmt: str) -> pa.RecordBatch:
         **policy,
         "actor.user.name": strs([x.request_username for x in xs]),
         "api.operation": strs([f"{x.process or 'admission'}.{x.event_type}" for x in xs]),
+        "api.service.name": strs(["gatekeeper"] * n),
+        "src_endpoint.type_id": pa.array([0] * n, pa.int32()),  # OCSF requires it: the log names no caller address
+        "src_endpoint.type": strs(["Unknown"] * n),
+    })  # fmt: skip
+    return to_batch(cls, cols)
+
+
+def _mutation(st: Strict, fmt: str) -> pa.RecordBatch:
+    cls = "api_activity"
+    xs: list[_Line] = st.recs
+    n = len(xs)
+    failed = [(x.msg or "") in _MUTATION_FAILED for x in xs]
+    cols = _common(cls, st, fmt, pa.array([3] * n, pa.int32()), [2 if f else 1 for f in failed],
+                   ["Failure" if f else "Success" for f in failed])  # fmt: skip
+    cols.update({
+        "status_detail": strs([x.msg if f else None for x, f in zip(xs, failed, strict=True)]),
+        "metadata.correlation_uid": strs([x.mutation_id for x in xs]),
+        "api.operation": strs([f"{x.process or 'mutation'}.{x.event_type}" for x in xs]),
         "api.service.name": strs(["gatekeeper"] * n),
         "src_endpoint.type_id": pa.array([0] * n, pa.int32()),  # OCSF requires it: the log names no caller address
         "src_endpoint.type": strs(["Unknown"] * n),

@@ -52,8 +52,9 @@ is dead-lettered, except OPA's own server log lines: the console logger writes d
 policy decision." ...); those lines are no decision events and are left out (neither stored
 nor dead-lettered, and not counted as events), so a captured ``opa run`` output ingests whole.
 OPA Gatekeeper's violation lines (its audit pod's and, with ``--log-denies``, its webhook's
-zap JSON lines naming a ``constraint_kind``) are no server log line: they are mapped by
-:mod:`._gatekeeper` (audit violations Compliance Findings, admission denials API Activity), and so
+zap JSON lines naming a ``constraint_kind``) and mutation lines (``--log-mutations``: ``event_type``
+``mutation_applied``) are no server log line: they are mapped by :mod:`._gatekeeper` (audit
+violations Compliance Findings, admission denials and mutations API Activity), and so
 are the audit violations its constraints list in ``status.violations`` (``kubectl get constraints -o
 json``), each read as the audit pod's line for it (:func:`._gatekeeper.constraint_violations`).
 """
@@ -279,6 +280,8 @@ class Opa(CheckedTopFormat):
             return 80  # Gatekeeper's violation lines (its audit pod's, its webhook's --log-denies)
         if b'"constraints.gatekeeper.sh/' in h and b'"violations"' in h:
             return 80  # Gatekeeper constraints with their audit results (kubectl get constraints -o json)
+        if _gatekeeper.is_mutation(h) and b'"Mutation Id"' in h:
+            return 80  # Gatekeeper's mutation lines (its webhook's --log-mutations)
         return 0
 
     def split_records(self, data: bytes, source: str) -> Records:
@@ -304,7 +307,7 @@ class Opa(CheckedTopFormat):
         gk: list[int] = []
         gk_recs: tuple[list[bytes], list[tuple[str, int]]] = ([], [])
         if any(b'"msg"' in r for r in recs.raws):
-            gk = [i for i, r in enumerate(recs.raws) if _gatekeeper.is_violation(r)]
+            gk = [i for i, r in enumerate(recs.raws) if _gatekeeper.is_line(r)]
             taken = set(gk)
             keep = [i for i, r in enumerate(recs.raws) if i not in taken and not _server_log_line(r)]
             if len(keep) < len(recs.raws):
