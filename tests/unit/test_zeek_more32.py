@@ -205,6 +205,15 @@ def test_ssl_log_of_bro_2_0_keeps_its_issuer_and_validity() -> None:
     assert (r["class_uid"], r["activity_id"], r["tls"]["sni"]) == (4001, 0, "ssl.gstatic.com")  # no established: Unknown
 
 
+def test_dhcp_log_of_bro_2_2_is_the_acknowledged_lease_between_its_endpoints() -> None:
+    # Bro 2.0-2.5 logged a lease on the server's DHCPACK (main.bro's dhcp_ack), one connection a row
+    (r,) = _rows((CASES / "zeek-btest-dhcp-bro22.log").read_bytes(), "zeek_tsv")
+    assert (r["class_uid"], r["activity_name"], r["lease_dur"]) == (4004, "Ack", 900)
+    assert (r["src_endpoint"]["ip"], r["src_endpoint"]["port"], r["src_endpoint"]["mac"]) == ("128.2.6.189", 68,
+                                                                                               "90:b1:1c:99:49:29")
+    assert (r["dst_endpoint"]["ip"], r["dst_endpoint"]["port"]) == ("128.2.6.152", 67)
+
+
 def test_zeek_test_baselines_are_read_as_zeek_logs_without_their_masked_times() -> None:
     # btest-diff's banner above the header, #open/#close and every time masked by diff-remove-timestamps: the
     # file was no format's (dead-lettered whole), and a masked ts or times.* each row's dead letter

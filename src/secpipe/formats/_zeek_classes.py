@@ -117,7 +117,8 @@ _FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
             ("data_channel.resp_p", I64)],
     "rdp": [("cookie", S), ("result", S), ("security_protocol", S), ("client_name", S), ("auth_success", B)],
     "dhcp": [("client_addr", S), ("server_addr", S), ("client_port", I64), ("server_port", I64), ("mac", S),
-             ("host_name", S), ("client_fqdn", S), ("domain", S), ("lease_time", F64), ("msg_types", pa.list_(S))],
+             ("host_name", S), ("client_fqdn", S), ("domain", S), ("lease_time", F64), ("msg_types", pa.list_(S)),
+             ("assigned_ip", S)],
     **_more.FIELDS,
 }  # fmt: skip
 _TYPES = {log: pa.struct([pa.field(k, t) for k, t in _CONN_ID + fields]) for log, fields in _FIELDS.items()}
@@ -564,16 +565,21 @@ _DHCP_ACTIVITY = {t: i for i, t in enumerate(("DISCOVER", "OFFER", "REQUEST", "D
 
 def _dhcp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
     """dhcp.log (one row an exchange, its ``msg_types`` in order): the activity of its last message; the
-    client (address, MAC, host name, FQDN) and the server as the endpoints; ``lease_time`` as ``lease_dur``."""
+    client (address, MAC, host name, FQDN) and the server as the endpoints; ``lease_time`` as ``lease_dur``.
+    Bro 2.0-2.5's dhcp.log (one row a connection, client to server: ``id``, ``assigned_ip``, no ``msg_types``)
+    logged a lease when the server acknowledged it (its ``dhcp_ack`` event): Ack, the connection's endpoints."""
     types = _f(s, "msg_types")
     ends = np.asarray(types.offsets)  # the last message type of each row: its list's last value
     some = ends[1:] > ends[:-1]
     last = types.values.take(pa.array(np.where(some, ends[1:] - 1, 0), mask=~some)) if len(types.values) else pa.nulls(len(s), S)
-    return _by(last, _DHCP_ACTIVITY, 99, 0), 1, {
-        "src_endpoint.ip": _f(s, "client_addr"), "src_endpoint.port": _f(s, "client_port").cast(I32),
+    acked = pc.and_(pc.is_null(last), pc.is_valid(_f(s, "assigned_ip")))
+    return pc.if_else(acked, pa.scalar(5, I32), _by(last, _DHCP_ACTIVITY, 99, 0)), 1, {
+        "src_endpoint.ip": pc.coalesce(_f(s, "client_addr"), _f(s, "id.orig_h")),
+        "src_endpoint.port": pc.coalesce(_f(s, "client_port"), _f(s, "id.orig_p")).cast(I32),
         "src_endpoint.mac": _f(s, "mac"), "src_endpoint.hostname": _f(s, "host_name"),
         "src_endpoint.domain": _f(s, "client_fqdn"),
-        "dst_endpoint.ip": _f(s, "server_addr"), "dst_endpoint.port": _f(s, "server_port").cast(I32),
+        "dst_endpoint.ip": pc.coalesce(_f(s, "server_addr"), _f(s, "id.resp_h")),
+        "dst_endpoint.port": pc.coalesce(_f(s, "server_port"), _f(s, "id.resp_p")).cast(I32),
         "dst_endpoint.domain": _f(s, "domain"),
         "lease_dur": pc.round(_f(s, "lease_time")).cast(I32), "device.hostname": _f(s, "_system_name"),
     }  # fmt: skip
