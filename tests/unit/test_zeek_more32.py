@@ -67,6 +67,12 @@ def test_files_are_network_file_activity_from_sender_to_receiver_with_hashes() -
     assert (r["src_endpoint"]["ip"], r["dst_endpoint"]["ip"]) == ("10.178.98.102", "35.199.178.4")
     assert (r["file"]["uid"], r["file"]["mime_type"], r["file"]["size"]) == ("FMkioa222mEuM2RuQ9", "application/pkix-cert", 947)
     assert [(h["algorithm"], h["value"][:8]) for h in r["file"]["hashes"]] == [("MD5", "79e4a984"), ("SHA-1", "a8985d3a")]
+    # Zeek 5+ names the file's connection (uid, id) instead of its hosts
+    (zeek5,) = _case("zeek-doc-files.json")
+    assert (zeek5["activity_name"], zeek5["src_endpoint"], zeek5["dst_endpoint"]["ip"]) == (
+        "Download", {"ip": "192.168.4.76", "port": 46378}, "31.3.245.133")
+    assert (zeek5["connection_info"]["uid"], zeek5["file"]["uid"], zeek5["file"]["hashes"]) == (
+        "C5bLoe2Mvxqhawzqqd", "FEEsZS1w0Z0VJIb5x4", None)
     vast = _one(_case("tenzir-m57-zeek-more.json"), fuid="FhEFqzHx1hVpkhWci")  # no hosts; duration "0.0ns"
     assert (vast["class_uid"], vast["file"]["size"], len(vast["file"]["hashes"])) == (4010, 51, 2)
 
