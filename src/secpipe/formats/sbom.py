@@ -319,7 +319,8 @@ _CVSS_VERSION = {"cvssv2": "2.0", "cvssv3": "3.0", "cvssv31": "3.1", "cvssv4": "
 _RESOURCES = RESOURCES
 _SPEC = re.compile(r"^1\.\d+$")
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
-#: how much of a document's head tells SPDX 3 JSON-LD or OpenVEX (its @context, first in the serializations seen)
+#: how much of a document's head tells SPDX 3 JSON-LD or OpenVEX (its @context: its key within the first 4 KiB,
+#: first in the serializations seen and in key-sorted ones)
 _SPDX3_HEAD = 65536
 _RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 _VULNS = msgspec.json.Decoder(list[_Vuln])
@@ -428,14 +429,14 @@ class Sbom(ReportFormat):
                 data = to_json(data)
             except ValueError as exc:
                 return self.dead(f"not {self.what}: {exc}", source, data)
-        elif is_spdx3(data[:_SPDX3_HEAD]):  # SPDX 3's Security profile: mapped as the CycloneDX it stands for
+        elif (jsonld := b'"@context"' in data[:4096]) and is_spdx3(data[:_SPDX3_HEAD]):  # SPDX 3's Security profile: mapped as the CycloneDX it stands for
             try:
                 with paused_gc():  # (a dict an element, none of them cyclic)
                     data, spdx = spdx3_json(data)
             except ValueError as exc:
                 return self.dead(f"not an SPDX 3 JSON-LD document: {exc}", source, data)
             origin = ("SPDX", f"SPDX-{spdx}" if spdx else "SPDX-3")
-        elif is_openvex(data[:_SPDX3_HEAD]):  # OpenVEX statements: mapped as the CycloneDX VEX they stand for
+        elif jsonld and is_openvex(data[:_SPDX3_HEAD]):  # OpenVEX statements: mapped as the CycloneDX VEX they stand for
             try:
                 data, vex = openvex_json(data)
             except ValueError as exc:
