@@ -214,3 +214,16 @@ def test_fluent_bit_kubernetes_metadata_names_the_device(tmp_path: Path) -> None
     assert (box["name"], box["uid"], box["pod_uuid"]) == ("kube-apiserver", "3f1c2a9e8b7d", kube["pod_id"])
     assert box["image"]["name"] == kube["container_image"]
     assert orjson.loads(row["unmapped"])["kubernetes"] == kube
+
+
+def test_hec_raw_query_string_is_the_lines_context(tmp_path: Path) -> None:
+    """``/services/collector/raw?host=&source=&sourcetype=&index=`` (Splunk's raw endpoint: the query string is the
+    metadata of every line): a file path source is ``metadata.log_source`` and the rest is kept in ``unmapped.hec``, as
+    an event envelope's; it was dropped (host aside)."""
+    body = "\n".join((CASES / "holdout" / "elastic-system-auth.log").read_text().splitlines()[1:3]).encode()
+    query = "?host=web-01&source=/var/log/secure&sourcetype=linux_secure&index=os"
+    assert _post(tmp_path, "/services/collector/raw" + query, body, "text/plain").json()["code"] == 0
+    rows = _rows(tmp_path, "authentication")
+    assert len(rows) == 2 and {r["metadata"]["log_source"] for r in rows} == {"/var/log/secure"}
+    assert all(orjson.loads(r["unmapped"])["hec"] == {"host": "web-01", "source": "/var/log/secure", "index": "os"}
+               for r in rows)  # fmt: skip

@@ -556,15 +556,19 @@ def routes(ctx: AppContext) -> list[Route]:
             raise HecError(400, 5)
         params = request.query_params
         name = _format_of(params.get("sourcetype"), conf.sourcetype_formats)
-        if name is None and formats.detect(body[: 64 * 1024]) is None:
+        found = formats.detect(body[: 64 * 1024]) if name is None else None
+        if name is None and found is None:
             # text no format knows: one event per line, as Splunk indexes raw data
             meta = {k: params[k] for k in ("host", "source", "sourcetype", "index") if k in params}
             if b"{" in body:  # JSON object lines (an encoder's events): their depth and strings within the limits
                 check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
             names, docs = raw_events(body, meta)
-        else:  # the lines of one host (?host=): the device of those that name none
+        else:  # the lines of one host (?host=): the device of those that name none; what the query string says
+            # of them (host, a file path source, index) their context, as an event envelope's
             names, docs = [name], with_hosts([body], [params.get("host")])
-        reasons = await run_in_threadpool(accept_docs, ctx, source, names, docs)
+            env = _Envelope(host=params.get("host"), source=params.get("source"), index=params.get("index"))
+            docs = _in_context([name or found.name], docs, [env])  # type: ignore[union-attr]
+        reasons = await run_in_threadpool(lambda: accept_docs(ctx, source, names, docs, contexts=True))
         bad = [r for r in reasons if r is not None]
         if bad and len(bad) == len(reasons):
             raise HecError(400, 6, reason=bad[0])
