@@ -41,10 +41,11 @@ def sbom(head: bytes) -> int:
         if b'"aquasecurity.github.io/' in head:  # a trivy-operator SbomReport: the BOM is its report's (trivy)
             return 0
         return 97 if b'"specVersion"' in head else 92
-    if b"context.json" in head and SPDX3_CONTEXT.search(head):
-        return 95  # SPDX 3 JSON-LD (its @context)
-    if b"openvex.dev/ns" in head and OPENVEX_CONTEXT.search(head):
-        return 95  # OpenVEX (its @context)
+    if b'"@context"' in head[:4096]:  # JSON-LD: its @context first (as the sbom format's decode looks for it)
+        if b"context.json" in head and SPDX3_CONTEXT.search(head):
+            return 95  # SPDX 3 JSON-LD
+        if b"openvex.dev/ns" in head and OPENVEX_CONTEXT.search(head):
+            return 95  # OpenVEX
     if b'"SPDX' not in head:
         return 0
     spdx = re.search(rb'"spdxVersion"\s*:\s*"SPDX-2\.', head) is not None
