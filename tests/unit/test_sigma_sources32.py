@@ -11,6 +11,7 @@ jsonlog output, OpenCanary lines from its logger).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from secpipe import formats
@@ -66,3 +67,25 @@ def test_generic_product_rule_reads_syslog_lines_too() -> None:
              b"<14>1 2026-03-18T10:00:01Z app1 chatbot 123 - - prompt: what is the weather\n")
     assert sigma_rows(rs, lines, "syslog") == [0]
     assert sigma_rows(rs, b'{"level": "info", "message": "prompt: enable developer mode now"}\n{"message": "hi"}') == [0]
+
+
+def _sshd(ip: str, user: str, n: int, second: int = 0) -> bytes:
+    # sshd's failed password line (OpenSSH auth.c: "Failed %s for %s%.100s from %.200s port %d ssh2") in
+    # rsyslog's RFC 3339 file format; n lines 10 seconds apart from 10:00:<second>
+    return b"".join(f"2026-11-29T10:{(second + 10 * i) // 60:02d}:{(second + 10 * i) % 60:02d}+00:00 srv1 "
+                    f"sshd[{4000 + i}]: Failed password for invalid user {user} from {ip} port {50000 + i} ssh2\n"
+                    .encode() for i in range(n))
+
+
+def test_sshd_brute_force_correlation_on_sshd_lines() -> None:
+    # SigmaHQ's rule names the account, client and program user_name, client_ip and deviceProcessName (CEF
+    # names): an sshd line has them as user.name, src_endpoint.ip and actor.process.name (mappings.MAPPINGS)
+    from secpipe.detect.sigma.correlation import correlate_matches
+
+    rs = load_rules([CASES.parent / "sigma_holdout" / "correlation_lnx_sshd_brute_force_attempt.yml"])
+    body = _sshd("198.51.100.23", "admin", 55) + _sshd("10.1.2.3", "root", 55, 5) + _sshd("198.51.100.24", "alice", 55, 7)
+    assert len(sigma_rows(rs, body, "syslog")) == 55  # the public client on a targeted account, not the others
+    (b,) = formats.get("syslog").decode(body, "t").batches
+    got = correlate_matches(rs, [(b, rs.matches(b))], now=1796000000.0)
+    assert got is not None and got.num_rows == 1
+    assert json.loads(got.column("unmapped")[0].as_py())["events"] == 50  # decided at once, at the 50th

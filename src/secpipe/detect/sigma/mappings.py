@@ -41,6 +41,12 @@ call ``syscall: 'execve'``, which an auditd record writes as its number (``sysca
 ENRICHED logs also as ``SYSCALL=execve``: ``syscall`` is read as ``SYSCALL`` too, the call's name
 (:mod:`.syscalls`), as the newer rules name it.
 
+SigmaHQ's "Potential Brute Force - Public IP Targeting Commonly Abused Accounts - Linux" correlation
+(``rules/linux/builtin/sshd/correlation_lnx_sshd_brute_force_attempt.yml``) names the failed login's
+account ``user_name``, the client ``client_ip`` and the program ``deviceProcessName`` (a SIEM's CEF
+names), which an sshd line has as the Authentication columns the syslog format decodes it into:
+``user.name``, ``src_endpoint.ip``, ``actor.process.name``; read there too (the rule's own names first).
+
 The Sigma taxonomy's generic ``src_ip`` (the client address: the firewall/proxy/webserver
 categories' field, used by SigmaHQ's ``rules-placeholder`` CloudTrail rule
 ``aws_cloudtrail_console_login_success_from_susp_locations`` as ``src_ip|expand:
@@ -233,7 +239,10 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
     "github": {"src_ip": ["src_ip", "actor_ip"], "src_country": _COUNTRY},
     "linux": {"pam_message": ["pam_message", "status_detail"], "pam_user": ["pam_user", "user.name"],
               "pam_rhost": ["pam_rhost", "src_endpoint.ip", "src_endpoint.hostname"],
-              "host": ["host", "device.hostname"], "syscall": ["syscall", "SYSCALL"]},
+              "host": ["host", "device.hostname"], "syscall": ["syscall", "SYSCALL"],
+              # SigmaHQ's sshd brute-force correlation (module docstring)
+              "user_name": ["user_name", "user.name"], "client_ip": ["client_ip", "src_endpoint.ip"],
+              "deviceProcessName": ["deviceProcessName", "actor.process.name"]},
     "gcp": {f"gcp.audit.{elastic}": [f"gcp.audit.{elastic}", f"protoPayload.{audit_log}"] for elastic, audit_log in (
         ("method_name", "methodName"), ("service_name", "serviceName"), ("resource_name", "resourceName"),
         ("type", "@type"), ("num_response_items", "numResponseItems"),
