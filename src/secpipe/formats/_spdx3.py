@@ -144,7 +144,7 @@ class _Graph:
 def _identity(vuln: dict[str, Any]) -> tuple[str | None, str | None, list[dict[str, Any]]]:
     """(id, its first locator, the other identifiers as CycloneDX references) of a Vulnerability."""
     ids: list[tuple[str, str | None]] = []
-    main = None
+    main: tuple[str | None, str | None] | None = None
     for x in _list(vuln.get("externalIdentifier")):
         if not isinstance(x, dict) or (ident := _str(x.get("identifier"))) is None:
             continue
@@ -154,13 +154,13 @@ def _identity(vuln: dict[str, Any]) -> tuple[str | None, str | None, list[dict[s
         else:
             ids.append((ident, loc))
     if main is None:
-        named = _str(vuln.get("name"))
-        main = ids.pop(0) if ids else (named, None) if named else (None, None)
-    refs = [{"id": i, **({"source": {"url": u}} if u else {})} for i, u in ids if i != main[0]]
-    return main[0], main[1], refs
+        main = ids.pop(0) if ids else (_str(vuln.get("name")), None)
+    first = main[0]
+    refs = [{"id": i, **({"source": {"url": u}} if u else {})} for i, u in ids if i != first]
+    return first, main[1], refs
 
 
-def _vulnerability(vid: str, vuln: dict[str, Any], extra: list[dict[str, Any]]) -> dict[str, Any]:
+def _vulnerability(vid: str, vuln: dict[str, Any], extra: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """The CycloneDX vulnerability (without analysis or affects) of one Vulnerability element."""
     ident, loc, refs = _identity(vuln)
     out: dict[str, Any] = {"bom-ref": vid}

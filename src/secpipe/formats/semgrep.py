@@ -146,13 +146,13 @@ def _package(e: _Extra, meta: _Meta) -> dict[str, Any] | None:
     without a name and version (OCSF requires both)."""
     match = e.sca_info.get("dependency_match") if isinstance(e.sca_info, dict) else None
     dep = match.get("found_dependency") if isinstance(match, dict) else None
-    if not isinstance(dep, dict):
+    if not isinstance(match, dict) or not isinstance(dep, dict):
         return None
     name, version = dep.get("package") or dep.get("name"), dep.get("version")  # (early: name, namespace)
     if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
         return None
-    fixed = next((v for f in meta.sca_fix if isinstance(f, dict) for k, v in f.items() if k == name and isinstance(v, str))
-                 if isinstance(meta.sca_fix, list) else (), None)  # fmt: skip
+    fixes = meta.sca_fix if isinstance(meta.sca_fix, list) else []
+    fixed = next((v for f in fixes if isinstance(f, dict) for k, v in f.items() if k == name and isinstance(v, str)), None)
     lock = dep.get("lockfile_path") or match.get("lockfile")
     eco = dep.get("ecosystem") or dep.get("namespace")
     return {"name": name, "version": version, "package_manager": eco if isinstance(eco, str) else None,
