@@ -79,6 +79,9 @@ def test_spdx_example_vex_history(tmp_path: Path) -> None:
     assert not d.dead
     rows = conformant_rows(d)["vulnerability_finding"]
     assert [(r["status_id"], r["status_code"]) for r in rows] == [(2, "in_triage"), (1, "exploitable"), (4, "resolved")]
+    # each assessment keeps the day it was made (its creationInfo: 05-06, 05-07, 05-08)
+    assert [orjson.loads(r["unmapped"])["analysis"]["firstIssued"] for r in rows] == [
+        "2024-05-06T00:00:00Z", "2024-05-07T00:00:00Z", "2024-05-08T00:00:00Z"]  # fmt: skip
     for r in rows:
         [v] = r["vulnerabilities"]
         assert v["cve"]["uid"] == "CVE-1234-1234"

@@ -16,7 +16,8 @@ mapping serves both, as for CycloneDX XML (:mod:`._sbom_xml`):
 
 - one CycloneDX vulnerability per VEX assessment (``affects`` its elements; ``analysis.state`` exploitable,
   resolved, not_affected or in_triage by its type, so status New, Resolved, Suppressed or In Progress;
-  ``justification`` SPDX's own word, ``detail`` its impact or action statement or status notes), one per
+  ``justification`` SPDX's own word, ``detail`` its impact or action statement or status notes, ``firstIssued``
+  its published time, else its own creation time, ``lastUpdated`` its modified time), one per
   vulnerability for its associated elements no VEX assessment names (no analysis: New), and one with no
   ``affects`` for a vulnerability nothing relates to anything;
 - its ``id``: the ``cve`` external identifier, else the first other one, else the element's name, else its
@@ -204,7 +205,7 @@ def _vulnerability(vid: str, vuln: dict[str, Any], extra: list[tuple[str, dict[s
 _DETAILS = ("security_impactStatement", "security_actionStatement", "security_statusNotes")
 
 
-def _analysis(kind: str, a: dict[str, Any]) -> dict[str, Any]:
+def _analysis(g: _Graph, kind: str, a: dict[str, Any]) -> dict[str, Any]:
     state = _VEX_STATES.get(kind) or _VEX_RELATIONS.get(str(a.get("relationshipType")), "in_triage")
     out: dict[str, Any] = {"state": state}
     if (just := _str(_get(a, "security_justificationType"))) is not None:
@@ -212,7 +213,10 @@ def _analysis(kind: str, a: dict[str, Any]) -> dict[str, Any]:
     detail = next((s for k in _DETAILS if (s := _str(_get(a, k)))), None)
     if detail:
         out["detail"] = detail
-    if (first := _str(_get(a, "security_publishedTime"))) is not None:
+    # when the assessment was stated: its published time, else its own creation time (an assessment amended
+    # by a later one keeps the time it was made)
+    first = _str(_get(a, "security_publishedTime")) or _str((g.deref(a.get("creationInfo")) or {}).get("created"))
+    if first is not None:
         out["firstIssued"] = first
     if (last := _str(_get(a, "security_modifiedTime"))) is not None:
         out["lastUpdated"] = last
@@ -289,7 +293,7 @@ def to_json(data: bytes) -> tuple[bytes, str | None]:
             targets = [t for t in (_id(w) for w in where) if t is not None]
             named.update(targets)
             refs.extend(targets)
-            out.append({**base, "analysis": _analysis(kind, a), "affects": [{"ref": t} for t in targets]})
+            out.append({**base, "analysis": _analysis(g, kind, a), "affects": [{"ref": t} for t in targets]})
         rest = [r for r in dict.fromkeys(associated.get(vid, [])) if r not in named]
         refs.extend(rest)
         if rest or not assessed.get(vid):
