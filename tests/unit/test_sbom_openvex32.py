@@ -40,6 +40,7 @@ def test_govulncheck_openvex(tmp_path: Path) -> None:
         ("CVE-2020-14040", 3), ("CVE-2020-36067", 1), ("CVE-2021-38561", 1), ("CVE-2021-42248", 1)]  # fmt: skip
     first = rows[0]
     assert first["status_code"] == "not_affected"
+    assert orjson.loads(rows[1]["unmapped"])["properties"] == [{"name": "openvex:status", "value": "affected"}]
     assert first["status_detail"] == "Govulncheck determined that the vulnerable code isn't called"
     assert orjson.loads(first["unmapped"])["analysis"]["justification"] == "vulnerable_code_not_present"
     v = first["vulnerabilities"][0]

@@ -15,7 +15,8 @@ its ``@id`` where that is a URL, ``affects`` the subcomponents of its products (
 product), each by its purl where it names one (the sbom mapping reads the package's name and version from
 it; another id is a component of that name); ``analysis``: ``state`` not_affected, exploitable, resolved or in_triage (status Suppressed, New, Resolved
 or In Progress), ``justification`` OpenVEX's word, ``detail`` the impact or action statement or the status
-notes, ``firstIssued`` / ``lastUpdated`` the statement's times. The document: ``serialNumber`` its ``@id``,
+notes, ``firstIssued`` / ``lastUpdated`` the statement's times; the status word as stated the property
+``openvex:status`` (in ``unmapped``). The document: ``serialNumber`` its ``@id``,
 ``metadata.timestamp`` its ``timestamp`` (a statement without one takes it), the tool its ``tooling`` (a URL's
 last path part: ``govulncheck``).
 
@@ -124,7 +125,8 @@ def to_json(data: bytes) -> tuple[bytes, str | None]:
                 subs = [r]
             affects.extend(subs)
         affects.extend(r for s in _list(st.get("subcomponents")) if (r := _ref(s)))  # v0.0.x: the statement's
-        vuln = {**_vulnerability(st.get("vulnerability")), "analysis": _analysis(st, when)}
+        vuln = {**_vulnerability(st.get("vulnerability")), "analysis": _analysis(st, when),
+                "properties": [{"name": "openvex:status", "value": str(st.get("status"))}]}  # the word as stated
         if affects:
             vuln["affects"] = [{"ref": r} for r in dict.fromkeys(affects)]
             named.update(dict.fromkeys(r for r in affects if not r.startswith("pkg:")))
