@@ -171,7 +171,8 @@ FRAGMENTS = [" -H ", " -H\t", "-H ", " -h ", " -Hash ", " -hash\t", " -HASH ", "
              "é", "%", "@", "/", " /v ", " /V\t", "DefaultPassword", "defaultpassword", " /d ", " -Name ", " -name\t",
              " -Value ", "echo", " | ", "|", "sudo", " sudo", " -S", " -kS", " -k", " -storepass ", " -keypass\t",
              " -srcstorepass ", " -destkeypass ", "-storepass", "ssh-keygen", " -N ", " -P ", "bcp", "BCP.EXE", "xbcp", "hydra",
-             "medusa", " -p ", " -p\t", " --oauth2-bearer ", " --oauth2-bearer=", "--oauth2-bearer"]
+             "medusa", " -p ", " -p\t", " --oauth2-bearer ", " --oauth2-bearer=", "--oauth2-bearer", " argc=", "argc=",
+             " argc=4", " proctitle=", "proctitle=", " a0=", "4"]
 
 
 @pytest.mark.parametrize("seed", [32, 132])
@@ -273,3 +274,43 @@ def test_an_audit_events_command_line_from_its_execve_record_is_screened() -> No
     out = RedactStage("r", {"type": "redact"}).process(process)
     assert out[0].column("process").field("cmd_line").to_pylist() == ["mysql -u root -p[REDACTED:cli_password]"]
     assert [r["data_security"]["detection_pattern"] for r in out[1].to_pylist()] == ["cli_password"]
+    raws = [t for b in decoded.batches if "process" not in b.schema.names
+            for t in RedactStage("r", {"type": "redact"}).process(b)[0].column("raw_data").to_pylist()]
+    assert not any("S3cretPw" in t for t in raws) and not any("705333637265745077" in t for t in raws)  # (its hex)
+
+
+def _hex(text: str) -> str:
+    return text.encode().hex().upper()
+
+
+@pytest.mark.parametrize(("record", "redacted"), [
+    ('type=EXECVE msg=audit(1700000000.123:456): argc=4 a0="mysql" a1="-u" a2="root" a3="-pS3cretPw"',
+     'type=EXECVE msg=audit(1700000000.123:456): argc=4 a0="mysql" a1="-u" a2="root" a3="-p[REDACTED:cli_password]"'),
+    ('type=EXECVE msg=audit(1700000001.123:457): argc=5 a0="sshpass" a1="-p" a2="Sup3rPw" a3="ssh" a4="root@10.0.0.5"',
+     'type=EXECVE msg=audit(1700000001.123:457): argc=5 a0="sshpass" a1="-p" a2="[REDACTED:cli_password]" a3="ssh" '
+     'a4="root@10.0.0.5"'),
+    # an argument with a space is hex (sh -c "..."): hex again, less the secret
+    (f'type=EXECVE msg=audit(1700000002.1:458): argc=3 a0="sh" a1="-c" a2={_hex("curl -u bob:CurlPw9 https://x")}',
+     f'type=EXECVE msg=audit(1700000002.1:458): argc=3 a0="sh" a1="-c" a2={_hex("curl -u bob:[REDACTED:cli_password] https://x")}'),
+    # the process title: the hex of the NUL-separated argv
+    (f"type=PROCTITLE msg=audit(1700000000.123:456): proctitle={_hex(chr(0).join(['mysql', '-u', 'root', '-pS3cretPw']))}",
+     "type=PROCTITLE msg=audit(1700000000.123:456): proctitle="
+     + _hex(chr(0).join(["mysql", "-u", "root", "-p[REDACTED:cli_password]"]))),
+    ('node=web1 type=EXECVE msg=audit(1.1:9): argc=3 a0="git" a1="clone" a2="https://bob:ghp_0123456789abcdefghijABCDEFGHIJ012345@github.com/o/r"',
+     'node=web1 type=EXECVE msg=audit(1.1:9): argc=3 a0="git" a1="clone" a2="https://bob:[REDACTED:github_token]@github.com/o/r"'),
+])  # fmt: skip
+def test_audit_execve_and_proctitle_records_lose_the_secret_in_their_own_encoding(record: str, redacted: str) -> None:
+    messages, raws, kinds = redact_lines([record])
+    assert messages == [redacted] and raws == [redacted] and len(kinds) == 1
+
+
+@pytest.mark.parametrize("record", [
+    # go-libaudit's test records (elastic/go-libaudit), a quoted proctitle, a SYSCALL record's hex syscall arguments
+    'type=EXECVE msg=audit(1492752522.985:8972): argc=2 a0="uname" a1="-a"',
+    'type=PROCTITLE msg=audit(1.1:1): proctitle="bash"',
+    "type=SYSCALL msg=audit(1.1:1): arch=c000003e syscall=59 success=yes exit=0 a0=f43de8 a1=d40488 a2=ed8008 a3=7fff",
+    f"type=PROCTITLE msg=audit(1.1:2): proctitle={_hex(chr(0).join(['mysql', '-u', 'root', '-p', 'db']))}",
+])  # fmt: skip
+def test_audit_records_without_a_secret_stay(record: str) -> None:
+    messages, raws, kinds = redact_lines([record])
+    assert messages == [record] and raws == [record] and kinds == []

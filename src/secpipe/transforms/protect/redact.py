@@ -67,6 +67,7 @@ same event gives the same finding and the lake deduplicates it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import math
@@ -84,6 +85,7 @@ from secpipe import _compute as pc
 from secpipe._arrays import from_numpy
 from secpipe.formats.base import base_columns, to_batch
 from secpipe.transforms.protect import _native
+from secpipe.transforms.protect._audit import argv_text, audit_only, redact_argv
 from secpipe.transforms.protect._columns import (
     get_path,
     list_leaves,
@@ -402,12 +404,12 @@ NEWER_ANCHORS = (
     r"[ ]-(?:src|dest)?(?:storepass|keypass)[ \t]", r"ssh-keygen[^\r\n]*[ ]-[NP][ \t]",
     r"(?:^|[^A-Za-z0-9])[Bb][Cc][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-P", r"[ ]--oauth2-bearer[\s=]",
     r"[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword"), r"[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword"),
-    r"ds(?:mod|add)[^\r\n]*[ ]-pwd[ \t]", r"[ ]\[?[A-Za-z.]*NetworkCredential",
+    r"ds(?:mod|add)[^\r\n]*[ ]-pwd[ \t]", r"[ ]\[?[A-Za-z.]*NetworkCredential", r"[ ]argc=[0-9]", r"[ ]proctitle=",
 )
 #: a space-led superset of :data:`NEWER_ANCHORS` (a literal first byte: RE2 skips to each space with memchr)
 NEWER_SCREEN = (r"[ ](?:-[HhnaUNP]|-[kK][ \t]|-p[ \t]|-pwd|-[A-Za-z]*S|-(?:src|dest|store|key)|\[?[A-Za-z.]*NetworkCredential"
                 r"|--(?:pw-nt-hash|hashes|user|ftp-|http-|proxy-|s3-|aws-|secret-access-key|oauth2-bearer)"
-                r"|/[A-Za-z0-9]{2,7}:|/[vV][ \t]|aws_secret_access_key)")
+                r"|/[A-Za-z0-9]{2,7}:|/[vV][ \t]|aws_secret_access_key|argc=|proctitle=)")
 NEWER_RE2 = "|".join(NEWER_ANCHORS)
 #: RE2 prefilters: one pass over a column with their union finds the rows that may hold a
 #: secret (a superset of what the Python detectors match); only those rows are examined.
@@ -949,20 +951,49 @@ class RedactStage:
         aws_only = [d for d in self.detectors if d.name == "aws_access_key"]
         found: dict[tuple[str, str], list[int]] = {}
         new: list[str | None] = []
-        for i, (r, text) in enumerate(zip(rows.to_pylist(), sub.to_pylist(), strict=True)):  # suspect rows only
+        texts = sub.to_pylist()
+        argv = self._argv_families(texts)
+        for i, (r, text) in enumerate(zip(rows.to_pylist(), texts, strict=True)):  # suspect rows only
             if text is None:
                 new.append(None)
                 continue
-            clean, kinds = redact_one(text, self.detectors if spec[i] else aws_only, bool(gen and gen[i]),
-                                      self.entropy_min, self.entropy_len)
+            kinds: list[str] = []
+            detectors, generic = self.detectors if spec[i] else aws_only, bool(gen and gen[i])
+            if i in argv:  # a Linux audit record's command line: its arguments' words, then the rest of the text
+                a_spec, a_gen = argv[i]
+                if a_spec or a_gen:
+                    text, kinds = redact_argv(text, functools.partial(
+                        redact_one, detectors=self.detectors if a_spec else aws_only, generic=a_gen,
+                        min_entropy=self.entropy_min, min_len=self.entropy_len))
+                if audit_only(text):  # nothing but arguments: the key ids of quoted ones are left to look for
+                    detectors, generic = aws_only, False
+            clean, more = redact_one(text, detectors, generic, self.entropy_min, self.entropy_len)
+            kinds += [k for k in more if k not in kinds]
             new.append(clean)
-            if kinds:
-                g = int(np.searchsorted(bounds, r, side="right")) - 1
-                for k in kinds:
-                    found.setdefault((gpaths[g], k), []).append(r - int(bounds[g]))
+            self._found(found, bounds, gpaths, r, kinds)
         for (path, kind), idx in found.items():
             hits.append((pa.array(idx, pa.int64()), path, by_name[kind]))
         return scatter(col, rows, pa.array(new, col.type))
+
+    @staticmethod
+    def _found(found: dict[tuple[str, str], list[int]], bounds: np.ndarray, gpaths: list[str], r: int,
+               kinds: list[str]) -> None:
+        """Record row ``r`` (of the concatenated leaves) under each secret type found in it."""
+        if kinds:
+            g = int(np.searchsorted(bounds, r, side="right")) - 1
+            for k in kinds:
+                found.setdefault((gpaths[g], k), []).append(r - int(bounds[g]))
+
+    def _argv_families(self, texts: list[str | None]) -> dict[int, tuple[bool, bool]]:
+        """Per text holding a Linux audit EXECVE / PROCTITLE record (its position): may the specific detectors fire on
+        its command line's words, may the generic one (the AWS key detector always runs); the words of all of them
+        screened in one pass (:meth:`_classify`), where the record itself reads as no command line."""
+        argv = {i: a for i, t in enumerate(texts)
+                if t is not None and ("type=EXECVE" in t or "type=PROCTITLE" in t) and (a := argv_text(t)) is not None}
+        if not argv:
+            return {}
+        spec, _aws, gen = self._classify(pa.array(list(argv.values()), pa.string()), None)
+        return dict(zip(argv, zip(spec.to_pylist(), gen.to_pylist(), strict=True), strict=True))
 
     def _finding_batch(self, batch: pa.RecordBatch, hits: list[tuple[pa.Array, str, Detector]]) -> pa.RecordBatch:
         ev_uid = get_path(batch, "metadata.uid")
