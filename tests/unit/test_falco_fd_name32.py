@@ -1,4 +1,5 @@
-"""Falco alerts whose connection is printed as ``fd.name`` only (session 32): both ends as evidence endpoints.
+"""Falco alerts (session 32): a connection printed as ``fd.name`` only (both ends as evidence endpoints), a file's
+``fd.name`` (the evidence file), and alerts in a node's container log (CRI headers).
 
 Falco's stock network rules (``Contact K8S API Server From Container``, ``Unexpected outbound connection
 destination``...) print ``connection=%fd.name``, so ``output_fields`` hold the socket's tuple and no
@@ -70,3 +71,16 @@ def test_file_fd_name_is_the_evidence_file() -> None:
     got = formats.get("falco").decode(json.dumps(typed).encode(), "t").batches[0].to_pylist()[0]
     assert got["evidences"][0]["file"] == {"path": "/var/run/docker.sock", "name": "docker.sock", "type_id": 5,
                                            "type": "Local Socket"}
+
+
+def test_a_node_container_log_of_the_falco_pod_is_read() -> None:
+    # /var/log/containers/falco-*.log under containerd / CRI-O: each line behind the runtime's
+    # "<time> <stream> <F|P> " header (kubelet's parseCRILog); Falco's own stderr log line is no alert
+    alerts = HOLDOUT.read_text().splitlines()[:2]
+    body = "".join([f"2024-05-07T18:54:19.{i}41081180Z stdout F {a}\n" for i, a in enumerate(alerts)] +
+                   ["2024-05-07T18:54:20.000000001Z stderr F Tue May  7 18:54:20 2024: Falco initialized\n"]).encode()
+    assert formats.detect(body) is formats.get("falco")
+    d = formats.get("falco").decode(body, "t")
+    assert not d.dead and d.events == 2
+    assert [r["finding_info"]["title"] for b in d.batches for r in b.to_pylist()] == [
+        json.loads(a)["rule"] for a in alerts]

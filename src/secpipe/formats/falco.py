@@ -57,7 +57,9 @@ is the JSON alert; a file of such lines (``<5>2024-08-07T13:49:16Z host Falco[1]
 RFC 3164 ``Aug  7 13:49:16 host falco: {...}`` form, RFC 5424 ``... falco 1 - - {...}``) is read
 by blanking each line's syslog header (up to the ``falco`` tag, replaced by spaces, so every
 offset stays where it was): the alert carries its own time, host and priority, and the header
-is transport metadata.
+is transport metadata. Likewise a node's container log file of the Falco pod (Kubernetes' CRI logging
+format: ``2024-05-07T18:54:19.341081180Z stdout F {...}`` a line) is read with the runtime's header of
+each line blanked.
 
 Falco's metrics snapshots (``metrics.output_rule: true``: the rule ``Falco internal: metrics
 snapshot``, source ``internal``, written through the same outputs as the alerts) are Falco's own
@@ -203,6 +205,14 @@ _SYSLOG_HEAD = re.compile(
 )
 
 
+#: the header a container runtime writes before each line of a container's output in the node's log file
+#: (Kubernetes' CRI logging format, kubelet ``kuberuntime/logs``' ``parseCRILog``: ``<RFC 3339 time>
+#: <stdout|stderr> <F|P> <line>``; ``/var/log/containers/*.log`` under containerd and CRI-O), where a node's
+#: log collector picks up the Falco pod's alerts
+_CRI_HEAD = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) [FP] ",
+                       re.MULTILINE)
+
+
 def _blank_syslog_headers(data: bytes) -> bytes:
     """``data`` with the syslog header of every syslog-wrapped alert line replaced by spaces."""
     return _SYSLOG_HEAD.sub(lambda m: b" " * (m.end() - m.start()), data)
@@ -333,11 +343,14 @@ class Falco(CheckedTopFormat):
     def split_records(self, data: bytes, source: str) -> Records:
         """Split alerts; lines of Falco's syslog output first lose their syslog header."""
         first = data.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
+        if first.isdigit() and _CRI_HEAD.search(data, 0, 4096):  # a node's container log: the runtime's headers
+            data = _CRI_HEAD.sub(lambda m: b" " * (m.end() - m.start()), data)
+            first = data.lstrip(b" \t\r\n")[:1]
         if first and first not in b"{[" and b"alco" in data[:4096]:
             data = _blank_syslog_headers(data)
         recs = super().split_records(data, source)
         if recs.dead:  # Falco's own log lines in a captured stdout+stderr (kubectl logs): no alerts
-            keep = [d for d in recs.dead if not _LOG_LINE.match(d.raw)]
+            keep = [d for d in recs.dead if not _LOG_LINE.match(d.raw.lstrip(b" "))]
             recs.events -= len(recs.dead) - len(keep)
             recs.dead = keep
         if recs.dead and first and first not in b"{[":
