@@ -135,7 +135,8 @@ def test_starboard_kube_bench_and_kube_hunter_reports() -> None:
 
 def test_reports_as_kubectl_get_o_yaml() -> None:
     """``kubectl get ... -o yaml`` (one report, a List, ``---``-separated reports) is read as its JSON is;
-    a YAML alias (kubectl writes none; it would expand without bound) and broken YAML are dead-lettered."""
+    a YAML alias (kubectl writes none; it would expand without bound), nesting past 64 levels (libyaml's
+    parse of it grows with the square of the depth) and broken YAML are dead-lettered."""
     text = (HERE / "trivy-operator-exposedsecretreport.yaml").read_bytes()
     assert formats.detect(text) is formats.get("trivy")
     as_yaml = formats.get("trivy").decode(text, "x")
@@ -151,5 +152,7 @@ def test_reports_as_kubectl_get_o_yaml() -> None:
     alias = text.replace(b"  secrets:\n  - category: Stripe", b"  secrets:\n  - &s\n    category: Stripe", 1) + b"  x: *s\n"
     assert formats.get("trivy").decode(alias, "x").dead[0].reason == (
         "not a trivy-operator report: a YAML alias (kubectl writes none): not read")  # fmt: skip
+    deep = formats.get("trivy").decode(text + b"  x: " + b"[" * 200_000 + b"]" * 200_000 + b"\n", "x")  # (in ms)
+    assert deep.dead[0].reason == "not a trivy-operator report: YAML nested deeper than 64 levels: not read"
     d = formats.get("trivy").decode(text + b"\n  summary: [unclosed\n", "x")
     assert len(d.dead) == 1 and d.dead[0].reason.startswith("not a trivy-operator report: not YAML: ")
