@@ -32,6 +32,7 @@ from typing import Any
 import msgspec
 
 from secpipe.formats._sniff import OPENVEX_CONTEXT
+from secpipe.formats.base import text_or_none as _str
 
 _STATES = {"not_affected": "not_affected", "affected": "exploitable", "fixed": "resolved",
            "under_investigation": "in_triage"}  # fmt: skip
@@ -42,10 +43,6 @@ _DOC = msgspec.json.Decoder(dict[str, Any])
 def is_openvex(head: bytes) -> bool:
     """Whether ``head`` begins an OpenVEX document."""
     return OPENVEX_CONTEXT.search(head) is not None
-
-
-def _str(v: Any) -> str | None:
-    return v if isinstance(v, str) and v else None
 
 
 def _list(v: Any) -> list[Any]:

@@ -45,6 +45,7 @@ from typing import Any
 import msgspec
 
 from secpipe.formats._sniff import SPDX3_CONTEXT
+from secpipe.formats.base import text_or_none as _str
 
 #: VEX assessment type (its last name part) -> CycloneDX analysis.state
 _VEX_STATES = {
@@ -74,10 +75,6 @@ def is_spdx3(head: bytes) -> bool:
 
 def _list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else [] if v is None else [v]
-
-
-def _str(v: Any) -> str | None:
-    return v if isinstance(v, str) and v else None
 
 
 def _kind(el: dict[str, Any]) -> str:
