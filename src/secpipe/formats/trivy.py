@@ -103,8 +103,10 @@ A compliance report (``trivy image|k8s|aws --compliance <spec> --format json``, 
 ``compliance.control``), and one Compliance Finding of each control that holds none.
 
 trivy-operator's reports (VulnerabilityReport, ExposedSecretReport, ConfigAuditReport and the RBAC and
-infra assessment reports: ``aquasecurity.github.io`` custom resources, one or a ``kind: List``) are
-read by :mod:`._trivy_operator`, each as the ``trivy k8s`` report of its workload.
+infra assessment reports, the compliance reports, SbomReports; Starboard's kube-bench and kube-hunter
+reports: ``aquasecurity.github.io`` custom resources, one or a ``kind: List``, as JSON or as
+``kubectl get -o yaml`` writes them) are read by :mod:`._trivy_operator`, each as the ``trivy k8s``
+report of its workload.
 
 Trivy's output before 0.20 (``--format json``: a bare JSON array of results, no SchemaVersion)
 is read as a report of those results: it names no artifact and no report time, so each finding
