@@ -40,3 +40,21 @@ def test_date_like_record_uid_kept_in_unmapped() -> None:
     [r] = b.to_pylist()
     assert json.loads(r["unmapped"])["metadata.uid"] == "2024-08-13T15:58:20"
     assert r["actor"]["user"]["name"] == "2024-08-13"
+
+
+def test_extension_classes_decoded() -> None:
+    # OCSF 1.8.0's Windows extension classes (win/registry_key_activity 201001 ...): the narrow typed
+    # decode named its Structs after the class, '/' and all, and their annotations did not evaluate
+    # (NameError: the whole document dead-lettered as a decoder error)
+    from secpipe.formats.base import decode_document
+    from secpipe.schema.ocsf import ocsf
+
+    classes = {name: c["uid"] for name, c in ocsf()["classes"].items() if "/" in name}
+    assert len(classes) >= 5
+    for name, uid in classes.items():
+        rec = {"class_uid": uid, "activity_id": 1, "metadata": {"product": {"name": "x"}, "version": "1.8.0"},
+               "time": 1735570800}  # fmt: skip
+        d = decode_document(formats.get("ocsf"), json.dumps(rec).encode(), "x")
+        assert not d.dead, (name, d.dead[0].reason)
+        [b] = d.batches
+        assert b.column("class_uid").to_pylist() == [uid]

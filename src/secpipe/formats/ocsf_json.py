@@ -367,7 +367,7 @@ class _Typed:
             return self.full
         self.builds += 1
         _objects()
-        prefix = f"_N{self.builds}_{self.cls}"
+        prefix = f"_N{self.builds}_{self.cls.replace('/', '__')}"  # (a name: an extension's class is win/...)
         top = None
         for (owner, is_class), names in self.seen.items():
             made = _struct(owner, is_class, frozenset(names), prefix)
