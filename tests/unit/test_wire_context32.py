@@ -12,11 +12,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 
+from secpipe.runtime.service import Service
+from secpipe.server.app import create_app
+from secpipe.server.auth import TokenStore
+from secpipe.server.http import AppContext, Limits
 from tests.unit.test_wire_context31 import _post
 from tests.unit.test_wire_holdout30 import _rows
 
@@ -227,3 +233,52 @@ def test_hec_raw_query_string_is_the_lines_context(tmp_path: Path) -> None:
     assert len(rows) == 2 and {r["metadata"]["log_source"] for r in rows} == {"/var/log/secure"}
     assert all(orjson.loads(r["unmapped"])["hec"] == {"host": "web-01", "source": "/var/log/secure", "index": "os"}
                for r in rows)  # fmt: skip
+
+
+# A wrapper bound for a format by its index (ingest.elasticsearch.index_formats) or its HEC sourcetype kept none of its
+# context (the auto-detected ones did): a Filebeat document's file, agent and host were dropped once its line or
+# record was taken out (the record formats' unwrapping gave the bare record; the mapped _bulk path took no contexts).
+
+
+def _mapped_bulk(data_dir: Path, index: str, docs: list[dict[str, Any]]) -> dict[str, Any]:
+    from types import SimpleNamespace
+
+    from secpipe.config.ingest import ElasticsearchIngest, IngestConfig
+
+    svc, tokens = Service(data_dir), TokenStore(data_dir)
+    token = tokens.create("fb", "ingest")
+    conf = IngestConfig(elasticsearch=ElasticsearchIngest(index_formats={"auth-*": "syslog", "k8s-audit": "k8s_audit"}))
+    app = create_app(AppContext(service=svc, tokens=tokens, limits=Limits(), extras={"config": SimpleNamespace(ingest=conf)}))
+    body = b"".join(orjson.dumps({"create": {"_index": index}}) + b"\n" + orjson.dumps(d) + b"\n" for d in docs)
+
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            return await client.post("/_bulk", content=body, headers={"Authorization": f"Bearer {token}",
+                                                                     "Content-Type": "application/x-ndjson"})
+
+    try:
+        return asyncio.run(send()).json()
+    finally:
+        svc.close()
+
+
+def test_mapped_index_wrappers_keep_their_context(tmp_path: Path) -> None:
+    assert _mapped_bulk(tmp_path, "auth-2023.11.20", FILEBEAT)["errors"] is False
+    audit = FILEBEAT[0] | {"message": (CASES / "holdout" / "exec_pod.json").read_text().strip(), "host": {"name": "cp-1"},
+                           "log": {"offset": 0, "file": {"path": "/var/log/kubernetes/audit.log"}}}  # fmt: skip
+    assert _mapped_bulk(tmp_path, "k8s-audit", [audit])["errors"] is False
+    for row in _rows(tmp_path, "authentication"):
+        assert row["metadata"]["log_source"] == "/var/log/auth.log"
+        assert orjson.loads(row["unmapped"])["agent"] == FILEBEAT[0]["agent"]
+    (row,) = _rows(tmp_path, "api_activity")
+    assert row["metadata"]["log_source"] == "/var/log/kubernetes/audit.log" and row["device"]["hostname"] == "cp-1"
+
+
+def test_hec_sourcetype_record_keeps_its_wrapper_context(tmp_path: Path) -> None:
+    audit = FILEBEAT[0] | {"message": (CASES / "holdout" / "exec_pod.json").read_text().strip(), "host": {"name": "cp-1"},
+                           "log": {"offset": 0, "file": {"path": "/var/log/kubernetes/audit.log"}}}  # fmt: skip
+    _hec(tmp_path, [audit], "kube:apiserver:audit")
+    (row,) = _rows(tmp_path, "api_activity")
+    assert row["device"]["hostname"] == "cp-1" and row["metadata"]["log_source"] == "/var/log/kubernetes/audit.log"
+    kept = orjson.loads(row["unmapped"])
+    assert kept["hec"] == META and kept["agent"] == FILEBEAT[0]["agent"]

@@ -626,7 +626,7 @@ def _store(ctx: AppContext, to_format: _IndexFormats, source: str,
         names, docs = shipped_lines([None] * len(parsed.docs), parsed.docs)
         reasons = accept_docs(ctx, source, names, docs, contexts=True)  # (an otel document's resource)
     else:
-        reasons = accept_docs(ctx, source, name, text_lines(parsed.docs, name, body))
+        reasons = accept_docs(ctx, source, name, text_lines(parsed.docs, name, body), contexts=True)  # (a wrapper's)
     if reasons.count(None) == len(reasons):
         return _created(parsed, t0, spec)
     return _dumps(_answer(parsed.items(), dict(enumerate(reasons)), t0), spec)

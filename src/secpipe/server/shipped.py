@@ -646,10 +646,14 @@ def _unwrapped(doc: bytes, name: str) -> bytes:
     line = line_of(doc) if isinstance(fmt, RecordFormat) else None
     if line is None or line[:1] != "{":
         return doc
-    # the wrapped record, when the format knows it at least as surely as the document around it
+    # the wrapped record, when the format knows it at least as surely as the document around it; with the
+    # document's host, time and context (:func:`_line_and_host`), as a line a format is detected for has them
     wrapped = line.encode("utf-8", "surrogatepass")
     inner = fmt.sniff(wrapped[: 64 * 1024])
-    return wrapped if inner > 0 and inner >= fmt.sniff(doc[: 64 * 1024]) else doc
+    if not (inner > 0 and inner >= fmt.sniff(doc[: 64 * 1024])):
+        return doc
+    found = _line_and_host(doc)
+    return wrapped if found is None else found
 
 
 _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
