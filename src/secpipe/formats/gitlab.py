@@ -16,7 +16,12 @@ Input: one JSON object, an array, or NDJSON. Kinds of record, told apart by thei
   webhook shapes with ``event_name`` and no ``object_kind``, mapped as those webhooks;
 - ``auth_json.log`` lines (``message`` ``Rack_Attack``, ``env`` the Rack::Attack match type:
   a request blocklisted, throttled or tracked) and ``application_json.log`` lines (``severity``,
-  ``time``, ``message``, LabKit's ``meta.*`` context), the last kind tried.
+  ``time``, ``message``, LabKit's ``meta.*`` context), the last kind tried; GitLab's other JSON logs
+  ("Log system": a Rails ``severity`` word and ``time``, with a ``message`` or not, as
+  integrations_json, git_json, sidekiq, exceptions_json, features_json write them; its Go services'
+  ``level``, ``msg`` and ``time``: gitlab-shell, Gitaly, Workhorse, Pages) are read as such lines.
+  ``production_json.log``'s ActionCable lines (no ``method`` or ``path``: a ``controller`` channel and
+  its ``action``) are request logs too.
 Webhook payload shapes follow GitLab's "Webhook events" documentation; the test payloads
 for them were written from those docs (no GitLab instance runs here).
 
@@ -54,7 +59,8 @@ OCSF classes (why):
   ``Project "p" was deleted``, a worker's message) -> Base Event (0): a free-text application
   message names no action OCSF could class reliably; ``meta.user``/``meta.user_id`` the actor.
   Both keep ``correlation_id`` as ``metadata.correlation_uid`` and the ``meta.*`` context in
-  ``unmapped``.
+  ``unmapped``. A Go service's line has its ``level`` as the severity, ``msg`` as the message and
+  the ``username``/``user_id`` it names as the actor.
 - project and group access token hooks (``object_kind`` ``access_token``, ``event_name``
   ``expiring_access_token``; ``deploy_token`` alike) -> API Activity, activity Other: GitLab tells
   a token expires soon; the project or group and the token as ``resources``, the expiry date in
@@ -203,6 +209,10 @@ class _Rec(msgspec.Struct, gc=False):
     message: Any = None
     env: Any = None
     request_method: Any = None
+    # the Go services' JSON logs (gitlab-shell, Gitaly, Workhorse, Pages: logrus through LabKit)
+    level: Any = None
+    msg: Any = None
+    controller: Any = None  # production_json.log: the Rails controller (or an ActionCable channel)
     # webhooks
     user: _User | None = None
     user_name: str | None = None
@@ -275,9 +285,11 @@ def _kind(r: _Rec) -> str | None:
         return "audit"
     if r.message == "Rack_Attack" and type(r.env) is str:
         return "rack_attack"
-    if r.path is not None and (len(r.params) > 0 or r.method is not None):
-        return "request"
-    if type(r.severity) is str and type(r.message) is str and r.time is not None:
+    if r.path is not None and (len(r.params) > 0 or r.method is not None) or (
+            type(r.controller) is str and r.status is not None and len(r.params) > 0):  # fmt: skip
+        return "request"  # (an ActionCable line of production_json.log has no method or path: a channel's)
+    if r.time is not None and (type(r.severity) is str and (type(r.message) is str or r.severity.upper() in _SEVERITY)
+                               or type(r.level) is str and type(r.msg) is str and r.level.upper() in _SEVERITY):  # fmt: skip
         return "app"
     if type(r.web_url) is str and type(r.status) is str and r.id is not None:
         return _gitlab_api.kind(r.web_url)  # a REST API pipeline or job
@@ -311,6 +323,10 @@ class GitLab(RecordFormat):
             return 60  # auth_json.log, application_json.log (LabKit's meta.* context)
         if b'"web_url"' in h and b'"status"' in h and _API_LINK.search(h):
             return 60  # REST API pipelines and jobs
+        if b'"service_class"' in h and b'"project_path"' in h or b'"gl_project_path"' in h or b'"grpc.request.glProjectPath"' in h:
+            return 60  # integrations_json.log; gitlab-shell's and Gitaly's logs of Git commands
+        if b'"correlation_id"' in h and b'"time"' in h and (b'"severity"' in h or b'"level"' in h and b'"msg"' in h):
+            return 40  # GitLab's other JSON logs: LabKit's correlation_id beside a Rails severity or a Go level
         return 0
 
     @c.gc_paused
@@ -384,7 +400,7 @@ class GitLab(RecordFormat):
             elif kind == "system":
                 cls = "authentication" if r.event_name == "user_failed_login" else "api_activity"
             elif kind == "app":
-                cls = "authentication" if _LOGIN.match(r.message) else "base_event"
+                cls = "authentication" if type(r.message) is str and _LOGIN.match(r.message) else "base_event"
             elif kind == "rack_attack":
                 cls = "http_activity"
             elif kind in ("api_pipeline", "api_job"):
@@ -610,7 +626,8 @@ def _request(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind:
     status = [r.status if isinstance(r.status, int) else None for r in rs]
     failed = [s is not None and s >= 400 for s in status]
     cols = {
-        "api.operation": [r.route or (f"{r.method} {r.path}" if r.method else r.path) for r in rs],
+        "api.operation": [r.route or (f"{r.method} {r.path}" if r.method else r.path)
+                          or (f"{r.controller}#{r.action}" if type(r.controller) is str else None) for r in rs],  # fmt: skip
         "api.service.name": const("GitLab", len(rs)),
         "api.request.uid": [r.correlation_id for r in rs],
         "http_request.http_method": [r.method for r in rs],
@@ -634,10 +651,11 @@ _LOGIN = re.compile(
     r"(?:(?P<ok>Successful Login)|(?P<failed>Failed Login)|(?P<out>User Logout)): username=(?P<user>.*?) ip=(?P<ip>\S+)"
     r"(?: method=(?P<method>\S+))?(?: admin=(?P<admin>true|false))?$"
 )
-#: GitLab's (Ruby Logger's) severity words -> OCSF severity_id, as syslog's levels map
-_SEVERITY = {"DEBUG": 1, "INFO": 1, "WARN": 3, "ERROR": 4, "FATAL": 6, "UNKNOWN": 0}
-_APP_MAPPED = frozenset({"severity", "time", "message", "correlation_id"})
-_APP_ACTOR = _APP_MAPPED | {"meta.user", "meta.user_id"}  # a Base Event's actor
+#: GitLab's (Ruby Logger's) severity words and its Go services' (logrus) levels -> OCSF severity_id, as
+#: syslog's levels map
+_SEVERITY = {"DEBUG": 1, "INFO": 1, "WARN": 3, "ERROR": 4, "FATAL": 6, "UNKNOWN": 0, "TRACE": 1, "WARNING": 3, "PANIC": 6}
+_APP_MAPPED = frozenset({"severity", "time", "message", "correlation_id", "level", "msg"})
+_APP_ACTOR = _APP_MAPPED | {"meta.user", "meta.user_id", "username", "user_id"}  # a Base Event's actor
 
 
 def _app(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
@@ -651,14 +669,15 @@ def _app(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str
     meta_user = [_text(t.get("meta.user")) for t in tops]
     meta_uid = [_text(t.get("meta.user_id")) for t in tops]
     cols: dict[str, Any] = {
-        "severity_id": [_SEVERITY.get(str(r.severity).upper(), 0) for r in rs],
-        "message": [r.message for r in rs],
+        "severity_id": [_SEVERITY.get(str(r.severity if type(r.severity) is str else r.level).upper(), 0) for r in rs],
+        "message": [r.message if type(r.message) is str else r.msg if type(r.msg) is str and r.msg else None for r in rs],
         "metadata.correlation_uid": [r.correlation_id for r in rs],
         "unmapped": c.unmapped_rest(tops, _APP_MAPPED if cls == "authentication" else _APP_ACTOR),
     }
     times = [c.iso_ms(r.time) for r in rs]
-    if cls != "authentication":
-        cols.update({"actor.user.name": meta_user, "actor.user.uid": meta_uid})
+    if cls != "authentication":  # the request's user (LabKit's meta.*), else the one a Go service names
+        cols.update({"actor.user.name": [m or r.username for m, r in zip(meta_user, rs, strict=True)],
+                     "actor.user.uid": [m or c.sid(r.user_id) for m, r in zip(meta_uid, rs, strict=True)]})  # fmt: skip
         return cols, times, 0
     ms = [_LOGIN.match(r.message) for r in rs]
     failed = [m is not None and m["failed"] is not None for m in ms]
