@@ -90,3 +90,23 @@ def test_polkit_authentications() -> None:
     assert (failed["status"], failed.get("user")) == ("Failure", None)  # the line names no identity tried
     assert failed["actor"]["user"]["name"] == "group"
     assert failed["status_detail"] == "failed to gain authorization for action org.debian.pcsc-lite.access_pcsc"
+
+
+#: Wazuh's cisco_ios.ini "cisco switch" log 2 (IOS's SSH server: a user's authentication succeeded); the
+#: failure and the session's end written from the same messages' texts (``... Failed``, ``SSH2_CLOSE: SSH2
+#: Session from A (tty = N) for user 'U' using ... closed``)
+IOS_SSH = [
+    "4423: Aug 23 00:16:18.200: %SSH-5-SSH2_USERAUTH: User 'user' authentication for SSH2 Session from x.x.x.x (tty = 0) "
+    "using crypto cipher 'aes111-sdf0', hmac 'hmac-sha1' Succeeded",
+    "<189>12: rtr1: Aug 12 15:29:52.123: %SSH-5-SSH2_USERAUTH: User 'admin' authentication for SSH2 Session from "
+    "10.109.21.149 (tty = 0) using crypto cipher 'aes256-ctr', hmac 'hmac-sha1' Failed",
+    "<189>13: rtr1: Aug 12 15:31:52.123: %SSH-5-SSH2_CLOSE: SSH2 Session from 10.109.21.149 (tty = 0) for user 'admin' "
+    "using crypto cipher 'aes256-ctr', hmac 'hmac-sha1' closed",
+]
+
+
+def test_ios_ssh_server_authentications() -> None:
+    ok, failed, closed = _rows(*IOS_SSH)
+    assert [(r["activity_name"], r["status"], r["user"]["name"]) for r in (ok, failed, closed)] == [
+        ("Logon", "Success", "user"), ("Logon", "Failure", "admin"), ("Logoff", "Success", "admin")]
+    assert failed["src_endpoint"]["ip"] == "10.109.21.149" and json.loads(failed["unmapped"])["tty"] == "0"

@@ -11,9 +11,11 @@ fractional seconds, as syslog-ng ``frac-digits`` writes, and with a year before 
 after the day), or an RFC 3339 timestamp as rsyslog writes files (as rsyslog's parser,
 a space after ``<PRI>`` and a colon right after the timestamp are taken: ``<38> Mar  7 19:06:53``,
 ``Mar 7 19:06:53: host tag: text``, and more than one space before the HOSTNAME as Junos writes its
-log files, real senders' deviations its tests keep); optional HOSTNAME (the BSD
+log files, real senders' deviations its tests keep), or macOS's unified log as ``log show --style syslog``
+prints it (``2020-03-23 06:47:42.801612-0700  localhost sshd[3186]: ...``); optional HOSTNAME (the BSD
 ``logger`` leaves it out); TAG[PID]: MSG (after ``[PID]`` the colon may be missing, as macOS
-writes ``com.apple.xpc.launchd[1] (service): text``); without a TAG, the timestamp then
+writes ``com.apple.xpc.launchd[1] (service): text``; Solaris's message ID opening the MSG, ``[ID 800047
+auth.notice] text``, is the event code, its facility and level the PRI where none was sent); without a TAG, the timestamp then
 HOSTNAME and MSG, either of which may be missing at the end of the line. The month is read in any case (``nov``,
 ``NOV``: RFC 3164 4.1.2 asks for ``Nov`` but rsyslog and syslog-ng accept any, and section 4.3.2
 has a relay keep such a message). journalctl's ``short-full``, ``short-unix`` and
@@ -127,7 +129,9 @@ Mapping:
 - Cisco IOS logins -> Authentication (3002): ``SEC_LOGIN-5-LOGIN_SUCCESS`` / ``-4-LOGIN_FAILED``
   (Logon Success / Failure: the user, the source, ``localport`` the destination port, the reason
   the detail; the message's ``at hh:mm:ss ZONE Www Mmm d yyyy`` the time where the header's stamp
-  has no year) and ``SYS-6-LOGOUT`` (Logoff, the tty in ``unmapped.tty``).
+  has no year) and ``SYS-6-LOGOUT`` (Logoff, the tty in ``unmapped.tty``); its SSH server's
+  ``SSH-5-SSH2_USERAUTH`` (``User 'U' authentication for SSH2 Session from A (tty = N) ... Succeeded|Failed``:
+  Logon Success / Failure) and ``SSH-5-SSH2_CLOSE`` (``... for user 'U' ... closed``: Logoff).
 - Cisco port-based access control (``DOT1X``, ``MAB``, ``AUTHMGR``, IOS XE's ``SESSION_MGR``: ``-FAIL``,
   ``-SUCCESS``, ``-RESULT``, ``-NOMOREMETHODS``; ``Authentication failed for client (MAC) on Interface IF
   AuditSessionID ID``) -> Authentication (3002) Logon Success / Failure: the client's MAC as
@@ -470,7 +474,9 @@ _BSD_TS = rf"(?:\d{{4}} )?{_journal.MONTH} +\d{{1,2}}(?: \d{{4}})? \d\d:\d\d:\d\
 #: HOSTNAME: a name or IPv4 address, or an IPv6 address (rsyslog writes the peer's address when
 #: it has no name).
 _HOST = r"[^\s:\[\],]+|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*[0-9A-Fa-f]"  # no comma: no host name or address has one
-_ISO_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+#: an RFC 3339 stamp, or macOS's unified log as ``log show|stream --style syslog`` prints it (a space for
+#: the ``T``, the zone's offset always there: ``2020-03-23 06:47:42.801612-0700  localhost sshd[3186]: ...``)
+_ISO_TS = r"\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?| \d\d:\d\d:\d\d(?:\.\d+)?[+-]\d\d:?\d\d)"
 _R3164 = (
     rf"(?s)^(?:<(?P<pri>\d{{1,3}})> ?)?(?P<ts>{_BSD_TS}|{_ISO_TS}|{_journal.FULL_TS}|{_journal.UNIX_TS}|{_journal.MONO_TS}):? +"
     rf"(?:(?P<host>{_HOST}) )?(?P<tag>[^\s:\[\]]{{1,64}})(?:\[(?P<pid>[^\]\s]*)\](?:: ?| )|: ?)(?P<msg>.*)$"
@@ -541,6 +547,9 @@ _RMERAKI = r"(?s)^<(?P<pri>\d{1,3})>1 (?P<s>\d{9,10})\.(?P<f>\d{1,9}) (?P<host>\
 #: opens with ``TAG[PID]: `` (a local program's line without the timestamp), the TAG and PID too
 _RTAG = r"(?s)^(?P<tag>[\w./-]{1,48})\[(?P<pid>\d{1,10})\]: (?P<msg>.*)$"
 _RTEXT = r"(?s)^(?P<msg>.*)$"
+#: Solaris syslogd's message ID before the text (``sshd[20247]: [ID 800047 auth.notice] Failed none for root ...``:
+#: ``[ID <msgid> <facility>.<level>]``, the ``log_msgid`` of syslog.conf's messages)
+_SOLARIS_ID = r"(?s)^\[ID (?P<id>\d{1,10}) (?P<fac>[a-z0-9-]+)\.(?P<level>[a-z]+)\] (?P<rest>.*)$"
 #: a Linux audit record as auditd writes ``/var/log/audit/audit.log`` (``log_format = RAW``/``ENRICHED``):
 #: ``[node=<name> ]type=<TYPE> msg=audit(<epoch s>.<ms>:<serial>): <fields>``; the records of one
 #: event share the ``audit(...)`` stamp (auditd's event id, as ausearch groups them).
@@ -997,8 +1006,10 @@ def _sniff_line(head: bytes) -> int:
     if re.match(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (?:ALLOW|DROP|OPEN|CLOSE|OPEN-INBOUND|INFO-EVENTS-LOST) \S+ [0-9A-Fa-f.:]+ ", h) or (
             h.startswith(b"#Version: ") and b"#Software: Microsoft Windows Firewall" in h[:200]):
         return 60  # a Windows Firewall log (pfirewall.log)
-    if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: %[A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
-        return 70
+    if re.match(rb"(\d+: )?([^\s:%]+: )?[*.]?[A-Z][a-z]{2} +\d{1,2} [^\n]{0,40}?: [%#][A-Z][A-Z0-9_]*(-[A-Z0-9_]+)*-[0-7]-[A-Z0-9_]+: ", h):
+        return 70  # (a wireless controller's code may open with #)
+    if re.match(rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{1,9}[+-]\d{4} +\S+ [^\s:\[]+(\[\d+\])?: ", h):
+        return 60  # macOS's unified log, ``log show --style syslog``
     if re.match(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \S+ [^\s:\[]+(\[\d+\])?: ", h):
         return 60
     if re.match(rb"date=\d{4}-\d\d-\d\d time=\d\d:\d\d:\d\d [a-z_]{1,32}=\S", h):
@@ -1249,6 +1260,14 @@ class Syslog(Format):
             app = pc.if_else(payload_tag, pa.scalar(None, S), app)
         msg = _nil_empty(pc.utf8_ltrim_whitespace(pc.replace_substring_regex(msg, "^" + _BOM, "")))
         pri = pc.cast(pri_s, pa.int32())
+        solaris = pc.fill_null(pc.starts_with(msg, "[ID "), False)
+        if pc.any(solaris).as_py():  # Solaris's message ID, facility and level first: the ID is the event code
+            tagged = pc.extract_regex(pc.if_else(solaris, msg, pa.scalar(None, S)), _SOLARIS_ID)
+            msg = pc.if_else(tagged.is_valid(), group(tagged, "rest"), msg)
+            msgid = pc.coalesce(msgid, group(tagged, "id"))
+            said = pc.add(pc.multiply(pc.index_in(group(tagged, "fac"), value_set=_FACILITIES), 8),
+                          pc.index_in(group(tagged, "level"), value_set=_SEV_WORDS))  # fmt: skip
+            pri = pc.coalesce(pri, said.cast(pa.int32()))  # where no <PRI> gave them
         fmt = pc.if_else(ok5, "RFC 5424", pc.if_else(pc.or_(pc.or_(ok3, ok3n), okc), "RFC 3164", pa.scalar(None, S)))
         epoch = None
         if pc.any(okm).as_py():
@@ -2269,6 +2288,11 @@ def _asa_auth(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]]
 _IOS_LOGIN = (r"(?i)^Login (?:(?P<ok>Success)|failed) \[user: ?(?P<user>[^\]]*)\] \[Source: ?(?P<src>[^\]\s]*)\] "
               r"\[localport: ?(?P<lport>\d{1,5})\](?: \[Reason: ?(?P<why>[^\]]*)\])?")
 _IOS_LOGOUT = r"^User (?P<user>\S+) has exited tty session (?P<tty>\d+)\((?P<src>[^)\s]*)\)"
+#: the SSH server's outcome of a user's authentication (``SSH-5-SSH2_USERAUTH: User 'U' authentication for
+#: SSH2 Session from A (tty = N) using crypto cipher 'C', hmac 'H' Succeeded|Failed``) and a session's end
+#: (``SSH-5-SSH2_CLOSE: SSH2 Session from A (tty = N) for user 'U' using crypto cipher ... closed``)
+_IOS_SSH = (r"^(?:User '(?P<u1>[^']*)' authentication for SSH2 Session from (?P<s1>[^\s(]+) \(tty = (?P<t1>\d+)\)"
+            r".* (?P<res>Succeeded|Failed)|SSH2 Session from (?P<s2>[^\s(]+) \(tty = (?P<t2>\d+)\) for user '(?P<u2>[^']*)'.* closed)$")
 #: the login's time the message ends with (``at 14:35:19 UTC Sat Dec 3 2016``): its year and zone
 _IOS_AT = r" at (?P<hms>\d\d:\d\d:\d\d) (?P<tz>\S+) [A-Za-z]{3} (?P<md>[A-Za-z]{3} +\d{1,2}) (?P<y>\d{4})$"
 
@@ -2276,37 +2300,41 @@ _IOS_AT = r" at (?P<hms>\d\d:\d\d:\d\d) (?P<tz>\S+) [A-Za-z]{3} (?P<md>[A-Za-z]{
 def _ios_auth(msgid: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
     """(the Cisco IOS login and logout messages, their Authentication fields), or None:
     SEC_LOGIN LOGIN_SUCCESS Logon, LOGIN_FAILED Logon Failure (its reason the detail), SYS LOGOUT
-    Logoff; the user, the source address, the router's ``localport`` as the destination port,
+    Logoff; SSH SSH2_USERAUTH Logon Success / Failure, SSH2_CLOSE Logoff; the user, the source address, the router's ``localport`` as the destination port,
     the tty session of a logout in ``unmapped.tty``; a login's own time (``at ...``, with the year
     and zone a header's stamp lacks; an unknown zone taken as UTC) as ``_time``."""
-    if msgid.null_count == len(msgid) or not _fast.contains_any(msgid.buffers()[2], (b"SEC_LOGIN-", b"-LOGOUT")):
+    if msgid.null_count == len(msgid) or not _fast.contains_any(msgid.buffers()[2], (b"SEC_LOGIN-", b"-LOGOUT", b"SSH-")):
         return None
     code = pc.utf8_upper(msgid)
     login = pc.fill_null(pc.match_substring_regex(code, r"^SEC_LOGIN-[0-7]-LOGIN_(?:SUCCESS|FAILED)$"), False)
     logout = pc.fill_null(pc.match_substring_regex(code, r"^SYS-[0-7]-LOGOUT$"), False)
-    if not pc.any(pc.or_(login, logout)).as_py():
+    ssh = pc.fill_null(pc.match_substring_regex(code, r"^SSH-[0-7]-SSH2_(?:USERAUTH|CLOSE)$"), False)
+    if not pc.any(pc.or_(pc.or_(login, logout), ssh)).as_py():
         return None
     none = pa.scalar(None, S)
     ins = pc.extract_regex(pc.if_else(login, msg, none), _IOS_LOGIN)
     outs = pc.extract_regex(pc.if_else(logout, msg, none), _IOS_LOGOUT)
-    hit = pc.or_(ins.is_valid(), outs.is_valid())
+    sshs = pc.extract_regex(pc.if_else(ssh, msg, none), _IOS_SSH)
+    hit = pc.or_(pc.or_(ins.is_valid(), outs.is_valid()), sshs.is_valid())
     if not pc.any(hit).as_py():
         return None
-    ins, outs = ins.filter(hit), outs.filter(hit)
+    ins, outs, sshs = ins.filter(hit), outs.filter(hit), sshs.filter(hit)
     n = len(ins)
-    out = outs.is_valid()
-    src = pc.coalesce(_nil_empty(group(ins, "src")), _nil_empty(group(outs, "src")))
+    closed = pc.is_valid(group(sshs, "s2"))
+    out = pc.or_(outs.is_valid(), closed)
+    src = pc.coalesce(_nil_empty(group(ins, "src")), _nil_empty(group(outs, "src")), group(sshs, "s1"), group(sshs, "s2"))
     at = pc.extract_regex(msg.filter(hit), _IOS_AT)
     own = _bsd_times(pc.binary_join_element_wise(group(at, "y"), group(at, "md"), group(at, "hms"), " "))
     own = pc.subtract(own, pc.fill_null(_journal.zone_offsets(pc.utf8_upper(group(at, "tz"))), 0))
     return hit, {
-        "user": pc.coalesce(_nil_empty(pc.utf8_trim_whitespace(group(ins, "user"))), group(outs, "user")),
+        "user": pc.coalesce(_nil_empty(pc.utf8_trim_whitespace(group(ins, "user"))), group(outs, "user"),
+                            _nil_empty(group(sshs, "u1")), _nil_empty(group(sshs, "u2"))),
         "actor": pa.nulls(n, S), "ip": pc.if_else(_is_ip(src), src, none), "rhost": pc.if_else(_is_ip(src), none, src),
         "count": pa.nulls(n, _I32), "port": pa.nulls(n, S), "method": pa.nulls(n, S),
-        "failed": pc.and_(ins.is_valid(), pc.is_null(group(ins, "ok"))),
+        "failed": pc.or_(pc.and_(ins.is_valid(), pc.is_null(group(ins, "ok"))), pc.fill_null(pc.equal(group(sshs, "res"), "Failed"), False)),
         "detail": _nil_empty(group(ins, "why")),
         "activity": pc.if_else(out, pa.scalar(2, _I32), pa.scalar(1, _I32)),
-        "cmd": pa.nulls(n, S), "tty": group(outs, "tty"),
+        "cmd": pa.nulls(n, S), "tty": pc.coalesce(group(outs, "tty"), group(sshs, "t1"), group(sshs, "t2")),
         "_cols": {"dst_endpoint.port": group(ins, "lport").cast(_I32)}, "_time": own,
     }  # fmt: skip
 
