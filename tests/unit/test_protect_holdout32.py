@@ -81,6 +81,16 @@ TPS = [
     ('.Credentials = New Net.NetworkCredential("cuidartegestor@gmail.com", "GesCuidarte")', "GesCuidarte"),
     ("$c = [System.Net.NetworkCredential]::new('svc', 'N3wCred!')", "N3wCred!"),
     ("$p = New-Object -TypeName System.Net.NetworkCredential -ArgumentList 'svc','ArgL1st!'", "ArgL1st!"),
+    # smbmap's README (a password, an LM:NT hash), enum4linux's -p, osql's / isql's -P (SQL Server's osql utility
+    # syntax), winrs' -p: (Microsoft's winrs example: the password $%fgh7 is no variable), lftp's -u USER,PASS (lftp(1))
+    ("smbmap -u 'apadmin' -p 'asdf1234!' -d ACME -H 10.1.3.30 -x 'net group \"Domain Admins\" /domain'", "asdf1234!"),
+    ("smbmap -u jsmith -p 'aad3b435b51404eeaad3b435b51404ee:da76f2c4c96028b7a6111aef4a50a94d' -H 172.16.0.20",
+     "da76f2c4c96028b7a6111aef4a50a94d"),
+    ("enum4linux -u administrator -p Passw0rd1 -a 10.0.0.5", "Passw0rd1"),
+    ('osql -S srv01 -U sa -P OsqlPw1 -Q "select @@version"', "OsqlPw1"),
+    ("winrs -r:https://myserver.com -u:administrator -p:$%fgh7 ipconfig", "$%fgh7"),
+    ("lftp -u bob,Lftp!Pw9 sftp://files.example.com", "Lftp!Pw9"),
+    ("lftp -e 'mirror /x' -u 'bob,Lftp Pw 2' ftp.example.com", "Lftp Pw 2"),
 ]  # fmt: skip
 PASSWORDS = [
     ("wget --timeout=30  --ftp-user 'architech' --ftp-password 'Arch1tech' ftp://localhost/ftp-tmp/x.md5", "Arch1tech",
@@ -99,6 +109,8 @@ PASSWORDS = [
      "-Value 'Aut0L0gon!'", "Aut0L0gon!", "password"),
     ("curl -fs localhost:8080/dex/userinfo --oauth2-bearer ya1b2c3d4e5f6g7h8", "ya1b2c3d4e5f6g7h8", "password"),
     ("kubectl create secret generic db --from-literal=password=S3cr3tLit", "S3cr3tLit", "password"),
+    # InfluxDB 1.x's CLI (its authentication docs): -password, one dash
+    ("influx -username todd -password 'influxdb4ever' -host db", "influxdb4ever", "password"),
 ]  # fmt: skip
 
 
@@ -151,6 +163,8 @@ def test_space_separated_option_secrets_are_redacted(line: str, secret: str, kin
     "$credentials = New-Object System.Net.NetworkCredential(\"dummy\", $password, \"dummy\")",
     "dsquery user -samid * | dsmod user -pwdneverexpires yes -mustchpwd no", "$pw = Read-Host -AsSecureString",
     "$Password = Get-Content C:\\pw.txt", 'dsadd user "CN=bob,DC=corp,DC=local" -pwd * -mustchpwd yes',
+    "lftp -u bob sftp://files.example.com", "influx -username todd -password $INFLUX_PW", 'sshpass -p "$1" ssh x',
+    "smbmap -u guest -p '' -H 10.0.0.5", "mysql -u root -p",
 ])  # fmt: skip
 def test_lookalikes_placeholders_and_variables_stay(line: str) -> None:
     _assert_unchanged([line])
@@ -177,7 +191,8 @@ FRAGMENTS = [" -H ", " -H\t", "-H ", " -h ", " -Hash ", " -hash\t", " -HASH ", "
              " -Value ", "echo", " | ", "|", "sudo", " sudo", " -S", " -kS", " -k", " -storepass ", " -keypass\t",
              " -srcstorepass ", " -destkeypass ", "-storepass", "ssh-keygen", " -N ", " -P ", "bcp", "BCP.EXE", "xbcp", "hydra",
              "medusa", " -p ", " -p\t", " --oauth2-bearer ", " --oauth2-bearer=", "--oauth2-bearer", " argc=", "argc=",
-             " argc=4", " proctitle=", "proctitle=", " a0=", "4"]
+             " argc=4", " proctitle=", "proctitle=", " a0=", "4", "smbmap", "enum4linux", "osql", "isql", "winrs",
+             "WinRS.exe", " -p:", " -P:", " -password:", " -password ", "-password", "lftp", " -u ", " -u\t", "bob,", ","]
 
 
 @pytest.mark.parametrize("seed", [32, 132])

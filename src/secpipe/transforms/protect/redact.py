@@ -134,9 +134,11 @@ _CONVERT_SECURE = _anycase("convertto-securestring")
 #: tools, docker login, az login; docker run's -p is a port, hence "docker login"; NetExec's -p may name a password
 #: list file, which stays)
 _P_WORD_TOOLS = r"(?:crackmapexec|cme|nxc|netexec|evil-winrm|mongo(?:sh|dump|restore|export|import)?|docker login|az login|rdesktop)"
-#: more tools whose -p takes the password as the next word (THC Hydra's and Medusa's single password; -P names a list):
-#: their anchor is one of NEWER_ANCHORS
-_P_WORD_TOOLS_NEWER = r"(?:hydra|medusa)"
+#: more tools whose -p takes the password as the next word (THC Hydra's and Medusa's single password, -P names a list;
+#: smbmap's password or LM:NT hash; enum4linux's): their anchor is one of NEWER_ANCHORS
+_P_WORD_TOOLS_NEWER = r"(?:hydra|medusa|smbmap|enum4linux(?:-ng)?)"
+#: SQL Server's command-line clients whose -P takes the password (bcp, and the older osql / isql; sqlcmd has its own)
+_SQL_P_TOOLS = r"(?:[Bb][Cc][Pp]|[Oo][Ss][Qq][Ll]|[Ii][Ss][Qq][Ll])"
 #: htpasswd's options (-C takes a number) and a positional argument (its password file, user name), for its batch mode
 #: (-b: "htpasswd -b[c] FILE USER PASS", "htpasswd -nb USER PASS")
 #: the Impacket example scripts whose target names the credentials, ``[[domain/]user[:password]@]target`` (psexec.py
@@ -328,7 +330,9 @@ DETECTORS: tuple[Detector, ...] = (
              r"|\bds(?:mod|add)(?:\.[Ee][Xx][Ee])?\b[^\r\n|&;]{0,512}?[ ]-pwd[ \t]+\\?[\"']?"
              r"|(?<=[ \[(.])NetworkCredential(?:\]::new)?(?:[ \t]*\(|[ \t]+-ArgumentList[ \t]+\(?)[ \t]*\\?[\"'][^\"'\\\r\n]*\\?[\"']"
              r"[ \t]*,[ \t]*\\?[\"']"
-             r"|(?<![A-Za-z0-9])[Bb][Cc][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-P[ \t]*\\?[\"']?"
+             r"|(?<![A-Za-z0-9])" + _SQL_P_TOOLS + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-P[ \t]*\\?[\"']?"
+             r"|\b[Ww][Ii][Nn][Rr][Ss](?:\.[Ee][Xx][Ee])?\b[^\r\n|&;]{0,512}?[ ]-[Pp](?:[Aa][Ss][Ss][Ww][Oo][Rr][Dd])?:\\?[\"']?"
+             r"|\blftp\b[^\r\n|&;]{0,512}?[ ]-u[ \t]+\\?(?P<lftpq>[\"'])?[^\s,\"'\\]+,"
              r"|\bopenssl(?:\.[Ee][Xx][Ee])?\\?[\"']?(?=[ ])[^\r\n|&;]{0,512}?[ ]-(?:k|K(?=[ \t]+\\?[\"']?[0-9a-fA-F]{16}))[ \t]+\\?[\"']?"
              r"|" + _IMPACKET + r"[A-Za-z]*\\?[\"']?(?=[ ])[^\r\n|&;]{0,1024}?[ ]\\?[\"']?(?:[^\s/:@\"'\\]+/[^\s/:@\"'\\]+:"
              r"|[^\s/:@\"'\\]+:(?=[^\s@\"'\\]+@))(?P<target>)"
@@ -337,9 +341,9 @@ DETECTORS: tuple[Detector, ...] = (
              r"|" + _CONVERT_SECURE + r"(?:[ \t]+-[A-Za-z]+)*[ \t]+\\?[\"']"
              r"|\\?[\"'](?=[^\"'\\\r\n]+\\?[\"'][ \t]*\|[ \t]*" + _CONVERT_SECURE + r"))"
              r"(?=[^\s\"'\\]))"
-             r"(?!" + _NOT_A_PASSWORD + r"|[$<\[/]|\*(?![^\s\"'\\])|\{\{|(?i:pass(?:word)?|pwd|test|token|change(?:it|me)|y{3,})(?![^\s\"'\\]))"
+             r"(?!" + _NOT_A_PASSWORD + r"|\$[A-Za-z0-9_{(@*#?!$-]|[<\[/]|\*(?![^\s\"'\\])|\{\{|(?i:pass(?:word)?|pwd|test|token|change(?:it|me)|y{3,})(?![^\s\"'\\]))"
              r"(?:(?(whole)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))|(?(smbq)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))"
-             r"|(?(sslq)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))|(?(logon)(?<![\"'])[^@\s\"'\\]+|(?!))|(?(target)(?:[^\s\"'\\]+(?=@[^@\s\"'\\]*(?![^\s\"'\\]))|[^@\s\"'\\]+)|(?!))|(?<=\")[^\"\\]+(?=\\?\")|(?<=')[^'\\]+(?=\\?')|[^\s\"'\\]+)",
+             r"|(?(sslq)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))|(?(lftpq)[^\"'\\\r\n]+(?=\\?[\"'])|(?!))|(?(logon)(?<![\"'])[^@\s\"'\\]+|(?!))|(?(target)(?:[^\s\"'\\]+(?=@[^@\s\"'\\]*(?![^\s\"'\\]))|[^@\s\"'\\]+)|(?!))|(?<=\")[^\"\\]+(?=\\?\")|(?<=')[^'\\]+(?=\\?')|[^\s\"'\\]+)",
              r"\1" + _ph("cli_password")),
     # a URL's user may be empty (redis://:PASS@host)
     Detector("url_password", r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^:/\s\"'@\[]{0,256}:)[^@/\s\"'\[]{1,256}@",
@@ -355,7 +359,7 @@ DETECTORS: tuple[Detector, ...] = (
              r"((?:(?<!--from-file=)(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
              r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
              r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|passphrase|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?"
-             r"|[ ]--(?:(?:ftp|http|proxy)-password|oauth2-bearer)[ \t]+(?!-)[\"']?|[ ]--oauth2-bearer=[\"']?"
+             r"|[ ]--(?:(?:ftp|http|proxy)-password|oauth2-bearer)[ \t]+(?!-)[\"']?|[ ]--oauth2-bearer=[\"']?|[ ]-password[ \t]+(?!-)[\"']?"
              r"|[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?(?:[ \t]+/[tT][ \t]+[^\s/]+)?[ \t]+/[dD][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])"
              r"|[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?[ \t]+-[Vv][Aa][Ll][Uu][Ee][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])))"
              r"(?!" + _NOT_A_PASSWORD + r"|(?:chauthtok|auth|account|session|password)\)"
@@ -402,12 +406,13 @@ NEWER_ANCHORS = (
     r"[ ]--(?:ftp|http|proxy)-password[ \t]", r"[ ]aws_secret_access_key[ \t]", r"[ ]--(?:s3-|aws-)?secret-access-key[\s=]",
     _P_WORD_TOOLS_NEWER + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-p[ \t]", r"sudo(?:[ \t]+-[A-Za-z]+)*[ ]-[A-Za-z]*S",
     r"[ ]-(?:src|dest)?(?:storepass|keypass)[ \t]", r"ssh-keygen[^\r\n]*[ ]-[NP][ \t]",
-    r"(?:^|[^A-Za-z0-9])[Bb][Cc][Pp](?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-P", r"[ ]--oauth2-bearer[\s=]",
+    r"(?:^|[^A-Za-z0-9])" + _SQL_P_TOOLS + r"(?:\.[Ee][Xx][Ee])?\\?[\"']?[ ](?:[^\r\n]*[ ])?-P", r"[ ]--oauth2-bearer[\s=]",
+    r"[Ww][Ii][Nn][Rr][Ss][^\r\n]*[ ]-[Pp](?:[Aa][Ss][Ss][Ww][Oo][Rr][Dd])?:", r"lftp[^\r\n]*[ ]-u[ \t]", r"[ ]-password[ \t]",
     r"[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword"), r"[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword"),
     r"ds(?:mod|add)[^\r\n]*[ ]-pwd[ \t]", r"[ ]\[?[A-Za-z.]*NetworkCredential", r"[ ]argc=[0-9]", r"[ ]proctitle=",
 )
 #: a space-led superset of :data:`NEWER_ANCHORS` (a literal first byte: RE2 skips to each space with memchr)
-NEWER_SCREEN = (r"[ ](?:-[HhnaUNP]|-[kK][ \t]|-p[ \t]|-pwd|-[A-Za-z]*S|-(?:src|dest|store|key)|\[?[A-Za-z.]*NetworkCredential"
+NEWER_SCREEN = (r"[ ](?:-[HhnaUNP]|-[kK][ \t]|-p[ \t]|-pwd|-password|-[Pp]:|-u[ \t]|-[A-Za-z]*S|-(?:src|dest|store|key)|\[?[A-Za-z.]*NetworkCredential"
                 r"|--(?:pw-nt-hash|hashes|user|ftp-|http-|proxy-|s3-|aws-|secret-access-key|oauth2-bearer)"
                 r"|/[A-Za-z0-9]{2,7}:|/[vV][ \t]|aws_secret_access_key|argc=|proctitle=)")
 NEWER_RE2 = "|".join(NEWER_ANCHORS)
