@@ -164,7 +164,8 @@ def test_space_separated_option_secrets_are_redacted(line: str, secret: str, kin
     "dsquery user -samid * | dsmod user -pwdneverexpires yes -mustchpwd no", "$pw = Read-Host -AsSecureString",
     "$Password = Get-Content C:\\pw.txt", 'dsadd user "CN=bob,DC=corp,DC=local" -pwd * -mustchpwd yes',
     "lftp -u bob sftp://files.example.com", "influx -username todd -password $INFLUX_PW", 'sshpass -p "$1" ssh x',
-    "smbmap -u guest -p '' -H 10.0.0.5", "mysql -u root -p",
+    "smbmap -u guest -p '' -H 10.0.0.5", "mysql -u root -p", "Connect-Db -server db1 -password $pass",
+    "New-Thing -password (Get-Credential).Password", 'Connect-Db -password "$dbPass"',
 ])  # fmt: skip
 def test_lookalikes_placeholders_and_variables_stay(line: str) -> None:
     _assert_unchanged([line])

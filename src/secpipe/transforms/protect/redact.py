@@ -359,7 +359,7 @@ DETECTORS: tuple[Detector, ...] = (
              r"((?:(?<!--from-file=)(?i:password|passwd|client_secret|api[_-]?(?:key|token)|access[_-]?token|auth[_-]?token"
              r"|refresh_?token|secret_?key|private[_-]?token|mysql_pwd|subscription[_-]?key)\\?[\"']?\s*[:=]\s*\\?[\"']?"
              r"|;(?i:pwd)\s*=\s*(?![/~])|--(?:password|passwd|passphrase|token|secret|api-key|client-secret)(?:\s+|=)(?!-)[\"']?"
-             r"|[ ]--(?:(?:ftp|http|proxy)-password|oauth2-bearer)[ \t]+(?!-)[\"']?|[ ]--oauth2-bearer=[\"']?|[ ]-password[ \t]+(?!-)[\"']?"
+             r"|[ ]--(?:(?:ftp|http|proxy)-password|oauth2-bearer)[ \t]+(?!-)[\"']?|[ ]--oauth2-bearer=[\"']?|[ ]-password[ \t]+(?![-$(])[\"']?(?![$(])"
              r"|[ ]/[vV][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?(?:[ \t]+/[tT][ \t]+[^\s/]+)?[ \t]+/[dD][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])"
              r"|[ ]-[Nn][Aa][Mm][Ee][ \t]+\\?[\"']?" + _anycase("defaultpassword") + r"\\?[\"']?[ \t]+-[Vv][Aa][Ll][Uu][Ee][ \t]+\\?[\"']?(?!\$[A-Za-z_{(])))"
              r"(?!" + _NOT_A_PASSWORD + r"|(?:chauthtok|auth|account|session|password)\)"
