@@ -135,14 +135,15 @@ def _stamped(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
             given_device = True
     if given_device:  # a device the context gives is of an Unknown type (OCSF requires device.type_id)
         rows = empty["device"]
-        for path, value in (("device.type_id", 0), ("device.type", "Unknown")):
+        fills: tuple[tuple[str, int | str], ...] = (("device.type_id", 0), ("device.type", "Unknown"))
+        for path, fill in fills:
             kind = pa.int32() if path.endswith("_id") else pa.string()
             had = cols.get(path)
             if rows is None or had is None or pa.types.is_null(had.type):
-                cols[path] = pa.array([value] * n, kind) if rows is None else pc.if_else(
-                    rows, pa.scalar(value, kind), pa.scalar(None, kind))
+                cols[path] = pa.array([fill] * n, kind) if rows is None else pc.if_else(
+                    rows, pa.scalar(fill, kind), pa.scalar(None, kind))
             else:
-                cols[path] = pc.if_else(rows, pa.scalar(value, had.type), had)
+                cols[path] = pc.if_else(rows, pa.scalar(fill, had.type), had)
     if ctx.unmapped:
         cols["unmapped"] = _with_unmapped(cols.get("unmapped"), ctx.unmapped, n)
     return assemble(class_of(batch), cols)
