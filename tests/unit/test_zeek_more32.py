@@ -177,6 +177,16 @@ def test_sip_mysql_socks_rows_are_network_activity_and_signatures_findings() -> 
     assert sig["evidences"][0]["dst_endpoint"] == {"ip": "89.160.20.156", "port": 445}
 
 
+def test_analyzer_violations_are_failed_network_activity() -> None:
+    dpd = _one(_case("elastic-zeek-apps.json"), analyzer="DCE_RPC")
+    assert (dpd["class_uid"], dpd["activity_id"], dpd["app_protocol_name"], dpd["status"]) == (4001, 99, "DCE_RPC", "Failure")
+    assert dpd["status_detail"].endswith("DCE_RPC_Header:rpc_vers")
+    vast = _case("tenzir-m57-zeek-more.json")
+    old, new = _one(vast, analyzer="HTTP"), _one(vast, analyzer_name="HTTP")  # dpd.log; Zeek 6.1's analyzer.log
+    assert [(r["status_detail"], r["connection_info"]["uid"]) for r in (old, new)] == [
+        ("not a http request line", "CWRjLsw4qcfKQfbF2"), ("not a http request line", "Cqp7rtziLijlnrxYf")]
+
+
 def test_smb_commands_inventories_and_known_certificates() -> None:
     rows = _case("elastic-zeek-apps.json")
     cmd = _one(rows, command="NT_CREATE_ANDX")

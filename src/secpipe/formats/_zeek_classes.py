@@ -61,7 +61,7 @@ sensor (``_system_name``), never a record's ``host`` (http.log's is the web serv
 The whole record stays in ``unmapped`` (SigmaHQ's ``product: zeek`` rules read its fields
 there) and ``raw_data``. smb_files, smb_mapping, dce_rpc, files, ntlm, smtp, x509, weird, intel, tunnel, ntp,
 radius, signature, smb_cmd, software, known_hosts/services/certs and the application protocols OCSF has no class of
-(sip, snmp, mysql...) are :mod:`._zeek_more`'s; other logs (pe, ocsp, dpd, analyzer, stats...) stay Base Events. A writer that
+(sip, snmp, mysql...), dpd and analyzer are :mod:`._zeek_more`'s; other logs (pe, ocsp, stats...) stay Base Events. A writer that
 nests Zeek's records (VAST, Tenzir: ``"id": {"orig_h": ...}``, x509's ``"certificate": {...}``) is read as
 Zeek's dotted names.
 

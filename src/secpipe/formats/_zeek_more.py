@@ -62,6 +62,9 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
   port and protocol stay in ``unmapped``); these logs' device is that host, not the sensor;
 - ``known_certs`` -> Network Activity (4001), Other, as x509: the server (``host``, ``port_num``) as the destination,
   the certificate it offered (subject, issuer, serial number) as ``tls.certificate``;
+- ``dpd`` and ``analyzer`` (Zeek 6.1+): a protocol analyzer found a connection's traffic was not its protocol after
+  all -> Network Activity (4001), Other, the analyzer as ``app_protocol_name``, status Failure with the
+  ``failure_reason``; an analyzer.log row about a file (no connection) stays a Base Event;
 - ``snmp``, ``sip``, ``mysql``, ``socks``, ``irc``, ``ldap`` / ``ldap_search``, ``quic``, ``rfb``, ``modbus``,
   ``dnp3``: application protocols OCSF has no class of -> Network Activity (4001), Traffic, the protocol (as
   conn.log's ``service`` names it) as ``app_protocol_name``: a row stays searchable by its endpoints and
@@ -127,6 +130,8 @@ FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
     "known_hosts": [("host", S)],
     "known_services": [("host", S)],
     "known_certs": [("host", S), ("port_num", I64), ("subject", S), ("issuer_subject", S), ("serial", S)],
+    "dpd": [("analyzer", S), ("failure_reason", S)],
+    "analyzer": [("analyzer_name", S), ("failure_reason", S)],
 }  # fmt: skip
 #: logs of an application protocol OCSF has no class of (nor Zeek a log with more than its messages' fields) ->
 #: Network Activity, Traffic, the protocol (as conn.log's ``service`` names it) as ``app_protocol_name``
@@ -142,6 +147,7 @@ CLASSES = {"smb_files": "smb_activity", "smb_mapping": "smb_activity", "dce_rpc"
            "tunnel": "tunnel_activity", "ntp": "ntp_activity", "radius": "authentication",
            "signature": "detection_finding", "smb_cmd": "smb_activity", "software": "software_info",
            "known_hosts": "inventory_info", "known_services": "inventory_info", "known_certs": "network_activity",
+           "dpd": "network_activity", "analyzer": "network_activity",
            **dict.fromkeys(APPS, "network_activity")}  # fmt: skip
 #: keys only one log's record has (see :data:`._zeek_classes._KEYS`; these are tried first: a SIP request has an
 #: HTTP request's ``method`` and ``uri``)
@@ -152,7 +158,8 @@ KEYS = (("sip", ("call_id", "seq")), ("sip", ("call_id", "request_from")), ("snm
         ("dnp3", ("fc_request",)), ("dnp3", ("fc_reply",)), ("signature", ("sig_id", "event_msg")),
         ("smb_cmd", ("command", "version", "tree")), ("smb_cmd", ("command", "version", "status")),
         ("software", ("software_type", "host")), ("known_certs", ("port_num", "serial")),
-        ("known_services", ("port_num", "port_proto")),
+        ("known_services", ("port_num", "port_proto")), ("dpd", ("analyzer", "failure_reason")),
+        ("analyzer", ("analyzer_name", "failure_reason")),
         ("smb_files", ("action", "name")), ("smb_mapping", ("share_type", "path")), ("dce_rpc", ("endpoint", "operation")),
         ("dce_rpc", ("named_pipe", "rtt")), ("files", ("fuid", "seen_bytes")), ("ntlm", ("domainname",)),
         ("ntlm", ("server_nb_computer_name",)), ("ntlm", ("server_dns_computer_name",)), ("smtp", ("mailfrom",)),
@@ -414,6 +421,19 @@ def _known_certs(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dic
     }  # fmt: skip
 
 
+def _violation(name: str) -> Mapper:
+    """dpd.log / analyzer.log (Zeek 6.1+: its ``analyzer_name``): a protocol analyzer that found the connection's
+    traffic was not its protocol after all: Other, the analyzer as ``app_protocol_name``, Failure, the reason."""
+
+    def mapper(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+        n = len(s)
+        failed = const(2, n, I32)
+        return 99, 1, {"app_protocol_name": field(s, name), "status_id": failed, "status": STATUS.take(failed),
+                       "status_detail": field(s, "failure_reason"), "start_time": times}
+
+    return mapper
+
+
 def _app(protocol: str) -> Mapper:
     def mapper(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
         return 6, 1, {"app_protocol_name": const(protocol, len(s), S), "start_time": times}
@@ -425,5 +445,6 @@ MAPPERS: dict[str, Mapper] = {"smb_files": _smb_files, "smb_mapping": _smb_mappi
                               "ntlm": _ntlm, "smtp": _smtp, "x509": _x509, "weird": _weird, "intel": _intel,
                               "tunnel": _tunnel, "ntp": _ntp, "radius": _radius, "signature": _signature,
                               "smb_cmd": _smb_cmd, "software": _software, "known_hosts": _known,
-                              "known_services": _known, "known_certs": _known_certs,
+                              "known_services": _known, "known_certs": _known_certs, "dpd": _violation("analyzer"),
+                              "analyzer": _violation("analyzer_name"),
                               **{log: _app(protocol) for log, protocol in APPS.items()}}
