@@ -22,7 +22,9 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
   ``mime_type``, ``total_bytes`` else ``seen_bytes``, the MD5 / SHA-1 / SHA-256 hashes), the
   analyzer that saw it (``source``: HTTP, SMB, FTP_DATA...) as ``app_protocol_name``; the
   endpoints: the connection's (Zeek 5+), else of Zeek before 5 the sender (``tx_hosts``) and
-  receiver (``rx_hosts``), the sender the source where ``is_orig``;
+  receiver (``rx_hosts``), the sender the source where ``is_orig``. Not File System Activity
+  (1001), which reports a process acting on a host's file system (its actor and device required):
+  Zeek sees a file cross the network;
 - ``ntlm`` -> Authentication (3002), Logon, protocol NTLM: ``username`` / ``domainname`` the user,
   the client's ``hostname`` the source's, the server's names from its CHALLENGE (NetBIOS name,
   DNS name, tree name) the destination's ``name``, ``hostname``, ``domain``; ``success`` the status;
