@@ -205,6 +205,10 @@ def test_smb_commands_inventories_and_known_certificates() -> None:
     tsv = b"#separator \\x09\n#path\tknown_hosts\n#fields\tts\thost\n#types\ttime\taddr\n1609636766.260073\t192.168.4.25\n"
     (host,) = _rows(tsv, "zeek_tsv")
     assert (host["class_uid"], host["device"]) == (5001, {"ip": "192.168.4.25", "type_id": 0, "type": "Unknown"})
+    # conn_long.log (corelight/zeek-long-connections: Conn::Info records of connections still open) as conn.log's
+    conn = json.loads((Path(__file__).resolve().parents[1] / "cases" / "zeek_tsv" / "zeek-docs-conn.json").read_text().splitlines()[0])
+    (long,) = _rows(msgspec.json.encode({"_path": "conn_long", **conn}))
+    assert (long["class_uid"], long["connection_info"]["uid"]) == (4001, conn["uid"])
     # notice_alarm.log holds Notice::Info records (the notices with ACTION_ALARM): as notice.log's
     alarm = {"_path": "notice_alarm", "ts": 1507565439.130425, "note": "ATTACK::Lateral_Movement", "msg": "m",
              "src": "192.168.10.31", "dst": "192.168.10.30", "p": 445, "actions": ["Notice::ACTION_ALARM"]}

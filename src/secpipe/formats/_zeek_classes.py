@@ -130,8 +130,11 @@ CLASSES = {"conn": "network_activity", "dns": "dns_activity", "http": "http_acti
 #: Bro 2.3 (which moved it to x509.log), and :data:`._zeek_more.TIMES`
 _TIMES = {"ssl": ("not_valid_before", "not_valid_after"), **_more.TIMES}
 #: a log's name as sensors write ``_path``: Zeek's own, Corelight's reduced logs (``conn_red``); notice_alarm.log
-#: holds the notices with Notice::ACTION_ALARM, Notice::Info records as notice.log's
-_PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}, "notice_alarm": "notice"}
+#: holds the notices with Notice::ACTION_ALARM, Notice::Info records as notice.log's; the interim records of
+#: connections still open, Conn::Info (SSL::Info, HTTP::Info) as their log's: corelight/zeek-long-connections'
+#: conn_long.log, activecm/zeek-open-connections' open_conn.log, open_ssl.log, open_http.log
+_PATHS = {**{log: log for log in _FIELDS}, **{f"{log}_red": log for log in _FIELDS}, "notice_alarm": "notice",
+          "conn_long": "conn", "open_conn": "conn", "open_ssl": "ssl", "open_http": "http"}
 #: keys only one log's record has (a record without ``_path``): the first log whose every key is there (a
 #: record of a log with a connection must also name one, :func:`groups`; a notice its Notice::Info actions)
 _KEYS = (*_more.KEYS, ("conn", ("conn_state",)), ("dns", ("qtype_name",)), ("dns", ("query", "trans_id")),
