@@ -36,6 +36,8 @@ SCOPE = {"name": "github.com/open-telemetry/opentelemetry-collector-contrib/rece
 def _any(v: Any) -> dict[str, Any]:
     if isinstance(v, dict):
         return {"kvlistValue": {"values": _kv(v)}}
+    if isinstance(v, list):
+        return {"arrayValue": {"values": [_any(x) for x in v]}}
     if isinstance(v, float):
         return {"doubleValue": v}
     return {"intValue": str(v)} if isinstance(v, int) else {"stringValue": v}
@@ -282,3 +284,39 @@ def test_hec_sourcetype_record_keeps_its_wrapper_context(tmp_path: Path) -> None
     assert row["device"]["hostname"] == "cp-1" and row["metadata"]["log_source"] == "/var/log/kubernetes/audit.log"
     kept = orjson.loads(row["unmapped"])
     assert kept["hec"] == META and kept["agent"] == FILEBEAT[0]["agent"]
+
+
+def _windows_body(data_list: bool) -> dict[str, Any]:
+    """The windowseventlog receiver's log body of Microsoft's 4624 example (tests/cases/evtx_xml/ms-docs-4624.xml),
+    built as its ``EventXML.parseBody`` (opentelemetry-collector-contrib pkg/stanza/operator/input/windows/xml.go)
+    builds it; ``data_list``: EventData as its later versions give it (``{"data": [{name: value}, ...]}``)."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"e": "http://schemas.microsoft.com/win/2004/08/events/event"}
+    root = ET.parse(CASES / "evtx_xml" / "ms-docs-4624.xml").getroot()  # noqa: S314 (a test's own sample)
+    sys_, data = root.find("e:System", ns), root.findall("e:EventData/e:Data", ns)
+    assert sys_ is not None
+    text = {k: (sys_.findtext(f"e:{k}", namespaces=ns) or "").strip() for k in ("EventID", "Computer", "Channel",
+                                                                                   "Level", "Task", "Opcode")}
+    prov, created = sys_.find("e:Provider", ns), sys_.find("e:TimeCreated", ns)
+    assert prov is not None and created is not None
+    named = {d.get("Name"): (d.text or "").strip() for d in data}
+    return {"event_id": {"qualifiers": 0, "id": int(text["EventID"])},
+            "provider": {"name": prov.get("Name"), "guid": prov.get("Guid"), "event_source": ""},
+            "system_time": created.get("SystemTime"), "computer": text["Computer"], "channel": text["Channel"],
+            "record_id": 211, "level": text["Level"], "message": "", "task": text["Task"], "opcode": text["Opcode"],
+            "keywords": ["0x8020000000000000"],
+            "event_data": {"data": [{k: v} for k, v in named.items()]} if data_list else named}  # fmt: skip
+
+
+def test_otlp_windows_event_log_receiver_logon(tmp_path: Path) -> None:
+    """The Collector's windowseventlog receiver sends each event as a map body: a 4624 logon was a Base Event."""
+    recs = [{"timeUnixNano": "1447287875079785200", "body": _any(_windows_body(v))} for v in (False, True)]
+    req = {"resourceLogs": [{"resource": {"attributes": _kv({"host.name": "WIN-GG82ULGC9GO"})},
+                             "scopeLogs": [{"logRecords": recs}]}]}  # fmt: skip
+    assert _post(tmp_path, "/v1/logs", orjson.dumps(req), "application/json").json() == {}
+    rows = _rows(tmp_path, "authentication")
+    assert len(rows) == 2
+    for row in rows:
+        assert row["user"]["name"] == "Administrator" and row["src_endpoint"]["ip"] == "127.0.0.1"
+        assert row["time"] == 1447287875079 and row["device"]["hostname"] == "WIN-GG82ULGC9GO"

@@ -1,6 +1,6 @@
 """Windows events kept as JSON records, mapped to their OCSF classes as NXLog's lines are.
 
-The ``json`` format stores four shapes of a Windows event log record (and ``evtx_xml`` the first):
+The ``json`` format stores five shapes of a Windows event log record (and ``evtx_xml`` the first):
 
 - the evtx crate's JSON of an evtx record (``evtx_dump``, Chainsaw, SigmaHQ's regression data; what
   ``evtx_xml`` makes of wevtutil's and Event Viewer's XML): ``{"Event": {"System": {"EventID",
@@ -15,7 +15,9 @@ The ``json`` format stores four shapes of a Windows event log record (and ``evtx
   lower-case first letter in ``data.win.eventdata``, their backslashes and quotes escaped once more
   (``C:\\\\Windows``, ``\\"``: read back);
 - NXLog's own JSON (``to_json()`` of ``im_msvistalog``, sent over HTTP or written to a file): already
-  the flat names.
+  the flat names;
+- the OpenTelemetry Collector's ``windowseventlog`` receiver's log body (a map: ``event_id.id``, ``channel``,
+  ``provider.name``, ``computer``, ``system_time``, ``event_data`` by name), as ``POST /v1/logs`` stores it.
 
 Each is read into NXLog's names (``EventID``, ``Channel``, ``SourceName``, ``Hostname``,
 ``EventTime`` where the json format's time of the record is another, and the EventData / UserData
@@ -45,7 +47,7 @@ from secpipe.formats.base import UNREADABLE, base_columns, json_value
 #: where a record names its event id: NXLog and the evtx crate (``EventID``, with Qualifiers
 #: ``{"#attributes": ..., "#text": N}``), Winlogbeat (``event_id``), Wazuh (``eventID``)
 _KEYS = (b'"EventID"', b'"event_id"', b'"eventID"')
-_IDS_AT = re.compile(rb'"(?:EventID|event_id|eventID)"\s*:\s*(?:\{(?:[^{}]|\{[^{}]*\})*"#text"\s*:\s*)?"?'
+_IDS_AT = re.compile(rb'"(?:EventID|event_id|eventID)"\s*:\s*(?:\{(?:[^{}]|\{[^{}]*\})*"(?:#text|id)"\s*:\s*)?"?'
                      + _winevents.ID_NUMBERS.encode())
 #: Wazuh's second escaping of a backslash or a quote in an EventData value
 _WAZUH_ESCAPE = re.compile(r'\\([\\"])')
@@ -85,6 +87,12 @@ class _Record(msgspec.Struct):
     winlog: Any = None
     data: Any = None
     EventID: Any = None
+    event_id: Any = None  # the OpenTelemetry Collector's windowseventlog receiver
+    channel: Any = None
+    provider: Any = None
+    computer: Any = None
+    system_time: Any = None
+    event_data: Any = None
 
 
 _DECODER = msgspec.json.Decoder(_Record)
@@ -124,6 +132,20 @@ def _wazuh(win: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _otel(record: _Record) -> dict[str, Any]:
+    """The windowseventlog receiver's body (pkg/stanza ``EventXML.parseBody``): ``event_data`` the EventData
+    by name (or, in later versions, its ``data`` list of one-name objects), ``system_time`` the event's time."""
+    out: dict[str, Any] = {}
+    data = record.event_data
+    items = data.get("data") if isinstance(data, dict) else None
+    for item in items if isinstance(items, list) else [data]:
+        _scalars(item, out)
+    provider = record.provider
+    out.update(EventID=record.event_id.get("id"), Channel=record.channel, Hostname=record.computer,
+               SourceName=provider.get("name") if isinstance(provider, dict) else None, EventTime=record.system_time)
+    return out
+
+
 def flat(text: str | bytes | memoryview) -> dict[str, Any] | None:
     """A Windows event record's JSON text (module docstring) in NXLog's flat names; None for any
     other object (or no JSON)."""
@@ -142,6 +164,8 @@ def flat(text: str | bytes | memoryview) -> dict[str, Any] | None:
     data = record.data
     if isinstance(data, dict) and isinstance(data.get("win"), dict):
         return _wazuh(data["win"])
+    if isinstance(record.event_id, dict) and "id" in record.event_id and record.channel is not None:
+        return _otel(record)
     if record.EventID is None:
         return None
     nxlog = json_value(text)  # NXLog's own JSON: the EventData names beside EventID (none msgspec refuses: stays Base)

@@ -131,6 +131,8 @@ _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|Ev
 #:   ``RecordType``);
 #: - Wazuh's alerts (``alerts.json``) and archive (``archives.json``) of a Windows event its
 #:   ``windows_eventchannel`` decoder read (``agent``, ``decoder``, the event as ``data.win``);
+#: - the OpenTelemetry Collector's windowseventlog receiver's log body (``event_id``, ``channel``, ``provider``,
+#:   ``system_time``: :mod:`._winrecords`);
 #: - Winlogbeat's documents (its ``file`` output, an export of its index: ``winlog`` with the event's
 #:   ``event_id`` and ``provider_name``; searched in the whole head, as the rendered ``message``
 #:   before it may be long);
@@ -148,6 +150,7 @@ _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'"query_name"\s*:', rb'"srcaddr"\s*:', rb'"query_timestamp"\s*:'),
     (rb'"CreationTime"\s*:', rb'"Operation"\s*:', rb'"Workload"\s*:', rb'"RecordType"\s*:'),
     (rb'"agent"\s*:\s*\{', rb'"decoder"\s*:\s*\{\s*"name"\s*:\s*"windows_eventchannel"', rb'"win"\s*:\s*\{'),
+    (rb'"event_id"\s*:\s*\{', rb'"channel"\s*:', rb'"provider"\s*:\s*\{', rb'"system_time"\s*:'),
     (rb'"affectedObjects"\s*:\s*\[', rb'"changedValues"\s*:\s*\[', rb'"extraAttributes"\s*:\s*\['),
     (rb'"eventid"\s*:\s*"cowrie\.', rb'"session"\s*:'),
     (rb'"logtype"\s*:\s*\d', rb'"local_time_adjusted"\s*:'),
