@@ -156,3 +156,19 @@ def test_reports_as_kubectl_get_o_yaml() -> None:
     assert deep.dead[0].reason == "not a trivy-operator report: YAML nested deeper than 64 levels: not read"
     d = formats.get("trivy").decode(text + b"\n  summary: [unclosed\n", "x")
     assert len(d.dead) == 1 and d.dead[0].reason.startswith("not a trivy-operator report: not YAML: ")
+
+
+def test_webhook_message_with_verb() -> None:
+    """trivy-operator's webhook with webhookSendDeletedReports posts ``{"verb", "operatorObject"}``
+    (pkg/webhook's WebhookMsg), which was dead-lettered (no apiVersion at its top): the report is read;
+    on ``delete`` its findings are closed (activity Close, status Archived) as events of their own."""
+    item = json.loads((Path(__file__).resolve().parents[1] / "cases" / "scanners31" /
+                       "trivy-operator-vulnerabilityreportlist.json").read_bytes())["items"][0]  # fmt: skip
+    plain, _ = _decoded(item)
+    (upd, rows_u), (dele, rows_d) = (_decoded({"verb": v, "operatorObject": item}) for v in ("update", "delete"))
+    assert not upd.dead and not dele.dead and len(rows_u) == len(rows_d) == 3
+    assert [r["metadata"]["uid"] for r in rows_u] == [r["metadata"]["uid"] for b in plain.batches for r in b.to_pylist()]
+    assert {(r["activity_id"], r["activity_name"], r["type_uid"], r["status_id"], r["status"]) for r in rows_d} == {
+        (3, "Close", 200203, 5, "Archived")}  # fmt: skip
+    assert not {r["metadata"]["uid"] for r in rows_d} & {r["metadata"]["uid"] for r in rows_u}
+    assert [r["finding_info"]["uid"] for r in rows_d] == [r["finding_info"]["uid"] for r in rows_u]  # the same findings

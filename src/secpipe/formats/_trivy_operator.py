@@ -16,7 +16,9 @@ holds no event (no OCSF class here records a container image's packages; Softwar
 describes a device), and is no dead letter either. Starboard's (trivy-operator's predecessor) CISKubeBenchReport
 (kube-bench's sections of a node: each result a misconfiguration, :func:`_bench`) and KubeHunterReport
 (kube-hunter's vulnerabilities of the cluster, :func:`_hunted`) are read too, its ``starboard.resource.*``
-labels naming the workload as trivy-operator's do.
+labels naming the workload as trivy-operator's do. The operator's webhook message with
+``webhookSendDeletedReports`` (``{"verb", "operatorObject"}``) is read as its report; a ``delete`` closes
+its findings (:func:`closed`).
 
 Each report is rewritten as the ``trivy k8s`` report of its one workload and mapped by
 :class:`~secpipe.formats.trivy.Trivy` as such, so a finding has the columns a Trivy report gives it:
@@ -41,7 +43,11 @@ import re
 from typing import Any
 
 import msgspec
+import pyarrow as pa
 
+from secpipe import _compute as pc
+from secpipe.formats._findings import captions
+from secpipe.formats.base import event_uids
 from secpipe.formats.base import object_or_empty as _obj
 from secpipe.formats.base import text_or_none as _text
 
@@ -134,11 +140,37 @@ def from_yaml(data: bytes) -> list[Any]:
         raise ValueError(msg) from exc
 
 
-def items(doc: Any) -> list[Any]:
-    """The objects of a document: a ``kind: List`` (or any object with ``items``)'s items, else the one."""
+def items(doc: Any) -> list[tuple[Any, str | None]]:
+    """The objects of a document with the verb they came with: a ``kind: List`` (or any object with
+    ``items``)'s items, else the one; trivy-operator's webhook message with ``webhookSendDeletedReports``
+    (``{"verb": "update"|"delete", "operatorObject": <report>}``, pkg/webhook) its report and verb."""
     if isinstance(doc, dict) and isinstance(doc.get("items"), list) and "report" not in doc:
-        return list(doc["items"])
-    return [doc]
+        return [(x, None) for x in doc["items"]]
+    if isinstance(doc, dict) and isinstance(doc.get("operatorObject"), dict) and "report" not in doc:
+        return [(doc["operatorObject"], _text(doc.get("verb")))]
+    return [(doc, None)]
+
+
+def closed(batch: pa.RecordBatch, kind: str) -> pa.RecordBatch:
+    """The findings of a report the operator deleted (its webhook message's verb ``delete``: the workload is
+    gone or its report replaced): activity Close (3), status Archived (5), and an event of their own (the
+    uid of the report's event hashed with the verb; a redelivery collapses as before)."""
+    n = batch.num_rows
+    cls = str(batch.column("class_name")[0]).lower().replace(" ", "_")
+
+    def put(b: pa.RecordBatch, name: str, arr: pa.Array) -> pa.RecordBatch:
+        return b.set_column(b.schema.get_field_index(name), b.schema.field(name), arr.cast(b.schema.field(name).type))
+
+    act, stat = pa.array([3] * n, pa.int32()), pa.array([5] * n, pa.int32())
+    meta = batch.column("metadata")
+    uids = event_uids(kind, [u.encode() for u in meta.field("uid").to_pylist()], ["delete"] * n)
+    meta = pa.StructArray.from_arrays([uids if f.name == "uid" else meta.field(f.name) for f in meta.type],
+                                      fields=list(meta.type))  # fmt: skip
+    for name, arr in (("activity_id", act), ("activity_name", captions(cls, "activity_id", act)),
+                      ("type_uid", pc.add(pc.multiply(batch.column("class_uid").cast(pa.int64()), 100), 3)),
+                      ("status_id", stat), ("status", captions(cls, "status_id", stat)), ("metadata", meta)):  # fmt: skip
+        batch = put(batch, name, arr)
+    return batch
 
 
 def why_not(item: Any) -> str | None:
@@ -372,5 +404,5 @@ def as_compliance(item: dict[str, Any]) -> bytes:
     return msgspec.json.encode(doc)
 
 
-__all__ = ["COMPLIANCE", "DETAIL", "KINDS", "SBOM_KINDS", "as_compliance", "as_detail_compliance", "as_trivy", "from_yaml",
-           "is_json", "is_operator", "items", "why_not"]
+__all__ = ["COMPLIANCE", "DETAIL", "KINDS", "SBOM_KINDS", "as_compliance", "as_detail_compliance", "as_trivy", "closed",
+           "from_yaml", "is_json", "is_operator", "items", "why_not"]

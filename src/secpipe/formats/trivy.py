@@ -797,21 +797,25 @@ class Trivy(ReportFormat):
         except (msgspec.DecodeError, ValueError) as exc:
             return self.dead(f"not a trivy-operator report: {exc}", source, data)
         out = Decoded()
-        for i, item in enumerate(it for doc in docs for it in _trivy_operator.items(doc)):
+        for i, (item, verb) in enumerate(it for doc in docs for it in _trivy_operator.items(doc)):
             why = _trivy_operator.why_not(item)
+            got = Decoded()
             if why is None and item["kind"] == _trivy_operator.COMPLIANCE:
-                out.extend(self._compliance(_trivy_operator.as_compliance(item), source))
+                got = self._compliance(_trivy_operator.as_compliance(item), source)
             elif why is None and item["kind"] == _trivy_operator.DETAIL:
-                out.extend(self._compliance(_trivy_operator.as_detail_compliance(item), source))
+                got = self._compliance(_trivy_operator.as_detail_compliance(item), source)
             elif why is None and item["kind"] in _trivy_operator.SBOM_KINDS:
                 from secpipe.formats import get  # (the registry imports this module)
 
-                out.extend(get("sbom").decode(msgspec.json.encode(item["report"]["components"]), source))
+                got = get("sbom").decode(msgspec.json.encode(item["report"]["components"]), source)
             elif why is None:
-                out.extend(self._report(_trivy_operator.as_trivy(item), source))
+                got = self._report(_trivy_operator.as_trivy(item), source)
             else:
                 out.dead.append(DeadLetter(f"not a trivy-operator report: {why}", source, i, msgspec.json.encode(item), self.name))
                 out.events += 1
+            if verb == "delete":  # (its webhook message: the report was deleted)
+                got.batches = [_trivy_operator.closed(b, self.name) for b in got.batches]
+            out.extend(got)
         return out
 
     def _compliance(self, data: bytes, source: str) -> Decoded:
