@@ -93,7 +93,8 @@ Mapping:
   from H`` (the reason is ``status_detail``) and ``PAM N more authentication failures; ...``
   (read as the pam_unix failure it summarizes, ``count`` N); sudo ``U : [N incorrect password attempts ;]
   TTY=.. ; PWD=.. ; USER=T ; COMMAND=..``; su ``'su T' failed for U``, ``FAILED SU (to T) U on tty``,
-  ``FAILED su for T by U`` and its successes ``(to T) U on tty``, ``Successful su for T by U``, ``+ tty U:T``. sshd lines are
+  ``FAILED su for T by U``, the BSDs' ``BAD SU U to T on TTY`` and its successes ``(to T) U on tty``, ``Successful
+  su for T by U``, ``+ tty U:T``, ``U to T on TTY``. sshd lines are
   Logon/Logoff (``is_remote``), sudo/su lines are Account Switch (``account_switch_type_id``
   1 Substitute User) where ``user`` is the account switched to and ``actor.user`` the invoker.
   ``auth_protocol`` is the sshd method (password, publickey, ...; ``auth_protocol_id`` 99
@@ -103,6 +104,9 @@ Mapping:
   ...``, ``su(pam_unix)[pid]: session opened ...``) count as the current ``pam_unix(svc:...)``
   ones. A line rsyslog collapsed (``message repeated N times: [ <message>]``) is read as the
   message it repeats, with ``count`` N.
+- Dropbear's (OpenWrt's SSH server) ``Password|Pubkey auth succeeded for 'U' ... from A:P``, ``Bad password attempt
+  for 'U' from A:P``, ``Login attempt for nonexistent user from A:P`` and ``Max auth tries reached - user 'U'
+  from A:P`` -> Authentication (3002) Logon Success / Failure (the method, the user, the client).
 - shadow-utils and pam_unix account lines -> Account Change (3001): useradd's ``new user:
   name=U, UID=N, ...`` (Create, ``user.uid``), userdel's ``delete user 'U'`` (Delete), pam_unix's
   ``pam_unix(passwd:chauthtok): password changed for U`` (Password Change), usermod's ``lock`` /
@@ -601,7 +605,7 @@ _PAM_SESSION = (
 )
 _REPEATED = r"^message repeated (?P<n>\d{1,9}) times: \[ ?(?P<inner>.*)\]$"
 #: sshd's PAM summary after the last try ("PAM 4 more authentication failures; logname= ... user=root")
-_PAM_MORE = r"^PAM (?P<n>\d{1,9}) more authentication failures?;(?P<kv>.*)$"
+_PAM_MORE = r"^(?:PAM |pam_unix\([^)]*\): )(?P<n>\d{1,9}) more authentication failures?;(?P<kv>.*)$"  # (older pam_unix wrote it itself)
 #: sshd's PAM error ("error: PAM: Authentication failure for [illegal user ]U from H")
 _SSH_PAM_ERROR = (
     r"^error: PAM: (?P<detail>[^;]+?) for (?P<inv>illegal user |invalid user )?(?P<user>\S+) from (?P<host>\S+?)\s*$"
@@ -623,13 +627,15 @@ _SUDO = (
 )
 _SU_FAIL = (
     r"^(?:FAILED SU \(to (?P<target2>\S+)\) (?P<user2>\S+) on (?P<tty2>\S+)|'su (?P<target>\S+)' failed for (?P<user>\S+) on (?P<tty>\S+)"
-    r"|FAILED su for (?P<target3>\S+) by (?P<user3>\S+))"
+    r"|FAILED su for (?P<target3>\S+) by (?P<user3>\S+)|BAD SU (?P<user4>\S+) to (?P<target4>\S+)(?: on (?P<tty4>\S+))?$)"
 )
 #: su's own success lines: util-linux ``(to root) alice on pts/1``, shadow-utils ``Successful su for
-#: root by alice`` and the older sulog form ``+ /dev/pts/1 alice:root``
+#: root by alice``, the older sulog form ``+ /dev/pts/1 alice:root`` and the BSDs' ``alice to root on
+#: /dev/ttyp1`` (FreeBSD su.c: ``%s to %s%s``, the tty's `` on TTY`` where it has one; its failure ``BAD SU
+#: alice to root on TTY`` above)
 _SU_OK = (
     r"^(?:\(to (?P<target>\S+)\) (?P<user>\S+) on (?P<tty>\S+)|Successful su for (?P<target2>\S+) by (?P<user2>\S+)"
-    r"|\+ (?P<tty3>\S+) (?P<user3>[^\s:]+):(?P<target3>\S+))$"
+    r"|\+ (?P<tty3>\S+) (?P<user3>[^\s:]+):(?P<target3>\S+)|(?P<user4>[^\s(+]\S*) to (?P<target4>\S+)(?: on (?P<tty4>\S+))?)$"
 )
 _AUTH_APPS = pa.array(["sshd", "sshd-session", "sudo", "su"], S)
 
@@ -1370,7 +1376,8 @@ class Syslog(Format):
                      lambda f: _nac_auth(f["msgid"], f["msg"]),
                      lambda f: _fortigate_auth(f["msg"]),
                      lambda f: _session_auth(f["app"], f["msg"]),
-                     lambda f: _polkit_auth(f["app"], f["msg"])):  # fmt: skip
+                     lambda f: _polkit_auth(f["app"], f["msg"]),
+                     lambda f: _dropbear_auth(f["app"], f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
                 continue
@@ -1895,15 +1902,15 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         on(ok_res, group(res, "user")), on(ok_inv, group(inv, "user")), on(ok_mx, group(mx, "user")),
         on(ok_disc, group(disc, "user")), on(ok_pre, group(pre, "user")), on(ok_sess, group(sess, "user")), on(ok_pf, pc.coalesce(pf_user, pf_ruser)),
         on(ok_sudo, group(sudo, "target")),
-        on(ok_su, pc.coalesce(group(su, "target"), group(su, "target2"), group(su, "target3"))),
-        on(ok_su_ok, pc.coalesce(group(su_ok, "target"), group(su_ok, "target2"), group(su_ok, "target3"))),
+        on(ok_su, pc.coalesce(group(su, "target"), group(su, "target2"), group(su, "target3"), group(su, "target4"))),
+        on(ok_su_ok, pc.coalesce(group(su_ok, "target"), group(su_ok, "target2"), group(su_ok, "target3"), group(su_ok, "target4"))),
         on(ok_perr, group(perr, "user")),
         on(ok_deny, pc.coalesce(group(deny, "user"), pc.if_else(pc.is_valid(group(deny, "host2")), "root", none))),
     )  # fmt: skip
     actor = pc.coalesce(
         on(pc.and_(ok_sess, pc.invert(is_sshd)), _nil(group(sess, "by"))), on(ok_sudo, group(sudo, "user")),
-        on(ok_su, pc.coalesce(group(su, "user"), group(su, "user2"), group(su, "user3"))),
-        on(ok_su_ok, pc.coalesce(group(su_ok, "user"), group(su_ok, "user2"), group(su_ok, "user3"))),
+        on(ok_su, pc.coalesce(group(su, "user"), group(su, "user2"), group(su, "user3"), group(su, "user4"))),
+        on(ok_su_ok, pc.coalesce(group(su_ok, "user"), group(su_ok, "user2"), group(su_ok, "user3"), group(su_ok, "user4"))),
         on(pc.and_(ok_pf, pc.invert(is_sshd)), pf_ruser),
     )  # fmt: skip
     rhost_ip = pc.fill_null(pc.match_substring_regex(pf_rhost, r"^[0-9A-Fa-f.:]+$"), False)
@@ -1956,8 +1963,9 @@ def _auth(msg: pa.Array, app: pa.Array) -> dict[str, Any]:
         "detail": detail,
         "activity": activity,
         "cmd": on(ok_sudo, _nil(group(sudo, "cmd"))),
-        "tty": pc.coalesce(on(ok_sudo, group(sudo, "tty")), on(ok_su, pc.coalesce(group(su, "tty"), group(su, "tty2"))),
-                           on(ok_su_ok, pc.coalesce(group(su_ok, "tty"), group(su_ok, "tty3"))), on(ok_pf, _nil(pf_tty))),
+        "tty": pc.coalesce(on(ok_sudo, group(sudo, "tty")), on(ok_su, pc.coalesce(group(su, "tty"), group(su, "tty2"), group(su, "tty4"))),
+                           on(ok_su_ok, pc.coalesce(group(su_ok, "tty"), group(su_ok, "tty3"), group(su_ok, "tty4"))),
+                           on(ok_pf, _nil(pf_tty))),
     }
 
 
@@ -2478,6 +2486,42 @@ def _session_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
         "tty": pc.coalesce(_nil_empty(group(pc.extract_regex(kv, r"tty=(?P<v>\S+)"), "v")), group(lfail, "tty"), group(root, "tty")),
         "service": pc.coalesce(group(sess, "svc"), group(pfail, "svc"), app.filter(hit)),
         "_cols": {"session.uid": session},
+    }  # fmt: skip
+
+
+#: Dropbear's (the SSH server of OpenWrt and other embedded systems) authentication lines, as svr-auth.c,
+#: svr-authpasswd.c and svr-authpubkey.c log them: ``Password auth succeeded for 'U' from A:P``, ``Pubkey auth
+#: succeeded for 'U' with [ALGO ]key FP from A:P``, ``Bad password attempt for 'U' from A:P``, ``Login attempt
+#: for nonexistent user from A:P``, ``Max auth tries reached - user 'U' from A:P`` (A an address: IPv6 bare)
+_DROPBEAR = (r"^(?:(?P<ok>Password|Pubkey) auth succeeded for '(?P<u1>[^']*)'(?: with .*?)?|(?P<bad>Bad password) attempt "
+             r"for '(?P<u2>[^']*)'|Login attempt for (?P<none>nonexistent user)|Max auth tries reached - user '(?P<u3>[^']*)')"
+             r" from \[?(?P<ip>[0-9A-Fa-f.:]+?)\]?:(?P<port>\d{1,5})$")
+
+
+def _dropbear_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(Dropbear's authentication results, their Authentication fields), or None: Logon Success
+    (the method: password, publickey) or Failure (a bad password, a user that does not exist, too
+    many tries: the detail); the user, the client's address and port."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"auth succeeded for '", b"attempt for ", b"Max auth tries")):
+        return None
+    theirs = pc.fill_null(pc.equal(app, "dropbear"), False)
+    found = pc.extract_regex(pc.if_else(theirs, msg, pa.scalar(None, S)), _DROPBEAR)
+    hit = found.is_valid()
+    if not pc.any(hit).as_py():
+        return None
+    found = found.filter(hit)
+    n = len(found)
+    none = pa.nulls(n, S)
+    ok = group(found, "ok")
+    method = pc.coalesce(pc.if_else(pc.equal(ok, "Pubkey"), "publickey", pc.utf8_lower(ok)),
+                         pc.if_else(pc.is_valid(group(found, "bad")), "password", pa.scalar(None, S)))  # fmt: skip
+    detail = pc.coalesce(group(found, "none"), pc.if_else(pc.is_valid(group(found, "u3")), "maximum authentication attempts reached",
+                                                          pa.scalar(None, S)))  # fmt: skip
+    return hit, {
+        "user": _nil_empty(pc.coalesce(group(found, "u1"), group(found, "u2"), group(found, "u3"))), "actor": none,
+        "ip": group(found, "ip"), "rhost": none, "count": pa.nulls(n, _I32), "port": group(found, "port"), "method": method,
+        "failed": pc.is_null(ok), "detail": detail, "activity": pa.array(np.ones(n, np.int32)), "cmd": none, "tty": none,
     }  # fmt: skip
 
 
