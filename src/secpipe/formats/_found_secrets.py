@@ -2,7 +2,8 @@
 
 A secret scanner's finding carries the credential it found: GitLab secret detection's
 ``raw_source_code_extract``, a gitleaks SARIF result's ``snippet.text`` (the secret itself in gitleaks 8,
-the line holding it in gitleaks 7) and gitleaks 7's ``properties.offender``. Stored as received, the
+the line holding it in gitleaks 7), gitleaks 7's ``properties.offender`` and a Semgrep secret rule's matched
+``lines`` and bound metavariables. Stored as received, the
 lake would hand the leaked credential its finding reports to every reader, with or without a redact
 stage (as GitHub's REST secret scanning alerts, ``github._hide_secret``). The formats put
 ``"[REDACTED:<rule>]"`` in place of each such JSON string in ``raw_data`` and ``unmapped`` (the JSON
@@ -27,10 +28,11 @@ def value_after(key: bytes) -> re.Pattern[bytes]:
 
 
 def hide(raws: list[bytes], unmapped: pa.Array, needles: tuple[bytes, ...], pattern: re.Pattern[bytes],
-         kinds: list[str | None]) -> tuple[list[bytes], pa.Array]:
+         kinds: list[str | None], only: list[int] | None = None) -> tuple[list[bytes], pa.Array]:
     """``raws`` and ``unmapped`` (JSON object texts, one a finding) with each string ``pattern`` finds replaced
-    by ``"[REDACTED:<kind>]"`` (``secret`` without a kind); only records holding one of ``needles`` are searched."""
-    rows = [i for i, r in enumerate(raws) if any(n in r for n in needles)]
+    by ``"[REDACTED:<kind>]"`` (``secret`` without a kind); only records holding one of ``needles`` are searched
+    (of the rows ``only`` names, where given)."""
+    rows = [i for i in (range(len(raws)) if only is None else only) if any(n in raws[i] for n in needles)]
     if not rows:
         return raws, unmapped
     out = list(raws)

@@ -34,6 +34,20 @@ whole: metavars, lines, fix, dataflow traces ...) stay in ``unmapped``. ``errors
 Semgrep could not run) are no findings. Dead letters: a document that is not a JSON object with a
 ``results`` list whole; one match of the wrong shape alone. Recognized by a match's ``check_id``
 beside its ``extra`` object and ``start`` position, or the ``paths.scanned`` of a report without one.
+
+A secret rule's match keeps the secret it found out of the lake, as gitleaks' leaks and GitLab secret
+detection's findings do (:mod:`._found_secrets`): Semgrep writes the matched source text into the match
+(``extra.lines``, each metavariable's bound ``abstract_content`` and ``propagated_value.svalue_abstract_content``,
+a rendered ``fix``, a dataflow trace's ``content``), and a Secrets rule binds the secret itself to a
+metavariable (``$REGEX``, focused on), which the message may quote. A match is a secret finding by what Semgrep
+itself writes: a rule whose ``metadata.technology`` names ``secrets`` (what marks a Secrets rule, Semgrep's
+"Semgrep Secrets rule structure"; the registry's ``generic.secrets.*`` rules too), ``metadata.product: secrets``
+or a ``metadata.secret_type`` (Semgrep Secrets' rules), a ``validation_state`` other than ``NO_VALIDATOR``
+(``CONFIRMED_VALID`` / ``CONFIRMED_INVALID`` / ``VALIDATION_ERROR``: a secret validator ran; OSS Semgrep writes
+``NO_VALIDATOR`` on every match, cli_output.atd's ``validation_state``) or a ``secrets`` segment in its rule id.
+Those strings hold ``"[REDACTED:<rule id>]"`` in ``raw_data`` and ``unmapped`` (OSS Semgrep's ``"requires
+login"`` stands), and each bound value of 4 or more characters is that mask in the message, wherever it is stored
+(``message``, titles, ``extra.message``); ``metadata.uid`` stays the hash of the match as received.
 """
 
 from __future__ import annotations
@@ -46,6 +60,7 @@ import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _found_secrets as found_secrets
 from secpipe.formats._findings import (
     ReportFormat,
     S,
@@ -74,6 +89,9 @@ class _Meta(msgspec.Struct, gc=False):
     source: Any = None
     sca_id: Any = msgspec.field(name="sca-vuln-database-identifier", default=None)
     sca_fix: Any = msgspec.field(name="sca-fix-versions", default=None)  # [{package: version}]
+    technology: Any = None
+    product: Any = None
+    secret_type: Any = None
 
 
 class _Extra(msgspec.Struct, gc=False):
@@ -83,6 +101,7 @@ class _Extra(msgspec.Struct, gc=False):
     is_ignored: bool | None = None
     metadata: _Meta | None = None
     sca_info: Any = None  # a Supply Chain match's dependency (read leniently: see _package)
+    validation_state: Any = None
 
 
 class _Match(msgspec.Struct, gc=False):
@@ -91,6 +110,14 @@ class _Match(msgspec.Struct, gc=False):
     start: _Pos | None = None
     end: _Pos | None = None
     extra: _Extra | None = None
+
+
+class _Bound(msgspec.Struct, gc=False):
+    metavars: dict[str, Any] | None = None
+
+
+class _Bindings(msgspec.Struct, gc=False):
+    extra: _Bound | None = None
 
 
 class _Report(msgspec.Struct):
@@ -111,6 +138,14 @@ _NO_FP = frozenset({"", "requires login"})
 _NO_EXTRA = _Extra()
 _NO_META = _Meta()
 _NO_POS = _Pos()
+#: validation states a secret validator writes (NO_VALIDATOR is on every OSS match)
+_VALIDATED = frozenset({"CONFIRMED_VALID", "CONFIRMED_INVALID", "VALIDATION_ERROR"})
+#: the matched source text in a match (its string value; group 1 the text before it); OSS's "requires login" stays
+_SOURCE_TEXT = re.compile(rb'([{,]\s*"(?:lines|abstract_content|svalue_abstract_content|fix|content)"\s*:\s*)'
+                          rb'(?!"requires login")' + found_secrets.STRING)
+_SOURCE_KEYS = (b'"lines"', b'"abstract_content"', b'"svalue_abstract_content"', b'"fix"', b'"content"')
+_MESSAGE = re.compile(rb'([{,]\s*"message"\s*:\s*)(' + found_secrets.STRING + rb')')
+_BINDINGS = msgspec.json.Decoder(_Bindings)
 
 
 def _texts(value: Any) -> list[str]:
@@ -165,6 +200,70 @@ def _with_field(struct: pa.StructArray, name: str, values: pa.Array) -> pa.Struc
     return pa.StructArray.from_arrays([*fields, values], names=[*(f.name for f in struct.type), name])
 
 
+def _secret_rule(rule: str | None, meta: _Meta) -> bool:
+    """Whether a rule is a secret rule by its metadata or id (see the module docstring)."""
+    return (any(t.lower() == "secrets" for t in _texts(meta.technology)) or meta.product == "secrets"
+            or bool(meta.secret_type) or (rule is not None and "secrets" in rule.split(".")))  # fmt: skip
+
+
+def _secret_rows(ms: list[_Match], extras: list[_Extra], metas: list[_Meta]) -> list[int]:
+    """The matches of a secret rule (each rule judged once), or with a secret validator's verdict."""
+    rules: dict[str | None, bool] = {}
+    out = []
+    for i, (m, e, meta) in enumerate(zip(ms, extras, metas, strict=True)):
+        rule = rules.get(m.check_id)
+        if rule is None:
+            rule = rules[m.check_id] = _secret_rule(m.check_id, meta)
+        if rule or e.validation_state in _VALIDATED:
+            out.append(i)
+    return out
+
+
+def _bound(raw: bytes) -> list[str]:
+    """A match's metavariables' bound texts (4 characters or more), longest first."""
+    try:
+        extra = _BINDINGS.decode(raw).extra
+    except msgspec.DecodeError:
+        return []
+    out: set[str] = set()
+    for v in (extra.metavars or {}).values() if extra else ():
+        if isinstance(v, dict):
+            prop = v.get("propagated_value")
+            for t in (v.get("abstract_content"), prop.get("svalue_abstract_content") if isinstance(prop, dict) else None):
+                if isinstance(t, str) and len(t) >= 4:
+                    out.add(t)
+    return sorted(out, key=len, reverse=True)
+
+
+def _hide_secrets(ms: list[_Match], messages: list[str | None], rows: list[int], raws: list[bytes],
+                  unmapped: pa.Array) -> tuple[list[str | None], list[bytes], pa.Array]:
+    """The secret matches' (``rows``) found secrets out of their messages, raw JSON and unmapped JSON."""
+    rules = [m.check_id for m in ms]
+    stored, unmapped = found_secrets.hide(raws, unmapped, _SOURCE_KEYS, _SOURCE_TEXT, rules, rows)
+    messages, um = list(messages), None
+    for i in rows:
+        was = messages[i]
+        if not was:
+            continue
+        mask = f"[REDACTED:{rules[i] or 'secret'}]"
+        now = was
+        for value in _bound(raws[i]):
+            now = now.replace(value, mask)
+        if now == was:
+            continue
+        messages[i] = now
+
+        def swap(mt: re.Match[bytes], was: str = was, now: str = now) -> bytes:
+            same = msgspec.json.decode(mt.group(2)) == was
+            return mt.group(1) + msgspec.json.encode(now) if same else mt.group(0)
+
+        stored[i] = _MESSAGE.sub(swap, stored[i])
+        um = um if um is not None else unmapped.to_pylist()
+        if um[i] is not None:
+            um[i] = _MESSAGE.sub(swap, um[i].encode()).decode()
+    return messages, stored, (unmapped if um is None else pa.array(um, unmapped.type))
+
+
 def _word(value: Any) -> str:
     return value.upper() if isinstance(value, str) else ""
 
@@ -199,8 +298,13 @@ class Semgrep(ReportFormat):
         extras = [m.extra or _NO_EXTRA for m in ms]
         metas = [e.metadata or _NO_META for e in extras]
         sev = pa.array([_SEVERITY.get((e.severity or "").upper(), 0) for e in extras], pa.int32())
+        messages = [e.message for e in extras]
+        stored = raws
+        secret = _secret_rows(ms, extras, metas)
+        if secret:  # a secret rule's matches: the secret found stays out of the lake
+            messages, stored, unmapped = _hide_secrets(ms, messages, secret, raws, unmapped)
         cols = base_columns(_CLS, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws),
-                            times_ms=pa.nulls(n, pa.int64()), raws=raws, activity_id=1, severity_id=sev)  # fmt: skip
+                            times_ms=pa.nulls(n, pa.int64()), raws=stored, activity_id=1, severity_id=sev)  # fmt: skip
         if version:
             cols["metadata.product.version"] = const(version, n, S)
         starts = [m.start or _NO_POS for m in ms]
@@ -208,7 +312,7 @@ class Semgrep(ReportFormat):
         files = strs([m.path or None for m in ms])
         has_file = files.is_valid()
         rule = strs([m.check_id for m in ms])
-        title = strs([e.message for e in extras])
+        title = strs(messages)
         url = strs([mt.source if isinstance(mt.source, str) else None for mt in metas])
         cwes = [_cwe(mt) for mt in metas]
         cwe, cwe_cap = strs([c[0] for c in cwes]), strs([c[1] for c in cwes])
