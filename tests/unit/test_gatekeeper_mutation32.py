@@ -48,3 +48,13 @@ def test_mutations_beside_violations_in_one_stream() -> None:
     classes = sorted(r["class_name"] + ":" + (r["metadata"]["event_code"] or "") for b in d.batches for r in b.to_pylist())
     assert classes == ["API Activity:mutation_applied", "API Activity:mutation_applied", "API Activity:violation",
                        "Compliance Finding:violation_audited"]
+
+
+def test_a_node_container_log_of_the_opa_and_gatekeeper_pods_is_read() -> None:
+    # /var/log/containers/*.log under containerd / CRI-O: each line behind the runtime's "<time> <stream> <F|P> "
+    # header (kubelet's parseCRILog; formats._cri): Gatekeeper's real violation lines and these mutation lines
+    lines = ((CASES / "runtime27" / "gatekeeper-violation-lines.jsonl").read_bytes() + MUTATIONS.read_bytes()).splitlines()
+    body = b"".join(b"2024-05-07T18:54:19.%09dZ stderr F %s\n" % (i, line) for i, line in enumerate(lines))
+    assert formats.detect(body) is formats.get("opa")
+    d = formats.get("opa").decode(body, "t")
+    assert not d.dead and d.events == 4  # the controller's own log line is no event

@@ -59,7 +59,7 @@ by blanking each line's syslog header (up to the ``falco`` tag, replaced by spac
 offset stays where it was): the alert carries its own time, host and priority, and the header
 is transport metadata. Likewise a node's container log file of the Falco pod (Kubernetes' CRI logging
 format: ``2024-05-07T18:54:19.341081180Z stdout F {...}`` a line) is read with the runtime's header of
-each line blanked.
+each line blanked (:mod:`._cri`).
 
 Falco's metrics snapshots (``metrics.output_rule: true``: the rule ``Falco internal: metrics
 snapshot``, source ``internal``, written through the same outputs as the alerts) are Falco's own
@@ -87,6 +87,7 @@ import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _cri
 from secpipe.formats._findings import (
     CheckedTopFormat,
     S,
@@ -203,14 +204,6 @@ _SYSLOG_HEAD = re.compile(
     rb"^[ \t]*(?:<\d{1,3}>\d?)?[^{}\"\n]{0,255}?\b[Ff]alco(?:\[\d+\])?(?::|(?: \d+| -)? - (?:- |\[[^\n]*?\] ))[ \t]*(?=\{)",
     re.MULTILINE,
 )
-
-
-#: the header a container runtime writes before each line of a container's output in the node's log file
-#: (Kubernetes' CRI logging format, kubelet ``kuberuntime/logs``' ``parseCRILog``: ``<RFC 3339 time>
-#: <stdout|stderr> <F|P> <line>``; ``/var/log/containers/*.log`` under containerd and CRI-O), where a node's
-#: log collector picks up the Falco pod's alerts
-_CRI_HEAD = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) [FP] ",
-                       re.MULTILINE)
 
 
 def _blank_syslog_headers(data: bytes) -> bytes:
@@ -343,8 +336,8 @@ class Falco(CheckedTopFormat):
     def split_records(self, data: bytes, source: str) -> Records:
         """Split alerts; lines of Falco's syslog output first lose their syslog header."""
         first = data.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
-        if first.isdigit() and _CRI_HEAD.search(data, 0, 4096):  # a node's container log: the runtime's headers
-            data = _CRI_HEAD.sub(lambda m: b" " * (m.end() - m.start()), data)
+        if first.isdigit():  # a node's container log: the runtime's headers (:mod:`._cri`)
+            data = _cri.blank_headers(data)
             first = data.lstrip(b" \t\r\n")[:1]
         if first and first not in b"{[" and b"alco" in data[:4096]:
             data = _blank_syslog_headers(data)

@@ -67,7 +67,7 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 
-from secpipe.formats import _gatekeeper
+from secpipe.formats import _cri, _gatekeeper
 from secpipe.formats._findings import CheckedTopFormat, TopLevel, nest, singleton_list, strs
 from secpipe.formats.base import (
     DeadLetter,
@@ -289,7 +289,10 @@ class Opa(CheckedTopFormat):
 
         OPA's documentation elides parts of long decisions with a ``---- 8< ----`` line, and
         such examples get copied into test corpora and tickets verbatim. Nothing else is relaxed.
+        A node's container log of the OPA or Gatekeeper pod is read without the runtime's line headers
+        (:mod:`._cri`).
         """
+        data = _cri.blank_headers(data)
         recs = super().split_records(data, source)
         if b'"constraints.gatekeeper.sh/' in data:
             recs = _constraints(recs, self.name)
