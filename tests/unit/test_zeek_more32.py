@@ -42,7 +42,8 @@ def test_smb_files_and_mappings_are_smb_activity_with_their_share() -> None:
     opened = _one(rows, action="SMB::FILE_OPEN")
     assert (opened["class_uid"], opened["activity_name"], opened["share"], opened["share_type"]) == (
         4006, "File Open", "\\\\admin-pc\\ADMIN$", "File")
-    assert opened["file"] == {"name": "PSEXESVC.exe", "uid": None, "size": 0, "type_id": 0, "type": "Unknown"}
+    assert opened["file"] == {"name": "PSEXESVC.exe", "uid": None, "size": 0, "type_id": 0, "type": "Unknown",
+                              **dict.fromkeys(("modified_time", "accessed_time", "created_time"), 1507565599607)}
     assert (opened["src_endpoint"]["ip"], opened["dst_endpoint"]["port"], opened["connection_info"]["uid"]) == (
         "192.168.10.31", 445, "C9YAaEzWLL62yWMn5")
     tree = _one(rows, share_type="DISK")
@@ -50,7 +51,9 @@ def test_smb_files_and_mappings_are_smb_activity_with_their_share() -> None:
     vast = _case("tenzir-m57-zeek-more.json")
     assert (_one(vast, share_type="PIPE")["share_type"], _one(vast, share_type="PIPE")["share"]) == (
         "Pipe", "\\\\VINYARDSONGS-DC.vinyardsongs.com\\IPC$")
-    assert _one(vast, action="SMB::FILE_OPEN")["file"]["name"] == "<share_root>"  # times as ISO text: still mapped
+    share_root = _one(vast, action="SMB::FILE_OPEN")["file"]  # its times as ISO text without a zone (UTC)
+    assert (share_root["name"], share_root["modified_time"], share_root["created_time"]) == (
+        "<share_root>", 1607614259163, 1607614259163)
 
 
 def test_dce_rpc_is_network_activity_its_call_kept_in_unmapped() -> None:

@@ -342,8 +342,23 @@ def _timed(log: str, typed: pa.StructArray, recs: Sequence[Any]) -> pa.StructArr
     names = _TIMES.get(log, ())
     if not names:
         return typed
-    times = [parse_times([r.get(k) for r in recs]) for k in names]
+    times = [_time_ms([r.get(k) for r in recs]) for k in names]
     return pa.StructArray.from_arrays([*typed.flatten(), *times], names=[*(f.name for f in typed.type), *names])
+
+
+def _time_ms(values: list[Any]) -> pa.Array:
+    """A ``time`` field's values as ms since the epoch: numbers (Zeek's writers: epoch seconds; ms past 1e10, as
+    :func:`.base.epoch_ms` reads them) in one Arrow pass, text (ISO-8601) by :func:`.base.parse_times`."""
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # text and numbers mixed, a number past int64
+        return parse_times(values)
+    if not (pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type)):
+        return parse_times(arr) if pa.types.is_string(arr.type) else pa.nulls(len(arr), I64)
+    v = arr.cast(F64)
+    ms = pc.trunc(pc.if_else(pc.greater(v, 1e10), v, pc.multiply(v, 1000.0)))
+    fits = pc.and_(pc.greater_equal(ms, -9.2e18), pc.less(ms, 9.2e18))
+    return pc.if_else(fits, ms, pa.scalar(None, F64)).cast(I64)
 
 
 _PROTO_NUMS = {"tcp": 6, "udp": 17, "icmp": 1}

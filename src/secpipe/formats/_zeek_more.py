@@ -9,8 +9,8 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
 - ``smb_files`` -> SMB Activity (4006): ``SMB::FILE_OPEN`` / ``PIPE_OPEN`` / ``PRINT_OPEN`` File Open,
   every other action (read, write, delete, rename, set attribute, close) Other, as Tenzir's mapping;
   ``share`` the ``path`` (``\\\\host\\share``), ``share_type`` by the action's kind (FILE, PIPE,
-  PRINT), ``file`` the ``name`` (relative to the share, as Zeek logs it), ``fuid`` and ``size`` (a
-  pipe's type Named Pipe);
+  PRINT), ``file`` the ``name`` (relative to the share, as Zeek logs it), ``fuid``, ``size`` and the
+  times the server gave (``times.modified`` / ``accessed`` / ``created``; a pipe's type Named Pipe);
 - ``smb_mapping`` -> SMB Activity (4006), Other (a tree connect is none of its file activities):
   ``share`` and ``share_type`` (DISK File, PIPE Pipe, PRINT Print);
 - ``dce_rpc`` -> Network Activity (4001), Traffic, ``app_protocol_name`` ``dce_rpc`` (the name
@@ -142,7 +142,8 @@ APPS = {"snmp": "snmp", "sip": "sip", "mysql": "mysql", "socks": "socks", "irc":
 FIELDS.update(dict.fromkeys(APPS, []))
 #: log -> its fields of Zeek's ``time`` type other than ``ts``, read as ``ts`` is (epoch seconds, or the ISO-8601
 #: text of a writer with ``JSON::TS_ISO8601``, Corelight's) into ms since the epoch
-TIMES = {"x509": ("certificate.not_valid_before", "certificate.not_valid_after")}
+TIMES = {"x509": ("certificate.not_valid_before", "certificate.not_valid_after"),
+         "smb_files": ("times.modified", "times.accessed", "times.created")}
 CLASSES = {"smb_files": "smb_activity", "smb_mapping": "smb_activity", "dce_rpc": "network_activity",
            "files": "network_file_activity", "ntlm": "authentication", "smtp": "email_activity",
            "x509": "network_activity", "weird": "detection_finding", "intel": "detection_finding",
@@ -199,6 +200,7 @@ def _smb_files(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[
     return pc.if_else(pc.fill_null(pc.equal(op, "OPEN"), False), pa.scalar(2, I32), pa.scalar(99, I32)), 1, {
         "share": field(s, "path"), **_share(kind),
         "file.name": name, "file.uid": field(s, "fuid"), "file.size": field(s, "size"),
+        **{f"file.{k}_time": where(pc.is_valid(name), field(s, f"times.{k}")) for k in ("modified", "accessed", "created")},
         "file.type_id": where(pc.is_valid(name), type_id),
         "file.type": where(pc.is_valid(name), pc.if_else(pipe, "Named Pipe", "Unknown")),
     }  # fmt: skip
