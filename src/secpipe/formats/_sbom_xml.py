@@ -7,7 +7,8 @@ some keys (``bom-ref``, ``type``, a property's ``name``, a hash's ``alg``) and t
 scalar. :func:`to_json` rewrites a document into that JSON by those rules (the wrappers below, the
 few typed scalars: ``cwe`` and the bom ``version`` integers, scores numbers), so one mapping (the
 sbom format's) serves both encodings: same events, same uids for the same BOM; ``raw_data`` of a
-finding is then its vulnerability as JSON.
+finding is then its vulnerability as JSON. Vulnerabilities stated with the 1.0-1.3 era vulnerability
+extension inside its components, are read as 1.4's (:mod:`._sbom_xml_vuln`).
 
 Cost: ElementTree's C parser, then one Python step per element (~20 MB of XML a CPU-second,
 against the JSON path's native ~300): XML BOMs are an interchange form, not a stream.
@@ -23,6 +24,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+
+from secpipe.formats import _sbom_xml_vuln as vuln_ext
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -63,10 +66,13 @@ def to_json(data: bytes) -> bytes:
         msg = f"not a CycloneDX XML document (root element {root.tag!r})"
         raise ValueError(msg)
     doc: dict[str, Any] = {"bomFormat": "CycloneDX", "specVersion": ns.rsplit("/", 1)[-1]}
+    ext = vuln_ext.lift(root, ns) if vuln_ext.NS.encode() in data else []  # (the extension: components' v:vulnerabilities)
     body = _object(root)
     if isinstance(body.get("version"), str) and body["version"].isdigit():
         body["version"] = int(body["version"])
     doc.update(body)
+    if ext:
+        doc["vulnerabilities"] = [*(doc.get("vulnerabilities") or []), *ext]
     return msgspec.json.encode(doc)
 
 
