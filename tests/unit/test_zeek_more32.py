@@ -219,6 +219,12 @@ def test_smb_commands_inventories_and_known_certificates() -> None:
     assert (finding["class_uid"], finding["finding_info"]["title"]) == (2004, "ATTACK::Lateral_Movement")
 
 
+def test_corelight_conn_keeps_the_countries_of_its_endpoints() -> None:
+    (r,) = _case("ocsf-examples-conn.json")
+    assert (r["class_uid"], r["activity_name"], r["connection_info"]["direction"]) == (4001, "Close", "Outbound")
+    assert (r["dst_endpoint"]["location"], r["src_endpoint"].get("location")) == ({"country": "DE"}, None)
+
+
 def test_ssl_log_of_bro_2_0_keeps_its_issuer_and_validity() -> None:
     # before Bro 2.3 ssl.log named the issuer issuer_subject and held the validity (x509.log came later)
     (r,) = _rows((CASES / "zeek-btest-ssl-basic-ssl-bro20.log").read_bytes(), "zeek_tsv")

@@ -12,7 +12,8 @@ classes follow the OCSF project's own Zeek mappings (github.com/ocsf/examples,
   ``connection_info.flag_history`` the ``history`` letters, ``community_uid`` the Community ID,
   ``app_protocol_name`` the ``service``, ``duration`` (ms), ``start_time`` / ``end_time``,
   ``traffic`` (bytes and packets each way: the originator's out, the responder's in; their sums;
-  ``missed_bytes``), the endpoints' MAC (``orig_l2_addr``, ``resp_l2_addr``);
+  ``missed_bytes``), the endpoints' MAC (``orig_l2_addr``, ``resp_l2_addr``) and, as Corelight sensors log
+  them, country (``orig_cc``, ``resp_cc``);
 - ``dns`` -> DNS Activity (4003): Traffic where a response was seen (``rcode``), else Query;
   ``query`` (hostname, type, class, the transaction id as ``packet_uid``), ``rcode_id`` (the
   DNS RCODE; one OCSF has no id for is 99 Other with Zeek's name), ``answers[]`` (``rdata``
@@ -102,7 +103,7 @@ _CONN_ID = [("_system_name", S), ("uid", S), ("id.orig_h", S), ("id.orig_p", I64
 _FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
     "conn": [("service", S), ("duration", F64), ("orig_bytes", I64), ("resp_bytes", I64), ("conn_state", S),
              ("missed_bytes", I64), ("history", S), ("orig_pkts", I64), ("resp_pkts", I64), ("community_id", S),
-             ("orig_l2_addr", S), ("resp_l2_addr", S)],
+             ("orig_l2_addr", S), ("resp_l2_addr", S), ("orig_cc", S), ("resp_cc", S)],
     "dns": [("trans_id", I64), ("rtt", F64), ("query", S), ("qclass_name", S), ("qtype_name", S), ("rcode", I64),
             ("rcode_name", S), ("answers", pa.list_(S)), ("TTLs", pa.list_(F64))],
     "http": [("method", S), ("host", S), ("uri", S), ("referrer", S), ("version", S), ("user_agent", S),
@@ -408,6 +409,8 @@ def _conn(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, 
         "traffic.bytes_out": ob, "traffic.bytes_in": rb, "traffic.packets_out": op, "traffic.packets_in": rp,
         "traffic.bytes": pc.add(ob, rb), "traffic.packets": pc.add(op, rp), "traffic.bytes_missed": _f(s, "missed_bytes"),
         "src_endpoint.mac": _f(s, "orig_l2_addr"), "dst_endpoint.mac": _f(s, "resp_l2_addr"),
+        # Corelight's: the endpoints' countries (GeoIP)
+        "src_endpoint.location.country": _f(s, "orig_cc"), "dst_endpoint.location.country": _f(s, "resp_cc"),
     }  # fmt: skip
 
 
