@@ -296,17 +296,18 @@ def _log(rec: dict[str, Any]) -> str | None:
         if isinstance(rec.get(key), dict):
             rec.update({f"{key}.{k}": v for k, v in rec[key].items()})
     flat = tuple(rec)  # the shape with the nested records' fields dotted
-    if flat not in _FLAT:
+    hit = _FLAT.get(flat)  # one lookup: another thread may clear the cache meanwhile
+    if hit is None:
         if len(_FLAT) >= 4096:
             _FLAT.clear()
-        _FLAT[flat] = _by_keys(rec)
-    return _FLAT[flat]
+        hit = _FLAT[flat] = (_by_keys(rec),)
+    return hit[0]
 
 
 #: a record's keys (in order) -> (whether it has a key a writer may nest, the log its keys tell)
 _SHAPES: dict[tuple[str, ...], tuple[bool, str | None]] = {}
-#: the keys of a record whose nested records were dotted -> the log they tell
-_FLAT: dict[tuple[str, ...], str | None] = {}
+#: the keys of a record whose nested records were dotted -> (the log they tell,)
+_FLAT: dict[tuple[str, ...], tuple[str | None]] = {}
 _NESTED_KEYS = frozenset(_NESTED)
 
 
