@@ -89,3 +89,10 @@ def test_sshd_brute_force_correlation_on_sshd_lines() -> None:
     got = correlate_matches(rs, [(b, rs.matches(b))], now=1796000000.0)
     assert got is not None and got.num_rows == 1
     assert json.loads(got.column("unmapped")[0].as_py())["events"] == 50  # decided at once, at the 50th
+
+
+def test_workspace_reports_api_activity_is_stored_at_its_time(tmp_path: Path) -> None:
+    # the Admin SDK Reports API's activity (activities.list items), what pollers of Workspace's audit logs
+    # write; it was dead-lettered by --format auto; its time is id.time
+    dead, rows = ingest_file(CASES / "workspace-activity.json", tmp_path / "data")
+    assert not dead and [r["time"] for r in rows] == [1709892000000]

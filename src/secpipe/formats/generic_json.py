@@ -97,6 +97,7 @@ class _Object(msgspec.Struct):
     at_t: Any = msgspec.field(default=None, name="@t")  # Serilog compact (CLEF)
     query_timestamp: Any = None  # Amazon Route 53 Resolver query logs
     utc_time: Any = None  # OpenCanary
+    id: Any = None  # a Workspace activity's id.time (_activity_time)
     Event: Any = None  # an evtx record as JSON: its time is Event.System.TimeCreated (_evtx_time)
     message: Any = None
     msg: Any = None
@@ -142,7 +143,9 @@ _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|Ev
 #: - Cowrie honeypot logs (``cowrie.json``: an ``eventid`` ``cowrie.*`` and its ``session``; SigmaHQ's
 #:   ``product: cowrie`` rules);
 #: - OpenCanary honeypot logs (``opencanary/logger.py``'s ``sanitizeLog``: a numeric ``logtype`` and
-#:   ``local_time_adjusted``, the time as ``utc_time``; SigmaHQ's ``product: opencanary`` rules).
+#:   ``local_time_adjusted``, the time as ``utc_time``; SigmaHQ's ``product: opencanary`` rules);
+#: - Google Workspace activities of the Admin SDK Reports API (``activities.list``' items, ``kind``
+#:   ``admin#reports#activity``; the time is ``id.time``; SigmaHQ's ``google_workspace.*`` rules).
 #: (Azure Monitor and Entra ID records are the ``k8s_audit`` format's, :mod:`._cloud_audit`.)
 _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'^\s*\[?\s*\{\s*"(?:ts|_path)"\s*:', rb'"(?:id\.orig_h|uids?|fuid|certificate\.[a-z_]+)"\s*:'),
@@ -154,6 +157,7 @@ _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'"affectedObjects"\s*:\s*\[', rb'"changedValues"\s*:\s*\[', rb'"extraAttributes"\s*:\s*\['),
     (rb'"eventid"\s*:\s*"cowrie\.', rb'"session"\s*:'),
     (rb'"logtype"\s*:\s*\d', rb'"local_time_adjusted"\s*:'),
+    (rb'"kind"\s*:\s*"admin#reports#activity"',),
 ))
 _WINLOG = tuple(re.compile(k) for k in (rb'"winlog"\s*:\s*\{', rb'"event_id"\s*:', rb'"provider_name"\s*:'))
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
@@ -181,6 +185,12 @@ def _instant(value: Any) -> float | None:
     if type(sec) is not int or type(nano) is not int or not 0 <= nano < 10**9:
         return None
     return sec + nano / 1e9
+
+
+def _activity_time(value: Any) -> Any:
+    """The time of a Google Workspace activity (Admin SDK Reports API: ``id.time``, RFC 3339), else None."""
+    time = value.get("time") if isinstance(value, dict) and "applicationName" in value else None
+    return time if isinstance(time, str) else None
 
 
 def _first(rec: _Object, names: tuple[str, ...]) -> Any:
@@ -303,7 +313,8 @@ class GenericJSON(RecordFormat):
         """A Windows event log record as evtx converters write it (the evtx crate's evtx_dump,
         Chainsaw, SigmaHQ's regression data: ``{"Event": {"#attributes"|"System"|"EventData": ...}}``),
         or the first record of another source only this format reads and SigmaHQ's rules name
-        (Zeek, Okta, Route 53 Resolver, Office 365, Wazuh, Atlassian audit, Cowrie, OpenCanary: :data:`_CLAIMED`, in its
+        (Zeek, Okta, Route 53 Resolver, Office 365, Wazuh, Atlassian audit, Cowrie, OpenCanary, Workspace
+        activities: :data:`_CLAIMED`, in its
         first 4 KiB; Winlogbeat: :data:`_WINLOG`, in the head): claimed by ``--format auto`` too."""
         if _EVTX.match(head):
             return 60
@@ -329,7 +340,7 @@ class GenericJSON(RecordFormat):
             recs, raws = [recs[i] for i in grouped.order], [raws[i] for i in grouped.order]
         picked = [_first(r, _TIME_FIELDS) for r in recs]
         picked = [_evtx_time(r.Event) if v is None and r.Event is not None else v for v, r in zip(picked, recs, strict=True)]
-        picked = [_instant(r.timestamp) if v is None and type(r.timestamp) is dict else v
+        picked = [(_instant(r.timestamp) if type(r.timestamp) is dict else _activity_time(r.id)) if v is None else v
                   for v, r in zip(picked, recs, strict=True)]
         strs = pa.array([v if isinstance(v, str) else None for v in picked], pa.string())
         nums = [float(v) if isinstance(v, int | float) else None for v in picked]
