@@ -1,14 +1,16 @@
-"""Dropbear, BSD su and older PAM logins in syslog (session 32).
+"""Dropbear, BSD su, doas and older PAM logins in syslog (session 32).
 
 Lines: Wazuh's decoder tests (wazuh/wazuh ``ruleset/testing/tests/``): ``dropbear.ini`` (Dropbear's
 ``Bad password attempt for 'U' from A:P``, ``Login attempt for nonexistent user from A:P``, ``Pubkey
 auth succeeded for 'U' with key FP from A:P``: svr-authpasswd.c, svr-auth.c, svr-authpubkey.c),
 ``su.ini`` (the BSDs' su: ``BAD SU U to T on TTY`` / ``U to T on TTY``, FreeBSD su.c) and ``pam.ini``
-(an older pam_unix's own ``N more authentication failures; ...``). All were Base Events.
+(an older pam_unix's own ``N more authentication failures; ...``), ``doas.ini`` (OpenBSD's doas). All were
+Base Events.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from secpipe import formats
@@ -46,3 +48,23 @@ def test_embedded_bsd_and_old_pam_logins() -> None:
     assert _auth(su) == ("Authentication", "Account Switch", "Success", "root", "dcid")
     assert _auth(more)[:4] == ("Authentication", "Logon", "Failure", "root") and more["count"] == 2
     assert more["src_endpoint"]["ip"] == "10.0.3.1"
+
+
+#: Wazuh's doas.ini (OpenBSD doas.c: ``%s ran command %s as %s from %s``, ``failed auth for %s``, and the
+#: older ``ran command as %s: %s`` / ``failed command for %s: %s``)
+DOAS = [
+    "Apr 13 08:49:20 ix doas: failed command for ddp2: ls",
+    "Mar 22 07:21:58 ix doas: ddp ran command /bin/ksh as root from /data/ddp/projects/git/sysconf/ossec/rules",
+    "Feb 29 14:58:39 ix doas: failed auth for ddp",
+    "Aug 13 15:16:40 ix doas: ddp ran command as ddpnfs: ls",
+]
+
+
+def test_doas_is_an_account_switch() -> None:
+    dec = formats.get("syslog").decode("\n".join(DOAS).encode(), "test")
+    rows = sorted((r for b in dec.batches for r in b.to_pylist()), key=lambda r: DOAS.index(r["raw_data"]))
+    assert [_auth(r) for r in rows] == [
+        ("Authentication", "Account Switch", "Failure", None, "ddp2"), ("Authentication", "Account Switch", "Success", "root", "ddp"),
+        ("Authentication", "Account Switch", "Failure", None, "ddp"), ("Authentication", "Account Switch", "Success", "ddpnfs", "ddp")]
+    assert [r["status_detail"] for r in rows if r["status"] == "Failure"] == ["command not permitted", "failed auth"]
+    assert [json.loads(r["unmapped"] or "{}").get("command") for r in rows] == ["ls", "/bin/ksh", None, "ls"]

@@ -106,7 +106,9 @@ Mapping:
   message it repeats, with ``count`` N.
 - Dropbear's (OpenWrt's SSH server) ``Password|Pubkey auth succeeded for 'U' ... from A:P``, ``Bad password attempt
   for 'U' from A:P``, ``Login attempt for nonexistent user from A:P`` and ``Max auth tries reached - user 'U'
-  from A:P`` -> Authentication (3002) Logon Success / Failure (the method, the user, the client).
+  from A:P`` -> Authentication (3002) Logon Success / Failure (the method, the user, the client); OpenBSD
+  doas's ``U ran command CMD as T from CWD``, ``failed auth for U`` and ``command not permitted for U: CMD``
+  -> Account Switch Success / Failure as sudo's (T the user, U the actor, CMD in ``unmapped.command``).
 - shadow-utils and pam_unix account lines -> Account Change (3001): useradd's ``new user:
   name=U, UID=N, ...`` (Create, ``user.uid``), userdel's ``delete user 'U'`` (Delete), pam_unix's
   ``pam_unix(passwd:chauthtok): password changed for U`` (Password Change), usermod's ``lock`` /
@@ -1377,7 +1379,8 @@ class Syslog(Format):
                      lambda f: _fortigate_auth(f["msg"]),
                      lambda f: _session_auth(f["app"], f["msg"]),
                      lambda f: _polkit_auth(f["app"], f["msg"]),
-                     lambda f: _dropbear_auth(f["app"], f["msg"])):  # fmt: skip
+                     lambda f: _dropbear_auth(f["app"], f["msg"]),
+                     lambda f: _doas_auth(f["app"], f["msg"])):  # fmt: skip
             found = find(fields)
             if found is None:
                 continue
@@ -2522,6 +2525,40 @@ def _dropbear_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, An
         "user": _nil_empty(pc.coalesce(group(found, "u1"), group(found, "u2"), group(found, "u3"))), "actor": none,
         "ip": group(found, "ip"), "rhost": none, "count": pa.nulls(n, _I32), "port": group(found, "port"), "method": method,
         "failed": pc.is_null(ok), "detail": detail, "activity": pa.array(np.ones(n, np.int32)), "cmd": none, "tty": none,
+    }  # fmt: skip
+
+
+#: OpenBSD doas's lines (doas.c): ``U ran command CMD as T from CWD`` (older ``U ran command as T: CMD``),
+#: ``failed auth for U`` (a wrong password) and ``command not permitted for U: CMD`` (older ``failed
+#: command for U: CMD``: no rule allows it)
+_DOAS = (r"^(?:(?P<u1>\S+) ran command (?:(?P<c1>.+) as (?P<t1>\S+) from \S.*|as (?P<t2>\S+): (?P<c2>.+))"
+         r"|failed auth for (?P<u2>\S+)|(?:command not permitted|failed command) for (?P<u3>[^\s:]+): (?P<c3>.+))$")
+
+
+def _doas_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] | None:
+    """(doas's lines, their Authentication fields), or None: Account Switch as sudo's lines are, the
+    invoker the actor, the account run as the user (a failed authentication names none), Success for
+    a command run, Failure for a wrong password or a command no rule permits (the detail), the command
+    in ``unmapped.command``."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"ran command ", b" for ")):
+        return None
+    theirs = pc.fill_null(pc.equal(app, "doas"), False)
+    found = pc.extract_regex(pc.if_else(theirs, msg, pa.scalar(None, S)), _DOAS)
+    hit = found.is_valid()
+    if not pc.any(hit).as_py():
+        return None
+    found = found.filter(hit)
+    n = len(found)
+    none = pa.nulls(n, S)
+    wrong, denied = pc.is_valid(group(found, "u2")), pc.is_valid(group(found, "u3"))
+    return hit, {
+        "user": pc.coalesce(group(found, "t1"), group(found, "t2")),
+        "actor": pc.coalesce(group(found, "u1"), group(found, "u2"), group(found, "u3")), "ip": none, "rhost": none,
+        "count": pa.nulls(n, _I32), "port": none, "method": none, "failed": pc.or_(wrong, denied),
+        "detail": pc.if_else(wrong, "failed auth", pc.if_else(denied, "command not permitted", pa.scalar(None, S))),
+        "activity": pa.array(np.full(n, 7, np.int32)), "cmd": pc.coalesce(group(found, "c1"), group(found, "c2"), group(found, "c3")),
+        "tty": none,
     }  # fmt: skip
 
 
