@@ -16,23 +16,16 @@ from pathlib import Path
 
 from secpipe import formats
 from secpipe.detect.sigma import load_rules
-from tests.unit.holdout_support import ingest_file, sigma_rows
+from tests.unit.holdout_support import auto_decoded, ingest_file, sigma_rows
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "sigma32"
-
-
-def _auto(name: str) -> tuple[str, list]:
-    body = (CASES / name).read_bytes()
-    fmt = formats.detect(body)
-    assert fmt is not None, name
-    return fmt.name, [b for b in fmt.decode(body, "t").batches]
 
 
 def test_auto_ingest_stores_bitbucket_and_cowrie_records(tmp_path: Path) -> None:
     for name, n in (("elastic-bitbucket-audit-files.log", 4), ("elastic-bitbucket-audit-api.log", 2), ("cowrie.json", 3)):
         dead, rows = ingest_file(CASES / name, tmp_path / name)
         assert not dead and len(rows) == n, (name, dead)
-    _, [files] = _auto("elastic-bitbucket-audit-files.log")
+    [files] = auto_decoded((CASES / "elastic-bitbucket-audit-files.log").read_bytes(), tmp_path, "json").batches
     assert files.column("time").to_pylist()[:2] == [1638034465313, 1638034466019]  # the Instant, to the ms
 
 
