@@ -28,8 +28,12 @@ receipt time and its label (npm 6's advisory times go to ``finding_info``). ``fi
 with that one advisory (npm 7) or the advisory with that one finding (npm 6), compact.
 
 Dead letters: a document that is not JSON or not of the report's shape whole; a package entry or
-advisory of the wrong shape alone. An audit that found nothing holds no event. Recognized by
-``auditReportVersion`` or npm 6's ``actions`` beside ``advisories``.
+advisory of the wrong shape alone. An audit that found nothing holds no event. An audit npm could not
+run is no clean audit: npm's error document in place of a report (npm 6-10 with ``--json``: ``{"error":
+{"code": "ENOLOCK", "summary": ..., "detail": ...}}``, npm's exit handler; or a ``message`` beside an
+``error``) is dead-lettered whole, its reason npm's own: "npm audit failed (ENOLOCK): This command requires
+an existing lockfile." Recognized by ``auditReportVersion`` or npm 6's ``actions`` beside ``advisories``;
+npm's error document by its ``error`` object's ``summary`` (after an E-code, if any).
 """
 
 from __future__ import annotations
@@ -119,6 +123,8 @@ class _Report(msgspec.Struct):
     auditReportVersion: int | None = None  # noqa: N815
     vulnerabilities: dict[str, msgspec.Raw] | None = None
     advisories: dict[str, msgspec.Raw] | None = None
+    error: Any = None  # npm's own failure (no report): {code, summary, detail}
+    message: Any = None
 
 
 class _Finding(msgspec.Struct, gc=False):
@@ -236,6 +242,26 @@ def _v1(raw: bytes, a: _Advisory) -> list[_Finding]:
     return out
 
 
+def _words(value: Any) -> str | None:
+    """A message of npm's as one line (npm joins its lines with newlines)."""
+    return (" ".join(value.split()) or None) if isinstance(value, str) else None
+
+
+def _failure(report: _Report) -> str | None:
+    """The reason of npm's error document (npm's ``{"error": {code, summary, detail}}``, or a ``message`` beside an
+    ``error``), else None."""
+    err = report.error
+    if isinstance(err, dict):
+        code = err.get("code") if isinstance(err.get("code"), str | int) else None
+        said = _words(err.get("summary")) or _words(err.get("message")) or _words(err.get("detail"))
+    else:
+        code, said = None, _words(err)
+    said = _words(report.message) or said
+    if err is None or not said and code is None:
+        return None
+    return f"npm audit failed{f' ({code})' if code is not None else ''}: {said or 'no report'}"
+
+
 class NpmAudit(ReportFormat):
     """npm audit JSON reports."""
 
@@ -248,14 +274,22 @@ class NpmAudit(ReportFormat):
     vendor = "npm"
 
     def sniff(self, head: bytes) -> int:
-        """Recognize ``auditReportVersion`` or npm 6's ``actions`` beside ``advisories``."""
+        """Recognize ``auditReportVersion`` or npm 6's ``actions`` beside ``advisories``; npm's error document (its
+        ``error`` object's ``summary``, after an E-code) to dead-letter it with npm's words."""
         h = head[:65536]
         if _V2.match(h):
             return 90
-        return 85 if _V1.match(h) and b'"advisories"' in h else 0
+        if _V1.match(h) and b'"advisories"' in h:
+            return 85
+        return 60 if _ERROR.match(h) else 0
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
-        """Map one report's package entries (npm 7+) or advisories (npm 6); a bad one dead-lettered alone."""
+        """Map one report's package entries (npm 7+) or advisories (npm 6); a bad one dead-lettered alone;
+        npm's error document (no report) dead-lettered with npm's own words."""
+        if report.vulnerabilities is None and report.advisories is None:
+            failed = _failure(report)
+            if failed:
+                return self.dead(failed, source, data)
         out = Decoded()
         found: list[_Finding] = []
         items = [(k, bytes(r), True) for k, r in (report.vulnerabilities or {}).items()]
@@ -331,5 +365,7 @@ class NpmAudit(ReportFormat):
 
 _V2 = re.compile(rb'^\s*\{\s*"auditReportVersion"\s*:\s*2\b')
 _V1 = re.compile(rb'^\s*\{\s*"actions"\s*:\s*\[')
+#: npm's JSON error (lib/utils/exit-handler.js: code, summary and detail in that order; no code: none written)
+_ERROR = re.compile(rb'^\s*\{\s*"error"\s*:\s*\{\s*(?:"code"\s*:\s*(?:"E[A-Z0-9_]*"|null|-?\d+)\s*,\s*)?"summary"\s*:')
 
 __all__ = ["NpmAudit"]
