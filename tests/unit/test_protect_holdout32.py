@@ -333,3 +333,16 @@ def test_audit_execve_and_proctitle_records_lose_the_secret_in_their_own_encodin
 ])  # fmt: skip
 def test_audit_records_without_a_secret_stay(record: str) -> None:
     _assert_unchanged([record])
+
+
+def test_an_opa_bundle_revision_mapped_to_the_policy_stays() -> None:
+    """OPA's decision-log example with a legacy bundle ``revision`` (tests/cases/holdout/SOURCE.md): base64 (of
+    ``[{"l":"sys/catalog","s":4071}]``), allowed after its key in the raw text, and mapped to ``policy.version`` /
+    ``policy.uid`` where no key tells what it is: an identifier, not a generic secret."""
+    from secpipe import formats
+
+    doc = (CASES / "holdout/decision-logs-legacy-revision.json").read_bytes()
+    [batch] = formats.detect(doc).decode(doc, "decisions.json").batches
+    out = RedactStage("r", {"type": "redact"}).process(batch)
+    assert len(out) == 1 and out[0].column("policy").to_pylist() == batch.column("policy").to_pylist()
+    assert "W3sibCI6InN5cy9jYXRhbG9nIiwicyI6NDA3MX1d" in str(out[0].column("policy").to_pylist())

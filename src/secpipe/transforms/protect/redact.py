@@ -695,6 +695,15 @@ def plausible_words(texts: pa.Array, min_entropy: float, min_len: int) -> pa.Arr
     return from_numpy(out)
 
 
+def _is_identifier(path: str) -> bool:
+    """Is the leaf at ``path`` an identifier (``policy.uid``, ``policy.version``, ``metadata.correlation_uid``...)? A
+    mapped identifier holds a value without the key that told it was one in the raw text (an OPA decision's bundle
+    ``revision``, base64, is ``policy.version`` and ``policy.uid``): the generic detector, which reads the key before a
+    word, does not look there; the prefixed tokens' detectors do."""
+    last = path.rsplit(".", 1)[-1]
+    return last in ("uid", "version") or last.endswith("_uid")
+
+
 #: the mapped leaves whose text may come from another record than the row's raw text: screened beside raw_data
 DERIVED_LEAVES = ("process.cmd_line", "process.parent_process.cmd_line", "actor.process.cmd_line")
 
@@ -958,12 +967,16 @@ class RedactStage:
         new: list[str | None] = []
         texts = sub.to_pylist()
         argv = self._argv_families(texts)
-        for i, (r, text) in enumerate(zip(rows.to_pylist(), texts, strict=True)):  # suspect rows only
+        row_list = rows.to_pylist()
+        ids = [_is_identifier(p) for p in gpaths]
+        leaf = np.searchsorted(bounds, row_list, side="right") - 1 if gen and any(ids) else None
+        for i, (r, text) in enumerate(zip(row_list, texts, strict=True)):  # suspect rows only
             if text is None:
                 new.append(None)
                 continue
             kinds: list[str] = []
-            detectors, generic = self.detectors if spec[i] else aws_only, bool(gen and gen[i])
+            detectors = self.detectors if spec[i] else aws_only
+            generic = bool(gen and gen[i]) and (leaf is None or not ids[int(leaf[i])])
             if i in argv:  # a Linux audit record's command line: its arguments' words, then the rest of the text
                 a_spec, a_gen = argv[i]
                 if a_spec or a_gen:
