@@ -119,3 +119,26 @@ def test_oss_requires_login_and_validator_states(tmp_path: Path) -> None:
     kept, hidden = _rows(tmp_path, bare, checked)
     assert json.loads(kept["raw_data"])["extra"]["lines"] == _CODE["extra"]["lines"]
     assert json.loads(hidden["raw_data"])["extra"]["lines"] == "[REDACTED:custom.tokens.slack]"
+
+
+def _sarif_result(rule: str, line: str) -> dict[str, Any]:
+    """A result as Semgrep's SARIF formatter writes one (cli/src/semgrep/formatter/sarif.py, _rule_match_to_sarif)."""
+    return {"ruleId": rule, "message": {"text": "m"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": "deploy/settings.env", "uriBaseId": "%SRCROOT%"},
+                                                "region": {"snippet": {"text": line}, "startLine": 3, "startColumn": 19,
+                                                           "endLine": 3, "endColumn": 39}}}],
+            "fingerprints": {"matchBasedId/v1": "9f2c"}, "properties": {}}  # fmt: skip
+
+
+def test_semgrep_sarif_secret_rule_snippet(tmp_path: Path) -> None:
+    from secpipe import formats
+
+    doc = {"version": "2.1.0", "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json",
+           "runs": [{"tool": {"driver": {"name": "Semgrep OSS", "semanticVersion": "1.130.0", "rules": []}},
+                     "results": [_sarif_result(_AWS["check_id"], _AWS["extra"]["lines"]),
+                                 _sarif_result(_CODE["check_id"], _CODE["extra"]["lines"])]}]}  # fmt: skip
+    d = formats.get("sarif").decode(json.dumps(doc).encode(), "semgrep.sarif")
+    secret, code = [r for b in d.batches for r in b.to_pylist()]
+    region = json.loads(secret["raw_data"])["locations"][0]["physicalLocation"]["region"]
+    assert region["snippet"]["text"] == f"[REDACTED:{_AWS['check_id']}]" and _AWS_KEY not in secret["raw_data"]
+    assert json.loads(code["raw_data"])["locations"][0]["physicalLocation"]["region"]["snippet"]["text"] == _CODE["extra"]["lines"]

@@ -53,7 +53,9 @@ time (receipt time, labelled, when absent or Go's zero time ``0001-01-01T00:00:0
 relatedLocations, properties ...) stay in ``unmapped``; a secret scanner's result (gitleaks, Nosey Parker,
 Kingfisher ...: :data:`_SECRET_SCANNERS`) holds ``[REDACTED:<rule id>]`` in place of its snippet text and its
 ``properties.offender`` there and in ``raw_data`` (:mod:`._found_secrets`: the secret found; ``metadata.uid`` is still
-the hash of the result as received); locations after the first are kept
+the hash of the result as received), as does a Semgrep secret rule's (a ``secrets`` segment in its rule id, as the
+registry's ``generic.secrets.*``: Semgrep's SARIF carries no other mark of one; its snippet is the matched lines);
+locations after the first are kept
 in ``raw_data``. The run's ``versionControlProvenance`` (the repositories it analyzed, §3.14.18)
 -> ``resources`` of each of its findings: type ``repository``, name and uid ``repositoryUri``,
 ``data`` the entry's other properties (``revisionId``, ``branch``, ``revisionTag`` ...) as JSON.
@@ -558,9 +560,15 @@ class Sarif(ReportFormat):
         pre = f"{drv.name}\0{ri}\0"
         ctx = [pre + str(i) for i in ords]
         stored, unmapped = raws, f["unmapped"]
-        if _SCANNER_NAME.sub("", (drv.name or "").lower()) in _SECRET_SCANNERS:  # the secrets found stay out of the lake
+        scanner = _SCANNER_NAME.sub("", (drv.name or "").lower())
+        if scanner in _SECRET_SCANNERS:  # the secrets found stay out of the lake
             stored, unmapped = found_secrets.hide(raws, unmapped, (b'"snippet"', b'"offender"'), _FOUND_SECRET,
                                                   rid_arr.to_pylist())
+        elif scanner.startswith("semgrep"):  # a Semgrep secret rule's snippet is the matched line, secret and all
+            rids = rid_arr.to_pylist()
+            rows = [i for i, r in enumerate(rids) if r and "secrets" in r.split(".")]
+            if rows:
+                stored, unmapped = found_secrets.hide(raws, unmapped, (b'"snippet"',), _FOUND_SECRET, rids, rows)
         cols = base_columns(
             cls, kind=self.name, product=self.product, vendor=self.vendor, uids=event_uids(self.name, raws, ctx),
             times_ms=const(report_time(run.time), n, pa.int64()), raws=stored, activity_id=1,
