@@ -61,6 +61,10 @@ OCSF classes (why):
   Both keep ``correlation_id`` as ``metadata.correlation_uid`` and the ``meta.*`` context in
   ``unmapped``. A Go service's line has its ``level`` as the severity, ``msg`` as the message and
   the ``username``/``user_id`` it names as the actor.
+- Workhorse's and Pages' access log lines (``msg`` access: ``method``, ``uri``, ``status``,
+  ``remote_ip``, ``host``, ``proto``, ``user_agent``, ``written_bytes``, ``duration_ms``) -> HTTP
+  Activity (4002): the method's activity, path and query, client, the host that answered and its
+  port, the status (400 and above a Failure), the bytes written, the duration.
 - project and group access token hooks (``object_kind`` ``access_token``, ``event_name``
   ``expiring_access_token``; ``deploy_token`` alike) -> API Activity, activity Other: GitLab tells
   a token expires soon; the project or group and the token as ``resources``, the expiry date in
@@ -285,6 +289,8 @@ def _kind(r: _Rec) -> str | None:
         return "audit"
     if r.message == "Rack_Attack" and type(r.env) is str:
         return "rack_attack"
+    if r.msg == "access" and type(r.method) is str and r.time is not None and type(r.level) is str:
+        return "go_access"  # Workhorse's and Pages' access log lines
     if r.path is not None and (len(r.params) > 0 or r.method is not None) or (
             type(r.controller) is str and r.status is not None and len(r.params) > 0):  # fmt: skip
         return "request"  # (an ActionCable line of production_json.log has no method or path: a channel's)
@@ -401,7 +407,7 @@ class GitLab(RecordFormat):
                 cls = "authentication" if r.event_name == "user_failed_login" else "api_activity"
             elif kind == "app":
                 cls = "authentication" if type(r.message) is str and _LOGIN.match(r.message) else "base_event"
-            elif kind == "rack_attack":
+            elif kind in ("rack_attack", "go_access"):
                 cls = "http_activity"
             elif kind in ("api_pipeline", "api_job"):
                 cls = "scheduled_job_activity"
@@ -422,7 +428,8 @@ class GitLab(RecordFormat):
         rs = [typed[n] for n in members]
         ts = [tops[n] for n in members]
         mapper = {"audit": _audit, "audit_login": _audit_login, "request": _request, "system": _system, "app": _app,
-                  "rack_attack": _rack_attack, "api_pipeline": _api, "api_job": _api}.get(kind, _hook)  # fmt: skip
+                  "rack_attack": _rack_attack, "go_access": _go_access, "api_pipeline": _api,
+                  "api_job": _api}.get(kind, _hook)  # fmt: skip
         cols, times, acts = mapper(rs, ts, cls, kind)
         return self._batch(cls, raws, [idx[n] for n in members], cols, times, acts)
 
@@ -733,6 +740,56 @@ def _rack_attack(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, k
         "unmapped": c.unmapped_rest(tops, _RACK_MAPPED),
     }
     return cols, [c.iso_ms(r.time) for r in rs], [_HTTP_ACTIVITY.get(m or "", 0 if m is None else 99) for m in methods]
+
+
+_ACCESS_MAPPED = frozenset({"level", "msg", "time", "method", "uri", "status", "remote_ip", "user_agent", "referrer", "proto",
+                            "host", "written_bytes", "duration_ms", "content_type", "correlation_id"})  # fmt: skip
+
+
+def _go_access(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
+    """Workhorse's and Pages' access log lines (``msg`` access, LabKit's access logger: ``method``,
+    ``uri``, ``status``, ``remote_ip``, ``host``, ``proto``, ``user_agent``, ``referrer``,
+    ``written_bytes``, ``duration_ms``) -> HTTP Activity: the method's activity, the path and query,
+    the client, the host that answered (its port), the status (400 and above a Failure), the bytes
+    written, the duration; ``level`` the severity."""
+    parts = [(_text(t.get("uri")) or "").partition("?") for t in tops]
+    host = [(_text(t.get("host")) or "").rpartition(":") for t in tops]
+    status = [r.status if type(r.status) is int else None for r in rs]
+    failed = [s is not None and s >= 400 for s in status]
+    methods = [str(r.method).upper() for r in rs]
+    version = [_text(t.get("proto")) for t in tops]
+
+    def number(t: dict[str, msgspec.Raw], key: str) -> int | None:
+        raw = t.get(key)
+        try:
+            v = msgspec.json.decode(raw) if raw is not None else None
+        except msgspec.DecodeError:
+            return None
+        return int(v) if type(v) in (int, float) and -(2**63) < v < 2**63 else None
+
+    cols: dict[str, Any] = {
+        "severity_id": [_SEVERITY.get(str(r.level).upper(), 0) for r in rs],
+        "message": [r.msg for r in rs],
+        "http_request.http_method": methods,
+        "http_request.url.path": [p[0] or None for p in parts],
+        "http_request.url.query_string": [p[2] or None for p in parts],
+        "http_request.user_agent": [_text(t.get("user_agent")) for t in tops],
+        "http_request.referrer": [_text(t.get("referrer")) for t in tops],
+        "http_request.version": [v.removeprefix("HTTP/") if v else None for v in version],
+        "http_response.code": status,
+        "http_response.length": [number(t, "written_bytes") for t in tops],
+        "http_response.content_type": [_text(t.get("content_type")) for t in tops],
+        "src_endpoint.ip": [_first_ip(r.remote_ip) for r in rs],
+        "dst_endpoint.hostname": [(h[0] if h[1] and h[2].isdigit() else h[2]) or None for h in host],
+        "dst_endpoint.port": [int(h[2]) if h[1] and h[2].isdigit() and int(h[2]) < 65536 else None for h in host],
+        "duration": [number(t, "duration_ms") for t in tops],
+        "status_code": [c.sid(s) for s in status],
+        "status_id": [None if s is None else (2 if f else 1) for s, f in zip(status, failed, strict=True)],
+        "status": [None if s is None else ("Failure" if f else "Success") for s, f in zip(status, failed, strict=True)],
+        "metadata.correlation_uid": [r.correlation_id for r in rs],
+        "unmapped": c.unmapped_rest(tops, _ACCESS_MAPPED),
+    }
+    return cols, [c.iso_ms(r.time) for r in rs], [_HTTP_ACTIVITY.get(m, 99) for m in methods]
 
 
 _HOOK_COMMON = frozenset({"object_kind", "event_name", "user", "user_id", "user_name", "user_username", "user_email",
