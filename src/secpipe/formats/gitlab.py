@@ -765,7 +765,7 @@ def _go_access(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kin
             v = msgspec.json.decode(raw) if raw is not None else None
         except msgspec.DecodeError:
             return None
-        return int(v) if type(v) in (int, float) and -(2**63) < v < 2**63 else None
+        return int(v) if isinstance(v, int | float) and not isinstance(v, bool) and -(2**63) < v < 2**63 else None
 
     cols: dict[str, Any] = {
         "severity_id": [_SEVERITY.get(str(r.level).upper(), 0) for r in rs],
