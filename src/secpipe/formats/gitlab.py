@@ -629,9 +629,18 @@ def _first_ip(value: str | None) -> str | None:
 _REQ_MAPPED = frozenset({"method", "path", "route", "status", "remote_ip", "ua", "user_id", "username", "correlation_id", "time"})
 
 
+def _http_status(status: list[int | None]) -> dict[str, list[Any]]:
+    """``status_code``, ``status_id`` and ``status`` of HTTP status codes (400 and above a Failure)."""
+    failed = [s is not None and s >= 400 for s in status]
+    return {
+        "status_code": [c.sid(s) for s in status],
+        "status_id": [None if s is None else (2 if f else 1) for s, f in zip(status, failed, strict=True)],
+        "status": [None if s is None else ("Failure" if f else "Success") for s, f in zip(status, failed, strict=True)],
+    }
+
+
 def _request(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind: str) -> Columns:
     status = [r.status if isinstance(r.status, int) else None for r in rs]
-    failed = [s is not None and s >= 400 for s in status]
     cols = {
         "api.operation": [r.route or (f"{r.method} {r.path}" if r.method else r.path)
                           or (f"{r.controller}#{r.action}" if type(r.controller) is str else None) for r in rs],  # fmt: skip
@@ -644,9 +653,7 @@ def _request(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kind:
         "src_endpoint.ip": [_first_ip(r.remote_ip) for r in rs],
         "actor.user.name": [r.username for r in rs],
         "actor.user.uid": [c.sid(r.user_id) for r in rs],
-        "status_code": [c.sid(s) for s in status],
-        "status_id": [None if s is None else (2 if f else 1) for s, f in zip(status, failed, strict=True)],
-        "status": [None if s is None else ("Failure" if f else "Success") for s, f in zip(status, failed, strict=True)],
+        **_http_status(status),
         "unmapped": c.unmapped_rest(tops, _REQ_MAPPED),
     }
     iso = c.iso_ms
@@ -755,7 +762,6 @@ def _go_access(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kin
     parts = [(_text(t.get("uri")) or "").partition("?") for t in tops]
     host = [(_text(t.get("host")) or "").rpartition(":") for t in tops]
     status = [r.status if type(r.status) is int else None for r in rs]
-    failed = [s is not None and s >= 400 for s in status]
     methods = [str(r.method).upper() for r in rs]
     version = [_text(t.get("proto")) for t in tops]
 
@@ -783,9 +789,7 @@ def _go_access(rs: list[_Rec], tops: list[dict[str, msgspec.Raw]], cls: str, kin
         "dst_endpoint.hostname": [(h[0] if h[1] and h[2].isdigit() else h[2]) or None for h in host],
         "dst_endpoint.port": [int(h[2]) if h[1] and h[2].isdigit() and int(h[2]) < 65536 else None for h in host],
         "duration": [number(t, "duration_ms") for t in tops],
-        "status_code": [c.sid(s) for s in status],
-        "status_id": [None if s is None else (2 if f else 1) for s, f in zip(status, failed, strict=True)],
-        "status": [None if s is None else ("Failure" if f else "Success") for s, f in zip(status, failed, strict=True)],
+        **_http_status(status),
         "metadata.correlation_uid": [r.correlation_id for r in rs],
         "unmapped": c.unmapped_rest(tops, _ACCESS_MAPPED),
     }
