@@ -2492,6 +2492,21 @@ def _session_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any
     }  # fmt: skip
 
 
+def _program_lines(app: pa.Array, msg: pa.Array, tag: str, marks: tuple[bytes, ...], regex: str,
+                   prefix: bool = False) -> tuple[pa.Array, pa.Array] | None:
+    """(the mask of the lines of the program ``tag`` (a TAG that opens with it, ``prefix``) whose MSG
+    ``regex`` reads, those lines' groups), or None: a SIMD test of the MSGs for ``marks`` first."""
+    data = msg.buffers()[2]
+    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, marks):
+        return None
+    theirs = pc.fill_null(pc.starts_with(app, tag) if prefix else pc.equal(app, tag), False)
+    found = pc.extract_regex(pc.if_else(theirs, msg, pa.scalar(None, S)), regex)
+    hit = found.is_valid()
+    if not pc.any(hit).as_py():
+        return None
+    return hit, found.filter(hit)
+
+
 #: Dropbear's (the SSH server of OpenWrt and other embedded systems) authentication lines, as svr-auth.c,
 #: svr-authpasswd.c and svr-authpubkey.c log them: ``Password auth succeeded for 'U' from A:P``, ``Pubkey auth
 #: succeeded for 'U' with [ALGO ]key FP from A:P``, ``Bad password attempt for 'U' from A:P``, ``Login attempt
@@ -2505,15 +2520,10 @@ def _dropbear_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, An
     """(Dropbear's authentication results, their Authentication fields), or None: Logon Success
     (the method: password, publickey) or Failure (a bad password, a user that does not exist, too
     many tries: the detail); the user, the client's address and port."""
-    data = msg.buffers()[2]
-    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"auth succeeded for '", b"attempt for ", b"Max auth tries")):
+    lines = _program_lines(app, msg, "dropbear", (b"auth succeeded for '", b"attempt for ", b"Max auth tries"), _DROPBEAR)
+    if lines is None:
         return None
-    theirs = pc.fill_null(pc.equal(app, "dropbear"), False)
-    found = pc.extract_regex(pc.if_else(theirs, msg, pa.scalar(None, S)), _DROPBEAR)
-    hit = found.is_valid()
-    if not pc.any(hit).as_py():
-        return None
-    found = found.filter(hit)
+    hit, found = lines
     n = len(found)
     none = pa.nulls(n, S)
     ok = group(found, "ok")
@@ -2540,15 +2550,10 @@ def _doas_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]] 
     invoker the actor, the account run as the user (a failed authentication names none), Success for
     a command run, Failure for a wrong password or a command no rule permits (the detail), the command
     in ``unmapped.command``."""
-    data = msg.buffers()[2]
-    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"ran command ", b" for ")):
+    lines = _program_lines(app, msg, "doas", (b"ran command ", b" for "), _DOAS)
+    if lines is None:
         return None
-    theirs = pc.fill_null(pc.equal(app, "doas"), False)
-    found = pc.extract_regex(pc.if_else(theirs, msg, pa.scalar(None, S)), _DOAS)
-    hit = found.is_valid()
-    if not pc.any(hit).as_py():
-        return None
-    found = found.filter(hit)
+    hit, found = lines
     n = len(found)
     none = pa.nulls(n, S)
     wrong, denied = pc.is_valid(group(found, "u2")), pc.is_valid(group(found, "u3"))
@@ -2575,15 +2580,10 @@ def _polkit_auth(app: pa.Array, msg: pa.Array) -> tuple[pa.Array, dict[str, Any]
     for ``FAILED to authenticate`` (the line names no identity tried: the PAM line before it does);
     the subject's owner the actor, the action in the detail, the program's command line in
     ``unmapped.command``, a ``unix-session:ID`` scope the logind ``session.uid``, service polkit."""
-    data = msg.buffers()[2]
-    if msg.null_count == len(msg) or data is None or not _fast.contains_any(data, (b"Operator of ",)):
+    lines = _program_lines(app, msg, "polkitd", (b"Operator of ",), _POLKIT, prefix=True)
+    if lines is None:
         return None
-    theirs = pc.fill_null(pc.starts_with(app, "polkitd"), False)
-    found = pc.extract_regex(pc.if_else(theirs, msg, pa.scalar(None, S)), _POLKIT)
-    hit = found.is_valid()
-    if not pc.any(hit).as_py():
-        return None
-    found = found.filter(hit)
+    hit, found = lines
     n = len(found)
     none = pa.nulls(n, S)
     failed = pc.is_valid(group(found, "failed"))
