@@ -36,7 +36,7 @@ from secpipe.formats import _cicd as c
 from secpipe.formats import _fast
 from secpipe.formats._findings import SEVERITY_WORDS, Distinct, either, nonempty, or_null
 from secpipe.formats._uids import uid_prefix
-from secpipe.formats.base import TimeField
+from secpipe.formats.base import TimeField, json_value
 from secpipe.formats.base import object_or_empty as _obj
 from secpipe.formats.base import text_or_none as _text
 
@@ -427,12 +427,7 @@ def _top_text(tops: list[dict[str, msgspec.Raw]], key: str, like: Col) -> Col:
 
 def _raw_text(raw: msgspec.Raw | None) -> str | None:
     """A raw JSON value as text (a non-empty string, else None; a number msgspec cannot hold too)."""
-    if raw is None:
-        return None
-    try:
-        return _text(msgspec.json.decode(raw))
-    except msgspec.DecodeError:
-        return None
+    return None if raw is None else _text(json_value(raw))
 
 
 def _unnamed(*cols: Col) -> Col:
