@@ -17,8 +17,8 @@ import re
 import msgspec
 import pyarrow as pa
 
-#: a JSON string token
-STRING = rb'"(?:[^"\\]|\\.)*"'
+#: a JSON string token (the loop unrolled: a run of plain bytes at a time, not one alternation a byte)
+STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
 
 
 def value_after(key: bytes) -> re.Pattern[bytes]:

@@ -112,14 +112,6 @@ class _Match(msgspec.Struct, gc=False):
     extra: _Extra | None = None
 
 
-class _Bound(msgspec.Struct, gc=False):
-    metavars: dict[str, Any] | None = None
-
-
-class _Bindings(msgspec.Struct, gc=False):
-    extra: _Bound | None = None
-
-
 class _Report(msgspec.Struct):
     results: list[msgspec.Raw]
     version: str | None = None
@@ -140,12 +132,15 @@ _NO_META = _Meta()
 _NO_POS = _Pos()
 #: validation states a secret validator writes (NO_VALIDATOR is on every OSS match)
 _VALIDATED = frozenset({"CONFIRMED_VALID", "CONFIRMED_INVALID", "VALIDATION_ERROR"})
-#: the matched source text in a match (its string value; group 1 the text before it); OSS's "requires login" stays
-_SOURCE_TEXT = re.compile(rb'([{,]\s*"(?:lines|abstract_content|svalue_abstract_content|fix|content)"\s*:\s*)'
+#: the matched source text in a match (its string value; group 1 the text before it); OSS's "requires login" stays.
+#: A key is a quote not escaped (checked after it: a pattern opening with a literal scans fast) before its name and a colon
+_SOURCE_TEXT = re.compile(rb'("(?<!\\")(?:lines|abstract_content|svalue_abstract_content|fix|content)"\s*:\s*)'
                           rb'(?!"requires login")' + found_secrets.STRING)
 _SOURCE_KEYS = (b'"lines"', b'"abstract_content"', b'"svalue_abstract_content"', b'"fix"', b'"content"')
-_MESSAGE = re.compile(rb'([{,]\s*"message"\s*:\s*)(' + found_secrets.STRING + rb')')
-_BINDINGS = msgspec.json.Decoder(_Bindings)
+#: a metavariable's bound text (its own or its propagated value's), as a JSON string token: the name and its closing
+#: quote (a quote in a string is escaped) before a colon
+_BOUND = re.compile(rb'abstract_content"\s*:\s*(' + found_secrets.STRING + rb')')  # (svalue_abstract_content's too)
+_MESSAGE = re.compile(rb'("(?<!\\")message"\s*:\s*)(' + found_secrets.STRING + rb')')
 
 
 def _texts(value: Any) -> list[str]:
@@ -221,17 +216,9 @@ def _secret_rows(ms: list[_Match], extras: list[_Extra], metas: list[_Meta]) -> 
 
 def _bound(raw: bytes) -> list[str]:
     """A match's metavariables' bound texts (4 characters or more), longest first."""
-    try:
-        extra = _BINDINGS.decode(raw).extra
-    except msgspec.DecodeError:
+    if b'abstract_content"' not in raw:  # (no metavariable bound: the scan is skipped)
         return []
-    out: set[str] = set()
-    for v in (extra.metavars or {}).values() if extra else ():
-        if isinstance(v, dict):
-            prop = v.get("propagated_value")
-            for t in (v.get("abstract_content"), prop.get("svalue_abstract_content") if isinstance(prop, dict) else None):
-                if isinstance(t, str) and len(t) >= 4:
-                    out.add(t)
+    out = {t for m in _BOUND.finditer(raw) if len(t := msgspec.json.decode(m.group(1), type=str)) >= 4}
     return sorted(out, key=len, reverse=True)
 
 
