@@ -528,7 +528,7 @@ class OcsfJson(RecordFormat):
     def _batch(self, cls: str, group: _Group) -> pa.RecordBatch:
         """One class's records, re-encoded with their OCSF attributes alone, read by Arrow's JSON reader."""
         raws, lines, aside = group.raws, group.lines, group.aside
-        top = {name: _times(col, cls, True, name) for name, col in _read(lines).items()
+        top = {name: _times(col, cls, True, name) for name, col in _read(lines, cls).items()
                if name not in _DERIVED or name in ("time", "time_dt")}
         meta: dict[str, pa.Array] = {}
         if "metadata" in top:
@@ -565,27 +565,33 @@ class OcsfJson(RecordFormat):
         return to_batch(cls, cols)
 
 
-def _read(lines: list[bytes]) -> dict[str, pa.Array]:
+def _read(lines: list[bytes], cls: str) -> dict[str, pa.Array]:
     """The re-encoded records' columns by Arrow's JSON reader, without what it types from no value
-    (:func:`_pruned`). A text Arrow's reader took for a time (it makes any ISO-8601-like string a
-    timestamp) is read again as the text it is: a string attribute's ``2024-01-02T03:04:05Z`` was
-    stored as ``2024-01-02 03:04:05`` (a date-time's is read by :func:`_times` from its text)."""
+    (:func:`_pruned`). Arrow's reader makes any ISO-8601-like string a timestamp: where it did so in
+    an attribute that is not a date-time the batch is read again with its times as the texts they are
+    (a string attribute's ``2024-01-02T03:04:05Z`` was stored as ``2024-01-02 03:04:05``); a date-time's
+    is its time either way (:func:`_times`)."""
     data = b"\n".join(lines)
     options = pj.ReadOptions(block_size=len(data) + 64)
     table = pj.read_json(io.BytesIO(data), read_options=options)
-    if any(_timed(f.type) for f in table.schema):
+    attrs = _attributes(cls, True)
+    if any((a := attrs.get(f.name)) is not None and _misread(a[0], a[2], f.type) for f in table.schema):
         texts = pa.schema([f.with_type(_texts(f.type)) for f in table.schema])
         table = pj.read_json(io.BytesIO(data), read_options=options, parse_options=pj.ParseOptions(explicit_schema=texts))
     return {name: col for name in table.column_names if (col := _pruned(table.column(name).combine_chunks())) is not None}
 
 
-def _timed(t: pa.DataType) -> bool:
-    """Whether a type holds a timestamp somewhere."""
-    if pa.types.is_timestamp(t):
-        return True
+def _misread(kind: int, obj: str, t: pa.DataType) -> bool:
+    """Whether Arrow's reader took a text for a time in a column of an attribute of ``kind`` (``obj``: its
+    object), of Arrow type ``t``, at some depth, where the attribute is not a date-time."""
     if pa.types.is_list(t):
-        return _timed(t.value_type)
-    return pa.types.is_struct(t) and any(_timed(f.type) for f in t)
+        t = t.value_type
+    if pa.types.is_timestamp(t):
+        return kind != _DT
+    if kind != _OBJ or not pa.types.is_struct(t):
+        return False
+    attrs = _attributes(obj, False)
+    return any((a := attrs.get(f.name)) is not None and _misread(a[0], a[2], f.type) for f in t)
 
 
 def _texts(t: pa.DataType) -> pa.DataType:
@@ -630,6 +636,8 @@ def _times(arr: pa.Array, owner: str, is_class: bool, name: str) -> pa.Array:
         return pa.ListArray.from_arrays(_offsets(arr), _times(_values(arr), owner, is_class, name), mask=arr.is_null())
     if kind == _DT and pa.types.is_string(t):
         return parse_times(arr)
+    if kind == _DT and pa.types.is_timestamp(t):  # (Arrow's reader took a zoned text for a time)
+        return arr.cast(pa.timestamp("ms")).cast(pa.int64())
     if kind != _OBJ or not _has_times(obj):
         return arr
     if pa.types.is_list(t) and pa.types.is_struct(t.value_type):
