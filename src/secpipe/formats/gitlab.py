@@ -302,6 +302,10 @@ def _kind(r: _Rec) -> str | None:
     return None
 
 
+#: keys of a GitLab audit event beside its ``custom_message`` (streamed, REST API or Panther's): the sniff's check
+_AUDIT_KEYS = (b'"author_name"', b'"author_id"', b'"entity_path"', b'"entity_type"', b'"target_details"')
+
+
 class GitLab(RecordFormat):
     """GitLab audit events, request logs and webhooks."""
 
@@ -321,8 +325,8 @@ class GitLab(RecordFormat):
             return 88
         if any(k in h for k in _gitlab_system.HINTS):
             return 85
-        if b'"custom_message"' in h or (b'"target_details"' in h and b'"detail' in h):
-            return 70
+        if (b'"custom_message"' in h and any(k in h for k in _AUDIT_KEYS)) or (b'"target_details"' in h and b'"detail' in h):
+            return 70  # an audit event's details.custom_message (OneLogin's events have one too, with none of these)
         if b'"params"' in h and b'"path"' in h and b'"key"' in h and b'"value"' in h:
             return 65
         if b'"message"' in h and (b'"Rack_Attack"' in h or b'"meta.feature_category"' in h or b'"meta.caller_id"' in h):
