@@ -36,6 +36,7 @@ mod report;
 mod sha_x2;
 mod shapes;
 mod github_audit;
+mod json_rows;
 mod needles;
 mod valid;
 
@@ -1315,6 +1316,7 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(report::walk_report, m)?)?;
     m.add_function(wrap_pyfunction!(report::issue_uids, m)?)?;
     m.add_function(wrap_pyfunction!(evtx_xml::evtx_xml_scan, m)?)?;
+    m.add_function(wrap_pyfunction!(json_rows::json_rows, m)?)?;
     m.add_class::<Buf>()?;
     Ok(())
 }

@@ -52,6 +52,40 @@ def available() -> bool:
     return _module() is not None
 
 
+def json_rows(lines: list[bytes]) -> dict[str, pa.Array] | None:
+    """Arrow columns of JSON lines that msgspec wrote from typed values (one row a line), in the
+    order their keys first appear, as ``pyarrow.json.read_json`` infers them but for a string
+    (which stays one: Arrow's reader makes a date-like text a timestamp) and without what it types
+    from no value (an array that never holds an item; a struct of such alone). None without the
+    extension or when the native reader declines the lines (a ``null``, a key twice, a path of two
+    kinds: see ``native/src/json_rows.rs``): the caller reads them with Arrow's reader."""
+    mod = _module()
+    read = getattr(mod, "json_rows", None)  # (an extension built before it has none)
+    if read is None or not lines:
+        return None
+    got = read(lines)
+    return None if got is None else {name: _nested(col) for name, col in got}
+
+
+_ROW_TYPES = {"s": pa.string(), "i": pa.int64(), "f": pa.float64(), "b": pa.bool_()}
+
+
+def _nested(col: tuple[Any, ...]) -> pa.Array:
+    """An array of :func:`json_rows`' buffers (kind, rows, nulls, validity, offsets, data, names, children)."""
+    kind, n, nulls, valid, offsets, data, names, kids = col
+    v = None if valid is None else pa.py_buffer(valid)
+    if kind == 111:  # o: a struct
+        children = [_nested(k) for k in kids]
+        t = pa.struct([pa.field(name, c.type) for name, c in zip(names, children, strict=True)])
+        return pa.Array.from_buffers(t, n, [v], nulls, children=children)
+    if kind == 108:  # l: a list
+        item = _nested(kids[0])
+        return pa.Array.from_buffers(pa.list_(item.type), n, [v, pa.py_buffer(offsets)], nulls, children=[item])
+    t = _ROW_TYPES[chr(kind)]
+    bufs = [v, pa.py_buffer(offsets), pa.py_buffer(data)] if kind == 115 else [v, pa.py_buffer(data)]
+    return pa.Array.from_buffers(t, n, bufs, nulls)
+
+
 def uids(prefix: bytes, raws: list[bytes], contexts: list[bytes] | None = None) -> pa.Array | None:
     """metadata.uid per record (see ``base.event_uids``), or None without the extension."""
     mod = _module()
