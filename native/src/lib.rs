@@ -37,6 +37,7 @@ mod sha_x2;
 mod shapes;
 mod github_audit;
 mod json_rows;
+mod ocsf_lines;
 mod needles;
 mod valid;
 
@@ -1317,6 +1318,8 @@ fn _columnar(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(report::issue_uids, m)?)?;
     m.add_function(wrap_pyfunction!(evtx_xml::evtx_xml_scan, m)?)?;
     m.add_function(wrap_pyfunction!(json_rows::json_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(ocsf_lines::ocsf_lines, m)?)?;
+    m.add_class::<ocsf_lines::OcsfTree>()?;
     m.add_class::<Buf>()?;
     Ok(())
 }

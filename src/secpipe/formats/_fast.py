@@ -67,6 +67,23 @@ def json_rows(lines: list[bytes]) -> dict[str, pa.Array] | None:
     return None if got is None else {name: _nested(col) for name, col in got}
 
 
+def ocsf_tree(specs: list[list[tuple[bytes, int, bool, int, int]]]) -> Any | None:
+    """An OCSF class's attribute tables for :func:`ocsf_lines` (see ``native/src/ocsf_lines.rs``), or None
+    without the extension (or with one built before it)."""
+    make = getattr(_module(), "OcsfTree", None)
+    return None if make is None else make(specs)
+
+
+def ocsf_lines(tree: Any, raws: list[bytes], class_uid: int) -> list[tuple[bytes, bytes | None] | None] | None:
+    """Per record of ``raws``, its line of OCSF attributes and its own ``unmapped`` JSON text, as the ocsf
+    format's typed decode and re-encode make them, or None where the native walk declines it (the
+    format's path reads that one); None without the extension."""
+    mod = _module()
+    if mod is None or tree is None:
+        return None
+    return mod.ocsf_lines(tree, raws, class_uid)  # type: ignore[no-any-return]
+
+
 _ROW_TYPES = {"s": pa.string(), "i": pa.int64(), "f": pa.float64(), "b": pa.bool_()}
 
 

@@ -40,11 +40,17 @@ JSON reader reads the re-encoded records into nested columns in one pass (their 
 construction: a batch it cannot read together is read record by record, one that still fails
 dead-lettered with Arrow's reason); timestamps and date-times are made ms over the columns. The
 attributes secpipe derives are not re-encoded (nor read); the typed decode reads by Structs of the
-attributes the class's records have had first (:class:`_Typed`). Measured ~38-41k events per
-CPU-second on one core (bench ``formats_scanners_bench --only ocsf``: Prowler arrays and OCSF
-NDJSON, 2-3 KB a record), under the 50k floor; per 1000 records: the split ~4.7 ms, the typed
-decode ~6.5 (~8.5 by the whole class's Structs: msgspec's cost grows with a Struct's field count),
-the re-encode ~3, Arrow's read ~7.5, columns/uids/assembly ~5. Tried without gain: Structs
+attributes the class's records have had first (:class:`_Typed`).
+
+With the native extension the typed decode and re-encode of the first record's class's records is
+one walk in Rust against the same attribute tables (:func:`_native`, ``native/src/ocsf_lines.rs``:
+a record it does not decide as the Struct would, or of another class, goes the way above), and the
+lines are read into columns by ``native/src/json_rows.rs`` in place of Arrow's reader (which stays
+the path without it). Measured ~60-63k events per CPU-second on one core (bench
+``formats_scanners_bench --only ocsf``: Prowler arrays and OCSF NDJSON, 2-3 KB a record; ~40k
+without the extension, load ~7); per 1000 records before the native paths: the split ~4.7 ms, the
+typed decode ~6.5 (~8.5 by the whole class's Structs: msgspec's cost grows with a Struct's field
+count), the re-encode ~3, Arrow's read ~7.5, columns/uids/assembly ~5. Tried without gain: Structs
 kept and encoded together (encode_lines; ~10% slower: the records leave the cache), Arrow's reader
 without threads, the time columns' structs left unbuilt when they hold no time.
 """
@@ -454,7 +460,16 @@ class OcsfJson(RecordFormat):
         groups: dict[str, _Group] = {}
         enc = _STRUCT_ENC.encode
         cur: tuple[Any, int, _Group] | None = None  # (typed decoder, class_uid, group) of the last record
-        for raw, (src, off) in zip(recs.raws, recs.locs, strict=True):
+        cls, pre = _native(recs.raws)  # (the first record's class's records read at once natively)
+        if pre is not None:
+            first = groups[cls] = _Group()
+        for k, (raw, (src, off)) in enumerate(zip(recs.raws, recs.locs, strict=True)):
+            if pre is not None and (line := pre[k]) is not None:
+                first.raws.append(raw)
+                first.locs.append((src, off))
+                first.lines.append(line[0])
+                first.unmapped.append(line[1])
+                continue
             if cur is not None:  # a record of the last one's class, of OCSF's keys and types: read once, in C
                 try:
                     got = cur[0](raw)
@@ -608,6 +623,42 @@ def _texts(t: pa.DataType) -> pa.DataType:
     if pa.types.is_struct(t):
         return pa.struct([f.with_type(_texts(f.type)) for f in t])
     return t
+
+
+def _native(raws: list[bytes]) -> tuple[str, list[tuple[bytes, bytes | None] | None] | None]:
+    """The class of the first record and, by the native walk (:func:`_fast.ocsf_lines`), what
+    :meth:`_Group.typed` makes of each record of it (its line and own ``unmapped``; None for one the
+    walk declines, which the typed decode or the walk reads as before); None without the extension."""
+    try:
+        cuid = _HEAD.decode(raws[0]).class_uid if raws else None
+        cls = _class(cuid) if type(cuid) is int else ""
+    except (msgspec.DecodeError, SchemaError):
+        cls = ""
+    return cls, (_fast.ocsf_lines(_tree(cls), raws, cuid) if cls else None)
+
+
+#: roles of a class's attributes in the native walk (``native/src/ocsf_lines.rs``; _DERIVED's others: checked, not written)
+_ROLES = {"unmapped": 2, "time_dt": 3, "time": 4, "class_uid": 5}
+
+
+@functools.cache
+def _tree(cls: str) -> Any:
+    """The class's attribute tables and its objects' (0: the class), for the native walk (None without it)."""
+    index = {(cls, True): 0}
+    order = [(cls, True)]
+    specs = []
+    for owner, is_class in order:  # (grows as objects are found)
+        attrs = []
+        for name, (kind, array, obj) in _attributes(owner, is_class).items():
+            child = -1
+            if kind == _OBJ:
+                child = index.setdefault((obj, False), len(order))
+                if child == len(order):
+                    order.append((obj, False))
+            role = _ROLES.get(name, 1 if name in _DERIVED else 0) if is_class else 0
+            attrs.append((name.encode(), kind, array, child, role))
+        specs.append(attrs)
+    return _fast.ocsf_tree(specs)
 
 
 def _with(text: bytes | None, key: bytes, value: bytes) -> bytes:
