@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -67,11 +67,11 @@ def json_rows(lines: list[bytes]) -> dict[str, pa.Array] | None:
     return None if got is None else {name: _nested(col) for name, col in got}
 
 
-def ocsf_tree(specs: list[list[tuple[bytes, int, bool, int, int]]]) -> Any | None:
-    """An OCSF class's attribute tables for :func:`ocsf_lines` (see ``native/src/ocsf_lines.rs``), or None
-    without the extension (or with one built before it)."""
+def ocsf_tree(specs: Callable[[], list[list[tuple[bytes, int, bool, int, int]]]]) -> Any | None:
+    """An OCSF class's attribute tables for :func:`ocsf_lines` (``specs()``, see ``native/src/ocsf_lines.rs``),
+    or None without the extension (or with one built before it)."""
     make = getattr(_module(), "OcsfTree", None)
-    return None if make is None else make(specs)
+    return None if make is None else make(specs())
 
 
 def ocsf_lines(tree: Any, raws: list[bytes], class_uid: int) -> list[tuple[bytes, bytes | None] | None] | None:

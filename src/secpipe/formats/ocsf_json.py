@@ -641,9 +641,24 @@ def _native(raws: list[bytes]) -> tuple[str, list[tuple[bytes, bytes | None] | N
 _ROLES = {"unmapped": 2, "time_dt": 3, "time": 4, "class_uid": 5}
 
 
-@functools.cache
 def _tree(cls: str) -> Any:
-    """The class's attribute tables and its objects' (0: the class), for the native walk (None without it)."""
+    """The class's attribute tables and its objects' (0: the class), for the native walk (None without it:
+    not remembered, so a process that turns the extension on later uses it)."""
+    tree = _TREES.get(cls)
+    if tree is None:
+        tree = _fast.ocsf_tree(functools.partial(_tables, cls))
+        if tree is not None:
+            _TREES[cls] = tree
+    return tree
+
+
+#: each class's tables for the native walk (:func:`_tree`)
+_TREES: dict[str, Any] = {}
+
+
+def _tables(cls: str) -> list[list[tuple[bytes, int, bool, int, int]]]:
+    """The tables :func:`_fast.ocsf_tree` takes: per object, its attributes as (name, kind, is_array,
+    object index or -1, role)."""
     index = {(cls, True): 0}
     order = [(cls, True)]
     specs = []
@@ -658,7 +673,7 @@ def _tree(cls: str) -> Any:
             role = _ROLES.get(name, 1 if name in _DERIVED else 0) if is_class else 0
             attrs.append((name.encode(), kind, array, child, role))
         specs.append(attrs)
-    return _fast.ocsf_tree(specs)
+    return specs
 
 
 def _with(text: bytes | None, key: bytes, value: bytes) -> bytes:
