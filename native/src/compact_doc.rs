@@ -116,20 +116,23 @@ fn key<'a>(b: &'a [u8], i: usize, out: &mut Vec<u8>) -> R<(usize, &'a [u8], bool
     Ok((ws(b, colon + 1), &b[i + 1..end - 1], escaped))
 }
 
-/// ``b`` checked and compacted, with the items of its top-level array ``key``.
+/// ``b`` checked and compacted, with the items of its top-level array ``key`` (an empty ``key``:
+/// of the document when it is an array).
 fn compact_checked(b: &[u8], key_name: &[u8]) -> R<Compacted> {
     let mut out = Vec::with_capacity(b.len());
     let mut items = Vec::new();
     let mut open: Vec<u8> = Vec::new();
-    let (mut met, mut plain) = (0usize, true);
+    let whole = key_name.is_empty(); // the items are the document's own (a top-level array)
+    let level = if whole { 1 } else { 2 }; // open containers while the items are walked
+    let (mut met, mut plain) = (usize::from(whole), true);
     let mut target = false; // the top-level key just read is ``key``
-    let mut inside = false; // walking the items of ``key``'s array (open.len() == 2)
+    let mut inside = false; // walking the items of ``key``'s array (open.len() == level)
     let mut top: Vec<(usize, usize, usize, usize)> = Vec::new();
     let mut keys_plain = true;
     let mut j = ws(b, 0);
     loop {
         // a value starts at j
-        if inside && open.len() == 2 {
+        if inside && open.len() == level {
             items.push((out.len(), 0));
         }
         if open.len() == 1 && open[0] == b'{' {
@@ -152,7 +155,7 @@ fn compact_checked(b: &[u8], key_name: &[u8]) -> R<Compacted> {
                     if open.len() >= MAX_DEPTH {
                         return Err(Irregular);
                     }
-                    if c == b'[' && open.len() == 1 && target {
+                    if c == b'[' && ((open.len() == 1 && target) || (whole && open.is_empty())) {
                         inside = true;
                     }
                     open.push(c);
@@ -189,7 +192,7 @@ fn compact_checked(b: &[u8], key_name: &[u8]) -> R<Compacted> {
         // a value ended at j: close containers until the next value starts
         loop {
             j = ws(b, j);
-            if inside && open.len() == 2 {
+            if inside && open.len() == level {
                 if let Some(last) = items.last_mut() {
                     last.1 = out.len();
                 }
@@ -201,7 +204,8 @@ fn compact_checked(b: &[u8], key_name: &[u8]) -> R<Compacted> {
             }
             let Some(&c) = open.last() else {
                 return if j == b.len() {
-                    Ok(Compacted { out, items, plain: plain && met == 1, top, keys_plain })
+                    let plain = plain && met == 1 && (!whole || out.first() == Some(&b'['));
+                    Ok(Compacted { out, items, plain, top, keys_plain })
                 } else {
                     Err(Irregular)
                 };
@@ -226,7 +230,7 @@ fn compact_checked(b: &[u8], key_name: &[u8]) -> R<Compacted> {
                 close @ (b'}' | b']') if close == if c == b'{' { b'}' } else { b']' } => {
                     open.pop();
                     out.push(close);
-                    if open.len() == 1 {
+                    if open.len() + 1 == level {
                         inside = false;
                     }
                     j += 1;
@@ -253,7 +257,8 @@ type Members = Option<Vec<(usize, usize, usize, usize)>>;
 
 /// ``doc`` compacted (as ``msgspec.json.format(doc, indent=-1)``) when it is one valid JSON
 /// value, as a read-only buffer, with the items of its top-level array ``key`` as bytes (None
-/// when ``key`` is not met exactly once with an array value, or a top-level key is escaped),
+/// when ``key`` is not met exactly once with an array value, or a top-level key is escaped; an
+/// empty ``key``: the items of the document itself, None unless it is an array),
 /// and where each top-level member lies in the buffer: (key start, key end, value start, value
 /// end), the key without its quotes, in document order (None when the document is not an
 /// object or a top-level key is escaped). None for a document not decided here (the caller
@@ -309,6 +314,18 @@ mod tests {
         assert_eq!(c("{\"w\": [1]}", "v").unwrap().1, None);
         assert_eq!(c("[[1]]", "v").unwrap().1, None);
         assert_eq!(c("{\"w\": {\"v\": [1]}, \"v\": [2]}", "v").unwrap().1.unwrap(), ["2"]);
+    }
+
+    #[test]
+    fn items_of_a_top_level_array() {
+        assert_eq!(c(" [\n {\"a\": [1, {\"b\": 2}]} ,\n [ 3 ], \"s\", 4 ]\n", "").unwrap(),
+                   ("[{\"a\":[1,{\"b\":2}]},[3],\"s\",4]".into(),
+                    Some(vec!["{\"a\":[1,{\"b\":2}]}".into(), "[3]".into(), "\"s\"".into(), "4".into()])));
+        assert_eq!(c("[ ]", "").unwrap().1.unwrap(), Vec::<String>::new());
+        assert_eq!(c("[{}]", "").unwrap().1.unwrap(), ["{}"]);
+        assert_eq!(c("{\"v\": [1]}", "").unwrap().1, None);
+        assert_eq!(c("\"x\"", "").unwrap().1, None);
+        assert_eq!(c("[[1], [2]]", "v").unwrap().1, None);
     }
 
     #[test]

@@ -323,6 +323,8 @@ def split_json_records(
         # a compact array or envelope document is checked and split in one native pass, no formatting
         if text[:1] == b"[":
             items = _fast.split_array(text)
+            if items is None and (doc := _fast.compact_doc(text, "")) is not None:
+                items = doc[1]  # a pretty-printed array: checked, compacted and split in one native pass
         elif envelope:
             items = _fast.split_envelope(text, envelope, strict=True)
         else:
