@@ -146,3 +146,32 @@ def test_ocsf_batches_the_same_without_the_native_walk(monkeypatch: pytest.Monke
     assert len(native.batches) == len(typed.batches) >= 2
     for a, b in zip(native.batches, typed.batches, strict=True):
         assert a.equals(b)
+
+
+_VALUES = {oj._STR: ["x", "é\n\"", "2024-01-02T03:04:05Z"], oj._INT: [0, -5, 2**31 - 1], oj._LONG: [-(2**63), 2**63 - 1],
+           oj._TS: [0, 2**40], oj._DT: ["2024-01-02T03:04:05Z"], oj._FLOAT: [1.5, 7, -0.25e-3], oj._BOOL: [True, False],
+           oj._JSON: [{"b": [1, "x"], "a": {"z": None}}, "text", 5, [True]]}  # fmt: skip
+
+
+def _record(owner: str, is_class: bool, rnd: random.Random, depth: int) -> dict[str, Any]:
+    """Attributes of ``owner`` at random, each a value of its OCSF type (objects 3 deep)."""
+    out: dict[str, Any] = {}
+    attrs = oj._attributes(owner, is_class)
+    for name in rnd.sample(sorted(attrs), min(len(attrs), rnd.randint(1, 12))):
+        kind, array, obj = attrs[name]
+        if kind == oj._OBJ and depth > 2:
+            continue
+        def one(kind: int = kind, obj: str = obj) -> Any:
+            return _record(obj, False, rnd, depth + 1) if kind == oj._OBJ else rnd.choice(_VALUES[kind])
+        out[name] = [one() for _ in range(rnd.randint(0, 2))] if array and kind != oj._JSON else one()
+    return out
+
+
+def test_every_eighth_class_of_ocsf_read_as_the_typed_path_reads_it() -> None:
+    # (all 83 classes and their objects, 5 records each, took ~5 s: 415 lines, each the typed path's)
+    from secpipe.schema.ocsf import ocsf
+
+    rnd = random.Random(8)
+    for name, spec in sorted(ocsf()["classes"].items())[::8]:
+        recs = [_raw({**_record(name, True, rnd, 0), "class_uid": spec["uid"]}) for _ in range(3)]
+        assert _check(recs) == (3, 3), name
