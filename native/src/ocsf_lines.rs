@@ -229,7 +229,8 @@ struct Walk<'a> {
     tree: &'a OcsfTree,
     levels: Vec<Level>,
     tmp: Vec<u8>,
-    cuid: i64,
+    /// the class's uid as its line writes it
+    cuid: Vec<u8>,
     unmapped: Option<(usize, usize)>,
 }
 
@@ -246,6 +247,9 @@ impl Walk<'_> {
 
     /// A ``json_t`` value at ``i`` as its compact JSON text, keys sorted (msgspec's ``order="sorted"``).
     fn canon(&mut self, b: &[u8], i: usize, out: &mut Vec<u8>, depth: usize) -> R<usize> {
+        if depth > DEPTH {
+            return Err(Irregular);
+        }
         match at(b, i)? {
             b'"' => {
                 let mut tmp = std::mem::take(&mut self.tmp);
@@ -442,7 +446,7 @@ impl Walk<'_> {
                         }
                         TIME_DT => time_dt = Some((n, start, lv.out.len())),
                         CLASS_UID => {
-                            if lv.out.get(start..) != Some(self.cuid.to_string().as_bytes()) {
+                            if lv.out.get(start..) != Some(self.cuid.as_slice()) {
                                 return Err(Irregular); // (another class: the caller's path)
                             }
                             class_ok = true;
@@ -492,7 +496,7 @@ pub(crate) fn ocsf_lines(py: Python<'_>, tree: &Bound<'_, OcsfTree>, records: &B
     let slices: Vec<&[u8]> = items.iter().map(Item::slice).collect();
     let tree = tree.get();
     let walked: Vec<Walked> = py.detach(|| {
-        let mut w = Walk { tree, levels: Vec::new(), tmp: Vec::new(), cuid: class_uid, unmapped: None };
+        let mut w = Walk { tree, levels: Vec::new(), tmp: Vec::new(), cuid: class_uid.to_string().into_bytes(), unmapped: None };
         slices
             .iter()
             .map(|b| {

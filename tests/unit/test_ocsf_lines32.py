@@ -120,6 +120,7 @@ def test_json_t_values_as_msgspec_writes_them(value: Any) -> None:
     b'{"class_uid":3002,"src_endpoint":{"location":{"lat":-0}}}',
     b'{"class_uid":3002,"src_endpoint":{"location":{"lat":12345678901234567}}}',
     b'{"class_uid":3002,"enrichments":[{"name":"n","value":"v","data":{"f":1.5}}]}', b'[1]', b'{"class_uid":3002} ',
+    b'{"class_uid":3002,"enrichments":[{"name":"n","value":"v","data":' + b"[" * 80 + b"]" * 80 + b"}]}",
 ])  # fmt: skip
 def test_declines_what_it_does_not_decide(raw: bytes) -> None:
     got = _fast.ocsf_lines(oj._tree("authentication"), [raw], 3002)
