@@ -629,9 +629,11 @@ def _native(raws: list[bytes]) -> tuple[str, list[tuple[bytes, bytes | None] | N
     """The class of the first record and, by the native walk (:func:`_fast.ocsf_lines`), what
     :meth:`_Group.typed` makes of each record of it (its line and own ``unmapped``; None for one the
     walk declines, which the typed decode or the walk reads as before); None without the extension."""
+    cls, cuid = "", 0
     try:
-        cuid = _HEAD.decode(raws[0]).class_uid if raws else None
-        cls = _class(cuid) if type(cuid) is int else ""
+        got = _HEAD.decode(raws[0]).class_uid if raws else None
+        if type(got) is int:
+            cls, cuid = _class(got), got
     except (msgspec.DecodeError, SchemaError):
         cls = ""
     return cls, (_fast.ocsf_lines(_tree(cls), raws, cuid) if cls else None)
