@@ -23,7 +23,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use crate::{at, buf, byte_items, offsets_buf, skip_string, unescape, Irregular, Item, R};
+use crate::{at, buf, byte_items, offsets_buf, plain_key, push_bit, skip_string, unescape, Irregular, Item, R};
 
 const STR: u8 = b's';
 const I64: u8 = b'i';
@@ -57,16 +57,7 @@ impl Node {
 
     #[inline(always)]
     fn bit(&mut self, set: bool) {
-        if self.len.is_multiple_of(8) {
-            self.valid.push(0);
-        }
-        if set {
-            let last = self.valid.len() - 1;
-            self.valid[last] |= 1 << (self.len % 8);
-        } else {
-            self.nulls += 1;
-        }
-        self.len += 1;
+        push_bit(&mut self.valid, &mut self.len, &mut self.nulls, set);
     }
 
     /// Null rows up to ``n`` rows (a struct's fields are padded when it is finished).
@@ -198,15 +189,7 @@ fn object(node: &mut Node, b: &[u8], i: usize, depth: usize) -> R<usize> {
     }
     let mut next = 0; // the field after the last one found: keys mostly come in the same order
     loop {
-        if at(b, j)? != b'"' {
-            return Err(Irregular);
-        }
-        let (kend, escaped) = skip_string(b, j)?;
-        if escaped || at(b, kend)? != b':' {
-            return Err(Irregular);
-        }
-        let key = &b[j + 1..kend - 1];
-        let v = kend + 1;
+        let (key, v) = plain_key(b, j)?;
         let k = if node.names.get(next).is_some_and(|n| n == key) {
             next
         } else if let Some(k) = node.names.iter().position(|n| n == key) {

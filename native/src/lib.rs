@@ -56,6 +56,22 @@ const SELF: &[u8] = b"@";
 /// Most keys one object of a spec may name.
 const MAX_KEYS: usize = 256;
 
+/// One more value's bit in an Arrow validity bitmap ``valid`` of ``len`` values (``nulls`` of them null): set for a
+/// value, clear for a null (counted).
+#[inline(always)]
+pub(crate) fn push_bit(valid: &mut Vec<u8>, len: &mut usize, nulls: &mut usize, set: bool) {
+    if len.is_multiple_of(8) {
+        valid.push(0);
+    }
+    if set {
+        let last = valid.len() - 1;
+        valid[last] |= 1 << (*len % 8);
+    } else {
+        *nulls += 1;
+    }
+    *len += 1;
+}
+
 /// One output column in Arrow layout (a list column keeps only offsets and validity).
 #[derive(Default)]
 struct Col {
@@ -72,16 +88,7 @@ impl Col {
     }
 
     fn bit(&mut self, set: bool) {
-        if self.len.is_multiple_of(8) {
-            self.valid.push(0);
-        }
-        if set {
-            let last = self.valid.len() - 1;
-            self.valid[last] |= 1 << (self.len % 8);
-        } else {
-            self.nulls += 1;
-        }
-        self.len += 1;
+        push_bit(&mut self.valid, &mut self.len, &mut self.nulls, set);
     }
 
     fn end(&mut self, valid: bool) -> R<()> {
@@ -269,6 +276,20 @@ fn prefix_xor(mut x: u64) -> u64 {
 fn bytes_eq(w: u64, c: u8) -> u64 {
     let x = w ^ (ONES * u64::from(c));
     x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// The object key at ``j`` (its opening quote) when it holds no escape and a colon follows it: its bytes (its text)
+/// and the index of its value; an escaped key (its bytes are not its text) or no colon is irregular.
+#[inline(always)]
+pub(crate) fn plain_key(b: &[u8], j: usize) -> R<(&[u8], usize)> {
+    if at(b, j)? != b'"' {
+        return Err(Irregular);
+    }
+    let (kend, escaped) = skip_string(b, j)?;
+    if escaped || at(b, kend)? != b':' {
+        return Err(Irregular);
+    }
+    Ok((&b[j + 1..kend - 1], kend + 1))
 }
 
 /// Index just past the string starting at ``i`` (an opening quote) and whether it has escapes.
@@ -1126,18 +1147,10 @@ fn envelope_items(b: &[u8], key: &[u8], also: &[Vec<u8>], strict: bool, mut item
         return Err(Irregular);
     }
     loop {
-        if at(b, j)? != b'"' {
-            return Err(Irregular);
-        }
-        let (kend, escaped) = skip_string(b, j)?;
-        if escaped || at(b, kend)? != b':' {
-            return Err(Irregular);
-        }
-        let k = &b[j + 1..kend - 1];
+        let (k, v) = plain_key(b, j)?;
         if strict && k.iter().any(|&c| c < 0x20) {
             return Err(Irregular);
         }
-        let v = kend + 1;
         let end = if k == key {
             if found {
                 return Err(Irregular);

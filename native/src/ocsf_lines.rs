@@ -22,7 +22,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
-use crate::{at, byte_items, skip_string, skip_value, unescape, Irregular, Item, Names, R};
+use crate::{at, byte_items, plain_key, skip_string, skip_value, unescape, Irregular, Item, Names, R};
 
 /// attribute kinds, as ``ocsf_json`` numbers them
 const STR: u8 = 0;
@@ -306,28 +306,7 @@ impl Walk<'_> {
                 self.levels[depth] = lv;
                 Ok(end)
             }
-            b'[' => {
-                out.push(b'[');
-                let mut j = i + 1;
-                if at(b, j)? == b']' {
-                    out.push(b']');
-                    return Ok(j + 1);
-                }
-                loop {
-                    let end = self.canon(b, j, out, depth + 1)?;
-                    match at(b, end)? {
-                        b',' => {
-                            out.push(b',');
-                            j = end + 1;
-                        }
-                        b']' => {
-                            out.push(b']');
-                            return Ok(end + 1);
-                        }
-                        _ => return Err(Irregular),
-                    }
-                }
-            }
+            b'[' => array_into(b, i, out, |j, out| self.canon(b, j, out, depth + 1)),
             b't' | b'f' => scalar(BOOL, b, i, out, &mut Vec::new()),
             b'n' => {
                 if b.get(i..i + 4) != Some(b"null") {
@@ -364,26 +343,7 @@ impl Walk<'_> {
         if at(b, i)? != b'[' {
             return Err(Irregular);
         }
-        out.push(b'[');
-        let mut j = i + 1;
-        if at(b, j)? == b']' {
-            out.push(b']');
-            return Ok(j + 1);
-        }
-        loop {
-            let end = self.one(a, b, j, out, depth)?;
-            match at(b, end)? {
-                b',' => {
-                    out.push(b',');
-                    j = end + 1;
-                }
-                b']' => {
-                    out.push(b']');
-                    return Ok(end + 1);
-                }
-                _ => return Err(Irregular),
-            }
-        }
+        array_into(b, i, out, |j, out| self.one(a, b, j, out, depth))
     }
 
     fn one(&mut self, a: &Attr, b: &[u8], i: usize, out: &mut Vec<u8>, depth: usize) -> R<usize> {
@@ -415,20 +375,13 @@ impl Walk<'_> {
             j + 1
         } else {
             loop {
-                if at(b, j)? != b'"' {
-                    return Err(Irregular);
-                }
-                let (kend, escaped) = skip_string(b, j)?;
-                if escaped || at(b, kend)? != b':' {
-                    return Err(Irregular);
-                }
-                let n = spec.names.find(&b[j + 1..kend - 1]).ok_or(Irregular)?;
+                let (key, v) = plain_key(b, j)?;
+                let n = spec.names.find(key).ok_or(Irregular)?;
                 if seen[n / 64] & (1 << (n % 64)) != 0 {
                     return Err(Irregular);
                 }
                 seen[n / 64] |= 1 << (n % 64);
                 let a = &spec.attrs[n];
-                let v = kend + 1;
                 let end = if b.get(v..v + 4) == Some(b"null") {
                     v + 4
                 } else if root && a.role == UNMAPPED {
@@ -518,4 +471,30 @@ pub(crate) fn ocsf_lines(py: Python<'_>, tree: &Bound<'_, OcsfTree>, records: &B
             }))
         })
         .collect()
+}
+
+/// The array at ``i`` (its ``[``) written to ``out`` item by item, each by ``item`` (given the item's index and ``out``,
+/// it returns the index past the item); the index past the array.
+fn array_into(b: &[u8], i: usize, out: &mut Vec<u8>, mut item: impl FnMut(usize, &mut Vec<u8>) -> R<usize>) -> R<usize> {
+    out.push(b'[');
+    let j = i + 1;
+    if at(b, j)? == b']' {
+        out.push(b']');
+        return Ok(j + 1);
+    }
+    let mut j = j;
+    loop {
+        let end = item(j, out)?;
+        match at(b, end)? {
+            b',' => {
+                out.push(b',');
+                j = end + 1;
+            }
+            b']' => {
+                out.push(b']');
+                return Ok(end + 1);
+            }
+            _ => return Err(Irregular),
+        }
+    }
 }
