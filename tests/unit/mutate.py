@@ -379,8 +379,12 @@ def line_mutation(data: bytes, rng: random.Random) -> tuple[bytes, bytes | None]
 
 
 def _zeek_header(data: bytes, line: bytes) -> bool:
-    """Whether ``line`` is a header line (``#fields``, ``#types``...) of a Zeek ASCII log (``data``)."""
-    return data.lstrip(b"\xef\xbb\xbf").startswith(b"#separator") and line.startswith(b"#")
+    """Whether ``line`` is a header line (``#fields``, ``#types``...) of a Zeek ASCII log (``data``; one of Zeek's test
+    baselines opens with btest-diff's ``### BTest baseline data`` banner line, which the format skips)."""
+    head = data.lstrip(b"\xef\xbb\xbf")
+    if head.startswith(b"### BTest"):
+        head = head[head.find(b"\n") + 1 :]
+    return head.startswith(b"#separator") and line.startswith(b"#")
 
 
 #: ``journalctl -o export``'s first field (the Journal Export Format: an entry's ``KEY=value`` lines, a blank line after it)
