@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 
 from secpipe import formats
-from secpipe.formats.base import Decoded
-from secpipe.schema.conformance import check_rows
 from tests.unit.native_support import detected_both_ways
+from tests.unit.test_trivy_operator31 import _rows  # (each class's rows checked against OCSF)
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "scanners32"
 _LISTS = {"vulnerability": "Vulnerabilities", "misconfiguration": "Misconfigurations", "secret": "Secrets"}
@@ -35,15 +34,6 @@ def _suppress(report: dict[str, Any], result: int, type_: str, index: int, statu
     r.setdefault("ExperimentalModifiedFindings", []).append(
         {"Type": type_, "Status": status, "Statement": statement, "Source": source, "Finding": finding})
     return report
-
-
-def _rows(d: Decoded) -> list[dict[str, Any]]:
-    out = []
-    for b in d.batches:
-        rows = b.to_pylist()
-        assert not check_rows(rows[0]["class_name"].lower().replace(" ", "_"), rows)
-        out.extend(rows)
-    return out
 
 
 def _gomod_vex() -> dict[str, Any]:
