@@ -234,11 +234,16 @@ def _admission(st: Strict, fmt: str) -> pa.RecordBatch:
         **policy,
         "actor.user.name": strs([x.request_username for x in xs]),
         "api.operation": strs([f"{x.process or 'admission'}.{x.event_type}" for x in xs]),
-        "api.service.name": strs(["gatekeeper"] * n),
-        "src_endpoint.type_id": pa.array([0] * n, pa.int32()),  # OCSF requires it: the log names no caller address
-        "src_endpoint.type": strs(["Unknown"] * n),
+        **_api_service(n),
     })  # fmt: skip
     return to_batch(cls, cols)
+
+
+def _api_service(n: int) -> dict[str, pa.Array]:
+    """The API Activity columns every Gatekeeper line has alike: the service, and the caller endpoint's Unknown type
+    (OCSF requires it: the log names no caller address)."""
+    return {"api.service.name": strs(["gatekeeper"] * n), "src_endpoint.type_id": pa.array([0] * n, pa.int32()),
+            "src_endpoint.type": strs(["Unknown"] * n)}
 
 
 def _mutation(st: Strict, fmt: str) -> pa.RecordBatch:
@@ -252,8 +257,6 @@ def _mutation(st: Strict, fmt: str) -> pa.RecordBatch:
         "status_detail": strs([x.msg if f else None for x, f in zip(xs, failed, strict=True)]),
         "metadata.correlation_uid": strs([x.mutation_id for x in xs]),
         "api.operation": strs([f"{x.process or 'mutation'}.{x.event_type}" for x in xs]),
-        "api.service.name": strs(["gatekeeper"] * n),
-        "src_endpoint.type_id": pa.array([0] * n, pa.int32()),  # OCSF requires it: the log names no caller address
-        "src_endpoint.type": strs(["Unknown"] * n),
+        **_api_service(n),
     })  # fmt: skip
     return to_batch(cls, cols)
