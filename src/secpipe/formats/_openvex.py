@@ -32,6 +32,7 @@ from typing import Any
 import msgspec
 
 from secpipe.formats._sniff import OPENVEX_CONTEXT
+from secpipe.formats.base import as_list as _list
 from secpipe.formats.base import text_or_none as _str
 
 _STATES = {"not_affected": "not_affected", "affected": "exploitable", "fixed": "resolved",
@@ -43,10 +44,6 @@ _DOC = msgspec.json.Decoder(dict[str, Any])
 def is_openvex(head: bytes) -> bool:
     """Whether ``head`` begins an OpenVEX document."""
     return OPENVEX_CONTEXT.search(head) is not None
-
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else [] if v is None else [v]
 
 
 def _ref(item: Any) -> str | None:

@@ -45,6 +45,7 @@ from typing import Any
 import msgspec
 
 from secpipe.formats._sniff import SPDX3_CONTEXT
+from secpipe.formats.base import as_list as _list
 from secpipe.formats.base import text_or_none as _str
 
 #: VEX assessment type (its last name part) -> CycloneDX analysis.state
@@ -71,10 +72,6 @@ _INLINE_KEYS = ("from", "to", "creationInfo", "security_assessedElement", "asses
 def is_spdx3(head: bytes) -> bool:
     """Whether ``head`` begins an SPDX 3 JSON-LD document."""
     return SPDX3_CONTEXT.search(head) is not None
-
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else [] if v is None else [v]
 
 
 def _kind(el: dict[str, Any]) -> str:

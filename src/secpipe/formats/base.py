@@ -828,6 +828,12 @@ def text_or_none(v: Any) -> str | None:
     return v if isinstance(v, str) and v else None
 
 
+def as_list(v: Any) -> list[Any]:
+    """A JSON-LD value that may be one item or a list of them (``@context``, ``@type``, a property given once or
+    repeated) as a list: None none, a list itself, anything else the one item."""
+    return v if isinstance(v, list) else [] if v is None else [v]
+
+
 def int32_or_none(v: int | None) -> int | None:
     """An integer for an OCSF integer (int32) attribute (a line, a port, a pid): None when absent
     or out of int32's range, which no real value is (the record keeps it in ``raw_data``)."""
