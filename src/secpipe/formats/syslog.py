@@ -434,7 +434,7 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import _cef, _cwlogs, _fast, _jenkins_audit, _journal, _winevents
+from secpipe.formats import _cef, _cwlogs, _falco_cef, _fast, _jenkins_audit, _journal, _winevents
 from secpipe.formats._findings import captions, nest, objects_where, singleton_list
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask, with_rest
 from secpipe.formats.base import (
@@ -1365,6 +1365,9 @@ class Syslog(Format):
     def _emit(self, fields: dict[str, pa.Array], out: Decoded) -> None:
         """Map the messages' header fields (one column each): CEF/LEEF payloads read, sshd/sudo/su
         lines to Authentication, the rest to Base Event."""
+        if (rest := _falco_cef.take(fields, out)) is None:  # Falcosidekick's CEF alerts: Falco's (:mod:`._falco_cef`)
+            return
+        fields = rest
         _fortios(fields)
         # each reader looks at the lines the earlier ones left (a batch may mix their lines: a syslog
         # server's file with a router's Junos lines and a host's audit records)

@@ -1,0 +1,49 @@
+"""Falcosidekick's CEF syslog output of a Falco alert is read as the Falco alert (:mod:`secpipe.formats._falco_cef`).
+
+The input (tests/cases/runtime33, see its SOURCES.md) is written from Falcosidekick's ``outputs/syslog.go``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from secpipe import formats
+
+CASE = Path(__file__).parents[1] / "cases" / "runtime33" / "falcosidekick-cef-syslog.log"
+
+
+def _rows(data: bytes) -> list[dict]:
+    dec = formats.get("syslog").decode(data, "t")
+    assert dec.dead == []
+    return [r for b in dec.batches for r in b.to_pylist()]
+
+
+def test_falcosidekick_cef_lines_are_falco_detection_findings() -> None:
+    data = CASE.read_bytes()
+    assert formats.detect(data).name == "syslog"
+    shell, shadow = _rows(data)
+    assert (shell["class_uid"], shell["severity_id"], shadow["severity_id"]) == (2004, 3, 4)  # Warning, Error
+    assert shell["metadata"]["product"]["name"] == "Falco"
+    assert shell["finding_info"]["title"] == "Terminal shell in container"
+    assert shell["finding_info"]["uid"] == "5d0e4b8a-6f1a-4d2e-9c55-0b8a3b1f2c11"
+    assert shell["time_dt"].isoformat() == "2024-05-07T18:54:18+00:00"  # start=, not the syslog header's
+    # the output is whole (its own key=value pairs are no CEF extension keys)
+    assert shell["message"].endswith("container_id=3ad7b26ded6d image=docker.io/library/nginx)")
+    assert shell["resources"][0] | {"uid": None} == {"type": "pod", "name": "nginx-7c5ddbdf54-xk2lp",
+                                                        "namespace": "default", "uid": None}
+    ev = shell["evidences"][0]
+    assert (ev["process"]["cmd_line"], ev["process"]["pid"], ev["container"]["uid"]) == ("bash -il", 1234567, "3ad7b26ded6d")
+    assert json.loads(ev["data"])["user.name"] == "root"
+    assert "T1059" in shell["finding_info"]["types"]
+    assert shell["raw_data"] == data.decode().splitlines()[0]
+    # no hostname= in the message: the syslog header's host
+    assert (shadow["device"]["hostname"], shadow["evidences"][0]["file"]["path"]) == ("node-2", "/etc/shadow")
+
+
+def test_other_cef_stays_a_cef_event_beside_falco_alerts() -> None:
+    other = b"<14>Jan 18 11:07:53 host CEF:0|Elasticpot|Elasticpot|1.0|alert|Probe|5|src=10.0.0.1 msg=x y"
+    broken = b"<14>Jan 18 11:07:54 host Falco: CEF:0|Falcosecurity|Falco|1.0|Falco Event|R|6|no extension of its shape"
+    rows = _rows(CASE.read_bytes() + other + b"\n" + broken + b"\n")
+    assert sorted(r["class_uid"] for r in rows) == [0, 0, 2004, 2004]
+    assert {r["metadata"]["product"]["name"] for r in rows if r["class_uid"] == 0} == {"Elasticpot", "Falco"}
