@@ -35,6 +35,10 @@ CWE (gitleaks 7, sarif-sdk's Static Driver Verifier) has a vulnerability of no i
 OCSF conformance: a location's file is a source file, so ``file.type_id`` is 1 (Regular File);
 a result with no file location (only logical locations, e.g. Contrast, FxCop engine errors) gets
 no ``affected_code`` (OCSF requires its ``file``; the rule stays in ``finding_info.analytic``);
+the first location's first logical location (§3.33: the namespace, type, function ... a result is on; what it
+does not give itself taken from ``run.logicalLocations[index]``) -> a ``resources`` entry, type its ``kind``,
+name its ``fullyQualifiedName`` (else ``name``), and it stands for the file in the uid of a result with none
+(two results on two functions never share one);
 ``cve`` is emitted only with a CVE id (its required ``uid``).
 
 Severity: a numeric ``security-severity`` rule/result property (CodeQL, Trivy; a severity word
@@ -181,6 +185,7 @@ class _Invocation(msgspec.Struct):
 
 class _Run(msgspec.Struct):
     tool: _Tool | None = None
+    logicalLocations: Any = None  # read leniently (see _cached_logical)
     results: list[msgspec.Raw] | None = None
     artifacts: list[_Artifact] | None = None
     invocations: list[_Invocation] | None = None
@@ -211,8 +216,16 @@ class _PhysLoc(msgspec.Struct):
     region: _Region | None = None
 
 
+class _LogLoc(msgspec.Struct):
+    name: str | None = None
+    fullyQualifiedName: str | None = None
+    kind: str | None = None
+    index: int | None = None
+
+
 class _Location(msgspec.Struct):
     physicalLocation: _PhysLoc | None = None
+    logicalLocations: list[_LogLoc] | None = None
 
 
 class _Message(msgspec.Struct):
@@ -397,6 +410,7 @@ class _RunCtx:
         self.time = (inv.endTimeUtc or inv.startTimeUtc) if inv else None
         self.cwe = CweTaxonomy(run.taxonomies)
         self.repos = _repositories(run.versionControlProvenance)
+        self.logical = _cached_logical(run.logicalLocations)
 
     def rule(self, res: _Result) -> _Rule:
         ref = res.rule
@@ -580,6 +594,9 @@ class Sarif(ReportFormat):
         cols["metadata.product.version"] = const(version, n, S)
         cols["metadata.log_name"] = const(self.name, n, S)
         paths = either(_paths(run, f["uri"], f["base"]), _artifact_uris(run, f["artifact"]))
+        construct, construct_kind = _logical(run, f)
+        # a result on a namespace, type or function alone (FxCop, Roslyn, Contrast ...) is told apart by that construct
+        place = either(paths, construct)
         short = per["short"].take(take)
         full = per["full"].take(take)
         rule_names = either(per["name"].take(take), rid_arr)
@@ -589,15 +606,17 @@ class Sarif(ReportFormat):
         if uid.null_count:
             # partial fingerprints identify a result only with its rule and file (CodeQL's line hash
             # is the same for every rule matching one line, and for equal lines in two files)
-            by_partial = pc.binary_join_element_wise(rid_arr, paths, partial, "|", null_handling="replace",
+            by_partial = pc.binary_join_element_wise(rid_arr, place, partial, "|", null_handling="replace",
                                                      null_replacement="None")  # fmt: skip
             uid = either(uid, pc.if_else(partial.is_valid(), by_partial, pa.scalar(None, S)))
         if uid.null_count:
-            uid = either(uid, fallback_uids(rid_arr, paths, f["startLine"], ri, ords))
+            uid = either(uid, fallback_uids(rid_arr, place, f["startLine"], ri, ords))
         # producers repeat fingerprints across results (Flawfinder hashes the line text, gitleaks'
         # partial fingerprints are the commit's): a shared uid gets the result's location
         where = pc.binary_join_element_wise(paths, f["startLine"].cast(S), f["startColumn"].cast(S), ":",
                                             null_handling="replace", null_replacement="None")  # fmt: skip
+        if construct.null_count < n:  # ... and the construct it is on (two members on one line)
+            where = pc.if_else(construct.is_valid(), pc.binary_join_element_wise(where, construct, "|"), where)
         uid = distinct_uids(uid, where)
         suppressed = f["suppressed"]
         # a result that is gone from the baseline, or of kind "pass" (the rule was evaluated and the
@@ -673,9 +692,46 @@ class Sarif(ReportFormat):
             # decides level and status above): kept as given
             "unmapped": unmapped_items(unmapped, _kind_items(f["kind"])),
         })  # fmt: skip
-        if run.repos:  # the repositories the run analyzed (versionControlProvenance)
+        if construct.null_count < n:  # the construct each result is on, then the run's repositories
+            repos = run.repos or []
+            cols["resources"] = pa.array([[{"type": k, "name": q, "uid": None, "labels": None, "data": None}, *repos]
+                                          if q else run.repos
+                                          for q, k in zip(construct.to_pylist(), construct_kind.to_pylist(), strict=True)],
+                                         RESOURCES)  # fmt: skip
+        elif run.repos:  # the repositories the run analyzed (versionControlProvenance)
             cols["resources"] = pa.array([run.repos] * n, RESOURCES)
         return to_batch(cls, cols)
+
+
+def _cached_logical(entries: Any) -> list[tuple[str | None, ...]]:
+    """``run.logicalLocations`` (SARIF §3.14.17) as (fullyQualifiedName, name, kind) per index; an
+    entry that is no object, or a property that is no non-empty string, gives None there."""
+    out = []
+    for e in entries if isinstance(entries, list) else []:
+        d = e if isinstance(e, dict) else {}
+        out.append(tuple(v if isinstance(v := d.get(k), str) and v else None for k in _LOG_FIELDS))
+    return out
+
+
+def _logical(run: _RunCtx, f: dict[str, Any]) -> tuple[pa.Array, pa.Array]:
+    """(fully qualified name, kind) of each result's first logical location, null where it has none.
+    A result's logical location with an ``index`` takes the properties of ``run.logicalLocations[index]``
+    it does not give itself (§3.33.3); its fully qualified name is ``fullyQualifiedName``, else ``name``
+    (a top-level location's defaults to it, §3.33.5). Resolved once per distinct reference."""
+    cols = [f["logical." + k] for k in (*_LOG_FIELDS, "index")]
+    n = len(cols[0])
+    if all(c.null_count == n for c in cols):
+        return pa.nulls(n, S), pa.nulls(n, S)
+    got: dict[tuple[Any, ...], tuple[str | None, str | None]] = {}
+    names, kinds = [], []
+    for ref in zip(*(c.to_pylist() for c in cols), strict=True):
+        if (hit := got.get(ref)) is None:
+            fqn, name, kind, index = ref
+            cached = run.logical[index] if index is not None and 0 <= index < len(run.logical) else (None, None, None)
+            hit = got[ref] = (fqn or cached[0] or name or cached[1] or None, kind or cached[2] or None)
+        names.append(hit[0])
+        kinds.append(hit[1])
+    return strs(names), strs(kinds)
 
 
 def _repositories(vcp: Any) -> list[dict[str, Any]] | None:
@@ -695,13 +751,17 @@ def _repositories(vcp: Any) -> list[dict[str, Any]] | None:
 _REF_INTS = ("ruleIndex", "rule.index", "rule.toolComponent.index")
 _LOC_INTS = ("startLine", "endLine", "startColumn", "endColumn")
 _PHYS = "locations[].physicalLocation."
+#: a location's logical locations (SARIF §3.28.4) and the properties of one that are read (§3.33)
+_LOGICAL = "locations[].logicalLocations[]"
+_LOG_FIELDS = ("fullyQualifiedName", "name", "kind")
 #: the native walker's spec of ``_Result``: typed fields as columns, raw ones to ``unmapped``.
 _SPEC = _fast.Spec(
     (("ruleId", _fast.STR), ("rule.id", _fast.STR), *((k, _fast.INT) for k in _REF_INTS), ("level", _fast.STR),
      ("kind", _fast.STR), ("baselineState", _fast.STR), ("message", _fast.RAW), ("fingerprints", _fast.RAW),
      ("partialFingerprints", _fast.RAW), ("suppressions", _fast.RAW), ("properties", _fast.RAW), ("taxa", _fast.RAW),
      ("locations[]", _fast.LIST), (_PHYS + "artifactLocation.uri", _fast.STR), (_PHYS + "artifactLocation.uriBaseId", _fast.STR),
-     (_PHYS + "artifactLocation.index", _fast.INT), *((_PHYS + "region." + k, _fast.INT) for k in _LOC_INTS)),
+     (_PHYS + "artifactLocation.index", _fast.INT), *((_PHYS + "region." + k, _fast.INT) for k in _LOC_INTS),
+     (_LOGICAL, _fast.LIST), *((f"{_LOGICAL}.{k}", _fast.STR) for k in _LOG_FIELDS), (_LOGICAL + ".index", _fast.INT)),
     _UNMAPPED, tuple(f.encode_name for f in msgspec.structs.fields(_Result)),
 )  # fmt: skip
 _FPS = msgspec.json.Decoder(list[Fingerprints | None])
@@ -734,6 +794,13 @@ def _native(raws: list[bytes]) -> tuple[dict[str, Any], Distinct] | None:
     f["artifact"] = s[_PHYS + "artifactLocation.index"].take(first)
     for k in _LOC_INTS:
         f[k] = s[_PHYS + "region." + k].take(first)
+    # the first location's first logical location: its items start at inner[first location]
+    inner, _mask = cols.lists[_LOGICAL]
+    at = np.minimum(offsets[:-1], len(inner) - 2)
+    has = (offsets[1:] > offsets[:-1]) & (inner[at + 1] > inner[at])
+    first_logical = pa.array(inner[at], pa.int32(), mask=~has)
+    for k in (*_LOG_FIELDS, "index"):
+        f["logical." + k] = s[f"{_LOGICAL}.{k}"].take(first_logical)
     props = s["properties"]
     has = pc.fill_null(pc.match_substring_regex(props, "|".join(_SEVERITY_KEYS)), False)
     score: list[float | None] = [None] * len(raws)
@@ -788,6 +855,11 @@ def _fields(st: Strict) -> dict[str, Any]:
     locs = [(r.locations[0].physicalLocation if r.locations and r.locations[0].physicalLocation else _PhysLoc()) for r in rs]
     arts = [p.artifactLocation or _NO_ART for p in locs]
     regions = [p.region or _Region() for p in locs]
+    logical = [r.locations[0].logicalLocations[0] if r.locations and r.locations[0].logicalLocations else _NO_LOGICAL
+               for r in rs]  # fmt: skip
+    for k in _LOG_FIELDS:
+        f["logical." + k] = strs([getattr(g, k) for g in logical])
+    f["logical.index"] = _ref_ints([g.index for g in logical])
     f["uri"] = strs([a.uri for a in arts])
     f["base"] = strs([a.uriBaseId for a in arts])
     f["artifact"] = _ref_ints([a.index for a in arts])
@@ -805,6 +877,7 @@ def _fields(st: Strict) -> dict[str, Any]:
 
 
 _NO_REF = _RuleRef()
+_NO_LOGICAL = _LogLoc()
 _MIN, _MAX = -(2**63), 2**63 - 1
 
 
