@@ -17,7 +17,8 @@ so a journald entry's ``host`` is its ``device.hostname`` and a CloudTrail recor
 ``src_country`` the geoip transform's; a field the built-in mappings of the base rule's product
 move, such as Kubernetes ``namespace``, also from where they point, ``objectRef.namespace``, and
 a Google Workspace rule's field from the event parameter of that name, ``group_email`` from
-``protoPayload.metadata.event[].parameter[]``'s ``GROUP_EMAIL``: one value, several as a list). Input is the base-rule
+``protoPayload.metadata.event[].parameter[]``'s ``GROUP_EMAIL``, or a Reports API activity's
+``events[].parameters[]``: one value, several as a list). Input is the base-rule
 *matches* (a few rows per batch), so the per-match Python here is off the per-event hot path.
 
 Two evaluation modes, by what the condition can tell before the window ends:
@@ -138,8 +139,9 @@ _DECIDED, _HIGH, _HIGH_AT = "secpipe:decided", "secpipe:watermark", "secpipe:wat
 #: what a state written before the at-close windows followed from their groups' entries held instead
 #: of :data:`_DECIDED` (each open window's start: now its group's first entry)
 _OLD_WINDOWS = "secpipe:windows"
-#: the keys down to a Workspace LogEntry's events, whose ``parameter[]`` an event parameter is read from
-_PARAMS = ("protoPayload", "metadata", "event")
+#: the keys down to a Workspace LogEntry's events and the key of their parameters, then a Reports API
+#: activity's (:data:`.sqlgen.PARAMS_PATHS`), where an event parameter is read from
+_PARAMS = ((("protoPayload", "metadata", "event"), "parameter"), (("events",), "parameters"))
 _EMBEDDED = re.compile(EMBEDDED_RE)
 
 
@@ -342,7 +344,7 @@ class CorrelationEngine:
                 self._alts[r.id] = {k: alts for k in names if (alts := alternatives(product, k))}
         read = {a for m in self._alts.values() for alts in m.values() for a in alts}
         # an event parameter (a Workspace rule's field, :mod:`.fields`) is read from the record's events
-        names |= {a for a in read if not is_param(a)} | ({_PARAMS[0]} if any(map(is_param, read)) else set())
+        names |= {a for a in read if not is_param(a)} | ({p[0][0] for p in _PARAMS} if any(map(is_param, read)) else set())
         #: decodes only the top-level keys those fields start with (exact spelling): see :meth:`_value`
         firsts = sorted({str(n).split(".")[0] for n in names})
         self._partial = msgspec.json.Decoder(msgspec.defstruct(
@@ -434,7 +436,7 @@ class CorrelationEngine:
         rec = e.get("rec")
         if rec is None:
             return None
-        got = _param_values(rec["part"].get(_PARAMS[0]), base(name)[len(PARAM):].lower())
+        got = _param_values(rec["part"], base(name)[len(PARAM):].lower())
         return None if not got else got[0] if len(got) == 1 else got
 
     def _field(self, c: Correlation, e: dict[str, Any], name: str) -> Any:
@@ -687,21 +689,24 @@ def _document(raw: str | None) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-def _param_values(payload: Any, want: str) -> list[str]:
-    """The values of the event parameters named ``want`` (lower case) under a Workspace LogEntry's
-    ``protoPayload``, as the rules read them (:func:`.sqlgen.param_sql`: ``value``, ``boolValue``
-    or ``intValue``; each element of ``multiStrValue`` / ``multiIntValue``), as text."""
+def _param_values(part: dict[str, Any], want: str) -> list[str]:
+    """The values of the event parameters named ``want`` (lower case) in a record's top-level keys
+    ``part``: a Workspace LogEntry's ``protoPayload``, a Reports API activity's ``events`` (a list,
+    or one event), as the rules read them (:func:`.sqlgen.param_sql`: ``value``, ``boolValue`` or
+    ``intValue``; each element of ``multiStrValue`` / ``multiValue`` / ``multiIntValue``), as text."""
     out: list[str] = []
-    for step in _PARAMS[1:]:
-        payload = payload.get(step) if isinstance(payload, dict) else None
-    for event in payload if isinstance(payload, list) else []:
-        for p in (event.get("parameter") if isinstance(event, dict) else None) or []:
-            if not isinstance(p, dict) or str(p.get("name", "")).lower() != want:
-                continue
-            many = p.get("multiStrValue", p.get("multiIntValue"))
-            one = next((p[k] for k in ("value", "boolValue", "intValue") if p.get(k) is not None), None)
-            vals = many if isinstance(many, list) else [one]
-            out += [msgspec.json.encode(v).decode() if isinstance(v, bool) else str(v) for v in vals if v is not None]
+    for path, key in _PARAMS:
+        events = part.get(path[0])
+        for step in path[1:]:
+            events = events.get(step) if isinstance(events, dict) else None
+        for event in events if isinstance(events, list) else [events]:
+            for p in (event.get(key) if isinstance(event, dict) else None) or []:
+                if not isinstance(p, dict) or str(p.get("name", "")).lower() != want:
+                    continue
+                many = next((p[k] for k in ("multiStrValue", "multiValue", "multiIntValue") if k in p), None)
+                one = next((p[k] for k in ("value", "boolValue", "intValue") if p.get(k) is not None), None)
+                vals = many if isinstance(many, list) else [one]
+                out += [msgspec.json.encode(v).decode() if isinstance(v, bool) else str(v) for v in vals if v is not None]
     return out
 
 

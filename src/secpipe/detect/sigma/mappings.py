@@ -86,7 +86,14 @@ parameter's name, in the case the Admin SDK's reference writes it or lower-cased
 (``protoPayload.metadata.event.visibility``, Drive's sharing): a ``google_workspace.*`` rule's
 plain field (and ``protoPayload.metadata.event.<name>``, but the event's own ``eventName`` /
 ``eventType``) is also read as the parameter of that name, any case (:data:`WORKSPACE`; the
-parameter pseudo-field of :mod:`.fields`; the rule's own name first).
+parameter pseudo-field of :mod:`.fields`; the rule's own name first). The Admin SDK Reports API
+(``activities.list``, what Workspace pollers and Elastic's ``google_workspace`` integration read)
+gives the same activity with the application in ``id.applicationName`` (``admin``, ``login``) and
+its events as ``events[]`` (``name``, ``type``, ``parameters[]``: ``value``, ``intValue``,
+``boolValue``, ``multiValue``, ``multiIntValue``): the event's name and type are also read there
+(:data:`MAPPINGS`), its parameters likewise (:func:`.sqlgen.param_sql`), and a rule's Workspace
+service (``eventService`` / ``protoPayload.serviceName: admin.googleapis.com``) also matches the
+activity of that application (:func:`workspace_application`, :data:`WORKSPACE_APPLICATIONS`).
 
 Windows event logs (rules with ``product: windows``): SigmaHQ's rules name an event's
 ``EventData`` values (``CommandLine``, ``ServiceFileName``) and its System values (``EventID``,
@@ -257,7 +264,10 @@ MAPPINGS: dict[str, dict[str, list[str]]] = {
         # Google Workspace audit logs shared with Cloud Logging: the Workspace service and the
         # Admin SDK event name of the AuditLog's ActivityProto metadata (module docstring)
         "eventService": ["eventService", "protoPayload.serviceName"],
-        "eventName": ["eventName", "protoPayload.metadata.event.eventName"]},
+        # ... and the Reports API's activity, its events' names and types (module docstring)
+        "eventName": ["eventName", "protoPayload.metadata.event.eventName", "events.name"],
+        "protoPayload.metadata.event.eventName": ["protoPayload.metadata.event.eventName", "events.name"],
+        "protoPayload.metadata.event.eventType": ["protoPayload.metadata.event.eventType", "events.type"]},
 }
 #: the Sigma taxonomy's proxy / webserver fields ("category: webserver uses the same field names as
 #: category: proxy", W3C Extended Log File Format names) -> the HTTP Activity columns the syslog
@@ -366,6 +376,12 @@ WORKSPACE_SERVICES = ("access_transparency", "admin", "calendar", "chat", "chrom
 WORKSPACE = {"protoPayload.metadata.event.": ["protoPayload.metadata.event.", PARAM], "": ["", PARAM]}
 WORKSPACE_FIELDS = r"(?:protoPayload\.metadata\.event\.)?[A-Za-z_][A-Za-z0-9_]*$"
 WORKSPACE_EVENT_KEYS = tuple(f"protoPayload.metadata.event.{k}" for k in ("eventName", "eventType", "eventId"))
+#: the Workspace services of Google's "Audit logs for Google Workspace" (Cloud Logging's
+#: ``protoPayload.serviceName``) -> the Reports API application of the same audit log
+#: (``id.applicationName``): :func:`workspace_application`
+WORKSPACE_APPLICATIONS = {"admin.googleapis.com": "admin", "login.googleapis.com": "login"}
+#: the rule fields naming a Workspace service (module docstring)
+WORKSPACE_SERVICE_FIELDS = ("eventService", "protoPayload.serviceName")
 #: product -> regular expressions of rule fields :data:`PREFIXES` leaves alone (already a path of the record)
 PREFIX_EXCLUDED: dict[str, str] = {"azure": r"properties\..*", "okta": r"detail\..*", "windows": r"(?:Event|winlog|data\.win)\..*"}
 
@@ -448,6 +464,32 @@ def _uri_extension(det: SigmaDetection) -> None:
                                      for v in item.value if isinstance(v, SigmaString)]
             if ends:
                 det.detection_items[n] = SigmaDetection([item, SigmaDetectionItem("cs-uri-stem", [], ends)],
+                                                        item_linking=ConditionOR)
+
+
+def workspace_application(rule: SigmaRule) -> None:
+    """A Google Workspace rule's service (``eventService`` / ``protoPayload.serviceName``, a
+    Workspace service's name in Cloud Logging: :data:`WORKSPACE_APPLICATIONS`) also matches a
+    Reports API activity of that application: each such plain value ``admin.googleapis.com``
+    becomes, ORed with the rule's own item, ``id.applicationName: admin``; other values are left as
+    written. Runs before the pipelines (on the rule's names)."""
+    service = str(rule.logsource.service or "").lower()
+    if str(rule.logsource.product or "").lower() != "gcp" or not service.startswith("google_workspace."):
+        return
+    for det in rule.detection.detections.values():
+        _workspace_application(det)
+
+
+def _workspace_application(det: SigmaDetection) -> None:
+    for n, item in enumerate(det.detection_items):
+        if isinstance(item, SigmaDetection):
+            _workspace_application(item)
+        elif item.field in WORKSPACE_SERVICE_FIELDS and item.value_linking is ConditionOR and not item.modifiers:
+            apps: list[SigmaType] = [SigmaString(WORKSPACE_APPLICATIONS[str(v).lower()]) for v in item.value
+                                     if isinstance(v, SigmaString) and not v.contains_special()
+                                     and str(v).lower() in WORKSPACE_APPLICATIONS]
+            if apps:
+                det.detection_items[n] = SigmaDetection([item, SigmaDetectionItem("id.applicationName", [], apps)],
                                                         item_linking=ConditionOR)
 
 

@@ -44,7 +44,13 @@ from secpipe.detect.sigma.compiler import (
     required_values,
 )
 from secpipe.detect.sigma.legacy import has_aggregation, split_aggregation
-from secpipe.detect.sigma.mappings import absence_of_all, dns_root_dot, network_rows_only, uri_extension
+from secpipe.detect.sigma.mappings import (
+    absence_of_all,
+    dns_root_dot,
+    network_rows_only,
+    uri_extension,
+    workspace_application,
+)
 from secpipe.detect.sigma.parsing import NOTES, ORIGINAL_ID, explain, parse_collection
 from secpipe.detect.sigma.routing import FALLBACK_CATEGORY, FALLBACK_PRODUCT, route, scope_rule
 from secpipe.errors import SecpipeError
@@ -305,6 +311,7 @@ def _load_one(rule: SigmaRule | SigmaCorrelationRule, path: Path, pipeline: Proc
             search = flt.apply_on_rule(search)  # type: ignore[assignment]
         dns_root_dot(search)
         uri_extension(search)
+        workspace_application(search)
         if pipeline is not None:
             pipeline.apply(search)
             absence_of_all(search)

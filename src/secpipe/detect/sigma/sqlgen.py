@@ -166,11 +166,16 @@ def kv_sql(name: str, xml: bool = False) -> str:
 
 
 #: where a record keeps its event parameters: a Google Workspace audit ``LogEntry``'s ActivityProto
-#: (Cloud Logging; ``event[]`` of the Admin SDK activity, each with its ``parameter[]``)
-PARAMS_PATH = "$.protoPayload.metadata.event[*].parameter[*]"
-#: a parameter's value by its type (ActivityProto: ``value``, ``boolValue``, ``intValue``; lists
-#: ``multiStrValue`` / ``multiIntValue``, each element a value)
+#: (Cloud Logging; ``event[]`` of the Admin SDK activity, each with its ``parameter[]``), and the
+#: Admin SDK Reports API's activity (``activities.list`` items: ``events[]``, each with its
+#: ``parameters[]``; an ``events`` object where a poller gave each event a record of its own, as
+#: Elastic's ``google_workspace`` integration splits them)
+PARAMS_PATHS = ("$.protoPayload.metadata.event[*].parameter[*]", "$.events[*].parameters[*]", "$.events.parameters[*]")
+#: a parameter's value by its type (ActivityProto: ``value``, ``boolValue``, ``intValue``, lists
+#: ``multiStrValue`` / ``multiIntValue``; the Reports API's ``multiValue`` for ``multiStrValue``),
+#: each list element a value
 PARAM_VALUE = ("CASE WHEN json_type(p, '$.multiStrValue') = 'ARRAY' THEN json_extract_string(p, '$.multiStrValue[*]') "
+               "WHEN json_type(p, '$.multiValue') = 'ARRAY' THEN json_extract_string(p, '$.multiValue[*]') "
                "WHEN json_type(p, '$.multiIntValue') = 'ARRAY' THEN json_extract_string(p, '$.multiIntValue[*]') "
                "ELSE [coalesce(p->>'value', p->>'boolValue', p->>'intValue')] END")
 
@@ -178,11 +183,12 @@ PARAM_VALUE = ("CASE WHEN json_type(p, '$.multiStrValue') = 'ARRAY' THEN json_ex
 def param_sql(name: str, text: int) -> str:
     """The values of a record's event parameters named as the pseudo-field ``name`` (any case;
     :mod:`.fields`): a list, NULL for a record without parameters (only records whose text holds
-    ``"parameter"`` are parsed)."""
+    ``"parameter`` are parsed)."""
     want = sql_str(name[len(PARAM):].lower())
-    params = safe(f"json_extract(raw_data, {sql_str(PARAMS_PATH)})", text)
-    values = f"flatten(list_transform(list_filter({params}, lambda p: lower(p->>'name') = {want}), lambda p: {PARAM_VALUE}))"
-    return f"CASE WHEN contains(raw_data, '\"parameter\"') THEN list_filter({values}, lambda v: v IS NOT NULL) END"
+    params = ", ".join(f"coalesce({safe(f'json_extract(raw_data, {sql_str(path)})', text)}, [])" for path in PARAMS_PATHS)
+    values = (f"flatten(list_transform(list_filter(flatten([{params}]), lambda p: lower(p->>'name') = {want}), "
+              f"lambda p: {PARAM_VALUE}))")
+    return f"CASE WHEN contains(raw_data, '\"parameter') THEN list_filter({values}, lambda v: v IS NOT NULL) END"
 
 
 def list_sql(items: list[str]) -> str:
