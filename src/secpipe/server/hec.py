@@ -561,7 +561,11 @@ def routes(ctx: AppContext) -> list[Route]:
             # text no format knows: one event per line, as Splunk indexes raw data
             meta = {k: params[k] for k in ("host", "source", "sourcetype", "index") if k in params}
             if b"{" in body:  # JSON object lines (an encoder's events): their depth and strings within the limits
-                check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
+                try:
+                    check_depth(body, ctx.limits.max_json_depth, ctx.limits.max_string_bytes, ndjson=True)
+                except HTTPError as exc:  # refused whole, as /event refuses its body: kept with the reason
+                    await dead_letter(ctx, str(exc), source, body, "auto")
+                    raise
             names, docs = raw_events(body, meta)
         else:  # the lines of one host (?host=): the device of those that name none; what the query string says
             # of them (host, a file path source, index) their context, as an event envelope's
