@@ -30,9 +30,19 @@ Like the same match in ``semgrep --sarif`` (which the sarif format reads), each 
 
 The report has no scan time: the receipt time and its label; ``version`` -> ``metadata.product.version``.
 ``raw_data`` is the match's JSON; its keys other than check_id, path, start and end (``extra``
-whole: metavars, lines, fix, dataflow traces ...) stay in ``unmapped``. ``errors`` (rules or files
-Semgrep could not run) are no findings. Dead letters: a document that is not a JSON object with a
-``results`` list whole; one match of the wrong shape alone. Recognized by a match's ``check_id``
+whole: metavars, lines, fix, dataflow traces ...) stay in ``unmapped``.
+
+``errors`` (a rule Semgrep could not parse, a configuration it could not load, a file it parsed only in part:
+semgrep-interfaces ``cli_output.atd``, ``cli_error``) are no findings, but a scan that failed must not read as a
+clean one: each is a **Scan Activity (6007)**, activity Error (6), status Failure, ``message`` its ``message``
+(else ``long_msg``, ``short_msg``, its type), ``status_detail`` its type (a name, or the name heading a
+``[name, details]`` variant such as ``PartialParsing``), ``status_code`` its ``code``; severity by its ``level``:
+error Medium, warn Low, info Informational (a failed rule or config leaves code unscanned; no finding's severity
+is known); ``scan.type`` Unknown (the report does not say what started the scan). Its other keys (``rule_id``,
+``path``, ``spans``, ``help`` ...) stay in ``unmapped``, the error's JSON in ``raw_data``.
+
+Dead letters: a document that is not a JSON object with a ``results`` list whole; one match or error of the
+wrong shape alone. Recognized by a match's ``check_id``
 beside its ``extra`` object and ``start`` position, or the ``paths.scanned`` of a report without one.
 
 A secret rule's match keeps the secret it found out of the lake, as gitleaks' leaks and GitLab secret
@@ -112,9 +122,21 @@ class _Match(msgspec.Struct, gc=False):
     extra: _Extra | None = None
 
 
+class _Error(msgspec.Struct, gc=False):
+    """One ``errors[]`` entry (semgrep-interfaces ``cli_output.atd``: ``cli_error``); read leniently."""
+
+    code: Any = None
+    level: Any = None
+    type: Any = None  # a name, or [name, details] (PartialParsing, PatternParseError ...)
+    message: Any = None
+    long_msg: Any = None
+    short_msg: Any = None
+
+
 class _Report(msgspec.Struct):
     results: list[msgspec.Raw]
     version: str | None = None
+    errors: list[msgspec.Raw] | None = None
 
 
 _CLS = "application_security_posture_finding"
@@ -276,9 +298,38 @@ class Semgrep(ReportFormat):
         return 85 if _EMPTY.search(h) else 0
 
     def map_report(self, report: _Report, data: bytes, source: str) -> Decoded:
-        """Map each match; one of the wrong shape is dead-lettered alone."""
-        return self.map_each(report.results, _Match, _MAPPED, "a Semgrep match", source,
-                             lambda recs, raws, unmapped: self._batch(recs, raws, unmapped, report.version))
+        """Map each match, then each error; one of the wrong shape is dead-lettered alone."""
+        out = self.map_each(report.results, _Match, _MAPPED, "a Semgrep match", source,
+                            lambda recs, raws, unmapped: self._batch(recs, raws, unmapped, report.version))
+        if report.errors:
+            out.extend(self.map_each(report.errors, _Error, _ERROR_MAPPED, "a Semgrep error", source,
+                                     lambda recs, raws, unmapped: self._errors(recs, raws, unmapped, report.version)))
+        return out
+
+    def _errors(self, es: list[_Error], raws: list[bytes], unmapped: pa.Array, version: str | None) -> pa.RecordBatch:
+        """The report's errors as Scan Activity (6007), activity Error, status Failure (see the module docstring)."""
+        n = len(es)
+        sev = pa.array([_ERROR_SEVERITY.get(_word(e.level), 0) for e in es], pa.int32())
+        cols = base_columns(_SCAN, kind=self.name, product=self.product, vendor=self.vendor,
+                            uids=event_uids(self.name, raws), times_ms=pa.nulls(n, pa.int64()), raws=raws,
+                            activity_id=_SCAN_ERROR, severity_id=sev)  # fmt: skip
+        if version:
+            cols["metadata.product.version"] = const(version, n, S)
+        kinds = [_error_type(e.type) for e in es]
+        cols.update({
+            "status_id": const(_FAILURE, n, pa.int32()),
+            "status": captions(_SCAN, "status_id", const(_FAILURE, n, pa.int32())),
+            "status_code": strs([str(e.code) if isinstance(e.code, int) and not isinstance(e.code, bool) else None
+                                 for e in es]),
+            "status_detail": strs(kinds),
+            "message": strs([next((t for t in (e.message, e.long_msg, e.short_msg) if isinstance(t, str) and t), k)
+                             for e, k in zip(es, kinds, strict=True)]),
+            "scan.type_id": const(0, n, pa.int32()),
+            "scan.type": const("Unknown", n, S),
+            "scan.name": const(self.product, n, S),
+            "unmapped": unmapped,
+        })  # fmt: skip
+        return to_batch(_SCAN, cols)
 
     def _batch(self, ms: list[_Match], raws: list[bytes], unmapped: pa.Array, version: str | None) -> pa.RecordBatch:  # fmt: skip
         n = len(ms)
@@ -362,6 +413,20 @@ class Semgrep(ReportFormat):
             "unmapped": unmapped,
         })  # fmt: skip
         return to_batch(_CLS, cols)
+
+
+#: an error's OCSF class, its activity (Error) and status (Failure); its keys placed (the rest stay in ``unmapped``)
+_SCAN, _SCAN_ERROR, _FAILURE = "scan_activity", 6, 2
+_ERROR_MAPPED = frozenset({"code", "level", "type", "message"})
+#: Semgrep's error levels (cli_output.atd ``error_severity``: error, warn, info) -> severity_id
+_ERROR_SEVERITY = {"ERROR": 3, "WARN": 2, "WARNING": 2, "INFO": 1}
+
+
+def _error_type(value: Any) -> str | None:
+    """An error's type name: the string, or the name heading a ``[name, details]`` variant."""
+    if isinstance(value, list) and value:
+        value = value[0]
+    return value if isinstance(value, str) and value else None
 
 
 _EXTRA = re.compile(rb'"extra"\s*:\s*\{')
