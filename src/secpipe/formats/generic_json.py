@@ -9,7 +9,12 @@ shapes it claims: evtx records as JSON, and Zeek, Okta System Log, Route 53 Reso
 Office 365 audit records, Wazuh's alerts of Windows events and Winlogbeat's documents, which
 SigmaHQ's rules read here (:meth:`GenericJSON.claim`).
 
-Accepted framings: one object, a JSON array of objects, NDJSON. Each object -> Base Event:
+Accepted framings: one object, a JSON array of objects, NDJSON. A page of an API's answer whose
+records this format claims is read as its records (:func:`_page_items`): the Admin SDK Reports API's
+``activities.list`` page (``{"kind": "admin#reports#activities", "items": [...]}``; a page without
+``items`` holds no activity) and the OneLogin Events API's (``GET /api/1/events``: ``{"status": {...},
+"pagination": {"before_cursor", "after_cursor", "previous_link", "next_link"}, "data": [...]}``),
+one such page or one a line. Each object -> Base Event:
 - ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
   ``event_time``, ``ts``, ``date``, ``datetime``, ``EventTime``, ``ISODATE``, ``created_at``,
   then the time keys of common security sources: ``TimeCreated`` (Windows events as JSON),
@@ -98,6 +103,8 @@ class _Object(msgspec.Struct):
     query_timestamp: Any = None  # Amazon Route 53 Resolver query logs
     utc_time: Any = None  # OpenCanary
     id: Any = None  # a Workspace activity's id.time (_activity_time)
+    kind: Any = None  # a page of Workspace activities (_is_page)
+    pagination: Any = None  # a page of OneLogin events (_is_page)
     Event: Any = None  # an evtx record as JSON: its time is Event.System.TimeCreated (_evtx_time)
     message: Any = None
     msg: Any = None
@@ -145,7 +152,10 @@ _EVTX = re.compile(rb'\s*\[?\s*\{\s*"Event"\s*:\s*\{\s*"(?:#attributes|System|Ev
 #: - OpenCanary honeypot logs (``opencanary/logger.py``'s ``sanitizeLog``: a numeric ``logtype`` and
 #:   ``local_time_adjusted``, the time as ``utc_time``; SigmaHQ's ``product: opencanary`` rules);
 #: - Google Workspace activities of the Admin SDK Reports API (``activities.list``' items, ``kind``
-#:   ``admin#reports#activity``; the time is ``id.time``; SigmaHQ's ``google_workspace.*`` rules).
+#:   ``admin#reports#activity``, or their page, ``admin#reports#activities``; the time is ``id.time``;
+#:   SigmaHQ's ``google_workspace.*`` rules);
+#: - OneLogin's events (the Events API's Event resource: ``event_type_id``, ``account_id``, the actor's
+#:   ``actor_user_id`` or ``actor_system``; its page likewise; SigmaHQ's ``product: onelogin`` rules).
 #: (Azure Monitor and Entra ID records are the ``k8s_audit`` format's, :mod:`._cloud_audit`.)
 _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'^\s*\[?\s*\{\s*"(?:ts|_path)"\s*:', rb'"(?:id\.orig_h|uids?|fuid|certificate\.[a-z_]+)"\s*:'),
@@ -157,7 +167,8 @@ _CLAIMED = tuple(tuple(re.compile(k) for k in keys) for keys in (
     (rb'"affectedObjects"\s*:\s*\[', rb'"changedValues"\s*:\s*\[', rb'"extraAttributes"\s*:\s*\['),
     (rb'"eventid"\s*:\s*"cowrie\.', rb'"session"\s*:'),
     (rb'"logtype"\s*:\s*\d', rb'"local_time_adjusted"\s*:'),
-    (rb'"kind"\s*:\s*"admin#reports#activity"',),
+    (rb'"kind"\s*:\s*"admin#reports#activit(?:y|ies)"',),
+    (rb'"event_type_id"\s*:', rb'"account_id"\s*:', rb'"actor_(?:user_id|system)"\s*:'),
 ))
 _WINLOG = tuple(re.compile(k) for k in (rb'"winlog"\s*:\s*\{', rb'"event_id"\s*:', rb'"provider_name"\s*:'))
 _TIME_FIELDS = ("at_timestamp", "timestamp", "time", "eventTime", "event_time", "ts", "date", "datetime",
@@ -191,6 +202,41 @@ def _activity_time(value: Any) -> Any:
     """The time of a Google Workspace activity (Admin SDK Reports API: ``id.time``, RFC 3339), else None."""
     time = value.get("time") if isinstance(value, dict) and "applicationName" in value else None
     return time if isinstance(time, str) else None
+
+
+#: the ``kind`` of a Reports API ``activities.list`` page
+_WORKSPACE_PAGE = "admin#reports#activities"
+
+
+class _Page(msgspec.Struct):
+    """A page of the Reports API (``items``) or of OneLogin's Events API (``status``, ``data``)."""
+
+    kind: Any = None
+    items: list[msgspec.Raw] | None = None
+    status: Any = None
+    data: list[msgspec.Raw] | None = None
+
+
+_PAGE = msgspec.json.Decoder(_Page)
+
+
+def _is_page(rec: _Object) -> bool:
+    """A record that may be a page of records (:func:`_page_items`)."""
+    return rec.kind == _WORKSPACE_PAGE or (rec.pagination.__class__ is dict and (
+        "after_cursor" in rec.pagination or "next_link" in rec.pagination))
+
+
+def _page_items(raw: bytes) -> list[bytes] | None:
+    """The records of a page (module docstring), as compact as the page; None when ``raw`` is no page."""
+    try:
+        page = _PAGE.decode(raw)
+    except msgspec.DecodeError:  # a "data" that is no list of records: an object, kept whole
+        return None
+    if page.kind == _WORKSPACE_PAGE:
+        return [bytes(r) for r in page.items or ()]
+    if page.status.__class__ is dict and page.data is not None:
+        return [bytes(r) for r in page.data]
+    return None
 
 
 def _first(rec: _Object, names: tuple[str, ...]) -> Any:
@@ -332,6 +378,9 @@ class GenericJSON(RecordFormat):
             return out
         typed = decode_typed(records.raws, records.locs, _Object, out, "", self.name, "a JSON object")
         recs, raws = typed.recs, typed.raws
+        if any(r.kind == _WORKSPACE_PAGE or r.pagination is not None for r in recs):  # pages: their records mapped with them
+            recs, raws = self._open_pages(typed, out)
+            parsed = None
         if not recs:
             return out
         # Windows events (evtx JSON, Winlogbeat, Wazuh, NXLog): their rows grouped by class (:mod:`._winrecords`)
@@ -393,3 +442,20 @@ class GenericJSON(RecordFormat):
         for cls, part in _winrecords.by_class(cols, grouped, kind=self.name, product=self.product, vendor=self.vendor):
             out.batches.append(to_batch(cls, part))
         return out
+
+    def _open_pages(self, typed: Any, out: Decoded) -> tuple[list[Any], list[bytes]]:
+        """Map the records of the pages among ``typed``'s records into ``out`` (each page counted
+        as the records it holds); the other records (and a page that is none) are given back."""
+        inner, keep = Records(), []
+        for i, rec in enumerate(typed.recs):
+            items = _page_items(typed.raws[i]) if _is_page(rec) else None
+            if items is None:
+                keep.append(i)
+                continue
+            inner.raws += items
+            inner.locs += [typed.locs[i]] * len(items)
+            inner.events += len(items)
+            out.events -= 1  # the page was counted as one record
+        if inner.raws:
+            out.extend(self.map_records(inner))
+        return [typed.recs[i] for i in keep], [typed.raws[i] for i in keep]
