@@ -6,29 +6,45 @@ bodies) on every ingest endpoint; each answer is checked here in-process (httpx'
 - HEC ``/services/collector/raw``: a body of JSON lines nested past ``server.max_json_depth`` (or with a string
   past ``server.max_string_bytes``) was answered 400/413 but not dead-lettered (``/event`` and every other
   endpoint keep a refused body with its reason).
+- A body the server's HTTP parser refuses while its endpoint is reading it (a broken chunk-size line) was answered
+  400 "Invalid HTTP request received" and dead-lettered as "the client closed the connection": the client did not,
+  the server did. Now the answer names what httptools found (RFC 9112 7.1's chunk-size) and the dead letter says
+  the same. A real uvicorn server in a thread here (the protocol is not in the ASGI app).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
+import uvicorn
 
 from secpipe.runtime.service import Service
 from secpipe.server.app import create_app
 from secpipe.server.auth import TokenStore
 from secpipe.server.http import AppContext, Limits
+from secpipe.server.protocol import guarded_protocol
 from secpipe.store.query import run
 
 LIMITS = Limits(max_body_bytes=1 << 20, max_decompressed_bytes=4 << 20, max_json_depth=64, max_string_bytes=1 << 16)
 
 
-def _post(data_dir: Path, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+def _app(data_dir: Path) -> tuple[Service, Any, str]:
     svc = Service(data_dir)
     tokens = TokenStore(data_dir)
-    token = tokens.create("t", "ingest")
-    app = create_app(AppContext(service=svc, tokens=tokens, limits=LIMITS))
+    return svc, create_app(AppContext(service=svc, tokens=tokens, limits=LIMITS)), tokens.create("t", "ingest")
+
+
+def _post(data_dir: Path, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    svc, app, token = _app(data_dir)
 
     async def send() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
@@ -53,3 +69,47 @@ def test_hec_raw_refused_json_lines_are_dead_lettered(tmp_path: Path) -> None:
         assert answer.status_code == status and answer.json()["code"] == 6, answer.text
         ((reason, raw),) = _dead(data)
         assert reason.startswith(why) and raw == b'{"event":"fine"}\n' + body
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
+    """uvicorn with secpipe's protocol on a free loopback port: (port, ingest token, data dir)."""
+    svc, app, token = _app(tmp_path)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="error", http=guarded_protocol(5.0), lifespan="off"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not srv.started:
+        time.sleep(0.01)
+    try:
+        yield sock.getsockname()[1], token, tmp_path
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
+        svc.close()
+
+
+def _exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        out = b""
+        while got := s.recv(65536):
+            out += got
+    return out
+
+
+def test_a_broken_chunk_is_dead_lettered_with_the_parsers_reason(server: tuple[int, str, Path]) -> None:
+    port, token, data = server
+    head = (f"POST /v1/ingest/auto HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    answer = _exchange(port, head + b"5\r\nhello\r\nzz\r\nabc\r\n0\r\n\r\n")  # "zz": no chunk-size (hex digits)
+    status, _, body = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 400 ")
+    why = "Invalid character in chunk size: the request is not valid HTTP/1.1 (RFC 9112)"
+    assert json.loads(body) == {"error": why}
+    deadline = time.monotonic() + 10
+    while not (dead := _dead(data)) and time.monotonic() < deadline:  # the endpoint's task ends after the answer
+        time.sleep(0.05)
+    assert [r for r, _ in dead] == [f"{why}, after 5 bytes of the body: nothing was stored"]

@@ -75,6 +75,10 @@ def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = 
     return Response(orjson.dumps(obj), status_code=status, media_type="application/json", headers=headers)
 
 
+#: scope key the server's protocol sets when it refuses a request whose body is still being read
+#: (:mod:`secpipe.server.protocol`): why, so the endpoint dead-letters the body with that reason
+REFUSED = "secpipe.refused"
+
 #: What storing a request's data can raise when the data did not become durable (disk full,
 #: WAL I/O error, a busy resource): every endpoint answers 503 "retry later" (the protocol
 #: modules in their own shape) and logs why.
@@ -214,6 +218,8 @@ async def read_raw(request: Request, limits: Limits) -> bytes:
             parts.append(chunk)
     except ClientDisconnect:  # nobody to answer; the error still reaches the dead letters and the log
         of = f" of {declared}" if declared else ""
+        if refused := request.scope.get(REFUSED):  # the server closed it: its answer said why
+            raise HTTPError(400, f"{refused}, after {size}{of} bytes of the body: nothing was stored") from None
         raise HTTPError(400, f"the client closed the connection after {size}{of} bytes of the body: "
                              "nothing was stored") from None
     return b"".join(parts)

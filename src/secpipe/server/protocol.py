@@ -20,6 +20,10 @@ it. :func:`guarded_protocol` subclasses the protocol (uvicorn takes a protocol c
 - ``Expect: 100-continue`` answered early (401, 413... before the body was asked for) closes the
   connection: the client does not send the body then, and uvicorn read the next request as it.
 
+A request refused while its endpoint is still reading the body (a broken chunk) is told why
+(:data:`secpipe.server.http.REFUSED` in its scope): the endpoint dead-letters what it read with
+that reason, not as a client that went away.
+
 The answers are JSON with ``Connection: close`` (uvicorn's own 400 to a request httptools
 cannot parse too, which was text/plain), in the shape of the protocol whose path the request
 line named, when it got that far (no route has run yet, so the path is all there is): Splunk's
@@ -31,12 +35,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from typing import Any
 
+import httptools
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from secpipe.server.es_bulk import es_error
+from secpipe.server.http import REFUSED
 
 #: header block bound: Elasticsearch's ``http.max_header_size`` is 16 KB, nginx's 4 x 8 KB;
 #: 64 KiB leaves room for long bearer tokens and proxies' headers.
@@ -94,6 +101,8 @@ class GuardedHttpTools(HttpToolsProtocol):
             return
         self._refused = True
         self._disarm()
+        if self.cycle is not None and not self.cycle.response_complete and not self._in_headers:
+            self.cycle.scope[REFUSED] = message  # type: ignore[literal-required]  # its endpoint reads the body
         client = "%s:%d" % self.client if self.client else "?"  # noqa: UP031
         _log.warning("HTTP connection from %s closed: %s", client, message)
         shaped, extra = _shaped(bytes(getattr(self, "url", b"") or b""), status, message)
@@ -105,8 +114,11 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to what httptools cannot parse (a broken chunk size, Content-Length
-        twice or with Transfer-Encoding: request smuggling shapes), in JSON like every other."""
-        self._refuse(400, "Bad Request", f"{msg.rstrip('.')}: the request is not valid HTTP/1.1 (RFC 9112)")
+        twice or with Transfer-Encoding: request smuggling shapes), in JSON like every other, with
+        what httptools found (uvicorn calls this while handling its error)."""
+        exc = sys.exc_info()[1]
+        why = str(exc) if isinstance(exc, httptools.HttpParserError) and str(exc) else msg.rstrip(".")
+        self._refuse(400, "Bad Request", f"{why}: the request is not valid HTTP/1.1 (RFC 9112)")
 
     def _headers_late(self) -> None:
         self._header_timer = None
