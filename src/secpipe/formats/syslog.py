@@ -434,17 +434,9 @@ import numpy as np
 import pyarrow as pa
 
 from secpipe import _compute as pc
-from secpipe.formats import (
-    _cef,
-    _cwlogs,
-    _falco_cef,
-    _fast,
-    _jenkins_audit,
-    _journal,
-    _linux_sysmon,
-    _winevents,
-)
+from secpipe.formats import _cef, _cwlogs, _falco_cef, _fast, _jenkins_audit, _journal, _winevents
 from secpipe.formats._findings import captions, nest, objects_where, singleton_list
+from secpipe.formats._syslog_common import _I32, _I64, S, _is_ip, _nil, _nil_empty, _number, _object
 from secpipe.formats._text import group, json_string, split_lines, utf8_mask, with_rest
 from secpipe.formats.base import (
     BOM,
@@ -458,11 +450,6 @@ from secpipe.formats.base import (
     split_json_records,
     to_batch,
 )
-
-S = pa.string()
-_I32 = pa.int32()
-_I64 = pa.int64()
-
 
 #: RFC 5424 HEADER + SD + MSG. The field length limits of section 6 (HOSTNAME 255, APP-NAME 48,
 #: PROCID 128, MSGID 32 characters) are checked after the match (:data:`_R5424_LIMITS`), not by
@@ -657,17 +644,6 @@ _JOURNAL = "|".join((_journal.FULL_TS, _journal.UNIX_TS, _journal.MONO_TS)).enco
 
 class SyslogError(ValueError):
     """Internal: a framing problem in an octet-counted buffer."""
-
-
-def _nil_empty(arr: pa.Array) -> pa.Array:
-    """Empty string -> null."""
-    return pc.if_else(pc.fill_null(pc.equal(arr, ""), True), pa.scalar(None, S), arr)
-
-
-def _nil(arr: pa.Array) -> pa.Array:
-    """NILVALUE ``-`` and empty -> null."""
-    bad = pc.or_(pc.equal(arr, "-"), pc.equal(arr, ""))
-    return pc.if_else(pc.fill_null(bad, True), pa.scalar(None, S), arr)
 
 
 _SD_ELEM = re.compile(r'\[([^\]\s=\"]+)((?: [^\]\s=\"]+="(?:[^"\\]|\\.)*")*)\]')
@@ -1407,9 +1383,8 @@ class Syslog(Format):
             if not pc.any(rest).as_py():
                 return
             fields = {k: v.filter(rest) for k, v in fields.items()}
-        events = (_winevents.windows_events(fields["msg"]) + _winevents.snare_events(fields["msg"])
-                  + _linux_sysmon.events(fields["msg"]))
-        if events:  # Windows events (NXLog's JSON, Snare), Sysmon for Linux's: processes created, accounts changed...
+        events = _winevents.windows_events(fields["msg"]) + _winevents.snare_events(fields["msg"])
+        if events:  # Windows events (NXLog's JSON, Snare): processes created, accounts and groups changed
             taken = pa.array(np.zeros(len(fields["lines"]), bool))
             for cls, hit, cols in events:
                 sub = {k: v.filter(hit) for k, v in fields.items()}
@@ -1669,14 +1644,6 @@ class Syslog(Format):
                 cols[path] = col
         cols["account_switch_type"] = pc.if_else(pc.is_valid(cols["account_switch_type_id"]), "Substitute User", pa.scalar(None, S))
         cols.update(a.get("_cols", {}))  # a reader's own Authentication columns (a Windows logon's type, domain, status code)
-
-
-def _object(items: list[tuple[str, pa.Array]], n: int) -> pa.Array:
-    """Columnar JSON object from (key, JSON-value column) pairs; null members are left out."""
-    members = [pc.fill_null(pc.binary_join_element_wise(f'"{key}":', val, ",", ""), "") for key, val in items]
-    joined = pc.binary_join_element_wise(*members, "") if members else pa.array([""] * n, S)
-    body = pc.binary_join_element_wise("{", pc.replace_substring_regex(joined, ",$", ""), "}", "")
-    return pc.if_else(pc.equal(joined, ""), pa.scalar(None, S), body)
 
 
 #: a CEF date's ``zzz`` (ArcSight CEF, "Date Formats": ``MMM dd [yyyy ]HH:mm:ss[.SSS][ zzz]``) as an
@@ -3011,11 +2978,6 @@ def _dns_queries(app: pa.Array, msg: pa.Array, host: pa.Array) -> tuple[pa.Array
     }  # fmt: skip
 
 
-def _is_ip(text: pa.Array) -> pa.Array:
-    """Whether each string is an IPv4 or IPv6 address (by its characters)."""
-    return pc.fill_null(pc.match_substring_regex(text, r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"), False)
-
-
 def _client_list(client: pa.Array, listed: pa.Array | None) -> tuple[pa.Array, pa.Array | None]:
     """(each line's client: the first address of its list, the other addresses of the list
     that are IPs or None where no line has a list). ``listed``: the lines :data:`_ACCESS_LIST`
@@ -4233,17 +4195,6 @@ def _jenkins_audit_messages(app: pa.Array, msg: pa.Array) -> list[tuple[str, pa.
         out.append((cls, pa.array(hit[left]), columns))
         left &= ~hit
     return out
-
-
-def _number(text: pa.Array, typ: pa.DataType) -> pa.Array:
-    """The values that are whole numbers the type holds, cast; any other (a word, a negative, a
-    number past the type: a 6 GB download's size where OCSF has an int32) null, the line keeping
-    it: a device's odd value never fails the batch's cast."""
-    ok = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,18}$"), False)
-    wide = pc.if_else(ok, text, pa.scalar(None, S)).cast(_I64)
-    if typ == _I64:
-        return wide
-    return pc.if_else(pc.fill_null(pc.less_equal(wide, 2_147_483_647), False), wide, pa.scalar(None, _I64)).cast(typ)
 
 
 #: a Windows Defender Firewall log line (``pfirewall.log``, W3C-like with the fixed ``#Fields: date
