@@ -11,7 +11,9 @@ Mapping: ``labels.alertname`` -> ``finding_info.analytic.name`` and the title fa
 ``message``); ``labels.severity`` -> ``severity_id`` with the shared severity words (critical,
 warning, info, page ...; anything else Unknown); ``fingerprint`` -> ``finding_info.uid`` and
 ``metadata.original_event_uid``; ``generatorURL`` -> ``finding_info.src_url``; every label ->
-``finding_info.tags`` (name/value); ``groupKey`` -> ``metadata.correlation_uid`` (an empty
+``finding_info.tags`` (name/value), and the Kubernetes objects the labels name (``pod``, ``container``,
+``deployment``... in their ``namespace``; ``node``; kube-state-metrics' and the Prometheus Operator's label
+names) -> ``resources`` (:func:`.alertmanager_api.k8s_resources`); ``groupKey`` -> ``metadata.correlation_uid`` (an empty
 string, as proxies re-serializing the payload from Go structs write an absent one, counts as
 absent: ``finding_info.uid`` is then the event's uid). The payload's
 receiver, externalURL, groupLabels, commonAnnotations and truncatedAlerts go to

@@ -9,7 +9,11 @@ inhibitedBy, mutedBy}``), or an array of ``alertGroup`` objects (``labels``, ``r
 webhook alert (:mod:`secpipe.formats.alertmanager`): ``labels.alertname`` -> analytic name and
 title fallback, ``annotations.summary``/``description`` -> title/desc, ``labels.severity`` ->
 ``severity_id``, ``fingerprint`` -> ``finding_info.uid`` and ``metadata.original_event_uid``,
-``generatorURL`` -> ``finding_info.src_url``, labels -> ``finding_info.tags``.
+``generatorURL`` -> ``finding_info.src_url``, labels -> ``finding_info.tags``; the Kubernetes objects the
+labels name (``namespace`` with ``pod``, ``container``, ``deployment``, ``statefulset``, ``daemonset``,
+``replicaset``, ``job_name``, ``cronjob``, ``persistentvolumeclaim``, ``horizontalpodautoscaler``, ``resourcequota``,
+``service``;
+``node``) -> ``resources`` (type, name, namespace; :func:`k8s_resources`), as for the webhook's alerts.
 
 What differs from the webhook: the API lists alerts that have not resolved (its filter drops
 an alert whose ``endsAt`` has passed), so every alert is activity Create (1) and its ``endsAt``
@@ -281,9 +285,55 @@ def alert_columns(labels: list[dict[str, Any]], notes: list[Notes], starts: pa.A
         "finding_info.first_seen_time": starts,
         "finding_info.tags": kv_list(labels),
         "finding_info.analytic.name": name,
+        "resources": k8s_resources(labels),
     }
     cols.update(_analytic_columns(name))
     return cols
+
+
+#: the labels kube-state-metrics, cAdvisor and the Prometheus Operator's ServiceMonitors put on a series of a
+#: namespaced Kubernetes object (kube-state-metrics ``docs/metrics``: ``kube_pod_*`` pod, ``..._container_*``
+#: container, ``kube_deployment_*`` deployment, ``kube_job_*`` job_name ...; a ServiceMonitor's target labels:
+#: namespace, service, pod, container) -> the object's kind, as OCSF ``resources[].type``
+_K8S_NAMESPACED = (("pod", "pod"), ("container", "container"), ("deployment", "deployment"),
+                   ("statefulset", "statefulset"), ("daemonset", "daemonset"), ("replicaset", "replicaset"),
+                   ("job_name", "job"), ("cronjob", "cronjob"), ("persistentvolumeclaim", "persistentvolumeclaim"),
+                   ("horizontalpodautoscaler", "horizontalpodautoscaler"), ("resourcequota", "resourcequota"),
+                   ("service", "service"))  # fmt: skip
+_K8S_LABELS = ("namespace", "node", *(k for k, _ in _K8S_NAMESPACED))
+_K8S_KEYS = frozenset(_K8S_LABELS)
+_RESOURCE = pa.list_(pa.struct([("type", S), ("name", S), ("namespace", S)]))
+
+
+def _k8s_objects(key: tuple[str | None, ...]) -> list[dict[str, str | None]] | None:
+    ns, node = key[0], key[1]
+    found: list[dict[str, str | None]] = []
+    if ns is not None:  # (without a namespace such a label is no Kubernetes object's: ``service`` is often a team's)
+        found = [{"type": kind, "name": v, "namespace": ns}
+                 for (_, kind), v in zip(_K8S_NAMESPACED, key[2:], strict=True) if v is not None]  # fmt: skip
+        if not found:  # a namespace-wide alert (quota, a namespace's own state)
+            found.append({"type": "namespace", "name": ns, "namespace": None})
+    if node is not None:
+        found.append({"type": "node", "name": node, "namespace": None})
+    return found or None
+
+
+def k8s_resources(labels: list[dict[str, Any]]) -> pa.Array:
+    """``resources`` of each alert from the Kubernetes objects its labels name (made once a distinct set):
+    the namespaced objects (:data:`_K8S_NAMESPACED`) in their ``namespace``, a namespace alone where no
+    such object is named, the ``node``; null where the labels name none."""
+    none = (None,) * len(_K8S_LABELS)
+    seen: dict[tuple[str | None, ...], int] = {none: 0}
+    idx = []
+    for lb in labels:
+        if _K8S_KEYS.isdisjoint(lb):  # (most alerts outside Kubernetes: one set test)
+            idx.append(0)
+            continue
+        key = tuple(None if (v := lb.get(k)) is None or v == "" else str(v) for k in _K8S_LABELS)
+        idx.append(seen.setdefault(key, len(seen)))
+    if len(seen) == 1:
+        return pa.nulls(len(labels), _RESOURCE)
+    return pa.array([_k8s_objects(k) for k in seen], _RESOURCE).take(pa.array(idx, pa.int32()))
 
 
 def _alert_text(labels: list[dict[str, Any]], notes: list[Notes]) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -339,4 +389,4 @@ def _batch(fmt: Format, st: Strict, states: list[str | None], updated: list[str 
     return to_batch(_CLS, cols)
 
 
-__all__ = ["Notes", "alert_columns", "decode_api", "looks_api", "read_fields", "sniff_api"]
+__all__ = ["Notes", "alert_columns", "decode_api", "k8s_resources", "looks_api", "read_fields", "sniff_api"]
