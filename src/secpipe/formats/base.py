@@ -129,15 +129,17 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
     (:func:`json_documents`): each is stored or dead-lettered on its own, as when it comes alone.
     Pretty-printed ones of which one is damaged (msgspec refuses the body at the damage) are cut
     where a printer begins each (:func:`_pretty_objects`) and read so, the damaged one dead-lettered alone.
+    A document refused for a lone surrogate escape is read with U+FFFD in its place
+    (:func:`lone_surrogates_mended`), alone or among others (the documents are then found in the
+    mended text, which has the same length, and each taken from ``data``).
     """
-    res = guarded(fmt, data, source, lambda: fmt.decode(data, source))
-    if len(res.dead) == 1 and not res.batches and res.dead[0].raw == data and (mended := lone_surrogates_mended(data)):
-        # a whole document refused for a lone surrogate escape: read again with U+FFFD in its place
-        again = guarded(fmt, mended, source, lambda: fmt.decode(mended, source))
-        if again.batches:
-            return again
+    res, again = _mended_read(fmt, data, source)
+    if again is not None and not _refused(again):
+        return again
     if isinstance(res, Decoded) and len(res.dead) == 1 and not res.batches and not isinstance(fmt, RecordFormat):
-        docs = json_documents(data) if _TRAILING in res.dead[0].reason else []
+        redo = again.dead[0] if again is not None and len(again.dead[0].raw) == len(data) else None
+        whole, why = (data, res.dead[0].reason) if redo is None else (redo.raw, redo.reason)
+        docs = _same_cuts(data, json_documents(whole)) if _TRAILING in why else []
         parts = _pretty_objects(docs[-1].strip()) if docs else []
         if len(parts) > 1 and not _is_json(docs[-1]):  # the unreadable rest: pretty-printed documents, one damaged
             docs[-1:] = parts
@@ -146,9 +148,35 @@ def decode_document(fmt: Format, data: bytes, source: str) -> Decoded:
         if len(docs) > 1:
             out = Decoded()
             for doc in docs:
-                out.extend(guarded(fmt, doc, source, lambda doc=doc: fmt.decode(doc, source)))  # type: ignore[misc]
+                alone, mended = _mended_read(fmt, doc, source)
+                out.extend(alone if mended is None or _refused(mended) else mended)
             return out
     return res
+
+
+def _mended_read(fmt: Format, data: bytes, source: str) -> tuple[Decoded, Decoded | None]:
+    """``fmt.decode`` of ``data`` (guarded), and, when it refused the whole document and that holds
+    a lone surrogate escape, the decode of it with U+FFFD in the escape's place (else None)."""
+    res = guarded(fmt, data, source, lambda: fmt.decode(data, source))
+    if _refused(res) and res.dead[0].raw == data and (mended := lone_surrogates_mended(data)):
+        return res, guarded(fmt, mended, source, lambda: fmt.decode(mended, source))
+    return res, None
+
+
+def _refused(d: Decoded) -> bool:
+    """Whether ``d`` is one document refused whole (one dead letter, nothing stored)."""
+    return len(d.dead) == 1 and not d.batches
+
+
+def _same_cuts(data: bytes, pieces: list[bytes]) -> list[bytes]:
+    """``data`` cut where ``pieces`` (of a text as long as ``data``, its documents) are cut."""
+    if sum(map(len, pieces)) != len(data):
+        return pieces
+    out, at = [], 0
+    for p in pieces:
+        out.append(data[at : at + len(p)])
+        at += len(p)
+    return out
 
 
 #: a \\uXXXX escape of a UTF-16 surrogate, with the backslashes before it (an even run escapes itself)

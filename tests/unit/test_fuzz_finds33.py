@@ -1,0 +1,50 @@
+"""What the long mutation fuzz (``python -m tests.unit.mutate``, seeds 3300 up, ``FUZZ_CROSS=1``) found in
+session 33, each rebuilt from real samples (tests/cases/holdout, see its SOURCES.md) by the same kind of
+mutation, and checked through ``secpipe ingest``'s path as the fuzz checks it (``mutate.problems``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.unit import mutate
+
+HOLDOUT = Path(__file__).resolve().parents[1] / "cases" / "holdout"
+#: three Snyk reports (snyk-to-html's fixtures, snyk/cli's basic-apk results): 2 + 3 + 3 issues
+SNYK = ["test-sca-with-exploit-details.json", "test-report-with-reachability.json", "snyk-cli-basic-apk-results.json"]
+LONE = "\\ud83d"  # a high surrogate escape alone: JSON.stringify of a JavaScript string cut inside an emoji
+
+
+def _reports(bad: int | None) -> bytes:
+    """The reports one a line (``jq -c . a.json b.json c.json``), the first issue title of report ``bad``
+    ending in a lone surrogate escape (RFC 8259 8.2 allows it; msgspec refuses the whole text for it)."""
+    lines = []
+    for i, name in enumerate(SNYK):
+        doc = json.loads((HOLDOUT / name).read_bytes())
+        project = doc[0] if isinstance(doc, list) else doc
+        if i == bad:
+            project["vulnerabilities"][0]["title"] += "@@LONE@@"
+        lines.append(json.dumps(doc, separators=(",", ":")).replace("@@LONE@@", LONE))
+    return "\n".join(lines).encode() + b"\n"
+
+
+def _titles(got: mutate.Decoded) -> list[str]:
+    return sorted(t for b in got.batches for t in b.column("finding_info").field("title").to_pylist())
+
+
+def test_a_lone_surrogate_in_one_of_several_reports_is_mended_in_that_one_alone() -> None:
+    # seed 3301 round 3884 (records, snyk): snyk-to-html's multi-project array written one project a line,
+    # a lone surrogate escape in the first: the whole body was dead-lettered ("invalid utf-16 surrogate pair"),
+    # the other projects' issues with it; a report alone with one is read with U+FFFD in its place
+    # (base.lone_surrogates_mended), and one among others now is too, wherever it stands
+    want = _titles(mutate.ingest(_reports(None), "snyk"))
+    assert len(want) == 8
+    for bad in (0, 1, 2):
+        data = _reports(bad)
+        for fmt in ("snyk", "auto"):
+            assert mutate.problems(data, fmt, both_paths=fmt != "auto") == []
+            got = mutate.ingest(data, fmt)
+            assert not got.dead, got.dead[0].reason  # red before: all dead (bad 0) or the bad report dead (1, 2)
+            titles = _titles(got)
+            assert len(titles) == 8 and sum(t.endswith("\ufffd") for t in titles) == 1
+            assert sorted(t.removesuffix("\ufffd") for t in titles) == want
