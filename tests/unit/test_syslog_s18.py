@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secpipe.formats import syslog
+from secpipe.formats import _syslog_frames, syslog
 
 CASES = Path(__file__).parents[1] / "cases" / "holdout"
 _REAL = Path("/work/shared/data/real/rfc5424-spec/rfc5424_section6.5_examples.log")
@@ -93,7 +93,7 @@ def test_a_tiny_limit_still_counts_what_it_remembers(stream: tuple[list[bytes], 
     parts, _count, source = stream
     whole = b"".join(parts)
     if "octet" in source:
-        keys = set(syslog._split_octets(whole.removeprefix(b"\xef\xbb\xbf"))[0])
+        keys = set(_syslog_frames._split_octets(whole.removeprefix(b"\xef\xbb\xbf"))[0])
     else:  # a whitespace-only line is a line to Repeats (it only counts, never hints a message)
         keys = {x.removesuffix(b"\r") for x in whole.removeprefix(b"\xef\xbb\xbf").split(b"\n")} - {b""}
     if len(keys) > limit + 1:
