@@ -42,6 +42,9 @@ One event per finding, in three OCSF classes:
   like a PASS misconfiguration, finding status Resolved (4), the others New (1);
   the license file is ``evidences[0].file`` (Compliance Finding has no ``file``).
 
+- ``Results[].CustomResources[]`` (what a Trivy module read from the files it asked for, in a result of Class
+  ``custom``) -> File Query (5007): no findings, the file and what was found in it (:mod:`._trivy_custom`).
+
 - ``Results[].ExperimentalModifiedFindings[]`` (``--show-suppressed``: findings a VEX statement or an
   ignore file set aside) -> the class of the finding each holds, status Suppressed (3; Resolved for a
   VEX ``fixed``) with the statement as ``status_detail`` (:mod:`._trivy_vex`).
@@ -167,6 +170,7 @@ from secpipe.formats._findings import (
     walk_issues,
     walk_report,
 )
+from secpipe.formats._trivy_custom import custom_batch
 from secpipe.formats._trivy_k8s import mend
 from secpipe.formats.base import (
     BOM,
@@ -207,6 +211,7 @@ class _Result(msgspec.Struct):
     Misconfigurations: list[msgspec.Raw] | None = None
     Secrets: list[msgspec.Raw] | None = None
     Licenses: list[msgspec.Raw] | None = None
+    CustomResources: list[msgspec.Raw] | None = None  # what modules found (read by :mod:`._trivy_custom`)
     # `--show-suppressed`: the findings set aside (read by :mod:`._trivy_vex`; raw: any value is taken here)
     ExperimentalModifiedFindings: msgspec.Raw = msgspec.Raw(b"")
 
@@ -932,10 +937,18 @@ class Trivy(ReportFormat):
         groups = {"v": _Group(), "m": _Group(), "s": _Group(), "l": _Group()}
         walk: list[IssueGroup] = []  # the vulnerabilities for walk_issues: (uid context before the ordinal, -, items)
         head = f"{rep.ArtifactName}\0{rep.ArtifactID}\0{rep.CreatedAt}"
+        custom = _Group()  # the custom resources and their identity contexts
+        found_in: list[dict[str, Any]] = []  # where each was found (kept in its unmapped)
         for ri, r in enumerate(results):
             if k8s:
                 w = workloads[owner[ri]]
                 head = f"{rep.ClusterName}\0{w.Namespace}/{w.Kind}/{w.Name}\0{rep.CreatedAt}"
+            if r.CustomResources:
+                at = {"ClusterName": rep.ClusterName, "Namespace": w.Namespace, "Kind": w.Kind, "Name": w.Name} if k8s \
+                    else {"ArtifactName": rep.ArtifactName, "ArtifactType": rep.ArtifactType}  # fmt: skip
+                custom.raws.extend(r.CustomResources)
+                custom.ctx.extend(f"{head}\0{r.Target}\0{ri}\0custom\0{i}" for i in range(len(r.CustomResources)))
+                found_in.extend([at | {"Target": r.Target or None}] * len(r.CustomResources))
             for key, items in (("v", r.Vulnerabilities), ("m", r.Misconfigurations), ("s", r.Secrets),
                                ("l", r.Licenses)):
                 if items:
@@ -1007,6 +1020,15 @@ class Trivy(ReportFormat):
             if context is not None:
                 cols.update(context(cls, g.where, cols))
             out.batches.append(to_batch(cls, cols))
+        if custom.raws:
+            out.events += len(custom.raws)
+            raws = (_fast.compact_each(custom.raws) or []) if pretty else record_bytes(custom.raws)
+            common = {"time": const(report_time(rep.CreatedAt), 1, pa.int64()),
+                      "metadata.product.version": strs([_version(rep.Trivy)]),
+                      "metadata.log_version": strs([None if rep.SchemaVersion is None else str(rep.SchemaVersion)]),
+                      "metadata.correlation_uid": strs([rep.ReportID])}  # fmt: skip
+            if (batch := custom_batch(self, raws, custom.ctx, found_in, common, out, source)) is not None:
+                out.batches.append(batch)
         if context is None and any(r.ExperimentalModifiedFindings for r in results):
             out.extend(self._modified(data, source))
         return out
