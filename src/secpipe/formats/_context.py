@@ -12,7 +12,10 @@ alone; this module puts the envelope's context on the events it made:
   :func:`stamp`\\ s every batch: the OCSF paths of ``fields`` (``device.hostname``,
   ``cloud.region``...) are given to the events whose format left their object (``device``,
   ``cloud``) null: an object the record gives itself is the record's, not mixed with the
-  envelope's (a CloudTrail record's ``cloud`` is its account's, not the collector's); a
+  envelope's (a CloudTrail record's ``cloud`` is its account's, not the collector's), but for
+  a device of the context's own hostname (a line of the host the shipper read it on, an access
+  line given the shipper's host), whose attributes it leaves null are the context's (its ``name``,
+  ``uid``: :func:`_same_device`); a
   ``metadata`` field (``metadata.log_source``: the file a shipper read) where the event's is null; and
   ``unmapped`` gets the ``unmapped`` object's keys (an event without ``unmapped`` gets that
   object), so what has no OCSF place, or found its place taken, is kept too.
@@ -122,6 +125,8 @@ def _stamped(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
         else:
             if top not in empty:
                 empty[top] = _empty(batch, (top, *_ALSO_EMPTY.get(top, ())))
+                if top == "device":
+                    empty[top] = _same_device(empty[top], cols, ctx)
             rows = empty[top]
         if rows is not None and not rows.true_count:  # every event has its own
             continue
@@ -129,8 +134,8 @@ def _stamped(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
             cols[path] = pa.array([value] * n, pa.string())
         elif had is None or pa.types.is_null(had.type):
             cols[path] = pc.if_else(rows, pa.scalar(value, pa.string()), pa.scalar(None, pa.string()))
-        else:
-            cols[path] = pc.if_else(rows, pa.scalar(value, had.type), had)
+        else:  # (where the event has a value of its own, a device of the context's hostname keeps it)
+            cols[path] = pc.if_else(pc.and_(rows, had.is_null()), pa.scalar(value, had.type), had)
         if top == "device":
             given_device = True
     if given_device:  # a device the context gives is of an Unknown type (OCSF requires device.type_id)
@@ -143,7 +148,7 @@ def _stamped(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
                 cols[path] = pa.array([fill] * n, kind) if rows is None else pc.if_else(
                     rows, pa.scalar(fill, kind), pa.scalar(None, kind))
             else:
-                cols[path] = pc.if_else(rows, pa.scalar(fill, had.type), had)
+                cols[path] = pc.if_else(pc.and_(rows, had.is_null()), pa.scalar(fill, had.type), had)
     if ctx.unmapped:
         cols["unmapped"] = _with_unmapped(cols.get("unmapped"), ctx.unmapped, n)
     return assemble(class_of(batch), cols)
@@ -152,6 +157,15 @@ def _stamped(batch: pa.RecordBatch, ctx: Context) -> pa.RecordBatch:
 #: objects whose context applies only where the record names none of these either: a record that
 #: names its cloud (a CloudTrail record) comes from the cloud's API, not from the host that shipped it
 _ALSO_EMPTY = {"device": ("cloud",)}
+
+
+def _same_device(rows: pa.Array | None, cols: dict[str, pa.Array], ctx: Context) -> pa.Array | None:
+    """``rows`` (where the event names no device) and the rows whose device is the context's: its
+    ``device.hostname`` the context's (the context then fills what that device leaves null)."""
+    name, had = ctx.fields.get("device.hostname"), cols.get("device.hostname")
+    if rows is None or name is None or had is None or not pa.types.is_string(had.type):
+        return rows
+    return pc.or_(rows, pc.fill_null(pc.equal(had, pa.scalar(name, pa.string())), False))
 
 
 def _empty(batch: pa.RecordBatch, objects: tuple[str, ...]) -> pa.Array | None:

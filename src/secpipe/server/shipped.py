@@ -188,9 +188,12 @@ def envelope_hint(doc: bytes, *, strict: bool = False) -> str | None:
     ``scope``; Fluent Bit's ``kubernetes``), the file it was read from as ``metadata.log_source`` (OCSF: "a file path",
     ECS ``log.file.path``, the OpenTelemetry semantic conventions' ``log.file.path`` attribute, Vector's file source's
     ``file``), the OpenTelemetry resource's host, cloud and container attributes in their places (:func:`otel_fields`)
-    and else the document's host (ECS ``host.name``, Vector's ``host``) as ``device.hostname`` and Fluent Bit's
-    ``kubernetes`` metadata (node, pod uid, container) in ``device`` (:data:`_KUBE_PLACES`), for a record format's
-    events that name no device (a line format's take their host from the line, or the ``;host=`` hint).
+    and else the document's host (ECS ``host.name``, Vector's ``host``) as ``device.hostname``, ECS's host object's
+    ``name`` and ``id`` as ``device.name`` and ``device.uid`` (:data:`_ECS_HOST_PLACES`), the container ECS names
+    (Filebeat's ``add_docker_metadata`` / ``add_kubernetes_metadata``: ``container.*``, ``kubernetes.pod.uid``:
+    :data:`_ECS_CONTAINER_PLACES`) and Fluent Bit's ``kubernetes`` metadata (node, pod uid, container) in ``device``
+    (:data:`_KUBE_PLACES`), for a record format's events that name no device (a line format's take their host from
+    the line, or the ``;host=`` hint).
     None when there is nothing more. The lines of one file share their envelope, so its hint is made once.
     A value that is not UTF-8 (the top-level values are read raw, unchecked) gives no hint, or with ``strict``
     raises UnicodeDecodeError (the document is then no shipped line: dead-lettered, as a host value that is not)."""
@@ -220,6 +223,35 @@ _KUBE_PLACES = {"host": "device.hostname", "pod_id": "device.container.pod_uuid"
                 "docker_id": "device.container.uid", "container_image": "device.container.image.name"}  # fmt: skip
 
 
+#: where OCSF places ECS ``host`` fields (what Beats' ``add_host_metadata`` and Elastic Agent write): ECS ``host.name``
+#: ("name of the host": the hostname, an FQDN or a name the user gave) is the device's ``name`` (OCSF: "the alternate
+#: device name, ordinarily as assigned by an administrator") besides its ``hostname``; ``host.id`` ("unique host id",
+#: the machine id) its ``uid``
+_ECS_HOST_PLACES = {"name": "device.name", "id": "device.uid"}
+#: where OCSF places ECS ``container`` fields (Beats' ``add_docker_metadata``, ``add_kubernetes_metadata``) and the pod
+#: of ``kubernetes.pod.uid``; ECS ``kubernetes.container.name`` where ``container.name`` is not given
+_ECS_CONTAINER_PLACES = {("container", "id"): "device.container.uid", ("container", "name"): "device.container.name",
+                         ("container", "runtime"): "device.container.runtime",
+                         ("container", "image", "name"): "device.container.image.name",
+                         ("kubernetes", "pod", "uid"): "device.container.pod_uuid",
+                         ("kubernetes", "container", "name"): "device.container.name"}  # fmt: skip
+
+
+def _ecs_fields(d: dict[str, Any], fields: dict[str, str]) -> None:
+    """The ECS ``host`` and container fields of an envelope ``d`` in ``fields`` where their OCSF place is not filled."""
+    host = d.get("host")
+    if host.__class__ is dict:
+        for key, place in _ECS_HOST_PLACES.items():
+            if place not in fields and isinstance(v := host.get(key), str) and v:
+                fields[place] = v
+    for keys, place in _ECS_CONTAINER_PLACES.items():
+        v = d
+        for key in keys:
+            v = _obj(v).get(key)
+        if place not in fields and isinstance(v, str) and v:
+            fields[place] = v
+
+
 @functools.lru_cache(maxsize=256)
 def envelope_context(env: bytes) -> str:
     """The context hint of an envelope (JSON of the keys :func:`envelope_hint` keeps), made once per envelope."""
@@ -230,6 +262,7 @@ def envelope_context(env: bytes) -> str:
     host = _obj(host).get("name") or _obj(host).get("hostname") if host.__class__ is dict else host
     if "device.hostname" not in fields and isinstance(host, str) and host:
         fields["device.hostname"] = host
+    _ecs_fields(d, fields)
     kube = _obj(d.get("kubernetes"))  # Fluent Bit's kubernetes filter: the node and the container that logged
     for key, place in _KUBE_PLACES.items():
         if place not in fields and isinstance(v := kube.get(key), str) and v:
