@@ -389,10 +389,10 @@ def test_snyk_maturity_same_both_ways(monkeypatch: pytest.MonkeyPatch, real: Any
 def test_syslog_bsd_year_around_new_year(monkeypatch: pytest.MonkeyPatch, now: str, line: str, want: str) -> None:
     import datetime as dt
 
-    from secpipe.formats import syslog
+    from secpipe.formats import _syslog_header
 
     clock = dt.datetime.fromisoformat(now).replace(tzinfo=dt.UTC).timestamp()
-    monkeypatch.setattr(syslog, "_clock", lambda: clock)
+    monkeypatch.setattr(_syslog_header, "_clock", lambda: clock)
     d = formats.get("syslog").decode(f"<13>{line} host app[1]: text\n".encode(), "src")
     (r,) = _rows(d)
     assert r["time_dt"] == dt.datetime.fromisoformat(want).replace(tzinfo=dt.UTC)

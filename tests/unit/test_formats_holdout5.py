@@ -270,9 +270,9 @@ def _ms(iso: str) -> int:
 
 
 def test_journalctl_output_modes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from secpipe.formats import syslog
+    from secpipe.formats import _syslog_header
 
-    monkeypatch.setattr(syslog, "_clock", lambda: _ms("2026-11-30T04:00:00+00:00") / 1000)
+    monkeypatch.setattr(_syslog_header, "_clock", lambda: _ms("2026-11-30T04:00:00+00:00") / 1000)
     data = JOURNAL.encode()
     fmt = formats.detect(data[:65536])
     assert fmt is not None and fmt.name == "syslog"

@@ -123,10 +123,10 @@ def _times(bodies: list) -> list[str]:
 
 
 def test_filebeat_documents_give_their_lines_the_year_of_their_timestamp(monkeypatch) -> None:
-    from secpipe.formats import syslog
+    from secpipe.formats import _syslog_header
     from secpipe.server.shipped import shipped_bodies
 
-    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    monkeypatch.setattr(_syslog_header, "_clock", lambda: NOW)
     docs = (WIRE / "filebeat-filestream-auth.ndjson").read_bytes().splitlines()  # @timestamp 2023-11-20
     assert _times(shipped_bodies(docs, "t")[0]) == ["2023-02-21T21:54:44", "2023-02-21T21:56:12"]  # not 2026
     # a Dec 31 line shipped on Jan 1 is the year before; one of Jan 1 that year's
@@ -140,11 +140,11 @@ def test_filebeat_documents_give_their_lines_the_year_of_their_timestamp(monkeyp
 
 
 def test_vector_and_hec_times_give_the_year(monkeypatch) -> None:
-    from secpipe.formats import syslog
+    from secpipe.formats import _syslog_header
     from secpipe.server.hec import build_items
     from secpipe.server.shipped import grouped, shipped_bodies
 
-    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    monkeypatch.setattr(_syslog_header, "_clock", lambda: NOW)
     vector = (WIRE / "vector-file-source-docs.ndjson").read_bytes().splitlines()[0]  # timestamp 2020-10-10
     line = orjson.loads(vector)
     line["message"] = "Oct  9 17:07:30 my-host sshd[7483]: Invalid user test from 10.0.2.2"
@@ -157,9 +157,9 @@ def test_vector_and_hec_times_give_the_year(monkeypatch) -> None:
 
 
 def test_file_of_filebeat_documents_then_auth_rows(tmp_path: Path, monkeypatch) -> None:
-    from secpipe.formats import syslog
+    from secpipe.formats import _syslog_header
 
-    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    monkeypatch.setattr(_syslog_header, "_clock", lambda: NOW)
     _register()
     data = tmp_path / "data"
     got = CliRunner().invoke(app, ["ingest", "--format", "auto", "--data", str(data),

@@ -36,9 +36,9 @@ def _loghub_rotated() -> bytes:
 def test_yearless_lines_of_a_file_take_the_year_of_its_mtime(tmp_path: Path, monkeypatch) -> None:
     """``secpipe ingest /var/log/auth.log.1`` a year later: the lines were dated by the receipt
     clock (2026), now by the file's mtime (each line at most a day after it), Dec and Jan apart."""
-    from secpipe.formats import syslog
+    from secpipe.formats import _syslog_header
 
-    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    monkeypatch.setattr(_syslog_header, "_clock", lambda: NOW)
     _register()
     log = tmp_path / "auth.log.1"
     log.write_bytes(_loghub_rotated())
@@ -51,9 +51,9 @@ def test_yearless_lines_of_a_file_take_the_year_of_its_mtime(tmp_path: Path, mon
 def test_yearless_lines_of_a_copied_gz_take_the_year_of_its_gzip_mtime(tmp_path: Path, monkeypatch) -> None:
     """A logrotate ``auth.log.2.gz`` copied elsewhere (its file time the copy's): gzip's own MTIME
     field keeps the time of the file it compressed, which bounds the lines."""
-    from secpipe.formats import syslog
+    from secpipe.formats import _syslog_header
 
-    monkeypatch.setattr(syslog, "_clock", lambda: NOW)
+    monkeypatch.setattr(_syslog_header, "_clock", lambda: NOW)
     _register()
     log = tmp_path / "auth.log.2.gz"
     with open(log, "wb") as raw, gzip.GzipFile("auth.log.2", "wb", fileobj=raw, mtime=NEW_YEAR) as gz:

@@ -205,7 +205,7 @@ def _limited_5424(lines: list[str]) -> list[dict | None]:
     import pyarrow as pa
 
     from secpipe import _compute as pc
-    from secpipe.formats.syslog import _R5424, _R5424_LIMITS
+    from secpipe.formats._syslog_header import _R5424, _R5424_LIMITS
 
     out = pc.extract_regex(pa.array(lines, pa.string()), _R5424).to_pylist()
     valid = [None if m is None or not m["sd"] else {k: v for k, v in m.items() if k != "unsd"} for m in out]
@@ -255,7 +255,7 @@ def _header_and_rest_match_whole(lines: list[str]) -> None:
 
     from secpipe import _compute as pc
     from secpipe.formats._text import with_rest
-    from secpipe.formats.syslog import _R3164, _R3164_HEAD
+    from secpipe.formats._syslog_header import _R3164, _R3164_HEAD
 
     arr = pa.array(lines, pa.string())
     whole = pc.extract_regex(arr, _R3164)
@@ -275,7 +275,7 @@ def test_3164_header_then_rest_is_the_whole_line_regex() -> None:
 
     from secpipe import _compute as pc
     from secpipe.formats._text import with_rest
-    from secpipe.formats.syslog import _R3164, _R3164_HEAD
+    from secpipe.formats._syslog_header import _R3164, _R3164_HEAD
 
     arr = pa.array(lines, pa.string()).slice(7, 50)
     whole = pc.extract_regex(arr, _R3164)
