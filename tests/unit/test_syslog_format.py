@@ -254,8 +254,8 @@ def _header_and_rest_match_whole(lines: list[str]) -> None:
     import pyarrow as pa
 
     from secpipe import _compute as pc
-    from secpipe.formats._text import with_rest
     from secpipe.formats._syslog_header import _R3164, _R3164_HEAD
+    from secpipe.formats._text import with_rest
 
     arr = pa.array(lines, pa.string())
     whole = pc.extract_regex(arr, _R3164)
@@ -274,8 +274,8 @@ def test_3164_header_then_rest_is_the_whole_line_regex() -> None:
     import pyarrow as pa
 
     from secpipe import _compute as pc
-    from secpipe.formats._text import with_rest
     from secpipe.formats._syslog_header import _R3164, _R3164_HEAD
+    from secpipe.formats._text import with_rest
 
     arr = pa.array(lines, pa.string()).slice(7, 50)
     whole = pc.extract_regex(arr, _R3164)
