@@ -117,12 +117,6 @@ class _Raw:
             out = self.z.decompress(raw)
         while self.z.eof and self.z.unused_data:  # concatenated gzip members
             rest = self.z.unused_data
-            if not rest.startswith(GZIP_MAGIC) and not GZIP_MAGIC.startswith(rest[:2]):  # (cut in its magic: truncated)
-                # (gzip(1) warns "trailing garbage ignored"): what the members held is returned, the rest refused
-                self.done = True
-                self.error = (f"trailing garbage: the bytes from byte {self.consumed - len(rest)} of the file, after "
-                              "its gzip data, are not a gzip member")
-                break
             self.z = decompressobj()
             out += self.z.decompress(rest)
         return out
@@ -271,8 +265,7 @@ def read_documents(
                 if listed is not None:
                     yield from _listed_documents(listed, src, r.consumed)
                     return
-                why = r.error or _unrecognized(head[:_SNIFF])  # (a gzip file unreadable from its start: why)
-                yield Document(None, b"", src, dead=DeadLetter(why, src, 0, rest, "auto"))
+                yield Document(None, b"", src, dead=DeadLetter(_unrecognized(head[:_SNIFF]), src, 0, rest, "auto"))
                 return
         else:
             fmt = formats.get(fmt_name)
