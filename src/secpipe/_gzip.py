@@ -31,10 +31,23 @@ def decompressobj() -> Any:
     return _impl.decompressobj(16 + 15)
 
 
+_MAGIC = b"\x1f\x8b"  # RFC 1952 2.3.1: ID1 ID2, the first two bytes of every member
+
+
 def gunzip_limited(data: bytes, limit: int) -> bytes:
-    """Inflate gzip (multi-member) without ever holding more than ``limit`` bytes."""
+    """Inflate gzip (multi-member) without ever holding more than ``limit`` bytes. Data that does
+    not begin as a member does (RFC 1952 2.3.1: 1f 8b) is refused as not gzip, and bytes after
+    the last member that are not one as trailing garbage (gzip(1) warns of them, Go's reader refuses
+    them), each said so, not as a corrupt stream."""
     out: list[bytes] = []
+    size = len(data)
     while data:
+        if not data.startswith(_MAGIC) and not _MAGIC.startswith(bytes(data[:2])):  # (a member cut in its magic: truncated)
+            if len(data) == size:
+                msg = "not gzip: the data does not begin with gzip's magic bytes 1f 8b"
+            else:
+                msg = f"trailing garbage: {len(data)} bytes after the gzip data (from byte {size - len(data)}) are not a gzip member"
+            raise ValueError(msg)
         data = inflate_member(decompressobj(), data, limit, out, "gzip")
     return b"".join(out)
 
