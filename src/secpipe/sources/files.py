@@ -21,7 +21,9 @@ Agent's output file, Vector's file sink, Logstash's ``json_lines``) that no form
 read as the wire routes read them (``server.shipped``): each the line or record it wraps, with the
 format that reads it (an auth.log line Authentication, an audit.log line API Activity); a file of
 OTLP JSON log requests (the OpenTelemetry Collector's ``file`` exporter) as ``POST /v1/logs``
-reads them (``server.otlp``).
+reads them (``server.otlp``). A node's container log file (Kubernetes' CRI logging format, every line
+behind the runtime's ``<time> <stdout|stderr> <F|P>`` header) is read as the lines the pod wrote
+(:mod:`secpipe.formats._cri`), where a format recognizes them; else as it is.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import msgspec
 
 from secpipe import formats
 from secpipe._gzip import ERRORS, decompressobj
+from secpipe.formats import _cri
 from secpipe.formats.base import BOM, UNREADABLE, DeadLetter, Format, split_json_records
 
 if TYPE_CHECKING:
@@ -250,6 +253,10 @@ def read_documents(
                 yield from _listed_documents(listed, src, r.consumed)
                 return
             head = rest
+        if fmt_name == "auto" and _cri.is_cri(head):  # a node's container log: the records the pod wrote
+            unwrapped = _cri.Unwrapped(r, head)
+            if formats.detect(unwrapped.head[:_SNIFF]) is not None:  # (else read as it is: syslog takes its lines)
+                r, head = unwrapped, unwrapped.head  # type: ignore[assignment]
         if fmt_name == "auto":
             fmt = formats.detect(head[:_SNIFF])  # a gzip read can return more: the same 64 KiB as a plain file
             if fmt is None and otlp_head(head[:_SNIFF]):
