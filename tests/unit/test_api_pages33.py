@@ -69,3 +69,14 @@ def test_sigmahq_onelogin_rule_fires_on_the_pages_events() -> None:
     page["data"][2]["event_type_id"] = 553  # "Locked via API"
     rs = load_rules([CASES / "onelogin_user_account_locked.yml"])
     assert sigma_rows(rs, orjson.dumps(page)) == [2]
+
+
+def test_okta_event_hook_delivery_is_stored_as_its_events(tmp_path: Path) -> None:
+    # an event hook's request body (Okta's sample): its System Log events, each at its published time
+    hook = CASES / "okta-event-hook.json"
+    dead, rows = ingest_file(hook, tmp_path / "data")
+    assert not dead and [r["time"] for r in rows] == [1522275787777]
+    assert orjson.loads(rows[0]["raw_data"])["uuid"] == "f790999f-fe87-467a-9880-6982a583986c"
+    rs = load_rules([Path(__file__).resolve().parents[1] / "cases" / "sigma_holdout" / "okta_user_account_locked_out.yml"])
+    locked = hook.read_bytes().replace(b'"User login to Okta"', b'"Max sign in attempts exceeded"')
+    assert sigma_rows(rs, locked) == [0] and sigma_rows(rs, hook.read_bytes()) == []

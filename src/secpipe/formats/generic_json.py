@@ -12,9 +12,11 @@ SigmaHQ's rules read here (:meth:`GenericJSON.claim`).
 Accepted framings: one object, a JSON array of objects, NDJSON. A page of an API's answer whose
 records this format claims is read as its records (:func:`_page_items`): the Admin SDK Reports API's
 ``activities.list`` page (``{"kind": "admin#reports#activities", "items": [...]}``; a page without
-``items`` holds no activity) and the OneLogin Events API's (``GET /api/1/events``: ``{"status": {...},
-"pagination": {"before_cursor", "after_cursor", "previous_link", "next_link"}, "data": [...]}``),
-one such page or one a line. Each object -> Base Event:
+``items`` holds no activity), the OneLogin Events API's (``GET /api/1/events``: ``{"status": {...},
+"pagination": {"before_cursor", "after_cursor", "previous_link", "next_link"}, "data": [...]}``) and an
+Okta event hook's delivery (``{"eventType": "com.okta.event_hook", "cloudEventsVersion": "0.1", "data":
+{"events": [...]}}``: System Log events, as the System Log API gives them), one such page or one a line.
+Each object -> Base Event:
 - ``time`` from the first present of ``@timestamp``, ``timestamp``, ``time``, ``eventTime``,
   ``event_time``, ``ts``, ``date``, ``datetime``, ``EventTime``, ``ISODATE``, ``created_at``,
   then the time keys of common security sources: ``TimeCreated`` (Windows events as JSON),
@@ -105,6 +107,7 @@ class _Object(msgspec.Struct):
     id: Any = None  # a Workspace activity's id.time (_activity_time)
     kind: Any = None  # a page of Workspace activities (_is_page)
     pagination: Any = None  # a page of OneLogin events (_is_page)
+    cloudEventsVersion: Any = None  # an Okta event hook's delivery (_is_page)
     Event: Any = None  # an evtx record as JSON: its time is Event.System.TimeCreated (_evtx_time)
     message: Any = None
     msg: Any = None
@@ -206,36 +209,49 @@ def _activity_time(value: Any) -> Any:
 
 #: the ``kind`` of a Reports API ``activities.list`` page
 _WORKSPACE_PAGE = "admin#reports#activities"
+#: the ``eventType`` of an Okta event hook's delivery
+_OKTA_HOOK = "com.okta.event_hook"
 
 
 class _Page(msgspec.Struct):
-    """A page of the Reports API (``items``) or of OneLogin's Events API (``status``, ``data``)."""
+    """A page of the Reports API (``items``), of OneLogin's Events API (``status``, ``data``) or an
+    Okta event hook's delivery (``eventType``, ``data.events``)."""
 
     kind: Any = None
     items: list[msgspec.Raw] | None = None
     status: Any = None
-    data: list[msgspec.Raw] | None = None
+    eventType: Any = None
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _HookData(msgspec.Struct):
+    events: list[msgspec.Raw] | None = None
 
 
 _PAGE = msgspec.json.Decoder(_Page)
+_HOOK_DATA = msgspec.json.Decoder(_HookData)
+_RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 def _is_page(rec: _Object) -> bool:
     """A record that may be a page of records (:func:`_page_items`)."""
-    return rec.kind == _WORKSPACE_PAGE or (rec.pagination.__class__ is dict and (
-        "after_cursor" in rec.pagination or "next_link" in rec.pagination))
+    return rec.kind == _WORKSPACE_PAGE or rec.cloudEventsVersion is not None or (
+        rec.pagination.__class__ is dict and ("after_cursor" in rec.pagination or "next_link" in rec.pagination))
 
 
 def _page_items(raw: bytes) -> list[bytes] | None:
     """The records of a page (module docstring), as compact as the page; None when ``raw`` is no page."""
     try:
         page = _PAGE.decode(raw)
-    except msgspec.DecodeError:  # a "data" that is no list of records: an object, kept whole
+        if page.kind == _WORKSPACE_PAGE:
+            return [bytes(r) for r in page.items or ()]
+        if page.eventType == _OKTA_HOOK:
+            events = _HOOK_DATA.decode(page.data).events
+            return None if events is None else [bytes(r) for r in events]
+        if page.status.__class__ is dict:
+            return [bytes(r) for r in _RAWS.decode(page.data)]
+    except msgspec.DecodeError:  # a "data" that is no list of records (an object): kept whole
         return None
-    if page.kind == _WORKSPACE_PAGE:
-        return [bytes(r) for r in page.items or ()]
-    if page.status.__class__ is dict and page.data is not None:
-        return [bytes(r) for r in page.data]
     return None
 
 
@@ -378,7 +394,8 @@ class GenericJSON(RecordFormat):
             return out
         typed = decode_typed(records.raws, records.locs, _Object, out, "", self.name, "a JSON object")
         recs, raws = typed.recs, typed.raws
-        if any(r.kind == _WORKSPACE_PAGE or r.pagination is not None for r in recs):  # pages: their records mapped with them
+        if any(r.kind == _WORKSPACE_PAGE or r.pagination is not None or r.cloudEventsVersion is not None
+               for r in recs):  # pages: their records mapped with them
             recs, raws = self._open_pages(typed, out)
             parsed = None
         if not recs:
