@@ -5,6 +5,7 @@ mutation, and checked through ``secpipe ingest``'s path as the fuzz checks it (`
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from tests.unit import mutate
@@ -48,3 +49,23 @@ def test_a_lone_surrogate_in_one_of_several_reports_is_mended_in_that_one_alone(
             titles = _titles(got)
             assert len(titles) == 8 and sum(t.endswith("\ufffd") for t in titles) == 1
             assert sorted(t.removesuffix("\ufffd") for t in titles) == want
+
+
+def test_a_zeek_port_past_int32_leaves_its_record_a_base_event_and_the_others_mapped() -> None:
+    # seed 3301 round 12378 (json-keys): Tenzir's export of M57's weird.log (tests/cases/zeek_more, nested
+    # ``id``) with one ``resp_p`` of 1709528767123, which no port is (Zeek's port: 0-65535): the cast to OCSF's
+    # int32 port raised ArrowInvalid out of the Zeek mapping and stopped the ingest
+    path = Path(__file__).resolve().parents[1] / "cases" / "zeek_more" / "tenzir-m57-zeek-more.json"
+    lines = path.read_bytes().splitlines()
+    k = next(i for i, ln in enumerate(lines) if b'"name":"bad_HTTP_request"' in ln)
+    rec = json.loads(lines[k])
+    rec["id"]["resp_p"] = 1709528767123
+    data = b"\n".join([*lines[:k], json.dumps(rec).encode(), *lines[k + 1 :]]) + b"\n"
+    want = mutate.ingest(b"\n".join(lines) + b"\n", "json")
+    for fmt in ("json", "auto"):
+        assert mutate.problems(data, fmt, both_paths=fmt != "auto") == []  # red before: raised ArrowInvalid
+        got = mutate.ingest(data, fmt)
+        classes = Counter(c for b in got.batches for c in b.column("class_uid").to_pylist())
+        before = Counter(c for b in want.batches for c in b.column("class_uid").to_pylist())
+        assert not got.dead and classes.total() == before.total() == len(lines)
+        assert classes - before == {0: 1} and (before - classes).total() == 1  # that record a Base Event, no other

@@ -258,20 +258,46 @@ def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> l
             if not len(typed):
                 continue
         at = np.asarray(rows, np.int64)[np.asarray(ks, np.int64)[ok]]
-        whole = len(at) == len(times_ms)  # every row of the batch (then in order): no take
-        activity, severity, cols = _MAPPERS[log](typed, times_ms if whole else times_ms.take(pa.array(at)))
-        own = cols.pop("_direction", None)
-        if log != "dhcp":  # a log's own columns over the connection's (files.log's endpoints before Zeek 5)
-            conn = _connection(typed, own)
-            if log in _more.OWN_DEVICE:  # the device is the host the log is about, not the sensor
-                del conn["device.hostname"]
-            cols = {**conn, **cols}
-        drop = (("src_endpoint.", "dst_endpoint.") if log in _NO_ENDPOINTS else ()) + (
-            ("connection_info.",) if log in _NO_CONNECTION_INFO else ())
-        for name in [c for c in cols if drop and c.startswith(drop)]:
-            del cols[name]
+        times = times_ms if len(at) == len(times_ms) else times_ms.take(pa.array(at))  # every row (in order): no take
+        try:
+            activity, severity, cols = _columns(log, typed, times)
+        except _UNFIT:  # a value no attribute of the class holds (a port past int32): that record stays a Base Event
+            fits = np.array([_fits(log, typed.slice(i, 1), times.slice(i, 1)) for i in range(len(typed))], bool)
+            if not fits.any():
+                continue
+            typed, times, at = typed.filter(pa.array(fits)), times.filter(pa.array(fits)), at[fits]
+            activity, severity, cols = _columns(log, typed, times)
         out.append(Group(CLASSES[log], at, activity, severity, cols))
     return out
+
+
+#: what a log's mapping raises for a value its class's attributes cannot hold (a number past int32)
+_UNFIT = (pa.ArrowInvalid, OverflowError)
+
+
+def _fits(log: str, typed: pa.StructArray, times: pa.Array) -> bool:
+    """Whether :func:`_columns` maps these records (one, on the path of a batch it refused)."""
+    try:
+        _columns(log, typed, times)
+    except _UNFIT:
+        return False
+    return True
+
+
+def _columns(log: str, typed: pa.StructArray, times: pa.Array) -> tuple[pa.Array | int, int, dict[str, pa.Array]]:
+    """The activity, severity and OCSF columns of one log's typed records (their times ``times``)."""
+    activity, severity, cols = _MAPPERS[log](typed, times)
+    own = cols.pop("_direction", None)
+    if log != "dhcp":  # a log's own columns over the connection's (files.log's endpoints before Zeek 5)
+        conn = _connection(typed, own)
+        if log in _more.OWN_DEVICE:  # the device is the host the log is about, not the sensor
+            del conn["device.hostname"]
+        cols = {**conn, **cols}
+    drop = (("src_endpoint.", "dst_endpoint.") if log in _NO_ENDPOINTS else ()) + (
+        ("connection_info.",) if log in _NO_CONNECTION_INFO else ())
+    for name in [c for c in cols if drop and c.startswith(drop)]:
+        del cols[name]
+    return activity, severity, cols
 
 
 def _log(rec: dict[str, Any]) -> str | None:
