@@ -6,7 +6,11 @@ import itertools
 
 import pyarrow as pa
 
-from secpipe.formats.sbom import _message, _rate, _rated, _Rating, _Source
+from secpipe.formats._sbom_batch import message as _message
+from secpipe.formats._sbom_vulns import Rating as _Rating
+from secpipe.formats._sbom_vulns import Source as _Source
+from secpipe.formats._sbom_vulns import rate as _rate
+from secpipe.formats._sbom_vulns import rated as _rated
 
 
 def _expected(vid: str | None, name: str | None, subject: str | None) -> str:
