@@ -36,8 +36,11 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
   protocol SMTP;
 - ``x509`` -> Network Activity (4001), Other, as the OCSF project's mapping: ``tls.certificate``
   (serial number, subject, issuer, version, validity as ``created_time`` / ``expiration_time``,
-  the ``fingerprint``) and its DNS names as ``tls.sans``. The log names no connection nor TLS
-  version (ssl.log rows name the certificates they saw by ``cert_chain_fps``, this fingerprint);
+  the ``fingerprint``) and its subject alternative names (``san.dns``, ``san.ip``, ``san.uri``,
+  ``san.email``) as ``tls.sans`` typed DNS, IP Address, URI, Email. The log names no connection nor TLS
+  version (ssl.log rows name the certificates they saw by ``cert_chain_fps``, this fingerprint); Corelight's
+  sensor adds the hosts: ``tx`` the one that sent the certificate, ``rx`` the one that got it, so the server
+  is the destination and the client the source (reversed for a ``client_cert``);
 - ``weird`` -> Detection Finding (2004), Create: Zeek's Weird framework reports traffic that breaks
   its protocol or Zeek's expectations (a malformed header, a checksum, an evasion attempt), which
   is what a finding with Zeek's analytic says, as a notice is; the ``name`` as title and analytic,
@@ -116,7 +119,8 @@ FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
     "smtp": [("helo", S), ("mailfrom", S), ("rcptto", L), ("from", S), ("to", L), ("cc", L), ("reply_to", S),
              ("msg_id", S), ("subject", S), ("last_reply", S)],
     "x509": [("fingerprint", S), ("certificate.version", I64), ("certificate.serial", S), ("certificate.subject", S),
-             ("certificate.issuer", S), ("san.dns", L)],
+             ("certificate.issuer", S), ("san.dns", L), ("san.uri", L), ("san.email", L), ("san.ip", L), ("tx", S),
+             ("rx", S), ("client_cert", B)],
     "weird": [("name", S), ("addl", S)],
     "intel": [("seen.indicator", S), ("seen.where", S), ("matched", L), ("sources", L)],
     "tunnel": [("tunnel_type", S), ("action", S)],
@@ -179,8 +183,8 @@ NO_CONNECTION_INFO = frozenset({"x509", "weird", "intel", "ntlm", "smtp", "radiu
                                 "known_hosts", "known_services", "known_certs"})
 #: logs whose ``device`` is the host they are about (an inventory's), not the sensor (``_system_name``)
 OWN_DEVICE = frozenset({"software", "known_hosts", "known_services"})
-#: logs whose class has no endpoints of its own (the evidence's, or none)
-NO_ENDPOINTS = frozenset({"x509", "weird", "intel", "signature", "software", "known_hosts", "known_services"})
+#: logs whose class has no endpoints of its own (the evidence's, or none; x509's are Corelight's tx/rx, not a conn_id)
+NO_ENDPOINTS = frozenset({"weird", "intel", "signature", "software", "known_hosts", "known_services"})
 
 #: the kinds of an SMB share (a tree's ``share_type``, a file action's prefix) -> share_type_id
 _SHARE_TYPES = {"DISK": 1, "FILE": 1, "PIPE": 2, "PRINT": 3}
@@ -276,17 +280,40 @@ def _smtp(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, 
     }  # fmt: skip
 
 
+#: x509.log's subject alternative names (``san.*``: GeneralNames of RFC 5280 4.2.1.6) -> OCSF ``san.type``
+_SAN_TYPES = (("san.dns", "DNS"), ("san.ip", "IP Address"), ("san.uri", "URI"), ("san.email", "Email"))
+
+
+def _sans(s: pa.StructArray) -> pa.Array:
+    """Every subject alternative name of each certificate (DNS names, addresses, URIs, e-mail addresses), typed."""
+    lists = [(field(s, k), kind) for k, kind in _SAN_TYPES]
+    lists = [(v, kind) for v, kind in lists if pc.sum(pc.fill_null(pc.list_value_length(v), 0)).as_py()] or lists[:1]
+    if len(lists) == 1:  # (the common case: DNS names only)
+        dns, kind = lists[0]
+        sans = pa.StructArray.from_arrays([dns.values, const(kind, len(dns.values), S)], names=["name", "type"])
+        return pa.ListArray.from_arrays(dns.offsets, sans, mask=pc.is_null(dns))
+    rows: list[list[dict[str, str]] | None] = [None] * len(s)
+    for values, kind in lists:
+        for i, names in enumerate(values.to_pylist()):
+            if names:
+                rows[i] = (rows[i] or []) + [{"name": n, "type": kind} for n in names]
+    return pa.array(rows, pa.list_(pa.struct([("name", S), ("type", S)])))
+
+
 def _x509(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
-    dns = field(s, "san.dns")
-    sans = pa.StructArray.from_arrays([dns.values, const("DNS", len(dns.values), S)], names=["name", "type"])
+    """x509.log: the certificate and its names; where Corelight's sensor logs who sent it (``tx``) and who got it
+    (``rx``), the server as the destination (a client certificate's sender the source)."""
+    client = pc.fill_null(field(s, "client_cert"), False)
+    tx, rx = field(s, "tx"), field(s, "rx")
     return 99, 1, {
+        "src_endpoint.ip": pc.if_else(client, tx, rx), "dst_endpoint.ip": pc.if_else(client, rx, tx),
         "tls.certificate.serial_number": field(s, "certificate.serial"),
         "tls.certificate.subject": field(s, "certificate.subject"), "tls.certificate.issuer": field(s, "certificate.issuer"),
         "tls.certificate.version": field(s, "certificate.version").cast(S),
         "tls.certificate.created_time": field(s, "certificate.not_valid_before"),
         "tls.certificate.expiration_time": field(s, "certificate.not_valid_after"),
         "tls.certificate.fingerprints": hex_fingerprints(field(s, "fingerprint")),
-        "tls.sans": pa.ListArray.from_arrays(dns.offsets, sans, mask=pc.is_null(dns)),
+        "tls.sans": _sans(s),
     }  # fmt: skip
 
 
