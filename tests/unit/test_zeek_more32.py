@@ -128,23 +128,30 @@ def test_x509_keeps_the_certificate_serial_validity_and_names() -> None:
         ("0FD9082ED1DED61FFBDAD4088EEDD543", 1654898399000)]
 
 
-def test_weird_and_intel_are_detection_findings_with_their_evidence() -> None:
+def test_noticed_weird_and_intel_are_detection_findings_with_their_evidence() -> None:
     rows = _case("elastic-zeek-logs.json")
-    weird = _one(rows, name="dns_unmatched_reply")
+    # a weird Zeek only logged (notice false: Weird::actions' ACTION_LOG): what it saw of a connection
+    logged = _one(rows, name="dns_unmatched_reply")
+    assert (logged["class_uid"], logged["activity_id"], logged["activity_name"], logged["severity_id"]) == (
+        4001, 99, "dns_unmatched_reply", 1)
+    assert (logged["src_endpoint"]["ip"], logged["dst_endpoint"]["port"]) == ("192.168.1.1", 53)
+    alone = _one(rows, name="non_ip_packet_in_ethernet")  # a weird of no connection
+    assert (alone["class_uid"], alone["src_endpoint"]) == (4001, None)
+    # the same row as Zeek writes it where its action raised a notice too (notice T: weird.zeek's ACTION_NOTICE*)
+    noticed = json.loads(logged["unmapped"]) | {"notice": True}
+    (weird,) = _rows(msgspec.json.encode(noticed))
     assert (weird["class_uid"], weird["activity_name"], weird["severity_id"]) == (2004, "Create", 0)
     assert (weird["finding_info"]["title"], weird["finding_info"]["analytic"]["name"]) == ("dns_unmatched_reply",) * 2
     assert weird["finding_info"]["uid"] == weird["metadata"]["uid"]
     (ev,) = weird["evidences"]
     assert (ev["src_endpoint"]["ip"], ev["dst_endpoint"]["port"]) == ("192.168.1.1", 53)
-    alone = _one(rows, name="non_ip_packet_in_ethernet")  # a weird of no connection
-    assert (alone["class_uid"], alone["evidences"]) == (2004, None)
     intel = _one(rows, **{"seen.indicator": "eve@malcorp.com"})
     info = intel["finding_info"]
     assert (info["title"], info["desc"], info["types"], info["data_sources"]) == (
         "eve@malcorp.com", "Conn::IN_RESP", ["Intel::EMAIL"], ["ETPRO Rep: AbusedTLD Score: 127"])
     assert intel["evidences"][0]["dst_endpoint"]["ip"] == "89.160.20.156"
     vast = _one(_case("tenzir-m57-zeek-more.json"), name="bad_HTTP_request")
-    assert (vast["class_uid"], vast["evidences"][0]["src_endpoint"]["ip"]) == (2004, "87.251.64.137")
+    assert (vast["class_uid"], vast["src_endpoint"]["ip"]) == (4001, "87.251.64.137")  # nested "id": {...}, logged
 
 
 def test_tunnel_ntp_and_radius_rows_are_their_classes() -> None:
@@ -279,7 +286,7 @@ def test_a_log_of_another_shape_or_type_stays_a_base_event() -> None:
     weirds = [r for r in recs if "peer" in r]
     weirds[0]["name"] = 7
     rows = _rows(b"\n".join(msgspec.json.encode(r) for r in weirds))
-    assert sorted((r["class_uid"], json.loads(r["unmapped"])["peer"]) for r in rows) == [(0, "worker-6"), (2004, "ens3f1-4")]
+    assert sorted((r["class_uid"], json.loads(r["unmapped"])["peer"]) for r in rows) == [(0, "worker-6"), (4001, "ens3f1-4")]
 
 
 def test_stored_events_conform_to_their_classes() -> None:

@@ -241,6 +241,8 @@ def groups(records: Sequence[Any], rows: Sequence[int], times_ms: pa.Array) -> l
             if log is not None:
                 each.setdefault(log, []).append(k)
         by_log.update(each)
+    if "weird" in by_log:  # a weird Zeek raised a notice of is a finding, the others Network Activity
+        by_log.update(_more.weird_logs(records, by_log.pop("weird")))
     out = []
     for log, ks in by_log.items():
         typed, ok = _typed(log, records if len(ks) == len(records) else [records[k] for k in ks])

@@ -41,11 +41,15 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
   version (ssl.log rows name the certificates they saw by ``cert_chain_fps``, this fingerprint); Corelight's
   sensor adds the hosts: ``tx`` the one that sent the certificate, ``rx`` the one that got it, so the server
   is the destination and the client the source (reversed for a ``client_cert``);
-- ``weird`` -> Detection Finding (2004), Create: Zeek's Weird framework reports traffic that breaks
-  its protocol or Zeek's expectations (a malformed header, a checksum, an evasion attempt), which
-  is what a finding with Zeek's analytic says, as a notice is; the ``name`` as title and analytic,
-  ``addl`` as description, the connection's addresses as the evidence's endpoints. Not Network
-  Activity: a weird row is no connection (many have none), it is what Zeek found about one;
+- ``weird``: Zeek's Weird framework logs traffic that breaks its protocol or Zeek's expectations (a
+  malformed header, a bad checksum, data after a reset, an evasion attempt); by its ``Weird::actions``
+  (base/frameworks/notice/weird.zeek) most are only logged, a few also raised as a notice
+  (``Weird::Activity``: "notice-worthy weird activity", FIN_storm, SYN_after_partial, a site's own), which
+  the row's ``notice`` says. A noticed weird -> Detection Finding (2004), Create, as a notice is: the
+  ``name`` as title and analytic, ``addl`` as description, the connection's addresses as the evidence's
+  endpoints. The others -> Network Activity (4001), Other: what Zeek saw of a connection (its endpoints
+  and uid; many have none), the weird's name as ``activity_name``, ``addl`` as ``status_detail``, the
+  analyzer (``source``) as ``app_protocol_name``;
 - ``intel`` -> Detection Finding (2004), Create: the indicator seen (``seen.indicator``) as title,
   where it was seen (``seen.where``) as description, the intel types it matched (``matched``) as
   ``finding_info.types``, the feeds it came from (``sources``) as ``data_sources``, the connection's
@@ -75,10 +79,13 @@ OCSF 1.8.0; the fields are Zeek's (docs.zeek.org, ``scripts/base/protocols/*/mai
   conn.log's ``service`` names it) as ``app_protocol_name``: a row stays searchable by its endpoints and
   connection, its fields in ``unmapped``.
 
-Severity: weird, intel and signature rows say none (Unknown, 0, as notice); the others Informational.
+Severity: noticed weird, intel and signature rows say none (Unknown, 0, as notice); the others Informational.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -121,7 +128,7 @@ FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
     "x509": [("fingerprint", S), ("certificate.version", I64), ("certificate.serial", S), ("certificate.subject", S),
              ("certificate.issuer", S), ("san.dns", L), ("san.uri", L), ("san.email", L), ("san.ip", L), ("tx", S),
              ("rx", S), ("client_cert", B)],
-    "weird": [("name", S), ("addl", S)],
+    "weird": [("name", S), ("addl", S), ("source", S)],
     "intel": [("seen.indicator", S), ("seen.where", S), ("matched", L), ("sources", L)],
     "tunnel": [("tunnel_type", S), ("action", S)],
     "ntp": [("version", I64), ("mode", I64), ("stratum", I64), ("precision", F64), ("root_delay", F64),
@@ -144,13 +151,15 @@ FIELDS: dict[str, list[tuple[str, pa.DataType]]] = {
 APPS = {"snmp": "snmp", "sip": "sip", "mysql": "mysql", "socks": "socks", "irc": "irc", "ldap": "ldap",
         "ldap_search": "ldap", "quic": "quic", "rfb": "rfb", "modbus": "modbus", "dnp3": "dnp3"}
 FIELDS.update(dict.fromkeys(APPS, []))
+FIELDS["weird_activity"] = FIELDS["weird"]  # weird.log's rows Zeek raised no notice for (:func:`weird_logs`)
 #: log -> its fields of Zeek's ``time`` type other than ``ts``, read as ``ts`` is (epoch seconds, or the ISO-8601
 #: text of a writer with ``JSON::TS_ISO8601``, Corelight's) into ms since the epoch
 TIMES = {"x509": ("certificate.not_valid_before", "certificate.not_valid_after"),
          "smb_files": ("times.modified", "times.accessed", "times.created")}
 CLASSES = {"smb_files": "smb_activity", "smb_mapping": "smb_activity", "dce_rpc": "network_activity",
            "files": "network_file_activity", "ntlm": "authentication", "smtp": "email_activity",
-           "x509": "network_activity", "weird": "detection_finding", "intel": "detection_finding",
+           "x509": "network_activity", "weird": "detection_finding", "weird_activity": "network_activity",
+           "intel": "detection_finding",
            "tunnel": "tunnel_activity", "ntp": "ntp_activity", "radius": "authentication",
            "signature": "detection_finding", "smb_cmd": "smb_activity", "software": "software_info",
            "known_hosts": "inventory_info", "known_services": "inventory_info", "known_certs": "network_activity",
@@ -175,7 +184,7 @@ KEYS = (("sip", ("call_id", "seq")), ("sip", ("call_id", "request_from")), ("snm
         ("tunnel", ("tunnel_type", "action")), ("ntp", ("stratum", "ref_id")), ("ntp", ("mode", "stratum", "poll")),
         ("radius", ("username", "result")))  # fmt: skip
 #: logs whose rows need not name a connection (their own addresses, or none: x509)
-UNCONNECTED = frozenset({"files", "x509", "weird", "intel", "signature", "software", "known_hosts", "known_services",
+UNCONNECTED = frozenset({"files", "x509", "weird", "weird_activity", "intel", "signature", "software", "known_hosts", "known_services",
                          "known_certs"})
 #: logs whose class has no connection_info (Authentication, Email Activity; Detection Finding: the connection is the
 #: evidence's; x509: none)
@@ -334,6 +343,27 @@ def _weird(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str,
                   "evidences": _evidence(s)}
 
 
+def _weird_activity(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
+    """A weird Zeek only logged: Network Activity, Other, the weird's name as the activity's (OCSF: an Other
+    activity's name is the source's), ``addl`` as the status detail, the analyzer that saw it (``source``) as
+    ``app_protocol_name``; its connection's endpoints and uid as any connection's."""
+    return 99, 1, {"activity_name": field(s, "name"), "status_detail": field(s, "addl"),
+                   "app_protocol_name": field(s, "source")}
+
+
+def weird_logs(records: Sequence[Any], ks: Sequence[int]) -> dict[str, list[int]]:
+    """weird.log's rows (``ks`` of ``records``) by what Zeek made of them: ``weird`` (a Detection Finding) where
+    the row says Zeek also raised a notice of it (``notice`` true: its ``Weird::actions`` entry is one of the
+    ``ACTION_NOTICE*`` actions, base/frameworks/notice/weird.zeek: "notice-worthy weird activity"),
+    ``weird_activity`` (Network Activity) for the rest, ``ACTION_LOG*`` weirds: protocol oddities and
+    malformed or unexpected traffic logged for the record, no alert by Zeek's own judgement."""
+    out: dict[str, list[int]] = {}
+    for k in ks:
+        flag = records[k].get("notice") if type(records[k]) is dict else None
+        out.setdefault("weird" if flag is True or flag == "T" else "weird_activity", []).append(k)
+    return out
+
+
 def _intel(s: pa.StructArray, times: pa.Array) -> tuple[pa.Array, int, dict[str, pa.Array]]:
     return 1, 0, {
         "finding_info.title": field(s, "seen.indicator"), "finding_info.desc": field(s, "seen.where"),
@@ -473,7 +503,8 @@ def _app(protocol: str) -> Mapper:
 
 
 MAPPERS: dict[str, Mapper] = {"smb_files": _smb_files, "smb_mapping": _smb_mapping, "dce_rpc": _dce_rpc, "files": _files,
-                              "ntlm": _ntlm, "smtp": _smtp, "x509": _x509, "weird": _weird, "intel": _intel,
+                              "ntlm": _ntlm, "smtp": _smtp, "x509": _x509, "weird": _weird,
+                              "weird_activity": _weird_activity, "intel": _intel,
                               "tunnel": _tunnel, "ntp": _ntp, "radius": _radius, "signature": _signature,
                               "smb_cmd": _smb_cmd, "software": _software, "known_hosts": _known,
                               "known_services": _known, "known_certs": _known_certs, "dpd": _violation("analyzer"),
