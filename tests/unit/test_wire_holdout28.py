@@ -127,7 +127,7 @@ def test_otlp_json_encoding_as_the_spec_examples_write_it() -> None:
 def test_otlp_answers() -> None:
     from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 
-    from secpipe.server.otlp import _answer, _status
+    from secpipe.server.otlp import _answer, status
 
     assert json.loads(_answer([None, "bad", "worse"], proto=False).body) == {
         "partialSuccess": {"rejectedLogRecords": "2", "errorMessage": "bad"}}
@@ -135,7 +135,7 @@ def test_otlp_answers() -> None:
     assert (resp.partial_success.rejected_log_records, resp.partial_success.error_message) == (1, "bad")
     assert _answer([None], proto=True).body == b""
     # google.rpc.Status {code: 8, message: "too big"} as protoc encodes it
-    assert bytes(_status(413, "too big", proto=True).body) == b"\x08\x08\x12\x07too big"
+    assert bytes(status(413, "too big", proto=True).body) == b"\x08\x08\x12\x07too big"
 
 
 def test_tailed_filebeat_output_file(tmp_path: Path) -> None:

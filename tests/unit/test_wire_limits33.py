@@ -10,6 +10,10 @@ bodies) on every ingest endpoint; each answer is checked here in-process (httpx'
   400 "Invalid HTTP request received" and dead-lettered as "the client closed the connection": the client did not,
   the server did. Now the answer names what httptools found (RFC 9112 7.1's chunk-size) and the dead letter says
   the same. A real uvicorn server in a thread here (the protocol is not in the ASGI app).
+- Those answers of the server's own (400 unparsable, 408 headers too slow, 431 headers too big, 501 a transfer
+  coding) took the shape of Splunk's and Elasticsearch's paths only: Firehose's endpoint (the HTTP endpoint
+  delivery spec: ``{"requestId", "timestamp", "errorMessage"}``) and OTLP/HTTP's ``/v1/logs`` (a
+  ``google.rpc.Status``, protobuf unless the request is JSON) got ``{"error"}``.
 """
 
 from __future__ import annotations
@@ -113,3 +117,25 @@ def test_a_broken_chunk_is_dead_lettered_with_the_parsers_reason(server: tuple[i
     while not (dead := _dead(data)) and time.monotonic() < deadline:  # the endpoint's task ends after the answer
         time.sleep(0.05)
     assert [r for r, _ in dead] == [f"{why}, after 5 bytes of the body: nothing was stored"]
+
+
+def test_the_servers_own_answers_take_firehoses_and_otlps_shapes(server: tuple[int, str, Path]) -> None:
+    port, token, _data = server
+    broken = b"Transfer-Encoding: chunked\r\n\r\nzz\r\n"
+
+    def refused(path: str, headers: str) -> tuple[bytes, bytes]:
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n{headers}".encode()
+        status, _, body = _exchange(port, head + broken).partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 400 "), status
+        return status.lower(), body
+
+    why = "Invalid character in chunk size: the request is not valid HTTP/1.1 (RFC 9112)"
+    status, body = refused("/v1/firehose", "X-Amz-Firehose-Request-Id: ed4acda5-034f-9f42-bba1-f29aea6d7d8f\r\n")
+    answer = json.loads(body)
+    assert answer.pop("timestamp") > 1.7e12 and b"content-type: application/json" in status
+    assert answer == {"requestId": "ed4acda5-034f-9f42-bba1-f29aea6d7d8f", "errorMessage": why}
+    status, body = refused("/v1/logs", "Content-Type: application/json\r\n")
+    assert json.loads(body) == {"code": 3, "message": why}  # google.rpc.Code INVALID_ARGUMENT
+    status, body = refused("/v1/logs", "Content-Type: application/x-protobuf\r\n")
+    assert b"content-type: application/x-protobuf" in status
+    assert body == b"\x08\x03\x12" + bytes([len(why)]) + why.encode()  # Status{code: 3, message} as protoc writes it

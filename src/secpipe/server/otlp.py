@@ -394,7 +394,7 @@ def _store(ctx: AppContext, source: str, records: list[dict[str, Any]], docs: li
     return accept_docs(ctx, source, names, docs, contexts=True)
 
 
-def _status(code: int, message: str, proto: bool, headers: dict[str, str] | None = None) -> Response:
+def status(code: int, message: str, proto: bool, headers: dict[str, str] | None = None) -> Response:
     """A failure as the spec answers it: a ``google.rpc.Status`` in the request's encoding."""
     grpc = _CODES.get(code, 2)  # 2: UNKNOWN
     if proto:  # field 1 code (varint), field 2 message (bytes)
@@ -440,9 +440,9 @@ def routes(ctx: AppContext) -> list[Route]:
                 raise HTTPError(415, f"unsupported Content-Type {kind!r}: send {PROTOBUF} or {JSON}")
             return await _export(request, f"otlp:{info.source or info.name}", proto)
         except HTTPError as exc:
-            return _status(exc.status, str(exc), proto, exc.headers)
+            return status(exc.status, str(exc), proto, exc.headers)
         except STORE_ERRORS as exc:  # disk full, I/O error: nothing was kept, the exporter retries
-            return _status(503, store_failed(exc), proto, {"Retry-After": "5"})
+            return status(503, store_failed(exc), proto, {"Retry-After": "5"})
 
     async def _export(request: Request, source: str, proto: bool) -> Response:
         body = await read_body_limited(ctx, request, source, "auto", json_body=not proto)

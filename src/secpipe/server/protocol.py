@@ -24,11 +24,13 @@ A request refused while its endpoint is still reading the body (a broken chunk) 
 (:data:`secpipe.server.http.REFUSED` in its scope): the endpoint dead-letters what it read with
 that reason, not as a client that went away.
 
-The answers are JSON with ``Connection: close`` (uvicorn's own 400 to a request httptools
-cannot parse too, which was text/plain), in the shape of the protocol whose path the request
-line named, when it got that far (no route has run yet, so the path is all there is): Splunk's
-``{"text", "code"}`` under ``/services/collector``, Elasticsearch's error object on ``/`` and on
-paths with a ``/_`` segment (every ES API: ``/_bulk``, ``/{index}/_doc``...), else ``{"error"}``.
+The answers come with ``Connection: close`` (uvicorn's own 400 to a request httptools cannot
+parse too, which was text/plain), in the shape of the protocol whose path the request
+line named, when it got that far (no route has run yet, so the path and the headers read are all
+there is): Splunk's ``{"text", "code"}`` under ``/services/collector``, OTLP's ``google.rpc.Status``
+on ``/v1/logs`` (protobuf unless the request said JSON), Firehose's ``{"requestId", "timestamp",
+"errorMessage"}`` under ``/v1/firehose``, Elasticsearch's error object on ``/`` and on paths with
+a ``/_`` segment (every ES API: ``/_bulk``, ``/{index}/_doc``...), else ``{"error"}``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import httptools
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
+from secpipe.server import firehose, otlp
 from secpipe.server.es_bulk import es_error
 from secpipe.server.http import REFUSED
 
@@ -51,14 +54,25 @@ MAX_HEADER_BYTES = 64 << 10
 _log = logging.getLogger("secpipe.server")
 
 
-def _shaped(url: bytes, status: int, message: str) -> tuple[dict[str, Any], str]:
-    """The error body for a request to ``url`` (as far as it was read), and extra header lines."""
+def _shaped(url: bytes, headers: list[tuple[bytes, bytes]], status: int, message: str) -> tuple[bytes, str, str]:
+    """The error body for a request to ``url`` with ``headers`` (as far as they were read), its
+    content type, and extra header lines."""
     path = url.split(b"?", 1)[0]
     if path == b"/services/collector" or path.startswith(b"/services/collector/"):
-        return {"text": message, "code": 6}, ""  # as hec.py answers its own limits
+        return orjson.dumps({"text": message, "code": 6}), _JSON, ""  # as hec.py answers its own limits
+    if path == b"/v1/logs":  # a google.rpc.Status in the request's encoding, as otlp.py answers
+        kind = next((v for n, v in headers if n == b"content-type"), b"").split(b";")[0].strip().lower()
+        answer = otlp.status(status, message, proto=kind != _JSON.encode())
+        return bytes(answer.body), answer.media_type or _JSON, ""
+    if path == b"/v1/firehose" or path.startswith(b"/v1/firehose/"):  # the endpoint's {requestId, timestamp, errorMessage}
+        request_id = next((v for n, v in headers if n == b"x-amz-firehose-request-id"), b"")
+        return bytes(firehose.answer(request_id.decode("latin-1"), status, message).body), _JSON, ""
     if path == b"/" or b"/_" in path:
-        return es_error(status, message), "x-elastic-product: Elasticsearch\r\n"
-    return {"error": message}, ""
+        return orjson.dumps(es_error(status, message)), _JSON, "x-elastic-product: Elasticsearch\r\n"
+    return orjson.dumps({"error": message}), _JSON, ""
+
+
+_JSON = "application/json"
 
 
 class _Cycle(RequestResponseCycle):
@@ -105,9 +119,9 @@ class GuardedHttpTools(HttpToolsProtocol):
             self.cycle.scope[REFUSED] = message  # type: ignore[literal-required]  # its endpoint reads the body
         client = "%s:%d" % self.client if self.client else "?"  # noqa: UP031
         _log.warning("HTTP connection from %s closed: %s", client, message)
-        shaped, extra = _shaped(bytes(getattr(self, "url", b"") or b""), status, message)
-        body = orjson.dumps(shaped)
-        head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n{extra}"
+        body, kind, extra = _shaped(bytes(getattr(self, "url", b"") or b""), getattr(self, "headers", None) or [],
+                                    status, message)
+        head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: {kind}\r\n{extra}"
                 f"content-length: {len(body)}\r\nconnection: close\r\n\r\n")  # fmt: skip
         self.transport.write(head.encode() + body)
         self.transport.close()
