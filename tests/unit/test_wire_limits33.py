@@ -14,6 +14,8 @@ bodies) on every ingest endpoint; each answer is checked here in-process (httpx'
   coding) took the shape of Splunk's and Elasticsearch's paths only: Firehose's endpoint (the HTTP endpoint
   delivery spec: ``{"requestId", "timestamp", "errorMessage"}``) and OTLP/HTTP's ``/v1/logs`` (a
   ``google.rpc.Status``, protobuf unless the request is JSON) got ``{"error"}``.
+- A raw snappy block whose length preamble (a varint of at most 32 bits, snappy's format_description.txt) runs
+  on past 5 bytes was refused as "without a length preamble".
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import uvicorn
 from secpipe.runtime.service import Service
 from secpipe.server.app import create_app
 from secpipe.server.auth import TokenStore
-from secpipe.server.http import AppContext, Limits
+from secpipe.server.http import AppContext, Limits, unsnappy_limited
 from secpipe.server.protocol import guarded_protocol
 from secpipe.store.query import run
 
@@ -139,3 +141,10 @@ def test_the_servers_own_answers_take_firehoses_and_otlps_shapes(server: tuple[i
     status, body = refused("/v1/logs", "Content-Type: application/x-protobuf\r\n")
     assert b"content-type: application/x-protobuf" in status
     assert body == b"\x08\x03\x12" + bytes([len(why)]) + why.encode()  # Status{code: 3, message} as protoc writes it
+
+
+def test_a_snappy_length_preamble_past_32_bits_is_said_so() -> None:
+    with pytest.raises(ValueError, match=r"^snappy block's length preamble runs past 5 bytes \(more than 32 bits\)$"):
+        unsnappy_limited(b"\x80\x80\x80\x80\x80\x80\x01" + b"\0" * 8, 1 << 20)  # 2^42: a 7-byte varint
+    with pytest.raises(ValueError, match="^snappy block without a length preamble$"):
+        unsnappy_limited(b"\x80\x80", 1 << 20)  # cut inside it

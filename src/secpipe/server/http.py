@@ -331,8 +331,9 @@ def _snappy_size(data: bytes) -> int:
     """The uncompressed size a raw snappy block's varint preamble says."""
     size, shift, i = 0, 0, 0
     while True:
-        if i >= min(len(data), 5):
-            msg = "snappy block without a length preamble"
+        if i >= min(len(data), 5):  # format_description.txt: a varint of at most 32 bits
+            msg = ("snappy block's length preamble runs past 5 bytes (more than 32 bits)" if i == 5 else
+                   "snappy block without a length preamble")
             raise ValueError(msg)
         b = data[i]
         size |= (b & 0x7F) << shift
