@@ -26,7 +26,9 @@ two results of a run share gets ``|file:line:column``, then ``#<occurrence>``) a
 ``finding_info.tags``; rule ``properties.tags`` -> ``finding_info.types``; CVE-looking rule ids
 (Trivy SARIF; an id beginning with one, as Grype's ``<CVE id>-<package>`` and Checkov's
 ``<CVE id>_<package>@<version>``: that id) ->
-``vulnerabilities[0].cve.uid``, a GHSA id the same way -> ``advisory`` (its CWE in ``related_cwes``); a rule's CWE (see :mod:`._sarif_ids`) -> ``cwe`` (``cve.cwe``
+``vulnerabilities[0].cve.uid``, a GHSA id the same way -> ``advisory`` (its CWE in ``related_cwes``); a rule
+whose id names neither but one of whose tags is a CVE id (govulncheck: GO- rules tagged with their CVE aliases)
+-> that CVE, the rule's id in ``related_vulnerabilities``; a rule's CWE (see :mod:`._sarif_ids`) -> ``cwe`` (``cve.cwe``
 beside a CVE); a result with neither a CVE nor a CWE -> ``advisory`` (uid the rule id, title its short
 description, ``src_url`` its ``helpUri``): OCSF 1.8.0 wants just one of advisory, cve, cwe per
 vulnerability, and the rule is what such a finding answers to. A result naming no rule, CVE or
@@ -664,6 +666,7 @@ class Sarif(ReportFormat):
                                          "related_cwes": singleton_list(nest({"uid": on_adv, "caption": cwe_cap}), on_adv.is_valid())}),
                                    adv),  # fmt: skip
             "references": per["references"].take(take),
+            "related_vulnerabilities": per["related"].take(take),
             "affected_code": singleton_list(code, has_file),
         })  # fmt: skip
         message = _messages(run, msgs, group, rules)
@@ -954,6 +957,7 @@ def _per_rule(run: _RunCtx, rules: list[tuple[_Rule, str | None]]) -> dict[str, 
     rs = [r for r, _ in rules]
     cwes = [run.cwe.of_rule(ru.relationships, ru.properties) for ru in rs]
     rids = [rid for _, rid in rules]
+    tagged = [None if rid and _CVE.match(rid) else _tagged_cve(ru.properties) for rid, ru in zip(rids, rs, strict=True)]
     return {
         "rid": strs(rids),
         "level": strs([ru.defaultConfiguration.level if ru.defaultConfiguration else None for ru in rs]),
@@ -964,11 +968,22 @@ def _per_rule(run: _RunCtx, rules: list[tuple[_Rule, str | None]]) -> dict[str, 
         "name": strs([ru.name for ru in rs]),
         "url": strs([ru.helpUri for ru in rs]),
         "references": str_lists([[ru.helpUri] if ru.helpUri else None for ru in rs]),
-        "cve": strs([m.group(1) if rid and (m := _CVE.match(rid)) else None for rid in rids]),
+        "cve": strs([m.group(1) if rid and (m := _CVE.match(rid)) else tagged for rid, tagged in zip(rids, tagged, strict=True)]),
+        # the rule's own id beside the CVE a tag named (govulncheck's GO- id)
+        "related": str_lists([[rid] if t and rid else None for rid, t in zip(rids, tagged, strict=True)]),
         "types": pa.array([_tags(ru.properties) for ru in rs], pa.list_(S)),
         "cwe": strs([c[0] if c else None for c in cwes]),
         "cwe_caption": strs([c[1] if c else None for c in cwes]),
     }
+
+
+#: a tag that is a CVE id, whole (govulncheck tags each of its rules, named by their GO- id, with the CVE aliases)
+_CVE_TAG = re.compile(r"^CVE-\d{4}-\d{4,}$", re.IGNORECASE)
+
+
+def _tagged_cve(properties: dict[str, Any] | None) -> str | None:
+    """The first tag of a rule's property bag that is a CVE id (for a rule whose id names none), else None."""
+    return next((t for t in _tags(properties) or () if _CVE_TAG.match(t)), None)
 
 
 def _tags(properties: dict[str, Any] | None) -> list[str] | None:
