@@ -47,3 +47,17 @@ def test_other_cef_stays_a_cef_event_beside_falco_alerts() -> None:
     rows = _rows(CASE.read_bytes() + other + b"\n" + broken + b"\n")
     assert sorted(r["class_uid"] for r in rows) == [0, 0, 2004, 2004]
     assert {r["metadata"]["product"]["name"] for r in rows if r["class_uid"] == 0} == {"Elasticpot", "Falco"}
+
+
+def test_falco_json_alerts_in_syslog_messages_are_falco_findings() -> None:
+    # Falco's syslog_output with json_output as a syslog server received it (Elastic's sample, tests/cases/holdout):
+    # what the syslog listener gets; a file of it is detected as falco, the same lines reach syslog over the wire
+    data = (CASE.parents[1] / "holdout" / "elastic-falco-syslog-sample.log").read_bytes()
+    other = b'<14>Aug  7 13:49:20 host app[1]: {"rule": 5, "level": "x"}\n'  # JSON, but no Falco alert
+    rows = _rows(data + other)
+    falco = [r for r in rows if r["class_uid"] == 2004]
+    assert [(r["finding_info"]["title"], r["severity"]) for r in falco][:1] == [("Run shell untrusted", "Low")]
+    assert len(falco) == 2 and falco[0]["metadata"]["product"]["name"] == "Falco"
+    assert falco[0]["evidences"][0]["container"]["uid"] == "2ae6a7f15b6e"
+    assert falco[0]["raw_data"] == data.decode().splitlines()[0]
+    assert [r["class_uid"] for r in rows if r not in falco] == [0]

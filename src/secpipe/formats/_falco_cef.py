@@ -1,4 +1,8 @@
-"""Falcosidekick's CEF output of a Falco alert (its syslog output with ``format: cef``), read as the alert.
+"""Falco alerts in syslog messages, read as the alerts: the JSON alert (Falco's ``syslog_output`` with
+``json_output``, Falcosidekick's syslog output in its default ``json`` format) and Falcosidekick's CEF output.
+
+A MSG that is a JSON object with Falco's alert keys (a ``rule`` string with a ``priority`` or an ``output``, what
+:mod:`.falco` requires) is the alert itself, mapped as a file of Falco's JSON lines is.
 
 Falcosidekick (``outputs/syslog.go``, ``SyslogPost``) writes each alert it forwards as one syslog message
 (Go's ``log/syslog``: ``<PRI>RFC3339-time host tag[pid]: MSG``) whose MSG is::
@@ -25,11 +29,13 @@ the alert's ``hostname``, else the syslog header's.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import msgspec
 import pyarrow as pa
 
 from secpipe import _compute as pc
+from secpipe.formats import _fast
 from secpipe.formats.base import DeadLetter, Decoded
 
 S = pa.string()
@@ -86,7 +92,7 @@ def _alert(m: re.Match[str], host: str | None) -> bytes:
 
 
 def take(fields: dict[str, pa.Array], out: Decoded) -> dict[str, pa.Array] | None:
-    """Map the Falcosidekick CEF alerts among a syslog batch's lines (``fields``: its columns, ``msg``,
+    """Map the Falco alerts (JSON, Falcosidekick CEF) among a syslog batch's lines (``fields``: its columns, ``msg``,
     ``text``, ``host`` read) into ``out``; the columns of the other lines, None where none is left. A batch
     without such a MSG pays one prefix test of the column."""
     found = _alerts(fields["msg"], fields["text"], fields["host"])
@@ -99,10 +105,36 @@ def take(fields: dict[str, pa.Array], out: Decoded) -> dict[str, pa.Array] | Non
     return {k: v.filter(rest) for k, v in fields.items()} if pc.any(rest).as_py() else None
 
 
+class _Probe(msgspec.Struct, gc=False):
+    """The keys that make a JSON object a Falco alert (``falco.Falco.is_valid``)."""
+
+    rule: Any = None
+    priority: Any = None
+    output: Any = None
+
+
+_PROBE = msgspec.json.Decoder(_Probe)
+
+
+def _json_alert(text: str) -> bytes | None:
+    """A MSG that is Falco's JSON alert, as its bytes; None for any other JSON (or none)."""
+    try:
+        p = _PROBE.decode(text)
+    except msgspec.DecodeError:
+        return None
+    ok = isinstance(p.rule, str) and p.rule and (isinstance(p.priority, str) or isinstance(p.output, str))
+    return text.encode() if ok else None
+
+
 def _alerts(msg: pa.Array, text: pa.Array, host: pa.Array) -> tuple[pa.Array, list[pa.RecordBatch], list[DeadLetter]] | None:
-    """(the lines that are Falcosidekick CEF alerts, their Falco batches, dead letters) of a syslog batch's
-    MSG column, or None where no MSG is one."""
-    cand = pc.fill_null(pc.starts_with(msg, _PREFIX), False)
+    """(the lines that are Falco alerts, their Falco batches, dead letters) of a syslog batch's MSG column,
+    or None where no MSG is one."""
+    data = msg.buffers()[2]
+    if data is None or not _fast.contains_any(data, (b"Falco", b'"rule"')):  # (one SIMD search a batch)
+        return None
+    cef = pc.fill_null(pc.starts_with(msg, _PREFIX), False)
+    js = pc.fill_null(pc.and_(pc.starts_with(msg, "{"), pc.match_substring(msg, '"rule"')), False)
+    cand = pc.or_(cef, js)
     if not pc.any(cand).as_py():
         return None
     from secpipe.formats.falco import Falco  # (falco imports the finding helpers: only where an alert came)
@@ -113,16 +145,19 @@ def _alerts(msg: pa.Array, text: pa.Array, host: pa.Array) -> tuple[pa.Array, li
     lines: dict[str, str] = {}
     for i, m_text, line, h in zip(idx.to_pylist(), msg.take(idx).to_pylist(), text.take(idx).to_pylist(),
                                   host.take(idx).to_pylist(), strict=True):  # fmt: skip
-        m = _LINE.match(m_text)
-        if m is None:  # another shape: the CEF event syslog reads
+        if m_text[:1] == "{":
+            doc = _json_alert(m_text.rstrip())
+        else:
+            m = _LINE.match(m_text)
+            doc = None if m is None else _alert(m, h)
+        if doc is None:  # another shape: the event syslog reads
             continue
-        doc = _alert(m, h)
         hit[i] = True
         docs.append(doc)
         lines[doc.decode()] = line
     if not docs:
         return None
-    dec = Falco().decode(b"\n".join(docs), "syslog: Falcosidekick CEF")
+    dec = Falco().decode(b"\n".join(docs), "syslog: Falco alerts")
     for dl in dec.dead:  # (an alert Falco's mapping refuses: its line, as it came)
         dl.raw = lines.get(dl.raw.decode(), dl.raw.decode()).encode()
     batches = []
