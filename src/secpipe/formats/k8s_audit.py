@@ -81,7 +81,7 @@ import pyarrow as pa
 
 from secpipe import _compute as pc
 from secpipe._arrays import json_object
-from secpipe.formats import _cloud_audit, _cwlogs, _fast, _k8s_events
+from secpipe.formats import _cloud_audit, _cwlogs, _fast, _k8s_events, _pubsub
 from secpipe.formats._findings import paused_gc
 from secpipe.formats.base import (
     DeadLetter,
@@ -366,6 +366,8 @@ class K8sAudit(RecordFormat):
                 or b'"createdDateTime"' in h and b'"userPrincipalName"' in h and b'"appId"' in h
                 or b'"activityDateTime"' in h and b'"initiatedBy"' in h and b'"targetResources"' in h):
             return 80  # other services' Cloud Audit Logs, Azure Monitor records, Entra ID logs: _cloud_audit reads them
+        if (data := _pubsub.data_head(head)) is not None:  # a Pub/Sub message: what its data holds (a LogEntry)
+            return 80 if self.sniff(data) else 0
         keys = _ESCAPED_KEYS if in_log_events else _KEYS  # log events: the Event's keys escaped (``\\"auditID\\"``)
         for i, k in enumerate(keys):
             found += k in h
@@ -384,8 +386,10 @@ class K8sAudit(RecordFormat):
             out = self._map(_cwlogs.unwrap(records, self.name))
             if not out.dead:
                 return out
-            # records that are no audit Event may be one wrapped by a cloud (AKS, GKE): _cloud_audit;
-            # or a Kubernetes (core) Event, a component's report about an object: _k8s_events
+            # records that are no audit Event may be one wrapped by a cloud (AKS, GKE): _cloud_audit, also
+            # in a Pub/Sub message (a log sink's push subscription: _pubsub); or a Kubernetes (core) Event, a
+            # component's report about an object: _k8s_events
+            out = _pubsub.rescue(out, self.map_records, self.name, _cloud_audit.NOT_EVENT)
             return _k8s_events.rescue(_cloud_audit.rescue(out, self._map, self.name), self.name)
 
     def _map(self, records: Records) -> Decoded:
