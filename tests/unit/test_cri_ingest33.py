@@ -65,3 +65,31 @@ def test_unwrap_joins_partial_records() -> None:
     data = _cri_file([b"a", b"0123456789", b"b"], cut=4)
     assert _cri.unwrap(data) == b"a\n0123456789\nb\n"
     assert _cri.is_cri(data) and not _cri.is_cri(b"2024-05-07 plain text\n")
+
+
+def test_tailed_container_log_is_read_as_the_pods_lines(tmp_path: Path) -> None:
+    # the file source following /var/log/containers/*.log: chunks as the file grows, a line cut into P records
+    # across two polls waits for its last record
+    from secpipe.runtime.service import Service
+    from secpipe.sources.tail import FileSource
+    from secpipe.store.query import run
+
+    lines = [AUDIT.read_bytes().splitlines()[i] for i in (0, 1, 3)]  # (lines 1 and 2 of the file are one event)
+    body = _cri_file(lines, cut=200)
+    log = tmp_path / "kube-apiserver_kube-system_audit-0123.log"
+    first = body.index(b"\n", body.index(b" P ")) + 1  # up to the first P record of line 2, included
+    log.write_bytes(body[:first])
+    svc = Service(tmp_path / "data")
+    try:
+        src = FileSource("t", [str(log)], "auto", svc, poll_seconds=0.05)
+        src.poll()
+        with open(log, "ab") as fh:
+            fh.write(body[first:])
+        src.poll()
+        src.stop()
+        svc.flush()
+        _cols, rows = run(svc.data_dir, "SELECT metadata.uid FROM api_activity")
+    finally:
+        svc.close()
+    assert len(rows) == 3 and svc.pipeline.totals.events == 3
+    assert not (tmp_path / "data" / "dlq").exists() or not any((tmp_path / "data" / "dlq").rglob("*.parquet"))

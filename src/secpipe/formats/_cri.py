@@ -13,7 +13,9 @@ Two ways to read such a file: Falco and OPA blank the headers out (:func:`blank_
 record keeps its offset in the file) before splitting their records; batch ingest with ``--format auto``
 unwraps any file whose first line has the header (:func:`is_cri`, :class:`Unwrapped`): each line's
 content, the ``P`` parts joined into the line they were cut from, so the format detected on the contents
-reads them as it reads the tool's own output. Offsets are then the unwrapped stream's.
+reads them as it reads the tool's own output. Offsets are then the unwrapped stream's. A tailed file (the
+``file`` source following ``/var/log/containers/*.log``) is unwrapped chunk by chunk alike, its checkpoint
+offsets the file's own.
 """
 
 from __future__ import annotations
@@ -55,6 +57,18 @@ def unwrap(data: bytes) -> bytes:
     return _RECORD.sub(_part, data)
 
 
+def whole_lines(buf: bytes, end: int | None = None) -> int:
+    """Where the whole lines of ``buf[:end]`` (cut at a line end) end: before an incomplete last record, and
+    before ``P`` records that wait for the rest of their line."""
+    cut = buf.rfind(b"\n", 0, end) + 1
+    while cut:
+        start = buf.rfind(b"\n", 0, cut - 1) + 1
+        if _PARTIAL.match(buf, start) is None:
+            break
+        cut = start
+    return cut
+
+
 class _Reader(Protocol):
     error: str | None
     consumed: int
@@ -93,12 +107,7 @@ class Unwrapped:
         if final:
             self.carry = b""
             return unwrap(buf)
-        cut = buf.rfind(b"\n") + 1
-        while cut:  # a part of a line waits for its last record
-            start = buf.rfind(b"\n", 0, cut - 1) + 1
-            if _PARTIAL.match(buf, start) is None:
-                break
-            cut = start
+        cut = whole_lines(buf)
         self.carry = buf[cut:]
         return unwrap(buf[:cut])
 
@@ -111,4 +120,4 @@ class Unwrapped:
                 return out
 
 
-__all__ = ["Unwrapped", "blank_headers", "is_cri", "unwrap"]
+__all__ = ["Unwrapped", "blank_headers", "is_cri", "unwrap", "whole_lines"]

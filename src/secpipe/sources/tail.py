@@ -16,7 +16,10 @@ Two kinds of files:
   restart by finding the inode among its directory's files) and kept being read for
   ``rotate_wait`` seconds, since writers go on writing to it until they reopen; then its last
   partial line is taken and it is forgotten. The new file is read from 0 meanwhile. Rotation by copytruncate: a size below the offset, or a changed
-  fingerprint (hash of the first KiB), restarts the file at 0.
+  fingerprint (hash of the first KiB), restarts the file at 0. A node's container log (``/var/log/containers``,
+  Kubernetes' CRI format: each line behind the runtime's ``<time> <stream> <F|P>`` header) with ``format: auto``
+  is read as the lines the pod wrote (:mod:`secpipe.formats._cri`), where a format recognizes them: each chunk
+  unwrapped, a line's ``P`` parts kept together.
 
 Guarantees: a chunk is handed to :meth:`Service.accept` (durable: WAL fsync) *before* its
 new offset is checkpointed (``<data>/state/sources/<id>.json``, written atomically), so a
@@ -45,6 +48,7 @@ from typing import Any, BinaryIO
 
 from secpipe import formats
 from secpipe.errors import SecpipeError, TransientError
+from secpipe.formats import _cri
 from secpipe.formats.base import DeadLetter
 from secpipe.sources.files import (
     GZIP_MAGIC,
@@ -63,6 +67,7 @@ log = logging.getLogger("secpipe.sources.tail")
 
 FINGERPRINT_BYTES = 1024
 _ROTATED = "\x00rotated:"  # state key of a rotated-away inode: <path>\0rotated:<inode>
+_CRI = "cri:"  # a checkpoint's format of a CRI container log: the format of the lines it wraps after it
 
 
 class FileSourceError(SecpipeError):
@@ -306,6 +311,11 @@ class FileSource:
             rec.format = self.fmt
         else:
             found = formats.detect(head)
+            if _cri.is_cri(head):  # a node's container log: the format of the lines the pod wrote, where one reads them
+                inner = formats.detect(_cri.unwrap(head[: _cri.whole_lines(head)]))
+                if inner is not None:
+                    rec.format = _CRI + inner.name
+                    return rec.format
             rec.format = found.name if found is not None else OTLP if otlp_head(head) else SHIPPED if shipped_head(head) else ""
         return rec.format or None
 
@@ -325,8 +335,15 @@ class FileSource:
                 cut = len(data)  # no newline in a whole chunk, or the file is finished
             elif len(data) < self.chunk and final:
                 cut = len(data)
-            body = data[:cut]
-            name = self._format_for(body, rec)
+            name = self._format_for(data[:cut], rec)
+            if name is not None and name.startswith(_CRI):  # (:mod:`secpipe.formats._cri`: whole lines, unwrapped)
+                whole = cut if final and cut == len(data) else _cri.whole_lines(data, cut)
+                if whole == 0 and not final and len(data) < self.chunk:
+                    break  # a line's parts: wait for its last record
+                cut = whole or cut
+                name, body = name[len(_CRI):], _cri.unwrap(data[:cut])
+            else:
+                body = data[:cut]
             if name is None:
                 self.service.dead_letter([DeadLetter("unrecognized input: no format matched (set format: NAME on the source)",
                                                      source, rec.offset, body, "auto")])  # fmt: skip
