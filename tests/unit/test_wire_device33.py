@@ -76,3 +76,23 @@ def test_a_device_of_another_host_is_the_records_own(tmp_path: Path) -> None:
     assert row["device"]["hostname"] == "97ade2b595f0"
     assert "uid" not in row["device"] and "name" not in row["device"]
     assert orjson.loads(row["unmapped"])["host"]["id"] == HOST["id"]  # kept with the envelope
+
+
+def test_vector_kubernetes_logs_metadata_is_the_device_and_its_container(tmp_path: Path) -> None:
+    # Vector's kubernetes_logs source (its FieldsSpec defaults, src/sources/kubernetes_logs/pod_metadata_annotator.rs):
+    # kubernetes.pod_node_name, pod_uid, container_name, container_image, and container_id as Kubernetes'
+    # ContainerStatus writes it, <runtime>://<id>; the pod's log file as file
+    uid = "5c1d3f9e-2b7a-4c8e-9f0d-1a2b3c4d5e6f"
+    log = f"/var/log/pods/default_web-7d9f_{uid}/web/0.log"
+    doc = {"file": log, "kubernetes": {
+        "container_id": "containerd://9656db3bb358c7f5a0a2d2e1b6d5b3f4e2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7",
+        "container_image": "httpd:2.4", "container_name": "web", "pod_name": "web-7d9f", "pod_namespace": "default",
+        "pod_node_name": "node-1", "pod_uid": uid, "pod_ip": "10.1.2.3", "pod_labels": {"app": "web"}},
+        "message": ACCESS, "source_type": "kubernetes_logs", "stream": "stdout", "timestamp": "2023-11-20T14:37:56.612Z"}
+    _bulk(tmp_path, [doc])
+    (row,) = _rows(tmp_path, "http_activity")
+    assert row["device"]["hostname"] == "node-1" and row["metadata"]["log_source"] == log
+    container = row["device"]["container"]
+    assert container["uid"] == "9656db3bb358c7f5a0a2d2e1b6d5b3f4e2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7"
+    assert container["runtime"] == "containerd" and container["pod_uuid"] == uid
+    assert container["name"] == "web" and container["image"]["name"] == "httpd:2.4"

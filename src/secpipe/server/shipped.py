@@ -191,7 +191,7 @@ def envelope_hint(doc: bytes, *, strict: bool = False) -> str | None:
     and else the document's host (ECS ``host.name``, Vector's ``host``) as ``device.hostname``, ECS's host object's
     ``name`` and ``id`` as ``device.name`` and ``device.uid`` (:data:`_ECS_HOST_PLACES`), the container ECS names
     (Filebeat's ``add_docker_metadata`` / ``add_kubernetes_metadata``: ``container.*``, ``kubernetes.pod.uid``:
-    :data:`_ECS_CONTAINER_PLACES`) and Fluent Bit's ``kubernetes`` metadata (node, pod uid, container) in ``device``
+    :data:`_ECS_CONTAINER_PLACES`) and Fluent Bit's and Vector's ``kubernetes`` metadata (node, pod uid, container) in ``device``
     (:data:`_KUBE_PLACES`), for a record format's events that name no device (a line format's take their host from
     the line, or the ``;host=`` hint).
     None when there is nothing more. The lines of one file share their envelope, so its hint is made once.
@@ -218,9 +218,14 @@ def envelope_hint(doc: bytes, *, strict: bool = False) -> str | None:
 
 
 #: where OCSF places the metadata Fluent Bit's kubernetes filter adds to a container's record (its ``kubernetes``
-#: object: the node as ``host``, the pod's uid, the container's name, id and image)
-_KUBE_PLACES = {"host": "device.hostname", "pod_id": "device.container.pod_uuid", "container_name": "device.container.name",
-                "docker_id": "device.container.uid", "container_image": "device.container.image.name"}  # fmt: skip
+#: object: the node as ``host``, the pod's uid, the container's name, id and image) and Vector's ``kubernetes_logs``
+#: source (``kubernetes.pod_node_name``, ``pod_uid``, ``container_name``, ``container_id``, ``container_image``)
+_KUBE_PLACES = {"host": "device.hostname", "pod_node_name": "device.hostname", "pod_id": "device.container.pod_uuid",
+                "pod_uid": "device.container.pod_uuid", "container_name": "device.container.name",
+                "docker_id": "device.container.uid", "container_id": "device.container.uid",
+                "container_image": "device.container.image.name"}  # fmt: skip
+#: a container's id as Kubernetes' ContainerStatus writes it (Vector's ``container_id``): ``<runtime>://<id>``
+_RUNTIME_ID = re.compile(r"([a-z][a-z0-9+.-]*)://(.+)")
 
 
 #: where OCSF places ECS ``host`` fields (what Beats' ``add_host_metadata`` and Elastic Agent write): ECS ``host.name``
@@ -266,9 +271,12 @@ def envelope_context(env: bytes) -> str:
     kube = _obj(d.get("kubernetes"))  # Fluent Bit's kubernetes filter: the node and the container that logged
     for key, place in _KUBE_PLACES.items():
         if place not in fields and isinstance(v := kube.get(key), str) and v:
+            if (m := _RUNTIME_ID.fullmatch(v)) is not None and key == "container_id":  # the id, and its runtime
+                v = m.group(2)
+                fields.setdefault("device.container.runtime", m.group(1))
             fields[place] = v
     path = _obj(_obj(d.get("log")).get("file")).get("path") or _obj(d.get("attributes")).get("log.file.path")
-    if path is None and d.get("source_type") == "file":  # Vector's file source
+    if path is None and d.get("source_type") in ("file", "kubernetes_logs"):  # Vector's file and kubernetes_logs sources
         path = d.get("file")
     if isinstance(path, str) and path:
         fields["metadata.log_source"] = path
