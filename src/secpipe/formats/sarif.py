@@ -72,6 +72,10 @@ field columns; without it (or when a result is irregular) msgspec decodes them i
 reference, messages formatted once per distinct (message, rule) pair. A line or column number
 beyond OCSF's int32 is left null.
 
+A run's invocations' notifications of level error or warning, and an invocation whose ``executionSuccessful`` is
+false, are **Scan Activity (6007)** events, activity Error, status Failure (:mod:`._sarif_notifications`): a run that
+failed does not read as a clean scan.
+
 Dead letters: a log whose ``version`` is not 2.1.0 (SARIF 2.0.0 sarif-sdk spec examples, the
 1.0 format) is dead-lettered whole with the reason and how to convert it; so is a result of the
 wrong JSON shape, and an external property file (top-level ``results``, no ``runs``: its
@@ -119,6 +123,7 @@ from secpipe.formats._findings import (
     unmapped_items,
 )
 from secpipe.formats._sarif_ids import CweTaxonomy, Fingerprints, fallback_uids, fingerprints
+from secpipe.formats._sarif_notifications import run_notifications
 from secpipe.formats._sarif_uris import base_uris, file_path
 from secpipe.formats.base import (
     Decoded,
@@ -183,6 +188,14 @@ class _Artifact(msgspec.Struct):
 class _Invocation(msgspec.Struct):
     startTimeUtc: TimeField = None
     endTimeUtc: TimeField = None
+    # how the run went (read leniently: see _sarif_notifications)
+    executionSuccessful: Any = None
+    exitCode: Any = None
+    exitCodeDescription: Any = None
+    exitSignalName: Any = None
+    exitSignalNumber: Any = None
+    toolExecutionNotifications: msgspec.Raw = msgspec.Raw(b"")
+    toolConfigurationNotifications: msgspec.Raw = msgspec.Raw(b"")
 
 
 class _Run(msgspec.Struct):
@@ -513,6 +526,10 @@ class Sarif(ReportFormat):
         typed: list[_TypedRun] | None = None
         tried = False
         for ri, run in enumerate(log.runs or []):
+            if run.invocations:  # what the run says went wrong in it
+                drv = (run.tool or _Tool()).driver or _Component()
+                out.extend(run_notifications(self.name, drv.name or self.product, drv.organization or drv.name or self.vendor,
+                                             drv.version or drv.semanticVersion, run.invocations, ri, source))  # fmt: skip
             res: list[Any] = run.results or []  # msgspec.Raw slices of the compact log
             out.events += len(res)
             if not res:

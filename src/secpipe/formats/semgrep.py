@@ -81,6 +81,7 @@ from secpipe.formats._findings import (
     singleton_list,
     str_lists,
 )
+from secpipe.formats._scan_errors import level_severity, scan_errors
 from secpipe.formats.base import Decoded, base_columns, const, event_uids, int32_or_none, strs, to_batch
 
 
@@ -307,29 +308,14 @@ class Semgrep(ReportFormat):
         return out
 
     def _errors(self, es: list[_Error], raws: list[bytes], unmapped: pa.Array, version: str | None) -> pa.RecordBatch:
-        """The report's errors as Scan Activity (6007), activity Error, status Failure (see the module docstring)."""
-        n = len(es)
-        sev = pa.array([_ERROR_SEVERITY.get(_word(e.level), 0) for e in es], pa.int32())
-        cols = base_columns(_SCAN, kind=self.name, product=self.product, vendor=self.vendor,
-                            uids=event_uids(self.name, raws), times_ms=pa.nulls(n, pa.int64()), raws=raws,
-                            activity_id=_SCAN_ERROR, severity_id=sev)  # fmt: skip
-        if version:
-            cols["metadata.product.version"] = const(version, n, S)
+        """The report's errors as Scan Activity (6007), activity Error, status Failure (:mod:`._scan_errors`)."""
         kinds = [_error_type(e.type) for e in es]
-        cols.update({
-            "status_id": const(_FAILURE, n, pa.int32()),
-            "status": captions(_SCAN, "status_id", const(_FAILURE, n, pa.int32())),
-            "status_code": strs([str(e.code) if isinstance(e.code, int) and not isinstance(e.code, bool) else None
-                                 for e in es]),
-            "status_detail": strs(kinds),
-            "message": strs([next((t for t in (e.message, e.long_msg, e.short_msg) if isinstance(t, str) and t), k)
-                             for e, k in zip(es, kinds, strict=True)]),
-            "scan.type_id": const(0, n, pa.int32()),
-            "scan.type": const("Unknown", n, S),
-            "scan.name": const(self.product, n, S),
-            "unmapped": unmapped,
-        })  # fmt: skip
-        return to_batch(_SCAN, cols)
+        return scan_errors(self.name, self.product, self.vendor, raws, version=version, unmapped=unmapped,
+                           severity=[level_severity(e.level) for e in es], detail=kinds,
+                           code=[str(e.code) if isinstance(e.code, int) and not isinstance(e.code, bool) else None
+                                 for e in es],
+                           message=[next((t for t in (e.message, e.long_msg, e.short_msg) if isinstance(t, str) and t), k)
+                                    for e, k in zip(es, kinds, strict=True)])  # fmt: skip
 
     def _batch(self, ms: list[_Match], raws: list[bytes], unmapped: pa.Array, version: str | None) -> pa.RecordBatch:  # fmt: skip
         n = len(ms)
@@ -415,11 +401,8 @@ class Semgrep(ReportFormat):
         return to_batch(_CLS, cols)
 
 
-#: an error's OCSF class, its activity (Error) and status (Failure); its keys placed (the rest stay in ``unmapped``)
-_SCAN, _SCAN_ERROR, _FAILURE = "scan_activity", 6, 2
+#: an error's keys placed (the rest stay in ``unmapped``)
 _ERROR_MAPPED = frozenset({"code", "level", "type", "message"})
-#: Semgrep's error levels (cli_output.atd ``error_severity``: error, warn, info) -> severity_id
-_ERROR_SEVERITY = {"ERROR": 3, "WARN": 2, "WARNING": 2, "INFO": 1}
 
 
 def _error_type(value: Any) -> str | None:
